@@ -1,0 +1,46 @@
+"""Documents of models: typed properties, change events, callbacks and patches.
+
+Pure: no Django, Channels or networking here, and no ``async def``.
+"""
+
+from __future__ import annotations
+
+from .callbacks import SessionCallback
+from .document import CallbackScheduler, Document
+from .events import (
+    ColumnDataChangedEvent,
+    ColumnsPatchedEvent,
+    ColumnsStreamedEvent,
+    DictItemsDeletedEvent,
+    DictItemsSetEvent,
+    DocumentEvent,
+    ListSplicedEvent,
+    MessageSentEvent,
+    ModelChangedEvent,
+    RootAddedEvent,
+    RootRemovedEvent,
+    TitleChangedEvent,
+)
+from .model import Model
+from .wire import DecodedPatch, encode_events
+
+__all__ = [
+    "CallbackScheduler",
+    "ColumnDataChangedEvent",
+    "ColumnsPatchedEvent",
+    "ColumnsStreamedEvent",
+    "DecodedPatch",
+    "DictItemsDeletedEvent",
+    "DictItemsSetEvent",
+    "Document",
+    "DocumentEvent",
+    "ListSplicedEvent",
+    "MessageSentEvent",
+    "Model",
+    "ModelChangedEvent",
+    "RootAddedEvent",
+    "RootRemovedEvent",
+    "SessionCallback",
+    "TitleChangedEvent",
+    "encode_events",
+]

@@ -1,0 +1,131 @@
+"""Streaming rows into, and patching cells of, column data (checked, then applied)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import ValidationError
+
+__all__ = ["apply_patches", "apply_stream", "check_patches", "check_stream"]
+
+Column = Any  # np.ndarray | list
+
+
+def _as_rows(name: str, existing: Column, rows: Any) -> Column:
+    if isinstance(existing, np.ndarray):
+        array = np.asarray(rows)
+        if array.ndim != existing.ndim or array.shape[1:] != existing.shape[1:]:
+            raise ValidationError(f"streamed column {name!r} has shape {array.shape}")
+        if array.size and not np.can_cast(array.dtype, existing.dtype, "same_kind"):
+            raise ValidationError(
+                f"streamed column {name!r} of {array.dtype} cannot join {existing.dtype}"
+            )
+        return array.astype(existing.dtype, copy=False)
+    if isinstance(rows, np.ndarray):
+        return rows.tolist()
+    if isinstance(rows, list | tuple):
+        return list(rows)
+    raise ValidationError(f"streamed column {name!r} must be a list or ndarray")
+
+
+def check_stream(
+    data: Mapping[str, Column], new: Mapping[str, Any], rollover: int | None
+) -> dict[str, Column]:
+    """Return the rows to stream, normalised, or raise ValidationError."""
+    if not isinstance(new, Mapping) or not new:
+        raise ValidationError("stream needs a dict of column name to new rows")
+    if set(new) != set(data):
+        missing = sorted(set(data) - set(new))
+        extra = sorted(set(new) - set(data), key=str)
+        raise ValidationError(f"stream must supply every column: missing {missing}, extra {extra}")
+    if rollover is not None and (type(rollover) is not int or rollover < 0):
+        raise ValidationError(f"rollover must be a non-negative int, got {rollover!r}")
+    rows = {name: _as_rows(name, data[name], new[name]) for name in new}
+    lengths = {len(column) for column in rows.values()}
+    if len(lengths) > 1:
+        raise ValidationError(f"streamed columns have different lengths: {sorted(lengths)}")
+    return rows
+
+
+def _joined(old: Column, new: Column, rollover: int | None) -> Column:
+    keep = len(old)
+    if rollover is not None:
+        keep = max(0, min(len(old), rollover - len(new)))
+        if len(new) > rollover:
+            new = new[len(new) - rollover :]
+    head = old[len(old) - keep :] if keep else old[:0]
+    if isinstance(old, np.ndarray):
+        return np.concatenate((head, new))
+    return list(head) + list(new)
+
+
+def apply_stream(data: dict[str, Column], rows: Mapping[str, Column], rollover: int | None) -> None:
+    """Append checked rows to every column, in place in ``data``."""
+    for name, new in rows.items():
+        dict.__setitem__(data, name, _joined(data[name], new, rollover))
+
+
+def _check_index(name: str, index: Any, length: int) -> Any:
+    if isinstance(index, slice):
+        start, stop, step = index.indices(length)
+        if step <= 0 or (index.start is not None and not 0 <= index.start <= length):
+            raise ValidationError(f"patch slice {index} out of range for column {name!r}")
+        if index.stop is not None and not 0 <= index.stop <= length:
+            raise ValidationError(f"patch slice {index} out of range for column {name!r}")
+        return slice(start, stop, step)
+    if type(index) is not int or not 0 <= index < length:
+        raise ValidationError(f"patch index {index!r} out of range for column {name!r}")
+    return index
+
+
+def check_patches(
+    data: Mapping[str, Column], patches: Mapping[str, Any]
+) -> dict[str, list[tuple[Any, Any]]]:
+    """Return the checked patches, or raise ValidationError."""
+    if not isinstance(patches, Mapping) or not patches:
+        raise ValidationError("patch needs a dict of column name to [(index, value), ...]")
+    checked: dict[str, list[tuple[Any, Any]]] = {}
+    for name, entries in patches.items():
+        if name not in data:
+            raise ValidationError(f"cannot patch unknown column {name!r}")
+        if not isinstance(entries, list | tuple):
+            raise ValidationError(f"patches of column {name!r} must be a list")
+        column = data[name]
+        items = []
+        for entry in entries:
+            if not isinstance(entry, list | tuple) or len(entry) != 2:
+                raise ValidationError(f"patch of column {name!r} must be (index, value) pairs")
+            index = _check_index(name, entry[0], len(column))
+            value = entry[1]
+            if isinstance(index, slice):
+                count = len(range(*index.indices(len(column))))
+                if not isinstance(value, list | tuple | np.ndarray) or len(value) != count:
+                    raise ValidationError(f"patch slice of column {name!r} needs {count} values")
+                value = list(value) if not isinstance(value, np.ndarray) else value
+            if isinstance(column, np.ndarray):
+                try:
+                    np.asarray(value).astype(column.dtype, casting="same_kind")
+                except (TypeError, ValueError) as exc:
+                    raise ValidationError(
+                        f"patch value {value!r:.40} does not fit column {name!r}"
+                    ) from exc
+            items.append((index, value))
+        checked[name] = items
+    return checked
+
+
+def apply_patches(data: dict[str, Column], patches: Mapping[str, list[tuple[Any, Any]]]) -> None:
+    """Write checked patches into the columns of ``data``."""
+    for name, entries in patches.items():
+        column = data[name]
+        if isinstance(column, np.ndarray):
+            if not column.flags.writeable:  # arrays decoded from frames are read-only views
+                column = column.copy()
+        else:
+            column = list(column)
+        for index, value in entries:
+            column[index] = value
+        dict.__setitem__(data, name, column)

@@ -1,0 +1,429 @@
+"""The Document: roots, an index of every reachable model, events and callbacks."""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from collections.abc import Callable, Iterable, Mapping
+from types import MappingProxyType
+from typing import Any, Protocol
+
+from ..exceptions import DeserializationError
+from ..serialization import Buffer, Encoder
+from .callbacks import CallbackKind, SessionCallback
+from .events import (
+    DocumentEvent,
+    MessageSentEvent,
+    ModelChangedEvent,
+    RootAddedEvent,
+    RootRemovedEvent,
+    TitleChangedEvent,
+)
+from .model import Model
+from .patching import apply_events
+from .properties import Property, _models_in
+from .wire import DecodedPatch, decode_patch, instantiate_models, model_definition
+
+__all__ = ["CallbackScheduler", "Document"]
+
+logger = logging.getLogger("docsync.document")
+
+Subscriber = Callable[[DocumentEvent], None]
+
+
+class CallbackScheduler(Protocol):
+    """What the server gives a document so that its callbacks get scheduled."""
+
+    def callback_added(self, callback: SessionCallback) -> None: ...
+
+    def callback_removed(self, callback: SessionCallback) -> None: ...
+
+
+class Document:
+    """A title, ordered roots, and every model reachable from them, indexed by id."""
+
+    __slots__ = (
+        "__weakref__",
+        "_callbacks",
+        "_held",
+        "_hold_depth",
+        "_message_callbacks",
+        "_models",
+        "_roots",
+        "_scheduler",
+        "_self_ref",
+        "_subscribers",
+        "_title",
+        "pending_coroutines",
+    )
+
+    def __init__(self, *, title: str = "docsync") -> None:
+        self._title = title
+        self._roots: list[Model] = []
+        self._models: dict[str, Model] = {}
+        self._subscribers: list[Subscriber] = []
+        self._held: list[DocumentEvent] = []
+        self._hold_depth = 0
+        self._callbacks: dict[int, SessionCallback] = {}
+        self._scheduler: CallbackScheduler | None = None
+        self._message_callbacks: dict[str, list[Callable[[MessageSentEvent], Any]]] = {}
+        # One shared weak reference serves as every model's back-link.
+        self._self_ref = weakref.ref(self)
+        #: Coroutines returned by async callbacks, for the server to await.
+        self.pending_coroutines: list[Any] = []
+
+    # -- title and roots ------------------------------------------------------------
+
+    @property
+    def title(self) -> str:
+        """The document's title."""
+        return self._title
+
+    @title.setter
+    def title(self, title: str) -> None:
+        self.set_title(title)
+
+    def set_title(self, title: str, setter: Any = None) -> None:
+        """Change the title, recording who changed it."""
+        if not isinstance(title, str):
+            raise TypeError(f"title must be a string, got {title!r:.60}")
+        if title != self._title:
+            self._title = title
+            self._notify(TitleChangedEvent(title, setter))
+
+    @property
+    def roots(self) -> tuple[Model, ...]:
+        """The root models, in order."""
+        return tuple(self._roots)
+
+    @property
+    def models(self) -> Mapping[str, Model]:
+        """Every model reachable from the roots, by id (read-only)."""
+        return MappingProxyType(self._models)
+
+    def add_root(self, model: Model, setter: Any = None) -> None:
+        """Add ``model`` (and all it references) as a root."""
+        if not isinstance(model, Model):
+            raise TypeError(f"a root must be a Model, got {model!r:.60}")
+        if model in self._roots:
+            return
+        new_models = self._attach([model])
+        self._roots.append(model)
+        self._notify(RootAddedEvent(model, setter, new_models))
+
+    def remove_root(self, model: Model, setter: Any = None) -> None:
+        """Remove root ``model``; models no longer reachable leave the index."""
+        self._roots.remove(model)
+        self._recompute()
+        self._notify(RootRemovedEvent(model, setter))
+
+    def clear(self) -> None:
+        """Remove every root."""
+        for root in list(self._roots):
+            self.remove_root(root)
+
+    def get_model_by_id(self, model_id: str) -> Model | None:
+        """Return the model with id ``model_id``, or None."""
+        return self._models.get(model_id)
+
+    def get_model_by_name(self, name: str) -> Model | None:
+        """Return the first model named ``name``, or None."""
+        for model in self._models.values():
+            if model._values.get("name") == name:
+                return model
+        return None
+
+    def select(self, name: str) -> list[Model]:
+        """Return every model named ``name``."""
+        return [m for m in self._models.values() if m._values.get("name") == name]
+
+    # -- index ----------------------------------------------------------------------
+
+    def _attach(self, start: Iterable[Model]) -> list[Model]:
+        """Index every model reachable from ``start`` that is new; return the new ones."""
+        attached: list[Model] = []
+        stack = list(start)
+        models = self._models
+        try:
+            while stack:
+                model = stack.pop()
+                known = models.get(model._id)
+                if known is model:
+                    continue
+                if known is not None:
+                    raise ValueError(f"two models share the id {model._id!r}")
+                owner = model.document
+                if owner is not None and owner is not self:
+                    raise ValueError(f"{model!r} already belongs to another document")
+                model._document = self._self_ref
+                models[model._id] = model
+                attached.append(model)
+                stack.extend(model.references())
+        except ValueError:
+            for model in attached:
+                model._document = None
+                del models[model._id]
+            raise
+        return attached
+
+    def _recompute(self) -> None:
+        """Drop models no longer reachable from the roots (linear in the models)."""
+        reachable: set[str] = set()
+        stack: list[Model] = list(self._roots)
+        while stack:
+            model = stack.pop()
+            if model._id in reachable:
+                continue
+            reachable.add(model._id)
+            stack.extend(model.references())
+        for model_id in [i for i in self._models if i not in reachable]:
+            self._models.pop(model_id)._document = None
+
+    def _model_changed(self, event: Any, prop: Property, removed: Any, added: Any) -> None:
+        """Keep the index in step with a change, then report the event."""
+        if prop.may_hold_models:
+            if added is not None:
+                event.new_models = self._attach(_models_in(added))
+            if removed is not None and any(True for _ in _models_in(removed)):
+                self._recompute()
+        self._notify(event)
+
+    # -- events ---------------------------------------------------------------------
+
+    def on_change(self, subscriber: Subscriber) -> None:
+        """Call ``subscriber(event)`` for every change of this document."""
+        self._subscribers.append(subscriber)
+
+    def remove_on_change(self, subscriber: Subscriber) -> None:
+        """Stop reporting changes to ``subscriber``."""
+        self._subscribers.remove(subscriber)
+
+    def hold(self) -> None:
+        """Batch change reports until :meth:`unhold`; repeated sets of a property merge."""
+        self._hold_depth += 1
+
+    def unhold(self) -> None:
+        """Report the changes batched since :meth:`hold`."""
+        if self._hold_depth == 0:
+            return
+        self._hold_depth -= 1
+        if self._hold_depth == 0:
+            held, self._held = self._held, []
+            for event in held:
+                self._deliver(event)
+
+    def _notify(self, event: DocumentEvent) -> None:
+        if self._hold_depth:
+            self._hold(event)
+        else:
+            self._deliver(event)
+
+    def _hold(self, event: DocumentEvent) -> None:
+        key = event.property_key()
+        if isinstance(event, ModelChangedEvent) and key is not None:
+            # A whole new value supersedes every held change of the same property.
+            kept: list[DocumentEvent] = []
+            for held in self._held:
+                if held.property_key() == key and held.setter == event.setter:
+                    event.new_models[:0] = held.new_models
+                    if isinstance(held, ModelChangedEvent):
+                        event.old = held.old
+                else:
+                    kept.append(held)
+            self._held = kept
+        self._held.append(event)
+
+    def _deliver(self, event: DocumentEvent) -> None:
+        for subscriber in tuple(self._subscribers):
+            subscriber(event)
+
+    # -- messages -------------------------------------------------------------------
+
+    def send_message(
+        self, msg_type: str, msg_data: Any = None, *, model: Model | None = None
+    ) -> None:
+        """Send an application-defined message to every connected client."""
+        self._notify(MessageSentEvent(msg_type, msg_data, model))
+
+    def on_message(self, msg_type: str, callback: Callable[[MessageSentEvent], Any]) -> None:
+        """Call ``callback(event)`` when a client sends a message of ``msg_type``."""
+        self._message_callbacks.setdefault(msg_type, []).append(callback)
+
+    def accepts_message(self, msg_type: str) -> bool:
+        """Tell whether a handler waits for client messages of ``msg_type``."""
+        return msg_type in self._message_callbacks
+
+    def _message_received(self, event: MessageSentEvent) -> None:
+        if event.model is not None:
+            event.model._trigger_event(event)
+        for callback in tuple(self._message_callbacks.get(event.msg_type, ())):
+            try:
+                result = callback(event)
+            except Exception:
+                logger.exception("error in message callback %r", callback)
+                continue
+            if result is not None and hasattr(result, "__await__"):
+                self.pending_coroutines.append(result)
+
+    # -- callbacks ------------------------------------------------------------------
+
+    def _add_callback(
+        self, callback: Callable[[], Any], kind: CallbackKind, delay: float, locked: bool
+    ) -> SessionCallback:
+        entry = SessionCallback(callback, kind, delay, locked)
+        self._callbacks[entry.id] = entry
+        if self._scheduler is not None:
+            self._scheduler.callback_added(entry)
+        return entry
+
+    def add_next_tick_callback(
+        self, callback: Callable[[], Any], *, locked: bool = True
+    ) -> SessionCallback:
+        """Run ``callback`` once, as soon as possible."""
+        return self._add_callback(callback, "next_tick", 0.0, locked)
+
+    def add_timeout_callback(
+        self, callback: Callable[[], Any], timeout_milliseconds: float, *, locked: bool = True
+    ) -> SessionCallback:
+        """Run ``callback`` once, after the timeout."""
+        return self._add_callback(callback, "timeout", timeout_milliseconds / 1000, locked)
+
+    def add_periodic_callback(
+        self, callback: Callable[[], Any], period_milliseconds: float, *, locked: bool = True
+    ) -> SessionCallback:
+        """Run ``callback`` every period until removed."""
+        if period_milliseconds <= 0:
+            raise ValueError(f"period must be positive, got {period_milliseconds}")
+        return self._add_callback(callback, "periodic", period_milliseconds / 1000, locked)
+
+    def remove_callback(self, callback: SessionCallback) -> None:
+        """Remove a callback added by one of the ``add_*_callback`` methods."""
+        if self._callbacks.pop(callback.id, None) is not None and self._scheduler is not None:
+            self._scheduler.callback_removed(callback)
+
+    remove_periodic_callback = remove_timeout_callback = remove_next_tick_callback = remove_callback
+
+    @property
+    def callbacks(self) -> tuple[SessionCallback, ...]:
+        """The callbacks registered and not yet removed."""
+        return tuple(self._callbacks.values())
+
+    def callback_done(self, callback: SessionCallback) -> None:
+        """Forget a one-shot callback that has run (called by the scheduler)."""
+        self._callbacks.pop(callback.id, None)
+
+    def set_callback_scheduler(self, scheduler: CallbackScheduler | None) -> None:
+        """Hand the callbacks, present and future, to ``scheduler``."""
+        self._scheduler = scheduler
+        if scheduler is not None:
+            for entry in tuple(self._callbacks.values()):
+                scheduler.callback_added(entry)
+
+    # -- JSON -----------------------------------------------------------------------
+
+    def to_json(
+        self, *, encoder: Encoder | None = None
+    ) -> tuple[dict[str, Any], list[tuple[str, Buffer]]]:
+        """Return the document JSON and the buffers its arrays travel in."""
+        encoder = encoder or Encoder()
+        models = [model_definition(model, encoder) for model in self._models.values()]
+        roots = [{"id": root.id} for root in self._roots]
+        return {"title": self._title, "roots": roots, "models": models}, encoder.buffers
+
+    @classmethod
+    def from_json(
+        cls,
+        data: Any,
+        buffers: Mapping[str, Buffer] | None = None,
+        *,
+        max_array_elements: int = 100_000_000,
+    ) -> Document:
+        """Build a document from document JSON and its buffers, checking everything."""
+        if type(data) is not dict or type(data.get("roots")) is not list:
+            raise DeserializationError("document JSON must be an object with a 'roots' list")
+        title = data.get("title", "")
+        if type(title) is not str:
+            raise DeserializationError("document title must be a string")
+        models = instantiate_models(
+            data.get("models", []), {}, buffers or {}, max_array_elements=max_array_elements
+        )
+        document = cls(title=title)
+        for ref in data["roots"]:
+            model_id = ref.get("id") if type(ref) is dict else None
+            if model_id not in models:
+                raise DeserializationError(f"root is not a defined model: {ref!r:.60}")
+            document.add_root(models[model_id])
+        return document
+
+    def replace_with_json(self, data: Any, buffers: Mapping[str, Buffer] | None = None) -> None:
+        """Replace title and roots with those of document JSON (PUSH-DOC), keeping callbacks."""
+        other = Document.from_json(data, buffers)
+        roots = list(other._roots)
+        other._roots.clear()
+        other._recompute()
+        for root in roots:
+            root._document = None
+        self.clear()
+        self.set_title(other.title)
+        for root in roots:
+            self.add_root(root)
+
+    def decode_patch(
+        self,
+        content: Any,
+        buffers: Mapping[str, Buffer] | None = None,
+        *,
+        setter: Any = None,
+        max_array_elements: int = 100_000_000,
+    ) -> DecodedPatch:
+        """Decode PATCH-DOC content against this document, without applying it."""
+        return decode_patch(
+            content,
+            self._models,
+            buffers or {},
+            setter=setter,
+            max_array_elements=max_array_elements,
+        )
+
+    def apply_patch(
+        self,
+        patch: DecodedPatch | list[DocumentEvent],
+        *,
+        setter: Any = None,
+        from_client: bool = False,
+        allow_structure: bool = True,
+        max_models: int | None = None,
+    ) -> None:
+        """Apply events atomically: if any is refused (PatchError), none is applied."""
+        if isinstance(patch, DecodedPatch):
+            events, new_models = patch.events, patch.new_models
+        else:
+            events, new_models = patch, {}
+        apply_events(
+            self,
+            events,
+            setter=setter,
+            new_models=new_models,
+            from_client=from_client,
+            allow_structure=allow_structure,
+            max_models=max_models,
+        )
+
+    # -- teardown -------------------------------------------------------------------
+
+    def destroy(self) -> None:
+        """Drop every callback, subscriber and model so the memory is freed at once."""
+        for entry in tuple(self._callbacks.values()):
+            self.remove_callback(entry)
+        self._scheduler = None
+        for model in self._models.values():
+            model.clear_callbacks()
+            model._document = None
+        for coroutine in self.pending_coroutines:
+            coroutine.close()
+        self.pending_coroutines.clear()
+        self._models.clear()
+        self._roots.clear()
+        self._subscribers.clear()
+        self._message_callbacks.clear()
+        self._held.clear()

@@ -1,0 +1,333 @@
+"""The Model base class: typed properties, change callbacks, and change reporting."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import secrets
+from collections.abc import Callable, Iterator
+from typing import Any, ClassVar
+
+from ..exceptions import ValidationError
+from .collections import ColumnDataDict, TrackedDict, TrackedList
+from .events import (
+    ColumnDataChangedEvent,
+    DictItemsDeletedEvent,
+    DictItemsSetEvent,
+    DocumentEvent,
+    ListSplicedEvent,
+    ModelChangedEvent,
+)
+from .properties import ColumnData, Dict, List, Nullable, Property, String
+from .registry import register_model_class
+
+__all__ = ["Model", "ModelMeta", "new_model_id"]
+
+logger = logging.getLogger("docsync.document")
+
+# Ids only need to be unique within a document; a random per-process prefix keeps the
+# ids of a client process apart from the server's when both create models.
+_ID_PREFIX = secrets.token_hex(3)
+_id_counter = itertools.count(1)
+_SCALARS = (bool, int, float, str, type(None))
+
+
+def new_model_id() -> str:
+    """Return a fresh model id."""
+    return f"{_ID_PREFIX}{next(_id_counter)}"
+
+
+class ModelMeta(type):
+    """Collect a model class's properties, keep instances slotted, register the type."""
+
+    def __new__(
+        mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any
+    ) -> ModelMeta:
+        # Every model class is slotted so that an instance costs a few pointers.
+        namespace.setdefault("__slots__", ())
+        namespace.setdefault("__abstract__", False)
+        namespace.setdefault("__type_name__", name)
+        cls = super().__new__(mcs, name, bases, namespace, **kwargs)
+        properties: dict[str, Property] = {}
+        for klass in reversed(cls.__mro__):
+            for attr, value in vars(klass).items():
+                if isinstance(value, Property):
+                    properties[attr] = value
+        cls._properties = properties  # type: ignore[attr-defined]
+        cls._model_properties = tuple(p for p in properties.values() if p.may_hold_models)  # type: ignore[attr-defined]
+        writable = frozenset(getattr(cls, "__client_writable__", frozenset()))
+        unknown = writable - properties.keys()
+        if unknown:
+            raise TypeError(
+                f"{name}.__client_writable__ names unknown properties {sorted(unknown)}"
+            )
+        if not namespace["__abstract__"]:
+            register_model_class(namespace["__type_name__"], cls)
+        return cls
+
+
+def _same(old: Any, new: Any) -> bool:
+    if old is new:
+        return True
+    if type(old) in _SCALARS and type(new) is type(old):
+        if type(old) is float and math.isnan(old) and math.isnan(new):
+            return True
+        return bool(old == new)
+    if type(old) in (list, tuple, TrackedList) and type(new) in (list, tuple, TrackedList):
+        try:
+            return bool(list(old) == list(new))
+        except (ValueError, TypeError):  # arrays inside compare element-wise
+            return False
+    return False
+
+
+def _base(prop: Property) -> Property:
+    return prop.inner if isinstance(prop, Nullable) else prop
+
+
+class Model(metaclass=ModelMeta):
+    """A piece of a document: typed properties, callbacks, and a unique id.
+
+    Subclasses declare properties as class attributes and may set:
+    ``__client_writable__`` (properties a browser may change),
+    ``__client_events__`` (UI events a browser may send, e.g. ``"button_click"``),
+    ``__view_module__`` (the static URL of a JavaScript module that renders it),
+    ``__type_name__`` (the name on the wire; defaults to the class name).
+    """
+
+    __slots__ = ("__weakref__", "_callbacks", "_document", "_event_callbacks", "_id", "_values")
+    __abstract__ = True
+    __docsync_ref__: ClassVar[bool] = True
+    __type_name__: ClassVar[str]
+    __client_writable__: ClassVar[frozenset[str]] = frozenset()
+    __client_events__: ClassVar[frozenset[str]] = frozenset()
+    __view_module__: ClassVar[str | None] = None
+    _properties: ClassVar[dict[str, Property]]
+    _model_properties: ClassVar[tuple[Property, ...]]
+
+    name = Nullable(String(), help="A name to find this model by, from Python or JavaScript.")
+
+    def __init__(self, *, id: str | None = None, **properties: Any) -> None:
+        self._id = id or new_model_id()
+        self._values: dict[str, Any] = {}
+        self._callbacks: dict[str, list[Callable[..., Any]]] | None = None
+        self._event_callbacks: dict[str, list[Callable[..., Any]]] | None = None
+        self._document: Any = None  # a weak reference to the owning document
+        for attr, value in properties.items():
+            prop = self.lookup(attr)
+            self._values[attr] = self._wrap(prop, prop.validate(value, self.__type_name__))
+
+    def __repr__(self) -> str:
+        return f"{self.__type_name__}(id={self._id!r})"
+
+    @property
+    def id(self) -> str:
+        """The model's id, unique within its document."""
+        return self._id
+
+    @property
+    def document(self) -> Any:
+        """The document this model belongs to, or None."""
+        return self._document() if self._document is not None else None
+
+    @classmethod
+    def lookup(cls, attr: str) -> Property:
+        """Return the descriptor of property ``attr``."""
+        try:
+            return cls._properties[attr]
+        except KeyError:
+            raise AttributeError(f"{cls.__type_name__} has no property {attr!r}") from None
+
+    @classmethod
+    def properties(cls) -> dict[str, Property]:
+        """Return every property of the class, by name."""
+        return dict(cls._properties)
+
+    def properties_with_values(self, *, include_defaults: bool = True) -> dict[str, Any]:
+        """Return the current value of each property."""
+        if include_defaults:
+            return {attr: getattr(self, attr) for attr in self._properties}
+        return dict(self._values)
+
+    # -- storing values -------------------------------------------------------------
+
+    def _wrap(self, prop: Property, value: Any) -> Any:
+        base = _base(prop)
+        if isinstance(base, ColumnData) and isinstance(value, dict):
+            return ColumnDataDict(value, self, prop)
+        if isinstance(base, List) and isinstance(value, list):
+            return TrackedList(value, self, prop)
+        if isinstance(base, Dict) and isinstance(value, dict):
+            return TrackedDict(value, self, prop)
+        return value
+
+    def _get_value(self, prop: Property) -> Any:
+        try:
+            return self._values[prop.name]
+        except KeyError:
+            value = prop.default()
+            if prop.mutable and value is not None:
+                # Mutable defaults are stored on first read so that edits in place stick.
+                value = self._values[prop.name] = self._wrap(prop, value)
+            return value
+
+    def _set_value(self, prop: Property, value: Any, setter: Any) -> None:
+        value = self._wrap(prop, prop.validate(value, self.__type_name__))
+        attr = prop.name
+        old = self._values[attr] if attr in self._values else prop.default()
+        self._values[attr] = value
+        if _same(old, value):
+            return
+        document = self.document
+        if document is not None:
+            event = ModelChangedEvent(self, attr, old, value, setter)
+            document._model_changed(event, prop, old, value)
+        self._trigger(attr, old, value)
+
+    def _old_copy(self, attr: str, container: Any) -> Any:
+        # Copy the old collection only when a callback will look at it.
+        if self._callbacks and attr in self._callbacks:
+            return type(container).__mro__[1](container)
+        return container
+
+    def _list_splice(
+        self,
+        prop: Property,
+        container: TrackedList,
+        index: int,
+        delete: int,
+        items: list[Any],
+        setter: Any,
+    ) -> None:
+        base = _base(prop)
+        assert isinstance(base, List)
+        try:
+            items = base.accepts_items(items)
+        except ValidationError:
+            raise prop.fail(items, self.__type_name__) from None
+        attr = prop.name
+        old = self._old_copy(attr, container)
+        removed = list.__getitem__(container, slice(index, index + delete))
+        list.__setitem__(container, slice(index, index + delete), items)
+        document = self.document
+        if document is not None:
+            event = ListSplicedEvent(self, attr, index, delete, items, setter)
+            document._model_changed(event, prop, removed, items)
+        self._trigger(attr, old, container)
+
+    def _dict_set(
+        self, prop: Property, container: TrackedDict, items: dict[Any, Any], setter: Any
+    ) -> None:
+        base = _base(prop)
+        try:
+            if isinstance(base, ColumnData):
+                items = {k: base.accepts_column(k, v) for k, v in items.items()}
+            else:
+                assert isinstance(base, Dict)
+                items = dict(base.accepts_item(k, v) for k, v in items.items())
+        except ValidationError:
+            raise prop.fail(items, self.__type_name__) from None
+        attr = prop.name
+        old = self._old_copy(attr, container)
+        replaced = [container[k] for k in items if k in container]
+        dict.update(container, items)
+        document = self.document
+        if document is not None:
+            event: DocumentEvent
+            if isinstance(base, ColumnData):
+                event = ColumnDataChangedEvent(self, attr, items, setter)
+            else:
+                event = DictItemsSetEvent(self, attr, items, setter)
+            document._model_changed(event, prop, replaced, items)
+        self._trigger(attr, old, container)
+
+    def _dict_delete(
+        self, prop: Property, container: TrackedDict, keys: list[Any], setter: Any
+    ) -> None:
+        attr = prop.name
+        old = self._old_copy(attr, container)
+        removed = [dict.pop(container, key) for key in keys]
+        document = self.document
+        if document is not None:
+            event = DictItemsDeletedEvent(self, attr, keys, setter)
+            document._model_changed(event, prop, removed, None)
+        self._trigger(attr, old, container)
+
+    def _column_event(self, event: DocumentEvent) -> None:
+        """Report a stream or patch that was applied to this model's columns."""
+        document = self.document
+        attr = event.attr  # type: ignore[attr-defined]
+        if document is not None:
+            document._model_changed(event, self.lookup(attr), None, None)
+        self._trigger(attr, None, self._values.get(attr))
+
+    # -- references -----------------------------------------------------------------
+
+    def references(self) -> Iterator[Model]:
+        """Yield the models this model's properties hold directly."""
+        values = self._values
+        for prop in self._model_properties:
+            value = values.get(prop.name)
+            if value is not None:
+                yield from prop.iter_models(value)
+
+    # -- callbacks ------------------------------------------------------------------
+
+    def on_change(self, attr: str, *callbacks: Callable[[str, Any, Any], Any]) -> None:
+        """Call ``callback(attr, old, new)`` whenever ``attr`` changes."""
+        self.lookup(attr)
+        if self._callbacks is None:
+            self._callbacks = {}
+        self._callbacks.setdefault(attr, []).extend(callbacks)
+
+    def remove_on_change(self, attr: str, *callbacks: Callable[[str, Any, Any], Any]) -> None:
+        """Stop calling the given callbacks when ``attr`` changes."""
+        if self._callbacks and attr in self._callbacks:
+            remaining = [cb for cb in self._callbacks[attr] if cb not in callbacks]
+            if remaining:
+                self._callbacks[attr] = remaining
+            else:
+                del self._callbacks[attr]
+
+    def on_event(self, event_name: str, *callbacks: Callable[[Any], Any]) -> None:
+        """Call ``callback(event)`` when a UI event named ``event_name`` arrives for this model."""
+        if self._event_callbacks is None:
+            self._event_callbacks = {}
+        self._event_callbacks.setdefault(event_name, []).extend(callbacks)
+
+    def has_callbacks(self, attr: str) -> bool:
+        """Tell whether any change callback watches ``attr``."""
+        return bool(self._callbacks and attr in self._callbacks)
+
+    def clear_callbacks(self) -> None:
+        """Drop every change and event callback (the model's document is going away)."""
+        self._callbacks = None
+        self._event_callbacks = None
+
+    def _trigger(self, attr: str, old: Any, new: Any) -> None:
+        if self._callbacks is None:
+            return
+        for callback in tuple(self._callbacks.get(attr, ())):
+            self._invoke(callback, attr, old, new)
+
+    def _trigger_event(self, event: Any) -> None:
+        if self._event_callbacks is None:
+            return
+        for callback in tuple(self._event_callbacks.get(event.msg_type, ())):
+            self._invoke(callback, event)
+
+    def _invoke(self, callback: Callable[..., Any], *args: Any) -> None:
+        try:
+            result = callback(*args)
+        except Exception:
+            # A failing user callback must not break the change that triggered it.
+            logger.exception("error in callback %r of %r", callback, self)
+            return
+        if result is not None and hasattr(result, "__await__"):
+            document = self.document
+            if document is not None:
+                document.pending_coroutines.append(result)
+            else:
+                result.close()
+                logger.warning("coroutine callback %r of %r needs a document", callback, self)

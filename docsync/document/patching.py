@@ -1,0 +1,189 @@
+"""Apply a list of incoming events atomically: check every one, then apply them all."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..exceptions import NotWritableError, PatchError, UnknownModelError, UnknownPropertyError
+from . import events as ev
+from .columns import apply_stream, check_patches, check_stream
+from .model import Model, _base
+from .properties import ColumnData, Dict, List, Property
+
+__all__ = ["apply_events"]
+
+Apply = Callable[[], None]
+
+
+class _Checker:
+    """Checks events in order against a simulation of the state they will meet."""
+
+    def __init__(
+        self,
+        document: Any,
+        new_models: Mapping[str, Model],
+        from_client: bool,
+        allow_structure: bool,
+    ) -> None:
+        self.document = document
+        self.new_models = new_models
+        self.from_client = from_client
+        self.allow_structure = allow_structure
+        self.lists: dict[tuple[str, str], list[Any]] = {}
+        self.columns: dict[str, dict[str, Any]] = {}
+        self.roots = list(document.roots)
+
+    def model(self, model: Model) -> Model:
+        if model.id in self.new_models or self.document.models.get(model.id) is model:
+            return model
+        raise UnknownModelError(f"unknown model id {model.id!r}")
+
+    def prop(self, model: Model, attr: str) -> Property:
+        prop = model._properties.get(attr)
+        if prop is None:
+            raise UnknownPropertyError(f"{model.__type_name__} has no property {attr!r:.40}")
+        writable = attr in model.__client_writable__ or model.id in self.new_models
+        if self.from_client and not writable:
+            raise NotWritableError(f"{model.__type_name__}.{attr} is not writable from the client")
+        return prop
+
+    def structure(self, what: str) -> None:
+        if self.from_client and not self.allow_structure:
+            raise NotWritableError(f"{what} is not allowed from the client")
+
+    def sim_list(self, model: Model, attr: str) -> list[Any]:
+        key = (model.id, attr)
+        if key not in self.lists:
+            self.lists[key] = list(getattr(model, attr) or [])
+        return self.lists[key]
+
+    def sim_columns(self, model: Model, attr: str) -> dict[str, Any]:
+        if model.id not in self.columns:
+            self.columns[model.id] = dict(getattr(model, attr))
+        return self.columns[model.id]
+
+
+def _value_error(exc: ValueError) -> PatchError:
+    return PatchError(str(exc))
+
+
+def _check(checker: _Checker, event: ev.DocumentEvent, setter: Any) -> Apply:
+    document = checker.document
+    if isinstance(event, ev.TitleChangedEvent):
+        checker.structure("changing the title")
+        return lambda: document.set_title(event.title, setter)
+    if isinstance(event, ev.MessageSentEvent):
+        target = event.model
+        if target is not None:
+            checker.model(target)
+            if checker.from_client and event.msg_type not in target.__client_events__:
+                raise NotWritableError(
+                    f"{target.__type_name__} does not accept {event.msg_type!r:.40} events"
+                )
+        elif checker.from_client and not document.accepts_message(event.msg_type):
+            raise PatchError(f"no handler for messages of type {event.msg_type!r:.40}")
+        return lambda: document._message_received(event)
+    if isinstance(event, ev.RootAddedEvent):
+        checker.structure("adding a root")
+        model = checker.model(event.model)
+        if model in checker.roots:
+            raise PatchError(f"{model!r} is already a root")
+        checker.roots.append(model)
+        return lambda: document.add_root(model, setter)
+    if isinstance(event, ev.RootRemovedEvent):
+        checker.structure("removing a root")
+        model = checker.model(event.model)
+        if model not in checker.roots:
+            raise PatchError(f"{model!r} is not a root")
+        checker.roots.remove(model)
+        return lambda: document.remove_root(model, setter)
+    model = checker.model(event.model)  # type: ignore[attr-defined]
+    prop = checker.prop(model, event.attr)  # type: ignore[attr-defined]
+    try:
+        return _check_property_event(checker, model, prop, event, setter)
+    except ValueError as exc:
+        raise _value_error(exc) from None
+
+
+def _check_property_event(
+    checker: _Checker, model: Model, prop: Property, event: ev.DocumentEvent, setter: Any
+) -> Apply:
+    base = _base(prop)
+    name = model.__type_name__
+    if isinstance(event, ev.ModelChangedEvent):
+        value = model._wrap(prop, prop.validate(event.new, name))
+        if isinstance(base, List):
+            checker.lists[(model.id, prop.name)] = list(value or [])
+        if isinstance(base, ColumnData):
+            checker.columns[model.id] = dict(value)
+        return lambda: model._set_value(prop, value, setter)
+    if isinstance(event, ev.ListSplicedEvent):
+        if not isinstance(base, List):
+            raise PatchError(f"{name}.{prop.name} is not a list")
+        items = checker.sim_list(model, prop.name)
+        if not (0 <= event.index <= len(items) and 0 <= event.delete <= len(items) - event.index):
+            raise PatchError(
+                f"splice at {event.index} deleting {event.delete} out of range of {name}.{prop.name}"
+            )
+        checked = base.accepts_items(event.items)
+        items[event.index : event.index + event.delete] = checked
+        return lambda: model._list_splice(
+            prop, getattr(model, prop.name), event.index, event.delete, checked, setter
+        )
+    if isinstance(event, ev.DictItemsSetEvent | ev.ColumnDataChangedEvent):
+        entries = event.items if isinstance(event, ev.DictItemsSetEvent) else event.columns
+        if isinstance(base, ColumnData):
+            checked_items = {k: base.accepts_column(k, v) for k, v in entries.items()}
+            checker.sim_columns(model, prop.name).update(checked_items)
+        elif isinstance(base, Dict):
+            checked_items = dict(base.accepts_item(k, v) for k, v in entries.items())
+        else:
+            raise PatchError(f"{name}.{prop.name} is not a dict")
+        return lambda: model._dict_set(prop, getattr(model, prop.name), checked_items, setter)
+    if isinstance(event, ev.DictItemsDeletedEvent):
+        if not isinstance(base, Dict | ColumnData):
+            raise PatchError(f"{name}.{prop.name} is not a dict")
+        current = (
+            checker.sim_columns(model, prop.name)
+            if isinstance(base, ColumnData)
+            else getattr(model, prop.name)
+        )
+        missing = [k for k in event.keys if k not in current]
+        if missing:
+            raise PatchError(f"{name}.{prop.name} has no key {missing[0]!r:.40}")
+        if isinstance(base, ColumnData):
+            for key in event.keys:
+                current.pop(key)
+        return lambda: model._dict_delete(prop, getattr(model, prop.name), list(event.keys), setter)
+    if not isinstance(base, ColumnData):
+        raise PatchError(f"{name}.{prop.name} is not column data")
+    columns = checker.sim_columns(model, prop.name)
+    if isinstance(event, ev.ColumnsStreamedEvent):
+        rows = check_stream(columns, event.data, event.rollover)
+        apply_stream(columns, rows, event.rollover)  # on the simulation's own dict
+        return lambda: model.stream(rows, event.rollover, setter=setter)  # type: ignore[attr-defined]
+    if isinstance(event, ev.ColumnsPatchedEvent):
+        patches = check_patches(columns, event.patches)
+        return lambda: model.patch(patches, setter=setter)  # type: ignore[attr-defined]
+    raise PatchError(f"cannot apply {event.kind} events")
+
+
+def apply_events(
+    document: Any,
+    events: list[ev.DocumentEvent],
+    *,
+    setter: Any = None,
+    new_models: Mapping[str, Model] | None = None,
+    from_client: bool = False,
+    allow_structure: bool = True,
+    max_models: int | None = None,
+) -> None:
+    """Check every event, then apply them all; on any error apply none."""
+    new_models = new_models or {}
+    if max_models is not None and len(document.models) + len(new_models) > max_models:
+        raise PatchError(f"too many models: the document may hold at most {max_models}")
+    checker = _Checker(document, new_models, from_client, allow_structure)
+    steps = [_check(checker, event, setter) for event in events]
+    for step in steps:
+        step()

@@ -1,0 +1,500 @@
+"""Typed property descriptors: declare, validate and store model attributes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import ValidationError
+from .registry import model_class
+
+__all__ = [
+    "Any_",
+    "Bool",
+    "Color",
+    "ColumnData",
+    "Date",
+    "Datetime",
+    "Dict",
+    "Either",
+    "Enum",
+    "Float",
+    "Instance",
+    "Int",
+    "List",
+    "Nullable",
+    "Property",
+    "String",
+    "Tuple",
+]
+
+_NO_DEFAULT = object()
+
+
+class Property:
+    """A typed attribute of a model; subclasses say which values it accepts."""
+
+    __slots__ = ("_default", "help", "name")
+
+    #: How error messages name the expected type ("a float").
+    expected = "a value"
+    #: Whether values of this type may contain models (so the document indexes them).
+    may_hold_models = False
+    #: Whether a stored value is mutable in place (lists, dicts): defaults are copied.
+    mutable = False
+
+    def __init__(self, default: Any = _NO_DEFAULT, *, help: str = "") -> None:
+        self.name = ""
+        self.help = help
+        self._default = self.implicit_default() if default is _NO_DEFAULT else default
+        if self._default is not None:
+            self._default = self._checked_default(self._default)
+
+    def _checked_default(self, value: Any) -> Any:
+        if callable(value):
+            return value
+        self.accepts(value)
+        return value
+
+    def implicit_default(self) -> Any:
+        """Return the default used when none is declared."""
+        return None
+
+    def default(self) -> Any:
+        """Return a fresh default value."""
+        value = self._default
+        if callable(value):
+            return value()
+        return value
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, objtype: type | None = None) -> Any:
+        if obj is None:
+            return self
+        return obj._get_value(self)
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        obj._set_value(self, value, None)
+
+    def fail(self, value: Any, model: str = "", attr: str = "") -> ValidationError:
+        """Build the error for a refused ``value``, naming model and property."""
+        where = f"{model}.{attr or self.name} " if model else ""
+        return ValidationError(f"{where}expected {self.expected}, got {_show(value)}")
+
+    def accepts(self, value: Any) -> Any:
+        """Return ``value`` (maybe normalised) or raise ValidationError without context."""
+        return value
+
+    def validate(self, value: Any, model: str) -> Any:
+        """Return the value to store, or raise a ValidationError naming ``model``."""
+        try:
+            return self.accepts(value)
+        except ValidationError as exc:
+            raise self.fail(value, model) from exc.__cause__
+
+    def iter_models(self, value: Any) -> Iterator[Any]:
+        """Yield the models directly held by ``value``."""
+        return iter(())
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"ndarray(dtype={value.dtype}, shape={value.shape})"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _refuse(expected: str) -> ValidationError:
+    return ValidationError(expected)
+
+
+class Any_(Property):
+    """Any value that can travel (checked when it is encoded)."""
+
+    __slots__ = ()
+    expected = "any value"
+    may_hold_models = True
+
+    def iter_models(self, value: Any) -> Iterator[Any]:
+        yield from _models_in(value)
+
+
+def _models_in(value: Any) -> Iterator[Any]:
+    if getattr(type(value), "__docsync_ref__", False):
+        yield value
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            yield from _models_in(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _models_in(key)
+            yield from _models_in(item)
+
+
+class Bool(Property):
+    """True or False."""
+
+    __slots__ = ()
+    expected = "a bool"
+
+    def implicit_default(self) -> Any:
+        return False
+
+    def accepts(self, value: Any) -> Any:
+        if isinstance(value, bool | np.bool_):
+            return bool(value)
+        raise _refuse(self.expected)
+
+
+class Int(Property):
+    """An integer (not a bool)."""
+
+    __slots__ = ()
+    expected = "an int"
+
+    def implicit_default(self) -> Any:
+        return 0
+
+    def accepts(self, value: Any) -> Any:
+        if isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_):
+            return int(value)
+        raise _refuse(self.expected)
+
+
+class Float(Property):
+    """A real number; ints are accepted and stored as floats."""
+
+    __slots__ = ()
+    expected = "a float"
+
+    def implicit_default(self) -> Any:
+        return 0.0
+
+    def accepts(self, value: Any) -> Any:
+        if isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+            value, bool | np.bool_
+        ):
+            return float(value)
+        raise _refuse(self.expected)
+
+
+class String(Property):
+    """A text string."""
+
+    __slots__ = ()
+    expected = "a string"
+
+    def implicit_default(self) -> Any:
+        return ""
+
+    def accepts(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return value
+        raise _refuse(self.expected)
+
+
+class Enum(Property):
+    """One of a fixed set of strings; the first is the default."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, *values: str, default: Any = _NO_DEFAULT, help: str = "") -> None:
+        if not values:
+            raise TypeError("Enum needs at least one value")
+        self.values = values
+        super().__init__(values[0] if default is _NO_DEFAULT else default, help=help)
+
+    @property
+    def expected(self) -> str:  # type: ignore[override]
+        return "one of " + ", ".join(repr(v) for v in self.values)
+
+    def accepts(self, value: Any) -> Any:
+        if value in self.values and isinstance(value, str):
+            return value
+        raise _refuse(self.expected)
+
+
+class Nullable(Property):
+    """None, or a value of the wrapped type."""
+
+    __slots__ = ("inner",)
+
+    def __init__(self, inner: Property, default: Any = None, *, help: str = "") -> None:
+        self.inner = inner
+        super().__init__(default, help=help)
+
+    @property
+    def expected(self) -> str:  # type: ignore[override]
+        return f"None or {self.inner.expected}"
+
+    @property
+    def may_hold_models(self) -> bool:  # type: ignore[override]
+        return self.inner.may_hold_models
+
+    @property
+    def mutable(self) -> bool:  # type: ignore[override]
+        return self.inner.mutable
+
+    def accepts(self, value: Any) -> Any:
+        return None if value is None else self.inner.accepts(value)
+
+    def iter_models(self, value: Any) -> Iterator[Any]:
+        return iter(()) if value is None else self.inner.iter_models(value)
+
+
+class Instance(Property):
+    """A reference to another model of the given class (or class name)."""
+
+    __slots__ = ("_target",)
+    may_hold_models = True
+
+    def __init__(self, target: type | str, default: Any = None, *, help: str = "") -> None:
+        self._target = target
+        super().__init__(default, help=help)
+
+    def _checked_default(self, value: Any) -> Any:
+        if value is not None and not callable(value):
+            raise TypeError("an Instance default must be None or a factory")
+        return value
+
+    @property
+    def target(self) -> type:
+        """The model class accepted, resolved lazily so classes may refer ahead."""
+        if isinstance(self._target, str):
+            self._target = model_class(self._target)
+        assert isinstance(self._target, type)
+        return self._target
+
+    @property
+    def expected(self) -> str:  # type: ignore[override]
+        name = self._target if isinstance(self._target, str) else self._target.__name__
+        return f"an instance of {name}"
+
+    def accepts(self, value: Any) -> Any:
+        if isinstance(value, self.target):
+            return value
+        raise _refuse(self.expected)
+
+    def iter_models(self, value: Any) -> Iterator[Any]:
+        if value is not None:
+            yield value
+
+
+class Color(Property):
+    """A CSS colour: a named colour, #rgb, #rrggbb, #rrggbbaa, rgb() or rgba()."""
+
+    __slots__ = ()
+    expected = "a CSS color"
+    _pattern = re.compile(
+        r"^(#[0-9a-fA-F]{3}|#[0-9a-fA-F]{4}|#[0-9a-fA-F]{6}|#[0-9a-fA-F]{8}"
+        r"|rgba?\(\s*[\d.]+%?\s*,\s*[\d.]+%?\s*,\s*[\d.]+%?\s*(,\s*[\d.]+\s*)?\)"
+        r"|[a-zA-Z]{3,24})$"
+    )
+
+    def implicit_default(self) -> Any:
+        return "black"
+
+    def accepts(self, value: Any) -> Any:
+        if isinstance(value, str) and self._pattern.match(value):
+            return value
+        raise _refuse(self.expected)
+
+
+class Datetime(Property):
+    """A datetime; ISO 8601 strings are accepted and parsed."""
+
+    __slots__ = ()
+    expected = "a datetime"
+
+    def accepts(self, value: Any) -> Any:
+        if isinstance(value, dt.datetime):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.datetime.fromisoformat(value)
+            except ValueError:
+                pass
+        raise _refuse(self.expected)
+
+
+class Date(Property):
+    """A calendar date; ISO 8601 strings are accepted and parsed."""
+
+    __slots__ = ()
+    expected = "a date"
+
+    def accepts(self, value: Any) -> Any:
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                pass
+        raise _refuse(self.expected)
+
+
+class Either(Property):
+    """A value of any one of the given types, tried in order."""
+
+    __slots__ = ("choices",)
+
+    def __init__(self, *choices: Property, default: Any = _NO_DEFAULT, help: str = "") -> None:
+        self.choices = choices
+        first = choices[0].default() if default is _NO_DEFAULT else default
+        super().__init__(first, help=help)
+
+    @property
+    def expected(self) -> str:  # type: ignore[override]
+        return " or ".join(choice.expected for choice in self.choices)
+
+    @property
+    def may_hold_models(self) -> bool:  # type: ignore[override]
+        return any(choice.may_hold_models for choice in self.choices)
+
+    @property
+    def mutable(self) -> bool:  # type: ignore[override]
+        return any(choice.mutable for choice in self.choices)
+
+    def accepts(self, value: Any) -> Any:
+        for choice in self.choices:
+            try:
+                return choice.accepts(value)
+            except ValidationError:
+                continue
+        raise _refuse(self.expected)
+
+    def iter_models(self, value: Any) -> Iterator[Any]:
+        return _models_in(value)
+
+
+class Tuple(Property):
+    """A fixed-length tuple with a type per position."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, *items: Property, default: Any = _NO_DEFAULT, help: str = "") -> None:
+        self.items = items
+        first = tuple(item.default() for item in items) if default is _NO_DEFAULT else default
+        super().__init__(first, help=help)
+
+    @property
+    def expected(self) -> str:  # type: ignore[override]
+        return "a tuple of (" + ", ".join(item.expected for item in self.items) + ")"
+
+    @property
+    def may_hold_models(self) -> bool:  # type: ignore[override]
+        return any(item.may_hold_models for item in self.items)
+
+    def accepts(self, value: Any) -> Any:
+        if isinstance(value, tuple | list) and len(value) == len(self.items):
+            return tuple(item.accepts(v) for item, v in zip(self.items, value, strict=True))
+        raise _refuse(self.expected)
+
+    def iter_models(self, value: Any) -> Iterator[Any]:
+        return _models_in(value)
+
+
+class List(Property):
+    """A list of items of one type; edits in place travel as splices."""
+
+    __slots__ = ("item",)
+    mutable = True
+
+    def __init__(self, item: Property, default: Any = _NO_DEFAULT, *, help: str = "") -> None:
+        self.item = item
+        super().__init__(list if default is _NO_DEFAULT else default, help=help)
+
+    @property
+    def expected(self) -> str:  # type: ignore[override]
+        return f"a list of {self.item.expected}"
+
+    @property
+    def may_hold_models(self) -> bool:  # type: ignore[override]
+        return self.item.may_hold_models
+
+    def accepts(self, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return [self.item.accepts(v) for v in value]
+        raise _refuse(self.expected)
+
+    def accepts_items(self, values: Any) -> list[Any]:
+        """Validate items about to be inserted."""
+        return [self.item.accepts(v) for v in values]
+
+    def iter_models(self, value: Any) -> Iterator[Any]:
+        for item in value:
+            yield from self.item.iter_models(item)
+
+
+class Dict(Property):
+    """A dict with typed keys and values; edits in place travel per key."""
+
+    __slots__ = ("key", "value")
+    mutable = True
+
+    def __init__(
+        self, key: Property, value: Property, default: Any = _NO_DEFAULT, *, help: str = ""
+    ) -> None:
+        self.key = key
+        self.value = value
+        super().__init__(dict if default is _NO_DEFAULT else default, help=help)
+
+    @property
+    def expected(self) -> str:  # type: ignore[override]
+        return f"a dict of {self.key.expected} to {self.value.expected}"
+
+    @property
+    def may_hold_models(self) -> bool:  # type: ignore[override]
+        return self.key.may_hold_models or self.value.may_hold_models
+
+    def accepts(self, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {self.key.accepts(k): self.value.accepts(v) for k, v in value.items()}
+        raise _refuse(self.expected)
+
+    def accepts_item(self, key: Any, value: Any) -> tuple[Any, Any]:
+        """Validate one entry about to be set."""
+        return self.key.accepts(key), self.value.accepts(value)
+
+    def iter_models(self, value: Any) -> Iterator[Any]:
+        for key, item in value.items():
+            yield from self.key.iter_models(key)
+            yield from self.value.iter_models(item)
+
+
+Column = np.ndarray | list
+
+
+class ColumnData(Property):
+    """Columns of a data source: a dict of name to numpy array or list."""
+
+    __slots__ = ()
+    expected = "a dict of column name to ndarray or list"
+    mutable = True
+
+    def __init__(self, default: Any = _NO_DEFAULT, *, help: str = "") -> None:
+        super().__init__(dict if default is _NO_DEFAULT else default, help=help)
+
+    def accepts(self, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: self.accepts_column(k, v) for k, v in value.items()}
+        raise _refuse(self.expected)
+
+    def accepts_column(self, name: Any, column: Any) -> Column:
+        """Validate one column; tuples become lists."""
+        if not isinstance(name, str):
+            raise _refuse(self.expected)
+        if isinstance(column, np.ndarray):
+            if column.dtype.kind in "OUSV" or column.ndim == 0:
+                raise _refuse(self.expected)
+            return column
+        if isinstance(column, list | tuple):
+            return list(column)
+        raise _refuse(self.expected)

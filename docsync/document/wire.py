@@ -1,0 +1,275 @@
+"""Models, documents and events to document JSON and back (values via serialization)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..exceptions import DeserializationError, PatchError, UnknownModelError
+from ..serialization import Buffer, Decoder, Encoder
+from . import events as ev
+from .model import Model
+from .registry import model_class
+
+__all__ = [
+    "DecodedPatch",
+    "decode_patch",
+    "encode_events",
+    "instantiate_models",
+    "model_definition",
+]
+
+_MAX_MODELS_PER_MESSAGE = 100_000
+
+
+def model_definition(model: Model, encoder: Encoder) -> dict[str, Any]:
+    """Return ``{"type": "object", "name", "id", "attributes"}`` for ``model``."""
+    attributes = {attr: encoder.encode(value) for attr, value in model._values.items()}
+    return {"type": "object", "name": model.__type_name__, "id": model.id, "attributes": attributes}
+
+
+def instantiate_models(
+    definitions: Any,
+    known: Mapping[str, Model],
+    buffers: Mapping[str, Buffer],
+    *,
+    max_array_elements: int,
+    max_models: int = _MAX_MODELS_PER_MESSAGE,
+) -> dict[str, Model]:
+    """Build models from definitions; references may point at each other or ``known``."""
+    if type(definitions) is not list:
+        raise DeserializationError("model definitions must be a list")
+    if len(definitions) > max_models:
+        raise DeserializationError(f"too many models: {len(definitions)} > {max_models}")
+    created: dict[str, Model] = {}
+    pending: list[tuple[Model, dict[str, Any]]] = []
+    for definition in definitions:
+        if type(definition) is not dict or definition.get("type") != "object":
+            raise DeserializationError(f"invalid model definition {definition!r:.80}")
+        model_id, name = definition.get("id"), definition.get("name")
+        attributes = definition.get("attributes", {})
+        if type(model_id) is not str or not model_id or type(name) is not str:
+            raise DeserializationError(
+                f"model definition needs a string id and name: {definition!r:.80}"
+            )
+        if model_id in created or model_id in known:
+            raise DeserializationError(f"duplicate model id {model_id!r:.60}")
+        if type(attributes) is not dict:
+            raise DeserializationError(f"attributes of {model_id!r:.40} must be an object")
+        cls = model_class(name)
+        created[model_id] = model = cls(id=model_id)
+        pending.append((model, attributes))
+
+    def resolve(model_id: str) -> Model:
+        model = created.get(model_id) or known.get(model_id)
+        if model is None:
+            raise DeserializationError(f"reference to unknown model id {model_id!r:.60}")
+        return model
+
+    decoder = Decoder(buffers, resolve_ref=resolve, max_array_elements=max_array_elements)
+    for model, attributes in pending:
+        for attr, raw in attributes.items():
+            prop = model._properties.get(attr)
+            if prop is None:
+                raise DeserializationError(f"{model.__type_name__} has no property {attr!r:.40}")
+            try:
+                value = prop.validate(decoder.decode(raw), model.__type_name__)
+            except ValueError as exc:
+                raise DeserializationError(str(exc)) from None
+            model._values[attr] = model._wrap(prop, value)
+    return created
+
+
+def _encode_index(index: Any) -> Any:
+    if isinstance(index, slice):
+        return {"type": "slice", "start": index.start, "stop": index.stop, "step": index.step}
+    return index
+
+
+def _event_json(event: ev.DocumentEvent, encoder: Encoder) -> dict[str, Any]:
+    kind = event.kind
+    if isinstance(event, ev.TitleChangedEvent):
+        return {"kind": kind, "title": event.title}
+    if isinstance(event, ev.MessageSentEvent):
+        out = {"kind": kind, "msg_type": event.msg_type, "msg_data": encoder.encode(event.msg_data)}
+        if event.model is not None:
+            out["model"] = {"id": event.model.id}
+        return out
+    out = {"kind": kind, "model": {"id": event.model.id}}  # type: ignore[attr-defined]
+    if isinstance(event, ev.RootAddedEvent | ev.RootRemovedEvent):
+        return out
+    out["attr"] = event.attr  # type: ignore[attr-defined]
+    if isinstance(event, ev.ModelChangedEvent):
+        out["new"] = encoder.encode(event.new)
+    elif isinstance(event, ev.ColumnDataChangedEvent):
+        out["columns"] = {name: encoder.encode(col) for name, col in event.columns.items()}
+    elif isinstance(event, ev.ColumnsStreamedEvent):
+        out["data"] = {name: encoder.encode(col) for name, col in event.data.items()}
+        out["rollover"] = event.rollover
+    elif isinstance(event, ev.ColumnsPatchedEvent):
+        out["patches"] = {
+            name: [[_encode_index(i), encoder.encode(v)] for i, v in entries]
+            for name, entries in event.patches.items()
+        }
+    elif isinstance(event, ev.ListSplicedEvent):
+        out.update(index=event.index, delete=event.delete, items=encoder.encode(event.items))
+    elif isinstance(event, ev.DictItemsSetEvent):
+        out["items"] = encoder.encode(dict(event.items))
+    elif isinstance(event, ev.DictItemsDeletedEvent):
+        out["keys"] = encoder.encode(list(event.keys))
+    return out
+
+
+def encode_events(
+    events: list[ev.DocumentEvent], encoder: Encoder, attached: Mapping[str, Model] | None = None
+) -> dict[str, Any]:
+    """Return ``{"events": [...], "references": [...]}`` for a batch of events.
+
+    ``references`` holds the full definition of every model the events attached to
+    the document (and that ``attached``, the document's index, still holds).
+    """
+    encoded = [_event_json(event, encoder) for event in events]
+    references = []
+    seen: set[str] = set()
+    for event in events:
+        for model in event.new_models:
+            if model.id in seen or (attached is not None and model.id not in attached):
+                continue
+            seen.add(model.id)
+            references.append(model_definition(model, encoder))
+    return {"events": encoded, "references": references}
+
+
+class DecodedPatch:
+    """Events decoded from a PATCH-DOC, and the models its references created."""
+
+    __slots__ = ("events", "new_models")
+
+    def __init__(self, events: list[ev.DocumentEvent], new_models: dict[str, Model]) -> None:
+        self.events = events
+        self.new_models = new_models
+
+
+def _decode_index(raw: Any) -> Any:
+    if type(raw) is dict and raw.get("type") == "slice":
+        parts = [raw.get("start"), raw.get("stop"), raw.get("step")]
+        if not all(p is None or type(p) is int for p in parts):
+            raise DeserializationError(f"invalid slice {raw!r:.60}")
+        return slice(*parts)
+    if type(raw) is not int:
+        raise DeserializationError(f"invalid patch index {raw!r:.40}")
+    return raw
+
+
+def _string(data: dict[str, Any], key: str) -> str:
+    value = data.get(key)
+    if type(value) is not str:
+        raise DeserializationError(f"event field {key!r} must be a string, got {value!r:.40}")
+    return value
+
+
+def _columns(raw: Any, decoder: Decoder, what: str) -> dict[str, Any]:
+    if type(raw) is not dict:
+        raise DeserializationError(f"{what} must be an object of columns")
+    return {name: decoder.decode(value) for name, value in raw.items()}
+
+
+def decode_patch(
+    content: Any,
+    known: Mapping[str, Model],
+    buffers: Mapping[str, Buffer],
+    *,
+    setter: Any = None,
+    max_array_elements: int = 100_000_000,
+    max_new_models: int = _MAX_MODELS_PER_MESSAGE,
+) -> DecodedPatch:
+    """Decode PATCH-DOC content into events; nothing is applied yet."""
+    if type(content) is not dict or type(content.get("events")) is not list:
+        raise DeserializationError("patch content must be an object with an 'events' list")
+    new_models = instantiate_models(
+        content.get("references", []),
+        known,
+        buffers,
+        max_array_elements=max_array_elements,
+        max_models=max_new_models,
+    )
+
+    def resolve(model_id: str) -> Model:
+        model = new_models.get(model_id) or known.get(model_id)
+        if model is None:
+            raise UnknownModelError(f"unknown model id {model_id!r:.60}")
+        return model
+
+    decoder = Decoder(buffers, resolve_ref=resolve, max_array_elements=max_array_elements)
+    events = [_decode_event(raw, decoder, resolve, setter) for raw in content["events"]]
+    return DecodedPatch(events, new_models)
+
+
+def _target(raw: dict[str, Any], resolve: Any) -> Model:
+    ref = raw.get("model")
+    if type(ref) is not dict or type(ref.get("id")) is not str:
+        raise DeserializationError(f"event without a model reference: {raw!r:.80}")
+    model: Model = resolve(ref["id"])
+    return model
+
+
+def _decode_event(raw: Any, decoder: Decoder, resolve: Any, setter: Any) -> ev.DocumentEvent:
+    if type(raw) is not dict:
+        raise DeserializationError(f"event must be an object, got {raw!r:.60}")
+    kind = raw.get("kind")
+    if kind == "TitleChanged":
+        return ev.TitleChangedEvent(_string(raw, "title"), setter)
+    if kind == "MessageSent":
+        model = _target(raw, resolve) if "model" in raw else None
+        return ev.MessageSentEvent(
+            _string(raw, "msg_type"), decoder.decode(raw.get("msg_data")), model, setter
+        )
+    if kind == "RootAdded":
+        return ev.RootAddedEvent(_target(raw, resolve), setter)
+    if kind == "RootRemoved":
+        return ev.RootRemovedEvent(_target(raw, resolve), setter)
+    model = _target(raw, resolve)
+    attr = _string(raw, "attr")
+    if kind == "ModelChanged":
+        return ev.ModelChangedEvent(model, attr, None, decoder.decode(raw.get("new")), setter)
+    if kind == "ColumnDataChanged":
+        return ev.ColumnDataChangedEvent(
+            model, attr, _columns(raw.get("columns"), decoder, "columns"), setter
+        )
+    if kind == "ColumnsStreamed":
+        rollover = raw.get("rollover")
+        if rollover is not None and type(rollover) is not int:
+            raise DeserializationError(f"invalid rollover {rollover!r:.40}")
+        return ev.ColumnsStreamedEvent(
+            model, attr, _columns(raw.get("data"), decoder, "data"), rollover, setter
+        )
+    if kind == "ColumnsPatched":
+        patches = raw.get("patches")
+        if type(patches) is not dict:
+            raise DeserializationError("patches must be an object of columns")
+        decoded: dict[str, list[tuple[Any, Any]]] = {}
+        for name, entries in patches.items():
+            if type(entries) is not list or not all(
+                type(e) is list and len(e) == 2 for e in entries
+            ):
+                raise DeserializationError(
+                    f"patches of column {name!r:.40} must be [index, value] pairs"
+                )
+            decoded[name] = [(_decode_index(i), decoder.decode(v)) for i, v in entries]
+        return ev.ColumnsPatchedEvent(model, attr, decoded, setter)
+    if kind == "ListSpliced":
+        index, delete, items = raw.get("index"), raw.get("delete"), decoder.decode(raw.get("items"))
+        if type(index) is not int or type(delete) is not int or type(items) is not list:
+            raise DeserializationError(f"invalid ListSpliced event {raw!r:.80}")
+        return ev.ListSplicedEvent(model, attr, index, delete, items, setter)
+    if kind == "DictItemsSet":
+        items = decoder.decode(raw.get("items"))
+        if type(items) is not dict:
+            raise DeserializationError("DictItemsSet items must be a map")
+        return ev.DictItemsSetEvent(model, attr, items, setter)
+    if kind == "DictItemsDeleted":
+        keys = decoder.decode(raw.get("keys"))
+        if type(keys) is not list:
+            raise DeserializationError("DictItemsDeleted keys must be a list")
+        return ev.DictItemsDeletedEvent(model, attr, keys, setter)
+    raise PatchError(f"unknown event kind {kind!r:.40}")

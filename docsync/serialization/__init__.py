@@ -1,0 +1,13 @@
+"""Typed JSON values, model references and numpy arrays as binary buffers.
+
+The pure layer below the document and the protocol: values in, JSON-able objects and
+buffers out, and back. Options come in as constructor arguments.
+"""
+
+from __future__ import annotations
+
+from .arrays import ALLOWED_DTYPES, Buffer
+from .decoder import Decoder
+from .encoder import Encoder
+
+__all__ = ["ALLOWED_DTYPES", "Buffer", "Decoder", "Encoder"]

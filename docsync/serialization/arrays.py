@@ -1,0 +1,102 @@
+"""numpy arrays to buffers and back, checking everything that arrives."""
+
+from __future__ import annotations
+
+import base64
+import math
+import sys
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import DeserializationError
+
+__all__ = [
+    "ALLOWED_DTYPES",
+    "Buffer",
+    "array_from_buffer",
+    "array_to_buffer",
+    "decode_base64",
+]
+
+Buffer = bytes | bytearray | memoryview
+
+#: The dtypes that may travel; each has a JavaScript typed-array counterpart.
+ALLOWED_DTYPES: frozenset[str] = frozenset(
+    {
+        "bool",
+        "int8",
+        "int16",
+        "int32",
+        "int64",
+        "uint8",
+        "uint16",
+        "uint32",
+        "uint64",
+        "float32",
+        "float64",
+    }
+)
+
+NATIVE_ORDER = sys.byteorder
+MAX_DIMENSIONS = 8
+
+
+def array_to_buffer(array: np.ndarray) -> tuple[memoryview, dict[str, Any]]:
+    """Return the array's bytes (no copy when contiguous) and its description."""
+    dtype_name = array.dtype.name
+    if dtype_name not in ALLOWED_DTYPES:
+        raise ValueError(f"dtype {dtype_name!r} cannot be sent")
+    if not array.flags.c_contiguous:
+        # Only a non-contiguous view pays for a copy; contiguous arrays go out as-is.
+        array = np.ascontiguousarray(array)
+    byte_order = {"<": "little", ">": "big"}.get(array.dtype.byteorder, NATIVE_ORDER)
+    flat = array if array.ndim else array.reshape(1)
+    view = memoryview(flat).cast("B")  # type: ignore[arg-type]
+    return view, {"dtype": dtype_name, "shape": list(array.shape), "order": byte_order}
+
+
+def _checked_shape(shape: object, max_elements: int) -> tuple[int, ...]:
+    if not isinstance(shape, list) or len(shape) > MAX_DIMENSIONS:
+        raise DeserializationError(f"invalid ndarray shape {shape!r:.80}")
+    count = 1
+    for size in shape:
+        if type(size) is not int or size < 0:
+            raise DeserializationError(f"invalid ndarray shape {shape!r:.80}")
+        count *= size
+    if count > max_elements:
+        raise DeserializationError(f"ndarray too large: {count} > {max_elements} elements")
+    return tuple(shape)
+
+
+def array_from_buffer(
+    data: Buffer, dtype_name: object, shape: object, order: object, max_elements: int
+) -> np.ndarray:
+    """Build an array over ``data`` (no copy), after checking dtype, shape and length."""
+    if not isinstance(dtype_name, str) or dtype_name not in ALLOWED_DTYPES:
+        raise DeserializationError(f"dtype not allowed: {dtype_name!r:.40}")
+    if order not in ("little", "big"):
+        raise DeserializationError(f"invalid byte order {order!r:.40}")
+    dims = _checked_shape(shape, max_elements)
+    dtype = np.dtype(dtype_name)
+    if dtype.itemsize > 1:
+        dtype = dtype.newbyteorder("<" if order == "little" else ">")
+    expected = math.prod(dims) * dtype.itemsize
+    if len(data) != expected:
+        raise DeserializationError(
+            f"buffer length {len(data)} does not match {dtype_name}{list(dims)} ({expected} bytes)"
+        )
+    array = np.frombuffer(data, dtype=dtype).reshape(dims)
+    if dtype.itemsize > 1 and order != NATIVE_ORDER:
+        array = array.astype(dtype.newbyteorder("="))
+    return array
+
+
+def decode_base64(text: object) -> bytes:
+    """Decode a base64 string, refusing anything else."""
+    if not isinstance(text, str):
+        raise DeserializationError(f"base64 data must be a string, got {type(text).__name__}")
+    try:
+        return base64.b64decode(text, validate=True)
+    except ValueError as exc:
+        raise DeserializationError("invalid base64 data") from exc

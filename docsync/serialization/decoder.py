@@ -1,0 +1,137 @@
+"""Decode typed JSON plus binary buffers back into Python values."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import DeserializationError
+from .arrays import Buffer, array_from_buffer, decode_base64
+
+__all__ = ["Decoder"]
+
+_SPECIAL_FLOATS = {"nan": float("nan"), "+inf": float("inf"), "-inf": float("-inf")}
+
+
+def _no_references(model_id: str) -> Any:
+    raise DeserializationError(f"reference to unknown model id {model_id!r:.60}")
+
+
+def _hashable(key: Any) -> Any:
+    # Tuples travel as JSON lists; as map keys they come back as tuples.
+    if type(key) is list:
+        return tuple(_hashable(item) for item in key)
+    return key
+
+
+class Decoder:
+    """Turn typed JSON back into values, trusting nothing it is given.
+
+    ``resolve_ref`` maps a model id to the model (it raises
+    :class:`DeserializationError` for an unknown id); ``buffers`` maps buffer ids to
+    the binary payloads that arrived with the message.
+    """
+
+    __slots__ = ("_buffers", "_max_depth", "_max_elements", "_resolve_ref")
+
+    def __init__(
+        self,
+        buffers: Mapping[str, Buffer] | None = None,
+        *,
+        resolve_ref: Callable[[str], Any] | None = None,
+        max_array_elements: int = 100_000_000,
+        max_depth: int = 64,
+    ) -> None:
+        self._buffers = buffers or {}
+        self._resolve_ref = resolve_ref or _no_references
+        self._max_elements = max_array_elements
+        self._max_depth = max_depth
+
+    def decode(self, value: Any, _depth: int = 0) -> Any:
+        """Return the Python value of the JSON-able ``value``."""
+        kind = type(value)
+        if value is None or kind is bool or kind is str or kind is int or kind is float:
+            return value
+        if _depth >= self._max_depth:
+            raise DeserializationError(f"value nested deeper than {self._max_depth} levels")
+        if kind is list:
+            return [self.decode(item, _depth + 1) for item in value]
+        if kind is dict:
+            if "type" in value:
+                return self._decode_typed(value, _depth)
+            if len(value) == 1 and "id" in value:
+                model_id = value["id"]
+                if type(model_id) is not str:
+                    raise DeserializationError(f"invalid reference {value!r:.60}")
+                return self._resolve_ref(model_id)
+            return {key: self.decode(item, _depth + 1) for key, item in value.items()}
+        raise DeserializationError(f"cannot decode value of type {kind.__name__}")
+
+    def _decode_typed(self, value: dict[str, Any], depth: int) -> Any:
+        kind = value["type"]
+        if kind == "number":
+            special = value.get("value")
+            if special not in _SPECIAL_FLOATS:
+                raise DeserializationError(f"invalid number {special!r:.40}")
+            return _SPECIAL_FLOATS[special]
+        if kind == "map":
+            return self._decode_map(value.get("entries", []), depth)
+        if kind == "set":
+            entries = value.get("entries", [])
+            if type(entries) is not list:
+                raise DeserializationError("set entries must be a list")
+            try:
+                return {self.decode(item, depth + 1) for item in entries}
+            except TypeError as exc:
+                raise DeserializationError("unhashable set entry") from exc
+        if kind == "bytes":
+            return bytes(self._payload(value))
+        if kind == "ndarray":
+            return self._decode_array(value)
+        if kind == "datetime" or kind == "date":
+            return self._decode_time(kind, value.get("iso"))
+        raise DeserializationError(f"unknown value type {kind!r:.40}")
+
+    def _decode_map(self, entries: Any, depth: int) -> dict[Any, Any]:
+        if type(entries) is not list:
+            raise DeserializationError("map entries must be a list")
+        result: dict[Any, Any] = {}
+        for entry in entries:
+            if type(entry) is not list or len(entry) != 2:
+                raise DeserializationError(f"map entry must be a [key, value] pair: {entry!r:.60}")
+            key = _hashable(self.decode(entry[0], depth + 1))
+            try:
+                result[key] = self.decode(entry[1], depth + 1)
+            except TypeError as exc:
+                raise DeserializationError("unhashable map key") from exc
+        return result
+
+    def _payload(self, value: dict[str, Any]) -> Buffer:
+        if "buffer" in value:
+            buffer_id = value["buffer"]
+            if type(buffer_id) is not str or buffer_id not in self._buffers:
+                raise DeserializationError(f"missing buffer {buffer_id!r:.40}")
+            return self._buffers[buffer_id]
+        if "base64" in value:
+            return decode_base64(value["base64"])
+        raise DeserializationError("binary value without 'buffer' or 'base64'")
+
+    def _decode_array(self, value: dict[str, Any]) -> np.ndarray:
+        data = self._payload(value)
+        return array_from_buffer(
+            data, value.get("dtype"), value.get("shape"), value.get("order"), self._max_elements
+        )
+
+    @staticmethod
+    def _decode_time(kind: str, iso: object) -> dt.date:
+        if not isinstance(iso, str):
+            raise DeserializationError(f"{kind} without an ISO string")
+        try:
+            if kind == "datetime":
+                return dt.datetime.fromisoformat(iso)
+            return dt.date.fromisoformat(iso)
+        except ValueError as exc:
+            raise DeserializationError(f"invalid {kind} {iso!r:.40}") from exc

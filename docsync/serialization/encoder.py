@@ -1,0 +1,111 @@
+"""Encode Python values into typed JSON plus binary buffers."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import math
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import SerializationError
+from .arrays import Buffer, array_to_buffer
+
+__all__ = ["Encoder", "is_reference_type"]
+
+
+def is_reference_type(value: object) -> bool:
+    """Tell whether ``value`` travels as a reference ``{"id": ...}`` (a model)."""
+    return getattr(type(value), "__docsync_ref__", False) is True
+
+
+def _needs_map(value: dict[Any, Any]) -> bool:
+    # A plain JSON object is only unambiguous when it cannot be mistaken for a typed
+    # value (a "type" key) or a reference (exactly one "id" key).
+    if "type" in value or (len(value) == 1 and "id" in value):
+        return True
+    return not all(type(key) is str for key in value)
+
+
+class Encoder:
+    """Turn values into JSON-able objects, collecting buffers and referenced models.
+
+    With ``use_buffers`` false (for places that cannot carry binary frames) arrays and
+    bytes are written as base64 instead.
+    """
+
+    __slots__ = ("_next_buffer", "buffers", "referenced", "use_buffers")
+
+    def __init__(self, *, use_buffers: bool = True) -> None:
+        self.use_buffers = use_buffers
+        self.buffers: list[tuple[str, Buffer]] = []
+        #: Models met while encoding, by id, in the order first met.
+        self.referenced: dict[str, Any] = {}
+        self._next_buffer = 0
+
+    def add_buffer(self, data: Buffer) -> str:
+        """Queue ``data`` as a binary buffer and return its id."""
+        buffer_id = str(self._next_buffer)
+        self._next_buffer += 1
+        self.buffers.append((buffer_id, data))
+        return buffer_id
+
+    def encode(self, value: Any) -> Any:
+        """Return the JSON-able form of ``value``."""
+        kind = type(value)
+        if value is None or kind is bool or kind is str or kind is int:
+            return value
+        if kind is float:
+            return value if math.isfinite(value) else self._encode_special_float(value)
+        if kind is list or kind is tuple or isinstance(value, list | tuple):
+            return [self.encode(item) for item in value]
+        if isinstance(value, dict):
+            return self._encode_dict(value)
+        if isinstance(value, np.ndarray):
+            return self._encode_array(value)
+        if is_reference_type(value):
+            self.referenced.setdefault(value.id, value)
+            return {"id": value.id}
+        return self._encode_other(value)
+
+    def _encode_other(self, value: Any) -> Any:
+        if isinstance(value, bool | int):
+            return bool(value) if isinstance(value, bool) else int(value)
+        if isinstance(value, float):
+            return self.encode(float(value))
+        if isinstance(value, np.generic):
+            return self.encode(value.item())
+        if isinstance(value, set | frozenset):
+            return {"type": "set", "entries": [self.encode(item) for item in value]}
+        if isinstance(value, bytes | bytearray | memoryview):
+            return {"type": "bytes", **self._payload(value)}
+        if isinstance(value, dt.datetime):
+            return {"type": "datetime", "iso": value.isoformat()}
+        if isinstance(value, dt.date):
+            return {"type": "date", "iso": value.isoformat()}
+        raise SerializationError(f"cannot encode value of type {type(value).__name__}")
+
+    @staticmethod
+    def _encode_special_float(value: float) -> dict[str, str]:
+        if math.isnan(value):
+            return {"type": "number", "value": "nan"}
+        return {"type": "number", "value": "+inf" if value > 0 else "-inf"}
+
+    def _encode_dict(self, value: dict[Any, Any]) -> Any:
+        if _needs_map(value):
+            entries = [[self.encode(key), self.encode(item)] for key, item in value.items()]
+            return {"type": "map", "entries": entries}
+        return {key: self.encode(item) for key, item in value.items()}
+
+    def _encode_array(self, value: np.ndarray) -> dict[str, Any]:
+        try:
+            data, description = array_to_buffer(value)
+        except ValueError as exc:
+            raise SerializationError(str(exc)) from exc
+        return {"type": "ndarray", **self._payload(data), **description}
+
+    def _payload(self, data: Buffer) -> dict[str, str]:
+        if self.use_buffers:
+            return {"buffer": self.add_buffer(data)}
+        return {"base64": base64.b64encode(data).decode("ascii")}
