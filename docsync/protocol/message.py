@@ -1,0 +1,296 @@
+"""Messages: a header, metadata, content and binary buffers, and their frames."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, NotRequired, TypedDict
+
+from .msgtypes import (
+    ACK,
+    ERROR,
+    MESSAGE_TYPES,
+    OK,
+    PATCH_DOC,
+    PULL_DOC_REPLY,
+    PULL_DOC_REQ,
+    PUSH_DOC,
+    RESUME_REQ,
+    SERVER_INFO_REPLY,
+    SERVER_INFO_REQ,
+)
+from .wire_json import dumps
+
+__all__ = [
+    "Buffer",
+    "ErrorContent",
+    "Frame",
+    "Header",
+    "Message",
+    "PatchDocContent",
+    "PullDocReplyContent",
+    "PushDocContent",
+    "ResumeReplyContent",
+    "ResumeReqContent",
+    "ServerInfoContent",
+    "VersionInfo",
+    "ack",
+    "error",
+    "frame_nbytes",
+    "new_message",
+    "ok",
+    "patch_doc",
+    "pull_doc_reply",
+    "pull_doc_req",
+    "push_doc",
+    "resume_req",
+    "server_info_reply",
+    "server_info_req",
+]
+
+Buffer = bytes | bytearray | memoryview
+Frame = str | bytes | bytearray | memoryview
+
+
+class Header(TypedDict):
+    """The header frame; fields beyond these are allowed and preserved."""
+
+    msgid: str
+    msgtype: str
+    reqid: NotRequired[str]
+    num_buffers: NotRequired[int]
+
+
+class ErrorContent(TypedDict):
+    """Content of ERROR."""
+
+    text: str
+    code: NotRequired[str]
+
+
+class VersionInfo(TypedDict):
+    """Versions reported in SERVER-INFO-REPLY."""
+
+    docsync: str
+    server: str
+
+
+class ServerInfoContent(TypedDict):
+    """Content of SERVER-INFO-REPLY."""
+
+    version_info: VersionInfo
+
+
+class PullDocReplyContent(TypedDict):
+    """Content of PULL-DOC-REPLY."""
+
+    doc: dict[str, Any]
+    # The server position the document is at, which a later resume starts from.
+    seq: NotRequired[int]
+
+
+class PushDocContent(TypedDict):
+    """Content of PUSH-DOC."""
+
+    doc: dict[str, Any]
+    seq: NotRequired[int]
+
+
+class PatchDocContent(TypedDict):
+    """Content of PATCH-DOC."""
+
+    events: list[Any]
+    # Definitions of models the events bring into the document.
+    references: NotRequired[list[Any]]
+    # The patch's place in the session's total order, set by the server.
+    seq: NotRequired[int]
+    # The last server position the sending client had applied when it made the patch.
+    base: NotRequired[int]
+
+
+class ResumeReqContent(TypedDict):
+    """Content of RESUME-REQ."""
+
+    last_seq: int
+    client_id: str
+
+
+class ResumeReplyContent(TypedDict):
+    """Content of RESUME-REPLY; what accompanies each mode is the server's to define."""
+
+    mode: Literal["replay", "full"]
+    seq: NotRequired[int]
+    doc: NotRequired[dict[str, Any]]
+
+
+# Header fields the framing owns; header_extra may not override them.
+_RESERVED_HEADER_FIELDS = frozenset({"msgid", "msgtype", "reqid", "num_buffers"})
+
+# msgids need only be unique per sender. next() on itertools.count is a single C
+# call, so threads sharing the counter cannot draw the same id.
+_msgids = itertools.count(1)
+
+
+def frame_nbytes(frame: Frame) -> int:
+    """Return the number of bytes ``frame`` occupies on the wire (UTF-8 for text)."""
+    if isinstance(frame, str):
+        if frame.isascii():
+            return len(frame)
+        # surrogatepass: a lone surrogate must be counted, not crash the count; the
+        # JSON decoder rejects it right after.
+        return len(frame.encode("utf-8", "surrogatepass"))
+    if isinstance(frame, memoryview):
+        # len() of a typed or multi-dimensional view counts items, not bytes.
+        return frame.nbytes
+    return len(frame)
+
+
+@dataclass(slots=True)
+class Message:
+    """One protocol message; ``to_frames`` turns it into websocket frames."""
+
+    header: dict[str, Any]
+    metadata: dict[str, Any] = field(default_factory=dict)
+    content: dict[str, Any] = field(default_factory=dict)
+    buffers: list[tuple[str, Buffer]] = field(default_factory=list)
+
+    @property
+    def msgtype(self) -> str:
+        """Return the message type."""
+        msgtype: str = self.header["msgtype"]
+        return msgtype
+
+    @property
+    def msgid(self) -> str:
+        """Return the message id."""
+        msgid: str = self.header["msgid"]
+        return msgid
+
+    @property
+    def reqid(self) -> str | None:
+        """Return the id of the request this message replies to, or None."""
+        reqid: str | None = self.header.get("reqid")
+        return reqid
+
+    def to_frames(self) -> list[Frame]:
+        """Return the frames of this message, setting ``num_buffers`` in the header."""
+        # The header must announce exactly the buffers that follow, so it is brought
+        # in line here, at the last moment, whatever was appended since construction.
+        if self.buffers:
+            self.header["num_buffers"] = len(self.buffers)
+        else:
+            self.header.pop("num_buffers", None)
+        frames: list[Frame] = [dumps(self.header), dumps(self.metadata), dumps(self.content)]
+        for buffer_id, payload in self.buffers:
+            frames.append(dumps({"id": buffer_id}))
+            # Passed through untouched: a memoryview of an array goes out with no copy.
+            frames.append(payload)
+        return frames
+
+    def wire_size(self) -> int:
+        """Return the total bytes of this message's frames (encoding its JSON to count).
+
+        Callers that already hold the frames should sum ``frame_nbytes`` over them.
+        """
+        return sum(frame_nbytes(frame) for frame in self.to_frames())
+
+
+def new_message(
+    msgtype: str,
+    content: Mapping[str, Any] | None = None,
+    *,
+    reqid: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    buffers: Iterable[tuple[str, Buffer]] = (),
+    header_extra: Mapping[str, Any] | None = None,
+) -> Message:
+    """Build a message of type ``msgtype`` with a fresh msgid."""
+    if msgtype not in MESSAGE_TYPES:
+        raise ValueError(f"unknown message type {msgtype!r}")
+    header: dict[str, Any] = {"msgid": str(next(_msgids)), "msgtype": msgtype}
+    if reqid is not None:
+        header["reqid"] = reqid
+    if header_extra:
+        reserved = sorted(_RESERVED_HEADER_FIELDS & header_extra.keys())
+        if reserved:
+            raise ValueError(f"header_extra may not set {reserved[0]!r}")
+        header.update(header_extra)
+    buffer_list = list(buffers)
+    # The receiver refuses duplicate ids; catching them here points at the sender.
+    seen: set[str] = set()
+    for buffer_id, _ in buffer_list:
+        if not isinstance(buffer_id, str):
+            raise TypeError(f"buffer id must be a string, got {buffer_id!r}")
+        if buffer_id in seen:
+            raise ValueError(f"duplicate buffer id {buffer_id!r}")
+        seen.add(buffer_id)
+    return Message(header, dict(metadata or {}), dict(content or {}), buffer_list)
+
+
+def ack() -> Message:
+    """Build an ACK, the server's greeting on a new connection."""
+    return new_message(ACK)
+
+
+def ok(reqid: str) -> Message:
+    """Build an OK replying to ``reqid``."""
+    return new_message(OK, reqid=reqid)
+
+
+def error(reqid: str | None, text: str, code: str | None = None) -> Message:
+    """Build an ERROR, replying to ``reqid`` when the fault belongs to a request."""
+    content: ErrorContent = {"text": text}
+    if code is not None:
+        content["code"] = code
+    return new_message(ERROR, content, reqid=reqid)
+
+
+def server_info_req() -> Message:
+    """Build a SERVER-INFO-REQ."""
+    return new_message(SERVER_INFO_REQ)
+
+
+def server_info_reply(reqid: str, version_info: VersionInfo) -> Message:
+    """Build a SERVER-INFO-REPLY replying to ``reqid``."""
+    content: ServerInfoContent = {"version_info": version_info}
+    return new_message(SERVER_INFO_REPLY, content, reqid=reqid)
+
+
+def pull_doc_req() -> Message:
+    """Build a PULL-DOC-REQ."""
+    return new_message(PULL_DOC_REQ)
+
+
+def pull_doc_reply(reqid: str, doc: dict[str, Any], buffers: Iterable[tuple[str, Buffer]] = ()) -> Message:
+    """Build a PULL-DOC-REPLY carrying ``doc`` and its buffers."""
+    content: PullDocReplyContent = {"doc": doc}
+    return new_message(PULL_DOC_REPLY, content, reqid=reqid, buffers=buffers)
+
+
+def push_doc(doc: dict[str, Any], buffers: Iterable[tuple[str, Buffer]] = ()) -> Message:
+    """Build a PUSH-DOC carrying ``doc`` and its buffers."""
+    content: PushDocContent = {"doc": doc}
+    return new_message(PUSH_DOC, content, buffers=buffers)
+
+
+def patch_doc(
+    events: list[Any],
+    buffers: Iterable[tuple[str, Buffer]] = (),
+    *,
+    seq: int | None = None,
+    base: int | None = None,
+) -> Message:
+    """Build a PATCH-DOC carrying ``events``, with its order positions when given."""
+    content: PatchDocContent = {"events": events}
+    if seq is not None:
+        content["seq"] = seq
+    if base is not None:
+        content["base"] = base
+    return new_message(PATCH_DOC, content, buffers=buffers)
+
+
+def resume_req(last_seq: int, client_id: str) -> Message:
+    """Build a RESUME-REQ naming the last server position the client applied."""
+    content: ResumeReqContent = {"last_seq": last_seq, "client_id": client_id}
+    return new_message(RESUME_REQ, content)

@@ -1,0 +1,229 @@
+"""Assemble messages from websocket frames, one frame at a time."""
+
+from __future__ import annotations
+
+import reprlib
+from enum import Enum
+from typing import Any
+
+from ..exceptions import ProtocolError
+from .message import Buffer, Frame, Message, frame_nbytes
+from .msgtypes import MESSAGE_TYPES
+from .wire_json import loads
+
+__all__ = [
+    "DEFAULT_MAX_BUFFERS",
+    "DEFAULT_MAX_FRAME_BYTES",
+    "DEFAULT_MAX_MESSAGE_BYTES",
+    "Expecting",
+    "Receiver",
+]
+
+DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024
+DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+DEFAULT_MAX_BUFFERS = 64
+
+# Error messages show offending values, but a hostile peer must not be able to make
+# them (or the logs they land in) long.
+_repr = reprlib.Repr()
+_repr.maxstring = 40
+_repr.maxother = 40
+_repr.maxdict = 4
+_repr.maxlist = 4
+_MAX_SHOWN = 60
+
+
+def _show(value: object) -> str:
+    shown = _repr.repr(value)
+    return shown if len(shown) <= _MAX_SHOWN else shown[: _MAX_SHOWN - 3] + "..."
+
+
+class Expecting(Enum):
+    """The kind of frame a receiver needs next."""
+
+    HEADER = "header"
+    METADATA = "metadata"
+    CONTENT = "content"
+    BUFFER_HEADER = "buffer header"
+    BUFFER_PAYLOAD = "buffer payload"
+
+
+class Receiver:
+    """Turn a sequence of frames into messages; sans I/O.
+
+    Sizes of text frames are counted exactly, as their UTF-8 encoded length, so the
+    limits mean the same thing for text and binary frames.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
+        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+        max_buffers: int = DEFAULT_MAX_BUFFERS,
+    ) -> None:
+        # No "0 means unlimited": a limit is always a positive number.
+        for name, value in (
+            ("max_frame_bytes", max_frame_bytes),
+            ("max_message_bytes", max_message_bytes),
+            ("max_buffers", max_buffers),
+        ):
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        self.max_frame_bytes = max_frame_bytes
+        self.max_message_bytes = max_message_bytes
+        self.max_buffers = max_buffers
+        self._expecting = Expecting.HEADER
+        self._header: dict[str, Any] = {}
+        self._metadata: dict[str, Any] = {}
+        self._content: dict[str, Any] = {}
+        self._num_buffers = 0
+        self._buffers: list[tuple[str, Buffer]] = []
+        self._buffer_ids: set[str] = set()
+        self._buffer_id = ""
+        self._message_bytes = 0
+
+    @property
+    def expecting(self) -> Expecting:
+        """Return the kind of frame this receiver needs next."""
+        return self._expecting
+
+    def reset(self) -> None:
+        """Drop any partly received message and expect a header frame."""
+        self._expecting = Expecting.HEADER
+        # Fresh containers, not cleared ones: a message already returned owns the
+        # old ones.
+        self._header = {}
+        self._metadata = {}
+        self._content = {}
+        self._num_buffers = 0
+        self._buffers = []
+        self._buffer_ids = set()
+        self._buffer_id = ""
+        self._message_bytes = 0
+
+    def receive(self, frame: Frame) -> Message | None:
+        """Consume one frame; return the message it completes, else None.
+
+        Raise ProtocolError for any frame that breaks the protocol, after dropping
+        the partial message, so that the next frame is read as a header.
+        """
+        try:
+            return self._receive(frame)
+        except BaseException:
+            # Whatever went wrong, never let leftovers of this message be read as
+            # part of the next one.
+            self.reset()
+            raise
+
+    def _receive(self, frame: Frame) -> Message | None:
+        if not isinstance(frame, str | bytes | bytearray | memoryview):
+            raise TypeError(f"frame must be str or bytes-like, got {type(frame).__name__}")
+        size = frame_nbytes(frame)
+        if size > self.max_frame_bytes:
+            raise ProtocolError(f"frame too large: {size} > {self.max_frame_bytes} bytes")
+        self._message_bytes += size
+        if self._message_bytes > self.max_message_bytes:
+            raise ProtocolError(f"message too large: {self._message_bytes} > {self.max_message_bytes} bytes")
+        match self._expecting:
+            case Expecting.HEADER:
+                return self._receive_header(frame)
+            case Expecting.METADATA:
+                return self._receive_metadata(frame)
+            case Expecting.CONTENT:
+                return self._receive_content(frame)
+            case Expecting.BUFFER_HEADER:
+                return self._receive_buffer_header(frame)
+            case Expecting.BUFFER_PAYLOAD:
+                return self._receive_buffer_payload(frame)
+
+    def _receive_header(self, frame: Frame) -> Message | None:
+        header = self._parse(frame)
+        if not isinstance(header, dict):
+            raise ProtocolError("header must be a JSON object")
+        self._check_header(header)
+        num_buffers = header.get("num_buffers", 0)
+        if not isinstance(num_buffers, int) or isinstance(num_buffers, bool) or num_buffers < 0:
+            raise ProtocolError(f"num_buffers must be a non-negative integer, got {_show(num_buffers)}")
+        if num_buffers > self.max_buffers:
+            raise ProtocolError(f"too many buffers: {num_buffers} > {self.max_buffers}")
+        self._header = header
+        self._num_buffers = num_buffers
+        self._expecting = Expecting.METADATA
+        return None
+
+    def _receive_metadata(self, frame: Frame) -> Message | None:
+        metadata = self._parse(frame)
+        if not isinstance(metadata, dict):
+            raise ProtocolError("metadata must be a JSON object")
+        self._metadata = metadata
+        self._expecting = Expecting.CONTENT
+        return None
+
+    def _receive_content(self, frame: Frame) -> Message | None:
+        content = self._parse(frame)
+        if not isinstance(content, dict):
+            raise ProtocolError("content must be a JSON object")
+        self._content = content
+        if self._num_buffers == 0:
+            return self._complete()
+        self._expecting = Expecting.BUFFER_HEADER
+        return None
+
+    def _receive_buffer_header(self, frame: Frame) -> Message | None:
+        buffer_header = self._parse(frame)
+        if (
+            not isinstance(buffer_header, dict)
+            or buffer_header.keys() != {"id"}
+            or not isinstance(buffer_header["id"], str)
+        ):
+            raise ProtocolError(
+                f'buffer header must be exactly {{"id": <string>}}, got {_show(buffer_header)}'
+            )
+        buffer_id = buffer_header["id"]
+        if buffer_id in self._buffer_ids:
+            raise ProtocolError(f"duplicate buffer id {_show(buffer_id)}")
+        self._buffer_ids.add(buffer_id)
+        self._buffer_id = buffer_id
+        self._expecting = Expecting.BUFFER_PAYLOAD
+        return None
+
+    def _receive_buffer_payload(self, frame: Frame) -> Message | None:
+        if isinstance(frame, str):
+            raise ProtocolError("expected binary buffer payload frame, got text frame")
+        # Kept as received: the websocket layer hands over bytes it no longer uses.
+        self._buffers.append((self._buffer_id, frame))
+        if len(self._buffers) == self._num_buffers:
+            return self._complete()
+        self._expecting = Expecting.BUFFER_HEADER
+        return None
+
+    def _parse(self, frame: Frame) -> Any:
+        what = self._expecting.value
+        if not isinstance(frame, str):
+            raise ProtocolError(f"expected text {what} frame, got binary frame")
+        try:
+            return loads(frame)
+        except ValueError:
+            raise ProtocolError(f"invalid JSON in {what} frame") from None
+
+    def _check_header(self, header: dict[str, Any]) -> None:
+        if "msgtype" not in header:
+            raise ProtocolError("header without msgtype")
+        msgtype = header["msgtype"]
+        if not isinstance(msgtype, str):
+            raise ProtocolError(f"msgtype must be a string, got {_show(msgtype)}")
+        if msgtype not in MESSAGE_TYPES:
+            raise ProtocolError(f"unknown message type {_show(msgtype)}")
+        if "msgid" not in header:
+            raise ProtocolError("header without msgid")
+        msgid = header["msgid"]
+        if not isinstance(msgid, str):
+            raise ProtocolError(f"msgid must be a string, got {_show(msgid)}")
+        if "reqid" in header and not isinstance(header["reqid"], str):
+            raise ProtocolError(f"reqid must be a string, got {_show(header['reqid'])}")
+
+    def _complete(self) -> Message:
+        message = Message(self._header, self._metadata, self._content, self._buffers)
+        self.reset()
+        return message

@@ -1,0 +1,94 @@
+"""JSON text for the wire, through orjson."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import orjson
+
+__all__ = ["MAX_DEPTH", "dumps", "loads"]
+
+# Deep enough for any document (a nested model costs about three levels), far below
+# the depth at which orjson < 3.9.15 overflows the C stack while decoding
+# (CVE-2024-27454: ~600 KB of "[" kills the process), and below the 255 levels that
+# orjson.dumps accepts, so whatever loads returns can be encoded again.
+MAX_DEPTH = 128
+
+# Everything but brackets and quotes is irrelevant to nesting depth.
+_IRRELEVANT = bytes(c for c in range(256) if c not in b'[]{}"')
+
+
+def dumps(obj: Any) -> str:
+    """Encode ``obj`` as compact JSON text; refuse NaN and infinities with ValueError.
+
+    Raise TypeError for values JSON cannot carry (non-str keys, integers beyond
+    64 bits, unknown types, strings with lone surrogates, nesting beyond 255).
+    """
+    data = orjson.dumps(obj)
+    # orjson writes NaN and infinities as ``null`` without complaint, which would
+    # turn a value into a different one on the far side. The serialization layer
+    # encodes them as typed objects, so a raw one here is a bug upstream. A NaN can
+    # only hide behind a ``null`` in the output, so the slow walk runs only then.
+    if b"null" in data and _has_nonfinite_float(obj):
+        raise ValueError("out of range float values are not JSON compliant")
+    return data.decode()
+
+
+def loads(text: str | bytes | bytearray | memoryview) -> Any:
+    """Decode JSON text; raise ValueError if it is invalid or nested too deeply.
+
+    Invalid UTF-8, lone surrogates, NaN, ``Infinity``, numbers that overflow a double
+    and nesting deeper than MAX_DEPTH are all invalid. Integers beyond 64 bits decode
+    as floats (orjson's rule).
+    """
+    if isinstance(text, memoryview):
+        text = bytes(text)
+    # Fewer opening brackets than the limit cannot nest beyond it; that settles
+    # almost every frame at the cost of two C-level scans.
+    if isinstance(text, str):
+        openers = text.count("[") + text.count("{")
+    else:
+        openers = text.count(b"[") + text.count(b"{")
+    if openers > MAX_DEPTH and _max_depth(text) > MAX_DEPTH:
+        raise ValueError(f"JSON nested deeper than {MAX_DEPTH} levels")
+    return orjson.loads(text)
+
+
+def _max_depth(text: str | bytes | bytearray) -> int:
+    # Must never underestimate, or a hostile frame reaches orjson. Everything runs
+    # in C: a 16 MiB frame costs a fraction of what decoding it does.
+    data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else bytes(text)
+    # Remove escaped backslashes first, then escaped quotes, as JSON's lexer pairs
+    # backslashes left to right; every quote left then opens or closes a string.
+    data = data.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _IRRELEVANT)
+    if not data:
+        return 0
+    codes = np.frombuffer(data, dtype=np.uint8)
+    quotes = codes == ord('"')
+    in_string = (np.cumsum(quotes, dtype=np.int32) & 1).astype(bool)
+    if in_string[-1]:
+        # An unterminated string: count its brackets too, erring on the deep side.
+        in_string[int(np.flatnonzero(quotes)[-1]) :] = False
+    opens = (codes == ord("[")) | (codes == ord("{"))
+    closes = (codes == ord("]")) | (codes == ord("}"))
+    steps = opens.view(np.int8) - closes.view(np.int8)
+    steps[in_string] = 0
+    return int(np.cumsum(steps, dtype=np.int32).max())
+
+
+def _has_nonfinite_float(obj: Any) -> bool:
+    # Iterative, so a deep value cannot exhaust the Python stack; orjson caps the
+    # depth of what it encodes anyway.
+    stack = [obj]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                return True
+        elif isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list | tuple):
+            stack.extend(value)
+    return False

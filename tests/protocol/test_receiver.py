@@ -1,0 +1,331 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import orjson
+import pytest
+
+from docsync.exceptions import ProtocolError
+from docsync.protocol import message
+from docsync.protocol.message import Frame, Message, new_message
+from docsync.protocol.msgtypes import MESSAGE_TYPES
+from docsync.protocol.receiver import (
+    DEFAULT_MAX_BUFFERS,
+    DEFAULT_MAX_FRAME_BYTES,
+    DEFAULT_MAX_MESSAGE_BYTES,
+    Expecting,
+    Receiver,
+)
+
+
+def feed(receiver: Receiver, frames: list[Frame]) -> Message:
+    """Feed a whole message; only its last frame may complete it."""
+    *head, last = frames
+    for frame in head:
+        assert receiver.receive(frame) is None
+    result = receiver.receive(last)
+    assert result is not None
+    assert receiver.expecting is Expecting.HEADER
+    return result
+
+
+def header(**fields: Any) -> str:
+    return orjson.dumps({"msgid": "1", "msgtype": "PUSH-DOC", **fields}).decode()
+
+
+def assert_same(received: Message, sent: Message) -> None:
+    assert received.header == sent.header
+    assert received.metadata == sent.metadata
+    assert received.content == sent.content
+    assert [(i, bytes(b)) for i, b in received.buffers] == [(i, bytes(b)) for i, b in sent.buffers]
+
+
+def assert_still_works(receiver: Receiver) -> None:
+    assert receiver.expecting is Expecting.HEADER
+    sent = message.patch_doc([{"kind": "x"}], [("a", b"\x00\x01")], seq=1)
+    assert_same(feed(receiver, sent.to_frames()), sent)
+
+
+VERSION_INFO: message.VersionInfo = {"docsync": "0.1.0", "server": "0.1.0"}
+
+BUILDERS: dict[str, Callable[[], Message]] = {
+    "ACK": message.ack,
+    "OK": lambda: message.ok("1"),
+    "ERROR": lambda: message.error("1", "bad thing ✗", code="E1"),
+    "SERVER-INFO-REQ": message.server_info_req,
+    "SERVER-INFO-REPLY": lambda: message.server_info_reply("1", VERSION_INFO),
+    "PULL-DOC-REQ": message.pull_doc_req,
+    "PULL-DOC-REPLY": lambda: message.pull_doc_reply("1", {"roots": [{"id": "p1"}]}, [("b1", b"\x00" * 10)]),
+    "PUSH-DOC": lambda: message.push_doc({"roots": []}, [("b1", b"x"), ("b2", bytearray(b"y"))]),
+    "PATCH-DOC": lambda: message.patch_doc([{"kind": "ModelChanged"}], seq=3, base=2),
+    "RESUME-REQ": lambda: message.resume_req(7, "client-1"),
+    "RESUME-REPLY": lambda: new_message("RESUME-REPLY", {"mode": "full", "seq": 9, "doc": {}}, reqid="1"),
+}
+
+
+def test_builders_cover_every_message_type() -> None:
+    assert set(BUILDERS) == MESSAGE_TYPES
+
+
+@pytest.mark.parametrize("msgtype", sorted(BUILDERS))
+def test_round_trip(msgtype: str) -> None:
+    sent = BUILDERS[msgtype]()
+    received = feed(Receiver(), sent.to_frames())
+    assert received.msgtype == msgtype
+    assert_same(received, sent)
+
+
+def test_round_trip_keeps_metadata_and_extra_header_fields() -> None:
+    sent = new_message("ACK", metadata={"trace": ["é", 1]}, header_extra={"x-hop": 2})
+    received = feed(Receiver(), sent.to_frames())
+    assert received.header["x-hop"] == 2
+    assert received.metadata == {"trace": ["é", 1]}
+
+
+def test_numpy_buffers_arrive_byte_identical() -> None:
+    a = np.linspace(0, 1, 1000)
+    b = np.arange(12, dtype=np.int32).reshape(3, 4)
+    sent = message.push_doc({}, [("a", memoryview(a)), ("b", memoryview(b))])
+    received = feed(Receiver(), sent.to_frames())
+    assert [i for i, _ in received.buffers] == ["a", "b"]
+    np.testing.assert_array_equal(np.frombuffer(received.buffers[0][1], np.float64), a)
+    np.testing.assert_array_equal(np.frombuffer(received.buffers[1][1], np.int32), b.ravel())
+
+
+def test_payloads_are_kept_as_received() -> None:
+    payload = b"\x00" * 100
+    receiver = Receiver()
+    for frame in [header(num_buffers=1), "{}", "{}", '{"id":"p"}']:
+        assert receiver.receive(frame) is None
+    received = receiver.receive(payload)
+    assert received is not None
+    assert received.buffers[0][1] is payload
+
+
+def test_expecting_follows_the_frames() -> None:
+    receiver = Receiver()
+    seen = []
+    for frame in message.push_doc({}, [("a", b"1"), ("b", b"2")]).to_frames():
+        seen.append(receiver.expecting)
+        receiver.receive(frame)
+    assert seen == [
+        Expecting.HEADER,
+        Expecting.METADATA,
+        Expecting.CONTENT,
+        Expecting.BUFFER_HEADER,
+        Expecting.BUFFER_PAYLOAD,
+        Expecting.BUFFER_HEADER,
+        Expecting.BUFFER_PAYLOAD,
+    ]
+    assert receiver.expecting is Expecting.HEADER
+
+
+def test_explicit_zero_buffers() -> None:
+    received = feed(Receiver(), [header(num_buffers=0), "{}", '{"doc":{}}'])
+    assert received.buffers == []
+    assert received.header["num_buffers"] == 0
+
+
+def test_messages_in_a_row_do_not_share_state() -> None:
+    receiver = Receiver()
+    first = feed(receiver, message.push_doc({"n": 1}, [("a", b"1")]).to_frames())
+    second = feed(receiver, message.push_doc({"n": 2}, [("a", b"2")]).to_frames())
+    assert first.buffers == [("a", b"1")]
+    assert second.buffers == [("a", b"2")]
+    assert first.content == {"doc": {"n": 1}}
+
+
+def test_reset_drops_a_partial_message() -> None:
+    receiver = Receiver()
+    for frame in message.push_doc({}, [("a", b"1")]).to_frames()[:4]:
+        receiver.receive(frame)
+    assert receiver.expecting is Expecting.BUFFER_PAYLOAD
+    receiver.reset()
+    assert_still_works(receiver)
+
+
+def test_refuses_non_frames() -> None:
+    receiver = Receiver()
+    receiver.receive(header())
+    with pytest.raises(TypeError, match=r"^frame must be str or bytes-like, got int$"):
+        receiver.receive(1)  # type: ignore[arg-type]
+    assert_still_works(receiver)
+
+
+BUFFER_PREFIX = [header(num_buffers=2), "{}", "{}"]
+
+# (prefix frames, offending frame, exact error message)
+FAULTS: dict[str, tuple[list[Frame], Frame, str]] = {
+    "binary header": ([], b"{}", "expected text header frame, got binary frame"),
+    "binary metadata": ([header()], b"{}", "expected text metadata frame, got binary frame"),
+    "binary content": ([header(), "{}"], b"{}", "expected text content frame, got binary frame"),
+    "binary buffer header": (
+        BUFFER_PREFIX,
+        bytearray(b'{"id":"a"}'),
+        "expected text buffer header frame, got binary frame",
+    ),
+    "text payload": (
+        [*BUFFER_PREFIX, '{"id":"a"}'],
+        "abc",
+        "expected binary buffer payload frame, got text frame",
+    ),
+    "bad header json": ([], "{", "invalid JSON in header frame"),
+    "bad metadata json": ([header()], "nope", "invalid JSON in metadata frame"),
+    "bad content json": ([header(), "{}"], "[1,]", "invalid JSON in content frame"),
+    "bad buffer header json": (BUFFER_PREFIX, "", "invalid JSON in buffer header frame"),
+    "surrogate in header": ([], '{"msgid":"\ud800"}', "invalid JSON in header frame"),
+    "deep content": ([header(), "{}"], "[" * 200 + "]" * 200, "invalid JSON in content frame"),
+    "header not object": ([], "[]", "header must be a JSON object"),
+    "no msgtype": ([], '{"msgid":"1"}', "header without msgtype"),
+    "msgtype not str": ([], '{"msgid":"1","msgtype":5}', "msgtype must be a string, got 5"),
+    "unknown msgtype": ([], '{"msgid":"1","msgtype":"FOO"}', "unknown message type 'FOO'"),
+    "long msgtype": (
+        [],
+        '{"msgid":"1","msgtype":"' + "A" * 1000 + '"}',
+        "unknown message type 'AAAAAAAAAAAAAAAAA...AAAAAAAAAAAAAAAAAA'",
+    ),
+    "no msgid": ([], '{"msgtype":"ACK"}', "header without msgid"),
+    "msgid not str": ([], '{"msgtype":"ACK","msgid":1}', "msgid must be a string, got 1"),
+    "reqid not str": ([], header(reqid=None), "reqid must be a string, got None"),
+    "negative num_buffers": (
+        [],
+        header(num_buffers=-1),
+        "num_buffers must be a non-negative integer, got -1",
+    ),
+    "bool num_buffers": (
+        [],
+        header(num_buffers=True),
+        "num_buffers must be a non-negative integer, got True",
+    ),
+    "float num_buffers": (
+        [],
+        header(num_buffers=1.0),
+        "num_buffers must be a non-negative integer, got 1.0",
+    ),
+    "str num_buffers": (
+        [],
+        header(num_buffers="2"),
+        "num_buffers must be a non-negative integer, got '2'",
+    ),
+    "too many buffers": ([], header(num_buffers=70), "too many buffers: 70 > 64"),
+    "metadata not object": ([header()], "[]", "metadata must be a JSON object"),
+    "metadata null": ([header()], "null", "metadata must be a JSON object"),
+    "content not object": ([header(), "{}"], '"doc"', "content must be a JSON object"),
+    "buffer id not str": (
+        BUFFER_PREFIX,
+        '{"id":1}',
+        "buffer header must be exactly {\"id\": <string>}, got {'id': 1}",
+    ),
+    "buffer header extra key": (
+        BUFFER_PREFIX,
+        '{"id":"a","x":0}',
+        "buffer header must be exactly {\"id\": <string>}, got {'id': 'a', 'x': 0}",
+    ),
+    "buffer header list": (
+        BUFFER_PREFIX,
+        '["a"]',
+        "buffer header must be exactly {\"id\": <string>}, got ['a']",
+    ),
+    "duplicate buffer id": (
+        [*BUFFER_PREFIX, '{"id":"a"}', b"1"],
+        '{"id":"a"}',
+        "duplicate buffer id 'a'",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", FAULTS)
+def test_fault(case: str) -> None:
+    prefix, bad, expected = FAULTS[case]
+    receiver = Receiver()
+    for frame in prefix:
+        assert receiver.receive(frame) is None
+    with pytest.raises(ProtocolError) as excinfo:
+        receiver.receive(bad)
+    assert str(excinfo.value) == expected
+    assert_still_works(receiver)
+
+
+def test_fault_does_not_leak_into_the_next_message() -> None:
+    receiver = Receiver()
+    for frame in [header(num_buffers=2), '{"m":1}', '{"doc":1}', '{"id":"a"}', b"old"]:
+        receiver.receive(frame)
+    with pytest.raises(ProtocolError):
+        receiver.receive("not a payload")
+    sent = message.push_doc({"fresh": True}, [("a", b"new")])
+    received = feed(receiver, sent.to_frames())
+    assert received.buffers == [("a", b"new")]
+    assert received.metadata == {}
+
+
+class TestLimits:
+    def test_defaults(self) -> None:
+        receiver = Receiver()
+        assert receiver.max_frame_bytes == DEFAULT_MAX_FRAME_BYTES == 16 * 1024 * 1024
+        assert receiver.max_message_bytes == DEFAULT_MAX_MESSAGE_BYTES == 64 * 1024 * 1024
+        assert receiver.max_buffers == DEFAULT_MAX_BUFFERS == 64
+
+    @pytest.mark.parametrize("name", ["max_frame_bytes", "max_message_bytes", "max_buffers"])
+    @pytest.mark.parametrize("value", [0, -1, None, True, 1.5])
+    def test_limits_must_be_positive_integers(self, name: str, value: Any) -> None:
+        with pytest.raises(ValueError, match=f"^{name} must be a positive integer, got "):
+            Receiver(**{name: value})
+
+    def test_frame_limit_is_inclusive(self) -> None:
+        receiver = Receiver(max_frame_bytes=100)
+        for frame in [header(num_buffers=1), "{}", "{}", '{"id":"a"}']:
+            receiver.receive(frame)
+        assert receiver.receive(b"x" * 100) is not None
+
+    def test_frame_too_large(self) -> None:
+        receiver = Receiver(max_frame_bytes=100)
+        for frame in [header(num_buffers=1), "{}", "{}", '{"id":"a"}']:
+            receiver.receive(frame)
+        with pytest.raises(ProtocolError) as excinfo:
+            receiver.receive(memoryview(np.zeros(13, dtype=np.float64)))
+        assert str(excinfo.value) == "frame too large: 104 > 100 bytes"
+        assert_still_works(receiver)
+
+    def test_text_frames_count_utf8_bytes(self) -> None:
+        receiver = Receiver(max_frame_bytes=100)
+        with pytest.raises(ProtocolError) as excinfo:
+            receiver.receive("✓" * 34)
+        assert str(excinfo.value) == "frame too large: 102 > 100 bytes"
+        assert_still_works(receiver)
+
+    def test_message_too_large(self) -> None:
+        receiver = Receiver(max_message_bytes=200)
+        frames = [header(num_buffers=2), "{}", "{}", '{"id":"a"}', b"x" * 80, '{"id":"b"}']
+        used = sum(len(frame) for frame in frames)
+        for frame in frames:
+            assert receiver.receive(frame) is None
+        with pytest.raises(ProtocolError) as excinfo:
+            receiver.receive(b"x" * (201 - used))
+        assert str(excinfo.value) == "message too large: 201 > 200 bytes"
+        assert_still_works(receiver)
+
+    def test_message_limit_matches_wire_size(self) -> None:
+        sent = message.push_doc({"t": "ünïcode"}, [("a", memoryview(np.ones(50)))])
+        size = sent.wire_size()
+        assert_same(feed(Receiver(max_message_bytes=size), sent.to_frames()), sent)
+        receiver = Receiver(max_message_bytes=size - 1)
+        with pytest.raises(ProtocolError, match=f"^message too large: {size} > {size - 1} bytes$"):
+            for frame in sent.to_frames():
+                receiver.receive(frame)
+        assert_still_works(receiver)
+
+    def test_message_size_restarts_with_each_message(self) -> None:
+        sent = message.push_doc({}, [("a", b"x" * 100)])
+        receiver = Receiver(max_message_bytes=sent.wire_size())
+        for _ in range(3):
+            feed(receiver, sent.to_frames())
+
+    def test_buffer_limit_is_inclusive(self) -> None:
+        receiver = Receiver(max_buffers=2)
+        sent = message.push_doc({}, [("a", b"1"), ("b", b"2")])
+        assert_same(feed(receiver, sent.to_frames()), sent)
+        with pytest.raises(ProtocolError, match=r"^too many buffers: 3 > 2$"):
+            receiver.receive(header(num_buffers=3))
+        assert_still_works(receiver)
