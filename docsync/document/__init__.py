@@ -5,6 +5,7 @@ Pure: no Django, Channels or networking here, and no ``async def``.
 
 from __future__ import annotations
 
+from . import models as models  # registers the built-in model types by name
 from .callbacks import SessionCallback
 from .document import CallbackScheduler, Document
 from .events import (

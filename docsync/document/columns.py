@@ -20,9 +20,7 @@ def _as_rows(name: str, existing: Column, rows: Any) -> Column:
         if array.ndim != existing.ndim or array.shape[1:] != existing.shape[1:]:
             raise ValidationError(f"streamed column {name!r} has shape {array.shape}")
         if array.size and not np.can_cast(array.dtype, existing.dtype, "same_kind"):
-            raise ValidationError(
-                f"streamed column {name!r} of {array.dtype} cannot join {existing.dtype}"
-            )
+            raise ValidationError(f"streamed column {name!r} of {array.dtype} cannot join {existing.dtype}")
         return array.astype(existing.dtype, copy=False)
     if isinstance(rows, np.ndarray):
         return rows.tolist()
@@ -81,9 +79,7 @@ def _check_index(name: str, index: Any, length: int) -> Any:
     return index
 
 
-def check_patches(
-    data: Mapping[str, Column], patches: Mapping[str, Any]
-) -> dict[str, list[tuple[Any, Any]]]:
+def check_patches(data: Mapping[str, Column], patches: Mapping[str, Any]) -> dict[str, list[tuple[Any, Any]]]:
     """Return the checked patches, or raise ValidationError."""
     if not isinstance(patches, Mapping) or not patches:
         raise ValidationError("patch needs a dict of column name to [(index, value), ...]")
@@ -109,9 +105,7 @@ def check_patches(
                 try:
                     np.asarray(value).astype(column.dtype, casting="same_kind")
                 except (TypeError, ValueError) as exc:
-                    raise ValidationError(
-                        f"patch value {value!r:.40} does not fit column {name!r}"
-                    ) from exc
+                    raise ValidationError(f"patch value {value!r:.40} does not fit column {name!r}") from exc
             items.append((index, value))
         checked[name] = items
     return checked

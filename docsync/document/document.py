@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from ..exceptions import DeserializationError
 from ..serialization import Buffer, Encoder
 from .callbacks import CallbackKind, SessionCallback
+from .collections import TrackedDict, TrackedList
 from .events import (
     DocumentEvent,
     MessageSentEvent,
@@ -31,6 +32,15 @@ logger = logging.getLogger("docsync.document")
 Subscriber = Callable[[DocumentEvent], None]
 
 
+def _snapshot(value: Any) -> Any:
+    """Return a plain copy of a tracked list or dict, any other value as it is."""
+    if isinstance(value, TrackedList):
+        return list(value)
+    if isinstance(value, TrackedDict):
+        return dict(value)
+    return value
+
+
 class CallbackScheduler(Protocol):
     """What the server gives a document so that its callbacks get scheduled."""
 
@@ -46,6 +56,7 @@ class Document:
         "__weakref__",
         "_callbacks",
         "_held",
+        "_held_attached",
         "_hold_depth",
         "_message_callbacks",
         "_models",
@@ -63,6 +74,8 @@ class Document:
         self._models: dict[str, Model] = {}
         self._subscribers: list[Subscriber] = []
         self._held: list[DocumentEvent] = []
+        # Model id -> the held event that attached the model, while a hold lasts.
+        self._held_attached: dict[str, DocumentEvent] = {}
         self._hold_depth = 0
         self._callbacks: dict[int, SessionCallback] = {}
         self._scheduler: CallbackScheduler | None = None
@@ -209,6 +222,7 @@ class Document:
         self._hold_depth -= 1
         if self._hold_depth == 0:
             held, self._held = self._held, []
+            self._held_attached = {}
             for event in held:
                 self._deliver(event)
 
@@ -220,6 +234,15 @@ class Document:
 
     def _hold(self, event: DocumentEvent) -> None:
         key = event.property_key()
+        if key is not None:
+            # Held events are encoded when delivered, and a model attached during the
+            # hold travels as its definition at that time, which already holds every
+            # later change of the model: replaying those changes would apply them twice.
+            attaching = self._held_attached.get(key[0])
+            if attaching is not None and attaching.setter == event.setter:
+                attaching.new_models.extend(event.new_models)
+                self._track_attached(attaching, event.new_models)
+                return
         if isinstance(event, ModelChangedEvent) and key is not None:
             # A whole new value supersedes every held change of the same property.
             kept: list[DocumentEvent] = []
@@ -231,7 +254,15 @@ class Document:
                 else:
                     kept.append(held)
             self._held = kept
+            # The new value may be edited in place before delivery; those edits are
+            # held as events of their own, so this one must carry the value as set.
+            event.new = _snapshot(event.new)
+        self._track_attached(event, event.new_models)
         self._held.append(event)
+
+    def _track_attached(self, event: DocumentEvent, models: list[Model]) -> None:
+        for model in models:
+            self._held_attached[model.id] = event
 
     def _deliver(self, event: DocumentEvent) -> None:
         for subscriber in tuple(self._subscribers):
@@ -239,9 +270,7 @@ class Document:
 
     # -- messages -------------------------------------------------------------------
 
-    def send_message(
-        self, msg_type: str, msg_data: Any = None, *, model: Model | None = None
-    ) -> None:
+    def send_message(self, msg_type: str, msg_data: Any = None, *, model: Model | None = None) -> None:
         """Send an application-defined message to every connected client."""
         self._notify(MessageSentEvent(msg_type, msg_data, model))
 
@@ -276,9 +305,7 @@ class Document:
             self._scheduler.callback_added(entry)
         return entry
 
-    def add_next_tick_callback(
-        self, callback: Callable[[], Any], *, locked: bool = True
-    ) -> SessionCallback:
+    def add_next_tick_callback(self, callback: Callable[[], Any], *, locked: bool = True) -> SessionCallback:
         """Run ``callback`` once, as soon as possible."""
         return self._add_callback(callback, "next_tick", 0.0, locked)
 
@@ -321,9 +348,7 @@ class Document:
 
     # -- JSON -----------------------------------------------------------------------
 
-    def to_json(
-        self, *, encoder: Encoder | None = None
-    ) -> tuple[dict[str, Any], list[tuple[str, Buffer]]]:
+    def to_json(self, *, encoder: Encoder | None = None) -> tuple[dict[str, Any], list[tuple[str, Buffer]]]:
         """Return the document JSON and the buffers its arrays travel in."""
         encoder = encoder or Encoder()
         models = [model_definition(model, encoder) for model in self._models.values()]
@@ -427,3 +452,4 @@ class Document:
         self._subscribers.clear()
         self._message_callbacks.clear()
         self._held.clear()
+        self._held_attached.clear()

@@ -59,9 +59,7 @@ class ModelMeta(type):
         writable = frozenset(getattr(cls, "__client_writable__", frozenset()))
         unknown = writable - properties.keys()
         if unknown:
-            raise TypeError(
-                f"{name}.__client_writable__ names unknown properties {sorted(unknown)}"
-            )
+            raise TypeError(f"{name}.__client_writable__ names unknown properties {sorted(unknown)}")
         if not namespace["__abstract__"]:
             register_model_class(namespace["__type_name__"], cls)
         return cls
@@ -216,9 +214,7 @@ class Model(metaclass=ModelMeta):
             document._model_changed(event, prop, removed, items)
         self._trigger(attr, old, container)
 
-    def _dict_set(
-        self, prop: Property, container: TrackedDict, items: dict[Any, Any], setter: Any
-    ) -> None:
+    def _dict_set(self, prop: Property, container: TrackedDict, items: dict[Any, Any], setter: Any) -> None:
         base = _base(prop)
         try:
             if isinstance(base, ColumnData):
@@ -242,9 +238,7 @@ class Model(metaclass=ModelMeta):
             document._model_changed(event, prop, replaced, items)
         self._trigger(attr, old, container)
 
-    def _dict_delete(
-        self, prop: Property, container: TrackedDict, keys: list[Any], setter: Any
-    ) -> None:
+    def _dict_delete(self, prop: Property, container: TrackedDict, keys: list[Any], setter: Any) -> None:
         attr = prop.name
         old = self._old_copy(attr, container)
         removed = [dict.pop(container, key) for key in keys]

@@ -31,7 +31,7 @@ class _Checker:
         self.from_client = from_client
         self.allow_structure = allow_structure
         self.lists: dict[tuple[str, str], list[Any]] = {}
-        self.columns: dict[str, dict[str, Any]] = {}
+        self.columns: dict[tuple[str, str], dict[str, Any]] = {}
         self.roots = list(document.roots)
 
     def model(self, model: Model) -> Model:
@@ -59,9 +59,10 @@ class _Checker:
         return self.lists[key]
 
     def sim_columns(self, model: Model, attr: str) -> dict[str, Any]:
-        if model.id not in self.columns:
-            self.columns[model.id] = dict(getattr(model, attr))
-        return self.columns[model.id]
+        key = (model.id, attr)
+        if key not in self.columns:
+            self.columns[key] = dict(getattr(model, attr) or {})
+        return self.columns[key]
 
 
 def _value_error(exc: ValueError) -> PatchError:
@@ -116,7 +117,7 @@ def _check_property_event(
         if isinstance(base, List):
             checker.lists[(model.id, prop.name)] = list(value or [])
         if isinstance(base, ColumnData):
-            checker.columns[model.id] = dict(value)
+            checker.columns[(model.id, prop.name)] = dict(value or {})
         return lambda: model._set_value(prop, value, setter)
     if isinstance(event, ev.ListSplicedEvent):
         if not isinstance(base, List):

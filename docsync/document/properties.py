@@ -439,9 +439,7 @@ class Dict(Property):
     __slots__ = ("key", "value")
     mutable = True
 
-    def __init__(
-        self, key: Property, value: Property, default: Any = _NO_DEFAULT, *, help: str = ""
-    ) -> None:
+    def __init__(self, key: Property, value: Property, default: Any = _NO_DEFAULT, *, help: str = "") -> None:
         self.key = key
         self.value = value
         super().__init__(dict if default is _NO_DEFAULT else default, help=help)

@@ -49,9 +49,7 @@ def instantiate_models(
         model_id, name = definition.get("id"), definition.get("name")
         attributes = definition.get("attributes", {})
         if type(model_id) is not str or not model_id or type(name) is not str:
-            raise DeserializationError(
-                f"model definition needs a string id and name: {definition!r:.80}"
-            )
+            raise DeserializationError(f"model definition needs a string id and name: {definition!r:.80}")
         if model_id in created or model_id in known:
             raise DeserializationError(f"duplicate model id {model_id!r:.60}")
         if type(attributes) is not dict:
@@ -126,17 +124,27 @@ def encode_events(
     """Return ``{"events": [...], "references": [...]}`` for a batch of events.
 
     ``references`` holds the full definition of every model the events attached to
-    the document (and that ``attached``, the document's index, still holds).
+    the document and that ``attached`` (the document's index) still holds or that the
+    encoded events refer to. Encode events when they are delivered: definitions and
+    container values are read then.
     """
     encoded = [_event_json(event, encoder) for event in events]
-    references = []
-    seen: set[str] = set()
+    candidates: dict[str, Model] = {}
     for event in events:
         for model in event.new_models:
-            if model.id in seen or (attached is not None and model.id not in attached):
-                continue
-            seen.add(model.id)
-            references.append(model_definition(model, encoder))
+            candidates.setdefault(model.id, model)
+    references = []
+    # A model the batch attached and then detached again is still needed when an
+    # encoded event or definition refers to it, so ``encoder.referenced`` counts too;
+    # definitions refer to further models, hence the loop until nothing is added.
+    added = True
+    while added:
+        added = False
+        for model_id, model in list(candidates.items()):
+            if (attached is None or model_id in attached) or model_id in encoder.referenced:
+                del candidates[model_id]
+                references.append(model_definition(model, encoder))
+                added = True
     return {"events": encoded, "references": references}
 
 
@@ -249,12 +257,8 @@ def _decode_event(raw: Any, decoder: Decoder, resolve: Any, setter: Any) -> ev.D
             raise DeserializationError("patches must be an object of columns")
         decoded: dict[str, list[tuple[Any, Any]]] = {}
         for name, entries in patches.items():
-            if type(entries) is not list or not all(
-                type(e) is list and len(e) == 2 for e in entries
-            ):
-                raise DeserializationError(
-                    f"patches of column {name!r:.40} must be [index, value] pairs"
-                )
+            if type(entries) is not list or not all(type(e) is list and len(e) == 2 for e in entries):
+                raise DeserializationError(f"patches of column {name!r:.40} must be [index, value] pairs")
             decoded[name] = [(_decode_index(i), decoder.decode(v)) for i, v in entries]
         return ev.ColumnsPatchedEvent(model, attr, decoded, setter)
     if kind == "ListSpliced":

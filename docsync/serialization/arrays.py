@@ -51,7 +51,9 @@ def array_to_buffer(array: np.ndarray) -> tuple[memoryview, dict[str, Any]]:
         # Only a non-contiguous view pays for a copy; contiguous arrays go out as-is.
         array = np.ascontiguousarray(array)
     byte_order = {"<": "little", ">": "big"}.get(array.dtype.byteorder, NATIVE_ORDER)
-    flat = array if array.ndim else array.reshape(1)
+    # One dimension, so that the cast to bytes also works for empty multi-dimensional
+    # arrays (memoryview refuses to cast a shape containing a zero).
+    flat = array if array.ndim == 1 else array.reshape(-1)
     view = memoryview(flat).cast("B")  # type: ignore[arg-type]
     return view, {"dtype": dtype_name, "shape": list(array.shape), "order": byte_order}
 
@@ -63,6 +65,10 @@ def _checked_shape(shape: object, max_elements: int) -> tuple[int, ...]:
     for size in shape:
         if type(size) is not int or size < 0:
             raise DeserializationError(f"invalid ndarray shape {shape!r:.80}")
+        # Checked one by one too: a zero elsewhere in the shape hides a huge size from
+        # the product, and numpy fails on such shapes with errors of its own.
+        if size > max_elements:
+            raise DeserializationError(f"ndarray too large: {size} > {max_elements} elements")
         count *= size
     if count > max_elements:
         raise DeserializationError(f"ndarray too large: {count} > {max_elements} elements")
@@ -82,9 +88,11 @@ def array_from_buffer(
     if dtype.itemsize > 1:
         dtype = dtype.newbyteorder("<" if order == "little" else ">")
     expected = math.prod(dims) * dtype.itemsize
-    if len(data) != expected:
+    # len() of a typed memoryview counts items, not bytes.
+    length = data.nbytes if isinstance(data, memoryview) else len(data)
+    if length != expected:
         raise DeserializationError(
-            f"buffer length {len(data)} does not match {dtype_name}{list(dims)} ({expected} bytes)"
+            f"buffer length {length} does not match {dtype_name}{list(dims)} ({expected} bytes)"
         )
     array = np.frombuffer(data, dtype=dtype).reshape(dims)
     if dtype.itemsize > 1 and order != NATIVE_ORDER:

@@ -21,9 +21,12 @@ def _no_references(model_id: str) -> Any:
 
 
 def _hashable(key: Any) -> Any:
-    # Tuples travel as JSON lists; as map keys they come back as tuples.
+    # Tuples travel as JSON lists and frozensets as sets; as map keys and set entries
+    # they come back as tuples and frozensets.
     if type(key) is list:
         return tuple(_hashable(item) for item in key)
+    if type(key) is set:
+        return frozenset(key)
     return key
 
 
@@ -84,7 +87,7 @@ class Decoder:
             if type(entries) is not list:
                 raise DeserializationError("set entries must be a list")
             try:
-                return {self.decode(item, depth + 1) for item in entries}
+                return {_hashable(self.decode(item, depth + 1)) for item in entries}
             except TypeError as exc:
                 raise DeserializationError("unhashable set entry") from exc
         if kind == "bytes":

@@ -35,10 +35,12 @@ class Encoder:
     bytes are written as base64 instead.
     """
 
-    __slots__ = ("_next_buffer", "buffers", "referenced", "use_buffers")
+    __slots__ = ("_buffer_prefix", "_next_buffer", "buffers", "referenced", "use_buffers")
 
-    def __init__(self, *, use_buffers: bool = True) -> None:
+    def __init__(self, *, use_buffers: bool = True, buffer_prefix: str = "") -> None:
         self.use_buffers = use_buffers
+        # A prefix keeps buffer ids unique when separately encoded parts share a message.
+        self._buffer_prefix = buffer_prefix
         self.buffers: list[tuple[str, Buffer]] = []
         #: Models met while encoding, by id, in the order first met.
         self.referenced: dict[str, Any] = {}
@@ -46,7 +48,7 @@ class Encoder:
 
     def add_buffer(self, data: Buffer) -> str:
         """Queue ``data`` as a binary buffer and return its id."""
-        buffer_id = str(self._next_buffer)
+        buffer_id = f"{self._buffer_prefix}{self._next_buffer}"
         self._next_buffer += 1
         self.buffers.append((buffer_id, data))
         return buffer_id

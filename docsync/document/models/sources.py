@@ -32,9 +32,7 @@ class ColumnDataSource(Model):
         data = self.data
         return len(next(iter(data.values()))) if data else 0
 
-    def stream(
-        self, new_data: Mapping[str, Any], rollover: int | None = None, *, setter: Any = None
-    ) -> None:
+    def stream(self, new_data: Mapping[str, Any], rollover: int | None = None, *, setter: Any = None) -> None:
         """Append rows to every column, keeping at most ``rollover`` rows."""
         data = self.data
         try:

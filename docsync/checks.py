@@ -1,0 +1,118 @@
+"""System checks: ``manage.py check`` names what is misconfigured and how to fix it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core import checks
+
+from .conf import docsync_settings
+from .server.app_loader import app_specs, load_application
+
+__all__ = ["check_deploy", "check_settings"]
+
+_ACCESS_WORDS = {"public", "login_required", "staff"}
+
+
+def _rule_ok(rule: Any) -> bool:
+    if rule is None or callable(rule) or rule in _ACCESS_WORDS:
+        return True
+    if isinstance(rule, dict):
+        return "permission" in rule
+    return isinstance(rule, str) and rule.startswith(("perm:", "callable:"))
+
+
+@checks.register()
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Check the DOCSYNC setting, the apps it names, and the ASGI setup."""
+    errors: list[checks.CheckMessage] = []
+    config = docsync_settings()
+    if not getattr(settings, "ASGI_APPLICATION", None):
+        errors.append(
+            checks.Error(
+                "ASGI_APPLICATION is not set.",
+                hint="Set ASGI_APPLICATION = 'yourproject.asgi.application' routing "
+                "'websocket' to docsync.routing.websocket_urlpatterns.",
+                id="docsync.E002",
+            )
+        )
+    if not getattr(settings, "CHANNEL_LAYERS", None) and config.CLUSTER:
+        errors.append(
+            checks.Error(
+                "DOCSYNC['CLUSTER'] is on but CHANNEL_LAYERS is not set.",
+                hint="Configure channels_redis.core.RedisChannelLayer in CHANNEL_LAYERS.",
+                id="docsync.E003",
+            )
+        )
+    installed = list(settings.INSTALLED_APPS)
+    if "daphne" not in installed:
+        errors.append(
+            checks.Warning(
+                "'daphne' is not in INSTALLED_APPS, so runserver cannot serve websockets.",
+                hint="Put 'daphne' first in INSTALLED_APPS.",
+                id="docsync.W004",
+            )
+        )
+    for key in config.unknown_keys:
+        errors.append(
+            checks.Error(
+                f"DOCSYNC has an unknown key {key!r}.",
+                hint="See the settings reference in docsync's README.",
+                id="docsync.E005",
+            )
+        )
+    for spec in app_specs(config.APPS):
+        application = load_application(spec.target)
+        if application.failed:
+            errors.append(
+                checks.Error(
+                    f"docsync app {spec.path!r} cannot be loaded: {application.error}",
+                    hint=f"Fix DOCSYNC['APPS'][{spec.path!r}]: a dotted path to an Application, a "
+                    "function(doc) or a module with 'app', or a path to a .py/.json/directory.",
+                    id="docsync.E001",
+                )
+            )
+        if not _rule_ok(spec.access):
+            errors.append(
+                checks.Error(
+                    f"docsync app {spec.path!r} has an unknown access rule {spec.access!r}.",
+                    hint="Use 'public', 'login_required', 'staff', 'perm:app.codename', "
+                    "{'permission': ...}, 'callable:dotted.path' or a callable.",
+                    id="docsync.E006",
+                )
+            )
+    return errors
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_deploy(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Warn about settings that are unsafe on a public server."""
+    warnings: list[checks.CheckMessage] = []
+    config = docsync_settings()
+    if "*" in config.ALLOWED_ORIGINS:
+        warnings.append(
+            checks.Warning(
+                "DOCSYNC['ALLOWED_ORIGINS'] contains '*': any site may open websockets to your apps.",
+                hint="List the origins that embed your apps instead.",
+                id="docsync.W101",
+            )
+        )
+    public = [h for h in settings.ALLOWED_HOSTS if h not in ("localhost", "127.0.0.1", "[::1]", "::1")]
+    if settings.DEBUG and public:
+        warnings.append(
+            checks.Warning(
+                "DEBUG is on while ALLOWED_HOSTS names public hosts: errors would show tracebacks.",
+                hint="Set DEBUG = False in production.",
+                id="docsync.W102",
+            )
+        )
+    if config.SESSION_TOKEN_EXPIRATION > 3600:
+        warnings.append(
+            checks.Warning(
+                "DOCSYNC['SESSION_TOKEN_EXPIRATION'] is over an hour.",
+                hint="Keep session-creating tokens short-lived (the default is 300 s).",
+                id="docsync.W103",
+            )
+        )
+    return warnings

@@ -1,0 +1,319 @@
+"""A Python client: pull or push a session over a real websocket, and keep it in sync.
+
+Used by tests, by scripts that drive a running app, and by the benchmarks::
+
+    session = await pull_session("http://127.0.0.1:8000/sliders/")
+    session.document.get_model_by_name("frequency").value = 2
+    await session.sync()
+    await session.close()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import secrets
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+import websockets
+
+from .document import Document, DocumentEvent, encode_events
+from .exceptions import DocsyncError
+from .protocol import Message, Receiver, new_message, pull_doc_req, push_doc, server_info_req
+from .protocol.msgtypes import (
+    ACK,
+    ERROR,
+    OK,
+    PATCH_DOC,
+    PUSH_DOC,
+    RESUME_REQ,
+    SERVER_INFO_REPLY,
+)
+from .serialization import Encoder
+
+__all__ = ["ClientSession", "ServerError", "fetch_page_config", "pull_session", "push_session"]
+
+SERVER = "server"  # the setter of changes that came from the server
+_CONFIG = re.compile(r'<script id="docsync-config" type="application/json">(.*?)</script>', re.S)
+
+
+class ServerError(DocsyncError):
+    """The server answered a request with ERROR, or closed the connection."""
+
+    def __init__(self, text: str, code: str | None = None) -> None:
+        super().__init__(text)
+        self.code = code
+
+
+def fetch_page_config(url: str, *, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """GET an app page and return the client configuration it embeds (token, ws URL)."""
+    request = urllib.request.Request(url, headers=headers or {})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        html = response.read().decode("utf-8")
+    match = _CONFIG.search(html)
+    if match is None:
+        raise DocsyncError(f"no docsync configuration in the page at {url}")
+    config: dict[str, Any] = json.loads(match.group(1))
+    return config
+
+
+class ClientSession:
+    """A connection to one server session, with a local document kept in sync."""
+
+    def __init__(self, config: dict[str, Any], *, origin: str | None = None) -> None:
+        self.config = config
+        self.id: str = config["sessionId"]
+        self.client_id = secrets.token_hex(8)
+        self.document = Document()
+        self.last_seq = 0
+        self.errors: list[Message] = []
+        self.notices: list[Any] = []
+        self.received: list[Message] = []
+        self._origin = origin
+        self._socket: Any = None
+        self._reader: asyncio.Task[None] | None = None
+        self._pending: dict[str, Message] = {}
+        self._replies: dict[str, asyncio.Future[Message]] = {}
+        self._outgoing: list[DocumentEvent] = []
+        self._flush_scheduled = False
+        self._closed = False
+        self.connected = asyncio.Event()
+        self.close_code: int | None = None
+        self.close_reason: str | None = None
+        self._watch_document()
+
+    # -- connection -----------------------------------------------------------------
+
+    async def connect(self, *, resume: bool = False) -> None:
+        """Open the websocket, wait for ACK, then pull (or resume) the document."""
+        url = self.config["wsUrl"]
+        origin = self._origin or "http://" + urlsplit(url).netloc
+        self._socket = await websockets.connect(
+            url,
+            subprotocols=["docsync", self.config["token"]],  # type: ignore[list-item]
+            origin=origin,  # type: ignore[arg-type]
+            max_size=None,
+            compression=None,
+        )
+        self._receiver = Receiver(max_frame_bytes=1 << 31, max_message_bytes=1 << 33, max_buffers=1 << 20)
+        first = await self._read_message()
+        if first.msgtype == ERROR:
+            await self._socket.close()
+            raise ServerError(first.content.get("text", "refused"), first.content.get("code"))
+        if first.msgtype != ACK:
+            raise ServerError(f"expected ACK, got {first.msgtype}")
+        self._reader = asyncio.get_running_loop().create_task(self._read_forever())
+        if resume:
+            request = new_message(RESUME_REQ, {"last_seq": self.last_seq, "client_id": self.client_id})
+            reply = await self._request(request)
+            self._apply_resume(reply)
+            for message in list(self._pending.values()):
+                await self._send(message)  # unacknowledged changes, once each (by msgid)
+        else:
+            request = pull_doc_req()
+            request.content["client_id"] = self.client_id
+            reply = await self._request(request)
+            self._replace(reply.content["doc"], reply, reply.content.get("seq", 0))
+        self.connected.set()
+
+    async def reconnect(self) -> None:
+        """Reconnect to the same session and receive only the changes missed."""
+        await self._drop_socket()
+        await self.connect(resume=True)
+
+    async def _drop_socket(self) -> None:
+        self.connected.clear()
+        if self._reader is not None:
+            self._reader.cancel()
+            self._reader = None
+        if self._socket is not None:
+            await self._socket.close()
+
+    async def close(self) -> None:
+        """Close the connection."""
+        self._closed = True
+        await self._drop_socket()
+
+    async def __aenter__(self) -> ClientSession:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # -- messages -------------------------------------------------------------------
+
+    async def _read_message(self) -> Message:
+        while True:
+            frame = await self._socket.recv()
+            message = self._receiver.receive(frame)
+            if message is not None:
+                return message
+
+    async def _read_forever(self) -> None:
+        try:
+            while True:
+                self._dispatch(await self._read_message())
+        except websockets.ConnectionClosed as exc:
+            self.close_code = exc.rcvd.code if exc.rcvd else None
+            self.close_reason = exc.rcvd.reason if exc.rcvd else None
+            failure = ServerError(f"connection closed ({self.close_code}: {self.close_reason})")
+            for future in self._replies.values():
+                if not future.done():
+                    future.set_exception(failure)
+
+    def _dispatch(self, message: Message) -> None:
+        self.received.append(message)
+        reqid = message.reqid
+        if reqid is not None and reqid in self._replies:
+            future = self._replies.pop(reqid)
+            if not future.done():
+                future.set_result(message)
+        msgtype = message.msgtype
+        if msgtype == PATCH_DOC:
+            self._apply_patch(message.content, message)
+        elif msgtype == PUSH_DOC:
+            self._replace(message.content["doc"], message, message.content.get("seq", self.last_seq))
+        elif msgtype == OK and reqid in self._pending:
+            self._pending.pop(reqid)
+            seq = message.content.get("seq")
+            if isinstance(seq, int):
+                # Every change up to ``seq`` meant for us was sent before this OK.
+                self.last_seq = max(self.last_seq, seq)
+        elif msgtype == ERROR:
+            self.errors.append(message)
+            if reqid is not None:
+                self._pending.pop(reqid, None)
+
+    def _apply_patch(self, content: dict[str, Any], message: Message) -> None:
+        seq = content.get("seq")
+        if isinstance(seq, int) and seq <= self.last_seq:
+            return  # already reflected in the document we pulled
+        patch = self.document.decode_patch(content, dict(message.buffers), setter=SERVER)
+        self.document.apply_patch(patch, setter=SERVER)
+        for event in patch.events:
+            if getattr(event, "msg_type", None) == "docsync.notice":
+                self.notices.append(event.msg_data)  # type: ignore[attr-defined]
+        if isinstance(seq, int):
+            self.last_seq = seq
+
+    def _replace(self, doc_json: dict[str, Any], message: Message, seq: int) -> None:
+        self._unwatch_document()
+        self.document.replace_with_json(doc_json, dict(message.buffers))
+        self._outgoing.clear()
+        self._watch_document()
+        self.last_seq = seq
+
+    def _apply_resume(self, reply: Message) -> None:
+        content = reply.content
+        if content.get("mode") == "full":
+            self.resumed_fresh = bool(content.get("fresh"))
+            self._replace(content["doc"], reply, content.get("seq", 0))
+            return
+        self.resumed_fresh = False
+        for patch in content.get("patches", []):
+            self._apply_patch(patch, reply)
+        self.last_seq = max(self.last_seq, content.get("seq", self.last_seq))
+
+    async def _send(self, message: Message) -> None:
+        for frame in message.to_frames():
+            await self._socket.send(frame if isinstance(frame, str | bytes) else bytes(frame))
+
+    async def _request(self, message: Message, timeout: float = 30) -> Message:
+        future: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+        self._replies[message.msgid] = future
+        await self._send(message)
+        if self._reader is None:  # before the reader runs (handshake), read inline
+            while not future.done():
+                self._dispatch(await self._read_message())
+        return await asyncio.wait_for(future, timeout)
+
+    async def send_message(self, message: Message) -> None:
+        """Send a raw message (for tests of bad input)."""
+        await self._send(message)
+
+    async def request(self, message: Message, timeout: float = 30) -> Message:
+        """Send a message and wait for the reply naming it."""
+        return await self._request(message, timeout)
+
+    async def request_server_info(self) -> dict[str, Any]:
+        """Ask the server who it is."""
+        reply = await self._request(server_info_req())
+        if reply.msgtype != SERVER_INFO_REPLY:
+            raise ServerError(f"expected SERVER-INFO-REPLY, got {reply.msgtype}")
+        return dict(reply.content)
+
+    # -- local changes ----------------------------------------------------------------
+
+    def _watch_document(self) -> None:
+        self.document.on_change(self._local_change)
+
+    def _unwatch_document(self) -> None:
+        self.document.remove_on_change(self._local_change)
+
+    def _local_change(self, event: DocumentEvent) -> None:
+        if event.setter == SERVER:
+            return
+        self._outgoing.append(event)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(lambda: asyncio.ensure_future(self._flush()))
+
+    async def _flush(self) -> None:
+        self._flush_scheduled = False
+        if not self._outgoing or self._socket is None:
+            return
+        events, self._outgoing = self._outgoing, []
+        encoder = Encoder()
+        content = encode_events(events, encoder, self.document.models)
+        content["base"] = self.last_seq
+        message = new_message(PATCH_DOC, content, buffers=encoder.buffers)
+        self._pending[message.msgid] = message
+        await self._send(message)
+
+    async def sync(self, timeout: float = 30) -> None:
+        """Send local changes now and wait until the server has answered every one."""
+        await self._flush()
+        deadline = asyncio.get_running_loop().time() + timeout
+        while self._pending:
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError("server did not answer every patch")
+            await asyncio.sleep(0.002)
+
+    def on_change(self, callback: Callable[[DocumentEvent], None]) -> None:
+        """Call ``callback(event)`` for every change of the local document."""
+        self.document.on_change(callback)
+
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 10) -> None:
+        """Wait until ``predicate()`` is true (checked as messages arrive)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not predicate():
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError("condition not reached in time")
+            await asyncio.sleep(0.005)
+
+
+async def pull_session(
+    url: str, *, headers: dict[str, str] | None = None, origin: str | None = None
+) -> ClientSession:
+    """Open the app page at ``url``, connect its session and pull the document."""
+    config = await asyncio.to_thread(fetch_page_config, url, headers=headers)
+    session = ClientSession(config, origin=origin)
+    await session.connect()
+    return session
+
+
+async def push_session(
+    document: Document, url: str, *, headers: dict[str, str] | None = None
+) -> ClientSession:
+    """Open a new session of the app at ``url`` and replace its document with ``document``."""
+    session = await pull_session(url, headers=headers)
+    doc_json, buffers = document.to_json()
+    reply = await session.request(push_doc(doc_json, buffers))
+    if reply.msgtype != OK:
+        raise ServerError(reply.content.get("text", "push refused"), reply.content.get("code"))
+    session._replace(doc_json, Message({}, {}, {}, list(buffers)), reply.content.get("seq", 0))
+    return session

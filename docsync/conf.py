@@ -1,0 +1,82 @@
+"""The ``DOCSYNC`` setting, read lazily and reset when tests override settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings as django_settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+__all__ = ["DEFAULTS", "docsync_settings", "reset_settings"]
+
+#: Every key of ``DOCSYNC`` with its default. Times are in seconds.
+DEFAULTS: dict[str, Any] = {
+    # app path -> dotted path of an Application, a function(doc), a module with `app`,
+    # or a filesystem path (.py script, .json document, directory); or a dict with
+    # "app" plus per-app options ("access", "shared", "title").
+    "APPS": {},
+    "UNUSED_SESSION_LIFETIME": 15.0,
+    "CHECK_UNUSED_SESSIONS": 5.0,
+    "SESSION_TOKEN_EXPIRATION": 300.0,  # seconds a page's token may create a session
+    "SESSION_TOKEN_REUSE": 86400.0,  # seconds a token may reattach to a live session
+    "ALLOWED_ORIGINS": [],  # besides ALLOWED_HOSTS; "host:port" or "*"
+    "MAX_FRAME_BYTES": 16 * 1024 * 1024,
+    "MAX_MESSAGE_BYTES": 64 * 1024 * 1024,
+    "MAX_BUFFERS": 64,
+    "MAX_SESSIONS": 20000,
+    "MAX_CONNECTIONS_PER_SESSION": 64,
+    "MAX_PATCHES_PER_SECOND": 200,
+    "MAX_CLIENT_MODELS": 1000,
+    "MAX_ARRAY_ELEMENTS": 50_000_000,
+    "PATCH_LOG_SIZE": 1000,  # entries kept per session for resume and conflicts
+    "PATCH_LOG_BYTES": 1024 * 1024,  # and at most this many bytes of them
+    "SYNC_CALLBACK_THREADS": 16,
+    "ACCESS": "public",  # default access rule for apps that name none
+    "ADMIN_REFRESH": 2.0,  # seconds between writes of the live-session table
+    "PROCESS_TIMEOUT": 15.0,  # a process silent this long is considered dead
+    "CLUSTER": False,  # True: sessions are owned per process and relayed over the channel layer
+}
+
+
+class Settings:
+    """Attribute access to ``DOCSYNC`` merged over the defaults."""
+
+    def __init__(self, user: dict[str, Any]) -> None:
+        unknown = set(user) - set(DEFAULTS)
+        self._unknown = sorted(unknown)
+        self._values = {**DEFAULTS, **user}
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(f"DOCSYNC has no setting {name!r}") from None
+
+    @property
+    def unknown_keys(self) -> list[str]:
+        """Keys of ``DOCSYNC`` that docsync does not know (likely typos)."""
+        return self._unknown
+
+
+_cached: Settings | None = None
+
+
+def docsync_settings() -> Settings:
+    """Return the current settings, read from Django's settings on first use."""
+    global _cached
+    if _cached is None:
+        _cached = Settings(dict(getattr(django_settings, "DOCSYNC", {}) or {}))
+    return _cached
+
+
+def reset_settings() -> None:
+    """Forget the cached settings so that the next read sees Django's current ones."""
+    global _cached
+    _cached = None
+
+
+@receiver(setting_changed)
+def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting == "DOCSYNC":
+        reset_settings()

@@ -1,0 +1,58 @@
+"""ScriptHandler: run a .py file per session in a fresh module, with ``doc`` in it."""
+
+from __future__ import annotations
+
+import itertools
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
+from ..document import Document
+from .handler import Handler
+
+__all__ = ["ScriptHandler", "load_hooks_module"]
+
+_module_numbers = itertools.count(1)
+
+
+def _run_in_fresh_module(code: types.CodeType, path: Path, extra: dict[str, Any]) -> types.ModuleType:
+    name = f"docsync_app_{next(_module_numbers)}"
+    module = types.ModuleType(name)
+    module.__file__ = str(path)
+    module.__dict__.update(extra)
+    # Registered only while the code runs (dataclasses, pickling and relative
+    # lookups need it), then removed so that sessions never leak modules.
+    sys.modules[name] = module
+    try:
+        exec(code, module.__dict__)
+    finally:
+        sys.modules.pop(name, None)
+    return module
+
+
+class ScriptHandler(Handler):
+    """Execute a Python script for each session; the script sees its document as ``doc``."""
+
+    def __init__(self, path: str | Path, *, argv: list[str] | None = None) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self.argv = argv or []
+        self._code: types.CodeType | None = None
+        try:
+            source = self.path.read_text(encoding="utf-8")
+            self._code = compile(source, str(self.path), "exec")
+        except (OSError, SyntaxError, ValueError) as exc:
+            self._fail(exc)
+
+    def modify_document(self, doc: Document) -> Any:
+        if self._code is None:
+            raise RuntimeError(f"cannot run {self.path}: {self.error}")
+        _run_in_fresh_module(self._code, self.path, {"doc": doc, "__name__": "__main__"})
+        return None
+
+
+def load_hooks_module(path: Path) -> types.ModuleType:
+    """Load a lifecycle hooks file once, as a module that is not left in sys.modules."""
+    code = compile(path.read_text(encoding="utf-8"), str(path), "exec")
+    return _run_in_fresh_module(code, path, {})

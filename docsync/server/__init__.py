@@ -1,0 +1,1 @@
+"""The server: registry, application contexts, sessions, tokens and the consumer."""

@@ -1,0 +1,86 @@
+"""Turn entries of ``DOCSYNC["APPS"]`` into Applications (a failing one shows its error)."""
+
+from __future__ import annotations
+
+import importlib
+import types
+from pathlib import Path
+from typing import Any
+
+from django.utils.module_loading import import_string
+
+from ..handlers import Application, DirectoryHandler, FunctionHandler, Handler, JSONHandler, ScriptHandler
+
+__all__ = ["AppSpec", "app_specs", "load_application"]
+
+
+class _FailedHandler(Handler):
+    """Stands in for an application whose code could not even be imported."""
+
+    def __init__(self, exc: BaseException) -> None:
+        super().__init__()
+        self._fail(exc)
+
+    def modify_document(self, doc: Any) -> Any:
+        raise RuntimeError(f"application failed to load: {self.error}")
+
+
+class AppSpec:
+    """One configured application: its path, what to load, and its options."""
+
+    def __init__(self, path: str, entry: Any) -> None:
+        self.path = path.strip("/")
+        options = dict(entry) if isinstance(entry, dict) else {"app": entry}
+        self.target = options.pop("app", None)
+        self.access = options.pop("access", None)
+        self.options = options
+
+
+def app_specs(apps_setting: Any) -> list[AppSpec]:
+    """Return the configured applications."""
+    return [AppSpec(path, entry) for path, entry in dict(apps_setting or {}).items()]
+
+
+def _from_path(path: Path) -> Application:
+    if path.is_dir():
+        return Application(DirectoryHandler(path))
+    if path.suffix == ".json":
+        return Application(JSONHandler(path))
+    return Application(ScriptHandler(path))
+
+
+def _from_object(obj: Any) -> Application:
+    if isinstance(obj, Application):
+        return obj
+    if isinstance(obj, types.ModuleType):
+        for name in ("app", "application"):
+            if isinstance(getattr(obj, name, None), Application):
+                return getattr(obj, name)
+        for name in ("modify_doc", "make_document"):
+            if callable(getattr(obj, name, None)):
+                return Application(FunctionHandler(getattr(obj, name)))
+        raise ImportError(f"module {obj.__name__} has no Application 'app' nor a 'modify_doc(doc)' function")
+    if callable(obj):
+        return Application(FunctionHandler(obj))
+    raise TypeError(f"cannot make an application of {obj!r:.60}")
+
+
+def load_application(target: Any) -> Application:
+    """Load an application from a spec target; errors become a failed application."""
+    try:
+        if isinstance(target, Application):
+            return target
+        if isinstance(target, Path) or (
+            isinstance(target, str) and ("/" in target or target.endswith((".py", ".json")))
+        ):
+            return _from_path(Path(target))
+        if isinstance(target, str):
+            try:
+                return _from_object(importlib.import_module(target))
+            except ModuleNotFoundError as exc:
+                if exc.name != target:
+                    raise
+                return _from_object(import_string(target))
+        return _from_object(target)
+    except Exception as exc:  # the app's page shows the error; other apps keep serving
+        return Application(_FailedHandler(exc))

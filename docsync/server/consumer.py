@@ -1,0 +1,234 @@
+"""DocumentConsumer: the websocket of one browser tab, speaking the multi-frame protocol."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings as django_settings
+from django.http.request import validate_host
+
+from .. import __version__
+from ..conf import docsync_settings
+from ..exceptions import ProtocolError
+from ..protocol import Message, Receiver, ack, error, server_info_reply
+from ..protocol.message import frame_nbytes
+from ..protocol.msgtypes import (
+    ACK,
+    ERROR,
+    OK,
+    PATCH_DOC,
+    PULL_DOC_REQ,
+    PUSH_DOC,
+    RESUME_REQ,
+    SERVER_INFO_REQ,
+)
+from .access import check_access
+from .context import SessionLimitError
+from .rate import RateLimiter
+from .registry import get_registry
+from .resume import resume
+from .tokens import TokenError, read_token
+
+__all__ = ["CloseCode", "DocumentConsumer"]
+
+logger = logging.getLogger("docsync.server")
+
+SUBPROTOCOL = "docsync"
+
+
+class CloseCode:
+    """Close codes the server uses, each sent with a reason (and an ERROR before it)."""
+
+    PROTOCOL_ERROR = 1002
+    POLICY = 1008  # token, origin, user or access refused
+    TOO_BIG = 1009
+    SERVER_ERROR = 1011  # the application failed
+    TRY_AGAIN = 1013  # this process holds its maximum of sessions
+    NO_SUCH_APP = 4004
+    TOO_MANY_CONNECTIONS = 4008
+    RATE_LIMITED = 4029
+
+
+def origin_allowed(origin: str | None, host: str | None) -> bool:
+    """Tell whether a websocket from ``origin`` may connect (same host, or allowed)."""
+    if not origin:
+        return True  # not a browser: tokens still guard the session
+    parts = urlsplit(origin)
+    origin_host = parts.netloc.lower()
+    allowed = [h.lower() for h in docsync_settings().ALLOWED_ORIGINS]
+    if "*" in allowed or origin_host in allowed:
+        return True
+    if host and origin_host == host.lower():
+        return True
+    hostname = parts.hostname or ""
+    return bool(
+        validate_host(hostname, list(django_settings.ALLOWED_HOSTS) or ["localhost", "127.0.0.1", "[::1]"])
+    )
+
+
+def _header(scope: dict[str, Any], name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+class DocumentConsumer(AsyncWebsocketConsumer):
+    """One websocket: authenticates its token, attaches to a session, relays messages."""
+
+    session: Any = None
+
+    async def connect(self) -> None:
+        settings = docsync_settings()
+        self.session = None
+        self.origin = secrets.token_hex(8)
+        self.fence = 0
+        self.connected_at = time.time()
+        self.remote = f"{(self.scope.get('client') or ['?'])[0]}"
+        self.user_agent = _header(self.scope, b"user-agent") or ""
+        self.stats = {"messages_in": 0, "messages_out": 0, "bytes_in": 0, "bytes_out": 0}
+        self.receiver = Receiver(
+            max_frame_bytes=settings.MAX_FRAME_BYTES,
+            max_message_bytes=settings.MAX_MESSAGE_BYTES,
+            max_buffers=settings.MAX_BUFFERS,
+        )
+        self.rate = RateLimiter(float(settings.MAX_PATCHES_PER_SECOND))
+        self.app_path = str(self.scope["url_route"]["kwargs"]["app_path"]).strip("/")
+        protocols = list(self.scope.get("subprotocols") or [])
+        if len(protocols) < 2 or protocols[0] != SUBPROTOCOL:
+            await self.accept()
+            await self.refuse(CloseCode.POLICY, "missing token: use subprotocols ['docsync', <token>]")
+            return
+        await self.accept(SUBPROTOCOL)
+        if not origin_allowed(_header(self.scope, b"origin"), _header(self.scope, b"host")):
+            await self.refuse(CloseCode.POLICY, "origin not allowed")
+            return
+        await self._open_session(protocols[1], settings)
+
+    async def _open_session(self, token_text: str, settings: Any) -> None:
+        registry = get_registry()
+        try:
+            token = read_token(token_text, max_age=float(settings.SESSION_TOKEN_REUSE))
+        except TokenError as exc:
+            await self.refuse(CloseCode.POLICY, str(exc))
+            return
+        if token.app_path != self.app_path:
+            await self.refuse(CloseCode.POLICY, "token is for another application")
+            return
+        user = self.scope.get("user")
+        user_id = str(user.pk) if user is not None and getattr(user, "is_authenticated", False) else None
+        if token.user_id != user_id:
+            await self.refuse(CloseCode.POLICY, "token belongs to another user or a closed login")
+            return
+        context = registry.get_context(self.app_path)
+        if context is None:
+            await self.refuse(CloseCode.NO_SUCH_APP, f"no application at {self.app_path!r}")
+            return
+        spec = registry.specs()[self.app_path]
+        rule = spec.access if spec.access is not None else settings.ACCESS
+        if not check_access(rule, user, self.app_path):
+            await self.refuse(CloseCode.POLICY, "access denied")
+            return
+        session = context.get_session(token.session_id)
+        if session is None and token.age > float(settings.SESSION_TOKEN_EXPIRATION):
+            await self.refuse(CloseCode.POLICY, "token expired")
+            return
+        if session is not None and len(session.connections) >= settings.MAX_CONNECTIONS_PER_SESSION:
+            await self.refuse(CloseCode.TOO_MANY_CONNECTIONS, "too many connections to this session")
+            return
+        self.created_session = session is None
+        request = {"arguments": token.arguments, "user": user, "path": self.app_path}
+        try:
+            session = await registry.open_session(self.app_path, token.session_id, request)
+        except SessionLimitError as exc:
+            await self.refuse(CloseCode.TRY_AGAIN, str(exc))
+            return
+        except Exception as exc:
+            logger.exception("application %s failed to create a session", self.app_path)
+            detail = f": {type(exc).__name__}: {exc}" if django_settings.DEBUG else ""
+            await self.refuse(CloseCode.SERVER_ERROR, f"application error{detail}")
+            return
+        self.session = session
+        session.attach(self)
+        await self.send_message(ack())
+
+    async def refuse(self, code: int, reason: str) -> None:
+        """Send an ERROR naming the reason, then close with ``code``.
+
+        The ERROR carries the reason because some servers (daphne) drop close reasons.
+        """
+        try:
+            await self.send_message(error(None, reason, f"close-{code}"))
+        finally:
+            await self.close(code=code, reason=reason[:120])
+
+    async def disconnect(self, code: int) -> None:
+        if self.session is not None:
+            self.session.detach(self)
+            self.session = None
+
+    async def send_message(self, message: Message) -> None:
+        """Send every frame of ``message``."""
+        frames = message.to_frames()
+        for frame in frames:
+            if isinstance(frame, str):
+                await self.send(text_data=frame)
+            else:
+                # ASGI carries bytes: a memoryview is copied once here, at the boundary.
+                await self.send(bytes_data=bytes(frame))
+        self.stats["messages_out"] += 1
+        self.stats["bytes_out"] += sum(frame_nbytes(f) for f in frames)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        frame: str | bytes = text_data if text_data is not None else (bytes_data or b"")
+        self.stats["bytes_in"] += frame_nbytes(frame)
+        if self.session is None:
+            return
+        try:
+            message = self.receiver.receive(frame)
+        except ProtocolError as exc:
+            text = str(exc)
+            too_big = text.startswith(("frame too large", "message too large", "too many buffers"))
+            await self.refuse(CloseCode.TOO_BIG if too_big else CloseCode.PROTOCOL_ERROR, text)
+            return
+        if message is None:
+            return
+        self.stats["messages_in"] += 1
+        await self.handle(message)
+
+    async def handle(self, message: Message) -> None:
+        """Dispatch one complete message."""
+        session = self.session
+        msgtype = message.msgtype
+        if msgtype == PATCH_DOC:
+            if not self.rate.allow():
+                await self.refuse(CloseCode.RATE_LIMITED, "too many patches per second")
+                return
+            await session.patch(self, message)
+        elif msgtype == PULL_DOC_REQ:
+            self._take_client_id(message)
+            await session.pull(self, message)
+        elif msgtype == RESUME_REQ:
+            self._take_client_id(message)
+            await resume(session, self, message, self.created_session)
+        elif msgtype == PUSH_DOC:
+            await session.push(self, message)
+        elif msgtype == SERVER_INFO_REQ:
+            info = {"docsync": __version__, "server": "docsync"}
+            await self.send_message(server_info_reply(message.msgid, info))  # type: ignore[arg-type]
+        elif msgtype in (ACK, OK, ERROR):
+            return
+        else:
+            await self.send_message(
+                error(message.msgid, f"unexpected message type {msgtype!r}", "bad-request")
+            )
+
+    def _take_client_id(self, message: Message) -> None:
+        client_id = message.content.get("client_id")
+        if isinstance(client_id, str) and 0 < len(client_id) <= 64:
+            self.origin = client_id

@@ -1,0 +1,178 @@
+"""ApplicationContext: an application, its path, its server context and its sessions."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from ..document import Document, SessionCallback
+from ..handlers import Application
+from .contexts import ServerContext, SessionContext
+from .executor import call_user_code, run_sync
+from .session import ServerSession
+
+__all__ = ["ApplicationContext", "SessionLimitError"]
+
+logger = logging.getLogger("docsync.server")
+
+
+class SessionLimitError(Exception):
+    """The process holds as many sessions as it may."""
+
+
+class ApplicationContext:
+    """One application served at one path, with the sessions made from it."""
+
+    def __init__(self, application: Application, path: str, *, options: dict[str, Any]) -> None:
+        self.application = application
+        self.path = path
+        self.options = options
+        self.server_context = ServerContext(self)
+        self.sessions: dict[str, ServerSession] = {}
+        self._creating: dict[str, asyncio.Future[ServerSession]] = {}
+        self._callback_tasks: dict[int, asyncio.Task[None]] = {}
+        self.loaded = False
+        self.sessions_created = 0
+        self.sessions_destroyed = 0
+
+    async def load(self) -> None:
+        """Run ``on_server_loaded`` once."""
+        if self.loaded:
+            return
+        self.loaded = True
+        await self._hook("on_server_loaded", self.server_context)
+
+    async def unload(self) -> None:
+        """Destroy every session, stop app callbacks, run ``on_server_unloaded``."""
+        for session in list(self.sessions.values()):
+            await self.discard_session(session)
+        for task in self._callback_tasks.values():
+            task.cancel()
+        self._callback_tasks.clear()
+        if self.loaded:
+            self.loaded = False
+            await self._hook("on_server_unloaded", self.server_context)
+
+    async def _hook(self, name: str, context: Any) -> None:
+        try:
+            await self.application.call_hook(name, context, run_sync)
+        except Exception:
+            logger.exception("error in %s of application %s", name, self.path)
+
+    # -- sessions -------------------------------------------------------------------
+
+    def get_session(self, session_id: str) -> ServerSession | None:
+        """Return the live session ``session_id``, or None."""
+        session = self.sessions.get(session_id)
+        return session if session is not None and not session.destroyed else None
+
+    async def create_session_if_needed(
+        self, session_id: str, request: dict[str, Any], settings: Any, total_sessions: int
+    ) -> ServerSession:
+        """Return session ``session_id``, creating it (once, even if asked concurrently)."""
+        session = self.get_session(session_id)
+        if session is not None:
+            return session
+        pending = self._creating.get(session_id)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        if total_sessions >= settings.MAX_SESSIONS:
+            raise SessionLimitError(f"this process holds its maximum of {settings.MAX_SESSIONS} sessions")
+        future: asyncio.Future[ServerSession] = asyncio.get_running_loop().create_future()
+        self._creating[session_id] = future
+        try:
+            session = await self._create(session_id, request, settings)
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: the first caller re-raises it
+            raise
+        finally:
+            self._creating.pop(session_id, None)
+        future.set_result(session)
+        return session
+
+    async def _create(self, session_id: str, request: dict[str, Any], settings: Any) -> ServerSession:
+        await self.load()
+        document = Document()
+        session = ServerSession(
+            session_id,
+            document,
+            app_path=self.path,
+            request=request,
+            allow_client_structure=self.application.allow_client_structure,
+            log_entries=settings.PATCH_LOG_SIZE,
+            log_bytes=settings.PATCH_LOG_BYTES,
+            max_client_models=settings.MAX_CLIENT_MODELS,
+            max_array_elements=settings.MAX_ARRAY_ELEMENTS,
+        )
+        session.context = SessionContext(session, self.server_context)
+        # The document is filled before anyone can see the session, so no lock is
+        # contended here; it is held anyway, as the rule says.
+        async with session.lock:
+            await self.application.call_hook("on_session_created", session.context, run_sync)
+            await self.application.initialize_document(document, run_sync)
+            document.set_callback_scheduler(session)
+            await session._finish()
+        session.log.clear()  # the filled document is position 0 for every client
+        self.sessions[session_id] = session
+        self.sessions_created += 1
+        return session
+
+    async def discard_session(self, session: ServerSession) -> None:
+        """Destroy a session: callbacks stop first, then ``on_session_destroyed`` runs once."""
+        if self.sessions.get(session.id) is not session or session.destroyed:
+            return
+        del self.sessions[session.id]
+        context = session.context
+        await session.destroy_callbacks()
+        await self._hook("on_session_destroyed", context)
+        await session.destroy()
+        self.sessions_destroyed += 1
+
+    async def cleanup(self, lifetime: float) -> int:
+        """Destroy sessions that have had no connection for ``lifetime`` seconds."""
+        expired = [s for s in self.sessions.values() if s.expired(lifetime)]
+        for session in expired:
+            await self.discard_session(session)
+        return len(expired)
+
+    async def broadcast(self, msg_type: str, msg_data: Any) -> int:
+        """Send a message to every session held here."""
+        count = 0
+        for session in list(self.sessions.values()):
+            if session.destroyed:
+                continue
+
+            def send(doc: Document) -> None:
+                doc.send_message(msg_type, msg_data)
+
+            await session.with_document_locked(send)
+            count += 1
+        return count
+
+    # -- application callbacks ------------------------------------------------------
+
+    def add_callback(self, callback: Callable[[], Any], kind: Any, delay: float) -> SessionCallback:
+        """Schedule an application-level callback (no session lock held)."""
+        entry = SessionCallback(callback, kind, delay, locked=False)
+        self._callback_tasks[entry.id] = asyncio.get_running_loop().create_task(self._run(entry))
+        return entry
+
+    def remove_callback(self, callback: SessionCallback) -> None:
+        """Cancel an application-level callback."""
+        task = self._callback_tasks.pop(callback.id, None)
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+
+    async def _run(self, entry: SessionCallback) -> None:
+        while True:
+            await asyncio.sleep(entry.delay)
+            try:
+                await call_user_code(entry.callback)
+            except Exception:
+                logger.exception("error in application callback %r of %s", entry.callback, self.path)
+            if entry.kind != "periodic":
+                self._callback_tasks.pop(entry.id, None)
+                return

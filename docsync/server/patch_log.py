@@ -1,0 +1,101 @@
+"""The per-session order of applied changes, bounded, for conflicts and resume."""
+
+from __future__ import annotations
+
+from collections import OrderedDict, deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from .patches import EncodedEvent, Key, keys_overlap
+
+__all__ = ["LogEntry", "PatchLog"]
+
+
+@dataclass(slots=True)
+class LogEntry:
+    """The changes applied at one position of the session's order."""
+
+    seq: int
+    events: list[EncodedEvent]
+    nbytes: int
+
+
+class PatchLog:
+    """The last changes of a session, bounded in entries and bytes."""
+
+    def __init__(self, *, max_entries: int, max_bytes: int) -> None:
+        self.seq = 0
+        self._entries: deque[LogEntry] = deque()
+        self._bytes = 0
+        self._max_entries = max_entries
+        self._max_bytes = max_bytes
+        # msgids of client patches already applied, per origin, so a patch resent
+        # after a reconnect is never applied twice.
+        self._applied: dict[str, OrderedDict[str, int]] = {}
+
+    @property
+    def first_seq(self) -> int:
+        """The oldest position still held (the next one if the log is empty)."""
+        return self._entries[0].seq if self._entries else self.seq + 1
+
+    def clear(self) -> None:
+        """Forget every entry and start again at position 0."""
+        self.seq = 0
+        self._entries.clear()
+        self._bytes = 0
+
+    def append(self, events: list[EncodedEvent]) -> LogEntry:
+        """Record ``events`` at the next position and return the entry."""
+        self.seq += 1
+        entry = LogEntry(self.seq, events, sum(e.nbytes for e in events))
+        self._entries.append(entry)
+        self._bytes += entry.nbytes
+        while len(self._entries) > 1 and (
+            len(self._entries) > self._max_entries or self._bytes > self._max_bytes
+        ):
+            self._bytes -= self._entries.popleft().nbytes
+        return entry
+
+    def reaches_back_to(self, seq: int) -> bool:
+        """Tell whether every position after ``seq`` is still held."""
+        return seq >= self.first_seq - 1 and seq <= self.seq
+
+    def since(self, seq: int) -> Iterator[LogEntry]:
+        """Yield the entries after position ``seq``."""
+        for entry in self._entries:
+            if entry.seq > seq:
+                yield entry
+
+    def conflicts(self, keys: tuple[Key, ...], base: int, origin: str) -> bool:
+        """Tell whether another origin touched any of ``keys`` after position ``base``."""
+        if not keys:
+            return False
+        for entry in self.since(base):
+            for event in entry.events:
+                if event.origin == origin:
+                    continue
+                for theirs in event.keys:
+                    for mine in keys:
+                        if keys_overlap(theirs, mine):
+                            return True
+        return False
+
+    def remember_applied(self, origin: str, msgid: str, seq: int, *, keep: int = 1000) -> None:
+        """Remember that ``origin``'s message ``msgid`` was applied at ``seq``."""
+        applied = self._applied.setdefault(origin, OrderedDict())
+        applied[msgid] = seq
+        while len(applied) > keep:
+            applied.popitem(last=False)
+
+    def applied_at(self, origin: str, msgid: str) -> int | None:
+        """Return where ``origin``'s message ``msgid`` was applied, if it was."""
+        applied = self._applied.get(origin)
+        return applied.get(msgid) if applied is not None else None
+
+    @property
+    def nbytes(self) -> int:
+        """Approximate bytes held."""
+        return self._bytes
+
+    def __len__(self) -> int:
+        return len(self._entries)

@@ -1,0 +1,116 @@
+"""The one place where document events become PATCH-DOC messages, and back.
+
+Also what two changes conflict on: each event names the keys it touches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..document import DecodedPatch, Document, DocumentEvent, Model
+from ..document import events as ev
+from ..document.wire import _event_json, model_definition
+from ..protocol import PATCH_DOC, Message, new_message
+from ..serialization import Buffer, Encoder
+
+__all__ = [
+    "EncodedEvent",
+    "conflict_keys",
+    "decode_client_patch",
+    "encode_event",
+    "keys_overlap",
+    "patch_message",
+]
+
+Key = tuple[Any, ...]
+#: Patching more single cells than this in one column counts as touching the column.
+_MAX_CELL_KEYS = 64
+
+
+@dataclass(slots=True)
+class EncodedEvent:
+    """An event frozen in wire form: later edits of live values cannot change it."""
+
+    origin: str | None
+    json: dict[str, Any]
+    references: list[dict[str, Any]]
+    buffers: list[tuple[str, Buffer]]
+    keys: tuple[Key, ...]
+    nbytes: int
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return tuple(_hashable(v) for v in value)
+    try:
+        hash(value)
+    except TypeError:
+        return repr(value)
+    return value
+
+
+def conflict_keys(event: DocumentEvent) -> tuple[Key, ...]:
+    """Return the keys ``event`` touches; two changes conflict when keys overlap."""
+    if isinstance(event, ev.MessageSentEvent):
+        return ()
+    if isinstance(event, ev.TitleChangedEvent):
+        return (("title",),)
+    if isinstance(event, ev.RootAddedEvent | ev.RootRemovedEvent):
+        return (("roots",),)
+    model_id, attr = event.model.id, event.attr  # type: ignore[attr-defined]
+    if isinstance(event, ev.DictItemsSetEvent):
+        return tuple((model_id, attr, _hashable(k)) for k in event.items)
+    if isinstance(event, ev.DictItemsDeletedEvent):
+        return tuple((model_id, attr, _hashable(k)) for k in event.keys)
+    if isinstance(event, ev.ColumnDataChangedEvent):
+        return tuple((model_id, attr, name) for name in event.columns)
+    if isinstance(event, ev.ColumnsPatchedEvent):
+        keys: list[Key] = []
+        for name, entries in event.patches.items():
+            if len(entries) > _MAX_CELL_KEYS or any(isinstance(i, slice) for i, _ in entries):
+                keys.append((model_id, attr, name))
+            else:
+                keys.extend((model_id, attr, name, i) for i, _ in entries)
+        return tuple(keys)
+    # Whole-value sets, list splices (indices shift) and streams (rows shift with
+    # rollover) touch the whole property.
+    return ((model_id, attr),)
+
+
+def keys_overlap(a: Key, b: Key) -> bool:
+    """Tell whether two keys overlap: one is a prefix of the other."""
+    n = min(len(a), len(b))
+    return a[:n] == b[:n]
+
+
+def encode_event(event: DocumentEvent, buffer_prefix: str, models: Mapping[str, Model]) -> EncodedEvent:
+    """Freeze ``event`` in wire form; buffer ids start with ``buffer_prefix``."""
+    encoder = Encoder(buffer_prefix=buffer_prefix)
+    body = _event_json(event, encoder)
+    references = [model_definition(m, encoder) for m in event.new_models if m.id in models]
+    nbytes = sum(len(b) if not isinstance(b, memoryview) else b.nbytes for _, b in encoder.buffers)
+    origin = event.setter if isinstance(event.setter, str) else None
+    return EncodedEvent(origin, body, references, encoder.buffers, conflict_keys(event), nbytes + 200)
+
+
+def patch_message(events: Sequence[EncodedEvent], seq: int) -> Message:
+    """Build one PATCH-DOC carrying ``events`` at server position ``seq``."""
+    content_events = [e.json for e in events]
+    references = [r for e in events for r in e.references]
+    buffers = [b for e in events for b in e.buffers]
+    content = {"events": content_events, "references": references, "seq": seq}
+    return new_message(PATCH_DOC, content, buffers=buffers)
+
+
+def decode_client_patch(
+    document: Document, message: Message, origin: str, *, max_array_elements: int
+) -> DecodedPatch:
+    """Decode a client's PATCH-DOC against ``document`` (nothing is applied)."""
+    return document.decode_patch(
+        message.content,
+        dict(message.buffers),
+        setter=origin,
+        max_array_elements=max_array_elements,
+    )

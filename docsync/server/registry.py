@@ -1,0 +1,130 @@
+"""SessionRegistry: the one process-wide global, holding every ApplicationContext."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from typing import Any
+
+from ..conf import docsync_settings
+from .app_loader import AppSpec, app_specs, load_application
+from .context import ApplicationContext
+
+__all__ = ["SessionRegistry", "get_registry", "set_registry"]
+
+logger = logging.getLogger("docsync.server")
+
+
+class SessionRegistry:
+    """Every application of this process, by path, and the expiry of their sessions."""
+
+    def __init__(self) -> None:
+        self.process_id = f"{socket.gethostname()}:{os.getpid()}"
+        self._contexts: dict[str, ApplicationContext] = {}
+        self._specs: dict[str, AppSpec] | None = None
+        self._cleanup_task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # -- applications ---------------------------------------------------------------
+
+    def specs(self) -> dict[str, AppSpec]:
+        """The configured applications by path (read from the settings once)."""
+        if self._specs is None:
+            self._specs = {spec.path: spec for spec in app_specs(docsync_settings().APPS)}
+        return self._specs
+
+    def app_paths(self) -> list[str]:
+        """The paths of every configured application."""
+        return list(self.specs())
+
+    def get_context(self, path: str) -> ApplicationContext | None:
+        """Return the context of the application at ``path`` (building it on first use)."""
+        context = self._contexts.get(path)
+        if context is None:
+            spec = self.specs().get(path)
+            if spec is None:
+                return None
+            application = load_application(spec.target)
+            context = ApplicationContext(application, path, options=spec.options)
+            self._contexts[path] = context
+        return context
+
+    @property
+    def contexts(self) -> list[ApplicationContext]:
+        """The contexts built so far."""
+        return list(self._contexts.values())
+
+    def sessions(self) -> list[Any]:
+        """Every live session of this process."""
+        return [s for c in self._contexts.values() for s in c.sessions.values() if not s.destroyed]
+
+    def find_session(self, session_id: str) -> Any:
+        """Return the live session with ``session_id`` from any application, or None."""
+        for context in self._contexts.values():
+            session = context.get_session(session_id)
+            if session is not None:
+                return session
+        return None
+
+    async def open_session(self, path: str, session_id: str, request: dict[str, Any]) -> Any:
+        """Return session ``session_id`` of app ``path``, creating it if needed."""
+        context = self.get_context(path)
+        if context is None:
+            raise LookupError(f"no application at {path!r}")
+        self.ensure_cleanup()
+        return await context.create_session_if_needed(
+            session_id, request, docsync_settings(), len(self.sessions())
+        )
+
+    # -- expiry and shutdown --------------------------------------------------------
+
+    def ensure_cleanup(self) -> None:
+        """Start the periodic expiry of unused sessions on the running loop."""
+        loop = asyncio.get_running_loop()
+        if self._cleanup_task is None or self._cleanup_task.done() or self._loop is not loop:
+            self._loop = loop
+            self._cleanup_task = loop.create_task(self._cleanup_forever())
+
+    async def _cleanup_forever(self) -> None:
+        while True:
+            settings = docsync_settings()
+            await asyncio.sleep(float(settings.CHECK_UNUSED_SESSIONS))
+            await self.cleanup_now()
+
+    async def cleanup_now(self) -> int:
+        """Destroy every expired session now; return how many."""
+        lifetime = float(docsync_settings().UNUSED_SESSION_LIFETIME)
+        destroyed = 0
+        for context in list(self._contexts.values()):
+            try:
+                destroyed += await context.cleanup(lifetime)
+            except Exception:
+                logger.exception("error expiring sessions of %s", context.path)
+        return destroyed
+
+    async def shutdown(self) -> None:
+        """Destroy every session and run ``on_server_unloaded`` of every loaded app."""
+        if self._cleanup_task is not None:
+            self._cleanup_task.cancel()
+            self._cleanup_task = None
+        for context in list(self._contexts.values()):
+            await context.unload()
+
+
+_registry: SessionRegistry | None = None
+
+
+def get_registry() -> SessionRegistry:
+    """Return the process-wide registry."""
+    global _registry
+    if _registry is None:
+        _registry = SessionRegistry()
+    return _registry
+
+
+def set_registry(registry: SessionRegistry | None) -> None:
+    """Replace the process-wide registry (tests)."""
+    global _registry
+    _registry = registry

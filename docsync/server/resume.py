@@ -1,0 +1,51 @@
+"""RESUME-REQ: send a reconnecting client only what it missed, or the whole document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..protocol import Message, new_message
+from ..protocol.msgtypes import RESUME_REPLY
+
+__all__ = ["resume"]
+
+
+def _full(session: Any, fresh: bool) -> Message:
+    doc_json, buffers = session.document.to_json()
+    content = {"mode": "full", "fresh": fresh, "doc": doc_json, "seq": session.log.seq}
+    return new_message(RESUME_REPLY, content, buffers=buffers)
+
+
+def _replay(session: Any, origin: str, last_seq: int) -> Message:
+    patches = []
+    buffers: list[Any] = []
+    for entry in session.log.since(last_seq):
+        # The client already holds its own changes: replaying them would apply them twice.
+        events = [e for e in entry.events if e.origin is None or e.origin != origin]
+        if not events:
+            continue
+        patches.append(
+            {
+                "events": [e.json for e in events],
+                "references": [r for e in events for r in e.references],
+                "seq": entry.seq,
+            }
+        )
+        buffers.extend(b for e in events for b in e.buffers)
+    content = {"mode": "replay", "patches": patches, "seq": session.log.seq}
+    return new_message(RESUME_REPLY, content, buffers=buffers)
+
+
+async def resume(session: Any, connection: Any, request: Message, created_session: bool) -> None:
+    """Answer RESUME-REQ ``{"last_seq", "client_id"}`` under the session lock."""
+    last_seq = request.content.get("last_seq")
+    async with session.lock:
+        if created_session or type(last_seq) is not int or not session.log.reaches_back_to(last_seq):
+            reply = _full(session, fresh=created_session)
+            # Changes the client made before this reset were wiped from its document:
+            # if it resends them they must lose, so that the documents converge.
+            connection.fence = session.log.seq
+        else:
+            reply = _replay(session, connection.origin, last_seq)
+        reply.header["reqid"] = request.msgid
+        await connection.send_message(reply)

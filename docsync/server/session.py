@@ -1,0 +1,383 @@
+"""ServerSession: one document, its lock, its connections, callbacks and change order."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from ..document import Document, DocumentEvent, ModelChangedEvent, SessionCallback
+from ..document import events as ev
+from ..exceptions import DeserializationError, PatchError
+from ..protocol import Message, error, new_message
+from ..protocol.msgtypes import OK, PULL_DOC_REPLY, PUSH_DOC
+from .executor import call_user_code, run_sync
+from .patch_log import PatchLog
+from .patches import EncodedEvent, conflict_keys, decode_client_patch, encode_event, patch_message
+
+__all__ = ["Connection", "ServerSession"]
+
+logger = logging.getLogger("docsync.server")
+
+
+class Connection(Protocol):
+    """What a session needs of an attached connection (a consumer, or a relay)."""
+
+    origin: str
+    #: Patches based on a position before this are refused: the connection's
+    #: document was reset (PUSH-DOC) after they were made.
+    fence: int
+
+    async def send_message(self, message: Message) -> None: ...
+
+
+class ServerSession:
+    """A session: the document, the lock that guards it, and everything attached.
+
+    The rule: nothing touches ``document`` without holding ``lock``.
+    """
+
+    def __init__(
+        self,
+        session_id: str,
+        document: Document,
+        *,
+        app_path: str,
+        request: dict[str, Any],
+        allow_client_structure: bool,
+        log_entries: int,
+        log_bytes: int,
+        max_client_models: int,
+        max_array_elements: int,
+    ) -> None:
+        self.id = session_id
+        self.document = document
+        self.lock = asyncio.Lock()
+        self.app_path = app_path
+        self.allow_client_structure = allow_client_structure
+        self.client_models = 0
+        self.request = request
+        self.connections: set[Connection] = set()
+        self.created = time.time()
+        self.last_activity = self.created
+        self.last_detached = time.monotonic()
+        self.keep_alive = False
+        self.destroyed = False
+        self.callbacks_stopped = False
+        self.stats = {"messages_in": 0, "messages_out": 0, "bytes_in": 0, "bytes_out": 0}
+        self.notices: list[str] = []
+        self.log = PatchLog(max_entries=log_entries, max_bytes=log_bytes)
+        self._max_client_models = max_client_models
+        self._max_array_elements = max_array_elements
+        self._outbox: list[DocumentEvent] = []
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
+        self.context: Any = None  # the SessionContext, set by the application context
+        document.on_change(self._outbox.append)
+
+    # -- connections ----------------------------------------------------------------
+
+    def attach(self, connection: Connection) -> None:
+        """Attach a connection."""
+        self.connections.add(connection)
+        self.touch()
+
+    def detach(self, connection: Connection) -> None:
+        """Detach a connection; with none left the expiry clock starts."""
+        self.connections.discard(connection)
+        self.last_detached = time.monotonic()
+        self.touch()
+
+    def touch(self) -> None:
+        """Record activity now."""
+        self.last_activity = time.time()
+
+    def expired(self, lifetime: float) -> bool:
+        """Tell whether the session has had no connection for ``lifetime`` seconds."""
+        if self.connections or self.keep_alive or self.destroyed:
+            return False
+        return time.monotonic() - self.last_detached >= lifetime
+
+    async def _send(self, connection: Connection, message: Message) -> None:
+        try:
+            await connection.send_message(message)
+        except Exception:  # a dead socket must not stop the others from being served
+            logger.debug("send to %r failed", connection, exc_info=True)
+
+    # -- transactions ---------------------------------------------------------------
+
+    async def _finish(self) -> int | None:
+        """Await coroutines left by async callbacks, then send the changes made.
+
+        Must be called with the lock held. Returns the new position, or None.
+        """
+        while self.document.pending_coroutines:
+            pending, self.document.pending_coroutines[:] = list(self.document.pending_coroutines), []
+            for coroutine in pending:
+                try:
+                    await coroutine
+                except Exception:
+                    logger.exception("error in async callback of session %s", self.id)
+        return await self._flush()
+
+    async def _flush(self) -> int | None:
+        if not self._outbox:
+            return None
+        events, self._outbox[:] = list(self._outbox), []
+        models = self.document.models
+        seq = self.log.seq + 1
+        encoded = [encode_event(e, f"{seq}.{i}.", models) for i, e in enumerate(events)]
+        entry = self.log.append(encoded)
+        await self._broadcast(encoded, entry.seq)
+        return entry.seq
+
+    async def _broadcast(self, encoded: list[EncodedEvent], seq: int) -> None:
+        # Each connection gets every change but its own; most batches have one origin,
+        # so one message per distinct origin is built.
+        by_origin: dict[str | None, Message | None] = {}
+        for connection in tuple(self.connections):
+            origin = connection.origin
+            if origin not in by_origin:
+                subset = [e for e in encoded if e.origin is None or e.origin != origin]
+                by_origin[origin] = patch_message(subset, seq) if subset else None
+            message = by_origin[origin]
+            if message is not None:
+                await self._send(connection, message)
+
+    # -- requests from connections --------------------------------------------------
+
+    async def pull(self, connection: Connection, request: Message) -> None:
+        """Answer PULL-DOC-REQ with the whole document and the current position."""
+        async with self.lock:
+            doc_json, buffers = self.document.to_json()
+            content = {"doc": doc_json, "seq": self.log.seq}
+            reply = new_message(PULL_DOC_REPLY, content, reqid=request.msgid, buffers=buffers)
+            await self._send(connection, reply)
+
+    async def push(self, connection: Connection, request: Message) -> None:
+        """Replace the document with a client's PUSH-DOC."""
+        async with self.lock:
+            try:
+                content = request.content.get("doc")
+                self.document.replace_with_json(content, dict(request.buffers))
+            except (DeserializationError, PatchError, ValueError, TypeError) as exc:
+                await self._send(connection, error(request.msgid, f"push refused: {exc}", "bad-document"))
+                return
+            await self._finish()
+            await self._send(connection, new_message(OK, {"seq": self.log.seq}, reqid=request.msgid))
+
+    async def patch(self, connection: Connection, request: Message) -> None:
+        """Apply a client's PATCH-DOC under the lock; answer OK or ERROR.
+
+        The rule: a change based on position ``base`` that touches something another
+        origin changed after ``base`` loses; the winning value is then sent to all.
+        Refused changes are corrected the same way, so every document converges.
+        """
+        origin = connection.origin
+        async with self.lock:
+            self.touch()
+            if self.log.applied_at(origin, request.msgid) is not None:
+                # Resent after a reconnect: it was applied once, never twice.
+                await self._send(connection, new_message(OK, {"seq": self.log.seq}, reqid=request.msgid))
+                return
+            base = request.content.get("base")
+            if base is not None and type(base) is not int:
+                await self._send(connection, error(request.msgid, "base must be an integer", "bad-patch"))
+                return
+            try:
+                decoded = decode_client_patch(
+                    self.document, request, origin, max_array_elements=self._max_array_elements
+                )
+            except (PatchError, DeserializationError) as exc:
+                await self._send(connection, error(request.msgid, str(exc), "patch-refused"))
+                return
+            if base is not None and (base < connection.fence or not self.log.reaches_back_to(base)):
+                accepted, rejected = list[DocumentEvent](), decoded.events
+            else:
+                accepted, rejected = self._split_conflicts(decoded.events, base, origin)
+            decoded.events = accepted
+            refusal: str | None = None
+            try:
+                await self._apply(decoded)
+            except PatchError as exc:
+                refusal, rejected = str(exc), decoded.events + rejected
+            reset = self._correct(rejected)
+            await self._finish()
+            if reset:
+                await self._reset(connection)
+            if refusal is not None:
+                await self._send(connection, error(request.msgid, refusal, "patch-refused"))
+                return
+            self.log.remember_applied(origin, request.msgid, self.log.seq)
+            reply = {"seq": self.log.seq, "rejected": len(rejected)}
+            await self._send(connection, new_message(OK, reply, reqid=request.msgid))
+
+    def _split_conflicts(
+        self, events: list[DocumentEvent], base: int | None, origin: str
+    ) -> tuple[list[DocumentEvent], list[DocumentEvent]]:
+        if base is None:  # a client that does not track positions: last writer wins
+            return events, []
+        accepted, rejected = [], []
+        for event in events:
+            if self.log.conflicts(conflict_keys(event), base, origin):
+                rejected.append(event)
+            else:
+                accepted.append(event)
+        return accepted, rejected
+
+    def _correct(self, rejected: list[DocumentEvent]) -> bool:
+        """Queue the current value of every property a refused change touched.
+
+        Returns True when a refused change was structural (roots), which is corrected
+        by resetting the sender's whole document instead.
+        """
+        done: set[tuple[str, str]] = set()
+        reset = False
+        for event in rejected:
+            if isinstance(event, ev.TitleChangedEvent):
+                self._outbox.append(ev.TitleChangedEvent(self.document.title))
+                continue
+            if isinstance(event, ev.RootAddedEvent | ev.RootRemovedEvent):
+                reset = True
+                continue
+            key = event.property_key()
+            if key is None or key in done:
+                continue
+            done.add(key)
+            model = self.document.get_model_by_id(key[0])
+            if model is not None and key[1] in model._properties:
+                value = getattr(model, key[1])
+                self._outbox.append(ModelChangedEvent(model, key[1], value, value))
+        return reset
+
+    async def _reset(self, connection: Connection) -> None:
+        doc_json, buffers = self.document.to_json()
+        connection.fence = self.log.seq
+        message = new_message(PUSH_DOC, {"doc": doc_json, "seq": self.log.seq}, buffers=buffers)
+        await self._send(connection, message)
+
+    async def _apply(self, decoded: Any) -> None:
+        document = self.document
+        if self.client_models + len(decoded.new_models) > self._max_client_models:
+            raise PatchError(f"too many models created by clients: at most {self._max_client_models}")
+
+        def apply() -> None:
+            document.apply_patch(decoded, from_client=True, allow_structure=self.allow_client_structure)
+
+        # Sync callbacks may block or use the ORM: when the patch will trigger any,
+        # the whole application runs in a worker thread, still under the lock.
+        if _triggers_callbacks(document, decoded.events):
+            await run_sync(apply)
+        else:
+            apply()
+        self.client_models += len(decoded.new_models)
+
+    async def with_document_locked(self, func: Callable[[Document], Any]) -> Any:
+        """Run ``func(document)`` with the lock held, then send the changes it made."""
+        async with self.lock:
+            result = await call_user_code(func, self.document)
+            await self._finish()
+            return result
+
+    async def send_notice(self, text: str) -> None:
+        """Send a notice to every connection (shown in the page)."""
+        async with self.lock:
+            self.notices.append(text)
+            self.document.send_message("docsync.notice", {"text": text})
+            await self._finish()
+
+    # -- callbacks (the document's CallbackScheduler) -------------------------------
+
+    def callback_added(self, callback: SessionCallback) -> None:
+        """Schedule a callback the document registered."""
+        if threading.get_ident() != self._loop_thread:
+            self._loop.call_soon_threadsafe(self.callback_added, callback)
+            return
+        if self.callbacks_stopped or callback.id in self._tasks:
+            return
+        self._tasks[callback.id] = self._loop.create_task(self._run_callback(callback))
+
+    def callback_removed(self, callback: SessionCallback) -> None:
+        """Unschedule a callback the document dropped."""
+        if threading.get_ident() != self._loop_thread:
+            self._loop.call_soon_threadsafe(self.callback_removed, callback)
+            return
+        task = self._tasks.pop(callback.id, None)
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+
+    async def _run_callback(self, callback: SessionCallback) -> None:
+        try:
+            if callback.kind == "periodic":
+                while not self.callbacks_stopped:
+                    await asyncio.sleep(callback.delay)
+                    await self._invoke(callback)
+                return
+            if callback.delay:
+                await asyncio.sleep(callback.delay)
+            else:
+                await asyncio.sleep(0)
+            self._tasks.pop(callback.id, None)
+            if not self.callbacks_stopped:
+                self.document.callback_done(callback)
+                await self._invoke(callback)
+        except asyncio.CancelledError:
+            raise
+
+    async def _invoke(self, callback: SessionCallback) -> None:
+        if self.callbacks_stopped:
+            return
+        if not callback.locked:
+            await self._call_logged(callback.callback)
+            return
+        async with self.lock:
+            if self.callbacks_stopped:
+                return
+            await self._call_logged(callback.callback)
+            await self._finish()
+
+    async def _call_logged(self, func: Callable[..., Any], *args: Any) -> None:
+        try:
+            await call_user_code(func, *args)
+        except Exception:
+            logger.exception("error in callback %r of session %s", func, self.id)
+
+    def scheduled_callbacks(self) -> list[str]:
+        """Describe the callbacks scheduled now (for the admin)."""
+        return [cb.describe() for cb in self.document.callbacks]
+
+    # -- teardown -------------------------------------------------------------------
+
+    async def destroy_callbacks(self) -> None:
+        """Stop every callback for good (before ``on_session_destroyed`` runs)."""
+        self.callbacks_stopped = True
+        for task in list(self._tasks.values()):
+            if task is not asyncio.current_task():
+                task.cancel()
+        self._tasks.clear()
+
+    async def destroy(self) -> None:
+        """Stop every callback, then drop the document so its memory is freed."""
+        if self.destroyed:
+            return
+        await self.destroy_callbacks()
+        self.destroyed = True
+        async with self.lock:
+            self.document.set_callback_scheduler(None)
+            self.document.destroy()
+            self._outbox.clear()
+            self.connections.clear()
+
+
+def _triggers_callbacks(document: Document, events: list[DocumentEvent]) -> bool:
+    for event in events:
+        model = getattr(event, "model", None)
+        if model is not None and (model._callbacks or model._event_callbacks):
+            return True
+        if isinstance(event, ev.MessageSentEvent) and document.accepts_message(event.msg_type):
+            return True
+    return False

@@ -1,0 +1,76 @@
+"""Session ids and the signed tokens that let a websocket open or join a session."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.core import signing
+
+__all__ = ["SessionToken", "TokenError", "generate_session_id", "issue_token", "read_token"]
+
+_SALT = "docsync.session-token"
+
+
+class TokenError(Exception):
+    """A token is missing, forged, expired or meant for something else."""
+
+
+def _signer() -> signing.TimestampSigner:
+    # "." instead of ":" so that the token is a valid Sec-WebSocket-Protocol value.
+    return signing.TimestampSigner(salt=_SALT, sep=".")
+
+
+def generate_session_id() -> str:
+    """Return a new cryptographically random session id."""
+    return secrets.token_urlsafe(24)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionToken:
+    """What a token grants: a session of one app, for one user, with request arguments."""
+
+    session_id: str
+    app_path: str
+    user_id: str | None
+    arguments: dict[str, list[str]]
+    age: float
+
+
+def issue_token(
+    session_id: str, app_path: str, user_id: Any, arguments: dict[str, list[str]] | None = None
+) -> str:
+    """Sign a token binding ``session_id`` to ``app_path`` and the user (never the cookie)."""
+    payload = {
+        "sid": session_id,
+        "app": app_path,
+        "uid": None if user_id is None else str(user_id),
+        "args": arguments or {},
+    }
+    return _signer().sign_object(payload)
+
+
+def read_token(token: str, *, max_age: float) -> SessionToken:
+    """Return the token's grant, or raise TokenError if it is forged or older than ``max_age``."""
+    try:
+        payload = _signer().unsign_object(token, max_age=timedelta(seconds=max_age))
+    except signing.SignatureExpired as exc:
+        raise TokenError("token expired") from exc
+    except signing.BadSignature as exc:
+        raise TokenError("invalid token") from exc
+    if not isinstance(payload, dict) or not isinstance(payload.get("sid"), str):
+        raise TokenError("invalid token")
+    arguments = payload.get("args") or {}
+    return SessionToken(payload["sid"], str(payload.get("app")), payload.get("uid"), arguments, _age(token))
+
+
+def _age(token: str) -> float:
+    # The token is "payload.timestamp.signature"; the signature was checked above.
+    try:
+        timestamp = signing.b62_decode(token.rsplit(".", 2)[1])
+    except (IndexError, ValueError):
+        return 0.0
+    return max(0.0, time.time() - timestamp)

@@ -1,0 +1,191 @@
+"""Test helpers: a real server process on a free port, and in-process communicators.
+
+``ServerProcess`` runs daphne (or uvicorn) in a subprocess, stopped by its own pid.
+``DocsyncCommunicator`` speaks docsync messages to an ASGI application in-process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from channels.testing import WebsocketCommunicator
+
+from .protocol import Message, Receiver
+from .server.tokens import generate_session_id, issue_token
+
+__all__ = ["DocsyncCommunicator", "ServerProcess", "free_port", "wait_for_port"]
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float = 30.0, process: subprocess.Popen[Any] | None = None) -> None:
+    """Wait until something listens on 127.0.0.1:``port``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode} before listening")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on port {port} after {timeout} s")
+
+
+class ServerProcess:
+    """A real ASGI server process (daphne or uvicorn) serving a Django project."""
+
+    def __init__(
+        self,
+        asgi_app: str = "project.asgi:application",
+        *,
+        server: str = "daphne",
+        port: int | None = None,
+        env: dict[str, str] | None = None,
+        cwd: str | Path | None = None,
+        log_path: str | Path | None = None,
+    ) -> None:
+        self.asgi_app = asgi_app
+        self.server = server
+        self.port = port or free_port()
+        self.env = {**os.environ, **(env or {})}
+        self.cwd = str(cwd) if cwd is not None else os.getcwd()
+        self.log_path = Path(log_path) if log_path else None
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """The server's base URL, ending in a slash."""
+        return f"http://127.0.0.1:{self.port}/"
+
+    def command(self) -> list[str]:
+        """The command line that starts the server."""
+        if self.server == "uvicorn":
+            return [
+                sys.executable, "-m", "uvicorn", self.asgi_app, "--host", "127.0.0.1",
+                "--port", str(self.port), "--no-access-log", "--ws", "websockets",
+                "--ws-max-size", str(1 << 30), "--lifespan", "on",
+            ]  # fmt: skip
+        return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), self.asgi_app]
+
+    def start(self, timeout: float = 60.0) -> ServerProcess:
+        """Start the process and wait until it listens."""
+        output: Any = subprocess.DEVNULL
+        if self.log_path is not None:
+            output = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            self.command(), cwd=self.cwd, env=self.env, stdout=output, stderr=subprocess.STDOUT
+        )
+        wait_for_port(self.port, timeout, self.process)
+        return self
+
+    @property
+    def pid(self) -> int:
+        """The server's process id."""
+        assert self.process is not None
+        return self.process.pid
+
+    def stop(self, timeout: float = 15.0) -> int | None:
+        """Stop the process by its pid (SIGTERM, then SIGKILL); return its exit code."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.kill(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout)
+        code = self.process.returncode
+        self.process = None
+        return code
+
+    def kill(self) -> None:
+        """Kill the process at once (SIGKILL), as a crash would."""
+        if self.process is not None and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGKILL)
+            self.process.wait(15)
+        self.process = None
+
+    def get(self, path: str, *, headers: dict[str, str] | None = None) -> tuple[int, str]:
+        """GET ``path`` from the server; return (status, body)."""
+        request = urllib.request.Request(self.url + path.lstrip("/"), headers=headers or {})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, response.read().decode("utf-8", "replace")
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode("utf-8", "replace")
+
+    def __enter__(self) -> ServerProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+@contextlib.contextmanager
+def running_server(**kwargs: Any) -> Iterator[ServerProcess]:
+    """Run a ServerProcess for the duration of a ``with`` block."""
+    server = ServerProcess(**kwargs).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+class DocsyncCommunicator(WebsocketCommunicator):
+    """A Channels communicator that opens a docsync session and speaks its messages."""
+
+    def __init__(
+        self,
+        application: Any,
+        app_path: str,
+        *,
+        session_id: str | None = None,
+        user_id: Any = None,
+        token: str | None = None,
+        headers: list[tuple[bytes, bytes]] | None = None,
+    ) -> None:
+        self.session_id = session_id or generate_session_id()
+        self.token = token or issue_token(self.session_id, app_path, user_id)
+        super().__init__(
+            application,
+            f"/{app_path}/ws",
+            headers=headers or [(b"host", b"127.0.0.1"), (b"origin", b"http://127.0.0.1")],
+            subprotocols=["docsync", self.token],
+        )
+        self._receiver = Receiver()
+
+    async def send_docsync(self, message: Message) -> None:
+        """Send every frame of ``message``."""
+        for frame in message.to_frames():
+            if isinstance(frame, str):
+                await self.send_to(text_data=frame)
+            else:
+                await self.send_to(bytes_data=bytes(frame))
+
+    async def receive_docsync(self, timeout: float = 5.0) -> Message:
+        """Receive frames until a whole message has arrived."""
+        while True:
+            event = await self.receive_output(timeout)
+            if event["type"] == "websocket.close":
+                raise ConnectionError(f"closed with {event.get('code')}: {event.get('reason')}")
+            frame = event.get("text")
+            if frame is None:
+                frame = event.get("bytes")
+            message = self._receiver.receive(frame)
+            if message is not None:
+                return message

@@ -1,0 +1,18 @@
+"""HTTP routes: ``path("", include("docsync.urls"))`` serves every app at ``/<app>/``."""
+
+from __future__ import annotations
+
+from django.urls import path, re_path
+
+from . import views
+
+app_name = "docsync"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("docsync-client/<path:path>", views.client_module, name="client-module"),
+    re_path(r"^(?P<app_path>[\w\-]+)/$", views.app_page, name="app"),
+    re_path(r"^(?P<app_path>[\w\-]+)/metadata$", views.app_metadata, name="metadata"),
+    re_path(r"^(?P<app_path>[\w\-]+)/autoload\.js$", views.autoload_js, name="autoload"),
+    re_path(r"^(?P<app_path>[\w\-]+)/static/(?P<path>.+)$", views.app_static, name="app-static"),
+]

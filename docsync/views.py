@@ -1,0 +1,224 @@
+"""HTTP views: the index of apps, each app's page, metadata, autoload.js, static files."""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+import secrets
+from pathlib import Path
+from typing import Any
+
+import orjson
+from django.conf import settings as django_settings
+from django.contrib.auth.views import redirect_to_login
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseBase,
+    HttpResponseForbidden,
+    JsonResponse,
+)
+from django.shortcuts import render
+from django.template import Context, Engine
+from django.urls import reverse
+from django.utils.crypto import salted_hmac
+from django.views.decorators.http import require_GET
+
+from .conf import docsync_settings
+from .server.access import check_access, describe_rule
+from .server.registry import get_registry
+from .server.tokens import generate_session_id, issue_token
+
+__all__ = ["app_metadata", "app_page", "app_static", "autoload_js", "client_module", "index"]
+
+logger = logging.getLogger("docsync.server")
+CLIENT_DIR = Path(__file__).parent / "static" / "docsync"
+
+
+def _rule(app_path: str) -> Any:
+    spec = get_registry().specs()[app_path]
+    return spec.access if spec.access is not None else docsync_settings().ACCESS
+
+
+def _context_or_404(app_path: str) -> Any:
+    context = get_registry().get_context(app_path)
+    if context is None:
+        raise Http404(f"no docsync application at {app_path!r}")
+    return context
+
+
+def _denied(request: HttpRequest, app_path: str) -> HttpResponse | None:
+    if check_access(_rule(app_path), request.user, app_path):
+        return None
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    return HttpResponseForbidden("you do not have access to this application")
+
+
+def _user_id(request: HttpRequest) -> str | None:
+    user = getattr(request, "user", None)
+    return str(user.pk) if user is not None and user.is_authenticated else None
+
+
+def _session_id(request: HttpRequest, app_path: str, context: Any) -> str:
+    application = context.application
+    if application.shared or context.options.get("shared"):
+        # One session per room: an unguessable id derived from the room's name.
+        room = request.GET.get("room", "default")[:100]
+        return salted_hmac("docsync.room", f"{app_path}/{room}").hexdigest()[:32]
+    joining = request.GET.get("session_id", "")
+    if joining and context.options.get("allow_join", True) and context.get_session(joining) is not None:
+        return joining
+    return generate_session_id()
+
+
+def _arguments(request: HttpRequest) -> dict[str, list[str]]:
+    return {key: request.GET.getlist(key)[:20] for key in list(request.GET)[:50]}
+
+
+def _ws_url(request: HttpRequest, app_path: str) -> str:
+    scheme = "wss" if request.is_secure() else "ws"
+    return f"{scheme}://{request.get_host()}/{app_path}/ws"
+
+
+def _client_config(request: HttpRequest, app_path: str, context: Any) -> dict[str, Any]:
+    session_id = _session_id(request, app_path, context)
+    return {
+        "app": app_path,
+        "sessionId": session_id,
+        "token": issue_token(session_id, app_path, _user_id(request), _arguments(request)),
+        "wsUrl": _ws_url(request, app_path),
+        "clientBase": request.build_absolute_uri(reverse("docsync:client-module", args=["x"]))[:-1],
+        "shared": bool(context.application.shared or context.options.get("shared")),
+    }
+
+
+def _error_page(request: HttpRequest, context: Any) -> HttpResponse:
+    application = context.application
+    logger.error("docsync app %s failed: %s", context.path, application.error_detail)
+    detail = application.error_detail if django_settings.DEBUG else None
+    page = render(
+        request,
+        "docsync/app_error.html",
+        {"app": context.path, "error": application.error, "detail": detail},
+        status=500,
+    )
+    return page
+
+
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    """List the configured applications."""
+    registry = get_registry()
+    apps = [
+        {"path": path, "access": describe_rule(_rule(path)), "url": reverse("docsync:app", args=[path])}
+        for path in registry.app_paths()
+    ]
+    return render(request, "docsync/index.html", {"apps": apps})
+
+
+@require_GET
+def app_page(request: HttpRequest, app_path: str) -> HttpResponse:
+    """Serve the page of an application; its websocket creates the session."""
+    context = _context_or_404(app_path)
+    denied = _denied(request, app_path)
+    if denied is not None:
+        return denied
+    if context.application.failed:
+        return _error_page(request, context)
+    config = _client_config(request, app_path, context)
+    page_context = {
+        "app": app_path,
+        "title": context.application.title or app_path,
+        "config_json": orjson.dumps(config).decode(),
+        "config": config,
+        "nonce": secrets.token_hex(8),
+    }
+    template = context.application.template_path()
+    if template is not None:
+        html = Engine.get_default().from_string(template.read_text(encoding="utf-8"))
+        return HttpResponse(html.render(Context(page_context)))
+    return render(request, "docsync/app.html", page_context)
+
+
+@require_GET
+def app_metadata(request: HttpRequest, app_path: str) -> HttpResponse:
+    """Serve ``{"url": ..., "data": metadata}`` of an application."""
+    context = _context_or_404(app_path)
+    denied = _denied(request, app_path)
+    if denied is not None:
+        return denied
+    try:
+        data = context.application.metadata
+    except Exception:
+        logger.exception("metadata of %s failed", app_path)
+        return JsonResponse({"error": "metadata unavailable"}, status=500)
+    return JsonResponse({"url": reverse("docsync:app", args=[app_path]), "data": data})
+
+
+def _cors(response: HttpResponseBase, request: HttpRequest) -> HttpResponseBase:
+    origin = request.headers.get("Origin")
+    allowed = docsync_settings().ALLOWED_ORIGINS
+    if origin and ("*" in allowed or origin.split("://", 1)[-1] in allowed):
+        response["Access-Control-Allow-Origin"] = origin
+        response["Vary"] = "Origin"
+    return response
+
+
+@require_GET
+def autoload_js(request: HttpRequest, app_path: str) -> HttpResponseBase:
+    """Serve a script that embeds the app into any page, replacing element ``?target=``."""
+    context = _context_or_404(app_path)
+    target = request.GET.get("target", "")
+    if not target:
+        return HttpResponseBadRequest(
+            "autoload.js needs ?target=<id of the element to replace>", content_type="text/plain"
+        )
+    if not check_access(_rule(app_path), request.user, app_path):
+        return HttpResponseForbidden("// access denied", content_type="text/javascript")
+    if context.application.failed:
+        return HttpResponse(
+            f"console.error({orjson.dumps('docsync app failed: ' + app_path).decode()});",
+            content_type="text/javascript",
+            status=500,
+        )
+    config = _client_config(request, app_path, context)
+    config["target"] = target
+    script = (
+        "(function(){var c=" + orjson.dumps(config).decode() + ";"
+        "import(c.clientBase+'embed.js').then(function(m){m.embed(c);})"
+        ".catch(function(e){console.error('docsync embed failed',e);});})();\n"
+    )
+    return _cors(HttpResponse(script, content_type="text/javascript"), request)
+
+
+def _safe_file(root: Path, relative: str) -> Path:
+    path = (root / relative).resolve()
+    if not path.is_file() or root.resolve() not in path.parents:
+        raise Http404("no such file")
+    return path
+
+
+@require_GET
+def client_module(request: HttpRequest, path: str) -> HttpResponseBase:
+    """Serve the JavaScript client's modules, with CORS for allowed embedding origins."""
+    file = _safe_file(CLIENT_DIR, path)
+    content_type = "text/javascript" if file.suffix in (".js", ".mjs") else mimetypes.guess_type(file)[0]
+    response = FileResponse(file.open("rb"), content_type=content_type or "application/octet-stream")
+    return _cors(response, request)
+
+
+@require_GET
+def app_static(request: HttpRequest, app_path: str, path: str) -> HttpResponseBase:
+    """Serve a file from a directory app's ``static/`` folder."""
+    context = _context_or_404(app_path)
+    for root in context.application.static_paths():
+        try:
+            file = _safe_file(root, path)
+        except Http404:
+            continue
+        return FileResponse(file.open("rb"))
+    raise Http404("no such file")

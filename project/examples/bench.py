@@ -1,0 +1,28 @@
+"""bench: the benchmark document (slider ``slider``, 1000-point source ``source``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from docsync.document import Document
+from docsync.document.models import Column, ColumnDataSource, Slider
+
+POINTS = 1000
+
+
+def make_bench_doc(doc: Document, points: int) -> None:
+    """Fill ``doc`` with the benchmark's slider and source of ``points`` points."""
+    x = np.linspace(0, 10, points)
+    source = ColumnDataSource(data={"x": x, "y": np.sin(x / 10)}, name="source")
+    slider = Slider(start=0, end=100, value=1, step=1, name="slider")
+
+    def update(attr: str, old: float, new: float) -> None:
+        source.data["y"] = np.sin(x * new / 10)
+
+    slider.on_change("value", update)
+    doc.add_root(Column(slider, source))
+
+
+def modify_doc(doc: Document) -> None:
+    """Build the bench app."""
+    make_bench_doc(doc, POINTS)

@@ -1,0 +1,47 @@
+"""sliders: four sliders drive a sine wave drawn by a line glyph."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from docsync.document import Document
+from docsync.document.models import Button, Column, ColumnDataSource, Div, Line, Plot, Row, Slider
+
+
+def modify_doc(doc: Document) -> None:
+    """Build the sliders app."""
+    x = np.linspace(0, 4 * np.pi, 200)
+    source = ColumnDataSource(data={"x": x, "y": np.sin(x)}, name="source")
+    plot = Plot(
+        title="y = offset + amplitude · sin(frequency · x + phase)",
+        x_axis_label="x",
+        y_axis_label="y",
+        renderers=[Line(source=source, x="x", y="y", line_width=3)],
+        y_range=(-5.0, 5.0),
+        name="plot",
+    )
+    frequency = Slider(title="frequency", start=0.1, end=5.1, step=0.1, value=1.0, name="frequency")
+    amplitude = Slider(title="amplitude", start=-5.0, end=5.0, step=0.1, value=1.0, name="amplitude")
+    phase = Slider(title="phase", start=0.0, end=2 * np.pi, step=0.1, value=0.0, name="phase")
+    offset = Slider(title="offset", start=-5.0, end=5.0, step=0.1, value=0.0, name="offset")
+    reset = Button(label="Reset", name="reset")
+    status = Div(text="Move a slider.", name="status")
+
+    def update(attr: str, old: float, new: float) -> None:
+        y = offset.value + amplitude.value * np.sin(frequency.value * x + phase.value)
+        source.data["y"] = y
+        status.text = f"{attr} changed from {old:g} to {new:g}"
+
+    for slider in (frequency, amplitude, phase, offset):
+        slider.on_change("value", update)
+
+    def on_reset(event: object) -> None:
+        doc.hold()
+        frequency.value, amplitude.value, phase.value, offset.value = 1.0, 1.0, 0.0, 0.0
+        doc.unhold()
+        status.text = "Reset by the server."
+
+    reset.on_click(on_reset)
+    controls = Column(frequency, amplitude, phase, offset, reset, status, width=320)
+    doc.add_root(Row(controls, plot, name="layout"))
+    doc.title = "sliders"

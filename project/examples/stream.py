@@ -1,0 +1,43 @@
+"""stream: a periodic callback streams a random walk into a line plot, keeping 300 points."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from docsync.document import Document
+from docsync.document.models import Column, ColumnDataSource, Div, Line, Plot, Scatter, Toggle
+
+ROLLOVER = 300
+
+
+def modify_doc(doc: Document) -> None:
+    """Build the stream app."""
+    rng = np.random.default_rng()
+    source = ColumnDataSource(data={"t": np.zeros(0), "v": np.zeros(0)}, name="source")
+    plot = Plot(
+        title="random walk, streamed every 100 ms",
+        x_axis_label="t",
+        y_axis_label="value",
+        renderers=[
+            Line(source=source, x="t", y="v", color="#d62728"),
+            Scatter(source=source, x="t", y="v", size=3, color="#d62728"),
+        ],
+        name="plot",
+    )
+    running = Toggle(label="Streaming", active=True, name="running")
+    info = Div(text="0 points", name="info")
+    state = {"t": 0, "v": 0.0}
+
+    def tick() -> None:
+        if not running.active:
+            return
+        steps = rng.normal(0, 1, 5).cumsum() + state["v"]
+        times = np.arange(state["t"], state["t"] + 5, dtype=np.float64)
+        state["t"] += 5
+        state["v"] = float(steps[-1])
+        source.stream({"t": times, "v": steps}, rollover=ROLLOVER)
+        info.text = f"{state['t']} points streamed, {source.length} shown"
+
+    doc.add_periodic_callback(tick, 100)
+    doc.add_root(Column(running, info, plot, name="layout"))
+    doc.title = "stream"

@@ -1,0 +1,125 @@
+"""Settings of the docsync demo site: SQLite, the in-memory channel layer, daphne.
+
+Environment variables switch to the scale-out setup (see the README):
+DOCSYNC_REDIS_URL (channels-redis layer), DATABASE_URL-like DOCSYNC_PG_* (PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# The demo's key comes from the environment; the fallback is for local use only.
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "docsync-demo-insecure-key-change-me")
+DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
+ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "docsync",
+    "project.catalog",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "project.urls"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "project" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+ASGI_APPLICATION = "project.asgi.application"
+WSGI_APPLICATION = None
+
+if os.environ.get("DOCSYNC_PG_NAME"):
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": os.environ["DOCSYNC_PG_NAME"],
+            "USER": os.environ.get("DOCSYNC_PG_USER", "postgres"),
+            "HOST": os.environ.get("DOCSYNC_PG_HOST", "127.0.0.1"),
+            "PORT": os.environ.get("DOCSYNC_PG_PORT", "5432"),
+            "PASSWORD": os.environ.get("DOCSYNC_PG_PASSWORD", ""),
+        }
+    }
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ.get("DOCSYNC_SQLITE", str(BASE_DIR / "db.sqlite3")),
+            "OPTIONS": {"timeout": 20},
+        }
+    }
+
+if os.environ.get("DOCSYNC_REDIS_URL"):
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [os.environ["DOCSYNC_REDIS_URL"]]},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+EXAMPLES = BASE_DIR / "project" / "examples"
+DOCSYNC = {
+    "APPS": {
+        "sliders": "project.examples.sliders",
+        "stream": "project.examples.stream",
+        "table": "project.examples.table",
+        "lifecycle": str(EXAMPLES / "lifecycle"),
+        "board": {"app": "project.examples.board", "shared": True},
+        "bench": "project.examples.bench",
+        "bench_big": "project.examples.bench_big",
+    },
+    "UNUSED_SESSION_LIFETIME": float(os.environ.get("DOCSYNC_UNUSED_SESSION_LIFETIME", "15")),
+    "CHECK_UNUSED_SESSIONS": float(os.environ.get("DOCSYNC_CHECK_UNUSED_SESSIONS", "5")),
+    "ALLOWED_ORIGINS": [o for o in os.environ.get("DOCSYNC_ALLOWED_ORIGINS", "").split(",") if o],
+    "CLUSTER": bool(os.environ.get("DOCSYNC_REDIS_URL")),
+}
+for _key, _env in (("MAX_SESSIONS", "DOCSYNC_MAX_SESSIONS"), ("MAX_PATCHES_PER_SECOND", "DOCSYNC_MAX_PATCHES")):
+    if os.environ.get(_env):
+        DOCSYNC[_key] = int(os.environ[_env])
+
+AUTH_PASSWORD_VALIDATORS: list[dict[str, str]] = []
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+LOGIN_URL = "/admin/login/"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"docsync": {"handlers": ["console"], "level": os.environ.get("DOCSYNC_LOG_LEVEL", "INFO")}},
+}
