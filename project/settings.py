@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -58,6 +59,7 @@ TEMPLATES = [
 ASGI_APPLICATION = "project.asgi.application"
 WSGI_APPLICATION = None
 
+DATABASES: dict[str, dict[str, Any]]
 if os.environ.get("DOCSYNC_PG_NAME"):
     DATABASES = {
         "default": {
@@ -89,7 +91,7 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 EXAMPLES = BASE_DIR / "project" / "examples"
-DOCSYNC = {
+DOCSYNC: dict[str, Any] = {
     "APPS": {
         "sliders": "project.examples.sliders",
         "stream": "project.examples.stream",

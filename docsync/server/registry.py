@@ -11,6 +11,7 @@ from typing import Any
 from ..conf import docsync_settings
 from .app_loader import AppSpec, app_specs, load_application
 from .context import ApplicationContext
+from .live_table import LiveTableWriter
 
 __all__ = ["SessionRegistry", "get_registry", "set_registry"]
 
@@ -26,6 +27,7 @@ class SessionRegistry:
         self._specs: dict[str, AppSpec] | None = None
         self._cleanup_task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.live_table = LiveTableWriter(self)
 
     # -- applications ---------------------------------------------------------------
 
@@ -74,9 +76,7 @@ class SessionRegistry:
         if context is None:
             raise LookupError(f"no application at {path!r}")
         self.ensure_cleanup()
-        return await context.create_session_if_needed(
-            session_id, request, docsync_settings(), len(self.sessions())
-        )
+        return await context.create_session_if_needed(session_id, request, docsync_settings(), len(self.sessions()))
 
     # -- expiry and shutdown --------------------------------------------------------
 
@@ -86,6 +86,8 @@ class SessionRegistry:
         if self._cleanup_task is None or self._cleanup_task.done() or self._loop is not loop:
             self._loop = loop
             self._cleanup_task = loop.create_task(self._cleanup_forever())
+        if float(docsync_settings().ADMIN_REFRESH) > 0:
+            self.live_table.ensure_started()
 
     async def _cleanup_forever(self) -> None:
         while True:
@@ -111,6 +113,7 @@ class SessionRegistry:
             self._cleanup_task = None
         for context in list(self._contexts.values()):
             await context.unload()
+        await self.live_table.stop()
 
 
 _registry: SessionRegistry | None = None

@@ -1,0 +1,166 @@
+"""Admin pages for live sessions: list (all processes), detail, and actions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from django.contrib import admin, messages
+from django.db.models import Max, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from .conf import docsync_settings
+from .models import LiveSession
+from .server.cluster_commands import send_command
+
+__all__ = ["LiveSessionAdmin"]
+
+
+def _freshness() -> str:
+    newest = LiveSession.objects.aggregate(newest=Max("reported"))["newest"]
+    refresh = docsync_settings().ADMIN_REFRESH
+    if newest is None:
+        return f"No live sessions reported (processes report every {refresh:g} s)."
+    age = (dt.datetime.now(tz=dt.UTC) - newest).total_seconds()
+    return f"Data as of {age:.1f} s ago; each process reports every {refresh:g} s."
+
+
+@admin.register(LiveSession)
+class LiveSessionAdmin(admin.ModelAdmin):
+    """The live sessions of every process, with their details and admin actions."""
+
+    list_display = (
+        "short_id",
+        "app",
+        "user",
+        "process",
+        "created",
+        "last_activity",
+        "connections",
+        "models_count",
+        "messages_in",
+        "messages_out",
+        "bytes_in",
+        "bytes_out",
+        "keep_alive",
+    )
+    list_filter = ("app", "user", "process", "keep_alive")
+    search_fields = ("session_id",)
+    ordering = ("-last_activity",)
+    actions = ("expire_now", "keep_from_expiring", "allow_expiring")
+    list_per_page = 100
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in LiveSession._meta.fields]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        extra = {**(extra_context or {}), "freshness": _freshness()}
+        return super().changelist_view(request, extra)
+
+    def get_urls(self) -> list[Any]:
+        urls = [
+            path(
+                "<path:object_id>/live/",
+                self.admin_site.admin_view(self.live_view),
+                name="docsync_livesession_live",
+            )
+        ]
+        return urls + super().get_urls()
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        # The detail of a live session is its live state, asked of the owning process.
+        return HttpResponseRedirect(reverse("admin:docsync_livesession_live", args=[object_id]))
+
+    def live_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Show a session's connections, document tree and callbacks; run its actions."""
+        if not self.has_view_permission(request):
+            return HttpResponse("forbidden", status=403)
+        row = get_object_or_404(LiveSession, pk=object_id)
+        if request.method == "POST":
+            return self._post_action(request, row)
+        detail: dict[str, Any] | None = None
+        problem = None
+        try:
+            detail = async_to_sync(send_command)(row.process, "describe", row.session_id)
+        except Exception as exc:
+            problem = str(exc)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Live session {row.short_id} of {row.app}",
+            "row": row,
+            "detail": detail,
+            "problem": problem,
+            "freshness": _freshness(),
+            "can_change": self.has_change_permission(request),
+        }
+        return TemplateResponse(request, "admin/docsync/livesession/live.html", context)
+
+    def _post_action(self, request: HttpRequest, row: LiveSession) -> HttpResponse:
+        if not self.has_change_permission(request):
+            return HttpResponse("forbidden", status=403)
+        action = request.POST.get("action")
+        back = reverse("admin:docsync_livesession_live", args=[row.session_id])
+        try:
+            if action == "expire":
+                async_to_sync(send_command)(row.process, "expire", row.session_id)
+                LiveSession.objects.filter(pk=row.pk).delete()
+                messages.success(request, f"Session {row.short_id} expired.")
+                return HttpResponseRedirect(reverse("admin:docsync_livesession_changelist"))
+            if action in ("keep_alive", "allow_expiry"):
+                on = action == "keep_alive"
+                async_to_sync(send_command)(row.process, "keep_alive", row.session_id, on=on)
+                LiveSession.objects.filter(pk=row.pk).update(keep_alive=on)
+                messages.success(request, "Session kept from expiring." if on else "Session may expire again.")
+            elif action == "notice":
+                text = request.POST.get("text", "").strip()
+                if not text:
+                    messages.error(request, "Write a message to send.")
+                else:
+                    async_to_sync(send_command)(row.process, "notice", row.session_id, text=text)
+                    messages.success(request, "Message sent.")
+            else:
+                messages.error(request, f"Unknown action {action!r}.")
+        except Exception as exc:
+            messages.error(request, f"The session could not be reached: {exc}")
+        return HttpResponseRedirect(back)
+
+    def _each(self, request: HttpRequest, queryset: QuerySet[LiveSession], command: str, **kw: Any) -> int:
+        done = 0
+        for row in queryset:
+            try:
+                async_to_sync(send_command)(row.process, command, row.session_id, **kw)
+                done += 1
+            except Exception as exc:
+                messages.warning(request, f"{row.short_id}: {exc}")
+        return done
+
+    @admin.action(description="Expire selected sessions now", permissions=["change"])
+    def expire_now(self, request: HttpRequest, queryset: QuerySet[LiveSession]) -> None:
+        done = self._each(request, queryset, "expire")
+        queryset.delete()
+        messages.success(request, f"{done} session(s) expired.")
+
+    @admin.action(description="Keep selected sessions from expiring", permissions=["change"])
+    def keep_from_expiring(self, request: HttpRequest, queryset: QuerySet[LiveSession]) -> None:
+        done = self._each(request, queryset, "keep_alive", on=True)
+        queryset.update(keep_alive=True)
+        messages.success(request, f"{done} session(s) kept from expiring.")
+
+    @admin.action(description="Let selected sessions expire again", permissions=["change"])
+    def allow_expiring(self, request: HttpRequest, queryset: QuerySet[LiveSession]) -> None:
+        done = self._each(request, queryset, "keep_alive", on=False)
+        queryset.update(keep_alive=False)
+        messages.success(request, f"{done} session(s) may expire again.")

@@ -1,0 +1,36 @@
+"""LiveSession: the table through which the admin sees the sessions of every process."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class LiveSession(models.Model):
+    """A live session as last reported by the process that holds it."""
+
+    session_id = models.CharField(max_length=64, primary_key=True)
+    app = models.CharField(max_length=100, db_index=True)
+    user = models.CharField(max_length=150, blank=True, db_index=True)
+    process = models.CharField(max_length=200, db_index=True)
+    created = models.DateTimeField()
+    last_activity = models.DateTimeField(db_index=True)
+    connections = models.PositiveIntegerField(default=0)
+    models_count = models.PositiveIntegerField("models", default=0)
+    messages_in = models.PositiveBigIntegerField(default=0)
+    messages_out = models.PositiveBigIntegerField(default=0)
+    bytes_in = models.PositiveBigIntegerField(default=0)
+    bytes_out = models.PositiveBigIntegerField(default=0)
+    keep_alive = models.BooleanField(default=False)
+    reported = models.DateTimeField(db_index=True, help_text="When the holding process last wrote this row.")
+
+    class Meta:
+        ordering = ["-last_activity"]
+        verbose_name = "live session"
+
+    def __str__(self) -> str:
+        return f"{self.app} {self.session_id[:8]}"
+
+    @property
+    def short_id(self) -> str:
+        """The first characters of the session id."""
+        return self.session_id[:10]

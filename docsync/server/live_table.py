@@ -1,0 +1,110 @@
+"""Keep the LiveSession table in step with this process's sessions, off the hot path.
+
+A task wakes every ``ADMIN_REFRESH`` seconds, snapshots the sessions on the loop (cheap
+reads of counters), and writes the rows from a worker thread. Rows of processes that
+stopped reporting for ``PROCESS_TIMEOUT`` seconds are deleted by whichever process
+refreshes next.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from typing import Any
+
+from ..conf import docsync_settings
+from .executor import run_sync
+
+__all__ = ["LiveTableWriter", "snapshot_rows"]
+
+logger = logging.getLogger("docsync.server")
+
+
+def _when(timestamp: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(timestamp, tz=dt.UTC)
+
+
+def _user_name(user: Any) -> str:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return ""
+    return str(user.get_username())
+
+
+def snapshot_rows(registry: Any) -> list[dict[str, Any]]:
+    """Describe every live session of ``registry`` as LiveSession field values."""
+    rows = []
+    for session in registry.sessions():
+        rows.append(
+            {
+                "session_id": session.id,
+                "app": session.app_path,
+                "user": _user_name(session.request.get("user")),
+                "process": registry.process_id,
+                "created": _when(session.created),
+                "last_activity": _when(session.last_activity),
+                "connections": len(session.connections),
+                "models_count": len(session.document.models),
+                "keep_alive": session.keep_alive,
+                **session.stats,
+            }
+        )
+    return rows
+
+
+def _write(process_id: str, rows: list[dict[str, Any]], timeout: float) -> None:
+    from ..models import LiveSession
+
+    now = dt.datetime.now(tz=dt.UTC)
+    objects = [LiveSession(reported=now, **row) for row in rows]
+    fields = [f.name for f in LiveSession._meta.fields if f.name != "session_id"]
+    if objects:
+        LiveSession.objects.bulk_create(
+            objects, update_conflicts=True, unique_fields=["session_id"], update_fields=fields
+        )
+    LiveSession.objects.filter(process=process_id).exclude(session_id__in=[row["session_id"] for row in rows]).delete()
+    LiveSession.objects.filter(reported__lt=now - dt.timedelta(seconds=timeout)).delete()
+
+
+def _clear(process_id: str) -> None:
+    from ..models import LiveSession
+
+    LiveSession.objects.filter(process=process_id).delete()
+
+
+class LiveTableWriter:
+    """The periodic writer of one process's rows."""
+
+    def __init__(self, registry: Any) -> None:
+        self.registry = registry
+        self.last_write: float | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    def ensure_started(self) -> None:
+        """Start the writer on the running loop if it is not running."""
+        if self.task is None or self.task.done():
+            self.task = asyncio.get_running_loop().create_task(self._run())
+
+    async def write_now(self) -> None:
+        """Write this process's rows now."""
+        rows = snapshot_rows(self.registry)
+        await run_sync(_write, self.registry.process_id, rows, float(docsync_settings().PROCESS_TIMEOUT))
+        self.last_write = asyncio.get_running_loop().time()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.write_now()
+            except Exception:  # the database may be briefly away; the next round retries
+                logger.exception("could not write the live-session table")
+            await asyncio.sleep(float(docsync_settings().ADMIN_REFRESH))
+
+    async def stop(self) -> None:
+        """Stop writing and remove this process's rows."""
+        if self.task is not None:
+            self.task.cancel()
+            self.task = None
+        try:
+            await run_sync(_clear, self.registry.process_id)
+        except Exception:
+            logger.exception("could not clear the live-session table")

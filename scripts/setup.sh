@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Install everything docsync's demo and tests need on a fresh machine (idempotent).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" != "0" ] && command -v sudo >/dev/null; then SUDO="sudo"; fi
+
+need_apt=()
+command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+command -v redis-server >/dev/null || need_apt+=(redis-server)
+command -v node >/dev/null || need_apt+=(nodejs)
+if [ "${#need_apt[@]}" -gt 0 ] && [ "${DOCSYNC_SKIP_APT:-0}" != "1" ]; then
+  echo "installing with apt-get: ${need_apt[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+python3 -m pip install -q --disable-pip-version-check -e ".[test]" 2>&1 | grep -v -e "^WARNING" -e "^\[notice\]" || true
+python3 -c "import docsync, django, channels, daphne, numpy, orjson, playwright, channels_redis" \
+  || { echo "python packages missing after install" >&2; exit 1; }

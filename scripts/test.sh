@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Set up and run the whole test suite: lint, types, JavaScript unit tests, Python tests
+# (unit, real server processes, Chromium end-to-end, Redis cluster).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+echo "== ruff"; python3 -m ruff check docsync tests bench project
+python3 -m ruff format --check docsync tests bench project
+echo "== mypy"; python3 -m mypy docsync
+if [ -d tests/js ]; then echo "== node --test"; node --test tests/js/; fi
+echo "== pytest"; python3 -m pytest -q -p no:cacheprovider "$@"
