@@ -66,9 +66,7 @@ def origin_allowed(origin: str | None, host: str | None) -> bool:
     if host and origin_host == host.lower():
         return True
     hostname = parts.hostname or ""
-    return bool(
-        validate_host(hostname, list(django_settings.ALLOWED_HOSTS) or ["localhost", "127.0.0.1", "[::1]"])
-    )
+    return bool(validate_host(hostname, list(django_settings.ALLOWED_HOSTS) or ["localhost", "127.0.0.1", "[::1]"]))
 
 
 def _header(scope: dict[str, Any], name: bytes) -> str | None:
@@ -181,12 +179,18 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             else:
                 # ASGI carries bytes: a memoryview is copied once here, at the boundary.
                 await self.send(bytes_data=bytes(frame))
-        self.stats["messages_out"] += 1
-        self.stats["bytes_out"] += sum(frame_nbytes(f) for f in frames)
+        size = sum(frame_nbytes(f) for f in frames)
+        self._count("messages_out", 1)
+        self._count("bytes_out", size)
+
+    def _count(self, name: str, amount: int) -> None:
+        self.stats[name] += amount
+        if self.session is not None:
+            self.session.stats[name] += amount
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         frame: str | bytes = text_data if text_data is not None else (bytes_data or b"")
-        self.stats["bytes_in"] += frame_nbytes(frame)
+        self._count("bytes_in", frame_nbytes(frame))
         if self.session is None:
             return
         try:
@@ -198,7 +202,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             return
         if message is None:
             return
-        self.stats["messages_in"] += 1
+        self._count("messages_in", 1)
         await self.handle(message)
 
     async def handle(self, message: Message) -> None:
@@ -224,9 +228,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         elif msgtype in (ACK, OK, ERROR):
             return
         else:
-            await self.send_message(
-                error(message.msgid, f"unexpected message type {msgtype!r}", "bad-request")
-            )
+            await self.send_message(error(message.msgid, f"unexpected message type {msgtype!r}", "bad-request"))
 
     def _take_client_id(self, message: Message) -> None:
         client_id = message.content.get("client_id")
