@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..exceptions import NotWritableError, PatchError, UnknownModelError, UnknownPropertyError
+from ..exceptions import NotWritableError, PatchError, UnknownModelError, UnknownPropertyError, ValidationError
 from . import events as ev
 from .columns import apply_stream, check_patches, check_stream
 from .model import Model, _base
@@ -30,8 +30,8 @@ class _Checker:
         self.new_models = new_models
         self.from_client = from_client
         self.allow_structure = allow_structure
-        self.lists: dict[tuple[str, str], list[Any]] = {}
-        self.columns: dict[tuple[str, str], dict[str, Any]] = {}
+        self.lists: dict[tuple[str, str], list[Any] | None] = {}
+        self.dicts: dict[tuple[str, str], dict[Any, Any] | None] = {}
         self.roots = list(document.roots)
 
     def model(self, model: Model) -> Model:
@@ -52,17 +52,20 @@ class _Checker:
         if self.from_client and not self.allow_structure:
             raise NotWritableError(f"{what} is not allowed from the client")
 
-    def sim_list(self, model: Model, attr: str) -> list[Any]:
+    def sim_list(self, model: Model, attr: str) -> list[Any] | None:
         key = (model.id, attr)
         if key not in self.lists:
-            self.lists[key] = list(getattr(model, attr) or [])
+            value = getattr(model, attr)
+            self.lists[key] = None if value is None else list(value)
         return self.lists[key]
 
-    def sim_columns(self, model: Model, attr: str) -> dict[str, Any]:
+    def sim_dict(self, model: Model, attr: str) -> dict[Any, Any] | None:
+        """Return the simulated dict (or column data) of ``attr``; None if it is None."""
         key = (model.id, attr)
-        if key not in self.columns:
-            self.columns[key] = dict(getattr(model, attr) or {})
-        return self.columns[key]
+        if key not in self.dicts:
+            value = getattr(model, attr)
+            self.dicts[key] = None if value is None else dict(value)
+        return self.dicts[key]
 
 
 def _value_error(exc: ValueError) -> PatchError:
@@ -79,9 +82,7 @@ def _check(checker: _Checker, event: ev.DocumentEvent, setter: Any) -> Apply:
         if target is not None:
             checker.model(target)
             if checker.from_client and event.msg_type not in target.__client_events__:
-                raise NotWritableError(
-                    f"{target.__type_name__} does not accept {event.msg_type!r:.40} events"
-                )
+                raise NotWritableError(f"{target.__type_name__} does not accept {event.msg_type!r:.40} events")
         elif checker.from_client and not document.accepts_message(event.msg_type):
             raise PatchError(f"no handler for messages of type {event.msg_type!r:.40}")
         return lambda: document._message_received(event)
@@ -114,52 +115,58 @@ def _check_property_event(
     name = model.__type_name__
     if isinstance(event, ev.ModelChangedEvent):
         value = model._wrap(prop, prop.validate(event.new, name))
+        key = (model.id, prop.name)
         if isinstance(base, List):
-            checker.lists[(model.id, prop.name)] = list(value or [])
-        if isinstance(base, ColumnData):
-            checker.columns[(model.id, prop.name)] = dict(value or {})
+            checker.lists[key] = None if value is None else list(value)
+        if isinstance(base, ColumnData | Dict):
+            checker.dicts[key] = None if value is None else dict(value)
         return lambda: model._set_value(prop, value, setter)
     if isinstance(event, ev.ListSplicedEvent):
         if not isinstance(base, List):
             raise PatchError(f"{name}.{prop.name} is not a list")
         items = checker.sim_list(model, prop.name)
+        if items is None:
+            raise PatchError(f"{name}.{prop.name} is None, not a list")
         if not (0 <= event.index <= len(items) and 0 <= event.delete <= len(items) - event.index):
-            raise PatchError(
-                f"splice at {event.index} deleting {event.delete} out of range of {name}.{prop.name}"
-            )
-        checked = base.accepts_items(event.items)
+            raise PatchError(f"splice at {event.index} deleting {event.delete} out of range of {name}.{prop.name}")
+        try:
+            checked = base.accepts_items(event.items)
+        except ValidationError:
+            raise prop.fail(event.items, name) from None
         items[event.index : event.index + event.delete] = checked
-        return lambda: model._list_splice(
-            prop, getattr(model, prop.name), event.index, event.delete, checked, setter
-        )
+        return lambda: model._list_splice(prop, getattr(model, prop.name), event.index, event.delete, checked, setter)
     if isinstance(event, ev.DictItemsSetEvent | ev.ColumnDataChangedEvent):
         entries = event.items if isinstance(event, ev.DictItemsSetEvent) else event.columns
-        if isinstance(base, ColumnData):
-            checked_items = {k: base.accepts_column(k, v) for k, v in entries.items()}
-            checker.sim_columns(model, prop.name).update(checked_items)
-        elif isinstance(base, Dict):
-            checked_items = dict(base.accepts_item(k, v) for k, v in entries.items())
-        else:
+        if not isinstance(base, ColumnData | Dict):
             raise PatchError(f"{name}.{prop.name} is not a dict")
+        try:
+            if isinstance(base, ColumnData):
+                checked_items = {k: base.accepts_column(k, v) for k, v in entries.items()}
+            else:
+                checked_items = dict(base.accepts_item(k, v) for k, v in entries.items())
+        except ValidationError:
+            raise prop.fail(entries, name) from None
+        current = checker.sim_dict(model, prop.name)
+        if current is None:
+            raise PatchError(f"{name}.{prop.name} is None, not a dict")
+        current.update(checked_items)
         return lambda: model._dict_set(prop, getattr(model, prop.name), checked_items, setter)
     if isinstance(event, ev.DictItemsDeletedEvent):
         if not isinstance(base, Dict | ColumnData):
             raise PatchError(f"{name}.{prop.name} is not a dict")
-        current = (
-            checker.sim_columns(model, prop.name)
-            if isinstance(base, ColumnData)
-            else getattr(model, prop.name)
-        )
-        missing = [k for k in event.keys if k not in current]
+        current = checker.sim_dict(model, prop.name)
+        missing = [k for k in event.keys if current is None or k not in current]
         if missing:
             raise PatchError(f"{name}.{prop.name} has no key {missing[0]!r:.40}")
-        if isinstance(base, ColumnData):
-            for key in event.keys:
-                current.pop(key)
+        assert current is not None
+        for key in event.keys:
+            current.pop(key)
         return lambda: model._dict_delete(prop, getattr(model, prop.name), list(event.keys), setter)
     if not isinstance(base, ColumnData):
         raise PatchError(f"{name}.{prop.name} is not column data")
-    columns = checker.sim_columns(model, prop.name)
+    columns = checker.sim_dict(model, prop.name)
+    if columns is None:
+        raise PatchError(f"{name}.{prop.name} is None, not column data")
     if isinstance(event, ev.ColumnsStreamedEvent):
         rows = check_stream(columns, event.data, event.rollover)
         apply_stream(columns, rows, event.rollover)  # on the simulation's own dict

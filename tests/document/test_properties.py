@@ -1,0 +1,289 @@
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+
+from docsync.document import Model
+from docsync.document.models import Slider
+from docsync.document.properties import (
+    Any_,
+    Bool,
+    Color,
+    ColumnData,
+    Date,
+    Datetime,
+    Dict,
+    Either,
+    Enum,
+    Float,
+    Instance,
+    Int,
+    List,
+    Nullable,
+    Property,
+    String,
+    Tuple,
+)
+from docsync.exceptions import ValidationError
+
+from .helpers import TstLeaf
+
+
+class PropSample(Model):
+    flag = Bool()
+    count = Int(3)
+    ratio = Float()
+    text = String("hi")
+    mode = Enum("fast", "slow")
+    maybe = Nullable(Int())
+    items = List(Float())
+    table = Dict(String(), Int())
+    pair = Tuple(Int(), String())
+    leaf = Instance(TstLeaf)
+    later = Instance("PropSample")
+    either = Either(Int(), String())
+    anything = Any_()
+    color = Color()
+    when = Nullable(Datetime())
+    day = Nullable(Date())
+    data = ColumnData()
+
+
+# attr, accepted inputs with the stored value, refused inputs, the expected-type phrase
+CASES: list[tuple[str, list[tuple[Any, Any]], list[Any], str]] = [
+    ("flag", [(True, True), (np.bool_(False), False)], [1, "true", None], "a bool"),
+    (
+        "count",
+        [(5, 5), (-(2**70), -(2**70)), (np.int16(4), 4)],
+        [True, 1.0, "1", None, np.float64(1)],
+        "an int",
+    ),
+    (
+        "ratio",
+        [(1.5, 1.5), (2, 2.0), (np.float32(0.5), 0.5), (math.inf, math.inf), (np.int8(3), 3.0)],
+        ["abc", True, None, [1.0], 1j],
+        "a float",
+    ),
+    ("text", [("", ""), ("ünï ☃", "ünï ☃")], [b"x", 1, None], "a string"),
+    ("mode", [("slow", "slow")], ["FAST", "", 1, None], "one of 'fast', 'slow'"),
+    ("maybe", [(None, None), (2, 2)], ["2", 2.5], "None or an int"),
+    ("items", [([], []), ([1, 2.5], [1.0, 2.5]), ((3,), [3.0])], [[1, "x"], "12", {1.0}, None], "a list of a float"),
+    ("table", [({}, {}), ({"a": 1}, {"a": 1})], [{1: 1}, {"a": "b"}, [("a", 1)]], "a dict of a string to an int"),
+    (
+        "pair",
+        [((1, "a"), (1, "a")), ([2, "b"], (2, "b"))],
+        [(1,), (1, 2), ("a", 1), None],
+        "a tuple of (an int, a string)",
+    ),
+    ("either", [(1, 1), ("x", "x")], [1.5, None, [1]], "an int or a string"),
+    (
+        "color",
+        [("red", "red"), ("#abc", "#abc"), ("#a0b1c2d3", "#a0b1c2d3"), ("rgba(1, 2, 3, 0.5)", "rgba(1, 2, 3, 0.5)")],
+        ["#12", "not a color!", 0xFF0000, ""],
+        "a CSS color",
+    ),
+    (
+        "when",
+        [
+            (dt.datetime(2024, 5, 1, 12), dt.datetime(2024, 5, 1, 12)),
+            ("2024-05-01T12:00:00", dt.datetime(2024, 5, 1, 12)),
+        ],
+        ["May 1st", 1714560000, dt.time(1)],
+        "None or a datetime",
+    ),
+    (
+        "day",
+        [(dt.date(2024, 5, 1), dt.date(2024, 5, 1)), ("2024-05-01", dt.date(2024, 5, 1))],
+        [dt.datetime(2024, 5, 1), "01/05/2024"],
+        "None or a date",
+    ),
+]
+
+
+@pytest.mark.parametrize(("attr", "good", "bad", "expected"), CASES, ids=[c[0] for c in CASES])
+class TestEveryPropertyType:
+    def test_accepts_and_normalises(self, attr: str, good: list[tuple[Any, Any]], bad: Any, expected: str) -> None:
+        model = PropSample()
+        for value, stored in good:
+            setattr(model, attr, value)
+            result = getattr(model, attr)
+            assert result == stored
+            assert type(result) is type(stored) or isinstance(result, type(stored))
+
+    def test_refuses_and_names_model_property_type_and_value(
+        self, attr: str, good: Any, bad: list[Any], expected: str
+    ) -> None:
+        model = PropSample()
+        before = getattr(model, attr)
+        for value in bad:
+            with pytest.raises(ValidationError) as info:
+                setattr(model, attr, value)
+            assert str(info.value) == f"PropSample.{attr} expected {expected}, got {value!r}"
+            assert getattr(model, attr) == before  # unchanged
+
+    def test_refused_in_constructor(self, attr: str, good: Any, bad: list[Any], expected: str) -> None:
+        with pytest.raises(ValidationError, match=rf"^PropSample\.{attr} expected "):
+            PropSample(**{attr: bad[0]})
+
+
+class TestMessages:
+    def test_the_issue_example(self) -> None:
+        slider = Slider(value=0.5)
+        with pytest.raises(ValidationError) as info:
+            slider.value = "abc"
+        assert str(info.value) == "Slider.value expected a float, got 'abc'"
+        assert slider.value == 0.5
+
+    def test_validation_error_is_a_value_error(self) -> None:
+        with pytest.raises(ValueError):
+            Slider(value="abc")
+
+    def test_long_values_are_shortened(self) -> None:
+        with pytest.raises(ValidationError) as info:
+            PropSample(text=list(range(1000)))
+        message = str(info.value)
+        assert message.startswith("PropSample.text expected a string, got [0, 1, 2")
+        assert message.endswith("...")
+        assert len(message) < 150
+
+    def test_arrays_are_shown_by_dtype_and_shape(self) -> None:
+        with pytest.raises(ValidationError) as info:
+            PropSample(count=np.zeros((2, 3)))
+        assert str(info.value) == "PropSample.count expected an int, got ndarray(dtype=float64, shape=(2, 3))"
+
+    def test_unknown_property(self) -> None:
+        with pytest.raises(AttributeError, match=r"^PropSample has no property 'nope'$"):
+            PropSample(nope=1)
+
+
+class TestDefaults:
+    def test_implicit_defaults(self) -> None:
+        model = PropSample()
+        assert model.flag is False
+        assert model.ratio == 0.0
+        assert model.maybe is None
+        assert model.items == []
+        assert model.table == {}
+        assert model.pair == (0, "")
+        assert model.leaf is None
+        assert model.either == 0
+        assert model.anything is None
+        assert model.color == "black"
+        assert model.data == {}
+        assert model.mode == "fast"
+
+    def test_declared_defaults(self) -> None:
+        assert PropSample().count == 3
+        assert PropSample().text == "hi"
+
+    def test_mutable_defaults_are_not_shared(self) -> None:
+        a, b = PropSample(), PropSample()
+        a.items.append(1.0)
+        a.table["k"] = 1
+        assert b.items == [] and b.table == {}
+        assert PropSample().items == []
+
+    def test_callable_default(self) -> None:
+        class PropFactory(Model):
+            stamp = List(Int(), default=lambda: [1, 2])
+
+        assert PropFactory().stamp == [1, 2]
+        assert PropFactory().stamp is not PropFactory().stamp
+
+    def test_bad_declared_default_is_refused(self) -> None:
+        with pytest.raises(ValidationError):
+            Int("zero")
+        with pytest.raises(TypeError, match="Instance default must be None or a factory"):
+            Instance(TstLeaf, default=TstLeaf())
+
+    def test_enum_needs_values_and_may_name_its_default(self) -> None:
+        with pytest.raises(TypeError, match="at least one value"):
+            Enum()
+        assert Enum("a", "b", default="b").default() == "b"
+
+    def test_property_is_descriptor(self) -> None:
+        assert isinstance(PropSample.count, Property)
+        assert PropSample.count.name == "count"
+
+
+class TestInstance:
+    def test_accepts_instances_of_the_class(self) -> None:
+        leaf = TstLeaf()
+        model = PropSample(leaf=leaf)
+        assert model.leaf is leaf
+
+    def test_none_needs_nullable(self) -> None:
+        # As in Bokeh: the default may be None, but setting None takes a Nullable.
+        model = PropSample(leaf=TstLeaf())
+        with pytest.raises(ValidationError, match=r"^PropSample\.leaf expected an instance of TstLeaf, got None$"):
+            model.leaf = None
+        assert Nullable(Instance(TstLeaf)).accepts(None) is None
+
+    def test_refuses_other_models(self) -> None:
+        with pytest.raises(ValidationError) as info:
+            PropSample(leaf=PropSample())
+        assert str(info.value).startswith("PropSample.leaf expected an instance of TstLeaf, got PropSample(")
+
+    def test_class_named_by_string_is_resolved_lazily(self) -> None:
+        other = PropSample()
+        assert PropSample(later=other).later is other
+        with pytest.raises(ValidationError, match="expected an instance of PropSample"):
+            PropSample(later=TstLeaf())
+
+
+class TestAnyAndColumnData:
+    def test_any_takes_anything(self) -> None:
+        model = PropSample()
+        for value in (1, "x", [1, {2: 3}], None, {1, 2}, np.zeros(2)):
+            model.anything = value
+            assert model.anything is value
+
+    def test_column_data_takes_arrays_and_lists(self) -> None:
+        x = np.arange(3.0)
+        model = PropSample(data={"x": x, "y": (1, 2, 3), "z": ["a", "b", "c"]})
+        assert model.data["x"] is x
+        assert model.data["y"] == [1, 2, 3]
+        assert model.data["z"] == ["a", "b", "c"]
+
+    @pytest.mark.parametrize(
+        "data",
+        [
+            {"x": np.array([object()])},
+            {"x": np.array(["a"])},
+            {"x": np.array(1.0)},
+            {"x": 5},
+            {"x": "abc"},
+            {1: [1]},
+            [("x", [1])],
+        ],
+    )
+    def test_column_data_refuses(self, data: Any) -> None:
+        model = PropSample(data={"ok": [1]})
+        with pytest.raises(
+            ValidationError, match=r"^PropSample\.data expected a dict of column name to ndarray or list"
+        ):
+            model.data = data
+        assert model.data == {"ok": [1]}
+
+    def test_nullable_wraps_inner_behaviour(self) -> None:
+        prop = Nullable(List(Int()))
+        assert prop.mutable and not prop.may_hold_models
+        assert Nullable(Instance(TstLeaf)).may_hold_models
+        assert prop.accepts(None) is None
+        assert prop.accepts((1,)) == [1]
+
+    def test_either_with_models(self) -> None:
+        prop = Either(Int(), Instance(TstLeaf))
+        leaf = TstLeaf()
+        assert prop.may_hold_models
+        assert list(prop.iter_models(leaf)) == [leaf]
+        assert list(prop.iter_models(3)) == []
+
+    def test_any_finds_models_anywhere(self) -> None:
+        a, b, c = TstLeaf(), TstLeaf(), TstLeaf()
+        found = list(Any_().iter_models({"k": [a, (b,)], c: 1}))
+        assert {m.id for m in found} == {a.id, b.id, c.id}
