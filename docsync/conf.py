@@ -36,6 +36,7 @@ DEFAULTS: dict[str, Any] = {
     "ADMIN_REFRESH": 2.0,  # seconds between writes of the live-session table
     "PROCESS_TIMEOUT": 15.0,  # a process silent this long is considered dead
     "CLUSTER": False,  # True: sessions are owned per process and relayed over the channel layer
+    "REDIS_URL": None,  # the ownership directory; default: the channel layer's first host
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import logging
+import os
 from typing import Any
 
 from .server.executor import run_inline, shutdown_executor
@@ -45,6 +46,8 @@ def _at_exit() -> None:
     if _state["unloaded"] or not get_registry().contexts:
         return
     run_inline()
+    # The server's loop is gone: the ORM may run on this (only) thread.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     try:
         asyncio.run(_shutdown())
     except Exception:

@@ -84,7 +84,12 @@ if os.environ.get("DOCSYNC_REDIS_URL"):
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [os.environ["DOCSYNC_REDIS_URL"]]},
+            # redis-py 8 times reads out after 5 s by default, shorter than the blocking
+            # reads channels-redis makes; no socket timeout restores the intended wait.
+            "CONFIG": {
+                "hosts": [{"address": os.environ["DOCSYNC_REDIS_URL"], "socket_timeout": None}],
+                "capacity": 1000,
+            },
         }
     }
 else:

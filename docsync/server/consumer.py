@@ -12,26 +12,19 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings as django_settings
 from django.http.request import validate_host
 
-from .. import __version__
 from ..conf import docsync_settings
 from ..exceptions import ProtocolError
-from ..protocol import Message, Receiver, ack, error, server_info_reply
+from ..protocol import Message, Receiver, ack, error
 from ..protocol.message import frame_nbytes
 from ..protocol.msgtypes import (
-    ACK,
-    ERROR,
-    OK,
     PATCH_DOC,
-    PULL_DOC_REQ,
-    PUSH_DOC,
-    RESUME_REQ,
-    SERVER_INFO_REQ,
 )
 from .access import check_access
 from .context import SessionLimitError
+from .dispatch import dispatch
 from .rate import RateLimiter
 from .registry import get_registry
-from .resume import resume
+from .relay import frames_of
 from .tokens import TokenError, read_token
 
 __all__ = ["CloseCode", "DocumentConsumer"]
@@ -80,10 +73,14 @@ class DocumentConsumer(AsyncWebsocketConsumer):
     """One websocket: authenticates its token, attaches to a session, relays messages."""
 
     session: Any = None
+    # No per-consumer channel: relayed frames arrive through the process's cluster
+    # channel, so a websocket never depends on the channel layer by itself.
+    channel_layer_alias = "docsync-consumers-have-no-channel"
 
     async def connect(self) -> None:
         settings = docsync_settings()
         self.session = None
+        self.relay_owner: str | None = None
         self.origin = secrets.token_hex(8)
         self.fence = 0
         self.connected_at = time.time()
@@ -133,6 +130,8 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             await self.refuse(CloseCode.POLICY, "access denied")
             return
         session = context.get_session(token.session_id)
+        if session is None and await self._relayed(registry, token, user_id, settings):
+            return
         if session is None and token.age > float(settings.SESSION_TOKEN_EXPIRATION):
             await self.refuse(CloseCode.POLICY, "token expired")
             return
@@ -155,6 +154,40 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         session.attach(self)
         await self.send_message(ack())
 
+    async def _relayed(self, registry: Any, token: Any, user_id: str | None, settings: Any) -> bool:
+        """In a cluster, relay to the owning process when it is not this one.
+
+        Returns True when the connection was relayed or refused here.
+        """
+        try:
+            cluster = await registry.ensure_cluster()
+            if cluster is None:
+                return False
+            owner = await cluster.claim(token.session_id)
+        except Exception:
+            logger.warning("cluster directory unavailable for a new session", exc_info=True)
+            await self.refuse(CloseCode.TRY_AGAIN, "session directory unavailable; try again")
+            return True
+        if owner == registry.process_id:
+            return False
+        if token.age > float(settings.SESSION_TOKEN_EXPIRATION):
+            arguments = {**token.arguments, "__token_old__": ["1"]}
+        else:
+            arguments = token.arguments
+        if not await cluster.open_relay(self, owner, token.session_id, user_id, arguments):
+            await self.refuse(CloseCode.TRY_AGAIN, "the process holding this session is unavailable; try again")
+        return True
+
+    async def relay_frames(self, frames: list[Any]) -> None:
+        """Write frames the owning process sent for this relayed websocket."""
+        for frame in frames:
+            if isinstance(frame, str):
+                await self.send(text_data=frame)
+            else:
+                await self.send(bytes_data=frame)
+        self._count("messages_out", 1)
+        self._count("bytes_out", sum(frame_nbytes(f) for f in frames))
+
     async def refuse(self, code: int, reason: str) -> None:
         """Send an ERROR naming the reason, then close with ``code``.
 
@@ -166,6 +199,11 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             await self.close(code=code, reason=reason[:120])
 
     async def disconnect(self, code: int) -> None:
+        if self.relay_owner is not None:
+            cluster = get_registry().cluster
+            if cluster is not None:
+                await cluster.relay_closed(self)
+            self.relay_owner = None
         if self.session is not None:
             self.session.detach(self)
             self.session = None
@@ -191,7 +229,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         frame: str | bytes = text_data if text_data is not None else (bytes_data or b"")
         self._count("bytes_in", frame_nbytes(frame))
-        if self.session is None:
+        if self.session is None and self.relay_owner is None:
             return
         try:
             message = self.receiver.receive(frame)
@@ -206,31 +244,13 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         await self.handle(message)
 
     async def handle(self, message: Message) -> None:
-        """Dispatch one complete message."""
-        session = self.session
-        msgtype = message.msgtype
-        if msgtype == PATCH_DOC:
-            if not self.rate.allow():
-                await self.refuse(CloseCode.RATE_LIMITED, "too many patches per second")
-                return
-            await session.patch(self, message)
-        elif msgtype == PULL_DOC_REQ:
-            self._take_client_id(message)
-            await session.pull(self, message)
-        elif msgtype == RESUME_REQ:
-            self._take_client_id(message)
-            await resume(session, self, message, self.created_session)
-        elif msgtype == PUSH_DOC:
-            await session.push(self, message)
-        elif msgtype == SERVER_INFO_REQ:
-            info = {"docsync": __version__, "server": "docsync"}
-            await self.send_message(server_info_reply(message.msgid, info))  # type: ignore[arg-type]
-        elif msgtype in (ACK, OK, ERROR):
+        """Dispatch one complete message (to the local session, or to the relay)."""
+        if message.msgtype == PATCH_DOC and not self.rate.allow():
+            await self.refuse(CloseCode.RATE_LIMITED, "too many patches per second")
             return
-        else:
-            await self.send_message(error(message.msgid, f"unexpected message type {msgtype!r}", "bad-request"))
-
-    def _take_client_id(self, message: Message) -> None:
-        client_id = message.content.get("client_id")
-        if isinstance(client_id, str) and 0 < len(client_id) <= 64:
-            self.origin = client_id
+        if self.relay_owner is not None:
+            cluster = get_registry().cluster
+            if cluster is not None:
+                await cluster.forward(self, frames_of(message))
+            return
+        await dispatch(self.session, self, message, self.created_session)

@@ -34,6 +34,7 @@ class ApplicationContext:
         self._creating: dict[str, asyncio.Future[ServerSession]] = {}
         self._callback_tasks: dict[int, asyncio.Task[None]] = {}
         self.loaded = False
+        self.registry: Any = None  # set by the registry; reaches the cluster, if any
         self.sessions_created = 0
         self.sessions_destroyed = 0
 
@@ -126,6 +127,11 @@ class ApplicationContext:
             return
         del self.sessions[session.id]
         context = session.context
+        for connection in list(session.connections):
+            try:
+                await connection.close(code=4001, reason="session expired")
+            except Exception:
+                logger.debug("could not close %r", connection, exc_info=True)
         await session.destroy_callbacks()
         await self._hook("on_session_destroyed", context)
         await session.destroy()
@@ -137,6 +143,17 @@ class ApplicationContext:
         for session in expired:
             await self.discard_session(session)
         return len(expired)
+
+    async def broadcast_everywhere(self, msg_type: str, msg_data: Any) -> int:
+        """Send a message to every session of this app, in every process of the cluster.
+
+        Returns the number of sessions reached in this process (others are not counted).
+        """
+        cluster = self.registry.cluster if self.registry is not None else None
+        if cluster is not None:
+            await cluster.broadcast(self.path, msg_type, msg_data)
+            return len(self.sessions)
+        return await self.broadcast(msg_type, msg_data)
 
     async def broadcast(self, msg_type: str, msg_data: Any) -> int:
         """Send a message to every session held here."""

@@ -67,15 +67,11 @@ class ServerContext:
         """Run ``callback`` once, soon (no session lock is held)."""
         return self._app_context.add_callback(callback, "next_tick", 0.0)
 
-    def add_timeout_callback(
-        self, callback: Callable[[], Any], timeout_milliseconds: float
-    ) -> SessionCallback:
+    def add_timeout_callback(self, callback: Callable[[], Any], timeout_milliseconds: float) -> SessionCallback:
         """Run ``callback`` once after the timeout."""
         return self._app_context.add_callback(callback, "timeout", timeout_milliseconds / 1000)
 
-    def add_periodic_callback(
-        self, callback: Callable[[], Any], period_milliseconds: float
-    ) -> SessionCallback:
+    def add_periodic_callback(self, callback: Callable[[], Any], period_milliseconds: float) -> SessionCallback:
         """Run ``callback`` every period, until removed or the application unloads."""
         return self._app_context.add_callback(callback, "periodic", period_milliseconds / 1000)
 
@@ -87,4 +83,4 @@ class ServerContext:
 
     async def broadcast(self, msg_type: str, msg_data: Any = None) -> int:
         """Send a message to every session of this application; return how many got it."""
-        return int(await self._app_context.broadcast(msg_type, msg_data))
+        return int(await self._app_context.broadcast_everywhere(msg_type, msg_data))

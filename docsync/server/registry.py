@@ -28,6 +28,8 @@ class SessionRegistry:
         self._cleanup_task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.live_table = LiveTableWriter(self)
+        self.cluster: Any = None
+        self._cluster_lock: asyncio.Lock | None = None
 
     # -- applications ---------------------------------------------------------------
 
@@ -50,6 +52,7 @@ class SessionRegistry:
                 return None
             application = load_application(spec.target)
             context = ApplicationContext(application, path, options=spec.options)
+            context.registry = self
             self._contexts[path] = context
         return context
 
@@ -77,6 +80,28 @@ class SessionRegistry:
             raise LookupError(f"no application at {path!r}")
         self.ensure_cleanup()
         return await context.create_session_if_needed(session_id, request, docsync_settings(), len(self.sessions()))
+
+    # -- cluster ----------------------------------------------------------------------
+
+    async def ensure_cluster(self) -> Any:
+        """Join the cluster when ``DOCSYNC["CLUSTER"]`` is on; return it (or None)."""
+        if not docsync_settings().CLUSTER:
+            return None
+        if self.cluster is not None:
+            return self.cluster
+        if self._cluster_lock is None:
+            self._cluster_lock = asyncio.Lock()
+        async with self._cluster_lock:
+            if self.cluster is None:
+                from channels.layers import get_channel_layer
+
+                from .cluster import Cluster
+
+                layer = get_channel_layer()
+                cluster = Cluster(self, layer, _redis_url(layer))
+                await cluster.start()
+                self.cluster = cluster
+        return self.cluster
 
     # -- expiry and shutdown --------------------------------------------------------
 
@@ -114,6 +139,17 @@ class SessionRegistry:
         for context in list(self._contexts.values()):
             await context.unload()
         await self.live_table.stop()
+        if self.cluster is not None:
+            await self.cluster.stop()
+            self.cluster = None
+
+
+def _redis_url(layer: Any) -> str:
+    configured = docsync_settings().REDIS_URL
+    if configured:
+        return str(configured)
+    host = layer.hosts[0]
+    return str(host["address"] if isinstance(host, dict) else host)
 
 
 _registry: SessionRegistry | None = None

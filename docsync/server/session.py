@@ -33,6 +33,8 @@ class Connection(Protocol):
 
     async def send_message(self, message: Message) -> None: ...
 
+    async def close(self, code: int = 1000, reason: str = "") -> None: ...
+
 
 class ServerSession:
     """A session: the document, the lock that guards it, and everything attached.
@@ -74,6 +76,7 @@ class ServerSession:
         self._max_array_elements = max_array_elements
         self._outbox: list[DocumentEvent] = []
         self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._running: set[asyncio.Task[None]] = set()  # invocations in progress
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
         self.context: Any = None  # the SessionContext, set by the application context
@@ -202,7 +205,7 @@ class ServerSession:
             decoded.events = accepted
             refusal: str | None = None
             try:
-                await self._apply(decoded)
+                await self._apply(decoded, origin)
             except PatchError as exc:
                 refusal, rejected = str(exc), decoded.events + rejected
             reset = self._correct(rejected)
@@ -260,13 +263,14 @@ class ServerSession:
         message = new_message(PUSH_DOC, {"doc": doc_json, "seq": self.log.seq}, buffers=buffers)
         await self._send(connection, message)
 
-    async def _apply(self, decoded: Any) -> None:
+    async def _apply(self, decoded: Any, origin: str) -> None:
         document = self.document
         if self.client_models + len(decoded.new_models) > self._max_client_models:
             raise PatchError(f"too many models created by clients: at most {self._max_client_models}")
 
         def apply() -> None:
-            document.apply_patch(decoded, from_client=True, allow_structure=self.allow_client_structure)
+            # The changes carry their origin, so that they are not echoed to it.
+            document.apply_patch(decoded, setter=origin, from_client=True, allow_structure=self.allow_client_structure)
 
         # Sync callbacks may block or use the ORM: when the patch will trigger any,
         # the whole application runs in a worker thread, still under the lock.
@@ -331,6 +335,15 @@ class ServerSession:
     async def _invoke(self, callback: SessionCallback) -> None:
         if self.callbacks_stopped:
             return
+        # An invocation, once started, runs to its end: a sync callback cannot be
+        # stopped in its worker thread, and cancelling the task awaiting it would
+        # release the lock while the callback still runs.
+        invocation = self._loop.create_task(self._invoke_now(callback))
+        self._running.add(invocation)
+        invocation.add_done_callback(self._running.discard)
+        await asyncio.shield(invocation)
+
+    async def _invoke_now(self, callback: SessionCallback) -> None:
         if not callback.locked:
             await self._call_logged(callback.callback)
             return
@@ -359,6 +372,10 @@ class ServerSession:
             if task is not asyncio.current_task():
                 task.cancel()
         self._tasks.clear()
+        # Callbacks already running finish first, so that none runs after this returns.
+        running = [task for task in self._running if task is not asyncio.current_task()]
+        if running:
+            await asyncio.gather(*running, return_exceptions=True)
 
     async def destroy(self) -> None:
         """Stop every callback, then drop the document so its memory is freed."""
