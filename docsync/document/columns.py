@@ -14,14 +14,36 @@ __all__ = ["apply_patches", "apply_stream", "check_patches", "check_stream"]
 Column = Any  # np.ndarray | list
 
 
+def _cast(values: Any, dtype: np.dtype[Any]) -> tuple[np.ndarray | None, str]:
+    """Return ``values`` as an array of ``dtype``, or None and what is wrong with them.
+
+    Values must keep their meaning: no floats into integer columns, no numbers into
+    bool columns, no integers outside the column's range (numpy would wrap them).
+    """
+    try:
+        array = np.asarray(values)
+    except (ValueError, TypeError, OverflowError):
+        return None, "has ragged or mixed values"
+    kind = array.dtype.kind
+    if array.size == 0:
+        return array.astype(dtype), ""
+    if kind not in "biuf" or (dtype.kind == "b" and kind != "b") or (dtype.kind in "iu" and kind == "f"):
+        return None, f"of {array.dtype} cannot join {dtype}"
+    if dtype.kind in "iu" and kind in "iu":
+        info = np.iinfo(dtype)
+        if int(array.min()) < info.min or int(array.max()) > info.max:
+            return None, f"has values out of range of {dtype}"
+    return array.astype(dtype, copy=False), ""
+
+
 def _as_rows(name: str, existing: Column, rows: Any) -> Column:
     if isinstance(existing, np.ndarray):
-        array = np.asarray(rows)
+        array, why = _cast(rows, existing.dtype)
+        if array is None:
+            raise ValidationError(f"streamed column {name!r} {why}")
         if array.ndim != existing.ndim or array.shape[1:] != existing.shape[1:]:
             raise ValidationError(f"streamed column {name!r} has shape {array.shape}")
-        if array.size and not np.can_cast(array.dtype, existing.dtype, "same_kind"):
-            raise ValidationError(f"streamed column {name!r} of {array.dtype} cannot join {existing.dtype}")
-        return array.astype(existing.dtype, copy=False)
+        return array
     if isinstance(rows, np.ndarray):
         return rows.tolist()
     if isinstance(rows, list | tuple):
@@ -29,9 +51,7 @@ def _as_rows(name: str, existing: Column, rows: Any) -> Column:
     raise ValidationError(f"streamed column {name!r} must be a list or ndarray")
 
 
-def check_stream(
-    data: Mapping[str, Column], new: Mapping[str, Any], rollover: int | None
-) -> dict[str, Column]:
+def check_stream(data: Mapping[str, Column], new: Mapping[str, Any], rollover: int | None) -> dict[str, Column]:
     """Return the rows to stream, normalised, or raise ValidationError."""
     if not isinstance(new, Mapping) or not new:
         raise ValidationError("stream needs a dict of column name to new rows")
@@ -102,10 +122,12 @@ def check_patches(data: Mapping[str, Column], patches: Mapping[str, Any]) -> dic
                     raise ValidationError(f"patch slice of column {name!r} needs {count} values")
                 value = list(value) if not isinstance(value, np.ndarray) else value
             if isinstance(column, np.ndarray):
-                try:
-                    np.asarray(value).astype(column.dtype, casting="same_kind")
-                except (TypeError, ValueError) as exc:
-                    raise ValidationError(f"patch value {value!r:.40} does not fit column {name!r}") from exc
+                array, _ = _cast(value, column.dtype)
+                shape = column.shape[1:]
+                if isinstance(index, slice):
+                    shape = (len(range(*index.indices(len(column)))), *shape)
+                if array is None or array.shape != shape:
+                    raise ValidationError(f"patch value {value!r:.40} does not fit column {name!r}")
             items.append((index, value))
         checked[name] = items
     return checked

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import ValidationError
+from ..serialization import ALLOWED_DTYPES
 from .registry import model_class
 
 __all__ = [
@@ -177,9 +178,7 @@ class Float(Property):
         return 0.0
 
     def accepts(self, value: Any) -> Any:
-        if isinstance(value, int | float | np.integer | np.floating) and not isinstance(
-            value, bool | np.bool_
-        ):
+        if isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool | np.bool_):
             return float(value)
         raise _refuse(self.expected)
 
@@ -490,7 +489,8 @@ class ColumnData(Property):
         if not isinstance(name, str):
             raise _refuse(self.expected)
         if isinstance(column, np.ndarray):
-            if column.dtype.kind in "OUSV" or column.ndim == 0:
+            # Refused here rather than when the document is sent: only these can travel.
+            if column.dtype.name not in ALLOWED_DTYPES or column.ndim == 0:
                 raise _refuse(self.expected)
             return column
         if isinstance(column, list | tuple):

@@ -108,3 +108,64 @@ class TestPatch:
     def test_array_values_for_a_slice(self) -> None:
         data = self.patched({"c": np.zeros(3)}, {"c": [(slice(0, 2), np.array([1.0, 2.0]))]})
         assert data["c"].tolist() == [1.0, 2.0, 0.0]
+
+
+class TestValuesKeepTheirMeaning:
+    @pytest.mark.parametrize(
+        ("dtype", "value", "stored"),
+        [
+            ("uint8", 200, 200),
+            ("uint64", 2**63, 2**63),
+            ("int8", -128, -128),
+            ("float32", 2, 2.0),
+            ("float64", True, 1.0),
+            ("bool", True, True),
+        ],
+    )
+    def test_fitting_values_are_taken(self, dtype: str, value: Any, stored: Any) -> None:
+        data = {"c": np.zeros(2, dtype=dtype)}
+        apply_patches(data, check_patches(data, {"c": [(0, value)]}))
+        assert data["c"][0] == stored and data["c"].dtype == np.dtype(dtype)
+        data = streamed({"c": np.zeros(1, dtype=dtype)}, {"c": [value]})
+        assert data["c"].tolist()[1] == stored and data["c"].dtype == np.dtype(dtype)
+
+    @pytest.mark.parametrize(
+        ("dtype", "value"),
+        [
+            ("uint8", 256),
+            ("uint8", -1),
+            ("int8", 128),
+            ("int64", 2**63),
+            ("int32", 1.5),
+            ("int32", 2.0),
+            ("bool", 1),
+            ("float64", "1.0"),
+            ("float64", None),
+            ("float64", 1j),
+        ],
+    )
+    def test_values_that_would_change_are_refused(self, dtype: str, value: Any) -> None:
+        data = {"c": np.zeros(2, dtype=dtype)}
+        with pytest.raises(ValidationError, match=r"does not fit column 'c'"):
+            check_patches(data, {"c": [(0, value)]})
+        with pytest.raises(
+            ValidationError, match=r"^streamed column 'c' (of .* cannot join|has values out of range of)"
+        ):
+            check_stream(data, {"c": [value]}, None)
+
+    def test_patch_value_shape_must_match(self) -> None:
+        data = {"c": np.zeros(3), "m": np.zeros((3, 2))}
+        for patches in (
+            {"c": [(0, [1.0, 2.0])]},
+            {"m": [(0, 1.0)]},
+            {"m": [(0, [1.0, 2.0, 3.0])]},
+            {"m": [(slice(0, 2), [1.0, 2.0])]},
+        ):
+            with pytest.raises(ValidationError, match="does not fit column"):
+                check_patches(data, patches)
+        apply_patches(data, check_patches(data, {"m": [(1, [5.0, 6.0]), (slice(0, 1), [[7.0, 8.0]])]}))
+        assert data["m"].tolist() == [[7.0, 8.0], [5.0, 6.0], [0.0, 0.0]]
+
+    def test_out_of_range_message(self) -> None:
+        with pytest.raises(ValidationError, match=r"^streamed column 'c' has values out of range of uint8$"):
+            check_stream({"c": np.zeros(1, dtype=np.uint8)}, {"c": [300]}, None)

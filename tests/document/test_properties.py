@@ -242,6 +242,11 @@ class TestAnyAndColumnData:
             model.anything = value
             assert model.anything is value
 
+    def test_column_data_takes_every_dtype_that_can_travel(self) -> None:
+        for dtype in ("bool", "int8", "uint64", "float32", ">f8"):
+            column = np.zeros(2, dtype=dtype)
+            assert PropSample(data={"c": column}).data["c"] is column
+
     def test_column_data_takes_arrays_and_lists(self) -> None:
         x = np.arange(3.0)
         model = PropSample(data={"x": x, "y": (1, 2, 3), "z": ["a", "b", "c"]})
@@ -254,6 +259,9 @@ class TestAnyAndColumnData:
         [
             {"x": np.array([object()])},
             {"x": np.array(["a"])},
+            {"x": np.zeros(2, dtype=complex)},
+            {"x": np.zeros(2, dtype=np.float16)},
+            {"x": np.zeros(2, dtype="datetime64[ms]")},
             {"x": np.array(1.0)},
             {"x": 5},
             {"x": "abc"},

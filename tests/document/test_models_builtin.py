@@ -1,0 +1,215 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import pytest
+
+import docsync.document.models as builtin
+from docsync.document import Document, Model
+from docsync.document.models import (
+    Button,
+    Checkbox,
+    Column,
+    ColumnDataSource,
+    DataTable,
+    DatePicker,
+    Div,
+    Line,
+    Paragraph,
+    Plot,
+    RangeSlider,
+    Row,
+    Scatter,
+    Select,
+    Slider,
+    TableColumn,
+    TextInput,
+    Toggle,
+    VBar,
+)
+from docsync.document.registry import model_class
+from docsync.exceptions import NotWritableError, ValidationError
+
+from .helpers import assert_docs_equal, json_roundtrip
+
+CONCRETE = [
+    Button,
+    Checkbox,
+    Column,
+    ColumnDataSource,
+    DataTable,
+    DatePicker,
+    Div,
+    Line,
+    Paragraph,
+    Plot,
+    RangeSlider,
+    Row,
+    Scatter,
+    Select,
+    Slider,
+    TableColumn,
+    TextInput,
+    Toggle,
+    VBar,
+]
+
+# What a browser may change on each model, as the issue asks: user-editable values only.
+WRITABLE = {
+    "Toggle": {"active"},
+    "Checkbox": {"active"},
+    "Slider": {"value"},
+    "RangeSlider": {"value"},
+    "TextInput": {"value"},
+    "Select": {"value"},
+    "DatePicker": {"value"},
+    "ColumnDataSource": {"data", "selected"},
+}
+
+
+def test_the_issue_s_model_set_is_exported() -> None:
+    exported = {getattr(builtin, name) for name in builtin.__all__}
+    assert set(CONCRETE) <= exported
+
+
+@pytest.mark.parametrize("cls", CONCRETE, ids=lambda c: c.__name__)
+def test_registered_under_its_own_name(cls: type[Model]) -> None:
+    assert model_class(cls.__name__) is cls
+
+
+@pytest.mark.parametrize("cls", CONCRETE, ids=lambda c: c.__name__)
+def test_defaults_are_valid_and_survive_json(cls: type[Model]) -> None:
+    model = cls()
+    for attr, prop in cls.properties().items():
+        value = getattr(model, attr)
+        if value is not None:
+            prop.accepts(value)  # every default passes its own validation
+    doc = Document()
+    doc.add_root(model)
+    assert_docs_equal(doc, json_roundtrip(doc))
+
+
+@pytest.mark.parametrize("cls", CONCRETE, ids=lambda c: c.__name__)
+def test_client_writable_declarations(cls: type[Model]) -> None:
+    assert set(cls.__client_writable__) == WRITABLE.get(cls.__name__, set())
+
+
+def test_only_button_accepts_clicks() -> None:
+    assert Button.__client_events__ == {"button_click"}
+    assert all(not cls.__client_events__ for cls in CONCRETE if cls is not Button)
+
+
+def test_client_may_set_a_slider_value_but_not_its_range() -> None:
+    doc = Document()
+    slider = Slider(start=0, end=10)
+    doc.add_root(slider)
+    content = {"events": [{"kind": "ModelChanged", "model": {"id": slider.id}, "attr": "value", "new": 3}]}
+    doc.apply_patch(doc.decode_patch(content), from_client=True)
+    assert slider.value == 3.0
+    content["events"][0]["attr"] = "end"
+    with pytest.raises(NotWritableError):
+        doc.apply_patch(doc.decode_patch(content), from_client=True)
+    assert slider.end == 10.0
+
+
+class TestWidgets:
+    def test_slider(self) -> None:
+        slider = Slider(start=1, end=5, step=0.5, value=2, title="Speed")
+        assert (slider.start, slider.end, slider.step, slider.value) == (1.0, 5.0, 0.5, 2.0)
+        with pytest.raises(ValidationError, match=r"^Slider.value expected a float, got 'abc'$"):
+            slider.value = "abc"
+
+    def test_range_slider_takes_a_pair(self) -> None:
+        slider = RangeSlider()
+        assert slider.value == (0.0, 1.0)
+        slider.value = [0.25, 0.5]
+        assert slider.value == (0.25, 0.5)
+        with pytest.raises(ValidationError, match=r"^RangeSlider\.value expected a tuple of"):
+            slider.value = (1.0,)
+
+    def test_select_options(self) -> None:
+        select = Select(options=["a", "b"], value="a")
+        select.options.append("c")
+        assert select.options == ["a", "b", "c"]
+        with pytest.raises(ValidationError):
+            select.options.append(3)
+
+    def test_date_picker(self) -> None:
+        picker = DatePicker(value="2024-03-01", min_date=dt.date(2024, 1, 1))
+        assert picker.value == dt.date(2024, 3, 1)
+        picker.value = None
+        with pytest.raises(ValidationError, match=r"^DatePicker\.value expected None or a date"):
+            picker.value = "March"
+
+    def test_text_widgets(self) -> None:
+        assert Div(text="<b>x</b>").text == "<b>x</b>"
+        assert Paragraph(text="p").text == "p"
+        assert TextInput(value="v", placeholder="type").placeholder == "type"
+
+    def test_toggles(self) -> None:
+        assert Toggle(active=True).active is True
+        assert Checkbox(label="ok").active is False
+        with pytest.raises(ValidationError):
+            Toggle(active="yes")
+
+    def test_button_type(self) -> None:
+        assert Button().button_type == "default"
+        with pytest.raises(ValidationError, match="one of 'default', 'primary'"):
+            Button(button_type="huge")
+
+
+class TestLayouts:
+    def test_children_positional(self) -> None:
+        a, b = Div(), Div()
+        assert Row(a, b).children == [a, b]
+        assert Column(a, spacing=2).spacing == 2
+        assert Column().children == []
+
+    def test_children_must_be_models(self) -> None:
+        with pytest.raises(ValidationError, match=r"^Column\.children expected a list of an instance of Model"):
+            Column("text")  # type: ignore[arg-type]
+
+    def test_nested_layout_is_indexed(self) -> None:
+        doc = Document()
+        inner = Slider()
+        doc.add_root(Column(Row(inner), Div()))
+        assert inner.id in doc.models
+
+
+class TestDataModels:
+    def test_column_data_source(self) -> None:
+        source = ColumnDataSource(data={"x": np.arange(3), "y": [1, 2, 3]})
+        assert source.column_names == ["x", "y"]
+        assert source.length == 3
+        assert ColumnDataSource().length == 0
+
+    def test_table_references_its_source(self) -> None:
+        source = ColumnDataSource(data={"a": [1]})
+        table = DataTable(source=source, columns=[TableColumn(field="a", title="A")])
+        doc = Document()
+        doc.add_root(table)
+        assert source.id in doc.models and table.columns[0].id in doc.models
+        with pytest.raises(ValidationError):
+            DataTable(source=Div())
+
+    @pytest.mark.parametrize("glyph", [Line, Scatter, VBar])
+    def test_glyphs_read_columns_of_a_source(self, glyph: Any) -> None:
+        source = ColumnDataSource(data={"t": [1, 2], "v": [3, 4]})
+        mark = glyph(source=source, x="t", y="v", color="#ff0000")
+        plot = Plot(renderers=[mark], title="T", x_axis_label="t", y_axis_label="v", x_range=(0, 2))
+        doc = Document()
+        doc.add_root(plot)
+        assert {source.id, mark.id, plot.id} == set(doc.models)
+        assert plot.x_range == (0.0, 2.0)
+        copy = json_roundtrip(doc)
+        assert_docs_equal(doc, copy)
+
+    def test_glyph_color_is_checked(self) -> None:
+        with pytest.raises(ValidationError, match=r"^Line\.color expected a CSS color"):
+            Line(color="not a colour at all!")
+
+    def test_plot_renderers_must_be_glyphs(self) -> None:
+        with pytest.raises(ValidationError, match=r"^Plot\.renderers expected a list of an instance of Glyph"):
+            Plot(renderers=[Div()])
