@@ -70,6 +70,8 @@ class ClientSession:
         self.client_id = secrets.token_hex(8)
         self.document = Document()
         self.last_seq = 0
+        self.incarnation: str | None = None
+        self.resumed_fresh = False
         self.errors: list[Message] = []
         self.notices: list[Any] = []
         self.received: list[Message] = []
@@ -101,6 +103,7 @@ class ClientSession:
         )
         self._receiver = Receiver(max_frame_bytes=1 << 31, max_message_bytes=1 << 33, max_buffers=1 << 20)
         first = await self._read_message()
+        self.received.append(first)
         if first.msgtype == ERROR:
             await self._socket.close()
             raise ServerError(first.content.get("text", "refused"), first.content.get("code"))
@@ -108,7 +111,10 @@ class ClientSession:
             raise ServerError(f"expected ACK, got {first.msgtype}")
         self._reader = asyncio.get_running_loop().create_task(self._read_forever())
         if resume:
-            request = new_message(RESUME_REQ, {"last_seq": self.last_seq, "client_id": self.client_id})
+            content = {"last_seq": self.last_seq, "client_id": self.client_id}
+            if self.incarnation is not None:
+                content["incarnation"] = self.incarnation
+            request = new_message(RESUME_REQ, content)
             reply = await self._request(request)
             self._apply_resume(reply)
             for message in list(self._pending.values()):
@@ -117,6 +123,7 @@ class ClientSession:
             request = pull_doc_req()
             request.content["client_id"] = self.client_id
             reply = await self._request(request)
+            self.incarnation = reply.content.get("incarnation")
             self._replace(reply.content["doc"], reply, reply.content.get("seq", 0))
         self.connected.set()
 
@@ -158,8 +165,10 @@ class ClientSession:
             while True:
                 self._dispatch(await self._read_message())
         except websockets.ConnectionClosed as exc:
-            self.close_code = exc.rcvd.code if exc.rcvd else None
-            self.close_reason = exc.rcvd.reason if exc.rcvd else None
+            # 1006: the connection dropped without a close frame (the peer died).
+            self.close_code = exc.rcvd.code if exc.rcvd else 1006
+            self.close_reason = exc.rcvd.reason if exc.rcvd else "connection lost"
+            self.connected.clear()
             failure = ServerError(f"connection closed ({self.close_code}: {self.close_reason})")
             for future in self._replies.values():
                 if not future.done():
@@ -209,6 +218,7 @@ class ClientSession:
 
     def _apply_resume(self, reply: Message) -> None:
         content = reply.content
+        self.incarnation = content.get("incarnation", self.incarnation)
         if content.get("mode") == "full":
             self.resumed_fresh = bool(content.get("fresh"))
             self._replace(content["doc"], reply, content.get("seq", 0))
@@ -296,9 +306,7 @@ class ClientSession:
             await asyncio.sleep(0.005)
 
 
-async def pull_session(
-    url: str, *, headers: dict[str, str] | None = None, origin: str | None = None
-) -> ClientSession:
+async def pull_session(url: str, *, headers: dict[str, str] | None = None, origin: str | None = None) -> ClientSession:
     """Open the app page at ``url``, connect its session and pull the document."""
     config = await asyncio.to_thread(fetch_page_config, url, headers=headers)
     session = ClientSession(config, origin=origin)
@@ -306,9 +314,7 @@ async def pull_session(
     return session
 
 
-async def push_session(
-    document: Document, url: str, *, headers: dict[str, str] | None = None
-) -> ClientSession:
+async def push_session(document: Document, url: str, *, headers: dict[str, str] | None = None) -> ClientSession:
     """Open a new session of the app at ``url`` and replace its document with ``document``."""
     session = await pull_session(url, headers=headers)
     doc_json, buffers = document.to_json()

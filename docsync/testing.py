@@ -23,7 +23,7 @@ from channels.testing import WebsocketCommunicator
 from .protocol import Message, Receiver
 from .server.tokens import generate_session_id, issue_token
 
-__all__ = ["DocsyncCommunicator", "ServerProcess", "free_port", "wait_for_port"]
+__all__ = ["DocsyncCommunicator", "RedisServer", "ServerProcess", "free_port", "wait_for_port"]
 
 
 def free_port() -> int:
@@ -79,7 +79,13 @@ class ServerProcess:
                 "--port", str(self.port), "--no-access-log", "--ws", "websockets",
                 "--ws-max-size", str(1 << 30), "--lifespan", "on",
             ]  # fmt: skip
-        return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), self.asgi_app]
+        # daphne drops frames over 1 MiB by default, without a close code: docsync's own
+        # limits (DOCSYNC["MAX_FRAME_BYTES"], answered with ERROR and 1009) apply instead.
+        return [
+            sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
+            "--websocket-max-frame-size", str(1 << 30), "--websocket-max-message-size", str(1 << 30),
+            self.asgi_app,
+        ]  # fmt: skip
 
     def start(self, timeout: float = 60.0) -> ServerProcess:
         """Start the process and wait until it listens."""
@@ -144,6 +150,47 @@ def running_server(**kwargs: Any) -> Iterator[ServerProcess]:
         yield server
     finally:
         server.stop()
+
+
+class RedisServer:
+    """A private ``redis-server`` on a free port (never the system's), stopped by pid."""
+
+    def __init__(self, port: int | None = None, executable: str = "redis-server") -> None:
+        self.port = port or free_port()
+        self.executable = executable
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """The redis:// URL of this server."""
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, timeout: float = 20.0) -> RedisServer:
+        """Start redis-server (no persistence) and wait until it listens."""
+        command = [
+            self.executable, "--port", str(self.port), "--bind", "127.0.0.1",
+            "--save", "", "--appendonly", "no", "--daemonize", "no",
+        ]  # fmt: skip
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port, timeout, self.process)
+        return self
+
+    def stop(self) -> None:
+        """Stop the server by its pid."""
+        if self.process is not None and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                os.kill(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)
+        self.process = None
+
+    def __enter__(self) -> RedisServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
 
 class DocsyncCommunicator(WebsocketCommunicator):

@@ -111,9 +111,22 @@ DOCSYNC: dict[str, Any] = {
     "ALLOWED_ORIGINS": [o for o in os.environ.get("DOCSYNC_ALLOWED_ORIGINS", "").split(",") if o],
     "CLUSTER": bool(os.environ.get("DOCSYNC_REDIS_URL")),
 }
-for _key, _env in (("MAX_SESSIONS", "DOCSYNC_MAX_SESSIONS"), ("MAX_PATCHES_PER_SECOND", "DOCSYNC_MAX_PATCHES")):
-    if os.environ.get(_env):
-        DOCSYNC[_key] = int(os.environ[_env])
+# Numeric settings may be overridden from the environment (tests and benchmarks do).
+for _key in (
+    "MAX_SESSIONS",
+    "MAX_PATCHES_PER_SECOND",
+    "MAX_CONNECTIONS_PER_SESSION",
+    "ADMIN_REFRESH",
+    "PROCESS_TIMEOUT",
+    "SESSION_TOKEN_EXPIRATION",
+    "PATCH_LOG_SIZE",
+    "PATCH_LOG_BYTES",
+):
+    _value = os.environ.get(f"DOCSYNC_{_key}") or (
+        os.environ.get("DOCSYNC_MAX_PATCHES") if _key == "MAX_PATCHES_PER_SECOND" else None
+    )
+    if _value:
+        DOCSYNC[_key] = float(_value) if "." in _value else int(_value)
 
 AUTH_PASSWORD_VALIDATORS: list[dict[str, str]] = []
 LANGUAGE_CODE = "en-us"

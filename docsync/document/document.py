@@ -66,6 +66,7 @@ class Document:
         "_subscribers",
         "_title",
         "pending_coroutines",
+        "session_context",
     )
 
     def __init__(self, *, title: str = "docsync") -> None:
@@ -84,6 +85,8 @@ class Document:
         self._self_ref = weakref.ref(self)
         #: Coroutines returned by async callbacks, for the server to await.
         self.pending_coroutines: list[Any] = []
+        #: What application code may see of its session (set by the server), or None.
+        self.session_context: Any = None
 
     # -- title and roots ------------------------------------------------------------
 
@@ -369,9 +372,7 @@ class Document:
         title = data.get("title", "")
         if type(title) is not str:
             raise DeserializationError("document title must be a string")
-        models = instantiate_models(
-            data.get("models", []), {}, buffers or {}, max_array_elements=max_array_elements
-        )
+        models = instantiate_models(data.get("models", []), {}, buffers or {}, max_array_elements=max_array_elements)
         document = cls(title=title)
         for ref in data["roots"]:
             model_id = ref.get("id") if type(ref) is dict else None

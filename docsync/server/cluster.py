@@ -31,15 +31,30 @@ __all__ = ["Cluster", "app_group"]
 
 logger = logging.getLogger("docsync.cluster")
 
+# KEYS: owner key, epoch key. ARGV: this process, process-key prefix, claim ttl (ms),
+# grace (ms). An empty answer means "the directory has just (re)started: owners are
+# re-registering; ask again shortly" - a restarted Redis forgets every claim, and
+# taking one over before its holder re-asserts it would create a session twice.
 _CLAIM = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local epoch = redis.call('GET', KEYS[2])
+if not epoch then
+  redis.call('SET', KEYS[2], now)
+  epoch = now
+end
 local owner = redis.call('GET', KEYS[1])
 if owner and (owner == ARGV[1] or redis.call('EXISTS', ARGV[2] .. owner) == 1) then
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
   return owner
 end
+if now - tonumber(epoch) < tonumber(ARGV[4]) then
+  return ''
+end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
 return ARGV[1]
 """
+_EPOCH_KEY = "docsync:epoch"
 
 
 def app_group(app_path: str) -> str:
@@ -106,13 +121,26 @@ class Cluster:
 
     # -- ownership ------------------------------------------------------------------
 
+    @property
+    def grace(self) -> float:
+        """Seconds after a (re)start of Redis during which unknown ids are not claimed."""
+        return self._timeout / 3 + 1.0
+
     async def claim(self, session_id: str) -> str:
         """Return the owner of ``session_id``, claiming it for this process if free."""
         ttl_ms = int(1000 * max(self._timeout * 4, float(docsync_settings().UNUSED_SESSION_LIFETIME) * 2))
-        owner = await self._claim(
-            keys=[self._owner_key(session_id)], args=[self.process_id, "docsync:process:", ttl_ms]
-        )
-        return owner.decode() if isinstance(owner, bytes) else str(owner)
+        deadline = asyncio.get_running_loop().time() + self.grace + 2.0
+        while True:
+            owner = await self._claim(
+                keys=[self._owner_key(session_id), _EPOCH_KEY],
+                args=[self.process_id, "docsync:process:", ttl_ms, int(self.grace * 1000)],
+            )
+            text = owner.decode() if isinstance(owner, bytes) else str(owner)
+            if text:
+                return text
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError("session directory did not settle")
+            await asyncio.sleep(0.2)
 
     async def process_channel(self, process_id: str) -> str | None:
         """Return the channel of a live process, or None if it is not alive."""

@@ -109,6 +109,7 @@ class ApplicationContext:
             max_array_elements=settings.MAX_ARRAY_ELEMENTS,
         )
         session.context = SessionContext(session, self.server_context)
+        document.session_context = session.context
         # The document is filled before anyone can see the session, so no lock is
         # contended here; it is held anyway, as the rule says.
         async with session.lock:

@@ -12,7 +12,13 @@ __all__ = ["resume"]
 
 def _full(session: Any, fresh: bool) -> Message:
     doc_json, buffers = session.document.to_json()
-    content = {"mode": "full", "fresh": fresh, "doc": doc_json, "seq": session.log.seq}
+    content = {
+        "mode": "full",
+        "fresh": fresh,
+        "doc": doc_json,
+        "seq": session.log.seq,
+        "incarnation": session.incarnation,
+    }
     return new_message(RESUME_REPLY, content, buffers=buffers)
 
 
@@ -32,16 +38,19 @@ def _replay(session: Any, origin: str, last_seq: int) -> Message:
             }
         )
         buffers.extend(b for e in events for b in e.buffers)
-    content = {"mode": "replay", "patches": patches, "seq": session.log.seq}
+    content = {"mode": "replay", "patches": patches, "seq": session.log.seq, "incarnation": session.incarnation}
     return new_message(RESUME_REPLY, content, buffers=buffers)
 
 
 async def resume(session: Any, connection: Any, request: Message, created_session: bool) -> None:
     """Answer RESUME-REQ ``{"last_seq", "client_id"}`` under the session lock."""
     last_seq = request.content.get("last_seq")
+    known = request.content.get("incarnation")
+    # A client that names another incarnation knew a session that no longer exists.
+    fresh = created_session or (known is not None and known != session.incarnation)
     async with session.lock:
-        if created_session or type(last_seq) is not int or not session.log.reaches_back_to(last_seq):
-            reply = _full(session, fresh=created_session)
+        if fresh or type(last_seq) is not int or not session.log.reaches_back_to(last_seq):
+            reply = _full(session, fresh=fresh)
             # Changes the client made before this reset were wiped from its document:
             # if it resends them they must lose, so that the documents converge.
             connection.fence = session.log.seq

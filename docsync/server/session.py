@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -56,6 +57,9 @@ class ServerSession:
         max_array_elements: int,
     ) -> None:
         self.id = session_id
+        # Tells a resuming client whether this is the session it knew, or a new one
+        # made under the same id (after expiry, or after its process died).
+        self.incarnation = secrets.token_hex(8)
         self.document = document
         self.lock = asyncio.Lock()
         self.app_path = app_path
@@ -157,7 +161,7 @@ class ServerSession:
         """Answer PULL-DOC-REQ with the whole document and the current position."""
         async with self.lock:
             doc_json, buffers = self.document.to_json()
-            content = {"doc": doc_json, "seq": self.log.seq}
+            content = {"doc": doc_json, "seq": self.log.seq, "incarnation": self.incarnation}
             reply = new_message(PULL_DOC_REPLY, content, reqid=request.msgid, buffers=buffers)
             await self._send(connection, reply)
 

@@ -1,0 +1,149 @@
+"""A real cluster: a private redis-server and several daphne processes on free ports."""
+
+from __future__ import annotations
+
+import asyncio
+import http.cookiejar
+import os
+import re
+import subprocess
+import sys
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from docsync.client import ClientSession, fetch_page_config
+from docsync.testing import RedisServer, ServerProcess
+
+ROOT = Path(__file__).resolve().parents[2]
+SETTINGS = "tests.cluster.settings"
+PROCESS_TIMEOUT = 3.0
+
+pytestmark = pytest.mark.cluster
+
+
+class Cluster:
+    """Redis, N server processes sharing one SQLite database, and their logs."""
+
+    def __init__(self, tmp: Path, count: int) -> None:
+        self.tmp = tmp
+        self.redis = RedisServer().start()
+        self.log = tmp / "cluster.log"
+        self.env = {
+            "DJANGO_SETTINGS_MODULE": SETTINGS,
+            "DOCSYNC_REDIS_URL": self.redis.url,
+            "DOCSYNC_SQLITE": str(tmp / "db.sqlite3"),
+            "DOCSYNC_PROCESS_TIMEOUT": str(PROCESS_TIMEOUT),
+            "DOCSYNC_ADMIN_REFRESH": "0.5",
+            "DOCSYNC_CLUSTER_LOG": str(self.log),
+            "DOCSYNC_UNUSED_SESSION_LIFETIME": "60",
+        }
+        env = {**os.environ, **self.env}
+        subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+        create_admin = (
+            "import django; django.setup(); from django.contrib.auth.models import User; "
+            "User.objects.create_superuser('admin', 'admin@example.com', 'secret-pw')"
+        )
+        subprocess.run([sys.executable, "-c", create_admin], cwd=ROOT, env=env, check=True)
+        self.servers: list[ServerProcess] = []
+        try:
+            for i in range(count):
+                server = ServerProcess(cwd=ROOT, env=self.env, log_path=tmp / f"server{i}.log")
+                self.servers.append(server.start())
+        except Exception:
+            self.stop()
+            raise
+
+    def ws_url(self, index: int, app: str = "counted") -> str:
+        return f"ws://127.0.0.1:{self.servers[index].port}/{app}/ws"
+
+    def page_config(self, index: int, app: str = "counted") -> dict[str, Any]:
+        return fetch_page_config(self.servers[index].url + f"{app}/")
+
+    def log_lines(self) -> list[str]:
+        return self.log.read_text().splitlines() if self.log.exists() else []
+
+    def runs(self, session_id: str, what: str = "modify_document") -> list[str]:
+        """The pids that ran ``what`` for ``session_id``."""
+        return [line.split()[0] for line in self.log_lines() if line.endswith(f"{what} {session_id}")]
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
+        self.redis.stop()
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[Cluster]:
+    """A fresh three-process cluster for one test."""
+    running = Cluster(tmp_path, 3)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+async def connect(config: dict[str, Any], ws_url: str) -> ClientSession:
+    """Open a client on ``ws_url`` with a page's ``config`` (the session's token)."""
+    session = ClientSession(dict(config, wsUrl=ws_url))
+    await session.connect()
+    return session
+
+
+async def set_slider_and_wait(session: ClientSession, value: float, timeout: float = 10) -> str:
+    """Set the slider, wait for the callback's echo, return the echo text."""
+    session.document.get_model_by_name("slider").value = value  # type: ignore[union-attr]
+    await session.sync(timeout)
+    echo = session.document.get_model_by_name("echo")
+    await session.wait_for(lambda: echo.text.startswith(f"value={value:g} "), timeout)  # type: ignore[union-attr]
+    return str(echo.text)  # type: ignore[union-attr]
+
+
+class AdminBrowser:
+    """Logs in to the Django admin of one process and reads/posts its pages."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base = base_url
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+
+    def _csrf(self) -> str:
+        return next(c.value for c in self.jar if c.name == "csrftoken")
+
+    def get(self, path: str) -> str:
+        with self.opener.open(self.base + path.lstrip("/"), timeout=30) as response:
+            return str(response.read().decode())
+
+    def post(self, path: str, data: dict[str, str]) -> str:
+        body = urllib.parse.urlencode({**data, "csrfmiddlewaretoken": self._csrf()}).encode()
+        request = urllib.request.Request(
+            self.base + path.lstrip("/"), data=body, headers={"Referer": self.base + path.lstrip("/")}
+        )
+        with self.opener.open(request, timeout=30) as response:
+            return str(response.read().decode())
+
+    def login(self, username: str = "admin", password: str = "secret-pw") -> None:
+        self.get("admin/login/")
+        page = self.post("admin/login/?next=/admin/", {"username": username, "password": password})
+        assert "Log out" in page or "logout" in page, "admin login failed"
+
+    def session_rows(self) -> list[tuple[str, str]]:
+        """(short id, process) of every row of the live-session list."""
+        page = self.get("admin/docsync/livesession/?all=")
+        rows = re.findall(r"<tr[^>]*>.*?</tr>", page, re.S)
+        found = []
+        for row in rows:
+            cells = re.findall(r'<t[dh][^>]*class="field-(\w+)"[^>]*>(.*?)</t[dh]>', row, re.S)
+            fields = {name: re.sub(r"<[^>]+>", "", value).strip() for name, value in cells}
+            if "short_id" in fields:
+                found.append((fields["short_id"], fields.get("process", "")))
+        return found
+
+
+def run(coroutine: Any) -> Any:
+    """Run a coroutine to completion (tests are sync; the clients are async)."""
+    return asyncio.run(coroutine)
