@@ -44,7 +44,7 @@ def test_a_new_session_id_at_two_processes_at_once_is_created_once(cluster: Clus
             one, two = await asyncio.gather(connect(config, cluster.ws_url(1)), connect(config, cluster.ws_url(2)))
             assert len(cluster.runs(config["sessionId"])) == 1
             await set_slider_and_wait(one, 42)
-            await two.wait_for(lambda: two.document.get_model_by_name("slider").value == 42)  # type: ignore[union-attr]
+            await two.wait_for(lambda t=two: t.document.get_model_by_name("slider").value == 42)  # type: ignore[union-attr,misc]
             await one.close()
             await two.close()
 
