@@ -89,12 +89,13 @@ class ServerProcess:
 
     def start(self, timeout: float = 60.0) -> ServerProcess:
         """Start the process and wait until it listens."""
-        output: Any = subprocess.DEVNULL
-        if self.log_path is not None:
-            output = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            self.command(), cwd=self.cwd, env=self.env, stdout=output, stderr=subprocess.STDOUT
-        )
+        with contextlib.ExitStack() as stack:
+            output: Any = subprocess.DEVNULL
+            if self.log_path is not None:
+                output = stack.enter_context(self.log_path.open("ab"))  # the child keeps its own copy
+            self.process = subprocess.Popen(
+                self.command(), cwd=self.cwd, env=self.env, stdout=output, stderr=subprocess.STDOUT
+            )
         wait_for_port(self.port, timeout, self.process)
         return self
 

@@ -21,6 +21,7 @@ from ..protocol.msgtypes import (
 )
 from .access import check_access
 from .context import SessionLimitError
+from .daphne_close import allow_protocol_close_codes
 from .dispatch import dispatch
 from .rate import RateLimiter
 from .registry import get_registry
@@ -78,6 +79,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):
     channel_layer_alias = "docsync-consumers-have-no-channel"
 
     async def connect(self) -> None:
+        allow_protocol_close_codes()
         settings = docsync_settings()
         self.session = None
         self.relay_owner: str | None = None

@@ -95,6 +95,10 @@ class ApplicationContext:
         return session
 
     async def _create(self, session_id: str, request: dict[str, Any], settings: Any) -> ServerSession:
+        if self.application.failed:
+            # Some failed handlers could still fill a document (a directory app whose
+            # hooks file broke): no session of a failed application may run.
+            raise RuntimeError(f"application failed to load: {self.application.error}")
         await self.load()
         document = Document()
         session = ServerSession(
