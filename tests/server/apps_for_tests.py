@@ -1,0 +1,89 @@
+"""Applications the server tests serve besides the demo's (registered in ``settings.py``)."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from typing import Any
+
+from docsync.document import Document
+from docsync.document.models import Column, Div, Slider
+from docsync.handlers import Application, FunctionHandler
+
+#: The file the ticker app records its ticks and hooks to, one ``kind key time...`` a line.
+TICK_LOG_ENV = "DOCSYNC_TICK_LOG"
+TICK_PERIOD_MS = 20
+#: Each tick holds the session lock this long, so that expiry often finds one running.
+TICK_BUSY_S = 0.03
+#: How long the ORM app's callback keeps its worker thread.
+SLOW_CALLBACK_S = 1.0
+
+
+def record(*parts: Any) -> None:
+    """Append a line to ``$DOCSYNC_TICK_LOG`` (nothing when it is unset)."""
+    path = os.environ.get(TICK_LOG_ENV)
+    if path:
+        with open(path, "a", encoding="utf-8") as log:
+            log.write(" ".join(str(p) for p in parts) + "\n")
+
+
+def failing_modify_doc(doc: Document) -> None:
+    """An application whose ``modify_document`` raises."""
+    doc.add_root(Div(text="half built", name="half"))
+    raise ValueError("modify_document fails on purpose")
+
+
+def _make_ticker(doc: Document) -> None:
+    tag = uuid.uuid4().hex
+    doc.add_root(Div(text=tag, name="tag"))
+
+    def tick() -> None:
+        start = time.time()
+        time.sleep(TICK_BUSY_S)
+        record("tick", tag, start, time.time())
+
+    doc.add_periodic_callback(tick, TICK_PERIOD_MS)
+
+
+ticker = Application(
+    FunctionHandler(
+        _make_ticker,
+        on_session_created=lambda context: record("created", context.id, time.time()),
+        on_session_destroyed=lambda context: record("destroyed", context.id, time.time()),
+    )
+)
+
+
+def orm_slow(doc: Document) -> None:
+    """A sync callback that queries the ORM, then keeps its thread for a second."""
+    trigger = Slider(start=0, end=10, value=0, step=1, name="trigger")
+    result = Div(text="", name="result")
+
+    def on_trigger(attr: str, old: float, new: float) -> None:
+        from project.catalog.models import Product
+
+        count = Product.objects.count()
+        time.sleep(SLOW_CALLBACK_S)
+        result.text = f"{count} products"
+
+    trigger.on_change("value", on_trigger)
+    doc.add_root(Column(trigger, result, name="layout"))
+
+
+#: Sessions the counted app has built, in this process.
+counted_calls: list[str] = []
+_counted_lock = threading.Lock()
+
+
+def counted(doc: Document) -> None:
+    """Count the documents built; slow enough that concurrent creations overlap."""
+    with _counted_lock:
+        counted_calls.append(threading.current_thread().name)
+    time.sleep(0.05)
+    doc.add_root(Div(text="counted", name="root"))
+
+
+#: Lifecycle hooks of the contract tests' applications, in the order they ran.
+contract_calls: list[tuple[str, str]] = []

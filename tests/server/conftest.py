@@ -1,0 +1,108 @@
+"""Fixtures of the server tests: Django in-process, a migrated SQLite file, real servers.
+
+Every server listens on 127.0.0.1 on a free port and is stopped by its own pid.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import django
+import pytest
+import pytest_asyncio
+
+_TMP = Path(tempfile.mkdtemp(prefix="docsync-server-tests-"))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.server.settings")
+os.environ.setdefault("DOCSYNC_SQLITE", str(_TMP / "db.sqlite3"))
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.test import override_settings  # noqa: E402
+
+from docsync.server.registry import SessionRegistry, get_registry, set_registry  # noqa: E402
+from docsync.testing import ServerProcess  # noqa: E402
+
+from .clients import ServerUnderTest  # noqa: E402
+from .settings import DOCSYNC as TEST_DOCSYNC  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+#: Short expiry for the shared server, so the expiry tests take about a second.
+LIFETIME = 1.0
+CHECK_INTERVAL = 0.2
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _temporary_files() -> Iterator[None]:
+    yield
+    shutil.rmtree(_TMP, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def database() -> str:
+    """The SQLite file of this test run, migrated (the catalog holds its products)."""
+    call_command("migrate", verbosity=0, interactive=False)
+    return str(settings.DATABASES["default"]["NAME"])
+
+
+StartServer = Callable[..., ServerUnderTest]
+
+
+@pytest.fixture(scope="session")
+def start_server(database: str) -> Iterator[StartServer]:
+    """Start daphne serving ``tests.server.settings``; every server is stopped at the end."""
+    started: list[ServerProcess] = []
+
+    def start(name: str, **env: str) -> ServerUnderTest:
+        folder = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=_TMP))
+        server = ServerUnderTest(
+            ServerProcess(
+                cwd=ROOT,
+                log_path=folder / "server.log",
+                env={
+                    "DJANGO_SETTINGS_MODULE": "tests.server.settings",
+                    "DJANGO_DEBUG": "1",
+                    "DOCSYNC_SQLITE": database,
+                    "DOCSYNC_TICK_LOG": str(folder / "ticks.log"),
+                    "DOCSYNC_HOOK_LOG": str(folder / "hooks.log"),
+                    "DOCSYNC_UNUSED_SESSION_LIFETIME": str(LIFETIME),
+                    "DOCSYNC_CHECK_UNUSED_SESSIONS": str(CHECK_INTERVAL),
+                    **env,
+                },
+            ),
+            log=folder / "server.log",
+            tick_log=folder / "ticks.log",
+            hook_log=folder / "hooks.log",
+        )
+        started.append(server.process)
+        server.process.start()
+        return server
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+@pytest.fixture(scope="session")
+def server(start_server: StartServer) -> ServerUnderTest:
+    """The server most tests share (DEBUG on, sessions expire after ``LIFETIME``)."""
+    return start_server("shared")
+
+
+@pytest_asyncio.fixture
+async def registry() -> AsyncIterator[SessionRegistry]:
+    """A fresh in-process registry over the test applications, shut down afterwards."""
+    previous = get_registry()
+    fresh = SessionRegistry()
+    set_registry(fresh)
+    # No live-session table writes from the test process.
+    with override_settings(DOCSYNC={**TEST_DOCSYNC, "ADMIN_REFRESH": 0}):
+        try:
+            yield fresh
+        finally:
+            await fresh.shutdown()
+            set_registry(previous)

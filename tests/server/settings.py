@@ -1,0 +1,34 @@
+"""Settings of the server tests: the demo site plus applications made to misbehave.
+
+Environment variables (read by ``project.settings``) shorten the session lifetime for
+the expiry tests; ``DOCSYNC_TICK_LOG`` names the file the ticker app writes to.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from project.settings import *  # noqa: F403
+from project.settings import ALLOWED_HOSTS as _ALLOWED_HOSTS
+from project.settings import DOCSYNC as _DOCSYNC
+
+APP_FILES = Path(__file__).resolve().parent / "app_files"
+
+TEST_APPS = {
+    "syntax_error": str(APP_FILES / "syntax_error.py"),
+    "modify_fails": "tests.server.apps_for_tests.failing_modify_doc",
+    "ticker": "tests.server.apps_for_tests.ticker",
+    "orm_slow": "tests.server.apps_for_tests.orm_slow",
+    "counted": "tests.server.apps_for_tests.counted",
+    "script": str(APP_FILES / "script_app.py"),
+    "json_doc": str(APP_FILES / "doc.json"),
+    "dir_app": str(APP_FILES / "dir_app"),
+}
+
+# Frames from clients are capped low so that the oversized-frame test sends little.
+MAX_FRAME_BYTES = 256 * 1024
+
+DOCSYNC = {**_DOCSYNC, "APPS": {**_DOCSYNC["APPS"], **TEST_APPS}, "MAX_FRAME_BYTES": MAX_FRAME_BYTES}
+
+# django.test.Client sends "testserver" as its host.
+ALLOWED_HOSTS = [*_ALLOWED_HOSTS, "testserver"]

@@ -1,0 +1,42 @@
+"""``manage.py check`` names a misconfigured docsync app, with the fix."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+from django.test import override_settings
+
+from .settings import TEST_APPS
+
+
+def _check_output(apps: dict[str, str]) -> str:
+    with override_settings(DOCSYNC={"APPS": apps}), pytest.raises(SystemCheckError) as raised:
+        call_command("check")
+    return str(raised.value)
+
+
+def test_unimportable_app_is_reported_as_e001() -> None:
+    text = _check_output({"sliders": "project.examples.sliders", "ghost": "tests.server.no_such_module"})
+    assert "docsync.E001" in text
+    assert "docsync app 'ghost' cannot be loaded: ImportError" in text
+    assert "no_such_module" in text
+    assert "Fix DOCSYNC['APPS']['ghost']" in text
+    assert "'sliders'" not in text  # the working app is not blamed
+
+
+def test_app_in_a_missing_package_is_reported_as_e001() -> None:
+    text = _check_output({"lost": "project.no_such_package.app"})
+    assert "docsync.E001" in text
+    assert "docsync app 'lost' cannot be loaded: ModuleNotFoundError: No module named 'project.no_such_package'" in text
+
+
+def test_app_with_a_syntax_error_is_reported_as_e001() -> None:
+    text = _check_output({"broken": TEST_APPS["syntax_error"]})
+    assert "docsync.E001" in text
+    assert "docsync app 'broken' cannot be loaded: SyntaxError" in text
+
+
+def test_a_sound_configuration_passes() -> None:
+    with override_settings(DOCSYNC={"APPS": {"sliders": "project.examples.sliders", "ticker": TEST_APPS["ticker"]}}):
+        call_command("check")

@@ -1,0 +1,48 @@
+"""In-process: DocsyncCommunicator against the site's ASGI application, no subprocess."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from docsync.document import Document
+from docsync.protocol import ACK, OK, PATCH_DOC, PULL_DOC_REPLY, patch_doc, pull_doc_req
+from docsync.server.registry import SessionRegistry
+from docsync.testing import DocsyncCommunicator
+
+
+@pytest.mark.asyncio
+async def test_ack_pull_and_patch_round_trip(registry: SessionRegistry) -> None:
+    from project.asgi import application
+
+    communicator = DocsyncCommunicator(application, "sliders")
+    connected, subprotocol = await communicator.connect()
+    assert connected and subprotocol == "docsync"
+    try:
+        assert (await communicator.receive_docsync()).msgtype == ACK
+
+        request = pull_doc_req()
+        await communicator.send_docsync(request)
+        reply = await communicator.receive_docsync()
+        assert (reply.msgtype, reply.reqid, reply.content["seq"]) == (PULL_DOC_REPLY, request.msgid, 0)
+        document = Document.from_json(reply.content["doc"], dict(reply.buffers))
+        assert document.title == "sliders"
+        assert {"frequency", "amplitude", "phase", "offset", "source"} <= {m.name for m in document.models.values()}
+
+        session = registry.find_session(communicator.session_id)
+        assert session is not None and len(session.connections) == 1
+
+        frequency = document.get_model_by_name("frequency")
+        change = patch_doc([{"kind": "ModelChanged", "model": {"id": frequency.id}, "attr": "value", "new": 3.0}])
+        await communicator.send_docsync(change)
+        pushed = await communicator.receive_docsync()
+        ok = await communicator.receive_docsync()
+        assert (ok.msgtype, ok.reqid) == (OK, change.msgid)
+        assert pushed.msgtype == PATCH_DOC
+        assert {e["kind"] for e in pushed.content["events"]} == {"ColumnDataChanged", "ModelChanged"}
+        async with session.lock:
+            source = session.document.get_model_by_name("source")
+            np.testing.assert_allclose(source.data["y"], np.sin(3.0 * source.data["x"]))
+    finally:
+        await communicator.disconnect()
+    assert len(session.connections) == 0
