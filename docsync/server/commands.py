@@ -21,7 +21,8 @@ async def run_command(command: str, session_id: str, **arguments: Any) -> Any:
     if session is None:
         raise SessionGone(f"session {session_id[:10]} is not live in this process")
     if command == "describe":
-        return describe_session(session)
+        async with session.lock:  # the rule: the document is read only under its lock
+            return describe_session(session)
     if command == "expire":
         context = registry.get_context(session.app_path)
         if context is not None:

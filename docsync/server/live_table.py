@@ -44,7 +44,7 @@ def snapshot_rows(registry: Any) -> list[dict[str, Any]]:
                 "created": _when(session.created),
                 "last_activity": _when(session.last_activity),
                 "connections": len(session.connections),
-                "models_count": len(session.document.models),
+                "models_count": session.model_count,
                 "keep_alive": session.keep_alive,
                 **session.stats,
             }
