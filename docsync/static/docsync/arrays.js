@@ -95,6 +95,8 @@ function checkedShape(shape, maxElements) {
     if (!Number.isInteger(size) || size < 0) {
       throw new DeserializationError(`invalid ndarray shape ${pyReprCut(shape, 80)}`);
     }
+    // Checked one by one too: a zero elsewhere in the shape hides a huge size from the product.
+    if (size > maxElements) throw new DeserializationError(`ndarray too large: ${size} > ${maxElements} elements`);
     count *= size;
   }
   if (count > maxElements) throw new DeserializationError(`ndarray too large: ${count} > ${maxElements} elements`);

@@ -99,6 +99,12 @@ export function truncated(text, limit) {
   return points.length <= limit ? text : points.slice(0, limit).join("");
 }
 
+/** Return pyRepr(value), at most 80 code points, as the Python properties show refused values. */
+export function pyReprShow(value) {
+  const points = Array.from(pyRepr(value));
+  return points.length <= 80 ? points.join("") : points.slice(0, 77).join("") + "...";
+}
+
 /** Return pyRepr(value) cut to ``limit`` code points, as "{value!r:.limit}" does. */
 export function pyReprCut(value, limit) {
   return truncated(pyRepr(value), limit);
@@ -123,9 +129,15 @@ function codePointCompare(a, b) {
 
 /**
  * Return the repr the Python receiver uses in its errors: reprlib.Repr with strings and
- * other values cut to 40 characters, at most 4 list items or dict entries, 6 levels.
+ * other values cut to 40 characters, at most 4 list items or dict entries, 6 levels,
+ * and the whole cut to 60 characters.
  */
-export function pyReprShort(value, level = 6) {
+export function pyReprShort(value) {
+  const points = Array.from(reprlibRepr(value, 6));
+  return points.length <= 60 ? points.join("") : points.slice(0, 57).join("") + "...";
+}
+
+function reprlibRepr(value, level) {
   const LIMIT = 40;
   const ITEMS = 4;
   if (typeof value === "string") {
@@ -141,7 +153,7 @@ export function pyReprShort(value, level = 6) {
   }
   if (Array.isArray(value)) {
     if (level <= 0 && value.length) return "[...]";
-    const pieces = value.slice(0, ITEMS).map((item) => pyReprShort(item, level - 1));
+    const pieces = value.slice(0, ITEMS).map((item) => reprlibRepr(item, level - 1));
     if (value.length > ITEMS) pieces.push("...");
     return `[${pieces.join(", ")}]`;
   }
@@ -151,7 +163,7 @@ export function pyReprShort(value, level = 6) {
     if (level <= 0) return "{...}";
     const pieces = keys
       .slice(0, ITEMS)
-      .map((key) => `${pyReprShort(key, level - 1)}: ${pyReprShort(value[key], level - 1)}`);
+      .map((key) => `${reprlibRepr(key, level - 1)}: ${reprlibRepr(value[key], level - 1)}`);
     if (keys.length > ITEMS) pieces.push("...");
     return `{${pieces.join(", ")}}`;
   }

@@ -1,0 +1,216 @@
+// document.js, model.js, patching.js: the index follows the roots, local setters
+// report one fine-grained event each, patches apply atomically, a pull updates in place.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+
+import { Document } from "../../docsync/static/docsync/document.js";
+import { PatchError } from "../../docsync/static/docsync/exceptions.js";
+import { Model } from "../../docsync/static/docsync/model.js";
+import { Encoder } from "../../docsync/static/docsync/serialization.js";
+import { encodeEvents } from "../../docsync/static/docsync/wire.js";
+import { canonical } from "./helpers.mjs";
+
+function app() {
+  const source = new Model("ColumnDataSource", { id: "source", attributes: { data: { x: new Float64Array([1, 2]), y: ["a", "b"] } } });
+  const line = new Model("Line", { id: "line", attributes: { source } });
+  const plot = new Model("Plot", { id: "plot", attributes: { renderers: [line], title: "t" } });
+  const slider = new Model("Slider", { id: "slider", attributes: { name: "slider", value: 1 } });
+  const layout = new Model("Column", { id: "layout", attributes: { children: [slider, plot] } });
+  const document = new Document({ title: "App" });
+  document.addRoot(layout);
+  const events = [];
+  document.onChange((event) => events.push(event));
+  return { document, events, source, line, plot, slider, layout };
+}
+
+describe("Document index", () => {
+  it("holds every model reachable from the roots, cycles included", () => {
+    const { document, slider } = app();
+    assert.deepEqual([...document.models.keys()].sort(), ["layout", "line", "plot", "slider", "source"]);
+    assert.equal(document.getModelByName("slider"), slider);
+    assert.equal(slider.document, document);
+    const a = new Model("Holder", { id: "a" });
+    const b = new Model("Holder", { id: "b", attributes: { other: a } });
+    a.set("other", b);
+    document.addRoot(a);
+    assert.ok(document.models.has("b"));
+  });
+
+  it("attaches models a new value brings, and reports them with the event", () => {
+    const { document, events, plot, source } = app();
+    const extra = new Model("Line", { id: "line2", attributes: { source: new Model("ColumnDataSource", { id: "s2" }) } });
+    plot.set("renderers", [...plot.get("renderers"), extra]);
+    assert.ok(document.models.has("s2"));
+    assert.deepEqual(events.at(-1).newModels.map((m) => m.id).sort(), ["line2", "s2"]);
+    plot.set("renderers", []);
+    assert.ok(!document.models.has("line2") && !document.models.has("source"));
+    assert.equal(source.document, null);
+  });
+
+  it("drops what only a removed root reached", () => {
+    const { document, layout, events } = app();
+    document.removeRoot(layout);
+    assert.equal(document.models.size, 0);
+    assert.equal(events.at(-1).kind, "RootRemoved");
+    assert.throws(() => document.removeRoot(layout), RangeError);
+  });
+
+  it("refuses two models with one id", () => {
+    const { document, plot } = app();
+    assert.throws(() => plot.set("extra", new Model("Slider", { id: "slider" })), /two models share the id 'slider'/);
+  });
+});
+
+describe("local setters", () => {
+  it("report a ModelChanged only when the value changes", () => {
+    const { slider, events } = app();
+    const seen = [];
+    slider.onChange("value", (attr, old, value) => seen.push([attr, old, value]));
+    slider.set("value", 1);
+    slider.set("value", 2, "me");
+    assert.deepEqual(events.map((e) => [e.kind, e.attr, e.new, e.setter]), [["ModelChanged", "value", 2, "me"]]);
+    assert.deepEqual(seen, [["value", 1, 2]]);
+  });
+
+  it("report splices, dict items, columns, streams and patches as themselves", () => {
+    const { layout, source, events } = app();
+    layout.splice("children", 0, 1, []);
+    const holder = new Model("Holder", { id: "h", attributes: { values: { a: 1 } } });
+    layout.splice("children", 1, 0, [holder]);
+    holder.setItems("values", new Map([[2, "two"]]));
+    holder.deleteItems("values", ["a"]);
+    source.setColumns("data", { z: [0, 0] });
+    source.stream("data", { x: [3], y: ["c"], z: [1] }, 2);
+    source.patch("data", { y: [[0, "B"]] });
+    assert.deepEqual(events.map((e) => e.kind), [
+      "ListSpliced", "ListSpliced", "DictItemsSet", "DictItemsDeleted", "ColumnDataChanged", "ColumnsStreamed", "ColumnsPatched",
+    ]);
+    assert.deepEqual([...holder.get("values")], [[2, "two"]], "a non-string key turned the dict into a Map");
+    assert.deepEqual([...source.get("data").x], [2, 3]);
+    assert.deepEqual(source.get("data").y, ["B", "c"]);
+    assert.equal(events[1].newModels[0], holder);
+  });
+
+  it("check before changing anything, naming the property", () => {
+    const { layout, source, events } = app();
+    assert.throws(() => layout.splice("children", 3, 0, []), { message: "splice at 3 deleting 0 out of range of Column.children" });
+    assert.throws(() => source.stream("data", { x: [1] }), { name: "ValidationError", message: "ColumnDataSource.data: stream must supply every column: missing ['y'], extra []" });
+    assert.throws(() => source.setColumns("data", { x: 5 }), /expected a dict of column name to ndarray or list, got \{'x': 5\}/);
+    assert.throws(() => layout.deleteItems("children", ["a"]), PatchError);
+    assert.deepEqual(events, []);
+  });
+
+  it("send messages as MessageSent events", () => {
+    const { document, slider, events } = app();
+    document.sendMessage("button_click", null, { model: slider });
+    assert.deepEqual([events[0].kind, events[0].msgType, events[0].model], ["MessageSent", "button_click", slider]);
+  });
+
+  it("encode into the PATCH-DOC content the server reads, new models as references", () => {
+    const { document, plot } = app();
+    const encoder = new Encoder();
+    const contents = [];
+    document.onChange((event) => contents.push(encodeEvents([event], encoder, document.models)));
+    plot.set("renderers", [new Model("Line", { id: "l2", attributes: { color: "red" } })]);
+    assert.deepEqual(contents[0], {
+      events: [{ kind: "ModelChanged", model: { id: "plot" }, attr: "renderers", new: [{ id: "l2" }] }],
+      references: [{ type: "object", name: "Line", id: "l2", attributes: { color: "red" } }],
+    });
+  });
+});
+
+describe("applyPatch", () => {
+  it("applies every event or none", () => {
+    const { document, slider, events } = app();
+    const before = canonical(document);
+    const content = {
+      events: [
+        { kind: "ModelChanged", model: { id: "slider" }, attr: "value", new: 5 },
+        { kind: "ListSpliced", model: { id: "layout" }, attr: "children", index: 9, delete: 0, items: [] },
+      ],
+    };
+    assert.throws(() => document.applyPatch(content), { name: "PatchError" });
+    assert.equal(slider.get("value"), 1);
+    assert.deepEqual(canonical(document), before);
+    assert.deepEqual(events, []);
+  });
+
+  it("checks later events against the state earlier ones leave", () => {
+    const { document, source } = app();
+    document.applyPatch({
+      events: [
+        { kind: "ColumnsStreamed", model: { id: "source" }, attr: "data", data: { x: [3], y: ["c"] }, rollover: null },
+        { kind: "ColumnsPatched", model: { id: "source" }, attr: "data", patches: { y: [[2, "C"]] } },
+        { kind: "ModelChanged", model: { id: "plot" }, attr: "tags", new: ["a"] },
+        { kind: "ListSpliced", model: { id: "plot" }, attr: "tags", index: 1, delete: 0, items: ["b"] },
+        { kind: "DictItemsSet", model: { id: "plot" }, attr: "extra", items: { k: 1 } },
+        { kind: "DictItemsDeleted", model: { id: "plot" }, attr: "extra", keys: ["k"] },
+      ],
+    });
+    assert.deepEqual(source.get("data").y, ["a", "b", "C"]);
+    assert.deepEqual(document.getModelById("plot").get("tags"), ["a", "b"]);
+    assert.deepEqual(document.getModelById("plot").get("extra"), {});
+  });
+
+  it("refuses None where a collection is edited, as Python does", () => {
+    const { document } = app();
+    document.getModelById("plot").set("tags", null);
+    assert.throws(
+      () => document.applyPatch({ events: [{ kind: "ListSpliced", model: { id: "plot" }, attr: "tags", index: 0, delete: 0, items: [] }] }),
+      { message: "Plot.tags is None, not a list" },
+    );
+  });
+
+  it("attaches the models its references define, with the setter on every event", () => {
+    const { document } = app();
+    const seen = [];
+    document.onChange((event) => seen.push(event));
+    document.applyPatch(
+      {
+        events: [{ kind: "RootAdded", model: { id: "div" } }],
+        references: [{ type: "object", name: "Div", id: "div", attributes: { text: "hi" } }],
+      },
+      [],
+      { setter: "server" },
+    );
+    assert.equal(document.roots.at(-1).get("text"), "hi");
+    assert.deepEqual(seen.map((e) => [e.kind, e.setter]), [["RootAdded", "server"]]);
+  });
+});
+
+describe("replaceWithJSON", () => {
+  it("updates models in place, reporting only what differs", () => {
+    const { document, slider, source, events } = app();
+    const { doc, buffers } = document.toJSON();
+    const changed = structuredClone(doc);
+    changed.title = "New";
+    changed.models.find((m) => m.id === "slider").attributes.value = 7;
+    changed.models.find((m) => m.id === "plot").attributes.renderers = [];
+    changed.models.push({ type: "object", name: "Div", id: "div", attributes: {} });
+    changed.roots.push({ id: "div" });
+    document.replaceWithJSON(changed, buffers, { setter: "pull" });
+    assert.equal(document.getModelById("slider"), slider, "the same model object");
+    assert.equal(slider.get("value"), 7);
+    assert.equal(source.document, null, "no longer reachable");
+    assert.deepEqual(events.map((e) => [e.kind, e.attr ?? e.title ?? e.model.id, e.setter]), [
+      ["TitleChanged", "New", "pull"],
+      ["ModelChanged", "renderers", "pull"],
+      ["ModelChanged", "value", "pull"],
+      ["RootAdded", "div", "pull"],
+    ]);
+    const again = structuredClone(changed);
+    delete again.models.find((m) => m.id === "slider").attributes.value;
+    events.length = 0;
+    document.replaceWithJSON(again, buffers);
+    assert.equal(slider.has("value"), false);
+    assert.deepEqual(events.map((e) => [e.kind, e.new]), [["ModelChanged", undefined]]);
+  });
+
+  it("changes nothing when the JSON is refused", () => {
+    const { document, events } = app();
+    const before = canonical(document);
+    assert.throws(() => document.replaceWithJSON({ roots: [{ id: "nope" }], models: [] }), { message: "root is not a defined model: {'id': 'nope'}" });
+    assert.deepEqual(canonical(document), before);
+    assert.deepEqual(events, []);
+  });
+});
