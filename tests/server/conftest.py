@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
@@ -15,7 +16,8 @@ import django
 import pytest
 import pytest_asyncio
 
-_TMP = Path(tempfile.mkdtemp(prefix="docsync-server-tests-"))
+# Named now (the settings read it at setup), made by the ``workdir`` fixture.
+_TMP = Path(tempfile.gettempdir()) / f"docsync-server-tests-{uuid.uuid4().hex[:12]}"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.server.settings")
 os.environ.setdefault("DOCSYNC_SQLITE", str(_TMP / "db.sqlite3"))
 django.setup()
@@ -36,14 +38,16 @@ LIFETIME = 1.0
 CHECK_INTERVAL = 0.2
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _temporary_files() -> Iterator[None]:
-    yield
+@pytest.fixture(scope="session")
+def workdir() -> Iterator[Path]:
+    """This run's directory of databases and logs, removed at the end."""
+    _TMP.mkdir(mode=0o700)
+    yield _TMP
     shutil.rmtree(_TMP, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
-def database() -> str:
+def database(workdir: Path) -> str:
     """The SQLite file of this test run, migrated (the catalog holds its products)."""
     call_command("migrate", verbosity=0, interactive=False)
     return str(settings.DATABASES["default"]["NAME"])
@@ -53,12 +57,12 @@ StartServer = Callable[..., ServerUnderTest]
 
 
 @pytest.fixture(scope="session")
-def start_server(database: str) -> Iterator[StartServer]:
+def start_server(workdir: Path, database: str) -> Iterator[StartServer]:
     """Start daphne serving ``tests.server.settings``; every server is stopped at the end."""
     started: list[ServerProcess] = []
 
     def start(name: str, **env: str) -> ServerUnderTest:
-        folder = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=_TMP))
+        folder = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=workdir))
         server = ServerUnderTest(
             ServerProcess(
                 cwd=ROOT,

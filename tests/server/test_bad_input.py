@@ -140,10 +140,15 @@ async def test_bad_patch_gets_an_error_and_changes_nothing(target: Target, case:
         observed = len(target.observer.received)
         request = patch_doc(events(_slider_id(target)))
         reply = await sender.request(request, timeout=5)
-        assert reply.msgtype == ERROR
         assert reply.reqid == request.msgid
-        assert named in reply.content["text"]
-        assert reply.content["code"] == "patch-refused"
+        if reply.msgtype == OK and case == "unknown model id":
+            # The convergence rule may also answer this one: an event naming a model the
+            # session does not hold (a concurrent change may have removed it) loses.
+            assert reply.content["rejected"] == 1
+        else:
+            assert reply.msgtype == ERROR
+            assert named in reply.content["text"]
+            assert reply.content["code"] == "patch-refused"
         assert await pulled_document(target.config) == target.before
         assert sender.document.get_model_by_name("frequency").value == 1.0
         # The observer was sent no change of the slider's value.
@@ -154,7 +159,7 @@ async def test_bad_patch_gets_an_error_and_changes_nothing(target: Target, case:
         # The same connection goes on working: a valid change and its callback's changes.
         sender.document.get_model_by_name("frequency").value = 2.0
         await sender.sync(timeout=5)
-        assert sender.errors == [reply]
+        assert sender.errors == ([reply] if reply.msgtype == ERROR else [])
         assert sender.document.get_model_by_name("status").text == "value changed from 1 to 2"
         await _wait_value(target.observer, 2.0)
     finally:
