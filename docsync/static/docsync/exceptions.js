@@ -6,8 +6,10 @@
  *     ├── SerializationError       a value that cannot be encoded
  *     ├── DeserializationError     JSON or buffers that cannot be decoded safely
  *     ├── ValidationError          a value of the wrong kind
- *     └── PatchError               a patch refused as a whole; the document is unchanged
- *         └── UnknownModelError    a patch names a model id the document does not hold
+ *     ├── PatchError               a patch refused as a whole; the document is unchanged
+ *     │   └── UnknownModelError    a patch names a model id the document does not hold
+ *     ├── ServerError              the server answered a request with ERROR
+ *     └── ConnectionLostError      the connection closed before a request was answered
  *
  * Messages are short lowercase fragments that show the offending value, worded as the
  * Python side words them so that both sides report a fault the same way.
@@ -38,3 +40,14 @@ export class PatchError extends DocsyncError {}
 
 /** A patch refers to a model id the document does not hold. */
 export class UnknownModelError extends PatchError {}
+
+/** The server answered a request with ERROR (``code`` says which kind, when it says). */
+export class ServerError extends DocsyncError {
+  constructor(message, code = null) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** The connection closed (or was never open) before a request was answered. */
+export class ConnectionLostError extends DocsyncError {}

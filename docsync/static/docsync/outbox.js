@@ -1,0 +1,105 @@
+/**
+ * Local changes waiting to be sent to the server, encoded as they are made.
+ *
+ * A whole new value of a property supersedes the changes of that property still
+ * waiting, so that dragging a slider while a patch is in flight queues one value, not
+ * hundreds. Encoding at once freezes each change as it was: a later edit of the same
+ * value cannot leak into an earlier event, and the definition of a model attached by a
+ * change is its state then (later edits follow as events of their own).
+ */
+
+import { ModelChangedEvent } from "./events.js";
+import { Encoder } from "./serialization.js";
+import { encodeEvents } from "./wire.js";
+
+/** One waiting change: its wire JSON, the definitions and buffers it needs, and its base. */
+class Entry {
+  constructor(event, json, references, buffers, base) {
+    this.event = event;
+    this.key = event.propertyKey();
+    this.json = json;
+    this.references = references;
+    this.buffers = buffers;
+    this.base = base;
+  }
+}
+
+/** Local changes waiting to be sent, in order. */
+export class Outbox {
+  constructor() {
+    this._entries = [];
+    // Definitions (and their buffers) of superseded changes: the models they attached
+    // may still be referred to by what is sent.
+    this._carried = [];
+    this._serial = 0;
+  }
+
+  /** How many changes wait. */
+  get size() {
+    return this._entries.length;
+  }
+
+  /**
+   * Queue ``event``, a change made on top of server position ``base``; ``attached``
+   * is the document's index (definitions are sent for models it still holds).
+   */
+  add(event, { base, attached }) {
+    this._serial += 1;
+    // Buffer ids must be unique in a message that gathers several encoded changes.
+    const encoder = new Encoder({ bufferPrefix: `c${this._serial}.` });
+    const { events, references } = encodeEvents([event], encoder, attached);
+    const entry = new Entry(event, events[0], references, encoder.buffers, base);
+    if (event instanceof ModelChangedEvent && entry.key !== null) this._drop(entry.key);
+    this._entries.push(entry);
+  }
+
+  /** Drop the waiting changes of property ``key``, which the server has given a whole new value. */
+  supersede(key) {
+    this._drop(key);
+  }
+
+  _drop(key) {
+    const kept = [];
+    for (const entry of this._entries) {
+      if (entry.key !== key) kept.push(entry);
+      else if (entry.references.length) this._carried.push(entry);
+    }
+    this._entries = kept;
+  }
+
+  /**
+   * Take every waiting change as one PATCH-DOC body: {content: {events, references},
+   * buffers, base, entries}, ``base`` being the oldest position a change was made on.
+   * Returns null when nothing waits.
+   */
+  take() {
+    if (this._entries.length === 0) return null;
+    const entries = this._entries;
+    const carried = this._carried;
+    this._entries = [];
+    this._carried = [];
+    const seen = new Set();
+    const references = [];
+    for (const entry of [...carried, ...entries]) {
+      for (const definition of entry.references) {
+        // The server refuses a model defined twice in one patch.
+        if (!seen.has(definition.id)) references.push(definition);
+        seen.add(definition.id);
+      }
+    }
+    return {
+      content: { events: entries.map((entry) => entry.json), references },
+      buffers: [...carried, ...entries].flatMap((entry) => entry.buffers),
+      base: Math.min(...entries.map((entry) => entry.base)),
+      entries,
+    };
+  }
+
+  /** Remove and return every waiting change (the document is about to be replaced). */
+  drain() {
+    const entries = this._entries;
+    this._entries = [];
+    this._carried = [];
+    return entries;
+  }
+}

@@ -1,0 +1,83 @@
+// outbox.js: local changes encoded as made, a whole value superseding what waits for
+// the same property, one PATCH-DOC body out of what waits.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+
+import { Document } from "../../docsync/static/docsync/document.js";
+import { Model } from "../../docsync/static/docsync/model.js";
+import { Outbox } from "../../docsync/static/docsync/outbox.js";
+import { propertyKey } from "../../docsync/static/docsync/events.js";
+
+function recording() {
+  const document = new Document();
+  const plot = new Model("Plot", { id: "plot", attributes: { renderers: [], title: "" } });
+  const slider = new Model("Slider", { id: "slider", attributes: { value: 0 } });
+  document.addRoot(new Model("Column", { id: "layout", attributes: { children: [plot, slider] } }));
+  const outbox = new Outbox();
+  let base = 3;
+  document.onChange((event) => outbox.add(event, { base, attached: document.models }));
+  return { document, plot, slider, outbox, setBase: (value) => (base = value) };
+}
+
+describe("Outbox", () => {
+  it("freezes each change as it is made", () => {
+    const { slider, outbox } = recording();
+    const list = [1];
+    slider.set("list", list);
+    list.push(2); // an edit the document was not told of
+    assert.deepEqual(outbox.take().content.events[0].new, [1]);
+  });
+
+  it("keeps the last whole value of a property, in the place of the last change", () => {
+    const { slider, plot, outbox } = recording();
+    slider.set("value", 1);
+    plot.set("title", "t");
+    slider.set("value", 2);
+    slider.set("value", 3);
+    const { content } = outbox.take();
+    assert.deepEqual(content.events.map((e) => [e.model.id, e.new]), [["plot", "t"], ["slider", 3]]);
+    assert.equal(outbox.take(), null);
+  });
+
+  it("lets a whole value supersede the splices before it, but not the other way round", () => {
+    const { slider, outbox } = recording();
+    slider.set("tags", ["a"]);
+    slider.splice("tags", 1, 0, ["b"]);
+    assert.equal(outbox.size, 2);
+    slider.set("tags", ["z"]);
+    assert.deepEqual(outbox.take().content.events.map((e) => e.kind), ["ModelChanged"]);
+  });
+
+  it("keeps the definitions of models a superseded change attached", () => {
+    const { plot, outbox } = recording();
+    const line = new Model("Line", { id: "line" });
+    plot.set("renderers", [line]);
+    line.set("color", "red");
+    plot.set("renderers", [line, new Model("Line", { id: "line2" })]);
+    const { content } = outbox.take();
+    assert.deepEqual(content.events.map((e) => e.kind), ["ModelChanged", "ModelChanged"]);
+    assert.deepEqual(content.references.map((r) => r.id).sort(), ["line", "line2"]);
+  });
+
+  it("names the oldest base of what it takes, and buffer ids unique across changes", () => {
+    const { slider, outbox, setBase } = recording();
+    slider.set("a", new Float64Array([1]));
+    setBase(4);
+    slider.set("b", new Float64Array([2]));
+    const batch = outbox.take();
+    assert.equal(batch.base, 3);
+    const ids = batch.buffers.map(([id]) => id);
+    assert.equal(new Set(ids).size, 2);
+    assert.deepEqual(batch.content.events.map((e) => e.new.buffer), ids);
+  });
+
+  it("drops what waits for a property the server replaced, and everything when drained", () => {
+    const { slider, plot, outbox } = recording();
+    slider.set("value", 1);
+    plot.set("title", "t");
+    outbox.supersede(propertyKey("slider", "value"));
+    assert.equal(outbox.size, 1);
+    assert.equal(outbox.drain().length, 1);
+    assert.equal(outbox.take(), null);
+  });
+});
