@@ -1,0 +1,116 @@
+"""What the benchmark runs: scenarios, their sizes (quick and full), servers and targets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from servers import Lifetimes
+
+DOCSYNC = ("docsync-daphne", "docsync-uvicorn")
+BOKEH = ("bokeh", "bokeh-nodelay")
+ALL = (*DOCSYNC, *BOKEH, "echo")
+
+# Lifetimes short enough that expiry runs during the measurement.
+DESTROY_LIFETIMES = Lifetimes(unused=3.0, check=1.0)
+CHURN_LIFETIMES = Lifetimes(unused=2.0, check=1.0)
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One row of the table: a scenario's number, which way is better, its target."""
+
+    scenario: str
+    key: str
+    label: str
+    better: str  # "lower" or "higher"
+    # docsync / Bokeh-best must satisfy this: ("<=", 0.8) or (">=", 2.0); None: no target.
+    vs_bokeh: tuple[str, float] | None = None
+    # docsync / echo must satisfy this.
+    vs_echo: tuple[str, float] | None = None
+    # docsync's own value must satisfy this (absolute targets).
+    absolute: tuple[str, float] | None = None
+    digits: int | None = None  # fixed decimals, where the default rounding hides the point
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A scenario with its parameters for ``--quick`` and for the full run."""
+
+    name: str
+    title: str
+    targets: tuple[str, ...]
+    quick: dict[str, Any]
+    full: dict[str, Any]
+    lifetimes: Lifetimes = field(default_factory=Lifetimes)
+    max_reps: int = 99  # long scenarios repeat fewer times
+
+    def params(self, quick: bool, overrides: dict[str, Any]) -> dict[str, Any]:
+        chosen = dict(self.quick if quick else self.full)
+        chosen.update({k: v for k, v in overrides.items() if k in chosen})
+        if self.lifetimes != Lifetimes():
+            chosen.update(lifetime=self.lifetimes.unused, check=self.lifetimes.check)
+        return chosen
+
+
+SCENARIOS = [
+    Scenario("open", "session open, sequential", ALL, {"n": 40}, {"n": 200}),
+    Scenario(
+        "churn", "churn, 20 clients", (*DOCSYNC, *BOKEH), {"clients": 20, "seconds": 4}, {"clients": 20, "seconds": 10}
+    ),
+    Scenario(
+        "destroy",
+        "destroying expired sessions",
+        (*DOCSYNC, *BOKEH),
+        {"n": 100},
+        {"n": 300},
+        lifetimes=DESTROY_LIFETIMES,
+    ),
+    Scenario(
+        "sustained",
+        "sustained churn, short lifetimes",
+        (*DOCSYNC, *BOKEH),
+        {"clients": 20, "seconds": 10},
+        {"clients": 20, "seconds": 90},
+        lifetimes=CHURN_LIFETIMES,
+        max_reps=2,
+    ),
+    Scenario("roundtrip", "round trip, one client", ALL, {"n": 200}, {"n": 1000}),
+    Scenario(
+        "throughput", "throughput, 50 sessions", ALL, {"sessions": 50, "seconds": 4}, {"sessions": 50, "seconds": 15}
+    ),
+    Scenario("memory", "memory per session", (*DOCSYNC, *BOKEH), {"low": 100, "high": 400}, {"low": 100, "high": 1000}),
+    Scenario(
+        "idle",
+        "idle sessions beside an active one",
+        DOCSYNC,
+        {"idle": 2000, "seconds": 3},
+        {"idle": 10000, "seconds": 10},
+        max_reps=2,
+    ),
+    Scenario("bigpull", "large pull, 1,000,000 points", ALL, {"n": 2}, {"n": 3}),
+]
+
+METRICS = [
+    Metric("open", "open_p50_ms", "session open p50 (ms)", "lower", vs_bokeh=("<=", 0.8)),
+    Metric("open", "open_p99_ms", "session open p99 (ms)", "lower"),
+    Metric("churn", "sessions_per_s", "churn: sessions/s, 20 clients", "higher", vs_bokeh=(">=", 2.0)),
+    Metric("churn", "open_p99_ms", "churn: open p99 (ms)", "lower"),
+    Metric("churn", "server_cpu_ms_per_open", "churn: server CPU per open (ms)", "lower"),
+    Metric("destroy", "destroy_cpu_ms_per_session", "CPU to destroy a session (ms)", "lower", vs_bokeh=("<=", 0.1)),
+    Metric("sustained", "sessions_per_s", "sustained churn: sessions/s", "higher", vs_bokeh=(">=", 10.0)),
+    Metric("sustained", "open_p99_ms", "sustained churn: open p99 (ms)", "lower", vs_bokeh=("<=", 0.05)),
+    Metric("sustained", "server_cpu_ms_per_open", "sustained churn: server CPU per open (ms)", "lower"),
+    Metric("roundtrip", "rt_p50_ms", "round trip p50 (ms)", "lower", vs_bokeh=("<=", 0.8), vs_echo=("<=", 4.0)),
+    Metric("roundtrip", "rt_p99_ms", "round trip p99 (ms)", "lower", vs_bokeh=("<=", 0.8), vs_echo=("<=", 4.0)),
+    Metric("roundtrip", "server_cpu_ms_per_rt", "round trip: server CPU per round trip (ms)", "lower"),
+    Metric("throughput", "rt_per_s", "throughput: round trips/s, 50 sessions", "higher", vs_bokeh=(">=", 1.5)),
+    Metric("throughput", "rt_p99_ms", "throughput: round trip p99 (ms)", "lower", vs_bokeh=("<=", 0.8)),
+    Metric("throughput", "server_cpu_ms_per_rt", "throughput: server CPU per round trip (ms)", "lower"),
+    Metric("memory", "kb_per_session", "RSS per session (KiB)", "lower", vs_bokeh=("<=", 0.5)),
+    Metric("idle", "rt_p99_alone_ms", "active p99, server otherwise idle (ms)", "lower"),
+    Metric("idle", "rt_p99_crowded_ms", "active p99 beside the idle sessions (ms)", "lower"),
+    Metric("idle", "crowded_over_alone", "  crowded / alone", "lower", absolute=("<=", 2.0)),
+    Metric("bigpull", "pull_ms", "large pull time (ms)", "lower", vs_bokeh=("<=", 0.5), vs_echo=("<=", 1.5)),
+    Metric("bigpull", "wire_over_raw", "large pull bytes / raw arrays", "lower", absolute=("<=", 1.01), digits=5),
+]

@@ -1,0 +1,192 @@
+"""Medians, ratios against the better Bokeh, and the table (Markdown)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import statistics
+import subprocess
+from typing import Any
+
+from plan import BOKEH, DOCSYNC, METRICS, Metric
+from servers import BOKEH_PYTHON
+
+COLUMNS = ("docsync-daphne", "docsync-uvicorn", "bokeh", "bokeh-nodelay", "echo")
+
+
+def medians(runs: list[dict[str, Any]]) -> dict[tuple[str, str, str], float]:
+    """Median of every (scenario, target, metric) over the repetitions that succeeded."""
+    values: dict[tuple[str, str, str], list[float]] = {}
+    for run in runs:
+        for key, value in run["result"].items():
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                values.setdefault((run["scenario"], run["target"], key), []).append(float(value))
+    return {key: statistics.median(vs) for key, vs in values.items()}
+
+
+def _best_bokeh(metric: Metric, table: dict[tuple[str, str, str], float]) -> tuple[str, float] | None:
+    found = [(t, table[(metric.scenario, t, metric.key)]) for t in BOKEH if (metric.scenario, t, metric.key) in table]
+    if not found:
+        return None
+    pick = min if metric.better == "lower" else max
+    return pick(found, key=lambda item: item[1])
+
+
+def _holds(value: float, bound: tuple[str, float]) -> bool:
+    op, limit = bound
+    return value <= limit if op == "<=" else value >= limit
+
+
+def _number(value: float | None, digits: int | None = None) -> str:
+    if value is None:
+        return "—"
+    if digits is not None:
+        return f"{value:.{digits}f}"
+    if value == 0:
+        return "0"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    if abs(value) >= 0.1:
+        return f"{value:.2f}"
+    return f"{value:.3g}"
+
+
+def verdicts(table: dict[tuple[str, str, str], float]) -> list[dict[str, Any]]:
+    """One row per metric: values per server, ratios, and whether each target holds."""
+    rows = []
+    for metric in METRICS:
+        values = {t: table.get((metric.scenario, t, metric.key)) for t in COLUMNS}
+        best = _best_bokeh(metric, table)
+        echo = values["echo"]
+        row: dict[str, Any] = {"metric": metric, "values": values, "best": best, "ratios": {}, "checks": {}}
+        for server in DOCSYNC:
+            value = values[server]
+            if value is None:
+                continue
+            checks = []
+            if best is not None and best[1]:
+                ratio = value / best[1]
+                row["ratios"][server] = ratio
+                if metric.vs_bokeh:
+                    checks.append(_holds(ratio, metric.vs_bokeh))
+            if metric.vs_echo and echo:
+                row["ratios"][server + "/echo"] = value / echo
+                checks.append(_holds(value / echo, metric.vs_echo))
+            if metric.absolute:
+                checks.append(_holds(value, metric.absolute))
+            if checks:
+                row["checks"][server] = all(checks)
+        rows.append(row)
+    return rows
+
+
+def _target_text(metric: Metric) -> str:
+    parts = []
+    if metric.vs_bokeh:
+        parts.append(f"{metric.vs_bokeh[0]} {metric.vs_bokeh[1]:g}x Bokeh")
+    if metric.vs_echo:
+        parts.append(f"{metric.vs_echo[0]} {metric.vs_echo[1]:g}x echo")
+    if metric.absolute:
+        parts.append(f"{metric.absolute[0]} {metric.absolute[1]:g}")
+    return ", ".join(parts) or "—"
+
+
+def markdown_table(rows: list[dict[str, Any]]) -> str:
+    """The table: values (medians), ratios to Bokeh-best (and to echo), target, verdict."""
+    head = (
+        "| metric | daphne | uvicorn | Bokeh | Bokeh NODELAY | echo | daphne / Bokeh-best | uvicorn / Bokeh-best "
+        "| vs echo (d / u) | target | holds (d / u) |"
+    )
+    lines = [head, "|" + "---|" * 11]
+    for row in rows:
+        metric, values, ratios, checks = row["metric"], row["values"], row["ratios"], row["checks"]
+        if all(v is None for v in values.values()):
+            continue  # a scenario that was not run
+        echo_ratios = " / ".join(_number(ratios.get(s + "/echo")) for s in DOCSYNC) if metric.vs_echo else "—"
+        holds = " / ".join({True: "yes", False: "**no**"}.get(checks.get(s), "—") for s in DOCSYNC)
+        cells = [
+            metric.label,
+            *(_number(values[c], metric.digits) for c in COLUMNS),
+            *(_number(ratios.get(s)) for s in DOCSYNC),
+            echo_ratios,
+            _target_text(metric),
+            holds,
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _version(python: str, module: str) -> str:
+    try:
+        out = subprocess.run(
+            [
+                python,
+                "-c",
+                f"import {module}; print(getattr({module}, '__version__', getattr({module}, 'version', '?')))",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        return out.stdout.strip() or "?"
+    except (OSError, subprocess.TimeoutExpired):
+        return "?"
+
+
+def _git(*args: str) -> str:
+    try:
+        return subprocess.run(["git", *args], capture_output=True, text=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return "?"
+
+
+def machine_info(python: str) -> dict[str, Any]:
+    """Date, machine and versions, for the report's header."""
+    model = "?"
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            model = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "?")
+    except OSError:
+        pass
+    with open("/proc/meminfo") as meminfo:
+        mem_kb = int(meminfo.readline().split()[1])
+    system = f"{platform.system()} {platform.release()}"
+    return {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{model}, {os.cpu_count()} cores, {mem_kb / 2**20:.0f} GiB, {system}",
+        "python": platform.python_version(),
+        "versions": {
+            "daphne": _version(python, "daphne"),
+            "uvicorn": _version(python, "uvicorn"),
+            "django": _version(python, "django"),
+            "channels": _version(python, "channels"),
+            "websockets": _version(python, "websockets"),
+            "bokeh": _version(str(BOKEH_PYTHON), "bokeh"),
+            "tornado": _version(str(BOKEH_PYTHON), "tornado"),
+        },
+        # What was measured: the commit, and whether the working tree differed from it.
+        "commit": _git("rev-parse", "--short", "HEAD")
+        + (" + uncommitted changes" if _git("status", "--porcelain", "docsync", "project") else ""),
+    }
+
+
+def markdown_report(info: dict[str, Any], rows: list[dict[str, Any]], notes: list[str]) -> str:
+    """The whole report: header, table, notes."""
+    versions = ", ".join(f"{k} {v}" for k, v in info["versions"].items())
+    lines = [
+        f"# docsync vs Bokeh server — {info['date']}",
+        "",
+        f"- machine: {info['machine']}; Python {info['python']}",
+        f"- versions: {versions}",
+        f"- docsync: commit {info['commit']}",
+        f"- mode: {info['mode']}, {info['reps']} repetitions (medians), servers alternating; took {info['took']}",
+        f"- load average at start / end: {info['loadavg_start']} / {info['loadavg_end']}",
+        "",
+        markdown_table(rows),
+        "",
+    ]
+    lines += [f"- {note}" for note in notes]
+    return "\n".join(lines) + "\n"

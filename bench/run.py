@@ -1,0 +1,169 @@
+"""Run the benchmark: docsync (daphne, uvicorn) against Bokeh (default, NODELAY) and echo.
+
+    python bench/run.py --quick          # a few minutes
+    python bench/run.py                  # the full run (about an hour)
+    python bench/run.py --only roundtrip,bigpull --reps 5
+
+Prints the table and writes bench/results/latest.md and latest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import report
+from plan import SCENARIOS, Scenario
+from servers import BENCH, BOKEH_PYTHON, ROOT, TARGETS, Lifetimes, RunningServer, docsync_env, start
+
+RESULTS = BENCH / "results"
+
+
+def log(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def loadgen(server: RunningServer, scenario: str, params: dict[str, Any], secret: str) -> dict[str, Any]:
+    """Run one scenario in a load-generator process; return its JSON result."""
+    command = [
+        server.spec.client_python, str(BENCH / "loadgen.py"), "--flavour", server.spec.kind,
+        "--url", server.ws_base, "--pid", str(server.pid), "--scenario", scenario,
+        "--params", json.dumps(params), "--timeout", "900",
+    ]  # fmt: skip
+    env = {**os.environ, "DJANGO_SECRET_KEY": secret}
+    try:
+        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=960)
+    except subprocess.TimeoutExpired:
+        return {"error": "load generator timed out"}
+    lines = done.stdout.strip().splitlines()
+    try:
+        result: dict[str, Any] = json.loads(lines[-1])
+    except (IndexError, json.JSONDecodeError):
+        result = {"error": f"no result (exit {done.returncode}): {done.stderr[-800:]}"}
+    if "error" in result:
+        result["stderr"] = done.stderr[-2000:]
+    return result
+
+
+def run_one(name: str, scenario: Scenario, params: dict[str, Any], secret: str, workdir: Path) -> dict[str, Any]:
+    """Start ``name``'s server, run ``scenario`` against it, stop it."""
+    server = start(TARGETS[name], scenario.lifetimes, secret=secret, workdir=workdir)
+    try:
+        return loadgen(server, scenario.name, params, secret)
+    finally:
+        server.stop()
+
+
+def capture_shapes(secret: str, workdir: Path) -> None:
+    """Record docsync's frames, for the echo floor to send the same shapes."""
+    server = start(TARGETS["docsync-daphne"], Lifetimes(), secret=secret, workdir=workdir)
+    try:
+        result = loadgen(server, "capture", {}, secret)
+    finally:
+        server.stop()
+    if "error" in result:
+        raise RuntimeError(f"could not capture docsync's frame shapes: {result['error']}\n{result.get('stderr', '')}")
+    (workdir / "shapes.json").write_text(json.dumps(result["info"]["shapes"]))
+
+
+def prepare(workdir: Path, secret: str) -> None:
+    if not BOKEH_PYTHON.exists():
+        log("bench/.venv-bokeh is missing: running bench/setup_bokeh.sh")
+        subprocess.run(["bash", str(BENCH / "setup_bokeh.sh")], check=True)
+    env = {**os.environ, **docsync_env(Lifetimes(), secret, workdir / "db.sqlite3")}
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, check=True, capture_output=True
+    )
+    # Servers and load generators inherit this: thousands of sockets need descriptors.
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small sizes, one repetition: a few minutes")
+    parser.add_argument("--reps", type=int, help="repetitions per scenario and server (default 1 quick, 3 full)")
+    parser.add_argument("--only", help="comma-separated scenarios: " + ",".join(s.name for s in SCENARIOS))
+    parser.add_argument("--targets", help="comma-separated servers: " + ",".join(TARGETS))
+    parser.add_argument("--seconds", type=float, help="duration of the sustained churn (default 90 s, quick 10 s)")
+    parser.add_argument("--out", default=str(RESULTS / "latest"), help="report path without suffix")
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = parse_args()
+    reps = args.reps or (1 if args.quick else 3)
+    only = set(args.only.split(",")) if args.only else None
+    servers = set(args.targets.split(",")) if args.targets else set(TARGETS)
+    scenarios = [s for s in SCENARIOS if only is None or s.name in only]
+    workdir = Path(tempfile.mkdtemp(prefix="docsync-bench-"))
+    secret = secrets.token_urlsafe(32)
+    started = time.monotonic()
+    info = report.machine_info(sys.executable)
+    info.update(mode="quick" if args.quick else "full", reps=reps, loadavg_start=_load())
+    log(f"work directory (server logs): {workdir}")
+    prepare(workdir, secret)
+    capture_shapes(secret, workdir)
+    runs: list[dict[str, Any]] = []
+    for scenario in scenarios:
+        overrides = {"seconds": args.seconds} if args.seconds and scenario.name == "sustained" else {}
+        params = scenario.params(args.quick, overrides)
+        names = [t for t in scenario.targets if t in servers]
+        for rep in range(min(reps, scenario.max_reps)):
+            # Alternate: each repetition starts with the next server.
+            order = names[rep % len(names) :] + names[: rep % len(names)] if names else []
+            for name in order:
+                began = time.monotonic()
+                result = run_one(name, scenario, params, secret, workdir)
+                metrics = {k: v for k, v in result.items() if k not in ("info", "error", "stderr")}
+                log(f"{scenario.name:10} {name:16} rep {rep + 1}: {result.get('error') or metrics} "
+                    f"({time.monotonic() - began:.0f} s)")  # fmt: skip
+                runs.append({"scenario": scenario.name, "target": name, "rep": rep, "params": params,
+                             "result": metrics, "info": result.get("info", {}), "error": result.get("error"),
+                             "stderr": result.get("stderr")})  # fmt: skip
+    info.update(loadavg_end=_load(), took=f"{(time.monotonic() - started) / 60:.1f} min")
+    rows = report.verdicts(report.medians([r for r in runs if not r["error"]]))
+    notes = _notes(runs, info)
+    text = report.markdown_report(info, rows, notes)
+    print(text)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".md").write_text(text)
+    out.with_suffix(".json").write_text(json.dumps({"info": info, "runs": runs}, indent=1, default=str))
+    failed = any(r["error"] for r in runs)
+    if not failed:  # keep the server logs of a failed run
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 1 if failed else 0
+
+
+def _load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def _notes(runs: list[dict[str, Any]], info: dict[str, Any]) -> list[str]:
+    notes = []
+    for run in runs:
+        if run["error"]:
+            notes.append(f"FAILED: {run['scenario']} on {run['target']} rep {run['rep'] + 1}: {run['error']}")
+        failures = run["result"].get("failures")
+        if failures:
+            notes.append(
+                f"{run['scenario']} on {run['target']}: {failures:g} failed opens: {run['info'].get('errors')}"
+            )
+    if float(info["loadavg_start"].split()[0]) > 0.5:
+        notes.append("the machine was busy before the run started (load average above): figures are provisional")
+    return notes
+
+
+if __name__ == "__main__":
+    sys.exit(main())

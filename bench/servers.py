@@ -1,0 +1,167 @@
+"""The servers under test: docsync (daphne, uvicorn), Bokeh (default, NODELAY), echo.
+
+Each target starts its own process on a free 127.0.0.1 port and stops it by its pid.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from docsync.testing import ServerProcess, free_port, wait_for_port
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+BOKEH_VENV = BENCH / ".venv-bokeh"
+BOKEH_PYTHON = BOKEH_VENV / "bin" / "python"
+
+
+@dataclass(frozen=True)
+class Lifetimes:
+    """How long an unused session lives, and how often expiry runs (seconds)."""
+
+    unused: float = 15.0
+    check: float = 5.0
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """One server configuration the benchmark compares."""
+
+    name: str
+    kind: str  # "docsync", "bokeh" or "echo": the load generator's flavour
+    variant: str  # daphne / uvicorn, default / nodelay, echo
+
+    @property
+    def client_python(self) -> str:
+        """The python that runs the load generator against this target."""
+        return str(BOKEH_PYTHON) if self.kind == "bokeh" else sys.executable
+
+
+TARGETS = {
+    "docsync-daphne": TargetSpec("docsync-daphne", "docsync", "daphne"),
+    "docsync-uvicorn": TargetSpec("docsync-uvicorn", "docsync", "uvicorn"),
+    "bokeh": TargetSpec("bokeh", "bokeh", "default"),
+    "bokeh-nodelay": TargetSpec("bokeh-nodelay", "bokeh", "nodelay"),
+    "echo": TargetSpec("echo", "echo", "echo"),
+}
+
+
+class BenchServerProcess(ServerProcess):
+    """ServerProcess without daphne's access log (uvicorn's is already off), as Bokeh logs at WARNING."""
+
+    def command(self) -> list[str]:
+        command = super().command()
+        if self.server == "daphne":
+            command[3:3] = ["-v", "0"]  # after "python -m daphne"
+        return command
+
+
+class RunningServer:
+    """A started server: its pid, its websocket base URL, and how to stop it."""
+
+    def __init__(self, spec: TargetSpec, port: int, process: subprocess.Popen[bytes] | ServerProcess) -> None:
+        self.spec = spec
+        self.port = port
+        self._process = process
+
+    @property
+    def pid(self) -> int:
+        process = self._process
+        return process.pid
+
+    @property
+    def ws_base(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        """Stop by pid: SIGTERM, then SIGKILL."""
+        process = self._process
+        if isinstance(process, ServerProcess):
+            process.stop()
+            return
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGTERM)
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.kill(process.pid, signal.SIGKILL)
+                process.wait(15)
+
+
+def docsync_env(lifetimes: Lifetimes, secret: str, sqlite: Path) -> dict[str, str]:
+    """The environment of a docsync server process in the benchmark."""
+    return {
+        "DJANGO_SECRET_KEY": secret,
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SETTINGS_MODULE": "project.settings",
+        "DOCSYNC_SQLITE": str(sqlite),
+        "DOCSYNC_LOG_LEVEL": "WARNING",
+        # One client sends a patch per round trip, far above the default per-connection
+        # limit of 200/s; Bokeh has no such limit.
+        "DOCSYNC_MAX_PATCHES": "1000000",
+        "DOCSYNC_UNUSED_SESSION_LIFETIME": str(lifetimes.unused),
+        "DOCSYNC_CHECK_UNUSED_SESSIONS": str(lifetimes.check),
+    }
+
+
+def start(spec: TargetSpec, lifetimes: Lifetimes, *, secret: str, workdir: Path) -> RunningServer:
+    """Start ``spec`` with ``lifetimes``; return once it listens."""
+    log = open(workdir / f"{spec.name}.log", "ab")  # noqa: SIM115 (the child owns it)
+    try:
+        if spec.kind == "docsync":
+            server = BenchServerProcess(
+                server=spec.variant,
+                env=docsync_env(lifetimes, secret, workdir / "db.sqlite3"),
+                cwd=ROOT,
+                log_path=workdir / f"{spec.name}.log",
+            ).start()
+            return RunningServer(spec, server.port, server)
+        port = free_port()
+        command = _command(spec, port, lifetimes, workdir)
+        process = subprocess.Popen(command, cwd=BENCH, stdout=log, stderr=subprocess.STDOUT, env=_env(spec))
+        try:
+            wait_for_port(port, 60, process)
+        except BaseException:
+            RunningServer(spec, port, process).stop()
+            raise
+        return RunningServer(spec, port, process)
+    finally:
+        log.close()
+
+
+def _env(spec: TargetSpec) -> dict[str, str]:
+    env = dict(os.environ)
+    if spec.kind == "bokeh":
+        # Bokeh's defaults: unsigned session ids, no secret key.
+        for name in ("BOKEH_SIGN_SESSIONS", "BOKEH_SECRET_KEY", "BOKEH_ALLOW_WS_ORIGIN"):
+            env.pop(name, None)
+    return env
+
+
+def _command(spec: TargetSpec, port: int, lifetimes: Lifetimes, workdir: Path) -> list[str]:
+    if spec.kind == "echo":
+        return [
+            sys.executable,
+            str(BENCH / "echo_server.py"),
+            "--port",
+            str(port),
+            "--shapes",
+            str(workdir / "shapes.json"),
+        ]
+    serve: list[Any] = [
+        "serve", "bokeh_apps/bench.py", "bokeh_apps/bench_big.py",
+        "--address", "127.0.0.1", "--port", port, "--allow-websocket-origin", f"127.0.0.1:{port}",
+        "--unused-session-lifetime", int(lifetimes.unused * 1000),
+        "--check-unused-sessions", int(lifetimes.check * 1000),
+        # Bokeh logs every connection at INFO; docsync runs at WARNING too.
+        "--log-level", "warning",
+    ]  # fmt: skip
+    if spec.variant == "nodelay":
+        return [str(BOKEH_PYTHON), str(BENCH / "bokeh_server.py"), *map(str, serve)]
+    return [str(BOKEH_VENV / "bin" / "bokeh"), *map(str, serve)]
