@@ -131,6 +131,9 @@ def encode_events(
     encoded = [_event_json(event, encoder) for event in events]
     candidates: dict[str, Model] = {}
     for event in events:
+        target = getattr(event, "model", None)
+        if target is not None:  # an event's own target is a reference too
+            encoder.referenced.setdefault(target.id, target)
         for model in event.new_models:
             candidates.setdefault(model.id, model)
     references = []

@@ -15,6 +15,11 @@ from .arrays import Buffer, array_to_buffer
 __all__ = ["Encoder", "is_reference_type"]
 
 
+# What JSON text on the wire may carry (orjson's range): int64 and uint64.
+_MIN_INT = -(2**63)
+_MAX_INT = 2**64 - 1
+
+
 def is_reference_type(value: object) -> bool:
     """Tell whether ``value`` travels as a reference ``{"id": ...}`` (a model)."""
     return getattr(type(value), "__docsync_ref__", False) is True
@@ -56,7 +61,11 @@ class Encoder:
     def encode(self, value: Any) -> Any:
         """Return the JSON-able form of ``value``."""
         kind = type(value)
-        if value is None or kind is bool or kind is str or kind is int:
+        if value is None or kind is bool or kind is str:
+            return value
+        if kind is int:
+            if not _MIN_INT <= value <= _MAX_INT:
+                raise SerializationError(f"integer {value} does not fit in 64 bits")
             return value
         if kind is float:
             return value if math.isfinite(value) else self._encode_special_float(value)
@@ -73,7 +82,7 @@ class Encoder:
 
     def _encode_other(self, value: Any) -> Any:
         if isinstance(value, bool | int):
-            return bool(value) if isinstance(value, bool) else int(value)
+            return bool(value) if isinstance(value, bool) else self.encode(int(value))
         if isinstance(value, float):
             return self.encode(float(value))
         if isinstance(value, np.generic):

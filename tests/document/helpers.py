@@ -12,6 +12,7 @@ import numpy as np
 import orjson
 
 from docsync.document import Document, DocumentEvent, Model, encode_events
+from docsync.document.models import ColumnDataSource
 from docsync.document.properties import (
     Any_,
     ColumnData,
@@ -40,6 +41,10 @@ class TstNode(Model):
     count = Int()
     data = ColumnData()
     maybe = Nullable(Instance("TstNode"))
+
+    # Streams and patches of ``data``, exactly as a ColumnDataSource does them.
+    stream = ColumnDataSource.stream
+    patch = ColumnDataSource.patch
 
 
 class TstLeaf(Model):
@@ -117,6 +122,10 @@ def _same_value(a: Any, b: Any, path: str) -> None:
         assert set(a) == set(b), f"{path}: keys {set(a)!r} != {set(b)!r}"
         for key in a:
             _same_value(a[key], b[key], f"{path}[{key!r}]")
+        return
+    if isinstance(a, set | frozenset) and isinstance(b, set | frozenset):
+        # Sets travel as sets: a frozenset value comes back as a set, like a tuple as a list.
+        assert a == b, f"{path}: {a!r} != {b!r}"
         return
     if isinstance(a, bytes | bytearray | memoryview) and isinstance(b, bytes | bytearray | memoryview):
         assert bytes(a) == bytes(b), path

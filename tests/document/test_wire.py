@@ -510,3 +510,20 @@ class TestDecodeAndApply:
         assert replica.roots[0].children[0].text == "<b>not html</b>"  # type: ignore[attr-defined]
         assert isinstance(replica.roots[0].children[0], Div)
         assert Slider.__type_name__ == "Slider"
+
+
+def test_a_root_added_and_removed_while_held_still_carries_its_definition() -> None:
+    doc = Document()
+    doc.add_root(TstLeaf())
+    replica = json_roundtrip(doc)
+    with recorded(doc) as events:
+        doc.hold()
+        transient = TstNode(id="transient")
+        doc.add_root(transient)
+        doc.remove_root(transient)
+        doc.unhold()
+    for event in events:
+        encoder = Encoder()
+        content = encode_events([event], encoder, doc.models)
+        replica.apply_patch(replica.decode_patch(content))
+    assert_docs_equal(doc, replica)

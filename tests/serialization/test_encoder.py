@@ -239,3 +239,14 @@ class TestArrays:
         assert encoder.add_buffer(b"a") == "0"
         assert encoder.add_buffer(b"b") == "1"
         assert encoder.buffers == [("0", b"a"), ("1", b"b")]
+
+
+class TestIntegerRange:
+    @pytest.mark.parametrize("value", [-(2**63), 2**63 - 1, 2**64 - 1, np.uint64(2**64 - 1)])
+    def test_64_bit_integers(self, value: Any) -> None:
+        assert encode(value)[0] == int(value)
+
+    @pytest.mark.parametrize("value", [2**64, -(2**63) - 1, [1, 10**30], {(2**70, "k"): 1}])
+    def test_larger_integers_are_refused(self, value: Any) -> None:
+        with pytest.raises(SerializationError, match=r"^integer -?\d+ does not fit in 64 bits$"):
+            Encoder().encode(value)
