@@ -155,11 +155,14 @@ def _check_property_event(
         if not isinstance(base, Dict | ColumnData):
             raise PatchError(f"{name}.{prop.name} is not a dict")
         current = checker.sim_dict(model, prop.name)
-        missing = [k for k in event.keys if current is None or k not in current]
-        if missing:
-            raise PatchError(f"{name}.{prop.name} has no key {missing[0]!r:.40}")
-        assert current is not None
-        for key in event.keys:
+        for key in event.keys:  # in order, so that a key named twice is missing the second time
+            try:
+                present = current is not None and key in current
+            except TypeError:  # unhashable: cannot be a key
+                present = False
+            if not present:
+                raise PatchError(f"{name}.{prop.name} has no key {key!r:.40}")
+            assert current is not None
             current.pop(key)
         return lambda: model._dict_delete(prop, getattr(model, prop.name), list(event.keys), setter)
     if not isinstance(base, ColumnData):

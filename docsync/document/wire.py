@@ -275,8 +275,10 @@ def _decode_event(raw: Any, decoder: Decoder, resolve: Any, setter: Any) -> ev.D
             raise DeserializationError("DictItemsSet items must be a map")
         return ev.DictItemsSetEvent(model, attr, items, setter)
     if kind == "DictItemsDeleted":
-        keys = decoder.decode(raw.get("keys"))
-        if type(keys) is not list:
+        raw_keys = raw.get("keys")
+        if type(raw_keys) is not list:
             raise DeserializationError("DictItemsDeleted keys must be a list")
+        # Keys as in a map: a tuple key travels as a list and must come back hashable.
+        keys = [decoder.decode_key(key) for key in raw_keys]
         return ev.DictItemsDeletedEvent(model, attr, keys, setter)
     raise PatchError(f"unknown event kind {kind!r:.40}")

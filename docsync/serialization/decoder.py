@@ -73,6 +73,10 @@ class Decoder:
             return {key: self.decode(item, _depth + 1) for key, item in value.items()}
         raise DeserializationError(f"cannot decode value of type {kind.__name__}")
 
+    def decode_key(self, value: Any) -> Any:
+        """Return the value of a dict key or set entry: lists become tuples, sets frozensets."""
+        return _hashable(self.decode(value))
+
     def _decode_typed(self, value: dict[str, Any], depth: int) -> Any:
         kind = value["type"]
         if kind == "number":

@@ -23,6 +23,7 @@ from docsync.document.properties import (
     List,
     Nullable,
     String,
+    Tuple,
 )
 from docsync.serialization import Buffer, Encoder
 
@@ -41,6 +42,7 @@ class TstNode(Model):
     count = Int()
     data = ColumnData()
     maybe = Nullable(Instance("TstNode"))
+    pairs = Dict(Tuple(Int(), String()), Float())
 
     # Streams and patches of ``data``, exactly as a ColumnDataSource does them.
     stream = ColumnDataSource.stream

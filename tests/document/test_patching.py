@@ -383,3 +383,19 @@ def test_stream_and_patch_from_a_client_on_a_writable_source() -> None:
     world.doc.apply_patch(world.doc.decode_patch(content), from_client=True)
     assert world.source.data["x"].tolist() == [1.0, 2.0, 3.0]
     assert world.source.data["y"] == ["P", "Q", "s"]
+
+
+@pytest.mark.parametrize(
+    ("keys", "message"),
+    [
+        (["k", "k"], r"^TstNode\.table has no key 'k'$"),
+        ([["k"]], r"^TstNode\.table has no key \['k'\]$"),
+        ([{"a"}], r"^TstNode\.table has no key \{'a'\}$"),
+    ],
+)
+def test_deleting_a_key_twice_or_an_unhashable_key_is_refused(keys: list[Any], message: str) -> None:
+    world = World()
+    before = doc_json_bytes(world.doc)
+    with pytest.raises(PatchError, match=message):
+        world.doc.apply_patch([*world.good_events(), DictItemsDeletedEvent(world.node, "table", keys)])
+    assert doc_json_bytes(world.doc) == before

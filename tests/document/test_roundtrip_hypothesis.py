@@ -100,6 +100,7 @@ COLUMN = {
     )
     for length in range(5)
 }
+PAIRS = st.dictionaries(st.tuples(INTS, TEXT), FLOATS, max_size=3)
 COLUMN_DATA = st.one_of([st.dictionaries(TEXT, column, max_size=3) for column in COLUMN.values()])
 
 
@@ -129,6 +130,7 @@ def documents(draw: st.DrawFn) -> Document:
         node.label = draw(TEXT)
         node.count = draw(INTS)
         node.data = draw(COLUMN_DATA)
+        node.pairs = draw(PAIRS)
     doc = Document(title=draw(TEXT))
     for i in draw(st.lists(index, min_size=1, max_size=3, unique=True)):
         doc.add_root(nodes[i])
@@ -275,6 +277,14 @@ def _dict_edit(ed: Editor, node: TstNode) -> None:
         del table[ed.pick(sorted(table))]
 
 
+def _pairs_edit(ed: Editor, node: TstNode) -> None:
+    pairs = node.pairs
+    if pairs and ed.draw(st.booleans()):
+        del pairs[ed.pick(sorted(pairs))]
+    else:
+        pairs.update(ed.draw(PAIRS))
+
+
 def _rows(ed: Editor, column: Any, count: int) -> Any:
     return ed.draw(rows_of(column.dtype if isinstance(column, np.ndarray) else None, count))
 
@@ -316,6 +326,7 @@ ACTIONS = {
     "refs": _list_edit,
     "refs_whole": lambda ed, n: setattr(n, "refs", [ed.some_node() for _ in range(ed.draw(st.integers(0, 3)))]),
     "table": _dict_edit,
+    "pairs": _pairs_edit,
     "columns": _column_edit,
     "add_root": lambda ed, n: ed.doc.add_root(ed.some_node()),
     "remove_root": lambda ed, n: ed.doc.remove_root(ed.doc.roots[0]) if ed.doc.roots else None,

@@ -17,6 +17,7 @@ from docsync.document import (
     DocumentEvent,
     ListSplicedEvent,
     MessageSentEvent,
+    Model,
     ModelChangedEvent,
     RootAddedEvent,
     RootRemovedEvent,
@@ -24,6 +25,7 @@ from docsync.document import (
     encode_events,
 )
 from docsync.document.models import Column, ColumnDataSource, Div, Slider
+from docsync.document.properties import Dict, Float, Int, String, Tuple
 from docsync.document.wire import model_definition
 from docsync.exceptions import DeserializationError, PatchError, UnknownModelError
 from docsync.protocol import PATCH_DOC, Receiver, new_message, pull_doc_reply
@@ -527,3 +529,21 @@ def test_a_root_added_and_removed_while_held_still_carries_its_definition() -> N
         content = encode_events([event], encoder, doc.models)
         replica.apply_patch(replica.decode_patch(content))
     assert_docs_equal(doc, replica)
+
+
+class TstKeyed(Model):
+    pairs = Dict(Tuple(Int(), String()), Float())
+
+
+def test_tuple_keys_survive_set_and_delete() -> None:
+    doc = Document()
+    keyed = TstKeyed(pairs={(1, "a"): 1.0, (2, "b"): 2.0})
+    doc.add_root(keyed)
+    replica = json_roundtrip(doc)
+    with recorded(doc) as events:
+        keyed.pairs[(3, "c")] = 3.0
+        del keyed.pairs[(1, "a")]
+    content, _ = encoded(events)
+    assert content["events"][1]["keys"] == [[1, "a"]]
+    replica.apply_patch(replica.decode_patch(orjson.loads(orjson.dumps(content))))
+    assert replica.roots[0].pairs == {(2, "b"): 2.0, (3, "c"): 3.0}  # type: ignore[attr-defined]

@@ -216,3 +216,11 @@ class TestZeroCopy:
         source = np.arange(3, dtype=np.float64)
         result = Decoder({"0": memoryview(source)}).decode(ndarray(shape=[3]))
         assert result.tolist() == [0.0, 1.0, 2.0]
+
+
+def test_decode_key_makes_keys_hashable() -> None:
+    decoder = Decoder()
+    assert decoder.decode_key([1, ["a", 2]]) == (1, ("a", 2))
+    assert decoder.decode_key({"type": "set", "entries": [1, 2]}) == frozenset({1, 2})
+    assert decoder.decode_key("k") == "k"
+    assert decoder.decode_key({"type": "number", "value": "+inf"}) == math.inf
