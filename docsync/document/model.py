@@ -19,7 +19,7 @@ from .events import (
     ListSplicedEvent,
     ModelChangedEvent,
 )
-from .properties import ColumnData, Dict, List, Nullable, Property, String
+from .properties import ColumnData, Dict, List, Nullable, Property, String, _models_in
 from .registry import register_model_class
 
 __all__ = ["Model", "ModelMeta", "new_model_id"]
@@ -41,9 +41,7 @@ def new_model_id() -> str:
 class ModelMeta(type):
     """Collect a model class's properties, keep instances slotted, register the type."""
 
-    def __new__(
-        mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any
-    ) -> ModelMeta:
+    def __new__(mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any) -> ModelMeta:
         # Every model class is slotted so that an instance costs a few pointers.
         namespace.setdefault("__slots__", ())
         namespace.setdefault("__abstract__", False)
@@ -174,14 +172,27 @@ class Model(metaclass=ModelMeta):
         value = self._wrap(prop, prop.validate(value, self.__type_name__))
         attr = prop.name
         old = self._values[attr] if attr in self._values else prop.default()
-        self._values[attr] = value
         if _same(old, value):
+            self._values[attr] = value
             return
         document = self.document
+        new_models = self._attach_added(document, prop, value)
+        self._values[attr] = value
         if document is not None:
-            event = ModelChangedEvent(self, attr, old, value, setter)
-            document._model_changed(event, prop, old, value)
+            event = ModelChangedEvent(self, attr, old, value, setter, new_models)
+            document._model_changed(event, prop, old, None)
         self._trigger(attr, old, value)
+
+    def _attach_added(self, document: Any, prop: Property, added: Any) -> list[Model]:
+        """Index the models a change brings in, before it is made.
+
+        If one of them cannot join the document (it belongs to another, or its id is
+        taken), the error comes while this model is still unchanged.
+        """
+        if document is None or not prop.may_hold_models:
+            return []
+        attached: list[Model] = document._attach(_models_in(added))
+        return attached
 
     def _old_copy(self, attr: str, container: Any) -> Any:
         # Copy the old collection only when a callback will look at it.
@@ -207,11 +218,12 @@ class Model(metaclass=ModelMeta):
         attr = prop.name
         old = self._old_copy(attr, container)
         removed = list.__getitem__(container, slice(index, index + delete))
-        list.__setitem__(container, slice(index, index + delete), items)
         document = self.document
+        new_models = self._attach_added(document, prop, items)
+        list.__setitem__(container, slice(index, index + delete), items)
         if document is not None:
-            event = ListSplicedEvent(self, attr, index, delete, items, setter)
-            document._model_changed(event, prop, removed, items)
+            event = ListSplicedEvent(self, attr, index, delete, items, setter, new_models)
+            document._model_changed(event, prop, removed, None)
         self._trigger(attr, old, container)
 
     def _dict_set(self, prop: Property, container: TrackedDict, items: dict[Any, Any], setter: Any) -> None:
@@ -227,15 +239,16 @@ class Model(metaclass=ModelMeta):
         attr = prop.name
         old = self._old_copy(attr, container)
         replaced = [container[k] for k in items if k in container]
-        dict.update(container, items)
         document = self.document
+        new_models = self._attach_added(document, prop, items)
+        dict.update(container, items)
         if document is not None:
             event: DocumentEvent
             if isinstance(base, ColumnData):
-                event = ColumnDataChangedEvent(self, attr, items, setter)
+                event = ColumnDataChangedEvent(self, attr, items, setter, new_models)
             else:
-                event = DictItemsSetEvent(self, attr, items, setter)
-            document._model_changed(event, prop, replaced, items)
+                event = DictItemsSetEvent(self, attr, items, setter, new_models)
+            document._model_changed(event, prop, replaced, None)
         self._trigger(attr, old, container)
 
     def _dict_delete(self, prop: Property, container: TrackedDict, keys: list[Any], setter: Any) -> None:

@@ -196,6 +196,45 @@ class TestIndexFollowsReferences:
         assert len(doc.models) == 3
 
 
+class TestRefusedAttachChangesNothing:
+    """A model of another document, or a second model with a known id, cannot join."""
+
+    def setup_doc(self) -> tuple[Document, TstNode, TstNode]:
+        self.other = Document()  # kept alive: models hold their document weakly
+        foreign = TstNode(id="foreign")
+        self.other.add_root(foreign)
+        doc = Document()
+        node = TstNode(id="home", refs=[], table={"k": 1})
+        doc.add_root(node)
+        return doc, node, foreign
+
+    @pytest.mark.parametrize(
+        "change",
+        [
+            lambda node, m: setattr(node, "blob", [m]),
+            lambda node, m: setattr(node, "refs", [m]),
+            lambda node, m: node.refs.append(m),
+            lambda node, m: node.table.__setitem__("x", m),
+            lambda node, m: setattr(node, "ref", m),
+        ],
+    )
+    def test_model_of_another_document(self, change: Any) -> None:
+        doc, node, foreign = self.setup_doc()
+        before = doc_json_bytes(doc)
+        with recorded(doc) as events, pytest.raises(ValueError, match="already belongs to another document"):
+            change(node, foreign)
+        assert events == []
+        assert doc_json_bytes(doc) == before
+        assert set(doc.models) == {"home"} and node.refs == [] and node.table == {"k": 1}
+
+    def test_second_model_with_a_known_id(self) -> None:
+        doc, node, _ = self.setup_doc()
+        fresh = TstLeaf(id="fresh")
+        with pytest.raises(ValueError, match="two models share the id 'home'"):
+            node.blob = [fresh, TstNode(id="home")]
+        assert node.blob is None and set(doc.models) == {"home"} and fresh.document is None
+
+
 class TestCycles:
     def test_two_models_referencing_each_other(self) -> None:
         doc = Document()
