@@ -16,11 +16,11 @@ _ACCESS_WORDS = {"public", "login_required", "staff"}
 
 
 def _rule_ok(rule: Any) -> bool:
-    if rule is None or callable(rule) or rule in _ACCESS_WORDS:
+    if rule is None or callable(rule):
         return True
-    if isinstance(rule, dict):
+    if isinstance(rule, dict):  # before the set lookup: a dict is unhashable
         return "permission" in rule
-    return isinstance(rule, str) and rule.startswith(("perm:", "callable:"))
+    return isinstance(rule, str) and (rule in _ACCESS_WORDS or rule.startswith(("perm:", "callable:")))
 
 
 @checks.register()
