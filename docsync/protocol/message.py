@@ -67,6 +67,8 @@ class ErrorContent(TypedDict):
 
     text: str
     code: NotRequired[str]
+    # A server traceback, sent only while the server runs with DEBUG on.
+    detail: NotRequired[str]
 
 
 class VersionInfo(TypedDict):

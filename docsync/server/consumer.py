@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+import traceback
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,6 +24,7 @@ from .access import check_access
 from .context import SessionLimitError
 from .daphne_close import allow_protocol_close_codes
 from .dispatch import dispatch
+from .executor import run_sync
 from .rate import RateLimiter
 from .registry import get_registry
 from .relay import frames_of
@@ -33,6 +35,8 @@ __all__ = ["CloseCode", "DocumentConsumer"]
 logger = logging.getLogger("docsync.server")
 
 SUBPROTOCOL = "docsync"
+#: Rules that read only the user already loaded (no permission or callable lookups).
+_RULES_WITHOUT_QUERIES = (None, "public", "login_required", "staff")
 
 
 class CloseCode:
@@ -83,6 +87,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         settings = docsync_settings()
         self.session = None
         self.relay_owner: str | None = None
+        self.refused = False
         self.origin = secrets.token_hex(8)
         self.fence = 0
         self.connected_at = time.time()
@@ -128,7 +133,16 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             return
         spec = registry.specs()[self.app_path]
         rule = spec.access if spec.access is not None else settings.ACCESS
-        if not check_access(rule, user, self.app_path):
+        # Permission and callable rules may query the database: not on the event loop.
+        try:
+            if rule in _RULES_WITHOUT_QUERIES:
+                allowed = check_access(rule, user, self.app_path)
+            else:
+                allowed = await run_sync(check_access, rule, user, self.app_path)
+        except Exception:
+            logger.exception("access rule of %s failed", self.app_path)
+            allowed = False
+        if not allowed:
             await self.refuse(CloseCode.POLICY, "access denied")
             return
         session = context.get_session(token.session_id)
@@ -149,8 +163,14 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             return
         except Exception as exc:
             logger.exception("application %s failed to create a session", self.app_path)
-            detail = f": {type(exc).__name__}: {exc}" if django_settings.DEBUG else ""
-            await self.refuse(CloseCode.SERVER_ERROR, f"application error{detail}")
+            # What failed, its traceback and paths reach the client only while DEBUG is on.
+            if django_settings.DEBUG:
+                trace = "".join(traceback.format_exception(exc))
+                if context.application.failed and context.application.error_detail:
+                    trace = context.application.error_detail  # where loading failed, not where it showed
+                await self.refuse(CloseCode.SERVER_ERROR, f"application error: {type(exc).__name__}: {exc}", trace)
+            else:
+                await self.refuse(CloseCode.SERVER_ERROR, "application error")
             return
         self.session = session
         session.attach(self)
@@ -190,13 +210,19 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         self._count("messages_out", 1)
         self._count("bytes_out", sum(frame_nbytes(f) for f in frames))
 
-    async def refuse(self, code: int, reason: str) -> None:
-        """Send an ERROR naming the reason, then close with ``code``.
+    async def refuse(self, code: int, reason: str, detail: str | None = None) -> None:
+        """Send an ERROR naming the reason (and ``detail``, if any), then close with ``code``.
 
         The ERROR carries the reason because some servers (daphne) drop close reasons.
+        Frames the client sent after the refused one are dropped unread: the client
+        is told the connection is over, so nothing more of it may change the session.
         """
+        self.refused = True
+        message = error(None, reason, f"close-{code}")
+        if detail is not None:
+            message.content["detail"] = detail
         try:
-            await self.send_message(error(None, reason, f"close-{code}"))
+            await self.send_message(message)
         finally:
             await self.close(code=code, reason=reason[:120])
 
@@ -231,7 +257,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         frame: str | bytes = text_data if text_data is not None else (bytes_data or b"")
         self._count("bytes_in", frame_nbytes(frame))
-        if self.session is None and self.relay_owner is None:
+        if self.refused or (self.session is None and self.relay_owner is None):
             return
         try:
             message = self.receiver.receive(frame)
