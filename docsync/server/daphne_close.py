@@ -6,6 +6,10 @@ reason. A refusal with 1002/1008/1009/1011 would end in a traceback and a bare 1
 ASGI lets the application choose any close code, so daphne's reply handler is wrapped
 to send every code RFC 6455 lets an endpoint send, with its reason. Other servers
 (uvicorn) send them already and are left alone.
+
+daphne also drops an empty ``websocket.send`` (it tests the payload's truth), so the
+payload frame of an empty buffer (an empty array) never left and the client's frame
+sequence broke. The same wrapper sends empty frames.
 """
 
 from __future__ import annotations
@@ -43,6 +47,14 @@ def allow_protocol_close_codes() -> None:
             code = message.get("code") or 1000
             if code in SENDABLE_CLOSE_CODES:
                 self.sendCloseFrame(code=code, reasonUtf8=_reason_bytes(message.get("reason")), isReply=False)
+                return
+        if message.get("type") == "websocket.send" and self.state == self.STATE_OPEN:
+            data, text = message.get("bytes"), message.get("text")
+            if data is not None and text is None and len(data) == 0:
+                self.sendMessage(b"", True)
+                return
+            if text == "" and data is None:
+                self.sendMessage(b"", False)
                 return
         original(self, message)
 
