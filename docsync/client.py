@@ -15,11 +15,12 @@ import json
 import re
 import secrets
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 import websockets
+from websockets.http11 import USER_AGENT
 
 from .document import Document, DocumentEvent, encode_events
 from .exceptions import DocsyncError
@@ -64,7 +65,9 @@ def fetch_page_config(url: str, *, headers: dict[str, str] | None = None) -> dic
 class ClientSession:
     """A connection to one server session, with a local document kept in sync."""
 
-    def __init__(self, config: dict[str, Any], *, origin: str | None = None) -> None:
+    def __init__(
+        self, config: dict[str, Any], *, origin: str | None = None, headers: Mapping[str, str] | None = None
+    ) -> None:
         self.config = config
         self.id: str = config["sessionId"]
         self.client_id = secrets.token_hex(8)
@@ -76,6 +79,9 @@ class ClientSession:
         self.notices: list[Any] = []
         self.received: list[Message] = []
         self._origin = origin
+        # Sent with the websocket handshake: a logged-in page's token only opens a
+        # websocket that carries the same Django login (its session cookie).
+        self._headers = dict(headers or {})
         self._socket: Any = None
         self._reader: asyncio.Task[None] | None = None
         self._pending: dict[str, Message] = {}
@@ -94,12 +100,16 @@ class ClientSession:
         """Open the websocket, wait for ACK, then pull (or resume) the document."""
         url = self.config["wsUrl"]
         origin = self._origin or "http://" + urlsplit(url).netloc
+        headers = {k: v for k, v in self._headers.items() if k.lower() != "user-agent"}
+        agent = next((v for k, v in self._headers.items() if k.lower() == "user-agent"), USER_AGENT)
         self._socket = await websockets.connect(
             url,
             subprotocols=["docsync", self.config["token"]],  # type: ignore[list-item]
             origin=origin,  # type: ignore[arg-type]
             max_size=None,
             compression=None,
+            additional_headers=headers,
+            user_agent_header=agent,
         )
         self._receiver = Receiver(max_frame_bytes=1 << 31, max_message_bytes=1 << 33, max_buffers=1 << 20)
         first = await self._read_message()
@@ -309,7 +319,7 @@ class ClientSession:
 async def pull_session(url: str, *, headers: dict[str, str] | None = None, origin: str | None = None) -> ClientSession:
     """Open the app page at ``url``, connect its session and pull the document."""
     config = await asyncio.to_thread(fetch_page_config, url, headers=headers)
-    session = ClientSession(config, origin=origin)
+    session = ClientSession(config, origin=origin, headers=headers)
     await session.connect()
     return session
 
