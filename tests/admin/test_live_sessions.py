@@ -1,0 +1,339 @@
+"""The admin's live sessions, with real sessions open on a real server.
+
+The list (columns, filters, search, sorting, freshness), the live detail page
+(connections, document tree, callbacks), every action (notice, keep alive / allow
+expiry, expire now, and the list actions), and who may see any of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from docsync.client import ClientSession
+from tests.hardening.harness import Browser, Site, open_client, wait_until
+
+from .conftest import CHANGELIST, LIFETIME, changelist_rows, live_url
+
+USER_AGENT = "docsync-admin-test-agent/1.0"
+
+
+class Sessions:
+    """Clients this test opened, closed at its end."""
+
+    def __init__(self, site: Site) -> None:
+        self.site = site
+        self.clients: list[ClientSession] = []
+
+    async def open(self, app: str, user: str | None = None, agent: str = USER_AGENT) -> ClientSession:
+        browser = await asyncio.to_thread(self.site.browser, user)
+        config = await asyncio.to_thread(browser.page_config, app)
+        client = await open_client(config, headers={**browser.cookie_header(), "User-Agent": agent})
+        self.clients.append(client)
+        return client
+
+    async def close(self) -> None:
+        for client in self.clients:
+            await client.close()
+
+
+@pytest_asyncio.fixture
+async def sessions(admin_site: Site) -> AsyncIterator[Sessions]:
+    opened = Sessions(admin_site)
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+async def _rows(browser: Browser, query: str = "") -> list[dict[str, str]]:
+    return await asyncio.to_thread(changelist_rows, browser, query)
+
+
+async def _get(browser: Browser, path: str) -> Any:
+    return await asyncio.to_thread(browser.get, path)
+
+
+async def _post(browser: Browser, path: str, data: Any) -> Any:
+    return await asyncio.to_thread(browser.post, path, data)
+
+
+async def _listed(browser: Browser, *clients: ClientSession, query: str = "") -> dict[str, dict[str, str]]:
+    """Wait until every client's session is in the list; return their rows by session id."""
+    wanted = {c.id[:10]: c.id for c in clients}
+    found: dict[str, dict[str, str]] = {}
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        rows = {r["short_id"]: r for r in await _rows(browser, query)}
+        found = {wanted[short]: rows[short] for short in wanted if short in rows}
+        if len(found) == len(wanted):
+            return found
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"sessions not listed after 10 s: {set(wanted) - {k[:10] for k in found}}")
+
+
+@pytest.mark.asyncio
+async def test_list_columns_filters_search_sorting_and_freshness(admin_site: Site, sessions: Sessions) -> None:
+    sliders = await sessions.open("sliders")
+    stream = await sessions.open("stream", user="alice")
+    other = await sessions.open("sliders", user="bob")
+    viewer = await asyncio.to_thread(admin_site.browser, "viewer")
+    rows = await _listed(viewer, sliders, stream, other)
+
+    page = (await _get(viewer, CHANGELIST)).body
+    for column in ("app", "user", "process", "created", "last_activity", "connections", "models_count"):
+        assert f"column-{column}" in page, f"no {column} column"
+    for column in ("messages_in", "messages_out", "bytes_in", "bytes_out"):
+        assert f"column-{column}" in page, f"no {column} column"
+    assert re.search(r"Data as of \d+\.\d s ago; each process reports every 0\.3 s\.", page)
+
+    row = rows[sliders.id]
+    assert (row["app"], row["user"], row["connections"]) == ("sliders", "-", "1")  # "-": anonymous
+    assert row["models_count"] == str(len(sliders.document.models))
+    assert int(row["bytes_in"].replace(",", "")) > 0 and int(row["bytes_out"].replace(",", "")) > 1000
+    assert int(row["messages_in"]) >= 1 and int(row["messages_out"]) >= 2
+    assert rows[stream.id]["user"] == "alice" and rows[other.id]["user"] == "bob"
+
+    # Filters: by app, by user.
+    assert {r["short_id"] for r in await _rows(viewer, "?app__exact=stream")} == {stream.id[:10]}
+    by_app = {r["short_id"] for r in await _rows(viewer, "?app__exact=sliders")}
+    assert by_app == {sliders.id[:10], other.id[:10]}
+    assert {r["short_id"] for r in await _rows(viewer, "?user__exact=bob")} == {other.id[:10]}
+    # Search by (part of) the id.
+    assert [r["short_id"] for r in await _rows(viewer, f"?q={other.id[:14]}")] == [other.id[:10]]
+
+    # Sorting by last activity: make the first session the most recently active.
+    await asyncio.sleep(0.05)
+    sliders.document.get_model_by_name("frequency").value = 2.5  # type: ignore[union-attr]
+    await sliders.sync()
+
+    mine = {c.id[:10] for c in sessions.clients}
+
+    async def order(query: str) -> list[str]:
+        return [r["short_id"] for r in await _rows(viewer, query) if r["short_id"] in mine]
+
+    # Column 5 of the list is the last activity (0: the short id; the checkbox is not counted).
+    newest_first, oldest_first = "?o=-5", "?o=5"
+    for query, direction in ((newest_first, "descending"), (oldest_first, "ascending")):
+        header = re.search(
+            r'<th scope="col" class="([^"]*column-last_activity[^"]*)"', (await _get(viewer, CHANGELIST + query)).body
+        )
+        assert header is not None and f"sorted {direction}" in header.group(1), (query, header)
+    await wait_until_async(lambda: order(newest_first), lambda got: got[0] == sliders.id[:10], "newest activity first")
+    assert (await order(oldest_first))[-1] == sliders.id[:10]
+    # Touching another session moves it to the front.
+    other.document.get_model_by_name("phase").value = 1.0  # type: ignore[union-attr]
+    await other.sync()
+    await wait_until_async(
+        lambda: order(newest_first), lambda got: got[:2] == [other.id[:10], sliders.id[:10]], "re-sorted"
+    )
+    assert (await order(oldest_first))[-2:] == [sliders.id[:10], other.id[:10]]
+
+
+async def wait_until_async(fetch: Any, check: Any, what: str, timeout: float = 10) -> None:
+    """Poll ``await fetch()`` until ``check(result)``; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await fetch()
+        if check(result):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}: {result}")
+        await asyncio.sleep(0.1)
+
+
+@pytest.mark.asyncio
+async def test_detail_page_shows_connections_document_tree_and_callbacks(admin_site: Site, sessions: Sessions) -> None:
+    sliders = await sessions.open("sliders", user="alice")
+    await sessions.open("sliders", agent="a-second-tab/2.0")  # another session, not shown
+    stream = await sessions.open("stream")
+    viewer = await asyncio.to_thread(admin_site.browser, "viewer")
+    await _listed(viewer, sliders, stream)
+
+    # The admin's change view leads to the live page.
+    change = await _get(viewer, f"{CHANGELIST}{sliders.id}/change/")
+    assert change.status == 302 and change.location.endswith(live_url(sliders.id))
+
+    page = await _get(viewer, live_url(sliders.id))
+    assert page.status == 200
+    body = page.body
+    assert sliders.id in body and "alice" in body
+    assert "Data as of" in body and "each process reports every" in body
+    # Its connection: remote address and user agent.
+    connections = _section(body, "connections")
+    assert "127.0.0.1" in connections and USER_AGENT in connections
+    assert "a-second-tab" not in connections and connections.count("<tr>") == 2  # header and one connection
+    # The document tree: every model, its type and property values.
+    tree = _section(body, "document-tree")
+    for model in sliders.document.models.values():
+        assert f"<strong>{model.__type_name__}</strong> <code>{model.id}</code>" in tree
+    assert "Slider" in tree and "&#x27;frequency&#x27;" in tree and "<code>5.1</code>" in tree
+    # The 200-point arrays are shown truncated.
+    arrays = re.findall(r"ndarray float64\[200\] \[[^\]]*\]", tree)
+    assert len(arrays) == 2 and all(a.endswith(", …]") and a.count(",") == 8 for a in arrays), arrays
+    # Writable properties are marked.
+    assert "value ✎" in tree
+    assert "None." in _section(body, "callbacks")  # the sliders app schedules no callback
+
+    # The stream app's periodic callback is listed.
+    stream_page = (await _get(viewer, live_url(stream.id))).body
+    callbacks = _section(stream_page, "callbacks")
+    assert re.search(r"periodic 0\.1s: modify_doc\.&lt;locals&gt;\.tick", callbacks), callbacks
+
+    # The viewer may look, not act.
+    assert 'id="action-expire"' not in body
+    refused = await _post(viewer, live_url(sliders.id), {"action": "notice", "text": "not allowed"})
+    assert refused.status == 403
+    assert not sliders.notices
+
+
+def _section(body: str, element_id: str) -> str:
+    """The element with ``element_id`` (the document tree: up to the next heading)."""
+    end = r"(?=<h2>|</body>)" if element_id == "document-tree" else r"</(table|ul)>"
+    match = re.search(rf'id="{element_id}".*?{end}', body, re.S)
+    assert match is not None, f"no #{element_id} on the page"
+    return match.group(0)
+
+
+@pytest.mark.asyncio
+async def test_notice_is_shown_in_the_session(admin_site: Site, sessions: Sessions) -> None:
+    client = await sessions.open("sliders")
+    watcher = await open_client(client.config)  # a second tab of the same session
+    sessions.clients.append(watcher)
+    operator = await asyncio.to_thread(admin_site.browser, "operator")
+    await _listed(operator, client)
+    answer = await _post(operator, live_url(client.id), {"action": "notice", "text": "Maintenance at noon"})
+    assert answer.status == 302 and answer.location.endswith(live_url(client.id))
+    for tab in (client, watcher):
+        await tab.wait_for(lambda t=tab: t.notices == [{"text": "Maintenance at noon"}], 5)
+    page = (await _get(operator, live_url(client.id))).body
+    assert "Message sent." in page and "Maintenance at noon" in page
+    # An empty message is not sent.
+    await _post(operator, live_url(client.id), {"action": "notice", "text": "  "})
+    await asyncio.sleep(0.3)
+    assert client.notices == [{"text": "Maintenance at noon"}]
+    assert not client.errors and client.close_code is None
+
+
+@pytest.mark.asyncio
+async def test_keep_alive_stops_expiry_until_allowed_again(admin_site: Site, sessions: Sessions) -> None:
+    kept = await sessions.open("sliders")
+    control = await sessions.open("sliders")
+    operator = await asyncio.to_thread(admin_site.browser, "operator")
+    await _listed(operator, kept, control)
+    answer = await _post(operator, live_url(kept.id), {"action": "keep_alive"})
+    assert answer.status == 302
+    await kept.close()
+    await control.close()
+
+    # The control session expires after LIFETIME; the kept one stays, with no connection.
+    def rows() -> dict[str, dict[str, Any]]:
+        return {r["session_id"]: r for r in admin_site.live_rows("sliders")}
+
+    await wait_until(lambda: control.id not in rows(), 5 * LIFETIME + 5, "the control session to expire")
+    await asyncio.sleep(2 * LIFETIME)
+    assert kept.id in rows() and rows()[kept.id]["connections"] == 0 and rows()[kept.id]["keep_alive"]
+    page = (await _get(operator, live_url(kept.id))).body
+    assert "No connection: the session expires unless kept." in page and "Let it expire again" in page
+    # Its document is still there: its token reattaches to it.
+    rejoined = await open_client(kept.config)
+    assert rejoined.document.get_model_by_name("frequency") is not None
+    await rejoined.close()
+
+    answer = await _post(operator, live_url(kept.id), {"action": "allow_expiry"})
+    assert answer.status == 302
+    await wait_until(lambda: kept.id not in rows(), 5 * LIFETIME + 5, "the released session to expire")
+    assert (await _get(operator, live_url(kept.id))).status == 404
+
+
+@pytest.mark.asyncio
+async def test_expire_now_closes_the_clients_and_removes_the_row(admin_site: Site, sessions: Sessions) -> None:
+    doomed = await sessions.open("stream")
+    other_tab = await open_client(doomed.config)
+    sessions.clients.append(other_tab)
+    bystander = await sessions.open("stream")
+    operator = await asyncio.to_thread(admin_site.browser, "operator")
+    await _listed(operator, doomed, bystander)
+    answer = await _post(operator, live_url(doomed.id), {"action": "expire"})
+    assert answer.status == 302 and answer.location.endswith(CHANGELIST)
+    for tab in (doomed, other_tab):
+        await tab.wait_for(lambda t=tab: t.close_code is not None, 5)
+        assert (tab.close_code, tab.close_reason) == (4001, "session expired")
+    listed = {r["short_id"] for r in await _rows(operator)}
+    assert doomed.id[:10] not in listed and bystander.id[:10] in listed
+    # It stays gone (no later report brings it back), and its page is gone.
+    await asyncio.sleep(3 * 0.3)
+    assert doomed.id not in {r["session_id"] for r in admin_site.live_rows()}
+    assert (await _get(operator, live_url(doomed.id))).status == 404
+    assert bystander.close_code is None
+
+
+@pytest.mark.asyncio
+async def test_list_actions(admin_site: Site, sessions: Sessions) -> None:
+    first, second, spared = [await sessions.open("sliders") for _ in range(3)]
+    operator = await asyncio.to_thread(admin_site.browser, "operator")
+    await _listed(operator, first, second, spared)
+    chosen = [("_selected_action", first.id), ("_selected_action", second.id)]
+
+    answer = await _post(operator, CHANGELIST, [("action", "keep_from_expiring"), ("index", "0"), *chosen])
+    assert answer.status == 302
+    rows = {r["session_id"]: r for r in admin_site.live_rows()}
+    assert rows[first.id]["keep_alive"] and rows[second.id]["keep_alive"] and not rows[spared.id]["keep_alive"]
+    answer = await _post(operator, CHANGELIST, [("action", "allow_expiring"), ("index", "0"), *chosen])
+    assert answer.status == 302
+    rows = {r["session_id"]: r for r in admin_site.live_rows()}
+    assert not rows[first.id]["keep_alive"] and not rows[second.id]["keep_alive"]
+
+    answer = await _post(operator, CHANGELIST, [("action", "expire_now"), ("index", "0"), *chosen])
+    assert answer.status == 302
+    for client in (first, second):
+        await client.wait_for(lambda c=client: c.close_code == 4001, 5)
+    assert spared.close_code is None
+    listed = {r["short_id"] for r in await _rows(operator)}
+    assert first.id[:10] not in listed and second.id[:10] not in listed and spared.id[:10] in listed
+
+
+@pytest.mark.asyncio
+async def test_only_staff_with_the_permission_see_live_sessions(admin_site: Site, sessions: Sessions) -> None:
+    client = await sessions.open("sliders")
+    viewer = await asyncio.to_thread(admin_site.browser, "viewer")
+    await _listed(viewer, client)
+    # Staff without the permission: refused.
+    staffer = await asyncio.to_thread(admin_site.browser, "staffer")
+    assert (await _get(staffer, CHANGELIST)).status == 403
+    assert (await _get(staffer, live_url(client.id))).status == 403
+    assert (await _post(staffer, live_url(client.id), {"action": "expire"})).status == 403
+    # Not staff, or not logged in: sent to the admin's login.
+    for user in ("bob", None):
+        browser = await asyncio.to_thread(admin_site.browser, user)
+        for path in (CHANGELIST, live_url(client.id)):
+            answer = await _get(browser, path)
+            assert answer.status == 302 and answer.location.startswith("/admin/login/?next=/admin/"), (user, path)
+    # The viewer may not act; nothing happened to the session.
+    assert (await _post(viewer, live_url(client.id), {"action": "expire"})).status == 403
+    await asyncio.sleep(0.2)
+    assert client.close_code is None and client.id in {r["session_id"] for r in admin_site.live_rows()}
+
+
+@pytest.mark.asyncio
+async def test_an_expired_session_never_comes_back_to_the_list(admin_site: Site, sessions: Sessions) -> None:
+    # The table is written from a snapshot in a worker thread; a write in flight when a
+    # session is expired must not bring its row back after the admin removed it.
+    clients = [await sessions.open("sliders") for _ in range(12)]
+    operator = await asyncio.to_thread(admin_site.browser, "operator")
+    await _listed(operator, *clients)
+    back = []
+    for client in clients:
+        answer = await _post(operator, live_url(client.id), {"action": "expire"})
+        assert answer.status == 302
+        for _ in range(3):
+            if client.id in {r["session_id"] for r in admin_site.live_rows()}:
+                back.append(client.id[:10])
+            await asyncio.sleep(0.02)
+    assert not back, f"expired sessions listed again: {back}"

@@ -1,0 +1,88 @@
+"""Applications of the hardening and admin tests (named in ``settings.py``)."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import numpy as np
+
+from docsync.document import Document, Model
+from docsync.document import models as builtin
+from docsync.document.models import (
+    Column,
+    ColumnDataSource,
+    DataTable,
+    Div,
+    Line,
+    Plot,
+    Scatter,
+    Slider,
+    TableColumn,
+    VBar,
+)
+
+
+def builtin_model_classes() -> list[type[Model]]:
+    """Every concrete model class that ``docsync.document.models`` exports."""
+    classes = []
+    for name in builtin.__all__:
+        cls = getattr(builtin, name)
+        if inspect.isclass(cls) and issubclass(cls, Model) and not cls.__dict__.get("__abstract__", False):
+            classes.append(cls)
+    return classes
+
+
+def all_models(doc: Document) -> None:
+    """One instance of every built-in model, all reachable from one root."""
+    source = ColumnDataSource(data={"x": [1.0, 2.0, 3.0], "y": [4.0, 5.0, 6.0]}, name="source")
+    wired: dict[type[Model], Model] = {
+        ColumnDataSource: source,
+        Line: Line(source=source, x="x", y="y"),
+        Scatter: Scatter(source=source, x="x", y="y"),
+        VBar: VBar(source=source, x="x", y="y"),
+        TableColumn: TableColumn(field="x", title="x"),
+    }
+    wired[Plot] = Plot(title="all", renderers=[wired[Line], wired[Scatter], wired[VBar]])
+    wired[DataTable] = DataTable(source=source, columns=[wired[TableColumn]])
+    children = [wired.get(cls) or cls() for cls in builtin_model_classes() if cls is not Column]
+    doc.add_root(Column(*children, name="root"))
+    doc.title = "all models"
+
+
+def limits(doc: Document) -> None:
+    """A slider with no callback (patches stay cheap) and a text."""
+    doc.add_root(Column(Slider(start=0, end=10_000, step=1, value=0, name="slider"), Div(text="ok", name="text")))
+
+
+def echo(doc: Document) -> None:
+    """A slider whose callback writes its value into a Div (a server round trip)."""
+    slider = Slider(start=0, end=1_000_000, step=1, value=0, name="slider")
+    text = Div(text="", name="echo")
+
+    def changed(attr: str, old: float, new: float) -> None:
+        text.text = f"value={new:g}"
+
+    slider.on_change("value", changed)
+    doc.add_root(Column(slider, text, name="root"))
+
+
+def empty_array(doc: Document) -> None:
+    """A data source whose columns are empty arrays (empty binary frames on the wire)."""
+    doc.add_root(ColumnDataSource(data={"x": np.zeros(0), "y": np.zeros(0, dtype=np.int32)}, name="source"))
+
+
+def failing(doc: Document) -> None:
+    """An application whose document cannot be built."""
+    doc.add_root(Div(text="half built"))
+    raise ValueError("modify_document fails on purpose")
+
+
+def only_alice(user: Any, app_path: str) -> bool:
+    """An access rule: only the user named alice (named as ``callable:...``)."""
+    return bool(getattr(user, "is_authenticated", False) and user.get_username() == "alice")
+
+
+def only_staffer(user: Any, app_path: str) -> bool:
+    """An access rule given as a callable object: only the user named staffer."""
+    return bool(getattr(user, "is_authenticated", False) and user.get_username() == "staffer")

@@ -1,0 +1,49 @@
+"""Servers of the hardening tests, each a daphne process on a free port, stopped by pid."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from .harness import Database, Site, shared_database
+
+#: Low limits of the main site (the others are in ``settings.py``).
+MAX_PATCHES_PER_SECOND = 100
+MAX_CONNECTIONS_PER_SESSION = 3
+LIFETIME = 1.0
+
+
+@pytest.fixture(scope="session")
+def database(tmp_path_factory: pytest.TempPathFactory) -> Database:
+    return shared_database(lambda name: tmp_path_factory.mktemp(name))
+
+
+def _site(
+    tmp_path_factory: pytest.TempPathFactory, database: Database, name: str, *, debug: bool = False, **env: str
+) -> Iterator[Site]:
+    site = Site(tmp_path_factory.mktemp(name), database, debug=debug, **env)
+    site.start()
+    try:
+        yield site
+    finally:
+        site.stop()
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterator[Site]:
+    """The main site: DEBUG off, low limits, sessions expire a second after their last tab."""
+    yield from _site(
+        tmp_path_factory,
+        database,
+        "site",
+        DOCSYNC_MAX_PATCHES_PER_SECOND=str(MAX_PATCHES_PER_SECOND),
+        DOCSYNC_MAX_CONNECTIONS_PER_SESSION=str(MAX_CONNECTIONS_PER_SESSION),
+        DOCSYNC_UNUSED_SESSION_LIFETIME=str(LIFETIME),
+    )
+
+
+@pytest.fixture(scope="session")
+def debug_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterator[Site]:
+    """The same site with DEBUG on."""
+    yield from _site(tmp_path_factory, database, "debug-site", debug=True)

@@ -1,0 +1,55 @@
+"""Settings of the hardening and admin tests: the demo site, access-rule apps, low limits.
+
+Servers run with ``DJANGO_SETTINGS_MODULE=tests.hardening.settings``; ``DJANGO_DEBUG``
+and the ``DOCSYNC_<SETTING>`` variables of ``project.settings`` vary them per server.
+"""
+
+from __future__ import annotations
+
+from project.settings import *  # noqa: F403
+from project.settings import DOCSYNC as _DOCSYNC
+from tests.hardening.apps import only_staffer
+
+_LIMITS = "tests.hardening.apps.limits"
+
+ACCESS_APPS = {
+    "rule_public": {"app": _LIMITS, "access": "public"},
+    "rule_login": {"app": _LIMITS, "access": "login_required"},
+    "rule_staff": {"app": _LIMITS, "access": "staff"},
+    "rule_perm": {"app": _LIMITS, "access": "perm:auth.view_group"},
+    "rule_perm_dict": {"app": _LIMITS, "access": {"permission": "auth.view_group"}},
+    "rule_dotted": {"app": _LIMITS, "access": "callable:tests.hardening.apps.only_alice"},
+    "rule_callable": {"app": _LIMITS, "access": only_staffer},
+}
+
+TEST_APPS = {
+    **ACCESS_APPS,
+    "all_models": "tests.hardening.apps.all_models",
+    "limits": _LIMITS,
+    "echo": "tests.hardening.apps.echo",
+    "empty_array": "tests.hardening.apps.empty_array",
+    "failing": "tests.hardening.apps.failing",
+    "broken": "tests.hardening.broken_app",
+}
+
+ROOT_URLCONF = "tests.hardening.urls"
+# Users who are not staff log in here (the admin's login takes staff only).
+LOGIN_URL = "/accounts/login/"
+
+# Test users' passwords need no strength, and logins stay fast.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+#: Low limits, so that exceeding them sends little.
+MAX_FRAME_BYTES = 64 * 1024
+MAX_MESSAGE_BYTES = 256 * 1024
+MAX_BUFFERS = 8
+MAX_CLIENT_MODELS = 5
+
+DOCSYNC = {
+    **_DOCSYNC,
+    "APPS": {**_DOCSYNC["APPS"], **TEST_APPS},
+    "MAX_FRAME_BYTES": MAX_FRAME_BYTES,
+    "MAX_MESSAGE_BYTES": MAX_MESSAGE_BYTES,
+    "MAX_BUFFERS": MAX_BUFFERS,
+    "MAX_CLIENT_MODELS": MAX_CLIENT_MODELS,
+}

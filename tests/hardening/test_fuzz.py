@@ -1,0 +1,275 @@
+"""Random and mutated frame sequences against a running server, for a bounded time.
+
+Each hypothesis example is one websocket: it gets a token (a page's, a new session's,
+or a bad one), sends frames drawn from ``fuzz_frames``, then a SERVER-INFO-REQ
+sentinel. The server must answer the sentinel or close with a documented code right
+after an ERROR naming it; every message it sends must be one the protocol knows, and
+no error may carry a traceback. Meanwhile a bystander session does slider round trips,
+all of which must succeed, quickly. Afterwards the process still serves, logged no
+unhandled exception, and every fuzzed session expires.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import statistics
+import threading
+import time
+from collections.abc import Coroutine, Iterator
+from typing import Any
+
+import pytest
+import websockets
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from docsync.protocol import ACK, ERROR, OK, PULL_DOC_REPLY, SERVER_INFO_REPLY, new_message, pull_doc_req
+
+from .fuzz_frames import frame_sequences, with_ids
+from .harness import Database, RawSocket, Site, mint_token, open_client, pull_json, wait_until_sync
+from .test_errors import LEAKS
+
+FUZZ_SECONDS = 20.0
+#: Draws cost ~20 ms even after the clock ran out, so the count bounds the run too.
+MAX_EXAMPLES = 450
+RATE = 50
+LIFETIME = 1.0
+FUZZED_APPS = ("limits", "all_models")
+ALLOWED_TYPES = {"ACK", "OK", "ERROR", "PULL-DOC-REPLY", "PATCH-DOC", "PUSH-DOC", "SERVER-INFO-REPLY", "RESUME-REPLY"}
+#: close code -> how the ERROR sent before it begins
+DOCUMENTED_CLOSES = {
+    1002: ("",),
+    1009: ("frame too large", "message too large", "too many buffers"),
+    4029: ("too many patches per second",),
+}
+P99_BOUND = 1.5  # seconds, for a round trip with a callback, while the fuzzing runs
+
+
+class LoopThread:
+    """An event loop in a thread: the bystander runs there, and each example's socket."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def run(self, coroutine: Coroutine[Any, Any, Any], timeout: float = 30) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+
+
+class Bystander:
+    """Slider round trips on a session nobody fuzzes, timed."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = config
+        self.latencies: list[float] = []
+        self.failures: list[str] = []
+        self.stopping = False
+
+    async def run(self) -> None:
+        session = await open_client(self.config)
+        slider, echo = session.document.get_model_by_name("slider"), session.document.get_model_by_name("echo")
+        value = 0
+        try:
+            while not self.stopping:
+                value += 1
+                start = time.perf_counter()
+                try:
+                    slider.value = value  # type: ignore[union-attr]
+                    await session.sync(5)
+                    await session.wait_for(lambda v=value: echo.text == f"value={v:g}", 5)  # type: ignore[union-attr]
+                    self.latencies.append(time.perf_counter() - start)
+                except Exception as exc:
+                    self.failures.append(f"round trip {value}: {exc!r}")
+                await asyncio.sleep(0.02)
+            self.failures += [f"error: {m.content}" for m in session.errors]
+        finally:
+            await session.close()
+
+
+@pytest.fixture(scope="module")
+def fuzz_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterator[Site]:
+    site = Site(
+        tmp_path_factory.mktemp("fuzz"),
+        database,
+        DOCSYNC_MAX_PATCHES_PER_SECOND=str(RATE),
+        DOCSYNC_UNUSED_SESSION_LIFETIME=str(LIFETIME),
+    )
+    site.start()
+    try:
+        yield site
+    finally:
+        site.stop()
+
+
+async def _connect(url: str, token: str | None) -> RawSocket:
+    sock = await RawSocket.connect(url, token)
+    with contextlib.suppress(websockets.ConnectionClosed):
+        await sock.read_message()
+    return sock
+
+
+async def _model_ids(sock: RawSocket) -> list[str]:
+    reply = await sock.request(pull_doc_req())
+    assert reply.msgtype == PULL_DOC_REPLY, reply
+    return [m["id"] for m in reply.content["doc"]["models"]]
+
+
+async def _exchange(sock: RawSocket, frames: list[str | bytes]) -> tuple[bool, bool]:
+    """Send ``frames`` and the sentinel; return (closed by the server, sentinel answered)."""
+    done = asyncio.Event()
+
+    async def read() -> None:
+        with contextlib.suppress(websockets.ConnectionClosed):
+            while True:
+                await sock.read_message(timeout=60)
+        done.set()
+
+    reader = asyncio.create_task(read())
+    with contextlib.suppress(websockets.ConnectionClosed):
+        for frame in frames:
+            await sock.socket.send(frame)
+    sentinel = new_message("SERVER-INFO-REQ")
+    with contextlib.suppress(websockets.ConnectionClosed):
+        await sock.send_message(sentinel)
+
+    def answered() -> bool:
+        return any(m.reqid == sentinel.msgid and m.msgtype == SERVER_INFO_REPLY for m in sock.messages)
+
+    deadline = time.monotonic() + 10
+    while not (done.is_set() or answered()) and time.monotonic() < deadline:
+        await asyncio.sleep(0.005)
+    closed_by_server = done.is_set()
+    was_answered = answered()
+    await sock.close()
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(reader, 10)
+    return closed_by_server, was_answered
+
+
+def _check_messages(sock: RawSocket, what: str) -> None:
+    for message in sock.messages:
+        assert message.msgtype in ALLOWED_TYPES, f"{what}: unknown message {message.msgtype}"
+        if message.msgtype == ERROR:
+            text = message.content.get("text")
+            assert isinstance(text, str), f"{what}: ERROR without text {message.content}"
+            leaks = [marker for marker in LEAKS if marker in text]
+            assert not leaks, f"{what}: ERROR shows {leaks}: {text[:300]}"
+
+
+def _check_documented_close(sock: RawSocket, allowed: dict[int, tuple[str, ...]], what: str) -> None:
+    code = sock.close_code
+    assert code in allowed, f"{what}: closed with {code} ({sock.close_reason}); messages {sock.messages[-3:]}"
+    last = sock.messages[-1] if sock.messages else None
+    assert last is not None and last.msgtype == ERROR, f"{what}: closed with {code} without an ERROR first"
+    assert last.content.get("code") == f"close-{code}", f"{what}: ERROR {last.content} before close {code}"
+    assert str(last.content["text"]).startswith(allowed[code]), f"{what}: {last.content} for {code}"
+
+
+# The websockets clients of the bystander (another thread) use the random module while
+# hypothesis draws, which hypothesis mistakes for a strategy using it.
+@pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")
+def test_fuzzed_frames_never_break_the_server(fuzz_site: Site) -> None:
+    browser = fuzz_site.browser()
+    pool = {app: [browser.page_config(app) for _ in range(2)] for app in FUZZED_APPS}
+    bystander = Bystander(browser.page_config("echo"))
+    runner = LoopThread()
+    bystanding = asyncio.run_coroutine_threadsafe(bystander.run(), runner.loop)
+    stats = {"examples": 0, "server_closes": 0, "answered": 0, "refused_tokens": 0}
+    replies: collections.Counter[str] = collections.Counter()
+    deadline = time.monotonic() + FUZZ_SECONDS
+
+    @settings(
+        max_examples=MAX_EXAMPLES,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(data=st.data())
+    def fuzz(data: st.DataObject) -> None:
+        # Everything is drawn first, the same way every time: hypothesis replays choices.
+        app = data.draw(st.sampled_from(FUZZED_APPS), label="app")
+        mode = data.draw(st.sampled_from(["pool"] * 6 + ["new"] * 2 + ["forged", "none", "other_app"]), label="mode")
+        forged = data.draw(st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789.-_", min_size=1, max_size=80))
+        pooled = data.draw(st.integers(0, len(pool[app]) - 1), label="pooled session")
+        frames = data.draw(frame_sequences(), label="frames")
+        if time.monotonic() > deadline:
+            return
+        stats["examples"] += 1
+        url = fuzz_site.ws_url(app)
+        if mode in ("forged", "none", "other_app"):
+            token = {"forged": forged, "none": None, "other_app": mint_token("fuzz-other-app", "echo", None)}[mode]
+            sock = runner.run(_connect(url, token))
+            with contextlib.suppress(websockets.ConnectionClosed):
+                runner.run(sock.read_message(timeout=5))
+            _check_messages(sock, f"{mode} token")
+            _check_documented_close(sock, {1008: ("",)}, f"{mode} token")
+            stats["refused_tokens"] += 1
+            return
+        config = pool[app][pooled] if mode == "pool" else browser.page_config(app)
+        sock = runner.run(_connect(url, config["token"]))
+        assert sock.messages and sock.messages[0].msgtype == ACK, f"refused a valid token: {sock.errors()}"
+        frames = with_ids(frames, runner.run(_model_ids(sock)))
+        what = f"{app} frames {[f[:80] for f in frames][:12]!r}"
+        closed, answered = runner.run(_exchange(sock, frames), timeout=40)
+        _check_messages(sock, what)
+        replies.update(m.msgtype for m in sock.messages)
+        if closed:
+            _check_documented_close(sock, DOCUMENTED_CLOSES, what)
+            stats["server_closes"] += 1
+        else:
+            assert answered, f"{what}: the sentinel got no answer and the connection stayed open"
+            stats["answered"] += 1
+
+    try:
+        fuzz()
+    finally:
+        bystander.stopping = True
+        bystanding.result(30)
+        runner.stop()
+
+    # Enough was thrown, of every kind.
+    assert stats["examples"] >= 100 and stats["server_closes"] >= 10 and stats["answered"] >= 10, stats
+    assert stats["refused_tokens"] >= 5, stats
+    # Fuzzed patches were applied, and refused, by the session code behind the framing.
+    assert replies["OK"] >= 50 and replies["ERROR"] >= 50 and replies["PULL-DOC-REPLY"] > 0, replies
+    # The bystander's every round trip worked, quickly.
+    assert not bystander.failures, bystander.failures[:5]
+    assert len(bystander.latencies) >= 50
+    p99 = statistics.quantiles(bystander.latencies, n=100)[98]
+    assert p99 < P99_BOUND, f"p99 {p99:.3f} s"
+    # The process is alive and serves: a new session round-trips.
+    assert fuzz_site.alive
+    asyncio.run(_still_serves(fuzz_site))
+    log = fuzz_site.log_text()
+    assert "Exception inside application" not in log and "Traceback" not in log, log[-3000:]
+    # No session leaks: with no connection left, every fuzzed session expires.
+    wait_until_sync(
+        lambda: not [r for app in FUZZED_APPS for r in fuzz_site.live_rows(app)],
+        10 * LIFETIME + 5,
+        "the fuzzed sessions to expire",
+    )
+    trips = len(bystander.latencies)
+    print(f"fuzz: {stats}, replies {dict(replies)}, bystander p99 {p99 * 1000:.1f} ms over {trips} round trips")
+
+
+async def _still_serves(site: Site) -> None:
+    config = site.browser().page_config("limits")
+    session = await open_client(config)
+    try:
+        session.document.get_model_by_name("slider").value = 42.0  # type: ignore[union-attr]
+        await session.sync(5)
+        assert not session.errors
+        assert any(m.msgtype == OK for m in session.received)
+    finally:
+        await session.close()
+    doc = await pull_json(config)
+    assert next(m for m in doc["models"] if m["name"] == "Slider")["attributes"]["value"] == 42.0
