@@ -28,6 +28,7 @@ from django.utils.crypto import salted_hmac
 from django.views.decorators.http import require_GET
 
 from .conf import docsync_settings
+from .document.registry import model_class, registered_names
 from .server.access import check_access, describe_rule
 from .server.registry import get_registry
 from .server.tokens import generate_session_id, issue_token
@@ -84,6 +85,17 @@ def _ws_url(request: HttpRequest, app_path: str) -> str:
     return f"{scheme}://{request.get_host()}/{app_path}/ws"
 
 
+def _view_modules(request: HttpRequest) -> dict[str, str]:
+    """Return {type name: absolute URL} of the JavaScript views custom models name."""
+    modules = {}
+    for name in registered_names():
+        url = getattr(model_class(name), "__view_module__", None)
+        if url:
+            # Absolute, so that a page on another origin imports it from this server.
+            modules[name] = request.build_absolute_uri(url)
+    return modules
+
+
 def _client_config(request: HttpRequest, app_path: str, context: Any) -> dict[str, Any]:
     session_id = _session_id(request, app_path, context)
     return {
@@ -93,6 +105,7 @@ def _client_config(request: HttpRequest, app_path: str, context: Any) -> dict[st
         "wsUrl": _ws_url(request, app_path),
         "clientBase": request.build_absolute_uri(reverse("docsync:client-module", args=["x"]))[:-1],
         "shared": bool(context.application.shared or context.options.get("shared")),
+        "viewModules": _view_modules(request),
     }
 
 
@@ -130,6 +143,7 @@ def app_page(request: HttpRequest, app_path: str) -> HttpResponse:
     if context.application.failed:
         return _error_page(request, context)
     config = _client_config(request, app_path, context)
+    config["page"] = True  # the app owns the page: the client keeps its title in step
     page_context = {
         "app": app_path,
         "title": context.application.title or app_path,

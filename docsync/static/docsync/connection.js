@@ -129,6 +129,11 @@ export class Connection {
     return this._outbox.size;
   }
 
+  /** Tell whether the connection is live with no local change in flight or waiting. */
+  get settled() {
+    return this._state === ConnectionState.LIVE && !this._pulling && this._inFlight === null && this._outbox.size === 0;
+  }
+
   /**
    * Call ``listener(detail)`` on each "state" event ({state, previous, reason, and when
    * reconnecting attempt and delay in ms}) or "error" event ({text, code, reqid,

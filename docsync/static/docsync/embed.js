@@ -1,0 +1,87 @@
+/**
+ * Embed a docsync app in a page: ``embed(config)`` replaces the element
+ * ``config.target`` with the app's views, connects its session, and returns the
+ * ClientSession (the app page keeps it as ``window.docsync``; any embed's element keeps
+ * it as ``element.docsyncSession``).
+ *
+ * ``config`` is what the server writes into the app page or autoload.js: app,
+ * sessionId, token, wsUrl, clientBase (where these modules are served), viewModules
+ * ({type name: module URL} of custom models), target (an element id, or an element),
+ * and page (true when the app owns the whole page: its title follows the document's).
+ * Several embeds on one page are independent: each has its own session and views.
+ */
+
+import { ClientSession } from "./client_session.js";
+import { TitleChangedEvent } from "./events.js";
+import { DocumentView } from "./views/document_view.js";
+import { h } from "./views/dom.js";
+import { ViewContext } from "./views/factory.js";
+import { ConnectionBadge, NoticeArea } from "./views/status.js";
+
+const NOTICE = "docsync.notice";
+
+/** Link docsync.css once per page (an app page links it already). */
+function ensureStylesheet(clientBase) {
+  const href = new URL("docsync.css", clientBase).href;
+  const linked = [...document.querySelectorAll('link[rel="stylesheet"]')].some((link) => link.href === href);
+  if (!linked) document.head.append(h("link", { rel: "stylesheet", href, "data-docsync": "" }));
+}
+
+function targetOf(config) {
+  const target = typeof config.target === "string" ? document.getElementById(config.target) : config.target;
+  if (!target) throw new Error(`docsync: no element ${JSON.stringify(config.target)} to embed ${config.app} into`);
+  return target;
+}
+
+/**
+ * Embed the app ``config`` describes; resolve with its ClientSession once connected (or
+ * failed). ``options.views``: {type name: View class}, views to use instead of the
+ * built-in or imported ones.
+ */
+export async function embed(config, { views = {} } = {}) {
+  const target = targetOf(config);
+  if (config.clientBase) ensureStylesheet(config.clientBase);
+
+  const badge = new ConnectionBadge();
+  const notices = new NoticeArea();
+  const content = h("div", { class: "ds-content" });
+  const root = h(
+    "div",
+    { class: `${target.className} docsync-root`.trim(), "data-docsync-app": config.app ?? "" },
+    h("div", { class: "ds-chrome" }, notices.el, badge.el),
+    content,
+  );
+  if (target.id) root.id = target.id;
+  target.replaceWith(root);
+
+  const session = new ClientSession({ url: config.wsUrl, token: config.token, ...(config.connection ?? {}) });
+  root.docsyncSession = session;
+  session.onStateChange((detail) => {
+    badge.show(detail);
+    if (detail.state === "failed") {
+      notices.show(`Disconnected: ${detail.reason || "the server cannot be reached"}. Reload the page to start again.`, "error", { sticky: true });
+    }
+  });
+  session.onError((error) => notices.show(error.text || "the server reported an error", "error"));
+  session.onMessage(NOTICE, (data) => notices.show(String(data?.text ?? data ?? ""), "info"));
+
+  const context = new ViewContext(session, {
+    viewModules: config.viewModules ?? {},
+    reportError: (text) => notices.show(text, "error", { sticky: true }),
+  });
+  for (const [type, ViewClass] of Object.entries(views)) context.factory.register(type, ViewClass);
+  const documentView = new DocumentView(session.document, context);
+  content.append(documentView.el);
+  if (config.page) {
+    session.onChange((event) => {
+      if (event instanceof TitleChangedEvent && event.title) document.title = event.title;
+    });
+  }
+
+  try {
+    await session.connection.connect();
+  } catch {
+    // Failed for good: the badge and a notice say so; the session is still returned.
+  }
+  return session;
+}

@@ -1,0 +1,164 @@
+/**
+ * Which view shows which model: the built-in views by type name, and the views custom
+ * models name, imported on demand from the URL the server gives for their type.
+ */
+
+import { h } from "./dom.js";
+import { ButtonView, CheckboxView, ToggleView } from "./buttons.js";
+import { DatePickerView, SelectView, TextInputView } from "./inputs.js";
+import { ColumnView, RowView } from "./layouts.js";
+import { PlotView } from "./plot.js";
+import { RangeSliderView, SliderView } from "./sliders.js";
+import { DataTableView } from "./table.js";
+import { TextView } from "./text.js";
+import { HiddenView, UnknownView, View } from "./view.js";
+
+/** The built-in views, by model type name. */
+export const BUILTIN_VIEWS = {
+  Div: TextView,
+  Paragraph: TextView,
+  Button: ButtonView,
+  Toggle: ToggleView,
+  Checkbox: CheckboxView,
+  Slider: SliderView,
+  RangeSlider: RangeSliderView,
+  TextInput: TextInputView,
+  Select: SelectView,
+  DatePicker: DatePickerView,
+  Row: RowView,
+  Column: ColumnView,
+  DataTable: DataTableView,
+  Plot: PlotView,
+  ColumnDataSource: HiddenView,
+  TableColumn: HiddenView,
+  Line: HiddenView,
+  Scatter: HiddenView,
+  VBar: HiddenView,
+};
+
+/** Return the view class a module defines for ``type``: its default export, or the export named so. */
+export function viewClassOf(module, type) {
+  const found = [module.default, module[type], module[`${type}View`], module.views?.[type]].find(
+    // A second copy of view.js (the module imported under another URL) still builds.
+    (candidate) => typeof candidate === "function" && typeof candidate.prototype?.build === "function",
+  );
+  if (found === undefined) throw new TypeError(`the module of ${type} exports no View subclass for it`);
+  return found;
+}
+
+/** Builds the view of any model of one embed. */
+export class ViewFactory {
+  /** ``viewModules``: {type name: module URL} of the custom models the server knows. */
+  constructor(context, viewModules = {}) {
+    this.context = context;
+    this.viewModules = viewModules;
+    this._classes = new Map(Object.entries(BUILTIN_VIEWS));
+    this._loading = new Map();
+  }
+
+  /** Use ``ViewClass`` for models of ``type`` (overrides a built-in view). */
+  register(type, ViewClass) {
+    this._classes.set(type, ViewClass);
+  }
+
+  /** Return a built view of ``model``; a custom model's view may arrive a moment later. */
+  build(model) {
+    const ViewClass = this._classes.get(model.type);
+    if (ViewClass !== undefined) return new ViewClass(model, this.context).build();
+    if (Object.hasOwn(this.viewModules, model.type)) {
+      return new PendingView(model, this.context, this.load(model.type)).build();
+    }
+    return new UnknownView(model, this.context).build();
+  }
+
+  /** Import the view module of ``type`` (once); resolve with its view class. */
+  load(type) {
+    if (!this._loading.has(type)) {
+      const url = this.viewModules[type];
+      const loading = import(url).then((module) => {
+        const ViewClass = viewClassOf(module, type);
+        this._classes.set(type, ViewClass);
+        return ViewClass;
+      });
+      this._loading.set(type, loading);
+    }
+    return this._loading.get(type);
+  }
+}
+
+/** Stands in for a custom model's view while its module loads, then becomes it. */
+class PendingView extends View {
+  constructor(model, context, loading) {
+    super(model, context);
+    this._loading = loading;
+    this.inner = null;
+  }
+
+  render() {
+    return h("div", { class: "ds-loading" }, `loading the view of ${this.model.type}…`);
+  }
+
+  connected() {
+    this._loading.then(
+      (ViewClass) => {
+        if (this.removed) return;
+        this.inner = new ViewClass(this.model, this.context).build();
+        this.el.replaceWith(this.inner.el);
+        this.el = this.inner.el;
+      },
+      (err) => {
+        if (this.removed) return;
+        this.el.textContent = `${this.model.type}: its view could not be loaded`;
+        this.el.className = "ds-view ds-unknown";
+        this.context.reportError(`the view of ${this.model.type} could not be loaded: ${err.message}`);
+      },
+    );
+  }
+
+  remove() {
+    this.inner?.remove();
+    super.remove();
+  }
+}
+
+/** What the views of one embed share: its session, its factory, and event routing. */
+export class ViewContext {
+  /** ``reportError(text)``: shows a problem in the page. */
+  constructor(session, { viewModules = {}, reportError = () => {} } = {}) {
+    this.session = session;
+    this.document = session.document;
+    this.reportError = reportError;
+    this.factory = new ViewFactory(this, viewModules);
+    this._listeners = new Map(); // model -> Set of callbacks
+    this._stop = this.document.onChange((event) => this._route(event));
+  }
+
+  /** Call ``callback(event)`` for each document event about ``model``; return a function that stops it. */
+  listen(model, callback) {
+    if (!this._listeners.has(model)) this._listeners.set(model, new Set());
+    const callbacks = this._listeners.get(model);
+    callbacks.add(callback);
+    return () => {
+      callbacks.delete(callback);
+      if (callbacks.size === 0 && this._listeners.get(model) === callbacks) this._listeners.delete(model);
+    };
+  }
+
+  _route(event) {
+    const callbacks = event.model ? this._listeners.get(event.model) : undefined;
+    if (callbacks === undefined) return;
+    for (const callback of [...callbacks]) {
+      try {
+        callback(event);
+      } catch (err) {
+        console.error("docsync: error in a view", err);
+      }
+    }
+  }
+
+  /** Stop routing events (the embed is gone). */
+  close() {
+    this._stop();
+    this._listeners.clear();
+  }
+}

@@ -1,0 +1,100 @@
+/** TextInput, Select and DatePicker: a titled form control whose ``value`` the user sets. */
+
+import { IsoDate, isIsoDate } from "../serialization.js";
+import { h, setText } from "./dom.js";
+import { WidgetView } from "./view.js";
+
+let serial = 0;
+
+/** A form control under its title; subclasses make ``this.input``. */
+class TitledInputView extends WidgetView {
+  render() {
+    serial += 1;
+    const id = `ds-input-${serial}`;
+    this.input = this.makeInput();
+    this.input.id = id;
+    this.input.classList.add("ds-input");
+    this.title = h("label", { class: "ds-title", for: id });
+    return h("div", { class: `ds-widget ds-field ${this.fieldClass}` }, this.title, this.input);
+  }
+
+  controls() {
+    return [this.input];
+  }
+
+  update() {
+    const title = this.prop("title");
+    setText(this.title, title);
+    this.title.hidden = !title;
+  }
+}
+
+/** A single-line text input; the value goes to the server as the user types. */
+export class TextInputView extends TitledInputView {
+  static watched = ["title", "value", "placeholder"];
+  fieldClass = "ds-text-input";
+
+  makeInput() {
+    return h("input", { type: "text", oninput: () => this.set("value", this.input.value) });
+  }
+
+  update() {
+    super.update();
+    const value = this.prop("value") ?? "";
+    // Never rewrite what the user is typing with the same text (it moves the caret).
+    if (this.input.value !== value) this.input.value = value;
+    this.input.placeholder = this.prop("placeholder") ?? "";
+  }
+}
+
+/** A drop-down choice among ``options``. */
+export class SelectView extends TitledInputView {
+  static watched = ["title", "value", "options"];
+  fieldClass = "ds-select";
+
+  makeInput() {
+    return h("select", { onchange: () => this.set("value", this.input.value) });
+  }
+
+  update() {
+    super.update();
+    const value = this.prop("value") ?? "";
+    const options = (this.prop("options") ?? []).map(String);
+    // A value outside the options is still shown truthfully.
+    if (value !== "" && !options.includes(value)) options.push(value);
+    const shown = [...this.input.options].map((option) => option.value);
+    if (shown.length !== options.length || shown.some((item, i) => item !== options[i])) {
+      this.input.replaceChildren(...options.map((item) => h("option", { value: item }, item)));
+    }
+    this.input.value = value;
+  }
+}
+
+function isoOf(value) {
+  return value && typeof value.iso === "string" ? value.iso : "";
+}
+
+/** A calendar date input; the value travels as a date. */
+export class DatePickerView extends TitledInputView {
+  static watched = ["title", "value", "min_date", "max_date"];
+  fieldClass = "ds-date-picker";
+
+  makeInput() {
+    return h("input", {
+      type: "date",
+      onchange: () => {
+        const iso = this.input.value;
+        if (iso === "") this.set("value", null);
+        else if (isIsoDate(iso)) this.set("value", new IsoDate(iso));
+      },
+    });
+  }
+
+  update() {
+    super.update();
+    const iso = isoOf(this.prop("value"));
+    if (this.input.value !== iso) this.input.value = iso;
+    this.input.min = isoOf(this.prop("min_date"));
+    this.input.max = isoOf(this.prop("max_date"));
+  }
+}

@@ -1,0 +1,101 @@
+"""Applications only the browser tests serve."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+
+from docsync.document import Document
+from docsync.document.models import (
+    Button,
+    Checkbox,
+    Column,
+    ColumnDataSource,
+    DataTable,
+    DatePicker,
+    Div,
+    Line,
+    Paragraph,
+    Plot,
+    RangeSlider,
+    Row,
+    Scatter,
+    Select,
+    TableColumn,
+    Toggle,
+    VBar,
+)
+
+ROLLOVER = 10
+
+
+def table_stream(doc: Document) -> None:
+    """A table fed by a stream (2 rows every 100 ms, 10 kept); a button patches row 0."""
+    source = ColumnDataSource(data={"n": np.zeros(0, dtype=np.int64), "square": np.zeros(0)}, name="source")
+    table = DataTable(
+        source=source,
+        columns=[TableColumn(field="n", title="n"), TableColumn(field="square", title="n²")],
+        height=400,
+        name="table",
+    )
+    patch = Button(label="Patch row 0", name="patch")
+    state = {"n": 0}
+
+    def tick() -> None:
+        n = np.arange(state["n"], state["n"] + 2, dtype=np.int64)
+        state["n"] += 2
+        source.stream({"n": n, "square": (n * n).astype(np.float64)}, rollover=ROLLOVER)
+
+    def on_patch(event: object) -> None:
+        source.patch({"square": [(0, -1.0)]})
+
+    patch.on_click(on_patch)
+    doc.add_periodic_callback(tick, 100)
+    doc.add_root(Column(patch, table, name="layout"))
+
+
+def widgets(doc: Document) -> None:
+    """Every widget the demo apps leave out, each echoed by a server callback, and bar and line plots."""
+    days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    bars = ColumnDataSource(data={"day": days, "visits": [12, 19, 7, 15, 22, 30, 26]}, name="bars")
+    x = np.linspace(0, 6, 40)
+    curve = ColumnDataSource(data={"x": x, "y": np.exp(-x / 3) * np.cos(2 * x)}, name="curve")
+    bar_plot = Plot(
+        title="visits per day",
+        renderers=[VBar(source=bars, x="day", y="visits", width=0.7, color="#2da44e", legend_label="visits")],
+        height=260,
+        name="bar_plot",
+    )
+    line_plot = Plot(
+        title="damped cosine",
+        x_axis_label="t",
+        renderers=[
+            Line(source=curve, legend_label="signal"),
+            Scatter(source=curve, marker="square", size=5, color="#cf222e", legend_label="samples"),
+        ],
+        height=260,
+        name="line_plot",
+    )
+    echo = Div(text="Nothing changed yet.", name="echo")
+    check = Checkbox(label="Show the bars", active=True, name="check")
+    toggle = Toggle(label="Bold", name="toggle")
+    window = RangeSlider(title="window", start=0, end=10, step=0.5, value=(2.0, 6.0), name="window")
+    day = DatePicker(title="day", value=dt.date(2024, 5, 1), min_date=dt.date(2024, 1, 1), name="day")
+    kind = Select(title="kind", options=["line", "bars"], value="line", name="kind")
+    note = Paragraph(text="A Paragraph: <b>markup stays text</b>.", name="note")
+
+    def echo_change(attr: str, old: Any, new: Any) -> None:
+        echo.text = f"{attr} is now {new}"
+
+    def show_bars(attr: str, old: bool, new: bool) -> None:
+        bar_plot.renderers[0].alpha = 1.0 if new else 0.15
+        echo.text = f"bars shown: {new}"
+
+    check.on_change("active", show_bars)
+    for widget in (toggle, window, day, kind):
+        widget.on_change("active" if widget is toggle else "value", echo_change)
+    controls = Column(note, check, toggle, window, day, kind, echo, width=300, name="controls")
+    doc.add_root(Row(controls, Column(bar_plot, line_plot), name="layout"))
+    doc.title = "widgets"

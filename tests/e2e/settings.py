@@ -1,0 +1,17 @@
+"""Settings of the browser tests: the demo site, plus a shared sliders app and test apps."""
+
+from __future__ import annotations
+
+from project.settings import *  # noqa: F403
+from project.settings import DOCSYNC as _DOCSYNC
+
+DOCSYNC = {
+    **_DOCSYNC,
+    "APPS": {
+        **_DOCSYNC["APPS"],
+        # One sliders document per ?room=: two tabs drag the same slider.
+        "shared_sliders": {"app": "project.examples.sliders", "shared": True},
+        "table_stream": "tests.e2e.apps.table_stream",
+        "widgets": "tests.e2e.apps.widgets",
+    },
+}

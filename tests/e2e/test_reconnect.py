@@ -1,0 +1,85 @@
+"""The server closes a live page's websocket: the page reconnects and converges.
+
+Two ways: the server process stops and starts again on its port (its sessions are
+gone: the page gets a fresh one), and the server refuses a burst of patches over its
+rate limit (the session stays: the page's changes are made again once it is back).
+"""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import BrowserContext, expect
+
+from docsync.testing import ServerProcess
+
+from .browser import open_app, page_document, python_document, session_config, settled, value, wait_for
+from .test_shared import SCRIPTED_DRAG
+
+SERVER_ENV = {"DOCSYNC_MAX_PATCHES_PER_SECOND": "5"}
+
+# Records every state the badge shows.
+RECORD_BADGE = """() => {
+  const badge = document.querySelector('.ds-status');
+  window.badgeStates = [badge.dataset.state];
+  new MutationObserver(() => window.badgeStates.push(badge.dataset.state))
+    .observe(badge, { attributes: true, attributeFilter: ['data-state'] });
+}"""
+
+
+def test_page_reconnects_after_a_server_restart_and_converges(server: ServerProcess, context: BrowserContext) -> None:
+    page = open_app(context, server.url + "sliders/")
+    session_id = session_config(page)["sessionId"]
+    page.evaluate(RECORD_BADGE)
+    badge = page.locator(".ds-status")
+    expect(badge).to_have_attribute("data-state", "live")
+
+    server.stop()  # every socket closes from the server's side
+    expect(badge).to_have_attribute("data-state", "reconnecting")
+    expect(badge).to_be_visible()
+    expect(badge).to_contain_text("reconnecting")
+
+    # A change made while disconnected waits for the connection.
+    page.locator('[data-docsync-name="phase"] input').focus()
+    page.keyboard.press("ArrowRight")
+    assert value(page, "phase", "value") == 0.1
+
+    server.start()  # the same port: the page's retries find it
+    expect(badge).to_have_attribute("data-state", "live", timeout=20_000)
+    states = page.evaluate("window.badgeStates")
+    assert states[0] == "live" and states[-1] == "live"
+    assert "reconnecting" in states
+
+    # The restarted server knows nothing of the old session: the page now shows the
+    # fresh document it made from the page's token, and says its waiting change is lost
+    # (it was made on models the new document does not have).
+    expect(page.locator('[data-docsync-name="status"]')).to_have_text("Move a slider.")
+    expect(page.locator(".ds-notice-error")).to_contain_text("lost")
+    assert value(page, "phase", "value") == 0.0
+    expect(page.locator('[data-docsync-name="phase"] output')).to_have_text("0.0")
+    wait_for(lambda: settled(page), 5, "the page to settle")
+    assert python_document(f"{server.url}sliders/?session_id={session_id}") == page_document(page, server.url)
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_server_refuses_a_burst_the_page_reconnects_and_keeps_its_change(
+    server: ServerProcess, context: BrowserContext
+) -> None:
+    page = open_app(context, server.url + "sliders/")
+    session_id = session_config(page)["sessionId"]
+    page.evaluate(RECORD_BADGE)
+    # Dragging for a second, a patch every round trip, goes over 5 patches a second:
+    # the server refuses the patch that does and closes the socket.
+    events = page.evaluate(SCRIPTED_DRAG, ["phase", 1000, 11])
+    assert events > 50
+    page.locator('[data-docsync-name="phase"] input').focus()
+    page.keyboard.press("Home")  # the last change: phase 0, made after the burst
+    expect(page.locator(".ds-notice-error")).to_contain_text("too many patches")
+    expect(page.locator(".ds-status")).to_have_attribute("data-state", "live", timeout=20_000)
+    assert "reconnecting" in page.evaluate("window.badgeStates")
+    # The session stayed: the page pulled it again and made its waiting changes again.
+    wait_for(lambda: settled(page), 10, "the page to settle")
+    expect(page.locator('[data-docsync-name="status"]')).to_have_text(re.compile(r" to 0$"))
+    shown = page_document(page, server.url)
+    assert python_document(f"{server.url}sliders/?session_id={session_id}") == shown
+    assert shown["models"][page.evaluate("window.docsync.getModelByName('phase').id")]["attributes"]["value"] == 0
