@@ -14,6 +14,7 @@ from playwright.sync_api import BrowserContext, expect
 from docsync.testing import ServerProcess
 
 from .browser import open_app, page_document, python_document, session_config, settled, value, wait_for
+from .conftest import SCREENSHOTS
 from .test_shared import SCRIPTED_DRAG
 
 SERVER_ENV = {"DOCSYNC_MAX_PATCHES_PER_SECOND": "5"}
@@ -38,6 +39,7 @@ def test_page_reconnects_after_a_server_restart_and_converges(server: ServerProc
     expect(badge).to_have_attribute("data-state", "reconnecting")
     expect(badge).to_be_visible()
     expect(badge).to_contain_text("reconnecting")
+    page.screenshot(path=SCREENSHOTS / "reconnecting.png")
 
     # A change made while disconnected waits for the connection.
     page.locator('[data-docsync-name="phase"] input').focus()
@@ -54,6 +56,7 @@ def test_page_reconnects_after_a_server_restart_and_converges(server: ServerProc
     # fresh document it made from the page's token, and says its waiting change is lost
     # (it was made on models the new document does not have).
     expect(page.locator('[data-docsync-name="status"]')).to_have_text("Move a slider.")
+    expect(page.locator(".ds-notice-info")).to_contain_text("fresh one")
     expect(page.locator(".ds-notice-error")).to_contain_text("lost")
     assert value(page, "phase", "value") == 0.0
     expect(page.locator('[data-docsync-name="phase"] output')).to_have_text("0.0")
@@ -80,6 +83,7 @@ def test_server_refuses_a_burst_the_page_reconnects_and_keeps_its_change(
     # The session stayed: the page pulled it again and made its waiting changes again.
     wait_for(lambda: settled(page), 10, "the page to settle")
     expect(page.locator('[data-docsync-name="status"]')).to_have_text(re.compile(r" to 0$"))
+    expect(page.locator(".ds-notice-info")).to_have_count(0)  # the same session, not a fresh one
     shown = page_document(page, server.url)
     assert python_document(f"{server.url}sliders/?session_id={session_id}") == shown
     assert shown["models"][page.evaluate("window.docsync.getModelByName('phase').id")]["attributes"]["value"] == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from docsync.testing import ServerProcess
 
@@ -144,8 +144,8 @@ def test_hover_zoom_pan_and_reset(server: ServerProcess, context: BrowserContext
     assert value(page, "plot", "y_range") == [-5.0, 5.0]
 
 
-def test_phone_width(server: ServerProcess, browser: object) -> None:
-    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2)  # type: ignore[attr-defined]
+def test_phone_width(server: ServerProcess, browser: Browser) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2)
     try:
         page = open_app(context, server.url + "sliders/")
         page.wait_for_function("document.querySelector('[data-docsync-name=plot]').docsyncView.drawCount > 0")

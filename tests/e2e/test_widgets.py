@@ -45,7 +45,7 @@ def test_widgets_reach_the_server(server: ServerProcess, context: BrowserContext
     page.locator('[data-docsync-name="window"] .ds-range-high').focus()
     page.keyboard.press("Home")
     wait_for(lambda: value(page, "window", "value") == [0.0, 3.5], 5, "the thumbs to trade ends")
-    expect(page.locator('[data-docsync-name="window"] output')).to_have_text("0.0 – 3.5")
+    expect(page.locator('[data-docsync-name="window"] output')).to_have_text("0.0 \u2013 3.5")
     expect(echo).to_have_text("value is now (0.0, 3.5)")
 
     page.locator('[data-docsync-name="day"] input').fill("2024-05-03")

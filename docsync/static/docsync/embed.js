@@ -56,8 +56,18 @@ export async function embed(config, { views = {} } = {}) {
 
   const session = new ClientSession({ url: config.wsUrl, token: config.token, ...(config.connection ?? {}) });
   root.docsyncSession = session;
+  let before = null; // the model ids the document had when the connection dropped
   session.onStateChange((detail) => {
     badge.show(detail);
+    if (detail.state === "reconnecting" && before === null) before = new Set(session.document.models.keys());
+    if (detail.state === "live" && before !== null) {
+      // A session the server no longer had comes back as a fresh document: say so.
+      const ids = [...session.document.models.keys()];
+      if (before.size && ids.length && !ids.some((id) => before.has(id))) {
+        notices.show("The server no longer had this session: this is a fresh one.", "info");
+      }
+      before = null;
+    }
     if (detail.state === "failed") {
       notices.show(`Disconnected: ${detail.reason || "the server cannot be reached"}. Reload the page to start again.`, "error", { sticky: true });
     }

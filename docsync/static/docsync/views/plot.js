@@ -10,51 +10,18 @@
  * when the view is reset or when the server changes them.
  */
 
-import { formatValue, h, numberAt } from "./dom.js";
+import { formatValue, h } from "./dom.js";
 import {
   axisTicks, drawFrame, drawHover, drawLegend, drawSeries, labelWidth, scales, TITLE_LINE, titleLines,
 } from "./plot_draw.js";
-import { paddedRange } from "./ticks.js";
+import { autoRanges, GLYPH_TYPES, resolveSeries } from "./plot_data.js";
 import { View } from "./view.js";
 
 const PLOT_ATTRS = [
   "title", "x_axis_label", "y_axis_label", "width", "height", "background", "show_grid", "show_hover",
 ];
-const GLYPH_ATTRS = ["x", "y", "color", "alpha", "legend_label", "line_width", "size", "marker", "width", "bottom", "visible"];
-const GLYPH_TYPES = new Set(["Line", "Scatter", "VBar"]);
+const GLYPH_ATTRS = ["x", "y", "color", "alpha", "legend_label", "line_width", "size", "marker", "width", "bottom"];
 const HOVER_DISTANCE = 40; // CSS pixels: farther points are not "under" the pointer
-
-function isTextColumn(column) {
-  if (ArrayBuffer.isView(column)) return false;
-  for (let i = 0; i < column.length; i++) {
-    if (column[i] !== null && column[i] !== undefined) return typeof column[i] === "string";
-  }
-  return false;
-}
-
-/** Return the values of a column as numbers: typed arrays as they are, other columns converted. */
-function numbers(column, length) {
-  if (ArrayBuffer.isView(column) && !(column instanceof BigInt64Array || column instanceof BigUint64Array)) {
-    return column.length === length ? column : column.subarray(0, length);
-  }
-  const out = new Float64Array(length);
-  for (let i = 0; i < length; i++) out[i] = numberAt(column, i);
-  return out;
-}
-
-function extent(values, into) {
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (Number.isFinite(v)) {
-      if (v < into[0]) into[0] = v;
-      if (v > into[1]) into[1] = v;
-    }
-  }
-}
-
-function validRange(range) {
-  return Array.isArray(range) && range.length === 2 && Number.isFinite(range[0]) && Number.isFinite(range[1]) && range[0] !== range[1];
-}
 
 /** A plot of glyphs over data sources, drawn on a canvas. */
 export class PlotView extends View {
@@ -82,7 +49,9 @@ export class PlotView extends View {
     this.watch(PLOT_ATTRS, () => this.invalidate());
     this.watch(["width", "height"], () => this.size());
     this.watch(["x_range", "y_range"], (attr) => {
+      // The document's new range wins over the viewer's zoom of that axis.
       this.zoom[attr[0]] = null;
+      this.resetButton.hidden = this.zoom.x === null && this.zoom.y === null;
       this.invalidate();
     });
     this.watch(["renderers"], () => this.subscribeGlyphs());
@@ -138,85 +107,9 @@ export class PlotView extends View {
 
   // -- data ------------------------------------------------------------------------------
 
-  /** Return the glyphs' data, ready to draw, and the x categories if x is text. */
-  resolve() {
-    const glyphs = (this.prop("renderers") ?? []).filter((glyph) => glyph && GLYPH_TYPES.has(glyph.type));
-    const raw = [];
-    let categories = null;
-    for (const glyph of glyphs) {
-      const source = this.prop("source", glyph);
-      const data = source ? this.prop("data", source) ?? {} : {};
-      const xColumn = data[this.prop("x", glyph)];
-      const yColumn = data[this.prop("y", glyph)];
-      if (!xColumn || !yColumn) continue;
-      const text = isTextColumn(xColumn);
-      if (text) categories ??= [];
-      raw.push({ glyph, xColumn, yColumn, text, length: Math.min(xColumn.length, yColumn.length) });
-    }
-    const index = new Map();
-    if (categories) {
-      for (const item of raw) {
-        if (!item.text) continue;
-        for (let i = 0; i < item.length; i++) {
-          const key = String(item.xColumn[i]);
-          if (!index.has(key)) index.set(key, index.size);
-        }
-      }
-      categories = [...index.keys()];
-    }
-    const series = raw.map(({ glyph, xColumn, yColumn, text, length }) => {
-      let xs;
-      if (text) {
-        xs = new Float64Array(length);
-        for (let i = 0; i < length; i++) xs[i] = index.get(String(xColumn[i]));
-      } else {
-        xs = numbers(xColumn, length);
-      }
-      return {
-        type: glyph.type,
-        glyph,
-        xs,
-        ys: numbers(yColumn, length),
-        style: {
-          color: this.prop("color", glyph) || "#1f77b4",
-          alpha: Math.min(1, Math.max(0, this.prop("alpha", glyph) ?? 1)),
-          label: this.prop("legend_label", glyph) || "",
-          lineWidth: this.prop("line_width", glyph) ?? 2,
-          size: this.prop("size", glyph) ?? 6,
-          marker: this.prop("marker", glyph) ?? "circle",
-          barWidth: this.prop("width", glyph) ?? 0.8,
-          bottom: this.prop("bottom", glyph) ?? 0,
-        },
-      };
-    });
-    return { series, categories };
-  }
-
-  /** Return the data's [x, y] extents (bars include their width and bottom). */
-  bounds(series) {
-    const x = [Infinity, -Infinity];
-    const y = [Infinity, -Infinity];
-    for (const item of series) {
-      extent(item.xs, x);
-      extent(item.ys, y);
-      if (item.type === "VBar" && item.xs.length) {
-        x[0] -= item.style.barWidth / 2;
-        x[1] += item.style.barWidth / 2;
-        y[0] = Math.min(y[0], item.style.bottom);
-        y[1] = Math.max(y[1], item.style.bottom);
-      }
-    }
-    return { x, y };
-  }
-
   /** Return the ranges shown: the viewer's zoom, else the document's, else the data's. */
   ranges(series, categories) {
-    const bounds = this.bounds(series);
-    const fixedX = this.prop("x_range");
-    const fixedY = this.prop("y_range");
-    let x = validRange(fixedX) ? [...fixedX] : paddedRange(bounds.x[0], bounds.x[1], categories ? 0 : 0.02);
-    if (categories && !validRange(fixedX)) x = [-0.5, Math.max(0.5, categories.length - 0.5)];
-    const y = validRange(fixedY) ? [...fixedY] : paddedRange(bounds.y[0], bounds.y[1], 0.06);
+    const { x, y } = autoRanges(series, categories, this.prop("x_range"), this.prop("y_range"));
     return { x: this.zoom.x ?? x, y: this.zoom.y ?? y };
   }
 
@@ -235,7 +128,7 @@ export class PlotView extends View {
     const ctx = this.canvas.getContext("2d");
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
 
-    const { series, categories } = this.resolve();
+    const { series, categories } = resolveSeries(this.prop("renderers"), (attr, model) => this.prop(attr, model));
     const { x, y } = this.ranges(series, categories);
     const title = this.prop("title");
     const xLabel = this.prop("x_axis_label");
