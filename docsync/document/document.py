@@ -56,7 +56,7 @@ class Document:
         "__weakref__",
         "_callbacks",
         "_held",
-        "_held_attached",
+        "_held_definitions",
         "_hold_depth",
         "_message_callbacks",
         "_models",
@@ -75,8 +75,8 @@ class Document:
         self._models: dict[str, Model] = {}
         self._subscribers: list[Subscriber] = []
         self._held: list[DocumentEvent] = []
-        # Model id -> the held event that attached the model, while a hold lasts.
-        self._held_attached: dict[str, DocumentEvent] = {}
+        # For each held event that attached models: their values when it happened.
+        self._held_definitions: dict[int, list[tuple[Model, dict[str, Any]]]] = {}
         self._hold_depth = 0
         self._callbacks: dict[int, SessionCallback] = {}
         self._scheduler: CallbackScheduler | None = None
@@ -215,7 +215,12 @@ class Document:
         self._subscribers.remove(subscriber)
 
     def hold(self) -> None:
-        """Batch change reports until :meth:`unhold`; repeated sets of a property merge."""
+        """Batch change reports until :meth:`unhold`; repeated sets of a property merge.
+
+        Held events are reported as they would have been without the hold: each
+        carries the values of its time, and a model it attached is defined (by
+        ``model_definition``, while the event is being reported) as it was then.
+        """
         self._hold_depth += 1
 
     def unhold(self) -> None:
@@ -225,9 +230,16 @@ class Document:
         self._hold_depth -= 1
         if self._hold_depth == 0:
             held, self._held = self._held, []
-            self._held_attached = {}
+            definitions, self._held_definitions = self._held_definitions, {}
             for event in held:
-                self._deliver(event)
+                frozen = definitions.get(id(event), ())
+                for model, values in frozen:
+                    model._frozen_values = values
+                try:
+                    self._deliver(event)
+                finally:
+                    for model, _ in frozen:
+                        model._frozen_values = None
 
     def _notify(self, event: DocumentEvent) -> None:
         if self._hold_depth:
@@ -237,21 +249,13 @@ class Document:
 
     def _hold(self, event: DocumentEvent) -> None:
         key = event.property_key()
-        if key is not None:
-            # Held events are encoded when delivered, and a model attached during the
-            # hold travels as its definition at that time, which already holds every
-            # later change of the model: replaying those changes would apply them twice.
-            attaching = self._held_attached.get(key[0])
-            if attaching is not None and attaching.setter == event.setter:
-                attaching.new_models.extend(event.new_models)
-                self._track_attached(attaching, event.new_models)
-                return
         if isinstance(event, ModelChangedEvent) and key is not None:
-            # A whole new value supersedes every held change of the same property.
+            # A whole new value supersedes the held changes of the same property, but
+            # only where no model comes or goes: other held events may name those.
+            merge = not event.model.lookup(event.attr).may_hold_models
             kept: list[DocumentEvent] = []
             for held in self._held:
-                if held.property_key() == key and held.setter == event.setter:
-                    event.new_models[:0] = held.new_models
+                if merge and held.property_key() == key and held.setter == event.setter:
                     if isinstance(held, ModelChangedEvent):
                         event.old = held.old
                 else:
@@ -260,12 +264,14 @@ class Document:
             # The new value may be edited in place before delivery; those edits are
             # held as events of their own, so this one must carry the value as set.
             event.new = _snapshot(event.new)
-        self._track_attached(event, event.new_models)
+        if event.new_models:
+            # Definitions are read when the event is reported: keep the models' values
+            # of now, as later held events change them again.
+            self._held_definitions[id(event)] = [
+                (model, {attr: _snapshot(value) for attr, value in model._values.items()})
+                for model in event.new_models
+            ]
         self._held.append(event)
-
-    def _track_attached(self, event: DocumentEvent, models: list[Model]) -> None:
-        for model in models:
-            self._held_attached[model.id] = event
 
     def _deliver(self, event: DocumentEvent) -> None:
         for subscriber in tuple(self._subscribers):
@@ -453,4 +459,4 @@ class Document:
         self._subscribers.clear()
         self._message_callbacks.clear()
         self._held.clear()
-        self._held_attached.clear()
+        self._held_definitions.clear()

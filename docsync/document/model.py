@@ -64,18 +64,30 @@ class ModelMeta(type):
 
 
 def _same(old: Any, new: Any) -> bool:
+    """Tell whether setting ``new`` over ``old`` changes nothing a receiver could see."""
     if old is new:
         return True
+    if type(old) is float and type(new) is float:
+        if math.isnan(old):
+            return math.isnan(new)
+        # 0.0 == -0.0, yet the sign is seen (1/x, Object.is): a change to send.
+        return old == new and math.copysign(1.0, old) == math.copysign(1.0, new)
     if type(old) in _SCALARS and type(new) is type(old):
-        if type(old) is float and math.isnan(old) and math.isnan(new):
-            return True
         return bool(old == new)
     if type(old) in (list, tuple, TrackedList) and type(new) in (list, tuple, TrackedList):
-        try:
-            return bool(list(old) == list(new))
-        except (ValueError, TypeError):  # arrays inside compare element-wise
-            return False
+        return len(old) == len(new) and all(_same_item(a, b) for a, b in zip(old, new, strict=True))
     return False
+
+
+def _same_item(old: Any, new: Any) -> bool:
+    if type(old) in _SCALARS or type(new) in _SCALARS:
+        return _same(old, new)
+    if old is new:
+        return True
+    try:
+        return bool(old == new)
+    except (ValueError, TypeError):  # arrays compare element-wise: call them different
+        return False
 
 
 def _base(prop: Property) -> Property:
@@ -92,7 +104,15 @@ class Model(metaclass=ModelMeta):
     ``__type_name__`` (the name on the wire; defaults to the class name).
     """
 
-    __slots__ = ("__weakref__", "_callbacks", "_document", "_event_callbacks", "_id", "_values")
+    __slots__ = (
+        "__weakref__",
+        "_callbacks",
+        "_document",
+        "_event_callbacks",
+        "_frozen_values",
+        "_id",
+        "_values",
+    )
     __abstract__ = True
     __docsync_ref__: ClassVar[bool] = True
     __type_name__: ClassVar[str]
@@ -110,6 +130,8 @@ class Model(metaclass=ModelMeta):
         self._callbacks: dict[str, list[Callable[..., Any]]] | None = None
         self._event_callbacks: dict[str, list[Callable[..., Any]]] | None = None
         self._document: Any = None  # a weak reference to the owning document
+        # While a held event that attached this model is reported: its values then.
+        self._frozen_values: dict[str, Any] | None = None
         for attr, value in properties.items():
             prop = self.lookup(attr)
             self._values[attr] = self._wrap(prop, prop.validate(value, self.__type_name__))

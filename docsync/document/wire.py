@@ -24,7 +24,9 @@ _MAX_MODELS_PER_MESSAGE = 100_000
 
 def model_definition(model: Model, encoder: Encoder) -> dict[str, Any]:
     """Return ``{"type": "object", "name", "id", "attributes"}`` for ``model``."""
-    attributes = {attr: encoder.encode(value) for attr, value in model._values.items()}
+    # A model attached by a held event is defined as it was when the event happened.
+    values = model._frozen_values if model._frozen_values is not None else model._values
+    attributes = {attr: encoder.encode(value) for attr, value in values.items()}
     return {"type": "object", "name": model.__type_name__, "id": model.id, "attributes": attributes}
 
 

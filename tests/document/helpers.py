@@ -89,6 +89,20 @@ def sync_event(source: Document, replica: Document, events: list[DocumentEvent])
 
 
 @contextmanager
+def forwarding(source: Document, replica: Document) -> Iterator[None]:
+    """Send each event of ``source`` to ``replica`` when it is reported, as a server does."""
+
+    def forward(event: DocumentEvent) -> None:
+        sync_event(source, replica, [event])
+
+    source.on_change(forward)
+    try:
+        yield
+    finally:
+        source.remove_on_change(forward)
+
+
+@contextmanager
 def recorded(doc: Document) -> Iterator[list[DocumentEvent]]:
     """Collect the events ``doc`` delivers while the block runs."""
     events: list[DocumentEvent] = []

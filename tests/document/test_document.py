@@ -22,6 +22,7 @@ from docsync.document import (
     RootRemovedEvent,
     SessionCallback,
     TitleChangedEvent,
+    encode_events,
 )
 from docsync.document.models import (
     Button,
@@ -44,10 +45,10 @@ from .helpers import (
     TstNode,
     assert_docs_equal,
     doc_json_bytes,
+    forwarding,
     json_roundtrip,
     own_buffers,
     recorded,
-    sync_event,
 )
 
 
@@ -484,14 +485,12 @@ class TestHold:
         select = Select(options=["a"])
         doc.add_root(select)
         replica = json_roundtrip(doc)
-        with recorded(doc) as events:
+        with recorded(doc) as events, forwarding(doc, replica):
             doc.hold()
             select.options = ["x"]
             select.options.append("y")
             doc.unhold()
         assert isinstance(events[0], ModelChangedEvent) and events[0].new == ["x"]
-        for event in events:
-            sync_event(doc, replica, [event])
         assert replica.get_model_by_id(select.id).options == ["x", "y"]  # type: ignore[union-attr]
 
     def test_held_column_data_set_then_stream(self) -> None:
@@ -499,31 +498,82 @@ class TestHold:
         source = ColumnDataSource(data={"x": [1]})
         doc.add_root(source)
         replica = json_roundtrip(doc)
-        with recorded(doc) as events:
+        with forwarding(doc, replica):
             doc.hold()
             source.data = {"x": [1, 2]}
             source.stream({"x": [3]})
             doc.unhold()
-        for event in events:
-            sync_event(doc, replica, [event])
         assert replica.get_model_by_id(source.id).data == {"x": [1, 2, 3]}  # type: ignore[union-attr]
 
-    def test_edits_of_a_model_attached_while_held_travel_in_its_definition(self) -> None:
+    def test_a_model_attached_while_held_is_defined_as_it_was_then(self) -> None:
         doc = Document()
         column = Column()
         doc.add_root(column)
         replica = json_roundtrip(doc)
-        with recorded(doc) as events:
+        definitions: list[list[dict[str, Any]]] = []
+
+        def capture(event: DocumentEvent) -> None:
+            definitions.append(encode_events([event], Encoder(), doc.models)["references"])
+
+        doc.on_change(capture)
+        with recorded(doc) as events, forwarding(doc, replica):
             doc.hold()
             row = Row(Div(text="a"))
             column.children.append(row)
             row.children.append(Div(text="b"))
             row.spacing = 3
             doc.unhold()
-        (event,) = events  # the row's own edits folded into the event that attached it
-        assert isinstance(event, ListSplicedEvent)
-        assert {m.id for m in event.new_models} == {row.id, *(c.id for c in row.children)}
-        sync_event(doc, replica, events)
+        assert [type(e) for e in events] == [ListSplicedEvent, ListSplicedEvent, ModelChangedEvent]
+        row_definition = next(d for d in definitions[0] if d["id"] == row.id)
+        assert row_definition["attributes"] == {"children": [{"id": row.children[0].id}]}
+        assert row._frozen_values is None  # only while the event is reported
+        assert_docs_equal(doc, replica)
+
+    def test_a_held_model_may_refer_to_one_attached_after_it(self) -> None:
+        # The row is attached first, the plot after it, then the row takes the plot:
+        # the row's definition must not name the plot, which is defined later.
+        doc = Document()
+        column = Column()
+        doc.add_root(column)
+        replica = json_roundtrip(doc)
+        with forwarding(doc, replica):
+            doc.hold()
+            row = Row()
+            column.children.append(row)
+            plot = Plot()
+            doc.add_root(plot)
+            row.children.append(plot)
+            doc.unhold()
+        assert_docs_equal(doc, replica)
+
+    def test_moving_a_model_while_held(self) -> None:
+        doc = Document()
+        widget = Slider()
+        left, right = Column(widget), Row()
+        doc.add_root(left)
+        doc.add_root(right)
+        replica = json_roundtrip(doc)
+        with forwarding(doc, replica):
+            doc.hold()
+            left.children.remove(widget)
+            right.children.append(widget)
+            left.children = [Div()]
+            doc.unhold()
+        assert_docs_equal(doc, replica)
+
+    def test_sets_of_a_model_property_do_not_merge_away_attached_models(self) -> None:
+        doc = Document()
+        node = TstNode()
+        doc.add_root(node)
+        replica = json_roundtrip(doc)
+        with recorded(doc) as events, forwarding(doc, replica):
+            doc.hold()
+            first = TstLeaf()
+            node.blob = first
+            first.text = "edited"
+            node.blob = TstLeaf()
+            doc.unhold()
+        assert len(events) == 3
         assert_docs_equal(doc, replica)
 
     def test_model_attached_and_detached_while_held(self) -> None:
@@ -531,13 +581,11 @@ class TestHold:
         column = Column()
         doc.add_root(column)
         replica = json_roundtrip(doc)
-        with recorded(doc) as events:
+        with forwarding(doc, replica):
             doc.hold()
             column.children.append(Div())
             column.children.pop()
             doc.unhold()
-        for event in events:
-            sync_event(doc, replica, [event])
         assert_docs_equal(doc, replica)
 
 

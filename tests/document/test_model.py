@@ -299,3 +299,36 @@ class TestClasses:
         node = TstNode(ref=a, refs=[b, a], table={"k": [c]})
         assert [m.id for m in node.references()] == [a.id, b.id, a.id, c.id]
         assert list(Column().references()) == []
+
+
+class TestWhatCountsAsAChange:
+    @pytest.mark.parametrize(
+        ("old", "new"),
+        [(0.0, -0.0), (-0.0, 0.0), (1.0, math.inf), (math.nan, 0.0)],
+    )
+    def test_float_changes_are_reported(self, old: float, new: float) -> None:
+        slider = Slider(value=old)
+        record = Recorder()
+        slider.on_change("value", record)
+        slider.value = new
+        assert len(record.calls) == 1
+        assert math.copysign(1.0, slider.value) == math.copysign(1.0, new)
+
+    @pytest.mark.parametrize(
+        ("old", "new", "changed"),
+        [
+            ([1.0, 2.0], [1.0, 2.0], False),
+            ([0.0], [-0.0], True),
+            ([math.nan], [math.nan], False),
+            ([1.0], [1.0, 1.0], True),
+        ],
+    )
+    def test_list_changes(self, old: list[float], new: list[float], changed: bool) -> None:
+        class TstFloatList(Model):
+            values = List(Float())
+
+        model = TstFloatList(values=old)
+        record = Recorder()
+        model.on_change("values", record)
+        model.values = new
+        assert bool(record.calls) is changed
