@@ -11,7 +11,9 @@ Used by tests, by scripts that drive a running app, and by the benchmarks::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
 import re
 import secrets
 import urllib.request
@@ -22,21 +24,25 @@ from urllib.parse import urlsplit
 import websockets
 from websockets.http11 import USER_AGENT
 
-from .document import Document, DocumentEvent, encode_events
-from .exceptions import DocsyncError
+from .document import DecodedPatch, Document, DocumentEvent, encode_events
+from .exceptions import DocsyncError, PatchError
 from .protocol import Message, Receiver, new_message, pull_doc_req, push_doc, server_info_req
 from .protocol.msgtypes import (
     ACK,
     ERROR,
     OK,
     PATCH_DOC,
+    PULL_DOC_REPLY,
     PUSH_DOC,
+    RESUME_REPLY,
     RESUME_REQ,
     SERVER_INFO_REPLY,
 )
 from .serialization import Encoder
 
 __all__ = ["ClientSession", "ServerError", "fetch_page_config", "pull_session", "push_session"]
+
+logger = logging.getLogger("docsync.client")
 
 SERVER = "server"  # the setter of changes that came from the server
 _CONFIG = re.compile(r'<script id="docsync-config" type="application/json">(.*?)</script>', re.S)
@@ -86,8 +92,20 @@ class ClientSession:
         self._reader: asyncio.Task[None] | None = None
         self._pending: dict[str, Message] = {}
         self._replies: dict[str, asyncio.Future[Message]] = {}
-        self._outgoing: list[DocumentEvent] = []
+        # Local changes not sent yet, encoded as they happen: a model definition or a
+        # list read later would already hold the batch's later edits, applied twice.
+        self._outgoing: list[dict[str, Any]] = []
+        self._outgoing_references: list[dict[str, Any]] = []
+        self._encoder = Encoder()
+        # The last server position applied when the first of ``_outgoing`` was made:
+        # the patch is based on it even if server patches are applied before it is sent.
+        self._outgoing_base = 0
         self._flush_scheduled = False
+        # The msgid of the PULL-DOC-REQ or RESUME-REQ being answered. Patches broadcast
+        # before its reply are already in it: they are skipped, not applied to a
+        # document about to be replaced. The reply is applied as it is read, so that
+        # the patches right behind it apply to what it brought.
+        self._handshake: str | None = None
         self._closed = False
         self.connected = asyncio.Event()
         self.close_code: int | None = None
@@ -119,22 +137,27 @@ class ClientSession:
             raise ServerError(first.content.get("text", "refused"), first.content.get("code"))
         if first.msgtype != ACK:
             raise ServerError(f"expected ACK, got {first.msgtype}")
-        self._reader = asyncio.get_running_loop().create_task(self._read_forever())
         if resume:
             content = {"last_seq": self.last_seq, "client_id": self.client_id}
             if self.incarnation is not None:
                 content["incarnation"] = self.incarnation
             request = new_message(RESUME_REQ, content)
-            reply = await self._request(request)
-            self._apply_resume(reply)
-            for message in list(self._pending.values()):
-                await self._send(message)  # unacknowledged changes, once each (by msgid)
         else:
             request = pull_doc_req()
             request.content["client_id"] = self.client_id
-            reply = await self._request(request)
-            self.incarnation = reply.content.get("incarnation")
-            self._replace(reply.content["doc"], reply, reply.content.get("seq", 0))
+        self._handshake = request.msgid
+        self._reader = asyncio.get_running_loop().create_task(self._read_forever())
+        reply = await self._request(request)
+        if reply.msgtype not in (PULL_DOC_REPLY, RESUME_REPLY):
+            raise ServerError(reply.content.get("text", f"unexpected {reply.msgtype}"), reply.content.get("code"))
+        if resume:
+            # Unanswered changes, once each (the server knows them by msgid); changes
+            # made while this loop awaits join it, so none waits for the next resume.
+            resent: set[str] = set()
+            while unsent := [m for k, m in self._pending.items() if k not in resent]:
+                for message in unsent:
+                    resent.add(message.msgid)
+                    await self._send(message)
         self.connected.set()
 
     async def reconnect(self) -> None:
@@ -144,11 +167,14 @@ class ClientSession:
 
     async def _drop_socket(self) -> None:
         self.connected.clear()
+        # Close while the reader still reads: a socket nobody reads stops reading the
+        # transport once its queue fills (a stream keeps coming), the server's close
+        # frame is never seen, and the close waits for its whole timeout.
+        if self._socket is not None:
+            await self._socket.close()
         if self._reader is not None:
             self._reader.cancel()
             self._reader = None
-        if self._socket is not None:
-            await self._socket.close()
 
     async def close(self) -> None:
         """Close the connection."""
@@ -192,8 +218,16 @@ class ClientSession:
             if not future.done():
                 future.set_result(message)
         msgtype = message.msgtype
-        if msgtype == PATCH_DOC:
-            self._apply_patch(message.content, message)
+        if reqid is not None and reqid == self._handshake:
+            self._handshake = None
+            if msgtype == PULL_DOC_REPLY:
+                self.incarnation = message.content.get("incarnation")
+                self._replace(message.content["doc"], message, message.content.get("seq", 0))
+            elif msgtype == RESUME_REPLY:
+                self._apply_resume(message)
+        elif msgtype == PATCH_DOC:
+            if self._handshake is None:
+                self._apply_patch(message.content, message)
         elif msgtype == PUSH_DOC:
             self._replace(message.content["doc"], message, message.content.get("seq", self.last_seq))
         elif msgtype == OK and reqid in self._pending:
@@ -211,18 +245,39 @@ class ClientSession:
         seq = content.get("seq")
         if isinstance(seq, int) and seq <= self.last_seq:
             return  # already reflected in the document we pulled
-        patch = self.document.decode_patch(content, dict(message.buffers), setter=SERVER)
-        self.document.apply_patch(patch, setter=SERVER)
+        buffers = dict(message.buffers)
+        try:
+            patch = self.document.decode_patch(content, buffers, setter=SERVER)
+            self.document.apply_patch(patch, setter=SERVER)
+        except (PatchError, ValueError):
+            patch = self._apply_leniently(content, buffers)
         for event in patch.events:
             if getattr(event, "msg_type", None) == "docsync.notice":
                 self.notices.append(event.msg_data)  # type: ignore[attr-defined]
         if isinstance(seq, int):
             self.last_seq = seq
 
+    def _apply_leniently(self, content: dict[str, Any], buffers: dict[str, Any]) -> DecodedPatch:
+        """Apply what can be applied of a server patch that does not fit the local document.
+
+        It does not fit because it conflicts with local changes the server has not
+        answered yet (or with a change that lost before them): those lose, and the
+        server sends the winning value of everything they touched, so the events
+        skipped here are corrected by a later patch.
+        """
+        patch = self.document.decode_patch(content, buffers, setter=SERVER, skip_unknown=True)
+        for event in patch.events:
+            try:
+                self.document.apply_patch(DecodedPatch([event], patch.new_models), setter=SERVER)
+            except (PatchError, ValueError):
+                logger.debug("skipped %s from the server: it conflicts with a local change", event.kind)
+        return patch
+
     def _replace(self, doc_json: dict[str, Any], message: Message, seq: int) -> None:
         self._unwatch_document()
         self.document.replace_with_json(doc_json, dict(message.buffers))
         self._outgoing.clear()
+        self._outgoing_references.clear()
         self._watch_document()
         self.last_seq = seq
 
@@ -277,7 +332,12 @@ class ClientSession:
     def _local_change(self, event: DocumentEvent) -> None:
         if event.setter == SERVER:
             return
-        self._outgoing.append(event)
+        if not self._outgoing:
+            self._outgoing_base = self.last_seq
+            self._encoder = Encoder()
+        encoded = encode_events([event], self._encoder, self.document.models)
+        self._outgoing.extend(encoded["events"])
+        self._outgoing_references.extend(encoded["references"])
         if not self._flush_scheduled:
             self._flush_scheduled = True
             asyncio.get_running_loop().call_soon(lambda: asyncio.ensure_future(self._flush()))
@@ -286,13 +346,14 @@ class ClientSession:
         self._flush_scheduled = False
         if not self._outgoing or self._socket is None:
             return
-        events, self._outgoing = self._outgoing, []
-        encoder = Encoder()
-        content = encode_events(events, encoder, self.document.models)
-        content["base"] = self.last_seq
-        message = new_message(PATCH_DOC, content, buffers=encoder.buffers)
+        content = {"events": self._outgoing, "references": self._outgoing_references, "base": self._outgoing_base}
+        self._outgoing, self._outgoing_references = [], []
+        message = new_message(PATCH_DOC, content, buffers=self._encoder.buffers)
         self._pending[message.msgid] = message
-        await self._send(message)
+        if not self.connected.is_set():
+            return  # sent when the connection is resumed
+        with contextlib.suppress(websockets.ConnectionClosed):  # then still pending: sent on resume
+            await self._send(message)
 
     async def sync(self, timeout: float = 30) -> None:
         """Send local changes now and wait until the server has answered every one."""

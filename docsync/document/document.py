@@ -407,14 +407,19 @@ class Document:
         *,
         setter: Any = None,
         max_array_elements: int = 100_000_000,
+        skip_unknown: bool = False,
     ) -> DecodedPatch:
-        """Decode PATCH-DOC content against this document, without applying it."""
+        """Decode PATCH-DOC content against this document, without applying it.
+
+        ``skip_unknown``: leave out (and count) events naming models not held here.
+        """
         return decode_patch(
             content,
             self._models,
             buffers or {},
             setter=setter,
             max_array_elements=max_array_elements,
+            skip_unknown=skip_unknown,
         )
 
     def apply_patch(

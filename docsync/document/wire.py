@@ -154,13 +154,18 @@ def encode_events(
 
 
 class DecodedPatch:
-    """Events decoded from a PATCH-DOC, and the models its references created."""
+    """Events decoded from a PATCH-DOC, and the models its references created.
 
-    __slots__ = ("events", "new_models")
+    ``skipped`` counts events left out because they name a model the document no
+    longer holds (only when decoded with ``skip_unknown``).
+    """
 
-    def __init__(self, events: list[ev.DocumentEvent], new_models: dict[str, Model]) -> None:
+    __slots__ = ("events", "new_models", "skipped")
+
+    def __init__(self, events: list[ev.DocumentEvent], new_models: dict[str, Model], skipped: int = 0) -> None:
         self.events = events
         self.new_models = new_models
+        self.skipped = skipped
 
 
 def _decode_index(raw: Any) -> Any:
@@ -195,8 +200,14 @@ def decode_patch(
     setter: Any = None,
     max_array_elements: int = 100_000_000,
     max_new_models: int = _MAX_MODELS_PER_MESSAGE,
+    skip_unknown: bool = False,
 ) -> DecodedPatch:
-    """Decode PATCH-DOC content into events; nothing is applied yet."""
+    """Decode PATCH-DOC content into events; nothing is applied yet.
+
+    With ``skip_unknown``, an event that names a model the document does not hold is
+    left out (and counted) instead of refusing the whole patch: in a shared session
+    that model may have been removed by a change that won.
+    """
     if type(content) is not dict or type(content.get("events")) is not list:
         raise DeserializationError("patch content must be an object with an 'events' list")
     new_models = instantiate_models(
@@ -214,8 +225,16 @@ def decode_patch(
         return model
 
     decoder = Decoder(buffers, resolve_ref=resolve, max_array_elements=max_array_elements)
-    events = [_decode_event(raw, decoder, resolve, setter) for raw in content["events"]]
-    return DecodedPatch(events, new_models)
+    if not skip_unknown:
+        events = [_decode_event(raw, decoder, resolve, setter) for raw in content["events"]]
+        return DecodedPatch(events, new_models)
+    events, skipped = [], 0
+    for raw in content["events"]:
+        try:
+            events.append(_decode_event(raw, decoder, resolve, setter))
+        except UnknownModelError:
+            skipped += 1
+    return DecodedPatch(events, new_models, skipped)
 
 
 def _target(raw: dict[str, Any], resolve: Any) -> Model:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from .patches import EncodedEvent, Key, keys_overlap
 
-__all__ = ["LogEntry", "PatchLog"]
+__all__ = ["Answer", "LogEntry", "PatchLog"]
 
 
 @dataclass(slots=True)
@@ -20,6 +20,15 @@ class LogEntry:
     nbytes: int
 
 
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """How a client patch was answered: its position, events rejected, or the refusal."""
+
+    seq: int
+    rejected: int = 0
+    error: tuple[str, str] | None = None  # (text, code) of the ERROR sent
+
+
 class PatchLog:
     """The last changes of a session, bounded in entries and bytes."""
 
@@ -29,9 +38,9 @@ class PatchLog:
         self._bytes = 0
         self._max_entries = max_entries
         self._max_bytes = max_bytes
-        # msgids of client patches already applied, per origin, so a patch resent
-        # after a reconnect is never applied twice.
-        self._applied: dict[str, OrderedDict[str, int]] = {}
+        # Answers to client patches, per origin and msgid, so that a patch resent after
+        # a reconnect is never applied twice and gets the answer it got the first time.
+        self._applied: dict[str, OrderedDict[str, Answer]] = {}
 
     @property
     def first_seq(self) -> int:
@@ -80,17 +89,31 @@ class PatchLog:
                             return True
         return False
 
-    def remember_applied(self, origin: str, msgid: str, seq: int, *, keep: int = 1000) -> None:
-        """Remember that ``origin``'s message ``msgid`` was applied at ``seq``."""
+    def remember_applied(
+        self,
+        origin: str,
+        msgid: str,
+        seq: int,
+        *,
+        rejected: int = 0,
+        error: tuple[str, str] | None = None,
+        keep: int = 1000,
+    ) -> None:
+        """Remember that ``origin``'s message ``msgid`` was answered at ``seq``, and how."""
         applied = self._applied.setdefault(origin, OrderedDict())
-        applied[msgid] = seq
+        applied[msgid] = Answer(seq, rejected, error)
         while len(applied) > keep:
             applied.popitem(last=False)
 
-    def applied_at(self, origin: str, msgid: str) -> int | None:
-        """Return where ``origin``'s message ``msgid`` was applied, if it was."""
+    def answer(self, origin: str, msgid: str) -> Answer | None:
+        """Return how ``origin``'s message ``msgid`` was answered, if it was."""
         applied = self._applied.get(origin)
         return applied.get(msgid) if applied is not None else None
+
+    def applied_at(self, origin: str, msgid: str) -> int | None:
+        """Return where ``origin``'s message ``msgid`` was answered, if it was."""
+        answer = self.answer(origin, msgid)
+        return answer.seq if answer is not None else None
 
     @property
     def nbytes(self) -> int:

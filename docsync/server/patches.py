@@ -17,6 +17,7 @@ from ..serialization import Buffer, Encoder
 
 __all__ = [
     "EncodedEvent",
+    "Key",
     "conflict_keys",
     "decode_client_patch",
     "encode_event",
@@ -113,4 +114,5 @@ def decode_client_patch(
         dict(message.buffers),
         setter=origin,
         max_array_elements=max_array_elements,
+        skip_unknown=True,
     )

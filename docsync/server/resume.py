@@ -49,11 +49,14 @@ async def resume(session: Any, connection: Any, request: Message, created_sessio
     # A client that names another incarnation knew a session that no longer exists.
     fresh = created_session or (known is not None and known != session.incarnation)
     async with session.lock:
-        if fresh or type(last_seq) is not int or not session.log.reaches_back_to(last_seq):
+        # A client whose document was reset at a position it never received (the
+        # PUSH-DOC went to the socket that died) must be reset now.
+        reset_unseen = type(last_seq) is int and session.fences.get(connection.origin, 0) > last_seq
+        if fresh or reset_unseen or type(last_seq) is not int or not session.log.reaches_back_to(last_seq):
             reply = _full(session, fresh=fresh)
             # Changes the client made before this reset were wiped from its document:
             # if it resends them they must lose, so that the documents converge.
-            connection.fence = session.log.seq
+            session.set_fence(connection, session.log.seq)
         else:
             reply = _replay(session, connection.origin, last_seq)
         reply.header["reqid"] = request.msgid

@@ -17,7 +17,7 @@ from ..protocol import Message, error, new_message
 from ..protocol.msgtypes import OK, PULL_DOC_REPLY, PUSH_DOC
 from .executor import call_user_code, run_sync
 from .patch_log import PatchLog
-from .patches import EncodedEvent, conflict_keys, decode_client_patch, encode_event, patch_message
+from .patches import EncodedEvent, Key, conflict_keys, decode_client_patch, encode_event, keys_overlap, patch_message
 
 __all__ = ["Connection", "ServerSession"]
 
@@ -65,6 +65,7 @@ class ServerSession:
         self.app_path = app_path
         self.allow_client_structure = allow_client_structure
         self.client_models = 0
+        self.model_count = 0
         self.request = request
         self.connections: set[Connection] = set()
         self.created = time.time()
@@ -76,15 +77,21 @@ class ServerSession:
         self.stats = {"messages_in": 0, "messages_out": 0, "bytes_in": 0, "bytes_out": 0}
         self.notices: list[str] = []
         self.log = PatchLog(max_entries=log_entries, max_bytes=log_bytes)
+        # Per origin (client id), the position its document was last reset to: patches
+        # it based on an older position were made on a document that no longer exists.
+        # Kept per origin, not per socket, because a client resends them after resuming.
+        self.fences: dict[str, int] = {}
         self._max_client_models = max_client_models
         self._max_array_elements = max_array_elements
-        self._outbox: list[DocumentEvent] = []
+        # Changes not sent yet, encoded as they happen: a model definition or a list
+        # read later would already hold the later changes of the batch, applied twice.
+        self._outbox: list[EncodedEvent] = []
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._running: set[asyncio.Task[None]] = set()  # invocations in progress
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
         self.context: Any = None  # the SessionContext, set by the application context
-        document.on_change(self._outbox.append)
+        document.on_change(self._record)
 
     # -- connections ----------------------------------------------------------------
 
@@ -129,15 +136,19 @@ class ServerSession:
                     await coroutine
                 except Exception:
                     logger.exception("error in async callback of session %s", self.id)
+        # Read here, under the lock, so that reporters never touch the document.
+        self.model_count = len(self.document.models)
         return await self._flush()
+
+    def _record(self, event: DocumentEvent) -> None:
+        # Buffer ids are unique per position: these events are sent at the next one.
+        prefix = f"{self.log.seq + 1}.{len(self._outbox)}."
+        self._outbox.append(encode_event(event, prefix, self.document.models))
 
     async def _flush(self) -> int | None:
         if not self._outbox:
             return None
-        events, self._outbox[:] = list(self._outbox), []
-        models = self.document.models
-        seq = self.log.seq + 1
-        encoded = [encode_event(e, f"{seq}.{i}.", models) for i, e in enumerate(events)]
+        encoded, self._outbox[:] = list(self._outbox), []
         entry = self.log.append(encoded)
         await self._broadcast(encoded, entry.seq)
         return entry.seq
@@ -187,9 +198,10 @@ class ServerSession:
         origin = connection.origin
         async with self.lock:
             self.touch()
-            if self.log.applied_at(origin, request.msgid) is not None:
-                # Resent after a reconnect: it was applied once, never twice.
-                await self._send(connection, new_message(OK, {"seq": self.log.seq}, reqid=request.msgid))
+            answer = self.log.answer(origin, request.msgid)
+            if answer is not None:
+                # Resent after a reconnect: applied once, never twice, answered the same.
+                await self._answer_again(connection, request, answer)
                 return
             base = request.content.get("base")
             if base is not None and type(base) is not int:
@@ -200,12 +212,15 @@ class ServerSession:
                     self.document, request, origin, max_array_elements=self._max_array_elements
                 )
             except (PatchError, DeserializationError) as exc:
-                await self._send(connection, error(request.msgid, str(exc), "patch-refused"))
+                await self._refuse(connection, request, str(exc))
                 return
-            if base is not None and (base < connection.fence or not self.log.reaches_back_to(base)):
+            if base is not None and (base < self.fence(connection) or not self.log.reaches_back_to(base)):
                 accepted, rejected = list[DocumentEvent](), decoded.events
             else:
                 accepted, rejected = self._split_conflicts(decoded.events, base, origin)
+            # Events naming a model that is gone (removed by a change that won) lose too;
+            # there is nothing to correct, the sender receives (or received) the removal.
+            gone = decoded.skipped
             decoded.events = accepted
             refusal: str | None = None
             try:
@@ -217,11 +232,33 @@ class ServerSession:
             if reset:
                 await self._reset(connection)
             if refusal is not None:
-                await self._send(connection, error(request.msgid, refusal, "patch-refused"))
+                await self._refuse(connection, request, refusal)
                 return
-            self.log.remember_applied(origin, request.msgid, self.log.seq)
-            reply = {"seq": self.log.seq, "rejected": len(rejected)}
+            self.log.remember_applied(origin, request.msgid, self.log.seq, rejected=len(rejected) + gone)
+            reply = {"seq": self.log.seq, "rejected": len(rejected) + gone}
             await self._send(connection, new_message(OK, reply, reqid=request.msgid))
+
+    async def _refuse(self, connection: Connection, request: Message, text: str) -> None:
+        self.log.remember_applied(connection.origin, request.msgid, self.log.seq, error=(text, "patch-refused"))
+        await self._send(connection, error(request.msgid, text, "patch-refused"))
+
+    async def _answer_again(self, connection: Connection, request: Message, answer: Any) -> None:
+        if answer.error is not None:
+            await self._send(connection, error(request.msgid, *answer.error))
+            return
+        # "seq" is the position now, as in every OK (all the changes up to it were sent
+        # before this reply); "applied_seq" is where the patch took its place.
+        reply = {"seq": self.log.seq, "rejected": answer.rejected, "applied_seq": answer.seq}
+        await self._send(connection, new_message(OK, reply, reqid=request.msgid))
+
+    def fence(self, connection: Connection) -> int:
+        """Return the position before which ``connection``'s patches lose (see ``fences``)."""
+        return max(connection.fence, self.fences.get(connection.origin, 0))
+
+    def set_fence(self, connection: Connection, seq: int) -> None:
+        """Make ``connection``'s client lose every patch based before ``seq`` (its document was reset)."""
+        connection.fence = seq
+        self.fences[connection.origin] = seq
 
     def _split_conflicts(
         self, events: list[DocumentEvent], base: int | None, origin: str
@@ -229,9 +266,14 @@ class ServerSession:
         if base is None:  # a client that does not track positions: last writer wins
             return events, []
         accepted, rejected = [], []
+        lost: list[Key] = []
         for event in events:
-            if self.log.conflicts(conflict_keys(event), base, origin):
+            keys = conflict_keys(event)
+            # A later event of the same patch that overlaps one that lost was made on
+            # top of it (a cell of rows just streamed, say): it loses too.
+            if self.log.conflicts(keys, base, origin) or any(keys_overlap(k, x) for k in keys for x in lost):
                 rejected.append(event)
+                lost.extend(keys)
             else:
                 accepted.append(event)
         return accepted, rejected
@@ -246,7 +288,7 @@ class ServerSession:
         reset = False
         for event in rejected:
             if isinstance(event, ev.TitleChangedEvent):
-                self._outbox.append(ev.TitleChangedEvent(self.document.title))
+                self._record(ev.TitleChangedEvent(self.document.title))
                 continue
             if isinstance(event, ev.RootAddedEvent | ev.RootRemovedEvent):
                 reset = True
@@ -258,14 +300,22 @@ class ServerSession:
             model = self.document.get_model_by_id(key[0])
             if model is not None and key[1] in model._properties:
                 value = getattr(model, key[1])
-                self._outbox.append(ModelChangedEvent(model, key[1], value, value))
+                self._record(ModelChangedEvent(model, key[1], value, value))
         return reset
 
     async def _reset(self, connection: Connection) -> None:
+        # The reset takes a position of its own (an empty entry, sent to no one): a
+        # client whose last position is before it has not received it, and a resume
+        # from there must reset it again (see resume.py).
+        self.log.append([])
         doc_json, buffers = self.document.to_json()
-        connection.fence = self.log.seq
+        self.set_fence(connection, self.log.seq)
         message = new_message(PUSH_DOC, {"doc": doc_json, "seq": self.log.seq}, buffers=buffers)
-        await self._send(connection, message)
+        # Every connection of the client: the one this patch came on may be a socket
+        # that died while its messages were still being handled, the client resumed.
+        for other in tuple(self.connections):
+            if other is connection or other.origin == connection.origin:
+                await self._send(other, message)
 
     async def _apply(self, decoded: Any, origin: str) -> None:
         document = self.document
