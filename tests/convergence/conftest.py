@@ -1,0 +1,77 @@
+"""A real daphne process serving ``tests.convergence.settings`` on a free port.
+
+The SQLite database is a temporary file, migrated (in a subprocess, so that this
+process's Django settings stay whatever other test packages made them) before the
+server starts. The server is stopped by its own pid at the end of the session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from docsync.client import fetch_page_config
+from docsync.testing import ServerProcess
+
+from . import apps as apps  # registers the test model types in this process too
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class ConvergenceServer:
+    """The running server and what the tests need of it."""
+
+    def __init__(self, process: ServerProcess, log: Path) -> None:
+        self.process = process
+        self.log = log
+
+    @property
+    def url(self) -> str:
+        return self.process.url
+
+    async def room_config(self, app: str, room: str | None = None) -> dict[str, Any]:
+        """Return the page configuration of ``app`` in ``room`` (a fresh room by default)."""
+        room = room or uuid.uuid4().hex
+        return await asyncio.to_thread(fetch_page_config, f"{self.url}{app}/?room={room}")
+
+    def log_tail(self, lines: int = 60) -> str:
+        """The end of the server's log, to show when a test fails."""
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[ConvergenceServer]:
+    """Start daphne with the convergence apps on a migrated temporary SQLite file."""
+    folder = Path(tempfile.mkdtemp(prefix="docsync-convergence-"))
+    env = {
+        "DJANGO_SETTINGS_MODULE": "tests.convergence.settings",
+        "DOCSYNC_SQLITE": str(folder / "db.sqlite3"),
+        "DJANGO_DEBUG": "1",
+        "DOCSYNC_LOG_LEVEL": "WARNING",
+    }
+    subprocess.run(
+        [sys.executable, "-m", "django", "migrate", "--verbosity", "0", "--no-input"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        check=True,
+    )
+    log = folder / "server.log"
+    process = ServerProcess(cwd=ROOT, env=env, log_path=log).start()
+    try:
+        yield ConvergenceServer(process, log)
+    finally:
+        process.stop()
+        shutil.rmtree(folder, ignore_errors=True)

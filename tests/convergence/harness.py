@@ -1,0 +1,272 @@
+"""Test clients whose network the test controls, and a canonical form of documents.
+
+``ControlledClient`` is a real ``ClientSession`` over a real websocket. The test may
+hold its incoming messages (released later, in order: all a websocket allows), hold its
+outgoing patches, drop its socket abruptly, and read back every patch it sent with the
+server's answer, and the wire size of every message it received.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import websockets
+
+from docsync.client import ClientSession
+from docsync.document import Document, Model
+from docsync.protocol import Message
+from docsync.protocol.message import frame_nbytes
+from docsync.protocol.msgtypes import ERROR, OK, PATCH_DOC, PUSH_DOC, RESUME_REPLY
+
+__all__ = ["ControlledClient", "SentPatch", "canonical", "canonical_document"]
+
+
+@dataclass
+class SentPatch:
+    """A PATCH-DOC a client sent, as first sent, and every answer the server gave."""
+
+    origin: str
+    order: int
+    msgid: str
+    content: dict[str, Any]
+    buffers: list[tuple[str, bytes]]
+    replies: list[Message] = field(default_factory=list)
+
+    @property
+    def base(self) -> int:
+        base: int = self.content["base"]
+        return base
+
+
+class ControlledClient(ClientSession):
+    """A ClientSession whose incoming and outgoing messages the test may hold back."""
+
+    def __init__(self, config: dict[str, Any], name: str = "") -> None:
+        super().__init__(config)
+        self.name = name
+        self.hold_in = False
+        self.hold_out = False
+        self.offline = False
+        self._inbox: list[Message] = []
+        # Held patches are frames already: in a network a message in flight is bytes,
+        # and an array edited in place after it was sent must not change it.
+        self._held_out: list[list[str | bytes]] = []
+        self.sent: dict[str, SentPatch] = {}
+        self.resumes: list[Message] = []
+        self.resets: list[Message] = []
+        #: Every message received, with the bytes its frames took on the wire.
+        self.wire: list[tuple[Message, int]] = []
+        self._frame_bytes = 0
+        self.reader_error: BaseException | None = None
+        #: What happened to this client, in order, for the report of a failed run.
+        self.trace: list[str] = []
+
+    # -- receiving ------------------------------------------------------------------
+
+    async def _read_message(self) -> Message:
+        while True:
+            frame = await self._socket.recv()
+            self._frame_bytes += frame_nbytes(frame)
+            message = self._receiver.receive(frame)
+            if message is not None:
+                self.wire.append((message, self._frame_bytes))
+                self._frame_bytes = 0
+                return message
+
+    async def _read_forever(self) -> None:
+        try:
+            await super()._read_forever()
+        except Exception as exc:
+            # A reader that dies leaves the client deaf; make the test say why.
+            self.reader_error = exc
+            raise
+
+    async def sync(self, timeout: float = 30) -> None:
+        try:
+            await super().sync(timeout)
+        except TimeoutError:
+            if self.reader_error is not None:
+                raise AssertionError(f"client {self.name}'s reader died") from self.reader_error
+            raise
+
+    def _dispatch(self, message: Message) -> None:
+        if self.hold_in and self._reader is not None:
+            self._inbox.append(message)
+            return
+        self._record(message)
+        super()._dispatch(message)
+
+    def _record(self, message: Message) -> None:
+        msgtype = message.msgtype
+        self.trace.append(f"recv {msgtype} {_describe(message)} (last_seq {self.last_seq})")
+        if msgtype in (OK, ERROR) and message.reqid in self.sent:
+            self.sent[message.reqid].replies.append(message)
+        elif msgtype == RESUME_REPLY:
+            self.resumes.append(message)
+        elif msgtype == PUSH_DOC:
+            self.resets.append(message)
+
+    def release_in(self, count: int | None = None) -> None:
+        """Deliver the first ``count`` held incoming messages (all by default), in order."""
+        if self.offline:
+            return  # what is held belongs to a dead socket, behind messages already lost
+        count = len(self._inbox) if count is None else count
+        released, self._inbox = self._inbox[:count], self._inbox[count:]
+        for message in released:
+            self._record(message)
+            ClientSession._dispatch(self, message)
+
+    @property
+    def held_in(self) -> int:
+        """How many incoming messages are held."""
+        return len(self._inbox)
+
+    # -- sending --------------------------------------------------------------------
+
+    async def _send(self, message: Message) -> None:
+        if message.msgtype == PATCH_DOC and message.msgid not in self.sent:
+            buffers = [(i, bytes(b)) for i, b in message.buffers]
+            record = SentPatch(self.client_id, len(self.sent), message.msgid, message.content, buffers)
+            self.sent[message.msgid] = record
+            self.trace.append(f"send PATCH-DOC {message.msgid} {_describe(message)}")
+        if message.msgtype == PATCH_DOC and (self.hold_out or self._held_out):
+            self._held_out.append([f if isinstance(f, str) else bytes(f) for f in message.to_frames()])
+            return
+        await super()._send(message)
+
+    async def release_out(self, count: int | None = None) -> None:
+        """Send the first ``count`` held patches (all by default), in order."""
+        count = len(self._held_out) if count is None else count
+        released, self._held_out = self._held_out[:count], self._held_out[count:]
+        try:
+            for frames in released:
+                for frame in frames:
+                    await self._socket.send(frame)
+        except websockets.ConnectionClosed:
+            pass  # still pending: resent after the next resume
+
+    @property
+    def held_out(self) -> int:
+        """How many outgoing patches are held."""
+        return len(self._held_out)
+
+    async def release_all(self) -> None:
+        """Stop holding anything and deliver everything held, in order."""
+        self.hold_in = self.hold_out = False
+        self.release_in()
+        await self.release_out()
+
+    # -- connection -----------------------------------------------------------------
+
+    def _forget_held(self) -> None:
+        # Messages held "in the network" die with the socket, as they would; so does
+        # everything behind them (a socket delivers in order or not at all): whatever
+        # the old socket still reads is held too, and dropped when the next one opens.
+        self._inbox.clear()
+        self._held_out.clear()
+        self.hold_in, self.hold_out = True, False
+
+    async def connect(self, *, resume: bool = False) -> None:
+        self._inbox.clear()
+        self.hold_in = False
+        await super().connect(resume=resume)
+
+    async def drop(self) -> None:
+        """Lose the connection abruptly: no close frame, the TCP connection is aborted."""
+        self._forget_held()
+        self.trace.append("drop")
+        self.offline = True
+        if self._socket is not None:
+            self._socket.transport.abort()
+        if self._reader is not None:
+            with contextlib.suppress(BaseException):  # the reader ends however it ends
+                await self._reader
+            self._reader = None
+
+    async def disconnect(self) -> None:
+        """Close the websocket cleanly from this side (a close frame is sent)."""
+        self._forget_held()
+        self.trace.append("disconnect")
+        self.offline = True
+        await self._drop_socket()
+
+    async def lost(self, timeout: float = 10) -> None:
+        """Wait until the reader notices that the connection is gone (cut elsewhere)."""
+        if self._reader is not None:
+            await asyncio.wait_for(asyncio.shield(self._reader), timeout)
+        self._forget_held()
+        self.offline = True
+
+    async def reconnect(self) -> None:
+        self._forget_held()
+        self.trace.append(f"reconnect from {self.last_seq}")
+        await super().reconnect()
+        self.offline = False
+
+    @property
+    def pending(self) -> int:
+        """Patches sent or held and not yet answered, plus local changes not yet sent."""
+        return len(self._pending) + len(self._outgoing)
+
+    def patch_sizes(self, first_seq: int, last_seq: int) -> list[tuple[int, int]]:
+        """Return (seq, wire bytes) of every PATCH-DOC received for positions in the range."""
+        out = []
+        for message, size in self.wire:
+            seq = message.content.get("seq")
+            if message.msgtype == PATCH_DOC and isinstance(seq, int) and first_seq <= seq <= last_seq:
+                out.append((seq, size))
+        return out
+
+
+def _describe(message: Message) -> str:
+    content = message.content
+    parts = [f"{k}={content[k]}" for k in ("seq", "base", "rejected", "applied_seq", "mode", "text") if k in content]
+    if message.reqid:
+        parts.append(f"re {message.reqid}")
+    events = content.get("events") or [e for p in content.get("patches", []) for e in p["events"]]
+    for event in events:
+        target = event.get("model", {}).get("id") if isinstance(event.get("model"), dict) else ""
+        shown = ("index", "delete", "items", "keys", "new", "rollover", "patches", "columns")
+        detail = {k: v for k, v in event.items() if k in shown}
+        parts.append(f"<{event.get('kind')} {target}.{event.get('attr', '')} {str(detail)[:300]}>")
+    return " ".join(parts)
+
+
+def _value(value: Any) -> Any:
+    if isinstance(value, Model):
+        return ("ref", value.id)
+    if isinstance(value, np.ndarray):
+        return ("ndarray", value.dtype.str, value.shape, [_value(v) for v in value.ravel().tolist()])
+    if isinstance(value, float) and math.isnan(value):
+        return ("nan",)
+    if isinstance(value, list | tuple):
+        return [_value(v) for v in value]
+    if isinstance(value, dict):
+        return sorted(((_value(k), _value(v)) for k, v in value.items()), key=repr)
+    if isinstance(value, set | frozenset):
+        return ("set", sorted((_value(v) for v in value), key=repr))
+    return value
+
+
+def canonical_document(document: Document) -> dict[str, Any]:
+    """Return everything a document holds, in a form that compares with ``==``.
+
+    Every property of every model is read with its default, so a value stored
+    explicitly on one side and left at its default on the other compares equal; order
+    matters only where it means something (roots, lists, columns).
+    """
+    models = {}
+    for model in document.models.values():
+        values = {attr: _value(getattr(model, attr)) for attr in sorted(model.properties())}
+        models[model.id] = (model.__type_name__, values)
+    return {"title": document.title, "roots": [root.id for root in document.roots], "models": models}
+
+
+def canonical(doc_json: dict[str, Any], buffers: Any) -> dict[str, Any]:
+    """Return the canonical form of document JSON (decoded into a fresh Document)."""
+    return canonical_document(Document.from_json(doc_json, dict(buffers)))
