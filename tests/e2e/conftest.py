@@ -2,7 +2,9 @@
 
 Chromium is /usr/bin/chromium (Playwright cannot download its own here): when it is
 missing the tests fail, loudly, rather than skip. One server per test module, one
-browser per session; every process is stopped by its own pid.
+browser for all of them (stopped right after the last, so that the event loop
+Playwright's sync API runs is gone before other tests use asyncio); every process is
+stopped by its own pid.
 """
 
 from __future__ import annotations
@@ -14,11 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Playwright, sync_playwright
 
 from docsync.testing import ServerProcess
-
-from .browser import open_app
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
@@ -36,14 +36,56 @@ CHROMIUM_ARGS = [
 SETTINGS = "tests.e2e.settings"
 ADMIN = ("admin", "admin-password-for-tests")
 
-__all__ = ["ADMIN", "SCREENSHOTS", "open_app"]
+
+def _in_here(item: pytest.Item | None) -> bool:
+    return item is not None and Path(__file__).parent in Path(str(item.fspath)).parents
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    here = Path(__file__).parent
     for item in items:
-        if here in Path(str(item.fspath)).parents:
+        if _in_here(item):
             item.add_marker(pytest.mark.browser)
+
+
+class _Chromium:
+    """The one Chromium of the browser tests, launched on first use, stopped when they are done."""
+
+    def __init__(self) -> None:
+        self._playwright: Playwright | None = None
+        self._browser: Browser | None = None
+
+    def get(self) -> Browser:
+        if self._browser is None:
+            if not CHROMIUM.exists():
+                pytest.fail(
+                    f"Chromium is missing at {CHROMIUM}: the browser tests cannot run. "
+                    "Install it (scripts/setup.sh does: apt-get install -y chromium).",
+                    pytrace=False,
+                )
+            self._playwright = sync_playwright().start()
+            # launch() gives the browser a fresh temporary profile directory.
+            self._browser = self._playwright.chromium.launch(
+                executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+            )
+        return self._browser
+
+    def stop(self) -> None:
+        if self._browser is not None:
+            self._browser.close()
+        if self._playwright is not None:
+            self._playwright.stop()
+        self._browser = self._playwright = None
+
+
+_CHROMIUM = _Chromium()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    # Playwright's sync API keeps an event loop running in this thread while it is
+    # started: the tests after these ones (asyncio.run, pytest-asyncio) need it gone.
+    if _in_here(item) and not _in_here(nextitem):
+        _CHROMIUM.stop()
 
 
 @pytest.fixture(scope="session")
@@ -100,20 +142,10 @@ def server(request: pytest.FixtureRequest, workdir: Path, database: str) -> Iter
     process.stop()
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    """The system Chromium, headless, with a fresh profile."""
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"Chromium is missing at {CHROMIUM}: the browser tests cannot run. "
-            "Install it (scripts/setup.sh does: apt-get install -y chromium).",
-            pytrace=False,
-        )
-    with sync_playwright() as playwright:
-        # launch() gives every browser a fresh temporary profile directory.
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
+@pytest.fixture
+def browser() -> Browser:
+    """The system Chromium, headless: one for all the browser tests of a run."""
+    return _CHROMIUM.get()
 
 
 @pytest.fixture
