@@ -108,8 +108,7 @@ def _event_json(event: ev.DocumentEvent, encoder: Encoder) -> dict[str, Any]:
         out["rollover"] = event.rollover
     elif isinstance(event, ev.ColumnsPatchedEvent):
         out["patches"] = {
-            name: [[_encode_index(i), encoder.encode(v)] for i, v in entries]
-            for name, entries in event.patches.items()
+            name: [[_encode_index(i), encoder.encode(v)] for i, v in entries] for name, entries in event.patches.items()
         }
     elif isinstance(event, ev.ListSplicedEvent):
         out.update(index=event.index, delete=event.delete, items=encoder.encode(event.items))
@@ -253,9 +252,7 @@ def _decode_event(raw: Any, decoder: Decoder, resolve: Any, setter: Any) -> ev.D
         return ev.TitleChangedEvent(_string(raw, "title"), setter)
     if kind == "MessageSent":
         model = _target(raw, resolve) if "model" in raw else None
-        return ev.MessageSentEvent(
-            _string(raw, "msg_type"), decoder.decode(raw.get("msg_data")), model, setter
-        )
+        return ev.MessageSentEvent(_string(raw, "msg_type"), decoder.decode(raw.get("msg_data")), model, setter)
     if kind == "RootAdded":
         return ev.RootAddedEvent(_target(raw, resolve), setter)
     if kind == "RootRemoved":
@@ -265,16 +262,12 @@ def _decode_event(raw: Any, decoder: Decoder, resolve: Any, setter: Any) -> ev.D
     if kind == "ModelChanged":
         return ev.ModelChangedEvent(model, attr, None, decoder.decode(raw.get("new")), setter)
     if kind == "ColumnDataChanged":
-        return ev.ColumnDataChangedEvent(
-            model, attr, _columns(raw.get("columns"), decoder, "columns"), setter
-        )
+        return ev.ColumnDataChangedEvent(model, attr, _columns(raw.get("columns"), decoder, "columns"), setter)
     if kind == "ColumnsStreamed":
         rollover = raw.get("rollover")
         if rollover is not None and type(rollover) is not int:
             raise DeserializationError(f"invalid rollover {rollover!r:.40}")
-        return ev.ColumnsStreamedEvent(
-            model, attr, _columns(raw.get("data"), decoder, "data"), rollover, setter
-        )
+        return ev.ColumnsStreamedEvent(model, attr, _columns(raw.get("data"), decoder, "data"), rollover, setter)
     if kind == "ColumnsPatched":
         patches = raw.get("patches")
         if type(patches) is not dict:

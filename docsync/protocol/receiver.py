@@ -177,9 +177,7 @@ class Receiver:
             or buffer_header.keys() != {"id"}
             or not isinstance(buffer_header["id"], str)
         ):
-            raise ProtocolError(
-                f'buffer header must be exactly {{"id": <string>}}, got {_show(buffer_header)}'
-            )
+            raise ProtocolError(f'buffer header must be exactly {{"id": <string>}}, got {_show(buffer_header)}')
         buffer_id = buffer_header["id"]
         if buffer_id in self._buffer_ids:
             raise ProtocolError(f"duplicate buffer id {_show(buffer_id)}")

@@ -75,9 +75,7 @@ def _checked_shape(shape: object, max_elements: int) -> tuple[int, ...]:
     return tuple(shape)
 
 
-def array_from_buffer(
-    data: Buffer, dtype_name: object, shape: object, order: object, max_elements: int
-) -> np.ndarray:
+def array_from_buffer(data: Buffer, dtype_name: object, shape: object, order: object, max_elements: int) -> np.ndarray:
     """Build an array over ``data`` (no copy), after checking dtype, shape and length."""
     if not isinstance(dtype_name, str) or dtype_name not in ALLOWED_DTYPES:
         raise DeserializationError(f"dtype not allowed: {dtype_name!r:.40}")
@@ -91,9 +89,7 @@ def array_from_buffer(
     # len() of a typed memoryview counts items, not bytes.
     length = data.nbytes if isinstance(data, memoryview) else len(data)
     if length != expected:
-        raise DeserializationError(
-            f"buffer length {length} does not match {dtype_name}{list(dims)} ({expected} bytes)"
-        )
+        raise DeserializationError(f"buffer length {length} does not match {dtype_name}{list(dims)} ({expected} bytes)")
     array = np.frombuffer(data, dtype=dtype).reshape(dims)
     if dtype.itemsize > 1 and order != NATIVE_ORDER:
         array = array.astype(dtype.newbyteorder("="))

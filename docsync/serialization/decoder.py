@@ -128,9 +128,7 @@ class Decoder:
 
     def _decode_array(self, value: dict[str, Any]) -> np.ndarray:
         data = self._payload(value)
-        return array_from_buffer(
-            data, value.get("dtype"), value.get("shape"), value.get("order"), self._max_elements
-        )
+        return array_from_buffer(data, value.get("dtype"), value.get("shape"), value.get("order"), self._max_elements)
 
     @staticmethod
     def _decode_time(kind: str, iso: object) -> dt.date:

@@ -59,9 +59,7 @@ class PatchLog:
         entry = LogEntry(self.seq, events, sum(e.nbytes for e in events))
         self._entries.append(entry)
         self._bytes += entry.nbytes
-        while len(self._entries) > 1 and (
-            len(self._entries) > self._max_entries or self._bytes > self._max_bytes
-        ):
+        while len(self._entries) > 1 and (len(self._entries) > self._max_entries or self._bytes > self._max_bytes):
             self._bytes -= self._entries.popleft().nbytes
         return entry
 

@@ -105,9 +105,7 @@ def patch_message(events: Sequence[EncodedEvent], seq: int) -> Message:
     return new_message(PATCH_DOC, content, buffers=buffers)
 
 
-def decode_client_patch(
-    document: Document, message: Message, origin: str, *, max_array_elements: int
-) -> DecodedPatch:
+def decode_client_patch(document: Document, message: Message, origin: str, *, max_array_elements: int) -> DecodedPatch:
     """Decode a client's PATCH-DOC against ``document`` (nothing is applied)."""
     return document.decode_patch(
         message.content,

@@ -40,9 +40,7 @@ class SessionToken:
     age: float
 
 
-def issue_token(
-    session_id: str, app_path: str, user_id: Any, arguments: dict[str, list[str]] | None = None
-) -> str:
+def issue_token(session_id: str, app_path: str, user_id: Any, arguments: dict[str, list[str]] | None = None) -> str:
     """Sign a token binding ``session_id`` to ``app_path`` and the user (never the cookie)."""
     payload = {
         "sid": session_id,
