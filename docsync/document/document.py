@@ -268,8 +268,7 @@ class Document:
             # Definitions are read when the event is reported: keep the models' values
             # of now, as later held events change them again.
             self._held_definitions[id(event)] = [
-                (model, {attr: _snapshot(value) for attr, value in model._values.items()})
-                for model in event.new_models
+                (model, {attr: _snapshot(value) for attr, value in model._values.items()}) for model in event.new_models
             ]
         self._held.append(event)
 

@@ -167,9 +167,7 @@ def make_receiver(limits: tuple[int, int, int] | None) -> Receiver:
 
 @FUZZ
 @given(receivers, frame_sequences)
-def test_any_frames_fail_only_with_protocol_error(
-    limits: tuple[int, int, int] | None, frames: list[Frame]
-) -> None:
+def test_any_frames_fail_only_with_protocol_error(limits: tuple[int, int, int] | None, frames: list[Frame]) -> None:
     receiver = make_receiver(limits)
     for frame in frames:
         try:
