@@ -7,12 +7,12 @@ from collections.abc import Callable
 from typing import Any
 
 from ..document import Document
-from .handler import Handler
+from .hooks import HookTableHandler
 
 __all__ = ["FunctionHandler"]
 
 
-class FunctionHandler(Handler):
+class FunctionHandler(HookTableHandler):
     """Call ``func(doc)`` for every new session; hooks may be given as keywords."""
 
     def __init__(
@@ -34,24 +34,9 @@ class FunctionHandler(Handler):
         }
 
     def runs_on_loop(self, method_name: str) -> bool:
-        target = self._func if method_name == "modify_document" else self._hooks.get(method_name)
-        return inspect.iscoroutinefunction(target)
+        if method_name == "modify_document":
+            return inspect.iscoroutinefunction(self._func)
+        return super().runs_on_loop(method_name)
 
     def modify_document(self, doc: Document) -> Any:
         return self._func(doc)
-
-    def _hook(self, name: str, context: Any) -> Any:
-        hook = self._hooks[name]
-        return hook(context) if hook is not None else None
-
-    def on_server_loaded(self, server_context: Any) -> Any:
-        return self._hook("on_server_loaded", server_context)
-
-    def on_server_unloaded(self, server_context: Any) -> Any:
-        return self._hook("on_server_unloaded", server_context)
-
-    def on_session_created(self, session_context: Any) -> Any:
-        return self._hook("on_session_created", session_context)
-
-    def on_session_destroyed(self, session_context: Any) -> Any:
-        return self._hook("on_session_destroyed", session_context)
