@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import secrets
 import threading
@@ -444,11 +445,25 @@ class ServerSession:
             self.connections.clear()
 
 
+def _is_sync(callbacks: Any) -> bool:
+    return any(not inspect.iscoroutinefunction(cb) for cb in callbacks or ())
+
+
 def _triggers_callbacks(document: Document, events: list[DocumentEvent]) -> bool:
+    """Tell whether applying ``events`` calls sync user code (which needs a thread).
+
+    Coroutine callbacks are only created here and awaited on the loop afterwards, so a
+    patch that triggers nothing but those is applied without a thread hop.
+    """
     for event in events:
         model = getattr(event, "model", None)
-        if model is not None and (model._callbacks or model._event_callbacks):
-            return True
-        if isinstance(event, ev.MessageSentEvent) and document.accepts_message(event.msg_type):
+        if model is not None:
+            attr = getattr(event, "attr", None)
+            if attr is not None and model._callbacks and _is_sync(model._callbacks.get(attr)):
+                return True
+            events_of = model._event_callbacks
+            if isinstance(event, ev.MessageSentEvent) and events_of and _is_sync(events_of.get(event.msg_type)):
+                return True
+        if isinstance(event, ev.MessageSentEvent) and _is_sync(document._message_callbacks.get(event.msg_type)):
             return True
     return False

@@ -16,7 +16,9 @@ def make_bench_doc(doc: Document, points: int) -> None:
     source = ColumnDataSource(data={"x": x, "y": np.sin(x / 10)}, name="source")
     slider = Slider(start=0, end=100, value=1, step=1, name="slider")
 
-    def update(attr: str, old: float, new: float) -> None:
+    # An async callback runs on the event loop, as Bokeh's callbacks do; a sync one
+    # would run in a worker thread (safe for the ORM, at the cost of a thread hop).
+    async def update(attr: str, old: float, new: float) -> None:
         source.data["y"] = np.sin(x * new / 10)
 
     slider.on_change("value", update)
