@@ -1,7 +1,8 @@
 """Keep the LiveSession table in step with this process's sessions, off the hot path.
 
 A task wakes every ``ADMIN_REFRESH`` seconds, snapshots the sessions on the loop (cheap
-reads of counters), and writes the rows from a worker thread. Rows of processes that
+reads of counters), and writes from a worker thread the rows that changed, plus one
+UPDATE that marks all of this process's rows fresh. Rows of processes that
 stopped reporting for ``PROCESS_TIMEOUT`` seconds are deleted by whichever process
 refreshes next.
 """
@@ -31,38 +32,65 @@ def _user_name(user: Any) -> str:
     return str(user.get_username())
 
 
-def snapshot_rows(registry: Any) -> list[dict[str, Any]]:
-    """Describe every live session of ``registry`` as LiveSession field values."""
-    rows = []
+def _fingerprint(session: Any) -> tuple[Any, ...]:
+    # What a row shows that can change; rows whose fingerprint did not move are not
+    # rewritten, so ten thousand idle sessions cost one UPDATE per refresh.
+    stats = session.stats
+    return (
+        session.last_activity,
+        len(session.connections),
+        session.model_count,
+        session.keep_alive,
+        stats["messages_in"],
+        stats["messages_out"],
+    )
+
+
+def _row(registry: Any, session: Any) -> dict[str, Any]:
+    return {
+        "session_id": session.id,
+        "app": session.app_path,
+        "user": _user_name(session.request.get("user")),
+        "process": registry.process_id,
+        "created": _when(session.created),
+        "last_activity": _when(session.last_activity),
+        "connections": len(session.connections),
+        "models_count": session.model_count,
+        "keep_alive": session.keep_alive,
+        **session.stats,
+    }
+
+
+def snapshot_rows(registry: Any, written: dict[str, tuple[Any, ...]]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Return rows of sessions changed since ``written`` (updated in place) and ids gone."""
+    changed = []
+    live: set[str] = set()
     for session in registry.sessions():
-        rows.append(
-            {
-                "session_id": session.id,
-                "app": session.app_path,
-                "user": _user_name(session.request.get("user")),
-                "process": registry.process_id,
-                "created": _when(session.created),
-                "last_activity": _when(session.last_activity),
-                "connections": len(session.connections),
-                "models_count": session.model_count,
-                "keep_alive": session.keep_alive,
-                **session.stats,
-            }
-        )
-    return rows
+        live.add(session.id)
+        fingerprint = _fingerprint(session)
+        if written.get(session.id) != fingerprint:
+            written[session.id] = fingerprint
+            changed.append(_row(registry, session))
+    gone = [session_id for session_id in written if session_id not in live]
+    for session_id in gone:
+        del written[session_id]
+    return changed, gone
 
 
-def _write(process_id: str, rows: list[dict[str, Any]], timeout: float) -> None:
+def _write(process_id: str, changed: list[dict[str, Any]], gone: list[str], timeout: float) -> None:
     from ..models import LiveSession
 
     now = dt.datetime.now(tz=dt.UTC)
-    objects = [LiveSession(reported=now, **row) for row in rows]
     fields = [f.name for f in LiveSession._meta.fields if f.name != "session_id"]
-    if objects:
+    if changed:
+        objects = [LiveSession(reported=now, **row) for row in changed]
         LiveSession.objects.bulk_create(
             objects, update_conflicts=True, unique_fields=["session_id"], update_fields=fields
         )
-    LiveSession.objects.filter(process=process_id).exclude(session_id__in=[row["session_id"] for row in rows]).delete()
+    for start in range(0, len(gone), 500):
+        LiveSession.objects.filter(session_id__in=gone[start : start + 500]).delete()
+    # One statement marks every row of this process as fresh.
+    LiveSession.objects.filter(process=process_id).update(reported=now)
     LiveSession.objects.filter(reported__lt=now - dt.timedelta(seconds=timeout)).delete()
 
 
@@ -79,6 +107,7 @@ class LiveTableWriter:
         self.registry = registry
         self.last_write: float | None = None
         self.task: asyncio.Task[None] | None = None
+        self._written: dict[str, tuple[Any, ...]] = {}
 
     def ensure_started(self) -> None:
         """Start the writer on the running loop if it is not running."""
@@ -87,8 +116,12 @@ class LiveTableWriter:
 
     async def write_now(self) -> None:
         """Write this process's rows now."""
-        rows = snapshot_rows(self.registry)
-        await run_sync(_write, self.registry.process_id, rows, float(docsync_settings().PROCESS_TIMEOUT))
+        changed, gone = snapshot_rows(self.registry, self._written)
+        try:
+            await run_sync(_write, self.registry.process_id, changed, gone, float(docsync_settings().PROCESS_TIMEOUT))
+        except BaseException:
+            self._written.clear()  # write everything again next time
+            raise
         self.last_write = asyncio.get_running_loop().time()
 
     async def _run(self) -> None:
