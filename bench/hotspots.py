@@ -30,7 +30,11 @@ WORKLOADS = {
     "roundtrip": ("roundtrip", lambda seconds: {"n": int(seconds * 2000), "warmup": 50}),
     "throughput": ("throughput", lambda seconds: {"sessions": 50, "seconds": seconds + 4}),
     "churn": ("churn", lambda seconds: {"clients": 20, "seconds": seconds + 4}),
+    # Sampled once the 10,000 idle sessions are open (the load generator says when).
+    "idle": ("idle", lambda seconds: {"idle": 10000, "seconds": seconds + 4}),
 }
+# What the load generator prints on stderr when the part worth sampling begins.
+PHASE_MARK = "PHASE measure"
 _FRAME = re.compile(r"^(?P<func>.*) \((?P<file>[^()]*?)(?::(?P<line>\d+))?\)$")
 
 
@@ -55,7 +59,16 @@ def package(file: str) -> str:
     return head.removesuffix(".py") if "/" in file else "stdlib:" + head.removesuffix(".py")
 
 
-def summarise(stacks: list[tuple[list[tuple[str, str]], int]], top: int = 25) -> str:
+# Frames every sample passes through on its way in (interpreter, server entry points,
+# the event loop): they say nothing about where the time goes.
+_ENTRY = re.compile(
+    r"<frozen runpy>|^click/|^uvicorn/(main|server|_compat|__main__)\.py|^daphne/(cli|server|__main__)\.py"
+    r"|^asyncio/(runners|base_events|events)\.py|^twisted/internet/asyncioreactor\.py|^threading\.py"
+)
+
+
+def summarise(stacks: list[tuple[list[tuple[str, str]], int]], top: int = 30) -> str:
+    """Self time by package and function; inclusive time by function and of docsync's own."""
     total = sum(count for _, count in stacks) or 1
     own: Counter[str] = Counter()
     own_package: Counter[str] = Counter()
@@ -64,22 +77,17 @@ def summarise(stacks: list[tuple[list[tuple[str, str]], int]], top: int = 25) ->
         func, file = frames[-1]
         own[f"{func} ({file})"] += count
         own_package[package(file)] += count
-        for name in {f"{f} ({p})" for f, p in frames}:
+        for name in {f"{f} ({p})" for f, p in frames if not _ENTRY.search(p)}:
             inclusive[name] += count
-
-    def block(title: str, counter: Counter[str], skip_outer: bool = False) -> list[str]:
-        lines = [title]
-        for name, count in counter.most_common(top + (12 if skip_outer else 0)):
-            if skip_outer and count / total > 0.97:
-                continue  # the event loop and the server's entry point: in every sample
-            lines.append(f"  {100 * count / total:5.1f}%  {name}")
-        return lines[: top + 1]
-
     ours = Counter({name: count for name, count in inclusive.items() if "(docsync/" in name or "(project/" in name})
+
+    def block(title: str, counter: Counter[str], limit: int = top) -> list[str]:
+        return [title] + [f"  {100 * count / total:5.1f}%  {name}" for name, count in counter.most_common(limit)]
+
     lines = [f"{total} samples of the server process (the thread holding the GIL)"]
-    lines += block("self time by package:", own_package)
+    lines += block("self time by package:", own_package, 15)
     lines += block("self time by function:", own)
-    lines += block("inclusive time by function:", inclusive, skip_outer=True)
+    lines += block("inclusive time by function (entry points and the event loop left out):", inclusive, 40)
     lines += block("inclusive time of docsync's functions:", ours)
     return "\n".join(lines)
 
@@ -92,10 +100,15 @@ def profile(server_name: str, workload: str, seconds: float, secret: str, workdi
         command = [
             sys.executable, str(BENCH / "loadgen.py"), "--flavour", "docsync", "--url", server.ws_base,
             "--pid", str(server.pid), "--scenario", scenario, "--params", json.dumps(make_params(seconds)),
-            "--timeout", str(seconds * 4 + 60),
+            "--timeout", str(seconds * 4 + 400),
         ]  # fmt: skip
         env = {**os.environ, "DJANGO_SECRET_KEY": secret}
         load = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if workload == "idle":
+            assert load.stderr is not None
+            for line in load.stderr:
+                if line.startswith(PHASE_MARK):
+                    break
         time.sleep(3)  # past the warm-up
         # --gil: only the thread holding the GIL is sampled, so idle pool workers and the
         # loop waiting in epoll do not count; time in C that releases the GIL does not either.
@@ -103,7 +116,7 @@ def profile(server_name: str, workload: str, seconds: float, secret: str, workdi
         subprocess.run(
             [*spy, "--format", "raw", "--output", str(raw)], check=True, capture_output=True, timeout=seconds + 60
         )
-        out, err = load.communicate(timeout=seconds * 4 + 90)
+        out, err = load.communicate(timeout=seconds * 4 + 450)
     finally:
         server.stop()
     result = out.strip().splitlines()[-1] if out.strip() else err[-500:]
@@ -113,7 +126,7 @@ def profile(server_name: str, workload: str, seconds: float, secret: str, workdi
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--server", default="docsync-daphne", choices=["docsync-daphne", "docsync-uvicorn"])
-    parser.add_argument("--workloads", default=",".join(WORKLOADS))
+    parser.add_argument("--workloads", default="roundtrip,throughput,churn", help="also: idle (10,000 sessions)")
     parser.add_argument("--seconds", type=float, default=10.0, help="sampling time per workload")
     parser.add_argument("--keep", action="store_true", help="keep py-spy's raw stacks (the path is printed)")
     args = parser.parse_args()

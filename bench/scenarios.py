@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -330,6 +331,7 @@ async def idle(target: Target, params: dict[str, Any]) -> dict[str, Any]:
         sessions = await open_many(target, params["idle"], params.get("concurrency", 50))
         opened = time.perf_counter() - start
         await asyncio.sleep(params.get("settle", 3.0))
+        print("PHASE measure: crowded round trips", file=sys.stderr, flush=True)  # for hotspots.py
         crowded = await _round_trips(active, seconds=seconds)
         rss = rss_bytes(target.pid)
     finally:
