@@ -9,6 +9,7 @@ import traceback
 from typing import Any
 from urllib.parse import urlsplit
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings as django_settings
 from django.http.request import validate_host
@@ -81,6 +82,19 @@ class DocumentConsumer(AsyncWebsocketConsumer):
     # No per-consumer channel: relayed frames arrive through the process's cluster
     # channel, so a websocket never depends on the channel layer by itself.
     channel_layer_alias = "docsync-consumers-have-no-channel"
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Run the handler of an ASGI message, without Channels' per-message DB cleanup.
+
+        Channels closes stale database connections before every message, which costs a
+        thread hop per frame. This consumer never touches the database on the event
+        loop: user code runs in docsync's worker threads, which clean up around each
+        call (access rules that query the database run there too).
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"no handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self) -> None:
         allow_protocol_close_codes()
