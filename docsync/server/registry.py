@@ -65,6 +65,10 @@ class SessionRegistry:
         """Every live session of this process."""
         return [s for c in self._contexts.values() for s in c.sessions.values() if not s.destroyed]
 
+    def session_count(self) -> int:
+        """How many sessions this process holds (without listing them)."""
+        return sum(len(context.sessions) for context in self._contexts.values())
+
     def find_session(self, session_id: str) -> Any:
         """Return the live session with ``session_id`` from any application, or None."""
         for context in self._contexts.values():
@@ -79,7 +83,7 @@ class SessionRegistry:
         if context is None:
             raise LookupError(f"no application at {path!r}")
         self.ensure_cleanup()
-        return await context.create_session_if_needed(session_id, request, docsync_settings(), len(self.sessions()))
+        return await context.create_session_if_needed(session_id, request, docsync_settings(), self.session_count())
 
     # -- cluster ----------------------------------------------------------------------
 
