@@ -108,11 +108,6 @@ class PatchLog:
         applied = self._applied.get(origin)
         return applied.get(msgid) if applied is not None else None
 
-    def applied_at(self, origin: str, msgid: str) -> int | None:
-        """Return where ``origin``'s message ``msgid`` was answered, if it was."""
-        answer = self.answer(origin, msgid)
-        return answer.seq if answer is not None else None
-
     @property
     def nbytes(self) -> int:
         """Approximate bytes held."""

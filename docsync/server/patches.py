@@ -13,6 +13,7 @@ from ..document import DecodedPatch, Document, DocumentEvent, Model
 from ..document import events as ev
 from ..document.wire import _event_json, model_definition
 from ..protocol import PATCH_DOC, Message, new_message
+from ..protocol.message import Frame
 from ..serialization import Buffer, Encoder
 
 __all__ = [
@@ -96,13 +97,27 @@ def encode_event(event: DocumentEvent, buffer_prefix: str, models: Mapping[str, 
     return EncodedEvent(origin, body, references, encoder.buffers, conflict_keys(event), nbytes + 200)
 
 
+class FrozenMessage(Message):
+    """A message whose frames are built once, for sending the same patch to many sockets."""
+
+    __slots__ = ("_frames",)
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message.header, message.metadata, message.content, message.buffers)
+        self._frames = Message.to_frames(self)
+
+    def to_frames(self) -> list[Frame]:
+        """Return the frames built when the message was frozen (do not mutate it after)."""
+        return self._frames
+
+
 def patch_message(events: Sequence[EncodedEvent], seq: int) -> Message:
     """Build one PATCH-DOC carrying ``events`` at server position ``seq``."""
     content_events = [e.json for e in events]
     references = [r for e in events for r in e.references]
     buffers = [b for e in events for b in e.buffers]
     content = {"events": content_events, "references": references, "seq": seq}
-    return new_message(PATCH_DOC, content, buffers=buffers)
+    return FrozenMessage(new_message(PATCH_DOC, content, buffers=buffers))
 
 
 def decode_client_patch(document: Document, message: Message, origin: str, *, max_array_elements: int) -> DecodedPatch:
