@@ -68,16 +68,22 @@ class PatchLog:
         return seq >= self.first_seq - 1 and seq <= self.seq
 
     def since(self, seq: int) -> Iterator[LogEntry]:
-        """Yield the entries after position ``seq``."""
-        for entry in self._entries:
-            if entry.seq > seq:
-                yield entry
+        """Yield the entries after position ``seq``, oldest first."""
+        return reversed(list(self._newest_since(seq)))
+
+    def _newest_since(self, seq: int) -> Iterator[LogEntry]:
+        # From the newest end: a client's base is usually a few positions back, and
+        # walking the whole log (up to max_entries) per patch showed in profiles.
+        for entry in reversed(self._entries):
+            if entry.seq <= seq:
+                return
+            yield entry
 
     def conflicts(self, keys: tuple[Key, ...], base: int, origin: str) -> bool:
         """Tell whether another origin touched any of ``keys`` after position ``base``."""
         if not keys:
             return False
-        for entry in self.since(base):
+        for entry in self._newest_since(base):
             for event in entry.events:
                 if event.origin == origin:
                     continue
