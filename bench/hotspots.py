@@ -32,6 +32,8 @@ WORKLOADS = {
     "churn": ("churn", lambda seconds: {"clients": 20, "seconds": seconds + 4}),
     # Sampled once the 10,000 idle sessions are open (the load generator says when).
     "idle": ("idle", lambda seconds: {"idle": 10000, "seconds": seconds + 4}),
+    # Each pull opens a session (the 1,000,000-point document is built) and pulls it.
+    "bigpull": ("bigpull", lambda seconds: {"n": int(seconds * 10) + 30}),
 }
 # What the load generator prints on stderr when the part worth sampling begins.
 PHASE_MARK = "PHASE measure"
@@ -126,7 +128,7 @@ def profile(server_name: str, workload: str, seconds: float, secret: str, workdi
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--server", default="docsync-daphne", choices=["docsync-daphne", "docsync-uvicorn"])
-    parser.add_argument("--workloads", default="roundtrip,throughput,churn", help="also: idle (10,000 sessions)")
+    parser.add_argument("--workloads", default="roundtrip,throughput,churn", help="also: idle, bigpull")
     parser.add_argument("--seconds", type=float, default=10.0, help="sampling time per workload")
     parser.add_argument("--keep", action="store_true", help="keep py-spy's raw stacks (the path is printed)")
     args = parser.parse_args()

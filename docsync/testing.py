@@ -76,7 +76,7 @@ class ServerProcess:
         if self.server == "uvicorn":
             return [
                 sys.executable, "-m", "uvicorn", self.asgi_app, "--host", "127.0.0.1",
-                "--port", str(self.port), "--no-access-log", "--ws", "websockets",
+                "--port", str(self.port), "--no-access-log", "--ws", "websockets-sansio",
                 "--ws-max-size", str(1 << 30), "--lifespan", "on",
             ]  # fmt: skip
         # daphne drops frames over 1 MiB by default, without a close code: docsync's own

@@ -83,6 +83,26 @@ def frame_send(send: Any) -> Any:
     return send
 
 
+#: ASGI servers whose websocket send copies a binary frame's payload before it returns,
+#: so they take a memoryview safely (checked by tests/server/test_binary_views.py).
+_SERVERS_TAKING_VIEWS = (
+    "uvicorn.protocols.websockets.websockets_impl",
+    "uvicorn.protocols.websockets.websockets_sansio_impl",
+    "uvicorn.protocols.websockets.wsproto_impl",
+)
+
+
+def takes_views(send: Any) -> bool:
+    """Tell whether ``send`` (the innermost ASGI send) accepts memoryviews as binary payloads.
+
+    ASGI says bytes, so a buffer is copied into bytes at this boundary. Servers known to
+    copy the payload into their frame anyway are handed the view, saving one copy of
+    every array (a third of the server's time in a 16 MB pull).
+    """
+    owner = getattr(send, "__self__", None)
+    return type(owner).__module__ in _SERVERS_TAKING_VIEWS
+
+
 def _header(scope: dict[str, Any], name: bytes) -> str | None:
     for key, value in scope.get("headers", []):
         if key == name:
@@ -109,6 +129,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         self.channel_layer = None
         self.base_send = send
         self._send_frame = frame_send(send)
+        self._send_views = takes_views(self._send_frame)
         try:
             while True:
                 await self.dispatch(await receive())
@@ -291,6 +312,8 @@ class DocumentConsumer(AsyncWebsocketConsumer):
     async def _send_one(self, frame: str | bytes | bytearray | memoryview) -> None:
         if isinstance(frame, str):
             await self._send_frame({"type": "websocket.send", "text": frame})
+        elif self._send_views and isinstance(frame, memoryview):
+            await self._send_frame({"type": "websocket.send", "bytes": frame})
         else:
             # ASGI carries bytes: a memoryview is copied once here, at the boundary.
             await self._send_frame({"type": "websocket.send", "bytes": bytes(frame)})

@@ -58,13 +58,14 @@ StartServer = Callable[..., ServerUnderTest]
 
 @pytest.fixture(scope="session")
 def start_server(workdir: Path, database: str) -> Iterator[StartServer]:
-    """Start daphne serving ``tests.server.settings``; every server is stopped at the end."""
+    """Start daphne (or ``kind``) serving ``tests.server.settings``; all are stopped at the end."""
     started: list[ServerProcess] = []
 
-    def start(name: str, **env: str) -> ServerUnderTest:
+    def start(name: str, kind: str = "daphne", **env: str) -> ServerUnderTest:
         folder = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=workdir))
         server = ServerUnderTest(
             ServerProcess(
+                server=kind,
                 cwd=ROOT,
                 log_path=folder / "server.log",
                 env={
