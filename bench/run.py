@@ -131,10 +131,15 @@ def main() -> int:
                 runs.append({"scenario": scenario.name, "target": name, "rep": rep, "params": params,
                              "result": metrics, "info": result.get("info", {}), "error": result.get("error"),
                              "stderr": result.get("stderr")})  # fmt: skip
+    budget_text, budget_holds = _budget() if "memory" in {s.name for s in scenarios} else ("", True)
     info.update(loadavg_end=_load(), took=f"{(time.monotonic() - started) / 60:.1f} min")
     rows = report.verdicts(report.medians([r for r in runs if not r["error"]]))
     notes = _notes(runs, info)
+    if not budget_holds:
+        notes.append("a memory budget is exceeded (bench/budget.py, below)")
     text = report.markdown_report(info, rows, notes)
+    if budget_text:
+        text += "\n## Memory budget (`python bench/budget.py`)\n\n" + budget_text + "\n"
     print(text)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -144,6 +149,15 @@ def main() -> int:
     if not failed:  # keep the server logs of a failed run
         shutil.rmtree(workdir, ignore_errors=True)
     return 1 if failed else 0
+
+
+def _budget() -> tuple[str, bool]:
+    """Run bench/budget.py (per model, per session under both servers): its tables, and whether they hold."""
+    log("memory budget: bench/budget.py")
+    done = subprocess.run([sys.executable, str(BENCH / "budget.py")], cwd=ROOT, capture_output=True, text=True)
+    if done.returncode not in (0, 1) or not done.stdout.strip():
+        return f"bench/budget.py failed (exit {done.returncode}): {done.stderr[-800:]}", False
+    return done.stdout.strip(), done.returncode == 0
 
 
 def _load() -> str:
