@@ -84,7 +84,7 @@ def frame_send(send: Any) -> Any:
 
 
 #: ASGI servers whose websocket send copies a binary frame's payload before it returns,
-#: so they take a memoryview safely (checked by tests/server/test_binary_views.py).
+#: so they take a memoryview safely (tests/server/test_uvicorn.py pulls 16 MB through one).
 _SERVERS_TAKING_VIEWS = (
     "uvicorn.protocols.websockets.websockets_impl",
     "uvicorn.protocols.websockets.websockets_sansio_impl",

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from channels.sessions import InstanceSessionWrapper
 from uvicorn.protocols.websockets.websockets_impl import WebSocketProtocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
@@ -38,6 +39,17 @@ def test_views_go_only_to_servers_known_to_copy_them() -> None:
     assert not takes_views(other_send)
     assert not takes_views(print)
     assert frame_send(other_send) is other_send
+
+
+def test_frames_are_sent_below_every_session_wrapper() -> None:
+    async def server_send(message: dict[str, object]) -> None:
+        return None
+
+    outer = InstanceSessionWrapper({"type": "websocket", "cookies": {}}, server_send)
+    inner = InstanceSessionWrapper(outer.scope, outer.send)  # a second session middleware inside
+    assert outer.activated and not inner.activated
+    assert frame_send(inner.send) is server_send
+    assert frame_send(outer.send) is server_send
 
 
 @pytest.mark.asyncio
