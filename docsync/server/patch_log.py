@@ -68,7 +68,7 @@ class PatchLog:
         return seq >= self.first_seq - 1 and seq <= self.seq
 
     def since(self, seq: int) -> Iterator[LogEntry]:
-        """Yield the entries after position ``seq``, oldest first."""
+        """The entries after position ``seq``, oldest first."""
         return reversed(list(self._newest_since(seq)))
 
     def _newest_since(self, seq: int) -> Iterator[LogEntry]:
