@@ -23,6 +23,7 @@ from docsync.document.models import (
     Row,
     Scatter,
     Select,
+    Selection,
     Slider,
     TableColumn,
     TextInput,
@@ -49,6 +50,7 @@ CONCRETE = [
     Row,
     Scatter,
     Select,
+    Selection,
     Slider,
     TableColumn,
     TextInput,
@@ -65,7 +67,8 @@ WRITABLE = {
     "TextInput": {"value"},
     "Select": {"value"},
     "DatePicker": {"value"},
-    "ColumnDataSource": {"data", "selected"},
+    "ColumnDataSource": {"data"},
+    "Selection": {"indices", "line_indices"},
 }
 
 
@@ -201,7 +204,7 @@ class TestDataModels:
         plot = Plot(renderers=[mark], title="T", x_axis_label="t", y_axis_label="v", x_range=(0, 2))
         doc = Document()
         doc.add_root(plot)
-        assert {source.id, mark.id, plot.id} == set(doc.models)
+        assert {source.id, source.selected.id, mark.id, plot.id} == set(doc.models)
         assert plot.x_range == (0.0, 2.0)
         copy = json_roundtrip(doc)
         assert_docs_equal(doc, copy)

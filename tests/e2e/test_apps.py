@@ -109,7 +109,8 @@ def test_table_sorts_filters_and_updates_rows_in_place(server: ServerProcess, co
 
     # Clicking a row selects it in the data source (a property the browser may set).
     rows.first.click()
-    wait_for(lambda: value(page, "source", "selected") == [0], 5, "row 0 selected")
+    indices = "() => window.docsync.getModelByName('source').get('selected').get('indices')"
+    wait_for(lambda: page.evaluate(indices) == [0], 5, "row 0 selected")
     expect(rows.first).to_have_class("ds-selected")
     assert page.errors == []  # type: ignore[attr-defined]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .layouts import Column, LayoutDOM, Row
 from .plots import Glyph, Line, Plot, Scatter, VBar
-from .sources import ColumnDataSource
+from .sources import ColumnDataSource, Selection
 from .tables import DataTable, TableColumn
 from .widgets import (
     Button,
@@ -37,6 +37,7 @@ __all__ = [
     "Row",
     "Scatter",
     "Select",
+    "Selection",
     "Slider",
     "TableColumn",
     "TextInput",

@@ -8,18 +8,34 @@ from typing import Any
 from ..columns import apply_patches, apply_stream, check_patches, check_stream
 from ..events import ColumnsPatchedEvent, ColumnsStreamedEvent
 from ..model import Model
-from ..properties import ColumnData, Int, List
+from ..properties import ColumnData, Instance, Int, List
 
-__all__ = ["ColumnDataSource"]
+__all__ = ["ColumnDataSource", "Selection"]
+
+
+class Selection(Model):
+    """The rows of a data source a user selected (in a table, or with a plot's tools)."""
+
+    __client_writable__ = frozenset({"indices", "line_indices"})
+    indices = List(Int(), help="Indices of the selected rows.")
+    line_indices = List(Int(), help="Rows of a line glyph whose segment was hit (its point indices).")
 
 
 class ColumnDataSource(Model):
     """Columns of equal length, the data behind tables and plots."""
 
-    # A browser may select rows and edit cells (stream/patch), as a table allows.
-    __client_writable__ = frozenset({"data", "selected"})
+    # A browser may edit cells (stream/patch), as a table allows; it selects rows through
+    # ``selected.indices``.
+    __client_writable__ = frozenset({"data"})
     data = ColumnData()
-    selected = List(Int(), help="Indices of selected rows.")
+    selected = Instance(Selection, help="The selected rows; a new source gets an empty Selection.")
+
+    def __init__(self, *, id: str | None = None, **properties: Any) -> None:
+        # Made in Python (no id given): gets its own Selection, as in Bokeh. A source
+        # decoded from the wire (id given) holds what the wire says.
+        if id is None and "selected" not in properties:
+            properties["selected"] = Selection()
+        super().__init__(id=id, **properties)
 
     @property
     def column_names(self) -> list[str]:

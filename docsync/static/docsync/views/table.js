@@ -85,6 +85,9 @@ export class DataTableView extends View {
     this._stopSource = [];
     const source = this.source;
     if (source) this._stopSource.push(this.context.listen(source, (event) => this.sourceChanged(event)));
+    if (source) this._stopSource.push(source.onChange("selected", () => this.rebuild()));
+    const selection = this.selection;
+    if (selection) this._stopSource.push(selection.onChange("indices", () => this.select()));
     this.columns = (this.prop("columns") ?? []).filter((column) => column && column.type);
     for (const column of this.columns) {
       for (const attr of ["field", "title", "width", "sortable"]) {
@@ -224,7 +227,17 @@ export class DataTableView extends View {
       this.reconcile(new Set(Object.keys(event.columns)));
     } else if ((event instanceof ModelChangedEvent || event instanceof DictItemsDeletedEvent) && event.attr === "data") {
       this.rebuildIfShapeChanged();
-    } else if (event.attr === "selected") this.select();
+    }
+  }
+
+  /** The source's Selection model (its ``indices`` are the selected rows), or null. */
+  get selection() {
+    const selection = this.source ? this.prop("selected", this.source) : null;
+    return selection && typeof selection.get === "function" ? selection : null;
+  }
+
+  selectedIndices() {
+    return this.selection ? this.prop("indices", this.selection) ?? [] : [];
   }
 
   rebuildIfShapeChanged() {
@@ -259,7 +272,7 @@ export class DataTableView extends View {
   }
 
   select() {
-    const selected = new Set(this.source ? this.prop("selected", this.source) ?? [] : []);
+    const selected = new Set(this.selectedIndices());
     if (selected.size === 0 && !this._anySelected) return;
     this.rows.forEach((row, i) => row.classList.toggle("ds-selected", selected.has(i)));
     this._anySelected = selected.size > 0;
@@ -268,15 +281,15 @@ export class DataTableView extends View {
   clicked(event) {
     const row = event.target.closest("tr");
     const index = row ? this.rows.indexOf(row) : -1;
-    if (index < 0 || !this.source) return;
-    const selected = this.prop("selected", this.source) ?? [];
+    if (index < 0 || !this.selection) return;
+    const selected = this.selectedIndices();
     let next;
     if (event.ctrlKey || event.metaKey) {
       next = selected.includes(index) ? selected.filter((i) => i !== index) : [...selected, index].sort((a, b) => a - b);
     } else {
       next = selected.length === 1 && selected[0] === index ? [] : [index];
     }
-    this.source.set("selected", next);
+    this.selection.set("indices", next);
   }
 
   remove() {
