@@ -134,7 +134,7 @@ class Model(metaclass=ModelMeta):
         self._frozen_values: dict[str, Any] | None = None
         for attr, value in properties.items():
             prop = self.lookup(attr)
-            self._values[attr] = self._wrap(prop, prop.validate(value, self.__type_name__))
+            self._values[attr] = self._wrap(prop, self.validate_value(prop, value))
 
     def __repr__(self) -> str:
         return f"{self.__type_name__}(id={self._id!r})"
@@ -190,8 +190,26 @@ class Model(metaclass=ModelMeta):
                 value = self._values[prop.name] = self._wrap(prop, value)
             return value
 
+    def validate_value(self, prop: Property, value: Any) -> Any:
+        """Return ``value`` as this model stores it in ``prop``, or raise ValidationError.
+
+        The property's own check; a model may refine it with its other values (a
+        Spinner's ``mode`` makes its value an int or a float). Every way in goes through
+        here: construction, Python assignment, client patches and document JSON.
+        """
+        return prop.validate(value, self.__type_name__)
+
+    def check_client_event(self, event: Any, scratch: dict[str, Any]) -> None:
+        """Raise PatchError if a browser's UI event aimed at this model must be refused.
+
+        Called while a client patch is checked, before anything of it is applied.
+        ``scratch`` belongs to this model for the rest of that check: an event records
+        there what it will change, so that the events after it in the same patch are
+        judged against that.
+        """
+
     def _set_value(self, prop: Property, value: Any, setter: Any) -> None:
-        value = self._wrap(prop, prop.validate(value, self.__type_name__))
+        value = self._wrap(prop, self.validate_value(prop, value))
         attr = prop.name
         old = self._values[attr] if attr in self._values else prop.default()
         if _same(old, value):

@@ -33,6 +33,8 @@ class _Checker:
         self.lists: dict[tuple[str, str], list[Any] | None] = {}
         self.dicts: dict[tuple[str, str], dict[Any, Any] | None] = {}
         self.roots = list(document.roots)
+        # Per model id: what the UI events checked so far will change (check_client_event).
+        self.scratch: dict[str, dict[str, Any]] = {}
 
     def model(self, model: Model) -> Model:
         if model.id in self.new_models or self.document.models.get(model.id) is model:
@@ -81,8 +83,10 @@ def _check(checker: _Checker, event: ev.DocumentEvent, setter: Any) -> Apply:
         target = event.model
         if target is not None:
             checker.model(target)
-            if checker.from_client and event.msg_type not in target.__client_events__:
-                raise NotWritableError(f"{target.__type_name__} does not accept {event.msg_type!r:.40} events")
+            if checker.from_client:
+                if event.msg_type not in target.__client_events__:
+                    raise NotWritableError(f"{target.__type_name__} does not accept {event.msg_type!r:.40} events")
+                target.check_client_event(event, checker.scratch.setdefault(target.id, {}))
         elif checker.from_client and not document.accepts_message(event.msg_type):
             raise PatchError(f"no handler for messages of type {event.msg_type!r:.40}")
         return lambda: document._message_received(event)
@@ -114,7 +118,7 @@ def _check_property_event(
     base = _base(prop)
     name = model.__type_name__
     if isinstance(event, ev.ModelChangedEvent):
-        value = model._wrap(prop, prop.validate(event.new, name))
+        value = model._wrap(prop, model.validate_value(prop, event.new))
         key = (model.id, prop.name)
         if isinstance(base, List):
             checker.lists[key] = None if value is None else list(value)

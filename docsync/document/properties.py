@@ -30,6 +30,7 @@ __all__ = [
     "Nullable",
     "Property",
     "String",
+    "Time",
     "Tuple",
 ]
 
@@ -334,6 +335,23 @@ class Date(Property):
         if isinstance(value, str):
             try:
                 return dt.date.fromisoformat(value)
+            except ValueError:
+                pass
+        raise _refuse(self.expected)
+
+
+class Time(Property):
+    """A time of day; ISO 8601 strings ("13:05", "13:05:07") are accepted and parsed."""
+
+    __slots__ = ()
+    expected = "a time"
+
+    def accepts(self, value: Any) -> Any:
+        if isinstance(value, dt.time):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.time.fromisoformat(value)
             except ValueError:
                 pass
         raise _refuse(self.expected)

@@ -73,7 +73,7 @@ def instantiate_models(
             if prop is None:
                 raise DeserializationError(f"{model.__type_name__} has no property {attr!r:.40}")
             try:
-                value = prop.validate(decoder.decode(raw), model.__type_name__)
+                value = model.validate_value(prop, decoder.decode(raw))
             except ValueError as exc:
                 raise DeserializationError(str(exc)) from None
             model._values[attr] = model._wrap(prop, value)

@@ -98,7 +98,7 @@ class Decoder:
             return bytes(self._payload(value))
         if kind == "ndarray":
             return self._decode_array(value)
-        if kind == "datetime" or kind == "date":
+        if kind == "datetime" or kind == "date" or kind == "time":
             return self._decode_time(kind, value.get("iso"))
         raise DeserializationError(f"unknown value type {kind!r:.40}")
 
@@ -131,12 +131,14 @@ class Decoder:
         return array_from_buffer(data, value.get("dtype"), value.get("shape"), value.get("order"), self._max_elements)
 
     @staticmethod
-    def _decode_time(kind: str, iso: object) -> dt.date:
+    def _decode_time(kind: str, iso: object) -> dt.date | dt.time:
         if not isinstance(iso, str):
             raise DeserializationError(f"{kind} without an ISO string")
         try:
             if kind == "datetime":
                 return dt.datetime.fromisoformat(iso)
+            if kind == "time":
+                return dt.time.fromisoformat(iso)
             return dt.date.fromisoformat(iso)
         except ValueError as exc:
             raise DeserializationError(f"invalid {kind} {iso!r:.40}") from exc

@@ -95,6 +95,8 @@ class Encoder:
             return {"type": "datetime", "iso": value.isoformat()}
         if isinstance(value, dt.date):
             return {"type": "date", "iso": value.isoformat()}
+        if isinstance(value, dt.time):
+            return {"type": "time", "iso": value.isoformat()}
         raise SerializationError(f"cannot encode value of type {type(value).__name__}")
 
     @staticmethod

@@ -14,13 +14,15 @@ from docsync.document import (
     DocumentEvent,
     ListSplicedEvent,
     MessageSentEvent,
+    Model,
     ModelChangedEvent,
     RootAddedEvent,
     RootRemovedEvent,
     TitleChangedEvent,
 )
 from docsync.document.models import Button, Column, ColumnDataSource, Select, Slider, TextInput
-from docsync.exceptions import NotWritableError, PatchError, UnknownModelError, UnknownPropertyError
+from docsync.document.properties import Float, Int, List
+from docsync.exceptions import NotWritableError, PatchError, UnknownModelError, UnknownPropertyError, ValidationError
 
 from .helpers import TstLeaf, TstNode, doc_json_bytes, recorded
 
@@ -399,3 +401,49 @@ def test_deleting_a_key_twice_or_an_unhashable_key_is_refused(keys: list[Any], m
     with pytest.raises(PatchError, match=message):
         world.doc.apply_patch([*world.good_events(), DictItemsDeletedEvent(world.node, "table", keys)])
     assert doc_json_bytes(world.doc) == before
+
+
+class Counter(Model):
+    """A model whose value a model-level rule refines, and whose UI events carry data."""
+
+    __client_writable__ = frozenset({"value"})
+    __client_events__ = frozenset({"step"})
+    value = Float()
+    limit = Float(10.0)
+    steps = List(Int())
+
+    def validate_value(self, prop: Any, value: Any) -> Any:
+        value = super().validate_value(prop, value)
+        if prop.name == "value" and value > self.limit:
+            raise ValidationError(f"Counter.value {value} is above limit {self.limit}")
+        return value
+
+    def check_client_event(self, event: Any, scratch: dict[str, Any]) -> None:
+        expected = scratch.get("next", len(self.steps))
+        if event.msg_data != expected:
+            raise PatchError(f"step {event.msg_data!r} out of order: expected {expected}")
+        scratch["next"] = expected + 1
+
+    def _trigger_event(self, event: Any) -> None:
+        self.steps.append(event.msg_data)
+
+
+def test_model_level_validation_and_event_checks_apply_to_client_patches() -> None:
+    doc = Document()
+    counter = Counter(id="counter", steps=[])
+    doc.add_root(counter)
+    with pytest.raises(PatchError, match=r"^Counter\.value 11\.0 is above limit 10\.0$"):
+        doc.apply_patch([ModelChangedEvent(counter, "value", None, 11)], from_client=True)
+    with pytest.raises(ValidationError):
+        counter.value = 12
+    # Each event is judged against what the ones before it in the patch will do.
+    steps = [MessageSentEvent("step", i, counter) for i in (0, 1, 2)]
+    before = doc_json_bytes(doc)
+    with pytest.raises(PatchError, match=r"^step 1 out of order: expected 3$"):
+        doc.apply_patch([*steps, MessageSentEvent("step", 1, counter)], from_client=True)
+    assert doc_json_bytes(doc) == before
+    doc.apply_patch([*steps, ModelChangedEvent(counter, "value", None, 4)], from_client=True)
+    assert list(counter.steps) == [0, 1, 2] and counter.value == 4.0
+    # Python's own messages are not the browser's: they are not checked.
+    doc.apply_patch([MessageSentEvent("step", 7, counter)])
+    assert counter.steps[-1] == 7

@@ -26,6 +26,7 @@ from docsync.document.properties import (
     Nullable,
     Property,
     String,
+    Time,
     Tuple,
 )
 from docsync.exceptions import ValidationError
@@ -50,6 +51,7 @@ class PropSample(Model):
     color = Color()
     when = Nullable(Datetime())
     day = Nullable(Date())
+    clock = Nullable(Time())
     data = ColumnData()
 
 
@@ -100,6 +102,12 @@ CASES: list[tuple[str, list[tuple[Any, Any]], list[Any], str]] = [
         [(dt.date(2024, 5, 1), dt.date(2024, 5, 1)), ("2024-05-01", dt.date(2024, 5, 1))],
         [dt.datetime(2024, 5, 1), "01/05/2024"],
         "None or a date",
+    ),
+    (
+        "clock",
+        [(dt.time(13, 5), dt.time(13, 5)), ("13:05:07", dt.time(13, 5, 7)), ("07:30", dt.time(7, 30))],
+        [dt.datetime(2024, 5, 1, 13), "25:00", 1305, "1pm"],
+        "None or a time",
     ),
 ]
 

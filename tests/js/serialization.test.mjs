@@ -7,7 +7,7 @@ import {
   NATIVE_ORDER, arrayFromBuffer, decodeBase64, dtypeOf, encodeBase64, ndarray, shapeOf,
 } from "../../docsync/static/docsync/arrays.js";
 import { DeserializationError, SerializationError } from "../../docsync/static/docsync/exceptions.js";
-import { Decoder, Encoder, IsoDate, IsoDateTime, MODEL_REF } from "../../docsync/static/docsync/serialization.js";
+import { Decoder, Encoder, IsoDate, IsoDateTime, IsoTime, MODEL_REF, isIsoTime } from "../../docsync/static/docsync/serialization.js";
 
 const decode = (value, buffers = new Map()) => new Decoder(buffers).decode(value);
 const encode = (value) => new Encoder({ useBuffers: false }).encode(value);
@@ -94,6 +94,15 @@ describe("Decoder", () => {
     assert.equal(stamp.toDate().toISOString(), "2024-01-02T08:04:05.123Z");
     assert.deepEqual(encode([date, stamp]), [{ type: "date", iso: "2024-02-29" }, { type: "datetime", iso: stamp.iso }]);
     assert.deepEqual(encode(new Date(Date.UTC(2020, 0, 1))), { type: "datetime", iso: "2020-01-01T00:00:00.000Z" });
+  });
+
+  it("keeps times of day exactly and refuses impossible ones", () => {
+    const time = decode({ type: "time", iso: "23:59:59.500000+05:30" });
+    assert.ok(time instanceof IsoTime);
+    assert.deepEqual(encode(time), { type: "time", iso: "23:59:59.500000+05:30" });
+    for (const good of ["13:05", "13:05:07", "00:00:00Z"]) assert.ok(isIsoTime(good), good);
+    for (const bad of ["24:00", "12:60", "12:00:61", "13", "1pm", 1305]) assert.ok(!isIsoTime(bad), String(bad));
+    assert.throws(() => decode({ type: "time", iso: "24:00" }), /invalid time '24:00'/);
   });
 
   it("resolves references through resolveRef", () => {

@@ -47,6 +47,8 @@ class TestRoundTrip:
             dt.date(1999, 12, 31),
             dt.datetime(2000, 1, 1, 0, 0, 1, 5),
             dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
+            dt.time(23, 59, 59, 999999),
+            dt.time(0, 0, tzinfo=dt.UTC),
         ],
     )
     @pytest.mark.parametrize("use_buffers", [True, False])
@@ -124,6 +126,7 @@ class TestRefusals:
             ({"type": "number"}, {}, r"^invalid number None$"),
             ({"type": "datetime", "iso": "yesterday"}, {}, r"^invalid datetime 'yesterday'$"),
             ({"type": "date", "iso": 20240101}, {}, r"^date without an ISO string$"),
+            ({"type": "time", "iso": "24:00"}, {}, r"^invalid time '24:00'$"),
             ({"type": "map", "entries": {}}, {}, r"^map entries must be a list$"),
             ({"type": "map", "entries": [[1]]}, {}, r"^map entry must be a \[key, value\] pair"),
             ({"type": "map", "entries": [[{"a": 1}, 2]]}, {}, r"^unhashable map key$"),

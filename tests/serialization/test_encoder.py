@@ -121,6 +121,11 @@ class TestSetsBytesTimes:
         assert encode(naive)[0] == {"type": "datetime", "iso": "2024-02-29T13:05:07.123456"}
         assert encode(aware)[0] == {"type": "datetime", "iso": "2024-01-01T00:00:00-05:00"}
 
+    def test_times(self) -> None:
+        assert encode(dt.time(13, 5))[0] == {"type": "time", "iso": "13:05:00"}
+        offset = dt.timezone(dt.timedelta(hours=2))
+        assert encode(dt.time(1, 2, 3, 4, tzinfo=offset))[0] == {"type": "time", "iso": "01:02:03.000004+02:00"}
+
 
 class TestReferences:
     def test_models_become_references_and_are_collected(self) -> None:

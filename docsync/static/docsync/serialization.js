@@ -11,6 +11,7 @@
  *   bytes                        -> ArrayBuffer
  *   numpy array                  -> typed array (see arrays.js for bool and shape)
  *   datetime.date / datetime     -> IsoDate / IsoDateTime (the ISO text, kept exactly)
+ *   datetime.time                -> IsoTime (the ISO text "HH:MM:SS[.ffffff][+HH:MM]")
  *   model                        -> the model object ({"id": ...} on the wire)
  */
 
@@ -45,6 +46,27 @@ export function isIsoDate(text) {
 export function isIsoDateTime(text) {
   if (typeof text !== "string" || !isIsoDate(text.slice(0, 10))) return false;
   return text.length === 10 || ((text[10] === "T" || text[10] === " ") && TIME.test(text.slice(11)));
+}
+
+/** Tell whether ``text`` is an ISO time of day "HH:MM[:SS[.ffffff]]", maybe with an offset. */
+export function isIsoTime(text) {
+  const match = typeof text === "string" && TIME.exec(text);
+  if (!match || match[2] === undefined) return false;
+  const [hours, minutes, seconds] = text.split(/[.,+Z-]/)[0].split(":").map(Number);
+  return hours < 24 && minutes < 60 && (seconds === undefined || seconds < 60);
+}
+
+/** A time of day (Python datetime.time), kept as its ISO text. */
+export class IsoTime {
+  constructor(iso) {
+    if (!isIsoTime(iso)) throw new ValidationError(`invalid time ${pyReprCut(iso, 40)}`);
+    this.iso = iso;
+    Object.freeze(this);
+  }
+
+  toString() {
+    return this.iso;
+  }
 }
 
 /** A calendar date (Python datetime.date), kept as its ISO text "YYYY-MM-DD". */
@@ -92,6 +114,12 @@ export class IsoDateTime {
     return this.iso;
   }
 }
+
+const TIME_KINDS = {
+  date: [isIsoDate, IsoDate],
+  datetime: [isIsoDateTime, IsoDateTime],
+  time: [isIsoTime, IsoTime],
+};
 
 const SPECIAL_NUMBERS = new Map([["nan", NaN], ["+inf", Infinity], ["-inf", -Infinity]]);
 
@@ -154,6 +182,7 @@ export class Decoder {
         return arrayFromBuffer(this._payload(value), value.dtype ?? null, value.shape ?? null, value.order ?? null, this.maxArrayElements);
       case "date":
       case "datetime":
+      case "time":
         return this._decodeTime(kind, value.iso);
       default:
         throw new DeserializationError(`unknown value type ${pyReprCut(kind, 40)}`);
@@ -205,9 +234,9 @@ export class Decoder {
 
   _decodeTime(kind, iso) {
     if (typeof iso !== "string") throw new DeserializationError(`${kind} without an ISO string`);
-    const valid = kind === "date" ? isIsoDate(iso) : isIsoDateTime(iso);
-    if (!valid) throw new DeserializationError(`invalid ${kind} ${pyReprCut(iso, 40)}`);
-    return kind === "date" ? new IsoDate(iso) : new IsoDateTime(iso);
+    const [valid, Type] = TIME_KINDS[kind];
+    if (!valid(iso)) throw new DeserializationError(`invalid ${kind} ${pyReprCut(iso, 40)}`);
+    return new Type(iso);
   }
 }
 
@@ -261,6 +290,7 @@ export class Encoder {
     }
     if (value instanceof IsoDate) return { type: "date", iso: value.iso };
     if (value instanceof IsoDateTime) return { type: "datetime", iso: value.iso };
+    if (value instanceof IsoTime) return { type: "time", iso: value.iso };
     if (value instanceof Date) {
       if (Number.isNaN(value.getTime())) throw new SerializationError("cannot encode an invalid Date");
       return { type: "datetime", iso: value.toISOString() };
