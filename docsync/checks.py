@@ -8,7 +8,8 @@ from django.conf import settings
 from django.core import checks
 
 from .conf import docsync_settings
-from .server.app_loader import app_specs, load_application
+from .server.app_loader import app_specs
+from .server.dialects import get_dialect
 
 __all__ = ["check_deploy", "check_settings"]
 
@@ -63,7 +64,17 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
             )
         )
     for spec in app_specs(config.APPS):
-        application = load_application(spec.target)
+        try:
+            application = get_dialect(spec.kind).load_application(spec.target)
+        except Exception as exc:  # an unknown kind, or its extra is not installed
+            errors.append(
+                checks.Error(
+                    f"docsync app {spec.path!r} cannot be loaded: {exc}",
+                    hint="Use kind 'docsync' (the default) or 'bokeh' (pip install 'docsync[bokeh]').",
+                    id="docsync.E007",
+                )
+            )
+            continue
         if application.failed:
             errors.append(
                 checks.Error(

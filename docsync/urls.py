@@ -11,6 +11,7 @@ app_name = "docsync"
 urlpatterns = [
     path("", views.index, name="index"),
     path("docsync-client/<path:path>", views.client_module, name="client-module"),
+    path("docsync-<slug:kind>/static/<path:path>", views.dialect_static, name="dialect-static"),
     re_path(r"^(?P<app_path>[\w\-]+)/$", views.app_page, name="app"),
     re_path(r"^(?P<app_path>[\w\-]+)/metadata$", views.app_metadata, name="metadata"),
     re_path(r"^(?P<app_path>[\w\-]+)/autoload\.js$", views.autoload_js, name="autoload"),

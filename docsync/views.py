@@ -30,10 +30,11 @@ from django.views.decorators.http import require_GET
 from .conf import docsync_settings
 from .document.registry import model_class, registered_names
 from .server.access import check_access, describe_rule
+from .server.dialects import DOCSYNC_KIND, get_dialect
 from .server.registry import get_registry
 from .server.tokens import generate_session_id, issue_token
 
-__all__ = ["app_metadata", "app_page", "app_static", "autoload_js", "client_module", "index"]
+__all__ = ["app_metadata", "app_page", "app_static", "autoload_js", "client_module", "dialect_static", "index"]
 
 logger = logging.getLogger("docsync.server")
 CLIENT_DIR = Path(__file__).parent / "static" / "docsync"
@@ -142,6 +143,8 @@ def app_page(request: HttpRequest, app_path: str) -> HttpResponse:
         return denied
     if context.application.failed:
         return _error_page(request, context)
+    if context.kind != DOCSYNC_KIND:
+        return get_dialect(context.kind).app_page(request, context)  # type: ignore[attr-defined]
     config = _client_config(request, app_path, context)
     config["page"] = True  # the app owns the page: the client keeps its title in step
     page_context = {
@@ -199,6 +202,9 @@ def autoload_js(request: HttpRequest, app_path: str) -> HttpResponseBase:
             content_type="text/javascript",
             status=500,
         )
+    if context.kind != DOCSYNC_KIND:
+        script = get_dialect(context.kind).autoload_js(request, context, target)  # type: ignore[attr-defined]
+        return _cors(script, request)
     config = _client_config(request, app_path, context)
     config["target"] = target
     script = (
@@ -236,3 +242,11 @@ def app_static(request: HttpRequest, app_path: str, path: str) -> HttpResponseBa
             continue
         return FileResponse(file.open("rb"))
     raise Http404("no such file")
+
+
+@require_GET
+def dialect_static(request: HttpRequest, kind: str, path: str) -> HttpResponseBase:
+    """Serve a document kind's own client files (BokehJS from the installed bokeh wheel)."""
+    if kind == DOCSYNC_KIND or not any(spec.kind == kind for spec in get_registry().specs().values()):
+        raise Http404("no such file")  # only kinds the site serves, so no package is imported on demand
+    return _cors(get_dialect(kind).static_file(request, path), request)  # type: ignore[attr-defined]

@@ -33,6 +33,8 @@ class AppSpec:
         options = dict(entry) if isinstance(entry, dict) else {"app": entry}
         self.target = options.pop("app", None)
         self.access = options.pop("access", None)
+        #: The document kind (see dialects.py): "docsync" (default) or "bokeh".
+        self.kind = str(options.pop("kind", "docsync"))
         self.options = options
 
 

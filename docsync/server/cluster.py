@@ -24,7 +24,6 @@ from channels.db import database_sync_to_async
 
 from ..conf import docsync_settings
 from ..protocol import ack
-from .dispatch import dispatch
 from .relay import RELAY_CLOSE, RELAY_FRAMES, RemoteConnection, message_from_frames
 
 __all__ = ["Cluster", "app_group"]
@@ -315,7 +314,7 @@ class Cluster:
             try:
                 message = message_from_frames(frames)
                 session.stats["messages_in"] += 1
-                await dispatch(session, conn, message, conn.created_session)
+                await self.registry.dialect(session.app_path).dispatch(session, conn, message, conn.created_session)
             except Exception:
                 logger.exception("cluster: error serving a relayed message")
 

@@ -26,7 +26,6 @@ from ..protocol.msgtypes import (
 from .access import check_access
 from .context import SessionLimitError
 from .daphne_close import allow_protocol_close_codes
-from .dispatch import dispatch
 from .executor import run_sync
 from .rate import RateLimiter
 from .registry import get_registry
@@ -37,7 +36,7 @@ __all__ = ["CloseCode", "DocumentConsumer"]
 
 logger = logging.getLogger("docsync.server")
 
-SUBPROTOCOL = "docsync"
+SUBPROTOCOL = "docsync"  # docsync's own apps; other kinds name theirs (dialects.py)
 #: Rules that read only the user already loaded (no permission or callable lookups).
 _RULES_WITHOUT_QUERIES = (None, "public", "login_required", "staff")
 
@@ -169,11 +168,19 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         self.rate = RateLimiter(float(settings.MAX_PATCHES_PER_SECOND))
         self.app_path = str(self.scope["url_route"]["kwargs"]["app_path"]).strip("/")
         protocols = list(self.scope.get("subprotocols") or [])
-        if len(protocols) < 2 or protocols[0] != SUBPROTOCOL:
+        try:
+            self.dialect = get_registry().dialect(self.app_path)
+        except Exception as exc:  # a kind whose package is not installed
+            logger.exception("application %s cannot be served", self.app_path)
             await self.accept()
-            await self.refuse(CloseCode.POLICY, "missing token: use subprotocols ['docsync', <token>]")
+            await self.refuse(CloseCode.SERVER_ERROR, f"application error: {type(exc).__name__}")
             return
-        await self.accept(SUBPROTOCOL)
+        subprotocol = self.dialect.subprotocol
+        if len(protocols) < 2 or protocols[0] != subprotocol:
+            await self.accept()
+            await self.refuse(CloseCode.POLICY, f"missing token: use subprotocols [{subprotocol!r}, <token>]")
+            return
+        await self.accept(subprotocol)
         if not origin_allowed(_header(self.scope, b"origin"), _header(self.scope, b"host")):
             await self.refuse(CloseCode.POLICY, "origin not allowed")
             return
@@ -350,4 +357,4 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             if cluster is not None:
                 await cluster.forward(self, frames_of(message))
             return
-        await dispatch(self.session, self, message, self.created_session)
+        await self.dialect.dispatch(self.session, self, message, self.created_session)

@@ -25,6 +25,8 @@ class SessionLimitError(Exception):
 class ApplicationContext:
     """One application served at one path, with the sessions made from it."""
 
+    kind = "docsync"  # the document kind (dialects.py)
+
     def __init__(self, application: Application, path: str, *, options: dict[str, Any]) -> None:
         self.application = application
         self.path = path

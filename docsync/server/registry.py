@@ -9,8 +9,9 @@ import socket
 from typing import Any
 
 from ..conf import docsync_settings
-from .app_loader import AppSpec, app_specs, load_application
+from .app_loader import AppSpec, app_specs
 from .context import ApplicationContext
+from .dialects import Dialect, get_dialect
 from .live_table import LiveTableWriter
 
 __all__ = ["SessionRegistry", "get_registry", "set_registry"]
@@ -50,11 +51,15 @@ class SessionRegistry:
             spec = self.specs().get(path)
             if spec is None:
                 return None
-            application = load_application(spec.target)
-            context = ApplicationContext(application, path, options=spec.options)
+            context = get_dialect(spec.kind).make_context(spec)
             context.registry = self
             self._contexts[path] = context
         return context
+
+    def dialect(self, path: str) -> Dialect:
+        """The dialect (document kind) of the application at ``path`` (docsync's if unknown)."""
+        spec = self.specs().get(path)
+        return get_dialect(spec.kind if spec is not None else None)
 
     @property
     def contexts(self) -> list[ApplicationContext]:

@@ -40,9 +40,21 @@ class SessionToken:
     age: float
 
 
-def issue_token(session_id: str, app_path: str, user_id: Any, arguments: dict[str, list[str]] | None = None) -> str:
-    """Sign a token binding ``session_id`` to ``app_path`` and the user (never the cookie)."""
+def issue_token(
+    session_id: str,
+    app_path: str,
+    user_id: Any,
+    arguments: dict[str, list[str]] | None = None,
+    *,
+    extra: dict[str, Any] | None = None,
+) -> str:
+    """Sign a token binding ``session_id`` to ``app_path`` and the user (never the cookie).
+
+    ``extra`` adds fields a client reads from the (readable, signed) payload, such as
+    the ``session_id`` BokehJS takes from its token.
+    """
     payload = {
+        **(extra or {}),
         "sid": session_id,
         "app": app_path,
         "uid": None if user_id is None else str(user_id),

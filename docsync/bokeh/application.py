@@ -1,0 +1,103 @@
+"""Load a Bokeh application from a ``DOCSYNC["APPS"]`` target with Bokeh's own handlers."""
+
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+from typing import Any
+
+from bokeh.application import Application
+from bokeh.application.handlers import DirectoryHandler, FunctionHandler, ScriptHandler
+from bokeh.application.handlers.document_lifecycle import DocumentLifecycleHandler
+from django.utils.module_loading import import_string
+
+__all__ = ["BokehApplication", "load_bokeh_application"]
+
+
+class BokehApplication:
+    """A Bokeh ``Application`` with what docsync's server and views ask of an application."""
+
+    allow_client_structure = True  # BokehJS may add models (tools draw, layouts change)
+
+    def __init__(self, app: Application | None, *, error: BaseException | None = None, title: str | None = None):
+        self.app = app
+        self.title = title
+        self.shared = False
+        self._load_error = error
+        if app is not None and not any(isinstance(h, DocumentLifecycleHandler) for h in app.handlers):
+            # As ``bokeh serve`` does: runs the document's own on_session_destroyed callbacks.
+            app.add(DocumentLifecycleHandler())
+
+    @property
+    def failed(self) -> bool:
+        """Whether loading the app (or any of its handlers) failed."""
+        return self.error is not None
+
+    @property
+    def error(self) -> str | None:
+        """The load error, if any."""
+        if self._load_error is not None:
+            return f"{type(self._load_error).__name__}: {self._load_error}"
+        assert self.app is not None
+        return next((str(h.error) for h in self.app.handlers if h.failed), None)
+
+    @property
+    def error_detail(self) -> str | None:
+        """The load error's traceback, if any."""
+        if self._load_error is not None:
+            return "".join(traceback.format_exception(self._load_error))
+        assert self.app is not None
+        return next((str(h.error_detail) for h in self.app.handlers if h.failed), None)
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """The application's metadata (served at ``/<app>/metadata``)."""
+        return dict((self.app.metadata if self.app is not None else None) or {})
+
+    def static_paths(self) -> list[Path]:
+        """A directory app's ``static/`` folder, served under ``/<app>/static/``."""
+        path = self.app.static_path if self.app is not None else None
+        return [Path(path)] if path else []
+
+    def template_path(self) -> Path | None:
+        """docsync's own page templates do not apply: Bokeh apps bring Jinja templates."""
+        return None
+
+    def jinja_template(self) -> Any:
+        """A directory app's ``templates/index.html`` (a Jinja template), or None."""
+        for handler in self.app.handlers if self.app is not None else ():
+            template = getattr(handler, "_template", None)  # DirectoryHandler's, set at load
+            if template is not None:
+                return template
+        return None
+
+
+def _from_target(target: Any) -> Application:
+    if isinstance(target, Application):
+        return target
+    if isinstance(target, Path) or (isinstance(target, str) and ("/" in target or target.endswith(".py"))):
+        path = Path(target)
+        if path.is_dir():
+            return Application(DirectoryHandler(filename=str(path)))
+        if not path.is_file():
+            raise FileNotFoundError(f"no Bokeh app at {path}")
+        return Application(ScriptHandler(filename=str(path)))
+    if isinstance(target, str):
+        obj = import_string(target.replace(":", "."))
+        if isinstance(obj, Application):
+            return obj
+        if callable(obj):
+            return Application(FunctionHandler(obj))
+        raise TypeError(f"{target!r} is neither a Bokeh Application nor a modify_doc(doc) function")
+    if callable(target):
+        return Application(FunctionHandler(target))
+    raise TypeError(f"cannot make a Bokeh application of {target!r:.60}")
+
+
+def load_bokeh_application(target: Any, *, title: str | None = None) -> BokehApplication:
+    """Load ``target``: a script, a directory, ``"module:modify_doc"``, a function or an
+    Application; errors become a failed application whose page shows them."""
+    try:
+        return BokehApplication(_from_target(target), title=title)
+    except Exception as exc:
+        return BokehApplication(None, error=exc, title=title)

@@ -1,0 +1,151 @@
+"""BokehApplicationContext: a Bokeh application, its sessions, and its server-level callbacks."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from bokeh.document import Document
+from bokeh.document.events import MessageSentEvent
+from bokeh.io.doc import patch_curdoc
+from bokeh.server.callbacks import NextTickCallback, PeriodicCallback, SessionCallback, TimeoutCallback
+from bokeh.util.serialization import make_id
+
+from ..server.context import ApplicationContext
+from ..server.executor import call_user_code, run_sync
+from .application import BokehApplication
+from .contexts import BokehServerContext, BokehSessionContext
+from .session import BokehSession
+
+__all__ = ["BokehApplicationContext"]
+
+logger = logging.getLogger("docsync.bokeh")
+
+
+class BokehApplicationContext(ApplicationContext):
+    """One Bokeh application served at one path; its sessions are BokehSessions."""
+
+    kind = "bokeh"
+    application: BokehApplication  # type: ignore[assignment]
+
+    def __init__(self, application: BokehApplication, path: str, *, options: dict[str, Any]) -> None:
+        super().__init__(application, path, options=options)  # type: ignore[arg-type]
+        self.server_context = BokehServerContext(self)  # type: ignore[assignment]
+        self._app_callbacks: dict[str, asyncio.Task[None]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def _hook(self, name: str, context: Any) -> None:
+        try:
+            if name in ("on_server_loaded", "on_server_unloaded"):
+                # Sync user code (it may use the ORM): in a worker thread, like every hook.
+                await run_sync(getattr(self.application.app, name), context)
+            else:
+                await getattr(self.application.app, name)(context)
+        except Exception:
+            logger.exception("error in %s of Bokeh application %s", name, self.path)
+
+    async def load(self) -> None:
+        """Run ``on_server_loaded`` once (server-level callbacks it adds go to this loop)."""
+        self._loop = asyncio.get_running_loop()
+        await super().load()
+
+    async def unload(self) -> None:
+        """Destroy every session, stop the app's callbacks, run ``on_server_unloaded``."""
+        for task in self._app_callbacks.values():
+            task.cancel()
+        self._app_callbacks.clear()
+        await super().unload()
+
+    # -- sessions -------------------------------------------------------------------
+
+    async def _create(self, session_id: str, request: dict[str, Any], settings: Any) -> BokehSession:  # type: ignore[override]
+        if self.application.failed:
+            raise RuntimeError(f"application failed to load: {self.application.error}")
+        await self.load()
+        document = Document()
+        session_context = BokehSessionContext(session_id, self.server_context, document, request)  # type: ignore[arg-type]
+        document._session_context = weakref.ref(session_context)
+        await self._hook("on_session_created", session_context)
+        # modify_doc / the script is sync user code: a worker thread, curdoc() set in it.
+        await run_sync(self._initialize, document)
+        session = BokehSession(session_id, document, app_path=self.path, request=request)
+        session.context = session_context
+        session_context._set_session(session)
+        self.sessions[session_id] = session  # type: ignore[assignment]
+        self.sessions_created += 1
+        return session
+
+    def _initialize(self, document: Document) -> None:
+        if self.application.title:
+            document.title = self.application.title
+        with patch_curdoc(document):
+            self.application.app.initialize_document(document)  # type: ignore[union-attr]
+
+    # -- broadcast (docsync's addition to Bokeh's ServerContext) ----------------------
+
+    async def broadcast(self, msg_type: str, msg_data: Any) -> int:
+        """Deliver a message to every session held here: its ``on_message`` callbacks, its browsers."""
+        count = 0
+        for session in list(self.sessions.values()):
+            if session.destroyed:
+                continue
+
+            def deliver(doc: Document) -> None:
+                for callback in list(doc.callbacks._message_callbacks.get(msg_type, ())):
+                    callback(msg_data)
+                doc.callbacks.trigger_on_change(MessageSentEvent(doc, msg_type, msg_data))
+
+            await session.with_document_locked(deliver)  # type: ignore[arg-type]
+            count += 1
+        return count
+
+    # -- server-level callbacks (Bokeh's ServerContext.add_*_callback) ----------------
+
+    def add_app_callback(self, callback: Callable[[], Any], kind: str, delay: float) -> SessionCallback:
+        """Schedule an application-level callback (no session lock); callable from any thread."""
+        handle: SessionCallback
+        if kind == "periodic":
+            handle = PeriodicCallback(callback, int(delay * 1000), callback_id=make_id())
+        elif kind == "timeout":
+            handle = TimeoutCallback(callback, int(delay * 1000), callback_id=make_id())
+        else:
+            handle = NextTickCallback(callback, callback_id=make_id())
+        self._call_on_loop(self._start_app_callback, handle, kind, delay)
+        return handle
+
+    def remove_app_callback(self, handle: SessionCallback) -> None:
+        """Cancel an application-level callback."""
+        self._call_on_loop(self._stop_app_callback, handle)
+
+    def _call_on_loop(self, func: Callable[..., None], *args: Any) -> None:
+        loop = self._loop
+        if loop is None:
+            raise RuntimeError("server callbacks can be added once the application has loaded")
+        if loop._thread_id == threading.get_ident():  # type: ignore[attr-defined]
+            func(*args)
+        else:
+            loop.call_soon_threadsafe(func, *args)
+
+    def _start_app_callback(self, handle: SessionCallback, kind: str, delay: float) -> None:
+        assert self._loop is not None
+        self._app_callbacks[handle.id] = self._loop.create_task(self._run_app_callback(handle, kind, delay))
+
+    def _stop_app_callback(self, handle: SessionCallback) -> None:
+        task = self._app_callbacks.pop(handle.id, None)
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+
+    async def _run_app_callback(self, handle: SessionCallback, kind: str, delay: float) -> None:
+        while True:
+            await asyncio.sleep(delay)
+            try:
+                await call_user_code(handle.callback)
+            except Exception:
+                logger.exception("error in server callback %r of %s", handle.callback, self.path)
+            if kind != "periodic":
+                self._app_callbacks.pop(handle.id, None)
+                return

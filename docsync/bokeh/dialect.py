@@ -1,0 +1,77 @@
+"""The Bokeh dialect: what docsync's server needs to serve Bokeh apps to BokehJS."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import bokeh
+from django.http import FileResponse, HttpRequest, HttpResponse
+
+from .. import __version__
+from ..protocol import Message, error, server_info_reply
+from ..protocol.msgtypes import ACK, ERROR, OK, PATCH_DOC, PULL_DOC_REQ, PUSH_DOC, SERVER_INFO_REQ
+from . import pages
+from .application import load_bokeh_application
+from .compat import check_version, install_thread_safe_curdoc
+from .context import BokehApplicationContext
+
+__all__ = ["BokehDialect", "dialect"]
+
+
+class BokehDialect:
+    """Real Bokeh documents, spoken by BokehJS (subprotocol ``bokeh``)."""
+
+    name = "bokeh"
+    subprotocol = "bokeh"
+
+    def __init__(self) -> None:
+        check_version()
+        install_thread_safe_curdoc()
+        # Bokeh imports pandas lazily, from whichever worker thread first streams or
+        # sets a DataFrame; two threads doing it at once saw a half-imported module.
+        with contextlib.suppress(ImportError):
+            import pandas  # noqa: F401
+
+    def load_application(self, target: Any) -> Any:
+        """Load a Bokeh app (script, directory, ``module:modify_doc``, function or Application)."""
+        return load_bokeh_application(target)
+
+    def make_context(self, spec: Any) -> BokehApplicationContext:
+        """The context of a configured Bokeh application."""
+        application = load_bokeh_application(spec.target, title=spec.options.get("title"))
+        return BokehApplicationContext(application, spec.path, options=spec.options)
+
+    async def dispatch(self, session: Any, connection: Any, message: Message, created_session: bool) -> None:
+        """Handle one complete BokehJS message."""
+        msgtype = message.msgtype
+        if msgtype == PATCH_DOC:
+            await session.patch(connection, message)
+        elif msgtype == PULL_DOC_REQ:
+            await session.pull(connection, message)
+        elif msgtype == SERVER_INFO_REQ:
+            info = {"bokeh": bokeh.__version__, "server": f"docsync {__version__}"}
+            await connection.send_message(server_info_reply(message.msgid, info))  # type: ignore[arg-type]
+        elif msgtype == PUSH_DOC:
+            # A browser may not replace a document that callbacks (and maybe others) share.
+            await connection.send_message(error(message.msgid, "PUSH-DOC is not accepted from clients", "bad-request"))
+        elif msgtype in (ACK, OK, ERROR):
+            return
+        else:
+            text = f"unexpected message type {msgtype!r}"
+            await connection.send_message(error(message.msgid, text, "bad-request"))
+
+    def app_page(self, request: HttpRequest, context: Any) -> HttpResponse:
+        """The app's page."""
+        return pages.app_page(request, context)
+
+    def autoload_js(self, request: HttpRequest, context: Any, target: str) -> HttpResponse:
+        """The app's autoload.js."""
+        return pages.autoload_js(request, context, target)
+
+    def static_file(self, request: HttpRequest, path: str) -> FileResponse:
+        """A BokehJS file."""
+        return pages.static_file(request, path)
+
+
+dialect = BokehDialect()

@@ -1,0 +1,48 @@
+"""Describe a live Bokeh session for the admin's detail page."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ..server.inspect import describe_value
+
+__all__ = ["describe_bokeh_session"]
+
+_MAX_MODELS = 400
+
+
+def _properties(model: Any) -> list[tuple[str, str, bool]]:
+    values = model.properties_with_values(include_defaults=False)
+    # Bokeh lets a browser set any property: every one is shown as client-writable.
+    return [(name, describe_value(value), True) for name, value in sorted(values.items())]
+
+
+def describe_bokeh_session(session: Any) -> dict[str, Any]:
+    """Return the admin's view of ``session`` (call holding its lock)."""
+    document = session.document
+    roots = {root.id for root in document.roots}
+    models = [
+        {"id": m.id, "type": type(m).__name__, "root": m.id in roots, "properties": _properties(m)}
+        for m in list(document.models)[:_MAX_MODELS]
+    ]
+    connections = [
+        {
+            "remote": getattr(c, "remote", "?"),
+            "user_agent": getattr(c, "user_agent", ""),
+            "since": dt.datetime.fromtimestamp(getattr(c, "connected_at", 0), tz=dt.UTC),
+            "client_id": getattr(c, "origin", ""),
+        }
+        for c in list(session.connections)
+    ]
+    return {
+        "id": session.id,
+        "app": session.app_path,
+        "seq": session.seq,
+        "log_entries": 0,
+        "keep_alive": session.keep_alive,
+        "connections": connections,
+        "models": models,
+        "callbacks": session.scheduled_callbacks(),
+        "notices": list(session.notices),
+    }

@@ -1,0 +1,263 @@
+"""BokehSession: a real Bokeh Document served under docsync's session rules.
+
+The same rules as docsync's ServerSession: nothing touches the document without the
+session's lock; sync user code (callbacks, the app's own code) runs in docsync's worker
+threads, still under the lock; async callbacks run on the loop. The changes a
+transaction makes are encoded as they happen and sent when it ends, to every
+connection but the one that caused them. BokehJS sends no positions, so concurrent
+edits apply in the order the server receives them (docs/bokeh.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from bokeh.server.callbacks import NextTickCallback, PeriodicCallback, SessionCallback, TimeoutCallback
+
+from ..exceptions import PatchError
+from ..protocol import Message, error, ok
+from ..server.executor import call_user_code, run_sync
+from .compat import destroy_document
+from .wire import EncodedBokehEvent, apply_client_patch, encode_event, patch_message, pull_reply
+
+__all__ = ["BokehSession"]
+
+logger = logging.getLogger("docsync.bokeh")
+
+
+class BokehSession:
+    """One Bokeh document, its lock, its connections and its scheduled callbacks."""
+
+    def __init__(self, session_id: str, document: Any, *, app_path: str, request: dict[str, Any]) -> None:
+        self.id = session_id
+        self.incarnation = secrets.token_hex(8)
+        self.document = document
+        self.lock = asyncio.Lock()
+        self.app_path = app_path
+        self.request = request
+        self.connections: set[Any] = set()
+        self.created = time.time()
+        self.last_activity = self.created
+        self.last_detached = time.monotonic()
+        self.keep_alive = False
+        self.destroyed = False
+        self.callbacks_stopped = False
+        self.stats = {"messages_in": 0, "messages_out": 0, "bytes_in": 0, "bytes_out": 0}
+        self.notices: list[str] = []
+        self.model_count = len(document.models)
+        self.seq = 0  # transactions that changed the document (the admin shows it)
+        self.context: Any = None
+        self._outbox: list[EncodedBokehEvent] = []
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._running: set[asyncio.Task[None]] = set()
+        self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
+        document.callbacks.on_change_dispatch_to(self)
+        # Callbacks the app added while filling the document, before this session existed.
+        for callback in document.session_callbacks:
+            self._schedule(callback)
+
+    # -- connections ----------------------------------------------------------------
+
+    def attach(self, connection: Any) -> None:
+        """Attach a connection."""
+        self.connections.add(connection)
+        self.touch()
+
+    def detach(self, connection: Any) -> None:
+        """Detach a connection; with none left the expiry clock starts."""
+        self.connections.discard(connection)
+        self.last_detached = time.monotonic()
+        self.touch()
+
+    def touch(self) -> None:
+        """Record activity now."""
+        self.last_activity = time.time()
+
+    def expired(self, lifetime: float) -> bool:
+        """Tell whether the session has had no connection for ``lifetime`` seconds."""
+        if self.connections or self.keep_alive or self.destroyed:
+            return False
+        return time.monotonic() - self.last_detached >= lifetime
+
+    async def _send(self, connection: Any, message: Message) -> None:
+        try:
+            await connection.send_message(message)
+        except Exception:  # a dead socket must not stop the others from being served
+            logger.debug("send to %r failed", connection, exc_info=True)
+
+    # -- Bokeh's document notifications (Document.callbacks.on_change_dispatch_to) ----
+
+    def _document_patched(self, event: Any) -> None:
+        # Encoded now, under the lock: a later change in the same transaction must not
+        # leak into this event's values, and new models travel with their first use.
+        self._outbox.append(encode_event(self.document, event, event.setter))
+
+    def _session_callback_added(self, event: Any) -> None:
+        self._schedule(event.callback)
+
+    def _session_callback_removed(self, event: Any) -> None:
+        self._unschedule(event.callback)
+
+    # -- transactions ---------------------------------------------------------------
+
+    async def _flush(self) -> None:
+        """Send what the transaction changed (call with the lock held)."""
+        self.model_count = len(self.document.models)
+        if not self._outbox:
+            return
+        encoded, self._outbox[:] = list(self._outbox), []
+        self.seq += 1
+        by_origin: dict[int, Message | None] = {}
+        for connection in tuple(self.connections):
+            key = id(connection)
+            if key not in by_origin:
+                subset = [e for e in encoded if e.origin is not connection]
+                by_origin[key] = patch_message(subset) if subset else None
+            message = by_origin[key]
+            if message is not None:
+                await self._send(connection, message)
+
+    async def pull(self, connection: Any, request: Message) -> None:
+        """Answer PULL-DOC-REQ with the whole document."""
+        async with self.lock:
+            await self._send(connection, pull_reply(self.document, request.msgid))
+
+    async def patch(self, connection: Any, request: Message) -> None:
+        """Apply a client's PATCH-DOC under the lock (its callbacks in a worker thread)."""
+        async with self.lock:
+            self.touch()
+            refusal: str | None = None
+            try:
+                # Any property change may run the app's sync callbacks: off the loop.
+                await run_sync(apply_client_patch, self.document, request, connection)
+            except PatchError as exc:
+                refusal = str(exc)
+            except Exception as exc:  # the app's callback failed; what it changed is sent
+                logger.exception("error in a callback of session %s", self.id)
+                refusal = f"callback error: {type(exc).__name__}"
+            await self._flush()
+            if refusal is not None:
+                await self._send(connection, error(request.msgid, refusal, "patch-refused"))
+            else:
+                await self._send(connection, ok(request.msgid))
+
+    async def with_document_locked(self, func: Callable[[Any], Any]) -> Any:
+        """Run ``func(document)`` with the lock held, then send the changes it made."""
+        async with self.lock:
+            try:
+                return await call_user_code(func, self.document)
+            finally:
+                await self._flush()
+
+    async def send_notice(self, text: str) -> None:
+        """Record an admin's notice (BokehJS has no place to show one; docs/bokeh.md)."""
+        self.notices.append(text)
+        logger.info("notice for bokeh session %s: %s", self.id, text)
+
+    # -- callbacks ------------------------------------------------------------------
+
+    def _schedule(self, callback: SessionCallback) -> None:
+        if threading.get_ident() != self._loop_thread:
+            self._loop.call_soon_threadsafe(self._schedule, callback)
+            return
+        if self.callbacks_stopped or callback.id in self._tasks:
+            return
+        self._tasks[callback.id] = self._loop.create_task(self._run_callback(callback))
+
+    def _unschedule(self, callback: SessionCallback) -> None:
+        if threading.get_ident() != self._loop_thread:
+            self._loop.call_soon_threadsafe(self._unschedule, callback)
+            return
+        task = self._tasks.pop(callback.id, None)
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+
+    async def _run_callback(self, callback: SessionCallback) -> None:
+        if isinstance(callback, PeriodicCallback):
+            while not self.callbacks_stopped:
+                await asyncio.sleep(callback.period / 1000)
+                await self._invoke(callback)
+            return
+        delay = callback.timeout / 1000 if isinstance(callback, TimeoutCallback) else 0.0
+        await asyncio.sleep(delay)
+        # One-shot: Bokeh's wrapper removes it from the document when it runs.
+        self._tasks.pop(callback.id, None)
+        if isinstance(callback, TimeoutCallback | NextTickCallback):
+            await self._invoke(callback)
+
+    async def _invoke(self, callback: SessionCallback) -> None:
+        if self.callbacks_stopped:
+            return
+        # Once started, an invocation runs to its end (a sync one cannot be stopped in
+        # its thread, and cancelling its awaiter would release the lock under it).
+        invocation = self._loop.create_task(self._invoke_now(callback))
+        self._running.add(invocation)
+        invocation.add_done_callback(self._running.discard)
+        await asyncio.shield(invocation)
+
+    async def _invoke_now(self, callback: SessionCallback) -> None:
+        func = callback.callback  # Bokeh's wrapper: sets curdoc() around the user's function
+        if getattr(func, "nolock", False):  # @without_document_lock
+            await self._call_logged(func)
+            return
+        async with self.lock:
+            if self.callbacks_stopped:
+                return
+            await self._call_logged(func)
+            await self._flush()
+
+    async def _call_logged(self, func: Callable[[], Any]) -> None:
+        try:
+            await call_user_code(func)
+        except Exception:
+            logger.exception("error in callback %r of session %s", func, self.id)
+
+    def scheduled_callbacks(self) -> list[str]:
+        """Describe the callbacks scheduled now (for the admin)."""
+        return [_describe_callback(cb) for cb in self.document.session_callbacks]
+
+    def describe(self) -> dict[str, Any]:
+        """What the admin's detail page shows (call holding the lock)."""
+        from .inspect import describe_bokeh_session
+
+        return describe_bokeh_session(self)
+
+    # -- teardown -------------------------------------------------------------------
+
+    async def destroy_callbacks(self) -> None:
+        """Stop every callback for good (before ``on_session_destroyed`` runs)."""
+        self.callbacks_stopped = True
+        for task in list(self._tasks.values()):
+            if task is not asyncio.current_task():
+                task.cancel()
+        self._tasks.clear()
+        running = [task for task in self._running if task is not asyncio.current_task()]
+        if running:
+            await asyncio.gather(*running, return_exceptions=True)
+
+    async def destroy(self) -> None:
+        """Stop every callback, then free the document."""
+        if self.destroyed:
+            return
+        await self.destroy_callbacks()
+        self.destroyed = True
+        async with self.lock:
+            destroy_document(self.document, self)
+            self._outbox.clear()
+            self.connections.clear()
+
+
+def _describe_callback(callback: SessionCallback) -> str:
+    name = getattr(callback.callback, "__qualname__", repr(callback.callback))
+    if isinstance(callback, PeriodicCallback):
+        return f"periodic every {callback.period} ms: {name}"
+    if isinstance(callback, TimeoutCallback):
+        return f"timeout after {callback.timeout} ms: {name}"
+    return f"next tick: {name}"

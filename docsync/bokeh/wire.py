@@ -1,0 +1,120 @@
+"""Bokeh's document JSON and events on docsync's frames: encode once, check, then apply.
+
+docsync's Receiver and Message already frame messages exactly as Bokeh does (header,
+metadata, content, then ``{"id"}``/payload pairs per buffer), so only the content is
+Bokeh's: its serializer writes it, its deserializer reads it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import orjson
+from bokeh.core.serialization import Buffer, Deserializer, Serialized, Serializer, UnknownReferenceError
+from bokeh.document.events import DocumentPatchedEvent
+from bokeh.io.doc import patch_curdoc
+
+from ..exceptions import PatchError
+from ..protocol import Message, new_message
+from ..protocol.msgtypes import PATCH_DOC, PULL_DOC_REPLY
+
+__all__ = ["EncodedBokehEvent", "apply_client_patch", "encode_event", "patch_message", "pull_reply"]
+
+
+@dataclass(slots=True)
+class EncodedBokehEvent:
+    """A document event in Bokeh's wire form, frozen when it happened."""
+
+    origin: Any  # the connection whose patch caused it (not echoed back to it), or None
+    json: Any
+    buffers: list[tuple[str, Any]]
+
+
+def _buffer_ref(obj: Any) -> Any:
+    if isinstance(obj, Buffer):
+        return obj.ref  # {"id": ...}: the payload travels as its own binary frame
+    if isinstance(obj, np.generic):  # Bokeh leaves numpy scalars to its JSON encoder
+        return obj.item()
+    raise TypeError(f"cannot encode {type(obj).__name__}")
+
+
+def _frozen_json(rep: Any) -> orjson.Fragment:
+    """Bokeh's representation as finished JSON, embedded as is in the message's content."""
+    return orjson.Fragment(orjson.dumps(rep, default=_buffer_ref, option=orjson.OPT_PASSTHROUGH_DATACLASS))
+
+
+def _buffers(serializer_buffers: list[Buffer]) -> list[tuple[str, Any]]:
+    return [(str(buffer.id), buffer.data) for buffer in serializer_buffers]
+
+
+def encode_event(document: Any, event: DocumentPatchedEvent, origin: Any) -> EncodedBokehEvent:
+    """Encode ``event`` now: models first referenced here travel with it, once."""
+    serializer = Serializer(references=document.models.synced_references)
+    rep = serializer.encode(event)
+    document.models.flush_synced(lambda model: not serializer.has_ref(model))
+    return EncodedBokehEvent(origin, _frozen_json(rep), _buffers(serializer.buffers))
+
+
+def patch_message(events: list[EncodedBokehEvent]) -> Message:
+    """One PATCH-DOC carrying ``events`` (BokehJS applies them in order)."""
+    buffers = [pair for event in events for pair in event.buffers]
+    return new_message(PATCH_DOC, {"events": [event.json for event in events]}, buffers=buffers)
+
+
+def pull_reply(document: Any, reqid: str) -> Message:
+    """PULL-DOC-REPLY: the whole document as Bokeh's JSON, arrays as binary buffers."""
+    serialized = document.to_json()
+    content = {"doc": _frozen_json(serialized.content)}
+    return new_message(PULL_DOC_REPLY, content, reqid=reqid, buffers=_buffers(serialized.buffers))
+
+
+def _check(event: dict[str, Any]) -> None:
+    """Refuse a property change the model would refuse, before anything is applied."""
+    if event.get("kind") != "ModelChanged":
+        return
+    model, attr = event.get("model"), event.get("attr")
+    lookup = getattr(model, "lookup", None)
+    descriptor = lookup(attr, raises=False) if lookup is not None and isinstance(attr, str) else None
+    if descriptor is None:
+        raise PatchError(f"unknown property {attr!r:.60} of {type(model).__name__}")
+    # Read-only properties are BokehJS's to report (a plot's inner_width, say): accepted.
+    try:
+        descriptor.property.prepare_value(model, attr, event.get("new"))
+    except Exception as exc:
+        raise PatchError(f"invalid value for {type(model).__name__}.{attr}: {str(exc)[:200]}") from exc
+
+
+def apply_client_patch(document: Any, message: Message, setter: Any) -> bool:
+    """Apply a client's PATCH-DOC (call holding the session lock; runs the app's callbacks).
+
+    All-or-nothing: the patch is decoded and every property change checked before the
+    first is applied, so a refused patch (PatchError) leaves the document as it was.
+    Returns False when the patch was dropped because it names a model removed meanwhile
+    (as Bokeh does: a change that crossed a removal on the wire).
+    """
+    buffers = [Buffer(buffer_id, bytes(payload)) for buffer_id, payload in message.buffers]  # type: ignore[arg-type]
+    deserializer = Deserializer(list(document.models), setter=setter)
+    try:
+        patch = deserializer.deserialize(Serialized(message.content, buffers))
+    except UnknownReferenceError as exc:
+        if document.models.seen(exc.id):
+            return False
+        raise PatchError(f"reference to unknown model {str(exc.id)[:60]}") from exc
+    except Exception as exc:
+        raise PatchError(f"bad patch: {str(exc)[:200]}") from exc
+    events = patch.get("events") if isinstance(patch, dict) else None
+    if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
+        raise PatchError("a PATCH-DOC needs a list of events")
+    for event in events:
+        _check(event)
+
+    def apply() -> None:
+        for event in events:
+            DocumentPatchedEvent.handle_event(document, event, setter)
+        document.models.flush_synced(lambda model: not deserializer.has_ref(model))
+
+    with patch_curdoc(document):
+        apply()
+    return True
