@@ -56,7 +56,9 @@ def _python(server: ServerProcess, app: str, model_id: str, name: str) -> list[A
 
 
 def _js(page: Page, model_id: str, expression: str) -> Any:
-    return page.evaluate(f"() => {{ const m = Bokeh.documents[0].get_model_by_id({model_id!r}); return {expression}; }}")
+    return page.evaluate(
+        f"() => {{ const m = Bokeh.documents[0].get_model_by_id({model_id!r}); return {expression}; }}"
+    )
 
 
 def _set(page: Page, model_id: str, name: str, value: Any) -> None:
