@@ -112,6 +112,23 @@ class BokehFlavour(Flavour):
         return ["bokeh", token]
 
 
+class DocsyncBokehFlavour(DocsyncFlavour):
+    """docsync serving the Bokeh app to Bokeh's protocol: docsync's signed token, which
+    names ``session_id`` in its payload as BokehJS expects; Bokeh's subprotocol and patches."""
+
+    name = "docsync-bokeh"
+
+    def credentials(self, app: str) -> tuple[str, str]:
+        session_id = self._generate()
+        return session_id, self._issue(session_id, app, None, extra={"session_id": session_id})
+
+    def subprotocols(self, token: str) -> list[str]:
+        return ["bokeh", token]
+
+    def patch_content(self, slider_id: str, value: float, seq: int) -> dict[str, Any]:
+        return Flavour.patch_content(self, slider_id, value, seq)
+
+
 class EchoFlavour(Flavour):
     """The echo floor: no token; its replies are canned, so they are not checked."""
 
@@ -127,7 +144,8 @@ class EchoFlavour(Flavour):
 
 def make_flavour(name: str) -> Flavour:
     """Return the flavour called ``name``."""
-    return {"docsync": DocsyncFlavour, "bokeh": BokehFlavour, "echo": EchoFlavour}[name]()
+    flavours = {"docsync": DocsyncFlavour, "docsync-bokeh": DocsyncBokehFlavour, "bokeh": BokehFlavour}
+    return {**flavours, "echo": EchoFlavour}[name]()
 
 
 class Connection:

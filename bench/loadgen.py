@@ -34,7 +34,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--flavour", choices=["docsync", "bokeh", "echo"], required=True)
+    parser.add_argument("--flavour", choices=["docsync", "docsync-bokeh", "bokeh", "echo"], required=True)
     parser.add_argument("--url", required=True, help="ws://127.0.0.1:<port>")
     parser.add_argument("--pid", type=int, required=True, help="the server's pid, for RSS and CPU")
     parser.add_argument("--scenario", choices=sorted(SCENARIOS), required=True)

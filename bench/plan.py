@@ -9,6 +9,8 @@ from servers import Lifetimes
 
 DOCSYNC = ("docsync-daphne", "docsync-uvicorn")
 BOKEH = ("bokeh", "bokeh-nodelay")
+#: Bokeh's own app served by docsync's Bokeh dialect (measured against the same Bokeh servers).
+DIALECT = ("docsync-bokeh",)
 ALL = (*DOCSYNC, *BOKEH, "echo")
 
 # Lifetimes short enough that expiry runs during the measurement.
@@ -54,7 +56,7 @@ class Scenario:
 
 
 SCENARIOS = [
-    Scenario("open", "session open, sequential", ALL, {"n": 40}, {"n": 200}),
+    Scenario("open", "session open, sequential", (*ALL, *DIALECT), {"n": 40}, {"n": 200}),
     Scenario(
         "churn", "churn, 20 clients", (*DOCSYNC, *BOKEH), {"clients": 20, "seconds": 4}, {"clients": 20, "seconds": 10}
     ),
@@ -75,11 +77,21 @@ SCENARIOS = [
         lifetimes=CHURN_LIFETIMES,
         max_reps=2,
     ),
-    Scenario("roundtrip", "round trip, one client", ALL, {"n": 200}, {"n": 1000}),
+    Scenario("roundtrip", "round trip, one client", (*ALL, *DIALECT), {"n": 200}, {"n": 1000}),
     Scenario(
-        "throughput", "throughput, 50 sessions", ALL, {"sessions": 50, "seconds": 4}, {"sessions": 50, "seconds": 15}
+        "throughput",
+        "throughput, 50 sessions",
+        (*ALL, *DIALECT),
+        {"sessions": 50, "seconds": 4},
+        {"sessions": 50, "seconds": 15},
     ),
-    Scenario("memory", "memory per session", (*DOCSYNC, *BOKEH), {"low": 100, "high": 400}, {"low": 100, "high": 1000}),
+    Scenario(
+        "memory",
+        "memory per session",
+        (*DOCSYNC, *DIALECT, *BOKEH),
+        {"low": 100, "high": 400},
+        {"low": 100, "high": 1000},
+    ),
     Scenario(
         "idle",
         "idle sessions beside an active one",

@@ -46,6 +46,8 @@ class TargetSpec:
 TARGETS = {
     "docsync-daphne": TargetSpec("docsync-daphne", "docsync", "daphne"),
     "docsync-uvicorn": TargetSpec("docsync-uvicorn", "docsync", "uvicorn"),
+    # Bokeh's own bench app (bench/bokeh_apps/) served by docsync's Bokeh dialect, to BokehJS's protocol.
+    "docsync-bokeh": TargetSpec("docsync-bokeh", "docsync-bokeh", "uvicorn"),
     "bokeh": TargetSpec("bokeh", "bokeh", "default"),
     "bokeh-nodelay": TargetSpec("bokeh-nodelay", "bokeh", "nodelay"),
     "echo": TargetSpec("echo", "echo", "echo"),
@@ -116,10 +118,13 @@ def start(spec: TargetSpec, lifetimes: Lifetimes, *, secret: str, workdir: Path)
     """Start ``spec`` with ``lifetimes``; return once it listens."""
     log = open(workdir / f"{spec.name}.log", "ab")  # noqa: SIM115 (the child owns it)
     try:
-        if spec.kind == "docsync":
+        if spec.kind in ("docsync", "docsync-bokeh"):
+            env = docsync_env(lifetimes, secret, workdir / "db.sqlite3")
+            if spec.kind == "docsync-bokeh":
+                env["DJANGO_SETTINGS_MODULE"] = "bench.bokeh_dialect_settings"
             server = BenchServerProcess(
                 server=spec.variant,
-                env=docsync_env(lifetimes, secret, workdir / "db.sqlite3"),
+                env=env,
                 cwd=ROOT,
                 log_path=workdir / f"{spec.name}.log",
             ).start()

@@ -45,8 +45,16 @@ def _frozen_json(rep: Any) -> orjson.Fragment:
     return orjson.Fragment(orjson.dumps(rep, default=_buffer_ref, option=orjson.OPT_PASSTHROUGH_DATACLASS))
 
 
+def _as_bytes(data: Any) -> Any:
+    # Bokeh hands out typed views (float64 items): ASGI servers that take views count
+    # len(), so each is recast to a flat byte view (no copy) first.
+    if isinstance(data, memoryview) and data.format != "B":
+        return data.cast("B") if data.c_contiguous else data.tobytes()
+    return data
+
+
 def _buffers(serializer_buffers: list[Buffer]) -> list[tuple[str, Any]]:
-    return [(str(buffer.id), buffer.data) for buffer in serializer_buffers]
+    return [(str(buffer.id), _as_bytes(buffer.data)) for buffer in serializer_buffers]
 
 
 def encode_event(document: Any, event: DocumentPatchedEvent, origin: Any) -> EncodedBokehEvent:

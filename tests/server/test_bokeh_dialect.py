@@ -1,0 +1,122 @@
+"""The Bokeh dialect over a real consumer, in process: tokens, refusals, the admin's commands."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+pytest.importorskip("bokeh", reason="the docsync[bokeh] extra is not installed")
+
+from channels.testing import WebsocketCommunicator
+from django.test import override_settings
+
+from docsync.bokeh.pages import bokeh_token
+from docsync.server.commands import run_command
+from docsync.server.registry import SessionRegistry, get_registry, set_registry
+
+APP = "bk_sliders"
+pytestmark = pytest.mark.asyncio
+
+
+@pytest_asyncio.fixture(autouse=True)
+async def bokeh_site() -> Any:
+    """A fresh registry over the Bokeh examples' settings (no live-table writes)."""
+    from tests.bokeh import settings as bokeh_settings
+
+    previous = get_registry()
+    fresh = SessionRegistry()
+    set_registry(fresh)
+    with override_settings(DOCSYNC={**bokeh_settings.DOCSYNC, "ADMIN_REFRESH": 0}):
+        try:
+            yield fresh
+        finally:
+            await fresh.shutdown()
+            set_registry(previous)
+
+
+async def _connect(token: str, app: str = APP) -> tuple[WebsocketCommunicator, list[str]]:
+    from project.asgi import application
+
+    communicator = WebsocketCommunicator(application, f"/{app}/ws", subprotocols=["bokeh", token])
+    connected, _ = await communicator.connect()
+    assert connected
+    first = [await communicator.receive_from() for _ in range(3)]
+    return communicator, first
+
+
+async def _send(communicator: WebsocketCommunicator, msgtype: str, content: dict[str, Any], msgid: str) -> None:
+    await communicator.send_to(text_data=json.dumps({"msgid": msgid, "msgtype": msgtype}))
+    await communicator.send_to(text_data="{}")
+    await communicator.send_to(text_data=json.dumps(content))
+
+
+async def _reply(communicator: WebsocketCommunicator) -> tuple[dict[str, Any], dict[str, Any]]:
+    header = json.loads(await communicator.receive_from())
+    await communicator.receive_from()
+    content = json.loads(await communicator.receive_from())
+    for _ in range(2 * header.get("num_buffers", 0)):
+        await communicator.receive_output()
+    return header, content
+
+
+def _slider(session: Any) -> Any:
+    return next(m for m in session.document.models if type(m).__name__ == "Slider" and m.title == "offset")
+
+
+async def test_bad_patches_are_refused_and_change_nothing() -> None:
+    communicator, first = await _connect(bokeh_token("s-bad", APP, None, {}))
+    assert json.loads(first[0])["msgtype"] == "ACK"
+    session = get_registry().find_session("s-bad")
+    slider = _slider(session)
+    before = session.document.to_json(deferred=False)
+    wrong_type = {"kind": "ModelChanged", "model": {"id": slider.id}, "attr": "value", "new": "loud"}
+    no_such = {"kind": "ModelChanged", "model": {"id": slider.id}, "attr": "volume", "new": 1}
+    good = {"kind": "ModelChanged", "model": {"id": slider.id}, "attr": "value", "new": 2.0}
+    # One good change first: the patch is all-or-nothing, so it must not apply either.
+    for n, events in enumerate(([good, wrong_type], [no_such])):
+        await _send(communicator, "PATCH-DOC", {"events": events}, f"p{n}")
+        header, content = await _reply(communicator)
+        assert (header["msgtype"], header["reqid"]) == ("ERROR", f"p{n}")
+        assert content["text"]
+    await _send(communicator, "PUSH-DOC", {"doc": before}, "push")
+    header, content = await _reply(communicator)
+    assert header["msgtype"] == "ERROR" and "PUSH-DOC" in content["text"]
+    async with session.lock:
+        assert session.document.to_json(deferred=False) == before
+    await _send(communicator, "PATCH-DOC", {"events": [good]}, "ok")
+    # The Python callback recomputed the curve: its change comes to this browser too.
+    kinds = set()
+    while "OK" not in kinds:
+        header, _ = await _reply(communicator)
+        kinds.add(header["msgtype"])
+    assert kinds == {"PATCH-DOC", "OK"}
+    assert slider.value == 2.0
+    await communicator.disconnect()
+
+
+async def test_tokens_are_bound_to_app_and_signed() -> None:
+    token = bokeh_token("s-other", "bk_crossfilter", None, {})
+    _communicator, first = await _connect(token)
+    error = json.loads(first[2])
+    assert "another application" in error["text"]
+    forged = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
+    _communicator, first = await _connect(forged)
+    assert json.loads(first[2])["text"] == "invalid token"
+    assert get_registry().find_session("s-other") is None
+
+
+async def test_admin_describe_keep_alive_and_expire() -> None:
+    communicator, _ = await _connect(bokeh_token("s-admin", APP, None, {"n": ["3"]}))
+    session = get_registry().find_session("s-admin")
+    assert session.context.request.arguments == {"n": [b"3"]}
+    described = await run_command("describe", "s-admin")
+    types = {model["type"] for model in described["models"]}
+    assert {"Slider", "TextInput", "ColumnDataSource"} <= types
+    assert await run_command("keep_alive", "s-admin", on=True) is True
+    await communicator.disconnect()
+    assert not session.expired(0.0)
+    await run_command("expire", "s-admin")
+    assert session.destroyed and get_registry().find_session("s-admin") is None
