@@ -804,7 +804,7 @@ class TestJson:
                     "roots": [],
                     "models": [{"type": "object", "id": "a", "name": "Slider", "attributes": {"value": "hi"}}],
                 },
-                r"^Slider.value expected a float, got 'hi'$",
+                r"^Slider.value expected an int or a float, got 'hi'$",
             ),
             (
                 {

@@ -121,7 +121,7 @@ class TestWidgets:
     def test_slider(self) -> None:
         slider = Slider(start=1, end=5, step=0.5, value=2, title="Speed")
         assert (slider.start, slider.end, slider.step, slider.value) == (1.0, 5.0, 0.5, 2.0)
-        with pytest.raises(ValidationError, match=r"^Slider.value expected a float, got 'abc'$"):
+        with pytest.raises(ValidationError, match=r"^Slider.value expected an int or a float, got 'abc'$"):
             slider.value = "abc"
 
     def test_range_slider_takes_a_pair(self) -> None:
@@ -216,3 +216,72 @@ class TestDataModels:
     def test_plot_renderers_must_be_glyphs(self) -> None:
         with pytest.raises(ValidationError, match=r"^Plot\.renderers expected a list of an instance of Glyph"):
             Plot(renderers=[Div()])
+
+
+class TestSteppedValues:
+    """A slider's value is an int when its start, end and step are ints (as in Bokeh)."""
+
+    @staticmethod
+    def _from_client(slider: Model, value: Any) -> list[Any]:
+        """Apply a browser's patch setting ``value`` (JSON has one number type); return what callbacks saw."""
+        doc = Document()
+        doc.add_root(slider)
+        seen: list[Any] = []
+        slider.on_change("value", lambda attr, old, new: seen.append(new))
+        content = {"events": [{"kind": "ModelChanged", "model": {"id": slider.id}, "attr": "value", "new": value}]}
+        doc.apply_patch(doc.decode_patch(content, setter="c1"), setter="c1", from_client=True)
+        return seen
+
+    def test_an_int_stepped_slider_hands_callbacks_ints(self) -> None:
+        seen = self._from_client(Slider(start=0, end=10, step=1, value=3), 8.0)
+        assert seen == [8] and type(seen[0]) is int
+        seen = self._from_client(Slider(start=0, end=10, step=1), 7)
+        assert type(seen[0]) is int
+
+    def test_a_float_stepped_slider_hands_callbacks_floats(self) -> None:
+        # The browser sends 2.0 as the JSON number 2: the slider's step says it is a float.
+        seen = self._from_client(Slider(start=0, end=10, step=0.5, value=1.5), 2)
+        assert seen == [2.0] and type(seen[0]) is float
+        seen = self._from_client(Slider(start=0.0, end=10.0, step=1.0), 4)
+        assert type(seen[0]) is float
+
+    def test_range_slider_values_follow_the_same_rule(self) -> None:
+        seen = self._from_client(RangeSlider(start=0, end=10, step=1), [2.0, 6])
+        assert seen == [(2, 6)] and all(type(n) is int for n in seen[0])
+        seen = self._from_client(RangeSlider(start=0, end=10, step=0.5), [2, 6])
+        assert all(type(n) is float for n in seen[0])
+
+    def test_values_set_in_python_follow_the_rule(self) -> None:
+        slider = Slider(start=0, end=10, step=1)
+        assert slider.value == 0 and type(slider.value) is int
+        slider.value = 3.0
+        assert type(slider.value) is int
+        assert type(Slider(value=3).value) is float  # the default step (0.1) is a float
+        # A value between whole numbers (no browser slider sends one) is kept, as a float.
+        slider.value = 2.5
+        assert slider.value == 2.5
+        # Whole numbers too large to be exact in JavaScript are not turned into ints.
+        slider.value = 1e300
+        assert type(slider.value) is float
+
+    def test_making_a_slider_int_stepped_retypes_its_value(self) -> None:
+        slider = Slider(value=5)
+        doc = Document()
+        doc.add_root(slider)
+        with_events = []
+        doc.on_change(with_events.append)
+        slider.start, slider.end, slider.step = 0, 10, 1
+        assert type(slider.value) is int
+        # Browsers are told the value too (5.0 and 5 are one number to them, not to Python clients).
+        assert [e.attr for e in with_events if e.attr == "value"] == ["value"]
+
+    def test_int_values_survive_the_wire(self) -> None:
+        doc = Document()
+        doc.add_root(Slider(start=0, end=10, step=1, value=8, name="s"))
+        copy = json_roundtrip(doc)
+        value = copy.get_model_by_name("s").value
+        assert value == 8 and type(value) is int
+
+    def test_a_bool_is_not_a_number(self) -> None:
+        with pytest.raises(ValidationError, match=r"^Slider\.value expected an int or a float, got True"):
+            Slider(value=True)

@@ -90,7 +90,7 @@ BAD_EVENTS: list[tuple[str, Any, type[PatchError], str]] = [
         "bad value",
         lambda w: ModelChangedEvent(w.slider, "value", None, "abc"),
         PatchError,
-        r"^Slider\.value expected a float, got 'abc'$",
+        r"^Slider\.value expected an int or a float, got 'abc'$",
     ),
     (
         "bad splice index",

@@ -143,7 +143,7 @@ class TestMessages:
         slider = Slider(value=0.5)
         with pytest.raises(ValidationError) as info:
             slider.value = "abc"
-        assert str(info.value) == "Slider.value expected a float, got 'abc'"
+        assert str(info.value) == "Slider.value expected an int or a float, got 'abc'"
         assert slider.value == 0.5
 
     def test_validation_error_is_a_value_error(self) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..model import Model
-from ..properties import Bool, Date, Enum, Float, Int, List, Nullable, String, Tuple
+from ..properties import Bool, Date, Either, Enum, Float, Int, List, Nullable, Property, String, Tuple
 
 __all__ = [
     "Button",
@@ -69,26 +71,81 @@ class Checkbox(Widget):
     active = Bool()
 
 
-class Slider(Widget):
-    """A slider over a numeric range."""
+def _number(default: float) -> Property:
+    # An int stays an int: whether start, end and step are ints decides the value's type.
+    return Either(Int(), Float(), default=default)
+
+
+#: Whole numbers beyond this are not exact as floats (in JavaScript): they stay floats.
+_EXACT = 2**53
+
+
+def _typed(number: Any, whole: bool) -> Any:
+    """Return ``number`` as an int if ``whole`` and it is a whole number, else as a float."""
+    if whole and float(number).is_integer() and abs(number) <= _EXACT:
+        return int(number)
+    return float(number)
+
+
+class _SteppedRange(Widget):
+    """A numeric range whose values are ints when start, end and step are all ints (as in Bokeh).
+
+    Browsers send numbers without a type (8 and 8.0 are one JSON number): the slider's
+    own start, end and step decide whether callbacks see ``8`` or ``8.0``. A value
+    between whole numbers (which a browser's int-stepped slider never sends) stays a float.
+    """
+
+    __abstract__ = True
+    title = String()
+    start = _number(0.0)
+    end = _number(1.0)
+    step = _number(0.1)
+
+    def __init__(self, **properties: Any) -> None:
+        super().__init__(**properties)
+        value = self.value
+        typed = self._typed_value(value)
+        if "value" in self._values or typed != value or type(typed) is not type(value):
+            self._values["value"] = typed  # only values set, or a default of another type, travel
+
+    @property
+    def int_stepped(self) -> bool:
+        """Tell whether start, end and step are all ints (then values are ints too)."""
+        return all(type(self._get_value(self._properties[attr])) is int for attr in ("start", "end", "step"))
+
+    def _typed_value(self, value: Any) -> Any:
+        raise NotImplementedError
+
+    def _set_value(self, prop: Property, value: Any, setter: Any) -> None:
+        if prop.name == "value":
+            value = self._typed_value(prop.validate(value, self.__type_name__))
+        super()._set_value(prop, value, setter)
+        if prop.name in ("start", "end", "step"):
+            # The value's type follows: a slider made int-stepped hands ints from now on.
+            current = self._get_value(self._properties["value"])
+            if current is not None:
+                self.value = current
+
+
+class Slider(_SteppedRange):
+    """A slider over a numeric range; ``value`` is an int when start, end and step are ints."""
 
     __client_writable__ = frozenset({"value"})
-    title = String()
-    start = Float(0.0)
-    end = Float(1.0)
-    step = Float(0.1)
-    value = Float(0.0)
+    value = _number(0.0)
+
+    def _typed_value(self, value: Any) -> Any:
+        return _typed(value, self.int_stepped)
 
 
-class RangeSlider(Widget):
-    """A slider selecting a (low, high) range."""
+class RangeSlider(_SteppedRange):
+    """A slider selecting a (low, high) range; ints when start, end and step are ints."""
 
     __client_writable__ = frozenset({"value"})
-    title = String()
-    start = Float(0.0)
-    end = Float(1.0)
-    step = Float(0.1)
-    value = Tuple(Float(), Float(), default=(0.0, 1.0))
+    value = Tuple(_number(0.0), _number(0.0), default=(0.0, 1.0))
+
+    def _typed_value(self, value: Any) -> Any:
+        whole = self.int_stepped
+        return tuple(_typed(number, whole) for number in value)
 
 
 class TextInput(Widget):

@@ -1,7 +1,8 @@
 /**
  * Slider and RangeSlider on native range inputs. Every ``input`` event sets the value;
  * the connection coalesces them (one patch in flight, the latest value waiting), so a
- * drag sends a handful of patches, not hundreds.
+ * drag sends a handful of patches, not hundreds. A slider whose start, end and step are
+ * whole numbers sends whole numbers (Python then hands its callbacks ints).
  */
 
 import { decimalsOf, h, setText } from "./dom.js";
@@ -20,6 +21,12 @@ function configure(input, start, end, step, value) {
   if (input.step !== stepText) input.step = stepText;
   if (Number(input.value) !== value) input.value = text(value);
   fill(input);
+}
+
+/** Return ``value`` rounded to a whole number when the view's start, end and step are whole. */
+function typed(view, value) {
+  const whole = ["start", "end", "step"].every((attr) => Number.isInteger(view.prop(attr)));
+  return whole ? Math.round(value) : value;
 }
 
 /** Show the part of the rail left of the thumb filled (the stylesheet reads --ds-fill). */
@@ -44,7 +51,7 @@ export class SliderView extends WidgetView {
   render() {
     this.head = header();
     this.input = rangeInput(() => {
-      const value = Number(this.input.value);
+      const value = typed(this, Number(this.input.value));
       fill(this.input);
       this.showValue(value);
       this.set("value", value);
@@ -97,7 +104,7 @@ export class RangeSliderView extends WidgetView {
     // past the other becomes the other end, so two thumbs that met can part again.
     const a = Number(this.low.value);
     const b = Number(this.high.value);
-    const value = [Math.min(a, b), Math.max(a, b)];
+    const value = [typed(this, Math.min(a, b)), typed(this, Math.max(a, b))];
     this.show(value);
     this.set("value", value);
   }
