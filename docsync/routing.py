@@ -9,5 +9,8 @@ from .server.consumer import DocumentConsumer
 __all__ = ["websocket_urlpatterns"]
 
 websocket_urlpatterns = [
-    re_path(r"^(?P<app_path>[\w\-]+)/ws$", DocumentConsumer.as_asgi()),
+    # ``<app>/ws`` under whatever prefix the site mounts docsync's HTTP URLs at
+    # (``path("dash/", include("docsync.urls"))`` serves ``/dash/<app>/ws``): the page
+    # names its websocket's URL, so the ASGI router need not repeat the prefix.
+    re_path(r"^(?:[\w\-]+/)*(?P<app_path>[\w\-]+)/ws$", DocumentConsumer.as_asgi()),
 ]

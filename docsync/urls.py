@@ -15,5 +15,6 @@ urlpatterns = [
     re_path(r"^(?P<app_path>[\w\-]+)/$", views.app_page, name="app"),
     re_path(r"^(?P<app_path>[\w\-]+)/metadata$", views.app_metadata, name="metadata"),
     re_path(r"^(?P<app_path>[\w\-]+)/autoload\.js$", views.autoload_js, name="autoload"),
+    re_path(r"^(?P<app_path>[\w\-]+)/views\.json$", views.view_modules, name="view-modules"),
     re_path(r"^(?P<app_path>[\w\-]+)/static/(?P<path>.+)$", views.app_static, name="app-static"),
 ]

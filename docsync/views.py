@@ -29,12 +29,23 @@ from django.views.decorators.http import require_GET
 
 from .conf import docsync_settings
 from .document.registry import model_class, registered_names
+from .embed import RESERVED_ARGUMENTS
 from .server.access import check_access, describe_rule
 from .server.dialects import DOCSYNC_KIND, get_dialect
 from .server.registry import get_registry
 from .server.tokens import generate_session_id, issue_token
 
-__all__ = ["app_metadata", "app_page", "app_static", "autoload_js", "client_module", "dialect_static", "index"]
+__all__ = [
+    "app_metadata",
+    "app_page",
+    "app_static",
+    "autoload_js",
+    "client_module",
+    "dialect_static",
+    "index",
+    "view_module_url",
+    "view_modules",
+]
 
 logger = logging.getLogger("docsync.server")
 CLIENT_DIR = Path(__file__).parent / "static" / "docsync"
@@ -77,36 +88,46 @@ def _session_id(request: HttpRequest, app_path: str, context: Any) -> str:
     return generate_session_id()
 
 
-def _arguments(request: HttpRequest) -> dict[str, list[str]]:
-    return {key: request.GET.getlist(key)[:20] for key in list(request.GET)[:50]}
+def _arguments(request: HttpRequest, reserved: frozenset[str]) -> dict[str, list[str]]:
+    names = [key for key in request.GET if key not in reserved]
+    return {key: request.GET.getlist(key)[:20] for key in names[:50]}
 
 
 def _ws_url(request: HttpRequest, app_path: str) -> str:
-    scheme = "wss" if request.is_secure() else "ws"
-    return f"{scheme}://{request.get_host()}/{app_path}/ws"
+    # Beside the app's page, so that a prefix docsync's URLs are mounted under is kept.
+    page = request.build_absolute_uri(reverse("docsync:app", args=[app_path]))
+    return ("wss" if request.is_secure() else "ws") + page[page.index(":") :] + "ws"
 
 
-def _view_modules(request: HttpRequest) -> dict[str, str]:
-    """Return {type name: absolute URL} of the JavaScript views custom models name."""
-    modules = {}
-    for name in registered_names():
-        url = getattr(model_class(name), "__view_module__", None)
-        if url:
-            # Absolute, so that a page on another origin imports it from this server.
-            modules[name] = request.build_absolute_uri(url)
-    return modules
+def view_module_url(request: HttpRequest, cls: type) -> str | None:
+    """Return the absolute URL of the JavaScript view module model class ``cls`` names, if any.
+
+    A relative ``__view_module__`` is a path beside docsync's own client modules, so that
+    it is found under whatever prefix docsync's URLs are mounted at.
+    """
+    url = getattr(cls, "__view_module__", None)
+    if not url:
+        return None
+    if "://" not in url and not url.startswith("/"):
+        url = reverse("docsync:client-module", args=[url])
+    # Absolute, so that a page on another origin imports it from this server.
+    return request.build_absolute_uri(url)
 
 
-def _client_config(request: HttpRequest, app_path: str, context: Any) -> dict[str, Any]:
+def _client_config(
+    request: HttpRequest, app_path: str, context: Any, reserved: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     session_id = _session_id(request, app_path, context)
+    arguments = _arguments(request, reserved)
     return {
         "app": app_path,
         "sessionId": session_id,
-        "token": issue_token(session_id, app_path, _user_id(request), _arguments(request)),
+        "token": issue_token(session_id, app_path, _user_id(request), arguments),
         "wsUrl": _ws_url(request, app_path),
         "clientBase": request.build_absolute_uri(reverse("docsync:client-module", args=["x"]))[:-1],
         "shared": bool(context.application.shared or context.options.get("shared")),
-        "viewModules": _view_modules(request),
+        # Asked for the custom models the document turns out to hold (see view_modules).
+        "viewModulesUrl": request.build_absolute_uri(reverse("docsync:view-modules", args=[app_path])),
     }
 
 
@@ -205,7 +226,7 @@ def autoload_js(request: HttpRequest, app_path: str) -> HttpResponseBase:
     if context.kind != DOCSYNC_KIND:
         script = get_dialect(context.kind).autoload_js(request, context, target)  # type: ignore[attr-defined]
         return _cors(script, request)
-    config = _client_config(request, app_path, context)
+    config = _client_config(request, app_path, context, RESERVED_ARGUMENTS)
     config["target"] = target
     script = (
         "(function(){var c=" + orjson.dumps(config).decode() + ";"
@@ -213,6 +234,23 @@ def autoload_js(request: HttpRequest, app_path: str) -> HttpResponseBase:
         ".catch(function(e){console.error('docsync embed failed',e);});})();\n"
     )
     return _cors(HttpResponse(script, content_type="text/javascript"), request)
+
+
+@require_GET
+def view_modules(request: HttpRequest, app_path: str) -> HttpResponseBase:
+    """Serve ``{type name: module URL}`` of the custom models named by ``?type=`` (repeatable).
+
+    A page asks when its document holds a model it has no built-in view for, so its
+    configuration need not list every custom model the site defines.
+    """
+    _context_or_404(app_path)
+    modules = {}
+    for name in request.GET.getlist("type")[:50]:
+        if name in registered_names():
+            url = view_module_url(request, model_class(name))
+            if url is not None:
+                modules[name] = url
+    return _cors(JsonResponse(modules), request)
 
 
 def _safe_file(root: Path, relative: str) -> Path:

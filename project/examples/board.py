@@ -14,7 +14,7 @@ class NoteBoard(Model):
     """A list of notes that browsers may edit; rendered by a custom JavaScript view."""
 
     __client_writable__ = frozenset({"notes"})
-    __view_module__ = "/docsync-client/extensions/note_board.js"
+    __view_module__ = "extensions/note_board.js"  # beside docsync's client modules
     title = String("Notes")
     notes = List(String())
 

@@ -27,13 +27,18 @@ def modify_doc(doc: Document) -> None:
     reset = Button(label="Reset", name="reset")
     status = Div(text="Move a slider.", name="status")
 
-    def update(attr: str, old: float, new: float) -> None:
-        y = offset.value + amplitude.value * np.sin(frequency.value * x + phase.value)
-        source.data["y"] = y
-        status.text = f"{attr} changed from {old:g} to {new:g}"
+    def redraw() -> None:
+        source.data["y"] = offset.value + amplitude.value * np.sin(frequency.value * x + phase.value)
+
+    def watch(slider: Slider) -> None:
+        def update(attr: str, old: float, new: float) -> None:
+            redraw()
+            status.text = f"{slider.title} changed from {old:g} to {new:g}"
+
+        slider.on_change("value", update)
 
     for slider in (frequency, amplitude, phase, offset):
-        slider.on_change("value", update)
+        watch(slider)
 
     def on_reset(event: object) -> None:
         doc.hold()

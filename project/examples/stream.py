@@ -8,6 +8,7 @@ from docsync.document import Document
 from docsync.document.models import Column, ColumnDataSource, Div, Line, Plot, Scatter, Toggle
 
 ROLLOVER = 300
+LABELS = {True: "Streaming: click to pause", False: "Paused: click to resume"}
 
 
 def modify_doc(doc: Document) -> None:
@@ -24,9 +25,14 @@ def modify_doc(doc: Document) -> None:
         ],
         name="plot",
     )
-    running = Toggle(label="Streaming", active=True, name="running")
+    running = Toggle(label=LABELS[True], active=True, name="running")
     info = Div(text="0 points", name="info")
     state = {"t": 0, "v": 0.0}
+
+    def relabel(attr: str, old: bool, new: bool) -> None:
+        running.label = LABELS[new]  # the button says what is happening, and what a click does
+
+    running.on_change("active", relabel)
 
     def tick() -> None:
         if not running.active:

@@ -23,6 +23,7 @@ from docsync.document.models import (
     Row,
     Scatter,
     Select,
+    Slider,
     TableColumn,
     Toggle,
     VBar,
@@ -99,3 +100,25 @@ def widgets(doc: Document) -> None:
     controls = Column(note, check, toggle, window, day, kind, echo, width=300, name="controls")
     doc.add_root(Row(controls, Column(bar_plot, line_plot), name="layout"))
     doc.title = "widgets"
+
+
+def stepped(doc: Document) -> None:
+    """An int-stepped slider and a float-stepped one; each callback says what type it was handed."""
+    count = Slider(title="count", start=0, end=10, step=1, value=3, name="count")
+    level = Slider(title="level", start=0.0, end=1.0, step=0.25, value=0.5, name="level")
+    seen = Div(text="Nothing moved yet.", name="seen")
+
+    def report(attr: str, old: Any, new: Any) -> None:
+        seen.text = f"{type(new).__name__} {new!r}"
+
+    count.on_change("value", report)
+    level.on_change("value", report)
+    doc.add_root(Column(count, level, seen, width=320, name="layout"))
+    doc.title = "stepped"
+
+
+def arguments(doc: Document) -> None:
+    """Show the request arguments the session was made with."""
+    context = doc.session_context
+    shown = sorted((name, values) for name, values in context.arguments.items())
+    doc.add_root(Div(text=f"arguments: {shown}", name="shown"))

@@ -13,5 +13,7 @@ DOCSYNC = {
         "shared_sliders": {"app": "project.examples.sliders", "shared": True},
         "table_stream": "tests.e2e.apps.table_stream",
         "widgets": "tests.e2e.apps.widgets",
+        "stepped": "tests.e2e.apps.stepped",
+        "arguments": "tests.e2e.apps.arguments",
     },
 }

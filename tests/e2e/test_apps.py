@@ -48,17 +48,21 @@ def test_stream_redraws_the_canvas_and_never_the_dom(server: ServerProcess, cont
     assert watched["sameCanvas"]
     assert changed_fraction(before, canvas.screenshot()) > 0.002
 
-    # The toggle stops the server's stream, and starts it again.
-    toggle = page.get_by_role("button", name="Streaming")
+    # The toggle stops the server's stream, and starts it again; its label says which.
+    toggle = page.locator('[data-docsync-name="running"] button')
+    expect(toggle).to_have_text("Streaming: click to pause")
     expect(toggle).to_have_attribute("aria-pressed", "true")
     toggle.click()
     expect(toggle).to_have_attribute("aria-pressed", "false")
+    expect(toggle).to_have_text("Paused: click to resume")
     wait_for(lambda: value(page, "running", "active") is False, 5, "the toggle's value")
     page.wait_for_timeout(300)
     length = len(column(page, "source", "t"))
     page.wait_for_timeout(400)
     assert len(column(page, "source", "t")) == length, "the stream stopped"
+    page.screenshot(path=SCREENSHOTS / "stream-paused.png", full_page=True)
     toggle.click()
+    expect(toggle).to_have_text("Streaming: click to pause")
     wait_for(lambda: len(column(page, "source", "t")) > length, 5, "the stream to start again")
     wait_for(lambda: len(column(page, "source", "t")) >= 120, 15, "120 points for the screenshot")
     page.screenshot(path=SCREENSHOTS / "stream.png", full_page=True)
@@ -106,6 +110,17 @@ def test_table_sorts_filters_and_updates_rows_in_place(server: ServerProcess, co
     page.locator('[data-docsync-name="category"] select').select_option("books")
     wait_for(lambda: set(value(page, "source", "data")["category"]) == {"books"}, 5, "books only")
     assert set(page.evaluate(CELLS, "category")) == {"books"}
+
+    # A filter that leaves no rows keeps the numeric headings aligned as numbers.
+    numeric = "[...document.querySelectorAll('[data-docsync-name=table] th')].map((th) => th.matches('.ds-num'))"
+    assert page.evaluate(numeric) == [False, False, True, True]
+    page.locator('[data-docsync-name="search"] input').fill("no such product")
+    expect(page.locator('[data-docsync-name="count"]')).to_have_text("0 products")
+    expect(page.get_by_text("No rows")).to_be_visible()
+    assert page.evaluate(numeric) == [False, False, True, True]
+    page.screenshot(path=SCREENSHOTS / "table-empty.png", full_page=True)
+    page.locator('[data-docsync-name="search"] input').fill("blue")
+    wait_for(lambda: len(column(page, "source", "name")) > 0, 5, "rows again")
 
     # Clicking a row selects it in the data source (a property the browser may set).
     rows.first.click()

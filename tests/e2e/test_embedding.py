@@ -89,7 +89,7 @@ def test_two_apps_embedded_with_the_template_tag(server: ServerProcess, context:
     for _ in range(10):
         page.keyboard.press("ArrowRight")
     wait_for(lambda: embedded_value(page, sliders, "phase", "value") == 1.0, 5, "the embedded slider's value")
-    expect(page.locator(f'{sliders} [data-docsync-name="status"]')).to_contain_text("value changed")
+    expect(page.locator(f'{sliders} [data-docsync-name="status"]')).to_contain_text("phase changed from 0 to 1")
     # The other app is untouched by it, and keeps streaming.
     assert embedded_value(page, stream, "running", "active") is True
     count = streamed()

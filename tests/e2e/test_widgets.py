@@ -95,3 +95,26 @@ def test_plots_follow_their_container(server: ServerProcess, context: BrowserCon
     narrow = canvas.evaluate("(c) => [c.clientWidth, c.width, devicePixelRatio]")
     assert narrow[0] < wide[0]
     assert narrow[1] == round(narrow[0] * narrow[2])
+
+
+def test_an_int_stepped_slider_hands_python_ints(server: ServerProcess, context: BrowserContext) -> None:
+    page = open_app(context, server.url + "stepped/")
+    seen = page.locator('[data-docsync-name="seen"]')
+    count = page.locator('[data-docsync-name="count"] input[type="range"]')
+    box = count.bounding_box()
+    assert box is not None
+    # Drag the thumb with the mouse from 3 to the far right: every value on the way is whole.
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + 9 + 0.3 * (box["width"] - 18), y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] - 9, y, steps=20)
+    page.mouse.up()
+    expect(seen).to_have_text("int 10")
+    expect(page.locator('[data-docsync-name="count"] output')).to_have_text("10")
+    page.screenshot(path=SCREENSHOTS / "stepped-slider.png")
+
+    # A float-stepped slider at a whole number still hands a float (the JSON number is 1).
+    page.locator('[data-docsync-name="level"] input').focus()
+    page.keyboard.press("End")
+    expect(seen).to_have_text("float 1.0")
+    assert page.errors == []  # type: ignore[attr-defined]

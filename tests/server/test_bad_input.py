@@ -160,7 +160,7 @@ async def test_bad_patch_gets_an_error_and_changes_nothing(target: Target, case:
         sender.document.get_model_by_name("frequency").value = 2.0
         await sender.sync(timeout=5)
         assert sender.errors == ([reply] if reply.msgtype == ERROR else [])
-        assert sender.document.get_model_by_name("status").text == "value changed from 1 to 2"
+        assert sender.document.get_model_by_name("status").text == "frequency changed from 1 to 2"
         await _wait_value(target.observer, 2.0)
     finally:
         await sender.close()

@@ -83,7 +83,7 @@ async def test_failing_apps_refuse_their_websocket_and_others_keep_serving(serve
     try:
         session.document.get_model_by_name("offset").value = 1.5
         await session.sync(timeout=5)
-        assert session.document.get_model_by_name("status").text == "value changed from 0 to 1.5"
+        assert session.document.get_model_by_name("status").text == "offset changed from 0 to 1.5"
     finally:
         await session.close()
     status, _ = server.get("")

@@ -51,13 +51,13 @@ async def test_sliders_page_websocket_and_shared_session(server: ServerUnderTest
         # The callback's changes reach the sender: y follows the four sliders.
         y = first.document.get_model_by_name("source").data["y"]
         np.testing.assert_allclose(y, _expected_y(first.document))
-        assert first.document.get_model_by_name("status").text == "value changed from 1 to 2"
+        assert first.document.get_model_by_name("status").text == "frequency changed from 1 to 2"
 
         # The other connection sees the sender's change and the callback's.
         await wait_until(
             lambda: (
                 second.document.get_model_by_name("frequency").value == 2.0
-                and second.document.get_model_by_name("status").text == "value changed from 1 to 2"
+                and second.document.get_model_by_name("status").text == "frequency changed from 1 to 2"
             ),
             5,
             "the second connection to see the change",

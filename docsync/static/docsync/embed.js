@@ -5,8 +5,9 @@
  * it as ``element.docsyncSession``).
  *
  * ``config`` is what the server writes into the app page or autoload.js: app,
- * sessionId, token, wsUrl, clientBase (where these modules are served), viewModules
- * ({type name: module URL} of custom models), target (an element id, or an element),
+ * sessionId, token, wsUrl, clientBase (where these modules are served), viewModulesUrl
+ * (where to ask for the view module of a custom model; viewModules, {type name: module
+ * URL}, may list some in advance), target (an element id, or an element),
  * and page (true when the app owns the whole page: its title follows the document's).
  * Several embeds on one page are independent: each has its own session and views.
  */
@@ -77,6 +78,7 @@ export async function embed(config, { views = {} } = {}) {
 
   const context = new ViewContext(session, {
     viewModules: config.viewModules ?? {},
+    viewModulesUrl: config.viewModulesUrl ?? null,
     reportError: (text) => notices.show(text, "error", { sticky: true }),
   });
   for (const [type, ViewClass] of Object.entries(views)) context.factory.register(type, ViewClass);

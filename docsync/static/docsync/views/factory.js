@@ -1,6 +1,7 @@
 /**
  * Which view shows which model: the built-in views by type name, and the views custom
- * models name, imported on demand from the URL the server gives for their type.
+ * models name, imported on demand from the URL the server gives for their type (asked
+ * of the server the first time a document holds a model of that type).
  */
 
 import { h } from "./dom.js";
@@ -48,10 +49,16 @@ export function viewClassOf(module, type) {
 
 /** Builds the view of any model of one embed. */
 export class ViewFactory {
-  /** ``viewModules``: {type name: module URL} of the custom models the server knows. */
-  constructor(context, viewModules = {}) {
+  /**
+   * ``viewModules``: {type name: module URL} known in advance; ``viewModulesUrl``: where
+   * to ask for the module of any other type (``?type=<name>`` answers {name: URL}, or
+   * {} when the type has none); ``fetch``: injected by tests.
+   */
+  constructor(context, viewModules = {}, { viewModulesUrl = null, fetch = (url) => globalThis.fetch(url) } = {}) {
     this.context = context;
-    this.viewModules = viewModules;
+    this.viewModules = { ...viewModules };
+    this.viewModulesUrl = viewModulesUrl;
+    this._fetch = fetch;
     this._classes = new Map(Object.entries(BUILTIN_VIEWS));
     this._loading = new Map();
   }
@@ -65,24 +72,34 @@ export class ViewFactory {
   build(model) {
     const ViewClass = this._classes.get(model.type);
     if (ViewClass !== undefined) return new ViewClass(model, this.context).build();
-    if (Object.hasOwn(this.viewModules, model.type)) {
+    if (Object.hasOwn(this.viewModules, model.type) || this.viewModulesUrl) {
       return new PendingView(model, this.context, this.load(model.type)).build();
     }
     return new UnknownView(model, this.context).build();
   }
 
-  /** Import the view module of ``type`` (once); resolve with its view class. */
+  /** Import the view module of ``type`` (once); resolve with its view class, or null if it has none. */
   load(type) {
     if (!this._loading.has(type)) {
-      const url = this.viewModules[type];
-      const loading = import(url).then((module) => {
-        const ViewClass = viewClassOf(module, type);
+      const loading = this._moduleUrl(type).then(async (url) => {
+        if (url === null) return null;
+        const ViewClass = viewClassOf(await import(url), type);
         this._classes.set(type, ViewClass);
         return ViewClass;
       });
       this._loading.set(type, loading);
     }
     return this._loading.get(type);
+  }
+
+  async _moduleUrl(type) {
+    if (Object.hasOwn(this.viewModules, type)) return this.viewModules[type];
+    const url = new URL(this.viewModulesUrl, globalThis.location?.href);
+    url.searchParams.set("type", type);
+    const response = await this._fetch(url.href);
+    if (!response.ok) throw new Error(`${url.href} answered ${response.status}`);
+    const modules = await response.json();
+    return typeof modules[type] === "string" ? modules[type] : null;
   }
 }
 
@@ -102,7 +119,8 @@ class PendingView extends View {
     this._loading.then(
       (ViewClass) => {
         if (this.removed) return;
-        this.inner = new ViewClass(this.model, this.context).build();
+        // No module for this type: it is shown as unknown, as without a server to ask.
+        this.inner = new (ViewClass ?? UnknownView)(this.model, this.context).build();
         this.el.replaceWith(this.inner.el);
         this.el = this.inner.el;
       },
@@ -123,12 +141,12 @@ class PendingView extends View {
 
 /** What the views of one embed share: its session, its factory, and event routing. */
 export class ViewContext {
-  /** ``reportError(text)``: shows a problem in the page. */
-  constructor(session, { viewModules = {}, reportError = () => {} } = {}) {
+  /** ``reportError(text)``: shows a problem in the page; the rest as for ViewFactory. */
+  constructor(session, { viewModules = {}, viewModulesUrl = null, reportError = () => {} } = {}) {
     this.session = session;
     this.document = session.document;
     this.reportError = reportError;
-    this.factory = new ViewFactory(this, viewModules);
+    this.factory = new ViewFactory(this, viewModules, { viewModulesUrl });
     this._listeners = new Map(); // model -> Set of callbacks
     this._stop = this.document.onChange((event) => this._route(event));
   }

@@ -14,6 +14,7 @@ import {
 import { formatValue, h, setText } from "./dom.js";
 import { View } from "./view.js";
 
+/** Tell whether a column holds numbers; null when a list has no value to tell by (empty, or all null). */
 function isNumeric(column) {
   if (column === undefined) return false;
   if (ArrayBuffer.isView(column)) return true;
@@ -21,7 +22,7 @@ function isNumeric(column) {
     const value = column[i];
     if (value !== null && value !== undefined) return typeof value === "number" || typeof value === "bigint";
   }
-  return false;
+  return null;
 }
 
 function compareValues(a, b) {
@@ -48,6 +49,9 @@ export class DataTableView extends View {
   render() {
     this.rows = [];
     this.sort = null; // {field, direction: 1 | -1}
+    // Per field, whether it held numbers when it last had values: a filter that leaves
+    // no rows must not move the numeric headings to the left.
+    this.numericFields = new Map();
     this.headRow = h("tr");
     this.body = h("tbody");
     this.table = h("table", { class: "ds-table" }, h("thead", {}, this.headRow), this.body);
@@ -70,6 +74,14 @@ export class DataTableView extends View {
 
   get data() {
     return this.source ? this.prop("data", this.source) ?? {} : {};
+  }
+
+  /** Tell whether ``field`` is aligned as numbers (what it last held, while it holds nothing). */
+  numeric(field) {
+    const numeric = isNumeric(this.data[field]);
+    if (numeric === null) return this.numericFields.get(field) ?? false;
+    this.numericFields.set(field, numeric);
+    return numeric;
   }
 
   size() {
@@ -107,7 +119,7 @@ export class DataTableView extends View {
     const th = h("th", { scope: "col", "data-field": field }, h("span", {}, this.prop("title", column) || field));
     const width = this.prop("width", column);
     if (Number.isFinite(width)) th.style.width = `${width}px`;
-    const numeric = isNumeric(this.data[field]);
+    const numeric = this.numeric(field);
     if (numeric) th.classList.add("ds-num");
     if (sortable) {
       th.classList.add("ds-sortable");
@@ -156,7 +168,7 @@ export class DataTableView extends View {
   makeRow() {
     return h("tr", {}, this.columns.map((column) => {
       const td = h("td");
-      if (isNumeric(this.data[this.prop("field", column)])) td.classList.add("ds-num");
+      if (this.numeric(this.prop("field", column))) td.classList.add("ds-num");
       return td;
     }));
   }
@@ -242,7 +254,7 @@ export class DataTableView extends View {
 
   rebuildIfShapeChanged() {
     // Numeric columns are aligned right: a replaced column may change that.
-    const numeric = this.columns.map((column) => isNumeric(this.data[this.prop("field", column)]));
+    const numeric = this.columns.map((column) => this.numeric(this.prop("field", column)));
     const shown = [...this.headRow.children].map((th) => th.classList.contains("ds-num"));
     if (numeric.some((value, k) => value !== shown[k])) this.rebuild();
     else this.reconcile();

@@ -1,0 +1,62 @@
+"""server_document / server_session and the template tag: the HTML they emit."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from django.template import Context, Template
+
+from docsync.embed import autoload_url, server_document, server_session
+
+
+def _script(html: str) -> tuple[str, str, list[tuple[str, str]]]:
+    """Return (placeholder id, script path, query pairs) of an embed's HTML."""
+    match = re.fullmatch(r'<div id="([^"]+)" class="docsync-embed"></div><script src="([^"]+)"></script>', html)
+    assert match, html
+    src = match.group(2).replace("&amp;", "&")
+    parts = urlsplit(src)
+    return (
+        match.group(1),
+        f"{parts.scheme}://{parts.netloc}{parts.path}" if parts.netloc else parts.path,
+        parse_qsl(parts.query),
+    )
+
+
+def test_server_document_of_an_app_path_with_arguments() -> None:
+    target, path, query = _script(server_document("sliders", {"colour": ["teal", "coral"], "size": "3"}))
+    assert path == "/sliders/autoload.js"
+    assert target.startswith("docsync-sliders-")
+    assert query == [("target", target), ("colour", "teal"), ("colour", "coral"), ("size", "3")]
+
+
+def test_server_document_of_another_site_and_a_chosen_element() -> None:
+    target, path, query = _script(server_document("https://apps.example.com/dash/sliders/", element_id="here"))
+    assert (target, path, query) == ("here", "https://apps.example.com/dash/sliders/autoload.js", [("target", "here")])
+
+
+def test_server_session_names_the_session_to_join() -> None:
+    _, path, query = _script(server_session("/dash/board/", "abc123", arguments={"room": "x"}))
+    assert path == "/dash/board/autoload.js"
+    assert query[1:] == [("room", "x"), ("session_id", "abc123")]
+
+
+def test_target_is_not_an_argument() -> None:
+    with pytest.raises(ValueError, match="'target' is reserved"):
+        autoload_url("sliders", target="t", arguments={"target": "x"})
+
+
+def test_values_are_escaped() -> None:
+    html = server_document("sliders", {"q": '"><script>'}, element_id='a"b')
+    assert "<script>" not in html.replace("<script src=", "") and 'id="a&quot;b"' in html
+
+
+def test_the_template_tag_takes_arguments_and_a_session_id() -> None:
+    template = Template(
+        '{% load docsync %}{% docsync_app "sliders" "one" arguments=args %}|'
+        '{% docsync_app "sliders" element_id="two" session_id=sid %}'
+    )
+    first, second = template.render(Context({"args": {"n": "1"}, "sid": "s-1"})).split("|")
+    assert _script(first) == ("one", "/sliders/autoload.js", [("target", "one"), ("n", "1")])
+    assert _script(second) == ("two", "/sliders/autoload.js", [("target", "two"), ("session_id", "s-1")])
