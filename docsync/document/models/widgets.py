@@ -103,7 +103,7 @@ class _SteppedRange(Widget):
 
     def __init__(self, **properties: Any) -> None:
         super().__init__(**properties)
-        value = self.value
+        value = self._get_value(self._properties["value"])
         typed = self._typed_value(value)
         if "value" in self._values or typed != value or type(typed) is not type(value):
             self._values["value"] = typed  # only values set, or a default of another type, travel
@@ -116,15 +116,16 @@ class _SteppedRange(Widget):
     def _typed_value(self, value: Any) -> Any:
         raise NotImplementedError
 
+    def validate_value(self, prop: Property, value: Any) -> Any:
+        value = super().validate_value(prop, value)
+        return self._typed_value(value) if prop.name == "value" else value
+
     def _set_value(self, prop: Property, value: Any, setter: Any) -> None:
-        if prop.name == "value":
-            value = self._typed_value(prop.validate(value, self.__type_name__))
         super()._set_value(prop, value, setter)
         if prop.name in ("start", "end", "step"):
             # The value's type follows: a slider made int-stepped hands ints from now on.
-            current = self._get_value(self._properties["value"])
-            if current is not None:
-                self.value = current
+            value = self._properties["value"]
+            self._set_value(value, self._get_value(value), setter)
 
 
 class Slider(_SteppedRange):
