@@ -128,6 +128,10 @@ def _client_config(
         "shared": bool(context.application.shared or context.options.get("shared")),
         # Asked for the custom models the document turns out to hold (see view_modules).
         "viewModulesUrl": request.build_absolute_uri(reverse("docsync:view-modules", args=[app_path])),
+        # FileInputs refuse a larger upload before reading it (the server checks again).
+        "maxUploadBytes": docsync_settings().MAX_UPLOAD_BYTES,
+        "uploadChunkBytes": min(512 * 1024, docsync_settings().MAX_FRAME_BYTES // 2),
+        "theme": context.options.get("theme", docsync_settings().THEME),
     }
 
 

@@ -105,6 +105,7 @@ DOCSYNC: dict[str, Any] = {
         "board": {"app": "project.examples.board", "shared": True},
         "bench": "project.examples.bench",
         "bench_big": "project.examples.bench_big",
+        "gallery": "project.examples.gallery",
     },
     "UNUSED_SESSION_LIFETIME": float(os.environ.get("DOCSYNC_UNUSED_SESSION_LIFETIME", "15")),
     "CHECK_UNUSED_SESSIONS": float(os.environ.get("DOCSYNC_CHECK_UNUSED_SESSIONS", "5")),
@@ -121,6 +122,7 @@ for _key in (
     "SESSION_TOKEN_EXPIRATION",
     "PATCH_LOG_SIZE",
     "PATCH_LOG_BYTES",
+    "MAX_UPLOAD_BYTES",
 ):
     _value = os.environ.get(f"DOCSYNC_{_key}") or (
         os.environ.get("DOCSYNC_MAX_PATCHES") if _key == "MAX_PATCHES_PER_SECOND" else None

@@ -25,7 +25,7 @@ from .patching import apply_events
 from .properties import Property, _models_in
 from .wire import DecodedPatch, decode_patch, instantiate_models, model_definition
 
-__all__ = ["CallbackScheduler", "Document"]
+__all__ = ["DEFAULT_MAX_UPLOAD_BYTES", "CallbackScheduler", "Document"]
 
 logger = logging.getLogger("docsync.document")
 
@@ -49,6 +49,10 @@ class CallbackScheduler(Protocol):
     def callback_removed(self, callback: SessionCallback) -> None: ...
 
 
+#: The upload limit of a document made without one (DOCSYNC["MAX_UPLOAD_BYTES"]'s default).
+DEFAULT_MAX_UPLOAD_BYTES = 32 * 1024 * 1024
+
+
 class Document:
     """A title, ordered roots, and every model reachable from them, indexed by id."""
 
@@ -65,12 +69,15 @@ class Document:
         "_self_ref",
         "_subscribers",
         "_title",
+        "max_upload_bytes",
         "pending_coroutines",
         "session_context",
     )
 
-    def __init__(self, *, title: str = "docsync") -> None:
+    def __init__(self, *, title: str = "docsync", max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES) -> None:
         self._title = title
+        #: Most bytes that uploads to this document's FileInputs may hold at once.
+        self.max_upload_bytes = max_upload_bytes
         self._roots: list[Model] = []
         self._models: dict[str, Model] = {}
         self._subscribers: list[Subscriber] = []

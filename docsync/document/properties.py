@@ -16,6 +16,7 @@ from .registry import model_class
 __all__ = [
     "Any_",
     "Bool",
+    "Bytes",
     "Color",
     "ColumnData",
     "Date",
@@ -196,6 +197,23 @@ class String(Property):
     def accepts(self, value: Any) -> Any:
         if isinstance(value, str):
             return value
+        raise _refuse(self.expected)
+
+
+class Bytes(Property):
+    """Binary data; bytearrays and memoryviews are stored as bytes. It travels as a binary buffer."""
+
+    __slots__ = ()
+    expected = "bytes"
+
+    def implicit_default(self) -> Any:
+        return b""
+
+    def accepts(self, value: Any) -> Any:
+        if isinstance(value, bytes):
+            return value
+        if isinstance(value, bytearray | memoryview):
+            return bytes(value)
         raise _refuse(self.expected)
 
 

@@ -102,7 +102,7 @@ class ApplicationContext:
             # hooks file broke): no session of a failed application may run.
             raise RuntimeError(f"application failed to load: {self.application.error}")
         await self.load()
-        document = Document()
+        document = Document(max_upload_bytes=settings.MAX_UPLOAD_BYTES)
         session = ServerSession(
             session_id,
             document,

@@ -2,10 +2,40 @@
 
 from __future__ import annotations
 
-from .layouts import Column, LayoutDOM, Row
+from .choices import (
+    CheckboxButtonGroup,
+    CheckboxGroup,
+    MultiChoice,
+    MultiSelect,
+    RadioButtonGroup,
+    RadioGroup,
+    Switch,
+)
+from .inputs import AutocompleteInput, ColorPicker, NumericInput, PasswordInput, Spinner, TextAreaInput
+from .layouts import Card, Column, GridBox, LayoutDOM, Row, Spacer, TabPanel, Tabs
+from .menus import Dropdown
+from .panes import HTML, Alert, Image, Markdown, Progress
+from .pickers import DateRangePicker, DateRangeSlider, DatetimePicker, TimePicker
 from .plots import Glyph, Line, Plot, Scatter, VBar
 from .sources import ColumnDataSource, Selection
-from .tables import DataTable, TableColumn
+from .tables import (
+    CellEditor,
+    CellFormatter,
+    CheckboxEditor,
+    DataTable,
+    DateEditor,
+    DateFormatter,
+    HTMLTemplateFormatter,
+    IntEditor,
+    NumberEditor,
+    NumberFormatter,
+    SelectEditor,
+    StringEditor,
+    StringFormatter,
+    TableColumn,
+)
+from .ui import UIElement
+from .uploads import FileInput
 from .widgets import (
     Button,
     Checkbox,
@@ -21,27 +51,69 @@ from .widgets import (
 )
 
 __all__ = [
+    "HTML",
+    "Alert",
+    "AutocompleteInput",
     "Button",
+    "Card",
+    "CellEditor",
+    "CellFormatter",
     "Checkbox",
+    "CheckboxButtonGroup",
+    "CheckboxEditor",
+    "CheckboxGroup",
+    "ColorPicker",
     "Column",
     "ColumnDataSource",
     "DataTable",
+    "DateEditor",
+    "DateFormatter",
     "DatePicker",
+    "DateRangePicker",
+    "DateRangeSlider",
+    "DatetimePicker",
     "Div",
+    "Dropdown",
+    "FileInput",
     "Glyph",
+    "GridBox",
+    "HTMLTemplateFormatter",
+    "Image",
+    "IntEditor",
     "LayoutDOM",
     "Line",
+    "Markdown",
+    "MultiChoice",
+    "MultiSelect",
+    "NumberEditor",
+    "NumberFormatter",
+    "NumericInput",
     "Paragraph",
+    "PasswordInput",
     "Plot",
+    "Progress",
+    "RadioButtonGroup",
+    "RadioGroup",
     "RangeSlider",
     "Row",
     "Scatter",
     "Select",
+    "SelectEditor",
     "Selection",
     "Slider",
+    "Spacer",
+    "Spinner",
+    "StringEditor",
+    "StringFormatter",
+    "Switch",
+    "TabPanel",
     "TableColumn",
+    "Tabs",
+    "TextAreaInput",
     "TextInput",
+    "TimePicker",
     "Toggle",
+    "UIElement",
     "VBar",
     "Widget",
 ]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..model import Model
 from ..properties import Bool, Date, Either, Enum, Float, Int, List, Nullable, Property, String, Tuple
+from .ui import UIElement
 
 __all__ = [
+    "BUTTON_TYPES",
     "Button",
     "Checkbox",
     "DatePicker",
@@ -22,13 +23,15 @@ __all__ = [
 ]
 
 
-class Widget(Model):
-    """Common layout properties of every widget."""
+#: The looks of a button, as in Bokeh.
+BUTTON_TYPES = ("default", "primary", "success", "warning", "danger")
+
+
+class Widget(UIElement):
+    """A control or a piece of content: sized like every UI element, and maybe disabled."""
 
     __abstract__ = True
     disabled = Bool(help="Whether the user may interact with it.")
-    width = Nullable(Int(), help="Width in pixels, or None to fit the container.")
-    visible = Bool(True)
 
 
 class Div(Widget):
@@ -48,7 +51,7 @@ class Button(Widget):
 
     __client_events__ = frozenset({"button_click"})
     label = String("Button")
-    button_type = Enum("default", "primary", "success", "warning", "danger")
+    button_type = Enum(*BUTTON_TYPES)
 
     def on_click(self, callback: object) -> None:
         """Call ``callback(event)`` when the button is clicked."""

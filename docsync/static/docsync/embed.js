@@ -7,8 +7,9 @@
  * ``config`` is what the server writes into the app page or autoload.js: app,
  * sessionId, token, wsUrl, clientBase (where these modules are served), viewModulesUrl
  * (where to ask for the view module of a custom model; viewModules, {type name: module
- * URL}, may list some in advance), target (an element id, or an element),
- * and page (true when the app owns the whole page: its title follows the document's).
+ * URL}, may list some in advance), target (an element id, or an element), page (true
+ * when the app owns the whole page: its title follows the document's), theme ("light",
+ * "dark" or "auto"), and the upload limits maxUploadBytes and uploadChunkBytes.
  * Several embeds on one page are independent: each has its own session and views.
  */
 
@@ -53,6 +54,11 @@ export async function embed(config, { views = {} } = {}) {
     content,
   );
   if (target.id) root.id = target.id;
+  // "light" or "dark" fixes the theme; anything else follows the browser (prefers-color-scheme).
+  if (config.theme === "light" || config.theme === "dark") {
+    root.dataset.theme = config.theme;
+    if (config.page) document.body.dataset.theme = config.theme;
+  }
   target.replaceWith(root);
 
   const session = new ClientSession({ url: config.wsUrl, token: config.token, ...(config.connection ?? {}) });
@@ -79,6 +85,8 @@ export async function embed(config, { views = {} } = {}) {
   const context = new ViewContext(session, {
     viewModules: config.viewModules ?? {},
     viewModulesUrl: config.viewModulesUrl ?? null,
+    maxUploadBytes: config.maxUploadBytes ?? null,
+    uploadChunkBytes: config.uploadChunkBytes ?? null,
     reportError: (text) => notices.show(text, "error", { sticky: true }),
   });
   for (const [type, ViewClass] of Object.entries(views)) context.factory.register(type, ViewClass);

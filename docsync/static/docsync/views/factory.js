@@ -6,12 +6,23 @@
 
 import { h } from "./dom.js";
 import { ButtonView, CheckboxView, ToggleView } from "./buttons.js";
-import { DatePickerView, SelectView, TextInputView } from "./inputs.js";
-import { ColumnView, RowView } from "./layouts.js";
+import {
+  CheckboxButtonGroupView, CheckboxGroupView, MultiSelectView, RadioButtonGroupView, RadioGroupView, SwitchView,
+} from "./choices.js";
+import { AutocompleteInputView, MultiChoiceView } from "./combobox.js";
+import { GridBoxView } from "./grid.js";
+import { DatePickerView, PasswordInputView, SelectView, TextAreaInputView, TextInputView } from "./inputs.js";
+import { CardView, ColumnView, RowView, SpacerView } from "./layouts.js";
+import { DropdownView } from "./menus.js";
+import { NumericInputView, SpinnerView } from "./numbers.js";
+import { AlertView, HTMLView, ImageView, ProgressView } from "./panes.js";
+import { ColorPickerView, DateRangePickerView, DatetimePickerView, TimePickerView } from "./pickers.js";
 import { PlotView } from "./plot.js";
-import { RangeSliderView, SliderView } from "./sliders.js";
+import { DateRangeSliderView, RangeSliderView, SliderView } from "./sliders.js";
 import { DataTableView } from "./table.js";
+import { TabsView } from "./tabs.js";
 import { TextView } from "./text.js";
+import { FileInputView } from "./upload.js";
 import { HiddenView, UnknownView, View } from "./view.js";
 
 /** The built-in views, by model type name. */
@@ -23,15 +34,55 @@ export const BUILTIN_VIEWS = {
   Checkbox: CheckboxView,
   Slider: SliderView,
   RangeSlider: RangeSliderView,
+  DateRangeSlider: DateRangeSliderView,
   TextInput: TextInputView,
+  PasswordInput: PasswordInputView,
+  TextAreaInput: TextAreaInputView,
+  AutocompleteInput: AutocompleteInputView,
+  NumericInput: NumericInputView,
+  Spinner: SpinnerView,
+  ColorPicker: ColorPickerView,
   Select: SelectView,
+  MultiSelect: MultiSelectView,
+  MultiChoice: MultiChoiceView,
+  CheckboxGroup: CheckboxGroupView,
+  RadioGroup: RadioGroupView,
+  CheckboxButtonGroup: CheckboxButtonGroupView,
+  RadioButtonGroup: RadioButtonGroupView,
+  Switch: SwitchView,
+  Dropdown: DropdownView,
   DatePicker: DatePickerView,
+  DateRangePicker: DateRangePickerView,
+  DatetimePicker: DatetimePickerView,
+  TimePicker: TimePickerView,
+  FileInput: FileInputView,
+  HTML: HTMLView,
+  Markdown: HTMLView,
+  Image: ImageView,
+  Progress: ProgressView,
+  Alert: AlertView,
   Row: RowView,
   Column: ColumnView,
+  Card: CardView,
+  GridBox: GridBoxView,
+  Spacer: SpacerView,
+  Tabs: TabsView,
   DataTable: DataTableView,
   Plot: PlotView,
   ColumnDataSource: HiddenView,
+  Selection: HiddenView,
+  TabPanel: HiddenView,
   TableColumn: HiddenView,
+  StringFormatter: HiddenView,
+  NumberFormatter: HiddenView,
+  DateFormatter: HiddenView,
+  HTMLTemplateFormatter: HiddenView,
+  StringEditor: HiddenView,
+  IntEditor: HiddenView,
+  NumberEditor: HiddenView,
+  SelectEditor: HiddenView,
+  CheckboxEditor: HiddenView,
+  DateEditor: HiddenView,
   Line: HiddenView,
   Scatter: HiddenView,
   VBar: HiddenView,
@@ -141,9 +192,18 @@ class PendingView extends View {
 
 /** What the views of one embed share: its session, its factory, and event routing. */
 export class ViewContext {
-  /** ``reportError(text)``: shows a problem in the page; the rest as for ViewFactory. */
-  constructor(session, { viewModules = {}, viewModulesUrl = null, reportError = () => {} } = {}) {
+  /**
+   * ``reportError(text)``: shows a problem in the page; ``maxUploadBytes`` and
+   * ``uploadChunkBytes``: the server's upload limits (FileInput refuses larger uploads
+   * unread); the rest as for ViewFactory.
+   */
+  constructor(
+    session,
+    { viewModules = {}, viewModulesUrl = null, reportError = () => {}, maxUploadBytes = null, uploadChunkBytes = null } = {},
+  ) {
     this.session = session;
+    this.maxUploadBytes = maxUploadBytes;
+    this.uploadChunkBytes = uploadChunkBytes;
     this.document = session.document;
     this.reportError = reportError;
     this.factory = new ViewFactory(this, viewModules, { viewModulesUrl });

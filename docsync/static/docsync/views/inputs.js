@@ -1,4 +1,7 @@
-/** TextInput, Select and DatePicker: a titled form control whose ``value`` the user sets. */
+/**
+ * TextInput, PasswordInput, TextAreaInput, Select and DatePicker: a titled form control
+ * whose ``value`` the user sets.
+ */
 
 import { IsoDate, isIsoDate } from "../serialization.js";
 import { h, setText } from "./dom.js";
@@ -6,11 +9,16 @@ import { WidgetView } from "./view.js";
 
 let serial = 0;
 
+/** Return a fresh element id for a control (its label points at it). */
+export function controlId(kind = "input") {
+  serial += 1;
+  return `ds-${kind}-${serial}`;
+}
+
 /** A form control under its title; subclasses make ``this.input``. */
-class TitledInputView extends WidgetView {
+export class TitledInputView extends WidgetView {
   render() {
-    serial += 1;
-    const id = `ds-input-${serial}`;
+    const id = controlId();
     this.input = this.makeInput();
     this.input.id = id;
     this.input.classList.add("ds-input");
@@ -26,6 +34,9 @@ class TitledInputView extends WidgetView {
     const title = this.prop("title");
     setText(this.title, title);
     this.title.hidden = !title;
+    // Without a visible title the control still needs a name (for screen readers).
+    if (title) this.input.removeAttribute("aria-label");
+    else this.input.setAttribute("aria-label", this.model.get("name") || this.model.type);
   }
 }
 
@@ -35,7 +46,7 @@ export class TextInputView extends TitledInputView {
   fieldClass = "ds-text-input";
 
   makeInput() {
-    return h("input", { type: "text", oninput: () => this.set("value", this.input.value) });
+    return h("input", { type: this.inputType ?? "text", oninput: () => this.set("value", this.input.value) });
   }
 
   update() {
@@ -44,6 +55,40 @@ export class TextInputView extends TitledInputView {
     // Never rewrite what the user is typing with the same text (it moves the caret).
     if (this.input.value !== value) this.input.value = value;
     this.input.placeholder = this.prop("placeholder") ?? "";
+  }
+}
+
+/** A text input whose characters are hidden. */
+export class PasswordInputView extends TextInputView {
+  fieldClass = "ds-text-input ds-password-input";
+  inputType = "password";
+
+  makeInput() {
+    const input = super.makeInput();
+    input.autocomplete = "current-password";
+    return input;
+  }
+}
+
+/** Several lines of text; the value goes to the server as the user types. */
+export class TextAreaInputView extends TitledInputView {
+  static watched = ["title", "value", "placeholder", "rows", "cols", "max_length"];
+  fieldClass = "ds-text-area";
+
+  makeInput() {
+    return h("textarea", { oninput: () => this.set("value", this.input.value) });
+  }
+
+  update() {
+    super.update();
+    const value = this.prop("value") ?? "";
+    if (this.input.value !== value) this.input.value = value;
+    this.input.placeholder = this.prop("placeholder") ?? "";
+    this.input.rows = Math.max(1, this.prop("rows") ?? 2);
+    this.input.cols = Math.max(1, this.prop("cols") ?? 20);
+    const limit = this.prop("max_length");
+    if (Number.isInteger(limit) && limit >= 0) this.input.maxLength = limit;
+    else this.input.removeAttribute("maxlength");
   }
 }
 

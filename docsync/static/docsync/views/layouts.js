@@ -1,29 +1,29 @@
-/** Row and Column: flex boxes of child views, reconciled in place when ``children`` changes. */
+/** Row, Column and Card: flex boxes of child views, reconciled in place when ``children`` changes; Spacer. */
 
-import { h } from "./dom.js";
+import { h, setText } from "./dom.js";
+import { applySizing, SIZING_ATTRS } from "./sizing.js";
 import { View } from "./view.js";
 
 /** A box of children; the views of children that stay are kept, not rebuilt. */
 class BoxView extends View {
   render() {
     this.views = new Map(); // child model -> view
-    return h("div", { class: `ds-box ${this.boxClass}` });
+    this.box = h("div", { class: `ds-box ${this.boxClass}` });
+    return this.box;
   }
 
   connected() {
     this.watch(["children"], () => this.sync());
-    this.watch(["spacing", "width", "sizing_mode"], () => this.layout());
+    this.watch(["spacing", "visible", ...SIZING_ATTRS], () => this.layout());
     this.layout();
     this.sync();
   }
 
   layout() {
     const spacing = this.prop("spacing");
-    this.el.style.gap = Number.isFinite(spacing) ? `${spacing}px` : "";
-    const width = this.prop("width");
-    this.el.style.width = Number.isFinite(width) ? `${width}px` : "";
-    this.el.classList.toggle("ds-fixed-width", Number.isFinite(width));
-    this.el.classList.toggle("ds-sizing-fixed", this.prop("sizing_mode") === "fixed");
+    this.box.style.gap = Number.isFinite(spacing) ? `${spacing}px` : "";
+    this.el.hidden = !this.prop("visible");
+    applySizing(this);
   }
 
   sync() {
@@ -41,8 +41,8 @@ class BoxView extends View {
         view = this.child(model);
         this.views.set(model, view);
       }
-      const at = this.el.children[index] ?? null;
-      if (at !== view.el) this.el.insertBefore(view.el, at);
+      const at = this.box.children[index] ?? null;
+      if (at !== view.el) this.box.insertBefore(view.el, at);
     });
   }
 
@@ -61,4 +61,60 @@ export class RowView extends BoxView {
 /** Children one above the other. */
 export class ColumnView extends BoxView {
   boxClass = "ds-column";
+}
+
+let serial = 0;
+
+/** Children under a title bar that folds them away (``collapsed``) when clicked. */
+export class CardView extends BoxView {
+  boxClass = "ds-column ds-card-body";
+
+  render() {
+    super.render();
+    serial += 1;
+    this.box.id = `ds-card-${serial}`;
+    this.title = h("span", { class: "ds-card-title" });
+    this.toggle = h(
+      "button",
+      { type: "button", class: "ds-card-toggle", "aria-controls": this.box.id, onclick: () => this.set("collapsed", !this.prop("collapsed")) },
+      h("span", { class: "ds-card-chevron", "aria-hidden": "true" }),
+      this.title,
+    );
+    this.header = h("div", { class: "ds-card-header" }, this.toggle);
+    return h("section", { class: "ds-card" }, this.header, this.box);
+  }
+
+  connected() {
+    super.connected();
+    this.watch(["title", "collapsed", "collapsible"], () => this.fold());
+    this.fold();
+  }
+
+  fold() {
+    const collapsible = Boolean(this.prop("collapsible"));
+    const collapsed = collapsible && Boolean(this.prop("collapsed"));
+    setText(this.title, this.prop("title"));
+    this.toggle.disabled = !collapsible;
+    this.toggle.setAttribute("aria-expanded", String(!collapsed));
+    this.el.classList.toggle("ds-collapsed", collapsed);
+    this.el.classList.toggle("ds-collapsible", collapsible);
+    this.box.hidden = collapsed;
+  }
+}
+
+/** Empty room of the given size (or a share of the free space when it stretches). */
+export class SpacerView extends View {
+  render() {
+    return h("div", { class: "ds-spacer", "aria-hidden": "true" });
+  }
+
+  connected() {
+    this.watch(["visible", ...SIZING_ATTRS], () => this.layout());
+    this.layout();
+  }
+
+  layout() {
+    this.el.hidden = !this.prop("visible");
+    applySizing(this);
+  }
 }

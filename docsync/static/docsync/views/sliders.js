@@ -1,10 +1,11 @@
 /**
- * Slider and RangeSlider on native range inputs. Every ``input`` event sets the value;
+ * Slider, RangeSlider and DateRangeSlider on native range inputs. Every ``input`` event sets the value;
  * the connection coalesces them (one patch in flight, the latest value waiting), so a
  * drag sends a handful of patches, not hundreds. A slider whose start, end and step are
  * whole numbers sends whole numbers (Python then hands its callbacks ints).
  */
 
+import { IsoDate } from "../serialization.js";
 import { decimalsOf, h, setText } from "./dom.js";
 import { WidgetView } from "./view.js";
 
@@ -88,8 +89,6 @@ export class RangeSliderView extends WidgetView {
     this.high = rangeInput(() => this.moved());
     this.low.classList.add("ds-range-low");
     this.high.classList.add("ds-range-high");
-    this.low.setAttribute("aria-label", "low");
-    this.high.setAttribute("aria-label", "high");
     this.fill = h("div", { class: "ds-range-fill" });
     const track = h("div", { class: "ds-range-track" }, h("div", { class: "ds-range-rail" }), this.fill, this.low, this.high);
     return h("div", { class: "ds-widget ds-slider ds-range-slider" }, this.head.el, track);
@@ -99,6 +98,22 @@ export class RangeSliderView extends WidgetView {
     return [this.low, this.high];
   }
 
+  /** The range, step and value as numbers (a date slider counts days). */
+  numbers() {
+    const { start, end, step } = { start: this.prop("start"), end: this.prop("end"), step: this.prop("step") };
+    const value = (this.prop("value") ?? [start, end]).map(Number);
+    return { start, end, step, value };
+  }
+
+  /** The model's value for a (low, high) pair of numbers. */
+  valueOf(pair) {
+    return pair;
+  }
+
+  format(x) {
+    return Number(x).toFixed(decimalsOf(this.prop("step")));
+  }
+
   moved() {
     // The thumbs look alike: whichever is further left is the low end. A thumb dragged
     // past the other becomes the other end, so two thumbs that met can part again.
@@ -106,28 +121,68 @@ export class RangeSliderView extends WidgetView {
     const b = Number(this.high.value);
     const value = [typed(this, Math.min(a, b)), typed(this, Math.max(a, b))];
     this.show(value);
-    this.set("value", value);
+    this.set("value", this.valueOf(value));
   }
 
   show([low, high]) {
-    const decimals = decimalsOf(this.prop("step"));
-    setText(this.head.value, `${Number(low).toFixed(decimals)} – ${Number(high).toFixed(decimals)}`);
-    const start = this.prop("start");
-    const span = this.prop("end") - start || 1;
+    setText(this.head.value, `${this.format(low)} – ${this.format(high)}`);
+    const { start, end } = this.numbers();
+    const span = end - start || 1;
     const left = Math.min(100, Math.max(0, ((low - start) / span) * 100));
     const right = Math.min(100, Math.max(0, ((high - start) / span) * 100));
     this.fill.style.left = `${left}%`;
     this.fill.style.width = `${Math.max(0, right - left)}%`;
+    this.low.setAttribute("aria-valuetext", this.format(Number(this.low.value)));
+    this.high.setAttribute("aria-valuetext", this.format(Number(this.high.value)));
   }
 
   update() {
-    setText(this.head.title, this.prop("title"));
-    const [low, high] = (this.prop("value") ?? [this.prop("start"), this.prop("end")]).map(Number);
-    const { start, end, step } = { start: this.prop("start"), end: this.prop("end"), step: this.prop("step") };
+    const title = this.prop("title");
+    setText(this.head.title, title);
+    const name = title || this.model.get("name") || "range";
+    this.low.setAttribute("aria-label", `${name}: low`);
+    this.high.setAttribute("aria-label", `${name}: high`);
+    const { start, end, step, value } = this.numbers();
+    const [low, high] = value;
     // Each thumb keeps its position if it already shows one of the two ends.
     const [forLow, forHigh] = Number(this.low.value) === high && Number(this.high.value) === low ? [high, low] : [low, high];
     configure(this.low, start, end, step, forLow);
     configure(this.high, start, end, step, forHigh);
     this.show([low, high]);
+  }
+}
+
+const DAY = 86_400_000;
+
+function dayOf(date) {
+  return date && typeof date.iso === "string" ? Math.round(Date.parse(`${date.iso.slice(0, 10)}T00:00:00Z`) / DAY) : NaN;
+}
+
+function dateOf(day) {
+  return IsoDate.fromDate(new Date(day * DAY));
+}
+
+/** A slider over calendar days selecting (from, to) dates; ``step`` is in days. */
+export class DateRangeSliderView extends RangeSliderView {
+  numbers() {
+    const today = Math.floor(Date.now() / DAY);
+    const start = dayOf(this.prop("start"));
+    const end = dayOf(this.prop("end"));
+    const range = [Number.isFinite(start) ? start : today - 30, Number.isFinite(end) ? end : today];
+    const value = (this.prop("value") ?? [null, null]).map(dayOf);
+    return {
+      start: range[0],
+      end: range[1],
+      step: Math.max(1, Math.round(Number(this.prop("step")) || 1)),
+      value: [Number.isFinite(value[0]) ? value[0] : range[0], Number.isFinite(value[1]) ? value[1] : range[1]],
+    };
+  }
+
+  valueOf(pair) {
+    return pair.map(dateOf);
+  }
+
+  format(day) {
+    return dateOf(day).iso;
   }
 }

@@ -8,8 +8,11 @@
  * docs/extending.md.
  */
 
+import { patchDoc } from "../protocol.js";
+import { Encoder } from "../serialization.js";
 import { defaultOf } from "./defaults.js";
 import { h } from "./dom.js";
+import { applySizing, SIZING_ATTRS } from "./sizing.js";
 
 /** A view of one model. Subclasses implement ``render()`` and may implement ``connected()``. */
 export class View {
@@ -81,6 +84,18 @@ export class View {
     this.context.session.sendMessage(msgType, data, { model: this.model });
   }
 
+  /**
+   * Send UI event ``msgType`` aimed at this model in a patch of its own, now, and resolve
+   * once the server accepted it (reject with its refusal, or if the connection drops).
+   * For data that must arrive in order and be paced by the server, such as file chunks:
+   * the changes ``set`` makes wait and are merged, this does not.
+   */
+  request(msgType, data = null) {
+    const encoder = new Encoder({ bufferPrefix: "r" });
+    const event = { kind: "MessageSent", msg_type: msgType, msg_data: encoder.encode(data), model: { id: this.model.id } };
+    return this.context.session.connection.request(patchDoc({ events: [event] }, encoder.buffers));
+  }
+
   /** Build the view of another model (a child). */
   child(model) {
     return this.context.factory.build(model);
@@ -100,10 +115,10 @@ export class View {
   }
 }
 
-/** A view of a widget: ``visible``, ``width`` and ``disabled`` applied the same way for all. */
+/** A view of a widget: ``visible``, sizes and ``disabled`` applied the same way for all. */
 export class WidgetView extends View {
   connected() {
-    this.watch(["visible", "width", "disabled"], () => this.applyCommon());
+    this.watch(["visible", "disabled", ...SIZING_ATTRS], () => this.applyCommon());
     this.applyCommon();
     this.update();
     this.watch(this.constructor.watched ?? [], () => this.update());
@@ -112,9 +127,7 @@ export class WidgetView extends View {
   /** Apply the common widget properties. */
   applyCommon() {
     this.el.hidden = !this.prop("visible");
-    const width = this.prop("width");
-    this.el.style.width = Number.isFinite(width) ? `${width}px` : "";
-    this.el.classList.toggle("ds-fixed-width", Number.isFinite(width));
+    applySizing(this);
     const disabled = Boolean(this.prop("disabled"));
     this.el.classList.toggle("ds-disabled", disabled);
     for (const control of this.controls()) control.disabled = disabled;

@@ -1,0 +1,99 @@
+"""Text, number and colour inputs beyond TextInput."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ...exceptions import ValidationError
+from ..properties import Bool, Color, Either, Enum, Float, Int, List, Nullable, Property, String
+from .widgets import TextInput, Widget
+
+__all__ = ["AutocompleteInput", "ColorPicker", "NumericInput", "PasswordInput", "Spinner", "TextAreaInput"]
+
+
+class TextAreaInput(Widget):
+    """Text of several lines; the value goes to the server as the user types."""
+
+    __client_writable__ = frozenset({"value"})
+    title = String()
+    value = String()
+    placeholder = String()
+    rows = Int(2)
+    cols = Int(20)
+    max_length = Nullable(Int(), help="Longest text accepted, in characters.")
+
+    def validate_value(self, prop: Property, value: Any) -> Any:
+        value = super().validate_value(prop, value)
+        limit = self._values.get("max_length")
+        if prop.name == "value" and limit is not None and len(value) > limit:
+            raise ValidationError(f"TextAreaInput.value is {len(value)} characters long: at most {limit}")
+        return value
+
+
+class PasswordInput(TextInput):
+    """A text input whose characters are not shown."""
+
+
+class AutocompleteInput(TextInput):
+    """A text input that offers matching ``completions`` as the user types."""
+
+    completions = List(String())
+    min_characters = Int(2, help="Characters typed before completions are offered.")
+    max_completions = Nullable(Int())
+    case_sensitive = Bool(True)
+    restrict = Bool(True, help="Only a completion may become the value.")
+    search_strategy = Enum("starts_with", "includes")
+
+
+class NumericInput(Widget):
+    """A number field: ``mode`` "int" keeps the value an int, "float" a float; ``low``/``high`` bound it."""
+
+    __client_writable__ = frozenset({"value"})
+    title = String()
+    value = Nullable(Either(Int(), Float()))
+    low = Nullable(Float())
+    high = Nullable(Float())
+    mode = Enum("int", "float")
+    placeholder = String()
+
+    def __init__(self, *, id: str | None = None, **properties: Any) -> None:
+        # The mode and bounds first: the value is checked against them.
+        first = {key: properties.pop(key) for key in ("mode", "low", "high") if key in properties}
+        super().__init__(id=id, **first, **properties)
+
+    def validate_value(self, prop: Property, value: Any) -> Any:
+        value = super().validate_value(prop, value)
+        if prop.name != "value" or value is None:
+            return value
+        name = self.__type_name__
+        if self._values.get("mode", "int") == "int":
+            if isinstance(value, float):
+                if not value.is_integer():
+                    raise ValidationError(f"{name}.value expected an int (mode 'int'), got {value!r}")
+                value = int(value)
+        else:
+            value = float(value)
+            if not math.isfinite(value):
+                raise ValidationError(f"{name}.value expected a finite number, got {value!r}")
+        low, high = self._values.get("low"), self._values.get("high")
+        if low is not None and value < low:
+            raise ValidationError(f"{name}.value {value!r} is below low {low:g}")
+        if high is not None and value > high:
+            raise ValidationError(f"{name}.value {value!r} is above high {high:g}")
+        return value
+
+
+class Spinner(NumericInput):
+    """A number field with steps: arrow keys and buttons move by ``step``, Page keys by ten steps."""
+
+    step = Float(1.0)
+    page_step_multiplier = Float(10.0)
+
+
+class ColorPicker(Widget):
+    """A colour chooser; ``color`` is what the user picked ("#rrggbb")."""
+
+    __client_writable__ = frozenset({"color"})
+    title = String()
+    color = Color("#000000")

@@ -1,0 +1,68 @@
+"""Dates, date ranges, datetimes and times of day: the values travel typed, never as text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...exceptions import ValidationError
+from ..properties import Bool, Date, Datetime, Int, Nullable, Property, String, Time, Tuple
+from .widgets import Widget
+
+__all__ = ["DateRangePicker", "DateRangeSlider", "DatetimePicker", "TimePicker"]
+
+
+def _ordered(name: str, value: Any) -> Any:
+    if value is not None and value[0] > value[1]:
+        raise ValidationError(f"{name}.value must not end before it starts: {value[0]} > {value[1]}")
+    return value
+
+
+class DateRangePicker(Widget):
+    """Two calendar dates, from and to (both included)."""
+
+    __client_writable__ = frozenset({"value"})
+    title = String()
+    value = Nullable(Tuple(Date(), Date(), default=None))
+    min_date = Nullable(Date())
+    max_date = Nullable(Date())
+
+    def validate_value(self, prop: Property, value: Any) -> Any:
+        value = super().validate_value(prop, value)
+        return _ordered(self.__type_name__, value) if prop.name == "value" else value
+
+
+class DatetimePicker(Widget):
+    """A date and a time of day (a naive datetime: the browser's wall-clock time)."""
+
+    __client_writable__ = frozenset({"value"})
+    title = String()
+    value = Nullable(Datetime())
+    min_date = Nullable(Datetime())
+    max_date = Nullable(Datetime())
+
+
+class TimePicker(Widget):
+    """A time of day."""
+
+    __client_writable__ = frozenset({"value"})
+    title = String()
+    value = Nullable(Time())
+    min_time = Nullable(Time())
+    max_time = Nullable(Time())
+    seconds = Bool(False, help="Whether seconds are shown and may be chosen.")
+
+
+class DateRangeSlider(Widget):
+    """A slider over calendar days selecting a (from, to) pair of dates; ``step`` is in days."""
+
+    __client_writable__ = frozenset({"value"})
+    title = String()
+    # Required, as in Bokeh: no date makes a sensible default.
+    value = Nullable(Tuple(Date(), Date(), default=None))
+    start = Nullable(Date())
+    end = Nullable(Date())
+    step = Int(1, help="Days between the values a thumb can take.")
+
+    def validate_value(self, prop: Property, value: Any) -> Any:
+        value = super().validate_value(prop, value)
+        return _ordered(self.__type_name__, value) if prop.name == "value" else value

@@ -1,0 +1,122 @@
+/**
+ * Markdown, HTML, Image, Progress and Alert. Markdown and HTML arrive sanitised by the
+ * server (nh3); the browser also drops scripts, frames and event attributes again
+ * before showing them, so a view never runs markup it was sent.
+ */
+
+import { formatValue, h, setText } from "./dom.js";
+import { WidgetView } from "./view.js";
+
+const DROPPED = "script,style,iframe,frame,frameset,object,embed,link,meta,base,form,input,button,textarea,select";
+const URL_ATTRIBUTES = new Set(["href", "src", "xlink:href", "action", "formaction", "srcset"]);
+
+/** Return a fragment of ``html`` without anything that could run code. */
+export function scrubbed(html) {
+  const template = document.createElement("template");
+  template.innerHTML = html;
+  for (const el of template.content.querySelectorAll(DROPPED)) el.remove();
+  for (const el of template.content.querySelectorAll("*")) {
+    for (const { name, value } of [...el.attributes]) {
+      const lower = name.toLowerCase();
+      const unsafeUrl = URL_ATTRIBUTES.has(lower) && /^\s*(javascript|data|vbscript):/i.test(value);
+      if (lower.startsWith("on") || lower === "style" || unsafeUrl) el.removeAttribute(name);
+    }
+  }
+  return template.content;
+}
+
+/** Sanitised HTML content (the HTML model's ``text``, the Markdown model's ``html``). */
+export class HTMLView extends WidgetView {
+  static watched = ["text", "html"];
+
+  render() {
+    return h("div", { class: `ds-widget ds-rich-text ${this.model.type === "Markdown" ? "ds-markdown" : "ds-html"}` });
+  }
+
+  update() {
+    const html = this.prop(this.model.type === "Markdown" ? "html" : "text") ?? "";
+    if (html === this._shown) return;
+    this._shown = html;
+    this.el.replaceChildren(scrubbed(html));
+  }
+}
+
+const IMAGE_TYPES = { png: "image/png", jpeg: "image/jpeg", svg: "image/svg+xml" };
+
+/** An image from bytes (PNG, JPEG or SVG), shown through a blob URL. */
+export class ImageView extends WidgetView {
+  static watched = ["data", "format", "alt"];
+
+  render() {
+    this.img = h("img", { class: "ds-image", alt: "" });
+    return h("figure", { class: "ds-widget ds-image-pane" }, this.img);
+  }
+
+  update() {
+    const data = this.prop("data");
+    this.img.alt = this.prop("alt") ?? "";
+    if (data === this._data) return;
+    this._data = data;
+    if (this._url) URL.revokeObjectURL(this._url);
+    this._url = null;
+    const type = IMAGE_TYPES[this.prop("format")];
+    if (data instanceof ArrayBuffer && data.byteLength && type) {
+      this._url = URL.createObjectURL(new Blob([data], { type }));
+      this.img.src = this._url;
+    } else this.img.removeAttribute("src");
+  }
+
+  remove() {
+    if (this._url) URL.revokeObjectURL(this._url);
+    super.remove();
+  }
+}
+
+/** A progress bar with its title and percentage; no value: an indeterminate bar. */
+export class ProgressView extends WidgetView {
+  static watched = ["title", "value", "max"];
+
+  render() {
+    this.label = h("span", { class: "ds-title" });
+    this.amount = h("span", { class: "ds-progress-amount" });
+    this.bar = h("progress", { class: "ds-progress" });
+    return h("div", { class: "ds-widget ds-progress-pane" }, h("div", { class: "ds-slider-head" }, this.label, this.amount), this.bar);
+  }
+
+  update() {
+    const title = this.prop("title") || this.model.get("name") || "progress";
+    setText(this.label, this.prop("title"));
+    this.bar.setAttribute("aria-label", title);
+    const max = Number(this.prop("max")) > 0 ? Number(this.prop("max")) : 100;
+    const value = this.prop("value");
+    this.bar.max = max;
+    if (Number.isFinite(value)) {
+      this.bar.value = Math.min(Math.max(value, 0), max);
+      setText(this.amount, `${formatValue(Math.round((this.bar.value / max) * 1000) / 10)}%`);
+    } else {
+      this.bar.removeAttribute("value");
+      setText(this.amount, "");
+    }
+  }
+}
+
+const ALERT_ICONS = { info: "ℹ", success: "✓", warning: "!", danger: "✕" };
+
+/** A notice in a coloured box; a "danger" alert is announced at once (role alert). */
+export class AlertView extends WidgetView {
+  static watched = ["text", "alert_type"];
+
+  render() {
+    this.icon = h("span", { class: "ds-alert-icon", "aria-hidden": "true" });
+    this.text = h("div", { class: "ds-alert-text" });
+    return h("div", { class: "ds-widget ds-alert" }, this.icon, this.text);
+  }
+
+  update() {
+    const type = Object.hasOwn(ALERT_ICONS, this.prop("alert_type")) ? this.prop("alert_type") : "info";
+    this.el.dataset.alertType = type;
+    this.el.setAttribute("role", type === "danger" ? "alert" : "status");
+    setText(this.icon, ALERT_ICONS[type]);
+    setText(this.text, this.prop("text"));
+  }
+}
