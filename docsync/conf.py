@@ -29,8 +29,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_PATCHES_PER_SECOND": 200,
     "MAX_CLIENT_MODELS": 1000,
     "MAX_ARRAY_ELEMENTS": 50_000_000,
-    "MAX_UPLOAD_BYTES": 32 * 1024 * 1024,
-    "THEME": "auto",  # "light", "dark", or "auto" (the browser's prefers-color-scheme); per app: "theme"  # one session's uploads in progress (FileInput), all files together
+    "MAX_UPLOAD_BYTES": 32 * 1024 * 1024,  # one session's uploads in progress (FileInput), all files together
+    "THEME": "auto",  # "light", "dark", or "auto" (the browser's prefers-color-scheme); per app: "theme"
     "PATCH_LOG_SIZE": 1000,  # entries kept per session for resume and conflicts
     "PATCH_LOG_BYTES": 1024 * 1024,  # and at most this many bytes of them
     "SYNC_CALLBACK_THREADS": 16,

@@ -198,7 +198,7 @@ class FileInput(Widget):
                 raise PatchError(f"FileInput refused the MIME type of {name!r:.60}")
             if type(size) is not int or size < 0:
                 raise PatchError(f"FileInput refused the size of {name!r:.60}: {size!r:.20}")
-            if not _accepted(self.accept, name, mime):
+            if not _accepted(self._accept(), name, mime):
                 raise PatchError(f"{name:.60} is not a file this input accepts ({self._accept_text()})")
             sizes.append(size)
         total, limit = sum(sizes), self.limit
@@ -210,25 +210,30 @@ class FileInput(Widget):
             raise PatchError("upload refused: other uploads to this page are in progress; try again when they finish")
         return (data["upload"], sizes, 0, 0)
 
+    def _accept(self) -> str | list[str]:
+        # Read without storing the default: checking must leave the document as it was.
+        accept: str | list[str] = self._values.get("accept", "")
+        return accept
+
     def _accept_text(self) -> str:
-        accept = self.accept
+        accept = self._accept()
         return ", ".join(accept) if isinstance(accept, list) else accept
 
-    def _other_uploads(self) -> int:
-        """Bytes announced by unfinished uploads to other inputs of the document (abandoned ones dropped)."""
+    def _other_uploads(self, *, drop_abandoned: bool = False) -> int:
+        """Bytes announced by unfinished uploads to the document's other inputs (abandoned ones not counted)."""
         document = self.document
         if document is None:
             return 0
         now = time.monotonic()
         busy = 0
         for model in list(document.models.values()):
-            upload = getattr(model, "_upload", None) if isinstance(model, FileInput) else None
-            if upload is None or model is self:
+            upload = model._upload if isinstance(model, FileInput) and model is not self else None
+            if upload is None:
                 continue
-            if now - upload.seen > ABANDONED_AFTER:
-                model._upload = None
-            else:
+            if now - upload.seen <= ABANDONED_AFTER:
                 busy += upload.total
+            elif drop_abandoned:
+                model._upload = None
         return busy
 
     @staticmethod
@@ -253,15 +258,18 @@ class FileInput(Widget):
     # -- applying them -------------------------------------------------------------------
 
     def _trigger_event(self, event: Any) -> None:
-        if event.msg_type not in self.__client_events__ or event.setter is None:
+        if event.msg_type not in self.__client_events__:
             super()._trigger_event(event)
             return
+        if event.setter is None:
+            return  # not from a browser (Python's own message): never an upload
         data = event.msg_data
         if event.msg_type == UPLOAD_CANCEL:
             if self._upload is not None and self._upload.id == data["upload"]:
                 self._upload = None
             return
         if event.msg_type == UPLOAD_START:
+            self._other_uploads(drop_abandoned=True)  # their memory goes now, not when the session ends
             files = [(f["name"], f["type"] or "application/octet-stream", f["size"]) for f in data["files"]]
             self._upload = _Upload(data["upload"], files)
         else:
