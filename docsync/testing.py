@@ -46,7 +46,12 @@ def wait_for_port(port: int, timeout: float = 30.0, process: subprocess.Popen[An
 
 
 class ServerProcess:
-    """A real ASGI server process (daphne or uvicorn) serving a Django project."""
+    """A real ASGI server process serving a Django project.
+
+    ``server`` is ``"daphne"``, ``"uvicorn"``, or ``"runserver"`` (``manage.py runserver``
+    in ``cwd``, with its autoreloader: a parent process and the serving child, stopped
+    together as one process group).
+    """
 
     def __init__(
         self,
@@ -73,6 +78,8 @@ class ServerProcess:
 
     def command(self) -> list[str]:
         """The command line that starts the server."""
+        if self.server == "runserver":
+            return [sys.executable, "manage.py", "runserver", f"127.0.0.1:{self.port}"]
         if self.server == "uvicorn":
             return [
                 sys.executable, "-m", "uvicorn", self.asgi_app, "--host", "127.0.0.1",
@@ -94,7 +101,12 @@ class ServerProcess:
             if self.log_path is not None:
                 output = stack.enter_context(self.log_path.open("ab"))  # the child keeps its own copy
             self.process = subprocess.Popen(
-                self.command(), cwd=self.cwd, env=self.env, stdout=output, stderr=subprocess.STDOUT
+                self.command(),
+                cwd=self.cwd,
+                env=self.env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=self.server == "runserver",
             )
         wait_for_port(self.port, timeout, self.process)
         return self
@@ -109,21 +121,29 @@ class ServerProcess:
         """Stop the process by its pid (SIGTERM, then SIGKILL); return its exit code."""
         if self.process is None:
             return None
-        if self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGTERM)
+        if self.process.poll() is None or self.server == "runserver":
+            self._signal(signal.SIGTERM)
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
-                os.kill(self.process.pid, signal.SIGKILL)
+                self._signal(signal.SIGKILL)
                 self.process.wait(timeout)
         code = self.process.returncode
         self.process = None
         return code
 
+    def _signal(self, signum: int) -> None:
+        assert self.process is not None
+        with contextlib.suppress(ProcessLookupError):
+            if self.server == "runserver":
+                os.killpg(self.process.pid, signum)  # the group this process leads: the reloader's child too
+            else:
+                os.kill(self.process.pid, signum)
+
     def kill(self) -> None:
         """Kill the process at once (SIGKILL), as a crash would."""
-        if self.process is not None and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGKILL)
+        if self.process is not None and (self.process.poll() is None or self.server == "runserver"):
+            self._signal(signal.SIGKILL)
             self.process.wait(15)
         self.process = None
 

@@ -16,12 +16,13 @@ HOOK_FILES = ("app_hooks.py", "server_lifecycle.py")
 
 class DirectoryHandler(HookTableHandler):
     """``main.py`` fills the document; ``app_hooks.py`` (if present) has lifecycle hooks;
-    ``templates/index.html`` and ``static/`` are used when present."""
+    ``templates/index.html`` and ``static/`` are used when present; ``argv`` is main.py's
+    ``sys.argv[1:]`` while it runs."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, argv: list[str] | None = None) -> None:
         super().__init__()
         self.path = Path(path)
-        self._main = ScriptHandler(self.path / "main.py")
+        self._main = ScriptHandler(self.path / "main.py", argv=argv)
         if self._main.failed:
             self.error, self.error_detail = self._main.error, self._main.error_detail
             return

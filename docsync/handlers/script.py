@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import sys
+import threading
 import types
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,9 @@ from .handler import Handler
 __all__ = ["ScriptHandler", "load_hooks_module"]
 
 _module_numbers = itertools.count(1)
+# sys.argv is one per process and scripts run in worker threads: one script at a time
+# sees its own argv while it runs (as Bokeh's scripts do), then the process's is back.
+_argv_lock = threading.RLock()
 
 
 def _run_in_fresh_module(code: types.CodeType, path: Path, extra: dict[str, Any]) -> types.ModuleType:
@@ -32,7 +36,11 @@ def _run_in_fresh_module(code: types.CodeType, path: Path, extra: dict[str, Any]
 
 
 class ScriptHandler(Handler):
-    """Execute a Python script for each session; the script sees its document as ``doc``."""
+    """Execute a Python script for each session; the script sees its document as ``doc``.
+
+    While it runs, ``sys.argv`` is the script's file name followed by ``argv``, as for
+    ``bokeh serve app.py --args ...``.
+    """
 
     def __init__(self, path: str | Path, *, argv: list[str] | None = None) -> None:
         super().__init__()
@@ -48,7 +56,12 @@ class ScriptHandler(Handler):
     def modify_document(self, doc: Document) -> Any:
         if self._code is None:
             raise RuntimeError(f"cannot run {self.path}: {self.error}")
-        _run_in_fresh_module(self._code, self.path, {"doc": doc, "__name__": "__main__"})
+        with _argv_lock:
+            saved, sys.argv = sys.argv, [self.path.name, *self.argv]
+            try:
+                _run_in_fresh_module(self._code, self.path, {"doc": doc, "__name__": "__main__"})
+            finally:
+                sys.argv = saved
         return None
 
 

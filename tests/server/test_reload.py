@@ -1,0 +1,65 @@
+"""Under ``manage.py runserver``, editing a script app or a directory app restarts the server with the edit."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from docsync.client import ClientSession, fetch_page_config
+
+from .conftest import StartServer
+
+APP = """from docsync.document.models import Div
+doc.add_root(Div(text={text!r}, name="version"))
+"""
+
+
+async def _version(url: str) -> str | None:
+    """The text a new session of the app at ``url`` shows, or None while the server restarts."""
+    try:
+        config = await asyncio.to_thread(fetch_page_config, url)
+        session = ClientSession(config)
+        await asyncio.wait_for(session.connect(), 10)
+    except (TimeoutError, OSError, ConnectionError):
+        return None
+    try:
+        return str(session.document.get_model_by_name("version").text)
+    finally:
+        await session.close()
+
+
+async def _wait_for_version(url: str, text: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    seen = None
+    while seen != text:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{url} still shows {seen!r}, not {text!r}, after {timeout} s")
+        await asyncio.sleep(0.3)
+        seen = await _version(url)
+
+
+@pytest.mark.asyncio
+async def test_script_and_directory_apps_reload_on_edit(start_server: StartServer, tmp_path: Path) -> None:
+    script = tmp_path / "script_app.py"
+    folder = tmp_path / "folder_app"
+    folder.mkdir()
+    script.write_text(APP.format(text="script 1"))
+    (folder / "main.py").write_text(APP.format(text="folder 1"))
+    server = start_server(
+        "reload",
+        kind="runserver",
+        DJANGO_SETTINGS_MODULE="tests.server.reload_settings",
+        DOCSYNC_RELOAD_SCRIPT=str(script),
+        DOCSYNC_RELOAD_DIR=str(folder),
+    )
+    await _wait_for_version(server.url + "script/", "script 1")
+    await _wait_for_version(server.url + "folder/", "folder 1")
+
+    script.write_text(APP.format(text="script 2"))
+    await _wait_for_version(server.url + "script/", "script 2")
+    (folder / "main.py").write_text(APP.format(text="folder 2"))
+    await _wait_for_version(server.url + "folder/", "folder 2")
+    assert "Watching for file changes" in server.log.read_text(errors="replace")

@@ -1,0 +1,56 @@
+"""ScriptHandler(argv=...) and DirectoryHandler(argv=...): the script sees its sys.argv while it runs."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+
+from docsync.document import Document
+from docsync.handlers import DirectoryHandler, ScriptHandler
+
+SCRIPT = """
+import sys, time
+from docsync.document.models import Div
+first = list(sys.argv)
+time.sleep(0.05)  # another session's script running meanwhile must not change it
+doc.add_root(Div(text=repr((first, list(sys.argv))), name="argv"))
+"""
+
+
+def _argv_seen(handler: ScriptHandler | DirectoryHandler) -> tuple[list[str], list[str]]:
+    doc = Document()
+    handler.modify_document(doc)
+    return eval(doc.get_model_by_name("argv").text)  # the script's own repr of two lists
+
+
+def test_a_script_sees_its_name_and_arguments(tmp_path: Path) -> None:
+    script = tmp_path / "app.py"
+    script.write_text(SCRIPT)
+    before = list(sys.argv)
+    seen = _argv_seen(ScriptHandler(script, argv=["--n", "3"]))
+    assert seen == (["app.py", "--n", "3"], ["app.py", "--n", "3"])
+    assert sys.argv == before  # the process's argv is back afterwards
+    assert _argv_seen(ScriptHandler(script))[0] == ["app.py"]
+
+
+def test_a_directory_app_passes_argv_to_main(tmp_path: Path) -> None:
+    (tmp_path / "main.py").write_text(SCRIPT)
+    assert _argv_seen(DirectoryHandler(tmp_path, argv=["x"]))[0] == ["main.py", "x"]
+
+
+def test_scripts_in_concurrent_sessions_each_see_their_own(tmp_path: Path) -> None:
+    script = tmp_path / "app.py"
+    script.write_text(SCRIPT)
+    results: dict[str, tuple[list[str], list[str]]] = {}
+
+    def run(name: str) -> None:
+        results[name] = _argv_seen(ScriptHandler(script, argv=[name]))
+
+    threads = [threading.Thread(target=run, args=(name,)) for name in ("a", "b", "c")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for name, (first, last) in results.items():
+        assert first == last == ["app.py", name]
