@@ -79,8 +79,9 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
             errors.append(
                 checks.Error(
                     f"docsync app {spec.path!r} cannot be loaded: {application.error}",
-                    hint=f"Fix DOCSYNC['APPS'][{spec.path!r}]: a dotted path to an Application, a "
-                    "function(doc) or a module with 'app', or a path to a .py/.json/directory.",
+                    hint=f"Fix DOCSYNC['APPS'][{spec.path!r}]: the dotted path of a module defining "
+                    "modify_doc(doc) (or an Application named 'app'), of such a function or Application, "
+                    "or a path to a .py script, a .json document or an app directory.",
                     id="docsync.E001",
                 )
             )

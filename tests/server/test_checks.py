@@ -22,6 +22,8 @@ def test_unimportable_app_is_reported_as_e001() -> None:
     assert "docsync app 'ghost' cannot be loaded: ImportError" in text
     assert "no_such_module" in text
     assert "Fix DOCSYNC['APPS']['ghost']" in text
+    # The hint names the convention the README's example follows: a module with modify_doc(doc).
+    assert "the dotted path of a module defining modify_doc(doc)" in text
     assert "'sliders'" not in text  # the working app is not blamed
 
 
