@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from playwright.sync_api import BrowserContext, expect
+from playwright.sync_api import BrowserContext, ConsoleMessage, expect
 
 import docsync.document.models as builtin
 from docsync.testing import ServerProcess
@@ -178,3 +178,26 @@ def test_client_defaults_match_the_python_models(server: ServerProcess, context:
             continue
         python[name] = json.loads(json.dumps({attr: prop.default() for attr, prop in cls.properties().items()}))
     assert client == python
+
+
+def test_pages_name_their_icon_and_log_no_errors(server: ServerProcess, context: BrowserContext) -> None:
+    # Without an icon of their own, browsers ask for /favicon.ico: a 404 in the console of every page.
+    for path in ("", "sliders/"):
+        page = context.new_page()
+        console_errors: list[str] = []
+
+        def record(message: ConsoleMessage, errors: list[str] = console_errors) -> None:
+            if message.type == "error":
+                errors.append(message.text)
+
+        page.on("console", record)
+        page.goto(server.url + path)
+        if path:
+            page.wait_for_function("window.docsync && window.docsync.state === 'live'", timeout=15_000)
+        page.wait_for_timeout(500)  # the icon is fetched after the load
+        icon = page.locator("link[rel=icon]").get_attribute("href")
+        assert icon is not None
+        response = page.request.get(server.url.rstrip("/") + icon)
+        assert response.status == 200 and response.headers["content-type"] == "image/svg+xml"
+        assert console_errors == [], path
+        page.close()
