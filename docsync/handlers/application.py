@@ -48,6 +48,13 @@ class Application:
         return dict(value or {})
 
     @property
+    def description(self) -> str | None:
+        """One line saying what the app is: ``metadata["description"]``, else its code's docstring."""
+        if not callable(self._metadata) and isinstance((self._metadata or {}).get("description"), str):
+            return str(self._metadata["description"])  # type: ignore[index]
+        return next((d for h in self.handlers if (d := h.description()) is not None), None)
+
+    @property
     def failed(self) -> bool:
         """Whether any handler failed to load."""
         return any(handler.failed for handler in self.handlers)

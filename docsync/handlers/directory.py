@@ -40,6 +40,9 @@ class DirectoryHandler(HookTableHandler):
     def modify_document(self, doc: Document) -> Any:
         return self._main.modify_document(doc)
 
+    def description(self) -> str | None:
+        return self._main.description()
+
     def static_path(self) -> Path | None:
         path = self.path / "static"
         return path if path.is_dir() else None

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import inspect
+import sys
 from collections.abc import Callable
 from typing import Any
 
 from ..document import Document
+from .handler import first_line
 from .hooks import HookTableHandler
 
 __all__ = ["FunctionHandler"]
@@ -40,3 +42,8 @@ class FunctionHandler(HookTableHandler):
 
     def modify_document(self, doc: Document) -> Any:
         return self._func(doc)
+
+    def description(self) -> str | None:
+        # The module's docstring says what the app is; the function's, how it is built.
+        module = sys.modules.get(getattr(self._func, "__module__", "") or "")
+        return first_line(getattr(module, "__doc__", None)) or first_line(self._func.__doc__)

@@ -8,7 +8,13 @@ from typing import Any
 
 from ..document import Document
 
-__all__ = ["Handler"]
+__all__ = ["Handler", "first_line"]
+
+
+def first_line(docstring: str | None) -> str | None:
+    """Return the first line of a docstring, or None if there is none."""
+    text = (docstring or "").strip()
+    return text.splitlines()[0].strip() if text else None
 
 
 class Handler:
@@ -53,6 +59,10 @@ class Handler:
 
     def on_session_destroyed(self, session_context: Any) -> Any:
         """Run once when a session is destroyed."""
+        return None
+
+    def description(self) -> str | None:
+        """Return one line saying what the app is (for the index of apps), if the code says."""
         return None
 
     def static_path(self) -> Path | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import itertools
 import sys
 import threading
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..document import Document
-from .handler import Handler
+from .handler import Handler, first_line
 
 __all__ = ["ScriptHandler", "load_hooks_module"]
 
@@ -47,11 +48,16 @@ class ScriptHandler(Handler):
         self.path = Path(path)
         self.argv = argv or []
         self._code: types.CodeType | None = None
+        self._description: str | None = None
         try:
             source = self.path.read_text(encoding="utf-8")
             self._code = compile(source, str(self.path), "exec")
+            self._description = first_line(ast.get_docstring(ast.parse(source)))
         except (OSError, SyntaxError, ValueError) as exc:
             self._fail(exc)
+
+    def description(self) -> str | None:
+        return self._description
 
     def modify_document(self, doc: Document) -> Any:
         if self._code is None:
