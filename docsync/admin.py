@@ -64,7 +64,8 @@ class LiveSessionAdmin(admin.ModelAdmin):
         return [f.name for f in LiveSession._meta.fields]
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
-        extra = {**(extra_context or {}), "freshness": _freshness()}
+        # Nothing here is edited in a form: Django's "Select live session to change" would mislead.
+        extra = {"title": "Live sessions", **(extra_context or {}), "freshness": _freshness()}
         return super().changelist_view(request, extra)
 
     def get_urls(self) -> list[Any]:

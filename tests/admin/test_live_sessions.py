@@ -92,6 +92,9 @@ async def test_list_columns_filters_search_sorting_and_freshness(admin_site: Sit
     for column in ("messages_in", "messages_out", "bytes_in", "bytes_out"):
         assert f"column-{column}" in page, f"no {column} column"
     assert re.search(r"Data as of \d+\.\d s ago; each process reports every 0\.3 s\.", page)
+    # Nothing is changed here in a form: the title does not ask to select one to change.
+    assert "<title>Live sessions |" in page and "<h1>Live sessions</h1>" in page
+    assert "to change" not in page
 
     row = rows[sliders.id]
     assert (row["app"], row["user"], row["connections"]) == ("sliders", "-", "1")  # "-": anonymous
