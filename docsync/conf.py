@@ -8,7 +8,7 @@ from django.conf import settings as django_settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-__all__ = ["DEFAULTS", "docsync_settings", "reset_settings"]
+__all__ = ["DEFAULTS", "Settings", "docsync_settings", "reset_settings"]
 
 #: Every key of ``DOCSYNC`` with its default. Times are in seconds.
 DEFAULTS: dict[str, Any] = {

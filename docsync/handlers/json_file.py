@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 
 from ..document import Document
+from ..exceptions import ApplicationLoadError
 from .handler import Handler
 
 __all__ = ["JSONHandler"]
@@ -28,6 +29,6 @@ class JSONHandler(Handler):
 
     def modify_document(self, doc: Document) -> Any:
         if self._data is None:
-            raise RuntimeError(f"cannot load {self.path}: {self.error}")
+            raise ApplicationLoadError(f"cannot load {self.path}: {self.error}")
         doc.replace_with_json(self._data)
         return None

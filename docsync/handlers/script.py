@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..document import Document
+from ..exceptions import ApplicationLoadError
 from .handler import Handler, first_line
 
 __all__ = ["ScriptHandler", "load_hooks_module"]
@@ -61,7 +62,7 @@ class ScriptHandler(Handler):
 
     def modify_document(self, doc: Document) -> Any:
         if self._code is None:
-            raise RuntimeError(f"cannot run {self.path}: {self.error}")
+            raise ApplicationLoadError(f"cannot run {self.path}: {self.error}")
         with _argv_lock:
             saved, sys.argv = sys.argv, [self.path.name, *self.argv]
             try:

@@ -6,7 +6,7 @@ import reprlib
 from enum import Enum
 from typing import Any
 
-from ..exceptions import ProtocolError
+from ..exceptions import MessageTooBigError, ProtocolError
 from .message import Buffer, Frame, Message, frame_nbytes
 from .msgtypes import MESSAGE_TYPES
 from .wire_json import loads
@@ -105,8 +105,9 @@ class Receiver:
     def receive(self, frame: Frame) -> Message | None:
         """Consume one frame; return the message it completes, else None.
 
-        Raise ProtocolError for any frame that breaks the protocol, after dropping
-        the partial message, so that the next frame is read as a header.
+        Raise ProtocolError for any frame that breaks the protocol (MessageTooBigError
+        for one over a limit), after dropping the partial message, so that the next
+        frame is read as a header.
         """
         try:
             return self._receive(frame)
@@ -121,10 +122,10 @@ class Receiver:
             raise TypeError(f"frame must be str or bytes-like, got {type(frame).__name__}")
         size = frame_nbytes(frame)
         if size > self.max_frame_bytes:
-            raise ProtocolError(f"frame too large: {size} > {self.max_frame_bytes} bytes")
+            raise MessageTooBigError(f"frame too large: {size} > {self.max_frame_bytes} bytes")
         self._message_bytes += size
         if self._message_bytes > self.max_message_bytes:
-            raise ProtocolError(f"message too large: {self._message_bytes} > {self.max_message_bytes} bytes")
+            raise MessageTooBigError(f"message too large: {self._message_bytes} > {self.max_message_bytes} bytes")
         match self._expecting:
             case Expecting.HEADER:
                 return self._receive_header(frame)
@@ -146,7 +147,7 @@ class Receiver:
         if not isinstance(num_buffers, int) or isinstance(num_buffers, bool) or num_buffers < 0:
             raise ProtocolError(f"num_buffers must be a non-negative integer, got {_show(num_buffers)}")
         if num_buffers > self.max_buffers:
-            raise ProtocolError(f"too many buffers: {num_buffers} > {self.max_buffers}")
+            raise MessageTooBigError(f"too many buffers: {num_buffers} > {self.max_buffers}")
         self._header = header
         self._num_buffers = num_buffers
         self._expecting = Expecting.METADATA

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.utils.module_loading import import_string
 
+from ..exceptions import ApplicationLoadError
 from ..handlers import Application, DirectoryHandler, FunctionHandler, Handler, JSONHandler, ScriptHandler
 
 __all__ = ["AppSpec", "app_specs", "load_application"]
@@ -22,7 +23,7 @@ class _FailedHandler(Handler):
         self._fail(exc)
 
     def modify_document(self, doc: Any) -> Any:
-        raise RuntimeError(f"application failed to load: {self.error}")
+        raise ApplicationLoadError(f"application failed to load: {self.error}")
 
 
 class AppSpec:

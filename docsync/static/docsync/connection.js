@@ -13,7 +13,7 @@
  * hand in a fake one; timers and randomness are injected for the same reason.
  */
 
-import { ConnectionLostError, ServerError } from "./exceptions.js";
+import { ConnectionLostError, ServerError, closeAction } from "./exceptions.js";
 import { ModelChangedEvent } from "./events.js";
 import { Outbox } from "./outbox.js";
 import {
@@ -32,9 +32,6 @@ export const ConnectionState = Object.freeze({
   CLOSED: "closed",
 });
 
-// Close codes after which trying again cannot help: the token, origin or access was
-// refused (1008), or the application does not exist (4004).
-export const FATAL_CLOSE_CODES = new Set([1008, 4004]);
 
 // Codes this client closes with (a browser may only send 1000 and 3000-4999).
 const CLOSE_NORMAL = 1000;
@@ -253,7 +250,8 @@ export class Connection {
     if (this._inFlight) this._replay.push(...this._inFlight);
     this._inFlight = null;
     this._replay.push(...this._outbox.drain());
-    if (FATAL_CLOSE_CODES.has(code)) {
+    // After some closes trying again cannot help (a refused token, no such app): exceptions.js.
+    if (closeAction(code) === "give-up") {
       this._fail(reason);
       return;
     }

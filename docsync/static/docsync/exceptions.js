@@ -2,21 +2,43 @@
  * Errors raised by the docsync client, the same tree as docsync/exceptions.py.
  *
  *     DocsyncError
- *     ├── ProtocolError            a frame sequence that is not a valid message
- *     ├── SerializationError       a value that cannot be encoded
- *     ├── DeserializationError     JSON or buffers that cannot be decoded safely
- *     ├── ValidationError          a value of the wrong kind
- *     ├── PatchError               a patch refused as a whole; the document is unchanged
- *     │   └── UnknownModelError    a patch names a model id the document does not hold
- *     ├── ServerError              the server answered a request with ERROR
- *     └── ConnectionLostError      the connection closed before a request was answered
+ *     ├── ProtocolError              a frame sequence that is not a valid message    close 1002
+ *     │   └── MessageTooBigError     a frame, message or buffer count over its limit  close 1009
+ *     ├── SerializationError         a value that cannot be encoded
+ *     ├── DeserializationError       JSON or buffers that cannot be decoded safely
+ *     ├── ValidationError            a value of the wrong kind
+ *     ├── PatchError                 a patch refused as a whole; the document is unchanged
+ *     │   └── UnknownModelError      a patch names a model id the document does not hold
+ *     ├── ServerError                the server answered a request with ERROR
+ *     ├── ConnectionLostError        the connection closed before a request was answered
+ *     └── ConnectionClosingError     the server ended the websocket (each kind: its close code)
+ *         ├── AccessRefusedError     token, origin, user or access rule refused      close 1008
+ *         │   └── TokenError
+ *         ├── NoSuchApplicationError no application at the websocket's path          close 4004
+ *         ├── ApplicationError       the application failed to make the session      close 1011
+ *         │   └── ApplicationLoadError
+ *         ├── ServerBusyError        the process cannot take the websocket now       close 1013
+ *         │   ├── SessionLimitError
+ *         │   └── DirectoryUnavailableError
+ *         ├── TooManyConnectionsError    the session has its maximum of connections  close 4008
+ *         ├── RateLimitedError       too many patches per second                     close 4029
+ *         ├── SessionExpiredError    the session expired (or an admin ended it)      close 4001
+ *         └── OwnerGoneError         the process holding the session went away       close 4010
  *
- * Messages are short lowercase fragments that show the offending value, worded as the
- * Python side words them so that both sides report a fault the same way.
+ * Each class carries, as static data, its close code (``closeCode``), the ``code`` of the
+ * ERROR the server sends before closing (``errorKind``) and what to do next (``action``):
+ * "retry" (connect again after a backoff), "reconnect" (the session's process is gone:
+ * connect again now) or "give-up" (trying again cannot help). ``closeErrorFor(code)``
+ * turns a close code into its error. Messages are short lowercase fragments, worded as
+ * the Python side words them.
  */
 
 /** Base class of every docsync error. */
 export class DocsyncError extends Error {
+  static closeCode = null;
+  static errorKind = null;
+  static action = "retry";
+
   constructor(message) {
     super(message);
     this.name = new.target.name;
@@ -24,7 +46,16 @@ export class DocsyncError extends Error {
 }
 
 /** A frame or frame sequence breaks the wire protocol. */
-export class ProtocolError extends DocsyncError {}
+export class ProtocolError extends DocsyncError {
+  static closeCode = 1002;
+  static errorKind = "close-1002";
+}
+
+/** A frame, a message or its number of buffers is over the receiver's limit. */
+export class MessageTooBigError extends ProtocolError {
+  static closeCode = 1009;
+  static errorKind = "close-1009";
+}
 
 /** A value cannot be encoded for the wire. */
 export class SerializationError extends DocsyncError {}
@@ -36,7 +67,9 @@ export class DeserializationError extends DocsyncError {}
 export class ValidationError extends DocsyncError {}
 
 /** A patch was refused as a whole; nothing of it was applied. */
-export class PatchError extends DocsyncError {}
+export class PatchError extends DocsyncError {
+  static errorKind = "patch-refused";
+}
 
 /** A patch refers to a model id the document does not hold. */
 export class UnknownModelError extends PatchError {}
@@ -51,3 +84,96 @@ export class ServerError extends DocsyncError {
 
 /** The connection closed (or was never open) before a request was answered. */
 export class ConnectionLostError extends DocsyncError {}
+
+/** The server ended the websocket: ``closeCode`` says why, ``action`` what to do next. */
+export class ConnectionClosingError extends DocsyncError {
+  static closeCode = 1011;
+  static errorKind = "close-1011";
+}
+
+/** The token, the origin, the user or the application's access rule refused the websocket. */
+export class AccessRefusedError extends ConnectionClosingError {
+  static closeCode = 1008;
+  static errorKind = "close-1008";
+  static action = "give-up";
+}
+
+/** A token is missing, forged, expired or meant for something else. */
+export class TokenError extends AccessRefusedError {}
+
+/** No application is served at the websocket's path. */
+export class NoSuchApplicationError extends ConnectionClosingError {
+  static closeCode = 4004;
+  static errorKind = "close-4004";
+  static action = "give-up";
+}
+
+/** The application raised while making the session. */
+export class ApplicationError extends ConnectionClosingError {}
+
+/** The application's code could not be loaded. */
+export class ApplicationLoadError extends ApplicationError {}
+
+/** The process cannot take the websocket now; trying again later may succeed. */
+export class ServerBusyError extends ConnectionClosingError {
+  static closeCode = 1013;
+  static errorKind = "close-1013";
+}
+
+/** The process holds as many sessions as it may. */
+export class SessionLimitError extends ServerBusyError {}
+
+/** In a cluster, the session directory or the owning process cannot be reached. */
+export class DirectoryUnavailableError extends ServerBusyError {}
+
+/** The session has as many connections as it may. */
+export class TooManyConnectionsError extends ConnectionClosingError {
+  static closeCode = 4008;
+  static errorKind = "close-4008";
+}
+
+/** The connection sent patches faster than the server allows. */
+export class RateLimitedError extends ConnectionClosingError {
+  static closeCode = 4029;
+  static errorKind = "close-4029";
+}
+
+/** The session was destroyed (it expired, or the admin ended it). */
+export class SessionExpiredError extends ConnectionClosingError {
+  static closeCode = 4001;
+  static errorKind = "close-4001";
+  static action = "reconnect";
+}
+
+/** The process holding a relayed websocket's session went away. */
+export class OwnerGoneError extends ConnectionClosingError {
+  static closeCode = 4010;
+  static errorKind = "close-4010";
+  static action = "reconnect";
+}
+
+/** Every error class that ends a websocket, in the order of docsync/exceptions.py. */
+export const CLOSING_ERRORS = Object.freeze([
+  ProtocolError, MessageTooBigError, ConnectionClosingError, AccessRefusedError, NoSuchApplicationError,
+  ApplicationError, ServerBusyError, TooManyConnectionsError, RateLimitedError, SessionExpiredError,
+  OwnerGoneError, TokenError, ApplicationLoadError, SessionLimitError, DirectoryUnavailableError,
+]);
+
+// The most general class of each code: the first listed with it.
+const BY_CODE = new Map();
+for (const cls of CLOSING_ERRORS) if (!BY_CODE.has(cls.closeCode)) BY_CODE.set(cls.closeCode, cls);
+
+/** Return the error a close with ``code`` means (a plain ConnectionLostError for codes the server does not define). */
+export function closeErrorFor(code, reason = "") {
+  const cls = BY_CODE.get(code);
+  const text = reason || `closed with code ${code}`;
+  if (!cls) return new ConnectionLostError(text);
+  const err = new cls(text);
+  err.closeCode = code;
+  return err;
+}
+
+/** Return what a client should do after a close with ``code``: "retry", "reconnect" or "give-up". */
+export function closeAction(code) {
+  return BY_CODE.get(code)?.action ?? "retry";
+}

@@ -6,7 +6,7 @@
  * Receiver enforces the same limits and reports the same errors as the Python one.
  */
 
-import { ProtocolError } from "./exceptions.js";
+import { MessageTooBigError, ProtocolError } from "./exceptions.js";
 import { pyRepr, pyReprShort } from "./pyrepr.js";
 import { parseWireJSON, stringifyWireJSON } from "./wire_json.js";
 
@@ -248,11 +248,11 @@ export class Receiver {
     }
     const size = frameNbytes(frame);
     if (size > this.maxFrameBytes) {
-      throw new ProtocolError(`frame too large: ${size} > ${this.maxFrameBytes} bytes`);
+      throw new MessageTooBigError(`frame too large: ${size} > ${this.maxFrameBytes} bytes`);
     }
     this._messageBytes += size;
     if (this._messageBytes > this.maxMessageBytes) {
-      throw new ProtocolError(`message too large: ${this._messageBytes} > ${this.maxMessageBytes} bytes`);
+      throw new MessageTooBigError(`message too large: ${this._messageBytes} > ${this.maxMessageBytes} bytes`);
     }
     switch (this._expecting) {
       case Expecting.HEADER:
@@ -277,7 +277,7 @@ export class Receiver {
       throw new ProtocolError(`num_buffers must be a non-negative integer, got ${pyReprShort(numBuffers)}`);
     }
     if (numBuffers > this.maxBuffers) {
-      throw new ProtocolError(`too many buffers: ${numBuffers} > ${this.maxBuffers}`);
+      throw new MessageTooBigError(`too many buffers: ${numBuffers} > ${this.maxBuffers}`);
     }
     this._header = header;
     this._numBuffers = numBuffers;
