@@ -76,7 +76,7 @@ class DocsyncFlavour(Flavour):
 
         if not settings.configured:
             settings.configure(SECRET_KEY=os.environ["DJANGO_SECRET_KEY"])
-        from docsync.server.tokens import generate_session_id, issue_token
+        from docsync.server.admission.tokens import generate_session_id, issue_token
 
         self._generate, self._issue = generate_session_id, issue_token
 

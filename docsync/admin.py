@@ -15,9 +15,15 @@ from django.urls import path, reverse
 
 from .conf import docsync_settings
 from .models import LiveSession
-from .server.cluster_commands import send_command
+from .server.admin_support.commands import send_command
+from .server.registry import get_registry
 
 __all__ = ["LiveSessionAdmin"]
+
+
+def _command(process_id: str, command: str, session_id: str, **arguments: Any) -> Any:
+    """Run an admin command where the session lives (this process or another)."""
+    return async_to_sync(send_command)(get_registry(), process_id, command, session_id, **arguments)
 
 
 def _freshness() -> str:
@@ -94,7 +100,7 @@ class LiveSessionAdmin(admin.ModelAdmin):
         detail: dict[str, Any] | None = None
         problem = None
         try:
-            detail = async_to_sync(send_command)(row.process, "describe", row.session_id)
+            detail = _command(row.process, "describe", row.session_id)
         except Exception as exc:
             problem = str(exc)
         context = {
@@ -116,13 +122,13 @@ class LiveSessionAdmin(admin.ModelAdmin):
         back = reverse("admin:docsync_livesession_live", args=[row.session_id])
         try:
             if action == "expire":
-                async_to_sync(send_command)(row.process, "expire", row.session_id)
+                _command(row.process, "expire", row.session_id)
                 LiveSession.objects.filter(pk=row.pk).delete()
                 messages.success(request, f"Session {row.short_id} expired.")
                 return HttpResponseRedirect(reverse("admin:docsync_livesession_changelist"))
             if action in ("keep_alive", "allow_expiry"):
                 on = action == "keep_alive"
-                async_to_sync(send_command)(row.process, "keep_alive", row.session_id, on=on)
+                _command(row.process, "keep_alive", row.session_id, on=on)
                 LiveSession.objects.filter(pk=row.pk).update(keep_alive=on)
                 messages.success(request, "Session kept from expiring." if on else "Session may expire again.")
             elif action == "notice":
@@ -130,7 +136,7 @@ class LiveSessionAdmin(admin.ModelAdmin):
                 if not text:
                     messages.error(request, "Write a message to send.")
                 else:
-                    async_to_sync(send_command)(row.process, "notice", row.session_id, text=text)
+                    _command(row.process, "notice", row.session_id, text=text)
                     messages.success(request, "Message sent.")
             else:
                 messages.error(request, f"Unknown action {action!r}.")
@@ -142,7 +148,7 @@ class LiveSessionAdmin(admin.ModelAdmin):
         done = 0
         for row in queryset:
             try:
-                async_to_sync(send_command)(row.process, command, row.session_id, **kw)
+                _command(row.process, command, row.session_id, **kw)
                 done += 1
             except Exception as exc:
                 messages.warning(request, f"{row.short_id}: {exc}")

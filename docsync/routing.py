@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import re_path
 
-from .server.consumer import DocumentConsumer
+from .server.connection import DocumentConsumer
 
 __all__ = ["websocket_urlpatterns"]
 

@@ -21,7 +21,7 @@ from typing import Any
 from channels.testing import WebsocketCommunicator
 
 from .protocol import Message, Receiver
-from .server.tokens import generate_session_id, issue_token
+from .server.admission.tokens import generate_session_id, issue_token
 
 __all__ = ["DocsyncCommunicator", "RedisServer", "ServerProcess", "free_port", "wait_for_port"]
 

@@ -30,10 +30,10 @@ from django.views.decorators.http import require_GET
 from .conf import docsync_settings
 from .document.registry import model_class, registered_names
 from .embed import RESERVED_ARGUMENTS
-from .server.access import check_access, describe_rule
+from .server.admission.access import check_access, describe_rule
+from .server.admission.tokens import generate_session_id, issue_token
 from .server.dialects import DOCSYNC_KIND, get_dialect
 from .server.registry import get_registry
-from .server.tokens import generate_session_id, issue_token
 
 __all__ = [
     "app_metadata",

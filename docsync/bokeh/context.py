@@ -15,7 +15,8 @@ from bokeh.io.doc import patch_curdoc
 from bokeh.server.callbacks import NextTickCallback, PeriodicCallback, SessionCallback, TimeoutCallback
 from bokeh.util.serialization import make_id
 
-from ..server.context import ApplicationContext
+from ..exceptions import ApplicationLoadError
+from ..server.application_context import ApplicationContext
 from ..server.executor import call_user_code, run_sync
 from .application import BokehApplication
 from .contexts import BokehServerContext, BokehSessionContext
@@ -64,7 +65,7 @@ class BokehApplicationContext(ApplicationContext):
 
     async def _create(self, session_id: str, request: dict[str, Any], settings: Any) -> BokehSession:  # type: ignore[override]
         if self.application.failed:
-            raise RuntimeError(f"application failed to load: {self.application.error}")
+            raise ApplicationLoadError(f"application failed to load: {self.application.error}")
         await self.load()
         document = Document()
         session_context = BokehSessionContext(session_id, self.server_context, document, request)  # type: ignore[arg-type]

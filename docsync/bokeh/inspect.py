@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ..server.inspect import describe_value
+from ..server.admin_support.session_detail import describe_value
 
 __all__ = ["describe_bokeh_session"]
 

@@ -22,7 +22,7 @@ from bokeh.util.paths import static_path
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 
-from ..server.tokens import generate_session_id, issue_token
+from ..server.admission.tokens import generate_session_id, issue_token
 
 __all__ = ["app_page", "autoload_js", "bokeh_token", "resources_for", "static_file"]
 

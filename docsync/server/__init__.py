@@ -1,1 +1,18 @@
-"""The server: registry, application contexts, sessions, tokens and the consumer."""
+"""The server: sessions, their applications, the websockets that reach them, and scale-out.
+
+Packages and modules, lowest first; each imports only those above it in this list
+(README "How docsync is built" has the whole project's map)::
+
+    compat/             workarounds for daphne, Channels and uvicorn internals, in one place
+    executor            worker threads for sync user code
+    app_loader          DOCSYNC["APPS"] entries into Applications
+    cluster_link        what the core needs of the cluster (a Protocol)
+    session/            ServerSession, its patch log, patch encoding, resume, dispatch
+    contexts            ServerContext, SessionContext: what application code sees
+    application_context ApplicationContext: one app, its sessions, its callbacks
+    admin_support/      the live-session table, session detail, admin commands
+    registry            SessionRegistry: every application of this process
+    admission/          tokens, access rules, and the one admission policy
+    cluster/            ownership, liveness, relays, admin RPC, broadcast (CLUSTER on)
+    connection/         DocumentConsumer: the websocket
+"""

@@ -5,21 +5,26 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from ..document import Document, SessionCallback
+from ..document.callbacks import CallbackKind
+from ..exceptions import ApplicationLoadError, SessionExpiredError, SessionLimitError
 from ..handlers import Application
+from .cluster_link import ClusterLink
 from .contexts import ServerContext, SessionContext
 from .executor import call_user_code, run_sync
 from .session import ServerSession
 
-__all__ = ["ApplicationContext", "SessionLimitError"]
+__all__ = ["ApplicationContext", "ClusterHolder"]
 
 logger = logging.getLogger("docsync.server")
 
 
-class SessionLimitError(Exception):
-    """The process holds as many sessions as it may."""
+class ClusterHolder(Protocol):
+    """Where an application context finds the cluster, once the process has joined one."""
+
+    cluster: ClusterLink | None
 
 
 class ApplicationContext:
@@ -36,7 +41,7 @@ class ApplicationContext:
         self._creating: dict[str, asyncio.Future[ServerSession]] = {}
         self._callback_tasks: dict[int, asyncio.Task[None]] = {}
         self.loaded = False
-        self.registry: Any = None  # set by the registry; reaches the cluster, if any
+        self.registry: ClusterHolder | None = None  # set by the registry; reaches the cluster, if any
         self.sessions_created = 0
         self.sessions_destroyed = 0
 
@@ -100,7 +105,7 @@ class ApplicationContext:
         if self.application.failed:
             # Some failed handlers could still fill a document (a directory app whose
             # hooks file broke): no session of a failed application may run.
-            raise RuntimeError(f"application failed to load: {self.application.error}")
+            raise ApplicationLoadError(f"application failed to load: {self.application.error}")
         await self.load()
         document = Document(max_upload_bytes=settings.MAX_UPLOAD_BYTES)
         session = ServerSession(
@@ -136,7 +141,7 @@ class ApplicationContext:
         context = session.context
         for connection in list(session.connections):
             try:
-                await connection.close(code=4001, reason="session expired")
+                await connection.close(code=SessionExpiredError.close_code, reason="session expired")
             except Exception:
                 logger.debug("could not close %r", connection, exc_info=True)
         await session.destroy_callbacks()
@@ -178,7 +183,7 @@ class ApplicationContext:
 
     # -- application callbacks ------------------------------------------------------
 
-    def add_callback(self, callback: Callable[[], Any], kind: Any, delay: float) -> SessionCallback:
+    def add_callback(self, callback: Callable[[], Any], kind: CallbackKind, delay: float) -> SessionCallback:
         """Schedule an application-level callback (no session lock held)."""
         entry = SessionCallback(callback, kind, delay, locked=False)
         self._callback_tasks[entry.id] = asyncio.get_running_loop().create_task(self._run(entry))

@@ -2,25 +2,50 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 from ..document import Document, SessionCallback
+from ..document.callbacks import CallbackKind
+from .session import ServerSession
 
-__all__ = ["ServerContext", "SessionContext"]
+__all__ = ["ApplicationView", "ServerContext", "SessionContext"]
+
+
+class ApplicationView(Protocol):
+    """What a ServerContext reaches of its ApplicationContext."""
+
+    path: str
+
+    @property
+    def sessions(self) -> Mapping[str, ServerSession]:
+        """The sessions held by this process, by id."""
+        ...
+
+    def add_callback(self, callback: Callable[[], Any], kind: CallbackKind, delay: float) -> SessionCallback:
+        """Schedule an application-level callback."""
+        ...
+
+    def remove_callback(self, callback: SessionCallback) -> None:
+        """Cancel an application-level callback."""
+        ...
+
+    async def broadcast_everywhere(self, msg_type: str, msg_data: Any) -> int:
+        """Send a message to every session of the app, in every process."""
+        ...
 
 
 class SessionContext:
     """A session as application code sees it: id, request, user, locked document access."""
 
-    def __init__(self, session: Any, server_context: ServerContext) -> None:
+    def __init__(self, session: ServerSession, server_context: ServerContext) -> None:
         self._session = session
         self.server_context = server_context
 
     @property
     def id(self) -> str:
         """The session id."""
-        return str(self._session.id)
+        return self._session.id
 
     @property
     def request(self) -> dict[str, Any]:
@@ -40,7 +65,7 @@ class SessionContext:
     @property
     def destroyed(self) -> bool:
         """Whether the session has been destroyed."""
-        return bool(self._session.destroyed)
+        return self._session.destroyed
 
     async def with_locked_document(self, func: Callable[[Document], Any]) -> Any:
         """Run ``func(doc)`` holding the session lock; changes made are sent to clients."""
@@ -50,18 +75,18 @@ class SessionContext:
 class ServerContext:
     """The application's view of the server: its sessions, callbacks and broadcast."""
 
-    def __init__(self, application_context: Any) -> None:
+    def __init__(self, application_context: ApplicationView) -> None:
         self._app_context = application_context
 
     @property
     def app_path(self) -> str:
         """The URL path of the application."""
-        return str(self._app_context.path)
+        return self._app_context.path
 
     @property
     def sessions(self) -> list[SessionContext]:
         """The sessions of this application held by this process."""
-        return [s.context for s in self._app_context.sessions.values() if not s.destroyed]
+        return [s.context for s in self._app_context.sessions.values() if not s.destroyed and s.context is not None]
 
     def add_next_tick_callback(self, callback: Callable[[], Any]) -> SessionCallback:
         """Run ``callback`` once, soon (no session lock is held)."""
@@ -83,4 +108,4 @@ class ServerContext:
 
     async def broadcast(self, msg_type: str, msg_data: Any = None) -> int:
         """Send a message to every session of this application; return how many got it."""
-        return int(await self._app_context.broadcast_everywhere(msg_type, msg_data))
+        return await self._app_context.broadcast_everywhere(msg_type, msg_data)

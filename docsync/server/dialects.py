@@ -15,6 +15,11 @@ import importlib
 from typing import Any, Protocol
 
 from ..exceptions import ConfigurationError
+from ..handlers import Application
+from ..protocol import Message
+from .app_loader import AppSpec, load_application
+from .application_context import ApplicationContext
+from .session import dispatch
 
 __all__ = ["DIALECT_MODULES", "DOCSYNC_KIND", "Dialect", "get_dialect"]
 
@@ -32,10 +37,10 @@ class Dialect(Protocol):
     def load_application(self, target: Any) -> Any:
         """Load an application (its ``failed``/``error`` tell whether it loaded)."""
 
-    def make_context(self, spec: Any) -> Any:
+    def make_context(self, spec: AppSpec) -> ApplicationContext:
         """Build the ApplicationContext of configured application ``spec``."""
 
-    async def dispatch(self, session: Any, connection: Any, message: Any, created_session: bool) -> None:
+    async def dispatch(self, session: Any, connection: Any, message: Message, created_session: bool) -> None:
         """Handle one complete client message on ``session``."""
 
 
@@ -45,19 +50,13 @@ class _DocsyncDialect:
     name = DOCSYNC_KIND
     subprotocol = "docsync"
 
-    def load_application(self, target: Any) -> Any:
-        from .app_loader import load_application
-
+    def load_application(self, target: Any) -> Application:
         return load_application(target)
 
-    def make_context(self, spec: Any) -> Any:
-        from .context import ApplicationContext
-
+    def make_context(self, spec: AppSpec) -> ApplicationContext:
         return ApplicationContext(self.load_application(spec.target), spec.path, options=spec.options)
 
-    async def dispatch(self, session: Any, connection: Any, message: Any, created_session: bool) -> None:
-        from .dispatch import dispatch
-
+    async def dispatch(self, session: Any, connection: Any, message: Message, created_session: bool) -> None:
         await dispatch(session, connection, message, created_session)
 
 

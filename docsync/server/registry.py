@@ -6,13 +6,17 @@ import asyncio
 import logging
 import os
 import socket
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..conf import docsync_settings
+from ..exceptions import NoSuchApplicationError
+from .admin_support.live_table import LiveTableWriter
 from .app_loader import AppSpec, app_specs
-from .context import ApplicationContext
+from .application_context import ApplicationContext
+from .cluster_link import ClusterLink
 from .dialects import Dialect, get_dialect
-from .live_table import LiveTableWriter
+from .session import ServerSession
 
 __all__ = ["SessionRegistry", "get_registry", "set_registry"]
 
@@ -29,7 +33,7 @@ class SessionRegistry:
         self._cleanup_task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.live_table = LiveTableWriter(self)
-        self.cluster: Any = None
+        self.cluster: ClusterLink | None = None
         self._cluster_lock: asyncio.Lock | None = None
 
     # -- applications ---------------------------------------------------------------
@@ -66,7 +70,7 @@ class SessionRegistry:
         """The contexts built so far."""
         return list(self._contexts.values())
 
-    def sessions(self) -> list[Any]:
+    def sessions(self) -> list[ServerSession]:
         """Every live session of this process."""
         return [s for c in self._contexts.values() for s in c.sessions.values() if not s.destroyed]
 
@@ -74,7 +78,7 @@ class SessionRegistry:
         """How many sessions this process holds (without listing them)."""
         return sum(len(context.sessions) for context in self._contexts.values())
 
-    def find_session(self, session_id: str) -> Any:
+    def find_session(self, session_id: str) -> ServerSession | None:
         """Return the live session with ``session_id`` from any application, or None."""
         for context in self._contexts.values():
             session = context.get_session(session_id)
@@ -82,34 +86,25 @@ class SessionRegistry:
                 return session
         return None
 
-    async def open_session(self, path: str, session_id: str, request: dict[str, Any]) -> Any:
+    async def open_session(self, path: str, session_id: str, request: dict[str, Any]) -> ServerSession:
         """Return session ``session_id`` of app ``path``, creating it if needed."""
         context = self.get_context(path)
         if context is None:
-            raise LookupError(f"no application at {path!r}")
+            raise NoSuchApplicationError(f"no application at {path!r}")
         self.ensure_cleanup()
         return await context.create_session_if_needed(session_id, request, docsync_settings(), self.session_count())
 
     # -- cluster ----------------------------------------------------------------------
 
-    async def ensure_cluster(self) -> Any:
-        """Join the cluster when ``DOCSYNC["CLUSTER"]`` is on; return it (or None)."""
-        if not docsync_settings().CLUSTER:
-            return None
+    async def join_cluster(self, join: Callable[[SessionRegistry], Awaitable[ClusterLink]]) -> ClusterLink:
+        """Join the cluster once with ``join(self)`` (concurrent callers wait for the first)."""
         if self.cluster is not None:
             return self.cluster
         if self._cluster_lock is None:
             self._cluster_lock = asyncio.Lock()
         async with self._cluster_lock:
             if self.cluster is None:
-                from channels.layers import get_channel_layer
-
-                from .cluster import Cluster
-
-                layer = get_channel_layer()
-                cluster = Cluster(self, layer, _redis_url(layer))
-                await cluster.start()
-                self.cluster = cluster
+                self.cluster = await join(self)
         return self.cluster
 
     # -- expiry and shutdown --------------------------------------------------------
@@ -151,14 +146,6 @@ class SessionRegistry:
         if self.cluster is not None:
             await self.cluster.stop()
             self.cluster = None
-
-
-def _redis_url(layer: Any) -> str:
-    configured = docsync_settings().REDIS_URL
-    if configured:
-        return str(configured)
-    host = layer.hosts[0]
-    return str(host["address"] if isinstance(host, dict) else host)
 
 
 _registry: SessionRegistry | None = None

@@ -14,7 +14,7 @@ _SCRIPT = """
 import sys, django
 django.setup()
 import docsync.admin, docsync.checks, docsync.client, docsync.routing, docsync.testing, docsync.urls, docsync.views
-import docsync.server.cluster, docsync.server.commands, docsync.server.consumer, docsync.server.dialects
+import docsync.server.cluster, docsync.server.admin_support.commands, docsync.server.connection, docsync.server.dialects
 from django.core import checks
 from django.test import Client
 checks.run_checks()

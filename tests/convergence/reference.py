@@ -16,7 +16,7 @@ position was produced by exactly one patch, and returns the document that applyi
 every accepted event in order gives: the server's document must equal it, so no
 accepted edit was lost and nothing else changed.
 
-Conflict keys are computed here independently of ``docsync.server.patches``.
+Conflict keys are computed here independently of ``docsync.server.session.patches``.
 """
 
 from __future__ import annotations

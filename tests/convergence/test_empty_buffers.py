@@ -4,7 +4,7 @@ daphne sends a ``websocket.send`` only ``if message.get("bytes")``: the zero-len
 payload frame of an empty ndarray was silently dropped, the receiver read the next text
 frame where the payload should be ("expected binary buffer payload frame") and that
 client's connection was dead. Found by the resume tests (a stream app starting empty);
-fixed in ``docsync/server/daphne_close.py``.
+fixed in ``docsync/server/compat/daphne.py``.
 """
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = "tests.hardening.settings"
 SECRET_KEY = "docsync-hardening-tests-not-a-real-secret-0123456789abcdef"
 PASSWORD = "hardening-pw-1"
-TOKEN_SALT = "docsync.session-token"  # docsync.server.tokens signs with this salt
+TOKEN_SALT = "docsync.session-token"  # docsync.server.admission.tokens signs with this salt
 
 #: username -> (is_staff, permissions "app_label.codename")
 USERS: dict[str, tuple[bool, list[str]]] = {

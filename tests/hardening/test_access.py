@@ -12,7 +12,7 @@ from unittest import mock
 
 import pytest
 
-from docsync.server.tokens import generate_session_id
+from docsync.server.admission.tokens import generate_session_id
 
 from .harness import (
     Browser,

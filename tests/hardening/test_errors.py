@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from docsync.server.tokens import generate_session_id
+from docsync.server.admission.tokens import generate_session_id
 
 from .harness import ROOT, Site, mint_token, open_raw
 

@@ -20,9 +20,9 @@ import pytest_asyncio
 from django.core import signing
 
 from docsync.client import ClientSession
+from docsync.exceptions import AccessRefusedError
 from docsync.protocol import ERROR, OK, SERVER_INFO_REPLY, new_message, patch_doc, pull_doc_req
-from docsync.server.consumer import CloseCode
-from docsync.server.tokens import generate_session_id, issue_token
+from docsync.server.admission.tokens import generate_session_id, issue_token
 
 from .clients import RawSocket, ServerUnderTest, open_session, page_config, pulled_document
 from .settings import MAX_FRAME_BYTES
@@ -256,7 +256,7 @@ async def test_refused_connections_close_with_1008(target: Target, case: str) ->
     else:
         socket = await target.raw(token, origin=origin)
     closed_with, messages = await socket.until_closed()
-    assert closed_with == CloseCode.POLICY == 1008
+    assert closed_with == AccessRefusedError.close_code == 1008
     assert socket.close_reason == text
     assert [(m.msgtype, m.content.get("text")) for m in messages] == [(ERROR, text)]
     await target.assert_unharmed()

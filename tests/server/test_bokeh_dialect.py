@@ -14,7 +14,7 @@ from channels.testing import WebsocketCommunicator
 from django.test import override_settings
 
 from docsync.bokeh.pages import bokeh_token
-from docsync.server.commands import run_command
+from docsync.server.admin_support.commands import run_command
 from docsync.server.registry import SessionRegistry, get_registry, set_registry
 
 APP = "bk_sliders"
@@ -112,11 +112,11 @@ async def test_admin_describe_keep_alive_and_expire() -> None:
     communicator, _ = await _connect(bokeh_token("s-admin", APP, None, {"n": ["3"]}))
     session = get_registry().find_session("s-admin")
     assert session.context.request.arguments == {"n": [b"3"]}
-    described = await run_command("describe", "s-admin")
+    described = await run_command(get_registry(), "describe", "s-admin")
     types = {model["type"] for model in described["models"]}
     assert {"Slider", "TextInput", "ColumnDataSource"} <= types
-    assert await run_command("keep_alive", "s-admin", on=True) is True
+    assert await run_command(get_registry(), "keep_alive", "s-admin", on=True) is True
     await communicator.disconnect()
     assert not session.expired(0.0)
-    await run_command("expire", "s-admin")
+    await run_command(get_registry(), "expire", "s-admin")
     assert session.destroyed and get_registry().find_session("s-admin") is None

@@ -12,9 +12,9 @@ from docsync.document import Document
 from docsync.document.models import Div
 from docsync.handlers import Application, FunctionHandler
 from docsync.protocol import ACK
-from docsync.server.context import ApplicationContext
+from docsync.server.admission.tokens import generate_session_id
+from docsync.server.application_context import ApplicationContext
 from docsync.server.registry import SessionRegistry
-from docsync.server.tokens import generate_session_id
 from docsync.testing import DocsyncCommunicator
 
 from . import apps_for_tests

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 import pytest
 from django.test import Client, override_settings
 
+from docsync.exceptions import ApplicationError
 from docsync.protocol import ERROR
-from docsync.server.consumer import CloseCode
+from docsync.server.admission.tokens import generate_session_id, issue_token
 from docsync.server.registry import SessionRegistry, get_registry, set_registry
-from docsync.server.tokens import generate_session_id, issue_token
 from docsync.testing import DocsyncCommunicator
 
 from .clients import RawSocket, ServerUnderTest, open_session, page_config
@@ -65,7 +65,7 @@ async def test_failing_apps_refuse_their_websocket_and_others_keep_serving(serve
     # The page of an app whose modify_document raises is served: it fails per session.
     config = await page_config(server, "modify_fails")
     code, texts = await _refused(server, "modify_fails", config["token"])
-    assert code == CloseCode.SERVER_ERROR == 1011
+    assert code == ApplicationError.close_code == 1011
     assert texts == ["application error: ValueError: modify_document fails on purpose"]
 
     # An app that cannot even compile issues no token; a valid one still gets 1011.

@@ -18,8 +18,8 @@ from docsync.conf import docsync_settings
 from docsync.document import Document
 from docsync.document.models import Div
 from docsync.handlers import Application, DirectoryHandler, FunctionHandler, JSONHandler, ScriptHandler
-from docsync.server.context import ApplicationContext
-from docsync.server.tokens import generate_session_id
+from docsync.server.admission.tokens import generate_session_id
+from docsync.server.application_context import ApplicationContext
 
 from .apps_for_tests import contract_calls
 from .settings import APP_FILES

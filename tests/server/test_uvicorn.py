@@ -14,7 +14,7 @@ from channels.sessions import InstanceSessionWrapper
 from uvicorn.protocols.websockets.websockets_impl import WebSocketProtocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
-from docsync.server.consumer import frame_send, takes_views
+from docsync.server.compat import frame_send, takes_views
 
 from .clients import ServerUnderTest, open_session, page_config, pulled_document, wait_until
 from .conftest import StartServer

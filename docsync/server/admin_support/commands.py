@@ -1,22 +1,41 @@
-"""Commands the admin sends to the process that holds a session."""
+"""Commands the admin sends to the process that holds a session.
+
+In one process (the default) a command runs here. With ``DOCSYNC["CLUSTER"]`` on, a
+command for a session held by another process travels there over the cluster, whose
+process runs it with :func:`run_command`. The registry is passed in, never looked up,
+so that this module stays below the registry and the cluster.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
-from .inspect import describe_session
-from .registry import get_registry
+from ...exceptions import SessionGone
+from ..application_context import ApplicationContext
+from ..cluster_link import ClusterLink
+from ..session import ServerSession
+from .session_detail import describe_session
 
-__all__ = ["SessionGone", "run_command"]
+__all__ = ["SessionHolder", "run_command", "send_command"]
 
 
-class SessionGone(Exception):
-    """The session is not held by this process (it expired or lives elsewhere)."""
+class SessionHolder(Protocol):
+    """What the commands need of the registry."""
+
+    process_id: str
+    cluster: ClusterLink | None
+
+    def find_session(self, session_id: str) -> ServerSession | None:
+        """Return the live session ``session_id``, or None."""
+        ...
+
+    def get_context(self, path: str) -> ApplicationContext | None:
+        """Return the context of the application at ``path``."""
+        ...
 
 
-async def run_command(command: str, session_id: str, **arguments: Any) -> Any:
+async def run_command(registry: SessionHolder, command: str, session_id: str, **arguments: Any) -> Any:
     """Run an admin command on a session held by this process."""
-    registry = get_registry()
     session = registry.find_session(session_id)
     if session is None:
         raise SessionGone(f"session {session_id[:10]} is not live in this process")
@@ -36,3 +55,14 @@ async def run_command(command: str, session_id: str, **arguments: Any) -> Any:
         await session.send_notice(str(arguments["text"])[:500])
         return True
     raise ValueError(f"unknown command {command!r}")
+
+
+async def send_command(
+    registry: SessionHolder, process_id: str, command: str, session_id: str, **arguments: Any
+) -> Any:
+    """Run ``command`` on ``session_id`` in the process ``process_id`` that holds it."""
+    if process_id == registry.process_id:
+        return await run_command(registry, command, session_id, **arguments)
+    if registry.cluster is None:
+        raise LookupError(f"session is held by process {process_id}, which is not this one")
+    return await registry.cluster.command(process_id, command, session_id, **arguments)

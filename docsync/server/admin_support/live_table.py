@@ -12,14 +12,25 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from typing import Any
+from typing import Any, Protocol
 
-from ..conf import docsync_settings
-from .executor import run_sync
+from ...conf import docsync_settings
+from ..executor import run_sync
+from ..session import ServerSession
 
-__all__ = ["LiveTableWriter", "snapshot_rows"]
+__all__ = ["LiveTableWriter", "SessionSource", "snapshot_rows"]
 
 logger = logging.getLogger("docsync.server")
+
+
+class SessionSource(Protocol):
+    """Where the writer reads this process's sessions (the registry)."""
+
+    process_id: str
+
+    def sessions(self) -> list[ServerSession]:
+        """Every live session of this process."""
+        ...
 
 
 def _when(timestamp: float) -> dt.datetime:
@@ -32,7 +43,7 @@ def _user_name(user: Any) -> str:
     return str(user.get_username())
 
 
-def _fingerprint(session: Any) -> tuple[Any, ...]:
+def _fingerprint(session: ServerSession) -> tuple[Any, ...]:
     # What a row shows that can change; rows whose fingerprint did not move are not
     # rewritten, so ten thousand idle sessions cost one UPDATE per refresh.
     stats = session.stats
@@ -46,7 +57,7 @@ def _fingerprint(session: Any) -> tuple[Any, ...]:
     )
 
 
-def _row(registry: Any, session: Any) -> dict[str, Any]:
+def _row(registry: SessionSource, session: ServerSession) -> dict[str, Any]:
     return {
         "session_id": session.id,
         "app": session.app_path,
@@ -61,7 +72,9 @@ def _row(registry: Any, session: Any) -> dict[str, Any]:
     }
 
 
-def snapshot_rows(registry: Any, written: dict[str, tuple[Any, ...]]) -> tuple[list[dict[str, Any]], list[str]]:
+def snapshot_rows(
+    registry: SessionSource, written: dict[str, tuple[Any, ...]]
+) -> tuple[list[dict[str, Any]], list[str]]:
     """Return rows of sessions changed since ``written`` (updated in place) and ids gone."""
     changed = []
     live: set[str] = set()
@@ -78,7 +91,7 @@ def snapshot_rows(registry: Any, written: dict[str, tuple[Any, ...]]) -> tuple[l
 
 
 def _write(process_id: str, changed: list[dict[str, Any]], gone: list[str], timeout: float) -> None:
-    from ..models import LiveSession
+    from ...models import LiveSession
 
     now = dt.datetime.now(tz=dt.UTC)
     fields = [f.name for f in LiveSession._meta.fields if f.name != "session_id"]
@@ -95,7 +108,7 @@ def _write(process_id: str, changed: list[dict[str, Any]], gone: list[str], time
 
 
 def _clear(process_id: str) -> None:
-    from ..models import LiveSession
+    from ...models import LiveSession
 
     LiveSession.objects.filter(process=process_id).delete()
 
@@ -103,7 +116,7 @@ def _clear(process_id: str) -> None:
 class LiveTableWriter:
     """The periodic writer of one process's rows."""
 
-    def __init__(self, registry: Any) -> None:
+    def __init__(self, registry: SessionSource) -> None:
         self.registry = registry
         self.last_write: float | None = None
         self.task: asyncio.Task[None] | None = None

@@ -1,4 +1,4 @@
-"""Describe a live session for the admin: connections, document tree, callbacks."""
+"""Describe a live session for the admin's detail page: connections, document tree, callbacks."""
 
 from __future__ import annotations
 
@@ -6,6 +6,9 @@ import datetime as dt
 from typing import Any
 
 import numpy as np
+
+from ...document import Document
+from ..session import ServerSession
 
 __all__ = ["describe_session", "describe_value"]
 
@@ -33,7 +36,7 @@ def describe_value(value: Any) -> str:
     return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 1] + "…"
 
 
-def _model_tree(document: Any) -> list[dict[str, Any]]:
+def _model_tree(document: Document) -> list[dict[str, Any]]:
     roots = {root.id for root in document.roots}
     tree = []
     for model in document.models.values():
@@ -45,7 +48,7 @@ def _model_tree(document: Any) -> list[dict[str, Any]]:
     return tree
 
 
-def describe_session(session: Any) -> dict[str, Any]:
+def describe_session(session: ServerSession) -> dict[str, Any]:
     """Return what the admin's detail page shows of ``session`` (call on its loop)."""
     connections = [
         {

@@ -10,13 +10,11 @@ from typing import Any
 
 from django.core import signing
 
-__all__ = ["SessionToken", "TokenError", "generate_session_id", "issue_token", "read_token"]
+from ...exceptions import TokenError
+
+__all__ = ["SessionToken", "generate_session_id", "issue_token", "read_token"]
 
 _SALT = "docsync.session-token"
-
-
-class TokenError(Exception):
-    """A token is missing, forged, expired or meant for something else."""
 
 
 def _signer() -> signing.TimestampSigner:

@@ -1,20 +1,39 @@
-"""Relayed connections: a websocket held by one process, its session owned by another.
+"""What travels on a process's channel: message types, and one message's frames.
 
-On the owner, a :class:`RemoteConnection` stands for the websocket: messages for it go
-over the channel layer to the consumer that holds the socket.
+Each process listens on one channel of the channel layer. Relayed websockets, admin
+commands and broadcasts reach it as these messages (plain dicts, msgpack-safe).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..protocol import Message, Receiver
+from ...protocol import Message, Receiver
 
-__all__ = ["RELAY_CLOSE", "RELAY_FRAMES", "RemoteConnection", "frames_of", "message_from_frames"]
+__all__ = [
+    "BROADCAST",
+    "COMMAND",
+    "RELAY_CLOSE",
+    "RELAY_CLOSED",
+    "RELAY_FRAMES",
+    "RELAY_MESSAGE",
+    "RELAY_OPEN",
+    "REPLY",
+    "frames_of",
+    "message_from_frames",
+]
 
-#: Process-channel message types handled by the relaying process.
+#: To the owner: a websocket held elsewhere opens, sends a message, closes.
+RELAY_OPEN = "relay.open"
+RELAY_MESSAGE = "relay.message"
+RELAY_CLOSED = "relay.closed"
+#: To the process holding a relayed websocket: frames to write, or close it.
 RELAY_FRAMES = "relay.frames"
 RELAY_CLOSE = "relay.close"
+#: Admin commands, their replies, and broadcasts to every session of an app.
+COMMAND = "command"
+REPLY = "reply"
+BROADCAST = "broadcast"
 
 
 def frames_of(message: Message) -> list[str | bytes]:
@@ -31,32 +50,3 @@ def message_from_frames(frames: list[Any]) -> Message:
     if message is None:
         raise ValueError("relayed frames did not make a whole message")
     return message
-
-
-class RemoteConnection:
-    """The owner's stand-in for a websocket held by another process."""
-
-    def __init__(self, cluster: Any, conn_id: str, relay_channel: str, relay_process: str, origin: str) -> None:
-        self.cluster = cluster
-        self.conn_id = conn_id
-        self.relay_channel = relay_channel
-        self.relay_process = relay_process
-        self.origin = origin
-        self.fence = 0
-        self.remote = f"relayed by {relay_process}"
-        self.user_agent = ""
-        self.connected_at = 0.0
-        self.created_session = False
-
-    async def send_message(self, message: Message) -> None:
-        """Send ``message`` to the relaying process, which writes it to the socket."""
-        message_out = {"type": RELAY_FRAMES, "conn_id": self.conn_id, "frames": frames_of(message)}
-        await self.cluster.layer.send(self.relay_channel, message_out)
-
-    async def close(self, code: int = 1000, reason: str = "") -> None:
-        """Ask the relaying process to close the socket."""
-        message_out = {"type": RELAY_CLOSE, "conn_id": self.conn_id, "code": code, "reason": reason}
-        await self.cluster.layer.send(self.relay_channel, message_out)
-
-    def __repr__(self) -> str:
-        return f"RemoteConnection({self.conn_id} via {self.relay_process})"

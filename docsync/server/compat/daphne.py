@@ -1,4 +1,4 @@
-"""Let daphne close websockets with the codes and reasons docsync sends.
+"""daphne internals: let it close websockets with the codes and reasons docsync sends.
 
 daphne turns an application's ``websocket.close`` into autobahn's ``sendClose``, which
 accepts only 1000 and 3000-4999 and raises for anything else; it also drops the

@@ -5,53 +5,43 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-import traceback
 from typing import Any
 from urllib.parse import urlsplit
 
 from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
-from channels.sessions import InstanceSessionWrapper
 from django.conf import settings as django_settings
 from django.http.request import validate_host
 
-from ..conf import docsync_settings
-from ..exceptions import ProtocolError
-from ..protocol import Message, Receiver, ack, error
-from ..protocol.message import frame_nbytes
-from ..protocol.msgtypes import (
-    PATCH_DOC,
+from ...conf import Settings, docsync_settings
+from ...exceptions import (
+    AccessRefusedError,
+    ApplicationError,
+    ConnectionClosingError,
+    DirectoryUnavailableError,
+    ProtocolError,
+    RateLimitedError,
 )
-from .access import check_access
-from .context import SessionLimitError
-from .daphne_close import allow_protocol_close_codes
-from .executor import run_sync
+from ...protocol import Message, Receiver, ack, error
+from ...protocol.message import frame_nbytes
+from ...protocol.msgtypes import PATCH_DOC
+from ..admission import check_grant, open_session, user_id_of
+from ..admission.tokens import SessionToken
+from ..cluster import Cluster, ensure_cluster
+from ..cluster.relay_out import Relay
+from ..cluster.wire import frames_of
+from ..compat import allow_protocol_close_codes, frame_send, takes_views
+from ..dialects import Dialect
+from ..registry import SessionRegistry, get_registry
+from ..session import ServerSession
 from .rate import RateLimiter
-from .registry import get_registry
-from .relay import frames_of
-from .tokens import TokenError, read_token
 
-__all__ = ["CloseCode", "DocumentConsumer"]
+__all__ = ["SUBPROTOCOL", "DocumentConsumer", "origin_allowed"]
 
 logger = logging.getLogger("docsync.server")
 
 SUBPROTOCOL = "docsync"  # docsync's own apps; other kinds name theirs (dialects.py)
-#: Rules that read only the user already loaded (no permission or callable lookups).
-_RULES_WITHOUT_QUERIES = (None, "public", "login_required", "staff")
-
-
-class CloseCode:
-    """Close codes the server uses, each sent with a reason (and an ERROR before it)."""
-
-    PROTOCOL_ERROR = 1002
-    POLICY = 1008  # token, origin, user or access refused
-    TOO_BIG = 1009
-    SERVER_ERROR = 1011  # the application failed
-    TRY_AGAIN = 1013  # this process holds its maximum of sessions
-    NO_SUCH_APP = 4004
-    TOO_MANY_CONNECTIONS = 4008
-    RATE_LIMITED = 4029
 
 
 def origin_allowed(origin: str | None, host: str | None) -> bool:
@@ -69,39 +59,6 @@ def origin_allowed(origin: str | None, host: str | None) -> bool:
     return bool(validate_host(hostname, list(django_settings.ALLOWED_HOSTS) or ["localhost", "127.0.0.1", "[::1]"]))
 
 
-def frame_send(send: Any) -> Any:
-    """The ASGI send under Channels' session wrappers, for websocket frames.
-
-    A session wrapper reads its (lazy) session on every message to decide whether to
-    save it, which only HTTP responses ever do; per frame that read was ~5% of the
-    server's time under round trips. Frames skip it; accept and close still pass it.
-    """
-    wrapper = getattr(send, "__self__", None)
-    if isinstance(wrapper, InstanceSessionWrapper) and callable(getattr(wrapper, "real_send", None)):
-        return frame_send(wrapper.real_send)
-    return send
-
-
-#: ASGI servers whose websocket send copies a binary frame's payload before it returns,
-#: so they take a memoryview safely (tests/server/test_uvicorn.py pulls 16 MB through one).
-_SERVERS_TAKING_VIEWS = (
-    "uvicorn.protocols.websockets.websockets_impl",
-    "uvicorn.protocols.websockets.websockets_sansio_impl",
-    "uvicorn.protocols.websockets.wsproto_impl",
-)
-
-
-def takes_views(send: Any) -> bool:
-    """Tell whether ``send`` (the innermost ASGI send) accepts memoryviews as binary payloads.
-
-    ASGI says bytes, so a buffer is copied into bytes at this boundary. Servers known to
-    copy the payload into their frame anyway are handed the view, saving one copy of
-    every array (a third of the server's time in a 16 MB pull).
-    """
-    owner = getattr(send, "__self__", None)
-    return type(owner).__module__ in _SERVERS_TAKING_VIEWS
-
-
 def _header(scope: dict[str, Any], name: bytes) -> str | None:
     for key, value in scope.get("headers", []):
         if key == name:
@@ -112,7 +69,7 @@ def _header(scope: dict[str, Any], name: bytes) -> str | None:
 class DocumentConsumer(AsyncWebsocketConsumer):
     """One websocket: authenticates its token, attaches to a session, relays messages."""
 
-    session: Any = None
+    session: ServerSession | None = None
     # No per-consumer channel: relayed frames arrive through the process's cluster
     # channel, so a websocket never depends on the channel layer by itself.
     channel_layer_alias = "docsync-consumers-have-no-channel"
@@ -152,7 +109,10 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         allow_protocol_close_codes()
         settings = docsync_settings()
         self.session = None
-        self.relay_owner: str | None = None
+        self.dialect: Dialect | None = None
+        self.relay: Relay | None = None
+        self.cluster: Cluster | None = None
+        self.created_session = False
         self.refused = False
         self.origin = secrets.token_hex(8)
         self.fence = 0
@@ -173,105 +133,72 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         except Exception as exc:  # a kind whose package is not installed
             logger.exception("application %s cannot be served", self.app_path)
             await self.accept()
-            await self.refuse(CloseCode.SERVER_ERROR, f"application error: {type(exc).__name__}")
+            await self.refuse(ApplicationError(f"application error: {type(exc).__name__}"))
             return
         subprotocol = self.dialect.subprotocol
         if len(protocols) < 2 or protocols[0] != subprotocol:
             await self.accept()
-            await self.refuse(CloseCode.POLICY, f"missing token: use subprotocols [{subprotocol!r}, <token>]")
+            await self.refuse(AccessRefusedError(f"missing token: use subprotocols [{subprotocol!r}, <token>]"))
             return
         await self.accept(subprotocol)
-        if not origin_allowed(_header(self.scope, b"origin"), _header(self.scope, b"host")):
-            await self.refuse(CloseCode.POLICY, "origin not allowed")
-            return
-        await self._open_session(protocols[1], settings)
+        try:
+            if not origin_allowed(_header(self.scope, b"origin"), _header(self.scope, b"host")):
+                raise AccessRefusedError("origin not allowed")
+            await self._open_session(protocols[1], settings)
+        except ConnectionClosingError as exc:
+            await self.refuse(exc)
 
-    async def _open_session(self, token_text: str, settings: Any) -> None:
+    async def _open_session(self, token_text: str, settings: Settings) -> None:
         registry = get_registry()
-        try:
-            token = read_token(token_text, max_age=float(settings.SESSION_TOKEN_REUSE))
-        except TokenError as exc:
-            await self.refuse(CloseCode.POLICY, str(exc))
-            return
-        if token.app_path != self.app_path:
-            await self.refuse(CloseCode.POLICY, "token is for another application")
-            return
         user = self.scope.get("user")
-        user_id = str(user.pk) if user is not None and getattr(user, "is_authenticated", False) else None
-        if token.user_id != user_id:
-            await self.refuse(CloseCode.POLICY, "token belongs to another user or a closed login")
-            return
+        token = await check_grant(registry, token_text, app_path=self.app_path, user=user, settings=settings)
+        token_expired = token.age > float(settings.SESSION_TOKEN_EXPIRATION)
         context = registry.get_context(self.app_path)
-        if context is None:
-            await self.refuse(CloseCode.NO_SUCH_APP, f"no application at {self.app_path!r}")
+        held_here = context is not None and context.get_session(token.session_id) is not None
+        if not held_here and await self._relayed(registry, token, user, token_expired):
             return
-        spec = registry.specs()[self.app_path]
-        rule = spec.access if spec.access is not None else settings.ACCESS
-        # Permission and callable rules may query the database: not on the event loop.
-        try:
-            if rule in _RULES_WITHOUT_QUERIES:
-                allowed = check_access(rule, user, self.app_path)
-            else:
-                allowed = await run_sync(check_access, rule, user, self.app_path)
-        except Exception:
-            logger.exception("access rule of %s failed", self.app_path)
-            allowed = False
-        if not allowed:
-            await self.refuse(CloseCode.POLICY, "access denied")
-            return
-        session = context.get_session(token.session_id)
-        if session is None and await self._relayed(registry, token, user_id, settings):
-            return
-        if session is None and token.age > float(settings.SESSION_TOKEN_EXPIRATION):
-            await self.refuse(CloseCode.POLICY, "token expired")
-            return
-        if session is not None and len(session.connections) >= settings.MAX_CONNECTIONS_PER_SESSION:
-            await self.refuse(CloseCode.TOO_MANY_CONNECTIONS, "too many connections to this session")
-            return
-        self.created_session = session is None
         request = {"arguments": token.arguments, "user": user, "path": self.app_path}
-        try:
-            session = await registry.open_session(self.app_path, token.session_id, request)
-        except SessionLimitError as exc:
-            await self.refuse(CloseCode.TRY_AGAIN, str(exc))
-            return
-        except Exception as exc:
-            logger.exception("application %s failed to create a session", self.app_path)
-            # What failed, its traceback and paths reach the client only while DEBUG is on.
-            if django_settings.DEBUG:
-                trace = "".join(traceback.format_exception(exc))
-                if context.application.failed and context.application.error_detail:
-                    trace = context.application.error_detail  # where loading failed, not where it showed
-                await self.refuse(CloseCode.SERVER_ERROR, f"application error: {type(exc).__name__}: {exc}", trace)
-            else:
-                await self.refuse(CloseCode.SERVER_ERROR, "application error")
-            return
-        self.session = session
-        session.attach(self)
+        opened = await open_session(
+            registry,
+            app_path=self.app_path,
+            session_id=token.session_id,
+            request=request,
+            token_expired=token_expired,
+            settings=settings,
+        )
+        self.created_session = opened.created
+        self.session = opened.session
+        opened.session.attach(self)
         await self.send_message(ack())
 
-    async def _relayed(self, registry: Any, token: Any, user_id: str | None, settings: Any) -> bool:
+    async def _relayed(self, registry: SessionRegistry, token: SessionToken, user: Any, token_expired: bool) -> bool:
         """In a cluster, relay to the owning process when it is not this one.
 
-        Returns True when the connection was relayed or refused here.
+        Returns True when the connection was relayed.
         """
         try:
-            cluster = await registry.ensure_cluster()
+            cluster = await ensure_cluster(registry)
             if cluster is None:
                 return False
             owner = await cluster.claim(token.session_id)
-        except Exception:
+        except Exception as exc:
             logger.warning("cluster directory unavailable for a new session", exc_info=True)
-            await self.refuse(CloseCode.TRY_AGAIN, "session directory unavailable; try again")
-            return True
+            raise DirectoryUnavailableError("session directory unavailable; try again") from exc
         if owner == registry.process_id:
             return False
-        if token.age > float(settings.SESSION_TOKEN_EXPIRATION):
-            arguments = {**token.arguments, "__token_old__": ["1"]}
-        else:
-            arguments = token.arguments
-        if not await cluster.open_relay(self, owner, token.session_id, user_id, arguments):
-            await self.refuse(CloseCode.TRY_AGAIN, "the process holding this session is unavailable; try again")
+        relay = await cluster.open_relay(
+            self,
+            owner,
+            session_id=token.session_id,
+            app_path=self.app_path,
+            origin=self.origin,
+            user_id=user_id_of(user),
+            arguments=token.arguments,
+            token_expired=token_expired,
+        )
+        if relay is None:
+            raise DirectoryUnavailableError("the process holding this session is unavailable; try again")
+        self.cluster, self.relay = cluster, relay
         return True
 
     async def relay_frames(self, frames: list[Any]) -> None:
@@ -281,7 +208,12 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         self._count("messages_out", 1)
         self._count("bytes_out", sum(frame_nbytes(f) for f in frames))
 
-    async def refuse(self, code: int, reason: str, detail: str | None = None) -> None:
+    async def refuse(self, exc: ConnectionClosingError | ProtocolError) -> None:
+        """Report ``exc`` in an ERROR, then close with its close code."""
+        detail = exc.detail if isinstance(exc, ConnectionClosingError) else None
+        await self.close_with(exc.close_code, str(exc), detail)
+
+    async def close_with(self, code: int, reason: str, detail: str | None = None) -> None:
         """Send an ERROR naming the reason (and ``detail``, if any), then close with ``code``.
 
         The ERROR carries the reason because some servers (daphne) drop close reasons.
@@ -298,11 +230,9 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             await self.close(code=code, reason=reason[:120])
 
     async def disconnect(self, code: int) -> None:
-        if self.relay_owner is not None:
-            cluster = get_registry().cluster
-            if cluster is not None:
-                await cluster.relay_closed(self)
-            self.relay_owner = None
+        if self.relay is not None and self.cluster is not None:
+            await self.cluster.relay_closed(self.relay)
+        self.relay = None
         if self.session is not None:
             self.session.detach(self)
             self.session = None
@@ -333,14 +263,12 @@ class DocumentConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         frame: str | bytes = text_data if text_data is not None else (bytes_data or b"")
         self._count("bytes_in", frame_nbytes(frame))
-        if self.refused or (self.session is None and self.relay_owner is None):
+        if self.refused or (self.session is None and self.relay is None):
             return
         try:
             message = self.receiver.receive(frame)
         except ProtocolError as exc:
-            text = str(exc)
-            too_big = text.startswith(("frame too large", "message too large", "too many buffers"))
-            await self.refuse(CloseCode.TOO_BIG if too_big else CloseCode.PROTOCOL_ERROR, text)
+            await self.refuse(exc)
             return
         if message is None:
             return
@@ -350,11 +278,10 @@ class DocumentConsumer(AsyncWebsocketConsumer):
     async def handle(self, message: Message) -> None:
         """Dispatch one complete message (to the local session, or to the relay)."""
         if message.msgtype == PATCH_DOC and not self.rate.allow():
-            await self.refuse(CloseCode.RATE_LIMITED, "too many patches per second")
+            await self.refuse(RateLimitedError("too many patches per second"))
             return
-        if self.relay_owner is not None:
-            cluster = get_registry().cluster
-            if cluster is not None:
-                await cluster.forward(self, frames_of(message))
+        if self.relay is not None and self.cluster is not None:
+            await self.cluster.forward(self.relay, frames_of(message))
             return
-        await self.dialect.dispatch(self.session, self, message, self.created_session)
+        if self.session is not None and self.dialect is not None:
+            await self.dialect.dispatch(self.session, self, message, self.created_session)

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from .. import __version__
-from ..protocol import Message, error, server_info_reply
-from ..protocol.msgtypes import ACK, ERROR, OK, PATCH_DOC, PULL_DOC_REQ, PUSH_DOC, RESUME_REQ, SERVER_INFO_REQ
+from ... import __version__
+from ...protocol import Message, VersionInfo, error, server_info_reply
+from ...protocol.msgtypes import ACK, ERROR, OK, PATCH_DOC, PULL_DOC_REQ, PUSH_DOC, RESUME_REQ, SERVER_INFO_REQ
 from .resume import resume
+from .session import Connection, ServerSession
 
 __all__ = ["dispatch", "take_client_id"]
 
 
-def take_client_id(connection: Any, message: Message) -> None:
+def take_client_id(connection: Connection, message: Message) -> None:
     """Adopt the client id a PULL-DOC-REQ or RESUME-REQ names (it identifies the
     client's changes across reconnects)."""
     client_id = message.content.get("client_id")
@@ -20,7 +19,7 @@ def take_client_id(connection: Any, message: Message) -> None:
         connection.origin = client_id
 
 
-async def dispatch(session: Any, connection: Any, message: Message, created_session: bool) -> None:
+async def dispatch(session: ServerSession, connection: Connection, message: Message, created_session: bool) -> None:
     """Handle one message from ``connection`` on ``session``."""
     msgtype = message.msgtype
     if msgtype == PATCH_DOC:
@@ -34,8 +33,8 @@ async def dispatch(session: Any, connection: Any, message: Message, created_sess
     elif msgtype == PUSH_DOC:
         await session.push(connection, message)
     elif msgtype == SERVER_INFO_REQ:
-        info = {"docsync": __version__, "server": "docsync"}
-        await connection.send_message(server_info_reply(message.msgid, info))  # type: ignore[arg-type]
+        info: VersionInfo = {"docsync": __version__, "server": "docsync"}
+        await connection.send_message(server_info_reply(message.msgid, info))
     elif msgtype in (ACK, OK, ERROR):
         return
     else:

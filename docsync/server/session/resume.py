@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..protocol import Message, new_message
-from ..protocol.msgtypes import RESUME_REPLY
+from ...protocol import Message, new_message
+from ...protocol.msgtypes import RESUME_REPLY
+from .session import Connection, ServerSession
 
 __all__ = ["resume"]
 
 
-def _full(session: Any, fresh: bool) -> Message:
+def _full(session: ServerSession, fresh: bool) -> Message:
     doc_json, buffers = session.document.to_json()
     content = {
         "mode": "full",
@@ -22,7 +23,7 @@ def _full(session: Any, fresh: bool) -> Message:
     return new_message(RESUME_REPLY, content, buffers=buffers)
 
 
-def _replay(session: Any, origin: str, last_seq: int) -> Message:
+def _replay(session: ServerSession, origin: str, last_seq: int) -> Message:
     patches = []
     buffers: list[Any] = []
     for entry in session.log.since(last_seq):
@@ -42,7 +43,7 @@ def _replay(session: Any, origin: str, last_seq: int) -> Message:
     return new_message(RESUME_REPLY, content, buffers=buffers)
 
 
-async def resume(session: Any, connection: Any, request: Message, created_session: bool) -> None:
+async def resume(session: ServerSession, connection: Connection, request: Message, created_session: bool) -> None:
     """Answer RESUME-REQ ``{"last_seq", "client_id"}`` under the session lock."""
     last_seq = request.content.get("last_seq")
     known = request.content.get("incarnation")

@@ -11,13 +11,13 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from ..document import Document, DocumentEvent, ModelChangedEvent, SessionCallback
-from ..document import events as ev
-from ..exceptions import DeserializationError, PatchError
-from ..protocol import Message, error, new_message
-from ..protocol.msgtypes import OK, PULL_DOC_REPLY, PUSH_DOC
-from .executor import call_user_code, run_sync
-from .patch_log import PatchLog
+from ...document import DecodedPatch, Document, DocumentEvent, ModelChangedEvent, SessionCallback
+from ...document import events as ev
+from ...exceptions import DeserializationError, PatchError
+from ...protocol import Message, error, new_message
+from ...protocol.msgtypes import OK, PULL_DOC_REPLY, PUSH_DOC
+from ..executor import call_user_code, run_sync
+from .patch_log import Answer, PatchLog
 from .patches import EncodedEvent, Key, conflict_keys, decode_client_patch, encode_event, keys_overlap, patch_message
 
 __all__ = ["Connection", "ServerSession"]
@@ -243,7 +243,7 @@ class ServerSession:
         self.log.remember_applied(connection.origin, request.msgid, self.log.seq, error=(text, "patch-refused"))
         await self._send(connection, error(request.msgid, text, "patch-refused"))
 
-    async def _answer_again(self, connection: Connection, request: Message, answer: Any) -> None:
+    async def _answer_again(self, connection: Connection, request: Message, answer: Answer) -> None:
         if answer.error is not None:
             await self._send(connection, error(request.msgid, *answer.error))
             return
@@ -318,7 +318,7 @@ class ServerSession:
             if other is connection or other.origin == connection.origin:
                 await self._send(other, message)
 
-    async def _apply(self, decoded: Any, origin: str) -> None:
+    async def _apply(self, decoded: DecodedPatch, origin: str) -> None:
         document = self.document
         if self.client_models + len(decoded.new_models) > self._max_client_models:
             raise PatchError(f"too many models created by clients: at most {self._max_client_models}")

@@ -1,0 +1,133 @@
+"""Admission: who may open or join which session — one policy for every websocket.
+
+A websocket is admitted in two steps, wherever it lands:
+
+1. :func:`check_grant`, on the process holding the socket (it has the user's cookie):
+   the token is valid, for this app, for this user, and the app's access rule allows
+   the user.
+2. :func:`open_session`, on the process that owns the session (the same one, or the
+   owner a cluster relays to): an expired token may only rejoin a live session, a
+   session takes at most ``MAX_CONNECTIONS_PER_SESSION``, a process at most
+   ``MAX_SESSIONS``, and an application that fails makes no session.
+
+Every refusal is a :class:`~docsync.exceptions.ConnectionClosingError` carrying its close
+code; the caller sends it (an ERROR, then the close).
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings as django_settings
+
+from ...conf import Settings
+from ...exceptions import (
+    AccessRefusedError,
+    ApplicationError,
+    ConnectionClosingError,
+    NoSuchApplicationError,
+    TokenError,
+    TooManyConnectionsError,
+)
+from ...handlers import Application
+from ..executor import run_sync
+from ..registry import SessionRegistry
+from ..session import ServerSession
+from .access import check_access
+from .tokens import SessionToken, read_token
+
+__all__ = ["OpenedSession", "check_grant", "open_session", "user_id_of"]
+
+logger = logging.getLogger("docsync.server")
+
+#: Rules that read only the user already loaded (no permission or callable lookups).
+_RULES_WITHOUT_QUERIES = (None, "public", "login_required", "staff")
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedSession:
+    """A session a websocket was admitted to, and whether it was made for it."""
+
+    session: ServerSession
+    created: bool
+
+
+def user_id_of(user: Any) -> str | None:
+    """Return the id tokens bind to: the user's pk, or None for anonymous users."""
+    return str(user.pk) if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+async def check_grant(
+    registry: SessionRegistry, token_text: str, *, app_path: str, user: Any, settings: Settings
+) -> SessionToken:
+    """Return the token's grant if it lets ``user`` open app ``app_path``; raise the refusal otherwise."""
+    token = read_token(token_text, max_age=float(settings.SESSION_TOKEN_REUSE))
+    if token.app_path != app_path:
+        raise TokenError("token is for another application")
+    if token.user_id != user_id_of(user):
+        raise TokenError("token belongs to another user or a closed login")
+    if registry.get_context(app_path) is None:
+        raise NoSuchApplicationError(f"no application at {app_path!r}")
+    spec = registry.specs()[app_path]
+    rule = spec.access if spec.access is not None else settings.ACCESS
+    # Permission and callable rules may query the database: not on the event loop.
+    try:
+        if rule in _RULES_WITHOUT_QUERIES:
+            allowed = check_access(rule, user, app_path)
+        else:
+            allowed = await run_sync(check_access, rule, user, app_path)
+    except Exception:
+        logger.exception("access rule of %s failed", app_path)
+        allowed = False
+    if not allowed:
+        raise AccessRefusedError("access denied")
+    return token
+
+
+async def open_session(
+    registry: SessionRegistry,
+    *,
+    app_path: str,
+    session_id: str,
+    request: dict[str, Any],
+    token_expired: bool,
+    settings: Settings,
+) -> OpenedSession:
+    """Return the session a granted websocket joins, creating it if needed; raise the refusal otherwise.
+
+    ``token_expired``: the token is older than ``SESSION_TOKEN_EXPIRATION``, so it may
+    rejoin its live session but not create one.
+    """
+    context = registry.get_context(app_path)
+    if context is None:
+        raise NoSuchApplicationError(f"no application at {app_path!r}")
+    session = context.get_session(session_id)
+    if session is None and token_expired:
+        raise TokenError("token expired")
+    if session is not None and len(session.connections) >= settings.MAX_CONNECTIONS_PER_SESSION:
+        raise TooManyConnectionsError("too many connections to this session")
+    created = session is None
+    try:
+        session = await registry.open_session(app_path, session_id, request)
+    except ConnectionClosingError as exc:
+        if not isinstance(exc, ApplicationError):
+            raise  # a limit: its own code and reason
+        logger.exception("application %s failed to create a session", app_path)
+        raise _application_error(exc, context.application) from exc
+    except Exception as exc:
+        logger.exception("application %s failed to create a session", app_path)
+        raise _application_error(exc, context.application) from exc
+    return OpenedSession(session, created)
+
+
+def _application_error(exc: Exception, application: Application) -> ApplicationError:
+    # What failed, its traceback and paths reach the client only while DEBUG is on.
+    if not django_settings.DEBUG:
+        return ApplicationError("application error")
+    trace = "".join(traceback.format_exception(exc))
+    if application.failed and application.error_detail:
+        trace = application.error_detail  # where loading failed, not where it showed
+    return ApplicationError(f"application error: {type(exc).__name__}: {exc}", detail=trace)

@@ -1,0 +1,60 @@
+"""The heartbeat: this process says it is alive, re-asserts its claims, and notices dead peers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from ..registry import SessionRegistry
+from .broadcast import app_group
+from .directory import Directory
+from .relay_in import RelayIn
+from .relay_out import RelayOut
+
+__all__ = ["Liveness"]
+
+logger = logging.getLogger("docsync.cluster")
+
+
+class Liveness:
+    """Beats every ``PROCESS_TIMEOUT / 3``; keeps serving held sessions while Redis is away."""
+
+    def __init__(
+        self,
+        registry: SessionRegistry,
+        layer: Any,
+        directory: Directory,
+        channel: str,
+        relay_out: RelayOut,
+        relay_in: RelayIn,
+    ) -> None:
+        self.registry = registry
+        self.layer = layer
+        self.directory = directory
+        self.channel = channel
+        self.relay_out = relay_out
+        self.relay_in = relay_in
+        self.redis_ok = False
+
+    async def run_forever(self) -> None:
+        """Beat until cancelled."""
+        while True:
+            await asyncio.sleep(self.directory.timeout / 3)
+            await self.beat()
+
+    async def beat(self) -> None:
+        """Register this process and its sessions; close relays to or from dead processes."""
+        try:
+            await self.directory.beat(self.channel, [session.id for session in self.registry.sessions()])
+            for path in self.registry.app_paths():
+                await self.layer.group_add(app_group(path), self.channel)
+            if not self.redis_ok:
+                logger.info("cluster: process %s registered", self.directory.process_id)
+            self.redis_ok = True
+            await self.relay_out.drop_dead_owners()
+            await self.relay_in.drop_dead_relayers(self.directory)
+        except Exception as exc:
+            if self.redis_ok:
+                logger.warning("cluster: redis unavailable (%s); serving held sessions", exc)
+            self.redis_ok = False

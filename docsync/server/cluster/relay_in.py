@@ -1,0 +1,144 @@
+"""Relaying, on the process that owns a session: websockets held by other processes.
+
+A :class:`RemoteConnection` stands for such a websocket: the session sends to it like to
+any connection, and its messages go over the channel layer to the process holding the
+socket. Relayed websockets are admitted by the same policy as local ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from channels.db import database_sync_to_async
+
+from ...conf import docsync_settings
+from ...exceptions import ConnectionClosingError
+from ...protocol import Message, ack
+from ..admission import open_session
+from ..registry import SessionRegistry
+from ..session import ServerSession
+from .directory import Directory
+from .wire import RELAY_CLOSE, RELAY_FRAMES, frames_of, message_from_frames
+
+__all__ = ["RelayIn", "RemoteConnection"]
+
+logger = logging.getLogger("docsync.cluster")
+
+
+class RemoteConnection:
+    """The owner's stand-in for a websocket held by another process."""
+
+    def __init__(self, layer: Any, conn_id: str, relay_channel: str, relay_process: str, origin: str) -> None:
+        self.layer = layer
+        self.conn_id = conn_id
+        self.relay_channel = relay_channel
+        self.relay_process = relay_process
+        self.origin = origin
+        self.fence = 0
+        self.remote = f"relayed by {relay_process}"
+        self.user_agent = ""
+        self.connected_at = 0.0
+        self.created_session = False
+
+    async def send_message(self, message: Message) -> None:
+        """Send ``message`` to the relaying process, which writes it to the socket."""
+        message_out = {"type": RELAY_FRAMES, "conn_id": self.conn_id, "frames": frames_of(message)}
+        await self.layer.send(self.relay_channel, message_out)
+
+    async def close(self, code: int = 1000, reason: str = "", detail: str | None = None) -> None:
+        """Ask the relaying process to close the socket."""
+        message_out = {"type": RELAY_CLOSE, "conn_id": self.conn_id, "code": code, "reason": reason}
+        if detail is not None:
+            message_out["detail"] = detail
+        await self.layer.send(self.relay_channel, message_out)
+
+    def __repr__(self) -> str:
+        return f"RemoteConnection({self.conn_id} via {self.relay_process})"
+
+
+async def _load_user(user_id: str | None) -> Any:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import AnonymousUser
+
+    if user_id is None:
+        return AnonymousUser()
+    model = get_user_model()
+    return await database_sync_to_async(model.objects.filter(pk=user_id).first)() or AnonymousUser()
+
+
+class RelayIn:
+    """The relayed connections of the sessions this process owns."""
+
+    def __init__(self, registry: SessionRegistry, layer: Any) -> None:
+        self.registry = registry
+        self.layer = layer
+        self.remotes: dict[str, tuple[RemoteConnection, ServerSession, asyncio.Queue[Any]]] = {}
+
+    async def on_open(self, message: dict[str, Any]) -> None:
+        """Admit a websocket relayed from another process, as a local one would be."""
+        conn = RemoteConnection(
+            self.layer, message["conn_id"], message["relay_channel"], message["relay_process"], message["origin"]
+        )
+        request = {
+            "arguments": message.get("args") or {},
+            "user": await _load_user(message.get("user_id")),
+            "path": message["app"],
+        }
+        try:
+            opened = await open_session(
+                self.registry,
+                app_path=message["app"],
+                session_id=message["session_id"],
+                request=request,
+                token_expired=bool(message.get("token_expired")),
+                settings=docsync_settings(),
+            )
+        except ConnectionClosingError as exc:
+            await conn.close(exc.close_code, exc.reason, exc.detail)
+            return
+        session = opened.session
+        conn.created_session = opened.created
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        self.remotes[conn.conn_id] = (conn, session, queue)
+        session.attach(conn)
+        await conn.send_message(ack())
+        asyncio.get_running_loop().create_task(self._serve(conn, session, queue))
+
+    def on_message(self, message: dict[str, Any]) -> None:
+        """Queue a relayed message for its connection."""
+        entry = self.remotes.get(message["conn_id"])
+        if entry is not None:
+            entry[2].put_nowait(message["frames"])
+
+    def on_closed(self, message: dict[str, Any]) -> None:
+        """Detach a relayed websocket that closed."""
+        self._drop(message["conn_id"])
+
+    async def _serve(self, conn: RemoteConnection, session: ServerSession, queue: asyncio.Queue[Any]) -> None:
+        # One task per relayed connection keeps its messages in order without holding
+        # up the process channel.
+        while True:
+            frames = await queue.get()
+            if frames is None:
+                return
+            try:
+                message = message_from_frames(frames)
+                session.stats["messages_in"] += 1
+                await self.registry.dialect(session.app_path).dispatch(session, conn, message, conn.created_session)
+            except Exception:
+                logger.exception("cluster: error serving a relayed message")
+
+    def _drop(self, conn_id: str) -> None:
+        entry = self.remotes.pop(conn_id, None)
+        if entry is not None:
+            conn, session, queue = entry
+            session.detach(conn)
+            queue.put_nowait(None)
+
+    async def drop_dead_relayers(self, directory: Directory) -> None:
+        """Detach relayed connections whose relaying process died."""
+        for conn_id, (conn, _session, _queue) in list(self.remotes.items()):
+            if await directory.process_channel(conn.relay_process) is None:
+                self._drop(conn_id)

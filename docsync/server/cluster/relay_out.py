@@ -1,0 +1,116 @@
+"""Relaying, on the process that holds a websocket whose session another process owns.
+
+The consumer keeps its socket; each complete message it reads goes to the owner over
+the channel layer, and the owner's frames come back on this process's channel.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ...exceptions import OwnerGoneError
+from .directory import Directory
+from .wire import RELAY_CLOSED, RELAY_MESSAGE, RELAY_OPEN
+
+__all__ = ["Relay", "RelayOut", "RelayedSocket"]
+
+logger = logging.getLogger("docsync.cluster")
+
+
+class RelayedSocket(Protocol):
+    """What the relay needs of the consumer holding a relayed websocket."""
+
+    async def relay_frames(self, frames: list[Any]) -> None:
+        """Write frames the owner sent."""
+
+    async def close_with(self, code: int, reason: str, detail: str | None = None) -> None:
+        """Send an ERROR naming ``reason``, then close with ``code``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Relay:
+    """One websocket of this process relayed to the process owning its session."""
+
+    conn_id: str
+    owner: str
+    owner_channel: str
+
+
+class RelayOut:
+    """The relays of the websockets this process holds."""
+
+    def __init__(self, layer: Any, directory: Directory, channel: str) -> None:
+        self.layer = layer
+        self.directory = directory
+        self.channel = channel
+        self.relays: dict[str, tuple[RelayedSocket, Relay]] = {}
+
+    async def open(
+        self,
+        socket: RelayedSocket,
+        owner: str,
+        *,
+        session_id: str,
+        app_path: str,
+        origin: str,
+        user_id: str | None,
+        arguments: dict[str, list[str]],
+        token_expired: bool,
+    ) -> Relay | None:
+        """Relay ``socket`` to ``owner``; None if the owner is gone."""
+        owner_channel = await self.directory.process_channel(owner)
+        if owner_channel is None:
+            return None
+        relay = Relay(secrets.token_hex(8), owner, owner_channel)
+        self.relays[relay.conn_id] = (socket, relay)
+        await self.layer.send(
+            owner_channel,
+            {
+                "type": RELAY_OPEN,
+                "conn_id": relay.conn_id,
+                "relay_channel": self.channel,
+                "relay_process": self.directory.process_id,
+                "session_id": session_id,
+                "app": app_path,
+                "origin": origin,
+                "user_id": user_id,
+                "args": arguments,
+                "token_expired": token_expired,
+            },
+        )
+        return relay
+
+    async def forward(self, relay: Relay, frames: list[Any]) -> None:
+        """Send one message's frames to the owner."""
+        await self.layer.send(relay.owner_channel, {"type": RELAY_MESSAGE, "conn_id": relay.conn_id, "frames": frames})
+
+    async def closed(self, relay: Relay) -> None:
+        """Tell the owner a relayed websocket closed."""
+        self.relays.pop(relay.conn_id, None)
+        try:
+            await self.layer.send(relay.owner_channel, {"type": RELAY_CLOSED, "conn_id": relay.conn_id})
+        except Exception:
+            logger.debug("could not tell the owner of a closed relay", exc_info=True)
+
+    async def on_frames(self, message: dict[str, Any]) -> None:
+        """Write the frames the owner sent to their websocket."""
+        entry = self.relays.get(message["conn_id"])
+        if entry is not None:
+            await entry[0].relay_frames(message["frames"])
+
+    async def on_close(self, message: dict[str, Any]) -> None:
+        """Close a websocket as its owner asked."""
+        entry = self.relays.pop(message["conn_id"], None)
+        if entry is not None:
+            await entry[0].close_with(int(message["code"]), str(message["reason"]), message.get("detail"))
+
+    async def drop_dead_owners(self) -> None:
+        """Close relays whose owner died: their clients reconnect and get a fresh session."""
+        for conn_id, (socket, relay) in list(self.relays.items()):
+            if await self.directory.process_channel(relay.owner) is None:
+                self.relays.pop(conn_id, None)
+                gone = OwnerGoneError("the process holding this session went away; reconnect")
+                await socket.close_with(gone.close_code, gone.reason)

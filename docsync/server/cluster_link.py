@@ -1,0 +1,24 @@
+"""What the server core needs of the cluster: a Protocol, so that the core never imports it.
+
+The cluster package (``server/cluster/``) implements it; the registry holds one once the
+process has joined (``DOCSYNC["CLUSTER"]``), else None.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+__all__ = ["ClusterLink"]
+
+
+class ClusterLink(Protocol):
+    """This process's membership of the cluster, as the core uses it."""
+
+    async def broadcast(self, app_path: str, msg_type: str, msg_data: Any) -> None:
+        """Send a message to every session of ``app_path`` in every process."""
+
+    async def command(self, process_id: str, command: str, session_id: str, **arguments: Any) -> Any:
+        """Run an admin command in process ``process_id`` and return its result."""
+
+    async def stop(self) -> None:
+        """Leave the cluster."""
