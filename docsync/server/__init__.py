@@ -11,6 +11,7 @@ Packages and modules, lowest first; each imports only those above it in this lis
     contexts            ServerContext, SessionContext: what application code sees
     application_context ApplicationContext: one app, its sessions, its callbacks
     admin_support/      the live-session table, session detail, admin commands
+    dialects            document kinds (docsync's; others live above server/)
     registry            SessionRegistry: every application of this process
     admission/          tokens, access rules, and the one admission policy
     cluster/            ownership, liveness, relays, admin RPC, broadcast (CLUSTER on)
