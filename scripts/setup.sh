@@ -10,6 +10,7 @@ need_apt=()
 command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 command -v redis-server >/dev/null || need_apt+=(redis-server)
 command -v node >/dev/null || need_apt+=(nodejs)
+command -v npm >/dev/null || need_apt+=(npm)
 if [ "${#need_apt[@]}" -gt 0 ] && [ "${DOCSYNC_SKIP_APT:-0}" != "1" ]; then
   echo "installing with apt-get: ${need_apt[*]}"
   $SUDO apt-get update -qq
@@ -19,3 +20,9 @@ fi
 python3 -m pip install -q --disable-pip-version-check -e ".[test]" 2>&1 | grep -v -e "^WARNING" -e "^\[notice\]" || true
 python3 -c "import docsync, django, channels, daphne, numpy, orjson, playwright, channels_redis" \
   || { echo "python packages missing after install" >&2; exit 1; }
+
+# axe-core, the accessibility checker the browser tests run in their pages: from the npm
+# registry into build/node/ (untracked), once.
+if [ ! -f build/node/node_modules/axe-core/axe.min.js ]; then
+  npm install --prefix build/node --no-audit --no-fund --silent axe-core@4
+fi

@@ -59,6 +59,7 @@ from docsync.document.models import (
     Spacer,
     Spinner,
     StringEditor,
+    StringFormatter,
     Switch,
     TableColumn,
     TabPanel,
@@ -92,11 +93,10 @@ class Echo:
     def __init__(self) -> None:
         self.lines: dict[str, Div] = {}
 
-    def line(self, model: Model, attr: str, *, start: str | None = None) -> Div:
+    def line(self, model: Model, attr: str) -> Div:
         """Return a Div showing ``attr`` of ``model``, kept up to date by a Python callback."""
         name = f"{model.name}_echo"
-        shown = Div(text=start if start is not None else f"{attr} = {getattr(model, attr)!r}", name=name)
-        shown.css_classes = ["ds-echo"]
+        shown = Div(text=f"{attr} = {getattr(model, attr)!r}", name=name, css_classes=["ds-echo"])
 
         def changed(attr_: str, old: Any, new: Any) -> None:
             shown.text = f"{attr_} = {new!r}"
@@ -115,7 +115,7 @@ def _inputs(echo: Echo) -> Card:
         text,
         echo.line(text, "value"),
         password,
-        echo.line(password, "value", start="value = '' (hidden as you type)"),
+        echo.line(password, "value"),
         area,
         echo.line(area, "value"),
         auto,
@@ -353,7 +353,9 @@ def _table(doc: Document) -> Card:
         TableColumn(field="boxes", title="Boxes", editor=IntEditor()),
         TableColumn(field="organic", title="Organic", editor=CheckboxEditor()),
         TableColumn(field="picked", title="Picked", formatter=DateFormatter(format="%d %b %Y"), editor=DateEditor()),
-        TableColumn(field="grade", title="Grade", editor=SelectEditor(options=["A", "B", "C"])),
+        TableColumn(
+            field="grade", title="Grade", formatter=StringFormatter(), editor=SelectEditor(options=["A", "B", "C"])
+        ),
     ]
     table = DataTable(
         source=source, columns=columns, editable=True, selectable="checkbox", page_size=5, height=None, name="table"
@@ -362,9 +364,12 @@ def _table(doc: Document) -> Card:
     selected = Div(text="selected = []", name="selection_echo", css_classes=["ds-echo"])
 
     def edited(event: DocumentEvent) -> None:
-        # Each edit is a patch of one cell, as the browser sent it: {column: [(row, value)]}.
+        # Each edit is a patch of one cell: show the cell as Python now holds it (a float64
+        # column holds floats, a list of dates holds datetime.date).
         if isinstance(event, ColumnsPatchedEvent) and event.model is source and event.setter is not None:
-            cells = {name: [(row, _plain(value)) for row, value in entries] for name, entries in event.patches.items()}
+            cells = {
+                name: [(row, _plain(source.data[name][row])) for row, _ in rows] for name, rows in event.patches.items()
+            }
             edits.text = f"edit = {cells!r}"
 
     def chose(attr: str, old: Any, new: Any) -> None:
@@ -372,7 +377,13 @@ def _table(doc: Document) -> Card:
 
     doc.on_change(edited)
     source.selected.on_change("indices", chose)
-    return Card(table, edits, selected, title="Table", name="card_table")
+    pick = Button(label="Select grape from Python", sizing_mode="fixed", name="pick")
+
+    def select_grape(event: object) -> None:
+        source.selected.indices = [5]
+
+    pick.on_click(select_grape)
+    return Card(table, edits, selected, pick, title="Table", name="card_table")
 
 
 def _plain(value: Any) -> Any:

@@ -13,6 +13,7 @@ import pytest_asyncio
 from docsync.client import ClientSession
 from docsync.document import Model
 from docsync.protocol import ERROR, OK, PATCH_DOC, new_message
+from docsync.serialization import Encoder
 
 from .apps import builtin_model_classes
 from .harness import RawSocket, Site, canonical, find_model, open_client, open_raw, pull_json, set_value_patch
@@ -89,29 +90,69 @@ async def test_every_non_writable_property_of_every_builtin_model_is_refused(
             await _writable_still_work(sock, model_json, cls)
         finally:
             await sock.close()
-    assert refused >= 60
+    expected = sum(len(_attempts(by_type[cls.__type_name__], cls)) for cls in classes)
+    assert refused == expected and refused >= 300
     after = await pull_json(config)
     assert _without_writable(after) == _without_writable(before), "a refused write changed the document"
     assert not observer.errors and observer.close_code is None
 
 
+# A value a browser may send for each client-writable property of each built-in model
+# (as JSON on the wire). A new model's writable property must be listed: the test fails
+# until it is, and then shows that the server takes it.
+WRITABLE_SAMPLES: dict[str, Any] = {
+    "Toggle.active": True,
+    "Checkbox.active": True,
+    "Switch.active": True,
+    "CheckboxGroup.active": [],
+    "RadioGroup.active": None,
+    "CheckboxButtonGroup.active": [],
+    "RadioButtonGroup.active": None,
+    "Slider.value": 0.5,
+    "RangeSlider.value": [0.25, 0.75],
+    "DateRangeSlider.value": [{"type": "date", "iso": "2024-01-01"}, {"type": "date", "iso": "2024-02-01"}],
+    "TextInput.value": "typed",
+    "PasswordInput.value": "secret",
+    "AutocompleteInput.value": "Bern",
+    "TextAreaInput.value": "two\nlines",
+    "NumericInput.value": 3,
+    "Spinner.value": 4,
+    "ColorPicker.color": "#ff8800",
+    "Select.value": "b",
+    "MultiSelect.value": ["a"],
+    "MultiChoice.value": ["a", "b"],
+    "DatePicker.value": {"type": "date", "iso": "2024-05-01"},
+    "DateRangePicker.value": [{"type": "date", "iso": "2024-05-01"}, {"type": "date", "iso": "2024-05-07"}],
+    "DatetimePicker.value": {"type": "datetime", "iso": "2024-05-01T09:30:00"},
+    "TimePicker.value": {"type": "time", "iso": "07:30:00"},
+    "Tabs.active": 0,
+    "Card.collapsed": True,
+    "ColumnDataSource.data": {"x": [7.0, 8.0, 9.0], "y": [1.0, 2.0, 3.0]},
+    "Selection.indices": [0, 2],
+    "Selection.line_indices": [1],
+}
+
+
+def test_every_writable_property_has_a_sample() -> None:
+    writable = {f"{cls.__type_name__}.{attr}" for cls in builtin_model_classes() for attr in cls.__client_writable__}
+    assert writable == set(WRITABLE_SAMPLES)
+
+
 async def _writable_still_work(sock: RawSocket, model_json: dict[str, Any], cls: type[Model]) -> None:
-    """On the same connection, a change of a writable property is applied."""
-    if cls.__type_name__ == "Slider":
-        reply = await sock.request(set_value_patch(model_json["id"], "value", 0.5))
-        assert reply.msgtype == OK, reply.content
-    if cls.__type_name__ == "TextInput":
-        reply = await sock.request(set_value_patch(model_json["id"], "value", "typed"))
-        assert reply.msgtype == OK, reply.content
+    """On the same connection, a change of each writable property is applied."""
+    for attr in sorted(cls.__client_writable__):
+        reply = await sock.request(
+            set_value_patch(model_json["id"], attr, WRITABLE_SAMPLES[f"{cls.__type_name__}.{attr}"])
+        )
+        assert reply.msgtype == OK, (cls.__type_name__, attr, reply.content)
 
 
 def _without_writable(doc: dict[str, Any]) -> dict[str, Any]:
     """The document without the values the test legitimately changed."""
+    writable = {cls.__type_name__: cls.__client_writable__ for cls in builtin_model_classes()}
     models = []
     for model in doc["models"]:
-        attributes = dict(model["attributes"])
-        if model["name"] in ("Slider", "TextInput"):
-            attributes.pop("value", None)
+        attributes = {k: v for k, v in model["attributes"].items() if k not in writable.get(model["name"], ())}
         models.append({**model, "attributes": attributes})
     return canonical({**doc, "models": models})
 
@@ -139,3 +180,38 @@ async def test_ui_events_a_model_does_not_declare_are_refused(session: tuple[dic
         await sock.close()
     assert canonical(await pull_json(config)) == canonical(before)
     assert find_model(before, "root")["name"] == "Column"
+
+
+@pytest.mark.asyncio
+async def test_ui_events_with_bad_data_are_refused(session: tuple[dict[str, Any], ClientSession]) -> None:
+    config, _ = session
+    before = await pull_json(config)
+    ids = {m["name"]: m["id"] for m in before["models"]}
+    cases = [
+        ("Dropdown", "menu_item_click", {"item": "rm -rf"}, "Dropdown has no menu item 'rm -rf'"),
+        ("Dropdown", "button_click", None, "Dropdown: the button is not clickable unless split"),
+        (
+            "FileInput",
+            "upload_start",
+            {"upload": "u", "files": [{"name": "big.bin", "type": "", "size": 40 * 1024 * 1024}]},
+            "upload of 41.9 MB refused: this input takes at most 33.6 MB",
+        ),
+        (
+            "FileInput",
+            "upload_chunk",
+            {"upload": "u", "file": 0, "offset": 0, "data": b"\x00" * 1000},
+            "FileInput chunk of an upload that is not in progress",
+        ),
+    ]
+    sock = await open_raw(config["wsUrl"], config["token"])
+    try:
+        for type_name, msg_type, data, text in cases:
+            encoder = Encoder()
+            event = {"kind": "MessageSent", "msg_type": msg_type, "msg_data": encoder.encode(data)}
+            event["model"] = {"id": ids[type_name]}
+            reply = await sock.request(new_message(PATCH_DOC, {"events": [event]}, buffers=encoder.buffers))
+            assert reply.msgtype == ERROR, (type_name, msg_type)
+            assert reply.content == {"text": text, "code": "patch-refused"}
+    finally:
+        await sock.close()
+    assert canonical(await pull_json(config)) == canonical(before)

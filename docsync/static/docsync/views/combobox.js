@@ -90,12 +90,12 @@ export class MultiChoiceView extends TitledInputView {
   makeInput() {
     const input = h("input", { type: "text", autocomplete: "off" });
     this.listbox = new Listbox(input, ([value]) => this.add(value));
+    // The list opens on typing or Down (the combobox pattern), not on mere focus.
     input.addEventListener("input", () => this.search());
-    input.addEventListener("focus", () => this.search());
     input.addEventListener("blur", () => this.listbox.close());
     input.addEventListener("keydown", (event) => {
       if (this.listbox.key(event)) return;
-      if (event.key === "ArrowDown") this.search(true);
+      if (event.key === "ArrowDown") this.search();
       else if (event.key === "Backspace" && input.value === "") this.removeAt((this.prop("value") ?? []).length - 1);
     });
     return input;
@@ -128,15 +128,13 @@ export class MultiChoiceView extends TitledInputView {
     return Number.isInteger(limit) && (this.prop("value") ?? []).length >= limit;
   }
 
-  search(always = false) {
+  search() {
     if (this.full() || this.el.classList.contains("ds-disabled")) {
       this.listbox.close();
       return;
     }
     const chosen = new Set(this.prop("value") ?? []);
-    const text = this.input.value.trim();
-    if (!text && !always && document.activeElement !== this.input) return;
-    const match = matcher(text);
+    const match = matcher(this.input.value.trim());
     this.listbox.show(optionPairs(this.prop("options")).filter(([value, label]) => !chosen.has(value) && match(label)));
   }
 
@@ -144,7 +142,7 @@ export class MultiChoiceView extends TitledInputView {
     const chosen = [...(this.prop("value") ?? [])];
     if (!chosen.includes(value) && !this.full()) this.set("value", [...chosen, value]);
     this.input.value = "";
-    this.search();
+    this.listbox.close();
   }
 
   removeAt(index) {

@@ -399,8 +399,9 @@ export class DataTableView extends View {
     if (!tr || this.editing.isEditing(td)) return;
     const index = Number(tr.dataset.row);
     this.moveFocus(this.shown.indexOf(index), [...tr.children].indexOf(td), true);
-    if (event.target.classList.contains("ds-row-check")) return; // its change event selects
-    this.selectRow(index, event.ctrlKey || event.metaKey || this.checkbox);
+    // With a checkbox per row, only the checkbox (or Space) selects: a click may be the start of an edit.
+    if (this.checkbox) return;
+    this.selectRow(index, event.ctrlKey || event.metaKey);
   }
 
   checkboxChanged(event) {

@@ -1,0 +1,85 @@
+"""Uploads in Chromium: 20 MB arrive byte-identical with a progress bar; too large is refused unread."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from playwright.sync_api import BrowserContext, expect
+
+from docsync.testing import ServerProcess
+
+from .browser import open_app
+
+MB = 1024 * 1024
+
+# Counts what the page sends (PATCH-DOC header frames) and reads (Blob slices and reads).
+SPY = """() => {
+  window.sent = 0;
+  window.reads = 0;
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (frame) {
+    if (typeof frame === 'string' && frame.includes('"msgtype":"PATCH-DOC"')) window.sent += 1;
+    return send.call(this, frame);
+  };
+  for (const name of ['slice', 'arrayBuffer', 'text', 'stream']) {
+    const original = Blob.prototype[name];
+    Blob.prototype[name] = function (...args) { window.reads += 1; return original.apply(this, args); };
+  }
+  window.statuses = [];
+  new MutationObserver(() => {
+    for (const el of document.querySelectorAll('.ds-upload-status')) window.statuses.push(el.textContent);
+  }).observe(document.body, { subtree: true, childList: true, characterData: true });
+}"""
+
+
+def test_twenty_megabytes_arrive_byte_identical(server: ServerProcess, context: BrowserContext, tmp_path: Path) -> None:
+    data = os.urandom(20 * MB)
+    path = tmp_path / "sample.bin"
+    path.write_bytes(data)
+    page = open_app(context, server.url + "uploads/")
+    page.evaluate(SPY)
+    page.get_by_label("Any file").set_input_files(path)
+    digest = hashlib.sha256(data).hexdigest()
+    expect(page.locator('[data-docsync-name="report"]')).to_have_text(
+        f"sample.bin application/octet-stream {len(data)} bytes {digest}", timeout=60_000
+    )
+    expect(page.locator('[data-docsync-name="big"] [role="status"]')).to_have_text("Uploaded sample.bin (21.0 MB).")
+    # The bar moved through the upload: some statuses between none and all of it.
+    progress = [text for text in page.evaluate("window.statuses") if text.startswith("Uploading")]
+    middle = [text for text in progress if not text.startswith(("Uploading… 0 kB", "Uploading… 21.0 MB"))]
+    assert len(middle) >= 5, progress
+    assert page.evaluate("window.sent") == 1 + 40  # the announcement, then 40 chunks of 512 KiB
+    assert page.locator('[data-docsync-name="big"] progress').is_hidden()
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_too_large_is_refused_before_it_is_read(server: ServerProcess, context: BrowserContext) -> None:
+    page = open_app(context, server.url + "uploads/")
+    page.evaluate(SPY)
+    small = page.get_by_label("At most 1 MB")
+    small.set_input_files([{"name": "large.csv", "mimeType": "text/csv", "buffer": b"x" * 1_500_000}])
+    status = page.locator('[data-docsync-name="small"] [role="status"]')
+    expect(status).to_have_text("large.csv is too large: 1.5 MB, at most 1.0 MB.")
+    assert page.evaluate("[window.sent, window.reads]") == [0, 0]  # not a byte read, nothing sent
+    expect(page.locator('[data-docsync-name="report"]')).to_have_text("nothing yet")
+
+    # A page that skips its own check meets the server's: the announcement is refused.
+    refusal = page.evaluate(
+        """() => document.querySelector('[data-docsync-name=big]').docsyncView
+        .request('upload_start', { upload: 'x', files: [{ name: 'huge.bin', type: '', size: 40 * 1024 * 1024 }] })
+        .then(() => 'accepted', (err) => err.message)"""
+    )
+    assert refusal == "upload of 41.9 MB refused: this input takes at most 33.6 MB"
+    # And a chunk past what was announced, before it is stored.
+    refusal = page.evaluate(
+        """async () => {
+        const view = document.querySelector('[data-docsync-name=big]').docsyncView;
+        await view.request('upload_start', { upload: 'y', files: [{ name: 'a', type: '', size: 4 }] });
+        return view.request('upload_chunk', { upload: 'y', file: 0, offset: 0, data: new ArrayBuffer(5) })
+          .then(() => 'accepted', (err) => err.message);
+        }"""
+    )
+    assert refusal == "FileInput chunk past the end of file 0 (4 bytes announced)"
+    expect(page.locator('[data-docsync-name="report"]')).to_have_text("nothing yet")
