@@ -22,6 +22,7 @@ from .events import (
     RootRemovedEvent,
     TitleChangedEvent,
 )
+from .integrity import DocumentLimits
 from .model import Model
 from .wire import DecodedPatch, encode_events
 
@@ -35,6 +36,7 @@ __all__ = [
     "DictItemsSetEvent",
     "Document",
     "DocumentEvent",
+    "DocumentLimits",
     "ListSplicedEvent",
     "MessageSentEvent",
     "Model",

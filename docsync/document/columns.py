@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import ValidationError
+from .properties import holds_models
 
 __all__ = ["apply_patches", "apply_stream", "check_patches", "check_stream"]
 
@@ -47,6 +48,8 @@ def _as_rows(name: str, existing: Column, rows: Any) -> Column:
     if isinstance(rows, np.ndarray):
         return rows.tolist()
     if isinstance(rows, list | tuple):
+        if holds_models(rows):
+            raise ValidationError(f"streamed column {name!r} holds models: columns hold data")
         return list(rows)
     raise ValidationError(f"streamed column {name!r} must be a list or ndarray")
 
@@ -128,6 +131,8 @@ def check_patches(data: Mapping[str, Column], patches: Mapping[str, Any]) -> dic
                     shape = (len(range(*index.indices(len(column)))), *shape)
                 if array is None or array.shape != shape:
                     raise ValidationError(f"patch value {value!r:.40} does not fit column {name!r}")
+            elif holds_models(value):
+                raise ValidationError(f"patch value of column {name!r} holds models: columns hold data")
             items.append((index, value))
         checked[name] = items
     return checked

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any, Protocol
 
-from ..exceptions import DeserializationError
+from ..exceptions import PatchError
 from ..serialization import Buffer, Encoder
 from .callbacks import CallbackKind, SessionCallback
 from .collections import TrackedDict, TrackedList
@@ -20,10 +20,11 @@ from .events import (
     RootRemovedEvent,
     TitleChangedEvent,
 )
+from .footprint import FootprintLedger
 from .model import Model
-from .patching import apply_events
+from .patching import DocumentLimits, apply_events
 from .properties import Property, _models_in
-from .wire import DecodedPatch, decode_patch, instantiate_models, model_definition
+from .wire import DecodedPatch, decode_patch, model_definition, parse_document
 
 __all__ = ["DEFAULT_MAX_UPLOAD_BYTES", "CallbackScheduler", "Document"]
 
@@ -62,6 +63,7 @@ class Document:
         "_held",
         "_held_definitions",
         "_hold_depth",
+        "_ledger",
         "_message_callbacks",
         "_models",
         "_roots",
@@ -88,6 +90,8 @@ class Document:
         self._callbacks: dict[int, SessionCallback] = {}
         self._scheduler: CallbackScheduler | None = None
         self._message_callbacks: dict[str, list[Callable[[MessageSentEvent], Any]]] = {}
+        # Made on first use (by the checks of client changes): kept up to date from then on.
+        self._ledger: FootprintLedger | None = None
         # One shared weak reference serves as every model's back-link.
         self._self_ref = weakref.ref(self)
         #: Coroutines returned by async callbacks, for the server to await.
@@ -187,6 +191,8 @@ class Document:
                 model._document = None
                 del models[model._id]
             raise
+        if self._ledger is not None:
+            self._ledger.attached(attached)
         return attached
 
     def _recompute(self) -> None:
@@ -200,7 +206,10 @@ class Document:
             reachable.add(model._id)
             stack.extend(model.references())
         for model_id in [i for i in self._models if i not in reachable]:
-            self._models.pop(model_id)._document = None
+            model = self._models.pop(model_id)
+            model._document = None
+            if self._ledger is not None:
+                self._ledger.detached(model)
 
     def _model_changed(self, event: Any, prop: Property, removed: Any, added: Any) -> None:
         """Keep the index in step with a change, then report the event."""
@@ -248,7 +257,16 @@ class Document:
                     for model, _ in frozen:
                         model._frozen_values = None
 
+    def _footprint_ledger(self) -> FootprintLedger:
+        """Return the ledger of the models' footprints, made (and filled) on first use."""
+        if self._ledger is None:
+            self._ledger = FootprintLedger()
+            self._ledger.attached(self._models.values())
+        return self._ledger
+
     def _notify(self, event: DocumentEvent) -> None:
+        if self._ledger is not None and event.property_key() is not None:
+            self._ledger.changed(event.model)  # type: ignore[attr-defined]
         if self._hold_depth:
             self._hold(event)
         else:
@@ -379,32 +397,46 @@ class Document:
         max_array_elements: int = 100_000_000,
     ) -> Document:
         """Build a document from document JSON and its buffers, checking everything."""
-        if type(data) is not dict or type(data.get("roots")) is not list:
-            raise DeserializationError("document JSON must be an object with a 'roots' list")
-        title = data.get("title", "")
-        if type(title) is not str:
-            raise DeserializationError("document title must be a string")
-        models = instantiate_models(data.get("models", []), {}, buffers or {}, max_array_elements=max_array_elements)
+        title, _, roots = parse_document(data, buffers or {}, max_array_elements=max_array_elements)
         document = cls(title=title)
-        for ref in data["roots"]:
-            model_id = ref.get("id") if type(ref) is dict else None
-            if model_id not in models:
-                raise DeserializationError(f"root is not a defined model: {ref!r:.60}")
-            document.add_root(models[model_id])
+        for root in roots:
+            document.add_root(root)
         return document
 
-    def replace_with_json(self, data: Any, buffers: Mapping[str, Buffer] | None = None) -> None:
-        """Replace title and roots with those of document JSON (PUSH-DOC), keeping callbacks."""
-        other = Document.from_json(data, buffers)
-        roots = list(other._roots)
-        other._roots.clear()
-        other._recompute()
-        for root in roots:
-            root._document = None
-        self.clear()
-        self.set_title(other.title)
-        for root in roots:
-            self.add_root(root)
+    def replace_with_json(
+        self,
+        data: Any,
+        buffers: Mapping[str, Buffer] | None = None,
+        *,
+        setter: Any = None,
+        from_client: bool = False,
+        allow_structure: bool = True,
+        max_models: int | None = None,
+        max_array_elements: int = 100_000_000,
+        limits: DocumentLimits | None = None,
+    ) -> None:
+        """Replace title and roots with those of document JSON (PUSH-DOC), keeping callbacks.
+
+        All or nothing, as a patch that removes every root, sets the title and adds the
+        new roots: from a client, under every rule such a patch obeys (client structure,
+        ``max_models`` models at most, references, cycles, ``limits``).
+        """
+        title, models, roots = parse_document(data, buffers or {}, max_array_elements=max_array_elements)
+        if max_models is not None and len(models) > max_models:
+            raise PatchError(f"too many models: {len(models)} > {max_models}")
+        events: list[DocumentEvent] = [RootRemovedEvent(root, setter) for root in self._roots]
+        if title != self._title:
+            events.append(TitleChangedEvent(title, setter))
+        events += [RootAddedEvent(root, setter) for root in roots]
+        apply_events(
+            self,
+            events,
+            setter=setter,
+            new_models=models,
+            from_client=from_client,
+            allow_structure=allow_structure,
+            limits=limits,
+        )
 
     def decode_patch(
         self,
@@ -436,6 +468,7 @@ class Document:
         from_client: bool = False,
         allow_structure: bool = True,
         max_models: int | None = None,
+        limits: DocumentLimits | None = None,
     ) -> None:
         """Apply events atomically: if any is refused (PatchError), none is applied."""
         if isinstance(patch, DecodedPatch):
@@ -450,6 +483,7 @@ class Document:
             from_client=from_client,
             allow_structure=allow_structure,
             max_models=max_models,
+            limits=limits,
         )
 
     # -- teardown -------------------------------------------------------------------
@@ -471,3 +505,4 @@ class Document:
         self._message_callbacks.clear()
         self._held.clear()
         self._held_definitions.clear()
+        self._ledger = None

@@ -22,7 +22,7 @@ from .events import (
 from .properties import ColumnData, Dict, List, Nullable, Property, String, _models_in
 from .registry import register_model_class
 
-__all__ = ["Model", "ModelMeta", "new_model_id"]
+__all__ = ["Model", "ModelMeta", "is_empty_default", "new_model_id"]
 
 logger = logging.getLogger("docsync.document")
 
@@ -88,6 +88,22 @@ def _same_item(old: Any, new: Any) -> bool:
         return bool(old == new)
     except (ValueError, TypeError):  # arrays compare element-wise: call them different
         return False
+
+
+def is_empty_default(model: Model, attr: str, value: Any) -> bool:
+    """Tell whether ``value`` is an empty list or dict standing for an empty default.
+
+    Reading a property whose default is an empty list or dict stores that default, so
+    that edits in place stick; it is still the default, and definitions leave it out:
+    a document's JSON depends on its values, never on which of them were read.
+    """
+    if not isinstance(value, list | dict) or value:
+        return False
+    prop = model._properties.get(attr)
+    if prop is None or not prop.mutable:
+        return False
+    default = prop.default()
+    return type(default) in (list, dict) and not default
 
 
 def _base(prop: Property) -> Property:

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
+
 from ..exceptions import NotWritableError, PatchError, UnknownModelError, UnknownPropertyError, ValidationError
 from . import events as ev
-from .columns import apply_stream, check_patches, check_stream
+from .columns import apply_patches, apply_stream, check_patches, check_stream
+from .integrity import ChangeOutcome, DocumentLimits, check_outcome
 from .model import Model, _base
 from .properties import ColumnData, Dict, List, Property
 
-__all__ = ["apply_events"]
+__all__ = ["DocumentLimits", "apply_events"]
 
 Apply = Callable[[], None]
 
@@ -32,7 +35,12 @@ class _Checker:
         self.allow_structure = allow_structure
         self.lists: dict[tuple[str, str], list[Any] | None] = {}
         self.dicts: dict[tuple[str, str], dict[Any, Any] | None] = {}
+        #: Whole values set by ModelChanged events, by (model id, attr).
+        self.values: dict[tuple[str, str], Any] = {}
+        #: Models whose properties the events set, with those properties.
+        self.touched: dict[str, tuple[Model, set[str]]] = {}
         self.roots = list(document.roots)
+        self.title = document.title
         # Per model id: what the UI events checked so far will change (check_client_event).
         self.scratch: dict[str, dict[str, Any]] = {}
 
@@ -48,7 +56,22 @@ class _Checker:
         writable = attr in model.__client_writable__ or model.id in self.new_models
         if self.from_client and not writable:
             raise NotWritableError(f"{model.__type_name__}.{attr} is not writable from the client")
+        self.touched.setdefault(model.id, (model, set()))[1].add(attr)
         return prop
+
+    def value_after(self, model: Model, attr: str) -> Any:
+        """Return the simulated value of ``attr``: as the events checked so far leave it."""
+        key = (model.id, attr)
+        for simulated in (self.lists, self.dicts, self.values):
+            if key in simulated:
+                return simulated[key]
+        return self.current(model, attr)
+
+    @staticmethod
+    def current(model: Model, attr: str) -> Any:
+        """Return the value of ``attr`` now, without storing a default (checking changes nothing)."""
+        values = model._values
+        return values[attr] if attr in values else model._properties[attr].default()
 
     def structure(self, what: str) -> None:
         if self.from_client and not self.allow_structure:
@@ -57,7 +80,7 @@ class _Checker:
     def sim_list(self, model: Model, attr: str) -> list[Any] | None:
         key = (model.id, attr)
         if key not in self.lists:
-            value = getattr(model, attr)
+            value = self.value_after(model, attr)
             self.lists[key] = None if value is None else list(value)
         return self.lists[key]
 
@@ -65,7 +88,7 @@ class _Checker:
         """Return the simulated dict (or column data) of ``attr``; None if it is None."""
         key = (model.id, attr)
         if key not in self.dicts:
-            value = getattr(model, attr)
+            value = self.value_after(model, attr)
             self.dicts[key] = None if value is None else dict(value)
         return self.dicts[key]
 
@@ -78,6 +101,7 @@ def _check(checker: _Checker, event: ev.DocumentEvent, setter: Any) -> Apply:
     document = checker.document
     if isinstance(event, ev.TitleChangedEvent):
         checker.structure("changing the title")
+        checker.title = event.title
         return lambda: document.set_title(event.title, setter)
     if isinstance(event, ev.MessageSentEvent):
         target = event.model
@@ -120,6 +144,9 @@ def _check_property_event(
     if isinstance(event, ev.ModelChangedEvent):
         value = model._wrap(prop, model.validate_value(prop, event.new))
         key = (model.id, prop.name)
+        checker.values[key] = value
+        checker.lists.pop(key, None)
+        checker.dicts.pop(key, None)
         if isinstance(base, List):
             checker.lists[key] = None if value is None else list(value)
         if isinstance(base, ColumnData | Dict):
@@ -180,6 +207,9 @@ def _check_property_event(
         return lambda: model.stream(rows, event.rollover, setter=setter)  # type: ignore[attr-defined]
     if isinstance(event, ev.ColumnsPatchedEvent):
         patches = check_patches(columns, event.patches)
+        # Cells of list columns change the document's size: the simulation patches copies
+        # of them (apply_patches copies lists); arrays keep their size, and stay untouched.
+        apply_patches(columns, {n: e for n, e in patches.items() if not isinstance(columns[n], np.ndarray)})
         return lambda: model.patch(patches, setter=setter)  # type: ignore[attr-defined]
     raise PatchError(f"cannot apply {event.kind} events")
 
@@ -193,12 +223,24 @@ def apply_events(
     from_client: bool = False,
     allow_structure: bool = True,
     max_models: int | None = None,
+    limits: DocumentLimits | None = None,
 ) -> None:
-    """Check every event, then apply them all; on any error apply none."""
+    """Check every event, then apply them all; on any error apply none.
+
+    From a client, the outcome must also keep the rules of ``integrity``: no stray or
+    cyclic references, and (with ``limits``) a document that a pull can still carry.
+    """
     new_models = new_models or {}
     if max_models is not None and len(document.models) + len(new_models) > max_models:
         raise PatchError(f"too many models: the document may hold at most {max_models}")
+    if from_client and not allow_structure and new_models:
+        raise NotWritableError("creating models is not allowed from the client")
     checker = _Checker(document, new_models, from_client, allow_structure)
     steps = [_check(checker, event, setter) for event in events]
+    if from_client:
+        outcome = ChangeOutcome(
+            document, new_models, checker.touched, checker.value_after, checker.roots, checker.title
+        )
+        check_outcome(outcome, limits)
     for step in steps:
         step()

@@ -33,6 +33,7 @@ __all__ = [
     "String",
     "Time",
     "Tuple",
+    "holds_models",
 ]
 
 _NO_DEFAULT = object()
@@ -126,6 +127,16 @@ class Any_(Property):
 
     def iter_models(self, value: Any) -> Iterator[Any]:
         yield from _models_in(value)
+
+
+_PLAIN = frozenset({float, int, str, bool, type(None)})
+
+
+def holds_models(value: Any) -> bool:
+    """Tell whether ``value`` is, or contains, a model (fast for lists of plain values)."""
+    if isinstance(value, list | tuple) and set(map(type, value)) <= _PLAIN:
+        return False
+    return next(_models_in(value), None) is not None
 
 
 def _models_in(value: Any) -> Iterator[Any]:
@@ -506,7 +517,7 @@ Column = np.ndarray | list
 
 
 class ColumnData(Property):
-    """Columns of a data source: a dict of name to numpy array or list."""
+    """Columns of a data source: a dict of name to numpy array or list of data (no models)."""
 
     __slots__ = ()
     expected = "a dict of column name to ndarray or list"
@@ -530,5 +541,9 @@ class ColumnData(Property):
                 raise _refuse(self.expected)
             return column
         if isinstance(column, list | tuple):
+            # A column holds data: a model in it would be a reference the document
+            # does not index, which no receiver could resolve.
+            if holds_models(column):
+                raise _refuse(self.expected)
             return list(column)
         raise _refuse(self.expected)

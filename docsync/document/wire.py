@@ -8,7 +8,7 @@ from typing import Any
 from ..exceptions import DeserializationError, PatchError, UnknownModelError
 from ..serialization import Buffer, Decoder, Encoder
 from . import events as ev
-from .model import Model
+from .model import Model, is_empty_default
 from .registry import model_class
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "encode_events",
     "instantiate_models",
     "model_definition",
+    "parse_document",
 ]
 
 _MAX_MODELS_PER_MESSAGE = 100_000
@@ -26,7 +27,9 @@ def model_definition(model: Model, encoder: Encoder) -> dict[str, Any]:
     """Return ``{"type": "object", "name", "id", "attributes"}`` for ``model``."""
     # A model attached by a held event is defined as it was when the event happened.
     values = model._frozen_values if model._frozen_values is not None else model._values
-    attributes = {attr: encoder.encode(value) for attr, value in values.items()}
+    attributes = {
+        attr: encoder.encode(value) for attr, value in values.items() if not is_empty_default(model, attr, value)
+    }
     return {"type": "object", "name": model.__type_name__, "id": model.id, "attributes": attributes}
 
 
@@ -78,6 +81,25 @@ def instantiate_models(
                 raise DeserializationError(str(exc)) from None
             model._values[attr] = model._wrap(prop, value)
     return created
+
+
+def parse_document(
+    data: Any, buffers: Mapping[str, Buffer], *, max_array_elements: int
+) -> tuple[str, dict[str, Model], list[Model]]:
+    """Return the title, the models (by id) and the roots of document JSON, checking everything."""
+    if type(data) is not dict or type(data.get("roots")) is not list:
+        raise DeserializationError("document JSON must be an object with a 'roots' list")
+    title = data.get("title", "")
+    if type(title) is not str:
+        raise DeserializationError("document title must be a string")
+    models = instantiate_models(data.get("models", []), {}, buffers, max_array_elements=max_array_elements)
+    roots: dict[str, Model] = {}
+    for ref in data["roots"]:
+        model_id = ref.get("id") if type(ref) is dict else None
+        if model_id not in models:
+            raise DeserializationError(f"root is not a defined model: {ref!r:.60}")
+        roots.setdefault(model_id, models[model_id])
+    return title, models, list(roots.values())
 
 
 def _encode_index(index: Any) -> Any:

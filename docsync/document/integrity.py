@@ -1,0 +1,198 @@
+"""What a client's change may make of a document, checked before anything is applied.
+
+After the change every model it references is one the document holds, no model it
+touched is among its own descendants, and the document still fits in the messages a
+receiver accepts. The rules read property types only, so models added later obey them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import PatchError
+from .footprint import Footprint, FootprintLedger, measure, model_footprint
+from .graph import models_in_cycles
+from .model import Model, _base
+from .properties import ColumnData, holds_models
+
+__all__ = ["ChangeOutcome", "DocumentLimits", "check_outcome"]
+
+MiB = 1024 * 1024
+#: A pull's header frame and the content's own keys, besides the document's JSON.
+_PULL_OVERHEAD = 512
+#: A buffer's header frame, ``{"id": "..."}``.
+_BUFFER_HEADER = 32
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentLimits:
+    """How large a client may make a document: what a pull of it must still fit in.
+
+    ``max_column_bytes``: one column (an array travels in a frame of its own);
+    ``max_json_bytes``: the document's JSON (one content frame);
+    ``max_document_bytes``: everything (one message); ``max_buffers``: its arrays.
+    """
+
+    max_column_bytes: int = 16 * MiB
+    max_json_bytes: int = 16 * MiB
+    max_document_bytes: int = 48 * MiB
+    max_buffers: int = 1024
+
+
+@dataclass(slots=True)
+class ChangeOutcome:
+    """A checked change, as the document will be after it: what :func:`check_outcome` reads."""
+
+    document: Any
+    #: Models the change defines (its references), by id.
+    new_models: Mapping[str, Model]
+    #: Models whose properties the change sets, with the properties.
+    touched: dict[str, tuple[Model, set[str]]]
+    #: The value of a property after the change.
+    value_after: Callable[[Model, str], Any]
+    roots_after: list[Model]
+    title_after: str
+
+
+def _values_after(outcome: ChangeOutcome, model: Model) -> dict[str, Any]:
+    values = dict(model._values)
+    entry = outcome.touched.get(model.id)
+    if entry is not None and entry[0] is model:
+        for attr in entry[1]:
+            values[attr] = outcome.value_after(model, attr)
+    return values
+
+
+def _references_after(outcome: ChangeOutcome) -> Callable[[Model], Iterator[Model]]:
+    def references(model: Model) -> Iterator[Model]:
+        values = _values_after(outcome, model)
+        for prop in model._model_properties:
+            value = values.get(prop.name)
+            if value is not None:
+                yield from prop.iter_models(value)
+
+    return references
+
+
+def _changed_models(outcome: ChangeOutcome) -> Iterator[tuple[Model, Iterable[str]]]:
+    """Each model whose values the change makes, with the properties it sets."""
+    for model in outcome.new_models.values():
+        yield model, list(_values_after(outcome, model))
+    for model, attrs in outcome.touched.values():
+        if model.id not in outcome.new_models:
+            yield model, attrs
+
+
+def _check_references(outcome: ChangeOutcome) -> None:
+    # A property whose type holds no models must not smuggle one in (a list column,
+    # say): the document would not index it, and its receivers could not resolve it.
+    for model, attrs in _changed_models(outcome):
+        values = _values_after(outcome, model)
+        for attr in attrs:
+            prop = model._properties[attr]
+            if not prop.may_hold_models and holds_models(values.get(attr)):
+                raise PatchError(f"{model.__type_name__}.{attr} cannot hold models")
+
+
+def _check_cycles(outcome: ChangeOutcome) -> None:
+    # A new cycle runs through a reference the change made: from a model it defines,
+    # or from a model-holding property it sets.
+    sources = list(outcome.new_models.values())
+    for model, attrs in outcome.touched.values():
+        if any(model._properties[attr].may_hold_models for attr in attrs):
+            sources.append(model)
+    if not sources:
+        return
+    cyclic = models_in_cycles(sources, _references_after(outcome))
+    if cyclic:
+        model = cyclic[0]
+        raise PatchError(f"cycle: {model.__type_name__} {model.id!r:.40} would be among its own descendants")
+
+
+def _column_sizes(value: Any) -> Iterator[tuple[str, int]]:
+    if isinstance(value, dict):
+        for name, column in value.items():
+            if isinstance(column, np.ndarray):
+                yield str(name), column.nbytes
+            else:
+                size = Footprint()
+                measure(column, size)
+                yield str(name), size.json
+
+
+def _check_columns(outcome: ChangeOutcome, limits: DocumentLimits) -> None:
+    for model, attrs in _changed_models(outcome):
+        values = _values_after(outcome, model)
+        for attr in attrs:
+            value = values.get(attr)
+            if isinstance(_base(model._properties[attr]), ColumnData):
+                before = dict(_column_sizes(model._values.get(attr)))
+                sizes = _column_sizes(value)
+            else:
+                size = Footprint()
+                measure(value, size)
+                before, sizes = {}, iter([(attr, size.largest)])
+            for name, nbytes in sizes:
+                if nbytes > limits.max_column_bytes and nbytes > before.get(name, 0):
+                    what = f"column {name!r:.40} of {model.__type_name__} {model.id!r:.40}"
+                    raise PatchError(f"{what} too large: {nbytes} > {limits.max_column_bytes} bytes")
+
+
+def _footprint_after(outcome: ChangeOutcome, ledger: FootprintLedger, before: Footprint) -> Footprint:
+    old_roots = set(map(id, outcome.document.roots))
+    if any(id(root) in old_roots for root in outcome.roots_after):
+        # Whatever stays, at most everything stays: count the changed models anew.
+        after = before.copy()
+        for model, _ in _changed_models(outcome):
+            if model.id not in outcome.new_models:
+                after.remove(ledger.of(model))
+            after.add(model_footprint(model, _values_after(outcome, model)))
+        return after
+    # Every root is new (a whole document pushed): count what the new roots reach.
+    after = Footprint()
+    seen: set[int] = set()
+    stack = list(outcome.roots_after)
+    references = _references_after(outcome)
+    while stack:
+        model = stack.pop()
+        if id(model) in seen:
+            continue
+        seen.add(id(model))
+        changed = model.id in outcome.new_models or model.id in outcome.touched
+        after.add(model_footprint(model, _values_after(outcome, model)) if changed else ledger.of(model))
+        stack.extend(references(model))
+    return after
+
+
+def _with_framing(footprint: Footprint, title: str) -> Footprint:
+    """The footprint of a pull of a document whose models' footprint is ``footprint``."""
+    measure(title, footprint)
+    footprint.json += _PULL_OVERHEAD
+    return footprint
+
+
+def _check_footprint(outcome: ChangeOutcome, limits: DocumentLimits) -> None:
+    ledger = outcome.document._footprint_ledger()
+    models_before = ledger.total()
+    after = _with_framing(_footprint_after(outcome, ledger, models_before), outcome.title_after)
+    before = _with_framing(models_before, outcome.document.title)
+    if after.json > limits.max_json_bytes and after.json > before.json:
+        raise PatchError(f"document JSON too large: {after.json} > {limits.max_json_bytes} bytes")
+    if after.buffers > limits.max_buffers and after.buffers > before.buffers:
+        raise PatchError(f"too many arrays in the document: {after.buffers} > {limits.max_buffers}")
+    total, total_before = (f.total + _BUFFER_HEADER * f.buffers for f in (after, before))
+    if total > limits.max_document_bytes and total > total_before:
+        raise PatchError(f"document too large: {total} > {limits.max_document_bytes} bytes")
+
+
+def check_outcome(outcome: ChangeOutcome, limits: DocumentLimits | None) -> None:
+    """Refuse (PatchError) a client's change whose outcome breaks a rule of the module."""
+    _check_references(outcome)
+    _check_cycles(outcome)
+    if limits is not None:
+        _check_columns(outcome, limits)
+        _check_footprint(outcome, limits)
