@@ -45,6 +45,7 @@ from .msgtypes import (
 from .receiver import (
     DEFAULT_MAX_BUFFERS,
     DEFAULT_MAX_FRAME_BYTES,
+    DEFAULT_MAX_ID_LENGTH,
     DEFAULT_MAX_MESSAGE_BYTES,
     Expecting,
     Receiver,
@@ -54,6 +55,7 @@ __all__ = [
     "ACK",
     "DEFAULT_MAX_BUFFERS",
     "DEFAULT_MAX_FRAME_BYTES",
+    "DEFAULT_MAX_ID_LENGTH",
     "DEFAULT_MAX_MESSAGE_BYTES",
     "ERROR",
     "MESSAGE_TYPES",

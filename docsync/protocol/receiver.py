@@ -14,6 +14,7 @@ from .wire_json import loads
 __all__ = [
     "DEFAULT_MAX_BUFFERS",
     "DEFAULT_MAX_FRAME_BYTES",
+    "DEFAULT_MAX_ID_LENGTH",
     "DEFAULT_MAX_MESSAGE_BYTES",
     "Expecting",
     "Receiver",
@@ -22,6 +23,8 @@ __all__ = [
 DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024
 DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 DEFAULT_MAX_BUFFERS = 64
+#: Longest ``msgid``/``reqid``: a peer chooses them, and a server remembers msgids.
+DEFAULT_MAX_ID_LENGTH = 128
 
 # Error messages show offending values, but a hostile peer must not be able to make
 # them (or the logs they land in) long.
@@ -61,18 +64,21 @@ class Receiver:
         max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
         max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
         max_buffers: int = DEFAULT_MAX_BUFFERS,
+        max_id_length: int = DEFAULT_MAX_ID_LENGTH,
     ) -> None:
         # No "0 means unlimited": a limit is always a positive number.
         for name, value in (
             ("max_frame_bytes", max_frame_bytes),
             ("max_message_bytes", max_message_bytes),
             ("max_buffers", max_buffers),
+            ("max_id_length", max_id_length),
         ):
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         self.max_frame_bytes = max_frame_bytes
         self.max_message_bytes = max_message_bytes
         self.max_buffers = max_buffers
+        self.max_id_length = max_id_length
         self._expecting = Expecting.HEADER
         self._header: dict[str, Any] = {}
         self._metadata: dict[str, Any] = {}
@@ -82,6 +88,23 @@ class Receiver:
         self._buffer_ids: set[str] = set()
         self._buffer_id = ""
         self._message_bytes = 0
+
+    def size_fault(self, frames: list[Frame]) -> str | None:
+        """Tell why a receiver with these limits would refuse a message of ``frames``, or None.
+
+        A sender checks what it is about to send with its peer's limits: a message the
+        peer must refuse is better not sent (the peer would drop it and reconnect).
+        """
+        sizes = [frame_nbytes(frame) for frame in frames]
+        largest = max(sizes, default=0)
+        if largest > self.max_frame_bytes:
+            return f"frame too large: {largest} > {self.max_frame_bytes} bytes"
+        if sum(sizes) > self.max_message_bytes:
+            return f"message too large: {sum(sizes)} > {self.max_message_bytes} bytes"
+        buffers = max(0, (len(frames) - 3) // 2)
+        if buffers > self.max_buffers:
+            return f"too many buffers: {buffers} > {self.max_buffers}"
+        return None
 
     @property
     def expecting(self) -> Expecting:
@@ -216,11 +239,14 @@ class Receiver:
             raise ProtocolError(f"unknown message type {_show(msgtype)}")
         if "msgid" not in header:
             raise ProtocolError("header without msgid")
-        msgid = header["msgid"]
-        if not isinstance(msgid, str):
-            raise ProtocolError(f"msgid must be a string, got {_show(msgid)}")
-        if "reqid" in header and not isinstance(header["reqid"], str):
-            raise ProtocolError(f"reqid must be a string, got {_show(header['reqid'])}")
+        for field in ("msgid", "reqid"):
+            if field not in header:
+                continue
+            value = header[field]
+            if not isinstance(value, str):
+                raise ProtocolError(f"{field} must be a string, got {_show(value)}")
+            if len(value) > self.max_id_length:
+                raise ProtocolError(f"{field} too long: {len(value)} > {self.max_id_length} characters")
 
     def _complete(self) -> Message:
         message = Message(self._header, self._metadata, self._content, self._buffers)

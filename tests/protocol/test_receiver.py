@@ -189,6 +189,9 @@ FAULTS: dict[str, tuple[list[Frame], Frame, str]] = {
     "no msgid": ([], '{"msgtype":"ACK"}', "header without msgid"),
     "msgid not str": ([], '{"msgtype":"ACK","msgid":1}', "msgid must be a string, got 1"),
     "reqid not str": ([], header(reqid=None), "reqid must be a string, got None"),
+    "msgid too long": ([], '{"msgtype":"ACK","msgid":"' + "m" * 129 + '"}', "msgid too long: 129 > 128 characters"),
+    "4 MiB msgid": ([], header(msgid="m" * (4 << 20)), "msgid too long: 4194304 > 128 characters"),
+    "reqid too long": ([], header(reqid="r" * 200), "reqid too long: 200 > 128 characters"),
     "negative num_buffers": (
         [],
         header(num_buffers=-1),
@@ -267,7 +270,7 @@ class TestLimits:
         assert receiver.max_message_bytes == DEFAULT_MAX_MESSAGE_BYTES == 64 * 1024 * 1024
         assert receiver.max_buffers == DEFAULT_MAX_BUFFERS == 64
 
-    @pytest.mark.parametrize("name", ["max_frame_bytes", "max_message_bytes", "max_buffers"])
+    @pytest.mark.parametrize("name", ["max_frame_bytes", "max_message_bytes", "max_buffers", "max_id_length"])
     @pytest.mark.parametrize("value", [0, -1, None, True, 1.5])
     def test_limits_must_be_positive_integers(self, name: str, value: Any) -> None:
         with pytest.raises(ValueError, match=f"^{name} must be a positive integer, got "):
@@ -328,4 +331,23 @@ class TestLimits:
         assert_same(feed(receiver, sent.to_frames()), sent)
         with pytest.raises(ProtocolError, match=r"^too many buffers: 3 > 2$"):
             receiver.receive(header(num_buffers=3))
+        assert_still_works(receiver)
+
+    def test_size_fault_names_what_a_receiver_would_refuse(self) -> None:
+        receiver = Receiver(max_frame_bytes=10, max_message_bytes=40, max_buffers=1)
+        small = ["{}", "{}", "{}", '{"id":"a"}', b"x" * 10]
+        assert receiver.size_fault(small) is None
+        assert receiver.size_fault(["{}", "{}", "{}", '{"id":"a"}', b"x" * 11]) == "frame too large: 11 > 10 bytes"
+        assert receiver.size_fault([*small, '{"id":"b"}', b"y"]) == "too many buffers: 2 > 1"
+        assert receiver.size_fault(["x" * 10] * 5) == "message too large: 50 > 40 bytes"
+        # What it names is what receiving the frames raises.
+        with pytest.raises(ProtocolError, match=r"^frame too large: 11 > 10 bytes$"):
+            receiver.receive(b"x" * 11)
+
+    def test_id_length_limit_is_inclusive(self) -> None:
+        receiver = Receiver(max_id_length=8)
+        frames = [orjson.dumps({"msgid": "m" * 8, "msgtype": "OK", "reqid": "r" * 8}).decode(), "{}", "{}"]
+        assert feed(receiver, frames).header == {"msgid": "m" * 8, "msgtype": "OK", "reqid": "r" * 8}
+        with pytest.raises(ProtocolError, match=r"^msgid too long: 9 > 8 characters$"):
+            receiver.receive(orjson.dumps({"msgid": "m" * 9, "msgtype": "OK"}).decode())
         assert_still_works(receiver)
