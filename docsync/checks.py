@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core import checks
 
 from .conf import docsync_settings
+from .origins import legacy_entries, parse_origin
 from .server.app_loader import app_specs
 from .server.dialects import get_dialect
 
@@ -94,6 +95,39 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                     id="docsync.E006",
                 )
             )
+    errors += _limit_errors(config) + _origin_errors(config)
+    return errors
+
+
+def _limit_errors(config: Any) -> list[checks.CheckMessage]:
+    # A pull carries a whole document: what clients may make of one must fit the wire.
+    pairs = [("MAX_COLUMN_BYTES", "MAX_FRAME_BYTES"), ("MAX_DOCUMENT_BYTES", "MAX_MESSAGE_BYTES")]
+    errors: list[checks.CheckMessage] = [
+        checks.Error(
+            f"DOCSYNC[{bound!r}] is larger than DOCSYNC[{wire!r}]: a pull of such a document could not be sent.",
+            hint=f"Set {bound} at most {wire} (or None, its default, to derive it).",
+            id="docsync.E007",
+        )
+        for bound, wire in pairs
+        if getattr(config, bound) is not None and getattr(config, bound) > getattr(config, wire)
+    ]
+    return errors
+
+
+def _origin_errors(config: Any) -> list[checks.CheckMessage]:
+    errors: list[checks.CheckMessage] = []
+    for entry in config.ALLOWED_ORIGINS:
+        if entry in ("*", "null") or entry in legacy_entries([entry]):
+            continue
+        wildcard = entry.replace("://*.", "://", 1)
+        if parse_origin(wildcard) is None:
+            errors.append(
+                checks.Error(
+                    f"DOCSYNC['ALLOWED_ORIGINS'] has an invalid origin {entry!r}.",
+                    hint="Write origins as in CSRF_TRUSTED_ORIGINS: 'https://host[:port]' or 'https://*.domain'.",
+                    id="docsync.E008",
+                )
+            )
     return errors
 
 
@@ -117,6 +151,15 @@ def check_deploy(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMes
                 "DEBUG is on while ALLOWED_HOSTS names public hosts: errors would show tracebacks.",
                 hint="Set DEBUG = False in production.",
                 id="docsync.W102",
+            )
+        )
+    legacy = legacy_entries(config.ALLOWED_ORIGINS)
+    if legacy:
+        warnings.append(
+            checks.Warning(
+                f"DOCSYNC['ALLOWED_ORIGINS'] lists {legacy!r} without a scheme: each matches http and https.",
+                hint="Write full origins, e.g. 'https://" + legacy[0] + "', as CSRF_TRUSTED_ORIGINS does.",
+                id="docsync.W104",
             )
         )
     if config.SESSION_TOKEN_EXPIRATION > 3600:

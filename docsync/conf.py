@@ -23,7 +23,11 @@ DEFAULTS: dict[str, Any] = {
     "ALLOWED_ORIGINS": [],  # besides ALLOWED_HOSTS; "host:port" or "*"
     "MAX_FRAME_BYTES": 16 * 1024 * 1024,
     "MAX_MESSAGE_BYTES": 64 * 1024 * 1024,
-    "MAX_BUFFERS": 64,
+    "MAX_BUFFERS": 1024,
+    # What clients may make of a document, so that a pull of it always fits the wire
+    # limits (None: MAX_MESSAGE_BYTES // 2 and MAX_FRAME_BYTES); see docs/protocol.md §11.
+    "MAX_DOCUMENT_BYTES": None,
+    "MAX_COLUMN_BYTES": None,
     "MAX_SESSIONS": 20000,
     "MAX_CONNECTIONS_PER_SESSION": 64,
     "MAX_PATCHES_PER_SECOND": 200,

@@ -25,12 +25,15 @@ from django.shortcuts import render
 from django.template import Context, Engine
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from .conf import docsync_settings
 from .document.registry import model_class, registered_names
 from .embed import RESERVED_ARGUMENTS
-from .server.admission.access import check_access, describe_rule
+from .limits import client_receiver_limits
+from .origins import origin_listed
+from .server.admission.access import check_access
 from .server.admission.tokens import generate_session_id, issue_token
 from .server.dialects import DOCSYNC_KIND, get_dialect
 from .server.registry import get_registry
@@ -132,6 +135,8 @@ def _client_config(
         "maxUploadBytes": docsync_settings().MAX_UPLOAD_BYTES,
         "uploadChunkBytes": min(512 * 1024, docsync_settings().MAX_FRAME_BYTES // 2),
         "theme": context.options.get("theme", docsync_settings().THEME),
+        # The client accepts what the server may send: the server's own wire limits.
+        "connection": {"receiverLimits": client_receiver_limits()},
     }
 
 
@@ -148,17 +153,27 @@ def _error_page(request: HttpRequest, context: Any) -> HttpResponse:
     return page
 
 
+def _may_open(request: HttpRequest, app_path: str) -> bool:
+    try:
+        return check_access(_rule(app_path), request.user, app_path)
+    except Exception:  # a failing rule denies, as it does for the websocket
+        logger.exception("access rule of %s failed", app_path)
+        return False
+
+
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
-    """List the configured applications."""
-    registry = get_registry()
-    apps = [
-        {"path": path, "access": describe_rule(_rule(path)), "url": reverse("docsync:app", args=[path])}
-        for path in registry.app_paths()
-    ]
-    return render(request, "docsync/index.html", {"apps": apps})
+    """List the applications the visitor may open (not their rules: those are the site's own)."""
+    configured = get_registry().app_paths()
+    paths = [path for path in configured if _may_open(request, path)]
+    apps = [{"path": path, "url": reverse("docsync:app", args=[path])} for path in paths]
+    logged_in = bool(getattr(request.user, "is_authenticated", False))
+    return render(request, "docsync/index.html", {"apps": apps, "configured": bool(configured), "logged_in": logged_in})
 
 
+# Responses that carry a session token are never cached: a shared cache or the back
+# button would hand one visitor's token (and session) to another.
+@never_cache
 @require_GET
 def app_page(request: HttpRequest, app_path: str) -> HttpResponse:
     """Serve the page of an application; its websocket creates the session."""
@@ -203,13 +218,13 @@ def app_metadata(request: HttpRequest, app_path: str) -> HttpResponse:
 
 def _cors(response: HttpResponseBase, request: HttpRequest) -> HttpResponseBase:
     origin = request.headers.get("Origin")
-    allowed = docsync_settings().ALLOWED_ORIGINS
-    if origin and ("*" in allowed or origin.split("://", 1)[-1] in allowed):
+    if origin and origin_listed(origin):
         response["Access-Control-Allow-Origin"] = origin
         response["Vary"] = "Origin"
     return response
 
 
+@never_cache
 @require_GET
 def autoload_js(request: HttpRequest, app_path: str) -> HttpResponseBase:
     """Serve a script that embeds the app into any page, replacing element ``?target=``."""
@@ -257,9 +272,21 @@ def view_modules(request: HttpRequest, app_path: str) -> HttpResponseBase:
     return _cors(JsonResponse(modules), request)
 
 
+#: Longer static paths, or parts of them, name no file: refused before the filesystem sees them.
+_MAX_STATIC_PATH = 1024
+_MAX_STATIC_PART = 255
+
+
 def _safe_file(root: Path, relative: str) -> Path:
-    path = (root / relative).resolve()
-    if not path.is_file() or root.resolve() not in path.parents:
+    parts = relative.split("/")
+    if len(relative) > _MAX_STATIC_PATH or "\x00" in relative or any(len(p) > _MAX_STATIC_PART for p in parts):
+        raise Http404("no such file")
+    try:
+        path = (root / relative).resolve()
+        found = path.is_file() and root.resolve() in path.parents
+    except (OSError, ValueError):  # names the filesystem refuses (too long, invalid)
+        found = False
+    if not found:
         raise Http404("no such file")
     return path
 

@@ -10,11 +10,20 @@ import os
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-# The demo's key comes from the environment; the fallback is for local use only.
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "docsync-demo-insecure-key-change-me")
+# The demo's key comes from the environment; the fallback is public, for local use only.
+DEMO_SECRET_KEY = "docsync-demo-insecure-key-change-me"
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", DEMO_SECRET_KEY)
 DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
+if not DEBUG and SECRET_KEY == DEMO_SECRET_KEY:
+    # Anyone can sign session tokens (and Django sessions) with a published key.
+    raise ImproperlyConfigured(
+        "DJANGO_DEBUG=0 with the demo's public SECRET_KEY: set DJANGO_SECRET_KEY to a secret of your own "
+        "(python -c 'import secrets; print(secrets.token_urlsafe(50))')."
+    )
 ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")
 
 INSTALLED_APPS = [

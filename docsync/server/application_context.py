@@ -11,6 +11,7 @@ from ..document import Document, SessionCallback
 from ..document.callbacks import CallbackKind
 from ..exceptions import ApplicationLoadError, SessionExpiredError, SessionLimitError
 from ..handlers import Application
+from ..limits import document_limits
 from .cluster_link import ClusterLink
 from .contexts import ServerContext, SessionContext
 from .executor import call_user_code, run_sync
@@ -118,6 +119,7 @@ class ApplicationContext:
             log_bytes=settings.PATCH_LOG_BYTES,
             max_client_models=settings.MAX_CLIENT_MODELS,
             max_array_elements=settings.MAX_ARRAY_ELEMENTS,
+            limits=document_limits(settings),
         )
         session.context = SessionContext(session, self.server_context)
         document.session_context = session.context

@@ -15,7 +15,7 @@ from .harness import ROOT, SECRET_KEY
 SAFE = {
     "DJANGO_DEBUG": "0",
     "DJANGO_ALLOWED_HOSTS": "docs.example.com",
-    "DOCSYNC_ALLOWED_ORIGINS": "embed.example.com",
+    "DOCSYNC_ALLOWED_ORIGINS": "https://embed.example.com,https://*.partner.example",
 }
 #: DEBUG on a machine no one else reaches is development, not a risk.
 DEVELOPMENT = {"DJANGO_DEBUG": "1", "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1", "DOCSYNC_ALLOWED_ORIGINS": ""}
@@ -68,8 +68,9 @@ def test_safe_settings_raise_no_docsync_warning(reports: dict[str, str], configu
 
 def test_insecure_settings_raise_each_warning(reports: dict[str, str]) -> None:
     output = reports["insecure"]
-    assert _docsync_ids(output) == {"docsync.W101", "docsync.W102", "docsync.W103"}, output
+    assert _docsync_ids(output) == {"docsync.W101", "docsync.W102", "docsync.W103", "docsync.W104"}, output
     # Each message names the setting and the fix.
     assert "DOCSYNC['ALLOWED_ORIGINS'] contains '*'" in output and "List the origins" in output
     assert "DEBUG is on while ALLOWED_HOSTS names public hosts" in output and "Set DEBUG = False" in output
     assert "DOCSYNC['SESSION_TOKEN_EXPIRATION'] is over an hour" in output
+    assert "lists ['embed.example.com'] without a scheme" in output and "'https://embed.example.com'" in output

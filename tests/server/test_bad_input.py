@@ -91,7 +91,7 @@ MALFORMED = {
         1009,
         f"frame too large: {MAX_FRAME_BYTES + 1} > {MAX_FRAME_BYTES} bytes",
     ),
-    "too many buffers": ([_header(num_buffers=10_000)], 1009, "too many buffers: 10000 > 64"),
+    "too many buffers": ([_header(num_buffers=10_000)], 1009, "too many buffers: 10000 > 1024"),
 }
 
 

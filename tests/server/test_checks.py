@@ -42,3 +42,18 @@ def test_app_with_a_syntax_error_is_reported_as_e001() -> None:
 def test_a_sound_configuration_passes() -> None:
     with override_settings(DOCSYNC={"APPS": {"sliders": "project.examples.sliders", "ticker": TEST_APPS["ticker"]}}):
         call_command("check")
+
+
+@pytest.mark.parametrize(
+    ("limits", "named"),
+    [
+        ({"MAX_COLUMN_BYTES": 32 << 20}, "DOCSYNC['MAX_COLUMN_BYTES'] is larger than DOCSYNC['MAX_FRAME_BYTES']"),
+        ({"MAX_DOCUMENT_BYTES": 1 << 20, "MAX_MESSAGE_BYTES": 1 << 19}, "DOCSYNC['MAX_DOCUMENT_BYTES'] is larger"),
+    ],
+)
+def test_document_bounds_beyond_the_wire_limits_are_reported_as_e007(limits: dict[str, int], named: str) -> None:
+    with override_settings(DOCSYNC={"APPS": {}, **limits}), pytest.raises(SystemCheckError) as raised:
+        call_command("check")
+    assert "docsync.E007" in str(raised.value) and named in str(raised.value)
+    with override_settings(DOCSYNC={"APPS": {}, "MAX_COLUMN_BYTES": 1 << 20, "MAX_DOCUMENT_BYTES": 1 << 25}):
+        call_command("check")

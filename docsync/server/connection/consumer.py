@@ -6,13 +6,10 @@ import logging
 import secrets
 import time
 from typing import Any
-from urllib.parse import urlsplit
 
 from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.conf import settings as django_settings
-from django.http.request import validate_host
 
 from ...conf import Settings, docsync_settings
 from ...exceptions import (
@@ -20,9 +17,11 @@ from ...exceptions import (
     ApplicationError,
     ConnectionClosingError,
     DirectoryUnavailableError,
+    MessageTooBigError,
     ProtocolError,
     RateLimitedError,
 )
+from ...origins import scope_origin_allowed
 from ...protocol import Message, Receiver, ack, error
 from ...protocol.message import frame_nbytes
 from ...protocol.msgtypes import PATCH_DOC
@@ -32,31 +31,16 @@ from ..cluster import Cluster, ensure_cluster
 from ..cluster.relay_out import Relay
 from ..cluster.wire import frames_of
 from ..compat import allow_protocol_close_codes, frame_send, takes_views
-from ..dialects import Dialect
+from ..dialects import DOCSYNC_KIND, Dialect
 from ..registry import SessionRegistry, get_registry
 from ..session import ServerSession
 from .rate import RateLimiter
 
-__all__ = ["SUBPROTOCOL", "DocumentConsumer", "origin_allowed"]
+__all__ = ["SUBPROTOCOL", "DocumentConsumer"]
 
 logger = logging.getLogger("docsync.server")
 
 SUBPROTOCOL = "docsync"  # docsync's own apps; other kinds name theirs (dialects.py)
-
-
-def origin_allowed(origin: str | None, host: str | None) -> bool:
-    """Tell whether a websocket from ``origin`` may connect (same host, or allowed)."""
-    if not origin:
-        return True  # not a browser: tokens still guard the session
-    parts = urlsplit(origin)
-    origin_host = parts.netloc.lower()
-    allowed = [h.lower() for h in docsync_settings().ALLOWED_ORIGINS]
-    if "*" in allowed or origin_host in allowed:
-        return True
-    if host and origin_host == host.lower():
-        return True
-    hostname = parts.hostname or ""
-    return bool(validate_host(hostname, list(django_settings.ALLOWED_HOSTS) or ["localhost", "127.0.0.1", "[::1]"]))
 
 
 def _header(scope: dict[str, Any], name: bytes) -> str | None:
@@ -125,6 +109,9 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             max_message_bytes=settings.MAX_MESSAGE_BYTES,
             max_buffers=settings.MAX_BUFFERS,
         )
+        # What this connection's client accepts, when the server knows it: docsync's client
+        # takes the server's own limits from its page (other dialects' clients set theirs).
+        self.client_limits: Receiver | None = None
         self.rate = RateLimiter(float(settings.MAX_PATCHES_PER_SECOND))
         self.app_path = str(self.scope["url_route"]["kwargs"]["app_path"]).strip("/")
         protocols = list(self.scope.get("subprotocols") or [])
@@ -135,6 +122,8 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             await self.accept()
             await self.refuse(ApplicationError(f"application error: {type(exc).__name__}"))
             return
+        if self.dialect.name == DOCSYNC_KIND:
+            self.client_limits = self.receiver
         subprotocol = self.dialect.subprotocol
         if len(protocols) < 2 or protocols[0] != subprotocol:
             await self.accept()
@@ -142,7 +131,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             return
         await self.accept(subprotocol)
         try:
-            if not origin_allowed(_header(self.scope, b"origin"), _header(self.scope, b"host")):
+            if not scope_origin_allowed(self.scope):
                 raise AccessRefusedError("origin not allowed")
             await self._open_session(protocols[1], settings)
         except ConnectionClosingError as exc:
@@ -238,8 +227,15 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             self.session = None
 
     async def send_message(self, message: Message) -> None:
-        """Send every frame of ``message``."""
+        """Send every frame of ``message``, unless its client could not accept it."""
         frames = message.to_frames()
+        fault = self.client_limits.size_fault(frames) if self.client_limits is not None else None
+        if fault is not None:
+            # The client holds the server's own limits (the page hands them over): it
+            # would drop the message and reconnect, forever. Say so on both sides.
+            logger.error("%s: %s not sent: %s (see DOCSYNC's MAX_* settings)", self.app_path, message.msgtype, fault)
+            await self.refuse(MessageTooBigError(f"server message too large for the client: {fault}"))
+            return
         for frame in frames:
             await self._send_one(frame)
         size = sum(frame_nbytes(f) for f in frames)

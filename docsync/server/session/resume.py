@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from ...protocol import Message, new_message
+from ...protocol.message import frame_nbytes
 from ...protocol.msgtypes import RESUME_REPLY
+from .patches import FrozenMessage
 from .session import Connection, ServerSession
 
 __all__ = ["resume"]
@@ -43,6 +45,18 @@ def _replay(session: ServerSession, origin: str, last_seq: int) -> Message:
     return new_message(RESUME_REPLY, content, buffers=buffers)
 
 
+def _fits(reply: Message, limits: Any) -> bool:
+    """Tell whether a replay is no bigger than a full reply may be (clients accept those)."""
+    if limits is None:
+        return True
+    frames = reply.to_frames()
+    return (
+        len(reply.buffers) <= limits.max_buffers
+        and frame_nbytes(frames[2]) <= limits.max_json_bytes
+        and sum(frame_nbytes(f) for f in frames) <= limits.max_document_bytes
+    )
+
+
 async def resume(session: ServerSession, connection: Connection, request: Message, created_session: bool) -> None:
     """Answer RESUME-REQ ``{"last_seq", "client_id"}`` under the session lock."""
     last_seq = request.content.get("last_seq")
@@ -60,5 +74,12 @@ async def resume(session: ServerSession, connection: Connection, request: Messag
             session.set_fence(connection, session.log.seq)
         else:
             reply = _replay(session, connection.origin, last_seq)
+            reply.header["reqid"] = request.msgid
+            reply = FrozenMessage(reply)
+            if not _fits(reply, session.limits):
+                # Many patches (each with its buffers) can outgrow what a client accepts
+                # in one message, where the document itself cannot: send the document.
+                reply = _full(session, fresh=False)
+                session.set_fence(connection, session.log.seq)
         reply.header["reqid"] = request.msgid
         await connection.send_message(reply)

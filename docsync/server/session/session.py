@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from ...document import DecodedPatch, Document, DocumentEvent, ModelChangedEvent, SessionCallback
+from ...document import DecodedPatch, Document, DocumentEvent, DocumentLimits, ModelChangedEvent, SessionCallback
 from ...document import events as ev
 from ...exceptions import DeserializationError, PatchError
 from ...protocol import Message, error, new_message
@@ -56,6 +56,7 @@ class ServerSession:
         log_bytes: int,
         max_client_models: int,
         max_array_elements: int,
+        limits: DocumentLimits | None = None,
     ) -> None:
         self.id = session_id
         # Tells a resuming client whether this is the session it knew, or a new one
@@ -84,6 +85,8 @@ class ServerSession:
         self.fences: dict[str, int] = {}
         self._max_client_models = max_client_models
         self._max_array_elements = max_array_elements
+        #: What clients may make of the document (None: only the wire limits bound it).
+        self.limits = limits
         # Changes not sent yet, encoded as they happen: a model definition or a list
         # read later would already hold the later changes of the batch, applied twice.
         self._outbox: list[EncodedEvent] = []
@@ -182,7 +185,16 @@ class ServerSession:
         async with self.lock:
             try:
                 content = request.content.get("doc")
-                self.document.replace_with_json(content, dict(request.buffers))
+                self.document.replace_with_json(
+                    content,
+                    dict(request.buffers),
+                    from_client=True,
+                    allow_structure=self.allow_client_structure,
+                    max_models=self._max_client_models,
+                    max_array_elements=self._max_array_elements,
+                    limits=self.limits,
+                )
+                self.client_models = len(self.document.models)  # every model came from the client
             except (DeserializationError, PatchError, ValueError, TypeError) as exc:
                 await self._send(connection, error(request.msgid, f"push refused: {exc}", "bad-document"))
                 return
@@ -325,7 +337,13 @@ class ServerSession:
 
         def apply() -> None:
             # The changes carry their origin, so that they are not echoed to it.
-            document.apply_patch(decoded, setter=origin, from_client=True, allow_structure=self.allow_client_structure)
+            document.apply_patch(
+                decoded,
+                setter=origin,
+                from_client=True,
+                allow_structure=self.allow_client_structure,
+                limits=self.limits,
+            )
 
         # Sync callbacks may block or use the ORM: when the patch will trigger any,
         # the whole application runs in a worker thread, still under the lock.
