@@ -19,8 +19,10 @@ from docsync.document.models import (
     Scatter,
     Slider,
     TableColumn,
+    TextInput,
     VBar,
 )
+from docsync.handlers import Application, FunctionHandler
 
 
 def builtin_model_classes() -> list[type[Model]]:
@@ -86,3 +88,19 @@ def only_alice(user: Any, app_path: str) -> bool:
 def only_staffer(user: Any, app_path: str) -> bool:
     """An access rule given as a callable object: only the user named staffer."""
     return bool(getattr(user, "is_authenticated", False) and user.get_username() == "staffer")
+
+
+def hostile(doc: Document) -> None:
+    """What the hostile-client tests attack: a layout, a client-writable source, a text input."""
+    source = ColumnDataSource(data={"x": np.arange(4.0), "s": ["a", "b", "c", "d"]}, name="source")
+    slider = Slider(start=0, end=1_000_000, step=1, value=0, name="slider")
+    doc.add_root(Column(slider, TextInput(name="text"), source, name="root"))
+
+
+#: The same document, from an application that lets no client change its structure.
+hostile_closed = Application(FunctionHandler(hostile), allow_client_structure=False)
+
+
+def oversized(doc: Document) -> None:
+    """A document the server made bigger than the test site's frame limit (80,000-byte array)."""
+    doc.add_root(Column(Slider(name="slider"), ColumnDataSource(data={"x": np.zeros(10_000)}), name="root"))

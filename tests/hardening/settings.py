@@ -30,6 +30,9 @@ TEST_APPS = {
     "empty_array": "tests.hardening.apps.empty_array",
     "failing": "tests.hardening.apps.failing",
     "broken": "tests.hardening.broken_app",
+    "hostile": "tests.hardening.apps.hostile",
+    "hostile_closed": "tests.hardening.apps.hostile_closed",
+    "oversized": "tests.hardening.apps.oversized",
 }
 
 ROOT_URLCONF = "tests.hardening.urls"

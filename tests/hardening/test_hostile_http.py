@@ -1,0 +1,127 @@
+"""Origins, token-carrying pages, the index, static names and the demo key (findings 6 and 7).
+
+Against real servers: the shared test site (ALLOWED_HOSTS localhost and 127.0.0.1) and
+one whose ALLOWED_HOSTS is ``['*']``. A refused websocket gets the ERROR ``origin not
+allowed`` (code ``close-1008``) and close 1008; the session it aimed at is unharmed.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from docsync.testing import ServerProcess
+
+from .conftest import LIFETIME
+from .harness import ROOT, Database, Site, base_env, expect_refusal, open_raw
+from .hostile import Victim
+
+POLICY = 1008
+
+
+@pytest.fixture(scope="module")
+def star_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterator[Site]:
+    """A site whose ALLOWED_HOSTS is ['*']."""
+    site = Site(
+        tmp_path_factory.mktemp("star"),
+        database,
+        DJANGO_ALLOWED_HOSTS="*",
+        DOCSYNC_UNUSED_SESSION_LIFETIME=str(LIFETIME),
+    )
+    site.start()
+    try:
+        yield site
+    finally:
+        site.stop()
+
+
+def _origins(site: Site) -> dict[str, str]:
+    port = site.process.port
+    return {
+        "another port on the same host": f"http://127.0.0.1:{port + 1}",
+        "another scheme": f"https://127.0.0.1:{port}",
+        "another host": "http://evil.example",
+        "null": "null",
+    }
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("which", ["site", "star_site"])
+async def test_only_the_page_s_own_origin_opens_a_websocket(request: pytest.FixtureRequest, which: str) -> None:
+    site: Site = request.getfixturevalue(which)
+    victim = await Victim.open(site)
+    try:
+        for what, origin in _origins(site).items():
+            code, errors = await expect_refusal(victim.url, victim.config["token"], origin=origin)
+            assert (code, errors) == (POLICY, ["origin not allowed"]), what
+        own = await open_raw(victim.url, victim.config["token"], origin=f"http://127.0.0.1:{site.process.port}")
+        assert own.messages[0].msgtype == "ACK"
+        await own.close()
+        await victim.assert_unharmed()
+    finally:
+        await victim.close()
+
+
+def test_token_carrying_responses_are_never_stored(site: Site) -> None:
+    browser = site.browser()
+    for path in ("hostile/", "hostile/autoload.js?target=here"):
+        answer = browser.get(path)
+        assert answer.status == 200 and '"token"' in answer.body, path
+        assert "no-store" in answer.headers.get("Cache-Control", ""), (path, answer.headers)
+
+
+def test_the_index_lists_only_what_the_visitor_may_open(site: Site) -> None:
+    anonymous = site.browser().get("")
+    alice = site.browser("alice").get("")
+    assert anonymous.status == alice.status == 200
+    for body, shown, hidden in [
+        (anonymous.body, {"rule_public", "hostile"}, {"rule_login", "rule_staff", "rule_perm", "rule_dotted"}),
+        (alice.body, {"rule_public", "rule_login", "rule_perm", "rule_dotted"}, {"rule_staff", "rule_callable"}),
+    ]:
+        assert all(f'href="/{app}/"' in body for app in shown), body
+        assert not any(f'href="/{app}/"' in body for app in hidden), body
+        # Nor the rules themselves: they describe the site's users and permissions.
+        assert "login_required" not in body and "perm:" not in body and "callable" not in body
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "docsync-client/%00",
+        "docsync-client/protocol.js%00.txt",
+        "docsync-client/" + "a" * 300,
+        "docsync-client/" + "a/" * 1000 + "x.js",
+        "docsync-client/%2e%2e/%2e%2e/settings.py",
+        "docsync-client/%C3%A9%CC%81.js",
+        "lifecycle/static/%00",
+        "lifecycle/static/" + "b" * 5000,
+    ],
+    ids=["NUL", "NUL inside", "long part", "long path", "dot-dot", "combining", "app NUL", "app long"],
+)
+def test_odd_static_names_answer_404(site: Site, path: str) -> None:
+    answer = site.browser().get(path)
+    assert answer.status == 404, (path[:60], answer.status, answer.body[:200])
+
+
+def test_the_demo_refuses_to_start_with_debug_off_and_its_public_key(tmp_path: pytest.TempPathFactory) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SECRET_KEY"}
+    env.update(DJANGO_SETTINGS_MODULE="project.settings", DJANGO_DEBUG="0")
+    server = ServerProcess(cwd=ROOT, env=env, log_path=tmp_path / "demo.log")  # type: ignore[operator]
+    with pytest.raises(RuntimeError, match="server exited"):
+        server.start(timeout=60)
+    log = (tmp_path / "demo.log").read_text()  # type: ignore[operator]
+    assert "DJANGO_DEBUG=0 with the demo's public SECRET_KEY: set DJANGO_SECRET_KEY" in log
+    # With a key of its own, the same settings load.
+    done = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=ROOT,
+        env={**env, **base_env(), "DJANGO_SETTINGS_MODULE": "project.settings", "DJANGO_DEBUG": "0"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
