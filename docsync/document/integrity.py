@@ -189,8 +189,25 @@ def _check_footprint(outcome: ChangeOutcome, limits: DocumentLimits) -> None:
         raise PatchError(f"document too large: {total} > {limits.max_document_bytes} bytes")
 
 
+_SCALARS = frozenset({int, float, bool, type(None)})
+
+
+def _scalars_only(outcome: ChangeOutcome) -> bool:
+    """Tell whether the change only sets numbers, bools or None (a slider, a checkbox).
+
+    Such values hold no models, and a number is measured at its longest: they cannot
+    make a reference, a cycle, or a document that grows. The common case stays cheap.
+    """
+    if outcome.new_models or outcome.title_after != outcome.document.title:
+        return False
+    values = (outcome.value_after(model, attr) for model, attrs in outcome.touched.values() for attr in attrs)
+    return all(type(value) in _SCALARS for value in values)
+
+
 def check_outcome(outcome: ChangeOutcome, limits: DocumentLimits | None) -> None:
     """Refuse (PatchError) a client's change whose outcome breaks a rule of the module."""
+    if _scalars_only(outcome):
+        return
     _check_references(outcome)
     _check_cycles(outcome)
     if limits is not None:
