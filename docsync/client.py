@@ -6,6 +6,10 @@ Used by tests, by scripts that drive a running app, and by the benchmarks::
     session.document.get_model_by_name("frequency").value = 2
     await session.sync()
     await session.close()
+
+The session protocol itself (handshake, positions, one patch in flight, answers,
+resets, resume) is ``docsync.sync.ClientProtocol``; this module only moves its
+messages between it and a websocket.
 """
 
 from __future__ import annotations
@@ -13,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
 import re
 import secrets
 import urllib.request
@@ -24,27 +27,14 @@ from urllib.parse import urlsplit
 import websockets
 from websockets.http11 import USER_AGENT
 
-from .document import DecodedPatch, Document, DocumentEvent, encode_events
-from .exceptions import DocsyncError, PatchError
-from .protocol import Message, Receiver, new_message, pull_doc_req, push_doc, server_info_req
-from .protocol.msgtypes import (
-    ACK,
-    ERROR,
-    OK,
-    PATCH_DOC,
-    PULL_DOC_REPLY,
-    PUSH_DOC,
-    RESUME_REPLY,
-    RESUME_REQ,
-    SERVER_INFO_REPLY,
-)
-from .serialization import Encoder
+from .document import Document, DocumentEvent
+from .exceptions import DocsyncError
+from .protocol import Message, Receiver, push_doc, server_info_req
+from .protocol.msgtypes import ERROR, OK, SERVER_INFO_REPLY
+from .sync import NOTICE, SERVER, ClientProtocol, ClientState, ErrorReported, Live, Reply
 
-__all__ = ["ClientSession", "ServerError", "fetch_page_config", "pull_session", "push_session"]
+__all__ = ["SERVER", "ClientSession", "ServerError", "fetch_page_config", "pull_session", "push_session"]
 
-logger = logging.getLogger("docsync.client")
-
-SERVER = "server"  # the setter of changes that came from the server
 _CONFIG = re.compile(r'<script id="docsync-config" type="application/json">(.*?)</script>', re.S)
 
 
@@ -76,46 +66,63 @@ class ClientSession:
     ) -> None:
         self.config = config
         self.id: str = config["sessionId"]
-        self.client_id = secrets.token_hex(8)
         self.document = Document()
-        self.last_seq = 0
-        self.incarnation: str | None = None
-        self.resumed_fresh = False
+        self.protocol = ClientProtocol(self.document, client_id=secrets.token_hex(8))
         self.errors: list[Message] = []
         self.notices: list[Any] = []
         self.received: list[Message] = []
+        #: What the protocol reported when the document last went live.
+        self.live: Live | None = None
         self._origin = origin
         # Sent with the websocket handshake: a logged-in page's token only opens a
         # websocket that carries the same Django login (its session cookie).
         self._headers = dict(headers or {})
         self._socket: Any = None
+        self._receiver = Receiver(max_frame_bytes=1 << 31, max_message_bytes=1 << 33, max_buffers=1 << 20)
         self._reader: asyncio.Task[None] | None = None
-        self._pending: dict[str, Message] = {}
         self._replies: dict[str, asyncio.Future[Message]] = {}
-        # Local changes not sent yet, encoded as they happen: a model definition or a
-        # list read later would already hold the batch's later edits, applied twice.
-        self._outgoing: list[dict[str, Any]] = []
-        self._outgoing_references: list[dict[str, Any]] = []
-        self._encoder = Encoder()
-        # The last server position applied when the first of ``_outgoing`` was made:
-        # the patch is based on it even if server patches are applied before it is sent.
-        self._outgoing_base = 0
         self._flush_scheduled = False
-        # The msgid of the PULL-DOC-REQ or RESUME-REQ being answered. Patches broadcast
-        # before its reply are already in it: they are skipped, not applied to a
-        # document about to be replaced. The reply is applied as it is read, so that
-        # the patches right behind it apply to what it brought.
-        self._handshake: str | None = None
-        self._closed = False
+        # Frames of one message must not interleave with another's, nor messages reorder.
+        self._send_lock = asyncio.Lock()
         self.connected = asyncio.Event()
+        self._live = asyncio.Event()
         self.close_code: int | None = None
         self.close_reason: str | None = None
-        self._watch_document()
+        self.document.on_change(self._changed)
+        self.document.on_message(NOTICE, lambda event: self.notices.append(event.msg_data))
+
+    @property
+    def client_id(self) -> str:
+        """This client's id, the same on every connection and resume."""
+        return self.protocol.client_id
+
+    @property
+    def last_seq(self) -> int:
+        """The last server position applied to the document (0 before the first pull)."""
+        return self.protocol.last_seq or 0
+
+    @property
+    def incarnation(self) -> str | None:
+        """Which session the document belongs to."""
+        return self.protocol.incarnation
+
+    @property
+    def resumed_fresh(self) -> bool:
+        """Tell whether the last resume found a new session under the same id."""
+        return self.live is not None and self.live.fresh
+
+    @property
+    def pending(self) -> int:
+        """Local changes not answered yet: the patch in flight and those waiting."""
+        return len(self.protocol.outbox) + (self.protocol.in_flight is not None)
 
     # -- connection -----------------------------------------------------------------
 
     async def connect(self, *, resume: bool = False) -> None:
-        """Open the websocket, wait for ACK, then pull (or resume) the document."""
+        """Open the websocket, wait for ACK, then pull (or resume) the document.
+
+        A client that had a document resumes; ``resume`` is kept for callers that say so.
+        """
         url = self.config["wsUrl"]
         origin = self._origin or "http://" + urlsplit(url).netloc
         headers = {k: v for k, v in self._headers.items() if k.lower() != "user-agent"}
@@ -129,35 +136,19 @@ class ClientSession:
             additional_headers=headers,
             user_agent_header=agent,
         )
-        self._receiver = Receiver(max_frame_bytes=1 << 31, max_message_bytes=1 << 33, max_buffers=1 << 20)
-        first = await self._read_message()
-        self.received.append(first)
-        if first.msgtype == ERROR:
-            await self._socket.close()
-            raise ServerError(first.content.get("text", "refused"), first.content.get("code"))
-        if first.msgtype != ACK:
-            raise ServerError(f"expected ACK, got {first.msgtype}")
-        if resume:
-            content = {"last_seq": self.last_seq, "client_id": self.client_id}
-            if self.incarnation is not None:
-                content["incarnation"] = self.incarnation
-            request = new_message(RESUME_REQ, content)
-        else:
-            request = pull_doc_req()
-            request.content["client_id"] = self.client_id
-        self._handshake = request.msgid
-        self._reader = asyncio.get_running_loop().create_task(self._read_forever())
-        reply = await self._request(request)
-        if reply.msgtype not in (PULL_DOC_REPLY, RESUME_REPLY):
-            raise ServerError(reply.content.get("text", f"unexpected {reply.msgtype}"), reply.content.get("code"))
-        if resume:
-            # Unanswered changes, once each (the server knows them by msgid); changes
-            # made while this loop awaits join it, so none waits for the next resume.
-            resent: set[str] = set()
-            while unsent := [m for k, m in self._pending.items() if k not in resent]:
-                for message in unsent:
-                    resent.add(message.msgid)
-                    await self._send(message)
+        self._receiver.reset()
+        self._live.clear()
+        self.protocol.connection_made()
+        self._reader = asyncio.get_running_loop().create_task(self._read_forever(self._socket))
+        live = asyncio.ensure_future(self._live.wait())
+        done, _ = await asyncio.wait({live, self._reader}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
+        if live not in done:
+            live.cancel()
+            refusal = next((m for m in reversed(self.errors) if m.reqid is None), None)
+            await self._drop_socket()
+            if refusal is not None:
+                raise ServerError(refusal.content.get("text", "refused"), refusal.content.get("code"))
+            raise ServerError(f"no document from the server ({self.close_code}: {self.close_reason})")
         self.connected.set()
 
     async def reconnect(self) -> None:
@@ -174,12 +165,15 @@ class ClientSession:
             await self._socket.close()
         if self._reader is not None:
             self._reader.cancel()
+            with contextlib.suppress(BaseException):
+                await self._reader
             self._reader = None
+        self.protocol.connection_lost()
 
     async def close(self) -> None:
-        """Close the connection."""
-        self._closed = True
+        """Close the connection for good."""
         await self._drop_socket()
+        self.protocol.close()
 
     async def __aenter__(self) -> ClientSession:
         return self
@@ -189,109 +183,54 @@ class ClientSession:
 
     # -- messages -------------------------------------------------------------------
 
-    async def _read_message(self) -> Message:
+    async def _read_message(self, socket: Any) -> Message:
         while True:
-            frame = await self._socket.recv()
+            frame = await socket.recv()
             message = self._receiver.receive(frame)
             if message is not None:
                 return message
 
-    async def _read_forever(self) -> None:
+    async def _read_forever(self, socket: Any) -> None:
         try:
             while True:
-                self._dispatch(await self._read_message())
+                message = await self._read_message(socket)
+                self._dispatch(message)
+                await self._write()
         except websockets.ConnectionClosed as exc:
             # 1006: the connection dropped without a close frame (the peer died).
             self.close_code = exc.rcvd.code if exc.rcvd else 1006
             self.close_reason = exc.rcvd.reason if exc.rcvd else "connection lost"
             self.connected.clear()
+            self.protocol.connection_lost()
             failure = ServerError(f"connection closed ({self.close_code}: {self.close_reason})")
             for future in self._replies.values():
                 if not future.done():
                     future.set_exception(failure)
 
     def _dispatch(self, message: Message) -> None:
+        """Hand one message to the protocol and act on what it reports."""
         self.received.append(message)
-        reqid = message.reqid
-        if reqid is not None and reqid in self._replies:
-            future = self._replies.pop(reqid)
-            if not future.done():
-                future.set_result(message)
-        msgtype = message.msgtype
-        if reqid is not None and reqid == self._handshake:
-            self._handshake = None
-            if msgtype == PULL_DOC_REPLY:
-                self.incarnation = message.content.get("incarnation")
-                self._replace(message.content["doc"], message, message.content.get("seq", 0))
-            elif msgtype == RESUME_REPLY:
-                self._apply_resume(message)
-        elif msgtype == PATCH_DOC:
-            if self._handshake is None:
-                self._apply_patch(message.content, message)
-        elif msgtype == PUSH_DOC:
-            self._replace(message.content["doc"], message, message.content.get("seq", self.last_seq))
-        elif msgtype == OK and reqid in self._pending:
-            self._pending.pop(reqid)
-            seq = message.content.get("seq")
-            if isinstance(seq, int):
-                # Every change up to ``seq`` meant for us was sent before this OK.
-                self.last_seq = max(self.last_seq, seq)
-        elif msgtype == ERROR:
+        if message.msgtype == ERROR:
             self.errors.append(message)
-            if reqid is not None:
-                self._pending.pop(reqid, None)
+        self.protocol.receive_message(message)
+        for event in self.protocol.events_received():
+            if isinstance(event, Reply):
+                future = self._replies.pop(event.message.reqid or "", None)
+                if future is not None and not future.done():
+                    future.set_result(event.message)
+            elif isinstance(event, Live):
+                self.live = event
+                self._live.set()
+            elif isinstance(event, ErrorReported) and event.reqid is not None:
+                future = self._replies.pop(event.reqid, None)
+                if future is not None and not future.done():
+                    future.set_result(message)
 
-    def _apply_patch(self, content: dict[str, Any], message: Message) -> None:
-        seq = content.get("seq")
-        if isinstance(seq, int) and seq <= self.last_seq:
-            return  # already reflected in the document we pulled
-        buffers = dict(message.buffers)
-        try:
-            patch = self.document.decode_patch(content, buffers, setter=SERVER)
-            self.document.apply_patch(patch, setter=SERVER)
-        except (PatchError, ValueError):
-            patch = self._apply_leniently(content, buffers)
-        for event in patch.events:
-            if getattr(event, "msg_type", None) == "docsync.notice":
-                self.notices.append(event.msg_data)  # type: ignore[attr-defined]
-        if isinstance(seq, int):
-            self.last_seq = seq
-
-    def _apply_leniently(self, content: dict[str, Any], buffers: dict[str, Any]) -> DecodedPatch:
-        """Apply what can be applied of a server patch that does not fit the local document.
-
-        It does not fit because it conflicts with local changes the server has not
-        answered yet (or with a change that lost before them): those lose, and the
-        server sends the winning value of everything they touched, so the events
-        skipped here are corrected by a later patch.
-        """
-        patch = self.document.decode_patch(content, buffers, setter=SERVER, skip_unknown=True)
-        for event in patch.events:
-            try:
-                self.document.apply_patch(DecodedPatch([event], patch.new_models), setter=SERVER)
-            except (PatchError, ValueError):
-                logger.debug("skipped %s from the server: it conflicts with a local change", event.kind)
-        return patch
-
-    def _replace(self, doc_json: dict[str, Any], message: Message, seq: int) -> None:
-        self._unwatch_document()
-        self.document.replace_with_json(doc_json, dict(message.buffers))
-        self._outgoing.clear()
-        self._outgoing_references.clear()
-        self._watch_document()
-        self.last_seq = seq
-
-    def _apply_resume(self, reply: Message) -> None:
-        content = reply.content
-        self.incarnation = content.get("incarnation", self.incarnation)
-        if content.get("mode") == "full":
-            self.resumed_fresh = bool(content.get("fresh"))
-            self._replace(content["doc"], reply, content.get("seq", 0))
-            return
-        self.resumed_fresh = False
-        for patch in content.get("patches", []):
-            self._apply_patch(patch, reply)
-        self.last_seq = max(self.last_seq, content.get("seq", self.last_seq))
+    async def _write(self) -> None:
+        """Send what the protocol queued, in order."""
+        async with self._send_lock:
+            for message in self.protocol.messages_to_send():
+                await self._send(message)
 
     async def _send(self, message: Message) -> None:
         for frame in message.to_frames():
@@ -300,15 +239,14 @@ class ClientSession:
     async def _request(self, message: Message, timeout: float = 30) -> Message:
         future: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
         self._replies[message.msgid] = future
-        await self._send(message)
-        if self._reader is None:  # before the reader runs (handshake), read inline
-            while not future.done():
-                self._dispatch(await self._read_message())
+        self.protocol.send(message)
+        await self._write()
         return await asyncio.wait_for(future, timeout)
 
     async def send_message(self, message: Message) -> None:
-        """Send a raw message (for tests of bad input)."""
-        await self._send(message)
+        """Send a raw message, outside the protocol (for tests of bad input)."""
+        async with self._send_lock:
+            await self._send(message)
 
     async def request(self, message: Message, timeout: float = 30) -> Message:
         """Send a message and wait for the reply naming it."""
@@ -323,43 +261,27 @@ class ClientSession:
 
     # -- local changes ----------------------------------------------------------------
 
-    def _watch_document(self) -> None:
-        self.document.on_change(self._local_change)
-
-    def _unwatch_document(self) -> None:
-        self.document.remove_on_change(self._local_change)
-
-    def _local_change(self, event: DocumentEvent) -> None:
+    def _changed(self, event: DocumentEvent) -> None:
         if event.setter == SERVER:
             return
-        if not self._outgoing:
-            self._outgoing_base = self.last_seq
-            self._encoder = Encoder()
-        encoded = encode_events([event], self._encoder, self.document.models)
-        self._outgoing.extend(encoded["events"])
-        self._outgoing_references.extend(encoded["references"])
-        if not self._flush_scheduled:
+        # Changes made in one turn of the loop go out in one patch.
+        if not self._flush_scheduled and self.protocol.state is not ClientState.CLOSED:
             self._flush_scheduled = True
             asyncio.get_running_loop().call_soon(lambda: asyncio.ensure_future(self._flush()))
 
     async def _flush(self) -> None:
         self._flush_scheduled = False
-        if not self._outgoing or self._socket is None:
-            return
-        content = {"events": self._outgoing, "references": self._outgoing_references, "base": self._outgoing_base}
-        self._outgoing, self._outgoing_references = [], []
-        message = new_message(PATCH_DOC, content, buffers=self._encoder.buffers)
-        self._pending[message.msgid] = message
-        if not self.connected.is_set():
+        self.protocol.flush()
+        if self._socket is None or not self.connected.is_set():
             return  # sent when the connection is resumed
-        with contextlib.suppress(websockets.ConnectionClosed):  # then still pending: sent on resume
-            await self._send(message)
+        with contextlib.suppress(websockets.ConnectionClosed):  # then still in flight: sent on resume
+            await self._write()
 
     async def sync(self, timeout: float = 30) -> None:
         """Send local changes now and wait until the server has answered every one."""
         await self._flush()
         deadline = asyncio.get_running_loop().time() + timeout
-        while self._pending:
+        while self.pending:
             if asyncio.get_running_loop().time() > deadline:
                 raise TimeoutError("server did not answer every patch")
             await asyncio.sleep(0.002)
@@ -392,5 +314,5 @@ async def push_session(document: Document, url: str, *, headers: dict[str, str] 
     reply = await session.request(push_doc(doc_json, buffers))
     if reply.msgtype != OK:
         raise ServerError(reply.content.get("text", "push refused"), reply.content.get("code"))
-    session._replace(doc_json, Message({}, {}, {}, list(buffers)), reply.content.get("seq", 0))
+    session.protocol.replace_document(doc_json, buffers, reply.content.get("seq", 0))
     return session

@@ -8,7 +8,7 @@ from types import ModuleType
 
 import pytest
 
-PURE_PACKAGES = ("docsync.document", "docsync.protocol", "docsync.serialization")
+PURE_PACKAGES = ("docsync.document", "docsync.protocol", "docsync.serialization", "docsync.sync")
 
 
 def modules() -> list[str]:

@@ -65,12 +65,13 @@ class ControlledClient(ClientSession):
         self.reader_error: BaseException | None = None
         #: What happened to this client, in order, for the report of a failed run.
         self.trace: list[str] = []
+        self._writers: set[asyncio.Task[None]] = set()
 
     # -- receiving ------------------------------------------------------------------
 
-    async def _read_message(self) -> Message:
+    async def _read_message(self, socket: Any) -> Message:
         while True:
-            frame = await self._socket.recv()
+            frame = await socket.recv()
             self._frame_bytes += frame_nbytes(frame)
             message = self._receiver.receive(frame)
             if message is not None:
@@ -78,9 +79,9 @@ class ControlledClient(ClientSession):
                 self._frame_bytes = 0
                 return message
 
-    async def _read_forever(self) -> None:
+    async def _read_forever(self, socket: Any) -> None:
         try:
-            await super()._read_forever()
+            await super()._read_forever(socket)
         except Exception as exc:
             # A reader that dies leaves the client deaf; make the test say why.
             self.reader_error = exc
@@ -120,6 +121,15 @@ class ControlledClient(ClientSession):
         for message in released:
             self._record(message)
             ClientSession._dispatch(self, message)
+        if released:
+            # An answer lets the next patch go: write what the protocol queued.
+            task = asyncio.get_running_loop().create_task(self._write_quietly())
+            self._writers.add(task)
+            task.add_done_callback(self._writers.discard)
+
+    async def _write_quietly(self) -> None:
+        with contextlib.suppress(websockets.ConnectionClosed):  # then sent again on resume
+            await self._write()
 
     @property
     def held_in(self) -> int:
@@ -144,11 +154,12 @@ class ControlledClient(ClientSession):
         count = len(self._held_out) if count is None else count
         released, self._held_out = self._held_out[:count], self._held_out[count:]
         try:
-            for frames in released:
-                for frame in frames:
-                    await self._socket.send(frame)
+            async with self._send_lock:
+                for frames in released:
+                    for frame in frames:
+                        await self._socket.send(frame)
         except websockets.ConnectionClosed:
-            pass  # still pending: resent after the next resume
+            pass  # still in flight: sent again after the next resume
 
     @property
     def held_out(self) -> int:
@@ -207,11 +218,6 @@ class ControlledClient(ClientSession):
         self.trace.append(f"reconnect from {self.last_seq}")
         await super().reconnect()
         self.offline = False
-
-    @property
-    def pending(self) -> int:
-        """Patches sent or held and not yet answered, plus local changes not yet sent."""
-        return len(self._pending) + len(self._outgoing)
 
     def patch_sizes(self, first_seq: int, last_seq: int) -> list[tuple[int, int]]:
         """Return (seq, wire bytes) of every PATCH-DOC received for positions in the range."""

@@ -71,19 +71,21 @@ describe("handshake", () => {
     assert.equal(socket.messages().length, 1, "the pulled document is not echoed back");
   });
 
-  it("applies server patches that arrive with or before the pull reply only once", async () => {
+  it("skips server patches that arrive before the pull reply (it holds them), and those it holds after it", async () => {
     const t = setup();
     t.connection.connect();
     const socket = t.socket();
     socket.ack();
     socket.patch(setValue("slider", 3), 5); // already in the pulled document
-    socket.patch(setValue("slider", 4), 6);
-    socket.replyPull(serverDocument(), 5);
+    const pulled = serverDocument();
+    pulled.getModelById("slider").set("value", 3);
+    socket.replyPull(pulled, 5);
     await t.connection.ready;
+    socket.patch(setValue("slider", 9), 5); // a duplicate
+    assert.equal(t.document.getModelByName("slider").get("value"), 3);
+    socket.patch(setValue("slider", 4), 6);
     assert.equal(t.document.getModelByName("slider").get("value"), 4);
     assert.equal(t.connection.lastSeq, 6);
-    socket.patch(setValue("slider", 9), 6); // a duplicate
-    assert.equal(t.document.getModelByName("slider").get("value"), 4);
   });
 
   it("gives up waiting for an ACK and tries again", async () => {
@@ -121,12 +123,23 @@ describe("patches from the server", () => {
     assert.deepEqual([...t.document.getModelByName("source").get("data").x], [5, 6, 7]);
   });
 
-  it("that cannot be applied are reported, and the document is pulled again", async () => {
+  it("skip events on models the document no longer holds (removed by a change that won)", async () => {
     const t = await live();
-    t.socket().patch(setValue("nope", 1), 6);
+    t.socket().patch([...setValue("nope", 1), ...setValue("slider", 2)], 6);
+    assert.equal(t.document.getModelByName("slider").get("value"), 2);
+    assert.deepEqual(t.errors, []);
+    assert.equal(t.connection.lastSeq, 6);
+  });
+
+  it("that cannot be read are reported, and the document is pulled again", async () => {
+    const t = await live();
+    t.socket().patch([{ kind: "Bogus", model: { id: "slider" }, attr: "value" }], 6);
     assert.equal(t.errors.at(-1).code, "bad-patch");
-    assert.match(t.log.errors.at(-1), /unknown model id 'nope'/);
+    assert.match(t.log.errors.at(-1), /unknown event kind 'Bogus'/);
     assert.equal(t.socket().last().msgtype, "PULL-DOC-REQ");
+    t.socket().replyPull(serverDocument(), 7);
+    assert.equal(t.connection.lastSeq, 7);
+    assert.equal(t.connection.state, ConnectionState.LIVE);
   });
 
   it("may replace the whole document (PUSH-DOC), dropping what waited", async () => {
@@ -236,8 +249,10 @@ describe("local changes", () => {
     assert.equal(patch.buffers.length, 1);
   });
 
-  it("that the server refuses are reported, and the document is pulled again", async () => {
+  it("that the server refuses are reported as lost, and the server's correction puts the value back", async () => {
     const t = await live();
+    const lost = [];
+    t.connection.on("lost", (detail) => lost.push(detail));
     t.document.getModelByName("slider").set("name", "renamed");
     await settle();
     const [patch] = patches(t.socket());
@@ -246,9 +261,22 @@ describe("local changes", () => {
       text: "Slider.name is not writable from the client", code: "patch-refused", reqid: patch.msgid, msgtype: "PATCH-DOC",
     });
     assert.match(t.log.errors.at(-1), /not writable/);
-    assert.equal(t.socket().last().msgtype, "PULL-DOC-REQ");
-    t.socket().replyPull(serverDocument(), 6);
+    assert.deepEqual(lost, [{ reason: "refused", changes: ["renamed.name"], count: 1, text: "Slider.name is not writable from the client" }]);
+    t.socket().patch([{ kind: "ModelChanged", model: { id: "slider" }, attr: "name", new: "slider" }], 6);
     assert.equal(t.document.getModelById("slider").get("name"), "slider");
+    assert.equal(t.socket().messages().filter((m) => m.msgtype === "PULL-DOC-REQ").length, 1, "no pull: the correction is enough");
+  });
+
+  it("that lose the convergence rule are reported as lost", async () => {
+    const t = await live();
+    const lost = [];
+    t.connection.on("lost", (detail) => lost.push(detail));
+    t.document.getModelByName("slider").set("value", 7);
+    t.document.getModelByName("text").set("value", "kept");
+    await settle();
+    const [patch] = patches(t.socket());
+    t.socket().deliver(newMessage("OK", { seq: 6, rejected: 1, lost: [0] }, { reqid: patch.msgid }));
+    assert.deepEqual(lost, [{ reason: "rejected", changes: ["slider.value"], count: 1, text: null }]);
   });
 });
 
@@ -275,7 +303,7 @@ describe("requests", () => {
 });
 
 describe("reconnection", () => {
-  it("reconnects with growing delays and pulls the document again, updating it in place", async () => {
+  it("reconnects with growing delays and resumes, receiving only what it missed", async () => {
     const t = await live();
     const slider = t.document.getModelByName("slider");
     t.socket().drop(1006);
@@ -287,18 +315,20 @@ describe("reconnection", () => {
     t.timers.advance(1000);
     assert.equal(t.sockets.length, 3);
     t.socket().ack();
-    const changed = serverDocument();
-    changed.getModelById("slider").set("value", 8);
-    t.socket().replyPull(changed, 12);
+    assert.deepEqual(t.socket().last().content, { last_seq: 5, client_id: "client-1", incarnation: "i1" });
+    t.socket().replyResume({ mode: "replay", seq: 12, patches: [{ events: setValue("slider", 8), references: [], seq: 12 }] });
     assert.equal(t.connection.state, ConnectionState.LIVE);
     assert.equal(t.document.getModelByName("slider"), slider, "the same model object: views stay");
     assert.equal(slider.get("value"), 8);
     assert.equal(t.connection.lastSeq, 12);
-    assert.deepEqual(t.states.map((s) => [s.state, s.attempt ?? null]), [
-      ["connecting", null], ["live", null], ["reconnecting", 1], ["reconnecting", 2], ["live", null],
+    assert.deepEqual(t.states.map((s) => [s.state, s.attempt ?? null, s.mode ?? null]), [
+      ["connecting", null, null], ["live", null, "pull"], ["reconnecting", 1, null], ["reconnecting", 2, null], ["live", null, "replay"],
     ]);
+    assert.equal(t.states.at(-1).replayed, 1);
+    assert.equal(t.states.at(-1).bytes, t.connection.bytes.handshake);
+    assert.ok(t.connection.bytes.handshake > 0);
     t.socket().drop(1006);
-    assert.deepEqual(t.timers.pending(), [500], "a successful pull starts the delays over");
+    assert.deepEqual(t.timers.pending(), [500], "a successful resume starts the delays over");
   });
 
   it("caps the delay, adds jitter, and fails after the last attempt", async () => {
@@ -327,24 +357,58 @@ describe("reconnection", () => {
     assert.deepEqual(t.timers.pending(), []);
   });
 
-  it("sets again, on the pulled document, the values changed while disconnected", async () => {
+  it("sends again what was in flight, then the changes made while disconnected, with their base", async () => {
     const t = await live();
     const slider = t.document.getModelByName("slider");
     slider.set("value", 1);
     await settle();
+    const [inFlight] = patches(t.socket());
     t.socket().drop(1006); // the patch in flight may or may not have landed
     slider.set("value", 2);
-    t.document.sendMessage("click"); // cannot be known to be safe to send twice
+    t.document.sendMessage("click");
+    await settle();
+    assert.equal(t.connection.waiting, 2);
+    t.timers.advance(500);
+    t.socket().ack();
+    t.socket().replyResume({ mode: "replay", seq: 7, patches: [{ events: setValue("text", "theirs"), references: [], seq: 7 }] });
+    await settle();
+    const [resent] = patches(t.socket());
+    assert.equal(resent.msgid, inFlight.msgid, "the same message: the server knows it by msgid");
+    assert.deepEqual(resent.content, inFlight.content);
+    assert.equal(patches(t.socket()).length, 1, "one patch in flight at a time");
+    t.socket().deliver(newMessage("OK", { seq: 8, rejected: 0, applied_seq: 6 }, { reqid: resent.msgid }));
+    await settle();
+    const [, offline] = patches(t.socket());
+    assert.deepEqual(offline.content.events, [
+      { kind: "ModelChanged", model: { id: "slider" }, attr: "value", new: 2 },
+      { kind: "MessageSent", msg_type: "click", msg_data: null },
+    ]);
+    assert.equal(offline.content.base, 5, "made on position 5, while disconnected");
+    assert.equal(slider.get("value"), 2);
+    assert.equal(t.document.getModelByName("text").get("value"), "theirs");
+    assert.deepEqual(t.errors, []);
+  });
+
+  it("says when the resume found a fresh session, and which changes were lost with the old one", async () => {
+    const t = await live();
+    const lost = [];
+    t.connection.on("lost", (detail) => lost.push(detail));
+    t.socket().drop(1006);
+    t.document.getModelByName("slider").set("value", 3);
     await settle();
     t.timers.advance(500);
     t.socket().ack();
-    t.socket().replyPull(serverDocument(), 9);
+    const fresh = serverDocument();
+    const { doc, buffers } = fresh.toJSON();
+    t.socket().replyResume({ mode: "full", fresh: true, seq: 0, doc, incarnation: "i2" }, { buffers });
+    assert.deepEqual([t.states.at(-1).state, t.states.at(-1).mode, t.states.at(-1).fresh], ["live", "full", true]);
+    assert.equal(t.document.getModelByName("slider").get("value"), 0, "the fresh document");
+    assert.equal(t.connection.protocol.incarnation, "i2");
     await settle();
-    assert.equal(slider.get("value"), 2);
-    const [patch] = patches(t.socket());
-    assert.deepEqual(patch.content.events, [{ kind: "ModelChanged", model: { id: "slider" }, attr: "value", new: 2 }]);
-    assert.equal(patch.content.base, 9);
-    assert.deepEqual(t.errors.map((e) => e.code), ["changes-lost"]);
+    const [offline] = patches(t.socket());
+    assert.equal(offline.content.base, 5, "sent with its base: the server decides (it loses to the fence)");
+    t.socket().ok(offline, 0, 1);
+    assert.deepEqual(lost, [{ reason: "rejected", changes: ["slider.value"], count: 1, text: null }]);
   });
 
   it("drops a socket that sends bad frames, then reconnects", async () => {

@@ -2,7 +2,7 @@
 import { Document } from "../../docsync/static/docsync/document.js";
 import { Model } from "../../docsync/static/docsync/model.js";
 import {
-  ACK, ERROR, OK, PATCH_DOC, PULL_DOC_REPLY, PUSH_DOC, Receiver, newMessage,
+  ACK, ERROR, OK, PATCH_DOC, PULL_DOC_REPLY, PUSH_DOC, RESUME_REPLY, Receiver, newMessage,
 } from "../../docsync/static/docsync/protocol.js";
 
 /** A socket the test drives from the server's side. */
@@ -71,6 +71,12 @@ export class FakeSocket {
     this.deliver(newMessage(PULL_DOC_REPLY, { doc, seq, incarnation: "i1" }, { reqid: request.msgid, buffers }));
   }
 
+  /** Answer the client's last RESUME-REQ with ``content`` (mode, seq, patches or doc...). */
+  replyResume(content, { buffers = [] } = {}) {
+    const request = this.messages().findLast((m) => m.msgtype === "RESUME-REQ");
+    this.deliver(newMessage(RESUME_REPLY, { incarnation: "i1", ...content }, { reqid: request.msgid, buffers }));
+  }
+
   patch(events, seq, { references = [], buffers = [] } = {}) {
     this.deliver(newMessage(PATCH_DOC, { events, references, seq }, { buffers }));
   }
@@ -80,8 +86,8 @@ export class FakeSocket {
     this.deliver(newMessage(PUSH_DOC, { doc, seq }, { buffers }));
   }
 
-  ok(request, seq) {
-    this.deliver(newMessage(OK, { seq, rejected: 0 }, { reqid: request.msgid }));
+  ok(request, seq, rejected = 0) {
+    this.deliver(newMessage(OK, { seq, rejected }, { reqid: request.msgid }));
   }
 
   error(request, text, code = "patch-refused") {

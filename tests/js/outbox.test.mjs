@@ -59,16 +59,30 @@ describe("Outbox", () => {
     assert.deepEqual(content.references.map((r) => r.id).sort(), ["line", "line2"]);
   });
 
-  it("names the oldest base of what it takes, and buffer ids unique across changes", () => {
-    const { slider, outbox, setBase } = recording();
+  it("keeps buffer ids unique across the changes of one patch", () => {
+    const { slider, outbox } = recording();
     slider.set("a", new Float64Array([1]));
-    setBase(4);
     slider.set("b", new Float64Array([2]));
     const batch = outbox.take();
     assert.equal(batch.base, 3);
+    assert.equal(batch.content.base, 3);
     const ids = batch.buffers.map(([id]) => id);
     assert.equal(new Set(ids).size, 2);
     assert.deepEqual(batch.content.events.map((e) => e.new.buffer), ids);
+  });
+
+  it("takes one base at a time: changes made after a server patch go in a patch of their own", () => {
+    const { slider, outbox, setBase } = recording();
+    slider.set("a", 1);
+    slider.set("b", 2);
+    setBase(4);
+    slider.set("c", 3);
+    slider.set("a", 4); // supersedes the first change, and joins the newer ones
+    const first = outbox.take();
+    assert.deepEqual([first.base, first.content.events.map((e) => e.attr)], [3, ["b"]]);
+    const second = outbox.take();
+    assert.deepEqual([second.base, second.content.events.map((e) => e.attr)], [4, ["c", "a"]]);
+    assert.equal(outbox.take(), null);
   });
 
   it("drops what waits for a property the server replaced, and everything when drained", () => {

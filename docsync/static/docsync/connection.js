@@ -1,24 +1,20 @@
 /**
  * The connection: the only module that touches a WebSocket.
  *
- * Handshake: subprotocols ["docsync", token], wait for ACK, PULL-DOC-REQ (naming this
- * page's client id, so that the server knows its changes across reconnections), apply
- * the PULL-DOC-REPLY {"doc", "seq"}. Then PATCH-DOC both ways: the server's carry their
- * position "seq"; ours carry "base", the last server position applied when the change
- * was made. One patch of ours is in flight at a time; changes made meanwhile wait in the
- * Outbox, where a new value of a property replaces the one waiting. When the socket
- * drops, reconnect with backoff and pull again (the resume protocol will improve this).
+ * The session protocol itself (handshake, positions, one patch in flight, answers,
+ * resets, resume, changes made offline) is ClientProtocol (client_protocol.js); this
+ * module opens sockets (subprotocols ["docsync", token]), turns frames into messages and
+ * back, waits for the ACK with a timeout, flushes local changes once per task, and
+ * reconnects with backoff when the socket drops: the next socket resumes the session
+ * (RESUME-REQ) and receives only what it missed.
  *
  * The socket comes from a factory, ``socketFactory(url, protocols)``, so that tests can
  * hand in a fake one; timers and randomness are injected for the same reason.
  */
 
+import { ClientProtocol, ClientState } from "./client_protocol.js";
 import { ConnectionLostError, ServerError, closeAction } from "./exceptions.js";
-import { ModelChangedEvent } from "./events.js";
-import { Outbox } from "./outbox.js";
-import {
-  ACK, ERROR, PATCH_DOC, PULL_DOC_REQ, PUSH_DOC, Receiver, newMessage, patchDoc,
-} from "./protocol.js";
+import { ERROR, Receiver, frameNbytes } from "./protocol.js";
 
 export const SUBPROTOCOL = "docsync";
 
@@ -31,7 +27,6 @@ export const ConnectionState = Object.freeze({
   FAILED: "failed",
   CLOSED: "closed",
 });
-
 
 // Codes this client closes with (a browser may only send 1000 and 3000-4999).
 const CLOSE_NORMAL = 1000;
@@ -79,7 +74,7 @@ export class Connection {
     this.document = document;
     this.url = url;
     this.token = token;
-    this.clientId = clientId;
+    this.protocol = new ClientProtocol(document, { clientId, setter: this });
     this._socketFactory = socketFactory;
     this._timers = timers;
     this._backoff = { ...DEFAULT_BACKOFF, ...backoff };
@@ -93,22 +88,25 @@ export class Connection {
     this._receiver = null;
     this._timer = null;
     this._attempt = 0;
-    this._lastSeq = null;
-    this._pending = new Map(); // msgid -> {msgtype, onReply}
-    this._outbox = new Outbox();
-    this._inFlight = null; // the Outbox entries of the patch awaiting its reply
-    this._pulling = false;
-    this._early = []; // server patches that arrived while a pull was answered
-    this._replay = []; // local changes to make again once the document is pulled
+    this._requests = new Map(); // msgid -> {msgtype, onReply}, requests of the page's own
     this._flushQueued = false;
     this._closeReason = "";
-    this._stopWatching = document.onChange((event) => this._localChange(event));
+    /** Bytes received on the current socket, and on it until the document went live. */
+    this.bytes = { socket: 0, handshake: 0 };
+    this._stopWatching = document.onChange((event) => {
+      if (event.setter !== this) this._queueFlush();
+    });
     this.ready = new Promise((resolve, reject) => {
       this._resolveReady = resolve;
       this._rejectReady = reject;
     });
     // A page that never awaits ``ready`` must not see an unhandled rejection.
     this.ready.catch(() => {});
+  }
+
+  /** This page's client id, the same on every socket of the connection. */
+  get clientId() {
+    return this.protocol.clientId;
   }
 
   /** The connection state (a ConnectionState value). */
@@ -118,23 +116,25 @@ export class Connection {
 
   /** The last server position applied to the document (null before the first pull). */
   get lastSeq() {
-    return this._lastSeq;
+    return this.protocol.lastSeq;
   }
 
-  /** How many local changes wait to be sent (the one in flight not counted). */
+  /** How many local changes wait to be sent (the patch in flight not counted). */
   get waiting() {
-    return this._outbox.size;
+    return this.protocol.outbox.size;
   }
 
   /** Tell whether the connection is live with no local change in flight or waiting. */
   get settled() {
-    return this._state === ConnectionState.LIVE && !this._pulling && this._inFlight === null && this._outbox.size === 0;
+    return this._state === ConnectionState.LIVE && this.protocol.settled;
   }
 
   /**
-   * Call ``listener(detail)`` on each "state" event ({state, previous, reason, and when
-   * reconnecting attempt and delay in ms}) or "error" event ({text, code, reqid,
-   * msgtype}); return a function that stops it.
+   * Call ``listener(detail)`` on each event: "state" ({state, previous, reason; when
+   * reconnecting attempt and delay in ms; when live mode, fresh, replayed, seq and the
+   * bytes received on the socket until then}),
+   * "error" ({text, code, reqid, msgtype}) or "lost" ({reason, changes, count, text}: local
+   * changes that were not kept); return a function that stops it.
    */
   on(type, listener) {
     if (!this._listeners.has(type)) this._listeners.set(type, new Set());
@@ -180,7 +180,8 @@ export class Connection {
     const socket = this._socket;
     this._socket = null;
     if (socket) this._detach(socket).close(CLOSE_NORMAL, "closed by the page");
-    this._failPending("the connection was closed");
+    this.protocol.close();
+    this._failRequests("the connection was closed");
     this._rejectReady(new ConnectionLostError("the connection was closed"));
     if (this._state !== ConnectionState.FAILED) this._setState(ConnectionState.CLOSED);
   }
@@ -191,15 +192,20 @@ export class Connection {
    */
   request(message) {
     return new Promise((resolve, reject) => {
-      if (this._state !== ConnectionState.LIVE) {
+      if (this._state !== ConnectionState.LIVE || this.protocol.state !== ClientState.LIVE) {
         reject(new ConnectionLostError(`cannot send ${message.msgtype} while ${this._state}`));
         return;
       }
-      this._send(message, (reply) => {
-        if (reply instanceof Error) reject(reply);
-        else if (reply.msgtype === ERROR) reject(new ServerError(reply.content.text, reply.content.code ?? null));
-        else resolve(reply);
+      this._requests.set(message.msgid, {
+        msgtype: message.msgtype,
+        onReply: (reply) => {
+          if (reply instanceof Error) reject(reply);
+          else if (reply.msgtype === ERROR) reject(new ServerError(reply.content.text, reply.content.code ?? null));
+          else resolve(reply);
+        },
       });
+      this.protocol.send(message);
+      this._write();
     });
   }
 
@@ -214,6 +220,8 @@ export class Connection {
     this._socket = socket;
     this._receiver = new Receiver(this._receiverLimits);
     this._closeReason = "";
+    this.bytes = { socket: 0, handshake: 0 };
+    this.protocol.connectionMade();
     this._timer = this._timers.setTimeout(() => this._drop(socket, CLOSE_NO_ACK, "no ACK from the server"), this._ackTimeout);
   }
 
@@ -242,14 +250,10 @@ export class Connection {
   _lost(code, reason) {
     this._timers.clearTimeout(this._timer);
     this._socket = null;
-    this._pulling = false;
-    this._early = [];
-    this._failPending(`the connection dropped: ${reason}`);
-    // What was in flight may or may not have been applied; the pull will tell. Whole
-    // values can safely be set again; other changes are lost (resume will keep them).
-    if (this._inFlight) this._replay.push(...this._inFlight);
-    this._inFlight = null;
-    this._replay.push(...this._outbox.drain());
+    // What was in flight stays with the protocol: the next socket resumes and sends it
+    // again, and the server, which knows it by msgid, never applies it twice.
+    this.protocol.connectionLost();
+    this._failRequests(`the connection dropped: ${reason}`);
     // After some closes trying again cannot help (a refused token, no such app): exceptions.js.
     if (closeAction(code) === "give-up") {
       this._fail(reason);
@@ -273,26 +277,30 @@ export class Connection {
   }
 
   _fail(reason) {
-    this._replay = [];
+    this.protocol.close();
     this._rejectReady(new ConnectionLostError(reason));
     this._setState(ConnectionState.FAILED, { reason });
   }
 
-  _failPending(reason) {
-    const pending = [...this._pending.values()];
-    this._pending.clear();
+  _failRequests(reason) {
+    const pending = [...this._requests.values()];
+    this._requests.clear();
     for (const { onReply } of pending) onReply(new ConnectionLostError(reason));
   }
 
-  _send(message, onReply = null) {
-    if (onReply) this._pending.set(message.msgid, { msgtype: message.msgtype, onReply });
-    for (const frame of message.toFrames()) this._socket.send(frame);
+  /** Write what the protocol queued, in order. */
+  _write() {
+    if (this._socket === null) return;
+    for (const message of this.protocol.messagesToSend()) {
+      for (const frame of message.toFrames()) this._socket.send(frame);
+    }
   }
 
   // -- incoming --------------------------------------------------------------------------
 
   _onFrame(socket, data) {
     if (socket !== this._socket) return;
+    this.bytes.socket += frameNbytes(data);
     let message;
     try {
       message = this._receiver.receive(data);
@@ -301,133 +309,48 @@ export class Connection {
       this._drop(socket, CLOSE_BAD_FRAMES, "bad frames");
       return;
     }
-    if (message !== null) this._dispatch(message);
+    if (message === null) return;
+    if (this.protocol.state === ClientState.CONNECTING) this._timers.clearTimeout(this._timer);
+    this.protocol.receiveMessage(message);
+    for (const event of this.protocol.eventsReceived()) this._handle(event, message);
+    this._write();
   }
 
-  _dispatch(message) {
-    const pending = message.reqid !== null ? this._pending.get(message.reqid) : undefined;
-    if (message.msgtype === ERROR) {
-      const { text = "", code = null } = message.content;
-      this._report({ text, code, reqid: message.reqid, msgtype: pending?.msgtype ?? null });
+  _handle(event, message) {
+    if (event.type === "error") {
+      const request = event.reqid !== null ? this._requests.get(event.reqid) : undefined;
+      this._report({ ...event, msgtype: request?.msgtype ?? event.msgtype });
       // A refusal before a close names the reason, which some servers drop from the close.
-      if (message.reqid === null) this._closeReason = text;
-    }
-    if (pending !== undefined) {
-      this._pending.delete(message.reqid);
-      pending.onReply(message);
-    } else if (message.msgtype === ACK) {
-      this._timers.clearTimeout(this._timer);
-      this._pull();
-    } else if (message.msgtype === PATCH_DOC) {
-      this._serverPatch(message);
-    } else if (message.msgtype === PUSH_DOC) {
-      this._pushed(message);
+      if (event.reqid === null && message.msgtype === ERROR) this._closeReason = event.text;
+    } else if (event.type === "reply") {
+      const request = this._requests.get(event.message.reqid);
+      if (request !== undefined) {
+        this._requests.delete(event.message.reqid);
+        request.onReply(event.message);
+      }
+    } else if (event.type === "live") {
+      this.bytes.handshake = this.bytes.socket;
+      this._attempt = 0;
+      const { mode, fresh, replayed, seq } = event;
+      if (this._state !== ConnectionState.LIVE) this._setState(ConnectionState.LIVE, { mode, fresh, replayed, seq, bytes: this.bytes.handshake });
+      this._resolveReady();
+    } else if (event.type === "changes-lost") {
+      const { reason, changes, count, text } = event;
+      this._log.warn(`docsync: ${count} local change(s) not kept (${reason}): ${changes.join(", ")}`);
+      this._emit("lost", { reason, changes, count, text });
+    } else if (event.type === "reset") {
+      this._log.warn(`docsync: the server reset the document at position ${event.seq}`);
     }
   }
 
   _report(detail) {
     const error = { text: "", code: null, reqid: null, msgtype: null, ...detail };
+    delete error.type;
     this._log.error(`docsync: ${error.text}${error.code ? ` (${error.code})` : ""}`);
     this._emit("error", error);
   }
 
-  /** Ask for the whole document; until it arrives, server patches wait. */
-  _pull() {
-    this._pulling = true;
-    this._early = [];
-    this._send(newMessage(PULL_DOC_REQ, { client_id: this.clientId }), (reply) => this._pulled(reply));
-  }
-
-  _pulled(reply) {
-    if (reply instanceof Error) return; // the socket dropped; reconnection is under way
-    if (reply.msgtype === ERROR) {
-      this._drop(this._socket, CLOSE_NORMAL, `pull refused: ${reply.content.text}`);
-      return;
-    }
-    const { doc, seq } = reply.content;
-    if (!this._replace(doc, reply, seq)) return;
-    this._pulling = false;
-    const early = this._early;
-    this._early = [];
-    for (const message of early) this._serverPatch(message);
-    this._attempt = 0;
-    if (this._state !== ConnectionState.LIVE) this._setState(ConnectionState.LIVE);
-    this._resolveReady();
-    this._replayChanges();
-    this._queueFlush();
-  }
-
-  /** Replace the document with the server's; return false (and start over) if it cannot be read. */
-  _replace(doc, message, seq) {
-    // Changes made before the replacement would be wiped from the document while still
-    // being sent; they are made again on top of it instead.
-    this._replay.push(...this._outbox.drain());
-    try {
-      this.document.replaceWithJSON(doc, message.bufferMap(), { setter: this });
-    } catch (err) {
-      this._report({ text: `cannot read the server's document: ${err.message}`, code: "bad-document" });
-      this._drop(this._socket, CLOSE_BAD_FRAMES, "bad document");
-      return false;
-    }
-    this._lastSeq = Number.isInteger(seq) ? seq : 0;
-    return true;
-  }
-
-  _pushed(message) {
-    // The server reset this document (a structural change of ours lost): what waited
-    // was made on the old document, and it loses too.
-    const dropped = this._outbox.drain().length;
-    if (dropped) this._log.warn(`docsync: ${dropped} local changes dropped: the server reset the document`);
-    if (this._replace(message.content.doc, message, message.content.seq)) this._replay = [];
-  }
-
-  _serverPatch(message) {
-    if (this._pulling) {
-      this._early.push(message);
-      return;
-    }
-    const { seq } = message.content;
-    if (Number.isInteger(seq) && this._lastSeq !== null && seq <= this._lastSeq) return; // already applied
-    try {
-      const decoded = this.document.decodePatch(message.content, message.bufferMap(), { setter: this });
-      // The server's whole value is the latest: a local value still waiting lost to it.
-      for (const event of decoded.events) {
-        if (event instanceof ModelChangedEvent) this._outbox.supersede(event.propertyKey());
-      }
-      this.document.applyPatch(decoded, undefined, { setter: this });
-    } catch (err) {
-      this._report({ text: `cannot apply the server's patch: ${err.message}`, code: "bad-patch" });
-      this._resync();
-      return;
-    }
-    if (Number.isInteger(seq)) this._lastSeq = seq;
-  }
-
-  /** Pull the whole document again on this socket (after something went wrong). */
-  _resync() {
-    if (this._socket && !this._pulling) this._pull();
-  }
-
   // -- outgoing --------------------------------------------------------------------------
-
-  _localChange(event) {
-    if (event.setter === this) return; // applied from the server: not echoed back
-    this._outbox.add(event, { base: this._lastSeq ?? 0, attached: this.document.models });
-    this._queueFlush();
-  }
-
-  /** Set again, on the pulled document, the whole values the last document had that the server may lack. */
-  _replayChanges() {
-    const entries = this._replay;
-    this._replay = [];
-    let lost = 0;
-    for (const { event } of entries) {
-      const model = event instanceof ModelChangedEvent ? this.document.getModelById(event.model.id) : null;
-      if (model !== null && model.type === event.model.type) model.set(event.attr, event.new);
-      else lost += 1;
-    }
-    if (lost) this._report({ text: `${lost} local changes were lost with the connection`, code: "changes-lost" });
-  }
 
   _queueFlush() {
     // Changes made in one task go out in one patch.
@@ -435,29 +358,9 @@ export class Connection {
     this._flushQueued = true;
     queueMicrotask(() => {
       this._flushQueued = false;
-      this._flush();
+      if (this._state === ConnectionState.CLOSED) return;
+      this.protocol.flush();
+      this._write();
     });
-  }
-
-  _flush() {
-    if (this._state !== ConnectionState.LIVE || this._socket === null || this._pulling || this._inFlight) return;
-    const batch = this._outbox.take();
-    if (batch === null) return;
-    this._inFlight = batch.entries;
-    this._send(patchDoc(batch.content, batch.buffers, { base: batch.base }), (reply) => this._patched(reply));
-  }
-
-  _patched(reply) {
-    if (reply instanceof Error) return; // dropped: _lost kept the entries to make again
-    this._inFlight = null;
-    if (reply.msgtype === ERROR) {
-      // Refused (already reported): the server sends back the values it corrected,
-      // and a pull settles whatever it could not.
-      this._resync();
-    } else if (Number.isInteger(reply.content.seq)) {
-      // Every change meant for this client up to that position was sent before the OK.
-      this._lastSeq = Math.max(this._lastSeq ?? 0, reply.content.seq);
-    }
-    this._queueFlush();
   }
 }

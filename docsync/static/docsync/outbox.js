@@ -6,6 +6,12 @@
  * hundreds. Encoding at once freezes each change as it was: a later edit of the same
  * value cannot leak into an earlier event, and the definition of a model attached by a
  * change is its state then (later edits follow as events of their own).
+ *
+ * Every change remembers ``base``, the last server position applied when it was made. A
+ * patch carries one base, so take() sends the oldest changes that share it: changes made
+ * after a server patch was applied go out in a patch of their own, judged (and, for list
+ * splices, transformed) against what their maker had really seen. The mirror of
+ * docsync/sync/outbox.py.
  */
 
 import { ModelChangedEvent } from "./events.js";
@@ -53,30 +59,44 @@ export class Outbox {
     this._entries.push(entry);
   }
 
-  /** Drop the waiting changes of property ``key``, which the server has given a whole new value. */
+  /** The waiting changes, oldest first (a copy). */
+  get entries() {
+    return [...this._entries];
+  }
+
+  /** Drop the waiting changes of property ``key`` (it has a whole new value); return them. */
   supersede(key) {
-    this._drop(key);
+    return this._drop(key);
   }
 
   _drop(key) {
     const kept = [];
+    const dropped = [];
     for (const entry of this._entries) {
-      if (entry.key !== key) kept.push(entry);
-      else if (entry.references.length) this._carried.push(entry);
+      if (entry.key !== key) {
+        kept.push(entry);
+        continue;
+      }
+      dropped.push(entry);
+      if (entry.references.length) this._carried.push(entry);
     }
     this._entries = kept;
+    return dropped;
   }
 
   /**
-   * Take every waiting change as one PATCH-DOC body: {content: {events, references},
-   * buffers, base, entries}, ``base`` being the oldest position a change was made on.
-   * Returns null when nothing waits.
+   * Take the oldest waiting changes that share one base as one PATCH-DOC body:
+   * {content: {events, references, base}, buffers, base, entries}. Returns null when
+   * nothing waits.
    */
   take() {
     if (this._entries.length === 0) return null;
-    const entries = this._entries;
+    const base = this._entries[0].base;
+    let count = this._entries.findIndex((entry) => entry.base !== base);
+    if (count < 0) count = this._entries.length;
+    const entries = this._entries.slice(0, count);
     const carried = this._carried;
-    this._entries = [];
+    this._entries = this._entries.slice(count);
     this._carried = [];
     const seen = new Set();
     const references = [];
@@ -88,14 +108,14 @@ export class Outbox {
       }
     }
     return {
-      content: { events: entries.map((entry) => entry.json), references },
+      content: { events: entries.map((entry) => entry.json), references, base },
       buffers: [...carried, ...entries].flatMap((entry) => entry.buffers),
-      base: Math.min(...entries.map((entry) => entry.base)),
+      base,
       entries,
     };
   }
 
-  /** Remove and return every waiting change (the document is about to be replaced). */
+  /** Remove and return every waiting change (the document is being replaced). */
   drain() {
     const entries = this._entries;
     this._entries = [];

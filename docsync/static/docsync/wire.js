@@ -133,11 +133,16 @@ export function encodeEvents(events, encoder, attached = null) {
   return { events: encoded, references };
 }
 
-/** Events decoded from a PATCH-DOC, and the models its references created. */
+/**
+ * Events decoded from a PATCH-DOC, and the models its references created. ``skipped``
+ * counts events left out because they name a model the document no longer holds (only
+ * when decoded with ``skipUnknown``).
+ */
 export class DecodedPatch {
-  constructor(events, newModels) {
+  constructor(events, newModels, skipped = 0) {
     this.events = events;
     this.newModels = newModels;
+    this.skipped = skipped;
   }
 }
 
@@ -234,8 +239,12 @@ function decodePatches(patches, decoder) {
   return decoded;
 }
 
-/** Decode PATCH-DOC content into events against ``known`` models; nothing is applied yet. */
-export function decodePatch(content, known, buffers, { setter = null, maxArrayElements = 100_000_000, maxNewModels = MAX_MODELS_PER_MESSAGE } = {}) {
+/**
+ * Decode PATCH-DOC content into events against ``known`` models; nothing is applied yet.
+ * With ``skipUnknown``, an event that names a model the document does not hold is left
+ * out (and counted) instead of refusing the whole patch.
+ */
+export function decodePatch(content, known, buffers, { setter = null, maxArrayElements = 100_000_000, maxNewModels = MAX_MODELS_PER_MESSAGE, skipUnknown = false } = {}) {
   if (!isPlainObject(content) || !Array.isArray(content.events)) {
     throw new DeserializationError("patch content must be an object with an 'events' list");
   }
@@ -247,6 +256,16 @@ export function decodePatch(content, known, buffers, { setter = null, maxArrayEl
     return model;
   };
   const decoder = new Decoder(buffers, { resolveRef: resolve, maxArrayElements });
-  const events = content.events.map((raw) => decodeEvent(raw, decoder, resolve, setter));
-  return new DecodedPatch(events, newModels);
+  if (!skipUnknown) return new DecodedPatch(content.events.map((raw) => decodeEvent(raw, decoder, resolve, setter)), newModels);
+  const events = [];
+  let skipped = 0;
+  for (const raw of content.events) {
+    try {
+      events.push(decodeEvent(raw, decoder, resolve, setter));
+    } catch (err) {
+      if (!(err instanceof UnknownModelError)) throw err;
+      skipped += 1;
+    }
+  }
+  return new DecodedPatch(events, newModels, skipped);
 }

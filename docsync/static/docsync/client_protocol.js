@@ -1,0 +1,381 @@
+/**
+ * ClientProtocol: a client's side of a docsync session, sans I/O; the mirror of
+ * docsync/sync/client.py.
+ *
+ * It owns what a client must get right to converge with the server, and nothing that
+ * waits: the handshake (ACK, then PULL-DOC-REQ or RESUME-REQ), the last server position
+ * applied (``lastSeq``), local changes encoded as they are made and sent one patch at a
+ * time with the position they were made on (``base``), answers (OK, ERROR), resets
+ * (PUSH-DOC), resumes (replay or full, ``fresh``), and changes made while offline, kept
+ * with their base and sent after the resume.
+ *
+ * Data goes in through plain methods (connectionMade, receiveMessage, connectionLost,
+ * flush, and the document's own change events); messages come out of messagesToSend()
+ * and events out of eventsReceived(). connection.js moves messages between it and a
+ * WebSocket; tests drive it in memory.
+ */
+
+import { ModelChangedEvent, MessageSentEvent, RootAddedEvent, RootRemovedEvent, TitleChangedEvent } from "./events.js";
+import { DeserializationError, PatchError, ProtocolError, ValidationError } from "./exceptions.js";
+import { Outbox } from "./outbox.js";
+import {
+  ACK, ERROR, PATCH_DOC, PULL_DOC_REPLY, PULL_DOC_REQ, PUSH_DOC, RESUME_REPLY, RESUME_REQ, newMessage,
+} from "./protocol.js";
+import { DecodedPatch } from "./wire.js";
+
+/** The msg_type of the notices a server sends to be shown to the user. */
+export const NOTICE = "docsync.notice";
+
+/** Where a client protocol is in a connection's life. */
+export const ClientState = Object.freeze({
+  IDLE: "idle", // no connection (before the first, or after one was lost)
+  CONNECTING: "connecting", // connected, waiting for the server's ACK
+  SYNCING: "syncing", // waiting for the PULL-DOC-REPLY or RESUME-REPLY
+  LIVE: "live",
+  CLOSED: "closed", // for good
+});
+
+const TRANSITIONS = {
+  idle: ["connecting", "closed"],
+  connecting: ["syncing", "idle", "closed"],
+  syncing: ["live", "idle", "closed"],
+  live: ["syncing", "idle", "closed"],
+  closed: [],
+};
+
+// What the document may throw at a patch or a document JSON that does not fit it.
+function refused(err) {
+  return err instanceof PatchError || err instanceof DeserializationError || err instanceof ValidationError
+    || err instanceof TypeError || err instanceof RangeError;
+}
+
+function label(model) {
+  const name = model.get("name");
+  return typeof name === "string" && name ? name : model.type;
+}
+
+/** Name what ``event`` changed, for a notice: "phase.value", "title", "roots". */
+export function describeChange(event) {
+  if (event instanceof TitleChangedEvent) return "title";
+  if (event instanceof RootAddedEvent || event instanceof RootRemovedEvent) return "roots";
+  if (event instanceof MessageSentEvent) return `message ${event.msgType}`;
+  return event.model ? `${label(event.model)}.${event.attr}` : event.kind;
+}
+
+/**
+ * Keep ``document`` in sync with one server session; no I/O. ``options``: clientId (1 to
+ * 64 characters, the same on every connection), setter (what server changes are applied
+ * as; the protocol itself by default), maxArrayElements.
+ *
+ * Events (plain objects with a ``type``): {type: "live", mode: "pull" | "replay" | "full",
+ * seq, fresh, replayed}; {type: "reset", seq}; {type: "changes-lost", reason: "rejected" |
+ * "refused" | "reset" | "resync", changes: [names], count, text (the server's, when refused)};
+ * {type: "error", text, code,
+ * reqid, msgtype}; {type: "reply", message} (to a request of the adapter's own).
+ */
+export class ClientProtocol {
+  constructor(document, { clientId, setter = null, maxArrayElements = 100_000_000 } = {}) {
+    if (typeof clientId !== "string" || clientId.length < 1 || clientId.length > 64) {
+      throw new RangeError(`clientId must be a string of 1 to 64 characters, got ${String(clientId).slice(0, 80)}`);
+    }
+    this.document = document;
+    this.clientId = clientId;
+    this.setter = setter ?? this;
+    this.maxArrayElements = maxArrayElements;
+    this._state = ClientState.IDLE;
+    /** The last server position applied to the document (null before the first pull). */
+    this.lastSeq = null;
+    /** Which session the document belongs to (changes if the server made it again). */
+    this.incarnation = null;
+    this.outbox = new Outbox();
+    /** The patch sent and not answered yet: {message, entries}, or null. */
+    this.inFlight = null;
+    this._handshake = null; // the msgid of the PULL-DOC-REQ or RESUME-REQ being answered
+    this._broken = false; // a server patch could not be read while syncing: pull once live
+    this._toSend = [];
+    this._events = [];
+    this._stopWatching = null;
+    this._watch();
+  }
+
+  // -- state ------------------------------------------------------------------------------
+
+  /** Where this protocol is in a connection's life (a ClientState value). */
+  get state() {
+    return this._state;
+  }
+
+  _setState(state) {
+    if (!TRANSITIONS[this._state].includes(state)) throw new ProtocolError(`cannot go from ${this._state} to ${state}`);
+    this._state = state;
+  }
+
+  /** Tell whether the document is live with no local change in flight or waiting. */
+  get settled() {
+    return this._state === ClientState.LIVE && this.inFlight === null && this.outbox.size === 0;
+  }
+
+  // -- out --------------------------------------------------------------------------------
+
+  /** Return (and forget) the messages to write to the socket, in order. */
+  messagesToSend() {
+    const messages = this._toSend;
+    this._toSend = [];
+    return messages;
+  }
+
+  /** Return (and forget) what happened since the last call, in order. */
+  eventsReceived() {
+    const events = this._events;
+    this._events = [];
+    return events;
+  }
+
+  /** Queue a request of the adapter's own; its reply comes back as a "reply" event. */
+  send(message) {
+    if (this._state !== ClientState.LIVE) throw new ProtocolError(`cannot send ${message.msgtype} while ${this._state}`);
+    this._toSend.push(message);
+  }
+
+  // -- the connection ---------------------------------------------------------------------
+
+  /** A new connection is open: wait for the server's ACK. */
+  connectionMade() {
+    this._setState(ClientState.CONNECTING);
+  }
+
+  /** The connection is gone: what is in flight is sent again after the next resume. */
+  connectionLost() {
+    if (this._state === ClientState.CLOSED) return;
+    this._handshake = null;
+    this._toSend = [];
+    if (this._state !== ClientState.IDLE) this._setState(ClientState.IDLE);
+  }
+
+  /** Stop for good: nothing more is sent. */
+  close() {
+    this._unwatch();
+    this._toSend = [];
+    this._state = ClientState.CLOSED;
+  }
+
+  // -- in ---------------------------------------------------------------------------------
+
+  /** Handle one message from the server. */
+  receiveMessage(message) {
+    if (this._state === ClientState.IDLE || this._state === ClientState.CLOSED) {
+      throw new ProtocolError(`cannot receive ${message.msgtype} while ${this._state}`);
+    }
+    const { msgtype, reqid } = message;
+    if (msgtype === ERROR) {
+      const { text = "", code = null } = message.content;
+      this._events.push({ type: "error", text: String(text), code, reqid, msgtype: this._asked(reqid) });
+    }
+    if (this._state === ClientState.CONNECTING) {
+      if (msgtype === ACK) this._startSync(this.lastSeq !== null);
+      return;
+    }
+    if (reqid !== null && reqid === this._handshake) {
+      this._handshake = null;
+      if (msgtype === PULL_DOC_REPLY) this._pulled(message);
+      else if (msgtype === RESUME_REPLY) this._resumed(message);
+      // An ERROR to the handshake leaves the protocol syncing: the server closes.
+      return;
+    }
+    if (this.inFlight !== null && reqid === this.inFlight.message.msgid) this._answered(message);
+    else if (reqid !== null) this._events.push({ type: "reply", message });
+    else if (msgtype === PATCH_DOC) {
+      if (this._state === ClientState.LIVE) this._serverPatch(message.content, message.bufferMap());
+    } else if (msgtype === PUSH_DOC && this._state === ClientState.LIVE) this._reset(message);
+  }
+
+  /** Return the type of the request of this protocol's own that ``reqid`` names, if any. */
+  _asked(reqid) {
+    if (reqid !== null && this.inFlight !== null && reqid === this.inFlight.message.msgid) return PATCH_DOC;
+    if (reqid !== null && reqid === this._handshake) return this.lastSeq !== null ? RESUME_REQ : PULL_DOC_REQ;
+    return null;
+  }
+
+  _startSync(resume) {
+    let request;
+    if (resume) {
+      const content = { last_seq: this.lastSeq, client_id: this.clientId };
+      if (this.incarnation !== null) content.incarnation = this.incarnation;
+      request = newMessage(RESUME_REQ, content);
+    } else {
+      request = newMessage(PULL_DOC_REQ, { client_id: this.clientId });
+    }
+    this._handshake = request.msgid;
+    this._setState(ClientState.SYNCING);
+    this._toSend.push(request);
+  }
+
+  /** Pull the whole document again on this connection (after something went wrong). */
+  resync() {
+    if (this._state !== ClientState.LIVE) return;
+    this._lose(this.outbox.drain(), "resync", null);
+    this._startSync(false);
+  }
+
+  // -- handshake replies ------------------------------------------------------------------
+
+  _pulled(reply) {
+    const { doc, seq = 0, incarnation } = reply.content;
+    if (!this._replace(doc, reply.bufferMap(), seq)) return;
+    if (incarnation !== undefined) this.incarnation = incarnation;
+    this._goLive({ type: "live", mode: "pull", seq: this.lastSeq, fresh: false, replayed: 0 });
+  }
+
+  _resumed(reply) {
+    const content = reply.content;
+    if (content.incarnation !== undefined) this.incarnation = content.incarnation;
+    const seq = Number.isInteger(content.seq) ? content.seq : null;
+    if (content.mode === "full") {
+      if (!this._replace(content.doc, reply.bufferMap(), seq ?? 0)) return;
+      this._goLive({ type: "live", mode: "full", seq: this.lastSeq, fresh: Boolean(content.fresh), replayed: 0 });
+      return;
+    }
+    const buffers = reply.bufferMap();
+    const patches = Array.isArray(content.patches) ? content.patches : [];
+    for (const patch of patches) this._serverPatch(patch, buffers);
+    if (seq !== null) this.lastSeq = Math.max(this.lastSeq ?? 0, seq);
+    this._goLive({ type: "live", mode: "replay", seq: this.lastSeq, fresh: false, replayed: patches.length });
+  }
+
+  _goLive(event) {
+    this._setState(ClientState.LIVE);
+    this._events.push(event);
+    if (this._broken) {
+      this._broken = false;
+      this.resync();
+      return;
+    }
+    // Unanswered: sent again, once, with its msgid (the server knows it by that).
+    if (this.inFlight !== null) this._toSend.push(this.inFlight.message);
+    else this.flush();
+  }
+
+  /** Replace the document with the server's; false (reported) if it cannot be read. */
+  _replace(doc, buffers, seq) {
+    try {
+      this.document.replaceWithJSON(doc, buffers, { setter: this.setter, maxArrayElements: this.maxArrayElements });
+    } catch (err) {
+      if (!refused(err)) throw err;
+      this._events.push({ type: "error", text: `cannot read the server's document: ${err.message}`, code: "bad-document", reqid: null, msgtype: null });
+      return false;
+    }
+    this.lastSeq = seq;
+    return true;
+  }
+
+  // -- patches and answers ----------------------------------------------------------------
+
+  _serverPatch(content, buffers) {
+    const seq = content?.seq;
+    if (Number.isInteger(seq) && this.lastSeq !== null && seq <= this.lastSeq) return; // already in the document
+    let decoded;
+    try {
+      decoded = this.document.decodePatch(content, buffers, { setter: this.setter, maxArrayElements: this.maxArrayElements, skipUnknown: true });
+    } catch (err) {
+      if (!refused(err)) throw err;
+      this._events.push({ type: "error", text: `cannot apply the server's patch: ${err.message}`, code: "bad-patch", reqid: null, msgtype: null });
+      if (this._state === ClientState.LIVE) this.resync();
+      else this._broken = true;
+      return;
+    }
+    for (const event of decoded.events) {
+      // The server's whole value was applied first: a local change of it still waiting
+      // was made without it, and loses (it would be rejected).
+      if (event instanceof ModelChangedEvent) this._lose(this.outbox.supersede(event.propertyKey()), "rejected", null);
+    }
+    this._apply(decoded);
+    if (Number.isInteger(seq)) this.lastSeq = seq;
+  }
+
+  _apply(decoded) {
+    try {
+      this.document.applyPatch(decoded, undefined, { setter: this.setter });
+      return;
+    } catch (err) {
+      if (!refused(err)) throw err;
+    }
+    // An event that does not fit conflicts with a local change not answered yet (or one
+    // that lost): that change loses, and the winning value follows.
+    for (const event of decoded.events) {
+      try {
+        this.document.applyPatch(new DecodedPatch([event], decoded.newModels), undefined, { setter: this.setter });
+      } catch (err) {
+        if (!refused(err)) throw err;
+      }
+    }
+  }
+
+  _answered(reply) {
+    const { entries } = this.inFlight;
+    this.inFlight = null;
+    if (reply.msgtype === ERROR) {
+      this._lose(entries, "refused", null, null, String(reply.content.text ?? ""));
+    } else {
+      const { seq, rejected = 0, lost } = reply.content;
+      // Every change up to ``seq`` meant for this client was sent before the OK.
+      if (Number.isInteger(seq)) this.lastSeq = Math.max(this.lastSeq ?? 0, seq);
+      if (Number.isInteger(rejected) && rejected > 0) this._lose(entries, "rejected", lost, rejected);
+    }
+    this.flush();
+  }
+
+  _lose(entries, reason, which, count = null, text = null) {
+    if (entries.length === 0) return;
+    let lost = entries;
+    if (Array.isArray(which) && which.every((i) => Number.isInteger(i) && i >= 0 && i < entries.length)) {
+      lost = which.map((i) => entries[i]);
+    } else if (count !== null && count < entries.length) {
+      lost = []; // some of them, the server did not say which
+    }
+    const changes = [...new Set(lost.map((entry) => describeChange(entry.event)))];
+    this._events.push({ type: "changes-lost", reason, changes, count: count ?? entries.length, text });
+  }
+
+  /** Make ``doc`` the document at position ``seq`` (after this client pushed it). */
+  replaceDocument(doc, buffers, seq) {
+    this._lose(this.outbox.drain(), "reset", null);
+    this._replace(doc, buffers, seq);
+  }
+
+  _reset(message) {
+    // A structural change of this client lost: the server's document replaces ours, and
+    // what waited was made on the old one.
+    const dropped = this.outbox.drain();
+    const seq = Number.isInteger(message.content.seq) ? message.content.seq : this.lastSeq ?? 0;
+    if (this._replace(message.content.doc, message.bufferMap(), seq)) {
+      this._events.push({ type: "reset", seq: this.lastSeq });
+      this._lose(dropped, "reset", null);
+    }
+  }
+
+  // -- local changes ----------------------------------------------------------------------
+
+  _watch() {
+    if (this._stopWatching === null) this._stopWatching = this.document.onChange((event) => this._localChange(event));
+  }
+
+  _unwatch() {
+    if (this._stopWatching !== null) this._stopWatching();
+    this._stopWatching = null;
+  }
+
+  _localChange(event) {
+    if (event.setter === this.setter) return; // applied from the server: not sent back
+    this.outbox.add(event, { base: this.lastSeq ?? 0, attached: this.document.models });
+  }
+
+  /** Send the oldest waiting changes as one PATCH-DOC, if none is in flight. */
+  flush() {
+    if (this._state !== ClientState.LIVE || this.inFlight !== null) return;
+    const batch = this.outbox.take();
+    if (batch === null) return;
+    const message = newMessage(PATCH_DOC, batch.content, { buffers: batch.buffers });
+    this.inFlight = { message, entries: batch.entries };
+    this._toSend.push(message);
+  }
+}

@@ -1,0 +1,383 @@
+"""ClientProtocol: a client's side of a docsync session, sans I/O; the mirror of client_protocol.js.
+
+It owns what a client must get right to converge with the server, and nothing that
+waits: the handshake (ACK, then PULL-DOC-REQ or RESUME-REQ), the last server position
+applied (``last_seq``), local changes encoded as they are made and sent one patch at a
+time with the position they were made on (``base``), answers (OK, ERROR), resets
+(PUSH-DOC), resumes (replay or full, ``fresh``), and changes made while offline, kept
+with their base and resent after the resume.
+
+Data goes in through plain methods (``connection_made``, ``receive_message``,
+``connection_lost``, ``flush``, and the document's own change events); messages come
+out of ``messages_to_send`` and events (``client_events``) out of ``events_received``.
+An adapter moves messages between it and a socket: ``docsync.client.ClientSession``
+in Python, ``connection.js`` in the browser. Tests drive it in memory.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+from ..document import DecodedPatch, Document, DocumentEvent
+from ..document import events as ev
+from ..exceptions import DeserializationError, PatchError, ProtocolError
+from ..protocol import Message, new_message
+from ..protocol.msgtypes import (
+    ACK,
+    ERROR,
+    PATCH_DOC,
+    PULL_DOC_REPLY,
+    PULL_DOC_REQ,
+    PUSH_DOC,
+    RESUME_REPLY,
+    RESUME_REQ,
+)
+from .client_events import ChangesLost, ClientEvent, ErrorReported, Live, Reply, Reset, describe_change
+from .outbox import Batch, Outbox, OutboxEntry
+
+__all__ = ["NOTICE", "SERVER", "ClientProtocol", "ClientState"]
+
+#: The setter of changes applied from the server (they are not sent back).
+SERVER = "server"
+#: The msg_type of the notices a server sends to be shown to the user.
+NOTICE = "docsync.notice"
+
+
+class ClientState(Enum):
+    """Where a client protocol is in a connection's life."""
+
+    IDLE = "idle"  # no connection (before the first, or after one was lost)
+    CONNECTING = "connecting"  # connected, waiting for the server's ACK
+    SYNCING = "syncing"  # waiting for the PULL-DOC-REPLY or RESUME-REPLY
+    LIVE = "live"
+    CLOSED = "closed"  # for good
+
+
+_TRANSITIONS = {
+    ClientState.IDLE: {ClientState.CONNECTING, ClientState.CLOSED},
+    ClientState.CONNECTING: {ClientState.SYNCING, ClientState.IDLE, ClientState.CLOSED},
+    ClientState.SYNCING: {ClientState.LIVE, ClientState.IDLE, ClientState.CLOSED},
+    ClientState.LIVE: {ClientState.SYNCING, ClientState.IDLE, ClientState.CLOSED},
+    ClientState.CLOSED: set[ClientState](),
+}
+
+
+class ClientProtocol:
+    """Keep ``document`` in sync with one server session; no I/O.
+
+    ``client_id`` names this client's changes across connections (at most 64
+    characters); ``max_array_elements`` bounds arrays in what the server sends.
+    """
+
+    def __init__(
+        self,
+        document: Document,
+        *,
+        client_id: str,
+        setter: Any = SERVER,
+        max_array_elements: int = 100_000_000,
+    ) -> None:
+        if not isinstance(client_id, str) or not 0 < len(client_id) <= 64:
+            raise ValueError(f"client_id must be a string of 1 to 64 characters, got {client_id!r:.80}")
+        if not isinstance(max_array_elements, int) or max_array_elements <= 0:
+            raise ValueError(f"max_array_elements must be a positive integer, got {max_array_elements!r}")
+        self.document = document
+        self.client_id = client_id
+        self.setter = setter
+        self.max_array_elements = max_array_elements
+        self._state = ClientState.IDLE
+        #: The last server position applied to the document (None before the first pull).
+        self.last_seq: int | None = None
+        #: Which session the document belongs to (changes if the server made it again).
+        self.incarnation: str | None = None
+        self.outbox = Outbox()
+        #: The patch sent and not answered yet, with the changes it carries.
+        self.in_flight: tuple[Message, list[OutboxEntry]] | None = None
+        # The msgid of the PULL-DOC-REQ or RESUME-REQ being answered: server patches
+        # before its reply are already in it.
+        self._handshake: str | None = None
+        # A server patch could not be read while syncing: pull again once live.
+        self._broken = False
+        self._to_send: list[Message] = []
+        self._events: list[ClientEvent] = []
+        self._watching = False
+        self._watch()
+
+    # -- state --------------------------------------------------------------------------
+
+    @property
+    def state(self) -> ClientState:
+        """Return where this protocol is in a connection's life."""
+        return self._state
+
+    def _set_state(self, state: ClientState) -> None:
+        if state not in _TRANSITIONS[self._state]:
+            raise ProtocolError(f"cannot go from {self._state.value} to {state.value}")
+        self._state = state
+
+    @property
+    def settled(self) -> bool:
+        """Tell whether the document is live with no local change in flight or waiting."""
+        return self._state is ClientState.LIVE and self.in_flight is None and not self.outbox
+
+    # -- out ----------------------------------------------------------------------------
+
+    def messages_to_send(self) -> list[Message]:
+        """Return (and forget) the messages to write to the socket, in order."""
+        messages, self._to_send = self._to_send, []
+        return messages
+
+    def events_received(self) -> list[ClientEvent]:
+        """Return (and forget) what happened since the last call, in order."""
+        events, self._events = self._events, []
+        return events
+
+    def send(self, message: Message) -> None:
+        """Queue a request of the adapter's own; its reply comes back as a ``Reply`` event."""
+        if self._state is not ClientState.LIVE:
+            raise ProtocolError(f"cannot send {message.msgtype} while {self._state.value}")
+        self._to_send.append(message)
+
+    # -- the connection -----------------------------------------------------------------
+
+    def connection_made(self) -> None:
+        """A new connection is open: wait for the server's ACK."""
+        self._set_state(ClientState.CONNECTING)
+
+    def connection_lost(self) -> None:
+        """The connection is gone: what is in flight is sent again after the next resume."""
+        if self._state is ClientState.CLOSED:
+            return
+        self._handshake = None
+        self._to_send.clear()
+        if self._state is not ClientState.IDLE:
+            self._set_state(ClientState.IDLE)
+
+    def close(self) -> None:
+        """Stop for good: nothing more is sent."""
+        self._unwatch()
+        self._to_send.clear()
+        self._state = ClientState.CLOSED
+
+    # -- in -----------------------------------------------------------------------------
+
+    def receive_message(self, message: Message) -> None:
+        """Handle one message from the server."""
+        if self._state in (ClientState.IDLE, ClientState.CLOSED):
+            raise ProtocolError(f"cannot receive {message.msgtype} while {self._state.value}")
+        msgtype, reqid = message.msgtype, message.reqid
+        if msgtype == ERROR:
+            content = message.content
+            asked = self._asked(reqid)
+            self._events.append(ErrorReported(str(content.get("text", "")), content.get("code"), reqid, asked))
+        if self._state is ClientState.CONNECTING:
+            if msgtype == ACK:
+                self._start_sync(resume=self.last_seq is not None)
+            return
+        if reqid is not None and reqid == self._handshake:
+            self._handshake = None
+            if msgtype == PULL_DOC_REPLY:
+                self._pulled(message)
+            elif msgtype == RESUME_REPLY:
+                self._resumed(message)
+            # An ERROR to the handshake leaves the protocol syncing: the server closes.
+            return
+        if self.in_flight is not None and reqid == self.in_flight[0].msgid:
+            self._answered(message)
+        elif reqid is not None:
+            self._events.append(Reply(message))
+        elif msgtype == PATCH_DOC:
+            if self._state is ClientState.LIVE:
+                self._server_patch(message.content, dict(message.buffers))
+        elif msgtype == PUSH_DOC and self._state is ClientState.LIVE:
+            self._reset(message)
+
+    def _asked(self, reqid: str | None) -> str | None:
+        """Return the type of the request of this protocol's own that ``reqid`` names, if any."""
+        if reqid is not None and self.in_flight is not None and reqid == self.in_flight[0].msgid:
+            return PATCH_DOC
+        if reqid is not None and reqid == self._handshake:
+            return RESUME_REQ if self.last_seq is not None else PULL_DOC_REQ
+        return None
+
+    def _start_sync(self, *, resume: bool) -> None:
+        if resume:
+            content: dict[str, Any] = {"last_seq": self.last_seq, "client_id": self.client_id}
+            if self.incarnation is not None:
+                content["incarnation"] = self.incarnation
+            request = new_message(RESUME_REQ, content)
+        else:
+            request = new_message(PULL_DOC_REQ, {"client_id": self.client_id})
+        self._handshake = request.msgid
+        self._set_state(ClientState.SYNCING)
+        self._to_send.append(request)
+
+    def resync(self) -> None:
+        """Pull the whole document again on this connection (after something went wrong)."""
+        if self._state is not ClientState.LIVE:
+            return
+        self._lose(self.outbox.drain(), "resync", None)
+        self._start_sync(resume=False)
+
+    # -- handshake replies --------------------------------------------------------------
+
+    def _pulled(self, reply: Message) -> None:
+        content = reply.content
+        if not self._replace(content.get("doc"), reply, content.get("seq", 0)):
+            return
+        self.incarnation = content.get("incarnation", self.incarnation)
+        self._go_live(Live("pull", self.last_seq or 0))
+
+    def _resumed(self, reply: Message) -> None:
+        content = reply.content
+        self.incarnation = content.get("incarnation", self.incarnation)
+        seq = content.get("seq")
+        if content.get("mode") == "full":
+            if not self._replace(content.get("doc"), reply, seq if isinstance(seq, int) else 0):
+                return
+            self._go_live(Live("full", self.last_seq or 0, fresh=bool(content.get("fresh"))))
+            return
+        buffers = dict(reply.buffers)
+        patches = content.get("patches", [])
+        for patch in patches:
+            self._server_patch(patch, buffers)
+        if isinstance(seq, int):
+            self.last_seq = max(self.last_seq or 0, seq)
+        self._go_live(Live("replay", self.last_seq or 0, replayed=len(patches)))
+
+    def _go_live(self, event: Live) -> None:
+        self._set_state(ClientState.LIVE)
+        self._events.append(event)
+        if self._broken:
+            self._broken = False
+            self.resync()
+            return
+        if self.in_flight is not None:
+            # Unanswered: sent again, once, with its msgid (the server knows it by that).
+            self._to_send.append(self.in_flight[0])
+        else:
+            self.flush()
+
+    def _replace(self, doc_json: Any, message: Message, seq: int) -> bool:
+        """Replace the document with the server's; False (and a resync) if it cannot be read."""
+        self._unwatch()
+        try:
+            self.document.replace_with_json(doc_json, dict(message.buffers))
+        except (DeserializationError, PatchError, ValueError, TypeError) as exc:
+            self._events.append(ErrorReported(f"cannot read the server's document: {exc}", "bad-document", None))
+            return False
+        finally:
+            self._watch()
+        self.last_seq = seq
+        return True
+
+    # -- patches and answers ------------------------------------------------------------
+
+    def _server_patch(self, content: dict[str, Any], buffers: dict[str, Any]) -> None:
+        seq = content.get("seq")
+        if isinstance(seq, int) and self.last_seq is not None and seq <= self.last_seq:
+            return  # already in the document
+        try:
+            decoded = self.document.decode_patch(
+                content, buffers, setter=self.setter, max_array_elements=self.max_array_elements, skip_unknown=True
+            )
+        except (DeserializationError, PatchError, ValueError, TypeError) as exc:
+            self._events.append(ErrorReported(f"cannot apply the server's patch: {exc}", "bad-patch", None))
+            if self._state is ClientState.LIVE:
+                self.resync()
+            else:
+                self._broken = True
+            return
+        for event in decoded.events:
+            if isinstance(event, ev.ModelChangedEvent) and (key := event.property_key()) is not None:
+                # The server's whole value was applied first: a local change of it still
+                # waiting was made without it, and loses (it would be rejected).
+                self._lose(self.outbox.supersede(key), "rejected", None)
+        self._apply(decoded)
+        if isinstance(seq, int):
+            self.last_seq = seq
+
+    def _apply(self, decoded: DecodedPatch) -> None:
+        try:
+            self.document.apply_patch(decoded, setter=self.setter)
+            return
+        except (PatchError, ValueError):
+            pass
+        # An event that does not fit conflicts with a local change not answered yet (or
+        # one that lost): that change loses, and the winning value follows.
+        for event in decoded.events:
+            try:
+                self.document.apply_patch(DecodedPatch([event], decoded.new_models), setter=self.setter)
+            except (PatchError, ValueError):
+                continue
+
+    def _answered(self, reply: Message) -> None:
+        assert self.in_flight is not None
+        _, entries = self.in_flight
+        self.in_flight = None
+        if reply.msgtype == ERROR:
+            self._lose(entries, "refused", None, text=str(reply.content.get("text", "")))
+        else:
+            seq = reply.content.get("seq")
+            if isinstance(seq, int):
+                # Every change up to ``seq`` meant for this client was sent before the OK.
+                self.last_seq = max(self.last_seq or 0, seq)
+            rejected = reply.content.get("rejected", 0)
+            if isinstance(rejected, int) and rejected > 0:
+                self._lose(entries, "rejected", reply.content.get("lost"), rejected)
+        self.flush()
+
+    def _lose(
+        self, entries: list[OutboxEntry], reason: str, which: Any, count: int | None = None, *, text: str | None = None
+    ) -> None:
+        if not entries:
+            return
+        if isinstance(which, list) and all(isinstance(i, int) and 0 <= i < len(entries) for i in which):
+            entries = [entries[i] for i in which]
+        elif count is not None and count < len(entries):
+            entries = []  # some of them, the server did not say which
+        names = tuple(dict.fromkeys(describe_change(e.event) for e in entries))
+        self._events.append(ChangesLost(reason, names, count if count is not None else len(entries), text))
+
+    def replace_document(self, doc_json: dict[str, Any], buffers: list[tuple[str, Any]], seq: int) -> None:
+        """Make ``doc_json`` the document at position ``seq`` (after this client pushed it)."""
+        self._lose(self.outbox.drain(), "reset", None)
+        self._replace(doc_json, Message({}, {}, {}, list(buffers)), seq)
+
+    def _reset(self, message: Message) -> None:
+        # A structural change of this client lost: the server's document replaces ours,
+        # and what waited was made on the old one.
+        dropped = self.outbox.drain()
+        seq = message.content.get("seq")
+        if self._replace(message.content.get("doc"), message, seq if isinstance(seq, int) else self.last_seq or 0):
+            self._events.append(Reset(self.last_seq or 0))
+            self._lose(dropped, "reset", None)
+
+    # -- local changes ------------------------------------------------------------------
+
+    def _watch(self) -> None:
+        if not self._watching:
+            self.document.on_change(self._local_change)
+            self._watching = True
+
+    def _unwatch(self) -> None:
+        if self._watching:
+            self.document.remove_on_change(self._local_change)
+            self._watching = False
+
+    def _local_change(self, event: DocumentEvent) -> None:
+        if event.setter == self.setter:
+            return  # applied from the server: not sent back
+        self.outbox.add(event, base=self.last_seq or 0, attached=self.document.models)
+
+    def flush(self) -> None:
+        """Send the oldest waiting changes as one PATCH-DOC, if none is in flight."""
+        if self._state is not ClientState.LIVE or self.in_flight is not None:
+            return
+        batch: Batch | None = self.outbox.take()
+        if batch is None:
+            return
+        message = new_message(PATCH_DOC, batch.content, buffers=batch.buffers)
+        self.in_flight = (message, batch.entries)
+        self._to_send.append(message)

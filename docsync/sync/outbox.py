@@ -1,0 +1,121 @@
+"""Local changes waiting to be sent, encoded as they are made; the mirror of outbox.js.
+
+A whole new value of a property supersedes the changes of that property still waiting,
+so that a value set a hundred times while a patch is in flight goes out once. Encoding
+at once freezes each change as it was: a later edit of the same value cannot leak into
+an earlier event, and the definition of a model a change attaches is its state then.
+
+Every change remembers ``base``, the last server position applied when it was made. A
+patch carries one base, so ``take`` sends the oldest changes that share it: changes made
+after a server patch was applied go out in a patch of their own, judged (and, for list
+splices, transformed) against what their maker had really seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..document import DocumentEvent, Model, ModelChangedEvent, encode_events
+from ..protocol import Buffer
+from ..serialization import Encoder
+
+__all__ = ["Batch", "Outbox", "OutboxEntry"]
+
+
+@dataclass(slots=True, eq=False)
+class OutboxEntry:
+    """One local change: its wire JSON, the definitions and buffers it needs, and its base."""
+
+    event: DocumentEvent
+    key: tuple[str, str] | None
+    json: dict[str, Any]
+    references: list[dict[str, Any]]
+    buffers: list[tuple[str, Buffer]]
+    base: int
+
+
+@dataclass(slots=True)
+class Batch:
+    """Waiting changes taken as one PATCH-DOC body."""
+
+    content: dict[str, Any]
+    buffers: list[tuple[str, Buffer]]
+    base: int
+    entries: list[OutboxEntry] = field(default_factory=list)
+
+
+class Outbox:
+    """Local changes waiting to be sent, in the order they were made."""
+
+    def __init__(self) -> None:
+        self._entries: list[OutboxEntry] = []
+        # Definitions (and their buffers) of superseded changes: the models they
+        # attached may still be referred to by what is sent.
+        self._carried: list[OutboxEntry] = []
+        self._serial = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @property
+    def entries(self) -> tuple[OutboxEntry, ...]:
+        """The waiting changes, oldest first."""
+        return tuple(self._entries)
+
+    def add(self, event: DocumentEvent, *, base: int, attached: Mapping[str, Model]) -> OutboxEntry:
+        """Queue ``event``, made on top of server position ``base``; return its entry.
+
+        ``attached`` is the document's index: definitions are sent for the models it
+        still holds.
+        """
+        self._serial += 1
+        # Buffer ids must be unique in a message that gathers several encoded changes.
+        encoder = Encoder(buffer_prefix=f"c{self._serial}.")
+        encoded = encode_events([event], encoder, attached)
+        entry = OutboxEntry(
+            event, event.property_key(), encoded["events"][0], encoded["references"], encoder.buffers, base
+        )
+        if isinstance(event, ModelChangedEvent) and entry.key is not None:
+            self.supersede(entry.key)
+        self._entries.append(entry)
+        return entry
+
+    def supersede(self, key: tuple[str, str]) -> list[OutboxEntry]:
+        """Drop the waiting changes of property ``key`` (it has a whole new value); return them."""
+        kept, dropped = [], []
+        for entry in self._entries:
+            if entry.key != key:
+                kept.append(entry)
+                continue
+            dropped.append(entry)
+            if entry.references:
+                self._carried.append(entry)
+        self._entries = kept
+        return dropped
+
+    def take(self) -> Batch | None:
+        """Take the oldest waiting changes that share one base as a PATCH-DOC body, or None."""
+        if not self._entries:
+            return None
+        base = self._entries[0].base
+        count = next((i for i, e in enumerate(self._entries) if e.base != base), len(self._entries))
+        entries, self._entries = self._entries[:count], self._entries[count:]
+        carried, self._carried = self._carried, []
+        seen: set[str] = set()
+        references = []
+        for entry in (*carried, *entries):
+            for definition in entry.references:
+                # The server refuses a model defined twice in one patch.
+                if definition["id"] not in seen:
+                    references.append(definition)
+                seen.add(definition["id"])
+        buffers = [buffer for entry in (*carried, *entries) for buffer in entry.buffers]
+        content = {"events": [e.json for e in entries], "references": references, "base": base}
+        return Batch(content, buffers, base, entries)
+
+    def drain(self) -> list[OutboxEntry]:
+        """Remove and return every waiting change (the document is being replaced)."""
+        entries, self._entries, self._carried = self._entries, [], []
+        return entries
