@@ -25,6 +25,7 @@ from docsync.document.models import (
     Select,
     Slider,
     TableColumn,
+    TextInput,
     Toggle,
     VBar,
 )
@@ -144,3 +145,31 @@ def uploads(doc: Document) -> None:
     big.on_upload(arrived)
     small.on_upload(arrived)
     doc.add_root(Column(big, small, report, name="layout"))
+
+
+def resume_room(doc: Document) -> None:
+    """A shared room streaming a row every 50 ms, with a big column that never changes.
+
+    A full pull carries the 400 kB column; a resume after a short drop carries a few
+    ticks. ``streaming`` stops the stream, so that a test can compare documents.
+    """
+    first = np.arange(2, dtype=np.float64)
+    stream = ColumnDataSource(data={"t": first, "v": np.sin(first / 5)}, name="stream")
+    static = ColumnDataSource(data={"payload": np.linspace(0.0, 1.0, 50_000)}, name="static")
+    streaming = Toggle(label="Streaming", active=True, name="streaming")
+    level = Slider(title="level", start=0, end=10, step=1, value=0, name="level")
+    note = TextInput(title="note", value="", name="note")
+    plot = Plot(title="stream", renderers=[Line(source=stream, x="t", y="v")], height=200, name="plot")
+    state = {"next": 2}
+
+    def tick() -> None:
+        if not streaming.active:
+            return
+        t = np.array([float(state["next"])])
+        state["next"] += 1
+        stream.stream({"t": t, "v": np.sin(t / 5)}, rollover=200)
+
+    doc.add_periodic_callback(tick, 50)
+    doc.add_root(Column(streaming, level, note, plot, name="layout"))
+    doc.add_root(static)
+    doc.title = "resume"

@@ -18,5 +18,6 @@ DOCSYNC = {
         "sliders_dark": {"app": "project.examples.sliders", "theme": "dark"},
         "stepped": "tests.e2e.apps.stepped",
         "arguments": "tests.e2e.apps.arguments",
+        "resume_room": {"app": "tests.e2e.apps.resume_room", "shared": True},
     },
 }

@@ -52,12 +52,14 @@ def test_page_reconnects_after_a_server_restart_and_converges(server: ServerProc
     assert states[0] == "live" and states[-1] == "live"
     assert "reconnecting" in states
 
-    # The restarted server knows nothing of the old session: the page now shows the
-    # fresh document it made from the page's token, and says its waiting change is lost
-    # (it was made on models the new document does not have).
+    # The restarted server knows nothing of the old session: the resume finds a fresh one
+    # made from the page's token, the page shows its document, and names the change made
+    # while disconnected that was lost with the old session.
     expect(page.locator('[data-docsync-name="status"]')).to_have_text("Move a slider.")
     expect(page.locator(".ds-notice-info")).to_contain_text("fresh one")
-    expect(page.locator(".ds-notice-error")).to_contain_text("lost")
+    lost = re.compile(r"Your change to phase\.value was lost with the old session\.")
+    expect(page.locator(".ds-notice-error")).to_have_text(lost)
+    page.screenshot(path=SCREENSHOTS / "fresh-session.png")
     assert value(page, "phase", "value") == 0.0
     expect(page.locator('[data-docsync-name="phase"] output')).to_have_text("0.0")
     wait_for(lambda: settled(page), 5, "the page to settle")

@@ -97,6 +97,14 @@ export class ClientSession {
     return this.connection.on("error", callback);
   }
 
+  /**
+   * Call ``callback({reason, changes, count, text})`` when local changes were not kept
+   * (``changes`` names them, e.g. "phase.value"); return a function that stops it.
+   */
+  onChangesLost(callback) {
+    return this.connection.on("lost", callback);
+  }
+
   /** Close the connection for good. */
   close() {
     this.connection.close();

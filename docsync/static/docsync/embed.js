@@ -35,6 +35,16 @@ function targetOf(config) {
   return target;
 }
 
+/** Say which local changes were not kept, and why. */
+export function lostText({ reason, changes, count, text }, afterFresh = false) {
+  const what = changes.length ? `Your change to ${changes.join(", ")} was` : `${count} of your changes ${count === 1 ? "was" : "were"}`;
+  if (reason === "refused") return `${what} refused: ${text || "the server did not accept it"}.`;
+  if (reason === "reset") return `${what} lost: the server reset the document.`;
+  if (reason === "resync") return `${what} lost: the document was reloaded from the server.`;
+  if (afterFresh) return `${what} lost with the old session.`;
+  return `${what} lost: it had been changed meanwhile, and the first change wins.`;
+}
+
 /**
  * Embed the app ``config`` describes; resolve with its ClientSession once connected (or
  * failed). ``options.views``: {type name: View class}, views to use instead of the
@@ -63,23 +73,25 @@ export async function embed(config, { views = {} } = {}) {
 
   const session = new ClientSession({ url: config.wsUrl, token: config.token, ...(config.connection ?? {}) });
   root.docsyncSession = session;
-  let before = null; // the model ids the document had when the connection dropped
+  let afterFresh = false; // changes lost now were made for a session the server no longer had
   session.onStateChange((detail) => {
     badge.show(detail);
-    if (detail.state === "reconnecting" && before === null) before = new Set(session.document.models.keys());
-    if (detail.state === "live" && before !== null) {
-      // A session the server no longer had comes back as a fresh document: say so.
-      const ids = [...session.document.models.keys()];
-      if (before.size && ids.length && !ids.some((id) => before.has(id))) {
-        notices.show("The server no longer had this session: this is a fresh one.", "info");
-      }
-      before = null;
+    if (detail.state === "live") {
+      afterFresh = Boolean(detail.fresh);
+      if (detail.fresh) notices.show("The server no longer had this session: this is a fresh one.", "info");
     }
     if (detail.state === "failed") {
       notices.show(`Disconnected: ${detail.reason || "the server cannot be reached"}. Reload the page to start again.`, "error", { sticky: true });
     }
   });
-  session.onError((error) => notices.show(error.text || "the server reported an error", "error"));
+  session.onError((error) => {
+    // A refused change of ours is told by the "lost" notice below, with what it changed.
+    if (error.msgtype !== "PATCH-DOC") notices.show(error.text || "the server reported an error", "error");
+  });
+  session.onChangesLost((lost) => {
+    notices.show(lostText(lost, afterFresh), "error", { sticky: true });
+    if (session.connection.settled) afterFresh = false;
+  });
   session.onMessage(NOTICE, (data) => notices.show(String(data?.text ?? data ?? ""), "info"));
 
   const context = new ViewContext(session, {
