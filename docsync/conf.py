@@ -38,6 +38,9 @@ DEFAULTS: dict[str, Any] = {
     "PATCH_LOG_SIZE": 1000,  # entries kept per session for resume and conflicts
     "PATCH_LOG_BYTES": 1024 * 1024,  # and at most this many bytes of them
     "SYNC_CALLBACK_THREADS": 16,
+    # After a session's application fails to make it, seconds before it is tried again;
+    # once every wait is used, that session is not tried again (close 4011).
+    "SESSION_RETRY_BACKOFF": [1.0, 2.0, 4.0, 8.0],
     "ACCESS": "public",  # default access rule for apps that name none
     "ADMIN_REFRESH": 2.0,  # seconds between writes of the live-session table
     "PROCESS_TIMEOUT": 15.0,  # a process silent this long is considered dead

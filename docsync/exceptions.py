@@ -19,7 +19,8 @@ The tree::
         │   └── TokenError         a token missing, forged, expired or for another app
         ├── NoSuchApplicationError no application at the websocket's path          close 4004
         ├── ApplicationError       the application failed to make the session      close 1011
-        │   └── ApplicationLoadError  the application's code failed to load
+        │   ├── ApplicationLoadError  the application's code failed to load
+        │   └── ApplicationStoppedError  it failed for this session too often         close 4011
         ├── ServerBusyError        this process cannot take the websocket now       close 1013
         │   ├── SessionLimitError  it holds its maximum of sessions
         │   └── DirectoryUnavailableError  the cluster cannot reach a session's owner
@@ -46,6 +47,7 @@ __all__ = [
     "AccessRefusedError",
     "ApplicationError",
     "ApplicationLoadError",
+    "ApplicationStoppedError",
     "ClientAction",
     "ConfigurationError",
     "ConnectionClosingError",
@@ -189,6 +191,13 @@ class ApplicationError(ConnectionClosingError):
 
 class ApplicationLoadError(ApplicationError):
     """The application's code could not be loaded; no session of it may run."""
+
+
+class ApplicationStoppedError(ApplicationError):
+    """The application failed to make this session several times in a row: it is not tried again."""
+
+    close_code = 4011
+    client_action = "give-up"
 
 
 class ServerBusyError(ConnectionClosingError):

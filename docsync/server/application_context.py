@@ -7,14 +7,17 @@ import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from ..conf import docsync_settings
 from ..document import Document, SessionCallback
 from ..document.callbacks import CallbackKind
 from ..exceptions import ApplicationLoadError, SessionExpiredError, SessionLimitError
 from ..handlers import Application
 from ..limits import document_limits
+from ..protocol import error
 from .cluster_link import ClusterLink
 from .contexts import ServerContext, SessionContext
 from .executor import call_user_code, run_sync
+from .failed_sessions import FailedSessions
 from .session import ServerSession
 
 __all__ = ["ApplicationContext", "ClusterHolder"]
@@ -45,6 +48,8 @@ class ApplicationContext:
         self.registry: ClusterHolder | None = None  # set by the registry; reaches the cluster, if any
         self.sessions_created = 0
         self.sessions_destroyed = 0
+        # Sessions whose making failed: tried again after a wait, then not at all.
+        self.failed_sessions = FailedSessions(docsync_settings().SESSION_RETRY_BACKOFF)
 
     async def load(self) -> None:
         """Run ``on_server_loaded`` once."""

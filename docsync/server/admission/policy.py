@@ -8,7 +8,8 @@ A websocket is admitted in two steps, wherever it lands:
 2. :func:`open_session`, on the process that owns the session (the same one, or the
    owner a cluster relays to): an expired token may only rejoin a live session, a
    session takes at most ``MAX_CONNECTIONS_PER_SESSION``, a process at most
-   ``MAX_SESSIONS``, and an application that fails makes no session.
+   ``MAX_SESSIONS``, and an application that fails makes no session (nor tries again
+   at once: see ``failed_sessions``).
 
 Every refusal is a :class:`~docsync.exceptions.ConnectionClosingError` carrying its close
 code; the caller sends it (an ERROR, then the close).
@@ -110,17 +111,26 @@ async def open_session(
     if session is not None and len(session.connections) >= settings.MAX_CONNECTIONS_PER_SESSION:
         raise TooManyConnectionsError("too many connections to this session")
     created = session is None
+    if created:
+        refusal = context.failed_sessions.refusal(session_id)
+        if refusal is not None:
+            raise refusal  # backing off, or given up: the application is not run
     try:
         session = await registry.open_session(app_path, session_id, request)
     except ConnectionClosingError as exc:
         if not isinstance(exc, ApplicationError):
             raise  # a limit: its own code and reason
-        logger.exception("application %s failed to create a session", app_path)
-        raise _application_error(exc, context.application) from exc
+        raise _failed(context, session_id, exc) from exc
     except Exception as exc:
-        logger.exception("application %s failed to create a session", app_path)
-        raise _application_error(exc, context.application) from exc
+        raise _failed(context, session_id, exc) from exc
+    context.failed_sessions.succeeded(session_id)
     return OpenedSession(session, created)
+
+
+def _failed(context: Any, session_id: str, exc: Exception) -> ApplicationError:
+    logger.exception("application %s failed to create a session", context.path)
+    context.failed_sessions.failed(session_id)
+    return _application_error(exc, context.application)
 
 
 def _application_error(exc: Exception, application: Application) -> ApplicationError:

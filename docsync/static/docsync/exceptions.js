@@ -16,7 +16,8 @@
  *         │   └── TokenError
  *         ├── NoSuchApplicationError no application at the websocket's path          close 4004
  *         ├── ApplicationError       the application failed to make the session      close 1011
- *         │   └── ApplicationLoadError
+ *         │   ├── ApplicationLoadError
+ *         │   └── ApplicationStoppedError  it failed for this session too often      close 4011
  *         ├── ServerBusyError        the process cannot take the websocket now       close 1013
  *         │   ├── SessionLimitError
  *         │   └── DirectoryUnavailableError
@@ -114,6 +115,13 @@ export class ApplicationError extends ConnectionClosingError {}
 /** The application's code could not be loaded. */
 export class ApplicationLoadError extends ApplicationError {}
 
+/** The application failed to make this session several times in a row: it is not tried again. */
+export class ApplicationStoppedError extends ApplicationError {
+  static closeCode = 4011;
+  static errorKind = "close-4011";
+  static action = "give-up";
+}
+
 /** The process cannot take the websocket now; trying again later may succeed. */
 export class ServerBusyError extends ConnectionClosingError {
   static closeCode = 1013;
@@ -156,7 +164,8 @@ export class OwnerGoneError extends ConnectionClosingError {
 export const CLOSING_ERRORS = Object.freeze([
   ProtocolError, MessageTooBigError, ConnectionClosingError, AccessRefusedError, NoSuchApplicationError,
   ApplicationError, ServerBusyError, TooManyConnectionsError, RateLimitedError, SessionExpiredError,
-  OwnerGoneError, TokenError, ApplicationLoadError, SessionLimitError, DirectoryUnavailableError,
+  OwnerGoneError, TokenError, ApplicationLoadError, ApplicationStoppedError, SessionLimitError,
+  DirectoryUnavailableError,
 ]);
 
 // The most general class of each code: the first listed with it.
