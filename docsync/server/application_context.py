@@ -140,15 +140,21 @@ class ApplicationContext:
         self.sessions_created += 1
         return session
 
-    async def discard_session(self, session: ServerSession) -> None:
-        """Destroy a session: callbacks stop first, then ``on_session_destroyed`` runs once."""
+    async def discard_session(self, session: ServerSession, *, told: str | None = None) -> None:
+        """Destroy a session: callbacks stop first, then ``on_session_destroyed`` runs once.
+
+        ``told``: a reason its pages are told in an ERROR before the close (the admin's
+        "expire now"); without one they see only the close, "session expired".
+        """
         if self.sessions.get(session.id) is not session or session.destroyed:
             return
         del self.sessions[session.id]
         context = session.context
         for connection in list(session.connections):
             try:
-                await connection.close(code=SessionExpiredError.close_code, reason="session expired")
+                if told is not None:
+                    await connection.send_message(error(None, told, SessionExpiredError.error_kind))
+                await connection.close(code=SessionExpiredError.close_code, reason=told or "session expired")
             except Exception:
                 logger.debug("could not close %r", connection, exc_info=True)
         await session.destroy_callbacks()

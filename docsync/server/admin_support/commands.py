@@ -16,7 +16,10 @@ from ..cluster_link import ClusterLink
 from ..session import ServerSession
 from .session_detail import describe_session
 
-__all__ = ["SessionHolder", "run_command", "send_command"]
+__all__ = ["ENDED_BY_ADMIN", "SessionHolder", "run_command", "send_command"]
+
+#: What the pages of a session the admin expires are told.
+ENDED_BY_ADMIN = "This session was ended by an administrator."
 
 
 class SessionHolder(Protocol):
@@ -46,7 +49,8 @@ async def run_command(registry: SessionHolder, command: str, session_id: str, **
     if command == "expire":
         context = registry.get_context(session.app_path)
         if context is not None:
-            await context.discard_session(session)
+            # Its pages say why they start again with a new session.
+            await context.discard_session(session, told=ENDED_BY_ADMIN)
         return True
     if command == "keep_alive":
         session.keep_alive = bool(arguments.get("on", True))
