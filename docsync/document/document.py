@@ -28,6 +28,9 @@ from .wire import DecodedPatch, decode_patch, model_definition, parse_document
 
 __all__ = ["DEFAULT_MAX_UPLOAD_BYTES", "CallbackScheduler", "Document"]
 
+#: How many callback errors a document keeps until the server reads them.
+_KEPT_CALLBACK_ERRORS = 10
+
 logger = logging.getLogger("docsync.document")
 
 Subscriber = Callable[[DocumentEvent], None]
@@ -71,6 +74,7 @@ class Document:
         "_self_ref",
         "_subscribers",
         "_title",
+        "callback_errors",
         "max_upload_bytes",
         "pending_coroutines",
         "session_context",
@@ -96,6 +100,8 @@ class Document:
         self._self_ref = weakref.ref(self)
         #: Coroutines returned by async callbacks, for the server to await.
         self.pending_coroutines: list[Any] = []
+        #: Errors user callbacks raised (logged already), for the server to tell the page about.
+        self.callback_errors: list[BaseException] = []
         #: What application code may see of its session (set by the server), or None.
         self.session_context: Any = None
 
@@ -321,13 +327,19 @@ class Document:
         for callback in tuple(self._message_callbacks.get(event.msg_type, ())):
             try:
                 result = callback(event)
-            except Exception:
+            except Exception as exc:
                 logger.exception("error in message callback %r", callback)
+                self.callback_failed(exc)
                 continue
             if result is not None and hasattr(result, "__await__"):
                 self.pending_coroutines.append(result)
 
     # -- callbacks ------------------------------------------------------------------
+
+    def callback_failed(self, exc: BaseException) -> None:
+        """Note that a user callback raised ``exc`` (the server tells the page); keeps the last few."""
+        self.callback_errors.append(exc)
+        del self.callback_errors[:-_KEPT_CALLBACK_ERRORS]
 
     def _add_callback(
         self, callback: Callable[[], Any], kind: CallbackKind, delay: float, locked: bool

@@ -383,9 +383,12 @@ class Model(metaclass=ModelMeta):
     def _invoke(self, callback: Callable[..., Any], *args: Any) -> None:
         try:
             result = callback(*args)
-        except Exception:
+        except Exception as exc:
             # A failing user callback must not break the change that triggered it.
             logger.exception("error in callback %r of %r", callback, self)
+            document = self.document
+            if document is not None:
+                document.callback_failed(exc)
             return
         if result is not None and hasattr(result, "__await__"):
             document = self.document

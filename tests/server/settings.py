@@ -17,6 +17,7 @@ APP_FILES = Path(__file__).resolve().parent / "app_files"
 TEST_APPS = {
     "syntax_error": str(APP_FILES / "syntax_error.py"),
     "modify_fails": "tests.server.apps_for_tests.failing_modify_doc",
+    "callback_fails": "tests.server.apps_for_tests.callback_fails",
     "ticker": "tests.server.apps_for_tests.ticker",
     "orm_slow": "tests.server.apps_for_tests.orm_slow",
     "counted": "tests.server.apps_for_tests.counted",

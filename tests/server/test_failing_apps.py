@@ -8,9 +8,10 @@ import pytest
 from django.test import Client, override_settings
 
 from docsync.exceptions import ApplicationError
-from docsync.protocol import ERROR
+from docsync.protocol import ERROR, PATCH_DOC
 from docsync.server.admission.tokens import generate_session_id, issue_token
 from docsync.server.registry import SessionRegistry, get_registry, set_registry
+from docsync.server.session.notices import callback_error_text
 from docsync.testing import DocsyncCommunicator
 
 from .clients import RawSocket, ServerUnderTest, open_session, page_config
@@ -110,3 +111,34 @@ async def test_websocket_error_text_follows_debug(registry: SessionRegistry, deb
     assert closed == {"type": "websocket.close", "code": 1011, "reason": text}
     assert registry.sessions() == []
     await communicator.disconnect()
+
+
+@pytest.mark.asyncio
+async def test_a_failing_callback_is_told_to_the_page(server: ServerUnderTest) -> None:
+    session = await open_session(await page_config(server, "callback_fails"))
+    try:
+        session.document.get_model_by_name("slider").value = 3
+        await session.sync(timeout=5)
+        notices = [
+            event["msg_data"]
+            for message in session.received
+            if message.msgtype == PATCH_DOC
+            for event in message.content["events"]
+            if event["kind"] == "MessageSent" and event["msg_type"] == "docsync.notice"
+        ]
+        # DEBUG is on in this server: what the callback raised is said.
+        assert notices == [
+            {"text": "A callback failed on the server: ValueError: callback fails on purpose at 3", "kind": "error"}
+        ]
+        assert session.document.get_model_by_name("slider").value == 3  # the change itself stands
+    finally:
+        await session.close()
+
+
+def test_without_debug_a_failing_callback_is_told_without_detail() -> None:
+    errors = [ValueError("secret path /srv/app.py"), KeyError("k")]
+    text = callback_error_text(errors, debug=False)
+    assert text == "Something went wrong on the server (2 callbacks failed); the server log has the details."
+    assert callback_error_text(errors, debug=True) == (
+        "2 callbacks failed on the server: ValueError: secret path /srv/app.py; KeyError: 'k'"
+    )

@@ -11,12 +11,15 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from django.conf import settings as django_settings
+
 from ...document import DecodedPatch, Document, DocumentEvent, DocumentLimits, ModelChangedEvent, SessionCallback
 from ...document import events as ev
 from ...exceptions import DeserializationError, PatchError
 from ...protocol import Message, error, new_message
 from ...protocol.msgtypes import OK, PULL_DOC_REPLY, PUSH_DOC
 from ..executor import call_user_code, run_sync
+from .notices import NOTICE, callback_error_text
 from .patch_log import Answer, PatchLog
 from .patches import EncodedEvent, Key, conflict_keys, decode_client_patch, encode_event, keys_overlap, patch_message
 
@@ -138,8 +141,14 @@ class ServerSession:
             for coroutine in pending:
                 try:
                     await coroutine
-                except Exception:
+                except Exception as exc:
                     logger.exception("error in async callback of session %s", self.id)
+                    self.document.callback_failed(exc)
+        if self.document.callback_errors:
+            # The page is told, so that a user is not left wondering why nothing happened.
+            errors, self.document.callback_errors[:] = list(self.document.callback_errors), []
+            text = callback_error_text(errors, bool(django_settings.DEBUG))
+            self.document.send_message(NOTICE, {"text": text, "kind": "error"})
         # Read here, under the lock, so that reporters never touch the document.
         self.model_count = len(self.document.models)
         return await self._flush()
@@ -364,7 +373,7 @@ class ServerSession:
         """Send a notice to every connection (shown in the page)."""
         async with self.lock:
             self.notices.append(text)
-            self.document.send_message("docsync.notice", {"text": text})
+            self.document.send_message(NOTICE, {"text": text})
             await self._finish()
 
     # -- callbacks (the document's CallbackScheduler) -------------------------------
@@ -429,8 +438,9 @@ class ServerSession:
     async def _call_logged(self, func: Callable[..., Any], *args: Any) -> None:
         try:
             await call_user_code(func, *args)
-        except Exception:
+        except Exception as exc:
             logger.exception("error in callback %r of session %s", func, self.id)
+            self.document.callback_failed(exc)  # told to the page when the changes are sent
 
     def scheduled_callbacks(self) -> list[str]:
         """Describe the callbacks scheduled now (for the admin)."""

@@ -1,0 +1,19 @@
+"""What a page is told when the server did something on its behalf (notices)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = ["NOTICE", "callback_error_text"]
+
+#: The message type of notices (``{"text": ..., "kind": "info" | "error"}``), shown in the page.
+NOTICE = "docsync.notice"
+
+
+def callback_error_text(errors: Sequence[BaseException], debug: bool) -> str:
+    """Say that user callbacks failed; what they raised only when ``debug`` (Django's DEBUG) is on."""
+    what = "A callback failed" if len(errors) == 1 else f"{len(errors)} callbacks failed"
+    if not debug:
+        return f"Something went wrong on the server ({what.lower()}); the server log has the details."
+    detail = "; ".join(f"{type(exc).__name__}: {exc}"[:200] for exc in errors[:3])
+    return f"{what} on the server: {detail}"
