@@ -15,6 +15,7 @@ from .server.dialects import get_dialect
 __all__ = ["check_deploy", "check_settings"]
 
 _ACCESS_WORDS = {"public", "login_required", "staff"}
+_UVICORN_DEFAULT_WS_MAX_SIZE = 16 * 1024 * 1024  # uvicorn's --ws-max-size
 
 
 def _rule_ok(rule: Any) -> bool:
@@ -54,6 +55,17 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                 "'daphne' is not in INSTALLED_APPS, so runserver cannot serve websockets.",
                 hint="Put 'daphne' first in INSTALLED_APPS.",
                 id="docsync.W004",
+            )
+        )
+    if int(config.MAX_FRAME_BYTES) > _UVICORN_DEFAULT_WS_MAX_SIZE:
+        errors.append(
+            checks.Warning(
+                f"DOCSYNC['MAX_FRAME_BYTES'] ({config.MAX_FRAME_BYTES}) is above uvicorn's default websocket "
+                f"limit ({_UVICORN_DEFAULT_WS_MAX_SIZE}): under uvicorn, larger frames are refused before docsync "
+                "sees them.",
+                hint=f"Start uvicorn with --ws-max-size {config.MAX_FRAME_BYTES} (daphne and runserver need "
+                "nothing: docsync fits their limit).",
+                id="docsync.W008",
             )
         )
     for key in config.unknown_keys:

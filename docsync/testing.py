@@ -83,16 +83,10 @@ class ServerProcess:
         if self.server == "uvicorn":
             return [
                 sys.executable, "-m", "uvicorn", self.asgi_app, "--host", "127.0.0.1",
-                "--port", str(self.port), "--no-access-log", "--ws", "websockets-sansio",
-                "--ws-max-size", str(1 << 30), "--lifespan", "on",
+                "--port", str(self.port), "--no-access-log", "--ws", "websockets-sansio", "--lifespan", "on",
             ]  # fmt: skip
-        # daphne drops frames over 1 MiB by default, without a close code: docsync's own
-        # limits (DOCSYNC["MAX_FRAME_BYTES"], answered with ERROR and 1009) apply instead.
-        return [
-            sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
-            "--websocket-max-frame-size", str(1 << 30), "--websocket-max-message-size", str(1 << 30),
-            self.asgi_app,
-        ]  # fmt: skip
+        # No size flags: docsync fits daphne's websocket limits to its own (compat.daphne).
+        return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), self.asgi_app]
 
     def start(self, timeout: float = 60.0) -> ServerProcess:
         """Start the process and wait until it listens."""

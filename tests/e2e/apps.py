@@ -173,3 +173,11 @@ def resume_room(doc: Document) -> None:
     doc.add_root(Column(streaming, level, note, plot, name="layout"))
     doc.add_root(static)
     doc.title = "resume"
+
+
+BIG_FRAME_POINTS = 2_000_000
+
+
+def big_frame(doc: Document) -> None:
+    """One 16 MB array: a pull sends it as a single 16,000,000-byte frame."""
+    doc.add_root(ColumnDataSource(data={"x": np.arange(BIG_FRAME_POINTS, dtype=np.float64)}, name="source"))

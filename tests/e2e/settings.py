@@ -19,5 +19,6 @@ DOCSYNC = {
         "stepped": "tests.e2e.apps.stepped",
         "arguments": "tests.e2e.apps.arguments",
         "resume_room": {"app": "tests.e2e.apps.resume_room", "shared": True},
+        "big_frame": "tests.e2e.apps.big_frame",
     },
 }

@@ -7,6 +7,8 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import override_settings
 
+from docsync.checks import check_settings
+
 from .settings import TEST_APPS
 
 
@@ -57,3 +59,13 @@ def test_document_bounds_beyond_the_wire_limits_are_reported_as_e007(limits: dic
     assert "docsync.E007" in str(raised.value) and named in str(raised.value)
     with override_settings(DOCSYNC={"APPS": {}, "MAX_COLUMN_BYTES": 1 << 20, "MAX_DOCUMENT_BYTES": 1 << 25}):
         call_command("check")
+
+
+def test_frames_above_uvicorns_default_limit_are_reported_as_w008() -> None:
+    apps = {"sliders": "project.examples.sliders"}
+    with override_settings(DOCSYNC={"APPS": apps, "MAX_FRAME_BYTES": 32 * 1024 * 1024}):
+        messages = check_settings()
+    (warning,) = [m for m in messages if m.id == "docsync.W008"]
+    assert "start uvicorn with --ws-max-size 33554432" in warning.hint.lower()
+    with override_settings(DOCSYNC={"APPS": apps, "MAX_FRAME_BYTES": 16 * 1024 * 1024}):
+        assert not [m for m in check_settings() if m.id == "docsync.W008"]

@@ -1,16 +1,32 @@
 """Every workaround for a dependency's internals, in one place.
 
-- ``daphne``: close codes other than 1000/3000-4999 and empty frames (daphne/autobahn).
+- ``daphne``: close codes other than 1000/3000-4999, empty frames, and its 1 MiB message limit
+  (daphne/autobahn).
 - ``channels``: websocket frames sent below Channels' session wrapper.
-- ``uvicorn``: the websocket implementations that take memoryviews as payloads.
+- ``uvicorn``: the websocket implementations that take memoryviews as payloads; its size limit.
 
 The rest of docsync calls these functions and never reaches into a dependency itself.
 """
 
 from __future__ import annotations
 
-from .channels import frame_send
-from .daphne import allow_protocol_close_codes
-from .uvicorn import takes_views
+from typing import Any
 
-__all__ = ["allow_protocol_close_codes", "frame_send", "takes_views"]
+from .channels import frame_send
+from .daphne import allow_protocol_close_codes, fit_incoming_limit
+from .uvicorn import incoming_limit, takes_views
+
+__all__ = [
+    "allow_protocol_close_codes",
+    "asgi_server_frame_limit",
+    "fit_incoming_limit",
+    "frame_send",
+    "incoming_limit",
+    "takes_views",
+]
+
+
+def asgi_server_frame_limit(send: Any, max_frame_bytes: int) -> int | None:
+    """Fit the ASGI server's incoming limit to ``max_frame_bytes`` where possible; return it (None: unknown)."""
+    limit = fit_incoming_limit(send, max_frame_bytes)
+    return limit if limit is not None else incoming_limit(send)

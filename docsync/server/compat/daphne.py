@@ -10,14 +10,24 @@ to send every code RFC 6455 lets an endpoint send, with its reason. Other server
 daphne also drops an empty ``websocket.send`` (it tests the payload's truth), so the
 payload frame of an empty buffer (an empty array) never left and the client's frame
 sequence broke. The same wrapper sends empty frames.
+
+daphne limits websocket messages to 1 MiB by default (``--websocket-max-message-size``,
+``DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE`` under runserver), and autobahn applies that limit
+to outgoing messages too: a larger ``websocket.send`` raised inside daphne and the
+client waited forever, nothing logged. docsync decides what it sends (its documents are
+bounded by its own settings), so the wrapper sends docsync's frames past that limit, and
+:func:`fit_incoming_limit` raises a docsync websocket's incoming limit when daphne's is
+lower, so that daphne never refuses what docsync accepts (a limit set higher is left
+as it is).
 """
 
 from __future__ import annotations
 
+import functools
 import sys
 from typing import Any
 
-__all__ = ["SENDABLE_CLOSE_CODES", "allow_protocol_close_codes"]
+__all__ = ["SENDABLE_CLOSE_CODES", "allow_protocol_close_codes", "fit_incoming_limit"]
 
 #: Codes an endpoint may put in a close frame (RFC 6455 section 7.4 and the IANA registry).
 SENDABLE_CLOSE_CODES = frozenset({1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014}) | frozenset(
@@ -50,13 +60,50 @@ def allow_protocol_close_codes() -> None:
                 return
         if message.get("type") == "websocket.send" and self.state == self.STATE_OPEN:
             data, text = message.get("bytes"), message.get("text")
-            if data is not None and text is None and len(data) == 0:
-                self.sendMessage(b"", True)
+            if data is not None and text is None:
+                _send_past_limit(self, data, binary=True)
                 return
-            if text == "" and data is None:
-                self.sendMessage(b"", False)
+            if text is not None and data is None:
+                _send_past_limit(self, text.encode("utf-8"), binary=False)
                 return
         original(self, message)
 
     handle_reply.docsync_close_codes = True  # type: ignore[attr-defined]
     protocol.handle_reply = handle_reply
+
+
+def _send_past_limit(protocol: Any, payload: bytes, *, binary: bool) -> None:
+    # autobahn checks one attribute for both directions; the reactor runs this call to
+    # the end before reading anything, so lifting it here never lets a big frame in.
+    limit = protocol.maxMessagePayloadSize
+    protocol.maxMessagePayloadSize = 0
+    try:
+        protocol.sendMessage(payload, binary)
+    finally:
+        protocol.maxMessagePayloadSize = limit
+
+
+def _daphne_protocol(send: Any) -> Any:
+    """The daphne WebSocketProtocol behind an ASGI ``send``, or None under another server."""
+    module = sys.modules.get("daphne.ws_protocol")
+    if module is None or not isinstance(send, functools.partial) or not send.args:
+        return None  # daphne's send is partial(server.handle_reply, protocol)
+    protocol = send.args[0]
+    return protocol if isinstance(protocol, module.WebSocketProtocol) else None
+
+
+def fit_incoming_limit(send: Any, max_frame_bytes: int) -> int | None:
+    """Let daphne accept incoming frames of up to ``max_frame_bytes`` on this websocket (at least).
+
+    ``send`` is the innermost ASGI send of the connection (``compat.frame_send``).
+    Returns daphne's incoming limit now in force for it (0: none), or None when the
+    server is not daphne. Call it before accepting the websocket.
+    """
+    protocol = _daphne_protocol(send)
+    if protocol is None:
+        return None
+    for name in ("maxMessagePayloadSize", "maxFramePayloadSize"):
+        current = int(getattr(protocol, name) or 0)
+        if 0 < current < max_frame_bytes:
+            setattr(protocol, name, max_frame_bytes)
+    return int(protocol.maxMessagePayloadSize or 0)

@@ -1,10 +1,10 @@
-"""uvicorn internals docsync relies on: which websocket implementations copy a payload."""
+"""uvicorn internals docsync relies on: which websocket implementations copy a payload, and their size limit."""
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["takes_views"]
+__all__ = ["incoming_limit", "takes_views"]
 
 #: ASGI servers whose websocket send copies a binary frame's payload before it returns,
 #: so they take a memoryview safely (tests/server/test_uvicorn.py pulls 16 MB through one).
@@ -24,3 +24,16 @@ def takes_views(send: Any) -> bool:
     """
     owner = getattr(send, "__self__", None)
     return type(owner).__module__ in _SERVERS_TAKING_VIEWS
+
+
+def incoming_limit(send: Any) -> int | None:
+    """Return uvicorn's ``--ws-max-size`` for the websocket behind ``send``, or None under another server.
+
+    uvicorn applies it to incoming messages only; docsync cannot raise it per
+    connection, so a limit below ``MAX_FRAME_BYTES`` is reported (see the consumer).
+    """
+    owner = getattr(send, "__self__", None)
+    config = getattr(owner, "config", None)
+    if not type(owner).__module__.startswith("uvicorn.protocols.websockets.") or config is None:
+        return None
+    return int(config.ws_max_size)

@@ -30,7 +30,7 @@ from ..admission.tokens import SessionToken
 from ..cluster import Cluster, ensure_cluster
 from ..cluster.relay_out import Relay
 from ..cluster.wire import frames_of
-from ..compat import allow_protocol_close_codes, frame_send, takes_views
+from ..compat import allow_protocol_close_codes, asgi_server_frame_limit, frame_send, takes_views
 from ..dialects import DOCSYNC_KIND, Dialect
 from ..registry import SessionRegistry, get_registry
 from ..session import ServerSession
@@ -48,6 +48,30 @@ def _header(scope: dict[str, Any], name: bytes) -> str | None:
         if key == name:
             return str(value.decode("latin-1"))
     return None
+
+
+_reported_limits: set[int] = set()
+
+
+def _fit_server_limit(send: Any, max_frame_bytes: int, max_message_bytes: int) -> None:
+    """Make the ASGI server accept what docsync accepts, or say once how to start it so.
+
+    daphne's limit is raised to the message limit, not the frame limit: a frame a little
+    too large then reaches docsync, which answers it with its documented ERROR and 1009
+    (daphne would reset the connection mid-frame); what one connection may hold is
+    bounded by ``MAX_MESSAGE_BYTES`` either way.
+    """
+    limit = asgi_server_frame_limit(send, max(max_frame_bytes, max_message_bytes))
+    if limit is None or limit == 0 or limit >= max_frame_bytes or limit in _reported_limits:
+        return
+    _reported_limits.add(limit)
+    logger.error(
+        "the ASGI server refuses websocket messages over %d bytes, below DOCSYNC['MAX_FRAME_BYTES'] (%d): "
+        "start uvicorn with --ws-max-size %d",
+        limit,
+        max_frame_bytes,
+        max_frame_bytes,
+    )
 
 
 class DocumentConsumer(AsyncWebsocketConsumer):
@@ -92,6 +116,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         allow_protocol_close_codes()
         settings = docsync_settings()
+        _fit_server_limit(self._send_frame, int(settings.MAX_FRAME_BYTES), int(settings.MAX_MESSAGE_BYTES))
         self.session = None
         self.dialect: Dialect | None = None
         self.relay: Relay | None = None
