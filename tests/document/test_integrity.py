@@ -73,7 +73,7 @@ def changed(model: str, attr: str, new: Any) -> dict[str, Any]:
 
 # -- references: every value position ---------------------------------------------
 
-COLUMN_EVENTS = {
+COLUMN_EVENTS: dict[str, dict[str, Any]] = {
     "ColumnDataChanged": {
         "kind": "ColumnDataChanged",
         "model": ref("src"),
@@ -112,7 +112,7 @@ COLUMN_EVENTS = {
 @pytest.mark.parametrize("case", sorted(COLUMN_EVENTS))
 def test_a_column_never_holds_a_model(case: str) -> None:
     world = World()
-    event = COLUMN_EVENTS[case]
+    event: dict[str, Any] = COLUMN_EVENTS[case]
     references = [div("d1")] if "d1" in str(event) else []
     world.refused(PatchError, r"ColumnDataSource\.data|holds models", [event], references=references)
 

@@ -130,10 +130,10 @@ def events(draw: st.DrawFn, kinds: list[str] = POISONS + FINE) -> tuple[dict[str
         splice = {"kind": "ListSpliced", "model": ref(selection), "attr": "indices", "index": 0, "delete": 0}
         return {**splice, "items": [draw(holding())]}, True, kind
     if kind in ("big stream", "valid stream"):
-        rows = draw(st.integers(1000, 2500)) if kind == "big stream" else draw(st.integers(1, 5))
+        count = draw(st.integers(1000, 2500)) if kind == "big stream" else draw(st.integers(1, 5))
         rollover = draw(st.none() | st.integers(0, 8))
         stream = {"kind": "ColumnsStreamed", "model": ref(source), "attr": "data", "rollover": rollover}
-        return {**stream, "data": {"x": [0.5] * rows, "s": ["q"] * rows}}, False, kind
+        return {**stream, "data": {"x": [0.5] * count, "s": ["q"] * count}}, False, kind
     if kind == "root added":
         return {"kind": "RootAdded", "model": ref(draw(new_ids))}, False, kind
     text = draw(st.text(max_size=50) | st.integers(1000, 20_000).map(lambda n: "t" * n))

@@ -146,7 +146,14 @@ def test_the_strategies_reach_every_kind_of_attack() -> None:
     # The fuzz above runs for a bounded time: make sure what it draws covers the ground.
     seen: collections.Counter[str] = collections.Counter()
 
-    @settings(max_examples=300, database=None, phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+    # Derandomized: the same 200 draws every run, so that this check cannot flake.
+    @settings(
+        max_examples=200,
+        database=None,
+        derandomize=True,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(attack=attacks())
     def draw(attack: Attack) -> None:
         seen[attack.msgtype] += 1

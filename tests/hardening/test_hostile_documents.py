@@ -123,7 +123,7 @@ async def test_streams_stop_at_the_column_bound(victim: Victim) -> None:
     rows = 4200  # 33,600 bytes of float64 per stream, well within every message limit
 
     def stream() -> Any:
-        event = {"kind": "ColumnsStreamed", "model": ref(source), "attr": "data", "rollover": None}
+        event: dict[str, Any] = {"kind": "ColumnsStreamed", "model": ref(source), "attr": "data", "rollover": None}
         event["data"] = {"x": {"array": "x"}, "s": ["q"] * rows}
         return array_message([event], {"x": np.ones(rows)})
 
@@ -213,7 +213,7 @@ async def test_a_document_the_server_made_too_big_is_not_sent_and_says_so(site: 
 # -- PUSH-DOC: every rule a patch obeys ------------------------------------------------
 
 
-def push(doc: dict[str, Any], buffers: list[tuple[str, bytes]] | None = None) -> Any:
+def push(doc: dict[str, Any], buffers: list[tuple[str, Any]] | None = None) -> Any:
     return new_message(PUSH_DOC, {"doc": doc}, buffers=buffers or [])
 
 

@@ -11,13 +11,21 @@ from django.test import override_settings
 
 from docsync.origins import legacy_entries, origin_allowed, origin_listed, parse_origin, scope_origin_allowed
 
-SITE = {"host": "app.example.com:8000", "secure": False, "allowed_hosts": ["app.example.com"]}
 
-
-def allowed(origin: str | None, *, allowed_origins: list[str] = (), trusted: list[str] = (), **site: Any) -> bool:  # type: ignore[assignment]
+def allowed(
+    origin: str | None,
+    *,
+    allowed_origins: tuple[str, ...] | list[str] = (),
+    trusted: tuple[str, ...] | list[str] = (),
+    host: str = "app.example.com:8000",
+    secure: bool = False,
+    allowed_hosts: tuple[str, ...] | list[str] = ("app.example.com",),
+) -> bool:
     return origin_allowed(
         origin,
-        **{**SITE, **site},  # type: ignore[arg-type]
+        host=host,
+        secure=secure,
+        allowed_hosts=list(allowed_hosts),
         allowed_origins=list(allowed_origins),
         trusted_origins=list(trusted),
     )
