@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -161,12 +162,25 @@ def _may_open(request: HttpRequest, app_path: str) -> bool:
         return False
 
 
+def _about(app_path: str) -> str:
+    """One line on what the app is (its description), without a name in front of it."""
+    context = get_registry().get_context(app_path)
+    application = getattr(context, "application", None)
+    if getattr(application, "failed", False):
+        return "(its code failed to load: the page shows why)"
+    about = getattr(application, "description", None) or ""
+    # Module docstrings often open with the module's name ("sliders: four sliders ..."):
+    # beside the link that name is said already.
+    about = re.sub(r"^[a-z][a-z0-9_]*: ", "", about)
+    return about[:1].upper() + about[1:]
+
+
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
     """List the applications the visitor may open (not their rules: those are the site's own)."""
     configured = get_registry().app_paths()
     paths = [path for path in configured if _may_open(request, path)]
-    apps = [{"path": path, "url": reverse("docsync:app", args=[path])} for path in paths]
+    apps = [{"path": path, "url": reverse("docsync:app", args=[path]), "about": _about(path)} for path in paths]
     logged_in = bool(getattr(request.user, "is_authenticated", False))
     return render(request, "docsync/index.html", {"apps": apps, "configured": bool(configured), "logged_in": logged_in})
 

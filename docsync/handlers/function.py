@@ -44,6 +44,10 @@ class FunctionHandler(HookTableHandler):
         return self._func(doc)
 
     def description(self) -> str | None:
-        # The module's docstring says what the app is; the function's, how it is built.
+        # A module's modify_doc(doc) is described by the module (its docstring says how it
+        # is built); a function named for its app, by its own docstring.
         module = sys.modules.get(getattr(self._func, "__module__", "") or "")
-        return first_line(getattr(module, "__doc__", None)) or first_line(self._func.__doc__)
+        module_doc = first_line(getattr(module, "__doc__", None))
+        if getattr(self._func, "__name__", "") in ("modify_doc", "make_document"):
+            return module_doc or first_line(self._func.__doc__)
+        return first_line(self._func.__doc__) or module_doc

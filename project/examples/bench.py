@@ -1,4 +1,4 @@
-"""bench: the benchmark document (slider ``slider``, 1000-point source ``source``)."""
+"""bench: the benchmark document, a slider and a 1,000-point data source (what bench/run.py measures)."""
 
 from __future__ import annotations
 

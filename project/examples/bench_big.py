@@ -1,4 +1,4 @@
-"""bench_big: the benchmark document with a 1,000,000-point source."""
+"""bench_big: the benchmark document with a 1,000,000-point data source (the large pull: 16 MB of binary columns)."""
 
 from __future__ import annotations
 

@@ -201,3 +201,26 @@ def test_pages_name_their_icon_and_log_no_errors(server: ServerProcess, context:
         assert response.status == 200 and response.headers["content-type"] == "image/svg+xml"
         assert console_errors == [], path
         page.close()
+
+
+def test_the_index_says_what_each_app_is_and_links_the_embedding_demo(
+    server: ServerProcess, context: BrowserContext
+) -> None:
+    page = context.new_page()
+    page.goto(server.url)
+    items = page.locator(".docsync-index li")
+    about = dict(
+        zip(items.locator("a").all_inner_texts(), items.locator(".docsync-about").all_inner_texts(), strict=False)
+    )
+    assert about["sliders"] == about["shared_sliders"] == "Four sliders drive a sine wave drawn by a line glyph."
+    assert about["bench"].startswith("The benchmark document, a slider and a 1,000-point data source")
+    assert about["bench_big"].startswith("The benchmark document with a 1,000,000-point data source")
+    assert (
+        about["stepped"] == "An int-stepped slider and a float-stepped one; each callback says what type it was handed."
+    )
+    # Every app says something (no bare names), and the embedding demo is a click away.
+    assert items.count() == len(about) == items.locator(".docsync-about").count()
+    page.get_by_role("link", name="two apps embedded in a page of the site").click()
+    expect(page).to_have_url(server.url + "embed-demo/")
+    page.go_back()
+    page.screenshot(path=SCREENSHOTS / "index.png", full_page=True)

@@ -28,3 +28,11 @@ def test_each_handler_kind_describes_its_app(tmp_path: Path) -> None:
 def test_metadata_says_it_first() -> None:
     application = Application(FunctionHandler(sliders.modify_doc), metadata={"description": "Four sliders."})
     assert application.description == "Four sliders."
+
+
+def test_a_function_named_for_its_app_is_described_by_its_own_docstring() -> None:
+    from tests.e2e.apps import stepped
+
+    assert Application(FunctionHandler(stepped)).description == (
+        "An int-stepped slider and a float-stepped one; each callback says what type it was handed."
+    )
