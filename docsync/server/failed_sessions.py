@@ -41,8 +41,7 @@ class FailedSessions:
         count, not_before = failure
         if count > len(self._backoff):
             return ApplicationStoppedError(
-                f"the application failed to make this session {count} times: it is not tried again; "
-                "reload the page once the application is fixed"
+                f"the application failed to make this session {count} times and is not tried again for it"
             )
         wait = not_before - self._clock()
         if wait > 0:

@@ -18,7 +18,11 @@ DOCSYNC = {
         "sliders_dark": {"app": "project.examples.sliders", "theme": "dark"},
         "stepped": "tests.e2e.apps.stepped",
         "arguments": "tests.e2e.apps.arguments",
+        "callback_fails": "tests.e2e.apps.callback_fails",
+        "never_builds": "tests.e2e.apps.never_builds",
         "resume_room": {"app": "tests.e2e.apps.resume_room", "shared": True},
         "big_frame": "tests.e2e.apps.big_frame",
     },
+    # A session whose app fails is tried again sooner than by default (1, 2, 4, 8 s).
+    "SESSION_RETRY_BACKOFF": [0.2, 0.2, 0.2, 0.2],
 }

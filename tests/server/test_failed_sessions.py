@@ -86,7 +86,7 @@ async def test_a_session_that_failed_too_often_is_closed_with_4011(registry: Ses
     assert connected
     refusal = await communicator.receive_docsync()
     closed = await communicator.receive_output()
-    assert refusal.content["code"] == "close-4011" and "is not tried again" in refusal.content["text"]
+    assert refusal.content["code"] == "close-4011" and "is not tried again for it" in refusal.content["text"]
     assert closed["code"] == 4011
     assert registry.sessions() == []
     await communicator.disconnect()

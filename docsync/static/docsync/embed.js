@@ -92,7 +92,8 @@ export async function embed(config, { views = {} } = {}) {
     notices.show(lostText(lost, afterFresh), "error", { sticky: true });
     if (session.connection.settled) afterFresh = false;
   });
-  session.onMessage(NOTICE, (data) => notices.show(String(data?.text ?? data ?? ""), "info"));
+  // {"text", "kind"}: the server's notices (an admin's message, a callback that failed).
+  session.onMessage(NOTICE, (data) => notices.show(String(data?.text ?? data ?? ""), data?.kind === "error" ? "error" : "info"));
 
   const context = new ViewContext(session, {
     viewModules: config.viewModules ?? {},

@@ -1,0 +1,87 @@
+"""What the page tells its user when the server ends, cannot make, or cannot run part of their session."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from docsync.testing import ServerProcess
+
+from .browser import open_app, session_config, wait_for
+from .conftest import ADMIN, SCREENSHOTS
+
+
+def _log_in(browser: Browser, server: ServerProcess) -> Page:
+    """A page of the admin, logged in, in a context of its own (the app's page stays anonymous)."""
+    admin = browser.new_context().new_page()
+    admin.goto(server.url + "admin/login/")
+    admin.fill("#id_username", ADMIN[0])
+    admin.fill("#id_password", ADMIN[1])
+    admin.click("input[type=submit]")
+    return admin
+
+
+def test_expire_now_says_why_a_new_session_started(
+    server: ServerProcess, browser: Browser, context: BrowserContext
+) -> None:
+    page = open_app(context, server.url + "sliders/")
+    page.locator('[data-docsync-name="offset"] input').focus()
+    page.keyboard.press("End")
+    wait_for(lambda: page.evaluate("window.docsync.connection.settled"), 5, "the change to be sent")
+    session_id = session_config(page)["sessionId"]
+    admin = _log_in(browser, server)
+    live = f"{server.url}admin/docsync/livesession/{session_id}/live/"
+
+    def listed() -> bool:
+        response = admin.goto(live)
+        return response is not None and response.status == 200
+
+    wait_for(listed, 10, "the session in the admin's live-session table", interval=0.2)
+    admin.click("#action-expire button[type=submit]")
+    expect(admin.locator(".messagelist")).to_contain_text(f"Session {session_id[:10]}")
+
+    notices = page.locator(".ds-notice")
+    expect(notices.filter(has_text="This session was ended by an administrator.")).to_be_visible()
+    expect(notices.filter(has_text="this is a fresh one")).to_be_visible()
+    page.wait_for_function("window.docsync.state === 'live'")
+    # The new session is the application's own again: the offset is back at 0.
+    wait_for(lambda: page.evaluate("window.docsync.getModelByName('offset').get('value')") == 0, 5, "a new document")
+    page.screenshot(path=SCREENSHOTS / "notice-expired-by-admin.png")
+    assert page.errors == []  # type: ignore[attr-defined]
+    admin.context.close()
+
+
+def test_a_failing_callback_is_shown(server: ServerProcess, context: BrowserContext) -> None:
+    page = open_app(context, server.url + "callback_fails/")
+    page.locator('[data-docsync-name="slider"] input').focus()
+    page.keyboard.press("ArrowRight")
+    # This server runs with DEBUG on, so the page says what the callback raised.
+    notice = page.locator(".ds-notice-error")
+    expect(notice).to_contain_text("A callback failed on the server: ValueError: callback fails on purpose at 1")
+    page.screenshot(path=SCREENSHOTS / "notice-callback-failed.png")
+    assert page.evaluate("window.docsync.getModelByName('slider').get('value')") == 1  # the change stands
+
+
+def test_an_app_that_cannot_make_the_session_is_tried_a_few_times_then_not(
+    server: ServerProcess, context: BrowserContext
+) -> None:
+    page = context.new_page()
+    # The client's backoff (0.5 s, 1 s, 2 s, …) runs on a clock the test moves forward.
+    page.clock.install()
+    page.goto(server.url + "never_builds/")
+    badge = page.locator(".ds-status")
+
+    def gave_up() -> bool:
+        page.clock.run_for(1_000)
+        page.wait_for_timeout(150)  # real time for the server's answer
+        return badge.get_attribute("data-state") == "failed"
+
+    wait_for(gave_up, 60, "the page to stop reconnecting", interval=0)
+    expect(page.locator(".ds-notice-error .ds-notice-text").last).to_have_text(
+        "Disconnected: the application failed to make this session 5 times and is not tried again for it. "
+        "Reload the page to start again."
+    )
+    page.screenshot(path=SCREENSHOTS / "notice-app-stopped.png")
+    # It stays given up: no more attempts.
+    states = page.evaluate("window.docsync.state")
+    page.clock.run_for(60_000)
+    assert page.evaluate("window.docsync.state") == states == "failed"
