@@ -28,6 +28,8 @@ DEFAULTS: dict[str, Any] = {
     # limits (None: MAX_MESSAGE_BYTES // 2 and MAX_FRAME_BYTES); see docs/protocol.md §11.
     "MAX_DOCUMENT_BYTES": None,
     "MAX_COLUMN_BYTES": None,
+    "MAX_INCOMPLETE_BYTES": 256 * 1024 * 1024,  # every connection's incomplete messages together
+    "INCOMPLETE_MESSAGE_TIMEOUT": 30.0,  # seconds a message may wait for its next frame
     "MAX_SESSIONS": 20000,
     "MAX_CONNECTIONS_PER_SESSION": 64,
     "MAX_PATCHES_PER_SECOND": 200,

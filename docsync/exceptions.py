@@ -23,7 +23,9 @@ The tree::
         │   └── ApplicationStoppedError  it failed for this session too often         close 4011
         ├── ServerBusyError        this process cannot take the websocket now       close 1013
         │   ├── SessionLimitError  it holds its maximum of sessions
-        │   └── DirectoryUnavailableError  the cluster cannot reach a session's owner
+        │   ├── DirectoryUnavailableError  the cluster cannot reach a session's owner
+        │   └── IncompleteInputLimitError  it holds its maximum of bytes in incomplete messages
+        ├── StalledMessageError    a message left incomplete too long                close 4408
         ├── TooManyConnectionsError    the session has its maximum of connections   close 4008
         ├── RateLimitedError       too many patches per second                      close 4029
         ├── SessionExpiredError    the session expired (or an admin ended it)       close 4001
@@ -54,6 +56,7 @@ __all__ = [
     "DeserializationError",
     "DirectoryUnavailableError",
     "DocsyncError",
+    "IncompleteInputLimitError",
     "MessageTooBigError",
     "NoSuchApplicationError",
     "NotWritableError",
@@ -66,6 +69,7 @@ __all__ = [
     "SessionExpiredError",
     "SessionGone",
     "SessionLimitError",
+    "StalledMessageError",
     "TokenError",
     "TooManyConnectionsError",
     "UnknownModelError",
@@ -212,6 +216,17 @@ class SessionLimitError(ServerBusyError):
 
 class DirectoryUnavailableError(ServerBusyError):
     """In a cluster, the session directory (Redis) or the owning process cannot be reached."""
+
+
+class IncompleteInputLimitError(ServerBusyError):
+    """The process holds its maximum of bytes in incomplete messages (``MAX_INCOMPLETE_BYTES``)."""
+
+
+class StalledMessageError(ConnectionClosingError):
+    """A message stayed incomplete, with no frame of it arriving, for ``INCOMPLETE_MESSAGE_TIMEOUT``."""
+
+    close_code = 4408
+    client_action = "retry"
 
 
 class TooManyConnectionsError(ConnectionClosingError):

@@ -132,6 +132,8 @@ for _key in (
     "PATCH_LOG_SIZE",
     "PATCH_LOG_BYTES",
     "MAX_UPLOAD_BYTES",
+    "MAX_INCOMPLETE_BYTES",
+    "INCOMPLETE_MESSAGE_TIMEOUT",
 ):
     _value = os.environ.get(f"DOCSYNC_{_key}") or (
         os.environ.get("DOCSYNC_MAX_PATCHES") if _key == "MAX_PATCHES_PER_SECOND" else None

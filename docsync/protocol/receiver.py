@@ -107,6 +107,11 @@ class Receiver:
         return None
 
     @property
+    def pending_bytes(self) -> int:
+        """Bytes of the message being received (0 between messages)."""
+        return self._message_bytes
+
+    @property
     def expecting(self) -> Expecting:
         """Return the kind of frame this receiver needs next."""
         return self._expecting

@@ -16,6 +16,7 @@ from .app_loader import AppSpec, app_specs
 from .application_context import ApplicationContext
 from .cluster_link import ClusterLink
 from .dialects import Dialect, get_dialect
+from .incomplete import IncompleteBytes
 from .session import ServerSession
 
 __all__ = ["SessionRegistry", "get_registry", "set_registry"]
@@ -35,6 +36,8 @@ class SessionRegistry:
         self.live_table = LiveTableWriter(self)
         self.cluster: ClusterLink | None = None
         self._cluster_lock: asyncio.Lock | None = None
+        #: Bytes every websocket of this process holds in incomplete messages (their cap).
+        self.incomplete_bytes = IncompleteBytes()
 
     # -- applications ---------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import time
@@ -32,6 +33,7 @@ from ..cluster.relay_out import Relay
 from ..cluster.wire import frames_of
 from ..compat import allow_protocol_close_codes, asgi_server_frame_limit, frame_send, takes_views
 from ..dialects import DOCSYNC_KIND, Dialect
+from ..incomplete import IncompleteInput
 from ..registry import SessionRegistry, get_registry
 from ..session import ServerSession
 from .rate import RateLimiter
@@ -137,6 +139,13 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         # What this connection's client accepts, when the server knows it: docsync's client
         # takes the server's own limits from its page (other dialects' clients set theirs).
         self.client_limits: Receiver | None = None
+        self.incomplete = IncompleteInput(
+            self.receiver,
+            get_registry().incomplete_bytes,
+            cap=int(settings.MAX_INCOMPLETE_BYTES),
+            timeout=float(settings.INCOMPLETE_MESSAGE_TIMEOUT),
+            on_stall=self._stalled,
+        )
         self.rate = RateLimiter(float(settings.MAX_PATCHES_PER_SECOND))
         self.app_path = str(self.scope["url_route"]["kwargs"]["app_path"]).strip("/")
         protocols = list(self.scope.get("subprotocols") or [])
@@ -243,7 +252,18 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         finally:
             await self.close(code=code, reason=reason[:120])
 
+    def _stalled(self) -> None:
+        """Drop a message that made no progress for INCOMPLETE_MESSAGE_TIMEOUT, and its connection."""
+        error = self.incomplete.stalled_error()
+        self.incomplete.clear()
+        if not self.refused:
+            logger.info("%s: %s", self.app_path, error)
+            self._stall_task = asyncio.get_running_loop().create_task(self.refuse(error))
+
     async def disconnect(self, code: int) -> None:
+        incomplete = getattr(self, "incomplete", None)
+        if incomplete is not None:
+            incomplete.clear()
         if self.relay is not None and self.cluster is not None:
             await self.cluster.relay_closed(self.relay)
         self.relay = None
@@ -287,10 +307,13 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         if self.refused or (self.session is None and self.relay is None):
             return
         try:
+            self.incomplete.admit(frame_nbytes(frame))
             message = self.receiver.receive(frame)
-        except ProtocolError as exc:
+        except (ProtocolError, ConnectionClosingError) as exc:
+            self.incomplete.clear()
             await self.refuse(exc)
             return
+        self.incomplete.settle()
         if message is None:
             return
         self._count("messages_in", 1)

@@ -20,7 +20,9 @@
  *         │   └── ApplicationStoppedError  it failed for this session too often      close 4011
  *         ├── ServerBusyError        the process cannot take the websocket now       close 1013
  *         │   ├── SessionLimitError
- *         │   └── DirectoryUnavailableError
+ *         │   ├── DirectoryUnavailableError
+ *         │   └── IncompleteInputLimitError
+ *         ├── StalledMessageError    a message left incomplete too long               close 4408
  *         ├── TooManyConnectionsError    the session has its maximum of connections  close 4008
  *         ├── RateLimitedError       too many patches per second                     close 4029
  *         ├── SessionExpiredError    the session expired (or an admin ended it)      close 4001
@@ -134,6 +136,15 @@ export class SessionLimitError extends ServerBusyError {}
 /** In a cluster, the session directory or the owning process cannot be reached. */
 export class DirectoryUnavailableError extends ServerBusyError {}
 
+/** The process holds its maximum of bytes in incomplete messages. */
+export class IncompleteInputLimitError extends ServerBusyError {}
+
+/** A message stayed incomplete, with no frame of it arriving, too long. */
+export class StalledMessageError extends ConnectionClosingError {
+  static closeCode = 4408;
+  static errorKind = "close-4408";
+}
+
 /** The session has as many connections as it may. */
 export class TooManyConnectionsError extends ConnectionClosingError {
   static closeCode = 4008;
@@ -163,9 +174,9 @@ export class OwnerGoneError extends ConnectionClosingError {
 /** Every error class that ends a websocket, in the order of docsync/exceptions.py. */
 export const CLOSING_ERRORS = Object.freeze([
   ProtocolError, MessageTooBigError, ConnectionClosingError, AccessRefusedError, NoSuchApplicationError,
-  ApplicationError, ServerBusyError, TooManyConnectionsError, RateLimitedError, SessionExpiredError,
-  OwnerGoneError, TokenError, ApplicationLoadError, ApplicationStoppedError, SessionLimitError,
-  DirectoryUnavailableError,
+  ApplicationError, ServerBusyError, StalledMessageError, TooManyConnectionsError, RateLimitedError,
+  SessionExpiredError, OwnerGoneError, TokenError, ApplicationLoadError, ApplicationStoppedError,
+  SessionLimitError, DirectoryUnavailableError, IncompleteInputLimitError,
 ]);
 
 // The most general class of each code: the first listed with it.

@@ -1,0 +1,134 @@
+"""Half-sent messages: dropped after INCOMPLETE_MESSAGE_TIMEOUT (close 4408), capped per process (close 1013).
+
+A real server with a 1 s timeout and a 300,000-byte process cap. Each refusal is the
+documented ERROR then close; the attacked session's document is unchanged afterwards and
+takes a valid patch; the cap frees what a closed connection held.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import orjson
+import pytest
+import pytest_asyncio
+
+from docsync.client import ClientSession
+from docsync.protocol import ERROR
+
+from .clients import RawSocket, ServerUnderTest, open_session, page_config, pulled_document
+from .conftest import StartServer
+
+TIMEOUT = 1.0
+CAP = 300_000
+CHUNK = 200_000  # two connections holding one each pass the cap
+
+
+@pytest.fixture(scope="module")
+def small_server(start_server: StartServer) -> Iterator[ServerUnderTest]:
+    server = start_server(
+        "incomplete", DOCSYNC_INCOMPLETE_MESSAGE_TIMEOUT=str(TIMEOUT), DOCSYNC_MAX_INCOMPLETE_BYTES=str(CAP)
+    )
+    yield server
+    server.process.stop()
+
+
+@pytest_asyncio.fixture
+async def watched(small_server: ServerUnderTest) -> AsyncIterator[tuple[dict[str, Any], ClientSession, Any]]:
+    """A sliders session, its observer, and its document before the attack."""
+    config = await page_config(small_server, "sliders")
+    observer = await open_session(config)
+    try:
+        yield config, observer, await pulled_document(config)
+    finally:
+        await observer.close()
+
+
+def _half_patch(padding: int) -> list[str]:
+    """The first frames of a PATCH-DOC with one buffer: header, metadata, a padded content, buffer header."""
+    header = orjson.dumps({"msgid": "m1", "msgtype": "PATCH-DOC", "num_buffers": 1}).decode()
+    content = orjson.dumps({"events": [], "padding": "x" * padding}).decode()
+    return [header, "{}", content, '{"id": "b0"}']
+
+
+async def _attacker(config: dict[str, Any]) -> RawSocket:
+    sock = await RawSocket.connect(config["wsUrl"], config["token"])
+    assert (await sock.read_message()).msgtype == "ACK"
+    return sock
+
+
+async def _assert_unharmed(config: dict[str, Any], observer: ClientSession, before: Any) -> None:
+    assert await pulled_document(config) == before, "the session document changed"
+    slider = observer.document.get_model_by_name("frequency")
+    slider.value = slider.value + 0.5
+    await observer.sync(timeout=5)
+    fresh = await open_session(config)
+    try:
+        assert fresh.document.get_model_by_name("frequency").value == slider.value, "a valid patch is applied"
+    finally:
+        await fresh.close()
+
+
+@pytest.mark.asyncio
+async def test_a_stalled_message_is_dropped_with_4408(watched: tuple[dict[str, Any], ClientSession, Any]) -> None:
+    config, observer, before = watched
+    sock = await _attacker(config)
+    await sock.send_frames(*_half_patch(1000))  # then nothing: the buffer payload never comes
+    code, messages = await sock.until_closed(TIMEOUT + 10)
+    assert code == 4408
+    assert [(m.msgtype, m.content["text"], m.content["code"]) for m in messages] == [
+        (ERROR, f"message incomplete for {TIMEOUT:g} s", "close-4408")
+    ]
+    await _assert_unharmed(config, observer, before)
+
+
+@pytest.mark.asyncio
+async def test_a_slow_sender_that_makes_progress_is_not_stalled(
+    watched: tuple[dict[str, Any], ClientSession, Any],
+) -> None:
+    config, observer, before = watched
+    sock = await _attacker(config)
+    frames = [*_half_patch(10), b"\x00" * 8]
+    for frame in frames:  # each frame well within the timeout, the whole message longer than it
+        await sock.send_frames(frame)
+        await asyncio.sleep(TIMEOUT * 0.6)
+    reply = await sock.read_message()
+    assert reply.msgtype == "OK"  # an empty patch (the buffer unused) is applied, not dropped
+    await sock.close()
+    await _assert_unharmed(config, observer, before)
+
+
+@pytest.mark.asyncio
+async def test_incomplete_messages_are_capped_per_process_with_1013(
+    watched: tuple[dict[str, Any], ClientSession, Any],
+) -> None:
+    config, observer, before = watched
+    first = await _attacker(config)
+    await first.send_frames(*_half_patch(CHUNK))
+    second = await _attacker(config)
+    await second.send_frames(*_half_patch(CHUNK))
+    code, messages = await second.until_closed(5)
+    assert code == 1013
+    ((text, kind),) = [(m.content["text"], m.content["code"]) for m in messages if m.msgtype == ERROR]
+    assert kind == "close-1013"
+    assert text.startswith("server busy: ") and text.endswith(f"bytes held in incomplete messages, at most {CAP}")
+    await _assert_unharmed(config, observer, before)
+
+    # Closing the first connection frees its share: a third may hold as much again
+    # (once the server has seen the close, hence the few tries).
+    await first.close()
+    for _ in range(50):
+        third = await _attacker(config)
+        await third.send_frames(*_half_patch(CHUNK), b"\x00" * 8)
+        try:
+            reply = await third.read_message()
+        except Exception:  # refused with 1013: the first close is not processed yet
+            continue
+        finally:
+            await third.close()
+        assert reply.msgtype == "OK"
+        break
+    else:
+        raise AssertionError("the first connection's bytes were never freed")
