@@ -265,6 +265,9 @@ class TestPanes:
         assert svg.format == "png"
         with pytest.raises(ValidationError, match="neither PNG, JPEG nor SVG"):
             svg.data = b"GIF89a"
+        svg.data = None  # no image (yet)
+        assert svg.format is None
+        svg.data = png_from_rgba(np.zeros((1, 1, 4), dtype=np.uint8))
         assert_docs_equal(doc, json_roundtrip(doc))
 
 

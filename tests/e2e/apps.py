@@ -125,28 +125,6 @@ def arguments(doc: Document) -> None:
     doc.add_root(Div(text=f"arguments: {shown}", name="shown"))
 
 
-def uploads(doc: Document) -> None:
-    """Two FileInputs: one under the site's limit, one with its own 1 MB limit; each reports what arrived."""
-    import hashlib
-
-    from docsync.document.models import FileInput
-    from docsync.document.models.uploads import UploadedFile
-
-    big = FileInput(title="Any file", name="big")
-    small = FileInput(title="At most 1 MB", max_size=1_000_000, name="small")
-    report = Div(text="nothing yet", name="report")
-
-    def arrived(files: list[UploadedFile]) -> None:
-        report.text = "; ".join(
-            f"{f.filename} {f.mime_type} {f.size} {type(f.data).__name__} {hashlib.sha256(f.data).hexdigest()}"
-            for f in files
-        )
-
-    big.on_upload(arrived)
-    small.on_upload(arrived)
-    doc.add_root(Column(big, small, report, name="layout"))
-
-
 def resume_room(doc: Document) -> None:
     """A shared room streaming a row every 50 ms, with a big column that never changes.
 

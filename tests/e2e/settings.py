@@ -13,7 +13,9 @@ DOCSYNC = {
         "shared_sliders": {"app": "project.examples.sliders", "shared": True},
         "table_stream": "tests.e2e.apps.table_stream",
         "widgets": "tests.e2e.apps.widgets",
-        "uploads": "tests.e2e.apps.uploads",
+        "uploads": "tests.e2e.widget_apps.uploads",
+        "layouts": "tests.e2e.widget_apps.layouts",
+        "big_table": "tests.e2e.widget_apps.big_table",
         # The app's own theme, whatever the browser prefers.
         "sliders_dark": {"app": "project.examples.sliders", "theme": "dark"},
         "stepped": "tests.e2e.apps.stepped",

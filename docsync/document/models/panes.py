@@ -63,8 +63,10 @@ def png_from_rgba(array: np.ndarray) -> bytes:
     )
 
 
-def image_format(data: bytes) -> str | None:
+def image_format(data: bytes | None) -> str | None:
     """Return "png", "jpeg" or "svg" for image bytes, or None."""
+    if not data:
+        return None
     if data.startswith(_PNG_SIGNATURE):
         return "png"
     if data.startswith(b"\xff\xd8\xff"):

@@ -153,6 +153,7 @@ export class DataTableView extends View {
     this.table.setAttribute("aria-multiselectable", String(this.selectable));
     for (const row of this.rows) row?.remove();
     this.rows = [];
+    this._order = null;
     this.show();
   }
 
@@ -201,6 +202,8 @@ export class DataTableView extends View {
     else if (this.sort.direction === 1) this.sort = { field, direction: -1 };
     else this.sort = null;
     for (const th of this.headRow.children) this.markSort(th);
+    this.page = 0; // a new order starts at its first page
+    this._order = null;
     this.show();
   }
 
@@ -251,14 +254,16 @@ export class DataTableView extends View {
     });
   }
 
-  /** The data rows in the order shown (sorted or not), all pages. */
+  /** The data rows in the order shown (sorted or not), all pages; kept until the data or the sort changes. */
   ordered() {
+    if (this._order && this._order.length === this.rowLength()) return this._order;
     const order = Array.from({ length: this.rowLength() }, (_, i) => i);
     if (this.sort !== null) {
       const column = this.data[this.sort.field] ?? [];
       const { direction } = this.sort;
       order.sort((a, b) => direction * compareValues(column[a], column[b]) || a - b);
     }
+    this._order = order;
     return order;
   }
 
@@ -305,7 +310,7 @@ export class DataTableView extends View {
       h("button", { type: "button", class: "ds-button ds-pager-button", "aria-label": label, disabled, onclick: () => this.goTo(page) }, text);
     this.pager.replaceChildren(
       button("‹", "Previous page", this.page - 1, this.page === 0),
-      h("span", { class: "ds-pager-text", "aria-live": "polite" }, `${first}–${last} of ${count}`),
+      h("span", { class: "ds-pager-text", "aria-live": "polite" }, `${first}–${last} of ${count.toLocaleString("en-US")}`),
       button("›", "Next page", this.page + 1, this.page >= pages - 1),
     );
   }
@@ -345,6 +350,7 @@ export class DataTableView extends View {
   }
 
   sourceChanged(event) {
+    this._order = null;
     if (event instanceof ColumnsStreamedEvent && event.attr === "data") this.stream(event);
     else if (event instanceof ColumnsPatchedEvent && event.attr === "data") this.patch(event);
     else if (event instanceof ColumnDataChangedEvent && event.attr === "data") {

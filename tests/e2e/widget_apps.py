@@ -1,0 +1,69 @@
+"""Applications of the widget tests (layouts, large tables, uploads), apart from apps.py."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from docsync.document import Document
+from docsync.document.models import Button, Column, ColumnDataSource, DataTable, Div, FileInput, Row, TableColumn
+from docsync.document.models.uploads import UploadedFile
+
+
+def uploads(doc: Document) -> None:
+    """Two FileInputs: one under the site's limit, one with its own 1 MB limit; each reports what arrived."""
+    big = FileInput(title="Any file", name="big")
+    small = FileInput(title="At most 1 MB", max_size=1_000_000, name="small")
+    report = Div(text="nothing yet", name="report")
+
+    def arrived(files: list[UploadedFile]) -> None:
+        report.text = "; ".join(
+            f"{f.filename} {f.mime_type} {f.size} {type(f.data).__name__} {hashlib.sha256(f.data).hexdigest()}"
+            for f in files
+        )
+
+    big.on_upload(arrived)
+    small.on_upload(arrived)
+    doc.add_root(Column(big, small, report, name="layout"))
+
+
+def layouts(doc: Document) -> None:
+    """Boxes in each sizing mode, for the sizing tests."""
+    frame = Column(
+        Div(text="fixed", width=120, height=50, sizing_mode="fixed", name="fixed"),
+        Div(text="fills the rest", sizing_mode="stretch_both", name="both"),
+        width=500,
+        height=300,
+        sizing_mode="fixed",
+        name="frame",
+    )
+    row = Row(
+        Div(text="stretches", sizing_mode="stretch_width", min_width=100, name="wide"),
+        Div(text="150 px", width=150, sizing_mode="fixed", name="narrow"),
+        width=600,
+        sizing_mode="fixed",
+        name="row",
+    )
+    capped = Div(text="at most 200 px", sizing_mode="stretch_width", max_width=200, name="capped")
+    doc.add_root(Column(frame, row, capped, name="layout"))
+
+
+def big_table(doc: Document) -> None:
+    """A paged table over 100,000 rows; a button streams ten more."""
+    rng = np.random.default_rng(7)
+    source = ColumnDataSource(data={"n": np.arange(100_000, dtype=np.int64), "y": rng.random(100_000)}, name="source")
+    table = DataTable(
+        source=source,
+        columns=[TableColumn(field="n", title="n"), TableColumn(field="y", title="y")],
+        page_size=50,
+        name="table",
+    )
+    more = Button(label="Append", name="more")
+
+    def append(event: object) -> None:
+        start = source.length
+        source.stream({"n": np.arange(start, start + 10, dtype=np.int64), "y": np.full(10, 2.0)})
+
+    more.on_click(append)
+    doc.add_root(Column(more, table, name="layout"))
