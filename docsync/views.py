@@ -34,6 +34,7 @@ from .document.registry import model_class, registered_names
 from .embed import RESERVED_ARGUMENTS
 from .limits import client_receiver_limits
 from .origins import origin_listed
+from .server.admission import may_join
 from .server.admission.access import check_access
 from .server.admission.tokens import generate_session_id, issue_token
 from .server.dialects import DOCSYNC_KIND, get_dialect
@@ -87,7 +88,10 @@ def _session_id(request: HttpRequest, app_path: str, context: Any) -> str:
         room = request.GET.get("room", "default")[:100]
         return salted_hmac("docsync.room", f"{app_path}/{room}").hexdigest()[:32]
     joining = request.GET.get("session_id", "")
-    if joining and context.options.get("allow_join", True) and context.get_session(joining) is not None:
+    session = context.get_session(joining) if joining and context.options.get("allow_join", True) else None
+    # Another user's session is not joined (unless the app is shareable): the page gets
+    # a new session, and learns nothing of the other one.
+    if session is not None and may_join(session, getattr(request, "user", None), context):
         return joining
     return generate_session_id()
 

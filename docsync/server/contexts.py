@@ -59,8 +59,26 @@ class SessionContext:
 
     @property
     def user(self) -> Any:
-        """The Django user of the page request (AnonymousUser when not logged in)."""
+        """The Django user acting now (AnonymousUser when not logged in).
+
+        While a client's change is handled (its callbacks run), the user of the
+        connection that sent it; otherwise (periodic and timeout callbacks, the
+        session's creation) the user the session was made for.
+        """
+        acting = getattr(self._session, "acting", None)
+        if acting is not None and getattr(acting, "user", None) is not None:
+            return acting.user
         return self._session.request.get("user")
+
+    @property
+    def users(self) -> list[Any]:
+        """The Django users of the session's connections now, each once (a shareable session may have several)."""
+        seen: dict[Any, Any] = {}
+        for connection in list(self._session.connections):
+            user = getattr(connection, "user", None)
+            if user is not None:
+                seen.setdefault(getattr(user, "pk", None) if getattr(user, "is_authenticated", False) else None, user)
+        return list(seen.values())
 
     @property
     def destroyed(self) -> bool:

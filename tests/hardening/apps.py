@@ -104,3 +104,17 @@ hostile_closed = Application(FunctionHandler(hostile), allow_client_structure=Fa
 def oversized(doc: Document) -> None:
     """A document the server made bigger than the test site's frame limit (80,000-byte array)."""
     doc.add_root(Column(Slider(name="slider"), ColumnDataSource(data={"x": np.zeros(10_000)}), name="root"))
+
+
+def who_changed(doc: Document) -> None:
+    """A slider whose callback writes who moved it, and who is connected, into a Div."""
+    slider = Slider(start=0, end=1_000_000, step=1, value=0, name="slider")
+    text = Div(text="", name="who")
+
+    def changed(attr: str, old: float, new: float) -> None:
+        context = doc.session_context
+        users = sorted(user.get_username() or "anonymous" for user in context.users)
+        text.text = f"{context.user.get_username() or 'anonymous'} set {new:g}; connected: {', '.join(users)}"
+
+    slider.on_change("value", changed)
+    doc.add_root(Column(slider, text, name="root"))

@@ -24,6 +24,9 @@ ACCESS_APPS = {
 
 TEST_APPS = {
     **ACCESS_APPS,
+    # Joining by ?session_id=: a login app's sessions are their user's; this one's are shareable.
+    "own_sessions": {"app": "tests.hardening.apps.who_changed", "access": "login_required"},
+    "shareable_sessions": {"app": "tests.hardening.apps.who_changed", "access": "login_required", "shareable": True},
     "all_models": "tests.hardening.apps.all_models",
     "limits": _LIMITS,
     "echo": "tests.hardening.apps.echo",

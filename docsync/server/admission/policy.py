@@ -40,7 +40,7 @@ from ..session import ServerSession
 from .access import check_access
 from .tokens import SessionToken, read_token
 
-__all__ = ["OpenedSession", "check_grant", "open_session", "user_id_of"]
+__all__ = ["OpenedSession", "check_grant", "may_join", "open_session", "shareable", "user_id_of"]
 
 logger = logging.getLogger("docsync.server")
 
@@ -59,6 +59,18 @@ class OpenedSession:
 def user_id_of(user: Any) -> str | None:
     """Return the id tokens bind to: the user's pk, or None for anonymous users."""
     return str(user.pk) if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+def shareable(context: Any) -> bool:
+    """Tell whether users other than a session's own may join it: shared (room) apps, or ``"shareable": True``."""
+    application = getattr(context, "application", None)
+    options = getattr(context, "options", None) or {}
+    return bool(getattr(application, "shared", False) or options.get("shared") or options.get("shareable"))
+
+
+def may_join(session: Any, user: Any, context: Any) -> bool:
+    """Tell whether ``user`` may join ``session``: its own user, or anyone when the app is shareable."""
+    return shareable(context) or user_id_of(user) == user_id_of(session.request.get("user"))
 
 
 async def check_grant(
@@ -108,6 +120,9 @@ async def open_session(
     session = context.get_session(session_id)
     if session is None and token_expired:
         raise TokenError("token expired")
+    user = request.get("user")
+    if session is not None and not may_join(session, user, context):
+        raise AccessRefusedError("session belongs to another user")
     if session is not None and len(session.connections) >= settings.MAX_CONNECTIONS_PER_SESSION:
         raise TooManyConnectionsError("too many connections to this session")
     created = session is None
@@ -124,7 +139,9 @@ async def open_session(
     except Exception as exc:
         raise _failed(context, session_id, exc) from exc
     context.failed_sessions.succeeded(session_id)
-    return OpenedSession(session, created)
+    if not may_join(session, user, context):
+        raise AccessRefusedError("session belongs to another user")  # made by another user meanwhile
+    return OpenedSession(session, created and session.request is request)
 
 
 def _failed(context: Any, session_id: str, exc: Exception) -> ApplicationError:

@@ -40,6 +40,7 @@ class RemoteConnection:
         self.remote = f"relayed by {relay_process}"
         self.user_agent = ""
         self.connected_at = 0.0
+        self.user: Any = None  # the relayed websocket's Django user
         self.created_session = False
 
     async def send_message(self, message: Message) -> None:
@@ -86,6 +87,7 @@ class RelayIn:
             "user": await _load_user(message.get("user_id")),
             "path": message["app"],
         }
+        conn.user = request["user"]
         try:
             opened = await open_session(
                 self.registry,

@@ -80,6 +80,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):
     """One websocket: authenticates its token, attaches to a session, relays messages."""
 
     session: ServerSession | None = None
+    user: Any = None
     # No per-consumer channel: relayed frames arrive through the process's cluster
     # channel, so a websocket never depends on the channel layer by itself.
     channel_layer_alias = "docsync-consumers-have-no-channel"
@@ -174,6 +175,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):
     async def _open_session(self, token_text: str, settings: Settings) -> None:
         registry = get_registry()
         user = self.scope.get("user")
+        self.user = user  # session_context.user while this connection's changes are handled
         token = await check_grant(registry, token_text, app_path=self.app_path, user=user, settings=settings)
         token_expired = token.age > float(settings.SESSION_TOKEN_EXPIRATION)
         context = registry.get_context(self.app_path)

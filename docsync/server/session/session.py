@@ -73,6 +73,8 @@ class ServerSession:
         self.model_count = 0
         self.request = request
         self.connections: set[Connection] = set()
+        #: The connection whose change is being applied (its user is session_context.user).
+        self.acting: Connection | None = None
         self.created = time.time()
         self.last_activity = self.created
         self.last_detached = time.monotonic()
@@ -245,10 +247,13 @@ class ServerSession:
             gone = decoded.skipped
             decoded.events = accepted
             refusal: str | None = None
+            self.acting = connection
             try:
                 await self._apply(decoded, origin)
             except PatchError as exc:
                 refusal, rejected = str(exc), decoded.events + rejected
+            finally:
+                self.acting = None
             reset = self._correct(rejected)
             await self._finish()
             if reset:
