@@ -18,6 +18,7 @@ from docsync.testing import ServerProcess
 from .conftest import LIFETIME
 from .harness import ROOT, Database, Site, expect_refusal, open_raw
 from .hostile import Victim
+from .settings import MAX_BUFFERS, MAX_FRAME_BYTES, MAX_MESSAGE_BYTES
 
 POLICY = 1008
 
@@ -63,6 +64,11 @@ async def test_only_the_page_s_own_origin_opens_a_websocket(request: pytest.Fixt
         await victim.assert_unharmed()
     finally:
         await victim.close()
+
+
+def test_the_page_hands_the_server_s_wire_limits_to_its_client(site: Site) -> None:
+    limits = site.browser().page_config("hostile")["connection"]["receiverLimits"]
+    assert limits == {"maxFrameBytes": MAX_FRAME_BYTES, "maxMessageBytes": MAX_MESSAGE_BYTES, "maxBuffers": MAX_BUFFERS}
 
 
 def test_token_carrying_responses_are_never_stored(site: Site) -> None:
