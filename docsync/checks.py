@@ -26,6 +26,25 @@ def _rule_ok(rule: Any) -> bool:
     return isinstance(rule, str) and (rule in _ACCESS_WORDS or rule.startswith(("perm:", "callable:")))
 
 
+_THEMES = ("light", "dark", "auto")
+
+
+def _theme_errors(config: Any) -> list[checks.CheckMessage]:
+    """DOCSYNC['THEME'] and each app's "theme" must name a theme docsync draws."""
+    named = [("DOCSYNC['THEME']", config.THEME)]
+    named += [(f"DOCSYNC['APPS'][{spec.path!r}]['theme']", spec.options["theme"]) for spec in app_specs(config.APPS)
+              if "theme" in spec.options]  # fmt: skip
+    return [
+        checks.Error(
+            f"{where} is {theme!r}, not a theme docsync draws.",
+            hint="Use 'light', 'dark' or 'auto' (the browser's prefers-color-scheme).",
+            id="docsync.E009",
+        )
+        for where, theme in named
+        if theme not in _THEMES
+    ]
+
+
 @checks.register()
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """Check the DOCSYNC setting, the apps it names, and the ASGI setup."""
@@ -76,6 +95,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                 id="docsync.E005",
             )
         )
+    errors.extend(_theme_errors(config))
     for spec in app_specs(config.APPS):
         try:
             application = get_dialect(spec.kind).load_application(spec.target)

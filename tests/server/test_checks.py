@@ -69,3 +69,15 @@ def test_frames_above_uvicorns_default_limit_are_reported_as_w008() -> None:
     assert "start uvicorn with --ws-max-size 33554432" in warning.hint.lower()
     with override_settings(DOCSYNC={"APPS": apps, "MAX_FRAME_BYTES": 16 * 1024 * 1024}):
         assert not [m for m in check_settings() if m.id == "docsync.W008"]
+
+
+def test_an_unknown_theme_is_reported_as_e009() -> None:
+    apps = {"sliders": {"app": "project.examples.sliders", "theme": "Dark"}}
+    with override_settings(DOCSYNC={"APPS": apps, "THEME": "night"}), pytest.raises(SystemCheckError) as raised:
+        call_command("check")
+    text = str(raised.value)
+    assert "docsync.E009" in text
+    assert "DOCSYNC['THEME'] is 'night', not a theme docsync draws." in text
+    assert "DOCSYNC['APPS']['sliders']['theme'] is 'Dark', not a theme docsync draws." in text
+    with override_settings(DOCSYNC={"APPS": {"sliders": {"app": "project.examples.sliders", "theme": "dark"}}}):
+        call_command("check")
