@@ -118,6 +118,15 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                     id="docsync.E001",
                 )
             )
+        if "push" in spec.options and (spec.options["push"] is None or not _rule_ok(spec.options["push"])):
+            errors.append(
+                checks.Error(
+                    f"docsync app {spec.path!r} has an unknown push rule {spec.options['push']!r}.",
+                    hint="Give 'push' an access rule ('public', 'login_required', 'staff', 'perm:app.codename', "
+                    "'callable:dotted.path' or a callable), or leave it out: nobody may push.",
+                    id="docsync.E010",
+                )
+            )
         if not _rule_ok(spec.access):
             errors.append(
                 checks.Error(

@@ -25,6 +25,8 @@ ACCESS_APPS = {
 TEST_APPS = {
     **ACCESS_APPS,
     # Joining by ?session_id=: a login app's sessions are their user's; this one's are shareable.
+    # PUSH-DOC: only a client creating its session, as a user the "push" rule allows.
+    "pushable": {"app": _LIMITS, "push": "login_required"},
     "own_sessions": {"app": "tests.hardening.apps.who_changed", "access": "login_required"},
     "shareable_sessions": {"app": "tests.hardening.apps.who_changed", "access": "login_required", "shareable": True},
     "all_models": "tests.hardening.apps.all_models",
@@ -33,8 +35,9 @@ TEST_APPS = {
     "empty_array": "tests.hardening.apps.empty_array",
     "failing": "tests.hardening.apps.failing",
     "broken": "tests.hardening.broken_app",
-    "hostile": "tests.hardening.apps.hostile",
-    "hostile_closed": "tests.hardening.apps.hostile_closed",
+    # Anyone creating a session of these may push (the pushed content obeys every rule).
+    "hostile": {"app": "tests.hardening.apps.hostile", "push": "public"},
+    "hostile_closed": {"app": "tests.hardening.apps.hostile_closed", "push": "public"},
     "oversized": "tests.hardening.apps.oversized",
 }
 

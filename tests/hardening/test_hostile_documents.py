@@ -19,11 +19,12 @@ import pytest_asyncio
 import websockets
 
 from docsync.client import ClientSession
-from docsync.protocol import ACK, ERROR, OK, PUSH_DOC, RESUME_REPLY, new_message, pull_doc_req
+from docsync.protocol import ACK, ERROR, OK, RESUME_REPLY, new_message, pull_doc_req
 from docsync.serialization import Encoder
 
 from .harness import RawSocket, Site
 from .hostile import Victim, definition, patch, raw_pull
+from .pusher import Creator, push
 from .settings import MAX_BUFFERS, MAX_CLIENT_MODELS, MAX_FRAME_BYTES, MAX_MESSAGE_BYTES
 
 REFUSED = "patch-refused"
@@ -213,10 +214,6 @@ async def test_a_document_the_server_made_too_big_is_not_sent_and_says_so(site: 
 # -- PUSH-DOC: every rule a patch obeys ------------------------------------------------
 
 
-def push(doc: dict[str, Any], buffers: list[tuple[str, Any]] | None = None) -> Any:
-    return new_message(PUSH_DOC, {"doc": doc}, buffers=buffers or [])
-
-
 def column(model_id: str, *children: str) -> dict[str, Any]:
     return definition(model_id, "Column", children=[ref(c) for c in children])
 
@@ -258,22 +255,26 @@ PUSHES: dict[str, tuple[str, dict[str, Any], str]] = {
 @pytest.mark.parametrize("case", sorted(PUSHES))
 async def test_a_pushed_document_obeys_every_rule_of_patches(site: Site, case: str) -> None:
     app, doc, text = PUSHES[case]
-    victim = await Victim.open(site, app)
+    creator = await Creator.open(site, app)  # only a client creating its session may push at all
     try:
-        assert (await victim.refused(push(doc), code="bad-document")).startswith(text)
-        await victim.assert_unharmed()
+        assert (await creator.refused(push(doc), code="bad-document")).startswith(text)
+        await creator.assert_patch_applied(3.0)
     finally:
-        await victim.close()
+        await creator.close()
 
 
 @pytest.mark.asyncio
-async def test_a_pushed_document_obeys_the_size_bounds(victim: Victim) -> None:
+async def test_a_pushed_document_obeys_the_size_bounds(site: Site) -> None:
     encoder = Encoder()
     data = {name: encoder.encode(np.zeros(6000)) for name in ("a", "b", "c")}  # 144,000 bytes
     doc = {"title": "x", "roots": [ref("s1")], "models": [definition("s1", "ColumnDataSource", data=data)]}
-    text = await victim.refused(push(doc, encoder.buffers), code="bad-document")
-    assert text.startswith("push refused: document too large: ")
-    await victim.assert_unharmed()
+    creator = await Creator.open(site, "hostile")
+    try:
+        text = await creator.refused(push(doc, encoder.buffers), code="bad-document")
+        assert text.startswith("push refused: document too large: ")
+        await creator.assert_patch_applied(4.0)
+    finally:
+        await creator.close()
 
 
 # -- finding 3: chosen ids ------------------------------------------------------------

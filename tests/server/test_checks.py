@@ -81,3 +81,11 @@ def test_an_unknown_theme_is_reported_as_e009() -> None:
     assert "DOCSYNC['APPS']['sliders']['theme'] is 'Dark', not a theme docsync draws." in text
     with override_settings(DOCSYNC={"APPS": {"sliders": {"app": "project.examples.sliders", "theme": "dark"}}}):
         call_command("check")
+
+
+def test_an_unknown_push_rule_is_reported_as_e009() -> None:
+    with override_settings(DOCSYNC={"APPS": {"s": {"app": "project.examples.sliders", "push": "everyone"}}}):
+        errors = [m for m in check_settings() if m.id == "docsync.E010"]
+    assert len(errors) == 1 and "unknown push rule 'everyone'" in errors[0].msg
+    with override_settings(DOCSYNC={"APPS": {"s": {"app": "project.examples.sliders", "push": "staff"}}}):
+        assert not [m for m in check_settings() if m.id == "docsync.E010"]

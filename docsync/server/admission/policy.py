@@ -50,10 +50,13 @@ _RULES_WITHOUT_QUERIES = (None, "public", "login_required", "staff")
 
 @dataclass(frozen=True, slots=True)
 class OpenedSession:
-    """A session a websocket was admitted to, and whether it was made for it."""
+    """A session a websocket was admitted to, whether it was made for it, and whether it may push."""
 
     session: ServerSession
     created: bool
+    #: PUSH-DOC is allowed: the session was made for this connection and the app's
+    #: ``"push"`` rule (an access rule; none by default) lets its user push.
+    may_push: bool = False
 
 
 def user_id_of(user: Any) -> str | None:
@@ -86,18 +89,20 @@ async def check_grant(
         raise NoSuchApplicationError(f"no application at {app_path!r}")
     spec = registry.specs()[app_path]
     rule = spec.access if spec.access is not None else settings.ACCESS
+    if not await _rule_allows(rule, user, app_path):
+        raise AccessRefusedError("access denied")
+    return token
+
+
+async def _rule_allows(rule: Any, user: Any, app_path: str) -> bool:
     # Permission and callable rules may query the database: not on the event loop.
     try:
         if rule in _RULES_WITHOUT_QUERIES:
-            allowed = check_access(rule, user, app_path)
-        else:
-            allowed = await run_sync(check_access, rule, user, app_path)
+            return check_access(rule, user, app_path)
+        return bool(await run_sync(check_access, rule, user, app_path))
     except Exception:
         logger.exception("access rule of %s failed", app_path)
-        allowed = False
-    if not allowed:
-        raise AccessRefusedError("access denied")
-    return token
+        return False
 
 
 async def open_session(
@@ -141,7 +146,11 @@ async def open_session(
     context.failed_sessions.succeeded(session_id)
     if not may_join(session, user, context):
         raise AccessRefusedError("session belongs to another user")  # made by another user meanwhile
-    return OpenedSession(session, created and session.request is request)
+    created = created and session.request is request
+    spec = registry.specs().get(app_path)
+    push_rule = spec.options.get("push") if spec is not None else None
+    may_push = created and push_rule is not None and await _rule_allows(push_rule, user, app_path)
+    return OpenedSession(session, created, may_push)
 
 
 def _failed(context: Any, session_id: str, exc: Exception) -> ApplicationError:

@@ -41,6 +41,7 @@ class RemoteConnection:
         self.user_agent = ""
         self.connected_at = 0.0
         self.user: Any = None  # the relayed websocket's Django user
+        self.may_push = False  # see admission.OpenedSession
         self.created_session = False
 
     async def send_message(self, message: Message) -> None:
@@ -102,6 +103,7 @@ class RelayIn:
             return
         session = opened.session
         conn.created_session = opened.created
+        conn.may_push = opened.may_push
         queue: asyncio.Queue[Any] = asyncio.Queue()
         self.remotes[conn.conn_id] = (conn, session, queue)
         session.attach(conn)

@@ -81,6 +81,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):
 
     session: ServerSession | None = None
     user: Any = None
+    may_push = False  # see admission.OpenedSession
     # No per-consumer channel: relayed frames arrive through the process's cluster
     # channel, so a websocket never depends on the channel layer by itself.
     channel_layer_alias = "docsync-consumers-have-no-channel"
@@ -192,6 +193,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             settings=settings,
         )
         self.created_session = opened.created
+        self.may_push = opened.may_push
         self.session = opened.session
         opened.session.attach(self)
         await self.send_message(ack())

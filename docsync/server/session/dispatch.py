@@ -8,7 +8,7 @@ from ...protocol.msgtypes import ACK, ERROR, OK, PATCH_DOC, PULL_DOC_REQ, PUSH_D
 from .resume import resume
 from .session import Connection, ServerSession
 
-__all__ = ["dispatch", "take_client_id"]
+__all__ = ["dispatch", "push_refusal", "take_client_id"]
 
 
 def take_client_id(connection: Connection, message: Message) -> None:
@@ -19,10 +19,25 @@ def take_client_id(connection: Connection, message: Message) -> None:
         connection.origin = client_id
 
 
+def push_refusal(session: ServerSession, connection: Connection) -> str | None:
+    """Say why ``connection`` may not push a document into ``session`` now, or None.
+
+    A document may be pushed only by a client creating its session (the Python
+    client's ``push_session``), as a user the app's ``"push"`` rule allows, before
+    anything else changed the session or joined it.
+    """
+    if not getattr(connection, "may_push", False):
+        return "only a client creating its session may push, and only where the application allows it"
+    if not session.creating:
+        return "the session is no longer being created (another connection joined, or it was changed)"
+    return None
+
+
 async def dispatch(session: ServerSession, connection: Connection, message: Message, created_session: bool) -> None:
     """Handle one message from ``connection`` on ``session``."""
     msgtype = message.msgtype
     if msgtype == PATCH_DOC:
+        session.creating = False
         await session.patch(connection, message)
     elif msgtype == PULL_DOC_REQ:
         take_client_id(connection, message)
@@ -31,6 +46,11 @@ async def dispatch(session: ServerSession, connection: Connection, message: Mess
         take_client_id(connection, message)
         await resume(session, connection, message, created_session)
     elif msgtype == PUSH_DOC:
+        refusal = push_refusal(session, connection)
+        if refusal is not None:
+            await connection.send_message(error(message.msgid, f"PUSH-DOC not allowed: {refusal}", "push-not-allowed"))
+            return
+        session.creating = False
         await session.push(connection, message)
     elif msgtype == SERVER_INFO_REQ:
         info: VersionInfo = {"docsync": __version__, "server": "docsync"}

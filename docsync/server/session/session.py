@@ -75,6 +75,9 @@ class ServerSession:
         self.connections: set[Connection] = set()
         #: The connection whose change is being applied (its user is session_context.user).
         self.acting: Connection | None = None
+        #: Still being made by its first connection: no other connection came, no client
+        #: change was applied. Only then may that connection push a document (dispatch).
+        self.creating = True
         self.created = time.time()
         self.last_activity = self.created
         self.last_detached = time.monotonic()
@@ -106,6 +109,8 @@ class ServerSession:
 
     def attach(self, connection: Connection) -> None:
         """Attach a connection."""
+        if self.connections:
+            self.creating = False
         self.connections.add(connection)
         self.touch()
 
