@@ -40,6 +40,13 @@ DEFAULTS: dict[str, Any] = {
     "PATCH_LOG_SIZE": 1000,  # entries kept per session for resume and conflicts
     "PATCH_LOG_BYTES": 1024 * 1024,  # and at most this many bytes of them
     "SYNC_CALLBACK_THREADS": 16,
+    # The page request's headers and cookies a session sees (session_context.request),
+    # as Bokeh's --include-headers/--exclude-cookies: None includes all but the excluded.
+    # Credentials stay out unless included by name (see server/admission/request_info.py).
+    "INCLUDE_HEADERS": None,
+    "EXCLUDE_HEADERS": ["Cookie", "Authorization", "Proxy-Authorization"],
+    "INCLUDE_COOKIES": None,
+    "EXCLUDE_COOKIES": [],
     # After a session's application fails to make it, seconds before it is tried again;
     # once every wait is used, that session is not tried again (close 4011).
     "SESSION_RETRY_BACKOFF": [1.0, 2.0, 4.0, 8.0],

@@ -36,6 +36,7 @@ from .limits import client_receiver_limits
 from .origins import origin_listed
 from .server.admission import may_join
 from .server.admission.access import check_access
+from .server.admission.request_info import request_info
 from .server.admission.tokens import generate_session_id, issue_token
 from .server.dialects import DOCSYNC_KIND, get_dialect
 from .server.registry import get_registry
@@ -130,7 +131,7 @@ def _client_config(
     return {
         "app": app_path,
         "sessionId": session_id,
-        "token": issue_token(session_id, app_path, _user_id(request), arguments),
+        "token": issue_token(session_id, app_path, _user_id(request), arguments, request_info=request_info(request)),
         "wsUrl": _ws_url(request, app_path),
         "clientBase": request.build_absolute_uri(reverse("docsync:client-module", args=["x"]))[:-1],
         "shared": bool(context.application.shared or context.options.get("shared")),

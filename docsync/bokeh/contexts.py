@@ -13,8 +13,9 @@ __all__ = ["BokehRequest", "BokehServerContext", "BokehSessionContext"]
 class BokehRequest:
     """``session_context.request`` as Bokeh apps read it: arguments (bytes), cookies, headers.
 
-    Arguments are the page's query arguments (signed into the session's token);
-    cookies and headers are the websocket request's. ``user`` is the Django user.
+    Arguments, cookies and headers are the page request's (signed into the session's
+    token; ``DOCSYNC["INCLUDE_HEADERS"]`` and its siblings choose which headers and
+    cookies, credentials stay out). ``user`` is the Django user.
     """
 
     def __init__(self, request: dict[str, Any]) -> None:

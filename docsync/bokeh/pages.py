@@ -22,6 +22,7 @@ from bokeh.util.paths import static_path
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 
+from ..server.admission.request_info import request_info
 from ..server.admission.tokens import generate_session_id, issue_token
 
 __all__ = ["app_page", "autoload_js", "bokeh_token", "resources_for", "static_file"]
@@ -39,13 +40,19 @@ def request_arguments(request: HttpRequest, *, skip: tuple[str, ...] = ()) -> di
     return {key: request.GET.getlist(key)[:20] for key in list(request.GET)[:50] if key not in skip}
 
 
-def bokeh_token(session_id: str, app_path: str, user_id: str | None, arguments: dict[str, list[str]]) -> str:
+def bokeh_token(
+    session_id: str,
+    app_path: str,
+    user_id: str | None,
+    arguments: dict[str, list[str]],
+    info: dict[str, dict[str, str]] | None = None,
+) -> str:
     """A docsync token BokehJS can read: its payload names ``session_id`` as Bokeh's does.
 
     It is docsync's signed token (django.core.signing, the site's SECRET_KEY, bound to
     the app and the user); BokehJS only decodes the payload's first segment.
     """
-    return issue_token(session_id, app_path, user_id, arguments, extra={"session_id": session_id})
+    return issue_token(session_id, app_path, user_id, arguments, request_info=info, extra={"session_id": session_id})
 
 
 def resources_for(request: HttpRequest) -> Resources:
@@ -57,7 +64,7 @@ def resources_for(request: HttpRequest) -> Resources:
 def app_page(request: HttpRequest, context: Any) -> HttpResponse:
     """The app's own page: BokehJS, and a render item whose token opens a new session."""
     session_id = generate_session_id()
-    token = bokeh_token(session_id, context.path, _user_id(request), request_arguments(request))
+    token = bokeh_token(session_id, context.path, _user_id(request), request_arguments(request), request_info(request))
     # An element of its own, so that a directory app's template places the roots where
     # it calls {{ super() }} in its contents block.
     item = RenderItem(token=token, elementid=ID(f"bk-{secrets.token_hex(6)}"), use_for_title=True)
@@ -73,7 +80,7 @@ def autoload_js(request: HttpRequest, context: Any, target: str) -> HttpResponse
     token = request.GET.get("token")
     if not token:
         arguments = request_arguments(request, skip=("target", "token"))
-        token = bokeh_token(generate_session_id(), context.path, _user_id(request), arguments)
+        token = bokeh_token(generate_session_id(), context.path, _user_id(request), arguments, request_info(request))
     # A token given here (server_session) is checked by the websocket like any other.
     item = RenderItem(token=token, elementid=ID(target), use_for_title=False)
     bundle = bundle_for_objs_and_resources(None, resources_for(request))

@@ -44,12 +44,14 @@ def app_specs(apps_setting: Any) -> list[AppSpec]:
     return [AppSpec(path, entry) for path, entry in dict(apps_setting or {}).items()]
 
 
-def _from_path(path: Path) -> Application:
-    if path.is_dir():
-        return Application(DirectoryHandler(path))
-    if path.suffix == ".json":
+def _from_path(path: Path, argv: list[str] | None) -> Application:
+    if path.suffix == ".json" and not path.is_dir():
+        if argv is not None:
+            raise TypeError("argv is for script and directory apps, not a .json document")
         return Application(JSONHandler(path))
-    return Application(ScriptHandler(path))
+    if path.is_dir():
+        return Application(DirectoryHandler(path, argv=argv))
+    return Application(ScriptHandler(path, argv=argv))
 
 
 def _from_object(obj: Any) -> Application:
@@ -68,15 +70,24 @@ def _from_object(obj: Any) -> Application:
     raise TypeError(f"cannot make an application of {obj!r:.60}")
 
 
-def load_application(target: Any) -> Application:
-    """Load an application from a spec target; errors become a failed application."""
+def load_application(target: Any, *, argv: list[str] | None = None) -> Application:
+    """Load an application from a spec target; errors become a failed application.
+
+    ``argv`` (the ``"argv"`` option of an app's entry): ``sys.argv[1:]`` of a script or
+    directory app while it runs, as ``bokeh serve app.py --args ...`` gives.
+    """
     try:
+        is_path = isinstance(target, Path) or (
+            isinstance(target, str) and ("/" in target or target.endswith((".py", ".json")))
+        )
+        if argv is not None and (
+            not is_path or not isinstance(argv, list) or not all(isinstance(a, str) for a in argv)
+        ):
+            raise TypeError("argv is a list of strings, for script and directory apps only")
         if isinstance(target, Application):
             return target
-        if isinstance(target, Path) or (
-            isinstance(target, str) and ("/" in target or target.endswith((".py", ".json")))
-        ):
-            return _from_path(Path(target))
+        if is_path:
+            return _from_path(Path(target), argv)
         if isinstance(target, str):
             try:
                 return _from_object(importlib.import_module(target))

@@ -9,7 +9,7 @@ from ..document import Document, SessionCallback
 from ..document.callbacks import CallbackKind
 from .session import ServerSession
 
-__all__ = ["ApplicationView", "ServerContext", "SessionContext"]
+__all__ = ["ApplicationView", "ServerContext", "SessionContext", "SessionRequest"]
 
 
 class ApplicationView(Protocol):
@@ -35,6 +35,41 @@ class ApplicationView(Protocol):
         ...
 
 
+class SessionRequest(dict[str, Any]):
+    """The request a session was made for, as Bokeh's ``session_context.request``.
+
+    ``arguments``: the page's query arguments ({name: [values]}); ``headers`` and
+    ``cookies``: the page request's, as ``DOCSYNC["INCLUDE_HEADERS"]`` and its siblings
+    let through (credentials stay out); ``user``: the Django user; ``path``: the app's.
+    The same values are its keys, for code that reads it as a dict.
+    """
+
+    @property
+    def arguments(self) -> dict[str, list[str]]:
+        """The page's query arguments."""
+        return dict(self.get("arguments") or {})
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The page request's headers the settings let through."""
+        return dict(self.get("headers") or {})
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        """The page request's cookies the settings let through."""
+        return dict(self.get("cookies") or {})
+
+    @property
+    def user(self) -> Any:
+        """The Django user (AnonymousUser when not logged in)."""
+        return self.get("user")
+
+    @property
+    def path(self) -> str:
+        """The application's path."""
+        return str(self.get("path", ""))
+
+
 class SessionContext:
     """A session as application code sees it: id, request, user, locked document access."""
 
@@ -48,9 +83,9 @@ class SessionContext:
         return self._session.id
 
     @property
-    def request(self) -> dict[str, Any]:
-        """The page request's arguments (``{"arguments": {name: [values]}}``) and path."""
-        return dict(self._session.request)
+    def request(self) -> SessionRequest:
+        """The page request: ``.arguments``, ``.headers``, ``.cookies``, ``.user``, ``.path`` (also as keys)."""
+        return SessionRequest(self._session.request)
 
     @property
     def arguments(self) -> dict[str, list[str]]:

@@ -54,7 +54,8 @@ class _DocsyncDialect:
         return load_application(target)
 
     def make_context(self, spec: AppSpec) -> ApplicationContext:
-        return ApplicationContext(self.load_application(spec.target), spec.path, options=spec.options)
+        application = load_application(spec.target, argv=spec.options.get("argv"))
+        return ApplicationContext(application, spec.path, options=spec.options)
 
     async def dispatch(self, session: Any, connection: Any, message: Message, created_session: bool) -> None:
         await dispatch(session, connection, message, created_session)

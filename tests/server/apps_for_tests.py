@@ -98,3 +98,16 @@ def callback_fails(doc: Document) -> None:
 
     slider.on_change("value", broken)
     doc.add_root(Column(slider, Div(text="the callback of this slider raises", name="about")))
+
+
+def request_echo(doc: Document) -> None:
+    """Show what the session sees of the page request: a header, the cookies, an argument."""
+    request = doc.session_context.request
+    shown = {
+        "team": request.headers.get("X-Team"),
+        "authorization": request.headers.get("Authorization"),
+        "cookies": dict(sorted(request.cookies.items())),
+        "arguments": request.arguments,
+        "as_keys": sorted(request),
+    }
+    doc.add_root(Div(text=repr(shown), name="shown"))

@@ -18,6 +18,7 @@ TEST_APPS = {
     "syntax_error": str(APP_FILES / "syntax_error.py"),
     "modify_fails": "tests.server.apps_for_tests.failing_modify_doc",
     "callback_fails": "tests.server.apps_for_tests.callback_fails",
+    "request_echo": "tests.server.apps_for_tests.request_echo",
     "ticker": "tests.server.apps_for_tests.ticker",
     "orm_slow": "tests.server.apps_for_tests.orm_slow",
     "counted": "tests.server.apps_for_tests.counted",

@@ -54,3 +54,19 @@ def test_scripts_in_concurrent_sessions_each_see_their_own(tmp_path: Path) -> No
         thread.join()
     for name, (first, last) in results.items():
         assert first == last == ["app.py", name]
+
+
+def test_the_apps_setting_passes_argv(tmp_path: Path) -> None:
+    from docsync.server.app_loader import app_specs
+    from docsync.server.dialects import get_dialect
+
+    script = tmp_path / "app.py"
+    script.write_text(SCRIPT)
+    [spec] = app_specs({"counted": {"app": str(script), "argv": ["--n", "3"]}})
+    context = get_dialect(spec.kind).make_context(spec)
+    [handler] = context.application.handlers
+    assert _argv_seen(handler)[0] == ["app.py", "--n", "3"]  # type: ignore[arg-type]
+    # argv makes no sense for a module's function: the app fails to load, saying why.
+    [bad] = app_specs({"bad": {"app": "project.examples.sliders", "argv": ["x"]}})
+    failed = get_dialect(bad.kind).make_context(bad).application
+    assert failed.failed and failed.error == "TypeError: argv is a list of strings, for script and directory apps only"

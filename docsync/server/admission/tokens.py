@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -36,6 +36,9 @@ class SessionToken:
     user_id: str | None
     arguments: dict[str, list[str]]
     age: float
+    #: The page request's headers and cookies the session may see (request_info.py).
+    headers: dict[str, str] = field(default_factory=dict)
+    cookies: dict[str, str] = field(default_factory=dict)
 
 
 def issue_token(
@@ -44,12 +47,14 @@ def issue_token(
     user_id: Any,
     arguments: dict[str, list[str]] | None = None,
     *,
+    request_info: dict[str, dict[str, str]] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> str:
     """Sign a token binding ``session_id`` to ``app_path`` and the user (never the cookie).
 
-    ``extra`` adds fields a client reads from the (readable, signed) payload, such as
-    the ``session_id`` BokehJS takes from its token.
+    ``request_info``: the page request's headers and cookies for the session (already
+    filtered: the payload is readable). ``extra`` adds fields a client reads from the
+    (readable, signed) payload, such as the ``session_id`` BokehJS takes from its token.
     """
     payload = {
         **(extra or {}),
@@ -58,6 +63,9 @@ def issue_token(
         "uid": None if user_id is None else str(user_id),
         "args": arguments or {},
     }
+    if request_info:
+        payload["hdr"] = request_info.get("headers") or {}
+        payload["ck"] = request_info.get("cookies") or {}
     return _signer().sign_object(payload)
 
 
@@ -72,7 +80,15 @@ def read_token(token: str, *, max_age: float) -> SessionToken:
     if not isinstance(payload, dict) or not isinstance(payload.get("sid"), str):
         raise TokenError("invalid token")
     arguments = payload.get("args") or {}
-    return SessionToken(payload["sid"], str(payload.get("app")), payload.get("uid"), arguments, _age(token))
+    return SessionToken(
+        payload["sid"],
+        str(payload.get("app")),
+        payload.get("uid"),
+        arguments,
+        _age(token),
+        headers=dict(payload.get("hdr") or {}),
+        cookies=dict(payload.get("ck") or {}),
+    )
 
 
 def _age(token: str) -> float:

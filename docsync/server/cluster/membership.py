@@ -77,6 +77,7 @@ class Cluster:
         origin: str,
         user_id: str | None,
         arguments: dict[str, list[str]],
+        request_info: dict[str, dict[str, str]],
         token_expired: bool,
     ) -> Relay | None:
         """Relay ``socket`` to the process ``owner``; None if that process is gone."""
@@ -88,6 +89,7 @@ class Cluster:
             origin=origin,
             user_id=user_id,
             arguments=arguments,
+            request_info=request_info,
             token_expired=token_expired,
         )
 

@@ -83,8 +83,11 @@ class RelayIn:
         conn = RemoteConnection(
             self.layer, message["conn_id"], message["relay_channel"], message["relay_process"], message["origin"]
         )
+        request_info = message.get("request_info") or {}
         request = {
             "arguments": message.get("args") or {},
+            "headers": request_info.get("headers") or {},
+            "cookies": request_info.get("cookies") or {},
             "user": await _load_user(message.get("user_id")),
             "path": message["app"],
         }

@@ -58,6 +58,7 @@ class RelayOut:
         origin: str,
         user_id: str | None,
         arguments: dict[str, list[str]],
+        request_info: dict[str, dict[str, str]],
         token_expired: bool,
     ) -> Relay | None:
         """Relay ``socket`` to ``owner``; None if the owner is gone."""
@@ -78,6 +79,7 @@ class RelayOut:
                 "origin": origin,
                 "user_id": user_id,
                 "args": arguments,
+                "request_info": request_info,
                 "token_expired": token_expired,
             },
         )

@@ -183,7 +183,13 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         held_here = context is not None and context.get_session(token.session_id) is not None
         if not held_here and await self._relayed(registry, token, user, token_expired):
             return
-        request = {"arguments": token.arguments, "user": user, "path": self.app_path}
+        request = {
+            "arguments": token.arguments,
+            "headers": token.headers,
+            "cookies": token.cookies,
+            "user": user,
+            "path": self.app_path,
+        }
         opened = await open_session(
             registry,
             app_path=self.app_path,
@@ -221,6 +227,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             origin=self.origin,
             user_id=user_id_of(user),
             arguments=token.arguments,
+            request_info={"headers": token.headers, "cookies": token.cookies},
             token_expired=token_expired,
         )
         if relay is None:

@@ -1,0 +1,61 @@
+"""The page request's headers and cookies a session sees (``session_context.request``), as Bokeh's do.
+
+They are read when the page (or autoload.js) issues the session's token, and travel
+signed in it, so that every process the websocket lands on sees the same. A token is
+readable by the page: credentials never go into it. Left out unless named:
+``Cookie``, ``Authorization`` and ``Proxy-Authorization`` headers (``EXCLUDE_HEADERS``),
+Django's session and CSRF cookies; what ``INCLUDE_*``/``EXCLUDE_*`` say is applied
+after. At most ``MAX_REQUEST_INFO_BYTES`` of names and values are kept (in the
+request's order).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.conf import settings as django_settings
+from django.http import HttpRequest
+
+from ...conf import docsync_settings
+
+__all__ = ["MAX_REQUEST_INFO_BYTES", "RequestInfo", "request_info"]
+
+#: The most bytes of header and cookie names and values a token carries (it travels in
+#: a websocket header on every connection).
+MAX_REQUEST_INFO_BYTES = 4096
+
+RequestInfo = dict[str, dict[str, str]]
+
+
+def _chosen(items: Iterable[tuple[str, str]], include: Any, exclude: Iterable[str]) -> dict[str, str]:
+    wanted = None if include is None else {name.lower() for name in include}
+    unwanted = {name.lower() for name in exclude}
+    return {
+        name: value
+        for name, value in items
+        if (wanted is None or name.lower() in wanted) and name.lower() not in unwanted
+    }
+
+
+def _bounded(parts: Mapping[str, dict[str, str]], budget: int) -> RequestInfo:
+    kept: RequestInfo = {}
+    for part, entries in parts.items():
+        kept[part] = {}
+        for name, value in entries.items():
+            budget -= len(name.encode()) + len(value.encode())
+            if budget < 0:
+                break
+            kept[part][name] = value
+    return kept
+
+
+def request_info(request: HttpRequest) -> RequestInfo:
+    """Return ``{"headers": {...}, "cookies": {...}}`` of ``request`` that a session may see."""
+    settings = docsync_settings()
+    credentials = {django_settings.SESSION_COOKIE_NAME, django_settings.CSRF_COOKIE_NAME}
+    include_cookies = settings.INCLUDE_COOKIES
+    secret_cookies = credentials - {name.lower() for name in include_cookies or ()}
+    headers = _chosen(request.headers.items(), settings.INCLUDE_HEADERS, settings.EXCLUDE_HEADERS)
+    cookies = _chosen(request.COOKIES.items(), include_cookies, [*settings.EXCLUDE_COOKIES, *secret_cookies])
+    return _bounded({"headers": headers, "cookies": cookies}, MAX_REQUEST_INFO_BYTES)

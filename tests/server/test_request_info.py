@@ -1,0 +1,72 @@
+"""session_context.request: the page request's headers and cookies, chosen by the settings, credentials out."""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+from typing import Any
+
+import pytest
+from django.test import RequestFactory, override_settings
+
+from docsync.client import ClientSession
+from docsync.server.admission.request_info import MAX_REQUEST_INFO_BYTES, request_info
+
+from .clients import ServerUnderTest
+from .settings import DOCSYNC
+
+HEADERS = {
+    "HTTP_X_TEAM": "blue",
+    "HTTP_ACCEPT_LANGUAGE": "fr",
+    "HTTP_AUTHORIZATION": "Bearer secret",
+    "HTTP_COOKIE": "theme=dark; sessionid=s3cret; csrftoken=c5rf; tracking=1",
+}
+
+
+def _info(**settings: Any) -> dict[str, dict[str, str]]:
+    request = RequestFactory().get("/sliders/", **HEADERS)
+    with override_settings(DOCSYNC={**DOCSYNC, **settings}):
+        return request_info(request)
+
+
+def test_by_default_every_header_and_cookie_but_credentials() -> None:
+    info = _info()
+    assert info["headers"]["X-Team"] == "blue" and info["headers"]["Accept-Language"] == "fr"
+    assert "Authorization" not in info["headers"] and "Cookie" not in info["headers"]
+    assert info["cookies"] == {"theme": "dark", "tracking": "1"}  # no session or CSRF cookie
+
+
+def test_include_and_exclude_as_bokeh_does() -> None:
+    info = _info(INCLUDE_HEADERS=["x-team"], EXCLUDE_COOKIES=["tracking"])
+    assert info == {"headers": {"X-Team": "blue"}, "cookies": {"theme": "dark"}}
+    # A credential comes only when named.
+    assert _info(INCLUDE_COOKIES=["sessionid"])["cookies"] == {"sessionid": "s3cret"}
+    assert _info(EXCLUDE_HEADERS=[])["headers"]["Authorization"] == "Bearer secret"
+
+
+def test_what_a_token_carries_is_bounded() -> None:
+    request = RequestFactory().get("/sliders/", **{f"HTTP_X_BIG_{n}": "v" * 1000 for n in range(10)})
+    info = request_info(request)
+    assert sum(len(k) + len(v) for part in info.values() for k, v in part.items()) <= MAX_REQUEST_INFO_BYTES
+    assert 0 < len(info["headers"]) < 10
+
+
+@pytest.mark.asyncio
+async def test_the_session_sees_the_page_requests_headers_and_cookies(server: ServerUnderTest) -> None:
+    from docsync.client import fetch_page_config
+
+    headers = {"X-Team": "blue", "Authorization": "Bearer secret", "Cookie": "theme=dark; sessionid=nope"}
+    config = await asyncio.to_thread(lambda: fetch_page_config(f"{server.url}request_echo/?n=3", headers=headers))
+    session = ClientSession(config)
+    await asyncio.wait_for(session.connect(), 10)
+    try:
+        shown = ast.literal_eval(session.document.get_model_by_name("shown").text)
+    finally:
+        await session.close()
+    assert shown == {
+        "team": "blue",
+        "authorization": None,
+        "cookies": {"theme": "dark"},
+        "arguments": {"n": ["3"]},
+        "as_keys": ["arguments", "cookies", "headers", "path", "user"],
+    }
