@@ -67,7 +67,8 @@ def server_session(
     """Return HTML that embeds the live session ``session_id`` of app ``url`` (a new one if it is gone).
 
     Every page embedding the same id shows, and edits, one document, as tabs of a
-    session joined with ``?session_id=`` do. An id the server does not hold is not
-    taken: the page then gets a session of its own (ids are chosen by the server only).
+    session joined with ``?session_id=`` do: for the user the session was made for, or
+    anyone if the app's entry says ``"shareable": True``. An id the server does not hold
+    (or another user's) is not taken: the page then gets a session of its own.
     """
     return _tag(url, element_id, arguments, session_id)

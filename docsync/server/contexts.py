@@ -61,7 +61,7 @@ class SessionRequest(dict[str, Any]):
 
     @property
     def user(self) -> Any:
-        """The Django user (AnonymousUser when not logged in)."""
+        """The Django user the session was made for (AnonymousUser when not logged in)."""
         return self.get("user")
 
     @property
