@@ -39,6 +39,8 @@ DEFAULTS: dict[str, Any] = {
     "THEME": "auto",  # "light", "dark", or "auto" (the browser's prefers-color-scheme); per app: "theme"
     "PATCH_LOG_SIZE": 1000,  # entries kept per session for resume and conflicts
     "PATCH_LOG_BYTES": 1024 * 1024,  # and at most this many bytes of them
+    "REMEMBERED_ANSWERS": 1000,  # answers to client patches kept per session (resends get them again)
+    "REMEMBERED_CLIENTS": 256,  # client ids per session those answers may belong to
     "SYNC_CALLBACK_THREADS": 16,
     # The page request's headers and cookies a session sees (session_context.request),
     # as Bokeh's --include-headers/--exclude-cookies: None includes all but the excluded.

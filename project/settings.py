@@ -134,6 +134,8 @@ for _key in (
     "MAX_UPLOAD_BYTES",
     "MAX_INCOMPLETE_BYTES",
     "INCOMPLETE_MESSAGE_TIMEOUT",
+    "REMEMBERED_ANSWERS",
+    "REMEMBERED_CLIENTS",
 ):
     _value = os.environ.get(f"DOCSYNC_{_key}") or (
         os.environ.get("DOCSYNC_MAX_PATCHES") if _key == "MAX_PATCHES_PER_SECOND" else None

@@ -122,6 +122,8 @@ class ApplicationContext:
             allow_client_structure=self.application.allow_client_structure,
             log_entries=settings.PATCH_LOG_SIZE,
             log_bytes=settings.PATCH_LOG_BYTES,
+            max_answers=settings.REMEMBERED_ANSWERS,
+            max_answer_clients=settings.REMEMBERED_CLIENTS,
             max_client_models=settings.MAX_CLIENT_MODELS,
             max_array_elements=settings.MAX_ARRAY_ELEMENTS,
             limits=document_limits(settings),

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from .answers import Answer, RememberedAnswers
 from .patches import EncodedEvent, Key, keys_overlap
 
 __all__ = ["Answer", "LogEntry", "PatchLog"]
@@ -20,19 +21,12 @@ class LogEntry:
     nbytes: int
 
 
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """How a client patch was answered: its position, events rejected, or the refusal."""
-
-    seq: int
-    rejected: int = 0
-    error: tuple[str, str] | None = None  # (text, code) of the ERROR sent
-
-
 class PatchLog:
     """The last changes of a session, bounded in entries and bytes."""
 
-    def __init__(self, *, max_entries: int, max_bytes: int) -> None:
+    def __init__(
+        self, *, max_entries: int, max_bytes: int, max_answers: int = 1000, max_answer_clients: int = 256
+    ) -> None:
         self.seq = 0
         self._entries: deque[LogEntry] = deque()
         self._bytes = 0
@@ -40,7 +34,7 @@ class PatchLog:
         self._max_bytes = max_bytes
         # Answers to client patches, per origin and msgid, so that a patch resent after
         # a reconnect is never applied twice and gets the answer it got the first time.
-        self._applied: dict[str, OrderedDict[str, Answer]] = {}
+        self.answers = RememberedAnswers(max_answers=max_answers, max_clients=max_answer_clients)
 
     @property
     def first_seq(self) -> int:
@@ -64,8 +58,8 @@ class PatchLog:
         return entry
 
     def reaches_back_to(self, seq: int) -> bool:
-        """Tell whether every position after ``seq`` is still held."""
-        return seq >= self.first_seq - 1 and seq <= self.seq
+        """Tell whether every position after ``seq`` is still held (and no answer after it was forgotten)."""
+        return seq >= max(self.first_seq - 1, self.answers.forgotten_seq) and seq <= self.seq
 
     def since(self, seq: int) -> Iterator[LogEntry]:
         """The entries after position ``seq``, oldest first."""
@@ -101,18 +95,13 @@ class PatchLog:
         *,
         rejected: int = 0,
         error: tuple[str, str] | None = None,
-        keep: int = 1000,
     ) -> None:
         """Remember that ``origin``'s message ``msgid`` was answered at ``seq``, and how."""
-        applied = self._applied.setdefault(origin, OrderedDict())
-        applied[msgid] = Answer(seq, rejected, error)
-        while len(applied) > keep:
-            applied.popitem(last=False)
+        self.answers.remember(origin, msgid, Answer(seq, rejected, error))
 
     def answer(self, origin: str, msgid: str) -> Answer | None:
-        """Return how ``origin``'s message ``msgid`` was answered, if it was."""
-        applied = self._applied.get(origin)
-        return applied.get(msgid) if applied is not None else None
+        """Return how ``origin``'s message ``msgid`` was answered, if it is still remembered."""
+        return self.answers.get(origin, msgid)
 
     @property
     def nbytes(self) -> int:

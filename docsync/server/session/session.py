@@ -57,6 +57,8 @@ class ServerSession:
         allow_client_structure: bool,
         log_entries: int,
         log_bytes: int,
+        max_answers: int = 1000,
+        max_answer_clients: int = 256,
         max_client_models: int,
         max_array_elements: int,
         limits: DocumentLimits | None = None,
@@ -86,7 +88,9 @@ class ServerSession:
         self.callbacks_stopped = False
         self.stats = {"messages_in": 0, "messages_out": 0, "bytes_in": 0, "bytes_out": 0}
         self.notices: list[str] = []
-        self.log = PatchLog(max_entries=log_entries, max_bytes=log_bytes)
+        self.log = PatchLog(
+            max_entries=log_entries, max_bytes=log_bytes, max_answers=max_answers, max_answer_clients=max_answer_clients
+        )
         # Per origin (client id), the position its document was last reset to: patches
         # it based on an older position were made on a document that no longer exists.
         # Kept per origin, not per socket, because a client resends them after resuming.
@@ -290,7 +294,11 @@ class ServerSession:
     def set_fence(self, connection: Connection, seq: int) -> None:
         """Make ``connection``'s client lose every patch based before ``seq`` (its document was reset)."""
         connection.fence = seq
+        self.fences.pop(connection.origin, None)
         self.fences[connection.origin] = seq
+        while len(self.fences) > self.log.answers.max_clients:  # client ids are the client's choice
+            forgotten = self.fences.pop(next(iter(self.fences)))
+            self.log.answers.forget_before(forgotten)
 
     def _split_conflicts(
         self, events: list[DocumentEvent], base: int | None, origin: str

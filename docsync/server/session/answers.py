@@ -1,0 +1,83 @@
+"""How a session answered its clients' patches, remembered within bounds whatever ids clients choose.
+
+A client resending a patch after a reconnect must get the answer it got the first
+time, and the patch must not be applied twice: the session remembers each answer by
+(client id, msgid). Clients choose both ids, so the memory is bounded twice: at most
+``max_answers`` answers and ``max_clients`` client ids per session. Beyond either, the
+oldest answers (or the least recently active client's) are forgotten, and the session
+remembers the newest position a forgotten answer held: a patch based before it may be
+a resend of a forgotten one, so it is treated as too old (its events lose, and the
+sender is sent the current values), never applied a second time.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+__all__ = ["Answer", "RememberedAnswers"]
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """How a client patch was answered: its position, events rejected, or the refusal."""
+
+    seq: int
+    rejected: int = 0
+    error: tuple[str, str] | None = None  # (text, code) of the ERROR sent
+
+
+class RememberedAnswers:
+    """Answers by (client id, msgid), at most ``max_answers`` of them from at most ``max_clients`` ids."""
+
+    def __init__(self, *, max_answers: int, max_clients: int) -> None:
+        self.max_answers = max_answers
+        self.max_clients = max_clients
+        self._answers: OrderedDict[tuple[str, str], Answer] = OrderedDict()  # oldest first
+        self._clients: OrderedDict[str, int] = OrderedDict()  # answers held per id, least recent first
+        #: Patches based before this position may be resends of forgotten answers.
+        self.forgotten_seq = 0
+        self.forgotten = 0  # answers forgotten so far (shown in the admin's session detail)
+
+    def remember(self, origin: str, msgid: str, answer: Answer) -> None:
+        """Remember ``answer`` to ``origin``'s ``msgid``, forgetting the oldest beyond the bounds."""
+        if origin not in self._clients and len(self._clients) >= self.max_clients:
+            self._forget_client(next(iter(self._clients)))
+        key = (origin, msgid)
+        if key not in self._answers:
+            self._clients[origin] = self._clients.get(origin, 0) + 1
+        self._answers[key] = answer
+        self._answers.move_to_end(key)
+        self._clients.move_to_end(origin)
+        while len(self._answers) > self.max_answers:
+            (old_origin, _), old = self._answers.popitem(last=False)
+            self._count_forgotten(old_origin, old)
+
+    def get(self, origin: str, msgid: str) -> Answer | None:
+        """The answer ``origin``'s ``msgid`` got, if it is still remembered."""
+        return self._answers.get((origin, msgid))
+
+    def forget_before(self, seq: int) -> None:
+        """Treat patches based before ``seq`` as possibly answered already (a forgotten fence or answer)."""
+        self.forgotten_seq = max(self.forgotten_seq, seq)
+
+    def __len__(self) -> int:
+        return len(self._answers)
+
+    @property
+    def clients(self) -> int:
+        """How many client ids have answers remembered."""
+        return len(self._clients)
+
+    def _forget_client(self, origin: str) -> None:
+        for key in [key for key in self._answers if key[0] == origin]:
+            self._count_forgotten(origin, self._answers.pop(key))
+
+    def _count_forgotten(self, origin: str, answer: Answer) -> None:
+        self.forgotten += 1
+        self.forget_before(answer.seq)
+        left = self._clients.get(origin, 0) - 1
+        if left > 0:
+            self._clients[origin] = left
+        else:
+            self._clients.pop(origin, None)

@@ -1,0 +1,121 @@
+"""Remembered answers: bounded per session whatever ids clients choose; a forgotten one is never applied twice."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from docsync.protocol import OK, Message, new_message
+from docsync.protocol.msgtypes import PATCH_DOC, PULL_DOC_REQ
+from docsync.server.session.answers import Answer, RememberedAnswers
+from docsync.server.session.patch_log import PatchLog
+
+from .clients import RawSocket, ServerUnderTest, page_config
+from .conftest import StartServer
+
+
+def test_answers_are_bounded_oldest_first_and_their_position_remembered() -> None:
+    answers = RememberedAnswers(max_answers=3, max_clients=10)
+    for n in range(1, 6):
+        answers.remember("a", f"m{n}", Answer(seq=n))
+    assert len(answers) == 3 and answers.forgotten == 2
+    assert answers.get("a", "m1") is None and answers.get("a", "m2") is None
+    assert answers.get("a", "m5") == Answer(5)
+    assert answers.forgotten_seq == 2  # patches based before 2 may be resends of m1 or m2
+
+
+def test_client_ids_are_bounded_least_recently_active_first() -> None:
+    answers = RememberedAnswers(max_answers=100, max_clients=2)
+    answers.remember("a", "m1", Answer(1))
+    answers.remember("b", "m1", Answer(2))
+    answers.remember("a", "m2", Answer(3))  # a is now the more recent
+    answers.remember("c", "m1", Answer(4))  # b goes, with its answers
+    assert answers.clients == 2 and answers.get("b", "m1") is None
+    assert answers.get("a", "m1") == Answer(1) and answers.get("c", "m1") == Answer(4)
+    assert answers.forgotten_seq == 2
+
+
+def test_the_same_msgid_answered_again_is_one_answer() -> None:
+    answers = RememberedAnswers(max_answers=2, max_clients=2)
+    for _ in range(5):
+        answers.remember("a", "m1", Answer(1))
+    assert len(answers) == 1 and answers.forgotten == 0
+
+
+def test_the_log_does_not_reach_back_before_a_forgotten_answer() -> None:
+    log = PatchLog(max_entries=100, max_bytes=1 << 20, max_answers=2, max_answer_clients=4)
+    for n in range(5):
+        log.append([])
+        log.remember_applied("a", f"m{n}", log.seq)
+    assert log.reaches_back_to(5) and log.reaches_back_to(3)
+    assert not log.reaches_back_to(2)  # m2, answered at 3, was forgotten: a patch based at 2 may be it
+
+
+# -- against a real server ---------------------------------------------------------
+
+
+ANSWERS, CLIENTS = 3, 2
+LONG = "m" * 128  # the longest msgid the receiver takes
+
+
+@pytest.fixture(scope="module")
+def forgetful(start_server: StartServer) -> ServerUnderTest:
+    return start_server("answers", DOCSYNC_REMEMBERED_ANSWERS=str(ANSWERS), DOCSYNC_REMEMBERED_CLIENTS=str(CLIENTS))
+
+
+async def _client(config: dict[str, object], client_id: str) -> tuple[RawSocket, Message]:
+    sock = await RawSocket.connect(str(config["wsUrl"]), str(config["token"]))
+    await sock.read_message()  # ACK
+    pulled = await sock.request(new_message(PULL_DOC_REQ, {"client_id": client_id}))
+    return sock, pulled
+
+
+def _set(slider: str, value: float, base: int, msgid: str) -> Message:
+    event = {"kind": "ModelChanged", "model": {"id": slider}, "attr": "value", "new": value}
+    message = new_message(PATCH_DOC, {"events": [event], "base": base})
+    message.header["msgid"] = msgid
+    return message
+
+
+async def _document(sock: RawSocket) -> tuple[bytes, int]:
+    reply = await sock.request(new_message(PULL_DOC_REQ))
+    text = orjson.dumps(reply.content["doc"]) + b"".join(bytes(b) for _, b in reply.buffers)
+    return text, int(reply.content["seq"])
+
+
+@pytest.mark.asyncio
+async def test_a_resend_of_a_forgotten_answer_is_never_applied_twice(forgetful: ServerUnderTest) -> None:
+    config = await page_config(forgetful, "sliders")
+    alice, pulled = await _client(config, "alice")
+    others: list[RawSocket] = []
+    try:
+        slider = next(m["id"] for m in pulled.content["doc"]["models"] if m["attributes"].get("name") == "frequency")
+        base = int(pulled.content["seq"])
+        first = await alice.request(_set(slider, 2.0, base, LONG))
+        assert first.msgtype == OK and first.content["rejected"] == 0
+        again = await alice.request(_set(slider, 2.0, base, LONG))  # remembered: answered the same
+        assert (again.msgtype, again.content["applied_seq"]) == (OK, first.content["seq"])
+
+        # Other clients, each with its own chosen id and maximal msgids, push alice's answer out.
+        for n in range(ANSWERS + 1):
+            sock, theirs = await _client(config, f"client-{n}-" + "x" * 50)
+            others.append(sock)
+            reply = await sock.request(_set(slider, 3.0 + n, int(theirs.content["seq"]), LONG))
+            assert reply.msgtype == OK
+        before, _ = await _document(alice)
+
+        # Alice resends her first patch: forgotten, and too old to be applied again.
+        resent = await alice.request(_set(slider, 2.0, base, LONG))
+        assert (resent.msgtype, resent.content["rejected"]) == (OK, 1)
+        after, seq = await _document(alice)
+        assert after == before, "a resend of a forgotten patch changed the document"
+
+        # A valid patch that follows is applied.
+        valid = await alice.request(_set(slider, 9.5, seq, "next"))
+        assert (valid.msgtype, valid.content["rejected"]) == (OK, 0)
+        reply = await alice.request(new_message(PULL_DOC_REQ))
+        models = reply.content["doc"]["models"]
+        assert next(m for m in models if m["id"] == slider)["attributes"]["value"] == 9.5
+    finally:
+        for sock in [alice, *others]:
+            await sock.close()
