@@ -536,6 +536,10 @@ class ColumnData(Property):
         if not isinstance(name, str):
             raise _refuse(self.expected)
         if isinstance(column, np.ndarray):
+            if column.dtype.kind == "M":
+                # Instants travel as float64 milliseconds since the epoch (UTC), as in Bokeh.
+                ms = column.astype("datetime64[us]").astype(np.int64) / 1000.0
+                column = np.where(np.isnat(column), np.nan, ms)
             # Refused here rather than when the document is sent: only these can travel.
             if column.dtype.name not in ALLOWED_DTYPES or column.ndim == 0:
                 raise _refuse(self.expected)

@@ -5,21 +5,26 @@ from __future__ import annotations
 import numpy as np
 
 from docsync.document import Document
-from docsync.document.models import Button, Column, ColumnDataSource, Div, Line, Plot, Row, Slider
+from docsync.document.models import Button, Column, ColumnDataSource, Div, Row, Slider
+from docsync.plotting import figure
 
 
 def modify_doc(doc: Document) -> None:
     """Build the sliders app."""
     x = np.linspace(0, 4 * np.pi, 200)
     source = ColumnDataSource(data={"x": x, "y": np.sin(x)}, name="source")
-    plot = Plot(
+    plot = figure(
         title="y = offset + amplitude · sin(frequency · x + phase)",
         x_axis_label="x",
         y_axis_label="y",
-        renderers=[Line(source=source, x="x", y="y", line_width=3)],
         y_range=(-5.0, 5.0),
+        x_range=(0, 4 * np.pi),
+        width=None,
+        height=400,
+        tools="crosshair,pan,reset,save,wheel_zoom",
         name="plot",
     )
+    plot.line("x", "y", source=source, line_width=3, line_alpha=0.6)
     frequency = Slider(title="frequency", start=0.1, end=5.1, step=0.1, value=1.0, name="frequency")
     amplitude = Slider(title="amplitude", start=-5.0, end=5.0, step=0.1, value=1.0, name="amplitude")
     phase = Slider(title="phase", start=0.0, end=2 * np.pi, step=0.1, value=0.0, name="phase")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from docsync.document import Document
-from docsync.document.models import Column, ColumnDataSource, Div, Line, Plot, Scatter, Toggle
+from docsync.document.models import Column, ColumnDataSource, DataRange1d, Div, Toggle
+from docsync.plotting import figure
 
 ROLLOVER = 300
 LABELS = {True: "Streaming: click to pause", False: "Paused: click to resume"}
@@ -15,16 +16,17 @@ def modify_doc(doc: Document) -> None:
     """Build the stream app."""
     rng = np.random.default_rng()
     source = ColumnDataSource(data={"t": np.zeros(0), "v": np.zeros(0)}, name="source")
-    plot = Plot(
+    plot = figure(
         title="random walk, streamed every 100 ms",
         x_axis_label="t",
         y_axis_label="value",
-        renderers=[
-            Line(source=source, x="t", y="v", color="#d62728"),
-            Scatter(source=source, x="t", y="v", size=3, color="#d62728"),
-        ],
+        x_range=DataRange1d(follow="end", follow_interval=ROLLOVER, range_padding=0),
+        width=None,
+        height=300,
         name="plot",
     )
+    plot.line("t", "v", source=source, color="#d62728", line_width=2)
+    plot.scatter("t", "v", source=source, size=4, color="#d62728")
     running = Toggle(label=LABELS[True], active=True, name="running")
     info = Div(text="0 points", name="info")
     state = {"t": 0, "v": 0.0}

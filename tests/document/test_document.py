@@ -30,6 +30,7 @@ from docsync.document.models import (
     ColumnDataSource,
     DataTable,
     Div,
+    GlyphRenderer,
     Line,
     Plot,
     Row,
@@ -761,7 +762,7 @@ class TestJson:
         doc = Document(title="Round ☃")
         source = ColumnDataSource(data={"x": np.arange(3.0), "y": [1, None, "z"]})
         doc.add_root(Column(Slider(value=0.25), DataTable(source=source, columns=[TableColumn(field="x")])))
-        doc.add_root(Plot(renderers=[Line(source=source, color="red")]))
+        doc.add_root(Plot(renderers=[GlyphRenderer(data_source=source, glyph=Line(line_color="red"))]))
         doc.add_root(TstNode(table={"k": [1.5, float("nan")]}, blob={(1, 2): {3}}))
         copy = json_roundtrip(doc)
         assert_docs_equal(doc, copy)
@@ -973,7 +974,7 @@ def _build_session_document() -> tuple[Document, list[weakref.ref[Any]]]:
     slider = Slider(value=0.5)
     button = Button()
     table = DataTable(source=source, columns=[TableColumn(field="x"), TableColumn(field="y")])
-    plot = Plot(renderers=[Line(source=source)])
+    plot = Plot(renderers=[GlyphRenderer(data_source=source, glyph=Line())])
     layout = Column(Row(slider, button), table, plot)
     doc.add_root(layout)
     doc.add_root(Select(options=["a", "b"]))

@@ -262,6 +262,11 @@ class TestAnyAndColumnData:
         assert model.data["y"] == [1, 2, 3]
         assert model.data["z"] == ["a", "b", "c"]
 
+    def test_datetime_columns_become_float_milliseconds(self) -> None:
+        model = PropSample(data={"t": np.array(["1970-01-01T00:00:01", "NaT"], dtype="datetime64[ms]")})
+        assert model.data["t"].dtype == np.float64
+        assert model.data["t"][0] == 1000.0 and np.isnan(model.data["t"][1])
+
     @pytest.mark.parametrize(
         "data",
         [
@@ -269,7 +274,7 @@ class TestAnyAndColumnData:
             {"x": np.array(["a"])},
             {"x": np.zeros(2, dtype=complex)},
             {"x": np.zeros(2, dtype=np.float16)},
-            {"x": np.zeros(2, dtype="datetime64[ms]")},
+            {"x": np.zeros(2, dtype="timedelta64[ms]")},
             {"x": np.array(1.0)},
             {"x": 5},
             {"x": "abc"},

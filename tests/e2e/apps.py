@@ -16,19 +16,16 @@ from docsync.document.models import (
     DataTable,
     DatePicker,
     Div,
-    Line,
     Paragraph,
-    Plot,
     RangeSlider,
     Row,
-    Scatter,
     Select,
     Slider,
     TableColumn,
     TextInput,
     Toggle,
-    VBar,
 )
+from docsync.plotting import figure
 
 ROLLOVER = 10
 
@@ -64,22 +61,11 @@ def widgets(doc: Document) -> None:
     bars = ColumnDataSource(data={"day": days, "visits": [12, 19, 7, 15, 22, 30, 26]}, name="bars")
     x = np.linspace(0, 6, 40)
     curve = ColumnDataSource(data={"x": x, "y": np.exp(-x / 3) * np.cos(2 * x)}, name="curve")
-    bar_plot = Plot(
-        title="visits per day",
-        renderers=[VBar(source=bars, x="day", y="visits", width=0.7, color="#2da44e", legend_label="visits")],
-        height=260,
-        name="bar_plot",
-    )
-    line_plot = Plot(
-        title="damped cosine",
-        x_axis_label="t",
-        renderers=[
-            Line(source=curve, legend_label="signal"),
-            Scatter(source=curve, marker="square", size=5, color="#cf222e", legend_label="samples"),
-        ],
-        height=260,
-        name="line_plot",
-    )
+    bar_plot = figure(title="visits per day", x_range=days, height=260, width=None, name="bar_plot")
+    bar_plot.vbar(x="day", top="visits", source=bars, width=0.7, color="#2da44e", legend_label="visits")
+    line_plot = figure(title="damped cosine", x_axis_label="t", height=260, width=None, name="line_plot")
+    line_plot.line("x", "y", source=curve, legend_label="signal", line_width=2)
+    line_plot.scatter("x", "y", source=curve, marker="square", size=5, color="#cf222e", legend_label="samples")
     echo = Div(text="Nothing changed yet.", name="echo")
     check = Checkbox(label="Show the bars", active=True, name="check")
     toggle = Toggle(label="Bold", name="toggle")
@@ -92,7 +78,7 @@ def widgets(doc: Document) -> None:
         echo.text = f"{attr} is now {new}"
 
     def show_bars(attr: str, old: bool, new: bool) -> None:
-        bar_plot.renderers[0].alpha = 1.0 if new else 0.15
+        bar_plot.renderers[0].glyph.fill_alpha = 1.0 if new else 0.15
         echo.text = f"bars shown: {new}"
 
     check.on_change("active", show_bars)

@@ -24,6 +24,7 @@ DOCSYNC = {
         "never_builds": "tests.e2e.apps.never_builds",
         "resume_room": {"app": "tests.e2e.apps.resume_room", "shared": True},
         "big_frame": "tests.e2e.apps.big_frame",
+        "plot_tools": "tests.e2e.plot_apps.plot_tools",
     },
     # A session whose app fails is tried again sooner than by default (1, 2, 4, 8 s).
     "SESSION_RETRY_BACKOFF": [0.2, 0.2, 0.2, 0.2],

@@ -38,7 +38,7 @@ WATCH_DOM = """async ([selector, ms]) => {
 def test_stream_redraws_the_canvas_and_never_the_dom(server: ServerProcess, context: BrowserContext) -> None:
     page = open_app(context, server.url + "stream/")
     wait_for(lambda: len(column(page, "source", "t")) >= 40, 10, "40 streamed points")
-    canvas = page.locator('[data-docsync-name="plot"] canvas')
+    canvas = page.locator('[data-docsync-name="plot"] canvas.ds-plot-canvas')
     before = canvas.screenshot()
     watched = page.evaluate(WATCH_DOM, ['[data-docsync-name="plot"]', 800])
     assert watched["streams"] >= 4

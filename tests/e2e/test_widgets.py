@@ -59,8 +59,10 @@ def test_widgets_reach_the_server(server: ServerProcess, context: BrowserContext
     # The bar plot (categorical x) and the line plot draw; the legend and labels too.
     for name in ("bar_plot", "line_plot"):
         page.wait_for_function(f"document.querySelector('[data-docsync-name={name}]').docsyncView.drawCount > 0")
-        assert ink_fraction(page.locator(f'[data-docsync-name="{name}"] canvas').screenshot()) > 0.01
-    categories = page.evaluate("document.querySelector('[data-docsync-name=bar_plot]').docsyncView.frame.categories")
+        assert ink_fraction(page.locator(f'[data-docsync-name="{name}"] canvas.ds-plot-canvas').screenshot()) > 0.01
+    categories = page.evaluate(
+        "document.querySelector('[data-docsync-name=bar_plot]').docsyncView.ranges().x.default.get('factors')"
+    )
     assert categories == ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
     page.screenshot(path=SCREENSHOTS / "widgets.png", full_page=True)
     assert page.errors == []  # type: ignore[attr-defined]
@@ -87,11 +89,13 @@ def test_a_burst_of_changes_is_coalesced(server: ServerProcess, context: Browser
 
 def test_plots_follow_their_container(server: ServerProcess, context: BrowserContext) -> None:
     page = open_app(context, server.url + "widgets/")
-    canvas = page.locator('[data-docsync-name="line_plot"] canvas')
+    canvas = page.locator('[data-docsync-name="line_plot"] canvas.ds-plot-canvas')
     page.wait_for_function("document.querySelector('[data-docsync-name=line_plot]').docsyncView.drawCount > 0")
     wide = canvas.evaluate("(c) => [c.clientWidth, c.width]")
     page.set_viewport_size({"width": 700, "height": 760})
-    page.wait_for_function(f"document.querySelector('[data-docsync-name=line_plot] canvas').width < {wide[1]}")
+    page.wait_for_function(
+        f"document.querySelector('[data-docsync-name=line_plot] canvas.ds-plot-canvas').width < {wide[1]}"
+    )
     narrow = canvas.evaluate("(c) => [c.clientWidth, c.width, devicePixelRatio]")
     assert narrow[0] < wide[0]
     assert narrow[1] == round(narrow[0] * narrow[2])

@@ -14,6 +14,7 @@ from docsync.document.models import (
     ColumnDataSource,
     DataTable,
     Div,
+    GlyphRenderer,
     Line,
     Plot,
     Scatter,
@@ -40,12 +41,11 @@ def all_models(doc: Document) -> None:
     source = ColumnDataSource(data={"x": [1.0, 2.0, 3.0], "y": [4.0, 5.0, 6.0]}, name="source")
     wired: dict[type[Model], Model] = {
         ColumnDataSource: source,
-        Line: Line(source=source, x="x", y="y"),
-        Scatter: Scatter(source=source, x="x", y="y"),
-        VBar: VBar(source=source, x="x", y="y"),
         TableColumn: TableColumn(field="x", title="x"),
     }
-    wired[Plot] = Plot(title="all", renderers=[wired[Line], wired[Scatter], wired[VBar]])
+    renderers = [GlyphRenderer(data_source=source, glyph=glyph) for glyph in (Line(), Scatter(), VBar(top="y"))]
+    wired[GlyphRenderer] = renderers[0]
+    wired[Plot] = Plot(title="all", renderers=renderers)
     wired[DataTable] = DataTable(source=source, columns=[wired[TableColumn]])
     children = [wired.get(cls) or cls() for cls in builtin_model_classes() if cls is not Column]
     doc.add_root(Column(*children, name="root"))

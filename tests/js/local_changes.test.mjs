@@ -30,7 +30,9 @@ const CHANGES = {
   patch_model_changed_attach(doc, m) {
     const data = { x: new Float64Array([0, 1, 2]), y: [1, 2, 3] };
     const extra = new Model("ColumnDataSource", { id: "source2", attributes: { data } });
-    m("plot").set("renderers", [...m("plot").get("renderers"), new Model("Line", { id: "line2", attributes: { source: extra } })]);
+    const line = new Model("Line", { id: "line2" });
+    const renderer = new Model("GlyphRenderer", { id: "r-line2", attributes: { data_source: extra, glyph: line } });
+    m("plot").set("renderers", [...m("plot").get("renderers"), renderer]);
   },
   patch_model_changed_detach(doc, m) {
     m("layout").set("children", m("layout").get("children").slice(0, 3));

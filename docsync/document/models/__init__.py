@@ -1,7 +1,47 @@
-"""The built-in models: widgets, layouts, data sources, tables and plots."""
+"""The built-in models: widgets, layouts, panes, data sources, tables, and plots with their glyphs, axes and tools."""
 
 from __future__ import annotations
 
+from .annotations import (
+    Annotation,
+    Arrow,
+    ArrowHead,
+    Band,
+    BoxAnnotation,
+    ColorBar,
+    Label,
+    LabelSet,
+    Legend,
+    LegendItem,
+    NormalHead,
+    OpenHead,
+    Span,
+    TeeHead,
+    Title,
+    VeeHead,
+    Whisker,
+)
+from .axes import (
+    Axis,
+    BasicTicker,
+    BasicTickFormatter,
+    CategoricalAxis,
+    CategoricalTicker,
+    CategoricalTickFormatter,
+    DatetimeAxis,
+    DatetimeTicker,
+    DatetimeTickFormatter,
+    FixedTicker,
+    Grid,
+    LinearAxis,
+    LogAxis,
+    LogTicker,
+    LogTickFormatter,
+    NumeralTickFormatter,
+    PrintfTickFormatter,
+    Ticker,
+    TickFormatter,
+)
 from .choices import (
     CheckboxButtonGroup,
     CheckboxGroup,
@@ -11,13 +51,118 @@ from .choices import (
     RadioGroup,
     Switch,
 )
-from .inputs import AutocompleteInput, ColorPicker, NumericInput, PasswordInput, Spinner, TextAreaInput
-from .layouts import Card, Column, GridBox, LayoutDOM, Row, Spacer, TabPanel, Tabs
-from .menus import Dropdown
-from .panes import HTML, Alert, Image, Markdown, Progress
-from .pickers import DateRangePicker, DateRangeSlider, DatetimePicker, TimePicker
-from .plots import Glyph, Line, Plot, Scatter, VBar
-from .sources import ColumnDataSource, Selection
+from .glyph_base import (
+    Glyph,
+    XYGlyph,
+)
+from .glyphs_areas import (
+    HArea,
+    Patch,
+    Patches,
+    VArea,
+)
+from .glyphs_bars import (
+    HBar,
+    Quad,
+    Rect,
+    VBar,
+)
+from .glyphs_lines import (
+    Line,
+    MultiLine,
+    Segment,
+    Step,
+)
+from .glyphs_markers import (
+    Scatter,
+)
+from .glyphs_radial import (
+    AnnularWedge,
+    Wedge,
+)
+from .glyphs_text_image import (
+    ImageGlyph,
+    ImageRGBA,
+    Text,
+)
+from .inputs import (
+    AutocompleteInput,
+    ColorPicker,
+    NumericInput,
+    PasswordInput,
+    Spinner,
+    TextAreaInput,
+)
+from .layouts import (
+    Card,
+    Column,
+    GridBox,
+    LayoutDOM,
+    Row,
+    Spacer,
+    TabPanel,
+    Tabs,
+)
+from .mappers import (
+    CategoricalColorMapper,
+    CategoricalMarkerMapper,
+    ColorMapper,
+    Dodge,
+    Expression,
+    Jitter,
+    LinearColorMapper,
+    LogColorMapper,
+    Stack,
+    Transform,
+)
+from .menus import (
+    Dropdown,
+)
+from .panes import (
+    HTML,
+    Alert,
+    Image,
+    Markdown,
+    Progress,
+)
+from .pickers import (
+    DateRangePicker,
+    DateRangeSlider,
+    DatetimePicker,
+    TimePicker,
+)
+from .plot_events import (
+    DoubleTap,
+    MouseWheel,
+    Pan,
+    PanEnd,
+    PanStart,
+    RangesUpdate,
+    Reset,
+    SelectionGeometry,
+    Tap,
+)
+from .plots import (
+    Plot,
+)
+from .ranges import (
+    CategoricalScale,
+    DataRange1d,
+    FactorRange,
+    LinearScale,
+    LogScale,
+    Range,
+    Range1d,
+    Scale,
+)
+from .renderers import (
+    GlyphRenderer,
+    Renderer,
+)
+from .sources import (
+    ColumnDataSource,
+    Selection,
+)
 from .tables import (
     CellEditor,
     CellFormatter,
@@ -34,8 +179,26 @@ from .tables import (
     StringFormatter,
     TableColumn,
 )
-from .ui import UIElement
-from .uploads import FileInput
+from .tools import (
+    BoxSelectTool,
+    BoxZoomTool,
+    CrosshairTool,
+    HoverTool,
+    LassoSelectTool,
+    PanTool,
+    ResetTool,
+    SaveTool,
+    TapTool,
+    Tool,
+    Toolbar,
+    WheelZoomTool,
+)
+from .ui import (
+    UIElement,
+)
+from .uploads import (
+    FileInput,
+)
 from .widgets import (
     Button,
     Checkbox,
@@ -50,70 +213,157 @@ from .widgets import (
     Widget,
 )
 
+# Plot events are not models; they are exported for on_event(Tap, ...).
+PLOT_EVENTS = (DoubleTap, MouseWheel, Pan, PanEnd, PanStart, RangesUpdate, Reset, SelectionGeometry, Tap)
+
 __all__ = [
     "HTML",
     "Alert",
+    "Annotation",
+    "AnnularWedge",
+    "Arrow",
+    "ArrowHead",
     "AutocompleteInput",
+    "Axis",
+    "Band",
+    "BasicTickFormatter",
+    "BasicTicker",
+    "BoxAnnotation",
+    "BoxSelectTool",
+    "BoxZoomTool",
     "Button",
     "Card",
+    "CategoricalAxis",
+    "CategoricalColorMapper",
+    "CategoricalMarkerMapper",
+    "CategoricalScale",
+    "CategoricalTickFormatter",
+    "CategoricalTicker",
     "CellEditor",
     "CellFormatter",
     "Checkbox",
     "CheckboxButtonGroup",
     "CheckboxEditor",
     "CheckboxGroup",
+    "ColorBar",
+    "ColorMapper",
     "ColorPicker",
     "Column",
     "ColumnDataSource",
+    "CrosshairTool",
+    "DataRange1d",
     "DataTable",
     "DateEditor",
     "DateFormatter",
     "DatePicker",
     "DateRangePicker",
     "DateRangeSlider",
+    "DatetimeAxis",
     "DatetimePicker",
+    "DatetimeTickFormatter",
+    "DatetimeTicker",
     "Div",
+    "Dodge",
     "Dropdown",
+    "Expression",
+    "FactorRange",
     "FileInput",
+    "FixedTicker",
     "Glyph",
+    "GlyphRenderer",
+    "Grid",
     "GridBox",
+    "HArea",
+    "HBar",
     "HTMLTemplateFormatter",
+    "HoverTool",
     "Image",
+    "ImageGlyph",
+    "ImageRGBA",
     "IntEditor",
+    "Jitter",
+    "Label",
+    "LabelSet",
+    "LassoSelectTool",
     "LayoutDOM",
+    "Legend",
+    "LegendItem",
     "Line",
+    "LinearAxis",
+    "LinearColorMapper",
+    "LinearScale",
+    "LogAxis",
+    "LogColorMapper",
+    "LogScale",
+    "LogTickFormatter",
+    "LogTicker",
     "Markdown",
     "MultiChoice",
+    "MultiLine",
     "MultiSelect",
+    "NormalHead",
     "NumberEditor",
     "NumberFormatter",
+    "NumeralTickFormatter",
     "NumericInput",
+    "OpenHead",
+    "PanTool",
     "Paragraph",
     "PasswordInput",
+    "Patch",
+    "Patches",
     "Plot",
+    "PrintfTickFormatter",
     "Progress",
+    "Quad",
     "RadioButtonGroup",
     "RadioGroup",
+    "Range",
+    "Range1d",
     "RangeSlider",
+    "Rect",
+    "Renderer",
+    "ResetTool",
     "Row",
+    "SaveTool",
+    "Scale",
     "Scatter",
+    "Segment",
     "Select",
     "SelectEditor",
     "Selection",
     "Slider",
     "Spacer",
+    "Span",
     "Spinner",
+    "Stack",
+    "Step",
     "StringEditor",
     "StringFormatter",
     "Switch",
     "TabPanel",
     "TableColumn",
     "Tabs",
+    "TapTool",
+    "TeeHead",
+    "Text",
     "TextAreaInput",
     "TextInput",
+    "TickFormatter",
+    "Ticker",
     "TimePicker",
+    "Title",
     "Toggle",
+    "Tool",
+    "Toolbar",
+    "Transform",
     "UIElement",
+    "VArea",
     "VBar",
+    "VeeHead",
+    "Wedge",
+    "WheelZoomTool",
+    "Whisker",
     "Widget",
+    "XYGlyph",
 ]

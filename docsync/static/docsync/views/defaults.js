@@ -4,13 +4,14 @@
  * view reads the rest from here; a browser test holds this table to the Python one.
  */
 
+import { PLOT_DEFAULTS } from "./plotting/defaults.js";
+
 const UI = {
   name: null, visible: true, width: null, height: null, min_width: null, min_height: null, max_width: null,
   max_height: null, sizing_mode: null, css_classes: [],
 };
 const WIDGET = { ...UI, disabled: false };
 const LAYOUT = { ...UI, children: [], spacing: 8 };
-const GLYPH = { name: null, source: null, x: "x", y: "y", color: "#1f77b4", alpha: 1.0, legend_label: "" };
 const TITLED = { ...WIDGET, title: "" };
 const TEXT_INPUT = { ...TITLED, value: "", placeholder: "" };
 const NUMERIC = { ...TITLED, value: null, low: null, high: null, mode: "int", placeholder: "" };
@@ -81,13 +82,7 @@ export const DEFAULTS = {
   SelectEditor: { name: null, options: [] },
   CheckboxEditor: { name: null },
   DateEditor: { name: null },
-  Line: { ...GLYPH, line_width: 2.0 },
-  Scatter: { ...GLYPH, size: 6.0, marker: "circle" },
-  VBar: { ...GLYPH, width: 0.8, bottom: 0.0 },
-  Plot: {
-    name: null, title: "", x_axis_label: "", y_axis_label: "", renderers: [], width: null, height: 300,
-    x_range: null, y_range: null, background: "white", show_grid: true, show_hover: true,
-  },
+  ...PLOT_DEFAULTS,
 };
 
 /** Return the default of ``attr`` for models of ``type`` (undefined when none is known). */

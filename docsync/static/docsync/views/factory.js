@@ -18,6 +18,7 @@ import { NumericInputView, SpinnerView } from "./numbers.js";
 import { AlertView, HTMLView, ImageView, ProgressView } from "./panes.js";
 import { ColorPickerView, DateRangePickerView, DatetimePickerView, TimePickerView } from "./pickers.js";
 import { PlotView } from "./plot.js";
+import { PLOT_DEFAULTS } from "./plotting/defaults.js";
 import { DateRangeSliderView, RangeSliderView, SliderView } from "./sliders.js";
 import { DataTableView } from "./table.js";
 import { TabsView } from "./tabs.js";
@@ -68,7 +69,6 @@ export const BUILTIN_VIEWS = {
   Spacer: SpacerView,
   Tabs: TabsView,
   DataTable: DataTableView,
-  Plot: PlotView,
   ColumnDataSource: HiddenView,
   Selection: HiddenView,
   TabPanel: HiddenView,
@@ -83,9 +83,9 @@ export const BUILTIN_VIEWS = {
   SelectEditor: HiddenView,
   CheckboxEditor: HiddenView,
   DateEditor: HiddenView,
-  Line: HiddenView,
-  Scatter: HiddenView,
-  VBar: HiddenView,
+  // Glyphs, ranges, axes, tools...: drawn by the plot that holds them.
+  ...Object.fromEntries(Object.keys(PLOT_DEFAULTS).map((type) => [type, HiddenView])),
+  Plot: PlotView,
 };
 
 /** Return the view class a module defines for ``type``: its default export, or the export named so. */

@@ -1,63 +1,48 @@
 /**
- * Plot: Line, Scatter and VBar glyphs on a canvas, with axes, title, automatic ranges,
- * a hover readout of the nearest point, wheel zoom, drag pan (double-click resets),
- * and a size that follows its container.
+ * Plot: the canvas view of a Plot model and everything it holds (ranges, scales, axes,
+ * glyph renderers, annotations, legends, tools), drawn by the modules of ./plotting/.
  *
- * The DOM is made once. A change of data, of a glyph or of the plot schedules one
- * redraw in the next animation frame, however many changes arrive before it: a stream
- * of data redraws the canvas and touches nothing else. Zoom and pan are the viewer's
- * own and stay in the page; the ranges a document fixes (x_range, y_range) come back
- * when the view is reset or when the server changes them.
+ * The DOM is made once: a canvas for the plot, an overlay canvas for what follows the
+ * pointer (hover looks, crosshair, drag boxes), a tooltip and a toolbar. Any change of
+ * a model the plot holds schedules one redraw in the next animation frame; data are
+ * resolved again only for the sources and glyphs that changed. Zoom, pan and selection
+ * write client-writable properties (ranges' start/end, selections' indices), so Python
+ * and every linked plot see them.
  */
 
-import { formatValue, h } from "./dom.js";
-import {
-  axisTicks, drawFrame, drawHover, drawLegend, drawSeries, labelWidth, scales, TITLE_LINE, titleLines,
-} from "./plot_draw.js";
-import { autoRanges, GLYPH_TYPES, resolveSeries } from "./plot_data.js";
+import { h } from "./dom.js";
+import { activeTools, renderToolbar } from "./plotting/toolbar.js";
+import { computeSpans, paintPlot, plotRanges } from "./plotting/frame.js";
+import { GLYPHS, resolveGlyph, resolveLook } from "./plotting/glyphs.js";
+import { Interaction } from "./plotting/interaction.js";
+import { factorsOf } from "./plotting/ranges.js";
+import { LevelOfDetail } from "./plotting/lod.js";
 import { View } from "./view.js";
 
-const PLOT_ATTRS = [
-  "title", "x_axis_label", "y_axis_label", "width", "height", "background", "show_grid", "show_hover",
-];
-const GLYPH_ATTRS = ["x", "y", "color", "alpha", "legend_label", "line_width", "size", "marker", "width", "bottom"];
-const HOVER_DISTANCE = 40; // CSS pixels: farther points are not "under" the pointer
+const TOOLBAR_WIDTH = 30;
 
-/** A plot of glyphs over data sources, drawn on a canvas. */
+/** A plot drawn on a canvas. */
 export class PlotView extends View {
   render() {
     this.canvas = h("canvas", { class: "ds-plot-canvas", role: "img" });
+    this.overlay = h("canvas", { class: "ds-plot-overlay", "aria-hidden": "true" });
     this.tooltip = h("div", { class: "ds-plot-tooltip", role: "status", hidden: true });
-    this.resetButton = h(
-      "button",
-      { type: "button", class: "ds-plot-reset", hidden: true, title: "Back to the document's ranges (or double-click the plot)" },
-      "Reset view",
-    );
-    this.resetButton.addEventListener("click", () => this.resetView());
-    return h("div", { class: "ds-plot" }, this.canvas, this.tooltip, this.resetButton);
+    this.toolbarEl = h("div", { class: "ds-toolbar", role: "toolbar", "aria-label": "plot tools" });
+    this.surface = h("div", { class: "ds-plot-surface" }, this.canvas, this.overlay, this.tooltip);
+    return h("div", { class: "ds-plot" }, this.surface, this.toolbarEl);
   }
 
   connected() {
     this.drawCount = 0;
-    this.zoom = { x: null, y: null }; // the viewer's zoom and pan, over the document's ranges
-    this.frame = null;
-    this.series = [];
-    this.pointer = null;
-    this.drag = null;
-    this._glyphStops = [];
+    this.plan = null;
+    this.cache = new Map(); // GlyphRenderer -> {r, looks, bounds}
+    this.initialSpans = new Map(); // Range1d -> [start, end] as first drawn, for reset
+    this._modelStops = [];
     this._requested = false;
-    this.watch(PLOT_ATTRS, () => this.invalidate());
-    this.watch(["width", "height"], () => this.size());
-    this.watch(["x_range", "y_range"], (attr) => {
-      // The document's new range wins over the viewer's zoom of that axis.
-      this.zoom[attr[0]] = null;
-      this.resetButton.hidden = this.zoom.x === null && this.zoom.y === null;
-      this.invalidate();
-    });
-    this.watch(["renderers"], () => this.subscribeGlyphs());
-    this.subscribeGlyphs();
-    this.size();
-    this.listenToPointer();
+    this.lod = new LevelOfDetail(this);
+    this.interaction = new Interaction(this);
+    this.interaction.listen(this.overlay);
+    this.subscribe();
     if (typeof ResizeObserver === "function") {
       this._resize = new ResizeObserver(() => this.invalidate());
       this._resize.observe(this.el);
@@ -65,29 +50,50 @@ export class PlotView extends View {
     this.invalidate();
   }
 
-  /** Watch every glyph and every source they draw from. */
-  subscribeGlyphs() {
-    for (const stop of this._glyphStops.splice(0)) stop();
-    const sources = new Set();
-    for (const glyph of this.prop("renderers") ?? []) {
-      if (!glyph || !GLYPH_TYPES.has(glyph.type)) continue;
-      this._glyphStops.push(glyph.onChange("source", () => this.subscribeGlyphs()));
-      for (const attr of GLYPH_ATTRS) this._glyphStops.push(glyph.onChange(attr, () => this.invalidate()));
-      const source = this.prop("source", glyph);
-      if (source && !sources.has(source)) {
-        sources.add(source);
-        this._glyphStops.push(this.context.listen(source, () => this.invalidate()));
-      }
+  /** Listen to every model the plot holds; structural changes subscribe again. */
+  subscribe() {
+    for (const stop of this._modelStops.splice(0)) stop();
+    const seen = new Set();
+    const stack = [this.model];
+    while (stack.length) {
+      const model = stack.pop();
+      if (seen.has(model)) continue;
+      seen.add(model);
+      this._modelStops.push(this.context.listen(model, (event) => this.modelChanged(model, event)));
+      for (const ref of model.references()) stack.push(ref);
+    }
+    this.cache.clear();
+    this.renderToolbar();
+    this.invalidate();
+  }
+
+  modelChanged(model, event) {
+    const type = model.type;
+    if (type === "ColumnDataSource") {
+      if (event.attr === "data") for (const [renderer, entry] of this.cache) if (entry.source === model) this.cache.delete(renderer);
+      if (event.attr === "selected") this.subscribe();
+    } else if (type === "Selection" || type === "Range1d" || type === "DataRange1d" || (type === "FactorRange" && (event.attr === "start" || event.attr === "end"))) {
+      // Zoom, pan and selection: a redraw, nothing to resolve again.
+    } else if (type === "Toolbar") {
+      this.renderToolbar();
+    } else if (type === "GlyphRenderer" && (event.attr === "visible" || event.attr === "muted")) {
+      // Legend clicks: a redraw.
+    } else {
+      this.subscribe();
+      return;
     }
     this.invalidate();
   }
 
-  size() {
-    const width = this.prop("width");
-    this.el.style.width = Number.isFinite(width) ? `${width}px` : "";
-    this.el.classList.toggle("ds-fixed-width", Number.isFinite(width));
-    this.el.style.height = `${this.prop("height")}px`;
-    this.invalidate();
+  renderToolbar() {
+    const toolbar = this.prop("toolbar");
+    const location = this.prop("toolbar_location");
+    this.toolbarEl.hidden = !toolbar || location === null;
+    this.el.dataset.toolbar = location ?? "none";
+    if (!toolbar || location === null) return;
+    renderToolbar(this.toolbarEl, toolbar, (a, m) => this.prop(a, m), {
+      onAction: (tool) => (tool.type === "ResetTool" ? this.interaction.reset() : this.save(tool)),
+    });
   }
 
   /** Redraw in the next frame (many changes before it cost one redraw). */
@@ -105,197 +111,141 @@ export class PlotView extends View {
     this._fallback = globalThis.setTimeout(run, 250);
   }
 
-  // -- data ------------------------------------------------------------------------------
+  /** Tell the level-of-detail logic that an interaction started or ended. */
+  interacting(active) {
+    this.lod.interacting(active);
+  }
 
-  /** Return the ranges shown: the viewer's zoom, else the document's, else the data's. */
-  ranges(series, categories) {
-    const { x, y } = autoRanges(series, categories, this.prop("x_range"), this.prop("y_range"));
-    return { x: this.zoom.x ?? x, y: this.zoom.y ?? y };
+  // -- models ----------------------------------------------------------------------------
+
+  ranges() {
+    return plotRanges(this.model, (a, m) => this.prop(a, m));
+  }
+
+  glyphRenderers() {
+    return (this.prop("renderers") ?? []).filter((r) => r?.type === "GlyphRenderer" && GLYPHS[this.prop("glyph", r)?.type]);
+  }
+
+  sources() {
+    return new Set(this.glyphRenderers().map((r) => this.prop("data_source", r)).filter(Boolean));
+  }
+
+  isDatetime(dim) {
+    const sides = dim === "x" ? ["below", "above"] : ["left", "right"];
+    return sides.some((side) => (this.prop(side) ?? []).some((axis) => axis?.type === "DatetimeAxis"));
+  }
+
+  /** Return the resolved glyph of ``renderer`` (cached until its source or glyph changes). */
+  entry(renderer, factors) {
+    const cached = this.cache.get(renderer);
+    if (cached && cached.factors[0] === factors.x && cached.factors[1] === factors.y) return cached;
+    const prop = (a, m) => this.prop(a, m);
+    const source = prop("data_source", renderer);
+    const data = source ? prop("data", source) ?? {} : {};
+    const glyph = prop("glyph", renderer);
+    const r = resolveGlyph(glyph, data, prop, factors);
+    const look = (attr, fallback, scale) => {
+      const value = prop(attr, renderer);
+      if (value && typeof value === "object" && GLYPHS[value.type]) return resolveLook(value, glyph.type, data, r.n, prop);
+      return value === "auto" ? resolveLook(glyph, glyph.type, data, r.n, prop, scale) : fallback;
+    };
+    const base = resolveLook(glyph, glyph.type, data, r.n, prop);
+    const looks = {
+      glyph: base,
+      selection: look("selection_glyph", base, 1),
+      nonselection: look("nonselection_glyph", base, 0.2),
+      muted: look("muted_glyph", base, 0.2),
+      hover: look("hover_glyph", null, 1),
+    };
+    const entry = { renderer, source, r, looks, factors: [factors.x, factors.y] };
+    this.cache.set(renderer, entry);
+    return entry;
   }
 
   // -- drawing ---------------------------------------------------------------------------
 
+  size() {
+    const width = this.prop("width");
+    this.el.style.width = Number.isFinite(width) ? `${width}px` : "";
+    this.el.classList.toggle("ds-fixed-width", Number.isFinite(width));
+    this.el.style.height = `${this.prop("height")}px`;
+  }
+
   draw() {
-    // The element's width is the model's, or its container's; narrow screens may cap it.
-    const width = Math.floor(this.el.clientWidth);
+    this.size();
+    this.el.hidden = this.prop("visible") === false;
+    const toolbarRoom = this.toolbarEl.hidden ? 0 : TOOLBAR_WIDTH;
+    const width = Math.floor(this.el.clientWidth) - toolbarRoom;
     const height = Math.floor(this.prop("height"));
-    if (!(width > 0 && height > 0)) return; // hidden: the resize observer calls again
+    if (!(width > 20 && height > 20)) return; // hidden: the resize observer calls again
     const ratio = globalThis.devicePixelRatio || 1;
-    const pixelWidth = Math.round(width * ratio);
-    const pixelHeight = Math.round(height * ratio);
-    if (this.canvas.width !== pixelWidth) this.canvas.width = pixelWidth;
-    if (this.canvas.height !== pixelHeight) this.canvas.height = pixelHeight;
+    for (const canvas of [this.canvas, this.overlay]) {
+      const pw = Math.round(width * ratio);
+      const ph = Math.round(height * ratio);
+      if (canvas.width !== pw) canvas.width = pw;
+      if (canvas.height !== ph) canvas.height = ph;
+      canvas.style.width = `${width}px`;
+      canvas.style.height = `${height}px`;
+    }
+    this.surface.style.width = `${width}px`;
+    this.surface.style.height = `${height}px`;
     const ctx = this.canvas.getContext("2d");
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-
-    const { series, categories } = resolveSeries(this.prop("renderers"), (attr, model) => this.prop(attr, model));
-    const { x, y } = this.ranges(series, categories);
-    const title = this.prop("title");
-    const xLabel = this.prop("x_axis_label");
-    const yLabel = this.prop("y_axis_label");
-    const bottom = height - (xLabel ? 44 : 26);
-    const topFor = (lines) => (lines.length ? 18 + lines.length * TITLE_LINE : 14);
-    // The left margin fits the widest y tick label, measured on a first layout; the
-    // title wraps within the width left of it.
-    let lines = titleLines(ctx, title, width - 72);
-    let frame = { width, height, x, y, categories, area: { left: 60, top: topFor(lines), right: width - 16, bottom } };
-    const left = Math.max(32, Math.ceil(labelWidth(ctx, axisTicks(frame).y.labels)) + 14 + (yLabel ? 20 : 0));
-    lines = titleLines(ctx, title, width - left - 12);
-    frame = { ...frame, area: { ...frame.area, left, top: topFor(lines) } };
-    if (frame.area.right - frame.area.left < 20 || frame.area.bottom - frame.area.top < 20) return;
-    const ticks = axisTicks(frame);
-
-    const grid = this.prop("show_grid");
-    drawFrame(ctx, frame, ticks, { title: lines, xLabel, yLabel, background: this.prop("background"), grid });
-    drawSeries(ctx, frame, series);
-    drawLegend(ctx, frame, series);
-    this.frame = frame;
-    this.series = series;
-    if (this.canvas.getAttribute("aria-label") !== (title || "plot")) this.canvas.setAttribute("aria-label", title || "plot");
-    const hit = this.pointer && !this.drag ? this.nearest(this.pointer) : null;
-    if (hit) drawHover(ctx, frame, hit);
-    this.showTooltip(hit);
-    this.drawCount += 1;
-  }
-
-  // -- hover -----------------------------------------------------------------------------
-
-  /** Return the data point nearest to pointer position {px, py} (within reach), or null. */
-  nearest({ px, py }) {
-    if (!this.frame || !this.prop("show_hover")) return null;
-    const { area } = this.frame;
-    if (px < area.left || px > area.right || py < area.top || py > area.bottom) return null;
-    const { toX, toY } = scales(this.frame);
-    let best = null;
-    let bestDistance = HOVER_DISTANCE * HOVER_DISTANCE;
-    for (const item of this.series) {
-      const { xs, ys } = item;
-      for (let i = 0; i < xs.length; i++) {
-        const dx = toX(xs[i]) - px;
-        const dy = toY(ys[i]) - py;
-        const distance = dx * dx + dy * dy;
-        if (distance < bestDistance) {
-          bestDistance = distance;
-          best = { item, index: i, x: xs[i], y: ys[i], color: item.style.color };
-        }
+    const prop = (a, m) => this.prop(a, m);
+    const ranges = this.ranges();
+    const factors = { x: {}, y: {} };
+    for (const dim of ["x", "y"]) for (const [name, range] of Object.entries(ranges[dim])) factors[dim][name] = factorsOf(range, prop);
+    const entries = this.glyphRenderers().map((renderer) => {
+      const pick = (dim) => factors[dim][prop(`${dim}_range_name`, renderer) ?? "default"] ?? factors[dim].default;
+      return this.entry(renderer, { x: pick("x"), y: pick("y") });
+    });
+    const { spans, kinds } = computeSpans(this.model, prop, ranges, factors, entries);
+    for (const dim of ["x", "y"]) {
+      for (const [name, range] of Object.entries(ranges[dim])) {
+        if (range?.type === "Range1d" && !this.initialSpans.has(range)) this.initialSpans.set(range, spans[dim][name]);
       }
     }
-    return best;
+    const plan = paintPlot(ctx, { plot: this.model, prop, width, height, entries, factors, ranges, spans, kinds, lod: this.lod.active ? this.lod : null });
+    if (!plan) return;
+    this.plan = plan;
+    const title = prop("title");
+    const label = (title && prop("text", title)) || "plot";
+    if (this.canvas.getAttribute("aria-label") !== label) this.canvas.setAttribute("aria-label", label);
+    this.drawCount += 1;
+    this.drawOverlay();
   }
 
-  showTooltip(hit) {
-    if (!hit) {
-      this.tooltip.hidden = true;
-      this._tooltipKey = null;
-      return;
-    }
-    const { item, index } = hit;
-    const key = `${this.series.indexOf(item)}:${index}:${hit.x}:${hit.y}`;
-    if (key !== this._tooltipKey) {
-      // Rewritten only when the point under the pointer changes.
-      this._tooltipKey = key;
-      const glyph = item.glyph;
-      const xText = this.frame.categories ? this.frame.categories[hit.x] : formatValue(hit.x, 5);
-      const lines = [];
-      if (item.style.label) lines.push(h("div", { class: "ds-tooltip-label" }, item.style.label));
-      lines.push(h("div", {}, h("span", { class: "ds-tooltip-key" }, `${this.prop("x", glyph)}: `), xText));
-      lines.push(h("div", {}, h("span", { class: "ds-tooltip-key" }, `${this.prop("y", glyph)}: `), formatValue(hit.y, 5)));
-      this.tooltip.replaceChildren(...lines);
-      this.tooltip.dataset.index = String(index);
-    }
-    this.tooltip.hidden = false;
-    const { toX, toY } = scales(this.frame);
-    const px = toX(hit.x);
-    const py = toY(hit.y);
-    const width = this.tooltip.offsetWidth;
-    const height = this.tooltip.offsetHeight;
-    const left = px + 14 + width > this.frame.width ? px - 14 - width : px + 14;
-    const top = Math.min(Math.max(0, py - height - 8), this.frame.height - height);
-    this.tooltip.style.transform = `translate(${Math.round(Math.max(0, left))}px, ${Math.round(top)}px)`;
+  drawOverlay() {
+    const ratio = globalThis.devicePixelRatio || 1;
+    const ctx = this.overlay.getContext("2d");
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, this.overlay.width, this.overlay.height);
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    this.interaction.drawOverlay(ctx);
   }
 
-  // -- zoom and pan ----------------------------------------------------------------------
-
-  local(event) {
-    const rect = this.canvas.getBoundingClientRect();
-    return { px: event.clientX - rect.left, py: event.clientY - rect.top };
+  /** Download the plot as a PNG (the SaveTool). */
+  save(tool) {
+    const name = this.prop("filename", tool) || "plot";
+    this.canvas.toBlob((blob) => {
+      if (!blob) return;
+      const url = URL.createObjectURL(blob);
+      const link = h("a", { href: url, download: name.endsWith(".png") ? name : `${name}.png` });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 1000);
+    }, "image/png");
   }
 
-  listenToPointer() {
-    const canvas = this.canvas;
-    canvas.addEventListener("pointermove", (event) => {
-      const at = this.local(event);
-      if (this.drag) this.panTo(at);
-      this.pointer = at;
-      this.invalidate();
-    });
-    canvas.addEventListener("pointerleave", () => {
-      this.pointer = null;
-      this.invalidate();
-    });
-    canvas.addEventListener("pointerdown", (event) => {
-      if (event.button !== 0 || !this.frame) return;
-      const at = this.local(event);
-      const { area } = this.frame;
-      if (at.px < area.left || at.px > area.right || at.py < area.top || at.py > area.bottom) return;
-      this.drag = { ...at, x: [...this.frame.x], y: [...this.frame.y] };
-      canvas.setPointerCapture(event.pointerId);
-      canvas.classList.add("ds-dragging");
-    });
-    const endDrag = () => {
-      this.drag = null;
-      canvas.classList.remove("ds-dragging");
-      this.invalidate();
-    };
-    canvas.addEventListener("pointerup", endDrag);
-    canvas.addEventListener("pointercancel", endDrag);
-    canvas.addEventListener("dblclick", () => this.resetView());
-    canvas.addEventListener("wheel", (event) => this.wheel(event), { passive: false });
-  }
-
-  panTo({ px, py }) {
-    const { area } = this.frame;
-    const { drag } = this;
-    const dx = ((px - drag.px) / (area.right - area.left)) * (drag.x[1] - drag.x[0]);
-    const dy = ((py - drag.py) / (area.bottom - area.top)) * (drag.y[1] - drag.y[0]);
-    this.setZoom([drag.x[0] - dx, drag.x[1] - dx], [drag.y[0] + dy, drag.y[1] + dy]);
-  }
-
-  wheel(event) {
-    if (!this.frame) return;
-    const { px, py } = this.local(event);
-    const { area, x, y } = this.frame;
-    const overXAxis = py > area.bottom && px >= area.left;
-    const overYAxis = px < area.left && py <= area.bottom;
-    const inside = px >= area.left && px <= area.right && py >= area.top && py <= area.bottom;
-    if (!inside && !overXAxis && !overYAxis) return;
-    event.preventDefault();
-    const delta = event.deltaMode === 1 ? event.deltaY * 16 : event.deltaY;
-    const factor = Math.exp(Math.max(-200, Math.min(200, delta)) * 0.002);
-    const { fromX, fromY } = scales(this.frame);
-    const ax = fromX(Math.min(Math.max(px, area.left), area.right));
-    const ay = fromY(Math.min(Math.max(py, area.top), area.bottom));
-    const scaled = (range, anchor) => [anchor + (range[0] - anchor) * factor, anchor + (range[1] - anchor) * factor];
-    this.setZoom(overYAxis ? x : scaled(x, ax), overXAxis ? y : scaled(y, ay));
-  }
-
-  setZoom(x, y) {
-    if (!(x[1] - x[0] > 1e-12 * Math.max(1, Math.abs(x[0]))) || !(y[1] - y[0] > 1e-12 * Math.max(1, Math.abs(y[0])))) return;
-    this.zoom = { x, y };
-    this.resetButton.hidden = false;
-    this.invalidate();
-  }
-
-  /** Forget the viewer's zoom and pan. */
-  resetView() {
-    this.zoom = { x: null, y: null };
-    this.resetButton.hidden = true;
-    this.invalidate();
+  /** The active tools, as the toolbar shows them (for tests and custom views). */
+  activeTools() {
+    return activeTools(this.prop("toolbar"), (a, m) => this.prop(a, m));
   }
 
   remove() {
     this._resize?.disconnect();
-    for (const stop of this._glyphStops.splice(0)) stop();
+    for (const stop of this._modelStops.splice(0)) stop();
     this._requested = false;
     globalThis.clearTimeout(this._fallback);
     super.remove();

@@ -1,0 +1,274 @@
+/**
+ * Axes and grids: where ticks go (basic, log, datetime, categorical, fixed), how they
+ * are labelled (the axis's formatter), how much room an axis takes beside the frame,
+ * and drawing both. ``prop(attr, model)`` reads a property or its default.
+ */
+
+import { niceTicks } from "../ticks.js";
+import { datetimeTicks } from "./datetime_ticks.js";
+import { basicTick, numeral, printf, strftime } from "./formatters.js";
+
+export const FONT_FAMILY = "system-ui, -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif";
+const SUPERSCRIPT = { "-": "⁻", 0: "⁰", 1: "¹", 2: "²", 3: "³", 4: "⁴", 5: "⁵", 6: "⁶", 7: "⁷", 8: "⁸", 9: "⁹" };
+
+function logTicks(low, high, count) {
+  if (!(low > 0) || !(high > low)) return [];
+  const first = Math.floor(Math.log10(low));
+  const last = Math.ceil(Math.log10(high));
+  const decades = last - first;
+  const every = Math.max(1, Math.ceil(decades / count));
+  const ticks = [];
+  for (let k = first; k <= last; k += every) {
+    const multiples = decades <= 2 ? [1, 2, 5] : [1];
+    for (const m of multiples) {
+      const t = m * 10 ** k;
+      if (t >= low && t <= high) ticks.push(t);
+    }
+  }
+  return ticks;
+}
+
+function kindOf(axis) {
+  return { LogAxis: "log", DatetimeAxis: "datetime", CategoricalAxis: "categorical" }[axis.type] ?? "linear";
+}
+
+/**
+ * Return {ticks, labels, groups}: tick positions (data units; synthetic for factors),
+ * their labels, and for nested factors the group labels [{label, start, end, level}].
+ */
+export function axisTicks(axis, scale, factors, lengthPx, prop, { vertical = false } = {}) {
+  const ticker = prop("ticker", axis);
+  const formatter = prop("formatter", axis);
+  const low = Math.min(scale.start, scale.end);
+  const high = Math.max(scale.start, scale.end);
+  const wanted = ticker ? prop("desired_num_ticks", ticker) ?? 6 : 6;
+  const count = Math.max(2, Math.min(wanted, Math.round(lengthPx / (vertical ? 45 : 80))));
+  const kind = kindOf(axis);
+  let ticks;
+  let resolution = null;
+  let step = NaN;
+  let groups = [];
+  let labels;
+  if (ticker?.type === "FixedTicker") ticks = (prop("ticks", ticker) ?? []).filter((t) => t >= low && t <= high);
+  else if (kind === "categorical" && factors) {
+    const leaves = factors.leaves.filter((leaf) => leaf.centre >= low && leaf.centre <= high);
+    ticks = leaves.map((leaf) => leaf.centre);
+    labels = leaves.map((leaf) => leaf.factor[leaf.factor.length - 1]);
+    groups = factors.groups.filter((g) => g.end >= low && g.start <= high);
+  } else if (kind === "log" || ticker?.type === "LogTicker") ticks = logTicks(low, high, count);
+  else if (kind === "datetime" || ticker?.type === "DatetimeTicker") ({ ticks, resolution } = datetimeTicks(low, high, count));
+  else ({ ticks, step } = niceTicks(low, high, count));
+  if (!labels) labels = formatTicks(ticks, { kind, formatter, resolution, step, prop });
+  const overrides = prop("major_label_overrides", axis) ?? {};
+  labels = labels.map((label, i) => overrides[String(ticks[i])] ?? label);
+  return { ticks, labels, groups };
+}
+
+function formatTicks(ticks, { kind, formatter, resolution, step, prop }) {
+  const type = formatter?.type;
+  if (type === "NumeralTickFormatter") return ticks.map((t) => numeral(t, prop("format", formatter)));
+  if (type === "PrintfTickFormatter") return ticks.map((t) => printf(t, prop("format", formatter)));
+  if (type === "DatetimeTickFormatter" || (kind === "datetime" && !type)) {
+    const pattern = formatter ? prop(resolution ?? "days", formatter) : DATETIME_PATTERNS[resolution ?? "days"];
+    return ticks.map((t) => strftime(t, pattern));
+  }
+  if (type === "LogTickFormatter" || (kind === "log" && !type)) {
+    return ticks.map((t) => {
+      const k = Math.log10(t);
+      if (Math.abs(k - Math.round(k)) < 1e-9) return `10${[...String(Math.round(k))].map((c) => SUPERSCRIPT[c]).join("")}`;
+      return basicTick(t, t / 10);
+    });
+  }
+  const spacing = Number.isFinite(step) ? step : ticks.length > 1 ? Math.abs(ticks[1] - ticks[0]) : 1;
+  return ticks.map((t) => basicTick(t, spacing));
+}
+
+// Defaults of DatetimeTickFormatter (an axis without a formatter uses these).
+export const DATETIME_PATTERNS = {
+  milliseconds: "%3Nms", seconds: "%Ss", minsec: ":%M:%S", minutes: ":%M", hourmin: "%H:%M",
+  hours: "%Hh", days: "%b %d", months: "%b %Y", years: "%Y",
+};
+
+function orientation(axis, prop) {
+  const value = prop("major_label_orientation", axis);
+  if (value === "vertical") return Math.PI / 2;
+  return typeof value === "number" ? value : 0;
+}
+
+/** Return the thickness in CSS pixels an axis needs on ``side`` for ``ticks``. */
+export function axisThickness(ctx, axis, side, ticks, prop) {
+  if (!prop("visible", axis)) return 0;
+  const labelSize = parseFloat(prop("major_label_text_font_size", axis)) || 11;
+  ctx.font = `${labelSize}px ${FONT_FAMILY}`;
+  const widest = ticks.labels.reduce((w, label) => Math.max(w, ctx.measureText(label).width), 0);
+  const angle = orientation(axis, prop);
+  const horizontal = side === "below" || side === "above";
+  const across = horizontal
+    ? Math.abs(Math.sin(angle)) * widest + Math.abs(Math.cos(angle)) * labelSize
+    : Math.abs(Math.cos(angle)) * widest + Math.abs(Math.sin(angle)) * labelSize;
+  const title = prop("axis_label", axis);
+  const titleSize = parseFloat(prop("axis_label_text_font_size", axis)) || 13;
+  const levels = ticks.groups.length ? Math.max(...ticks.groups.map((g) => g.level)) + 1 : 0;
+  return prop("major_tick_out", axis) + 4 + across + levels * (labelSize + 6) + (title ? titleSize + 10 : 0) + 2;
+}
+
+/**
+ * Draw an axis on ``side`` of the frame {left, top, right, bottom}, ``offset`` pixels
+ * out from the frame's edge (axes stack outward), with ``compute`` (data -> pixel).
+ */
+export function drawAxis(ctx, axis, side, frame, offset, ticks, compute, prop) {
+  if (!prop("visible", axis)) return;
+  const horizontal = side === "below" || side === "above";
+  const out = side === "below" || side === "right" ? 1 : -1;
+  const base = (side === "below" ? frame.bottom : side === "above" ? frame.top : side === "left" ? frame.left : frame.right) + out * offset;
+  const tickOut = prop("major_tick_out", axis);
+  const tickIn = prop("major_tick_in", axis);
+  const lineColor = prop("axis_line_color", axis);
+  const tickColor = prop("major_tick_line_color", axis);
+  ctx.lineWidth = 1;
+  const crisp = (v) => Math.round(v) + 0.5;
+  if (lineColor) {
+    ctx.strokeStyle = lineColor;
+    ctx.beginPath();
+    if (horizontal) {
+      ctx.moveTo(frame.left, crisp(base));
+      ctx.lineTo(frame.right, crisp(base));
+    } else {
+      ctx.moveTo(crisp(base), frame.top);
+      ctx.lineTo(crisp(base), frame.bottom);
+    }
+    ctx.stroke();
+  }
+  const positions = ticks.ticks.map(compute);
+  if (tickColor) {
+    ctx.strokeStyle = tickColor;
+    ctx.beginPath();
+    for (const p of positions) {
+      if (!Number.isFinite(p)) continue;
+      if (horizontal) {
+        ctx.moveTo(crisp(p), base - out * tickIn);
+        ctx.lineTo(crisp(p), base + out * tickOut);
+      } else {
+        ctx.moveTo(base - out * tickIn, crisp(p));
+        ctx.lineTo(base + out * tickOut, crisp(p));
+      }
+    }
+    ctx.stroke();
+  }
+  const labelSize = parseFloat(prop("major_label_text_font_size", axis)) || 11;
+  ctx.font = `${labelSize}px ${FONT_FAMILY}`;
+  ctx.fillStyle = prop("major_label_text_color", axis);
+  const angle = orientation(axis, prop);
+  const gap = base + out * (tickOut + 3);
+  let lastEnd = -Infinity;
+  let across = 0;
+  positions.forEach((p, i) => {
+    const label = ticks.labels[i];
+    if (!Number.isFinite(p) || label === "") return;
+    const width = ctx.measureText(label).width;
+    if (horizontal && !angle) {
+      if (p - width / 2 < lastEnd + 4) return; // labels never overlap
+      ctx.textAlign = "center";
+      ctx.textBaseline = out > 0 ? "top" : "bottom";
+      ctx.fillText(label, p, gap);
+      lastEnd = p + width / 2;
+      across = Math.max(across, labelSize);
+    } else if (!horizontal && !angle) {
+      ctx.textAlign = out > 0 ? "left" : "right";
+      ctx.textBaseline = "middle";
+      ctx.fillText(label, gap, p);
+      across = Math.max(across, width);
+    } else {
+      ctx.save();
+      ctx.translate(horizontal ? p : gap, horizontal ? gap : p);
+      ctx.rotate(-angle);
+      ctx.textAlign = out > 0 ? "right" : "left";
+      ctx.textBaseline = "middle";
+      ctx.fillText(label, 0, 0);
+      ctx.restore();
+      across = Math.max(across, horizontal ? Math.abs(Math.sin(angle)) * width + labelSize / 2 : Math.abs(Math.cos(angle)) * width);
+    }
+  });
+  let reach = tickOut + 3 + across + 4;
+  if (ticks.groups.length) {
+    ctx.fillStyle = prop("group_text_color", axis) ?? "#666666";
+    ctx.font = `bold ${labelSize}px ${FONT_FAMILY}`;
+    const levels = Math.max(...ticks.groups.map((g) => g.level));
+    for (const group of ticks.groups) {
+      const row = levels - group.level;
+      const centre = compute((group.start + group.end) / 2);
+      const at = base + out * (reach + row * (labelSize + 6));
+      if (horizontal) {
+        ctx.textAlign = "center";
+        ctx.textBaseline = out > 0 ? "top" : "bottom";
+        ctx.fillText(group.label, centre, at);
+      } else {
+        ctx.save();
+        ctx.translate(at, centre);
+        ctx.rotate(-Math.PI / 2);
+        ctx.textAlign = "center";
+        ctx.textBaseline = out > 0 ? "top" : "bottom";
+        ctx.fillText(group.label, 0, 0);
+        ctx.restore();
+      }
+    }
+    reach += (levels + 1) * (labelSize + 6);
+  }
+  const title = prop("axis_label", axis);
+  if (title) {
+    const titleSize = parseFloat(prop("axis_label_text_font_size", axis)) || 13;
+    const style = prop("axis_label_text_font_style", axis) ?? "italic";
+    ctx.font = `${style === "normal" ? "" : style} ${titleSize}px ${FONT_FAMILY}`;
+    ctx.fillStyle = prop("axis_label_text_color", axis);
+    ctx.textAlign = "center";
+    ctx.textBaseline = out > 0 ? "top" : "bottom";
+    const at = base + out * (reach + 2);
+    if (horizontal) ctx.fillText(title, (frame.left + frame.right) / 2, at);
+    else {
+      ctx.save();
+      ctx.translate(at, (frame.top + frame.bottom) / 2);
+      ctx.rotate(out > 0 ? Math.PI / 2 : -Math.PI / 2);
+      ctx.textBaseline = "bottom";
+      ctx.fillText(title, 0, 0);
+      ctx.restore();
+    }
+  }
+}
+
+/** Draw a grid's lines at ``ticks`` (data units) across the frame. */
+export function drawGrid(ctx, grid, frame, ticks, compute, prop) {
+  const color = prop("grid_line_color", grid);
+  if (!prop("visible", grid)) return;
+  const vertical = prop("dimension", grid) === 0;
+  const positions = ticks.map(compute).filter(Number.isFinite);
+  const band = prop("band_fill_color", grid);
+  if (band && prop("band_fill_alpha", grid) > 0) {
+    ctx.fillStyle = band;
+    ctx.globalAlpha = prop("band_fill_alpha", grid);
+    for (let k = 0; k + 1 < positions.length; k += 2) {
+      if (vertical) ctx.fillRect(positions[k], frame.top, positions[k + 1] - positions[k], frame.bottom - frame.top);
+      else ctx.fillRect(frame.left, positions[k + 1], frame.right - frame.left, positions[k] - positions[k + 1]);
+    }
+    ctx.globalAlpha = 1;
+  }
+  if (!color) return;
+  ctx.strokeStyle = color;
+  ctx.globalAlpha = prop("grid_line_alpha", grid);
+  ctx.lineWidth = prop("grid_line_width", grid);
+  const dash = prop("grid_line_dash", grid);
+  ctx.setLineDash(Array.isArray(dash) ? dash : { dashed: [6, 4], dotted: [2, 4], dotdash: [2, 4, 6, 4], dashdot: [6, 4, 2, 4] }[dash] ?? []);
+  ctx.beginPath();
+  for (const p of positions) {
+    const c = Math.round(p) + 0.5;
+    if (vertical) {
+      ctx.moveTo(c, frame.top);
+      ctx.lineTo(c, frame.bottom);
+    } else {
+      ctx.moveTo(frame.left, c);
+      ctx.lineTo(frame.right, c);
+    }
+  }
+  ctx.stroke();
+  ctx.setLineDash([]);
+  ctx.globalAlpha = 1;
+}

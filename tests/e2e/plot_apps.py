@@ -1,0 +1,72 @@
+"""Plot applications only the browser tests serve: every tool, linked plots, events to Python."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+
+from docsync.document import Document
+from docsync.document.models import Column, ColumnDataSource, Div, Range1d, Row
+from docsync.plotting import figure
+
+TOOLS = "pan,wheel_zoom,box_zoom,box_select,lasso_select,tap,hover,crosshair,reset,save"
+EVENTS = ("tap", "doubletap", "panstart", "pan", "panend", "wheel", "rangesupdate", "selectiongeometry", "reset")
+
+
+def plot_tools(doc: Document) -> None:
+    """Two scatter plots over one source (linked selection) sharing x (linked panning); Python echoes all it hears."""
+    # A 10 x 10 grid of points at integer coordinates 0..9: easy to aim at.
+    gx, gy = np.meshgrid(np.arange(10.0), np.arange(10.0))
+    source = ColumnDataSource(data={"x": gx.ravel(), "y": gy.ravel(), "v": np.arange(100.0) * 1.5}, name="source")
+    x_range = Range1d(start=-1, end=10, name="x_range")
+    main = figure(
+        title="tools",
+        x_range=x_range,
+        y_range=Range1d(start=-1, end=10, name="y_range"),
+        tools=TOOLS,
+        tooltips=[("point", "(@x{0}, @y{0})"), ("v", "@v{0.0}")],
+        width=520,
+        height=420,
+        name="main",
+    )
+    main.scatter(
+        "x", "y", source=source, size=12, legend_label="grid", nonselection_alpha=0.15, selection_color="#d62728"
+    )
+    main.legend.click_policy = "hide"
+    linked = figure(title="linked", x_range=x_range, tools="pan,reset,box_select", width=360, height=420, name="linked")
+    linked.scatter("x", "v", source=source, size=6, color="#2ca02c", selection_color="#d62728")
+    heard = Div(text="[]", name="heard")
+    selected = Div(text="[]", name="selected")
+    ranges = Div(text="", name="ranges")
+    shown = Div(text="grid shown", name="shown")
+    log: list[dict[str, Any]] = []
+
+    def record(event: Any) -> None:
+        entry = {"event": event.event_name}
+        for attr in ("x", "y", "sx", "sy", "x0", "x1", "y0", "y1", "delta", "final"):
+            if hasattr(event, attr) and getattr(event, attr) is not None:
+                entry[attr] = getattr(event, attr)
+        if hasattr(event, "geometry"):
+            entry["geometry"] = event.geometry["type"]
+        log.append(entry)
+        heard.text = json.dumps(log[-30:])
+
+    for name in EVENTS:
+        main.on_event(name, record)
+
+    def on_selection(attr: str, old: list[int], new: list[int]) -> None:
+        selected.text = json.dumps(list(new))
+
+    def on_range(attr: str, old: float, new: float) -> None:
+        ranges.text = json.dumps([x_range.start, x_range.end, main.y_range.start, main.y_range.end])
+
+    source.selected.on_change("indices", on_selection)
+    grid = main.renderers[0]
+    grid.on_change("visible", lambda attr, old, new: setattr(shown, "text", f"grid {'shown' if new else 'hidden'}"))
+    for model in (x_range, main.y_range):
+        model.on_change("start", on_range)
+        model.on_change("end", on_range)
+    doc.add_root(Column(Row(main, linked), heard, selected, ranges, shown, name="layout"))
+    doc.title = "plot tools"

@@ -1,0 +1,169 @@
+"""Every plot tool driven with the mouse in Chromium; Python sees the selections, ranges and events."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from playwright.sync_api import BrowserContext, Page, expect
+
+from docsync.testing import ServerProcess
+
+from .browser import open_app, value, wait_for
+from .conftest import SCREENSHOTS
+from .pixels import changed_fraction
+
+
+def heard(page: Page) -> list[dict[str, Any]]:
+    """The plot events Python's callbacks recorded (a Div the server writes)."""
+    return list(json.loads(value(page, "heard", "text")))
+
+
+def heard_kinds(page: Page) -> list[str]:
+    return [entry["event"] for entry in heard(page)]
+
+
+def selected(page: Page) -> list[int]:
+    """The selection as Python's callback saw it."""
+    return list(json.loads(value(page, "selected", "text")))
+
+
+def python_ranges(page: Page) -> list[float]:
+    text = value(page, "ranges", "text")
+    return list(json.loads(text)) if text else []
+
+
+def at(page: Page, plot: str, x: float, y: float) -> tuple[float, float]:
+    """Return the page coordinates of data point (x, y) on ``plot``."""
+    sx, sy = page.evaluate(
+        """([name, x, y]) => { const view = document.querySelector(`[data-docsync-name=${name}]`).docsyncView;
+          const { scales } = view.plan; return [scales.x.default.compute(x), scales.y.default.compute(y)]; }""",
+        [plot, x, y],
+    )
+    box = page.locator(f'[data-docsync-name="{plot}"] .ds-plot-overlay').bounding_box()
+    assert box is not None
+    return box["x"] + sx, box["y"] + sy
+
+
+def drag(page: Page, path: list[tuple[float, float]], steps: int = 4) -> None:
+    page.mouse.move(*path[0])
+    page.mouse.down()
+    for point in path[1:]:
+        page.mouse.move(*point, steps=steps)
+    page.mouse.up()
+
+
+def use(page: Page, plot: str, tool: str) -> None:
+    button = page.locator(f'[data-docsync-name="{plot}"] .ds-tool-{tool}')
+    button.click()
+    expect(button).to_have_attribute("aria-pressed", "true")
+
+
+def open_tools(context: BrowserContext, server: ServerProcess) -> Page:
+    page = open_app(context, server.url + "plot_tools/")
+    page.wait_for_function("document.querySelector('[data-docsync-name=linked]')?.docsyncView.plan")
+    page.wait_for_function("document.querySelector('[data-docsync-name=main]')?.docsyncView.plan")
+    return page
+
+
+def test_hover_tap_box_and_lasso_selection_reach_python(server: ServerProcess, context: BrowserContext) -> None:
+    page = open_tools(context, server)
+    # Hover: the tooltip's templates, formatted, for the point under the pointer.
+    page.mouse.move(*at(page, "main", 3, 4))
+    tooltip = page.locator('[data-docsync-name="main"] .ds-plot-tooltip')
+    expect(tooltip).to_be_visible()
+    expect(tooltip).to_contain_text("point: (3, 4)")
+    expect(tooltip).to_contain_text("v: 64.5")
+    page.screenshot(path=SCREENSHOTS / "plot-tools-hover.png")
+    linked = page.locator('[data-docsync-name="linked"] .ds-plot-canvas')
+    before = linked.screenshot()
+
+    # Tap (active by default): selects the row under the pointer; Python gets a tap in data space.
+    page.mouse.click(*at(page, "main", 3, 4))
+    wait_for(lambda: selected(page) == [43], 5, "Python to see the tapped row")
+    tap = next(entry for entry in heard(page) if entry["event"] == "tap")
+    assert abs(tap["x"] - 3) < 0.1 and abs(tap["y"] - 4) < 0.1
+    # The linked plot draws the same source: its selection shows there too.
+    wait_for(lambda: changed_fraction(before, linked.screenshot()) > 0.001, 5, "the linked plot to show the selection")
+
+    use(page, "main", "BoxSelectTool")
+    drag(page, [at(page, "main", 1.5, 1.5), at(page, "main", 4.5, 3.5)])
+    wait_for(lambda: selected(page) == [22, 23, 24, 32, 33, 34], 5, "Python to see the box selection")
+    assert any(e["event"] == "selectiongeometry" and e["geometry"] == "rect" for e in heard(page))
+
+    use(page, "main", "LassoSelectTool")
+    loop = [(5.5, 5.5), (8.5, 5.5), (8.5, 8.5), (5.5, 8.5), (5.5, 5.6)]
+    drag(page, [at(page, "main", x, y) for x, y in loop], steps=6)
+    wait_for(lambda: selected(page) == [66, 67, 68, 76, 77, 78, 86, 87, 88], 5, "Python to see the lasso selection")
+    assert any(e["event"] == "selectiongeometry" and e["geometry"] == "poly" for e in heard(page))
+    page.screenshot(path=SCREENSHOTS / "plot-tools-selection.png")
+
+    # A selection made on the linked plot selects in the same source.
+    use(page, "linked", "BoxSelectTool")
+    drag(page, [at(page, "linked", -0.5, -5), at(page, "linked", 0.5, 20)])
+    wait_for(lambda: selected(page) == [0, 10], 5, "the linked plot's selection")
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_pan_zoom_and_reset_write_the_ranges_python_sees(server: ServerProcess, context: BrowserContext) -> None:
+    page = open_tools(context, server)
+    # Pan (the active drag tool by default): the shared x range moves in both plots.
+    drag(page, [at(page, "main", 5, 5), at(page, "main", 3, 5)])
+    wait_for(
+        lambda: len(python_ranges(page)) == 4 and abs(python_ranges(page)[0] - 1) < 0.2, 5, "Python to see the pan"
+    )
+    assert abs(python_ranges(page)[1] - 12) < 0.2 and python_ranges(page)[2:] == [-1, 10]
+    linked_x = page.evaluate(
+        "document.querySelector('[data-docsync-name=linked]').docsyncView.plan.scales.x.default.start"
+    )
+    assert abs(linked_x - python_ranges(page)[0]) < 1e-9, "the linked plot shares the x range"
+    kinds = heard_kinds(page)
+    for kind in ("panstart", "pan", "panend", "rangesupdate"):
+        assert kind in kinds, kind
+
+    use(page, "main", "WheelZoomTool")
+    span = python_ranges(page)[1] - python_ranges(page)[0]
+    page.mouse.move(*at(page, "main", 6, 5))
+    for _ in range(3):
+        page.mouse.wheel(0, -200)
+    wait_for(lambda: python_ranges(page)[1] - python_ranges(page)[0] < span * 0.8, 5, "Python to see the zoom")
+    wait_for(lambda: "wheel" in heard_kinds(page), 5, "one wheel event at the gesture's end")
+    assert heard_kinds(page).count("wheel") == 1
+
+    use(page, "main", "BoxZoomTool")
+    drag(page, [at(page, "main", 5, 4.5), at(page, "main", 6.5, 6)])
+    wait_for(lambda: abs(python_ranges(page)[0] - 5) < 0.1 and abs(python_ranges(page)[3] - 6) < 0.1, 5, "box zoom")
+
+    page.locator('[data-docsync-name="main"] .ds-tool-ResetTool').click()
+    wait_for(lambda: python_ranges(page) == [-1, 10, -1, 10], 5, "Python to see the reset ranges")
+    wait_for(lambda: "reset" in heard_kinds(page), 5, "the reset event")
+
+    page.mouse.dblclick(*at(page, "main", 2, 2))
+    wait_for(lambda: "doubletap" in heard_kinds(page), 5, "the double tap")
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_legend_crosshair_and_save(server: ServerProcess, context: BrowserContext) -> None:
+    page = open_tools(context, server)
+    # The crosshair draws on the overlay while the pointer is over the frame.
+    page.mouse.move(*at(page, "main", 2.5, 2.5))
+    ink = page.evaluate(
+        """() => { const c = document.querySelector('[data-docsync-name=main] .ds-plot-overlay');
+          const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+          let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; }"""
+    )
+    assert ink > 300, "the crosshair's lines are on the overlay"
+
+    with page.expect_download() as download:
+        page.locator('[data-docsync-name="main"] .ds-tool-SaveTool').click()
+    saved = download.value
+    assert saved.suggested_filename == "plot.png"
+    assert saved.path().read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    box = page.evaluate("document.querySelector('[data-docsync-name=main]').docsyncView.plan.legendBoxes[0]")
+    canvas = page.locator('[data-docsync-name="main"] .ds-plot-overlay').bounding_box()
+    assert canvas is not None
+    page.mouse.click(canvas["x"] + (box["left"] + box["right"]) / 2, canvas["y"] + (box["top"] + box["bottom"]) / 2)
+    wait_for(lambda: value(page, "shown", "text") == "grid hidden", 5, "Python to see the hidden renderer")
+    page.screenshot(path=SCREENSHOTS / "plot-tools-legend-hidden.png")
+    assert page.errors == []  # type: ignore[attr-defined]
