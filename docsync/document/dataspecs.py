@@ -18,6 +18,24 @@ from .properties import Color, Enum, Float, Property, String, _models_in
 __all__ = ["AngleSpec", "ColorSpec", "MarkerSpec", "NumberSpec", "Spec", "StringSpec", "field", "value"]
 
 _KEYS = {"field", "value", "expr", "transform", "units"}
+# CSS's named colours: a ColorSpec reads these as constants and any other word as a column.
+NAMED_COLORS = frozenset(
+    """aliceblue antiquewhite aqua aquamarine azure beige bisque black blanchedalmond blue blueviolet brown
+    burlywood cadetblue chartreuse chocolate coral cornflowerblue cornsilk crimson cyan darkblue darkcyan
+    darkgoldenrod darkgray darkgreen darkgrey darkkhaki darkmagenta darkolivegreen darkorange darkorchid darkred
+    darksalmon darkseagreen darkslateblue darkslategray darkslategrey darkturquoise darkviolet deeppink
+    deepskyblue dimgray dimgrey dodgerblue firebrick floralwhite forestgreen fuchsia gainsboro ghostwhite gold
+    goldenrod gray green greenyellow grey honeydew hotpink indianred indigo ivory khaki lavender lavenderblush
+    lawngreen lemonchiffon lightblue lightcoral lightcyan lightgoldenrodyellow lightgray lightgreen lightgrey
+    lightpink lightsalmon lightseagreen lightskyblue lightslategray lightslategrey lightsteelblue lightyellow
+    lime limegreen linen magenta maroon mediumaquamarine mediumblue mediumorchid mediumpurple mediumseagreen
+    mediumslateblue mediumspringgreen mediumturquoise mediumvioletred midnightblue mintcream mistyrose moccasin
+    navajowhite navy oldlace olive olivedrab orange orangered orchid palegoldenrod palegreen paleturquoise
+    palevioletred papayawhip peachpuff peru pink plum powderblue purple rebeccapurple red rosybrown royalblue
+    saddlebrown salmon sandybrown seagreen seashell sienna silver skyblue slateblue slategray slategrey snow
+    springgreen steelblue tan teal thistle tomato turquoise violet wheat white whitesmoke yellow yellowgreen
+    transparent""".split()  # noqa: SIM905 - a word list reads better than 149 quoted strings
+)
 
 
 def field(name: str, transform: Any = None) -> dict[str, Any]:
@@ -59,6 +77,8 @@ class Spec(Property):
         if raw is None:
             return {"value": None}
         if isinstance(raw, str):
+            if isinstance(self.constant, Color) and raw.isalpha() and raw.lower() not in NAMED_COLORS:
+                return {"field": raw}
             if not self.strings_are_fields:
                 try:
                     return {"value": self.constant.accepts(raw)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from docsync.document import Document
-from docsync.document.models import Button, Column, ColumnDataSource, Div, Row, Slider
+from docsync.document.models import Button, Column, ColumnDataSource, Div, Row, Slider, TextInput
 from docsync.plotting import figure
 
 
@@ -30,6 +30,9 @@ def modify_doc(doc: Document) -> None:
     phase = Slider(title="phase", start=0.0, end=2 * np.pi, step=0.1, value=0.0, name="phase")
     offset = Slider(title="offset", start=-5.0, end=5.0, step=0.1, value=0.0, name="offset")
     reset = Button(label="Reset", name="reset")
+    text = TextInput(title="title", value=plot.title.text, name="text")
+    # As in Bokeh's sliders example: the text input retitles the plot.
+    text.on_change("value", lambda attr, old, new: setattr(plot.title, "text", new))
     status = Div(text="Move a slider.", name="status")
 
     def redraw() -> None:
@@ -52,6 +55,6 @@ def modify_doc(doc: Document) -> None:
         status.text = "Reset by the server."
 
     reset.on_click(on_reset)
-    controls = Column(frequency, amplitude, phase, offset, reset, status, width=320)
+    controls = Column(text, frequency, amplitude, phase, offset, reset, status, width=320)
     doc.add_root(Row(controls, plot, name="layout"))
     doc.title = "sliders"

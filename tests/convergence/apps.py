@@ -6,10 +6,12 @@ never clash with the demo's models.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from docsync.document import Document, Model
-from docsync.document.models import ColumnDataSource
+from docsync.document.models import ColumnDataSource, Selection
 from docsync.document.properties import Bool, Dict, Float, Int, List, String
 
 __all__ = ["STREAM_ROLLOVER", "Item", "Source", "Switch", "big_doc", "convergence_doc", "stream_doc"]
@@ -35,6 +37,13 @@ class Source(ColumnDataSource):
 
     __type_name__ = "convergence.Source"
     __client_writable__ = frozenset({"data", "selected"})
+
+    def __init__(self, *, id: str | None = None, **properties: Any) -> None:
+        # The selection's id is fixed (per document) so that two builds of an app's
+        # document compare equal model by model.
+        if id is None and "selected" not in properties:
+            properties["selected"] = Selection(id=f"{properties.get('name', 'source')}-selection")
+        super().__init__(id=id, **properties)
 
 
 class Switch(Model):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..dataspecs import AngleSpec, NumberSpec, StringSpec
 from ..properties import Float, Instance, Nullable
 from .glyph_base import TextProps, XYGlyph
+from .mappers import ColorMapper
 
 __all__ = ["ImageGlyph", "ImageRGBA", "Text"]
 
@@ -29,7 +30,7 @@ class ImageGlyph(XYGlyph):
     dw = NumberSpec("dw")
     dh = NumberSpec("dh")
     global_alpha = Float(1.0)
-    color_mapper = Nullable(Instance("ColorMapper"), help="None: a grey ramp over the data's extent.")
+    color_mapper = Nullable(Instance(ColorMapper), help="None: a grey ramp over the data's extent.")
 
 
 class ImageRGBA(XYGlyph):

@@ -97,6 +97,8 @@ class Plot(Model, GlyphMethods):
             properties.setdefault("x_scale", LinearScale())
             properties.setdefault("y_scale", LinearScale())
             properties.setdefault("toolbar", Toolbar())
+            if properties.get("title") is None:
+                properties["title"] = Title()  # ``p.title.text = ...`` works on every plot
         super().__init__(id=id, **properties)
 
     # -- events ------------------------------------------------------------------------
@@ -179,6 +181,11 @@ class Plot(Model, GlyphMethods):
     def legend(self) -> Splat:
         """The legends (``p.legend.click_policy = "hide"``)."""
         return Splat(self._on_sides(Legend))
+
+    @property
+    def hover(self) -> Splat:
+        """The hover tools (``p.hover.tooltips = [...]``)."""
+        return Splat(tool for tool in self.tools if tool.__type_name__ == "HoverTool")
 
     @property
     def tools(self) -> list[Tool]:

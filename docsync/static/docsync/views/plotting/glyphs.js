@@ -84,13 +84,15 @@ export function glyphBounds(r, { xPositive = false, yPositive = false } = {}) {
   const { x, y } = r.desc.bounds(r);
   const bx = [Infinity, -Infinity];
   const by = [Infinity, -Infinity];
-  for (const part of Array.isArray(x) && !(typeof x[0] === "number") ? x : [x]) extend(bx, part, xPositive);
-  for (const part of Array.isArray(y) && !(typeof y[0] === "number") ? y : [y]) extend(by, part, yPositive);
+  // A glyph's bounds give a value, a column, {centre, half}, or an Array of those (parts).
+  for (const part of Array.isArray(x) ? x : [x]) extend(bx, part, xPositive);
+  for (const part of Array.isArray(y) ? y : [y]) extend(by, part, yPositive);
   return { x: bx, y: by };
 }
 
-function projectValues(scale, values, reuse) {
-  if (typeof values === "number") return scale.compute(values);
+function projectValues(scale, values, reuse, n) {
+  // A constant coordinate becomes a column: every glyph may index its pixels by row.
+  if (typeof values === "number") return new Float64Array(n).fill(scale.compute(values));
   if (Array.isArray(values) && values.length && typeof values[0] === "object") return values.map((v) => computeAll(scale, v));
   const out = reuse && reuse.length === values.length ? reuse : new Float64Array(values.length);
   return computeAll(scale, values, out);
@@ -99,7 +101,7 @@ function projectValues(scale, values, reuse) {
 /** Compute the pixel coordinates of a resolved glyph with the x and y scales. */
 export function project(r, xScale, yScale) {
   for (const [attr, dim] of Object.entries(r.desc.coords)) {
-    r.s[attr] = projectValues(dim === "x" ? xScale : yScale, r[attr], r.s[attr]);
+    r.s[attr] = projectValues(dim === "x" ? xScale : yScale, r[attr], r.s[attr], r.n);
   }
   r.scaleX = xScale.compute;
   r.scaleY = yScale.compute;

@@ -21,7 +21,7 @@ function boxGlyph({ coords, numbers = [], bounds, edges }) {
           // At least a pixel wide and tall: thin bars of many rows stay visible.
           const w = rt - l;
           const h = b - t;
-          c.rect(l, t, Math.abs(w) < 1 ? Math.sign(w || 1) : w, Math.abs(h) < 0.5 ? 0.5 : h);
+          if (h !== 0) c.rect(l, t, Math.abs(w) < 1 ? Math.sign(w || 1) : w, Math.abs(h) < 0.5 ? Math.sign(h) * 0.5 : h);
         }
       });
     },

@@ -19,8 +19,8 @@ function radial(annular) {
     draw(ctx, r, look, indices) {
       const clock = r.direction === "clock";
       paintRows(ctx, r.n, indices, look, (c, i) => {
-        const x = r.s.x[i];
-        const y = r.s.y[i];
+        const x = at(r.s.x, i);
+        const y = at(r.s.y, i);
         const outer = pixels(r, annular ? at(r.outer_radius, i) : at(r.radius, i));
         const inner = annular ? pixels(r, at(r.inner_radius, i)) : 0;
         // Angles run anticlockwise in data space; the screen's y points down.
@@ -38,8 +38,8 @@ function radial(annular) {
     hit(r, geometry) {
       const out = [];
       for (let i = 0; i < r.n; i++) {
-        const x = r.s.x[i];
-        const y = r.s.y[i];
+        const x = at(r.s.x, i);
+        const y = at(r.s.y, i);
         const outer = pixels(r, annular ? at(r.outer_radius, i) : at(r.radius, i));
         const inner = annular ? pixels(r, at(r.inner_radius, i)) : 0;
         if (geometry.type !== "point") {

@@ -24,7 +24,9 @@ function formatted(value, format, kind) {
 
 /** Return the text of ``template`` for row ``index`` of ``data`` at point ``point`` ({x, y, sx, sy, name}). */
 export function fillTemplate(template, data, index, point, formatters = {}) {
-  return String(template).replace(FIELD, (match, sigil, braced, bare, format) => {
+  // "@$name": the column named as the renderer is (stacked bars name theirs by column).
+  const named = String(template).replaceAll("@$name", `@{${point.name ?? ""}}`);
+  return named.replace(FIELD, (match, sigil, braced, bare, format) => {
     const name = braced ?? bare;
     if (sigil === "$") {
       const special = { index, x: point.x, y: point.y, sx: point.sx, sy: point.sy, name: point.name, data_x: point.x, data_y: point.y }[name];
