@@ -22,7 +22,14 @@ from .browser import open_app
 from .conftest import SCREENSHOTS
 
 # Models drawn by the plots' own tests and example apps, not by the gallery of widgets.
-NOT_IN_GALLERY = {"Plot", "Line", "Scatter", "VBar"}
+# The plot models (glyphs, ranges, axes, tools, ...) have their own gallery: project/examples/glyphs.py,
+# shown by tests/e2e/test_plot_examples.py.
+PLOT_MODULES = ("glyphs_", "mappers", "ranges", "axes", "renderers", "annotations", "tools", "plots")
+NOT_IN_GALLERY = {
+    cls.__type_name__
+    for cls in (getattr(builtin, name) for name in builtin.__all__)
+    if isinstance(cls, type) and cls.__module__.rsplit(".", 1)[-1].startswith(PLOT_MODULES)
+}
 
 
 def echo(page: Page, name: str) -> object:

@@ -130,6 +130,19 @@ WRITABLE_SAMPLES: dict[str, Any] = {
     "ColumnDataSource.data": {"x": [7.0, 8.0, 9.0], "y": [1.0, 2.0, 3.0]},
     "Selection.indices": [0, 2],
     "Selection.line_indices": [1],
+    # Zoom and pan move ranges; legend clicks hide or mute renderers; the toolbar picks tools.
+    "Range1d.start": 0.5,
+    "Range1d.end": 2.5,
+    "DataRange1d.start": 0.5,
+    "DataRange1d.end": 2.5,
+    "FactorRange.start": 0.0,
+    "FactorRange.end": 3.0,
+    "GlyphRenderer.visible": False,
+    "GlyphRenderer.muted": True,
+    "Toolbar.active_drag": None,
+    "Toolbar.active_scroll": None,
+    "Toolbar.active_tap": None,
+    "Toolbar.active_inspect": None,
 }
 
 

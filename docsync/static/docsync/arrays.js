@@ -154,6 +154,9 @@ export function decodeBase64(text) {
     throw new DeserializationError(`base64 data must be a string, got ${pyTypeName(text)}`);
   }
   if (!BASE64.test(text) || text.length % 4 !== 0) throw new DeserializationError("invalid base64 data");
+  // Where the browser decodes base64 natively (Chromium 140+, Firefox 133+), it is many
+  // times faster than atob and a loop over its characters.
+  if (typeof Uint8Array.fromBase64 === "function") return Uint8Array.fromBase64(text).buffer;
   const binary = atob(text);
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);

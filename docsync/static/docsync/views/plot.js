@@ -189,7 +189,8 @@ export class PlotView extends View {
     }
     this.surface.style.width = `${width}px`;
     this.surface.style.height = `${height}px`;
-    const ctx = this.canvas.getContext("2d");
+    // Many-marker glyphs blend into the canvas's pixels (plotting/raster.js): keep them in memory.
+    const ctx = this.canvas.getContext("2d", { willReadFrequently: true });
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     const prop = (a, m) => this.prop(a, m);
     const ranges = this.ranges();

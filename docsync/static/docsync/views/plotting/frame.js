@@ -162,6 +162,7 @@ export function paintPlot(ctx, { plot, prop, width, height, entries, factors, ra
   for (const entry of byLevel) {
     const { x, y } = scalesOf(entry.renderer, scales, prop);
     project(entry.r, x, y);
+    entry.r.clip = frame;
     entry.scales = { x, y };
     if (prop("visible", entry.renderer)) drawRenderer(ctx, entry, prop, lod);
   }

@@ -7,7 +7,6 @@
  * after ``project`` its pixel coordinates in ``r.s`` and the scales' functions.
  */
 
-import { computeAll } from "./scales.js";
 import { Quad, Rect, HBar, VBar } from "./glyphs_bars.js";
 import { HArea, Patch, Patches, VArea } from "./glyphs_areas.js";
 import { Line, MultiLine, Segment, Step } from "./glyphs_lines.js";
@@ -90,21 +89,4 @@ export function glyphBounds(r, { xPositive = false, yPositive = false } = {}) {
   return { x: bx, y: by };
 }
 
-function projectValues(scale, values, reuse, n) {
-  // A constant coordinate becomes a column: every glyph may index its pixels by row.
-  if (typeof values === "number") return new Float64Array(n).fill(scale.compute(values));
-  if (Array.isArray(values) && values.length && typeof values[0] === "object") return values.map((v) => computeAll(scale, v));
-  const out = reuse && reuse.length === values.length ? reuse : new Float64Array(values.length);
-  return computeAll(scale, values, out);
-}
-
-/** Compute the pixel coordinates of a resolved glyph with the x and y scales. */
-export function project(r, xScale, yScale) {
-  for (const [attr, dim] of Object.entries(r.desc.coords)) {
-    r.s[attr] = projectValues(dim === "x" ? xScale : yScale, r[attr], r.s[attr], r.n);
-  }
-  r.scaleX = xScale.compute;
-  r.scaleY = yScale.compute;
-  r.invertX = xScale.invert;
-  r.invertY = yScale.invert;
-}
+export { ensureProjected, project } from "./project.js";

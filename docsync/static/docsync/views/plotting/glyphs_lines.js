@@ -4,6 +4,7 @@
  * show (min/max per pixel column) before it is stroked.
  */
 
+import { ensureProjected } from "./project.js";
 import { segmentDistance2 } from "./hits.js";
 import { paintRows, setLine } from "./paint.js";
 import { at } from "./specs.js";
@@ -97,12 +98,80 @@ function nearestSegment(sx, sy, n, px, py, reach) {
   return best;
 }
 
+/** Return the first row whose x is >= ``value`` in sorted ``xs`` (binary search). */
+function lowerBound(xs, value) {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (xs[mid] < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Stroke a long line with sorted x straight from its data: only the rows in view, and
+ * per pixel column only the first, last, lowest and highest (the same pixels as every
+ * row). Returns false when it cannot (a log x scale, gaps): the caller draws every row.
+ */
+function strokeDecimated(ctx, r) {
+  const { xScale, yScale } = r;
+  if (xScale.log || yScale.log || !r.clip) return false;
+  const xs = r.x;
+  const ys = r.y;
+  const [a, b] = [xScale.invert(r.clip.left), xScale.invert(r.clip.right)];
+  const first = Math.max(0, lowerBound(xs, Math.min(a, b)) - 1);
+  const last = Math.min(r.n, lowerBound(xs, Math.max(a, b)) + 1);
+  const kx = xScale.k;
+  const ox = xScale.offset;
+  const ky = yScale.k;
+  const oy = yScale.offset;
+  let column = Math.floor(xs[first] * kx + ox);
+  let f = first;
+  let lo = first;
+  let hi = first;
+  let l = first;
+  let pen = false;
+  const emit = (i) => {
+    const x = xs[i] * kx + ox;
+    const y = ys[i] * ky + oy;
+    if (pen) ctx.lineTo(x, y);
+    else ctx.moveTo(x, y);
+    pen = true;
+  };
+  const flush = () => {
+    // In row order, without repeats: the drawn path is the same as through every row.
+    const rows = [f, lo, hi, l].sort((p, q) => p - q);
+    for (let k = 0; k < 4; k++) if (k === 0 || rows[k] !== rows[k - 1]) emit(rows[k]);
+  };
+  ctx.beginPath();
+  for (let i = first + 1; i < last; i++) {
+    const y = ys[i];
+    if (y !== y) return false; // a gap: let the caller draw every row
+    const c = Math.floor(xs[i] * kx + ox);
+    if (c !== column) {
+      flush();
+      column = c;
+      f = lo = hi = l = i;
+    } else {
+      l = i;
+      if (y < ys[lo]) lo = i;
+      else if (y > ys[hi]) hi = i;
+    }
+  }
+  flush();
+  ctx.stroke();
+  return true;
+}
+
 function lineGlyph(step) {
   return {
     coords: { x: "x", y: "y" },
     numbers: [],
     visuals: ["line"],
     singular: true,
+    lazy: !step,
 
     bounds(r) {
       return { x: r.x, y: r.y };
@@ -110,8 +179,14 @@ function lineGlyph(step) {
 
     draw(ctx, r, look) {
       if (!setLine(ctx, look.line, 0, look.scale)) return;
+      r.sorted ??= typeof r.x === "object" && typeof r.y === "object" && isSorted(r.x);
+      if (!step && r.sorted && r.n >= 4096 && strokeDecimated(ctx, r)) {
+        ctx.globalAlpha = 1;
+        ctx.setLineDash([]);
+        return;
+      }
+      ensureProjected(r);
       const { x: sx, y: sy } = r.s;
-      r.sorted ??= isSorted(r.x);
       const rows = step ? null : decimate(sx, sy, r.n, r.sorted);
       ctx.beginPath();
       tracePolyline(ctx, sx, sy, rows, rows ? rows.length : r.n, step ? r.mode : null);
@@ -122,6 +197,7 @@ function lineGlyph(step) {
 
     hit(r, geometry) {
       if (geometry.type !== "point") return [];
+      ensureProjected(r);
       const i = nearestSegment(r.s.x, r.s.y, r.n, geometry.sx, geometry.sy, Math.max(4, at(r.line?.width ?? 1, 0) + 2));
       return i < 0 ? [] : [i, i + 1];
     },

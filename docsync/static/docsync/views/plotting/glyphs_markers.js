@@ -1,6 +1,7 @@
 /** Scatter: a marker per row (circle, square, triangle, diamond, star, cross, x, ...), size in pixels. */
 
 import { pointInGeometry } from "./hits.js";
+import { canRaster, rasterMarkers } from "./raster.js";
 import { paintRows, setFill, setLine } from "./paint.js";
 import { at } from "./specs.js";
 
@@ -129,6 +130,10 @@ export const Scatter = {
   },
 
   draw(ctx, r, look, indices) {
+    if (r.clip && canRaster(r, look, indices ? indices.length : r.n)) {
+      rasterMarkers(ctx, r, look, indices, r.clip);
+      return;
+    }
     const { x: sx, y: sy } = r.s;
     const size = r.size;
     const byMarker = typeof r.marker === "string" ? [[r.marker, indices]] : groupMarkers(r.marker, r.n, indices);

@@ -10,6 +10,7 @@ import { h } from "../dom.js";
 import { fillTemplate, tooltipContent } from "./tooltips.js";
 import { activeTools } from "./toolbar.js";
 import { panned, zoomed } from "./scales.js";
+import { ensureProjected } from "./project.js";
 import { clampSpan } from "./ranges.js";
 
 const TAP_SLOP = 4; // CSS pixels a click may move and still be a tap
@@ -367,7 +368,7 @@ export class Interaction {
   }
 
   hoverRows(entry, at, mode) {
-    const { r } = entry;
+    const r = ensureProjected(entry.r);
     if (mode === "mouse" || !r.s.x || typeof r.s.x === "number") return entry.r.desc.hit(r, { type: "point", sx: at.px, sy: at.py }).slice(-5);
     // vline / hline: the row nearest the pointer along x (or y), within reach.
     const along = mode === "vline" ? r.s.x : r.s.y;
