@@ -14,8 +14,10 @@ from docsync.document.models import (
     ColumnDataSource,
     Label,
     LabelSet,
+    LinearAxis,
     LinearColorMapper,
     NormalHead,
+    Range1d,
     Row,
     Span,
     Whisker,
@@ -191,8 +193,13 @@ def annotations() -> object:
 def log_and_time() -> object:
     days = np.arange("2023-01-01", "2024-07-01", dtype="datetime64[D]")
     growth = np.exp(np.linspace(0, 9, days.size))
-    p = figure(title="datetime x, log y", x_axis_type="datetime", y_axis_type="log", **SIZE)
-    p.line(days, growth, line_width=2, color="#9467bd")
+    p = figure(title="datetime x, log y, twin linear y", x_axis_type="datetime", y_axis_type="log", **SIZE)
+    p.line(days, growth, line_width=2, color="#9467bd", legend_label="growth (log)")
+    p.extra_y_ranges["share"] = Range1d(start=0, end=100)
+    p.add_layout(LinearAxis(y_range_name="share", axis_label="share (%)"), "right")
+    share = 50 + 40 * np.sin(np.linspace(0, 6, days.size))
+    p.line(days, share, y_range_name="share", color="#ff7f0e", line_dash="dashed", legend_label="share (right)")
+    p.legend.location = "top_left"
     return p
 
 

@@ -25,7 +25,8 @@ export function plotRanges(plot, prop) {
 }
 
 function scaleKind(plot, dim, name, prop) {
-  const scale = name === "default" ? prop(`${dim}_scale`, plot) : (prop(`extra_${dim}_scales`, plot) ?? {})[name] ?? prop(`${dim}_scale`, plot);
+  // An extra range without a scale of its own is linear (the plot's scale may be a log one).
+  const scale = name === "default" ? prop(`${dim}_scale`, plot) : (prop(`extra_${dim}_scales`, plot) ?? {})[name];
   return scale?.type ?? "LinearScale";
 }
 
