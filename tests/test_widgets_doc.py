@@ -13,8 +13,13 @@ from docsync.document.models.ui import UIElement
 from docsync.document.models.widgets import Widget
 
 DOC = (Path(__file__).resolve().parents[1] / "docs" / "widgets.md").read_text(encoding="utf-8")
-# Plots, glyphs and their tools have a reference of their own.
-ELSEWHERE = {"Plot", "Line", "Scatter", "VBar"}
+# Plots, glyphs and their tools have a reference of their own (docs/plotting.md).
+PLOT_MODULES = ("glyphs_", "mappers", "ranges", "axes", "renderers", "annotations", "tools", "plots")
+ELSEWHERE = {
+    cls.__type_name__
+    for cls in (getattr(builtin, name) for name in builtin.__all__)
+    if isinstance(cls, type) and cls.__module__.rsplit(".", 1)[-1].startswith(PLOT_MODULES)
+}
 COMMON = set(Widget.properties())
 
 SECTIONS = {

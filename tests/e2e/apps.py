@@ -123,7 +123,8 @@ def resume_room(doc: Document) -> None:
     streaming = Toggle(label="Streaming", active=True, name="streaming")
     level = Slider(title="level", start=0, end=10, step=1, value=0, name="level")
     note = TextInput(title="note", value="", name="note")
-    plot = Plot(title="stream", renderers=[Line(source=stream, x="t", y="v")], height=200, name="plot")
+    plot = figure(title="stream", height=200, width=None, name="plot")
+    plot.line("t", "v", source=stream)
     state = {"next": 2}
 
     def tick() -> None:
