@@ -146,9 +146,11 @@ def test_the_strategies_reach_every_kind_of_attack() -> None:
     # The fuzz above runs for a bounded time: make sure what it draws covers the ground.
     seen: collections.Counter[str] = collections.Counter()
 
-    # Derandomized: the same 200 draws every run, so that this check cannot flake.
+    # Derandomized: the same 600 draws every run, so that this check cannot flake. The draws
+    # still change with code elsewhere in the project (200 drew no "model in a cell" once the
+    # plotting modules landed, the test unchanged): 600 leave room.
     @settings(
-        max_examples=200,
+        max_examples=600,
         database=None,
         derandomize=True,
         phases=[Phase.generate],
