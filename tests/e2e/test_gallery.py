@@ -72,6 +72,10 @@ def test_text_and_number_inputs(server: ServerProcess, context: BrowserContext) 
     city.press("Enter")
     echo(page, "auto").to_have_text("value = 'Bern'")
     expect(city).to_have_attribute("aria-expanded", "false")
+    city.fill("Nowhere")  # restrict: only a completion becomes the value; leaving restores it
+    city.press("Tab")
+    expect(city).to_have_value("Bern")
+    echo(page, "auto").to_have_text("value = 'Bern'")
 
     # Spinner in int mode: the arrow key steps by 2, Page Up by ten steps (clamped), ints stay ints.
     count = page.get_by_label("Count (int, 0 to 10, step 2)")
@@ -413,5 +417,10 @@ def test_an_app_theme_overrides_the_system(server: ServerProcess, browser: Brows
         assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(13, 17, 23)"
         ink = page.evaluate("getComputedStyle(document.querySelector('.ds-slider .ds-title')).color")
         assert ink == "rgb(145, 152, 161)"  # --ds-muted of the dark palette
+        # A site restyles docsync through the custom properties: a plain rule wins over the theme's.
+        page.add_style_tag(content=".docsync-root { --ds-soft: #7c3aed; --ds-radius: 12px; }")
+        button = page.get_by_role("button", name="Reset", exact=True)
+        assert button.evaluate("(b) => getComputedStyle(b).borderRadius") == "12px"
+        assert button.evaluate("(b) => getComputedStyle(b).backgroundColor") == "rgb(124, 58, 237)"
     finally:
         context.close()

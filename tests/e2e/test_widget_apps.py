@@ -11,7 +11,7 @@ from playwright.sync_api import BrowserContext, expect
 
 from docsync.testing import ServerProcess
 
-from .browser import open_app
+from .browser import open_app, value
 
 MB = 1024 * 1024
 
@@ -101,6 +101,17 @@ def test_sizing_modes(server: ServerProcess, context: BrowserContext) -> None:
     assert box("narrow")["width"] == 150
     assert box("wide")["width"] == 600 - 150 - 8
     assert box("capped")["width"] == 200
+    # A Spacer with no width takes a row's free room: the end sits at the row's end.
+    assert box("end")["x"] + box("end")["width"] == box("spaced")["x"] + 600
+    # Tabs on the left: a vertical tab list, moved through with Up and Down.
+    one = page.get_by_role("tab", name="One")
+    expect(page.get_by_role("tablist")).to_have_attribute("aria-orientation", "vertical")
+    assert page.get_by_role("tab", name="Two").bounding_box()["y"] > one.bounding_box()["y"]  # type: ignore[index]
+    one.click()
+    page.keyboard.press("ArrowDown")
+    expect(page.get_by_role("tab", name="Two")).to_be_focused()
+    expect(page.get_by_role("tabpanel")).to_have_text("Two panel")
+    assert value(page, "side", "active") == 1
     # On a phone the row's children stack, each as wide as the screen allows.
     page.set_viewport_size({"width": 390, "height": 800})
     assert box("narrow")["y"] > box("wide")["y"]
@@ -117,6 +128,7 @@ def test_a_paged_table_of_a_hundred_thousand_rows(server: ServerProcess, context
     page.get_by_role("button", name="Next page").click()
     expect(pager).to_have_text("51\u2013100 of 100,000")
     expect(rows.first.locator("td").first).to_have_text("50")
+    expect(rows.first.locator("td").last).to_have_text("51")  # index_position=-1: row numbers last
 
     # Sorting orders every row, not the page: descending y starts at the largest.
     heading = table.locator('th[data-field="y"]')

@@ -7,7 +7,19 @@ import hashlib
 import numpy as np
 
 from docsync.document import Document
-from docsync.document.models import Button, Column, ColumnDataSource, DataTable, Div, FileInput, Row, TableColumn
+from docsync.document.models import (
+    Button,
+    Column,
+    ColumnDataSource,
+    DataTable,
+    Div,
+    FileInput,
+    Row,
+    Spacer,
+    TableColumn,
+    TabPanel,
+    Tabs,
+)
 from docsync.document.models.uploads import UploadedFile
 
 
@@ -46,7 +58,21 @@ def layouts(doc: Document) -> None:
         name="row",
     )
     capped = Div(text="at most 200 px", sizing_mode="stretch_width", max_width=200, name="capped")
-    doc.add_root(Column(frame, row, capped, name="layout"))
+    side = Tabs(
+        tabs=[TabPanel(title=title, child=Div(text=f"{title} panel")) for title in ("One", "Two", "Three")],
+        tabs_location="left",
+        name="side",
+    )
+    spaced = Row(
+        Div(text="start", sizing_mode="fixed", name="start"),
+        Spacer(name="gap"),
+        Div(text="end", sizing_mode="fixed", name="end"),
+        width=600,
+        sizing_mode="fixed",
+        spacing=0,
+        name="spaced",
+    )
+    doc.add_root(Column(frame, row, capped, side, spaced, name="layout"))
 
 
 def big_table(doc: Document) -> None:
@@ -57,6 +83,7 @@ def big_table(doc: Document) -> None:
         source=source,
         columns=[TableColumn(field="n", title="n"), TableColumn(field="y", title="y")],
         page_size=50,
+        index_position=-1,
         name="table",
     )
     more = Button(label="Append", name="more")
