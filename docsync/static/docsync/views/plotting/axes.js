@@ -42,7 +42,7 @@ export function axisTicks(axis, scale, factors, lengthPx, prop, { vertical = fal
   const low = Math.min(scale.start, scale.end);
   const high = Math.max(scale.start, scale.end);
   const wanted = ticker ? prop("desired_num_ticks", ticker) ?? 6 : 6;
-  const count = Math.max(2, Math.min(wanted, Math.round(lengthPx / (vertical ? 45 : 80))));
+  const count = Math.max(2, Math.min(wanted, Math.round(lengthPx / (vertical ? 40 : 60))));
   const kind = kindOf(axis);
   let ticks;
   let resolution = null;
