@@ -7,7 +7,8 @@ server's answers, ``replay`` re-runs the documented rule in the server's order:
 - an event is rejected when another origin (or the server) touched an overlapping key
   after the patch's ``base``, when an earlier event of the same patch on an overlapping
   key was rejected, when ``base`` is older than the sender's fence or than the log
-  reaches, or when its model is no longer in the document; everything else is applied;
+  reaches, when its model is no longer in the document, or when its model is one the
+  patch defines and no accepted event of the patch brings it in; everything else is applied;
 - a rejected property change queues a correction (touching the whole property), a
   rejected root change resets the sender (its fence moves to that position).
 
@@ -166,6 +167,9 @@ class Replay:
                     lost.extend(keys)
                 else:
                     accepted.append(event)
+        strays = _unattached(kept, decoded.events, accepted, content.get("references", []))
+        accepted = [e for e in accepted if all(e is not stray for stray in strays)]
+        gone += len(strays)
         emitted: list[DocumentEvent] = []
         document.on_change(emitted.append)
         error = False
@@ -199,6 +203,46 @@ class Replay:
         self.rejected_events += len(rejected) + gone
         self.gone_events += gone
         return Outcome(produced, len(rejected) + gone, error)
+
+
+def _ids_in(value: Any) -> list[str]:
+    """The model ids referenced in a JSON value: every object that is exactly {"id": ...}."""
+    if isinstance(value, dict):
+        if set(value) == {"id"}:
+            return [value["id"]]
+        return [i for item in value.values() for i in _ids_in(item)]
+    if isinstance(value, list):
+        return [i for item in value for i in _ids_in(item)]
+    return []
+
+
+def _unattached(
+    raw: list[dict[str, Any]], decoded: list[DocumentEvent], accepted: list[DocumentEvent], definitions: list[Any]
+) -> list[DocumentEvent]:
+    """The accepted events on models the patch defines that no accepted event brings into the document.
+
+    Read from the patch's JSON: an accepted RootAdded brings its model; an accepted
+    event's value brings the models it references, and they the models they reference.
+    """
+    defined = {d.get("id"): d for d in definitions if isinstance(d, dict)}
+    chosen = [(r, e) for r, e in zip(raw, decoded, strict=True) if any(e is a for a in accepted)]
+    brought: set[str] = set()
+    pending: list[str] = []
+    for r, _ in chosen:
+        if r.get("kind") == "RootAdded":
+            pending.extend(_ids_in(r.get("model")))
+        for name in ("new", "items", "columns", "data"):
+            pending.extend(_ids_in(r.get(name)))
+    while pending:
+        model_id = pending.pop()
+        if model_id in defined and model_id not in brought:
+            brought.add(model_id)
+            pending.extend(_ids_in(defined[model_id].get("attributes", {})))
+    return [
+        e
+        for r, e in chosen
+        if _ids_in(r.get("model"))[:1] and _ids_in(r["model"])[0] in defined and _ids_in(r["model"])[0] not in brought
+    ]
 
 
 def _answer(patch: SentPatch) -> tuple[int, int, bool]:

@@ -57,6 +57,11 @@ class PatchLog:
             self._bytes -= self._entries.popleft().nbytes
         return entry
 
+    def skip_past(self, seq: int) -> LogEntry:
+        """Take an empty position after both the current one and ``seq`` (which another incarnation gave)."""
+        self.seq = max(self.seq, seq)
+        return self.append([])
+
     def reaches_back_to(self, seq: int) -> bool:
         """Tell whether every position after ``seq`` is still held (and no answer after it was forgotten)."""
         return seq >= max(self.first_seq - 1, self.answers.forgotten_seq) and seq <= self.seq

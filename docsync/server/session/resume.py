@@ -68,6 +68,11 @@ async def resume(session: ServerSession, connection: Connection, request: Messag
         # PUSH-DOC went to the socket that died) must be reset now.
         reset_unseen = type(last_seq) is int and session.fences.get(connection.origin, 0) > last_seq
         if fresh or reset_unseen or type(last_seq) is not int or not session.log.reaches_back_to(last_seq):
+            if fresh:
+                # Its changes were made on a session that is gone, based at most on its
+                # last position there: a position of its own after that one (sent to no
+                # one, as a reset's) puts the fence after every base they can name.
+                session.log.skip_past(last_seq if type(last_seq) is int and last_seq >= 0 else 0)
             reply = _full(session, fresh=fresh)
             # Changes the client made before this reset were wiped from its document:
             # if it resends them they must lose, so that the documents converge.

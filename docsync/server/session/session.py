@@ -22,6 +22,7 @@ from ..executor import call_user_code, run_sync
 from .notices import NOTICE, callback_error_text
 from .patch_log import Answer, PatchLog
 from .patches import EncodedEvent, Key, conflict_keys, decode_client_patch, encode_event, keys_overlap, patch_message
+from .strays import stray_events
 
 __all__ = ["Connection", "ServerSession"]
 
@@ -253,7 +254,10 @@ class ServerSession:
                 accepted, rejected = self._split_conflicts(decoded.events, base, origin)
             # Events naming a model that is gone (removed by a change that won) lose too;
             # there is nothing to correct, the sender receives (or received) the removal.
-            gone = decoded.skipped
+            # So do those on a model of the patch that no accepted event attaches.
+            strays = stray_events(accepted, decoded.new_models)
+            accepted = [e for e in accepted if all(e is not stray for stray in strays)]
+            gone = decoded.skipped + len(strays)
             decoded.events = accepted
             refusal: str | None = None
             self.acting = connection

@@ -1,0 +1,27 @@
+"""The application the protocol-spec tests talk to."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from docsync.document import Document
+from docsync.document.models import Button, Column, ColumnDataSource, Slider, TextInput
+from docsync.handlers import Application, FunctionHandler
+
+
+def _build(doc: Document) -> None:
+    """A float slider, a text input, a data source that a button makes the server stream into."""
+    level = Slider(title="level", start=0.0, end=10.0, step=0.5, value=1.0, name="level")
+    text = TextInput(value="", name="text")
+    grow = Button(label="grow", name="grow")
+    source = ColumnDataSource(data={"x": np.zeros(0)}, name="source")
+
+    def on_grow(event: object) -> None:
+        source.stream({"x": np.arange(3.0)})
+
+    grow.on_click(on_grow)
+    doc.add_root(Column(level, text, grow, name="layout"))
+    doc.add_root(source)
+
+
+spec = Application(FunctionHandler(_build), metadata={"purpose": "protocol spec tests"})

@@ -1,0 +1,344 @@
+"""docs/protocol.md, statement by statement, against a real server, through a client written from it.
+
+Each test names the part of the document it checks. The client (``wire_client``) imports
+nothing of docsync: if the document is not enough to write it, these tests say where.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from docsync.testing import ServerProcess
+
+from .conftest import ALLOWED_ORIGIN, SECRET_KEY
+from .wire_client import Closed, WireClient, autoload_config, changed, http_get, model_by, page_config
+
+Open = Callable[..., Awaitable[tuple[WireClient, dict[str, Any]]]]
+
+
+@pytest_asyncio.fixture
+async def open_client(server: ServerProcess) -> AsyncIterator[Open]:
+    """Open a client on a page of ``app`` (or on ``config``) and pull; all are closed at the end."""
+    clients: list[WireClient] = []
+
+    async def open_one(
+        app: str = "spec", query: str = "", *, config: dict[str, Any] | None = None, **kwargs: Any
+    ) -> tuple[WireClient, dict[str, Any]]:
+        client = await WireClient.connect(config or page_config(f"{server.url}{app}/{query}"), **kwargs)
+        clients.append(client)
+        return client, await client.handshake()
+
+    yield open_one
+    for client in clients:
+        await client.close()
+
+
+def _level(doc: dict[str, Any]) -> str:
+    return str(model_by(doc, name="level")["id"])
+
+
+# -- §4: where a token comes from, and which session it opens ------------------------------
+
+
+@pytest.mark.asyncio
+async def test_tokens_come_from_the_page_autoload_js_and_the_metadata_url(
+    server: ServerProcess, open_client: Open
+) -> None:
+    config = page_config(server.url + "spec/")
+    assert {"app", "sessionId", "token", "wsUrl"} <= set(config)
+    assert config["wsUrl"] == f"ws://127.0.0.1:{server.port}/spec/ws"
+
+    # autoload.js: the same configuration, for the element named by ?target=.
+    embedded = autoload_config(server.url + "spec/autoload.js?target=here")
+    assert embedded["target"] == "here" and embedded["sessionId"] != config["sessionId"]
+    _, doc = await open_client(config=embedded)
+    assert model_by(doc, name="level")["attributes"]["value"] == 1.0
+
+    # The metadata endpoint names the app's page (where a token is issued) and its metadata.
+    status, body = http_get(server.url + "spec/metadata")
+    assert status == 200
+    metadata = __import__("json").loads(body)
+    assert metadata == {"url": "/spec/", "data": {"purpose": "protocol spec tests"}}
+    assert "token" in page_config(server.url.rstrip("/") + metadata["url"])
+
+
+@pytest.mark.asyncio
+async def test_room_and_session_id_select_the_session(server: ServerProcess, open_client: Open) -> None:
+    # A shared app: one session per ?room= (the default room when none is named).
+    red = page_config(server.url + "board/?room=red")
+    assert page_config(server.url + "board/?room=red")["sessionId"] == red["sessionId"]
+    assert page_config(server.url + "board/?room=blue")["sessionId"] != red["sessionId"]
+    assert (
+        page_config(server.url + "board/")["sessionId"] == page_config(server.url + "board/?room=default")["sessionId"]
+    )
+
+    # Any other app: a new session per page, unless ?session_id= names a live one.
+    first, _ = await open_client("spec")
+    live = first.config["sessionId"]
+    assert page_config(server.url + f"spec/?session_id={live}")["sessionId"] == live
+    assert page_config(server.url + "spec/?session_id=no-such-session")["sessionId"] not in (live, "no-such-session")
+    assert page_config(server.url + "spec/")["sessionId"] != live
+
+
+# -- Convergence and resume: positions, OK, no-ops ------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_ok_names_the_position_and_the_others_get_the_patch_there(open_client: Open) -> None:
+    a, doc = await open_client("spec")
+    b, _ = await open_client(config={**a.config, "token": a.config["token"]})
+    await b.settle(0.1)
+    level = _level(doc)
+    before = a.last_seq
+    ok = await a.patch([changed(level, "value", 2.5)])
+    assert ok.msgtype == "OK" and ok.content == {"seq": before + 1, "rejected": 0}
+    [seen] = await _patches_until(b, before + 1)
+    assert seen.content["events"] == [changed(level, "value", 2.5)]
+    assert not a.patches(before)  # never echoed to its sender
+    # SERVER-INFO-REQ is answered in order: after it, everything sent before was handled.
+    info = await a.request("SERVER-INFO-REQ", {})
+    assert info.msgtype == "SERVER-INFO-REPLY" and set(info.content["version_info"]) == {"docsync", "server"}
+
+
+async def _patches_until(client: WireClient, seq: int) -> list[Any]:
+    while not any(m.content.get("seq") == seq for m in client.patches()):
+        await client.receive()
+    return [m for m in client.patches() if m.content.get("seq") == seq]
+
+
+@pytest.mark.asyncio
+async def test_a_change_that_changes_nothing_takes_no_position(open_client: Open) -> None:
+    a, doc = await open_client("spec")
+    b, _ = await open_client(config=a.config)
+    level = _level(doc)
+    before = a.last_seq
+    ok = await a.patch([changed(level, "value", 1.0)])  # its value already
+    assert ok.content == {"seq": before, "rejected": 0}  # no entry in the order
+    await b.settle(0.3)
+    assert not b.patches(before)  # nothing broadcast
+    # Nor does it conflict: a change based before it wins.
+    ok = await b.patch([changed(level, "value", 4.0)], base=before)
+    assert ok.content == {"seq": before + 1, "rejected": 0}
+
+
+# -- Conflicts, corrections, precedence ------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_a_losing_change_is_corrected_for_everyone_and_the_correction_wins_too(open_client: Open) -> None:
+    a, doc = await open_client("spec")
+    b, _ = await open_client(config=a.config)
+    level, s = _level(doc), a.last_seq
+    assert (await a.patch([changed(level, "value", 2.0)], base=s)).content == {"seq": s + 1, "rejected": 0}
+    # b had not seen s + 1: its change of the same property loses and is corrected.
+    ok = await b.patch([changed(level, "value", 3.0)], base=s)
+    assert ok.content == {"seq": s + 2, "rejected": 1}
+    correction = [m for m in b.inbox[:-1] if m.content.get("seq") == s + 2]  # sent before the OK
+    assert [m.content["events"] for m in correction] == [[changed(level, "value", 2.0)]]
+    [to_a] = await _patches_until(a, s + 2)
+    assert to_a.content["events"] == [changed(level, "value", 2.0)]
+    # A correction is a change made after every base before it: a's own next change,
+    # made before a saw the correction, loses to it as well.
+    ok = await a.patch([changed(level, "value", 5.0)], base=s + 1)
+    assert ok.content["rejected"] == 1
+
+
+@pytest.mark.asyncio
+async def test_an_invalid_event_refuses_the_whole_patch_even_beside_a_losing_one(open_client: Open) -> None:
+    a, doc = await open_client("spec")
+    b, _ = await open_client(config=a.config)
+    level, s = _level(doc), a.last_seq
+    await a.patch([changed(level, "value", 2.0)], base=s)
+    reply = await b.patch([changed(level, "value", 3.0), changed(level, "end", 99.0)], base=s)
+    assert reply.msgtype == "ERROR" and reply.content["code"] == "patch-refused"
+    assert reply.content["text"] == "Slider.end is not writable from the client"
+    # Every property the patch touched is corrected (end was never changed: its value is sent back).
+    corrected = {(e["attr"], e["new"]) for m in b.patches(s + 1) for e in m.content["events"]}
+    assert corrected == {("value", 2.0), ("end", 10.0)}
+
+
+@pytest.mark.asyncio
+async def test_a_change_of_roots_that_loses_resets_the_client(open_client: Open) -> None:
+    a, _ = await open_client("spec")
+    b, _ = await open_client(config=a.config)
+    s = a.last_seq
+    div = {"type": "object", "name": "Div", "id": "b-div", "attributes": {"text": "from b"}}
+    ok = await b.request(
+        "PATCH-DOC",
+        {"events": [{"kind": "RootAdded", "model": {"id": "b-div"}}], "references": [div], "base": s},
+    )
+    assert ok.content == {"seq": s + 1, "rejected": 0}
+    # a adds a root on a base before b's: its RootAdded loses, and so does every event of
+    # the patch on the model it brought (that model never joined the document).
+    mine = {"type": "object", "name": "Div", "id": "a-div", "attributes": {"text": "from a"}}
+    events = [{"kind": "RootAdded", "model": {"id": "a-div"}}, changed("a-div", "text", "edited")]
+    ok = await a.request("PATCH-DOC", {"events": events, "references": [mine], "base": s})
+    assert ok.msgtype == "OK" and ok.content["rejected"] == 2
+    [reset] = [m for m in a.inbox if m.msgtype == "PUSH-DOC"]
+    assert reset.content["seq"] == ok.content["seq"]
+    assert "a-div" not in {m["id"] for m in reset.content["doc"]["models"]}
+    assert "b-div" in {m["id"] for m in reset.content["doc"]["models"]}
+    # A later patch naming that model loses too (it is not in the document).
+    ok = await a.patch([changed("a-div", "text", "again")], base=reset.content["seq"])
+    assert ok.content["rejected"] == 1
+    # b is not reset: it never received that position.
+    await b.settle(0.3)
+    assert not [m for m in b.inbox if m.msgtype == "PUSH-DOC"]
+
+
+# -- Resume --------------------------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_resume_replays_what_was_missed_and_a_fresh_session_loses_every_resent_patch(open_client: Open) -> None:
+    a, doc = await open_client("spec")
+    level, s = _level(doc), a.last_seq
+    other, _ = await open_client(config=a.config)
+    await other.patch([changed(level, "value", 6.0)])
+    # a comes back on a new socket, naming what it had applied and the session it knew.
+    again = await WireClient.connect(a.config, client_id=a.client_id)
+    assert (await again.receive()).msgtype == "ACK"
+    reply = await again.request("RESUME-REQ", {"last_seq": s, "client_id": a.client_id, "incarnation": a.incarnation})
+    assert reply.content["mode"] == "replay" and reply.content["seq"] == s + 1
+    assert [p["events"] for p in reply.content["patches"]] == [[changed(level, "value", 6.0)]]
+    await again.close()
+
+    # Naming another incarnation (the session it knew is gone): the whole document, fresh.
+    gone = await WireClient.connect(a.config, client_id=a.client_id)
+    await gone.receive()
+    old_position = 1000  # the gone session had come this far
+    content = {"last_seq": old_position, "client_id": a.client_id, "incarnation": "gone"}
+    reply = await gone.request("RESUME-REQ", content)
+    assert reply.content["mode"] == "full" and reply.content["fresh"] is True
+    fresh_seq = reply.content["seq"]
+    assert fresh_seq > old_position  # after every position the old session could have given
+    # Every patch resent from before loses, whatever base it names (none can reach the new position).
+    for base in (s, old_position):
+        ok = await gone.patch([changed(level, "value", 7.0), {"kind": "TitleChanged", "title": "old"}], base=base)
+        assert ok.msgtype == "OK" and ok.content["rejected"] == 2
+    # A change made on the new document (after the corrections those losses brought) is applied.
+    now = ok.content["seq"]
+    ok = await gone.patch([{"kind": "TitleChanged", "title": "new"}], base=now)
+    assert ok.content == {"seq": now + 1, "rejected": 0}
+    await gone.close()
+
+
+# -- Buffers in server patches -------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_server_patches_number_their_buffers_by_position(open_client: Open) -> None:
+    a, doc = await open_client("spec")
+    grow = model_by(doc, name="grow")["id"]
+    click = {"kind": "MessageSent", "msg_type": "button_click", "msg_data": None, "model": {"id": grow}}
+    ok = await a.patch([click])
+    [streamed] = [m for m in a.patches() if m.content["events"][0]["kind"] == "ColumnsStreamed"]
+    [buffer_id] = streamed.buffers
+    assert re.fullmatch(r"\d+\.\d+\.\d+", buffer_id) and buffer_id.startswith(f"{streamed.content['seq']}.")
+    assert streamed.content["events"][0]["data"]["x"]["buffer"] == buffer_id
+    assert len(streamed.buffers[buffer_id]) == 3 * 8
+    assert ok.content["seq"] >= streamed.content["seq"]
+
+
+# -- Origins and close codes ---------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_origins(server: ServerProcess, open_client: Open) -> None:
+    config = page_config(server.url + "spec/")
+    refused = await WireClient.connect(config, origin="http://elsewhere.example")
+    closed = await refused.until_closed()
+    [error] = [m for m in refused.inbox if m.msgtype == "ERROR"]
+    assert (closed.code, error.content) == (1008, {"text": "origin not allowed", "code": "close-1008"})
+    # A listed origin, and the page's own, are let in.
+    await open_client(config=page_config(server.url + "spec/"), origin=ALLOWED_ORIGIN)
+    await open_client(config=page_config(server.url + "spec/"))
+
+
+@pytest.mark.asyncio
+async def test_a_token_is_for_its_own_app(server: ServerProcess) -> None:
+    config = page_config(server.url + "spec/")
+    client = await WireClient.connect({**config, "wsUrl": config["wsUrl"].replace("/spec/", "/sliders/")})
+    closed = await client.until_closed()
+    assert closed.code == 1008 and client.inbox[-1].content["text"] == "token is for another application"
+    # No token at all: the same close, saying how to give one.
+    client = await WireClient.connect(config, subprotocols=["docsync"])
+    closed = await client.until_closed()
+    assert closed.code == 1008
+    assert client.inbox[-1].content["text"] == "missing token: use subprotocols ['docsync', <token>]"
+
+
+def test_closed_is_an_exception() -> None:
+    assert str(Closed(1000, "bye")) == "closed with 1000: bye"
+
+
+@pytest.mark.asyncio
+async def test_what_is_refused_what_loses_and_what_is_corrected(open_client: Open) -> None:
+    a, doc = await open_client("spec")
+    level, s = _level(doc), a.last_seq
+    # A value of the wrong type: the patch is refused, and the property's value is sent back.
+    reply = await a.patch([changed(level, "value", "abc")])
+    assert reply.content == {"text": "Slider.value expected an int or a float, got 'abc'", "code": "patch-refused"}
+    assert [e["new"] for m in a.patches(s) for e in m.content["events"]] == [1.0]
+    # A patch that cannot be read (an unknown event kind): refused, nothing to correct.
+    s = max(m.content["seq"] for m in a.patches()) if a.patches() else s
+    reply = await a.patch([{"kind": "Teleported", "model": {"id": level}}])
+    assert reply.msgtype == "ERROR" and reply.content["code"] == "patch-refused"
+    await a.settle(0.3)
+    assert not a.patches(s)
+    # An event naming a model the document does not hold (any more) loses; it is not refused.
+    reply = await a.patch([changed("no-such-model", "value", 2.0), changed(level, "value", 2.0)], base=s)
+    assert reply.content == {"seq": s + 1, "rejected": 1}
+
+
+@pytest.mark.asyncio
+async def test_a_change_that_changes_nothing_still_loses_to_a_newer_one(open_client: Open) -> None:
+    a, doc = await open_client("spec")
+    b, _ = await open_client(config=a.config)
+    level, s = _level(doc), a.last_seq
+    await a.patch([changed(level, "value", 2.0)], base=s)
+    # b sets 2.0 too, based before a's change: no entry of its own, but it loses and is corrected.
+    reply = await b.patch([changed(level, "value", 2.0)], base=s)
+    assert reply.content == {"seq": s + 2, "rejected": 1}
+
+
+@pytest.mark.asyncio
+async def test_no_such_application_is_4004(server: ServerProcess) -> None:
+    from django.core import signing
+
+    # A token for an app the server does not serve (one removed since the page was made, say).
+    signer = signing.TimestampSigner(key=SECRET_KEY, salt="docsync.session-token", sep=".", fallback_keys=[])
+    token = signer.sign_object({"sid": "s-ghost", "app": "ghost", "uid": None, "args": {}})
+    config = {"wsUrl": f"ws://127.0.0.1:{server.port}/ghost/ws", "token": token}
+    client = await WireClient.connect(config)
+    closed = await client.until_closed()
+    assert closed.code == 4004 and client.inbox[-1].content == {
+        "text": "no application at 'ghost'",
+        "code": "close-4004",
+    }
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(("kind", "code"), [("daphne", None), ("uvicorn", 1012)])
+async def test_what_a_client_sees_when_the_server_shuts_down(
+    kind: str, code: int | None, tmp_path: Path, server: ServerProcess
+) -> None:
+    # §12: daphne drops its websockets (the client's library reports 1006); uvicorn closes them with 1012.
+    other = ServerProcess(server=kind, cwd=server.cwd, env=server.env, log_path=tmp_path / "server.log").start()
+    try:
+        client = await WireClient.connect(page_config(other.url + "spec/"))
+        await client.handshake()
+        os.kill(other.pid, signal.SIGTERM)
+        closed = await client.until_closed(timeout=20)
+        assert closed.code == code
+        assert not [m for m in client.inbox if m.msgtype == "ERROR"]
+    finally:
+        other.stop()
