@@ -14,6 +14,7 @@ from ...exceptions import SessionGone
 from ..application_context import ApplicationContext
 from ..cluster_link import ClusterLink
 from ..session import ServerSession
+from .live_table import LiveTableWriter
 from .session_detail import describe_session
 
 __all__ = ["ENDED_BY_ADMIN", "SessionHolder", "run_command", "send_command"]
@@ -27,6 +28,7 @@ class SessionHolder(Protocol):
 
     process_id: str
     cluster: ClusterLink | None
+    live_table: LiveTableWriter
 
     def find_session(self, session_id: str) -> ServerSession | None:
         """Return the live session ``session_id``, or None."""
@@ -54,6 +56,10 @@ async def run_command(registry: SessionHolder, command: str, session_id: str, **
         return True
     if command == "keep_alive":
         session.keep_alive = bool(arguments.get("on", True))
+        if registry.live_table.running:
+            # The admin lists what it just changed: a refresh that read the row before
+            # the change must not land after it (the write waits for that refresh).
+            await registry.live_table.write_now()
         return session.keep_alive
     if command == "notice":
         await session.send_notice(str(arguments["text"])[:500])

@@ -121,21 +121,31 @@ class LiveTableWriter:
         self.last_write: float | None = None
         self.task: asyncio.Task[None] | None = None
         self._written: dict[str, tuple[Any, ...]] = {}
+        # One write at a time, in the order asked: a row changed by an admin command is
+        # written after any refresh that snapshot it before the change, never under it.
+        self._writing = asyncio.Lock()
 
     def ensure_started(self) -> None:
         """Start the writer on the running loop if it is not running."""
         if self.task is None or self.task.done():
             self.task = asyncio.get_running_loop().create_task(self._run())
 
+    @property
+    def running(self) -> bool:
+        """Tell whether the periodic writer runs in this process."""
+        return self.task is not None and not self.task.done()
+
     async def write_now(self) -> None:
-        """Write this process's rows now."""
-        changed, gone = snapshot_rows(self.registry, self._written)
-        try:
-            await run_sync(_write, self.registry.process_id, changed, gone, float(docsync_settings().PROCESS_TIMEOUT))
-        except BaseException:
-            self._written.clear()  # write everything again next time
-            raise
-        self.last_write = asyncio.get_running_loop().time()
+        """Write this process's rows now, after any write already under way."""
+        async with self._writing:
+            changed, gone = snapshot_rows(self.registry, self._written)
+            timeout = float(docsync_settings().PROCESS_TIMEOUT)
+            try:
+                await run_sync(_write, self.registry.process_id, changed, gone, timeout)
+            except BaseException:
+                self._written.clear()  # write everything again next time
+                raise
+            self.last_write = asyncio.get_running_loop().time()
 
     async def _run(self) -> None:
         while True:
