@@ -203,7 +203,8 @@ def app_page(request: HttpRequest, app_path: str) -> HttpResponse:
     if context.application.failed:
         return _error_page(request, context)
     if context.kind != DOCSYNC_KIND:
-        return get_dialect(context.kind).app_page(request, context)  # type: ignore[attr-defined]
+        session_id = _session_id(request, app_path, context)  # a new one, or one the user may join
+        return get_dialect(context.kind).app_page(request, context, session_id)  # type: ignore[attr-defined]
     config = _client_config(request, app_path, context)
     config["page"] = True  # the app owns the page: the client keeps its title in step
     page_context = {
@@ -262,7 +263,8 @@ def autoload_js(request: HttpRequest, app_path: str) -> HttpResponseBase:
             status=500,
         )
     if context.kind != DOCSYNC_KIND:
-        script = get_dialect(context.kind).autoload_js(request, context, target)  # type: ignore[attr-defined]
+        session_id = _session_id(request, app_path, context)
+        script = get_dialect(context.kind).autoload_js(request, context, target, session_id)  # type: ignore[attr-defined]
         return _cors(script, request)
     config = _client_config(request, app_path, context, RESERVED_ARGUMENTS)
     config["target"] = target

@@ -72,16 +72,16 @@ class BokehApplication:
         return None
 
 
-def _from_target(target: Any) -> Application:
+def _from_target(target: Any, argv: list[str]) -> Application:
     if isinstance(target, Application):
         return target
     if isinstance(target, Path) or (isinstance(target, str) and ("/" in target or target.endswith(".py"))):
         path = Path(target)
         if path.is_dir():
-            return Application(DirectoryHandler(filename=str(path)))
+            return Application(DirectoryHandler(filename=str(path), argv=argv))
         if not path.is_file():
             raise FileNotFoundError(f"no Bokeh app at {path}")
-        return Application(ScriptHandler(filename=str(path)))
+        return Application(ScriptHandler(filename=str(path), argv=argv))
     if isinstance(target, str):
         obj = import_string(target.replace(":", "."))
         if isinstance(obj, Application):
@@ -94,10 +94,11 @@ def _from_target(target: Any) -> Application:
     raise TypeError(f"cannot make a Bokeh application of {target!r:.60}")
 
 
-def load_bokeh_application(target: Any, *, title: str | None = None) -> BokehApplication:
+def load_bokeh_application(target: Any, *, title: str | None = None, argv: list[str] | None = None) -> BokehApplication:
     """Load ``target``: a script, a directory, ``"module:modify_doc"``, a function or an
-    Application; errors become a failed application whose page shows them."""
+    Application; errors become a failed application whose page shows them. ``argv``: a
+    script or directory app's ``sys.argv[1:]`` (``bokeh serve app --args ...``)."""
     try:
-        return BokehApplication(_from_target(target), title=title)
+        return BokehApplication(_from_target(target, list(argv or [])), title=title)
     except Exception as exc:
         return BokehApplication(None, error=exc, title=title)

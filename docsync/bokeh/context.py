@@ -19,6 +19,7 @@ from ..exceptions import ApplicationLoadError
 from ..server.application_context import ApplicationContext
 from ..server.executor import call_user_code, run_sync
 from .application import BokehApplication
+from .compat import code_runner_guard
 from .contexts import BokehServerContext, BokehSessionContext
 from .session import BokehSession
 
@@ -83,7 +84,7 @@ class BokehApplicationContext(ApplicationContext):
     def _initialize(self, document: Document) -> None:
         if self.application.title:
             document.title = self.application.title
-        with patch_curdoc(document):
+        with patch_curdoc(document), code_runner_guard(self.application.app):
             self.application.app.initialize_document(document)  # type: ignore[union-attr]
 
     # -- broadcast (docsync's addition to Bokeh's ServerContext) ----------------------

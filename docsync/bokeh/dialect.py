@@ -39,7 +39,9 @@ class BokehDialect:
 
     def make_context(self, spec: Any) -> BokehApplicationContext:
         """The context of a configured Bokeh application."""
-        application = load_bokeh_application(spec.target, title=spec.options.get("title"))
+        application = load_bokeh_application(
+            spec.target, title=spec.options.get("title"), argv=spec.options.get("argv")
+        )
         return BokehApplicationContext(application, spec.path, options=spec.options)
 
     async def dispatch(self, session: Any, connection: Any, message: Message, created_session: bool) -> None:
@@ -61,13 +63,13 @@ class BokehDialect:
             text = f"unexpected message type {msgtype!r}"
             await connection.send_message(error(message.msgid, text, "bad-request"))
 
-    def app_page(self, request: HttpRequest, context: Any) -> HttpResponse:
-        """The app's page."""
-        return pages.app_page(request, context)
+    def app_page(self, request: HttpRequest, context: Any, session_id: str) -> HttpResponse:
+        """The app's page, showing session ``session_id`` (made now if new)."""
+        return pages.app_page(request, context, session_id)
 
-    def autoload_js(self, request: HttpRequest, context: Any, target: str) -> HttpResponse:
-        """The app's autoload.js."""
-        return pages.autoload_js(request, context, target)
+    def autoload_js(self, request: HttpRequest, context: Any, target: str, session_id: str) -> HttpResponse:
+        """The app's autoload.js, embedding session ``session_id`` into element ``target``."""
+        return pages.autoload_js(request, context, target, session_id)
 
     def static_file(self, request: HttpRequest, path: str) -> FileResponse:
         """A BokehJS file."""

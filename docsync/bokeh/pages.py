@@ -1,31 +1,40 @@
 """The HTTP side of a Bokeh app: its page, autoload.js, and BokehJS from the installed wheel.
 
-Pages are rendered with Bokeh's own embed machinery (its FILE template, or a directory
-app's ``templates/index.html``) around one render item: a signed docsync token. As with
-docsync's own apps, the page creates no document; the websocket does.
+Pages are rendered with Bokeh's own embed machinery around a signed docsync token. As
+``bokeh serve`` does, the page makes its session first (sessions.py) and renders the
+document's template (a directory app's ``templates/index.html``) with its roots, title
+and ``template_variables``; the websocket then joins that session. autoload.js (the
+embedding of ``server_document`` / ``server_session``) makes none: its websocket does.
 """
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 import secrets
 from pathlib import Path
 from typing import Any
 
+from asgiref.sync import async_to_sync
 from bokeh.core.templates import AUTOLOAD_JS, FILE
 from bokeh.core.types import ID
-from bokeh.embed.bundle import Script, bundle_for_objs_and_resources
+from bokeh.embed.bundle import Bundle, Script, bundle_for_objs_and_resources
 from bokeh.embed.elements import html_page_for_render_items, script_for_render_items
 from bokeh.embed.util import RenderItem
 from bokeh.resources import Resources
 from bokeh.util.paths import static_path
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils.html import escape
 
+from ..exceptions import AccessRefusedError, ApplicationError, ConnectionClosingError
 from ..server.admission.request_info import request_info
-from ..server.admission.tokens import generate_session_id, issue_token
+from ..server.admission.tokens import issue_token
+from .sessions import loaded_user, page_request, request_arguments, session_here
 
 __all__ = ["app_page", "autoload_js", "bokeh_token", "resources_for", "static_file"]
+
+logger = logging.getLogger("docsync.bokeh")
 
 STATIC_ROOT = Path(static_path())
 
@@ -33,11 +42,6 @@ STATIC_ROOT = Path(static_path())
 def _user_id(request: HttpRequest) -> str | None:
     user = getattr(request, "user", None)
     return str(user.pk) if user is not None and user.is_authenticated else None
-
-
-def request_arguments(request: HttpRequest, *, skip: tuple[str, ...] = ()) -> dict[str, list[str]]:
-    """The query arguments a session is made with (bounded in number and size)."""
-    return {key: request.GET.getlist(key)[:20] for key in list(request.GET)[:50] if key not in skip}
 
 
 def bokeh_token(
@@ -61,27 +65,56 @@ def resources_for(request: HttpRequest) -> Resources:
     return Resources(mode="server", root_url=root.removesuffix("static/x"))
 
 
-def app_page(request: HttpRequest, context: Any) -> HttpResponse:
-    """The app's own page: BokehJS, and a render item whose token opens a new session."""
-    session_id = generate_session_id()
-    token = bokeh_token(session_id, context.path, _user_id(request), request_arguments(request), request_info(request))
-    # An element of its own, so that a directory app's template places the roots where
-    # it calls {{ super() }} in its contents block.
+async def _page_with_document(
+    context: Any, session_id: str, session_request: dict[str, Any], token: str, bundle: Bundle
+) -> str | None:
+    """The page rendered around the session's document (None: another process holds the session)."""
+    session = await session_here(context.path, session_id, session_request)
+    if session is None:
+        return None
+    async with session.lock:  # the roots, title and template variables are the document's
+        document = session.document
+        item = RenderItem(token=token, roots=document.roots, use_for_title=True)
+        title = document.title or context.application.title or context.options.get("title") or context.path
+        variables = dict(document.template_variables)
+        return html_page_for_render_items(bundle, {}, [item], title, document.template, variables)
+
+
+def _page_without_document(context: Any, token: str, bundle: Bundle) -> str:
+    # The session is another process's: the whole document goes where the default
+    # template's contents are (an app's template may name roots this page cannot know).
     item = RenderItem(token=token, elementid=ID(f"bk-{secrets.token_hex(6)}"), use_for_title=True)
-    bundle = bundle_for_objs_and_resources(None, resources_for(request))
-    template = context.application.jinja_template() or FILE
     title = context.application.title or context.options.get("title") or context.path
-    html = html_page_for_render_items(bundle, {}, [item], title, template=template, template_variables={})
+    return html_page_for_render_items(bundle, {}, [item], title, template=FILE, template_variables={})
+
+
+def _refused(exc: ConnectionClosingError) -> HttpResponse:
+    status = 403 if isinstance(exc, AccessRefusedError) else 500 if isinstance(exc, ApplicationError) else 503
+    body = f"<!DOCTYPE html><title>{escape(str(exc))}</title><p>{escape(str(exc))}</p>"
+    return HttpResponse(body, status=status, content_type="text/html; charset=utf-8")
+
+
+def app_page(request: HttpRequest, context: Any, session_id: str) -> HttpResponse:
+    """The app's own page: its session made (or joined), rendered with its template."""
+    arguments = request_arguments(request)
+    session_request = page_request(request, context.path, user=loaded_user(request), arguments=arguments)
+    info = {"headers": session_request["headers"], "cookies": session_request["cookies"]}
+    token = bokeh_token(session_id, context.path, _user_id(request), arguments, info)
+    bundle = bundle_for_objs_and_resources(None, resources_for(request))
+    try:
+        html = async_to_sync(_page_with_document)(context, session_id, session_request, token, bundle)
+    except ConnectionClosingError as exc:
+        logger.info("%s: page refused: %s", context.path, exc)
+        return _refused(exc)
+    if html is None:
+        html = _page_without_document(context, token, bundle)
     return HttpResponse(html, content_type="text/html; charset=utf-8")
 
 
-def autoload_js(request: HttpRequest, context: Any, target: str) -> HttpResponse:
-    """A script that loads BokehJS and embeds a new session (or ``token=``'s) into ``target``."""
-    token = request.GET.get("token")
-    if not token:
-        arguments = request_arguments(request, skip=("target", "token"))
-        token = bokeh_token(generate_session_id(), context.path, _user_id(request), arguments, request_info(request))
-    # A token given here (server_session) is checked by the websocket like any other.
+def autoload_js(request: HttpRequest, context: Any, target: str, session_id: str) -> HttpResponse:
+    """A script that loads BokehJS and embeds session ``session_id`` (new, or joined) into ``target``."""
+    arguments = request_arguments(request)
+    token = bokeh_token(session_id, context.path, _user_id(request), arguments, request_info(request))
     item = RenderItem(token=token, elementid=ID(target), use_for_title=False)
     bundle = bundle_for_objs_and_resources(None, resources_for(request))
     absolute_url = request.build_absolute_uri("/")

@@ -1,0 +1,122 @@
+"""Bokeh sessions made server-side: by the app's page (as ``bokeh serve`` does) or by a view.
+
+A page that places roots by name (``{{ embed(roots.plot) }}``) or shows the app's
+``template_variables`` needs the document before it is rendered, so a Bokeh app's page
+makes its session, and the websocket then joins it. A view may make one too, change its
+document, and embed it with ``server_session`` — what Bokeh apps do with
+``pull_session``. In a cluster the session is claimed for this process first, so a
+websocket landing elsewhere is relayed here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from django.http import HttpRequest
+
+from ..conf import docsync_settings
+from ..server.admission import open_session
+from ..server.admission.request_info import request_info
+from ..server.admission.tokens import generate_session_id
+from ..server.cluster import ensure_cluster
+from ..server.registry import get_registry
+from .session import BokehSession
+
+__all__ = ["BokehSessionHandle", "amake_session", "loaded_user", "make_session", "page_request", "session_here"]
+
+#: Query parameters docsync's pages and autoload.js read themselves (never app arguments).
+RESERVED = ("target", "token", "session_id")
+
+
+def request_arguments(request: HttpRequest) -> dict[str, list[str]]:
+    """The query arguments a session is made with (bounded in number and size)."""
+    names = [name for name in request.GET if name not in RESERVED][:50]
+    return {name: request.GET.getlist(name)[:20] for name in names}
+
+
+def page_request(
+    request: HttpRequest, app_path: str, *, user: Any, arguments: dict[str, list[str]] | None = None
+) -> dict[str, Any]:
+    """What a session made for ``request`` sees as its request (its websockets' tokens carry the same)."""
+    info = request_info(request)
+    return {
+        "arguments": request_arguments(request) if arguments is None else arguments,
+        "headers": info.get("headers", {}),
+        "cookies": info.get("cookies", {}),
+        "user": user,
+        "path": app_path,
+    }
+
+
+def loaded_user(request: HttpRequest) -> Any:
+    """The request's user, loaded now (call from sync code: never later, on the event loop)."""
+    user = getattr(request, "user", None)
+    if user is not None:
+        user.is_authenticated  # noqa: B018 -- evaluates the lazy user
+    return user
+
+
+async def session_here(app_path: str, session_id: str, request: dict[str, Any]) -> BokehSession | None:
+    """Return session ``session_id`` of ``app_path`` held by this process, making it if needed.
+
+    None when another process of the cluster holds it. Raises the refusal
+    (a ``ConnectionClosingError``) when the session cannot be made or joined.
+    """
+    registry = get_registry()
+    cluster = await ensure_cluster(registry)
+    if cluster is not None and await cluster.claim(session_id) != registry.process_id:
+        return None
+    opened = await open_session(
+        registry,
+        app_path=app_path,
+        session_id=session_id,
+        request=request,
+        token_expired=False,
+        settings=docsync_settings(),
+    )
+    return opened.session  # type: ignore[return-value]
+
+
+class BokehSessionHandle:
+    """A Bokeh session made by a view: its id (for ``server_session``) and locked access to its document."""
+
+    def __init__(self, session: BokehSession) -> None:
+        self._session = session
+        self.id = session.id
+
+    async def amodify(self, func: Callable[[Any], Any]) -> Any:
+        """Run ``func(document)`` holding the session's lock; what it changes reaches the browsers."""
+        return await self._session.with_document_locked(func)
+
+    def modify(self, func: Callable[[Any], Any]) -> Any:
+        """``amodify`` for sync views."""
+        return async_to_sync(self.amodify)(func)
+
+
+async def _new_session(app_path: str, session_request: dict[str, Any]) -> BokehSessionHandle:
+    session = await session_here(app_path, generate_session_id(), session_request)
+    assert session is not None  # a new id is always free to claim
+    return BokehSessionHandle(session)
+
+
+async def amake_session(
+    request: HttpRequest, app_path: str, *, arguments: dict[str, list[str]] | None = None
+) -> BokehSessionHandle:
+    """Make a new session of Bokeh app ``app_path`` for ``request``'s user (``arguments``: its request arguments).
+
+    Embed it with ``docsync.embed.server_session(app_path, handle.id)`` (or
+    ``{% docsync_app app_path session_id=handle.id %}``): only that user's pages join it,
+    unless the app is shareable. Unused, it expires like any session.
+    """
+    user = await request.auser() if hasattr(request, "auser") else None
+    return await _new_session(app_path, page_request(request, app_path, user=user, arguments=arguments or {}))
+
+
+def make_session(
+    request: HttpRequest, app_path: str, *, arguments: dict[str, list[str]] | None = None
+) -> BokehSessionHandle:
+    """``amake_session`` for sync views."""
+    session_request = page_request(request, app_path, user=loaded_user(request), arguments=arguments or {})
+    return async_to_sync(_new_session)(app_path, session_request)
