@@ -1,0 +1,33 @@
+"""Bokeh apps given as ``module:modify_doc`` functions (FunctionHandler)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bokeh.layouts import column, row
+from bokeh.models import ColumnDataSource, Div, TapTool
+from bokeh.plotting import figure
+
+COLOURS = ["crimson", "darkorange", "gold", "seagreen", "royalblue"]
+
+
+def modify_doc(doc: Any) -> None:
+    """Five discs: tap one and Python names it, with who tapped and the page's arguments."""
+    request = doc.session_context.request
+    source = ColumnDataSource(data={"x": list(range(1, 6)), "y": [1] * 5, "colour": COLOURS}, name="discs")
+    plot = figure(width=500, height=200, x_range=(0, 6), y_range=(0, 2), tools="tap", title="tap a disc", name="plot")
+    plot.scatter("x", "y", source=source, size=50, color="colour", nonselection_alpha=0.25)
+    plot.select_one(TapTool).mode = "replace"
+    plot.axis.visible = False
+    shown = Div(text="nothing tapped", name="shown")
+
+    def tapped(attr: str, old: Any, new: Any) -> None:
+        user = doc.session_context.user
+        who = getattr(user, "username", "") or "anonymous"
+        args = {name: [value.decode() for value in values] for name, values in request.arguments.items()}
+        names = [COLOURS[i] for i in new]
+        shown.text = f"tapped {names} by {who}, args={sorted(args.items())}"
+
+    source.selected.on_change("indices", tapped)
+    doc.add_root(column(plot, row(shown)))
+    doc.title = "Tap"
