@@ -41,3 +41,14 @@ def _created(session_context: Any) -> None:
 
 
 app = Application(FunctionHandler(modify_doc, on_session_created=_created))
+
+
+def storm(doc: Document) -> None:
+    """A patch storm: a periodic callback moves a slider every 5 ms (about 200 patches/s at best)."""
+    slider = Slider(start=0, end=10**9, value=0, name="slider")
+
+    def tick() -> None:
+        slider.value = slider.value + 1
+
+    doc.add_periodic_callback(tick, 5)
+    doc.add_root(Column(slider))

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.cluster
 class Cluster:
     """Redis, N server processes sharing one SQLite database, and their logs."""
 
-    def __init__(self, tmp: Path, count: int) -> None:
+    def __init__(self, tmp: Path, count: int, kinds: tuple[str, ...] = ()) -> None:
         self.tmp = tmp
         self.redis = RedisServer().start()
         self.log = tmp / "cluster.log"
@@ -52,7 +52,8 @@ class Cluster:
         self.servers: list[ServerProcess] = []
         try:
             for i in range(count):
-                server = ServerProcess(cwd=ROOT, env=self.env, log_path=tmp / f"server{i}.log")
+                kind = kinds[i] if i < len(kinds) else "daphne"
+                server = ServerProcess(server=kind, cwd=ROOT, env=self.env, log_path=tmp / f"server{i}.log")
                 self.servers.append(server.start())
         except Exception:
             self.stop()

@@ -3,4 +3,8 @@
 from project.settings import *  # noqa: F403
 from project.settings import DOCSYNC
 
-DOCSYNC["APPS"] = {**DOCSYNC["APPS"], "counted": "tests.cluster.apps_for_cluster"}
+DOCSYNC["APPS"] = {
+    **DOCSYNC["APPS"],
+    "counted": "tests.cluster.apps_for_cluster",
+    "storm": "tests.cluster.apps_for_cluster.storm",
+}

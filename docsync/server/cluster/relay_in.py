@@ -109,8 +109,9 @@ class RelayIn:
         conn.may_push = opened.may_push
         queue: asyncio.Queue[Any] = asyncio.Queue()
         self.remotes[conn.conn_id] = (conn, session, queue)
-        session.attach(conn)
+        # ACK first: attached, the session's patches could overtake it on the channel.
         await conn.send_message(ack())
+        session.attach(conn)
         asyncio.get_running_loop().create_task(self._serve(conn, session, queue))
 
     def on_message(self, message: dict[str, Any]) -> None:

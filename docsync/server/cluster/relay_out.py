@@ -47,6 +47,8 @@ class RelayOut:
         self.directory = directory
         self.channel = channel
         self.relays: dict[str, tuple[RelayedSocket, Relay]] = {}
+        #: Messages from owners for websockets that had closed (the owner learns it a little later).
+        self.dropped_after_close = 0
 
     async def open(
         self,
@@ -86,8 +88,15 @@ class RelayOut:
         return relay
 
     async def forward(self, relay: Relay, frames: list[Any]) -> None:
-        """Send one message's frames to the owner."""
-        await self.layer.send(relay.owner_channel, {"type": RELAY_MESSAGE, "conn_id": relay.conn_id, "frames": frames})
+        """Send one message's frames to the owner (tried twice: a pooled Redis connection may be stale)."""
+        message = {"type": RELAY_MESSAGE, "conn_id": relay.conn_id, "frames": frames}
+        try:
+            await self.layer.send(relay.owner_channel, message)
+        except Exception:
+            # After a Redis restart the pool may hand out a connection the server closed;
+            # the failed one is dropped, and a second send gets a fresh one.
+            logger.info("cluster: forwarding failed once; trying again")
+            await self.layer.send(relay.owner_channel, message)
 
     async def closed(self, relay: Relay) -> None:
         """Tell the owner a relayed websocket closed."""
@@ -98,10 +107,15 @@ class RelayOut:
             logger.debug("could not tell the owner of a closed relay", exc_info=True)
 
     async def on_frames(self, message: dict[str, Any]) -> None:
-        """Write the frames the owner sent to their websocket."""
+        """Write the frames the owner sent to their websocket (counted and dropped if it closed meanwhile)."""
         entry = self.relays.get(message["conn_id"])
-        if entry is not None:
+        if entry is None:
+            self.dropped_after_close += 1
+            return
+        try:
             await entry[0].relay_frames(message["frames"])
+        except Exception:  # the socket closed before the owner learnt it: nothing to tell anyone
+            self.dropped_after_close += 1
 
     async def on_close(self, message: dict[str, Any]) -> None:
         """Close a websocket as its owner asked."""

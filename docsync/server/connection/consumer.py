@@ -201,8 +201,9 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         self.created_session = opened.created
         self.may_push = opened.may_push
         self.session = opened.session
-        opened.session.attach(self)
+        # ACK first: once attached, the session's patches could be sent before it.
         await self.send_message(ack())
+        opened.session.attach(self)
 
     async def _relayed(self, registry: SessionRegistry, token: SessionToken, user: Any, token_expired: bool) -> bool:
         """In a cluster, relay to the owning process when it is not this one.
@@ -336,7 +337,11 @@ class DocumentConsumer(AsyncWebsocketConsumer):
             await self.refuse(RateLimitedError("too many patches per second"))
             return
         if self.relay is not None and self.cluster is not None:
-            await self.cluster.forward(self.relay, frames_of(message))
+            try:
+                await self.cluster.forward(self.relay, frames_of(message))
+            except Exception as exc:  # Redis away: the client retries and resumes, no traceback
+                logger.warning("cluster: a relayed message could not reach its owner: %s", exc)
+                await self.refuse(DirectoryUnavailableError("the process holding this session cannot be reached"))
             return
         if self.session is not None and self.dialect is not None:
             await self.dialect.dispatch(self.session, self, message, self.created_session)
