@@ -151,6 +151,9 @@ async def churn(target: Target, params: dict[str, Any]) -> dict[str, Any]:
         "open_p99_ms": ms(percentile(times, 99)),
         "server_cpu_ms_per_open": round(cpu["server_cpu_s"] * 1000 / max(1, len(times)), 3),
         "failures": len(failures),
+        # Expiry keeping pace with creation: no refusal below the cap, no second without an open.
+        "refused_at_cap": sum("maximum of" in f for f in failures),
+        "seconds_without_opens": per_second[:-1].count(0),
         "info": {
             "opened": len(times),
             "seconds": round(elapsed, 2),

@@ -24,6 +24,8 @@ __all__ = ["ApplicationContext", "ClusterHolder"]
 
 logger = logging.getLogger("docsync.server")
 
+_EXPIRE_BATCH = 50  # sessions destroyed between two turns of the event loop
+
 
 class ClusterHolder(Protocol):
     """Where an application context finds the cluster, once the process has joined one."""
@@ -167,8 +169,12 @@ class ApplicationContext:
     async def cleanup(self, lifetime: float) -> int:
         """Destroy sessions that have had no connection for ``lifetime`` seconds."""
         expired = [s for s in self.sessions.values() if s.expired(lifetime)]
-        for session in expired:
+        for done, session in enumerate(expired, 1):
             await self.discard_session(session)
+            if done % _EXPIRE_BATCH == 0:
+                # Destroying thousands of sessions awaits nothing that yields: let the
+                # connections being opened meanwhile through, batch by batch.
+                await asyncio.sleep(0)
         return len(expired)
 
     async def broadcast_everywhere(self, msg_type: str, msg_data: Any) -> int:

@@ -32,6 +32,7 @@ class SessionRegistry:
         self._contexts: dict[str, ApplicationContext] = {}
         self._specs: dict[str, AppSpec] | None = None
         self._cleanup_task: asyncio.Task[None] | None = None
+        self._sweep: asyncio.Task[int] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.live_table = LiveTableWriter(self)
         self.cluster: ClusterLink | None = None
@@ -95,7 +96,16 @@ class SessionRegistry:
         if context is None:
             raise NoSuchApplicationError(f"no application at {path!r}")
         self.ensure_cleanup()
-        return await context.create_session_if_needed(session_id, request, docsync_settings(), self.session_count())
+        settings = docsync_settings()
+        if self.session_count() >= settings.MAX_SESSIONS and context.get_session(session_id) is None:
+            await self._sweep_expired()  # at the cap, expired sessions make room before anyone is refused
+        return await context.create_session_if_needed(session_id, request, settings, self.session_count())
+
+    async def _sweep_expired(self) -> None:
+        # One sweep for every opener that reaches the cap at once.
+        if self._sweep is None or self._sweep.done():
+            self._sweep = asyncio.get_running_loop().create_task(self.cleanup_now())
+        await asyncio.shield(self._sweep)
 
     # -- cluster ----------------------------------------------------------------------
 
