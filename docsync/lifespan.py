@@ -8,6 +8,7 @@ import logging
 import os
 from typing import Any
 
+from .server.connection.consumer import close_abandoned_websockets
 from .server.executor import run_inline, shutdown_executor
 from .server.registry import get_registry
 
@@ -43,6 +44,7 @@ class LifespanApp:
 def _at_exit() -> None:
     # Servers without the lifespan protocol (daphne) end here after a clean stop; the
     # server's loop is gone, so the hooks run on a fresh one.
+    close_abandoned_websockets()
     if _state["unloaded"] or not get_registry().contexts:
         return
     run_inline()

@@ -44,7 +44,8 @@ async def test_expired_sessions_make_room_at_the_cap(capped: ServerUnderTest) ->
     try:
         with pytest.raises(ServerError) as refused:  # the cap holds live sessions: refused as documented
             await open_session(await page_config(capped, "sliders"))
-        assert (refused.value.code, str(refused.value)) == ("close-1013", "this process holds its maximum of 2 sessions")
+        refusal = (refused.value.code, str(refused.value))
+        assert refusal == ("close-1013", "this process holds its maximum of 2 sessions")
     finally:
         for session in fresh:
             await session.close()

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import secrets
 import time
+import weakref
 from typing import Any
 
 from channels.consumer import get_handler_name
@@ -38,7 +39,7 @@ from ..registry import SessionRegistry, get_registry
 from ..session import ServerSession
 from .rate import RateLimiter
 
-__all__ = ["SUBPROTOCOL", "DocumentConsumer"]
+__all__ = ["SUBPROTOCOL", "DocumentConsumer", "close_abandoned_websockets"]
 
 logger = logging.getLogger("docsync.server")
 
@@ -53,6 +54,31 @@ def _header(scope: dict[str, Any], name: bytes) -> str | None:
 
 
 _reported_limits: set[int] = set()
+#: The tasks running websockets of this process (see close_abandoned_websockets).
+_running: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
+
+
+def close_abandoned_websockets() -> int:
+    """Close the coroutines of websockets the server left suspended when it stopped; return how many.
+
+    daphne stops its event loop on SIGTERM with every websocket's application still
+    awaiting its next message. Left alone, the interpreter closes those coroutines
+    while it tears its modules down, and CPython 3.11 can crash there (SIGSEGV in
+    ``asyncio.Queue.get``'s cleanup, formatting a repr whose type is half gone: see
+    docs/upstream.md). Closed here, at exit, the modules are still whole.
+    """
+    closed = 0
+    for task in list(_running):
+        if task.done():
+            continue
+        if hasattr(task, "_log_destroy_pending"):
+            task._log_destroy_pending = False  # its loop is gone: nothing can finish it now
+        try:
+            task.get_coro().close()
+        except Exception:  # GeneratorExit handlers that need the (closed) loop; closed anyway
+            logger.debug("closing an abandoned websocket", exc_info=True)
+        closed += 1
+    return closed
 
 
 def _fit_server_limit(send: Any, max_frame_bytes: int, max_message_bytes: int) -> None:
@@ -94,6 +120,9 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         round trips); a consumer without a channel has only the client to wait on.
         """
         self.scope = scope
+        task = asyncio.current_task()
+        if task is not None:
+            _running.add(task)
         self.channel_layer = None
         self.base_send = send
         self._send_frame = frame_send(send)
