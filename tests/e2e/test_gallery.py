@@ -421,6 +421,7 @@ def test_an_app_theme_overrides_the_system(server: ServerProcess, browser: Brows
         page.add_style_tag(content=".docsync-root { --ds-soft: #7c3aed; --ds-radius: 12px; }")
         button = page.get_by_role("button", name="Reset", exact=True)
         assert button.evaluate("(b) => getComputedStyle(b).borderRadius") == "12px"
-        assert button.evaluate("(b) => getComputedStyle(b).backgroundColor") == "rgb(124, 58, 237)"
+        # Buttons ease their background in (a CSS transition): wait for where it ends.
+        expect(button).to_have_css("background-color", "rgb(124, 58, 237)")
     finally:
         context.close()
