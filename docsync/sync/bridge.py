@@ -1,0 +1,127 @@
+"""The server's half of the splice rule: per client, the splices it has not seen yet.
+
+A client makes a splice on the list as it was at its patch's ``base``, plus its own
+changes since. The server has applied other origins' splices of that list after
+``base``; the client's splice must be shifted past each of them, in the form they take
+once the client's own earlier splices are accounted for (the client shifts them the
+same way when they reach it). A ``SpliceBridge`` keeps, per client and per list, those
+unseen splices in that form, as Jupiter's server keeps one queue per client:
+
+- before a patch of the client is judged, ``catch_up`` appends the other origins'
+  splices applied since it last looked and drops those at or before the patch's
+  ``base`` (the client had them when it made the patch);
+- ``shift`` moves one of the client's splices past what is left: the shifted splice,
+  and the unseen ones shifted past it, or None when they really touch the same items;
+- ``commit`` keeps the shifts once the patch was applied (a refused patch changes
+  nothing).
+
+Bounded: only splices after a base the log still reaches are kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .splices import Splice, transform
+
+__all__ = ["ListChange", "Shift", "SpliceBridge"]
+
+Key = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class ListChange:
+    """A splice of a list property the server applied at position ``seq``."""
+
+    seq: int
+    origin: str | None
+    key: Key
+    splice: Splice
+
+
+@dataclass(slots=True)
+class Shift:
+    """One client splice shifted past the unseen ones, and those shifted past it."""
+
+    splice: Splice
+    key: Key
+    unseen: list[tuple[int, Splice]]
+
+
+@dataclass(slots=True)
+class _Client:
+    upto: int = 0  # the last position whose splices were looked at
+    unseen: dict[Key, list[tuple[int, Splice]]] = field(default_factory=dict)
+
+
+class SpliceBridge:
+    """Per client, the splices of other origins it has not seen, in the form its splices see them."""
+
+    def __init__(self) -> None:
+        self._clients: dict[str, _Client] = {}
+
+    def upto(self, origin: str) -> int:
+        """The last position whose splices were taken into account for ``origin``."""
+        client = self._clients.get(origin)
+        return client.upto if client is not None else 0
+
+    def unseen(self, origin: str, key: Key) -> list[tuple[int, Splice]]:
+        """The splices of list ``key`` that ``origin`` has not seen, as (position, splice)."""
+        client = self._clients.get(origin)
+        return list(client.unseen.get(key, [])) if client is not None else []
+
+    def catch_up(self, origin: str, base: int, changes: Iterable[ListChange], now: int) -> None:
+        """Take in the splices applied after ``upto(origin)`` up to ``now``; forget those at or before ``base``.
+
+        ``changes`` are the log's list splices after ``upto(origin)``, oldest first.
+        """
+        client = self._clients.setdefault(origin, _Client())
+        for change in changes:
+            if change.seq > base and change.origin != origin:
+                client.unseen.setdefault(change.key, []).append((change.seq, change.splice))
+        for key, items in list(client.unseen.items()):
+            kept = [item for item in items if item[0] > base]
+            if kept:
+                client.unseen[key] = kept
+            else:
+                del client.unseen[key]
+        client.upto = max(client.upto, now)
+
+    def shift(self, origin: str, key: Key, splice: Splice, pending: Shift | None = None) -> Shift | None:
+        """Shift ``splice`` past what ``origin`` has not seen of list ``key``; None on a conflict.
+
+        ``pending``: the shift of an earlier splice of the same list in the same patch,
+        not committed yet (this one was made on top of it).
+        """
+        if pending is not None:
+            unseen = pending.unseen
+        else:
+            client = self._clients.get(origin)
+            unseen = client.unseen.get(key, []) if client is not None else []
+        shifted: list[tuple[int, Splice]] = []
+        for seq, theirs in unseen:
+            result = transform(theirs, splice)
+            if result is None:
+                return None
+            theirs_after, splice = result
+            shifted.append((seq, theirs_after))
+        return Shift(splice, key, shifted)
+
+    def commit(self, origin: str, shifts: Iterable[Shift]) -> None:
+        """Keep the shifts of a patch that was applied.
+
+        ``upto`` stays where ``catch_up`` left it, before the patch's own position: what
+        the server's code changed at that position in reaction to the patch (after it)
+        is taken in by the next ``catch_up``, the patch's own splices are not.
+        """
+        client = self._clients.setdefault(origin, _Client())
+        for shift in shifts:
+            if shift.unseen:
+                client.unseen[shift.key] = shift.unseen
+            else:
+                client.unseen.pop(shift.key, None)
+
+    def forget(self, origin: str) -> None:
+        """Drop what is kept for ``origin`` (its document was replaced)."""
+        self._clients.pop(origin, None)
