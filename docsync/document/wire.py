@@ -178,15 +178,23 @@ class DecodedPatch:
     """Events decoded from a PATCH-DOC, and the models its references created.
 
     ``skipped`` counts events left out because they name a model the document no
-    longer holds (only when decoded with ``skip_unknown``).
+    longer holds (only when decoded with ``skip_unknown``); ``indices`` gives, for each
+    event decoded, its place in the patch's ``events``.
     """
 
-    __slots__ = ("events", "new_models", "skipped")
+    __slots__ = ("events", "indices", "new_models", "skipped")
 
-    def __init__(self, events: list[ev.DocumentEvent], new_models: dict[str, Model], skipped: int = 0) -> None:
+    def __init__(
+        self,
+        events: list[ev.DocumentEvent],
+        new_models: dict[str, Model],
+        skipped: int = 0,
+        indices: list[int] | None = None,
+    ) -> None:
         self.events = events
         self.new_models = new_models
         self.skipped = skipped
+        self.indices = indices if indices is not None else list(range(len(events)))
 
 
 def _decode_index(raw: Any) -> Any:
@@ -249,13 +257,14 @@ def decode_patch(
     if not skip_unknown:
         events = [_decode_event(raw, decoder, resolve, setter) for raw in content["events"]]
         return DecodedPatch(events, new_models)
-    events, skipped = [], 0
-    for raw in content["events"]:
+    events, indices = [], []
+    for index, raw in enumerate(content["events"]):
         try:
             events.append(_decode_event(raw, decoder, resolve, setter))
         except UnknownModelError:
-            skipped += 1
-    return DecodedPatch(events, new_models, skipped)
+            continue
+        indices.append(index)
+    return DecodedPatch(events, new_models, len(content["events"]) - len(events), indices)
 
 
 def _target(raw: dict[str, Any], resolve: Any) -> Model:

@@ -213,7 +213,10 @@ async def test_models_created_by_the_client(target: Target) -> None:
     reply = await sock.request(patch)
     assert reply.msgtype == ERROR
     assert reply.content["text"] == f"too many models created by clients: at most {MAX_CLIENT_MODELS}"
-    # The refused structural change reset the sender's document to the server's first.
+    # The refused structural change reset the sender's document to the server's (after the
+    # answer, as everything the patch caused).
+    while not any(m.msgtype == PUSH_DOC for m in sock.messages):
+        await sock.read_message(5.0)
     resets = [m for m in sock.messages if m.msgtype == PUSH_DOC]
     assert len(resets) == 1 and resets[0].content["doc"] == target.before
     # The same connection goes on: a valid patch applies.

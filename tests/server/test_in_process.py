@@ -35,8 +35,9 @@ async def test_ack_pull_and_patch_round_trip(registry: SessionRegistry) -> None:
         frequency = document.get_model_by_name("frequency")
         change = patch_doc([{"kind": "ModelChanged", "model": {"id": frequency.id}, "attr": "value", "new": 3.0}])
         await communicator.send_docsync(change)
-        pushed = await communicator.receive_docsync()
+        # The answer first, then what the patch caused at its position (the callback's changes).
         ok = await communicator.receive_docsync()
+        pushed = await communicator.receive_docsync()
         assert (ok.msgtype, ok.reqid) == (OK, change.msgid)
         assert pushed.msgtype == PATCH_DOC
         assert {e["kind"] for e in pushed.content["events"]} == {"ColumnDataChanged", "ModelChanged"}

@@ -25,6 +25,7 @@ class Answer:
     seq: int
     rejected: int = 0
     error: tuple[str, str] | None = None  # (text, code) of the ERROR sent
+    lost: tuple[int, ...] = ()  # the indices of the patch's events that lost
 
 
 class RememberedAnswers:

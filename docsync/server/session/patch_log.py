@@ -6,6 +6,8 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from ...sync.bridge import ListChange
+from ...sync.splices import Splice
 from .answers import Answer, RememberedAnswers
 from .patches import EncodedEvent, Key, keys_overlap
 
@@ -78,13 +80,17 @@ class PatchLog:
                 return
             yield entry
 
-    def conflicts(self, keys: tuple[Key, ...], base: int, origin: str) -> bool:
-        """Tell whether another origin touched any of ``keys`` after position ``base``."""
+    def conflicts(self, keys: tuple[Key, ...], base: int, origin: str, *, splices: bool = True) -> bool:
+        """Tell whether another origin touched any of ``keys`` after position ``base``.
+
+        With ``splices`` false, list splices do not count (a splice is judged against
+        other splices by shifting, see ``docsync.sync.bridge``).
+        """
         if not keys:
             return False
         for entry in self._newest_since(base):
             for event in entry.events:
-                if event.origin == origin:
+                if event.origin == origin or (not splices and event.json.get("kind") == "ListSpliced"):
                     continue
                 for theirs in event.keys:
                     for mine in keys:
@@ -100,13 +106,24 @@ class PatchLog:
         *,
         rejected: int = 0,
         error: tuple[str, str] | None = None,
+        lost: tuple[int, ...] = (),
     ) -> None:
         """Remember that ``origin``'s message ``msgid`` was answered at ``seq``, and how."""
-        self.answers.remember(origin, msgid, Answer(seq, rejected, error))
+        self.answers.remember(origin, msgid, Answer(seq, rejected, error, lost))
 
     def answer(self, origin: str, msgid: str) -> Answer | None:
         """Return how ``origin``'s message ``msgid`` was answered, if it is still remembered."""
         return self.answers.get(origin, msgid)
+
+    def list_changes(self, seq: int) -> Iterator[ListChange]:
+        """The list splices applied after position ``seq``, oldest first."""
+        for entry in self.since(seq):
+            for event in entry.events:
+                body = event.json
+                if body.get("kind") == "ListSpliced":
+                    key = (body["model"]["id"], body["attr"])
+                    splice = Splice(body["index"], body["delete"], len(body["items"]))
+                    yield ListChange(entry.seq, event.origin, key, splice)
 
     @property
     def nbytes(self) -> int:

@@ -57,8 +57,28 @@ def _fits(reply: Message, limits: Any) -> bool:
     )
 
 
+#: At most this many msgids in a RESUME-REQ's ``pending`` are looked up.
+MAX_PENDING = 16
+
+
+def _answers(session: ServerSession, origin: str, pending: Any) -> list[dict[str, Any]]:
+    """How the patches the client still waits for were answered, for those that were."""
+    if not isinstance(pending, list):
+        return []
+    answers: list[dict[str, Any]] = []
+    for msgid in pending[:MAX_PENDING]:
+        answer = session.log.answer(origin, msgid) if isinstance(msgid, str) else None
+        if answer is None:
+            continue
+        if answer.error is not None:
+            answers.append({"msgid": msgid, "error": answer.error[0], "code": answer.error[1]})
+        else:
+            answers.append({"msgid": msgid, "seq": answer.seq, "rejected": answer.rejected, "lost": list(answer.lost)})
+    return answers
+
+
 async def resume(session: ServerSession, connection: Connection, request: Message, created_session: bool) -> None:
-    """Answer RESUME-REQ ``{"last_seq", "client_id"}`` under the session lock."""
+    """Answer RESUME-REQ ``{"last_seq", "client_id", "incarnation"?, "pending"?}`` under the session lock."""
     last_seq = request.content.get("last_seq")
     known = request.content.get("incarnation")
     # A client that names another incarnation knew a session that no longer exists.
@@ -86,5 +106,12 @@ async def resume(session: ServerSession, connection: Connection, request: Messag
                 # in one message, where the document itself cannot: send the document.
                 reply = _full(session, fresh=False)
                 session.set_fence(connection, session.log.seq)
+        if not fresh:
+            # The patches the client sent and never saw answered: those the server saw
+            # are answered here, by position, so that the client places its own changes
+            # among the replayed ones (and does not send them again).
+            answers = _answers(session, connection.origin, request.content.get("pending"))
+            if answers:
+                reply = new_message(reply.msgtype, {**reply.content, "answers": answers}, buffers=reply.buffers)
         reply.header["reqid"] = request.msgid
         await connection.send_message(reply)

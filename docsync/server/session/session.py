@@ -18,6 +18,8 @@ from ...document import events as ev
 from ...exceptions import DeserializationError, PatchError
 from ...protocol import Message, error, new_message
 from ...protocol.msgtypes import OK, PULL_DOC_REPLY, PUSH_DOC
+from ...sync.bridge import Shift, SpliceBridge
+from ...sync.splices import Splice
 from ..executor import call_user_code, run_sync
 from .notices import NOTICE, callback_error_text
 from .patch_log import Answer, PatchLog
@@ -96,6 +98,8 @@ class ServerSession:
         # it based on an older position were made on a document that no longer exists.
         # Kept per origin, not per socket, because a client resends them after resuming.
         self.fences: dict[str, int] = {}
+        #: Per origin, the other origins' list splices it has not seen (the splice rule).
+        self.splices = SpliceBridge()
         self._max_client_models = max_client_models
         self._max_array_elements = max_array_elements
         #: What clients may make of the document (None: only the wire limits bound it).
@@ -143,10 +147,11 @@ class ServerSession:
 
     # -- transactions ---------------------------------------------------------------
 
-    async def _finish(self) -> int | None:
+    async def _finish(self, keep_for: Connection | None = None) -> Message | None:
         """Await coroutines left by async callbacks, then send the changes made.
 
-        Must be called with the lock held. Returns the new position, or None.
+        Must be called with the lock held. What ``keep_for`` would receive is returned
+        instead of sent: the answer to its patch goes first (see ``patch``).
         """
         while self.document.pending_coroutines:
             pending, self.document.pending_coroutines[:] = list(self.document.pending_coroutines), []
@@ -163,33 +168,38 @@ class ServerSession:
             self.document.send_message(NOTICE, {"text": text, "kind": "error"})
         # Read here, under the lock, so that reporters never touch the document.
         self.model_count = len(self.document.models)
-        return await self._flush()
+        return await self._flush(keep_for)
 
     def _record(self, event: DocumentEvent) -> None:
         # Buffer ids are unique per position: these events are sent at the next one.
         prefix = f"{self.log.seq + 1}.{len(self._outbox)}."
         self._outbox.append(encode_event(event, prefix, self.document.models))
 
-    async def _flush(self) -> int | None:
+    async def _flush(self, keep_for: Connection | None = None) -> Message | None:
         if not self._outbox:
             return None
         encoded, self._outbox[:] = list(self._outbox), []
         entry = self.log.append(encoded)
-        await self._broadcast(encoded, entry.seq)
-        return entry.seq
+        return await self._broadcast(encoded, entry.seq, keep_for)
 
-    async def _broadcast(self, encoded: list[EncodedEvent], seq: int) -> None:
+    async def _broadcast(
+        self, encoded: list[EncodedEvent], seq: int, keep_for: Connection | None = None
+    ) -> Message | None:
         # Each connection gets every change but its own; most batches have one origin,
         # so one message per distinct origin is built.
         by_origin: dict[str | None, Message | None] = {}
+        kept: Message | None = None
         for connection in tuple(self.connections):
             origin = connection.origin
             if origin not in by_origin:
                 subset = [e for e in encoded if e.origin is None or e.origin != origin]
                 by_origin[origin] = patch_message(subset, seq) if subset else None
             message = by_origin[origin]
-            if message is not None:
+            if connection is keep_for:
+                kept = message
+            elif message is not None:
                 await self._send(connection, message)
+        return kept
 
     # -- requests from connections --------------------------------------------------
 
@@ -248,35 +258,47 @@ class ServerSession:
             except (PatchError, DeserializationError) as exc:
                 await self._refuse(connection, request, str(exc))
                 return
+            shifts: list[Shift] = []
             if base is not None and (base < self.fence(connection) or not self.log.reaches_back_to(base)):
                 accepted, rejected = list[DocumentEvent](), decoded.events
             else:
-                accepted, rejected = self._split_conflicts(decoded.events, base, origin)
+                accepted, rejected, shifts = self._split_conflicts(decoded.events, base, origin)
             # Events naming a model that is gone (removed by a change that won) lose too;
             # there is nothing to correct, the sender receives (or received) the removal.
             # So do those on a model of the patch that no accepted event attaches.
             strays = stray_events(accepted, decoded.new_models)
             accepted = [e for e in accepted if all(e is not stray for stray in strays)]
             gone = decoded.skipped + len(strays)
+            lost = _lost_indices(decoded, rejected + strays)
             decoded.events = accepted
             refusal: str | None = None
+            before = self.log.seq
             self.acting = connection
             try:
                 await self._apply(decoded, origin)
+                self.splices.commit(origin, shifts)
             except PatchError as exc:
                 refusal, rejected = str(exc), decoded.events + rejected
             finally:
                 self.acting = None
             reset = self._correct(rejected)
-            await self._finish()
-            if reset:
-                await self._reset(connection)
+            # The answer comes before anything this patch caused at its position (the
+            # server's corrections, its callbacks' changes): the client knows, when they
+            # arrive, that they come after its own changes.
+            kept = await self._finish(keep_for=connection)
+            applied_seq = self.log.seq
             if refusal is not None:
                 await self._refuse(connection, request, refusal)
-                return
-            self.log.remember_applied(origin, request.msgid, self.log.seq, rejected=len(rejected) + gone)
-            reply = {"seq": self.log.seq, "rejected": len(rejected) + gone}
-            await self._send(connection, new_message(OK, reply, reqid=request.msgid))
+            else:
+                count = len(rejected) + gone
+                self.log.remember_applied(origin, request.msgid, applied_seq, rejected=count, lost=lost)
+                reply: dict[str, Any] = {"seq": before if kept is not None else applied_seq, "rejected": count}
+                reply.update(applied_seq=applied_seq, **({"lost": list(lost)} if count else {}))
+                await self._send(connection, new_message(OK, reply, reqid=request.msgid))
+            if kept is not None:
+                await self._send(connection, kept)
+            if reset:
+                await self._reset(connection)
 
     async def _refuse(self, connection: Connection, request: Message, text: str) -> None:
         self.log.remember_applied(connection.origin, request.msgid, self.log.seq, error=(text, "patch-refused"))
@@ -288,7 +310,9 @@ class ServerSession:
             return
         # "seq" is the position now, as in every OK (all the changes up to it were sent
         # before this reply); "applied_seq" is where the patch took its place.
-        reply = {"seq": self.log.seq, "rejected": answer.rejected, "applied_seq": answer.seq}
+        reply: dict[str, Any] = {"seq": self.log.seq, "rejected": answer.rejected, "applied_seq": answer.seq}
+        if answer.rejected:
+            reply["lost"] = list(answer.lost)
         await self._send(connection, new_message(OK, reply, reqid=request.msgid))
 
     def fence(self, connection: Connection) -> int:
@@ -306,21 +330,41 @@ class ServerSession:
 
     def _split_conflicts(
         self, events: list[DocumentEvent], base: int | None, origin: str
-    ) -> tuple[list[DocumentEvent], list[DocumentEvent]]:
+    ) -> tuple[list[DocumentEvent], list[DocumentEvent], list[Shift]]:
         if base is None:  # a client that does not track positions: last writer wins
-            return events, []
-        accepted, rejected = [], []
+            return events, [], []
+        self.splices.catch_up(origin, base, self.log.list_changes(self.splices.upto(origin)), self.log.seq)
+        accepted, rejected, shifts = [], [], []
         lost: list[Key] = []
+        pending: dict[tuple[str, str], Shift] = {}
         for event in events:
             keys = conflict_keys(event)
+            splice = isinstance(event, ev.ListSplicedEvent)
             # A later event of the same patch that overlaps one that lost was made on
-            # top of it (a cell of rows just streamed, say): it loses too.
-            if self.log.conflicts(keys, base, origin) or any(keys_overlap(k, x) for k in keys for x in lost):
+            # top of it (a cell of rows just streamed, say): it loses too. A splice
+            # loses to another origin's whole value of its list, not to its splices.
+            clash = self.log.conflicts(keys, base, origin, splices=not splice)
+            clash = clash or any(keys_overlap(k, x) for k in keys for x in lost)
+            if splice and not clash:
+                shift = self._shift(origin, event, pending)  # type: ignore[arg-type]
+                clash = shift is None
+                if shift is not None:
+                    pending[shift.key] = shift
+                    shifts.append(shift)
+            if clash:
                 rejected.append(event)
                 lost.extend(keys)
             else:
                 accepted.append(event)
-        return accepted, rejected
+        return accepted, rejected, shifts
+
+    def _shift(self, origin: str, event: ev.ListSplicedEvent, pending: dict[tuple[str, str], Shift]) -> Shift | None:
+        """Shift a client's splice past the other origins' splices it had not seen."""
+        key = (event.model.id, event.attr)
+        shift = self.splices.shift(origin, key, Splice(event.index, event.delete, len(event.items)), pending.get(key))
+        if shift is not None:
+            event.index, event.delete = shift.splice.index, shift.splice.delete
+        return shift
 
     def _correct(self, rejected: list[DocumentEvent]) -> bool:
         """Queue the current value of every property a refused change touched.
@@ -493,6 +537,14 @@ class ServerSession:
             self.document.destroy()
             self._outbox.clear()
             self.connections.clear()
+
+
+def _lost_indices(decoded: DecodedPatch, rejected: list[DocumentEvent]) -> tuple[int, ...]:
+    """The places, in the patch as sent, of its events that lost (rejected or gone)."""
+    kept = set(decoded.indices)
+    gone = [i for i in range(len(decoded.indices) + decoded.skipped) if i not in kept]
+    lost = {id(e) for e in rejected}
+    return tuple(sorted(gone + [i for e, i in zip(decoded.events, decoded.indices, strict=True) if id(e) in lost]))
 
 
 def _is_sync(callbacks: Any) -> bool:
