@@ -140,6 +140,7 @@ class ClientSession:
         self._live.clear()
         self.protocol.connection_made()
         self._reader = asyncio.get_running_loop().create_task(self._read_forever(self._socket))
+        self._unreadable: str | None = None
         live = asyncio.ensure_future(self._live.wait())
         done, _ = await asyncio.wait({live, self._reader}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
         if live not in done:
@@ -149,6 +150,9 @@ class ClientSession:
             if refusal is not None:
                 raise ServerError(refusal.content.get("text", "refused"), refusal.content.get("code"))
             raise ServerError(f"no document from the server ({self.close_code}: {self.close_reason})")
+        if self._unreadable is not None:
+            await self._drop_socket()
+            raise DocsyncError(self._unreadable)
         self.connected.set()
 
     async def reconnect(self) -> None:
@@ -225,6 +229,11 @@ class ClientSession:
                 future = self._replies.pop(event.reqid, None)
                 if future is not None and not future.done():
                     future.set_result(message)
+            elif isinstance(event, ErrorReported) and event.code == "bad-document" and not self._live.is_set():
+                # The server's document cannot be read here (a model type this process
+                # does not know, say): say so instead of waiting for it.
+                self._unreadable = event.text
+                self._live.set()
 
     async def _write(self) -> None:
         """Send what the protocol queued, in order."""
@@ -278,10 +287,10 @@ class ClientSession:
             await self._write()
 
     async def sync(self, timeout: float = 30) -> None:
-        """Send local changes now and wait until the server has answered every one."""
+        """Send local changes now; wait until the server answered every one, and what it did in reaction arrived."""
         await self._flush()
         deadline = asyncio.get_running_loop().time() + timeout
-        while self.pending:
+        while self.pending or (self.protocol.state is ClientState.LIVE and not self.protocol.settled):
             if asyncio.get_running_loop().time() > deadline:
                 raise TimeoutError("server did not answer every patch")
             await asyncio.sleep(0.002)

@@ -35,6 +35,7 @@ from ..protocol.msgtypes import (
 )
 from .client_events import ChangesLost, ClientEvent, ErrorReported, Live, Reply, Reset, describe_change
 from .outbox import Batch, Outbox, OutboxEntry
+from .splices import Splice, transform
 
 __all__ = ["NOTICE", "SERVER", "ClientProtocol", "ClientState"]
 
@@ -99,6 +100,12 @@ class ClientProtocol:
         self._handshake: str | None = None
         # A server patch could not be read while syncing: pull again once live.
         self._broken = False
+        # The position of what the server sends after an answer (the changes the patch
+        # caused at its own position), while it has not arrived.
+        self._reaction_seq = 0
+        # Lists whose local splices lost to a server splice they conflict with: the
+        # server's whole value of each is coming, and its splices are skipped until then.
+        self._stale: set[tuple[str, str]] = set()
         self._to_send: list[Message] = []
         self._events: list[ClientEvent] = []
         self._watching = False
@@ -118,8 +125,11 @@ class ClientProtocol:
 
     @property
     def settled(self) -> bool:
-        """Tell whether the document is live with no local change in flight or waiting."""
-        return self._state is ClientState.LIVE and self.in_flight is None and not self.outbox
+        """Tell whether the document is live with no local change in flight or waiting,
+        and what the server did in reaction to the last one has arrived."""
+        if self._state is not ClientState.LIVE or self.in_flight is not None or self.outbox:
+            return False
+        return (self.last_seq or 0) >= self._reaction_seq
 
     # -- out ----------------------------------------------------------------------------
 
@@ -206,6 +216,9 @@ class ClientProtocol:
             content: dict[str, Any] = {"last_seq": self.last_seq, "client_id": self.client_id}
             if self.incarnation is not None:
                 content["incarnation"] = self.incarnation
+            if self.in_flight is not None:
+                # The server answers it in the reply if it saw it, by position.
+                content["pending"] = [self.in_flight[0].msgid]
             request = new_message(RESUME_REQ, content)
         else:
             request = new_message(PULL_DOC_REQ, {"client_id": self.client_id})
@@ -233,18 +246,35 @@ class ClientProtocol:
         content = reply.content
         self.incarnation = content.get("incarnation", self.incarnation)
         seq = content.get("seq")
+        answer = self._answer_in(content)
         if content.get("mode") == "full":
             if not self._replace(content.get("doc"), reply, seq if isinstance(seq, int) else 0):
                 return
+            if answer is not None:
+                self._settle(answer)
             self._go_live(Live("full", self.last_seq or 0, fresh=bool(content.get("fresh"))))
             return
         buffers = dict(reply.buffers)
         patches = content.get("patches", [])
         for patch in patches:
+            # The patch in flight took its place before this one: it is in the state the
+            # patch was made on, and no longer shifts what follows.
+            if answer is not None and isinstance(patch.get("seq"), int) and patch["seq"] >= answer.get("seq", 0):
+                self._settle(answer)
+                answer = None
             self._server_patch(patch, buffers)
+        if answer is not None:
+            self._settle(answer)
         if isinstance(seq, int):
             self.last_seq = max(self.last_seq or 0, seq)
         self._go_live(Live("replay", self.last_seq or 0, replayed=len(patches)))
+
+    def _answer_in(self, content: dict[str, Any]) -> dict[str, Any] | None:
+        """The answer a RESUME-REPLY carries to the patch in flight, if any."""
+        if self.in_flight is None or not isinstance(content.get("answers"), list):
+            return None
+        msgid = self.in_flight[0].msgid
+        return next((a for a in content["answers"] if isinstance(a, dict) and a.get("msgid") == msgid), None)
 
     def _go_live(self, event: Live) -> None:
         self._set_state(ClientState.LIVE)
@@ -270,6 +300,12 @@ class ClientProtocol:
         finally:
             self._watch()
         self.last_seq = seq
+        self._reaction_seq = 0  # the document replaced holds whatever came before it
+        # What is pending was made on the document replaced: the server judges it (it
+        # loses to the fence), and server splices are no longer shifted past it.
+        self._stale.clear()
+        for entry in [*(self.in_flight[1] if self.in_flight is not None else ()), *self.outbox.entries]:
+            entry.doomed = True
         return True
 
     # -- patches and answers ------------------------------------------------------------
@@ -289,14 +325,56 @@ class ClientProtocol:
             else:
                 self._broken = True
             return
-        for event in decoded.events:
-            if isinstance(event, ev.ModelChangedEvent) and (key := event.property_key()) is not None:
-                # The server's whole value was applied first: a local change of it still
-                # waiting was made without it, and loses (it would be rejected).
-                self._lose(self.outbox.supersede(key), "rejected", None)
+        decoded.events = [event for event in decoded.events if self._reconcile(event)]
         self._apply(decoded)
         if isinstance(seq, int):
             self.last_seq = seq
+
+    def _pending(self, key: tuple[str, str]) -> list[OutboxEntry]:
+        """This client's changes of ``key`` not answered yet and not known to lose, in order."""
+        entries = [*(self.in_flight[1] if self.in_flight is not None else ()), *self.outbox.entries]
+        return [e for e in entries if e.key == key and not e.doomed]
+
+    def _doom(self, key: tuple[str, str]) -> None:
+        for entry in self._pending(key):
+            entry.doomed = True
+
+    def _reconcile(self, event: DocumentEvent) -> bool:
+        """Fit a server event to this client's unanswered changes; False to skip it.
+
+        The server applied it before them. A whole value wins over them: what waits is
+        dropped (the user is told), what is in flight will lose. A splice is shifted past
+        the local splices of its list, as the server shifts those past it; where they
+        really touch the same items (or a local whole value of the list is pending), the
+        local changes lose, the server's value of the whole list follows, and until then
+        the server's splices of that list are skipped.
+        """
+        key = event.property_key()
+        if key is None:
+            return True
+        if isinstance(event, ev.ModelChangedEvent):
+            self._stale.discard(key)
+            self._lose(self.outbox.supersede(key), "rejected", None)
+            self._doom(key)
+            return True
+        if not isinstance(event, ev.ListSplicedEvent):
+            return True
+        if key in self._stale:
+            return False
+        incoming = Splice(event.index, event.delete, len(event.items))
+        shifted: list[tuple[OutboxEntry, Splice]] = []
+        for entry in self._pending(key):
+            result = transform(incoming, entry.splice) if entry.splice is not None else None
+            if result is None:
+                self._stale.add(key)
+                self._doom(key)
+                return False
+            incoming, mine = result
+            shifted.append((entry, mine))
+        for entry, mine in shifted:
+            entry.splice = mine
+        event.index, event.delete = incoming.index, incoming.delete
+        return True
 
     def _apply(self, decoded: DecodedPatch) -> None:
         try:
@@ -313,20 +391,29 @@ class ClientProtocol:
                 continue
 
     def _answered(self, reply: Message) -> None:
-        assert self.in_flight is not None
-        _, entries = self.in_flight
-        self.in_flight = None
         if reply.msgtype == ERROR:
-            self._lose(entries, "refused", None, text=str(reply.content.get("text", "")))
+            self._settle({"error": reply.content.get("text", "")})
         else:
-            seq = reply.content.get("seq")
+            seq, applied = reply.content.get("seq"), reply.content.get("applied_seq")
             if isinstance(seq, int):
                 # Every change up to ``seq`` meant for this client was sent before the OK.
                 self.last_seq = max(self.last_seq or 0, seq)
-            rejected = reply.content.get("rejected", 0)
-            if isinstance(rejected, int) and rejected > 0:
-                self._lose(entries, "rejected", reply.content.get("lost"), rejected)
+                if isinstance(applied, int) and applied > seq:
+                    self._reaction_seq = max(self._reaction_seq, applied)  # it follows the OK
+            self._settle(reply.content)
         self.flush()
+
+    def _settle(self, answer: dict[str, Any]) -> None:
+        """The patch in flight was answered (``answer``: an OK's content, or {"error": text})."""
+        assert self.in_flight is not None
+        _, entries = self.in_flight
+        self.in_flight = None
+        if "error" in answer:
+            self._lose(entries, "refused", None, text=str(answer["error"]))
+            return
+        rejected = answer.get("rejected", 0)
+        if isinstance(rejected, int) and rejected > 0:
+            self._lose(entries, "rejected", answer.get("lost"), rejected)
 
     def _lose(
         self, entries: list[OutboxEntry], reason: str, which: Any, count: int | None = None, *, text: str | None = None
@@ -369,7 +456,12 @@ class ClientProtocol:
     def _local_change(self, event: DocumentEvent) -> None:
         if event.setter == self.setter:
             return  # applied from the server: not sent back
-        self.outbox.add(event, base=self.last_seq or 0, attached=self.document.models)
+        entry = self.outbox.add(event, base=self.last_seq or 0, attached=self.document.models)
+        if isinstance(event, ev.ModelChangedEvent) and entry.key is not None:
+            # A whole new value does not depend on what the list was: the server's
+            # splices of it are judged against this value from now on (if one arrives
+            # before the value is answered, the value loses, as in _reconcile).
+            self._stale.discard(entry.key)
 
     def flush(self) -> None:
         """Send the oldest waiting changes as one PATCH-DOC, if none is in flight."""

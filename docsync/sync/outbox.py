@@ -17,16 +17,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..document import DocumentEvent, Model, ModelChangedEvent, encode_events
+from ..document import DocumentEvent, ListSplicedEvent, Model, ModelChangedEvent, encode_events
 from ..protocol import Buffer
 from ..serialization import Encoder
+from .splices import Splice
 
 __all__ = ["Batch", "Outbox", "OutboxEntry"]
 
 
 @dataclass(slots=True, eq=False)
 class OutboxEntry:
-    """One local change: its wire JSON, the definitions and buffers it needs, and its base."""
+    """One local change: its wire JSON, the definitions and buffers it needs, and its base.
+
+    For a list splice, ``splice`` is where it stands now: shifted by the server's splices
+    of that list applied since it was made (its JSON keeps the indices it was made with,
+    which the server transforms itself). ``doomed`` marks a change known to lose.
+    """
 
     event: DocumentEvent
     key: tuple[str, str] | None
@@ -34,6 +40,8 @@ class OutboxEntry:
     references: list[dict[str, Any]]
     buffers: list[tuple[str, Buffer]]
     base: int
+    splice: Splice | None = None
+    doomed: bool = False
 
 
 @dataclass(slots=True)
@@ -77,6 +85,8 @@ class Outbox:
         entry = OutboxEntry(
             event, event.property_key(), encoded["events"][0], encoded["references"], encoder.buffers, base
         )
+        if isinstance(event, ListSplicedEvent):
+            entry.splice = Splice(event.index, event.delete, len(event.items))
         if isinstance(event, ModelChangedEvent) and entry.key is not None:
             self.supersede(entry.key)
         self._entries.append(entry)

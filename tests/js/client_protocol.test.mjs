@@ -10,15 +10,23 @@ import { ModelChangedEvent, RootAddedEvent, TitleChangedEvent } from "../../docs
 import { ProtocolError } from "../../docsync/static/docsync/exceptions.js";
 import { Model } from "../../docsync/static/docsync/model.js";
 import { ACK, Message, newMessage } from "../../docsync/static/docsync/protocol.js";
+import { splice, transform } from "../../docsync/static/docsync/splices.js";
 import { base64Of, bytesFromBase64, canonical, loadFixtures } from "./helpers.mjs";
 
 const scripts = loadFixtures().filter(([, fixture]) => fixture.kind === "client_script");
 
+/** Replace every {"sent": k} in ``value`` by the msgid of the k-th message the client sent. */
+function resolved(value, sent) {
+  if (Array.isArray(value)) return value.map((item) => resolved(item, sent));
+  if (value === null || typeof value !== "object") return value;
+  const keys = Object.keys(value);
+  if (keys.length === 1 && keys[0] === "sent") return sent[value.sent - 1];
+  return Object.fromEntries(keys.map((key) => [key, resolved(value[key], sent)]));
+}
+
 function serverMessage(raw, sent) {
-  const header = { ...raw.header };
-  if (header.reqid !== null && typeof header.reqid === "object") header.reqid = sent[header.reqid.sent - 1];
   const buffers = (raw.buffers ?? []).map(([id, data]) => [id, bytesFromBase64(data)]);
-  return new Message(header, raw.metadata ?? {}, raw.content, buffers);
+  return new Message(resolved(raw.header, sent), raw.metadata ?? {}, resolved(raw.content, sent), buffers);
 }
 
 function shown(message, names) {
@@ -26,7 +34,9 @@ function shown(message, names) {
   delete header.num_buffers;
   if (message.reqid !== null) header.reqid = names.get(message.reqid) ?? message.reqid;
   const buffers = message.buffers.map(([id, data]) => [id, base64Of(data)]);
-  return JSON.parse(JSON.stringify({ header, metadata: message.metadata, content: message.content, buffers }));
+  const content = { ...message.content };
+  if (content.pending) content.pending = content.pending.map((msgid) => names.get(msgid)); // msgids sent before
+  return JSON.parse(JSON.stringify({ header, metadata: message.metadata, content, buffers }));
 }
 
 function eventShown(event, names) {
@@ -119,5 +129,24 @@ describe("ClientProtocol", () => {
     assert.equal(describeChange(new ModelChangedEvent(anonymous, "value", 0, 1)), "Slider.value");
     assert.equal(describeChange(new TitleChangedEvent("t")), "title");
     assert.equal(describeChange(new RootAddedEvent(named)), "roots");
+  });
+});
+
+describe("splice transforms shared with Python", () => {
+  const [[, fixture]] = loadFixtures().filter(([, f]) => f.kind === "splice_transforms");
+  const parse = (text) => {
+    const [index, del, count] = text.trim().split(" ").map(Number);
+    return splice(index, del, count);
+  };
+
+  it("give the same result for every pair of splices on small lists", () => {
+    assert.ok(fixture.cases.length > 1000);
+    for (const line of fixture.cases) {
+      const [pair, after] = line.split(" -> ");
+      const [first, second] = pair.split(" | ").map(parse);
+      const result = transform(first, second);
+      const shown = result === null ? "conflict" : result.map((s) => `${s.index} ${s.delete} ${s.count}`).join(" | ");
+      assert.equal(`${pair} -> ${shown}`, line);
+    }
   });
 });

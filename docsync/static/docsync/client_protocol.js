@@ -15,12 +15,15 @@
  * WebSocket; tests drive it in memory.
  */
 
-import { ModelChangedEvent, MessageSentEvent, RootAddedEvent, RootRemovedEvent, TitleChangedEvent } from "./events.js";
+import {
+  ListSplicedEvent, MessageSentEvent, ModelChangedEvent, RootAddedEvent, RootRemovedEvent, TitleChangedEvent,
+} from "./events.js";
 import { DeserializationError, PatchError, ProtocolError, ValidationError } from "./exceptions.js";
 import { Outbox } from "./outbox.js";
 import {
   ACK, ERROR, PATCH_DOC, PULL_DOC_REPLY, PULL_DOC_REQ, PUSH_DOC, RESUME_REPLY, RESUME_REQ, newMessage,
 } from "./protocol.js";
+import { splice, transform } from "./splices.js";
 import { DecodedPatch } from "./wire.js";
 
 /** The msg_type of the notices a server sends to be shown to the user. */
@@ -92,6 +95,12 @@ export class ClientProtocol {
     this.inFlight = null;
     this._handshake = null; // the msgid of the PULL-DOC-REQ or RESUME-REQ being answered
     this._broken = false; // a server patch could not be read while syncing: pull once live
+    // The position of what the server sends after an answer (the changes the patch caused
+    // at its own position), while it has not arrived.
+    this._reactionSeq = 0;
+    // Lists whose local splices lost to a server splice they conflict with: the server's
+    // whole value of each is coming, and its splices are skipped until then.
+    this._stale = new Set();
     this._toSend = [];
     this._events = [];
     this._stopWatching = null;
@@ -110,9 +119,13 @@ export class ClientProtocol {
     this._state = state;
   }
 
-  /** Tell whether the document is live with no local change in flight or waiting. */
+  /**
+   * Tell whether the document is live with no local change in flight or waiting, and what
+   * the server did in reaction to the last one has arrived.
+   */
   get settled() {
-    return this._state === ClientState.LIVE && this.inFlight === null && this.outbox.size === 0;
+    if (this._state !== ClientState.LIVE || this.inFlight !== null || this.outbox.size !== 0) return false;
+    return (this.lastSeq ?? 0) >= this._reactionSeq;
   }
 
   // -- out --------------------------------------------------------------------------------
@@ -201,6 +214,8 @@ export class ClientProtocol {
     if (resume) {
       const content = { last_seq: this.lastSeq, client_id: this.clientId };
       if (this.incarnation !== null) content.incarnation = this.incarnation;
+      // The server answers it in the reply if it saw it, by position.
+      if (this.inFlight !== null) content.pending = [this.inFlight.message.msgid];
       request = newMessage(RESUME_REQ, content);
     } else {
       request = newMessage(PULL_DOC_REQ, { client_id: this.clientId });
@@ -230,16 +245,34 @@ export class ClientProtocol {
     const content = reply.content;
     if (content.incarnation !== undefined) this.incarnation = content.incarnation;
     const seq = Number.isInteger(content.seq) ? content.seq : null;
+    let answer = this._answerIn(content);
     if (content.mode === "full") {
       if (!this._replace(content.doc, reply.bufferMap(), seq ?? 0)) return;
+      if (answer !== null) this._settle(answer);
       this._goLive({ type: "live", mode: "full", seq: this.lastSeq, fresh: Boolean(content.fresh), replayed: 0 });
       return;
     }
     const buffers = reply.bufferMap();
     const patches = Array.isArray(content.patches) ? content.patches : [];
-    for (const patch of patches) this._serverPatch(patch, buffers);
+    for (const patch of patches) {
+      // The patch in flight took its place before this one: it is in the state the patch
+      // was made on, and no longer shifts what follows.
+      if (answer !== null && Number.isInteger(patch?.seq) && patch.seq >= (answer.seq ?? 0)) {
+        this._settle(answer);
+        answer = null;
+      }
+      this._serverPatch(patch, buffers);
+    }
+    if (answer !== null) this._settle(answer);
     if (seq !== null) this.lastSeq = Math.max(this.lastSeq ?? 0, seq);
     this._goLive({ type: "live", mode: "replay", seq: this.lastSeq, fresh: false, replayed: patches.length });
+  }
+
+  /** The answer a RESUME-REPLY carries to the patch in flight, if any. */
+  _answerIn(content) {
+    if (this.inFlight === null || !Array.isArray(content.answers)) return null;
+    const msgid = this.inFlight.message.msgid;
+    return content.answers.find((a) => a !== null && typeof a === "object" && a.msgid === msgid) ?? null;
   }
 
   _goLive(event) {
@@ -265,6 +298,11 @@ export class ClientProtocol {
       return false;
     }
     this.lastSeq = seq;
+    this._reactionSeq = 0; // the document replaced holds whatever came before it
+    // What is pending was made on the document replaced: the server judges it (it loses
+    // to the fence), and server splices are no longer shifted past it.
+    this._stale.clear();
+    for (const entry of [...(this.inFlight?.entries ?? []), ...this.outbox.entries]) entry.doomed = true;
     return true;
   }
 
@@ -283,13 +321,57 @@ export class ClientProtocol {
       else this._broken = true;
       return;
     }
-    for (const event of decoded.events) {
-      // The server's whole value was applied first: a local change of it still waiting
-      // was made without it, and loses (it would be rejected).
-      if (event instanceof ModelChangedEvent) this._lose(this.outbox.supersede(event.propertyKey()), "rejected", null);
-    }
+    decoded.events = decoded.events.filter((event) => this._reconcile(event));
     this._apply(decoded);
     if (Number.isInteger(seq)) this.lastSeq = seq;
+  }
+
+  /** This client's changes of ``key`` not answered yet and not known to lose, in order. */
+  _pending(key) {
+    const entries = [...(this.inFlight?.entries ?? []), ...this.outbox.entries];
+    return entries.filter((entry) => entry.key === key && !entry.doomed);
+  }
+
+  _doom(key) {
+    for (const entry of this._pending(key)) entry.doomed = true;
+  }
+
+  /**
+   * Fit a server event to this client's unanswered changes; false to skip it. The server
+   * applied it before them. A whole value wins over them: what waits is dropped (the
+   * user is told), what is in flight will lose. A splice is shifted past the local
+   * splices of its list, as the server shifts those past it; where they really touch the
+   * same items (or a local whole value of the list is pending), the local changes lose,
+   * the server's value of the whole list follows, and until then the server's splices of
+   * that list are skipped.
+   */
+  _reconcile(event) {
+    const key = event.propertyKey();
+    if (key === null) return true;
+    if (event instanceof ModelChangedEvent) {
+      this._stale.delete(key);
+      this._lose(this.outbox.supersede(key), "rejected", null);
+      this._doom(key);
+      return true;
+    }
+    if (!(event instanceof ListSplicedEvent)) return true;
+    if (this._stale.has(key)) return false;
+    let incoming = splice(event.index, event.delete, event.items.length);
+    const shifted = [];
+    for (const entry of this._pending(key)) {
+      const result = entry.splice === null ? null : transform(incoming, entry.splice);
+      if (result === null) {
+        this._stale.add(key);
+        this._doom(key);
+        return false;
+      }
+      incoming = result[0];
+      shifted.push([entry, result[1]]);
+    }
+    for (const [entry, mine] of shifted) entry.splice = mine;
+    event.index = incoming.index;
+    event.delete = incoming.delete;
+    return true;
   }
 
   _apply(decoded) {
@@ -311,17 +393,30 @@ export class ClientProtocol {
   }
 
   _answered(reply) {
-    const { entries } = this.inFlight;
-    this.inFlight = null;
     if (reply.msgtype === ERROR) {
-      this._lose(entries, "refused", null, null, String(reply.content.text ?? ""));
+      this._settle({ error: reply.content.text ?? "" });
     } else {
-      const { seq, rejected = 0, lost } = reply.content;
       // Every change up to ``seq`` meant for this client was sent before the OK.
-      if (Number.isInteger(seq)) this.lastSeq = Math.max(this.lastSeq ?? 0, seq);
-      if (Number.isInteger(rejected) && rejected > 0) this._lose(entries, "rejected", lost, rejected);
+      const { seq, applied_seq: applied } = reply.content;
+      if (Number.isInteger(seq)) {
+        this.lastSeq = Math.max(this.lastSeq ?? 0, seq);
+        if (Number.isInteger(applied) && applied > seq) this._reactionSeq = Math.max(this._reactionSeq, applied); // it follows the OK
+      }
+      this._settle(reply.content);
     }
     this.flush();
+  }
+
+  /** The patch in flight was answered (``answer``: an OK's content, or {error: text}). */
+  _settle(answer) {
+    const { entries } = this.inFlight;
+    this.inFlight = null;
+    if (Object.hasOwn(answer, "error")) {
+      this._lose(entries, "refused", null, null, String(answer.error));
+      return;
+    }
+    const { rejected = 0, lost } = answer;
+    if (Number.isInteger(rejected) && rejected > 0) this._lose(entries, "rejected", lost, rejected);
   }
 
   _lose(entries, reason, which, count = null, text = null) {
@@ -367,6 +462,10 @@ export class ClientProtocol {
   _localChange(event) {
     if (event.setter === this.setter) return; // applied from the server: not sent back
     this.outbox.add(event, { base: this.lastSeq ?? 0, attached: this.document.models });
+    // A whole new value does not depend on what the list was: the server's splices of it
+    // are judged against this value from now on (if one arrives before the value is
+    // answered, the value loses, as in _reconcile).
+    if (event instanceof ModelChangedEvent) this._stale.delete(event.propertyKey());
   }
 
   /** Send the oldest waiting changes as one PATCH-DOC, if none is in flight. */

@@ -14,11 +14,17 @@
  * docsync/sync/outbox.py.
  */
 
-import { ModelChangedEvent } from "./events.js";
+import { ListSplicedEvent, ModelChangedEvent } from "./events.js";
 import { Encoder } from "./serialization.js";
+import { splice } from "./splices.js";
 import { encodeEvents } from "./wire.js";
 
-/** One waiting change: its wire JSON, the definitions and buffers it needs, and its base. */
+/**
+ * One waiting change: its wire JSON, the definitions and buffers it needs, and its base.
+ * For a list splice, ``splice`` is where it stands now: shifted by the server's splices
+ * of that list applied since it was made (its JSON keeps the indices it was made with,
+ * which the server transforms itself). ``doomed`` marks a change known to lose.
+ */
 class Entry {
   constructor(event, json, references, buffers, base) {
     this.event = event;
@@ -27,6 +33,8 @@ class Entry {
     this.references = references;
     this.buffers = buffers;
     this.base = base;
+    this.splice = event instanceof ListSplicedEvent ? splice(event.index, event.delete, event.items.length) : null;
+    this.doomed = false;
   }
 }
 
