@@ -17,18 +17,24 @@ from typing import Any
 import numpy as np
 import websockets
 
-from docsync.client import ClientSession
-from docsync.document import Document, Model
+from docsync.client import SERVER, ClientSession
+from docsync.document import Document, ListSplicedEvent, Model
 from docsync.protocol import Message
 from docsync.protocol.message import frame_nbytes
 from docsync.protocol.msgtypes import ERROR, OK, PATCH_DOC, PUSH_DOC, RESUME_REPLY
 
-__all__ = ["ControlledClient", "SentPatch", "canonical", "canonical_document"]
+from .apps import Item
+
+__all__ = ["ControlledClient", "Recorder", "SentPatch", "canonical", "canonical_document"]
 
 
 @dataclass
 class SentPatch:
-    """A PATCH-DOC a client sent, as first sent, and every answer the server gave."""
+    """A PATCH-DOC a client sent, as first sent, and every answer the server gave.
+
+    ``views``: for each of its ListSpliced events (by index), the list as the client
+    saw it when it made the splice.
+    """
 
     origin: str
     order: int
@@ -36,6 +42,7 @@ class SentPatch:
     content: dict[str, Any]
     buffers: list[tuple[str, bytes]]
     replies: list[Message] = field(default_factory=list)
+    views: dict[int, list[Any]] = field(default_factory=dict)
 
     @property
     def base(self) -> int:
@@ -43,12 +50,80 @@ class SentPatch:
         return base
 
 
-class ControlledClient(ClientSession):
+class Recorder:
+    """What a test client records: patches sent (with the list each splice was made on),
+    answers, resumes, resets, and a trace of what happened, for the report of a failed run.
+
+    Mixed into a client that has ``document``, ``protocol`` and ``last_seq``.
+    """
+
+    document: Document
+    protocol: Any
+    last_seq: int
+
+    def _start_recording(self, name: str) -> None:
+        self.name = name
+        self.sent: dict[str, SentPatch] = {}
+        self.resumes: list[Message] = []
+        self.resets: list[Message] = []
+        #: Every message received, with the bytes its frames took on the wire.
+        self.wire: list[tuple[Message, int]] = []
+        self.trace: list[str] = []
+        # The tags of every Item as they were before the latest change, and, per local
+        # splice (the event, kept so that its id is not reused), the list it was made on.
+        self._lists: dict[tuple[str, str], list[Any]] = {}
+        self._views: dict[int, tuple[ListSplicedEvent, list[Any]]] = {}
+        self.document.on_change(self._watch_lists)
+
+    def _watch_lists(self, event: Any) -> None:
+        key = event.property_key()
+        if isinstance(event, ListSplicedEvent) and event.setter != SERVER:
+            self._views[id(event)] = (event, self._lists.get(key, []))
+        if key is not None and key[1] == "tags" and isinstance(event.model, Item):
+            self._lists[key] = list(event.model.tags)  # only this list changed
+        elif key is None:  # roots (or the whole document) changed: look at every list
+            self._lists = {(m.id, "tags"): list(m.tags) for m in self.document.models.values() if isinstance(m, Item)}
+
+    def _splice_views(self, message: Message) -> dict[int, list[Any]]:
+        in_flight = self.protocol.in_flight
+        if in_flight is None or in_flight[0] is not message:
+            return {}
+        views = {}
+        for index, entry in enumerate(in_flight[1]):  # one entry per event of the patch
+            known = self._views.get(id(entry.event))
+            if known is not None and known[0] is entry.event:
+                views[index] = known[1]
+        return views
+
+    def _record_sent(self, message: Message) -> None:
+        if message.msgtype == PATCH_DOC and message.msgid not in self.sent:
+            buffers = [(i, bytes(b)) for i, b in message.buffers]
+            record = SentPatch(self.protocol.client_id, len(self.sent), message.msgid, message.content, buffers)
+            record.views = self._splice_views(message)
+            self.sent[message.msgid] = record
+            self.trace.append(f"send PATCH-DOC {message.msgid} {_describe(message)}")
+
+    def _record(self, message: Message) -> None:
+        msgtype = message.msgtype
+        self.trace.append(f"recv {msgtype} {_describe(message)} (last_seq {self.last_seq})")
+        if msgtype in (OK, ERROR) and message.reqid in self.sent:
+            self.sent[message.reqid].replies.append(message)
+        elif msgtype == RESUME_REPLY:
+            self.resumes.append(message)
+            # A patch the server saw before the connection dropped is answered in the reply.
+            for answer in message.content.get("answers", []):
+                if answer["msgid"] in self.sent:
+                    self.sent[answer["msgid"]].replies.append(_answer_message(answer))
+        elif msgtype == PUSH_DOC:
+            self.resets.append(message)
+
+
+class ControlledClient(Recorder, ClientSession):
     """A ClientSession whose incoming and outgoing messages the test may hold back."""
 
     def __init__(self, config: dict[str, Any], name: str = "") -> None:
         super().__init__(config)
-        self.name = name
+        self._start_recording(name)
         self.hold_in = False
         self.hold_out = False
         self.offline = False
@@ -56,15 +131,8 @@ class ControlledClient(ClientSession):
         # Held patches are frames already: in a network a message in flight is bytes,
         # and an array edited in place after it was sent must not change it.
         self._held_out: list[list[str | bytes]] = []
-        self.sent: dict[str, SentPatch] = {}
-        self.resumes: list[Message] = []
-        self.resets: list[Message] = []
-        #: Every message received, with the bytes its frames took on the wire.
-        self.wire: list[tuple[Message, int]] = []
         self._frame_bytes = 0
         self.reader_error: BaseException | None = None
-        #: What happened to this client, in order, for the report of a failed run.
-        self.trace: list[str] = []
         self._writers: set[asyncio.Task[None]] = set()
 
     # -- receiving ------------------------------------------------------------------
@@ -102,16 +170,6 @@ class ControlledClient(ClientSession):
         self._record(message)
         super()._dispatch(message)
 
-    def _record(self, message: Message) -> None:
-        msgtype = message.msgtype
-        self.trace.append(f"recv {msgtype} {_describe(message)} (last_seq {self.last_seq})")
-        if msgtype in (OK, ERROR) and message.reqid in self.sent:
-            self.sent[message.reqid].replies.append(message)
-        elif msgtype == RESUME_REPLY:
-            self.resumes.append(message)
-        elif msgtype == PUSH_DOC:
-            self.resets.append(message)
-
     def release_in(self, count: int | None = None) -> None:
         """Deliver the first ``count`` held incoming messages (all by default), in order."""
         if self.offline:
@@ -139,11 +197,7 @@ class ControlledClient(ClientSession):
     # -- sending --------------------------------------------------------------------
 
     async def _send(self, message: Message) -> None:
-        if message.msgtype == PATCH_DOC and message.msgid not in self.sent:
-            buffers = [(i, bytes(b)) for i, b in message.buffers]
-            record = SentPatch(self.client_id, len(self.sent), message.msgid, message.content, buffers)
-            self.sent[message.msgid] = record
-            self.trace.append(f"send PATCH-DOC {message.msgid} {_describe(message)}")
+        self._record_sent(message)
         if message.msgtype == PATCH_DOC and (self.hold_out or self._held_out):
             self._held_out.append([f if isinstance(f, str) else bytes(f) for f in message.to_frames()])
             return
@@ -227,6 +281,15 @@ class ControlledClient(ClientSession):
             if message.msgtype == PATCH_DOC and isinstance(seq, int) and first_seq <= seq <= last_seq:
                 out.append((seq, size))
         return out
+
+
+def _answer_message(answer: dict[str, Any]) -> Message:
+    """An answer carried by a RESUME-REPLY, as the OK or ERROR it stands for."""
+    header = {"msgid": "", "msgtype": ERROR if "error" in answer else OK, "reqid": answer["msgid"]}
+    if "error" in answer:
+        return Message(header, {}, {"text": answer["error"], "code": answer.get("code")})
+    seq, rejected, lost = answer["seq"], answer["rejected"], answer["lost"]
+    return Message(header, {}, {"seq": seq, "applied_seq": seq, "rejected": rejected, "lost": lost})
 
 
 def _describe(message: Message) -> str:

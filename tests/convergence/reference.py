@@ -1,27 +1,45 @@
-"""A reference model of docsync's convergence rule, written from docs/convergence.md.
+"""A reference model of docsync's convergence rule, written from docs/convergence.md alone.
 
 Given the document a session started from and every patch its clients sent, with the
 server's answers, ``replay`` re-runs the documented rule in the server's order:
 
-- each patch is placed by the position its OK names (the server's total order);
-- an event is rejected when another origin (or the server) touched an overlapping key
-  after the patch's ``base``, when an earlier event of the same patch on an overlapping
-  key was rejected, when ``base`` is older than the sender's fence or than the log
-  reaches, when its model is no longer in the document, or when its model is one the
-  patch defines and no accepted event of the patch brings it in; everything else is applied;
-- a rejected property change queues a correction (touching the whole property), a
-  rejected root change resets the sender (its fence moves to that position).
+- each patch is placed by the position its answer names (the server's total order);
+- an event is rejected when ``base`` is older than the sender's fence or than the log
+  reaches, when its model is no longer in the document, when its model is one the
+  patch defines and no accepted event of the patch brings it in, when an earlier event
+  of the same patch touching the same thing was rejected, or when another origin (or
+  the server) changed what it touches after ``base`` — except that two list splices do
+  not conflict unless they really touch the same items;
+- a rejected property change queues a correction (the whole property), a rejected root
+  change resets the sender (its fence moves to that position).
 
 It checks that the server rejected exactly the events the rule rejects, that every
 position was produced by exactly one patch, and returns the document that applying
-every accepted event in order gives: the server's document must equal it, so no
-accepted edit was lost and nothing else changed.
+every accepted event in order gives: the server's document must equal it.
 
-Conflict keys are computed here independently of ``docsync.server.session.patches``.
+Nothing here comes from the server's code. What an event touches is a predicate over
+two events (``touch`` and ``overlap``), read off the table of §2. Splices are judged by
+identity, not by index: every list item of the workload is unique, and the harness
+records the list each splice was made on (its ``view``). Where the server put a splice
+(its index after shifting) is taken from what it broadcast, and checked against what
+its maker meant:
+
+- it deletes exactly the items its maker deleted;
+- its new items land after its left neighbour and before its right one, when those are
+  still there;
+- of two insertions made at one place between the same neighbours, the one applied
+  first comes first;
+- it is accepted only if no splice applied meanwhile deleted one of the same items or
+  the two items around its place (those conflict in every order), and rejected only if
+  a splice applied meanwhile touched its items or its neighbours.
+
+The server's index arithmetic can put an insertion anywhere that keeps these; the
+documents' equality (every client's, the server's, this model's) checks the rest.
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,73 +51,140 @@ from docsync.protocol.msgtypes import ERROR
 
 from .harness import SentPatch
 
-__all__ = ["ReferenceFailure", "Replay", "event_keys", "replay"]
+__all__ = ["ReferenceFailure", "Replay", "replay"]
 
-Key = tuple[Any, ...]
-MAX_CELL_KEYS = 64
+#: Patching more single cells than this in one column counts as touching the column.
+MAX_CELLS = 64
+START, END = ("start",), ("end",)
 
 
 class ReferenceFailure(AssertionError):
     """The server's answers disagree with the documented rule."""
 
 
+# -- what an event touches (docs/convergence.md §2) ---------------------------------------
+
+
+@dataclass(frozen=True)
+class Touch:
+    """What one event changes.
+
+    ``what``: "title", "roots", "nothing", "whole" (a whole property: a new value, a
+    stream), "keys" (some dict keys or columns: ``names``), "cells" (``cells``, as
+    (column, row)), or "splice" (``deleted`` items and the ``left``/``right``
+    neighbours of its place, as the client saw the list).
+    """
+
+    what: str
+    model: str | None = None
+    attr: str | None = None
+    names: frozenset[Any] = frozenset()
+    cells: frozenset[tuple[str, int]] = frozenset()
+    deleted: frozenset[Any] = frozenset()
+    left: Any = None
+    right: Any = None
+    items: tuple[Any, ...] = ()
+
+
 def _hashable(value: Any) -> Any:
-    if isinstance(value, list | tuple):
-        return tuple(_hashable(v) for v in value)
-    return value
+    return tuple(_hashable(v) for v in value) if isinstance(value, list | tuple) else value
 
 
-def event_keys(event: DocumentEvent) -> list[Key]:
-    """Return the keys an event touches, as docs/convergence.md defines them."""
+def touch(event: DocumentEvent, view: list[Any] | None = None) -> Touch:
+    """Return what ``event`` touches; ``view`` is the list a splice was made on."""
     if isinstance(event, ev.MessageSentEvent):
-        return []
+        return Touch("nothing")
     if isinstance(event, ev.TitleChangedEvent):
-        return [("title",)]
+        return Touch("title")
     if isinstance(event, ev.RootAddedEvent | ev.RootRemovedEvent):
-        return [("roots",)]
+        return Touch("roots")
     model, attr = event.model.id, event.attr  # type: ignore[attr-defined]
     if isinstance(event, ev.DictItemsSetEvent):
-        return [(model, attr, _hashable(k)) for k in event.items]
+        return Touch("keys", model, attr, names=frozenset(_hashable(k) for k in event.items))
     if isinstance(event, ev.DictItemsDeletedEvent):
-        return [(model, attr, _hashable(k)) for k in event.keys]
+        return Touch("keys", model, attr, names=frozenset(_hashable(k) for k in event.keys))
     if isinstance(event, ev.ColumnDataChangedEvent):
-        return [(model, attr, name) for name in event.columns]
+        return Touch("keys", model, attr, names=frozenset(event.columns))
     if isinstance(event, ev.ColumnsPatchedEvent):
-        keys: list[Key] = []
-        for name, entries in event.patches.items():
-            if len(entries) > MAX_CELL_KEYS or any(isinstance(i, slice) for i, _ in entries):
-                keys.append((model, attr, name))
-            else:
-                keys.extend((model, attr, name, i) for i, _ in entries)
-        return keys
-    return [(model, attr)]
+        whole = {c for c, e in event.patches.items() if len(e) > MAX_CELLS or any(isinstance(i, slice) for i, _ in e)}
+        cells = {(c, i) for c, e in event.patches.items() if c not in whole for i, _ in e}
+        if whole and cells:
+            return Touch("keys", model, attr, names=frozenset(whole | {c for c, _ in cells}))
+        return (
+            Touch("keys", model, attr, names=frozenset(whole))
+            if whole
+            else Touch("cells", model, attr, cells=frozenset(cells))
+        )
+    if isinstance(event, ev.ListSplicedEvent) and view is not None:
+        i, d = event.index, event.delete
+        return Touch(
+            "splice", model, attr, deleted=frozenset(view[i : i + d]), items=tuple(event.items),
+            left=view[i - 1] if i > 0 else START, right=view[i + d] if i + d < len(view) else END,
+        )  # fmt: skip
+    return Touch("whole", model, attr)
 
 
-def overlap(a: Key, b: Key) -> bool:
-    """Two keys overlap when one is a prefix of the other."""
-    n = min(len(a), len(b))
-    return a[:n] == b[:n]
+def overlap(a: Touch, b: Touch) -> bool:
+    """Tell whether two changes touch the same thing (two splices always do here)."""
+    if "nothing" in (a.what, b.what):
+        return False
+    if a.what in ("title", "roots") or b.what in ("title", "roots"):
+        return a.what == b.what
+    if (a.model, a.attr) != (b.model, b.attr):
+        return False
+    kinds = {a.what, b.what}
+    if kinds & {"whole", "splice"}:
+        return True
+    if kinds == {"keys"}:
+        return bool(a.names & b.names)
+    if kinds == {"cells"}:
+        return bool(a.cells & b.cells)
+    keys, cells = (a, b) if a.what == "keys" else (b, a)
+    return any(column in keys.names for column, _ in cells.cells)
+
+
+def splices_clash(mine: Touch, theirs: Touch) -> bool:
+    """Tell whether two splices made at the same time touch the same items in every order."""
+    if mine.deleted & theirs.deleted:
+        return True
+    inside = lambda s, t: not s.deleted and s.left in t.deleted and s.right in t.deleted  # noqa: E731
+    return inside(mine, theirs) or inside(theirs, mine)
+
+
+def splices_near(mine: Touch, theirs: Touch) -> bool:
+    """Tell whether a splice applied meanwhile touched the items of ``mine`` or those around it."""
+    around = {mine.left, mine.right} | mine.deleted
+    return bool(splices_clash(mine, theirs) or theirs.deleted & around or mine.deleted & {theirs.left, theirs.right})
+
+
+# -- the model ------------------------------------------------------------------------------
 
 
 @dataclass
 class Entry:
     seq: int
-    touched: list[tuple[str | None, Key]]
+    touched: list[tuple[str | None, Touch]]
 
 
 @dataclass
 class Outcome:
-    produced: bool
+    produced: bool  # the patch took a position of its own (a reset takes the next one)
     rejected: int
     error: bool
+    reset: bool = False
 
 
 @dataclass
 class Replay:
-    """The reference model's state: its document, log, fences and counters."""
+    """The reference model's state: its document, log, fences and counters.
+
+    ``server_splices``: per position, the list splices the server broadcast there (in its
+    own indices), where an accepted splice's place is read.
+    """
 
     document: Document
     log_size: int
+    server_splices: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     seq: int = 0
     entries: list[Entry] = field(default_factory=list)
     fences: dict[str, int] = field(default_factory=dict)
@@ -107,8 +192,9 @@ class Replay:
     accepted_events: int = 0
     rejected_events: int = 0
     gone_events: int = 0
+    transformed_splices: int = 0
 
-    def append(self, touched: list[tuple[str | None, Key]]) -> None:
+    def append(self, touched: list[tuple[str | None, Touch]]) -> None:
         self.seq += 1
         self.entries.append(Entry(self.seq, touched))
         self.entries = self.entries[-self.log_size :]
@@ -117,83 +203,179 @@ class Replay:
         held = min(self.seq, self.log_size)
         return self.seq - held <= base <= self.seq
 
-    def touched_since(self, base: int, origin: str) -> list[Key]:
-        return [key for e in self.entries if e.seq > base for who, key in e.touched if who != origin]
+    def since(self, base: int, origin: str) -> list[Touch]:
+        return [t for e in self.entries if e.seq > base for who, t in e.touched if who != origin]
 
     def snapshot(self) -> Replay:
         doc_json, buffers = self.document.to_json()
-        return Replay(
-            Document.from_json(doc_json, dict(buffers)),
-            self.log_size,
-            self.seq,
-            list(self.entries),
-            dict(self.fences),
-            dict(self.resets),
-            self.accepted_events,
-            self.rejected_events,
-            self.gone_events,
-        )
+        copied = copy.copy(self)
+        copied.document = Document.from_json(doc_json, dict(buffers))
+        copied.entries = list(self.entries)
+        copied.fences, copied.resets = dict(self.fences), dict(self.resets)
+        return copied
 
     # -- one patch ------------------------------------------------------------------
+
+    def _judge(
+        self,
+        patch: SentPatch,
+        decoded: list[DocumentEvent],
+        views: list[list[Any] | None],
+        indices: list[int],
+        fence: int,
+    ) -> tuple[list[Any], list[Any]]:
+        """Split a patch's events into accepted (with their touches) and rejected.
+
+        Accepted splices are put where the server put them (read at the position the
+        patch takes), once checked against what their maker meant.
+        """
+        base = patch.content["base"]
+        if base < fence or not self.reaches_back_to(base):
+            return [], list(decoded)
+        theirs = self.since(base, patch.origin)
+        splices = [t for t in theirs if t.what == "splice"]
+        server_lost = set(_lost(patch))
+        forms = list(self.server_splices.get(self.seq + 1, []))
+        lists: dict[tuple[Any, Any], list[Any]] = {}  # each list as this patch's accepted events leave it
+        accepted: list[tuple[DocumentEvent, Touch]] = []
+        rejected: list[DocumentEvent] = []
+        lost: list[Touch] = []
+        for event, view, index in zip(decoded, views, indices, strict=True):
+            mine = touch(event, view)
+            key = (mine.model, mine.attr)
+            clash = any(overlap(mine, t) for t in theirs if not (mine.what == t.what == "splice"))
+            clash = clash or any(overlap(mine, t) for t in lost)
+            if not clash and mine.what == "splice" and self.document.get_model_by_id(mine.model) is not None:
+                # Where splices made meanwhile shifted this one, the server decided: the
+                # decision must be one the items involved allow. Items inserted meanwhile
+                # between the ones it deletes make it a conflict in every order too.
+                current = lists.setdefault(key, list(getattr(event.model, event.attr)))  # type: ignore[attr-defined]
+                clash = index in server_lost
+                scattered = _scattered(mine, current)
+                if clash and not (scattered or any(splices_near(mine, t) for t in splices)):
+                    raise ReferenceFailure(f"patch {patch.msgid}: splice {index} lost, yet nothing touched its items")
+                if not clash and (scattered or any(splices_clash(mine, t) for t in splices)):
+                    raise ReferenceFailure(f"patch {patch.msgid}: splice {index} kept, yet its items were touched")
+                if not clash:
+                    event = self._place(event, mine, forms, current, splices)  # type: ignore[arg-type]
+            if clash:
+                rejected.append(event)
+                lost.append(mine)
+                continue
+            if isinstance(event, ev.ModelChangedEvent) and isinstance(event.new, list):
+                lists[key] = list(event.new)
+            accepted.append((event, mine))
+        return accepted, rejected
+
+    def _place(
+        self,
+        event: ev.ListSplicedEvent,
+        mine: Touch,
+        forms: list[dict[str, Any]],
+        current: list[Any],
+        splices: list[Touch],
+    ) -> DocumentEvent:
+        """Put an accepted splice where the server put it, checking that it kept what its maker meant."""
+        form = next((f for f in forms if (f["model"]["id"], f["attr"]) == (mine.model, mine.attr)), None)
+        if form is None and self.document.get_model_by_id(event.model.id) is None:
+            # A model this patch defines but no change that won attached: the change
+            # applies to nothing, and the server sent nothing of it.
+            return event
+        if form is None:
+            raise ReferenceFailure(f"no splice of {mine.model}.{mine.attr} seen at position {self.seq + 1}")
+        forms.remove(form)
+        after = self._check_placement(mine, form, current, splices)
+        current[:] = after
+        self.transformed_splices += form["index"] != event.index
+        return ev.ListSplicedEvent(event.model, event.attr, form["index"], form["delete"], event.items)
+
+    def _check_placement(self, mine: Touch, form: dict[str, Any], before: list[Any], splices: list[Touch]) -> list[Any]:
+        position = self.seq + 1
+        index, delete, items = form["index"], form["delete"], list(form["items"])
+        if set(before[index : index + delete]) != mine.deleted or delete != len(mine.deleted):
+            raise ReferenceFailure(
+                f"at {position}, a splice meant to delete {sorted(mine.deleted)} deletes "
+                f"{before[index : index + delete]} of {before}"
+            )
+        after = before[:index] + items + before[index + delete :]
+        where = {item: i for i, item in enumerate(after)}
+        if items and (
+            (mine.left in where and where[mine.left] >= index)
+            or (mine.right in where and where[mine.right] < index + len(items))
+        ):
+            raise ReferenceFailure(f"at {position}, {items} is not between {mine.left} and {mine.right}: {after}")
+        if items and not mine.deleted:
+            # Insertions made meanwhile between the same neighbours, applied first, come first.
+            for theirs in splices:
+                same_place = (theirs.model, theirs.attr, theirs.left, theirs.right) == (
+                    mine.model, mine.attr, mine.left, mine.right,
+                )  # fmt: skip
+                if same_place and not theirs.deleted and any(where.get(x, -1) >= index for x in theirs.items):
+                    raise ReferenceFailure(f"at {position}, {items} went before {theirs.items}, applied first: {after}")
+        return after
 
     def process(self, patch: SentPatch, resume_fence: int) -> Outcome:
         """Apply the rule to ``patch`` at the current position; return what it did."""
         document = self.document
         content = patch.content
-        base = content["base"]
         defined = {r.get("id") for r in content.get("references", [])}
         kept, gone = [], 0
-        for raw in content["events"]:
+        for index, raw in enumerate(content["events"]):
             target = raw.get("model", {}).get("id") if isinstance(raw.get("model"), dict) else None
             if target is not None and target not in defined and document.get_model_by_id(target) is None:
                 gone += 1  # the model left the document before this patch arrived
             else:
-                kept.append(raw)
-        decoded = document.decode_patch(
-            {"events": kept, "references": content.get("references", [])}, dict(patch.buffers), setter=patch.origin
+                kept.append(index)
+        patch_decoded = document.decode_patch(
+            {"events": [content["events"][i] for i in kept], "references": content.get("references", [])},
+            dict(patch.buffers),
+            setter=patch.origin,
         )
+        decoded = patch_decoded.events
         fence = max(self.fences.get(patch.origin, 0), resume_fence)
-        accepted: list[DocumentEvent] = []
-        rejected: list[DocumentEvent] = []
-        if base < fence or not self.reaches_back_to(base):
-            rejected = list(decoded.events)
-        else:
-            theirs = self.touched_since(base, patch.origin)
-            lost: list[Key] = []
-            for event in decoded.events:
-                keys = event_keys(event)
-                if any(overlap(k, t) for k in keys for t in theirs + lost):
-                    rejected.append(event)
-                    lost.extend(keys)
-                else:
-                    accepted.append(event)
-        strays = _unattached(kept, decoded.events, accepted, content.get("references", []))
-        accepted = [e for e in accepted if all(e is not stray for stray in strays)]
+        views = patch_views(patch, decoded, kept)
+        accepted, rejected = self._judge(patch, decoded, views, kept, fence)
+        # Events on a model the patch defines that no accepted event brings in lose too.
+        raw = [content["events"][i] for i in kept]
+        strays = _unattached(raw, decoded, [e for e, _ in accepted], content.get("references", []))
+        accepted = [(e, m) for e, m in accepted if all(e is not stray for stray in strays)]
         gone += len(strays)
+        events = [e for e, _ in accepted]
         emitted: list[DocumentEvent] = []
-        document.on_change(emitted.append)
+        record = emitted.append
+        document.on_change(record)
         error = False
         try:
-            document.apply_patch(DecodedPatch(accepted, decoded.new_models), setter=patch.origin, from_client=True)
+            document.apply_patch(DecodedPatch(events, patch_decoded.new_models), setter=patch.origin, from_client=True)
         except PatchError:
-            error, rejected, emitted = True, accepted + rejected, []
+            error, rejected = True, [e for e, _ in accepted] + rejected
+            emitted.clear()
         finally:
-            document.remove_on_change(emitted.append)
-        touched: list[tuple[str | None, Key]] = [(patch.origin, k) for e in emitted for k in event_keys(e)]
-        corrected: list[Key] = []
+            document.remove_on_change(record)
+        # What the patch changed, as the document reported it (a change to the value a
+        # property already had reports nothing, and takes no place in the log).
+        splices: dict[tuple[Any, Any], list[Touch]] = {}  # per list, in order (a splice of a model
+        for _, mine in accepted:  # nothing attached reports nothing)
+            if mine.what == "splice":
+                splices.setdefault((mine.model, mine.attr), []).append(mine)
+        touched: list[tuple[str | None, Touch]] = [
+            (patch.origin, splices[(e.model.id, e.attr)].pop(0) if isinstance(e, ev.ListSplicedEvent) else touch(e))
+            for e in emitted
+        ]
+        corrected: list[Touch] = []
         reset = False
         for event in rejected:
             if isinstance(event, ev.RootAddedEvent | ev.RootRemovedEvent):
                 reset = True
             elif isinstance(event, ev.TitleChangedEvent):
-                corrected.append(("title",))
+                corrected.append(Touch("title"))
             else:
-                key = event.property_key()
-                if key is not None and key not in corrected and document.get_model_by_id(key[0]) is not None:
-                    corrected.append(key)
-        touched.extend((None, key) for key in corrected)
-        produced = bool(emitted or corrected or reset)
-        if emitted or corrected:
+                model, attr = event.model.id, event.attr  # type: ignore[attr-defined]
+                whole = Touch("whole", model, attr)
+                if whole not in corrected and document.get_model_by_id(model) is not None:
+                    corrected.append(whole)
+        touched.extend((None, t) for t in corrected)
+        if touched:
             self.append(touched)
         if reset:  # the reset takes a position of its own, touching nothing
             self.append([])
@@ -202,7 +384,7 @@ class Replay:
         self.accepted_events += len(accepted) if not error else 0
         self.rejected_events += len(rejected) + gone
         self.gone_events += gone
-        return Outcome(produced, len(rejected) + gone, error)
+        return Outcome(bool(touched), len(rejected) + gone, error, reset)
 
 
 def _ids_in(value: Any) -> list[str]:
@@ -245,6 +427,32 @@ def _unattached(
     ]
 
 
+def _scattered(mine: Touch, current: list[Any]) -> bool:
+    """Tell whether items inserted meanwhile lie between the items a splice deletes."""
+    places = [i for i, item in enumerate(current) if item in mine.deleted]
+    return bool(places) and places[-1] - places[0] + 1 != len(places)
+
+
+def _lost(patch: SentPatch) -> list[int]:
+    """The indices of a patch's events the server said lost."""
+    reply = patch.replies[0].content
+    return list(reply.get("lost", [])) if reply.get("rejected") else []
+
+
+def patch_views(patch: SentPatch, decoded: list[DocumentEvent], indices: list[int]) -> list[list[Any] | None]:
+    """The list each splice of ``patch`` was made on, as its client saw it (None for others).
+
+    ``indices``: the place of each decoded event in the patch as sent.
+    """
+    views = []
+    for event, index in zip(decoded, indices, strict=True):
+        view = patch.views.get(index) if isinstance(event, ev.ListSplicedEvent) else None
+        if isinstance(event, ev.ListSplicedEvent) and view is None:
+            raise ReferenceFailure(f"no view recorded for splice {index} of patch {patch.msgid}")
+        views.append(view)
+    return views
+
+
 def _answer(patch: SentPatch) -> tuple[int, int, bool]:
     """Return (position, rejected count, refused) from the server's first answer."""
     if not patch.replies:
@@ -273,6 +481,7 @@ def replay(
     patches: list[SentPatch],
     full_resumes: dict[str, list[int]],
     log_size: int,
+    server_splices: dict[int, list[dict[str, Any]]],
 ) -> Replay:
     """Re-run the rule over ``patches`` in the server's order; raise ReferenceFailure on disagreement."""
     placed = []
@@ -281,7 +490,7 @@ def replay(
         _check_replies_agree(patch)
         placed.append((position, patch.origin, patch.order, patch, rejected))
     placed.sort(key=lambda p: (p[0], p[1], p[2]))
-    state = Replay(initial, log_size)
+    state = Replay(initial, log_size, server_splices)
     groups: dict[int, list[tuple[SentPatch, int]]] = {}
     for position, _, _, patch, rejected in placed:
         groups.setdefault(position, []).append((patch, rejected))
@@ -339,7 +548,8 @@ def _process_one(
         trial = state.snapshot() if len(_fence_choices(patch, position, full_resumes)) > 1 else state
         outcome = trial.process(patch, fence)
         outcomes.append((outcome, trial))
-        placed = trial.seq == position if producer else not outcome.produced
+        # The answer names the patch's own position; a reset it caused took the next one.
+        placed = trial.seq - outcome.reset == position if producer else not outcome.produced
         if outcome.rejected == rejected and placed and not outcome.error:
             if trial is not state:
                 state.__dict__.update(trial.__dict__)

@@ -1,0 +1,286 @@
+"""The convergence workload in memory: the server's session and the clients' protocols, no sockets.
+
+A ``MemoryNetwork`` holds one ``ServerSession`` of the convergence app (driven through
+``dispatch``, as the consumer drives it) and ``MemoryClient``s, each a
+``ClientProtocol`` with a document. Messages travel as frames (copied when sent, as
+bytes on a wire are) through one queue per direction and connection. Nothing moves on
+its own: the network delivers a random part of what is queued after every step, from
+the run's seed, so a seed replays the same interleaving exactly.
+
+What a socket does, the queues do: messages arrive in order or not at all; a clean
+close delivers what was written, an abrupt one a random prefix of it; a patch held
+back by the test dies with the connection.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from typing import Any
+
+from docsync.document import Document
+from docsync.protocol import Message, ack, server_info_req
+from docsync.protocol.msgtypes import PATCH_DOC, PULL_DOC_REPLY
+from docsync.protocol.wire_json import dumps, loads
+from docsync.server.session.dispatch import dispatch
+from docsync.server.session.session import ServerSession
+from docsync.sync import ClientProtocol, ClientState
+
+from .apps import convergence_doc
+from .harness import Recorder, canonical_document
+from .settings import PATCH_LOG_SIZE
+
+__all__ = ["MemoryClient", "MemoryNetwork"]
+
+Frames = Message  # a message as it travels: a copy nothing else holds
+
+
+def _frames(message: Message) -> Frames:
+    """Copy ``message`` as a wire would: its JSON written and read again, its buffers as bytes.
+
+    (The real-server tests send true frames; here the Receiver is skipped for speed.)
+    """
+    content = loads(dumps(message.content))
+    return Message(dict(message.header), {}, content, [(i, bytes(b)) for i, b in message.buffers])
+
+
+def _receiver() -> None:
+    return None
+
+
+class MemoryConnection:
+    """The server's end of one client connection: what it sends goes to the client's queue."""
+
+    def __init__(self, client: MemoryClient) -> None:
+        self.client = client
+        self.origin = secrets.token_hex(8)
+        self.fence = 0
+        self.alive = True
+
+    async def send_message(self, message: Message) -> None:
+        if self.alive:
+            self.client.incoming.append(_frames(message))
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        self.alive = False
+
+
+class MemoryClient(Recorder):
+    """A client protocol whose connection is two queues the network moves along."""
+
+    def __init__(self, network: MemoryNetwork, name: str) -> None:
+        self.network = network
+        self.document = Document()
+        self.protocol = ClientProtocol(self.document, client_id=secrets.token_hex(8))
+        self._start_recording(name)
+        self.hold_in = self.hold_out = False
+        self.offline = True
+        self.incoming: list[Frames] = []  # sent by the server, not delivered yet
+        self.outgoing: list[Frames] = []  # sent by the client, not delivered yet
+        self._held: list[Frames] = []  # patches the test holds back (not written yet)
+        self._connection: MemoryConnection | None = None
+        self._to_server = _receiver()
+        self._to_client = _receiver()
+
+    @property
+    def client_id(self) -> str:
+        return str(self.protocol.client_id)
+
+    @property
+    def last_seq(self) -> int:  # type: ignore[override]
+        return self.protocol.last_seq or 0
+
+    @property
+    def pending(self) -> int:
+        return len(self.protocol.outbox) + (self.protocol.in_flight is not None)
+
+    @property
+    def held_in(self) -> int:
+        return len(self.incoming)
+
+    @property
+    def held_out(self) -> int:
+        return len(self._held)
+
+    # -- moving messages ----------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Send the waiting changes, as the adapter does once per turn of its loop."""
+        self.protocol.flush()
+        self._write()
+
+    def _write(self) -> None:
+        for message in self.protocol.messages_to_send():
+            self._record_sent(message)
+            held = message.msgtype == PATCH_DOC and (self.hold_out or self._held)
+            (self._held if held else self.outgoing).append(_frames(message))
+
+    async def deliver_out(self, count: int) -> None:
+        """Hand the server the first ``count`` messages in flight to it."""
+        assert self._connection is not None
+        for frames in self.outgoing[:count]:
+            del self.outgoing[0]
+            message = _receive(self._to_server, frames)
+            await dispatch(self.network.session, self._connection, message, False)  # type: ignore[arg-type]
+
+    def deliver_in(self, count: int) -> None:
+        """Hand the client the first ``count`` messages in flight to it."""
+        for frames in self.incoming[:count]:
+            del self.incoming[0]
+            message = _receive(self._to_client, frames)
+            self.wire.append((message, 0))
+            self._record(message)
+            self.protocol.receive_message(message)
+            self.protocol.events_received()
+            self._write()
+
+    async def pump(self, rng: random.Random | None = None) -> None:
+        """Deliver what is in flight (all of it, or a random part with ``rng``), both ways."""
+        if self.offline:
+            return
+        self.flush()
+        count = len(self.outgoing) if rng is None else rng.randint(0, len(self.outgoing))
+        await self.deliver_out(count)
+        if not self.hold_in:
+            self.deliver_in(len(self.incoming) if rng is None else rng.randint(0, len(self.incoming)))
+
+    # -- what a run does ----------------------------------------------------------------
+
+    def release_in(self, count: int | None = None) -> None:
+        if not self.offline:
+            self.deliver_in(len(self.incoming) if count is None else count)
+
+    async def release_out(self, count: int | None = None) -> None:
+        count = len(self._held) if count is None else count
+        self.outgoing.extend(self._held[:count])
+        del self._held[:count]
+
+    async def release_all(self) -> None:
+        self.hold_in = self.hold_out = False
+        self.release_in()
+        await self.release_out()
+
+    async def sync(self) -> None:
+        """Send everything and deliver everything, until nothing of this client is in flight."""
+        for _ in range(10_000):
+            await self.pump()
+            if not (self.pending or self.outgoing or self.incoming or self._held):
+                return
+            await self.release_all()
+        raise AssertionError(f"client {self.name} did not settle")
+
+    async def request_server_info(self) -> None:
+        """A round trip: everything sent before it is answered after it."""
+        self.flush()
+        self.outgoing.append(_frames(server_info_req()))
+        await self.pump()
+
+    async def connect(self) -> None:
+        self._connection = MemoryConnection(self)
+        self._to_server, self._to_client = _receiver(), _receiver()
+        self.network.session.attach(self._connection)  # type: ignore[arg-type]
+        self.offline = False
+        self.hold_in = False
+        self.protocol.connection_made()
+        await self._connection.send_message(ack())
+        while self.protocol.state is not ClientState.LIVE:
+            before = (len(self.outgoing), len(self.incoming))
+            await self.pump()
+            if before == (0, 0) and not (self.outgoing or self.incoming):
+                raise AssertionError(f"client {self.name} could not connect")
+
+    async def _lose(self, delivered: int) -> None:
+        await self.deliver_out(delivered)
+        assert self._connection is not None
+        self._connection.alive = False
+        self.network.session.detach(self._connection)  # type: ignore[arg-type]
+        self.incoming.clear()
+        self.outgoing.clear()
+        self._held.clear()  # never written: it dies with the connection
+        self.protocol.connection_lost()
+        self.offline = True
+
+    async def drop(self) -> None:
+        """Lose the connection abruptly: a random part of what was written arrives."""
+        self.trace.append("drop")
+        await self._lose(self.network.rng.randint(0, len(self.outgoing)))
+
+    async def reconnect(self) -> None:
+        """Close cleanly (what was written arrives) if connected, then resume."""
+        self.trace.append(f"reconnect from {self.last_seq}")
+        if not self.offline:
+            await self._lose(len(self.outgoing))
+        await self.connect()
+
+    async def close(self) -> None:
+        if not self.offline:
+            await self._lose(len(self.outgoing))
+        self.protocol.close()
+
+
+def _receive(receiver: None, frames: Frames) -> Message:
+    return frames
+
+
+class MemoryNetwork:
+    """One session of the convergence app and its clients, all in memory."""
+
+    log_size = PATCH_LOG_SIZE
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed ^ 0x5EED)
+        self.clients: list[MemoryClient] = []
+        self._session: ServerSession | None = None
+        self._splices: dict[int, list[dict[str, Any]]] = {}
+
+    @property
+    def session(self) -> ServerSession:
+        if self._session is None:
+            document = Document()
+            convergence_doc(document)
+            self._session = ServerSession(
+                secrets.token_hex(8),
+                document,
+                app_path="convergence",
+                request={},
+                allow_client_structure=True,
+                log_entries=PATCH_LOG_SIZE,
+                log_bytes=1 << 30,
+                max_client_models=100_000,
+                max_array_elements=100_000_000,
+            )
+            # Every entry, also those the bounded log lets go: the reference reads the
+            # splices' places there.
+            log, append = self._session.log, self._session.log.append
+
+            def append_and_keep(events: list[Any]) -> Any:
+                entry = append(events)
+                self._splices[entry.seq] = [e.json for e in events if e.json.get("kind") == "ListSpliced"]
+                return entry
+
+            log.append = append_and_keep  # type: ignore[method-assign]
+        return self._session
+
+    async def new_client(self, name: str) -> MemoryClient:
+        client = MemoryClient(self, name)
+        self.clients.append(client)
+        await client.connect()
+        assert client.wire[1][0].msgtype == PULL_DOC_REPLY
+        return client
+
+    async def server_state(self) -> tuple[dict[str, Any], int]:
+        return canonical_document(self.session.document), self.session.log.seq
+
+    async def server_splices(self) -> dict[int, list[dict[str, Any]]]:
+        return self._splices
+
+    async def idle(self, rng: random.Random, long: bool) -> None:
+        for client in self.clients:
+            await client.pump(self.rng)
+            if long:
+                await client.pump(self.rng)
+
+    async def after_step(self) -> None:
+        """Let a random part of what is in flight arrive (each client flushes, as its loop would)."""
+        for client in self.clients:
+            await client.pump(self.rng)

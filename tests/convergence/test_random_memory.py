@@ -1,0 +1,54 @@
+"""The random convergence workload in memory: the server's session and the clients' protocols, no sockets.
+
+The same ``Run`` as ``test_random_edits.py`` (see ``workload.py``), on a
+``MemoryNetwork``: every interleaving comes from the seed, so a failure replays exactly
+with ``DOCSYNC_MEMORY_SEED``. ``DOCSYNC_MEMORY_STEPS`` sets the total steps (default
+200,000), ``DOCSYNC_MEMORY_RUN_STEPS`` the steps per run (200); no run starts after
+``DOCSYNC_MEMORY_SECONDS`` (40 s). The steps per second are printed: the real-server test
+is the end-to-end layer, this one covers the rule at many more steps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import time
+from collections import Counter
+
+from .memory import MemoryNetwork
+from .workload import Run
+
+TOTAL_STEPS = int(os.environ.get("DOCSYNC_MEMORY_STEPS", "200000"))
+RUN_STEPS = int(os.environ.get("DOCSYNC_MEMORY_RUN_STEPS", "200"))
+SEED = os.environ.get("DOCSYNC_MEMORY_SEED")
+TIME_LIMIT = float(os.environ.get("DOCSYNC_MEMORY_SECONDS", "40"))
+
+
+def test_random_edits_converge_in_memory() -> None:
+    """Many random concurrent steps in memory; every run ends with all documents equal."""
+    base_seed = int(SEED) if SEED else random.SystemRandom().randrange(1 << 32)
+    started = time.monotonic()
+    totals: Counter[str] = Counter()
+    done = runs = 0
+    while done < TOTAL_STEPS and time.monotonic() - started < TIME_LIMIT:
+        seed = base_seed + runs
+        run = Run(MemoryNetwork(seed), seed, RUN_STEPS)
+        try:
+            asyncio.run(run.run())
+        except BaseException as exc:
+            run.write_trace()
+            raise AssertionError(
+                f"in-memory run failed with seed {seed}; replay it with DOCSYNC_MEMORY_SEED={seed} "
+                f"DOCSYNC_MEMORY_STEPS={RUN_STEPS}\nstats: {dict(run.stats)}"
+            ) from exc
+        totals.update(run.stats)
+        done += RUN_STEPS
+        runs += 1
+    elapsed = time.monotonic() - started
+    print(f"\nin memory: seed {base_seed}, {done} steps in {runs} runs, {elapsed:.1f} s, {done / elapsed:.0f} steps/s; "
+          f"{dict(totals)}")  # fmt: skip
+    assert done >= min(TOTAL_STEPS, 2000), f"only {done} steps ran in {elapsed:.0f} s"
+    assert totals["events_accepted"] > 0 and totals["events_rejected"] > 0
+    if done >= 4000:  # (a replay of one run may shift none)
+        assert totals["splices_shifted"] > 0

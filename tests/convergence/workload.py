@@ -1,0 +1,357 @@
+"""The random workload of the convergence tests: 2-4 clients edit one shared session at once.
+
+A ``Run`` drives its clients through random steps: property sets, list splices (many at
+once on one list, as users pressing "Add" together), dict item sets and deletes,
+streams, cell and slice patches, column replacements, root adds and removes, title
+changes, several edits in one patch; and random network behaviour: incoming messages
+held back and released later (in order), outgoing patches held, pauses, clean
+reconnects with resume, abrupt drops with edits made while offline, then resume.
+
+After quiescence it checks that every client's document equals the server's, that
+every patch was answered, and that the server rejected exactly the events that the
+documented rule rejects, its document being the initial one with every accepted event
+applied in the server's order (``reference.replay``).
+
+The clients and the server come from a ``Network``: real websockets to a real server
+(``test_random_edits.py``), or everything in memory (``test_random_memory.py``).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections import Counter
+from typing import Any, Protocol
+
+import numpy as np
+
+from docsync.protocol.msgtypes import PULL_DOC_REPLY
+
+from .apps import Item, Source
+from .harness import canonical
+from .reference import replay
+
+__all__ = ["Network", "Run"]
+
+
+class Network(Protocol):
+    """Where a run's clients and server live."""
+
+    log_size: int
+
+    async def new_client(self, name: str) -> Any:
+        """Return a client connected to the run's session (its document pulled)."""
+        ...
+
+    async def server_state(self) -> tuple[dict[str, Any], int]:
+        """Return the server's document (canonical form) and position."""
+        ...
+
+    async def idle(self, rng: random.Random, long: bool) -> None:
+        """Let messages travel a little (``long``: a little more)."""
+        ...
+
+    async def after_step(self) -> None:
+        """What happens between two steps (on a real network: nothing the test does)."""
+        ...
+
+    async def server_splices(self) -> dict[int, list[dict[str, Any]]]:
+        """Per position, the list splices the server applied there, as it broadcast them."""
+        ...
+
+
+WORDS = ["x", "y", "z", "w", "hello", "é", "", "long " * 5]
+VALUES = [0.0, 1.0, 2.5, -3.0, 1e-9, 42.0]
+KEYS = [f"k{i}" for i in range(6)]
+
+
+class Run:
+    """One run: a fresh room, its clients, and the random steps they take."""
+
+    def __init__(self, network: Network, seed: int, steps: int) -> None:
+        self.network = network
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.steps = steps
+        self.clients: list[Any] = []
+        self.stats: Counter[str] = Counter()
+        self._made = 0
+
+    def fresh(self) -> str:
+        """A list item never used before in this run: lists hold each item once."""
+        self._made += 1
+        return f"{self.rng.choice(WORDS)}#{self._made}"
+
+    # -- edits ----------------------------------------------------------------------
+
+    def items(self, client: Any) -> list[Item]:
+        return [m for m in client.document.models.values() if isinstance(m, Item)]
+
+    def source(self, client: Any) -> Source | None:
+        return next((m for m in client.document.models.values() if isinstance(m, Source)), None)
+
+    def edit(self, client: Any) -> None:
+        """Make one random local change (sent in the next flush)."""
+        rng = self.rng
+        kind = rng.choices(
+            ["value", "label", "list", "dict", "stream", "cells", "slice", "column", "add", "remove", "title"],
+            weights=[14, 6, 16, 16, 8, 8, 4, 4, 3, 3, 2],
+        )[0]
+        items = self.items(client)
+        source = self.source(client)
+        if kind in ("stream", "cells", "slice", "column") and source is not None:
+            self.edit_source(client, source, kind)
+        elif kind == "add" or (not items and kind not in ("title", "remove")):
+            if len(items) < 6:
+                client.document.add_root(Item(value=rng.choice(VALUES), tags=[self.fresh()], counts={"k0": 1}))
+                kind = "add"
+        elif kind == "remove":
+            roots = [r for r in client.document.roots if isinstance(r, Item)]
+            if len(roots) > 1:
+                client.document.remove_root(rng.choice(roots))
+        elif kind == "title":
+            client.document.title = rng.choice(["one", "two", "three"])
+        else:
+            item = rng.choice(items)
+            if kind == "value":
+                item.value = rng.choice(VALUES)
+            elif kind == "label":
+                item.label = rng.choice(WORDS)
+            elif kind == "list":
+                self.edit_list(item)
+            else:
+                self.edit_dict(item)
+        self.stats[f"edit:{kind}"] += 1
+
+    def try_edit(self, client: Any) -> None:
+        try:
+            self.edit(client)
+        except ValueError:
+            # Between a lost change and its correction a client's columns may disagree
+            # in length; a stream or patch made then is refused locally, as in a browser.
+            self.stats["edit_refused_locally"] += 1
+
+    def edit_list(self, item: Item) -> None:
+        rng = self.rng
+        tags = item.tags
+        choice = rng.choices(range(7), weights=[4, 4, 3, 2, 2, 2, 1])[0]
+        if choice == 0 or not tags:
+            tags.append(self.fresh())
+        elif choice == 1:
+            tags.insert(rng.randrange(len(tags) + 1), self.fresh())
+        elif choice == 2:
+            tags.pop(rng.randrange(len(tags)))
+        elif choice == 3:
+            tags[rng.randrange(len(tags))] = self.fresh()
+        elif choice == 4:
+            tags.extend([self.fresh(), self.fresh()])
+        elif choice == 5:
+            start = rng.randrange(len(tags))
+            del tags[start : start + rng.randint(1, 3)]
+        else:
+            item.tags = [self.fresh() for _ in range(rng.randint(0, 3))]
+
+    def same_list_everywhere(self) -> None:
+        """Every client inserts into (or removes from) one list at the same moment."""
+        rng = self.rng
+        shared = set.intersection(*({m.id for m in self.items(c)} for c in self.clients))
+        if not shared:
+            return
+        target = rng.choice(sorted(shared))
+        for client in self.clients:
+            item = client.document.get_model_by_id(target)
+            assert isinstance(item, Item)
+            tags = item.tags
+            if rng.random() < 0.6 or not tags:
+                tags.insert(len(tags) if rng.random() < 0.5 else rng.randrange(len(tags) + 1), self.fresh())
+            else:
+                tags.pop(rng.randrange(len(tags)))
+        self.stats["edit:same_list"] += 1
+
+    def edit_dict(self, item: Item) -> None:
+        rng = self.rng
+        counts = item.counts
+        choice = rng.randrange(5)
+        if choice <= 1 or not counts:
+            counts[rng.choice(KEYS)] = rng.randrange(100)
+        elif choice == 2:
+            del counts[rng.choice(list(counts))]
+        elif choice == 3:
+            counts.update({k: rng.randrange(100) for k in rng.sample(KEYS, 2)})
+        else:
+            item.counts = {k: rng.randrange(100) for k in rng.sample(KEYS, rng.randint(0, 3))}
+
+    def edit_source(self, client: Any, source: Source, kind: str) -> None:
+        rng = self.rng
+        length = source.length
+        if kind == "stream" or length == 0:
+            rows = rng.randint(1, 4)
+            x = np.array([rng.uniform(-5, 5) for _ in range(rows)])
+            labels = [rng.choice(WORDS) for _ in range(rows)]
+            source.stream({"x": x, "y": x * 2, "label": labels}, rollover=rng.choice([None, 8, 12]))
+        elif kind == "cells":
+            indices = rng.sample(range(length), min(length, rng.randint(1, 3)))
+            source.patch(
+                {
+                    "x": [(i, rng.uniform(-5, 5)) for i in indices],
+                    "label": [(indices[0], rng.choice(WORDS))],
+                }
+            )
+        elif kind == "slice":
+            start = rng.randrange(length)
+            stop = rng.randint(start + 1, length)
+            source.patch({"y": [(slice(start, stop), [rng.uniform(-5, 5) for _ in range(stop - start)])]})
+        else:
+            source.data["y"] = np.array([rng.uniform(-5, 5) for _ in range(length)])
+
+    # -- steps ----------------------------------------------------------------------
+
+    async def step(self) -> None:
+        rng = self.rng
+        client = rng.choice(self.clients)
+        action = rng.choices(
+            ["edit", "edits", "everyone", "same_list", "yield", "sleep", "hold_in", "release_in", "hold_out",
+             "release_out", "sync", "reconnect", "drop", "come_back"],
+            weights=[30, 6, 6, 6, 10, 4, 5, 6, 4, 5, 4, 2, 2, 4],
+        )[0]  # fmt: skip
+        self.stats[action] += 1
+        if action == "edit":
+            self.try_edit(client)
+        elif action == "edits":  # several changes in one patch
+            for _ in range(rng.randint(2, 4)):
+                self.try_edit(client)
+        elif action == "everyone":  # every client changes something before anyone syncs
+            for other in self.clients:
+                self.try_edit(other)
+        elif action == "same_list":  # the board case: everyone presses "Add" at once
+            self.same_list_everywhere()
+        elif action == "yield":
+            await self.network.idle(rng, long=False)
+        elif action == "sleep":
+            await self.network.idle(rng, long=True)
+        elif action == "hold_in" and not client.offline:
+            client.hold_in = not client.hold_in
+            if not client.hold_in:
+                client.release_in()
+        elif action == "release_in":
+            client.release_in(rng.randint(0, client.held_in))
+        elif action == "hold_out" and not client.offline:
+            client.hold_out = not client.hold_out
+            if not client.hold_out:
+                await client.release_out()
+        elif action == "release_out":
+            await client.release_out(rng.randint(0, client.held_out))
+        elif action == "sync" and not client.offline:
+            await client.release_all()
+            await client.sync()
+        elif action == "reconnect" and not client.offline:
+            await client.reconnect()
+            self.stats["resumes"] += 1
+        elif action == "drop" and not client.offline and sum(not c.offline for c in self.clients) > 1:
+            await client.drop()
+        elif action == "come_back" and client.offline:
+            await client.reconnect()
+            self.stats["resumes"] += 1
+
+    async def quiesce(self) -> None:
+        """Bring every client online, deliver everything, wait until nothing is in flight."""
+        for client in self.clients:
+            if client.offline:
+                await client.reconnect()
+        for _ in range(5):
+            for client in self.clients:
+                await client.release_all()
+            for client in self.clients:
+                await client.sync()
+            # Everything the server sent a client before this reply has been applied.
+            for client in self.clients:
+                await client.request_server_info()
+            if not any(c.pending or c.held_in or c.held_out for c in self.clients):
+                return
+        raise AssertionError("clients did not quiesce")
+
+    # -- the run --------------------------------------------------------------------
+
+    async def run(self) -> None:
+        count = self.rng.randint(2, 4)
+        for index in range(count):
+            self.clients.append(await self.network.new_client(f"c{index}"))
+        initial_reply = next(m for m, _ in self.clients[0].wire if m.msgtype == PULL_DOC_REPLY)
+        assert initial_reply.content["seq"] == 0
+        try:
+            for _ in range(self.steps):
+                await self.step()
+                await self.network.after_step()
+            await self.quiesce()
+            await self.check(initial_reply)
+        finally:
+            for client in self.clients:
+                await client.close()
+
+    async def check(self, initial_reply: Any) -> None:
+        server_doc, server_seq = await self.network.server_state()
+        # 1. Convergence: every client's document equals the server's.
+        for client in self.clients:
+            mine = canonical(*client.document.to_json())
+            assert mine == server_doc, f"client {client.name} diverged from the server:\n{_diff(mine, server_doc)}"
+            assert client.last_seq <= server_seq
+        # 2 and 3. Every patch answered; rejected exactly as the rule says; accepted kept.
+        patches = [p for c in self.clients for p in c.sent.values()]
+        full_resumes = {
+            c.client_id: [m.content["seq"] for m in c.resumes if m.content.get("mode") == "full"] for c in self.clients
+        }
+        initial = _document(initial_reply)
+        model = replay(initial, patches, full_resumes, self.network.log_size, await self.network.server_splices())
+        expected = canonical(*model.document.to_json())
+        assert expected == server_doc, f"the server's document is not the rule's:\n{_diff(server_doc, expected)}"
+        assert model.seq == server_seq
+        # A client may stop short of the last position only if every position after its
+        # own is a reset of another client, or changes of its own (sent to no one else).
+        for client in self.clients:
+            behind = [e for e in model.entries if e.seq > client.last_seq]
+            assert len(behind) < self.network.log_size and all(
+                who == client.client_id for e in behind for who, _ in e.touched
+            )
+        self.stats["patches"] += len(patches)
+        self.stats["events_accepted"] += model.accepted_events
+        self.stats["events_rejected"] += model.rejected_events
+        self.stats["events_on_removed_models"] += model.gone_events
+        self.stats["splices_shifted"] += model.transformed_splices
+        self.stats["resets"] += sum(model.resets.values())
+        self.stats["resets_received"] += sum(len(c.resets) for c in self.clients)
+        self.stats["full_resumes"] += sum(len(v) for v in full_resumes.values())
+        self.stats["positions"] += server_seq
+
+    def write_trace(self) -> None:
+        """Write what every client did to a file named in the failure (if asked to)."""
+        path = os.environ.get("DOCSYNC_CONVERGENCE_TRACE")
+        if not path:
+            return
+        with open(path, "w") as out:
+            for client in self.clients:
+                out.write(f"== {client.name} {client.client_id}\n")
+                out.writelines(f"{line}\n" for line in client.trace)
+
+
+def _document(reply: Any) -> Any:
+    from docsync.document import Document
+
+    return Document.from_json(reply.content["doc"], dict(reply.buffers))
+
+
+def _diff(a: dict[str, Any], b: dict[str, Any]) -> str:
+    lines = []
+    if a["title"] != b["title"]:
+        lines.append(f"title {a['title']!r} != {b['title']!r}")
+    if a["roots"] != b["roots"]:
+        lines.append(f"roots {a['roots']} != {b['roots']}")
+    for model_id in sorted(set(a["models"]) | set(b["models"])):
+        left, right = a["models"].get(model_id), b["models"].get(model_id)
+        if left is None or right is None:
+            lines.append(f"model {model_id}: {'missing' if left is None else 'present'} vs "
+                         f"{'missing' if right is None else 'present'}")  # fmt: skip
+            continue
+        for attr in sorted(set(left[1]) | set(right[1])):
+            if left[1].get(attr) != right[1].get(attr):
+                lines.append(f"{model_id}.{attr}: {left[1].get(attr)!r:.3000} != {right[1].get(attr)!r:.3000}")
+    return "\n".join(lines[:40])
