@@ -94,7 +94,7 @@ async def test_a_resend_of_a_forgotten_answer_is_never_applied_twice(forgetful: 
         first = await alice.request(_set(slider, 2.0, base, LONG))
         assert first.msgtype == OK and first.content["rejected"] == 0
         again = await alice.request(_set(slider, 2.0, base, LONG))  # remembered: answered the same
-        assert (again.msgtype, again.content["applied_seq"]) == (OK, first.content["seq"])
+        assert (again.msgtype, again.content["applied_seq"]) == (OK, first.content["applied_seq"])
 
         # Other clients, each with its own chosen id and maximal msgids, push alice's answer out.
         for n in range(ANSWERS + 1):

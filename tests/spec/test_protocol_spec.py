@@ -99,7 +99,7 @@ async def test_ok_names_the_position_and_the_others_get_the_patch_there(open_cli
     level = _level(doc)
     before = a.last_seq
     ok = await a.patch([changed(level, "value", 2.5)])
-    assert ok.msgtype == "OK" and ok.content == {"seq": before + 1, "rejected": 0}
+    assert ok.msgtype == "OK" and ok.content == {"seq": before + 1, "applied_seq": before + 1, "rejected": 0}
     [seen] = await _patches_until(b, before + 1)
     assert seen.content["events"] == [changed(level, "value", 2.5)]
     assert not a.patches(before)  # never echoed to its sender
@@ -121,12 +121,12 @@ async def test_a_change_that_changes_nothing_takes_no_position(open_client: Open
     level = _level(doc)
     before = a.last_seq
     ok = await a.patch([changed(level, "value", 1.0)])  # its value already
-    assert ok.content == {"seq": before, "rejected": 0}  # no entry in the order
+    assert ok.content == {"seq": before, "applied_seq": before, "rejected": 0}  # no entry in the order
     await b.settle(0.3)
     assert not b.patches(before)  # nothing broadcast
     # Nor does it conflict: a change based before it wins.
     ok = await b.patch([changed(level, "value", 4.0)], base=before)
-    assert ok.content == {"seq": before + 1, "rejected": 0}
+    assert ok.content == {"seq": before + 1, "applied_seq": before + 1, "rejected": 0}
 
 
 # -- Conflicts, corrections, precedence ------------------------------------------------------
@@ -137,11 +137,13 @@ async def test_a_losing_change_is_corrected_for_everyone_and_the_correction_wins
     a, doc = await open_client("spec")
     b, _ = await open_client(config=a.config)
     level, s = _level(doc), a.last_seq
-    assert (await a.patch([changed(level, "value", 2.0)], base=s)).content == {"seq": s + 1, "rejected": 0}
-    # b had not seen s + 1: its change of the same property loses and is corrected.
+    ok = await a.patch([changed(level, "value", 2.0)], base=s)
+    assert ok.content == {"seq": s + 1, "applied_seq": s + 1, "rejected": 0}
+    # b had not seen s + 1: its change of the same property loses and is corrected. The
+    # answer comes first (seq: all before s + 2 was sent), then the correction at s + 2.
     ok = await b.patch([changed(level, "value", 3.0)], base=s)
-    assert ok.content == {"seq": s + 2, "rejected": 1}
-    correction = [m for m in b.inbox[:-1] if m.content.get("seq") == s + 2]  # sent before the OK
+    assert ok.content == {"seq": s + 1, "applied_seq": s + 2, "rejected": 1, "lost": [0]}
+    correction = await _patches_until(b, s + 2)
     assert [m.content["events"] for m in correction] == [[changed(level, "value", 2.0)]]
     [to_a] = await _patches_until(a, s + 2)
     assert to_a.content["events"] == [changed(level, "value", 2.0)]
@@ -160,8 +162,9 @@ async def test_an_invalid_event_refuses_the_whole_patch_even_beside_a_losing_one
     reply = await b.patch([changed(level, "value", 3.0), changed(level, "end", 99.0)], base=s)
     assert reply.msgtype == "ERROR" and reply.content["code"] == "patch-refused"
     assert reply.content["text"] == "Slider.end is not writable from the client"
-    # Every property the patch touched is corrected (end was never changed: its value is sent back).
-    corrected = {(e["attr"], e["new"]) for m in b.patches(s + 1) for e in m.content["events"]}
+    # Every property the patch touched is corrected (end was never changed: its value is
+    # sent back), right after the ERROR.
+    corrected = {(e["attr"], e["new"]) for m in await _patches_until(b, s + 2) for e in m.content["events"]}
     assert corrected == {("value", 2.0), ("end", 10.0)}
 
 
@@ -175,15 +178,18 @@ async def test_a_change_of_roots_that_loses_resets_the_client(open_client: Open)
         "PATCH-DOC",
         {"events": [{"kind": "RootAdded", "model": {"id": "b-div"}}], "references": [div], "base": s},
     )
-    assert ok.content == {"seq": s + 1, "rejected": 0}
+    assert ok.content == {"seq": s + 1, "applied_seq": s + 1, "rejected": 0}
     # a adds a root on a base before b's: its RootAdded loses, and so does every event of
     # the patch on the model it brought (that model never joined the document).
     mine = {"type": "object", "name": "Div", "id": "a-div", "attributes": {"text": "from a"}}
     events = [{"kind": "RootAdded", "model": {"id": "a-div"}}, changed("a-div", "text", "edited")]
     ok = await a.request("PATCH-DOC", {"events": events, "references": [mine], "base": s})
     assert ok.msgtype == "OK" and ok.content["rejected"] == 2
+    # The reset comes after the answer, at a position of its own.
+    while not [m for m in a.inbox if m.msgtype == "PUSH-DOC"]:
+        await a.receive()
     [reset] = [m for m in a.inbox if m.msgtype == "PUSH-DOC"]
-    assert reset.content["seq"] == ok.content["seq"]
+    assert reset.content["seq"] == ok.content["applied_seq"] + 1
     assert "a-div" not in {m["id"] for m in reset.content["doc"]["models"]}
     assert "b-div" in {m["id"] for m in reset.content["doc"]["models"]}
     # A later patch naming that model loses too (it is not in the document).
@@ -225,9 +231,9 @@ async def test_resume_replays_what_was_missed_and_a_fresh_session_loses_every_re
         ok = await gone.patch([changed(level, "value", 7.0), {"kind": "TitleChanged", "title": "old"}], base=base)
         assert ok.msgtype == "OK" and ok.content["rejected"] == 2
     # A change made on the new document (after the corrections those losses brought) is applied.
-    now = ok.content["seq"]
+    now = ok.content["applied_seq"]
     ok = await gone.patch([{"kind": "TitleChanged", "title": "new"}], base=now)
-    assert ok.content == {"seq": now + 1, "rejected": 0}
+    assert ok.content == {"seq": now + 1, "applied_seq": now + 1, "rejected": 0}
     await gone.close()
 
 
@@ -240,12 +246,14 @@ async def test_server_patches_number_their_buffers_by_position(open_client: Open
     grow = model_by(doc, name="grow")["id"]
     click = {"kind": "MessageSent", "msg_type": "button_click", "msg_data": None, "model": {"id": grow}}
     ok = await a.patch([click])
+    # The callback's stream is what the click caused: it follows the answer, at its position.
+    await _patches_until(a, ok.content["applied_seq"])
     [streamed] = [m for m in a.patches() if m.content["events"][0]["kind"] == "ColumnsStreamed"]
     [buffer_id] = streamed.buffers
     assert re.fullmatch(r"\d+\.\d+\.\d+", buffer_id) and buffer_id.startswith(f"{streamed.content['seq']}.")
     assert streamed.content["events"][0]["data"]["x"]["buffer"] == buffer_id
     assert len(streamed.buffers[buffer_id]) == 3 * 8
-    assert ok.content["seq"] >= streamed.content["seq"]
+    assert ok.content["applied_seq"] == streamed.content["seq"]
 
 
 # -- Origins and close codes ---------------------------------------------------------------
@@ -287,7 +295,7 @@ async def test_what_is_refused_what_loses_and_what_is_corrected(open_client: Ope
     # A value of the wrong type: the patch is refused, and the property's value is sent back.
     reply = await a.patch([changed(level, "value", "abc")])
     assert reply.content == {"text": "Slider.value expected an int or a float, got 'abc'", "code": "patch-refused"}
-    assert [e["new"] for m in a.patches(s) for e in m.content["events"]] == [1.0]
+    assert [e["new"] for m in await _patches_until(a, s + 1) for e in m.content["events"]] == [1.0]
     # A patch that cannot be read (an unknown event kind): refused, nothing to correct.
     s = max(m.content["seq"] for m in a.patches()) if a.patches() else s
     reply = await a.patch([{"kind": "Teleported", "model": {"id": level}}])
@@ -296,7 +304,7 @@ async def test_what_is_refused_what_loses_and_what_is_corrected(open_client: Ope
     assert not a.patches(s)
     # An event naming a model the document does not hold (any more) loses; it is not refused.
     reply = await a.patch([changed("no-such-model", "value", 2.0), changed(level, "value", 2.0)], base=s)
-    assert reply.content == {"seq": s + 1, "rejected": 1}
+    assert reply.content == {"seq": s + 1, "applied_seq": s + 1, "rejected": 1, "lost": [0]}
 
 
 @pytest.mark.asyncio
@@ -307,7 +315,7 @@ async def test_a_change_that_changes_nothing_still_loses_to_a_newer_one(open_cli
     await a.patch([changed(level, "value", 2.0)], base=s)
     # b sets 2.0 too, based before a's change: no entry of its own, but it loses and is corrected.
     reply = await b.patch([changed(level, "value", 2.0)], base=s)
-    assert reply.content == {"seq": s + 2, "rejected": 1}
+    assert reply.content == {"seq": s + 1, "applied_seq": s + 2, "rejected": 1, "lost": [0]}
 
 
 @pytest.mark.asyncio
