@@ -68,7 +68,7 @@ class Recorder:
         self.resets: list[Message] = []
         #: Every message received, with the bytes its frames took on the wire.
         self.wire: list[tuple[Message, int]] = []
-        self.trace: list[str] = []
+        self.trace: list[Any] = []  # strings and Traced lines
         # The tags of every Item as they were before the latest change, and, per local
         # splice (the event, kept so that its id is not reused), the list it was made on.
         self._lists: dict[tuple[str, str], list[Any]] = {}
@@ -101,11 +101,11 @@ class Recorder:
             record = SentPatch(self.protocol.client_id, len(self.sent), message.msgid, message.content, buffers)
             record.views = self._splice_views(message)
             self.sent[message.msgid] = record
-            self.trace.append(f"send PATCH-DOC {message.msgid} {_describe(message)}")
+            self.trace.append(Traced(f"send PATCH-DOC {message.msgid}", message, ""))
 
     def _record(self, message: Message) -> None:
         msgtype = message.msgtype
-        self.trace.append(f"recv {msgtype} {_describe(message)} (last_seq {self.last_seq})")
+        self.trace.append(Traced(f"recv {msgtype}", message, f"(last_seq {self.last_seq})"))
         if msgtype in (OK, ERROR) and message.reqid in self.sent:
             self.sent[message.reqid].replies.append(message)
         elif msgtype == RESUME_REPLY:
@@ -281,6 +281,18 @@ class ControlledClient(Recorder, ClientSession):
             if message.msgtype == PATCH_DOC and isinstance(seq, int) and first_seq <= seq <= last_seq:
                 out.append((seq, size))
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class Traced:
+    """A line of a client's trace, written out only if a failed run's trace is asked for."""
+
+    before: str
+    message: Message
+    after: str
+
+    def __str__(self) -> str:
+        return f"{self.before} {_describe(self.message)} {self.after}".rstrip()
 
 
 def _answer_message(answer: dict[str, Any]) -> Message:
