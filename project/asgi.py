@@ -7,16 +7,16 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from docsync.auth import WebsocketAuthMiddleware  # noqa: E402  (needs Django set up first)
 from docsync.lifespan import LifespanApp  # noqa: E402
 from docsync.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
+        "websocket": WebsocketAuthMiddleware(URLRouter(websocket_urlpatterns)),
         "lifespan": LifespanApp(),
     }
 )

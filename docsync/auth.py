@@ -1,0 +1,51 @@
+"""WebsocketAuthMiddleware: the Django user of a websocket, in ``scope["user"]``, at a small cost.
+
+Channels' ``AuthMiddlewareStack`` nests three middlewares (cookies, session, auth), each
+keeping its own copy of the scope and its own frame for as long as the websocket
+lives, plus a lazy session and a lazy user: about 6 KB per connection. docsync's
+consumer needs only the user, so this middleware loads it once, when the websocket
+opens (from the session cookie, in a worker thread: it queries the database), and
+keeps one scope.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from types import SimpleNamespace
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user
+from django.http.cookie import parse_cookie
+
+from .server.executor import run_sync
+
+__all__ = ["WebsocketAuthMiddleware"]
+
+
+def _cookie_header(scope: dict[str, Any]) -> str:
+    for name, value in scope.get("headers", ()):
+        if name == b"cookie":
+            return str(value.decode("latin-1"))
+    return ""
+
+
+def user_of_session(session_key: str | None) -> Any:
+    """The user logged in to Django session ``session_key`` (AnonymousUser if none)."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    # get_user reads only request.session: the session is all a websocket has.
+    return get_user(SimpleNamespace(session=store))  # type: ignore[arg-type]
+
+
+class WebsocketAuthMiddleware:
+    """Set ``scope["user"]`` from the websocket's session cookie, then run ``inner``."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        if scope.get("type") != "websocket" or "user" in scope:
+            return await self.inner(scope, receive, send)
+        session_key = parse_cookie(_cookie_header(scope)).get(settings.SESSION_COOKIE_NAME)
+        user = await run_sync(user_of_session, session_key)
+        return await self.inner({**scope, "user": user}, receive, send)
