@@ -7,22 +7,15 @@ document" are made per thread (and per asyncio task) here.
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import weakref
-from collections.abc import Iterator
 from typing import Any
 
 import bokeh
 import bokeh.io.doc
-from bokeh.application.handlers.code import CodeHandler
-from bokeh.application.handlers.directory import DirectoryHandler
 from packaging.version import Version
 
-# The lock docsync's own script handler takes around sys.argv: one for both kinds.
-from ..handlers.script import _argv_lock
-
-__all__ = ["SUPPORTED", "check_version", "code_runner_guard", "destroy_document", "install_thread_safe_curdoc"]
+__all__ = ["SUPPORTED", "check_version", "destroy_document", "install_thread_safe_curdoc"]
 
 #: The Bokeh releases this package was written and tested against.
 SUPPORTED = (Version("3.9"), Version("3.10"))
@@ -81,19 +74,3 @@ def destroy_document(document: Any, receiver: Any) -> None:
     document.callbacks.destroy()
     document.models.destroy()
     document.modules.destroy()
-
-
-@contextlib.contextmanager
-def code_runner_guard(app: Any) -> Iterator[None]:
-    """Run a script or directory app's code alone, if ``app`` has one.
-
-    Bokeh's CodeRunner sets ``sys.argv`` and inserts the app's folder in ``sys.path``
-    while the code runs, and restores both from copies afterwards: two runs at once in
-    two worker threads would take each other's folder off ``sys.path`` mid-import.
-    (``bokeh serve`` runs them on one thread.) Function apps run unguarded.
-    """
-    if any(isinstance(handler, CodeHandler | DirectoryHandler) for handler in app.handlers):
-        with _argv_lock:
-            yield
-    else:
-        yield

@@ -18,8 +18,8 @@ from bokeh.util.serialization import make_id
 from ..exceptions import ApplicationLoadError
 from ..server.application_context import ApplicationContext
 from ..server.executor import call_user_code, run_sync
+from .app_thread import run_app_code, runs_app_code
 from .application import BokehApplication
-from .compat import code_runner_guard
 from .contexts import BokehServerContext, BokehSessionContext
 from .session import BokehSession
 
@@ -72,8 +72,10 @@ class BokehApplicationContext(ApplicationContext):
         session_context = BokehSessionContext(session_id, self.server_context, document, request)  # type: ignore[arg-type]
         document._session_context = weakref.ref(session_context)
         await self._hook("on_session_created", session_context)
-        # modify_doc / the script is sync user code: a worker thread, curdoc() set in it.
-        await run_sync(self._initialize, document)
+        # modify_doc / the script is sync user code, run off the loop with curdoc() set:
+        # a script's or directory app's in the app-code thread (app_thread.py).
+        app = self.application.app
+        await (run_app_code if app is not None and runs_app_code(app) else run_sync)(self._initialize, document)
         session = BokehSession(session_id, document, app_path=self.path, request=request)
         session.context = session_context
         session_context._set_session(session)
@@ -84,7 +86,7 @@ class BokehApplicationContext(ApplicationContext):
     def _initialize(self, document: Document) -> None:
         if self.application.title:
             document.title = self.application.title
-        with patch_curdoc(document), code_runner_guard(self.application.app):
+        with patch_curdoc(document):
             self.application.app.initialize_document(document)  # type: ignore[union-attr]
 
     # -- broadcast (docsync's addition to Bokeh's ServerContext) ----------------------
