@@ -44,6 +44,9 @@ SESSION_BUDGET = {"docsync document": 2_600, "docsync server": 5_000, "docsync p
 
 # Where an allocation belongs: the innermost frame whose file matches one of these.
 LAYERS = [
+    ("/docsync/bokeh/", "docsync Bokeh dialect"),
+    ("/site-packages/bokeh/", "Bokeh (its document, models, serializer)"),
+    ("/bench/bokeh_apps/", "application (bench app, its arrays)"),
     ("/docsync/document/", "docsync document"),
     ("/docsync/serialization/", "docsync protocol+serialization"),
     ("/docsync/protocol/", "docsync protocol+serialization"),
@@ -57,6 +60,7 @@ LAYERS = [
     ("/twisted/", "ASGI server + websocket"),
     ("/autobahn/", "ASGI server + websocket"),
     ("/txaio/", "ASGI server + websocket"),
+    ("/tornado/", "ASGI server + websocket"),
     ("/asyncio/", "asyncio (tasks, futures, locks)"),
 ]
 LOW, HIGH = 100, 600
@@ -140,11 +144,14 @@ def split_by_layer(low: Path, high: Path, sessions: int) -> dict[str, float]:
     return {layer: size / sessions for layer, size in layers.most_common()}
 
 
-async def _open_and_snapshot(port: int, pid: int, out: Path) -> None:
+async def _open_and_snapshot(port: int, pid: int, out: Path, flavour: str) -> None:
     from lean_client import make_flavour
     from scenarios import Target, close_all, open_many
 
-    target = Target(make_flavour("docsync"), f"ws://127.0.0.1:{port}", pid)
+    target = Target(make_flavour(flavour), f"ws://127.0.0.1:{port}", pid)
+    # One session first, alone: the app's imports under tracemalloc (Bokeh's, pandas') take
+    # longer than a handshake may wait.
+    await close_all(await open_many(target, 1, 1))
     sessions = []
     try:
         for index, count in enumerate((LOW, HIGH - LOW), start=1):
@@ -160,8 +167,13 @@ async def _open_and_snapshot(port: int, pid: int, out: Path) -> None:
         await close_all(sessions)
 
 
-def session_part(server: str) -> dict[str, float]:
-    """Bytes per bench session by layer, under ``server`` (uvicorn or daphne)."""
+def session_part(server: str, flavour: str = "docsync", settings: str | None = None) -> dict[str, float]:
+    """Bytes per bench session by layer, under ``server`` (uvicorn or daphne).
+
+    ``flavour`` and ``settings``: the load generator's flavour and the site's settings
+    (``docsync-bokeh`` and ``bench.bokeh_dialect_settings`` for Bokeh's bench app under
+    the Bokeh dialect).
+    """
     from servers import Lifetimes, docsync_env  # bench/ is on the path: this script's folder
 
     from docsync.testing import free_port, wait_for_port
@@ -169,6 +181,8 @@ def session_part(server: str) -> dict[str, float]:
     work = Path(tempfile.mkdtemp(prefix="docsync-budget-"))
     secret = os.environ["DJANGO_SECRET_KEY"]  # the lean client signs its tokens with it
     env = {**os.environ, **docsync_env(Lifetimes(unused=600, check=60), secret, work / "db.sqlite3")}
+    if settings is not None:
+        env["DJANGO_SETTINGS_MODULE"] = settings
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, check=True,
                    capture_output=True)  # fmt: skip
     port = free_port()
@@ -177,7 +191,7 @@ def session_part(server: str) -> dict[str, float]:
                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
     try:
         wait_for_port(port, 180, process)  # imports are slow under tracemalloc
-        asyncio.run(_open_and_snapshot(port, process.pid, work))
+        asyncio.run(_open_and_snapshot(port, process.pid, work, flavour))
         return split_by_layer(work / "1.snapshot", work / "2.snapshot", HIGH - LOW)
     finally:
         process.terminate()
@@ -227,7 +241,11 @@ def report(models: list[dict[str, Any]], sessions: dict[str, dict[str, float]]) 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--parts", default="models,uvicorn,daphne", help="any of: models, uvicorn, daphne")
+    parser.add_argument(
+        "--parts",
+        default="models,uvicorn,daphne",
+        help="any of: models, uvicorn, daphne, bokeh (Bokeh's bench app under the Bokeh dialect, uvicorn)",
+    )
     parser.add_argument("--json", help="also write the figures here")
     args = parser.parse_args()
     parts = args.parts.split(",")
@@ -235,6 +253,8 @@ def main() -> int:
     os.environ["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(32)  # before Django reads it
     models = model_part() if "models" in parts else []
     sessions = {server: session_part(server) for server in ("uvicorn", "daphne") if server in parts}
+    if "bokeh" in parts:
+        sessions["bokeh dialect (uvicorn)"] = session_part("uvicorn", "docsync-bokeh", "bench.bokeh_dialect_settings")
     text, holds = report(models, sessions)
     print(text)
     if args.json:
