@@ -29,12 +29,15 @@ pytestmark = pytest.mark.cluster
 class Cluster:
     """Redis, N server processes sharing one SQLite database, and their logs."""
 
-    def __init__(self, tmp: Path, count: int, kinds: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, tmp: Path, count: int, kinds: tuple[str, ...] = (), settings: str = SETTINGS, **extra_env: str
+    ) -> None:
         self.tmp = tmp
         self.redis = RedisServer().start()
         self.log = tmp / "cluster.log"
         self.env = {
-            "DJANGO_SETTINGS_MODULE": SETTINGS,
+            **extra_env,
+            "DJANGO_SETTINGS_MODULE": settings,
             "DOCSYNC_REDIS_URL": self.redis.url,
             "DOCSYNC_SQLITE": str(tmp / "db.sqlite3"),
             "DOCSYNC_PROCESS_TIMEOUT": str(PROCESS_TIMEOUT),
