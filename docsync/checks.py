@@ -127,6 +127,17 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                     id="docsync.E010",
                 )
             )
+        if "callbacks" in spec.options and (
+            spec.kind != "bokeh" or spec.options["callbacks"] not in ("threads", "loop")
+        ):
+            errors.append(
+                checks.Error(
+                    f"docsync app {spec.path!r} has 'callbacks': {spec.options['callbacks']!r}.",
+                    hint="'callbacks' is for Bokeh apps ('kind': 'bokeh'): 'threads' (the default: sync code runs "
+                    "in worker threads) or 'loop' (on the event loop, as bokeh serve runs it; docs/bokeh.md).",
+                    id="docsync.E011",
+                )
+            )
         if not _rule_ok(spec.access):
             errors.append(
                 checks.Error(

@@ -17,10 +17,9 @@ from bokeh.util.serialization import make_id
 
 from ..exceptions import ApplicationLoadError
 from ..server.application_context import ApplicationContext
-from ..server.executor import call_user_code, run_sync
-from .app_thread import run_app_code, runs_app_code
 from .application import BokehApplication
 from .contexts import BokehServerContext, BokehSessionContext
+from .runner import UserCodeRunner
 from .session import BokehSession
 
 __all__ = ["BokehApplicationContext"]
@@ -39,12 +38,13 @@ class BokehApplicationContext(ApplicationContext):
         self.server_context = BokehServerContext(self)  # type: ignore[assignment]
         self._app_callbacks: dict[str, asyncio.Task[None]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.runner = UserCodeRunner(options.get("callbacks"))
 
     async def _hook(self, name: str, context: Any) -> None:
         try:
             if name in ("on_server_loaded", "on_server_unloaded"):
                 # Sync user code (it may use the ORM): in a worker thread, like every hook.
-                await run_sync(getattr(self.application.app, name), context)
+                await self.runner.call(getattr(self.application.app, name), context)
             else:
                 await getattr(self.application.app, name)(context)
         except Exception:
@@ -74,9 +74,8 @@ class BokehApplicationContext(ApplicationContext):
         await self._hook("on_session_created", session_context)
         # modify_doc / the script is sync user code, run off the loop with curdoc() set:
         # a script's or directory app's in the app-code thread (app_thread.py).
-        app = self.application.app
-        await (run_app_code if app is not None and runs_app_code(app) else run_sync)(self._initialize, document)
-        session = BokehSession(session_id, document, app_path=self.path, request=request)
+        await self.runner.initialize(self.application.app, self._initialize, document)
+        session = BokehSession(session_id, document, app_path=self.path, request=request, runner=self.runner)
         session.context = session_context
         session_context._set_session(session)
         self.sessions[session_id] = session  # type: ignore[assignment]
@@ -147,7 +146,7 @@ class BokehApplicationContext(ApplicationContext):
         while True:
             await asyncio.sleep(delay)
             try:
-                await call_user_code(handle.callback)
+                await self.runner.call(handle.callback)
             except Exception:
                 logger.exception("error in server callback %r of %s", handle.callback, self.path)
             if kind != "periodic":

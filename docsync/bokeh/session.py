@@ -22,8 +22,8 @@ from bokeh.server.callbacks import NextTickCallback, PeriodicCallback, SessionCa
 
 from ..exceptions import PatchError
 from ..protocol import Message, error, ok
-from ..server.executor import call_user_code, run_sync
 from .compat import destroy_document
+from .runner import UserCodeRunner
 from .wire import EncodedBokehEvent, apply_client_patch, encode_event, patch_message, pull_reply
 
 __all__ = ["BokehSession"]
@@ -34,8 +34,11 @@ logger = logging.getLogger("docsync.bokeh")
 class BokehSession:
     """One Bokeh document, its lock, its connections and its scheduled callbacks."""
 
-    def __init__(self, session_id: str, document: Any, *, app_path: str, request: dict[str, Any]) -> None:
+    def __init__(
+        self, session_id: str, document: Any, *, app_path: str, request: dict[str, Any], runner: UserCodeRunner
+    ) -> None:
         self.id = session_id
+        self.runner = runner
         self.incarnation = secrets.token_hex(8)
         self.document = document
         self.lock = asyncio.Lock()
@@ -135,8 +138,8 @@ class BokehSession:
             self.touch()
             refusal: str | None = None
             try:
-                # Any property change may run the app's sync callbacks: off the loop.
-                await run_sync(apply_client_patch, self.document, request, connection)
+                # Any property change may run the app's sync callbacks: off the loop (runner.py).
+                await self.runner.run(apply_client_patch, self.document, request, connection)
             except PatchError as exc:
                 refusal = str(exc)
             except Exception as exc:  # the app's callback failed; what it changed is sent
@@ -152,7 +155,7 @@ class BokehSession:
         """Run ``func(document)`` with the lock held, then send the changes it made."""
         async with self.lock:
             try:
-                return await call_user_code(func, self.document)
+                return await self.runner.call(func, self.document)
             finally:
                 await self._flush()
 
@@ -215,7 +218,7 @@ class BokehSession:
 
     async def _call_logged(self, func: Callable[[], Any]) -> None:
         try:
-            await call_user_code(func)
+            await self.runner.call(func)
         except Exception:
             logger.exception("error in callback %r of session %s", func, self.id)
 

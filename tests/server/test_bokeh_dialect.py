@@ -29,7 +29,12 @@ async def bokeh_site() -> Any:
     previous = get_registry()
     fresh = SessionRegistry()
     set_registry(fresh)
-    with override_settings(DOCSYNC={**bokeh_settings.DOCSYNC, "ADMIN_REFRESH": 0}):
+    apps = {
+        **bokeh_settings.DOCSYNC["APPS"],
+        "bk_threads": {"app": "tests.bokeh.gallery.functions:thread_report", "kind": "bokeh"},
+        "bk_loop": {"app": "tests.bokeh.gallery.functions:thread_report", "kind": "bokeh", "callbacks": "loop"},
+    }
+    with override_settings(DOCSYNC={**bokeh_settings.DOCSYNC, "APPS": apps, "ADMIN_REFRESH": 0}):
         try:
             yield fresh
         finally:
@@ -120,3 +125,43 @@ async def test_admin_describe_keep_alive_and_expire() -> None:
     assert not session.expired(0.0)
     await run_command(get_registry(), "expire", "s-admin")
     assert session.destroyed and get_registry().find_session("s-admin") is None
+
+
+async def test_callbacks_run_in_worker_threads_or_on_the_loop() -> None:
+    """A Bokeh app's sync code runs in docsync's worker threads; with ``"callbacks": "loop"``, on the loop."""
+    import threading
+
+    seen = {}
+    for app in ("bk_threads", "bk_loop"):
+        communicator, _ = await _connect(bokeh_token(f"s-{app}", app, None, {}), app)
+        session = get_registry().find_session(f"s-{app}")
+        slider = session.document.select_one({"name": "slider"})
+        made_in = session.document.select_one({"name": "where"}).text
+        change = {"kind": "ModelChanged", "model": {"id": slider.id}, "attr": "value", "new": 3}
+        await _send(communicator, "PATCH-DOC", {"events": [change]}, "move")
+        kinds = set()
+        while "OK" not in kinds:
+            header, _ = await _reply(communicator)
+            kinds.add(header["msgtype"])
+        seen[app] = (made_in, session.document.select_one({"name": "where"}).text)
+        await communicator.disconnect()
+    loop_thread = threading.current_thread().name
+    assert seen["bk_threads"][0].startswith("docsync-sync")
+    assert seen["bk_threads"][1].startswith("docsync-sync") and seen["bk_threads"][1].endswith("no running loop")
+    assert seen["bk_loop"] == (loop_thread, f"{loop_thread}, a running loop")
+
+
+async def test_the_callbacks_option_is_checked() -> None:
+    from docsync.checks import check_settings
+
+    apps = {
+        "bad": {"app": "tests.bokeh.gallery.functions:modify_doc", "kind": "bokeh", "callbacks": "sometimes"},
+        "own": {"app": "project.examples.sliders", "callbacks": "loop"},
+        "good": {"app": "tests.bokeh.gallery.functions:modify_doc", "kind": "bokeh", "callbacks": "loop"},
+    }
+    with override_settings(DOCSYNC={"APPS": apps}):
+        errors = [m.msg for m in check_settings() if m.id == "docsync.E011"]
+    assert sorted(errors) == [
+        "docsync app 'bad' has 'callbacks': 'sometimes'.",
+        "docsync app 'own' has 'callbacks': 'loop'.",
+    ]

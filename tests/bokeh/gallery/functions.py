@@ -31,3 +31,25 @@ def modify_doc(doc: Any) -> None:
     source.selected.on_change("indices", tapped)
     doc.add_root(column(plot, row(shown)))
     doc.title = "Tap"
+
+
+def thread_report(doc: Any) -> None:
+    """A slider whose Python callback writes which thread it ran in (and whether a loop runs there)."""
+    import asyncio
+    import threading
+
+    from bokeh.models import Slider
+
+    slider = Slider(start=0, end=10, value=0, step=1, name="slider")
+    where = Div(text=threading.current_thread().name, name="where")
+
+    def moved(attr: str, old: Any, new: Any) -> None:
+        try:
+            asyncio.get_running_loop()
+            loop = "a running loop"
+        except RuntimeError:
+            loop = "no running loop"
+        where.text = f"{threading.current_thread().name}, {loop}"
+
+    slider.on_change("value", moved)
+    doc.add_root(column(slider, where))
