@@ -27,6 +27,7 @@ from run import RESULTS, prepare
 from servers import BENCH, ROOT, TARGETS, Lifetimes, start
 
 WORKLOADS = {
+    "open": ("open", lambda seconds: {"n": int(seconds * 100)}),
     "roundtrip": ("roundtrip", lambda seconds: {"n": int(seconds * 2000), "warmup": 50}),
     "throughput": ("throughput", lambda seconds: {"sessions": 50, "seconds": seconds + 4}),
     "churn": ("churn", lambda seconds: {"clients": 20, "seconds": seconds + 4}),
@@ -100,7 +101,7 @@ def profile(server_name: str, workload: str, seconds: float, secret: str, workdi
     raw = workdir / f"{workload}.raw"
     try:
         command = [
-            sys.executable, str(BENCH / "loadgen.py"), "--flavour", "docsync", "--url", server.ws_base,
+            sys.executable, str(BENCH / "loadgen.py"), "--flavour", TARGETS[server_name].kind, "--url", server.ws_base,
             "--pid", str(server.pid), "--scenario", scenario, "--params", json.dumps(make_params(seconds)),
             "--timeout", str(seconds * 4 + 400),
         ]  # fmt: skip
@@ -127,8 +128,12 @@ def profile(server_name: str, workload: str, seconds: float, secret: str, workdi
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--server", default="docsync-daphne", choices=["docsync-daphne", "docsync-uvicorn"])
-    parser.add_argument("--workloads", default="roundtrip,throughput,churn", help="also: idle, bigpull")
+    parser.add_argument(
+        "--server",
+        default="docsync-daphne",
+        choices=["docsync-daphne", "docsync-uvicorn", "docsync-bokeh", "docsync-bokeh-loop"],
+    )
+    parser.add_argument("--workloads", default="roundtrip,throughput,churn", help="also: open, idle, bigpull")
     parser.add_argument("--seconds", type=float, default=10.0, help="sampling time per workload")
     parser.add_argument("--keep", action="store_true", help="keep py-spy's raw stacks (the path is printed)")
     args = parser.parse_args()

@@ -10,7 +10,7 @@ from servers import Lifetimes
 DOCSYNC = ("docsync-daphne", "docsync-uvicorn")
 BOKEH = ("bokeh", "bokeh-nodelay")
 #: Bokeh's own app served by docsync's Bokeh dialect (measured against the same Bokeh servers).
-DIALECT = ("docsync-bokeh",)
+DIALECT = ("docsync-bokeh", "docsync-bokeh-loop")
 ALL = (*DOCSYNC, *BOKEH, "echo")
 
 # Lifetimes short enough that expiry runs during the measurement.

@@ -48,6 +48,8 @@ TARGETS = {
     "docsync-uvicorn": TargetSpec("docsync-uvicorn", "docsync", "uvicorn"),
     # Bokeh's own bench app (bench/bokeh_apps/) served by docsync's Bokeh dialect, to BokehJS's protocol.
     "docsync-bokeh": TargetSpec("docsync-bokeh", "docsync-bokeh", "uvicorn"),
+    # The same, with the app's sync callbacks on the event loop as bokeh serve runs them ("callbacks": "loop").
+    "docsync-bokeh-loop": TargetSpec("docsync-bokeh-loop", "docsync-bokeh", "uvicorn"),
     "bokeh": TargetSpec("bokeh", "bokeh", "default"),
     "bokeh-nodelay": TargetSpec("bokeh-nodelay", "bokeh", "nodelay"),
     "echo": TargetSpec("echo", "echo", "echo"),
@@ -122,6 +124,7 @@ def start(spec: TargetSpec, lifetimes: Lifetimes, *, secret: str, workdir: Path)
             env = docsync_env(lifetimes, secret, workdir / "db.sqlite3")
             if spec.kind == "docsync-bokeh":
                 env["DJANGO_SETTINGS_MODULE"] = "bench.bokeh_dialect_settings"
+                env["BENCH_BOKEH_CALLBACKS"] = "loop" if spec.name.endswith("-loop") else "threads"
             server = BenchServerProcess(
                 server=spec.variant,
                 env=env,
