@@ -31,8 +31,12 @@ from .fuzz_frames import frame_sequences, with_ids
 from .harness import Database, RawSocket, Site, mint_token, open_client, pull_json, wait_until_sync
 from .test_errors import LEAKS
 
-FUZZ_SECONDS = 20.0
-#: Draws cost ~20 ms even after the clock ran out, so the count bounds the run too.
+#: Examples sent once every kind below is met; more draws are not sent. A count, not a
+#: duration, so that a loaded machine sends as many as a quiet one.
+EXAMPLES = 120
+#: A safety net only (a loaded machine sends EXAMPLES in well under it): the run's time bound.
+FUZZ_SECONDS = 300.0
+#: Draws cost ~20 ms even when not sent, so the count bounds the run too.
 MAX_EXAMPLES = 450
 RATE = 50
 LIFETIME = 1.0
@@ -201,7 +205,8 @@ def test_fuzzed_frames_never_break_the_server(fuzz_site: Site) -> None:
         forged = data.draw(st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789.-_", min_size=1, max_size=80))
         pooled = data.draw(st.integers(0, len(pool[app]) - 1), label="pooled session")
         frames = data.draw(frame_sequences(), label="frames")
-        if time.monotonic() > deadline:
+        enough = stats["examples"] >= EXAMPLES and min(stats["server_closes"], stats["answered"]) >= 10
+        if (enough and stats["refused_tokens"] >= 5) or time.monotonic() > deadline:
             return
         stats["examples"] += 1
         url = fuzz_site.ws_url(app)
