@@ -1,6 +1,6 @@
 """Rendering speed in Chromium: docsync's canvas client against BokehJS (canvas and WebGL), same data, same page size.
 
-    python bench/render.py [--reps 3] [--seconds 5]
+    python bench/render.py [--reps 3] [--seconds 5] [--cases stream100k] [--targets docsync-canvas]
 
 Cases: a 1,000,000-point line; a 100,000-point scatter coloured per point by a linear
 colour mapper; a 100,000-point line receiving 10 points every 50 ms (rollover
@@ -8,7 +8,9 @@ colour mapper; a 100,000-point line receiving 10 points every 50 ms (rollover
 views, first draw), the frame time of 20 programmatic pans and 20 zooms (the range changes at
 each frame's start; the time from one such frame to the next, so rasterisation and
 WebGL work count, with 16.7 ms as the floor; the JSON also keeps the script work in
-the frame alone), and frames dropped while streaming. Both libraries get base64 JSON (what
+the frame alone), and frames dropped while streaming (a frame longer than 1.5 times the
+median), beside the frames the same page drops over as long with nothing streamed (what
+a loaded machine drops anyway). Both libraries get base64 JSON (what
 Bokeh's json_item makes; docsync's wire carries binary buffers instead). Bokeh comes
 from bench/.venv-bokeh (bench/setup_bokeh.sh), never from docsync's environment.
 Chromium runs headless: canvas targets with software rasterisation (--disable-gpu, as
@@ -114,6 +116,8 @@ def run_one(
         page.wait_for_function("window.benchReady === true", timeout=30_000)
         result: dict[str, Any] = page.evaluate(f"bench.firstPaint('{case}.{side}-{backend}')")
         if case == "stream100k":
+            # The same page with nothing streamed first: the frames a loaded machine drops anyway.
+            result["idle"] = page.evaluate(f"bench.idle({seconds})")
             result["stream"] = page.evaluate(f"bench.stream({seconds})")
         else:
             result["pan"] = page.evaluate(f"bench.frames('pan', {frames})")
@@ -145,6 +149,8 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, float]:
         "stream_cost": med(("stream", "cost_median")),
         "stream_dropped": med(("stream", "dropped")),
         "stream_frames": med(("stream", "frames")),
+        "idle_dropped": med(("idle", "dropped")),
+        "idle_frames": med(("idle", "frames")),
     }
 
 
@@ -166,7 +172,12 @@ def table(results: dict[str, dict[str, dict[str, float]]]) -> str:
             values = [results[f"{side}-{backend}"][case][key] for side, backend in TARGETS]
             frames = [results[f"{side}-{backend}"][case]["stream_frames"] for side, backend in TARGETS]
             if key == "stream_dropped":
-                cells = [f"{v:.0f} / {f:.0f}" for v, f in zip(values, frames, strict=True)]
+                idle = [results[f"{side}-{backend}"][case]["idle_dropped"] for side, backend in TARGETS]
+                idle_frames = [results[f"{side}-{backend}"][case]["idle_frames"] for side, backend in TARGETS]
+                cells = [
+                    f"{v:.0f} / {f:.0f} (idle: {i:.0f} / {j:.0f})"
+                    for v, f, i, j in zip(values, frames, idle, idle_frames, strict=True)
+                ]
                 lines.append(f"| {names[case]} | {label} | " + " | ".join(cells) + " | — | 0 dropped |")
                 continue
             best = min(values[1:])
@@ -185,7 +196,12 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--frames", type=int, default=20, help="pans and zooms measured per run")
+    parser.add_argument("--cases", nargs="+", choices=CASES, default=list(CASES), help="cases to run")
+    parser.add_argument(
+        "--targets", nargs="+", choices=[f"{s}-{b}" for s, b in TARGETS], default=None, help="targets to run"
+    )
     args = parser.parse_args()
+    targets = [(s, b) for s, b in TARGETS if args.targets is None or f"{s}-{b}" in args.targets]
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory(prefix="docsync-render-") as tmp:
@@ -201,9 +217,9 @@ def main() -> None:
                     for kind, flags in BROWSER_ARGS.items()
                 }
                 for rep in range(args.reps):
-                    for case in CASES:
+                    for case in args.cases:
                         # Alternate the targets so that a noisy moment hits all of them.
-                        for side, backend in TARGETS if rep % 2 == 0 else TARGETS[::-1]:
+                        for side, backend in targets if rep % 2 == 0 else targets[::-1]:
                             run = run_one(browsers[backend], url, side, case, backend, args.seconds, args.frames)
                             raw.setdefault(f"{side}-{backend}", {}).setdefault(case, []).append(run)
                             print(
@@ -215,6 +231,12 @@ def main() -> None:
         finally:
             server.shutdown()
     results = {target: {case: summarize(runs) for case, runs in cases.items()} for target, cases in raw.items()}
+    if len(targets) < len(TARGETS) or len(args.cases) < len(CASES):
+        # A partial run (while working on one case): figures only, the table and results stay as they were.
+        for target, cases in results.items():
+            for case, summary in cases.items():
+                print(target, case, {k: round(v, 1) for k, v in summary.items()})
+        return
     text = table(results)
     print(text)
     out = HERE / "results"

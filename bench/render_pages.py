@@ -1,7 +1,8 @@
 """The two pages of the rendering benchmark: the same measurements over docsync's client and over BokehJS.
 
-Each page defines ``window.bench`` with ``firstPaint(name)``, ``frames(kind, n)`` and
-``stream(seconds)``; bench/render.py drives them in Chromium. A frame's cost is the
+Each page defines ``window.bench`` with ``firstPaint(name)``, ``frames(kind, n)``,
+``stream(seconds)`` and ``idle(seconds)`` (the same count of frames with nothing appended:
+what the machine alone drops); bench/render.py drives them in Chromium. A frame's cost is the
 time from the frame's start to a callback queued after the library's own redraw in
 that frame:
 the work the library did to draw it.
@@ -100,6 +101,9 @@ window.bench = {
       range.set("end", e);
     }, n);
   },
+  idle(seconds) {
+    return measureStream(() => {}, seconds);
+  },
   stream(seconds) {
     const source = doc.getModelByName("source");
     let x = source.get("data").x.length;
@@ -156,6 +160,9 @@ window.bench = {
       const [s, e] = kind === "pan" ? [s0 + shift, e0 + shift] : [s0 + shift, e0 - shift];
       plot.x_range.setv({ start: s, end: e });
     }, n);
+  },
+  idle(seconds) {
+    return measureStream(() => {}, seconds);
   },
   stream(seconds) {
     let x = source.data.x.length;

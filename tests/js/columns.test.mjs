@@ -17,6 +17,31 @@ describe("streaming", () => {
     assert.deepEqual(joinColumn(["a", "b"], ["c"], 2), ["b", "c"]);
   });
 
+  it("grows a streamed column in place, never changing a column someone kept", () => {
+    // 300 streams of 7 rows into a rolling window of 100, against plain arrays.
+    let column = new Float64Array([0, 1, 2]);
+    let reference = [0, 1, 2];
+    const kept = [];
+    let inPlace = 0;
+    for (let k = 0; k < 300; k++) {
+      const rows = Float64Array.from({ length: 7 }, (_, i) => 1000 + 7 * k + i);
+      const next = joinColumn(column, rows, 100);
+      if (next.buffer === column.buffer) inPlace += 1;
+      reference = [...reference, ...rows].slice(-100);
+      assert.deepEqual([...next], reference);
+      kept.push([next, [...next]]);
+      column = next;
+    }
+    for (const [view, values] of kept) assert.deepEqual([...view], values);
+    assert.ok(inPlace > 250, `only ${inPlace} of 300 streams appended in place`);
+    // A column that is not the newest of its buffer is copied, not grown over.
+    const [older, values] = kept.findLast(([view]) => view.buffer === column.buffer && view !== column);
+    const branched = joinColumn(older, new Float64Array([-1]), null);
+    assert.notEqual(branched.buffer, older.buffer);
+    assert.deepEqual([...branched], [...values, -1]);
+    assert.deepEqual([...column], kept[kept.length - 1][1]);
+  });
+
   it("counts rows the way joining makes them", () => {
     for (const [old, added, rollover] of [[3, 2, null], [3, 2, 3], [1, 3, 2], [5, 0, 2], [0, 4, 0]]) {
       const joined = joinColumn(new Float64Array(old), new Float64Array(added), rollover);

@@ -11,6 +11,9 @@ import { makeScale, panned, zoomed } from "../../docsync/static/docsync/views/pl
 import { resolveColors, resolveNumbers } from "../../docsync/static/docsync/views/plotting/specs.js";
 import { decimate, isSorted } from "../../docsync/static/docsync/views/plotting/glyphs_lines.js";
 import { fillTemplate } from "../../docsync/static/docsync/views/plotting/tooltips.js";
+import { glyphBounds, resolveGlyph } from "../../docsync/static/docsync/views/plotting/glyphs.js";
+import { carryOver, rowAligned } from "../../docsync/static/docsync/views/plotting/streaming.js";
+import { joinColumn } from "../../docsync/static/docsync/columns.js";
 import { Model } from "../../docsync/static/docsync/model.js";
 import { defaultOf } from "../../docsync/static/docsync/views/defaults.js";
 
@@ -129,4 +132,43 @@ test("tooltip templates read columns, format them, and describe the point", () =
   assert.equal(fillTemplate("@price{0,0.0} / @{adj close} / $index / $name", data, 0, point), "1,234.5 / 3 / 0 / r");
   assert.equal(fillTemplate("@when{%F}", data, 0, point, { "@when": "datetime" }), "2020-05-17");
   assert.equal(fillTemplate("@missing", data, 0, point), "???");
+});
+
+test("rows streamed in update a glyph's bounds and sortedness as a full scan would", () => {
+  // A Line and a Scatter over one source, 400 streams of 1-7 rows into a rolling window of
+  // 60: every carried value equals a scan of all rows, or the caller is told to scan.
+  let seed = 17;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  for (const type of ["Line", "Scatter"]) {
+    const glyph = new Model(type, { attributes: { x: { field: "x" }, y: { field: "y" }, size: { value: 4 } } });
+    let data = { x: Float64Array.from({ length: 30 }, (_, i) => i), y: Float64Array.from({ length: 30 }, () => random()) };
+    const resolve = () => resolveGlyph(glyph, data, prop, { x: null, y: null });
+    const flags = { xPositive: false, yPositive: false };
+    let entry = { r: resolve() };
+    entry.r.sorted = isSorted(entry.r.x);
+    entry.bounds = glyphBounds(entry.r, flags);
+    entry.boundsFlags = flags;
+    assert.ok(rowAligned(glyph, entry.r.desc, prop));
+    let carried = 0;
+    let next = 30;
+    for (let k = 0; k < 400; k++) {
+      const added = 1 + Math.floor(random() * 7);
+      // Now and then a big value (a bound that later rolls over); at two streams x goes back.
+      const xs = Float64Array.from({ length: added }, (_, i) => (i === 0 && (k === 100 || k === 250) ? next - 5 : next++));
+      const ys = Float64Array.from({ length: added }, () => (random() < 0.01 ? 10 * random() : random()));
+      data = { x: joinColumn(data.x, xs, 60), y: joinColumn(data.y, ys, 60) };
+      const r = resolve();
+      const bounds = carryOver(entry, r, added);
+      if (entry.r.sorted === true) assert.equal(r.sorted, isSorted(r.x), `sortedness after stream ${k}`);
+      r.sorted ??= isSorted(r.x);
+      if (bounds) {
+        carried += 1;
+        assert.deepEqual(bounds, glyphBounds(r, flags), `bounds after stream ${k}`);
+      }
+      entry = { r, bounds: bounds ?? glyphBounds(r, flags), boundsFlags: flags };
+    }
+    assert.ok(carried > 300, `${type}: only ${carried} of 400 streams carried the bounds over`);
+  }
+  const jittered = new Model("Line", { attributes: { x: { field: "x", transform: new Model("Jitter") }, y: { field: "y" } } });
+  assert.equal(rowAligned(jittered, resolveGlyph(jittered, { x: [1], y: [1] }, prop, { x: null, y: null }).desc, prop), false);
 });

@@ -233,7 +233,32 @@ export function rowsAfterStream(oldRows, newRows, rollover) {
   return Math.max(0, Math.min(oldRows, rollover - newRows)) + Math.min(newRows, rollover);
 }
 
-/** Return ``old`` with checked ``rows`` appended, keeping at most ``rollover`` rows (a new column). */
+// A streamed typed column is a view of a larger buffer with room after it, so that
+// appending k rows costs k, not the whole column (streaming 10 rows into 100,000 at
+// 20 Hz would otherwise copy 16 MB a second per column). The buffer remembers where its
+// newest column ends: only that column may grow in place, and rows are only ever
+// written past its end, so an older column (a view someone kept) never changes.
+const usedEnd = new WeakMap(); // ArrayBuffer -> byte offset where its newest column ends
+
+function grownColumn(old, keepFrom, added) {
+  const Class = old.constructor;
+  const bytes = Class.BYTES_PER_ELEMENT;
+  const end = old.byteOffset + old.byteLength;
+  const length = old.length - keepFrom + added.length;
+  if (usedEnd.get(old.buffer) === end && end + added.byteLength <= old.buffer.byteLength) {
+    new Class(old.buffer, end, added.length).set(added);
+    usedEnd.set(old.buffer, end + added.byteLength);
+    return new Class(old.buffer, old.byteOffset + keepFrom * bytes, length);
+  }
+  // Room for as many rows again (at least 1024 elements): a copy every so many streams.
+  const joined = new Class(new ArrayBuffer((length + Math.max(length, 1024)) * bytes), 0, length);
+  joined.set(old.subarray(keepFrom));
+  joined.set(added, old.length - keepFrom);
+  usedEnd.set(joined.buffer, joined.byteLength);
+  return joined;
+}
+
+/** Return ``old`` with checked ``rows`` appended, keeping at most ``rollover`` rows (a new column; ``old`` is unchanged). */
 export function joinColumn(old, rows, rollover) {
   const oldRows = rowCount(old);
   const newRows = rowCount(rows);
@@ -245,9 +270,7 @@ export function joinColumn(old, rows, rollover) {
   }
   if (!isNdarray(old)) return old.slice(oldRows - keep).concat(rows.slice(skip));
   const size = rowSize(old);
-  const joined = new old.constructor((keep + newRows - skip) * size);
-  joined.set(old.subarray((oldRows - keep) * size));
-  joined.set(rows.subarray(skip * size), keep * size);
+  const joined = grownColumn(old, (oldRows - keep) * size, rows.subarray(skip * size));
   return ndarray(joined, { dtype: dtypeOf(old), shape: [keep + newRows - skip, ...shapeOf(old).slice(1)] });
 }
 

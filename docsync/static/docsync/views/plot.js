@@ -5,7 +5,8 @@
  * The DOM is made once: a canvas for the plot, an overlay canvas for what follows the
  * pointer (hover looks, crosshair, drag boxes), a tooltip and a toolbar. Any change of
  * a model the plot holds schedules one redraw in the next animation frame; data are
- * resolved again only for the sources and glyphs that changed. Zoom, pan and selection
+ * resolved again only for the sources and glyphs that changed, and rows streamed in
+ * update the data bounds from those rows alone (./plotting/streaming.js). Zoom, pan and selection
  * write client-writable properties (ranges' start/end, selections' indices), so Python
  * and every linked plot see them.
  */
@@ -17,6 +18,8 @@ import { GLYPHS, resolveGlyph, resolveLook } from "./plotting/glyphs.js";
 import { Interaction } from "./plotting/interaction.js";
 import { factorsOf } from "./plotting/ranges.js";
 import { LevelOfDetail } from "./plotting/lod.js";
+import { rowCount } from "./plotting/specs.js";
+import { carryOver, rowAligned } from "./plotting/streaming.js";
 import { View } from "./view.js";
 
 const TOOLBAR_WIDTH = 30;
@@ -70,7 +73,7 @@ export class PlotView extends View {
   modelChanged(model, event) {
     const type = model.type;
     if (type === "ColumnDataSource") {
-      if (event.attr === "data") for (const [renderer, entry] of this.cache) if (entry.source === model) this.cache.delete(renderer);
+      if (event.attr === "data") this.dataChanged(model, event);
       if (event.attr === "selected") this.subscribe();
     } else if (type === "Selection" || type === "Range1d" || type === "DataRange1d" || (type === "FactorRange" && (event.attr === "start" || event.attr === "end"))) {
       // Zoom, pan and selection: a redraw, nothing to resolve again.
@@ -83,6 +86,18 @@ export class PlotView extends View {
       return;
     }
     this.invalidate();
+  }
+
+  /** Forget the resolved glyphs of ``source``; after a stream, keep what the new rows alone can update. */
+  dataChanged(source, event) {
+    const streamed = event.constructor.kind === "ColumnsStreamed" ? rowCount(event.data) : 0;
+    for (const [renderer, entry] of this.cache) {
+      if (entry.source !== source) continue;
+      if (streamed > 0 && entry.streamable) {
+        entry.stale = true;
+        entry.streamed = (entry.streamed ?? 0) + streamed;
+      } else this.cache.delete(renderer);
+    }
   }
 
   renderToolbar() {
@@ -138,7 +153,8 @@ export class PlotView extends View {
   /** Return the resolved glyph of ``renderer`` (cached until its source or glyph changes). */
   entry(renderer, factors) {
     const cached = this.cache.get(renderer);
-    if (cached && cached.factors[0] === factors.x && cached.factors[1] === factors.y) return cached;
+    const sameFactors = cached && cached.factors[0] === factors.x && cached.factors[1] === factors.y;
+    if (sameFactors && !cached.stale) return cached;
     const prop = (a, m) => this.prop(a, m);
     const source = prop("data_source", renderer);
     const data = source ? prop("data", source) ?? {} : {};
@@ -157,7 +173,12 @@ export class PlotView extends View {
       muted: look("muted_glyph", base, 0.2),
       hover: look("hover_glyph", null, 1),
     };
-    const entry = { renderer, source, r, looks, factors: [factors.x, factors.y] };
+    const entry = { renderer, source, r, looks, factors: [factors.x, factors.y], streamable: rowAligned(glyph, r.desc, prop) };
+    if (sameFactors && cached.stale) {
+      // Only rows were streamed in since ``cached`` was drawn.
+      const bounds = carryOver(cached, r, cached.streamed);
+      if (bounds) Object.assign(entry, { bounds, boundsFlags: cached.boundsFlags });
+    }
     this.cache.set(renderer, entry);
     return entry;
   }
@@ -217,6 +238,11 @@ export class PlotView extends View {
   }
 
   drawOverlay() {
+    // An overlay already clear stays untouched: a redraw of the plot (20 a second while
+    // rows stream in) would otherwise make the browser composite a second canvas.
+    const busy = this.interaction.hasOverlay();
+    if (!busy && !this._overlayDrawn) return;
+    this._overlayDrawn = busy;
     const ratio = globalThis.devicePixelRatio || 1;
     const ctx = this.overlay.getContext("2d");
     ctx.setTransform(1, 0, 0, 1, 0, 0);

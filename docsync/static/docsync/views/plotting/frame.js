@@ -53,7 +53,11 @@ export function computeSpans(plot, prop, ranges, factors, entries) {
           if ((prop(`${dim}_range_name`, renderer) ?? "default") !== name) continue;
           if (only.length && !only.includes(renderer)) continue;
           if (onlyVisible && !prop("visible", renderer)) continue;
-          entry.bounds ??= glyphBounds(entry.r, { xPositive: kinds.x.default === "LogScale", yPositive: kinds.y.default === "LogScale" });
+          const flags = { xPositive: kinds.x.default === "LogScale", yPositive: kinds.y.default === "LogScale" };
+          if (!entry.bounds || entry.boundsFlags?.xPositive !== flags.xPositive || entry.boundsFlags?.yPositive !== flags.yPositive) {
+            entry.bounds = glyphBounds(entry.r, flags);
+            entry.boundsFlags = flags;
+          }
           mergeBounds(bounds, entry.bounds[dim]);
         }
       }

@@ -421,6 +421,11 @@ export class Interaction {
   }
 
   /** Draw the overlay: drag rectangle or lasso, crosshair, hover looks. */
+  /** Tell whether the overlay may show anything (a drag box, a crosshair, hovered rows). */
+  hasOverlay() {
+    return Boolean(this.plan && (this.drag?.moved || (!this.drag && this.pointer) || this.hover?.length));
+  }
+
   drawOverlay(ctx) {
     const plan = this.plan;
     if (!plan) return;
