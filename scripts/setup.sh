@@ -17,8 +17,8 @@ if [ "${#need_apt[@]}" -gt 0 ] && [ "${DOCSYNC_SKIP_APT:-0}" != "1" ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
-python3 -m pip install -q --disable-pip-version-check -e ".[test]" 2>&1 | grep -v -e "^WARNING" -e "^\[notice\]" || true
-python3 -c "import docsync, django, channels, daphne, numpy, orjson, playwright, channels_redis" \
+python3 -m pip install -q --disable-pip-version-check -e ".[test,docs]" 2>&1 | grep -v -e "^WARNING" -e "^\[notice\]" || true
+python3 -c "import docsync, django, channels, daphne, numpy, orjson, playwright, channels_redis, sphinx, myst_parser, furo" \
   || { echo "python packages missing after install" >&2; exit 1; }
 
 # axe-core, the accessibility checker the browser tests run in their pages: from the npm
