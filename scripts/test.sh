@@ -8,5 +8,6 @@ bash scripts/setup.sh
 echo "== ruff"; python3 -m ruff check docsync tests bench project
 python3 -m ruff format --check docsync tests bench project
 echo "== mypy"; python3 -m mypy docsync
+echo "== import contracts"; lint-imports --no-cache
 if [ -d tests/js ]; then echo "== node --test"; node --test tests/js/; fi
 echo "== pytest"; python3 -m pytest -q -p no:cacheprovider "$@"

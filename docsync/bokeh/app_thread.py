@@ -22,7 +22,7 @@ from bokeh.application.handlers.directory import DirectoryHandler
 from django.db import close_old_connections
 
 # docsync's own script handler sets sys.argv under this lock, in worker threads.
-from ..handlers.script import _argv_lock
+from ..handlers.script import ARGV_LOCK
 
 __all__ = ["run_app_code", "runs_app_code"]
 
@@ -44,7 +44,7 @@ def _get_executor() -> ThreadPoolExecutor:
 
 
 def _call(func: Callable[..., Any], args: tuple[Any, ...]) -> Any:
-    with _argv_lock:
+    with ARGV_LOCK:
         close_old_connections()  # the app may use the ORM: as in docsync's worker threads
         try:
             return func(*args)

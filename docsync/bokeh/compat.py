@@ -28,6 +28,8 @@ __all__ = [
     "destroy_document",
     "install_lean_serialization",
     "install_thread_safe_curdoc",
+    "message_callbacks",
+    "set_session_context",
 ]
 
 #: The Bokeh releases this package was written and tested against.
@@ -87,6 +89,16 @@ def destroy_document(document: Any, receiver: Any) -> None:
     document.callbacks.destroy()
     document.models.destroy()
     document.modules.destroy()
+
+
+def set_session_context(document: Any, session_context: Any) -> None:
+    """Give ``document`` its session context, as Bokeh's own server does (a private weak reference)."""
+    document._session_context = weakref.ref(session_context)
+
+
+def message_callbacks(document: Any, msg_type: str) -> tuple[Callable[[Any], Any], ...]:
+    """The ``on_message`` callbacks ``document`` holds for ``msg_type`` (Bokeh keeps no public accessor)."""
+    return tuple(document.callbacks._message_callbacks.get(msg_type, ()))
 
 
 _original_query = HasProps.query_properties_with_values

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +16,7 @@ from bokeh.util.serialization import make_id
 from ..exceptions import ApplicationLoadError
 from ..server.application_context import ApplicationContext
 from .application import BokehApplication
+from .compat import message_callbacks, set_session_context
 from .contexts import BokehServerContext, BokehSessionContext
 from .runner import UserCodeRunner
 from .session import BokehSession
@@ -70,7 +69,7 @@ class BokehApplicationContext(ApplicationContext):
         await self.load()
         document = Document()
         session_context = BokehSessionContext(session_id, self.server_context, document, request)  # type: ignore[arg-type]
-        document._session_context = weakref.ref(session_context)
+        set_session_context(document, session_context)
         await self._hook("on_session_created", session_context)
         # modify_doc / the script is sync user code, run off the loop with curdoc() set:
         # a script's or directory app's in the app-code thread (app_thread.py).
@@ -98,7 +97,7 @@ class BokehApplicationContext(ApplicationContext):
                 continue
 
             def deliver(doc: Document) -> None:
-                for callback in list(doc.callbacks._message_callbacks.get(msg_type, ())):
+                for callback in message_callbacks(doc, msg_type):
                     callback(msg_data)
                 doc.callbacks.trigger_on_change(MessageSentEvent(doc, msg_type, msg_data))
 
@@ -128,7 +127,7 @@ class BokehApplicationContext(ApplicationContext):
         loop = self._loop
         if loop is None:
             raise RuntimeError("server callbacks can be added once the application has loaded")
-        if loop._thread_id == threading.get_ident():  # type: ignore[attr-defined]
+        if _running_loop() is loop:
             func(*args)
         else:
             loop.call_soon_threadsafe(func, *args)
@@ -152,3 +151,11 @@ class BokehApplicationContext(ApplicationContext):
             if kind != "periodic":
                 self._app_callbacks.pop(handle.id, None)
                 return
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop running in this thread, if any."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None

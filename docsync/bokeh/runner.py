@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..exceptions import ConfigurationError
-from ..handlers.script import _argv_lock
+from ..handlers.script import ARGV_LOCK
 from ..server.executor import call_user_code, run_sync
 from .app_thread import run_app_code, runs_app_code
 
@@ -52,7 +52,7 @@ class UserCodeRunner:
     async def initialize(self, app: Any, func: Callable[..., Any], *args: Any) -> Any:
         """Run ``func(*args)``, which runs Bokeh application ``app``'s code to fill a document."""
         if self.on_loop:
-            with _argv_lock:  # as in the app-code thread: Bokeh's CodeRunner swaps sys.argv and sys.path
+            with ARGV_LOCK:  # as in the app-code thread: Bokeh's CodeRunner swaps sys.argv and sys.path
                 return func(*args)
         if runs_app_code(app):
             return await run_app_code(func, *args)

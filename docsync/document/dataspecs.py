@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..exceptions import ValidationError
-from .properties import Color, Enum, Float, Property, String, _models_in
+from .properties import Color, Enum, Float, Property, String, models_in
 
 __all__ = ["AngleSpec", "ColorSpec", "MarkerSpec", "NumberSpec", "Spec", "StringSpec", "field", "value"]
 
@@ -108,7 +108,7 @@ class Spec(Property):
         return spec
 
     def iter_models(self, value: Any) -> Iterator[Any]:
-        return _models_in(value)
+        return models_in(value)
 
 
 def _model(candidate: Any, base: str) -> Any:

@@ -23,7 +23,7 @@ from .events import (
 from .footprint import FootprintLedger
 from .model import Model
 from .patching import DocumentLimits, apply_events
-from .properties import Property, _models_in
+from .properties import Property, models_in
 from .wire import DecodedPatch, decode_patch, model_definition, parse_document
 
 __all__ = ["DEFAULT_MAX_UPLOAD_BYTES", "CallbackScheduler", "Document"]
@@ -221,8 +221,8 @@ class Document:
         """Keep the index in step with a change, then report the event."""
         if prop.may_hold_models:
             if added is not None:
-                event.new_models = self._attach(_models_in(added))
-            if removed is not None and any(True for _ in _models_in(removed)):
+                event.new_models = self._attach(models_in(added))
+            if removed is not None and any(True for _ in models_in(removed)):
                 self._recompute()
         self._notify(event)
 
@@ -316,6 +316,10 @@ class Document:
     def on_message(self, msg_type: str, callback: Callable[[MessageSentEvent], Any]) -> None:
         """Call ``callback(event)`` when a client sends a message of ``msg_type``."""
         self._message_callbacks.setdefault(msg_type, []).append(callback)
+
+    def message_callbacks(self, msg_type: str) -> tuple[Callable[[MessageSentEvent], Any], ...]:
+        """The handlers of client messages of ``msg_type``."""
+        return tuple(self._message_callbacks.get(msg_type, ()))
 
     def accepts_message(self, msg_type: str) -> bool:
         """Tell whether a handler waits for client messages of ``msg_type``."""

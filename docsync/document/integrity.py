@@ -16,8 +16,8 @@ import numpy as np
 from ..exceptions import PatchError
 from .footprint import Footprint, FootprintLedger, measure, model_footprint
 from .graph import models_in_cycles
-from .model import Model, _base
-from .properties import ColumnData, holds_models
+from .model import Model
+from .properties import ColumnData, base_property, holds_models
 
 __all__ = ["ChangeOutcome", "DocumentLimits", "check_outcome"]
 
@@ -129,7 +129,7 @@ def _check_columns(outcome: ChangeOutcome, limits: DocumentLimits) -> None:
         values = _values_after(outcome, model)
         for attr in attrs:
             value = values.get(attr)
-            if isinstance(_base(model._properties[attr]), ColumnData):
+            if isinstance(base_property(model._properties[attr]), ColumnData):
                 before = dict(_column_sizes(model._values.get(attr)))
                 sizes = _column_sizes(value)
             else:

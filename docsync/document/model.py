@@ -19,7 +19,7 @@ from .events import (
     ListSplicedEvent,
     ModelChangedEvent,
 )
-from .properties import ColumnData, Dict, List, Nullable, Property, String, _models_in
+from .properties import ColumnData, Dict, List, Nullable, Property, String, base_property, models_in
 from .registry import register_model_class
 
 __all__ = ["Model", "ModelMeta", "is_empty_default", "new_model_id"]
@@ -106,10 +106,6 @@ def is_empty_default(model: Model, attr: str, value: Any) -> bool:
     return type(default) in (list, dict) and not default
 
 
-def _base(prop: Property) -> Property:
-    return prop.inner if isinstance(prop, Nullable) else prop
-
-
 class Model(metaclass=ModelMeta):
     """A piece of a document: typed properties, callbacks, and a unique id.
 
@@ -174,6 +170,11 @@ class Model(metaclass=ModelMeta):
             raise AttributeError(f"{cls.__type_name__} has no property {attr!r}") from None
 
     @classmethod
+    def has_property(cls, attr: str) -> bool:
+        """Tell whether the class has a property ``attr``."""
+        return attr in cls._properties
+
+    @classmethod
     def properties(cls) -> dict[str, Property]:
         """Return every property of the class, by name."""
         return dict(cls._properties)
@@ -187,7 +188,7 @@ class Model(metaclass=ModelMeta):
     # -- storing values -------------------------------------------------------------
 
     def _wrap(self, prop: Property, value: Any) -> Any:
-        base = _base(prop)
+        base = base_property(prop)
         if isinstance(base, ColumnData) and isinstance(value, dict):
             return ColumnDataDict(value, self, prop)
         if isinstance(base, List) and isinstance(value, list):
@@ -247,7 +248,7 @@ class Model(metaclass=ModelMeta):
         """
         if document is None or not prop.may_hold_models:
             return []
-        attached: list[Model] = document._attach(_models_in(added))
+        attached: list[Model] = document._attach(models_in(added))
         return attached
 
     def _old_copy(self, attr: str, container: Any) -> Any:
@@ -265,7 +266,7 @@ class Model(metaclass=ModelMeta):
         items: list[Any],
         setter: Any,
     ) -> None:
-        base = _base(prop)
+        base = base_property(prop)
         assert isinstance(base, List)
         try:
             items = base.accepts_items(items)
@@ -283,7 +284,7 @@ class Model(metaclass=ModelMeta):
         self._trigger(attr, old, container)
 
     def _dict_set(self, prop: Property, container: TrackedDict, items: dict[Any, Any], setter: Any) -> None:
-        base = _base(prop)
+        base = base_property(prop)
         try:
             if isinstance(base, ColumnData):
                 items = {k: base.accepts_column(k, v) for k, v in items.items()}
@@ -362,6 +363,14 @@ class Model(metaclass=ModelMeta):
     def has_callbacks(self, attr: str) -> bool:
         """Tell whether any change callback watches ``attr``."""
         return bool(self._callbacks and attr in self._callbacks)
+
+    def change_callbacks(self, attr: str) -> tuple[Callable[..., Any], ...]:
+        """The callbacks watching changes of ``attr``."""
+        return tuple(self._callbacks.get(attr, ())) if self._callbacks else ()
+
+    def event_callbacks(self, event_name: str) -> tuple[Callable[..., Any], ...]:
+        """The callbacks of UI event ``event_name``."""
+        return tuple(self._event_callbacks.get(event_name, ())) if self._event_callbacks else ()
 
     def clear_callbacks(self) -> None:
         """Drop every change and event callback (the model's document is going away)."""

@@ -11,8 +11,8 @@ from ..exceptions import NotWritableError, PatchError, UnknownModelError, Unknow
 from . import events as ev
 from .columns import apply_patches, apply_stream, check_patches, check_stream
 from .integrity import ChangeOutcome, DocumentLimits, check_outcome
-from .model import Model, _base
-from .properties import ColumnData, Dict, List, Property
+from .model import Model
+from .properties import ColumnData, Dict, List, Property, base_property
 
 __all__ = ["DocumentLimits", "apply_events"]
 
@@ -139,7 +139,7 @@ def _check(checker: _Checker, event: ev.DocumentEvent, setter: Any) -> Apply:
 def _check_property_event(
     checker: _Checker, model: Model, prop: Property, event: ev.DocumentEvent, setter: Any
 ) -> Apply:
-    base = _base(prop)
+    base = base_property(prop)
     name = model.__type_name__
     if isinstance(event, ev.ModelChangedEvent):
         value = model._wrap(prop, model.validate_value(prop, event.new))

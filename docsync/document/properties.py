@@ -33,7 +33,9 @@ __all__ = [
     "String",
     "Time",
     "Tuple",
+    "base_property",
     "holds_models",
+    "models_in",
 ]
 
 _NO_DEFAULT = object()
@@ -126,7 +128,7 @@ class Any_(Property):
     may_hold_models = True
 
     def iter_models(self, value: Any) -> Iterator[Any]:
-        yield from _models_in(value)
+        yield from models_in(value)
 
 
 _PLAIN = frozenset({float, int, str, bool, type(None)})
@@ -136,19 +138,20 @@ def holds_models(value: Any) -> bool:
     """Tell whether ``value`` is, or contains, a model (fast for lists of plain values)."""
     if isinstance(value, list | tuple) and set(map(type, value)) <= _PLAIN:
         return False
-    return next(_models_in(value), None) is not None
+    return next(models_in(value), None) is not None
 
 
-def _models_in(value: Any) -> Iterator[Any]:
+def models_in(value: Any) -> Iterator[Any]:
+    """Yield the models in ``value``, looking into lists, tuples, sets and dicts (keys too)."""
     if getattr(type(value), "__docsync_ref__", False):
         yield value
     elif isinstance(value, list | tuple | set | frozenset):
         for item in value:
-            yield from _models_in(item)
+            yield from models_in(item)
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield from _models_in(key)
-            yield from _models_in(item)
+            yield from models_in(key)
+            yield from models_in(item)
 
 
 class Bool(Property):
@@ -417,7 +420,7 @@ class Either(Property):
         raise _refuse(self.expected)
 
     def iter_models(self, value: Any) -> Iterator[Any]:
-        return _models_in(value)
+        return models_in(value)
 
 
 class Tuple(Property):
@@ -444,7 +447,7 @@ class Tuple(Property):
         raise _refuse(self.expected)
 
     def iter_models(self, value: Any) -> Iterator[Any]:
-        return _models_in(value)
+        return models_in(value)
 
 
 class List(Property):
@@ -551,3 +554,8 @@ class ColumnData(Property):
                 raise _refuse(self.expected)
             return list(column)
         raise _refuse(self.expected)
+
+
+def base_property(prop: Property) -> Property:
+    """The property a ``Nullable`` wraps, or ``prop`` itself."""
+    return prop.inner if isinstance(prop, Nullable) else prop

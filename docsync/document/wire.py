@@ -15,6 +15,7 @@ __all__ = [
     "DecodedPatch",
     "decode_patch",
     "encode_events",
+    "event_json",
     "instantiate_models",
     "model_definition",
     "parse_document",
@@ -108,7 +109,8 @@ def _encode_index(index: Any) -> Any:
     return index
 
 
-def _event_json(event: ev.DocumentEvent, encoder: Encoder) -> dict[str, Any]:
+def event_json(event: ev.DocumentEvent, encoder: Encoder) -> dict[str, Any]:
+    """One event as PATCH-DOC content's JSON (its values through ``encoder``)."""
     kind = event.kind
     if isinstance(event, ev.TitleChangedEvent):
         return {"kind": kind, "title": event.title}
@@ -151,7 +153,7 @@ def encode_events(
     encoded events refer to. Encode events when they are delivered: definitions and
     container values are read then.
     """
-    encoded = [_event_json(event, encoder) for event in events]
+    encoded = [event_json(event, encoder) for event in events]
     candidates: dict[str, Model] = {}
     for event in events:
         target = getattr(event, "model", None)

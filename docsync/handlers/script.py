@@ -14,12 +14,12 @@ from ..document import Document
 from ..exceptions import ApplicationLoadError
 from .handler import Handler, first_line
 
-__all__ = ["ScriptHandler", "load_hooks_module"]
+__all__ = ["ARGV_LOCK", "ScriptHandler", "load_hooks_module"]
 
 _module_numbers = itertools.count(1)
 # sys.argv is one per process and scripts run in worker threads: one script at a time
 # sees its own argv while it runs (as Bokeh's scripts do), then the process's is back.
-_argv_lock = threading.RLock()
+ARGV_LOCK = threading.RLock()
 
 
 def _run_in_fresh_module(code: types.CodeType, path: Path, extra: dict[str, Any]) -> types.ModuleType:
@@ -63,7 +63,7 @@ class ScriptHandler(Handler):
     def modify_document(self, doc: Document) -> Any:
         if self._code is None:
             raise ApplicationLoadError(f"cannot run {self.path}: {self.error}")
-        with _argv_lock:
+        with ARGV_LOCK:
             saved, sys.argv = sys.argv, [self.path.name, *self.argv]
             try:
                 _run_in_fresh_module(self._code, self.path, {"doc": doc, "__name__": "__main__"})

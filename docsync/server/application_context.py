@@ -138,7 +138,7 @@ class ApplicationContext:
             await self.application.call_hook("on_session_created", session.context, run_sync)
             await self.application.initialize_document(document, run_sync)
             document.set_callback_scheduler(session)
-            await session._finish()
+            await session.finish_changes()
         session.log.clear()  # the filled document is position 0 for every client
         self.sessions[session_id] = session
         self.sessions_created += 1

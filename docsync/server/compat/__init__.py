@@ -3,6 +3,7 @@
 - ``daphne``: close codes other than 1000/3000-4999, empty frames, and its 1 MiB message limit
   (daphne/autobahn).
 - ``channels``: websocket frames sent below Channels' session wrapper.
+- ``tasks``: asyncio's warning for a pending task whose loop is gone.
 - ``uvicorn``: the websocket implementations that take memoryviews as payloads; its size limit.
 
 The rest of docsync calls these functions and never reaches into a dependency itself.
@@ -14,12 +15,14 @@ from typing import Any
 
 from .channels import frame_send
 from .daphne import allow_protocol_close_codes, fit_incoming_limit
+from .tasks import forget_pending_task
 from .uvicorn import incoming_limit, takes_views
 
 __all__ = [
     "allow_protocol_close_codes",
     "asgi_server_frame_limit",
     "fit_incoming_limit",
+    "forget_pending_task",
     "frame_send",
     "incoming_limit",
     "takes_views",

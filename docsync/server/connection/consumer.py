@@ -32,7 +32,13 @@ from ..admission.tokens import SessionToken
 from ..cluster import Cluster, ensure_cluster
 from ..cluster.relay_out import Relay
 from ..cluster.wire import frames_of
-from ..compat import allow_protocol_close_codes, asgi_server_frame_limit, frame_send, takes_views
+from ..compat import (
+    allow_protocol_close_codes,
+    asgi_server_frame_limit,
+    forget_pending_task,
+    frame_send,
+    takes_views,
+)
 from ..dialects import DOCSYNC_KIND, Dialect
 from ..incomplete import IncompleteInput
 from ..registry import SessionRegistry, get_registry
@@ -71,8 +77,7 @@ def close_abandoned_websockets() -> int:
     for task in list(_running):
         if task.done():
             continue
-        if hasattr(task, "_log_destroy_pending"):
-            task._log_destroy_pending = False  # its loop is gone: nothing can finish it now
+        forget_pending_task(task)  # its loop is gone: nothing can finish it now
         try:
             task.get_coro().close()
         except Exception:  # GeneratorExit handlers that need the (closed) loop; closed anyway

@@ -11,7 +11,7 @@ from typing import Any
 
 from ...document import DecodedPatch, Document, DocumentEvent, Model
 from ...document import events as ev
-from ...document.wire import _event_json, model_definition
+from ...document.wire import event_json, model_definition
 from ...protocol import PATCH_DOC, Message, new_message
 from ...protocol.message import Frame
 from ...serialization import Buffer, Encoder
@@ -90,7 +90,7 @@ def keys_overlap(a: Key, b: Key) -> bool:
 def encode_event(event: DocumentEvent, buffer_prefix: str, models: Mapping[str, Model]) -> EncodedEvent:
     """Freeze ``event`` in wire form; buffer ids start with ``buffer_prefix``."""
     encoder = Encoder(buffer_prefix=buffer_prefix)
-    body = _event_json(event, encoder)
+    body = event_json(event, encoder)
     references = [model_definition(m, encoder) for m in event.new_models if m.id in models]
     nbytes = sum(len(b) if not isinstance(b, memoryview) else b.nbytes for _, b in encoder.buffers)
     origin = event.setter if isinstance(event.setter, str) else None

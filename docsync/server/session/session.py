@@ -147,6 +147,10 @@ class ServerSession:
 
     # -- transactions ---------------------------------------------------------------
 
+    async def finish_changes(self) -> None:
+        """Await what async callbacks left and send the changes made (the lock held)."""
+        await self._finish()
+
     async def _finish(self, keep_for: Connection | None = None) -> Message | None:
         """Await coroutines left by async callbacks, then send the changes made.
 
@@ -386,7 +390,7 @@ class ServerSession:
                 continue
             done.add(key)
             model = self.document.get_model_by_id(key[0])
-            if model is not None and key[1] in model._properties:
+            if model is not None and model.has_property(key[1]):
                 value = getattr(model, key[1])
                 self._record(ModelChangedEvent(model, key[1], value, value))
         return reset
@@ -561,11 +565,10 @@ def _triggers_callbacks(document: Document, events: list[DocumentEvent]) -> bool
         model = getattr(event, "model", None)
         if model is not None:
             attr = getattr(event, "attr", None)
-            if attr is not None and model._callbacks and _is_sync(model._callbacks.get(attr)):
+            if attr is not None and _is_sync(model.change_callbacks(attr)):
                 return True
-            events_of = model._event_callbacks
-            if isinstance(event, ev.MessageSentEvent) and events_of and _is_sync(events_of.get(event.msg_type)):
+            if isinstance(event, ev.MessageSentEvent) and _is_sync(model.event_callbacks(event.msg_type)):
                 return True
-        if isinstance(event, ev.MessageSentEvent) and _is_sync(document._message_callbacks.get(event.msg_type)):
+        if isinstance(event, ev.MessageSentEvent) and _is_sync(document.message_callbacks(event.msg_type)):
             return True
     return False
