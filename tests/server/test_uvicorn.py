@@ -125,3 +125,36 @@ async def test_round_trips_on_a_shared_session_under_uvicorn(uvicorn_server: Ser
     finally:
         await first.close()
         await second.close()
+
+
+def _write_syscalls(pid: int) -> int:
+    """The write syscalls the process made so far (all its threads; /proc/<pid>/io)."""
+    for line in open(f"/proc/{pid}/io").read().splitlines():  # noqa: SIM115 - read at once
+        if line.startswith("syscw:"):
+            return int(line.split()[1])
+    raise AssertionError("no syscw in /proc/<pid>/io")
+
+
+@pytest.mark.asyncio
+async def test_each_reply_is_one_socket_write_under_uvicorn(uvicorn_server: ServerUnderTest) -> None:
+    # A round trip's answer is two messages, 8 frames (OK: 3; PATCH-DOC with y's buffer: 5).
+    # Each frame was a write syscall of its own; each message is now one write of all its
+    # frames, still separate websocket frames that the client parses as before.
+    config = await page_config(uvicorn_server, "bench")
+    session = await open_session(config)
+    try:
+        source = session.document.get_model_by_name("source")
+        x = source.data["x"]
+        slider = session.document.get_model_by_name("slider")
+        rounds = 40
+        before = _write_syscalls(uvicorn_server.process.pid)
+        for value in range(1, rounds + 1):
+            slider.value = value
+            await session.sync()
+        writes = _write_syscalls(uvicorn_server.process.pid) - before
+        np.testing.assert_array_equal(source.data["y"], np.sin(x * rounds / 10))
+        # 2 per round trip, and some slack for the admin's live-session table (SQLite
+        # writes every ADMIN_REFRESH); 8 frame by frame would be 320.
+        assert writes <= 3 * rounds, f"{writes} write syscalls for {rounds} round trips"
+    finally:
+        await session.close()

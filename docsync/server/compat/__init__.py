@@ -4,7 +4,8 @@
   (daphne/autobahn).
 - ``channels``: websocket frames sent below Channels' session wrapper.
 - ``tasks``: asyncio's warning for a pending task whose loop is gone.
-- ``uvicorn``: the websocket implementations that take memoryviews as payloads; its size limit.
+- ``uvicorn``: the websocket implementations that take memoryviews as payloads; its size limit; several
+  frames in one socket write.
 
 The rest of docsync calls these functions and never reaches into a dependency itself.
 """
@@ -16,14 +17,16 @@ from typing import Any
 from .channels import frame_send
 from .daphne import allow_protocol_close_codes, fit_incoming_limit
 from .tasks import forget_pending_task
-from .uvicorn import incoming_limit, takes_views
+from .uvicorn import FrameWriter, frames_writer, incoming_limit, takes_views
 
 __all__ = [
+    "FrameWriter",
     "allow_protocol_close_codes",
     "asgi_server_frame_limit",
     "fit_incoming_limit",
     "forget_pending_task",
     "frame_send",
+    "frames_writer",
     "incoming_limit",
     "takes_views",
 ]

@@ -1,10 +1,18 @@
-"""uvicorn internals docsync relies on: which websocket implementations copy a payload, and their size limit."""
+"""uvicorn internals docsync relies on: which websocket implementations copy a payload, their size limit, and
+writing several frames at once."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-__all__ = ["incoming_limit", "takes_views"]
+__all__ = ["FrameWriter", "frames_writer", "incoming_limit", "takes_views"]
+
+Frame = str | bytes | bytearray | memoryview
+#: Writes several websocket frames (text for ``str``, binary otherwise) in order.
+FrameWriter = Callable[[Sequence[Frame]], Awaitable[None]]
+
+_SANSIO = "uvicorn.protocols.websockets.websockets_sansio_impl"
 
 #: ASGI servers whose websocket send copies a binary frame's payload before it returns,
 #: so they take a memoryview safely (tests/server/test_uvicorn.py pulls 16 MB through one).
@@ -37,3 +45,56 @@ def incoming_limit(send: Any) -> int | None:
     if not type(owner).__module__.startswith("uvicorn.protocols.websockets.") or config is None:
         return None
     return int(config.ws_max_size)
+
+
+def frames_writer(send: Any) -> FrameWriter | None:
+    """Return a writer putting several frames on the socket in one write, for uvicorn's sansio websockets.
+
+    ASGI sends one frame per call, and uvicorn writes each to its socket at once: a
+    reply of 8 frames cost 8 ``write`` syscalls, a fifth to a third of the server's time
+    under round trips. This writer frames them with the same websockets protocol object
+    and hands the bytes to the transport together (uvloop writes them with one
+    ``writev``). The frames stay separate websocket frames: only the syscalls merge.
+    Any state but an open, accepted connection goes through uvicorn's own ``send``,
+    which raises or refuses as it always does. None for other servers.
+    """
+    owner: Any = getattr(send, "__self__", None)
+    if type(owner).__module__ != _SANSIO or getattr(send, "__name__", "") != "send":
+        return None
+
+    async def write_frames(frames: Sequence[Frame]) -> None:
+        await owner.writable.wait()
+        if owner.disconnected or owner.close_sent or owner.initial_response is not None or not owner.handshake_complete:
+            for frame in frames:
+                await send(_asgi_message(frame))
+            return
+        conn = owner.conn
+        try:
+            for frame in frames:
+                if isinstance(frame, str):
+                    conn.send_text(frame.encode())
+                else:
+                    conn.send_binary(frame)
+        except _invalid_state() as exc:
+            raise _client_disconnected() from exc
+        owner.transport.writelines(conn.data_to_send())
+
+    return write_frames
+
+
+def _asgi_message(frame: Frame) -> dict[str, Any]:
+    if isinstance(frame, str):
+        return {"type": "websocket.send", "text": frame}
+    return {"type": "websocket.send", "bytes": frame}
+
+
+def _invalid_state() -> type[Exception]:
+    from websockets.exceptions import InvalidState
+
+    return InvalidState
+
+
+def _client_disconnected() -> Exception:
+    from uvicorn.protocols.utils import ClientDisconnected
+
+    return ClientDisconnected()

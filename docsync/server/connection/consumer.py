@@ -7,6 +7,7 @@ import logging
 import secrets
 import time
 import weakref
+from collections.abc import Sequence
 from typing import Any
 
 from channels.consumer import get_handler_name
@@ -33,10 +34,12 @@ from ..cluster import Cluster, ensure_cluster
 from ..cluster.relay_out import Relay
 from ..cluster.wire import frames_of
 from ..compat import (
+    FrameWriter,
     allow_protocol_close_codes,
     asgi_server_frame_limit,
     forget_pending_task,
     frame_send,
+    frames_writer,
     takes_views,
 )
 from ..dialects import DOCSYNC_KIND, Dialect
@@ -132,6 +135,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):
         self.base_send = send
         self._send_frame = frame_send(send)
         self._send_views = takes_views(self._send_frame)
+        self._write_frames: FrameWriter | None = frames_writer(self._send_frame)
         try:
             while True:
                 await self.dispatch(await receive())
@@ -272,8 +276,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):
 
     async def relay_frames(self, frames: list[Any]) -> None:
         """Write frames the owning process sent for this relayed websocket."""
-        for frame in frames:
-            await self._send_one(frame)
+        await self._write(frames)
         self._count("messages_out", 1)
         self._count("bytes_out", sum(frame_nbytes(f) for f in frames))
 
@@ -319,19 +322,44 @@ class DocumentConsumer(AsyncWebsocketConsumer):
 
     async def send_message(self, message: Message) -> None:
         """Send every frame of ``message``, unless its client could not accept it."""
-        frames = message.to_frames()
-        fault = self.client_limits.size_fault(frames) if self.client_limits is not None else None
-        if fault is not None:
-            # The client holds the server's own limits (the page hands them over): it
-            # would drop the message and reconnect, forever. Say so on both sides.
-            logger.error("%s: %s not sent: %s (see DOCSYNC's MAX_* settings)", self.app_path, message.msgtype, fault)
-            await self.refuse(MessageTooBigError(f"server message too large for the client: {fault}"))
+        await self.send_messages((message,))
+
+    async def send_messages(self, messages: Sequence[Message]) -> None:
+        """Send every frame of ``messages`` in order, in as few socket writes as the server allows.
+
+        A message its client could not accept is not sent, nor anything after it: the
+        connection is refused (closed with an ERROR saying why).
+        """
+        frames: list[str | bytes | bytearray | memoryview] = []
+        sent = 0
+        for message in messages:
+            message_frames = message.to_frames()
+            fault = self.client_limits.size_fault(message_frames) if self.client_limits is not None else None
+            if fault is not None:
+                # The client holds the server's own limits (the page hands them over): it
+                # would drop the message and reconnect, forever. Say so on both sides.
+                logger.error(
+                    "%s: %s not sent: %s (see DOCSYNC's MAX_* settings)", self.app_path, message.msgtype, fault
+                )
+                await self._write(frames)
+                self._count("messages_out", sent)
+                self._count("bytes_out", sum(frame_nbytes(f) for f in frames))
+                await self.refuse(MessageTooBigError(f"server message too large for the client: {fault}"))
+                return
+            frames.extend(message_frames)
+            sent += 1
+        await self._write(frames)
+        self._count("messages_out", sent)
+        self._count("bytes_out", sum(frame_nbytes(f) for f in frames))
+
+    async def _write(self, frames: Sequence[str | bytes | bytearray | memoryview]) -> None:
+        if not frames:
+            return
+        if self._write_frames is not None:
+            await self._write_frames(frames)
             return
         for frame in frames:
             await self._send_one(frame)
-        size = sum(frame_nbytes(f) for f in frames)
-        self._count("messages_out", 1)
-        self._count("bytes_out", size)
 
     async def _send_one(self, frame: str | bytes | bytearray | memoryview) -> None:
         if isinstance(frame, str):
