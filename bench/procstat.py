@@ -1,4 +1,4 @@
-"""Read a process's memory and CPU time from /proc (Linux)."""
+"""Read a process's memory, CPU time and write syscalls from /proc (Linux)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,18 @@ def cpu_seconds(pid: int) -> float:
         return total / 1e9
     except (FileNotFoundError, ProcessLookupError):
         return _stat_seconds(pid)
+
+
+def write_syscalls(pid: int) -> int:
+    """Return the write syscalls ``pid`` has made (write, writev, ...; all its threads), or -1 if unreadable."""
+    try:
+        with open(f"/proc/{pid}/io") as io:
+            for line in io:
+                if line.startswith("syscw:"):
+                    return int(line.split()[1])
+    except OSError:  # another user's process, or gone
+        pass
+    return -1
 
 
 def self_cpu_seconds() -> float:

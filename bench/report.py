@@ -190,3 +190,33 @@ def markdown_report(info: dict[str, Any], rows: list[dict[str, Any]], notes: lis
     ]
     lines += [f"- {note}" for note in notes]
     return "\n".join(lines) + "\n"
+
+
+def baseline_table(runs: list[dict[str, Any]], baseline: str) -> str:
+    """docsync-uvicorn (this tree) against baseline-uvicorn (``baseline``): medians, their ratio, every value."""
+    table = medians([r for r in runs if not r["error"]])
+    per_rep: dict[tuple[str, str, str], list[float]] = {}
+    for run in runs:
+        for key, value in run["result"].items():
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                per_rep.setdefault((run["scenario"], run["target"], key), []).append(float(value))
+    commit = _git("-C", baseline, "rev-parse", "--short", "HEAD")
+    lines = [
+        f"baseline: {baseline} at {commit}; after: this tree. Every repetition's value in brackets.",
+        "",
+        "| metric | before | after | after / before | before, each | after, each |",
+        "|---|---|---|---|---|---|",
+    ]
+    for metric in METRICS:
+        before = table.get((metric.scenario, "baseline-uvicorn", metric.key))
+        after = table.get((metric.scenario, "docsync-uvicorn", metric.key))
+        if before is None or after is None:
+            continue
+        each = [
+            ", ".join(_number(v, metric.digits) for v in per_rep.get((metric.scenario, t, metric.key), []))
+            for t in ("baseline-uvicorn", "docsync-uvicorn")
+        ]
+        ratio = _number(after / before) if before else "—"
+        cells = [metric.label, _number(before, metric.digits), _number(after, metric.digits), ratio, *each]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -24,7 +24,7 @@ from typing import Any
 
 import report
 from plan import SCENARIOS, Scenario
-from servers import BENCH, BOKEH_PYTHON, ROOT, TARGETS, Lifetimes, RunningServer, docsync_env, start
+from servers import BENCH, BOKEH_PYTHON, ROOT, TARGETS, Lifetimes, RunningServer, baseline_target, docsync_env, start
 
 RESULTS = BENCH / "results"
 
@@ -97,6 +97,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--targets", help="comma-separated servers: " + ",".join(TARGETS))
     parser.add_argument("--seconds", type=float, help="duration of the sustained churn (default 90 s, quick 10 s)")
     parser.add_argument("--out", default=str(RESULTS / "latest"), help="report path without suffix")
+    parser.add_argument(
+        "--baseline",
+        help="another docsync checkout (say a git worktree of main) to run as target baseline-uvicorn beside "
+        "docsync-uvicorn, wherever that runs: before / after in one run",
+    )
     return parser.parse_args()
 
 
@@ -105,6 +110,9 @@ def main() -> int:
     reps = args.reps or (1 if args.quick else 3)
     only = set(args.only.split(",")) if args.only else None
     servers = set(args.targets.split(",")) if args.targets else set(TARGETS)
+    if args.baseline:
+        TARGETS["baseline-uvicorn"] = baseline_target(Path(args.baseline))
+        servers.add("baseline-uvicorn")
     scenarios = [s for s in SCENARIOS if only is None or s.name in only]
     workdir = Path(tempfile.mkdtemp(prefix="docsync-bench-"))
     secret = secrets.token_urlsafe(32)
@@ -119,6 +127,8 @@ def main() -> int:
         overrides = {"seconds": args.seconds} if args.seconds and scenario.name == "sustained" else {}
         params = scenario.params(args.quick, overrides)
         names = [t for t in scenario.targets if t in servers]
+        if "baseline-uvicorn" in servers and "docsync-uvicorn" in names:
+            names.insert(names.index("docsync-uvicorn"), "baseline-uvicorn")
         for rep in range(min(reps, scenario.max_reps)):
             # Alternate: each repetition starts with the next server.
             order = names[rep % len(names) :] + names[: rep % len(names)] if names else []
@@ -138,6 +148,9 @@ def main() -> int:
     if not budget_holds:
         notes.append("a memory budget is exceeded (bench/budget.py, below)")
     text = report.markdown_report(info, rows, notes)
+    if args.baseline:
+        info["baseline"] = str(Path(args.baseline).resolve())
+        text += "\n## Before / after (`--baseline`)\n\n" + report.baseline_table(runs, args.baseline) + "\n"
     if budget_text:
         text += "\n## Memory budget (`python bench/budget.py`)\n\n" + budget_text + "\n"
     print(text)

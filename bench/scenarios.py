@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lean_client import OK, PATCH_DOC, Flavour, Session, open_session
-from procstat import cpu_seconds, rss_bytes, self_cpu_seconds
+from procstat import cpu_seconds, rss_bytes, self_cpu_seconds, write_syscalls
 
 BENCH_POINTS = 1000
 BIG_POINTS = 1_000_000
@@ -45,18 +45,28 @@ def percentile(values: list[float], q: float) -> float:
 
 
 class CpuMeter:
-    """CPU seconds used by the server and by this load generator over a stretch of time."""
+    """CPU seconds used by the server and by this load generator, and the server's writes, over a stretch of time."""
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
         self.server = cpu_seconds(pid)
         self.client = self_cpu_seconds()
+        self.writes = write_syscalls(pid)
+        self.started = time.perf_counter()
 
     def read(self) -> dict[str, float]:
         return {
             "server_cpu_s": round(cpu_seconds(self.pid) - self.server, 3),
             "client_cpu_s": round(self_cpu_seconds() - self.client, 3),
+            # The load generator is one process: near 1.0 it, not the server, sets the pace.
+            "client_cpu_share": round((self_cpu_seconds() - self.client) / (time.perf_counter() - self.started), 3),
+            "server_writes": write_syscalls(self.pid) - self.writes if self.writes >= 0 else -1,
         }
+
+
+def _per(writes: float, count: int) -> float | None:
+    """Write syscalls per round trip; None where /proc counts none (Tornado sends with send(2), not write(2))."""
+    return round(writes / count, 2) if writes > 0 and count else None
 
 
 def ms(seconds: float) -> float:
@@ -269,6 +279,7 @@ async def round_trip(target: Target, params: dict[str, Any]) -> dict[str, Any]:
         "rt_p50_ms": ms(percentile(times, 50)),
         "rt_p99_ms": ms(percentile(times, 99)),
         "server_cpu_ms_per_rt": round(cpu["server_cpu_s"] * 1000 / len(times), 3),
+        "server_writes_per_rt": _per(cpu["server_writes"], len(times)),
         "info": {"n": len(times), "values_checked": session.checked, **cpu},
     }
 
@@ -293,6 +304,8 @@ async def throughput(target: Target, params: dict[str, Any]) -> dict[str, Any]:
         "rt_p50_ms": ms(percentile(times, 50)),
         "rt_p99_ms": ms(percentile(times, 99)),
         "server_cpu_ms_per_rt": round(cpu["server_cpu_s"] * 1000 / max(1, len(times)), 3),
+        "server_writes_per_rt": _per(cpu["server_writes"], len(times)),
+        "client_cpu_share": cpu["client_cpu_share"],
         "info": {
             "round_trips": len(times),
             "seconds": round(elapsed, 2),

@@ -36,6 +36,7 @@ class TargetSpec:
     name: str
     kind: str  # "docsync", "bokeh" or "echo": the load generator's flavour
     variant: str  # daphne / uvicorn, default / nodelay, echo
+    root: Path | None = None  # another checkout of docsync to serve (run.py --baseline); None: this one
 
     @property
     def client_python(self) -> str:
@@ -54,6 +55,11 @@ TARGETS = {
     "bokeh-nodelay": TargetSpec("bokeh-nodelay", "bokeh", "nodelay"),
     "echo": TargetSpec("echo", "echo", "echo"),
 }
+
+
+def baseline_target(root: Path) -> TargetSpec:
+    """docsync under uvicorn from another checkout (``root``): the "before" beside this tree's "after"."""
+    return TargetSpec("baseline-uvicorn", "docsync", "uvicorn", root.resolve())
 
 
 class BenchServerProcess(ServerProcess):
@@ -125,10 +131,12 @@ def start(spec: TargetSpec, lifetimes: Lifetimes, *, secret: str, workdir: Path)
             if spec.kind == "docsync-bokeh":
                 env["DJANGO_SETTINGS_MODULE"] = "bench.bokeh_dialect_settings"
                 env["BENCH_BOKEH_CALLBACKS"] = "loop" if spec.name.endswith("-loop") else "threads"
+            if spec.root is not None:  # its own code, not the installed package's
+                env["PYTHONPATH"] = str(spec.root)
             server = BenchServerProcess(
                 server=spec.variant,
                 env=env,
-                cwd=ROOT,
+                cwd=spec.root or ROOT,
                 log_path=workdir / f"{spec.name}.log",
             ).start()
             return RunningServer(spec, server.port, server)
