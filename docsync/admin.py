@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import async_to_sync
 from django.contrib import admin, messages
@@ -35,8 +35,14 @@ def _freshness() -> str:
     return f"Data as of {age:.1f} s ago; each process reports every {refresh:g} s."
 
 
+if TYPE_CHECKING:
+    _ModelAdmin = admin.ModelAdmin[LiveSession]
+else:  # Django's ModelAdmin is generic in its stubs only
+    _ModelAdmin = admin.ModelAdmin
+
+
 @admin.register(LiveSession)
-class LiveSessionAdmin(admin.ModelAdmin):
+class LiveSessionAdmin(_ModelAdmin):
     """The live sessions of every process, with their details and admin actions."""
 
     list_display = (

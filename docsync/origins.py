@@ -122,7 +122,7 @@ def _secure(scope: dict[str, Any]) -> bool:
     if proxy:
         name, value = proxy
         header = name.removeprefix("HTTP_").lower().replace("_", "-")
-        return (_header(scope, header) or "").split(",")[0].strip() == value
+        return bool((_header(scope, header) or "").split(",")[0].strip() == value)
     return False
 
 

@@ -208,7 +208,7 @@ class RedisServer:
         self.stop()
 
 
-class DocsyncCommunicator(WebsocketCommunicator):
+class DocsyncCommunicator(WebsocketCommunicator):  # type: ignore[misc]  # channels ships no types
     """A Channels communicator that opens a docsync session and speaks its messages."""
 
     def __init__(

@@ -204,7 +204,8 @@ def app_page(request: HttpRequest, app_path: str) -> HttpResponse:
         return _error_page(request, context)
     if context.kind != DOCSYNC_KIND:
         session_id = _session_id(request, app_path, context)  # a new one, or one the user may join
-        return get_dialect(context.kind).app_page(request, context, session_id)  # type: ignore[attr-defined]
+        page: HttpResponse = get_dialect(context.kind).app_page(request, context, session_id)  # type: ignore[attr-defined]
+        return page
     config = _client_config(request, app_path, context)
     config["page"] = True  # the app owns the page: the client keeps its title in step
     page_context = {

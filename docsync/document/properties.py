@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -516,7 +516,7 @@ class Dict(Property):
             yield from self.value.iter_models(item)
 
 
-Column = np.ndarray | list
+Column = np.ndarray | list[Any]
 
 
 class ColumnData(Property):
@@ -546,7 +546,7 @@ class ColumnData(Property):
             # Refused here rather than when the document is sent: only these can travel.
             if column.dtype.name not in ALLOWED_DTYPES or column.ndim == 0:
                 raise _refuse(self.expected)
-            return column
+            return cast(np.ndarray, column)
         if isinstance(column, list | tuple):
             # A column holds data: a model in it would be a reference the document
             # does not index, which no receiver could resolve.

@@ -59,8 +59,9 @@ def _from_object(obj: Any) -> Application:
         return obj
     if isinstance(obj, types.ModuleType):
         for name in ("app", "application"):
-            if isinstance(getattr(obj, name, None), Application):
-                return getattr(obj, name)
+            found = getattr(obj, name, None)
+            if isinstance(found, Application):
+                return found
         for name in ("modify_doc", "make_document"):
             if callable(getattr(obj, name, None)):
                 return Application(FunctionHandler(getattr(obj, name)))

@@ -68,15 +68,15 @@ _loaded: dict[str, Dialect] = {DOCSYNC_KIND: _DOCSYNC}
 def get_dialect(kind: str | None) -> Dialect:
     """Return the dialect of ``kind`` (docsync's when None), importing it on first use."""
     kind = kind or DOCSYNC_KIND
-    dialect = _loaded.get(kind)
-    if dialect is not None:
-        return dialect
+    known_dialect = _loaded.get(kind)
+    if known_dialect is not None:
+        return known_dialect
     if kind not in DIALECT_MODULES:
         known = ", ".join(sorted(DIALECT_MODULES))
         raise ConfigurationError(f"unknown application kind {kind!r} (known: {known})")
     module_name = DIALECT_MODULES[kind]
     assert module_name is not None
     module = importlib.import_module(module_name)
-    dialect = module.dialect
+    dialect: Dialect = module.dialect
     _loaded[kind] = dialect
     return dialect

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..model import Model
@@ -137,7 +138,7 @@ class DataTable(Widget):
         from .frames import columns_of
 
         columns, kinds = columns_of(data)
-        formatters = {
+        formatters: dict[str, Callable[[], Model]] = {
             "datetime": lambda: DateFormatter(format="%Y-%m-%d %H:%M:%S"),
             "date": DateFormatter,
             "float": lambda: NumberFormatter(format="0,0.00"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.utils.module_loading import import_string
 
@@ -12,9 +12,9 @@ __all__ = ["check_access", "describe_rule"]
 
 def _rule_callable(rule: Any) -> Callable[[Any, str], bool] | None:
     if callable(rule):
-        return rule
+        return cast(Callable[[Any, str], bool], rule)
     if isinstance(rule, str) and rule.startswith("callable:"):
-        return import_string(rule.removeprefix("callable:"))
+        return cast(Callable[[Any, str], bool], import_string(rule.removeprefix("callable:")))
     return None
 
 

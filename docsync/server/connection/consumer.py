@@ -110,7 +110,7 @@ def _fit_server_limit(send: Any, max_frame_bytes: int, max_message_bytes: int) -
     )
 
 
-class DocumentConsumer(AsyncWebsocketConsumer):
+class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels ships no types
     """One websocket: authenticates its token, attaches to a session, relays messages."""
 
     session: ServerSession | None = None

@@ -50,7 +50,7 @@ def _fits(reply: Message, limits: Any) -> bool:
     if limits is None:
         return True
     frames = reply.to_frames()
-    return (
+    return bool(
         len(reply.buffers) <= limits.max_buffers
         and frame_nbytes(frames[2]) <= limits.max_json_bytes
         and sum(frame_nbytes(f) for f in frames) <= limits.max_document_bytes
