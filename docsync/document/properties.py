@@ -209,8 +209,12 @@ class String(Property):
         return ""
 
     def accepts(self, value: Any) -> Any:
-        if isinstance(value, str):
+        if type(value) is str:
             return value
+        if isinstance(value, str):
+            # A subclass (Django's SafeString from format_html, a StrEnum) is stored as the
+            # plain string it is: the encoder writes exact types only.
+            return str.__str__(value)
         raise _refuse(self.expected)
 
 

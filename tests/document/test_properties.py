@@ -308,3 +308,22 @@ class TestAnyAndColumnData:
         a, b, c = TstLeaf(), TstLeaf(), TstLeaf()
         found = list(Any_().iter_models({"k": [a, (b,)], c: 1}))
         assert {m.id for m in found} == {a.id, b.id, c.id}
+
+
+class _MarkedString(str):
+    """A str subclass, as Django's SafeString (format_html) is, whose str() is itself."""
+
+    def __str__(self) -> str:
+        return self
+
+
+def test_string_subclasses_are_stored_as_plain_strings_and_encode() -> None:
+    from docsync.document.wire import model_definition
+    from docsync.serialization import Encoder
+
+    sample = PropSample(text=_MarkedString("<b>ada</b>"))
+    sample.pair = (1, _MarkedString("x"))
+    assert type(sample.text) is str and sample.text == "<b>ada</b>"
+    assert type(sample.pair[1]) is str
+    definition = model_definition(sample, Encoder())
+    assert definition["attributes"]["text"] == "<b>ada</b>"
