@@ -82,3 +82,16 @@ def test_models_mark_what_a_browser_may_write(site: Path) -> None:
     rows = {row.split("</span>", 1)[0].rsplit(">", 1)[-1]: row for row in slider.split("<tr")[2:]}
     assert "<strong>yes</strong>" in rows["value"]
     assert "<strong>yes</strong>" not in rows["title"]
+
+
+def test_the_tutorial_shows_every_file_its_test_runs() -> None:
+    pages = "".join(path.read_text(encoding="utf-8") for path in (ROOT / "docs" / "tutorial").glob("*.md"))
+    code = ROOT / "docs" / "tutorial" / "code"
+    files = [path for path in code.rglob("*") if path.is_file() and path.name != "__init__.py"]
+    assert len(files) >= 10
+    hidden = [
+        path
+        for path in files
+        if "{literalinclude} " + path.relative_to(ROOT / "docs" / "tutorial").as_posix() not in pages
+    ]
+    assert hidden == []

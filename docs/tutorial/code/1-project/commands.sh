@@ -1,0 +1,5 @@
+django-admin startproject mysite
+cd mysite
+python manage.py migrate
+python manage.py check
+python manage.py runserver

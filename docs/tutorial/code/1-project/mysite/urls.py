@@ -1,0 +1,4 @@
+# mysite/urls.py: add at the end
+from django.urls import include
+
+urlpatterns += [path("dash/", include("docsync.urls"))]

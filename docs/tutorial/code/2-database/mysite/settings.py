@@ -1,0 +1,2 @@
+# mysite/settings.py: add at the end
+INSTALLED_APPS += ["weather"]
