@@ -118,7 +118,11 @@ def autoload_js(request: HttpRequest, context: Any, target: str, session_id: str
     item = RenderItem(token=token, elementid=ID(target), use_for_title=False)
     bundle = bundle_for_objs_and_resources(None, resources_for(request))
     absolute_url = request.build_absolute_uri("/")
-    script = script_for_render_items({}, [item], app_path="/" + context.path, absolute_url=absolute_url)
+    # BokehJS opens ``<absolute_url's host><app_path>/ws``: the app's path as this request
+    # reached it, so that a site mounting docsync under a prefix (``dash/``) or a script
+    # name keeps it for the websocket too.
+    app_path = request.path.removesuffix("/autoload.js")
+    script = script_for_render_items({}, [item], app_path=app_path, absolute_url=absolute_url)
     bundle.add(Script(script))
     js = AUTOLOAD_JS.render(bundle=bundle, elementid=target)
     return HttpResponse(js, content_type="text/javascript")
