@@ -7,9 +7,11 @@ The same code speaks to docsync, to Bokeh's server and to the echo floor; a
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import os
+import re
 import socket
 import time
 from dataclasses import dataclass, field
@@ -61,9 +63,24 @@ class Flavour:
     def subprotocols(self, token: str) -> list[str]:
         raise NotImplementedError
 
+    def page_path(self, app: str) -> str:
+        """The path of ``app``'s page (as a browser opens it)."""
+        raise NotImplementedError
+
+    def token_from_page(self, html: str) -> str:
+        """The session token the page hands its client (Bokeh's embed: ``"token":"..."``)."""
+        match = _EMBED_TOKEN.search(html)
+        if match is None:
+            raise BenchError("no token in the page")
+        return match.group(1)
+
     def patch_content(self, slider_id: str, value: float, seq: int) -> dict[str, Any]:
         event = {"kind": "ModelChanged", "model": {"id": slider_id}, "attr": "value", "new": value}
         return {"events": [event]}
+
+
+_EMBED_TOKEN = re.compile(r'"token":\s*"([\w.\-]+)"')
+_DOCSYNC_CONFIG = re.compile(r'<script id="docsync-config" type="application/json">(.*?)</script>', re.S)
 
 
 class DocsyncFlavour(Flavour):
@@ -86,6 +103,15 @@ class DocsyncFlavour(Flavour):
 
     def subprotocols(self, token: str) -> list[str]:
         return ["docsync", token]
+
+    def page_path(self, app: str) -> str:
+        return f"/{app}/"
+
+    def token_from_page(self, html: str) -> str:
+        match = _DOCSYNC_CONFIG.search(html)
+        if match is None:
+            raise BenchError("no docsync configuration in the page")
+        return str(json.loads(match.group(1))["token"])
 
     def patch_content(self, slider_id: str, value: float, seq: int) -> dict[str, Any]:
         content = super().patch_content(slider_id, value, seq)
@@ -111,6 +137,9 @@ class BokehFlavour(Flavour):
     def subprotocols(self, token: str) -> list[str]:
         return ["bokeh", token]
 
+    def page_path(self, app: str) -> str:
+        return f"/{app}"
+
 
 class DocsyncBokehFlavour(DocsyncFlavour):
     """docsync serving the Bokeh app to Bokeh's protocol: docsync's signed token, which
@@ -124,6 +153,12 @@ class DocsyncBokehFlavour(DocsyncFlavour):
 
     def subprotocols(self, token: str) -> list[str]:
         return ["bokeh", token]
+
+    def page_path(self, app: str) -> str:
+        return f"/{app}/"
+
+    def token_from_page(self, html: str) -> str:
+        return Flavour.token_from_page(self, html)
 
     def patch_content(self, slider_id: str, value: float, seq: int) -> dict[str, Any]:
         return Flavour.patch_content(self, slider_id, value, seq)
@@ -323,3 +358,29 @@ async def open_session(
     if keep_frames:
         session.greet, session.pulled = greet, reply
     return session
+
+
+async def fetch_page(base_url: str, path: str, *, limit: int = 4 << 20) -> str:
+    """GET ``path`` over a new connection as HTTP/1.0 (no chunking, closed at the end); return the body.
+
+    A new connection per page, as a browser's first visit makes one.
+    """
+    host, port = base_url.removeprefix("ws://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        writer.write(f"GET {path} HTTP/1.0\r\nHost: {host}:{port}\r\nAccept: text/html\r\n\r\n".encode())
+        data = await reader.read(limit)
+        while True:
+            more = await reader.read(limit)
+            if not more:
+                break
+            data += more
+            if len(data) > limit:
+                raise BenchError(f"page {path} over {limit} bytes")
+    finally:
+        writer.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    status = head.split(b"\r\n", 1)[0]
+    if b" 200 " not in status + b" ":
+        raise BenchError(f"GET {path}: {status.decode(errors='replace')}")
+    return body.decode("utf-8")

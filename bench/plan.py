@@ -57,6 +57,7 @@ class Scenario:
 
 SCENARIOS = [
     Scenario("open", "session open, sequential", (*ALL, *DIALECT), {"n": 40}, {"n": 200}),
+    Scenario("browser", "browser session: page, websocket, pull", (*DOCSYNC, *BOKEH, *DIALECT), {"n": 40}, {"n": 200}),
     Scenario(
         "churn", "churn, 20 clients", (*DOCSYNC, *BOKEH), {"clients": 20, "seconds": 4}, {"clients": 20, "seconds": 10}
     ),
@@ -106,6 +107,16 @@ SCENARIOS = [
 METRICS = [
     Metric("open", "open_p50_ms", "session open p50 (ms)", "lower", vs_bokeh=("<=", 0.8)),
     Metric("open", "open_p99_ms", "session open p99 (ms)", "lower"),
+    Metric("browser", "full_open_p50_ms", "browser session p50 (ms)", "lower", vs_bokeh=("<=", 0.3)),
+    Metric(
+        "browser",
+        "server_cpu_ms_per_full_open",
+        "browser session: server CPU (ms)",
+        "lower",
+        vs_bokeh=("<=", 0.3),
+    ),
+    Metric("browser", "page_p50_ms", "app page alone p50 (ms)", "lower"),
+    Metric("browser", "server_cpu_ms_per_page", "app page alone: server CPU (ms)", "lower"),
     Metric("churn", "sessions_per_s", "churn: sessions/s, 20 clients", "higher", vs_bokeh=(">=", 2.0)),
     Metric("churn", "open_p99_ms", "churn: open p99 (ms)", "lower"),
     Metric("churn", "server_cpu_ms_per_open", "churn: server CPU per open (ms)", "lower"),

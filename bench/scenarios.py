@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from lean_client import OK, PATCH_DOC, Flavour, Session, open_session
+from lean_client import OK, PATCH_DOC, Flavour, Session, fetch_page, open_session
 from procstat import cpu_seconds, rss_bytes, self_cpu_seconds, write_syscalls
 
 BENCH_POINTS = 1000
@@ -126,6 +126,42 @@ async def session_open(target: Target, params: dict[str, Any]) -> dict[str, Any]
         "open_p50_ms": ms(percentile(times, 50)),
         "open_p99_ms": ms(percentile(times, 99)),
         "info": {"n": len(times)},
+    }
+
+
+async def browser_session(target: Target, params: dict[str, Any]) -> dict[str, Any]:
+    """What a browser's first visit costs: GET the app's page, then connect with its token → ACK → full pull.
+
+    One after another, each closed after. The page alone (GET, token read) is timed
+    too, with the server's CPU for each part.
+    """
+    await warm_up(target)
+    flavour, path = target.flavour, target.flavour.page_path("bench")
+    for _ in range(3):  # the page's own imports and templates
+        flavour.token_from_page(await fetch_page(target.base_url, path))
+    meter = CpuMeter(target.pid)
+    pages = []
+    for _ in range(params["n"]):
+        start = time.perf_counter()
+        flavour.token_from_page(await fetch_page(target.base_url, path))
+        pages.append(time.perf_counter() - start)
+    page_cpu = meter.read()
+    meter = CpuMeter(target.pid)
+    times = []
+    for _ in range(params["n"]):
+        start = time.perf_counter()
+        token = flavour.token_from_page(await fetch_page(target.base_url, path))
+        session = await target.open(token=token)
+        times.append(time.perf_counter() - start)
+        await session.close()
+    cpu = meter.read()
+    return {
+        "full_open_p50_ms": ms(percentile(times, 50)),
+        "full_open_p99_ms": ms(percentile(times, 99)),
+        "server_cpu_ms_per_full_open": round(cpu["server_cpu_s"] * 1000 / len(times), 3),
+        "page_p50_ms": ms(percentile(pages, 50)),
+        "server_cpu_ms_per_page": round(page_cpu["server_cpu_s"] * 1000 / len(pages), 3),
+        "info": {"n": len(times), "page": path, **cpu},
     }
 
 
@@ -413,6 +449,7 @@ async def capture(target: Target, params: dict[str, Any]) -> dict[str, Any]:
 
 SCENARIOS: dict[str, Callable[[Target, dict[str, Any]], Awaitable[dict[str, Any]]]] = {
     "open": session_open,
+    "browser": browser_session,
     "churn": churn,
     "sustained": churn,
     "destroy": destroy,
