@@ -462,10 +462,12 @@ class Document:
         setter: Any = None,
         max_array_elements: int = 100_000_000,
         skip_unknown: bool = False,
+        keep_known: bool = False,
     ) -> DecodedPatch:
         """Decode PATCH-DOC content against this document, without applying it.
 
         ``skip_unknown``: leave out (and count) events naming models not held here.
+        ``keep_known``: skip definitions of models held here (the server's corrections).
         """
         return decode_patch(
             content,
@@ -474,6 +476,7 @@ class Document:
             setter=setter,
             max_array_elements=max_array_elements,
             skip_unknown=skip_unknown,
+            keep_known=keep_known,
         )
 
     def apply_patch(

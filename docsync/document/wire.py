@@ -41,8 +41,13 @@ def instantiate_models(
     *,
     max_array_elements: int,
     max_models: int = _MAX_MODELS_PER_MESSAGE,
+    keep_known: bool = False,
 ) -> dict[str, Model]:
-    """Build models from definitions; references may point at each other or ``known``."""
+    """Build models from definitions; references may point at each other or ``known``.
+
+    ``keep_known``: a definition of a model of ``known`` (same id and type) is skipped,
+    the model held is kept; else it is a duplicate id.
+    """
     if type(definitions) is not list:
         raise DeserializationError("model definitions must be a list")
     if len(definitions) > max_models:
@@ -56,7 +61,10 @@ def instantiate_models(
         attributes = definition.get("attributes", {})
         if type(model_id) is not str or not model_id or type(name) is not str:
             raise DeserializationError(f"model definition needs a string id and name: {definition!r:.80}")
-        if model_id in created or model_id in known:
+        held = known.get(model_id)
+        if keep_known and held is not None and held.__type_name__ == name and model_id not in created:
+            continue
+        if model_id in created or held is not None:
             raise DeserializationError(f"duplicate model id {model_id!r:.60}")
         if type(attributes) is not dict:
             raise DeserializationError(f"attributes of {model_id!r:.40} must be an object")
@@ -232,12 +240,15 @@ def decode_patch(
     max_array_elements: int = 100_000_000,
     max_new_models: int = _MAX_MODELS_PER_MESSAGE,
     skip_unknown: bool = False,
+    keep_known: bool = False,
 ) -> DecodedPatch:
     """Decode PATCH-DOC content into events; nothing is applied yet.
 
     With ``skip_unknown``, an event that names a model the document does not hold is
     left out (and counted) instead of refusing the whole patch: in a shared session
-    that model may have been removed by a change that won.
+    that model may have been removed by a change that won. With ``keep_known`` (a
+    client reading the server's patches), definitions of models held are skipped: a
+    correction defines every model its value reaches.
     """
     if type(content) is not dict or type(content.get("events")) is not list:
         raise DeserializationError("patch content must be an object with an 'events' list")
@@ -247,6 +258,7 @@ def decode_patch(
         buffers,
         max_array_elements=max_array_elements,
         max_models=max_new_models,
+        keep_known=keep_known,
     )
 
     def resolve(model_id: str) -> Model:

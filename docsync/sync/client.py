@@ -315,8 +315,14 @@ class ClientProtocol:
         if isinstance(seq, int) and self.last_seq is not None and seq <= self.last_seq:
             return  # already in the document
         try:
+            # keep_known: a correction defines the models its value reaches, held or not.
             decoded = self.document.decode_patch(
-                content, buffers, setter=self.setter, max_array_elements=self.max_array_elements, skip_unknown=True
+                content,
+                buffers,
+                setter=self.setter,
+                max_array_elements=self.max_array_elements,
+                skip_unknown=True,
+                keep_known=True,
             )
         except (DeserializationError, PatchError, ValueError, TypeError) as exc:
             self._events.append(ErrorReported(f"cannot apply the server's patch: {exc}", "bad-patch", None))

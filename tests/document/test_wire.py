@@ -500,6 +500,31 @@ class TestDecodeAndApply:
         with pytest.raises(DeserializationError, match=r"too many models: 5 > 4"):
             decode_patch({"events": [], "references": refs}, doc.models, {}, max_new_models=4)
 
+    def test_keep_known_skips_definitions_of_models_held(self) -> None:
+        # A correction defines every model its value reaches: a client keeps those it
+        # holds (same id and type), builds the others; without keep_known a held id is a duplicate.
+        doc, node, _ = setup()
+        content = {
+            "events": [
+                {"kind": "ModelChanged", "model": {"id": "c1"}, "attr": "children", "new": [{"id": "n1"}, {"id": "q"}]}
+            ],
+            "references": [
+                {"type": "object", "name": "TstNode", "id": "n1", "attributes": {"label": "stale"}},
+                {"type": "object", "name": "TstLeaf", "id": "q", "attributes": {"text": "back"}},
+            ],
+        }
+        decoded = doc.decode_patch(content, keep_known=True)
+        assert set(decoded.new_models) == {"q"}
+        doc.apply_patch(decoded)
+        assert doc.roots[0].children[0] is node and node.label != "stale"  # type: ignore[attr-defined]
+        assert doc.get_model_by_id("q").text == "back"  # type: ignore[union-attr]
+        with pytest.raises(DeserializationError, match="duplicate model id 'n1'"):
+            doc.decode_patch(content)
+        # Another type under a held id is no model this client holds: a duplicate still.
+        clash = {"events": [], "references": [{"type": "object", "name": "TstLeaf", "id": "n1"}]}
+        with pytest.raises(DeserializationError, match="duplicate model id 'n1'"):
+            doc.decode_patch(clash, keep_known=True)
+
     def test_div_roundtrip_via_patch(self) -> None:
         doc = Document()
         column = Column()

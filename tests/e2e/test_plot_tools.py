@@ -167,3 +167,25 @@ def test_legend_crosshair_and_save(server: ServerProcess, context: BrowserContex
     wait_for(lambda: value(page, "shown", "text") == "grid hidden", 5, "Python to see the hidden renderer")
     page.screenshot(path=SCREENSHOTS / "plot-tools-legend-hidden.png")
     assert page.errors == []  # type: ignore[attr-defined]
+
+
+TITLE_OF = """() => { const title = document.querySelector('[data-docsync-name=linked]').docsyncView.model.get('title');
+  return title && typeof title === 'object' ? [title.type, title.get('text'), title.document !== null] : title; }"""
+
+
+def test_a_refused_title_change_is_corrected_with_its_model(server: ServerProcess, context: BrowserContext) -> None:
+    page = open_tools(context, server)
+    assert page.evaluate(TITLE_OF) == ["Title", "linked", True]
+    # A string for Plot.title, as BokehJS takes one: drawn at once, sent, refused (the
+    # property is not client-writable). The correction names the Title model this page
+    # no longer holds and defines it in its references: the Title comes back.
+    page.evaluate("document.querySelector('[data-docsync-name=linked]').docsyncView.model.set('title', 'mine')")
+    wait_for(lambda: page.evaluate(TITLE_OF) == ["Title", "linked", True], 10, "the correction to bring the Title back")
+    canvas = page.locator('[data-docsync-name="linked"] .ds-plot-canvas')
+    expect(canvas).to_have_attribute("aria-label", "linked")
+    expect(page.locator(".ds-notice")).to_contain_text("Plot.title is not writable from the client")
+    # The session is still live and in step: a pan from this page reaches Python.
+    drag(page, [at(page, "main", 5, 5), at(page, "main", 3, 5)])
+    wait_for(lambda: len(python_ranges(page)) == 4 and abs(python_ranges(page)[0] - 1) < 0.2, 10, "the pan")
+    page.screenshot(path=SCREENSHOTS / "plot-title-corrected.png")
+    assert page.errors == []  # type: ignore[attr-defined]

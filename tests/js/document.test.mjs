@@ -176,6 +176,27 @@ describe("applyPatch", () => {
     assert.equal(document.roots.at(-1).get("text"), "hi");
     assert.deepEqual(seen.map((e) => [e.kind, e.setter]), [["RootAdded", "server"]]);
   });
+
+  it("with keepKnown, keeps the models it holds that a correction defines again", () => {
+    // A title set to a string dropped the Title; the correction defines it and the plot.
+    const { document, plot, layout } = app();
+    const content = {
+      events: [{ kind: "ModelChanged", model: { id: "layout" }, attr: "children", new: [{ id: "plot" }, { id: "title" }] }],
+      references: [
+        { type: "object", name: "Plot", id: "plot", attributes: { title: "stale" } },
+        { type: "object", name: "Title", id: "title", attributes: { text: "back" } },
+      ],
+    };
+    assert.throws(() => document.decodePatch(content), /duplicate model id 'plot'/);
+    const decoded = document.decodePatch(content, [], { keepKnown: true });
+    assert.deepEqual([...decoded.newModels.keys()], ["title"]);
+    document.applyPatch(decoded);
+    assert.equal(layout.get("children")[0], plot);
+    assert.equal(plot.get("title"), "t");
+    assert.equal(document.getModelById("title").get("text"), "back");
+    const clash = { events: [], references: [{ type: "object", name: "Div", id: "plot" }] };
+    assert.throws(() => document.decodePatch(clash, [], { keepKnown: true }), /duplicate model id 'plot'/);
+  });
 });
 
 describe("replaceWithJSON", () => {

@@ -169,6 +169,26 @@ async def test_an_invalid_event_refuses_the_whole_patch_even_beside_a_losing_one
 
 
 @pytest.mark.asyncio
+async def test_the_correction_of_a_property_holding_models_defines_every_model_its_value_reaches(
+    open_client: Open,
+) -> None:
+    a, doc = await open_client("spec")
+    b, _ = await open_client(config=a.config)
+    layout, s = model_by(doc, name="layout"), a.last_seq
+    # The layout's children are not client-writable: refused. a's document no longer holds
+    # the slider, the text input and the button, so the correction defines them again.
+    reply = await a.patch([changed(layout["id"], "children", [])])
+    assert reply.msgtype == "ERROR" and reply.content["code"] == "patch-refused"
+    for client in (a, b):
+        [correction] = await _patches_until(client, s + 1)
+        assert correction.content["events"] == [changed(layout["id"], "children", layout["attributes"]["children"])]
+        defined = {m["id"]: m for m in correction.content["references"]}
+        assert set(defined) == {child["id"] for child in layout["attributes"]["children"]}
+        # As the models are now (as a pull would give them), the slider's value included.
+        assert all(m in doc["models"] for m in defined.values())
+
+
+@pytest.mark.asyncio
 async def test_a_change_of_roots_that_loses_resets_the_client(open_client: Open) -> None:
     a, _ = await open_client("spec")
     b, _ = await open_client(config=a.config)

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ...document import DecodedPatch, Document, DocumentEvent, Model
+from ...document import DecodedPatch, Document, DocumentEvent, Model, ModelChangedEvent
 from ...document import events as ev
 from ...document.wire import event_json, model_definition
 from ...protocol import PATCH_DOC, Message, new_message
@@ -20,6 +20,7 @@ __all__ = [
     "EncodedEvent",
     "Key",
     "conflict_keys",
+    "correction",
     "decode_client_patch",
     "encode_event",
     "keys_overlap",
@@ -85,6 +86,26 @@ def keys_overlap(a: Key, b: Key) -> bool:
     """Tell whether two keys overlap: one is a prefix of the other."""
     n = min(len(a), len(b))
     return a[:n] == b[:n]
+
+
+def correction(model: Model, attr: str) -> ModelChangedEvent:
+    """Return the correction of ``model.attr``: its whole current value, defining every model it reaches.
+
+    The client whose change lost may have dropped those models (a Title replaced by a
+    string is nowhere in its document any more), so the PATCH-DOC's ``references``
+    define them again; a client that holds a model keeps its own (protocol.md, §13).
+    """
+    value = getattr(model, attr)
+    event = ModelChangedEvent(model, attr, value, value)
+    reached: dict[str, Model] = {}
+    stack = list(model.lookup(attr).iter_models(value))
+    while stack:
+        held = stack.pop()
+        if held.id not in reached:
+            reached[held.id] = held
+            stack.extend(held.references())
+    event.new_models = list(reached.values())
+    return event
 
 
 def encode_event(event: DocumentEvent, buffer_prefix: str, models: Mapping[str, Model]) -> EncodedEvent:

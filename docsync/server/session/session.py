@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from django.conf import settings as django_settings
 
-from ...document import DecodedPatch, Document, DocumentEvent, DocumentLimits, ModelChangedEvent, SessionCallback
+from ...document import DecodedPatch, Document, DocumentEvent, DocumentLimits, SessionCallback
 from ...document import events as ev
 from ...exceptions import DeserializationError, PatchError
 from ...protocol import Message, error, new_message
@@ -23,7 +23,16 @@ from ...sync.splices import Splice
 from ..executor import call_user_code, run_sync
 from .notices import NOTICE, callback_error_text
 from .patch_log import Answer, PatchLog
-from .patches import EncodedEvent, Key, conflict_keys, decode_client_patch, encode_event, keys_overlap, patch_message
+from .patches import (
+    EncodedEvent,
+    Key,
+    conflict_keys,
+    correction,
+    decode_client_patch,
+    encode_event,
+    keys_overlap,
+    patch_message,
+)
 from .strays import stray_events
 
 __all__ = ["Connection", "ServerSession"]
@@ -391,8 +400,7 @@ class ServerSession:
             done.add(key)
             model = self.document.get_model_by_id(key[0])
             if model is not None and model.has_property(key[1]):
-                value = getattr(model, key[1])
-                self._record(ModelChangedEvent(model, key[1], value, value))
+                self._record(correction(model, key[1]))
         return reset
 
     async def _reset(self, connection: Connection) -> None:

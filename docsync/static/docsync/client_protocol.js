@@ -313,7 +313,8 @@ export class ClientProtocol {
     if (Number.isInteger(seq) && this.lastSeq !== null && seq <= this.lastSeq) return; // already in the document
     let decoded;
     try {
-      decoded = this.document.decodePatch(content, buffers, { setter: this.setter, maxArrayElements: this.maxArrayElements, skipUnknown: true });
+      // keepKnown: a correction defines the models its value reaches, held or not.
+      decoded = this.document.decodePatch(content, buffers, { setter: this.setter, maxArrayElements: this.maxArrayElements, skipUnknown: true, keepKnown: true });
     } catch (err) {
       if (!refused(err)) throw err;
       this._events.push({ type: "error", text: `cannot apply the server's patch: ${err.message}`, code: "bad-patch", reqid: null, msgtype: null });

@@ -262,9 +262,9 @@ export class Document {
     for (const [modelId, model] of previous) if (this._models.get(modelId) !== model) model._document = null;
   }
 
-  /** Decode PATCH-DOC content against this document, without applying it (``skipUnknown``: see wire.js). */
-  decodePatch(content, buffers = new Map(), { setter = null, maxArrayElements = 100_000_000, skipUnknown = false } = {}) {
-    return decodePatch(content, this._models, toBufferMap(buffers), { setter, maxArrayElements, skipUnknown });
+  /** Decode PATCH-DOC content against this document, without applying it (``skipUnknown``, ``keepKnown``: see wire.js). */
+  decodePatch(content, buffers = new Map(), { setter = null, maxArrayElements = 100_000_000, skipUnknown = false, keepKnown = false } = {}) {
+    return decodePatch(content, this._models, toBufferMap(buffers), { setter, maxArrayElements, skipUnknown, keepKnown });
   }
 
   /**

@@ -23,9 +23,10 @@ export function modelDefinition(model, encoder) {
 /**
  * Build models from definitions; references may point at each other or at ``known``
  * (a Map of id to model). ``reuse(id, name)`` may return an existing model to fill in
- * instead of a new one. Returns {created: Map id -> model, attributes: Map id -> Map}.
+ * instead of a new one. With ``keepKnown``, a definition of a model of ``known`` (same
+ * id and type) is skipped. Returns {created: Map id -> model, attributes: Map id -> Map}.
  */
-export function decodeDefinitions(definitions, known, buffers, { maxArrayElements = 100_000_000, maxModels = MAX_MODELS_PER_MESSAGE, reuse = null } = {}) {
+export function decodeDefinitions(definitions, known, buffers, { maxArrayElements = 100_000_000, maxModels = MAX_MODELS_PER_MESSAGE, reuse = null, keepKnown = false } = {}) {
   if (!Array.isArray(definitions)) throw new DeserializationError("model definitions must be a list");
   if (definitions.length > maxModels) throw new DeserializationError(`too many models: ${definitions.length} > ${maxModels}`);
   const created = new Map();
@@ -39,6 +40,8 @@ export function decodeDefinitions(definitions, known, buffers, { maxArrayElement
     if (typeof id !== "string" || !id || typeof name !== "string") {
       throw new DeserializationError(`model definition needs a string id and name: ${pyReprCut(definition, 80)}`);
     }
+    // keepKnown: the model held is kept (a server's correction defines every model its value reaches).
+    if (keepKnown && known.get(id)?.type === name && !created.has(id)) continue;
     if (created.has(id) || known.has(id)) throw new DeserializationError(`duplicate model id ${pyReprCut(id, 60)}`);
     if (!isPlainObject(attributes)) throw new DeserializationError(`attributes of ${pyReprCut(id, 40)} must be an object`);
     const model = reuse?.(id, name) ?? new Model(name, { id });
@@ -244,12 +247,12 @@ function decodePatches(patches, decoder) {
  * With ``skipUnknown``, an event that names a model the document does not hold is left
  * out (and counted) instead of refusing the whole patch.
  */
-export function decodePatch(content, known, buffers, { setter = null, maxArrayElements = 100_000_000, maxNewModels = MAX_MODELS_PER_MESSAGE, skipUnknown = false } = {}) {
+export function decodePatch(content, known, buffers, { setter = null, maxArrayElements = 100_000_000, maxNewModels = MAX_MODELS_PER_MESSAGE, skipUnknown = false, keepKnown = false } = {}) {
   if (!isPlainObject(content) || !Array.isArray(content.events)) {
     throw new DeserializationError("patch content must be an object with an 'events' list");
   }
   const references = Object.hasOwn(content, "references") ? content.references : [];
-  const newModels = instantiateModels(references, known, buffers, { maxArrayElements, maxModels: maxNewModels });
+  const newModels = instantiateModels(references, known, buffers, { maxArrayElements, maxModels: maxNewModels, keepKnown });
   const resolve = (modelId) => {
     const model = newModels.get(modelId) ?? known.get(modelId);
     if (model === undefined) throw new UnknownModelError(`unknown model id ${pyReprCut(modelId, 60)}`);

@@ -13,7 +13,7 @@
 
 import { h } from "./dom.js";
 import { activeTools, renderToolbar } from "./plotting/toolbar.js";
-import { computeSpans, paintPlot, plotRanges } from "./plotting/frame.js";
+import { computeSpans, paintPlot, plotRanges, plotTitle } from "./plotting/frame.js";
 import { GLYPHS, resolveGlyph, resolveLook } from "./plotting/glyphs.js";
 import { Interaction } from "./plotting/interaction.js";
 import { factorsOf } from "./plotting/ranges.js";
@@ -230,7 +230,7 @@ export class PlotView extends View {
     const plan = paintPlot(ctx, { plot: this.model, prop, width, height, entries, factors, ranges, spans, kinds, lod: this.lod.active ? this.lod : null });
     if (!plan) return;
     this.plan = plan;
-    const title = prop("title");
+    const title = plotTitle(this.model, prop);
     const label = (title && prop("text", title)) || "plot";
     if (this.canvas.getAttribute("aria-label") !== label) this.canvas.setAttribute("aria-label", label);
     this.drawCount += 1;

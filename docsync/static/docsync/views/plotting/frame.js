@@ -67,9 +67,16 @@ export function computeSpans(plot, prop, ranges, factors, entries) {
   return { spans, kinds };
 }
 
+/** Return the plot's Title model: a string title (as BokehJS takes one) stands for a Title of that text. */
+export function plotTitle(plot, prop) {
+  const title = prop("title", plot);
+  // Views read models through get() and the type's defaults only.
+  return typeof title === "string" ? { type: "Title", get: (attr) => (attr === "text" ? title : undefined) } : title;
+}
+
 function sideItems(plot, prop, side) {
   const items = (prop(side, plot) ?? []).filter(Boolean);
-  const title = prop("title", plot);
+  const title = plotTitle(plot, prop);
   if (title && (prop("title_location", plot) ?? "above") === side && (prop("text", title) ?? "") !== "") items.unshift(title);
   return items;
 }
