@@ -10,11 +10,6 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from channels.sessions import InstanceSessionWrapper
-from uvicorn.protocols.websockets.websockets_impl import WebSocketProtocol
-from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
-
-from docsync.server.compat import asgi_server_frame_limit, frame_send, incoming_limit, takes_views
 
 from .clients import ServerUnderTest, open_session, page_config, pulled_document, wait_until
 from .conftest import StartServer
@@ -26,52 +21,6 @@ def uvicorn_server(start_server: StartServer) -> Iterator[ServerUnderTest]:
     server = start_server("uvicorn", kind="uvicorn")
     yield server
     server.process.stop()
-
-
-def test_views_go_only_to_servers_known_to_copy_them() -> None:
-    # Only the bound send is looked at, so bare instances do.
-    assert takes_views(WebSocketsSansIOProtocol.__new__(WebSocketsSansIOProtocol).send)
-    assert takes_views(WebSocketProtocol.__new__(WebSocketProtocol).asgi_send)
-
-    async def other_send(message: dict[str, object]) -> None:
-        return None
-
-    assert not takes_views(other_send)
-    assert not takes_views(print)
-    assert frame_send(other_send) is other_send
-
-
-def test_frames_are_sent_below_every_session_wrapper() -> None:
-    async def server_send(message: dict[str, object]) -> None:
-        return None
-
-    outer = InstanceSessionWrapper({"type": "websocket", "cookies": {}}, server_send)
-    inner = InstanceSessionWrapper(outer.scope, outer.send)  # a second session middleware inside
-    assert outer.activated and not inner.activated
-    assert frame_send(inner.send) is server_send
-    assert frame_send(outer.send) is server_send
-
-
-def test_asgi_server_limits_are_read_and_daphnes_raised_to_docsyncs() -> None:
-    from functools import partial
-    from types import SimpleNamespace
-
-    from daphne.server import Server
-    from daphne.ws_protocol import WebSocketProtocol as DaphneProtocol
-
-    sansio = WebSocketsSansIOProtocol.__new__(WebSocketsSansIOProtocol)
-    sansio.config = SimpleNamespace(ws_max_size=1000)  # type: ignore[assignment]
-    assert incoming_limit(sansio.send) == 1000
-    assert asgi_server_frame_limit(sansio.send, 5000) == 1000  # uvicorn's is only read (W008 and a log say the fix)
-
-    daphne = DaphneProtocol.__new__(DaphneProtocol)
-    daphne.maxMessagePayloadSize = daphne.maxFramePayloadSize = 1 << 20  # daphne's default
-    send = partial(Server.__new__(Server).handle_reply, daphne)  # as daphne makes it
-    assert asgi_server_frame_limit(send, 16 << 20) == 16 << 20
-    assert (daphne.maxMessagePayloadSize, daphne.maxFramePayloadSize) == (16 << 20, 16 << 20)
-    daphne.maxMessagePayloadSize = daphne.maxFramePayloadSize = 1 << 30  # set higher by the operator: kept
-    assert asgi_server_frame_limit(send, 16 << 20) == 1 << 30
-    assert asgi_server_frame_limit(print, 16 << 20) is None
 
 
 @pytest.mark.asyncio

@@ -2,19 +2,23 @@
 
 - ``daphne``: close codes other than 1000/3000-4999, empty frames, and its 1 MiB message limit
   (daphne/autobahn).
-- ``channels``: websocket frames sent below Channels' session wrapper.
+- ``channels``: websocket frames sent below Channels' session wrapper; the consumer's own receive loop.
 - ``tasks``: asyncio's warning for a pending task whose loop is gone.
 - ``uvicorn``: the websocket implementations that take memoryviews as payloads; its size limit; several
   frames in one socket write.
 
-The rest of docsync calls these functions and never reaches into a dependency itself.
+The rest of docsync calls these functions and never reaches into a dependency itself. Each
+workaround is gated on the installed release (``versions``) or on the internals it uses,
+falls back to the dependency's own behaviour where those are missing, and has a unit
+test against the installed dependency in tests/server/test_compat.py. docs/upstream.md
+holds the reports that would make them unnecessary.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .channels import frame_send
+from .channels import frame_send, own_receive_loop
 from .daphne import allow_protocol_close_codes, fit_incoming_limit
 from .tasks import forget_pending_task
 from .uvicorn import FrameWriter, frames_writer, incoming_limit, takes_views
@@ -28,6 +32,7 @@ __all__ = [
     "frame_send",
     "frames_writer",
     "incoming_limit",
+    "own_receive_loop",
     "takes_views",
 ]
 

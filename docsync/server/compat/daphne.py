@@ -24,10 +24,20 @@ as it is).
 from __future__ import annotations
 
 import functools
+import logging
 import sys
 from typing import Any
 
-__all__ = ["SENDABLE_CLOSE_CODES", "allow_protocol_close_codes", "fit_incoming_limit"]
+from .versions import Version, checked, installed
+
+__all__ = ["CHECKED", "SENDABLE_CLOSE_CODES", "allow_protocol_close_codes", "fit_incoming_limit", "patch_applies"]
+
+logger = logging.getLogger("docsync.server")
+
+#: The daphne releases whose ``WebSocketProtocol.handle_reply`` this module was checked against.
+CHECKED: tuple[Version, Version] = ((4, 1), (4, 3))
+#: What the wrapper uses of the class: daphne's reply handler, autobahn's state and senders.
+_INTERNALS = ("handle_reply", "sendCloseFrame", "sendMessage", "STATE_OPEN")
 
 #: Codes an endpoint may put in a close frame (RFC 6455 section 7.4 and the IANA registry).
 SENDABLE_CLOSE_CODES = frozenset({1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014}) | frozenset(
@@ -42,14 +52,34 @@ def _reason_bytes(reason: Any) -> bytes | None:
     return reason.encode("utf-8")[:_MAX_REASON_BYTES].decode("utf-8", "ignore").encode("utf-8")
 
 
+def patch_applies(protocol: type) -> bool:
+    """Tell whether daphne's protocol class is one the wrapper fits: a checked release, or its internals all there.
+
+    A daphne outside ``CHECKED`` that still has every internal the wrapper uses is
+    wrapped, with a warning; one that lacks any is left alone (its own handling: a
+    close code other than 1000/3000-4999 becomes 1011, an empty frame is dropped, a
+    frame over its limit is not sent), with an error saying so.
+    """
+    missing = [name for name in _INTERNALS if not hasattr(protocol, name)]
+    if missing:
+        logger.error("daphne %s lacks %s: close codes and big frames stay daphne's", installed("daphne"), missing)
+        return False
+    if not checked("daphne", *CHECKED):
+        logger.warning("daphne %s is wrapped unchecked (checked: %s up to %s)", installed("daphne"), *CHECKED)
+    return True
+
+
 def allow_protocol_close_codes() -> None:
-    """Wrap daphne's reply handler, once, if this process runs daphne."""
+    """Wrap daphne's reply handler, once, if this process runs daphne (later calls cost a lookup)."""
     module = sys.modules.get("daphne.ws_protocol")
     if module is None:
         return
     protocol = module.WebSocketProtocol
     original = protocol.handle_reply
-    if getattr(original, "docsync_close_codes", False):
+    if getattr(original, "docsync_close_codes", False) or getattr(protocol, "docsync_left_alone", False):
+        return
+    if not patch_applies(protocol):
+        protocol.docsync_left_alone = True
         return
 
     def handle_reply(self: Any, message: dict[str, Any]) -> None:
@@ -69,6 +99,7 @@ def allow_protocol_close_codes() -> None:
         original(self, message)
 
     handle_reply.docsync_close_codes = True  # type: ignore[attr-defined]
+    handle_reply.docsync_original = original  # type: ignore[attr-defined]
     protocol.handle_reply = handle_reply
 
 

@@ -6,7 +6,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-__all__ = ["FrameWriter", "frames_writer", "incoming_limit", "takes_views"]
+from .versions import Version, checked
+
+__all__ = ["CHECKED", "FrameWriter", "frames_writer", "incoming_limit", "takes_views"]
+
+#: The uvicorn releases whose websocket implementations were checked to copy a payload
+#: before ``send`` returns. Another release gets bytes, as ASGI says: correct, one copy more.
+CHECKED: tuple[Version, Version] = ((0, 52), (0, 56))
 
 Frame = str | bytes | bytearray | memoryview
 #: Writes several websocket frames (text for ``str``, binary otherwise) in order.
@@ -31,7 +37,7 @@ def takes_views(send: Any) -> bool:
     every array (a third of the server's time in a 16 MB pull).
     """
     owner = getattr(send, "__self__", None)
-    return type(owner).__module__ in _SERVERS_TAKING_VIEWS
+    return type(owner).__module__ in _SERVERS_TAKING_VIEWS and checked("uvicorn", *CHECKED)
 
 
 def incoming_limit(send: Any) -> int | None:

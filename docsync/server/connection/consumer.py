@@ -40,6 +40,7 @@ from ..compat import (
     forget_pending_task,
     frame_send,
     frames_writer,
+    own_receive_loop,
     takes_views,
 )
 from ..dialects import DOCSYNC_KIND, Dialect
@@ -127,15 +128,18 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         a new task and an ``asyncio.wait`` per frame (~10% of the server's time under
         round trips); a consumer without a channel has only the client to wait on.
         """
-        self.scope = scope
         task = asyncio.current_task()
         if task is not None:
             _running.add(task)
-        self.channel_layer = None
-        self.base_send = send
         self._send_frame = frame_send(send)
         self._send_views = takes_views(self._send_frame)
         self._write_frames: FrameWriter | None = frames_writer(self._send_frame)
+        if not own_receive_loop():  # a Channels release the copy below was not checked against
+            await super().__call__(scope, receive, send)
+            return
+        self.scope = scope
+        self.channel_layer = None
+        self.base_send = send
         try:
             while True:
                 await self.dispatch(await receive())

@@ -1,0 +1,237 @@
+"""docsync.server.compat: each workaround against the installed daphne, Channels, uvicorn and asyncio.
+
+Each test shows, with the dependency's own classes, what the workaround relies on and
+what it changes; and that its gate lets the installed release in (a new release outside
+the gate takes the fallback, which these tests run too).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from collections.abc import Iterator
+from functools import partial
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from autobahn.twisted.websocket import WebSocketServerFactory
+from channels.consumer import AsyncConsumer
+from channels.sessions import InstanceSessionWrapper
+from daphne.server import Server
+from daphne.ws_protocol import WebSocketProtocol as DaphneProtocol
+from twisted.internet.testing import StringTransport
+from uvicorn.protocols.websockets.websockets_impl import WebSocketProtocol
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+from docsync.protocol import ACK, PULL_DOC_REPLY, pull_doc_req
+from docsync.server.compat import (
+    allow_protocol_close_codes,
+    asgi_server_frame_limit,
+    channels,
+    daphne,
+    forget_pending_task,
+    frame_send,
+    incoming_limit,
+    takes_views,
+    tasks,
+    uvicorn,
+    versions,
+)
+from docsync.server.registry import SessionRegistry
+from docsync.testing import DocsyncCommunicator
+
+# -- versions -----------------------------------------------------------------------
+
+
+def test_installed_versions_are_read_and_gates_compare_them() -> None:
+    assert versions.installed("daphne") is not None and versions.installed("no-such-distribution") is None
+    found = versions.installed("channels")
+    assert found is not None
+    assert versions.checked("channels", found, (*found[:-1], found[-1] + 1))
+    assert not versions.checked("channels", (0,), found)  # ``below`` is excluded
+    assert not versions.checked("no-such-distribution", (0,), (99,))
+
+
+# -- daphne: close codes, empty frames, frames over its limit -------------------------
+
+
+def open_daphne_websocket() -> tuple[DaphneProtocol, StringTransport]:
+    """A real daphne websocket protocol, open, writing to Twisted's in-memory transport."""
+    factory = WebSocketServerFactory()
+    factory.protocol = DaphneProtocol
+    protocol = factory.buildProtocol(None)
+    transport = StringTransport()
+    protocol.makeConnection(transport)
+    protocol.state, protocol.websocket_version, protocol.client_addr = protocol.STATE_OPEN, 13, None
+    return protocol, transport
+
+
+def sent(protocol: DaphneProtocol, transport: StringTransport, handle: Any, message: dict[str, Any]) -> Any:
+    """What ``handle`` (a reply handler) writes for ``message``, or the exception it raises."""
+    transport.clear()
+    protocol.state = protocol.STATE_OPEN
+    try:
+        handle(protocol, message)
+    except Exception as exc:
+        return exc
+    return transport.value()
+
+
+def test_daphne_sends_every_close_code_empty_frames_and_big_frames_once_wrapped() -> None:
+    assert daphne.patch_applies(DaphneProtocol)
+    assert versions.checked("daphne", *daphne.CHECKED)
+    allow_protocol_close_codes()
+    allow_protocol_close_codes()  # once: a second call wraps nothing more
+    wrapped = DaphneProtocol.handle_reply
+    original = wrapped.docsync_original
+    assert not getattr(original, "docsync_close_codes", False)
+    protocol, transport = open_daphne_websocket()
+    protocol.maxMessagePayloadSize = 10
+
+    close = {"type": "websocket.close", "code": 1008, "reason": "bad token"}
+    empty = {"type": "websocket.send", "bytes": b""}
+    big = {"type": "websocket.send", "bytes": b"x" * 20}
+    # daphne's own handler: autobahn refuses 1008, the empty frame is dropped, the big one raises.
+    assert "invalid close code" in str(sent(protocol, transport, original, close))
+    assert sent(protocol, transport, original, empty) == b""
+    assert isinstance(sent(protocol, transport, original, big), Exception)
+    # Wrapped: a close frame with 1008 and its reason, an empty binary frame, the whole big frame.
+    assert sent(protocol, transport, wrapped, close) == b"\x88\x0b\x03\xf0bad token"
+    assert sent(protocol, transport, wrapped, empty) == b"\x82\x00"
+    assert sent(protocol, transport, wrapped, big) == b"\x82\x14" + b"x" * 20
+    assert protocol.maxMessagePayloadSize == 10  # the incoming limit is back
+    assert sent(protocol, transport, wrapped, {"type": "websocket.send", "text": "hi"}) == b"\x81\x02hi"
+
+
+def test_daphne_without_the_internals_is_left_as_it_is(caplog: pytest.LogCaptureFixture) -> None:
+    class Stripped:
+        handle_reply = DaphneProtocol.handle_reply
+
+    assert not daphne.patch_applies(Stripped)
+    assert "lacks" in caplog.text
+
+
+def test_daphnes_incoming_limit_is_raised_to_docsyncs_and_uvicorns_read() -> None:
+    sansio = WebSocketsSansIOProtocol.__new__(WebSocketsSansIOProtocol)
+    sansio.config = SimpleNamespace(ws_max_size=1000)  # type: ignore[assignment]
+    assert incoming_limit(sansio.send) == 1000
+    assert asgi_server_frame_limit(sansio.send, 5000) == 1000  # uvicorn's is only read (W008 and a log say the fix)
+
+    protocol = DaphneProtocol.__new__(DaphneProtocol)
+    protocol.maxMessagePayloadSize = protocol.maxFramePayloadSize = 1 << 20  # daphne's default
+    send = partial(Server.__new__(Server).handle_reply, protocol)  # as daphne makes it
+    assert asgi_server_frame_limit(send, 16 << 20) == 16 << 20
+    assert protocol.maxFramePayloadSize == 16 << 20
+    assert asgi_server_frame_limit(send, 1 << 10) == 16 << 20  # a higher limit is left as it is
+
+    async def other_send(message: dict[str, object]) -> None:
+        return None
+
+    assert asgi_server_frame_limit(other_send, 1 << 20) is None
+
+
+# -- Channels: frames below the session wrapper, the consumer's own receive loop -------
+
+
+def test_frames_are_sent_below_every_session_wrapper() -> None:
+    async def server_send(message: dict[str, object]) -> None:
+        return None
+
+    outer = InstanceSessionWrapper({"type": "websocket", "cookies": {}}, server_send)
+    inner = InstanceSessionWrapper(outer.scope, outer.send)  # a second session middleware inside
+    assert outer.activated and not inner.activated
+    assert frame_send(inner.send) is server_send
+    assert frame_send(outer.send) is server_send
+
+    class OtherWrapper:  # a wrapper without Channels' real_send: its send is used as it is
+        async def send(self, message: dict[str, object]) -> None:
+            return None
+
+    other = OtherWrapper()
+    assert frame_send(other.send) == other.send
+
+
+def test_channels_consumers_send_through_base_send() -> None:
+    """What the consumer's own receive loop relies on: it sets ``base_send`` and ``send`` uses it."""
+    assert channels.OWN_RECEIVE_LOOP and versions.checked("channels", *channels.CHECKED)
+    written: list[dict[str, Any]] = []
+
+    async def base_send(message: dict[str, Any]) -> None:
+        written.append(message)
+
+    consumer = AsyncConsumer()
+    consumer.base_send = base_send
+    asyncio.run(consumer.send({"type": "websocket.send", "text": "x"}))
+    assert written == [{"type": "websocket.send", "text": "x"}]
+
+
+@pytest.fixture(params=[True, False], ids=["own-loop", "channels-loop"])
+def receive_loop(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[bool]:
+    monkeypatch.setattr(channels, "OWN_RECEIVE_LOOP", request.param)
+    yield request.param
+
+
+@pytest.mark.asyncio
+async def test_a_session_is_served_by_either_receive_loop(registry: SessionRegistry, receive_loop: bool) -> None:
+    from project.asgi import application
+
+    communicator = DocsyncCommunicator(application, "sliders")
+    connected, _ = await communicator.connect()
+    assert connected
+    try:
+        assert (await communicator.receive_docsync()).msgtype == ACK
+        request = pull_doc_req()
+        await communicator.send_docsync(request)
+        reply = await communicator.receive_docsync()
+        assert (reply.msgtype, reply.reqid) == (PULL_DOC_REPLY, request.msgid)
+    finally:
+        await communicator.disconnect()
+
+
+# -- uvicorn: payloads it copies, its size limit ---------------------------------------
+
+
+def test_views_go_only_to_uvicorn_implementations_known_to_copy_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert versions.checked("uvicorn", *uvicorn.CHECKED)
+    # Only the bound send is looked at, so bare instances do.
+    sansio = WebSocketsSansIOProtocol.__new__(WebSocketsSansIOProtocol)
+    legacy = WebSocketProtocol.__new__(WebSocketProtocol)
+    assert takes_views(sansio.send) and takes_views(legacy.asgi_send)
+
+    async def other_send(message: dict[str, object]) -> None:
+        return None
+
+    assert not takes_views(other_send) and not takes_views(print)
+    # Another uvicorn release gets bytes, as ASGI says.
+    monkeypatch.setattr(uvicorn, "CHECKED", ((0,), (0, 1)))
+    assert not takes_views(sansio.send)
+
+
+# -- asyncio: a pending task whose loop is gone ----------------------------------------
+
+
+def destroyed_pending_reports(forget: bool) -> list[str]:
+    """Leave a task pending in a closed loop, collect it, and return what asyncio reported."""
+    reports: list[str] = []
+    loop = asyncio.new_event_loop()
+    loop.set_exception_handler(lambda _loop, context: reports.append(context["message"]))
+
+    async def waits_forever() -> None:
+        await asyncio.Event().wait()
+
+    task = loop.create_task(waits_forever())
+    loop.run_until_complete(asyncio.sleep(0))  # the task starts and suspends
+    loop.close()
+    if forget:
+        forget_pending_task(task)
+    task.get_coro().close()
+    del task
+    gc.collect()
+    return reports
+
+
+def test_a_forgotten_pending_task_is_collected_without_asyncios_report() -> None:
+    assert tasks.HAS_LOG_DESTROY_PENDING
+    assert destroyed_pending_reports(forget=False) == ["Task was destroyed but it is pending!"]
+    assert destroyed_pending_reports(forget=True) == []
