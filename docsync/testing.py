@@ -23,7 +23,11 @@ from channels.testing import WebsocketCommunicator
 from .protocol import Message, Receiver
 from .server.admission.tokens import generate_session_id, issue_token
 
-__all__ = ["DocsyncCommunicator", "RedisServer", "ServerProcess", "free_port", "wait_for_port"]
+__all__ = ["REPLY_TIMEOUT", "DocsyncCommunicator", "RedisServer", "ServerProcess", "free_port", "wait_for_port"]
+
+#: How long a test waits for a reply before it calls the server hung: a bound against
+#: hanging, not a claim about speed (a loaded CI machine may take seconds).
+REPLY_TIMEOUT = 30.0
 
 
 def free_port() -> int:
@@ -239,7 +243,7 @@ class DocsyncCommunicator(WebsocketCommunicator):  # type: ignore[misc]  # chann
             else:
                 await self.send_to(bytes_data=bytes(frame))
 
-    async def receive_docsync(self, timeout: float = 5.0) -> Message:
+    async def receive_docsync(self, timeout: float = REPLY_TIMEOUT) -> Message:
         """Receive frames until a whole message has arrived."""
         while True:
             event = await self.receive_output(timeout)

@@ -16,6 +16,7 @@ from django.test import override_settings
 from docsync.bokeh.pages import bokeh_token
 from docsync.server.admin_support.commands import run_command
 from docsync.server.registry import SessionRegistry, get_registry, set_registry
+from docsync.testing import REPLY_TIMEOUT
 
 APP = "bk_sliders"
 pytestmark = pytest.mark.asyncio
@@ -48,7 +49,7 @@ async def _connect(token: str, app: str = APP) -> tuple[WebsocketCommunicator, l
     communicator = WebsocketCommunicator(application, f"/{app}/ws", subprotocols=["bokeh", token])
     connected, _ = await communicator.connect()
     assert connected
-    first = [await communicator.receive_from() for _ in range(3)]
+    first = [await communicator.receive_from(REPLY_TIMEOUT) for _ in range(3)]
     return communicator, first
 
 
@@ -59,11 +60,11 @@ async def _send(communicator: WebsocketCommunicator, msgtype: str, content: dict
 
 
 async def _reply(communicator: WebsocketCommunicator) -> tuple[dict[str, Any], dict[str, Any]]:
-    header = json.loads(await communicator.receive_from())
-    await communicator.receive_from()
-    content = json.loads(await communicator.receive_from())
+    header = json.loads(await communicator.receive_from(REPLY_TIMEOUT))
+    await communicator.receive_from(REPLY_TIMEOUT)
+    content = json.loads(await communicator.receive_from(REPLY_TIMEOUT))
     for _ in range(2 * header.get("num_buffers", 0)):
-        await communicator.receive_output()
+        await communicator.receive_output(REPLY_TIMEOUT)
     return header, content
 
 

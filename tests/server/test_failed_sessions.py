@@ -9,7 +9,7 @@ import pytest
 from docsync.exceptions import ApplicationError, ApplicationStoppedError
 from docsync.server.failed_sessions import BACKOFF, FailedSessions
 from docsync.server.registry import SessionRegistry
-from docsync.testing import DocsyncCommunicator
+from docsync.testing import REPLY_TIMEOUT, DocsyncCommunicator
 
 from .clients import RawSocket, ServerUnderTest, page_config
 
@@ -85,7 +85,7 @@ async def test_a_session_that_failed_too_often_is_closed_with_4011(registry: Ses
     connected, _ = await communicator.connect()
     assert connected
     refusal = await communicator.receive_docsync()
-    closed = await communicator.receive_output()
+    closed = await communicator.receive_output(REPLY_TIMEOUT)
     assert refusal.content["code"] == "close-4011" and "is not tried again for it" in refusal.content["text"]
     assert closed["code"] == 4011
     assert registry.sessions() == []

@@ -12,7 +12,7 @@ from docsync.protocol import ERROR, PATCH_DOC
 from docsync.server.admission.tokens import generate_session_id, issue_token
 from docsync.server.registry import SessionRegistry, get_registry, set_registry
 from docsync.server.session.notices import callback_error_text
-from docsync.testing import DocsyncCommunicator
+from docsync.testing import REPLY_TIMEOUT, DocsyncCommunicator
 
 from .clients import RawSocket, ServerUnderTest, open_session, page_config
 
@@ -106,7 +106,7 @@ async def test_websocket_error_text_follows_debug(registry: SessionRegistry, deb
         connected, _ = await communicator.connect()
         assert connected
         refusal = await communicator.receive_docsync()
-        closed = await communicator.receive_output()
+        closed = await communicator.receive_output(REPLY_TIMEOUT)
     assert (refusal.msgtype, refusal.content["text"]) == (ERROR, text)
     assert closed == {"type": "websocket.close", "code": 1011, "reason": text}
     assert registry.sessions() == []
