@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 
+__all__ = ["DocsyncConfig"]
+
 
 class DocsyncConfig(AppConfig):
     """Registers docsync's system checks, its clean-shutdown hook, and the reloading of app files."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import models
 
+__all__ = ["LiveSession"]
+
 
 class LiveSession(models.Model):
     """A live session as last reported by the process that holds it."""

@@ -17,3 +17,5 @@ Packages and modules, lowest first; each imports only those above it in this lis
     cluster/            ownership, liveness, relays, admin RPC, broadcast (CLUSTER on)
     connection/         DocumentConsumer: the websocket
 """
+
+__all__: list[str] = []  # its modules and sub-packages export; the package itself nothing

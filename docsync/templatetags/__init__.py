@@ -1,0 +1,3 @@
+"""Template tags: ``{% load docsync %}``."""
+
+__all__: list[str] = []

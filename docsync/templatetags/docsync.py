@@ -14,6 +14,8 @@ from django.utils.safestring import SafeString
 
 from ..embed import server_document, server_session
 
+__all__ = ["docsync_app", "register"]
+
 register = template.Library()
 
 

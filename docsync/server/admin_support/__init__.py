@@ -4,3 +4,5 @@
 - ``session_detail``: what the admin's detail page shows of a live session.
 - ``commands``: describe, expire, keep alive, notice — run where the session lives.
 """
+
+__all__: list[str] = []  # its modules and sub-packages export; the package itself nothing
