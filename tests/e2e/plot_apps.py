@@ -36,11 +36,16 @@ def plot_tools(doc: Document) -> None:
     )
     main.legend.click_policy = "hide"
     linked = figure(title="linked", x_range=x_range, tools="pan,reset,box_select", width=360, height=420, name="linked")
-    linked.scatter("x", "v", source=source, size=6, color="#2ca02c", selection_color="#d62728")
+    values = linked.scatter(
+        "x", "v", source=source, size=6, color="#2ca02c", selection_color="#d62728", legend_label="values"
+    )
+    linked.legend.click_policy = "mute"
+    linked.legend.location = "top_left"
     heard = Div(text="[]", name="heard")
     selected = Div(text="[]", name="selected")
     ranges = Div(text="", name="ranges")
     shown = Div(text="grid shown", name="shown")
+    muted = Div(text="values heard", name="muted")
     log: list[dict[str, Any]] = []
 
     def record(event: Any) -> None:
@@ -65,8 +70,9 @@ def plot_tools(doc: Document) -> None:
     source.selected.on_change("indices", on_selection)
     grid = main.renderers[0]
     grid.on_change("visible", lambda attr, old, new: setattr(shown, "text", f"grid {'shown' if new else 'hidden'}"))
+    values.on_change("muted", lambda attr, old, new: setattr(muted, "text", f"values {'muted' if new else 'heard'}"))
     for model in (x_range, main.y_range):
         model.on_change("start", on_range)
         model.on_change("end", on_range)
-    doc.add_root(Column(Row(main, linked), heard, selected, ranges, shown, name="layout"))
+    doc.add_root(Column(Row(main, linked), heard, selected, ranges, shown, muted, name="layout"))
     doc.title = "plot tools"

@@ -169,6 +169,31 @@ def test_legend_crosshair_and_save(server: ServerProcess, context: BrowserContex
     assert page.errors == []  # type: ignore[attr-defined]
 
 
+def test_legend_mute(server: ServerProcess, context: BrowserContext) -> None:
+    page = open_tools(context, server)
+    linked = page.locator('[data-docsync-name="linked"] .ds-plot-canvas')
+    before = linked.screenshot()
+    box = page.evaluate("document.querySelector('[data-docsync-name=linked]').docsyncView.plan.legendBoxes[0]")
+    canvas = page.locator('[data-docsync-name="linked"] .ds-plot-overlay').bounding_box()
+    assert canvas is not None
+    entry = (canvas["x"] + (box["left"] + box["right"]) / 2, canvas["y"] + (box["top"] + box["bottom"]) / 2)
+    # click_policy "mute": the renderer stays, drawn in its muted look; Python sees muted.
+    page.mouse.click(*entry)
+    wait_for(lambda: value(page, "muted", "text") == "values muted", 5, "Python to see the muted renderer")
+    visible = page.evaluate(
+        "(() => { const view = document.querySelector('[data-docsync-name=linked]').docsyncView;"
+        " return view.prop('visible', view.glyphRenderers()[0]); })()"
+    )
+    assert visible is True
+    muted = linked.screenshot()
+    assert changed_fraction(before, muted) > 0.002, "the muted points are drawn fainter"
+    page.screenshot(path=SCREENSHOTS / "plot-tools-legend-muted.png")
+    page.mouse.click(*entry)
+    wait_for(lambda: value(page, "muted", "text") == "values heard", 5, "Python to see it heard again")
+    wait_for(lambda: changed_fraction(before, linked.screenshot()) < 0.0005, 5, "the plot to look as before")
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
 TITLE_OF = """() => { const title = document.querySelector('[data-docsync-name=linked]').docsyncView.model.get('title');
   return title && typeof title === 'object' ? [title.type, title.get('text'), title.document !== null] : title; }"""
 

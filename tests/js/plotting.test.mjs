@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
+import { axisTicks, minorTicks } from "../../docsync/static/docsync/views/plotting/axes.js";
 import { datetimeTicks } from "../../docsync/static/docsync/views/plotting/datetime_ticks.js";
 import { factorCoordinates, factorLayout } from "../../docsync/static/docsync/views/plotting/factors.js";
 import { numeral, printf, strftime } from "../../docsync/static/docsync/views/plotting/formatters.js";
@@ -171,4 +172,28 @@ test("rows streamed in update a glyph's bounds and sortedness as a full scan wou
   }
   const jittered = new Model("Line", { attributes: { x: { field: "x", transform: new Model("Jitter") }, y: { field: "y" } } });
   assert.equal(rowAligned(jittered, resolveGlyph(jittered, { x: [1], y: [1] }, prop, { x: null, y: null }).desc, prop), false);
+});
+
+test("minor ticks: intervals between majors, past both ends, 2..9 per decade on log axes, fixed or none", () => {
+  const round = (xs) => xs.map((x) => Math.round(x * 1e9) / 1e9);
+  assert.deepEqual(round(minorTicks([0, 2, 4], -0.5, 4.5, 4)), [-0.5, 0.5, 1, 1.5, 2.5, 3, 3.5, 4.5]);
+  assert.deepEqual(minorTicks([0, 2, 4], 0, 4, 0), []);
+  assert.deepEqual(minorTicks([0], -1, 1, 5), [], "one major gives no spacing");
+  assert.deepEqual(round(minorTicks([1, 10, 100], 1, 100, 10, true)), [2, 3, 4, 5, 6, 7, 8, 9, 20, 30, 40, 50, 60, 70, 80, 90]);
+  assert.deepEqual(round(minorTicks([1, 100, 10000], 1, 10000, 10, true)), [10, 1000], "majors two decades apart");
+  assert.deepEqual(round(minorTicks([1, 2, 5, 10], 1, 10, 10, true)), [3, 4, 6, 7, 8, 9], "majors at 1, 2, 5");
+
+  const linear = makeScale("LinearScale", 0, 10, 0, 500);
+  const axis = new Model("LinearAxis");
+  const { ticks, minor } = axisTicks(axis, linear, null, 500, prop);
+  assert.deepEqual(ticks, [0, 2, 4, 6, 8, 10]);
+  assert.equal(minor.length, 5 * 4, "5 intervals of 4 minor ticks each (none outside [0, 10])");
+  assert.ok(minor.every((t) => !ticks.includes(Math.round(t * 1e9) / 1e9)));
+  const none = new Model("LinearAxis", { attributes: { ticker: new Model("BasicTicker", { attributes: { num_minor_ticks: 0 } }) } });
+  assert.deepEqual(axisTicks(none, linear, null, 500, prop).minor, []);
+  const fixed = new Model("FixedTicker", { attributes: { ticks: [0, 5, 10], minor_ticks: [1, 2.5, 11] } });
+  assert.deepEqual(axisTicks(new Model("LinearAxis", { attributes: { ticker: fixed } }), linear, null, 500, prop).minor, [1, 2.5]);
+  const day = 86_400_000;
+  const dates = makeScale("LinearScale", 0, 30 * day, 0, 500);
+  assert.deepEqual(axisTicks(new Model("DatetimeAxis"), dates, null, 500, prop).minor, [], "datetime axes: none by default");
 });

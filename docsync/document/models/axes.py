@@ -33,6 +33,7 @@ class Ticker(Model):
 
     __abstract__ = True
     desired_num_ticks = Int(6)
+    num_minor_ticks = Int(5, help="Minor intervals per major one: 5 puts 4 minor ticks between majors (0, 1: none).")
 
 
 class BasicTicker(Ticker):
@@ -40,11 +41,15 @@ class BasicTicker(Ticker):
 
 
 class LogTicker(Ticker):
-    """Powers of ten (and their multiples when few decades are shown)."""
+    """Powers of ten (and their multiples when few decades are shown); minor ticks at 2..9 times them."""
+
+    num_minor_ticks = Int(10)
 
 
 class DatetimeTicker(Ticker):
-    """Round instants: milliseconds up to years, whichever fits the span."""
+    """Round instants: milliseconds up to years, whichever fits the span (no minor ticks unless asked)."""
+
+    num_minor_ticks = Int(0)
 
 
 class CategoricalTicker(Ticker):
@@ -52,7 +57,7 @@ class CategoricalTicker(Ticker):
 
 
 class FixedTicker(Ticker):
-    """Exactly the given ticks."""
+    """Exactly the given ticks (and minor ticks)."""
 
     ticks = List(Float())
     minor_ticks = List(Float())
@@ -127,6 +132,8 @@ class Axis(Model):
     major_tick_in = Int(2)
     major_tick_out = Int(6)
     minor_tick_line_color = Nullable(Color(), default="black")
+    minor_tick_in = Int(0)
+    minor_tick_out = Int(4)
     bounds = Either(Enum("auto"), List(Float()))
 
 
@@ -159,7 +166,8 @@ class Grid(Model):
     grid_line_alpha = Float(1.0)
     grid_line_width = Float(1.0)
     grid_line_dash = Either(Enum("solid", "dashed", "dotted", "dotdash", "dashdot"), List(Int()))
-    minor_grid_line_color = Nullable(Color())
+    minor_grid_line_color = Nullable(Color(), help="None: no lines at the minor ticks.")
+    minor_grid_line_alpha = Float(1.0)
     band_fill_color = Nullable(Color())
     band_fill_alpha = Float(0.0)
     visible = Bool(True)

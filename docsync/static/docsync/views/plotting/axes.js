@@ -28,13 +28,53 @@ function logTicks(low, high, count) {
   return ticks;
 }
 
+/**
+ * Return minor tick positions within [low, high]: ``count`` intervals per major one,
+ * the intervals before the first and after the last major as wide as their neighbours;
+ * on a log axis, 2..9 times each power of ten (or the powers of ten between majors more
+ * than a decade apart). Majors are left out.
+ */
+export function minorTicks(ticks, low, high, count, log = false) {
+  if (!(count >= 2) || ticks.length < 2) return [];
+  const out = [];
+  const add = (t) => {
+    if (t >= low && t <= high) out.push(t);
+  };
+  if (log) {
+    // Majors a decade or less apart: 2..9 times each power of ten; further apart: the powers between.
+    const exponents = ticks.map((t) => Math.log10(t));
+    const whole = exponents.every((e) => Math.abs(e - Math.round(e)) < 1e-9);
+    const gap = whole ? Math.round(exponents[1] - exponents[0]) : 1;
+    const major = new Set(ticks.map((t) => t.toPrecision(12)));
+    const addMinor = (t) => {
+      if (!major.has(t.toPrecision(12))) add(t);
+    };
+    for (let k = Math.floor(Math.log10(low)); k <= Math.ceil(Math.log10(high)); k++) {
+      if (gap > 1) addMinor(10 ** k);
+      else for (let m = 2; m <= 9; m++) addMinor(m * 10 ** k);
+    }
+    return out;
+  }
+  const interval = (a, b) => {
+    for (let j = 1; j < count; j++) add(a + ((b - a) * j) / count);
+  };
+  interval(2 * ticks[0] - ticks[1], ticks[0]);
+  for (let i = 0; i + 1 < ticks.length; i++) interval(ticks[i], ticks[i + 1]);
+  interval(ticks[ticks.length - 1], 2 * ticks[ticks.length - 1] - ticks[ticks.length - 2]);
+  return out;
+}
+
+// Minor intervals per major one of an axis without a ticker of its own, as Bokeh's.
+const MINOR_COUNT = { linear: 5, log: 10, datetime: 0, categorical: 0 };
+
 function kindOf(axis) {
   return { LogAxis: "log", DatetimeAxis: "datetime", CategoricalAxis: "categorical" }[axis.type] ?? "linear";
 }
 
 /**
- * Return {ticks, labels, groups}: tick positions (data units; synthetic for factors),
- * their labels, and for nested factors the group labels [{label, start, end, level}].
+ * Return {ticks, labels, groups, minor}: tick positions (data units; synthetic for
+ * factors), their labels, for nested factors the group labels [{label, start, end,
+ * level}], and the minor tick positions.
  */
 export function axisTicks(axis, scale, factors, lengthPx, prop, { vertical = false } = {}) {
   const ticker = prop("ticker", axis);
@@ -61,7 +101,13 @@ export function axisTicks(axis, scale, factors, lengthPx, prop, { vertical = fal
   if (!labels) labels = formatTicks(ticks, { kind, formatter, resolution, step, prop });
   const overrides = prop("major_label_overrides", axis) ?? {};
   labels = labels.map((label, i) => overrides[String(ticks[i])] ?? label);
-  return { ticks, labels, groups };
+  let minor = [];
+  if (ticker?.type === "FixedTicker") minor = (prop("minor_ticks", ticker) ?? []).filter((t) => t >= low && t <= high);
+  else if (kind !== "categorical") {
+    const count = ticker ? prop("num_minor_ticks", ticker) : MINOR_COUNT[kind];
+    minor = minorTicks(ticks, low, high, count, kind === "log" || ticker?.type === "LogTicker");
+  }
+  return { ticks, labels, groups, minor };
 }
 
 function formatTicks(ticks, { kind, formatter, resolution, step, prop }) {
@@ -155,6 +201,24 @@ export function drawAxis(ctx, axis, side, frame, offset, ticks, compute, prop) {
     }
     ctx.stroke();
   }
+  const minorColor = prop("minor_tick_line_color", axis);
+  if (minorColor && ticks.minor?.length) {
+    const minorIn = prop("minor_tick_in", axis) ?? 0;
+    const minorOut = prop("minor_tick_out", axis) ?? 4;
+    ctx.strokeStyle = minorColor;
+    ctx.beginPath();
+    for (const p of ticks.minor.map(compute)) {
+      if (!Number.isFinite(p)) continue;
+      if (horizontal) {
+        ctx.moveTo(crisp(p), base - out * minorIn);
+        ctx.lineTo(crisp(p), base + out * minorOut);
+      } else {
+        ctx.moveTo(base - out * minorIn, crisp(p));
+        ctx.lineTo(base + out * minorOut, crisp(p));
+      }
+    }
+    ctx.stroke();
+  }
   const labelSize = parseFloat(prop("major_label_text_font_size", axis)) || 11;
   ctx.font = `${labelSize}px ${FONT_FAMILY}`;
   ctx.fillStyle = prop("major_label_text_color", axis);
@@ -235,11 +299,34 @@ export function drawAxis(ctx, axis, side, frame, offset, ticks, compute, prop) {
   }
 }
 
-/** Draw a grid's lines at ``ticks`` (data units) across the frame. */
-export function drawGrid(ctx, grid, frame, ticks, compute, prop) {
+function strokeLines(ctx, frame, positions, vertical) {
+  ctx.beginPath();
+  for (const p of positions) {
+    const c = Math.round(p) + 0.5;
+    if (vertical) {
+      ctx.moveTo(c, frame.top);
+      ctx.lineTo(c, frame.bottom);
+    } else {
+      ctx.moveTo(frame.left, c);
+      ctx.lineTo(frame.right, c);
+    }
+  }
+  ctx.stroke();
+}
+
+/** Draw a grid's lines at ``ticks`` (and at ``minor`` ticks, when it has a minor colour; data units) across the frame. */
+export function drawGrid(ctx, grid, frame, ticks, compute, prop, minor = []) {
   const color = prop("grid_line_color", grid);
   if (!prop("visible", grid)) return;
   const vertical = prop("dimension", grid) === 0;
+  const minorColor = prop("minor_grid_line_color", grid);
+  if (minorColor && minor.length) {
+    ctx.strokeStyle = minorColor;
+    ctx.globalAlpha = prop("minor_grid_line_alpha", grid) ?? 1;
+    ctx.lineWidth = 1;
+    strokeLines(ctx, frame, minor.map(compute).filter(Number.isFinite), vertical);
+    ctx.globalAlpha = 1;
+  }
   const positions = ticks.map(compute).filter(Number.isFinite);
   const band = prop("band_fill_color", grid);
   if (band && prop("band_fill_alpha", grid) > 0) {
@@ -257,18 +344,7 @@ export function drawGrid(ctx, grid, frame, ticks, compute, prop) {
   ctx.lineWidth = prop("grid_line_width", grid);
   const dash = prop("grid_line_dash", grid);
   ctx.setLineDash(Array.isArray(dash) ? dash : { dashed: [6, 4], dotted: [2, 4], dotdash: [2, 4, 6, 4], dashdot: [6, 4, 2, 4] }[dash] ?? []);
-  ctx.beginPath();
-  for (const p of positions) {
-    const c = Math.round(p) + 0.5;
-    if (vertical) {
-      ctx.moveTo(c, frame.top);
-      ctx.lineTo(c, frame.bottom);
-    } else {
-      ctx.moveTo(frame.left, c);
-      ctx.lineTo(frame.right, c);
-    }
-  }
-  ctx.stroke();
+  strokeLines(ctx, frame, positions, vertical);
   ctx.setLineDash([]);
   ctx.globalAlpha = 1;
 }

@@ -164,7 +164,7 @@ export function paintPlot(ctx, { plot, prop, width, height, entries, factors, ra
     const placed = SIDES.flatMap((side) => measured[side]).find((m) => m.item === axis);
     if (!placed?.ticks) continue;
     const scale = scalesOf(axis, scales, prop)[dim];
-    drawGrid(ctx, grid, frame, placed.ticks.ticks, scale.compute, prop);
+    drawGrid(ctx, grid, frame, placed.ticks.ticks, scale.compute, prop, placed.ticks.minor);
   }
   ctx.save();
   ctx.beginPath();
