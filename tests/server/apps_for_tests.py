@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 from docsync.document import Document
@@ -17,8 +19,15 @@ TICK_LOG_ENV = "DOCSYNC_TICK_LOG"
 TICK_PERIOD_MS = 20
 #: Each tick holds the session lock this long, so that expiry often finds one running.
 TICK_BUSY_S = 0.03
-#: How long the ORM app's callback keeps its worker thread.
-SLOW_CALLBACK_S = 1.0
+#: The ORM app's callback holds its worker thread until the file ``<gate>.open`` exists
+#: (at most this long), having created ``<gate>.started``; ``<gate>`` is
+#: ``orm_gate(tag)`` for the tag its document shows.
+ORM_GATE_MAX_S = 60.0
+
+
+def orm_gate(tag: str) -> Path:
+    """Where the ORM app's callback of the document tagged ``tag`` keeps its gate files."""
+    return Path(tempfile.gettempdir()) / f"docsync-orm-gate-{tag}"
 
 
 def record(*parts: Any) -> None:
@@ -57,7 +66,8 @@ ticker = Application(
 
 
 def orm_slow(doc: Document) -> None:
-    """A sync callback that queries the ORM, then keeps its thread for a second."""
+    """A sync callback that queries the ORM, then keeps its thread until the test opens its gate."""
+    tag = uuid.uuid4().hex
     trigger = Slider(start=0, end=10, value=0, step=1, name="trigger")
     result = Div(text="", name="result")
 
@@ -65,11 +75,15 @@ def orm_slow(doc: Document) -> None:
         from project.catalog.models import Product
 
         count = Product.objects.count()
-        time.sleep(SLOW_CALLBACK_S)
+        gate = orm_gate(tag)
+        gate.with_suffix(".started").touch()
+        deadline = time.monotonic() + ORM_GATE_MAX_S
+        while not gate.with_suffix(".open").exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
         result.text = f"{count} products"
 
     trigger.on_change("value", on_trigger)
-    doc.add_root(Column(trigger, result, name="layout"))
+    doc.add_root(Column(trigger, result, Div(text=tag, name="tag"), name="layout"))
 
 
 #: Sessions the counted app has built, in this process.
