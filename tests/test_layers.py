@@ -246,8 +246,8 @@ def test_no_private_attributes_of_another_package(path: Path) -> None:
 
 def test_private_attribute_check_sees_one() -> None:
     own = private_names_defined([read(p) for p in PACKAGES["server/session"]])
-    assert "_record" in own and "_callbacks" not in own
+    assert "_finish" in own and "_callbacks" not in own
     assert "_callbacks" in private_names_defined([read(p) for p in PACKAGES["document"]])
-    source = "def f(model, session):\n    return model._callbacks, session._record, self._x, super()._y\n"
+    source = "def f(model, session):\n    return model._callbacks, session._finish, self._x, super()._y\n"
     assert "_loop" not in private_names_defined(["def f(task):\n    task._loop = None\n"])
     assert foreign_private_attributes(source, own) == ["line 2: ._callbacks"]

@@ -139,7 +139,7 @@ class ApplicationContext:
             await self.application.initialize_document(document, run_sync)
             document.set_callback_scheduler(session)
             await session.finish_changes()
-        session.log.clear()  # the filled document is position 0 for every client
+        session.sequencer.restart()  # the filled document is position 0 for every client
         self.sessions[session_id] = session
         self.sessions_created += 1
         return session

@@ -1,11 +1,13 @@
-"""The convergence workload in memory: the server's session and the clients' protocols, no sockets.
+"""The convergence workload in memory: the server's sequencer and the clients' protocols, no sockets.
 
-A ``MemoryNetwork`` holds one ``ServerSession`` of the convergence app (driven through
-``dispatch``, as the consumer drives it) and ``MemoryClient``s, each a
-``ClientProtocol`` with a document. Messages travel as frames (copied when sent, as
-bytes on a wire are) through one queue per direction and connection. Nothing moves on
-its own: the network delivers a random part of what is queued after every step, from
-the run's seed, so a seed replays the same interleaving exactly.
+A ``MemoryNetwork`` holds one ``Sequencer`` of the convergence app (driven by a
+``MemoryServer``, which sends its decisions where ``ServerSession`` sends them) and
+``MemoryClient``s, each a ``ClientProtocol`` with a document. Both sides are sans I/O:
+no event loop, no lock, no thread (the convergence app has no callbacks). Messages
+travel as frames (copied when sent, as bytes on a wire are) through one queue per
+direction and connection. Nothing moves on its own: the network delivers a random part
+of what is queued after every step, from the run's seed, so a seed replays the same
+interleaving exactly.
 
 What a socket does, the queues do: messages arrive in order or not at all; a clean
 close delivers what was written, an abrupt one a random prefix of it; a patch held
@@ -19,17 +21,16 @@ import secrets
 from typing import Any
 
 from docsync.document import Document
-from docsync.protocol import Message, ack, server_info_req
-from docsync.protocol.msgtypes import PATCH_DOC, PULL_DOC_REPLY
-from docsync.server.session.dispatch import dispatch
-from docsync.server.session.session import ServerSession
+from docsync.protocol import Message, ack, error, server_info_reply, server_info_req
+from docsync.protocol.msgtypes import PATCH_DOC, PULL_DOC_REPLY, PULL_DOC_REQ, RESUME_REQ, SERVER_INFO_REQ
 from docsync.sync import ClientProtocol, ClientState
+from docsync.sync.sequencer import Changes, Sequencer, client_id_in
 
 from .apps import convergence_doc
 from .harness import Recorder, canonical_document
 from .settings import PATCH_LOG_SIZE
 
-__all__ = ["MemoryClient", "MemoryNetwork"]
+__all__ = ["MemoryClient", "MemoryNetwork", "MemoryServer"]
 
 Frames = Message  # a message as it travels: a copy nothing else holds
 
@@ -56,12 +57,64 @@ class MemoryConnection:
         self.fence = 0
         self.alive = True
 
-    async def send_message(self, message: Message) -> None:
+    def send_message(self, message: Message) -> None:
         if self.alive:
             self.client.incoming.append(_frames(message))
 
-    async def close(self, code: int = 1000, reason: str = "") -> None:
-        self.alive = False
+
+class MemoryServer:
+    """The server's side in memory: a ``Sequencer``, its decisions sent as ``ServerSession`` sends them.
+
+    Only what the workload sends is handled (the convergence app has no callbacks, so a
+    patch is received, applied and answered at once).
+    """
+
+    def __init__(self, sequencer: Sequencer) -> None:
+        self.sequencer = sequencer
+        self.connections: list[MemoryConnection] = []
+
+    def receive(self, connection: MemoryConnection, message: Message) -> None:
+        """Handle one message from ``connection``, as ``dispatch`` does."""
+        msgtype = message.msgtype
+        if msgtype == PATCH_DOC:
+            outcome = self.sequencer.handle_patch(connection.origin, connection.fence, message)
+            kept = self._broadcast(outcome.changes, keep_for=connection)
+            connection.send_message(outcome.answer)
+            if kept is not None:
+                connection.send_message(kept)
+            if outcome.reset is not None:
+                if outcome.fence is not None:
+                    connection.fence = outcome.fence
+                for other in list(self.connections):
+                    if other is connection or other.origin == connection.origin:
+                        other.send_message(outcome.reset)
+        elif msgtype in (PULL_DOC_REQ, RESUME_REQ):
+            client_id = client_id_in(message)
+            if client_id is not None:
+                connection.origin = client_id
+            if msgtype == PULL_DOC_REQ:
+                connection.send_message(self.sequencer.pull(message))
+                return
+            resumed = self.sequencer.resume(connection.origin, message, created_session=False)
+            if resumed.fence is not None:
+                connection.fence = resumed.fence
+            connection.send_message(resumed.reply)
+        elif msgtype == SERVER_INFO_REQ:
+            connection.send_message(server_info_reply(message.msgid, {"docsync": "memory", "server": "docsync"}))
+        else:
+            connection.send_message(error(message.msgid, f"unexpected message type {msgtype!r}", "bad-request"))
+
+    def _broadcast(self, changes: Changes | None, keep_for: MemoryConnection) -> Message | None:
+        if changes is None:
+            return None
+        kept: Message | None = None
+        for connection in list(self.connections):
+            message = changes.message_for(connection.origin)
+            if connection is keep_for:
+                kept = message
+            elif message is not None:
+                connection.send_message(message)
+        return kept
 
 
 class MemoryClient(Recorder):
@@ -119,8 +172,7 @@ class MemoryClient(Recorder):
         assert self._connection is not None
         for frames in self.outgoing[:count]:
             del self.outgoing[0]
-            message = _receive(self._to_server, frames)
-            await dispatch(self.network.session, self._connection, message, False)  # type: ignore[arg-type]
+            self.network.server.receive(self._connection, _receive(self._to_server, frames))
 
     def deliver_in(self, count: int) -> None:
         """Hand the client the first ``count`` messages in flight to it."""
@@ -177,11 +229,11 @@ class MemoryClient(Recorder):
     async def connect(self) -> None:
         self._connection = MemoryConnection(self)
         self._to_server, self._to_client = _receiver(), _receiver()
-        self.network.session.attach(self._connection)  # type: ignore[arg-type]
+        self.network.server.connections.append(self._connection)
         self.offline = False
         self.hold_in = False
         self.protocol.connection_made()
-        await self._connection.send_message(ack())
+        self._connection.send_message(ack())
         while self.protocol.state is not ClientState.LIVE:
             before = (len(self.outgoing), len(self.incoming))
             await self.pump()
@@ -192,7 +244,7 @@ class MemoryClient(Recorder):
         await self.deliver_out(delivered)
         assert self._connection is not None
         self._connection.alive = False
-        self.network.session.detach(self._connection)  # type: ignore[arg-type]
+        self.network.server.connections.remove(self._connection)
         self.incoming.clear()
         self.outgoing.clear()
         self._held.clear()  # never written: it dies with the connection
@@ -229,36 +281,28 @@ class MemoryNetwork:
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(seed ^ 0x5EED)
         self.clients: list[MemoryClient] = []
-        self._session: ServerSession | None = None
         self._splices: dict[int, list[dict[str, Any]]] = {}
+        document = Document()
+        convergence_doc(document)
+        sequencer = Sequencer(
+            document,
+            allow_client_structure=True,
+            log_entries=PATCH_LOG_SIZE,
+            log_bytes=1 << 30,
+            max_client_models=100_000,
+            max_array_elements=100_000_000,
+        )
+        self.server = MemoryServer(sequencer)
+        # Every entry, also those the bounded log lets go: the reference reads the
+        # splices' places there.
+        log, append = sequencer.log, sequencer.log.append
 
-    @property
-    def session(self) -> ServerSession:
-        if self._session is None:
-            document = Document()
-            convergence_doc(document)
-            self._session = ServerSession(
-                secrets.token_hex(8),
-                document,
-                app_path="convergence",
-                request={},
-                allow_client_structure=True,
-                log_entries=PATCH_LOG_SIZE,
-                log_bytes=1 << 30,
-                max_client_models=100_000,
-                max_array_elements=100_000_000,
-            )
-            # Every entry, also those the bounded log lets go: the reference reads the
-            # splices' places there.
-            log, append = self._session.log, self._session.log.append
+        def append_and_keep(events: list[Any]) -> Any:
+            entry = append(events)
+            self._splices[entry.seq] = [e.json for e in events if e.json.get("kind") == "ListSpliced"]
+            return entry
 
-            def append_and_keep(events: list[Any]) -> Any:
-                entry = append(events)
-                self._splices[entry.seq] = [e.json for e in events if e.json.get("kind") == "ListSpliced"]
-                return entry
-
-            log.append = append_and_keep  # type: ignore[method-assign]
-        return self._session
+        log.append = append_and_keep  # type: ignore[method-assign]
 
     async def new_client(self, name: str) -> MemoryClient:
         client = MemoryClient(self, name)
@@ -268,7 +312,7 @@ class MemoryNetwork:
         return client
 
     async def server_state(self) -> tuple[dict[str, Any], int]:
-        return canonical_document(self.session.document), self.session.log.seq
+        return canonical_document(self.server.sequencer.document), self.server.sequencer.seq
 
     async def server_splices(self) -> dict[int, list[dict[str, Any]]]:
         return self._splices

@@ -7,8 +7,8 @@ import pytest
 
 from docsync.protocol import OK, Message, new_message
 from docsync.protocol.msgtypes import PATCH_DOC, PULL_DOC_REQ
-from docsync.server.session.answers import Answer, RememberedAnswers
-from docsync.server.session.patch_log import PatchLog
+from docsync.sync.answers import Answer, RememberedAnswers
+from docsync.sync.patch_log import PatchLog
 
 from .clients import RawSocket, ServerUnderTest, page_config
 from .conftest import StartServer

@@ -1,10 +1,8 @@
 """A session: its document, its lock, its order of changes, and the messages it answers.
 
 - ``session``: :class:`ServerSession`, the document and its lock, the connections
-  attached, callbacks, and the conflict rule.
-- ``patch_log``: the bounded per-session order of changes (conflicts, resume, answers).
-- ``patches``: the one place where document events become PATCH-DOC content and back.
-- ``resume``: RESUME-REQ, answered with what a client missed or the whole document.
+  attached, callbacks: the I/O adapter of the session's ``docsync.sync.Sequencer``
+  (the order of changes, the conflict rule, corrections, resets, resume; sans I/O).
 - ``dispatch``: one complete client message to its session (local or relayed).
 """
 

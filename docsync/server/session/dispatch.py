@@ -5,7 +5,7 @@ from __future__ import annotations
 from ... import __version__
 from ...protocol import Message, VersionInfo, error, server_info_reply
 from ...protocol.msgtypes import ACK, ERROR, OK, PATCH_DOC, PULL_DOC_REQ, PUSH_DOC, RESUME_REQ, SERVER_INFO_REQ
-from .resume import resume
+from ...sync.sequencer import client_id_in
 from .session import Connection, ServerSession
 
 __all__ = ["dispatch", "push_refusal", "take_client_id"]
@@ -14,8 +14,8 @@ __all__ = ["dispatch", "push_refusal", "take_client_id"]
 def take_client_id(connection: Connection, message: Message) -> None:
     """Adopt the client id a PULL-DOC-REQ or RESUME-REQ names (it identifies the
     client's changes across reconnects)."""
-    client_id = message.content.get("client_id")
-    if isinstance(client_id, str) and 0 < len(client_id) <= 64:
+    client_id = client_id_in(message)
+    if client_id is not None:
         connection.origin = client_id
 
 
@@ -44,7 +44,7 @@ async def dispatch(session: ServerSession, connection: Connection, message: Mess
         await session.pull(connection, message)
     elif msgtype == RESUME_REQ:
         take_client_id(connection, message)
-        await resume(session, connection, message, created_session)
+        await session.resume(connection, message, created_session)
     elif msgtype == PUSH_DOC:
         refusal = push_refusal(session, connection)
         if refusal is not None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ...document import DocumentEvent, Model
-from ...document import events as ev
+from ..document import DocumentEvent, Model
+from ..document import events as ev
 
 __all__ = ["stray_events"]
 

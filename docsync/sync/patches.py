@@ -9,15 +9,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ...document import DecodedPatch, Document, DocumentEvent, Model, ModelChangedEvent
-from ...document import events as ev
-from ...document.wire import event_json, model_definition
-from ...protocol import PATCH_DOC, Message, new_message
-from ...protocol.message import Frame
-from ...serialization import Buffer, Encoder
+from ..document import DecodedPatch, Document, DocumentEvent, Model, ModelChangedEvent
+from ..document import events as ev
+from ..document.wire import event_json, model_definition
+from ..protocol import PATCH_DOC, Message, new_message
+from ..protocol.message import Frame
+from ..serialization import Buffer, Encoder
 
 __all__ = [
     "EncodedEvent",
+    "FrozenMessage",
     "Key",
     "conflict_keys",
     "correction",

@@ -6,10 +6,10 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ...sync.bridge import ListChange
-from ...sync.splices import Splice
 from .answers import Answer, RememberedAnswers
+from .bridge import ListChange
 from .patches import EncodedEvent, Key, keys_overlap
+from .splices import Splice
 
 __all__ = ["Answer", "LogEntry", "PatchLog"]
 

@@ -1,0 +1,472 @@
+"""Sequencer: the server's side of a docsync session, sans I/O; the counterpart of ClientProtocol.
+
+It owns what the server must get right for every document to converge, and nothing
+that waits: the session's order of changes (the patch log), each client patch judged
+against what its sender had seen (``base``, fences, the conflict split, list splices
+shifted past the unseen ones), events on models that never join the document, the
+corrections sent to the losers, the resets of a sender whose structural change lost,
+answers remembered so that a resent patch is applied once, and resumes (replay or
+full). It knows clients by their id (the *origin* of their changes), never by socket.
+
+Requests go in through plain methods and come out as messages: ``pull``, ``push``,
+``resume``, and a patch in three steps, so that an adapter may run the middle one (the
+application's callbacks) in a worker thread and await what it left behind before the
+changes are sent::
+
+    step = sequencer.receive_patch(origin, fence, request)   # decided: nothing applied
+    if step.answer is None:
+        sequencer.apply(step)                                # the document changes
+        outcome = sequencer.answer_patch(step)               # the answer, the changes, a reset
+
+``flush`` turns the changes recorded since the last one into a position of their own
+(:class:`Changes`, one PATCH-DOC per origin). ``docsync.server.session.ServerSession``
+is its I/O adapter (lock, connections, callbacks, sending); tests drive it in memory.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..document import DecodedPatch, Document, DocumentEvent, DocumentLimits
+from ..document import events as ev
+from ..exceptions import DeserializationError, PatchError
+from ..protocol import Message, error, new_message
+from ..protocol.msgtypes import OK, PULL_DOC_REPLY, PUSH_DOC
+from .answers import Answer
+from .bridge import Shift, SpliceBridge
+from .patch_log import PatchLog
+from .patches import (
+    EncodedEvent,
+    FrozenMessage,
+    Key,
+    conflict_keys,
+    correction,
+    decode_client_patch,
+    encode_event,
+    keys_overlap,
+    patch_message,
+)
+from .resume import fits, full_reply, pending_answers, replay_reply
+from .splices import Splice
+from .strays import stray_events
+
+__all__ = ["Changes", "PatchOutcome", "PatchStep", "Resumed", "Sequencer", "client_id_in"]
+
+#: The longest client id adopted (a client chooses it).
+MAX_CLIENT_ID = 64
+
+
+def client_id_in(message: Message) -> str | None:
+    """Return the client id a PULL-DOC-REQ or RESUME-REQ names, if it is a valid one."""
+    client_id = message.content.get("client_id")
+    if isinstance(client_id, str) and 0 < len(client_id) <= MAX_CLIENT_ID:
+        return client_id
+    return None
+
+
+@dataclass(slots=True)
+class Changes:
+    """The changes applied at position ``seq``: each connection receives all but its own origin's."""
+
+    seq: int
+    events: list[EncodedEvent]
+    _messages: dict[str | None, Message | None] = field(default_factory=dict)
+
+    def message_for(self, origin: str | None) -> Message | None:
+        """Return the PATCH-DOC a connection of ``origin`` receives, or None if every change is its own."""
+        # Most batches have one origin: one message per distinct origin is built.
+        if origin not in self._messages:
+            subset = [e for e in self.events if e.origin is None or e.origin != origin]
+            self._messages[origin] = patch_message(subset, self.seq) if subset else None
+        return self._messages[origin]
+
+
+@dataclass(slots=True)
+class PatchStep:
+    """A client patch received: answered already (``answer``), or judged and waiting to be applied."""
+
+    origin: str
+    msgid: str
+    answer: Message | None = None
+    decoded: DecodedPatch | None = None
+    rejected: list[DocumentEvent] = field(default_factory=list)
+    shifts: list[Shift] = field(default_factory=list)
+    lost: tuple[int, ...] = ()
+    gone: int = 0
+    before: int = 0
+    refusal: str | None = None
+    reset: bool = False
+
+    @property
+    def events(self) -> list[DocumentEvent]:
+        """The events that will be applied (those that did not lose)."""
+        return self.decoded.events if self.decoded is not None else []
+
+
+@dataclass(frozen=True, slots=True)
+class PatchOutcome:
+    """What a patch caused, in sending order.
+
+    The sender receives ``answer``, then its message of ``changes`` (what the patch
+    caused at its position: the answer comes first, so that the client knows those come
+    after its own changes); every other connection its message of ``changes``; every
+    connection of the sender's origin ``reset`` (and the sender's fence becomes ``fence``).
+    """
+
+    answer: Message
+    changes: Changes | None
+    reset: Message | None = None
+    fence: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Resumed:
+    """The RESUME-REPLY to send, and the connection's new fence if its document was replaced."""
+
+    reply: Message
+    fence: int | None
+
+
+class Sequencer:
+    """Order the changes of one session's ``document`` and judge its clients' patches; no I/O."""
+
+    def __init__(
+        self,
+        document: Document,
+        *,
+        allow_client_structure: bool,
+        log_entries: int,
+        log_bytes: int,
+        max_answers: int = 1000,
+        max_answer_clients: int = 256,
+        max_client_models: int,
+        max_array_elements: int,
+        limits: DocumentLimits | None = None,
+    ) -> None:
+        self.document = document
+        # Tells a resuming client whether this is the session it knew, or a new one
+        # made under the same id (after expiry, or after its process died).
+        self.incarnation = secrets.token_hex(8)
+        self.allow_client_structure = allow_client_structure
+        self.client_models = 0
+        self.log = PatchLog(
+            max_entries=log_entries, max_bytes=log_bytes, max_answers=max_answers, max_answer_clients=max_answer_clients
+        )
+        # Per origin (client id), the position its document was last reset to: patches
+        # it based on an older position were made on a document that no longer exists.
+        # Kept per origin, not per socket, because a client resends them after resuming.
+        self.fences: dict[str, int] = {}
+        #: Per origin, the other origins' list splices it has not seen (the splice rule).
+        self.splices = SpliceBridge()
+        self.max_client_models = max_client_models
+        self.max_array_elements = max_array_elements
+        #: What clients may make of the document (None: only the wire limits bound it).
+        self.limits = limits
+        # Changes not sent yet, encoded as they happen: a model definition or a list
+        # read later would already hold the later changes of the batch, applied twice.
+        self._outbox: list[EncodedEvent] = []
+        document.on_change(self._record)
+
+    @property
+    def seq(self) -> int:
+        """The current position in the session's order."""
+        return self.log.seq
+
+    # -- changes --------------------------------------------------------------------
+
+    def _record(self, event: DocumentEvent) -> None:
+        # Buffer ids are unique per position: these events are sent at the next one.
+        prefix = f"{self.log.seq + 1}.{len(self._outbox)}."
+        self._outbox.append(encode_event(event, prefix, self.document.models))
+
+    def flush(self) -> Changes | None:
+        """Give the changes recorded since the last flush a position of their own; None if there are none."""
+        if not self._outbox:
+            return None
+        encoded, self._outbox[:] = list(self._outbox), []
+        entry = self.log.append(encoded)
+        return Changes(entry.seq, encoded)
+
+    def restart(self) -> None:
+        """Make the document as it is position 0 (once the application filled it and the changes were flushed)."""
+        self.log.clear()
+
+    def discard(self) -> None:
+        """Drop the changes not flushed yet (the session is going away)."""
+        self._outbox.clear()
+
+    # -- fences ---------------------------------------------------------------------
+
+    def fence(self, origin: str, connection_fence: int = 0) -> int:
+        """Return the position before which ``origin``'s patches lose (see ``fences``)."""
+        return max(connection_fence, self.fences.get(origin, 0))
+
+    def set_fence(self, origin: str, seq: int) -> int:
+        """Make ``origin`` lose every patch based before ``seq`` (its document was replaced); return ``seq``."""
+        self.fences.pop(origin, None)
+        self.fences[origin] = seq
+        while len(self.fences) > self.log.answers.max_clients:  # client ids are the client's choice
+            forgotten = self.fences.pop(next(iter(self.fences)))
+            self.log.answers.forget_before(forgotten)
+        return seq
+
+    # -- whole documents ------------------------------------------------------------
+
+    def pull(self, request: Message) -> Message:
+        """Answer PULL-DOC-REQ with the whole document and the current position."""
+        doc_json, buffers = self.document.to_json()
+        content = {"doc": doc_json, "seq": self.log.seq, "incarnation": self.incarnation}
+        return new_message(PULL_DOC_REPLY, content, reqid=request.msgid, buffers=buffers)
+
+    def push(self, request: Message) -> Message | None:
+        """Replace the document with a client's PUSH-DOC; return the ERROR if it is refused.
+
+        Once the changes are flushed, the pusher is answered with ``push_answer``.
+        """
+        try:
+            self.document.replace_with_json(
+                request.content.get("doc"),
+                dict(request.buffers),
+                from_client=True,
+                allow_structure=self.allow_client_structure,
+                max_models=self.max_client_models,
+                max_array_elements=self.max_array_elements,
+                limits=self.limits,
+            )
+        except (DeserializationError, PatchError, ValueError, TypeError) as exc:
+            return error(request.msgid, f"push refused: {exc}", "bad-document")
+        self.client_models = len(self.document.models)  # every model came from the client
+        return None
+
+    def push_answer(self, request: Message) -> Message:
+        """Return the OK to a PUSH-DOC that was applied (at the current position)."""
+        return new_message(OK, {"seq": self.log.seq}, reqid=request.msgid)
+
+    # -- patches --------------------------------------------------------------------
+
+    def receive_patch(self, origin: str, fence: int, request: Message) -> PatchStep:
+        """Judge a client's PATCH-DOC; nothing is applied yet.
+
+        The rule: a change based on position ``base`` that touches something another
+        origin changed after ``base`` loses; the winning value is then sent to all.
+        ``fence``: the connection's own (see ``fence``).
+        """
+        msgid = request.msgid
+        answer = self.log.answer(origin, msgid)
+        if answer is not None:
+            # Resent after a reconnect: applied once, never twice, answered the same.
+            return PatchStep(origin, msgid, answer=self._answer_again(msgid, answer))
+        base = request.content.get("base")
+        if base is not None and type(base) is not int:
+            return PatchStep(origin, msgid, answer=error(msgid, "base must be an integer", "bad-patch"))
+        try:
+            decoded = decode_client_patch(self.document, request, origin, max_array_elements=self.max_array_elements)
+        except (PatchError, DeserializationError) as exc:
+            return PatchStep(origin, msgid, answer=self._refuse(origin, msgid, str(exc)))
+        shifts: list[Shift] = []
+        if base is not None and (base < self.fence(origin, fence) or not self.log.reaches_back_to(base)):
+            accepted, rejected = list[DocumentEvent](), decoded.events
+        else:
+            accepted, rejected, shifts = self._split_conflicts(decoded.events, base, origin)
+        # Events naming a model that is gone (removed by a change that won) lose too;
+        # there is nothing to correct, the sender receives (or received) the removal.
+        # So do those on a model of the patch that no accepted event attaches.
+        strays = stray_events(accepted, decoded.new_models)
+        accepted = [e for e in accepted if all(e is not stray for stray in strays)]
+        lost = _lost_indices(decoded, rejected + strays)
+        decoded.events = accepted
+        gone = decoded.skipped + len(strays)
+        return PatchStep(origin, msgid, None, decoded, rejected, shifts, lost, gone, before=self.log.seq)
+
+    def apply(self, step: PatchStep) -> None:
+        """Apply what ``step`` accepted (the application's callbacks run), then queue the corrections.
+
+        A patch the document refuses is refused whole: it changes nothing.
+        """
+        decoded = step.decoded
+        if decoded is None:
+            raise ValueError("this patch was answered already: there is nothing to apply")
+        try:
+            if self.client_models + len(decoded.new_models) > self.max_client_models:
+                raise PatchError(f"too many models created by clients: at most {self.max_client_models}")
+            # The changes carry their origin, so that they are not echoed to it.
+            self.document.apply_patch(
+                decoded,
+                setter=step.origin,
+                from_client=True,
+                allow_structure=self.allow_client_structure,
+                limits=self.limits,
+            )
+            self.client_models += len(decoded.new_models)
+            self.splices.commit(step.origin, step.shifts)
+        except PatchError as exc:
+            step.refusal, step.rejected = str(exc), decoded.events + step.rejected
+        step.reset = self._correct(step.rejected)
+
+    def answer_patch(self, step: PatchStep) -> PatchOutcome:
+        """Flush what the patch caused and answer it (once the adapter awaited what callbacks left)."""
+        changes = self.flush()
+        applied_seq = self.log.seq
+        if step.refusal is not None:
+            answer = self._refuse(step.origin, step.msgid, step.refusal)
+        else:
+            count = len(step.rejected) + step.gone
+            self.log.remember_applied(step.origin, step.msgid, applied_seq, rejected=count, lost=step.lost)
+            # "seq": every change up to it meant for the sender was sent before the OK;
+            # what the patch caused, when the sender receives some of it, follows.
+            follows = changes is not None and changes.message_for(step.origin) is not None
+            reply: dict[str, Any] = {"seq": step.before if follows else applied_seq, "rejected": count}
+            reply.update(applied_seq=applied_seq, **({"lost": list(step.lost)} if count else {}))
+            answer = new_message(OK, reply, reqid=step.msgid)
+        if not step.reset:
+            return PatchOutcome(answer, changes)
+        reset, fence = self._reset(step.origin)
+        return PatchOutcome(answer, changes, reset, fence)
+
+    def handle_patch(self, origin: str, fence: int, request: Message) -> PatchOutcome:
+        """Receive, apply and answer a patch at once (when callbacks need no thread and leave nothing to await)."""
+        step = self.receive_patch(origin, fence, request)
+        if step.answer is not None:
+            return PatchOutcome(step.answer, None)
+        self.apply(step)
+        return self.answer_patch(step)
+
+    def _refuse(self, origin: str, msgid: str, text: str) -> Message:
+        self.log.remember_applied(origin, msgid, self.log.seq, error=(text, "patch-refused"))
+        return error(msgid, text, "patch-refused")
+
+    def _answer_again(self, msgid: str, answer: Answer) -> Message:
+        if answer.error is not None:
+            return error(msgid, *answer.error)
+        # "seq" is the position now, as in every OK (all the changes up to it were sent
+        # before this reply); "applied_seq" is where the patch took its place.
+        reply: dict[str, Any] = {"seq": self.log.seq, "rejected": answer.rejected, "applied_seq": answer.seq}
+        if answer.rejected:
+            reply["lost"] = list(answer.lost)
+        return new_message(OK, reply, reqid=msgid)
+
+    def _split_conflicts(
+        self, events: list[DocumentEvent], base: int | None, origin: str
+    ) -> tuple[list[DocumentEvent], list[DocumentEvent], list[Shift]]:
+        if base is None:  # a client that does not track positions: last writer wins
+            return events, [], []
+        self.splices.catch_up(origin, base, self.log.list_changes(self.splices.upto(origin)), self.log.seq)
+        accepted, rejected, shifts = [], [], []
+        lost: list[Key] = []
+        pending: dict[tuple[str, str], Shift] = {}
+        for event in events:
+            keys = conflict_keys(event)
+            splice = isinstance(event, ev.ListSplicedEvent)
+            # A later event of the same patch that overlaps one that lost was made on
+            # top of it (a cell of rows just streamed, say): it loses too. A splice
+            # loses to another origin's whole value of its list, not to its splices.
+            clash = self.log.conflicts(keys, base, origin, splices=not splice)
+            clash = clash or any(keys_overlap(k, x) for k in keys for x in lost)
+            if splice and not clash:
+                shift = self._shift(origin, event, pending)  # type: ignore[arg-type]
+                clash = shift is None
+                if shift is not None:
+                    pending[shift.key] = shift
+                    shifts.append(shift)
+            if clash:
+                rejected.append(event)
+                lost.extend(keys)
+            else:
+                accepted.append(event)
+        return accepted, rejected, shifts
+
+    def _shift(self, origin: str, event: ev.ListSplicedEvent, pending: dict[tuple[str, str], Shift]) -> Shift | None:
+        """Shift a client's splice past the other origins' splices it had not seen."""
+        key = (event.model.id, event.attr)
+        shift = self.splices.shift(origin, key, Splice(event.index, event.delete, len(event.items)), pending.get(key))
+        if shift is not None:
+            event.index, event.delete = shift.splice.index, shift.splice.delete
+        return shift
+
+    def _correct(self, rejected: list[DocumentEvent]) -> bool:
+        """Queue the current value of every property a refused change touched.
+
+        Returns True when a refused change was structural (roots), which is corrected
+        by resetting the sender's whole document instead.
+        """
+        done: set[tuple[str, str]] = set()
+        reset = False
+        for event in rejected:
+            if isinstance(event, ev.TitleChangedEvent):
+                self._record(ev.TitleChangedEvent(self.document.title))
+                continue
+            if isinstance(event, ev.RootAddedEvent | ev.RootRemovedEvent):
+                reset = True
+                continue
+            key = event.property_key()
+            if key is None or key in done:
+                continue
+            done.add(key)
+            model = self.document.get_model_by_id(key[0])
+            if model is not None and model.has_property(key[1]):
+                self._record(correction(model, key[1]))
+        return reset
+
+    def _reset(self, origin: str) -> tuple[Message, int]:
+        # The reset takes a position of its own (an empty entry, sent to no one): a
+        # client whose last position is before it has not received it, and a resume
+        # from there must reset it again (see ``resume``).
+        self.log.append([])
+        doc_json, buffers = self.document.to_json()
+        fence = self.set_fence(origin, self.log.seq)
+        return new_message(PUSH_DOC, {"doc": doc_json, "seq": self.log.seq}, buffers=buffers), fence
+
+    # -- resume ---------------------------------------------------------------------
+
+    def resume(self, origin: str, request: Message, *, created_session: bool) -> Resumed:
+        """Answer RESUME-REQ ``{"last_seq", "client_id", "incarnation"?, "pending"?}``.
+
+        ``created_session``: the session was made for this request (the one the client
+        knew is gone).
+        """
+        last_seq = request.content.get("last_seq")
+        known = request.content.get("incarnation")
+        # A client that names another incarnation knew a session that no longer exists.
+        fresh = created_session or (known is not None and known != self.incarnation)
+        # A client whose document was reset at a position it never received (the
+        # PUSH-DOC went to the socket that died) must be reset now.
+        reset_unseen = type(last_seq) is int and self.fences.get(origin, 0) > last_seq
+        fence: int | None = None
+        if fresh or reset_unseen or type(last_seq) is not int or not self.log.reaches_back_to(last_seq):
+            if fresh:
+                # Its changes were made on a session that is gone, based at most on its
+                # last position there: a position of its own after that one (sent to no
+                # one, as a reset's) puts the fence after every base they can name.
+                self.log.skip_past(last_seq if type(last_seq) is int and last_seq >= 0 else 0)
+            reply = full_reply(self.document, self.log.seq, self.incarnation, fresh=fresh)
+            # Changes the client made before this reset were wiped from its document:
+            # if it resends them they must lose, so that the documents converge.
+            fence = self.set_fence(origin, self.log.seq)
+        else:
+            reply = replay_reply(self.log, origin, last_seq, self.incarnation)
+            reply.header["reqid"] = request.msgid
+            reply = FrozenMessage(reply)  # its frames are built once: to be measured, then sent
+            if not fits(reply, self.limits):
+                # Many patches (each with its buffers) can outgrow what a client accepts
+                # in one message, where the document itself cannot: send the document.
+                reply = full_reply(self.document, self.log.seq, self.incarnation, fresh=False)
+                fence = self.set_fence(origin, self.log.seq)
+        if not fresh:
+            # The patches the client sent and never saw answered: those the server saw
+            # are answered here, by position, so that the client places its own changes
+            # among the replayed ones (and does not send them again).
+            answers = pending_answers(self.log, origin, request.content.get("pending"))
+            if answers:
+                reply = new_message(reply.msgtype, {**reply.content, "answers": answers}, buffers=reply.buffers)
+        reply.header["reqid"] = request.msgid
+        return Resumed(reply, fence)
+
+
+def _lost_indices(decoded: DecodedPatch, rejected: list[DocumentEvent]) -> tuple[int, ...]:
+    """The places, in the patch as sent, of its events that lost (rejected or gone)."""
+    kept = set(decoded.indices)
+    gone = [i for i in range(len(decoded.indices) + decoded.skipped) if i not in kept]
+    lost = {id(e) for e in rejected}
+    return tuple(sorted(gone + [i for e, i in zip(decoded.events, decoded.indices, strict=True) if id(e) in lost]))
