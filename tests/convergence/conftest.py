@@ -8,6 +8,7 @@ server starts. The server is stopped by its own pid at the end of the session.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import subprocess
@@ -52,9 +53,9 @@ class ConvergenceServer:
             return ""
 
 
-@pytest.fixture(scope="session")
-def server() -> Iterator[ConvergenceServer]:
-    """Start daphne with the convergence apps on a migrated temporary SQLite file."""
+@contextlib.contextmanager
+def convergence_server() -> Iterator[ConvergenceServer]:
+    """Run daphne with the convergence apps on a migrated temporary SQLite file (for the tests and bench/)."""
     folder = Path(tempfile.mkdtemp(prefix="docsync-convergence-"))
     env = {
         "DJANGO_SETTINGS_MODULE": "tests.convergence.settings",
@@ -75,3 +76,10 @@ def server() -> Iterator[ConvergenceServer]:
     finally:
         process.stop()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[ConvergenceServer]:
+    """Start daphne with the convergence apps on a migrated temporary SQLite file."""
+    with convergence_server() as running:
+        yield running
