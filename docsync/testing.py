@@ -1,11 +1,14 @@
-"""Test helpers: a real server process on a free port, and in-process communicators.
+"""Test helpers: a real server process on a free port, raw websockets to it, and in-process communicators.
 
 ``ServerProcess`` runs daphne (or uvicorn) in a subprocess, stopped by its own pid.
+``RawSocket`` is a websocket to a real server that sends any frames and reads docsync
+messages and the close (it needs the ``websockets`` package, in the test extra).
 ``DocsyncCommunicator`` speaks docsync messages to an ASGI application in-process.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import signal
@@ -16,14 +19,23 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from channels.testing import WebsocketCommunicator
 
-from .protocol import Message, Receiver
+from .protocol import ERROR, Message, Receiver, pull_doc_req
 from .server.admission.tokens import generate_session_id, issue_token
 
-__all__ = ["REPLY_TIMEOUT", "DocsyncCommunicator", "RedisServer", "ServerProcess", "free_port", "wait_for_port"]
+__all__ = [
+    "REPLY_TIMEOUT",
+    "Closed",
+    "DocsyncCommunicator",
+    "RawSocket",
+    "RedisServer",
+    "ServerProcess",
+    "free_port",
+    "wait_for_port",
+]
 
 #: How long a test waits for a reply before it calls the server hung: a bound against
 #: hanging, not a claim about speed (a loaded CI machine may take seconds).
@@ -255,3 +267,103 @@ class DocsyncCommunicator(WebsocketCommunicator):  # type: ignore[misc]  # chann
             message = self._receiver.receive(frame)
             if message is not None:
                 return message
+
+
+class Closed(NamedTuple):
+    """How a server closed a websocket: its code (None: no close frame) and the messages read meanwhile."""
+
+    code: int | None
+    messages: list[Message]
+
+
+class RawSocket:
+    """A websocket to a real server that sends any frames, and reads docsync messages and the close."""
+
+    def __init__(self, socket: Any) -> None:
+        self.socket = socket
+        self.receiver = Receiver(max_frame_bytes=1 << 30, max_message_bytes=1 << 31, max_buffers=1 << 16)
+        self.messages: list[Message] = []
+        self.close_code: int | None = None
+        self.close_reason: str | None = None
+
+    @classmethod
+    async def connect(
+        cls,
+        url: str,
+        token: str | None,
+        *,
+        headers: dict[str, str] | None = None,
+        user_agent: str | None = None,
+        origin: str | None = None,
+    ) -> RawSocket:
+        """Open ``url`` with docsync's subprotocol and ``token`` (none: no token offered)."""
+        import websockets
+
+        protocols = ["docsync"] if token is None else ["docsync", token]
+        socket = await websockets.connect(
+            url,
+            subprotocols=protocols,  # type: ignore[arg-type]
+            origin=origin or "http://" + url.split("/")[2],  # type: ignore[arg-type]
+            additional_headers=headers or {},
+            user_agent_header=user_agent or "docsync-tests",
+            max_size=None,
+            compression=None,
+            open_timeout=REPLY_TIMEOUT,
+        )
+        return cls(socket)
+
+    async def send_frames(self, *frames: str | bytes) -> None:
+        """Send these frames as they are."""
+        for frame in frames:
+            await self.socket.send(frame)
+
+    async def send_message(self, message: Message) -> None:
+        """Send every frame of ``message``."""
+        await self.send_frames(*(f if isinstance(f, str | bytes) else bytes(f) for f in message.to_frames()))
+
+    async def read_message(self, timeout: float = REPLY_TIMEOUT) -> Message:
+        """Read frames until a message is complete (``ConnectionClosed`` when the server closes)."""
+        import websockets
+
+        while True:
+            try:
+                frame = await asyncio.wait_for(self.socket.recv(), timeout)
+            except websockets.ConnectionClosed as exc:
+                self.close_code = exc.rcvd.code if exc.rcvd else 1006
+                self.close_reason = exc.rcvd.reason if exc.rcvd else None
+                raise
+            message = self.receiver.receive(frame)
+            if message is not None:
+                self.messages.append(message)
+                return message
+
+    async def request(self, message: Message, timeout: float = REPLY_TIMEOUT) -> Message:
+        """Send ``message`` and return the first message that replies to it."""
+        await self.send_message(message)
+        while True:
+            reply = await self.read_message(timeout)
+            if reply.reqid == message.msgid:
+                return reply
+
+    async def pull(self) -> Message:
+        """Pull the document (the PULL-DOC-REPLY, or the ERROR)."""
+        return await self.request(pull_doc_req())
+
+    async def until_closed(self, timeout: float = REPLY_TIMEOUT) -> Closed:
+        """Read until the server closes (``timeout`` at most): its close code and the messages read meanwhile."""
+        import websockets
+
+        read: list[Message] = []
+        with contextlib.suppress(websockets.ConnectionClosed):
+            async with asyncio.timeout(timeout):
+                while True:
+                    read.append(await self.read_message(timeout))
+        return Closed(self.close_code, read)
+
+    async def close(self) -> None:
+        """Close from this side."""
+        await self.socket.close()
+
+    def errors(self) -> list[str]:
+        """The texts of the ERROR messages read so far."""
+        return [str(m.content.get("text")) for m in self.messages if m.msgtype == ERROR]

@@ -17,7 +17,7 @@ import pytest
 
 from docsync.client import ClientSession
 from docsync.protocol import pull_doc_req
-from tests.server.clients import RawSocket
+from docsync.testing import RawSocket
 
 from .conftest import Cluster, connect, run, set_slider_and_wait
 

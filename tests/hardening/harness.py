@@ -33,9 +33,9 @@ from django.core import signing
 
 from docsync.client import ClientSession
 from docsync.document.registry import model_class
-from docsync.protocol import ACK, ERROR, PULL_DOC_REPLY, Message, Receiver, new_message, pull_doc_req
+from docsync.protocol import ACK, ERROR, PULL_DOC_REPLY, Message, new_message, pull_doc_req
 from docsync.serialization import Encoder
-from docsync.testing import ServerProcess
+from docsync.testing import RawSocket, ServerProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = "tests.hardening.settings"
@@ -273,84 +273,6 @@ def token_payload(token: str) -> dict[str, Any]:
     return data
 
 
-class RawSocket:
-    """A websocket that sends any frames and reads docsync messages and the close."""
-
-    def __init__(self, socket: Any) -> None:
-        self.socket = socket
-        self.receiver = Receiver(max_frame_bytes=1 << 30, max_message_bytes=1 << 31, max_buffers=1 << 16)
-        self.messages: list[Message] = []
-        self.close_code: int | None = None
-        self.close_reason: str | None = None
-
-    @classmethod
-    async def connect(
-        cls,
-        url: str,
-        token: str | None,
-        *,
-        headers: dict[str, str] | None = None,
-        user_agent: str | None = None,
-        origin: str | None = None,
-    ) -> RawSocket:
-        protocols = ["docsync"] if token is None else ["docsync", token]
-        socket = await websockets.connect(
-            url,
-            subprotocols=protocols,  # type: ignore[arg-type]
-            origin=origin or "http://" + url.split("/")[2],  # type: ignore[arg-type]
-            additional_headers=headers or {},
-            user_agent_header=user_agent or "docsync-hardening-tests",
-            max_size=None,
-            compression=None,
-            open_timeout=10,
-        )
-        return cls(socket)
-
-    async def send_frames(self, *frames: str | bytes) -> None:
-        for frame in frames:
-            await self.socket.send(frame)
-
-    async def send_message(self, message: Message) -> None:
-        await self.send_frames(*(f if isinstance(f, str | bytes) else bytes(f) for f in message.to_frames()))
-
-    async def read_message(self, timeout: float = 5.0) -> Message:
-        """Read frames until a message is complete (ConnectionClosed when the server closes)."""
-        while True:
-            try:
-                frame = await asyncio.wait_for(self.socket.recv(), timeout)
-            except websockets.ConnectionClosed as exc:
-                self.close_code = exc.rcvd.code if exc.rcvd else 1006
-                self.close_reason = exc.rcvd.reason if exc.rcvd else None
-                raise
-            message = self.receiver.receive(frame)
-            if message is not None:
-                self.messages.append(message)
-                return message
-
-    async def request(self, message: Message, timeout: float = 5.0) -> Message:
-        """Send ``message`` and return the first message that replies to it."""
-        await self.send_message(message)
-        while True:
-            reply = await self.read_message(timeout)
-            if reply.reqid == message.msgid:
-                return reply
-
-    async def until_closed(self, timeout: float = 5.0) -> int | None:
-        """Read until the server closes; return the close code."""
-        with contextlib.suppress(websockets.ConnectionClosed):
-            async with asyncio.timeout(timeout):
-                while True:
-                    await self.read_message(timeout)
-        return self.close_code
-
-    async def close(self) -> None:
-        await self.socket.close()
-
-    def errors(self) -> list[str]:
-        """The texts of the ERROR messages read so far."""
-        return [str(m.content.get("text")) for m in self.messages if m.msgtype == ERROR]
-
-
 async def open_raw(url: str, token: str | None, **kwargs: Any) -> RawSocket:
     """Connect and read the server's first message (ACK, or the ERROR of a refusal)."""
     sock = await RawSocket.connect(url, token, **kwargs)
@@ -362,7 +284,7 @@ async def open_raw(url: str, token: str | None, **kwargs: Any) -> RawSocket:
 async def expect_refusal(url: str, token: str | None, **kwargs: Any) -> tuple[int | None, list[str]]:
     """Connect, expecting an ERROR and a close; return the close code and ERROR texts."""
     sock = await open_raw(url, token, **kwargs)
-    code = await sock.until_closed()
+    code = (await sock.until_closed()).code
     assert sock.messages and sock.messages[0].msgtype == ERROR, f"expected an ERROR first, got {sock.messages}"
     return code, sock.errors()
 

@@ -17,8 +17,9 @@ import websockets
 
 from docsync.client import ClientSession
 from docsync.protocol import ACK, ERROR, OK, PATCH_DOC, PULL_DOC_REPLY, Message, new_message, pull_doc_req
+from docsync.testing import RawSocket
 
-from .harness import RawSocket, Site, find_model, open_client, open_raw, set_value_patch
+from .harness import Site, find_model, open_client, open_raw, set_value_patch
 
 _values = itertools.count(1)
 

@@ -9,8 +9,9 @@ import orjson
 
 from docsync.protocol import ACK, ERROR, OK, Message, new_message, pull_doc_req
 from docsync.protocol.msgtypes import PUSH_DOC
+from docsync.testing import RawSocket
 
-from .harness import Browser, RawSocket, Site, find_model, set_value_patch
+from .harness import Browser, Site, find_model, set_value_patch
 
 
 def push(doc: dict[str, Any], buffers: list[tuple[str, Any]] | None = None) -> Message:

@@ -14,9 +14,10 @@ from docsync.client import ClientSession
 from docsync.document import Model
 from docsync.protocol import ERROR, OK, PATCH_DOC, new_message
 from docsync.serialization import Encoder
+from docsync.testing import RawSocket
 
 from .apps import builtin_model_classes
-from .harness import RawSocket, Site, canonical, find_model, open_client, open_raw, pull_json, set_value_patch
+from .harness import Site, canonical, find_model, open_client, open_raw, pull_json, set_value_patch
 
 
 def _other_value(value: Any) -> Any:

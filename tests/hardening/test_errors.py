@@ -32,7 +32,7 @@ FAILURES = {"failing": "modify_document fails on purpose", "broken": "this appli
 
 async def _refusal(site: Site, app: str) -> tuple[int | None, list[dict[str, Any]]]:
     sock = await open_raw(site.ws_url(app), _token(site, app))
-    code = await sock.until_closed()
+    code = (await sock.until_closed()).code
     return code, [m.content for m in sock.messages]
 
 

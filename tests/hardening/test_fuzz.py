@@ -26,9 +26,10 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from docsync.protocol import ACK, ERROR, OK, PULL_DOC_REPLY, SERVER_INFO_REPLY, new_message, pull_doc_req
+from docsync.testing import RawSocket
 
 from .fuzz_frames import frame_sequences, with_ids
-from .harness import Database, RawSocket, Site, mint_token, open_client, pull_json, wait_until_sync
+from .harness import Database, Site, mint_token, open_client, pull_json, wait_until_sync
 from .test_errors import LEAKS
 
 #: Examples sent once every kind below is met; more draws are not sent. A count, not a

@@ -21,8 +21,9 @@ import websockets
 from docsync.client import ClientSession
 from docsync.protocol import ACK, ERROR, OK, RESUME_REPLY, new_message, pull_doc_req
 from docsync.serialization import Encoder
+from docsync.testing import RawSocket
 
-from .harness import RawSocket, Site
+from .harness import Site
 from .hostile import Victim, definition, patch, raw_pull
 from .pusher import Creator, push
 from .settings import MAX_BUFFERS, MAX_CLIENT_MODELS, MAX_FRAME_BYTES, MAX_MESSAGE_BYTES
@@ -203,7 +204,7 @@ async def test_a_document_the_server_made_too_big_is_not_sent_and_says_so(site: 
     sock = RawSocket(socket)
     assert (await sock.read_message()).msgtype == ACK
     await sock.send_message(pull_doc_req())
-    assert await sock.until_closed() == 1009
+    assert (await sock.until_closed()).code == 1009
     expected = f"server message too large for the client: frame too large: 80000 > {MAX_FRAME_BYTES} bytes"
     assert [(m.msgtype, m.content.get("text"), m.content.get("code")) for m in sock.messages[1:]] == [
         (ERROR, expected, "close-1009")
@@ -286,7 +287,7 @@ async def test_a_long_msgid_closes_the_connection_with_1002(victim: Victim) -> N
     message = patch([])
     message.header["msgid"] = "m" * 1000
     await sock.send_message(message)
-    assert await sock.until_closed() == 1002
+    assert (await sock.until_closed()).code == 1002
     assert sock.errors() == ["msgid too long: 1000 > 128 characters"]
     await victim.assert_unharmed()
 

@@ -13,8 +13,9 @@ from docsync.client import push_session
 from docsync.document import Document
 from docsync.document.models import Column, Div, Slider
 from docsync.protocol import ERROR
+from docsync.testing import RawSocket
 
-from .harness import RawSocket, Site, open_client
+from .harness import Site, open_client
 from .pusher import Creator, push
 
 NOT_ALLOWED = "push-not-allowed"

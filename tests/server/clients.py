@@ -8,10 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import websockets
-
 from docsync.client import ClientSession, fetch_page_config
-from docsync.protocol import PULL_DOC_REPLY, Message, Receiver, pull_doc_req
+from docsync.protocol import PULL_DOC_REPLY
 from docsync.testing import ServerProcess
 
 
@@ -65,76 +63,3 @@ async def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         await asyncio.sleep(0.01)
-
-
-class RawSocket:
-    """A websocket that sends any frames, and reads docsync messages and the close code."""
-
-    def __init__(self, socket: Any) -> None:
-        self.socket = socket
-        self.receiver = Receiver(max_frame_bytes=1 << 30, max_message_bytes=1 << 31, max_buffers=1 << 16)
-        self.messages: list[Message] = []
-        self.close_reason: str | None = None
-
-    @classmethod
-    async def connect(
-        cls,
-        url: str,
-        token: str | None,
-        *,
-        origin: str | None = None,
-    ) -> RawSocket:
-        protocols = ["docsync"] if token is None else ["docsync", token]
-        socket = await websockets.connect(
-            url,
-            subprotocols=protocols,  # type: ignore[arg-type]
-            origin=origin or "http://" + url.split("/")[2],  # type: ignore[arg-type]
-            max_size=None,
-            compression=None,
-            open_timeout=10,
-        )
-        return cls(socket)
-
-    async def send_frames(self, *frames: str | bytes) -> None:
-        for frame in frames:
-            await self.socket.send(frame)
-
-    async def send_message(self, message: Message) -> None:
-        await self.send_frames(*(f if isinstance(f, str | bytes) else bytes(f) for f in message.to_frames()))
-
-    async def read_message(self, timeout: float = 5.0) -> Message:
-        """Read frames until a message is complete."""
-        while True:
-            frame = await asyncio.wait_for(self.socket.recv(), timeout)
-            message = self.receiver.receive(frame)
-            if message is not None:
-                self.messages.append(message)
-                return message
-
-    async def request(self, message: Message, timeout: float = 5.0) -> Message:
-        """Send ``message`` and return the first message replying to it."""
-        await self.send_message(message)
-        while True:
-            reply = await self.read_message(timeout)
-            if reply.reqid == message.msgid:
-                return reply
-
-    async def until_closed(self, timeout: float = 5.0) -> tuple[int | None, list[Message]]:
-        """Read until the server closes; return the close code and the messages read.
-
-        The close reason is kept in ``close_reason``.
-        """
-        read: list[Message] = []
-        try:
-            async with asyncio.timeout(timeout):
-                while True:
-                    read.append(await self.read_message(timeout))
-        except websockets.ConnectionClosed as exc:
-            self.close_reason = exc.rcvd.reason if exc.rcvd else None
-            return (exc.rcvd.code if exc.rcvd else None), read
-
-    async def close(self) -> None:
-        await self.socket.close()
-
-    async def pull(self) -> Message:
-        return await self.request(pull_doc_req())

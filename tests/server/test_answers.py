@@ -9,8 +9,9 @@ from docsync.protocol import OK, Message, new_message
 from docsync.protocol.msgtypes import PATCH_DOC, PULL_DOC_REQ
 from docsync.sync.answers import Answer, RememberedAnswers
 from docsync.sync.patch_log import PatchLog
+from docsync.testing import RawSocket
 
-from .clients import RawSocket, ServerUnderTest, page_config
+from .clients import ServerUnderTest, page_config
 from .conftest import StartServer
 
 

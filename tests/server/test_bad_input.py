@@ -23,8 +23,9 @@ from docsync.client import ClientSession
 from docsync.exceptions import AccessRefusedError
 from docsync.protocol import ERROR, OK, SERVER_INFO_REPLY, new_message, patch_doc, pull_doc_req
 from docsync.server.admission.tokens import generate_session_id, issue_token
+from docsync.testing import RawSocket
 
-from .clients import RawSocket, ServerUnderTest, open_session, page_config, pulled_document
+from .clients import ServerUnderTest, open_session, page_config, pulled_document
 from .settings import MAX_FRAME_BYTES
 
 

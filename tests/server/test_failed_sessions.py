@@ -9,9 +9,9 @@ import pytest
 from docsync.exceptions import ApplicationError, ApplicationStoppedError
 from docsync.server.failed_sessions import BACKOFF, FailedSessions
 from docsync.server.registry import SessionRegistry
-from docsync.testing import REPLY_TIMEOUT, DocsyncCommunicator
+from docsync.testing import REPLY_TIMEOUT, DocsyncCommunicator, RawSocket
 
-from .clients import RawSocket, ServerUnderTest, page_config
+from .clients import ServerUnderTest, page_config
 
 
 class Clock:

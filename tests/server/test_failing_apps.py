@@ -12,9 +12,9 @@ from docsync.protocol import ERROR, PATCH_DOC
 from docsync.server.admission.tokens import generate_session_id, issue_token
 from docsync.server.registry import SessionRegistry, get_registry, set_registry
 from docsync.server.session.notices import callback_error_text
-from docsync.testing import REPLY_TIMEOUT, DocsyncCommunicator
+from docsync.testing import REPLY_TIMEOUT, DocsyncCommunicator, RawSocket
 
-from .clients import RawSocket, ServerUnderTest, open_session, page_config
+from .clients import ServerUnderTest, open_session, page_config
 
 
 @pytest.fixture

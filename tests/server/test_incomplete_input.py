@@ -17,8 +17,9 @@ import pytest_asyncio
 
 from docsync.client import ClientSession
 from docsync.protocol import ERROR
+from docsync.testing import RawSocket
 
-from .clients import RawSocket, ServerUnderTest, open_session, page_config, pulled_document
+from .clients import ServerUnderTest, open_session, page_config, pulled_document
 from .conftest import StartServer
 
 TIMEOUT = 1.0
