@@ -102,10 +102,21 @@ def _arguments(request: HttpRequest, reserved: frozenset[str]) -> dict[str, list
     return {key: request.GET.getlist(key)[:20] for key in names[:50]}
 
 
-def _ws_url(request: HttpRequest, app_path: str) -> str:
-    # Beside the app's page, so that a prefix docsync's URLs are mounted under is kept.
+def _app_urls(request: HttpRequest, app_path: str) -> dict[str, str]:
+    """The absolute URLs a page hands its client, from one ``reverse`` (a page's largest cost after its template).
+
+    docsync's own routes (urls.py) put them beside the app's page, under whatever prefix
+    the site mounts them at: ``<root><app>/``, ``<root><app>/ws``, ``<root><app>/views.json``
+    and ``<root>docsync-client/``.
+    """
     page = request.build_absolute_uri(reverse("docsync:app", args=[app_path]))
-    return ("wss" if request.is_secure() else "ws") + page[page.index(":") :] + "ws"
+    root = page.removesuffix(f"{app_path}/")
+    return {
+        "page": page,
+        "ws": ("wss" if request.is_secure() else "ws") + page[page.index(":") :] + "ws",
+        "views": f"{page}views.json",
+        "client": f"{root}docsync-client/",
+    }
 
 
 def view_module_url(request: HttpRequest, cls: type) -> str | None:
@@ -128,15 +139,16 @@ def _client_config(
 ) -> dict[str, Any]:
     session_id = _session_id(request, app_path, context)
     arguments = _arguments(request, reserved)
+    urls = _app_urls(request, app_path)
     return {
         "app": app_path,
         "sessionId": session_id,
         "token": issue_token(session_id, app_path, _user_id(request), arguments, request_info=request_info(request)),
-        "wsUrl": _ws_url(request, app_path),
-        "clientBase": request.build_absolute_uri(reverse("docsync:client-module", args=["x"]))[:-1],
+        "wsUrl": urls["ws"],
+        "clientBase": urls["client"],
         "shared": bool(context.application.shared or context.options.get("shared")),
         # Asked for the custom models the document turns out to hold (see view_modules).
-        "viewModulesUrl": request.build_absolute_uri(reverse("docsync:view-modules", args=[app_path])),
+        "viewModulesUrl": urls["views"],
         # FileInputs refuse a larger upload before reading it (the server checks again).
         "maxUploadBytes": docsync_settings().MAX_UPLOAD_BYTES,
         "uploadChunkBytes": min(512 * 1024, docsync_settings().MAX_FRAME_BYTES // 2),
@@ -213,6 +225,7 @@ def app_page(request: HttpRequest, app_path: str) -> HttpResponse:
         "title": context.application.title or app_path,
         "config_json": orjson.dumps(config).decode(),
         "config": config,
+        "client_base": config["clientBase"],
         "nonce": secrets.token_hex(8),
     }
     template = context.application.template_path()

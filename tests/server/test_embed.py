@@ -60,3 +60,32 @@ def test_the_template_tag_takes_arguments_and_a_session_id() -> None:
     first, second = template.render(Context({"args": {"n": "1"}, "sid": "s-1"})).split("|")
     assert _script(first) == ("one", "/sliders/autoload.js", [("target", "one"), ("n", "1")])
     assert _script(second) == ("two", "/sliders/autoload.js", [("target", "two"), ("session_id", "s-1")])
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("urlconf", ["tests.server.settings", "tests.e2e.prefix_urls"])
+async def test_an_app_page_names_its_urls_as_reverse_would(urlconf: str, registry: object) -> None:
+    # The page derives its client's URLs from one reverse(): they must be the routes' own,
+    # under the site's prefix (/dash/ in tests.e2e.prefix_urls) as at the root.
+    import json
+
+    from django.contrib.auth.models import AnonymousUser
+    from django.test import RequestFactory, override_settings
+    from django.urls import reverse
+
+    from docsync.views import app_page
+
+    root_urlconf = None if urlconf == "tests.server.settings" else urlconf
+    with override_settings(**({"ROOT_URLCONF": root_urlconf} if root_urlconf else {})):
+        page_path = reverse("docsync:app", args=["sliders"])
+        request = RequestFactory().get(page_path)
+        request.user = AnonymousUser()
+        html = app_page(request, "sliders").content.decode()
+        config = json.loads(re.search(r'<script id="docsync-config" type="application/json">(.*?)</script>', html)[1])
+        absolute = request.build_absolute_uri
+        assert config["wsUrl"] == "ws" + absolute(page_path).removeprefix("http") + "ws"
+        assert config["viewModulesUrl"] == absolute(reverse("docsync:view-modules", args=["sliders"]))
+        assert config["clientBase"] + "embed.js" == absolute(reverse("docsync:client-module", args=["embed.js"]))
+        assert f'href="{config["clientBase"]}docsync.css"' in html
+    if root_urlconf:
+        assert "/dash/sliders/ws" in config["wsUrl"]
