@@ -1,4 +1,4 @@
-"""The random convergence workload in memory: the server's session and the clients' protocols, no sockets.
+"""The random convergence workload in memory: the server's Sequencer and the clients' protocols, no sockets.
 
 The same ``Run`` as ``test_random_edits.py`` (see ``workload.py``), on a
 ``MemoryNetwork``: every interleaving comes from the seed, so a failure replays exactly
