@@ -146,19 +146,3 @@ BIG_FRAME_POINTS = 2_000_000
 def big_frame(doc: Document) -> None:
     """One 16 MB array: a pull sends it as a single 16,000,000-byte frame."""
     doc.add_root(ColumnDataSource(data={"x": np.arange(BIG_FRAME_POINTS, dtype=np.float64)}, name="source"))
-
-
-def callback_fails(doc: Document) -> None:
-    """A slider whose change callback raises."""
-    slider = Slider(title="breaks on change", start=0, end=10, step=1, value=0, name="slider")
-
-    def broken(attr: str, old: Any, new: Any) -> None:
-        raise ValueError(f"callback fails on purpose at {new}")
-
-    slider.on_change("value", broken)
-    doc.add_root(Column(slider, width=320, name="layout"))
-
-
-def never_builds(doc: Document) -> None:
-    """An application whose modify_doc always raises."""
-    raise RuntimeError("modify_doc fails on purpose")

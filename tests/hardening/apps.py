@@ -74,12 +74,6 @@ def empty_array(doc: Document) -> None:
     doc.add_root(ColumnDataSource(data={"x": np.zeros(0), "y": np.zeros(0, dtype=np.int32)}, name="source"))
 
 
-def failing(doc: Document) -> None:
-    """An application whose document cannot be built."""
-    doc.add_root(Div(text="half built"))
-    raise ValueError("modify_document fails on purpose")
-
-
 def only_alice(user: Any, app_path: str) -> bool:
     """An access rule: only the user named alice (named as ``callable:...``)."""
     return bool(getattr(user, "is_authenticated", False) and user.get_username() == "alice")

@@ -33,7 +33,7 @@ TEST_APPS = {
     "limits": _LIMITS,
     "echo": "tests.hardening.apps.echo",
     "empty_array": "tests.hardening.apps.empty_array",
-    "failing": "tests.hardening.apps.failing",
+    "failing": "tests.apps_shared.modify_fails",
     "broken": "tests.hardening.broken_app",
     # Anyone creating a session of these may push (the pushed content obeys every rule).
     "hostile": {"app": "tests.hardening.apps.hostile", "push": "public"},

@@ -51,7 +51,7 @@ def test_application_error_on_the_websocket_with_debug(debug_site: Site, app: st
     text, detail = contents[0]["text"], contents[0]["detail"]
     assert text.startswith("application error: ") and FAILURES[app] in text
     assert detail.startswith("Traceback (most recent call last):") and FAILURES[app] in detail
-    assert ("tests/hardening/apps.py" if app == "failing" else "tests/hardening/broken_app.py") in detail
+    assert ("tests/apps_shared.py" if app == "failing" else "tests/hardening/broken_app.py") in detail
 
 
 def test_failing_page_without_debug(site: Site) -> None:

@@ -38,12 +38,6 @@ def record(*parts: Any) -> None:
             log.write(" ".join(str(p) for p in parts) + "\n")
 
 
-def failing_modify_doc(doc: Document) -> None:
-    """An application whose ``modify_document`` raises."""
-    doc.add_root(Div(text="half built", name="half"))
-    raise ValueError("modify_document fails on purpose")
-
-
 def _make_ticker(doc: Document) -> None:
     tag = uuid.uuid4().hex
     doc.add_root(Div(text=tag, name="tag"))
@@ -101,17 +95,6 @@ def counted(doc: Document) -> None:
 
 #: Lifecycle hooks of the contract tests' applications, in the order they ran.
 contract_calls: list[tuple[str, str]] = []
-
-
-def callback_fails(doc: Document) -> None:
-    """A slider whose change callback raises, and a periodic callback that raises once asked to."""
-    slider = Slider(start=0, end=10, step=1, value=0, name="slider")
-
-    def broken(attr: str, old: Any, new: Any) -> None:
-        raise ValueError(f"callback fails on purpose at {new}")
-
-    slider.on_change("value", broken)
-    doc.add_root(Column(slider, Div(text="the callback of this slider raises", name="about")))
 
 
 def request_echo(doc: Document) -> None:

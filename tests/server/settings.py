@@ -16,8 +16,8 @@ APP_FILES = Path(__file__).resolve().parent / "app_files"
 
 TEST_APPS = {
     "syntax_error": str(APP_FILES / "syntax_error.py"),
-    "modify_fails": "tests.server.apps_for_tests.failing_modify_doc",
-    "callback_fails": "tests.server.apps_for_tests.callback_fails",
+    "modify_fails": "tests.apps_shared.modify_fails",
+    "callback_fails": "tests.apps_shared.callback_fails",
     "request_echo": "tests.server.apps_for_tests.request_echo",
     "ticker": "tests.server.apps_for_tests.ticker",
     "orm_slow": "tests.server.apps_for_tests.orm_slow",
