@@ -2,8 +2,9 @@
 
 The README's blocks are read from README.md (each starts with ``# mysite/<file>: <how>``
 and its commands are its ``bash`` block), so the README cannot drift from what works.
-One wheel is built per run, into a fresh venv that sees the machine's packages (Django,
-Channels, daphne, uvicorn, numpy) but takes docsync from the wheel only.
+One sdist and wheel are built per run (python -m build); the wheel goes into a fresh
+venv that sees the machine's packages (Django, Channels, daphne, uvicorn, numpy) but
+takes docsync from the wheel only, and the sdist into another.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ class Site:
         self.python = python
         self.env = env
         self.commands = commands
+        self.dist: Path = folder  # where the sdist and the wheel were built
 
     def argv(self, line: str) -> list[str]:
         """The README's command line, run with the venv's python (so docsync comes from the wheel)."""
@@ -72,32 +74,19 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
-    """Build the wheel, make the venv, start the project and apply the README to it."""
+    """Build the sdist and the wheel, make the venv, start the project and apply the README to it."""
     work = tmp_path_factory.mktemp("new-site")
     # What packaging needs, copied: building never writes into the repository.
     source = work / "source"
     source.mkdir()
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy(ROOT / name, source / name)
     shutil.copytree(ROOT / "docsync", source / "docsync", ignore=shutil.ignore_patterns("__pycache__"))
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH" and not k.startswith(("DJANGO_", "DOCSYNC_"))}
     wheels = work / "wheels"
-    _run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "-q",
-            "-w",
-            str(wheels),
-            str(source),
-        ],
-        work,
-        env,
-    )
+    # python -m build makes the sdist, then the wheel from the sdist: a file the sdist
+    # lacks is missing from the wheel too. Offline: the machine's setuptools builds.
+    _run([sys.executable, "-m", "build", "--no-isolation", "-o", str(wheels), str(source)], work, env)
     [wheel] = wheels.glob("docsync-*.whl")
     venv = work / "venv"
     _run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], work, env)
@@ -118,6 +107,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
             path.write_text(code, encoding="utf-8")
     assert [c for c in commands if c.startswith(SERVERS)], "the README shows how to serve the site"
     site = Site(folder, python, env, commands)
+    site.dist = wheels
     for line in commands:
         if line.startswith("python manage.py") and not line.startswith(SERVERS):
             _run(site.argv(line), folder, env)  # migrate, check
@@ -202,3 +192,28 @@ CURVE_ERROR = """() => {
   if (slider.get('value') !== 5) return -1;
   return Math.max(...Array.from(data.x, (x, i) => Math.abs(data.y[i] - Math.sin(5 * x))));
 }"""
+
+
+def test_the_sdist_installs_in_a_fresh_venv(site: Site, tmp_path: Path) -> None:
+    """The sdist builds and installs on its own, with docsync's JavaScript, templates and metadata."""
+    [sdist] = site.dist.glob("docsync-*.tar.gz")
+    venv = tmp_path / "venv"
+    # Without a pip of its own, the venv uses the machine's pip and setuptools: ensurepip's
+    # bundled setuptools may predate PEP 639's licence expressions, which building needs.
+    _run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], tmp_path, site.env)
+    python = venv / "bin" / "python"
+    install = [str(python), "-m", "pip", "install", "--no-deps", "--no-index", "--no-build-isolation", "-q", str(sdist)]
+    _run(install, tmp_path, site.env)
+    probe = (
+        "import importlib.metadata as m, pathlib, docsync\n"
+        "root = pathlib.Path(docsync.__file__).parent\n"
+        "meta = m.metadata('docsync')\n"
+        "print(root)\n"
+        "print((root / 'static/docsync/connection.js').is_file(), (root / 'py.typed').is_file())\n"
+        "print(meta['License-Expression'], len(meta.get_all('Classifier')), meta['Requires-Python'])\n"
+    )
+    where, files, meta = _run([str(python), "-c", probe], tmp_path, site.env).splitlines()[:3]
+    assert where.startswith(str(venv)), f"docsync must come from the sdist, not {where}"
+    assert files == "True True"
+    license_, classifiers, python_requires = meta.split()
+    assert license_ == "BSD-3-Clause" and int(classifiers) >= 10 and python_requires == ">=3.11"
