@@ -104,7 +104,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                 checks.Error(
                     f"docsync app {spec.path!r} cannot be loaded: {exc}",
                     hint="Use kind 'docsync' (the default) or 'bokeh' (pip install 'docsync[bokeh]').",
-                    id="docsync.E007",
+                    id="docsync.E012",
                 )
             )
             continue

@@ -63,6 +63,19 @@ def test_every_system_check_is_in_the_reference(site: Path) -> None:
     assert sorted(i for i in ids if i not in page) == []
 
 
+def test_each_system_check_id_means_one_thing() -> None:
+    sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+    try:
+        from docsync_reference import system_checks
+    finally:
+        sys.path.remove(str(ROOT / "docs" / "_ext"))
+    meanings: dict[str, set[str]] = {}
+    for check in system_checks():
+        meanings.setdefault(check["id"], set()).add(check["message"].split("{", 1)[0])
+    assert len(meanings) >= 10
+    assert {i: m for i, m in meanings.items() if len(m) > 1} == {}
+
+
 def test_every_close_code_is_in_the_reference(site: Path) -> None:
     page = _page(site, "reference/errors.html")
     for cls in closing_errors():
