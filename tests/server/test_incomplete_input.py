@@ -110,7 +110,7 @@ async def test_incomplete_messages_are_capped_per_process_with_1013(
     await first.send_frames(*_half_patch(CHUNK))
     second = await _attacker(config)
     await second.send_frames(*_half_patch(CHUNK))
-    code, messages = await second.until_closed(5)
+    code, messages = await second.until_closed()
     assert code == 1013
     ((text, kind),) = [(m.content["text"], m.content["code"]) for m in messages if m.msgtype == ERROR]
     assert kind == "close-1013"
