@@ -57,6 +57,14 @@ DEFAULTS: dict[str, Any] = {
     "PROCESS_TIMEOUT": 15.0,  # a process silent this long is considered dead
     "CLUSTER": False,  # True: sessions are owned per process and relayed over the channel layer
     "REDIS_URL": None,  # the ownership directory; default: the channel layer's first host
+    # Sessions that outlive their process (docs/persistence.md): None (off), "database"
+    # (the Django database), "redis" (the cluster's Redis), or the dotted path of a
+    # SessionStore class. Per app: "persist": False keeps that app's sessions in memory only.
+    "PERSISTENCE": None,
+    "SNAPSHOT_INTERVAL": 1.0,  # seconds between two snapshots of a session that changed
+    "SNAPSHOT_LIFETIME": 86400.0,  # seconds a snapshot is kept once its session is no longer held
+    "MAX_SNAPSHOT_BYTES": 64 * 1024 * 1024,  # a bigger snapshot is neither written nor restored
+    "DRAIN_TIMEOUT": 20.0,  # seconds a drain (SIGTERM, admin) may take before the process exits anyway
 }
 
 

@@ -14,6 +14,7 @@ The tree::
     │   └── NotWritableError       a patch from a client sets a property it may not set
     ├── ConfigurationError         the ``DOCSYNC`` setting is wrong
     ├── SessionGone                a session is not held by this process (admin commands)
+    ├── SnapshotError              a session snapshot that cannot be restored (corrupt, foreign, too big)
     └── ConnectionClosingError     the server ends a websocket (each kind: its close code)
         ├── AccessRefusedError     token, origin, user or access rule refused      close 1008
         │   └── TokenError         a token missing, forged, expired or for another app
@@ -29,7 +30,8 @@ The tree::
         ├── TooManyConnectionsError    the session has its maximum of connections   close 4008
         ├── RateLimitedError       too many patches per second                      close 4029
         ├── SessionExpiredError    the session expired (or an admin ended it)       close 4001
-        └── OwnerGoneError         the process holding the session went away        close 4010
+        ├── OwnerGoneError         the process holding the session went away        close 4010
+        └── ServerDrainingError    the process is draining (deploy, restart)        close 4012
 
 Each class says, as data, the websocket close code it ends a connection with
 (``close_code``), the ``code`` of the ERROR sent before closing (``error_kind``), and what
@@ -66,9 +68,11 @@ __all__ = [
     "RateLimitedError",
     "SerializationError",
     "ServerBusyError",
+    "ServerDrainingError",
     "SessionExpiredError",
     "SessionGone",
     "SessionLimitError",
+    "SnapshotError",
     "StalledMessageError",
     "TokenError",
     "TooManyConnectionsError",
@@ -144,6 +148,10 @@ class ConfigurationError(DocsyncError):
 
 class SessionGone(DocsyncError, LookupError):
     """The session is not held by this process (it expired or lives elsewhere)."""
+
+
+class SnapshotError(DocsyncError):
+    """A session snapshot that cannot be restored: corrupt, of another application, or too big."""
 
 
 class ConnectionClosingError(DocsyncError):
@@ -253,6 +261,13 @@ class OwnerGoneError(ConnectionClosingError):
 
     close_code = 4010
     client_action = "reconnect"
+
+
+class ServerDrainingError(ConnectionClosingError):
+    """The process is draining (a deploy or restart): its sessions were saved; connect again and resume."""
+
+    close_code = 4012
+    client_action = "retry"
 
 
 def closing_errors() -> list[type[DocsyncError]]:

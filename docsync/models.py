@@ -36,3 +36,23 @@ class LiveSession(models.Model):
     def short_id(self) -> str:
         """The first characters of the session id."""
         return self.session_id[:10]
+
+
+class SessionSnapshot(models.Model):
+    """The last saved state of a session (``DOCSYNC["PERSISTENCE"] = "database"``), restored after its process died."""
+
+    session_id = models.CharField(max_length=64, primary_key=True)
+    app = models.CharField(max_length=100, db_index=True)
+    seq = models.PositiveBigIntegerField(default=0, help_text="The session's position when it was saved.")
+    nbytes = models.PositiveBigIntegerField("bytes", default=0)
+    process = models.CharField(max_length=200, help_text="The process that saved it.")
+    saved = models.DateTimeField()
+    expires = models.DateTimeField(db_index=True)
+    data = models.BinaryField(help_text="The snapshot: header JSON and raw buffers (docsync.server.persistence).")
+
+    class Meta:
+        ordering = ["-saved"]
+        verbose_name = "session snapshot"
+
+    def __str__(self) -> str:
+        return f"{self.app} {self.session_id[:8]} @{self.seq}"

@@ -25,6 +25,7 @@ class FunctionHandler(HookTableHandler):
         on_server_unloaded: Callable[[Any], Any] | None = None,
         on_session_created: Callable[[Any], Any] | None = None,
         on_session_destroyed: Callable[[Any], Any] | None = None,
+        on_session_restored: Callable[[Any], Any] | None = None,
     ) -> None:
         super().__init__()
         self._func = func
@@ -33,6 +34,7 @@ class FunctionHandler(HookTableHandler):
             "on_server_unloaded": on_server_unloaded,
             "on_session_created": on_session_created,
             "on_session_destroyed": on_session_destroyed,
+            "on_session_restored": on_session_restored,
         }
 
     def runs_on_loop(self, method_name: str) -> bool:

@@ -61,6 +61,10 @@ class Handler:
         """Run once when a session is destroyed."""
         return None
 
+    def on_session_restored(self, session_context: Any) -> Any:
+        """Run when a session is made again from its snapshot, after the saved state was laid over it."""
+        return None
+
     def description(self) -> str | None:
         """Return one line saying what the app is (for the index of apps), if the code says."""
         return None

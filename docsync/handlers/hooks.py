@@ -10,7 +10,13 @@ from .handler import Handler
 
 __all__ = ["HOOK_NAMES", "HookTableHandler"]
 
-HOOK_NAMES = ("on_server_loaded", "on_server_unloaded", "on_session_created", "on_session_destroyed")
+HOOK_NAMES = (
+    "on_server_loaded",
+    "on_server_unloaded",
+    "on_session_created",
+    "on_session_destroyed",
+    "on_session_restored",
+)
 
 
 class HookTableHandler(Handler):
@@ -38,3 +44,6 @@ class HookTableHandler(Handler):
 
     def on_session_destroyed(self, session_context: Any) -> Any:
         return self._hook("on_session_destroyed", session_context)
+
+    def on_session_restored(self, session_context: Any) -> Any:
+        return self._hook("on_session_restored", session_context)

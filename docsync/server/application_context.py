@@ -18,6 +18,7 @@ from .cluster_link import ClusterLink
 from .contexts import ServerContext, SessionContext
 from .executor import call_user_code, run_sync
 from .failed_sessions import FailedSessions
+from .persistence import SnapshotKeeper, keeper_of
 from .session import ServerSession
 
 __all__ = ["ApplicationContext", "ClusterHolder"]
@@ -31,6 +32,7 @@ class ClusterHolder(Protocol):
     """Where an application context finds the cluster, once the process has joined one."""
 
     cluster: ClusterLink | None
+    keeper: SnapshotKeeper | None
 
 
 class ApplicationContext:
@@ -115,6 +117,9 @@ class ApplicationContext:
             # hooks file broke): no session of a failed application may run.
             raise ApplicationLoadError(f"application failed to load: {self.application.error}")
         await self.load()
+        keeper = keeper_of(self.registry) if self.registry is not None else None
+        # Read before anything is locked (the store is I/O): a session whose process died.
+        snapshot = await keeper.load(self, session_id) if keeper is not None else None
         document = Document(max_upload_bytes=settings.MAX_UPLOAD_BYTES)
         session = ServerSession(
             session_id,
@@ -140,6 +145,11 @@ class ApplicationContext:
             document.set_callback_scheduler(session)
             await session.finish_changes()
         session.sequencer.restart()  # the filled document is position 0 for every client
+        if keeper is not None:
+            async with session.lock:
+                keeper.made(self, session, snapshot, settings.MAX_ARRAY_ELEMENTS)
+            if snapshot is not None:
+                await self.application.call_hook("on_session_restored", session.context, run_sync)
         self.sessions[session_id] = session
         self.sessions_created += 1
         return session
@@ -165,6 +175,9 @@ class ApplicationContext:
         await self._hook("on_session_destroyed", context)
         await session.destroy()
         self.sessions_destroyed += 1
+        keeper = keeper_of(self.registry) if self.registry is not None else None
+        if keeper is not None:
+            await keeper.forget(session)
 
     async def cleanup(self, lifetime: float) -> int:
         """Destroy sessions that have had no connection for ``lifetime`` seconds."""

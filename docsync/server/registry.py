@@ -17,6 +17,7 @@ from .application_context import ApplicationContext
 from .cluster_link import ClusterLink
 from .dialects import Dialect, get_dialect
 from .incomplete import IncompleteBytes
+from .persistence import SnapshotKeeper, start_persistence
 from .session import ServerSession
 
 __all__ = ["SessionRegistry", "get_registry", "set_registry"]
@@ -39,6 +40,8 @@ class SessionRegistry:
         self._cluster_lock: asyncio.Lock | None = None
         #: Bytes every websocket of this process holds in incomplete messages (their cap).
         self.incomplete_bytes = IncompleteBytes()
+        #: Snapshots, restore and drain (persistence/), made on first use when DOCSYNC["PERSISTENCE"] is set.
+        self.keeper: SnapshotKeeper | None = None
 
     # -- applications ---------------------------------------------------------------
 
@@ -130,6 +133,7 @@ class SessionRegistry:
             self._cleanup_task = loop.create_task(self._cleanup_forever())
         if float(docsync_settings().ADMIN_REFRESH) > 0:
             self.live_table.ensure_started()
+        start_persistence(self)
 
     async def _cleanup_forever(self) -> None:
         while True:
@@ -153,8 +157,12 @@ class SessionRegistry:
         if self._cleanup_task is not None:
             self._cleanup_task.cancel()
             self._cleanup_task = None
+        if self.keeper is not None and not self.keeper.draining:
+            await self.keeper.drain()  # a clean stop without SIGTERM (lifespan, exit): sessions are kept too
         for context in list(self._contexts.values()):
             await context.unload()
+        if self.keeper is not None:
+            await self.keeper.stop()
         await self.live_table.stop()
         if self.cluster is not None:
             await self.cluster.stop()

@@ -54,6 +54,10 @@ class RememberedAnswers:
             (old_origin, _), old = self._answers.popitem(last=False)
             self._count_forgotten(old_origin, old)
 
+    def items(self) -> list[tuple[tuple[str, str], Answer]]:
+        """Every remembered answer by (client id, msgid), oldest first (what a snapshot keeps)."""
+        return list(self._answers.items())
+
     def get(self, origin: str, msgid: str) -> Answer | None:
         """The answer ``origin``'s ``msgid`` got, if it is still remembered."""
         return self._answers.get((origin, msgid))

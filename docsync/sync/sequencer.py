@@ -430,12 +430,15 @@ class Sequencer:
         known = request.content.get("incarnation")
         # A client that names another incarnation knew a session that no longer exists.
         fresh = created_session or (known is not None and known != self.incarnation)
+        # A position past the session's own: the client saw changes of this incarnation that
+        # its restored snapshot predates (its process died before saving them); they are gone.
+        ahead = type(last_seq) is int and last_seq > self.log.seq
         # A client whose document was reset at a position it never received (the
         # PUSH-DOC went to the socket that died) must be reset now.
         reset_unseen = type(last_seq) is int and self.fences.get(origin, 0) > last_seq
         fence: int | None = None
         if fresh or reset_unseen or type(last_seq) is not int or not self.log.reaches_back_to(last_seq):
-            if fresh:
+            if fresh or ahead:
                 # Its changes were made on a session that is gone, based at most on its
                 # last position there: a position of its own after that one (sent to no
                 # one, as a reset's) puts the fence after every base they can name.

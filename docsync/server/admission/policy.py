@@ -30,11 +30,13 @@ from ...exceptions import (
     ApplicationError,
     ConnectionClosingError,
     NoSuchApplicationError,
+    ServerDrainingError,
     TokenError,
     TooManyConnectionsError,
 )
 from ...handlers import Application
 from ..executor import run_sync
+from ..persistence import keeper_of
 from ..registry import SessionRegistry
 from ..session import ServerSession
 from .access import check_access
@@ -122,8 +124,15 @@ async def open_session(
     context = registry.get_context(app_path)
     if context is None:
         raise NoSuchApplicationError(f"no application at {app_path!r}")
+    keeper = keeper_of(registry)
+    if keeper is not None and keeper.draining:
+        raise ServerDrainingError("server draining: connect again")
     session = context.get_session(session_id)
-    if session is None and token_expired:
+    if (
+        session is None
+        and token_expired
+        and not (keeper is not None and await keeper.has_snapshot(context, session_id))
+    ):
         raise TokenError("token expired")
     user = request.get("user")
     if session is not None and not may_join(session, user, context):
@@ -147,6 +156,8 @@ async def open_session(
     if not may_join(session, user, context):
         raise AccessRefusedError("session belongs to another user")  # made by another user meanwhile
     created = created and session.request is request
+    if created and keeper is not None and keeper.restored(session):
+        created = False  # made again from its snapshot: its clients resume it as they knew it
     spec = registry.specs().get(app_path)
     push_rule = spec.options.get("push") if spec is not None else None
     may_push = created and push_rule is not None and await _rule_allows(push_rule, user, app_path)

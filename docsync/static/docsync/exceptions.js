@@ -26,7 +26,8 @@
  *         ├── TooManyConnectionsError    the session has its maximum of connections  close 4008
  *         ├── RateLimitedError       too many patches per second                     close 4029
  *         ├── SessionExpiredError    the session expired (or an admin ended it)      close 4001
- *         └── OwnerGoneError         the process holding the session went away       close 4010
+ *         ├── OwnerGoneError         the process holding the session went away       close 4010
+ *         └── ServerDrainingError    the process is draining (deploy, restart)       close 4012
  *
  * Each class carries, as static data, its close code (``closeCode``), the ``code`` of the
  * ERROR the server sends before closing (``errorKind``) and what to do next (``action``):
@@ -171,11 +172,17 @@ export class OwnerGoneError extends ConnectionClosingError {
   static action = "reconnect";
 }
 
+/** The process is draining (a deploy or restart): its sessions were saved; connect again and resume. */
+export class ServerDrainingError extends ConnectionClosingError {
+  static closeCode = 4012;
+  static errorKind = "close-4012";
+}
+
 /** Every error class that ends a websocket, in the order of docsync/exceptions.py. */
 export const CLOSING_ERRORS = Object.freeze([
   ProtocolError, MessageTooBigError, ConnectionClosingError, AccessRefusedError, NoSuchApplicationError,
   ApplicationError, ServerBusyError, StalledMessageError, TooManyConnectionsError, RateLimitedError,
-  SessionExpiredError, OwnerGoneError, TokenError, ApplicationLoadError, ApplicationStoppedError,
+  SessionExpiredError, OwnerGoneError, ServerDrainingError, TokenError, ApplicationLoadError, ApplicationStoppedError,
   SessionLimitError, DirectoryUnavailableError, IncompleteInputLimitError,
 ]);
 

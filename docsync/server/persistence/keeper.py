@@ -1,0 +1,278 @@
+"""SnapshotKeeper: writes snapshots off the hot path, restores sessions, drains the process.
+
+- **Writing.** Every ``SNAPSHOT_INTERVAL`` seconds, each session that changed since its
+  last snapshot is captured under its lock (the document's JSON and a copy of its
+  buffers: the only cost under the lock) and written to the store with no lock held.
+  However many changes a session takes, it costs at most one snapshot per interval.
+- **Restoring.** A session that is not held here but has a snapshot (its process died,
+  or drained) is made by running the application again, then laying the snapshot over
+  it (``capture.apply_snapshot``); ``on_session_restored`` runs last.
+- **Draining** (SIGTERM, or ``drain()`` from the admin): stop taking sessions, close
+  every connection with 4012 (``ServerDrainingError``: connect again and resume),
+  snapshot every session, then let the process exit, within ``DRAIN_TIMEOUT``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from ...conf import docsync_settings
+from ...exceptions import ServerDrainingError, SnapshotError
+from ..session import ServerSession
+from .capture import app_model_ids, apply_snapshot, take_snapshot
+from .snapshot import Snapshot, decode_snapshot, encode_snapshot
+from .stores import SessionStore
+
+__all__ = ["SavedState", "SnapshotKeeper"]
+
+logger = logging.getLogger("docsync.persistence")
+
+_SWEEP_EVERY = 60.0  # seconds between deletions of expired snapshots (stores that need it)
+
+
+@dataclass(slots=True)
+class SavedState:
+    """What the keeper knows of one session: its application's model order, its last snapshot."""
+
+    app_ids: list[str]
+    marker: tuple[int, ...] | None = None  # the session's state when last saved
+    saved_at: float | None = None
+    nbytes: int = 0
+    seq: int = 0
+    restored_from: float | None = field(default=None)
+
+
+def _marker(session: ServerSession) -> tuple[int, ...]:
+    # What a snapshot holds changes only with these: a new position, a new answer
+    # (a refused patch takes none), a fence, or a client model.
+    sequencer = session.sequencer
+    log = sequencer.log
+    return (log.seq, len(log.answers), log.answers.forgotten, len(sequencer.fences), sequencer.client_models)
+
+
+class SnapshotKeeper:
+    """The persistence of one process: its store, its sessions' saved states, its drain."""
+
+    def __init__(self, registry: Any, store: SessionStore) -> None:
+        self.registry = registry
+        self.store = store
+        self.states: dict[str, SavedState] = {}
+        self.draining = False
+        self.signal_installed = False
+        self.drained = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._last_sweep = time.monotonic()
+        self._saving: asyncio.Lock | None = None  # one write at a time: an older one never lands last
+        self.writes = 0
+        self.bytes_written = 0
+        self.failures = 0
+
+    # -- which sessions ---------------------------------------------------------------
+
+    def persists(self, context: Any) -> bool:
+        """Tell whether sessions of ``context`` are persisted (docsync documents, not turned off per app)."""
+        return getattr(context, "kind", None) == "docsync" and context.options.get("persist", True) is not False
+
+    def _sessions(self) -> list[ServerSession]:
+        return [
+            session
+            for context in self.registry.contexts
+            if self.persists(context)
+            for session in list(context.sessions.values())
+            if not session.destroyed
+        ]
+
+    # -- the writer -------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Run the writer on the running loop (once per loop)."""
+        loop = asyncio.get_running_loop()
+        if self._task is None or self._task.done() or self._loop is not loop:
+            self._loop = loop
+            self._task = loop.create_task(self._write_forever())
+
+    async def _write_forever(self) -> None:
+        while not self.draining:
+            await asyncio.sleep(float(docsync_settings().SNAPSHOT_INTERVAL))
+            try:
+                await self.save_changed()
+                if time.monotonic() - self._last_sweep > _SWEEP_EVERY:
+                    self._last_sweep = time.monotonic()
+                    await self.store.sweep()
+            except Exception:
+                logger.exception("persistence: snapshot round failed")
+
+    async def save_changed(self) -> int:
+        """Snapshot every session that changed since its last snapshot; return how many were written."""
+        written = 0
+        for session in self._sessions():
+            state = self.states.get(session.id)
+            if state is None or state.marker == _marker(session):
+                continue
+            if await self.save(session):
+                written += 1
+        return written
+
+    async def save(self, session: ServerSession) -> bool:
+        """Snapshot ``session`` now: captured under its lock, written with no lock held."""
+        state = self.states.get(session.id)
+        if state is None or session.destroyed:
+            return False
+        if self._saving is None:
+            self._saving = asyncio.Lock()
+        async with self._saving:
+            return await self._save(session, state)
+
+    async def _save(self, session: ServerSession, state: SavedState) -> bool:
+        max_bytes = int(docsync_settings().MAX_SNAPSHOT_BYTES)
+        async with session.lock:
+            marker = _marker(session)
+            snapshot = take_snapshot(session, state.app_ids)
+        try:
+            data = encode_snapshot(snapshot, max_bytes)
+            await self.store.save(session.id, session.app_path, snapshot.seq, data, process=self.registry.process_id)
+        except SnapshotError as exc:
+            self.failures += 1
+            logger.error("persistence: session %s of %s not saved: %s", session.id, session.app_path, exc)
+            state.marker = marker  # not tried again until it changes
+            return False
+        except Exception:
+            self.failures += 1
+            logger.exception(
+                "persistence: session %s of %s not saved (store %s)", session.id, session.app_path, self.store.name
+            )
+            return False
+        state.marker, state.saved_at, state.nbytes, state.seq = marker, snapshot.saved, len(data), snapshot.seq
+        self.writes += 1
+        self.bytes_written += len(data)
+        return True
+
+    # -- creation and restore ---------------------------------------------------------
+
+    async def load(self, context: Any, session_id: str) -> Snapshot | None:
+        """Read the snapshot of ``session_id``, if any (no lock held); raise SnapshotError if it is unusable."""
+        if not self.persists(context):
+            return None
+        data = await self.store.load(session_id)
+        if data is None:
+            return None
+        settings = docsync_settings()
+        try:
+            return decode_snapshot(
+                data, app_path=context.path, session_id=session_id, max_bytes=int(settings.MAX_SNAPSHOT_BYTES)
+            )
+        except SnapshotError as exc:
+            logger.error("persistence: snapshot of session %s refused (kept in the store): %s", session_id, exc)
+            raise
+
+    async def has_snapshot(self, context: Any, session_id: str) -> bool:
+        """Tell whether the store holds a snapshot of ``session_id`` (for tokens past their creation age)."""
+        return self.persists(context) and await self.store.load(session_id) is not None
+
+    def made(self, context: Any, session: ServerSession, snapshot: Snapshot | None, max_array_elements: int) -> None:
+        """Record a session the application just made; lay ``snapshot`` over it first, if any (lock held)."""
+        if not self.persists(context):
+            return
+        if snapshot is None:
+            self.states[session.id] = SavedState(app_model_ids(session))
+            return
+        app_ids = apply_snapshot(session, snapshot, max_array_elements)
+        # Saved as restored: nothing to write until it changes.
+        self.states[session.id] = SavedState(
+            app_ids, marker=_marker(session), saved_at=snapshot.saved, seq=snapshot.seq, restored_from=snapshot.saved
+        )
+        logger.info("persistence: session %s of %s restored at position %d", session.id, context.path, snapshot.seq)
+
+    def restored(self, session: ServerSession) -> bool:
+        """Tell whether ``session`` was made from a snapshot (not new to its clients)."""
+        state = self.states.get(session.id)
+        return state is not None and state.restored_from is not None
+
+    async def forget(self, session: ServerSession) -> None:
+        """A session was destroyed for good (expired, ended): delete its snapshot."""
+        state = self.states.pop(session.id, None)
+        if state is None or self.draining:
+            return
+        try:
+            await self.store.delete(session.id)
+        except Exception:
+            logger.warning("persistence: snapshot of %s not deleted (it expires by itself)", session.id, exc_info=True)
+
+    # -- drain ------------------------------------------------------------------------
+
+    def refusal(self) -> ServerDrainingError | None:
+        """The error a new connection gets while this process drains, or None."""
+        if self.draining:
+            return ServerDrainingError("server draining: connect again")
+        return None
+
+    async def drain(self) -> dict[str, float]:
+        """Stop taking sessions, close every connection with 4012, snapshot every session.
+
+        Returns figures: sessions saved, connections closed, seconds taken. The sessions
+        are then dropped from this process without ``on_session_destroyed`` (they live on
+        in the store); ``on_server_unloaded`` runs at shutdown as usual.
+        """
+        started = time.monotonic()
+        self.draining = True
+        sessions = self._sessions()
+        closed = 0
+        for session in sessions:
+            for connection in list(session.connections):
+                closed += 1
+                await _close_draining(connection)
+        # Changes already under way finish under the lock before the snapshot; no new
+        # one can start: every connection is closed and callbacks are stopped.
+        for session in sessions:
+            await session.destroy_callbacks()
+        saved = 0
+        for session in sessions:
+            state = self.states.get(session.id)
+            if state is not None and state.marker == _marker(session):
+                saved += 1  # saved already, unchanged since
+            elif await self.save(session):
+                saved += 1
+        for context in self.registry.contexts:
+            if not self.persists(context):
+                continue
+            for session in list(context.sessions.values()):
+                context.sessions.pop(session.id, None)
+                await session.destroy()
+        figures = {"sessions": float(len(sessions)), "saved": float(saved), "connections": float(closed)}
+        figures["seconds"] = time.monotonic() - started
+        logger.warning(
+            "persistence: drained %d sessions (%d saved, %d connections closed) in %.3f s",
+            len(sessions),
+            saved,
+            closed,
+            figures["seconds"],
+        )
+        self.drained.set()
+        return figures
+
+    async def stop(self) -> None:
+        """Stop the writer and release the store."""
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+        try:
+            await self.store.close()
+        except Exception:
+            logger.debug("persistence: store not closed", exc_info=True)
+
+
+async def _close_draining(connection: Any) -> None:
+    error = ServerDrainingError("server draining: connect again")
+    try:
+        refuse = getattr(connection, "refuse", None)
+        if refuse is not None:
+            await refuse(error)  # an ERROR naming the reason, then the close
+        else:
+            await connection.close(code=error.close_code, reason=error.reason)
+    except Exception:
+        logger.debug("could not close %r", connection, exc_info=True)

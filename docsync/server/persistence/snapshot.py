@@ -1,0 +1,178 @@
+"""Snapshot: a session's saved state, and its binary form (JSON header + raw buffers).
+
+The form, in order::
+
+    MAGIC (10 bytes) | crc32 of the rest (4) | header length (4) | header JSON (utf-8)
+    | for each buffer: its length (8) | its bytes
+
+Buffers travel as they are (numpy arrays' memory), never base64, so that a Redis value
+or a database row is as small as the arrays themselves. The checksum catches a value
+cut short or altered; every field is checked before anything is restored from it.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from ...exceptions import SnapshotError
+from ...serialization import Buffer
+
+__all__ = ["FORMAT_VERSION", "MAGIC", "Snapshot", "decode_snapshot", "encode_snapshot"]
+
+MAGIC = b"DSYNCSNAP\n"
+FORMAT_VERSION = 1
+_HEAD = struct.Struct(">II")  # crc32, header length
+_LENGTH = struct.Struct(">Q")
+
+
+@dataclass(slots=True)
+class Snapshot:
+    """What a session needs to be made again in another process."""
+
+    session_id: str
+    app_path: str
+    incarnation: str
+    seq: int
+    user_id: Any  # the pk of the Django user the session was made for (None: anonymous)
+    created: float
+    saved: float
+    doc: dict[str, Any]
+    buffers: list[tuple[str, Buffer]] = field(default_factory=list)
+    #: The ids of the models the application made, in the order it made them (restore matches by it).
+    app_ids: list[str] = field(default_factory=list)
+    fences: dict[str, int] = field(default_factory=dict)
+    #: Remembered answers: [origin, msgid, seq, rejected, error or None, lost].
+    answers: list[list[Any]] = field(default_factory=list)
+    forgotten_seq: int = 0
+    client_models: int = 0
+
+    def header(self) -> dict[str, Any]:
+        """The JSON part (everything but the buffers' bytes)."""
+        return {
+            "version": FORMAT_VERSION,
+            "session_id": self.session_id,
+            "app": self.app_path,
+            "incarnation": self.incarnation,
+            "seq": self.seq,
+            "user_id": self.user_id,
+            "created": self.created,
+            "saved": self.saved,
+            "doc": self.doc,
+            "buffer_ids": [buffer_id for buffer_id, _ in self.buffers],
+            "app_ids": self.app_ids,
+            "fences": self.fences,
+            "answers": self.answers,
+            "forgotten_seq": self.forgotten_seq,
+            "client_models": self.client_models,
+        }
+
+
+def encode_snapshot(snapshot: Snapshot, max_bytes: int) -> bytes:
+    """Return the binary form of ``snapshot``; raise SnapshotError past ``max_bytes``."""
+    header = json.dumps(snapshot.header(), separators=(",", ":"), allow_nan=False).encode()
+    parts: list[bytes | memoryview] = [struct.pack(">I", len(header)), header]
+    total = len(MAGIC) + _HEAD.size + len(header)
+    for _, buffer in snapshot.buffers:
+        view = memoryview(buffer).cast("B")
+        parts.append(_LENGTH.pack(view.nbytes))
+        parts.append(view)
+        total += _LENGTH.size + view.nbytes
+        if total > max_bytes:
+            raise SnapshotError(f"snapshot too big: over {max_bytes} bytes (MAX_SNAPSHOT_BYTES)")
+    if total > max_bytes:
+        raise SnapshotError(f"snapshot too big: {total} bytes > {max_bytes} (MAX_SNAPSHOT_BYTES)")
+    body = b"".join(parts)
+    return MAGIC + struct.pack(">I", zlib.crc32(body)) + body
+
+
+def decode_snapshot(data: bytes, *, app_path: str, session_id: str, max_bytes: int) -> Snapshot:
+    """Read a snapshot of session ``session_id`` of app ``app_path``; raise SnapshotError if it is not one."""
+    if len(data) > max_bytes:
+        raise SnapshotError(f"snapshot too big: {len(data)} bytes > {max_bytes} (MAX_SNAPSHOT_BYTES)")
+    if not data.startswith(MAGIC) or len(data) < len(MAGIC) + _HEAD.size:
+        raise SnapshotError("not a docsync snapshot")
+    view = memoryview(data)
+    crc, header_length = _HEAD.unpack_from(view, len(MAGIC))
+    if zlib.crc32(view[len(MAGIC) + 4 :]) != crc:
+        raise SnapshotError("corrupt snapshot: checksum mismatch")
+    start = len(MAGIC) + _HEAD.size
+    try:
+        header = json.loads(bytes(view[start : start + header_length]))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SnapshotError(f"corrupt snapshot: {exc}") from None
+    fields = _check_header(header, app_path=app_path, session_id=session_id)
+    buffers: list[tuple[str, Buffer]] = []
+    offset = start + header_length
+    for buffer_id in fields["buffer_ids"]:
+        if offset + _LENGTH.size > len(view):
+            raise SnapshotError("corrupt snapshot: buffers cut short")
+        (length,) = _LENGTH.unpack_from(view, offset)
+        offset += _LENGTH.size
+        if offset + length > len(view):
+            raise SnapshotError("corrupt snapshot: buffers cut short")
+        buffers.append((buffer_id, view[offset : offset + length]))
+        offset += length
+    if offset != len(view):
+        raise SnapshotError("corrupt snapshot: bytes after the last buffer")
+    return Snapshot(
+        session_id=session_id,
+        app_path=app_path,
+        incarnation=fields["incarnation"],
+        seq=fields["seq"],
+        user_id=fields["user_id"],
+        created=fields["created"],
+        saved=fields["saved"],
+        doc=fields["doc"],
+        buffers=buffers,
+        app_ids=fields["app_ids"],
+        fences=fields["fences"],
+        answers=fields["answers"],
+        forgotten_seq=fields["forgotten_seq"],
+        client_models=fields["client_models"],
+    )
+
+
+_TYPES: dict[str, type | tuple[type, ...]] = {
+    "incarnation": str,
+    "seq": int,
+    "created": (int, float),
+    "saved": (int, float),
+    "doc": dict,
+    "buffer_ids": list,
+    "app_ids": list,
+    "fences": dict,
+    "answers": list,
+    "forgotten_seq": int,
+    "client_models": int,
+}
+
+
+def _check_header(header: Any, *, app_path: str, session_id: str) -> dict[str, Any]:
+    if type(header) is not dict:
+        raise SnapshotError("corrupt snapshot: header is not an object")
+    if header.get("version") != FORMAT_VERSION:
+        raise SnapshotError(f"snapshot format {header.get('version')!r:.20} is not {FORMAT_VERSION}")
+    if header.get("app") != app_path:
+        raise SnapshotError(f"snapshot of another application: {header.get('app')!r:.60}, not {app_path!r}")
+    if header.get("session_id") != session_id:
+        raise SnapshotError(f"snapshot of another session: {header.get('session_id')!r:.60}")
+    for name, kind in _TYPES.items():
+        value = header.get(name)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise SnapshotError(f"corrupt snapshot: {name} is {type(value).__name__}")
+    if header["seq"] < 0 or not all(type(i) is str for i in header["app_ids"] + header["buffer_ids"]):
+        raise SnapshotError("corrupt snapshot: bad seq or ids")
+    if not all(type(k) is str and type(v) is int for k, v in header["fences"].items()):
+        raise SnapshotError("corrupt snapshot: bad fences")
+    for answer in header["answers"]:
+        if not (type(answer) is list and len(answer) == 6 and all(type(a) is str for a in answer[:2])):
+            raise SnapshotError("corrupt snapshot: bad answer")
+        if type(answer[2]) is not int or type(answer[3]) is not int or type(answer[5]) is not list:
+            raise SnapshotError("corrupt snapshot: bad answer")
+        if answer[4] is not None and not (type(answer[4]) is list and len(answer[4]) == 2):
+            raise SnapshotError("corrupt snapshot: bad answer")
+    return header

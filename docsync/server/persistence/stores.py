@@ -1,0 +1,180 @@
+"""SessionStore: where snapshots live, behind one interface; two backends users already run.
+
+- ``DatabaseStore``: the Django database (any backend Django supports), one row per
+  session in ``docsync_sessionsnapshot``; for a single process, or a cluster sharing
+  one database.
+- ``RedisStore``: the cluster's Redis, one binary value per session, expiring by itself.
+
+Both keep a snapshot for ``SNAPSHOT_LIFETIME`` seconds after it was written; a session
+that is destroyed (expired, ended by the admin) has its snapshot deleted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+from abc import ABC, abstractmethod
+from typing import Any
+
+from django.utils.module_loading import import_string
+
+from ...conf import docsync_settings
+from ...exceptions import ConfigurationError
+from ..executor import run_sync
+
+__all__ = ["DatabaseStore", "RedisStore", "SessionStore", "make_store"]
+
+
+class SessionStore(ABC):
+    """Save, load and delete session snapshots (bytes) by session id."""
+
+    name = "store"
+
+    @abstractmethod
+    async def save(self, session_id: str, app_path: str, seq: int, data: bytes, *, process: str) -> None:
+        """Write the snapshot of ``session_id`` (replacing the previous one)."""
+
+    @abstractmethod
+    async def load(self, session_id: str) -> bytes | None:
+        """Return the snapshot of ``session_id``, or None."""
+
+    @abstractmethod
+    async def delete(self, session_id: str) -> None:
+        """Forget the snapshot of ``session_id`` (its session was destroyed)."""
+
+    async def sweep(self) -> int:
+        """Delete snapshots past their lifetime; return how many (stores that expire by themselves: 0)."""
+        return 0
+
+    async def close(self) -> None:  # noqa: B027 - most stores hold nothing to release
+        """Release connections."""
+
+
+def _lifetime() -> float:
+    return float(docsync_settings().SNAPSHOT_LIFETIME)
+
+
+class DatabaseStore(SessionStore):
+    """Snapshots in the Django database (model ``docsync.SessionSnapshot``), written from worker threads."""
+
+    name = "database"
+
+    async def save(self, session_id: str, app_path: str, seq: int, data: bytes, *, process: str) -> None:
+        await run_sync(self._save, session_id, app_path, seq, data, process)
+
+    @staticmethod
+    def _save(session_id: str, app_path: str, seq: int, data: bytes, process: str) -> None:
+        from ...models import SessionSnapshot
+
+        now = datetime.datetime.now(datetime.UTC)
+        SessionSnapshot.objects.update_or_create(
+            session_id=session_id,
+            defaults={
+                "app": app_path,
+                "seq": seq,
+                "nbytes": len(data),
+                "process": process[:200],
+                "saved": now,
+                "expires": now + datetime.timedelta(seconds=_lifetime()),
+                "data": data,
+            },
+        )
+
+    async def load(self, session_id: str) -> bytes | None:
+        return await run_sync(self._load, session_id)
+
+    @staticmethod
+    def _load(session_id: str) -> bytes | None:
+        from ...models import SessionSnapshot
+
+        now = datetime.datetime.now(datetime.UTC)
+        row = SessionSnapshot.objects.filter(session_id=session_id, expires__gt=now).values_list("data", flat=True)
+        data = row.first()
+        return bytes(data) if data is not None else None
+
+    async def delete(self, session_id: str) -> None:
+        await run_sync(self._delete, session_id)
+
+    @staticmethod
+    def _delete(session_id: str) -> None:
+        from ...models import SessionSnapshot
+
+        SessionSnapshot.objects.filter(session_id=session_id).delete()
+
+    async def sweep(self) -> int:
+        return await run_sync(self._sweep)
+
+    @staticmethod
+    def _sweep() -> int:
+        from ...models import SessionSnapshot
+
+        now = datetime.datetime.now(datetime.UTC)
+        deleted, _ = SessionSnapshot.objects.filter(expires__lte=now).delete()
+        return deleted
+
+
+class RedisStore(SessionStore):
+    """Snapshots as binary values in Redis (``docsync:snapshot:<id>``), each expiring by itself."""
+
+    name = "redis"
+    prefix = "docsync:snapshot:"
+
+    def __init__(self, url: str | None = None) -> None:
+        self._url = url
+        self._redis: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _client(self) -> Any:
+        # One client per event loop: a client made on the server's loop cannot be used
+        # on the loop that runs the shutdown hooks at exit.
+        loop = asyncio.get_running_loop()
+        if self._redis is None or self._loop is not loop:
+            import redis.asyncio as aioredis  # the optional "redis" extra
+
+            self._redis = aioredis.Redis.from_url(self._url or _redis_url(), socket_timeout=5, socket_connect_timeout=2)
+            self._loop = loop
+        return self._redis
+
+    async def save(self, session_id: str, app_path: str, seq: int, data: bytes, *, process: str) -> None:
+        await self._client().set(self.prefix + session_id, data, px=int(_lifetime() * 1000))
+
+    async def load(self, session_id: str) -> bytes | None:
+        value = await self._client().get(self.prefix + session_id)
+        return bytes(value) if value is not None else None
+
+    async def delete(self, session_id: str) -> None:
+        await self._client().delete(self.prefix + session_id)
+
+    async def close(self) -> None:
+        if self._redis is not None and self._loop is asyncio.get_running_loop():
+            await self._redis.aclose()
+        self._redis = None
+
+
+def _redis_url() -> str:
+    from channels.layers import get_channel_layer
+
+    from ..cluster.directory import redis_url
+
+    if docsync_settings().REDIS_URL:
+        return str(docsync_settings().REDIS_URL)
+    layer = get_channel_layer()
+    if layer is None or not getattr(layer, "hosts", None):
+        raise ConfigurationError("DOCSYNC['PERSISTENCE'] = 'redis' needs DOCSYNC['REDIS_URL'] or a Redis channel layer")
+    return redis_url(layer)
+
+
+def make_store(kind: Any) -> SessionStore | None:
+    """The store ``DOCSYNC["PERSISTENCE"]`` names (None: persistence is off)."""
+    if kind is None or kind is False:
+        return None
+    if kind == "database":
+        return DatabaseStore()
+    if kind == "redis":
+        return RedisStore()
+    if isinstance(kind, str):
+        store = import_string(kind)()
+        if not isinstance(store, SessionStore):
+            raise ConfigurationError(f"DOCSYNC['PERSISTENCE'] = {kind!r} is not a SessionStore")
+        return store
+    raise ConfigurationError(f"DOCSYNC['PERSISTENCE'] must be None, 'database', 'redis' or a dotted path: {kind!r}")

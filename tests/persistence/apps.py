@@ -1,0 +1,68 @@
+"""The applications the persistence tests save, kill and restore.
+
+``board`` has a bit of everything a snapshot must carry: a slider whose callback the
+restored session must still run (it writes ``echo`` and the source's array), an
+unnamed model matched by creation order, named models, a list clients splice, and a
+numpy column (a binary buffer).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from docsync.document import Document, Model
+from docsync.document.models import Column, ColumnDataSource, Div, Slider
+from docsync.document.properties import List, String
+from docsync.handlers import Application, FunctionHandler
+
+__all__ = ["Notes", "app", "board"]
+
+
+class Notes(Model):
+    """A list of notes any client may splice."""
+
+    __type_name__ = "persistence.Notes"
+    __client_writable__ = frozenset({"items", "title"})
+    items = List(String())
+    title = String("")
+
+
+def _hook_log(line: str) -> None:
+    path = os.environ.get("DOCSYNC_HOOK_LOG")
+    if path:
+        with open(path, "a", encoding="utf-8") as log:
+            log.write(f"{os.getpid()} {line}\n")
+
+
+def board(doc: Document) -> None:
+    """A slider (unnamed) echoed by its callback into a Div and an array column; notes."""
+    slider = Slider(start=0, end=1000, step=1, value=0)
+    echo = Div(text="value=0", name="echo")
+    source = ColumnDataSource(data={"x": np.arange(3, dtype=np.float64)}, name="source")
+    notes = Notes(name="notes")
+
+    def echo_value(attr: str, old: Any, new: Any) -> None:
+        echo.text = f"value={new:g} pid={os.getpid()}"
+        source.data = {"x": np.arange(int(new) + 3, dtype=np.float64) * 0.5}
+
+    slider.on_change("value", echo_value)
+    doc.add_root(Column(slider, echo, notes))
+    doc.add_root(source)
+
+
+def on_session_restored(session_context: Any) -> None:
+    """Say, in the hook log, which process restored which session."""
+    _hook_log(f"restored {session_context.id}")
+
+
+def on_session_created(session_context: Any) -> None:
+    """Say, in the hook log, which process made which session."""
+    _hook_log(f"created {session_context.id}")
+
+
+app = Application(
+    FunctionHandler(board, on_session_created=on_session_created, on_session_restored=on_session_restored)
+)

@@ -1,0 +1,97 @@
+"""Fixtures of the persistence tests: a migrated SQLite file and server processes that can die and come back."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from docsync.testing import ServerProcess, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+SETTINGS = "tests.persistence.settings"
+
+
+class Site:
+    """One database (SQLite), one port, and the server processes started on them one after another."""
+
+    def __init__(self, tmp: Path, kind: str = "daphne", **env: str) -> None:
+        self.tmp = tmp
+        self.kind = kind
+        self.db = tmp / "db.sqlite3"
+        self.port = free_port()
+        self.hook_log = tmp / "hooks.log"
+        self.env = {
+            "DJANGO_SETTINGS_MODULE": SETTINGS,
+            "DOCSYNC_SQLITE": str(self.db),
+            "DOCSYNC_PERSISTENCE": "database",
+            "DOCSYNC_HOOK_LOG": str(self.hook_log),
+            "DOCSYNC_UNUSED_SESSION_LIFETIME": "60",
+            **env,
+        }
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env={**os.environ, **self.env}, check=True
+        )
+        self.server: ServerProcess | None = None
+        self.starts = 0
+
+    def start(self) -> ServerProcess:
+        """Start a server process on the site's port (the same one every time)."""
+        self.starts += 1
+        self.server = ServerProcess(
+            server=self.kind, port=self.port, cwd=ROOT, env=self.env, log_path=self.tmp / f"server{self.starts}.log"
+        ).start()
+        return self.server
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def log(self) -> str:
+        return "".join(p.read_text(errors="replace") for p in sorted(self.tmp.glob("server*.log")))
+
+    def hooks(self) -> list[str]:
+        return self.hook_log.read_text().splitlines() if self.hook_log.exists() else []
+
+    def saved_seq(self, session_id: str) -> int | None:
+        """The position of the session's snapshot in the database, or None."""
+        with sqlite3.connect(self.db) as db:
+            row = db.execute("SELECT seq FROM docsync_sessionsnapshot WHERE session_id = ?", (session_id,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def snapshot_row(self, session_id: str) -> Any:
+        with sqlite3.connect(self.db) as db:
+            return db.execute(
+                "SELECT data, seq, nbytes FROM docsync_sessionsnapshot WHERE session_id = ?", (session_id,)
+            ).fetchone()
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    """A single-process site (daphne, SQLite) with persistence in the database."""
+    running = Site(tmp_path)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def uvicorn_site(tmp_path: Path) -> Iterator[Site]:
+    """The same under uvicorn (ASGI lifespan)."""
+    running = Site(tmp_path, kind="uvicorn")
+    try:
+        yield running
+    finally:
+        running.stop()

@@ -1,0 +1,148 @@
+"""Real server processes: killed (SIGKILL) or drained (SIGTERM), started again, their sessions restored.
+
+Clients are docsync's Python client over real websockets; the store is the Django
+database (SQLite) the processes share across restarts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from collections.abc import Callable
+
+import pytest
+
+from docsync.client import ClientSession, fetch_page_config
+from docsync.document.models import Slider
+
+from .apps import Notes
+from .conftest import Site
+
+pytestmark = pytest.mark.asyncio
+
+
+async def wait_until(predicate: Callable[[], bool], what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+async def open_client(site: Site) -> ClientSession:
+    config = await asyncio.to_thread(fetch_page_config, site.url + "board/")
+    client = ClientSession(config)
+    await client.connect()
+    return client
+
+
+def notes_of(client: ClientSession) -> Notes:
+    notes = client.document.get_model_by_name("notes")
+    assert isinstance(notes, Notes)
+    return notes
+
+
+def slider_of(client: ClientSession) -> Slider:
+    return next(m for m in client.document.models.values() if isinstance(m, Slider))
+
+
+async def server_view(site: Site, client: ClientSession) -> ClientSession:
+    """A second client of the same session (the same token): what the server holds now."""
+    other = ClientSession(client.config)
+    await other.connect()
+    return other
+
+
+async def test_a_killed_process_started_again_restores_the_session_its_client_resumes(site: Site) -> None:
+    site.start()
+    client = await open_client(site)
+    try:
+        slider_of(client).value = 7
+        notes_of(client).items.extend(["kept", "also kept"])
+        await client.sync()
+        echo = client.document.get_model_by_name("echo")
+        await client.wait_for(lambda: echo.text.startswith("value=7 "))  # type: ignore[union-attr]
+        seq, incarnation, first_pid = client.last_seq, client.incarnation, site.server.pid  # type: ignore[union-attr]
+        await wait_until(lambda: (site.saved_seq(client.id) or -1) >= seq, "the snapshot of the last change")
+
+        site.server.kill()  # type: ignore[union-attr]
+        await wait_until(lambda: not client.connected.is_set(), "the client to see its socket drop")
+        second = site.start()
+        await client.reconnect()
+
+        assert not client.resumed_fresh
+        assert client.incarnation == incarnation
+        assert notes_of(client).items == ["kept", "also kept"]
+        viewer = await server_view(site, client)
+        try:
+            assert notes_of(viewer).items == ["kept", "also kept"]
+            assert slider_of(viewer).value == 7
+            assert viewer.document.get_model_by_name("echo").text == f"value=7 pid={first_pid}"  # type: ignore[union-attr]
+            assert list(viewer.document.get_model_by_name("source").data["x"]) == [i * 0.5 for i in range(10)]  # type: ignore[union-attr]
+        finally:
+            await viewer.close()
+        # The application ran again: its callback is wired to the restored slider.
+        slider_of(client).value = 9
+        await client.sync()
+        await client.wait_for(lambda: echo.text == f"value=9 pid={second.pid}")  # type: ignore[union-attr]
+        assert f"{second.pid} restored {client.id}" in site.hooks()
+        assert sum(line.endswith(f"created {client.id}") for line in site.hooks()) == 2  # made, then made again
+    finally:
+        await client.close()
+
+
+async def edit_until_closed(client: ClientSession, name: str, acked: list[str], limit: int = 400) -> None:
+    """Append notes one by one, each waited for, until the server closes the connection (bounded)."""
+    notes = notes_of(client)
+    for i in range(limit):
+        if not client.connected.is_set():
+            return
+        item = f"{name}-{i}"
+        notes.items.append(item)
+        try:
+            await client.sync(timeout=10)
+        except (TimeoutError, Exception):
+            return  # closed while in flight: not acknowledged (resent on resume)
+        acked.append(item)
+        await asyncio.sleep(0.01)
+
+
+@pytest.mark.parametrize("kind", ["daphne", "uvicorn"])
+async def test_sigterm_drains_every_session_and_clients_resume_losing_no_acknowledged_change(
+    tmp_path_factory: pytest.TempPathFactory, kind: str
+) -> None:
+    site = Site(tmp_path_factory.mktemp(kind), kind=kind, DOCSYNC_SNAPSHOT_INTERVAL="30")
+    site.start()
+    clients = [await open_client(site) for _ in range(5)]
+    try:
+        acked: list[list[str]] = [[] for _ in clients]
+        editors = [asyncio.ensure_future(edit_until_closed(c, f"c{n}", acked[n])) for n, c in enumerate(clients)]
+        await wait_until(lambda: all(len(a) >= 3 for a in acked), "every client to have changes acknowledged")
+        process = site.server.process  # type: ignore[union-attr]
+        process.send_signal(signal.SIGTERM)  # type: ignore[union-attr]
+        await asyncio.gather(*editors)
+        assert [c.close_code for c in clients] == [4012] * 5
+        assert all(any(m.content.get("code") == "close-4012" for m in c.errors) for c in clients), (
+            "each client is told why in an ERROR"
+        )
+        await asyncio.to_thread(process.wait, 60)  # type: ignore[union-attr]
+        site.server = None
+        assert "drained 5 sessions (5 saved, 5 connections closed)" in site.log()
+
+        site.start()
+        for n, client in enumerate(clients):
+            await client.reconnect()
+            assert not client.resumed_fresh
+            await client.sync()
+            items = list(notes_of(client).items)
+            assert items[: len(acked[n])] == acked[n]  # every acknowledged change, in order
+            viewer = await server_view(site, client)
+            try:
+                assert list(notes_of(viewer).items) == items  # the server holds what the client holds
+            finally:
+                await viewer.close()
+    finally:
+        for client in clients:
+            await client.close()
+        site.stop()

@@ -1,0 +1,105 @@
+"""The snapshot's binary form: round trip, raw buffers, and every bad snapshot refused clearly."""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+import pytest
+
+from docsync.exceptions import SnapshotError
+from docsync.server.persistence import Snapshot, decode_snapshot, encode_snapshot
+from docsync.server.persistence.snapshot import MAGIC
+
+LIMIT = 1 << 20
+
+
+def sample(buffer: bytes = b"\x00\x01\x02\xff" * 64) -> Snapshot:
+    return Snapshot(
+        session_id="s1",
+        app_path="board",
+        incarnation="abc123",
+        seq=42,
+        user_id=None,
+        created=1.5,
+        saved=2.5,
+        doc={"title": "t", "roots": [], "models": []},
+        buffers=[("7.0.0", buffer)],
+        app_ids=["m1", "m2"],
+        fences={"client": 40},
+        answers=[["client", "9", 41, 0, None, []], ["client", "10", 42, 1, ["refused", "patch-refused"], [0]]],
+        forgotten_seq=3,
+        client_models=2,
+    )
+
+
+def decode(data: bytes, app: str = "board", session: str = "s1", limit: int = LIMIT) -> Snapshot:
+    return decode_snapshot(data, app_path=app, session_id=session, max_bytes=limit)
+
+
+def test_a_snapshot_round_trips_with_its_buffers_raw() -> None:
+    array = np.arange(100, dtype=np.float64)
+    data = encode_snapshot(sample(array.tobytes()), LIMIT)
+    assert array.tobytes() in data  # as they are, not base64
+    back = decode(data)
+    assert back.header() == sample(array.tobytes()).header()
+    assert [(i, bytes(b)) for i, b in back.buffers] == [("7.0.0", array.tobytes())]
+
+
+@pytest.mark.parametrize("position", [len(MAGIC) + 5, -1, -300])
+def test_a_changed_byte_is_refused_as_corrupt(position: int) -> None:
+    data = bytearray(encode_snapshot(sample(), LIMIT))
+    data[position] ^= 0x40
+    with pytest.raises(SnapshotError, match="corrupt snapshot: checksum mismatch"):
+        decode(bytes(data))
+
+
+def test_a_snapshot_cut_short_is_refused() -> None:
+    data = encode_snapshot(sample(), LIMIT)
+    with pytest.raises(SnapshotError, match="corrupt snapshot"):
+        decode(data[:-10])
+    with pytest.raises(SnapshotError, match="not a docsync snapshot"):
+        decode(data[:8])
+
+
+def test_bytes_that_are_no_snapshot_are_refused() -> None:
+    with pytest.raises(SnapshotError, match="not a docsync snapshot"):
+        decode(b'{"doc": {}}')
+
+
+def test_a_snapshot_of_another_app_or_session_is_refused() -> None:
+    data = encode_snapshot(sample(), LIMIT)
+    with pytest.raises(SnapshotError, match="snapshot of another application: 'board', not 'sliders'"):
+        decode(data, app="sliders")
+    with pytest.raises(SnapshotError, match="snapshot of another session"):
+        decode(data, session="s2")
+
+
+def test_a_snapshot_over_the_limit_is_neither_written_nor_read() -> None:
+    big = sample(b"x" * 5000)
+    with pytest.raises(SnapshotError, match="snapshot too big"):
+        encode_snapshot(big, 4000)
+    data = encode_snapshot(big, LIMIT)
+    with pytest.raises(SnapshotError, match=r"snapshot too big: \d+ bytes > 4000 \(MAX_SNAPSHOT_BYTES\)"):
+        decode(data, limit=4000)
+
+
+def _rewritten(header: bytes) -> bytes:
+    import zlib
+
+    body = struct.pack(">I", len(header)) + header
+    return MAGIC + struct.pack(">I", zlib.crc32(body)) + body
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        (b"[1, 2]", "header is not an object"),
+        (b"{not json", "corrupt snapshot"),
+        (b'{"version": 99, "app": "board", "session_id": "s1"}', "snapshot format 99 is not 1"),
+        (b'{"version": 1, "app": "board", "session_id": "s1", "seq": "7"}', "corrupt snapshot: incarnation is"),
+    ],
+)
+def test_a_well_formed_value_with_a_bad_header_is_refused(header: bytes, message: str) -> None:
+    with pytest.raises(SnapshotError, match=message):
+        decode(_rewritten(header))
