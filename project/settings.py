@@ -129,6 +129,8 @@ DOCSYNC: dict[str, Any] = {
     "CHECK_UNUSED_SESSIONS": float(os.environ.get("DOCSYNC_CHECK_UNUSED_SESSIONS", "5")),
     "ALLOWED_ORIGINS": [o for o in os.environ.get("DOCSYNC_ALLOWED_ORIGINS", "").split(",") if o],
     "CLUSTER": bool(os.environ.get("DOCSYNC_REDIS_URL")),
+    # Sessions that outlive their process (docs/persistence.md): "database" or "redis".
+    "PERSISTENCE": os.environ.get("DOCSYNC_PERSISTENCE") or None,
 }
 # Numeric settings may be overridden from the environment (tests and benchmarks do).
 for _key in (
@@ -145,6 +147,8 @@ for _key in (
     "INCOMPLETE_MESSAGE_TIMEOUT",
     "REMEMBERED_ANSWERS",
     "REMEMBERED_CLIENTS",
+    "SNAPSHOT_INTERVAL",
+    "DRAIN_TIMEOUT",
 ):
     _value = os.environ.get(f"DOCSYNC_{_key}") or (
         os.environ.get("DOCSYNC_MAX_PATCHES") if _key == "MAX_PATCHES_PER_SECOND" else None

@@ -1,7 +1,7 @@
-"""Settings of the persistence tests: the demo site, the board app, persistence from the environment.
+"""Settings of the persistence tests: the demo site and the board app.
 
-``DOCSYNC_PERSISTENCE`` names the store (``database``, ``redis``); ``DOCSYNC_SNAPSHOT_INTERVAL``
-the seconds between snapshots.
+The demo site reads ``DOCSYNC_PERSISTENCE`` (the store: ``database``, ``redis``);
+snapshots are taken every 0.2 s unless ``DOCSYNC_SNAPSHOT_INTERVAL`` says otherwise.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ DOCSYNC = {
         "board": "tests.persistence.apps",
         "board_unsaved": {"app": "tests.persistence.apps.board", "persist": False},
     },
-    "PERSISTENCE": os.environ.get("DOCSYNC_PERSISTENCE") or None,
     "SNAPSHOT_INTERVAL": float(os.environ.get("DOCSYNC_SNAPSHOT_INTERVAL", "0.2")),
     "SNAPSHOT_LIFETIME": 600.0,
 }

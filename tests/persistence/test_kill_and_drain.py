@@ -7,7 +7,10 @@ database (SQLite) the processes share across restarts.
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
+import socket
+import sys
 import time
 from collections.abc import Callable
 
@@ -17,7 +20,7 @@ from docsync.client import ClientSession, fetch_page_config
 from docsync.document.models import Slider
 
 from .apps import Notes
-from .conftest import Site
+from .conftest import ROOT, Site
 
 pytestmark = pytest.mark.asyncio
 
@@ -108,10 +111,11 @@ async def edit_until_closed(client: ClientSession, name: str, acked: list[str], 
         await asyncio.sleep(0.01)
 
 
-@pytest.mark.parametrize("kind", ["daphne", "uvicorn"])
-async def test_sigterm_drains_every_session_and_clients_resume_losing_no_acknowledged_change(
-    tmp_path_factory: pytest.TempPathFactory, kind: str
+@pytest.mark.parametrize(("kind", "how"), [("daphne", "signal"), ("uvicorn", "command")])
+async def test_a_drain_saves_every_session_and_clients_resume_losing_no_acknowledged_change(
+    tmp_path_factory: pytest.TempPathFactory, kind: str, how: str
 ) -> None:
+    """SIGTERM (from the test, or from ``manage.py docsync_drain``) while 5 clients keep editing."""
     site = Site(tmp_path_factory.mktemp(kind), kind=kind, DOCSYNC_SNAPSHOT_INTERVAL="30")
     site.start()
     clients = [await open_client(site) for _ in range(5)]
@@ -120,7 +124,14 @@ async def test_sigterm_drains_every_session_and_clients_resume_losing_no_acknowl
         editors = [asyncio.ensure_future(edit_until_closed(c, f"c{n}", acked[n])) for n, c in enumerate(clients)]
         await wait_until(lambda: all(len(a) >= 3 for a in acked), "every client to have changes acknowledged")
         process = site.server.process  # type: ignore[union-attr]
-        process.send_signal(signal.SIGTERM)  # type: ignore[union-attr]
+        if how == "signal":
+            process.send_signal(signal.SIGTERM)  # type: ignore[union-attr]
+            command = None
+        else:
+            command = await asyncio.create_subprocess_exec(
+                sys.executable, "manage.py", "docsync_drain", f"{socket.gethostname()}:{process.pid}",  # type: ignore[union-attr]
+                cwd=ROOT, env={**os.environ, **site.env}, stdout=asyncio.subprocess.PIPE,
+            )  # fmt: skip
         await asyncio.gather(*editors)
         assert [c.close_code for c in clients] == [4012] * 5
         assert all(any(m.content.get("code") == "close-4012" for m in c.errors) for c in clients), (
@@ -128,6 +139,10 @@ async def test_sigterm_drains_every_session_and_clients_resume_losing_no_acknowl
         )
         await asyncio.to_thread(process.wait, 60)  # type: ignore[union-attr]
         site.server = None
+        if command is not None:
+            output, _ = await command.communicate()
+            assert command.returncode == 0
+            assert f"process {process.pid} drained and stopped in " in output.decode()  # type: ignore[union-attr]
         assert "drained 5 sessions (5 saved, 5 connections closed)" in site.log()
 
         site.start()

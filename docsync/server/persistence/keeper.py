@@ -246,14 +246,30 @@ class SnapshotKeeper:
         figures = {"sessions": float(len(sessions)), "saved": float(saved), "connections": float(closed)}
         figures["seconds"] = time.monotonic() - started
         logger.warning(
-            "persistence: drained %d sessions (%d saved, %d connections closed) in %.3f s",
+            "persistence: drained %d sessions (%d saved, %d connections closed) in %.3f s; "
+            "%d snapshots, %d bytes written since the start",
             len(sessions),
             saved,
             closed,
             figures["seconds"],
+            self.writes,
+            self.bytes_written,
         )
+        await self._leave_cluster()
         self.drained.set()
         return figures
+
+    async def _leave_cluster(self) -> None:
+        # Other processes may claim the drained sessions (and restore them) only once
+        # this one has left the directory: at once, not at the end of the shutdown.
+        cluster = getattr(self.registry, "cluster", None)
+        if cluster is None:
+            return
+        self.registry.cluster = None
+        try:
+            await cluster.stop()
+        except Exception:
+            logger.warning("persistence: leaving the cluster failed", exc_info=True)
 
     async def stop(self) -> None:
         """Stop the writer and release the store."""

@@ -1,0 +1,214 @@
+"""What persistence costs: snapshot size and time, drain time, round trips with it on and off.
+
+    python bench/persistence.py [--quick]
+
+1. In one process, no server: a snapshot of the bench apps' sessions (1,000 and
+   1,000,000 points): its bytes, the time under the session lock (document JSON and
+   the copy of its buffers), the time to encode it, and to restore it into a new
+   session (decode, run the app again, lay the snapshot over it).
+2. A real daphne with ``PERSISTENCE = "database"`` (SQLite): N sessions opened with a
+   change each, then SIGTERM: the drain's own time (from its log line) and the time
+   from the signal to the process's exit.
+3. Round trips (a slider change and its answer, docsync's Python client, one session)
+   against daphne with persistence off, on in the database, and on in a private
+   redis-server: p50 and p90, and what the writer wrote per change (write amplification:
+   snapshot bytes written / patch bytes sent).
+
+Every loop is bounded in count; servers are stopped by their pid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from docsync.client import ClientSession, fetch_page_config  # noqa: E402
+from docsync.conf import docsync_settings  # noqa: E402
+from docsync.server.persistence.capture import app_model_ids, apply_snapshot, take_snapshot  # noqa: E402
+from docsync.server.persistence.snapshot import decode_snapshot, encode_snapshot  # noqa: E402
+from docsync.server.registry import SessionRegistry  # noqa: E402
+from docsync.testing import RedisServer, ServerProcess  # noqa: E402
+
+LIMIT = 1 << 31
+
+
+async def snapshot_costs(app: str, repeats: int) -> dict[str, float]:
+    """Bytes and milliseconds of one snapshot of a session of ``app`` (median of ``repeats``)."""
+    registry = SessionRegistry()
+    request: dict[str, Any] = {"arguments": {}, "headers": {}, "cookies": {}, "user": None, "path": app}
+    session = await registry.open_session(app, "bench-session", request)
+    app_ids = app_model_ids(session)
+    capture, encode, restore = [], [], []
+    data = b""
+    for n in range(repeats):
+        started = time.perf_counter()
+        async with session.lock:
+            snapshot = take_snapshot(session, app_ids)
+        capture.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        data = encode_snapshot(snapshot, LIMIT)
+        encode.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        back = decode_snapshot(data, app_path=app, session_id="bench-session", max_bytes=LIMIT)
+        fresh = await registry.open_session(app, f"bench-restored-{n}", request)
+        async with fresh.lock:
+            apply_snapshot(fresh, back, int(docsync_settings().MAX_ARRAY_ELEMENTS))
+        restore.append(time.perf_counter() - started)
+    await registry.shutdown()
+    return {
+        "bytes": len(data),
+        "capture_ms": 1000 * statistics.median(capture),
+        "encode_ms": 1000 * statistics.median(encode),
+        "restore_ms": 1000 * statistics.median(restore),
+    }
+
+
+def _server(tmp: Path, name: str, **env: str) -> ServerProcess:
+    db = tmp / f"{name}.sqlite3"
+    full_env = {
+        "DJANGO_SETTINGS_MODULE": "project.settings",
+        "DJANGO_DEBUG": "0",
+        "DOCSYNC_SQLITE": str(db),
+        "DOCSYNC_MAX_PATCHES": "1000000",
+        "DOCSYNC_LOG_LEVEL": "WARNING",
+        **env,
+    }
+    import subprocess
+
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env={**os.environ, **full_env}, check=True
+    )
+    return ServerProcess(cwd=ROOT, env=full_env, log_path=tmp / f"{name}.log").start()
+
+
+async def _client(server: ServerProcess, app: str = "bench") -> ClientSession:
+    config = await asyncio.to_thread(fetch_page_config, server.url + f"{app}/")
+    client = ClientSession(config)
+    await client.connect()
+    return client
+
+
+async def drain_time(tmp: Path, sessions: int) -> dict[str, float]:
+    """Open ``sessions`` sessions with one change each, SIGTERM, and time the drain."""
+    server = _server(tmp, f"drain{sessions}", DOCSYNC_PERSISTENCE="database", DOCSYNC_SNAPSHOT_INTERVAL="60")
+    clients = []
+    try:
+        for n in range(sessions):
+            client = await _client(server)
+            client.document.get_model_by_name("slider").value = 2 + n % 90  # type: ignore[union-attr]
+            await client.sync()
+            clients.append(client)
+        assert server.process is not None
+        started = time.perf_counter()
+        server.process.send_signal(signal.SIGTERM)
+        await asyncio.to_thread(server.process.wait, 120)
+        exited = time.perf_counter() - started
+        server.process = None
+    finally:
+        for client in clients:
+            await client.close()
+        server.stop()
+    log = (tmp / f"drain{sessions}.log").read_text(errors="replace")
+    match = re.search(r"drained (\d+) sessions \((\d+) saved, (\d+) connections closed\) in ([0-9.]+) s", log)
+    if match is None:
+        raise RuntimeError(f"no drain line in the log of {sessions} sessions")
+    return {"sessions": float(match[1]), "saved": float(match[2]), "drain_s": float(match[4]), "exit_s": exited}
+
+
+async def round_trips(tmp: Path, name: str, count: int, **env: str) -> dict[str, float]:
+    """``count`` slider round trips on one session: p50/p90 ms, then the writer's bytes per change."""
+    server = _server(tmp, name, **env)
+    try:
+        client = await _client(server)
+        slider = client.document.get_model_by_name("slider")
+        for n in range(20):  # warm-up
+            slider.value = 2 + n % 90  # type: ignore[union-attr]
+            await client.sync()
+        times = []
+        for n in range(count):
+            started = time.perf_counter()
+            slider.value = 3 + n % 90  # type: ignore[union-attr]
+            await client.sync()
+            times.append(time.perf_counter() - started)
+        await client.close()
+        assert server.process is not None
+        server.process.send_signal(signal.SIGTERM)
+        await asyncio.to_thread(server.process.wait, 60)
+        server.process = None
+    finally:
+        server.stop()
+    times.sort()
+    figures = {"p50_ms": 1000 * times[len(times) // 2], "p90_ms": 1000 * times[int(len(times) * 0.9)]}
+    log = (tmp / f"{name}.log").read_text(errors="replace")
+    match = re.search(r"(\d+) snapshots, (\d+) bytes written since the start", log)
+    if match is not None:
+        figures["snapshots"] = float(match[1])
+        figures["snapshot_bytes"] = float(match[2])
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer sessions and round trips")
+    args = parser.parse_args()
+    print("== snapshot of one session (median)")
+    for app, repeats in (("bench", 20), ("bench_big", 3)):
+        figures = asyncio.run(snapshot_costs(app, repeats))
+        print(
+            f"{app:10s} {figures['bytes'] / 1024:10.1f} KiB  under the lock {figures['capture_ms']:7.2f} ms  "
+            f"encode {figures['encode_ms']:7.2f} ms  restore {figures['restore_ms']:7.2f} ms"
+        )
+    with tempfile.TemporaryDirectory(prefix="docsync-bench-persistence-") as folder:
+        tmp = Path(folder)
+        print("== drain on SIGTERM (daphne, database store)")
+        for sessions in (10, 50) if args.quick else (10, 50, 200):
+            figures = asyncio.run(drain_time(tmp, sessions))
+            print(
+                f"{sessions:4d} sessions: {figures['saved']:.0f} saved, drain {figures['drain_s']:.3f} s "
+                f"({1000 * figures['drain_s'] / sessions:.2f} ms per session), "
+                f"SIGTERM to exit {figures['exit_s']:.2f} s"
+            )
+        count = 200 if args.quick else 1000
+        print(f"== round trips, one session, {count} slider changes (daphne)")
+        redis = RedisServer().start()
+        try:
+            results = {}
+            for name, env in (
+                ("off", {}),
+                ("database", {"DOCSYNC_PERSISTENCE": "database"}),
+                # The demo site with a Redis URL is a (one-process) cluster: its Redis holds the snapshots.
+                ("redis", {"DOCSYNC_PERSISTENCE": "redis", "DOCSYNC_REDIS_URL": redis.url}),
+            ):
+                results[name] = asyncio.run(round_trips(tmp, name, count, **env))
+        finally:
+            redis.stop()
+        base = results["off"]["p50_ms"]
+        for name, figures in results.items():
+            line = f"{name:9s} p50 {figures['p50_ms']:6.2f} ms ({figures['p50_ms'] / base:4.2f}x off)"
+            line += f"  p90 {figures['p90_ms']:6.2f} ms"
+            if "snapshots" in figures:
+                per_change = figures["snapshot_bytes"] / (count + 20)
+                line += f"  {figures['snapshots']:.0f} snapshots, {figures['snapshot_bytes'] / 1024:.0f} KiB written"
+                line += f" ({per_change:.0f} bytes per change)"
+            print(line)
+
+
+if __name__ == "__main__":
+    main()

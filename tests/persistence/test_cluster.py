@@ -1,0 +1,155 @@
+"""A cluster with persistence in Redis: three daphne processes, a private redis-server.
+
+A process killed (SIGKILL) leaves its sessions in Redis; their clients reconnect
+through another process, which restores them. A rolling SIGTERM of every process, one
+by one, while clients edit, loses no acknowledged change. Recovery times are printed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from docsync.client import ClientSession
+from docsync.server.persistence import decode_snapshot
+from tests.cluster.conftest import Cluster
+
+from .test_kill_and_drain import edit_until_closed, notes_of, slider_of, wait_until
+
+pytestmark = [pytest.mark.cluster, pytest.mark.asyncio]
+
+SETTINGS = "tests.persistence.settings"
+
+
+@pytest.fixture
+def saved_cluster(tmp_path: Path) -> Iterator[Cluster]:
+    running = Cluster(
+        tmp_path, 3, settings=SETTINGS, DOCSYNC_PERSISTENCE="redis", DOCSYNC_HOOK_LOG=str(tmp_path / "hooks.log")
+    )
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def saved_seq(cluster: Cluster, session_id: str) -> int:
+    """The position of the session's snapshot in Redis (-1: none)."""
+    client = redis.Redis.from_url(cluster.redis.url)
+    try:
+        data = client.get(f"docsync:snapshot:{session_id}")
+    finally:
+        client.close()
+    if data is None:
+        return -1
+    return decode_snapshot(bytes(data), app_path="board", session_id=session_id, max_bytes=1 << 30).seq
+
+
+async def open_on(cluster: Cluster, index: int) -> ClientSession:
+    config = await asyncio.to_thread(cluster.page_config, index, "board")
+    client = ClientSession(config)
+    await client.connect()
+    return client
+
+
+async def reconnect_via(client: ClientSession, ws_url: str, bound: float = 40) -> float:
+    """Reconnect (resume) through ``ws_url``, retrying while the session moves; return the seconds it took."""
+    client.config["wsUrl"] = ws_url
+    started = time.monotonic()
+    while True:
+        try:
+            await client.reconnect()
+            return time.monotonic() - started
+        except Exception:
+            if time.monotonic() - started > bound:
+                raise
+            await asyncio.sleep(0.2)
+
+
+async def append_acked(client: ClientSession, items: list[str], acked: list[str]) -> None:
+    for item in items:
+        notes_of(client).items.append(item)
+        await client.sync()
+        acked.append(item)
+
+
+async def test_the_sessions_of_a_killed_process_are_restored_by_another(saved_cluster: Cluster) -> None:
+    cluster = saved_cluster
+    clients = [await open_on(cluster, n % 3) for n in range(6)]
+    acked: list[list[str]] = [[] for _ in clients]
+    try:
+        for n, client in enumerate(clients):
+            slider_of(client).value = 10 + n
+            await append_acked(client, [f"c{n}-a", f"c{n}-b"], acked[n])
+        await wait_until(
+            lambda: all(saved_seq(cluster, c.id) >= c.last_seq for c in clients), "every snapshot to be written"
+        )
+        victims = [clients[0], clients[3]]  # their sessions live in process 0
+        cluster.servers[0].kill()
+        for victim in victims:
+            await victim.wait_for(lambda v=victim: not v.connected.is_set(), 10)  # type: ignore[misc]
+        for victim in victims:
+            seconds = await reconnect_via(victim, cluster.ws_url(1, "board"))
+            print(f"session {victim.id[:8]} recovered through process 1 in {seconds:.2f} s after the kill")
+            assert not victim.resumed_fresh
+        for n, client in enumerate(clients):
+            assert list(notes_of(client).items) == acked[n]
+            assert slider_of(client).value == 10 + n
+        # Process 1 now holds them, with the application's callback wired again.
+        for n, victim in zip((0, 3), victims, strict=True):
+            slider_of(victim).value = 50 + n
+            await victim.sync()
+            echo = victim.document.get_model_by_name("echo")
+            await victim.wait_for(lambda e=echo, n=n: e.text == f"value={50 + n} pid={cluster.servers[1].pid}")  # type: ignore[misc]
+    finally:
+        for client in clients:
+            await client.close()
+
+
+async def test_a_rolling_sigterm_of_every_process_loses_no_acknowledged_change(saved_cluster: Cluster) -> None:
+    cluster = saved_cluster
+    clients = [await open_on(cluster, n % 3) for n in range(6)]
+    acked: list[list[str]] = [[] for _ in clients]
+    try:
+        for step in range(3):
+            for n, client in enumerate(clients):
+                await append_acked(client, [f"c{n}-s{step}"], acked[n])
+            victims = [n for n, c in enumerate(clients) if c.config["wsUrl"] == cluster.ws_url(step, "board")]
+            assert victims, "each process holds sessions"
+            editors = [
+                asyncio.ensure_future(edit_until_closed(clients[n], f"c{n}-d{step}", acked[n], limit=200))
+                for n in victims
+            ]
+            await asyncio.sleep(0.2)
+            server = cluster.servers[step]
+            process = server.process
+            assert process is not None
+            process.send_signal(signal.SIGTERM)
+            await asyncio.gather(*editors)
+            assert all(clients[n].close_code == 4012 for n in victims)
+            target = (step + 1) % 3
+            for n in victims:
+                seconds = await reconnect_via(clients[n], cluster.ws_url(target, "board"))
+                print(f"step {step}: session {clients[n].id[:8]} resumed through process {target} in {seconds:.2f} s")
+                assert not clients[n].resumed_fresh
+                await clients[n].sync()
+            await asyncio.to_thread(process.wait, 60)
+            server.process = None
+            server.start()  # the deploy's new version of the process
+        for n, client in enumerate(clients):
+            items = list(notes_of(client).items)
+            assert items[: len(acked[n])] == acked[n]
+            other = ClientSession(client.config)
+            await other.connect()
+            try:
+                assert list(notes_of(other).items) == items
+            finally:
+                await other.close()
+    finally:
+        for client in clients:
+            await client.close()
