@@ -59,6 +59,8 @@ class LiveSessionAdmin(_ModelAdmin):
         "bytes_in",
         "bytes_out",
         "keep_alive",
+        "snapshot_saved",
+        "snapshot_bytes",
     )
     list_filter = ("app", "user", "process", "keep_alive")
     search_fields = ("session_id",)

@@ -23,6 +23,8 @@ class LiveSession(models.Model):
     bytes_in = models.PositiveBigIntegerField(default=0)
     bytes_out = models.PositiveBigIntegerField(default=0)
     keep_alive = models.BooleanField(default=False)
+    snapshot_saved = models.DateTimeField(null=True, blank=True, help_text="When its last snapshot was written.")
+    snapshot_bytes = models.PositiveBigIntegerField(default=0, help_text="The size of its last snapshot.")
     reported = models.DateTimeField(db_index=True, help_text="When the holding process last wrote this row.")
 
     class Meta:

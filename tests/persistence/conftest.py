@@ -33,6 +33,7 @@ class Site:
             "DOCSYNC_PERSISTENCE": "database",
             "DOCSYNC_HOOK_LOG": str(self.hook_log),
             "DOCSYNC_UNUSED_SESSION_LIFETIME": "60",
+            "DOCSYNC_ADMIN_REFRESH": "0.3",
             **env,
         }
         subprocess.run(
@@ -69,6 +70,13 @@ class Site:
         with sqlite3.connect(self.db) as db:
             return db.execute(
                 "SELECT data, seq, nbytes FROM docsync_sessionsnapshot WHERE session_id = ?", (session_id,)
+            ).fetchone()
+
+    def live_snapshot(self, session_id: str) -> tuple[Any, int] | None:
+        """What the admin's live-session row says of the session's last snapshot: (when, bytes)."""
+        with sqlite3.connect(self.db) as db:
+            return db.execute(
+                "SELECT snapshot_saved, snapshot_bytes FROM docsync_livesession WHERE session_id = ?", (session_id,)
             ).fetchone()
 
     def stop(self) -> None:

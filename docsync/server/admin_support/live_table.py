@@ -43,11 +43,19 @@ def _user_name(user: Any) -> str:
     return str(user.get_username())
 
 
-def _fingerprint(session: ServerSession) -> tuple[Any, ...]:
+def _snapshot_of(registry: SessionSource, session: ServerSession) -> tuple[float | None, int]:
+    """When the session's last snapshot was written, and its bytes (persistence/; none when it is off)."""
+    keeper = getattr(registry, "keeper", None)
+    state = keeper.states.get(session.id) if keeper is not None else None
+    return (state.saved_at, state.nbytes) if state is not None else (None, 0)
+
+
+def _fingerprint(session: ServerSession, snapshot: tuple[float | None, int]) -> tuple[Any, ...]:
     # What a row shows that can change; rows whose fingerprint did not move are not
     # rewritten, so ten thousand idle sessions cost one UPDATE per refresh.
     stats = session.stats
     return (
+        snapshot,
         session.last_activity,
         len(session.connections),
         session.model_count,
@@ -57,8 +65,10 @@ def _fingerprint(session: ServerSession) -> tuple[Any, ...]:
     )
 
 
-def _row(registry: SessionSource, session: ServerSession) -> dict[str, Any]:
+def _row(registry: SessionSource, session: ServerSession, snapshot: tuple[float | None, int]) -> dict[str, Any]:
     return {
+        "snapshot_saved": _when(snapshot[0]) if snapshot[0] is not None else None,
+        "snapshot_bytes": snapshot[1],
         "session_id": session.id,
         "app": session.app_path,
         "user": _user_name(session.request.get("user")),
@@ -80,10 +90,11 @@ def snapshot_rows(
     live: set[str] = set()
     for session in registry.sessions():
         live.add(session.id)
-        fingerprint = _fingerprint(session)
+        snapshot = _snapshot_of(registry, session)
+        fingerprint = _fingerprint(session, snapshot)
         if written.get(session.id) != fingerprint:
             written[session.id] = fingerprint
-            changed.append(_row(registry, session))
+            changed.append(_row(registry, session, snapshot))
     gone = [session_id for session_id in written if session_id not in live]
     for session_id in gone:
         del written[session_id]

@@ -131,6 +131,10 @@ class SnapshotKeeper:
     async def _save(self, session: ServerSession, state: SavedState) -> bool:
         max_bytes = int(docsync_settings().MAX_SNAPSHOT_BYTES)
         async with session.lock:
+            if session.destroyed:
+                # Dropped (drained, expired) while this write waited its turn: its
+                # document is gone, and an empty one must never replace its snapshot.
+                return False
             marker = _marker(session)
             snapshot = take_snapshot(session, state.app_ids)
         try:
