@@ -72,6 +72,11 @@ class Site:
                 "SELECT data, seq, nbytes FROM docsync_sessionsnapshot WHERE session_id = ?", (session_id,)
             ).fetchone()
 
+    def set_snapshot_data(self, session_id: str, data: bytes) -> None:
+        """Overwrite the stored snapshot's bytes (a corruption, or its repair)."""
+        with sqlite3.connect(self.db) as db:
+            db.execute("UPDATE docsync_sessionsnapshot SET data = ? WHERE session_id = ?", (data, session_id))
+
     def live_snapshot(self, session_id: str) -> tuple[Any, int] | None:
         """What the admin's live-session row says of the session's last snapshot: (when, bytes)."""
         with sqlite3.connect(self.db) as db:

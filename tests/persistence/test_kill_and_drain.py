@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import pytest
 
-from docsync.client import ClientSession, fetch_page_config
+from docsync.client import ClientSession, ServerError, fetch_page_config
 from docsync.document.models import Slider
 
 from .apps import Notes
@@ -174,3 +174,38 @@ async def test_a_drain_saves_every_session_and_clients_resume_losing_no_acknowle
         for client in clients:
             await client.close()
         site.stop()
+
+
+async def test_a_corrupt_snapshot_is_refused_clearly_kept_and_restored_once_repaired(site: Site) -> None:
+    site.start()
+    client = await open_client(site)
+    try:
+        notes_of(client).items.append("precious")
+        await client.sync()
+        await wait_until(lambda: (site.saved_seq(client.id) or -1) >= client.last_seq, "the snapshot")
+        site.server.kill()  # type: ignore[union-attr]
+        good = bytes(site.snapshot_row(client.id)[0])
+        bad = bytearray(good)
+        bad[-5] ^= 0xFF
+        site.set_snapshot_data(client.id, bytes(bad))
+        site.start()
+        with pytest.raises(ServerError) as refused:
+            await client.reconnect()
+        assert refused.value.code == "close-1011"
+        refusal = "refused (kept in the store): corrupt snapshot: checksum mismatch"
+        await wait_until(lambda: refusal in site.log(), "the log")
+        assert f"snapshot of session {client.id} refused" in site.log()
+        assert bytes(site.snapshot_row(client.id)[0]) == bytes(bad)  # left as it was, nothing overwritten
+        site.set_snapshot_data(client.id, good)  # repaired (by an operator, say)
+        deadline = time.monotonic() + 30
+        while True:  # the failed session is tried again after SESSION_RETRY_BACKOFF's first wait
+            try:
+                await client.reconnect()
+                break
+            except ServerError:
+                assert time.monotonic() < deadline, "never restored"
+                await asyncio.sleep(0.3)
+        assert not client.resumed_fresh
+        assert list(notes_of(client).items) == ["precious"]
+    finally:
+        await client.close()

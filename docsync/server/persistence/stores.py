@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import time
 from abc import ABC, abstractmethod
 from typing import Any
 
+from django.db import OperationalError
 from django.utils.module_loading import import_string
 
 from ...conf import docsync_settings
@@ -50,6 +52,9 @@ class SessionStore(ABC):
         """Release connections."""
 
 
+_WRITE_ATTEMPTS = 5  # a database busy with another writer (SQLite's single writer) is tried again
+
+
 def _lifetime() -> float:
     return float(docsync_settings().SNAPSHOT_LIFETIME)
 
@@ -67,18 +72,29 @@ class DatabaseStore(SessionStore):
         from ...models import SessionSnapshot
 
         now = datetime.datetime.now(datetime.UTC)
-        SessionSnapshot.objects.update_or_create(
+        row = SessionSnapshot(
             session_id=session_id,
-            defaults={
-                "app": app_path,
-                "seq": seq,
-                "nbytes": len(data),
-                "process": process[:200],
-                "saved": now,
-                "expires": now + datetime.timedelta(seconds=_lifetime()),
-                "data": data,
-            },
+            app=app_path,
+            seq=seq,
+            nbytes=len(data),
+            process=process[:200],
+            saved=now,
+            expires=now + datetime.timedelta(seconds=_lifetime()),
+            data=data,
         )
+        fields = ["app", "seq", "nbytes", "process", "saved", "expires", "data"]
+        for attempt in range(_WRITE_ATTEMPTS):
+            try:
+                # One statement (an upsert), not a read then a write: SQLite refuses at once
+                # a read transaction that would become a write while another thread writes.
+                SessionSnapshot.objects.bulk_create(
+                    [row], update_conflicts=True, unique_fields=["session_id"], update_fields=fields
+                )
+                return
+            except OperationalError:
+                if attempt == _WRITE_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))  # a worker thread: the event loop runs on
 
     async def load(self, session_id: str) -> bytes | None:
         return await run_sync(self._load, session_id)
