@@ -16,6 +16,7 @@ from django.urls import path, reverse
 from .conf import docsync_settings
 from .models import LiveSession
 from .server.admin_support.commands import send_command
+from .server.persistence.signals import send_drain
 from .server.registry import get_registry
 
 __all__ = ["LiveSessionAdmin"]
@@ -65,7 +66,7 @@ class LiveSessionAdmin(_ModelAdmin):
     list_filter = ("app", "user", "process", "keep_alive")
     search_fields = ("session_id",)
     ordering = ("-last_activity",)
-    actions = ("expire_now", "keep_from_expiring", "allow_expiring")
+    actions = ("expire_now", "keep_from_expiring", "allow_expiring", "drain_processes")
     list_per_page = 100
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -161,6 +162,19 @@ class LiveSessionAdmin(_ModelAdmin):
             except Exception as exc:
                 messages.warning(request, f"{row.short_id}: {exc}")
         return done
+
+    @admin.action(
+        description="Drain the processes holding the selected sessions (save every session, then stop)",
+        permissions=["change"],
+    )
+    def drain_processes(self, request: HttpRequest, queryset: QuerySet[LiveSession]) -> None:
+        for process in sorted(set(queryset.values_list("process", flat=True))):
+            try:
+                send_drain(process)
+            except (ValueError, ProcessLookupError, PermissionError) as exc:
+                self.message_user(request, f"{process} not drained: {exc}", messages.ERROR)
+            else:
+                self.message_user(request, f"{process} is draining: its sessions are saved, then it stops")
 
     @admin.action(description="Expire selected sessions now", permissions=["change"])
     def expire_now(self, request: HttpRequest, queryset: QuerySet[LiveSession]) -> None:

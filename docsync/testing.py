@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -30,6 +31,7 @@ __all__ = [
     "REPLY_TIMEOUT",
     "Closed",
     "DocsyncCommunicator",
+    "PostgresServer",
     "RawSocket",
     "RedisServer",
     "ServerProcess",
@@ -218,6 +220,96 @@ class RedisServer:
         self.process = None
 
     def __enter__(self) -> RedisServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class PostgresServer:
+    """A private PostgreSQL server in its own folder, on a free port (never the system's), stopped by pid.
+
+    Run as the ``postgres`` system user when this process is root (PostgreSQL refuses
+    to run as root); trust authentication on 127.0.0.1 only.
+    """
+
+    def __init__(self, folder: str | Path, port: int | None = None, database: str = "docsync") -> None:
+        self.folder = Path(folder)
+        self.port = port or free_port()
+        self.database = database
+        self.user = "postgres"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @staticmethod
+    def bin_dir() -> Path | None:
+        """Where ``initdb`` and ``postgres`` are, or None when PostgreSQL is not installed."""
+        found = shutil.which("initdb")
+        if found is not None:
+            return Path(found).resolve().parent
+        versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+        return versions[-1].parent if versions else None
+
+    def _as_owner(self, command: list[str]) -> list[str]:
+        return ["runuser", "-u", self.user, "--", *command] if os.geteuid() == 0 else command
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment the demo site reads its PostgreSQL database from."""
+        return {
+            "DOCSYNC_PG_NAME": self.database,
+            "DOCSYNC_PG_USER": self.user,
+            "DOCSYNC_PG_HOST": "127.0.0.1",
+            "DOCSYNC_PG_PORT": str(self.port),
+        }
+
+    def start(self, timeout: float = 60.0) -> PostgresServer:
+        """Make the cluster (initdb), start the server, create the database."""
+        bin_dir = self.bin_dir()
+        if bin_dir is None:
+            raise RuntimeError("PostgreSQL is not installed (initdb not found)")
+        data = self.folder / "pgdata"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            shutil.chown(self.folder, self.user)
+        subprocess.run(
+            self._as_owner([str(bin_dir / "initdb"), "-D", str(data), "-U", self.user, "-A", "trust", "--no-sync"]),
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        command = [
+            str(bin_dir / "postgres"), "-D", str(data), "-p", str(self.port), "-h", "127.0.0.1",
+            "-k", str(self.folder), "-c", "fsync=off", "-c", "full_page_writes=off",
+        ]  # fmt: skip
+        log = (self.folder / "postgres.log").open("ab")
+        self.process = subprocess.Popen(self._as_owner(command), stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        wait_for_port(self.port, timeout, self.process)
+        deadline = time.monotonic() + timeout
+        while True:  # listening comes a little before accepting connections
+            done = subprocess.run(
+                [str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, self.database],
+                capture_output=True,
+            )
+            if done.returncode == 0:
+                return self
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"createdb failed: {done.stderr.decode(errors='replace')}")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        """Stop the server by its pid (a fast shutdown, then a kill)."""
+        if self.process is not None and self.process.poll() is None:
+            # runuser passes the signal on to postgres; SIGINT is PostgreSQL's fast shutdown.
+            os.kill(self.process.pid, signal.SIGINT)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                os.kill(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)
+        self.process = None
+
+    def __enter__(self) -> PostgresServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

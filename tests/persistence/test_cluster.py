@@ -1,4 +1,6 @@
-"""A cluster with persistence in Redis: three daphne processes, a private redis-server.
+"""A cluster with persistence: three daphne processes, a private redis-server and a private PostgreSQL.
+
+The Django database is PostgreSQL; the store is Redis, or the database.
 
 A process killed (SIGKILL) leaves its sessions in Redis; their clients reconnect
 through another process, which restores them. A rolling SIGTERM of every process, one
@@ -8,17 +10,21 @@ by one, while clients edit, loses no acknowledged change. Recovery times are pri
 from __future__ import annotations
 
 import asyncio
+import shutil
 import signal
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 import redis
 
 from docsync.client import ClientSession
 from docsync.server.persistence import decode_snapshot
-from tests.cluster.conftest import Cluster
+from docsync.testing import PostgresServer
+from tests.cluster.conftest import AdminBrowser, Cluster
 
 from .test_kill_and_drain import edit_until_closed, in_order, notes_of, slider_of, wait_until
 
@@ -28,10 +34,29 @@ SETTINGS = "tests.persistence.settings"
 
 
 @pytest.fixture
-def saved_cluster(tmp_path: Path) -> Iterator[Cluster]:
+def postgres() -> Iterator[PostgresServer]:
+    """A private PostgreSQL server: the cluster's Django database."""
+    # Outside pytest's folders: PostgreSQL runs as its own user, who may not enter them.
+    folder = Path(tempfile.mkdtemp(prefix="docsync-pg-"))
+    folder.chmod(0o755)
+    server = PostgresServer(folder / "pg").start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def saved_cluster(request: pytest.FixtureRequest, tmp_path: Path, postgres: PostgresServer) -> Iterator[Cluster]:
+    """Three daphne processes, a private redis-server, a private PostgreSQL; the store is ``request.param``."""
+    store = getattr(request, "param", "redis")
     running = Cluster(
-        tmp_path, 3, settings=SETTINGS, DOCSYNC_PERSISTENCE="redis", DOCSYNC_HOOK_LOG=str(tmp_path / "hooks.log")
-    )
+        tmp_path, 3, settings=SETTINGS, DOCSYNC_PERSISTENCE=store, DOCSYNC_HOOK_LOG=str(tmp_path / "hooks.log"),
+        **postgres.env,
+    )  # fmt: skip
+    running.store = store  # type: ignore[attr-defined]
+    running.postgres = postgres  # type: ignore[attr-defined]
     try:
         yield running
     finally:
@@ -39,12 +64,18 @@ def saved_cluster(tmp_path: Path) -> Iterator[Cluster]:
 
 
 def saved_seq(cluster: Cluster, session_id: str) -> int:
-    """The position of the session's snapshot in Redis (-1: none)."""
-    client = redis.Redis.from_url(cluster.redis.url)
-    try:
-        data = client.get(f"docsync:snapshot:{session_id}")
-    finally:
-        client.close()
+    """The position of the session's snapshot in the cluster's store (-1: none)."""
+    if cluster.store == "redis":  # type: ignore[attr-defined]
+        client = redis.Redis.from_url(cluster.redis.url)
+        try:
+            data = client.get(f"docsync:snapshot:{session_id}")
+        finally:
+            client.close()
+    else:
+        pg = cluster.postgres  # type: ignore[attr-defined]
+        with psycopg.connect(host="127.0.0.1", port=pg.port, user=pg.user, dbname=pg.database) as db:
+            row = db.execute("SELECT data FROM docsync_sessionsnapshot WHERE session_id = %s", (session_id,)).fetchone()
+        data = None if row is None else row[0]
     if data is None:
         return -1
     return decode_snapshot(bytes(data), app_path="board", session_id=session_id, max_bytes=1 << 30).seq
@@ -71,6 +102,22 @@ async def reconnect_via(client: ClientSession, ws_url: str, bound: float = 40) -
             await asyncio.sleep(0.2)
 
 
+async def drain_by_admin(cluster: Cluster, session_id: str, through: int) -> None:
+    """Select the session's row in the admin of process ``through`` and run "drain the processes"."""
+    admin = AdminBrowser(cluster.servers[through].url)
+    await asyncio.to_thread(admin.login)
+    short = session_id[:10]
+    await wait_until(
+        lambda: any(row[0] == short for row in admin.session_rows()), "the session's row in the admin", timeout=20
+    )
+    page = await asyncio.to_thread(
+        admin.post,
+        "admin/docsync/livesession/?all=",
+        {"action": "drain_processes", "_selected_action": session_id, "index": "0", "select_across": "0"},
+    )
+    assert "is draining: its sessions are saved, then it stops" in page
+
+
 async def append_acked(client: ClientSession, items: list[str], acked: list[str]) -> None:
     for item in items:
         notes_of(client).items.append(item)
@@ -78,6 +125,7 @@ async def append_acked(client: ClientSession, items: list[str], acked: list[str]
         acked.append(item)
 
 
+@pytest.mark.parametrize("saved_cluster", ["redis", "database"], indirect=True)
 async def test_the_sessions_of_a_killed_process_are_restored_by_another(saved_cluster: Cluster) -> None:
     cluster = saved_cluster
     clients = [await open_on(cluster, n % 3) for n in range(6)]
@@ -122,16 +170,20 @@ async def test_a_rolling_sigterm_of_every_process_loses_no_acknowledged_change(s
             victims = [n for n, c in enumerate(clients) if c.config["wsUrl"] == cluster.ws_url(step, "board")]
             assert victims, "each process holds sessions"
             editors = [
-                asyncio.ensure_future(edit_until_closed(clients[n], f"c{n}-d{step}", acked[n], limit=200))
+                asyncio.ensure_future(edit_until_closed(clients[n], f"c{n}-d{step}", acked[n], limit=2000))
                 for n in victims
             ]
             await asyncio.sleep(0.2)
             server = cluster.servers[step]
             process = server.process
             assert process is not None
-            process.send_signal(signal.SIGTERM)
+            if step == 0:
+                # The first by the admin's action, from another process's admin page.
+                await drain_by_admin(cluster, clients[victims[0]].id, through=1)
+            else:
+                process.send_signal(signal.SIGTERM)
             await asyncio.gather(*editors)
-            assert all(clients[n].close_code == 4012 for n in victims)
+            await wait_until(lambda v=victims: all(clients[n].close_code == 4012 for n in v), "close 4012", timeout=30)
             target = (step + 1) % 3
             for n in victims:
                 seconds = await reconnect_via(clients[n], cluster.ws_url(target, "board"))

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ...conf import docsync_settings
+from ...server.persistence.signals import send_drain
 
 
 def _alive(pid: int) -> bool:
@@ -39,19 +38,14 @@ class Command(BaseCommand):
         parser.add_argument("--no-wait", action="store_true", help="do not wait for the process to stop")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        host, _, pid_text = str(options["process"]).rpartition(":")
-        if host and host != socket.gethostname():
-            raise CommandError(f"process {options['process']} runs on {host}, not here: run this command there")
-        try:
-            pid = int(pid_text)
-        except ValueError:
-            raise CommandError(f"not a process id: {pid_text!r}") from None
         if not docsync_settings().PERSISTENCE:
             self.stderr.write("DOCSYNC['PERSISTENCE'] is off here: the process stops, its sessions are not saved")
         try:
-            os.kill(pid, signal.SIGTERM)
+            pid = send_drain(str(options["process"]))
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
         except ProcessLookupError:
-            raise CommandError(f"no process {pid}") from None
+            raise CommandError(f"no process {options['process']}") from None
         if options["no_wait"]:
             return
         bound = float(docsync_settings().DRAIN_TIMEOUT) + 15.0  # the drain's bound, then the server's own stop

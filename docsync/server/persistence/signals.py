@@ -12,13 +12,14 @@ import asyncio
 import logging
 import os
 import signal
+import socket
 import threading
 from typing import Any
 
 from ...conf import docsync_settings
 from .keeper import SnapshotKeeper
 
-__all__ = ["install_drain_on_sigterm"]
+__all__ = ["install_drain_on_sigterm", "send_drain"]
 
 logger = logging.getLogger("docsync.persistence")
 
@@ -53,3 +54,21 @@ async def _drain_then_stop(keeper: SnapshotKeeper, previous: Any, signum: int) -
         previous(signum, None)
     elif previous == signal.SIG_DFL:
         os.kill(os.getpid(), signum)
+
+
+def send_drain(process_id: str) -> int:
+    """Ask server process ``process_id`` (a pid, or host:pid as the admin lists it) to drain; return its pid.
+
+    The drain is SIGTERM's: only a process of this machine can be asked. Raises
+    ValueError for a process of another machine or a malformed id, ProcessLookupError
+    when no such process runs.
+    """
+    host, _, pid_text = process_id.rpartition(":")
+    if host and host != socket.gethostname():
+        raise ValueError(f"process {process_id} runs on {host}, not here: run manage.py docsync_drain there")
+    try:
+        pid = int(pid_text)
+    except ValueError:
+        raise ValueError(f"not a process id: {pid_text!r:.40}") from None
+    os.kill(pid, signal.SIGTERM)
+    return pid
