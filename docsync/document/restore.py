@@ -32,7 +32,7 @@ __all__ = ["match_models", "restore_document"]
 def _definitions(data: Any) -> list[dict[str, Any]]:
     if type(data) is not dict or type(data.get("roots")) is not list or type(data.get("models", [])) is not list:
         raise DeserializationError("document JSON must be an object with 'roots' and 'models' lists")
-    definitions = data.get("models", [])
+    definitions: list[dict[str, Any]] = data.get("models", [])
     for definition in definitions:
         if type(definition) is not dict or type(definition.get("id")) is not str:
             raise DeserializationError(f"invalid model definition {definition!r:.80}")

@@ -1,0 +1,3 @@
+"""Django management commands of docsync."""
+
+__all__: list[str] = []

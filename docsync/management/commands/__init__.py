@@ -1,0 +1,3 @@
+"""``manage.py docsync_drain``."""
+
+__all__: list[str] = []

@@ -11,6 +11,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from ...conf import docsync_settings
 from ...server.persistence.signals import send_drain
 
+__all__ = ["Command"]
+
 
 def _alive(pid: int) -> bool:
     try:

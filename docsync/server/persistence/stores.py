@@ -97,7 +97,8 @@ class DatabaseStore(SessionStore):
                 time.sleep(0.05 * (attempt + 1))  # a worker thread: the event loop runs on
 
     async def load(self, session_id: str) -> bytes | None:
-        return await run_sync(self._load, session_id)
+        data: bytes | None = await run_sync(self._load, session_id)
+        return data
 
     @staticmethod
     def _load(session_id: str) -> bytes | None:
@@ -118,7 +119,8 @@ class DatabaseStore(SessionStore):
         SessionSnapshot.objects.filter(session_id=session_id).delete()
 
     async def sweep(self) -> int:
-        return await run_sync(self._sweep)
+        deleted: int = await run_sync(self._sweep)
+        return deleted
 
     @staticmethod
     def _sweep() -> int:
