@@ -93,7 +93,7 @@ def test_resume_mid_stream_replays_only_the_missed_patches(server: ConvergenceSe
             await _until(lambda: subject.last_seq >= 10)
             before = subject.last_seq
             await _drop(how, subject, proxy)
-            await asyncio.sleep(0.15)  # about 7 ticks streamed while the client is away
+            await _until(lambda: keeper.last_seq >= before + 5)  # ticks streamed while the client is away
             await subject.reconnect()
             reply, reply_bytes = _last(subject, RESUME_REPLY)
             assert reply.content["mode"] == "replay"
