@@ -21,8 +21,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import os
 import re
+import secrets
+import shutil
 import signal
 import statistics
 import sys
@@ -34,10 +37,19 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+os.environ.setdefault("DOCSYNC_ADMIN_REFRESH", "0")  # no live-session table: neither here nor in the servers
+# This process's own sessions (part 1) need a database for the registry's shutdown.
+_OWN_DB = tempfile.mkdtemp(prefix="docsync-bench-persistence-db-")
+atexit.register(shutil.rmtree, _OWN_DB, True)
+os.environ["DOCSYNC_SQLITE"] = os.path.join(_OWN_DB, "db.sqlite3")
 
 import django  # noqa: E402
 
 django.setup()
+
+from django.core.management import call_command  # noqa: E402
+
+call_command("migrate", verbosity=0, interactive=False)
 
 from docsync.client import ClientSession, fetch_page_config  # noqa: E402
 from docsync.conf import docsync_settings  # noqa: E402
@@ -85,6 +97,7 @@ def _server(tmp: Path, name: str, **env: str) -> ServerProcess:
     full_env = {
         "DJANGO_SETTINGS_MODULE": "project.settings",
         "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),  # the demo refuses its public key with DEBUG off
         "DOCSYNC_SQLITE": str(db),
         "DOCSYNC_MAX_PATCHES": "1000000",
         "DOCSYNC_LOG_LEVEL": "WARNING",

@@ -156,6 +156,47 @@ class SnapshotKeeper:
         self.bytes_written += len(data)
         return True
 
+    async def _save_all(self, sessions: list[ServerSession]) -> int:
+        """Snapshot every session not saved as it is now, in one write to the store; return how many are saved."""
+        if self._saving is None:
+            self._saving = asyncio.Lock()
+        max_bytes = int(docsync_settings().MAX_SNAPSHOT_BYTES)
+        saved = 0
+        batch: list[tuple[ServerSession, SavedState, tuple[int, ...], Snapshot, bytes]] = []
+        async with self._saving:
+            for session in sessions:
+                state = self.states.get(session.id)
+                if state is None:
+                    continue
+                async with session.lock:
+                    if session.destroyed:
+                        continue
+                    marker = _marker(session)
+                    if state.marker == marker:
+                        saved += 1  # saved already, unchanged since
+                        continue
+                    snapshot = take_snapshot(session, state.app_ids)
+                try:
+                    batch.append((session, state, marker, snapshot, encode_snapshot(snapshot, max_bytes)))
+                except SnapshotError as exc:
+                    self.failures += 1
+                    logger.error("persistence: session %s of %s not saved: %s", session.id, session.app_path, exc)
+            if not batch:
+                return saved
+            items = [(s.id, s.app_path, snap.seq, data) for s, _, _, snap, data in batch]
+            try:
+                # One write for them all: a database commits once, Redis gets one pipeline.
+                await self.store.save_many(items, process=self.registry.process_id)
+            except Exception:
+                self.failures += len(batch)
+                logger.exception("persistence: %d sessions not saved (store %s)", len(batch), self.store.name)
+                return saved
+        for _, state, marker, snapshot, data in batch:
+            state.marker, state.saved_at, state.nbytes, state.seq = marker, snapshot.saved, len(data), snapshot.seq
+            self.writes += 1
+            self.bytes_written += len(data)
+        return saved + len(batch)
+
     # -- creation and restore ---------------------------------------------------------
 
     async def load(self, context: Any, session_id: str) -> Snapshot | None:
@@ -234,13 +275,7 @@ class SnapshotKeeper:
         # one can start: every connection is closed and callbacks are stopped.
         for session in sessions:
             await session.destroy_callbacks()
-        saved = 0
-        for session in sessions:
-            state = self.states.get(session.id)
-            if state is not None and state.marker == _marker(session):
-                saved += 1  # saved already, unchanged since
-            elif await self.save(session):
-                saved += 1
+        saved = await self._save_all(sessions)
         for context in self.registry.contexts:
             if not self.persists(context):
                 continue

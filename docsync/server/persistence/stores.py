@@ -17,7 +17,7 @@ import time
 from abc import ABC, abstractmethod
 from typing import Any
 
-from django.db import OperationalError
+from django.db import OperationalError, transaction
 from django.utils.module_loading import import_string
 
 from ...conf import docsync_settings
@@ -35,6 +35,11 @@ class SessionStore(ABC):
     @abstractmethod
     async def save(self, session_id: str, app_path: str, seq: int, data: bytes, *, process: str) -> None:
         """Write the snapshot of ``session_id`` (replacing the previous one)."""
+
+    async def save_many(self, items: list[tuple[str, str, int, bytes]], *, process: str) -> None:
+        """Write snapshots given as ``(session_id, app_path, seq, data)`` (a drain), at once where the store can."""
+        for session_id, app_path, seq, data in items:
+            await self.save(session_id, app_path, seq, data, process=process)
 
     @abstractmethod
     async def load(self, session_id: str) -> bytes | None:
@@ -65,31 +70,39 @@ class DatabaseStore(SessionStore):
     name = "database"
 
     async def save(self, session_id: str, app_path: str, seq: int, data: bytes, *, process: str) -> None:
-        await run_sync(self._save, session_id, app_path, seq, data, process)
+        await run_sync(self._save, [(session_id, app_path, seq, data)], process)
+
+    async def save_many(self, items: list[tuple[str, str, int, bytes]], *, process: str) -> None:
+        await run_sync(self._save, items, process)
 
     @staticmethod
-    def _save(session_id: str, app_path: str, seq: int, data: bytes, process: str) -> None:
+    def _save(items: list[tuple[str, str, int, bytes]], process: str) -> None:
         from ...models import SessionSnapshot
 
         now = datetime.datetime.now(datetime.UTC)
-        row = SessionSnapshot(
-            session_id=session_id,
-            app=app_path,
-            seq=seq,
-            nbytes=len(data),
-            process=process[:200],
-            saved=now,
-            expires=now + datetime.timedelta(seconds=_lifetime()),
-            data=data,
-        )
+        rows = [
+            SessionSnapshot(
+                session_id=session_id,
+                app=app_path,
+                seq=seq,
+                nbytes=len(data),
+                process=process[:200],
+                saved=now,
+                expires=now + datetime.timedelta(seconds=_lifetime()),
+                data=data,
+            )
+            for session_id, app_path, seq, data in items
+        ]
         fields = ["app", "seq", "nbytes", "process", "saved", "expires", "data"]
         for attempt in range(_WRITE_ATTEMPTS):
             try:
-                # One statement (an upsert), not a read then a write: SQLite refuses at once
-                # a read transaction that would become a write while another thread writes.
-                SessionSnapshot.objects.bulk_create(
-                    [row], update_conflicts=True, unique_fields=["session_id"], update_fields=fields
-                )
+                # Upserts, not a read then a write: SQLite refuses at once a read transaction
+                # that would become a write while another thread writes. One transaction for
+                # them all: a drain commits once.
+                with transaction.atomic():
+                    SessionSnapshot.objects.bulk_create(
+                        rows, update_conflicts=True, unique_fields=["session_id"], update_fields=fields, batch_size=100
+                    )
                 return
             except OperationalError:
                 if attempt == _WRITE_ATTEMPTS - 1:
@@ -155,6 +168,13 @@ class RedisStore(SessionStore):
 
     async def save(self, session_id: str, app_path: str, seq: int, data: bytes, *, process: str) -> None:
         await self._client().set(self.prefix + session_id, data, px=int(_lifetime() * 1000))
+
+    async def save_many(self, items: list[tuple[str, str, int, bytes]], *, process: str) -> None:
+        ttl = int(_lifetime() * 1000)
+        async with self._client().pipeline(transaction=False) as pipe:
+            for session_id, _, _, data in items:
+                pipe.set(self.prefix + session_id, data, px=ttl)
+            await pipe.execute()
 
     async def load(self, session_id: str) -> bytes | None:
         value = await self._client().get(self.prefix + session_id)
