@@ -180,9 +180,12 @@ async def round_trips(tmp: Path, name: str, count: int, **env: str) -> dict[str,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer sessions and round trips")
+    parser.add_argument("--only", choices=["snapshot", "drain", "roundtrip"], help="one part only")
     args = parser.parse_args()
-    print("== snapshot of one session (median)")
-    for app, repeats in (("bench", 20), ("bench_big", 3)):
+    parts = {args.only} if args.only else {"snapshot", "drain", "roundtrip"}
+    if "snapshot" in parts:
+        print("== snapshot of one session (median)")
+    for app, repeats in (("bench", 20), ("bench_big", 3)) if "snapshot" in parts else ():
         figures = asyncio.run(snapshot_costs(app, repeats))
         print(
             f"{app:10s} {figures['bytes'] / 1024:10.1f} KiB  under the lock {figures['capture_ms']:7.2f} ms  "
@@ -190,14 +193,17 @@ def main() -> None:
         )
     with tempfile.TemporaryDirectory(prefix="docsync-bench-persistence-") as folder:
         tmp = Path(folder)
-        print("== drain on SIGTERM (daphne, database store)")
-        for sessions in (10, 50) if args.quick else (10, 50, 200):
+        if "drain" in parts:
+            print("== drain on SIGTERM (daphne, database store)")
+        for sessions in ((10, 50) if args.quick else (10, 50, 200)) if "drain" in parts else ():
             figures = asyncio.run(drain_time(tmp, sessions))
             print(
                 f"{sessions:4d} sessions: {figures['saved']:.0f} saved, drain {figures['drain_s']:.3f} s "
                 f"({1000 * figures['drain_s'] / sessions:.2f} ms per session), "
                 f"SIGTERM to exit {figures['exit_s']:.2f} s"
             )
+        if "roundtrip" not in parts:
+            return
         count = 200 if args.quick else 1000
         print(f"== round trips, one session, {count} slider changes (daphne)")
         redis = RedisServer().start()
@@ -206,15 +212,18 @@ def main() -> None:
             for name, env in (
                 ("off", {}),
                 ("database", {"DOCSYNC_PERSISTENCE": "database"}),
-                # The demo site with a Redis URL is a (one-process) cluster: its Redis holds the snapshots.
+                # The demo site with a Redis URL is a (one-process) cluster: its Redis holds the
+                # snapshots. The same cluster without persistence is its baseline.
+                ("cluster", {"DOCSYNC_REDIS_URL": redis.url}),
                 ("redis", {"DOCSYNC_PERSISTENCE": "redis", "DOCSYNC_REDIS_URL": redis.url}),
             ):
                 results[name] = asyncio.run(round_trips(tmp, name, count, **env))
         finally:
             redis.stop()
-        base = results["off"]["p50_ms"]
         for name, figures in results.items():
-            line = f"{name:9s} p50 {figures['p50_ms']:6.2f} ms ({figures['p50_ms'] / base:4.2f}x off)"
+            base = results["cluster" if name == "redis" else "off"]["p50_ms"]
+            against = "the cluster without persistence" if name == "redis" else "off"
+            line = f"{name:9s} p50 {figures['p50_ms']:6.2f} ms ({figures['p50_ms'] / base:4.2f}x {against})"
             line += f"  p90 {figures['p90_ms']:6.2f} ms"
             if "snapshots" in figures:
                 per_change = figures["snapshot_bytes"] / (count + 20)
