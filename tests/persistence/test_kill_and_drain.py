@@ -209,3 +209,20 @@ async def test_a_corrupt_snapshot_is_refused_clearly_kept_and_restored_once_repa
         assert list(notes_of(client).items) == ["precious"]
     finally:
         await client.close()
+
+
+async def test_a_session_that_expires_takes_its_snapshot_with_it(tmp_path_factory: pytest.TempPathFactory) -> None:
+    site = Site(
+        tmp_path_factory.mktemp("expiry"), DOCSYNC_UNUSED_SESSION_LIFETIME="1", DOCSYNC_CHECK_UNUSED_SESSIONS="0.2"
+    )
+    site.start()
+    try:
+        client = await open_client(site)
+        notes_of(client).items.append("short-lived")
+        await client.sync()
+        await wait_until(lambda: (site.saved_seq(client.id) or -1) >= client.last_seq, "the snapshot")
+        await client.close()  # no connection left: the session expires a second later
+        await wait_until(lambda: site.saved_seq(client.id) is None, "the snapshot to be deleted with its session")
+        assert f"{site.server.pid} created {client.id}" in site.hooks()  # type: ignore[union-attr]
+    finally:
+        site.stop()
