@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-__all__ = ["ClusterLink"]
+from ..conf import docsync_settings
+
+__all__ = ["ClusterLink", "redis_url"]
 
 
 class ClusterLink(Protocol):
@@ -22,3 +24,12 @@ class ClusterLink(Protocol):
 
     async def stop(self) -> None:
         """Leave the cluster."""
+
+
+def redis_url(layer: Any) -> str:
+    """The cluster's Redis: ``DOCSYNC["REDIS_URL"]``, else the channel layer's first host."""
+    configured = docsync_settings().REDIS_URL
+    if configured:
+        return str(configured)
+    host = layer.hosts[0]
+    return str(host["address"] if isinstance(host, dict) else host)

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ...conf import docsync_settings
+from ..cluster_link import redis_url
 
 __all__ = ["Directory", "redis_url"]
 
@@ -46,15 +47,6 @@ return ARGV[1]
 """
 _EPOCH_KEY = "docsync:epoch"
 _PROCESS_PREFIX = "docsync:process:"
-
-
-def redis_url(layer: Any) -> str:
-    """The directory's Redis: ``DOCSYNC["REDIS_URL"]``, else the channel layer's first host."""
-    configured = docsync_settings().REDIS_URL
-    if configured:
-        return str(configured)
-    host = layer.hosts[0]
-    return str(host["address"] if isinstance(host, dict) else host)
 
 
 def _text(value: Any) -> str:

@@ -192,7 +192,7 @@ class RedisStore(SessionStore):
 def _redis_url() -> str:
     from channels.layers import get_channel_layer
 
-    from ..cluster.directory import redis_url
+    from ..cluster_link import redis_url
 
     if docsync_settings().REDIS_URL:
         return str(docsync_settings().REDIS_URL)
