@@ -30,6 +30,9 @@ DEFAULTS: dict[str, Any] = {
     "MAX_COLUMN_BYTES": None,
     "MAX_INCOMPLETE_BYTES": 256 * 1024 * 1024,  # every connection's incomplete messages together
     "INCOMPLETE_MESSAGE_TIMEOUT": 30.0,  # seconds a message may wait for its next frame
+    # Per connection, the bytes of messages waiting to be written behind the one being
+    # written; a client that reads more slowly is closed with 4009 and resumes later.
+    "MAX_QUEUED_BYTES": 8 * 1024 * 1024,
     "MAX_SESSIONS": 20000,
     "MAX_CONNECTIONS_PER_SESSION": 64,
     "MAX_PATCHES_PER_SECOND": 200,

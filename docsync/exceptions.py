@@ -27,6 +27,7 @@ The tree::
         │   ├── DirectoryUnavailableError  the cluster cannot reach a session's owner
         │   └── IncompleteInputLimitError  it holds its maximum of bytes in incomplete messages
         ├── StalledMessageError    a message left incomplete too long                close 4408
+        ├── SlowReaderError        the client left too many bytes unread             close 4009
         ├── TooManyConnectionsError    the session has its maximum of connections   close 4008
         ├── RateLimitedError       too many patches per second                      close 4029
         ├── SessionExpiredError    the session expired (or an admin ended it)       close 4001
@@ -72,6 +73,7 @@ __all__ = [
     "SessionExpiredError",
     "SessionGone",
     "SessionLimitError",
+    "SlowReaderError",
     "SnapshotError",
     "StalledMessageError",
     "TokenError",
@@ -234,6 +236,17 @@ class StalledMessageError(ConnectionClosingError):
     """A message stayed incomplete, with no frame of it arriving, for ``INCOMPLETE_MESSAGE_TIMEOUT``."""
 
     close_code = 4408
+    client_action = "retry"
+
+
+class SlowReaderError(ConnectionClosingError):
+    """The client read too slowly: the messages waiting for it passed ``MAX_QUEUED_BYTES``.
+
+    No ERROR precedes this close (the client is not reading); it missed messages, and
+    resumes to get them.
+    """
+
+    close_code = 4009
     client_action = "retry"
 
 

@@ -89,21 +89,15 @@ class BokehApplicationContext(ApplicationContext):
 
     # -- broadcast (docsync's addition to Bokeh's ServerContext) ----------------------
 
-    async def broadcast(self, msg_type: str, msg_data: Any) -> int:
-        """Deliver a message to every session held here: its ``on_message`` callbacks, its browsers."""
-        count = 0
-        for session in list(self.sessions.values()):
-            if session.destroyed:
-                continue
+    def _broadcast_delivery(self, msg_type: str, msg_data: Any) -> Callable[[Any], None]:
+        """A broadcast reaches each session's ``on_message`` callbacks and its browsers."""
 
-            def deliver(doc: Document) -> None:
-                for callback in message_callbacks(doc, msg_type):
-                    callback(msg_data)
-                doc.callbacks.trigger_on_change(MessageSentEvent(doc, msg_type, msg_data))
+        def deliver(doc: Document) -> None:
+            for callback in message_callbacks(doc, msg_type):
+                callback(msg_data)
+            doc.callbacks.trigger_on_change(MessageSentEvent(doc, msg_type, msg_data))
 
-            await session.with_document_locked(deliver)  # type: ignore[arg-type]
-            count += 1
-        return count
+        return deliver
 
     # -- server-level callbacks (Bokeh's ServerContext.add_*_callback) ----------------
 

@@ -69,8 +69,16 @@ class BokehServerContext(ServerContext):
     remove_timeout_callback = remove_periodic_callback = remove_next_tick_callback
 
     async def broadcast(self, msg_type: str, msg_data: Any = None) -> int:
-        """Send a message to every session of this app in every process (docsync's addition)."""
-        return int(await self._app_context.broadcast_everywhere(msg_type, msg_data))
+        """Send a message to every session of this app in every process, returning at once (docsync's addition).
+
+        Each session gets it under its own lock as soon as that lock is free, so a
+        callback may broadcast. Returns how many sessions of this process it was queued for.
+        """
+        return self.broadcast_nowait(msg_type, msg_data)
+
+    def broadcast_nowait(self, msg_type: str, msg_data: Any = None) -> int:
+        """``broadcast`` for sync code: callable from a sync callback's thread, or the loop."""
+        return int(self._app_context.broadcast_from_any_thread(msg_type, msg_data))
 
 
 class BokehSessionContext(SessionContext):

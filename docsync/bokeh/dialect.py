@@ -54,15 +54,15 @@ class BokehDialect:
             await session.pull(connection, message)
         elif msgtype == SERVER_INFO_REQ:
             info = {"bokeh": bokeh.__version__, "server": f"docsync {__version__}"}
-            await connection.send_message(server_info_reply(message.msgid, info))  # type: ignore[arg-type]
+            connection.queue_message(server_info_reply(message.msgid, info))  # type: ignore[arg-type]
         elif msgtype == PUSH_DOC:
             # A browser may not replace a document that callbacks (and maybe others) share.
-            await connection.send_message(error(message.msgid, "PUSH-DOC is not accepted from clients", "bad-request"))
+            connection.queue_message(error(message.msgid, "PUSH-DOC is not accepted from clients", "bad-request"))
         elif msgtype in (ACK, OK, ERROR):
             return
         else:
             text = f"unexpected message type {msgtype!r}"
-            await connection.send_message(error(message.msgid, text, "bad-request"))
+            connection.queue_message(error(message.msgid, text, "bad-request"))
 
     def app_page(self, request: HttpRequest, context: Any, session_id: str) -> HttpResponse:
         """The app's page, showing session ``session_id`` (made now if new)."""

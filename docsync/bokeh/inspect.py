@@ -32,6 +32,8 @@ def describe_bokeh_session(session: Any) -> dict[str, Any]:
             "user_agent": getattr(c, "user_agent", ""),
             "since": dt.datetime.fromtimestamp(getattr(c, "connected_at", 0), tz=dt.UTC),
             "client_id": getattr(c, "origin", ""),
+            # Written to the socket (or, relayed, to Redis) after the messages before them.
+            "queued_bytes": int(getattr(c, "queued_bytes", 0)),
         }
         for c in list(session.connections)
     ]

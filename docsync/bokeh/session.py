@@ -89,9 +89,10 @@ class BokehSession:
             return False
         return time.monotonic() - self.last_detached >= lifetime
 
-    async def _send(self, connection: Any, message: Message) -> None:
+    def _send(self, connection: Any, message: Message) -> None:
+        # Queued, never awaited: the lock waits for no socket (docsync/server/outbox.py).
         try:
-            await connection.send_message(message)
+            connection.queue_message(message)
         except Exception:  # a dead socket must not stop the others from being served
             logger.debug("send to %r failed", connection, exc_info=True)
 
@@ -110,7 +111,7 @@ class BokehSession:
 
     # -- transactions ---------------------------------------------------------------
 
-    async def _flush(self) -> None:
+    def _flush(self) -> None:
         """Send what the transaction changed (call with the lock held)."""
         self.model_count = len(self.document.models)
         if not self._outbox:
@@ -125,12 +126,12 @@ class BokehSession:
                 by_origin[key] = patch_message(subset) if subset else None
             message = by_origin[key]
             if message is not None:
-                await self._send(connection, message)
+                self._send(connection, message)
 
     async def pull(self, connection: Any, request: Message) -> None:
         """Answer PULL-DOC-REQ with the whole document."""
         async with self.lock:
-            await self._send(connection, pull_reply(self.document, request.msgid))
+            self._send(connection, pull_reply(self.document, request.msgid))
 
     async def patch(self, connection: Any, request: Message) -> None:
         """Apply a client's PATCH-DOC under the lock (its callbacks in a worker thread)."""
@@ -145,11 +146,11 @@ class BokehSession:
             except Exception as exc:  # the app's callback failed; what it changed is sent
                 logger.exception("error in a callback of session %s", self.id)
                 refusal = f"callback error: {type(exc).__name__}"
-            await self._flush()
+            self._flush()
             if refusal is not None:
-                await self._send(connection, error(request.msgid, refusal, "patch-refused"))
+                self._send(connection, error(request.msgid, refusal, "patch-refused"))
             else:
-                await self._send(connection, ok(request.msgid))
+                self._send(connection, ok(request.msgid))
 
     async def with_document_locked(self, func: Callable[[Any], Any]) -> Any:
         """Run ``func(document)`` with the lock held, then send the changes it made."""
@@ -157,7 +158,7 @@ class BokehSession:
             try:
                 return await self.runner.call(func, self.document)
             finally:
-                await self._flush()
+                self._flush()
 
     async def send_notice(self, text: str) -> None:
         """Record an admin's notice (BokehJS has no place to show one; docs/bokeh.md)."""
@@ -214,7 +215,7 @@ class BokehSession:
             if self.callbacks_stopped:
                 return
             await self._call_logged(func)
-            await self._flush()
+            self._flush()
 
     async def _call_logged(self, func: Callable[[], Any]) -> None:
         try:

@@ -5,6 +5,8 @@ Packages and modules, lowest first; each imports only those above it in this lis
 
     compat/             workarounds for daphne, Channels and uvicorn internals, in one place
     executor            worker threads for sync user code
+    outbox              a connection's bounded queue of outgoing messages, and its writer task
+    serial_calls        async calls made in order by one task, bounded (broadcast's queues)
     app_loader          DOCSYNC["APPS"] entries into Applications
     cluster_link        what the core needs of the cluster (a Protocol)
     session/            ServerSession, its patch log, patch encoding, resume, dispatch

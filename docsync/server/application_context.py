@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import functools
 import logging
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -19,6 +21,7 @@ from .contexts import ServerContext, SessionContext
 from .executor import call_user_code, run_sync
 from .failed_sessions import FailedSessions
 from .persistence import SnapshotKeeper, keeper_of
+from .serial_calls import SerialCalls
 from .session import ServerSession
 
 __all__ = ["ApplicationContext", "ClusterHolder"]
@@ -26,6 +29,9 @@ __all__ = ["ApplicationContext", "ClusterHolder"]
 logger = logging.getLogger("docsync.server")
 
 _EXPIRE_BATCH = 50  # sessions destroyed between two turns of the event loop
+#: Broadcasts that may wait for one session's lock (or, in a cluster, for Redis); a
+#: broadcast beyond them skips that session (logged): a bound, not a flow to expect.
+MAX_WAITING_BROADCASTS = 1000
 
 
 class ClusterHolder(Protocol):
@@ -54,9 +60,15 @@ class ApplicationContext:
         self.sessions_destroyed = 0
         # Sessions whose making failed: tried again after a wait, then not at all.
         self.failed_sessions = FailedSessions(docsync_settings().SESSION_RETRY_BACKOFF)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        # Per session, the broadcasts waiting for its lock (while any wait), and the
+        # broadcasts waiting to be published to the cluster.
+        self._deliveries: dict[str, SerialCalls] = {}
+        self._publisher = SerialCalls(f"broadcasts of {path!r}", max_calls=MAX_WAITING_BROADCASTS)
 
     async def load(self) -> None:
         """Run ``on_server_loaded`` once."""
+        self._loop = asyncio.get_running_loop()
         if self.loaded:
             return
         self.loaded = True
@@ -163,12 +175,15 @@ class ApplicationContext:
         if self.sessions.get(session.id) is not session or session.destroyed:
             return
         del self.sessions[session.id]
+        deliveries = self._deliveries.pop(session.id, None)
+        if deliveries is not None:
+            deliveries.clear()
         context = session.context
         for connection in list(session.connections):
             try:
                 if told is not None:
-                    await connection.send_message(error(None, told, SessionExpiredError.error_kind))
-                await connection.close(code=SessionExpiredError.close_code, reason=told or "session expired")
+                    connection.queue_message(error(None, told, SessionExpiredError.error_kind))
+                connection.queue_close(SessionExpiredError.close_code, told or "session expired")
             except Exception:
                 logger.debug("could not close %r", connection, exc_info=True)
         await session.destroy_callbacks()
@@ -190,30 +205,72 @@ class ApplicationContext:
                 await asyncio.sleep(0)
         return len(expired)
 
-    async def broadcast_everywhere(self, msg_type: str, msg_data: Any) -> int:
-        """Send a message to every session of this app, in every process of the cluster.
+    def broadcast_from_any_thread(self, msg_type: str, msg_data: Any) -> int:
+        """``broadcast_everywhere`` from the event loop or from a worker thread (a sync callback)."""
+        loop = self._loop
+        if loop is None or _running_loop() is loop:
+            return self.broadcast_everywhere(msg_type, msg_data)
+        # A worker thread: the loop queues it (a moment's work; no session lock is awaited).
+        done: concurrent.futures.Future[int] = concurrent.futures.Future()
 
-        Returns the number of sessions reached in this process (others are not counted).
+        def queue() -> None:
+            try:
+                done.set_result(self.broadcast_everywhere(msg_type, msg_data))
+            except BaseException as exc:
+                done.set_exception(exc)
+
+        loop.call_soon_threadsafe(queue)
+        return done.result()
+
+    def broadcast_everywhere(self, msg_type: str, msg_data: Any) -> int:
+        """Send a message to every session of this app, in every process of the cluster; never wait.
+
+        Returns the number of sessions of this process it is queued for (in a cluster,
+        the sessions of this process, which it reaches through the channel layer too).
         """
         cluster = self.registry.cluster if self.registry is not None else None
         if cluster is not None:
-            await cluster.broadcast(self.path, msg_type, msg_data)
+            # Published by a task of its own, in order: the caller may hold a session lock.
+            self._publisher.put(functools.partial(cluster.broadcast, self.path, msg_type, msg_data))
             return len(self.sessions)
-        return await self.broadcast(msg_type, msg_data)
+        return self.broadcast(msg_type, msg_data)
 
-    async def broadcast(self, msg_type: str, msg_data: Any) -> int:
-        """Send a message to every session held here."""
+    def broadcast(self, msg_type: str, msg_data: Any) -> int:
+        """Queue a message for every session held here; return how many it was queued for.
+
+        Each session gets it under its own lock, as soon as that lock is free (after
+        the callback that broadcast, for the caller's own session), in the order sent.
+        """
+        deliver = self._broadcast_delivery(msg_type, msg_data)
         count = 0
         for session in list(self.sessions.values()):
-            if session.destroyed:
-                continue
-
-            def send(doc: Document) -> None:
-                doc.send_message(msg_type, msg_data)
-
-            await session.with_document_locked(send)
-            count += 1
+            if not session.destroyed and self._session_calls(session).put(
+                functools.partial(_deliver, session, deliver)
+            ):
+                count += 1
         return count
+
+    def _broadcast_delivery(self, msg_type: str, msg_data: Any) -> Callable[[Any], None]:
+        """What a broadcast does to each session's document (under its lock)."""
+
+        def send(doc: Document) -> None:
+            doc.send_message(msg_type, msg_data)
+
+        return send
+
+    def _forget_calls(self, session_id: str) -> None:
+        self._deliveries.pop(session_id, None)
+
+    def _session_calls(self, session: Any) -> SerialCalls:
+        calls = self._deliveries.get(session.id)
+        if calls is None:
+            calls = SerialCalls(
+                f"broadcasts to session {session.id}",
+                max_calls=MAX_WAITING_BROADCASTS,
+                on_idle=functools.partial(self._forget_calls, session.id),
+            )
+            self._deliveries[session.id] = calls
+        return calls
 
     # -- application callbacks ------------------------------------------------------
 
@@ -239,3 +296,15 @@ class ApplicationContext:
             if entry.kind != "periodic":
                 self._callback_tasks.pop(entry.id, None)
                 return
+
+
+async def _deliver(session: Any, deliver: Callable[[Any], None]) -> None:
+    if not session.destroyed:
+        await session.with_document_locked(deliver)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:  # a worker thread
+        return None

@@ -30,8 +30,8 @@ class ApplicationView(Protocol):
         """Cancel an application-level callback."""
         ...
 
-    async def broadcast_everywhere(self, msg_type: str, msg_data: Any) -> int:
-        """Send a message to every session of the app, in every process."""
+    def broadcast_from_any_thread(self, msg_type: str, msg_data: Any) -> int:
+        """Queue a message for every session of the app, in every process; never wait."""
         ...
 
 
@@ -160,5 +160,14 @@ class ServerContext:
     remove_next_tick_callback = remove_timeout_callback = remove_periodic_callback = remove_callback
 
     async def broadcast(self, msg_type: str, msg_data: Any = None) -> int:
-        """Send a message to every session of this application; return how many got it."""
-        return await self._app_context.broadcast_everywhere(msg_type, msg_data)
+        """Send a message to every session of this application, in every process; return at once.
+
+        Each session gets it under its own lock as soon as that lock is free, so a
+        callback may broadcast (its own session gets the message once it ends).
+        Returns how many sessions of this process it was queued for.
+        """
+        return self.broadcast_nowait(msg_type, msg_data)
+
+    def broadcast_nowait(self, msg_type: str, msg_data: Any = None) -> int:
+        """``broadcast`` for sync code: callable from a sync callback's worker thread, or the loop."""
+        return self._app_context.broadcast_from_any_thread(msg_type, msg_data)

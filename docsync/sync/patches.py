@@ -9,6 +9,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from ..document import DecodedPatch, Document, DocumentEvent, Model, ModelChangedEvent
 from ..document import events as ev
 from ..document.wire import event_json, model_definition
@@ -115,8 +117,18 @@ def encode_event(event: DocumentEvent, buffer_prefix: str, models: Mapping[str, 
     body = event_json(event, encoder)
     references = [model_definition(m, encoder) for m in event.new_models if m.id in models]
     nbytes = sum(len(b) if not isinstance(b, memoryview) else b.nbytes for _, b in encoder.buffers)
+    # The JSON counts too (a long string, a list of values): PATCH_LOG_BYTES bounds what
+    # the log holds, and 1000 entries of 60 KiB strings were once counted as 200 bytes each.
+    nbytes += _json_size(body) + sum(_json_size(r) for r in references)
     origin = event.setter if isinstance(event.setter, str) else None
     return EncodedEvent(origin, body, references, encoder.buffers, conflict_keys(event), nbytes + 200)
+
+
+def _json_size(value: Any) -> int:
+    try:
+        return len(orjson.dumps(value))
+    except TypeError:  # not sendable as it is: the wire layer refuses it, and says why
+        return 0
 
 
 class FrozenMessage(Message):

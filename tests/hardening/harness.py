@@ -111,15 +111,18 @@ class Database:
 
 
 class Site:
-    """One daphne process serving the test settings, with its own database file."""
+    """One daphne (or ``server``) process serving the test settings, with its own database file."""
 
-    def __init__(self, folder: Path, database: Database, *, debug: bool = False, **env: str) -> None:
+    def __init__(
+        self, folder: Path, database: Database, *, debug: bool = False, server: str = "daphne", **env: str
+    ) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
         self.db = database.copy_to(folder / "db.sqlite3")
         self.user_ids = database.user_ids
         self.log = folder / "server.log"
         self.process = ServerProcess(
+            server=server,
             cwd=ROOT,
             log_path=self.log,
             env=base_env(

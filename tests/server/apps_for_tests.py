@@ -108,3 +108,23 @@ def request_echo(doc: Document) -> None:
         "as_keys": sorted(request),
     }
     doc.add_root(Div(text=repr(shown), name="shown"))
+
+
+def broadcaster(doc: Document) -> None:
+    """Callbacks that broadcast to every session of the app: one async, one sync (in a worker thread).
+
+    Callbacks run holding their session's lock: the broadcast must reach the caller's
+    own session too, once the callback has let the lock go.
+    """
+    context = doc.session_context
+
+    async def broadcast_async(event: Any) -> None:
+        await context.server_context.broadcast("news", {"text": f"async {event.msg_data}"})
+
+    def broadcast_sync(event: Any) -> None:
+        assert threading.current_thread() is not threading.main_thread()  # a worker thread
+        context.server_context.broadcast_nowait("news", {"text": f"sync {event.msg_data}"})
+
+    doc.on_message("broadcast-async", broadcast_async)
+    doc.on_message("broadcast-sync", broadcast_sync)
+    doc.add_root(Div(text="broadcaster", name="root"))

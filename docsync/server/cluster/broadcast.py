@@ -21,8 +21,8 @@ async def broadcast(layer: Any, app_path: str, msg_type: str, msg_data: Any) -> 
     await layer.group_send(app_group(app_path), message)
 
 
-async def on_broadcast(registry: SessionRegistry, message: dict[str, Any]) -> None:
-    """Deliver a broadcast to this process's sessions of its app."""
+def on_broadcast(registry: SessionRegistry, message: dict[str, Any]) -> None:
+    """Queue a broadcast for this process's sessions of its app (the listener waits for no lock)."""
     context = registry.get_context(message["app"])
     if context is not None:
-        await context.broadcast(message["msg_type"], message.get("msg_data"))
+        context.broadcast(message["msg_type"], message.get("msg_data"))

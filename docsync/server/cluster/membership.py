@@ -135,15 +135,15 @@ class Cluster:
         elif kind == RELAY_CLOSED:
             self.relay_in.on_closed(message)
         elif kind == RELAY_FRAMES:
-            await self.relay_out.on_frames(message)
+            self.relay_out.on_frames(message)
         elif kind == RELAY_CLOSE:
-            await self.relay_out.on_close(message)
+            self.relay_out.on_close(message)
         elif kind == COMMAND:
             asyncio.get_running_loop().create_task(self.admin_rpc.on_command(message))
         elif kind == REPLY:
             self.admin_rpc.on_reply(message)
         elif kind == BROADCAST:
-            await on_broadcast(self.registry, message)
+            on_broadcast(self.registry, message)
 
 
 async def ensure_cluster(registry: SessionRegistry) -> Cluster | None:

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from channels.db import database_sync_to_async
 
 from ...conf import docsync_settings
-from ...exceptions import ConnectionClosingError
+from ...exceptions import ConnectionClosingError, SlowReaderError
 from ...protocol import Message, ack
+from ...protocol.message import frame_nbytes
 from ..admission import open_session
+from ..outbox import Outbox
 from ..registry import SessionRegistry
 from ..session import ServerSession
 from .directory import Directory
@@ -43,21 +46,59 @@ class RemoteConnection:
         self.user: Any = None  # the relayed websocket's Django user
         self.may_push = False  # see admission.OpenedSession
         self.created_session = False
+        # Sessions queue for it as for a socket; one task publishes, in order. The
+        # relaying process bounds what its socket holds (its own outbox); this one
+        # bounds what waits for Redis here.
+        self.outbox = Outbox(
+            self._publish, max_bytes=int(docsync_settings().MAX_QUEUED_BYTES), on_overflow=self._overflowed
+        )
+        #: Told this connection's id when it drops itself (set by RelayIn).
+        self.on_dropped: Callable[[str], None] | None = None
 
-    async def send_message(self, message: Message) -> None:
-        """Send ``message`` to the relaying process, which writes it to the socket."""
-        message_out = {"type": RELAY_FRAMES, "conn_id": self.conn_id, "frames": frames_of(message)}
-        await self.layer.send(self.relay_channel, message_out)
+    def queue_message(self, message: Message) -> None:
+        """Queue ``message`` for the relaying process, which writes it to the socket."""
+        frames = frames_of(message)
+        self.outbox.put([{"type": RELAY_FRAMES, "conn_id": self.conn_id, "frames": frames}], _size(frames))
 
-    async def close(self, code: int = 1000, reason: str = "", detail: str | None = None) -> None:
-        """Ask the relaying process to close the socket."""
-        message_out = {"type": RELAY_CLOSE, "conn_id": self.conn_id, "code": code, "reason": reason}
+    def queue_close(self, code: int, reason: str = "", detail: str | None = None) -> None:
+        """Ask the relaying process to close the socket, after what is queued."""
+        message_out: dict[str, Any] = {"type": RELAY_CLOSE, "conn_id": self.conn_id, "code": code, "reason": reason}
         if detail is not None:
             message_out["detail"] = detail
-        await self.layer.send(self.relay_channel, message_out)
+        self.outbox.put([message_out], 0)
+
+    @property
+    def queued_bytes(self) -> int:
+        """Bytes queued for the relaying process and not published yet (the admin shows them)."""
+        return self.outbox.pending_bytes
+
+    async def _publish(self, messages: list[dict[str, Any]]) -> None:
+        for message_out in messages:
+            await self.layer.send(self.relay_channel, message_out)
+
+    def _overflowed(self, queued: int, size: int) -> None:
+        # Redis does not take them as fast as the session makes them: the relayed client
+        # is closed as a slow reader would be (it resumes), and detached at once.
+        logger.warning("cluster: %r is %d bytes behind; closing it", self, queued)
+        if self.on_dropped is not None:
+            self.on_dropped(self.conn_id)
+        close = {"type": RELAY_CLOSE, "conn_id": self.conn_id, "code": SlowReaderError.close_code}
+        close["reason"] = "relay too far behind"
+        self._closing = asyncio.get_running_loop().create_task(self._publish_close(close))
+
+    async def _publish_close(self, close: dict[str, Any]) -> None:
+        await self.outbox.stopped_writer()
+        try:
+            await self.layer.send(self.relay_channel, close)
+        except Exception:  # Redis away: the relaying process drops the socket when it sees us gone
+            logger.debug("cluster: could not close %r", self, exc_info=True)
 
     def __repr__(self) -> str:
         return f"RemoteConnection({self.conn_id} via {self.relay_process})"
+
+
+def _size(frames: list[str | bytes]) -> int:
+    return sum(frame_nbytes(f) for f in frames)
 
 
 async def _load_user(user_id: str | None) -> Any:
@@ -83,6 +124,7 @@ class RelayIn:
         conn = RemoteConnection(
             self.layer, message["conn_id"], message["relay_channel"], message["relay_process"], message["origin"]
         )
+        conn.on_dropped = self._drop
         request_info = message.get("request_info") or {}
         request = {
             "arguments": message.get("args") or {},
@@ -102,7 +144,7 @@ class RelayIn:
                 settings=docsync_settings(),
             )
         except ConnectionClosingError as exc:
-            await conn.close(exc.close_code, exc.reason, exc.detail)
+            conn.queue_close(exc.close_code, exc.reason, exc.detail)
             return
         session = opened.session
         conn.created_session = opened.created
@@ -110,7 +152,7 @@ class RelayIn:
         queue: asyncio.Queue[Any] = asyncio.Queue()
         self.remotes[conn.conn_id] = (conn, session, queue)
         # ACK first: attached, the session's patches could overtake it on the channel.
-        await conn.send_message(ack())
+        conn.queue_message(ack())
         session.attach(conn)
         asyncio.get_running_loop().create_task(self._serve(conn, session, queue))
 
@@ -144,6 +186,8 @@ class RelayIn:
             conn, session, queue = entry
             session.detach(conn)
             queue.put_nowait(None)
+            if not conn.outbox.overflowed:
+                conn.outbox.stop()
 
     async def drop_dead_relayers(self, directory: Directory) -> None:
         """Detach relayed connections whose relaying process died."""

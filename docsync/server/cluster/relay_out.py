@@ -23,11 +23,11 @@ logger = logging.getLogger("docsync.cluster")
 class RelayedSocket(Protocol):
     """What the relay needs of the consumer holding a relayed websocket."""
 
-    async def relay_frames(self, frames: list[Any]) -> None:
-        """Write frames the owner sent."""
+    def relay_frames(self, frames: list[Any]) -> None:
+        """Queue one message's frames the owner sent (never waits)."""
 
-    async def close_with(self, code: int, reason: str, detail: str | None = None) -> None:
-        """Send an ERROR naming ``reason``, then close with ``code``."""
+    def close_with(self, code: int, reason: str, detail: str | None = None) -> None:
+        """Queue an ERROR naming ``reason``, then a close with ``code``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,22 +106,22 @@ class RelayOut:
         except Exception:
             logger.debug("could not tell the owner of a closed relay", exc_info=True)
 
-    async def on_frames(self, message: dict[str, Any]) -> None:
+    def on_frames(self, message: dict[str, Any]) -> None:
         """Write the frames the owner sent to their websocket (counted and dropped if it closed meanwhile)."""
         entry = self.relays.get(message["conn_id"])
         if entry is None:
             self.dropped_after_close += 1
             return
         try:
-            await entry[0].relay_frames(message["frames"])
+            entry[0].relay_frames(message["frames"])
         except Exception:  # the socket closed before the owner learnt it: nothing to tell anyone
             self.dropped_after_close += 1
 
-    async def on_close(self, message: dict[str, Any]) -> None:
+    def on_close(self, message: dict[str, Any]) -> None:
         """Close a websocket as its owner asked."""
         entry = self.relays.pop(message["conn_id"], None)
         if entry is not None:
-            await entry[0].close_with(int(message["code"]), str(message["reason"]), message.get("detail"))
+            entry[0].close_with(int(message["code"]), str(message["reason"]), message.get("detail"))
 
     async def drop_dead_owners(self) -> None:
         """Close relays whose owner died: their clients reconnect and get a fresh session."""
@@ -129,4 +129,4 @@ class RelayOut:
             if await self.directory.process_channel(relay.owner) is None:
                 self.relays.pop(conn_id, None)
                 gone = OwnerGoneError("the process holding this session went away; reconnect")
-                await socket.close_with(gone.close_code, gone.reason)
+                socket.close_with(gone.close_code, gone.reason)

@@ -1,7 +1,7 @@
 """Every workaround for a dependency's internals, in one place.
 
-- ``daphne``: close codes other than 1000/3000-4999, empty frames, and its 1 MiB message limit
-  (daphne/autobahn).
+- ``daphne``: close codes other than 1000/3000-4999, empty frames, its 1 MiB message limit
+  (daphne/autobahn), and a send that never waits for a slow client (Twisted's buffer).
 - ``channels``: websocket frames sent below Channels' session wrapper; the consumer's own receive loop.
 - ``tasks``: asyncio's warning for a pending task whose loop is gone.
 - ``uvicorn``: the websocket implementations that take memoryviews as payloads; its size limit; several
@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from .channels import frame_send, own_receive_loop
-from .daphne import allow_protocol_close_codes, fit_incoming_limit
+from .daphne import allow_protocol_close_codes, fit_incoming_limit, send_backpressure
 from .tasks import forget_pending_task
 from .uvicorn import FrameWriter, frames_writer, incoming_limit, takes_views
 
@@ -33,6 +33,7 @@ __all__ = [
     "frames_writer",
     "incoming_limit",
     "own_receive_loop",
+    "send_backpressure",
     "takes_views",
 ]
 

@@ -19,10 +19,15 @@ bounded by its own settings), so the wrapper sends docsync's frames past that li
 :func:`fit_incoming_limit` raises a docsync websocket's incoming limit when daphne's is
 lower, so that daphne never refuses what docsync accepts (a limit set higher is left
 as it is).
+
+daphne's ``websocket.send`` never waits: it writes into Twisted's buffer, however full.
+:func:`send_backpressure` lets a connection's writer wait while that buffer is over
+Twisted's bound, as uvicorn's ``send`` waits by itself (see ``server/outbox.py``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import sys
@@ -30,7 +35,14 @@ from typing import Any
 
 from .versions import Version, checked, installed
 
-__all__ = ["CHECKED", "SENDABLE_CLOSE_CODES", "allow_protocol_close_codes", "fit_incoming_limit", "patch_applies"]
+__all__ = [
+    "CHECKED",
+    "SENDABLE_CLOSE_CODES",
+    "allow_protocol_close_codes",
+    "fit_incoming_limit",
+    "patch_applies",
+    "send_backpressure",
+]
 
 logger = logging.getLogger("docsync.server")
 
@@ -138,3 +150,70 @@ def fit_incoming_limit(send: Any, max_frame_bytes: int) -> int | None:
         if 0 < current < max_frame_bytes:
             setattr(protocol, name, max_frame_bytes)
     return int(protocol.maxMessagePayloadSize or 0)
+
+
+class _Drain:
+    """A push producer on daphne's transport: Twisted pauses it while its send buffer is full.
+
+    daphne writes every ``websocket.send`` into Twisted's buffer and returns at once, so
+    a client that does not read grew the server without bound. Registered as the
+    transport's producer, this learns when the buffer passes Twisted's ``bufferSize``
+    (64 KiB) and when it has drained, so the connection's writer waits in between.
+    """
+
+    def __init__(self) -> None:
+        self.paused = False
+        self._waiters: list[Any] = []
+
+    def pauseProducing(self) -> None:  # Twisted's IPushProducer names
+        self.paused = True
+
+    def resumeProducing(self) -> None:
+        self.paused = False
+        self._wake()
+
+    def stopProducing(self) -> None:  # the connection is gone: nothing waits for it
+        self.paused = False
+        self._wake()
+
+    def _wake(self) -> None:
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def wait(self) -> None:
+        """Return once Twisted's send buffer is below its bound."""
+        while self.paused:
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            await waiter
+
+
+def _buffered(transport: Any) -> int:
+    return len(getattr(transport, "dataBuffer", b"")) + int(getattr(transport, "_tempDataLen", 0) or 0)
+
+
+async def _poll_drain(transport: Any) -> None:
+    """The fallback where a producer cannot be registered: look at the buffer until it drains."""
+    limit = int(getattr(transport, "bufferSize", 65536))
+    while _buffered(transport) > limit and not getattr(transport, "disconnected", True):
+        await asyncio.sleep(0.01)
+
+
+def send_backpressure(send: Any) -> Any:
+    """Return a coroutine function that waits while daphne's send buffer for this websocket is full.
+
+    None under another server (uvicorn's ``send`` waits by itself). ``send`` is the
+    innermost ASGI send (``compat.frame_send``); call it once the websocket is accepted.
+    """
+    protocol = _daphne_protocol(send)
+    transport = getattr(protocol, "transport", None)
+    if transport is None:
+        return None
+    drain = _Drain()
+    try:
+        transport.registerProducer(drain, True)
+    except Exception:  # another producer holds the transport: poll its buffer instead
+        return functools.partial(_poll_drain, transport)
+    return drain.wait

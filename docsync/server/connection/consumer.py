@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import secrets
 import time
@@ -23,6 +24,7 @@ from ...exceptions import (
     MessageTooBigError,
     ProtocolError,
     RateLimitedError,
+    SlowReaderError,
 )
 from ...origins import scope_origin_allowed
 from ...protocol import Message, Receiver, ack, error
@@ -41,10 +43,12 @@ from ..compat import (
     frame_send,
     frames_writer,
     own_receive_loop,
+    send_backpressure,
     takes_views,
 )
 from ..dialects import DOCSYNC_KIND, Dialect
 from ..incomplete import IncompleteInput
+from ..outbox import Outbox
 from ..registry import SessionRegistry, get_registry
 from ..session import ServerSession
 from .rate import RateLimiter
@@ -163,6 +167,16 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         allow_protocol_close_codes()
         settings = docsync_settings()
         _fit_server_limit(self._send_frame, int(settings.MAX_FRAME_BYTES), int(settings.MAX_MESSAGE_BYTES))
+        # Everything this socket is sent, after the accept, goes through its outbox and
+        # its one writer task: sessions queue under their lock and never wait for it.
+        self.outbox = Outbox(
+            self._write_message,
+            max_bytes=int(settings.MAX_QUEUED_BYTES),
+            on_overflow=self._overflowed,
+            on_written=self._written,
+            track=_running.add,
+        )
+        self._writable = send_backpressure(self._send_frame)
         self.session = None
         self.dialect: Dialect | None = None
         self.relay: Relay | None = None
@@ -198,14 +212,14 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         except Exception as exc:  # a kind whose package is not installed
             logger.exception("application %s cannot be served", self.app_path)
             await self.accept()
-            await self.refuse(ApplicationError(f"application error: {type(exc).__name__}"))
+            self.refuse(ApplicationError(f"application error: {type(exc).__name__}"))
             return
         if self.dialect.name == DOCSYNC_KIND:
             self.client_limits = self.receiver
         subprotocol = self.dialect.subprotocol
         if len(protocols) < 2 or protocols[0] != subprotocol:
             await self.accept()
-            await self.refuse(AccessRefusedError(f"missing token: use subprotocols [{subprotocol!r}, <token>]"))
+            self.refuse(AccessRefusedError(f"missing token: use subprotocols [{subprotocol!r}, <token>]"))
             return
         await self.accept(subprotocol)
         try:
@@ -213,7 +227,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
                 raise AccessRefusedError("origin not allowed")
             await self._open_session(protocols[1], settings)
         except ConnectionClosingError as exc:
-            await self.refuse(exc)
+            self.refuse(exc)
 
     async def _open_session(self, token_text: str, settings: Settings) -> None:
         registry = get_registry()
@@ -243,8 +257,8 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         self.created_session = opened.created
         self.may_push = opened.may_push
         self.session = opened.session
-        # ACK first: once attached, the session's patches could be sent before it.
-        await self.send_message(ack())
+        # ACK first: once attached, the session's patches could be queued before it.
+        self.queue_message(ack())
         opened.session.attach(self)
 
     async def _relayed(self, registry: SessionRegistry, token: SessionToken, user: Any, token_expired: bool) -> bool:
@@ -278,19 +292,17 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         self.cluster, self.relay = cluster, relay
         return True
 
-    async def relay_frames(self, frames: list[Any]) -> None:
-        """Write frames the owning process sent for this relayed websocket."""
-        await self._write(frames)
-        self._count("messages_out", 1)
-        self._count("bytes_out", sum(frame_nbytes(f) for f in frames))
+    def relay_frames(self, frames: list[Any]) -> None:
+        """Queue one message's frames the owning process sent for this relayed websocket."""
+        self.outbox.put(list(frames), sum(frame_nbytes(f) for f in frames))
 
-    async def refuse(self, exc: ConnectionClosingError | ProtocolError) -> None:
+    def refuse(self, exc: ConnectionClosingError | ProtocolError) -> None:
         """Report ``exc`` in an ERROR, then close with its close code."""
         detail = exc.detail if isinstance(exc, ConnectionClosingError) else None
-        await self.close_with(exc.close_code, str(exc), detail)
+        self.close_with(exc.close_code, str(exc), detail)
 
-    async def close_with(self, code: int, reason: str, detail: str | None = None) -> None:
-        """Send an ERROR naming the reason (and ``detail``, if any), then close with ``code``.
+    def close_with(self, code: int, reason: str, detail: str | None = None) -> None:
+        """Queue an ERROR naming the reason (and ``detail``, if any), then a close with ``code``.
 
         The ERROR carries the reason because some servers (daphne) drop close reasons.
         Frames the client sent after the refused one are dropped unread: the client
@@ -300,10 +312,35 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         message = error(None, reason, f"close-{code}")
         if detail is not None:
             message.content["detail"] = detail
-        try:
-            await self.send_message(message)
-        finally:
-            await self.close(code=code, reason=reason[:120])
+        self.queue_message(message)
+        self.queue_close(code, reason)
+
+    def queue_close(self, code: int, reason: str = "") -> None:
+        """Close with ``code`` once every message queued before is written."""
+        self.outbox.then(functools.partial(self._close_now, code, reason[:120]))
+
+    async def _close_now(self, code: int, reason: str) -> None:
+        self.outbox.stop()  # nothing queued after a close is written
+        await self.close(code=code, reason=reason)
+
+    def _overflowed(self, queued: int, size: int) -> None:
+        """Close a socket whose client reads too slowly (its outbox is stopped already)."""
+        self.refused = True
+        limit = self.outbox.max_bytes
+        slow = SlowReaderError(f"client reads too slowly: {queued} bytes waiting, {size} more would pass {limit}")
+        logger.info("%s: closing with %d: %s", self.app_path, slow.close_code, slow)
+        if self.session is not None:
+            # It gets nothing more: it resumes later with what it missed.
+            self.session.detach(self)
+            self.session = None
+        self._closing = asyncio.get_running_loop().create_task(self._close_slow(slow))
+        _running.add(self._closing)
+
+    async def _close_slow(self, slow: SlowReaderError) -> None:
+        # No ERROR first: the client is not reading. The message being written may be
+        # cut off; the close follows what the ASGI server already holds.
+        await self.outbox.stopped_writer()
+        await self.close(code=slow.close_code, reason=slow.reason[:120])
 
     def _stalled(self) -> None:
         """Drop a message that made no progress for INCOMPLETE_MESSAGE_TIMEOUT, and its connection."""
@@ -311,9 +348,12 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         self.incomplete.clear()
         if not self.refused:
             logger.info("%s: %s", self.app_path, error)
-            self._stall_task = asyncio.get_running_loop().create_task(self.refuse(error))
+            self.refuse(error)
 
     async def disconnect(self, code: int) -> None:
+        outbox = getattr(self, "outbox", None)
+        if outbox is not None:
+            outbox.stop()
         incomplete = getattr(self, "incomplete", None)
         if incomplete is not None:
             incomplete.clear()
@@ -324,37 +364,35 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             self.session.detach(self)
             self.session = None
 
-    async def send_message(self, message: Message) -> None:
-        """Send every frame of ``message``, unless its client could not accept it."""
-        await self.send_messages((message,))
+    def queue_message(self, message: Message) -> None:
+        """Queue ``message`` for this socket's writer (never waits), unless its client could not accept it."""
+        frames = message.to_frames()
+        fault = self.client_limits.size_fault(frames) if self.client_limits is not None else None
+        if fault is not None:
+            # The client holds the server's own limits (the page hands them over): it
+            # would drop the message and reconnect, forever. Say so on both sides.
+            logger.error("%s: %s not sent: %s (see DOCSYNC's MAX_* settings)", self.app_path, message.msgtype, fault)
+            self.refuse(MessageTooBigError(f"server message too large for the client: {fault}"))
+            return
+        self.outbox.put(frames, sum(frame_nbytes(f) for f in frames))
 
-    async def send_messages(self, messages: Sequence[Message]) -> None:
-        """Send every frame of ``messages`` in order, in as few socket writes as the server allows.
+    @property
+    def queued_bytes(self) -> int:
+        """Bytes queued for this socket and not written yet (the admin shows them)."""
+        return self.outbox.pending_bytes
 
-        A message its client could not accept is not sent, nor anything after it: the
-        connection is refused (closed with an ERROR saying why).
-        """
-        frames: list[str | bytes | bytearray | memoryview] = []
-        sent = 0
-        for message in messages:
-            message_frames = message.to_frames()
-            fault = self.client_limits.size_fault(message_frames) if self.client_limits is not None else None
-            if fault is not None:
-                # The client holds the server's own limits (the page hands them over): it
-                # would drop the message and reconnect, forever. Say so on both sides.
-                logger.error(
-                    "%s: %s not sent: %s (see DOCSYNC's MAX_* settings)", self.app_path, message.msgtype, fault
-                )
-                await self._write(frames)
-                self._count("messages_out", sent)
-                self._count("bytes_out", sum(frame_nbytes(f) for f in frames))
-                await self.refuse(MessageTooBigError(f"server message too large for the client: {fault}"))
-                return
-            frames.extend(message_frames)
-            sent += 1
+    async def _write_message(self, frames: list[Any]) -> None:
+        """Write one or more messages' frames (the outbox hands over what waits, in order)."""
+        if self._writable is not None:
+            for frame in frames:
+                await self._writable()  # daphne: while its buffer for this socket is full
+                await self._send_one(frame)
+            return
         await self._write(frames)
-        self._count("messages_out", sent)
-        self._count("bytes_out", sum(frame_nbytes(f) for f in frames))
+
+    def _written(self, size: int) -> None:
+        self._count("messages_out", 1)
+        self._count("bytes_out", size)
 
     async def _write(self, frames: Sequence[str | bytes | bytearray | memoryview]) -> None:
         if not frames:
@@ -389,7 +427,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             message = self.receiver.receive(frame)
         except (ProtocolError, ConnectionClosingError) as exc:
             self.incomplete.clear()
-            await self.refuse(exc)
+            self.refuse(exc)
             return
         self.incomplete.settle()
         if message is None:
@@ -400,14 +438,14 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
     async def handle(self, message: Message) -> None:
         """Dispatch one complete message (to the local session, or to the relay)."""
         if message.msgtype == PATCH_DOC and not self.rate.allow():
-            await self.refuse(RateLimitedError("too many patches per second"))
+            self.refuse(RateLimitedError("too many patches per second"))
             return
         if self.relay is not None and self.cluster is not None:
             try:
                 await self.cluster.forward(self.relay, frames_of(message))
             except Exception as exc:  # Redis away: the client retries and resumes, no traceback
                 logger.warning("cluster: a relayed message could not reach its owner: %s", exc)
-                await self.refuse(DirectoryUnavailableError("the process holding this session cannot be reached"))
+                self.refuse(DirectoryUnavailableError("the process holding this session cannot be reached"))
             return
         if self.session is not None and self.dialect is not None:
             await self.dialect.dispatch(self.session, self, message, self.created_session)

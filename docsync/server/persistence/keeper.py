@@ -326,8 +326,8 @@ async def _close_draining(connection: Any) -> None:
     try:
         refuse = getattr(connection, "refuse", None)
         if refuse is not None:
-            await refuse(error)  # an ERROR naming the reason, then the close
+            refuse(error)  # an ERROR naming the reason, then the close, after what is queued
         else:
-            await connection.close(code=error.close_code, reason=error.reason)
+            connection.queue_close(error.close_code, error.reason)
     except Exception:
         logger.debug("could not close %r", connection, exc_info=True)

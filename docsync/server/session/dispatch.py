@@ -48,15 +48,15 @@ async def dispatch(session: ServerSession, connection: Connection, message: Mess
     elif msgtype == PUSH_DOC:
         refusal = push_refusal(session, connection)
         if refusal is not None:
-            await connection.send_message(error(message.msgid, f"PUSH-DOC not allowed: {refusal}", "push-not-allowed"))
+            connection.queue_message(error(message.msgid, f"PUSH-DOC not allowed: {refusal}", "push-not-allowed"))
             return
         session.creating = False
         await session.push(connection, message)
     elif msgtype == SERVER_INFO_REQ:
         info: VersionInfo = {"docsync": __version__, "server": "docsync"}
-        await connection.send_message(server_info_reply(message.msgid, info))
+        connection.queue_message(server_info_reply(message.msgid, info))
     elif msgtype in (ACK, OK, ERROR):
         return
     else:
         text = f"unexpected message type {msgtype!r}"
-        await connection.send_message(error(message.msgid, text, "bad-request"))
+        connection.queue_message(error(message.msgid, text, "bad-request"))

@@ -33,9 +33,11 @@ class Connection(Protocol):
     #: document was reset (PUSH-DOC) after they were made.
     fence: int
 
-    async def send_message(self, message: Message) -> None: ...
+    def queue_message(self, message: Message) -> None:
+        """Queue ``message`` for the connection's writer; never waits (see ``server/outbox.py``)."""
 
-    async def close(self, code: int = 1000, reason: str = "") -> None: ...
+    def queue_close(self, code: int, reason: str = "") -> None:
+        """Close with ``code`` once every message queued before is written."""
 
 
 class ServerSession:
@@ -134,9 +136,11 @@ class ServerSession:
             return False
         return time.monotonic() - self.last_detached >= lifetime
 
-    async def _send(self, connection: Connection, message: Message) -> None:
+    def _send(self, connection: Connection, message: Message) -> None:
+        # Queued, never awaited: under the lock a session waits for no socket, and a
+        # client that reads slowly holds up no one else (its outbox is bounded).
         try:
-            await connection.send_message(message)
+            connection.queue_message(message)
         except Exception:  # a dead socket must not stop the others from being served
             logger.debug("send to %r failed", connection, exc_info=True)
 
@@ -170,9 +174,9 @@ class ServerSession:
     async def _finish(self) -> None:
         """Await what async callbacks left, then send the changes made (with the lock held)."""
         await self._settle()
-        await self._broadcast(self.sequencer.flush())
+        self._broadcast(self.sequencer.flush())
 
-    async def _broadcast(self, changes: Changes | None, keep_for: Connection | None = None) -> Message | None:
+    def _broadcast(self, changes: Changes | None, keep_for: Connection | None = None) -> Message | None:
         """Send ``changes`` to every connection, each without its own changes.
 
         What ``keep_for`` would receive is returned instead of sent: the answer to its
@@ -186,7 +190,7 @@ class ServerSession:
             if connection is keep_for:
                 kept = message
             elif message is not None:
-                await self._send(connection, message)
+                self._send(connection, message)
         return kept
 
     # -- requests from connections --------------------------------------------------
@@ -194,17 +198,17 @@ class ServerSession:
     async def pull(self, connection: Connection, request: Message) -> None:
         """Answer PULL-DOC-REQ with the whole document and the current position."""
         async with self.lock:
-            await self._send(connection, self.sequencer.pull(request))
+            self._send(connection, self.sequencer.pull(request))
 
     async def push(self, connection: Connection, request: Message) -> None:
         """Replace the document with a client's PUSH-DOC."""
         async with self.lock:
             refusal = self.sequencer.push(request)
             if refusal is not None:
-                await self._send(connection, refusal)
+                self._send(connection, refusal)
                 return
             await self._finish()
-            await self._send(connection, self.sequencer.push_answer(request))
+            self._send(connection, self.sequencer.push_answer(request))
 
     async def patch(self, connection: Connection, request: Message) -> None:
         """Apply a client's PATCH-DOC under the lock; answer OK or ERROR (the rule: ``Sequencer``)."""
@@ -212,7 +216,7 @@ class ServerSession:
             self.touch()
             step = self.sequencer.receive_patch(connection.origin, connection.fence, request)
             if step.answer is not None:
-                await self._send(connection, step.answer)
+                self._send(connection, step.answer)
                 return
             self.acting = connection
             try:
@@ -226,21 +230,21 @@ class ServerSession:
                 self.acting = None
             await self._settle()
             outcome = self.sequencer.answer_patch(step)
-            kept = await self._broadcast(outcome.changes, keep_for=connection)
-            await self._send(connection, outcome.answer)
+            kept = self._broadcast(outcome.changes, keep_for=connection)
+            self._send(connection, outcome.answer)
             if kept is not None:
-                await self._send(connection, kept)
+                self._send(connection, kept)
             if outcome.reset is not None:
-                await self._reset(connection, outcome.reset, outcome.fence)
+                self._reset(connection, outcome.reset, outcome.fence)
 
-    async def _reset(self, connection: Connection, reset: Message, fence: int | None) -> None:
+    def _reset(self, connection: Connection, reset: Message, fence: int | None) -> None:
         if fence is not None:
             connection.fence = fence
         # Every connection of the client: the one this patch came on may be a socket
         # that died while its messages were still being handled, the client resumed.
         for other in tuple(self.connections):
             if other is connection or other.origin == connection.origin:
-                await self._send(other, reset)
+                self._send(other, reset)
 
     async def resume(self, connection: Connection, request: Message, created_session: bool) -> None:
         """Answer RESUME-REQ with what the client missed, or the whole document."""
@@ -248,7 +252,7 @@ class ServerSession:
             resumed = self.sequencer.resume(connection.origin, request, created_session=created_session)
             if resumed.fence is not None:
                 connection.fence = resumed.fence
-            await connection.send_message(resumed.reply)
+            connection.queue_message(resumed.reply)
 
     async def with_document_locked(self, func: Callable[[Document], Any]) -> Any:
         """Run ``func(document)`` with the lock held, then send the changes it made."""

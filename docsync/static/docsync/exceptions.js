@@ -23,6 +23,7 @@
  *         │   ├── DirectoryUnavailableError
  *         │   └── IncompleteInputLimitError
  *         ├── StalledMessageError    a message left incomplete too long               close 4408
+ *         ├── SlowReaderError        the client left too many bytes unread            close 4009
  *         ├── TooManyConnectionsError    the session has its maximum of connections  close 4008
  *         ├── RateLimitedError       too many patches per second                     close 4029
  *         ├── SessionExpiredError    the session expired (or an admin ended it)      close 4001
@@ -146,6 +147,12 @@ export class StalledMessageError extends ConnectionClosingError {
   static errorKind = "close-4408";
 }
 
+/** The client read too slowly: the messages waiting for it passed the server's bound (resume). */
+export class SlowReaderError extends ConnectionClosingError {
+  static closeCode = 4009;
+  static errorKind = "close-4009";
+}
+
 /** The session has as many connections as it may. */
 export class TooManyConnectionsError extends ConnectionClosingError {
   static closeCode = 4008;
@@ -181,7 +188,7 @@ export class ServerDrainingError extends ConnectionClosingError {
 /** Every error class that ends a websocket, in the order of docsync/exceptions.py. */
 export const CLOSING_ERRORS = Object.freeze([
   ProtocolError, MessageTooBigError, ConnectionClosingError, AccessRefusedError, NoSuchApplicationError,
-  ApplicationError, ServerBusyError, StalledMessageError, TooManyConnectionsError, RateLimitedError,
+  ApplicationError, ServerBusyError, StalledMessageError, SlowReaderError, TooManyConnectionsError, RateLimitedError,
   SessionExpiredError, OwnerGoneError, ServerDrainingError, TokenError, ApplicationLoadError, ApplicationStoppedError,
   SessionLimitError, DirectoryUnavailableError, IncompleteInputLimitError,
 ]);

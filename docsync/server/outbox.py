@@ -1,0 +1,153 @@
+"""Outbox: one connection's messages waiting to be written, and the task that writes them.
+
+A session decides under its lock and queues; it never awaits a socket. Each connection
+has one outbox, written by one task, so its messages keep their order and a client that
+reads slowly holds up no one but itself. The bytes waiting behind the message being
+written are bounded (``MAX_QUEUED_BYTES``): a message that would take them over it is
+not queued, and the connection is closed (see the consumer: close 4009), its client to
+resume later with what it missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+__all__ = ["Outbox"]
+
+logger = logging.getLogger("docsync.server")
+
+#: Messages that wait together are written together up to this many bytes.
+BATCH_BYTES = 256 * 1024
+
+#: Writes messages (their frames, in order) to the connection.
+WriteMessage = Callable[[list[Any]], Awaitable[None]]
+#: Something to do once every message queued before it is written (a close).
+Action = Callable[[], Awaitable[None]]
+
+
+class Outbox:
+    """A bounded queue of one connection's outgoing messages, drained by one task.
+
+    ``write`` writes the frames of one or more messages; ``on_overflow(queued, size)`` is told (once) that a
+    message of ``size`` bytes did not fit behind the ``queued`` ones: the outbox is
+    stopped by then, and the connection should be closed. ``on_written(size)`` counts
+    each message once written.
+    """
+
+    def __init__(
+        self,
+        write: WriteMessage,
+        *,
+        max_bytes: int,
+        on_overflow: Callable[[int, int], None],
+        on_written: Callable[[int], None] | None = None,
+        track: Callable[[asyncio.Task[None]], None] | None = None,
+    ) -> None:
+        self.max_bytes = max_bytes
+        self._write = write
+        self._on_overflow = on_overflow
+        self._on_written = on_written
+        self._track = track
+        self._items: deque[tuple[list[Any], int] | Action] = deque()
+        #: Bytes of the messages waiting behind the one being written.
+        self.queued_bytes = 0
+        #: Bytes of the message being written now (0 when none is).
+        self.writing_bytes = 0
+        self.overflowed = False
+        self.stopped = False
+        self._task: asyncio.Task[None] | None = None
+        self._stopped_task: asyncio.Task[None] | None = None
+
+    @property
+    def pending_bytes(self) -> int:
+        """Bytes queued and not yet written, the message being written included."""
+        return self.queued_bytes + self.writing_bytes
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def put(self, frames: list[Any], size: int) -> bool:
+        """Queue one message of ``size`` bytes; return False if it was not queued.
+
+        A message is always taken when nothing waits (a document bigger than the bound
+        still goes out); otherwise the waiting bytes may not exceed ``max_bytes``.
+        """
+        if self.stopped:
+            return False
+        if self.queued_bytes and self.queued_bytes + size > self.max_bytes:
+            queued = self.queued_bytes
+            self.overflowed = True
+            self.stop()
+            self._on_overflow(queued, size)
+            return False
+        self._items.append((frames, size))
+        self.queued_bytes += size
+        self._start()
+        return True
+
+    def then(self, action: Action) -> None:
+        """Run ``action`` once every message queued before it is written."""
+        if self.stopped:
+            return
+        self._items.append(action)
+        self._start()
+
+    def stop(self) -> None:
+        """Drop what is queued and stop the writer (the connection is closing or closed)."""
+        self.stopped = True
+        self._items.clear()
+        self.queued_bytes = self.writing_bytes = 0
+        task, self._task = self._task, None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+            self._stopped_task = task
+
+    async def stopped_writer(self) -> None:
+        """Stop, and wait until the writer has let go of the connection (it may be cut mid-message)."""
+        self.stop()
+        task, self._stopped_task = self._stopped_task, None
+        if task is not None:
+            await asyncio.gather(task, return_exceptions=True)
+
+    def _start(self) -> None:
+        # The writer ends when the queue is empty: an idle connection holds no task.
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+            if self._track is not None:
+                self._track(self._task)
+
+    async def _run(self) -> None:
+        try:
+            while self._items:
+                item = self._items.popleft()
+                if callable(item):
+                    await item()
+                    continue
+                # Messages waiting together go in one write (one syscall under uvicorn:
+                # an OK and the patch after it, say), up to BATCH_BYTES.
+                frames, size = list(item[0]), item[1]
+                sizes = [size]
+                while self._items and not callable(self._items[0]) and size < BATCH_BYTES:
+                    more_frames, more = self._items.popleft()  # type: ignore[misc]
+                    frames.extend(more_frames)
+                    sizes.append(more)
+                    size += more
+                self.queued_bytes -= size
+                self.writing_bytes = size
+                await self._write(frames)
+                self.writing_bytes = 0
+                if self._on_written is not None:
+                    for written in sizes:
+                        self._on_written(written)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the socket is gone: nothing more can be written to it
+            logger.debug("writing to a connection failed", exc_info=True)
+            self._task = None
+            self.stop()
+            return
+        self._task = None

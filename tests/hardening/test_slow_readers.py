@@ -1,0 +1,174 @@
+"""A client that stops reading, in a shared room, under daphne and uvicorn: nobody else waits for it.
+
+Sessions queue what they send; each connection's writer drains its own queue, bounded by
+``MAX_QUEUED_BYTES`` (docsync/server/outbox.py). The silent client here reads the ACK and
+its pull, then nothing: its socket's receive buffer is small, so the server's socket
+fills after a few notes. Meanwhile the others keep getting their OKs and every note, a
+new joiner loads the board, the admin's detail page answers (and shows the bytes queued
+for the silent one), and once its queue passes the bound the silent client is closed
+with 4009; it resumes afterwards and gets the board as it is. The server's RSS grows by
+less than what was pushed at it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import websockets
+
+from docsync.client import ClientSession
+from docsync.protocol import ACK, PULL_DOC_REPLY, RESUME_REPLY, new_message
+from docsync.protocol.msgtypes import PULL_DOC_REQ, RESUME_REQ
+from project.examples import board as _board  # noqa: F401  (defines NoteBoard, which the client then reads)
+
+from .harness import Database, RawSocket, Site, open_client, wait_until
+
+MIB = 1024 * 1024
+#: The per-connection bound the site runs with (the default is 8 MiB; lower keeps this short).
+BOUND = 1 * MIB
+NOTE_BYTES = 60 * 1024  # under the hardening site's MAX_FRAME_BYTES (64 KiB)
+NOTES = 600  # 35 MiB pushed at the silent client, far beyond what kernel buffers take
+#: What the server may keep besides: the note being written to the silent one, the patch
+#: log (PATCH_LOG_BYTES, 1 MiB), a few copies of the current note, the ASGI server's and
+#: the allocator's slack. Without the bound, daphne kept everything pushed (35 MiB).
+RSS_SLACK = 8 * MIB
+
+
+@pytest.fixture(scope="module", params=["daphne", "uvicorn"])
+def slow_site(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, database: Database
+) -> Iterator[Site]:
+    site = Site(
+        tmp_path_factory.mktemp(f"slow-{request.param}"),
+        database,
+        server=request.param,
+        DOCSYNC_MAX_QUEUED_BYTES=str(BOUND),
+        DOCSYNC_MAX_PATCHES_PER_SECOND="100000",
+        DOCSYNC_LOG_LEVEL="INFO",
+    )
+    site.start()
+    try:
+        yield site
+    finally:
+        site.stop()
+
+
+def _rss(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS")
+
+
+async def _silent_client(config: dict[str, Any]) -> tuple[RawSocket, str, int, str]:
+    """Connect with a small receive buffer, take the ACK and the pull; return (socket, client id, seq, incarnation)."""
+    host, port = config["wsUrl"].split("/")[2].split(":")
+    raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 * 1024)  # before connecting: the window stays small
+    raw.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(raw, (host, int(port)))
+    ws = await websockets.connect(
+        config["wsUrl"],
+        sock=raw,
+        subprotocols=["docsync", config["token"]],  # type: ignore[list-item]
+        origin=f"http://{host}:{port}",  # type: ignore[arg-type]
+        max_size=None,
+        compression=None,
+        max_queue=1,  # the library stops reading the socket once a frame waits unread
+        open_timeout=10,
+    )
+    silent = RawSocket(ws)
+    assert (await silent.read_message()).msgtype == ACK
+    client_id = uuid.uuid4().hex[:16]
+    reply = await silent.request(new_message(PULL_DOC_REQ, {"client_id": client_id}), timeout=10)
+    assert reply.msgtype == PULL_DOC_REPLY
+    return silent, client_id, int(reply.content["seq"]), str(reply.content["incarnation"])
+
+
+def _notes(client: ClientSession) -> list[str]:
+    return list(client.document.get_model_by_name("board").notes)  # type: ignore[union-attr]
+
+
+def _queued_bytes(detail_page: str) -> list[int]:
+    return [int(n) for n in re.findall(r'<td class="queued-bytes">(\d+)</td>', detail_page)]
+
+
+@pytest.mark.asyncio
+async def test_a_client_that_stops_reading_holds_up_no_one_and_is_closed_at_its_bound(slow_site: Site) -> None:
+    room = f"?room=slow-{uuid.uuid4().hex[:8]}"
+    browser = await asyncio.to_thread(slow_site.browser)
+    configs = [await asyncio.to_thread(browser.page_config, "board", room) for _ in range(4)]
+    session_id = configs[0]["sessionId"]
+    operator = await asyncio.to_thread(slow_site.browser, "operator")
+    detail_url = f"admin/docsync/livesession/{session_id}/live/"
+    writer = await open_client(configs[0])
+    reader = await open_client(configs[1])
+    silent, client_id, seq, incarnation = await _silent_client(configs[2])
+    clients = [writer, reader]
+
+    async def read_once_closed() -> int | None:
+        # It reads again as soon as the server has closed it, as a client that had only
+        # stalled for a while (daphne drops a socket that does not answer a close in 1 s).
+        while "closing with 4009" not in slow_site.log_text():
+            await asyncio.sleep(0.02)
+        return await silent.until_closed(timeout=30)
+
+    closed = asyncio.create_task(read_once_closed())
+    await wait_until(lambda: slow_site.live_rows("board") != [], 10, "the room in the admin's table")
+    try:
+        rss_before = _rss(slow_site.process.pid)
+        board = writer.document.get_model_by_name("board")
+        queued_seen: list[int] = []
+        for n in range(NOTES):
+            note = f"note {n} " + "x" * NOTE_BYTES
+            board.notes = [note]  # type: ignore[union-attr]  # a whole new value: the document stays small
+            await writer.sync(timeout=30)  # its OK came: the session was not held up
+            if n % 50 == 0:
+                await reader.wait_for(lambda note=note: _notes(reader) == [note], timeout=30)  # type: ignore[misc]
+            if not queued_seen:
+                detail = await asyncio.to_thread(operator.get, detail_url)
+                assert detail.status == 200
+                queued_seen = [q for q in _queued_bytes(detail.body) if q > 0]
+            if n == NOTES // 2:
+                joiner = await open_client(configs[3])  # a new joiner loads meanwhile
+                clients.append(joiner)
+                assert _notes(joiner) == [note]
+        await reader.wait_for(lambda: _notes(reader) == _notes(writer), timeout=30)
+        # The admin showed bytes waiting for the silent client while it was stuck.
+        assert queued_seen and max(queued_seen) >= NOTE_BYTES, queued_seen
+        # Reading again, it found what was sent before the close, then the close: 4009.
+        assert await asyncio.wait_for(closed, 60) == 4009, (silent.close_code, silent.close_reason)
+        assert "client reads too slowly" in slow_site.log_text()
+        growth = _rss(slow_site.process.pid) - rss_before
+        pushed = NOTES * NOTE_BYTES
+        print(f"RSS growth {growth / MIB:.1f} MiB")
+        assert growth < BOUND + RSS_SLACK, f"RSS grew by {growth / MIB:.1f} MiB ({pushed / MIB:.0f} MiB pushed)"
+
+        # It resumes: it missed notes (far more than the patch log keeps), and gets the board as it is.
+        back = await RawSocket.connect(configs[2]["wsUrl"], configs[2]["token"])
+        assert (await back.read_message()).msgtype == ACK
+        resume = new_message(RESUME_REQ, {"last_seq": seq, "client_id": client_id, "incarnation": incarnation})
+        reply = await back.request(resume, timeout=30)
+        assert reply.msgtype == RESUME_REPLY and reply.content["mode"] == "full" and not reply.content["fresh"]
+        (model,) = [m for m in reply.content["doc"]["models"] if m["attributes"].get("name") == "board"]
+        assert model["attributes"]["notes"] == _notes(writer)
+        await back.close()
+
+        # The admin can still end the session: everyone connected is closed with 4001.
+        answer = await asyncio.to_thread(operator.post, detail_url, {"action": "expire"})
+        assert answer.status == 302
+        for client in clients:
+            await client.wait_for(lambda c=client: c.close_code is not None, timeout=15)  # type: ignore[misc]
+            assert client.close_code == 4001
+    finally:
+        closed.cancel()
+        for client in clients:
+            await client.close()
+        await silent.close()

@@ -1,0 +1,70 @@
+"""server_context.broadcast from callbacks, in one process: every session gets it, the caller's own too.
+
+Callbacks run holding their session's lock (asyncio.Lock is not re-entrant): a broadcast
+that waited for every session's lock deadlocked on the caller's. Sync callbacks run in a
+worker thread and use ``broadcast_nowait``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from docsync.client import ClientSession
+from docsync.protocol.msgtypes import PATCH_DOC
+
+from .clients import ServerUnderTest, open_session, page_config
+
+
+def _news(client: ClientSession) -> list[str]:
+    texts = []
+    for message in client.received:
+        if message.msgtype != PATCH_DOC:
+            continue
+        for event in message.content.get("events", []):
+            if event.get("kind") == "MessageSent" and event.get("msg_type") == "news":
+                texts.append(event["msg_data"]["text"])
+    return texts
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("kind", ["async", "sync"])
+async def test_a_callback_broadcasts_to_every_session_its_own_included(server: ServerUnderTest, kind: str) -> None:
+    clients: list[ClientSession] = []
+    try:
+        for _ in range(3):
+            clients.append(await open_session(await page_config(server, "broadcaster")))
+        sender = clients[1]
+        for round_ in range(3):
+            sender.document.send_message(f"broadcast-{kind}", f"round {round_}")
+            await sender.sync()
+        expected = [f"{kind} round {n}" for n in range(3)]
+        for client in clients:
+            # In the order sent, once each; the sender's session too (its lock was held).
+            await client.wait_for(lambda c=client: _news(c) == expected, timeout=15)  # type: ignore[misc]
+        # The sessions still answer: nothing is left holding a lock.
+        for client in clients:
+            client.document.send_message("broadcast-async", "after")
+            await client.sync()
+    finally:
+        for client in clients:
+            await client.close()
+
+
+@pytest.mark.asyncio
+async def test_broadcasts_from_both_kinds_of_callback_keep_their_order(server: ServerUnderTest) -> None:
+    first = await open_session(await page_config(server, "broadcaster"))
+    second = await open_session(await page_config(server, "broadcaster"))
+    try:
+        order: list[Any] = []
+        for n in range(6):
+            kind = "sync" if n % 2 else "async"
+            order.append(f"{kind} {n}")
+            first.document.send_message(f"broadcast-{kind}", str(n))
+            await first.sync()
+        for client in (first, second):
+            await client.wait_for(lambda c=client: _news(c) == order, timeout=15)  # type: ignore[misc]
+    finally:
+        await asyncio.gather(first.close(), second.close())

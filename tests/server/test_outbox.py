@@ -1,0 +1,137 @@
+"""Outbox: a connection's bounded queue of outgoing messages and its one writer task."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from docsync.server.outbox import Outbox
+from docsync.server.serial_calls import SerialCalls
+
+
+class Socket:
+    """A socket whose writes wait while it is paused, as a client that stopped reading."""
+
+    def __init__(self) -> None:
+        self.written: list[str] = []
+        self.reading = asyncio.Event()
+        self.reading.set()
+
+    async def write(self, frames: list[str]) -> None:
+        for frame in frames:
+            await self.reading.wait()
+            self.written.append(frame)
+
+
+def _outbox(socket: Socket, max_bytes: int = 100) -> tuple[Outbox, list[tuple[int, int]], list[int]]:
+    overflows: list[tuple[int, int]] = []
+    written: list[int] = []
+    outbox = Outbox(
+        socket.write,
+        max_bytes=max_bytes,
+        on_overflow=lambda queued, size: overflows.append((queued, size)),
+        on_written=written.append,
+    )
+    return outbox, overflows, written
+
+
+async def _settle() -> None:
+    for _ in range(20):
+        await asyncio.sleep(0)
+
+
+@pytest.mark.asyncio
+async def test_messages_are_written_whole_and_in_order() -> None:
+    socket = Socket()
+    outbox, overflows, written = _outbox(socket)
+    for n in range(5):
+        assert outbox.put([f"{n}a", f"{n}b"], 10)
+    assert outbox.queued_bytes == 50  # put returns at once: nothing was written yet
+    await _settle()
+    assert socket.written == [f"{n}{part}" for n in range(5) for part in "ab"]
+    assert (outbox.pending_bytes, overflows, written) == (0, [], [10] * 5)
+
+
+@pytest.mark.asyncio
+async def test_a_client_that_does_not_read_is_cut_off_at_the_bound() -> None:
+    socket = Socket()
+    socket.reading.clear()
+    outbox, overflows, _ = _outbox(socket, max_bytes=100)
+    assert outbox.put(["first"], 500)  # nothing waits: taken whatever its size
+    await _settle()
+    assert (outbox.writing_bytes, outbox.queued_bytes) == (500, 0)  # being written, stuck
+    for _ in range(4):
+        assert outbox.put(["m"], 25)  # waiting behind it: 100 bytes, at the bound
+    assert outbox.pending_bytes == 600 and not overflows
+    assert not outbox.put(["one too many"], 1)
+    assert overflows == [(100, 1)] and outbox.overflowed and outbox.stopped
+    await outbox.stopped_writer()
+    assert outbox.pending_bytes == 0 and not outbox.put(["later"], 1)
+    socket.reading.set()
+    await _settle()
+    assert socket.written == []  # the stuck message was cut off with the writer
+
+
+@pytest.mark.asyncio
+async def test_one_message_bigger_than_the_bound_goes_when_none_waits() -> None:
+    socket = Socket()
+    outbox, overflows, _ = _outbox(socket, max_bytes=10)
+    for n in range(3):
+        assert outbox.put([f"big {n}"], 1000)
+        await _settle()
+    assert socket.written == ["big 0", "big 1", "big 2"] and not overflows
+
+
+@pytest.mark.asyncio
+async def test_an_action_runs_after_the_messages_queued_before_it() -> None:
+    socket = Socket()
+    outbox, _, _ = _outbox(socket)
+    seen: list[list[str]] = []
+
+    async def close() -> None:
+        seen.append(list(socket.written))
+
+    outbox.put(["a"], 1)
+    outbox.then(close)
+    outbox.put(["b"], 1)
+    await _settle()
+    assert seen == [["a"]] and socket.written == ["a", "b"]
+
+
+@pytest.mark.asyncio
+async def test_a_failed_write_stops_the_outbox() -> None:
+    async def broken(frames: list[str]) -> None:
+        raise ConnectionError("gone")
+
+    outbox = Outbox(broken, max_bytes=10, on_overflow=lambda queued, size: None)
+    outbox.put(["a"], 1)
+    outbox.put(["b"], 1)
+    await _settle()
+    assert outbox.stopped and outbox.pending_bytes == 0 and not outbox.put(["c"], 1)
+
+
+@pytest.mark.asyncio
+async def test_serial_calls_run_in_order_one_at_a_time_within_their_bound() -> None:
+    running: list[int] = []
+    done: list[int] = []
+    idle: list[bool] = []
+    gate = asyncio.Event()
+
+    def call(n: int) -> object:
+        async def run() -> None:
+            running.append(n)
+            assert len(running) - len(done) == 1  # never two at once
+            await gate.wait()
+            done.append(n)
+
+        return run
+
+    calls = SerialCalls("test", max_calls=3, on_idle=lambda: idle.append(True))
+    assert all(calls.put(call(n)) for n in range(3))  # type: ignore[arg-type]
+    assert not calls.put(call(3)) and calls.refused == 1  # type: ignore[arg-type]
+    await _settle()
+    assert running == [0] and len(calls) == 2
+    gate.set()
+    await _settle()
+    assert done == [0, 1, 2] and idle == [True] and len(calls) == 0
