@@ -31,7 +31,11 @@ def modify_doc(doc: Document) -> None:
     async def broadcast(event: MessageSentEvent) -> None:
         await doc.session_context.server_context.broadcast("news", {"text": str(event.msg_data)})
 
+    def broadcast_from_thread(event: MessageSentEvent) -> None:  # a sync callback: a worker thread
+        doc.session_context.server_context.broadcast_nowait("news", {"text": f"sync {event.msg_data}"})
+
     doc.on_message("broadcast-request", broadcast)
+    doc.on_message("broadcast-request-sync", broadcast_from_thread)
     doc.add_root(Column(slider, echo, news))
     _record(f"modify_document {doc.session_context.id}")
 

@@ -82,6 +82,30 @@ def test_broadcast_reaches_sessions_in_every_process(cluster: Cluster) -> None:
     run(scenario())
 
 
+def test_broadcasts_from_sync_and_async_callbacks_reach_every_session_in_order(cluster: Cluster) -> None:
+    # Two sessions in process 0 (the caller's among them: its lock is held while its
+    # callback broadcasts), one in process 1, and a relayed tab of the caller's session.
+    async def scenario() -> None:
+        clients = []
+        for index in (0, 0, 1):
+            config = await asyncio.to_thread(cluster.page_config, index)
+            clients.append(await connect(config, cluster.ws_url(index)))
+            await set_slider_and_wait(clients[-1], 4)
+        clients.append(await connect(clients[0].config, cluster.ws_url(2)))  # relayed to process 0
+        expected = []
+        for n in range(4):
+            kind = "-sync" if n % 2 else ""
+            clients[0].document.send_message(f"broadcast-request{kind}", f"item {n}")
+            await clients[0].sync()
+            expected.append(f"sync item {n}" if kind else f"item {n}")
+        for client in clients:
+            await client.wait_for(lambda c=client: _news_received(c) == expected, timeout=15)  # type: ignore[misc]
+        for client in clients:
+            await client.close()
+
+    run(scenario())
+
+
 def test_admin_lists_every_process_and_its_actions_reach_the_owner(cluster: Cluster) -> None:
     async def scenario() -> None:
         clients, configs = [], []

@@ -53,6 +53,10 @@ async def run_command(registry: SessionHolder, command: str, session_id: str, **
         if context is not None:
             # Its pages say why they start again with a new session.
             await context.discard_session(session, told=ENDED_BY_ADMIN)
+        if registry.live_table.running:
+            # As for keep_alive: a refresh that read the session before it was discarded
+            # must not write its row back after the admin deletes it.
+            await registry.live_table.write_now()
         return True
     if command == "keep_alive":
         session.keep_alive = bool(arguments.get("on", True))

@@ -13,9 +13,10 @@ from collections.abc import Callable
 from typing import Any
 
 from channels.db import database_sync_to_async
+from channels.exceptions import ChannelFull
 
 from ...conf import docsync_settings
-from ...exceptions import ConnectionClosingError, SlowReaderError
+from ...exceptions import ConnectionClosingError, DirectoryUnavailableError, SlowReaderError
 from ...protocol import Message, ack
 from ...protocol.message import frame_nbytes
 from ..admission import open_session
@@ -28,6 +29,10 @@ from .wire import RELAY_CLOSE, RELAY_FRAMES, frames_of, message_from_frames
 __all__ = ["RelayIn", "RemoteConnection"]
 
 logger = logging.getLogger("docsync.cluster")
+
+#: A publish to a full relaying channel is tried this many times, this long apart.
+_PUBLISH_ATTEMPTS = 40
+_FULL_WAIT = 0.05
 
 
 class RemoteConnection:
@@ -72,9 +77,55 @@ class RemoteConnection:
         """Bytes queued for the relaying process and not published yet (the admin shows them)."""
         return self.outbox.pending_bytes
 
+    async def _send(self, message_out: dict[str, Any]) -> None:
+        """Publish one channel message, waiting while the relaying channel is full."""
+        for attempt in range(_PUBLISH_ATTEMPTS):
+            try:
+                await self.layer.send(self.relay_channel, message_out)
+                return
+            except ChannelFull:
+                # The relaying process reads its channel behind the sessions' pace: wait
+                # (what waits meanwhile is bounded by this connection's outbox).
+                await asyncio.sleep(_FULL_WAIT)
+            except Exception:
+                # After a Redis restart the pool may hand out a connection the server
+                # closed: the failed one is dropped, and the next send gets a fresh one.
+                if attempt:
+                    raise
+                logger.info("cluster: publishing to %r failed once; trying again", self)
+        raise ChannelFull(f"the channel of {self.relay_process} stayed full")
+
     async def _publish(self, messages: list[dict[str, Any]]) -> None:
+        try:
+            await self._publish_in_order(messages)
+        except Exception:
+            # Nothing more can reach its socket in order: detach it, and ask the relaying
+            # process to close it so that its client resumes (1013: try again).
+            logger.warning("cluster: %r cannot be reached; closing it", self, exc_info=True)
+            if self.on_dropped is not None:
+                self.on_dropped(self.conn_id)
+            close = {"type": RELAY_CLOSE, "conn_id": self.conn_id, "code": DirectoryUnavailableError.close_code}
+            close["reason"] = "the process holding this session cannot reach this socket; try again"
+            self._closing = asyncio.get_running_loop().create_task(self._publish_close(close))
+            raise
+
+    async def _publish_in_order(self, messages: list[dict[str, Any]]) -> None:
+        # What waits goes in as few channel messages as its order allows: a session
+        # changing 200 times a second costs Redis one publish per turn, not 200.
+        batch: dict[str, Any] | None = None
         for message_out in messages:
-            await self.layer.send(self.relay_channel, message_out)
+            if message_out["type"] == RELAY_FRAMES and batch is not None:
+                batch["frames"].extend(message_out["frames"])
+                continue
+            if batch is not None:
+                await self._send(batch)
+                batch = None
+            if message_out["type"] == RELAY_FRAMES:
+                batch = {**message_out, "frames": list(message_out["frames"])}
+            else:
+                await self._send(message_out)
+        if batch is not None:
+            await self._send(batch)
 
     def _overflowed(self, queued: int, size: int) -> None:
         # Redis does not take them as fast as the session makes them: the relayed client
@@ -89,7 +140,7 @@ class RemoteConnection:
     async def _publish_close(self, close: dict[str, Any]) -> None:
         await self.outbox.stopped_writer()
         try:
-            await self.layer.send(self.relay_channel, close)
+            await self._send(close)
         except Exception:  # Redis away: the relaying process drops the socket when it sees us gone
             logger.debug("cluster: could not close %r", self, exc_info=True)
 
