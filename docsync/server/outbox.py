@@ -46,6 +46,7 @@ class Outbox:
         on_overflow: Callable[[int, int], None],
         on_written: Callable[[int], None] | None = None,
         track: Callable[[asyncio.Task[None]], None] | None = None,
+        pace: float = 0.0,
     ) -> None:
         self.max_bytes = max_bytes
         self._write = write
@@ -59,6 +60,10 @@ class Outbox:
         self.writing_bytes = 0
         self.overflowed = False
         self.stopped = False
+        # At most one write per ``pace`` seconds: what comes meanwhile joins the next
+        # (a relay's writes are Redis publishes; a socket's are not paced).
+        self._pace = pace
+        self._last_write = 0.0
         self._task: asyncio.Task[None] | None = None
         self._stopped_task: asyncio.Task[None] | None = None
 
@@ -127,6 +132,13 @@ class Outbox:
                 if callable(item):
                     await item()
                     continue
+                if self._pace:
+                    wait = self._last_write + self._pace - asyncio.get_running_loop().time()
+                    if wait > 0:
+                        self._items.appendleft(item)
+                        await asyncio.sleep(wait)
+                        continue
+                    self._last_write = asyncio.get_running_loop().time()
                 # Messages waiting together go in one write (one syscall under uvicorn:
                 # an OK and the patch after it, say), up to BATCH_BYTES.
                 frames, size = list(item[0]), item[1]

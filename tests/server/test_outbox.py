@@ -135,3 +135,21 @@ async def test_serial_calls_run_in_order_one_at_a_time_within_their_bound() -> N
     gate.set()
     await _settle()
     assert done == [0, 1, 2] and idle == [True] and len(calls) == 0
+
+
+@pytest.mark.asyncio
+async def test_a_paced_outbox_writes_what_came_meanwhile_in_one_write() -> None:
+    writes: list[list[str]] = []
+
+    async def write(frames: list[str]) -> None:
+        writes.append(list(frames))
+
+    outbox = Outbox(write, max_bytes=1000, on_overflow=lambda queued, size: None, pace=0.05)
+    outbox.put(["a"], 1)
+    await _settle()
+    for frame in "bcd":
+        outbox.put([frame], 1)
+        await _settle()
+    assert writes == [["a"]]  # b, c and d wait for the pace
+    await asyncio.sleep(0.2)
+    assert writes == [["a"], ["b", "c", "d"]]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -30,9 +31,13 @@ __all__ = ["RelayIn", "RemoteConnection"]
 
 logger = logging.getLogger("docsync.cluster")
 
-#: A publish to a full relaying channel is tried this many times, this long apart.
-_PUBLISH_ATTEMPTS = 40
+#: A publish to a full relaying channel is tried again this often, for this long; a
+#: relaying process that reads nothing of its channel for that long is as good as gone.
 _FULL_WAIT = 0.05
+_FULL_PATIENCE = 30.0
+#: At most one publish per relayed connection this often: a session changing 200 times
+#: a second costs Redis 100 publishes per relayed socket, each carrying what waited.
+_PUBLISH_PACE = 0.01
 
 
 class RemoteConnection:
@@ -55,7 +60,10 @@ class RemoteConnection:
         # relaying process bounds what its socket holds (its own outbox); this one
         # bounds what waits for Redis here.
         self.outbox = Outbox(
-            self._publish, max_bytes=int(docsync_settings().MAX_QUEUED_BYTES), on_overflow=self._overflowed
+            self._publish,
+            max_bytes=int(docsync_settings().MAX_QUEUED_BYTES),
+            on_overflow=self._overflowed,
+            pace=_PUBLISH_PACE,
         )
         #: Told this connection's id when it drops itself (set by RelayIn).
         self.on_dropped: Callable[[str], None] | None = None
@@ -79,21 +87,25 @@ class RemoteConnection:
 
     async def _send(self, message_out: dict[str, Any]) -> None:
         """Publish one channel message, waiting while the relaying channel is full."""
-        for attempt in range(_PUBLISH_ATTEMPTS):
+        deadline = time.monotonic() + _FULL_PATIENCE
+        failed = False
+        while True:
             try:
                 await self.layer.send(self.relay_channel, message_out)
                 return
             except ChannelFull:
-                # The relaying process reads its channel behind the sessions' pace: wait
-                # (what waits meanwhile is bounded by this connection's outbox).
+                # The relaying process reads its channel behind the sessions' pace: wait,
+                # and what waits meanwhile goes in one batch (bounded by the outbox).
+                if time.monotonic() > deadline:
+                    raise
                 await asyncio.sleep(_FULL_WAIT)
             except Exception:
                 # After a Redis restart the pool may hand out a connection the server
                 # closed: the failed one is dropped, and the next send gets a fresh one.
-                if attempt:
+                if failed:
                     raise
+                failed = True
                 logger.info("cluster: publishing to %r failed once; trying again", self)
-        raise ChannelFull(f"the channel of {self.relay_process} stayed full")
 
     async def _publish(self, messages: list[dict[str, Any]]) -> None:
         try:
