@@ -26,9 +26,10 @@ import websockets
 from docsync.client import ClientSession
 from docsync.protocol import ACK, PULL_DOC_REPLY, RESUME_REPLY, new_message
 from docsync.protocol.msgtypes import PULL_DOC_REQ, RESUME_REQ
+from docsync.testing import RawSocket
 from project.examples import board as _board  # noqa: F401  (defines NoteBoard, which the client then reads)
 
-from .harness import Database, RawSocket, Site, open_client, wait_until
+from .harness import Database, Site, open_client, wait_until
 
 MIB = 1024 * 1024
 #: The per-connection bound the site runs with (the default is 8 MiB; lower keeps this short).
@@ -118,7 +119,7 @@ async def test_a_client_that_stops_reading_holds_up_no_one_and_is_closed_at_its_
         # stalled for a while (daphne drops a socket that does not answer a close in 1 s).
         while "closing with 4009" not in slow_site.log_text():
             await asyncio.sleep(0.02)
-        return await silent.until_closed(timeout=30)
+        return (await silent.until_closed(timeout=30)).code
 
     closed = asyncio.create_task(read_once_closed())
     await wait_until(lambda: slow_site.live_rows("board") != [], 10, "the room in the admin's table")
