@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urljoin
 
 from playwright.sync_api import BrowserContext, ConsoleMessage, expect
 
@@ -197,7 +198,7 @@ def test_pages_name_their_icon_and_log_no_errors(server: ServerProcess, context:
         page.wait_for_timeout(500)  # the icon is fetched after the load
         icon = page.locator("link[rel=icon]").get_attribute("href")
         assert icon is not None
-        response = page.request.get(server.url.rstrip("/") + icon)
+        response = page.request.get(urljoin(page.url, icon))  # the app page names it by absolute URL
         assert response.status == 200 and response.headers["content-type"] == "image/svg+xml"
         assert console_errors == [], path
         page.close()
