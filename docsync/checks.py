@@ -147,7 +147,30 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                     id="docsync.E006",
                 )
             )
-    errors += _limit_errors(config) + _origin_errors(config)
+    errors += _limit_errors(config) + _origin_errors(config) + _metrics_errors(config)
+    return errors
+
+
+def _metrics_errors(config: Any) -> list[checks.CheckMessage]:
+    errors: list[checks.CheckMessage] = []
+    if not _rule_ok(config.METRICS):
+        errors.append(
+            checks.Error(
+                f"DOCSYNC['METRICS'] is an unknown access rule {config.METRICS!r}.",
+                hint="Use an access rule as for apps ('staff', the default; 'perm:app.codename'; a callable) "
+                "or None: only METRICS_TOKEN opens /docsync-metrics.",
+                id="docsync.E013",
+            )
+        )
+    token = config.METRICS_TOKEN
+    if token is not None and (not isinstance(token, str) or len(token) < 16):
+        errors.append(
+            checks.Error(
+                "DOCSYNC['METRICS_TOKEN'] must be a string of at least 16 characters.",
+                hint="Use a long random secret (python -c 'import secrets; print(secrets.token_urlsafe())'), or None.",
+                id="docsync.E014",
+            )
+        )
     return errors
 
 

@@ -68,6 +68,10 @@ DEFAULTS: dict[str, Any] = {
     "SNAPSHOT_LIFETIME": 86400.0,  # seconds a snapshot is kept once its session is no longer held
     "MAX_SNAPSHOT_BYTES": 64 * 1024 * 1024,  # a bigger snapshot is neither written nor restored
     "DRAIN_TIMEOUT": 20.0,  # seconds a drain (SIGTERM, admin) may take before the process exits anyway
+    # Who may read /docsync-metrics (this process's figures, Prometheus' text format): an
+    # access rule as for apps; a scraper may instead send "Authorization: Bearer <METRICS_TOKEN>".
+    "METRICS": "staff",
+    "METRICS_TOKEN": None,
 }
 
 

@@ -12,6 +12,7 @@ app_name = "docsync"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("docsync-metrics", views.metrics, name="metrics"),
     path("docsync-client/<path:path>", views.client_module, name="client-module"),
     path("docsync-<slug:kind>/static/<path:path>", views.dialect_static, name="dialect-static"),
     re_path(r"^(?P<app_path>[\w\-]+)/$", views.app_page, name="app"),

@@ -39,6 +39,8 @@ from .server.admission.access import check_access
 from .server.admission.request_info import request_info
 from .server.admission.tokens import generate_session_id, issue_token
 from .server.dialects import DOCSYNC_KIND, get_dialect
+from .server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from .server.metrics import render_metrics
 from .server.registry import get_registry
 
 __all__ = [
@@ -49,6 +51,7 @@ __all__ = [
     "client_module",
     "dialect_static",
     "index",
+    "metrics",
     "view_module_url",
     "view_modules",
 ]
@@ -354,3 +357,23 @@ def dialect_static(request: HttpRequest, kind: str, path: str) -> HttpResponseBa
     if kind == DOCSYNC_KIND or not any(spec.kind == kind for spec in get_registry().specs().values()):
         raise Http404("no such file")  # only kinds the site serves, so no package is imported on demand
     return _cors(get_dialect(kind).static_file(request, path), request)  # type: ignore[attr-defined]
+
+
+def _may_read_metrics(request: HttpRequest) -> bool:
+    settings = docsync_settings()
+    token = settings.METRICS_TOKEN
+    offered = request.headers.get("Authorization", "")
+    if token and offered.startswith("Bearer ") and secrets.compare_digest(offered[7:].encode(), str(token).encode()):
+        return True
+    rule = settings.METRICS
+    return rule is not None and check_access(rule, getattr(request, "user", None), "docsync-metrics")
+
+
+@require_GET
+@never_cache
+def metrics(request: HttpRequest) -> HttpResponse:
+    """This process's figures in Prometheus' text format, for ``DOCSYNC["METRICS"]`` or its token."""
+    if not _may_read_metrics(request):
+        # 404 rather than 403: an endpoint closed to the caller is not advertised.
+        raise Http404("no such page")
+    return HttpResponse(render_metrics(get_registry()), content_type=METRICS_CONTENT_TYPE)

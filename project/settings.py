@@ -131,6 +131,8 @@ DOCSYNC: dict[str, Any] = {
     "CLUSTER": bool(os.environ.get("DOCSYNC_REDIS_URL")),
     # Sessions that outlive their process (docs/persistence.md): "database" or "redis".
     "PERSISTENCE": os.environ.get("DOCSYNC_PERSISTENCE") or None,
+    # A scraper's secret for /docsync-metrics (staff users may read it anyway); the benchmarks set one.
+    "METRICS_TOKEN": os.environ.get("DOCSYNC_METRICS_TOKEN") or None,
 }
 # Numeric settings may be overridden from the environment (tests and benchmarks do).
 for _key in (

@@ -1,0 +1,100 @@
+"""This process's figures in Prometheus' text format (served by ``views.metrics``).
+
+Every figure is read from what the registry already holds, without a lock and without
+waiting: a scrape costs a walk over the live sessions and nothing else. Each process
+answers for itself; in a cluster every process is scraped (docs/howto/scale-out.md).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import sys
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .registry import SessionRegistry
+
+__all__ = ["CONTENT_TYPE", "render_metrics"]
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+_STARTED = time.time()
+
+
+def _resident_bytes() -> int:
+    # /proc has the current figure; getrusage only the peak (used where /proc is missing).
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return int(peak) * (1 if sys.platform == "darwin" else 1024)
+
+
+def _label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+class _Text:
+    """Lines of the exposition format, each family announced once with HELP and TYPE."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def family(self, name: str, kind: str, help_text: str, samples: Iterable[tuple[str, float]]) -> None:
+        self.lines.append(f"# HELP docsync_{name} {help_text}")
+        self.lines.append(f"# TYPE docsync_{name} {kind}")
+        for labels, value in samples:
+            shown = int(value) if float(value).is_integer() else round(float(value), 6)
+            self.lines.append(f"docsync_{name}{labels} {shown}")
+
+
+def render_metrics(registry: SessionRegistry) -> str:
+    """Return this process's figures: sessions, connections, queues, memory, CPU."""
+    contexts = sorted(registry.contexts, key=lambda c: c.path)
+    per_app: dict[str, tuple[int, int, int]] = {}
+    queued = 0
+    for context in contexts:
+        live = [s for s in list(context.sessions.values()) if not s.destroyed]
+        connections = [c for s in live for c in list(s.connections)]
+        queued += sum(int(getattr(c, "queued_bytes", 0)) for c in connections)
+        per_app[context.path] = (len(live), len(connections), sum(1 for s in live if not s.connections))
+
+    def by_app(index: int) -> list[tuple[str, float]]:
+        return [(f'{{app="{_label(path)}"}}', figures[index]) for path, figures in per_app.items()]
+
+    text = _Text()
+    text.family("sessions", "gauge", "Live sessions held by this process.", by_app(0))
+    text.family("connections", "gauge", "Open websocket connections to those sessions.", by_app(1))
+    text.family("sessions_unused", "gauge", "Live sessions with no connection (expire when unused).", by_app(2))
+    text.family(
+        "sessions_created_total",
+        "counter",
+        "Sessions made since the process started.",
+        [(f'{{app="{_label(c.path)}"}}', c.sessions_created) for c in contexts],
+    )
+    text.family(
+        "sessions_destroyed_total",
+        "counter",
+        "Sessions destroyed since the process started.",
+        [(f'{{app="{_label(c.path)}"}}', c.sessions_destroyed) for c in contexts],
+    )
+    text.family("queued_bytes", "gauge", "Bytes waiting to be written to clients.", [("", queued)])
+    text.family(
+        "incomplete_bytes",
+        "gauge",
+        "Bytes held in partly received messages.",
+        [("", registry.incomplete_bytes.total)],
+    )
+    keeper = registry.keeper
+    text.family(
+        "draining", "gauge", "1 while this process drains its sessions.", [("", int(bool(keeper and keeper.draining)))]
+    )
+    text.family("resident_memory_bytes", "gauge", "Resident memory of this process.", [("", _resident_bytes())])
+    text.family(
+        "cpu_seconds_total", "counter", "CPU time of this process (user + system).", [("", time.process_time())]
+    )
+    text.family("start_time_seconds", "gauge", "When this module was loaded (Unix time).", [("", _STARTED)])
+    return "\n".join(text.lines) + "\n"
