@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from docsync.document import Document
-from docsync.document.models import Column, ColumnDataSource, Div, Range1d, Row
+from docsync.document.models import Column, ColumnDataSource, DatetimeTickFormatter, Div, Range1d, Row
 from docsync.plotting import figure
 
 TOOLS = "pan,wheel_zoom,box_zoom,box_select,lasso_select,tap,hover,crosshair,reset,save"
@@ -76,3 +76,44 @@ def plot_tools(doc: Document) -> None:
         model.on_change("end", on_range)
     doc.add_root(Column(Row(main, linked), heard, selected, ranges, shown, muted, name="layout"))
     doc.title = "plot tools"
+
+
+# 3 Dec 2026 13:05:16 UTC in ms since the epoch: the datetime plots start on the two seconds around it.
+DATETIME_CENTRE = 1_796_303_116_000
+# The context line: one pattern per resolution, naming the unit above the tick labels'.
+CONTEXT = DatetimeTickFormatter(
+    milliseconds="%H:%M:%S",
+    seconds="%H:%M",
+    minsec="%b %d %H:%M",
+    minutes="%b %d, %Y",
+    hourmin="%b %d, %Y",
+    hours="%b %d, %Y",
+    days="%Y",
+    months="",
+    years="",
+)
+
+
+def datetime_axes(doc: Document) -> None:
+    """Two plots over one x range spanning two seconds: default datetime labels, and labels with a context line."""
+    t = DATETIME_CENTRE + np.linspace(-2 * 365 * 86_400_000, 2 * 365 * 86_400_000, 4001)
+    source = ColumnDataSource(data={"t": t, "y": np.sin(np.arange(t.size) / 7.0)})
+    x_range = Range1d(start=DATETIME_CENTRE - 1000, end=DATETIME_CENTRE + 1000, name="x_range")
+    plots = []
+    for name, formatter in (("plain", None), ("context", DatetimeTickFormatter(context=CONTEXT))):
+        p = figure(
+            title=f"datetime axis ({name})",
+            x_axis_type="datetime",
+            x_range=x_range,
+            tools="xwheel_zoom,reset",
+            active_scroll="xwheel_zoom",
+            width=640,
+            height=200,
+            name=name,
+        )
+        p.line("t", "y", source=source)
+        if formatter is not None:
+            p.xaxis.formatter = formatter
+        plots.append(p)
+    doc.add_root(Column(*plots, name="layout"))
+    doc.title = "datetime axes"

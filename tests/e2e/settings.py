@@ -25,6 +25,7 @@ DOCSYNC = {
         "resume_room": {"app": "tests.e2e.apps.resume_room", "shared": True},
         "big_frame": "tests.e2e.apps.big_frame",
         "plot_tools": "tests.e2e.plot_apps.plot_tools",
+        "datetime_axes": "tests.e2e.plot_apps.datetime_axes",
     },
     # A session whose app fails is tried again sooner than by default (1, 2, 4, 8 s).
     "SESSION_RETRY_BACKOFF": [0.2, 0.2, 0.2, 0.2],

@@ -97,7 +97,7 @@ class CategoricalTickFormatter(TickFormatter):
 
 
 class DatetimeTickFormatter(TickFormatter):
-    """strftime patterns per tick resolution (instants are ms since the epoch, UTC)."""
+    """strftime patterns per tick resolution (instants are ms since the epoch, UTC), with an optional context line."""
 
     milliseconds = String("%3Nms")
     seconds = String("%Ss")
@@ -108,6 +108,17 @@ class DatetimeTickFormatter(TickFormatter):
     days = String("%b %d")
     months = String("%b %Y")
     years = String("%Y")
+    boundary_scaling = Bool(
+        True,
+        help="A tick on a round larger unit is labelled in that unit: at 100 ms spacing, "
+        "the tick on a whole second reads '17s', not '000ms'.",
+    )
+    context = Nullable(
+        Either(String(), Instance("DatetimeTickFormatter")),
+        help="A second line naming the larger unit, on the far side of the labels from the frame: "
+        "a strftime pattern, or a formatter whose pattern for the ticks' resolution is used. None: no context.",
+    )
+    context_which = Enum("start", "center", "end", "all", help="Which ticks carry the context line.")
 
 
 class Axis(Model):

@@ -5,8 +5,9 @@
  */
 
 import { niceTicks } from "../ticks.js";
+import { datetimeLabels } from "./datetime_labels.js";
 import { datetimeTicks } from "./datetime_ticks.js";
-import { basicTick, numeral, printf, strftime } from "./formatters.js";
+import { basicTick, numeral, printf } from "./formatters.js";
 
 export const FONT_FAMILY = "system-ui, -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif";
 const SUPERSCRIPT = { "-": "⁻", 0: "⁰", 1: "¹", 2: "²", 3: "³", 4: "⁴", 5: "⁵", 6: "⁶", 7: "⁷", 8: "⁸", 9: "⁹" };
@@ -72,9 +73,9 @@ function kindOf(axis) {
 }
 
 /**
- * Return {ticks, labels, groups, minor}: tick positions (data units; synthetic for
- * factors), their labels, for nested factors the group labels [{label, start, end,
- * level}], and the minor tick positions.
+ * Return {ticks, labels, groups, minor, resolution}: tick positions (data units;
+ * synthetic for factors), their labels, for nested factors the group labels [{label,
+ * start, end, level}], the minor tick positions, and a datetime axis's resolution.
  */
 export function axisTicks(axis, scale, factors, lengthPx, prop, { vertical = false } = {}) {
   const ticker = prop("ticker", axis);
@@ -107,7 +108,7 @@ export function axisTicks(axis, scale, factors, lengthPx, prop, { vertical = fal
     const count = ticker ? prop("num_minor_ticks", ticker) : MINOR_COUNT[kind];
     minor = minorTicks(ticks, low, high, count, kind === "log" || ticker?.type === "LogTicker");
   }
-  return { ticks, labels, groups, minor };
+  return { ticks, labels, groups, minor, resolution };
 }
 
 function formatTicks(ticks, { kind, formatter, resolution, step, prop }) {
@@ -115,8 +116,7 @@ function formatTicks(ticks, { kind, formatter, resolution, step, prop }) {
   if (type === "NumeralTickFormatter") return ticks.map((t) => numeral(t, prop("format", formatter)));
   if (type === "PrintfTickFormatter") return ticks.map((t) => printf(t, prop("format", formatter)));
   if (type === "DatetimeTickFormatter" || (kind === "datetime" && !type)) {
-    const pattern = formatter ? prop(resolution ?? "days", formatter) : DATETIME_PATTERNS[resolution ?? "days"];
-    return ticks.map((t) => strftime(t, pattern));
+    return datetimeLabels(ticks, resolution ?? "days", type ? formatter : null, prop);
   }
   if (type === "LogTickFormatter" || (kind === "log" && !type)) {
     return ticks.map((t) => {
@@ -129,11 +129,16 @@ function formatTicks(ticks, { kind, formatter, resolution, step, prop }) {
   return ticks.map((t) => basicTick(t, spacing));
 }
 
-// Defaults of DatetimeTickFormatter (an axis without a formatter uses these).
-export const DATETIME_PATTERNS = {
-  milliseconds: "%3Nms", seconds: "%Ss", minsec: ":%M:%S", minutes: ":%M", hourmin: "%H:%M",
-  hours: "%Hh", days: "%b %d", months: "%b %Y", years: "%Y",
-};
+// A tick label may hold several lines (a datetime context line): their height apart.
+const LINE_SPACING = 1.25;
+
+function linesOf(label) {
+  return String(label).split("\n");
+}
+
+function labelWidth(ctx, label) {
+  return linesOf(label).reduce((w, line) => Math.max(w, ctx.measureText(line).width), 0);
+}
 
 function orientation(axis, prop) {
   const value = prop("major_label_orientation", axis);
@@ -146,12 +151,14 @@ export function axisThickness(ctx, axis, side, ticks, prop) {
   if (!prop("visible", axis)) return 0;
   const labelSize = parseFloat(prop("major_label_text_font_size", axis)) || 11;
   ctx.font = `${labelSize}px ${FONT_FAMILY}`;
-  const widest = ticks.labels.reduce((w, label) => Math.max(w, ctx.measureText(label).width), 0);
+  const widest = ticks.labels.reduce((w, label) => Math.max(w, labelWidth(ctx, label)), 0);
+  const lines = ticks.labels.reduce((n, label) => Math.max(n, linesOf(label).length), 1);
+  const tall = labelSize * (1 + (lines - 1) * LINE_SPACING);
   const angle = orientation(axis, prop);
   const horizontal = side === "below" || side === "above";
   const across = horizontal
-    ? Math.abs(Math.sin(angle)) * widest + Math.abs(Math.cos(angle)) * labelSize
-    : Math.abs(Math.cos(angle)) * widest + Math.abs(Math.sin(angle)) * labelSize;
+    ? Math.abs(Math.sin(angle)) * widest + Math.abs(Math.cos(angle)) * tall
+    : Math.abs(Math.cos(angle)) * widest + Math.abs(Math.sin(angle)) * tall;
   const title = prop("axis_label", axis);
   const titleSize = parseFloat(prop("axis_label_text_font_size", axis)) || 13;
   const levels = ticks.groups.length ? Math.max(...ticks.groups.map((g) => g.level)) + 1 : 0;
@@ -160,9 +167,10 @@ export function axisThickness(ctx, axis, side, ticks, prop) {
 
 /**
  * Draw an axis on ``side`` of the frame {left, top, right, bottom}, ``offset`` pixels
- * out from the frame's edge (axes stack outward), with ``compute`` (data -> pixel).
+ * out from the frame's edge (axes stack outward), with ``compute`` (data -> pixel);
+ * labels stay within ``canvasWidth`` CSS pixels when it is given.
  */
-export function drawAxis(ctx, axis, side, frame, offset, ticks, compute, prop) {
+export function drawAxis(ctx, axis, side, frame, offset, ticks, compute, prop, canvasWidth = Infinity) {
   if (!prop("visible", axis)) return;
   const horizontal = side === "below" || side === "above";
   const out = side === "below" || side === "right" ? 1 : -1;
@@ -224,23 +232,31 @@ export function drawAxis(ctx, axis, side, frame, offset, ticks, compute, prop) {
   ctx.fillStyle = prop("major_label_text_color", axis);
   const angle = orientation(axis, prop);
   const gap = base + out * (tickOut + 3);
-  let lastEnd = -Infinity;
   let across = 0;
+  const step = labelSize * LINE_SPACING;
+  // Row k of every label lies k line steps out from the axis, so main labels stay aligned
+  // and a context line only has to clear other context lines.
+  const lastEnds = [];
   positions.forEach((p, i) => {
     const label = ticks.labels[i];
     if (!Number.isFinite(p) || label === "") return;
-    const width = ctx.measureText(label).width;
+    const lines = linesOf(label);
+    const width = labelWidth(ctx, label);
+    const extra = (lines.length - 1) * step;
     if (horizontal && !angle) {
-      if (p - width / 2 < lastEnd + 4) return; // labels never overlap
+      const widths = lines.map((line) => ctx.measureText(line).width);
+      // A line at the plot's edge is pushed inside rather than cut off.
+      const centres = widths.map((w) => (canvasWidth > w + 2 ? Math.min(Math.max(p, w / 2 + 1), canvasWidth - w / 2 - 1) : p));
+      if (widths.some((w, k) => centres[k] - w / 2 < (lastEnds[k] ?? -Infinity) + 4)) return; // labels never overlap
       ctx.textAlign = "center";
       ctx.textBaseline = out > 0 ? "top" : "bottom";
-      ctx.fillText(label, p, gap);
-      lastEnd = p + width / 2;
-      across = Math.max(across, labelSize);
+      lines.forEach((line, k) => ctx.fillText(line, centres[k], gap + out * k * step));
+      widths.forEach((w, k) => (lastEnds[k] = centres[k] + w / 2));
+      across = Math.max(across, labelSize + extra);
     } else if (!horizontal && !angle) {
       ctx.textAlign = out > 0 ? "left" : "right";
       ctx.textBaseline = "middle";
-      ctx.fillText(label, gap, p);
+      lines.forEach((line, k) => ctx.fillText(line, gap, p + k * step));
       across = Math.max(across, width);
     } else {
       ctx.save();
@@ -248,9 +264,10 @@ export function drawAxis(ctx, axis, side, frame, offset, ticks, compute, prop) {
       ctx.rotate(-angle);
       ctx.textAlign = out > 0 ? "right" : "left";
       ctx.textBaseline = "middle";
-      ctx.fillText(label, 0, 0);
+      lines.forEach((line, k) => ctx.fillText(line, 0, k * step));
       ctx.restore();
-      across = Math.max(across, horizontal ? Math.abs(Math.sin(angle)) * width + labelSize / 2 : Math.abs(Math.cos(angle)) * width);
+      const tall = labelSize + extra;
+      across = Math.max(across, horizontal ? Math.abs(Math.sin(angle)) * width + tall / 2 : Math.abs(Math.cos(angle)) * width);
     }
   });
   let reach = tickOut + 3 + across + 4;

@@ -3,7 +3,7 @@
  * (axes, title, legends and colour bars outside the frame), the frame, grids, glyph
  * renderers with their selected/unselected/muted looks, annotations and legends.
  * ``plan`` is what interaction needs afterwards: the frame, the scales by range name,
- * the resolved renderers and the legend items' boxes.
+ * the resolved renderers, the legend items' boxes and what each axis shows.
  */
 
 import { ANNOTATIONS } from "./annotations.js";
@@ -199,7 +199,7 @@ export function paintPlot(ctx, { plot, prop, width, height, entries, factors, ra
       const { item, offset, size, ticks } = placed;
       if (ticks) {
         const scale = scalesOf(item, scales, prop)[side === "above" || side === "below" ? "x" : "y"];
-        drawAxis(ctx, item, side, frame, offset, ticks, scale.compute, prop);
+        drawAxis(ctx, item, side, frame, offset, ticks, scale.compute, prop, width);
       } else if (item.type === "Title") drawTitle(ctx, item, side, frame, offset, size, prop);
       else if (item.type === "Legend" || item.type === "ColorBar") {
         const box = panelBox(side, frame, offset, size, width, height);
@@ -218,7 +218,11 @@ export function paintPlot(ctx, { plot, prop, width, height, entries, factors, ra
     const corner = legendCorner(prop("location", legend), layout, frame, prop("margin", legend) ?? 10);
     legendBoxes.push(...drawLegend(ctx, legend, layout, corner, prop, sample, dimmed));
   }
-  return { frame, scales, entries, legendBoxes, width, height };
+  // What each axis shows (tests and tools read it): side, ticks, labels, datetime resolution.
+  const axes = SIDES.flatMap((side) =>
+    measured[side].filter((m) => m.ticks).map(({ ticks }) => ({ side, ticks: ticks.ticks, labels: ticks.labels, resolution: ticks.resolution })),
+  );
+  return { frame, scales, entries, legendBoxes, axes, width, height };
 }
 
 function panelBox(side, frame, offset, size, width, height) {
