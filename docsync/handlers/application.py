@@ -88,7 +88,9 @@ class Application:
     async def call_hook(self, name: str, context: Any, run_sync: Callable[..., Any]) -> None:
         """Run lifecycle hook ``name`` on every handler, in order."""
         for handler in self.handlers:
-            await self._call(getattr(handler, name), context, run_sync)
+            # A hook the app does not define costs nothing: no worker thread per session made or destroyed.
+            if handler.has_hook(name):
+                await self._call(getattr(handler, name), context, run_sync)
 
     def static_paths(self) -> list[Path]:
         """Directories of static files to serve under the app's URL."""

@@ -41,6 +41,10 @@ class Handler:
         """Tell whether ``method_name`` is async code that runs on the event loop."""
         return False
 
+    def has_hook(self, name: str) -> bool:
+        """Tell whether lifecycle hook ``name`` does anything (the base class's do nothing)."""
+        return getattr(type(self), name) is not getattr(Handler, name)
+
     def modify_document(self, doc: Document) -> Any:
         """Fill ``doc`` for a new session."""
         return None

@@ -29,6 +29,9 @@ class HookTableHandler(Handler):
     def runs_on_loop(self, method_name: str) -> bool:
         return inspect.iscoroutinefunction(self._hooks.get(method_name))
 
+    def has_hook(self, name: str) -> bool:
+        return self._hooks.get(name) is not None
+
     def _hook(self, name: str, context: Any) -> Any:
         hook = self._hooks.get(name)
         return hook(context) if hook is not None else None

@@ -199,3 +199,25 @@ async def test_a_failing_handler_reports_its_error(case: HandlerCase) -> None:
         assert case.error.split(":")[0] in f"{type(raised.value).__name__}: {raised.value}"
         assert context.sessions == {} and context.get_session(session_id) is None
     await context.unload()
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("hooks", [False, True])
+async def test_only_defined_hooks_are_run_and_only_sync_ones_take_a_thread(hooks: bool) -> None:
+    # A hook the app does not define is skipped, so a session costs no worker thread
+    # for it (it used to cost one when made and one when destroyed).
+    handler = FunctionHandler(_build_sync, **(_hooks(_record) if hooks else {}))
+    hopped: list[str] = []
+
+    async def run_sync(func: Callable[[Any], Any], arg: Any) -> Any:
+        hopped.append(getattr(func, "__name__", "?"))
+        return func(arg)
+
+    application = Application(handler)
+    context = type("Context", (), {"id": "s", "app_path": PATH})()
+    for name in ("on_session_created", "on_session_destroyed", "on_session_restored"):
+        assert handler.has_hook(name) is (hooks and name != "on_session_restored")
+        await application.call_hook(name, context, run_sync)
+    assert hopped == (["on_session_created", "on_session_destroyed"] if hooks else [])
+    assert [c[0] for c in contract_calls if c[1] == "s"] == (hopped if hooks else [])
+    contract_calls.clear()
