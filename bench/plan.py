@@ -7,7 +7,11 @@ from typing import Any
 
 from servers import Lifetimes
 
-DOCSYNC = ("docsync-daphne", "docsync-uvicorn")
+#: The main table's two servers (runserver's daphne, and the recommended uvicorn).
+MAIN_DOCSYNC = ("docsync-daphne", "docsync-uvicorn")
+#: Two more ASGI servers, in the servers table beside those two (issue 20).
+OTHER_ASGI = ("docsync-granian", "docsync-hypercorn")
+DOCSYNC = (*MAIN_DOCSYNC, *OTHER_ASGI)
 BOKEH = ("bokeh", "bokeh-nodelay")
 #: Bokeh's own app served by docsync's Bokeh dialect (measured against the same Bokeh servers).
 DIALECT = ("docsync-bokeh", "docsync-bokeh-loop")
@@ -124,6 +128,17 @@ METRICS = [
     Metric("sustained", "sessions_per_s", "sustained churn: sessions/s", "higher", vs_bokeh=(">=", 10.0)),
     Metric("sustained", "open_p99_ms", "sustained churn: open p99 (ms)", "lower", vs_bokeh=("<=", 0.05)),
     Metric("sustained", "server_cpu_ms_per_open", "sustained churn: server CPU per open (ms)", "lower"),
+    Metric("sustained", "live_sessions_max", "sustained churn: most live sessions", "lower"),
+    Metric(
+        "sustained",
+        "live_over_bound",
+        "  / (opens in the last lifetime + check + 1 s, + clients)",
+        "lower",
+        absolute=("<=", 1.0),
+        digits=2,
+    ),
+    Metric("sustained", "refused_at_cap", "sustained churn: opens refused (cap 20,000)", "lower", absolute=("<=", 0)),
+    Metric("sustained", "seconds_without_opens", "sustained churn: seconds with no open", "lower", absolute=("<=", 0)),
     Metric("roundtrip", "rt_p50_ms", "round trip p50 (ms)", "lower", vs_bokeh=("<=", 0.8), vs_echo=("<=", 4.0)),
     Metric("roundtrip", "rt_p99_ms", "round trip p99 (ms)", "lower", vs_bokeh=("<=", 0.8), vs_echo=("<=", 4.0)),
     Metric("roundtrip", "server_cpu_ms_per_rt", "round trip: server CPU per round trip (ms)", "lower"),

@@ -9,7 +9,7 @@ import statistics
 import subprocess
 from typing import Any
 
-from plan import BOKEH, DOCSYNC, METRICS, Metric
+from plan import BOKEH, DOCSYNC, MAIN_DOCSYNC, METRICS, OTHER_ASGI, Metric
 from servers import BOKEH_PYTHON
 
 COLUMNS = ("docsync-daphne", "docsync-uvicorn", "bokeh", "bokeh-nodelay", "echo")
@@ -58,7 +58,7 @@ def verdicts(table: dict[tuple[str, str, str], float]) -> list[dict[str, Any]]:
     """One row per metric: values per server, ratios, and whether each target holds."""
     rows = []
     for metric in METRICS:
-        values = {t: table.get((metric.scenario, t, metric.key)) for t in COLUMNS}
+        values = {t: table.get((metric.scenario, t, metric.key)) for t in (*COLUMNS, *OTHER_ASGI)}
         best = _best_bokeh(metric, table)
         echo = values["echo"]
         row: dict[str, Any] = {"metric": metric, "values": values, "best": best, "ratios": {}, "checks": {}}
@@ -105,16 +105,41 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
         metric, values, ratios, checks = row["metric"], row["values"], row["ratios"], row["checks"]
         if all(v is None for v in values.values()):
             continue  # a scenario that was not run
-        echo_ratios = " / ".join(_number(ratios.get(s + "/echo")) for s in DOCSYNC) if metric.vs_echo else "—"
-        holds = " / ".join({True: "yes", False: "**no**"}.get(checks.get(s), "—") for s in DOCSYNC)
+        echo_ratios = " / ".join(_number(ratios.get(s + "/echo")) for s in MAIN_DOCSYNC) if metric.vs_echo else "—"
+        holds = " / ".join({True: "yes", False: "**no**"}.get(checks.get(s), "—") for s in MAIN_DOCSYNC)
         cells = [
             metric.label,
             *(_number(values[c], metric.digits) for c in COLUMNS),
-            *(_number(ratios.get(s)) for s in DOCSYNC),
+            *(_number(ratios.get(s)) for s in MAIN_DOCSYNC),
             echo_ratios,
             _target_text(metric),
             holds,
         ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def servers_table(rows: list[dict[str, Any]]) -> str:
+    """docsync under each ASGI server: values, ratio to Bokeh-best, whether the target holds, the best server."""
+    names = [s.removeprefix("docsync-") for s in DOCSYNC]
+    head = "| metric | " + " | ".join(f"{n} (/ Bokeh-best, holds)" for n in names) + " | best |"
+    lines = [head, "|" + "---|" * (len(names) + 2)]
+    for row in rows:
+        metric, values, ratios, checks = row["metric"], row["values"], row["ratios"], row["checks"]
+        measured = {s: values.get(s) for s in DOCSYNC if values.get(s) is not None}
+        if len(measured) < 2:
+            continue
+        cells = [metric.label]
+        for server in DOCSYNC:
+            value = values.get(server)
+            if value is None:
+                cells.append("—")
+                continue
+            ratio = f" ({_number(ratios[server])}" if server in ratios else " (—"
+            verdict = {True: ", yes)", False: ", **no**)"}.get(checks.get(server), ")")
+            cells.append(_number(value, metric.digits) + ratio + verdict)
+        pick = min if metric.better == "lower" else max
+        cells.append(pick(measured, key=lambda s: measured[s]).removeprefix("docsync-"))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -125,7 +150,7 @@ def _version(python: str, module: str) -> str:
             [
                 python,
                 "-c",
-                f"import {module}; print(getattr({module}, '__version__', getattr({module}, 'version', '?')))",
+                f"from importlib.metadata import version; print(version({module!r}))",
             ],
             capture_output=True,
             text=True,
@@ -161,6 +186,8 @@ def machine_info(python: str) -> dict[str, Any]:
         "versions": {
             "daphne": _version(python, "daphne"),
             "uvicorn": _version(python, "uvicorn"),
+            "granian": _version(python, "granian"),
+            "hypercorn": _version(python, "hypercorn"),
             "django": _version(python, "django"),
             "channels": _version(python, "channels"),
             "websockets": _version(python, "websockets"),
@@ -186,6 +213,10 @@ def markdown_report(info: dict[str, Any], rows: list[dict[str, Any]], notes: lis
         f"- load average at start / end: {info['loadavg_start']} / {info['loadavg_end']}",
         "",
         markdown_table(rows),
+        "",
+        "## docsync under four ASGI servers",
+        "",
+        servers_table(rows),
         "",
     ]
     lines += [f"- {note}" for note in notes]

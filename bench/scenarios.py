@@ -7,8 +7,10 @@ and, under ``"info"``, anything else worth keeping.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import itertools
+import os
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -165,10 +167,55 @@ async def browser_session(target: Target, params: dict[str, Any]) -> dict[str, A
     }
 
 
+async def live_sessions(target: Target) -> int | None:
+    """The sessions a docsync server holds now, from its ``/docsync-metrics`` (None elsewhere)."""
+    token = os.environ.get("DJANGO_SECRET_KEY")  # the bench's servers take it as DOCSYNC_METRICS_TOKEN too
+    if target.flavour.name != "docsync" or not token:
+        return None
+    host, port = target.base_url.removeprefix("ws://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        writer.write(
+            f"GET /docsync-metrics HTTP/1.0\r\nHost: {host}:{port}\r\nAuthorization: Bearer {token}\r\n\r\n".encode()
+        )
+        text = (await asyncio.wait_for(reader.read(-1), 10)).decode("utf-8", "replace")
+    finally:
+        writer.close()
+    found = [float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith("docsync_sessions{")]
+    return int(sum(found)) if " 200 " in text.split("\r\n", 1)[0] else None
+
+
+async def _sample_live(target: Target, samples: list[tuple[float, int]], stop: asyncio.Event) -> None:
+    """Every 250 ms, (when, the live sessions of the server) while the churn runs."""
+    while not stop.is_set():
+        with contextlib.suppress(OSError, asyncio.TimeoutError):
+            count = await live_sessions(target)
+            if count is None:
+                return
+            # When the answer came: the server counted at some moment before it.
+            samples.append((time.perf_counter(), count))
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(stop.wait(), 0.25)
+
+
 async def churn(target: Target, params: dict[str, Any]) -> dict[str, Any]:
-    """``clients`` concurrent loops of open → pull → close for ``seconds``."""
+    """``clients`` concurrent loops of open → pull → close for ``seconds``.
+
+    With short lifetimes (the sustained churn) the live sessions of a docsync server are
+    sampled: expiry keeps pace if, at every sample, they are at most the sessions opened
+    in the last lifetime + check interval (rate x (lifetime + check), at the rate of that
+    moment) plus one second's opens (a session is connected for its open and pull, and a
+    close reaches the server a moment after the client sends it) plus one per client (and,
+    in the first window, the sessions the warm-up left).
+    """
     await warm_up(target)
     clients, seconds = params["clients"], params["seconds"]
+    live: list[tuple[float, int]] = []
+    opened_at: list[float] = []
+    # The warm-up's sessions (alive until they expire, within the first window).
+    before = (await live_sessions(target) or 0) if "lifetime" in params else 0
+    stop_sampling = asyncio.Event()
+    sampler = asyncio.create_task(_sample_live(target, live, stop_sampling)) if "lifetime" in params else None
     times: list[float] = []
     per_second = [0] * (int(seconds) + 1)
     failures: list[str] = []
@@ -185,13 +232,28 @@ async def churn(target: Target, params: dict[str, Any]) -> dict[str, Any]:
                 await asyncio.sleep(0.05)
                 continue
             times.append(session.open_seconds)
+            opened_at.append(time.perf_counter())
             per_second[min(len(per_second) - 1, int(time.perf_counter() - start))] += 1
             await session.close()
 
     await asyncio.gather(*(client() for _ in range(clients)))
     elapsed = time.perf_counter() - start
     cpu = meter.read()
+    stop_sampling.set()
+    if sampler is not None:
+        await sampler
+    bounds: dict[str, float] = {}
+    if live:
+        opened_at.sort()
+        window = params["lifetime"] + params["check"] + 1.0
+        ratios = []
+        for answered, count in live:
+            recent = bisect.bisect_right(opened_at, answered) - bisect.bisect_left(opened_at, answered - window)
+            earlier = before if answered - start < window else 0
+            ratios.append(count / (recent + clients + earlier))
+        bounds = {"live_sessions_max": max(c for _, c in live), "live_over_bound": round(max(ratios), 3)}
     return {
+        **bounds,
         "sessions_per_s": round(len(times) / elapsed, 1),
         "open_p50_ms": ms(percentile(times, 50)),
         "open_p99_ms": ms(percentile(times, 99)),
@@ -204,6 +266,7 @@ async def churn(target: Target, params: dict[str, Any]) -> dict[str, Any]:
             "opened": len(times),
             "seconds": round(elapsed, 2),
             "per_second": per_second,
+            "live": [(round(t - start, 2), c) for t, c in live],
             "errors": failures[:5],
             **cpu,
         },

@@ -47,6 +47,9 @@ class TargetSpec:
 TARGETS = {
     "docsync-daphne": TargetSpec("docsync-daphne", "docsync", "daphne"),
     "docsync-uvicorn": TargetSpec("docsync-uvicorn", "docsync", "uvicorn"),
+    # Two more ASGI servers (issue 20): granian (Rust, hyper) and hypercorn (h11/wsproto), one worker each.
+    "docsync-granian": TargetSpec("docsync-granian", "docsync", "granian"),
+    "docsync-hypercorn": TargetSpec("docsync-hypercorn", "docsync", "hypercorn"),
     # Bokeh's own bench app (bench/bokeh_apps/) served by docsync's Bokeh dialect, to BokehJS's protocol.
     "docsync-bokeh": TargetSpec("docsync-bokeh", "docsync-bokeh", "uvicorn"),
     # The same, with the app's sync callbacks on the event loop as bokeh serve runs them ("callbacks": "loop").
@@ -69,7 +72,7 @@ class BenchServerProcess(ServerProcess):
         command = super().command()
         if self.server == "daphne":
             command[3:3] = ["-v", "0"]  # after "python -m daphne"
-        else:  # uvicorn logs every websocket's open and close at INFO (5% of churn's CPU)
+        else:  # uvicorn logs every websocket's open and close at INFO (5% of churn's CPU); the others alike
             command += ["--log-level", "warning"]
         return command
 
@@ -84,8 +87,9 @@ class RunningServer:
 
     @property
     def pid(self) -> int:
+        """The process that runs the application (granian's and hypercorn's worker, not their supervisor)."""
         process = self._process
-        return process.pid
+        return process.serving_pid if isinstance(process, ServerProcess) else process.pid
 
     @property
     def ws_base(self) -> str:
@@ -119,6 +123,8 @@ def docsync_env(lifetimes: Lifetimes, secret: str, sqlite: Path) -> dict[str, st
         "DOCSYNC_MAX_PATCHES": "1000000",
         "DOCSYNC_UNUSED_SESSION_LIFETIME": str(lifetimes.unused),
         "DOCSYNC_CHECK_UNUSED_SESSIONS": str(lifetimes.check),
+        # The load generator reads /docsync-metrics (live sessions) with the run's secret.
+        "DOCSYNC_METRICS_TOKEN": secret,
     }
 
 

@@ -63,12 +63,26 @@ def wait_for_port(port: int, timeout: float = 30.0, process: subprocess.Popen[An
     raise TimeoutError(f"nothing listens on port {port} after {timeout} s")
 
 
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 class ServerProcess:
     """A real ASGI server process serving a Django project.
 
-    ``server`` is ``"daphne"``, ``"uvicorn"``, or ``"runserver"`` (``manage.py runserver``
-    in ``cwd``, with its autoreloader: a parent process and the serving child, stopped
-    together as one process group).
+    ``server`` is ``"daphne"``, ``"uvicorn"``, ``"granian"``, ``"hypercorn"``, or
+    ``"runserver"`` (``manage.py runserver`` in ``cwd``, with its autoreloader: a parent
+    process and the serving child, stopped together as one process group).
     """
 
     def __init__(
@@ -103,6 +117,13 @@ class ServerProcess:
                 sys.executable, "-m", "uvicorn", self.asgi_app, "--host", "127.0.0.1",
                 "--port", str(self.port), "--no-access-log", "--ws", "websockets-sansio", "--lifespan", "on",
             ]  # fmt: skip
+        if self.server == "granian":  # a supervisor and one worker process (serving_pid)
+            return [
+                sys.executable, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1",
+                "--port", str(self.port), "--no-access-log", self.asgi_app,
+            ]  # fmt: skip
+        if self.server == "hypercorn":  # likewise
+            return [sys.executable, "-m", "hypercorn", "-b", f"127.0.0.1:{self.port}", self.asgi_app]
         # No size flags: docsync fits daphne's websocket limits to its own (compat.daphne).
         return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), self.asgi_app]
 
@@ -128,6 +149,19 @@ class ServerProcess:
         """The server's process id."""
         assert self.process is not None
         return self.process.pid
+
+    @property
+    def serving_pid(self) -> int:
+        """The pid of the process that runs the application: granian's and hypercorn's worker, else ``pid``."""
+        if self.server not in ("granian", "hypercorn"):
+            return self.pid
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            workers = [child for child in _children(self.pid) if b"resource_tracker" not in _cmdline(child)]
+            if workers:
+                return workers[0]
+            time.sleep(0.05)
+        raise TimeoutError(f"{self.server} (pid {self.pid}) started no worker process")
 
     def stop(self, timeout: float = 15.0) -> int | None:
         """Stop the process by its pid (SIGTERM, then SIGKILL); return its exit code."""
