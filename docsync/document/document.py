@@ -230,11 +230,15 @@ class Document:
 
     def on_change(self, subscriber: Subscriber) -> None:
         """Call ``subscriber(event)`` for every change of this document."""
-        self._subscribers.append(subscriber)
+        # Copied on write, never changed in place: a delivery loops over the list it
+        # started with (a subscriber may come or go meanwhile) without copying it per event.
+        self._subscribers = [*self._subscribers, subscriber]
 
     def remove_on_change(self, subscriber: Subscriber) -> None:
         """Stop reporting changes to ``subscriber``."""
-        self._subscribers.remove(subscriber)
+        subscribers = list(self._subscribers)
+        subscribers.remove(subscriber)
+        self._subscribers = subscribers
 
     def hold(self) -> None:
         """Batch change reports until :meth:`unhold`; repeated sets of a property merge.
@@ -304,7 +308,7 @@ class Document:
         self._held.append(event)
 
     def _deliver(self, event: DocumentEvent) -> None:
-        for subscriber in tuple(self._subscribers):
+        for subscriber in self._subscribers:
             subscriber(event)
 
     # -- messages -------------------------------------------------------------------
@@ -520,7 +524,7 @@ class Document:
         self.pending_coroutines.clear()
         self._models.clear()
         self._roots.clear()
-        self._subscribers.clear()
+        self._subscribers = []
         self._message_callbacks.clear()
         self._held.clear()
         self._held_definitions.clear()

@@ -87,14 +87,21 @@ def _changed_models(outcome: ChangeOutcome) -> Iterator[tuple[Model, Iterable[st
             yield model, attrs
 
 
+def _value_after(outcome: ChangeOutcome, model: Model, attr: str) -> Any:
+    """One entry of ``_values_after`` (without copying every value of the model)."""
+    entry = outcome.touched.get(model.id)
+    if entry is not None and entry[0] is model and attr in entry[1]:
+        return outcome.value_after(model, attr)
+    return model._values.get(attr)
+
+
 def _check_references(outcome: ChangeOutcome) -> None:
     # A property whose type holds no models must not smuggle one in (a list column,
     # say): the document would not index it, and its receivers could not resolve it.
     for model, attrs in _changed_models(outcome):
-        values = _values_after(outcome, model)
         for attr in attrs:
             prop = model._properties[attr]
-            if not prop.may_hold_models and holds_models(values.get(attr)):
+            if not prop.may_hold_models and holds_models(_value_after(outcome, model, attr)):
                 raise PatchError(f"{model.__type_name__}.{attr} cannot hold models")
 
 

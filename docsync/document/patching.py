@@ -30,6 +30,7 @@ class _Checker:
         allow_structure: bool,
     ) -> None:
         self.document = document
+        self.models: Mapping[str, Model] = document.models  # a live view, read per event
         self.new_models = new_models
         self.from_client = from_client
         self.allow_structure = allow_structure
@@ -45,7 +46,7 @@ class _Checker:
         self.scratch: dict[str, dict[str, Any]] = {}
 
     def model(self, model: Model) -> Model:
-        if model.id in self.new_models or self.document.models.get(model.id) is model:
+        if model.id in self.new_models or self.models.get(model.id) is model:
             return model
         raise UnknownModelError(f"unknown model id {model.id!r}")
 
@@ -56,7 +57,11 @@ class _Checker:
         writable = attr in model.__client_writable__ or model.id in self.new_models
         if self.from_client and not writable:
             raise NotWritableError(f"{model.__type_name__}.{attr} is not writable from the client")
-        self.touched.setdefault(model.id, (model, set()))[1].add(attr)
+        touched = self.touched.get(model.id)
+        if touched is None:
+            self.touched[model.id] = (model, {attr})
+        else:
+            touched[1].add(attr)
         return prop
 
     def value_after(self, model: Model, attr: str) -> Any:

@@ -10,7 +10,7 @@ from typing import Any, cast
 import numpy as np
 
 from ..exceptions import ValidationError
-from ..serialization import ALLOWED_DTYPES
+from ..serialization import ALLOWED_DTYPES, dtype_name
 from .registry import model_class
 
 __all__ = [
@@ -548,7 +548,7 @@ class ColumnData(Property):
                 ms = column.astype("datetime64[us]").astype(np.int64) / 1000.0
                 column = np.where(np.isnat(column), np.nan, ms)
             # Refused here rather than when the document is sent: only these can travel.
-            if column.dtype.name not in ALLOWED_DTYPES or column.ndim == 0:
+            if dtype_name(column.dtype) not in ALLOWED_DTYPES or column.ndim == 0:
                 raise _refuse(self.expected)
             return cast(np.ndarray, column)
         if isinstance(column, list | tuple):

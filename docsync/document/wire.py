@@ -252,13 +252,19 @@ def decode_patch(
     """
     if type(content) is not dict or type(content.get("events")) is not list:
         raise DeserializationError("patch content must be an object with an 'events' list")
-    new_models = instantiate_models(
-        content.get("references", []),
-        known,
-        buffers,
-        max_array_elements=max_array_elements,
-        max_models=max_new_models,
-        keep_known=keep_known,
+    definitions = content.get("references", [])
+    # Most patches define no model: building nothing costs nothing.
+    new_models = (
+        {}
+        if type(definitions) is list and not definitions
+        else instantiate_models(
+            definitions,
+            known,
+            buffers,
+            max_array_elements=max_array_elements,
+            max_models=max_new_models,
+            keep_known=keep_known,
+        )
     )
 
     def resolve(model_id: str) -> Model:

@@ -6,8 +6,8 @@ buffers out, and back. Options come in as constructor arguments.
 
 from __future__ import annotations
 
-from .arrays import ALLOWED_DTYPES, Buffer
+from .arrays import ALLOWED_DTYPES, Buffer, dtype_name
 from .decoder import Decoder
 from .encoder import Encoder
 
-__all__ = ["ALLOWED_DTYPES", "Buffer", "Decoder", "Encoder"]
+__all__ = ["ALLOWED_DTYPES", "Buffer", "Decoder", "Encoder", "dtype_name"]

@@ -283,7 +283,7 @@ class ControlledClient(Recorder, ClientSession):
         return out
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Traced:
     """A line of a client's trace, written out only if a failed run's trace is asked for."""
 

@@ -18,6 +18,7 @@ The clients and the server come from a ``Network``: real websockets to a real se
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 from collections import Counter
@@ -61,6 +62,14 @@ class Network(Protocol):
 
 
 WORDS = ["x", "y", "z", "w", "hello", "é", "", "long " * 5]
+# Cumulative weights, summed once: ``rng.choices`` sums plain weights on every call, and
+# draws the same choices from either (a seed replays the same run).
+EDITS = ["value", "label", "list", "dict", "stream", "cells", "slice", "column", "add", "remove", "title"]
+EDIT_WEIGHTS = list(itertools.accumulate([14, 6, 16, 16, 8, 8, 4, 4, 3, 3, 2]))
+LIST_EDIT_WEIGHTS = list(itertools.accumulate([4, 4, 3, 2, 2, 2, 1]))
+ACTIONS = ["edit", "edits", "everyone", "same_list", "yield", "sleep", "hold_in", "release_in", "hold_out",
+           "release_out", "sync", "reconnect", "drop", "come_back"]  # fmt: skip
+ACTION_WEIGHTS = list(itertools.accumulate([30, 6, 6, 6, 10, 4, 5, 6, 4, 5, 4, 2, 2, 4]))
 VALUES = [0.0, 1.0, 2.5, -3.0, 1e-9, 42.0]
 KEYS = [f"k{i}" for i in range(6)]
 
@@ -93,10 +102,7 @@ class Run:
     def edit(self, client: Any) -> None:
         """Make one random local change (sent in the next flush)."""
         rng = self.rng
-        kind = rng.choices(
-            ["value", "label", "list", "dict", "stream", "cells", "slice", "column", "add", "remove", "title"],
-            weights=[14, 6, 16, 16, 8, 8, 4, 4, 3, 3, 2],
-        )[0]
+        kind = rng.choices(EDITS, cum_weights=EDIT_WEIGHTS)[0]
         items = self.items(client)
         source = self.source(client)
         if kind in ("stream", "cells", "slice", "column") and source is not None:
@@ -134,7 +140,7 @@ class Run:
     def edit_list(self, item: Item) -> None:
         rng = self.rng
         tags = item.tags
-        choice = rng.choices(range(7), weights=[4, 4, 3, 2, 2, 2, 1])[0]
+        choice = rng.choices(range(7), cum_weights=LIST_EDIT_WEIGHTS)[0]
         if choice == 0 or not tags:
             tags.append(self.fresh())
         elif choice == 1:
@@ -209,11 +215,7 @@ class Run:
     async def step(self) -> None:
         rng = self.rng
         client = rng.choice(self.clients)
-        action = rng.choices(
-            ["edit", "edits", "everyone", "same_list", "yield", "sleep", "hold_in", "release_in", "hold_out",
-             "release_out", "sync", "reconnect", "drop", "come_back"],
-            weights=[30, 6, 6, 6, 10, 4, 5, 6, 4, 5, 4, 2, 2, 4],
-        )[0]  # fmt: skip
+        action = rng.choices(ACTIONS, cum_weights=ACTION_WEIGHTS)[0]
         self.stats[action] += 1
         if action == "edit":
             self.try_edit(client)
