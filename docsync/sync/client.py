@@ -331,7 +331,9 @@ class ClientProtocol:
             else:
                 self._broken = True
             return
-        decoded.events = [event for event in decoded.events if self._reconcile(event)]
+        if self.in_flight is not None or self.outbox or self._stale:
+            # (With nothing of its own unanswered, a client takes the server's events as they are.)
+            decoded.events = [event for event in decoded.events if self._reconcile(event)]
         self._apply(decoded)
         if isinstance(seq, int):
             self.last_seq = seq
