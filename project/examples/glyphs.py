@@ -10,10 +10,10 @@ from docsync.document.models import (
     Band,
     BoxAnnotation,
     ColorBar,
-    Column,
     ColumnDataSource,
     Label,
     LabelSet,
+    Legend,
     LinearAxis,
     LinearColorMapper,
     NormalHead,
@@ -44,7 +44,9 @@ MARKERS = [
 
 def lines() -> object:
     x = np.linspace(0, 10, 60)
-    p = figure(title="Line, Step, MultiLine, Segment", **SIZE)
+    p = figure(title="Line, Step, MultiLine, Segment", width=460, height=SIZE["height"])
+    # A legend beside the frame covers no data; the legend_labels below fill it.
+    p.add_layout(Legend(location="center"), "right")
     p.line(x, np.sin(x) + 2, line_width=2, legend_label="line")
     p.step(x[::4], np.cos(x[::4]), mode="after", color="#ff7f0e", legend_label="step")
     p.multi_line(
@@ -64,7 +66,6 @@ def lines() -> object:
         line_dash="dashed",
         legend_label="segment",
     )
-    p.legend.location = "bottom_right"
     return p
 
 
@@ -86,9 +87,8 @@ def bars() -> object:
     data = {"fruits": fruits, "2023": [2, 1, 4, 3], "2024": [5, 3, 3, 2], "2025": [3, 2, 4, 4]}
     years = ["2023", "2024", "2025"]
     p = figure(x_range=fruits, title="VBar stacked", tools="hover", tooltips="$name @fruits: @$name", **SIZE)
+    p.add_layout(Legend(location="top_left", orientation="horizontal", margin=4), "above")
     p.vbar_stack(years, x="fruits", width=0.8, source=data, color=Category10[3], legend_label=years, name=years)
-    p.legend.location = "top_left"
-    p.legend.orientation = "horizontal"
     return p
 
 
@@ -194,12 +194,12 @@ def log_and_time() -> object:
     days = np.arange("2023-01-01", "2024-07-01", dtype="datetime64[D]")
     growth = np.exp(np.linspace(0, 9, days.size))
     p = figure(title="datetime x, log y, twin linear y", x_axis_type="datetime", y_axis_type="log", **SIZE)
+    p.add_layout(Legend(location="top_left", orientation="horizontal", margin=4), "below")
     p.line(days, growth, line_width=2, color="#9467bd", legend_label="growth (log)")
     p.extra_y_ranges["share"] = Range1d(start=0, end=100)
     p.add_layout(LinearAxis(y_range_name="share", axis_label="share (%)"), "right")
     share = 50 + 40 * np.sin(np.linspace(0, 6, days.size))
     p.line(days, share, y_range_name="share", color="#ff7f0e", line_dash="dashed", legend_label="share (right)")
-    p.legend.location = "top_left"
     return p
 
 
@@ -218,6 +218,6 @@ def modify_doc(doc: Document) -> None:
         annotations(),
         log_and_time(),
     ]
-    rows = [Row(*plots[i : i + 3]) for i in range(0, len(plots), 3)]
-    doc.add_root(Column(*rows, name="layout"))
+    # One row that wraps: as many plots a line as the window holds, no gaps.
+    doc.add_root(Row(*plots, name="layout"))
     doc.title = "glyphs"

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from docsync.document import Document
-from docsync.document.models import Column, ColumnDataSource, DatetimeTickFormatter, Div, Range1d, Row
+from docsync.document.models import Column, ColumnDataSource, DatetimeTickFormatter, Div, Legend, Range1d, Row
 from docsync.plotting import figure
 
 TOOLS = "pan,wheel_zoom,box_zoom,box_select,lasso_select,tap,hover,crosshair,reset,save"
@@ -31,16 +31,18 @@ def plot_tools(doc: Document) -> None:
         height=420,
         name="main",
     )
+    # Legends beside the frames: inside, they covered grid points.
+    main.add_layout(Legend(), "right")
     main.scatter(
         "x", "y", source=source, size=12, legend_label="grid", nonselection_alpha=0.15, selection_color="#d62728"
     )
     main.legend.click_policy = "hide"
     linked = figure(title="linked", x_range=x_range, tools="pan,reset,box_select", width=360, height=420, name="linked")
+    linked.add_layout(Legend(), "right")
     values = linked.scatter(
         "x", "v", source=source, size=6, color="#2ca02c", selection_color="#d62728", legend_label="values"
     )
     linked.legend.click_policy = "mute"
-    linked.legend.location = "top_left"
     heard = Div(text="[]", name="heard")
     selected = Div(text="[]", name="selected")
     ranges = Div(text="", name="ranges")

@@ -112,3 +112,16 @@ test("labels without a formatter equal those of a default DatetimeTickFormatter"
   }
   assert.deepEqual(datetimeLabels([], "days", null, prop), []);
 });
+
+test("crowded labels are thinned evenly, never where they happen to collide", async () => {
+  const { labelStride } = await import("../../docsync/static/docsync/views/plotting/axes.js");
+  const ctx = { measureText: (text) => ({ width: 6 * text.length }) };
+  const labels = ["2023", "May 2023", "Sep 2023", "2024", "May 2024"];
+  assert.equal(labelStride(ctx, [0, 100, 200, 300, 400], labels, 1000), 1, "room for all");
+  // 44 px apart: "May 2023" (48 px) collides with both neighbours; "2023" and "2024" would not.
+  assert.equal(labelStride(ctx, [30, 74, 118, 162, 206], labels, 1000), 2);
+  assert.equal(labelStride(ctx, [30, 50, 70, 90, 110], labels, 1000), 3);
+  // A context line (second row) must clear the next label's context only.
+  assert.equal(labelStride(ctx, [30, 90, 150], ["15s\n2026-12-03 13:05", "16s", "17s"], 1000), 1);
+  assert.equal(labelStride(ctx, [30, 90, 150], ["15s\n2026-12-03 13:05", "16s\n2026-12-03 13:05", "17s"], 1000), 2);
+});

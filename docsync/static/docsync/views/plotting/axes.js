@@ -165,6 +165,31 @@ export function axisThickness(ctx, axis, side, ticks, prop) {
   return prop("major_tick_out", axis) + 4 + across + levels * (labelSize + 6) + (title ? titleSize + 10 : 0) + 2;
 }
 
+// Where line ``k`` of a label centred at ``p`` is centred: pushed inside the canvas at its edges.
+function lineCentre(p, width, canvasWidth) {
+  return canvasWidth > width + 2 ? Math.min(Math.max(p, width / 2 + 1), canvasWidth - width / 2 - 1) : p;
+}
+
+/**
+ * Return n such that labelling every n-th tick of a horizontal axis leaves no two labels
+ * overlapping: labels are thinned evenly rather than wherever they would collide.
+ */
+export function labelStride(ctx, positions, labels, canvasWidth = Infinity) {
+  const lines = labels.map((label) => linesOf(label).map((line) => ctx.measureText(line).width));
+  for (let every = 1; every < Math.max(2, labels.length); every++) {
+    const lastEnds = [];
+    let fits = true;
+    for (let i = 0; i < labels.length && fits; i += every) {
+      if (!Number.isFinite(positions[i]) || labels[i] === "") continue;
+      const centres = lines[i].map((w) => lineCentre(positions[i], w, canvasWidth));
+      fits = lines[i].every((w, k) => centres[k] - w / 2 >= (lastEnds[k] ?? -Infinity) + 4);
+      lines[i].forEach((w, k) => (lastEnds[k] = centres[k] + w / 2));
+    }
+    if (fits) return every;
+  }
+  return Math.max(1, labels.length);
+}
+
 /**
  * Draw an axis on ``side`` of the frame {left, top, right, bottom}, ``offset`` pixels
  * out from the frame's edge (axes stack outward), with ``compute`` (data -> pixel);
@@ -234,19 +259,20 @@ export function drawAxis(ctx, axis, side, frame, offset, ticks, compute, prop, c
   const gap = base + out * (tickOut + 3);
   let across = 0;
   const step = labelSize * LINE_SPACING;
+  const every = horizontal && !angle ? labelStride(ctx, positions, ticks.labels, canvasWidth) : 1;
   // Row k of every label lies k line steps out from the axis, so main labels stay aligned
   // and a context line only has to clear other context lines.
   const lastEnds = [];
   positions.forEach((p, i) => {
     const label = ticks.labels[i];
-    if (!Number.isFinite(p) || label === "") return;
+    if (!Number.isFinite(p) || label === "" || i % every !== 0) return;
     const lines = linesOf(label);
     const width = labelWidth(ctx, label);
     const extra = (lines.length - 1) * step;
     if (horizontal && !angle) {
       const widths = lines.map((line) => ctx.measureText(line).width);
       // A line at the plot's edge is pushed inside rather than cut off.
-      const centres = widths.map((w) => (canvasWidth > w + 2 ? Math.min(Math.max(p, w / 2 + 1), canvasWidth - w / 2 - 1) : p));
+      const centres = widths.map((w) => lineCentre(p, w, canvasWidth));
       if (widths.some((w, k) => centres[k] - w / 2 < (lastEnds[k] ?? -Infinity) + 4)) return; // labels never overlap
       ctx.textAlign = "center";
       ctx.textBaseline = out > 0 ? "top" : "bottom";

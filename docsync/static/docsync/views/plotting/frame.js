@@ -77,7 +77,9 @@ export function plotTitle(plot, prop) {
 function sideItems(plot, prop, side) {
   const items = (prop(side, plot) ?? []).filter(Boolean);
   const title = plotTitle(plot, prop);
-  if (title && (prop("title_location", plot) ?? "above") === side && (prop("text", title) ?? "") !== "") items.unshift(title);
+  // The title is outermost, beyond the side's axes and legends (as in Bokeh: a plot with its
+  // x axis above has its title over the axis).
+  if (title && (prop("title_location", plot) ?? "above") === side && (prop("text", title) ?? "") !== "") items.push(title);
   return items;
 }
 
@@ -206,8 +208,9 @@ export function paintPlot(ctx, { plot, prop, width, height, entries, factors, ra
         if (item.type === "ColorBar") drawColorBar(ctx, item, box, prop);
         else {
           const layout = legendLayout(ctx, item, prop);
-          const margin = prop("margin", item) ?? 10;
-          legendBoxes.push(...drawLegend(ctx, item, layout, { x: box.left + margin, y: box.top + margin }, prop, sample, dimmed));
+          // Beside the frame, ``location`` places the legend within its panel (Bokeh's "center" centres it).
+          const corner = legendCorner(prop("location", item), layout, box, prop("margin", item) ?? 10);
+          legendBoxes.push(...drawLegend(ctx, item, layout, corner, prop, sample, dimmed));
         }
       }
     }

@@ -29,6 +29,7 @@ export class Interaction {
     this.hover = [];
     this._panSent = 0;
     this._wheel = null;
+    this.legendPress = null;
   }
 
   get plan() {
@@ -94,10 +95,20 @@ export class Interaction {
     target.addEventListener("wheel", (event) => this.wheel(event), { passive: false });
   }
 
+  /** Return the legend item box at ``at`` (legends inside or beside the frame), or undefined. */
+  legendBoxAt(at) {
+    return this.plan?.legendBoxes.find((b) => at.px >= b.left && at.px <= b.right && at.py >= b.top && at.py <= b.bottom);
+  }
+
   down(event) {
     if (event.button !== 0 || !this.plan) return;
     const { px, py } = this.local(event);
-    if (!inside(this.plan.frame, px, py)) return;
+    this.legendPress = null;
+    if (!inside(this.plan.frame, px, py)) {
+      // Beside the frame only a legend answers a click (released on the same entry).
+      this.legendPress = this.legendBoxAt({ px, py })?.item ?? null;
+      return;
+    }
     const tool = this.tools().drag;
     this.drag = { tool, px, py, moved: false, path: [[px, py]], spans: this.spans(), shift: event.shiftKey };
     this.view.overlay.setPointerCapture?.(event.pointerId);
@@ -146,6 +157,9 @@ export class Interaction {
 
   up(event) {
     const drag = this.drag;
+    const press = this.legendPress;
+    this.legendPress = null;
+    if (press && this.legendBoxAt(this.local(event))?.item === press) this.legendClick(press);
     if (!drag) return;
     this.drag = null;
     this.view.el.classList.remove("ds-dragging");
@@ -324,7 +338,7 @@ export class Interaction {
 
   tap(at, shift) {
     if (!this.plan) return;
-    const legendBox = this.plan.legendBoxes.find((b) => at.px >= b.left && at.px <= b.right && at.py >= b.top && at.py <= b.bottom);
+    const legendBox = this.legendBoxAt(at);
     if (legendBox) {
       this.legendClick(legendBox.item);
       return;
