@@ -3,15 +3,21 @@
 Every file the guides show is one of these; each guide's claims are checked here:
 embedding (template tag, another site's origin), access rules, shared sessions,
 streaming with rollover, uploads, deploy checks, scale-out across two processes over a
-private redis-server, and the guide's own example test.
+private redis-server, the guide's own example test, and the migration guides' apps (a
+`bokeh serve` script and a bokeh-django handler driven by BokehJS, a Panel app ported).
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import json
+import math
 import os
+import re
+import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -25,10 +31,11 @@ import pytest
 from playwright.sync_api import BrowserContext
 
 from docsync.client import ClientSession, fetch_page_config
-from docsync.testing import RedisServer, ServerProcess
+from docsync.testing import RedisServer, ServerProcess, free_port, wait_for_port
+from tests.docs.blocks import block, blocks, command_lines, program
 
 from .browser import open_app, wait_for
-from .conftest import ROOT
+from .conftest import ROOT, SCREENSHOTS
 
 CODE = ROOT / "docs" / "howto" / "code"
 T = TypeVar("T")
@@ -236,36 +243,242 @@ def test_the_deploy_settings_pass_every_deploy_check(tmp_path: Path) -> None:
     assert done.returncode != 0 and "security.W018" in done.stdout + done.stderr
 
 
-def test_scale_out_over_redis(tmp_path: Path) -> None:
+_NGINX = """daemon off;
+worker_processes 1;
+pid {work}/nginx.pid;
+error_log {work}/error.log;
+events {{}}
+http {{
+    access_log off;
+    client_body_temp_path {work}/body;
+    proxy_temp_path {work}/proxy;
+    fastcgi_temp_path {work}/fastcgi;
+    uwsgi_temp_path {work}/uwsgi;
+    scgi_temp_path {work}/scgi;
+{guide}
+}}
+"""
+
+
+@contextlib.contextmanager
+def _nginx(guide: str, work: Path) -> Iterator[None]:
+    """Run the guide's nginx configuration (inside an http block, as conf.d files are) in a real nginx."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    assert Path(nginx).exists(), "nginx is not installed (scripts/setup.sh installs it)"
+    (work / "nginx.conf").write_text(_NGINX.format(work=work, guide=guide), encoding="utf-8")
+    checked = subprocess.run([nginx, "-t", "-p", str(work), "-c", str(work / "nginx.conf")], capture_output=True)
+    assert checked.returncode == 0, checked.stderr.decode()
+    with open(work / "nginx.log", "wb") as log:
+        process = subprocess.Popen([nginx, "-p", str(work), "-c", str(work / "nginx.conf")], stdout=log, stderr=log)
+    try:
+        yield
+    finally:
+        process.terminate()  # nginx's master stops its worker on SIGTERM
+        process.wait(timeout=30)
+
+
+def test_scale_out_runs_as_the_guide_says(tmp_path: Path) -> None:
+    commands = command_lines(block("docs/howto/scale-out.md", "bash", "export").text)
+    nginx_config = block("docs/howto/scale-out.md", "nginx", "upstream").text
+    ports = {"8001": free_port(), "8002": free_port(), "80": free_port()}
+    started: list[subprocess.Popen[bytes]] = []
     with RedisServer() as redis:
-        env = _env("howto_site.settings_cluster", tmp_path / "db.sqlite3", REDIS_URL=redis.url)
-        migrated = subprocess.run(
-            [sys.executable, "-m", "django", "migrate"], env=env, capture_output=True, timeout=120
-        )
-        assert migrated.returncode == 0, migrated.stderr
-        first = ServerProcess("howto_site.asgi:application", cwd=CODE, log_path=tmp_path / "first.log")
-        second = ServerProcess("howto_site.asgi:application", cwd=CODE, log_path=tmp_path / "second.log")
-        first.env = second.env = env
-        with first, second:
+        env = _env("howto_site.settings", tmp_path / "db.sqlite3")
+        env.pop("DJANGO_SETTINGS_MODULE")
+        try:
+            for line in commands:
+                line = line.replace("redis://127.0.0.1:6379/0", redis.url)
+                for shown, port in ports.items():
+                    line = re.sub(rf"(?<![\d.]){shown}\b", str(port), line)
+                words = shlex.split(line.rstrip("&"))
+                if words[0] == "export":
+                    env.update(word.split("=", 1) for word in words[1:])
+                    continue
+                command = [program(words[0]), *words[1:]]
+                if line.endswith("&"):
+                    log = open(tmp_path / f"{words[0]}-{len(started)}.log", "wb")  # noqa: SIM115
+                    started.append(subprocess.Popen(command, cwd=CODE, env=env, stdout=log, stderr=log))
+                    log.close()
+                else:
+                    done = subprocess.run(command, cwd=CODE, env=env, capture_output=True, timeout=120)
+                    assert done.returncode == 0, done.stderr.decode()
+            assert len(started) == 2
+            for process, shown in zip(started, ("8001", "8002"), strict=True):
+                wait_for_port(ports[shown], process=process)
+            guide = re.sub(r"listen 80;", f"listen 127.0.0.1:{ports['80']};", nginx_config)
+            for shown in ("8001", "8002"):
+                guide = guide.replace(f"127.0.0.1:{shown};", f"127.0.0.1:{ports[shown]};")
+            with _nginx(guide, tmp_path):
+                wait_for_port(ports["80"])
+                balancer = f"http://127.0.0.1:{ports['80']}/"
 
-            async def scenario() -> str:
-                here = await _open(first.url + "dash/whiteboard/?room=ops")
-                # The same page, its websocket landing on the other process: relayed to the owner.
-                config = await asyncio.to_thread(fetch_page_config, first.url + "dash/whiteboard/?room=ops")
-                config["wsUrl"] = config["wsUrl"].replace(str(first.port), str(second.port))
-                assert str(second.port) in config["wsUrl"]
-                there = ClientSession(config)
-                await asyncio.wait_for(there.connect(), 15)
+                async def scenario() -> list[str]:
+                    urls = [balancer] * 3 + [f"http://127.0.0.1:{ports[p]}/" for p in ("8001", "8002")]
+                    sessions = [await _open(url + "dash/whiteboard/?room=ops") for url in urls]
+                    try:
+                        assert len({session.id for session in sessions}) == 1
+                        _named(sessions[0], "notes").value = "through nginx"
+                        await sessions[0].sync(timeout=10)
+                        for session in sessions:
+                            await _until(lambda s=session: _named(s, "notes").value == "through nginx", "the edit")
+                        return [str(_named(session, "notes").value) for session in sessions]
+                    finally:
+                        for session in sessions:
+                            await session.close()
+
+                assert _run(scenario) == ["through nginx"] * 5
+        finally:
+            for process in started:
+                process.terminate()
+            for process in started:
                 try:
-                    _named(there, "notes").value = "from the second process"
-                    await there.sync(timeout=10)
-                    await _until(lambda: _named(here, "notes").value == "from the second process", "the relay")
-                    return str(_named(here, "notes").value)
-                finally:
-                    await there.close()
-                    await here.close()
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(timeout=30)
 
-            assert _run(scenario) == "from the second process"
+
+_BOKEH_DRAWN = """() => window.Bokeh != null && Bokeh.documents.length > 0
+  && Bokeh.documents.every((d) => d.is_idle) && Bokeh.index.roots.length > 0
+  && Bokeh.index.roots.every((v) => v.has_finished() && v.is_idle)"""
+
+
+def _bokeh_page(context: BrowserContext, url: str) -> Any:
+    """Open a Bokeh app's page (or a page embedding one) and wait until BokehJS has drawn it."""
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    response = page.goto(url)
+    assert response is not None and response.ok, url
+    page.wait_for_function(_BOKEH_DRAWN, timeout=30_000)
+    assert errors == []
+    return page
+
+
+def _bokeh_value(page: Any, name: str, expression: str) -> Any:
+    return page.evaluate(
+        f"""() => {{ const m = Bokeh.documents[0].get_model_by_name({json.dumps(name)}); return {expression}; }}"""
+    )
+
+
+_SERVERS = ("uvicorn", "daphne", "granian")
+
+
+def _server_commands() -> list[str]:
+    """The server command lines the servers and deploying guides show, each once."""
+    found: list[str] = []
+    for page in ("docs/howto/servers.md", "docs/howto/deploying.md"):
+        for shown in blocks(ROOT / page):
+            if shown.language == "bash":
+                found += [line for line in command_lines(shown.text) if line.split()[0] in _SERVERS]
+    return list(dict.fromkeys(found))
+
+
+def test_the_servers_guide_shows_each_server() -> None:
+    assert sorted({command.split()[0] for command in _server_commands()}) == sorted(_SERVERS)
+
+
+@contextlib.contextmanager
+def _serving(command: str, env: dict[str, str], log: Path) -> Iterator[str]:
+    """Run a guide's server command as written, on a free port instead of 8000; yield the site's URL."""
+    port = free_port()
+    words = shlex.split(command.replace("8000", str(port)))
+    with open(log, "wb") as out:
+        process = subprocess.Popen([program(words[0]), *words[1:]], cwd=CODE, env=env, stdout=out, stderr=out)
+    try:
+        wait_for_port(port, process=process)
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=30)
+
+
+async def _round_trip(url: str, room: str, text: str) -> str:
+    """Edit a shared room's notes in one session; return what a second session joining it sees."""
+    first = await _open(url + "dash/whiteboard/?room=" + room)
+    try:
+        _named(first, "notes").value = text
+        await first.sync(timeout=10)
+        second = await _open(url + "dash/whiteboard/?room=" + room)
+        try:
+            assert second.id == first.id
+            return str(_named(second, "notes").value)
+        finally:
+            await second.close()
+    finally:
+        await first.close()
+
+
+@pytest.mark.parametrize("command", _server_commands(), ids=lambda command: command.split()[0])
+def test_a_documented_server_command_serves_the_site(command: str, site: Site, tmp_path: Path) -> None:
+    with _serving(command, site.server.env, tmp_path / "server.log") as url:
+        with urllib.request.urlopen(url + "dash/greeting/", timeout=30) as answer:
+            assert answer.status == 200
+        text = f"served by {command.split()[0]}"
+        assert _run(lambda: _round_trip(url, command.split()[0], text)) == text
+
+
+def test_the_bokeh_serve_command_the_migration_starts_from(tmp_path: Path) -> None:
+    pytest.importorskip("bokeh")
+    [command] = command_lines(block("docs/howto/migrate-bokeh-serve.md", "bash", "bokeh serve").text)
+    port = free_port()
+    words = shlex.split(command.replace("5006", str(port)))  # the guide's command, on a free port
+    assert words[:2] == ["bokeh", "serve"]
+    with open(tmp_path / "bokeh.log", "wb") as log:
+        process = subprocess.Popen(
+            [program(words[0]), *words[1:]], cwd=CODE / "howto_site" / "bokeh_apps", stdout=log, stderr=log
+        )
+    try:
+        wait_for_port(port, process=process)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/wave", timeout=30) as answer:
+            page = answer.read().decode()
+        assert answer.status == 200 and "<title>Wave</title>" in page
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_migrating_a_bokeh_serve_script_unchanged(site: Site, context: BrowserContext) -> None:
+    pytest.importorskip("bokeh")
+    page = _bokeh_page(context, site.url + "dash/wave/")
+    assert page.title() == "Wave"
+    handle = page.locator(".noUi-handle").first
+    handle.focus()
+    handle.press("ArrowRight")
+    handle.press("ArrowRight")  # 1.0 -> 2.0 in steps of 0.5: the Python callback answers
+    wait_for(lambda: _bokeh_value(page, "status", "m.text") == "frequency 2.0", 20, "the status Python set")
+    x1, y1 = _bokeh_value(page, "wave", "[m.data.x[1], m.data.y[1]]")
+    assert y1 == pytest.approx(math.sin(2 * x1))
+    page.screenshot(path=str(SCREENSHOTS / "howto-migrating-bokeh-serve.png"))
+
+
+def test_migrating_a_bokeh_django_handler_and_its_page(site: Site, context: BrowserContext) -> None:
+    pytest.importorskip("bokeh")
+    # What docsync adds: the page's login rule holds for the app's own page and websocket too.
+    assert site.status("dash/shapes/")[0] == 302
+    assert site.status("shapes/")[0] == 302
+    context.add_cookies([{"name": "sessionid", "value": site.sessions["bob"], "url": site.url}])
+    page = _bokeh_page(context, site.url + "shapes/")
+    assert page.inner_text("h1") == "Shapes for bob"
+    wait_for(lambda: _bokeh_value(page, "said", "m.text") == "triangle: 3 sides", 15, "the handler's first drawing")
+    page.locator("select").select_option("hexagon")
+    wait_for(lambda: _bokeh_value(page, "said", "m.text") == "hexagon: 6 sides", 20, "the Python callback's redraw")
+    assert len(_bokeh_value(page, "plot", "m.renderers[0].data_source.data.x")) == 6
+    page.screenshot(path=str(SCREENSHOTS / "howto-migrating-bokeh-django.png"))
+
+
+def test_migrating_a_panel_app_ported_to_docsync_models(site: Site, context: BrowserContext) -> None:
+    page = open_app(context, site.url + "dash/sine/")
+    page.locator('[data-docsync-name="frequency"] input').focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    wait_for(lambda: "frequency 2.0" in page.inner_text('[data-docsync-name="summary"]'), 20, "the Python callback")
+    assert page.errors == []  # type: ignore[attr-defined]
+    page.screenshot(path=str(SCREENSHOTS / "howto-migrating-panel.png"))
 
 
 def test_the_testing_guides_example_passes(tmp_path: Path) -> None:

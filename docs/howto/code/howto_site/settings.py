@@ -60,6 +60,12 @@ DOCSYNC = {
         "ticker": "howto_site.apps.ticker",
         # uploads
         "csv_rows": "howto_site.apps.csv_rows",
+        # migrating from bokeh serve: the same script, run by Bokeh's own handler, for BokehJS
+        "wave": {"app": str(BASE_DIR / "bokeh_apps" / "wave.py"), "kind": "bokeh"},
+        # migrating from bokeh-django: the autoload route's handler function
+        "shapes": {"app": "howto_site.bokeh_apps.shapes:modify_doc", "kind": "bokeh", "access": "login_required"},
+        # migrating from Panel: the app ported to docsync's models
+        "sine": "howto_site.apps.sine",
     },
     # embedding from another site: its origin, as in CSRF_TRUSTED_ORIGINS
     "ALLOWED_ORIGINS": ["https://blog.example.com"],

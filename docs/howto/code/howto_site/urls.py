@@ -6,5 +6,6 @@ from . import views
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("report/", views.report),  # embedding: a page of your own with an app in it
+    path("shapes/", views.shapes),  # migrating from bokeh-django: the page that embeds the app
     path("dash/", include("docsync.urls")),
 ]
