@@ -13,6 +13,7 @@ import orjson
 
 from ..document import DecodedPatch, Document, DocumentEvent, Model, ModelChangedEvent
 from ..document import events as ev
+from ..document.footprint import Footprint, measure, model_footprint
 from ..document.wire import event_json, model_definition
 from ..protocol import PATCH_DOC, Message, new_message
 from ..protocol.message import Frame
@@ -24,6 +25,7 @@ __all__ = [
     "Key",
     "conflict_keys",
     "correction",
+    "correction_size",
     "decode_client_patch",
     "encode_event",
     "keys_overlap",
@@ -109,6 +111,16 @@ def correction(model: Model, attr: str) -> ModelChangedEvent:
             stack.extend(held.references())
     event.new_models = list(reached.values())
     return event
+
+
+def correction_size(event: ModelChangedEvent) -> int:
+    """Return about how many bytes a correction takes on the wire (erring large), without encoding it."""
+    footprint = Footprint()
+    measure(event.new, footprint)
+    for held in event.new_models:
+        footprint.add(model_footprint(held))
+    # The event's own keys and punctuation, and the 200 bytes encode_event adds to every event.
+    return footprint.total + 96 + len(event.model.id) + len(event.attr) + 200
 
 
 def encode_event(event: DocumentEvent, buffer_prefix: str, models: Mapping[str, Model]) -> EncodedEvent:

@@ -43,6 +43,7 @@ from .patches import (
     Key,
     conflict_keys,
     correction,
+    correction_size,
     decode_client_patch,
     encode_event,
     keys_overlap,
@@ -52,10 +53,13 @@ from .resume import fits, full_reply, pending_answers, replay_reply
 from .splices import Splice
 from .strays import stray_events
 
-__all__ = ["Changes", "PatchOutcome", "PatchStep", "Resumed", "Sequencer", "client_id_in"]
+__all__ = ["MAX_CORRECTION_BYTES", "Changes", "PatchOutcome", "PatchStep", "Resumed", "Sequencer", "client_id_in"]
 
 #: The longest client id adopted (a client chooses it).
 MAX_CLIENT_ID = 64
+#: The most bytes (as estimated before encoding) of the corrections one patch may cause;
+#: past it the patch's sender is reset instead (protocol.md §13).
+MAX_CORRECTION_BYTES = 256 * 1024
 
 
 def client_id_in(message: Message) -> str | None:
@@ -144,6 +148,7 @@ class Sequencer:
         max_client_models: int,
         max_array_elements: int,
         limits: DocumentLimits | None = None,
+        max_correction_bytes: int = MAX_CORRECTION_BYTES,
     ) -> None:
         self.document = document
         # Tells a resuming client whether this is the session it knew, or a new one
@@ -162,6 +167,8 @@ class Sequencer:
         self.splices = SpliceBridge()
         self.max_client_models = max_client_models
         self.max_array_elements = max_array_elements
+        #: Corrections of one patch larger than this reset its sender instead (see ``_correct``).
+        self.max_correction_bytes = max_correction_bytes
         #: What clients may make of the document (None: only the wire limits bound it).
         self.limits = limits
         # Changes not sent yet, encoded as they happen: a model definition or a list
@@ -388,14 +395,21 @@ class Sequencer:
     def _correct(self, rejected: list[DocumentEvent]) -> bool:
         """Queue the current value of every property a refused change touched.
 
-        Returns True when a refused change was structural (roots), which is corrected
-        by resetting the sender's whole document instead.
+        Returns True when the sender's whole document is to be reset instead: a refused
+        change was structural (roots), or the corrections would take more than
+        ``max_correction_bytes``. Corrections go to every connection and into the log;
+        a stale change of a property whose value reaches large models (Plot.renderers
+        reaches their sources) must not make the server broadcast them: the sender alone
+        needs them, and a reset sends them to it alone.
         """
         done: set[tuple[str, str]] = set()
         reset = False
+        fixes: list[DocumentEvent] = []
+        size = 0
         for event in rejected:
             if isinstance(event, ev.TitleChangedEvent):
-                self._record(ev.TitleChangedEvent(self.document.title))
+                fixes.append(ev.TitleChangedEvent(self.document.title))
+                size += 4 * len(self.document.title) + 200
                 continue
             if isinstance(event, ev.RootAddedEvent | ev.RootRemovedEvent):
                 reset = True
@@ -406,7 +420,13 @@ class Sequencer:
             done.add(key)
             model = self.document.get_model_by_id(key[0])
             if model is not None and model.has_property(key[1]):
-                self._record(correction(model, key[1]))
+                fixed = correction(model, key[1])
+                fixes.append(fixed)
+                size += correction_size(fixed)
+        if size > self.max_correction_bytes:
+            return True
+        for fix in fixes:
+            self._record(fix)
         return reset
 
     def _reset(self, origin: str) -> tuple[Message, int]:

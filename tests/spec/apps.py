@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from docsync.document import Document
-from docsync.document.models import Button, Column, ColumnDataSource, Slider, TextInput
+from docsync.document.models import Button, Column, ColumnDataSource, DataTable, Slider, TableColumn, TextInput
 from docsync.handlers import Application, FunctionHandler
 
 
@@ -25,3 +25,14 @@ def _build(doc: Document) -> None:
 
 
 spec = Application(FunctionHandler(_build), metadata={"purpose": "protocol spec tests"})
+
+
+def _build_big(doc: Document) -> None:
+    """A slider and a table of 100,000 rows (800 kB of floats) in one column layout."""
+    level = Slider(title="level", start=0.0, end=10.0, step=0.5, value=1.0, name="level")
+    source = ColumnDataSource(data={"x": np.arange(100_000.0)}, name="source")
+    table = DataTable(source=source, columns=[TableColumn(field="x", title="x")], name="table")
+    doc.add_root(Column(level, table, name="layout"))
+
+
+spec_big = Application(FunctionHandler(_build_big), metadata={"purpose": "protocol spec tests: a large document"})

@@ -7,6 +7,10 @@ from project.settings import DOCSYNC as _DOCSYNC
 
 DOCSYNC = {
     **_DOCSYNC,
-    "APPS": {**_DOCSYNC["APPS"], "spec": {"app": "tests.spec.apps.spec", "shared": False}},
+    "APPS": {
+        **_DOCSYNC["APPS"],
+        "spec": {"app": "tests.spec.apps.spec", "shared": False},
+        "spec_big": {"app": "tests.spec.apps.spec_big", "shared": False},
+    },
     "ADMIN_REFRESH": 0,  # no live-session table: these tests need no database
 }

@@ -189,6 +189,33 @@ async def test_the_correction_of_a_property_holding_models_defines_every_model_i
 
 
 @pytest.mark.asyncio
+async def test_a_correction_over_the_limit_resets_the_sender_and_is_sent_to_no_one(open_client: Open) -> None:
+    a, doc = await open_client("spec_big")
+    b, _ = await open_client(config=a.config)
+    layout, s = model_by(doc, name="layout"), a.last_seq
+    # Column.children is not writable: refused. Its value reaches the table's 800 kB
+    # source, over the 256 KiB a patch's corrections may take (§13): a alone is reset.
+    reply = await a.patch([changed(layout["id"], "children", [])])
+    assert reply.msgtype == "ERROR" and reply.content["code"] == "patch-refused"
+    while not [m for m in a.inbox if m.msgtype == "PUSH-DOC"]:
+        await a.receive()
+    [reset] = [m for m in a.inbox if m.msgtype == "PUSH-DOC"]
+    assert reset.content["seq"] == s + 1
+    assert {m["id"] for m in reset.content["doc"]["models"]} == {m["id"] for m in doc["models"]}
+    assert not a.patches(s), "no correction came to the sender"
+    # b receives the next change (a's, made on the reset document) and nothing before it.
+    a.last_seq = reset.content["seq"]
+    ok = await a.patch([changed(_level(doc), "value", 2.0)])
+    assert ok.content == {"seq": s + 2, "applied_seq": s + 2, "rejected": 0}
+    while not b.patches(s):
+        await b.receive()
+    assert [(m.content["seq"], m.content["events"]) for m in b.patches(s)] == [
+        (s + 2, [changed(_level(doc), "value", 2.0)])
+    ]
+    assert not [m for m in b.inbox if m.msgtype == "PUSH-DOC"]
+
+
+@pytest.mark.asyncio
 async def test_a_change_of_roots_that_loses_resets_the_client(open_client: Open) -> None:
     a, _ = await open_client("spec")
     b, _ = await open_client(config=a.config)
