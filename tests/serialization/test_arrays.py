@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from docsync.exceptions import DeserializationError
-from docsync.serialization import ALLOWED_DTYPES
+from docsync.serialization import ALLOWED_DTYPES, arrays, dtype_name
 from docsync.serialization.arrays import (
     MAX_DIMENSIONS,
     array_from_buffer,
@@ -139,3 +139,17 @@ class TestBase64:
     def test_not_a_string(self) -> None:
         with pytest.raises(DeserializationError, match=r"^base64 data must be a string, got bytes$"):
             decode_base64(b"AAEC")
+
+
+@pytest.mark.parametrize("spec", ["float64", ">f8", "<i4", "bool", "uint8", "M8[ms]", "U7", "f8,i4"])
+def test_dtype_name_is_numpys_name_remembered(spec: str) -> None:
+    dtype = np.dtype(spec)
+    assert dtype_name(dtype) == dtype.name
+    assert dtype_name(np.dtype(spec)) == dtype.name  # asked again: from what was kept
+
+
+def test_dtype_name_keeps_a_bounded_number_of_dtypes() -> None:
+    for width in range(1, 200):  # each its own dtype ("<U1" ... "<U199")
+        dtype = np.dtype(f"U{width}")
+        assert dtype_name(dtype) == dtype.name
+    assert len(arrays._DTYPE_NAMES) <= arrays._MAX_NAMED_DTYPES
