@@ -13,6 +13,7 @@ from .properties import holds_models
 __all__ = ["apply_patches", "apply_stream", "check_patches", "check_stream"]
 
 Column = Any  # np.ndarray | list
+_FLOAT64 = np.dtype(np.float64)
 
 
 def _cast(values: Any, dtype: np.dtype[Any]) -> tuple[np.ndarray | None, str]:
@@ -125,6 +126,11 @@ def check_patches(data: Mapping[str, Column], patches: Mapping[str, Any]) -> dic
                     raise ValidationError(f"patch slice of column {name!r} needs {count} values")
                 value = list(value) if not isinstance(value, np.ndarray) else value
             if isinstance(column, np.ndarray):
+                if type(value) is float and column.dtype is _FLOAT64 and column.ndim == 1 and type(index) is int:
+                    # One float into a cell of a float64 column, the common patch: what
+                    # _cast would find (a 0-d float64 array) without building it.
+                    items.append((index, value))
+                    continue
                 array, _ = _cast(value, column.dtype)
                 shape = column.shape[1:]
                 if isinstance(index, slice):

@@ -91,6 +91,21 @@ def _checked_shape(shape: object, max_elements: int) -> tuple[int, ...]:
     return tuple(shape)
 
 
+#: The dtype of each (allowed dtype name, byte order) met: at most 2 per allowed dtype.
+_WIRE_DTYPES: dict[tuple[str, str], np.dtype[Any]] = {}
+
+
+def _wire_dtype(name: str, order: str) -> np.dtype[Any]:
+    """The dtype of an array that arrives as ``name`` in byte ``order`` (both checked already)."""
+    dtype = _WIRE_DTYPES.get((name, order))
+    if dtype is None:
+        dtype = np.dtype(name)
+        if dtype.itemsize > 1:
+            dtype = dtype.newbyteorder("<" if order == "little" else ">")
+        _WIRE_DTYPES[name, order] = dtype
+    return dtype
+
+
 def array_from_buffer(data: Buffer, dtype_name: object, shape: object, order: object, max_elements: int) -> np.ndarray:
     """Build an array over ``data`` (no copy), after checking dtype, shape and length."""
     if not isinstance(dtype_name, str) or dtype_name not in ALLOWED_DTYPES:
@@ -98,9 +113,7 @@ def array_from_buffer(data: Buffer, dtype_name: object, shape: object, order: ob
     if order not in ("little", "big"):
         raise DeserializationError(f"invalid byte order {order!r:.40}")
     dims = _checked_shape(shape, max_elements)
-    dtype = np.dtype(dtype_name)
-    if dtype.itemsize > 1:
-        dtype = dtype.newbyteorder("<" if order == "little" else ">")
+    dtype = _wire_dtype(dtype_name, order)
     expected = math.prod(dims) * dtype.itemsize
     # len() of a typed memoryview counts items, not bytes.
     length = data.nbytes if isinstance(data, memoryview) else len(data)
