@@ -160,6 +160,10 @@ class ClientSession:
         await self._drop_socket()
         await self.connect(resume=True)
 
+    async def disconnect(self) -> None:
+        """Drop the connection, keeping the document and its position: ``reconnect`` resumes."""
+        await self._drop_socket()
+
     async def _drop_socket(self) -> None:
         self.connected.clear()
         # Close while the reader still reads: a socket nobody reads stops reading the

@@ -67,6 +67,8 @@ DEFAULTS: dict[str, Any] = {
     "SNAPSHOT_INTERVAL": 1.0,  # seconds between two snapshots of a session that changed
     "SNAPSHOT_LIFETIME": 86400.0,  # seconds a snapshot is kept once its session is no longer held
     "MAX_SNAPSHOT_BYTES": 64 * 1024 * 1024,  # a bigger snapshot is neither written nor restored
+    "SNAPSHOT_TAIL": 100,  # records of changes kept before a snapshot's position (resume by replay)
+    "MAX_JOURNAL_BYTES": 64 * 1024 * 1024,  # changes waiting for the store, per process: new patches wait beyond
     "DRAIN_TIMEOUT": 20.0,  # seconds a drain (SIGTERM, admin) may take before the process exits anyway
     # Who may read /docsync-metrics (this process's figures, Prometheus' text format): an
     # access rule as for apps; a scraper may instead send "Authorization: Bearer <METRICS_TOKEN>".

@@ -58,3 +58,20 @@ class SessionSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.app} {self.session_id[:8]} @{self.seq}"
+
+
+class SessionRecord(models.Model):
+    """One change of a session, written before it was acknowledged (the write-ahead journal of persistence)."""
+
+    session_id = models.CharField(max_length=64, db_index=True)
+    number = models.PositiveBigIntegerField(help_text="The record's place in the session's journal.")
+    expires = models.DateTimeField(db_index=True)
+    data = models.BinaryField(help_text="The change: header JSON and raw buffers (docsync.server.persistence.journal).")
+
+    class Meta:
+        ordering = ["session_id", "number"]
+        verbose_name = "session change record"
+        indexes = [models.Index(fields=["session_id", "number"], name="docsync_record_session_number")]
+
+    def __str__(self) -> str:
+        return f"{self.session_id[:8]} #{self.number}"

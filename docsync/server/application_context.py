@@ -162,6 +162,8 @@ class ApplicationContext:
                 keeper.made(self, session, snapshot, settings.MAX_ARRAY_ELEMENTS)
             if snapshot is not None:
                 await self.application.call_hook("on_session_restored", session.context, run_sync)
+            else:
+                await keeper.save_first(session)
         self.sessions[session_id] = session
         self.sessions_created += 1
         return session

@@ -163,6 +163,8 @@ class Sequencer:
         # it based on an older position were made on a document that no longer exists.
         # Kept per origin, not per socket, because a client resends them after resuming.
         self.fences: dict[str, int] = {}
+        #: Counts the changes of ``fences`` (persistence saves them when it moves).
+        self.fence_changes = 0
         #: Per origin, the other origins' list splices it has not seen (the splice rule).
         self.splices = SpliceBridge()
         self.max_client_models = max_client_models
@@ -214,6 +216,7 @@ class Sequencer:
         """Make ``origin`` lose every patch based before ``seq`` (its document was replaced); return ``seq``."""
         self.fences.pop(origin, None)
         self.fences[origin] = seq
+        self.fence_changes += 1
         while len(self.fences) > self.log.answers.max_clients:  # client ids are the client's choice
             forgotten = self.fences.pop(next(iter(self.fences)))
             self.log.answers.forget_before(forgotten)

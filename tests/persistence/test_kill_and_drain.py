@@ -124,6 +124,55 @@ async def edit_until_closed(client: ClientSession, name: str, acked: list[str], 
         await asyncio.sleep(0.01)
 
 
+@pytest.mark.parametrize("kind", ["daphne", "uvicorn"])
+async def test_a_sigkill_while_clients_edit_loses_no_acknowledged_change(
+    tmp_path_factory: pytest.TempPathFactory, kind: str
+) -> None:
+    """No periodic snapshot after the first (SNAPSHOT_INTERVAL 30 s): every change is in the journal before its OK."""
+    site = Site(tmp_path_factory.mktemp(kind), kind=kind, DOCSYNC_SNAPSHOT_INTERVAL="30")
+    site.start()
+    clients = [await open_client(site) for _ in range(5)]
+    late = await open_client(site)  # leaves early: it resumes from an older position
+    try:
+        await late.sync()
+        shared = ClientSession(late.config)  # a second tab of the session of ``late``
+        await shared.connect()
+        await late.disconnect()  # the socket goes; the client keeps its document and position
+        left_at = late.last_seq
+        acked: list[list[str]] = [[] for _ in clients]
+        editors = [asyncio.ensure_future(edit_until_closed(c, f"c{n}", acked[n])) for n, c in enumerate(clients)]
+        shared_acked: list[str] = []
+        editors.append(asyncio.ensure_future(edit_until_closed(shared, "shared", shared_acked)))
+        await wait_until(lambda: all(len(a) >= 5 for a in [*acked, shared_acked]), "changes acknowledged")
+        site.server.kill()  # type: ignore[union-attr]
+        await asyncio.gather(*editors)
+        site.start()
+        for n, client in enumerate([*clients, shared]):
+            started = time.monotonic()
+            await client.reconnect()
+            print(f"{kind}: session {client.id[:8]} resumed in {time.monotonic() - started:.3f} s: {client.live}")
+            assert not client.resumed_fresh
+            # The restored session holds every position the client saw: what it missed is replayed.
+            assert client.live is not None and client.live.mode == "replay"
+            await client.sync()
+            items = list(notes_of(client).items)
+            assert in_order(acked[n] if n < len(clients) else shared_acked, items)
+            viewer = await server_view(site, client)
+            try:
+                assert list(notes_of(viewer).items) == items  # the server holds what the client holds
+            finally:
+                await viewer.close()
+        # The client that left before the edits gets them as a replay, not the whole document.
+        await late.reconnect()
+        assert late.live is not None and late.live.mode == "replay" and late.live.replayed > 0
+        assert late.last_seq > left_at
+        assert list(notes_of(late).items) == list(notes_of(shared).items)
+    finally:
+        for client in [*clients, late]:
+            await client.close()
+        site.stop()
+
+
 @pytest.mark.parametrize(("kind", "how"), [("daphne", "signal"), ("uvicorn", "command")])
 async def test_a_drain_saves_every_session_and_clients_resume_losing_no_acknowledged_change(
     tmp_path_factory: pytest.TempPathFactory, kind: str, how: str

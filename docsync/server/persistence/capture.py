@@ -9,10 +9,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from ...document import Document
 from ...document.restore import match_models, restore_document
-from ...exceptions import DeserializationError, SnapshotError
+from ...exceptions import DeserializationError, PatchError, SnapshotError
+from ...serialization import Buffer
 from ...sync.answers import Answer
 from ..session import ServerSession
+from .journal import Record, usable_records
 from .snapshot import Snapshot
 
 __all__ = ["app_model_ids", "apply_snapshot", "take_snapshot"]
@@ -53,36 +56,85 @@ def take_snapshot(session: ServerSession, app_ids: list[str]) -> Snapshot:
         answers=remembered,
         forgotten_seq=answers.forgotten_seq,
         client_models=sequencer.client_models,
+        journal=session.records,
     )
 
 
-def apply_snapshot(session: ServerSession, snapshot: Snapshot, max_array_elements: int) -> list[str]:
-    """Lay ``snapshot`` over ``session``, whose application just made its document (lock held).
+def _replayed(
+    snapshot: Snapshot, later: list[Record], max_array_elements: int
+) -> tuple[dict[str, Any], list[tuple[str, Buffer]]]:
+    """The snapshot's document with the changes of ``later`` records applied, in order.
 
-    Returns the ids of the models the application made, in order, as they are now
-    (the matched ones carry their saved ids). Raises SnapshotError, with the session
-    unchanged, if the snapshot does not fit.
+    Applied to a document of its own, with no callback: the records hold what the
+    callbacks made of each change already.
+    """
+    if not any(entry.events for record in later for entry in record.entries):
+        return snapshot.doc, snapshot.buffers
+    try:
+        document = Document.from_json(snapshot.doc, dict(snapshot.buffers), max_array_elements=max_array_elements)
+        for record in later:
+            for entry in record.entries:
+                if not entry.events:
+                    continue
+                content = {
+                    "events": [e.json for e in entry.events],
+                    "references": [r for e in entry.events for r in e.references],
+                }
+                buffers = {i: b for e in entry.events for i, b in e.buffers}
+                decoded = document.decode_patch(
+                    content, buffers, max_array_elements=max_array_elements, skip_unknown=True, keep_known=True
+                )
+                document.apply_patch(decoded)
+    except (DeserializationError, PatchError, ValueError, TypeError) as exc:
+        raise SnapshotError(f"journal does not apply to its snapshot: {exc}") from None
+    return document.to_json()
+
+
+def apply_snapshot(session: ServerSession, snapshot: Snapshot, max_array_elements: int) -> list[str]:
+    """Lay ``snapshot`` (and the journal records read with it) over ``session``, just made (lock held).
+
+    Returns the ids of the models the application made, in order (the matched ones
+    carry their saved ids). Raises SnapshotError, with the session unchanged, if the
+    snapshot does not fit.
     """
     document = session.document
     made = list(document.models.values())
     if user_id_of(session.request.get("user")) != snapshot.user_id:
         raise SnapshotError("snapshot of a session made for another user")
+    records = usable_records(snapshot.records, snapshot.incarnation, snapshot.journal)
+    later = [r for r in records if r.number > snapshot.journal]
+    doc, buffers = _replayed(snapshot, later, max_array_elements)
     try:
-        matches = match_models(document, snapshot.doc, snapshot.app_ids)
-        restore_document(document, snapshot.doc, dict(snapshot.buffers), matches, max_array_elements=max_array_elements)
+        matches = match_models(document, doc, snapshot.app_ids)
+        restore_document(document, doc, dict(buffers), matches, max_array_elements=max_array_elements)
     except DeserializationError as exc:
         raise SnapshotError(f"snapshot does not fit the application: {exc}") from None
     # The session is the one its clients knew: same incarnation, same positions.
     sequencer = session.sequencer
     sequencer.incarnation = snapshot.incarnation
     session.created = snapshot.created
-    sequencer.log.clear()
-    sequencer.log.seq = snapshot.seq
-    sequencer.client_models = snapshot.client_models
+    log = sequencer.log
+    log.clear()
+    # The records are the log's tail (those before the snapshot too): a client resuming
+    # from a position they hold is sent what it missed, not the whole document.
+    for record in records:
+        for entry in record.entries:
+            if entry.seq > log.seq:
+                log.seq = entry.seq - 1
+                log.append(entry.events)
+    log.seq = max(log.seq, snapshot.seq, *(r.seq for r in later))
+    sequencer.client_models = later[-1].client_models if later else snapshot.client_models
     sequencer.fences.update(snapshot.fences)
-    answers = sequencer.log.answers
+    answers = log.answers
     for origin, msgid, seq, rejected, error, lost in snapshot.answers:
         answers.remember(origin, msgid, Answer(seq, rejected, tuple(error) if error else None, tuple(lost)))
+    for record in later:
+        if record.fences is not None:
+            sequencer.fences.clear()
+            sequencer.fences.update(record.fences)
+        if record.answer is not None:
+            origin, msgid, seq, rejected, error, lost = record.answer
+            answers.remember(origin, msgid, Answer(seq, rejected, tuple(error) if error else None, tuple(lost)))
     answers.forget_before(snapshot.forgotten_seq)
     session.creating = False
     session.model_count = len(document.models)

@@ -1,5 +1,9 @@
 """SnapshotKeeper: writes snapshots off the hot path, restores sessions, drains the process.
 
+- **The journal** (``journal.Journal``): every change is written to the store before
+  anyone is told of it (the session holds its messages until then), so that a
+  process killed at once loses nothing it acknowledged. A new session's first
+  snapshot is written before its first client sees it.
 - **Writing.** Every ``SNAPSHOT_INTERVAL`` seconds, each session that changed since its
   last snapshot is captured under its lock (the document's JSON and a copy of its
   buffers: the only cost under the lock) and written to the store with no lock held.
@@ -24,6 +28,7 @@ from ...conf import docsync_settings
 from ...exceptions import ServerDrainingError, SnapshotError
 from ..session import ServerSession
 from .capture import app_model_ids, apply_snapshot, take_snapshot
+from .journal import Journal, Record, decode_record
 from .snapshot import Snapshot, decode_snapshot, encode_snapshot
 from .stores import SessionStore
 
@@ -71,6 +76,13 @@ class SnapshotKeeper:
         self.writes = 0
         self.bytes_written = 0
         self.failures = 0
+        settings = docsync_settings()
+        self.journal = Journal(
+            store,
+            registry.process_id,
+            max_bytes=int(settings.MAX_JOURNAL_BYTES),
+            max_record_bytes=int(settings.MAX_SNAPSHOT_BYTES),
+        )
 
     # -- which sessions ---------------------------------------------------------------
 
@@ -154,7 +166,19 @@ class SnapshotKeeper:
         state.marker, state.saved_at, state.nbytes, state.seq = marker, snapshot.saved, len(data), snapshot.seq
         self.writes += 1
         self.bytes_written += len(data)
+        await self._trim(session.id, snapshot.journal)
         return True
+
+    async def _trim(self, session_id: str, journal: int) -> None:
+        # The snapshot holds the records up to ``journal``: keep SNAPSHOT_TAIL of them
+        # as the log's tail (a resume from there is a replay), forget the older ones.
+        upto = journal - int(docsync_settings().SNAPSHOT_TAIL)
+        if upto <= 0:
+            return
+        try:
+            await self.store.trim_records(session_id, upto)
+        except Exception:
+            logger.warning("persistence: old records of %s not trimmed (they expire by themselves)", session_id)
 
     async def _save_all(self, sessions: list[ServerSession]) -> int:
         """Snapshot every session not saved as it is now, in one write to the store; return how many are saved."""
@@ -191,16 +215,20 @@ class SnapshotKeeper:
                 self.failures += len(batch)
                 logger.exception("persistence: %d sessions not saved (store %s)", len(batch), self.store.name)
                 return saved
-        for _, state, marker, snapshot, data in batch:
+        for session, state, marker, snapshot, data in batch:
             state.marker, state.saved_at, state.nbytes, state.seq = marker, snapshot.saved, len(data), snapshot.seq
             self.writes += 1
             self.bytes_written += len(data)
+            await self._trim(session.id, snapshot.journal)
         return saved + len(batch)
 
     # -- creation and restore ---------------------------------------------------------
 
     async def load(self, context: Any, session_id: str) -> Snapshot | None:
-        """Read the snapshot of ``session_id``, if any (no lock held); raise SnapshotError if it is unusable."""
+        """Read the snapshot of ``session_id`` and its records, if any (no lock held).
+
+        Raises SnapshotError if the snapshot is unusable.
+        """
         if not self.persists(context):
             return None
         data = await self.store.load(session_id)
@@ -208,9 +236,19 @@ class SnapshotKeeper:
             return None
         settings = docsync_settings()
         try:
-            return decode_snapshot(
+            snapshot = decode_snapshot(
                 data, app_path=context.path, session_id=session_id, max_bytes=int(settings.MAX_SNAPSHOT_BYTES)
             )
+            records: list[Record] = []
+            for raw in await self.store.load_records(session_id):
+                try:
+                    records.append(decode_record(raw))
+                except SnapshotError as exc:
+                    # Only a record cut short by the death of its writer is ever
+                    # expected here: it was never acknowledged.
+                    logger.warning("persistence: a record of session %s skipped: %s", session_id, exc)
+            snapshot.records = records
+            return snapshot
         except SnapshotError as exc:
             logger.error("persistence: snapshot of session %s refused (kept in the store): %s", session_id, exc)
             raise
@@ -225,13 +263,23 @@ class SnapshotKeeper:
             return
         if snapshot is None:
             self.states[session.id] = SavedState(app_model_ids(session))
+            session.start_write_ahead(self.journal, 0)
             return
         app_ids = apply_snapshot(session, snapshot, max_array_elements)
-        # Saved as restored: nothing to write until it changes.
+        numbers = [record.number for record in snapshot.records if record.incarnation == snapshot.incarnation]
+        session.start_write_ahead(self.journal, max([snapshot.journal, *numbers]))
+        # The snapshot is older than the state restored when records followed it.
+        marker = None if session.records > snapshot.journal else _marker(session)
         self.states[session.id] = SavedState(
-            app_ids, marker=_marker(session), saved_at=snapshot.saved, seq=snapshot.seq, restored_from=snapshot.saved
+            app_ids, marker=marker, saved_at=snapshot.saved, seq=snapshot.seq, restored_from=snapshot.saved
         )
         logger.info("persistence: session %s of %s restored at position %d", session.id, context.path, snapshot.seq)
+
+    async def save_first(self, session: ServerSession) -> None:
+        """Write a new session's first snapshot before anyone sees it: its records build on it."""
+        state = self.states.get(session.id)
+        if state is not None and state.restored_from is None and state.saved_at is None:
+            await self.save(session)
 
     def restored(self, session: ServerSession) -> bool:
         """Tell whether ``session`` was made from a snapshot (not new to its clients)."""
@@ -266,6 +314,7 @@ class SnapshotKeeper:
         started = time.monotonic()
         self.draining = True
         sessions = self._sessions()
+        await self.journal.flush()  # the answers held for the store go out before the close
         closed = 0
         for session in sessions:
             for connection in list(session.connections):
@@ -312,6 +361,8 @@ class SnapshotKeeper:
 
     async def stop(self) -> None:
         """Stop the writer and release the store."""
+        await self.journal.flush()
+        self.journal.stop()
         if self._task is not None:
             self._task.cancel()
             self._task = None

@@ -21,7 +21,7 @@ from typing import Any
 from ...exceptions import SnapshotError
 from ...serialization import Buffer
 
-__all__ = ["FORMAT_VERSION", "MAGIC", "Snapshot", "decode_snapshot", "encode_snapshot"]
+__all__ = ["FORMAT_VERSION", "MAGIC", "Snapshot", "decode_snapshot", "encode_snapshot", "pack", "unpack"]
 
 MAGIC = b"DSYNCSNAP\n"
 FORMAT_VERSION = 1
@@ -49,6 +49,11 @@ class Snapshot:
     answers: list[list[Any]] = field(default_factory=list)
     forgotten_seq: int = 0
     client_models: int = 0
+    #: How many write-ahead records the session had made when it was captured (those
+    #: after it are laid over it on restore, see ``journal``).
+    journal: int = 0
+    #: The write-ahead records read with it (not part of its binary form).
+    records: list[Any] = field(default_factory=list)
 
     def header(self) -> dict[str, Any]:
         """The JSON part (everything but the buffers' bytes)."""
@@ -68,56 +73,69 @@ class Snapshot:
             "answers": self.answers,
             "forgotten_seq": self.forgotten_seq,
             "client_models": self.client_models,
+            "journal": self.journal,
         }
 
 
 def encode_snapshot(snapshot: Snapshot, max_bytes: int) -> bytes:
     """Return the binary form of ``snapshot``; raise SnapshotError past ``max_bytes``."""
     header = json.dumps(snapshot.header(), separators=(",", ":"), allow_nan=False).encode()
+    return pack(MAGIC, header, [buffer for _, buffer in snapshot.buffers], max_bytes, "snapshot")
+
+
+def pack(magic: bytes, header: bytes, buffers: list[Buffer], max_bytes: int, what: str) -> bytes:
+    """``magic``, a CRC-32 of the rest, ``header`` (JSON bytes) and each buffer's length and bytes."""
     parts: list[bytes | memoryview] = [struct.pack(">I", len(header)), header]
-    total = len(MAGIC) + _HEAD.size + len(header)
-    for _, buffer in snapshot.buffers:
+    total = len(magic) + _HEAD.size + len(header)
+    for buffer in buffers:
         view = memoryview(buffer).cast("B")
         parts.append(_LENGTH.pack(view.nbytes))
         parts.append(view)
         total += _LENGTH.size + view.nbytes
         if total > max_bytes:
-            raise SnapshotError(f"snapshot too big: over {max_bytes} bytes (MAX_SNAPSHOT_BYTES)")
+            raise SnapshotError(f"{what} too big: over {max_bytes} bytes (MAX_SNAPSHOT_BYTES)")
     if total > max_bytes:
-        raise SnapshotError(f"snapshot too big: {total} bytes > {max_bytes} (MAX_SNAPSHOT_BYTES)")
+        raise SnapshotError(f"{what} too big: {total} bytes > {max_bytes} (MAX_SNAPSHOT_BYTES)")
     body = b"".join(parts)
-    return MAGIC + struct.pack(">I", zlib.crc32(body)) + body
+    return magic + struct.pack(">I", zlib.crc32(body)) + body
+
+
+def unpack(data: bytes, magic: bytes, what: str) -> tuple[Any, list[memoryview]]:
+    """Read what ``pack`` wrote: the header (decoded JSON) and the buffers; raise SnapshotError if corrupt."""
+    if not data.startswith(magic) or len(data) < len(magic) + _HEAD.size:
+        raise SnapshotError(f"not a docsync {what}")
+    view = memoryview(data)
+    crc, header_length = _HEAD.unpack_from(view, len(magic))
+    if zlib.crc32(view[len(magic) + 4 :]) != crc:
+        raise SnapshotError(f"corrupt {what}: checksum mismatch")
+    start = len(magic) + _HEAD.size
+    try:
+        header = json.loads(bytes(view[start : start + header_length]))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SnapshotError(f"corrupt {what}: {exc}") from None
+    buffers: list[memoryview] = []
+    offset = start + header_length
+    while offset < len(view):
+        if offset + _LENGTH.size > len(view):
+            raise SnapshotError(f"corrupt {what}: buffers cut short")
+        (length,) = _LENGTH.unpack_from(view, offset)
+        offset += _LENGTH.size
+        if offset + length > len(view):
+            raise SnapshotError(f"corrupt {what}: buffers cut short")
+        buffers.append(view[offset : offset + length])
+        offset += length
+    return header, buffers
 
 
 def decode_snapshot(data: bytes, *, app_path: str, session_id: str, max_bytes: int) -> Snapshot:
     """Read a snapshot of session ``session_id`` of app ``app_path``; raise SnapshotError if it is not one."""
     if len(data) > max_bytes:
         raise SnapshotError(f"snapshot too big: {len(data)} bytes > {max_bytes} (MAX_SNAPSHOT_BYTES)")
-    if not data.startswith(MAGIC) or len(data) < len(MAGIC) + _HEAD.size:
-        raise SnapshotError("not a docsync snapshot")
-    view = memoryview(data)
-    crc, header_length = _HEAD.unpack_from(view, len(MAGIC))
-    if zlib.crc32(view[len(MAGIC) + 4 :]) != crc:
-        raise SnapshotError("corrupt snapshot: checksum mismatch")
-    start = len(MAGIC) + _HEAD.size
-    try:
-        header = json.loads(bytes(view[start : start + header_length]))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SnapshotError(f"corrupt snapshot: {exc}") from None
+    header, views = unpack(data, MAGIC, "snapshot")
     fields = _check_header(header, app_path=app_path, session_id=session_id)
-    buffers: list[tuple[str, Buffer]] = []
-    offset = start + header_length
-    for buffer_id in fields["buffer_ids"]:
-        if offset + _LENGTH.size > len(view):
-            raise SnapshotError("corrupt snapshot: buffers cut short")
-        (length,) = _LENGTH.unpack_from(view, offset)
-        offset += _LENGTH.size
-        if offset + length > len(view):
-            raise SnapshotError("corrupt snapshot: buffers cut short")
-        buffers.append((buffer_id, view[offset : offset + length]))
-        offset += length
-    if offset != len(view):
-        raise SnapshotError("corrupt snapshot: bytes after the last buffer")
+    if len(views) != len(fields["buffer_ids"]):
+        raise SnapshotError("corrupt snapshot: buffers do not match their ids")
+    buffers: list[tuple[str, Buffer]] = list(zip(fields["buffer_ids"], views, strict=True))
     return Snapshot(
         session_id=session_id,
         app_path=app_path,
@@ -133,6 +151,7 @@ def decode_snapshot(data: bytes, *, app_path: str, session_id: str, max_bytes: i
         answers=fields["answers"],
         forgotten_seq=fields["forgotten_seq"],
         client_models=fields["client_models"],
+        journal=fields.get("journal", 0) if type(fields.get("journal", 0)) is int else 0,
     )
 
 

@@ -49,6 +49,18 @@ class SessionStore(ABC):
     async def delete(self, session_id: str) -> None:
         """Forget the snapshot of ``session_id`` (its session was destroyed)."""
 
+    @abstractmethod
+    async def append_records(self, records: list[tuple[str, int, bytes]], *, process: str) -> None:
+        """Add write-ahead records given as ``(session_id, number, data)``, at once (one round trip where it can)."""
+
+    @abstractmethod
+    async def load_records(self, session_id: str) -> list[bytes]:
+        """Return the records of ``session_id`` still kept."""
+
+    @abstractmethod
+    async def trim_records(self, session_id: str, upto: int) -> None:
+        """Forget the records of ``session_id`` numbered ``upto`` or less (a snapshot holds them)."""
+
     async def sweep(self) -> int:
         """Delete snapshots past their lifetime; return how many (stores that expire by themselves: 0)."""
         return 0
@@ -109,6 +121,46 @@ class DatabaseStore(SessionStore):
                     raise
                 time.sleep(0.05 * (attempt + 1))  # a worker thread: the event loop runs on
 
+    async def append_records(self, records: list[tuple[str, int, bytes]], *, process: str) -> None:
+        await run_sync(self._append, records)
+
+    @staticmethod
+    def _append(records: list[tuple[str, int, bytes]]) -> None:
+        from ...models import SessionRecord
+
+        expires = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=_lifetime())
+        rows = [SessionRecord(session_id=s, number=n, expires=expires, data=data) for s, n, data in records]
+        for attempt in range(_WRITE_ATTEMPTS):
+            try:
+                with transaction.atomic():
+                    SessionRecord.objects.bulk_create(rows, batch_size=100)
+                return
+            except OperationalError:
+                if attempt == _WRITE_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))  # a worker thread: the event loop runs on
+
+    async def load_records(self, session_id: str) -> list[bytes]:
+        records: list[bytes] = await run_sync(self._load_records, session_id)
+        return records
+
+    @staticmethod
+    def _load_records(session_id: str) -> list[bytes]:
+        from ...models import SessionRecord
+
+        now = datetime.datetime.now(datetime.UTC)
+        rows = SessionRecord.objects.filter(session_id=session_id, expires__gt=now).order_by("number")
+        return [bytes(data) for data in rows.values_list("data", flat=True)]
+
+    async def trim_records(self, session_id: str, upto: int) -> None:
+        await run_sync(self._trim, session_id, upto)
+
+    @staticmethod
+    def _trim(session_id: str, upto: int) -> None:
+        from ...models import SessionRecord
+
+        SessionRecord.objects.filter(session_id=session_id, number__lte=upto).delete()
+
     async def load(self, session_id: str) -> bytes | None:
         data: bytes | None = await run_sync(self._load, session_id)
         return data
@@ -127,9 +179,10 @@ class DatabaseStore(SessionStore):
 
     @staticmethod
     def _delete(session_id: str) -> None:
-        from ...models import SessionSnapshot
+        from ...models import SessionRecord, SessionSnapshot
 
         SessionSnapshot.objects.filter(session_id=session_id).delete()
+        SessionRecord.objects.filter(session_id=session_id).delete()
 
     async def sweep(self) -> int:
         deleted: int = await run_sync(self._sweep)
@@ -137,18 +190,24 @@ class DatabaseStore(SessionStore):
 
     @staticmethod
     def _sweep() -> int:
-        from ...models import SessionSnapshot
+        from ...models import SessionRecord, SessionSnapshot
 
         now = datetime.datetime.now(datetime.UTC)
         deleted, _ = SessionSnapshot.objects.filter(expires__lte=now).delete()
+        SessionRecord.objects.filter(expires__lte=now).delete()
         return deleted
 
 
 class RedisStore(SessionStore):
-    """Snapshots as binary values in Redis (``docsync:snapshot:<id>``), each expiring by itself."""
+    """Snapshots as binary values in Redis (``docsync:snapshot:<id>``), each expiring by itself.
+
+    A session's records are a sorted set (``docsync:journal:<id>``, scored by number)
+    that expires with its last write.
+    """
 
     name = "redis"
     prefix = "docsync:snapshot:"
+    journal_prefix = "docsync:journal:"
 
     def __init__(self, url: str | None = None) -> None:
         self._url = url
@@ -176,12 +235,28 @@ class RedisStore(SessionStore):
                 pipe.set(self.prefix + session_id, data, px=ttl)
             await pipe.execute()
 
+    async def append_records(self, records: list[tuple[str, int, bytes]], *, process: str) -> None:
+        ttl = int(_lifetime() * 1000)
+        async with self._client().pipeline(transaction=False) as pipe:
+            for session_id, number, data in records:
+                pipe.zadd(self.journal_prefix + session_id, {data: number})
+            for session_id in {session_id for session_id, _, _ in records}:
+                pipe.pexpire(self.journal_prefix + session_id, ttl)
+            await pipe.execute()
+
+    async def load_records(self, session_id: str) -> list[bytes]:
+        values = await self._client().zrange(self.journal_prefix + session_id, 0, -1)
+        return [bytes(value) for value in values]
+
+    async def trim_records(self, session_id: str, upto: int) -> None:
+        await self._client().zremrangebyscore(self.journal_prefix + session_id, "-inf", upto)
+
     async def load(self, session_id: str) -> bytes | None:
         value = await self._client().get(self.prefix + session_id)
         return bytes(value) if value is not None else None
 
     async def delete(self, session_id: str) -> None:
-        await self._client().delete(self.prefix + session_id)
+        await self._client().delete(self.prefix + session_id, self.journal_prefix + session_id)
 
     async def close(self) -> None:
         if self._redis is not None and self._loop is asyncio.get_running_loop():

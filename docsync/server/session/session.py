@@ -7,6 +7,7 @@ import inspect
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -15,12 +16,13 @@ from django.conf import settings as django_settings
 from ...document import Document, DocumentEvent, DocumentLimits, SessionCallback
 from ...document import events as ev
 from ...protocol import Message
-from ...sync.patch_log import PatchLog
+from ...sync.answers import Answer
+from ...sync.patch_log import LogEntry, PatchLog
 from ...sync.sequencer import Changes, Sequencer
 from ..executor import call_user_code, run_sync
 from .notices import NOTICE, callback_error_text
 
-__all__ = ["Connection", "ServerSession"]
+__all__ = ["Connection", "ServerSession", "WriteAhead"]
 
 logger = logging.getLogger("docsync.server")
 
@@ -38,6 +40,28 @@ class Connection(Protocol):
 
     def queue_close(self, code: int, reason: str = "") -> None:
         """Close with ``code`` once every message queued before is written."""
+
+
+class WriteAhead(Protocol):
+    """Where a session's changes are made durable before anyone is told of them (persistence).
+
+    ``record`` is called under the session's lock, never waits, and later calls
+    ``session.durable(number)`` once record ``number`` is in the store; until then
+    the session holds back every message it would send (``ServerSession._send``).
+    """
+
+    def record(
+        self,
+        session: ServerSession,
+        number: int,
+        entries: list[LogEntry],
+        answer: tuple[str, str, Answer] | None,
+        fences: dict[str, int] | None,
+    ) -> None:
+        """Queue record ``number``: new log ``entries``, the ``answer`` given and ``fences`` if they changed."""
+
+    async def room(self) -> None:
+        """Wait (no lock held) while the records not yet written are over their bound."""
 
 
 class ServerSession:
@@ -100,6 +124,16 @@ class ServerSession:
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
         self.context: Any = None  # the SessionContext, set by the application context
+        #: Persistence's write-ahead (None: off); see ``record_changes`` and ``_send``.
+        self.write_ahead: WriteAhead | None = None
+        #: Records handed to the write-ahead, and how many of them are in the store.
+        self.records = 0
+        self.records_durable = 0
+        self._recorded_seq = 0
+        self._recorded_fences = 0
+        # Messages held until the record made before them is durable, in sending order:
+        # (records made when it was sent, connection, message).
+        self._held: deque[tuple[int, Connection, Message]] = deque()
 
     # -- connections ----------------------------------------------------------------
 
@@ -139,10 +173,61 @@ class ServerSession:
     def _send(self, connection: Connection, message: Message) -> None:
         # Queued, never awaited: under the lock a session waits for no socket, and a
         # client that reads slowly holds up no one else (its outbox is bounded).
+        if self.records_durable < self.records:
+            # A change is not in the store yet: nobody hears of it (nor of anything
+            # after it, so each connection's order is kept) until it is.
+            self._held.append((self.records, connection, message))
+            return
+        self._queue(connection, message)
+
+    def _queue(self, connection: Connection, message: Message) -> None:
         try:
             connection.queue_message(message)
         except Exception:  # a dead socket must not stop the others from being served
             logger.debug("send to %r failed", connection, exc_info=True)
+
+    # -- write-ahead (persistence) --------------------------------------------------
+
+    def start_write_ahead(self, write_ahead: WriteAhead, records: int) -> None:
+        """Make every change durable through ``write_ahead`` from now on; ``records`` were made before (lock held)."""
+        self.write_ahead = write_ahead
+        self.records = self.records_durable = records
+        self._recorded_seq = self.sequencer.log.seq
+        self._recorded_fences = self.sequencer.fence_changes
+
+    def record_changes(self, answer: tuple[str, str] | None = None) -> None:
+        """Hand the changes made since the last record to the write-ahead (lock held).
+
+        ``answer``: the (client id, msgid) of the patch just answered, whose answer is
+        remembered with the record.
+        """
+        write_ahead = self.write_ahead
+        if write_ahead is None:
+            return
+        sequencer = self.sequencer
+        log = sequencer.log
+        fences = sequencer.fence_changes != self._recorded_fences
+        if log.seq == self._recorded_seq and answer is None and not fences:
+            return
+        entries = list(log.since(self._recorded_seq)) if log.seq > self._recorded_seq else []
+        self.records += 1
+        self._recorded_seq, self._recorded_fences = log.seq, sequencer.fence_changes
+        given = log.answer(*answer) if answer is not None else None
+        write_ahead.record(
+            self,
+            self.records,
+            entries,
+            (*answer, given) if answer is not None and given is not None else None,
+            dict(sequencer.fences) if fences else None,
+        )
+
+    def durable(self, number: int) -> None:
+        """Record ``number`` is in the store: send what waited for it."""
+        self.records_durable = max(self.records_durable, number)
+        held = self._held
+        while held and held[0][0] <= self.records_durable:
+            _, connection, message = held.popleft()
+            self._queue(connection, message)
 
     # -- transactions ---------------------------------------------------------------
 
@@ -174,7 +259,9 @@ class ServerSession:
     async def _finish(self) -> None:
         """Await what async callbacks left, then send the changes made (with the lock held)."""
         await self._settle()
-        self._broadcast(self.sequencer.flush())
+        changes = self.sequencer.flush()
+        self.record_changes()
+        self._broadcast(changes)
 
     def _broadcast(self, changes: Changes | None, keep_for: Connection | None = None) -> Message | None:
         """Send ``changes`` to every connection, each without its own changes.
@@ -212,6 +299,8 @@ class ServerSession:
 
     async def patch(self, connection: Connection, request: Message) -> None:
         """Apply a client's PATCH-DOC under the lock; answer OK or ERROR (the rule: ``Sequencer``)."""
+        if self.write_ahead is not None:
+            await self.write_ahead.room()  # no lock held: records waiting for the store are bounded
         async with self.lock:
             self.touch()
             step = self.sequencer.receive_patch(connection.origin, connection.fence, request)
@@ -230,6 +319,8 @@ class ServerSession:
                 self.acting = None
             await self._settle()
             outcome = self.sequencer.answer_patch(step)
+            # In the store before the OK leaves: an acknowledged change outlives a SIGKILL.
+            self.record_changes((step.origin, step.msgid))
             kept = self._broadcast(outcome.changes, keep_for=connection)
             self._send(connection, outcome.answer)
             if kept is not None:
@@ -250,9 +341,10 @@ class ServerSession:
         """Answer RESUME-REQ with what the client missed, or the whole document."""
         async with self.lock:
             resumed = self.sequencer.resume(connection.origin, request, created_session=created_session)
+            self.record_changes()
             if resumed.fence is not None:
                 connection.fence = resumed.fence
-            connection.queue_message(resumed.reply)
+            self._send(connection, resumed.reply)
 
     async def with_document_locked(self, func: Callable[[Document], Any]) -> Any:
         """Run ``func(document)`` with the lock held, then send the changes it made."""

@@ -1,0 +1,257 @@
+"""The write-ahead journal: each change in the store before anyone is told of it.
+
+A session hands every change it orders (its new patch-log entries, the answer it gave,
+its fences) to the ``Journal`` as a numbered *record*, under its lock and without
+waiting; the session then holds back every message it would send. One task per
+process writes what is queued, in order, in one round trip to the store for all the
+sessions that have something (a Redis pipeline, a database transaction), then lets
+each session send what waited. An OK therefore leaves only once its change is in the
+store: a process killed at any moment (SIGKILL) loses no change it acknowledged.
+
+The records also are the session's patch-log tail: the store keeps those after its
+last snapshot, and ``SNAPSHOT_TAIL`` before it, so that a client resuming against the
+restored session is sent what it missed (a replay), not the whole document.
+
+A record's binary form is a snapshot's (``snapshot.pack``) under its own magic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from ...exceptions import SnapshotError
+from ...serialization import Buffer
+from ...sync.answers import Answer
+from ...sync.patch_log import LogEntry
+from ...sync.patches import EncodedEvent
+from ..session import ServerSession
+from .snapshot import pack, unpack
+
+__all__ = ["RECORD_MAGIC", "Journal", "Record", "decode_record", "encode_record", "usable_records"]
+
+logger = logging.getLogger("docsync.persistence")
+
+RECORD_MAGIC = b"DSYNCJRNL\n"
+_WRITE_ATTEMPTS = 4  # a store that fails is tried again (50, 100, 200 ms apart) before giving up
+
+
+@dataclass(slots=True)
+class Record:
+    """One change of a session's order, as the store keeps it."""
+
+    number: int
+    incarnation: str
+    seq: int
+    entries: list[LogEntry]
+    #: The answer given to the patch this record holds: [origin, msgid, seq, rejected, error, lost].
+    answer: list[Any] | None = None
+    fences: dict[str, int] | None = None
+    client_models: int = 0
+    nbytes: int = 0
+    buffers: list[tuple[str, Buffer]] = field(default_factory=list)
+
+
+def encode_record(record: Record, max_bytes: int) -> bytes:
+    """Return the binary form of ``record`` (raise SnapshotError past ``max_bytes``)."""
+    buffers: list[Buffer] = []
+    entries = []
+    for entry in record.entries:
+        events = []
+        for event in entry.events:
+            events.append([event.origin, event.json, event.references, [i for i, _ in event.buffers], event.keys])
+            buffers.extend(b for _, b in event.buffers)
+        entries.append([entry.seq, events])
+    header = {
+        "number": record.number,
+        "incarnation": record.incarnation,
+        "seq": record.seq,
+        "entries": entries,
+        "answer": record.answer,
+        "fences": record.fences,
+        "client_models": record.client_models,
+    }
+    return pack(RECORD_MAGIC, orjson.dumps(header), buffers, max_bytes, "journal record")
+
+
+def _keys(value: Any) -> Any:
+    # Conflict keys are tuples (JSON made them lists): compared with the live ones.
+    return tuple(_keys(v) for v in value) if isinstance(value, list) else value
+
+
+def decode_record(data: bytes) -> Record:
+    """Read a record the journal wrote; raise SnapshotError if it is not one."""
+    header, views = unpack(data, RECORD_MAGIC, "journal record")
+    try:
+        buffers = iter(views)
+        entries: list[LogEntry] = []
+        for seq, events in header["entries"]:
+            decoded = []
+            for origin, body, references, buffer_ids, keys in events:
+                own: list[tuple[str, Buffer]] = [(str(buffer_id), next(buffers)) for buffer_id in buffer_ids]
+                nbytes = sum(len(b) for _, b in own) + len(orjson.dumps(body)) + 200
+                decoded.append(EncodedEvent(origin, body, references, own, _keys(keys), nbytes))
+            entries.append(LogEntry(int(seq), decoded, sum(e.nbytes for e in decoded)))
+        record = Record(
+            number=int(header["number"]),
+            incarnation=str(header["incarnation"]),
+            seq=int(header["seq"]),
+            entries=entries,
+            answer=header["answer"],
+            fences=header["fences"],
+            client_models=int(header["client_models"]),
+            nbytes=len(data),
+        )
+    except (KeyError, TypeError, ValueError, StopIteration, orjson.JSONEncodeError) as exc:
+        raise SnapshotError(f"corrupt journal record: {exc!r:.80}") from None
+    if record.answer is not None and not (type(record.answer) is list and len(record.answer) == 6):
+        raise SnapshotError("corrupt journal record: bad answer")
+    return record
+
+
+def usable_records(records: list[Record], incarnation: str, after: int) -> list[Record]:
+    """The records a restore may use: the session's own, numbered without a gap up to the last.
+
+    ``after``: the number of the last record the snapshot holds; those after it must
+    all be there (they are written in order), those before it are the tail.
+    """
+    own = sorted((r for r in records if r.incarnation == incarnation), key=lambda r: r.number)
+    # What follows the snapshot, from after+1 on, up to the first gap.
+    later: list[Record] = []
+    for record in (r for r in own if r.number > after):
+        if record.number != after + 1 + len(later):
+            break
+        later.append(record)
+    # The tail before it: a run ending right at the snapshot.
+    earlier: list[Record] = []
+    for record in reversed([r for r in own if r.number <= after]):
+        if record.number != after - len(earlier):
+            break
+        earlier.append(record)
+    return [*reversed(earlier), *later]
+
+
+class Journal:
+    """Writes the records of one process's sessions in order, then lets them send what waited.
+
+    ``store``: the process's SessionStore; at most ``max_bytes`` of changes wait for it
+    (``room`` holds new patches back beyond that).
+    """
+
+    def __init__(self, store: Any, process_id: str, *, max_bytes: int, max_record_bytes: int) -> None:
+        self.store = store
+        self.process_id = process_id
+        self.max_bytes = max_bytes
+        self.max_record_bytes = max_record_bytes
+        self._queue: list[tuple[ServerSession, Record]] = []
+        self.waiting_bytes = 0
+        self._wake: asyncio.Event | None = None
+        self._room: asyncio.Event | None = None
+        self._idle: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.written = 0  # records written
+        self.bytes_written = 0
+        self.round_trips = 0
+        self.failures = 0
+
+    # -- the session's side (WriteAhead) ---------------------------------------------
+
+    def record(
+        self,
+        session: ServerSession,
+        number: int,
+        entries: list[LogEntry],
+        answer: tuple[str, str, Answer] | None,
+        fences: dict[str, int] | None,
+    ) -> None:
+        """Queue record ``number`` of ``session`` (its lock held; never waits)."""
+        given = None
+        if answer is not None:
+            origin, msgid, a = answer
+            given = [origin, msgid, a.seq, a.rejected, list(a.error) if a.error else None, list(a.lost)]
+        sequencer = session.sequencer
+        size = sum(entry.nbytes for entry in entries) + 200
+        record = Record(
+            number, sequencer.incarnation, sequencer.log.seq, entries, given, fences, sequencer.client_models, size
+        )
+        self._queue.append((session, record))
+        self.waiting_bytes += size
+        self._start()
+
+    async def room(self) -> None:
+        """Wait while more than ``max_bytes`` of changes wait for the store (no lock held)."""
+        while self.waiting_bytes > self.max_bytes:
+            if self._room is None:
+                self._room = asyncio.Event()
+            self._room.clear()
+            await self._room.wait()
+
+    # -- the writer ------------------------------------------------------------------
+
+    def _start(self) -> None:
+        if self._wake is None:
+            self._wake, self._idle = asyncio.Event(), asyncio.Event()
+        self._idle.clear()  # type: ignore[union-attr]
+        self._wake.set()
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._write_forever())
+
+    async def _write_forever(self) -> None:
+        assert self._wake is not None and self._idle is not None
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._queue:
+                batch, self._queue = self._queue, []
+                await self._write(batch)
+            self._idle.set()
+
+    async def _write(self, batch: list[tuple[ServerSession, Record]]) -> None:
+        writes: list[tuple[str, int, bytes]] = []
+        size = 0
+        for session, record in batch:
+            size += record.nbytes
+            try:
+                writes.append((session.id, record.number, encode_record(record, self.max_record_bytes)))
+            except (SnapshotError, TypeError, ValueError) as exc:
+                self.failures += 1
+                logger.error("persistence: a change of session %s not written: %s", session.id, exc)
+        for attempt in range(_WRITE_ATTEMPTS):
+            try:
+                await self.store.append_records(writes, process=self.process_id)
+                self.round_trips += 1
+                self.written += len(writes)
+                self.bytes_written += sum(len(data) for _, _, data in writes)
+                break
+            except Exception:
+                if attempt == _WRITE_ATTEMPTS - 1:
+                    # Nothing is held back for ever: the clients are answered, and told
+                    # nothing of the store; the log says what a SIGKILL now would lose.
+                    self.failures += len(writes)
+                    logger.exception(
+                        "persistence: %d changes not written to the store (%s): acknowledged without it",
+                        len(writes),
+                        self.store.name,
+                    )
+                else:
+                    await asyncio.sleep(0.05 * 2**attempt)
+        for session, record in batch:
+            session.durable(record.number)
+        self.waiting_bytes -= size
+        if self._room is not None and self.waiting_bytes <= self.max_bytes:
+            self._room.set()
+
+    async def flush(self) -> None:
+        """Wait until every record queued so far is written (or given up)."""
+        if self._idle is not None and (self._queue or not self._idle.is_set()):
+            await self._idle.wait()
+
+    def stop(self) -> None:
+        """Stop the writer (what is queued is not written)."""
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
