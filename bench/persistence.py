@@ -10,9 +10,11 @@
    change each, then SIGTERM: the drain's own time (from its log line) and the time
    from the signal to the process's exit.
 3. Round trips (a slider change and its answer, docsync's Python client, one session)
-   against daphne with persistence off, on in the database, and on in a private
-   redis-server: p50 and p90, and what the writer wrote per change (write amplification:
-   snapshot bytes written / patch bytes sent).
+   against daphne (or ``--server uvicorn``) with persistence off, on in the database, and
+   on in a private redis-server, the configurations taking turns ``--rounds`` times (a
+   loaded machine moves every figure; the ratio of neighbours moves less): p50 and p90,
+   and what was written per change (write amplification: snapshot bytes, and the
+   journal's bytes, per change). Every OK waits for its change's journal record.
 
 Every loop is bounded in count; servers are stopped by their pid.
 """
@@ -56,7 +58,7 @@ from docsync.conf import docsync_settings  # noqa: E402
 from docsync.server.persistence.capture import app_model_ids, apply_snapshot, take_snapshot  # noqa: E402
 from docsync.server.persistence.snapshot import decode_snapshot, encode_snapshot  # noqa: E402
 from docsync.server.registry import SessionRegistry  # noqa: E402
-from docsync.testing import RedisServer, ServerProcess  # noqa: E402
+from docsync.testing import PostgresServer, RedisServer, ServerProcess  # noqa: E402
 
 LIMIT = 1 << 31
 
@@ -92,7 +94,7 @@ async def snapshot_costs(app: str, repeats: int) -> dict[str, float]:
     }
 
 
-def _server(tmp: Path, name: str, **env: str) -> ServerProcess:
+def _server(tmp: Path, name: str, kind: str = "daphne", **env: str) -> ServerProcess:
     db = tmp / f"{name}.sqlite3"
     full_env = {
         "DJANGO_SETTINGS_MODULE": "project.settings",
@@ -108,7 +110,7 @@ def _server(tmp: Path, name: str, **env: str) -> ServerProcess:
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env={**os.environ, **full_env}, check=True
     )
-    return ServerProcess(cwd=ROOT, env=full_env, log_path=tmp / f"{name}.log").start()
+    return ServerProcess(server=kind, cwd=ROOT, env=full_env, log_path=tmp / f"{name}.log").start()
 
 
 async def _client(server: ServerProcess, app: str = "bench") -> ClientSession:
@@ -145,9 +147,19 @@ async def drain_time(tmp: Path, sessions: int) -> dict[str, float]:
     return {"sessions": float(match[1]), "saved": float(match[2]), "drain_s": float(match[4]), "exit_s": exited}
 
 
-async def round_trips(tmp: Path, name: str, count: int, **env: str) -> dict[str, float]:
-    """``count`` slider round trips on one session: p50/p90 ms, then the writer's bytes per change."""
-    server = _server(tmp, name, **env)
+def _postgres(tmp: Path) -> PostgresServer | None:
+    """A private PostgreSQL server, if PostgreSQL is installed (its folder open to its own user)."""
+    if PostgresServer.bin_dir() is None:
+        return None
+    folder = Path(tempfile.mkdtemp(prefix="docsync-bench-pg-"))
+    folder.chmod(0o755)
+    atexit.register(shutil.rmtree, folder, True)
+    return PostgresServer(folder / "pg").start()
+
+
+async def round_trips(tmp: Path, name: str, count: int, kind: str, **env: str) -> dict[str, float]:
+    """``count`` slider round trips on one session: p50/p90 ms, then the writers' bytes per change."""
+    server = _server(tmp, name, kind, **env)
     try:
         client = await _client(server)
         slider = client.document.get_model_by_name("slider")
@@ -170,10 +182,15 @@ async def round_trips(tmp: Path, name: str, count: int, **env: str) -> dict[str,
     times.sort()
     figures = {"p50_ms": 1000 * times[len(times) // 2], "p90_ms": 1000 * times[int(len(times) * 0.9)]}
     log = (tmp / f"{name}.log").read_text(errors="replace")
-    match = re.search(r"(\d+) snapshots, (\d+) bytes written since the start", log)
+    match = re.search(
+        r"(\d+) snapshots, (\d+) bytes written since the start; journal: (\d+) records, (\d+) bytes in (\d+) writes",
+        log,
+    )
     if match is not None:
         figures["snapshots"] = float(match[1])
         figures["snapshot_bytes"] = float(match[2])
+        figures["records"] = float(match[3])
+        figures["journal_bytes"] = float(match[4])
     return figures
 
 
@@ -181,6 +198,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer sessions and round trips")
     parser.add_argument("--only", choices=["snapshot", "drain", "roundtrip"], help="one part only")
+    parser.add_argument("--server", choices=["daphne", "uvicorn"], default="daphne", help="the ASGI server")
+    parser.add_argument("--rounds", type=int, default=3, help="round-trip runs of each configuration, in turn")
     args = parser.parse_args()
     parts = {args.only} if args.only else {"snapshot", "drain", "roundtrip"}
     if "snapshot" in parts:
@@ -205,31 +224,52 @@ def main() -> None:
         if "roundtrip" not in parts:
             return
         count = 200 if args.quick else 1000
-        print(f"== round trips, one session, {count} slider changes (daphne)")
+        print(f"== round trips, one session, {count} slider changes ({args.server}), {args.rounds} rounds in turn")
         redis = RedisServer().start()
+        postgres = _postgres(tmp)
+        configurations: dict[str, dict[str, str]] = {
+            "off": {},
+            "database": {"DOCSYNC_PERSISTENCE": "database"},  # SQLite as Django sets it up: fsync per commit
+            "sqlite-wal": {"DOCSYNC_PERSISTENCE": "database", "DOCSYNC_SQLITE_WAL": "1"},
+            # The demo site with a Redis URL is a (one-process) cluster: its Redis holds the
+            # snapshots and the journal. The same cluster without persistence is its baseline.
+            "cluster": {"DOCSYNC_REDIS_URL": redis.url},
+            "redis": {"DOCSYNC_PERSISTENCE": "redis", "DOCSYNC_REDIS_URL": redis.url},
+        }
+        if postgres is not None:
+            configurations["postgres"] = {"DOCSYNC_PERSISTENCE": "database", **postgres.env}
+        runs: dict[str, list[dict[str, float]]] = {name: [] for name in configurations}
         try:
-            results = {}
-            for name, env in (
-                ("off", {}),
-                ("database", {"DOCSYNC_PERSISTENCE": "database"}),
-                # The demo site with a Redis URL is a (one-process) cluster: its Redis holds the
-                # snapshots. The same cluster without persistence is its baseline.
-                ("cluster", {"DOCSYNC_REDIS_URL": redis.url}),
-                ("redis", {"DOCSYNC_PERSISTENCE": "redis", "DOCSYNC_REDIS_URL": redis.url}),
-            ):
-                results[name] = asyncio.run(round_trips(tmp, name, count, **env))
+            for round_ in range(args.rounds):
+                for name, env in configurations.items():
+                    run = f"{name}{round_}"
+                    runs[name].append(asyncio.run(round_trips(tmp, run, count, args.server, **env)))
         finally:
             redis.stop()
-        for name, figures in results.items():
-            base = results["cluster" if name == "redis" else "off"]["p50_ms"]
+            if postgres is not None:
+                postgres.stop()
+        for name, figures_list in runs.items():
+            base_name = "cluster" if name == "redis" else "off"
             against = "the cluster without persistence" if name == "redis" else "off"
-            line = f"{name:9s} p50 {figures['p50_ms']:6.2f} ms ({figures['p50_ms'] / base:4.2f}x {against})"
-            line += f"  p90 {figures['p90_ms']:6.2f} ms"
-            if "snapshots" in figures:
-                per_change = figures["snapshot_bytes"] / (count + 20)
-                line += f"  {figures['snapshots']:.0f} snapshots, {figures['snapshot_bytes'] / 1024:.0f} KiB written"
-                line += f" ({per_change:.0f} bytes per change)"
+            ratios = [f["p50_ms"] / b["p50_ms"] for f, b in zip(figures_list, runs[base_name], strict=True)]
+            p50s = [f["p50_ms"] for f in figures_list]
+            line = f"{name:9s} p50 {statistics.median(p50s):6.3f} ms (runs {' '.join(f'{p:.3f}' for p in p50s)})"
+            line += f"  p90 {statistics.median(f['p90_ms'] for f in figures_list):6.3f} ms"
+            if name not in ("off", "cluster"):
+                line += (
+                    f"  vs {against}: {' '.join(f'{r:.2f}x' for r in ratios)} (median {statistics.median(ratios):.2f}x)"
+                )
             print(line)
+            figures = figures_list[-1]
+            if "snapshots" in figures:
+                changes = count + 20
+                print(
+                    f"{'':9s} last run: {figures['snapshots']:.0f} snapshots, "
+                    f"{figures['snapshot_bytes'] / 1024:.0f} KiB"
+                    f" ({figures['snapshot_bytes'] / changes:.0f} bytes per change); journal {figures['records']:.0f}"
+                    f" records, {figures['journal_bytes'] / 1024:.0f} KiB ({figures['journal_bytes'] / changes:.0f}"
+                    " bytes per change)"
+                )
 
 
 if __name__ == "__main__":

@@ -168,10 +168,15 @@ class LiveSessionAdmin(_ModelAdmin):
         permissions=["change"],
     )
     def drain_processes(self, request: HttpRequest, queryset: QuerySet[LiveSession]) -> None:
-        for process in sorted(set(queryset.values_list("process", flat=True))):
+        rows = {row.process: row.session_id for row in queryset}
+        for process, session_id in sorted(rows.items()):
             try:
-                send_drain(process)
-            except (ValueError, ProcessLookupError, PermissionError) as exc:
+                if get_registry().cluster is not None or process == get_registry().process_id:
+                    # Any process of the cluster, on any machine: the admin commands' way there.
+                    _command(process, "drain", session_id)
+                else:
+                    send_drain(process)  # not clustered: a process of this machine, by its pid
+            except Exception as exc:
                 self.message_user(request, f"{process} not drained: {exc}", messages.ERROR)
             else:
                 self.message_user(request, f"{process} is draining: its sessions are saved, then it stops")

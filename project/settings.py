@@ -88,6 +88,11 @@ else:
             "OPTIONS": {"timeout": 20},
         }
     }
+    if os.environ.get("DOCSYNC_SQLITE_WAL"):
+        # Write-ahead logging, synced at checkpoints: a commit survives the death of the
+        # process (what persistence's journal needs), not a power cut; a commit costs
+        # no fsync (docs/persistence.md, cost).
+        DATABASES["default"]["OPTIONS"]["init_command"] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
 
 if os.environ.get("DOCSYNC_REDIS_URL"):
     CHANNEL_LAYERS = {

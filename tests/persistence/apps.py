@@ -9,6 +9,7 @@ numpy column (a binary buffer).
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,7 @@ from docsync.document.models import Column, ColumnDataSource, Div, Slider
 from docsync.document.properties import List, String
 from docsync.handlers import Application, FunctionHandler
 
-__all__ = ["Notes", "app", "board"]
+__all__ = ["Notes", "app", "board", "slow_board"]
 
 
 class Notes(Model):
@@ -51,6 +52,27 @@ def board(doc: Document) -> None:
     slider.on_change("value", echo_value)
     doc.add_root(Column(slider, echo, notes))
     doc.add_root(source)
+
+
+def slow_board(doc: Document) -> None:
+    """The board, with a callback that holds on while the file ``DOCSYNC_NAP_FILE`` exists (at most 20 s).
+
+    A drain lets running callbacks finish: a test keeps a process draining for as long
+    as it needs, to connect meanwhile.
+    """
+    board(doc)
+    flag = os.environ.get("DOCSYNC_NAP_FILE", "")
+
+    def nap() -> None:
+        # A sync callback runs in a worker thread, here with no lock (locked=False).
+        if not flag or not os.path.exists(flag):
+            return
+        _hook_log("nap holding")
+        deadline = time.monotonic() + 20
+        while os.path.exists(flag) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    doc.add_periodic_callback(nap, 50, locked=False)
 
 
 def on_session_restored(session_context: Any) -> None:

@@ -17,6 +17,7 @@ DOCSYNC = {
         **_DOCSYNC["APPS"],
         "board": "tests.persistence.apps",
         "board_unsaved": {"app": "tests.persistence.apps.board", "persist": False},
+        "board_slow": "tests.persistence.apps.slow_board",
     },
     "SNAPSHOT_INTERVAL": float(os.environ.get("DOCSYNC_SNAPSHOT_INTERVAL", "0.2")),
     "SNAPSHOT_LIFETIME": 600.0,

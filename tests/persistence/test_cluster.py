@@ -21,7 +21,7 @@ import psycopg
 import pytest
 import redis
 
-from docsync.client import ClientSession
+from docsync.client import ClientSession, ServerError
 from docsync.server.persistence import decode_snapshot
 from docsync.testing import PostgresServer
 from tests.cluster.conftest import AdminBrowser, Cluster
@@ -51,10 +51,12 @@ def postgres() -> Iterator[PostgresServer]:
 def saved_cluster(request: pytest.FixtureRequest, tmp_path: Path, postgres: PostgresServer) -> Iterator[Cluster]:
     """Three daphne processes, a private redis-server, a private PostgreSQL; the store is ``request.param``."""
     store = getattr(request, "param", "redis")
+    # No periodic snapshot after a session's first (30 s): what a SIGKILL leaves is the journal.
     running = Cluster(
         tmp_path, 3, settings=SETTINGS, DOCSYNC_PERSISTENCE=store, DOCSYNC_HOOK_LOG=str(tmp_path / "hooks.log"),
-        **postgres.env,
+        DOCSYNC_SNAPSHOT_INTERVAL="30", DOCSYNC_NAP_FILE=str(tmp_path / "nap"), **postgres.env,
     )  # fmt: skip
+    running.nap_file = tmp_path / "nap"  # type: ignore[attr-defined]
     running.store = store  # type: ignore[attr-defined]
     running.postgres = postgres  # type: ignore[attr-defined]
     try:
@@ -81,8 +83,8 @@ def saved_seq(cluster: Cluster, session_id: str) -> int:
     return decode_snapshot(bytes(data), app_path="board", session_id=session_id, max_bytes=1 << 30).seq
 
 
-async def open_on(cluster: Cluster, index: int) -> ClientSession:
-    config = await asyncio.to_thread(cluster.page_config, index, "board")
+async def open_on(cluster: Cluster, index: int, app: str = "board") -> ClientSession:
+    config = await asyncio.to_thread(cluster.page_config, index, app)
     client = ClientSession(config)
     await client.connect()
     return client
@@ -125,33 +127,78 @@ async def append_acked(client: ClientSession, items: list[str], acked: list[str]
         acked.append(item)
 
 
+async def edit_until_stopped(client: ClientSession, name: str, acked: list[str], stop: asyncio.Event) -> None:
+    """Append notes one by one, each waited for, until told to stop or the connection drops (bounded)."""
+    notes = notes_of(client)
+    for i in range(2000):
+        if stop.is_set() or not client.connected.is_set():
+            return
+        item = f"{name}-{i}"
+        notes.items.append(item)
+        try:
+            await client.sync(timeout=10)
+        except Exception:
+            return  # the connection dropped with it in flight: not acknowledged (resent on resume)
+        acked.append(item)
+        await asyncio.sleep(0.02)
+
+
 @pytest.mark.parametrize("saved_cluster", ["redis", "database"], indirect=True)
 async def test_the_sessions_of_a_killed_process_are_restored_by_another(saved_cluster: Cluster) -> None:
     cluster = saved_cluster
     clients = [await open_on(cluster, n % 3) for n in range(20)]  # 20 sessions, 7 of them in process 0
     acked: list[list[str]] = [[] for _ in clients]
+    stop = asyncio.Event()
     try:
         for n, client in enumerate(clients):
             slider_of(client).value = 10 + n
             await append_acked(client, [f"c{n}-a", f"c{n}-b"], acked[n])
-        await wait_until(
-            lambda: all(saved_seq(cluster, c.id) >= c.last_seq for c in clients), "every snapshot to be written"
-        )
         victims = clients[::3]  # their sessions live in process 0
+        # A second tab of a victim's session, gone before the edits: it resumes from an older position.
+        late = ClientSession(dict(victims[0].config))
+        await late.connect()
+        await late.disconnect()
+        left_at = late.last_seq
+        # Every client keeps editing; the owner of a third of the sessions dies mid-stream,
+        # with changes acknowledged since the sessions' only snapshot (at their creation).
+        editors = [asyncio.ensure_future(edit_until_stopped(c, f"c{n}", acked[n], stop)) for n, c in enumerate(clients)]
+        await wait_until(lambda: all(len(a) >= 6 for a in acked), "every client to have edits acknowledged")
         cluster.servers[0].kill()
         killed = time.monotonic()
+        stop.set()
         for victim in victims:
             await victim.wait_for(lambda v=victim: not v.connected.is_set(), 10)  # type: ignore[misc]
+        assert all(saved_seq(cluster, v.id) < v.last_seq for v in victims), "changes after the snapshot"
+        # Each victim reconnects at once (its patch in flight, if any, is resent and answered).
         for victim in victims:
             seconds = await reconnect_via(victim, cluster.ws_url(1, "board"))
             print(
-                f"session {victim.id[:8]} restored through process 1: its resume took {seconds:.2f} s, "
-                f"{time.monotonic() - killed:.2f} s after the kill"
+                f"session {victim.id[:8]} restored through process 1 {time.monotonic() - killed:.2f} s after the "
+                f"kill (its own resume {seconds:.3f} s; {victim.live})"
             )
             assert not victim.resumed_fresh
+            # The restored session holds every position its client saw: a replay, not the whole document.
+            assert victim.live is not None and victim.live.mode == "replay"
+        await asyncio.gather(*editors)
+        for victim in victims:
+            await victim.sync()
+        late.config["wsUrl"] = cluster.ws_url(1, "board")
+        await late.reconnect()
+        assert late.live is not None and late.live.mode == "replay" and late.live.replayed > 0, late.live
+        assert late.last_seq > left_at
+        assert list(notes_of(late).items) == list(notes_of(victims[0]).items)
+        await late.close()
         for n, client in enumerate(clients):
-            assert list(notes_of(client).items) == acked[n]
+            items = list(notes_of(client).items)
+            assert in_order(acked[n], items), f"client {n}: an acknowledged change is missing"
             assert slider_of(client).value == 10 + n
+            viewer = ClientSession(client.config)
+            viewer.config["wsUrl"] = cluster.ws_url(2, "board")
+            await viewer.connect()
+            try:
+                assert list(notes_of(viewer).items) == items  # what the cluster holds is what the client holds
+            finally:
+                await viewer.close()
         # Process 1 now holds them, with the application's callback wired again.
         for n, victim in zip(range(0, len(clients), 3), victims, strict=True):
             slider_of(victim).value = 50 + n
@@ -159,6 +206,7 @@ async def test_the_sessions_of_a_killed_process_are_restored_by_another(saved_cl
             echo = victim.document.get_model_by_name("echo")
             await victim.wait_for(lambda e=echo, n=n: e.text == f"value={50 + n} pid={cluster.servers[1].pid}")  # type: ignore[misc]
     finally:
+        stop.set()
         for client in clients:
             await client.close()
 
@@ -191,8 +239,13 @@ async def test_a_rolling_sigterm_of_every_process_loses_no_acknowledged_change(s
             target = (step + 1) % 3
             for n in victims:
                 seconds = await reconnect_via(clients[n], cluster.ws_url(target, "board"))
-                print(f"step {step}: session {clients[n].id[:8]} resumed through process {target} in {seconds:.2f} s")
+                print(
+                    f"step {step}: session {clients[n].id[:8]} resumed through process {target} in {seconds:.2f} s "
+                    f"({clients[n].live})"
+                )
                 assert not clients[n].resumed_fresh
+                live = clients[n].live
+                assert live is not None and live.mode == "replay"  # the drained snapshot carries the log's tail
                 await clients[n].sync()
             await asyncio.to_thread(process.wait, 60)
             server.process = None
@@ -210,3 +263,52 @@ async def test_a_rolling_sigterm_of_every_process_loses_no_acknowledged_change(s
     finally:
         for client in clients:
             await client.close()
+
+
+async def test_a_connection_to_a_draining_process_is_refused_with_4012_and_lands_on_another(
+    saved_cluster: Cluster,
+) -> None:
+    cluster = saved_cluster
+    client = await open_on(cluster, 0, "board_slow")
+    newcomer_config = await asyncio.to_thread(cluster.page_config, 0, "board_slow")
+    nap: Path = cluster.nap_file  # type: ignore[attr-defined]
+    hooks = cluster.tmp / "hooks.log"
+    try:
+        await append_acked(client, ["before"], [])
+        process = cluster.servers[0].process
+        assert process is not None
+        log = Path(str(cluster.servers[0].log_path))
+        # The session's callback holds on while the file exists: process 0's drain waits for it.
+        nap.touch()
+        await wait_until(lambda: hooks.exists() and f"{process.pid} nap holding" in hooks.read_text(), "the callback")
+        process.send_signal(signal.SIGTERM)
+        await wait_until(lambda: "persistence: draining" in log.read_text(errors="replace"), "the drain to start")
+        # Process 0 is still draining (its callback runs on): a new session is refused there...
+        newcomer = ClientSession(newcomer_config)
+        with pytest.raises(ServerError) as refused:
+            await newcomer.connect()
+        assert refused.value.code == "close-4012"
+        assert newcomer.close_code == 4012
+        # ... and so is the session it holds, whose client was closed with 4012.
+        await wait_until(lambda: client.close_code == 4012, "the client's close 4012")
+        client.config["wsUrl"] = cluster.ws_url(0, "board_slow")
+        with pytest.raises(ServerError) as again:
+            await client.reconnect()
+        assert again.value.code == "close-4012"
+        nap.unlink()  # the drain ends; process 0 leaves the cluster
+        # Both land on process 1: the session restored there, the newcomer's made there.
+        seconds = await reconnect_via(client, cluster.ws_url(1, "board_slow"))
+        print(f"session {client.id[:8]} restored through process 1 after the drain: {seconds:.2f} s ({client.live})")
+        assert not client.resumed_fresh
+        assert client.live is not None and client.live.mode == "replay"
+        assert list(notes_of(client).items) == ["before"]
+        newcomer.config["wsUrl"] = cluster.ws_url(1, "board_slow")
+        await newcomer.connect()
+        assert newcomer.live is not None and newcomer.live.mode == "pull"
+        await append_acked(newcomer, ["landed"], [])
+        await newcomer.close()
+        await asyncio.to_thread(process.wait, 60)
+        cluster.servers[0].process = None
+    finally:
+        nap.unlink(missing_ok=True)
+        await client.close()

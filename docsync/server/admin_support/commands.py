@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from ...exceptions import SessionGone
 from ..application_context import ApplicationContext
 from ..cluster_link import ClusterLink
+from ..persistence.signals import drain_this_process
 from ..session import ServerSession
 from .live_table import LiveTableWriter
 from .session_detail import describe_session
@@ -40,7 +41,10 @@ class SessionHolder(Protocol):
 
 
 async def run_command(registry: SessionHolder, command: str, session_id: str, **arguments: Any) -> Any:
-    """Run an admin command on a session held by this process."""
+    """Run an admin command on a session held by this process (``drain``: on the process itself)."""
+    if command == "drain":
+        # Whichever process the admin page is served by, the cluster brings it here.
+        return drain_this_process()
     session = registry.find_session(session_id)
     if session is None:
         raise SessionGone(f"session {session_id[:10]} is not live in this process")

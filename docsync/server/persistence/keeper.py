@@ -313,6 +313,7 @@ class SnapshotKeeper:
         """
         started = time.monotonic()
         self.draining = True
+        logger.warning("persistence: draining: new connections get 4012")
         sessions = self._sessions()
         await self.journal.flush()  # the answers held for the store go out before the close
         closed = 0
@@ -335,13 +336,16 @@ class SnapshotKeeper:
         figures["seconds"] = time.monotonic() - started
         logger.warning(
             "persistence: drained %d sessions (%d saved, %d connections closed) in %.3f s; "
-            "%d snapshots, %d bytes written since the start",
+            "%d snapshots, %d bytes written since the start; journal: %d records, %d bytes in %d writes",
             len(sessions),
             saved,
             closed,
             figures["seconds"],
             self.writes,
             self.bytes_written,
+            self.journal.written,
+            self.journal.bytes_written,
+            self.journal.round_trips,
         )
         await self._leave_cluster()
         self.drained.set()

@@ -19,7 +19,7 @@ from typing import Any
 from ...conf import docsync_settings
 from .keeper import SnapshotKeeper
 
-__all__ = ["install_drain_on_sigterm", "send_drain"]
+__all__ = ["drain_this_process", "install_drain_on_sigterm", "send_drain"]
 
 logger = logging.getLogger("docsync.persistence")
 
@@ -72,3 +72,12 @@ def send_drain(process_id: str) -> int:
         raise ValueError(f"not a process id: {pid_text!r:.40}") from None
     os.kill(pid, signal.SIGTERM)
     return pid
+
+
+def drain_this_process() -> int:
+    """Drain this process as SIGTERM does (the admin's action, through the cluster); return its pid.
+
+    The signal is sent once the caller's answer is on its way (the next turn of the loop).
+    """
+    asyncio.get_running_loop().call_soon(os.kill, os.getpid(), signal.SIGTERM)
+    return os.getpid()
