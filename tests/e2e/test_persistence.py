@@ -1,20 +1,25 @@
 """A page outlives its server process: killed (SIGKILL), started again, the tab resumes its restored session.
 
 The server saves sessions in its database (``DOCSYNC_PERSISTENCE=database``, SQLite);
-the page is the sliders demo in Chromium, moved with the keyboard.
+the page is the sliders demo in Chromium, moved with the keyboard. Under daphne, after
+the change's snapshot; under uvicorn and ``runserver``, two tabs killed right after
+their changes were acknowledged, with no snapshot since the sessions were made (the
+journal holds the changes).
 """
 
 from __future__ import annotations
 
 import sqlite3
 import time
+from pathlib import Path
 
-from playwright.sync_api import BrowserContext, expect
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect
 
 from docsync.testing import ServerProcess
 
 from .browser import open_app, page_document, python_document, session_config, settled, value, wait_for
-from .conftest import SCREENSHOTS
+from .conftest import ROOT, SCREENSHOTS, SETTINGS
 
 SERVER_ENV = {"DOCSYNC_PERSISTENCE": "database", "DOCSYNC_SNAPSHOT_INTERVAL": "0.2"}
 
@@ -59,3 +64,69 @@ def test_a_tab_resumes_its_session_restored_after_its_server_was_killed(
     wait_for(lambda: settled(page), 5, "the page to settle")
     assert python_document(f"{server.url}sliders/?session_id={session_id}") == page_document(page, server.url)
     assert page.errors == []  # type: ignore[attr-defined]
+
+
+def _changed(old: float, new: float) -> str:
+    return f"phase changed from {old:g} to {new:g}"
+
+
+def _nudge(page: Page, presses: int) -> None:
+    page.locator('[data-docsync-name="phase"] input').focus()
+    for _ in range(presses):
+        page.keyboard.press("ArrowRight")
+
+
+@pytest.mark.parametrize("kind", ["uvicorn", "runserver"])
+def test_open_tabs_resume_their_sessions_after_a_kill_9_with_no_snapshot_since_their_changes(
+    kind: str, context: BrowserContext, database: str, workdir: Path
+) -> None:
+    server = ServerProcess(
+        server=kind,
+        cwd=ROOT,
+        log_path=workdir / f"persistence-{kind}.log",
+        env={
+            "DJANGO_SETTINGS_MODULE": SETTINGS,
+            "DJANGO_DEBUG": "1",
+            "DOCSYNC_SQLITE": database,
+            "DOCSYNC_ADMIN_REFRESH": "0",
+            "DOCSYNC_PERSISTENCE": "database",
+            "DOCSYNC_SNAPSHOT_INTERVAL": "30",  # no snapshot after a session's first: the journal holds the changes
+        },
+    ).start()
+    try:
+        tabs = [open_app(context, server.url + "sliders/") for _ in range(2)]
+        sessions = [session_config(tab)["sessionId"] for tab in tabs]
+        assert sessions[0] != sessions[1]
+        for n, tab in enumerate(tabs):
+            expect(tab.locator(".ds-status")).to_have_attribute("data-state", "live")
+            _nudge(tab, n + 1)
+            expect(tab.locator('[data-docsync-name="status"]')).to_have_text(
+                f"phase changed from {n / 10:g} to {(n + 1) / 10:g}"
+            )
+        for tab in tabs:
+            wait_for(lambda tab=tab: settled(tab), 5, "the page's changes to be acknowledged")  # type: ignore[misc]
+        assert all(_saved_seq(database, s) == 0 for s in sessions), "no snapshot after the sessions were made"
+
+        server.kill()  # kill -9, at once
+        for tab in tabs:
+            expect(tab.locator(".ds-status")).to_have_attribute("data-state", "reconnecting")
+        server.start()  # the same port, a new process: it restores the sessions from the database
+        for n, tab in enumerate(tabs):
+            expect(tab.locator(".ds-status")).to_have_attribute("data-state", "live", timeout=20_000)
+            # Their own sessions: no "fresh one" notice, the changes and the callback's text kept.
+            expect(tab.locator(".ds-notice-info")).to_have_count(0)
+            assert session_config(tab)["sessionId"] == sessions[n]
+            assert value(tab, "phase", "value") == (n + 1) / 10
+            expect(tab.locator('[data-docsync-name="status"]')).to_have_text(
+                f"phase changed from {n / 10:g} to {(n + 1) / 10:g}"
+            )
+        tabs[1].screenshot(path=SCREENSHOTS / f"restored-after-kill-{kind}.png")
+        for n, tab in enumerate(tabs):
+            _nudge(tab, 1)  # the restored sessions' callbacks run
+            expect(tab.locator('[data-docsync-name="status"]')).to_have_text(_changed((n + 1) / 10, (n + 2) / 10))
+            wait_for(lambda tab=tab: settled(tab), 5, "the page to settle")  # type: ignore[misc]
+            url = f"{server.url}sliders/?session_id={sessions[n]}"
+            assert python_document(url) == page_document(tab, server.url)
+            assert tab.errors == []  # type: ignore[attr-defined]
+    finally:
+        server.stop()
