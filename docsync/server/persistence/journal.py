@@ -247,6 +247,9 @@ class Journal:
 
     async def flush(self) -> None:
         """Wait until every record queued so far is written (or given up)."""
+        task = self._task
+        if task is None or task.done() or task.get_loop() is not asyncio.get_running_loop():
+            return  # no writer on this loop (a shutdown's own loop): nothing of it to wait for
         if self._idle is not None and (self._queue or not self._idle.is_set()):
             await self._idle.wait()
 

@@ -292,6 +292,7 @@ class SnapshotKeeper:
         if state is None or self.draining:
             return
         try:
+            await self.journal.flush()  # its last records land first: none outlives the delete
             await self.store.delete(session.id)
         except Exception:
             logger.warning("persistence: snapshot of %s not deleted (it expires by itself)", session.id, exc_info=True)
@@ -365,7 +366,10 @@ class SnapshotKeeper:
 
     async def stop(self) -> None:
         """Stop the writer and release the store."""
-        await self.journal.flush()
+        try:
+            await self.journal.flush()
+        except Exception:
+            logger.debug("persistence: journal not flushed at the stop", exc_info=True)
         self.journal.stop()
         if self._task is not None:
             self._task.cancel()

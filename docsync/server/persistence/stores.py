@@ -69,6 +69,7 @@ class SessionStore(ABC):
         """Release connections."""
 
 
+_EXPIRY_EVERY = 64  # a session's record set has its expiry pushed back every this many records
 _WRITE_ATTEMPTS = 5  # a database busy with another writer (SQLite's single writer) is tried again
 
 
@@ -239,9 +240,12 @@ class RedisStore(SessionStore):
         ttl = int(_lifetime() * 1000)
         async with self._client().pipeline(transaction=False) as pipe:
             for session_id, number, data in records:
-                pipe.zadd(self.journal_prefix + session_id, {data: number})
-            for session_id in {session_id for session_id, _, _ in records}:
-                pipe.pexpire(self.journal_prefix + session_id, ttl)
+                key = self.journal_prefix + session_id
+                pipe.zadd(key, {data: number})
+                if number % _EXPIRY_EVERY == 1:
+                    # The set's expiry, pushed back every so many records (not every one: a
+                    # command less per change), as long after as a snapshot lives.
+                    pipe.pexpire(key, ttl)
             await pipe.execute()
 
     async def load_records(self, session_id: str) -> list[bytes]:

@@ -1,0 +1,71 @@
+"""Journal records: their binary form, and which of them a restore may use."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from docsync.exceptions import SnapshotError
+from docsync.server.persistence.journal import Record, decode_record, encode_record, usable_records
+from docsync.sync.patch_log import LogEntry
+from docsync.sync.patches import EncodedEvent
+
+LIMIT = 1 << 20
+
+
+def record(number: int, incarnation: str = "inc", seq: int | None = None) -> Record:
+    seq = number if seq is None else seq
+    column = np.arange(4, dtype=np.float64)
+    event = EncodedEvent(
+        "client-a",
+        {"kind": "ModelChanged", "model": {"id": "m1"}, "attr": "x", "new": {"__buffer__": f"{seq}.0.0"}},
+        [],
+        [(f"{seq}.0.0", memoryview(column).cast("B"))],
+        (("m1", "x"), ("m1", "cells", 3)),
+        32,
+    )
+    return Record(
+        number,
+        incarnation,
+        seq,
+        [LogEntry(seq, [event], 32)],
+        answer=["client-a", f"msg{number}", seq, 0, None, []],
+        fences={"client-a": seq} if number % 2 else None,
+        client_models=number,
+    )
+
+
+def test_a_record_round_trips_with_its_buffers_raw_and_its_conflict_keys_as_tuples() -> None:
+    data = encode_record(record(7), LIMIT)
+    assert np.arange(4, dtype=np.float64).tobytes() in data  # raw bytes, no base64
+    back = decode_record(data)
+    assert (back.number, back.incarnation, back.seq, back.client_models) == (7, "inc", 7, 7)
+    assert back.answer == ["client-a", "msg7", 7, 0, None, []]
+    assert back.fences == {"client-a": 7}
+    (entry,) = back.entries
+    (event,) = entry.events
+    assert entry.seq == 7 and event.origin == "client-a"
+    assert event.keys == (("m1", "x"), ("m1", "cells", 3))  # compared with live keys, so tuples again
+    ((buffer_id, buffer),) = event.buffers
+    assert buffer_id == "7.0.0" and bytes(buffer) == np.arange(4, dtype=np.float64).tobytes()
+
+
+def test_a_damaged_record_is_refused_clearly() -> None:
+    data = bytearray(encode_record(record(3), LIMIT))
+    data[-3] ^= 0xFF
+    with pytest.raises(SnapshotError, match="checksum mismatch"):
+        decode_record(bytes(data))
+    with pytest.raises(SnapshotError, match="not a docsync journal record"):
+        decode_record(b"DSYNCSNAP\n" + bytes(data[10:]))
+    with pytest.raises(SnapshotError, match="journal record too big"):
+        encode_record(record(3), 64)
+
+
+def test_a_restore_uses_its_own_records_without_a_gap_the_tail_before_the_snapshot_included() -> None:
+    records = [record(n) for n in (3, 4, 5, 6, 7, 9)] + [record(6, "another"), record(1)]
+    used = usable_records(records, "inc", after=5)
+    # 3-5 are the tail (a run ending at the snapshot), 6-7 follow it; 9 is after a gap
+    # (never acknowledged: 8 was not written), 1 is before a gap, "another" is another session's.
+    assert [(r.number, r.incarnation) for r in used] == [(3, "inc"), (4, "inc"), (5, "inc"), (6, "inc"), (7, "inc")]
+    assert [r.number for r in usable_records(records, "inc", after=0)] == [1]  # then 2 is missing
+    assert [r.number for r in usable_records(records, "inc", after=8)] == [9]  # no tail: 8 is missing
