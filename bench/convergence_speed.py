@@ -10,9 +10,11 @@ server's ``Sequencer`` and the clients' ``ClientProtocol``s, no event loop, no s
 as ``test_random_memory.py``). Alternating keeps a machine shared with other work from
 favouring one side.
 
-Printed per network: steps, wall seconds, steps per wall second (what a test costs in
-CI time), and steps per CPU second (this process, plus the server process for the real
-network); then the ratio memory / real.
+Both run as the tests run them, with what the process held before the runs frozen out
+of garbage collection (``workload.older_objects_frozen``). Printed per network: steps,
+wall seconds, steps per wall second (what a test costs in CI time), and steps per CPU
+second (this process, plus the server process for the real network); then the ratio
+memory / real.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.convergence.settings")
 from tests.convergence.conftest import ConvergenceServer, convergence_server  # noqa: E402
 from tests.convergence.memory import MemoryNetwork  # noqa: E402
 from tests.convergence.real import RealNetwork  # noqa: E402
-from tests.convergence.workload import Run  # noqa: E402
+from tests.convergence.workload import Run, older_objects_frozen  # noqa: E402
 
 RUN_STEPS = 200
 #: A run of the real network that takes longer than this failed (as in the test).
@@ -69,16 +71,17 @@ def _server_cpu(server: ConvergenceServer) -> float:
 def _drive(tally: Tally, make: Callable[[int], Any], seed: int, seconds: float, timeout: float | None) -> int:
     """Run ``make(seed)`` networks until ``seconds`` have passed (whole runs); return the next seed."""
     started = time.monotonic()
-    while time.monotonic() - started < seconds:
-        run = Run(make(seed), seed, RUN_STEPS)
-        coroutine = run.run() if timeout is None else asyncio.wait_for(run.run(), timeout)
-        try:
-            asyncio.run(coroutine)
-        except BaseException as exc:
-            raise SystemExit(f"run with seed {seed} failed: {exc!r}") from exc
-        tally.steps += RUN_STEPS
-        tally.runs += 1
-        seed += 1
+    with older_objects_frozen():  # as the tests run them
+        while time.monotonic() - started < seconds:
+            run = Run(make(seed), seed, RUN_STEPS)
+            coroutine = run.run() if timeout is None else asyncio.wait_for(run.run(), timeout)
+            try:
+                asyncio.run(coroutine)
+            except BaseException as exc:
+                raise SystemExit(f"run with seed {seed} failed: {exc!r}") from exc
+            tally.steps += RUN_STEPS
+            tally.runs += 1
+            seed += 1
     tally.wall += time.monotonic() - started
     return seed
 

@@ -36,7 +36,7 @@ from collections import Counter
 
 from .conftest import ConvergenceServer
 from .real import RealNetwork
-from .workload import Run
+from .workload import Run, older_objects_frozen
 
 TOTAL_STEPS = int(os.environ.get("DOCSYNC_CONVERGENCE_STEPS", "40000"))
 RUN_STEPS = int(os.environ.get("DOCSYNC_CONVERGENCE_RUN_STEPS", "200"))
@@ -52,23 +52,24 @@ def test_random_concurrent_edits_converge(server: ConvergenceServer) -> None:
     started = time.monotonic()
     totals: Counter[str] = Counter()
     done = 0
-    for index in range(runs):
-        seed = base_seed + index
-        run = Run(RealNetwork(server, seed), seed, RUN_STEPS)
-        try:
-            asyncio.run(asyncio.wait_for(run.run(), 120))
-        except BaseException as exc:
-            run.write_trace()
-            raise AssertionError(
-                f"convergence run failed with seed {seed} after {done} steps in earlier runs; replay it with "
-                f"DOCSYNC_CONVERGENCE_SEED={seed} DOCSYNC_CONVERGENCE_STEPS={RUN_STEPS} "
-                f"DOCSYNC_CONVERGENCE_RUN_STEPS={RUN_STEPS}\nstats: {dict(run.stats)}\n"
-                f"server log:\n{server.log_tail(30)}"
-            ) from exc
-        totals.update(run.stats)
-        done += RUN_STEPS
-        if time.monotonic() - started > TIME_LIMIT:
-            break
+    with older_objects_frozen():
+        for index in range(runs):
+            seed = base_seed + index
+            run = Run(RealNetwork(server, seed), seed, RUN_STEPS)
+            try:
+                asyncio.run(asyncio.wait_for(run.run(), 120))
+            except BaseException as exc:
+                run.write_trace()
+                raise AssertionError(
+                    f"convergence run failed with seed {seed} after {done} steps in earlier runs; replay it with "
+                    f"DOCSYNC_CONVERGENCE_SEED={seed} DOCSYNC_CONVERGENCE_STEPS={RUN_STEPS} "
+                    f"DOCSYNC_CONVERGENCE_RUN_STEPS={RUN_STEPS}\nstats: {dict(run.stats)}\n"
+                    f"server log:\n{server.log_tail(30)}"
+                ) from exc
+            totals.update(run.stats)
+            done += RUN_STEPS
+            if time.monotonic() - started > TIME_LIMIT:
+                break
     elapsed = time.monotonic() - started
     print(f"\nconvergence: seed {base_seed}, {done} steps in {index + 1} runs, {elapsed:.1f} s; {dict(totals)}")
     assert done >= min(TOTAL_STEPS, 2000), f"only {done} steps ran in {elapsed:.0f} s"
