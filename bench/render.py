@@ -10,9 +10,11 @@ each frame's start; the time from one such frame to the next, so rasterisation a
 WebGL work count, with 16.7 ms as the floor; the JSON also keeps the script work in
 the frame alone), and frames dropped while streaming (a frame longer than 1.5 times the
 median), beside the frames the same page drops over as long with nothing streamed (what
-a loaded machine drops anyway). Both libraries get base64 JSON (what
-Bokeh's json_item makes; docsync's wire carries binary buffers instead). Bokeh comes
-from bench/.venv-bokeh (bench/setup_bokeh.sh), never from docsync's environment.
+a loaded machine drops anyway) and those of them in which the page's scripts ran over
+half a frame of CPU time (from a Chromium trace: thread time, which other processes
+taking the CPU do not inflate), with the script CPU per frame (median, p99, longest).
+Both libraries get base64 JSON (what Bokeh's json_item makes; docsync's wire carries
+binary buffers instead). Bokeh comes from bench/.venv-bokeh (bench/setup_bokeh.sh), never from docsync's environment.
 Chromium runs headless: canvas targets with software rasterisation (--disable-gpu, as
 the browser tests), the WebGL target on SwiftShader (no GPU on this machine): GPU
 numbers would differ, for both. Prints a table and writes bench/results/render.{md,json}.
@@ -21,6 +23,7 @@ numbers would differ, for both. Prints a table and writes bench/results/render.{
 from __future__ import annotations
 
 import argparse
+import bisect
 import datetime as dt
 import functools
 import http.server
@@ -104,6 +107,53 @@ def make_items(items: Path) -> None:
     subprocess.run([str(BOKEH_PYTHON), str(HERE / "render_items.py"), "bokeh", str(items)], check=True)
 
 
+TRACE_CATEGORIES = ["devtools.timeline", "blink.user_timing"]
+# The main thread's script tasks: animation-frame callbacks (the library's redraw) and
+# timers (the bench's stream calls, a library's own timers).
+SCRIPT_EVENTS = ("FireAnimationFrame", "TimerFire")
+
+
+def script_cpu(trace: Any, stream: dict[str, Any]) -> dict[str, Any]:
+    """Return the page's script CPU time per frame while streaming, from a Chromium trace.
+
+    A dropped frame is the library's when the main thread ran over half a frame of script
+    CPU time (thread time, "tdur": time another process took from it does not count) in
+    it; the others were dropped by the machine, as the idle run shows. Frames come from
+    the page (their ends after the "bench-frames" mark), script from the trace.
+    """
+    events = trace["traceEvents"] if isinstance(trace, dict) else trace
+    mark = next((e["ts"] for e in events if e.get("name") == "bench-frames"), None)
+    script = [e for e in events if e.get("name") in SCRIPT_EVENTS and e.get("ph") == "X" and "tdur" in e]
+    if mark is None or not script:
+        return {}
+    threads = {e["tid"] for e in script if e["name"] == "FireAnimationFrame"}
+    ends = [mark + 1000 * t for t in stream["frame_ends"]]
+    starts = [end - 1000 * t for end, t in zip(ends, stream["frame_intervals"], strict=True)]
+    cpu = [0.0] * len(ends)
+    for event in script:
+        if event["tid"] not in threads:
+            continue
+        # Each task counts in the frame it started in (tasks are far shorter than a frame).
+        k = bisect.bisect_left(ends, event["ts"])
+        if k < len(ends) and event["ts"] >= starts[k]:
+            cpu[k] += event["tdur"] / 1000
+    frame = stream["interval_median"]
+    long = [k for k, t in enumerate(stream["frame_intervals"]) if t > 1.5 * frame]
+    # A frame that redrew runs over 0.5 ms of script (the bench's own callback: ~0.05 ms).
+    redrew = [c > 0.5 for c in cpu]
+    ordered = sorted(cpu)
+    return {
+        "script_cpu_median": ordered[len(ordered) // 2] if ordered else float("nan"),
+        "script_cpu_p99": ordered[int(len(ordered) * 0.99)] if ordered else float("nan"),
+        "script_cpu_max": ordered[-1] if ordered else float("nan"),
+        "dropped_ours": sum(1 for k in long if cpu[k] > frame / 2),
+        # Dropped frames that redrew or follow one that did: the redraw's rasterisation and
+        # compositing (outside the script) are the suspects there, the machine elsewhere.
+        "dropped_at_redraw": sum(1 for k in long if redrew[k] or (k > 0 and redrew[k - 1])),
+        "redraws": sum(redrew),
+    }
+
+
 def run_one(
     browser: Any, url: str, side: str, case: str, backend: str, seconds: float, frames: int = 20
 ) -> dict[str, Any]:
@@ -118,7 +168,10 @@ def run_one(
         if case == "stream100k":
             # The same page with nothing streamed first: the frames a loaded machine drops anyway.
             result["idle"] = page.evaluate(f"bench.idle({seconds})")
+            browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
             result["stream"] = page.evaluate(f"bench.stream({seconds})")
+            result["stream"].update(script_cpu(json.loads(browser.stop_tracing()), result["stream"]))
+            del result["stream"]["frame_ends"], result["stream"]["frame_intervals"]
         else:
             result["pan"] = page.evaluate(f"bench.frames('pan', {frames})")
             result["zoom"] = page.evaluate(f"bench.frames('zoom', {frames})")
@@ -151,6 +204,12 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, float]:
         "stream_frames": med(("stream", "frames")),
         "idle_dropped": med(("idle", "dropped")),
         "idle_frames": med(("idle", "frames")),
+        "stream_dropped_ours": med(("stream", "dropped_ours")),
+        "stream_script_cpu_median": med(("stream", "script_cpu_median")),
+        "stream_script_cpu_p99": med(("stream", "script_cpu_p99")),
+        "stream_script_cpu_max": med(("stream", "script_cpu_max")),
+        "stream_dropped_at_redraw": med(("stream", "dropped_at_redraw")),
+        "stream_redraws": med(("stream", "redraws")),
     }
 
 
@@ -174,11 +233,18 @@ def table(results: dict[str, dict[str, dict[str, float]]]) -> str:
             if key == "stream_dropped":
                 idle = [results[f"{side}-{backend}"][case]["idle_dropped"] for side, backend in TARGETS]
                 idle_frames = [results[f"{side}-{backend}"][case]["idle_frames"] for side, backend in TARGETS]
+                ours = [results[f"{side}-{backend}"][case]["stream_dropped_ours"] for side, backend in TARGETS]
                 cells = [
-                    f"{v:.0f} / {f:.0f} (idle: {i:.0f} / {j:.0f})"
-                    for v, f, i, j in zip(values, frames, idle, idle_frames, strict=True)
+                    f"{v:.0f} / {f:.0f} (idle: {i:.0f} / {j:.0f}; by script: {o:.0f})"
+                    for v, f, i, j, o in zip(values, frames, idle, idle_frames, ours, strict=True)
                 ]
                 lines.append(f"| {names[case]} | {label} | " + " | ".join(cells) + " | — | 0 dropped |")
+                cpu = [results[f"{side}-{backend}"][case]["stream_script_cpu_p99"] for side, backend in TARGETS]
+                lines.append(
+                    f"| {names[case]} | script CPU per frame, p99 (ms) | "
+                    + " | ".join(f"{c:.1f}" for c in cpu)
+                    + f" | {cpu[0] / min(cpu[1:]):.2f}x | — |"
+                )
                 continue
             best = min(values[1:])
             ratio = values[0] / best if best > 0 else float("nan")

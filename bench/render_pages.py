@@ -34,13 +34,16 @@ async function measureFrames(change, n) {
   return { cost_median: median(costs), cost_p90: p90(costs), interval_median: median(intervals) };
 }
 
-// Append 10 points every 50 ms for ``seconds``; count frames and the long ones.
+// Append 10 points every 50 ms for ``seconds``; count frames and the long ones. Each
+// frame's end is returned too, on the clock of the "bench-frames" mark (performance.now()
+// at the mark is ``mark``), so that bench/render.py can find in a trace what ran in it.
 async function measureStream(append, seconds) {
   const costs = [];
   const intervals = [];
-  let running = true;
+  const ends = [];
   let appended = 0;
   const timer = setInterval(() => { append(appended); appended += 10; }, 50);
+  const mark = performance.mark("bench-frames").startTime;
   let last = performance.now();
   const stop = performance.now() + seconds * 1000;
   while (performance.now() < stop) {
@@ -48,6 +51,7 @@ async function measureStream(append, seconds) {
     const now = performance.now();
     costs.push(cost);
     intervals.push(now - last);
+    ends.push(now - mark);
     last = now;
   }
   clearInterval(timer);
@@ -55,6 +59,7 @@ async function measureStream(append, seconds) {
   return {
     frames: intervals.length, appended, cost_median: median(costs), cost_p90: p90(costs),
     interval_median: frame, dropped: intervals.filter((t) => t > 1.5 * frame).length,
+    frame_ends: ends, frame_intervals: intervals,
   };
 }
 """
