@@ -58,4 +58,5 @@ autoclass_content = "class"
 
 html_theme = "furo"
 html_title = f"docsync {release}"
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+html_css_files = ["docsync.css"]  # reference tables wrap long identifiers

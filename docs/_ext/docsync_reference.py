@@ -173,11 +173,13 @@ class ChecksDirective(_TableDirective):
     """Every system check id, its message and its hint."""
 
     def lines(self) -> list[str]:
+        # Three columns (the level and when it runs under the id) so that the table fits a
+        # laptop's page width without scrolling sideways.
         rows = [
-            [f"``{c['id']}``", c["level"], rst_literal(c["message"]), rst_literal(c["hint"]), c["when"]]
+            [f"``{c['id']}``\n\n{c['level']}, {c['when']}", rst_literal(c["message"]), rst_literal(c["hint"])]
             for c in system_checks()
         ]
-        return list_table(["id", "level", "message", "hint", "run by"], rows, "10 8 35 35 12")
+        return list_table(["check, level, run by", "message", "hint"], rows, "22 35 43")
 
 
 # -- errors ----------------------------------------------------------------------------
@@ -210,17 +212,18 @@ class ErrorsDirective(_TableDirective):
             close = str(cls.close_code) if cls.close_code is not None else ""  # type: ignore[attr-defined]
             kind = cls.error_kind or ""  # type: ignore[attr-defined]
             action = cls.client_action if cls.close_code is not None else ""  # type: ignore[attr-defined]
+            # Four columns, the parent under the name and the client action under the close
+            # code, so that the table fits a laptop's page width without scrolling sideways.
+            name = f":class:`~docsync.exceptions.{cls.__name__}`" + (f"\n\n(a {parent})" if parent else "")
             rows.append(
                 [
-                    f":class:`~docsync.exceptions.{cls.__name__}`",
-                    parent,
-                    close,
+                    name,
+                    close + (f"\n\n{rst_literal(action)}" if action else ""),
                     rst_literal(kind),
-                    rst_literal(action),
                     doc.split("\n\n")[0].replace("\n", " "),
                 ]
             )
-        return list_table(["exception", "parent", "close code", "ERROR code", "client action", "meaning"], rows)
+        return list_table(["exception", "close code, client action", "ERROR code", "meaning"], rows, "30 17 18 35")
 
 
 # -- models ----------------------------------------------------------------------------

@@ -42,7 +42,7 @@ def pages() -> list[Path]:
     return sorted([*found, ROOT / "README.md"])
 
 
-def blocks(page: Path) -> list[Block]:
+def blocks(page: Path, root: Path = ROOT) -> list[Block]:
     """The fenced blocks of ``page`` that hold text (MyST directives such as ``{literalinclude}`` are not)."""
     text = page.read_text(encoding="utf-8")
     found = []
@@ -54,7 +54,7 @@ def blocks(page: Path) -> list[Block]:
         body = "".join(line[indent:] + "\n" for line in match.group("body").splitlines())
         found.append(
             Block(
-                page=page.relative_to(ROOT).as_posix(),
+                page=page.relative_to(root).as_posix(),
                 line=text.count("\n", 0, match.start()) + 1,
                 language=info.split()[0] if info else "",
                 text=body,

@@ -80,7 +80,7 @@ def test_every_close_code_is_in_the_reference(site: Path) -> None:
     page = _page(site, "reference/errors.html")
     for cls in closing_errors():
         assert f'id="docsync.exceptions.{cls.__name__}"' in page
-        assert f"<td><p>{cls.close_code}</p></td>" in page, cls
+        assert f"<td><p>{cls.close_code}</p>" in page, cls
 
 
 def test_models_mark_what_a_browser_may_write(site: Path) -> None:
@@ -108,3 +108,31 @@ def test_the_tutorial_shows_every_file_its_test_runs() -> None:
         if "{literalinclude} " + path.relative_to(ROOT / "docs" / "tutorial").as_posix() not in pages
     ]
     assert hidden == []
+
+
+# Tables in furo's scrolling wrapper that overflow it, and whether the page itself is wider than the window.
+_WIDE_TABLES = """() => [
+  ...Array.from(document.querySelectorAll("article .table-wrapper"))
+    .filter((box) => box.scrollWidth > box.clientWidth + 1)
+    .map((box) => box.querySelector("th, td")?.innerText.trim() ?? "?"),
+  ...(document.documentElement.scrollWidth > document.documentElement.clientWidth + 1 ? ["the page"] : []),
+]"""
+
+
+def test_no_table_scrolls_sideways_at_laptop_width(site: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    pages = sorted(path.relative_to(site).as_posix() for path in site.rglob("*.html") if "_modules" not in path.parts)
+    assert "reference/errors.html" in pages and "reference/checks.html" in pages
+    wide: dict[str, list[str]] = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium")
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            for name in pages:
+                page.goto((site / name).as_uri())
+                if found := page.evaluate(_WIDE_TABLES):
+                    wide[name] = found
+        finally:
+            browser.close()
+    assert wide == {}

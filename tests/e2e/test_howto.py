@@ -456,6 +456,18 @@ def test_migrating_a_bokeh_serve_script_unchanged(site: Site, context: BrowserCo
     page.screenshot(path=str(SCREENSHOTS / "howto-migrating-bokeh-serve.png"))
 
 
+def test_a_bokeh_session_made_by_the_view(site: Site, context: BrowserContext) -> None:
+    pytest.importorskip("bokeh")
+    page = _bokeh_page(context, site.url + "wave-at/")
+    # The view set the slider before the page loaded; the app's own callback ran on that change.
+    assert _bokeh_value(page, "frequency", "m.value") == 2.5
+    assert _bokeh_value(page, "status", "m.text") == "frequency 2.5"
+    handle = page.locator(".noUi-handle").first
+    handle.focus()
+    handle.press("ArrowRight")
+    wait_for(lambda: _bokeh_value(page, "status", "m.text") == "frequency 3.0", 20, "the session stays live")
+
+
 def test_migrating_a_bokeh_django_handler_and_its_page(site: Site, context: BrowserContext) -> None:
     pytest.importorskip("bokeh")
     # What docsync adds: the page's login rule holds for the app's own page and websocket too.

@@ -26,6 +26,7 @@ from playwright.sync_api import BrowserContext, Page
 
 from docsync.client import ClientSession, fetch_page_config
 from docsync.testing import ServerProcess
+from tests.docs.blocks import block, command_lines
 
 from .browser import open_app, wait_for
 from .conftest import ROOT, SCREENSHOTS
@@ -168,7 +169,10 @@ def test_step_2_the_database_live(tutorial: Tutorial, context: BrowserContext) -
         page = open_app(context, served.url + PAGE)
         assert page.evaluate(ROWS) == [7.5]  # Bergen (the first station) as the step's commands recorded it
 
-        tutorial.run("python manage.py record Bergen 8.25")  # another process writes to the database
+        # another process writes to the database: the command the page shows
+        [record] = command_lines(block("docs/tutorial/2-database.md", "bash", "python manage.py record").text)
+        assert record == "python manage.py record Bergen 8.25"  # the values this test then looks for
+        tutorial.run(record)
         wait_for(lambda: page.evaluate(ROWS) == [7.5, 8.25], 15, "the new reading streamed to the page")
         wait_for(lambda: "8.25" in page.inner_text("body"), 10, "the new reading in the table")
 
