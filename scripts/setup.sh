@@ -22,7 +22,7 @@ if [ "${#need_apt[@]}" -gt 0 ] && [ "${DOCSYNC_SKIP_APT:-0}" != "1" ]; then
 fi
 
 python3 -m pip install -q --disable-pip-version-check -e ".[test,docs]" 2>&1 | grep -v -e "^WARNING" -e "^\[notice\]" || true
-python3 -c "import docsync, django, channels, daphne, numpy, orjson, playwright, channels_redis, psycopg, sphinx, myst_parser, furo, granian" \
+python3 -c "import docsync, django, channels, daphne, numpy, orjson, playwright, channels_redis, psycopg, sphinx, myst_parser, furo, granian, hypercorn" \
   || { echo "python packages missing after install" >&2; exit 1; }
 
 # axe-core, the accessibility checker the browser tests run in their pages: from the npm

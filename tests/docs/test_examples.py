@@ -40,6 +40,7 @@ RUN_BY = {
     ("docs/howto/servers.md", "uvicorn "): "tests/e2e/test_howto.py",
     ("docs/howto/servers.md", "daphne "): "tests/e2e/test_howto.py",
     ("docs/howto/servers.md", "granian "): "tests/e2e/test_howto.py",
+    ("docs/howto/servers.md", "hypercorn "): "tests/e2e/test_howto.py",
     ("docs/howto/deploying.md", "uvicorn "): "tests/e2e/test_howto.py",
     ("docs/howto/scale-out.md", "export DJANGO_SETTINGS_MODULE"): "tests/e2e/test_howto.py",
     ("docs/howto/scale-out.md", "upstream docsync"): "tests/e2e/test_howto.py",

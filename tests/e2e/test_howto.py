@@ -361,7 +361,7 @@ def _bokeh_value(page: Any, name: str, expression: str) -> Any:
     )
 
 
-_SERVERS = ("uvicorn", "daphne", "granian")
+_SERVERS = ("uvicorn", "daphne", "granian", "hypercorn")
 
 
 def _server_commands() -> list[str]:
