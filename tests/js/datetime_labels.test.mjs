@@ -1,4 +1,4 @@
-// Datetime tick labels: the pattern per resolution, boundary scaling and the context line.
+// Axis labels: datetime patterns per resolution, boundary scaling, the context line; thinning; log decades.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
@@ -124,4 +124,13 @@ test("crowded labels are thinned evenly, never where they happen to collide", as
   // A context line (second row) must clear the next label's context only.
   assert.equal(labelStride(ctx, [30, 90, 150], ["15s\n2026-12-03 13:05", "16s", "17s"], 1000), 1);
   assert.equal(labelStride(ctx, [30, 90, 150], ["15s\n2026-12-03 13:05", "16s\n2026-12-03 13:05", "17s"], 1000), 2);
+});
+
+test("log ticks skipping decades fall on multiples of their step", async () => {
+  const { logTicks } = await import("../../docsync/static/docsync/views/plotting/axes.js");
+  // 0.8 .. 8000: five decades shown, three ticks wanted: every other one, from 10⁰ (not 10⁻¹, 10¹, 10³).
+  assert.deepEqual(logTicks(0.8, 8000, 3), [1, 100]);
+  assert.deepEqual(logTicks(1, 1e6, 3), [1, 100, 10000, 1e6]);
+  assert.deepEqual(logTicks(3, 3e5, 2), [1000]);
+  assert.deepEqual(logTicks(1, 1000, 6), [1, 10, 100, 1000], "room for every decade");
 });

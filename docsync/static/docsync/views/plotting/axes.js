@@ -12,14 +12,16 @@ import { basicTick, numeral, printf } from "./formatters.js";
 export const FONT_FAMILY = "system-ui, -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif";
 const SUPERSCRIPT = { "-": "⁻", 0: "⁰", 1: "¹", 2: "²", 3: "³", 4: "⁴", 5: "⁵", 6: "⁶", 7: "⁷", 8: "⁸", 9: "⁹" };
 
-function logTicks(low, high, count) {
+/** Return log-axis ticks in [low, high]: powers of ten (every n-th decade, n a divisor of the exponents shown), or 1, 2, 5 times them over few decades. */
+export function logTicks(low, high, count) {
   if (!(low > 0) || !(high > low)) return [];
   const first = Math.floor(Math.log10(low));
   const last = Math.ceil(Math.log10(high));
   const decades = last - first;
   const every = Math.max(1, Math.ceil(decades / count));
   const ticks = [];
-  for (let k = first; k <= last; k += every) {
+  // Every other decade starts at an even exponent (10⁰, 10², 10⁴), not at the first below the data.
+  for (let k = Math.ceil(first / every) * every; k <= last; k += every) {
     const multiples = decades <= 2 ? [1, 2, 5] : [1];
     for (const m of multiples) {
       const t = m * 10 ** k;
