@@ -453,6 +453,7 @@ def test_migrating_a_bokeh_serve_script_unchanged(site: Site, context: BrowserCo
     wait_for(lambda: _bokeh_value(page, "status", "m.text") == "frequency 2.0", 20, "the status Python set")
     x1, y1 = _bokeh_value(page, "wave", "[m.data.x[1], m.data.y[1]]")
     assert y1 == pytest.approx(math.sin(2 * x1))
+    page.set_viewport_size({"width": 560, "height": 360})  # the app's fixed-size layout, no blank margin
     page.screenshot(path=str(SCREENSHOTS / "howto-migrating-bokeh-serve.png"))
 
 
@@ -480,6 +481,7 @@ def test_migrating_a_bokeh_django_handler_and_its_page(site: Site, context: Brow
     page.locator("select").select_option("hexagon")
     wait_for(lambda: _bokeh_value(page, "said", "m.text") == "hexagon: 6 sides", 20, "the Python callback's redraw")
     assert len(_bokeh_value(page, "plot", "m.renderers[0].data_source.data.x")) == 6
+    page.set_viewport_size({"width": 560, "height": 440})
     page.screenshot(path=str(SCREENSHOTS / "howto-migrating-bokeh-django.png"))
 
 
@@ -490,6 +492,7 @@ def test_migrating_a_panel_app_ported_to_docsync_models(site: Site, context: Bro
     page.keyboard.press("ArrowRight")
     wait_for(lambda: "frequency 2.0" in page.inner_text('[data-docsync-name="summary"]'), 20, "the Python callback")
     assert page.errors == []  # type: ignore[attr-defined]
+    page.set_viewport_size({"width": 900, "height": 390})
     page.screenshot(path=str(SCREENSHOTS / "howto-migrating-panel.png"))
 
 
