@@ -14,7 +14,11 @@ from docsync.plotting.palettes import Inferno256, linear_palette
 from .sample_data import autompg
 
 DATA = autompg()
-COLUMNS = sorted(DATA)
+# As the original: cylinders and model years are categories (strings), not quantities
+# (an axis of 4..8 cylinders had ticks at 5 and 7); the name is for tooltips only.
+DATA["cyl"] = [str(int(v)) for v in DATA["cyl"]]
+DATA["yr"] = [str(int(v)) for v in DATA["yr"]]
+COLUMNS = sorted(name for name in DATA if name != "name")
 DISCRETE = [name for name in COLUMNS if isinstance(DATA[name], list)]
 CONTINUOUS = [name for name in COLUMNS if name not in DISCRETE]
 SIZES = list(range(6, 22, 3))
