@@ -31,7 +31,10 @@ its maker meant:
   first comes first;
 - it is accepted only if no splice applied meanwhile deleted one of the same items or
   the two items around its place (those conflict in every order), and rejected only if
-  a splice applied meanwhile touched its items or its neighbours.
+  a splice applied meanwhile touched its items or its neighbours, or came near an
+  earlier splice of the same patch on that list (the server shifted it past that one,
+  which places it among this one's items: an insertion after an item the patch
+  replaced may land inside a range a later splice of the patch deletes).
 
 The server's index arithmetic can put an insertion anywhere that keeps these; the
 documents' equality (every client's, the server's, this model's) checks the rest.
@@ -244,6 +247,11 @@ class Replay:
         accepted: list[tuple[DocumentEvent, Touch]] = []
         rejected: list[DocumentEvent] = []
         lost: list[Touch] = []
+        # Per list, the splices made meanwhile that this patch's earlier splices came near:
+        # their places among this patch's later items are where the server's shifts put
+        # them (an insertion after an item the patch replaced, say, may land between
+        # items a later splice of the patch deletes: a conflict in the shifted forms).
+        shifted_near: dict[tuple[Any, Any], bool] = {}
         for event, view, index in zip(decoded, views, indices, strict=True):
             mine = touch(event, view)
             key = (mine.model, mine.attr)
@@ -256,8 +264,10 @@ class Replay:
                 current = lists.setdefault(key, list(getattr(event.model, event.attr)))  # type: ignore[attr-defined]
                 clash = index in server_lost
                 scattered = _scattered(mine, current)
-                if clash and not (scattered or any(splices_near(mine, t) for t in splices)):
+                near = any(splices_near(mine, t) for t in splices)
+                if clash and not (scattered or near or shifted_near.get(key)):
                     raise ReferenceFailure(f"patch {patch.msgid}: splice {index} lost, yet nothing touched its items")
+                shifted_near[key] = shifted_near.get(key, False) or near
                 if not clash and (scattered or any(splices_clash(mine, t) for t in splices)):
                     raise ReferenceFailure(f"patch {patch.msgid}: splice {index} kept, yet its items were touched")
                 if not clash:
