@@ -11,6 +11,7 @@
  * and every linked plot see them.
  */
 
+import { modelsIn } from "../model.js";
 import { h } from "./dom.js";
 import { activeTools, renderToolbar } from "./plotting/toolbar.js";
 import { computeSpans, paintPlot, plotRanges, plotTitle } from "./plotting/frame.js";
@@ -23,6 +24,21 @@ import { carryOver, rowAligned } from "./plotting/streaming.js";
 import { View } from "./view.js";
 
 const TOOLBAR_WIDTH = 30;
+
+// Models whose properties only change how the plot is painted: not which models it holds,
+// nor the glyphs' data or looks (mappers, transforms and glyphs are not among them).
+const PAINTED = /(Axis|Ticker|TickFormatter)$|^(Title|Grid|Legend|LegendItem|Span|BoxAnnotation|Label|LabelSet|Arrow|Band|Whisker|ColorBar)$/;
+
+function holdsModels(value) {
+  return !modelsIn(value).next().done;
+}
+
+/** Tell whether ``event`` on ``model`` needs a redraw only (no glyph resolved again, no model newly held or let go). */
+export function paintOnly(model, event, plot) {
+  if (model !== plot && !PAINTED.test(model.type)) return false;
+  if (event.constructor.kind !== "ModelChanged") return false;
+  return !holdsModels(event.old) && !holdsModels(event.new);
+}
 
 /** A plot drawn on a canvas. */
 export class PlotView extends View {
@@ -81,6 +97,10 @@ export class PlotView extends View {
       this.renderToolbar();
     } else if (type === "GlyphRenderer" && (event.attr === "visible" || event.attr === "muted")) {
       // Legend clicks: a redraw.
+    } else if (paintOnly(model, event, this.model)) {
+      // A title's text, an axis label, a legend's place: a redraw. A dashboard that
+      // retitles its plot at every stream no longer re-resolves every glyph each time.
+      if (model === this.model && event.attr === "toolbar_location") this.renderToolbar();
     } else {
       this.subscribe();
       return;
