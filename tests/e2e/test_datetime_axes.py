@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 from playwright.sync_api import BrowserContext, Page
 
-from docsync.testing import ServerProcess
+from docsync.testing import REPLY_TIMEOUT, ServerProcess
 
 from .browser import open_app, wait_for
 from .conftest import SCREENSHOTS
@@ -87,6 +88,11 @@ def axis(page: Page, plot: str) -> dict[str, Any]:
     return shown
 
 
+def moved(page: Page, start: float) -> bool:
+    """Tell whether the plain plot's x range no longer starts at ``start``."""
+    return bool(axis(page, "plain")["start"] != start)
+
+
 def test_datetime_labels_at_every_scale_with_and_without_context(
     server: ServerProcess, context: BrowserContext
 ) -> None:
@@ -120,7 +126,7 @@ def test_datetime_labels_at_every_scale_with_and_without_context(
         if resolution == "years":
             break
         page.mouse.wheel(0, 300)
-        wait_for(lambda before=plain["start"]: axis(page, "plain")["start"] != before, 5, "the wheel to zoom out")
+        wait_for(functools.partial(moved, page, plain["start"]), REPLY_TIMEOUT, "the wheel to zoom out")
     for resolution in WANTED:
         assert resolution in seen, f"{resolution} never shown: {seen}"
     assert seen == sorted(seen, key=list(PATTERNS).index), "zooming out only coarsens"
