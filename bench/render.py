@@ -240,10 +240,11 @@ def table(results: dict[str, dict[str, dict[str, float]]]) -> str:
                 ]
                 lines.append(f"| {names[case]} | {label} | " + " | ".join(cells) + " | — | 0 dropped |")
                 cpu = [results[f"{side}-{backend}"][case]["stream_script_cpu_p99"] for side, backend in TARGETS]
+                best_cpu = min(cpu[1:])
                 lines.append(
                     f"| {names[case]} | script CPU per frame, p99 (ms) | "
                     + " | ".join(f"{c:.1f}" for c in cpu)
-                    + f" | {cpu[0] / min(cpu[1:]):.2f}x | — |"
+                    + f" | {cpu[0] / best_cpu if best_cpu > 0 else float('nan'):.2f}x | — |"
                 )
                 continue
             best = min(values[1:])
