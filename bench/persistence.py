@@ -147,6 +147,12 @@ async def drain_time(tmp: Path, sessions: int) -> dict[str, float]:
     return {"sessions": float(match[1]), "saved": float(match[2]), "drain_s": float(match[4]), "exit_s": exited}
 
 
+def _cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) process ``pid`` used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _postgres(tmp: Path) -> PostgresServer | None:
     """A private PostgreSQL server, if PostgreSQL is installed (its folder open to its own user)."""
     if PostgresServer.bin_dir() is None:
@@ -167,11 +173,13 @@ async def round_trips(tmp: Path, name: str, count: int, kind: str, **env: str) -
             slider.value = 2 + n % 90  # type: ignore[union-attr]
             await client.sync()
         times = []
+        cpu_before = _cpu_seconds(server.pid)
         for n in range(count):
             started = time.perf_counter()
             slider.value = 3 + n % 90  # type: ignore[union-attr]
             await client.sync()
             times.append(time.perf_counter() - started)
+        cpu = _cpu_seconds(server.pid) - cpu_before
         await client.close()
         assert server.process is not None
         server.process.send_signal(signal.SIGTERM)
@@ -181,6 +189,7 @@ async def round_trips(tmp: Path, name: str, count: int, kind: str, **env: str) -
         server.stop()
     times.sort()
     figures = {"p50_ms": 1000 * times[len(times) // 2], "p90_ms": 1000 * times[int(len(times) * 0.9)]}
+    figures["cpu_ms"] = 1000 * cpu / count  # the server's CPU per round trip: less moved by other work
     log = (tmp / f"{name}.log").read_text(errors="replace")
     match = re.search(
         r"(\d+) snapshots, (\d+) bytes written since the start; journal: (\d+) records, (\d+) bytes in (\d+) writes",
@@ -255,6 +264,11 @@ def main() -> None:
             p50s = [f["p50_ms"] for f in figures_list]
             line = f"{name:9s} p50 {statistics.median(p50s):6.3f} ms (runs {' '.join(f'{p:.3f}' for p in p50s)})"
             line += f"  p90 {statistics.median(f['p90_ms'] for f in figures_list):6.3f} ms"
+            cpus = [f["cpu_ms"] for f in figures_list]
+            line += f"  server CPU/rt {statistics.median(cpus):.3f} ms"
+            if name not in ("off", "cluster"):
+                cpu_ratios = [f["cpu_ms"] / b["cpu_ms"] for f, b in zip(figures_list, runs[base_name], strict=True)]
+                line += f" ({statistics.median(cpu_ratios):.2f}x)"
             if name not in ("off", "cluster"):
                 line += (
                     f"  vs {against}: {' '.join(f'{r:.2f}x' for r in ratios)} (median {statistics.median(ratios):.2f}x)"
