@@ -1,4 +1,4 @@
-"""Every Python, shell and nginx block of the docs and the README is run by a test, or is on a reviewed list.
+"""Every Python, shell, nginx and HTML block of the docs and the README is run by a test, or is on a reviewed list.
 
 Blocks that show a file of an example project are ``{literalinclude}`` directives of
 files that tests run (the tutorial's and the how-tos' code); those are not blocks here.
@@ -22,7 +22,7 @@ from docsync.conf import DEFAULTS
 from .blocks import ROOT, Block, blocks, pages
 
 #: The languages of runnable code: a block in any of these must be accounted for.
-CHECKED = {"python", "py", "bash", "sh", "shell", "console", "nginx", ""}
+CHECKED = {"python", "py", "bash", "sh", "shell", "console", "nginx", "html", ""}
 
 HERE = "tests/docs/test_examples.py"
 
@@ -45,6 +45,7 @@ RUN_BY = {
     ("docs/howto/scale-out.md", "export DJANGO_SETTINGS_MODULE"): "tests/e2e/test_howto.py",
     ("docs/howto/scale-out.md", "upstream docsync"): "tests/e2e/test_howto.py",
     ("docs/howto/migrate-bokeh-serve.md", "bokeh serve"): "tests/e2e/test_howto.py",
+    ("docs/howto/embedding.md", "<div id="): "tests/e2e/test_howto.py",
     ("docs/bokeh.md", "DOCSYNC = {"): HERE,
     ("docs/persistence.md", "DOCSYNC = {"): HERE,
     ("docs/widgets.md", "DOCSYNC = {"): HERE,

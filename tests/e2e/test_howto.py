@@ -28,14 +28,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from playwright.sync_api import BrowserContext
+from playwright.sync_api import Browser, BrowserContext
 
 from docsync.client import ClientSession, fetch_page_config
 from docsync.testing import RedisServer, ServerProcess, free_port, wait_for_port
 from tests.docs.blocks import block, blocks, command_lines, program
 
 from .browser import open_app, wait_for
-from .conftest import ROOT, SCREENSHOTS
+from .conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, SCREENSHOTS
 
 CODE = ROOT / "docs" / "howto" / "code"
 T = TypeVar("T")
@@ -164,6 +164,26 @@ def test_embedding_from_another_site_needs_its_origin(site: Site) -> None:
     assert allowed == "Figures for everywhere"
     refused, _ = _run(lambda: connect("https://elsewhere.example.com"))
     assert refused is None
+
+
+def test_embedding_from_another_site_with_the_guides_script_tag(site: Site, browser: Browser) -> None:
+    # The guide's HTML as a page of https://blog.example.com (an allowed origin), the app's
+    # address this test's server's instead of yours.example.com. The server listens on
+    # loopback only because it is a test: Chromium's local-network-access check (a public
+    # page may not reach a loopback address) is turned off in a browser of this test's own.
+    html = block("docs/howto/embedding.md", "html", "<div id=").text.replace("https://yours.example.com/", site.url)
+    args = [*CHROMIUM_ARGS, "--disable-features=LocalNetworkAccessChecks"]
+    other = browser.browser_type.launch(executable_path=str(CHROMIUM), args=args, headless=True)
+    try:
+        page = other.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.route("https://blog.example.com/**", lambda route: route.fulfill(body=html, content_type="text/html"))
+        page.goto("https://blog.example.com/post/")
+        wait_for(lambda: "Figures for west" in page.inner_text("#here"), 20, "the app in the other site's page")
+        assert errors == []
+    finally:
+        other.close()
 
 
 def test_access_rules(site: Site) -> None:
