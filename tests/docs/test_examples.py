@@ -1,4 +1,4 @@
-"""Every Python, shell, nginx and HTML block of the docs and the README is run by a test, or is on a reviewed list.
+"""Every Python, shell, nginx, HTML and JS block of the docs and the README is run by a test, or is on a reviewed list.
 
 Blocks that show a file of an example project are ``{literalinclude}`` directives of
 files that tests run (the tutorial's and the how-tos' code); those are not blocks here.
@@ -22,7 +22,7 @@ from docsync.conf import DEFAULTS
 from .blocks import ROOT, Block, blocks, pages
 
 #: The languages of runnable code: a block in any of these must be accounted for.
-CHECKED = {"python", "py", "bash", "sh", "shell", "console", "nginx", "html", ""}
+CHECKED = {"python", "py", "bash", "sh", "shell", "console", "nginx", "html", "js", ""}
 
 HERE = "tests/docs/test_examples.py"
 
@@ -34,6 +34,7 @@ RUN_BY = {
     ("README.md", "# mysite/sliders.py"): "tests/e2e/test_new_site.py",
     ("README.md", "python manage.py migrate"): "tests/e2e/test_new_site.py",
     ("docs/extending.md", "from docsync.document import Model"): "tests/docs/test_extending_doc.py",
+    ("docs/extending.md", "import { h, setText }"): "tests/e2e/test_extending_view.py",
     ("docs/plotting.md", "import numpy as np"): "tests/document/test_plotting_docs.py",
     ("docs/plotting.md", "from docsync.document.models import"): "tests/document/test_plotting_docs.py",
     ("docs/tutorial/2-database.md", "python manage.py record"): "tests/e2e/test_tutorial.py",
@@ -59,6 +60,8 @@ CANNOT_RUN = {
     "foreground; the e2e tests serve the demo project itself",
     ("README.md", "DOCSYNC_PERSISTENCE=database python manage.py runserver"): "the demo under runserver in the "
     "foreground; tests/e2e/test_persistence.py serves the demo project with DOCSYNC_PERSISTENCE=database",
+    ("docs/extending.md", 'import { embed } from "/docsync-client/embed.js"'): "a fragment: `config` and "
+    "/static/myapp/gauge.js stand for the reader's page configuration and view",
     ("docs/bokeh.md", "pip install 'docsync[bokeh]'"): "installs from PyPI; the test machine has the extra "
     "installed by scripts/setup.sh",
     ("docs/howto/migrate-bokeh-django.md", "# urls.py, with bokeh-django"): "the code being replaced: "
