@@ -1,4 +1,4 @@
-"""Every Python, shell, nginx, HTML and JS block of the docs and the README is run by a test, or is on a reviewed list.
+"""Every code block (Python, shell, nginx, HTML, JS, CSS) of the docs and README is run by a test, or says why not.
 
 Blocks that show a file of an example project are ``{literalinclude}`` directives of
 files that tests run (the tutorial's and the how-tos' code); those are not blocks here.
@@ -22,7 +22,7 @@ from docsync.conf import DEFAULTS
 from .blocks import ROOT, Block, blocks, pages
 
 #: The languages of runnable code: a block in any of these must be accounted for.
-CHECKED = {"python", "py", "bash", "sh", "shell", "console", "nginx", "html", "js", ""}
+CHECKED = {"python", "py", "bash", "sh", "shell", "console", "nginx", "html", "js", "css", ""}
 
 HERE = "tests/docs/test_examples.py"
 
@@ -51,6 +51,7 @@ RUN_BY = {
     ("docs/persistence.md", "DOCSYNC = {"): HERE,
     ("docs/widgets.md", "DOCSYNC = {"): HERE,
     ("docs/widgets.md", "spinner = Spinner("): HERE,
+    ("docs/widgets.md", ".docsync-root {"): "tests/e2e/test_theming_doc.py",
     ("docs/widgets.md", "def received(files"): HERE,
 }
 
