@@ -224,7 +224,7 @@ def markdown_report(info: dict[str, Any], rows: list[dict[str, Any]], notes: lis
 
 
 def baseline_table(runs: list[dict[str, Any]], baseline: str) -> str:
-    """docsync-uvicorn (this tree) against baseline-uvicorn (``baseline``): medians, their ratio, every value."""
+    """This tree's docsync against ``baseline``'s (uvicorn, and the Bokeh dialect): medians, ratio, every value."""
     table = medians([r for r in runs if not r["error"]])
     per_rep: dict[tuple[str, str, str], list[float]] = {}
     for run in runs:
@@ -235,19 +235,20 @@ def baseline_table(runs: list[dict[str, Any]], baseline: str) -> str:
     lines = [
         f"baseline: {baseline} at {commit}; after: this tree. Every repetition's value in brackets.",
         "",
-        "| metric | before | after | after / before | before, each | after, each |",
-        "|---|---|---|---|---|---|",
+        "| target | metric | before | after | after / before | before, each | after, each |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for metric in METRICS:
-        before = table.get((metric.scenario, "baseline-uvicorn", metric.key))
-        after = table.get((metric.scenario, "docsync-uvicorn", metric.key))
-        if before is None or after is None:
-            continue
-        each = [
-            ", ".join(_number(v, metric.digits) for v in per_rep.get((metric.scenario, t, metric.key), []))
-            for t in ("baseline-uvicorn", "docsync-uvicorn")
-        ]
-        ratio = _number(after / before) if before else "—"
-        cells = [metric.label, _number(before, metric.digits), _number(after, metric.digits), ratio, *each]
-        lines.append("| " + " | ".join(cells) + " |")
+    for before_target, after_target in (("baseline-uvicorn", "docsync-uvicorn"), ("baseline-bokeh", "docsync-bokeh")):
+        for metric in METRICS:
+            before = table.get((metric.scenario, before_target, metric.key))
+            after = table.get((metric.scenario, after_target, metric.key))
+            if before is None or after is None:
+                continue
+            each = [
+                ", ".join(_number(v, metric.digits) for v in per_rep.get((metric.scenario, t, metric.key), []))
+                for t in (before_target, after_target)
+            ]
+            ratio = _number(after / before) if before else "—"
+            cells = [after_target, metric.label, _number(before, metric.digits), _number(after, metric.digits), ratio]
+            lines.append("| " + " | ".join([*cells, *each]) + " |")
     return "\n".join(lines)

@@ -24,7 +24,18 @@ from typing import Any
 
 import report
 from plan import SCENARIOS, Scenario
-from servers import BENCH, BOKEH_PYTHON, ROOT, TARGETS, Lifetimes, RunningServer, baseline_target, docsync_env, start
+from servers import (
+    BASELINE_PAIRS,
+    BENCH,
+    BOKEH_PYTHON,
+    ROOT,
+    TARGETS,
+    Lifetimes,
+    RunningServer,
+    baseline_target,
+    docsync_env,  # fmt: skip
+    start,
+)
 
 RESULTS = BENCH / "results"
 
@@ -100,7 +111,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--baseline",
         help="another docsync checkout (say a git worktree of main) to run as target baseline-uvicorn beside "
-        "docsync-uvicorn, wherever that runs: before / after in one run",
+        "docsync-uvicorn and baseline-bokeh beside docsync-bokeh, wherever those run: before / after in one run",
     )
     return parser.parse_args()
 
@@ -112,7 +123,8 @@ def main() -> int:
     servers = set(args.targets.split(",")) if args.targets else set(TARGETS)
     if args.baseline:
         TARGETS["baseline-uvicorn"] = baseline_target(Path(args.baseline))
-        servers.add("baseline-uvicorn")
+        TARGETS["baseline-bokeh"] = baseline_target(Path(args.baseline), dialect=True)
+        servers |= {"baseline-uvicorn", "baseline-bokeh"}
     scenarios = [s for s in SCENARIOS if only is None or s.name in only]
     workdir = Path(tempfile.mkdtemp(prefix="docsync-bench-"))
     secret = secrets.token_urlsafe(32)
@@ -127,8 +139,9 @@ def main() -> int:
         overrides = {"seconds": args.seconds} if args.seconds and scenario.name == "sustained" else {}
         params = scenario.params(args.quick, overrides)
         names = [t for t in scenario.targets if t in servers]
-        if "baseline-uvicorn" in servers and "docsync-uvicorn" in names:
-            names.insert(names.index("docsync-uvicorn"), "baseline-uvicorn")
+        for before, after in BASELINE_PAIRS:
+            if before in servers and after in names:
+                names.insert(names.index(after), before)
         for rep in range(min(reps, scenario.max_reps)):
             # Alternate: each repetition starts with the next server.
             order = names[rep % len(names) :] + names[: rep % len(names)] if names else []

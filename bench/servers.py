@@ -60,9 +60,18 @@ TARGETS = {
 }
 
 
-def baseline_target(root: Path) -> TargetSpec:
-    """docsync under uvicorn from another checkout (``root``): the "before" beside this tree's "after"."""
+def baseline_target(root: Path, *, dialect: bool = False) -> TargetSpec:
+    """docsync under uvicorn from another checkout (``root``): the "before" beside this tree's "after".
+
+    ``dialect``: the Bokeh dialect's target (``baseline-bokeh``, beside ``docsync-bokeh``).
+    """
+    if dialect:
+        return TargetSpec("baseline-bokeh", "docsync-bokeh", "uvicorn", root.resolve())
     return TargetSpec("baseline-uvicorn", "docsync", "uvicorn", root.resolve())
+
+
+#: Each baseline target and the target of this tree it runs beside.
+BASELINE_PAIRS = (("baseline-uvicorn", "docsync-uvicorn"), ("baseline-bokeh", "docsync-bokeh"))
 
 
 class BenchServerProcess(ServerProcess):

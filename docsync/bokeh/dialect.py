@@ -13,7 +13,7 @@ from ..protocol import Message, error, server_info_reply
 from ..protocol.msgtypes import ACK, ERROR, OK, PATCH_DOC, PULL_DOC_REQ, PUSH_DOC, SERVER_INFO_REQ
 from . import pages
 from .application import load_bokeh_application
-from .compat import check_version, install_lean_serialization, install_thread_safe_curdoc
+from .compat import check_version, install_lean_models, install_lean_serialization, install_thread_safe_curdoc
 from .context import BokehApplicationContext
 
 __all__ = ["BokehDialect", "dialect"]
@@ -29,6 +29,7 @@ class BokehDialect:
         check_version()
         install_thread_safe_curdoc()
         install_lean_serialization()
+        install_lean_models()
         # Bokeh imports pandas lazily, from whichever worker thread first streams or
         # sets a DataFrame; two threads doing it at once saw a half-imported module.
         with contextlib.suppress(ImportError):
