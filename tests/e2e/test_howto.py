@@ -286,10 +286,12 @@ def _nginx(guide: str, work: Path) -> Iterator[None]:
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     assert Path(nginx).exists(), "nginx is not installed (scripts/setup.sh installs it)"
     (work / "nginx.conf").write_text(_NGINX.format(work=work, guide=guide), encoding="utf-8")
-    checked = subprocess.run([nginx, "-t", "-p", str(work), "-c", str(work / "nginx.conf")], capture_output=True)
+    # -e: nginx's own error log in the work directory from the start (not /var/log/nginx).
+    where = ["-p", str(work), "-c", str(work / "nginx.conf"), "-e", str(work / "error.log")]
+    checked = subprocess.run([nginx, "-t", *where], capture_output=True)
     assert checked.returncode == 0, checked.stderr.decode()
     with open(work / "nginx.log", "wb") as log:
-        process = subprocess.Popen([nginx, "-p", str(work), "-c", str(work / "nginx.conf")], stdout=log, stderr=log)
+        process = subprocess.Popen([nginx, *where], stdout=log, stderr=log)
     try:
         yield
     finally:
