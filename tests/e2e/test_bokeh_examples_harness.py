@@ -53,9 +53,14 @@ def test_example_apps_finds_scripts_and_directories() -> None:
     assert "ex___init__" not in apps and "ex_readme" not in apps
 
 
+# Apart from the upstream run's screenshots, which have the same names.
+HARNESS_SHOTS = SCREENSHOTS / "harness"
+
+
 @pytest.mark.parametrize("app", sorted(EXPECTED))
 def test_the_harness_drives_a_gallery_app(context: BrowserContext, server: ServerProcess, app: str) -> None:
-    result = drive_example(context, server, app, SCREENSHOTS)
+    HARNESS_SHOTS.mkdir(parents=True, exist_ok=True)
+    result = drive_example(context, server, app, HARNESS_SHOTS)
     print(report([result]))
     assert result.works, result.as_dict()
     assert EXPECTED[app] in result.action, result.action
@@ -64,7 +69,8 @@ def test_the_harness_drives_a_gallery_app(context: BrowserContext, server: Serve
 
 
 def test_the_harness_reports_an_app_that_fails(context: BrowserContext, server: ServerProcess) -> None:
-    result: ExampleResult = drive_example(context, server, "ex_broken", SCREENSHOTS)
+    HARNESS_SHOTS.mkdir(parents=True, exist_ok=True)
+    result: ExampleResult = drive_example(context, server, "ex_broken", HARNESS_SHOTS)
     assert not result.works
     assert not result.saw
     # As under ``bokeh serve``, the page comes empty and the app's error is in the server's log.
