@@ -1,6 +1,9 @@
 """Test helpers: a real server process on a free port, raw websockets to it, and in-process communicators.
 
 ``ServerProcess`` runs daphne (or uvicorn) in a subprocess, stopped by its own pid.
+``SiteUnderTest`` runs a Django project under test: its settings and environment, one
+server process or several (a cluster sharing a private ``RedisServer``), started and
+stopped together.
 ``RawSocket`` is a websocket to a real server that sends any frames and reads docsync
 messages and the close (it needs the ``websockets`` package, in the test extra).
 ``DocsyncCommunicator`` speaks docsync messages to an ASGI application in-process.
@@ -18,7 +21,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -35,7 +38,10 @@ __all__ = [
     "RawSocket",
     "RedisServer",
     "ServerProcess",
+    "SiteUnderTest",
     "free_port",
+    "start_all",
+    "stop_all",
     "wait_for_port",
 ]
 
@@ -129,6 +135,12 @@ class ServerProcess:
 
     def start(self, timeout: float = 60.0) -> ServerProcess:
         """Start the process and wait until it listens."""
+        self.launch()
+        self.wait_listening(timeout)
+        return self
+
+    def launch(self) -> ServerProcess:
+        """Start the process without waiting for it to listen (``wait_listening`` waits)."""
         with contextlib.ExitStack() as stack:
             output: Any = subprocess.DEVNULL
             if self.log_path is not None:
@@ -141,8 +153,12 @@ class ServerProcess:
                 stderr=subprocess.STDOUT,
                 start_new_session=self.server == "runserver",
             )
-        wait_for_port(self.port, timeout, self.process)
         return self
+
+    def wait_listening(self, timeout: float = 60.0) -> None:
+        """Wait until the launched process listens on its port (fails at once if it exits)."""
+        assert self.process is not None, "launch() first"
+        wait_for_port(self.port, timeout, self.process)
 
     @property
     def pid(self) -> int:
@@ -167,8 +183,19 @@ class ServerProcess:
         """Stop the process by its pid (SIGTERM, then SIGKILL); return its exit code."""
         if self.process is None:
             return None
-        if self.process.poll() is None or self.server == "runserver":
+        self.terminate()
+        return self.wait_stopped(timeout)
+
+    def terminate(self) -> None:
+        """Send SIGTERM by pid without waiting (``wait_stopped`` waits)."""
+        if self.process is not None and (self.process.poll() is None or self.server == "runserver"):
             self._signal(signal.SIGTERM)
+
+    def wait_stopped(self, timeout: float = 15.0) -> int | None:
+        """Wait for a terminated process to exit (SIGKILL after ``timeout``); return its exit code."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None or self.server == "runserver":
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
@@ -207,6 +234,26 @@ class ServerProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def start_all(servers: Sequence[ServerProcess], timeout: float = 60.0) -> None:
+    """Start several processes at once and wait until all listen (stop them all if one fails)."""
+    try:
+        for server in servers:
+            server.launch()
+        for server in servers:
+            server.wait_listening(timeout)
+    except BaseException:
+        stop_all(servers)
+        raise
+
+
+def stop_all(servers: Sequence[ServerProcess], timeout: float = 15.0) -> None:
+    """Stop several processes at once: SIGTERM to each, then wait for each (SIGKILL after ``timeout``)."""
+    for server in servers:
+        server.terminate()
+    for server in servers:
+        server.wait_stopped(timeout)
 
 
 @contextlib.contextmanager
@@ -283,8 +330,10 @@ class PostgresServer:
         versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
         return versions[-1].parent if versions else None
 
-    def _as_owner(self, command: list[str]) -> list[str]:
-        return ["runuser", "-u", self.user, "--", *command] if os.geteuid() == 0 else command
+    def _as_owner(self) -> dict[str, Any]:
+        # The process itself runs as the owner (no runuser in between), so that its pid
+        # is the server's and a signal to it reaches PostgreSQL.
+        return {"user": self.user, "group": self.user, "extra_groups": []} if os.geteuid() == 0 else {}
 
     @property
     def env(self) -> dict[str, str]:
@@ -306,8 +355,9 @@ class PostgresServer:
         if os.geteuid() == 0:
             shutil.chown(self.folder, self.user)
         subprocess.run(
-            self._as_owner([str(bin_dir / "initdb"), "-D", str(data), "-U", self.user, "-A", "trust", "--no-sync"]),
+            [str(bin_dir / "initdb"), "-D", str(data), "-U", self.user, "-A", "trust", "--no-sync"],
             check=True,
+            **self._as_owner(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -316,7 +366,7 @@ class PostgresServer:
             "-k", str(self.folder), "-c", "fsync=off", "-c", "full_page_writes=off",
         ]  # fmt: skip
         log = (self.folder / "postgres.log").open("ab")
-        self.process = subprocess.Popen(self._as_owner(command), stdout=log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, **self._as_owner())
         log.close()
         wait_for_port(self.port, timeout, self.process)
         deadline = time.monotonic() + timeout
@@ -334,7 +384,7 @@ class PostgresServer:
     def stop(self) -> None:
         """Stop the server by its pid (a fast shutdown, then a kill)."""
         if self.process is not None and self.process.poll() is None:
-            # runuser passes the signal on to postgres; SIGINT is PostgreSQL's fast shutdown.
+            # SIGINT is PostgreSQL's fast shutdown.
             os.kill(self.process.pid, signal.SIGINT)
             try:
                 self.process.wait(20)
@@ -344,6 +394,120 @@ class PostgresServer:
         self.process = None
 
     def __enter__(self) -> PostgresServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class SiteUnderTest:
+    """A Django project under test: its settings and environment, and the server processes serving it.
+
+    ``servers`` names each process's kind (``"daphne"``, ``"uvicorn"`` or ``"runserver"``),
+    all serving ``asgi_app`` from ``cwd`` with ``settings``. With ``redis`` (the name of
+    the environment variable the settings read a Redis URL from) they form a cluster: a
+    private ``RedisServer`` starts first and every process gets its URL. Processes start
+    and stop together, each on a free port (kept across ``restart``), logging to
+    ``folder/server<i>.log``, and each is stopped by its own pid.
+    """
+
+    def __init__(
+        self,
+        folder: str | Path,
+        *,
+        settings: str | None = None,
+        env: dict[str, str] | None = None,
+        servers: Sequence[str] = ("daphne",),
+        redis: str | None = None,
+        cwd: str | Path | None = None,
+        asgi_app: str = "project.asgi:application",
+    ) -> None:
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.cwd = Path(cwd) if cwd is not None else Path.cwd()
+        self.asgi_app = asgi_app
+        self.env: dict[str, str] = dict(env or {})
+        if settings is not None:
+            self.env["DJANGO_SETTINGS_MODULE"] = settings
+        self.redis_variable = redis
+        self.redis: RedisServer | None = None
+        if redis is not None:
+            self.redis = RedisServer()
+            self.env[redis] = self.redis.url
+        self.servers = [self._process(kind, free_port(), index) for index, kind in enumerate(servers)]
+
+    def _process(self, kind: str, port: int, index: int) -> ServerProcess:
+        return ServerProcess(
+            self.asgi_app, server=kind, port=port, env=self.env, cwd=self.cwd, log_path=self.log_path(index)
+        )
+
+    def log_path(self, index: int = 0) -> Path:
+        """The log file of server ``index`` (every start of it appends there)."""
+        return self.folder / f"server{index}.log"
+
+    def log_text(self, index: int | None = None) -> str:
+        """What server ``index`` logged (all servers' logs when None)."""
+        indices = range(len(self.servers)) if index is None else [index]
+        paths = [self.log_path(i) for i in indices]
+        return "".join(path.read_text(errors="replace") for path in paths if path.exists())
+
+    def manage(self, *args: str, timeout: float = 300.0) -> str:
+        """Run ``django-admin <args>`` with the site's settings (``migrate``, ``shell -c ...``); return its output."""
+        return self.python("-m", "django", *args, timeout=timeout)
+
+    def python(self, *args: str, timeout: float = 300.0) -> str:
+        """Run ``python <args>`` in the site's folder and environment; return its output, or fail with it."""
+        done = subprocess.run(
+            [sys.executable, *args],
+            cwd=self.cwd,
+            env={**os.environ, **self.env},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"python {' '.join(args)[:200]} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
+        return done.stdout
+
+    def start(self, timeout: float = 60.0) -> SiteUnderTest:
+        """Start Redis (for a cluster), then every server at once; wait until all listen."""
+        if self.redis is not None and self.redis.process is None:
+            self.redis.start()
+        try:
+            start_all(self.servers, timeout)
+        except BaseException as exc:
+            self.stop()
+            raise RuntimeError(f"the site did not start: {exc}\n{self.log_text()[-4000:]}") from exc
+        return self
+
+    def stop(self) -> None:
+        """Stop every server at once, then Redis."""
+        stop_all(self.servers)
+        if self.redis is not None:
+            self.redis.stop()
+
+    def restart(self, index: int = 0, timeout: float = 60.0) -> ServerProcess:
+        """Start server ``index`` again on its port (after ``stop``, ``kill`` or a crash)."""
+        old = self.servers[index]
+        old.stop()
+        self.servers[index] = self._process(old.server, old.port, index).start(timeout)
+        return self.servers[index]
+
+    @property
+    def server(self) -> ServerProcess:
+        """The first server process."""
+        return self.servers[0]
+
+    @property
+    def url(self) -> str:
+        """The first server's base URL, ending in a slash."""
+        return self.server.url
+
+    def ws_url(self, app: str, index: int = 0) -> str:
+        """The websocket URL of ``app`` at server ``index``."""
+        return f"ws://127.0.0.1:{self.servers[index].port}/{app}/ws"
+
+    def __enter__(self) -> SiteUnderTest:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

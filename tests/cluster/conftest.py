@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import http.cookiejar
-import os
 import re
-import subprocess
-import sys
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -17,7 +14,9 @@ from typing import Any
 import pytest
 
 from docsync.client import ClientSession, fetch_page_config
-from docsync.testing import RedisServer, ServerProcess
+from docsync.testing import SiteUnderTest
+
+from ..sites import migrated_sqlite
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = "tests.cluster.settings"
@@ -26,46 +25,45 @@ PROCESS_TIMEOUT = 3.0
 pytestmark = pytest.mark.cluster
 
 
-class Cluster:
-    """Redis, N server processes sharing one SQLite database, and their logs."""
+CREATE_ADMIN = (
+    "from django.contrib.auth.models import User; "
+    "User.objects.create_superuser('admin', 'admin@example.com', 'secret-pw')"
+)
+
+
+class Cluster(SiteUnderTest):
+    """Redis and N server processes sharing one database (SQLite, or PostgreSQL given its ``DOCSYNC_PG_*``), started."""
 
     def __init__(
         self, tmp: Path, count: int, kinds: tuple[str, ...] = (), settings: str = SETTINGS, **extra_env: str
     ) -> None:
         self.tmp = tmp
-        self.redis = RedisServer().start()
         self.log = tmp / "cluster.log"
-        self.env = {
-            **extra_env,
-            "DJANGO_SETTINGS_MODULE": settings,
-            "DOCSYNC_REDIS_URL": self.redis.url,
-            "DOCSYNC_SQLITE": str(tmp / "db.sqlite3"),
-            "DOCSYNC_PROCESS_TIMEOUT": str(PROCESS_TIMEOUT),
-            "DOCSYNC_ADMIN_REFRESH": "0.5",
-            "DOCSYNC_CLUSTER_LOG": str(self.log),
-            "DOCSYNC_UNUSED_SESSION_LIFETIME": "60",
-        }
-        env = {**os.environ, **self.env}
-        subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-        create_admin = (
-            "import django; django.setup(); from django.contrib.auth.models import User; "
-            "User.objects.create_superuser('admin', 'admin@example.com', 'secret-pw')"
+        database = tmp / "db.sqlite3"
+        super().__init__(
+            tmp,
+            settings=settings,
+            servers=[kinds[i] if i < len(kinds) else "daphne" for i in range(count)],
+            redis="DOCSYNC_REDIS_URL",
+            cwd=ROOT,
+            env={
+                **extra_env,
+                "DOCSYNC_SQLITE": str(database),
+                "DOCSYNC_PROCESS_TIMEOUT": str(PROCESS_TIMEOUT),
+                "DOCSYNC_ADMIN_REFRESH": "0.5",
+                "DOCSYNC_CLUSTER_LOG": str(self.log),
+                "DOCSYNC_UNUSED_SESSION_LIFETIME": "60",
+            },
         )
-        subprocess.run([sys.executable, "-c", create_admin], cwd=ROOT, env=env, check=True)
-        self.servers: list[ServerProcess] = []
-        try:
-            for i in range(count):
-                kind = kinds[i] if i < len(kinds) else "daphne"
-                server = ServerProcess(server=kind, cwd=ROOT, env=self.env, log_path=tmp / f"server{i}.log")
-                self.servers.append(server.start())
-        except Exception:
-            self.stop()
-            raise
+        if "DOCSYNC_PG_NAME" in extra_env:  # a fresh PostgreSQL: migrated here
+            self.manage("migrate", "-v0", "--no-input")
+            self.manage("shell", "-c", CREATE_ADMIN)
+        else:
+            migrated_sqlite(database, settings, CREATE_ADMIN)
+        self.start()
 
-    def ws_url(self, index: int, app: str = "counted") -> str:
-        return f"ws://127.0.0.1:{self.servers[index].port}/{app}/ws"
-
-    def page_config(self, index: int, app: str = "counted") -> dict[str, Any]:
+    def page_config(self, app: str, index: int = 0) -> dict[str, Any]:
+        """The page configuration of ``app`` served by server ``index`` (a new session)."""
         return fetch_page_config(self.servers[index].url + f"{app}/")
 
     def log_lines(self) -> list[str]:
@@ -75,16 +73,11 @@ class Cluster:
         """The pids that ran ``what`` for ``session_id``."""
         return [line.split()[0] for line in self.log_lines() if line.endswith(f"{what} {session_id}")]
 
-    def stop(self) -> None:
-        for server in self.servers:
-            server.stop()
-        self.redis.stop()
 
-
-@pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[Cluster]:
-    """A fresh three-process cluster for one test."""
-    running = Cluster(tmp_path, 3)
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """A three-process cluster shared by a module's tests, in file order (the ones that break it come last)."""
+    running = Cluster(tmp_path_factory.mktemp("cluster"), 3)
     try:
         yield running
     finally:

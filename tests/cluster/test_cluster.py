@@ -1,4 +1,8 @@
-"""Scale-out over channels-redis: real redis-server, three real daphne processes."""
+"""Scale-out over channels-redis: real redis-server, three real daphne processes.
+
+One cluster for the module, shared by its tests in file order: each works in sessions
+of its own; the Redis restart and then the killed process come last.
+"""
 
 from __future__ import annotations
 
@@ -16,17 +20,17 @@ pytestmark = pytest.mark.cluster
 
 def test_relayed_websockets_reach_the_one_owner(cluster: Cluster) -> None:
     async def scenario() -> None:
-        config = await asyncio.to_thread(cluster.page_config, 0)  # the page comes from process 0
+        config = await asyncio.to_thread(cluster.page_config, "counted", 0)  # the page comes from process 0
         session_id = config["sessionId"]
         owner = cluster.servers[1]
-        first = await connect(config, cluster.ws_url(1))  # the websocket lands on process 1
+        first = await connect(config, cluster.ws_url("counted", 1))  # the websocket lands on process 1
         assert (await set_slider_and_wait(first, 5)).endswith(f"pid={owner.pid}")
-        relayed = await connect(config, cluster.ws_url(2))  # reconnecting elsewhere: relayed
+        relayed = await connect(config, cluster.ws_url("counted", 2))  # reconnecting elsewhere: relayed
         assert relayed.document.get_model_by_name("slider").value == 5  # type: ignore[union-attr]
         assert (await set_slider_and_wait(relayed, 7)).endswith(f"pid={owner.pid}")
         slider = first.document.get_model_by_name("slider")
         await first.wait_for(lambda: slider.value == 7)  # type: ignore[union-attr]
-        third = await connect(config, cluster.ws_url(0))  # and yet another process
+        third = await connect(config, cluster.ws_url("counted", 0))  # and yet another process
         assert (await set_slider_and_wait(third, 9)).endswith(f"pid={owner.pid}")
         await relayed.wait_for(lambda: relayed.document.get_model_by_name("slider").value == 9)  # type: ignore[union-attr]
         assert cluster.runs(session_id) == [str(owner.pid)]  # app code ran once, in the owner
@@ -40,8 +44,10 @@ def test_relayed_websockets_reach_the_one_owner(cluster: Cluster) -> None:
 def test_a_new_session_id_at_two_processes_at_once_is_created_once(cluster: Cluster) -> None:
     async def scenario() -> None:
         for _ in range(5):
-            config = await asyncio.to_thread(cluster.page_config, 0)
-            one, two = await asyncio.gather(connect(config, cluster.ws_url(1)), connect(config, cluster.ws_url(2)))
+            config = await asyncio.to_thread(cluster.page_config, "counted", 0)
+            one, two = await asyncio.gather(
+                connect(config, cluster.ws_url("counted", 1)), connect(config, cluster.ws_url("counted", 2))
+            )
             assert len(cluster.runs(config["sessionId"])) == 1
             await set_slider_and_wait(one, 42)
             await two.wait_for(lambda t=two: t.document.get_model_by_name("slider").value == 42)  # type: ignore[union-attr,misc]
@@ -66,8 +72,8 @@ def test_broadcast_reaches_sessions_in_every_process(cluster: Cluster) -> None:
     async def scenario() -> None:
         clients = []
         for index in range(3):
-            config = await asyncio.to_thread(cluster.page_config, index)
-            clients.append(await connect(config, cluster.ws_url(index)))
+            config = await asyncio.to_thread(cluster.page_config, "counted", index)
+            clients.append(await connect(config, cluster.ws_url("counted", index)))
         pids = set()
         for client in clients:
             pids.add((await set_slider_and_wait(client, 3)).split("pid=")[1])
@@ -88,10 +94,10 @@ def test_broadcasts_from_sync_and_async_callbacks_reach_every_session_in_order(c
     async def scenario() -> None:
         clients = []
         for index in (0, 0, 1):
-            config = await asyncio.to_thread(cluster.page_config, index)
-            clients.append(await connect(config, cluster.ws_url(index)))
+            config = await asyncio.to_thread(cluster.page_config, "counted", index)
+            clients.append(await connect(config, cluster.ws_url("counted", index)))
             await set_slider_and_wait(clients[-1], 4)
-        clients.append(await connect(clients[0].config, cluster.ws_url(2)))  # relayed to process 0
+        clients.append(await connect(clients[0].config, cluster.ws_url("counted", 2)))  # relayed to process 0
         expected = []
         for n in range(4):
             kind = "-sync" if n % 2 else ""
@@ -110,9 +116,9 @@ def test_admin_lists_every_process_and_its_actions_reach_the_owner(cluster: Clus
     async def scenario() -> None:
         clients, configs = [], []
         for index in range(3):
-            config = await asyncio.to_thread(cluster.page_config, index)
+            config = await asyncio.to_thread(cluster.page_config, "counted", index)
             configs.append(config)
-            clients.append(await connect(config, cluster.ws_url(index)))
+            clients.append(await connect(config, cluster.ws_url("counted", index)))
             await set_slider_and_wait(clients[-1], 10 + index)
         admin = AdminBrowser(cluster.servers[0].url)
         await asyncio.to_thread(admin.login)
@@ -141,50 +147,10 @@ def test_admin_lists_every_process_and_its_actions_reach_the_owner(cluster: Clus
     run(scenario())
 
 
-def test_clients_of_a_killed_process_recover_and_its_rows_disappear(cluster: Cluster) -> None:
-    async def scenario() -> None:
-        config = await asyncio.to_thread(cluster.page_config, 0)
-        victim = cluster.servers[1]
-        direct = await connect(config, cluster.ws_url(1))
-        relayed = await connect(config, cluster.ws_url(2))
-        await set_slider_and_wait(relayed, 11)
-        admin = AdminBrowser(cluster.servers[0].url)
-        await asyncio.to_thread(admin.login)
-        victim_pid = str(victim.pid)
-        victim.kill()
-        killed_at = time.monotonic()
-        await direct.wait_for(lambda: direct.close_code == 1006, 5)
-        # The relay notices the owner is gone within a heartbeat of its liveness expiring.
-        await relayed.wait_for(lambda: relayed.close_code == 4010, PROCESS_TIMEOUT * 3)
-        # Reconnecting through another process resumes into a fresh session there.
-        direct.config["wsUrl"] = cluster.ws_url(2)
-        await direct.reconnect()
-        assert direct.resumed_fresh is True
-        text = await set_slider_and_wait(direct, 12)
-        assert text.endswith(f"pid={cluster.servers[2].pid}")
-        relayed.config["wsUrl"] = cluster.ws_url(0)
-        await relayed.reconnect()
-        await relayed.wait_for(lambda: relayed.document.get_model_by_name("slider").value == 12)  # type: ignore[union-attr]
-        runs = cluster.runs(config["sessionId"])
-        assert runs == [victim_pid, str(cluster.servers[2].pid)]
-        deadline = killed_at + PROCESS_TIMEOUT * 4
-        while time.monotonic() < deadline:
-            rows = await asyncio.to_thread(admin.session_rows)
-            if not any(process.endswith(f":{victim_pid}") for _, process in rows):
-                break
-            await asyncio.sleep(0.3)
-        else:
-            pytest.fail("the killed process's sessions stayed in the admin")
-        await direct.close()
-        await relayed.close()
-
-    run(scenario())
-
-
 def test_a_redis_restart_is_survived(cluster: Cluster) -> None:
     async def scenario() -> None:
-        config = await asyncio.to_thread(cluster.page_config, 0)
-        held = await connect(config, cluster.ws_url(1))
+        config = await asyncio.to_thread(cluster.page_config, "counted", 0)
+        held = await connect(config, cluster.ws_url("counted", 1))
         await set_slider_and_wait(held, 20)
         port = cluster.redis.port
         cluster.redis.stop()
@@ -199,7 +165,7 @@ def test_a_redis_restart_is_survived(cluster: Cluster) -> None:
         relayed = None
         while time.monotonic() < deadline:
             try:
-                relayed = await connect(config, cluster.ws_url(2))
+                relayed = await connect(config, cluster.ws_url("counted", 2))
                 break
             except Exception:
                 await asyncio.sleep(0.5)
@@ -207,9 +173,49 @@ def test_a_redis_restart_is_survived(cluster: Cluster) -> None:
         assert relayed.document.get_model_by_name("slider").value == 23  # type: ignore[union-attr]
         assert (await set_slider_and_wait(relayed, 24)).endswith(f"pid={cluster.servers[1].pid}")
         assert cluster.runs(config["sessionId"]) == [str(cluster.servers[1].pid)]
-        fresh = await connect(await asyncio.to_thread(cluster.page_config, 2), cluster.ws_url(0))
+        fresh = await connect(await asyncio.to_thread(cluster.page_config, "counted", 2), cluster.ws_url("counted", 0))
         await set_slider_and_wait(fresh, 5)
         for client in (held, relayed, fresh):
             await client.close()
+
+    run(scenario())
+
+
+def test_clients_of_a_killed_process_recover_and_its_rows_disappear(cluster: Cluster) -> None:
+    async def scenario() -> None:
+        config = await asyncio.to_thread(cluster.page_config, "counted", 0)
+        victim = cluster.servers[1]
+        direct = await connect(config, cluster.ws_url("counted", 1))
+        relayed = await connect(config, cluster.ws_url("counted", 2))
+        await set_slider_and_wait(relayed, 11)
+        admin = AdminBrowser(cluster.servers[0].url)
+        await asyncio.to_thread(admin.login)
+        victim_pid = str(victim.pid)
+        victim.kill()
+        killed_at = time.monotonic()
+        await direct.wait_for(lambda: direct.close_code == 1006, 5)
+        # The relay notices the owner is gone within a heartbeat of its liveness expiring.
+        await relayed.wait_for(lambda: relayed.close_code == 4010, PROCESS_TIMEOUT * 3)
+        # Reconnecting through another process resumes into a fresh session there.
+        direct.config["wsUrl"] = cluster.ws_url("counted", 2)
+        await direct.reconnect()
+        assert direct.resumed_fresh is True
+        text = await set_slider_and_wait(direct, 12)
+        assert text.endswith(f"pid={cluster.servers[2].pid}")
+        relayed.config["wsUrl"] = cluster.ws_url("counted", 0)
+        await relayed.reconnect()
+        await relayed.wait_for(lambda: relayed.document.get_model_by_name("slider").value == 12)  # type: ignore[union-attr]
+        runs = cluster.runs(config["sessionId"])
+        assert runs == [victim_pid, str(cluster.servers[2].pid)]
+        deadline = killed_at + PROCESS_TIMEOUT * 4
+        while time.monotonic() < deadline:
+            rows = await asyncio.to_thread(admin.session_rows)
+            if not any(process.endswith(f":{victim_pid}") for _, process in rows):
+                break
+            await asyncio.sleep(0.3)
+        else:
+            pytest.fail("the killed process's sessions stayed in the admin")
+        await direct.close()
+        await relayed.close()
 
     run(scenario())

@@ -47,15 +47,15 @@ def test_relayed_joins_see_ack_first_under_a_patch_storm(mixed: Cluster) -> None
     cluster = mixed
 
     async def scenario() -> None:
-        config = await asyncio.to_thread(cluster.page_config, 0, "storm")
-        owner = await connect(config, cluster.ws_url(1, "storm"))  # process 1 owns the session
+        config = await asyncio.to_thread(cluster.page_config, "storm", 0)
+        owner = await connect(config, cluster.ws_url("storm", 1))  # process 1 owns the session
         slider = owner.document.get_model_by_name("slider")
         start = slider.value  # type: ignore[union-attr]
         await owner.wait_for(lambda: slider.value > start + 20, 10)  # type: ignore[union-attr]
         firsts: list[str] = []
 
         async def join() -> None:
-            sock = await RawSocket.connect(cluster.ws_url(2, "storm"), config["token"])
+            sock = await RawSocket.connect(cluster.ws_url("storm", 2), config["token"])
             try:
                 firsts.append((await sock.read_message(30)).msgtype)
             finally:
@@ -80,11 +80,11 @@ def test_frames_for_relayed_sockets_that_closed_are_dropped_quietly(mixed: Clust
     cluster = mixed
 
     async def scenario() -> None:
-        config = await asyncio.to_thread(cluster.page_config, 0, "storm")
-        owner = await connect(config, cluster.ws_url(1, "storm"))
+        config = await asyncio.to_thread(cluster.page_config, "storm", 0)
+        owner = await connect(config, cluster.ws_url("storm", 1))
 
         async def join_and_vanish() -> None:
-            sock = await RawSocket.connect(cluster.ws_url(2, "storm"), config["token"])
+            sock = await RawSocket.connect(cluster.ws_url("storm", 2), config["token"])
             await sock.read_message(10)  # ACK
             await sock.send_message(pull_doc_req())
             await sock.read_message(10)  # patches are flowing now
@@ -108,9 +108,9 @@ def test_relayed_sockets_survive_a_redis_restart(mixed: Cluster) -> None:
         owners: list[ClientSession] = []
         relayed: list[ClientSession] = []
         for n in range(RELAYS):
-            config = await asyncio.to_thread(cluster.page_config, 0)
-            owners.append(await connect(config, cluster.ws_url(1)))  # process 1 owns it
-            relayed.append(await connect(config, cluster.ws_url(2)))  # relayed by process 2
+            config = await asyncio.to_thread(cluster.page_config, "counted", 0)
+            owners.append(await connect(config, cluster.ws_url("counted", 1)))  # process 1 owns it
+            relayed.append(await connect(config, cluster.ws_url("counted", 2)))  # relayed by process 2
             await set_slider_and_wait(relayed[-1], n + 10)
         port = cluster.redis.port
         cluster.redis.stop()
@@ -140,9 +140,9 @@ def test_a_relayed_message_sent_while_redis_is_down_is_refused_for_a_retry(mixed
     cluster = mixed
 
     async def scenario() -> None:
-        config = await asyncio.to_thread(cluster.page_config, 0)
-        owner = await connect(config, cluster.ws_url(1))
-        relayed = await connect(config, cluster.ws_url(2))
+        config = await asyncio.to_thread(cluster.page_config, "counted", 0)
+        owner = await connect(config, cluster.ws_url("counted", 1))
+        relayed = await connect(config, cluster.ws_url("counted", 2))
         await set_slider_and_wait(relayed, 30)
         port = cluster.redis.port
         cluster.redis.stop()

@@ -84,7 +84,7 @@ def saved_seq(cluster: Cluster, session_id: str) -> int:
 
 
 async def open_on(cluster: Cluster, index: int, app: str = "board") -> ClientSession:
-    config = await asyncio.to_thread(cluster.page_config, index, app)
+    config = await asyncio.to_thread(cluster.page_config, app, index)
     client = ClientSession(config)
     await client.connect()
     return client
@@ -171,7 +171,7 @@ async def test_the_sessions_of_a_killed_process_are_restored_by_another(saved_cl
         assert all(saved_seq(cluster, v.id) < v.last_seq for v in victims), "changes after the snapshot"
         # Each victim reconnects at once (its patch in flight, if any, is resent and answered).
         for victim in victims:
-            seconds = await reconnect_via(victim, cluster.ws_url(1, "board"))
+            seconds = await reconnect_via(victim, cluster.ws_url("board", 1))
             print(
                 f"session {victim.id[:8]} restored through process 1 {time.monotonic() - killed:.2f} s after the "
                 f"kill (its own resume {seconds:.3f} s; {victim.live})"
@@ -182,7 +182,7 @@ async def test_the_sessions_of_a_killed_process_are_restored_by_another(saved_cl
         await asyncio.gather(*editors)
         for victim in victims:
             await victim.sync()
-        late.config["wsUrl"] = cluster.ws_url(1, "board")
+        late.config["wsUrl"] = cluster.ws_url("board", 1)
         await late.reconnect()
         assert late.live is not None and late.live.mode == "replay" and late.live.replayed > 0, late.live
         assert late.last_seq > left_at
@@ -193,7 +193,7 @@ async def test_the_sessions_of_a_killed_process_are_restored_by_another(saved_cl
             assert in_order(acked[n], items), f"client {n}: an acknowledged change is missing"
             assert slider_of(client).value == 10 + n
             viewer = ClientSession(client.config)
-            viewer.config["wsUrl"] = cluster.ws_url(2, "board")
+            viewer.config["wsUrl"] = cluster.ws_url("board", 2)
             await viewer.connect()
             try:
                 assert list(notes_of(viewer).items) == items  # what the cluster holds is what the client holds
@@ -219,7 +219,7 @@ async def test_a_rolling_sigterm_of_every_process_loses_no_acknowledged_change(s
         for step in range(3):
             for n, client in enumerate(clients):
                 await append_acked(client, [f"c{n}-s{step}"], acked[n])
-            victims = [n for n, c in enumerate(clients) if c.config["wsUrl"] == cluster.ws_url(step, "board")]
+            victims = [n for n, c in enumerate(clients) if c.config["wsUrl"] == cluster.ws_url("board", step)]
             assert victims, "each process holds sessions"
             editors = [
                 asyncio.ensure_future(edit_until_closed(clients[n], f"c{n}-d{step}", acked[n], limit=2000))
@@ -238,7 +238,7 @@ async def test_a_rolling_sigterm_of_every_process_loses_no_acknowledged_change(s
             await wait_until(lambda v=victims: all(clients[n].close_code == 4012 for n in v), "close 4012", timeout=30)
             target = (step + 1) % 3
             for n in victims:
-                seconds = await reconnect_via(clients[n], cluster.ws_url(target, "board"))
+                seconds = await reconnect_via(clients[n], cluster.ws_url("board", target))
                 print(
                     f"step {step}: session {clients[n].id[:8]} resumed through process {target} in {seconds:.2f} s "
                     f"({clients[n].live})"
@@ -270,7 +270,7 @@ async def test_a_connection_to_a_draining_process_is_refused_with_4012_and_lands
 ) -> None:
     cluster = saved_cluster
     client = await open_on(cluster, 0, "board_slow")
-    newcomer_config = await asyncio.to_thread(cluster.page_config, 0, "board_slow")
+    newcomer_config = await asyncio.to_thread(cluster.page_config, "board_slow", 0)
     nap: Path = cluster.nap_file  # type: ignore[attr-defined]
     hooks = cluster.tmp / "hooks.log"
     try:
@@ -291,18 +291,18 @@ async def test_a_connection_to_a_draining_process_is_refused_with_4012_and_lands
         assert newcomer.close_code == 4012
         # ... and so is the session it holds, whose client was closed with 4012.
         await wait_until(lambda: client.close_code == 4012, "the client's close 4012")
-        client.config["wsUrl"] = cluster.ws_url(0, "board_slow")
+        client.config["wsUrl"] = cluster.ws_url("board_slow", 0)
         with pytest.raises(ServerError) as again:
             await client.reconnect()
         assert again.value.code == "close-4012"
         nap.unlink()  # the drain ends; process 0 leaves the cluster
         # Both land on process 1: the session restored there, the newcomer's made there.
-        seconds = await reconnect_via(client, cluster.ws_url(1, "board_slow"))
+        seconds = await reconnect_via(client, cluster.ws_url("board_slow", 1))
         print(f"session {client.id[:8]} restored through process 1 after the drain: {seconds:.2f} s ({client.live})")
         assert not client.resumed_fresh
         assert client.live is not None and client.live.mode == "replay"
         assert list(notes_of(client).items) == ["before"]
-        newcomer.config["wsUrl"] = cluster.ws_url(1, "board_slow")
+        newcomer.config["wsUrl"] = cluster.ws_url("board_slow", 1)
         await newcomer.connect()
         assert newcomer.live is not None and newcomer.live.mode == "pull"
         await append_acked(newcomer, ["landed"], [])

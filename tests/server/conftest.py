@@ -19,7 +19,9 @@ import pytest_asyncio
 # Named now (the settings read it at setup), made by the ``workdir`` fixture.
 _TMP = Path(tempfile.gettempdir()) / f"docsync-server-tests-{uuid.uuid4().hex[:12]}"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.server.settings")
-os.environ.setdefault("DOCSYNC_SQLITE", str(_TMP / "db.sqlite3"))
+# Set, not defaulted: a pytest-xdist worker inherits the environment of the process that
+# started it, whose file is not this process's.
+os.environ["DOCSYNC_SQLITE"] = str(_TMP / "db.sqlite3")
 django.setup()
 
 from django.conf import settings  # noqa: E402
