@@ -62,7 +62,7 @@ class Tally:
 
 def _server_cpu(server: ConvergenceServer) -> float:
     """CPU seconds the server process has used so far (user + system)."""
-    process = server.process.process
+    process = server.server.process
     assert process is not None
     fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -22,23 +19,23 @@ from typing import Any
 import pytest
 
 from docsync.client import fetch_page_config
-from docsync.testing import ServerProcess
+from docsync.testing import SiteUnderTest
 
 from . import apps as apps  # registers the test model types in this process too
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-class ConvergenceServer:
-    """The running server and what the tests need of it."""
+class ConvergenceServer(SiteUnderTest):
+    """A daphne process serving the convergence apps on a SQLite file in ``folder``, and what the tests need of it."""
 
-    def __init__(self, process: ServerProcess, log: Path) -> None:
-        self.process = process
-        self.log = log
-
-    @property
-    def url(self) -> str:
-        return self.process.url
+    def __init__(self, folder: Path) -> None:
+        super().__init__(
+            folder,
+            settings="tests.convergence.settings",
+            cwd=ROOT,
+            env={"DOCSYNC_SQLITE": str(folder / "db.sqlite3"), "DJANGO_DEBUG": "1", "DOCSYNC_LOG_LEVEL": "WARNING"},
+        )
 
     async def room_config(self, app: str, room: str | None = None) -> dict[str, Any]:
         """Return the page configuration of ``app`` in ``room`` (a fresh room by default)."""
@@ -47,34 +44,19 @@ class ConvergenceServer:
 
     def log_tail(self, lines: int = 60) -> str:
         """The end of the server's log, to show when a test fails."""
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
+        return "\n".join(self.log_text().splitlines()[-lines:])
 
 
 @contextlib.contextmanager
 def convergence_server() -> Iterator[ConvergenceServer]:
     """Run daphne with the convergence apps on a migrated temporary SQLite file (for the tests and bench/)."""
     folder = Path(tempfile.mkdtemp(prefix="docsync-convergence-"))
-    env = {
-        "DJANGO_SETTINGS_MODULE": "tests.convergence.settings",
-        "DOCSYNC_SQLITE": str(folder / "db.sqlite3"),
-        "DJANGO_DEBUG": "1",
-        "DOCSYNC_LOG_LEVEL": "WARNING",
-    }
-    subprocess.run(
-        [sys.executable, "-m", "django", "migrate", "--verbosity", "0", "--no-input"],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        check=True,
-    )
-    log = folder / "server.log"
-    process = ServerProcess(cwd=ROOT, env=env, log_path=log).start()
     try:
-        yield ConvergenceServer(process, log)
+        site = ConvergenceServer(folder)
+        site.manage("migrate", "--verbosity", "0", "--no-input")
+        with site:
+            yield site
     finally:
-        process.stop()
         shutil.rmtree(folder, ignore_errors=True)
 
 

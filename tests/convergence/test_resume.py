@@ -85,10 +85,10 @@ async def _drop(how: str, subject: ControlledClient, proxy: TcpProxy) -> None:
 def test_resume_mid_stream_replays_only_the_missed_patches(server: ConvergenceServer, how: str) -> None:
     async def main() -> None:
         config = await server.room_config("convergence_stream")
-        proxy = await TcpProxy(server.process.port).start()
+        proxy = await TcpProxy(server.server.port).start()
         keeper = await _connect(config, "keeper")
         subject = await _connect({**config, "wsUrl": config["wsUrl"].replace(
-            f":{server.process.port}/", f":{proxy.port}/")}, "subject")  # fmt: skip
+            f":{server.server.port}/", f":{proxy.port}/")}, "subject")  # fmt: skip
         try:
             await _until(lambda: subject.last_seq >= 10)
             before = subject.last_seq

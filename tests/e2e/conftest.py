@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Playwright, sync_playwright
 
-from docsync.testing import ServerProcess
+from docsync.testing import ServerProcess, SiteUnderTest
 
 ROOT = Path(__file__).resolve().parents[2]
 # Tests never rewrite tracked files: screenshots go to an untracked folder (or
@@ -122,21 +122,20 @@ def database(workdir: Path) -> str:
     return path
 
 
-def start_server(workdir: Path, database: str, name: str, *, port: int | None = None, **env: str) -> ServerProcess:
-    """Start daphne serving the test settings; the caller stops it."""
-    server = ServerProcess(
+def start_server(workdir: Path, database: str, name: str, **env: str) -> ServerProcess:
+    """Start daphne serving the test settings (``env`` may name others); the caller stops it."""
+    return site(workdir, database, name, **{"DOCSYNC_ADMIN_REFRESH": "0.2", **env}).start().server
+
+
+def site(workdir: Path, database: str, name: str, servers: tuple[str, ...] = ("daphne",), **env: str) -> SiteUnderTest:
+    """The test settings (or ``env``'s) served by ``servers`` (not started), logging to ``workdir/name/``."""
+    return SiteUnderTest(
+        workdir / name,
+        settings=env.pop("DJANGO_SETTINGS_MODULE", SETTINGS),
+        servers=servers,
         cwd=ROOT,
-        port=port,
-        log_path=workdir / f"{name}.log",
-        env={
-            "DJANGO_SETTINGS_MODULE": SETTINGS,
-            "DJANGO_DEBUG": "1",
-            "DOCSYNC_SQLITE": database,
-            "DOCSYNC_ADMIN_REFRESH": "0.2",
-            **env,
-        },
+        env={"DJANGO_DEBUG": "1", "DOCSYNC_SQLITE": database, **env},
     )
-    return server.start()
 
 
 @pytest.fixture(scope="module")

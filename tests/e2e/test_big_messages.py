@@ -24,7 +24,7 @@ from docsync.testing import ServerProcess
 
 from .apps import BIG_FRAME_POINTS
 from .browser import open_app
-from .conftest import ROOT, SCREENSHOTS, SETTINGS
+from .conftest import SCREENSHOTS, site
 
 SERVERS = ("runserver", "daphne", "uvicorn")
 
@@ -32,19 +32,8 @@ SERVERS = ("runserver", "daphne", "uvicorn")
 @pytest.fixture(scope="module")
 def servers(workdir: Path, database: str) -> Iterator[dict[str, ServerProcess]]:
     """The demo site under each server, each started with its plain documented command."""
-    started: dict[str, ServerProcess] = {}
-    try:
-        for kind in SERVERS:
-            started[kind] = ServerProcess(
-                server=kind,
-                cwd=ROOT,
-                log_path=workdir / f"big-messages-{kind}.log",
-                env={"DJANGO_SETTINGS_MODULE": SETTINGS, "DJANGO_DEBUG": "1", "DOCSYNC_SQLITE": database},
-            ).start()
-        yield started
-    finally:
-        for process in started.values():
-            process.stop()
+    with site(workdir, database, "big-messages", servers=SERVERS) as running:
+        yield dict(zip(SERVERS, running.servers, strict=True))
 
 
 def _pull(page_url: str) -> list[tuple[str, bytes]]:

@@ -35,7 +35,7 @@ from docsync.client import ClientSession
 from docsync.document.registry import model_class
 from docsync.protocol import ACK, ERROR, PULL_DOC_REPLY, Message, new_message, pull_doc_req
 from docsync.serialization import Encoder
-from docsync.testing import RawSocket, ServerProcess
+from docsync.testing import RawSocket, SiteUnderTest
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = "tests.hardening.settings"
@@ -110,21 +110,19 @@ class Database:
         return target
 
 
-class Site:
-    """One daphne (or ``server``) process serving the test settings, with its own database file."""
+class Site(SiteUnderTest):
+    """One daphne (or ``server``) process serving the test settings, with its own copy of the database."""
 
     def __init__(
         self, folder: Path, database: Database, *, debug: bool = False, server: str = "daphne", **env: str
     ) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        self.folder = folder
         self.db = database.copy_to(folder / "db.sqlite3")
         self.user_ids = database.user_ids
-        self.log = folder / "server.log"
-        self.process = ServerProcess(
-            server=server,
+        super().__init__(
+            folder,
+            servers=(server,),
             cwd=ROOT,
-            log_path=self.log,
             env=base_env(
                 **{
                     "DOCSYNC_SQLITE": str(self.db),
@@ -136,27 +134,13 @@ class Site:
             ),
         )
 
-    def start(self) -> Site:
-        self.process.start()
-        return self
-
-    def stop(self) -> None:
-        self.process.stop()
-
     @property
     def alive(self) -> bool:
-        return self.process.process is not None and self.process.process.poll() is None
-
-    @property
-    def url(self) -> str:
-        return self.process.url
+        return self.server.process is not None and self.server.process.poll() is None
 
     @property
     def host(self) -> str:
-        return f"127.0.0.1:{self.process.port}"
-
-    def ws_url(self, app: str) -> str:
-        return f"ws://{self.host}/{app}/ws"
+        return f"127.0.0.1:{self.server.port}"
 
     def browser(self, username: str | None = None) -> Browser:
         """A browser on this site, logged in as ``username`` when one is given."""
@@ -172,9 +156,6 @@ class Site:
             query = "SELECT * FROM docsync_livesession"
             rows = db.execute(query + " WHERE app = ?", (app,)) if app else db.execute(query)
             return [dict(row) for row in rows]
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

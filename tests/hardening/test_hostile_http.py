@@ -40,7 +40,7 @@ def star_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> I
 
 
 def _origins(site: Site) -> dict[str, str]:
-    port = site.process.port
+    port = site.server.port
     return {
         "another port on the same host": f"http://127.0.0.1:{port + 1}",
         "another scheme": f"https://127.0.0.1:{port}",
@@ -58,7 +58,7 @@ async def test_only_the_page_s_own_origin_opens_a_websocket(request: pytest.Fixt
         for what, origin in _origins(site).items():
             code, errors = await expect_refusal(victim.url, victim.config["token"], origin=origin)
             assert (code, errors) == (POLICY, ["origin not allowed"]), what
-        own = await open_raw(victim.url, victim.config["token"], origin=f"http://127.0.0.1:{site.process.port}")
+        own = await open_raw(victim.url, victim.config["token"], origin=f"http://127.0.0.1:{site.server.port}")
         assert own.messages[0].msgtype == "ACK"
         await own.close()
         await victim.assert_unharmed()

@@ -124,7 +124,7 @@ async def test_a_client_that_stops_reading_holds_up_no_one_and_is_closed_at_its_
     closed = asyncio.create_task(read_once_closed())
     await wait_until(lambda: slow_site.live_rows("board") != [], 10, "the room in the admin's table")
     try:
-        rss_before = _rss(slow_site.process.pid)
+        rss_before = _rss(slow_site.server.pid)
         board = writer.document.get_model_by_name("board")
         queued_seen: list[int] = []
         for n in range(NOTES):
@@ -147,7 +147,7 @@ async def test_a_client_that_stops_reading_holds_up_no_one_and_is_closed_at_its_
         # Reading again, it found what was sent before the close, then the close: 4009.
         assert await asyncio.wait_for(closed, 60) == 4009, (silent.close_code, silent.close_reason)
         assert "client reads too slowly" in slow_site.log_text()
-        growth = _rss(slow_site.process.pid) - rss_before
+        growth = _rss(slow_site.server.pid) - rss_before
         pushed = NOTES * NOTE_BYTES
         print(f"RSS growth {growth / MIB:.1f} MiB")
         assert growth < BOUND + RSS_SLACK, f"RSS grew by {growth / MIB:.1f} MiB ({pushed / MIB:.0f} MiB pushed)"

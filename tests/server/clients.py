@@ -10,28 +10,43 @@ from typing import Any
 
 from docsync.client import ClientSession, fetch_page_config
 from docsync.protocol import PULL_DOC_REPLY
-from docsync.testing import ServerProcess
+from docsync.testing import SiteUnderTest
+
+ROOT = Path(__file__).resolve().parents[2]
+#: Short expiry for the servers, so the expiry tests take about a second.
+LIFETIME = 1.0
+CHECK_INTERVAL = 0.2
 
 
-class ServerUnderTest:
-    """A running server process with the files its applications write to."""
+class ServerUnderTest(SiteUnderTest):
+    """A server process of ``tests.server.settings`` (daphne or ``kind``) and the files its applications write to."""
 
-    def __init__(self, process: ServerProcess, log: Path, tick_log: Path, hook_log: Path) -> None:
-        self.process = process
-        self.log = log
-        self.tick_log = tick_log
-        self.hook_log = hook_log
-
-    @property
-    def url(self) -> str:
-        return self.process.url
+    def __init__(self, folder: Path, database: str, kind: str = "daphne", **env: str) -> None:
+        self.tick_log = folder / "ticks.log"
+        self.hook_log = folder / "hooks.log"
+        super().__init__(
+            folder,
+            settings=env.pop("DJANGO_SETTINGS_MODULE", "tests.server.settings"),
+            servers=(kind,),
+            cwd=ROOT,
+            env={
+                "DJANGO_DEBUG": "1",
+                "DOCSYNC_SQLITE": database,
+                "DOCSYNC_TICK_LOG": str(self.tick_log),
+                "DOCSYNC_HOOK_LOG": str(self.hook_log),
+                "DOCSYNC_UNUSED_SESSION_LIFETIME": str(LIFETIME),
+                "DOCSYNC_CHECK_UNUSED_SESSIONS": str(CHECK_INTERVAL),
+                **env,
+            },
+        )
+        self.log = self.log_path(0)
 
     @property
     def ws_base(self) -> str:
-        return f"ws://127.0.0.1:{self.process.port}/"
+        return f"ws://127.0.0.1:{self.server.port}/"
 
     def get(self, path: str) -> tuple[int, str]:
-        return self.process.get(path)
+        return self.server.get(path)
 
 
 async def page_config(server: ServerUnderTest, app: str) -> dict[str, Any]:

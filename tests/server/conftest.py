@@ -29,15 +29,9 @@ from django.core.management import call_command  # noqa: E402
 from django.test import override_settings  # noqa: E402
 
 from docsync.server.registry import SessionRegistry, get_registry, set_registry  # noqa: E402
-from docsync.testing import ServerProcess  # noqa: E402
 
 from .clients import ServerUnderTest  # noqa: E402
 from .settings import DOCSYNC as TEST_DOCSYNC  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[2]
-#: Short expiry for the shared server, so the expiry tests take about a second.
-LIFETIME = 1.0
-CHECK_INTERVAL = 0.2
 
 
 @pytest.fixture(scope="session")
@@ -61,37 +55,16 @@ StartServer = Callable[..., ServerUnderTest]
 @pytest.fixture(scope="session")
 def start_server(workdir: Path, database: str) -> Iterator[StartServer]:
     """Start daphne (or ``kind``) serving ``tests.server.settings``; all are stopped at the end."""
-    started: list[ServerProcess] = []
+    started: list[ServerUnderTest] = []
 
     def start(name: str, kind: str = "daphne", **env: str) -> ServerUnderTest:
-        folder = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=workdir))
-        server = ServerUnderTest(
-            ServerProcess(
-                server=kind,
-                cwd=ROOT,
-                log_path=folder / "server.log",
-                env={
-                    "DJANGO_SETTINGS_MODULE": "tests.server.settings",
-                    "DJANGO_DEBUG": "1",
-                    "DOCSYNC_SQLITE": database,
-                    "DOCSYNC_TICK_LOG": str(folder / "ticks.log"),
-                    "DOCSYNC_HOOK_LOG": str(folder / "hooks.log"),
-                    "DOCSYNC_UNUSED_SESSION_LIFETIME": str(LIFETIME),
-                    "DOCSYNC_CHECK_UNUSED_SESSIONS": str(CHECK_INTERVAL),
-                    **env,
-                },
-            ),
-            log=folder / "server.log",
-            tick_log=folder / "ticks.log",
-            hook_log=folder / "hooks.log",
-        )
-        started.append(server.process)
-        server.process.start()
-        return server
+        server = ServerUnderTest(Path(tempfile.mkdtemp(prefix=f"{name}-", dir=workdir)), database, kind, **env)
+        started.append(server)
+        return server.start()
 
     yield start
-    for process in started:
-        process.stop()
+    for server in started:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -266,7 +266,7 @@ async def test_refused_connections_close_with_1008(target: Target, case: str) ->
 @pytest.mark.asyncio
 async def test_page_token_rejoins_its_session_and_an_allowed_origin_is_accepted(target: Target) -> None:
     # The counterpart of the refusals: the same checks let the right connection in.
-    socket = await target.raw(origin=f"http://127.0.0.1:{target.server.process.port}")
+    socket = await target.raw(origin=f"http://127.0.0.1:{target.server.server.port}")
     try:
         assert (await socket.read_message()).msgtype == "ACK"
         pulled = await socket.pull()

@@ -33,7 +33,7 @@ def small_server(start_server: StartServer) -> Iterator[ServerUnderTest]:
         "incomplete", DOCSYNC_INCOMPLETE_MESSAGE_TIMEOUT=str(TIMEOUT), DOCSYNC_MAX_INCOMPLETE_BYTES=str(CAP)
     )
     yield server
-    server.process.stop()
+    server.server.stop()
 
 
 @pytest_asyncio.fixture

@@ -9,8 +9,8 @@ import pytest
 
 from docsync.testing import REPLY_TIMEOUT
 
-from .clients import ServerUnderTest, open_session, page_config, wait_until
-from .conftest import LIFETIME, StartServer
+from .clients import LIFETIME, ServerUnderTest, open_session, page_config, wait_until
+from .conftest import StartServer
 
 #: How long a test waits for an expiry before calling it lost: a bound against hanging,
 #: far beyond ``LIFETIME + CHECK_INTERVAL`` (the tests assert no upper bound on timing).
@@ -46,7 +46,7 @@ async def test_every_hook_fires_once_in_order(start_server: StartServer) -> None
         before_stop = _lines(server.hook_log)
         assert [line[0] for line in before_stop] == ["on_server_loaded", "on_session_created", "on_session_destroyed"]
     finally:
-        exit_code = server.process.stop()  # SIGTERM: a clean stop
+        exit_code = server.server.stop()  # SIGTERM: a clean stop
 
     assert exit_code == 0
     assert _lines(server.hook_log) == [

@@ -31,7 +31,7 @@ def capped(start_server: StartServer) -> Iterator[ServerUnderTest]:
         DOCSYNC_CHECK_UNUSED_SESSIONS="3600",
     )
     yield server
-    server.process.stop()
+    server.server.stop()
 
 
 @pytest.mark.asyncio

@@ -20,7 +20,7 @@ def uvicorn_server(start_server: StartServer) -> Iterator[ServerUnderTest]:
     """A uvicorn process (its default websockets-sansio implementation) serving the test settings."""
     server = start_server("uvicorn", kind="uvicorn")
     yield server
-    server.process.stop()
+    server.server.stop()
 
 
 @pytest.mark.asyncio
@@ -96,11 +96,11 @@ async def test_each_reply_is_one_socket_write_under_uvicorn(uvicorn_server: Serv
         x = source.data["x"]
         slider = session.document.get_model_by_name("slider")
         rounds = 40
-        before = _write_syscalls(uvicorn_server.process.pid)
+        before = _write_syscalls(uvicorn_server.server.pid)
         for value in range(1, rounds + 1):
             slider.value = value
             await session.sync()
-        writes = _write_syscalls(uvicorn_server.process.pid) - before
+        writes = _write_syscalls(uvicorn_server.server.pid) - before
         np.testing.assert_array_equal(source.data["y"], np.sin(x * rounds / 10))
         # 2 per round trip, and some slack for the admin's live-session table (SQLite
         # writes every ADMIN_REFRESH); 8 frame by frame would be 320.

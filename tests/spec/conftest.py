@@ -7,27 +7,36 @@ from pathlib import Path
 
 import pytest
 
-from docsync.testing import ServerProcess
+from docsync.testing import ServerProcess, SiteUnderTest
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET_KEY = "docsync-spec-tests-key"
 ALLOWED_ORIGIN = "http://embedder.example:8080"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    folder = tmp_path_factory.mktemp("spec")
-    process = ServerProcess(
+def spec_site(folder: Path, database: Path, kind: str = "daphne") -> SiteUnderTest:
+    """The spec settings served by ``kind`` on ``database`` (not started), logging to ``folder``."""
+    return SiteUnderTest(
+        folder,
+        settings="tests.spec.settings",
+        servers=(kind,),
         cwd=ROOT,
-        log_path=folder / "server.log",
         env={
-            "DJANGO_SETTINGS_MODULE": "tests.spec.settings",
             "DJANGO_SECRET_KEY": SECRET_KEY,
             "DJANGO_DEBUG": "0",
-            "DOCSYNC_SQLITE": str(folder / "db.sqlite3"),
+            "DOCSYNC_SQLITE": str(database),
             "DOCSYNC_ALLOWED_ORIGINS": ALLOWED_ORIGIN,
         },
     )
-    process.start()
-    yield process
-    process.stop()
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The spec servers' SQLite file (never migrated: the spec settings write no table)."""
+    return tmp_path_factory.mktemp("spec-db") / "db.sqlite3"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, database: Path) -> Iterator[ServerProcess]:
+    with spec_site(tmp_path_factory.mktemp("spec"), database) as site:
+        yield site.server

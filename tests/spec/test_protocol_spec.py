@@ -18,7 +18,7 @@ import pytest_asyncio
 
 from docsync.testing import ServerProcess
 
-from .conftest import ALLOWED_ORIGIN, SECRET_KEY
+from .conftest import ALLOWED_ORIGIN, SECRET_KEY, spec_site
 from .wire_client import Closed, WireClient, autoload_config, changed, http_get, model_by, page_config
 
 Open = Callable[..., Awaitable[tuple[WireClient, dict[str, Any]]]]
@@ -384,10 +384,10 @@ async def test_no_such_application_is_4004(server: ServerProcess) -> None:
 @pytest.mark.asyncio
 @pytest.mark.parametrize(("kind", "code"), [("daphne", None), ("uvicorn", 1012)])
 async def test_what_a_client_sees_when_the_server_shuts_down(
-    kind: str, code: int | None, tmp_path: Path, server: ServerProcess
+    kind: str, code: int | None, tmp_path: Path, server: ServerProcess, database: Path
 ) -> None:
     # §12: daphne drops its websockets (the client's library reports 1006); uvicorn closes them with 1012.
-    other = ServerProcess(server=kind, cwd=server.cwd, env=server.env, log_path=tmp_path / "server.log").start()
+    other = spec_site(tmp_path, database, kind).start().server
     try:
         client = await WireClient.connect(page_config(other.url + "spec/"))
         await client.handshake()
