@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import collections
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 from bench.procstat import rss_bytes  # noqa: E402
 from docsync.client import fetch_page_config  # noqa: E402
 from docsync.protocol import Receiver  # noqa: E402
-from docsync.testing import ServerProcess  # noqa: E402
+from docsync.testing import RawSocket, ServerProcess  # noqa: E402
 
 MIB = 1 << 20
 SILENT = 10
@@ -69,22 +68,13 @@ class Client:
 
     @classmethod
     async def open(cls, config: dict[str, Any], *, silent: bool = False) -> Client:
-        host, port = config["wsUrl"].split("/")[2].split(":")
-        raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        if silent:
-            raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 * 1024)
-        raw.setblocking(False)
-        await asyncio.get_running_loop().sock_connect(raw, (host, int(port)))
-        ws = await websockets.connect(
+        raw = await RawSocket.connect(
             config["wsUrl"],
-            sock=raw,
-            subprotocols=["docsync", config["token"]],  # type: ignore[list-item]
-            origin=f"http://{host}:{port}",  # type: ignore[arg-type]
-            max_size=None,
-            compression=None,
+            config["token"],
+            receive_buffer=16 * 1024 if silent else None,
             max_queue=1 if silent else 64,
-            open_timeout=30,
         )
+        ws = raw.socket
         client = cls(ws)
         await client.next_message()  # ACK
         return client

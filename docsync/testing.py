@@ -585,22 +585,41 @@ class RawSocket:
         headers: dict[str, str] | None = None,
         user_agent: str | None = None,
         origin: str | None = None,
+        receive_buffer: int | None = None,
+        max_queue: int = 16,
     ) -> RawSocket:
-        """Open ``url`` with docsync's subprotocol and ``token`` (none: no token offered)."""
+        """Open ``url`` with docsync's subprotocol and ``token`` (none: no token offered).
+
+        A slow reader: ``receive_buffer`` bytes of kernel receive buffer (set before
+        connecting, so the TCP window stays that small) and ``max_queue`` frames read
+        ahead (websockets' default 16; 1: it stops reading the socket once a frame waits unread).
+        """
         import websockets
 
+        host, port = url.split("/")[2].rsplit(":", 1)
+        raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if receive_buffer is not None:
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        raw.setblocking(False)
+        try:
+            await asyncio.wait_for(asyncio.get_running_loop().sock_connect(raw, (host, int(port))), REPLY_TIMEOUT)
+        except BaseException:
+            raw.close()
+            raise
         protocols = ["docsync"] if token is None else ["docsync", token]
-        socket = await websockets.connect(
+        ws = await websockets.connect(
             url,
+            sock=raw,
             subprotocols=protocols,  # type: ignore[arg-type]
-            origin=origin or "http://" + url.split("/")[2],  # type: ignore[arg-type]
+            origin=origin or f"http://{host}:{port}",  # type: ignore[arg-type]
             additional_headers=headers or {},
             user_agent_header=user_agent or "docsync-tests",
             max_size=None,
             compression=None,
             open_timeout=REPLY_TIMEOUT,
+            max_queue=max_queue,
         )
-        return cls(socket)
+        return cls(ws)
 
     async def send_frames(self, *frames: str | bytes) -> None:
         """Send these frames as they are."""

@@ -16,6 +16,7 @@ from ..exceptions import ApplicationLoadError, SessionExpiredError, SessionLimit
 from ..handlers import Application
 from ..limits import document_limits
 from ..protocol import error
+from ..sync.sequencer import Sequencer
 from .cluster_link import ClusterLink
 from .contexts import ServerContext, SessionContext
 from .executor import call_user_code, run_sync
@@ -133,11 +134,8 @@ class ApplicationContext:
         # Read before anything is locked (the store is I/O): a session whose process died.
         snapshot = await keeper.load(self, session_id) if keeper is not None else None
         document = Document(max_upload_bytes=settings.MAX_UPLOAD_BYTES)
-        session = ServerSession(
-            session_id,
+        sequencer = Sequencer(
             document,
-            app_path=self.path,
-            request=request,
             allow_client_structure=self.application.allow_client_structure,
             log_entries=settings.PATCH_LOG_SIZE,
             log_bytes=settings.PATCH_LOG_BYTES,
@@ -147,6 +145,7 @@ class ApplicationContext:
             max_array_elements=settings.MAX_ARRAY_ELEMENTS,
             limits=document_limits(settings),
         )
+        session = ServerSession(session_id, sequencer, app_path=self.path, request=request)
         session.context = SessionContext(session, self.server_context)
         document.session_context = session.context
         # The document is filled before anyone can see the session, so no lock is

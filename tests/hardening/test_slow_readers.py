@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import re
-import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import websockets
 
 from docsync.client import ClientSession
 from docsync.protocol import ACK, PULL_DOC_REPLY, RESUME_REPLY, new_message
@@ -70,22 +68,8 @@ def _rss(pid: int) -> int:
 
 async def _silent_client(config: dict[str, Any]) -> tuple[RawSocket, str, int, str]:
     """Connect with a small receive buffer, take the ACK and the pull; return (socket, client id, seq, incarnation)."""
-    host, port = config["wsUrl"].split("/")[2].split(":")
-    raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 * 1024)  # before connecting: the window stays small
-    raw.setblocking(False)
-    await asyncio.get_running_loop().sock_connect(raw, (host, int(port)))
-    ws = await websockets.connect(
-        config["wsUrl"],
-        sock=raw,
-        subprotocols=["docsync", config["token"]],  # type: ignore[list-item]
-        origin=f"http://{host}:{port}",  # type: ignore[arg-type]
-        max_size=None,
-        compression=None,
-        max_queue=1,  # the library stops reading the socket once a frame waits unread
-        open_timeout=10,
-    )
-    silent = RawSocket(ws)
+    # A small window, and the library stops reading the socket once a frame waits unread.
+    silent = await RawSocket.connect(config["wsUrl"], config["token"], receive_buffer=16 * 1024, max_queue=1)
     assert (await silent.read_message()).msgtype == ACK
     client_id = uuid.uuid4().hex[:16]
     reply = await silent.request(new_message(PULL_DOC_REQ, {"client_id": client_id}), timeout=10)

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from django.conf import settings as django_settings
 
-from ...document import Document, DocumentEvent, DocumentLimits, SessionCallback
+from ...document import Document, DocumentEvent, SessionCallback
 from ...document import events as ev
 from ...protocol import Message
 from ...sync.answers import Answer
@@ -70,24 +70,12 @@ class ServerSession:
     The rule: nothing touches ``document`` without holding ``lock``.
     """
 
-    def __init__(
-        self,
-        session_id: str,
-        document: Document,
-        *,
-        app_path: str,
-        request: dict[str, Any],
-        allow_client_structure: bool,
-        log_entries: int,
-        log_bytes: int,
-        max_answers: int = 1000,
-        max_answer_clients: int = 256,
-        max_client_models: int,
-        max_array_elements: int,
-        limits: DocumentLimits | None = None,
-    ) -> None:
+    def __init__(self, session_id: str, sequencer: Sequencer, *, app_path: str, request: dict[str, Any]) -> None:
         self.id = session_id
-        self.document = document
+        #: The order of changes and the conflict rule, sans I/O: this class adds the
+        #: lock, the connections, the callbacks and the sending.
+        self.sequencer = sequencer
+        self.document = sequencer.document
         self.lock = asyncio.Lock()
         self.app_path = app_path
         self.model_count = 0
@@ -106,19 +94,6 @@ class ServerSession:
         self.callbacks_stopped = False
         self.stats = {"messages_in": 0, "messages_out": 0, "bytes_in": 0, "bytes_out": 0}
         self.notices: list[str] = []
-        #: The order of changes and the conflict rule, sans I/O: this class adds the
-        #: lock, the connections, the callbacks and the sending.
-        self.sequencer = Sequencer(
-            document,
-            allow_client_structure=allow_client_structure,
-            log_entries=log_entries,
-            log_bytes=log_bytes,
-            max_answers=max_answers,
-            max_answer_clients=max_answer_clients,
-            max_client_models=max_client_models,
-            max_array_elements=max_array_elements,
-            limits=limits,
-        )
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._running: set[asyncio.Task[None]] = set()  # invocations in progress
         self._loop = asyncio.get_running_loop()
