@@ -119,6 +119,25 @@ def test_weather_ohlc_export_csv_and_histogram(server: ServerProcess, context: B
     page = open_example(context, server, "glyphs", ())
     page.wait_for_function("[...document.querySelectorAll('.ds-plot')].every((el) => el.docsyncView.plan)")
     page.screenshot(path=SCREENSHOTS / "example-glyphs.png", full_page=True)
+    # Every legend of the gallery lies beside its frame, covering no data; one placed
+    # "center" on the right is centred on the frame's height.
+    legends = page.evaluate(
+        """() => [...document.querySelectorAll('.ds-plot')].map((el) => {
+          const { frame, legendBoxes } = el.docsyncView.plan;
+          const boxes = legendBoxes.map(({ left, top, right, bottom }) => ({ left, top, right, bottom }));
+          return { frame, boxes }; })"""
+    )
+    with_legends = [plot for plot in legends if plot["boxes"]]
+    assert len(with_legends) == 3
+    for plot in with_legends:
+        frame = plot["frame"]
+        for box in plot["boxes"]:
+            outside = box["left"] >= frame["right"] or box["right"] <= frame["left"]
+            assert outside or box["top"] >= frame["bottom"] or box["bottom"] <= frame["top"], (box, frame)
+    right = [p for p in with_legends if all(b["left"] >= p["frame"]["right"] for b in p["boxes"])]
+    assert len(right) == 1
+    middle = (min(b["top"] for b in right[0]["boxes"]) + max(b["bottom"] for b in right[0]["boxes"])) / 2
+    assert abs(middle - (right[0]["frame"]["top"] + right[0]["frame"]["bottom"]) / 2) < 3
     assert page.errors == []  # type: ignore[attr-defined]
 
 

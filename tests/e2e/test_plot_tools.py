@@ -161,6 +161,8 @@ def test_legend_crosshair_and_save(server: ServerProcess, context: BrowserContex
     assert saved.path().read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     box = page.evaluate("document.querySelector('[data-docsync-name=main]').docsyncView.plan.legendBoxes[0]")
+    frame = page.evaluate("document.querySelector('[data-docsync-name=main]').docsyncView.plan.frame")
+    assert box["left"] > frame["right"], "the legend is beside the frame, over no point"
     canvas = page.locator('[data-docsync-name="main"] .ds-plot-overlay').bounding_box()
     assert canvas is not None
     page.mouse.click(canvas["x"] + (box["left"] + box["right"]) / 2, canvas["y"] + (box["top"] + box["bottom"]) / 2)
