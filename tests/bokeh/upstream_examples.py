@@ -350,7 +350,7 @@ def _run(page: Any, server: Any, app: str, result: ExampleResult, received: list
             return
         target, attr = pannable[0], "start"
     initial = _browser_value(page, target, attr) if attr else None
-    excluded = target if model is not None else ""
+    excluded = target  # the acted-on model's own change is not the app's answer
     digest = probe.read(excluded=excluded)["digest"]
     patches = _patches(received)
 
@@ -396,7 +396,9 @@ def report(results: list[ExampleResult]) -> str:
     """A Markdown table of the results."""
     lines = ["| example | works | action | saw | reacted | answered | redrew | periodic | problem |", "|" + "---|" * 9]
     for r in results:
-        problem = r.problem or "; ".join((r.page_errors + r.server_errors)[:2]).replace("\n", " ")[:160]
+        # A traceback's last line names the exception; it says more than "nothing to act on".
+        errors = [e.strip().splitlines()[-1] for e in r.server_errors if e.strip()] + r.page_errors
+        problem = html.unescape("; ".join(errors[:2]) if errors else r.problem).replace("\n", " ")[:160]
         periodic = "—" if r.periodic_updates is None else ("yes" if r.periodic_updates else "no")
         flags = ["yes" if flag else "no" for flag in (r.saw, r.reacted, r.answered, r.redrew)]
         cells = [r.app.removeprefix(PREFIX), "yes" if r.works else "**no**", r.action, *flags, periodic, problem]
