@@ -77,6 +77,19 @@ class Site:
         with sqlite3.connect(self.db) as db:
             db.execute("UPDATE docsync_sessionsnapshot SET data = ? WHERE session_id = ?", (data, session_id))
 
+    def records(self, session_id: str) -> list[tuple[int, bytes]]:
+        """The session's journal records in the database: (row id, data), oldest first."""
+        with sqlite3.connect(self.db) as db:
+            rows = db.execute(
+                "SELECT id, data FROM docsync_sessionrecord WHERE session_id = ? ORDER BY number", (session_id,)
+            ).fetchall()
+        return [(int(row_id), bytes(data)) for row_id, data in rows]
+
+    def set_record_data(self, row_id: int, data: bytes) -> None:
+        """Overwrite a stored journal record's bytes (a corruption, or its repair)."""
+        with sqlite3.connect(self.db) as db:
+            db.execute("UPDATE docsync_sessionrecord SET data = ? WHERE id = ?", (data, row_id))
+
     def live_snapshot(self, session_id: str) -> tuple[Any, int] | None:
         """What the admin's live-session row says of the session's last snapshot: (when, bytes)."""
         with sqlite3.connect(self.db) as db:

@@ -260,6 +260,46 @@ async def test_a_corrupt_snapshot_is_refused_clearly_kept_and_restored_once_repa
         await client.close()
 
 
+async def test_a_corrupt_journal_record_is_refused_clearly_kept_and_restored_once_repaired(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    site = Site(tmp_path_factory.mktemp("records"), DOCSYNC_SNAPSHOT_INTERVAL="30")
+    site.start()
+    client = await open_client(site)
+    try:
+        for item in ["first", "second"]:
+            notes_of(client).items.append(item)
+            await client.sync()
+        site.server.kill()  # type: ignore[union-attr]
+        records = site.records(client.id)
+        assert len(records) >= 2, "each change is a record (no snapshot since the session was made)"
+        row_id, good = records[0]
+        bad = bytearray(good)
+        bad[-2] ^= 0xFF
+        site.set_record_data(row_id, bytes(bad))
+        site.start()
+        with pytest.raises(ServerError) as refused:
+            await client.reconnect()
+        assert refused.value.code == "close-1011"
+        refusal = "refused (kept in the store): corrupt journal record: checksum mismatch"
+        await wait_until(lambda: refusal in site.log(), "the log")
+        assert site.records(client.id)[0] == (row_id, bytes(bad))  # left as it was
+        site.set_record_data(row_id, good)
+        deadline = time.monotonic() + 30
+        while True:  # tried again after SESSION_RETRY_BACKOFF's first wait
+            try:
+                await client.reconnect()
+                break
+            except ServerError:
+                assert time.monotonic() < deadline, "never restored"
+                await asyncio.sleep(0.3)
+        assert not client.resumed_fresh
+        assert list(notes_of(client).items) == ["first", "second"]
+    finally:
+        await client.close()
+        site.stop()
+
+
 async def test_a_session_that_expires_takes_its_snapshot_with_it(tmp_path_factory: pytest.TempPathFactory) -> None:
     site = Site(
         tmp_path_factory.mktemp("expiry"), DOCSYNC_UNUSED_SESSION_LIFETIME="1", DOCSYNC_CHECK_UNUSED_SESSIONS="0.2"

@@ -239,14 +239,10 @@ class SnapshotKeeper:
             snapshot = decode_snapshot(
                 data, app_path=context.path, session_id=session_id, max_bytes=int(settings.MAX_SNAPSHOT_BYTES)
             )
-            records: list[Record] = []
-            for raw in await self.store.load_records(session_id):
-                try:
-                    records.append(decode_record(raw))
-                except SnapshotError as exc:
-                    # Only a record cut short by the death of its writer is ever
-                    # expected here: it was never acknowledged.
-                    logger.warning("persistence: a record of session %s skipped: %s", session_id, exc)
+            # A damaged record is refused as a damaged snapshot is (both are written whole,
+            # in one command or one transaction): skipping it would drop the acknowledged
+            # changes it and the records after it hold.
+            records: list[Record] = [decode_record(raw) for raw in await self.store.load_records(session_id)]
             snapshot.records = records
             return snapshot
         except SnapshotError as exc:
