@@ -597,15 +597,16 @@ class RawSocket:
         import websockets
 
         host, port = url.split("/")[2].rsplit(":", 1)
-        raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        if receive_buffer is not None:
+        raw: socket.socket | None = None
+        if receive_buffer is not None:  # set before connecting: the TCP window stays that small
+            raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
-        raw.setblocking(False)
-        try:
-            await asyncio.wait_for(asyncio.get_running_loop().sock_connect(raw, (host, int(port))), REPLY_TIMEOUT)
-        except BaseException:
-            raw.close()
-            raise
+            raw.setblocking(False)
+            try:
+                await asyncio.wait_for(asyncio.get_running_loop().sock_connect(raw, (host, int(port))), REPLY_TIMEOUT)
+            except BaseException:
+                raw.close()
+                raise
         protocols = ["docsync"] if token is None else ["docsync", token]
         ws = await websockets.connect(
             url,
@@ -670,8 +671,27 @@ class RawSocket:
         return Closed(self.close_code, read)
 
     async def close(self) -> None:
-        """Close from this side."""
-        await self.socket.close()
+        """Close from this side, dropping what is still unread.
+
+        websockets stops reading a socket that has ``max_queue`` frames unread, so the
+        server's close frame would wait behind them until the close timeout (10 s):
+        reading on while closing lets it through.
+        """
+        import websockets
+
+        async def drop_unread() -> None:
+            # RuntimeError (websockets' ConcurrencyError): the caller reads meanwhile, which does the same.
+            with contextlib.suppress(websockets.ConnectionClosed, RuntimeError):
+                while True:
+                    await self.socket.recv()
+
+        dropping = asyncio.ensure_future(drop_unread())
+        try:
+            await self.socket.close()
+        finally:
+            dropping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await dropping
 
     def errors(self) -> list[str]:
         """The texts of the ERROR messages read so far."""
