@@ -1,10 +1,13 @@
-"""Relayed against direct round trips in a two-process cluster (issue 7's benchmark).
+"""Relayed against direct round trips in a cluster (issues 7 and 20).
 
-Starts a private redis-server and two daphne processes on free ports; opens bench
-sessions whose websockets land on their owner (direct) or on the other process
-(relayed through the channel layer); prints round-trip percentiles and throughput.
+Starts a private redis-server and ``--processes`` docsync processes (3 by default, under
+``--server``) on free ports; opens bench sessions whose websockets land on their owner
+(direct), on another process (relayed through the channel layer), or, as with no sticky
+sessions behind a load balancer, on any process at random (the session claimed by a
+random process, its websocket on a random one: 1 in N lands on the owner); prints
+round-trip percentiles and throughput of each.
 
-    python bench/relay.py [--round-trips 300] [--sessions 20] [--seconds 10]
+    python bench/relay.py [--processes 3] [--server uvicorn] [--round-trips 300] [--sessions 20] [--seconds 10]
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -32,15 +36,17 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-async def open_client(servers: list[ServerProcess], relayed: bool) -> ClientSession:
-    """Open a bench session owned by process 0, connected directly or through process 1."""
-    config = await asyncio.to_thread(fetch_page_config, servers[0].url + "bench/")
-    owner = ClientSession(dict(config, wsUrl=f"ws://127.0.0.1:{servers[0].port}/bench/ws"))
-    await owner.connect()  # process 0 claims the session
-    if not relayed:
+async def open_client(servers: list[ServerProcess], mode: str, pick: random.Random) -> ClientSession:
+    """Open a bench session: claimed by one process, its websocket on the owner, another, or any."""
+    owner_index = pick.randrange(len(servers)) if mode == "random" else 0
+    config = await asyncio.to_thread(fetch_page_config, servers[owner_index].url + "bench/")
+    owner = ClientSession(dict(config, wsUrl=f"ws://127.0.0.1:{servers[owner_index].port}/bench/ws"))
+    await owner.connect()  # this process claims the session
+    if mode == "direct":
         return owner
     await owner.close()
-    client = ClientSession(dict(config, wsUrl=f"ws://127.0.0.1:{servers[1].port}/bench/ws"))
+    via = pick.randrange(len(servers)) if mode == "random" else 1
+    client = ClientSession(dict(config, wsUrl=f"ws://127.0.0.1:{servers[via].port}/bench/ws"))
     await client.connect()
     return client
 
@@ -57,15 +63,16 @@ async def round_trip(client: ClientSession, value: float) -> float:
     return time.perf_counter() - start
 
 
-async def latency(servers: list[ServerProcess], relayed: bool, count: int) -> list[float]:
-    client = await open_client(servers, relayed)
+async def latency(servers: list[ServerProcess], mode: str, count: int) -> list[float]:
+    client = await open_client(servers, mode, random.Random(1))
     times = [await round_trip(client, 2 + (i % 98)) for i in range(count)]
     await client.close()
     return times[5:]  # the first few warm up caches and threads
 
 
-async def throughput(servers: list[ServerProcess], relayed: bool, sessions: int, seconds: float) -> float:
-    clients = [await open_client(servers, relayed) for _ in range(sessions)]
+async def throughput(servers: list[ServerProcess], mode: str, sessions: int, seconds: float) -> float:
+    pick = random.Random(2)
+    clients = [await open_client(servers, mode, pick) for _ in range(sessions)]
     deadline = time.perf_counter() + seconds
     counts = [0] * sessions
 
@@ -89,8 +96,11 @@ def main() -> None:
     parser.add_argument("--round-trips", type=int, default=300)
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--processes", type=int, default=3)
+    parser.add_argument("--server", choices=["daphne", "uvicorn", "granian", "hypercorn"], default="uvicorn")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="docsync-relay-"))
+    modes = ("direct", "relayed", "random")
     with RedisServer() as redis:
         env = {
             "DJANGO_SETTINGS_MODULE": "project.settings",
@@ -100,25 +110,31 @@ def main() -> None:
             "DOCSYNC_MAX_PATCHES_PER_SECOND": "100000",
         }
         subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env={**os.environ, **env}, check=True)
-        servers = [ServerProcess(cwd=ROOT, env=env).start() for _ in range(2)]
+        servers = [ServerProcess(server=args.server, cwd=ROOT, env=env).start() for _ in range(args.processes)]
         try:
-            direct = asyncio.run(latency(servers, False, args.round_trips))
-            relayed = asyncio.run(latency(servers, True, args.round_trips))
-            direct_rate = asyncio.run(throughput(servers, False, args.sessions, args.seconds))
-            relayed_rate = asyncio.run(throughput(servers, True, args.sessions, args.seconds))
+            # Latency of one client per mode; random landing is a mix of the two, seen in throughput.
+            times = {mode: asyncio.run(latency(servers, mode, args.round_trips)) for mode in modes[:2]}
+            rates = {mode: asyncio.run(throughput(servers, mode, args.sessions, args.seconds)) for mode in modes}
         finally:
             for server in servers:
                 server.stop()
     ms = 1000
-    print(f"round trips: {len(direct)} per mode; throughput: {args.sessions} sessions x {args.seconds:g} s")
+    print(
+        f"{args.processes} {args.server} processes; round trips: {args.round_trips - 5} per mode; "
+        f"throughput: {args.sessions} sessions x {args.seconds:g} s"
+    )
     print(f"{'':10} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8} {'rt/s':>8}")
-    for name, times, rate in (("direct", direct, direct_rate), ("relayed", relayed, relayed_rate)):
+    for mode in modes:
+        if mode not in times:
+            print(f"{mode:10} {'':8} {'':8} {'':8} {rates[mode]:8.0f}")
+            continue
         print(
-            f"{name:10} {percentile(times, 50) * ms:8.2f} {percentile(times, 99) * ms:8.2f} "
-            f"{statistics.mean(times) * ms:8.2f} {rate:8.0f}"
+            f"{mode:10} {percentile(times[mode], 50) * ms:8.2f} {percentile(times[mode], 99) * ms:8.2f} "
+            f"{statistics.mean(times[mode]) * ms:8.2f} {rates[mode]:8.0f}"
         )
-    added = (percentile(relayed, 50) - percentile(direct, 50)) * ms
-    print(f"relay adds {added:.2f} ms at p50; relayed throughput is {relayed_rate / direct_rate:.2f}x direct")
+    added = (percentile(times["relayed"], 50) - percentile(times["direct"], 50)) * ms
+    print(f"relay adds {added:.2f} ms at p50; relayed throughput is {rates['relayed'] / rates['direct']:.2f}x direct")
+    print(f"no sticky sessions (random landing): throughput {rates['random'] / rates['direct']:.2f}x direct")
 
 
 if __name__ == "__main__":
