@@ -47,6 +47,7 @@ class Outbox:
         on_written: Callable[[int], None] | None = None,
         track: Callable[[asyncio.Task[None]], None] | None = None,
         pace: float = 0.0,
+        pace_when: Callable[[], bool] | None = None,
     ) -> None:
         self.max_bytes = max_bytes
         self._write = write
@@ -60,9 +61,11 @@ class Outbox:
         self.writing_bytes = 0
         self.overflowed = False
         self.stopped = False
-        # At most one write per ``pace`` seconds: what comes meanwhile joins the next
-        # (a relay's writes are Redis publishes; a socket's are not paced).
+        # At most one write per ``pace`` seconds (while ``pace_when()`` says so, if given):
+        # what comes meanwhile joins the next. A relay's writes are Redis publishes,
+        # paced only while the process publishes a lot; a socket's are not paced.
         self._pace = pace
+        self._pace_when = pace_when
         self._last_write = 0.0
         self._task: asyncio.Task[None] | None = None
         self._stopped_task: asyncio.Task[None] | None = None
@@ -133,12 +136,13 @@ class Outbox:
                     await item()
                     continue
                 if self._pace:
-                    wait = self._last_write + self._pace - asyncio.get_running_loop().time()
-                    if wait > 0:
+                    now = asyncio.get_running_loop().time()
+                    wait = self._last_write + self._pace - now
+                    if wait > 0 and (self._pace_when is None or self._pace_when()):
                         self._items.appendleft(item)
                         await asyncio.sleep(wait)
                         continue
-                    self._last_write = asyncio.get_running_loop().time()
+                    self._last_write = now
                 # Messages waiting together go in one write (one syscall under uvicorn:
                 # an OK and the patch after it, say), up to BATCH_BYTES.
                 frames, size = list(item[0]), item[1]

@@ -153,3 +153,26 @@ async def test_a_paced_outbox_writes_what_came_meanwhile_in_one_write() -> None:
     assert writes == [["a"]]  # b, c and d wait for the pace
     await asyncio.sleep(0.2)
     assert writes == [["a"], ["b", "c", "d"]]
+
+
+@pytest.mark.asyncio
+async def test_a_paced_outbox_paces_only_while_told_to() -> None:
+    # A relay paces its publishes only while its process publishes a lot.
+    writes: list[list[str]] = []
+    busy = [False]
+
+    async def write(frames: list[str]) -> None:
+        writes.append(list(frames))
+
+    outbox = Outbox(write, max_bytes=1000, on_overflow=lambda queued, size: None, pace=0.05, pace_when=lambda: busy[0])
+    for frame in "ab":
+        outbox.put([frame], 1)
+        await _settle()
+    assert writes == [["a"], ["b"]]  # not busy: each goes at once
+    busy[0] = True
+    for frame in "cd":
+        outbox.put([frame], 1)
+        await _settle()
+    assert writes == [["a"], ["b"]]  # busy: c and d wait for the pace, then go together
+    await asyncio.sleep(0.2)
+    assert writes == [["a"], ["b"], ["c", "d"]]
