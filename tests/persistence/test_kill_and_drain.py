@@ -246,14 +246,7 @@ async def test_a_corrupt_snapshot_is_refused_clearly_kept_and_restored_once_repa
         assert f"snapshot of session {client.id} refused" in site.log()
         assert bytes(site.snapshot_row(client.id)[0]) == bytes(bad)  # left as it was, nothing overwritten
         site.set_snapshot_data(client.id, good)  # repaired (by an operator, say)
-        deadline = time.monotonic() + 30
-        while True:  # the failed session is tried again after SESSION_RETRY_BACKOFF's first wait
-            try:
-                await client.reconnect()
-                break
-            except ServerError:
-                assert time.monotonic() < deadline, "never restored"
-                await asyncio.sleep(0.3)
+        await _reconnect_once_restored(client)
         assert not client.resumed_fresh
         assert list(notes_of(client).items) == ["precious"]
     finally:
@@ -285,14 +278,7 @@ async def test_a_corrupt_journal_record_is_refused_clearly_kept_and_restored_onc
         await wait_until(lambda: refusal in site.log(), "the log")
         assert site.records(client.id)[0] == (row_id, bytes(bad))  # left as it was
         site.set_record_data(row_id, good)
-        deadline = time.monotonic() + 30
-        while True:  # tried again after SESSION_RETRY_BACKOFF's first wait
-            try:
-                await client.reconnect()
-                break
-            except ServerError:
-                assert time.monotonic() < deadline, "never restored"
-                await asyncio.sleep(0.3)
+        await _reconnect_once_restored(client)
         assert not client.resumed_fresh
         assert list(notes_of(client).items) == ["first", "second"]
     finally:
@@ -315,3 +301,15 @@ async def test_a_session_that_expires_takes_its_snapshot_with_it(tmp_path_factor
         assert f"{site.server.pid} created {client.id}" in site.hooks()  # type: ignore[union-attr]
     finally:
         site.stop()
+
+
+async def _reconnect_once_restored(client: ClientSession) -> None:
+    """Reconnect until the session is restored: a failed one is tried again after SESSION_RETRY_BACKOFF's first wait."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            await client.reconnect()
+            return
+        except ServerError:
+            assert time.monotonic() < deadline, "never restored"
+            await asyncio.sleep(0.3)
