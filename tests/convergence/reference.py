@@ -31,7 +31,10 @@ its maker meant:
   first comes first;
 - it is accepted only if no splice applied meanwhile deleted one of the same items or
   the two items around its place (those conflict in every order), and rejected only if
-  a splice applied meanwhile touched its items or its neighbours, or came near an
+  a splice applied meanwhile touched its items or its neighbours (as its maker saw
+  them), or inserted strictly inside its range where the server applied it (right
+  after an item it deletes with the next: an insertion goes after one made at the same
+  place and applied first, which its maker may never have seen), or came near an
   earlier splice of the same patch on that list (the server shifted it past that one,
   which places it among this one's items: an insertion after an item the patch
   replaced may land inside a range a later splice of the patch deletes).
@@ -74,7 +77,8 @@ class Touch(NamedTuple):
     ``what``: "title", "roots", "nothing", "whole" (a whole property: a new value, a
     stream), "keys" (some dict keys or columns: ``names``), "cells" (``cells``, as
     (column, row)), or "splice" (``deleted`` items and the ``left``/``right``
-    neighbours of its place, as the client saw the list).
+    neighbours of its place, as the client saw the list; once the server applied it,
+    ``landed``: the neighbours of its place in the server's list).
     """
 
     what: str
@@ -86,6 +90,7 @@ class Touch(NamedTuple):
     left: Any = None
     right: Any = None
     items: tuple[Any, ...] = ()
+    landed: tuple[Any, ...] = ()
 
 
 def _hashable(value: Any) -> Any:
@@ -153,10 +158,33 @@ def splices_clash(mine: Touch, theirs: Touch) -> bool:
     return inside(mine, theirs) or inside(theirs, mine)
 
 
-def splices_near(mine: Touch, theirs: Touch) -> bool:
-    """Tell whether a splice applied meanwhile touched the items of ``mine`` or those around it."""
+def splices_near(mine: Touch, theirs: Touch, view: list[Any] | None = None) -> bool:
+    """Tell whether a splice applied meanwhile touched the items of ``mine`` or those around it.
+
+    ``view``: the list ``mine`` was made on, where the items ``theirs`` inserted are placed
+    by the neighbour the server applied them after (``_landed_inside``).
+    """
     around = {mine.left, mine.right} | mine.deleted
-    return bool(splices_clash(mine, theirs) or theirs.deleted & around or mine.deleted & {theirs.left, theirs.right})
+    if splices_clash(mine, theirs) or theirs.deleted & around or mine.deleted & {theirs.left, theirs.right}:
+        return True
+    return view is not None and _landed_inside(mine, theirs, view)
+
+
+def _landed_inside(mine: Touch, theirs: Touch, view: list[Any]) -> bool:
+    """Tell whether the items ``theirs`` inserted lie strictly inside the range ``mine`` deletes.
+
+    Its maker's neighbours may not be where the server put it: one inserted at the same
+    place and applied first comes before it, an item its maker never saw. The server
+    applied it right after ``landed[0]``. On the list ``mine`` was made on, the items
+    after that one that ``theirs`` had not reached are its client's own, made without
+    seeing it: shifted past it, each goes after it (the one applied first comes first).
+    So its items lie right after that item there, inside the range if the range holds
+    both that item and the next.
+    """
+    if not (theirs.items and theirs.landed and mine.deleted) or theirs.landed[0] not in view:
+        return False  # (at the start nothing deleted lies before it; if its neighbour is gone, its maker's decide)
+    after = view.index(theirs.landed[0])
+    return after + 1 < len(view) and {view[after], view[after + 1]} <= mine.deleted
 
 
 # -- the model ------------------------------------------------------------------------------
@@ -264,14 +292,14 @@ class Replay:
                 current = lists.setdefault(key, list(getattr(event.model, event.attr)))  # type: ignore[attr-defined]
                 clash = index in server_lost
                 scattered = _scattered(mine, current)
-                near = any(splices_near(mine, t) for t in splices)
+                near = any(splices_near(mine, t, view) for t in splices)
                 if clash and not (scattered or near or shifted_near.get(key)):
                     raise ReferenceFailure(f"patch {patch.msgid}: splice {index} lost, yet nothing touched its items")
                 shifted_near[key] = shifted_near.get(key, False) or near
                 if not clash and (scattered or any(splices_clash(mine, t) for t in splices)):
                     raise ReferenceFailure(f"patch {patch.msgid}: splice {index} kept, yet its items were touched")
                 if not clash:
-                    event = self._place(event, mine, forms, current, splices)  # type: ignore[arg-type]
+                    event, mine = self._place(event, mine, forms, current, splices)  # type: ignore[arg-type]
             if clash:
                 rejected.append(event)
                 lost.append(mine)
@@ -288,20 +316,26 @@ class Replay:
         forms: list[dict[str, Any]],
         current: list[Any],
         splices: list[Touch],
-    ) -> DocumentEvent:
-        """Put an accepted splice where the server put it, checking that it kept what its maker meant."""
+    ) -> tuple[DocumentEvent, Touch]:
+        """Put an accepted splice where the server put it, checking that it kept what its maker meant.
+
+        Returns the event in the server's indices and ``mine`` with the neighbours it landed between.
+        """
         form = next((f for f in forms if (f["model"]["id"], f["attr"]) == (mine.model, mine.attr)), None)
         if form is None and self.document.get_model_by_id(event.model.id) is None:
             # A model this patch defines but no change that won attached: the change
             # applies to nothing, and the server sent nothing of it.
-            return event
+            return event, mine
         if form is None:
             raise ReferenceFailure(f"no splice of {mine.model}.{mine.attr} seen at position {self.seq + 1}")
         forms.remove(form)
         after = self._check_placement(mine, form, current, splices)
+        start, end = form["index"], form["index"] + len(form["items"])
+        landed = (current[start - 1] if start > 0 else START, after[end] if end < len(after) else END)
         current[:] = after
         self.transformed_splices += form["index"] != event.index
-        return ev.ListSplicedEvent(event.model, event.attr, form["index"], form["delete"], event.items)
+        placed = ev.ListSplicedEvent(event.model, event.attr, form["index"], form["delete"], event.items)
+        return placed, mine._replace(landed=landed)
 
     def _check_placement(self, mine: Touch, form: dict[str, Any], before: list[Any], splices: list[Touch]) -> list[Any]:
         position = self.seq + 1

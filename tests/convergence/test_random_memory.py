@@ -61,6 +61,9 @@ def test_random_edits_converge_in_memory() -> None:
 REPLAYED = {
     100477: "the reference model refused a splice the server rejected: an insertion made meanwhile "
     "after an item the patch replaced was shifted inside the range a later splice of the patch deletes",
+    1579711860: "the reference model refused a splice the server rejected: an insertion made meanwhile went, "
+    "as applied, after an item its maker had not seen (inserted at the same place first), and the splice "
+    "deletes that item and the one after the insertion; the model had judged it by its maker's neighbours only",
 }
 
 
