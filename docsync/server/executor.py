@@ -12,6 +12,8 @@ from typing import Any
 
 from django.db import close_old_connections
 
+from ..exceptions import ServerBusyError
+
 __all__ = ["call_user_code", "run_sync", "shutdown_executor"]
 
 _executor: ThreadPoolExecutor | None = None
@@ -56,7 +58,14 @@ async def run_sync(func: Callable[..., Any], *args: Any) -> Any:
     if _inline["on"]:
         return func(*args)
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_get_executor(), functools.partial(_call_in_worker, func, args))
+    try:
+        return await loop.run_in_executor(_get_executor(), functools.partial(_call_in_worker, func, args))
+    except RuntimeError as exc:
+        # The process is stopping (runserver's reload, a deploy): a session asked for now
+        # is refused with "try again" (1013), not reported as the application's failure.
+        if "after shutdown" in str(exc) or "interpreter shutdown" in str(exc):
+            raise ServerBusyError("this process is stopping; connect again") from exc
+        raise
 
 
 async def call_user_code(func: Callable[..., Any], *args: Any) -> Any:

@@ -37,8 +37,10 @@ def test_sliders_crossfilter_and_movies(server: ServerProcess, context: BrowserC
     page.screenshot(path=SCREENSHOTS / "example-sliders.png", full_page=True)
 
     page = open_example(context, server, "crossfilter", ("plot",))
-    page.locator('[data-docsync-name="x"] select').select_option("cyl")
+    # Each change makes a new figure: the colour first, so that the title waited for is
+    # the last figure's (the canvas screenshotted is not replaced meanwhile).
     page.locator('[data-docsync-name="color"] select').select_option("weight")
+    page.locator('[data-docsync-name="x"] select').select_option("cyl")
     wait_for(lambda: plot_title(page, "plot") == "Cyl vs Hp", 5, "a new figure for the new columns")
     page.wait_for_function("document.querySelector('[data-docsync-name=plot]')?.docsyncView?.plan")
     assert ink_fraction(canvas_png(page, "plot")) > 0.01

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from docsync.client import ClientSession, fetch_page_config
+from docsync.client import ClientSession, ServerError, fetch_page_config
 
 from .conftest import StartServer
 
@@ -25,6 +25,10 @@ async def _version(url: str) -> str | None:
         await asyncio.wait_for(session.connect(), 10)
     except (TimeoutError, OSError, ConnectionError):
         return None
+    except ServerError as exc:
+        if exc.code == "close-1013":  # reached the reloading process while it stopped: try again
+            return None
+        raise
     try:
         return str(session.document.get_model_by_name("version").text)
     finally:
