@@ -330,7 +330,11 @@ class Replay:
             raise ReferenceFailure(f"no splice of {mine.model}.{mine.attr} seen at position {self.seq + 1}")
         forms.remove(form)
         after = self._check_placement(mine, form, current, splices)
-        start, end = form["index"], form["index"] + len(form["items"])
+        # (A trial that is not the server's, another order of a position's patches or
+        # another fence, may read a form past this list's end: it goes at the end, as in
+        # the document, and the trial's outcome tells.)
+        start = min(form["index"], len(current))
+        end = start + len(form["items"])
         landed = (current[start - 1] if start > 0 else START, after[end] if end < len(after) else END)
         current[:] = after
         self.transformed_splices += form["index"] != event.index
