@@ -35,7 +35,8 @@ its maker meant:
   them), or inserted strictly inside its range where the server applied it (right
   after an item it deletes with the next: an insertion goes after one made at the same
   place and applied first, which its maker may never have seen), or came near an
-  earlier splice of the same patch on that list (the server shifted it past that one,
+  earlier splice of the same patch on that list, or was applied right after an item
+  that earlier splice deletes (the server shifted it past that one,
   which places it among this one's items: an insertion after an item the patch
   replaced may land inside a range a later splice of the patch deletes).
 
@@ -187,6 +188,11 @@ def _landed_inside(mine: Touch, theirs: Touch, view: list[Any]) -> bool:
     return after + 1 < len(view) and {view[after], view[after + 1]} <= mine.deleted
 
 
+def _landed_after_deleted(mine: Touch, theirs: Touch) -> bool:
+    """Tell whether the server applied the items ``theirs`` inserted right after an item ``mine`` deletes."""
+    return bool(theirs.items and theirs.landed and theirs.landed[0] in mine.deleted)
+
+
 # -- the model ------------------------------------------------------------------------------
 
 
@@ -295,7 +301,10 @@ class Replay:
                 near = any(splices_near(mine, t, view) for t in splices)
                 if clash and not (scattered or near or shifted_near.get(key)):
                     raise ReferenceFailure(f"patch {patch.msgid}: splice {index} lost, yet nothing touched its items")
-                shifted_near[key] = shifted_near.get(key, False) or near
+                # (Also an insertion the server applied right after an item this splice
+                # deletes: shifted past it, it goes after its replacement.)
+                beside = any(_landed_after_deleted(mine, t) for t in splices)
+                shifted_near[key] = shifted_near.get(key, False) or near or beside
                 if not clash and (scattered or any(splices_clash(mine, t) for t in splices)):
                     raise ReferenceFailure(f"patch {patch.msgid}: splice {index} kept, yet its items were touched")
                 if not clash:
