@@ -365,8 +365,11 @@ class Replay:
             or (mine.right in where and where[mine.right] < index + len(items))
         ):
             raise ReferenceFailure(f"at {position}, {items} is not between {mine.left} and {mine.right}: {after}")
-        if items and not mine.deleted:
-            # Insertions made meanwhile between the same neighbours, applied first, come first.
+        still_there = all(n in (START, END) or n in before for n in (mine.left, mine.right))
+        if items and not mine.deleted and still_there:
+            # Insertions made meanwhile between the same neighbours, applied first, come
+            # first: while both neighbours are there (once one is deleted, an item
+            # inserted past it may land between two insertions made at one place, §3a).
             for theirs in splices:
                 same_place = (theirs.model, theirs.attr, theirs.left, theirs.right) == (
                     mine.model, mine.attr, mine.left, mine.right,

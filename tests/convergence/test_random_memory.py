@@ -64,6 +64,8 @@ REPLAYED = {
     1579711860: "the reference model refused a splice the server rejected: an insertion made meanwhile went, "
     "as applied, after an item its maker had not seen (inserted at the same place first), and the splice "
     "deletes that item and the one after the insertion; the model had judged it by its maker's neighbours only",
+    31263: "the reference model required two insertions made between the same neighbours to keep the server's "
+    "order after one neighbour was deleted: an item inserted past that neighbour lands between them (§3a)",
 }
 
 
