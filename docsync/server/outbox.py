@@ -69,6 +69,7 @@ class Outbox:
         self._last_write = 0.0
         self._task: asyncio.Task[None] | None = None
         self._stopped_task: asyncio.Task[None] | None = None
+        self._waiters: list[asyncio.Future[None]] = []
 
     @property
     def pending_bytes(self) -> int:
@@ -109,10 +110,30 @@ class Outbox:
         self.stopped = True
         self._items.clear()
         self.queued_bytes = self.writing_bytes = 0
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:  # nothing more will be written: none waits for ever
+            if not waiter.done():
+                waiter.set_result(None)
         task, self._task = self._task, None
         if task is not None and task is not asyncio.current_task():
             task.cancel()
             self._stopped_task = task
+
+    async def written(self) -> None:
+        """Wait until everything queued so far is written, a close included (or the outbox stopped)."""
+        if self.stopped or (not self._items and self._task is None):
+            return
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(done)
+
+        async def mark() -> None:
+            if done in self._waiters:
+                self._waiters.remove(done)
+            if not done.done():
+                done.set_result(None)
+
+        self.then(mark)
+        await done
 
     async def stopped_writer(self) -> None:
         """Stop, and wait until the writer has let go of the connection (it may be cut mid-message)."""

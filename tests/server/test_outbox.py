@@ -176,3 +176,27 @@ async def test_a_paced_outbox_paces_only_while_told_to() -> None:
     assert writes == [["a"], ["b"]]  # busy: c and d wait for the pace, then go together
     await asyncio.sleep(0.2)
     assert writes == [["a"], ["b"], ["c", "d"]]
+
+
+@pytest.mark.asyncio
+async def test_written_waits_for_what_was_queued_and_returns_when_the_outbox_stops() -> None:
+    socket = Socket()
+    socket.reading.clear()
+    outbox, _, _ = _outbox(socket)
+    await outbox.written()  # nothing queued: at once
+    outbox.put(["a"], 10)
+    waiting = asyncio.ensure_future(outbox.written())
+    await _settle()
+    assert not waiting.done() and socket.written == []
+    socket.reading.set()
+    await asyncio.wait_for(waiting, 5)
+    assert socket.written == ["a"]
+    # A socket that never reads: stopping the outbox (its close) ends the wait.
+    socket.reading.clear()
+    outbox.put(["b"], 10)
+    waiting = asyncio.ensure_future(outbox.written())
+    await _settle()
+    assert not waiting.done()
+    outbox.stop()
+    await asyncio.wait_for(waiting, 5)
+    assert socket.written == ["a"]

@@ -123,6 +123,15 @@ class RelayOut:
         if entry is not None:
             entry[0].close_with(int(message["code"]), str(message["reason"]), message.get("detail"))
 
+    def close_all(self, code: int, reason: str) -> list[RelayedSocket]:
+        """Close every relayed websocket of this process (it drains): return them."""
+        sockets = []
+        for socket, _relay in list(self.relays.values()):
+            # Still known: its disconnect tells the owner, which detaches it.
+            sockets.append(socket)
+            socket.close_with(code, reason)
+        return sockets
+
     async def drop_dead_owners(self) -> None:
         """Close relays whose owner died: their clients reconnect and get a fresh session."""
         for conn_id, (socket, relay) in list(self.relays.items()):

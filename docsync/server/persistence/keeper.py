@@ -37,6 +37,8 @@ __all__ = ["SavedState", "SnapshotKeeper"]
 logger = logging.getLogger("docsync.persistence")
 
 _SWEEP_EVERY = 60.0  # seconds between deletions of expired snapshots (stores that need it)
+_DRAINING = "server draining: connect again"
+_CLOSE_PATIENCE = 2.0  # seconds a drain waits for its closes to be written (a slow reader's may not be)
 
 
 @dataclass(slots=True)
@@ -298,7 +300,7 @@ class SnapshotKeeper:
     def refusal(self) -> ServerDrainingError | None:
         """The error a new connection gets while this process drains, or None."""
         if self.draining:
-            return ServerDrainingError("server draining: connect again")
+            return ServerDrainingError(_DRAINING)
         return None
 
     async def drain(self) -> dict[str, float]:
@@ -313,11 +315,18 @@ class SnapshotKeeper:
         logger.warning("persistence: draining: new connections get 4012")
         sessions = self._sessions()
         await self.journal.flush()  # the answers held for the store go out before the close
-        closed = 0
+        closing: list[Any] = []
         for session in sessions:
             for connection in list(session.connections):
-                closed += 1
-                await _close_draining(connection)
+                closing.append(connection)
+                _close_draining(connection)
+        closed = len(closing)
+        # This process's sockets relayed to sessions of other processes go too (it stops):
+        # 4012 tells their clients to reconnect elsewhere, where they resume.
+        cluster = getattr(self.registry, "cluster", None)
+        if cluster is not None:
+            closing.extend(cluster.relay_out.close_all(ServerDrainingError.close_code, _DRAINING))
+        await _closes_sent(closing)
         # Changes already under way finish under the lock before the snapshot; no new
         # one can start: every connection is closed and callbacks are stopped.
         for session in sessions:
@@ -376,8 +385,8 @@ class SnapshotKeeper:
             logger.debug("persistence: store not closed", exc_info=True)
 
 
-async def _close_draining(connection: Any) -> None:
-    error = ServerDrainingError("server draining: connect again")
+def _close_draining(connection: Any) -> None:
+    error = ServerDrainingError(_DRAINING)
     try:
         refuse = getattr(connection, "refuse", None)
         if refuse is not None:
@@ -386,3 +395,13 @@ async def _close_draining(connection: Any) -> None:
             connection.queue_close(error.close_code, error.reason)
     except Exception:
         logger.debug("could not close %r", connection, exc_info=True)
+
+
+async def _closes_sent(connections: list[Any]) -> None:
+    # A relayed connection's close is a publish to the relaying process: it must leave
+    # before this process stops, or that socket would only drop (1006) when it exits.
+    waits = [asyncio.ensure_future(c.outbox.written()) for c in connections if getattr(c, "outbox", None) is not None]
+    if waits:
+        _, pending = await asyncio.wait(waits, timeout=_CLOSE_PATIENCE)
+        for wait in pending:
+            wait.cancel()
