@@ -238,7 +238,9 @@ def main() -> None:
         postgres = _postgres(tmp)
         configurations: dict[str, dict[str, str]] = {
             "off": {},
-            "database": {"DOCSYNC_PERSISTENCE": "database"},  # SQLite as Django sets it up: fsync per commit
+            # SQLite as Django sets it up; the store switches it to WAL (SQLITE_WAL, the default).
+            "database": {"DOCSYNC_PERSISTENCE": "database"},
+            # WAL and synchronous=NORMAL on every connection of the site (its init_command).
             "sqlite-wal": {"DOCSYNC_PERSISTENCE": "database", "DOCSYNC_SQLITE_WAL": "1"},
             # The demo site with a Redis URL is a (one-process) cluster: its Redis holds the
             # snapshots and the journal. The same cluster without persistence is its baseline.

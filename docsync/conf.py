@@ -70,6 +70,9 @@ DEFAULTS: dict[str, Any] = {
     "SNAPSHOT_TAIL": 100,  # records of changes kept before a snapshot's position (resume by replay)
     "MAX_JOURNAL_BYTES": 64 * 1024 * 1024,  # changes waiting for the store, per process: new patches wait beyond
     "DRAIN_TIMEOUT": 20.0,  # seconds a drain (SIGTERM, admin) may take before the process exits anyway
+    # The database store on SQLite: the database in write-ahead logging, the journal's
+    # connection at synchronous=NORMAL (no fsync per change; a process's death loses none).
+    "SQLITE_WAL": True,
     # Who may read /docsync-metrics (this process's figures, Prometheus' text format): an
     # access rule as for apps; a scraper may instead send "Authorization: Bearer <METRICS_TOKEN>".
     "METRICS": "staff",

@@ -21,4 +21,5 @@ DOCSYNC = {
     },
     "SNAPSHOT_INTERVAL": float(os.environ.get("DOCSYNC_SNAPSHOT_INTERVAL", "0.2")),
     "SNAPSHOT_LIFETIME": 600.0,
+    "SQLITE_WAL": os.environ.get("DOCSYNC_STORE_SQLITE_WAL", "1") == "1",
 }

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import logging
 import time
 from abc import ABC, abstractmethod
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +29,8 @@ from ...exceptions import ConfigurationError
 from ..executor import run_sync
 
 __all__ = ["DatabaseStore", "RedisStore", "SessionStore", "make_store"]
+
+logger = logging.getLogger("docsync.persistence")
 
 
 class SessionStore(ABC):
@@ -127,6 +130,7 @@ class DatabaseStore(SessionStore):
 
     def __init__(self) -> None:
         self._writer: ThreadPoolExecutor | None = None
+        self._tuned: Any = None  # the journal's DB-API connection, once tuned
 
     async def append_records(self, records: list[tuple[str, int, bytes]], *, process: str) -> None:
         # On every change's path: one thread of its own whose connection stays open. The
@@ -136,15 +140,44 @@ class DatabaseStore(SessionStore):
             self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="docsync-journal")
         await asyncio.get_running_loop().run_in_executor(self._writer, self._append_on_kept_connection, records)
 
-    @staticmethod
-    def _append_on_kept_connection(records: list[tuple[str, int, bytes]]) -> None:
+    def _append_on_kept_connection(self, records: list[tuple[str, int, bytes]]) -> None:
         from django.db import connection
 
         try:
+            raw = connection.connection
+            if connection.vendor == "sqlite" and (raw is None or raw is not self._tuned):
+                self._tune_sqlite(connection)
             DatabaseStore._append(records)
         except Exception:
             connection.close()  # a broken connection is not kept: the next write opens another
             raise
+
+    def _tune_sqlite(self, connection: Any) -> None:
+        # SQLite's default rollback journal syncs the disk at every commit: each change
+        # would wait for an fsync (several ms). In write-ahead logging a commit is an
+        # append to the WAL file; at synchronous=NORMAL it is not synced (checkpoints
+        # are): a process that dies loses nothing committed, a power loss may lose the
+        # last commits but never corrupts the file. WAL is the database's own mode (it
+        # stays); synchronous is this connection's.
+        connection.ensure_connection()
+        self._tuned = connection.connection
+        if not docsync_settings().SQLITE_WAL:
+            return
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode")
+            mode = str(cursor.fetchone()[0]).lower()
+            if mode not in ("wal", "memory"):
+                try:
+                    cursor.execute("PRAGMA journal_mode=WAL")
+                    mode = str(cursor.fetchone()[0]).lower()
+                except OperationalError as exc:  # locked by another connection now: next time
+                    self._tuned = None
+                    logger.warning("persistence: SQLite not switched to write-ahead logging yet: %s", exc)
+                    return
+                if mode == "wal":
+                    logger.info("persistence: SQLite database switched to write-ahead logging (SQLITE_WAL)")
+            if mode == "wal":
+                cursor.execute("PRAGMA synchronous=NORMAL")
 
     async def close(self) -> None:
         writer, self._writer = self._writer, None
