@@ -18,6 +18,8 @@ from ..server.application_context import ApplicationContext
 from .application import BokehApplication
 from .compat import message_callbacks, set_session_context
 from .contexts import BokehServerContext, BokehSessionContext
+from .persistence import bokeh_keeper
+from .restore import build_order
 from .runner import UserCodeRunner
 from .session import BokehSession
 
@@ -67,6 +69,9 @@ class BokehApplicationContext(ApplicationContext):
         if self.application.failed:
             raise ApplicationLoadError(f"application failed to load: {self.application.error}")
         await self.load()
+        saver = bokeh_keeper(self.registry, self)
+        # Read before anything is built (the store is I/O): a session whose process died.
+        snapshot = await saver.load(self, session_id) if saver is not None else None
         document = Document()
         session_context = BokehSessionContext(session_id, self.server_context, document, request)  # type: ignore[arg-type]
         set_session_context(document, session_context)
@@ -74,9 +79,20 @@ class BokehApplicationContext(ApplicationContext):
         # modify_doc / the script is sync user code, run off the loop with curdoc() set:
         # a script's or directory app's in the app-code thread (app_thread.py).
         await self.runner.initialize(self.application.app, self._initialize, document)
+        app_ids = [str(model.id) for model in build_order(document)] if saver is not None else []
+        if saver is not None and snapshot is not None:
+            # Nobody sees the document yet: the saved state is laid over it before the
+            # session exists, so no callback or client hears of it as a change.
+            saver.restore(document, snapshot, request)
         session = BokehSession(session_id, document, app_path=self.path, request=request, runner=self.runner)
         session.context = session_context
         session_context._set_session(session)
+        if saver is not None:
+            async with session.lock:
+                saver.made(session, app_ids, snapshot)
+            # Before anyone sees it: its records build on this snapshot (a restored
+            # session's models have this process's ids, so it is saved again too).
+            await saver.save(session)
         self.sessions[session_id] = session  # type: ignore[assignment]
         self.sessions_created += 1
         return session

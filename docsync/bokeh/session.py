@@ -15,6 +15,7 @@ import logging
 import secrets
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -57,6 +58,12 @@ class BokehSession:
         self.seq = 0  # transactions that changed the document (the admin shows it)
         self.context: Any = None
         self._outbox: list[EncodedBokehEvent] = []
+        # Persistence (docsync/bokeh/persistence.py): each transaction's events are a
+        # journal record; what the session would send waits until that record is stored.
+        self.write_ahead: Any = None
+        self.records = 0
+        self.records_durable = 0
+        self._held: deque[tuple[int, Any, Message]] = deque()
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._running: set[asyncio.Task[None]] = set()
         self._loop = asyncio.get_running_loop()
@@ -90,11 +97,34 @@ class BokehSession:
         return time.monotonic() - self.last_detached >= lifetime
 
     def _send(self, connection: Any, message: Message) -> None:
+        if self.records_durable < self.records:
+            # A change is not in the store yet: nobody hears of it (nor of anything
+            # after it, so each connection's order is kept) until it is.
+            self._held.append((self.records, connection, message))
+            return
+        self._queue(connection, message)
+
+    def _queue(self, connection: Any, message: Message) -> None:
         # Queued, never awaited: the lock waits for no socket (docsync/server/outbox.py).
         try:
             connection.queue_message(message)
         except Exception:  # a dead socket must not stop the others from being served
             logger.debug("send to %r failed", connection, exc_info=True)
+
+    # -- write-ahead (persistence) ----------------------------------------------------
+
+    def start_write_ahead(self, journal: Any, records: int) -> None:
+        """Make every transaction durable through ``journal`` from now on; ``records`` were numbered before."""
+        self.write_ahead = journal
+        self.records = self.records_durable = records
+
+    def durable(self, number: int) -> None:
+        """Record ``number`` is in the store: send what waited for it."""
+        self.records_durable = max(self.records_durable, number)
+        held = self._held
+        while held and held[0][0] <= self.records_durable:
+            _, connection, message = held.popleft()
+            self._queue(connection, message)
 
     # -- Bokeh's document notifications (Document.callbacks.on_change_dispatch_to) ----
 
@@ -118,6 +148,12 @@ class BokehSession:
             return
         encoded, self._outbox[:] = list(self._outbox), []
         self.seq += 1
+        if self.write_ahead is not None:
+            from .persistence import BokehRecord  # persistence.py builds on this module
+
+            self.records += 1
+            nbytes = sum(e.nbytes for e in encoded) + 200
+            self.write_ahead.append(self, BokehRecord(self.records, self.incarnation, self.seq, encoded, nbytes))
         by_origin: dict[int, Message | None] = {}
         for connection in tuple(self.connections):
             key = id(connection)
@@ -135,6 +171,8 @@ class BokehSession:
 
     async def patch(self, connection: Any, request: Message) -> None:
         """Apply a client's PATCH-DOC under the lock (its callbacks in a worker thread)."""
+        if self.write_ahead is not None:
+            await self.write_ahead.room()  # no lock held: records waiting for the store are bounded
         async with self.lock:
             self.touch()
             refusal: str | None = None
@@ -255,6 +293,7 @@ class BokehSession:
         async with self.lock:
             destroy_document(self.document, self)
             self._outbox.clear()
+            self._held.clear()
             self.connections.clear()
 
 

@@ -20,7 +20,7 @@ from ..exceptions import PatchError
 from ..protocol import Message, new_message
 from ..protocol.msgtypes import PATCH_DOC, PULL_DOC_REPLY
 
-__all__ = ["EncodedBokehEvent", "apply_client_patch", "encode_event", "patch_message", "pull_reply"]
+__all__ = ["EncodedBokehEvent", "apply_client_patch", "document_content", "encode_event", "patch_message", "pull_reply"]
 
 
 @dataclass(slots=True)
@@ -30,6 +30,7 @@ class EncodedBokehEvent:
     origin: Any  # the connection whose patch caused it (not echoed back to it), or None
     json: Any
     buffers: list[tuple[str, Any]]
+    nbytes: int = 0  # its JSON's and buffers' size (the journal's bound counts it)
 
 
 def _buffer_ref(obj: Any) -> Any:
@@ -40,9 +41,13 @@ def _buffer_ref(obj: Any) -> Any:
     raise TypeError(f"cannot encode {type(obj).__name__}")
 
 
+def _json_bytes(rep: Any) -> bytes:
+    return orjson.dumps(rep, default=_buffer_ref, option=orjson.OPT_PASSTHROUGH_DATACLASS)
+
+
 def _frozen_json(rep: Any) -> orjson.Fragment:
     """Bokeh's representation as finished JSON, embedded as is in the message's content."""
-    return orjson.Fragment(orjson.dumps(rep, default=_buffer_ref, option=orjson.OPT_PASSTHROUGH_DATACLASS))
+    return orjson.Fragment(_json_bytes(rep))
 
 
 def _as_bytes(data: Any) -> Any:
@@ -62,7 +67,10 @@ def encode_event(document: Any, event: DocumentPatchedEvent, origin: Any) -> Enc
     serializer = Serializer(references=document.models.synced_references)
     rep = serializer.encode(event)
     document.models.flush_synced(lambda model: not serializer.has_ref(model))
-    return EncodedBokehEvent(origin, _frozen_json(rep), _buffers(serializer.buffers))
+    data = _json_bytes(rep)
+    buffers = _buffers(serializer.buffers)
+    nbytes = len(data) + sum(memoryview(b).nbytes for _, b in buffers)
+    return EncodedBokehEvent(origin, orjson.Fragment(data), buffers, nbytes)
 
 
 def patch_message(events: list[EncodedBokehEvent]) -> Message:
@@ -71,11 +79,16 @@ def patch_message(events: list[EncodedBokehEvent]) -> Message:
     return new_message(PATCH_DOC, {"events": [event.json for event in events]}, buffers=buffers)
 
 
+def document_content(document: Any) -> tuple[orjson.Fragment, list[tuple[str, Any]]]:
+    """The whole document as Bokeh's JSON (finished), and its arrays as (id, bytes view) buffers."""
+    serialized = document.to_json()
+    return _frozen_json(serialized.content), _buffers(serialized.buffers)
+
+
 def pull_reply(document: Any, reqid: str) -> Message:
     """PULL-DOC-REPLY: the whole document as Bokeh's JSON, arrays as binary buffers."""
-    serialized = document.to_json()
-    content = {"doc": _frozen_json(serialized.content)}
-    return new_message(PULL_DOC_REPLY, content, reqid=reqid, buffers=_buffers(serialized.buffers))
+    doc, buffers = document_content(document)
+    return new_message(PULL_DOC_REPLY, {"doc": doc}, reqid=reqid, buffers=buffers)
 
 
 def _check(event: dict[str, Any]) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -32,7 +32,7 @@ from ...sync.patches import EncodedEvent
 from ..session import ServerSession
 from .snapshot import pack, unpack
 
-__all__ = ["RECORD_MAGIC", "Journal", "Record", "decode_record", "encode_record", "usable_records"]
+__all__ = ["RECORD_MAGIC", "Journal", "QueuedRecord", "Record", "decode_record", "encode_record", "usable_records"]
 
 logger = logging.getLogger("docsync.persistence")
 
@@ -54,6 +54,20 @@ class Record:
     client_models: int = 0
     nbytes: int = 0
     buffers: list[tuple[str, Buffer]] = field(default_factory=list)
+
+    def encode(self, max_bytes: int) -> bytes:
+        """The record's binary form (``encode_record``)."""
+        return encode_record(self, max_bytes)
+
+
+class QueuedRecord(Protocol):
+    """What the journal writes: a numbered change that encodes itself (a ``Record``, or a dialect's own)."""
+
+    number: int
+    nbytes: int
+
+    def encode(self, max_bytes: int) -> bytes:
+        """The bytes the store keeps (raise SnapshotError past ``max_bytes``)."""
 
 
 def encode_record(record: Record, max_bytes: int) -> bytes:
@@ -147,7 +161,7 @@ class Journal:
         self.process_id = process_id
         self.max_bytes = max_bytes
         self.max_record_bytes = max_record_bytes
-        self._queue: list[tuple[ServerSession, Record]] = []
+        self._queue: list[tuple[Any, QueuedRecord]] = []  # (session, record): the session has ``id`` and ``durable``
         self.waiting_bytes = 0
         self._wake: asyncio.Event | None = None
         self._room: asyncio.Event | None = None
@@ -178,8 +192,12 @@ class Journal:
         record = Record(
             number, sequencer.incarnation, sequencer.log.seq, entries, given, fences, sequencer.client_models, size
         )
+        self.append(session, record)
+
+    def append(self, session: Any, record: QueuedRecord) -> None:
+        """Queue a record that encodes itself (the Bokeh dialect's); ``session.durable(number)`` follows its write."""
         self._queue.append((session, record))
-        self.waiting_bytes += size
+        self.waiting_bytes += record.nbytes
         self._start()
 
     async def room(self) -> None:
@@ -210,13 +228,13 @@ class Journal:
                 await self._write(batch)
             self._idle.set()
 
-    async def _write(self, batch: list[tuple[ServerSession, Record]]) -> None:
+    async def _write(self, batch: list[tuple[Any, QueuedRecord]]) -> None:
         writes: list[tuple[str, int, bytes]] = []
         size = 0
         for session, record in batch:
             size += record.nbytes
             try:
-                writes.append((session.id, record.number, encode_record(record, self.max_record_bytes)))
+                writes.append((session.id, record.number, record.encode(self.max_record_bytes)))
             except (SnapshotError, TypeError, ValueError) as exc:
                 self.failures += 1
                 logger.error("persistence: a change of session %s not written: %s", session.id, exc)

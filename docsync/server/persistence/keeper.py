@@ -40,6 +40,10 @@ _SWEEP_EVERY = 60.0  # seconds between deletions of expired snapshots (stores th
 _DRAINING = "server draining: connect again"
 _CLOSE_PATIENCE = 2.0  # seconds a drain waits for its closes to be written (a slow reader's may not be)
 
+#: The kinds of application whose sessions are saved: docsync's own (here), and Bokeh's,
+#: whose documents are saved by their own companion (docsync/bokeh/persistence.py).
+_PERSISTED_KINDS = ("docsync", "bokeh")
+
 
 @dataclass(slots=True)
 class SavedState:
@@ -78,6 +82,9 @@ class SnapshotKeeper:
         self.writes = 0
         self.bytes_written = 0
         self.failures = 0
+        #: Other dialects' persistence, sharing this store and journal: each has
+        #: ``save_changed()`` (the writer's round) and ``drain()`` (close, stop, save its sessions).
+        self.companions: list[Any] = []
         settings = docsync_settings()
         self.journal = Journal(
             store,
@@ -89,14 +96,14 @@ class SnapshotKeeper:
     # -- which sessions ---------------------------------------------------------------
 
     def persists(self, context: Any) -> bool:
-        """Tell whether sessions of ``context`` are persisted (docsync documents, not turned off per app)."""
-        return getattr(context, "kind", None) == "docsync" and context.options.get("persist", True) is not False
+        """Tell whether sessions of ``context`` are persisted (docsync or Bokeh documents, not turned off per app)."""
+        return getattr(context, "kind", None) in _PERSISTED_KINDS and context.options.get("persist", True) is not False
 
     def _sessions(self) -> list[ServerSession]:
         return [
             session
             for context in self.registry.contexts
-            if self.persists(context)
+            if getattr(context, "kind", None) == "docsync" and self.persists(context)
             for session in list(context.sessions.values())
             if not session.destroyed
         ]
@@ -130,6 +137,8 @@ class SnapshotKeeper:
                 continue
             if await self.save(session):
                 written += 1
+        for companion in self.companions:
+            written += await companion.save_changed()
         return written
 
     async def save(self, session: ServerSession) -> bool:
@@ -229,9 +238,9 @@ class SnapshotKeeper:
     async def load(self, context: Any, session_id: str) -> Snapshot | None:
         """Read the snapshot of ``session_id`` and its records, if any (no lock held).
 
-        Raises SnapshotError if the snapshot is unusable.
+        Raises SnapshotError if the snapshot is unusable. (A Bokeh app's: docsync/bokeh/persistence.py.)
         """
-        if not self.persists(context):
+        if not self.persists(context) or getattr(context, "kind", None) != "docsync":
             return None
         data = await self.store.load(session_id)
         if data is None:
@@ -332,18 +341,24 @@ class SnapshotKeeper:
         for session in sessions:
             await session.destroy_callbacks()
         saved = await self._save_all(sessions)
+        drained = len(sessions)
+        for companion in self.companions:
+            their_sessions, their_saved, their_closed = await companion.drain()
+            drained += their_sessions
+            saved += their_saved
+            closed += their_closed
         for context in self.registry.contexts:
             if not self.persists(context):
                 continue
             for session in list(context.sessions.values()):
                 context.sessions.pop(session.id, None)
                 await session.destroy()
-        figures = {"sessions": float(len(sessions)), "saved": float(saved), "connections": float(closed)}
+        figures = {"sessions": float(drained), "saved": float(saved), "connections": float(closed)}
         figures["seconds"] = time.monotonic() - started
         logger.warning(
             "persistence: drained %d sessions (%d saved, %d connections closed) in %.3f s; "
             "%d snapshots, %d bytes written since the start; journal: %d records, %d bytes in %d writes",
-            len(sessions),
+            drained,
             saved,
             closed,
             figures["seconds"],

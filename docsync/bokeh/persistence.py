@@ -1,0 +1,434 @@
+"""Bokeh sessions that outlive their process: snapshots and journal of a real Bokeh Document.
+
+The same store, journal and drain as docsync's own sessions (docsync/server/persistence/),
+with Bokeh's document format:
+
+- **Snapshot**: Bokeh's own document JSON (what a PULL-DOC-REPLY carries) with its
+  arrays as raw binary buffers, the session's position, the user it was made for, and
+  the ids of the models the application built, in build order (``restore.build_order``).
+- **Journal**: every transaction's document events, as BokehJS receives them (frozen
+  when they happened), written to the store before anyone is told of them.
+- **Restore**: the snapshot is read into a document of its own, the journal's events
+  are applied to it in order, and the result is laid over the document the application
+  builds again (``restore.restore_document``: models matched by name, then build order).
+  Model ids are the new process's, so a restored session starts a new incarnation and
+  is saved again at once, before anyone sees it: its later records build on that.
+
+BokehJS does not resume: on a dropped socket (or close 4012) it connects again with the
+same token and pulls the whole document, which is then the restored one (docs/bokeh.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from bokeh.core.serialization import Buffer, Deserializer, Serialized
+from bokeh.core.types import ID
+from bokeh.document import Document
+from bokeh.document.events import DocumentPatchedEvent
+
+from ..conf import docsync_settings
+from ..exceptions import ServerDrainingError, SnapshotError
+from ..server.persistence import SavedState, SnapshotKeeper, keeper_of
+from ..server.persistence.capture import user_id_of
+from ..server.persistence.snapshot import pack, unpack
+from .restore import restore_document
+from .session import BokehSession
+from .wire import EncodedBokehEvent, document_content
+
+__all__ = [
+    "BokehKeeper",
+    "BokehRecord",
+    "BokehSnapshot",
+    "bokeh_keeper",
+    "decode_bokeh_record",
+    "decode_bokeh_snapshot",
+    "replayed_document",
+    "take_bokeh_snapshot",
+]
+
+logger = logging.getLogger("docsync.persistence")
+
+SNAPSHOT_MAGIC = b"DSYNCBOKS\n"
+RECORD_MAGIC = b"DSYNCBOKJ\n"
+FORMAT_VERSION = 1
+
+
+@dataclass(slots=True)
+class BokehSnapshot:
+    """A Bokeh session's saved state (its binary form: docsync's ``pack`` under its own magic)."""
+
+    session_id: str
+    app_path: str
+    incarnation: str
+    seq: int
+    user_id: Any
+    created: float
+    saved: float
+    doc: Any  # Bokeh's document JSON (an orjson.Fragment when taken, a dict when read)
+    buffers: list[tuple[str, Any]] = field(default_factory=list)
+    app_ids: list[str] = field(default_factory=list)
+    #: The number of the last journal record it holds.
+    journal: int = 0
+    #: The journal records read with it (not part of its binary form).
+    records: list[DecodedRecord] = field(default_factory=list)
+
+    def encode(self, max_bytes: int) -> bytes:
+        """The binary form (raise SnapshotError past ``max_bytes``)."""
+        header = {
+            "version": FORMAT_VERSION,
+            "dialect": "bokeh",
+            "session_id": self.session_id,
+            "app": self.app_path,
+            "incarnation": self.incarnation,
+            "seq": self.seq,
+            "user_id": self.user_id,
+            "created": self.created,
+            "saved": self.saved,
+            "buffer_ids": [buffer_id for buffer_id, _ in self.buffers],
+            "app_ids": self.app_ids,
+            "journal": self.journal,
+            "doc": self.doc,
+        }
+        return pack(SNAPSHOT_MAGIC, orjson.dumps(header), [b for _, b in self.buffers], max_bytes, "snapshot")
+
+
+_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "incarnation": str,
+    "seq": int,
+    "created": (int, float),
+    "saved": (int, float),
+    "doc": dict,
+    "buffer_ids": list,
+    "app_ids": list,
+    "journal": int,
+}
+
+
+def decode_bokeh_snapshot(data: bytes, *, app_path: str, session_id: str, max_bytes: int) -> BokehSnapshot:
+    """Read a Bokeh session's snapshot; raise SnapshotError if it is not one of ``session_id`` of ``app_path``."""
+    if len(data) > max_bytes:
+        raise SnapshotError(f"snapshot too big: {len(data)} bytes > {max_bytes} (MAX_SNAPSHOT_BYTES)")
+    header, views = unpack(data, SNAPSHOT_MAGIC, "Bokeh snapshot")
+    if type(header) is not dict or header.get("version") != FORMAT_VERSION:
+        raise SnapshotError("corrupt Bokeh snapshot: bad header or format")
+    if header.get("app") != app_path:
+        raise SnapshotError(f"snapshot of another application: {header.get('app')!r:.60}, not {app_path!r}")
+    if header.get("session_id") != session_id:
+        raise SnapshotError(f"snapshot of another session: {header.get('session_id')!r:.60}")
+    for name, kind in _FIELDS.items():
+        value = header.get(name)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise SnapshotError(f"corrupt Bokeh snapshot: {name} is {type(value).__name__}")
+    ids = header["buffer_ids"]
+    if not all(type(i) is str for i in ids + header["app_ids"]) or len(ids) != len(views):
+        raise SnapshotError("corrupt Bokeh snapshot: bad ids or buffers")
+    return BokehSnapshot(
+        session_id=session_id,
+        app_path=app_path,
+        incarnation=header["incarnation"],
+        seq=header["seq"],
+        user_id=header.get("user_id"),
+        created=header["created"],
+        saved=header["saved"],
+        doc=header["doc"],
+        buffers=list(zip(ids, views, strict=True)),
+        app_ids=header["app_ids"],
+        journal=header["journal"],
+    )
+
+
+@dataclass(slots=True)
+class BokehRecord:
+    """One transaction of a Bokeh session, queued for the journal (``Journal.append``)."""
+
+    number: int
+    incarnation: str
+    seq: int
+    events: list[EncodedBokehEvent]
+    nbytes: int
+
+    def encode(self, max_bytes: int) -> bytes:
+        """The binary form: the events' JSON in a header, their buffers after it."""
+        header = {
+            "number": self.number,
+            "incarnation": self.incarnation,
+            "seq": self.seq,
+            "events": [event.json for event in self.events],
+            "buffer_ids": [buffer_id for event in self.events for buffer_id, _ in event.buffers],
+        }
+        buffers = [data for event in self.events for _, data in event.buffers]
+        return pack(RECORD_MAGIC, orjson.dumps(header), buffers, max_bytes, "journal record")
+
+
+@dataclass(slots=True)
+class DecodedRecord:
+    """A journal record read back: its events (Bokeh's JSON) and their buffers."""
+
+    number: int
+    incarnation: str
+    seq: int
+    events: list[Any]
+    buffers: list[tuple[str, Any]]
+
+
+def decode_bokeh_record(data: bytes) -> DecodedRecord:
+    """Read a record of a Bokeh session's journal; raise SnapshotError if it is not one."""
+    header, views = unpack(data, RECORD_MAGIC, "Bokeh journal record")
+    try:
+        ids = [str(i) for i in header["buffer_ids"]]
+        record = DecodedRecord(
+            number=int(header["number"]),
+            incarnation=str(header["incarnation"]),
+            seq=int(header["seq"]),
+            events=list(header["events"]),
+            buffers=list(zip(ids, views, strict=True)),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SnapshotError(f"corrupt Bokeh journal record: {exc!r:.80}") from None
+    if not all(type(e) is dict for e in record.events):
+        raise SnapshotError("corrupt Bokeh journal record: an event is not an object")
+    return record
+
+
+def take_bokeh_snapshot(session: BokehSession, app_ids: list[str]) -> BokehSnapshot:
+    """Capture ``session`` now; call with its lock held (the buffers are copied here)."""
+    doc, buffers = document_content(session.document)
+    return BokehSnapshot(
+        session_id=session.id,
+        app_path=session.app_path,
+        incarnation=session.incarnation,
+        seq=session.seq,
+        user_id=user_id_of(session.request.get("user")),
+        created=session.created,
+        saved=time.time(),
+        doc=doc,
+        # Copied under the lock: a later stream or patch must not change them.
+        buffers=[(buffer_id, bytes(data)) for buffer_id, data in buffers],
+        app_ids=app_ids,
+        journal=session.records,
+    )
+
+
+def _later_records(snapshot: BokehSnapshot) -> list[DecodedRecord]:
+    """The records written after the snapshot, in order, up to the first gap (they are written in order)."""
+    own = sorted(
+        (r for r in snapshot.records if r.incarnation == snapshot.incarnation and r.number > snapshot.journal),
+        key=lambda r: r.number,
+    )
+    later: list[DecodedRecord] = []
+    for record in own:
+        if record.number != snapshot.journal + 1 + len(later):
+            break
+        later.append(record)
+    return later
+
+
+def replayed_document(snapshot: BokehSnapshot) -> Document:
+    """The snapshot's document with the journal's later events applied, in order (no callback runs).
+
+    Raises SnapshotError if the document or an event cannot be read.
+    """
+    try:
+        buffers = [Buffer(ID(buffer_id), bytes(data)) for buffer_id, data in snapshot.buffers]
+        document = Document.from_json(Serialized(snapshot.doc, buffers))
+        for record in _later_records(snapshot):
+            # A broadcast message changes no state: not replayed.
+            events = [e for e in record.events if e.get("kind") != "MessageSent"]
+            if not events:
+                continue
+            deserializer = Deserializer(list(document.models))
+            patch = deserializer.deserialize(
+                Serialized({"events": events}, [Buffer(ID(i), bytes(b)) for i, b in record.buffers])
+            )
+            for event in patch["events"]:
+                DocumentPatchedEvent.handle_event(document, event, None)
+            document.models.flush_synced()
+    except SnapshotError:
+        raise
+    except Exception as exc:  # Bokeh's reader raises many kinds: all mean "cannot be restored"
+        raise SnapshotError(f"Bokeh snapshot or journal cannot be read: {type(exc).__name__}: {exc!s:.200}") from None
+    return document
+
+
+def _marker(session: BokehSession) -> tuple[int, int]:
+    return (session.seq, session.records)
+
+
+class BokehKeeper:
+    """The Bokeh dialect's part of a process's persistence (a companion of its SnapshotKeeper)."""
+
+    def __init__(self, keeper: SnapshotKeeper) -> None:
+        self.keeper = keeper
+        self._saving = asyncio.Lock()  # one write at a time: an older one never lands last
+
+    def _contexts(self) -> list[Any]:
+        return [
+            c for c in self.keeper.registry.contexts if getattr(c, "kind", None) == "bokeh" and self.keeper.persists(c)
+        ]
+
+    def _sessions(self) -> list[BokehSession]:
+        return [s for c in self._contexts() for s in list(c.sessions.values()) if not s.destroyed]
+
+    # -- restore ----------------------------------------------------------------------
+
+    async def load(self, context: Any, session_id: str) -> BokehSnapshot | None:
+        """Read the snapshot of ``session_id`` and its journal, if any (no lock held); SnapshotError if unusable."""
+        data = await self.keeper.store.load(session_id)
+        if data is None:
+            return None
+        max_bytes = int(docsync_settings().MAX_SNAPSHOT_BYTES)
+        try:
+            snapshot = decode_bokeh_snapshot(data, app_path=context.path, session_id=session_id, max_bytes=max_bytes)
+            snapshot.records = [decode_bokeh_record(raw) for raw in await self.keeper.store.load_records(session_id)]
+        except SnapshotError as exc:
+            logger.error("persistence: snapshot of session %s refused (kept in the store): %s", session_id, exc)
+            raise
+        return snapshot
+
+    def restore(self, document: Any, snapshot: BokehSnapshot, request: dict[str, Any]) -> None:
+        """Lay ``snapshot`` over ``document``, just built by the application (nobody sees it yet)."""
+        try:
+            if user_id_of(request.get("user")) != snapshot.user_id:
+                raise SnapshotError("snapshot of a session made for another user")
+            restore_document(document, replayed_document(snapshot), snapshot.app_ids)
+        except SnapshotError as exc:
+            logger.error(
+                "persistence: snapshot of session %s refused (kept in the store): %s", snapshot.session_id, exc
+            )
+            raise
+
+    def made(self, session: BokehSession, app_ids: list[str], snapshot: BokehSnapshot | None) -> None:
+        """Record a session just made (restored from ``snapshot`` if any); its changes go to the journal from now on."""
+        records = 0
+        state = SavedState(app_ids)
+        if snapshot is not None:
+            session.seq = snapshot.seq
+            session.created = snapshot.created
+            # Numbered after every record of the store: the old incarnation's are trimmed by number.
+            records = max([snapshot.journal, *(r.number for r in snapshot.records)])
+            state.restored_from = snapshot.saved
+            logger.info(
+                "persistence: Bokeh session %s of %s restored (%d records after its snapshot)",
+                session.id,
+                session.app_path,
+                len(_later_records(snapshot)),
+            )
+        session.start_write_ahead(self.keeper.journal, records)
+        self.keeper.states[session.id] = state
+
+    # -- writing ----------------------------------------------------------------------
+
+    async def save(self, session: BokehSession) -> bool:
+        """Snapshot ``session`` now: captured under its lock, written with no lock held."""
+        state = self.keeper.states.get(session.id)
+        if state is None:
+            return False
+        async with self._saving:
+            async with session.lock:
+                if session.destroyed:
+                    return False  # its document is gone: an empty one must never replace its snapshot
+                marker = _marker(session)
+                snapshot = take_bokeh_snapshot(session, state.app_ids)
+            return await self._write([(session, state, marker, snapshot)]) == 1
+
+    async def _write(self, batch: list[tuple[BokehSession, SavedState, tuple[int, int], BokehSnapshot]]) -> int:
+        keeper = self.keeper
+        max_bytes = int(docsync_settings().MAX_SNAPSHOT_BYTES)
+        encoded = []
+        for session, state, marker, snapshot in batch:
+            try:
+                encoded.append((session, state, marker, snapshot, snapshot.encode(max_bytes)))
+            except SnapshotError as exc:
+                keeper.failures += 1
+                state.marker = marker  # not tried again until it changes
+                logger.error("persistence: session %s of %s not saved: %s", session.id, session.app_path, exc)
+        if not encoded:
+            return 0
+        items = [(s.id, s.app_path, snap.seq, data) for s, _, _, snap, data in encoded]
+        try:
+            await keeper.store.save_many(items, process=keeper.registry.process_id)
+        except Exception:
+            keeper.failures += len(encoded)
+            logger.exception("persistence: %d Bokeh sessions not saved (store %s)", len(encoded), keeper.store.name)
+            return 0
+        for session, state, marker, snapshot, data in encoded:
+            state.marker, state.saved_at, state.nbytes, state.seq = marker, snapshot.saved, len(data), snapshot.seq
+            keeper.writes += 1
+            keeper.bytes_written += len(data)
+            try:
+                # Nothing replays a Bokeh session's log: the records the snapshot holds go.
+                await keeper.store.trim_records(session.id, snapshot.journal)
+            except Exception:
+                logger.warning("persistence: old records of %s not trimmed (they expire by themselves)", session.id)
+        return len(encoded)
+
+    async def save_changed(self) -> int:
+        """Snapshot every session that changed since its last snapshot (the keeper's writer calls it)."""
+        written = 0
+        for session in self._sessions():
+            state = self.keeper.states.get(session.id)
+            if state is not None and state.marker != _marker(session) and await self.save(session):
+                written += 1
+        return written
+
+    # -- drain ------------------------------------------------------------------------
+
+    async def drain(self) -> tuple[int, int, int]:
+        """Close every connection with 4012, stop callbacks, snapshot every session: (sessions, saved, closed)."""
+        sessions = self._sessions()
+        await self.keeper.journal.flush()  # what waited for the store goes out before the close
+        closed = 0
+        for session in sessions:
+            for connection in list(session.connections):
+                closed += 1
+                _close_draining(connection)
+        for session in sessions:
+            await session.destroy_callbacks()
+        batch = []
+        saved = 0
+        async with self._saving:
+            for session in sessions:
+                state = self.keeper.states.get(session.id)
+                if state is None:
+                    continue
+                async with session.lock:
+                    if session.destroyed:
+                        continue
+                    marker = _marker(session)
+                    if state.marker == marker:
+                        saved += 1  # saved already, unchanged since
+                        continue
+                    batch.append((session, state, marker, take_bokeh_snapshot(session, state.app_ids)))
+            saved += await self._write(batch)
+        return len(sessions), saved, closed
+
+
+def _close_draining(connection: Any) -> None:
+    error = ServerDrainingError("server draining: connect again")
+    try:
+        refuse = getattr(connection, "refuse", None)
+        if refuse is not None:
+            refuse(error)  # an ERROR naming the reason, then the close, after what is queued
+        else:
+            connection.queue_close(error.close_code, error.reason)
+    except Exception:
+        logger.debug("could not close %r", connection, exc_info=True)
+
+
+def bokeh_keeper(registry: Any, context: Any) -> BokehKeeper | None:
+    """The Bokeh persistence of ``registry``'s process for ``context``; None when off (no store, ``persist`` False)."""
+    keeper = keeper_of(registry) if registry is not None else None
+    if keeper is None or not keeper.persists(context):
+        return None
+    for companion in keeper.companions:
+        if isinstance(companion, BokehKeeper):
+            return companion
+    companion = BokehKeeper(keeper)
+    keeper.companions.append(companion)
+    return companion

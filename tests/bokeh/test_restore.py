@@ -1,0 +1,205 @@
+"""A Bokeh session's snapshot and journal, read back and laid over the document the app builds again.
+
+No server here: documents built by a function as a Bokeh app would build them, their
+snapshot's binary form, the journal's records, and the matching of models (by name,
+then build order) that ``docsync.bokeh.restore`` does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+pytest.importorskip("bokeh", reason="the docsync[bokeh] extra is not installed")
+
+from bokeh.document import Document
+from bokeh.layouts import column
+from bokeh.models import ColumnDataSource, Div, Paragraph, Slider
+from bokeh.plotting import figure
+
+from docsync.bokeh.persistence import (
+    BokehRecord,
+    BokehSnapshot,
+    decode_bokeh_record,
+    decode_bokeh_snapshot,
+    replayed_document,
+)
+from docsync.bokeh.restore import build_order, restore_document
+from docsync.bokeh.wire import document_content, encode_event
+from docsync.exceptions import SnapshotError
+
+MAX = 64 * 2**20
+
+
+def build(*, names: bool = True, swap: bool = False, text_type: type = Div) -> tuple[Document, list[Any]]:
+    """An app's build: two sliders, a plot of a source, a text; the sliders' callback reshapes the source."""
+    document = Document()
+    source = ColumnDataSource(data={"x": [0.0, 1.0, 2.0], "y": [0.0, 0.0, 0.0]}, name="source" if names else None)
+    low = Slider(start=0, end=10, value=1, step=1, title="low", name="low" if names else None)
+    high = Slider(start=0, end=10, value=5, step=1, title="high", name="high" if names else None)
+    plot = figure(width=200, height=200)
+    line = plot.line("x", "y", source=source)
+    text = text_type(text="start")
+    calls: list[Any] = []
+
+    def reshape(attr: str, old: Any, new: Any) -> None:
+        calls.append((attr, old, new))
+        source.data = {"x": [0.0, 1.0, 2.0], "y": [low.value, high.value, low.value + high.value]}
+
+    low.on_change("value", reshape)
+    high.on_change("value", reshape)
+    sliders = [high, low] if swap else [low, high]
+    document.add_root(column(*sliders, plot, text))
+    return document, [calls, low, high, line, text, source]
+
+
+def snapshot_of(document: Document, app_ids: list[str], **fields: Any) -> BokehSnapshot:
+    """The snapshot of ``document`` as a session takes it, through its binary form."""
+    doc, buffers = document_content(document)
+    snapshot = BokehSnapshot(
+        session_id=fields.get("session_id", "s1"),
+        app_path="app",
+        incarnation="i1",
+        seq=3,
+        user_id=None,
+        created=1.0,
+        saved=2.0,
+        doc=doc,
+        buffers=[(i, bytes(b)) for i, b in buffers],
+        app_ids=app_ids,
+        journal=fields.get("journal", 0),
+    )
+    return decode_bokeh_snapshot(snapshot.encode(MAX), app_path="app", session_id="s1", max_bytes=MAX)
+
+
+def first_session() -> tuple[Document, list[Any], list[str]]:
+    document, parts = build()
+    return document, parts, [m.id for m in build_order(document)]
+
+
+def test_saved_values_land_on_the_new_build_whose_callbacks_stay_wired_and_silent() -> None:
+    document, (calls, low, _high, line, _, source), app_ids = first_session()
+    low.value = 3  # the app's callback reshapes the source: both are saved
+    line.glyph.line_color = "red"  # an unnamed model: matched by build order
+    assert calls and list(source.data["y"]) == [3, 5, 8]
+    snapshot = snapshot_of(document, app_ids)
+
+    again, (new_calls, new_low, _, new_line, _, new_source) = build()
+    matches = restore_document(again, replayed_document(snapshot), snapshot.app_ids)
+
+    assert new_low.value == 3 and list(new_source.data["y"]) == [3, 5, 8]
+    assert new_line.glyph.line_color == "red"
+    assert new_calls == []  # nothing ran while the saved state was laid over the build
+    assert matches[low.id] is new_low and len(matches) == len(app_ids)
+    # The new build keeps its own objects and ids (this process's), and its callbacks run.
+    assert again.get_model_by_id(new_low.id) is new_low and new_low.id != low.id
+    new_low.value = 4
+    assert new_calls == [("value", 3, 4)] and list(new_source.data["y"]) == [4, 5, 9]
+
+
+def test_named_models_are_matched_by_name_even_when_the_build_order_changed() -> None:
+    document, (_, low, high, *_), app_ids = first_session()
+    low.value, high.value = 2, 7
+    snapshot = snapshot_of(document, app_ids)
+
+    again, (_, new_low, new_high, *_) = build(swap=True)  # the sliders come in the other order
+    restore_document(again, replayed_document(snapshot), snapshot.app_ids)
+    assert (new_low.value, new_high.value) == (2, 7)
+
+
+def test_unnamed_models_follow_the_build_order_with_its_limit() -> None:
+    # Without names, swapped sliders take each other's values: the documented limit.
+    document, (_, low, *_) = build(names=False)
+    app_ids = [m.id for m in build_order(document)]
+    low.value = 2
+    snapshot = snapshot_of(document, app_ids)
+    again, (_, new_low, new_high, *_) = build(names=False, swap=True)
+    restore_document(again, replayed_document(snapshot), snapshot.app_ids)
+    assert (new_low.title, new_high.title) == ("high", "low")  # the saved values, titles included
+    assert new_high.value == 2
+
+
+def test_an_application_that_changed_is_refused_and_its_document_left_as_built() -> None:
+    document, _, app_ids = first_session()
+    snapshot = snapshot_of(document, app_ids)
+    again, (_, _, _, _, _text, _) = build(text_type=Paragraph)
+    before = again.to_json(deferred=False)
+    with pytest.raises(SnapshotError, match="the application changed: it now makes a Paragraph"):
+        restore_document(again, replayed_document(snapshot), snapshot.app_ids)
+    assert again.to_json(deferred=False) == before
+
+
+def test_models_made_after_the_build_are_restored_with_ids_of_the_new_process() -> None:
+    document, (_, _low, *_), app_ids = first_session()
+    layout = document.roots[0]
+    added = Div(text="added by a callback")
+    layout.children.append(added)
+    snapshot = snapshot_of(document, app_ids)
+
+    again, _ = build()
+    restore_document(again, replayed_document(snapshot), snapshot.app_ids)
+    restored = again.roots[0].children[-1]
+    assert isinstance(restored, Div) and restored.text == "added by a callback"
+    assert restored.id != added.id  # never an id a later model of this process may take
+    assert again.get_model_by_id(restored.id) is restored
+    assert len(again.models) == len(document.models)
+
+
+def test_the_journal_records_after_the_snapshot_are_replayed_in_order() -> None:
+    document, (_, _low, high, _, text, _), app_ids = first_session()
+    snapshot = snapshot_of(document, app_ids, journal=1)
+    # Two transactions after the snapshot, recorded as the session journals them.
+    recorded: list[Any] = []
+    document.on_change(lambda event: recorded.append(encode_event(document, event, None)))
+    high.value = 9  # the callback reshapes the source too: ColumnDataChanged, with buffers
+    first = BokehRecord(2, "i1", 4, list(recorded), 0)
+    recorded.clear()
+    text.text = "after"
+    added = Div(text="new")
+    document.roots[0].children.append(added)
+    second = BokehRecord(3, "i1", 5, list(recorded), 0)
+    stale = BokehRecord(4, "another incarnation", 6, [], 0)
+    snapshot.records = [decode_bokeh_record(r.encode(MAX)) for r in (second, first, stale)]
+
+    again, (calls, _, new_high, _, new_text, new_source) = build()
+    restore_document(again, replayed_document(snapshot), snapshot.app_ids)
+    assert new_high.value == 9 and new_text.text == "after"
+    assert list(new_source.data["y"]) == [1, 9, 10]
+    assert again.roots[0].children[-1].text == "new"
+    assert calls == []
+
+
+def test_a_gap_in_the_journal_stops_the_replay_there() -> None:
+    document, (_, _, high, _, text, _), app_ids = first_session()
+    snapshot = snapshot_of(document, app_ids, journal=1)
+    recorded: list[Any] = []
+    document.on_change(lambda event: recorded.append(encode_event(document, event, None)))
+    text.text = "kept"
+    kept = BokehRecord(2, "i1", 4, list(recorded), 0)
+    recorded.clear()
+    high.value = 8
+    after_gap = BokehRecord(4, "i1", 6, list(recorded), 0)
+    snapshot.records = [decode_bokeh_record(r.encode(MAX)) for r in (kept, after_gap)]
+    replayed = replayed_document(snapshot)
+    assert replayed.get_model_by_name("high").value == 5
+    assert any(isinstance(m, Div) and m.text == "kept" for m in replayed.models)
+
+
+def test_damaged_or_foreign_snapshots_and_records_are_refused() -> None:
+    document, _, app_ids = first_session()
+    data = snapshot_of(document, app_ids).encode(MAX)
+    damaged = data[:-5] + bytes([data[-5] ^ 1]) + data[-4:]
+    with pytest.raises(SnapshotError, match="checksum"):
+        decode_bokeh_snapshot(damaged, app_path="app", session_id="s1", max_bytes=MAX)
+    with pytest.raises(SnapshotError, match="another application"):
+        decode_bokeh_snapshot(data, app_path="other", session_id="s1", max_bytes=MAX)
+    with pytest.raises(SnapshotError, match="another session"):
+        decode_bokeh_snapshot(data, app_path="app", session_id="s2", max_bytes=MAX)
+    with pytest.raises(SnapshotError, match="too big"):
+        decode_bokeh_snapshot(data, app_path="app", session_id="s1", max_bytes=100)
+    with pytest.raises(SnapshotError, match="not a docsync"):
+        decode_bokeh_record(data)  # a snapshot is not a record
+    record = BokehRecord(1, "i1", 1, [], 0).encode(MAX)
+    with pytest.raises(SnapshotError, match="checksum"):
+        decode_bokeh_record(record[:-1] + bytes([record[-1] ^ 1]))

@@ -1,0 +1,199 @@
+"""Bokeh sessions outlive their process: a real uvicorn, SQLite, and a client speaking Bokeh's protocol.
+
+The client does what BokehJS does (tests/e2e/test_bokeh_persistence.py drives BokehJS
+itself): it reads the page's token, opens the websocket with subprotocols ``bokeh`` and
+the token, pulls the document, sends PATCH-DOC, and after the server died connects
+again with the same token and pulls again. The Python document is read in the server
+process (tests/bokeh/urls.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("bokeh", reason="the docsync[bokeh] extra is not installed")
+
+import websockets
+
+from tests.e2e.bokeh_page import session_of
+
+from .conftest import Site
+
+SETTINGS = "tests.persistence.bokeh_settings"
+
+
+class BokehWire:
+    """One websocket as BokehJS opens it: ``bokeh`` and the page's token as subprotocols."""
+
+    def __init__(self, socket: Any) -> None:
+        self.socket = socket
+
+    @classmethod
+    async def open(cls, site: Site, app: str, token: str) -> BokehWire:
+        socket = await websockets.connect(
+            f"ws://127.0.0.1:{site.port}/{app}/ws",
+            subprotocols=["bokeh", token],
+            max_size=None,  # type: ignore[list-item]
+        )
+        wire = cls(socket)
+        header, _ = await wire.receive()
+        assert header["msgtype"] == "ACK"
+        return wire
+
+    async def send(self, msgtype: str, content: dict[str, Any]) -> str:
+        msgid = secrets.token_hex(4)
+        await self.socket.send(json.dumps({"msgid": msgid, "msgtype": msgtype}))
+        await self.socket.send("{}")
+        await self.socket.send(json.dumps(content))
+        return msgid
+
+    async def receive(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        header = json.loads(await asyncio.wait_for(self.socket.recv(), 30))
+        await self.socket.recv()
+        content = json.loads(await self.socket.recv())
+        for _ in range(2 * header.get("num_buffers", 0)):
+            await self.socket.recv()
+        return header, content
+
+    async def reply_to(self, msgid: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        while True:
+            header, content = await self.receive()
+            if header.get("reqid") == msgid:
+                return header, content
+
+    async def pull(self) -> dict[str, Any]:
+        header, content = await self.reply_to(await self.send("PULL-DOC-REQ", {}))
+        assert header["msgtype"] == "PULL-DOC-REPLY"
+        return dict(content["doc"])
+
+    async def set_value(self, model_id: str, value: Any) -> None:
+        event = {"kind": "ModelChanged", "model": {"id": model_id}, "attr": "value", "new": value}
+        header, content = await self.reply_to(await self.send("PATCH-DOC", {"events": [event]}))
+        assert header["msgtype"] == "OK", content
+
+
+def named(doc: Any, name: str) -> dict[str, Any]:
+    """The model named ``name`` in Bokeh's document JSON (models are written where first referenced)."""
+    found: list[dict[str, Any]] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            if value.get("type") == "object" and value.get("attributes", {}).get("name") == name:
+                found.append(value)
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(doc)
+    assert len(found) == 1, f"{len(found)} models named {name!r}"
+    return found[0]
+
+
+def python_values(site: Site, app: str, name: str, attr: str, session_id: str) -> list[Any]:
+    """``attr`` of the model named ``name`` in the server's document of session ``session_id``."""
+    url = f"{site.url}_test/bokeh/{app}/{name}/{attr}?session={session_id}"
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return list(json.loads(response.read())["values"])
+
+
+def open_page(site: Site, app: str) -> tuple[str, str]:
+    """GET the app's page (which makes its session): its token and session id."""
+    with urllib.request.urlopen(f"{site.url}{app}/", timeout=60) as response:
+        html = response.read().decode()
+    token = json.loads('"' + html.split('"token":', 1)[1].split('"', 2)[1] + '"')
+    return token, session_of(html)
+
+
+@pytest.fixture
+def bokeh_site(tmp_path: Path) -> Any:
+    """uvicorn, SQLite, persistence in the database; a snapshot only when a session is made (then the journal)."""
+    running = Site(tmp_path, kind="uvicorn", DJANGO_SETTINGS_MODULE=SETTINGS, DOCSYNC_SNAPSHOT_INTERVAL="30")
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+async def _change(site: Site, app: str, value: float) -> tuple[str, str, BokehWire]:
+    token, session_id = open_page(site, app)
+    wire = await BokehWire.open(site, app, token)
+    doc = await wire.pull()
+    await wire.set_value(named(doc, "phase")["id"], value)  # OK: the change is in the journal
+    return token, session_id, wire
+
+
+def test_a_bokeh_session_killed_with_kill_9_is_restored_from_its_journal(bokeh_site: Site) -> None:
+    site = bokeh_site
+    site.start()
+
+    async def before() -> tuple[str, str, str, str]:
+        token, session_id, wire = await _change(site, "bk_sliders", 1.5)
+        unsaved_token, unsaved_id, unsaved = await _change(site, "bk_sliders_unsaved", 1.5)
+        await wire.socket.close()
+        await unsaved.socket.close()
+        return token, session_id, unsaved_token, unsaved_id
+
+    token, session_id, unsaved_token, unsaved_id = asyncio.run(before())
+    assert python_values(site, "bk_sliders", "phase", "value", session_id) == [1.5]
+    y_before = python_values(site, "bk_sliders", "plot", "renderers.0.data_source.data.y", session_id)
+    site.server.kill()  # type: ignore[union-attr]  # kill -9: no drain, no snapshot since the session was made
+    site.start()
+
+    async def after() -> tuple[dict[str, Any], dict[str, Any]]:
+        wire = await BokehWire.open(site, "bk_sliders", token)  # what BokehJS does: the same token again
+        doc = await wire.pull()
+        unsaved = await BokehWire.open(site, "bk_sliders_unsaved", unsaved_token)
+        unsaved_doc = await unsaved.pull()
+        # The restored session's callbacks are wired: a change reshapes the wave again.
+        await wire.set_value(named(doc, "amplitude")["id"], 2.0)
+        await wire.socket.close()
+        await unsaved.socket.close()
+        return doc, unsaved_doc
+
+    doc, unsaved_doc = asyncio.run(after())
+    assert named(doc, "phase")["attributes"]["value"] == 1.5
+    # The callback's own change (the wave's data) came back with it, from the journal.
+    assert python_values(site, "bk_sliders", "plot", "renderers.0.data_source.data.y", session_id) != y_before
+    assert python_values(site, "bk_sliders", "phase", "value", session_id) == [1.5]
+    assert python_values(site, "bk_sliders", "amplitude", "value", session_id) == [2.0]
+    # ``"persist": False``: that app's session is made afresh.
+    assert named(unsaved_doc, "phase")["attributes"].get("value", 0.0) == 0.0
+    assert python_values(site, "bk_sliders_unsaved", "phase", "value", unsaved_id) == [0.0]
+    assert f"Bokeh session {session_id} of bk_sliders restored (1 records after its snapshot)" in site.log()
+
+
+def test_a_drained_bokeh_session_closes_with_4012_and_is_restored_by_the_next_process(bokeh_site: Site) -> None:
+    site = bokeh_site
+    site.start()
+
+    async def before() -> tuple[str, str, Any]:
+        token, session_id, wire = await _change(site, "bk_sliders", 0.7)
+        site.server.terminate()  # type: ignore[union-attr]  # SIGTERM: the drain
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            while True:
+                await wire.receive()
+        return token, session_id, closed.value.rcvd
+
+    token, session_id, close = asyncio.run(before())
+    assert close is not None and close.code == 4012
+    site.server.wait_stopped()  # type: ignore[union-attr]
+    assert "drained 1 sessions (1 saved, 1 connections closed)" in site.log()
+    site.start()
+
+    async def after() -> dict[str, Any]:
+        wire = await BokehWire.open(site, "bk_sliders", token)
+        doc = await wire.pull()
+        await wire.socket.close()
+        return doc
+
+    assert named(asyncio.run(after()), "phase")["attributes"]["value"] == 0.7
+    assert python_values(site, "bk_sliders", "phase", "value", session_id) == [0.7]
