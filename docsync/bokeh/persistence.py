@@ -33,7 +33,7 @@ from bokeh.document import Document
 from bokeh.document.events import DocumentPatchedEvent
 
 from ..conf import docsync_settings
-from ..exceptions import ServerDrainingError, SnapshotError
+from ..exceptions import SnapshotError
 from ..server.persistence import SavedState, SnapshotKeeper, keeper_of
 from ..server.persistence.capture import user_id_of
 from ..server.persistence.snapshot import pack, unpack
@@ -272,7 +272,8 @@ class BokehKeeper:
             c for c in self.keeper.registry.contexts if getattr(c, "kind", None) == "bokeh" and self.keeper.persists(c)
         ]
 
-    def _sessions(self) -> list[BokehSession]:
+    def sessions(self) -> list[BokehSession]:
+        """The persisted Bokeh sessions of this process."""
         return [s for c in self._contexts() for s in list(c.sessions.values()) if not s.destroyed]
 
     # -- restore ----------------------------------------------------------------------
@@ -371,7 +372,7 @@ class BokehKeeper:
     async def save_changed(self) -> int:
         """Snapshot every session that changed since its last snapshot (the keeper's writer calls it)."""
         written = 0
-        for session in self._sessions():
+        for session in self.sessions():
             state = self.keeper.states.get(session.id)
             if state is not None and state.marker != _marker(session) and await self.save(session):
                 written += 1
@@ -379,15 +380,9 @@ class BokehKeeper:
 
     # -- drain ------------------------------------------------------------------------
 
-    async def drain(self) -> tuple[int, int, int]:
-        """Close every connection with 4012, stop callbacks, snapshot every session: (sessions, saved, closed)."""
-        sessions = self._sessions()
-        await self.keeper.journal.flush()  # what waited for the store goes out before the close
-        closed = 0
-        for session in sessions:
-            for connection in list(session.connections):
-                closed += 1
-                _close_draining(connection)
+    async def drain(self) -> tuple[int, int]:
+        """Stop every session's callbacks and snapshot it (the keeper closed their connections): (sessions, saved)."""
+        sessions = self.sessions()
         for session in sessions:
             await session.destroy_callbacks()
         batch = []
@@ -406,19 +401,7 @@ class BokehKeeper:
                         continue
                     batch.append((session, state, marker, take_bokeh_snapshot(session, state.app_ids)))
             saved += await self._write(batch)
-        return len(sessions), saved, closed
-
-
-def _close_draining(connection: Any) -> None:
-    error = ServerDrainingError("server draining: connect again")
-    try:
-        refuse = getattr(connection, "refuse", None)
-        if refuse is not None:
-            refuse(error)  # an ERROR naming the reason, then the close, after what is queued
-        else:
-            connection.queue_close(error.close_code, error.reason)
-    except Exception:
-        logger.debug("could not close %r", connection, exc_info=True)
+        return len(sessions), saved
 
 
 def bokeh_keeper(registry: Any, context: Any) -> BokehKeeper | None:

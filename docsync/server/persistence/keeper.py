@@ -82,8 +82,9 @@ class SnapshotKeeper:
         self.writes = 0
         self.bytes_written = 0
         self.failures = 0
-        #: Other dialects' persistence, sharing this store and journal: each has
-        #: ``save_changed()`` (the writer's round) and ``drain()`` (close, stop, save its sessions).
+        #: Other dialects' persistence, sharing this store and journal: each has ``sessions()``
+        #: (closed by the drain), ``save_changed()`` (the writer's round) and ``drain()``
+        #: (stop their callbacks and save them, once closed).
         self.companions: list[Any] = []
         settings = docsync_settings()
         self.journal = Journal(
@@ -323,9 +324,10 @@ class SnapshotKeeper:
         self.draining = True
         logger.warning("persistence: draining: new connections get 4012")
         sessions = self._sessions()
+        others = [session for companion in self.companions for session in companion.sessions()]
         await self.journal.flush()  # the answers held for the store go out before the close
         closing: list[Any] = []
-        for session in sessions:
+        for session in [*sessions, *others]:
             for connection in list(session.connections):
                 closing.append(connection)
                 _close_draining(connection)
@@ -343,10 +345,9 @@ class SnapshotKeeper:
         saved = await self._save_all(sessions)
         drained = len(sessions)
         for companion in self.companions:
-            their_sessions, their_saved, their_closed = await companion.drain()
+            their_sessions, their_saved = await companion.drain()
             drained += their_sessions
             saved += their_saved
-            closed += their_closed
         for context in self.registry.contexts:
             if not self.persists(context):
                 continue
