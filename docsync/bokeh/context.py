@@ -82,8 +82,9 @@ class BokehApplicationContext(ApplicationContext):
         app_ids = [str(model.id) for model in build_order(document)] if saver is not None else []
         if saver is not None and snapshot is not None:
             # Nobody sees the document yet: the saved state is laid over it before the
-            # session exists, so no callback or client hears of it as a change.
-            saver.restore(document, snapshot, request)
+            # session exists, so no callback or client hears of it as a change (off the
+            # loop, as the build: reading a big document takes a while).
+            await self.runner.run(saver.restore, document, snapshot, request)
         session = BokehSession(session_id, document, app_path=self.path, request=request, runner=self.runner)
         session.context = session_context
         session_context._set_session(session)
