@@ -25,7 +25,8 @@ The tree::
         ├── ServerBusyError        this process cannot take the websocket now       close 1013
         │   ├── SessionLimitError  it holds its maximum of sessions
         │   ├── DirectoryUnavailableError  the cluster cannot reach a session's owner
-        │   └── IncompleteInputLimitError  it holds its maximum of bytes in incomplete messages
+        │   ├── IncompleteInputLimitError  it holds its maximum of bytes in incomplete messages
+        │   └── StoreUnavailableError  the session store cannot be read or written (persistence)
         ├── StalledMessageError    a message left incomplete too long                close 4408
         ├── SlowReaderError        the client left too many bytes unread             close 4009
         ├── TooManyConnectionsError    the session has its maximum of connections   close 4008
@@ -76,6 +77,7 @@ __all__ = [
     "SlowReaderError",
     "SnapshotError",
     "StalledMessageError",
+    "StoreUnavailableError",
     "TokenError",
     "TooManyConnectionsError",
     "UnknownModelError",
@@ -230,6 +232,10 @@ class DirectoryUnavailableError(ServerBusyError):
 
 class IncompleteInputLimitError(ServerBusyError):
     """The process holds its maximum of bytes in incomplete messages (``MAX_INCOMPLETE_BYTES``)."""
+
+
+class StoreUnavailableError(ServerBusyError):
+    """The session store (persistence) cannot be read or written now; the session is there when it is back."""
 
 
 class StalledMessageError(ConnectionClosingError):

@@ -269,9 +269,13 @@ def running_server(**kwargs: Any) -> Iterator[ServerProcess]:
 class RedisServer:
     """A private ``redis-server`` on a free port (never the system's), stopped by pid."""
 
-    def __init__(self, port: int | None = None, executable: str = "redis-server") -> None:
+    def __init__(
+        self, port: int | None = None, executable: str = "redis-server", data_dir: str | Path | None = None
+    ) -> None:
         self.port = port or free_port()
         self.executable = executable
+        #: Where it keeps its data (an append-only file) across a stop and a start; None: nowhere.
+        self.data_dir = Path(data_dir) if data_dir is not None else None
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -280,10 +284,14 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self, timeout: float = 20.0) -> RedisServer:
-        """Start redis-server (no persistence) and wait until it listens."""
+        """Start redis-server (no persistence, unless it has a ``data_dir``) and wait until it listens."""
+        keep = ["--appendonly", "no"]
+        if self.data_dir is not None:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            keep = ["--dir", str(self.data_dir), "--appendonly", "yes"]
         command = [
             self.executable, "--port", str(self.port), "--bind", "127.0.0.1",
-            "--save", "", "--appendonly", "no", "--daemonize", "no",
+            "--save", "", *keep, "--daemonize", "no",
         ]  # fmt: skip
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for_port(self.port, timeout, self.process)
@@ -345,6 +353,33 @@ class PostgresServer:
             "DOCSYNC_PG_PORT": str(self.port),
         }
 
+    def start_again(self, timeout: float = 60.0) -> PostgresServer:
+        """Start the server again on its data (after ``stop``), and wait until it accepts connections."""
+        bin_dir = self.bin_dir()
+        assert bin_dir is not None and self.process is None
+        self._launch(bin_dir, timeout)
+        deadline = time.monotonic() + timeout
+        while True:
+            done = subprocess.run(
+                [str(bin_dir / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user],
+                capture_output=True,
+            )
+            if done.returncode == 0:
+                return self
+            if time.monotonic() > deadline:
+                raise RuntimeError("PostgreSQL did not start again")
+            time.sleep(0.2)
+
+    def _launch(self, bin_dir: Path, timeout: float) -> None:
+        command = [
+            str(bin_dir / "postgres"), "-D", str(self.folder / "pgdata"), "-p", str(self.port), "-h", "127.0.0.1",
+            "-k", str(self.folder), "-c", "fsync=off", "-c", "full_page_writes=off",
+        ]  # fmt: skip
+        log = (self.folder / "postgres.log").open("ab")
+        self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, **self._as_owner())
+        log.close()
+        wait_for_port(self.port, timeout, self.process)
+
     def start(self, timeout: float = 60.0) -> PostgresServer:
         """Make the cluster (initdb), start the server, create the database."""
         bin_dir = self.bin_dir()
@@ -361,14 +396,7 @@ class PostgresServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        command = [
-            str(bin_dir / "postgres"), "-D", str(data), "-p", str(self.port), "-h", "127.0.0.1",
-            "-k", str(self.folder), "-c", "fsync=off", "-c", "full_page_writes=off",
-        ]  # fmt: skip
-        log = (self.folder / "postgres.log").open("ab")
-        self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, **self._as_owner())
-        log.close()
-        wait_for_port(self.port, timeout, self.process)
+        self._launch(bin_dir, timeout)
         deadline = time.monotonic() + timeout
         while True:  # listening comes a little before accepting connections
             done = subprocess.run(

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from ..conf import docsync_settings
 from ..document import Document, SessionCallback
 from ..document.callbacks import CallbackKind
-from ..exceptions import ApplicationLoadError, SessionExpiredError, SessionLimitError
+from ..exceptions import ApplicationLoadError, SessionExpiredError, SessionLimitError, StoreUnavailableError
 from ..handlers import Application
 from ..limits import document_limits
 from ..protocol import error
@@ -162,7 +162,15 @@ class ApplicationContext:
             if snapshot is not None:
                 await self.application.call_hook("on_session_restored", session.context, run_sync)
             else:
-                await keeper.save_first(session)
+                try:
+                    await keeper.save_first(session)
+                except StoreUnavailableError:
+                    # Not in the store, so not made: its client retries (1013).
+                    keeper.dropped(session)
+                    await session.destroy_callbacks()
+                    await self._hook("on_session_destroyed", session.context)
+                    await session.destroy()
+                    raise
         self.sessions[session_id] = session
         self.sessions_created += 1
         return session

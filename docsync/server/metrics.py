@@ -92,6 +92,19 @@ def render_metrics(registry: SessionRegistry) -> str:
     text.family(
         "draining", "gauge", "1 while this process drains its sessions.", [("", int(bool(keeper and keeper.draining)))]
     )
+    journal_failures = keeper.journal.failures if keeper is not None else 0
+    text.family(
+        "store_failures_total",
+        "counter",
+        "Persistence: journal records the store did not take (refused) and snapshots or reads that failed.",
+        [('{kind="journal"}', journal_failures), ('{kind="snapshot"}', keeper.failures if keeper is not None else 0)],
+    )
+    text.family(
+        "sessions_reloaded_total",
+        "counter",
+        "Persistence: sessions dropped because the store did not take a change (made again from the store).",
+        [("", keeper.reloaded if keeper is not None else 0)],
+    )
     text.family("resident_memory_bytes", "gauge", "Resident memory of this process.", [("", _resident_bytes())])
     text.family(
         "cpu_seconds_total", "counter", "CPU time of this process (user + system).", [("", time.process_time())]

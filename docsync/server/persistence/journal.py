@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -149,6 +150,11 @@ def usable_records(records: list[Record], incarnation: str, after: int) -> list[
     return [*reversed(earlier), *later]
 
 
+def _lost(session: Any) -> str | None:
+    # Why the store did not take the session's changes (a docsync session's ``store_lost``).
+    return getattr(session, "store_lost", None)
+
+
 class Journal:
     """Writes the records of one process's sessions in order, then lets them send what waited.
 
@@ -167,6 +173,12 @@ class Journal:
         self._room: asyncio.Event | None = None
         self._idle: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
+        #: Told each session whose records the store did not take (after every attempt),
+        #: once; none of its records is written after that.
+        self.on_failure: Callable[[ServerSession, str], None] | None = None
+        self._queued = 0  # records queued since the start, and those written or given up
+        self._done = 0
+        self._batch_done: asyncio.Event | None = None
         self.written = 0  # records written
         self.bytes_written = 0
         self.round_trips = 0
@@ -197,6 +209,7 @@ class Journal:
     def append(self, session: Any, record: QueuedRecord) -> None:
         """Queue a record that encodes itself (the Bokeh dialect's); ``session.durable(number)`` follows its write."""
         self._queue.append((session, record))
+        self._queued += 1
         self.waiting_bytes += record.nbytes
         self._start()
 
@@ -225,43 +238,79 @@ class Journal:
             self._wake.clear()
             while self._queue:
                 batch, self._queue = self._queue, []
-                await self._write(batch)
+                try:
+                    await self._write(batch)
+                finally:
+                    self._done += len(batch)
+                    if self._batch_done is not None:
+                        self._batch_done.set()
             self._idle.set()
 
     async def _write(self, batch: list[tuple[Any, QueuedRecord]]) -> None:
         writes: list[tuple[str, int, bytes]] = []
-        size = 0
+        size = sum(record.nbytes for _, record in batch)
+        failed: dict[Any, str] = {}
         for session, record in batch:
-            size += record.nbytes
+            if _lost(session) is not None or session in failed:
+                continue  # it builds on a change the store did not take: never written
             try:
                 writes.append((session.id, record.number, record.encode(self.max_record_bytes)))
             except (SnapshotError, TypeError, ValueError) as exc:
                 self.failures += 1
                 logger.error("persistence: a change of session %s not written: %s", session.id, exc)
-        for attempt in range(_WRITE_ATTEMPTS):
-            try:
-                await self.store.append_records(writes, process=self.process_id)
-                self.round_trips += 1
-                self.written += len(writes)
-                self.bytes_written += sum(len(data) for _, _, data in writes)
-                break
-            except Exception:
-                if attempt == _WRITE_ATTEMPTS - 1:
-                    # Nothing is held back for ever: the clients are answered, and told
-                    # nothing of the store; the log says what a SIGKILL now would lose.
+                failed[session] = f"the change cannot be saved ({exc})"
+        if failed:
+            writes = [write for write in writes if all(write[0] != s.id for s in failed)]
+        if writes:
+            for attempt in range(_WRITE_ATTEMPTS):
+                try:
+                    await self.store.append_records(writes, process=self.process_id)
+                    self.round_trips += 1
+                    self.written += len(writes)
+                    self.bytes_written += sum(len(data) for _, _, data in writes)
+                    break
+                except Exception as exc:
+                    if attempt < _WRITE_ATTEMPTS - 1:
+                        await asyncio.sleep(0.05 * 2**attempt)
+                        continue
+                    # Never an OK for a change the store does not hold: each of these
+                    # sessions refuses its changes (ERROR) and is made again from the
+                    # store, as it was after its last change that the store took.
                     self.failures += len(writes)
-                    logger.exception(
-                        "persistence: %d changes not written to the store (%s): acknowledged without it",
+                    logger.error(
+                        "persistence: %d changes not written to the store (%s): refused: %r",
                         len(writes),
                         self.store.name,
+                        exc,
                     )
-                else:
-                    await asyncio.sleep(0.05 * 2**attempt)
+                    reason = f"the session store ({self.store.name}) is unavailable"
+                    for session, _ in batch:
+                        failed.setdefault(session, reason)
         for session, record in batch:
-            session.durable(record.number)
+            if session in failed and not hasattr(session, "store_failed"):
+                # A dialect's session that cannot refuse (Bokeh's): sent as before.
+                logger.error("persistence: a change of session %s sent without the store", session.id)
+                session.durable(record.number)
+            elif _lost(session) is None and session not in failed:
+                session.durable(record.number)
+        for session, reason in failed.items():
+            if hasattr(session, "store_failed") and _lost(session) is None and self.on_failure is not None:
+                self.on_failure(session, reason)
         self.waiting_bytes -= size
         if self._room is not None and self.waiting_bytes <= self.max_bytes:
             self._room.set()
+
+    async def settled(self) -> None:
+        """Wait until every record queued so far is written or given up (no lock held)."""
+        target = self._queued
+        task = self._task
+        if task is None or task.done() or task.get_loop() is not asyncio.get_running_loop():
+            return
+        while self._done < target and self._task is task and not task.done():
+            if self._batch_done is None:
+                self._batch_done = asyncio.Event()
+            self._batch_done.clear()
+            await self._batch_done.wait()
 
     async def flush(self) -> None:
         """Wait until every record queued so far is written (or given up)."""
@@ -276,3 +325,5 @@ class Journal:
         if self._task is not None:
             self._task.cancel()
             self._task = None
+        if self._batch_done is not None:
+            self._batch_done.set()  # nobody waits for a writer that is gone

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...conf import docsync_settings
-from ...exceptions import ServerDrainingError, SnapshotError
+from ...exceptions import ServerDrainingError, SnapshotError, StoreUnavailableError
 from ..session import ServerSession
 from .capture import app_model_ids, apply_snapshot, take_snapshot
 from .journal import Journal, Record, decode_record
@@ -38,6 +38,7 @@ logger = logging.getLogger("docsync.persistence")
 
 _SWEEP_EVERY = 60.0  # seconds between deletions of expired snapshots (stores that need it)
 _DRAINING = "server draining: connect again"
+_VOIDED_KEPT = 10_000  # sessions dropped by a store failure whose clients are remembered
 _CLOSE_PATIENCE = 2.0  # seconds a drain waits for its closes to be written (a slow reader's may not be)
 
 #: The kinds of application whose sessions are saved: docsync's own (here), and Bokeh's,
@@ -86,6 +87,12 @@ class SnapshotKeeper:
         #: (closed by the drain), ``save_changed()`` (the writer's round) and ``drain()``
         #: (stop their callbacks and save them, once closed).
         self.companions: list[Any] = []
+        #: Sessions dropped because the store did not take their changes, and the
+        #: clients each had then, by session id: when it is made again from the store,
+        #: those clients are reset to it (their refused changes were in their documents).
+        self.reloaded = 0
+        self.voided: dict[str, set[str]] = {}
+        self._unloading: set[asyncio.Task[None]] = set()
         settings = docsync_settings()
         self.journal = Journal(
             store,
@@ -93,6 +100,7 @@ class SnapshotKeeper:
             max_bytes=int(settings.MAX_JOURNAL_BYTES),
             max_record_bytes=int(settings.MAX_SNAPSHOT_BYTES),
         )
+        self.journal.on_failure = self._journal_failed
 
     # -- which sessions ---------------------------------------------------------------
 
@@ -152,15 +160,20 @@ class SnapshotKeeper:
         async with self._saving:
             return await self._save(session, state)
 
-    async def _save(self, session: ServerSession, state: SavedState) -> bool:
+    async def _save(self, session: ServerSession, state: SavedState, *, first: bool = False) -> bool:
         max_bytes = int(docsync_settings().MAX_SNAPSHOT_BYTES)
         async with session.lock:
-            if session.destroyed:
+            if session.destroyed or session.store_lost is not None:
                 # Dropped (drained, expired) while this write waited its turn: its
                 # document is gone, and an empty one must never replace its snapshot.
                 return False
             marker = _marker(session)
             snapshot = take_snapshot(session, state.app_ids)
+        # The snapshot holds its session's changes up to now: written only once they are
+        # all in the journal, never when the store refused one (it would keep it).
+        await self.journal.settled()
+        if session.store_lost is not None:
+            return False
         try:
             data = encode_snapshot(snapshot, max_bytes)
             await self.store.save(session.id, session.app_path, snapshot.seq, data, process=self.registry.process_id)
@@ -169,11 +182,18 @@ class SnapshotKeeper:
             logger.error("persistence: session %s of %s not saved: %s", session.id, session.app_path, exc)
             state.marker = marker  # not tried again until it changes
             return False
-        except Exception:
+        except Exception as exc:
+            # The marker stays: the next round (SNAPSHOT_INTERVAL) tries again.
             self.failures += 1
-            logger.exception(
-                "persistence: session %s of %s not saved (store %s)", session.id, session.app_path, self.store.name
+            logger.error(
+                "persistence: session %s of %s not saved (store %s): %r; tried again",
+                session.id,
+                session.app_path,
+                self.store.name,
+                exc,
             )
+            if first:
+                raise StoreUnavailableError("session store unavailable; try again") from exc
             return False
         state.marker, state.saved_at, state.nbytes, state.seq = marker, snapshot.saved, len(data), snapshot.seq
         self.writes += 1
@@ -217,6 +237,8 @@ class SnapshotKeeper:
                 except SnapshotError as exc:
                     self.failures += 1
                     logger.error("persistence: session %s of %s not saved: %s", session.id, session.app_path, exc)
+            await self.journal.settled()  # as in _save: no snapshot of a change the store refused
+            batch = [item for item in batch if item[0].store_lost is None]
             if not batch:
                 return saved
             items = [(s.id, s.app_path, snap.seq, data) for s, _, _, snap, data in batch]
@@ -243,7 +265,7 @@ class SnapshotKeeper:
         """
         if not self.persists(context) or getattr(context, "kind", None) != "docsync":
             return None
-        data = await self.store.load(session_id)
+        data = await self._read(self.store.load(session_id))
         if data is None:
             return None
         settings = docsync_settings()
@@ -254,7 +276,8 @@ class SnapshotKeeper:
             # A damaged record is refused as a damaged snapshot is (both are written whole,
             # in one command or one transaction): skipping it would drop the acknowledged
             # changes it and the records after it hold.
-            records: list[Record] = [decode_record(raw) for raw in await self.store.load_records(session_id)]
+            raws = await self._read(self.store.load_records(session_id))
+            records: list[Record] = [decode_record(raw) for raw in raws]
             snapshot.records = records
             return snapshot
         except SnapshotError as exc:
@@ -263,7 +286,17 @@ class SnapshotKeeper:
 
     async def has_snapshot(self, context: Any, session_id: str) -> bool:
         """Tell whether the store holds a snapshot of ``session_id`` (for tokens past their creation age)."""
-        return self.persists(context) and await self.store.load(session_id) is not None
+        return self.persists(context) and await self._read(self.store.load(session_id)) is not None
+
+    async def _read(self, reading: Any) -> Any:
+        # A store that cannot be read is not a broken application: the client retries
+        # (1013) and the session is made from the store once it is back.
+        try:
+            return await reading
+        except Exception as exc:
+            self.failures += 1
+            logger.error("persistence: the store (%s) cannot be read: %r", self.store.name, exc)
+            raise StoreUnavailableError("session store unavailable; try again") from exc
 
     def made(self, context: Any, session: ServerSession, snapshot: Snapshot | None, max_array_elements: int) -> None:
         """Record a session the application just made; lay ``snapshot`` over it first, if any (lock held)."""
@@ -276,6 +309,15 @@ class SnapshotKeeper:
         app_ids = apply_snapshot(session, snapshot, max_array_elements)
         numbers = [record.number for record in snapshot.records if record.incarnation == snapshot.incarnation]
         session.start_write_ahead(self.journal, max([snapshot.journal, *numbers]))
+        origins = self.voided.pop(session.id, None)
+        if origins:
+            # Its clients of then had their refused changes in their documents: a position
+            # none of them has, as a fence, makes each one's resume a whole document.
+            sequencer = session.sequencer
+            entry = sequencer.log.skip_past(0)
+            for origin in origins:
+                sequencer.set_fence(origin, entry.seq)
+            session.record_changes()
         # The snapshot is older than the state restored when records followed it.
         marker = None if session.records > snapshot.journal else _marker(session)
         self.states[session.id] = SavedState(
@@ -287,7 +329,52 @@ class SnapshotKeeper:
         """Write a new session's first snapshot before anyone sees it: its records build on it."""
         state = self.states.get(session.id)
         if state is not None and state.restored_from is None and state.saved_at is None:
-            await self.save(session)
+            if self._saving is None:
+                self._saving = asyncio.Lock()
+            async with self._saving:
+                # Not in the store, the session is not made (StoreUnavailableError): none
+                # of its changes could be acknowledged.
+                await self._save(session, state, first=True)
+
+    def dropped(self, session: ServerSession) -> None:
+        """Forget a session that was not made after all (its first snapshot failed)."""
+        self.states.pop(session.id, None)
+
+    # -- when the store fails ---------------------------------------------------------
+
+    def _journal_failed(self, session: ServerSession, reason: str) -> None:
+        # Called by the journal's writer, no lock held. The document holds changes the
+        # store does not: the session refuses them (its held OKs become ERRORs), is
+        # dropped, and is made again from the store when a client comes back.
+        if session.store_lost is not None or session.destroyed:
+            return
+        origins = {connection.origin for connection in session.connections}
+        session.store_failed(reason)
+        self.reloaded += 1
+        logger.error(
+            "persistence: session %s of %s dropped: %s; its changes since the last one stored are refused, "
+            "it is made again from the store when its clients reconnect",
+            session.id,
+            session.app_path,
+            reason,
+        )
+        task = asyncio.get_running_loop().create_task(self._unload(session, origins))
+        self._unloading.add(task)
+        task.add_done_callback(self._unloading.discard)
+
+    async def _unload(self, session: ServerSession, origins: set[str]) -> None:
+        await session.destroy_callbacks()
+        refusal = StoreUnavailableError(f"{session.store_lost}; connect again")
+        for connection in list(session.connections):
+            _close_with(connection, refusal)
+        for context in self.registry.contexts:
+            if context.sessions.get(session.id) is session:
+                context.sessions.pop(session.id, None)
+        self.states.pop(session.id, None)
+        self.voided[session.id] = origins
+        while len(self.voided) > _VOIDED_KEPT:
+            self.voided.pop(next(iter(self.voided)))
+        await session.destroy()  # no on_session_destroyed: it lives on in the store
 
     def restored(self, session: ServerSession) -> bool:
         """Tell whether ``session`` was made from a snapshot (not new to its clients)."""
@@ -402,7 +489,10 @@ class SnapshotKeeper:
 
 
 def _close_draining(connection: Any) -> None:
-    error = ServerDrainingError(_DRAINING)
+    _close_with(connection, ServerDrainingError(_DRAINING))
+
+
+def _close_with(connection: Any, error: ServerDrainingError | StoreUnavailableError) -> None:
     try:
         refuse = getattr(connection, "refuse", None)
         if refuse is not None:

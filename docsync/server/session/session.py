@@ -15,16 +15,20 @@ from django.conf import settings as django_settings
 
 from ...document import Document, DocumentEvent, SessionCallback
 from ...document import events as ev
-from ...protocol import Message
+from ...protocol import Message, error
+from ...protocol.msgtypes import OK
 from ...sync.answers import Answer
 from ...sync.patch_log import LogEntry, PatchLog
 from ...sync.sequencer import Changes, Sequencer
 from ..executor import call_user_code, run_sync
 from .notices import NOTICE, callback_error_text
 
-__all__ = ["Connection", "ServerSession", "WriteAhead"]
+__all__ = ["STORE_UNAVAILABLE", "Connection", "ServerSession", "WriteAhead"]
 
 logger = logging.getLogger("docsync.server")
+
+#: The ``code`` of the ERROR answering a patch whose change the session store did not take.
+STORE_UNAVAILABLE = "store-unavailable"
 
 
 class Connection(Protocol):
@@ -109,6 +113,9 @@ class ServerSession:
         # Messages held until the record made before them is durable, in sending order:
         # (records made when it was sent, connection, message).
         self._held: deque[tuple[int, Connection, Message]] = deque()
+        #: Why the store did not take this session's changes (persistence), or None. From
+        #: then on nothing is sent of its document: the answers to its patches become ERRORs.
+        self.store_lost: str | None = None
 
     # -- connections ----------------------------------------------------------------
 
@@ -148,6 +155,9 @@ class ServerSession:
     def _send(self, connection: Connection, message: Message) -> None:
         # Queued, never awaited: under the lock a session waits for no socket, and a
         # client that reads slowly holds up no one else (its outbox is bounded).
+        if self.store_lost is not None:
+            self._refuse_unstored(connection, message)
+            return
         if self.records_durable < self.records:
             # A change is not in the store yet: nobody hears of it (nor of anything
             # after it, so each connection's order is kept) until it is.
@@ -163,6 +173,19 @@ class ServerSession:
 
     # -- write-ahead (persistence) --------------------------------------------------
 
+    def store_failed(self, reason: str) -> None:
+        """The store did not take this session's changes: what waited is never sent, its OKs become ERRORs."""
+        self.store_lost = reason
+        held, self._held = self._held, deque()
+        for _, connection, message in held:
+            self._refuse_unstored(connection, message)
+
+    def _refuse_unstored(self, connection: Connection, message: Message) -> None:
+        # An OK would acknowledge a change the store does not hold, and any other message
+        # may show one: only the answers go, as ERRORs (the change was not kept).
+        if message.msgtype == OK and message.reqid is not None:
+            self._queue(connection, error(message.reqid, f"change not saved: {self.store_lost}", STORE_UNAVAILABLE))
+
     def start_write_ahead(self, write_ahead: WriteAhead, records: int) -> None:
         """Make every change durable through ``write_ahead`` from now on; ``records`` were made before (lock held)."""
         self.write_ahead = write_ahead
@@ -177,7 +200,7 @@ class ServerSession:
         remembered with the record.
         """
         write_ahead = self.write_ahead
-        if write_ahead is None:
+        if write_ahead is None or self.store_lost is not None:
             return
         sequencer = self.sequencer
         log = sequencer.log

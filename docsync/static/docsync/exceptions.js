@@ -21,7 +21,8 @@
  *         ├── ServerBusyError        the process cannot take the websocket now       close 1013
  *         │   ├── SessionLimitError
  *         │   ├── DirectoryUnavailableError
- *         │   └── IncompleteInputLimitError
+ *         │   ├── IncompleteInputLimitError
+ *         │   └── StoreUnavailableError
  *         ├── StalledMessageError    a message left incomplete too long               close 4408
  *         ├── SlowReaderError        the client left too many bytes unread            close 4009
  *         ├── TooManyConnectionsError    the session has its maximum of connections  close 4008
@@ -141,6 +142,9 @@ export class DirectoryUnavailableError extends ServerBusyError {}
 /** The process holds its maximum of bytes in incomplete messages. */
 export class IncompleteInputLimitError extends ServerBusyError {}
 
+/** The session store (persistence) cannot be read or written now. */
+export class StoreUnavailableError extends ServerBusyError {}
+
 /** A message stayed incomplete, with no frame of it arriving, too long. */
 export class StalledMessageError extends ConnectionClosingError {
   static closeCode = 4408;
@@ -190,7 +194,7 @@ export const CLOSING_ERRORS = Object.freeze([
   ProtocolError, MessageTooBigError, ConnectionClosingError, AccessRefusedError, NoSuchApplicationError,
   ApplicationError, ServerBusyError, StalledMessageError, SlowReaderError, TooManyConnectionsError, RateLimitedError,
   SessionExpiredError, OwnerGoneError, ServerDrainingError, TokenError, ApplicationLoadError, ApplicationStoppedError,
-  SessionLimitError, DirectoryUnavailableError, IncompleteInputLimitError,
+  SessionLimitError, DirectoryUnavailableError, IncompleteInputLimitError, StoreUnavailableError,
 ]);
 
 // The most general class of each code: the first listed with it.

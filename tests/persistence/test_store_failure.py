@@ -1,0 +1,208 @@
+"""When the session store fails: a change is refused (ERROR), never acknowledged without it.
+
+A real daphne process with its store in a private redis-server, or in a private
+PostgreSQL (the Django database), each stopped by its pid mid-session and started
+again on its data. While the store is away: a change is answered ERROR
+`store-unavailable` and its client closed with 1013 (try again); the session is
+dropped from memory, to be made again from the store, as it was after its last stored
+change; a new session is refused with 1013; a snapshot that fails is tried again.
+When the store is back, the client resumes (its document reset to the stored one) and
+edits on; the log and /docsync-metrics say what happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from docsync.client import ClientSession, ServerError, fetch_page_config
+from docsync.server.persistence import decode_snapshot
+from docsync.server.session.session import STORE_UNAVAILABLE
+from docsync.testing import PostgresServer, RedisServer
+
+from .conftest import Site
+from .test_kill_and_drain import notes_of, open_client, wait_until
+
+pytestmark = pytest.mark.asyncio
+
+METRICS_TOKEN = "store-failure-metrics"
+
+
+def metric(site: Site, name: str) -> float:
+    request = urllib.request.Request(site.url + "docsync-metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        text = response.read().decode()
+    line = next(line for line in text.splitlines() if line.startswith(f"docsync_{name} ") or line.startswith(name))
+    return float(line.rsplit(" ", 1)[1])
+
+
+async def refused_change(client: ClientSession, item: str) -> None:
+    """Append ``item``; the server answers it ERROR store-unavailable, then closes with 1013."""
+    notes_of(client).items.append(item)
+    await client.sync(timeout=30)
+    answers = [m for m in client.errors if m.reqid is not None]
+    assert answers and answers[-1].content.get("code") == STORE_UNAVAILABLE, client.errors
+    assert "change not saved" in answers[-1].content["text"]
+    await wait_until(lambda: client.close_code is not None, "the close")
+    assert client.close_code == 1013, (client.close_code, client.close_reason)
+
+
+async def reconnect_until_restored(client: ClientSession, bound: float = 60) -> int:
+    """Reconnect, retrying while the server answers 1013; return the refusals seen."""
+    refusals = 0
+    started = time.monotonic()
+    while True:
+        try:
+            await client.reconnect()
+            return refusals
+        except ServerError as exc:
+            assert exc.code == "close-1013", exc
+            refusals += 1
+            if time.monotonic() - started > bound:
+                raise
+            await asyncio.sleep(0.3)
+
+
+@pytest.fixture
+def redis_site(tmp_path: Path) -> Iterator[tuple[Site, RedisServer]]:
+    """One daphne process whose store (and channel layer) is a private redis-server that keeps its data."""
+    server = RedisServer(data_dir=tmp_path / "redis").start()
+    site = Site(
+        tmp_path,
+        DOCSYNC_PERSISTENCE="redis",
+        DOCSYNC_REDIS_URL=server.url,
+        DOCSYNC_SNAPSHOT_INTERVAL="5",
+        DOCSYNC_METRICS_TOKEN=METRICS_TOKEN,
+    )
+    try:
+        yield site, server
+    finally:
+        site.stop()
+        server.stop()
+
+
+def redis_snapshot_seq(server: RedisServer, session_id: str) -> int:
+    client = redis.Redis.from_url(server.url)
+    try:
+        data = client.get(f"docsync:snapshot:{session_id}")
+    finally:
+        client.close()
+    if data is None:
+        return -1
+    return decode_snapshot(bytes(data), app_path="board", session_id=session_id, max_bytes=1 << 30).seq
+
+
+async def test_redis_stopped_mid_session_refuses_changes_and_the_session_comes_back_with_it(
+    redis_site: tuple[Site, RedisServer],
+) -> None:
+    site, server = redis_site
+    site.start()
+    client = await open_client(site)
+    other = await open_client(site)  # a second session: it changes nothing while Redis is away
+    try:
+        notes_of(client).items.append("kept")
+        await client.sync()
+        notes_of(other).items.append("other kept")
+        await other.sync()  # acknowledged: in the journal; its snapshot is due within 5 s
+
+        server.stop()  # by its pid
+        await refused_change(client, "refused")
+        # The page still shows its change (it was refused, not yet corrected): the
+        # server no longer holds the session, and a new session is refused too.
+        assert notes_of(client).items == ["kept", "refused"]
+        newcomer = ClientSession(await asyncio.to_thread(fetch_page_config, site.url + "board/"))
+        with pytest.raises(ServerError) as refused:
+            await newcomer.connect()
+        assert refused.value.code == "close-1013"
+        # The other session's snapshot fails, and is tried again at each round.
+        await wait_until(
+            lambda: f"session {other.id} of board not saved (store redis)" in site.log(), "a failed snapshot", 20
+        )
+        assert notes_of(other).items == ["other kept"] and other.close_code is None
+
+        server.start()  # on its data: every acknowledged change is still there
+        await wait_until(lambda: redis_snapshot_seq(server, other.id) >= other.last_seq, "the snapshot retried", 30)
+        refusals = await reconnect_until_restored(client)
+        print(f"restored after {refusals} refusals (1013) while Redis was away")
+        assert not client.resumed_fresh
+        # Reset to what the store holds: the refused change is gone from the page too.
+        assert client.live is not None and client.live.mode == "full"
+        assert notes_of(client).items == ["kept"]
+        notes_of(client).items.append("after")
+        await client.sync()
+        viewer = ClientSession(client.config)
+        await viewer.connect()
+        try:
+            assert notes_of(viewer).items == ["kept", "after"]
+        finally:
+            await viewer.close()
+        notes_of(other).items.append("other after")
+        await other.sync()
+        await newcomer.reconnect()  # a new session can be made again
+        assert newcomer.live is not None
+
+        log = site.log()
+        assert "changes not written to the store (redis): refused" in log
+        assert f"session {client.id} of board dropped: the session store (redis) is unavailable" in log
+        assert metric(site, 'store_failures_total{kind="journal"}') >= 1
+        assert metric(site, 'store_failures_total{kind="snapshot"}') >= 1
+        assert metric(site, "sessions_reloaded_total") == 1
+    finally:
+        for c in (client, other):
+            await c.close()
+
+
+@pytest.fixture
+def postgres_site(tmp_path: Path) -> Iterator[tuple[Site, PostgresServer]]:
+    """One daphne process whose Django database, and so its store, is a private PostgreSQL."""
+    folder = Path(tempfile.mkdtemp(prefix="docsync-pg-"))  # PostgreSQL's own user must enter it
+    folder.chmod(0o755)
+    server = PostgresServer(folder / "pg").start()
+    site = Site(tmp_path, DOCSYNC_PERSISTENCE="database", **server.env)
+    try:
+        yield site, server
+    finally:
+        site.stop()
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+async def test_postgresql_stopped_mid_session_refuses_changes_and_the_session_comes_back_with_it(
+    postgres_site: tuple[Site, PostgresServer],
+) -> None:
+    site, server = postgres_site
+    site.start()
+    client = await open_client(site)
+    try:
+        notes_of(client).items.extend(["one", "two"])
+        await client.sync()
+        server.stop()  # by its pid (a fast shutdown): the database store cannot be written
+        await refused_change(client, "refused")
+        with pytest.raises(ServerError) as refused:
+            await client.reconnect()  # the session cannot be read from the store: try again
+        assert refused.value.code == "close-1013"
+        server.start_again()
+        refusals = await reconnect_until_restored(client)
+        print(f"restored after {refusals} refusals (1013) while PostgreSQL was away")
+        assert not client.resumed_fresh
+        assert client.live is not None and client.live.mode == "full"
+        assert notes_of(client).items == ["one", "two"]
+        notes_of(client).items.append("three")
+        await client.sync()
+        viewer = ClientSession(client.config)
+        await viewer.connect()
+        try:
+            assert notes_of(viewer).items == ["one", "two", "three"]
+        finally:
+            await viewer.close()
+        assert "changes not written to the store (database): refused" in site.log()
+    finally:
+        await client.close()
