@@ -1,6 +1,6 @@
 """Steps per second of the random convergence workload: over real websockets, and in memory.
 
-    python bench/convergence_speed.py [--seconds 20] [--rounds 2] [--seed N]
+    python bench/convergence_speed.py [--seconds 20] [--rounds 2] [--seed N] [--memory-only [--runs N]]
 
 The same ``Run`` (tests/convergence/workload.py: 2-4 clients, 200 random steps, then
 quiescence and the reference check) on two networks, alternately, ``--rounds`` times
@@ -14,7 +14,9 @@ Both run as the tests run them, with what the process held before the runs froze
 of garbage collection (``workload.older_objects_frozen``). Printed per network: steps,
 wall seconds, steps per wall second (what a test costs in CI time), and steps per CPU
 second (this process, plus the server process for the real network); then the ratio
-memory / real.
+memory / real. ``--memory-only`` skips the real network (no server is started): the
+in-memory figures alone, to compare two checkouts of the pure layers on the same seeds
+(``--runs``: that many runs per round, whatever the time, so both do the same work).
 """
 
 from __future__ import annotations
@@ -68,11 +70,13 @@ def _server_cpu(server: ConvergenceServer) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _drive(tally: Tally, make: Callable[[int], Any], seed: int, seconds: float, timeout: float | None) -> int:
-    """Run ``make(seed)`` networks until ``seconds`` have passed (whole runs); return the next seed."""
-    started = time.monotonic()
+def _drive(
+    tally: Tally, make: Callable[[int], Any], seed: int, seconds: float, timeout: float | None, runs: int | None = None
+) -> int:
+    """Run ``make(seed)`` networks for ``seconds`` (whole runs), or ``runs`` of them; return the next seed."""
+    started, first = time.monotonic(), seed
     with older_objects_frozen():  # as the tests run them
-        while time.monotonic() - started < seconds:
+        while seed - first < runs if runs is not None else time.monotonic() - started < seconds:
             run = Run(make(seed), seed, RUN_STEPS)
             coroutine = run.run() if timeout is None else asyncio.wait_for(run.run(), timeout)
             try:
@@ -86,16 +90,35 @@ def _drive(tally: Tally, make: Callable[[int], Any], seed: int, seconds: float, 
     return seed
 
 
+def _warm_up(make: Callable[[int], Any], seed: int, timeout: float | None) -> None:
+    """One run, not counted."""
+    run = Run(make(seed), seed, RUN_STEPS)
+    asyncio.run(run.run() if timeout is None else asyncio.wait_for(run.run(), timeout))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=20.0, help="seconds per network per round (default 20)")
     parser.add_argument("--rounds", type=int, default=2, help="rounds, each running both networks (default 2)")
     parser.add_argument("--seed", type=int, default=None, help="the first run's seed (default: random)")
+    parser.add_argument("--memory-only", action="store_true", help="run the in-memory network alone (no server)")
+    parser.add_argument("--runs", type=int, default=None, help="with --memory-only: runs per round instead of seconds")
     args = parser.parse_args()
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 32)
     print(f"seed {seed}, {args.rounds} rounds of {args.seconds:.0f} s per network, {RUN_STEPS} steps per run")
     real, memory = Tally(), Tally()
+    # One run of each network first, not counted: modules imported and caches filled on
+    # first use are no part of a step's cost.
+    _warm_up(MemoryNetwork, seed - 1, None)
+    if args.memory_only:
+        for _ in range(args.rounds):
+            cpu = time.process_time()
+            seed = _drive(memory, MemoryNetwork, seed, args.seconds, None, args.runs)
+            memory.cpu += time.process_time() - cpu
+        print(memory.line("memory"))
+        return
     with convergence_server() as server:
+        _warm_up(lambda s: RealNetwork(server, s), seed - 1, RUN_TIMEOUT)
         for _ in range(args.rounds):
             cpu, server_cpu = time.process_time(), _server_cpu(server)
             seed = _drive(real, lambda s: RealNetwork(server, s), seed, args.seconds, RUN_TIMEOUT)
