@@ -6,6 +6,10 @@ with ``DOCSYNC_MEMORY_SEED``. ``DOCSYNC_MEMORY_STEPS`` sets the total steps (def
 200,000), ``DOCSYNC_MEMORY_RUN_STEPS`` the steps per run (200); no run starts after
 ``DOCSYNC_MEMORY_SECONDS`` (40 s). The steps per wall and per CPU second are printed: the real-server test
 is the end-to-end layer, this one covers the rule at many more steps.
+
+``test_a_wrong_merge_fails_the_run`` puts a wrong merge in on purpose (the server letting
+every change win, or not shifting splices; a client not shifting the server's splices)
+and shows that the runs' check catches it.
 """
 
 from __future__ import annotations
@@ -13,10 +17,17 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import re
 import time
 from collections import Counter
+from typing import Any
 
 import pytest
+
+import docsync.sync.client
+from docsync.sync.bridge import Shift, SpliceBridge
+from docsync.sync.sequencer import Sequencer
+from docsync.sync.splices import Splice
 
 from .memory import MemoryNetwork
 from .workload import Run, older_objects_frozen
@@ -25,6 +36,8 @@ TOTAL_STEPS = int(os.environ.get("DOCSYNC_MEMORY_STEPS", "200000"))
 RUN_STEPS = int(os.environ.get("DOCSYNC_MEMORY_RUN_STEPS", "200"))
 SEED = os.environ.get("DOCSYNC_MEMORY_SEED")
 TIME_LIMIT = float(os.environ.get("DOCSYNC_MEMORY_SECONDS", "40"))
+#: Runs (of 200 steps, seeds 0, 1, ...) in which each wrong merge must be caught.
+WRONG_MERGE_SEEDS = 10
 
 
 def test_random_edits_converge_in_memory() -> None:
@@ -75,3 +88,46 @@ def test_replayed_seeds_converge_in_memory(seed: int) -> None:
     run = Run(MemoryNetwork(seed), seed, 200)
     asyncio.run(run.run())  # its check raises on any disagreement
     assert run.stats["patches"] > 0 and run.stats["events_rejected"] > 0
+
+
+# -- the check catches a wrong merge ------------------------------------------------------
+
+
+def _last_writer_wins(self: Sequencer, events: list[Any], base: int | None, origin: str) -> tuple[Any, ...]:
+    """A wrong server: no change ever loses, whatever its sender had not seen."""
+    return list(events), [], []
+
+
+def _splices_unshifted(self: SpliceBridge, origin: str, key: Any, splice: Splice, pending: Any = None) -> Shift:
+    """A wrong server: a splice stays at the index its maker saw, past whatever was inserted meanwhile."""
+    return Shift(splice, key, [])
+
+
+def _client_takes_splices_as_sent(incoming: Splice, mine: Splice) -> tuple[Splice, Splice]:
+    """A wrong client: a server splice is applied at its index, not shifted past the client's unanswered ones."""
+    return incoming, mine
+
+
+WRONG_MERGES = {
+    "server: last writer wins": (Sequencer, "_split_conflicts", _last_writer_wins),
+    "server: splices not shifted": (SpliceBridge, "shift", _splices_unshifted),
+    "client: server splices not shifted": (docsync.sync.client, "transform", _client_takes_splices_as_sent),
+}
+#: What the run's check says when a document diverged, a patch was refused, or the server broke the rule.
+CHECK_FAILED = re.compile(r"diverged from the server|was refused|the rule")
+
+
+@pytest.mark.parametrize("name", sorted(WRONG_MERGES))
+def test_a_wrong_merge_fails_the_run(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each wrong merge, put in on purpose, makes one of the first runs fail its check (as a real one would)."""
+    owner, attr, wrong = WRONG_MERGES[name]
+    monkeypatch.setattr(owner, attr, wrong)
+    failures = []
+    for seed in range(WRONG_MERGE_SEEDS):
+        run = Run(MemoryNetwork(seed), seed, 200)
+        try:
+            asyncio.run(run.run())
+        except AssertionError as exc:
+            failures.append(str(exc))
+    assert failures, f"{name}: {WRONG_MERGE_SEEDS} runs passed their check"
+    assert all(CHECK_FAILED.search(text) for text in failures), failures
