@@ -1,4 +1,4 @@
-"""Bokeh sessions outlive their process: a real uvicorn, SQLite, and a client speaking Bokeh's protocol.
+"""Bokeh sessions outlive their process: a real uvicorn, SQLite or redis-server, and a client speaking Bokeh's protocol.
 
 The client does what BokehJS does (tests/e2e/test_bokeh_persistence.py drives BokehJS
 itself): it reads the page's token, opens the websocket with subprotocols ``bokeh`` and
@@ -10,6 +10,7 @@ process (tests/bokeh/urls.py).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import secrets
 import urllib.request
@@ -22,11 +23,16 @@ pytest.importorskip("bokeh", reason="the docsync[bokeh] extra is not installed")
 
 import websockets
 
+from docsync.testing import RedisServer
 from tests.e2e.bokeh_page import session_of
 
 from .conftest import Site
 
 SETTINGS = "tests.persistence.bokeh_settings"
+
+
+class Refused(Exception):
+    """The server answered the handshake with ERROR (BokehJS: "First message was not an ACK", then it retries)."""
 
 
 class BokehWire:
@@ -43,8 +49,10 @@ class BokehWire:
             max_size=None,  # type: ignore[list-item]
         )
         wire = cls(socket)
-        header, _ = await wire.receive()
-        assert header["msgtype"] == "ACK"
+        header, content = await wire.receive()
+        if header["msgtype"] != "ACK":
+            await socket.close()
+            raise Refused(str(content.get("text")))
         return wire
 
     async def send(self, msgtype: str, content: dict[str, Any]) -> str:
@@ -113,14 +121,32 @@ def open_page(site: Site, app: str) -> tuple[str, str]:
     return token, session_of(html)
 
 
-@pytest.fixture
-def bokeh_site(tmp_path: Path) -> Any:
-    """uvicorn, SQLite, persistence in the database; a snapshot only when a session is made (then the journal)."""
-    running = Site(tmp_path, kind="uvicorn", DJANGO_SETTINGS_MODULE=SETTINGS, DOCSYNC_SNAPSHOT_INTERVAL="30")
-    try:
+@pytest.fixture(params=["database", "redis"])
+def bokeh_site(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """uvicorn with persistence in SQLite, or in a private redis-server (a cluster of one); a snapshot
+    only when a session is made (then the journal)."""
+    with contextlib.ExitStack() as stack:
+        env = {"DJANGO_SETTINGS_MODULE": SETTINGS, "DOCSYNC_SNAPSHOT_INTERVAL": "30"}
+        if request.param == "redis":
+            redis = stack.enter_context(RedisServer())
+            env |= {"DOCSYNC_PERSISTENCE": "redis", "DOCSYNC_REDIS_URL": redis.url}
+        running = Site(tmp_path, kind="uvicorn", **env)
+        stack.callback(running.stop)
         yield running
-    finally:
-        running.stop()
+
+
+async def _reconnect(site: Site, app: str, token: str) -> tuple[BokehWire, dict[str, Any]]:
+    """Connect with ``token`` and pull, as BokehJS does, trying again (five times, as it does) while refused."""
+    for attempt in range(5):
+        try:
+            wire = await BokehWire.open(site, app, token)
+            return wire, await wire.pull()
+        except (Refused, websockets.ConnectionClosed, websockets.InvalidStatus, OSError) as exc:
+            print(f"reconnection {attempt + 1} refused: {exc!r}")
+            if attempt == 4:
+                raise
+            await asyncio.sleep(2**attempt)  # 1, 2, 4, 8 s: the cluster learns the old process is gone
+    raise AssertionError("unreachable")
 
 
 async def _change(site: Site, app: str, value: float) -> tuple[str, str, BokehWire]:
@@ -149,10 +175,8 @@ def test_a_bokeh_session_killed_with_kill_9_is_restored_from_its_journal(bokeh_s
     site.start()
 
     async def after() -> tuple[dict[str, Any], dict[str, Any]]:
-        wire = await BokehWire.open(site, "bk_sliders", token)  # what BokehJS does: the same token again
-        doc = await wire.pull()
-        unsaved = await BokehWire.open(site, "bk_sliders_unsaved", unsaved_token)
-        unsaved_doc = await unsaved.pull()
+        wire, doc = await _reconnect(site, "bk_sliders", token)  # what BokehJS does: the same token again
+        unsaved, unsaved_doc = await _reconnect(site, "bk_sliders_unsaved", unsaved_token)
         # The restored session's callbacks are wired: a change reshapes the wave again.
         await wire.set_value(named(doc, "amplitude")["id"], 2.0)
         await wire.socket.close()
@@ -190,8 +214,7 @@ def test_a_drained_bokeh_session_closes_with_4012_and_is_restored_by_the_next_pr
     site.start()
 
     async def after() -> dict[str, Any]:
-        wire = await BokehWire.open(site, "bk_sliders", token)
-        doc = await wire.pull()
+        wire, doc = await _reconnect(site, "bk_sliders", token)
         await wire.socket.close()
         return doc
 
