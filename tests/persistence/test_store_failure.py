@@ -13,6 +13,7 @@ edits on; the log and /docsync-metrics say what happened.
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import tempfile
 import time
@@ -28,7 +29,7 @@ from docsync.server.persistence import decode_snapshot
 from docsync.server.session.session import STORE_UNAVAILABLE
 from docsync.testing import PostgresServer, RedisServer
 
-from .conftest import Site
+from .conftest import SETTINGS, Site
 from .test_kill_and_drain import notes_of, open_client, wait_until
 
 pytestmark = pytest.mark.asyncio
@@ -206,3 +207,26 @@ async def test_postgresql_stopped_mid_session_refuses_changes_and_the_session_co
         assert "changes not written to the store (database): refused" in site.log()
     finally:
         await client.close()
+
+
+async def test_records_after_a_failed_write_are_dropped_from_a_real_redis() -> None:
+    # A write whose reply was lost may have landed: the restore drops what follows the
+    # last record its session knew stored (SnapshotKeeper._without_refused).
+    import django
+    from django.conf import settings
+
+    if not settings.configured:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS)
+        django.setup()
+    from docsync.server.persistence import RedisStore
+
+    with RedisServer() as server:
+        store = RedisStore(server.url)
+        try:
+            await store.append_records([("s1", n, f"r{n}".encode()) for n in range(1, 6)], process="p")
+            await store.append_records([("s2", 9, b"other")], process="p")
+            await store.drop_records_after("s1", 3)
+            assert await store.load_records("s1") == [b"r1", b"r2", b"r3"]
+            assert await store.load_records("s2") == [b"other"]
+        finally:
+            await store.close()

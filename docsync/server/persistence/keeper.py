@@ -91,7 +91,7 @@ class SnapshotKeeper:
         #: clients each had then, by session id: when it is made again from the store,
         #: those clients are reset to it (their refused changes were in their documents).
         self.reloaded = 0
-        self.voided: dict[str, set[str]] = {}
+        self.voided: dict[str, tuple[set[str], int]] = {}
         self._unloading: set[asyncio.Task[None]] = set()
         settings = docsync_settings()
         self.journal = Journal(
@@ -278,6 +278,7 @@ class SnapshotKeeper:
             # changes it and the records after it hold.
             raws = await self._read(self.store.load_records(session_id))
             records: list[Record] = [decode_record(raw) for raw in raws]
+            records = await self._without_refused(session_id, snapshot.incarnation, records)
             snapshot.records = records
             return snapshot
         except SnapshotError as exc:
@@ -287,6 +288,18 @@ class SnapshotKeeper:
     async def has_snapshot(self, context: Any, session_id: str) -> bool:
         """Tell whether the store holds a snapshot of ``session_id`` (for tokens past their creation age)."""
         return self.persists(context) and await self._read(self.store.load(session_id)) is not None
+
+    async def _without_refused(self, session_id: str, incarnation: str, records: list[Record]) -> list[Record]:
+        # A write reported failed (its reply lost) may have landed all the same: what
+        # follows the last record the session knew stored was refused, and goes.
+        voided = self.voided.get(session_id)
+        if voided is None:
+            return records
+        stored = voided[1]
+        if any(r.incarnation == incarnation and r.number > stored for r in records):
+            await self._read(self.store.drop_records_after(session_id, stored))
+            logger.warning("persistence: refused records of session %s found in the store: dropped", session_id)
+        return [r for r in records if not (r.incarnation == incarnation and r.number > stored)]
 
     async def _read(self, reading: Any) -> Any:
         # A store that cannot be read is not a broken application: the client retries
@@ -309,7 +322,7 @@ class SnapshotKeeper:
         app_ids = apply_snapshot(session, snapshot, max_array_elements)
         numbers = [record.number for record in snapshot.records if record.incarnation == snapshot.incarnation]
         session.start_write_ahead(self.journal, max([snapshot.journal, *numbers]))
-        origins = self.voided.pop(session.id, None)
+        origins = self.voided.pop(session.id, (set(), 0))[0]
         if origins:
             # Its clients of then had their refused changes in their documents: a position
             # none of them has, as a fence, makes each one's resume a whole document.
@@ -358,22 +371,24 @@ class SnapshotKeeper:
             session.app_path,
             reason,
         )
-        task = asyncio.get_running_loop().create_task(self._unload(session, origins))
-        self._unloading.add(task)
-        task.add_done_callback(self._unloading.discard)
-
-    async def _unload(self, session: ServerSession, origins: set[str]) -> None:
-        await session.destroy_callbacks()
-        refusal = StoreUnavailableError(f"{session.store_lost}; connect again")
-        for connection in list(session.connections):
-            _close_with(connection, refusal)
+        # Out of the process at once, its clients closed after their ERRORs: a client
+        # that reconnects makes it again from the store, never joins this one.
+        self.voided[session.id] = (origins, session.records_durable)
+        while len(self.voided) > _VOIDED_KEPT:
+            self.voided.pop(next(iter(self.voided)))
         for context in self.registry.contexts:
             if context.sessions.get(session.id) is session:
                 context.sessions.pop(session.id, None)
         self.states.pop(session.id, None)
-        self.voided[session.id] = origins
-        while len(self.voided) > _VOIDED_KEPT:
-            self.voided.pop(next(iter(self.voided)))
+        refusal = StoreUnavailableError(f"{reason}; connect again")
+        for connection in list(session.connections):
+            _close_with(connection, refusal)
+        task = asyncio.get_running_loop().create_task(self._unload(session))
+        self._unloading.add(task)
+        task.add_done_callback(self._unloading.discard)
+
+    async def _unload(self, session: ServerSession) -> None:
+        await session.destroy_callbacks()
         await session.destroy()  # no on_session_destroyed: it lives on in the store
 
     def restored(self, session: ServerSession) -> bool:

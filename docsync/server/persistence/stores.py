@@ -67,6 +67,10 @@ class SessionStore(ABC):
     async def trim_records(self, session_id: str, upto: int) -> None:
         """Forget the records of ``session_id`` numbered ``upto`` or less (a snapshot holds them)."""
 
+    async def drop_records_after(self, session_id: str, number: int) -> None:
+        """Forget the records of ``session_id`` numbered after ``number`` (a write reported failed may have landed)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot drop records after a failed write")
+
     async def sweep(self) -> int:
         """Delete snapshots past their lifetime; return how many (stores that expire by themselves: 0)."""
         return 0
@@ -235,6 +239,15 @@ class DatabaseStore(SessionStore):
 
         SessionRecord.objects.filter(session_id=session_id, number__lte=upto).delete()
 
+    async def drop_records_after(self, session_id: str, number: int) -> None:
+        await run_sync(self._drop_after, session_id, number)
+
+    @staticmethod
+    def _drop_after(session_id: str, number: int) -> None:
+        from ...models import SessionRecord
+
+        SessionRecord.objects.filter(session_id=session_id, number__gt=number).delete()
+
     async def load(self, session_id: str) -> bytes | None:
         data: bytes | None = await run_sync(self._load, session_id)
         return data
@@ -343,6 +356,9 @@ class RedisStore(SessionStore):
 
     async def trim_records(self, session_id: str, upto: int) -> None:
         await self._client().zremrangebyscore(self.journal_prefix + session_id, "-inf", upto)
+
+    async def drop_records_after(self, session_id: str, number: int) -> None:
+        await self._client().zremrangebyscore(self.journal_prefix + session_id, f"({number}", "+inf")
 
     async def load(self, session_id: str) -> bytes | None:
         value = await self._client().get(self.prefix + session_id)
