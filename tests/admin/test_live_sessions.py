@@ -87,9 +87,9 @@ async def test_list_columns_filters_search_sorting_and_freshness(admin_site: Sit
     rows = await _listed(viewer, sliders, stream, other)
 
     page = (await _get(viewer, CHANGELIST)).body
-    for column in ("app", "user", "process", "created", "last_activity", "connections", "models_count"):
+    for column in ("app", "user", "process", "created_at", "active_at", "connections", "models_count"):
         assert f"column-{column}" in page, f"no {column} column"
-    for column in ("messages_in", "messages_out", "bytes_in", "bytes_out"):
+    for column in ("messages", "traffic", "keep_alive", "snapshot"):
         assert f"column-{column}" in page, f"no {column} column"
     assert re.search(r"Data as of \d+\.\d s ago; each process reports every 0\.3 s\.", page)
     # Nothing is changed here in a form: the title does not ask to select one to change.
@@ -99,8 +99,13 @@ async def test_list_columns_filters_search_sorting_and_freshness(admin_site: Sit
     row = rows[sliders.id]
     assert (row["app"], row["user"], row["connections"]) == ("sliders", "-", "1")  # "-": anonymous
     assert row["models_count"] == str(len(sliders.document.models))
-    assert int(row["bytes_in"].replace(",", "")) > 0 and int(row["bytes_out"].replace(",", "")) > 1000
-    assert int(row["messages_in"]) >= 1 and int(row["messages_out"]) >= 2
+    # Figures in / out share a column: "1 / 2" messages, "216 bytes / 2.4 KB".
+    messages_in, messages_out = (int(n.replace(",", "")) for n in row["messages"].split(" / "))
+    assert messages_in >= 1 and messages_out >= 2
+    bytes_in, bytes_out = row["traffic"].split(" / ")
+    assert re.fullmatch(r"\d+\xa0bytes", bytes_in) and int(bytes_in.split("\xa0")[0]) > 0, bytes_in
+    assert re.fullmatch(r"[\d.]+\xa0(bytes|KB|MB)", bytes_out) and bytes_out != "0\xa0bytes", bytes_out
+    assert re.fullmatch(r"\d\d:\d\d:\d\d", row["created_at"]) and row["snapshot"] == "-"
     assert rows[stream.id]["user"] == "alice" and rows[other.id]["user"] == "bob"
 
     # Filters: by app, by user.
@@ -125,7 +130,7 @@ async def test_list_columns_filters_search_sorting_and_freshness(admin_site: Sit
     newest_first, oldest_first = "?o=-5", "?o=5"
     for query, direction in ((newest_first, "descending"), (oldest_first, "ascending")):
         header = re.search(
-            r'<th scope="col" class="([^"]*column-last_activity[^"]*)"', (await _get(viewer, CHANGELIST + query)).body
+            r'<th scope="col" class="([^"]*column-active_at[^"]*)"', (await _get(viewer, CHANGELIST + query)).body
         )
         assert header is not None and f"sorted {direction}" in header.group(1), (query, header)
     await wait_until_async(lambda: order(newest_first), lambda got: got[0] == sliders.id[:10], "newest activity first")
