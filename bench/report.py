@@ -9,7 +9,7 @@ import statistics
 import subprocess
 from typing import Any
 
-from plan import BOKEH, DOCSYNC, MAIN_DOCSYNC, METRICS, OTHER_ASGI, Metric
+from plan import BOKEH, DIALECT, DOCSYNC, MAIN_DOCSYNC, METRICS, OTHER_ASGI, Metric
 from servers import BOKEH_PYTHON
 
 COLUMNS = ("docsync-daphne", "docsync-uvicorn", "bokeh", "bokeh-nodelay", "echo")
@@ -144,6 +144,55 @@ def servers_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+#: Issue 20: daphne (runserver's server) within this factor of uvicorn on every scenario.
+DAPHNE_OVER_UVICORN = 1.5
+#: Figures that are no cost of the server's (syscall counts, the load generator's CPU).
+NOT_SERVER_COSTS = {"server_writes_per_rt", "client_cpu_share"}
+
+
+def daphne_table(rows: list[dict[str, Any]]) -> str:
+    """daphne against uvicorn on every metric: the factor by which daphne is worse (or better)."""
+    head = "| metric | daphne | uvicorn | daphne worse by | target | holds |"
+    lines = [head, "|" + "---|" * 6]
+    for row in rows:
+        metric, values = row["metric"], row["values"]
+        daphne, uvicorn = values.get("docsync-daphne"), values.get("docsync-uvicorn")
+        if daphne is None or uvicorn is None or not daphne or not uvicorn or metric.absolute:
+            continue  # counts held at zero (refusals) and absolute checks have no factor
+        if metric.key in NOT_SERVER_COSTS:
+            continue
+        worse = daphne / uvicorn if metric.better == "lower" else uvicorn / daphne
+        verdict = "yes" if worse <= DAPHNE_OVER_UVICORN else "**no**"
+        cells = [metric.label, _number(daphne, metric.digits), _number(uvicorn, metric.digits), f"{_number(worse)}x"]
+        lines.append("| " + " | ".join([*cells, f"<= {DAPHNE_OVER_UVICORN:g}x", verdict]) + " |")
+    return "\n".join(lines)
+
+
+def dialect_table(table: dict[tuple[str, str, str], float]) -> str:
+    """Bokeh's own app served by docsync against ``bokeh serve`` (issue 18: never slower)."""
+    names = [t.removeprefix("docsync-") for t in DIALECT]
+    head = "| metric | " + " | ".join(f"docsync {n} (/ Bokeh-best)" for n in names) + " | Bokeh-best | holds |"
+    lines = [head, "|" + "---|" * (len(DIALECT) + 3)]
+    for metric in METRICS:
+        best = _best_bokeh(metric, table)
+        values = {t: table.get((metric.scenario, t, metric.key)) for t in DIALECT}
+        if best is None or not best[1] or all(v is None for v in values.values()):
+            continue
+        cells, verdicts = [metric.label], []
+        for target in DIALECT:
+            value = values[target]
+            if value is None:
+                cells.append("—")
+                continue
+            ratio = value / best[1]
+            verdicts.append(ratio <= 1.0 if metric.better == "lower" else ratio >= 1.0)
+            cells.append(f"{_number(value, metric.digits)} ({_number(ratio)})")
+        cells.append(f"{_number(best[1], metric.digits)} ({best[0]})")
+        cells.append(" / ".join("yes" if v else "**no**" for v in verdicts))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def _version(python: str, module: str) -> str:
     try:
         out = subprocess.run(
@@ -200,8 +249,13 @@ def machine_info(python: str) -> dict[str, Any]:
     }
 
 
-def markdown_report(info: dict[str, Any], rows: list[dict[str, Any]], notes: list[str]) -> str:
-    """The whole report: header, table, notes."""
+def markdown_report(
+    info: dict[str, Any],
+    rows: list[dict[str, Any]],
+    notes: list[str],
+    table: dict[tuple[str, str, str], float] | None = None,
+) -> str:
+    """The whole report: header, table, daphne against uvicorn, other servers, the Bokeh dialect, notes."""
     versions = ", ".join(f"{k} {v}" for k, v in info["versions"].items())
     lines = [
         f"# docsync vs Bokeh server — {info['date']}",
@@ -214,11 +268,17 @@ def markdown_report(info: dict[str, Any], rows: list[dict[str, Any]], notes: lis
         "",
         markdown_table(rows),
         "",
+        "## daphne (runserver's server) against uvicorn",
+        "",
+        daphne_table(rows),
+        "",
         "## docsync under four ASGI servers",
         "",
         servers_table(rows),
         "",
     ]
+    if table is not None and any(target in DIALECT for _, target, _ in table):
+        lines += ["## Bokeh's own app: served by docsync against `bokeh serve`", "", dialect_table(table), ""]
     lines += [f"- {note}" for note in notes]
     return "\n".join(lines) + "\n"
 

@@ -113,11 +113,19 @@ def parse_args() -> argparse.Namespace:
         help="another docsync checkout (say a git worktree of main) to run as target baseline-uvicorn beside "
         "docsync-uvicorn and baseline-bokeh beside docsync-bokeh, wherever those run: before / after in one run",
     )
+    parser.add_argument(
+        "--report-from",
+        metavar="JSON",
+        help="print the report of a saved run (its .json) with this checkout's targets and tables; run nothing",
+    )
     return parser.parse_args()
 
 
 def main() -> int:
     args = parse_args()
+    if args.report_from:
+        print(rewrite_report(Path(args.report_from)))
+        return 0
     reps = args.reps or (1 if args.quick else 3)
     only = set(args.only.split(",")) if args.only else None
     servers = set(args.targets.split(",")) if args.targets else set(TARGETS)
@@ -156,11 +164,7 @@ def main() -> int:
                              "stderr": result.get("stderr")})  # fmt: skip
     budget_text, budget_holds = _budget() if "memory" in {s.name for s in scenarios} else ("", True)
     info.update(loadavg_end=_load(), took=f"{(time.monotonic() - started) / 60:.1f} min")
-    rows = report.verdicts(report.medians([r for r in runs if not r["error"]]))
-    notes = _notes(runs, info)
-    if not budget_holds:
-        notes.append("a memory budget is exceeded (bench/budget.py, below)")
-    text = report.markdown_report(info, rows, notes)
+    text = _report_text(runs, info, budget_holds)
     if args.baseline:
         info["baseline"] = str(Path(args.baseline).resolve())
         text += "\n## Before / after (`--baseline`)\n\n" + report.baseline_table(runs, args.baseline) + "\n"
@@ -175,6 +179,22 @@ def main() -> int:
     if not failed:  # keep the server logs of a failed run
         shutil.rmtree(workdir, ignore_errors=True)
     return 1 if failed else 0
+
+
+def _report_text(runs: list[dict[str, Any]], info: dict[str, Any], budget_holds: bool) -> str:
+    """The report of ``runs``: tables, verdicts and notes."""
+    table = report.medians([r for r in runs if not r["error"]])
+    notes = _notes(runs, info)
+    if not budget_holds:
+        notes.append("a memory budget is exceeded (bench/budget.py, below)")
+    return report.markdown_report(info, report.verdicts(table), notes, table)
+
+
+def rewrite_report(path: Path) -> str:
+    """The report of a saved run (``--report-from``), with this checkout's targets and tables."""
+    saved = json.loads(path.read_text())
+    text = _report_text(saved["runs"], saved["info"], budget_holds=True)
+    return text + "\n(report rewritten from " + path.name + "; the memory budget is not part of it)\n"
 
 
 def _budget() -> tuple[str, bool]:
