@@ -2,7 +2,7 @@
 
 A real daphne process with its store in a private redis-server, or in a private
 PostgreSQL (the Django database), each stopped by its pid mid-session and started
-again on its data. While the store is away: a change is answered ERROR
+again on its data; or in SQLite, held by another writer. While the store is away: a change is answered ERROR
 `store-unavailable` and its client closed with 1013 (try again); the session is
 dropped from memory, to be made again from the store, as it was after its last stored
 change; a new session is refused with 1013; a snapshot that fails is tried again.
@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import sqlite3
 import tempfile
 import time
 import urllib.request
@@ -230,3 +231,35 @@ async def test_records_after_a_failed_write_are_dropped_from_a_real_redis() -> N
             assert await store.load_records("s2") == [b"other"]
         finally:
             await store.close()
+
+
+async def test_an_sqlite_database_held_by_another_writer_refuses_changes_until_it_is_free(site: Site) -> None:
+    site.start()
+    client = await open_client(site)
+    try:
+        notes_of(client).items.append("kept")
+        await client.sync()
+        # Another writer holds the database (a long transaction elsewhere): the journal's
+        # connection waits a second per attempt, then refuses the change.
+        holder = sqlite3.connect(site.db, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        try:
+            await refused_change(client, "refused")
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        await reconnect_until_restored(client)
+        assert not client.resumed_fresh
+        assert client.live is not None and client.live.mode == "full"
+        assert notes_of(client).items == ["kept"]
+        notes_of(client).items.append("after")
+        await client.sync()
+        viewer = ClientSession(client.config)
+        await viewer.connect()
+        try:
+            assert notes_of(viewer).items == ["kept", "after"]
+        finally:
+            await viewer.close()
+        assert "changes not written to the store (database): refused" in site.log()
+    finally:
+        await client.close()

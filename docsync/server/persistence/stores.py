@@ -83,6 +83,7 @@ class SessionStore(ABC):
 
 _EXPIRY_EVERY = 64  # a session's record set has its expiry pushed back every this many records
 _WRITE_ATTEMPTS = 5  # a database busy with another writer (SQLite's single writer) is tried again
+_JOURNAL_BUSY_MS = 1000  # the journal's SQLite connection waits this long for another writer
 
 
 def _lifetime() -> float:
@@ -153,7 +154,8 @@ class DatabaseStore(SessionStore):
             raw = connection.connection
             if connection.vendor == "sqlite" and (raw is None or raw is not self._tuned):
                 self._tune_sqlite(connection)
-            DatabaseStore._append(records)
+            # One attempt: the journal tries again itself (Journal._write).
+            DatabaseStore._append(records, attempts=1)
         except Exception:
             connection.close()  # a broken connection is not kept: the next write opens another
             raise
@@ -167,6 +169,11 @@ class DatabaseStore(SessionStore):
         # stays); synchronous is this connection's.
         connection.ensure_connection()
         self._tuned = connection.connection
+        with connection.cursor() as cursor:
+            # A writer holding the database waits this connection one second at most per
+            # attempt (not the site's timeout): the journal's attempts then refuse the
+            # changes within seconds, the clients waiting for their OK are not held long.
+            cursor.execute(f"PRAGMA busy_timeout = {_JOURNAL_BUSY_MS}")
         if not docsync_settings().SQLITE_WAL:
             return
         with connection.cursor() as cursor:
@@ -194,7 +201,7 @@ class DatabaseStore(SessionStore):
             writer.shutdown(wait=False)
 
     @staticmethod
-    def _append(records: list[tuple[str, int, bytes]]) -> None:
+    def _append(records: list[tuple[str, int, bytes]], attempts: int = _WRITE_ATTEMPTS) -> None:
         from django.db import connection
 
         from ...models import SessionRecord
@@ -217,7 +224,7 @@ class DatabaseStore(SessionStore):
                 # SQLite's own connection (autocommit, this thread's alone): Django's
                 # atomic block and cursor wrapper cost more than the write in WAL mode.
                 raw = connection.connection
-        for attempt in range(_WRITE_ATTEMPTS):
+        for attempt in range(attempts):
             try:
                 if raw is not None:
                     _insert_in_one_transaction(raw, sql.replace("%s", "?"), rows)
@@ -226,7 +233,7 @@ class DatabaseStore(SessionStore):
                         cursor.executemany(sql, rows)
                 return
             except (OperationalError, sqlite3.OperationalError):
-                if attempt == _WRITE_ATTEMPTS - 1:
+                if attempt == attempts - 1:
                     raise
                 time.sleep(0.05 * (attempt + 1))  # a thread of its own: the event loop runs on
 
