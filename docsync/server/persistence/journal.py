@@ -295,7 +295,10 @@ class Journal:
                 session.durable(record.number)
         for session, reason in failed.items():
             if hasattr(session, "store_failed") and _lost(session) is None and self.on_failure is not None:
-                self.on_failure(session, reason)
+                try:
+                    self.on_failure(session, reason)
+                except Exception:  # the writer must go on for the other sessions
+                    logger.exception("persistence: session %s not dropped after a refused change", session.id)
         self.waiting_bytes -= size
         if self._room is not None and self.waiting_bytes <= self.max_bytes:
             self._room.set()
