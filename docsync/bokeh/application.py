@@ -11,6 +11,8 @@ from bokeh.application.handlers import DirectoryHandler, FunctionHandler, Script
 from bokeh.application.handlers.document_lifecycle import DocumentLifecycleHandler
 from django.utils.module_loading import import_string
 
+from .compat import lifecycle_hook
+
 __all__ = ["BokehApplication", "load_bokeh_application"]
 
 
@@ -62,6 +64,14 @@ class BokehApplication:
     def template_path(self) -> Path | None:
         """docsync's own page templates do not apply: Bokeh apps bring Jinja templates."""
         return None
+
+    def restored_hook(self) -> Any:
+        """A directory app's ``on_session_restored(session_context)`` in ``app_hooks.py``, or None.
+
+        docsync's addition to Bokeh's hooks: it runs once a session was made again from
+        its snapshot (docs/persistence.md).
+        """
+        return lifecycle_hook(self.app, "on_session_restored")
 
     def jinja_template(self) -> Any:
         """A directory app's ``templates/index.html`` (a Jinja template), or None."""

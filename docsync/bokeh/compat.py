@@ -11,9 +11,10 @@ its empty default lists and dicts when they are first used rather than when it i
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import bokeh
@@ -23,16 +24,20 @@ from bokeh.core.has_props import HasProps
 from bokeh.core.property.descriptors import UnsetValueError
 from bokeh.core.property.singletons import Intrinsic, Undefined
 from bokeh.core.property.wrappers import PropertyValueContainer
+from bokeh.util.serialization import make_id
 from packaging.version import Version
 
 __all__ = [
     "SUPPORTED",
     "check_version",
     "destroy_document",
+    "give_new_id",
     "install_lean_models",
     "install_lean_serialization",
     "install_thread_safe_curdoc",
+    "lifecycle_hook",
     "message_callbacks",
+    "no_python_callbacks",
     "set_session_context",
 ]
 
@@ -98,6 +103,37 @@ def destroy_document(document: Any, receiver: Any) -> None:
 def set_session_context(document: Any, session_context: Any) -> None:
     """Give ``document`` its session context, as Bokeh's own server does (a private weak reference)."""
     document._session_context = weakref.ref(session_context)
+
+
+def give_new_id(model: Any) -> None:
+    """Give ``model`` an id of this process (a restored model made by another process; Bokeh's ids are read-only)."""
+    model._id = make_id()
+
+
+@contextlib.contextmanager
+def no_python_callbacks(document: Any, models: list[Any]) -> Iterator[None]:
+    """Run the body with no ``on_change`` callback of ``models`` or of ``document`` called (a restore)."""
+    kept = [(model, model._callbacks) for model in models]
+    kept_document = document.callbacks._change_callbacks
+    for model in models:
+        model._callbacks = {}
+    document.callbacks._change_callbacks = {}
+    try:
+        yield
+    finally:
+        for model, callbacks in kept:
+            model._callbacks = callbacks
+        document.callbacks._change_callbacks = kept_document
+
+
+def lifecycle_hook(app: Any, name: str) -> Callable[..., Any] | None:
+    """Function ``name`` of a directory app's ``app_hooks.py`` (Bokeh keeps its module on the lifecycle handler)."""
+    for handler in app.handlers if app is not None else ():
+        module = getattr(getattr(handler, "_lifecycle_handler", None), "_module", None)
+        hook = getattr(module, name, None)
+        if callable(hook):
+            return hook  # type: ignore[no-any-return]
+    return None
 
 
 def message_callbacks(document: Any, msg_type: str) -> tuple[Callable[[Any], Any], ...]:

@@ -91,6 +91,13 @@ class BokehApplicationContext(ApplicationContext):
         if saver is not None:
             async with session.lock:
                 saver.made(session, app_ids, snapshot)
+            hook = self.application.restored_hook() if snapshot is not None else None
+            if hook is not None:
+                # As Bokeh's hooks: no lock held (it may take it: with_locked_document).
+                try:
+                    await self.runner.call(hook, session_context)
+                except Exception:
+                    logger.exception("error in on_session_restored of Bokeh application %s", self.path)
             # Before anyone sees it: its records build on this snapshot (a restored
             # session's models have this process's ids, so it is saved again too).
             await saver.save(session)

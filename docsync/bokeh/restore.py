@@ -21,15 +21,13 @@ longer holds drop out. No callback runs and nothing is reported as a change.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from bokeh.model import Model
 from bokeh.model.util import collect_models
-from bokeh.util.serialization import make_id
 
 from ..exceptions import SnapshotError
+from .compat import give_new_id, no_python_callbacks
 
 __all__ = ["build_order", "match_models", "restore_document"]
 
@@ -108,22 +106,6 @@ def _translate(value: Any, target: dict[str, Model]) -> tuple[Any, bool]:
     return value, False
 
 
-@contextmanager
-def _silenced(document: Any, models: list[Model]) -> Iterator[None]:
-    """Run the body with no Python callback of ``models`` or ``document`` reacting to changes."""
-    kept = [(model, model._callbacks) for model in models]
-    kept_document = document.callbacks._change_callbacks
-    for model in models:
-        model._callbacks = {}
-    document.callbacks._change_callbacks = {}
-    try:
-        yield
-    finally:
-        for model, callbacks in kept:
-            model._callbacks = callbacks
-        document.callbacks._change_callbacks = kept_document
-
-
 def restore_document(document: Any, saved: Any, app_ids: list[str]) -> dict[str, Model]:
     """Lay ``saved`` (a Document read from a snapshot) over ``document``, just built by the app.
 
@@ -141,8 +123,8 @@ def restore_document(document: Any, saved: Any, app_ids: list[str]) -> dict[str,
     saved.clear()  # its models are free to join ``document``
     for saved_id, (model, _) in saved_models.items():
         if saved_id not in matches:
-            model._id = make_id()  # an id of this process: never one a later model of it takes
-    with _silenced(document, app_models), document.models.freeze():
+            give_new_id(model)  # an id of this process: never one a later model of it takes
+    with no_python_callbacks(document, app_models), document.models.freeze():
         for saved_id, (saved_model, saved_values) in saved_models.items():
             model = matches.get(saved_id)
             for name, value in saved_values.items():

@@ -1,8 +1,10 @@
-"""Settings of the Bokeh persistence tests: the Bokeh gallery's site, and the sliders app with persistence off."""
+"""Settings of the Bokeh persistence tests: the Bokeh gallery's site, the sliders app with persistence off, and a
+directory app with ``on_session_restored``."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from tests.bokeh.settings import *  # noqa: F403
 from tests.bokeh.settings import DOCSYNC as _DOCSYNC
@@ -13,6 +15,7 @@ DOCSYNC = {
     "APPS": {
         **_DOCSYNC["APPS"],
         "bk_sliders_unsaved": {"app": str(GALLERY / "sliders.py"), "kind": "bokeh", "persist": False},
+        "bk_restored": {"app": str(Path(__file__).resolve().parent / "bokeh_restored"), "kind": "bokeh"},
     },
     "SNAPSHOT_INTERVAL": float(os.environ.get("DOCSYNC_SNAPSHOT_INTERVAL", "0.2")),
     "SNAPSHOT_LIFETIME": 600.0,

@@ -220,3 +220,32 @@ def test_a_drained_bokeh_session_closes_with_4012_and_is_restored_by_the_next_pr
 
     assert named(asyncio.run(after()), "phase")["attributes"]["value"] == 0.7
     assert python_values(site, "bk_sliders", "phase", "value", session_id) == [0.7]
+
+
+@pytest.mark.parametrize("bokeh_site", ["database"], indirect=True)
+def test_on_session_restored_of_a_directory_app_runs_after_the_restore(bokeh_site: Site) -> None:
+    site = bokeh_site
+    site.start()
+
+    async def before() -> tuple[str, str]:
+        token, session_id = open_page(site, "bk_restored")
+        wire = await BokehWire.open(site, "bk_restored", token)
+        await wire.set_value(named(await wire.pull(), "count")["id"], 4)
+        await wire.socket.close()
+        return token, session_id
+
+    token, session_id = asyncio.run(before())
+    site.server.kill()  # type: ignore[union-attr]
+    site.start()
+    assert site.hooks() == []
+
+    async def after() -> dict[str, Any]:
+        wire, doc = await _reconnect(site, "bk_restored", token)
+        await wire.socket.close()
+        return doc
+
+    doc = asyncio.run(after())
+    assert site.hooks() == [f"restored {session_id}"]
+    # The hook ran after the saved state was laid over the build, and what it changed is served.
+    assert named(doc, "status")["attributes"]["text"] == "restored with count 4"
+    assert python_values(site, "bk_restored", "status", "text", session_id) == ["restored with count 4"]
