@@ -119,6 +119,7 @@ DOCSYNC: dict[str, Any] = {
         "board": {"app": "project.examples.board", "shared": True},
         "bench": "project.examples.bench",
         "bench_big": "project.examples.bench_big",
+        "bench_sized": "project.examples.bench_sized",
         "gallery": "project.examples.gallery",
         "glyphs": "project.examples.glyphs",
         "crossfilter": "project.examples.crossfilter",
