@@ -36,6 +36,9 @@ _repr.maxlist = 4
 _MAX_SHOWN = 60
 
 
+_FRAME_TYPES = (str, bytes, bytearray, memoryview)
+
+
 def _show(value: object) -> str:
     shown = _repr.repr(value)
     return shown if len(shown) <= _MAX_SHOWN else shown[: _MAX_SHOWN - 3] + "..."
@@ -89,18 +92,21 @@ class Receiver:
         self._buffer_id = ""
         self._message_bytes = 0
 
-    def size_fault(self, frames: list[Frame]) -> str | None:
+    def size_fault(self, frames: list[Frame], sizes: list[int] | None = None) -> str | None:
         """Tell why a receiver with these limits would refuse a message of ``frames``, or None.
 
         A sender checks what it is about to send with its peer's limits: a message the
         peer must refuse is better not sent (the peer would drop it and reconnect).
+        ``sizes``: the frames' ``frame_nbytes``, when the caller counted them already.
         """
-        sizes = [frame_nbytes(frame) for frame in frames]
+        if sizes is None:
+            sizes = [frame_nbytes(frame) for frame in frames]
         largest = max(sizes, default=0)
         if largest > self.max_frame_bytes:
             return f"frame too large: {largest} > {self.max_frame_bytes} bytes"
-        if sum(sizes) > self.max_message_bytes:
-            return f"message too large: {sum(sizes)} > {self.max_message_bytes} bytes"
+        total = sum(sizes)
+        if total > self.max_message_bytes:
+            return f"message too large: {total} > {self.max_message_bytes} bytes"
         buffers = max(0, (len(frames) - 3) // 2)
         if buffers > self.max_buffers:
             return f"too many buffers: {buffers} > {self.max_buffers}"
@@ -130,25 +136,26 @@ class Receiver:
         self._buffer_id = ""
         self._message_bytes = 0
 
-    def receive(self, frame: Frame) -> Message | None:
+    def receive(self, frame: Frame, nbytes: int | None = None) -> Message | None:
         """Consume one frame; return the message it completes, else None.
 
         Raise ProtocolError for any frame that breaks the protocol (MessageTooBigError
         for one over a limit), after dropping the partial message, so that the next
-        frame is read as a header.
+        frame is read as a header. ``nbytes``: the frame's ``frame_nbytes``, when the
+        caller counted it already.
         """
         try:
-            return self._receive(frame)
+            return self._receive(frame, nbytes)
         except BaseException:
             # Whatever went wrong, never let leftovers of this message be read as
             # part of the next one.
             self.reset()
             raise
 
-    def _receive(self, frame: Frame) -> Message | None:
-        if not isinstance(frame, str | bytes | bytearray | memoryview):
+    def _receive(self, frame: Frame, nbytes: int | None) -> Message | None:
+        if not isinstance(frame, _FRAME_TYPES):
             raise TypeError(f"frame must be str or bytes-like, got {type(frame).__name__}")
-        size = frame_nbytes(frame)
+        size = frame_nbytes(frame) if nbytes is None else nbytes
         if size > self.max_frame_bytes:
             raise MessageTooBigError(f"frame too large: {size} > {self.max_frame_bytes} bytes")
         self._message_bytes += size
@@ -226,13 +233,12 @@ class Receiver:
         return None
 
     def _parse(self, frame: Frame) -> Any:
-        what = self._expecting.value
         if not isinstance(frame, str):
-            raise ProtocolError(f"expected text {what} frame, got binary frame")
+            raise ProtocolError(f"expected text {self._expecting.value} frame, got binary frame")
         try:
             return loads(frame)
         except ValueError:
-            raise ProtocolError(f"invalid JSON in {what} frame") from None
+            raise ProtocolError(f"invalid JSON in {self._expecting.value} frame") from None
 
     def _check_header(self, header: dict[str, Any]) -> None:
         if "msgtype" not in header:

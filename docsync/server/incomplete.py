@@ -17,6 +17,9 @@ from ..protocol import Receiver
 
 __all__ = ["IncompleteBytes", "IncompleteInput"]
 
+#: A timer may fire this much before its time (uvloop counts in milliseconds): that is on time.
+_EARLY = 0.005
+
 
 class IncompleteBytes:
     """The bytes every connection of this process holds in incomplete messages."""
@@ -50,6 +53,9 @@ class IncompleteInput:
         self.on_stall = on_stall
         self.held = 0
         self._timer: asyncio.TimerHandle | None = None
+        # When the incomplete message last made progress (loop time). The timer is not
+        # moved on every frame: when it fires it looks here, and waits again if need be.
+        self._progress = 0.0
 
     def admit(self, nbytes: int) -> None:
         """Check that a frame of ``nbytes`` may be held; raise the refusal otherwise."""
@@ -62,13 +68,27 @@ class IncompleteInput:
     def settle(self) -> None:
         """Count what the receiver holds now, and time its message if it is incomplete."""
         now = self.receiver.pending_bytes
-        self.budget.add(now - self.held)
-        self.held = now
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        if now != self.held:
+            self.budget.add(now - self.held)
+            self.held = now
         if now:  # progress restarts the clock: a slow sender is not a stalled one
-            self._timer = asyncio.get_running_loop().call_later(self.timeout, self.on_stall)
+            loop = asyncio.get_running_loop()
+            self._progress = loop.time()
+            if self._timer is None:
+                self._timer = loop.call_at(self._progress + self.timeout, self._check)
+
+    def _check(self) -> None:
+        # A timer per frame (set, then cancelled by the next) cost more than every other
+        # check of a frame together: one timer waits, and moves here if progress came.
+        self._timer = None
+        if not self.held:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = self._progress + self.timeout
+        if loop.time() < deadline - _EARLY:
+            self._timer = loop.call_at(deadline, self._check)
+            return
+        self.on_stall()
 
     def stalled_error(self) -> StalledMessageError:
         """The refusal of a message that made no progress for ``timeout`` seconds."""

@@ -14,6 +14,7 @@ from functools import partial
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
 import pytest
 from autobahn.twisted.websocket import WebSocketServerFactory
 from channels.consumer import AsyncConsumer
@@ -21,8 +22,15 @@ from channels.sessions import InstanceSessionWrapper
 from daphne.server import Server
 from daphne.ws_protocol import WebSocketProtocol as DaphneProtocol
 from twisted.internet.testing import StringTransport
+from uvicorn.config import Config
 from uvicorn.protocols.websockets.websockets_impl import WebSocketProtocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from uvicorn.server import ServerState
+from websockets.client import ClientProtocol
+from websockets.extensions.permessage_deflate import PerMessageDeflate
+from websockets.frames import Frame, Opcode
+from websockets.protocol import State
+from websockets.uri import parse_uri
 
 from docsync.protocol import ACK, PULL_DOC_REPLY, pull_doc_req
 from docsync.server.compat import (
@@ -32,6 +40,7 @@ from docsync.server.compat import (
     daphne,
     forget_pending_task,
     frame_send,
+    frames_writer,
     incoming_limit,
     takes_views,
     tasks,
@@ -206,6 +215,58 @@ def test_views_go_only_to_uvicorn_implementations_known_to_copy_them(monkeypatch
     # Another uvicorn release gets bytes, as ASGI says.
     monkeypatch.setattr(uvicorn, "CHECKED", ((0,), (0, 1)))
     assert not takes_views(sansio.send)
+
+
+@pytest.mark.parametrize("size", [0, 125, 126, 65535, 65536, 300_000])
+def test_frames_written_directly_are_the_frames_websockets_makes(size: int) -> None:
+    # frames_writer frames an open, plain connection's frames itself (no Frame object,
+    # no BytesIO per frame): byte for byte what websockets' own server side writes.
+    text = "é" * (size // 2) + "x" * (size % 2)
+    payload = np.arange(size, dtype=np.uint8)
+    for frame, expected in (
+        (text, Frame(Opcode.TEXT, text.encode())),
+        (payload.tobytes(), Frame(Opcode.BINARY, payload.tobytes())),
+        (memoryview(payload), Frame(Opcode.BINARY, payload.tobytes())),
+        (memoryview(payload.view(np.float64) if size % 8 == 0 else payload), Frame(Opcode.BINARY, payload.tobytes())),
+    ):
+        assert uvicorn._framed(frame) == expected.serialize(mask=False)
+
+
+class _Transport:
+    """What uvicorn's protocol writes to, kept."""
+
+    def __init__(self) -> None:
+        self.data = b""
+
+    def writelines(self, chunks: list[bytes]) -> None:
+        self.data += b"".join(chunks)
+
+    def write(self, chunk: bytes) -> None:
+        self.data += chunk
+
+
+@pytest.mark.parametrize("deflate", [False, True])
+@pytest.mark.asyncio
+async def test_frames_writer_frames_directly_only_a_plain_open_connection(deflate: bool) -> None:
+    config = Config(app=None, ws="websockets-sansio")
+    protocol = WebSocketsSansIOProtocol(config, ServerState(), {})
+    protocol.transport = _Transport()  # type: ignore[assignment]
+    protocol.handshake_complete = True
+    protocol.conn.state = State.OPEN
+    if deflate:  # negotiated by browsers: websockets must compress, so it frames too
+        protocol.conn.extensions = [PerMessageDeflate(False, False, 15, 15)]
+    write = frames_writer(protocol.send)
+    assert write is not None
+    frames: list[Any] = ['{"msgtype":"OK"}', "{}", "é" * 200, b"\x00" * 70_000, memoryview(np.arange(3.0))]
+    await write(frames)
+    client = ClientProtocol(parse_uri("ws://x/"), state=State.OPEN)
+    if deflate:
+        client.extensions = [PerMessageDeflate(False, False, 15, 15)]
+    client.receive_data(protocol.transport.data)  # type: ignore[attr-defined]
+    received = [event.data for event in client.events_received()]
+    assert received == [f.encode() if isinstance(f, str) else bytes(f) for f in frames]
+    first_bytes = protocol.transport.data[0]  # type: ignore[attr-defined]
+    assert bool(first_bytes & 0x40) is deflate  # rsv1: compressed only with the extension
 
 
 # -- asyncio: a pending task whose loop is gone ----------------------------------------

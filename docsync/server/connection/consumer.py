@@ -158,6 +158,11 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         loop: user code runs in docsync's worker threads, which clean up around each
         call (access rules that query the database run there too).
         """
+        if message["type"] == "websocket.receive":  # every frame: straight to receive
+            text = message.get("text")
+            frame: str | bytes = text if text is not None else (message.get("bytes") or b"")
+            await self._receive_frame(frame)
+            return
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"no handler for message type {message['type']}")
@@ -169,14 +174,16 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         _fit_server_limit(self._send_frame, int(settings.MAX_FRAME_BYTES), int(settings.MAX_MESSAGE_BYTES))
         # Everything this socket is sent, after the accept, goes through its outbox and
         # its one writer task: sessions queue under their lock and never wait for it.
+        self._writable = send_backpressure(self._send_frame)
+        # Under uvicorn the outbox hands its frames straight to the writer that frames them.
+        write = self._write_frames if self._writable is None and self._write_frames is not None else None
         self.outbox = Outbox(
-            self._write_message,
+            write or self._write_message,
             max_bytes=int(settings.MAX_QUEUED_BYTES),
             on_overflow=self._overflowed,
             on_written=self._written,
             track=_running.add,
         )
-        self._writable = send_backpressure(self._send_frame)
         self.session = None
         self.dialect: Dialect | None = None
         self.relay: Relay | None = None
@@ -367,14 +374,15 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
     def queue_message(self, message: Message) -> None:
         """Queue ``message`` for this socket's writer (never waits), unless its client could not accept it."""
         frames = message.to_frames()
-        fault = self.client_limits.size_fault(frames) if self.client_limits is not None else None
+        sizes = [frame_nbytes(f) for f in frames]
+        fault = self.client_limits.size_fault(frames, sizes) if self.client_limits is not None else None
         if fault is not None:
             # The client holds the server's own limits (the page hands them over): it
             # would drop the message and reconnect, forever. Say so on both sides.
             logger.error("%s: %s not sent: %s (see DOCSYNC's MAX_* settings)", self.app_path, message.msgtype, fault)
             self.refuse(MessageTooBigError(f"server message too large for the client: {fault}"))
             return
-        self.outbox.put(frames, sum(frame_nbytes(f) for f in frames))
+        self.outbox.put(frames, sum(sizes))
 
     @property
     def queued_bytes(self) -> int:
@@ -418,13 +426,16 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             self.session.stats[name] += amount
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        frame: str | bytes = text_data if text_data is not None else (bytes_data or b"")
-        self._count("bytes_in", frame_nbytes(frame))
+        await self._receive_frame(text_data if text_data is not None else (bytes_data or b""))
+
+    async def _receive_frame(self, frame: str | bytes) -> None:
+        size = frame_nbytes(frame)
+        self._count("bytes_in", size)
         if self.refused or (self.session is None and self.relay is None):
             return
         try:
-            self.incomplete.admit(frame_nbytes(frame))
-            message = self.receiver.receive(frame)
+            self.incomplete.admit(size)
+            message = self.receiver.receive(frame, size)
         except (ProtocolError, ConnectionClosingError) as exc:
             self.incomplete.clear()
             self.refuse(exc)
