@@ -120,6 +120,11 @@ def _encode_index(index: Any) -> Any:
 def event_json(event: ev.DocumentEvent, encoder: Encoder) -> dict[str, Any]:
     """One event as PATCH-DOC content's JSON (its values through ``encoder``)."""
     kind = event.kind
+    if type(event) is ev.ModelChangedEvent:  # the most common events first: one type check, not ten
+        return {"kind": kind, "model": {"id": event.model.id}, "attr": event.attr, "new": encoder.encode(event.new)}
+    if type(event) is ev.ColumnDataChangedEvent:
+        columns = {name: encoder.encode(col) for name, col in event.columns.items()}
+        return {"kind": kind, "model": {"id": event.model.id}, "attr": event.attr, "columns": columns}
     if isinstance(event, ev.TitleChangedEvent):
         return {"kind": kind, "title": event.title}
     if isinstance(event, ev.MessageSentEvent):

@@ -183,7 +183,9 @@ class Message:
             self.header["num_buffers"] = len(self.buffers)
         else:
             self.header.pop("num_buffers", None)
-        frames: list[Frame] = [dumps(self.header), dumps(self.metadata), dumps(self.content)]
+        # Metadata is empty in nearly every message: its frame is always the same.
+        metadata = "{}" if type(self.metadata) is dict and not self.metadata else dumps(self.metadata)
+        frames: list[Frame] = [dumps(self.header), metadata, dumps(self.content)]
         for buffer_id, payload in self.buffers:
             frames.append(dumps({"id": buffer_id}))
             # Passed through untouched: a memoryview of an array goes out with no copy.

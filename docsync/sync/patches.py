@@ -61,6 +61,11 @@ def _hashable(value: Any) -> Any:
 
 def conflict_keys(event: DocumentEvent) -> tuple[Key, ...]:
     """Return the keys ``event`` touches; two changes conflict when keys overlap."""
+    if type(event) is ModelChangedEvent:  # the most common events first: one type check, not ten
+        return ((event.model.id, event.attr),)
+    if type(event) is ev.ColumnDataChangedEvent:
+        model_id, attr = event.model.id, event.attr
+        return tuple((model_id, attr, name) for name in event.columns)
     if isinstance(event, ev.MessageSentEvent):
         return ()
     if isinstance(event, ev.TitleChangedEvent):

@@ -284,8 +284,9 @@ class Sequencer:
         # there is nothing to correct, the sender receives (or received) the removal.
         # So do those on a model of the patch that no accepted event attaches.
         strays = stray_events(accepted, decoded.new_models)
-        accepted = [e for e in accepted if all(e is not stray for stray in strays)]
-        lost = _lost_indices(decoded, rejected + strays)
+        if strays:
+            accepted = [e for e in accepted if all(e is not stray for stray in strays)]
+        lost = _lost_indices(decoded, rejected + strays) if rejected or strays or decoded.skipped else ()
         decoded.events = accepted
         gone = decoded.skipped + len(strays)
         return PatchStep(origin, msgid, None, decoded, rejected, shifts, lost, gone, before=self.log.seq)

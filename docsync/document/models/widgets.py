@@ -114,7 +114,12 @@ class _SteppedRange(Widget):
     @property
     def int_stepped(self) -> bool:
         """Tell whether start, end and step are all ints (then values are ints too)."""
-        return all(type(self._get_value(self._properties[attr])) is int for attr in ("start", "end", "step"))
+        get, properties = self._get_value, self._properties  # read for every value a client sends
+        return (
+            type(get(properties["start"])) is int
+            and type(get(properties["end"])) is int
+            and type(get(properties["step"])) is int
+        )
 
     def _typed_value(self, value: Any) -> Any:
         raise NotImplementedError
