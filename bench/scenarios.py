@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from lean_client import OK, PATCH_DOC, Flavour, Session, fetch_page, open_session
+from lean_client import OK, PATCH_DOC, BenchError, Flavour, Session, fetch_page, open_session
 from procstat import cpu_seconds, rss_bytes, self_cpu_seconds, write_syscalls
 
 BENCH_POINTS = 1000
@@ -390,11 +390,18 @@ async def throughput(target: Target, params: dict[str, Any]) -> dict[str, Any]:
     try:
         for session in sessions:
             await _round_trips(session, count=2)
+        # With "scrape_every": the server's /docsync-metrics is read that often meanwhile,
+        # as Prometheus would (its cost on throughput: README, "Metrics").
+        scrapes: list[tuple[float, int]] = []
+        stop = asyncio.Event()
+        scraper = asyncio.create_task(_scrape(target, params.get("scrape_every"), scrapes, stop))
         meter = CpuMeter(target.pid)
         start = time.perf_counter()
         results = await asyncio.gather(*(_round_trips(s, seconds=params["seconds"]) for s in sessions))
         elapsed = time.perf_counter() - start
         cpu = meter.read()
+        stop.set()
+        await scraper
     finally:
         await close_all(sessions)
     times = [t for r in results for t in r]
@@ -409,9 +416,22 @@ async def throughput(target: Target, params: dict[str, Any]) -> dict[str, Any]:
             "round_trips": len(times),
             "seconds": round(elapsed, 2),
             "slowest_client": min(map(len, results)),
+            "scrapes": len(scrapes),
             **cpu,
         },
     }
+
+
+async def _scrape(target: Target, every: float | None, scrapes: list[tuple[float, int]], stop: asyncio.Event) -> None:
+    """Read the server's metrics every ``every`` seconds until ``stop`` (never without ``every``)."""
+    while every and not stop.is_set():
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)
+        if not stop.is_set():
+            count = await live_sessions(target)
+            if count is None:
+                raise BenchError("the server's /docsync-metrics did not answer")
+            scrapes.append((time.perf_counter(), count))
 
 
 async def memory(target: Target, params: dict[str, Any]) -> dict[str, Any]:
