@@ -20,7 +20,7 @@ import { Interaction } from "./plotting/interaction.js";
 import { factorsOf } from "./plotting/ranges.js";
 import { LevelOfDetail } from "./plotting/lod.js";
 import { rowCount } from "./plotting/specs.js";
-import { carryOver, rowAligned } from "./plotting/streaming.js";
+import { carryExtrema, carryOver, rowAligned } from "./plotting/streaming.js";
 import { View } from "./view.js";
 
 const TOOLBAR_WIDTH = 30;
@@ -196,6 +196,7 @@ export class PlotView extends View {
     const entry = { renderer, source, r, looks, factors: [factors.x, factors.y], streamable: rowAligned(glyph, r.desc, prop) };
     if (sameFactors && cached.stale) {
       // Only rows were streamed in since ``cached`` was drawn.
+      carryExtrema(cached.r, r, cached.streamed);
       const bounds = carryOver(cached, r, cached.streamed);
       if (bounds) Object.assign(entry, { bounds, boundsFlags: cached.boundsFlags });
     }

@@ -4,48 +4,118 @@
  * show (min/max per pixel column) before it is stroked.
  */
 
+import { RowExtrema } from "./extrema.js";
 import { ensureProjected } from "./project.js";
 import { segmentDistance2 } from "./hits.js";
 import { paintRows, setLine } from "./paint.js";
 import { at } from "./specs.js";
 
 /**
+ * Write a pixel column's kept rows into ``out`` from index ``next``, in row order without
+ * repeats: ``first`` <= ``low``, ``high`` <= ``last``. Returns the next free index.
+ * (No array per column: a redraw of a 100k-row line flushes about a thousand columns.)
+ */
+export function columnRows(out, next, first, low, high, last) {
+  const a = low < high ? low : high;
+  const b = low < high ? high : low;
+  out[next++] = first;
+  if (a !== first) out[next++] = a;
+  if (b !== a) out[next++] = b;
+  if (last !== b) out[next++] = last;
+  return next;
+}
+
+/**
+ * Write the rows of a line with sorted x worth drawing into ``out``: of rows [first,
+ * last), per pixel column ``floor(x * kx + ox)`` the first, lowest, highest and last,
+ * in row order (the drawn line is the same as through every row). Returns how many,
+ * or -1 when it cannot tell: a NaN (a gap, drawn by the caller row by row) or ``out``
+ * too small. A plain loop over typed arrays, no closure, no allocation: it runs over
+ * every row in view at every redraw.
+ */
+export function columnExtremes(xs, ys, first, last, kx, ox, out) {
+  if (first >= last) return 0;
+  const room = out.length - 4;
+  let count = 0;
+  let column = Math.floor(xs[first] * kx + ox);
+  let f = first;
+  let lo = first;
+  let hi = first;
+  let l = first;
+  let low = ys[first];
+  let high = low;
+  if (low !== low || column !== column) return -1;
+  for (let i = first + 1; i < last; i++) {
+    const y = ys[i];
+    const c = Math.floor(xs[i] * kx + ox);
+    if (y !== y || c !== c) return -1;
+    if (c !== column) {
+      if (count > room) return -1;
+      count = columnRows(out, count, f, lo, hi, l);
+      column = c;
+      f = lo = hi = l = i;
+      low = high = y;
+    } else {
+      l = i;
+      if (y < low) {
+        lo = i;
+        low = y;
+      } else if (y > high) {
+        hi = i;
+        high = y;
+      }
+    }
+  }
+  if (count > room) return -1;
+  return columnRows(out, count, f, lo, hi, l);
+}
+
+/**
+ * ``columnExtremes`` for many rows per pixel column, with ``extrema`` (a RowExtrema of
+ * ``ys``): each column's end is found by a galloping search on the same test (the
+ * column of a row is ``floor(x * kx + ox)``, monotonic in sorted x), its lowest and
+ * highest rows from the blocks it covers. The same rows, in far fewer reads.
+ */
+export function columnExtremesIndexed(xs, ys, first, last, kx, ox, out, extrema) {
+  const room = out.length - 4;
+  let count = 0;
+  let start = first;
+  while (start < last) {
+    const column = Math.floor(xs[start] * kx + ox);
+    if (column !== column) return -1;
+    // Gallop to a row past the column, then halve: ``inside`` is in it, ``outside`` is not.
+    let inside = start;
+    let outside = last;
+    for (let step = 1; start + step < last; step *= 2) {
+      if (Math.floor(xs[start + step] * kx + ox) !== column) {
+        outside = start + step;
+        break;
+      }
+      inside = start + step;
+    }
+    while (outside - inside > 1) {
+      const mid = (inside + outside) >>> 1;
+      if (Math.floor(xs[mid] * kx + ox) !== column) outside = mid;
+      else inside = mid;
+    }
+    if (count > room) return -1;
+    extrema.query(ys, start, outside);
+    count = columnRows(out, count, start, extrema.lo, extrema.hi, outside - 1);
+    start = outside;
+  }
+  return count;
+}
+
+/**
  * Return the rows of a polyline worth drawing at ``pixelWidth`` resolution: for sorted
  * x, per pixel column the first, last, lowest and highest point (the drawn line is the
- * same); otherwise every row. ``sx`` are screen x (sorted iff the data's x is).
+ * same); otherwise every row (null). ``sx`` are screen x (sorted iff the data's x is).
  */
 export function decimate(sx, sy, n, sorted) {
   if (!sorted || n < 4096) return null;
   const keep = new Uint32Array(Math.min(n, 8192 * 4));
-  let count = 0;
-  let column = Math.floor(sx[0]);
-  let first = 0;
-  let low = 0;
-  let high = 0;
-  let last = 0;
-  const flush = () => {
-    if (count + 4 > keep.length) return false;
-    const rows = [first, low, high, last].sort((a, b) => a - b);
-    for (let k = 0; k < 4; k++) if (k === 0 || rows[k] !== rows[k - 1]) keep[count++] = rows[k];
-    return true;
-  };
-  for (let i = 1; i < n; i++) {
-    const x = sx[i];
-    const y = sy[i];
-    if (y !== y || x !== x) return null; // gaps: draw every row
-    const c = Math.floor(x);
-    if (c !== column) {
-      if (!flush()) return null;
-      column = c;
-      first = low = high = last = i;
-    } else {
-      last = i;
-      if (y < sy[low]) low = i;
-      if (y > sy[high]) high = i;
-    }
-  }
-  if (!flush()) return null;
-  return keep.subarray(0, count);
+  const count = columnExtremes(sx, sy, 0, n, 1, 0, keep);
+  return count < 0 ? null : keep.subarray(0, count);
 }
 
 /** Tell whether the values are sorted ascending (NaN-free). */
@@ -110,6 +180,18 @@ function lowerBound(xs, value) {
   return lo;
 }
 
+// Lines of fewer rows are scanned row by row (a summary would cost more than it saves).
+export const EXTREMA_MIN_ROWS = 16384;
+
+// The rows strokeDecimated keeps, reused from one redraw to the next (no garbage per frame).
+let kept = new Uint32Array(4096);
+
+function buildWhenIdle(r) {
+  if (r.extremaWanted || typeof globalThis.requestIdleCallback !== "function") return;
+  r.extremaWanted = true;
+  globalThis.requestIdleCallback(() => (r.extrema ??= new RowExtrema(r.y)), { timeout: 1000 });
+}
+
 /**
  * Stroke a long line with sorted x straight from its data: only the rows in view, and
  * per pixel column only the first, last, lowest and highest (the same pixels as every
@@ -123,44 +205,29 @@ function strokeDecimated(ctx, r) {
   const [a, b] = [xScale.invert(r.clip.left), xScale.invert(r.clip.right)];
   const first = Math.max(0, lowerBound(xs, Math.min(a, b)) - 1);
   const last = Math.min(r.n, lowerBound(xs, Math.max(a, b)) + 1);
-  const kx = xScale.k;
-  const ox = xScale.offset;
-  const ky = yScale.k;
-  const oy = yScale.offset;
-  let column = Math.floor(xs[first] * kx + ox);
-  let f = first;
-  let lo = first;
-  let hi = first;
-  let l = first;
-  let pen = false;
-  const emit = (i) => {
-    const x = xs[i] * kx + ox;
-    const y = ys[i] * ky + oy;
-    if (pen) ctx.lineTo(x, y);
-    else ctx.moveTo(x, y);
-    pen = true;
-  };
-  const flush = () => {
-    // In row order, without repeats: the drawn path is the same as through every row.
-    const rows = [f, lo, hi, l].sort((p, q) => p - q);
-    for (let k = 0; k < 4; k++) if (k === 0 || rows[k] !== rows[k - 1]) emit(rows[k]);
-  };
-  ctx.beginPath();
-  for (let i = first + 1; i < last; i++) {
-    const y = ys[i];
-    if (y !== y) return false; // a gap: let the caller draw every row
-    const c = Math.floor(xs[i] * kx + ox);
-    if (c !== column) {
-      flush();
-      column = c;
-      f = lo = hi = l = i;
-    } else {
-      l = i;
-      if (y < ys[lo]) lo = i;
-      else if (y > ys[hi]) hi = i;
-    }
+  // Columns in view, and the two rows just outside it (one column each).
+  const room = 4 * (Math.ceil(Math.abs(r.clip.right - r.clip.left)) + 4);
+  if (kept.length < room) kept = new Uint32Array(room);
+  const { k: kx, offset: ox } = xScale;
+  const { k: ky, offset: oy } = yScale;
+  // Many rows per column: read their blocks' extremes (kept from one redraw to the next,
+  // and through streams: plotting/streaming.js); else every row in view.
+  const many = last - first >= EXTREMA_MIN_ROWS && last - first >= 32 * (room / 4);
+  if (many && !r.extrema && ArrayBuffer.isView(ys)) {
+    // Built when the page is idle after a first paint (which does not pay for it), or at
+    // the next draw of the same rows, whichever comes first.
+    if (r.redrawn) r.extrema = new RowExtrema(ys);
+    else buildWhenIdle(r);
   }
-  flush();
+  const count = many && r.extrema && r.extrema.nan === 0 ? columnExtremesIndexed(xs, ys, first, last, kx, ox, kept, r.extrema) : columnExtremes(xs, ys, first, last, kx, ox, kept);
+  r.redrawn = true;
+  if (count < 0) return false;
+  ctx.beginPath();
+  for (let k = 0; k < count; k++) {
+    const i = kept[k];
+    if (k === 0) ctx.moveTo(xs[i] * kx + ox, ys[i] * ky + oy);
+    else ctx.lineTo(xs[i] * kx + ox, ys[i] * ky + oy);
+  }
   ctx.stroke();
   return true;
 }

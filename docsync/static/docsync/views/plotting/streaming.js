@@ -42,10 +42,18 @@ function inside(part, whole) {
   return part[0] > part[1] || (part[0] > whole[0] && part[1] < whole[1]);
 }
 
+function lineBoundsY(r, flags) {
+  const extrema = r.extrema;
+  if (!extrema || extrema.nan !== 0 || flags.yPositive || r.n === 0 || r.desc.bounds(r).y !== r.y) return null;
+  extrema.query(r.y, 0, r.n);
+  return [r.y[extrema.lo], r.y[extrema.hi]];
+}
+
 /**
  * Carry what ``old`` (an entry: {r, bounds, boundsFlags}) knew over to ``r``, the glyph
  * resolved again after ``added`` rows were streamed: sets ``r.sorted`` and returns the
- * new bounds when they follow from the streamed and rolled-over rows alone (else null).
+ * new bounds when they follow from the streamed and rolled-over rows alone, or from a
+ * line's block extrema (``carryExtrema`` first), else null.
  */
 export function carryOver(old, r, added) {
   const dropped = old.r.n + added - r.n;
@@ -63,9 +71,27 @@ export function carryOver(old, r, added) {
       bounds.x = [r.x[0], r.x[r.n - 1]];
       continue;
     }
-    // The rows rolled over must not have held a bound: else only a full scan can tell.
-    if (gone && !inside(gone[dim], old.bounds[dim])) return null;
+    if (gone && !inside(gone[dim], old.bounds[dim])) {
+      // A rolled-over row held a bound: a line's block extrema still tell the new one
+      // from a few hundred blocks; else only a full scan can.
+      const whole = dim === "y" ? lineBoundsY(r, flags) : null;
+      if (!whole) return null;
+      bounds.y = whole;
+      continue;
+    }
     bounds[dim] = [Math.min(old.bounds[dim][0], fresh[dim][0]), Math.max(old.bounds[dim][1], fresh[dim][1])];
   }
   return bounds;
+}
+
+/**
+ * Carry a line's block extrema (./extrema.js) over to ``r``, the glyph resolved again
+ * after ``added`` rows were streamed into ``old``'s: the rolled-over rows are let go and
+ * the new ones summarised, instead of every row again.
+ */
+export function carryExtrema(old, r, added) {
+  r.redrawn = old.redrawn;
+  const extrema = old.extrema;
+  if (!extrema || !ArrayBuffer.isView(old.y) || !ArrayBuffer.isView(r.y)) return;
+  if (extrema.advance(old.y, old.n + added - r.n, r.y)) r.extrema = extrema;
 }
