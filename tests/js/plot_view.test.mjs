@@ -1,10 +1,13 @@
-// The plot view's judgement of a model change: a redraw only, or the plot's models and glyphs resolved again.
+// The plot view's judgement of a model change: a redraw only, or the plot's models and glyphs resolved again
+// (a stream: when the rows arrive or at the next draw).
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { ColumnsStreamedEvent, ModelChangedEvent } from "../../docsync/static/docsync/events.js";
 import { Model } from "../../docsync/static/docsync/model.js";
-import { paintOnly } from "../../docsync/static/docsync/views/plot.js";
+import { cheapToCatchUp, paintOnly } from "../../docsync/static/docsync/views/plot.js";
+import { defaultOf } from "../../docsync/static/docsync/views/defaults.js";
+import { resolveGlyph, resolveLook } from "../../docsync/static/docsync/views/plotting/glyphs.js";
 
 const changed = (model, attr, old, value) => new ModelChangedEvent(model, attr, old, value);
 
@@ -44,4 +47,26 @@ test("a change touching glyphs, their data or looks, or which models are held re
   assert.equal(paintOnly(other, changed(other, "height", 1, 2), plot), false, "another plot");
   const source = new Model("ColumnDataSource");
   assert.equal(paintOnly(source, new ColumnsStreamedEvent(source, "data", { x: [1] }, null), plot), false);
+});
+
+test("a streamed-into glyph catches up as rows arrive only when that costs the new rows alone", () => {
+  const prop = (attr, model) => model.get(attr) ?? defaultOf(model.type, attr) ?? null;
+  const entryOf = (glyph, data) => {
+    const renderer = new Model("GlyphRenderer", { attributes: { glyph } });
+    const r = resolveGlyph(glyph, data, prop, { x: null, y: null });
+    return { renderer, r, looks: { glyph: resolveLook(glyph, glyph.type, data, r.n, prop), hover: null } };
+  };
+  const typed = { x: new Float64Array([1, 2, 3]), y: new Float64Array([4, 5, 6]), c: ["red", "blue", "red"], t: ["a", "b", "c"] };
+  const line = new Model("Line", { attributes: { x: { field: "x" }, y: { field: "y" }, line_color: { value: "red" } } });
+  const entry = entryOf(line, typed);
+  assert.equal(cheapToCatchUp(entry, typed, prop), true, "typed columns, constant looks");
+  // After a stream the columns may live in new, larger buffers: still their own rows.
+  const grown = { ...typed, x: new Float64Array([1, 2, 3, 4]), y: new Float64Array([4, 5, 6, 7]) };
+  assert.equal(cheapToCatchUp(entry, grown, prop), true, "the same columns, grown");
+  const lists = { x: [1, 2, 3], y: [4, 5, 6] };
+  assert.equal(cheapToCatchUp(entryOf(line, lists), lists, prop), false, "list columns are copied at each resolve");
+  const coloured = new Model("Scatter", { attributes: { x: { field: "x" }, y: { field: "y" }, fill_color: { field: "c" } } });
+  assert.equal(cheapToCatchUp(entryOf(coloured, typed), typed, prop), false, "a colour per row");
+  const text = new Model("Text", { attributes: { x: { field: "x" }, y: { field: "y" }, text: { field: "t" } } });
+  assert.equal(cheapToCatchUp(entryOf(text, typed), typed, prop), false, "strings per row");
 });

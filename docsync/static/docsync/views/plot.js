@@ -6,7 +6,8 @@
  * pointer (hover looks, crosshair, drag boxes), a tooltip and a toolbar. Any change of
  * a model the plot holds schedules one redraw in the next animation frame; data are
  * resolved again only for the sources and glyphs that changed, and rows streamed in
- * update the data bounds from those rows alone (./plotting/streaming.js). Zoom, pan and selection
+ * update the data bounds from those rows alone (./plotting/streaming.js), as they arrive
+ * when that costs only them (the animation frame then only draws). Zoom, pan and selection
  * write client-writable properties (ranges' start/end, selections' indices), so Python
  * and every linked plot see them.
  */
@@ -19,6 +20,7 @@ import { GLYPHS, resolveGlyph, resolveLook } from "./plotting/glyphs.js";
 import { Interaction } from "./plotting/interaction.js";
 import { factorsOf } from "./plotting/ranges.js";
 import { LevelOfDetail } from "./plotting/lod.js";
+import { isConstant } from "./plotting/paint.js";
 import { rowCount } from "./plotting/specs.js";
 import { carryExtrema, carryOver, rowAligned } from "./plotting/streaming.js";
 import { View } from "./view.js";
@@ -38,6 +40,25 @@ export function paintOnly(model, event, plot) {
   if (model !== plot && !PAINTED.test(model.type)) return false;
   if (event.constructor.kind !== "ModelChanged") return false;
   return !holdsModels(event.old) && !holdsModels(event.new);
+}
+
+function typedColumn(column) {
+  return ArrayBuffer.isView(column) && !(column instanceof DataView || column instanceof BigInt64Array || column instanceof BigUint64Array);
+}
+
+/**
+ * Tell whether a glyph streamed into (its source's ``data`` now) can catch up at the cost
+ * of the new rows: every coordinate a constant or a typed column (used as it is, not a
+ * copy of a list, a sum or a transform), every look constant.
+ */
+export function cheapToCatchUp(entry, data, prop) {
+  const { r, looks } = entry;
+  if (r.desc.strings?.length || r.desc.raw?.length) return false;
+  const glyph = prop("glyph", entry.renderer);
+  const specs = [...Object.keys(r.desc.coords), ...(r.desc.numbers ?? [])];
+  const plain = (spec) => !spec || typeof spec !== "object" || Object.hasOwn(spec, "value") || (typeof spec.field === "string" && !spec.transform && !spec.expr && typedColumn(data?.[spec.field]));
+  if (!glyph || !specs.every((attr) => plain(prop(attr, glyph)))) return false;
+  return Object.values(looks).every((look) => !look || (["line", "fill", "text"].every((kind) => isConstant(look[kind])) && typeof look.marker !== "object"));
 }
 
 /** A plot drawn on a canvas. */
@@ -116,7 +137,18 @@ export class PlotView extends View {
       if (streamed > 0 && entry.streamable) {
         entry.stale = true;
         entry.streamed = (entry.streamed ?? 0) + streamed;
+        // Catching up costs the new rows alone here: do it now, as the rows arrive, and
+        // leave the animation frame only the drawing.
+        if (cheapToCatchUp(entry, this.prop("data", source), (a, m) => this.prop(a, m))) this.catchUp(renderer, entry);
       } else this.cache.delete(renderer);
+    }
+  }
+
+  catchUp(renderer, entry) {
+    try {
+      this.entry(renderer, { x: entry.factors[0], y: entry.factors[1] });
+    } catch {
+      // Left stale: the next draw resolves it again, and reports what is wrong there.
     }
   }
 
