@@ -8,8 +8,9 @@ colour mapper; a 100,000-point line receiving 10 points every 50 ms (rollover
 views, first draw), the frame time of 20 programmatic pans and 20 zooms (the range changes at
 each frame's start; the time from one such frame to the next, so rasterisation and
 WebGL work count, with 16.7 ms as the floor; the JSON also keeps the script work in
-the frame alone), and frames dropped while streaming (a frame longer than 1.5 times the
-median), beside the frames the same page drops over as long with nothing streamed (what
+the frame alone), and frames dropped while streaming (a vsync without a frame: an
+animation frame's timestamp over 1.5 frame periods after the previous one's), beside the
+frames the same page drops over as long with nothing streamed (what
 a loaded machine drops anyway) and those of them in which the page's scripts ran over
 half a frame of CPU time (from a Chromium trace: thread time, which other processes
 taking the CPU do not inflate), with the script CPU per frame (median, p99, longest).
@@ -137,8 +138,8 @@ def script_cpu(trace: Any, stream: dict[str, Any]) -> dict[str, Any]:
         k = bisect.bisect_left(ends, event["ts"])
         if k < len(ends) and event["ts"] >= starts[k]:
             cpu[k] += event["tdur"] / 1000
-    frame = stream["interval_median"]
-    long = [k for k, t in enumerate(stream["frame_intervals"]) if t > 1.5 * frame]
+    frame = stream["vsync_median"]
+    long = [k for k, t in enumerate(stream["frame_vsyncs"]) if t > 1.5 * frame]
     # A frame that redrew runs over 0.5 ms of script (the bench's own callback: ~0.05 ms).
     redrew = [c > 0.5 for c in cpu]
     ordered = sorted(cpu)
@@ -171,7 +172,7 @@ def run_one(
             browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
             result["stream"] = page.evaluate(f"bench.stream({seconds})")
             result["stream"].update(script_cpu(json.loads(browser.stop_tracing()), result["stream"]))
-            del result["stream"]["frame_ends"], result["stream"]["frame_intervals"]
+            del result["stream"]["frame_ends"], result["stream"]["frame_intervals"], result["stream"]["frame_vsyncs"]
         else:
             result["pan"] = page.evaluate(f"bench.frames('pan', {frames})")
             result["zoom"] = page.evaluate(f"bench.frames('zoom', {frames})")
@@ -201,6 +202,7 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, float]:
         "stream_frame": med(("stream", "interval_median")),
         "stream_cost": med(("stream", "cost_median")),
         "stream_dropped": med(("stream", "dropped")),
+        "stream_late": med(("stream", "late")),
         "stream_frames": med(("stream", "frames")),
         "idle_dropped": med(("idle", "dropped")),
         "idle_frames": med(("idle", "frames")),

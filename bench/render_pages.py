@@ -34,32 +34,44 @@ async function measureFrames(change, n) {
   return { cost_median: median(costs), cost_p90: p90(costs), interval_median: median(intervals) };
 }
 
-// Append 10 points every 50 ms for ``seconds``; count frames and the long ones. Each
-// frame's end is returned too, on the clock of the "bench-frames" mark (performance.now()
-// at the mark is ``mark``), so that bench/render.py can find in a trace what ran in it.
+// Append 10 points every 50 ms for ``seconds``; count frames and the dropped ones. A
+// frame is dropped when the animation frame's timestamp (the vsync it was begun for, the
+// same for every callback of the frame) is over 1.5 frame periods after the previous
+// one's: a vsync went by without a frame. (The time our callback ran is no measure of
+// that: a callback that starts late in a frame which still makes its vsync is not a
+// dropped frame; ``late`` counts those gaps, for comparison.) Each frame's end is
+// returned too, on the clock of the "bench-frames" mark (performance.now() at the mark
+// is ``mark``), so that bench/render.py can find in a trace what ran in it.
 async function measureStream(append, seconds) {
   const costs = [];
   const intervals = [];
+  const vsyncs = [];
   const ends = [];
   let appended = 0;
   const timer = setInterval(() => { append(appended); appended += 10; }, 50);
   const mark = performance.mark("bench-frames").startTime;
   let last = performance.now();
+  let lastStamp = await new Promise((resolve) => requestAnimationFrame(resolve));
   const stop = performance.now() + seconds * 1000;
   while (performance.now() < stop) {
-    const cost = await new Promise((resolve) => requestAnimationFrame((ts) => resolve(performance.now() - ts)));
+    const stamp = await new Promise((resolve) => requestAnimationFrame(resolve));
     const now = performance.now();
-    costs.push(cost);
+    costs.push(now - stamp);
     intervals.push(now - last);
+    vsyncs.push(stamp - lastStamp);
     ends.push(now - mark);
     last = now;
+    lastStamp = stamp;
   }
   clearInterval(timer);
+  const period = median(vsyncs);
   const frame = median(intervals);
   return {
-    frames: intervals.length, appended, cost_median: median(costs), cost_p90: p90(costs),
-    interval_median: frame, dropped: intervals.filter((t) => t > 1.5 * frame).length,
-    frame_ends: ends, frame_intervals: intervals,
+    frames: vsyncs.length, appended, cost_median: median(costs), cost_p90: p90(costs),
+    interval_median: frame, vsync_median: period,
+    dropped: vsyncs.filter((t) => t > 1.5 * period).length,
+    late: intervals.filter((t) => t > 1.5 * frame).length,
+    frame_ends: ends, frame_intervals: intervals, frame_vsyncs: vsyncs,
   };
 }
 """
