@@ -309,6 +309,7 @@ class BokehKeeper:
         records = 0
         state = SavedState(app_ids)
         if snapshot is not None:
+            session.restored = True
             session.seq = snapshot.seq
             session.created = snapshot.created
             # Numbered after every record of the store: the old incarnation's are trimmed by number.

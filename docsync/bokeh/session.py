@@ -61,6 +61,8 @@ class BokehSession:
         # Persistence (docsync/bokeh/persistence.py): each transaction's events are a
         # journal record; what the session would send waits until that record is stored.
         self.write_ahead: Any = None
+        self.restored = False  # made again from a snapshot: every pull may be a reconnection's
+        self.connections_seen = 0
         self.records = 0
         self.records_durable = 0
         self._held: deque[tuple[int, Any, Message]] = deque()
@@ -78,6 +80,7 @@ class BokehSession:
     def attach(self, connection: Any) -> None:
         """Attach a connection."""
         self.connections.add(connection)
+        self.connections_seen += 1
         self.touch()
 
     def detach(self, connection: Any) -> None:
@@ -166,8 +169,13 @@ class BokehSession:
 
     async def pull(self, connection: Any, request: Message) -> None:
         """Answer PULL-DOC-REQ with the whole document."""
+        # BokehJS (3.9) reads a reconnection's pull with ``replace_with_json(doc)``,
+        # which drops the reply's binary buffers ("buffer for id=... not found"): a pull
+        # that may be a reconnection's (a restored session's, or one after the first
+        # connection) carries its arrays inline (base64), which both of its paths read.
+        inline = self.restored or self.connections_seen > 1
         async with self.lock:
-            self._send(connection, pull_reply(self.document, request.msgid))
+            self._send(connection, pull_reply(self.document, request.msgid, inline=inline))
 
     async def patch(self, connection: Any, request: Message) -> None:
         """Apply a client's PATCH-DOC under the lock (its callbacks in a worker thread)."""

@@ -85,8 +85,10 @@ def document_content(document: Any) -> tuple[orjson.Fragment, list[tuple[str, An
     return _frozen_json(serialized.content), _buffers(serialized.buffers)
 
 
-def pull_reply(document: Any, reqid: str) -> Message:
-    """PULL-DOC-REPLY: the whole document as Bokeh's JSON, arrays as binary buffers."""
+def pull_reply(document: Any, reqid: str, *, inline: bool = False) -> Message:
+    """PULL-DOC-REPLY: the whole document as Bokeh's JSON, arrays as binary buffers (``inline``: as base64)."""
+    if inline:
+        return new_message(PULL_DOC_REPLY, {"doc": _frozen_json(document.to_json(deferred=False))}, reqid=reqid)
     doc, buffers = document_content(document)
     return new_message(PULL_DOC_REPLY, {"doc": doc}, reqid=reqid, buffers=buffers)
 
