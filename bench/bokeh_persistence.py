@@ -7,7 +7,8 @@ source of 1,000 points; ``bench_big``: 1,000,000) served as a ``"kind": "bokeh"`
 session, driven by the lean client over Bokeh's protocol (bench/lean_client.py):
 
 1. Round trips (a slider change, until the new ``y`` and the OK arrived) with
-   persistence off, on in the database (SQLite, WAL) and on in a private redis-server,
+   persistence off, on in the database (SQLite, WAL), and in a one-process cluster of a
+   private redis-server without and with persistence in it (``--configs``),
    the configurations taking turns ``--rounds`` times (a loaded machine moves every
    figure; neighbours' ratios move less): p50, p90, the server's CPU per round trip,
    and the journal's bytes per change. Every OK and PATCH-DOC waits for the change's
@@ -42,7 +43,8 @@ os.environ["DJANGO_SECRET_KEY"] = SECRET  # the lean client signs its tokens wit
 from bench.lean_client import BenchError, DocsyncBokehFlavour, open_session  # noqa: E402
 from docsync.testing import RedisServer, ServerProcess  # noqa: E402
 
-CONFIGS = ("off", "database", "redis")
+#: off, persistence in the database, the one-process cluster of Redis without and with persistence in it.
+CONFIGS = ("off", "database", "cluster", "redis")
 POINTS = {"bench": 1000, "bench_big": 1_000_000}
 
 
@@ -61,6 +63,8 @@ def _server(tmp: Path, name: str, config: str, redis: RedisServer) -> ServerProc
         env["DOCSYNC_PERSISTENCE"] = "database"
     elif config == "redis":
         env |= {"DOCSYNC_PERSISTENCE": "redis", "DOCSYNC_REDIS_URL": redis.url}
+    elif config == "cluster":
+        env["DOCSYNC_REDIS_URL"] = redis.url
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env={**os.environ, **env}, check=True)
     return ServerProcess(server="uvicorn", cwd=ROOT, env=env, log_path=tmp / f"{name}.log").start()
 
@@ -109,7 +113,7 @@ async def one_run(tmp: Path, name: str, config: str, redis: RedisServer, count: 
         figures["p90_ms"] = 1000 * times[int(len(times) * 0.9)]
         await session.close()
         server.stop()  # SIGTERM: the drain saves the session and logs what was written
-        if config != "off":
+        if config in ("database", "redis"):
             log = (tmp / f"{name}.log").read_text(errors="replace")
             match = re.search(
                 r"(\d+) snapshots, (\d+) bytes written since the start; journal: (\d+) records, (\d+) bytes", log
@@ -127,11 +131,12 @@ async def one_run(tmp: Path, name: str, config: str, redis: RedisServer, count: 
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    results: dict[str, list[dict[str, float]]] = {config: [] for config in CONFIGS}
+    configs = args.configs.split(",")
+    results: dict[str, list[dict[str, float]]] = {config: [] for config in configs}
     with tempfile.TemporaryDirectory(prefix="docsync-bench-bokeh-persistence-") as folder, RedisServer() as redis:
         tmp = Path(folder)
         for round_number in range(args.rounds):
-            for config in CONFIGS:
+            for config in configs:
                 name = f"{config}{round_number}"
                 results[config].append(await one_run(tmp, name, config, redis, args.count, args.app))
                 print(f"round {round_number + 1} {config}: {results[config][-1]}", flush=True)
@@ -139,13 +144,16 @@ async def main_async(args: argparse.Namespace) -> None:
         f"\n{args.count} round trips x {args.rounds} rounds, {args.app} ({POINTS[args.app]:,} points), "
         "uvicorn; medians of the rounds:"
     )
-    off = statistics.median(r["p50_ms"] for r in results["off"])
-    for config in CONFIGS:
+    for config in configs:
         runs = results[config]
         row = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
-        ratio = row["p50_ms"] / off
         shown = ", ".join(f"{key} {value:.3f}" for key, value in row.items())
-        print(f"  {config:8s} {shown}; p50 / off {ratio:.2f}x")
+        print(f"  {config:8s} {shown}")
+    # Each persisted configuration beside the one without persistence run just before it, round by round.
+    for config, base in (("database", "off"), ("redis", "cluster")):
+        if config in results and base in results:
+            ratios = [r["p50_ms"] / b["p50_ms"] for r, b in zip(results[config], results[base], strict=True)]
+            print(f"  p50 {config} / {base}: " + " / ".join(f"{ratio:.2f}x" for ratio in ratios))
 
 
 def main() -> None:
@@ -153,6 +161,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=300, help="round trips per run")
     parser.add_argument("--rounds", type=int, default=3, help="runs of each configuration, in turn")
     parser.add_argument("--app", choices=sorted(POINTS), default="bench", help="the bench app")
+    parser.add_argument("--configs", default=",".join(CONFIGS), help=f"comma-separated, of {', '.join(CONFIGS)}")
     args = parser.parse_args()
     asyncio.run(main_async(args))
 
