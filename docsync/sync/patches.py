@@ -149,17 +149,22 @@ def _json_size(value: Any) -> int:
 
 
 class FrozenMessage(Message):
-    """A message whose frames are built once, for sending the same patch to many sockets."""
+    """A message whose frames are built at most once, for sending the same patch to many sockets."""
 
     __slots__ = ("_frames",)
 
     def __init__(self, message: Message) -> None:
         super().__init__(message.header, message.metadata, message.content, message.buffers)
-        self._frames = Message.to_frames(self)
+        # Built when first asked for: a message that is never written to a socket (the
+        # in-memory tests hand messages over as they are) is never encoded.
+        self._frames: list[Frame] | None = None
 
     def to_frames(self) -> list[Frame]:
-        """Return the frames built when the message was frozen (do not mutate it after)."""
-        return self._frames
+        """Return the frames, built on the first call (do not mutate the message after it is frozen)."""
+        frames = self._frames
+        if frames is None:
+            frames = self._frames = Message.to_frames(self)
+        return frames
 
 
 def patch_message(events: Sequence[EncodedEvent], seq: int) -> Message:

@@ -10,6 +10,7 @@ from docsync.document import Document, Model
 from docsync.document.properties import Float, List, String
 from docsync.protocol import Message, new_message
 from docsync.protocol.msgtypes import ERROR, OK, PATCH_DOC, PULL_DOC_REQ, PUSH_DOC, RESUME_REQ
+from docsync.protocol.wire_json import dumps
 from docsync.sync.sequencer import Changes, Sequencer, client_id_in
 
 
@@ -185,6 +186,30 @@ def test_changes_made_by_the_server_take_a_position_when_flushed() -> None:
     assert changes is not None and changes.seq == sequencer.seq == 1
     assert [e["kind"] for e in _events(changes, "anyone")] == ["ModelChanged", "ListSpliced"]
     assert sequencer.flush() is None
+
+
+def test_a_change_message_is_encoded_once_and_only_when_its_frames_are_asked_for() -> None:
+    sequencer, card = _sequencer()
+    card.value = 3.0
+    changes = sequencer.flush()
+    assert changes is not None
+    message = changes.message_for("anyone")
+    assert message is not None and message is changes.message_for("anyone")
+    frames = message.to_frames()
+    assert message.to_frames() is frames  # the same frames for every socket
+    assert frames[2] == dumps(message.content) and '"new":3.0' in frames[2]
+
+
+def test_a_change_the_wire_cannot_carry_fails_when_its_frames_are_built() -> None:
+    # (The server builds them before any socket has the message: see ServerSession._broadcast.)
+    sequencer, card = _sequencer()
+    card.tags.append("\ud800")  # a lone surrogate: no UTF-8 text frame can carry it
+    changes = sequencer.flush()
+    assert changes is not None
+    message = changes.message_for("anyone")
+    assert message is not None
+    with pytest.raises(TypeError):
+        message.to_frames()
 
 
 def _resume(last_seq: Any, **content: Any) -> Message:

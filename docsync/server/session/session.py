@@ -272,6 +272,10 @@ class ServerSession:
         kept: Message | None = None
         for connection in tuple(self.connections):
             message = changes.message_for(connection.origin)
+            if message is not None:
+                # Encoded here, once, before any socket has it: a change the wire cannot
+                # carry fails the whole broadcast, not each send quietly.
+                message.to_frames()
             if connection is keep_for:
                 kept = message
             elif message is not None:
