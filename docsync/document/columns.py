@@ -8,9 +8,10 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import ValidationError
+from .events import ColumnsPatchedEvent, ColumnsStreamedEvent
 from .properties import holds_models
 
-__all__ = ["apply_patches", "apply_stream", "check_patches", "check_stream"]
+__all__ = ["apply_patches", "apply_stream", "check_patches", "check_stream", "patch_checked", "stream_checked"]
 
 Column = Any  # np.ndarray | list
 _FLOAT64 = np.dtype(np.float64)
@@ -156,3 +157,15 @@ def apply_patches(data: dict[str, Column], patches: Mapping[str, list[tuple[Any,
         for index, value in entries:
             column[index] = value
         dict.__setitem__(data, name, column)
+
+
+def stream_checked(model: Any, attr: str, rows: dict[str, Column], rollover: int | None, setter: Any) -> None:
+    """Stream rows that ``check_stream`` returned for the current columns of ``model.attr``, and report it."""
+    apply_stream(getattr(model, attr), rows, rollover)
+    model._column_event(ColumnsStreamedEvent(model, attr, rows, rollover, setter))
+
+
+def patch_checked(model: Any, attr: str, patches: dict[str, list[tuple[Any, Any]]], setter: Any) -> None:
+    """Write patches that ``check_patches`` returned for the current columns of ``model.attr``, and report it."""
+    apply_patches(getattr(model, attr), patches)
+    model._column_event(ColumnsPatchedEvent(model, attr, patches, setter))

@@ -226,7 +226,10 @@ class Model(metaclass=ModelMeta):
         """
 
     def _set_value(self, prop: Property, value: Any, setter: Any) -> None:
-        value = self._wrap(prop, self.validate_value(prop, value))
+        self._store_value(prop, self._wrap(prop, self.validate_value(prop, value)), setter)
+
+    def _store_value(self, prop: Property, value: Any, setter: Any) -> None:
+        """Store ``value``, which ``validate_value`` and ``_wrap`` made what it is, and report the change."""
         attr = prop.name
         old = self._values[attr] if attr in self._values else prop.default()
         if _same(old, value):
@@ -265,13 +268,17 @@ class Model(metaclass=ModelMeta):
         delete: int,
         items: list[Any],
         setter: Any,
+        *,
+        checked: bool = False,
     ) -> None:
-        base = base_property(prop)
-        assert isinstance(base, List)
-        try:
-            items = base.accepts_items(items)
-        except ValidationError:
-            raise prop.fail(items, self.__type_name__) from None
+        """Replace ``delete`` items at ``index`` with ``items`` (``checked``: as ``accepts_items`` returned them)."""
+        if not checked:
+            base = base_property(prop)
+            assert isinstance(base, List)
+            try:
+                items = base.accepts_items(items)
+            except ValidationError:
+                raise prop.fail(items, self.__type_name__) from None
         attr = prop.name
         old = self._old_copy(attr, container)
         removed = list.__getitem__(container, slice(index, index + delete))
@@ -283,16 +290,20 @@ class Model(metaclass=ModelMeta):
             document._model_changed(event, prop, removed, None)
         self._trigger(attr, old, container)
 
-    def _dict_set(self, prop: Property, container: TrackedDict, items: dict[Any, Any], setter: Any) -> None:
+    def _dict_set(
+        self, prop: Property, container: TrackedDict, items: dict[Any, Any], setter: Any, *, checked: bool = False
+    ) -> None:
+        """Set ``items`` of a dict or column data (``checked``: as the property's checks returned them)."""
         base = base_property(prop)
-        try:
-            if isinstance(base, ColumnData):
-                items = {k: base.accepts_column(k, v) for k, v in items.items()}
-            else:
-                assert isinstance(base, Dict)
-                items = dict(base.accepts_item(k, v) for k, v in items.items())
-        except ValidationError:
-            raise prop.fail(items, self.__type_name__) from None
+        if not checked:
+            try:
+                if isinstance(base, ColumnData):
+                    items = {k: base.accepts_column(k, v) for k, v in items.items()}
+                else:
+                    assert isinstance(base, Dict)
+                    items = dict(base.accepts_item(k, v) for k, v in items.items())
+            except ValidationError:
+                raise prop.fail(items, self.__type_name__) from None
         attr = prop.name
         old = self._old_copy(attr, container)
         replaced = [container[k] for k in items if k in container]

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..exceptions import NotWritableError, PatchError, UnknownModelError, UnknownPropertyError, ValidationError
 from . import events as ev
-from .columns import apply_patches, apply_stream, check_patches, check_stream
+from .columns import apply_patches, apply_stream, check_patches, check_stream, patch_checked, stream_checked
 from .integrity import ChangeOutcome, DocumentLimits, check_outcome
 from .model import Model
 from .properties import ColumnData, Dict, List, Property, base_property
@@ -98,6 +98,24 @@ class _Checker:
         return self.dicts[key]
 
 
+_STORES_AS_CHECKED: dict[type[Model], bool] = {}
+
+
+def _stores_as_checked(cls: type[Model]) -> bool:
+    """Tell whether a value checked for ``cls`` may be stored as it is, without checking it again.
+
+    A model that refines ``validate_value`` by its other values (a Tabs' ``active`` by its
+    tabs), or that does more in ``_set_value``, has its values set the long way, as before:
+    an earlier event of the patch may have changed what the value is judged against.
+    """
+    stores = _STORES_AS_CHECKED.get(cls)
+    if stores is None:
+        stores = _STORES_AS_CHECKED[cls] = (
+            cls.validate_value is Model.validate_value and cls._set_value is Model._set_value
+        )
+    return stores
+
+
 def _value_error(exc: ValueError) -> PatchError:
     return PatchError(str(exc))
 
@@ -156,6 +174,8 @@ def _check_property_event(
             checker.lists[key] = None if value is None else list(value)
         if isinstance(base, ColumnData | Dict):
             checker.dicts[key] = None if value is None else dict(value)
+        if _stores_as_checked(type(model)):
+            return lambda: model._store_value(prop, value, setter)
         return lambda: model._set_value(prop, value, setter)
     if isinstance(event, ev.ListSplicedEvent):
         if not isinstance(base, List):
@@ -170,7 +190,9 @@ def _check_property_event(
         except ValidationError:
             raise prop.fail(event.items, name) from None
         items[event.index : event.index + event.delete] = checked
-        return lambda: model._list_splice(prop, getattr(model, prop.name), event.index, event.delete, checked, setter)
+        return lambda: model._list_splice(
+            prop, getattr(model, prop.name), event.index, event.delete, checked, setter, checked=True
+        )
     if isinstance(event, ev.DictItemsSetEvent | ev.ColumnDataChangedEvent):
         entries = event.items if isinstance(event, ev.DictItemsSetEvent) else event.columns
         if not isinstance(base, ColumnData | Dict):
@@ -186,7 +208,7 @@ def _check_property_event(
         if current is None:
             raise PatchError(f"{name}.{prop.name} is None, not a dict")
         current.update(checked_items)
-        return lambda: model._dict_set(prop, getattr(model, prop.name), checked_items, setter)
+        return lambda: model._dict_set(prop, getattr(model, prop.name), checked_items, setter, checked=True)
     if isinstance(event, ev.DictItemsDeletedEvent):
         if not isinstance(base, Dict | ColumnData):
             raise PatchError(f"{name}.{prop.name} is not a dict")
@@ -209,13 +231,13 @@ def _check_property_event(
     if isinstance(event, ev.ColumnsStreamedEvent):
         rows = check_stream(columns, event.data, event.rollover)
         apply_stream(columns, rows, event.rollover)  # on the simulation's own dict
-        return lambda: model.stream(rows, event.rollover, setter=setter)  # type: ignore[attr-defined]
+        return lambda: stream_checked(model, prop.name, rows, event.rollover, setter)
     if isinstance(event, ev.ColumnsPatchedEvent):
         patches = check_patches(columns, event.patches)
         # Cells of list columns change the document's size: the simulation patches copies
         # of them (apply_patches copies lists); arrays keep their size, and stay untouched.
         apply_patches(columns, {n: e for n, e in patches.items() if not isinstance(columns[n], np.ndarray)})
-        return lambda: model.patch(patches, setter=setter)  # type: ignore[attr-defined]
+        return lambda: patch_checked(model, prop.name, patches, setter)
     raise PatchError(f"cannot apply {event.kind} events")
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..columns import apply_patches, apply_stream, check_patches, check_stream
-from ..events import ColumnsPatchedEvent, ColumnsStreamedEvent
+from ..columns import check_patches, check_stream, patch_checked, stream_checked
 from ..model import Model
 from ..properties import ColumnData, Instance, Int, List
 
@@ -55,8 +54,7 @@ class ColumnDataSource(Model):
             rows = check_stream(data, new_data, rollover)
         except ValueError as exc:
             raise type(exc)(f"{self.__type_name__}.data: {exc}") from None
-        apply_stream(data, rows, rollover)
-        self._column_event(ColumnsStreamedEvent(self, "data", rows, rollover, setter))
+        stream_checked(self, "data", rows, rollover, setter)
 
     def patch(self, patches: Mapping[str, Any], *, setter: Any = None) -> None:
         """Replace cells: ``{"col": [(index_or_slice, value), ...]}``."""
@@ -65,5 +63,4 @@ class ColumnDataSource(Model):
             checked = check_patches(data, patches)
         except ValueError as exc:
             raise type(exc)(f"{self.__type_name__}.data: {exc}") from None
-        apply_patches(data, checked)
-        self._column_event(ColumnsPatchedEvent(self, "data", checked, setter))
+        patch_checked(self, "data", checked, setter)
