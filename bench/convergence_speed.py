@@ -11,7 +11,8 @@ as ``test_random_memory.py``). Alternating keeps a machine shared with other wor
 favouring one side.
 
 Both run as the tests run them, with what the process held before the runs frozen out
-of garbage collection (``workload.older_objects_frozen``). Printed per network: steps,
+of garbage collection (``workload.older_objects_frozen``) and the collector paused
+during each run (``workload.run_collected``). Printed per network: steps,
 wall seconds, steps per wall second (what a test costs in CI time), and steps per CPU
 second (this process, plus the server process for the real network); then the ratio
 memory / real. ``--memory-only`` skips the real network (no server is started): the
@@ -39,7 +40,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.convergence.settings")
 from tests.convergence.conftest import ConvergenceServer, convergence_server  # noqa: E402
 from tests.convergence.memory import MemoryNetwork  # noqa: E402
 from tests.convergence.real import RealNetwork  # noqa: E402
-from tests.convergence.workload import Run, older_objects_frozen  # noqa: E402
+from tests.convergence.workload import Run, older_objects_frozen, run_collected  # noqa: E402
 
 RUN_STEPS = 200
 #: A run of the real network that takes longer than this failed (as in the test).
@@ -80,7 +81,7 @@ def _drive(
             run = Run(make(seed), seed, RUN_STEPS)
             coroutine = run.run() if timeout is None else asyncio.wait_for(run.run(), timeout)
             try:
-                asyncio.run(coroutine)
+                run_collected(coroutine)
             except BaseException as exc:
                 raise SystemExit(f"run with seed {seed} failed: {exc!r}") from exc
             tally.steps += RUN_STEPS
@@ -93,7 +94,7 @@ def _drive(
 def _warm_up(make: Callable[[int], Any], seed: int, timeout: float | None) -> None:
     """One run, not counted."""
     run = Run(make(seed), seed, RUN_STEPS)
-    asyncio.run(run.run() if timeout is None else asyncio.wait_for(run.run(), timeout))
+    run_collected(run.run() if timeout is None else asyncio.wait_for(run.run(), timeout))
 
 
 def main() -> None:

@@ -36,7 +36,7 @@ from collections import Counter
 
 from .conftest import ConvergenceServer
 from .real import RealNetwork
-from .workload import Run, older_objects_frozen
+from .workload import Run, older_objects_frozen, run_collected
 
 TOTAL_STEPS = int(os.environ.get("DOCSYNC_CONVERGENCE_STEPS", "40000"))
 RUN_STEPS = int(os.environ.get("DOCSYNC_CONVERGENCE_RUN_STEPS", "200"))
@@ -57,7 +57,7 @@ def test_random_concurrent_edits_converge(server: ConvergenceServer) -> None:
             seed = base_seed + index
             run = Run(RealNetwork(server, seed), seed, RUN_STEPS)
             try:
-                asyncio.run(asyncio.wait_for(run.run(), 120))
+                run_collected(asyncio.wait_for(run.run(), 120))
             except BaseException as exc:
                 run.write_trace()
                 raise AssertionError(

@@ -30,7 +30,7 @@ from docsync.sync.sequencer import Sequencer
 from docsync.sync.splices import Splice
 
 from .memory import MemoryNetwork
-from .workload import Run, older_objects_frozen
+from .workload import Run, older_objects_frozen, run_collected
 
 TOTAL_STEPS = int(os.environ.get("DOCSYNC_MEMORY_STEPS", "200000"))
 RUN_STEPS = int(os.environ.get("DOCSYNC_MEMORY_RUN_STEPS", "200"))
@@ -51,7 +51,7 @@ def test_random_edits_converge_in_memory() -> None:
             seed = base_seed + runs
             run = Run(MemoryNetwork(seed), seed, RUN_STEPS)
             try:
-                asyncio.run(run.run())
+                run_collected(run.run())
             except BaseException as exc:
                 run.write_trace()
                 raise AssertionError(
