@@ -70,21 +70,28 @@ def client_id_in(message: Message) -> str | None:
     return None
 
 
+#: The key of the message of ``Changes`` for connections that made none of them.
+_EVERYONE = object()
+
+
 @dataclass(slots=True)
 class Changes:
     """The changes applied at position ``seq``: each connection receives all but its own origin's."""
 
     seq: int
     events: list[EncodedEvent]
-    _messages: dict[str | None, Message | None] = field(default_factory=dict)
+    _messages: dict[object, Message | None] = field(default_factory=dict)
 
     def message_for(self, origin: str | None) -> Message | None:
         """Return the PATCH-DOC a connection of ``origin`` receives, or None if every change is its own."""
-        # Most batches have one origin: one message per distinct origin is built.
-        if origin not in self._messages:
-            subset = [e for e in self.events if e.origin is None or e.origin != origin]
-            self._messages[origin] = patch_message(subset, self.seq) if subset else None
-        return self._messages[origin]
+        # One message for every connection that made none of the changes (built and
+        # encoded once, however many clients there are), one per origin that made some.
+        own = origin is not None and any(e.origin == origin for e in self.events)
+        key = origin if own else _EVERYONE
+        if key not in self._messages:
+            subset = [e for e in self.events if e.origin != origin] if own else self.events
+            self._messages[key] = patch_message(subset, self.seq) if subset else None
+        return self._messages[key]
 
 
 @dataclass(slots=True)

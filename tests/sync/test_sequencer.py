@@ -188,6 +188,16 @@ def test_changes_made_by_the_server_take_a_position_when_flushed() -> None:
     assert sequencer.flush() is None
 
 
+def test_every_connection_that_made_none_of_the_changes_gets_one_and_the_same_message() -> None:
+    sequencer, _ = _sequencer()
+    outcome = sequencer.handle_patch("alice", 0, _patch(0, _value(5.0)))
+    changes = outcome.changes
+    assert changes is not None
+    for_bob, for_carol, for_server = (changes.message_for(o) for o in ("bob", "carol", None))
+    assert for_bob is not None and for_bob is for_carol is for_server  # built and encoded once
+    assert changes.message_for("alice") is None
+
+
 def test_a_change_message_is_encoded_once_and_only_when_its_frames_are_asked_for() -> None:
     sequencer, card = _sequencer()
     card.value = 3.0
