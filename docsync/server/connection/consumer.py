@@ -161,7 +161,9 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         if message["type"] == "websocket.receive":  # every frame: straight to receive
             text = message.get("text")
             frame: str | bytes = text if text is not None else (message.get("bytes") or b"")
-            await self._receive_frame(frame)
+            complete = self._take_frame(frame)
+            if complete is not None:
+                await self.handle(complete)
             return
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
@@ -426,25 +428,31 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             self.session.stats[name] += amount
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        await self._receive_frame(text_data if text_data is not None else (bytes_data or b""))
+        message = self._take_frame(text_data if text_data is not None else (bytes_data or b""))
+        if message is not None:
+            await self.handle(message)
 
-    async def _receive_frame(self, frame: str | bytes) -> None:
+    def _take_frame(self, frame: str | bytes) -> Message | None:
+        """Take one frame in; return the message it completes (to handle), else None.
+
+        Not a coroutine: most frames complete nothing, and need no await.
+        """
         size = frame_nbytes(frame)
         self._count("bytes_in", size)
         if self.refused or (self.session is None and self.relay is None):
-            return
+            return None
         try:
             self.incomplete.admit(size)
             message = self.receiver.receive(frame, size)
         except (ProtocolError, ConnectionClosingError) as exc:
             self.incomplete.clear()
             self.refuse(exc)
-            return
+            return None
         self.incomplete.settle()
         if message is None:
-            return
+            return None
         self._count("messages_in", 1)
-        await self.handle(message)
+        return message
 
     async def handle(self, message: Message) -> None:
         """Dispatch one complete message (to the local session, or to the relay)."""

@@ -9,6 +9,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from types import FunctionType
 from typing import Any, Protocol
 
 from django.conf import settings as django_settings
@@ -460,7 +461,14 @@ class ServerSession:
 
 
 def _is_sync(callbacks: Any) -> bool:
-    return any(not inspect.iscoroutinefunction(cb) for cb in callbacks or ())
+    for callback in callbacks or ():
+        # A plain ``async def`` (the usual callback) is told by its code flags alone;
+        # anything else (methods, partials, markers) by inspect, as before.
+        if type(callback) is FunctionType and callback.__code__.co_flags & inspect.CO_COROUTINE:
+            continue
+        if not inspect.iscoroutinefunction(callback):
+            return True
+    return False
 
 
 def _triggers_callbacks(document: Document, events: list[DocumentEvent]) -> bool:
