@@ -164,8 +164,10 @@ async def _sized_step(size_args: dict[str, int], params: dict[str, Any], target:
     rss_before = rss_bytes(target.pid)
     sessions: list[Session] = []
     try:
+        opening = CpuMeter(target.pid)
         for _ in range(params["sessions"]):  # one after another: each open timed alone
             sessions.append(await target.open(SIZED_APP, points))
+        open_cpu = opening.read()["server_cpu_s"]
         await asyncio.sleep(params["settle"])
         rss_after = rss_bytes(target.pid)
         active = sessions[0]
@@ -180,6 +182,7 @@ async def _sized_step(size_args: dict[str, int], params: dict[str, Any], target:
         **figures,
         "open_p50_ms": ms(percentile(opens, 50)),
         "pull_p50_ms": ms(percentile(pulls, 50)),
+        "server_cpu_ms_per_open": round(open_cpu * 1000 / len(sessions), 3),
         "pull_bytes": sessions[0].pull_bytes,
         "kib_per_session": round((rss_after - rss_before) / len(sessions) / 1024, 1),
         "sessions": len(sessions),
@@ -264,6 +267,7 @@ COLUMNS = {
         ("server_cpu_ms_per_rt", "server CPU / rt (ms)"),
         ("pull_p50_ms", "full pull p50 (ms)"),
         ("open_p50_ms", "open + pull p50 (ms)"),
+        ("server_cpu_ms_per_open", "server CPU / open (ms)"),
         ("pull_bytes", "pull bytes"),
         ("kib_per_session", "RSS per session (KiB)"),
         ("sessions", "sessions"),
@@ -277,7 +281,12 @@ CURVES = {
         "idle sessions beside one active session (bench app)",
         "idle sessions",
         (100, 1000, 10_000),
-        (("rt_p50_ms", "active rt p50"), ("rt_p99_ms", "active rt p99"), ("rss_growth_mb", "RSS growth")),
+        (
+            ("rt_p50_ms", "active rt p50"),
+            ("rt_p99_ms", "active rt p99"),
+            ("server_cpu_ms_per_rt", "server CPU per rt"),
+            ("rss_growth_mb", "RSS growth"),
+        ),
     ),
     "points": Curve(
         "points",
@@ -287,6 +296,7 @@ CURVES = {
         (
             ("rt_p50_ms", "rt p50"),
             ("rt_p99_ms", "rt p99"),
+            ("server_cpu_ms_per_rt", "server CPU per rt"),
             ("pull_p50_ms", "full pull"),
             ("kib_per_session", "RSS per session"),
         ),
@@ -298,8 +308,10 @@ CURVES = {
         (10, 100, 1000, 10_000),
         (
             ("open_p50_ms", "open + pull"),
+            ("server_cpu_ms_per_open", "server CPU per open"),
             ("rt_p50_ms", "rt p50"),
             ("rt_p99_ms", "rt p99"),
+            ("server_cpu_ms_per_rt", "server CPU per rt"),
             ("kib_per_session", "RSS per session"),
         ),
     ),
