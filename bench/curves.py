@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import functools
 import itertools
 import json
@@ -38,6 +39,8 @@ import platform
 import resource
 import secrets
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -47,7 +50,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lean_client import DocsyncFlavour, Session
+from lean_client import PULL_DOC_REPLY, PULL_DOC_REQ, BenchError, DocsyncFlavour, Session, make_flavour
 from procstat import rss_bytes
 from scenarios import CpuMeter, Target, close_all, ms, next_value, open_many, percentile, warm_up
 from servers import ROOT, TARGETS, Lifetimes, RunningServer, docsync_env, start
@@ -171,23 +174,108 @@ async def _sized_step(size_args: dict[str, int], params: dict[str, Any], target:
         await asyncio.sleep(params["settle"])
         rss_after = rss_bytes(target.pid)
         active = sessions[0]
+        pulls = await _pulls(active, params["pulls"], params["seconds"])
+        if params.get("capture"):  # the frames of a fresh session, for the echo floor
+            captured = await target.open(SIZED_APP, points, keep_frames=True)
+            await captured.close()
+            assert captured.greet is not None and captured.pulled is not None
+            shapes = {
+                "greet": [_frame_spec(f) for f in captured.greet.frames or []],
+                "replies": [[_frame_spec(f) for f in captured.pulled.frames or []]],
+            }
         await _round_trips(active, params["warmup"], params["seconds"])
         meter = CpuMeter(target.pid)
         figures = _rt_figures(await _round_trips(active, params["rounds"], params["seconds"]), meter.read())
     finally:
         await close_all(sessions)
     opens = [s.open_seconds for s in sessions]
-    pulls = [s.pull_seconds for s in sessions]
-    return {
+    result = {
         **figures,
         "open_p50_ms": ms(percentile(opens, 50)),
         "pull_p50_ms": ms(percentile(pulls, 50)),
+        "pull_p99_ms": ms(percentile(pulls, 99)),
         "server_cpu_ms_per_open": round(open_cpu * 1000 / len(sessions), 3),
         "pull_bytes": sessions[0].pull_bytes,
         "kib_per_session": round((rss_after - rss_before) / len(sessions) / 1024, 1),
         "sessions": len(sessions),
         "values_checked": active.checked,
     }
+    if params.get("capture"):
+        result["_shapes"] = shapes
+    return result
+
+
+async def _pulls(session: Session, count: int, seconds: float) -> list[float]:
+    """``count`` whole pulls (PULL-DOC-REQ → the whole reply) on one connection, fewer if ``seconds`` run out."""
+    times: list[float] = []
+    deadline = time.perf_counter() + seconds
+    while len(times) < count and time.perf_counter() < deadline:
+        start = time.perf_counter()
+        await session.conn.send(PULL_DOC_REQ, {})
+        reply = await session.conn.receive()
+        times.append(time.perf_counter() - start)
+        if reply.msgtype != PULL_DOC_REPLY:
+            raise BenchError(f"expected PULL-DOC-REPLY, got {reply.msgtype}: {reply.content}")
+    return times
+
+
+async def _echo_pulls(points: int, count: int, seconds: float, target: Target) -> dict[str, Any]:
+    """The floor: the same pull frames from the echo server (python-websockets, no protocol), on one connection."""
+    session = await target.open(SIZED_APP, points)
+    try:
+        pulls = await _pulls(session, count, seconds)
+    finally:
+        await session.close()
+    return {"echo_pull_p50_ms": ms(percentile(pulls, 50)), "echo_pull_p99_ms": ms(percentile(pulls, 99))}
+
+
+def tcp_floor(nbytes: int, count: int) -> dict[str, float]:
+    """The floor under the floor: ``nbytes`` over raw loopback TCP, a forked sender answering a 1-byte request.
+
+    No websocket, no Python protocol: what the kernel and the host charge for moving the
+    bytes from one process to another (``count`` times, median and p99).
+    """
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    listener.settimeout(60)  # the sender waits for its reader this long at most
+    address = listener.getsockname()
+    pid = os.fork()
+    if pid == 0:  # the sender: answers each request byte with ``nbytes``, until the reader closes
+        try:
+            conn, _ = listener.accept()
+            conn.settimeout(60)
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            payload = bytes(nbytes)
+            while conn.recv(1):
+                conn.sendall(payload)
+        finally:
+            os._exit(0)
+    listener.close()
+    times: list[float] = []
+    try:
+        with socket.create_connection(address, timeout=60) as conn:
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            view = memoryview(bytearray(nbytes))
+            for _ in range(count):
+                start = time.perf_counter()
+                conn.sendall(b"x")
+                got = 0
+                while got < nbytes:
+                    read = conn.recv_into(view[got:])
+                    if not read:
+                        raise BenchError("the TCP floor's sender closed early")
+                    got += read
+                times.append(time.perf_counter() - start)
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # stopped by its pid whatever happened above
+            os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    return {"tcp_p50_ms": ms(percentile(times, 50)), "tcp_p99_ms": ms(percentile(times, 99))}
+
+
+def _frame_spec(frame: str | bytes) -> Any:
+    return frame if isinstance(frame, str) else {"binary": len(frame)}
 
 
 def _scaled(table: dict[int, int], size: int, quick: bool) -> int:
@@ -266,6 +354,7 @@ COLUMNS = {
         ("rt_p99_ms", "rt p99 (ms)"),
         ("server_cpu_ms_per_rt", "server CPU / rt (ms)"),
         ("pull_p50_ms", "full pull p50 (ms)"),
+        ("pull_p99_ms", "full pull p99 (ms)"),
         ("open_p50_ms", "open + pull p50 (ms)"),
         ("server_cpu_ms_per_open", "server CPU / open (ms)"),
         ("pull_bytes", "pull bytes"),
@@ -274,6 +363,13 @@ COLUMNS = {
     ],
 }
 COLUMNS["widgets"] = COLUMNS["points"]
+COLUMNS["points"] = [
+    *COLUMNS["points"][:5],
+    ("echo_pull_p50_ms", "echo floor: same pull p50 (ms)"),
+    ("pull_over_echo", "pull / echo"),
+    ("tcp_p50_ms", "raw TCP floor: same bytes p50 (ms)"),
+    *COLUMNS["points"][5:],
+]
 
 CURVES = {
     "idle": Curve(
@@ -298,6 +394,8 @@ CURVES = {
             ("rt_p99_ms", "rt p99"),
             ("server_cpu_ms_per_rt", "server CPU per rt"),
             ("pull_p50_ms", "full pull"),
+            ("echo_pull_p50_ms", "echo floor's pull"),
+            ("tcp_p50_ms", "raw TCP, same bytes"),
             ("kib_per_session", "RSS per session"),
         ),
     ),
@@ -322,6 +420,7 @@ SESSIONS = {
     "points": {1000: 100, 10_000: 50, 100_000: 20, 1_000_000: 5},
     "widgets": {10: 100, 100: 50, 1000: 20, 10_000: 5},
 }
+PULLS = {10: 100, 100_000: 50, 1_000_000: 20}  # whole pulls on one connection, per size
 ROUNDS = {"points": {1000: 500, 10_000: 500, 100_000: 200, 1_000_000: 50}, "widgets": {10: 500}}
 
 
@@ -341,6 +440,15 @@ class Runner:
         try:
             target = Target(flavour, server.ws_base, server.pid)
             return _event_loop_run(_bounded(step(target)))
+        finally:
+            server.stop()
+
+    def run_echo(self, shapes: dict[str, Any], step: Callable[[Target], Awaitable[Any]]) -> Any:
+        """Run ``step`` against the echo floor serving ``shapes`` (docsync's frames of this size)."""
+        (self.workdir / "shapes.json").write_text(json.dumps({SIZED_APP: shapes}))
+        server: RunningServer = start(TARGETS["echo"], Lifetimes(), secret=self.secret, workdir=self.workdir)
+        try:
+            return _event_loop_run(_bounded(step(Target(make_flavour("echo"), server.ws_base, server.pid))))
         finally:
             server.stop()
 
@@ -372,11 +480,19 @@ def run_curve(curve: Curve, sizes: tuple[int, ...], runner: Runner, quick: bool)
             "sessions": _scaled(SESSIONS[curve.name], size, quick),
             "rounds": _scaled(ROUNDS[curve.name], size, quick),
             "warmup": 20,
+            "pulls": _scaled(PULLS, size, quick),
+            "capture": curve.name == "points",
             "seconds": 60.0,
             "settle": 2.0,
         }
         flavour = SizedFlavour({name: [str(value)] for name, value in arguments.items()})
         figures = runner.run(flavour, functools.partial(_sized_step, arguments, params))
+        shapes = figures.pop("_shapes", None)
+        if shapes is not None:
+            echo = functools.partial(_echo_pulls, arguments["points"], params["pulls"], params["seconds"])
+            figures.update(runner.run_echo(shapes, echo))
+            figures["pull_over_echo"] = round(figures["pull_p50_ms"] / figures["echo_pull_p50_ms"], 2)
+            figures.update(tcp_floor(figures["pull_bytes"], max(20, params["pulls"])))
         step = {"size": size, **figures, "load_after": load_average()}
         log(f"  {curve.name} {size}: {step}")
         steps.append(step)
