@@ -127,10 +127,11 @@ async def _idle_curve(sizes: tuple[int, ...], params: dict[str, Any], target: Ta
         alone = _rt_figures(await _round_trips(active, params["rounds"], params["seconds"]), meter.read())
         log(f"  idle 0: rt p50 {alone['rt_p50_ms']} ms, p99 {alone['rt_p99_ms']} ms, RSS {rss_alone / 2**20:.1f} MiB")
         for size in sizes:
-            started = time.perf_counter()
+            started, opening, added = time.perf_counter(), CpuMeter(target.pid), size - len(idle)
             async with asyncio.timeout(STEP_TIMEOUT):
-                idle += await open_many(target, size - len(idle), params["concurrency"])
+                idle += await open_many(target, added, params["concurrency"])
             opened = time.perf_counter() - started
+            open_cpu = opening.read()
             await asyncio.sleep(params["settle"])
             rss = rss_bytes(target.pid)
             meter = CpuMeter(target.pid)
@@ -143,6 +144,9 @@ async def _idle_curve(sizes: tuple[int, ...], params: dict[str, Any], target: Ta
                 "rss_growth_mb": round(grown / 2**20, 2),
                 "kib_per_idle_session": round(grown / size / 1024, 1),
                 "open_s": round(opened, 1),
+                # Does an open cost more when more sessions are held? (the server's CPU, and this client's)
+                "server_cpu_ms_per_open": round(open_cpu["server_cpu_s"] * 1000 / added, 3),
+                "client_cpu_ms_per_open": round(open_cpu["client_cpu_s"] * 1000 / added, 3),
             }
             steps.append(step)
             log(f"  idle {size}: {step}")
@@ -348,6 +352,8 @@ COLUMNS = {
         ("rss_growth_mb", "RSS above alone (MiB)"),
         ("kib_per_idle_session", "KiB per idle session"),
         ("open_s", "opening them (s)"),
+        ("server_cpu_ms_per_open", "server CPU per open (ms)"),
+        ("client_cpu_ms_per_open", "client CPU per open (ms)"),
     ],
     "points": [
         ("rt_p50_ms", "rt p50 (ms)"),
