@@ -1,15 +1,15 @@
 """When the session store fails: a change is refused (ERROR), never acknowledged without it.
 
 A real daphne process with its store in a private redis-server, or in a private
-PostgreSQL (the Django database), each stopped by its pid mid-session and started
-again on its data; or in SQLite, held by another writer. While the store is away: a change is answered ERROR
-`store-unavailable` and its client closed with 1013 (try again); the session is
+PostgreSQL (the Django database), each stopped by its pid mid-session and started again
+on its data; or in SQLite, held by another writer; and three daphne processes on a
+private PostgreSQL, a client relayed. While the store is away: a change is answered
+ERROR `store-unavailable` and its client closed with 1013 (try again); the session is
 dropped from memory, to be made again from the store, as it was after its last stored
-change; a new session is refused with 1013; a snapshot that fails is tried again.
-When the store is back, the client resumes (its document reset to the stored one) and
-edits on; the log and /docsync-metrics say what happened.
+change; a new session is refused with 1013; a snapshot that fails is tried again. When
+the store is back, the client resumes (its document reset to the stored one) and edits
+on; the log and /docsync-metrics say what happened.
 """
-
 from __future__ import annotations
 
 import asyncio
@@ -29,8 +29,10 @@ from docsync.client import ClientSession, ServerError, fetch_page_config
 from docsync.server.persistence import decode_snapshot
 from docsync.server.session.session import STORE_UNAVAILABLE
 from docsync.testing import PostgresServer, RedisServer
+from tests.cluster.conftest import Cluster
 
 from .conftest import SETTINGS, Site
+from .test_cluster import append_acked, open_on, postgres, saved_cluster  # noqa: F401 - fixtures
 from .test_kill_and_drain import notes_of, open_client, wait_until
 
 pytestmark = pytest.mark.asyncio
@@ -263,3 +265,35 @@ async def test_an_sqlite_database_held_by_another_writer_refuses_changes_until_i
         assert "changes not written to the store (database): refused" in site.log()
     finally:
         await client.close()
+
+
+@pytest.mark.cluster
+@pytest.mark.parametrize("saved_cluster", ["database"], indirect=True)
+async def test_in_a_cluster_a_relayed_client_is_refused_too_and_both_resume_through_other_processes(
+    saved_cluster: Cluster,  # noqa: F811 - the fixture imported above
+) -> None:
+    # Three daphne processes, their store the database (a private PostgreSQL), stopped by pid.
+    cluster = saved_cluster
+    owned = await open_on(cluster, 0)  # the session lives in process 0
+    relayed = ClientSession(dict(owned.config, wsUrl=cluster.ws_url("board", 1)))  # reached through process 1
+    database: PostgresServer = cluster.postgres  # type: ignore[attr-defined]
+    try:
+        await relayed.connect()
+        await append_acked(relayed, ["kept"], [])
+        await owned.wait_for(lambda: notes_of(owned).items == ["kept"])
+        database.stop()
+        await refused_change(relayed, "refused")  # its ERROR and close come over the relay
+        await wait_until(lambda: owned.close_code is not None, "the session's other client closed")
+        assert owned.close_code == 1013
+        database.start_again()
+        for client, through in ((relayed, 2), (owned, 1)):
+            client.config["wsUrl"] = cluster.ws_url("board", through)
+            await reconnect_until_restored(client)
+            assert not client.resumed_fresh
+            assert client.live is not None and client.live.mode == "full"  # reset: the refused change gone
+            assert notes_of(client).items == ["kept"]
+        await append_acked(owned, ["after"], [])
+        await relayed.wait_for(lambda: notes_of(relayed).items == ["kept", "after"])
+    finally:
+        for client in (owned, relayed):
+            await client.close()
