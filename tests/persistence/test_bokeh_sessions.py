@@ -40,6 +40,7 @@ class BokehWire:
 
     def __init__(self, socket: Any) -> None:
         self.socket = socket
+        self.pulled_buffers = -1  # binary buffers of the last PULL-DOC-REPLY
 
     @classmethod
     async def open(cls, site: Site, app: str, token: str) -> BokehWire:
@@ -79,6 +80,7 @@ class BokehWire:
     async def pull(self) -> dict[str, Any]:
         header, content = await self.reply_to(await self.send("PULL-DOC-REQ", {}))
         assert header["msgtype"] == "PULL-DOC-REPLY"
+        self.pulled_buffers = int(header.get("num_buffers", 0))
         return dict(content["doc"])
 
     async def set_value(self, model_id: str, value: Any) -> None:
@@ -153,6 +155,7 @@ async def _change(site: Site, app: str, value: float) -> tuple[str, str, BokehWi
     token, session_id = open_page(site, app)
     wire = await BokehWire.open(site, app, token)
     doc = await wire.pull()
+    assert wire.pulled_buffers > 0  # a first pull: the arrays as binary buffers
     await wire.set_value(named(doc, "phase")["id"], value)  # OK: the change is in the journal
     return token, session_id, wire
 
@@ -185,6 +188,10 @@ def test_a_bokeh_session_killed_with_kill_9_is_restored_from_its_journal(bokeh_s
 
     doc, unsaved_doc = asyncio.run(after())
     assert named(doc, "phase")["attributes"]["value"] == 1.5
+    # BokehJS reads a reconnection's pull without its buffers: a restored session's are inline (base64).
+    wave = named(doc, "wave")["attributes"]["data"]
+    assert wave["entries"][1][1]["array"]["type"] == "bytes"
+    assert isinstance(wave["entries"][1][1]["array"]["data"], str)
     # The callback's own change (the wave's data) came back with it, from the journal.
     assert python_values(site, "bk_sliders", "plot", "renderers.0.data_source.data.y", session_id) != y_before
     assert python_values(site, "bk_sliders", "phase", "value", session_id) == [1.5]
