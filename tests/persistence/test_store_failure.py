@@ -10,6 +10,7 @@ change; a new session is refused with 1013; a snapshot that fails is tried again
 the store is back, the client resumes (its document reset to the stored one) and edits
 on; the log and /docsync-metrics say what happened.
 """
+
 from __future__ import annotations
 
 import asyncio
