@@ -9,7 +9,9 @@
 2. ``points``: the ``bench_sized`` app at 1,000 → 10,000 → 100,000 → 1,000,000 points
    (``?points=N``: the bench document, one source): per size a fresh server, sessions
    opened one after another (connect → ACK → full pull), the RSS they add per session,
-   the full pull's time, then round trips of a slider change that rewrites ``y``.
+   whole pulls repeated on one connection, then round trips of a slider change that
+   rewrites ``y``; and two floors for the pull: the echo server (python-websockets, no
+   protocol) sending the same frames, and raw loopback TCP moving the same bytes.
 3. ``widgets``: the same app at 1,000 points with 10 → 100 → 1,000 → 10,000 more widgets
    in a Column (``?widgets=M``): session open + pull time, RSS per session, round trips
    of the slider (a change to one model, answered with the new ``y``).
