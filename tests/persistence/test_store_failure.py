@@ -156,6 +156,10 @@ async def test_redis_stopped_mid_session_refuses_changes_and_the_session_comes_b
 
         log = site.log()
         assert "changes not written to the store (redis): refused" in log
+        failed_lines = [line for line in log.splitlines() if f"session {other.id} of board not saved" in line]
+        timestamped = [line for line in failed_lines if line[:4].isdigit()]  # the log's own lines (not stderr's)
+        assert len(timestamped) == 1, failed_lines  # said once, tried at every round
+        assert f"session {other.id} of board saved again" in log
         assert f"session {client.id} of board dropped: the session store (redis) is unavailable" in log
         assert metric(site, 'store_failures_total{kind="journal"}') >= 1
         assert metric(site, 'store_failures_total{kind="snapshot"}') >= 1

@@ -56,6 +56,7 @@ class SavedState:
     nbytes: int = 0
     seq: int = 0
     restored_from: float | None = field(default=None)
+    failing: bool = False  # its last snapshot write failed (logged once until one succeeds)
 
 
 def _marker(session: ServerSession) -> tuple[int, ...]:
@@ -183,19 +184,24 @@ class SnapshotKeeper:
             state.marker = marker  # not tried again until it changes
             return False
         except Exception as exc:
-            # The marker stays: the next round (SNAPSHOT_INTERVAL) tries again.
+            # The marker stays: the next round (SNAPSHOT_INTERVAL) tries again, said once.
             self.failures += 1
-            logger.error(
-                "persistence: session %s of %s not saved (store %s): %r; tried again",
-                session.id,
-                session.app_path,
-                self.store.name,
-                exc,
-            )
+            if not state.failing:
+                logger.error(
+                    "persistence: session %s of %s not saved (store %s): %r; tried again",
+                    session.id,
+                    session.app_path,
+                    self.store.name,
+                    exc,
+                )
+            state.failing = True
             if first:
                 raise StoreUnavailableError("session store unavailable; try again") from exc
             return False
         state.marker, state.saved_at, state.nbytes, state.seq = marker, snapshot.saved, len(data), snapshot.seq
+        if state.failing:
+            state.failing = False
+            logger.warning("persistence: session %s of %s saved again", session.id, session.app_path)
         self.writes += 1
         self.bytes_written += len(data)
         await self._trim(session.id, snapshot.journal)
