@@ -22,6 +22,7 @@ from channels.sessions import InstanceSessionWrapper
 from daphne.server import Server
 from daphne.ws_protocol import WebSocketProtocol as DaphneProtocol
 from twisted.internet.testing import StringTransport
+from twisted.web.http import HTTPChannel
 from uvicorn.config import Config
 from uvicorn.protocols.websockets.websockets_impl import WebSocketProtocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
@@ -111,6 +112,37 @@ def test_daphne_sends_every_close_code_empty_frames_and_big_frames_once_wrapped(
     assert sent(protocol, transport, wrapped, big) == b"\x82\x14" + b"x" * 20
     assert protocol.maxMessagePayloadSize == 10  # the incoming limit is back
     assert sent(protocol, transport, wrapped, {"type": "websocket.send", "text": "hi"}) == b"\x81\x02hi"
+
+
+@pytest.mark.asyncio
+async def test_daphnes_send_buffer_is_waited_for_through_the_http_channels_producer_slot() -> None:
+    # daphne's HTTP channel registers itself as its TCP transport's producer and stays
+    # registered after the websocket upgrade; the writer's drain takes its place, passing
+    # everything on, instead of polling the buffer every 10 ms.
+    protocol, transport = open_daphne_websocket()
+    channel = HTTPChannel()
+    channel.makeConnection(StringTransport())
+    transport.registerProducer(channel, True)  # what daphne's channel did on the real socket
+    send = partial(Server.__new__(Server).handle_reply, protocol)
+    wait = daphne.send_backpressure(send)
+    assert wait is not None and not isinstance(wait, partial)  # not the polling fallback
+    drain = transport.producer
+    assert isinstance(drain, daphne._Drain) and drain.previous is channel
+
+    await asyncio.wait_for(wait(), 1)  # nothing buffered: no wait
+    drain.pauseProducing()  # Twisted: the send buffer passed its bound
+    assert channel._waitingForTransport  # the channel hears it too, as before
+    waiting = asyncio.ensure_future(wait())
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    drain.resumeProducing()  # drained
+    await asyncio.wait_for(waiting, 1)
+    assert not channel._waitingForTransport
+
+    # A transport nobody produces for takes the drain directly.
+    protocol, transport = open_daphne_websocket()
+    assert daphne.send_backpressure(partial(Server.__new__(Server).handle_reply, protocol)) is not None
+    assert isinstance(transport.producer, daphne._Drain) and transport.producer.previous is None
 
 
 def test_daphne_without_the_internals_is_left_as_it_is(caplog: pytest.LogCaptureFixture) -> None:
