@@ -22,7 +22,7 @@ from .events import (
 )
 from .footprint import FootprintLedger
 from .model import Model
-from .patching import DocumentLimits, apply_events
+from .patching import DocumentLimits, apply_events, refines_validation
 from .properties import Property, models_in
 from .wire import DecodedPatch, decode_patch, model_definition, parse_document
 
@@ -287,15 +287,8 @@ class Document:
         if isinstance(event, ModelChangedEvent) and key is not None:
             # A whole new value supersedes the held changes of the same property, but
             # only where no model comes or goes: other held events may name those.
-            merge = not event.model.lookup(event.attr).may_hold_models
-            kept: list[DocumentEvent] = []
-            for held in self._held:
-                if merge and held.property_key() == key and held.setter == event.setter:
-                    if isinstance(held, ModelChangedEvent):
-                        event.old = held.old
-                else:
-                    kept.append(held)
-            self._held = kept
+            if not event.model.lookup(event.attr).may_hold_models:
+                self._merge_held(event, key)
             # The new value may be edited in place before delivery; those edits are
             # held as events of their own, so this one must carry the value as set.
             event.new = _snapshot(event.new)
@@ -306,6 +299,33 @@ class Document:
                 (model, {attr: _snapshot(value) for attr, value in model._values.items()}) for model in event.new_models
             ]
         self._held.append(event)
+
+    def _merge_held(self, event: ModelChangedEvent, key: tuple[str, str]) -> None:
+        """Drop the held changes of ``key`` by ``event``'s setter that ``event`` supersedes.
+
+        Of a model that judges values by its other values, only those made since another
+        of its properties was last changed: the new value is reported after that change,
+        and a receiver judges each change against those reported before it (a
+        MultiChoice's value, set under a max_items set before it, must not be reported
+        under the max_items of before the hold).
+        """
+        held = self._held
+        judged = refines_validation(type(event.model))
+        dropped: list[int] = []
+        for index in range(len(held) - 1, -1, -1):
+            held_key = held[index].property_key()
+            if held_key == key:
+                if held[index].setter == event.setter:
+                    dropped.append(index)
+            elif judged and held_key is not None and held_key[0] == key[0]:
+                break
+        if not dropped:
+            return
+        earliest = held[dropped[-1]]
+        if isinstance(earliest, ModelChangedEvent):
+            event.old = earliest.old
+        gone = set(dropped)
+        self._held = [e for i, e in enumerate(held) if i not in gone]
 
     def _deliver(self, event: DocumentEvent) -> None:
         for subscriber in self._subscribers:

@@ -211,8 +211,10 @@ class Model(metaclass=ModelMeta):
         """Return ``value`` as this model stores it in ``prop``, or raise ValidationError.
 
         The property's own check; a model may refine it with its other values (a
-        Spinner's ``mode`` makes its value an int or a float). Every way in goes through
-        here: construction, Python assignment, client patches and document JSON.
+        Spinner's ``mode`` makes its value an int or a float), read from ``self._values``:
+        while a patch is checked, that holds the values its earlier events leave. Every
+        way in goes through here: construction, Python assignment, client patches and
+        document JSON.
         """
         return prop.validate(value, self.__type_name__)
 
@@ -229,7 +231,11 @@ class Model(metaclass=ModelMeta):
         self._store_value(prop, self._wrap(prop, self.validate_value(prop, value)), setter)
 
     def _store_value(self, prop: Property, value: Any, setter: Any) -> None:
-        """Store ``value``, which ``validate_value`` and ``_wrap`` made what it is, and report the change."""
+        """Store ``value``, which ``validate_value`` and ``_wrap`` made what it is, and report the change.
+
+        A model that does more when a value changes (Markdown renders its html) does it
+        here: a patch stores the values its check returned through here, never failing.
+        """
         attr = prop.name
         old = self._values[attr] if attr in self._values else prop.default()
         if _same(old, value):

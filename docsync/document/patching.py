@@ -14,7 +14,7 @@ from .integrity import ChangeOutcome, DocumentLimits, check_outcome
 from .model import Model
 from .properties import ColumnData, Dict, List, Property, base_property
 
-__all__ = ["DocumentLimits", "apply_events"]
+__all__ = ["DocumentLimits", "apply_events", "refines_validation"]
 
 Apply = Callable[[], None]
 
@@ -98,22 +98,31 @@ class _Checker:
         return self.dicts[key]
 
 
-_STORES_AS_CHECKED: dict[type[Model], bool] = {}
+_REFINES: dict[type[Model], bool] = {}
 
 
-def _stores_as_checked(cls: type[Model]) -> bool:
-    """Tell whether a value checked for ``cls`` may be stored as it is, without checking it again.
+def refines_validation(cls: type[Model]) -> bool:
+    """Tell whether ``cls`` refines ``validate_value`` (by its other values: a Tabs' ``active`` by its tabs)."""
+    refines = _REFINES.get(cls)
+    if refines is None:
+        refines = _REFINES[cls] = cls.validate_value is not Model.validate_value
+    return refines
 
-    A model that refines ``validate_value`` by its other values (a Tabs' ``active`` by its
-    tabs), or that does more in ``_set_value``, has its values set the long way, as before:
-    an earlier event of the patch may have changed what the value is judged against.
+
+def _validate_after(checker: _Checker, model: Model, prop: Property, value: Any) -> Any:
+    """Return ``model.validate_value(prop, value)`` as it will run when the event is applied.
+
+    The model's refinement reads its other values from ``_values``: for the check, that
+    holds what the patch's earlier events leave (a Tabs' ``active`` is judged against the
+    tabs the same patch set before it), then the model's own values again.
     """
-    stores = _STORES_AS_CHECKED.get(cls)
-    if stores is None:
-        stores = _STORES_AS_CHECKED[cls] = (
-            cls.validate_value is Model.validate_value and cls._set_value is Model._set_value
-        )
-    return stores
+    attrs = checker.touched[model.id][1]
+    own = model._values
+    model._values = {**own, **{attr: checker.value_after(model, attr) for attr in attrs}}
+    try:
+        return model.validate_value(prop, value)
+    finally:
+        model._values = own
 
 
 def _value_error(exc: ValueError) -> PatchError:
@@ -165,7 +174,10 @@ def _check_property_event(
     base = base_property(prop)
     name = model.__type_name__
     if isinstance(event, ev.ModelChangedEvent):
-        value = model._wrap(prop, model.validate_value(prop, event.new))
+        if refines_validation(type(model)):
+            value = model._wrap(prop, _validate_after(checker, model, prop, event.new))
+        else:
+            value = model._wrap(prop, model.validate_value(prop, event.new))
         key = (model.id, prop.name)
         checker.values[key] = value
         checker.lists.pop(key, None)
@@ -174,9 +186,8 @@ def _check_property_event(
             checker.lists[key] = None if value is None else list(value)
         if isinstance(base, ColumnData | Dict):
             checker.dicts[key] = None if value is None else dict(value)
-        if _stores_as_checked(type(model)):
-            return lambda: model._store_value(prop, value, setter)
-        return lambda: model._set_value(prop, value, setter)
+        # Stored as checked: the check judged it against the values it will meet.
+        return lambda: model._store_value(prop, value, setter)
     if isinstance(event, ev.ListSplicedEvent):
         if not isinstance(base, List):
             raise PatchError(f"{name}.{prop.name} is not a list")
@@ -190,6 +201,8 @@ def _check_property_event(
         except ValidationError:
             raise prop.fail(event.items, name) from None
         items[event.index : event.index + event.delete] = checked
+        if refines_validation(type(model)):  # the whole list, as the splice leaves it (a group's active)
+            _validate_after(checker, model, prop, list(items))
         return lambda: model._list_splice(
             prop, getattr(model, prop.name), event.index, event.delete, checked, setter, checked=True
         )
@@ -208,6 +221,8 @@ def _check_property_event(
         if current is None:
             raise PatchError(f"{name}.{prop.name} is None, not a dict")
         current.update(checked_items)
+        if refines_validation(type(model)):
+            _validate_after(checker, model, prop, dict(current))
         return lambda: model._dict_set(prop, getattr(model, prop.name), checked_items, setter, checked=True)
     if isinstance(event, ev.DictItemsDeletedEvent):
         if not isinstance(base, Dict | ColumnData):
@@ -222,6 +237,8 @@ def _check_property_event(
                 raise PatchError(f"{name}.{prop.name} has no key {key!r:.40}")
             assert current is not None
             current.pop(key)
+        if refines_validation(type(model)) and current is not None:
+            _validate_after(checker, model, prop, dict(current))
         return lambda: model._dict_delete(prop, getattr(model, prop.name), list(event.keys), setter)
     if not isinstance(base, ColumnData):
         raise PatchError(f"{name}.{prop.name} is not column data")

@@ -37,6 +37,7 @@ from docsync.document.models import (
     Select,
     Slider,
     TableColumn,
+    TextInput,
 )
 from docsync.exceptions import DeserializationError, PatchError, ValidationError
 from docsync.serialization import Encoder
@@ -415,6 +416,23 @@ class TestHold:
 
     def test_repeated_sets_merge_keeping_the_first_old_value(self) -> None:
         doc = Document()
+        text = TextInput()
+        doc.add_root(text)
+        with recorded(doc) as events:
+            doc.hold()
+            text.value = "a"
+            text.title = "t"
+            text.value = "b"
+            text.value = "c"
+            doc.unhold()
+        assert [(type(e), e.attr) for e in events] == [(ModelChangedEvent, "title"), (ModelChangedEvent, "value")]
+        value_event = events[1]
+        assert isinstance(value_event, ModelChangedEvent)
+        assert (value_event.old, value_event.new) == ("", "c")
+
+    def test_a_value_judged_by_other_values_merges_only_since_they_changed(self) -> None:
+        # A slider's value is typed by its start, end and step: it stays reported after them.
+        doc = Document()
         slider = Slider()
         doc.add_root(slider)
         with recorded(doc) as events:
@@ -424,10 +442,11 @@ class TestHold:
             slider.value = 0.5
             slider.value = 0.75
             doc.unhold()
-        assert [(type(e), e.attr) for e in events] == [(ModelChangedEvent, "title"), (ModelChangedEvent, "value")]
-        value_event = events[1]
-        assert isinstance(value_event, ModelChangedEvent)
-        assert (value_event.old, value_event.new) == (0.0, 0.75)
+        assert [(e.attr, e.old, e.new) for e in events] == [  # type: ignore[attr-defined]
+            ("value", 0.0, 0.25),
+            ("title", "", "t"),
+            ("value", 0.25, 0.75),
+        ]
 
     def test_different_setters_do_not_merge(self) -> None:
         doc = Document()

@@ -36,8 +36,8 @@ class Markdown(Widget):
             properties["html"] = render_markdown(source)
         super().__init__(id=id, **properties)
 
-    def _set_value(self, prop: Property, value: Any, setter: Any) -> None:
-        super()._set_value(prop, value, setter)
+    def _store_value(self, prop: Property, value: Any, setter: Any) -> None:
+        super()._store_value(prop, value, setter)
         if prop.name == "text":
             super()._set_value(self.lookup("html"), render_markdown(self.text), setter)
 
@@ -102,8 +102,8 @@ class Image(Widget):
             raise ValidationError("Image.data is neither PNG, JPEG nor SVG")
         return value
 
-    def _set_value(self, prop: Property, value: Any, setter: Any) -> None:
-        super()._set_value(prop, value, setter)
+    def _store_value(self, prop: Property, value: Any, setter: Any) -> None:
+        super()._store_value(prop, value, setter)
         if prop.name == "data":
             super()._set_value(self.lookup("format"), image_format(self.data), setter)
 

@@ -128,8 +128,8 @@ class _SteppedRange(Widget):
         value = super().validate_value(prop, value)
         return self._typed_value(value) if prop.name == "value" else value
 
-    def _set_value(self, prop: Property, value: Any, setter: Any) -> None:
-        super()._set_value(prop, value, setter)
+    def _store_value(self, prop: Property, value: Any, setter: Any) -> None:
+        super()._store_value(prop, value, setter)
         if prop.name in ("start", "end", "step"):
             # The value's type follows: a slider made int-stepped hands ints from now on.
             value = self._properties["value"]
