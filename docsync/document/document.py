@@ -21,8 +21,8 @@ from .events import (
     TitleChangedEvent,
 )
 from .footprint import FootprintLedger
-from .model import Model
-from .patching import DocumentLimits, apply_events, refines_validation
+from .model import Model, refines_validation
+from .patching import DocumentLimits, apply_events
 from .properties import Property, models_in
 from .wire import DecodedPatch, decode_patch, model_definition, parse_document
 

@@ -106,6 +106,17 @@ def is_empty_default(model: Model, attr: str, value: Any) -> bool:
     return type(default) in (list, dict) and not default
 
 
+_REFINES: dict[type[Model], bool] = {}
+
+
+def refines_validation(cls: type[Model]) -> bool:
+    """Tell whether ``cls`` refines ``validate_value`` (by its other values: a Tabs' ``active`` by its tabs)."""
+    refines = _REFINES.get(cls)
+    if refines is None:
+        refines = _REFINES[cls] = cls.validate_value is not Model.validate_value
+    return refines
+
+
 class Model(metaclass=ModelMeta):
     """A piece of a document: typed properties, callbacks, and a unique id.
 
@@ -285,6 +296,10 @@ class Model(metaclass=ModelMeta):
                 items = base.accepts_items(items)
             except ValidationError:
                 raise prop.fail(items, self.__type_name__) from None
+            if refines_validation(type(self)):  # judged as the whole list it leaves (a group's active)
+                after = list(container)
+                after[index : index + delete] = items
+                self.validate_value(prop, after)
         attr = prop.name
         old = self._old_copy(attr, container)
         removed = list.__getitem__(container, slice(index, index + delete))

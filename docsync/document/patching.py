@@ -11,10 +11,10 @@ from ..exceptions import NotWritableError, PatchError, UnknownModelError, Unknow
 from . import events as ev
 from .columns import apply_patches, apply_stream, check_patches, check_stream, patch_checked, stream_checked
 from .integrity import ChangeOutcome, DocumentLimits, check_outcome
-from .model import Model
+from .model import Model, refines_validation
 from .properties import ColumnData, Dict, List, Property, base_property
 
-__all__ = ["DocumentLimits", "apply_events", "refines_validation"]
+__all__ = ["DocumentLimits", "apply_events"]
 
 Apply = Callable[[], None]
 
@@ -96,17 +96,6 @@ class _Checker:
             value = self.value_after(model, attr)
             self.dicts[key] = None if value is None else dict(value)
         return self.dicts[key]
-
-
-_REFINES: dict[type[Model], bool] = {}
-
-
-def refines_validation(cls: type[Model]) -> bool:
-    """Tell whether ``cls`` refines ``validate_value`` (by its other values: a Tabs' ``active`` by its tabs)."""
-    refines = _REFINES.get(cls)
-    if refines is None:
-        refines = _REFINES[cls] = cls.validate_value is not Model.validate_value
-    return refines
 
 
 def _validate_after(checker: _Checker, model: Model, prop: Property, value: Any) -> Any:

@@ -322,3 +322,26 @@ def test_held_changes_merge_without_reordering_what_a_value_was_judged_against()
     content = encode_events(delivered, Encoder(use_buffers=False))
     mirror.apply_patch(mirror.decode_patch(json.loads(orjson.dumps(content))))
     assert doc_json_bytes(mirror) == doc_json_bytes(doc)
+
+
+@pytest.mark.parametrize(
+    ("make", "edit", "message"),
+    [
+        (lambda: CheckboxGroup(labels=["a", "b"]), lambda m: m.active.append(5), r"active 5 is out of range: 2"),
+        (lambda: CheckboxButtonGroup(labels=["a", "b"], active=[1]), lambda m: m.active.insert(0, 1), "twice"),
+        (
+            lambda: MultiChoice(options=["a", "b"], max_items=1, value=["a"]),
+            lambda m: m.value.extend(["b"]),
+            "at most 1",
+        ),
+        (lambda: GridBox(children=[(Div(), 0, 0)]), lambda m: m.children.append((Div(), 0, -2)), "bad cell"),
+    ],
+)
+def test_an_edit_in_place_from_python_is_judged_like_a_whole_value(make: Any, edit: Any, message: str) -> None:
+    doc = Document()
+    model = make()
+    doc.add_root(Column(model))
+    before = doc_json_bytes(doc)
+    with recorded(doc) as delivered, pytest.raises(ValueError, match=message):
+        edit(model)
+    assert delivered == [] and doc_json_bytes(doc) == before

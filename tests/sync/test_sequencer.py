@@ -271,3 +271,34 @@ def test_pull_and_push() -> None:
 @pytest.mark.parametrize(("client_id", "adopted"), [("c1", "c1"), ("", None), ("x" * 65, None), (7, None)])
 def test_client_ids_are_1_to_64_characters(client_id: Any, adopted: str | None) -> None:
     assert client_id_in(new_message(PULL_DOC_REQ, {"client_id": client_id})) == adopted
+
+
+def _new_tabs(*events: dict[str, Any]) -> Message:
+    """A client patch making a root Tabs of two panels, then changing it by ``events``."""
+    references = [
+        {"type": "object", "name": "Tabs", "id": "tabs", "attributes": {"tabs": [{"id": "p0"}, {"id": "p1"}]}},
+        {"type": "object", "name": "TabPanel", "id": "p0", "attributes": {"title": "a"}},
+        {"type": "object", "name": "TabPanel", "id": "p1", "attributes": {"title": "b"}},
+    ]
+    content = {"events": [{"kind": "RootAdded", "model": {"id": "tabs"}}, *events], "references": references}
+    return new_message(PATCH_DOC, {**content, "base": 0})
+
+
+def _tabs_set(attr: str, new: Any) -> dict[str, Any]:
+    return {"kind": "ModelChanged", "model": {"id": "tabs"}, "attr": attr, "new": new}
+
+
+def test_a_value_judged_by_one_the_same_patch_changed_before_is_refused_whole() -> None:
+    # The tabs go, then active names the second: refused, not applied up to the active.
+    sequencer, _card = _sequencer()
+    outcome = sequencer.handle_patch("alice", 0, _new_tabs(_tabs_set("tabs", []), _tabs_set("active", 1)))
+    assert outcome.answer.msgtype == ERROR and outcome.answer.content["code"] == "patch-refused"
+    assert "Tabs.active 1 is out of range: 0 tabs" in outcome.answer.content["text"]
+    assert [r.id for r in sequencer.document.roots] == ["card"]
+    assert sequencer.document.get_model_by_id("tabs") is None
+    # In the other order (from another client: alice is fenced till her correction), the
+    # active is judged against the two tabs it meets.
+    outcome = sequencer.handle_patch("bob", 0, _new_tabs(_tabs_set("active", 1), _tabs_set("tabs", [{"id": "p1"}])))
+    assert outcome.answer.msgtype == OK
+    tabs = sequencer.document.get_model_by_id("tabs")
+    assert tabs is not None and tabs.active == 1 and [p.id for p in tabs.tabs] == ["p1"]  # type: ignore[attr-defined]
