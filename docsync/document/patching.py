@@ -12,7 +12,7 @@ from . import events as ev
 from .columns import apply_patches, apply_stream, check_patches, check_stream, patch_checked, stream_checked
 from .integrity import ChangeOutcome, DocumentLimits, check_outcome
 from .model import Model, refines_validation
-from .properties import ColumnData, Dict, List, Property, base_property
+from .properties import ColumnData, Dict, List, Property, base_property, models_in
 
 __all__ = ["DocumentLimits", "apply_events"]
 
@@ -44,6 +44,27 @@ class _Checker:
         self.title = document.title
         # Per model id: what the UI events checked so far will change (check_client_event).
         self.scratch: dict[str, dict[str, Any]] = {}
+        #: Models the events bring into the document, by id (as Document._attach will index them).
+        self.joining: dict[str, Model] = {}
+
+    def attachable(self, value: Any) -> None:
+        """Refuse a value holding a model of another document, or two new models sharing an id."""
+        models, joining = self.models, self.joining
+        stack = list(models_in(value))
+        while stack:
+            model = stack.pop()
+            key = model._id
+            if models.get(key) is model or joining.get(key) is model:
+                continue
+            # (A model of the document with the same id may be gone by then: an earlier
+            # event may drop it, as a push drops every root. Document._attach judges that.)
+            if key in joining:
+                raise PatchError(f"two models share the id {key!r:.40}")
+            owner = model.document
+            if owner is not None and owner is not self.document:
+                raise PatchError(f"{model!r} already belongs to another document")
+            joining[key] = model
+            stack.extend(model.references())
 
     def model(self, model: Model) -> Model:
         if model.id in self.new_models or self.models.get(model.id) is model:
@@ -140,6 +161,7 @@ def _check(checker: _Checker, event: ev.DocumentEvent, setter: Any) -> Apply:
         model = checker.model(event.model)
         if model in checker.roots:
             raise PatchError(f"{model!r} is already a root")
+        checker.attachable(model)
         checker.roots.append(model)
         return lambda: document.add_root(model, setter)
     if isinstance(event, ev.RootRemovedEvent):
@@ -167,6 +189,8 @@ def _check_property_event(
             value = model._wrap(prop, _validate_after(checker, model, prop, event.new))
         else:
             value = model._wrap(prop, model.validate_value(prop, event.new))
+        if prop in model._model_properties:  # a tuple: no call for the many that hold none
+            checker.attachable(value)
         key = (model.id, prop.name)
         checker.values[key] = value
         checker.lists.pop(key, None)
@@ -189,6 +213,8 @@ def _check_property_event(
             checked = base.accepts_items(event.items)
         except ValidationError:
             raise prop.fail(event.items, name) from None
+        if prop in model._model_properties:  # a tuple: no call for the many that hold none
+            checker.attachable(checked)
         items[event.index : event.index + event.delete] = checked
         if refines_validation(type(model)):  # the whole list, as the splice leaves it (a group's active)
             _validate_after(checker, model, prop, list(items))
@@ -209,6 +235,8 @@ def _check_property_event(
         current = checker.sim_dict(model, prop.name)
         if current is None:
             raise PatchError(f"{name}.{prop.name} is None, not a dict")
+        if prop in model._model_properties:  # a tuple: no call for the many that hold none
+            checker.attachable(checked_items)
         current.update(checked_items)
         if refines_validation(type(model)):
             _validate_after(checker, model, prop, dict(current))

@@ -345,3 +345,37 @@ def test_an_edit_in_place_from_python_is_judged_like_a_whole_value(make: Any, ed
     with recorded(doc) as delivered, pytest.raises(ValueError, match=message):
         edit(model)
     assert delivered == [] and doc_json_bytes(doc) == before
+
+
+_ALIVE: list[Document] = []  # models hold their document weakly: the other one must live
+
+
+def _foreign(doc: Document, column: Column, text: Div) -> list[DocumentEvent]:
+    other = Document()
+    _ALIVE.append(other)
+    stranger = Div(text="theirs")
+    other.add_root(Column(stranger))
+    return [ModelChangedEvent(text, "text", None, "changed"), ModelChangedEvent(column, "children", None, [stranger])]
+
+
+def _twins(doc: Document, column: Column, text: Div) -> list[DocumentEvent]:
+    return [
+        ModelChangedEvent(text, "text", None, "changed"),
+        ListSplicedEvent(column, "children", 1, 0, [Div(id="twin")]),
+        ListSplicedEvent(column, "children", 2, 0, [Column(Div(id="twin"))]),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [(_foreign, "already belongs to another document"), (_twins, "two models share the id 'twin'")],
+)
+def test_a_model_that_cannot_join_is_refused_before_anything_applies(make: Any, message: str) -> None:
+    doc = Document()
+    text = Div(text="mine")
+    column = Column(text)
+    doc.add_root(column)
+    before = doc_json_bytes(doc)
+    with recorded(doc) as delivered, pytest.raises(PatchError, match=message):
+        doc.apply_patch(make(doc, column, text))
+    assert delivered == [] and doc_json_bytes(doc) == before and text.text == "mine"
