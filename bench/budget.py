@@ -2,6 +2,7 @@
 
     python bench/budget.py                   # models, then sessions under uvicorn and daphne
     python bench/budget.py --parts models    # only the in-process per-model part (seconds)
+    python bench/budget.py --parts uvicorn --detail "docsync server"   # and that layer's top lines
 
 Per model: tracemalloc growth per default instance of each built-in model attached to
 a document (2,000 of each), and the bench document without its two arrays.
@@ -141,12 +142,32 @@ def layer_of(traceback: tracemalloc.Traceback) -> str:
     return "other (interpreter, stdlib)"
 
 
-def split_by_layer(low: Path, high: Path, sessions: int) -> dict[str, float]:
-    """Bytes per session by layer, from two snapshot files."""
+def frame_in_layer(traceback: tracemalloc.Traceback, layer: str) -> str:
+    """``file:line`` of the innermost frame of ``traceback`` that is in ``layer``."""
+    for frame in reversed(traceback):
+        for marker, name in LAYERS:
+            if marker in frame.filename:
+                if name == layer:
+                    return f"{frame.filename.split('/site-packages/')[-1].split(str(ROOT) + '/')[-1]}:{frame.lineno}"
+                break
+    return "?"
+
+
+def split_by_layer(low: Path, high: Path, sessions: int, detail: str | None = None) -> dict[str, float]:
+    """Bytes per session by layer, from two snapshot files; with ``detail``, print that
+    layer's top lines (the innermost frame in the layer) to stderr."""
     first, second = tracemalloc.Snapshot.load(str(low)), tracemalloc.Snapshot.load(str(high))
     layers: collections.Counter[str] = collections.Counter()
+    lines: collections.Counter[str] = collections.Counter()
     for stat in second.compare_to(first, "traceback"):
-        layers[layer_of(stat.traceback)] += stat.size_diff
+        layer = layer_of(stat.traceback)
+        layers[layer] += stat.size_diff
+        if layer == detail:
+            lines[frame_in_layer(stat.traceback, layer)] += stat.size_diff
+    if detail is not None:
+        print(f"{detail}: bytes per session by line (innermost frame in the layer)", file=sys.stderr)
+        for line, size in lines.most_common(25):
+            print(f"  {size / sessions:8,.0f}  {line}", file=sys.stderr)
     return {layer: size / sessions for layer, size in layers.most_common()}
 
 
@@ -173,7 +194,9 @@ async def _open_and_snapshot(port: int, pid: int, out: Path, flavour: str) -> No
         await close_all(sessions)
 
 
-def session_part(server: str, flavour: str = "docsync", settings: str | None = None) -> dict[str, float]:
+def session_part(
+    server: str, flavour: str = "docsync", settings: str | None = None, detail: str | None = None
+) -> dict[str, float]:
     """Bytes per bench session by layer, under ``server`` (uvicorn or daphne).
 
     ``flavour`` and ``settings``: the load generator's flavour and the site's settings
@@ -198,7 +221,7 @@ def session_part(server: str, flavour: str = "docsync", settings: str | None = N
     try:
         wait_for_port(port, 180, process)  # imports are slow under tracemalloc
         asyncio.run(_open_and_snapshot(port, process.pid, work, flavour))
-        return split_by_layer(work / "1.snapshot", work / "2.snapshot", HIGH - LOW)
+        return split_by_layer(work / "1.snapshot", work / "2.snapshot", HIGH - LOW, detail)
     finally:
         process.terminate()
         try:
@@ -253,12 +276,13 @@ def main() -> int:
         help="any of: models, uvicorn, daphne, bokeh (Bokeh's bench app under the Bokeh dialect, uvicorn)",
     )
     parser.add_argument("--json", help="also write the figures here")
+    parser.add_argument("--detail", metavar="LAYER", help='print the top lines of a layer, e.g. "docsync server"')
     args = parser.parse_args()
     parts = args.parts.split(",")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
     os.environ["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(32)  # before Django reads it
     models = model_part() if "models" in parts else []
-    sessions = {server: session_part(server) for server in ("uvicorn", "daphne") if server in parts}
+    sessions = {server: session_part(server, detail=args.detail) for server in ("uvicorn", "daphne") if server in parts}
     if "bokeh" in parts:
         sessions["bokeh dialect (uvicorn)"] = session_part("uvicorn", "docsync-bokeh", "bench.bokeh_dialect_settings")
     text, holds = report(models, sessions)

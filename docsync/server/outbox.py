@@ -54,7 +54,9 @@ class Outbox:
         self._on_overflow = on_overflow
         self._on_written = on_written
         self._track = track
-        self._items: deque[tuple[list[Any], int] | Action] = deque()
+        # Made when something is queued and dropped when the writer has emptied it: an
+        # empty deque is 760 bytes, and most connections are idle most of the time.
+        self._items: deque[tuple[list[Any], int] | Action] | None = None
         #: Bytes of the messages waiting behind the one being written.
         self.queued_bytes = 0
         #: Bytes of the message being written now (0 when none is).
@@ -77,7 +79,7 @@ class Outbox:
         return self.queued_bytes + self.writing_bytes
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._items) if self._items is not None else 0
 
     def put(self, frames: list[Any], size: int) -> bool:
         """Queue one message of ``size`` bytes; return False if it was not queued.
@@ -93,7 +95,7 @@ class Outbox:
             self.stop()
             self._on_overflow(queued, size)
             return False
-        self._items.append((frames, size))
+        self._queue((frames, size))
         self.queued_bytes += size
         self._start()
         return True
@@ -102,13 +104,18 @@ class Outbox:
         """Run ``action`` once every message queued before it is written."""
         if self.stopped:
             return
-        self._items.append(action)
+        self._queue(action)
         self._start()
+
+    def _queue(self, item: tuple[list[Any], int] | Action) -> None:
+        if self._items is None:
+            self._items = deque()
+        self._items.append(item)
 
     def stop(self) -> None:
         """Drop what is queued and stop the writer (the connection is closing or closed)."""
         self.stopped = True
-        self._items.clear()
+        self._items = None
         self.queued_bytes = self.writing_bytes = 0
         waiters, self._waiters = self._waiters, []
         for waiter in waiters:  # nothing more will be written: none waits for ever
@@ -188,3 +195,4 @@ class Outbox:
             self.stop()
             return
         self._task = None
+        self._items = None  # empty now: an idle connection holds no queue either

@@ -30,7 +30,9 @@ class PatchLog:
         self, *, max_entries: int, max_bytes: int, max_answers: int = 1000, max_answer_clients: int = 256
     ) -> None:
         self.seq = 0
-        self._entries: deque[LogEntry] = deque()
+        # () until the first entry: an empty deque is 760 bytes per session, and most
+        # sessions' logs stay empty (a tuple reads like an empty deque).
+        self._entries: deque[LogEntry] | tuple[()] = ()
         self._bytes = 0
         self._max_entries = max_entries
         self._max_bytes = max_bytes
@@ -46,17 +48,20 @@ class PatchLog:
     def clear(self) -> None:
         """Forget every entry and start again at position 0."""
         self.seq = 0
-        self._entries.clear()
+        self._entries = ()
         self._bytes = 0
 
     def append(self, events: list[EncodedEvent]) -> LogEntry:
         """Record ``events`` at the next position and return the entry."""
         self.seq += 1
         entry = LogEntry(self.seq, events, sum(e.nbytes for e in events))
-        self._entries.append(entry)
+        entries = self._entries
+        if not isinstance(entries, deque):
+            entries = self._entries = deque()
+        entries.append(entry)
         self._bytes += entry.nbytes
-        while len(self._entries) > 1 and (len(self._entries) > self._max_entries or self._bytes > self._max_bytes):
-            self._bytes -= self._entries.popleft().nbytes
+        while len(entries) > 1 and (len(entries) > self._max_entries or self._bytes > self._max_bytes):
+            self._bytes -= entries.popleft().nbytes
         return entry
 
     def skip_past(self, seq: int) -> LogEntry:

@@ -75,6 +75,41 @@ class ServerSession:
     The rule: nothing touches ``document`` without holding ``lock``.
     """
 
+    # Slots: with 30 attributes its __dict__ outgrows the shared-key form (1,584 bytes
+    # per session under tracemalloc, bench/budget.py --detail).
+    __slots__ = (
+        "_held",
+        "_loop",
+        "_loop_thread",
+        "_recorded_fences",
+        "_recorded_seq",
+        "_running",
+        "_tasks",
+        "acting",
+        "app_path",
+        "callbacks_stopped",
+        "connections",
+        "context",
+        "created",
+        "creating",
+        "destroyed",
+        "document",
+        "id",
+        "keep_alive",
+        "last_activity",
+        "last_detached",
+        "lock",
+        "model_count",
+        "notices",
+        "records",
+        "records_durable",
+        "request",
+        "sequencer",
+        "stats",
+        "store_lost",
+        "write_ahead",
+    )
+
     def __init__(self, session_id: str, sequencer: Sequencer, *, app_path: str, request: dict[str, Any]) -> None:
         self.id = session_id
         #: The order of changes and the conflict rule, sans I/O: this class adds the
@@ -113,7 +148,8 @@ class ServerSession:
         self._recorded_fences = 0
         # Messages held until the record made before them is durable, in sending order:
         # (records made when it was sent, connection, message).
-        self._held: deque[tuple[int, Connection, Message]] = deque()
+        # (None until a message is held: an empty deque is 760 bytes per session.)
+        self._held: deque[tuple[int, Connection, Message]] | None = None
         #: Why the store did not take this session's changes (persistence), or None. From
         #: then on nothing is sent of its document: the answers to its patches become ERRORs.
         self.store_lost: str | None = None
@@ -162,6 +198,8 @@ class ServerSession:
         if self.records_durable < self.records:
             # A change is not in the store yet: nobody hears of it (nor of anything
             # after it, so each connection's order is kept) until it is.
+            if self._held is None:
+                self._held = deque()
             self._held.append((self.records, connection, message))
             return
         self._queue(connection, message)
@@ -177,7 +215,7 @@ class ServerSession:
     def store_failed(self, reason: str) -> None:
         """The store did not take this session's changes: what waited is never sent, its OKs become ERRORs."""
         self.store_lost = reason
-        held, self._held = self._held, deque()
+        held, self._held = self._held or (), None
         for _, connection, message in held:
             self._refuse_unstored(connection, message)
 
@@ -227,6 +265,8 @@ class ServerSession:
         while held and held[0][0] <= self.records_durable:
             _, connection, message = held.popleft()
             self._queue(connection, message)
+        if held is not None and not held and self._held is held:
+            self._held = None
 
     # -- transactions ---------------------------------------------------------------
 
