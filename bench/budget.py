@@ -47,7 +47,17 @@ MODEL_BUDGET_PER_PROPERTY = 160
 #: bytes), as Bokeh's does, for selections that Python sees.
 BENCH_DOC_BUDGET = 4_608
 #: Bytes per connected, pulled bench session, per docsync layer (any server).
-SESSION_BUDGET = {"docsync document": 2_600, "docsync server": 5_000, "docsync protocol+serialization": 1_400}
+#: The server's: 5,000 for the session, consumer, patch log and context, plus 800 for what
+#: 2026-12-03 added per connection: the stall timer (a TimerHandle and its heap slot,
+#: 385-613 B) and uvicorn's in-place frames writer (216 B).
+#: the websocket's user in its scope (a copy of the scope, as ASGI asks of a middleware)
+#: was Channels' AuthMiddleware's, counted under Channels until docsync/auth.py took it.
+SESSION_BUDGET = {
+    "docsync document": 2_600,
+    "docsync server": 5_800,
+    "docsync websocket auth (was Channels')": 1_000,
+    "docsync protocol+serialization": 1_400,
+}
 
 # Where an allocation belongs: the innermost frame whose file matches one of these.
 LAYERS = [
@@ -57,6 +67,7 @@ LAYERS = [
     ("/docsync/document/", "docsync document"),
     ("/docsync/serialization/", "docsync protocol+serialization"),
     ("/docsync/protocol/", "docsync protocol+serialization"),
+    ("/docsync/auth.py", "docsync websocket auth (was Channels')"),
     ("/docsync/", "docsync server"),
     ("/project/", "application (bench app, its arrays)"),
     ("/channels/", "Channels + Django (middleware, scope, auth)"),
