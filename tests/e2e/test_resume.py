@@ -133,11 +133,13 @@ def test_dropped_page_resumes_with_only_the_missed_patches_and_keeps_its_offline
         assert page.evaluate("window.docsync.connection.lastSeq") == missed
 
     before, live, proxied = _drop_while(page, proxy, edit_offline)
-    # Only what was missed travelled: one patch per position since the cut, and a few kB.
+    # Only what was missed travelled: one patch per position since the cut, each a stream
+    # tick of about 360 B, however many ticks a slow machine let pass (a quiet one: ~27).
     assert live["mode"] == "replay" and live["fresh"] is False
     assert live["replayed"] == live["seq"] - before > 5
-    assert live["bytes"] < pull_bytes / 20, (live["bytes"], pull_bytes)
-    assert proxied < pull_bytes / 10, (proxied, pull_bytes)
+    assert live["bytes"] < 600 * live["replayed"], (live["bytes"], live["replayed"])
+    assert proxied < live["bytes"] + 8192, (proxied, live["bytes"])  # the handshake's few frames beside
+    assert proxied < pull_bytes / 4, (proxied, pull_bytes)  # no pull of the 400 kB column
     print(f"\nresume: {live['replayed']} patches, {live['bytes']} B (proxy: {proxied} B); pull: {pull_bytes} B")
 
     _stop_stream(page)
