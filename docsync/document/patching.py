@@ -56,15 +56,36 @@ class _Checker:
             key = model._id
             if models.get(key) is model or joining.get(key) is model:
                 continue
-            # (A model of the document with the same id may be gone by then: an earlier
-            # event may drop it, as a push drops every root. Document._attach judges that.)
             if key in joining:
+                raise PatchError(f"two models share the id {key!r:.40}")
+            # A model of the document with the same id may be gone by then: an earlier
+            # event may drop it, as a push drops every root. If it is still held, the
+            # document would refuse the newcomer halfway through the patch.
+            held = models.get(key)
+            if held is not None and self.reachable(held):
                 raise PatchError(f"two models share the id {key!r:.40}")
             owner = model.document
             if owner is not None and owner is not self.document:
                 raise PatchError(f"{model!r} already belongs to another document")
             joining[key] = model
             stack.extend(model.references())
+
+    def reachable(self, target: Model) -> bool:
+        """Tell whether ``target`` is held by the roots as the events checked so far leave them."""
+        seen: set[int] = set()
+        stack = list(self.roots)
+        while stack:
+            model = stack.pop()
+            if model is target:
+                return True
+            if id(model) in seen:
+                continue
+            seen.add(id(model))
+            for prop in model._model_properties:
+                value = self.value_after(model, prop.name)
+                if value is not None:
+                    stack.extend(prop.iter_models(value))
+        return False
 
     def model(self, model: Model) -> Model:
         if model.id in self.new_models or self.models.get(model.id) is model:

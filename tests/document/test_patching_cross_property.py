@@ -379,3 +379,45 @@ def test_a_model_that_cannot_join_is_refused_before_anything_applies(make: Any, 
     with recorded(doc) as delivered, pytest.raises(PatchError, match=message):
         doc.apply_patch(make(doc, column, text))
     assert delivered == [] and doc_json_bytes(doc) == before and text.text == "mine"
+
+
+def _held_twin(doc: Document, column: Column, text: Div) -> list[DocumentEvent]:
+    # A newcomer takes the id of a model the document still holds.
+    return [
+        ModelChangedEvent(text, "text", None, "changed"),
+        ListSplicedEvent(column, "children", 1, 0, [Div(id=text.id)]),
+    ]
+
+
+def _replacing_twin(doc: Document, column: Column, text: Div) -> list[DocumentEvent]:
+    # Replaced in one event: the newcomer joins while the old model is still there.
+    return [
+        ModelChangedEvent(text, "text", None, "changed"),
+        ModelChangedEvent(column, "children", None, [Div(id=text.id, text="new")]),
+    ]
+
+
+@pytest.mark.parametrize("make", [_held_twin, _replacing_twin])
+def test_a_new_model_with_the_id_of_a_held_one_is_refused_before_anything_applies(make: Any) -> None:
+    doc = Document()
+    text = Div(text="mine")
+    column = Column(text)
+    doc.add_root(column)
+    before = doc_json_bytes(doc)
+    with recorded(doc) as delivered, pytest.raises(PatchError, match=f"two models share the id '{text.id}'"):
+        doc.apply_patch(make(doc, column, text))
+    assert delivered == [] and doc_json_bytes(doc) == before and text.text == "mine"
+
+
+def test_a_new_model_may_take_the_id_of_one_an_earlier_event_dropped() -> None:
+    doc = Document()
+    text = Div(text="mine")
+    column = Column(text)
+    doc.add_root(column)
+    doc.apply_patch(
+        [
+            ModelChangedEvent(column, "children", None, []),
+            ListSplicedEvent(column, "children", 0, 0, [Div(id=text.id, text="new")]),
+        ]
+    )
+    assert doc.get_model_by_id(text.id).text == "new" and text.document is None
