@@ -261,7 +261,16 @@ def test_frames_written_directly_are_the_frames_websockets_makes(size: int) -> N
         (memoryview(payload), Frame(Opcode.BINARY, payload.tobytes())),
         (memoryview(payload.view(np.float64) if size % 8 == 0 else payload), Frame(Opcode.BINARY, payload.tobytes())),
     ):
-        assert uvicorn._framed(frame) == expected.serialize(mask=False)
+        assert b"".join(uvicorn._framed(frame)) == expected.serialize(mask=False)
+
+
+def test_a_large_binary_payload_is_written_beside_its_header_not_copied() -> None:
+    payload = memoryview(np.arange(uvicorn.ZERO_COPY_BYTES // 8, dtype=np.float64)).cast("B")
+    head, body = uvicorn._framed(payload)
+    assert body is payload  # the transport writes the array's own memory
+    assert head + bytes(body) == Frame(Opcode.BINARY, payload.tobytes()).serialize(mask=False)
+    small = payload[: uvicorn.ZERO_COPY_BYTES - 1]
+    assert len(uvicorn._framed(small)) == 1  # small frames: one chunk, header and payload joined
 
 
 class _Transport:
