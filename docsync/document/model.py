@@ -6,7 +6,7 @@ import itertools
 import logging
 import math
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar
 
 from ..exceptions import ValidationError
@@ -115,6 +115,25 @@ def refines_validation(cls: type[Model]) -> bool:
     if refines is None:
         refines = _REFINES[cls] = cls.validate_value is not Model.validate_value
     return refines
+
+
+class _ValuesView(Mapping[str, Any]):
+    """A model's values, a missing one read as its default (without storing it)."""
+
+    __slots__ = ("_model",)
+
+    def __init__(self, model: Model) -> None:
+        self._model = model
+
+    def __getitem__(self, attr: str) -> Any:
+        values = self._model._values
+        return values[attr] if attr in values else self._model._properties[attr].default()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._model._properties)
+
+    def __len__(self) -> int:
+        return len(self._model._properties)
 
 
 class Model(metaclass=ModelMeta):
@@ -259,6 +278,21 @@ class Model(metaclass=ModelMeta):
             event = ModelChangedEvent(self, attr, old, value, setter, new_models)
             document._model_changed(event, prop, old, None)
         self._trigger(attr, old, value)
+        if refines_validation(type(self)):
+            self._keep_valid(attr, setter)
+
+    def kept_valid(self, attr: str, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Return the values to change after ``attr`` changed so that every value passes the check.
+
+        ``values`` are the model's values (the missing ones at their defaults). A model
+        whose ``validate_value`` judges one value by another returns what follows: a
+        Tabs' ``active`` when its tabs shrink. Pure, so that a patch's check can ask too.
+        """
+        return {}
+
+    def _keep_valid(self, attr: str, setter: Any) -> None:
+        for name, value in self.kept_valid(attr, _ValuesView(self)).items():
+            self._set_value(self._properties[name], value, setter)
 
     def _attach_added(self, document: Any, prop: Property, added: Any) -> list[Model]:
         """Index the models a change brings in, before it is made.
@@ -310,6 +344,8 @@ class Model(metaclass=ModelMeta):
             event = ListSplicedEvent(self, attr, index, delete, items, setter, new_models)
             document._model_changed(event, prop, removed, None)
         self._trigger(attr, old, container)
+        if refines_validation(type(self)):
+            self._keep_valid(attr, setter)
 
     def _dict_set(
         self, prop: Property, container: TrackedDict, items: dict[Any, Any], setter: Any, *, checked: bool = False

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -156,6 +156,42 @@ def _validate_after(checker: _Checker, model: Model, prop: Property, value: Any)
         model._values = own
 
 
+def _kept_valid(checker: _Checker, model: Model, attr: str) -> None:
+    """Simulate what applying will change next to ``attr`` (Model.kept_valid): a Tabs' active.
+
+    A client's patch must leave every value valid by itself: its changes are not echoed
+    to it, so a value the server brought back within its check would differ on its side.
+    """
+    view = _SimulatedValues(checker, model)
+    follow = model.kept_valid(attr, view)
+    if follow and checker.from_client:
+        for name in follow:
+            _validate_after(checker, model, model._properties[name], view[name])  # raises, and says why
+    for name, value in follow.items():
+        key = (model.id, name)
+        checker.values[key] = value
+        checker.lists.pop(key, None)
+        if isinstance(value, list):
+            checker.lists[key] = list(value)
+        checker.touched[model.id][1].add(name)
+
+
+class _SimulatedValues(Mapping[str, Any]):
+    """A model's values as the events checked so far leave them."""
+
+    def __init__(self, checker: _Checker, model: Model) -> None:
+        self.checker, self.model = checker, model
+
+    def __getitem__(self, attr: str) -> Any:
+        return self.checker.value_after(self.model, attr)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.model._properties)
+
+    def __len__(self) -> int:
+        return len(self.model._properties)
+
+
 def _value_error(exc: ValueError) -> PatchError:
     return PatchError(str(exc))
 
@@ -220,6 +256,8 @@ def _check_property_event(
             checker.lists[key] = None if value is None else list(value)
         if isinstance(base, ColumnData | Dict):
             checker.dicts[key] = None if value is None else dict(value)
+        if refines_validation(type(model)):
+            _kept_valid(checker, model, prop.name)
         # Stored as checked: the check judged it against the values it will meet.
         return lambda: model._store_value(prop, value, setter)
     if isinstance(event, ev.ListSplicedEvent):
@@ -239,6 +277,7 @@ def _check_property_event(
         items[event.index : event.index + event.delete] = checked
         if refines_validation(type(model)):  # the whole list, as the splice leaves it (a group's active)
             _validate_after(checker, model, prop, list(items))
+            _kept_valid(checker, model, prop.name)
         return lambda: model._list_splice(
             prop, getattr(model, prop.name), event.index, event.delete, checked, setter, checked=True
         )

@@ -421,3 +421,60 @@ def test_a_new_model_may_take_the_id_of_one_an_earlier_event_dropped() -> None:
         ]
     )
     assert doc.get_model_by_id(text.id).text == "new" and text.document is None
+
+
+# A change that would leave another value failing its check brings that value back within
+# it, as a change of its own: applied in Python and simulated by a patch's check alike.
+KEPT_VALID = [
+    (_tabs(3, active=2), "tabs", lambda m: m.tabs.pop(), {"active": 1}),
+    (_tabs(3, active=2), "tabs", lambda m: setattr(m, "tabs", []), {"active": 0}),
+    (lambda: RadioGroup(labels=["a", "b", "c"], active=2), "labels", lambda m: m.labels.pop(), {"active": None}),
+    (
+        lambda: CheckboxGroup(labels=["a", "b", "c"], active=[2, 0]),
+        "labels",
+        lambda m: setattr(m, "labels", ["a"]),
+        {"active": [0]},
+    ),
+    (
+        lambda: MultiChoice(options=["a", "b", "c"], value=["c", "a"]),
+        "max_items",
+        lambda m: setattr(m, "max_items", 1),
+        {"value": ["c"]},
+    ),
+]
+
+
+@pytest.mark.parametrize(("make", "attr", "edit", "after"), KEPT_VALID)
+def test_a_change_keeps_the_values_it_judges_valid(make: Any, attr: str, edit: Any, after: dict[str, Any]) -> None:
+    doc = Document()
+    model = make()
+    doc.add_root(Column(model))
+    mirror = Document.from_json(json.loads(doc_json_bytes(doc)), {})
+    with recorded(doc) as delivered:
+        edit(model)
+    assert {name: getattr(model, name) for name in after} == after
+    changed = [(type(e).__name__, getattr(e, "attr", None)) for e in delivered]
+    assert changed[0][1] == attr and changed[1:] == [("ModelChangedEvent", name) for name in after]
+    # Sent as a patch, the events lead a mirror to the same document (the follow-up
+    # arrives after the mirror made it by itself, and changes nothing more).
+    content = encode_events(delivered, Encoder(use_buffers=False))
+    with recorded(mirror) as mirrored:
+        mirror.apply_patch(mirror.decode_patch(json.loads(orjson.dumps(content))))
+    assert doc_json_bytes(mirror) == doc_json_bytes(doc)
+    assert len(mirrored) == len(delivered)
+
+
+def test_a_patch_is_checked_against_what_follows_a_change() -> None:
+    # Shrinking the labels drops index 2 from active: a splice then deleting it is out of range.
+    doc = Document()
+    group = CheckboxGroup(labels=["a", "b", "c"], active=[0, 2])
+    doc.add_root(group)
+    before = doc_json_bytes(doc)
+    events = [ModelChangedEvent(group, "labels", None, ["a", "b"]), ListSplicedEvent(group, "active", 1, 1, [])]
+    with recorded(doc) as delivered, pytest.raises(PatchError, match=r"out of range of CheckboxGroup\.active"):
+        doc.apply_patch(events)
+    assert delivered == [] and doc_json_bytes(doc) == before
+    doc.apply_patch(
+        [ModelChangedEvent(group, "labels", None, ["a", "b"]), ModelChangedEvent(group, "active", None, [1])]
+    )
+    assert group.active == [1]

@@ -297,8 +297,14 @@ def test_a_value_judged_by_one_the_same_patch_changed_before_is_refused_whole() 
     assert [r.id for r in sequencer.document.roots] == ["card"]
     assert sequencer.document.get_model_by_id("tabs") is None
     # In the other order (from another client: alice is fenced till her correction), the
-    # active is judged against the two tabs it meets.
+    # active is judged against the two tabs it meets, and again against the tabs that
+    # follow: a client's patch must leave every value valid by itself (the server does not
+    # bring it back within the check behind the sender's back).
     outcome = sequencer.handle_patch("bob", 0, _new_tabs(_tabs_set("active", 1), _tabs_set("tabs", [{"id": "p1"}])))
+    assert outcome.answer.msgtype == ERROR and "Tabs.active 1 is out of range: 1 tabs" in outcome.answer.content["text"]
+    assert sequencer.document.get_model_by_id("tabs") is None
+    two = [{"id": "p1"}, {"id": "p0"}]
+    outcome = sequencer.handle_patch("carol", 0, _new_tabs(_tabs_set("active", 1), _tabs_set("tabs", two)))
     assert outcome.answer.msgtype == OK
     tabs = sequencer.document.get_model_by_id("tabs")
-    assert tabs is not None and tabs.active == 1 and [p.id for p in tabs.tabs] == ["p1"]  # type: ignore[attr-defined]
+    assert tabs is not None and tabs.active == 1 and [p.id for p in tabs.tabs] == ["p1", "p0"]  # type: ignore[attr-defined]

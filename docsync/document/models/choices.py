@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ...exceptions import ValidationError
@@ -49,6 +50,13 @@ class MultiChoice(Widget):
             raise ValidationError(f"MultiChoice.value has {len(value)} items: at most {limit} may be chosen")
         return value
 
+    def kept_valid(self, attr: str, values: Mapping[str, Any]) -> dict[str, Any]:
+        """A lower ``max_items`` keeps the options chosen first."""
+        limit, value = values["max_items"], values["value"]
+        return (
+            {"value": list(value[:limit])} if attr == "max_items" and limit is not None and len(value) > limit else {}
+        )
+
 
 class _IndexedGroup(Widget):
     """Labelled items picked by their index: ``active`` is checked against ``labels``."""
@@ -73,6 +81,16 @@ class _IndexedGroup(Widget):
             if len(set(indices)) != len(indices):
                 raise ValidationError(f"{self.__type_name__}.active names an index twice: {indices}")
         return value
+
+    def kept_valid(self, attr: str, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Fewer labels: indices past them leave ``active`` (a radio's becomes None)."""
+        active, count = values["active"], len(values["labels"])
+        if attr != "labels" or active is None:
+            return {}
+        if isinstance(active, int):
+            return {"active": None} if active >= count else {}
+        kept = [i for i in active if i < count]
+        return {"active": kept} if len(kept) < len(active) else {}
 
 
 class CheckboxGroup(_IndexedGroup):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ...exceptions import ValidationError
@@ -98,3 +99,8 @@ class Tabs(UIElement):
             if not 0 <= value < max(count, 1):
                 raise ValidationError(f"Tabs.active {value} is out of range: {count} tabs")
         return value
+
+    def kept_valid(self, attr: str, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Fewer tabs than ``active`` needs: the last one becomes active (what the page shows)."""
+        last = max(len(values["tabs"]), 1) - 1
+        return {"active": last} if attr == "tabs" and values["active"] > last else {}
