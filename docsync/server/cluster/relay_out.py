@@ -63,40 +63,47 @@ class RelayOut:
         request_info: dict[str, dict[str, str]],
         token_expired: bool,
     ) -> Relay | None:
-        """Relay ``socket`` to ``owner``; None if the owner is gone."""
+        """Relay ``socket`` to ``owner``; None if the owner is gone (raises if Redis cannot be reached)."""
         owner_channel = await self.directory.process_channel(owner)
         if owner_channel is None:
             return None
         relay = Relay(secrets.token_hex(8), owner, owner_channel)
+        # Known before the owner can answer: its ACK may come back before send returns.
         self.relays[relay.conn_id] = (socket, relay)
-        await self.layer.send(
-            owner_channel,
-            {
-                "type": RELAY_OPEN,
-                "conn_id": relay.conn_id,
-                "relay_channel": self.channel,
-                "relay_process": self.directory.process_id,
-                "session_id": session_id,
-                "app": app_path,
-                "origin": origin,
-                "user_id": user_id,
-                "args": arguments,
-                "request_info": request_info,
-                "token_expired": token_expired,
-            },
-        )
+        try:
+            await self._send(
+                owner_channel,
+                {
+                    "type": RELAY_OPEN,
+                    "conn_id": relay.conn_id,
+                    "relay_channel": self.channel,
+                    "relay_process": self.directory.process_id,
+                    "session_id": session_id,
+                    "app": app_path,
+                    "origin": origin,
+                    "user_id": user_id,
+                    "args": arguments,
+                    "request_info": request_info,
+                    "token_expired": token_expired,
+                },
+            )
+        except BaseException:
+            self.relays.pop(relay.conn_id, None)  # never opened: nothing for the owner to answer
+            raise
         return relay
 
     async def forward(self, relay: Relay, frames: list[Any]) -> None:
         """Send one message's frames to the owner (tried twice: a pooled Redis connection may be stale)."""
-        message = {"type": RELAY_MESSAGE, "conn_id": relay.conn_id, "frames": frames}
+        await self._send(relay.owner_channel, {"type": RELAY_MESSAGE, "conn_id": relay.conn_id, "frames": frames})
+
+    async def _send(self, channel: str, message: dict[str, Any]) -> None:
         try:
-            await self.layer.send(relay.owner_channel, message)
+            await self.layer.send(channel, message)
         except Exception:
             # After a Redis restart the pool may hand out a connection the server closed;
             # the failed one is dropped, and a second send gets a fresh one.
-            logger.info("cluster: forwarding failed once; trying again")
-            await self.layer.send(relay.owner_channel, message)
+            logger.info("cluster: sending %s failed once; trying again", message["type"])
+            await self.layer.send(channel, message)
 
     async def closed(self, relay: Relay) -> None:
         """Tell the owner a relayed websocket closed."""

@@ -285,17 +285,22 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             raise DirectoryUnavailableError("session directory unavailable; try again") from exc
         if owner == registry.process_id:
             return False
-        relay = await cluster.open_relay(
-            self,
-            owner,
-            session_id=token.session_id,
-            app_path=self.app_path,
-            origin=self.origin,
-            user_id=user_id_of(user),
-            arguments=token.arguments,
-            request_info={"headers": token.headers, "cookies": token.cookies},
-            token_expired=token_expired,
-        )
+        try:
+            relay = await cluster.open_relay(
+                self,
+                owner,
+                session_id=token.session_id,
+                app_path=self.app_path,
+                origin=self.origin,
+                user_id=user_id_of(user),
+                arguments=token.arguments,
+                request_info={"headers": token.headers, "cookies": token.cookies},
+                token_expired=token_expired,
+            )
+        except Exception as exc:
+            # Redis failing between the claim and the relay's opening: a retry, not a crash (1011).
+            logger.warning("cluster: could not open a relay to %s", owner, exc_info=True)
+            raise DirectoryUnavailableError("the process holding this session cannot be reached; try again") from exc
         if relay is None:
             raise DirectoryUnavailableError("the process holding this session is unavailable; try again")
         self.cluster, self.relay = cluster, relay
