@@ -168,3 +168,28 @@ class MessageSentEvent(DocumentEvent):
     model: Any = None
     setter: Any = None
     new_models: list[Any] = field(default_factory=list)
+
+
+def _key_of_property(event: Any) -> tuple[str, str]:
+    return (event.model._id, event.attr)
+
+
+def _no_key(event: Any) -> None:
+    return None
+
+
+# Each class answers ``property_key`` without looking its fields up by name: it is
+# asked for every change, by every subscriber.
+_WITH_KEY: tuple[type[DocumentEvent], ...] = (
+    ModelChangedEvent,
+    ColumnDataChangedEvent,
+    ColumnsStreamedEvent,
+    ColumnsPatchedEvent,
+    ListSplicedEvent,
+    DictItemsSetEvent,
+    DictItemsDeletedEvent,
+)
+for _cls in _WITH_KEY:
+    setattr(_cls, "property_key", _key_of_property)  # noqa: B010
+for _cls in (RootAddedEvent, RootRemovedEvent, TitleChangedEvent, MessageSentEvent):
+    setattr(_cls, "property_key", _no_key)  # noqa: B010

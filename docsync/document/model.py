@@ -107,6 +107,20 @@ def is_empty_default(model: Model, attr: str, value: Any) -> bool:
 
 
 _REFINES: dict[type[Model], bool] = {}
+_UNKNOWN: Any = object()
+#: Per property, the container type its values are tracked in: (the plain type, the tracking type).
+_WRAPPERS: dict[Property, tuple[type, type] | None] = {}
+
+
+def _wrapper_of(prop: Property) -> tuple[type, type] | None:
+    base = base_property(prop)
+    if isinstance(base, ColumnData):
+        return (dict, ColumnDataDict)
+    if isinstance(base, List):
+        return (list, TrackedList)
+    if isinstance(base, Dict):
+        return (dict, TrackedDict)
+    return None
 
 
 def refines_validation(cls: type[Model]) -> bool:
@@ -218,13 +232,11 @@ class Model(metaclass=ModelMeta):
     # -- storing values -------------------------------------------------------------
 
     def _wrap(self, prop: Property, value: Any) -> Any:
-        base = base_property(prop)
-        if isinstance(base, ColumnData) and isinstance(value, dict):
-            return ColumnDataDict(value, self, prop)
-        if isinstance(base, List) and isinstance(value, list):
-            return TrackedList(value, self, prop)
-        if isinstance(base, Dict) and isinstance(value, dict):
-            return TrackedDict(value, self, prop)
+        wrapper = _WRAPPERS.get(prop, _UNKNOWN)
+        if wrapper is _UNKNOWN:
+            wrapper = _WRAPPERS[prop] = _wrapper_of(prop)
+        if wrapper is not None and isinstance(value, wrapper[0]):
+            return wrapper[1](value, self, prop)
         return value
 
     def _get_value(self, prop: Property) -> Any:

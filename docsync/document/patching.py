@@ -30,7 +30,7 @@ class _Checker:
         allow_structure: bool,
     ) -> None:
         self.document = document
-        self.models: Mapping[str, Model] = document.models  # a live view, read per event
+        self.models: Mapping[str, Model] = document._models  # live, read per event (never written here)
         self.new_models = new_models
         self.from_client = from_client
         self.allow_structure = allow_structure
@@ -40,8 +40,8 @@ class _Checker:
         self.values: dict[tuple[str, str], Any] = {}
         #: Models whose properties the events set, with those properties.
         self.touched: dict[str, tuple[Model, set[str]]] = {}
-        self.roots = list(document.roots)
-        self.title = document.title
+        self.roots = list(document._roots)
+        self.title = document._title
         # Per model id: what the UI events checked so far will change (check_client_event).
         self.scratch: dict[str, dict[str, Any]] = {}
         #: Models the events bring into the document, by id (as Document._attach will index them).
@@ -88,27 +88,28 @@ class _Checker:
         return False
 
     def model(self, model: Model) -> Model:
-        if model.id in self.new_models or self.models.get(model.id) is model:
+        model_id = model._id
+        if model_id in self.new_models or self.models.get(model_id) is model:
             return model
-        raise UnknownModelError(f"unknown model id {model.id!r}")
+        raise UnknownModelError(f"unknown model id {model_id!r}")
 
     def prop(self, model: Model, attr: str) -> Property:
         prop = model._properties.get(attr)
         if prop is None:
             raise UnknownPropertyError(f"{model.__type_name__} has no property {attr!r:.40}")
-        writable = attr in model.__client_writable__ or model.id in self.new_models
-        if self.from_client and not writable:
+        model_id = model._id
+        if self.from_client and not (attr in model.__client_writable__ or model_id in self.new_models):
             raise NotWritableError(f"{model.__type_name__}.{attr} is not writable from the client")
-        touched = self.touched.get(model.id)
+        touched = self.touched.get(model_id)
         if touched is None:
-            self.touched[model.id] = (model, {attr})
+            self.touched[model_id] = (model, {attr})
         else:
             touched[1].add(attr)
         return prop
 
     def value_after(self, model: Model, attr: str) -> Any:
         """Return the simulated value of ``attr``: as the events checked so far leave it."""
-        key = (model.id, attr)
+        key = (model._id, attr)
         for simulated in (self.lists, self.dicts, self.values):
             if key in simulated:
                 return simulated[key]
@@ -125,7 +126,7 @@ class _Checker:
             raise NotWritableError(f"{what} is not allowed from the client")
 
     def sim_list(self, model: Model, attr: str) -> list[Any] | None:
-        key = (model.id, attr)
+        key = (model._id, attr)
         if key not in self.lists:
             value = self.value_after(model, attr)
             self.lists[key] = None if value is None else list(value)
@@ -133,7 +134,7 @@ class _Checker:
 
     def sim_dict(self, model: Model, attr: str) -> dict[Any, Any] | None:
         """Return the simulated dict (or column data) of ``attr``; None if it is None."""
-        key = (model.id, attr)
+        key = (model._id, attr)
         if key not in self.dicts:
             value = self.value_after(model, attr)
             self.dicts[key] = None if value is None else dict(value)
@@ -196,7 +197,23 @@ def _value_error(exc: ValueError) -> PatchError:
     return PatchError(str(exc))
 
 
+#: The events that change one property of a model: most of a patch, checked first.
+_PROPERTY_EVENTS = frozenset(
+    {
+        ev.ModelChangedEvent,
+        ev.ListSplicedEvent,
+        ev.DictItemsSetEvent,
+        ev.DictItemsDeletedEvent,
+        ev.ColumnDataChangedEvent,
+        ev.ColumnsStreamedEvent,
+        ev.ColumnsPatchedEvent,
+    }
+)
+
+
 def _check(checker: _Checker, event: ev.DocumentEvent, setter: Any) -> Apply:
+    if type(event) in _PROPERTY_EVENTS:
+        return _check_property(checker, event, setter)
     document = checker.document
     if isinstance(event, ev.TitleChangedEvent):
         checker.structure("changing the title")
@@ -228,6 +245,10 @@ def _check(checker: _Checker, event: ev.DocumentEvent, setter: Any) -> Apply:
             raise PatchError(f"{model!r} is not a root")
         checker.roots.remove(model)
         return lambda: document.remove_root(model, setter)
+    return _check_property(checker, event, setter)
+
+
+def _check_property(checker: _Checker, event: ev.DocumentEvent, setter: Any) -> Apply:
     model = checker.model(event.model)  # type: ignore[attr-defined]
     prop = checker.prop(model, event.attr)  # type: ignore[attr-defined]
     try:
@@ -248,7 +269,7 @@ def _check_property_event(
             value = model._wrap(prop, model.validate_value(prop, event.new))
         if prop in model._model_properties:  # a tuple: no call for the many that hold none
             checker.attachable(value)
-        key = (model.id, prop.name)
+        key = (model._id, prop.name)
         checker.values[key] = value
         checker.lists.pop(key, None)
         checker.dicts.pop(key, None)

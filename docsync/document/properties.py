@@ -192,6 +192,8 @@ class Int(Property):
         return 0
 
     def accepts(self, value: Any) -> Any:
+        if type(value) is int:  # the common case, one check
+            return value
         if isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_):
             return int(value)
         raise _refuse(self.expected)
@@ -207,6 +209,8 @@ class Float(Property):
         return 0.0
 
     def accepts(self, value: Any) -> Any:
+        if type(value) is float:  # the common case, one check
+            return value
         if isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool | np.bool_):
             return float(value)
         raise _refuse(self.expected)

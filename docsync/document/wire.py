@@ -125,6 +125,11 @@ def event_json(event: ev.DocumentEvent, encoder: Encoder) -> dict[str, Any]:
     if type(event) is ev.ColumnDataChangedEvent:
         columns = {name: encoder.encode(col) for name, col in event.columns.items()}
         return {"kind": kind, "model": {"id": event.model.id}, "attr": event.attr, "columns": columns}
+    if type(event) is ev.ListSplicedEvent:
+        items = encoder.encode(event.items)
+        model = {"id": event.model.id}
+        return {"kind": kind, "model": model, "attr": event.attr, "index": event.index, "delete": event.delete,
+                "items": items}  # fmt: skip
     if isinstance(event, ev.TitleChangedEvent):
         return {"kind": kind, "title": event.title}
     if isinstance(event, ev.MessageSentEvent):

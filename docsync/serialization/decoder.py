@@ -13,6 +13,8 @@ from .arrays import Buffer, array_from_buffer, decode_base64
 
 __all__ = ["Decoder"]
 
+#: The JSON values that decode to themselves (with None).
+_PLAIN = frozenset({bool, str, int, float})
 _SPECIAL_FLOATS = {"nan": float("nan"), "+inf": float("inf"), "-inf": float("-inf")}
 
 
@@ -61,7 +63,8 @@ class Decoder:
         if _depth >= self._max_depth:
             raise DeserializationError(f"value nested deeper than {self._max_depth} levels")
         if kind is list:
-            return [self.decode(item, _depth + 1) for item in value]
+            # Plain items (most are) are taken as they are, without a call each.
+            return [item if type(item) in _PLAIN or item is None else self.decode(item, _depth + 1) for item in value]
         if kind is dict:
             if "type" in value:
                 return self._decode_typed(value, _depth)
@@ -70,7 +73,10 @@ class Decoder:
                 if type(model_id) is not str:
                     raise DeserializationError(f"invalid reference {value!r:.60}")
                 return self._resolve_ref(model_id)
-            return {key: self.decode(item, _depth + 1) for key, item in value.items()}
+            return {
+                key: item if type(item) in _PLAIN or item is None else self.decode(item, _depth + 1)
+                for key, item in value.items()
+            }
         raise DeserializationError(f"cannot decode value of type {kind.__name__}")
 
     def decode_key(self, value: Any) -> Any:

@@ -70,7 +70,8 @@ class Encoder:
         if kind is float:
             return value if math.isfinite(value) else self._encode_special_float(value)
         if kind is list or kind is tuple or isinstance(value, list | tuple):
-            return [self.encode(item) for item in value]
+            # Strings (most items are) are taken as they are, without a call each.
+            return [item if type(item) is str else self.encode(item) for item in value]
         if isinstance(value, dict):
             return self._encode_dict(value)
         if isinstance(value, np.ndarray):

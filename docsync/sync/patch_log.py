@@ -99,7 +99,8 @@ class PatchLog:
                     continue
                 for theirs in event.keys:
                     for mine in keys:
-                        if keys_overlap(theirs, mine):
+                        # (Keys are never empty: their first items differ for most pairs.)
+                        if theirs[0] == mine[0] and keys_overlap(theirs, mine):
                             return True
         return False
 

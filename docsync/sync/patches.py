@@ -66,6 +66,8 @@ def conflict_keys(event: DocumentEvent) -> tuple[Key, ...]:
     if type(event) is ev.ColumnDataChangedEvent:
         model_id, attr = event.model.id, event.attr
         return tuple((model_id, attr, name) for name in event.columns)
+    if type(event) is ev.ListSplicedEvent or type(event) is ev.ColumnsStreamedEvent:
+        return ((event.model.id, event.attr),)  # the whole property (see the end)
     if isinstance(event, ev.MessageSentEvent):
         return ()
     if isinstance(event, ev.TitleChangedEvent):

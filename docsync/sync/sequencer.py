@@ -81,12 +81,15 @@ class Changes:
     seq: int
     events: list[EncodedEvent]
     _messages: dict[object, Message | None] = field(default_factory=dict)
+    _origins: frozenset[str | None] | None = None
 
     def message_for(self, origin: str | None) -> Message | None:
         """Return the PATCH-DOC a connection of ``origin`` receives, or None if every change is its own."""
         # One message for every connection that made none of the changes (built and
         # encoded once, however many clients there are), one per origin that made some.
-        own = origin is not None and any(e.origin == origin for e in self.events)
+        if self._origins is None:
+            self._origins = frozenset(e.origin for e in self.events)
+        own = origin is not None and origin in self._origins
         key = origin if own else _EVERYONE
         if key not in self._messages:
             subset = [e for e in self.events if e.origin != origin] if own else self.events

@@ -319,6 +319,11 @@ def _describe(message: Message) -> str:
 
 
 def _value(value: Any) -> Any:
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:  # most values: one check
+        return value
+    if kind is float:
+        return ("nan",) if math.isnan(value) else value
     if isinstance(value, Model):
         return ("ref", value.id)
     if isinstance(value, np.ndarray):

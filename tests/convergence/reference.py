@@ -100,6 +100,8 @@ def _hashable(value: Any) -> Any:
 
 def touch(event: DocumentEvent, view: list[Any] | None = None) -> Touch:
     """Return what ``event`` touches; ``view`` is the list a splice was made on."""
+    if type(event) is ev.ModelChangedEvent or type(event) is ev.ColumnsStreamedEvent:  # the most common first
+        return Touch("whole", event.model.id, event.attr)
     if isinstance(event, ev.MessageSentEvent):
         return Touch("nothing")
     if isinstance(event, ev.TitleChangedEvent):
@@ -471,6 +473,8 @@ def _unattached(
     event's value brings the models it references, and they the models they reference.
     """
     defined = {d.get("id"): d for d in definitions if isinstance(d, dict)}
+    if not defined:
+        return []  # (most patches define no model: no event can be on one)
     chosen = [(r, e) for r, e in zip(raw, decoded, strict=True) if any(e is a for a in accepted)]
     brought: set[str] = set()
     pending: list[str] = []
