@@ -114,6 +114,34 @@ def test_daphne_sends_every_close_code_empty_frames_and_big_frames_once_wrapped(
     assert sent(protocol, transport, wrapped, {"type": "websocket.send", "text": "hi"}) == b"\x81\x02hi"
 
 
+@pytest.mark.parametrize("size", [daphne.LARGE_FRAME_BYTES - 1, daphne.LARGE_FRAME_BYTES, 70_000, 300_000])
+def test_daphne_frames_a_large_binary_view_once_as_autobahn_would(size: int) -> None:
+    allow_protocol_close_codes()
+    wrapped = DaphneProtocol.handle_reply
+    protocol, transport = open_daphne_websocket()
+    payload = np.arange(size, dtype=np.uint8)
+    message = {"type": "websocket.send", "bytes": payload.tobytes()}
+    expected = sent(protocol, transport, wrapped.docsync_original, message)
+    writes: list[bytes] = []
+    protocol.transport.write = writes.append  # type: ignore[method-assign]
+    protocol.state = protocol.STATE_OPEN
+    wrapped(protocol, {"type": "websocket.send", "bytes": memoryview(payload)})
+    assert b"".join(writes) == expected  # byte for byte autobahn's frame
+    if size >= daphne.LARGE_FRAME_BYTES:
+        assert len(writes) == 1  # header and payload in the one bytes object Twisted keeps as it is
+    assert daphne.takes_views(partial(Server.__new__(Server).handle_reply, protocol))  # as daphne makes it
+    assert not daphne.takes_views(print)
+
+
+def test_daphne_leaves_a_compressed_connection_to_autobahn() -> None:
+    allow_protocol_close_codes()
+    protocol, _ = open_daphne_websocket()
+    protocol._perMessageCompress = object()  # negotiated: autobahn must compress
+    assert not daphne._write_large_binary(protocol, memoryview(bytes(daphne.LARGE_FRAME_BYTES)))
+    protocol._perMessageCompress = None
+    assert daphne._write_large_binary(protocol, memoryview(bytes(daphne.LARGE_FRAME_BYTES)))
+
+
 @pytest.mark.asyncio
 async def test_daphnes_send_buffer_is_waited_for_through_the_http_channels_producer_slot() -> None:
     # daphne's HTTP channel registers itself as its TCP transport's producer and stays

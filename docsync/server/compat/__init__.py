@@ -20,6 +20,7 @@ from typing import Any
 
 from .channels import frame_send, own_receive_loop
 from .daphne import allow_protocol_close_codes, fit_incoming_limit, send_backpressure
+from .daphne import takes_views as daphne_takes_views
 from .tasks import forget_pending_task
 from .uvicorn import FrameWriter, frames_writer, incoming_limit, takes_views
 
@@ -27,6 +28,7 @@ __all__ = [
     "FrameWriter",
     "allow_protocol_close_codes",
     "asgi_server_frame_limit",
+    "daphne_takes_views",
     "fit_incoming_limit",
     "forget_pending_task",
     "frame_send",

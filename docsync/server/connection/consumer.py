@@ -39,6 +39,7 @@ from ..compat import (
     FrameWriter,
     allow_protocol_close_codes,
     asgi_server_frame_limit,
+    daphne_takes_views,
     forget_pending_task,
     frame_send,
     frames_writer,
@@ -172,6 +173,8 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
 
     async def connect(self) -> None:
         allow_protocol_close_codes()
+        # daphne, once wrapped, copies a view into its frame itself: no copy into bytes first.
+        self._send_views = self._send_views or daphne_takes_views(self._send_frame)
         settings = docsync_settings()
         _fit_server_limit(self._send_frame, int(settings.MAX_FRAME_BYTES), int(settings.MAX_MESSAGE_BYTES))
         # Everything this socket is sent, after the accept, goes through its outbox and
