@@ -18,7 +18,7 @@ import orjson
 
 from .model import Model, is_empty_default
 
-__all__ = ["Footprint", "FootprintLedger", "measure", "model_footprint"]
+__all__ = ["Footprint", "FootprintLedger", "id_json", "measure", "model_footprint"]
 
 #: The longest text of a JSON number docsync writes (a float's repr, or any int64).
 _NUMBER = 24
@@ -85,6 +85,12 @@ def _plain_json(value: Any) -> int | None:
     return len(text) + _SPECIAL_FLOAT_EXTRA * nulls
 
 
+def id_json(model_id: str) -> int:
+    """Return the length of a model id's JSON string (control characters take six bytes)."""
+    # Exact, not len(id): a client may choose ids of characters JSON escapes.
+    return len(orjson.dumps(model_id))
+
+
 def measure(value: Any, into: Footprint) -> None:
     """Add the footprint of ``value`` (as the encoder would write it) to ``into``."""
     kind = type(value)
@@ -117,7 +123,7 @@ def measure(value: Any, into: Footprint) -> None:
         for item in value:
             measure(item, into)
     elif isinstance(value, Model):
-        into.json += 10 + len(value.id)
+        into.json += 8 + id_json(value.id)
     elif isinstance(value, dt.date):
         into.json += 64
     else:  # numpy scalars and other numbers
@@ -133,7 +139,7 @@ def _buffer(into: Footprint, nbytes: int) -> None:
 
 def model_footprint(model: Model, values: Mapping[str, Any] | None = None) -> Footprint:
     """Return the footprint of ``model``'s definition (with ``values`` instead of its own)."""
-    footprint = Footprint(_DEFINITION + len(model.__type_name__) + len(model.id))
+    footprint = Footprint(_DEFINITION + len(model.__type_name__) + id_json(model.id))
     for attr, value in (model._values if values is None else values).items():
         if not is_empty_default(model, attr, value):
             footprint.json += len(attr) + 4

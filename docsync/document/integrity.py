@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import PatchError
-from .footprint import Footprint, FootprintLedger, measure, model_footprint
+from .footprint import Footprint, FootprintLedger, id_json, measure, model_footprint
 from .graph import models_in_cycles
 from .model import Model
 from .properties import ColumnData, base_property, holds_models
@@ -26,6 +26,8 @@ MiB = 1024 * 1024
 _PULL_OVERHEAD = 512
 #: A buffer's header frame, ``{"id": "..."}``.
 _BUFFER_HEADER = 32
+#: A root's entry in the roots list besides its id's string: ``{"id":...},``.
+_ROOT_REFERENCE = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,18 +177,20 @@ def _footprint_after(outcome: ChangeOutcome, ledger: FootprintLedger, before: Fo
     return after
 
 
-def _with_framing(footprint: Footprint, title: str) -> Footprint:
+def _with_framing(footprint: Footprint, title: str, roots: Iterable[Model]) -> Footprint:
     """The footprint of a pull of a document whose models' footprint is ``footprint``."""
     measure(title, footprint)
-    footprint.json += _PULL_OVERHEAD
+    # A root's id is written again in the roots list: a long one counts twice.
+    footprint.json += _PULL_OVERHEAD + sum(_ROOT_REFERENCE + id_json(root.id) for root in roots)
     return footprint
 
 
 def _check_footprint(outcome: ChangeOutcome, limits: DocumentLimits) -> None:
     ledger = outcome.document._footprint_ledger()
     models_before = ledger.total()
-    after = _with_framing(_footprint_after(outcome, ledger, models_before), outcome.title_after)
-    before = _with_framing(models_before, outcome.document.title)
+    after = _footprint_after(outcome, ledger, models_before)
+    after = _with_framing(after, outcome.title_after, outcome.roots_after)
+    before = _with_framing(models_before, outcome.document.title, outcome.document.roots)
     if after.json > limits.max_json_bytes and after.json > before.json:
         raise PatchError(f"document JSON too large: {after.json} > {limits.max_json_bytes} bytes")
     if after.buffers > limits.max_buffers and after.buffers > before.buffers:
