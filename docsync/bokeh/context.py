@@ -15,6 +15,7 @@ from bokeh.util.serialization import make_id
 
 from ..exceptions import ApplicationLoadError
 from ..server.application_context import ApplicationContext
+from ..server.heap import freeze_startup_heap
 from .application import BokehApplication
 from .compat import message_callbacks, set_session_context
 from .contexts import BokehServerContext, BokehSessionContext
@@ -54,7 +55,11 @@ class BokehApplicationContext(ApplicationContext):
     async def load(self) -> None:
         """Run ``on_server_loaded`` once (server-level callbacks it adds go to this loop)."""
         self._loop = asyncio.get_running_loop()
+        first = not self.loaded
         await super().load()
+        if first:
+            # Bokeh, the app's code and its hook are loaded now, before its first document.
+            freeze_startup_heap()
 
     async def unload(self) -> None:
         """Destroy every session, stop the app's callbacks, run ``on_server_unloaded``."""

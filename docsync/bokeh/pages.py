@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from asgiref.sync import async_to_sync
+from bokeh.core.has_props import HasProps
 from bokeh.core.templates import AUTOLOAD_JS, FILE
 from bokeh.core.types import ID
 from bokeh.embed.bundle import Bundle, Script, bundle_for_objs_and_resources
@@ -32,7 +33,7 @@ from ..server.admission.request_info import request_info
 from ..server.admission.tokens import issue_token
 from .sessions import loaded_user, page_request, request_arguments, session_here
 
-__all__ = ["app_page", "autoload_js", "bokeh_token", "resources_for", "static_file"]
+__all__ = ["app_page", "autoload_js", "bokeh_token", "bundle_for", "resources_for", "static_file"]
 
 logger = logging.getLogger("docsync.bokeh")
 
@@ -59,10 +60,39 @@ def bokeh_token(
     return issue_token(session_id, app_path, user_id, arguments, request_info=info, extra={"session_id": session_id})
 
 
+def _static_root(request: HttpRequest) -> str:
+    root = request.build_absolute_uri(reverse("docsync:dialect-static", args=["bokeh", "x"]))
+    return root.removesuffix("static/x")
+
+
 def resources_for(request: HttpRequest) -> Resources:
     """Bokeh resources pointing at this server's copy of BokehJS (absolute, for embedding)."""
-    root = request.build_absolute_uri(reverse("docsync:dialect-static", args=["bokeh", "x"]))
-    return Resources(mode="server", root_url=root.removesuffix("static/x"))
+    return Resources(mode="server", root_url=_static_root(request))
+
+
+#: Bundles by (static root, model classes known): made once, copied per page.
+_bundles: dict[tuple[str, int], Bundle] = {}
+#: The Host header chooses the root: at most this many are kept.
+_BUNDLES_KEPT = 16
+
+
+def bundle_for(request: HttpRequest) -> Bundle:
+    """Bokeh's bundle of BokehJS files (and extensions') for a page, as ``bokeh serve`` makes it.
+
+    Bokeh builds it anew for every page: a walk over every model class for extensions,
+    with a file check each (a third of a page's CPU). It depends only on the URL root
+    and the model classes defined, so it is made once for each and copied (pages add
+    their own script to it).
+    """
+    root = _static_root(request)
+    key = (root, len(HasProps.model_class_reverse_map))
+    made = _bundles.get(key)
+    if made is None:
+        made = bundle_for_objs_and_resources(None, Resources(mode="server", root_url=root))
+        if len(_bundles) >= _BUNDLES_KEPT:
+            _bundles.clear()
+        _bundles[key] = made
+    return Bundle(made.js_files, made.js_raw, made.css_files, made.css_raw, made.hashes)
 
 
 async def _page_with_document(
@@ -100,7 +130,7 @@ def app_page(request: HttpRequest, context: Any, session_id: str) -> HttpRespons
     session_request = page_request(request, context.path, user=loaded_user(request), arguments=arguments)
     info = {"headers": session_request["headers"], "cookies": session_request["cookies"]}
     token = bokeh_token(session_id, context.path, _user_id(request), arguments, info)
-    bundle = bundle_for_objs_and_resources(None, resources_for(request))
+    bundle = bundle_for(request)
     try:
         html = async_to_sync(_page_with_document)(context, session_id, session_request, token, bundle)
     except ConnectionClosingError as exc:
@@ -116,7 +146,7 @@ def autoload_js(request: HttpRequest, context: Any, target: str, session_id: str
     arguments = request_arguments(request)
     token = bokeh_token(session_id, context.path, _user_id(request), arguments, request_info(request))
     item = RenderItem(token=token, elementid=ID(target), use_for_title=False)
-    bundle = bundle_for_objs_and_resources(None, resources_for(request))
+    bundle = bundle_for(request)
     absolute_url = request.build_absolute_uri("/")
     # BokehJS opens ``<absolute_url's host><app_path>/ws``: the app's path as this request
     # reached it, so that a site mounting docsync under a prefix (``dash/``) or a script

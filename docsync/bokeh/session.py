@@ -58,6 +58,7 @@ class BokehSession:
         self.seq = 0  # transactions that changed the document (the admin shows it)
         self.context: Any = None
         self._outbox: list[EncodedBokehEvent] = []
+        self._changed = False  # a change nobody was sent (see _document_patched)
         # Persistence (docsync/bokeh/persistence.py): each transaction's events are a
         # journal record; what the session would send waits until that record is stored.
         self.write_ahead: Any = None
@@ -132,9 +133,17 @@ class BokehSession:
     # -- Bokeh's document notifications (Document.callbacks.on_change_dispatch_to) ----
 
     def _document_patched(self, event: Any) -> None:
+        origin = event.setter
+        connections = self.connections
+        if origin is not None and self.write_ahead is None and len(connections) == 1 and origin in connections:
+            # A client's own change with no one else to hear of it, and no journal: not
+            # encoded (as bokeh serve, which encodes per receiver). A connection
+            # attaching meanwhile pulls the whole document after this transaction.
+            self._changed = True
+            return
         # Encoded now, under the lock: a later change in the same transaction must not
         # leak into this event's values, and new models travel with their first use.
-        self._outbox.append(encode_event(self.document, event, event.setter))
+        self._outbox.append(encode_event(self.document, event, origin))
 
     def _session_callback_added(self, event: Any) -> None:
         self._schedule(event.callback)
@@ -147,7 +156,9 @@ class BokehSession:
     def _flush(self) -> None:
         """Send what the transaction changed (call with the lock held)."""
         self.model_count = len(self.document.models)
+        changed, self._changed = self._changed, False
         if not self._outbox:
+            self.seq += changed
             return
         encoded, self._outbox[:] = list(self._outbox), []
         self.seq += 1
