@@ -11,7 +11,13 @@ from .bridge import ListChange
 from .patches import EncodedEvent, Key, keys_overlap
 from .splices import Splice
 
-__all__ = ["Answer", "LogEntry", "PatchLog"]
+__all__ = ["MAX_POSITION", "Answer", "LogEntry", "PatchLog"]
+
+#: The largest position a client may name (RESUME-REQ's ``last_seq``). A session's
+#: position stays an exact JavaScript number (those end at 2**53 - 1): a browser
+#: compares positions to skip patches it holds, so one past that range would make it
+#: skip (or apply twice) everyone's changes. 2**52 leaves 2**52 changes after it.
+MAX_POSITION = 2**52
 
 
 @dataclass(slots=True)

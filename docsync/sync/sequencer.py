@@ -36,7 +36,7 @@ from ..protocol import Message, error, new_message
 from ..protocol.msgtypes import OK, PULL_DOC_REPLY, PUSH_DOC
 from .answers import Answer
 from .bridge import Shift, SpliceBridge
-from .patch_log import PatchLog
+from .patch_log import MAX_POSITION, PatchLog
 from .patches import (
     EncodedEvent,
     FrozenMessage,
@@ -461,6 +461,10 @@ class Sequencer:
         knew is gone).
         """
         last_seq = request.content.get("last_seq")
+        if type(last_seq) is int and last_seq > MAX_POSITION:
+            # A full reply would take a position after it (below): refused, nothing moves.
+            text = f"last_seq past the largest position: {last_seq} > {MAX_POSITION}"
+            return Resumed(error(request.msgid, text, "bad-request"), None)
         known = request.content.get("incarnation")
         # A client that names another incarnation knew a session that no longer exists.
         fresh = created_session or (known is not None and known != self.incarnation)

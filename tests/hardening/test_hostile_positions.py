@@ -1,0 +1,81 @@
+"""A client cannot move a session's position out of the range browsers count exactly.
+
+RESUME-REQ may name a ``last_seq`` past the session's position (a session restored
+from an older snapshot), and the full reply then takes a position after it. A forged
+one near 2**63 would put every later position past JavaScript's exact integers, where
+browsers compare positions wrongly and skip everyone's patches: it is refused (docs/
+protocol.md, RESUME-REQ), against a real server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+
+from docsync.protocol import ERROR, OK, RESUME_REPLY, new_message
+from docsync.sync.patch_log import MAX_POSITION
+
+from .harness import Site, set_value_patch
+from .hostile import Victim
+
+pytestmark = pytest.mark.asyncio
+
+#: Positions past this are not exact in a JavaScript number.
+MAX_SAFE_INTEGER = 2**53 - 1
+
+
+@pytest_asyncio.fixture
+async def victim(site: Site) -> AsyncIterator[Victim]:
+    made = await Victim.open(site)
+    try:
+        yield made
+    finally:
+        await made.close()
+
+
+def resume(last_seq: int) -> object:
+    return new_message("RESUME-REQ", {"last_seq": last_seq, "client_id": "forger"})
+
+
+async def position(victim: Victim) -> int:
+    """The session's position, as the OK to a valid patch names it."""
+    sock = await victim.raw()
+    try:
+        reply = await sock.request(set_value_patch(victim.model_id("slider"), "value", 1.0))
+    finally:
+        await sock.close()
+    assert reply.msgtype == OK, reply.content
+    return int(reply.content["seq"])
+
+
+@pytest.mark.parametrize("last_seq", [MAX_POSITION + 1, 2**62, 2**63 - 1, 2**64 - 1])
+async def test_a_forged_huge_last_seq_is_refused_and_moves_nothing(victim: Victim, last_seq: int) -> None:
+    before = await position(victim)
+    victim.before = await victim.document_bytes()
+    sock = await victim.raw()
+    try:
+        reply = await sock.request(resume(last_seq))  # type: ignore[arg-type]
+    finally:
+        await sock.close()
+    assert reply.msgtype == ERROR, reply.content
+    assert reply.content == {
+        "text": f"last_seq past the largest position: {last_seq} > {MAX_POSITION}",
+        "code": "bad-request",
+    }
+    await victim.assert_unharmed()
+    assert await position(victim) <= before + 2  # assert_unharmed's patch, then this one
+
+
+async def test_the_largest_last_seq_still_resumes_within_exact_positions(victim: Victim) -> None:
+    sock = await victim.raw()
+    try:
+        reply = await sock.request(resume(MAX_POSITION))  # type: ignore[arg-type]
+    finally:
+        await sock.close()
+    assert reply.msgtype == RESUME_REPLY and reply.content["mode"] == "full", reply.content
+    assert reply.content["seq"] == MAX_POSITION + 1
+    victim.before = await victim.document_bytes()
+    await victim.assert_unharmed()
+    assert MAX_POSITION < await position(victim) <= MAX_SAFE_INTEGER
