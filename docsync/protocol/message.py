@@ -175,8 +175,12 @@ class Message:
         reqid: str | None = self.header.get("reqid")
         return reqid
 
-    def to_frames(self) -> list[Frame]:
-        """Return the frames of this message, setting ``num_buffers`` in the header."""
+    def to_frames(self, content: str | None = None) -> list[Frame]:
+        """Return the frames of this message, setting ``num_buffers`` in the header.
+
+        ``content``: the content frame when the caller encoded it already (exactly what
+        encoding ``self.content`` gives).
+        """
         # The header must announce exactly the buffers that follow, so it is brought
         # in line here, at the last moment, whatever was appended since construction.
         if self.buffers:
@@ -185,12 +189,17 @@ class Message:
             self.header.pop("num_buffers", None)
         # Metadata is empty in nearly every message: its frame is always the same.
         metadata = "{}" if type(self.metadata) is dict and not self.metadata else dumps(self.metadata)
-        frames: list[Frame] = [dumps(self.header), metadata, dumps(self.content)]
+        frames: list[Frame] = [dumps(self.header), metadata, dumps(self.content) if content is None else content]
         for buffer_id, payload in self.buffers:
             frames.append(dumps({"id": buffer_id}))
             # Passed through untouched: a memoryview of an array goes out with no copy.
             frames.append(payload)
         return frames
+
+    def sized_frames(self) -> tuple[list[Frame], list[int]]:
+        """Return ``to_frames()`` and each frame's size on the wire."""
+        frames = self.to_frames()
+        return frames, [frame_nbytes(frame) for frame in frames]
 
     def wire_size(self) -> int:
         """Return the total bytes of this message's frames (encoding its JSON to count).

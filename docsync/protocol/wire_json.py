@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-__all__ = ["MAX_DEPTH", "dumps", "loads"]
+__all__ = ["MAX_DEPTH", "dumpb", "dumps", "loads"]
 
 # Deep enough for any document (a nested model costs about three levels), far below
 # the depth at which orjson < 3.9.15 overflows the C stack while decoding
@@ -34,6 +34,14 @@ def dumps(obj: Any) -> str:
     if b"null" in data and _has_nonfinite_float(obj):
         raise ValueError("out of range float values are not JSON compliant")
     return data.decode()
+
+
+def dumpb(obj: Any) -> bytes:
+    """Encode ``obj`` as compact JSON, UTF-8 bytes; the checks and errors of ``dumps``."""
+    data = orjson.dumps(obj)
+    if b"null" in data and _has_nonfinite_float(obj):  # as in dumps
+        raise ValueError("out of range float values are not JSON compliant")
+    return data
 
 
 def loads(text: str | bytes | bytearray | memoryview) -> Any:

@@ -59,7 +59,8 @@ class IncompleteInput:
 
     def admit(self, nbytes: int) -> None:
         """Check that a frame of ``nbytes`` may be held; raise the refusal otherwise."""
-        if not self.budget.has_room(nbytes, self.cap):
+        budget = self.budget
+        if budget.total + nbytes > self.cap and not budget.has_room(nbytes, self.cap):  # the common case, inline
             self.clear()
             raise IncompleteInputLimitError(
                 f"server busy: {self.budget.total} bytes held in incomplete messages, at most {self.cap}"
@@ -69,7 +70,8 @@ class IncompleteInput:
         """Count what the receiver holds now, and time its message if it is incomplete."""
         now = self.receiver.pending_bytes
         if now != self.held:
-            self.budget.add(now - self.held)
+            budget = self.budget
+            budget.total = max(0, budget.total + now - self.held)  # budget.add, inline: per frame
             self.held = now
         if now:  # progress restarts the clock: a slow sender is not a stalled one
             loop = asyncio.get_running_loop()

@@ -27,6 +27,8 @@ BATCH_BYTES = 256 * 1024
 WriteMessage = Callable[[list[Any]], Awaitable[None]]
 #: Something to do once every message queued before it is written (a close).
 Action = Callable[[], Awaitable[None]]
+#: Writes messages' frames at once if that takes no waiting; says whether it did.
+WriteNow = Callable[[list[Any]], bool]
 
 
 class Outbox:
@@ -35,7 +37,9 @@ class Outbox:
     ``write`` writes the frames of one or more messages; ``on_overflow(queued, size)`` is told (once) that a
     message of ``size`` bytes did not fit behind the ``queued`` ones: the outbox is
     stopped by then, and the connection should be closed. ``on_written(size)`` counts
-    each message once written.
+    each message once written. With ``write_now`` (a socket's writer that can write
+    without waiting), what is queued is written by a callback soon after, without a
+    task, as long as ``write_now`` takes it; the task writes the rest.
     """
 
     def __init__(
@@ -48,6 +52,7 @@ class Outbox:
         track: Callable[[asyncio.Task[None]], None] | None = None,
         pace: float = 0.0,
         pace_when: Callable[[], bool] | None = None,
+        write_now: WriteNow | None = None,
     ) -> None:
         self.max_bytes = max_bytes
         self._write = write
@@ -70,6 +75,10 @@ class Outbox:
         self._pace_when = pace_when
         self._last_write = 0.0
         self._task: asyncio.Task[None] | None = None
+        # A task and its coroutines per reply were the writer's main cost (a round trip's
+        # OK and PATCH-DOC): a callback writes them when the socket takes them at once.
+        self._write_now = write_now if not pace else None
+        self._flush_soon = False
         self._stopped_task: asyncio.Task[None] | None = None
         self._waiters: list[asyncio.Future[None]] = []
 
@@ -151,13 +160,71 @@ class Outbox:
 
     def _start(self) -> None:
         # The writer ends when the queue is empty: an idle connection holds no task.
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run())
-            if self._track is not None:
-                self._track(self._task)
+        if self._task is not None:
+            return
+        if self._write_now is not None:
+            if not self._flush_soon:  # soon: once the caller queued the rest of its reply
+                self._flush_soon = True
+                asyncio.get_running_loop().call_soon(self._flush)
+            return
+        self._start_task(None)
 
-    async def _run(self) -> None:
+    def _start_task(self, batch: tuple[list[Any], list[int]] | None) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(batch))
+        if self._track is not None:
+            self._track(self._task)
+
+    def _flush(self) -> None:
+        """Write what waits while the socket takes it at once; leave the rest to the task."""
+        self._flush_soon = False
+        write_now, items = self._write_now, self._items
+        if self._task is not None or self.stopped or write_now is None:
+            return
         try:
+            while items:
+                item = items.popleft()
+                if callable(item):
+                    items.appendleft(item)
+                    self._start_task(None)
+                    return
+                batch = self._batch(item)
+                if not write_now(batch[0]):
+                    self._start_task(batch)  # it waits until the socket takes it
+                    return
+                self._done(batch[1])
+        except Exception:  # the socket is gone: nothing more can be written to it
+            logger.debug("writing to a connection failed", exc_info=True)
+            self.stop()
+            return
+        self._items = None  # empty now: an idle connection holds no queue either
+
+    def _batch(self, item: tuple[list[Any], int]) -> tuple[list[Any], list[int]]:
+        """Take ``item`` and the messages waiting behind it into one write; return their frames and sizes."""
+        # Messages waiting together go in one write (one syscall under uvicorn: an OK
+        # and the patch after it, say), up to BATCH_BYTES.
+        items = self._items
+        frames, size = list(item[0]), item[1]
+        sizes = [size]
+        while items and not callable(items[0]) and size < BATCH_BYTES:
+            more_frames, more = items.popleft()  # type: ignore[misc]
+            frames.extend(more_frames)
+            sizes.append(more)
+            size += more
+        self.queued_bytes -= size
+        self.writing_bytes = size
+        return frames, sizes
+
+    def _done(self, sizes: list[int]) -> None:
+        self.writing_bytes = 0
+        if self._on_written is not None:
+            for written in sizes:
+                self._on_written(written)
+
+    async def _run(self, batch: tuple[list[Any], list[int]] | None = None) -> None:
+        try:
+            if batch is not None:  # taken by _flush, which the socket would not take at once
+                await self._write(batch[0])
+                self._done(batch[1])
             while self._items:
                 item = self._items.popleft()
                 if callable(item):
@@ -171,22 +238,9 @@ class Outbox:
                         await asyncio.sleep(wait)
                         continue
                     self._last_write = now
-                # Messages waiting together go in one write (one syscall under uvicorn:
-                # an OK and the patch after it, say), up to BATCH_BYTES.
-                frames, size = list(item[0]), item[1]
-                sizes = [size]
-                while self._items and not callable(self._items[0]) and size < BATCH_BYTES:
-                    more_frames, more = self._items.popleft()  # type: ignore[misc]
-                    frames.extend(more_frames)
-                    sizes.append(more)
-                    size += more
-                self.queued_bytes -= size
-                self.writing_bytes = size
+                frames, sizes = self._batch(item)
                 await self._write(frames)
-                self.writing_bytes = 0
-                if self._on_written is not None:
-                    for written in sizes:
-                        self._on_written(written)
+                self._done(sizes)
         except asyncio.CancelledError:
             raise
         except Exception:  # the socket is gone: nothing more can be written to it

@@ -9,14 +9,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
 from ..document import DecodedPatch, Document, DocumentEvent, Model, ModelChangedEvent
 from ..document import events as ev
 from ..document.footprint import Footprint, measure, model_footprint
 from ..document.wire import event_json, model_definition
 from ..protocol import PATCH_DOC, Message, new_message
-from ..protocol.message import Frame
+from ..protocol.message import Frame, frame_nbytes
+from ..protocol.wire_json import dumpb
 from ..serialization import Buffer, Encoder
 
 __all__ = [
@@ -47,6 +46,11 @@ class EncodedEvent:
     buffers: list[tuple[str, Buffer]]
     keys: tuple[Key, ...]
     nbytes: int
+    #: ``json`` and ``references`` as the wire has them (UTF-8 JSON, the references
+    #: comma-separated), encoded once for the log's size and every PATCH-DOC that
+    #: carries the event; None if they could not be (the PATCH-DOC then says why).
+    data: bytes | None = None
+    references_data: bytes | None = None
 
 
 def _hashable(value: Any) -> Any:
@@ -138,35 +142,49 @@ def encode_event(event: DocumentEvent, buffer_prefix: str, models: Mapping[str, 
     nbytes = sum(len(b) if not isinstance(b, memoryview) else b.nbytes for _, b in encoder.buffers)
     # The JSON counts too (a long string, a list of values): PATCH_LOG_BYTES bounds what
     # the log holds, and 1000 entries of 60 KiB strings were once counted as 200 bytes each.
-    nbytes += _json_size(body) + sum(_json_size(r) for r in references)
-    origin = event.setter if isinstance(event.setter, str) else None
-    return EncodedEvent(origin, body, references, encoder.buffers, conflict_keys(event), nbytes + 200)
-
-
-def _json_size(value: Any) -> int:
+    # Encoded once, here: the PATCH-DOCs that carry the event reuse these bytes.
+    data: bytes | None
+    references_data: bytes | None
     try:
-        return len(orjson.dumps(value))
-    except TypeError:  # not sendable as it is: the wire layer refuses it, and says why
-        return 0
+        data = dumpb(body)
+        references_data = b",".join([dumpb(r) for r in references]) if references else b""
+        nbytes += len(data) + len(references_data)
+    except (TypeError, ValueError):  # not sendable as it is: the wire layer refuses it, and says why
+        data = references_data = None
+    origin = event.setter if isinstance(event.setter, str) else None
+    return EncodedEvent(
+        origin, body, references, encoder.buffers, conflict_keys(event), nbytes + 200, data, references_data
+    )
 
 
 class FrozenMessage(Message):
     """A message whose frames are built at most once, for sending the same patch to many sockets."""
 
-    __slots__ = ("_frames",)
+    __slots__ = ("_content_data", "_frames", "_sizes")
 
-    def __init__(self, message: Message) -> None:
+    def __init__(self, message: Message, content_data: bytes | None = None) -> None:
         super().__init__(message.header, message.metadata, message.content, message.buffers)
         # Built when first asked for: a message that is never written to a socket (the
         # in-memory tests hand messages over as they are) is never encoded.
         self._frames: list[Frame] | None = None
+        self._sizes: list[int] | None = None
+        #: The content frame already encoded (exactly what encoding ``content`` gives), or None.
+        self._content_data = content_data
 
-    def to_frames(self) -> list[Frame]:
+    def to_frames(self, content: str | None = None) -> list[Frame]:
         """Return the frames, built on the first call (do not mutate the message after it is frozen)."""
         frames = self._frames
         if frames is None:
-            frames = self._frames = Message.to_frames(self)
+            data = self._content_data
+            frames = self._frames = Message.to_frames(self, content if data is None else data.decode())
         return frames
+
+    def sized_frames(self) -> tuple[list[Frame], list[int]]:
+        """Return the frames and their sizes on the wire, counted on the first call."""
+        sizes = self._sizes
+        if sizes is None:
+            sizes = self._sizes = [frame_nbytes(frame) for frame in self.to_frames()]
+        return self.to_frames(), sizes
 
 
 def patch_message(events: Sequence[EncodedEvent], seq: int) -> Message:
@@ -175,7 +193,24 @@ def patch_message(events: Sequence[EncodedEvent], seq: int) -> Message:
     references = [r for e in events for r in e.references]
     buffers = [b for e in events for b in e.buffers]
     content = {"events": content_events, "references": references, "seq": seq}
-    return FrozenMessage(new_message(PATCH_DOC, content, buffers=buffers))
+    return FrozenMessage(new_message(PATCH_DOC, content, buffers=buffers), _content_data(events, seq))
+
+
+def _content_data(events: Sequence[EncodedEvent], seq: int) -> bytes | None:
+    """The PATCH-DOC content's JSON, byte for byte what encoding its dict gives, from the events' own bytes."""
+    parts = [b'{"events":[']
+    for i, event in enumerate(events):
+        if event.data is None:
+            return None  # encoded whole, to raise the wire layer's error
+        parts.append(b"," + event.data if i else event.data)
+    parts.append(b'],"references":[')
+    first = True
+    for event in events:
+        if event.references_data:
+            parts.append(event.references_data if first else b"," + event.references_data)
+            first = False
+    parts.append(b'],"seq":%d}' % seq)
+    return b"".join(parts)
 
 
 def decode_client_patch(document: Document, message: Message, origin: str, *, max_array_elements: int) -> DecodedPatch:

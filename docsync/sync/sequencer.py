@@ -91,10 +91,11 @@ class Changes:
             self._origins = frozenset(e.origin for e in self.events)
         own = origin is not None and origin in self._origins
         key = origin if own else _EVERYONE
-        if key not in self._messages:
+        messages = self._messages
+        if key not in messages:
             subset = [e for e in self.events if e.origin != origin] if own else self.events
-            self._messages[key] = patch_message(subset, self.seq) if subset else None
-        return self._messages[key]
+            messages[key] = patch_message(subset, self.seq) if subset else None
+        return messages[key]
 
 
 @dataclass(slots=True)

@@ -290,6 +290,9 @@ def test_frames_written_directly_are_the_frames_websockets_makes(size: int) -> N
         (memoryview(payload.view(np.float64) if size % 8 == 0 else payload), Frame(Opcode.BINARY, payload.tobytes())),
     ):
         assert b"".join(uvicorn._framed(frame)) == expected.serialize(mask=False)
+        # Several at once (what the writer hands the socket): the same bytes, back to back.
+        together = b"".join(b"".join(uvicorn._framed(f)) for f in (frame, "{}", frame))
+        assert b"".join(uvicorn._framed_all([frame, "{}", frame])) == together
 
 
 def test_a_large_binary_payload_is_written_beside_its_header_not_copied() -> None:
@@ -299,6 +302,9 @@ def test_a_large_binary_payload_is_written_beside_its_header_not_copied() -> Non
     assert head + bytes(body) == Frame(Opcode.BINARY, payload.tobytes()).serialize(mask=False)
     small = payload[: uvicorn.ZERO_COPY_BYTES - 1]
     assert len(uvicorn._framed(small)) == 1  # small frames: one chunk, header and payload joined
+    # Framed together, small frames share a chunk and the large payload is still its own.
+    chunks = uvicorn._framed_all(["{}", small, payload, "{}"])
+    assert len(chunks) == 3 and chunks[1] is payload
 
 
 class _Transport:

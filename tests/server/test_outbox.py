@@ -200,3 +200,93 @@ async def test_written_waits_for_what_was_queued_and_returns_when_the_outbox_sto
     outbox.stop()
     await asyncio.wait_for(waiting, 5)
     assert socket.written == ["a"]
+
+
+class NowSocket(Socket):
+    """A socket that also takes frames at once while it reads (uvicorn's open connection), counting its writes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes_now = 0
+        self.writes_waited = 0
+        self.broken = False
+
+    def write_now(self, frames: list[str]) -> bool:
+        if self.broken:
+            raise ConnectionError("gone")
+        if not self.reading.is_set():
+            return False
+        self.writes_now += 1
+        self.written.extend(frames)
+        return True
+
+    async def write(self, frames: list[str]) -> None:
+        self.writes_waited += 1
+        await super().write(frames)
+
+
+def _outbox_now(socket: NowSocket, max_bytes: int = 100) -> tuple[Outbox, list[int]]:
+    written: list[int] = []
+    outbox = Outbox(
+        socket.write,
+        max_bytes=max_bytes,
+        on_overflow=lambda queued, size: None,
+        on_written=written.append,
+        write_now=socket.write_now,
+    )
+    return outbox, written
+
+
+@pytest.mark.asyncio
+async def test_messages_queued_together_are_written_at_once_in_one_write_without_a_task() -> None:
+    socket = NowSocket()
+    outbox, written = _outbox_now(socket)
+    assert outbox.put(["ok", "{}", "{}"], 10) and outbox.put(["patch", "{}", "{}"], 20)
+    assert socket.written == []  # put never writes: the caller queues the rest of its reply first
+    await asyncio.sleep(0)  # one turn of the loop
+    assert socket.written == ["ok", "{}", "{}", "patch", "{}", "{}"]
+    assert (socket.writes_now, socket.writes_waited, written, outbox.pending_bytes) == (1, 0, [10, 20], 0)
+    assert outbox._task is None and len(outbox) == 0
+
+
+@pytest.mark.asyncio
+async def test_what_the_socket_does_not_take_at_once_waits_in_order_for_the_task() -> None:
+    socket = NowSocket()
+    socket.reading.clear()  # the client stopped reading: nothing is taken at once
+    outbox, written = _outbox_now(socket)
+    outbox.put(["a"], 10)
+    await _settle()
+    assert socket.written == [] and outbox.pending_bytes == 10
+    outbox.put(["b"], 10)  # behind it, in order, written by the same task
+    socket.reading.set()
+    await _settle()
+    assert socket.written == ["a", "b"] and written == [10, 10] and socket.writes_waited == 2
+    outbox.put(["c"], 10)  # the task is gone: at once again
+    await _settle()
+    assert socket.written == ["a", "b", "c"] and socket.writes_now == 1
+
+
+@pytest.mark.asyncio
+async def test_an_action_after_messages_written_at_once_runs_after_them() -> None:
+    socket = NowSocket()
+    outbox, _ = _outbox_now(socket)
+    seen: list[list[str]] = []
+
+    async def close() -> None:
+        seen.append(list(socket.written))
+
+    outbox.put(["a"], 1)
+    outbox.then(close)
+    outbox.put(["b"], 1)
+    await _settle()
+    assert seen == [["a"]] and socket.written == ["a", "b"]
+
+
+@pytest.mark.asyncio
+async def test_a_failed_write_at_once_stops_the_outbox() -> None:
+    socket = NowSocket()
+    socket.broken = True
+    outbox, _ = _outbox_now(socket)
+    outbox.put(["a"], 1)
+    await _settle()
+    assert outbox.stopped and outbox.pending_bytes == 0 and not outbox.put(["b"], 1)

@@ -22,10 +22,11 @@ from .channels import frame_send, own_receive_loop
 from .daphne import allow_protocol_close_codes, fit_incoming_limit, send_backpressure
 from .daphne import takes_views as daphne_takes_views
 from .tasks import forget_pending_task
-from .uvicorn import FrameWriter, frames_writer, incoming_limit, takes_views
+from .uvicorn import FrameWriter, FrameWriterNow, frames_writer, frames_writer_now, incoming_limit, takes_views
 
 __all__ = [
     "FrameWriter",
+    "FrameWriterNow",
     "allow_protocol_close_codes",
     "asgi_server_frame_limit",
     "daphne_takes_views",
@@ -33,6 +34,7 @@ __all__ = [
     "forget_pending_task",
     "frame_send",
     "frames_writer",
+    "frames_writer_now",
     "incoming_limit",
     "own_receive_loop",
     "send_backpressure",

@@ -13,7 +13,15 @@ _SHORT = struct.Struct("!BB").pack
 _MEDIUM = struct.Struct("!BBH").pack
 _LONG = struct.Struct("!BBQ").pack
 
-__all__ = ["CHECKED", "FrameWriter", "frames_writer", "incoming_limit", "takes_views"]
+__all__ = [
+    "CHECKED",
+    "FrameWriter",
+    "FrameWriterNow",
+    "frames_writer",
+    "frames_writer_now",
+    "incoming_limit",
+    "takes_views",
+]
 
 #: The uvicorn releases whose websocket implementations were checked to copy a payload
 #: before ``send`` returns. Another release gets bytes, as ASGI says: correct, one copy more.
@@ -22,6 +30,8 @@ CHECKED: tuple[Version, Version] = ((0, 52), (0, 56))
 Frame = str | bytes | bytearray | memoryview
 #: Writes several websocket frames (text for ``str``, binary otherwise) in order.
 FrameWriter = Callable[[Sequence[Frame]], Awaitable[None]]
+#: Writes several frames in order if that takes no waiting, and says whether it did.
+FrameWriterNow = Callable[[Sequence[Frame]], bool]
 
 _SANSIO = "uvicorn.protocols.websockets.websockets_sansio_impl"
 
@@ -75,32 +85,21 @@ def frames_writer(send: Any) -> FrameWriter | None:
     owner: Any = getattr(send, "__self__", None)
     if type(owner).__module__ != _SANSIO or getattr(send, "__name__", "") != "send":
         return None
-
-    from websockets.protocol import State
-
-    writable, open_state = owner.writable, State.OPEN
+    writable = owner.writable
+    write_now = _writer_now(owner)
 
     async def write_frames(frames: Sequence[Frame]) -> None:
+        if write_now(frames):
+            return
         if not writable.is_set():
             await writable.wait()
         if owner.disconnected or owner.close_sent or owner.initial_response is not None or not owner.handshake_complete:
             for frame in frames:
                 await send(_asgi_message(frame))
             return
-        conn = owner.conn
-        if (
-            conn.state is open_state
-            and getattr(conn, "expect_continuation_frame", True) is False
-            and getattr(conn, "extensions", True) == []
-            and getattr(conn, "debug", True) is False
-        ):
-            # What conn.send_text/send_binary would append, framed here: a websockets
-            # Frame object, its checks and a BytesIO per frame were a fifth of the writing.
-            chunks = list(conn.data_to_send())
-            for frame in frames:
-                chunks.extend(_framed(frame))
-            owner.transport.writelines(chunks)
+        if write_now(frames):  # open: framed at once
             return
+        conn = owner.conn
         try:
             for frame in frames:
                 if isinstance(frame, str):
@@ -112,6 +111,60 @@ def frames_writer(send: Any) -> FrameWriter | None:
         owner.transport.writelines(conn.data_to_send())
 
     return write_frames
+
+
+def frames_writer_now(send: Any) -> FrameWriterNow | None:
+    """Return a writer that puts frames on the socket at once if it can, as ``frames_writer`` would.
+
+    It writes (and returns True) only when that takes no waiting: the connection open
+    and accepted, and uvicorn not holding writes back (its flow control). Otherwise it
+    writes nothing and returns False: the caller then awaits ``frames_writer``. A
+    connection's writer uses it to write without a task per message (the outbox).
+    None for other servers.
+    """
+    owner: Any = getattr(send, "__self__", None)
+    if type(owner).__module__ != _SANSIO or getattr(send, "__name__", "") != "send":
+        return None
+    return _writer_now(owner)
+
+
+def _writer_now(owner: Any) -> FrameWriterNow:
+    from websockets.protocol import State
+
+    writable, open_state = owner.writable, State.OPEN
+
+    def write_now(frames: Sequence[Frame]) -> bool:
+        if (
+            not writable.is_set()
+            or owner.disconnected
+            or owner.close_sent
+            or owner.initial_response is not None
+            or not owner.handshake_complete
+        ):
+            return False
+        conn = owner.conn
+        if conn.state is not open_state:
+            return False
+        if (
+            getattr(conn, "expect_continuation_frame", True) is False
+            and getattr(conn, "extensions", True) == []
+            and getattr(conn, "debug", True) is False
+        ):
+            # What conn.send_text/send_binary would append, framed here: a websockets
+            # Frame object, its checks and a BytesIO per frame were a fifth of the writing.
+            owner.transport.writelines([*conn.data_to_send(), *_framed_all(frames)])
+            return True
+        # An extension (permessage-deflate): websockets frames them, in its open state it
+        # refuses none of them.
+        for frame in frames:
+            if isinstance(frame, str):
+                conn.send_text(frame.encode())
+            else:
+                conn.send_binary(frame)
+        owner.transport.writelines(conn.data_to_send())
+        return True
+
+    return write_now
 
 
 #: Binary payloads from this size on are written beside their header, not copied behind it.
@@ -144,6 +197,39 @@ def _framed(frame: Frame) -> tuple[bytes | bytearray | memoryview, ...]:
     if size >= ZERO_COPY_BYTES:
         return head, data
     return (head + data,)
+
+
+def _framed_all(frames: Sequence[Frame]) -> list[bytes | bytearray | memoryview]:
+    """``_framed`` of each of ``frames``, in as few chunks as it allows, without a call per frame.
+
+    Small frames are joined into one chunk; a binary payload of ``ZERO_COPY_BYTES`` or
+    more stays a chunk of its own, never copied (as ``_framed`` leaves it).
+    """
+    chunks: list[bytes | bytearray | memoryview] = []
+    joined: list[bytes | bytearray | memoryview] = []
+    for frame in frames:
+        if isinstance(frame, str):
+            data: bytes | bytearray | memoryview = frame.encode()
+            first = 0x81
+        else:
+            data = frame
+            first = 0x82
+        size = data.nbytes if type(data) is memoryview else len(data)
+        if size < 126:
+            joined.append(_SHORT(first, size))
+        elif size < 65536:
+            joined.append(_MEDIUM(first, 126, size))
+        else:
+            joined.append(_LONG(first, 127, size))
+        if size >= ZERO_COPY_BYTES:
+            chunks.append(b"".join(joined))
+            chunks.append(data)
+            joined = []
+        else:
+            joined.append(data)
+    if joined:
+        chunks.append(b"".join(joined))
+    return chunks
 
 
 def _asgi_message(frame: Frame) -> dict[str, Any]:

@@ -43,6 +43,7 @@ from ..compat import (
     forget_pending_task,
     frame_send,
     frames_writer,
+    frames_writer_now,
     own_receive_loop,
     send_backpressure,
     takes_views,
@@ -188,6 +189,8 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             on_overflow=self._overflowed,
             on_written=self._written,
             track=_running.add,
+            # What waits is written by a callback when uvicorn takes it at once (no task).
+            write_now=frames_writer_now(self._send_frame) if write is not None else None,
         )
         self.session = None
         self.dialect: Dialect | None = None
@@ -383,8 +386,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
 
     def queue_message(self, message: Message) -> None:
         """Queue ``message`` for this socket's writer (never waits), unless its client could not accept it."""
-        frames = message.to_frames()
-        sizes = [frame_nbytes(f) for f in frames]
+        frames, sizes = message.sized_frames()
         fault = self.client_limits.size_fault(frames, sizes) if self.client_limits is not None else None
         if fault is not None:
             # The client holds the server's own limits (the page hands them over): it
@@ -409,8 +411,14 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         await self._write(frames)
 
     def _written(self, size: int) -> None:
-        self._count("messages_out", 1)
-        self._count("bytes_out", size)
+        # Counted here, per connection and per session (no helper: this runs per message).
+        stats = self.stats
+        stats["messages_out"] += 1
+        stats["bytes_out"] += size
+        if self.session is not None:
+            stats = self.session.stats
+            stats["messages_out"] += 1
+            stats["bytes_out"] += size
 
     async def _write(self, frames: Sequence[str | bytes | bytearray | memoryview]) -> None:
         if not frames:
@@ -430,11 +438,6 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             # ASGI carries bytes: a memoryview is copied once here, at the boundary.
             await self._send_frame({"type": "websocket.send", "bytes": bytes(frame)})
 
-    def _count(self, name: str, amount: int) -> None:
-        self.stats[name] += amount
-        if self.session is not None:
-            self.session.stats[name] += amount
-
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         message = self._take_frame(text_data if text_data is not None else (bytes_data or b""))
         if message is not None:
@@ -446,8 +449,11 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         Not a coroutine: most frames complete nothing, and need no await.
         """
         size = frame_nbytes(frame)
-        self._count("bytes_in", size)
-        if self.refused or (self.session is None and self.relay is None):
+        self.stats["bytes_in"] += size  # per connection and per session, inline: every frame
+        session = self.session
+        if session is not None:
+            session.stats["bytes_in"] += size
+        if self.refused or (session is None and self.relay is None):
             return None
         try:
             self.incomplete.admit(size)
@@ -459,7 +465,9 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         self.incomplete.settle()
         if message is None:
             return None
-        self._count("messages_in", 1)
+        self.stats["messages_in"] += 1
+        if session is not None:
+            session.stats["messages_in"] += 1
         return message
 
     async def handle(self, message: Message) -> None:
