@@ -145,33 +145,31 @@ class Receiver:
         caller counted it already.
         """
         try:
-            return self._receive(frame, nbytes)
+            if not isinstance(frame, _FRAME_TYPES):
+                raise TypeError(f"frame must be str or bytes-like, got {type(frame).__name__}")
+            size = frame_nbytes(frame) if nbytes is None else nbytes
+            if size > self.max_frame_bytes:
+                raise MessageTooBigError(f"frame too large: {size} > {self.max_frame_bytes} bytes")
+            self._message_bytes += size
+            if self._message_bytes > self.max_message_bytes:
+                raise MessageTooBigError(f"message too large: {self._message_bytes} > {self.max_message_bytes} bytes")
+            match self._expecting:
+                case Expecting.HEADER:
+                    return self._receive_header(frame)
+                case Expecting.METADATA:
+                    return self._receive_metadata(frame)
+                case Expecting.CONTENT:
+                    return self._receive_content(frame)
+                case Expecting.BUFFER_HEADER:
+                    return self._receive_buffer_header(frame)
+                case Expecting.BUFFER_PAYLOAD:
+                    return self._receive_buffer_payload(frame)
         except BaseException:
             # Whatever went wrong, never let leftovers of this message be read as
             # part of the next one.
             self.reset()
             raise
-
-    def _receive(self, frame: Frame, nbytes: int | None) -> Message | None:
-        if not isinstance(frame, _FRAME_TYPES):
-            raise TypeError(f"frame must be str or bytes-like, got {type(frame).__name__}")
-        size = frame_nbytes(frame) if nbytes is None else nbytes
-        if size > self.max_frame_bytes:
-            raise MessageTooBigError(f"frame too large: {size} > {self.max_frame_bytes} bytes")
-        self._message_bytes += size
-        if self._message_bytes > self.max_message_bytes:
-            raise MessageTooBigError(f"message too large: {self._message_bytes} > {self.max_message_bytes} bytes")
-        match self._expecting:
-            case Expecting.HEADER:
-                return self._receive_header(frame)
-            case Expecting.METADATA:
-                return self._receive_metadata(frame)
-            case Expecting.CONTENT:
-                return self._receive_content(frame)
-            case Expecting.BUFFER_HEADER:
-                return self._receive_buffer_header(frame)
-            case Expecting.BUFFER_PAYLOAD:
-                return self._receive_buffer_payload(frame)
+        return None  # not reached: every kind of frame is matched above
 
     def _receive_header(self, frame: Frame) -> Message | None:
         header = self._parse(frame)

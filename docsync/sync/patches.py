@@ -14,7 +14,7 @@ from ..document import events as ev
 from ..document.footprint import Footprint, measure, model_footprint
 from ..document.wire import event_json, model_definition
 from ..protocol import PATCH_DOC, Message, new_message
-from ..protocol.message import Frame, frame_nbytes
+from ..protocol.message import Frame
 from ..protocol.wire_json import dumpb
 from ..serialization import Buffer, Encoder
 
@@ -183,7 +183,9 @@ class FrozenMessage(Message):
         """Return the frames and their sizes on the wire, counted on the first call."""
         sizes = self._sizes
         if sizes is None:
-            sizes = self._sizes = [frame_nbytes(frame) for frame in self.to_frames()]
+            frames, sizes = Message.sized_frames(self)
+            self._sizes = sizes
+            return frames, sizes
         return self.to_frames(), sizes
 
 

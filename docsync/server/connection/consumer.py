@@ -448,7 +448,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
 
         Not a coroutine: most frames complete nothing, and need no await.
         """
-        size = frame_nbytes(frame)
+        size = len(frame) if type(frame) is str and frame.isascii() else frame_nbytes(frame)
         self.stats["bytes_in"] += size  # per connection and per session, inline: every frame
         session = self.session
         if session is not None:
