@@ -4,7 +4,8 @@ A client may send the first frames of a message and never the rest. Its receiver
 those frames (at most ``MAX_MESSAGE_BYTES`` per connection); :class:`IncompleteBytes`
 counts them for the whole process under ``MAX_INCOMPLETE_BYTES``, and
 :class:`IncompleteInput` drops a connection whose message made no progress for
-``INCOMPLETE_MESSAGE_TIMEOUT`` seconds (the ASGI server's half-read frame goes with it).
+``INCOMPLETE_MESSAGE_TIMEOUT`` seconds (the ASGI server's half-read frame goes with it;
+noticed within a quarter of the timeout after it).
 """
 
 from __future__ import annotations
@@ -22,11 +23,21 @@ _EARLY = 0.005
 
 
 class IncompleteBytes:
-    """The bytes every connection of this process holds in incomplete messages."""
+    """The bytes every connection of this process holds in incomplete messages, and the one timer watching them.
+
+    One timer for the process, not one per connection: a connection's timer stayed
+    pending for ``INCOMPLETE_MESSAGE_TIMEOUT`` after each of its messages (about 500
+    bytes per connection, most of them idle); this one runs only while some connection
+    holds an incomplete message, every quarter of the timeout.
+    """
 
     def __init__(self) -> None:
         self.total = 0
         self.refused = 0  # frames refused because the process was at its cap
+        #: The connections holding an incomplete message (a dict as an ordered set).
+        self.watched: dict[IncompleteInput, None] = {}
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_loop: asyncio.AbstractEventLoop | None = None
 
     def has_room(self, amount: int, cap: int) -> bool:
         """Tell whether ``amount`` more bytes fit under ``cap`` (counting each refusal)."""
@@ -39,9 +50,34 @@ class IncompleteBytes:
         """Count ``delta`` more (or, negative, fewer) bytes held."""
         self.total = max(0, self.total + delta)
 
+    def watch(self, incomplete: IncompleteInput, loop: asyncio.AbstractEventLoop) -> None:
+        """Time ``incomplete``'s message from now on (until :meth:`unwatch`)."""
+        self.watched[incomplete] = None
+        if self._timer is None or self._timer_loop is not loop:  # none yet, or left on a closed loop
+            self._schedule(loop, incomplete.timeout / 4)
+
+    def _schedule(self, loop: asyncio.AbstractEventLoop, period: float) -> None:
+        self._timer = loop.call_later(period, self._sweep, loop)
+        self._timer_loop = loop
+
+    def unwatch(self, incomplete: IncompleteInput) -> None:
+        """Stop timing ``incomplete``: its message completed or was dropped."""
+        self.watched.pop(incomplete, None)
+
+    def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._timer = None
+        if not self.watched:
+            return
+        now = loop.time()
+        for incomplete in [i for i in self.watched if now >= i.deadline - _EARLY]:
+            self.watched.pop(incomplete, None)
+            incomplete.on_stall()
+        if self.watched:
+            self._schedule(loop, min(i.timeout for i in self.watched) / 4)
+
 
 class IncompleteInput:
-    """One connection's incomplete message: its share of the process's bytes, and its timer."""
+    """One connection's incomplete message: its share of the process's bytes, and its deadline."""
 
     def __init__(
         self, receiver: Receiver, budget: IncompleteBytes, *, cap: int, timeout: float, on_stall: Callable[[], None]
@@ -52,10 +88,14 @@ class IncompleteInput:
         self.timeout = timeout
         self.on_stall = on_stall
         self.held = 0
-        self._timer: asyncio.TimerHandle | None = None
-        # When the incomplete message last made progress (loop time). The timer is not
-        # moved on every frame: when it fires it looks here, and waits again if need be.
+        # When the incomplete message last made progress (loop time): the process's timer
+        # (``IncompleteBytes``) drops the connection once it made none for ``timeout``.
         self._progress = 0.0
+
+    @property
+    def deadline(self) -> float:
+        """When the incomplete message is stalled, in loop time, unless a frame comes first."""
+        return self._progress + self.timeout
 
     def admit(self, nbytes: int) -> None:
         """Check that a frame of ``nbytes`` may be held; raise the refusal otherwise."""
@@ -76,21 +116,10 @@ class IncompleteInput:
         if now:  # progress restarts the clock: a slow sender is not a stalled one
             loop = asyncio.get_running_loop()
             self._progress = loop.time()
-            if self._timer is None:
-                self._timer = loop.call_at(self._progress + self.timeout, self._check)
-
-    def _check(self) -> None:
-        # A timer per frame (set, then cancelled by the next) cost more than every other
-        # check of a frame together: one timer waits, and moves here if progress came.
-        self._timer = None
-        if not self.held:
-            return
-        loop = asyncio.get_running_loop()
-        deadline = self._progress + self.timeout
-        if loop.time() < deadline - _EARLY:
-            self._timer = loop.call_at(deadline, self._check)
-            return
-        self.on_stall()
+            if self not in self.budget.watched:
+                self.budget.watch(self, loop)
+        else:
+            self.budget.unwatch(self)
 
     def stalled_error(self) -> StalledMessageError:
         """The refusal of a message that made no progress for ``timeout`` seconds."""
@@ -101,6 +130,4 @@ class IncompleteInput:
         self.receiver.reset()
         self.budget.add(-self.held)
         self.held = 0
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self.budget.unwatch(self)

@@ -16,7 +16,8 @@ import pytest
 import pytest_asyncio
 
 from docsync.client import ClientSession
-from docsync.protocol import ERROR
+from docsync.protocol import ERROR, Receiver
+from docsync.server.incomplete import IncompleteBytes, IncompleteInput
 from docsync.testing import RawSocket
 
 from .clients import ServerUnderTest, open_session, page_config, pulled_document
@@ -133,3 +134,31 @@ async def test_incomplete_messages_are_capped_per_process_with_1013(
         break
     else:
         raise AssertionError("the first connection's bytes were never freed")
+
+
+# -- the process's one timer (no server: the receiver and the loop's clock) -------------
+
+
+@pytest.mark.asyncio
+async def test_one_timer_per_process_watches_only_connections_holding_an_incomplete_message() -> None:
+    budget = IncompleteBytes()
+    stalled: list[str] = []
+    inputs = {
+        name: IncompleteInput(Receiver(), budget, cap=CAP, timeout=0.2, on_stall=lambda name=name: stalled.append(name))
+        for name in ("done", "stalls")
+    }
+    header = orjson.dumps({"msgid": "m1", "msgtype": "PULL-DOC-REQ"}).decode()
+    for incomplete in inputs.values():
+        incomplete.receiver.receive(header)
+        incomplete.settle()
+    assert list(budget.watched) == list(inputs.values())
+    done = inputs["done"]
+    for frame in ("{}", "{}"):  # the rest of its message: complete, no longer watched
+        done.receiver.receive(frame)
+        done.settle()
+    assert list(budget.watched) == [inputs["stalls"]] and done.held == 0
+    await asyncio.sleep(0.35)
+    assert stalled == ["stalls"]  # dropped once, after its timeout and within a quarter more
+    assert budget.watched == {}
+    await asyncio.sleep(0.1)
+    assert budget._timer is None  # nothing held anywhere: the process's timer is gone too
