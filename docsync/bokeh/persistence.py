@@ -280,17 +280,34 @@ class BokehKeeper:
 
     async def load(self, context: Any, session_id: str) -> BokehSnapshot | None:
         """Read the snapshot of ``session_id`` and its journal, if any (no lock held); SnapshotError if unusable."""
-        data = await self.keeper.store.load(session_id)
+        # A store that cannot be read refuses the connection with 1013 (BokehJS tries again).
+        data = await self.keeper._read(self.keeper.store.load(session_id))
         if data is None:
             return None
         max_bytes = int(docsync_settings().MAX_SNAPSHOT_BYTES)
         try:
             snapshot = decode_bokeh_snapshot(data, app_path=context.path, session_id=session_id, max_bytes=max_bytes)
-            snapshot.records = [decode_bokeh_record(raw) for raw in await self.keeper.store.load_records(session_id)]
+            raws = await self.keeper._read(self.keeper.store.load_records(session_id))
+            records = [decode_bokeh_record(raw) for raw in raws]
+            snapshot.records = await self._without_refused(session_id, snapshot.incarnation, records)
         except SnapshotError as exc:
             logger.error("persistence: snapshot of session %s refused (kept in the store): %s", session_id, exc)
             raise
         return snapshot
+
+    async def _without_refused(
+        self, session_id: str, incarnation: str, records: list[DecodedRecord]
+    ) -> list[DecodedRecord]:
+        # As for docsync's sessions (SnapshotKeeper._without_refused): a write reported
+        # failed may have landed; what follows the last record known stored was refused.
+        voided = self.keeper.voided.get(session_id)
+        if voided is None:
+            return records
+        stored = voided[1]
+        if any(r.incarnation == incarnation and r.number > stored for r in records):
+            await self.keeper.store.drop_records_after(session_id, stored)
+            logger.warning("persistence: refused records of Bokeh session %s found in the store: dropped", session_id)
+        return [r for r in records if not (r.incarnation == incarnation and r.number > stored)]
 
     def restore(self, document: Any, snapshot: BokehSnapshot, request: dict[str, Any]) -> None:
         """Lay ``snapshot`` over ``document``, just built by the application (nobody sees it yet)."""
@@ -322,6 +339,7 @@ class BokehKeeper:
                 len(_later_records(snapshot)),
             )
         session.start_write_ahead(self.keeper.journal, records)
+        self.keeper.voided.pop(session.id, None)  # BokehJS pulls the whole document: nobody to reset
         self.keeper.states[session.id] = state
 
     # -- writing ----------------------------------------------------------------------
@@ -333,10 +351,15 @@ class BokehKeeper:
             return False
         async with self._saving:
             async with session.lock:
-                if session.destroyed:
-                    return False  # its document is gone: an empty one must never replace its snapshot
+                if session.destroyed or session.store_lost is not None:
+                    return False  # its document is gone, or holds a refused change: never saved
                 marker = _marker(session)
                 snapshot = take_bokeh_snapshot(session, state.app_ids)
+            # Written only once every change it holds is in the journal, never when the
+            # store refused one (it would keep it).
+            await self.keeper.journal.settled()
+            if session.store_lost is not None:
+                return False
             return await self._write([(session, state, marker, snapshot)]) == 1
 
     async def _write(self, batch: list[tuple[BokehSession, SavedState, tuple[int, int], BokehSnapshot]]) -> int:
@@ -394,7 +417,7 @@ class BokehKeeper:
                 if state is None:
                     continue
                 async with session.lock:
-                    if session.destroyed:
+                    if session.destroyed or session.store_lost is not None:
                         continue
                     marker = _marker(session)
                     if state.marker == marker:

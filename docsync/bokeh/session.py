@@ -23,6 +23,8 @@ from bokeh.server.callbacks import NextTickCallback, PeriodicCallback, SessionCa
 
 from ..exceptions import PatchError
 from ..protocol import Message, error, ok
+from ..protocol.msgtypes import OK
+from ..server.session.session import STORE_UNAVAILABLE
 from .compat import destroy_document
 from .runner import UserCodeRunner
 from .wire import EncodedBokehEvent, apply_client_patch, encode_event, patch_message, pull_reply
@@ -66,6 +68,8 @@ class BokehSession:
         self.connections_seen = 0
         self.records = 0
         self.records_durable = 0
+        #: Why the store did not take this session's changes (it refuses every change since).
+        self.store_lost: str | None = None
         self._held: deque[tuple[int, Any, Message]] = deque()
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._running: set[asyncio.Task[None]] = set()
@@ -122,6 +126,19 @@ class BokehSession:
         self.write_ahead = journal
         self.records = self.records_durable = records
 
+    def store_failed(self, reason: str) -> None:
+        """The store did not take this session's changes: what waited is never sent, its OKs become ERRORs."""
+        self.store_lost = reason
+        held, self._held = self._held, deque()
+        for _, connection, message in held:
+            # BokehJS logs an ERROR reply ("Unhandled ERROR reply to <msgid>"); the PATCH-DOCs
+            # that would show the refused change to the other browsers are never sent.
+            if message.msgtype == OK and message.reqid is not None:
+                self._queue(connection, self._refusal(message.reqid))
+
+    def _refusal(self, msgid: str) -> Message:
+        return error(msgid, f"change not saved: {self.store_lost}", STORE_UNAVAILABLE)
+
     def durable(self, number: int) -> None:
         """Record ``number`` is in the store: send what waited for it."""
         self.records_durable = max(self.records_durable, number)
@@ -160,6 +177,11 @@ class BokehSession:
         if not self._outbox:
             self.seq += changed
             return
+        if self.store_lost is not None:
+            # Dropped from the process (its document is no longer the stored one): what a
+            # transaction still changed goes nowhere, neither to the journal nor to a browser.
+            self._outbox.clear()
+            return
         encoded, self._outbox[:] = list(self._outbox), []
         self.seq += 1
         if self.write_ahead is not None:
@@ -194,6 +216,10 @@ class BokehSession:
             await self.write_ahead.room()  # no lock held: records waiting for the store are bounded
         async with self.lock:
             self.touch()
+            if self.store_lost is not None:
+                # The store refused an earlier change: this one is refused unapplied.
+                self._queue(connection, self._refusal(request.msgid))
+                return
             refusal: str | None = None
             try:
                 # Any property change may run the app's sync callbacks: off the loop (runner.py).

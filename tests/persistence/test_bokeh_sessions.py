@@ -4,7 +4,8 @@ The client does what BokehJS does (tests/e2e/test_bokeh_persistence.py drives Bo
 itself): it reads the page's token, opens the websocket with subprotocols ``bokeh`` and
 the token, pulls the document, sends PATCH-DOC, and after the server died connects
 again with the same token and pulls again. The Python document is read in the server
-process (tests/bokeh/urls.py).
+process (tests/bokeh/urls.py). A change the store cannot take (SQLite held by another
+writer) is answered ERROR, never shown to the other browser, and gone after the pull.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import secrets
+import sqlite3
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -256,3 +258,50 @@ def test_on_session_restored_of_a_directory_app_runs_after_the_restore(bokeh_sit
     # The hook ran after the saved state was laid over the build, and what it changed is served.
     assert named(doc, "status")["attributes"]["text"] == "restored with count 4"
     assert python_values(site, "bk_restored", "status", "text", session_id) == ["restored with count 4"]
+
+
+@pytest.mark.parametrize("bokeh_site", ["database"], indirect=True)
+def test_a_bokeh_change_the_store_refuses_is_answered_error_and_the_session_comes_back_without_it(
+    bokeh_site: Site,
+) -> None:
+    # SQLite held by another writer (a long transaction elsewhere): the journal cannot
+    # write the change. BokehJS hears ERROR for its PATCH-DOC (it logs "Unhandled ERROR
+    # reply"), the other browser never hears of the change, both are closed with 1013,
+    # and the pull after the reconnection gives the document without it.
+    site = bokeh_site
+    site.start()
+
+    async def run() -> tuple[dict[str, Any], str]:
+        token, session_id, wire = await _change(site, "bk_sliders", 0.5)  # OK: stored
+        other = await BokehWire.open(site, "bk_sliders", token)
+        doc = await other.pull()
+        holder = sqlite3.connect(site.db, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        try:
+            event = {"kind": "ModelChanged", "model": {"id": named(doc, "phase")["id"]}, "attr": "value", "new": 2.5}
+            header, content = await wire.reply_to(await wire.send("PATCH-DOC", {"events": [event]}))
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert header["msgtype"] == "ERROR", (header, content)
+        assert content["code"] == "store-unavailable"
+        assert content["text"] == "change not saved: the session store (database) is unavailable"
+        for socket, name in ((wire, "the sender"), (other, "the other browser")):
+            seen = []
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                while True:
+                    seen.append((await socket.receive())[0]["msgtype"])
+            assert "PATCH-DOC" not in seen, (name, seen)  # the refused change was never shown
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013, (name, closed.value)
+        back, pulled = await _reconnect(site, "bk_sliders", token)
+        await back.set_value(named(pulled, "phase")["id"], 0.9)  # the restored session takes changes
+        await back.socket.close()
+        return pulled, session_id
+
+    pulled, session_id = asyncio.run(run())
+    assert named(pulled, "phase")["attributes"]["value"] == 0.5  # as the store held it: 2.5 never was
+    assert python_values(site, "bk_sliders", "phase", "value", session_id) == [0.9]
+    log = site.log()
+    assert "changes not written to the store (database): refused" in log
+    assert f"session {session_id} of bk_sliders dropped" in log
+    assert "sent without the store" not in log

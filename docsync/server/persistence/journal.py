@@ -151,7 +151,7 @@ def usable_records(records: list[Record], incarnation: str, after: int) -> list[
 
 
 def _lost(session: Any) -> str | None:
-    # Why the store did not take the session's changes (a docsync session's ``store_lost``).
+    # Why the store did not take the session's changes (a docsync or Bokeh session's ``store_lost``).
     return getattr(session, "store_lost", None)
 
 
@@ -167,7 +167,8 @@ class Journal:
         self.process_id = process_id
         self.max_bytes = max_bytes
         self.max_record_bytes = max_record_bytes
-        self._queue: list[tuple[Any, QueuedRecord]] = []  # (session, record): the session has ``id`` and ``durable``
+        # (session, record): the session has ``id``, ``durable``, ``store_lost`` and ``store_failed``.
+        self._queue: list[tuple[Any, QueuedRecord]] = []
         self.waiting_bytes = 0
         self._wake: asyncio.Event | None = None
         self._room: asyncio.Event | None = None
@@ -287,14 +288,10 @@ class Journal:
                     for session, _ in batch:
                         failed.setdefault(session, reason)
         for session, record in batch:
-            if session in failed and not hasattr(session, "store_failed"):
-                # A dialect's session that cannot refuse (Bokeh's): sent as before.
-                logger.error("persistence: a change of session %s sent without the store", session.id)
-                session.durable(record.number)
-            elif _lost(session) is None and session not in failed:
+            if _lost(session) is None and session not in failed:
                 session.durable(record.number)
         for session, reason in failed.items():
-            if hasattr(session, "store_failed") and _lost(session) is None and self.on_failure is not None:
+            if _lost(session) is None and self.on_failure is not None:
                 try:
                     self.on_failure(session, reason)
                 except Exception:  # the writer must go on for the other sessions
