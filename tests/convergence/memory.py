@@ -191,7 +191,8 @@ class MemoryClient(Recorder):
             return
         self.flush()
         count = len(self.outgoing) if rng is None else rng.randint(0, len(self.outgoing))
-        await self.deliver_out(count)
+        if count:
+            await self.deliver_out(count)
         if not self.hold_in:
             self.deliver_in(len(self.incoming) if rng is None else rng.randint(0, len(self.incoming)))
 

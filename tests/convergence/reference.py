@@ -153,6 +153,11 @@ def overlap(a: Touch, b: Touch) -> bool:
     return any(column in keys.names for column, _ in cells.cells)
 
 
+def _what_of(touched: Touch) -> Any:
+    """What ``touched`` is about: two touches overlap only if this is the same for both."""
+    return touched.what if touched.what in ("title", "roots", "nothing") else (touched.model, touched.attr)
+
+
 def splices_clash(mine: Touch, theirs: Touch) -> bool:
     """Tell whether two splices made at the same time touch the same items in every order."""
     if mine.deleted & theirs.deleted:
@@ -288,10 +293,16 @@ class Replay:
         # them (an insertion after an item the patch replaced, say, may land between
         # items a later splice of the patch deletes: a conflict in the shifted forms).
         shifted_near: dict[tuple[Any, Any], bool] = {}
+        # Only changes of the same property (or both of the title, or of the roots) can
+        # overlap: each event is compared with those alone.
+        alike: dict[Any, list[Touch]] = {}
+        for t in theirs:
+            alike.setdefault(_what_of(t), []).append(t)
         for event, view, index in zip(decoded, views, indices, strict=True):
             mine = touch(event, view)
             key = (mine.model, mine.attr)
-            clash = any(overlap(mine, t) for t in theirs if not (mine.what == t.what == "splice"))
+            near_mine = alike.get(_what_of(mine), [])
+            clash = any(overlap(mine, t) for t in near_mine if not (mine.what == t.what == "splice"))
             clash = clash or any(overlap(mine, t) for t in lost)
             if not clash and mine.what == "splice" and self.document.get_model_by_id(mine.model) is not None:
                 # Where splices made meanwhile shifted this one, the server decided: the

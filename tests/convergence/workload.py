@@ -143,8 +143,13 @@ class Run:
         """Make one random local change (sent in the next flush)."""
         rng = self.rng
         kind = rng.choices(EDITS, cum_weights=EDIT_WEIGHTS)[0]
-        items = self.items(client)
-        source = self.source(client)
+        items: list[Item] = []
+        source: Source | None = None
+        for model in client.document.models.values():  # (one pass: items() and source())
+            if isinstance(model, Item):
+                items.append(model)
+            elif source is None and isinstance(model, Source):
+                source = model
         if kind in ("stream", "cells", "slice", "column") and source is not None:
             self.edit_source(client, source, kind)
         elif kind == "add" or (not items and kind not in ("title", "remove")):
