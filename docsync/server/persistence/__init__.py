@@ -2,6 +2,7 @@
 
 - ``snapshot``: a session's saved state and its binary form (JSON header + raw buffers).
 - ``stores``: ``SessionStore`` and its backends (the Django database, Redis).
+- ``pg_journal``: the database store's journal writes on PostgreSQL (libpq on the event loop).
 - ``capture``: a snapshot taken from a live session, and laid over a new one.
 - ``keeper``: ``SnapshotKeeper``, the writer, the restore hook and the drain.
 - ``signals``: SIGTERM drains before the ASGI server stops.

@@ -29,6 +29,8 @@ from django.utils.module_loading import import_string
 from ...conf import docsync_settings
 from ...exceptions import ConfigurationError
 from ..executor import run_sync
+from . import pg_journal
+from .pg_journal import PgJournal
 
 __all__ = ["DatabaseStore", "RedisStore", "SessionStore", "make_store"]
 
@@ -90,6 +92,11 @@ def _lifetime() -> float:
     return float(docsync_settings().SNAPSHOT_LIFETIME)
 
 
+def _expiry() -> datetime.datetime:
+    # When records written now expire (aware, UTC).
+    return datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=_lifetime())
+
+
 class DatabaseStore(SessionStore):
     """Snapshots in the Django database (model ``docsync.SessionSnapshot``), written from worker threads."""
 
@@ -138,8 +145,32 @@ class DatabaseStore(SessionStore):
     def __init__(self) -> None:
         self._writer: ThreadPoolExecutor | None = None
         self._tuned: Any = None  # the journal's DB-API connection, once tuned
+        self._pg: PgJournal | bool | None = None  # PostgreSQL's journal connection; False: not PostgreSQL
+
+    def _pg_journal(self) -> PgJournal | None:
+        # PostgreSQL through psycopg 3: the journal's own connection on the event loop
+        # (pg_journal.py); one per loop, as a shutdown's loop is not the server's.
+        pg = self._pg
+        if isinstance(pg, PgJournal) and pg.loop is asyncio.get_running_loop():
+            return pg
+        from django.db import connection
+
+        from ...models import SessionRecord
+
+        if self._pg is None and not pg_journal.usable(connection):
+            self._pg = False
+        if self._pg is False:
+            return None
+        if not isinstance(self._pg, PgJournal) or self._pg.loop is not asyncio.get_running_loop():
+            self._pg = PgJournal(connection, SessionRecord._meta.db_table)
+        return self._pg
 
     async def append_records(self, records: list[tuple[str, int, bytes]], *, process: str) -> None:
+        if self._pg is not False:
+            pg = self._pg_journal()
+            if pg is not None:
+                await pg.append(records, _expiry())
+                return
         # On every change's path: one thread of its own whose connection stays open. The
         # worker threads of run_sync close theirs after each call as a request would
         # (CONN_MAX_AGE 0): a connection per change cost ~2 ms of CPU, four round trips.
@@ -193,6 +224,10 @@ class DatabaseStore(SessionStore):
                 cursor.execute("PRAGMA synchronous=NORMAL")
 
     async def close(self) -> None:
+        if isinstance(self._pg, PgJournal):
+            if self._pg.loop is asyncio.get_running_loop():
+                await self._pg.close()
+            self._pg = None
         writer, self._writer = self._writer, None
         if writer is not None:
             from django.db import connection
@@ -206,7 +241,7 @@ class DatabaseStore(SessionStore):
 
         from ...models import SessionRecord
 
-        expires = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=_lifetime())
+        expires = _expiry()
         if not settings.USE_TZ:
             expires = expires.replace(tzinfo=None)
         # One INSERT statement through Django's cursor (any backend; %s placeholders are
