@@ -5,9 +5,17 @@ Starts a private redis-server and ``--processes`` docsync processes (3 by defaul
 (direct), on another process (relayed through the channel layer), or, as with no sticky
 sessions behind a load balancer, on any process at random (the session claimed by a
 random process, its websocket on a random one: 1 in N lands on the owner); prints
-round-trip percentiles and throughput of each.
+round-trip percentiles and throughput of each, and what one round trip costs: Redis
+commands (from the server's own counters) and CPU time of the server processes and of
+redis-server (figures that hold on a loaded machine, unlike the times).
 
-    python bench/relay.py [--processes 3] [--server uvicorn] [--round-trips 300] [--sessions 20] [--seconds 10]
+    python bench/relay.py [--processes 3] [--server uvicorn] [--layer core]
+                          [--round-trips 300] [--sessions 20] [--seconds 10]
+
+The channel layer is docsync's variant of channels-redis's core layer (two Redis round
+trips per message, docsync/server/cluster/layer.py); ``--layer core`` relays over the
+stock core layer (eight), ``--layer pubsub`` over channels-redis's pub/sub layer (a
+comparison: that layer bounds no queue).
 """
 
 from __future__ import annotations
@@ -26,8 +34,38 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.procstat import cpu_seconds  # noqa: E402
 from docsync.client import ClientSession, fetch_page_config  # noqa: E402
 from docsync.testing import RedisServer, ServerProcess  # noqa: E402
+
+WARM_UP = 5  # round trips before the measured ones: the first warm up caches and threads
+
+
+class Meter:
+    """Redis commands by name, and CPU seconds of the servers and of redis-server, as counters."""
+
+    def __init__(self, redis: RedisServer, servers: list[ServerProcess]) -> None:
+        import redis as redis_client
+
+        assert redis.process is not None
+        self.client = redis_client.Redis.from_url(redis.url)
+        self.redis_pid = redis.process.pid
+        self.server_pids = [server.serving_pid for server in servers]
+
+    def read(self) -> dict[str, float]:
+        """Counters now; subtract two readings for what happened between them."""
+        stats = self.client.info("commandstats")
+        counters = {name.removeprefix("cmdstat_"): float(value["calls"]) for name, value in stats.items()}
+        counters["cpu servers"] = sum(cpu_seconds(pid) for pid in self.server_pids)
+        counters["cpu redis"] = cpu_seconds(self.redis_pid)
+        return counters
+
+    def since(self, before: dict[str, float], count: int) -> dict[str, float]:
+        """What each counter rose by since ``before``, per round trip (this reading's own INFO not counted)."""
+        after = self.read()
+        rises = {name: (value - before.get(name, 0.0)) / count for name, value in after.items()}
+        rises["info"] = rises.get("info", 0.0) - 1 / count
+        return {name: rise for name, rise in rises.items() if rise > 0}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -63,11 +101,18 @@ async def round_trip(client: ClientSession, value: float) -> float:
     return time.perf_counter() - start
 
 
-async def latency(servers: list[ServerProcess], mode: str, count: int) -> list[float]:
+async def latency(
+    servers: list[ServerProcess], mode: str, count: int, meter: Meter
+) -> tuple[list[float], dict[str, float]]:
+    """Round-trip times of one client, and the Redis commands and CPU each cost."""
     client = await open_client(servers, mode, random.Random(1))
-    times = [await round_trip(client, 2 + (i % 98)) for i in range(count)]
+    for i in range(WARM_UP):
+        await round_trip(client, 2 + (i % 98))
+    before = meter.read()
+    times = [await round_trip(client, 2 + (i % 98)) for i in range(count - WARM_UP)]
+    costs = meter.since(before, len(times))
     await client.close()
-    return times[5:]  # the first few warm up caches and threads
+    return times, costs
 
 
 async def throughput(servers: list[ServerProcess], mode: str, sessions: int, seconds: float) -> float:
@@ -98,6 +143,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--processes", type=int, default=3)
     parser.add_argument("--server", choices=["daphne", "uvicorn", "granian", "hypercorn"], default="uvicorn")
+    parser.add_argument("--layer", choices=["docsync", "core", "pubsub"], default="docsync", help="channel layer")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="docsync-relay-"))
     modes = ("direct", "relayed", "random")
@@ -108,19 +154,24 @@ def main() -> None:
             "DOCSYNC_SQLITE": str(tmp / "db.sqlite3"),
             "DOCSYNC_ADMIN_REFRESH": "0",
             "DOCSYNC_MAX_PATCHES_PER_SECOND": "100000",
+            "DOCSYNC_CHANNEL_LAYER": args.layer,
         }
         subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env={**os.environ, **env}, check=True)
         servers = [ServerProcess(server=args.server, cwd=ROOT, env=env).start() for _ in range(args.processes)]
         try:
             # Latency of one client per mode; random landing is a mix of the two, seen in throughput.
-            times = {mode: asyncio.run(latency(servers, mode, args.round_trips)) for mode in modes[:2]}
+            meter = Meter(redis, servers)
+            measured = {mode: asyncio.run(latency(servers, mode, args.round_trips, meter)) for mode in modes[:2]}
+            times = {mode: measured[mode][0] for mode in measured}
+            costs = {mode: measured[mode][1] for mode in measured}
             rates = {mode: asyncio.run(throughput(servers, mode, args.sessions, args.seconds)) for mode in modes}
         finally:
             for server in servers:
                 server.stop()
     ms = 1000
     print(
-        f"{args.processes} {args.server} processes; round trips: {args.round_trips - 5} per mode; "
+        f"{args.processes} {args.server} processes, {args.layer} channel layer; "
+        f"round trips: {args.round_trips - WARM_UP} per mode; "
         f"throughput: {args.sessions} sessions x {args.seconds:g} s"
     )
     print(f"{'':10} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8} {'rt/s':>8}")
@@ -135,6 +186,15 @@ def main() -> None:
     added = (percentile(times["relayed"], 50) - percentile(times["direct"], 50)) * ms
     print(f"relay adds {added:.2f} ms at p50; relayed throughput is {rates['relayed'] / rates['direct']:.2f}x direct")
     print(f"no sticky sessions (random landing): throughput {rates['random'] / rates['direct']:.2f}x direct")
+    print("per round trip of one client (its latency run; Redis counts each command a script runs, and the script):")
+    for mode in measured:
+        cost = costs[mode]
+        redis_calls = {name: n for name, n in cost.items() if not name.startswith("cpu ")}
+        listed = ", ".join(f"{name} {n:.1f}" for name, n in sorted(redis_calls.items(), key=lambda item: -item[1]))
+        print(
+            f"  {mode:8} CPU {cost.get('cpu servers', 0) * ms:.2f} ms servers + {cost.get('cpu redis', 0) * ms:.2f} ms "
+            f"redis-server; Redis commands {sum(redis_calls.values()):.1f}: {listed}"
+        )
 
 
 if __name__ == "__main__":

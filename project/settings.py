@@ -94,10 +94,24 @@ else:
         # no fsync (docs/persistence.md, cost).
         DATABASES["default"]["OPTIONS"]["init_command"] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
 
-if os.environ.get("DOCSYNC_REDIS_URL"):
+if os.environ.get("DOCSYNC_REDIS_URL") and os.environ.get("DOCSYNC_CHANNEL_LAYER") == "pubsub":
+    # channels-redis's pub/sub layer, for bench/relay.py's comparison only: it has no
+    # capacity (a slow process's queue grows without bound) and loses what is published
+    # while a process's subscription reconnects.
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [{"address": os.environ["DOCSYNC_REDIS_URL"], "socket_timeout": None}]},
+        }
+    }
+elif os.environ.get("DOCSYNC_REDIS_URL"):
+    _CORE_LAYERS = {
+        "core": "channels_redis.core.RedisChannelLayer",  # the stock layer
+        "docsync": "docsync.server.cluster.layer.RedisChannelLayer",  # its data, fewer round trips
+    }
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": _CORE_LAYERS[os.environ.get("DOCSYNC_CHANNEL_LAYER") or "docsync"],
             # redis-py 8 times reads out after 5 s by default, shorter than the blocking
             # reads channels-redis makes; no socket timeout restores the intended wait.
             "CONFIG": {
@@ -135,6 +149,7 @@ DOCSYNC: dict[str, Any] = {
     "CHECK_UNUSED_SESSIONS": float(os.environ.get("DOCSYNC_CHECK_UNUSED_SESSIONS", "5")),
     "ALLOWED_ORIGINS": [o for o in os.environ.get("DOCSYNC_ALLOWED_ORIGINS", "").split(",") if o],
     "CLUSTER": bool(os.environ.get("DOCSYNC_REDIS_URL")),
+    "REDIS_URL": os.environ.get("DOCSYNC_REDIS_URL") or None,  # the pub/sub layer names no hosts
     # Sessions that outlive their process (docs/persistence.md): "database" or "redis".
     "PERSISTENCE": os.environ.get("DOCSYNC_PERSISTENCE") or None,
     # A scraper's secret for /docsync-metrics (staff users may read it anyway); the benchmarks set one.
