@@ -19,6 +19,7 @@ from bokeh.io.doc import patch_curdoc
 from ..exceptions import PatchError
 from ..protocol import Message, new_message
 from ..protocol.msgtypes import PATCH_DOC, PULL_DOC_REPLY
+from .event_checks import check_event
 
 __all__ = ["EncodedBokehEvent", "apply_client_patch", "document_content", "encode_event", "patch_message", "pull_reply"]
 
@@ -93,22 +94,6 @@ def pull_reply(document: Any, reqid: str, *, inline: bool = False) -> Message:
     return new_message(PULL_DOC_REPLY, {"doc": doc}, reqid=reqid, buffers=buffers)
 
 
-def _check(event: dict[str, Any]) -> None:
-    """Refuse a property change the model would refuse, before anything is applied."""
-    if event.get("kind") != "ModelChanged":
-        return
-    model, attr = event.get("model"), event.get("attr")
-    lookup = getattr(model, "lookup", None)
-    descriptor = lookup(attr, raises=False) if lookup is not None and isinstance(attr, str) else None
-    if descriptor is None:
-        raise PatchError(f"unknown property {attr!r:.60} of {type(model).__name__}")
-    # Read-only properties are BokehJS's to report (a plot's inner_width, say): accepted.
-    try:
-        descriptor.property.prepare_value(model, attr, event.get("new"))
-    except Exception as exc:
-        raise PatchError(f"invalid value for {type(model).__name__}.{attr}: {str(exc)[:200]}") from exc
-
-
 def apply_client_patch(document: Any, message: Message, setter: Any) -> bool:
     """Apply a client's PATCH-DOC (call holding the session lock; runs the app's callbacks).
 
@@ -131,7 +116,7 @@ def apply_client_patch(document: Any, message: Message, setter: Any) -> bool:
     if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
         raise PatchError("a PATCH-DOC needs a list of events")
     for event in events:
-        _check(event)
+        check_event(event)
 
     def apply() -> None:
         for event in events:

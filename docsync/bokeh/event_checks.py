@@ -1,0 +1,167 @@
+"""Check a BokehJS patch's every event before the first is applied (all or nothing).
+
+Bokeh applies events one by one and checks a stream or a cell patch only when it
+reaches it, some of it (a cell of the wrong type, a value of the wrong size) only while
+writing it: a bad event after a good one would leave the good one applied, and its
+callbacks run. These checks refuse (PatchError) whatever would fail there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+from bokeh.model import Model
+
+from ..exceptions import PatchError
+
+__all__ = ["check_event"]
+
+#: Each event kind's fields besides ``kind``: (required, optional). Bokeh builds the
+#: event from them as keyword arguments, so any other key would fail while applying.
+_FIELDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "ModelChanged": (frozenset({"model", "attr", "new"}), frozenset()),
+    "ColumnDataChanged": (frozenset({"model", "attr", "data"}), frozenset({"cols"})),
+    "ColumnsStreamed": (frozenset({"model", "attr", "data"}), frozenset({"rollover"})),
+    "ColumnsPatched": (frozenset({"model", "attr", "patches"}), frozenset()),
+    "TitleChanged": (frozenset({"title"}), frozenset()),
+    "RootAdded": (frozenset({"model"}), frozenset()),
+    "RootRemoved": (frozenset({"model"}), frozenset()),
+    "MessageSent": (frozenset({"msg_type"}), frozenset({"msg_data"})),
+}
+
+
+def _is_index(value: Any) -> bool:
+    return type(value) is int and value >= 0
+
+
+def _check_value(model: Any, attr: Any, value: Any) -> None:
+    lookup = getattr(model, "lookup", None)
+    descriptor = lookup(attr, raises=False) if lookup is not None and isinstance(attr, str) else None
+    if descriptor is None:
+        raise PatchError(f"unknown property {attr!r:.60} of {type(model).__name__}")
+    # Read-only properties are BokehJS's to report (a plot's inner_width, say): accepted.
+    try:
+        descriptor.property.prepare_value(model, attr, value)
+    except Exception as exc:
+        raise PatchError(f"invalid value for {type(model).__name__}.{attr}: {str(exc)[:200]}") from exc
+
+
+def _columns(model: Any, attr: Any) -> Mapping[str, Any]:
+    data = getattr(model, "data", None) if attr == "data" else None
+    if not isinstance(model, Model) or not isinstance(data, Mapping) or not hasattr(model, "patch"):
+        raise PatchError(f"{type(model).__name__}.{attr!s:.60} is not a data source's data")
+    return data
+
+
+def _check_stream(model: Any, attr: Any, new: Any, rollover: Any) -> None:
+    data = _columns(model, attr)
+    if not isinstance(new, dict) or (data and set(new) != set(data)):
+        raise PatchError("a stream must name every column of the source")
+    if rollover is not None and not _is_index(rollover):
+        raise PatchError(f"rollover must be a non-negative int, got {rollover!r:.40}")
+    lengths = set()
+    for name, values in new.items():
+        if isinstance(values, np.ndarray) and values.ndim == 1:
+            lengths.add(values.shape[0])
+        elif isinstance(values, list):
+            lengths.add(len(values))
+        else:
+            raise PatchError(f"streamed column {name!r:.40} must be a list or a 1-d array")
+    if len(lengths) > 1:
+        raise PatchError("streamed columns must have the same length")
+
+
+def _writes(target: Any, value: Any) -> None:
+    """Refuse ``value`` unless it fits ``target`` (an array cell or region) as assignment needs."""
+    try:
+        np.asarray(value, dtype=target.dtype).reshape(np.shape(target))
+    except Exception as exc:
+        raise PatchError(f"patch value does not fit its cells: {str(exc)[:120]}") from exc
+
+
+def _check_slice(part: Any) -> None:
+    if not isinstance(part, slice):
+        raise PatchError(f"invalid patch index {part!r:.60}")
+    if not all(bound is None or _is_index(bound) for bound in (part.start, part.stop, part.step)) or part.step == 0:
+        raise PatchError(f"invalid slice {part!r:.80}: bounds and step are non-negative ints, step > 0")
+
+
+def _check_cell(column: Any, index: Any, value: Any) -> None:
+    length = len(column)
+    if type(index) is int:
+        if not 0 <= index < length:
+            raise PatchError(f"patch index {index} out of range")
+        if isinstance(column, np.ndarray):
+            _writes(column[index], value)
+    elif isinstance(index, slice):
+        _check_slice(index)
+        count = len(range(*index.indices(length)))
+        if not isinstance(value, list | np.ndarray) or len(value) != count:
+            raise PatchError(f"a patch of slice {index!r:.80} needs {count} values")
+        if isinstance(column, np.ndarray):
+            _writes(column[index], value)
+    elif isinstance(index, list | tuple) and len(index) > 1 and type(index[0]) is int and 0 <= index[0] < length:
+        item = column[index[0]]
+        if not isinstance(item, np.ndarray) or item.ndim != len(index) - 1:
+            raise PatchError("a multi-index patches an array cell of as many dimensions")
+        for part in index[1:]:
+            if type(part) is not int:
+                _check_slice(part)
+        try:
+            target = item[tuple(index[1:])]
+        except IndexError as exc:
+            raise PatchError(f"patch sub-index out of range: {exc}") from exc
+        _writes(target, value)
+    else:
+        raise PatchError(f"invalid patch index {index!r:.60}")
+
+
+def _check_patches(model: Any, attr: Any, patches: Any) -> None:
+    data = _columns(model, attr)
+    if not isinstance(patches, dict):
+        raise PatchError("patches must map column names to lists of [index, value]")
+    for name, cells in patches.items():
+        if name not in data:
+            raise PatchError(f"no column {name!r:.40} to patch")
+        if not isinstance(cells, list):
+            raise PatchError(f"patches of column {name!r:.40} must be a list")
+        for cell in cells:
+            if not isinstance(cell, list | tuple) or len(cell) != 2:
+                raise PatchError(f"a patch of column {name!r:.40} is an [index, value] pair")
+            _check_cell(data[name], cell[0], cell[1])
+
+
+def _check_model(event: dict[str, Any]) -> None:
+    if not isinstance(event.get("model"), Model):
+        raise PatchError(f"{event['kind']} needs a model")
+
+
+_CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "ModelChanged": lambda e: _check_value(e["model"], e["attr"], e["new"]),
+    "ColumnDataChanged": lambda e: _check_value(e["model"], e["attr"], e["data"]),
+    "ColumnsStreamed": lambda e: _check_stream(e["model"], e["attr"], e["data"], e.get("rollover")),
+    "ColumnsPatched": lambda e: _check_patches(e["model"], e["attr"], e["patches"]),
+    "RootAdded": _check_model,
+    "RootRemoved": _check_model,
+}
+
+
+def check_event(event: dict[str, Any]) -> None:
+    """Refuse (PatchError) an event Bokeh would fail to apply, or apply only in part."""
+    kind = event.get("kind")
+    fields = _FIELDS.get(kind) if isinstance(kind, str) else None
+    if fields is None:
+        raise PatchError(f"unknown event kind {kind!r:.40}")
+    required, optional = fields
+    keys = set(event) - {"kind"}
+    if not required <= keys or not keys <= required | optional:
+        raise PatchError(f"{kind} event needs the fields {sorted(required)} (and may have {sorted(optional)})")
+    if kind == "TitleChanged" and not isinstance(event["title"], str):
+        raise PatchError("a title must be a string")
+    if kind == "MessageSent" and not isinstance(event["msg_type"], str):
+        raise PatchError("msg_type must be a string")
+    check = _CHECKS.get(str(kind))
+    if check is not None:
+        check(event)

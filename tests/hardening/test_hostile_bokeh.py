@@ -1,0 +1,130 @@
+"""A BokehJS-dialect patch is applied whole or not at all, whatever its events' kinds.
+
+Bokeh applies a patch's events one by one and checks a stream or a cell patch only
+when it reaches it: a bad one after a good change left the change applied (and its
+callbacks run) and answered ERROR. Against a real daphne serving the Bokeh gallery's
+sliders app: each bad patch is refused and the document, pulled afresh, is
+byte-identical; a good patch that follows is applied.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+import pytest_asyncio
+import websockets
+
+from docsync.protocol import ERROR, OK, PULL_DOC_REPLY, new_message, pull_doc_req
+from docsync.testing import RawSocket
+
+from .harness import Database, Site
+
+pytest.importorskip("bokeh", reason="the docsync[bokeh] extra is not installed")
+pytestmark = pytest.mark.asyncio
+
+
+@pytest.fixture(scope="module")
+def bokeh_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterator[Site]:
+    site = Site(tmp_path_factory.mktemp("bokeh-site"), database, DJANGO_SETTINGS_MODULE="tests.bokeh.settings")
+    site.start()
+    try:
+        yield site
+    finally:
+        site.stop()
+
+
+def find(node: Any, name: str, title: str | None = None) -> dict[str, Any]:
+    """The first model definition of type ``name`` (with that ``title``) in Bokeh's document JSON."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            attributes = item.get("attributes", {})
+            if item.get("name") == name and (title is None or attributes.get("title") == title):
+                return item
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    raise KeyError(name)
+
+
+class Tab:
+    """A raw BokehJS-protocol connection to one session of the sliders app."""
+
+    def __init__(self, url: str, token: str) -> None:
+        self.url, self.token = url, token
+
+    async def connect(self) -> RawSocket:
+        socket = await websockets.connect(self.url, subprotocols=["bokeh", self.token], max_size=None)  # type: ignore[list-item]
+        sock = RawSocket(socket)
+        assert (await sock.read_message()).msgtype == "ACK"
+        return sock
+
+    async def pull(self) -> tuple[str, dict[str, Any]]:
+        """The document as a pull carries it: its content frame's text, and its JSON."""
+        sock = await self.connect()
+        try:
+            reply = await sock.request(pull_doc_req())
+            assert reply.msgtype == PULL_DOC_REPLY
+            return reply.to_frames()[2], reply.content["doc"]  # type: ignore[return-value]
+        finally:
+            await sock.close()
+
+    async def send(self, events: list[dict[str, Any]]) -> Any:
+        sock = await self.connect()
+        try:
+            return await sock.request(new_message("PATCH-DOC", {"events": events}))
+        finally:
+            await sock.close()
+
+
+@pytest_asyncio.fixture
+async def tab(bokeh_site: Site) -> AsyncIterator[Tab]:
+    page = bokeh_site.browser().get("bk_sliders/")
+    assert page.status == 200, page.body[:300]
+    token = re.search(r'"token":\s*"([^"]+)"', page.body)
+    assert token, "no Bokeh token in the page"
+    made = Tab(f"ws://{bokeh_site.host}/bk_sliders/ws", token.group(1))
+    await made.pull()  # the session exists; later pulls are alike (arrays inline)
+    yield made
+
+
+def bad_events(source: str) -> list[dict[str, Any]]:
+    def cells(patches: Any) -> dict[str, Any]:
+        return {"kind": "ColumnsPatched", "model": {"id": source}, "attr": "data", "patches": patches}
+
+    def stream(data: Any, rollover: Any = None) -> dict[str, Any]:
+        return {"kind": "ColumnsStreamed", "model": {"id": source}, "attr": "data", "data": data, "rollover": rollover}
+
+    window = {"type": "slice", "start": 0, "stop": 4, "step": 1}
+    return [
+        cells({"x": [[10**6, 0.0]]}),  # out of range
+        cells({"x": [[0, "not a number"]]}),  # a float column's cell
+        cells({"x": [[window, [1.0]]]}),  # four cells, one value
+        cells({"nope": [[0, 1.0]]}),  # no such column
+        stream({"x": [1.0]}),  # not every column
+        stream({"x": [1.0], "y": [1.0, 2.0]}),  # unequal lengths
+        stream({"x": [1.0], "y": [1.0]}, rollover=-1),
+        {"kind": "ColumnDataChanged", "model": {"id": source}, "attr": "data", "data": 5, "cols": ["x"]},
+        {"kind": "TitleChanged", "title": 5},
+        {"kind": "TitleChanged", "title": "t", "extra": 1},
+        {"kind": "Nonsense"},
+    ]
+
+
+async def test_a_bad_event_after_a_good_change_refuses_the_whole_patch(tab: Tab) -> None:
+    text, doc = await tab.pull()
+    offset, source = find(doc, "Slider", "offset")["id"], find(doc, "ColumnDataSource")["id"]
+    good = {"kind": "ModelChanged", "model": {"id": offset}, "attr": "value", "new": 0.5}
+    for bad in bad_events(source):
+        reply = await tab.send([good, bad])
+        assert reply.msgtype == ERROR, (bad, reply.content)
+        assert reply.content["code"] == "patch-refused" and "callback error" not in reply.content["text"], reply.content
+        assert (await tab.pull())[0] == text, f"{bad} left part of its patch applied"
+    reply = await tab.send([good])
+    assert reply.msgtype == OK, reply.content
+    _, after = await tab.pull()
+    assert find(after, "Slider", "offset")["attributes"]["value"] == 0.5
