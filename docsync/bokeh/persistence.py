@@ -301,7 +301,7 @@ class BokehKeeper:
         # As for docsync's sessions (SnapshotKeeper._without_refused): a write reported
         # failed may have landed; what follows the last record known stored was refused.
         voided = self.keeper.voided.get(session_id)
-        if voided is None:
+        if voided is None or voided[1] is None:
             return records
         stored = voided[1]
         if any(r.incarnation == incarnation and r.number > stored for r in records):

@@ -3,12 +3,14 @@
 A real daphne process with its store in a private redis-server, or in a private
 PostgreSQL (the Django database), each stopped by its pid mid-session and started again
 on its data; or in SQLite, held by another writer; and three daphne processes on a
-private PostgreSQL, a client relayed. While the store is away: a change is answered
-ERROR `store-unavailable` and its client closed with 1013 (try again); the session is
-dropped from memory, to be made again from the store, as it was after its last stored
-change; a new session is refused with 1013; a snapshot that fails is tried again. When
-the store is back, the client resumes (its document reset to the stored one) and edits
-on; the log and /docsync-metrics say what happened.
+private PostgreSQL, a client relayed; and the process that dropped a session killed
+before its client came back, the process restoring it resetting that client all the
+same. While the store is away: a change is answered ERROR `store-unavailable` and its
+client closed with 1013 (try again); the session is dropped from memory, to be made
+again from the store, as it was after its last stored change; a new session is refused
+with 1013; a snapshot that fails is tried again. When the store is back, the client
+resumes (its document reset to the stored one) and edits on; the log and
+/docsync-metrics say what happened.
 """
 
 from __future__ import annotations
@@ -33,8 +35,8 @@ from docsync.testing import PostgresServer, RedisServer
 from tests.cluster.conftest import Cluster
 
 from .conftest import SETTINGS, Site
-from .test_cluster import append_acked, open_on, postgres, saved_cluster  # noqa: F401 - fixtures
-from .test_kill_and_drain import notes_of, open_client, wait_until
+from .test_cluster import append_acked, open_on, postgres, reconnect_via, saved_cluster  # noqa: F401 - fixtures
+from .test_kill_and_drain import notes_of, open_client, slider_of, wait_until
 
 pytestmark = pytest.mark.asyncio
 
@@ -302,3 +304,48 @@ async def test_in_a_cluster_a_relayed_client_is_refused_too_and_both_resume_thro
     finally:
         for client in (owned, relayed):
             await client.close()
+
+
+@pytest.mark.cluster
+@pytest.mark.parametrize("saved_cluster", ["database"], indirect=True)
+async def test_in_a_cluster_the_clients_to_reset_are_known_to_the_process_that_restores_the_session(
+    saved_cluster: Cluster,  # noqa: F811 - the fixture imported above
+) -> None:
+    # The store (a private PostgreSQL) refuses a change; the process that dropped the
+    # session then dies (SIGKILL) before its clients come back; another process restores
+    # it and still resets them, from what the dropping process left in the cluster's Redis.
+    cluster = saved_cluster
+    client = await open_on(cluster, 0)
+    database: PostgresServer = cluster.postgres  # type: ignore[attr-defined]
+    try:
+        await append_acked(client, ["kept"], [])
+        database.stop()
+        await refused_change(client, "refused")
+        assert notes_of(client).items == ["kept", "refused"]  # the page holds the refused change
+        directory = redis.Redis.from_url(cluster.redis.url)
+        try:
+            # The dropping process names the session's clients in the cluster's Redis.
+            await wait_until(lambda: directory.exists(f"docsync:voided:{client.id}") == 1, "the voided clients")
+            cluster.servers[0].kill()
+        finally:
+            directory.close()
+        database.start_again()
+        # Refused (4010, 1013) until the cluster has seen process 0 go and the store is back.
+        await reconnect_via(client, cluster.ws_url("board", 1), bound=60)
+        assert not client.resumed_fresh
+        assert client.live is not None and client.live.mode == "full", client.live  # reset: the change gone
+        assert notes_of(client).items == ["kept"]
+        await append_acked(client, ["after"], [])
+        viewer = ClientSession(dict(client.config, wsUrl=cluster.ws_url("board", 2)))
+        await viewer.connect()
+        try:
+            assert notes_of(viewer).items == ["kept", "after"]
+        finally:
+            await viewer.close()
+        # Process 1 holds it now, the application's callback wired again.
+        slider_of(client).value = 42
+        await client.sync()
+        echo = client.document.get_model_by_name("echo")
+        await client.wait_for(lambda: echo.text == f"value=42 pid={cluster.servers[1].pid}")  # type: ignore[union-attr]
+    finally:
+        await client.close()

@@ -6,11 +6,14 @@
 - Liveness: each process keeps a key naming its channel, refreshed by its heartbeat;
   held sessions' claims are re-asserted with it, so that a restarted Redis learns
   again who holds what.
+- Voided clients: a session dropped because the store refused its changes names the
+  clients that held them, so that whichever process restores it resets them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Iterable
 from typing import Any
@@ -109,6 +112,25 @@ class Directory:
             for session_id in session_ids:
                 pipe.set(self._owner_key(session_id), self.process_id, px=ttl_ms)
             await pipe.execute()
+
+    @staticmethod
+    def _voided_key(session_id: str) -> str:
+        return f"docsync:voided:{session_id}"
+
+    async def set_voided(self, session_id: str, origins: list[str], ttl_ms: int) -> None:
+        """Say which clients of ``session_id`` had changes the store refused (any process restoring it resets them)."""
+        await self.redis.set(self._voided_key(session_id), json.dumps(origins), px=ttl_ms)
+
+    async def take_voided(self, session_id: str) -> list[str] | None:
+        """Return (and forget) the clients ``set_voided`` named for ``session_id``, or None."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.get(self._voided_key(session_id))
+            pipe.delete(self._voided_key(session_id))
+            value, _ = await pipe.execute()
+        if value is None:
+            return None
+        origins = json.loads(_text(value))
+        return [str(o) for o in origins] if isinstance(origins, list) else None
 
     async def leave(self) -> None:
         """Drop this process's liveness key and close the connection to Redis."""

@@ -39,6 +39,7 @@ logger = logging.getLogger("docsync.persistence")
 _SWEEP_EVERY = 60.0  # seconds between deletions of expired snapshots (stores that need it)
 _DRAINING = "server draining: connect again"
 _VOIDED_KEPT = 10_000  # sessions dropped by a store failure whose clients are remembered
+_VOIDED_SHARE_TRIES = 240  # the cluster's Redis is told of them, tried twice a second for two minutes
 _CLOSE_PATIENCE = 2.0  # seconds a drain waits for its closes to be written (a slow reader's may not be)
 
 #: The kinds of application whose sessions are saved: docsync's own (here), and Bokeh's,
@@ -92,7 +93,8 @@ class SnapshotKeeper:
         #: clients each had then, by session id: when it is made again from the store,
         #: those clients are reset to it (their refused changes were in their documents).
         self.reloaded = 0
-        self.voided: dict[str, tuple[set[str], int]] = {}
+        #: (The records it had stored: None when another process dropped it.)
+        self.voided: dict[str, tuple[set[str], int | None]] = {}
         self._unloading: set[asyncio.Task[None]] = set()
         settings = docsync_settings()
         self.journal = Journal(
@@ -284,6 +286,7 @@ class SnapshotKeeper:
             # changes it and the records after it hold.
             raws = await self._read(self.store.load_records(session_id))
             records: list[Record] = [decode_record(raw) for raw in raws]
+            await self.take_shared_voided(session_id)
             records = await self._without_refused(session_id, snapshot.incarnation, records)
             snapshot.records = records
             return snapshot
@@ -295,11 +298,44 @@ class SnapshotKeeper:
         """Tell whether the store holds a snapshot of ``session_id`` (for tokens past their creation age)."""
         return self.persists(context) and await self._read(self.store.load(session_id)) is not None
 
+    async def take_shared_voided(self, session_id: str) -> None:
+        """Learn from the cluster which clients of ``session_id`` another process dropped it with (no lock held)."""
+        directory = getattr(self.registry.cluster, "directory", None)
+        if directory is None:
+            return
+        origins = await self._read(directory.take_voided(session_id))
+        if origins:
+            # Only the clients: which records were refused is known to the dropping
+            # process alone (docs/persistence.md, When the store fails).
+            known, stored = self.voided.get(session_id, (set(), None))
+            self.voided[session_id] = (known | set(origins), stored)
+
+    def _share_voided(self, session_id: str, origins: set[str]) -> None:
+        # In a cluster, the process that restores the session may be another one.
+        directory = getattr(self.registry.cluster, "directory", None)
+        if directory is None or not origins:
+            return
+        task = asyncio.get_running_loop().create_task(self._write_voided(directory, session_id, sorted(origins)))
+        self._unloading.add(task)
+        task.add_done_callback(self._unloading.discard)
+
+    async def _write_voided(self, directory: Any, session_id: str, origins: list[str]) -> None:
+        ttl_ms = int(float(docsync_settings().SNAPSHOT_LIFETIME) * 1000)
+        for _ in range(_VOIDED_SHARE_TRIES):
+            if session_id not in self.voided:
+                return  # restored here already: its clients are reset
+            try:
+                await directory.set_voided(session_id, origins, ttl_ms)
+                return
+            except Exception:
+                await asyncio.sleep(0.5)  # the cluster's Redis is away (it may be the store)
+        logger.warning("persistence: the cluster was not told which clients of session %s to reset", session_id)
+
     async def _without_refused(self, session_id: str, incarnation: str, records: list[Record]) -> list[Record]:
         # A write reported failed (its reply lost) may have landed all the same: what
         # follows the last record the session knew stored was refused, and goes.
         voided = self.voided.get(session_id)
-        if voided is None:
+        if voided is None or voided[1] is None:
             return records
         stored = voided[1]
         if any(r.incarnation == incarnation and r.number > stored for r in records):
@@ -382,6 +418,8 @@ class SnapshotKeeper:
         self.voided[session.id] = (origins, session.records_durable)
         while len(self.voided) > _VOIDED_KEPT:
             self.voided.pop(next(iter(self.voided)))
+        if isinstance(session, ServerSession):  # a Bokeh page pulls the whole document anyway
+            self._share_voided(session.id, origins)
         for context in self.registry.contexts:
             if context.sessions.get(session.id) is session:
                 context.sessions.pop(session.id, None)
