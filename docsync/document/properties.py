@@ -413,10 +413,12 @@ class Time(Property):
 class Either(Property):
     """A value of any one of the given types, tried in order."""
 
-    __slots__ = ("choices",)
+    __slots__ = ("_may_hold_models", "choices")
 
     def __init__(self, *choices: Property, default: Any = _NO_DEFAULT, help: str = "") -> None:
         self.choices = choices
+        # Asked on every change of the property (a slider's value): its choices never change.
+        self._may_hold_models = any(choice.may_hold_models for choice in choices)
         first = choices[0].default() if default is _NO_DEFAULT else default
         super().__init__(first, help=help)
 
@@ -426,7 +428,7 @@ class Either(Property):
 
     @property
     def may_hold_models(self) -> bool:  # type: ignore[override]
-        return any(choice.may_hold_models for choice in self.choices)
+        return self._may_hold_models
 
     @property
     def mutable(self) -> bool:  # type: ignore[override]

@@ -60,7 +60,7 @@ class PatchLog:
     def append(self, events: list[EncodedEvent]) -> LogEntry:
         """Record ``events`` at the next position and return the entry."""
         self.seq += 1
-        entry = LogEntry(self.seq, events, sum(e.nbytes for e in events))
+        entry = LogEntry(self.seq, events, sum([e.nbytes for e in events]))  # a list: no generator resumed per event
         entries = self._entries
         if not isinstance(entries, deque):
             entries = self._entries = deque()

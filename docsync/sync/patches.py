@@ -139,7 +139,7 @@ def encode_event(event: DocumentEvent, buffer_prefix: str, models: Mapping[str, 
     encoder = Encoder(buffer_prefix=buffer_prefix)
     body = event_json(event, encoder)
     references = [model_definition(m, encoder) for m in event.new_models if m.id in models]
-    nbytes = sum(len(b) if not isinstance(b, memoryview) else b.nbytes for _, b in encoder.buffers)
+    nbytes = sum([len(b) if not isinstance(b, memoryview) else b.nbytes for _, b in encoder.buffers])
     # The JSON counts too (a long string, a list of values): PATCH_LOG_BYTES bounds what
     # the log holds, and 1000 entries of 60 KiB strings were once counted as 200 bytes each.
     # Encoded once, here: the PATCH-DOCs that carry the event reuse these bytes.

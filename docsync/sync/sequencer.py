@@ -88,7 +88,7 @@ class Changes:
         # One message for every connection that made none of the changes (built and
         # encoded once, however many clients there are), one per origin that made some.
         if self._origins is None:
-            self._origins = frozenset(e.origin for e in self.events)
+            self._origins = frozenset([e.origin for e in self.events])
         own = origin is not None and origin in self._origins
         key = origin if own else _EVERYONE
         messages = self._messages
