@@ -20,6 +20,7 @@ from typing import Any
 from ..document import DocumentEvent, ListSplicedEvent, Model, ModelChangedEvent, encode_events
 from ..protocol import Buffer
 from ..serialization import Encoder
+from .patches import MAX_PATCH_EVENTS
 from .splices import Splice
 
 __all__ = ["Batch", "Outbox", "OutboxEntry"]
@@ -111,6 +112,7 @@ class Outbox:
             return None
         base = self._entries[0].base
         count = next((i for i, e in enumerate(self._entries) if e.base != base), len(self._entries))
+        count = min(count, MAX_PATCH_EVENTS)  # the rest follows in a patch of the same base
         entries, self._entries = self._entries[:count], self._entries[count:]
         carried, self._carried = self._carried, []
         seen: set[str] = set()

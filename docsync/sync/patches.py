@@ -19,6 +19,7 @@ from ..protocol.wire_json import dumpb
 from ..serialization import Buffer, Encoder
 
 __all__ = [
+    "MAX_PATCH_EVENTS",
     "EncodedEvent",
     "FrozenMessage",
     "Key",
@@ -30,6 +31,13 @@ __all__ = [
     "keys_overlap",
     "patch_message",
 ]
+
+#: The most events one client PATCH-DOC may carry. Each is checked against the document
+#: as the earlier ones leave it, on the event loop and under the session's lock: some
+#: checks (a splice of a list a model validates whole) cost as much as the list, so one
+#: message of many small events could hold the process for minutes. Clients send a
+#: longer batch of changes as several patches of the same base (Outbox.take).
+MAX_PATCH_EVENTS = 1000
 
 Key = tuple[Any, ...]
 #: Patching more single cells than this in one column counts as touching the column.

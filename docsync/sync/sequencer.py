@@ -38,6 +38,7 @@ from .answers import Answer
 from .bridge import Shift, SpliceBridge
 from .patch_log import MAX_POSITION, PatchLog
 from .patches import (
+    MAX_PATCH_EVENTS,
     EncodedEvent,
     FrozenMessage,
     Key,
@@ -282,6 +283,10 @@ class Sequencer:
         base = request.content.get("base")
         if base is not None and type(base) is not int:
             return PatchStep(origin, msgid, answer=error(msgid, "base must be an integer", "bad-patch"))
+        events = request.content.get("events")
+        if isinstance(events, list) and len(events) > MAX_PATCH_EVENTS:
+            text = f"too many events in one patch: {len(events)} > {MAX_PATCH_EVENTS}"
+            return PatchStep(origin, msgid, answer=self._refuse(origin, msgid, text))
         try:
             decoded = decode_client_patch(self.document, request, origin, max_array_elements=self.max_array_elements)
         except (PatchError, DeserializationError) as exc:

@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 
 import { Document } from "../../docsync/static/docsync/document.js";
 import { Model } from "../../docsync/static/docsync/model.js";
-import { Outbox } from "../../docsync/static/docsync/outbox.js";
+import { MAX_PATCH_EVENTS, Outbox } from "../../docsync/static/docsync/outbox.js";
 import { propertyKey } from "../../docsync/static/docsync/events.js";
 
 function recording() {
@@ -20,6 +20,19 @@ function recording() {
 }
 
 describe("Outbox", () => {
+  it("sends a long batch of one base as patches of at most MAX_PATCH_EVENTS events", () => {
+    const { slider, outbox } = recording();
+    slider.set("tags", []);
+    outbox.take();
+    for (let i = 0; i < MAX_PATCH_EVENTS + 5; i++) slider.splice("tags", i, 0, [`t${i}`]);
+    const first = outbox.take();
+    const second = outbox.take();
+    assert.equal(first.content.events.length, MAX_PATCH_EVENTS);
+    assert.deepEqual(second.content.events.map((e) => e.items[0]), ["t1000", "t1001", "t1002", "t1003", "t1004"]);
+    assert.equal(second.base, first.base);
+    assert.equal(outbox.take(), null);
+  });
+
   it("freezes each change as it is made", () => {
     const { slider, outbox } = recording();
     const list = [1];

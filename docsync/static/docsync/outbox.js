@@ -19,6 +19,9 @@ import { Encoder } from "./serialization.js";
 import { splice } from "./splices.js";
 import { encodeEvents } from "./wire.js";
 
+/** The most events the server takes in one PATCH-DOC (MAX_PATCH_EVENTS in docsync/sync/patches.py). */
+export const MAX_PATCH_EVENTS = 1000;
+
 /**
  * One waiting change: its wire JSON, the definitions and buffers it needs, and its base.
  * For a list splice, ``splice`` is where it stands now: shifted by the server's splices
@@ -102,6 +105,7 @@ export class Outbox {
     const base = this._entries[0].base;
     let count = this._entries.findIndex((entry) => entry.base !== base);
     if (count < 0) count = this._entries.length;
+    count = Math.min(count, MAX_PATCH_EVENTS); // the rest follows in a patch of the same base
     const entries = this._entries.slice(0, count);
     const carried = this._carried;
     this._entries = this._entries.slice(count);
