@@ -12,7 +12,7 @@ from . import events as ev
 from .columns import apply_patches, apply_stream, check_patches, check_stream, patch_checked, stream_checked
 from .integrity import ChangeOutcome, DocumentLimits, check_outcome
 from .model import Model, refines_validation
-from .properties import ColumnData, Dict, List, Property, base_property, models_in
+from .properties import AcceptedList, ColumnData, Dict, List, Property, base_property, models_in
 
 __all__ = ["DocumentLimits", "apply_events"]
 
@@ -287,6 +287,8 @@ def _check_property_event(
         items = checker.sim_list(model, prop.name)
         if items is None:
             raise PatchError(f"{name}.{prop.name} is None, not a list")
+        if type(items) is not AcceptedList:  # its items are valid: the model's values, or checked
+            items = checker.lists[(model._id, prop.name)] = AcceptedList(items)
         if not (0 <= event.index <= len(items) and 0 <= event.delete <= len(items) - event.index):
             raise PatchError(f"splice at {event.index} deleting {event.delete} out of range of {name}.{prop.name}")
         try:
@@ -297,7 +299,7 @@ def _check_property_event(
             checker.attachable(checked)
         items[event.index : event.index + event.delete] = checked
         if refines_validation(type(model)):  # the whole list, as the splice leaves it (a group's active)
-            _validate_after(checker, model, prop, list(items))
+            _validate_after(checker, model, prop, items)  # no copy: read, never kept
             _kept_valid(checker, model, prop.name)
         return lambda: model._list_splice(
             prop, getattr(model, prop.name), event.index, event.delete, checked, setter, checked=True

@@ -14,6 +14,7 @@ from ..serialization import ALLOWED_DTYPES, dtype_name
 from .registry import model_class
 
 __all__ = [
+    "AcceptedList",
     "Any_",
     "Bool",
     "Bytes",
@@ -473,6 +474,15 @@ class Tuple(Property):
         return models_in(value)
 
 
+class AcceptedList(list):  # type: ignore[type-arg]
+    """A list whose every item its ``List`` property has accepted: a patch check's simulated list.
+
+    A model that judges a list whole (a MultiChoice's ``max_items``) is asked again after
+    each splice of it; checking every item again each time made one patch of many small
+    splices cost the list's length times theirs.
+    """
+
+
 class List(Property):
     """A list of items of one type; edits in place travel as splices."""
 
@@ -492,6 +502,8 @@ class List(Property):
         return self.item.may_hold_models
 
     def accepts(self, value: Any) -> Any:
+        if type(value) is AcceptedList:
+            return value  # its items were accepted one by one as they came in
         if isinstance(value, list | tuple):
             return [self.item.accepts(v) for v in value]
         raise _refuse(self.expected)
