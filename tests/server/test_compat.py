@@ -173,6 +173,31 @@ async def test_daphnes_send_buffer_is_waited_for_through_the_http_channels_produ
     assert isinstance(transport.producer, daphne._Drain) and transport.producer.previous is None
 
 
+class _TwistedBuffer:
+    """The attributes of Twisted's TCP transport the drain reads: its buffers, its pause flag."""
+
+    disconnected = False
+
+    def __init__(self) -> None:
+        self.dataBuffer, self._tempDataLen, self.producerPaused = b"", 0, False
+
+
+@pytest.mark.asyncio
+async def test_daphnes_drain_lets_a_large_frame_wait_until_twisteds_buffer_is_empty() -> None:
+    transport = _TwistedBuffer()
+    drain = daphne._Drain(None, transport)
+    large = daphne.LARGE_FRAME_BYTES
+    await asyncio.wait_for(drain.wait(large), 1)  # empty buffer: no wait
+    transport._tempDataLen = 300  # small frames written, not yet out
+    await asyncio.wait_for(drain.wait(100), 1)  # a small frame joins them
+    waiting = asyncio.ensure_future(drain.wait(large))
+    await asyncio.sleep(0.05)
+    assert not waiting.done() and transport.producerPaused  # Twisted will say when it is empty
+    transport._tempDataLen = 0
+    drain.resumeProducing()  # what Twisted's doWrite calls once everything is written
+    await asyncio.wait_for(waiting, 1)
+
+
 def test_daphne_without_the_internals_is_left_as_it_is(caplog: pytest.LogCaptureFixture) -> None:
     class Stripped:
         handle_reply = DaphneProtocol.handle_reply

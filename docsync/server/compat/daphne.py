@@ -204,11 +204,12 @@ class _Drain:
     and passes every call on to the channel (``previous``), which pauses reading then.
     """
 
-    def __init__(self, previous: Any = None) -> None:
+    def __init__(self, previous: Any = None, transport: Any = None) -> None:
         self.paused = False
         self._waiters: list[Any] = []
         #: The producer that held the transport before (daphne's HTTP channel): told everything too.
         self.previous = previous
+        self.transport = transport
 
     def pauseProducing(self) -> None:  # Twisted's IPushProducer names
         self.paused = True
@@ -233,8 +234,27 @@ class _Drain:
             if not waiter.done():
                 waiter.set_result(None)
 
-    async def wait(self) -> None:
-        """Return once Twisted's send buffer is below its bound."""
+    async def wait(self, nbytes: int = 0) -> None:
+        """Return once Twisted's send buffer is below its bound (empty, before a frame of 64 KiB or more).
+
+        Twisted joins everything waiting in its buffer into one bytes object when it
+        writes: a large frame queued behind a few small ones was copied once more (16 MB
+        per 1M-point pull). Written into an empty buffer, it goes out as it is. Twisted
+        tells its producer when the buffer has emptied only after a pause, so the wait
+        marks the transport paused; the small frames before it are out within one turn
+        of the loop on a reading client.
+        """
+        transport = self.transport
+        if (
+            nbytes >= LARGE_FRAME_BYTES
+            and transport is not None
+            and not self.paused
+            and _buffered(transport)
+            and not getattr(transport, "disconnected", True)
+            and hasattr(transport, "producerPaused")
+        ):
+            self.paused = True
+            transport.producerPaused = True  # Twisted: resumeProducing() once all is written
         while self.paused:
             waiter = asyncio.get_running_loop().create_future()
             self._waiters.append(waiter)
@@ -245,7 +265,7 @@ def _buffered(transport: Any) -> int:
     return len(getattr(transport, "dataBuffer", b"")) + int(getattr(transport, "_tempDataLen", 0) or 0)
 
 
-async def _poll_drain(transport: Any) -> None:
+async def _poll_drain(transport: Any, nbytes: int = 0) -> None:
     """The fallback where a producer cannot be registered: look at the buffer until it drains."""
     limit = int(getattr(transport, "bufferSize", 65536))
     while _buffered(transport) > limit and not getattr(transport, "disconnected", True):
@@ -274,7 +294,7 @@ def send_backpressure(send: Any) -> Any:
             return functools.partial(_poll_drain, transport)
     else:
         previous = None
-    drain = _Drain(previous)
+    drain = _Drain(previous, transport)
     try:
         transport.registerProducer(drain, True)
     except Exception:  # another producer holds the transport: poll its buffer instead

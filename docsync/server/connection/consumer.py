@@ -405,7 +405,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         """Write one or more messages' frames (the outbox hands over what waits, in order)."""
         if self._writable is not None:
             for frame in frames:
-                await self._writable()  # daphne: while its buffer for this socket is full
+                await self._writable(frame_nbytes(frame))  # daphne: while its buffer is full (empty, for a large frame)
                 await self._send_one(frame)
             return
         await self._write(frames)
