@@ -29,7 +29,7 @@ from ...exceptions import (
 from ...origins import scope_origin_allowed
 from ...protocol import Message, Receiver, ack, error
 from ...protocol.message import frame_nbytes
-from ...protocol.msgtypes import PATCH_DOC
+from ...protocol.msgtypes import PATCH_DOC, PULL_DOC_REQ, RESUME_REQ
 from ..admission import check_grant, open_session, user_id_of
 from ..admission.tokens import SessionToken
 from ..cluster import Cluster, ensure_cluster
@@ -53,7 +53,7 @@ from ..incomplete import IncompleteInput
 from ..outbox import Outbox
 from ..registry import SessionRegistry, get_registry
 from ..session import ServerSession
-from .rate import RateLimiter
+from .rate import DOCUMENT_REQUESTS_PER_SECOND, RateLimiter
 
 __all__ = ["SUBPROTOCOL", "DocumentConsumer", "close_abandoned_websockets"]
 
@@ -220,6 +220,11 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             on_stall=self._stalled,
         )
         self.rate = RateLimiter(float(settings.MAX_PATCHES_PER_SECOND))
+        # A pull or a resume answers a 50-byte request with the whole document, encoded
+        # under the session's lock: unlimited, a client could keep the process busy
+        # encoding (12 ms for a 10 MB document) and sending for it. A client pulls once
+        # per connection, and again only when a patch cannot be read.
+        self.document_requests = RateLimiter(DOCUMENT_REQUESTS_PER_SECOND)
         self.app_path = str(self.scope["url_route"]["kwargs"]["app_path"]).strip("/")
         protocols = list(self.scope.get("subprotocols") or [])
         try:
@@ -474,6 +479,9 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         """Dispatch one complete message (to the local session, or to the relay)."""
         if message.msgtype == PATCH_DOC and not self.rate.allow():
             self.refuse(RateLimitedError("too many patches per second"))
+            return
+        if message.msgtype in (PULL_DOC_REQ, RESUME_REQ) and not self.document_requests.allow():
+            self.refuse(RateLimitedError("too many document requests per second"))
             return
         if self.relay is not None and self.cluster is not None:
             try:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import time
 
-__all__ = ["RateLimiter"]
+__all__ = ["DOCUMENT_REQUESTS_PER_SECOND", "RateLimiter"]
+
+#: PULL-DOC-REQ and RESUME-REQ per second (and at once) on one connection: each is
+#: answered with the whole document.
+DOCUMENT_REQUESTS_PER_SECOND = 10.0
 
 
 class RateLimiter:
