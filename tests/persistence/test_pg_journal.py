@@ -45,25 +45,28 @@ def pg() -> Iterator[tuple[PostgresServer, Any]]:
     """A private PostgreSQL with the journal's table, and a Django connection to it (not the tests' database)."""
     folder = Path(tempfile.mkdtemp(prefix="docsync-pg-journal-"))
     folder.chmod(0o755)  # PostgreSQL runs as its own user
-    server = PostgresServer(folder / "pg").start()
-    handler = ConnectionHandler(
-        {
-            "default": {
-                "ENGINE": "django.db.backends.postgresql",
-                "NAME": server.database,
-                "USER": server.user,
-                "HOST": "127.0.0.1",
-                "PORT": str(server.port),
-            }
-        }
-    )
-    connection = handler["default"]
+    server = PostgresServer(folder / "pg")
+    connection = None
     try:
+        server.start()
+        handler = ConnectionHandler(
+            {
+                "default": {
+                    "ENGINE": "django.db.backends.postgresql",
+                    "NAME": server.database,
+                    "USER": server.user,
+                    "HOST": "127.0.0.1",
+                    "PORT": str(server.port),
+                }
+            }
+        )
+        connection = handler["default"]
         with connection.schema_editor() as editor:
             editor.create_model(SessionRecord)
         yield server, connection
     finally:
-        connection.close()
+        if connection is not None:
+            connection.close()
         server.stop()
         shutil.rmtree(folder, ignore_errors=True)
 

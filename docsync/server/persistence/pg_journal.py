@@ -34,7 +34,9 @@ def usable(connection: Any) -> bool:
         return False
     from django.db.backends.postgresql.psycopg_any import is_psycopg3
 
-    return bool(is_psycopg3) and not connection.settings_dict.get("OPTIONS", {}).get("pool")
+    options = connection.settings_dict.get("OPTIONS", {})
+    # A pool, or a role Django assumes after connecting: Django's own connection (its thread).
+    return bool(is_psycopg3) and not options.get("pool") and not options.get("assume_role")
 
 
 class PgJournal:
