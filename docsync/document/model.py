@@ -22,7 +22,7 @@ from .events import (
 from .properties import ColumnData, Dict, List, Nullable, Property, String, base_property, models_in
 from .registry import register_model_class
 
-__all__ = ["Model", "ModelMeta", "is_empty_default", "new_model_id"]
+__all__ = ["Model", "ModelMeta", "is_empty_default", "is_unissued_id", "new_model_id"]
 
 logger = logging.getLogger("docsync.document")
 
@@ -33,9 +33,31 @@ _id_counter = itertools.count(1)
 _SCALARS = (bool, int, float, str, type(None))
 
 
+#: The highest number ``new_model_id`` has issued (a race may leave it lower: never higher).
+_issued = [0]
+
+
 def new_model_id() -> str:
     """Return a fresh model id."""
-    return f"{_ID_PREFIX}{next(_id_counter)}"
+    number = next(_id_counter)
+    _issued[0] = max(_issued[0], number)
+    return f"{_ID_PREFIX}{number}"
+
+
+def is_unissued_id(model_id: str) -> bool:
+    """Tell whether ``new_model_id`` would issue ``model_id`` later in this process.
+
+    A client that defined a model under such an id (the prefix is in every id it sees)
+    would make the application's next models collide with it: their attaching fails.
+    """
+    if not model_id.startswith(_ID_PREFIX):
+        return False
+    number = model_id[len(_ID_PREFIX) :]
+    # Only the generator's own spelling (no sign, no leading zero, ASCII digits); a long
+    # one is never reached (and int() refuses over 4,300 digits).
+    if not (0 < len(number) <= 19 and number.isascii() and number.isdigit() and number[0] != "0"):
+        return False
+    return int(number) > _issued[0]
 
 
 class ModelMeta(type):

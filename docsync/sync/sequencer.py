@@ -31,6 +31,7 @@ from typing import Any
 
 from ..document import DecodedPatch, Document, DocumentEvent, DocumentLimits
 from ..document import events as ev
+from ..document.model import is_unissued_id
 from ..exceptions import DeserializationError, PatchError
 from ..protocol import Message, error, new_message
 from ..protocol.msgtypes import OK, PULL_DOC_REPLY, PUSH_DOC
@@ -247,6 +248,9 @@ class Sequencer:
 
         Once the changes are flushed, the pusher is answered with ``push_answer``.
         """
+        reserved = _unissued_ids(request.content.get("doc"))
+        if reserved is not None:
+            return error(request.msgid, f"push refused: {reserved}", "bad-document")
         try:
             self.document.replace_with_json(
                 request.content.get("doc"),
@@ -291,6 +295,9 @@ class Sequencer:
             decoded = decode_client_patch(self.document, request, origin, max_array_elements=self.max_array_elements)
         except (PatchError, DeserializationError) as exc:
             return PatchStep(origin, msgid, answer=self._refuse(origin, msgid, str(exc)))
+        reserved = _unissued_ids({"models": [{"id": model_id} for model_id in decoded.new_models]})
+        if reserved is not None:
+            return PatchStep(origin, msgid, answer=self._refuse(origin, msgid, reserved))
         shifts: list[Shift] = []
         if base is not None and (base < self.fence(origin, fence) or not self.log.reaches_back_to(base)):
             accepted, rejected = list[DocumentEvent](), decoded.events
@@ -509,6 +516,16 @@ class Sequencer:
                 reply = new_message(reply.msgtype, {**reply.content, "answers": answers}, buffers=reply.buffers)
         reply.header["reqid"] = request.msgid
         return Resumed(reply, fence)
+
+
+def _unissued_ids(doc: Any) -> str | None:
+    """Say why a client's definitions may not take their ids, or None (see ``is_unissued_id``)."""
+    models = doc.get("models") if isinstance(doc, dict) else None
+    for definition in models if isinstance(models, list) else ():
+        model_id = definition.get("id") if isinstance(definition, dict) else None
+        if isinstance(model_id, str) and is_unissued_id(model_id):
+            return f"model id {model_id!r:.40} is reserved for the server's own models"
+    return None
 
 
 def _lost_indices(decoded: DecodedPatch, rejected: list[DocumentEvent]) -> tuple[int, ...]:

@@ -66,3 +66,15 @@ async def test_an_id_of_control_characters_counts_as_its_escaped_json(victim: Vi
     text = await add_roots_until_refused(victim, ids)
     assert text.startswith("document JSON too large: ") and text.endswith(f" > {MAX_FRAME_BYTES} bytes"), text
     await victim.assert_unharmed()
+
+
+async def test_an_id_the_server_will_issue_is_reserved(victim: Victim) -> None:
+    # Server ids are a per-process prefix and a counter (new_model_id): a client that
+    # took the next ones would make the application's new models collide with its own.
+    ids = [victim.model_id(name) for name in ("slider", "text", "source", "root")]
+    prefix = ids[0][:6]
+    assert all(i.startswith(prefix) and i[6:].isdigit() for i in ids), ids
+    ahead = f"{prefix}{max(int(i[6:]) for i in ids) + 1_000_000}"
+    text = await victim.refused(new_root(ahead), code="patch-refused")  # type: ignore[arg-type]
+    assert text == f"model id {ahead!r} is reserved for the server's own models"
+    await victim.assert_unharmed()
