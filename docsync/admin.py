@@ -76,6 +76,9 @@ class LiveSessionAdmin(_ModelAdmin):
     actions = ("expire_now", "keep_from_expiring", "allow_expiring", "drain_processes")
     list_per_page = 100
 
+    class Media:
+        css = {"all": ("docsync/admin.css",)}  # the filters above the list in a laptop's window
+
     # Four pairs of figures share a column each, and times are short: the list fits a
     # laptop's window without scrolling sideways (15 columns did not).
     @admin.display(description="created", ordering="created")

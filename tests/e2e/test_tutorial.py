@@ -225,5 +225,8 @@ def test_step_4_the_admins_live_sessions(tutorial: Tutorial, context: BrowserCon
             admin.wait_for_timeout(500)
             admin.reload()
         assert row.count() == 1, admin.inner_text("body")
+        # Every column is in view in a laptop's window: the list does not scroll sideways.
+        results = admin.locator("#changelist .results")
+        assert results.evaluate("(el) => el.scrollWidth <= el.clientWidth"), results.evaluate("(el) => el.scrollWidth")
         admin.screenshot(path=SCREENSHOTS / "tutorial-4-admin.png", full_page=True)
         assert dashboard.errors == []  # type: ignore[attr-defined]
