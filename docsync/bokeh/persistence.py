@@ -281,13 +281,13 @@ class BokehKeeper:
     async def load(self, context: Any, session_id: str) -> BokehSnapshot | None:
         """Read the snapshot of ``session_id`` and its journal, if any (no lock held); SnapshotError if unusable."""
         # A store that cannot be read refuses the connection with 1013 (BokehJS tries again).
-        data = await self.keeper._read(self.keeper.store.load(session_id))
+        data = await self.keeper.read_store(self.keeper.store.load(session_id))
         if data is None:
             return None
         max_bytes = int(docsync_settings().MAX_SNAPSHOT_BYTES)
         try:
             snapshot = decode_bokeh_snapshot(data, app_path=context.path, session_id=session_id, max_bytes=max_bytes)
-            raws = await self.keeper._read(self.keeper.store.load_records(session_id))
+            raws = await self.keeper.read_store(self.keeper.store.load_records(session_id))
             records = [decode_bokeh_record(raw) for raw in raws]
             snapshot.records = await self._without_refused(session_id, snapshot.incarnation, records)
         except SnapshotError as exc:

@@ -273,7 +273,7 @@ class SnapshotKeeper:
         """
         if not self.persists(context) or getattr(context, "kind", None) != "docsync":
             return None
-        data = await self._read(self.store.load(session_id))
+        data = await self.read_store(self.store.load(session_id))
         if data is None:
             return None
         settings = docsync_settings()
@@ -284,7 +284,7 @@ class SnapshotKeeper:
             # A damaged record is refused as a damaged snapshot is (both are written whole,
             # in one command or one transaction): skipping it would drop the acknowledged
             # changes it and the records after it hold.
-            raws = await self._read(self.store.load_records(session_id))
+            raws = await self.read_store(self.store.load_records(session_id))
             records: list[Record] = [decode_record(raw) for raw in raws]
             await self.take_shared_voided(session_id)
             records = await self._without_refused(session_id, snapshot.incarnation, records)
@@ -296,14 +296,14 @@ class SnapshotKeeper:
 
     async def has_snapshot(self, context: Any, session_id: str) -> bool:
         """Tell whether the store holds a snapshot of ``session_id`` (for tokens past their creation age)."""
-        return self.persists(context) and await self._read(self.store.load(session_id)) is not None
+        return self.persists(context) and await self.read_store(self.store.load(session_id)) is not None
 
     async def take_shared_voided(self, session_id: str) -> None:
         """Learn from the cluster which clients of ``session_id`` another process dropped it with (no lock held)."""
         directory = getattr(self.registry.cluster, "directory", None)
         if directory is None:
             return
-        origins = await self._read(directory.take_voided(session_id))
+        origins = await self.read_store(directory.take_voided(session_id))
         if origins:
             # Only the clients: which records were refused is known to the dropping
             # process alone (docs/persistence.md, When the store fails).
@@ -339,11 +339,12 @@ class SnapshotKeeper:
             return records
         stored = voided[1]
         if any(r.incarnation == incarnation and r.number > stored for r in records):
-            await self._read(self.store.drop_records_after(session_id, stored))
+            await self.read_store(self.store.drop_records_after(session_id, stored))
             logger.warning("persistence: refused records of session %s found in the store: dropped", session_id)
         return [r for r in records if not (r.incarnation == incarnation and r.number > stored)]
 
-    async def _read(self, reading: Any) -> Any:
+    async def read_store(self, reading: Any) -> Any:
+        """Await a read of the store; StoreUnavailableError (close 1013) if it fails."""
         # A store that cannot be read is not a broken application: the client retries
         # (1013) and the session is made from the store once it is back.
         try:
