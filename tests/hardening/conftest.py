@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
+import pytest_asyncio
 
 from .harness import Database, Site, shared_database
+from .hostile import Victim
 
 #: Low limits of the main site (the others are in ``settings.py``).
 MAX_PATCHES_PER_SECOND = 100
@@ -47,3 +49,13 @@ def site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterat
 def debug_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterator[Site]:
     """The same site with DEBUG on."""
     yield from _site(tmp_path_factory, database, "debug-site", debug=True)
+
+
+@pytest_asyncio.fixture
+async def victim(site: Site) -> AsyncIterator[Victim]:
+    """An anonymous client of a fresh session of the shared site, closed after the test."""
+    made = await Victim.open(site)
+    try:
+        yield made
+    finally:
+        await made.close()

@@ -10,12 +10,10 @@ the documents may hold 64 KiB per column, 64 KiB of JSON and 128 KiB in all.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import numpy as np
 import pytest
-import pytest_asyncio
 import websockets
 
 from docsync.client import ClientSession
@@ -29,15 +27,6 @@ from .pusher import Creator, push
 from .settings import MAX_BUFFERS, MAX_CLIENT_MODELS, MAX_FRAME_BYTES, MAX_MESSAGE_BYTES
 
 REFUSED = "patch-refused"
-
-
-@pytest_asyncio.fixture
-async def victim(site: Site) -> AsyncIterator[Victim]:
-    made = await Victim.open(site)
-    try:
-        yield made
-    finally:
-        await made.close()
 
 
 def ref(model_id: str) -> dict[str, str]:

@@ -9,27 +9,14 @@ make the session's document too big to be pulled (every new tab would be closed 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
-import pytest_asyncio
 
 from docsync.protocol import OK
 
-from .harness import Site
 from .hostile import Victim, definition, patch
 from .settings import MAX_FRAME_BYTES
 
 pytestmark = pytest.mark.asyncio
-
-
-@pytest_asyncio.fixture
-async def victim(site: Site) -> AsyncIterator[Victim]:
-    made = await Victim.open(site)
-    try:
-        yield made
-    finally:
-        await made.close()
 
 
 def new_root(model_id: str) -> object:

@@ -9,30 +9,18 @@ protocol.md, RESUME-REQ), against a real server.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
-import pytest_asyncio
 
 from docsync.protocol import ERROR, OK, RESUME_REPLY, new_message
 from docsync.sync.patch_log import MAX_POSITION
 
-from .harness import Site, set_value_patch
+from .harness import set_value_patch
 from .hostile import Victim
 
 pytestmark = pytest.mark.asyncio
 
 #: Positions past this are not exact in a JavaScript number.
 MAX_SAFE_INTEGER = 2**53 - 1
-
-
-@pytest_asyncio.fixture
-async def victim(site: Site) -> AsyncIterator[Victim]:
-    made = await Victim.open(site)
-    try:
-        yield made
-    finally:
-        await made.close()
 
 
 def resume(last_seq: int) -> object:
