@@ -31,18 +31,31 @@ from docsync.testing import PostgresServer
 
 from .conftest import SETTINGS
 
-if not settings.configured:  # the model below needs Django's apps (this process serves nothing)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS)
-    django.setup()
-
-from docsync.models import SessionRecord
-
 pytestmark = pytest.mark.asyncio
 
 
+def table() -> str:
+    """The journal's table, as ``docsync.SessionRecord`` names it."""
+    from docsync.models import SessionRecord
+
+    return str(SessionRecord._meta.db_table)
+
+
 @pytest.fixture
-def pg() -> Iterator[tuple[PostgresServer, Any]]:
+def django_apps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Django's apps, which the model needs: the suite's settings when set up, else this folder's."""
+    # Never at import: collecting this module before tests/server's conftest would set up
+    # the whole worker with this folder's settings (no 'testserver' host).
+    if not settings.configured:
+        monkeypatch.setenv("DJANGO_SETTINGS_MODULE", SETTINGS)
+        django.setup()
+
+
+@pytest.fixture
+def pg(django_apps: None) -> Iterator[tuple[PostgresServer, Any]]:
     """A private PostgreSQL with the journal's table, and a Django connection to it (not the tests' database)."""
+    from docsync.models import SessionRecord
+
     folder = Path(tempfile.mkdtemp(prefix="docsync-pg-journal-"))
     folder.chmod(0o755)  # PostgreSQL runs as its own user
     server = PostgresServer(folder / "pg")
@@ -61,7 +74,8 @@ def pg() -> Iterator[tuple[PostgresServer, Any]]:
             }
         )
         connection = handler["default"]
-        with connection.schema_editor() as editor:
+        # Not atomic: transaction.atomic would open the settings' own 'default' database.
+        with connection.schema_editor(atomic=False) as editor:
             editor.create_model(SessionRecord)
         yield server, connection
     finally:
@@ -73,9 +87,7 @@ def pg() -> Iterator[tuple[PostgresServer, Any]]:
 
 def rows(server: PostgresServer) -> list[tuple[str, int, bytes]]:
     with psycopg.connect(host="127.0.0.1", port=server.port, user=server.user, dbname=server.database) as db:
-        found = db.execute(
-            f"SELECT session_id, number, data FROM {SessionRecord._meta.db_table} ORDER BY id"
-        ).fetchall()
+        found = db.execute(f"SELECT session_id, number, data FROM {table()} ORDER BY id").fetchall()
     return [(s, n, bytes(d)) for s, n, d in found]
 
 
@@ -86,7 +98,7 @@ def expiry() -> datetime.datetime:
 async def test_a_batch_lands_whole_with_its_bytes_exact(pg: tuple[PostgresServer, Any]) -> None:
     server, connection = pg
     assert pg_journal.usable(connection)
-    journal = PgJournal(connection, SessionRecord._meta.db_table)
+    journal = PgJournal(connection, table())
     records = [("s1", 1, b"\x00\x01binary\xff" * 100), ("s2", 7, os.urandom(9000)), ("s1", 2, b"")]
     try:
         await journal.append(records, expiry())
@@ -105,7 +117,7 @@ async def test_a_refused_row_refuses_its_whole_batch_and_the_next_write_goes_on(
     pg: tuple[PostgresServer, Any], size: int
 ) -> None:
     server, connection = pg
-    journal = PgJournal(connection, SessionRecord._meta.db_table)
+    journal = PgJournal(connection, table())
     try:
         await journal.append([("before", 1, b"kept")], expiry())
         # A session id longer than the column takes (64): PostgreSQL refuses the statement.
@@ -121,7 +133,7 @@ async def test_a_refused_row_refuses_its_whole_batch_and_the_next_write_goes_on(
 
 async def test_a_server_gone_fails_the_write_and_one_back_takes_the_next(pg: tuple[PostgresServer, Any]) -> None:
     server, connection = pg
-    journal = PgJournal(connection, SessionRecord._meta.db_table)
+    journal = PgJournal(connection, table())
     try:
         await journal.append([("s", 1, b"one")], expiry())
         server.stop()
