@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -145,12 +146,32 @@ def check_patches(data: Mapping[str, Column], patches: Mapping[str, Any]) -> dic
     return checked
 
 
+def _references_of_unshared() -> int:
+    """What sys.getrefcount says, in a loop like apply_patches's, of an array only a dict holds."""
+    data = {"column": np.zeros(1)}
+    for name in data:
+        column = data[name]
+        return sys.getrefcount(column)
+    raise AssertionError("unreachable")
+
+
+#: The reference count of a column that only its dict holds, seen from apply_patches.
+_UNSHARED = _references_of_unshared()
+
+
 def apply_patches(data: dict[str, Column], patches: Mapping[str, list[tuple[Any, Any]]]) -> None:
     """Write checked patches into the columns of ``data``."""
     for name, entries in patches.items():
         column = data[name]
         if isinstance(column, np.ndarray):
-            if not column.flags.writeable:  # arrays decoded from frames are read-only views
+            # Copy on write unless nothing else can see the array: read-only arrays are
+            # views of received frames, and an event encoded earlier (a change waiting in
+            # a client's outbox or resent after a resume, a log entry, a frame the
+            # transport still holds) refers to the array's memory without a copy, so an
+            # edit in place would change what it says. References: the dict's, ours and
+            # getrefcount's own (_UNSHARED); any other holder (an encoded buffer, the app)
+            # forces a copy.
+            if not column.flags.writeable or column.base is not None or sys.getrefcount(column) > _UNSHARED:
                 column = column.copy()
         else:
             column = list(column)
