@@ -108,3 +108,21 @@ describe("Outbox", () => {
     assert.equal(outbox.take(), null);
   });
 });
+
+describe("Outbox and arrays patched in place", () => {
+  it("keeps the values a column change was made with after a later patch of that column", () => {
+    const document = new Document();
+    const source = new Model("ColumnDataSource", { id: "source", attributes: { data: { y: new Float64Array(4) } } });
+    document.addRoot(source);
+    const outbox = new Outbox();
+    document.onChange((event) => outbox.add(event, { base: 1, attached: document.models }));
+    source.setColumns("data", { y: new Float64Array([0, 1, 2, 3]) });
+    const inFlight = outbox.take();
+    source.patch("data", { y: [[3, 30]] });
+    const next = outbox.take();
+    const [, bytes] = inFlight.buffers[0];
+    assert.deepEqual([...new Float64Array(bytes.slice(0).buffer)], [0, 1, 2, 3]);
+    assert.deepEqual([...source.get("data").y], [0, 1, 2, 30]);
+    assert.equal(next.content.events[0].kind, "ColumnsPatched");
+  });
+});

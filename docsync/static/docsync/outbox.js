@@ -65,7 +65,15 @@ export class Outbox {
     // Buffer ids must be unique in a message that gathers several encoded changes.
     const encoder = new Encoder({ bufferPrefix: `c${this._serial}.` });
     const { events, references } = encodeEvents([event], encoder, attached);
-    const entry = new Entry(event, events[0], references, encoder.buffers, base);
+    // The encoder's buffers are views of the arrays' memory. An array a whole value or
+    // new columns bring becomes the document's own, whose cells a later patch writes in
+    // place: its bytes are copied here, so that a change waiting (or resent after a
+    // resume) keeps the values it was made with. Streamed rows and patch values are
+    // copied into the columns, never written: they go out as they are.
+    const kind = events[0].kind;
+    const rowsOrCells = kind === "ColumnsStreamed" || kind === "ColumnsPatched";
+    const buffers = rowsOrCells ? encoder.buffers : encoder.buffers.map(([id, bytes]) => [id, bytes.slice(0)]);
+    const entry = new Entry(event, events[0], references, buffers, base);
     if (event instanceof ModelChangedEvent && entry.key !== null) this._drop(entry.key);
     this._entries.push(entry);
   }
