@@ -155,6 +155,17 @@ def script_cpu(trace: Any, stream: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _rep_line(run: dict[str, Any]) -> str:
+    """One repetition's figures as printed while the benchmark runs (medians alone hide a bad run)."""
+    line = f"first paint {run['first_paint']:.1f} ms"
+    stream, idle = run.get("stream"), run.get("idle")
+    if stream:
+        line += f", streaming: {stream['dropped']} dropped of {stream['frames']} frames"
+        if idle:
+            line += f" (idle page: {idle['dropped']} of {idle['frames']})"
+    return line
+
+
 def run_one(
     browser: Any, url: str, side: str, case: str, backend: str, seconds: float, frames: int = 20
 ) -> dict[str, Any]:
@@ -291,10 +302,7 @@ def main() -> None:
                         for side, backend in targets if rep % 2 == 0 else targets[::-1]:
                             run = run_one(browsers[backend], url, side, case, backend, args.seconds, args.frames)
                             raw.setdefault(f"{side}-{backend}", {}).setdefault(case, []).append(run)
-                            print(
-                                f"rep {rep + 1} {case} {side}-{backend}: first paint {run['first_paint']:.1f} ms",
-                                flush=True,
-                            )
+                            print(f"rep {rep + 1} {case} {side}-{backend}: {_rep_line(run)}", flush=True)
                 for browser in browsers.values():
                     browser.close()
         finally:
