@@ -10,18 +10,20 @@ commands (from the server's own counters) and CPU time of the server processes a
 redis-server (figures that hold on a loaded machine, unlike the times).
 
     python bench/relay.py [--processes 3] [--server uvicorn] [--layer core]
-                          [--round-trips 300] [--sessions 20] [--seconds 10]
+                          [--round-trips 300] [--sessions 20] [--seconds 10] [--json PATH]
 
 The channel layer is docsync's variant of channels-redis's core layer (two Redis round
 trips per message, docsync/server/cluster/layer.py); ``--layer core`` relays over the
 stock core layer (eight), ``--layer pubsub`` over channels-redis's pub/sub layer (a
-comparison: that layer bounds no queue).
+comparison: that layer bounds no queue). ``--json`` also writes the figures to a file:
+``bench/run.py`` runs this script as its ``relay`` scenario and checks issue 20's targets.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import statistics
@@ -144,6 +146,7 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=3)
     parser.add_argument("--server", choices=["daphne", "uvicorn", "granian", "hypercorn"], default="uvicorn")
     parser.add_argument("--layer", choices=["docsync", "core", "pubsub"], default="docsync", help="channel layer")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="docsync-relay-"))
     modes = ("direct", "relayed", "random")
@@ -186,6 +189,19 @@ def main() -> None:
     added = (percentile(times["relayed"], 50) - percentile(times["direct"], 50)) * ms
     print(f"relay adds {added:.2f} ms at p50; relayed throughput is {rates['relayed'] / rates['direct']:.2f}x direct")
     print(f"no sticky sessions (random landing): throughput {rates['random'] / rates['direct']:.2f}x direct")
+    if args.json is not None:
+        figures = {
+            "processes": args.processes,
+            "server": args.server,
+            "layer": args.layer,
+            **{f"{mode}_p50_ms": percentile(times[mode], 50) * ms for mode in times},
+            **{f"{mode}_p99_ms": percentile(times[mode], 99) * ms for mode in times},
+            **{f"{mode}_rate": rates[mode] for mode in modes},
+            "added_p50_ms": added,
+            "relayed_vs_direct": rates["relayed"] / rates["direct"],
+            "random_vs_direct": rates["random"] / rates["direct"],
+        }
+        args.json.write_text(json.dumps(figures, indent=1))
     print("per round trip of one client (its latency run; Redis counts each command a script runs, and the script):")
     for mode in measured:
         cost = costs[mode]

@@ -3,8 +3,11 @@
     python bench/run.py --quick          # a few minutes
     python bench/run.py                  # the full run (about an hour)
     python bench/run.py --only roundtrip,bigpull --reps 5
+    python bench/run.py --only relay     # scale-out alone: 3 uvicorn processes + redis-server
 
-Prints the table and writes bench/results/latest.md and latest.json.
+Prints the table and writes bench/results/latest.md and latest.json. The ``relay``
+scenario runs bench/relay.py (three processes over a private redis-server, no sticky
+sessions) once per repetition and checks issue 20's scale-out targets.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import os
 import resource
 import secrets
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,6 +42,11 @@ from servers import (
 )
 
 RESULTS = BENCH / "results"
+#: The scale-out scenario: not one server per run like the others, a cluster (bench/relay.py).
+RELAY = "relay"
+#: Issue 20's scale-out targets: what relaying adds to a round trip's p50, relayed throughput / direct.
+RELAY_ADDED_P50_MS = 0.5
+RELAY_THROUGHPUT = 0.7
 
 
 def log(text: str) -> None:
@@ -104,7 +113,7 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes, one repetition: a few minutes")
     parser.add_argument("--reps", type=int, help="repetitions per scenario and server (default 1 quick, 3 full)")
-    parser.add_argument("--only", help="comma-separated scenarios: " + ",".join(s.name for s in SCENARIOS))
+    parser.add_argument("--only", help="comma-separated scenarios: " + ",".join([*(s.name for s in SCENARIOS), RELAY]))
     parser.add_argument("--targets", help="comma-separated servers: " + ",".join(TARGETS))
     parser.add_argument("--seconds", type=float, help="duration of the sustained churn (default 90 s, quick 10 s)")
     parser.add_argument("--out", default=str(RESULTS / "latest"), help="report path without suffix")
@@ -163,8 +172,13 @@ def main() -> int:
                              "result": metrics, "info": result.get("info", {}), "error": result.get("error"),
                              "stderr": result.get("stderr")})  # fmt: skip
     budget_text, budget_holds = _budget() if "memory" in {s.name for s in scenarios} else ("", True)
+    relays = _relay(reps, args.quick, workdir) if only is None or RELAY in only else []
     info.update(loadavg_end=_load(), took=f"{(time.monotonic() - started) / 60:.1f} min")
     text = _report_text(runs, info, budget_holds)
+    if relays:
+        info["relay"] = relays
+        text += "\n## Scale-out: 3 uvicorn processes, no sticky sessions (`bench/relay.py`)\n\n"
+        text += relay_table(relays) + "\n"
     if args.baseline:
         info["baseline"] = str(Path(args.baseline).resolve())
         text += "\n## Before / after (`--baseline`)\n\n" + report.baseline_table(runs, args.baseline) + "\n"
@@ -204,6 +218,50 @@ def _budget() -> tuple[str, bool]:
     if done.returncode not in (0, 1) or not done.stdout.strip():
         return f"bench/budget.py failed (exit {done.returncode}): {done.stderr[-800:]}", False
     return done.stdout.strip(), done.returncode == 0
+
+
+def _relay(reps: int, quick: bool, workdir: Path) -> list[dict[str, Any]]:
+    """Run bench/relay.py ``reps`` times (3 uvicorn processes, a private redis-server); its figures per run."""
+    sizes = ["--round-trips", "100", "--seconds", "4"] if quick else ["--round-trips", "300", "--seconds", "10"]
+    figures = []
+    for rep in range(reps):
+        out = workdir / f"relay-{rep}.json"
+        log(f"relay      rep {rep + 1}: bench/relay.py {' '.join(sizes)}")
+        done = subprocess.run(
+            [sys.executable, str(BENCH / "relay.py"), *sizes, "--json", str(out)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        if done.returncode != 0 or not out.exists():
+            log(f"relay      rep {rep + 1}: FAILED (exit {done.returncode}): {done.stderr[-800:]}")
+            continue
+        figures.append(json.loads(out.read_text()))
+        log(f"relay      rep {rep + 1}: {figures[-1]}")
+    return figures
+
+
+def relay_table(runs: list[dict[str, Any]]) -> str:
+    """The scale-out figures (medians over ``runs``) against issue 20's targets."""
+
+    def med(key: str) -> float:
+        return float(statistics.median(run[key] for run in runs))
+
+    added, relayed, landing = med("added_p50_ms"), med("relayed_vs_direct"), med("random_vs_direct")
+    yes = {True: "yes", False: "**no**"}
+    rows = [
+        "| figure | direct | relayed | random landing | target | holds |",
+        "|---|---|---|---|---|---|",
+        f"| round trip p50 | {med('direct_p50_ms'):.2f} ms | {med('relayed_p50_ms'):.2f} ms | — | "
+        f"relayed adds ≤ {RELAY_ADDED_P50_MS} ms | {yes[added <= RELAY_ADDED_P50_MS]} (adds {added:.2f} ms) |",
+        f"| round trip p99 | {med('direct_p99_ms'):.2f} ms | {med('relayed_p99_ms'):.2f} ms | — | — | — |",
+        f"| throughput, round trips/s | {med('direct_rate'):,.0f} | {med('relayed_rate'):,.0f} | "
+        f"{med('random_rate'):,.0f} | relayed ≥ {RELAY_THROUGHPUT}x direct | "
+        f"{yes[relayed >= RELAY_THROUGHPUT]} ({relayed:.2f}x; random landing {landing:.2f}x) |",
+    ]
+    each = ", ".join(f"{run['added_p50_ms']:+.2f} ms / {run['relayed_vs_direct']:.2f}x" for run in runs)
+    return "\n".join(rows) + f"\n\nEach repetition (p50 added / relayed throughput): {each}.\n"
 
 
 def _load() -> str:
