@@ -22,22 +22,26 @@ from typing import Any
 import bokeh
 import bokeh.io.doc
 import bokeh.model.util
+import bokeh.util.serialization
 from bokeh.core.has_props import HasProps
 from bokeh.core.property.descriptors import UnsetValueError
 from bokeh.core.property.singletons import Intrinsic, Undefined
 from bokeh.core.property.wrappers import PropertyValueContainer
+from bokeh.settings import settings as bokeh_settings
 from bokeh.util.serialization import make_id
 from packaging.version import Version
 
 __all__ = [
     "SUPPORTED",
     "check_version",
+    "decoded_models",
     "destroy_document",
     "forget_modules",
     "give_new_id",
     "install_lean_models",
     "install_lean_serialization",
     "install_thread_safe_curdoc",
+    "is_unissued_id",
     "lifecycle_hook",
     "message_callbacks",
     "no_python_callbacks",
@@ -126,6 +130,30 @@ def set_session_context(document: Any, session_context: Any) -> None:
 def give_new_id(model: Any) -> None:
     """Give ``model`` an id of this process (a restored model made by another process; Bokeh's ids are read-only)."""
     model._id = make_id()
+
+
+def is_unissued_id(model_id: str) -> bool:
+    """Tell whether Bokeh's ``make_id`` would give ``model_id`` to a model of this process later.
+
+    Bokeh's simple ids (its default) are ``p`` and a process-wide counter that every pull
+    shows: a client defining a model under a number the counter has not reached would
+    make the application's next model share its id (the browsers then resolve the
+    application's model to the client's). With ``BOKEH_SIMPLE_IDS=no`` ids are uuids.
+    """
+    if not bokeh_settings.simple_ids() or not model_id.startswith("p"):
+        return False
+    number = model_id[1:]
+    # make_id's own spelling only (ASCII digits, no leading zero); a long one is never reached.
+    if not (0 < len(number) <= 19 and number.isascii() and number.isdigit() and number[0] != "0"):
+        return False
+    # Read without Bokeh's lock: the counter only grows, so a stale read refuses more, never less.
+    return int(number) > bokeh.util.serialization._simple_id
+
+
+def decoded_models(deserializer: Any, document: Any) -> list[Any]:
+    """The models a Bokeh ``Deserializer`` made from a message's definitions (not ``document``'s own)."""
+    models = document.models
+    return [model for model in deserializer._references.values() if model.id not in models]
 
 
 @contextlib.contextmanager

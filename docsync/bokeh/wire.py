@@ -19,6 +19,7 @@ from bokeh.io.doc import patch_curdoc
 from ..exceptions import PatchError
 from ..protocol import Message, new_message
 from ..protocol.msgtypes import PATCH_DOC, PULL_DOC_REPLY
+from .compat import decoded_models, is_unissued_id
 from .event_checks import check_event
 
 __all__ = ["EncodedBokehEvent", "apply_client_patch", "document_content", "encode_event", "patch_message", "pull_reply"]
@@ -115,6 +116,9 @@ def apply_client_patch(document: Any, message: Message, setter: Any) -> bool:
     events = patch.get("events") if isinstance(patch, dict) else None
     if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
         raise PatchError("a PATCH-DOC needs a list of events")
+    for model in decoded_models(deserializer, document):
+        if is_unissued_id(model.id):
+            raise PatchError(f"model id {model.id!r:.40} is reserved for the server's own models")
     for event in events:
         check_event(event)
 

@@ -53,3 +53,17 @@ def thread_report(doc: Any) -> None:
 
     slider.on_change("value", moved)
     doc.add_root(column(slider, where))
+
+
+def grows(doc: Any) -> None:
+    """Each change of slider "trigger" makes the app add a Div of its own to column "shelf" (a new server id)."""
+    from bokeh.models import Slider
+
+    trigger = Slider(start=0, end=10_000, value=0, step=1, name="trigger")
+    shelf = column(Div(text="start", name="first"), name="shelf")
+
+    def add(attr: str, old: Any, new: Any) -> None:
+        shelf.children.append(Div(text=f"app div {new}"))
+
+    trigger.on_change("value", add)
+    doc.add_root(column(trigger, shelf))
