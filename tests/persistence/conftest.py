@@ -2,60 +2,65 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from docsync.testing import ServerProcess, free_port
+from docsync.testing import SiteUnderTest
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = "tests.persistence.settings"
 
 
-class Site:
-    """One database (SQLite), one port, and the server processes started on them one after another."""
+class Site(SiteUnderTest):
+    """One database (SQLite) and one server process on one port, which can die and come back.
+
+    docsync.testing's ``SiteUnderTest`` with what the persistence tests read of the
+    database; ``start`` starts the process the first time and starts it again (same port,
+    same log) after a ``stop``, a kill or a crash.
+    """
 
     def __init__(self, tmp: Path, kind: str = "daphne", **env: str) -> None:
         self.tmp = tmp
         self.kind = kind
         self.db = tmp / "db.sqlite3"
-        self.port = free_port()
         self.hook_log = tmp / "hooks.log"
-        self.env = {
-            "DJANGO_SETTINGS_MODULE": SETTINGS,
-            "DOCSYNC_SQLITE": str(self.db),
-            "DOCSYNC_PERSISTENCE": "database",
-            "DOCSYNC_HOOK_LOG": str(self.hook_log),
-            "DOCSYNC_UNUSED_SESSION_LIFETIME": "60",
-            "DOCSYNC_ADMIN_REFRESH": "0.3",
-            **env,
-        }
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env={**os.environ, **self.env}, check=True
+        settings = env.pop("DJANGO_SETTINGS_MODULE", SETTINGS)  # a test may name other settings
+        super().__init__(
+            tmp,
+            settings=settings,
+            env={
+                "DOCSYNC_SQLITE": str(self.db),
+                "DOCSYNC_PERSISTENCE": "database",
+                "DOCSYNC_HOOK_LOG": str(self.hook_log),
+                "DOCSYNC_UNUSED_SESSION_LIFETIME": "60",
+                "DOCSYNC_ADMIN_REFRESH": "0.3",
+                **env,
+            },
+            servers=(kind,),
+            cwd=ROOT,
         )
-        self.server: ServerProcess | None = None
+        self.manage("migrate", "-v0")
         self.starts = 0
 
-    def start(self) -> ServerProcess:
-        """Start a server process on the site's port (the same one every time)."""
+    def start(self, timeout: float = 60.0) -> Site:
+        """Start the server process on the site's port (the same one every time)."""
+        if self.starts == 0:
+            super().start(timeout)
+        else:
+            self.restart(0, timeout)
         self.starts += 1
-        self.server = ServerProcess(
-            server=self.kind, port=self.port, cwd=ROOT, env=self.env, log_path=self.tmp / f"server{self.starts}.log"
-        ).start()
-        return self.server
+        return self
 
     @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
+    def port(self) -> int:
+        return self.server.port
 
     def log(self) -> str:
-        return "".join(p.read_text(errors="replace") for p in sorted(self.tmp.glob("server*.log")))
+        return self.log_text()
 
     def hooks(self) -> list[str]:
         return self.hook_log.read_text().splitlines() if self.hook_log.exists() else []
@@ -96,11 +101,6 @@ class Site:
             return db.execute(
                 "SELECT snapshot_saved, snapshot_bytes FROM docsync_livesession WHERE session_id = ?", (session_id,)
             ).fetchone()
-
-    def stop(self) -> None:
-        if self.server is not None:
-            self.server.stop()
-            self.server = None
 
 
 @pytest.fixture

@@ -176,7 +176,7 @@ def test_a_bokeh_session_killed_with_kill_9_is_restored_from_its_journal(bokeh_s
     token, session_id, unsaved_token, unsaved_id = asyncio.run(before())
     assert python_values(site, "bk_sliders", "phase", "value", session_id) == [1.5]
     y_before = python_values(site, "bk_sliders", "plot", "renderers.0.data_source.data.y", session_id)
-    site.server.kill()  # type: ignore[union-attr]  # kill -9: no drain, no snapshot since the session was made
+    site.server.kill()  # kill -9: no drain, no snapshot since the session was made
     site.start()
 
     async def after() -> tuple[dict[str, Any], dict[str, Any]]:
@@ -218,7 +218,7 @@ def test_a_drained_bokeh_session_closes_with_4012_and_is_restored_by_the_next_pr
 
     token, session_id, close = asyncio.run(before())
     assert close is not None and close.code == 4012
-    site.server.wait_stopped()  # type: ignore[union-attr]
+    site.server.wait_stopped()
     assert "drained 1 sessions (1 saved, 1 connections closed)" in site.log()
     site.start()
 
@@ -244,7 +244,7 @@ def test_on_session_restored_of_a_directory_app_runs_after_the_restore(bokeh_sit
         return token, session_id
 
     token, session_id = asyncio.run(before())
-    site.server.kill()  # type: ignore[union-attr]
+    site.server.kill()
     site.start()
     assert site.hooks() == []
 

@@ -73,9 +73,9 @@ async def test_a_killed_process_started_again_restores_the_session_its_client_re
         await wait_until(lambda: (site.live_snapshot(client.id) or (None, 0))[1] == nbytes, "the admin's row")
         assert site.live_snapshot(client.id)[0] is not None  # type: ignore[index]
 
-        site.server.kill()  # type: ignore[union-attr]
+        site.server.kill()
         await wait_until(lambda: not client.connected.is_set(), "the client to see its socket drop")
-        second = site.start()
+        second = site.start().server
         await client.reconnect()
 
         assert not client.resumed_fresh
@@ -144,7 +144,7 @@ async def test_a_sigkill_while_clients_edit_loses_no_acknowledged_change(
         shared_acked: list[str] = []
         editors.append(asyncio.ensure_future(edit_until_closed(shared, "shared", shared_acked)))
         await wait_until(lambda: all(len(a) >= 5 for a in [*acked, shared_acked]), "changes acknowledged")
-        site.server.kill()  # type: ignore[union-attr]
+        site.server.kill()
         await asyncio.gather(*editors)
         site.start()
         for n, client in enumerate([*clients, shared]):
@@ -200,7 +200,6 @@ async def test_a_drain_saves_every_session_and_clients_resume_losing_no_acknowle
             "each client is told why in an ERROR"
         )
         await asyncio.to_thread(process.wait, 60)  # type: ignore[union-attr]
-        site.server = None
         if command is not None:
             output, _ = await command.communicate()
             assert command.returncode == 0
@@ -232,7 +231,7 @@ async def test_a_corrupt_snapshot_is_refused_clearly_kept_and_restored_once_repa
         notes_of(client).items.append("precious")
         await client.sync()
         await wait_until(lambda: (site.saved_seq(client.id) or -1) >= client.last_seq, "the snapshot")
-        site.server.kill()  # type: ignore[union-attr]
+        site.server.kill()
         good = bytes(site.snapshot_row(client.id)[0])
         bad = bytearray(good)
         bad[-5] ^= 0xFF
@@ -263,7 +262,7 @@ async def test_a_corrupt_journal_record_is_refused_clearly_kept_and_restored_onc
         for item in ["first", "second"]:
             notes_of(client).items.append(item)
             await client.sync()
-        site.server.kill()  # type: ignore[union-attr]
+        site.server.kill()
         records = site.records(client.id)
         assert len(records) >= 2, "each change is a record (no snapshot since the session was made)"
         row_id, good = records[0]

@@ -34,7 +34,7 @@ async def test_the_store_puts_sqlite_in_wal_unless_told_not_to(tmp_path: Path, w
             notes_of(client).items.extend(["a", "b"])
             await client.sync()
             assert journal_mode(site.db) == mode
-            site.server.kill()  # type: ignore[union-attr]
+            site.server.kill()
             site.start()
             await client.reconnect()
             assert not client.resumed_fresh
