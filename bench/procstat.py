@@ -18,17 +18,26 @@ def rss_bytes(pid: int) -> int:
 
 
 def cpu_seconds(pid: int) -> float:
-    """Return the CPU time ``pid`` has used, all its live threads included, in ns resolution.
+    """Return the CPU time ``pid`` has used, its exited threads included; live threads in ns resolution.
 
     /proc/<pid>/stat counts in 10 ms ticks, too coarse for costs of a fraction of a
-    millisecond; each thread's schedstat counts nanoseconds.
+    millisecond; each live thread's schedstat counts nanoseconds. A thread that has
+    exited (Django's ASGI handler starts one per request) is only in the process's
+    ticks: what the process's ticks hold beyond its live threads' ticks is added.
     """
     try:
-        total = 0
+        live_ns = live_ticks = 0
         for task in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{task}/schedstat") as schedstat:
-                total += int(schedstat.read().split()[0])
-        return total / 1e9
+            try:
+                with open(f"/proc/{pid}/task/{task}/schedstat") as schedstat:
+                    ns = int(schedstat.read().split()[0])
+                ticks = _stat_ticks(f"/proc/{pid}/task/{task}/stat")
+            except FileNotFoundError:  # the thread exited meanwhile: the process's ticks hold it
+                continue
+            live_ns += ns
+            live_ticks += ticks
+        exited = max(0, _stat_ticks(f"/proc/{pid}/stat") - live_ticks)
+        return live_ns / 1e9 + exited / _TICKS
     except (FileNotFoundError, ProcessLookupError):
         return _stat_seconds(pid)
 
@@ -50,9 +59,14 @@ def self_cpu_seconds() -> float:
     return time.process_time()
 
 
-def _stat_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as stat:
+def _stat_ticks(path: str) -> int:
+    """utime + stime of a /proc stat file, in clock ticks."""
+    with open(path) as stat:
         text = stat.read()
     # The command name may contain spaces and parentheses; fields follow the last ")".
     fields = text[text.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / _TICKS
+    return int(fields[11]) + int(fields[12])
+
+
+def _stat_seconds(pid: int) -> float:
+    return _stat_ticks(f"/proc/{pid}/stat") / _TICKS
