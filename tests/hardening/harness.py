@@ -114,7 +114,14 @@ class Site(SiteUnderTest):
     """One daphne (or ``server``) process serving the test settings, with its own copy of the database."""
 
     def __init__(
-        self, folder: Path, database: Database, *, debug: bool = False, server: str = "daphne", **env: str
+        self,
+        folder: Path,
+        database: Database,
+        *,
+        debug: bool = False,
+        server: str = "daphne",
+        asgi_app: str = "project.asgi:application",
+        **env: str,
     ) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.db = database.copy_to(folder / "db.sqlite3")
@@ -123,6 +130,7 @@ class Site(SiteUnderTest):
             folder,
             servers=(server,),
             cwd=ROOT,
+            asgi_app=asgi_app,
             env=base_env(
                 **{
                     "DOCSYNC_SQLITE": str(self.db),
