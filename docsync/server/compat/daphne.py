@@ -23,6 +23,17 @@ as it is).
 daphne's ``websocket.send`` never waits: it writes into Twisted's buffer, however full.
 :func:`send_backpressure` lets a connection's writer wait while that buffer is over
 Twisted's bound, as uvicorn's ``send`` waits by itself (see ``server/outbox.py``).
+
+A refused client must read the ERROR and the close frame docsync sends it. autobahn
+waited one second for the client's close frame, then aborted the connection (a TCP
+reset, whatever was still unread or unsent); it aborts on the client's close frame too.
+A loaded client that wrote again after the reset got ECONNRESET, and its event loop
+closed the socket without reading what the kernel held for it: the ERROR and the close
+frame were lost (close code 1006). A websocket docsync closes here waits
+``CLOSE_HANDSHAKE_SECONDS`` for the client's close frame, then half-closes (a FIN after
+everything written) and reads and discards what the client still sends until it closes
+too, for ``LINGER_SECONDS`` at most; only a client that neither reads nor closes for all
+that time is reset.
 """
 
 from __future__ import annotations
@@ -39,6 +50,8 @@ from .versions import Version, checked, installed
 
 __all__ = [
     "CHECKED",
+    "CLOSE_HANDSHAKE_SECONDS",
+    "LINGER_SECONDS",
     "SENDABLE_CLOSE_CODES",
     "allow_protocol_close_codes",
     "fit_incoming_limit",
@@ -51,8 +64,8 @@ logger = logging.getLogger("docsync.server")
 
 #: The daphne releases whose ``WebSocketProtocol.handle_reply`` this module was checked against.
 CHECKED: tuple[Version, Version] = ((4, 1), (4, 3))
-#: What the wrapper uses of the class: daphne's reply handler, autobahn's state and senders.
-_INTERNALS = ("handle_reply", "sendCloseFrame", "sendMessage", "STATE_OPEN")
+#: What the wrapper uses of the class: daphne's reply handler, autobahn's state, senders and TCP close.
+_INTERNALS = ("handle_reply", "sendCloseFrame", "sendMessage", "STATE_OPEN", "_closeConnection", "dataReceived")
 
 #: Codes an endpoint may put in a close frame (RFC 6455 section 7.4 and the IANA registry).
 SENDABLE_CLOSE_CODES = frozenset({1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014}) | frozenset(
@@ -103,7 +116,7 @@ def allow_protocol_close_codes() -> None:
         if message.get("type") == "websocket.close" and self.state == self.STATE_OPEN:
             code = message.get("code") or 1000
             if code in SENDABLE_CLOSE_CODES:
-                self.sendCloseFrame(code=code, reasonUtf8=_reason_bytes(message.get("reason")), isReply=False)
+                _close_lingering(self, code, _reason_bytes(message.get("reason")))
                 return
         if message.get("type") == "websocket.send" and self.state == self.STATE_OPEN:
             data, text = message.get("bytes"), message.get("text")
@@ -119,6 +132,47 @@ def allow_protocol_close_codes() -> None:
     handle_reply.docsync_close_codes = True  # type: ignore[attr-defined]
     handle_reply.docsync_original = original  # type: ignore[attr-defined]
     protocol.handle_reply = handle_reply
+
+
+#: How long a websocket docsync closes waits for the client's close frame (autobahn's own: 1 s).
+CLOSE_HANDSHAKE_SECONDS = 5.0
+#: How long it then reads and discards, half-closed, before a client that never closes is reset.
+LINGER_SECONDS = 5.0
+
+
+def _close_lingering(protocol: Any, code: int, reason: bytes | None) -> None:
+    """Send a close frame; then let the connection end without a reset while the client may still read."""
+    protocol.closeHandshakeTimeout = CLOSE_HANDSHAKE_SECONDS  # read by sendCloseFrame, for this connection
+    # autobahn drops the TCP connection through this, on the client's close frame or at
+    # the timeout, with abort=True: a reset. Replaced for this connection only.
+    protocol._closeConnection = functools.partial(_linger, protocol)
+    protocol.sendCloseFrame(code=code, reasonUtf8=reason, isReply=False)
+
+
+def _discard(data: bytes) -> None:
+    """What a lingering connection does with what the client still sends (autobahn would keep it)."""
+
+
+def _linger(protocol: Any, abort: bool = False) -> None:
+    """Half-close once everything is written, read and discard until the client closes, reset only after LINGER_SECONDS.
+
+    Closing a socket with input unread makes the kernel send a reset, as an abort does;
+    reading on until the client's end of the stream leaves nothing unread.
+    """
+    transport = protocol.transport
+    if not hasattr(transport, "loseWriteConnection") or getattr(transport, "disconnected", True):
+        type(protocol)._closeConnection(protocol, abort)
+        return
+    from twisted.internet import reactor as _reactor
+
+    reactor: Any = _reactor  # the installed reactor (typed as the module's interface, not its class)
+    protocol.dataReceived = _discard  # Twisted looks it up on each read
+    # Reading stops while the send buffer is full (daphne's channel pauses it): the
+    # client's close could not be read. Nothing more is produced for this connection.
+    with contextlib.suppress(Exception):
+        transport.resumeProducing()
+    transport.loseWriteConnection()
+    reactor.callLater(LINGER_SECONDS, transport.abortConnection)  # no-op once it is disconnected
 
 
 #: Binary payloads from this size on are framed here, in one copy (autobahn's way makes two more).
