@@ -42,6 +42,24 @@ def cpu_seconds(pid: int) -> float:
         return _stat_seconds(pid)
 
 
+def context_switches(pid: int) -> int:
+    """Return the context switches of ``pid``'s live threads (voluntary ones count thread hand-offs), or -1."""
+    total = 0
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return -1
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/status") as status:
+                for line in status:
+                    if line.startswith(("voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:")):
+                        total += int(line.split()[1])
+        except FileNotFoundError:  # the thread exited meanwhile
+            continue
+    return total
+
+
 def write_syscalls(pid: int) -> int:
     """Return the write syscalls ``pid`` has made (write, writev, ...; all its threads), or -1 if unreadable."""
     try:

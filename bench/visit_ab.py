@@ -21,37 +21,40 @@ import tempfile
 from pathlib import Path
 
 from lean_client import fetch_page, make_flavour
-from procstat import cpu_seconds
+from procstat import context_switches, cpu_seconds
 from run import prepare
 from scenarios import Target, warm_up
 from servers import TARGETS, Lifetimes, baseline_target, start
 
 
-async def visits(target: Target, count: int, *, page_only: bool) -> float:
-    """Server CPU seconds for ``count`` visits (or pages alone) to ``target``."""
+async def visits(target: Target, count: int, *, page_only: bool) -> tuple[float, int]:
+    """Server CPU seconds and context switches (of threads still live) for ``count`` visits (or pages alone)."""
     flavour, path = target.flavour, target.flavour.page_path("bench")
-    before = cpu_seconds(target.pid)
+    before, switches = cpu_seconds(target.pid), context_switches(target.pid)
     for _ in range(count):
         token = flavour.token_from_page(await fetch_page(target.base_url, path))
         if not page_only:
             session = await target.open(token=token)
             await session.close()
     await asyncio.sleep(0.05)  # the last close's work on the server
-    return cpu_seconds(target.pid) - before
+    return cpu_seconds(target.pid) - before, context_switches(target.pid) - switches
 
 
 async def compare(targets: dict[str, Target], rounds: int, block: int) -> dict[str, dict[str, list[float]]]:
     for target in targets.values():
         await warm_up(target)
         await visits(target, 10, page_only=False)
-    found: dict[str, dict[str, list[float]]] = {name: {"visit": [], "page": []} for name in targets}
+    found: dict[str, dict[str, list[float]]] = {
+        name: {"visit": [], "page": [], "visit switches": [], "page switches": []} for name in targets
+    }
     names = list(targets)
     for index in range(rounds):
         order = names if index % 2 == 0 else names[::-1]
         for kind in ("visit", "page"):
             for name in order:
-                seconds = await visits(targets[name], block, page_only=kind == "page")
+                seconds, switches = await visits(targets[name], block, page_only=kind == "page")
                 found[name][kind].append(seconds * 1000 / block)
+                found[name][f"{kind} switches"].append(switches / block)
     return found
 
 
@@ -80,6 +83,9 @@ def main() -> int:
         medians = {name: statistics.median(found[name][kind]) for name in found}
         line = ", ".join(f"{name} {value:.2f} ms (min {min(found[name][kind]):.2f})" for name, value in medians.items())
         print(f"server CPU per {kind}: {line}; after/before {medians['after'] / medians['before']:.2f}")
+        switches = {name: statistics.median(found[name][f"{kind} switches"]) for name in found}
+        counted = ", ".join(f"{name} {value:.1f}" for name, value in switches.items())
+        print(f"  context switches per {kind} (live threads): {counted}")
     return 0
 
 
