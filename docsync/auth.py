@@ -16,6 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user
+from django.contrib.auth.models import AnonymousUser
 from django.http.cookie import parse_cookie
 
 from .server.executor import run_sync
@@ -47,5 +48,10 @@ class WebsocketAuthMiddleware:
         if scope.get("type") != "websocket" or "user" in scope:
             return await self.inner(scope, receive, send)
         session_key = parse_cookie(_cookie_header(scope)).get(settings.SESSION_COOKIE_NAME)
-        user = await run_sync(user_of_session, session_key)
+        if session_key is None:
+            # No session cookie (a first visit): Django's get_user finds an empty session, so
+            # the anonymous user, with no query; no worker thread is needed to say so.
+            user: Any = AnonymousUser()
+        else:
+            user = await run_sync(user_of_session, session_key)
         return await self.inner({**scope, "user": user}, receive, send)

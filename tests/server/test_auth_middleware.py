@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.sessions.backends.db import SessionStore
 
-from docsync.auth import WebsocketAuthMiddleware
+from docsync.auth import WebsocketAuthMiddleware, user_of_session
 
 pytestmark = pytest.mark.asyncio
 
@@ -49,3 +49,12 @@ async def test_no_cookie_a_forged_one_or_another_scope_is_anonymous(database: st
     assert not (await _user_seen(None)).is_authenticated
     assert not (await _user_seen(f"{settings.SESSION_COOKIE_NAME}=not-a-session")).is_authenticated
     assert await _user_seen("x=1", scope_type="http") is None  # only websockets are its business
+
+
+async def test_without_a_cookie_the_user_is_django_s_anonymous_user(database: str) -> None:
+    # Loaded without a worker thread: the same user Django's get_user gives an empty session.
+    seen = await _user_seen(f"theme=dark; not{settings.SESSION_COOKIE_NAME}=x")
+    expected = await sync_to_async(user_of_session)(None)
+    assert type(seen) is type(expected) and seen == expected and not seen.is_authenticated
+    empty = await _user_seen(f"{settings.SESSION_COOKIE_NAME}=")  # a cookie, empty: the session's path
+    assert type(empty) is type(expected) and not empty.is_authenticated

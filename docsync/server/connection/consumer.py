@@ -167,6 +167,11 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             if complete is not None:
                 await self.handle(complete)
             return
+        if message["type"] == "websocket.disconnect" and not self.groups:
+            # Channels' handler closes stale database connections after disconnect(): a hop
+            # to its shared thread per websocket, where this consumer has used none.
+            await self.disconnect(message["code"])
+            raise StopConsumer()
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"no handler for message type {message['type']}")
