@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sys
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,7 +12,15 @@ from ..exceptions import ValidationError
 from .events import ColumnsPatchedEvent, ColumnsStreamedEvent
 from .properties import holds_models
 
-__all__ = ["apply_patches", "apply_stream", "check_patches", "check_stream", "patch_checked", "stream_checked"]
+__all__ = [
+    "apply_patches",
+    "apply_stream",
+    "check_patches",
+    "check_stream",
+    "column_made_here",
+    "patch_checked",
+    "stream_checked",
+]
 
 Column = Any  # np.ndarray | list
 _FLOAT64 = np.dtype(np.float64)
@@ -82,7 +90,7 @@ def _joined(old: Column, new: Column, rollover: int | None) -> Column:
             new = new[len(new) - rollover :]
     head = old[len(old) - keep :] if keep else old[:0]
     if isinstance(old, np.ndarray):
-        return np.concatenate((head, new))
+        return _made(np.concatenate((head, new)))
     return list(head) + list(new)
 
 
@@ -146,33 +154,31 @@ def check_patches(data: Mapping[str, Column], patches: Mapping[str, Any]) -> dic
     return checked
 
 
-def _references_of_unshared() -> int:
-    """What sys.getrefcount says, in a loop like apply_patches's, of an array only a dict holds."""
-    data = {"column": np.zeros(1)}
-    for name in data:
-        column = data[name]
-        return sys.getrefcount(column)
-    raise AssertionError("unreachable")
+#: The column arrays apply_patches and apply_stream made (by id; an entry goes with its
+#: array). Patches write these in place. Any other array is copied before its first patch:
+#: a read-only one (a view of a received frame), a view, an array the app put in (it may
+#: still hold it). Encoded events never hold a column's memory (EncodedEvent and the
+#: client's outbox freeze their buffers), so writing a column made here changes no event.
+_MADE: weakref.WeakValueDictionary[int, np.ndarray] = weakref.WeakValueDictionary()
 
 
-#: The reference count of a column that only its dict holds, seen from apply_patches.
-_UNSHARED = _references_of_unshared()
+def _made(array: np.ndarray) -> np.ndarray:
+    _MADE[id(array)] = array
+    return array
+
+
+def column_made_here(column: Column) -> bool:
+    """Tell whether apply_patches would write ``column`` in place (an array this module made, still writable)."""
+    return isinstance(column, np.ndarray) and column.flags.writeable and _MADE.get(id(column)) is column
 
 
 def apply_patches(data: dict[str, Column], patches: Mapping[str, list[tuple[Any, Any]]]) -> None:
-    """Write checked patches into the columns of ``data``."""
+    """Write checked patches into the columns of ``data`` (an array made elsewhere is copied first)."""
     for name, entries in patches.items():
         column = data[name]
         if isinstance(column, np.ndarray):
-            # Copy on write unless nothing else can see the array: read-only arrays are
-            # views of received frames, and an event encoded earlier (a change waiting in
-            # a client's outbox or resent after a resume, a log entry, a frame the
-            # transport still holds) refers to the array's memory without a copy, so an
-            # edit in place would change what it says. References: the dict's, ours and
-            # getrefcount's own (_UNSHARED); any other holder (an encoded buffer, the app)
-            # forces a copy.
-            if not column.flags.writeable or column.base is not None or sys.getrefcount(column) > _UNSHARED:
-                column = column.copy()
+            if not column_made_here(column):
+                column = _made(column.copy())
         else:
             column = list(column)
         for index, value in entries:

@@ -6,8 +6,8 @@ buffers out, and back. Options come in as constructor arguments.
 
 from __future__ import annotations
 
-from .arrays import ALLOWED_DTYPES, Buffer, dtype_name
+from .arrays import ALLOWED_DTYPES, Buffer, dtype_name, frozen_buffer
 from .decoder import Decoder
 from .encoder import Encoder
 
-__all__ = ["ALLOWED_DTYPES", "Buffer", "Decoder", "Encoder", "dtype_name"]
+__all__ = ["ALLOWED_DTYPES", "Buffer", "Decoder", "Encoder", "dtype_name", "frozen_buffer"]

@@ -18,6 +18,7 @@ __all__ = [
     "array_to_buffer",
     "decode_base64",
     "dtype_name",
+    "frozen_buffer",
 ]
 
 Buffer = bytes | bytearray | memoryview
@@ -72,6 +73,38 @@ def array_to_buffer(array: np.ndarray) -> tuple[memoryview, dict[str, Any]]:
     flat = array if array.ndim == 1 else array.reshape(-1)
     view = memoryview(flat).cast("B")  # type: ignore[arg-type]
     return view, {"dtype": name, "shape": list(array.shape), "order": byte_order}
+
+
+def _unwritable(data: memoryview) -> bool:
+    """Tell whether nothing can write the memory under ``data``: read-only all the way down to a bytes object."""
+    owner: object = data
+    for _ in range(16):  # views of views of a frame: a few steps at most
+        if type(owner) is bytes:
+            return True
+        if isinstance(owner, memoryview):
+            if not owner.readonly:
+                return False
+            owner = owner.obj
+        elif isinstance(owner, np.ndarray):
+            # A read-only array that owns its memory can be made writable again by anyone.
+            if owner.flags.writeable or owner.base is None:
+                return False
+            owner = owner.base
+        else:
+            return False
+    return False
+
+
+def frozen_buffer(data: Buffer) -> Buffer:
+    """Return ``data`` if nothing can write its memory (bytes, a read-only view over bytes), else its bytes, copied.
+
+    What an encoded event holds must say what it said when encoded: a view of a live
+    column's memory changed with every later in-place write (a cells or slice patch).
+    Columns decoded from frames are read-only views over the frame's bytes and go as they are.
+    """
+    if type(data) is bytes or (isinstance(data, memoryview) and _unwritable(data)):
+        return data
+    return bytes(data)
 
 
 def _checked_shape(shape: object, max_elements: int) -> tuple[int, ...]:

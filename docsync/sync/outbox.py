@@ -19,7 +19,7 @@ from typing import Any
 
 from ..document import DocumentEvent, ListSplicedEvent, Model, ModelChangedEvent, encode_events
 from ..protocol import Buffer
-from ..serialization import Encoder
+from ..serialization import Encoder, frozen_buffer
 from .patches import MAX_PATCH_EVENTS
 from .splices import Splice
 
@@ -83,9 +83,10 @@ class Outbox:
         # Buffer ids must be unique in a message that gathers several encoded changes.
         encoder = Encoder(buffer_prefix=f"c{self._serial}.")
         encoded = encode_events([event], encoder, attached)
-        entry = OutboxEntry(
-            event, event.property_key(), encoded["events"][0], encoded["references"], encoder.buffers, base
-        )
+        # Its buffers are its own (see EncodedEvent): a later patch of the column in place
+        # must not change a change waiting here, or in flight and resent after a resume.
+        buffers = [(buffer_id, frozen_buffer(data)) for buffer_id, data in encoder.buffers]
+        entry = OutboxEntry(event, event.property_key(), encoded["events"][0], encoded["references"], buffers, base)
         if isinstance(event, ListSplicedEvent):
             entry.splice = Splice(event.index, event.delete, len(event.items))
         if isinstance(event, ModelChangedEvent) and entry.key is not None:

@@ -16,7 +16,7 @@ from ..document.wire import event_json, model_definition
 from ..protocol import PATCH_DOC, Message, new_message
 from ..protocol.message import Frame
 from ..protocol.wire_json import dumpb
-from ..serialization import Buffer, Encoder
+from ..serialization import Buffer, Encoder, frozen_buffer
 
 __all__ = [
     "MAX_PATCH_EVENTS",
@@ -46,7 +46,7 @@ _MAX_CELL_KEYS = 64
 
 @dataclass(slots=True)
 class EncodedEvent:
-    """An event frozen in wire form: later edits of live values cannot change it."""
+    """An event frozen in wire form: later edits of live values cannot change it (its buffers are immutable)."""
 
     origin: str | None
     json: dict[str, Any]
@@ -59,6 +59,12 @@ class EncodedEvent:
     #: carries the event; None if they could not be (the PATCH-DOC then says why).
     data: bytes | None = None
     references_data: bytes | None = None
+
+    def __post_init__(self) -> None:
+        # Its buffers are its own: bytes, or read-only views over bytes (a column decoded
+        # from a frame). A view of a writable array (a live column, an app's array) is
+        # copied, so no later write reaches the log, a resend or a journal record.
+        self.buffers = [(buffer_id, frozen_buffer(data)) for buffer_id, data in self.buffers]
 
 
 def _hashable(value: Any) -> Any:
