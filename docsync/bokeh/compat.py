@@ -44,6 +44,7 @@ __all__ = [
     "is_unissued_id",
     "lifecycle_hook",
     "message_callbacks",
+    "model_table",
     "no_python_callbacks",
     "set_session_context",
 ]
@@ -154,6 +155,11 @@ def decoded_models(deserializer: Any, document: Any) -> list[Any]:
     """The models a Bokeh ``Deserializer`` made from a message's definitions (not ``document``'s own)."""
     models = document.models
     return [model for model in deserializer._references.values() if model.id not in models]
+
+
+def model_table(document: Any) -> dict[str, Any]:
+    """The document's models by id: Bokeh's own table, made anew whenever its set of models changes."""
+    return document.models._models  # type: ignore[no-any-return]
 
 
 @contextlib.contextmanager

@@ -14,6 +14,7 @@ from bokeh.server.callbacks import NextTickCallback, PeriodicCallback, SessionCa
 from bokeh.util.serialization import make_id
 
 from ..exceptions import ApplicationLoadError
+from ..limits import document_limits
 from ..server.application_context import ApplicationContext
 from ..server.heap import freeze_startup_heap
 from .application import BokehApplication
@@ -90,7 +91,16 @@ class BokehApplicationContext(ApplicationContext):
             # session exists, so no callback or client hears of it as a change (off the
             # loop, as the build: reading a big document takes a while).
             await self.runner.run(saver.restore, document, snapshot, request)
-        session = BokehSession(session_id, document, app_path=self.path, request=request, runner=self.runner)
+        limits = document_limits(settings)
+        session = BokehSession(
+            session_id,
+            document,
+            app_path=self.path,
+            request=request,
+            runner=self.runner,
+            # A reconnecting tab's pull carries the whole document in one JSON frame (session.py).
+            max_document_bytes=min(limits.max_document_bytes, limits.max_json_bytes),
+        )
         session.context = session_context
         session_context._set_session(session)
         if saver is not None:

@@ -26,6 +26,7 @@ from ..protocol import Message, error, ok
 from ..protocol.msgtypes import OK
 from ..server.session.session import STORE_UNAVAILABLE
 from .compat import destroy_document
+from .footprint import DocumentFootprint
 from .runner import UserCodeRunner
 from .wire import EncodedBokehEvent, apply_client_patch, encode_event, patch_message, pull_reply
 
@@ -38,7 +39,14 @@ class BokehSession:
     """One Bokeh document, its lock, its connections and its scheduled callbacks."""
 
     def __init__(
-        self, session_id: str, document: Any, *, app_path: str, request: dict[str, Any], runner: UserCodeRunner
+        self,
+        session_id: str,
+        document: Any,
+        *,
+        app_path: str,
+        request: dict[str, Any],
+        runner: UserCodeRunner,
+        max_document_bytes: int | None = None,
     ) -> None:
         self.id = session_id
         self.runner = runner
@@ -57,6 +65,8 @@ class BokehSession:
         self.stats = {"messages_in": 0, "messages_out": 0, "bytes_in": 0, "bytes_out": 0}
         self.notices: list[str] = []
         self.model_count = len(document.models)
+        #: The document's size, which no client's patch may take over ``max_document_bytes``.
+        self.footprint = DocumentFootprint(max_document_bytes)
         self.seq = 0  # transactions that changed the document (the admin shows it)
         self.context: Any = None
         self._outbox: list[EncodedBokehEvent] = []
@@ -150,6 +160,7 @@ class BokehSession:
     # -- Bokeh's document notifications (Document.callbacks.on_change_dispatch_to) ----
 
     def _document_patched(self, event: Any) -> None:
+        self.footprint.changed(event)
         origin = event.setter
         connections = self.connections
         if origin is not None and self.write_ahead is None and len(connections) == 1 and origin in connections:
@@ -223,7 +234,7 @@ class BokehSession:
             refusal: str | None = None
             try:
                 # Any property change may run the app's sync callbacks: off the loop (runner.py).
-                await self.runner.run(apply_client_patch, self.document, request, connection)
+                await self.runner.run(apply_client_patch, self.document, request, connection, self.footprint)
             except PatchError as exc:
                 refusal = str(exc)
             except Exception as exc:  # the app's callback failed; what it changed is sent

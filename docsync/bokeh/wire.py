@@ -21,6 +21,7 @@ from ..protocol import Message, new_message
 from ..protocol.msgtypes import PATCH_DOC, PULL_DOC_REPLY
 from .compat import decoded_models, is_unissued_id
 from .event_checks import check_event
+from .footprint import DocumentFootprint
 
 __all__ = ["EncodedBokehEvent", "apply_client_patch", "document_content", "encode_event", "patch_message", "pull_reply"]
 
@@ -95,13 +96,16 @@ def pull_reply(document: Any, reqid: str, *, inline: bool = False) -> Message:
     return new_message(PULL_DOC_REPLY, {"doc": doc}, reqid=reqid, buffers=buffers)
 
 
-def apply_client_patch(document: Any, message: Message, setter: Any) -> bool:
+def apply_client_patch(
+    document: Any, message: Message, setter: Any, footprint: DocumentFootprint | None = None
+) -> bool:
     """Apply a client's PATCH-DOC (call holding the session lock; runs the app's callbacks).
 
     All-or-nothing: the patch is decoded and every property change checked before the
     first is applied, so a refused patch (PatchError) leaves the document as it was.
     Returns False when the patch was dropped because it names a model removed meanwhile
-    (as Bokeh does: a change that crossed a removal on the wire).
+    (as Bokeh does: a change that crossed a removal on the wire). ``footprint``: the
+    document's size, which the patch may not take over its limit.
     """
     buffers = [Buffer(buffer_id, bytes(payload)) for buffer_id, payload in message.buffers]  # type: ignore[arg-type]
     deserializer = Deserializer(list(document.models), setter=setter)
@@ -116,11 +120,14 @@ def apply_client_patch(document: Any, message: Message, setter: Any) -> bool:
     events = patch.get("events") if isinstance(patch, dict) else None
     if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
         raise PatchError("a PATCH-DOC needs a list of events")
-    for model in decoded_models(deserializer, document):
+    new_models = decoded_models(deserializer, document)
+    for model in new_models:
         if is_unissued_id(model.id):
             raise PatchError(f"model id {model.id!r:.40} is reserved for the server's own models")
     for event in events:
         check_event(event)
+    if footprint is not None:
+        footprint.check(document, new_models, events)
 
     def apply() -> None:
         for event in events:

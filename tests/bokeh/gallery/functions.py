@@ -56,14 +56,24 @@ def thread_report(doc: Any) -> None:
 
 
 def grows(doc: Any) -> None:
-    """Each change of slider "trigger" makes the app add a Div of its own to column "shelf" (a new server id)."""
+    """Each change of slider "trigger" makes the app add a Div of its own to column "shelf" (a new server id).
+
+    Slider "pad" makes the app pad Div "first" with that many KiB of text (the app growing its own document).
+    """
     from bokeh.models import Slider
 
     trigger = Slider(start=0, end=10_000, value=0, step=1, name="trigger")
-    shelf = column(Div(text="start", name="first"), name="shelf")
+    pad = Slider(start=0, end=100_000, value=0, step=1, name="pad")
+    first = Div(text="start", name="first")
+    shelf = column(first, name="shelf")
 
     def add(attr: str, old: Any, new: Any) -> None:
         shelf.children.append(Div(text=f"app div {new}"))
 
+    def padded(attr: str, old: Any, new: Any) -> None:
+        first.text = "a" * (1024 * int(new))
+
     trigger.on_change("value", add)
-    doc.add_root(column(trigger, shelf))
+    pad.on_change("value", padded)
+    doc.add_root(column(trigger, pad, shelf))
+    doc.add_root(ColumnDataSource(data={"x": [0.0], "label": ["row"]}, name="rows"))
