@@ -100,6 +100,7 @@ class BokehApplicationContext(ApplicationContext):
             runner=self.runner,
             # A reconnecting tab's pull carries the whole document in one JSON frame (session.py).
             max_document_bytes=min(limits.max_document_bytes, limits.max_json_bytes),
+            max_client_models=int(settings.MAX_CLIENT_MODELS),
         )
         session.context = session_context
         session_context._set_session(session)

@@ -26,7 +26,7 @@ from bokeh.model import Model
 from ..exceptions import PatchError
 from .compat import model_table
 
-__all__ = ["DocumentFootprint", "measure", "model_size"]
+__all__ = ["ClientModels", "DocumentFootprint", "measure", "model_size"]
 
 #: A model's definition besides its type name, id and attributes (``{"type":"object","name":,"id":,...}``).
 _MODEL_OVERHEAD = 48
@@ -97,6 +97,26 @@ def model_size(model: Any) -> int:
     """Estimate a model's definition's bytes in a pull (its set properties, as Bokeh writes them)."""
     values = model.properties_with_values(include_defaults=False)
     return _MODEL_OVERHEAD + len(model.__qualified_model__) + len(model.id) + measure(values)
+
+
+class ClientModels:
+    """How many models clients have created in one document, at most ``limit`` (``MAX_CLIENT_MODELS``).
+
+    Bokeh remembers the id of every model that ever left a document, for the session's
+    life: without this count a client adding and removing models would grow that set
+    (and the document's churn) without end, under the size bound.
+    """
+
+    __slots__ = ("created", "limit")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.created = 0
+
+    def check(self, count: int) -> None:
+        """Refuse (PatchError) ``count`` more models if they would pass the limit."""
+        if count and self.created + count > self.limit:
+            raise PatchError(f"too many models created by clients: at most {self.limit}")
 
 
 class DocumentFootprint:

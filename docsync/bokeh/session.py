@@ -26,7 +26,7 @@ from ..protocol import Message, error, ok
 from ..protocol.msgtypes import OK
 from ..server.session.session import STORE_UNAVAILABLE
 from .compat import destroy_document
-from .footprint import DocumentFootprint
+from .footprint import ClientModels, DocumentFootprint
 from .runner import UserCodeRunner
 from .wire import EncodedBokehEvent, apply_client_patch, encode_event, patch_message, pull_reply
 
@@ -47,6 +47,7 @@ class BokehSession:
         request: dict[str, Any],
         runner: UserCodeRunner,
         max_document_bytes: int | None = None,
+        max_client_models: int = 1000,
     ) -> None:
         self.id = session_id
         self.runner = runner
@@ -67,6 +68,7 @@ class BokehSession:
         self.model_count = len(document.models)
         #: The document's size, which no client's patch may take over ``max_document_bytes``.
         self.footprint = DocumentFootprint(max_document_bytes)
+        self.client_models = ClientModels(max_client_models)
         self.seq = 0  # transactions that changed the document (the admin shows it)
         self.context: Any = None
         self._outbox: list[EncodedBokehEvent] = []
@@ -234,7 +236,9 @@ class BokehSession:
             refusal: str | None = None
             try:
                 # Any property change may run the app's sync callbacks: off the loop (runner.py).
-                await self.runner.run(apply_client_patch, self.document, request, connection, self.footprint)
+                await self.runner.run(
+                    apply_client_patch, self.document, request, connection, self.footprint, self.client_models
+                )
             except PatchError as exc:
                 refusal = str(exc)
             except Exception as exc:  # the app's callback failed; what it changed is sent

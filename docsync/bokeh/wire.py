@@ -21,7 +21,7 @@ from ..protocol import Message, new_message
 from ..protocol.msgtypes import PATCH_DOC, PULL_DOC_REPLY
 from .compat import decoded_models, is_unissued_id
 from .event_checks import check_event
-from .footprint import DocumentFootprint
+from .footprint import ClientModels, DocumentFootprint
 
 __all__ = ["EncodedBokehEvent", "apply_client_patch", "document_content", "encode_event", "patch_message", "pull_reply"]
 
@@ -97,7 +97,11 @@ def pull_reply(document: Any, reqid: str, *, inline: bool = False) -> Message:
 
 
 def apply_client_patch(
-    document: Any, message: Message, setter: Any, footprint: DocumentFootprint | None = None
+    document: Any,
+    message: Message,
+    setter: Any,
+    footprint: DocumentFootprint | None = None,
+    client_models: ClientModels | None = None,
 ) -> bool:
     """Apply a client's PATCH-DOC (call holding the session lock; runs the app's callbacks).
 
@@ -105,7 +109,8 @@ def apply_client_patch(
     first is applied, so a refused patch (PatchError) leaves the document as it was.
     Returns False when the patch was dropped because it names a model removed meanwhile
     (as Bokeh does: a change that crossed a removal on the wire). ``footprint``: the
-    document's size, which the patch may not take over its limit.
+    document's size, which the patch may not take over its limit; ``client_models``: the
+    models clients created so far, which the patch's new models may not take over theirs.
     """
     buffers = [Buffer(buffer_id, bytes(payload)) for buffer_id, payload in message.buffers]  # type: ignore[arg-type]
     deserializer = Deserializer(list(document.models), setter=setter)
@@ -126,8 +131,12 @@ def apply_client_patch(
             raise PatchError(f"model id {model.id!r:.40} is reserved for the server's own models")
     for event in events:
         check_event(event)
+    if client_models is not None:
+        client_models.check(len(new_models))
     if footprint is not None:
         footprint.check(document, new_models, events)
+    if client_models is not None:
+        client_models.created += len(new_models)  # from here the patch applies
 
     def apply() -> None:
         for event in events:

@@ -17,7 +17,7 @@ import pytest
 
 from docsync.protocol import ERROR, OK, PATCH_DOC
 
-from .bokeh_settings import MAX_DOCUMENT_BYTES
+from .bokeh_settings import MAX_CLIENT_MODELS, MAX_DOCUMENT_BYTES
 from .bokeh_tabs import Session, Tab, definitions, named
 from .harness import Database, Site
 
@@ -147,3 +147,35 @@ async def test_room_made_is_room_to_grow_and_the_app_is_not_bounded(bokeh_site: 
         assert (await tab.patch([small])).msgtype == OK
     finally:
         await tab.close()
+
+
+async def test_a_client_cannot_churn_models_without_end(bokeh_site: Site) -> None:
+    """Models clients create are counted (``MAX_CLIENT_MODELS``), removed or not: Bokeh remembers every id."""
+    session = Session(bokeh_site, "bk_grow")
+    tab, other = await session.tab(), await session.tab()
+    try:
+        doc = await tab.document()
+        shelf, first, trigger = (named(doc, name) for name in ("shelf", "first", "trigger"))
+
+        def shelve(*numbers: int) -> list[dict[str, Any]]:
+            divs = [{"type": "object", "name": "Div", "id": f"{n:032X}", "attributes": {"text": "c"}} for n in numbers]
+            return [{"kind": "ModelChanged", "model": {"id": shelf}, "attr": "children", "new": [{"id": first}, *divs]}]
+
+        made = 0
+        while made < MAX_CLIENT_MODELS:  # add ten, then take them away again
+            assert (await tab.patch(shelve(*range(made + 1, made + 11)))).msgtype == OK
+            assert (await tab.patch(shelve())).msgtype == OK
+            made += 10
+        before = await other.document()
+        reply = await tab.patch(shelve(made + 1))
+        assert reply.msgtype == ERROR and reply.content["code"] == "patch-refused", reply.content
+        assert reply.content["text"] == f"too many models created by clients: at most {MAX_CLIENT_MODELS}"
+        assert await other.document() == before
+        # The session goes on: the app still makes models of its own at a client's request.
+        assert (
+            await other.patch([{"kind": "ModelChanged", "model": {"id": trigger}, "attr": "value", "new": 3}])
+        ).msgtype == OK
+        assert any(d.get("attributes", {}).get("text") == "app div 3" for d in definitions(await tab.document()))
+    finally:
+        await tab.close()
+        await other.close()
