@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, NotRequired, TypedDict
 
+import orjson
+
 from .msgtypes import (
     ACK,
     ERROR,
@@ -36,6 +38,7 @@ __all__ = [
     "ServerInfoContent",
     "VersionInfo",
     "ack",
+    "applied_ok",
     "error",
     "frame_nbytes",
     "new_message",
@@ -240,6 +243,46 @@ def new_message(
             raise ValueError(f"duplicate buffer id {buffer_id!r}")
         seen.add(buffer_id)
     return Message(header, dict(metadata or {}), dict(content or {}), buffer_list)
+
+
+class _BuiltMessage(Message):
+    """A message of a fixed shape whose frames and sizes were built with it (do not mutate it)."""
+
+    __slots__ = ("_frames", "_sizes")
+
+    def __init__(self, header: dict[str, Any], content: dict[str, Any], frames: list[Frame], sizes: list[int]) -> None:
+        super().__init__(header, {}, content, [])
+        self._frames = frames
+        self._sizes = sizes
+
+    def to_frames(self, content: str | None = None) -> list[Frame]:
+        """Return the frames built with the message."""
+        return self._frames
+
+    def sized_frames(self) -> tuple[list[Frame], list[int]]:
+        """Return the frames built with the message and their sizes."""
+        return self._frames, self._sizes
+
+
+def applied_ok(reqid: str, seq: int, applied_seq: int) -> Message:
+    """Build the OK to a patch applied whole: content ``{"seq", "rejected": 0, "applied_seq"}``.
+
+    One per client patch: its frames are written here, byte for byte what encoding the
+    same message with ``new_message`` gives (tests/protocol compare them), without the
+    generic checks and encoding. ``seq`` and ``applied_seq`` are ints (positions).
+    """
+    if not reqid.isascii():  # its header frame's size needs counting in UTF-8: the general way
+        return new_message(OK, {"seq": seq, "rejected": 0, "applied_seq": applied_seq}, reqid=reqid)
+    msgid = str(next(_msgids))
+    # orjson escapes the client's msgid as the general encoding would; ints print alike.
+    header_frame = f'{{"msgid":"{msgid}","msgtype":"OK","reqid":{orjson.dumps(reqid).decode()}}}'
+    content_frame = f'{{"seq":{seq},"rejected":0,"applied_seq":{applied_seq}}}'
+    return _BuiltMessage(
+        {"msgid": msgid, "msgtype": OK, "reqid": reqid},
+        {"seq": seq, "rejected": 0, "applied_seq": applied_seq},
+        [header_frame, "{}", content_frame],
+        [len(header_frame), 2, len(content_frame)],
+    )
 
 
 def ack() -> Message:

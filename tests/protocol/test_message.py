@@ -91,6 +91,23 @@ class TestHelpers:
         msg = message.ok("3")
         assert (msg.msgtype, msg.reqid, msg.content) == ("OK", "3", {})
 
+    @pytest.mark.parametrize("reqid", ["3", "a-b_c.9", 'q"uote\\back', "tab\tnl\n\x01", "/", "é", "日本"])
+    @pytest.mark.parametrize(("seq", "applied_seq"), [(0, 0), (41, 42), (2**52, 2**52 + 1)])
+    def test_applied_ok_frames_are_those_of_the_general_encoding(self, reqid: str, seq: int, applied_seq: int) -> None:
+        msg = message.applied_ok(reqid, seq, applied_seq)
+        content = {"seq": seq, "rejected": 0, "applied_seq": applied_seq}
+        general = Message({"msgid": msg.msgid, "msgtype": "OK", "reqid": reqid}, {}, content)
+        assert (msg.msgtype, msg.reqid, msg.header, msg.metadata, msg.content) == (
+            "OK",
+            reqid,
+            general.header,
+            {},
+            content,
+        )
+        assert msg.to_frames() == general.to_frames()
+        assert msg.sized_frames() == general.sized_frames()
+        assert message.applied_ok(reqid, seq, applied_seq).msgid != msg.msgid
+
     def test_error(self) -> None:
         msg = message.error("3", "boom")
         assert (msg.msgtype, msg.reqid, msg.content) == ("ERROR", "3", {"text": "boom"})
