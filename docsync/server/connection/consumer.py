@@ -397,14 +397,25 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
     def queue_message(self, message: Message) -> None:
         """Queue ``message`` for this socket's writer (never waits), unless its client could not accept it."""
         frames, sizes = message.sized_frames()
-        fault = self.client_limits.size_fault(frames, sizes) if self.client_limits is not None else None
+        total = sum(sizes)
+        limits = self.client_limits
+        # No frame is larger than the whole message: one within both size limits and
+        # with few enough frames for its buffers (nearly every one) needs no closer look.
+        if limits is None or (
+            total <= limits.max_frame_bytes
+            and total <= limits.max_message_bytes
+            and len(frames) <= 3 + 2 * limits.max_buffers
+        ):
+            fault = None
+        else:
+            fault = limits.size_fault(frames, sizes)
         if fault is not None:
             # The client holds the server's own limits (the page hands them over): it
             # would drop the message and reconnect, forever. Say so on both sides.
             logger.error("%s: %s not sent: %s (see DOCSYNC's MAX_* settings)", self.app_path, message.msgtype, fault)
             self.refuse(MessageTooBigError(f"server message too large for the client: {fault}"))
             return
-        self.outbox.put(frames, sum(sizes))
+        self.outbox.put(frames, total)
 
     @property
     def queued_bytes(self) -> int:
