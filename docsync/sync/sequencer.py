@@ -295,7 +295,8 @@ class Sequencer:
             decoded = decode_client_patch(self.document, request, origin, max_array_elements=self.max_array_elements)
         except (PatchError, DeserializationError) as exc:
             return PatchStep(origin, msgid, answer=self._refuse(origin, msgid, str(exc)))
-        reserved = _unissued_ids({"models": [{"id": model_id} for model_id in decoded.new_models]})
+        # Most patches define no model: nothing to check then.
+        reserved = _unissued_ids({"models": [{"id": i} for i in decoded.new_models]}) if decoded.new_models else None
         if reserved is not None:
             return PatchStep(origin, msgid, answer=self._refuse(origin, msgid, reserved))
         shifts: list[Shift] = []
