@@ -54,8 +54,11 @@ def loads(text: str | bytes | bytearray | memoryview) -> Any:
     if isinstance(text, memoryview):
         text = bytes(text)
     # Fewer opening brackets than the limit cannot nest beyond it; that settles
-    # almost every frame at the cost of two C-level scans.
-    if isinstance(text, str):
+    # almost every frame at the cost of two C-level scans, and a frame no longer than
+    # the limit (a header, a small patch) without them.
+    if len(text) <= MAX_DEPTH:
+        openers = 0
+    elif isinstance(text, str):
         openers = text.count("[") + text.count("{")
     else:
         openers = text.count(b"[") + text.count(b"{")
