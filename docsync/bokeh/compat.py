@@ -22,7 +22,6 @@ from typing import Any
 import bokeh
 import bokeh.io.doc
 import bokeh.model.util
-import bokeh.util.serialization
 from bokeh.core.has_props import HasProps
 from bokeh.core.property.descriptors import UnsetValueError
 from bokeh.core.property.singletons import Intrinsic, Undefined
@@ -41,7 +40,7 @@ __all__ = [
     "install_lean_models",
     "install_lean_serialization",
     "install_thread_safe_curdoc",
-    "is_unissued_id",
+    "is_server_id",
     "lifecycle_hook",
     "message_callbacks",
     "model_table",
@@ -133,22 +132,20 @@ def give_new_id(model: Any) -> None:
     model._id = make_id()
 
 
-def is_unissued_id(model_id: str) -> bool:
-    """Tell whether Bokeh's ``make_id`` would give ``model_id`` to a model of this process later.
+def is_server_id(model_id: str) -> bool:
+    """Tell whether ``model_id`` has the form of Bokeh's server ids, which clients may not take.
 
     Bokeh's simple ids (its default) are ``p`` and a process-wide counter that every pull
-    shows: a client defining a model under a number the counter has not reached would
-    make the application's next model share its id (the browsers then resolve the
-    application's model to the client's). With ``BOKEH_SIMPLE_IDS=no`` ids are uuids.
+    shows: a client defining a model under a number the counter has not reached made the
+    application's next model share its id (the browsers then resolve the application's
+    model to the client's), and one under a number missing from the ids it sees, a model
+    the application made but shows later. BokehJS names its own models otherwise (uuids;
+    ``j`` and a number in its dev mode). With ``BOKEH_SIMPLE_IDS=no`` ids are uuids.
     """
     if not bokeh_settings.simple_ids() or not model_id.startswith("p"):
         return False
     number = model_id[1:]
-    # make_id's own spelling only (ASCII digits, no leading zero); a long one is never reached.
-    if not (0 < len(number) <= 19 and number.isascii() and number.isdigit() and number[0] != "0"):
-        return False
-    # Read without Bokeh's lock: the counter only grows, so a stale read refuses more, never less.
-    return int(number) > bokeh.util.serialization._simple_id
+    return len(number) > 0 and number.isascii() and number.isdigit()
 
 
 def decoded_models(deserializer: Any, document: Any) -> list[Any]:

@@ -19,7 +19,7 @@ from bokeh.io.doc import patch_curdoc
 from ..exceptions import PatchError
 from ..protocol import Message, new_message
 from ..protocol.msgtypes import PATCH_DOC, PULL_DOC_REPLY
-from .compat import decoded_models, is_unissued_id
+from .compat import decoded_models, is_server_id
 from .event_checks import check_event
 from .footprint import ClientModels, DocumentFootprint
 
@@ -127,7 +127,7 @@ def apply_client_patch(
         raise PatchError("a PATCH-DOC needs a list of events")
     new_models = decoded_models(deserializer, document)
     for model in new_models:
-        if is_unissued_id(model.id):
+        if is_server_id(model.id):
             raise PatchError(f"model id {model.id!r:.40} is reserved for the server's own models")
     for event in events:
         check_event(event)

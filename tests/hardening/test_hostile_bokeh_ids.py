@@ -67,8 +67,37 @@ async def test_a_client_cannot_define_the_ids_of_the_apps_next_models(bokeh_site
         await victim.close()
 
 
+async def test_a_client_cannot_define_the_ids_of_models_the_app_holds_back(bokeh_site: Site) -> None:
+    """An id the counter gave a model the app has not shown yet is a gap in the ids a pull shows."""
+    session = Session(bokeh_site, "bk_grow")
+    attacker, victim = await session.tab(), await session.tab()
+    try:
+        before = await attacker.document()
+        shown = {int(d["id"][1:]) for d in definitions(before) if re.fullmatch(r"p\d+", d["id"])}
+        gaps = sorted(set(range(min(shown), max(shown))) - shown)
+        assert gaps, "the app's held Div left no gap in the ids"
+        shelf, first, trigger = (named(before, name) for name in ("shelf", "first", "trigger"))
+        planted = [{"type": "object", "name": "Div", "id": f"p{n}", "attributes": {"text": "planted"}} for n in gaps]
+        reply = await attacker.patch(
+            [{"kind": "ModelChanged", "model": {"id": shelf}, "attr": "children", "new": [{"id": first}, *planted]}]
+        )
+        assert reply.msgtype == ERROR, "a client defined the id of a model the app holds"
+        assert "is reserved for the server's own models" in reply.content["text"], reply.content
+        assert await victim.document() == before
+        reply = await attacker.patch([{"kind": "ModelChanged", "model": {"id": trigger}, "attr": "value", "new": 2}])
+        assert reply.msgtype == OK, reply.content
+        after = await victim.document()
+        ids = Counter(d["id"] for d in definitions(after))
+        assert [i for i, n in ids.items() if n > 1] == [], "two models share an id"
+        texts = [d.get("attributes", {}).get("text") for d in definitions(after)]
+        assert "held by the app" in texts and "planted" not in texts, texts
+    finally:
+        await attacker.close()
+        await victim.close()
+
+
 async def test_ids_a_client_may_define(bokeh_site: Site) -> None:
-    """BokehJS's own ids (uuids), and server-shaped ids the counter has passed, are still accepted."""
+    """BokehJS's own ids (uuids, or ``j`` and a number in its dev mode) are accepted."""
     session = Session(bokeh_site, "bk_grow")
     tab = await session.tab()
     try:
@@ -76,7 +105,7 @@ async def test_ids_a_client_may_define(bokeh_site: Site) -> None:
         shelf, first = named(doc, "shelf"), named(doc, "first")
         mine = [
             {"type": "object", "name": "Div", "id": "5D3C0B6A1F2E4A7B9C8D0E1F2A3B4C5D", "attributes": {"text": "a"}},
-            {"type": "object", "name": "Div", "id": "p1", "attributes": {"text": "b"}},
+            {"type": "object", "name": "Div", "id": "j1042", "attributes": {"text": "b"}},
         ]
         reply = await tab.patch(
             [{"kind": "ModelChanged", "model": {"id": shelf}, "attr": "children", "new": [{"id": first}, *mine]}]

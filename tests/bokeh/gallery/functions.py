@@ -58,6 +58,8 @@ def thread_report(doc: Any) -> None:
 def grows(doc: Any) -> None:
     """Each change of slider "trigger" makes the app add a Div of its own to column "shelf" (a new server id).
 
+    At value 2 the Div added is one the app made with the document (an id issued then, seen in no pull).
+
     Slider "pad" makes the app pad Div "first" with that many KiB of text (the app growing its own document).
     """
     from bokeh.models import Slider
@@ -67,8 +69,10 @@ def grows(doc: Any) -> None:
     first = Div(text="start", name="first")
     shelf = column(first, name="shelf")
 
+    held = Div(text="held by the app")  # made now, shown later: its id is in no pull until then
+
     def add(attr: str, old: Any, new: Any) -> None:
-        shelf.children.append(Div(text=f"app div {new}"))
+        shelf.children.append(held if new == 2 else Div(text=f"app div {new}"))
 
     def padded(attr: str, old: Any, new: Any) -> None:
         first.text = "a" * (1024 * int(new))
