@@ -72,6 +72,7 @@ def test_pages_and_files_answer_as_under_django_s_handler(sites: tuple[Site, Sit
         "rule_public",  # CommonMiddleware's slash redirect
         "docsync-client/client_protocol.js",  # a FileResponse
         "admin/",  # the admin's own login redirect (or its index)
+        "async-view/",  # an async view: run in the request's thread under docsync's handler
         "",
     ]
     for path in paths:
@@ -79,6 +80,7 @@ def test_pages_and_files_answer_as_under_django_s_handler(sites: tuple[Site, Sit
         assert _shape(mine) == _shape(theirs), path
         if "token" not in mine.body and "csrfmiddlewaretoken" not in mine.body:
             assert mine.body == theirs.body, path
+    assert ours.get("async-view/").body == f"async view for {user or 'anonymous'}"
     statuses = {path: ours.get(path).status for path in ("rule_login/", "rule_staff/")}
     expected = {None: (302, 302), "alice": (200, 403), "staffer": (200, 200)}[user]
     assert (statuses["rule_login/"], statuses["rule_staff/"]) == expected
