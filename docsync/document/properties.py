@@ -436,7 +436,12 @@ class Either(Property):
         return any(choice.mutable for choice in self.choices)
 
     def accepts(self, value: Any) -> Any:
+        # An Int refuses every float: a number's usual Either(Int(), Float()) skips it for
+        # one (a slider's value, set by every move) rather than raise and catch its refusal.
+        skip_int = type(value) is float
         for choice in self.choices:
+            if skip_int and type(choice) is Int:
+                continue
             try:
                 return choice.accepts(value)
             except ValidationError:

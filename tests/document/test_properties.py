@@ -297,6 +297,15 @@ class TestAnyAndColumnData:
         assert prop.accepts(None) is None
         assert prop.accepts((1,)) == [1]
 
+    def test_either_of_int_and_float_keeps_each_number_its_type(self) -> None:
+        prop = Either(Int(), Float())
+        assert type(prop.accepts(3)) is int and type(prop.accepts(np.int8(3))) is int
+        assert type(prop.accepts(3.0)) is float and type(prop.accepts(np.float32(0.5))) is float
+        assert prop.accepts(-0.0) == 0.0 and math.isinf(prop.accepts(math.inf))
+        for bad in (True, "3", None):
+            with pytest.raises(ValidationError, match="an int or a float"):
+                prop.accepts(bad)
+
     def test_either_with_models(self) -> None:
         prop = Either(Int(), Instance(TstLeaf))
         leaf = TstLeaf()
