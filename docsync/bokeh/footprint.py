@@ -218,7 +218,9 @@ class DocumentFootprint:
         if self.limit is None or (not new_models and _replaces_scalars(events)):
             return  # a slider's, a checkbox's: a number for a number cannot grow the document
         self.refresh(document)
-        growth = _growth(document, new_models, events)
+        if self.total + _growth(document, new_models, events, credit=False) <= self.limit:
+            return  # even counting no value it replaces: the values replaced go unmeasured
+        growth = _growth(document, new_models, events, credit=True)
         after = self.total + growth
         if growth > 0 and after > self.limit:
             raise PatchError(f"document too large: {after} > {self.limit} bytes")
@@ -240,14 +242,20 @@ def _current(model: Any, attr: str) -> Any:
         return None
 
 
-def _growth(document: Any, new_models: Iterable[Any], events: list[dict[str, Any]]) -> int:
-    """How many bytes the patch adds to the document's pull (at least: never short of it)."""
+def _growth(document: Any, new_models: Iterable[Any], events: list[dict[str, Any]], *, credit: bool) -> int:
+    """How many bytes the patch adds to the document's pull (at least: never short of it).
+
+    ``credit``: less the values it replaces (measured: as long as they are); without, an
+    upper bound from what the patch carries alone.
+    """
     grown = sum(model_size(model) for model in new_models)  # as the patch defines them
     # A value's size as the patch leaves it so far: a second change of one property
     # replaces the first's value, not the document's (no credit counted twice).
     now: dict[tuple[int, str], int] = {}
 
     def replace(key: tuple[int, str], old: Any, new: Any) -> int:
+        if not credit:
+            return measure(new)
         before = now[key] if key in now else measure(old)
         now[key] = after = measure(new)
         return after - before
