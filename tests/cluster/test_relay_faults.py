@@ -10,6 +10,9 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import os
+import signal
+import socket
 import time
 from collections.abc import Iterator
 
@@ -170,5 +173,54 @@ def test_a_relayed_message_sent_while_redis_is_down_is_refused_for_a_retry(mixed
             await client.close()
         logs = "".join(path.read_text() for path in cluster.tmp.glob("server*.log"))
         assert "Exception inside application" not in logs  # daphne's words for a consumer that crashed
+
+    run(scenario())
+
+
+def test_a_relay_outlives_an_owner_that_registers_late_after_a_redis_restart(mixed: Cluster) -> None:
+    """Redis loses every key; the owner is paused (a loaded machine) while the relaying process re-registers.
+
+    The relaying process must not take the owner's missing key for a death until the
+    owner has had time to beat again: its relayed socket stays open and round-trips.
+    """
+    cluster = mixed
+    owner_process = cluster.servers[1]
+
+    async def scenario() -> None:
+        import redis.asyncio as redis_client
+
+        config = await asyncio.to_thread(cluster.page_config, "counted", 0)
+        owner = await connect(config, cluster.ws_url("counted", 1))  # process 1 owns it
+        relayed = await connect(config, cluster.ws_url("counted", 2))  # relayed by process 2
+        await set_slider_and_wait(relayed, 60)
+        port = cluster.redis.port
+        os.kill(owner_process.serving_pid, signal.SIGSTOP)
+        try:
+            cluster.redis.stop()
+            cluster.redis.port = port
+            cluster.redis.start()
+            store = redis_client.Redis.from_url(cluster.redis.url)
+            try:
+                # The relaying process registered again (process 1 is paused): it has made the
+                # beat at which it would drop relays to owners missing from Redis.
+                relayer_key = f"docsync:process:{socket.gethostname()}:{cluster.servers[2].serving_pid}"
+                deadline = time.monotonic() + 60
+                while not await store.exists(relayer_key):
+                    assert time.monotonic() < deadline, "the relaying process did not register again"
+                    await asyncio.sleep(0.1)
+                await asyncio.sleep(1.0)
+            finally:
+                await store.aclose()
+        finally:
+            os.kill(owner_process.serving_pid, signal.SIGCONT)
+        try:
+            await set_slider_and_wait(relayed, 61, timeout=30)
+        except Exception as exc:
+            raise AssertionError(f"the relay dropped: close {relayed.close_code} {relayed.close_reason}") from exc
+        assert relayed.close_code is None, (relayed.close_code, relayed.close_reason)
+        slider = owner.document.get_model_by_name("slider")
+        await owner.wait_for(lambda: slider.value == 61, 10)  # type: ignore[union-attr]
+        for client in (owner, relayed):
+            await client.close()
 
     run(scenario())

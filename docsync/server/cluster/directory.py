@@ -104,14 +104,20 @@ class Directory:
         value = await self.redis.get(_PROCESS_PREFIX + process_id)
         return None if value is None else _text(value)
 
-    async def beat(self, channel: str, session_ids: Iterable[str]) -> None:
-        """Say this process is alive at ``channel``, and re-assert its claims."""
+    async def beat(self, channel: str, session_ids: Iterable[str]) -> bool:
+        """Say this process is alive at ``channel``, and re-assert its claims.
+
+        Return whether this process's own liveness key was missing: Redis lost its data
+        (a restart) or the key expired, so other live processes may be missing too until
+        their next beat.
+        """
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.set(_PROCESS_PREFIX + self.process_id, channel, px=int(self.timeout * 1000))
+            pipe.set(_PROCESS_PREFIX + self.process_id, channel, px=int(self.timeout * 1000), get=True)
             ttl_ms = self._claim_ttl_ms()
             for session_id in session_ids:
                 pipe.set(self._owner_key(session_id), self.process_id, px=ttl_ms)
-            await pipe.execute()
+            results = await pipe.execute()
+        return results[0] is None
 
     @staticmethod
     def _voided_key(session_id: str) -> str:

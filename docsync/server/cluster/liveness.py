@@ -36,6 +36,10 @@ class Liveness:
         self.relay_out = relay_out
         self.relay_in = relay_in
         self.redis_ok = False
+        # Until then (event loop time) a peer missing from Redis is not taken for dead:
+        # after Redis lost its data (a restart) or was away, live peers reappear only at
+        # their next beat, which a loaded machine may delay.
+        self.peers_settle_at = 0.0
 
     async def run_forever(self) -> None:
         """Beat until cancelled."""
@@ -46,14 +50,18 @@ class Liveness:
     async def beat(self) -> None:
         """Register this process and its sessions; close relays to or from dead processes."""
         try:
-            await self.directory.beat(self.channel, [session.id for session in self.registry.sessions()])
+            was_missing = await self.directory.beat(self.channel, [s.id for s in self.registry.sessions()])
             for path in self.registry.app_paths():
                 await self.layer.group_add(app_group(path), self.channel)
             if not self.redis_ok:
                 logger.info("cluster: process %s registered", self.directory.process_id)
+            now = asyncio.get_running_loop().time()
+            if was_missing or not self.redis_ok:
+                self.peers_settle_at = now + 2 * self.directory.timeout
             self.redis_ok = True
-            await self.relay_out.drop_dead_owners()
-            await self.relay_in.drop_dead_relayers(self.directory)
+            if now >= self.peers_settle_at:
+                await self.relay_out.drop_dead_owners()
+                await self.relay_in.drop_dead_relayers(self.directory)
         except Exception as exc:
             if self.redis_ok:
                 logger.warning("cluster: redis unavailable (%s); serving held sessions", exc)
