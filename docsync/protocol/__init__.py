@@ -28,6 +28,7 @@ from .message import (
     resume_req,
     server_info_reply,
     server_info_req,
+    with_content_frame,
 )
 from .msgtypes import (
     ACK,
@@ -96,4 +97,5 @@ __all__ = [
     "resume_req",
     "server_info_reply",
     "server_info_req",
+    "with_content_frame",
 ]

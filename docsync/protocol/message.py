@@ -50,6 +50,7 @@ __all__ = [
     "resume_req",
     "server_info_reply",
     "server_info_req",
+    "with_content_frame",
 ]
 
 Buffer = bytes | bytearray | memoryview
@@ -250,8 +251,15 @@ class _BuiltMessage(Message):
 
     __slots__ = ("_frames", "_sizes")
 
-    def __init__(self, header: dict[str, Any], content: dict[str, Any], frames: list[Frame], sizes: list[int]) -> None:
-        super().__init__(header, {}, content, [])
+    def __init__(
+        self,
+        header: dict[str, Any],
+        content: dict[str, Any],
+        frames: list[Frame],
+        sizes: list[int],
+        buffers: list[tuple[str, Buffer]] | None = None,
+    ) -> None:
+        super().__init__(header, {}, content, [] if buffers is None else buffers)
         self._frames = frames
         self._sizes = sizes
 
@@ -283,6 +291,35 @@ def applied_ok(reqid: str, seq: int, applied_seq: int) -> Message:
         [header_frame, "{}", content_frame],
         [len(header_frame), 2, len(content_frame)],
     )
+
+
+def with_content_frame(
+    msgtype: str, content: dict[str, Any], content_frame: str, buffers: list[tuple[str, Buffer]]
+) -> Message:
+    """Build a message whose content frame the caller encoded already (exactly what encoding ``content`` gives).
+
+    Its frames are built here, byte for byte those of ``new_message`` (tests/protocol
+    compare them), without the generic encoding; do not mutate the message. Buffer ids
+    must be distinct strings (``new_message`` says which is not).
+    """
+    if msgtype not in MESSAGE_TYPES:
+        raise ValueError(f"unknown message type {msgtype!r}")
+    msgid = str(next(_msgids))
+    header: dict[str, Any] = {"msgid": msgid, "msgtype": msgtype}
+    if buffers:
+        header["num_buffers"] = len(buffers)
+        header_frame = f'{{"msgid":"{msgid}","msgtype":"{msgtype}","num_buffers":{len(buffers)}}}'
+    else:
+        header_frame = f'{{"msgid":"{msgid}","msgtype":"{msgtype}"}}'
+    frames: list[Frame] = [header_frame, "{}", content_frame]
+    sizes = [len(header_frame), 2, len(content_frame) if content_frame.isascii() else frame_nbytes(content_frame)]
+    for buffer_id, payload in buffers:
+        buffer_header = '{"id":' + orjson.dumps(buffer_id).decode() + "}"
+        frames.append(buffer_header)
+        frames.append(payload)
+        sizes.append(len(buffer_header) if buffer_header.isascii() else frame_nbytes(buffer_header))
+        sizes.append(payload.nbytes if isinstance(payload, memoryview) else len(payload))
+    return _BuiltMessage(header, content, frames, sizes, buffers)
 
 
 def ack() -> Message:

@@ -14,7 +14,7 @@ from ..document import events as ev
 from ..document.footprint import Footprint, measure, model_footprint
 from ..document.wire import event_json, model_definition
 from ..protocol import PATCH_DOC, Message, new_message
-from ..protocol.message import Frame
+from ..protocol.message import Frame, with_content_frame
 from ..protocol.wire_json import dumpb
 from ..serialization import Buffer, Encoder, frozen_buffer
 
@@ -209,7 +209,18 @@ def patch_message(events: Sequence[EncodedEvent], seq: int) -> Message:
     references = [r for e in events for r in e.references]
     buffers = [b for e in events for b in e.buffers]
     content = {"events": content_events, "references": references, "seq": seq}
-    return FrozenMessage(new_message(PATCH_DOC, content, buffers=buffers), _content_data(events, seq))
+    data = _content_data(events, seq)
+    if data is None or not _distinct_ids(buffers):  # the general way raises the wire layer's error
+        return FrozenMessage(new_message(PATCH_DOC, content, buffers=buffers), data)
+    # Nearly every PATCH-DOC: its frames built directly around the events' own bytes.
+    return with_content_frame(PATCH_DOC, content, data.decode(), buffers)
+
+
+def _distinct_ids(buffers: list[tuple[str, Buffer]]) -> bool:
+    if not buffers:
+        return True
+    ids = {buffer_id for buffer_id, _ in buffers}
+    return len(ids) == len(buffers) and all(type(buffer_id) is str for buffer_id in ids)
 
 
 def _content_data(events: Sequence[EncodedEvent], seq: int) -> bytes | None:

@@ -108,6 +108,26 @@ class TestHelpers:
         assert msg.sized_frames() == general.sized_frames()
         assert message.applied_ok(reqid, seq, applied_seq).msgid != msg.msgid
 
+    @pytest.mark.parametrize(
+        "buffers",
+        [
+            [],
+            [("1.0.0", memoryview(np.arange(3.0)))],
+            [("a", b"xy"), ('q"é\\', bytearray(b"z")), ("c", memoryview(b""))],
+        ],
+    )
+    @pytest.mark.parametrize("content", [{"events": [], "seq": 1}, {"text": "é 日本", "n": [1, 2.5]}])
+    def test_with_content_frame_gives_the_general_frames(self, buffers: list[Any], content: dict[str, Any]) -> None:
+        msg = message.with_content_frame("PATCH-DOC", content, orjson.dumps(content).decode(), buffers)
+        general = Message({"msgid": msg.msgid, "msgtype": "PATCH-DOC"}, {}, content, list(buffers))
+        frames, sizes = general.sized_frames()
+        assert (msg.header, msg.metadata, msg.content, msg.buffers) == (general.header, {}, content, buffers)
+        assert msg.to_frames() == frames and msg.sized_frames() == (frames, sizes)
+
+    def test_with_content_frame_refuses_unknown_message_types(self) -> None:
+        with pytest.raises(ValueError, match="unknown message type"):
+            message.with_content_frame("NOPE", {}, "{}", [])
+
     def test_error(self) -> None:
         msg = message.error("3", "boom")
         assert (msg.msgtype, msg.reqid, msg.content) == ("ERROR", "3", {"text": "boom"})
