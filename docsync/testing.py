@@ -57,6 +57,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+#: Ports tried by a private server whose free port another process took before it started.
+PORT_ATTEMPTS = 3
+
+
 def wait_for_port(port: int, timeout: float = 30.0, process: subprocess.Popen[Any] | None = None) -> None:
     """Wait until something listens on 127.0.0.1:``port``."""
     deadline = time.monotonic() + timeout
@@ -273,6 +277,9 @@ class RedisServer:
         self, port: int | None = None, executable: str = "redis-server", data_dir: str | Path | None = None
     ) -> None:
         self.port = port or free_port()
+        # A port we picked may be taken by another process between free_port() and the
+        # start (tests run in parallel): then the first start moves to another one.
+        self._port_chosen_here = port is None
         self.executable = executable
         #: Where it keeps its data (an append-only file) across a stop and a start; None: nowhere.
         self.data_dir = Path(data_dir) if data_dir is not None else None
@@ -289,13 +296,51 @@ class RedisServer:
         if self.data_dir is not None:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             keep = ["--dir", str(self.data_dir), "--appendonly", "yes"]
-        command = [
-            self.executable, "--port", str(self.port), "--bind", "127.0.0.1",
-            "--save", "", *keep, "--daemonize", "no",
-        ]  # fmt: skip
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for_port(self.port, timeout, self.process)
+        for attempt in range(PORT_ATTEMPTS):
+            command = [
+                self.executable, "--port", str(self.port), "--bind", "127.0.0.1",
+                "--save", "", *keep, "--daemonize", "no",
+            ]  # fmt: skip
+            self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                wait_for_port(self.port, timeout, self.process)
+                if self._listener_pid(timeout) == self.process.pid:
+                    break
+            except RuntimeError:  # it exited: the port is someone else's
+                pass
+            self.stop()
+            if not self._port_chosen_here or attempt == PORT_ATTEMPTS - 1:
+                raise RuntimeError(f"redis-server could not listen on port {self.port}: another process holds it")
+            self.port = free_port()
+        self._port_chosen_here = False  # later starts (a restart) keep the port the clients know
         return self
+
+    def _listener_pid(self, timeout: float) -> int | None:
+        """The pid of the Redis server answering on the port (INFO server), or None if none answers as Redis."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                return None
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=2) as conn:
+                    conn.sendall(b"INFO server\r\n")
+                    reply = b""
+                    while b"process_id:" not in reply or not reply.endswith(b"\r\n"):
+                        chunk = conn.recv(65536)
+                        if not chunk:
+                            break
+                        reply += chunk
+            except OSError:
+                time.sleep(0.05)
+                continue
+            if reply.startswith(b"-LOADING"):  # still loading its data: ask again
+                time.sleep(0.05)
+                continue
+            for line in reply.split(b"\r\n"):
+                if line.startswith(b"process_id:"):
+                    return int(line.split(b":", 1)[1])
+            return None
+        return None
 
     def stop(self) -> None:
         """Stop the server by its pid."""
@@ -396,18 +441,35 @@ class PostgresServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        self._launch(bin_dir, timeout)
-        deadline = time.monotonic() + timeout
-        while True:  # listening comes a little before accepting connections
-            done = subprocess.run(
-                [str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, self.database],
-                capture_output=True,
-            )
-            if done.returncode == 0:
-                return self
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"createdb failed: {done.stderr.decode(errors='replace')}")
-            time.sleep(0.2)
+        for attempt in range(PORT_ATTEMPTS):
+            with contextlib.suppress(RuntimeError):  # it exited before listening
+                self._launch(bin_dir, timeout)
+            deadline = time.monotonic() + timeout
+            while True:  # listening comes a little before accepting connections
+                assert self.process is not None
+                if self.process.poll() is not None:
+                    break  # it exited: another process took the port (PostgreSQL logs "could not bind")
+                createdb = [str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user]
+                try:
+                    # Bounded: what listens may be another process that never answers.
+                    done = subprocess.run(
+                        [*createdb, self.database],
+                        capture_output=True,
+                        env={**os.environ, "PGCONNECT_TIMEOUT": "5"},
+                        timeout=10,
+                    )
+                except subprocess.TimeoutExpired:
+                    done = None
+                if done is not None and done.returncode == 0:
+                    return self
+                if time.monotonic() > deadline:
+                    why = "no answer" if done is None else done.stderr.decode(errors="replace")
+                    raise RuntimeError(f"createdb failed: {why}")
+                time.sleep(0.2)
+            if attempt < PORT_ATTEMPTS - 1:
+                self.port = free_port()
+        log = (self.folder / "postgres.log").read_text(errors="replace")[-2000:]
+        raise RuntimeError(f"PostgreSQL did not start ({PORT_ATTEMPTS} ports tried):\n{log}")
 
     def stop(self) -> None:
         """Stop the server by its pid (a fast shutdown, then a kill)."""
