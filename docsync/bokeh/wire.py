@@ -19,6 +19,7 @@ from bokeh.io.doc import patch_curdoc
 from ..exceptions import PatchError
 from ..protocol import Message, new_message
 from ..protocol.msgtypes import PATCH_DOC, PULL_DOC_REPLY
+from ..serialization import frozen_buffer
 from .compat import decoded_models, is_server_id
 from .event_checks import check_event
 from .footprint import ClientModels, DocumentFootprint
@@ -71,7 +72,10 @@ def encode_event(document: Any, event: DocumentPatchedEvent, origin: Any) -> Enc
     rep = serializer.encode(event)
     document.models.flush_synced(lambda model: not serializer.has_ref(model))
     data = _json_bytes(rep)
-    buffers = _buffers(serializer.buffers)
+    # Bokeh's buffers view the arrays themselves: the app's own, which it may write into
+    # after the change, while this event waits to be sent or journaled. An event must say
+    # what the change was, so it owns its bytes (a frame's read-only bytes go as they are).
+    buffers = [(buffer_id, frozen_buffer(view)) for buffer_id, view in _buffers(serializer.buffers)]
     nbytes = len(data) + sum(memoryview(b).nbytes for _, b in buffers)
     return EncodedBokehEvent(origin, orjson.Fragment(data), buffers, nbytes)
 
