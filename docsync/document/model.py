@@ -129,6 +129,7 @@ def is_empty_default(model: Model, attr: str, value: Any) -> bool:
 
 
 _REFINES: dict[type[Model], bool] = {}
+_KEEPS: dict[type[Model], bool] = {}
 _UNKNOWN: Any = object()
 #: Per property, the container type its values are tracked in: (the plain type, the tracking type).
 _WRAPPERS: dict[Property, tuple[type, type] | None] = {}
@@ -143,6 +144,14 @@ def _wrapper_of(prop: Property) -> tuple[type, type] | None:
     if isinstance(base, Dict):
         return (dict, TrackedDict)
     return None
+
+
+def keeps_valid(cls: type[Model]) -> bool:
+    """Tell whether ``cls`` refines validation and changes other values after one changed (``kept_valid``)."""
+    keeps = _KEEPS.get(cls)
+    if keeps is None:
+        keeps = _KEEPS[cls] = refines_validation(cls) and cls.kept_valid is not Model.kept_valid
+    return keeps
 
 
 def refines_validation(cls: type[Model]) -> bool:
@@ -312,7 +321,7 @@ class Model(metaclass=ModelMeta):
             event = ModelChangedEvent(self, attr, old, value, setter, new_models)
             document._model_changed(event, prop, old, None)
         self._trigger(attr, old, value)
-        if refines_validation(type(self)):
+        if keeps_valid(type(self)):  # most models (a Slider) keep nothing: no view built per change
             self._keep_valid(attr, setter)
 
     def kept_valid(self, attr: str, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -378,7 +387,7 @@ class Model(metaclass=ModelMeta):
             event = ListSplicedEvent(self, attr, index, delete, items, setter, new_models)
             document._model_changed(event, prop, removed, None)
         self._trigger(attr, old, container)
-        if refines_validation(type(self)):
+        if keeps_valid(type(self)):
             self._keep_valid(attr, setter)
 
     def _dict_set(

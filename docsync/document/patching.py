@@ -11,7 +11,7 @@ from ..exceptions import NotWritableError, PatchError, UnknownModelError, Unknow
 from . import events as ev
 from .columns import apply_patches, apply_stream, check_patches, check_stream, patch_checked, stream_checked
 from .integrity import ChangeOutcome, DocumentLimits, check_outcome
-from .model import Model, refines_validation
+from .model import Model, keeps_valid, refines_validation
 from .properties import AcceptedList, ColumnData, Dict, List, Property, base_property, models_in
 
 __all__ = ["DocumentLimits", "apply_events"]
@@ -277,7 +277,7 @@ def _check_property_event(
             checker.lists[key] = None if value is None else list(value)
         if isinstance(base, ColumnData | Dict):
             checker.dicts[key] = None if value is None else dict(value)
-        if refines_validation(type(model)):
+        if keeps_valid(type(model)):  # Model.kept_valid keeps nothing: no simulated view per value
             _kept_valid(checker, model, prop.name)
         # Stored as checked: the check judged it against the values it will meet.
         return lambda: model._store_value(prop, value, setter)
@@ -300,7 +300,8 @@ def _check_property_event(
         items[event.index : event.index + event.delete] = checked
         if refines_validation(type(model)):  # the whole list, as the splice leaves it (a group's active)
             _validate_after(checker, model, prop, items)  # no copy: read, never kept
-            _kept_valid(checker, model, prop.name)
+            if keeps_valid(type(model)):
+                _kept_valid(checker, model, prop.name)
         return lambda: model._list_splice(
             prop, getattr(model, prop.name), event.index, event.delete, checked, setter, checked=True
         )

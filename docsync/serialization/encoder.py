@@ -16,8 +16,8 @@ __all__ = ["Encoder", "is_reference_type"]
 
 
 # What JSON text on the wire may carry (orjson's range): int64 and uint64.
-_MIN_INT = -(2**63)
-_MAX_INT = 2**64 - 1
+MIN_INT = _MIN_INT = -(2**63)
+MAX_INT = _MAX_INT = 2**64 - 1
 
 
 def is_reference_type(value: object) -> bool:

@@ -5,6 +5,7 @@ Also what two changes conflict on: each event names the keys it touches.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,8 @@ from ..protocol import PATCH_DOC, Message, new_message
 from ..protocol.message import Frame, with_content_frame
 from ..protocol.wire_json import dumpb
 from ..serialization import Buffer, Encoder, frozen_buffer
+from ..serialization.encoder import MAX_INT as _MAX_INT
+from ..serialization.encoder import MIN_INT as _MIN_INT
 
 __all__ = [
     "MAX_PATCH_EVENTS",
@@ -150,6 +153,19 @@ def correction_size(event: ModelChangedEvent) -> int:
 
 def encode_event(event: DocumentEvent, buffer_prefix: str, models: Mapping[str, Model]) -> EncodedEvent:
     """Freeze ``event`` in wire form; buffer ids start with ``buffer_prefix``."""
+    if type(event) is ModelChangedEvent and not event.new_models:
+        new = event.new
+        kind = type(new)
+        # A scalar (a slider's value: most changes) is its own JSON, as Encoder.encode
+        # returns it: no encoder, no buffers, no references to walk.
+        if (
+            kind is str
+            or kind is bool
+            or new is None
+            or (kind is float and math.isfinite(new))
+            or (kind is int and _MIN_INT <= new <= _MAX_INT)
+        ):
+            return _scalar_change(event)
     encoder = Encoder(buffer_prefix=buffer_prefix)
     body = event_json(event, encoder)
     references = [model_definition(m, encoder) for m in event.new_models if m.id in models]
@@ -169,6 +185,20 @@ def encode_event(event: DocumentEvent, buffer_prefix: str, models: Mapping[str, 
     return EncodedEvent(
         origin, body, references, encoder.buffers, conflict_keys(event), nbytes + 200, data, references_data
     )
+
+
+def _scalar_change(event: ModelChangedEvent) -> EncodedEvent:
+    """``encode_event`` of a ModelChanged to a scalar defining no model, byte for byte."""
+    model_id, attr = event.model.id, event.attr
+    body = {"kind": event.kind, "model": {"id": model_id}, "attr": attr, "new": event.new}
+    data: bytes | None
+    try:
+        data = dumpb(body)
+        nbytes = len(data) + 200
+    except (TypeError, ValueError):  # a lone surrogate: the wire layer refuses it, and says why
+        data, nbytes = None, 200
+    origin = event.setter if isinstance(event.setter, str) else None
+    return EncodedEvent(origin, body, [], [], ((model_id, attr),), nbytes, data, b"" if data is not None else None)
 
 
 class FrozenMessage(Message):

@@ -1,0 +1,59 @@
+"""encode_event's shortcut for a ModelChanged to a scalar gives what the general encoding gives.
+
+The shortcut (no Encoder, no references walked) is taken for most changes a client
+makes: a slider's value. Every field of the EncodedEvent must match the general path's,
+byte for byte, including the values the wire cannot carry (a lone surrogate).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from docsync.document import ModelChangedEvent
+from docsync.document.models import Slider, TextInput
+from docsync.document.wire import event_json
+from docsync.protocol.wire_json import dumpb
+from docsync.serialization import Encoder
+from docsync.sync.patches import EncodedEvent, conflict_keys, encode_event
+
+
+def _general(event: ModelChangedEvent) -> EncodedEvent:
+    """The general path, written out: what encode_event did for every event before the shortcut."""
+    encoder = Encoder(buffer_prefix="1.0.")
+    body = event_json(event, encoder)
+    data: bytes | None
+    try:
+        data = dumpb(body)
+        references_data: bytes | None = b""
+        nbytes = len(data)
+    except (TypeError, ValueError):
+        data = references_data = None
+        nbytes = 0
+    origin = event.setter if isinstance(event.setter, str) else None
+    return EncodedEvent(origin, body, [], encoder.buffers, conflict_keys(event), nbytes + 200, data, references_data)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [0, -1, 2**63 - 1, -(2**63), 2**64 - 1, 1.5, -0.0, 1e300, True, False, None, "", "é€😀", 'a"b\\c\n', "\ud800"],
+)
+@pytest.mark.parametrize("setter", ["client-1", None, object()])
+def test_scalar_change_encodes_as_the_general_path(value: Any, setter: Any) -> None:
+    model: Any = TextInput() if isinstance(value, str) or value is None else Slider(start=0, end=10)
+    attr = "value"
+    event = ModelChangedEvent(model, attr, None, value, setter)
+    assert encode_event(event, "1.0.", {model.id: model}) == _general(event)
+
+
+@pytest.mark.parametrize("value", [2**64, -(2**63) - 1, float("nan"), float("inf")])
+def test_values_outside_the_shortcut_take_the_general_path(value: Any) -> None:
+    model = Slider(start=0, end=10)
+    event = ModelChangedEvent(model, "value", None, value, "client-1")
+    if isinstance(value, int):
+        with pytest.raises(Exception, match="64 bits"):
+            encode_event(event, "1.0.", {model.id: model})
+    else:
+        encoded = encode_event(event, "1.0.", {model.id: model})
+        assert encoded.json["new"] == {"type": "number", "value": "nan" if value != value else "+inf"}
