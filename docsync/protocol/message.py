@@ -315,10 +315,11 @@ def with_content_frame(
     sizes = [len(header_frame), 2, len(content_frame) if content_frame.isascii() else frame_nbytes(content_frame)]
     for buffer_id, payload in buffers:
         buffer_header = '{"id":' + orjson.dumps(buffer_id).decode() + "}"
-        frames.append(buffer_header)
-        frames.append(payload)
-        sizes.append(len(buffer_header) if buffer_header.isascii() else frame_nbytes(buffer_header))
-        sizes.append(payload.nbytes if isinstance(payload, memoryview) else len(payload))
+        frames += (buffer_header, payload)
+        sizes += (
+            len(buffer_header) if buffer_header.isascii() else frame_nbytes(buffer_header),
+            payload.nbytes if type(payload) is memoryview else len(payload),
+        )
     return _BuiltMessage(header, content, frames, sizes, buffers)
 
 

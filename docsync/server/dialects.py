@@ -57,8 +57,8 @@ class _DocsyncDialect:
         application = load_application(spec.target, argv=spec.options.get("argv"))
         return ApplicationContext(application, spec.path, options=spec.options)
 
-    async def dispatch(self, session: Any, connection: Any, message: Message, created_session: bool) -> None:
-        await dispatch(session, connection, message, created_session)
+    # The session's own dispatch, not a coroutine around it: one coroutine fewer per message.
+    dispatch = staticmethod(dispatch)
 
 
 _DOCSYNC = _DocsyncDialect()

@@ -235,9 +235,13 @@ class FrozenMessage(Message):
 
 def patch_message(events: Sequence[EncodedEvent], seq: int) -> Message:
     """Build one PATCH-DOC carrying ``events`` at server position ``seq``."""
-    content_events = [e.json for e in events]
-    references = [r for e in events for r in e.references]
-    buffers = [b for e in events for b in e.buffers]
+    if len(events) == 1:  # most patches (an app's one change): its lists as they are, not gathered
+        only = events[0]
+        content_events, references, buffers = [only.json], list(only.references), list(only.buffers)
+    else:
+        content_events = [e.json for e in events]
+        references = [r for e in events for r in e.references]
+        buffers = [b for e in events for b in e.buffers]
     content = {"events": content_events, "references": references, "seq": seq}
     data = _content_data(events, seq)
     if data is None or not _distinct_ids(buffers):  # the general way raises the wire layer's error
@@ -249,12 +253,19 @@ def patch_message(events: Sequence[EncodedEvent], seq: int) -> Message:
 def _distinct_ids(buffers: list[tuple[str, Buffer]]) -> bool:
     if not buffers:
         return True
+    if len(buffers) == 1:
+        return type(buffers[0][0]) is str
     ids = {buffer_id for buffer_id, _ in buffers}
     return len(ids) == len(buffers) and all(type(buffer_id) is str for buffer_id in ids)
 
 
 def _content_data(events: Sequence[EncodedEvent], seq: int) -> bytes | None:
     """The PATCH-DOC content's JSON, byte for byte what encoding its dict gives, from the events' own bytes."""
+    if len(events) == 1:
+        data = events[0].data
+        if data is None:
+            return None  # encoded whole, to raise the wire layer's error
+        return b'{"events":[%b],"references":[%b],"seq":%d}' % (data, events[0].references_data or b"", seq)
     parts = [b'{"events":[']
     for i, event in enumerate(events):
         if event.data is None:

@@ -518,6 +518,10 @@ def _triggers_callbacks(document: Document, events: list[DocumentEvent]) -> bool
     patch that triggers nothing but those is applied without a thread hop.
     """
     for event in events:
+        if type(event) is ev.ModelChangedEvent:  # nearly every client event: its model's callbacks alone
+            if _is_sync(event.model.change_callbacks(event.attr)):
+                return True
+            continue
         model = getattr(event, "model", None)
         if model is not None:
             attr = getattr(event, "attr", None)
