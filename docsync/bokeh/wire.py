@@ -23,6 +23,7 @@ from ..serialization import frozen_buffer
 from .compat import decoded_models, is_server_id
 from .event_checks import check_event
 from .footprint import ClientModels, DocumentFootprint
+from .nesting import check_nesting
 
 __all__ = ["EncodedBokehEvent", "apply_client_patch", "document_content", "encode_event", "patch_message", "pull_reply"]
 
@@ -139,6 +140,7 @@ def apply_client_patch(
         client_models.check(len(new_models))
     if footprint is not None:
         footprint.check(document, new_models, events)
+    check_nesting(document, new_models, events)
     if client_models is not None:
         client_models.created += len(new_models)  # from here the patch applies
 

@@ -1,0 +1,108 @@
+"""A BokehJS-dialect client cannot nest the document's models past what a pull can encode.
+
+A pull writes each model inline where it is first met: a chain of models nests as deep
+as it is long, and Bokeh's serializer (Python's recursion) and orjson (255 levels) give
+up on long ones. Each patch's frame is within the 128-level JSON bound, but a client
+could add one chain of 40 Columns to the end of another, patch after patch: after three,
+every pull of the session (each new or reconnecting tab) was closed with 1011.
+Against a real daphne serving the gallery's sliders app: a patch that would nest the
+document past MAX_NESTING (new models or existing ones joined) is refused and changes
+nothing; shallower ones, side by side, are applied; the pull keeps working.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from docsync.protocol import ERROR, OK
+
+from .harness import Database, Site
+from .test_hostile_bokeh import Tab, find
+
+pytest.importorskip("bokeh", reason="the docsync[bokeh] extra is not installed")
+pytestmark = pytest.mark.asyncio
+
+_ids = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def bokeh_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterator[Site]:
+    site = Site(tmp_path_factory.mktemp("bokeh-nesting"), database, DJANGO_SETTINGS_MODULE="tests.bokeh.settings")
+    site.start()
+    try:
+        yield site
+    finally:
+        site.stop()
+
+
+@pytest_asyncio.fixture
+async def tab(bokeh_site: Site) -> AsyncIterator[Tab]:
+    page = bokeh_site.browser().get("bk_sliders/")
+    assert page.status == 200, page.body[:300]
+    token = re.search(r'"token":\s*"([^"]+)"', page.body)
+    assert token, "no Bokeh token in the page"
+    made = Tab(f"ws://{bokeh_site.host}/bk_sliders/ws", token.group(1))
+    await made.pull()
+    yield made
+
+
+def chain(length: int) -> tuple[dict[str, Any], str]:
+    """``length`` Columns, each the only child of the one before (ids a client chooses); and the last one's id."""
+    ids = [f"nest-{next(_ids)}" for _ in range(length)]
+    node: dict[str, Any] = {"type": "object", "name": "Column", "id": ids[-1], "attributes": {"children": []}}
+    for model_id in reversed(ids[:-1]):
+        node = {"type": "object", "name": "Column", "id": model_id, "attributes": {"children": [node]}}
+    return node, ids[-1]
+
+
+def children(model_id: str, value: list[Any]) -> dict[str, Any]:
+    return {"kind": "ModelChanged", "model": {"id": model_id}, "attr": "children", "new": value}
+
+
+async def refused(tab: Tab, events: list[dict[str, Any]]) -> None:
+    text, _ = await tab.pull()
+    reply = await tab.send(events)
+    assert reply.msgtype == ERROR, "accepted a patch nesting the document too deeply"
+    assert reply.content["code"] == "patch-refused", reply.content
+    assert "models nested too deeply" in reply.content["text"], reply.content
+    assert (await tab.pull())[0] == text, "a refused patch changed the document"
+
+
+async def test_chains_of_models_stop_at_the_nesting_bound(tab: Tab) -> None:
+    # 40 Columns at once: about 120 levels, past the bound (64) in one patch.
+    await refused(tab, [{"kind": "RootAdded", "model": chain(40)[0]}])
+    # 12 at a time: the first chain fits, the second hung from its end does not.
+    first, first_leaf = chain(12)
+    assert (await tab.send([{"kind": "RootAdded", "model": first}])).msgtype == OK
+    await refused(tab, [children(first_leaf, [chain(12)[0]])])
+    # Nor two chains the document holds, joined end to start (no new model).
+    second, _ = chain(12)
+    assert (await tab.send([{"kind": "RootAdded", "model": second}])).msgtype == OK
+    await refused(tab, [children(first_leaf, [{"id": second["id"]}])])
+    # Side by side, chains do not nest deeper: applied, and the pull still encodes.
+    for _ in range(3):
+        assert (await tab.send([{"kind": "RootAdded", "model": chain(12)[0]}])).msgtype == OK
+    text, doc = await tab.pull()
+    assert first_leaf in text
+    offset = find(doc, "Slider", "offset")["id"]
+    reply = await tab.send([{"kind": "ModelChanged", "model": {"id": offset}, "attr": "value", "new": 0.25}])
+    assert reply.msgtype == OK, reply.content
+    assert find((await tab.pull())[1], "Slider", "offset")["attributes"]["value"] == 0.25
+
+
+async def test_the_depth_a_client_tried_leaves_every_pull_working(tab: Tab) -> None:
+    """The attack as found: chains of 40 hung each from the last, then a pull (1011 before)."""
+    leaf: str | None = None
+    for _ in range(4):
+        made, end = chain(40)
+        event = {"kind": "RootAdded", "model": made} if leaf is None else children(leaf, [made])
+        if (await tab.send([event])).msgtype == OK:
+            leaf = end
+    text, _ = await tab.pull()
+    assert '"Sliders"' in text
