@@ -9,8 +9,11 @@ round-trip percentiles and throughput of each, and what one round trip costs: Re
 commands (from the server's own counters) and CPU time of the server processes and of
 redis-server (figures that hold on a loaded machine, unlike the times).
 
-    python bench/relay.py [--processes 3] [--server uvicorn] [--layer core]
+    python bench/relay.py [--processes 3] [--server uvicorn] [--route layer] [--layer core]
                           [--round-trips 300] [--sessions 20] [--seconds 10] [--json PATH]
+
+Relays go on direct routes between the processes (``PEER_ADDRESS``, the demo's default);
+``--route layer`` relays over the channel layer instead.
 
 The channel layer is docsync's variant of channels-redis's core layer (two Redis round
 trips per message, docsync/server/cluster/layer.py); ``--layer core`` relays over the
@@ -145,6 +148,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--processes", type=int, default=3)
     parser.add_argument("--server", choices=["daphne", "uvicorn", "granian", "hypercorn"], default="uvicorn")
+    parser.add_argument("--route", choices=["direct", "layer"], default="direct", help="how relays travel")
     parser.add_argument("--layer", choices=["docsync", "core", "pubsub"], default="docsync", help="channel layer")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
@@ -158,6 +162,7 @@ def main() -> None:
             "DOCSYNC_ADMIN_REFRESH": "0",
             "DOCSYNC_MAX_PATCHES_PER_SECOND": "100000",
             "DOCSYNC_CHANNEL_LAYER": args.layer,
+            **({"DOCSYNC_PEER_ADDRESS": ""} if args.route == "layer" else {}),
         }
         subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env={**os.environ, **env}, check=True)
         servers = [ServerProcess(server=args.server, cwd=ROOT, env=env).start() for _ in range(args.processes)]
@@ -173,7 +178,7 @@ def main() -> None:
                 server.stop()
     ms = 1000
     print(
-        f"{args.processes} {args.server} processes, {args.layer} channel layer; "
+        f"{args.processes} {args.server} processes, relays by {args.route} route, {args.layer} channel layer; "
         f"round trips: {args.round_trips - WARM_UP} per mode; "
         f"throughput: {args.sessions} sessions x {args.seconds:g} s"
     )
@@ -194,6 +199,7 @@ def main() -> None:
             "processes": args.processes,
             "server": args.server,
             "layer": args.layer,
+            "route": args.route,
             **{f"{mode}_p50_ms": percentile(times[mode], 50) * ms for mode in times},
             **{f"{mode}_p99_ms": percentile(times[mode], 99) * ms for mode in times},
             **{f"{mode}_rate": rates[mode] for mode in modes},

@@ -60,6 +60,7 @@ DEFAULTS: dict[str, Any] = {
     "PROCESS_TIMEOUT": 15.0,  # a process silent this long is considered dead
     "CLUSTER": False,  # True: sessions are owned per process and relayed over the channel layer
     "REDIS_URL": None,  # the ownership directory; default: the channel layer's first host
+    "PEER_ADDRESS": None,  # "host:port" (port 0: any) this process takes relays on directly; None: channel layer
     # Sessions that outlive their process (docs/persistence.md): None (off), "database"
     # (the Django database), "redis" (the cluster's Redis), or the dotted path of a
     # SessionStore class. Per app: "persist": False keeps that app's sessions in memory only.

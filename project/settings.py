@@ -150,6 +150,9 @@ DOCSYNC: dict[str, Any] = {
     "ALLOWED_ORIGINS": [o for o in os.environ.get("DOCSYNC_ALLOWED_ORIGINS", "").split(",") if o],
     "CLUSTER": bool(os.environ.get("DOCSYNC_REDIS_URL")),
     "REDIS_URL": os.environ.get("DOCSYNC_REDIS_URL") or None,  # the pub/sub layer names no hosts
+    # Relays on direct routes between processes (any free port on the loopback: the demo's
+    # processes share one machine); DOCSYNC_PEER_ADDRESS="" relays over the channel layer.
+    "PEER_ADDRESS": os.environ.get("DOCSYNC_PEER_ADDRESS", "127.0.0.1:0") or None,
     # Sessions that outlive their process (docs/persistence.md): "database" or "redis".
     "PERSISTENCE": os.environ.get("DOCSYNC_PERSISTENCE") or None,
     # A scraper's secret for /docsync-metrics (staff users may read it anyway); the benchmarks set one.

@@ -1,8 +1,9 @@
-"""Redis failing on a websocket's way in: the client is told to retry (1013), never crashed on (1011).
+"""The channel layer failing under relays: the client is told to retry (1013), never crashed on (1011).
 
 The session directory (``DOCSYNC["REDIS_URL"]``) and the channel layer live on two
 private redis-servers, so that the channel layer alone can be stopped: the claim then
-succeeds and the relay's opening is what meets the failure.
+succeeds and the relay's opening is what meets the failure. The processes relay over
+the channel layer (no ``PEER_ADDRESS``), as they do when a direct route is down.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ def split(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
             kinds=(request.param,) * 2,
             settings="tests.cluster.settings_split",
             DOCSYNC_DIRECTORY_URL=directory.url,
+            DOCSYNC_PEER_ADDRESS="",  # relays over the channel layer
         )
         try:
             yield running
@@ -85,5 +87,45 @@ def test_a_relay_that_cannot_open_is_refused_for_a_retry(split: Cluster) -> None
         assert "could not open a relay" in relaying  # the refusals above came from the relay's opening
         assert "Exception inside application" not in relaying  # daphne's words for a consumer that crashed
         assert "Traceback" not in relaying.split("could not open a relay")[0]
+
+    run(scenario())
+
+
+def test_a_relayed_message_sent_while_the_channel_layer_is_down_is_refused_for_a_retry(split: Cluster) -> None:
+    """The socket is closed with 1013 (retry), never by a crash; after Redis returns the client resumes."""
+    cluster = split
+    assert cluster.redis is not None
+
+    async def scenario() -> None:
+        config = await asyncio.to_thread(cluster.page_config, "counted", 0)
+        owner = await connect(config, cluster.ws_url("counted", 0))
+        relayed = await connect(config, cluster.ws_url("counted", 1))
+        await set_slider_and_wait(relayed, 30)
+        port = cluster.redis.port
+        cluster.redis.stop()
+        try:
+            relayed.document.get_model_by_name("slider").value = 31  # type: ignore[union-attr]
+            await relayed.wait_for(lambda: relayed.close_code is not None, 30)
+            assert relayed.close_code == 1013, (relayed.close_code, relayed.close_reason)
+        finally:
+            cluster.redis.port = port
+            cluster.redis.start()
+        # Back: the same client resumes its session, and its unacknowledged change is applied.
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                await relayed.connect(resume=True)
+                break
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.5)
+        await relayed.sync(10)
+        slider = owner.document.get_model_by_name("slider")
+        await owner.wait_for(lambda: slider.value == 31, 10)  # type: ignore[union-attr]
+        for client in (owner, relayed):
+            await client.close()
+        logs = "".join(path.read_text() for path in cluster.tmp.glob("server*.log"))
+        assert "Exception inside application" not in logs  # daphne's words for a consumer that crashed
 
     run(scenario())

@@ -50,6 +50,7 @@ return ARGV[1]
 """
 _EPOCH_KEY = "docsync:epoch"
 _PROCESS_PREFIX = "docsync:process:"
+_PEER_PREFIX = "docsync:peer:"  # a live process's direct route (PEER_ADDRESS), beside its liveness key
 
 
 def _text(value: Any) -> str:
@@ -104,7 +105,14 @@ class Directory:
         value = await self.redis.get(_PROCESS_PREFIX + process_id)
         return None if value is None else _text(value)
 
-    async def beat(self, channel: str, session_ids: Iterable[str]) -> bool:
+    async def process_route(self, process_id: str) -> tuple[str | None, str | None]:
+        """Return the channel of a live process (None if it is not alive) and its direct route's address, if any."""
+        channel, address = await self.redis.mget([_PROCESS_PREFIX + process_id, _PEER_PREFIX + process_id])
+        if channel is None:
+            return None, None
+        return _text(channel), None if address is None else _text(address)
+
+    async def beat(self, channel: str, session_ids: Iterable[str], peer_address: str | None = None) -> bool:
         """Say this process is alive at ``channel``, and re-assert its claims.
 
         Return whether this process's own liveness key was missing: Redis lost its data
@@ -113,6 +121,8 @@ class Directory:
         """
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.set(_PROCESS_PREFIX + self.process_id, channel, px=int(self.timeout * 1000), get=True)
+            if peer_address is not None:
+                pipe.set(_PEER_PREFIX + self.process_id, peer_address, px=int(self.timeout * 1000))
             ttl_ms = self._claim_ttl_ms()
             for session_id in session_ids:
                 pipe.set(self._owner_key(session_id), self.process_id, px=ttl_ms)
@@ -141,7 +151,7 @@ class Directory:
     async def leave(self) -> None:
         """Drop this process's liveness key and close the connection to Redis."""
         try:
-            await self.redis.delete(_PROCESS_PREFIX + self.process_id)
+            await self.redis.delete(_PROCESS_PREFIX + self.process_id, _PEER_PREFIX + self.process_id)
             await self.redis.aclose()
         except Exception:
             logger.debug("redis unavailable while stopping", exc_info=True)

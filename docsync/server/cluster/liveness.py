@@ -40,6 +40,8 @@ class Liveness:
         # after Redis lost its data (a restart) or was away, live peers reappear only at
         # their next beat, which a loaded machine may delay.
         self.peers_settle_at = 0.0
+        #: This process's direct route (``PEER_ADDRESS``), advertised with its liveness key.
+        self.peer_address: str | None = None
 
     async def run_forever(self) -> None:
         """Beat until cancelled."""
@@ -50,7 +52,9 @@ class Liveness:
     async def beat(self) -> None:
         """Register this process and its sessions; close relays to or from dead processes."""
         try:
-            was_missing = await self.directory.beat(self.channel, [s.id for s in self.registry.sessions()])
+            was_missing = await self.directory.beat(
+                self.channel, [s.id for s in self.registry.sessions()], self.peer_address
+            )
             for path in self.registry.app_paths():
                 await self.layer.group_add(app_group(path), self.channel)
             if not self.redis_ok:
@@ -60,7 +64,7 @@ class Liveness:
                 self.peers_settle_at = now + 2 * self.directory.timeout
             self.redis_ok = True
             if now >= self.peers_settle_at:
-                await self.relay_out.drop_dead_owners()
+                await self.relay_out.drop_dead_owners(self.directory.timeout)
                 await self.relay_in.drop_dead_relayers(self.directory)
         except Exception as exc:
             if self.redis_ok:

@@ -2,6 +2,8 @@
 
 Relaying and commands travel over the Channels layer (channels-redis): each process
 listens on one process channel and routes what arrives to the part that handles it.
+With ``PEER_ADDRESS`` set, relayed websockets' messages go on direct routes between
+processes instead (``peers``), and arrive at the same parts.
 Consumers have no channel of their own, so an idle websocket costs Redis nothing and a
 Redis outage cannot break sockets of sessions held locally.
 """
@@ -18,6 +20,7 @@ from .admin_rpc import AdminRPC
 from .broadcast import broadcast, on_broadcast
 from .directory import Directory, redis_url
 from .liveness import Liveness
+from .peers import PeerLink, Peers
 from .relay_in import RelayIn
 from .relay_out import Relay, RelayedSocket, RelayOut
 from .wire import BROADCAST, COMMAND, RELAY_CLOSE, RELAY_CLOSED, RELAY_FRAMES, RELAY_MESSAGE, RELAY_OPEN, REPLY
@@ -35,7 +38,10 @@ class Cluster:
         self.layer = layer
         self.directory = directory
         self.channel = channel
-        self.relay_out = RelayOut(layer, directory, channel)
+        self.peers: Peers | None = None
+        if docsync_settings().PEER_ADDRESS:
+            self.peers = Peers(directory.process_id, self._handle, self._link_lost)
+        self.relay_out = RelayOut(layer, directory, channel, self.peers)
         self.relay_in = RelayIn(registry, layer)
         self.admin_rpc = AdminRPC(registry, layer, directory, channel)
         self.liveness = Liveness(registry, layer, directory, channel, self.relay_out, self.relay_in)
@@ -50,6 +56,8 @@ class Cluster:
         directory = Directory(redis_url(layer), registry.process_id)
         channel = await layer.new_channel(prefix="docsync-process.")
         cluster = cls(registry, layer, directory, channel)
+        if cluster.peers is not None:
+            cluster.liveness.peer_address = await cluster.peers.listen(str(docsync_settings().PEER_ADDRESS))
         loop = asyncio.get_running_loop()
         cluster._tasks = [loop.create_task(cluster._listen()), loop.create_task(cluster.liveness.run_forever())]
         await cluster.liveness.beat()
@@ -59,6 +67,8 @@ class Cluster:
         """Stop listening and drop this process's liveness key."""
         for task in self._tasks:
             task.cancel()
+        if self.peers is not None:
+            await self.peers.close()
         await self.directory.leave()
 
     # -- what the rest of the server calls --------------------------------------------
@@ -126,10 +136,16 @@ class Cluster:
             except Exception:
                 logger.exception("cluster: error handling %s", message.get("type"))
 
-    async def _handle(self, message: dict[str, Any]) -> None:
+    def _link_lost(self, link: PeerLink) -> None:
+        self.relay_out.link_lost(link)
+        self.relay_in.link_lost(link)
+
+    async def _handle(self, message: dict[str, Any], link: PeerLink | None = None) -> None:
         kind = message.get("type")
+        if link is not None and kind not in (RELAY_OPEN, RELAY_MESSAGE, RELAY_CLOSED, RELAY_FRAMES, RELAY_CLOSE):
+            return  # a direct route carries relays only
         if kind == RELAY_OPEN:
-            await self.relay_in.on_open(message)
+            await self.relay_in.on_open(message, link)
         elif kind == RELAY_MESSAGE:
             self.relay_in.on_message(message)
         elif kind == RELAY_CLOSED:

@@ -2,7 +2,8 @@
 
 A :class:`RemoteConnection` stands for such a websocket: the session sends to it like to
 any connection, and its messages go over the channel layer to the process holding the
-socket. Relayed websockets are admitted by the same policy as local ones.
+socket (on the direct route its relay opened on, else over the channel layer).
+Relayed websockets are admitted by the same policy as local ones.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ..outbox import Outbox
 from ..registry import SessionRegistry
 from ..session import ServerSession
 from .directory import Directory
+from .peers import PeerLink
 from .wire import RELAY_CLOSE, RELAY_FRAMES, frames_of, message_from_frames
 
 __all__ = ["RelayIn", "RemoteConnection"]
@@ -68,8 +70,18 @@ _publish_rate = _PublishRate()
 class RemoteConnection:
     """The owner's stand-in for a websocket held by another process."""
 
-    def __init__(self, layer: Any, conn_id: str, relay_channel: str, relay_process: str, origin: str) -> None:
+    def __init__(
+        self,
+        layer: Any,
+        conn_id: str,
+        relay_channel: str,
+        relay_process: str,
+        origin: str,
+        link: PeerLink | None = None,
+    ) -> None:
         self.layer = layer
+        #: The direct route the relay opened on (its answers go back on it), or None.
+        self.link = link
         self.conn_id = conn_id
         self.relay_channel = relay_channel
         self.relay_process = relay_process
@@ -113,6 +125,10 @@ class RemoteConnection:
 
     async def _send(self, message_out: dict[str, Any]) -> None:
         """Publish one channel message, waiting while the relaying channel is full."""
+        if self.link is not None:
+            self.link.send(message_out)  # raises once the route closed: this connection is dropped
+            await self.link.drain()
+            return
         deadline = time.monotonic() + _FULL_PATIENCE
         failed = False
         while True:
@@ -209,10 +225,10 @@ class RelayIn:
         self.layer = layer
         self.remotes: dict[str, tuple[RemoteConnection, ServerSession, asyncio.Queue[Any]]] = {}
 
-    async def on_open(self, message: dict[str, Any]) -> None:
-        """Admit a websocket relayed from another process, as a local one would be."""
+    async def on_open(self, message: dict[str, Any], link: PeerLink | None = None) -> None:
+        """Admit a websocket relayed from another process (on ``link``, if it came on a direct route)."""
         conn = RemoteConnection(
-            self.layer, message["conn_id"], message["relay_channel"], message["relay_process"], message["origin"]
+            self.layer, message["conn_id"], message["relay_channel"], message["relay_process"], message["origin"], link
         )
         conn.on_dropped = self._drop
         request_info = message.get("request_info") or {}
@@ -278,6 +294,12 @@ class RelayIn:
             queue.put_nowait(None)
             if not conn.outbox.overflowed:
                 conn.outbox.stop()
+
+    def link_lost(self, link: PeerLink) -> None:
+        """Detach the relayed connections that came on a direct route that closed (nothing reaches them in order)."""
+        for conn_id, (conn, _session, _queue) in list(self.remotes.items()):
+            if conn.link is link:
+                self._drop(conn_id)
 
     async def drop_dead_relayers(self, directory: Directory) -> None:
         """Detach relayed connections whose relaying process died."""

@@ -1,18 +1,22 @@
 """Relaying, on the process that holds a websocket whose session another process owns.
 
 The consumer keeps its socket; each complete message it reads goes to the owner over
-the channel layer, and the owner's frames come back on this process's channel.
+the direct route to it (``peers``) when there is one, else over the channel layer, and
+the owner's frames come back the same way. A relay keeps the route it opened on: its
+messages stay in order.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ...exceptions import OwnerGoneError
+from ...exceptions import DirectoryUnavailableError, OwnerGoneError
 from .directory import Directory
+from .peers import PeerLink, Peers
 from .wire import RELAY_CLOSED, RELAY_MESSAGE, RELAY_OPEN
 
 __all__ = ["Relay", "RelayOut", "RelayedSocket"]
@@ -37,16 +41,21 @@ class Relay:
     conn_id: str
     owner: str
     owner_channel: str
+    #: The direct route to the owner this relay goes by; None: the channel layer.
+    link: PeerLink | None = None
 
 
 class RelayOut:
     """The relays of the websockets this process holds."""
 
-    def __init__(self, layer: Any, directory: Directory, channel: str) -> None:
+    def __init__(self, layer: Any, directory: Directory, channel: str, peers: Peers | None = None) -> None:
         self.layer = layer
         self.directory = directory
         self.channel = channel
+        self.peers = peers
         self.relays: dict[str, tuple[RelayedSocket, Relay]] = {}
+        #: Relays whose direct route closed, and when (event loop time): see ``link_lost``.
+        self.lost: dict[str, float] = {}
         #: Messages from owners for websockets that had closed (the owner learns it a little later).
         self.dropped_after_close = 0
 
@@ -64,15 +73,18 @@ class RelayOut:
         token_expired: bool,
     ) -> Relay | None:
         """Relay ``socket`` to ``owner``; None if the owner is gone (raises if Redis cannot be reached)."""
-        owner_channel = await self.directory.process_channel(owner)
+        owner_channel, address = await self.directory.process_route(owner)
         if owner_channel is None:
             return None
-        relay = Relay(secrets.token_hex(8), owner, owner_channel)
+        link = None
+        if self.peers is not None and address is not None:
+            link = await self.peers.link(owner, address)  # None: not now; the channel layer carries it
+        relay = Relay(secrets.token_hex(8), owner, owner_channel, link)
         # Known before the owner can answer: its ACK may come back before send returns.
         self.relays[relay.conn_id] = (socket, relay)
         try:
             await self._send(
-                owner_channel,
+                relay,
                 {
                     "type": RELAY_OPEN,
                     "conn_id": relay.conn_id,
@@ -94,9 +106,16 @@ class RelayOut:
 
     async def forward(self, relay: Relay, frames: list[Any]) -> None:
         """Send one message's frames to the owner (tried twice: a pooled Redis connection may be stale)."""
-        await self._send(relay.owner_channel, {"type": RELAY_MESSAGE, "conn_id": relay.conn_id, "frames": frames})
+        await self._send(relay, {"type": RELAY_MESSAGE, "conn_id": relay.conn_id, "frames": frames})
 
-    async def _send(self, channel: str, message: dict[str, Any]) -> None:
+    async def _send(self, relay: Relay, message: dict[str, Any]) -> None:
+        if relay.link is not None:
+            # Raises once the route closed: what was in flight on it may be lost, so the
+            # client is told to retry (1013) and resumes, rather than carry on out of step.
+            relay.link.send(message)
+            await relay.link.drain()
+            return
+        channel = relay.owner_channel
         try:
             await self.layer.send(channel, message)
         except Exception:
@@ -108,8 +127,14 @@ class RelayOut:
     async def closed(self, relay: Relay) -> None:
         """Tell the owner a relayed websocket closed."""
         self.relays.pop(relay.conn_id, None)
+        self.lost.pop(relay.conn_id, None)
+        message = {"type": RELAY_CLOSED, "conn_id": relay.conn_id}
         try:
-            await self.layer.send(relay.owner_channel, {"type": RELAY_CLOSED, "conn_id": relay.conn_id})
+            if relay.link is not None:
+                if not relay.link.closed:  # else the owner dropped it when the route closed
+                    relay.link.send(message)
+            else:
+                await self.layer.send(relay.owner_channel, message)
         except Exception:
             logger.debug("could not tell the owner of a closed relay", exc_info=True)
 
@@ -139,10 +164,29 @@ class RelayOut:
             socket.close_with(code, reason)
         return sockets
 
-    async def drop_dead_owners(self) -> None:
-        """Close relays whose owner died: their clients reconnect and get a fresh session."""
+    def link_lost(self, link: PeerLink) -> None:
+        """Note the relays that went by a direct route that closed (their owner died, or the route broke).
+
+        They are closed at a beat: with 4010 once the owner is seen dead (its clients get
+        a fresh session elsewhere), else, one ``PROCESS_TIMEOUT`` on, with 1013 (they
+        resume). Until then a message their client sends is refused with 1013.
+        """
+        now = asyncio.get_running_loop().time()
+        for conn_id, (_socket, relay) in self.relays.items():
+            if relay.link is link:
+                self.lost.setdefault(conn_id, now)
+
+    async def drop_dead_owners(self, timeout: float = 0.0) -> None:
+        """Close relays whose owner died (their clients get a fresh session), or whose route closed ``timeout`` ago."""
+        now = asyncio.get_running_loop().time()
         for conn_id, (socket, relay) in list(self.relays.items()):
             if await self.directory.process_channel(relay.owner) is None:
                 self.relays.pop(conn_id, None)
+                self.lost.pop(conn_id, None)
                 gone = OwnerGoneError("the process holding this session went away; reconnect")
                 socket.close_with(gone.close_code, gone.reason)
+            elif now - self.lost.get(conn_id, now) >= timeout > 0:
+                self.relays.pop(conn_id, None)
+                del self.lost[conn_id]
+                retry = DirectoryUnavailableError("the route to the process holding this session closed; try again")
+                socket.close_with(retry.close_code, retry.reason)

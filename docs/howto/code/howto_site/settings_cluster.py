@@ -12,5 +12,7 @@ CHANNEL_LAYERS = {
         "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None}], "capacity": 1000},
     }
 }
-DOCSYNC = {**DOCSYNC, "CLUSTER": True}  # noqa: F405
+# PEER_ADDRESS: relayed websockets go straight to the owning process, on a route between
+# processes (any free port of this address: one the other processes can reach).
+DOCSYNC = {**DOCSYNC, "CLUSTER": True, "PEER_ADDRESS": os.environ.get("PEER_ADDRESS", "127.0.0.1:0")}  # noqa: F405
 # Production also moves DATABASES to PostgreSQL: every process must see the same users and sessions.

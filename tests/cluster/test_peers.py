@@ -1,0 +1,91 @@
+"""The direct route between processes (``PEER_ADDRESS``): relays go on it, and it takes only peers.
+
+Two real processes and a private redis-server; the demo settings give each process a
+route on a free loopback port, advertised in Redis as ``docsync:peer:<process id>``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import msgpack
+import pytest
+import redis
+
+from .conftest import Cluster, connect, run, set_slider_and_wait
+
+pytestmark = pytest.mark.cluster
+
+
+@pytest.fixture(scope="module", params=["daphne", "uvicorn"])
+def pair(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """Two processes of one ASGI server."""
+    running = Cluster(tmp_path_factory.mktemp(f"peers-{request.param}"), 2, kinds=(request.param,) * 2)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def _channel_layer_calls(client: redis.Redis) -> float:
+    """Channel-layer sends so far (each is one EVAL; an idle receive blocks again every few seconds, so not those)."""
+    return float(client.info("commandstats").get("cmdstat_eval", {}).get("calls", 0))
+
+
+def test_relayed_round_trips_go_by_the_direct_route_not_the_channel_layer(pair: Cluster) -> None:
+    """Fails over the channel layer: each relayed round trip there is two sends (EVAL)."""
+    assert pair.redis is not None
+    client = redis.Redis.from_url(pair.redis.url)
+
+    async def scenario() -> None:
+        config = await asyncio.to_thread(pair.page_config, "counted", 0)
+        owner = await connect(config, pair.ws_url("counted", 0))
+        relayed = await connect(config, pair.ws_url("counted", 1))
+        await set_slider_and_wait(relayed, 2)
+        before = _channel_layer_calls(client)
+        for value in range(3, 13):
+            echo = await set_slider_and_wait(relayed, value)
+            assert echo.endswith(f"pid={pair.servers[0].pid}"), echo  # the owner ran each
+        assert _channel_layer_calls(client) == before
+        for session in (owner, relayed):
+            await session.close()
+
+    run(scenario())
+
+
+async def _handshake(address: str, proof: bytes) -> tuple[dict[str, object], bytes]:
+    """Connect to a route as an impostor: return the listener's hello and what it says next."""
+    host, _, port = address.rpartition(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        size = int.from_bytes(await asyncio.wait_for(reader.readexactly(4), 10), "big")
+        hello = msgpack.unpackb(await reader.readexactly(size), raw=False)
+        record = msgpack.packb({"process": "impostor", "nonce": os.urandom(16), "proof": proof}, use_bin_type=True)
+        writer.write(len(record).to_bytes(4, "big") + record)
+        after = await asyncio.wait_for(reader.read(), 10)  # b"" once the listener closes
+    finally:
+        writer.close()
+    return hello, after
+
+
+def test_a_route_refuses_a_connection_that_does_not_know_the_secret_key(pair: Cluster) -> None:
+    """The route is no open door: a wrong proof is closed without an answer, and logged."""
+    assert pair.redis is not None
+    client = redis.Redis.from_url(pair.redis.url)
+    addresses = {}
+    deadline = time.monotonic() + 30
+    while len(addresses) < 2 and time.monotonic() < deadline:  # each process advertises its route at its first beat
+        addresses = {key.decode(): client.get(key).decode() for key in client.keys("docsync:peer:*")}
+        time.sleep(0.2)
+    assert len(addresses) == 2, addresses
+    address = sorted(addresses.values())[0]
+    hello, after = run(_handshake(address, os.urandom(32)))
+    assert set(hello) == {"process", "nonce"}, hello  # a nonce and a process id, nothing more
+    assert after == b""
+    logs = "".join(Path(path).read_text() for path in pair.tmp.glob("server*.log"))
+    assert "refused a peer connection" in logs
+    assert "no proof of this site's SECRET_KEY" in logs
