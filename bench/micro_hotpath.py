@@ -11,7 +11,8 @@ the new ``y``, out — is repeated ``n`` times. It prints the CPU time per round
 repetition, and their median. What it leaves out is the ASGI server's and the
 kernel's part (websocket framing, syscalls), which ``bench/run.py`` measures whole.
 
-``--profile N`` prints cProfile's N most expensive functions (by own time) instead.
+``--profile N`` prints cProfile's N most expensive functions (by own time) instead;
+``--profile-out PATH`` also saves the profile there (for ``pstats``: callers, callees).
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def _message(msgid: int, msgtype: str, content: dict[str, Any]) -> list[str]:
     return [json.dumps({"msgid": str(msgid), "msgtype": msgtype}), "{}", json.dumps(content)]
 
 
-async def run(n: int, reps: int, profile: int) -> list[float]:
+async def run(n: int, reps: int, profile: int, profile_out: str | None = None) -> list[float]:
     from docsync.server.admission.tokens import generate_session_id, issue_token
     from project.asgi import application
 
@@ -126,6 +127,8 @@ async def run(n: int, reps: int, profile: int) -> list[float]:
         profiler.enable()
         await round_trips(n)
         profiler.disable()
+        if profile_out:
+            profiler.dump_stats(profile_out)
         stats = pstats.Stats(profiler)
         print(f"Python function calls per round trip: {stats.total_calls / n:.1f}")  # type: ignore[attr-defined]
         stats.sort_stats("tottime").print_stats(profile)
@@ -160,6 +163,7 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=4000, help="round trips per repetition")
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--profile", type=int, default=0, help="print cProfile's top N functions instead")
+    parser.add_argument("--profile-out", help="with --profile, also save the profile to this file")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="docsync-micro-"))
     os.environ.update(
@@ -174,7 +178,7 @@ def main() -> int:
     sys.path.insert(0, str(ROOT))
     import uvloop
 
-    results = uvloop.run(run(args.n, args.reps, args.profile))
+    results = uvloop.run(run(args.n, args.reps, args.profile, args.profile_out))
     if results:
         shown = ", ".join(f"{1e6 * r:.1f}" for r in results)
         best, median = 1e6 * min(results), 1e6 * statistics.median(results)

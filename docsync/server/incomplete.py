@@ -111,7 +111,8 @@ class IncompleteInput:
         now = self.receiver.pending_bytes
         if now != self.held:
             budget = self.budget
-            budget.total = max(0, budget.total + now - self.held)  # budget.add, inline: per frame
+            total = budget.total + now - self.held  # budget.add, inline: per frame
+            budget.total = total if total > 0 else 0
             self.held = now
         if now:  # progress restarts the clock: a slow sender is not a stalled one
             loop = asyncio.get_running_loop()

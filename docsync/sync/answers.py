@@ -45,10 +45,13 @@ class RememberedAnswers:
         if origin not in self._clients and len(self._clients) >= self.max_clients:
             self._forget_client(next(iter(self._clients)))
         key = (origin, msgid)
-        if key not in self._answers:
+        answers = self._answers
+        if key not in answers:  # nearly always: added at the end already
             self._clients[origin] = self._clients.get(origin, 0) + 1
-        self._answers[key] = answer
-        self._answers.move_to_end(key)
+            answers[key] = answer
+        else:
+            answers[key] = answer
+            answers.move_to_end(key)
         self._clients.move_to_end(origin)
         while len(self._answers) > self.max_answers:
             (old_origin, _), old = self._answers.popitem(last=False)

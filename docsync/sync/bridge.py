@@ -76,11 +76,13 @@ class SpliceBridge:
 
         ``changes`` are the log's list splices after ``upto(origin)``, oldest first.
         """
-        client = self._clients.setdefault(origin, _Client())
+        client = self._clients.get(origin)
+        if client is None:
+            client = self._clients[origin] = _Client()
         for change in changes:
             if change.seq > base and change.origin != origin:
                 client.unseen.setdefault(change.key, []).append((change.seq, change.splice))
-        for key, items in list(client.unseen.items()):
+        for key, items in list(client.unseen.items()) if client.unseen else ():
             kept = [item for item in items if item[0] > base]
             if kept:
                 client.unseen[key] = kept
@@ -115,7 +117,11 @@ class SpliceBridge:
         the server's code changed at that position in reaction to the patch (after it)
         is taken in by the next ``catch_up``, the patch's own splices are not.
         """
-        client = self._clients.setdefault(origin, _Client())
+        if not shifts:  # a patch without splices (most): nothing to keep, no _Client made to be dropped
+            return
+        client = self._clients.get(origin)
+        if client is None:
+            client = self._clients[origin] = _Client()
         for shift in shifts:
             if shift.unseen:
                 client.unseen[shift.key] = shift.unseen

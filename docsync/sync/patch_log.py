@@ -40,6 +40,9 @@ class PatchLog:
         # sessions' logs stay empty (a tuple reads like an empty deque).
         self._entries: deque[LogEntry] | tuple[()] = ()
         self._bytes = 0
+        #: The newest position whose entry holds a list splice (0: none held): the
+        #: splice bridge looks for splices only when one came after what it saw.
+        self.last_splice_seq = 0
         self._max_entries = max_entries
         self._max_bytes = max_bytes
         # Answers to client patches, per origin and msgid, so that a patch resent after
@@ -56,6 +59,7 @@ class PatchLog:
         self.seq = 0
         self._entries = ()
         self._bytes = 0
+        self.last_splice_seq = 0
 
     def append(self, events: list[EncodedEvent]) -> LogEntry:
         """Record ``events`` at the next position and return the entry."""
@@ -65,6 +69,10 @@ class PatchLog:
         if not isinstance(entries, deque):
             entries = self._entries = deque()
         entries.append(entry)
+        for event in events:
+            if event.json.get("kind") == "ListSpliced":  # as list_changes tells them
+                self.last_splice_seq = entry.seq
+                break
         self._bytes += entry.nbytes
         while len(entries) > 1 and (len(entries) > self._max_entries or self._bytes > self._max_bytes):
             self._bytes -= entries.popleft().nbytes

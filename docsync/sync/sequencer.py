@@ -390,7 +390,11 @@ class Sequencer:
     ) -> tuple[list[DocumentEvent], list[DocumentEvent], list[Shift]]:
         if base is None:  # a client that does not track positions: last writer wins
             return events, [], []
-        self.splices.catch_up(origin, base, self.log.list_changes(self.splices.upto(origin)), self.log.seq)
+        log, upto = self.log, self.splices.upto(origin)
+        # No splice in the log since what the bridge took in for ``origin`` (no list is
+        # edited by splices in most documents): nothing to walk the log for.
+        changes = log.list_changes(upto) if log.last_splice_seq > upto else ()
+        self.splices.catch_up(origin, base, changes, log.seq)
         accepted, rejected, shifts = [], [], []
         lost: list[Key] = []
         pending: dict[tuple[str, str], Shift] = {}
