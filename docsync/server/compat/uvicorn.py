@@ -85,32 +85,7 @@ def frames_writer(send: Any) -> FrameWriter | None:
     owner: Any = getattr(send, "__self__", None)
     if type(owner).__module__ != _SANSIO or getattr(send, "__name__", "") != "send":
         return None
-    writable = owner.writable
-    write_now = _writer_now(owner)
-
-    async def write_frames(frames: Sequence[Frame]) -> None:
-        if write_now(frames):
-            return
-        if not writable.is_set():
-            await writable.wait()
-        if owner.disconnected or owner.close_sent or owner.initial_response is not None or not owner.handshake_complete:
-            for frame in frames:
-                await send(_asgi_message(frame))
-            return
-        if write_now(frames):  # open: framed at once
-            return
-        conn = owner.conn
-        try:
-            for frame in frames:
-                if isinstance(frame, str):
-                    conn.send_text(frame.encode())
-                else:
-                    conn.send_binary(frame)
-        except _invalid_state() as exc:
-            raise _client_disconnected() from exc
-        owner.transport.writelines(conn.data_to_send())
-
-    return write_frames
+    return _Writer(owner, send).write_frames
 
 
 def frames_writer_now(send: Any) -> FrameWriterNow | None:
@@ -125,17 +100,29 @@ def frames_writer_now(send: Any) -> FrameWriterNow | None:
     owner: Any = getattr(send, "__self__", None)
     if type(owner).__module__ != _SANSIO or getattr(send, "__name__", "") != "send":
         return None
-    return _writer_now(owner)
+    return _Writer(owner, send).write_now
 
 
-def _writer_now(owner: Any) -> FrameWriterNow:
-    from websockets.protocol import State
+class _Writer:
+    """One uvicorn sansio websocket, written to directly (``frames_writer``, ``frames_writer_now``).
 
-    writable, open_state = owner.writable, State.OPEN
+    A small object with slots rather than closures: the two closures and their cells
+    were 886 bytes per connection (bench/budget.py --detail "docsync server"), this and
+    its bound methods about 250.
+    """
 
-    def write_now(frames: Sequence[Frame]) -> bool:
+    __slots__ = ("_owner", "_send")
+
+    def __init__(self, owner: Any, send: Any) -> None:
+        self._owner = owner
+        self._send = send
+        _open_state()  # loaded once here, read per write below
+
+    def write_now(self, frames: Sequence[Frame]) -> bool:
+        """Write ``frames`` if that takes no waiting; say whether it did."""
+        owner = self._owner
         if (
-            not writable.is_set()
+            not owner.writable.is_set()
             or owner.disconnected
             or owner.close_sent
             or owner.initial_response is not None
@@ -143,7 +130,7 @@ def _writer_now(owner: Any) -> FrameWriterNow:
         ):
             return False
         conn = owner.conn
-        if conn.state is not open_state:
+        if conn.state is not _OPEN:
             return False
         if (
             getattr(conn, "expect_continuation_frame", True) is False
@@ -164,7 +151,42 @@ def _writer_now(owner: Any) -> FrameWriterNow:
         owner.transport.writelines(conn.data_to_send())
         return True
 
-    return write_now
+    async def write_frames(self, frames: Sequence[Frame]) -> None:
+        """Write ``frames`` in order, waiting while uvicorn holds writes back."""
+        if self.write_now(frames):
+            return
+        owner = self._owner
+        if not owner.writable.is_set():
+            await owner.writable.wait()
+        if owner.disconnected or owner.close_sent or owner.initial_response is not None or not owner.handshake_complete:
+            for frame in frames:
+                await self._send(_asgi_message(frame))
+            return
+        if self.write_now(frames):  # open: framed at once
+            return
+        conn = owner.conn
+        try:
+            for frame in frames:
+                if isinstance(frame, str):
+                    conn.send_text(frame.encode())
+                else:
+                    conn.send_binary(frame)
+        except _invalid_state() as exc:
+            raise _client_disconnected() from exc
+        owner.transport.writelines(conn.data_to_send())
+
+
+_OPEN: Any = None
+
+
+def _open_state() -> Any:
+    """websockets' ``State.OPEN`` (imported once, on first use: uvicorn may not be installed)."""
+    global _OPEN
+    if _OPEN is None:
+        from websockets.protocol import State
+
+        _OPEN = State.OPEN
+    return _OPEN
 
 
 #: Binary payloads from this size on are written beside their header, not copied behind it.
