@@ -43,6 +43,7 @@ from docsync.server.compat import (
     frame_send,
     frames_writer,
     incoming_limit,
+    release_handshake_response,
     takes_views,
     tasks,
     uvicorn,
@@ -367,6 +368,59 @@ async def test_frames_writer_frames_directly_only_a_plain_open_connection(deflat
     assert received == [f.encode() if isinstance(f, str) else bytes(f) for f in frames]
     first_bytes = protocol.transport.data[0]  # type: ignore[attr-defined]
     assert bool(first_bytes & 0x40) is deflate  # rsv1: compressed only with the extension
+
+
+class _HandshakeTransport(_Transport):
+    """A transport with the addresses uvicorn reads when a connection is made."""
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return {"peername": ("127.0.0.1", 40000), "sockname": ("127.0.0.1", 8000)}.get(name, default)
+
+    def is_closing(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.asyncio
+async def test_uvicorns_handshake_response_is_released_once_accepted_and_frames_still_flow() -> None:
+    # uvicorn keeps the 101 response on its protocol for the websocket's life; once the
+    # websocket is accepted nothing reads it again, so docsync lets it go (about 2 KB
+    # per connection). Before that, the response stayed referenced as long as the socket.
+    released: list[bool] = []
+    finished = asyncio.Event()
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        assert (await receive())["type"] == "websocket.connect"
+        assert not release_handshake_response(send)  # not accepted yet: kept, uvicorn answers with it
+        await send({"type": "websocket.accept", "subprotocol": "docsync"})
+        released.append(release_handshake_response(send))
+        await send({"type": "websocket.send", "text": "after"})
+        finished.set()
+        await receive()
+
+    config = Config(app=app, ws="websockets-sansio")
+    protocol = WebSocketsSansIOProtocol(config, ServerState(), {})
+    protocol.app = app
+    protocol.transport = _HandshakeTransport()  # type: ignore[assignment]
+    protocol.connection_made(protocol.transport)
+    client = ClientProtocol(parse_uri("ws://127.0.0.1:8000/bench/ws"), subprotocols=["docsync"])
+    request = client.connect()
+    client.send_request(request)
+    protocol.data_received(b"".join(client.data_to_send()))
+    await asyncio.wait_for(finished.wait(), 5)
+    assert released == [True]
+    assert protocol.response is None
+    client.receive_data(protocol.transport.data)  # type: ignore[attr-defined]
+    events = client.events_received()
+    assert events[0].status_code == 101  # type: ignore[union-attr]
+    assert events[0].headers["Sec-WebSocket-Protocol"] == "docsync"  # type: ignore[union-attr]
+    assert [e.data for e in events[1:]] == [b"after"]  # type: ignore[union-attr]
+    # Another uvicorn release keeps its response.
+    assert not release_handshake_response(SimpleNamespace(send=None).send)
+    protocol.connection_lost(None)
+    await asyncio.sleep(0)
 
 
 # -- asyncio: a pending task whose loop is gone ----------------------------------------

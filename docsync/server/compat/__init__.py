@@ -22,7 +22,15 @@ from .channels import frame_send, own_receive_loop
 from .daphne import allow_protocol_close_codes, fit_incoming_limit, send_backpressure
 from .daphne import takes_views as daphne_takes_views
 from .tasks import forget_pending_task
-from .uvicorn import FrameWriter, FrameWriterNow, frames_writer, frames_writer_now, incoming_limit, takes_views
+from .uvicorn import (
+    FrameWriter,
+    FrameWriterNow,
+    frames_writer,
+    frames_writer_now,
+    incoming_limit,
+    release_handshake_response,
+    takes_views,
+)
 
 __all__ = [
     "FrameWriter",
@@ -37,6 +45,7 @@ __all__ = [
     "frames_writer_now",
     "incoming_limit",
     "own_receive_loop",
+    "release_handshake_response",
     "send_backpressure",
     "takes_views",
 ]

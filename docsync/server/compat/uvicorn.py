@@ -20,6 +20,7 @@ __all__ = [
     "frames_writer",
     "frames_writer_now",
     "incoming_limit",
+    "release_handshake_response",
     "takes_views",
 ]
 
@@ -66,6 +67,23 @@ def incoming_limit(send: Any) -> int | None:
     if not type(owner).__module__.startswith("uvicorn.protocols.websockets.") or config is None:
         return None
     return int(config.ws_max_size)
+
+
+def release_handshake_response(send: Any) -> bool:
+    """Let uvicorn's sansio websocket drop its handshake response once the websocket is accepted; say whether it did.
+
+    uvicorn keeps the 101 response (a websockets ``Response`` and its ``Headers``, about
+    2 KB under tracemalloc) on the protocol object for as long as the websocket lives,
+    though it reads it only while accepting (docs/upstream.md). Gated on the checked
+    releases, whose ``send`` reads ``response`` only before ``handshake_complete``.
+    """
+    owner: Any = getattr(send, "__self__", None)
+    if type(owner).__module__ != _SANSIO or not checked("uvicorn", *CHECKED):
+        return False
+    if not getattr(owner, "handshake_complete", False) or getattr(owner, "response", None) is None:
+        return False
+    owner.response = None
+    return True
 
 
 def frames_writer(send: Any) -> FrameWriter | None:

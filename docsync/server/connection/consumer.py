@@ -45,6 +45,7 @@ from ..compat import (
     frames_writer,
     frames_writer_now,
     own_receive_loop,
+    release_handshake_response,
     send_backpressure,
     takes_views,
 )
@@ -247,6 +248,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             self.refuse(AccessRefusedError(f"missing token: use subprotocols [{subprotocol!r}, <token>]"))
             return
         await self.accept(subprotocol)
+        release_handshake_response(self._send_frame)  # uvicorn keeps it for the websocket's life
         try:
             if not scope_origin_allowed(self.scope):
                 raise AccessRefusedError("origin not allowed")
