@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import gc
+import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
@@ -135,6 +137,31 @@ def test_messages_in_a_row_do_not_share_state() -> None:
     assert first.buffers == [("a", b"1")]
     assert second.buffers == [("a", b"2")]
     assert first.content == {"doc": {"n": 1}}
+
+
+def test_a_receiver_between_messages_holds_no_containers_of_its_own() -> None:
+    # One receiver per connection, idle between messages nearly all the time: it held five
+    # fresh empty containers for the next message (464 bytes); now only itself.
+    frames = message.pull_doc_req().to_frames()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        receivers = [Receiver() for _ in range(200)]
+        received = [feed(receiver, frames) for receiver in receivers]
+        del received
+        held = (tracemalloc.get_traced_memory()[0] - before) / len(receivers)
+    finally:
+        tracemalloc.stop()
+    assert held < 300, f"{held:.0f} bytes per idle receiver"  # 760 before, 203 after (CPython 3.11)
+    # Messages with buffers still get their own lists and ids (below: in a row).
+    receiver = receivers[0]
+    first = feed(receiver, message.push_doc({}, [("a", b"1"), ("b", b"2")]).to_frames())
+    second = feed(receiver, message.push_doc({}, [("a", b"3")]).to_frames())
+    assert first.buffers == [("a", b"1"), ("b", b"2")] and second.buffers == [("a", b"3")]
+    duplicate = [header(num_buffers=2), "{}", '{"doc":{}}', '{"id":"a"}', b"1", '{"id":"a"}']
+    with pytest.raises(ProtocolError, match="duplicate buffer id"):
+        feed(receiver, duplicate)
 
 
 def test_reset_drops_a_partial_message() -> None:
