@@ -105,9 +105,13 @@ class PeerLink:
         if not self.closed and pending:
             self.writer.write(pending[0] if len(pending) == 1 else b"".join(pending))
 
+    def backed_up(self) -> bool:
+        """Whether the stream holds more than its high-water mark (writers should wait: ``drain``)."""
+        return bool(self.writer.transport.get_write_buffer_size() > _HIGH_WATER)
+
     async def drain(self) -> None:
         """Wait while the stream holds more than its high-water mark; close it if the peer takes nothing."""
-        if self.writer.transport.get_write_buffer_size() <= _HIGH_WATER:
+        if not self.backed_up():
             return
         try:
             await asyncio.wait_for(self.writer.drain(), _STALLED)
