@@ -7,13 +7,17 @@ serializer recurses once per level (Python's recursion limit) and orjson writes 
 is within the 128-level JSON bound) left a document no pull could encode: every new or
 reconnecting tab of the session was closed with 1011. A client patch that attaches
 models is refused when the document's nesting bound would pass ``MAX_NESTING`` and grow.
+
+Nor may a client make a model its own descendant: Bokeh's Python side encodes a cycle
+(as references), but BokehJS, loading such a document, never finished: every tab that
+opened the session after a client made two Columns each other's child hung.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from bokeh.core.has_props import HasProps
@@ -21,7 +25,7 @@ from bokeh.model import Model
 
 from ..exceptions import PatchError
 
-__all__ = ["MAX_NESTING", "check_nesting", "nesting_bound"]
+__all__ = ["MAX_NESTING", "Shape", "check_nesting", "shape_of"]
 
 #: The deepest a client may make the document's models nest, in JSON levels from a root
 #: to the deepest model. A value a client sets nests at most 128 levels (its frame's
@@ -98,10 +102,17 @@ def _value(model: Any, name: str, fresh: bool) -> Any:
     return None
 
 
-def nesting_bound(
+class Shape(NamedTuple):
+    """What a pull of a graph of models would be like: how deep it could nest, which models are on cycles."""
+
+    nesting: int
+    cyclic: dict[str, Any]  # model id -> model, for every model among its own descendants
+
+
+def shape_of(
     models: Iterable[Any], overrides: dict[tuple[str, str], Any] | None = None, fresh: list[Any] | None = None
-) -> int:
-    """An upper bound of how many JSON levels any chain of ``models``' references nests (0 for none).
+) -> Shape:
+    """``models``' references: an upper bound of how many JSON levels any chain of them nests, and their cycles.
 
     Each model costs the deepest level at which it holds another; the bound is the
     costliest path, a cycle's models counted once each (the pull writes each model once).
@@ -144,11 +155,15 @@ def nesting_bound(
         edges.append(targets)
         cost.append(deepest)
         i += 1
-    return _costliest_path(edges, cost)
+    nesting, cyclic = _costliest_path(edges, cost)
+    return Shape(nesting, {nodes[j].id: nodes[j] for j in cyclic})
 
 
-def _costliest_path(edges: list[list[int]], cost: list[int]) -> int:
-    """Tarjan's strongly connected components (iterative), each costing its nodes' sum, then the costliest path."""
+def _costliest_path(edges: list[list[int]], cost: list[int]) -> tuple[int, list[int]]:
+    """The costliest path and the nodes on cycles, by Tarjan's strongly connected components (iterative).
+
+    A component costs its nodes' sum (a simple path meets each at most once).
+    """
     count = len(edges)
     order = [-1] * count
     low = [0] * count
@@ -156,6 +171,7 @@ def _costliest_path(edges: list[list[int]], cost: list[int]) -> int:
     stack: list[int] = []
     component = [-1] * count
     bound: list[int] = []  # per component, in the order found: successors first
+    cyclic: list[int] = []
     counter = 0
     for start in range(count):
         if order[start] != -1:
@@ -198,12 +214,14 @@ def _costliest_path(edges: list[list[int]], cost: list[int]) -> int:
                     for child in edges[member]:
                         if component[child] != here:
                             below = max(below, bound[component[child]])
+                if len(members) > 1 or node in edges[node]:
+                    cyclic.extend(members)
                 bound.append(sum(cost[m] for m in members) + below)
-    return max(bound, default=0)
+    return max(bound, default=0), cyclic
 
 
 def check_nesting(document: Any, new_models: list[Any], events: list[dict[str, Any]]) -> None:
-    """Refuse (PatchError) a client patch that would nest the document past ``MAX_NESTING`` and deeper than now."""
+    """Refuse (PatchError) a client patch that makes a cycle, or nests the document past ``MAX_NESTING`` and deeper."""
     overrides: dict[tuple[str, str], Any] = {}
     attaches = bool(new_models)
     for event in events:
@@ -222,9 +240,15 @@ def check_nesting(document: Any, new_models: list[Any], events: list[dict[str, A
                 overrides[key] = [overrides.get(key, getattr(model, "tags", None)), {"data": value}]
     if not attaches:
         return  # values without models (nearly every patch): nothing can nest deeper
-    after = nesting_bound(document.models, overrides, new_models)
-    if after <= MAX_NESTING:
+    after = shape_of(document.models, overrides, new_models)
+    if after.nesting <= MAX_NESTING and not after.cyclic:
         return
-    before = nesting_bound(document.models)
-    if after > before:
-        raise PatchError(f"models nested too deeply: {after} > {MAX_NESTING} levels")
+    # The application's own document may be deep, or hold cycles (a CustomJS whose args
+    # name the widget it serves): what a client patch may not do is add to them.
+    before = shape_of(document.models)
+    made = [model for model_id, model in after.cyclic.items() if model_id not in before.cyclic]
+    if made:
+        model = made[0]
+        raise PatchError(f"cycle: {type(model).__name__} {model.id!r:.60} would be among its own descendants")
+    if after.nesting > MAX_NESTING and after.nesting > before.nesting:
+        raise PatchError(f"models nested too deeply: {after.nesting} > {MAX_NESTING} levels")

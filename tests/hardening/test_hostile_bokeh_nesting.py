@@ -1,4 +1,4 @@
-"""A BokehJS-dialect client cannot nest the document's models past what a pull can encode.
+"""A BokehJS-dialect client cannot nest the document's models past what a pull can encode, nor make a cycle.
 
 A pull writes each model inline where it is first met: a chain of models nests as deep
 as it is long, and Bokeh's serializer (Python's recursion) and orjson (255 levels) give
@@ -7,7 +7,9 @@ could add one chain of 40 Columns to the end of another, patch after patch: afte
 every pull of the session (each new or reconnecting tab) was closed with 1011.
 Against a real daphne serving the gallery's sliders app: a patch that would nest the
 document past MAX_NESTING (new models or existing ones joined) is refused and changes
-nothing; shallower ones, side by side, are applied; the pull keeps working.
+nothing; shallower ones, side by side, are applied; the pull keeps working. A patch
+that makes a model its own descendant (a cycle: BokehJS never finished loading such a
+document, tests/e2e/test_bokeh_hostile_cycle.py) is refused the same way.
 """
 
 from __future__ import annotations
@@ -65,12 +67,12 @@ def children(model_id: str, value: list[Any]) -> dict[str, Any]:
     return {"kind": "ModelChanged", "model": {"id": model_id}, "attr": "children", "new": value}
 
 
-async def refused(tab: Tab, events: list[dict[str, Any]]) -> None:
+async def refused(tab: Tab, events: list[dict[str, Any]], why: str = "models nested too deeply") -> None:
     text, _ = await tab.pull()
     reply = await tab.send(events)
-    assert reply.msgtype == ERROR, "accepted a patch nesting the document too deeply"
+    assert reply.msgtype == ERROR, f"accepted a patch that should be refused: {why}"
     assert reply.content["code"] == "patch-refused", reply.content
-    assert "models nested too deeply" in reply.content["text"], reply.content
+    assert why in reply.content["text"], reply.content
     assert (await tab.pull())[0] == text, "a refused patch changed the document"
 
 
@@ -106,3 +108,21 @@ async def test_the_depth_a_client_tried_leaves_every_pull_working(tab: Tab) -> N
             leaf = end
     text, _ = await tab.pull()
     assert '"Sliders"' in text
+
+
+async def test_a_client_cannot_make_a_model_its_own_descendant(tab: Tab) -> None:
+    cycle = "would be among its own descendants"
+    # Two new Columns, each the other's child.
+    pair = {"type": "object", "name": "Column", "id": "cyc-a", "attributes": {"children": []}}
+    pair["attributes"]["children"] = [
+        {"type": "object", "name": "Column", "id": "cyc-b", "attributes": {"children": [{"id": "cyc-a"}]}}
+    ]
+    await refused(tab, [{"kind": "RootAdded", "model": pair}], cycle)
+    # A Column the document holds, its own child; the end of a held chain given its start.
+    start, leaf = chain(3)
+    assert (await tab.send([{"kind": "RootAdded", "model": start}])).msgtype == OK
+    await refused(tab, [children(leaf, [{"id": leaf}])], cycle)
+    await refused(tab, [children(leaf, [{"id": start["id"]}])], cycle)
+    # The same models in a new place that closes no loop: applied.
+    other, _ = chain(2)
+    assert (await tab.send([children(leaf, [other])])).msgtype == OK
