@@ -353,7 +353,8 @@ async def _count_destroyed(target: Target, sessions: list[Session]) -> str:
     return f"{fresh}/{len(sessions)}"
 
 
-async def _round_trips(session: Session, *, count: int | None = None, seconds: float | None = None) -> list[float]:
+async def round_trips(session: Session, *, count: int | None = None, seconds: float | None = None) -> list[float]:
+    """Round trips of ``session`` (``count`` of them, or as many as fit in ``seconds``): their times."""
     times = []
     deadline = time.perf_counter() + (seconds if seconds is not None else 1e9)
     i = 0
@@ -368,9 +369,9 @@ async def round_trip(target: Target, params: dict[str, Any]) -> dict[str, Any]:
     await warm_up(target)
     session = await target.open()
     try:
-        await _round_trips(session, count=params.get("warmup", 50))
+        await round_trips(session, count=params.get("warmup", 50))
         meter = CpuMeter(target.pid)
-        times = await _round_trips(session, count=params["n"])
+        times = await round_trips(session, count=params["n"])
         cpu = meter.read()
     finally:
         await session.close()
@@ -389,7 +390,7 @@ async def throughput(target: Target, params: dict[str, Any]) -> dict[str, Any]:
     sessions = await open_many(target, params["sessions"], 10)
     try:
         for session in sessions:
-            await _round_trips(session, count=2)
+            await round_trips(session, count=2)
         # With "scrape_every": the server's /docsync-metrics is read that often meanwhile,
         # as Prometheus would (its cost on throughput: README, "Metrics").
         scrapes: list[tuple[float, int]] = []
@@ -397,7 +398,7 @@ async def throughput(target: Target, params: dict[str, Any]) -> dict[str, Any]:
         scraper = asyncio.create_task(_scrape(target, params.get("scrape_every"), scrapes, stop))
         meter = CpuMeter(target.pid)
         start = time.perf_counter()
-        results = await asyncio.gather(*(_round_trips(s, seconds=params["seconds"]) for s in sessions))
+        results = await asyncio.gather(*(round_trips(s, seconds=params["seconds"]) for s in sessions))
         elapsed = time.perf_counter() - start
         cpu = meter.read()
         stop.set()
@@ -460,14 +461,14 @@ async def idle(target: Target, params: dict[str, Any]) -> dict[str, Any]:
     active = await target.open()
     sessions: list[Session] = []
     try:
-        await _round_trips(active, count=50)
-        alone = await _round_trips(active, seconds=seconds)
+        await round_trips(active, count=50)
+        alone = await round_trips(active, seconds=seconds)
         start = time.perf_counter()
         sessions = await open_many(target, params["idle"], params.get("concurrency", 50))
         opened = time.perf_counter() - start
         await asyncio.sleep(params.get("settle", 3.0))
         print("PHASE measure: crowded round trips", file=sys.stderr, flush=True)  # for hotspots.py
-        crowded = await _round_trips(active, seconds=seconds)
+        crowded = await round_trips(active, seconds=seconds)
         rss = rss_bytes(target.pid)
     finally:
         await close_all([*sessions, active])

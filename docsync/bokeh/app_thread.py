@@ -10,11 +10,8 @@ arena). Function apps (``module:modify_doc``) keep running in the worker threads
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from bokeh.application.handlers.code import CodeHandler
@@ -23,11 +20,12 @@ from django.db import close_old_connections
 
 # docsync's own script handler sets sys.argv under this lock, in worker threads.
 from ..handlers.script import ARGV_LOCK
+from ..server.worker_threads import WorkerThreads
 
 __all__ = ["run_app_code", "runs_app_code"]
 
-_executor: ThreadPoolExecutor | None = None
-_executor_lock = threading.Lock()
+_thread: WorkerThreads | None = None
+_thread_lock = threading.Lock()
 
 
 def runs_app_code(app: Any) -> bool:
@@ -35,12 +33,12 @@ def runs_app_code(app: Any) -> bool:
     return any(isinstance(handler, CodeHandler | DirectoryHandler) for handler in app.handlers)
 
 
-def _get_executor() -> ThreadPoolExecutor:
-    global _executor
-    with _executor_lock:
-        if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="docsync-bokeh-app")
-        return _executor
+def _get_thread() -> WorkerThreads:
+    global _thread
+    with _thread_lock:
+        if _thread is None:
+            _thread = WorkerThreads("docsync-bokeh-app", 1, around=_call)
+        return _thread
 
 
 def _call(func: Callable[..., Any], args: tuple[Any, ...]) -> Any:
@@ -54,5 +52,4 @@ def _call(func: Callable[..., Any], args: tuple[Any, ...]) -> Any:
 
 async def run_app_code(func: Callable[..., Any], *args: Any) -> Any:
     """Run ``func(*args)`` in the app-code thread without blocking the event loop."""
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_get_executor(), functools.partial(_call, func, args))
+    return await _get_thread().submit(func, *args)

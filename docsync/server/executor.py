@@ -2,35 +2,31 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import inspect
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from django.db import close_old_connections
 
 from ..exceptions import ServerBusyError
+from .worker_threads import WorkerThreads
 
 __all__ = ["call_user_code", "run_sync", "shutdown_executor"]
 
-_executor: ThreadPoolExecutor | None = None
+_executor: WorkerThreads | None = None
 _executor_lock = threading.Lock()
 
 
-def _get_executor() -> ThreadPoolExecutor:
+def _get_executor() -> WorkerThreads:
     global _executor
     if _executor is None:
         with _executor_lock:
             if _executor is None:
                 from ..conf import docsync_settings
 
-                _executor = ThreadPoolExecutor(
-                    max_workers=int(docsync_settings().SYNC_CALLBACK_THREADS),
-                    thread_name_prefix="docsync-sync",
-                )
+                threads = int(docsync_settings().SYNC_CALLBACK_THREADS)
+                _executor = WorkerThreads("docsync-sync", threads, around=_call_in_worker)
     return _executor
 
 
@@ -57,15 +53,15 @@ async def run_sync(func: Callable[..., Any], *args: Any) -> Any:
     """Run ``func(*args)`` in a worker thread without blocking the event loop."""
     if _inline["on"]:
         return func(*args)
-    loop = asyncio.get_running_loop()
     try:
-        return await loop.run_in_executor(_get_executor(), functools.partial(_call_in_worker, func, args))
+        future = _get_executor().submit(func, *args)
     except RuntimeError as exc:
         # The process is stopping (runserver's reload, a deploy): a session asked for now
         # is refused with "try again" (1013), not reported as the application's failure.
         if "after shutdown" in str(exc) or "interpreter shutdown" in str(exc):
             raise ServerBusyError("this process is stopping; connect again") from exc
         raise
+    return await future
 
 
 async def call_user_code(func: Callable[..., Any], *args: Any) -> Any:
@@ -82,5 +78,5 @@ def shutdown_executor() -> None:
     """Stop the worker threads (at process shutdown)."""
     global _executor
     if _executor is not None:
-        _executor.shutdown(wait=False, cancel_futures=True)
+        _executor.shutdown()
         _executor = None
