@@ -16,7 +16,7 @@ from bokeh.model import Model
 
 from ..exceptions import PatchError
 
-__all__ = ["check_event"]
+__all__ = ["check_event", "check_events"]
 
 #: Each event kind's fields besides ``kind``: (required, optional). Bokeh builds the
 #: event from them as keyword arguments, so any other key would fail while applying.
@@ -48,15 +48,16 @@ def _check_value(model: Any, attr: Any, value: Any) -> None:
         raise PatchError(f"invalid value for {type(model).__name__}.{attr}: {str(exc)[:200]}") from exc
 
 
-def _columns(model: Any, attr: Any) -> Mapping[str, Any]:
-    data = getattr(model, "data", None) if attr == "data" else None
-    if not isinstance(model, Model) or not isinstance(data, Mapping) or not hasattr(model, "patch"):
+def _columns(model: Any, attr: Any, data: Any = None) -> Mapping[str, Any]:
+    if data is None:
+        data = getattr(model, "data", None) if attr == "data" else None
+    if not isinstance(model, Model) or attr != "data" or not isinstance(data, Mapping) or not hasattr(model, "patch"):
         raise PatchError(f"{type(model).__name__}.{attr!s:.60} is not a data source's data")
     return data
 
 
-def _check_stream(model: Any, attr: Any, new: Any, rollover: Any) -> None:
-    data = _columns(model, attr)
+def _check_stream(model: Any, attr: Any, new: Any, rollover: Any, data: Any = None) -> None:
+    data = _columns(model, attr, data)
     if not isinstance(new, dict) or (data and set(new) != set(data)):
         raise PatchError("a stream must name every column of the source")
     if rollover is not None and not _is_index(rollover):
@@ -118,8 +119,8 @@ def _check_cell(column: Any, index: Any, value: Any) -> None:
         raise PatchError(f"invalid patch index {index!r:.60}")
 
 
-def _check_patches(model: Any, attr: Any, patches: Any) -> None:
-    data = _columns(model, attr)
+def _check_patches(model: Any, attr: Any, patches: Any, data: Any = None) -> None:
+    data = _columns(model, attr, data)
     if not isinstance(patches, dict):
         raise PatchError("patches must map column names to lists of [index, value]")
     for name, cells in patches.items():
@@ -138,18 +139,52 @@ def _check_model(event: dict[str, Any]) -> None:
         raise PatchError(f"{event['kind']} needs a model")
 
 
-_CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
-    "ModelChanged": lambda e: _check_value(e["model"], e["attr"], e["new"]),
-    "ColumnDataChanged": lambda e: _check_value(e["model"], e["attr"], e["data"]),
-    "ColumnsStreamed": lambda e: _check_stream(e["model"], e["attr"], e["data"], e.get("rollover")),
-    "ColumnsPatched": lambda e: _check_patches(e["model"], e["attr"], e["patches"]),
-    "RootAdded": _check_model,
-    "RootRemoved": _check_model,
+_CHECKS: dict[str, Callable[[dict[str, Any], Any], None]] = {
+    "ModelChanged": lambda e, _: _check_value(e["model"], e["attr"], e["new"]),
+    "ColumnDataChanged": lambda e, _: _check_value(e["model"], e["attr"], e["data"]),
+    "ColumnsStreamed": lambda e, data: _check_stream(e["model"], e["attr"], e["data"], e.get("rollover"), data),
+    "ColumnsPatched": lambda e, data: _check_patches(e["model"], e["attr"], e["patches"], data),
+    "RootAdded": lambda e, _: _check_model(e),
+    "RootRemoved": lambda e, _: _check_model(e),
 }
 
+_ROWS = ("ColumnsStreamed", "ColumnsPatched")
 
-def check_event(event: dict[str, Any]) -> None:
-    """Refuse (PatchError) an event Bokeh would fail to apply, or apply only in part."""
+
+def check_events(events: list[dict[str, Any]]) -> None:
+    """Refuse (PatchError) a patch any event of which Bokeh would fail to apply, each judged after those before it.
+
+    A stream or cell patch is checked against the source's data as the patch's earlier
+    events leave it (a new whole value of it), not as it is: checked against the old
+    columns, a stream after a change of the column set, or a cell patch after the rows
+    shrank, failed only while being applied, the earlier events applied. One after
+    another stream or cell patch of the same source (rows whose count or cells changed)
+    is refused: each goes in a patch of its own.
+    """
+    data_after: dict[int, Any] = {}  # id(source) -> its data after the events so far (None: rows changed)
+    for event in events:
+        kind = event.get("kind")
+        key = id(event.get("model"))
+        data = data_after.get(key)
+        if kind in _ROWS and key in data_after and data is None:
+            model = event["model"]
+            raise PatchError(
+                f"{kind} of {type(model).__name__} {model.id!r:.40} after another stream or cell patch of it"
+                " in the same patch: send each in a patch of its own"
+            )
+        check_event(event, data)
+        if kind == "ColumnDataChanged" or (kind == "ModelChanged" and event.get("attr") == "data"):
+            data_after[key] = event["data" if kind == "ColumnDataChanged" else "new"]
+        elif kind in _ROWS:
+            data_after[key] = None
+
+
+def check_event(event: dict[str, Any], data: Any = None) -> None:
+    """Refuse (PatchError) an event Bokeh would fail to apply, or apply only in part.
+
+    ``data``: for a stream or cell patch, the source's data as the patch's earlier events
+    leave it (None: as the source holds it).
+    """
     kind = event.get("kind")
     fields = _FIELDS.get(kind) if isinstance(kind, str) else None
     if fields is None:
@@ -164,4 +199,4 @@ def check_event(event: dict[str, Any]) -> None:
         raise PatchError("msg_type must be a string")
     check = _CHECKS.get(str(kind))
     if check is not None:
-        check(event)
+        check(event, data)

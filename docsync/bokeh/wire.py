@@ -21,7 +21,7 @@ from ..protocol import Message, new_message
 from ..protocol.msgtypes import PATCH_DOC, PULL_DOC_REPLY
 from ..serialization import frozen_buffer
 from .compat import decoded_models, is_server_id
-from .event_checks import check_event
+from .event_checks import check_events
 from .footprint import ClientModels, DocumentFootprint
 from .nesting import check_nesting
 
@@ -134,8 +134,7 @@ def apply_client_patch(
     for model in new_models:
         if is_server_id(model.id):
             raise PatchError(f"model id {model.id!r:.40} is reserved for the server's own models")
-    for event in events:
-        check_event(event)
+    check_events(events)
     if client_models is not None:
         client_models.check(len(new_models))
     if footprint is not None:

@@ -128,3 +128,33 @@ async def test_a_bad_event_after_a_good_change_refuses_the_whole_patch(tab: Tab)
     assert reply.msgtype == OK, reply.content
     _, after = await tab.pull()
     assert find(after, "Slider", "offset")["attributes"]["value"] == 0.5
+
+
+async def test_a_stream_or_cell_patch_is_checked_as_the_events_before_it_leave_the_source(tab: Tab) -> None:
+    """Checked against the source as it was, these failed only while applied: the events before them stayed."""
+    text, doc = await tab.pull()
+    offset, source = find(doc, "Slider", "offset")["id"], find(doc, "ColumnDataSource")["id"]
+    good = {"kind": "ModelChanged", "model": {"id": offset}, "attr": "value", "new": 0.75}
+
+    def data(columns: dict[str, Any]) -> dict[str, Any]:
+        return {"kind": "ColumnDataChanged", "model": {"id": source}, "attr": "data", "data": columns}
+
+    cell = {"kind": "ColumnsPatched", "model": {"id": source}, "attr": "data", "patches": {"x": [[5, 2.0]]}}
+    rows = {"x": [1.0], "y": [1.0]}
+    stream = {"kind": "ColumnsStreamed", "model": {"id": source}, "attr": "data", "data": rows, "rollover": 1}
+    whole = {"kind": "ModelChanged", "model": {"id": source}, "attr": "data", "new": rows}
+    for events in (
+        [good, data(rows), cell],  # the rows shrank: cell 5 is gone
+        [good, whole, cell],
+        [good, data({"q": [1.0]}), stream],  # not the source's columns any more
+        [good, stream, cell],  # a stream, then a cell patch: each in a patch of its own
+    ):
+        reply = await tab.send(events)
+        assert reply.msgtype == ERROR, (events, reply.content)
+        assert reply.content["code"] == "patch-refused" and "callback error" not in reply.content["text"], reply.content
+        assert (await tab.pull())[0] == text, f"{events} left part of its patch applied"
+    # Checked against the new rows, a cell patch after them is applied.
+    reply = await tab.send([good, data({"x": [0.0] * 6, "y": [0.0] * 6}), cell])
+    assert reply.msgtype == OK, reply.content
+    columns = dict(find((await tab.pull())[1], "ColumnDataSource")["attributes"]["data"]["entries"])
+    assert columns["x"] == [0.0] * 5 + [2.0], columns
