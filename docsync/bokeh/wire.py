@@ -20,6 +20,7 @@ from ..exceptions import PatchError
 from ..protocol import Message, new_message
 from ..protocol.msgtypes import PATCH_DOC, PULL_DOC_REPLY
 from ..serialization import frozen_buffer
+from ..sync.patches import MAX_PATCH_EVENTS
 from .compat import decoded_models, is_server_id
 from .event_checks import check_events
 from .footprint import ClientModels, DocumentFootprint
@@ -117,6 +118,12 @@ def apply_client_patch(
     document's size, which the patch may not take over its limit; ``client_models``: the
     models clients created so far, which the patch's new models may not take over theirs.
     """
+    sent = message.content.get("events")
+    if isinstance(sent, list) and len(sent) > MAX_PATCH_EVENTS:
+        # Each event may run the app's callbacks, holding the session's lock: one 16 MiB
+        # frame of slider changes held it for minutes, and made a PATCH-DOC for the other
+        # tabs far past the message limit. As docsync's own dialect: at most 1,000.
+        raise PatchError(f"too many events in one patch: {len(sent)} > {MAX_PATCH_EVENTS}")
     buffers = [Buffer(buffer_id, bytes(payload)) for buffer_id, payload in message.buffers]  # type: ignore[arg-type]
     deserializer = Deserializer(list(document.models), setter=setter)
     try:

@@ -158,3 +158,14 @@ async def test_a_stream_or_cell_patch_is_checked_as_the_events_before_it_leave_t
     assert reply.msgtype == OK, reply.content
     columns = dict(find((await tab.pull())[1], "ColumnDataSource")["attributes"]["data"]["entries"])
     assert columns["x"] == [0.0] * 5 + [2.0], columns
+
+
+async def test_a_patch_of_too_many_events_is_refused_whole(tab: Tab) -> None:
+    """Each event may run the app's callbacks under the session's lock: 1,000 at most, as in docsync's dialect."""
+    text, doc = await tab.pull()
+    offset = find(doc, "Slider", "offset")["id"]
+    events = [{"kind": "ModelChanged", "model": {"id": offset}, "attr": "value", "new": i / 2000} for i in range(1001)]
+    reply = await tab.send(events)
+    assert reply.msgtype == ERROR, "a patch of 1,001 events was applied"
+    assert reply.content == {"text": "too many events in one patch: 1001 > 1000", "code": "patch-refused"}
+    assert (await tab.pull())[0] == text
