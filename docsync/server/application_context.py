@@ -144,6 +144,7 @@ class ApplicationContext:
             max_client_models=settings.MAX_CLIENT_MODELS,
             max_array_elements=settings.MAX_ARRAY_ELEMENTS,
             limits=document_limits(settings),
+            filling=True,
         )
         session = ServerSession(session_id, sequencer, app_path=self.path, request=request)
         session.context = SessionContext(session, self.server_context)

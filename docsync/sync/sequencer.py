@@ -162,8 +162,13 @@ class Sequencer:
         max_array_elements: int,
         limits: DocumentLimits | None = None,
         max_correction_bytes: int = MAX_CORRECTION_BYTES,
+        filling: bool = False,
     ) -> None:
         self.document = document
+        # While the application fills a new session's document (``filling``) nobody holds
+        # it and restart() forgets its changes: they are not encoded (for a 1M-point app
+        # that was a copy of every column, 16 MB, thrown away). restart() ends the filling.
+        self._filling = filling
         # Tells a resuming client whether this is the session it knew, or a new one
         # made under the same id (after expiry, or after its process died).
         self.incarnation = secrets.token_hex(8)
@@ -199,6 +204,8 @@ class Sequencer:
     # -- changes --------------------------------------------------------------------
 
     def _record(self, event: DocumentEvent) -> None:
+        if self._filling:
+            return
         # Buffer ids are unique per position: these events are sent at the next one.
         prefix = f"{self.log.seq + 1}.{len(self._outbox)}."
         self._outbox.append(encode_event(event, prefix, self.document.models))
@@ -213,6 +220,7 @@ class Sequencer:
 
     def restart(self) -> None:
         """Make the document as it is position 0 (once the application filled it and the changes were flushed)."""
+        self._filling = False
         self.log.clear()
 
     def discard(self) -> None:

@@ -340,3 +340,28 @@ def test_an_event_the_wire_cannot_carry_fails_its_patch_doc_as_before() -> None:
     assert message is not None
     with pytest.raises(ValueError, match="not JSON compliant"):
         message.to_frames()
+
+
+def test_a_filling_document_s_changes_are_not_encoded_and_restart_makes_it_position_0() -> None:
+    # The application fills a new session's document before anyone holds it: those
+    # changes would be thrown away by restart(), so they are not encoded (no copies).
+    document = Document()
+    sequencer = Sequencer(
+        document, allow_client_structure=True, log_entries=100, log_bytes=1 << 20, max_client_models=100,
+        max_array_elements=1000, filling=True,
+    )  # fmt: skip
+    card = Card(id="card", value=1.0, tags=["a"])
+    document.add_root(card)
+    card.value = 2.0
+    assert sequencer.flush() is None and sequencer.seq == 0
+    sequencer.restart()
+    pulled = sequencer.pull(new_message(PULL_DOC_REQ, {}))
+    assert pulled.content["seq"] == 0
+    assert [m["attributes"]["value"] for m in pulled.content["doc"]["models"] if m["id"] == "card"] == [2.0]
+    card.value = 3.0  # once restarted, changes are recorded again
+    changes = sequencer.flush()
+    assert (
+        changes is not None
+        and changes.seq == 1
+        and _events(changes, "bob") == [{"kind": "ModelChanged", "model": {"id": "card"}, "attr": "value", "new": 3.0}]
+    )
