@@ -24,8 +24,11 @@ from django.http import (
 )
 from django.shortcuts import render
 from django.template import Context, Engine
+from django.template import loader as template_loader
+from django.template.base import Template as DjangoTemplate
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
+from django.utils.html import json_script
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -195,6 +198,64 @@ def _about(app_path: str) -> str:
     return about[:1].upper() + about[1:]
 
 
+_OWN_TEMPLATES = Path(__file__).parent / "templates" / "docsync"
+#: Context processors that only add values (lazily) to a template's context: a page that
+#: does not name those values renders the same without them, and nothing else happens.
+_PURE_PROCESSOR_MODULES = frozenset(
+    {
+        "django.template.context_processors",
+        "django.contrib.auth.context_processors",
+        "django.contrib.messages.context_processors",
+    }
+)
+#: (docsync/app.html as compiled, app, title, client base) -> the page's text before and
+#: after its configuration script; bounded (apps and hosts a site serves are few).
+_PAGE_PARTS: dict[tuple[Any, str, str, str], tuple[str, str]] = {}
+_MAX_PAGE_PARTS = 256
+
+
+def _page_parts(request: HttpRequest, page_context: dict[str, Any]) -> tuple[str, str] | None:
+    """The default page around its configuration script, rendered once per app, title and client base.
+
+    Only when docsync/app.html and docsync/base.html are docsync's own (not a site's
+    override) and the context processors are Django's pure ones: the page then depends on
+    nothing else, and Django's render of it (a template walk per request) was the largest
+    part of a page's view. None otherwise: the page is rendered as usual.
+    """
+    template = template_loader.get_template("docsync/app.html")
+    compiled = getattr(template, "template", None)
+    if type(compiled) is not DjangoTemplate or compiled.origin.name != str(_OWN_TEMPLATES / "app.html"):
+        return None
+    key = (compiled, page_context["app"], page_context["title"], page_context["client_base"])
+    parts = _PAGE_PARTS.get(key)
+    if parts is not None:
+        return parts
+    engine = compiled.engine
+    processors = engine.template_context_processors
+    if any(getattr(p, "__module__", None) not in _PURE_PROCESSOR_MODULES for p in processors):
+        return None
+    if engine.get_template("docsync/base.html").origin.name != str(_OWN_TEMPLATES / "base.html"):
+        return None
+    marker = f"docsync-config-{secrets.token_hex(16)}"
+    html = template.render({**page_context, "config": marker, "config_json": "", "nonce": ""}, request)
+    script = json_script(marker, "docsync-config")
+    if html.count(script) != 1 or html.count(marker) != 1:
+        return None
+    before, after = html.split(script)
+    if len(_PAGE_PARTS) >= _MAX_PAGE_PARTS:
+        _PAGE_PARTS.clear()
+    parts = _PAGE_PARTS[key] = (before, after)
+    return parts
+
+
+def _app_html(request: HttpRequest, page_context: dict[str, Any]) -> HttpResponse:
+    """docsync/app.html rendered with ``page_context``: the same text as ``render`` gives, from cached parts."""
+    parts = _page_parts(request, page_context)
+    if parts is None:
+        return render(request, "docsync/app.html", page_context)
+    return HttpResponse(parts[0] + json_script(page_context["config"], "docsync-config") + parts[1])
+
+
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
     """List the applications the visitor may open (not their rules: those are the site's own)."""
@@ -235,7 +296,7 @@ def app_page(request: HttpRequest, app_path: str) -> HttpResponse:
     if template is not None:
         html = Engine.get_default().from_string(template.read_text(encoding="utf-8"))
         return HttpResponse(html.render(Context(page_context)))
-    return render(request, "docsync/app.html", page_context)
+    return _app_html(request, page_context)
 
 
 @require_GET
