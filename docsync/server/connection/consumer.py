@@ -149,7 +149,15 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         self.base_send = send
         try:
             while True:
-                await self.dispatch(await receive())
+                message = await receive()
+                # Every frame: dispatch's first case, here, without a coroutine per frame.
+                if message["type"] == "websocket.receive":
+                    text = message.get("text")
+                    complete = self._take_frame(text if text is not None else (message.get("bytes") or b""))
+                    if complete is not None:
+                        await self.handle(complete)
+                    continue
+                await self.dispatch(message)
         except StopConsumer:
             pass
 
