@@ -67,7 +67,8 @@ class EncodedEvent:
         # Its buffers are its own: bytes, or read-only views over bytes (a column decoded
         # from a frame). A view of a writable array (a live column, an app's array) is
         # copied, so no later write reaches the log, a resend or a journal record.
-        self.buffers = [(buffer_id, frozen_buffer(data)) for buffer_id, data in self.buffers]
+        if self.buffers:  # most events (a scalar's change) hold none
+            self.buffers = [(buffer_id, frozen_buffer(data)) for buffer_id, data in self.buffers]
 
 
 def _hashable(value: Any) -> Any:
