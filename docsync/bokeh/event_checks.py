@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
+from bokeh.events import Event
 from bokeh.model import Model
 
 from ..exceptions import PatchError
@@ -197,6 +198,10 @@ def check_event(event: dict[str, Any], data: Any = None) -> None:
         raise PatchError("a title must be a string")
     if kind == "MessageSent" and not isinstance(event["msg_type"], str):
         raise PatchError("msg_type must be a string")
+    if kind == "MessageSent" and event["msg_type"] == "bokeh_event" and not isinstance(event.get("msg_data"), Event):
+        # Bokeh hands it to trigger_event, which fails on anything but an event (a
+        # number, a map) only once the events before it are applied.
+        raise PatchError('a bokeh_event message carries an event ({"type": "event", ...})')
     check = _CHECKS.get(str(kind))
     if check is not None:
         check(event, data)

@@ -112,6 +112,10 @@ def bad_events(source: str) -> list[dict[str, Any]]:
         {"kind": "TitleChanged", "title": 5},
         {"kind": "TitleChanged", "title": "t", "extra": 1},
         {"kind": "Nonsense"},
+        # Bokeh triggers a bokeh_event's data as an event: anything else failed once applied.
+        {"kind": "MessageSent", "msg_type": "bokeh_event", "msg_data": 5},
+        {"kind": "MessageSent", "msg_type": "bokeh_event", "msg_data": {"type": "map", "entries": [["a", 1]]}},
+        {"kind": "MessageSent", "msg_type": "bokeh_event"},
     ]
 
 
