@@ -45,7 +45,12 @@ def main() -> None:
     else:
         from daphne.cli import CommandLineInterface
 
-        CommandLineInterface().run(["-v", "0", "-b", "127.0.0.1", "-p", str(port), "project.asgi:application"])
+        # daphne answers 403 to a websocket the application has not accepted within 5 s;
+        # under tracemalloc on a loaded machine the first sessions take longer than that.
+        CommandLineInterface().run(
+            ["-v", "0", "-b", "127.0.0.1", "-p", str(port), "--websocket_connect_timeout", "120",
+             "project.asgi:application"]
+        )  # fmt: skip
 
 
 if __name__ == "__main__":
