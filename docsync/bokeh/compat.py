@@ -45,6 +45,7 @@ __all__ = [
     "message_callbacks",
     "model_table",
     "no_python_callbacks",
+    "patch_calls_python",
     "set_session_context",
 ]
 
@@ -157,6 +158,30 @@ def decoded_models(deserializer: Any, document: Any) -> list[Any]:
 def model_table(document: Any) -> dict[str, Any]:
     """The document's models by id: Bokeh's own table, made anew whenever its set of models changes."""
     return document.models._models  # type: ignore[no-any-return]
+
+
+def patch_calls_python(document: Any, events: Any, receiver: Any) -> bool:
+    """Tell whether applying a client's patch ``events`` (its JSON) may call the app's Python code.
+
+    False only when it surely calls none: every event a property change to a plain value
+    (no model, list or dict in it) of a model of ``document`` with no Python ``on_change``
+    callback for that property, and the document has no ``on_change`` callback but
+    ``receiver``'s (the session's own). Anything else may: a thread applies it.
+    """
+    if not isinstance(events, list) or any(key is not receiver for key in document.callbacks._change_callbacks):
+        return True
+    models = document.models
+    for event in events:
+        if not isinstance(event, dict) or event.get("kind") != "ModelChanged":
+            return True
+        target, attr = event.get("model"), event.get("attr")
+        model_id = target.get("id") if isinstance(target, dict) else None
+        model = models.get_by_id(model_id) if isinstance(model_id, str) else None
+        if model is None or not isinstance(event.get("new"), str | int | float | bool | None):
+            return True
+        if not isinstance(attr, str) or model._callbacks.get(attr):
+            return True
+    return False
 
 
 @contextlib.contextmanager

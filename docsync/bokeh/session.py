@@ -25,7 +25,7 @@ from ..exceptions import PatchError
 from ..protocol import Message, error, ok
 from ..protocol.msgtypes import OK
 from ..server.session.session import STORE_UNAVAILABLE
-from .compat import destroy_document
+from .compat import destroy_document, patch_calls_python
 from .footprint import ClientModels, DocumentFootprint
 from .runner import UserCodeRunner
 from .wire import EncodedBokehEvent, apply_client_patch, encode_event, patch_message, pull_reply
@@ -234,11 +234,18 @@ class BokehSession:
                 self._queue(connection, self._refusal(request.msgid))
                 return
             refusal: str | None = None
+            content = request.content
             try:
-                # Any property change may run the app's sync callbacks: off the loop (runner.py).
-                await self.runner.run(
-                    apply_client_patch, self.document, request, connection, self.footprint, self.client_models
-                )
+                args = (self.document, request, connection, self.footprint, self.client_models)
+                if patch_calls_python(
+                    self.document, content.get("events") if isinstance(content, dict) else None, self
+                ):
+                    # It may run the app's sync callbacks: off the loop (runner.py).
+                    await self.runner.run(apply_client_patch, *args)
+                else:
+                    # It surely runs no Python code of the app (a range panned, a JS-only
+                    # widget): applied here, with no hop to a thread and back.
+                    apply_client_patch(*args)
             except PatchError as exc:
                 refusal = str(exc)
             except Exception as exc:  # the app's callback failed; what it changed is sent

@@ -152,6 +152,40 @@ async def test_callbacks_run_in_worker_threads_or_on_the_loop() -> None:
     assert seen["bk_loop"] == (loop_thread, f"{loop_thread}, a running loop")
 
 
+async def test_a_patch_no_python_callback_hears_is_applied_on_the_loop() -> None:
+    """No thread hop for a change that calls no Python code of the app; one for a change that does."""
+    import threading
+
+    communicator, _ = await _connect(bokeh_token("s-nohop", "bk_threads", None, {}), "bk_threads")
+    session = get_registry().find_session("s-nohop")
+    applied_in: list[tuple[str, str]] = []
+    heard = session._document_patched  # Bokeh tells the session of each change, in the applying thread
+
+    def recorded(event: Any) -> None:
+        applied_in.append((event.attr, threading.current_thread().name))
+        heard(event)
+
+    session._document_patched = recorded
+    where = session.document.select_one({"name": "where"})  # a Div no Python callback listens to
+    slider = session.document.select_one({"name": "slider"})  # its Python callback writes the Div
+    changes = (
+        ("typed", {"kind": "ModelChanged", "model": {"id": where.id}, "attr": "text", "new": "typed"}),
+        ("moved", {"kind": "ModelChanged", "model": {"id": slider.id}, "attr": "value", "new": 4}),
+    )
+    for msgid, change in changes:
+        await _send(communicator, "PATCH-DOC", {"events": [change]}, msgid)
+        kinds = set()
+        while "OK" not in kinds:
+            header, _ = await _reply(communicator)
+            kinds.add(header["msgtype"])
+    await communicator.disconnect()
+    loop_thread = threading.current_thread().name
+    assert applied_in[0] == ("text", loop_thread)
+    assert sorted(attr for attr, _ in applied_in[1:]) == ["text", "value"]  # the callback's text, the value
+    assert all(thread.startswith("docsync-sync") for _, thread in applied_in[1:])
+    assert where.text.startswith("docsync-sync")
+
+
 async def test_the_callbacks_option_is_checked() -> None:
     from docsync.checks import check_settings
 
