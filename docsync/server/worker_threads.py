@@ -21,6 +21,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from .compat import at_interpreter_exit
+
 __all__ = ["WorkerThreads"]
 
 # A queued call: the loop to answer on, the future it waits on, what to call, with what.
@@ -74,7 +76,7 @@ class WorkerThreads:
         self._threads: list[threading.Thread] = []
         self._closed: str | None = None  # why calls are refused ("shutdown", "interpreter shutdown")
         # Weakly: a pool shut down and dropped (tests make many) is not kept for the exit.
-        threading._register_atexit(_at_exit, weakref.ref(self))  # type: ignore[attr-defined]
+        at_interpreter_exit(_at_exit, weakref.ref(self))
 
     def submit(self, func: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
         """Hand ``func(*args)`` to a thread: the returned future of the running loop gets its result or exception."""

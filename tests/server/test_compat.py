@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import subprocess
+import sys
 from collections.abc import Iterator
 from functools import partial
 from types import SimpleNamespace
@@ -46,6 +48,7 @@ from docsync.server.compat import (
     release_handshake_response,
     takes_views,
     tasks,
+    threads,
     uvicorn,
     versions,
 )
@@ -450,3 +453,41 @@ def test_a_forgotten_pending_task_is_collected_without_asyncios_report() -> None
     assert tasks.HAS_LOG_DESTROY_PENDING
     assert destroyed_pending_reports(forget=False) == ["Task was destroyed but it is pending!"]
     assert destroyed_pending_reports(forget=True) == []
+
+
+# -- threading ----------------------------------------------------------------------
+
+#: A process whose non-daemon thread ends only when the exit hook has run: with the hook
+#: run before threads are joined it exits; with it run after, it would wait forever.
+EXIT_ORDER_SCRIPT = """
+import sys, threading
+from docsync.server.compat import threads
+threads.HAS_THREADING_ATEXIT = {has_hook}
+released = threading.Event()
+def hook(word):
+    print("hook", word, flush=True)
+    released.set()
+def waits():
+    released.wait()
+    print("thread ended", flush=True)
+threading.Thread(target=waits, daemon={daemon}).start()
+threads.at_interpreter_exit(hook, "ran")
+print("main ends", flush=True)
+"""
+
+
+def run_exit_order(has_hook: bool, daemon: bool) -> list[str]:
+    """Run ``EXIT_ORDER_SCRIPT`` and return its lines (a hang guard, not a time bound)."""
+    script = EXIT_ORDER_SCRIPT.format(has_hook=has_hook, daemon=daemon)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)
+    return done.stdout.splitlines()
+
+
+def test_the_exit_hook_runs_before_threads_are_joined() -> None:
+    assert threads.HAS_THREADING_ATEXIT
+    assert run_exit_order(has_hook=True, daemon=False) == ["main ends", "hook ran", "thread ended"]
+
+
+def test_without_the_threading_hook_atexit_still_runs_it_while_daemon_threads_live() -> None:
+    lines = run_exit_order(has_hook=False, daemon=True)
+    assert lines[:2] == ["main ends", "hook ran"]

@@ -4,6 +4,7 @@
   (daphne/autobahn), and a send that never waits for a slow client (Twisted's buffer).
 - ``channels``: websocket frames sent below Channels' session wrapper; the consumer's own receive loop.
 - ``tasks``: asyncio's warning for a pending task whose loop is gone.
+- ``threads``: a hook at interpreter exit that runs before threads are joined.
 - ``uvicorn``: the websocket implementations that take memoryviews as payloads; its size limit; several
   frames in one socket write.
 
@@ -22,6 +23,7 @@ from .channels import frame_send, own_receive_loop
 from .daphne import allow_protocol_close_codes, fit_incoming_limit, send_backpressure
 from .daphne import takes_views as daphne_takes_views
 from .tasks import forget_pending_task
+from .threads import at_interpreter_exit
 from .uvicorn import (
     FrameWriter,
     FrameWriterNow,
@@ -37,6 +39,7 @@ __all__ = [
     "FrameWriterNow",
     "allow_protocol_close_codes",
     "asgi_server_frame_limit",
+    "at_interpreter_exit",
     "daphne_takes_views",
     "fit_incoming_limit",
     "forget_pending_task",
