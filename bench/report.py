@@ -175,6 +175,8 @@ def dialect_table(table: dict[tuple[str, str, str], float]) -> str:
     lines = [head, "|" + "---|" * (len(DIALECT) + 3)]
     for metric in METRICS:
         best = _best_bokeh(metric, table)
+        if metric.key in NOT_SERVER_COSTS:
+            continue  # no cost of the server's: never "slower"
         values = {t: table.get((metric.scenario, t, metric.key)) for t in DIALECT}
         if best is None or not best[1] or all(v is None for v in values.values()):
             continue
