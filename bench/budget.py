@@ -8,7 +8,8 @@ Per model: tracemalloc growth per default instance of each built-in model attach
 a document (2,000 of each), and the bench document without its two arrays.
 Per session: a server under tracemalloc (bench/traced_server.py), snapshots with 100 and
 with 600 connected, pulled bench sessions; the growth per session is split by the layer
-that allocated it (the innermost frame that belongs to a known layer). Only docsync's
+that allocated it (the innermost frame that belongs to a known layer; a dict's key table
+that CPython recycled, by its dict's frame). Only docsync's
 own layers have budgets; the application's arrays, Channels/Django and the ASGI server
 are reported so the whole session is accounted for. Exits 1 when a budget is exceeded.
 """
@@ -164,17 +165,43 @@ def frame_in_layer(traceback: tracemalloc.Traceback, layer: str) -> str:
     return "?"
 
 
+def _recycled(path: Path) -> list[tuple[tracemalloc.Traceback, tracemalloc.Traceback, int]]:
+    """A snapshot's free-listed dict tables lent to other dicts (bench/traced_server.py's ``<n>.tables.json``)."""
+    tables = path.with_suffix(".tables.json")
+    if not tables.exists():
+        return []
+
+    def traceback(frames: list[list[Any]]) -> tracemalloc.Traceback:
+        return tracemalloc.Traceback(tuple((filename, lineno) for filename, lineno in frames))
+
+    return [(traceback(table), traceback(mine), size) for table, mine, size in json.loads(tables.read_text())]
+
+
 def split_by_layer(low: Path, high: Path, sessions: int, detail: str | None = None) -> dict[str, float]:
     """Bytes per session by layer, from two snapshot files; with ``detail``, print that
-    layer's top lines (the innermost frame in the layer) to stderr."""
+    layer's top lines (the innermost frame in the layer) to stderr.
+
+    A dict's key table that CPython took from its free list is charged to the dict's own
+    traceback, not to the dict it was first made for (``traced_server.recycled_tables``):
+    a pull's reply lent its tables to the connection's dicts, and about 600 bytes of them
+    per session were charged to the document layer under uvicorn (bench/README.md).
+    """
     first, second = tracemalloc.Snapshot.load(str(low)), tracemalloc.Snapshot.load(str(high))
     layers: collections.Counter[str] = collections.Counter()
     lines: collections.Counter[str] = collections.Counter()
-    for stat in second.compare_to(first, "traceback"):
-        layer = layer_of(stat.traceback)
-        layers[layer] += stat.size_diff
+
+    def charge(traceback: tracemalloc.Traceback, size: int) -> None:
+        layer = layer_of(traceback)
+        layers[layer] += size
         if layer == detail:
-            lines[frame_in_layer(stat.traceback, layer)] += stat.size_diff
+            lines[frame_in_layer(traceback, layer)] += size
+
+    for stat in second.compare_to(first, "traceback"):
+        charge(stat.traceback, stat.size_diff)
+    for sign, path in ((-1, low), (1, high)):
+        for table, mine, size in _recycled(path):
+            charge(table, -sign * size)
+            charge(mine, sign * size)
     if detail is not None:
         print(f"{detail}: bytes per session by line (innermost frame in the layer)", file=sys.stderr)
         for line, size in lines.most_common(25):
