@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 import pytest_asyncio
 
-from .harness import Database, Site, shared_database
+from .harness import Database, Site, running_site, shared_database
 from .hostile import Victim
 
 #: Low limits of the main site (the others are in ``settings.py``).
@@ -21,21 +21,10 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Database:
     return shared_database(lambda name: tmp_path_factory.mktemp(name))
 
 
-def _site(
-    tmp_path_factory: pytest.TempPathFactory, database: Database, name: str, *, debug: bool = False, **env: str
-) -> Iterator[Site]:
-    site = Site(tmp_path_factory.mktemp(name), database, debug=debug, **env)
-    site.start()
-    try:
-        yield site
-    finally:
-        site.stop()
-
-
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterator[Site]:
     """The main site: DEBUG off, low limits, sessions expire a second after their last tab."""
-    yield from _site(
+    yield from running_site(
         tmp_path_factory,
         database,
         "site",
@@ -48,7 +37,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterat
 @pytest.fixture(scope="session")
 def debug_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterator[Site]:
     """The same site with DEBUG on."""
-    yield from _site(tmp_path_factory, database, "debug-site", debug=True)
+    yield from running_site(tmp_path_factory, database, "debug-site", debug=True)
 
 
 @pytest_asyncio.fixture

@@ -23,7 +23,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -370,3 +370,15 @@ def shared_database(folder_factory: Callable[[str], Path]) -> Database:
     if "db" not in _database:
         _database["db"] = Database.create(folder_factory("docsync-db"))
     return _database["db"]
+
+
+def running_site(
+    tmp_path_factory: Any, database: Database, name: str, *, debug: bool = False, **env: str
+) -> Iterator[Site]:
+    """A started site in a fresh folder, for a fixture to ``yield from``: stopped by pid afterwards."""
+    site = Site(tmp_path_factory.mktemp(name), database, debug=debug, **env)
+    site.start()
+    try:
+        yield site
+    finally:
+        site.stop()

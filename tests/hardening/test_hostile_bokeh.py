@@ -20,7 +20,7 @@ import websockets
 from docsync.protocol import ERROR, OK, PULL_DOC_REPLY, new_message, pull_doc_req
 from docsync.testing import RawSocket
 
-from .harness import Database, Site
+from .harness import Database, Site, running_site
 
 pytest.importorskip("bokeh", reason="the docsync[bokeh] extra is not installed")
 pytestmark = pytest.mark.asyncio
@@ -28,12 +28,7 @@ pytestmark = pytest.mark.asyncio
 
 @pytest.fixture(scope="module")
 def bokeh_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterator[Site]:
-    site = Site(tmp_path_factory.mktemp("bokeh-site"), database, DJANGO_SETTINGS_MODULE="tests.bokeh.settings")
-    site.start()
-    try:
-        yield site
-    finally:
-        site.stop()
+    yield from running_site(tmp_path_factory, database, "bokeh-site", DJANGO_SETTINGS_MODULE="tests.bokeh.settings")
 
 
 def find(node: Any, name: str, title: str | None = None) -> dict[str, Any]:
@@ -56,6 +51,17 @@ class Tab:
 
     def __init__(self, url: str, token: str) -> None:
         self.url, self.token = url, token
+
+    @classmethod
+    async def open(cls, site: Site) -> Tab:
+        """A new session of the sliders app, as its page makes it (the first pull made)."""
+        page = site.browser().get("bk_sliders/")
+        assert page.status == 200, page.body[:300]
+        token = re.search(r'"token":\s*"([^"]+)"', page.body)
+        assert token, "no Bokeh token in the page"
+        made = cls(f"ws://{site.host}/bk_sliders/ws", token.group(1))
+        await made.pull()  # the session exists; later pulls are alike (arrays inline)
+        return made
 
     async def connect(self) -> RawSocket:
         socket = await websockets.connect(self.url, subprotocols=["bokeh", self.token], max_size=None)  # type: ignore[list-item]
@@ -83,13 +89,7 @@ class Tab:
 
 @pytest_asyncio.fixture
 async def tab(bokeh_site: Site) -> AsyncIterator[Tab]:
-    page = bokeh_site.browser().get("bk_sliders/")
-    assert page.status == 200, page.body[:300]
-    token = re.search(r'"token":\s*"([^"]+)"', page.body)
-    assert token, "no Bokeh token in the page"
-    made = Tab(f"ws://{bokeh_site.host}/bk_sliders/ws", token.group(1))
-    await made.pull()  # the session exists; later pulls are alike (arrays inline)
-    yield made
+    yield await Tab.open(bokeh_site)
 
 
 def bad_events(source: str) -> list[dict[str, Any]]:

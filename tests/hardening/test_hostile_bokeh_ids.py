@@ -17,7 +17,7 @@ import pytest
 from docsync.protocol import ERROR, OK, PATCH_DOC
 
 from .bokeh_tabs import Session, definitions, named
-from .harness import Database, Site
+from .harness import Database, Site, running_site
 
 pytest.importorskip("bokeh", reason="the docsync[bokeh] extra is not installed")
 pytestmark = pytest.mark.asyncio
@@ -25,12 +25,9 @@ pytestmark = pytest.mark.asyncio
 
 @pytest.fixture(scope="module")
 def bokeh_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterator[Site]:
-    site = Site(tmp_path_factory.mktemp("bokeh-ids"), database, DJANGO_SETTINGS_MODULE="tests.hardening.bokeh_settings")
-    site.start()
-    try:
-        yield site
-    finally:
-        site.stop()
+    yield from running_site(
+        tmp_path_factory, database, "bokeh-ids", DJANGO_SETTINGS_MODULE="tests.hardening.bokeh_settings"
+    )
 
 
 async def test_a_client_cannot_define_the_ids_of_the_apps_next_models(bokeh_site: Site) -> None:

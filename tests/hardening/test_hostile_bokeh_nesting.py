@@ -15,7 +15,6 @@ document, tests/e2e/test_bokeh_hostile_cycle.py) is refused the same way.
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -24,7 +23,7 @@ import pytest_asyncio
 
 from docsync.protocol import ERROR, OK
 
-from .harness import Database, Site
+from .harness import Database, Site, running_site
 from .test_hostile_bokeh import Tab, find
 
 pytest.importorskip("bokeh", reason="the docsync[bokeh] extra is not installed")
@@ -35,23 +34,12 @@ _ids = itertools.count()
 
 @pytest.fixture(scope="module")
 def bokeh_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterator[Site]:
-    site = Site(tmp_path_factory.mktemp("bokeh-nesting"), database, DJANGO_SETTINGS_MODULE="tests.bokeh.settings")
-    site.start()
-    try:
-        yield site
-    finally:
-        site.stop()
+    yield from running_site(tmp_path_factory, database, "bokeh-nesting", DJANGO_SETTINGS_MODULE="tests.bokeh.settings")
 
 
 @pytest_asyncio.fixture
 async def tab(bokeh_site: Site) -> AsyncIterator[Tab]:
-    page = bokeh_site.browser().get("bk_sliders/")
-    assert page.status == 200, page.body[:300]
-    token = re.search(r'"token":\s*"([^"]+)"', page.body)
-    assert token, "no Bokeh token in the page"
-    made = Tab(f"ws://{bokeh_site.host}/bk_sliders/ws", token.group(1))
-    await made.pull()
-    yield made
+    yield await Tab.open(bokeh_site)
 
 
 def chain(length: int) -> tuple[dict[str, Any], str]:
