@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 from typing import Any
 
 from ...conf import docsync_settings
@@ -40,7 +41,7 @@ class Cluster:
         self.channel = channel
         self.peers: Peers | None = None
         if docsync_settings().PEER_ADDRESS:
-            self.peers = Peers(directory.process_id, self._handle, self._link_lost)
+            self.peers = Peers(directory.process_id, self._on_peer_record, self._link_lost)
         self.relay_out = RelayOut(layer, directory, channel, self.peers)
         self.relay_in = RelayIn(registry, layer)
         self.admin_rpc = AdminRPC(registry, layer, directory, channel)
@@ -139,6 +140,17 @@ class Cluster:
     def _link_lost(self, link: PeerLink) -> None:
         self.relay_out.link_lost(link)
         self.relay_in.link_lost(link)
+
+    def _on_peer_record(self, message: dict[str, Any], link: PeerLink) -> Awaitable[None] | None:
+        """Handle a record of a direct route: a relayed message or frames at once, the rest by ``_handle``."""
+        kind = message.get("type")
+        if kind == RELAY_MESSAGE:
+            self.relay_in.on_message(message)
+            return None
+        if kind == RELAY_FRAMES:
+            self.relay_out.on_frames(message)
+            return None
+        return self._handle(message, link)
 
     async def _handle(self, message: dict[str, Any], link: PeerLink | None = None) -> None:
         kind = message.get("type")

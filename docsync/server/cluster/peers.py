@@ -44,8 +44,13 @@ _RETRY_AFTER = 2.0
 _HIGH_WATER = 4 << 20
 _STALLED = 30.0
 _SALT = "docsync.cluster.peers"
+#: Bytes asked of the stream at once: every whole record they hold is handled before the
+#: next read (records written in one turn arrive together: one await for all of them).
+_READ_SIZE = 1 << 16
 
-OnMessage = Callable[[dict[str, Any], "PeerLink"], Awaitable[None]]
+#: What a record is handed to: it returns an awaitable when handling it must wait (an
+#: open), else None (a relayed message or frames: no coroutine per record).
+OnMessage = Callable[[dict[str, Any], "PeerLink"], Awaitable[None] | None]
 OnLost = Callable[["PeerLink"], None]
 
 
@@ -121,10 +126,30 @@ class PeerLink:
 
     async def read_forever(self, on_message: OnMessage) -> None:
         """Hand each record to ``on_message`` until the stream ends; then the link is lost."""
+        reader = self.reader
+        buffer = bytearray()
         try:
             while True:
-                await on_message(await _read_record(self.reader), self)
-        except (asyncio.IncompleteReadError, ConnectionError, OSError):
+                # A record larger than what is buffered is asked for whole (one read, not many).
+                need = int.from_bytes(buffer[:4], "big") + 4 - len(buffer) if len(buffer) >= 4 else 0
+                chunk = await reader.read(max(_READ_SIZE, need))
+                if not chunk:
+                    return  # the stream ended (mid-record or not): the link is lost
+                buffer += chunk
+                start, end = 0, len(buffer)
+                while end - start >= 4:
+                    stop = start + 4 + int.from_bytes(buffer[start : start + 4], "big")
+                    if stop > end:
+                        break
+                    message = msgpack.unpackb(buffer[start + 4 : stop], raw=False)
+                    start = stop
+                    if not isinstance(message, dict):
+                        raise ValueError("a record is not a map")
+                    waits = on_message(message, self)
+                    if waits is not None:
+                        await waits
+                del buffer[:start]
+        except (ConnectionError, OSError):
             pass
         except asyncio.CancelledError:
             raise

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -20,14 +21,13 @@ from channels.exceptions import ChannelFull
 from ...conf import docsync_settings
 from ...exceptions import ConnectionClosingError, DirectoryUnavailableError, SlowReaderError
 from ...protocol import Message, ack
-from ...protocol.message import frame_nbytes
 from ..admission import open_session
 from ..outbox import Outbox
 from ..registry import SessionRegistry
 from ..session import ServerSession
 from .directory import Directory
 from .peers import PeerLink
-from .wire import RELAY_CLOSE, RELAY_FRAMES, frames_of, message_from_frames
+from .wire import RELAY_CLOSE, RELAY_FRAMES, message_from_frames, relay_receiver, sized_frames_of
 
 __all__ = ["RelayIn", "RemoteConnection"]
 
@@ -111,8 +111,10 @@ class RemoteConnection:
 
     def queue_message(self, message: Message) -> None:
         """Queue ``message`` for the relaying process, which writes it to the socket."""
-        frames = frames_of(message)
-        self.outbox.put([{"type": RELAY_FRAMES, "conn_id": self.conn_id, "frames": frames}], _size(frames))
+        # The message's own frames and sizes (built with it): nothing encoded or counted again.
+        # Their total travels along, so that the relaying process need not count them either.
+        frames, nbytes = sized_frames_of(message)
+        self.outbox.put([{"type": RELAY_FRAMES, "conn_id": self.conn_id, "frames": frames, "nbytes": nbytes}], nbytes)
 
     def queue_close(self, code: int, reason: str = "", detail: str | None = None) -> None:
         """Ask the relaying process to close the socket, after what is queued."""
@@ -210,15 +212,12 @@ def _merged(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for message_out in messages:
         if message_out["type"] == RELAY_FRAMES and merged and merged[-1]["type"] == RELAY_FRAMES:
             merged[-1]["frames"].extend(message_out["frames"])
+            merged[-1]["nbytes"] += message_out["nbytes"]
         elif message_out["type"] == RELAY_FRAMES:
             merged.append({**message_out, "frames": list(message_out["frames"])})
         else:
             merged.append(message_out)
     return merged
-
-
-def _size(frames: list[str | bytes]) -> int:
-    return sum(frame_nbytes(f) for f in frames)
 
 
 async def _load_user(user_id: str | None) -> Any:
@@ -231,13 +230,39 @@ async def _load_user(user_id: str | None) -> Any:
     return await database_sync_to_async(model.objects.filter(pk=user_id).first)() or AnonymousUser()
 
 
+class _Inbox:
+    """A relayed connection's messages waiting for its task, in order (one reader, unbounded)."""
+
+    # Not an asyncio.Queue: its bookkeeping cost a dozen Python calls per relayed message.
+
+    __slots__ = ("items", "waiter")
+
+    def __init__(self) -> None:
+        self.items: deque[Any] = deque()
+        self.waiter: asyncio.Future[None] | None = None
+
+    def put(self, item: Any) -> None:
+        self.items.append(item)
+        waiter = self.waiter
+        if waiter is not None:
+            self.waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def get(self) -> Any:
+        while not self.items:
+            self.waiter = asyncio.get_running_loop().create_future()
+            await self.waiter
+        return self.items.popleft()
+
+
 class RelayIn:
     """The relayed connections of the sessions this process owns."""
 
     def __init__(self, registry: SessionRegistry, layer: Any) -> None:
         self.registry = registry
         self.layer = layer
-        self.remotes: dict[str, tuple[RemoteConnection, ServerSession, asyncio.Queue[Any]]] = {}
+        self.remotes: dict[str, tuple[RemoteConnection, ServerSession, _Inbox]] = {}
 
     async def on_open(self, message: dict[str, Any], link: PeerLink | None = None) -> None:
         """Admit a websocket relayed from another process (on ``link``, if it came on a direct route)."""
@@ -269,7 +294,7 @@ class RelayIn:
         session = opened.session
         conn.created_session = opened.created
         conn.may_push = opened.may_push
-        queue: asyncio.Queue[Any] = asyncio.Queue()
+        queue = _Inbox()
         self.remotes[conn.conn_id] = (conn, session, queue)
         # ACK first: attached, the session's patches could overtake it on the channel.
         conn.queue_message(ack())
@@ -280,21 +305,22 @@ class RelayIn:
         """Queue a relayed message for its connection."""
         entry = self.remotes.get(message["conn_id"])
         if entry is not None:
-            entry[2].put_nowait(message["frames"])
+            entry[2].put(message["frames"])
 
     def on_closed(self, message: dict[str, Any]) -> None:
         """Detach a relayed websocket that closed."""
         self._drop(message["conn_id"])
 
-    async def _serve(self, conn: RemoteConnection, session: ServerSession, queue: asyncio.Queue[Any]) -> None:
+    async def _serve(self, conn: RemoteConnection, session: ServerSession, queue: _Inbox) -> None:
         # One task per relayed connection keeps its messages in order without holding
         # up the process channel.
+        receiver = relay_receiver()  # one per connection, not one per message
         while True:
             frames = await queue.get()
             if frames is None:
                 return
             try:
-                message = message_from_frames(frames)
+                message = message_from_frames(frames, receiver)
                 session.stats["messages_in"] += 1
                 await self.registry.dialect(session.app_path).dispatch(session, conn, message, conn.created_session)
             except Exception:
@@ -305,7 +331,7 @@ class RelayIn:
         if entry is not None:
             conn, session, queue = entry
             session.detach(conn)
-            queue.put_nowait(None)
+            queue.put(None)
             if not conn.outbox.overflowed:
                 conn.outbox.stop()
 

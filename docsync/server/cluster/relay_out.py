@@ -27,8 +27,8 @@ logger = logging.getLogger("docsync.cluster")
 class RelayedSocket(Protocol):
     """What the relay needs of the consumer holding a relayed websocket."""
 
-    def relay_frames(self, frames: list[Any]) -> None:
-        """Queue one message's frames the owner sent (never waits)."""
+    def relay_frames(self, frames: list[Any], nbytes: int | None = None) -> None:
+        """Queue one or more messages' frames the owner sent, ``nbytes`` in all if it said (never waits)."""
 
     def close_with(self, code: int, reason: str, detail: str | None = None) -> None:
         """Queue an ERROR naming ``reason``, then a close with ``code``."""
@@ -145,7 +145,7 @@ class RelayOut:
             self.dropped_after_close += 1
             return
         try:
-            entry[0].relay_frames(message["frames"])
+            entry[0].relay_frames(message["frames"], message.get("nbytes"))
         except Exception:  # the socket closed before the owner learnt it: nothing to tell anyone
             self.dropped_after_close += 1
 

@@ -21,6 +21,8 @@ __all__ = [
     "REPLY",
     "frames_of",
     "message_from_frames",
+    "relay_receiver",
+    "sized_frames_of",
 ]
 
 #: To the owner: a websocket held elsewhere opens, sends a message, closes.
@@ -41,12 +43,31 @@ def frames_of(message: Message) -> list[str | bytes]:
     return [f if isinstance(f, str | bytes) else bytes(f) for f in message.to_frames()]
 
 
-def message_from_frames(frames: list[Any]) -> Message:
-    """Reassemble one message from relayed frames (checked again by a Receiver)."""
-    receiver = Receiver(max_frame_bytes=1 << 31, max_message_bytes=1 << 33, max_buffers=1 << 16)
+def sized_frames_of(message: Message) -> tuple[list[str | bytes], int]:
+    """Return the frames of ``message`` as plain str/bytes, and their bytes on the wire.
+
+    The sizes the message counted with its frames are summed, not counted again; only
+    buffer payloads (frames past the third) may be views that need copying to bytes.
+    """
+    frames, sizes = message.sized_frames()
+    if len(frames) > 3:
+        return [f if isinstance(f, str | bytes) else bytes(f) for f in frames], sum(sizes)
+    return frames, sum(sizes)  # type: ignore[return-value]  # header, metadata, content: str
+
+
+def relay_receiver() -> Receiver:
+    """A Receiver for relayed messages (the relaying process applied the real limits); one per relayed socket."""
+    return Receiver(max_frame_bytes=1 << 31, max_message_bytes=1 << 33, max_buffers=1 << 16)
+
+
+def message_from_frames(frames: list[Any], receiver: Receiver | None = None) -> Message:
+    """Reassemble one message from relayed frames (checked again by ``receiver``, else a new one)."""
+    if receiver is None:
+        receiver = relay_receiver()
     message = None
     for frame in frames:
         message = receiver.receive(frame)
     if message is None:
+        receiver.reset()  # the next message starts afresh
         raise ValueError("relayed frames did not make a whole message")
     return message

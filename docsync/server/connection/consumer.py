@@ -124,6 +124,9 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
     session: ServerSession | None = None
     user: Any = None
     may_push = False  # see admission.OpenedSession
+    #: A relayed socket's frames of the message being received, forwarded as its client
+    #: sent them (checked here, not decoded and encoded again); None on other sockets.
+    _relay_pending: list[str | bytes] | None = None
     # No per-consumer channel: relayed frames arrive through the process's cluster
     # channel, so a websocket never depends on the channel layer by itself.
     channel_layer_alias = "docsync-consumers-have-no-channel"
@@ -330,11 +333,14 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         if relay is None:
             raise DirectoryUnavailableError("the process holding this session is unavailable; try again")
         self.cluster, self.relay = cluster, relay
+        self._relay_pending = []
         return True
 
-    def relay_frames(self, frames: list[Any]) -> None:
-        """Queue one message's frames the owning process sent for this relayed websocket."""
-        self.outbox.put(list(frames), sum(frame_nbytes(f) for f in frames))
+    def relay_frames(self, frames: list[Any], nbytes: int | None = None) -> None:
+        """Queue the frames the owning process sent for this relayed websocket (``nbytes``: their total, if sent)."""
+        if nbytes is None:  # an owner that does not send the total (an older release)
+            nbytes = sum(frame_nbytes(f) for f in frames)
+        self.outbox.put(frames, nbytes)
 
     def refuse(self, exc: ConnectionClosingError | ProtocolError) -> None:
         """Report ``exc`` in an ERROR, then close with its close code."""
@@ -491,9 +497,14 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             message = self.receiver.receive(frame, size)
         except (ProtocolError, ConnectionClosingError) as exc:
             self.incomplete.clear()
+            if self._relay_pending:
+                self._relay_pending = []
             self.refuse(exc)
             return None
         self.incomplete.settle()
+        pending = self._relay_pending
+        if pending is not None:
+            pending.append(frame)
         if message is None:
             return None
         self.stats["messages_in"] += 1
@@ -510,8 +521,9 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             self.refuse(RateLimitedError("too many document requests per second"))
             return
         if self.relay is not None and self.cluster is not None:
+            frames, self._relay_pending = self._relay_pending or frames_of(message), []
             try:
-                await self.cluster.forward(self.relay, frames_of(message))
+                await self.cluster.forward(self.relay, frames)
             except Exception as exc:  # Redis away: the client retries and resumes, no traceback
                 logger.warning("cluster: a relayed message could not reach its owner: %s", exc)
                 self.refuse(DirectoryUnavailableError("the process holding this session cannot be reached"))
