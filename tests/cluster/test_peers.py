@@ -16,6 +16,9 @@ import msgpack
 import pytest
 import redis
 
+from docsync.client import ClientSession
+from docsync.protocol.msgtypes import PATCH_DOC
+
 from .conftest import Cluster, connect, run, set_slider_and_wait
 
 pytestmark = pytest.mark.cluster
@@ -51,6 +54,38 @@ def test_relayed_round_trips_go_by_the_direct_route_not_the_channel_layer(pair: 
             echo = await set_slider_and_wait(relayed, value)
             assert echo.endswith(f"pid={pair.servers[0].pid}"), echo  # the owner ran each
         assert _channel_layer_calls(client) == before
+        for session in (owner, relayed):
+            await session.close()
+
+    run(scenario())
+
+
+def _news(client: ClientSession) -> list[str]:
+    """The texts of the "news" broadcasts ``client`` received."""
+    return [
+        event["msg_data"]["text"]
+        for message in client.received
+        if message.msgtype == PATCH_DOC
+        for event in message.content.get("events", [])
+        if event.get("kind") == "MessageSent" and event.get("msg_type") == "news"
+    ]
+
+
+def test_relayed_messages_larger_than_a_read_cross_the_direct_route_whole(pair: Cluster) -> None:
+    """Records of hundreds of KB span many reads of the route, both ways, and the route stays in step."""
+
+    async def scenario() -> None:
+        config = await asyncio.to_thread(pair.page_config, "counted", 0)
+        owner = await connect(config, pair.ws_url("counted", 0))
+        relayed = await connect(config, pair.ws_url("counted", 1))
+        text = "\u00e9" + "x" * 300_000 + "\u00fc"  # non-ASCII: bytes on the wire are not characters
+        # To the owner, which broadcasts it to its sessions: back to the relayed socket.
+        relayed.document.send_message("broadcast-request", text)
+        await relayed.sync()
+        await relayed.wait_for(lambda: _news(relayed) == [text], 10)
+        for value in (3, 4):  # the route still in step: small records after the large ones
+            echo = await set_slider_and_wait(relayed, value)
+            assert echo.endswith(f"pid={pair.servers[0].pid}"), echo
         for session in (owner, relayed):
             await session.close()
 
