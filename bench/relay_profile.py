@@ -9,7 +9,7 @@ websockets on process 1 (``--mode relayed``) or on process 0 (``direct``), round
 for ``--seconds``. SIGUSR1 turns each profiler on just before it, SIGUSR2 off and writes
 its stats just after. Prints, per process, Python calls and CPU milliseconds per round
 trip (calls do not depend on the machine's load; CPU and the rate do), and its
-``--top`` functions by own time.
+``--top`` functions by own time; and the CPU of the bench's own clients per round trip.
 """
 
 from __future__ import annotations
@@ -92,7 +92,8 @@ async def throughput(
     for server in servers:
         if profile:
             os.kill(server.pid, signal.SIGUSR1)
-    before[:] = [_counters(server.pid) for server in servers]
+    # The last entry: this process's own CPU (the clients share the two cores with the servers).
+    before[:] = [*(_counters(server.pid) for server in servers), {"cpu": time.process_time()}]
     await asyncio.sleep(0.2)
     deadline = time.perf_counter() + seconds
 
@@ -104,7 +105,7 @@ async def throughput(
         counts[index] = i
 
     await asyncio.gather(*(loop(i) for i in range(sessions)))
-    after[:] = [_counters(server.pid) for server in servers]
+    after[:] = [*(_counters(server.pid) for server in servers), {"cpu": time.process_time()}]
     for server in servers:
         if profile:
             os.kill(server.pid, signal.SIGUSR2)
@@ -153,6 +154,8 @@ def main() -> None:
     load = os.getloadavg()
     profiled = "profiled" if args.profile else "not profiled"
     print(f"{root} {args.mode}: {count} round trips, {count / args.seconds:.0f}/s ({profiled}); load {load[0]:.2f}")
+    client_ms = (after[-1]["cpu"] - before[-1]["cpu"]) * 1000 / count
+    print(f"the bench's clients (this process): CPU {client_ms:.3f} ms per round trip")
     names = {0: "owner", 1: "relaying" if args.mode == "relayed" else "idle", 2: "idle"}
     for i in range(2):
         rises = {name: (after[i][name] - before[i].get(name, 0.0)) / count for name in after[i]}
