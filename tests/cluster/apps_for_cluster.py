@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import time
+from pathlib import Path
 from typing import Any
 
 from docsync.document import Document, MessageSentEvent
@@ -34,6 +36,13 @@ def modify_doc(doc: Document) -> None:
     def broadcast_from_thread(event: MessageSentEvent) -> None:  # a sync callback: a worker thread
         doc.session_context.server_context.broadcast_nowait("news", {"text": f"sync {event.msg_data}"})
 
+    def hold(event: MessageSentEvent) -> None:  # a sync callback: holds the session's lock in a worker thread
+        # Until the test's file exists (at most 60 s): the session takes no message meanwhile.
+        released, deadline = Path(str(event.msg_data)), time.monotonic() + 60
+        while not released.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    doc.on_message("hold", hold)
     doc.on_message("broadcast-request", broadcast)
     doc.on_message("broadcast-request-sync", broadcast_from_thread)
     doc.add_root(Column(slider, echo, news))

@@ -17,7 +17,9 @@ import pytest
 import redis
 
 from docsync.client import ClientSession
+from docsync.protocol import Message, new_message
 from docsync.protocol.msgtypes import PATCH_DOC
+from docsync.testing import RawSocket
 
 from .conftest import Cluster, connect, run, set_slider_and_wait
 
@@ -88,6 +90,42 @@ def test_relayed_messages_larger_than_a_read_cross_the_direct_route_whole(pair: 
             assert echo.endswith(f"pid={pair.servers[0].pid}"), echo
         for session in (owner, relayed):
             await session.close()
+
+    run(scenario())
+
+
+def _message_sent(msg_type: str, msg_data: str) -> Message:
+    return new_message("PATCH-DOC", {"events": [{"kind": "MessageSent", "msg_type": msg_type, "msg_data": msg_data}]})
+
+
+def test_a_relayed_client_outrunning_its_busy_session_is_closed_4029(pair: Cluster, tmp_path: Path) -> None:
+    """Its messages wait in the owner while the session is busy, at most MAX_QUEUED_BYTES; then it is closed.
+
+    A local socket is not read while its session is busy; a relayed one is read by the
+    relaying process, which forwards everything: before the bound, the owner queued it all.
+    (docsync's own client has one patch in flight at a time: a raw socket sends them.)
+    """
+    released = tmp_path / "released"
+    chunk = "x" * (1024 * 1024)
+
+    async def scenario() -> None:
+        config = await asyncio.to_thread(pair.page_config, "counted", 0)
+        owner = await connect(config, pair.ws_url("counted", 0))
+        sock = await RawSocket.connect(pair.ws_url("counted", 1), config["token"])
+        try:
+            assert (await sock.read_message()).msgtype == "ACK"
+            await sock.send_message(_message_sent("hold", str(released)))  # the lock, held until released
+            for n in range(12):  # 12 MiB > MAX_QUEUED_BYTES (8 MiB), waiting behind the held lock
+                await sock.send_message(_message_sent("ignored", f"{n}:{chunk}"))
+            closed = await sock.until_closed(60)
+            assert closed.code == 4029, closed
+        finally:
+            released.touch()
+            await sock.close()
+        # The owner's process and the session go on.
+        echo = await set_slider_and_wait(owner, 8)
+        assert echo == f"value=8 pid={pair.servers[0].pid}", echo
+        await owner.close()
 
     run(scenario())
 

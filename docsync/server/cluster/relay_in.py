@@ -19,7 +19,12 @@ from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
 
 from ...conf import docsync_settings
-from ...exceptions import ConnectionClosingError, DirectoryUnavailableError, SlowReaderError
+from ...exceptions import (
+    ConnectionClosingError,
+    DirectoryUnavailableError,
+    RateLimitedError,
+    SlowReaderError,
+)
 from ...protocol import Message, ack
 from ..admission import open_session
 from ..outbox import Outbox
@@ -186,10 +191,18 @@ class RemoteConnection:
         # Redis does not take them as fast as the session makes them: the relayed client
         # is closed as a slow reader would be (it resumes), and detached at once.
         logger.warning("cluster: %r is %d bytes behind; closing it", self, queued)
+        self._drop_and_close(SlowReaderError.close_code, "relay too far behind")
+
+    def refuse_backlog(self, waiting: int) -> None:
+        """Close this client: its messages come faster than its session takes them (MAX_QUEUED_BYTES waiting)."""
+        logger.warning("cluster: %r sent more than its session takes (%d bytes waiting); closing it", self, waiting)
+        self._drop_and_close(RateLimitedError.close_code, "too many messages waiting for the session")
+
+    def _drop_and_close(self, code: int, reason: str) -> None:
+        # Detached at once (nothing more is queued for it), then closed after what was written.
         if self.on_dropped is not None:
             self.on_dropped(self.conn_id)
-        close = {"type": RELAY_CLOSE, "conn_id": self.conn_id, "code": SlowReaderError.close_code}
-        close["reason"] = "relay too far behind"
+        close = {"type": RELAY_CLOSE, "conn_id": self.conn_id, "code": code, "reason": reason}
         self._closing = asyncio.get_running_loop().create_task(self._publish_close(close))
 
     async def _publish_close(self, close: dict[str, Any]) -> None:
@@ -231,29 +244,43 @@ async def _load_user(user_id: str | None) -> Any:
 
 
 class _Inbox:
-    """A relayed connection's messages waiting for its task, in order (one reader, unbounded)."""
+    """A relayed connection's messages waiting for its task, in order (one reader), and their bytes."""
 
     # Not an asyncio.Queue: its bookkeeping cost a dozen Python calls per relayed message.
+    # Bounded by bytes: a local socket is not read while its session is busy (TCP holds the
+    # rest back), but the relaying process forwards whatever its client sends.
 
-    __slots__ = ("items", "waiter")
+    __slots__ = ("items", "max_bytes", "nbytes", "waiter")
 
-    def __init__(self) -> None:
-        self.items: deque[Any] = deque()
+    def __init__(self, max_bytes: int) -> None:
+        self.items: deque[tuple[Any, int]] = deque()
+        self.max_bytes = max_bytes
+        self.nbytes = 0
         self.waiter: asyncio.Future[None] | None = None
 
-    def put(self, item: Any) -> None:
-        self.items.append(item)
+    def put(self, item: Any, size: int = 0) -> bool:
+        """Queue ``item`` of ``size`` bytes; False (nothing queued) if it does not fit behind those waiting.
+
+        One message is always taken when none waits, whatever its size (as for outgoing ones).
+        """
+        if size and self.items and self.nbytes + size > self.max_bytes:  # the end (None, 0) always fits
+            return False
+        self.items.append((item, size))
+        self.nbytes += size
         waiter = self.waiter
         if waiter is not None:
             self.waiter = None
             if not waiter.done():
                 waiter.set_result(None)
+        return True
 
     async def get(self) -> Any:
         while not self.items:
             self.waiter = asyncio.get_running_loop().create_future()
             await self.waiter
-        return self.items.popleft()
+        item, size = self.items.popleft()
+        self.nbytes -= size
+        return item
 
 
 class RelayIn:
@@ -294,7 +321,7 @@ class RelayIn:
         session = opened.session
         conn.created_session = opened.created
         conn.may_push = opened.may_push
-        queue = _Inbox()
+        queue = _Inbox(int(docsync_settings().MAX_QUEUED_BYTES))
         self.remotes[conn.conn_id] = (conn, session, queue)
         # ACK first: attached, the session's patches could overtake it on the channel.
         conn.queue_message(ack())
@@ -304,8 +331,11 @@ class RelayIn:
     def on_message(self, message: dict[str, Any]) -> None:
         """Queue a relayed message for its connection."""
         entry = self.remotes.get(message["conn_id"])
-        if entry is not None:
-            entry[2].put(message["frames"])
+        if entry is None:
+            return
+        frames = message["frames"]
+        if not entry[2].put(frames, sum(len(frame) for frame in frames)):
+            entry[0].refuse_backlog(entry[2].nbytes)
 
     def on_closed(self, message: dict[str, Any]) -> None:
         """Detach a relayed websocket that closed."""
