@@ -120,11 +120,9 @@ async def latency(
     return times, costs
 
 
-async def throughput(servers: list[ServerProcess], mode: str, sessions: int, seconds: float) -> float:
-    pick = random.Random(2)
-    clients = [await open_client(servers, mode, pick) for _ in range(sessions)]
-    deadline = time.perf_counter() + seconds
-    counts = [0] * sessions
+async def round_trips_until(clients: list[ClientSession], deadline: float) -> list[int]:
+    """Every client round-trips back to back until ``deadline`` (perf_counter); return each one's count."""
+    counts = [0] * len(clients)
 
     async def loop(index: int) -> None:
         i = 0
@@ -133,8 +131,15 @@ async def throughput(servers: list[ServerProcess], mode: str, sessions: int, sec
             i += 1
         counts[index] = i
 
+    await asyncio.gather(*(loop(i) for i in range(len(clients))))
+    return counts
+
+
+async def throughput(servers: list[ServerProcess], mode: str, sessions: int, seconds: float) -> float:
+    pick = random.Random(2)
+    clients = [await open_client(servers, mode, pick) for _ in range(sessions)]
     start = time.perf_counter()
-    await asyncio.gather(*(loop(i) for i in range(sessions)))
+    counts = await round_trips_until(clients, start + seconds)
     elapsed = time.perf_counter() - start
     for client in clients:
         await client.close()

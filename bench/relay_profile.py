@@ -30,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from bench.procstat import cpu_seconds  # noqa: E402
-from bench.relay import open_client, round_trip  # noqa: E402
+from bench.relay import open_client, round_trip, round_trips_until  # noqa: E402
 from docsync.testing import RedisServer, ServerProcess  # noqa: E402
 
 _WRAPPER = """
@@ -88,23 +88,13 @@ async def throughput(
     for client in clients:  # warm up: each session's first round trips
         for i in range(3):
             await round_trip(client, 2 + i)
-    counts = [0] * sessions
     for server in servers:
         if profile:
             os.kill(server.pid, signal.SIGUSR1)
     # The last entry: this process's own CPU (the clients share the two cores with the servers).
     before[:] = [*(_counters(server.pid) for server in servers), {"cpu": time.process_time()}]
     await asyncio.sleep(0.2)
-    deadline = time.perf_counter() + seconds
-
-    async def loop(index: int) -> None:
-        i = 0
-        while time.perf_counter() < deadline:
-            await round_trip(clients[index], 2 + (i % 98))
-            i += 1
-        counts[index] = i
-
-    await asyncio.gather(*(loop(i) for i in range(sessions)))
+    counts = await round_trips_until(clients, time.perf_counter() + seconds)
     after[:] = [*(_counters(server.pid) for server in servers), {"cpu": time.process_time()}]
     for server in servers:
         if profile:
