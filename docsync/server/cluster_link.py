@@ -25,6 +25,9 @@ class ClusterLink(Protocol):
     async def stop(self) -> None:
         """Leave the cluster."""
 
+    def relay_figures(self) -> tuple[int, int, int]:
+        """Relayed websockets this process holds, those it owns the sessions of, and messages it held back."""
+
 
 def redis_url(layer: Any) -> str:
     """The cluster's Redis: ``DOCSYNC["REDIS_URL"]``, else the channel layer's first host."""

@@ -105,6 +105,20 @@ def render_metrics(registry: SessionRegistry) -> str:
         "Persistence: sessions dropped because the store did not take a change (made again from the store).",
         [("", keeper.reloaded if keeper is not None else 0)],
     )
+    cluster = registry.cluster
+    holding, owning, held_back = cluster.relay_figures() if cluster is not None else (0, 0, 0)
+    text.family(
+        "relayed_connections",
+        "gauge",
+        "Cluster: websockets relayed to or from another process (side: holding the socket, owning the session).",
+        [('{side="holding"}', holding), ('{side="owning"}', owning)],
+    )
+    text.family(
+        "relay_held_back_total",
+        "counter",
+        "Cluster: relayed messages held back until the owner's session had taken earlier ones (flow control).",
+        [("", held_back)],
+    )
     text.family("resident_memory_bytes", "gauge", "Resident memory of this process.", [("", _resident_bytes())])
     text.family(
         "cpu_seconds_total", "counter", "CPU time of this process (user + system).", [("", time.process_time())]

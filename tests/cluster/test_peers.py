@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,11 +27,18 @@ from .conftest import Cluster, connect, run, set_slider_and_wait
 
 pytestmark = pytest.mark.cluster
 
+METRICS_TOKEN = "peers-metrics-token"
+
 
 @pytest.fixture(scope="module", params=["daphne", "uvicorn"])
 def pair(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """Two processes of one ASGI server."""
-    running = Cluster(tmp_path_factory.mktemp(f"peers-{request.param}"), 2, kinds=(request.param,) * 2)
+    running = Cluster(
+        tmp_path_factory.mktemp(f"peers-{request.param}"),
+        2,
+        kinds=(request.param,) * 2,
+        DOCSYNC_METRICS_TOKEN=METRICS_TOKEN,
+    )
     try:
         yield running
     finally:
@@ -62,15 +71,20 @@ def test_relayed_round_trips_go_by_the_direct_route_not_the_channel_layer(pair: 
     run(scenario())
 
 
-def _news(client: ClientSession) -> list[str]:
-    """The texts of the "news" broadcasts ``client`` received."""
+def _news_texts(messages: list[Message]) -> list[str]:
+    """The texts of the "news" broadcasts among ``messages``."""
     return [
         event["msg_data"]["text"]
-        for message in client.received
+        for message in messages
         if message.msgtype == PATCH_DOC
         for event in message.content.get("events", [])
         if event.get("kind") == "MessageSent" and event.get("msg_type") == "news"
     ]
+
+
+def _news(client: ClientSession) -> list[str]:
+    """The texts of the "news" broadcasts ``client`` received."""
+    return _news_texts(client.received)
 
 
 def test_relayed_messages_larger_than_a_read_cross_the_direct_route_whole(pair: Cluster) -> None:
@@ -98,27 +112,85 @@ def _message_sent(msg_type: str, msg_data: str) -> Message:
     return new_message("PATCH-DOC", {"events": [{"kind": "MessageSent", "msg_type": msg_type, "msg_data": msg_data}]})
 
 
-def test_a_relayed_client_outrunning_its_busy_session_is_closed_4029(pair: Cluster, tmp_path: Path) -> None:
-    """Its messages wait in the owner while the session is busy, at most MAX_QUEUED_BYTES; then it is closed.
+def _held_back(server_url: str) -> int:
+    """The relayed messages this process has held back so far (its ``/docsync-metrics``)."""
+    headers = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+    request = urllib.request.Request(server_url + "docsync-metrics", headers=headers)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        text = response.read().decode()
+    found = re.search(r"^docsync_relay_held_back_total (\d+)$", text, re.M)
+    assert found is not None, text
+    return int(found.group(1))
 
-    A local socket is not read while its session is busy; a relayed one is read by the
-    relaying process, which forwards everything: before the bound, the owner queued it all.
+
+@pytest.fixture(scope="module")
+def layer_pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """Two daphne processes relaying over the channel layer (no direct route)."""
+    running = Cluster(
+        tmp_path_factory.mktemp("peers-layer"), 2, DOCSYNC_PEER_ADDRESS="", DOCSYNC_METRICS_TOKEN=METRICS_TOKEN
+    )
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def test_a_relayed_client_outrunning_its_busy_session_is_held_back_like_a_local_one(
+    pair: Cluster, tmp_path: Path
+) -> None:
+    """On the direct route: see ``_outrun_a_busy_session``."""
+    _outrun_a_busy_session(pair, tmp_path)
+
+
+def test_over_the_channel_layer_too_a_relayed_client_outrunning_its_session_is_held_back(
+    layer_pair: Cluster, tmp_path: Path
+) -> None:
+    """Over the channel layer (no direct route): see ``_outrun_a_busy_session``."""
+    _outrun_a_busy_session(layer_pair, tmp_path)
+
+
+def _outrun_a_busy_session(pair: Cluster, tmp_path: Path) -> None:
+    """Past MAX_QUEUED_BYTES waiting for its busy session, the relaying process stops reading the socket.
+
+    A local socket is not read while its session is busy (TCP holds its client back). A
+    relayed one is read by the relaying process: it forwarded everything, and the owner
+    closed the client 4029 once MAX_QUEUED_BYTES waited (before that, it queued without
+    bound). Now the owner says when its session has taken enough, the client is held
+    back meanwhile, and every message is taken in order once the session is free.
     (docsync's own client has one patch in flight at a time: a raw socket sends them.)
     """
     released = tmp_path / "released"
     chunk = "x" * (1024 * 1024)
+    relaying = pair.servers[1].url
 
     async def scenario() -> None:
         config = await asyncio.to_thread(pair.page_config, "counted", 0)
         owner = await connect(config, pair.ws_url("counted", 0))
         sock = await RawSocket.connect(pair.ws_url("counted", 1), config["token"])
-        try:
-            assert (await sock.read_message()).msgtype == "ACK"
+        held_before = await asyncio.to_thread(_held_back, relaying)
+
+        async def send_all() -> None:
             await sock.send_message(_message_sent("hold", str(released)))  # the lock, held until released
             for n in range(12):  # 12 MiB > MAX_QUEUED_BYTES (8 MiB), waiting behind the held lock
                 await sock.send_message(_message_sent("ignored", f"{n}:{chunk}"))
-            closed = await sock.until_closed(60)
-            assert closed.code == 4029, closed
+            await sock.send_message(_message_sent("broadcast-request", "after twelve"))
+
+        try:
+            assert (await sock.read_message()).msgtype == "ACK"
+            sending = asyncio.ensure_future(send_all())
+            deadline = time.monotonic() + 60
+            while await asyncio.to_thread(_held_back, relaying) == held_before and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+            assert await asyncio.to_thread(_held_back, relaying) > held_before  # on the old code: closed 4029
+            released.touch()
+            await asyncio.wait_for(sending, 60)
+            # In order, after the twelve: the broadcast its last message asked for, and no close.
+            read: list[Message] = []
+            while "after twelve" not in _news_texts(read):
+                read.append(await sock.read_message(60))
+            # Each of the twelve was taken (the app has no handler for them: an ERROR each), none refused.
+            assert sock.errors() == ["no handler for messages of type 'ignored'"] * 12, sock.errors()[:3]
+            assert sock.close_code is None
         finally:
             released.touch()
             await sock.close()

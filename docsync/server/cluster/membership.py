@@ -24,7 +24,23 @@ from .liveness import Liveness
 from .peers import PeerLink, Peers
 from .relay_in import RelayIn
 from .relay_out import Relay, RelayedSocket, RelayOut
-from .wire import BROADCAST, COMMAND, RELAY_CLOSE, RELAY_CLOSED, RELAY_FRAMES, RELAY_MESSAGE, RELAY_OPEN, REPLY
+from .wire import (
+    BROADCAST,
+    COMMAND,
+    RELAY_CLOSE,
+    RELAY_CLOSED,
+    RELAY_FRAMES,
+    RELAY_MESSAGE,
+    RELAY_OPEN,
+    RELAY_TAKEN,
+    RELAY_WAITING,
+    REPLY,
+)
+
+#: What a direct route carries: relays only.
+_RELAY_KINDS = frozenset(
+    (RELAY_OPEN, RELAY_MESSAGE, RELAY_CLOSED, RELAY_FRAMES, RELAY_CLOSE, RELAY_WAITING, RELAY_TAKEN)
+)
 
 __all__ = ["Cluster", "ensure_cluster"]
 
@@ -112,6 +128,10 @@ class Cluster:
         """Tell the owner a relayed websocket closed."""
         await self.relay_out.closed(relay)
 
+    def relay_figures(self) -> tuple[int, int, int]:
+        """Relayed websockets this process holds, those it owns the sessions of, and messages it held back."""
+        return len(self.relay_out.relays), len(self.relay_in.remotes), self.relay_out.held_back
+
     async def broadcast(self, app_path: str, msg_type: str, msg_data: Any) -> None:
         """Send a message to every session of ``app_path`` in every process."""
         await broadcast(self.layer, app_path, msg_type, msg_data)
@@ -154,7 +174,7 @@ class Cluster:
 
     async def _handle(self, message: dict[str, Any], link: PeerLink | None = None) -> None:
         kind = message.get("type")
-        if link is not None and kind not in (RELAY_OPEN, RELAY_MESSAGE, RELAY_CLOSED, RELAY_FRAMES, RELAY_CLOSE):
+        if link is not None and kind not in _RELAY_KINDS:
             return  # a direct route carries relays only
         if kind == RELAY_OPEN:
             await self.relay_in.on_open(message, link)
@@ -166,6 +186,10 @@ class Cluster:
             self.relay_out.on_frames(message)
         elif kind == RELAY_CLOSE:
             self.relay_out.on_close(message)
+        elif kind == RELAY_WAITING:
+            self.relay_in.on_waiting(message)
+        elif kind == RELAY_TAKEN:
+            self.relay_out.on_taken(message)
         elif kind == COMMAND:
             asyncio.get_running_loop().create_task(self.admin_rpc.on_command(message))
         elif kind == REPLY:

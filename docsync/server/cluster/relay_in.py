@@ -32,7 +32,7 @@ from ..registry import SessionRegistry
 from ..session import ServerSession
 from .directory import Directory
 from .peers import PeerLink
-from .wire import RELAY_CLOSE, RELAY_FRAMES, message_from_frames, relay_receiver, sized_frames_of
+from .wire import RELAY_CLOSE, RELAY_FRAMES, RELAY_TAKEN, message_from_frames, relay_receiver, sized_frames_of
 
 __all__ = ["RelayIn", "RemoteConnection"]
 
@@ -193,6 +193,10 @@ class RemoteConnection:
         logger.warning("cluster: %r is %d bytes behind; closing it", self, queued)
         self._drop_and_close(SlowReaderError.close_code, "relay too far behind")
 
+    def queue_taken(self, taken: int) -> None:
+        """Tell the relaying process its session took ``taken`` bytes of this socket's messages (it may send more)."""
+        self.outbox.put([{"type": RELAY_TAKEN, "conn_id": self.conn_id, "taken": taken}], 0)
+
     def refuse_backlog(self, waiting: int) -> None:
         """Close this client: its messages come faster than its session takes them (MAX_QUEUED_BYTES waiting)."""
         logger.warning("cluster: %r sent more than its session takes (%d bytes waiting); closing it", self, waiting)
@@ -248,14 +252,21 @@ class _Inbox:
 
     # Not an asyncio.Queue: its bookkeeping cost a dozen Python calls per relayed message.
     # Bounded by bytes: a local socket is not read while its session is busy (TCP holds the
-    # rest back), but the relaying process forwards whatever its client sends.
+    # rest back); the relaying process holds its client back when told (``want``), and a
+    # message past the bound all the same closes its client (a relaying process that does
+    # not wait).
 
-    __slots__ = ("items", "max_bytes", "nbytes", "waiter")
+    __slots__ = ("items", "max_bytes", "nbytes", "on_room", "taken", "waiter", "wanted")
 
-    def __init__(self, max_bytes: int) -> None:
+    def __init__(self, max_bytes: int, on_room: Callable[[int], None]) -> None:
         self.items: deque[tuple[Any, int]] = deque()
         self.max_bytes = max_bytes
         self.nbytes = 0
+        #: Bytes of messages taken out so far, and the size of a message the relaying
+        #: process holds back until there is room for it (None: it holds none back).
+        self.taken = 0
+        self.wanted: int | None = None
+        self.on_room = on_room
         self.waiter: asyncio.Future[None] | None = None
 
     def put(self, item: Any, size: int = 0) -> bool:
@@ -274,12 +285,26 @@ class _Inbox:
                 waiter.set_result(None)
         return True
 
+    def want(self, size: int) -> None:
+        """The relaying process holds back a message of ``size`` bytes: say when it fits (now, if it does)."""
+        self.wanted = size
+        self._answer_if_room()
+
+    def _answer_if_room(self) -> None:
+        wanted = self.wanted
+        if wanted is not None and (not self.items or self.nbytes + wanted <= self.max_bytes):
+            self.wanted = None
+            self.on_room(self.taken)
+
     async def get(self) -> Any:
         while not self.items:
             self.waiter = asyncio.get_running_loop().create_future()
             await self.waiter
         item, size = self.items.popleft()
         self.nbytes -= size
+        self.taken += size
+        if self.wanted is not None:
+            self._answer_if_room()
         return item
 
 
@@ -321,7 +346,7 @@ class RelayIn:
         session = opened.session
         conn.created_session = opened.created
         conn.may_push = opened.may_push
-        queue = _Inbox(int(docsync_settings().MAX_QUEUED_BYTES))
+        queue = _Inbox(int(docsync_settings().MAX_QUEUED_BYTES), conn.queue_taken)
         self.remotes[conn.conn_id] = (conn, session, queue)
         # ACK first: attached, the session's patches could overtake it on the channel.
         conn.queue_message(ack())
@@ -336,6 +361,12 @@ class RelayIn:
         frames = message["frames"]
         if not entry[2].put(frames, sum(len(frame) for frame in frames)):
             entry[0].refuse_backlog(entry[2].nbytes)
+
+    def on_waiting(self, message: dict[str, Any]) -> None:
+        """The relaying process holds a message back: answer once its session has room for it."""
+        entry = self.remotes.get(message["conn_id"])
+        if entry is not None:  # else it was dropped, and its close is on the way
+            entry[2].want(int(message["need"]))
 
     def on_closed(self, message: dict[str, Any]) -> None:
         """Detach a relayed websocket that closed."""

@@ -4,6 +4,13 @@ The consumer keeps its socket; each complete message it reads goes to the owner 
 the direct route to it (``peers``) when there is one, else over the channel layer, and
 the owner's frames come back the same way. A relay keeps the route it opened on: its
 messages stay in order.
+
+Flow control: a local socket is not read while its session is busy, so TCP holds its
+client back. A relayed socket is read here, so the owner tells when to stop: at most
+``MAX_QUEUED_BYTES`` of a socket's messages are forwarded and not yet taken by its
+session (one message always goes when none is outstanding); past that the consumer waits
+for the owner's go-ahead (``RELAY_WAITING`` / ``RELAY_TAKEN``) and reads no more of its
+socket meanwhile, as for a local one.
 """
 
 from __future__ import annotations
@@ -14,10 +21,11 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ...conf import docsync_settings
 from ...exceptions import DirectoryUnavailableError, OwnerGoneError
 from .directory import Directory
 from .peers import PeerLink, Peers
-from .wire import RELAY_CLOSED, RELAY_MESSAGE, RELAY_OPEN
+from .wire import RELAY_CLOSED, RELAY_MESSAGE, RELAY_OPEN, RELAY_WAITING
 
 __all__ = ["Relay", "RelayOut", "RelayedSocket"]
 
@@ -45,6 +53,36 @@ class Relay:
     link: PeerLink | None = None
 
 
+class _Window:
+    """One relayed socket's bytes forwarded to the owner and not yet taken by its session."""
+
+    __slots__ = ("closed", "limit", "sent", "taken", "waiter")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.sent = 0
+        self.taken = 0
+        self.closed = False
+        #: Set when the owner answers a RELAY_WAITING (or the relay ends).
+        self.waiter: asyncio.Future[None] | None = None
+
+    def has_room(self, nbytes: int) -> bool:
+        """Whether ``nbytes`` more may go now: none outstanding, or all within the bound."""
+        outstanding = self.sent - self.taken
+        return outstanding == 0 or outstanding + nbytes <= self.limit
+
+    def wake(self) -> None:
+        """End a wait for the owner's answer."""
+        waiter, self.waiter = self.waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def close(self) -> None:
+        """The relay ended: a waiting message is dropped (its socket is closing)."""
+        self.closed = True
+        self.wake()
+
+
 class RelayOut:
     """The relays of the websockets this process holds."""
 
@@ -54,6 +92,10 @@ class RelayOut:
         self.channel = channel
         self.peers = peers
         self.relays: dict[str, tuple[RelayedSocket, Relay]] = {}
+        #: Each relay's bytes in flight to its owner's session (flow control, above).
+        self.windows: dict[str, _Window] = {}
+        #: Messages held back until their owner's session took earlier ones (a figure for tests and the admin).
+        self.held_back = 0
         #: Relays whose direct route closed, and when (event loop time): see ``link_lost``.
         self.lost: dict[str, float] = {}
         #: Messages from owners for websockets that had closed (the owner learns it a little later).
@@ -82,6 +124,7 @@ class RelayOut:
         relay = Relay(secrets.token_hex(8), owner, owner_channel, link)
         # Known before the owner can answer: its ACK may come back before send returns.
         self.relays[relay.conn_id] = (socket, relay)
+        self.windows[relay.conn_id] = _Window(int(docsync_settings().MAX_QUEUED_BYTES))
         try:
             await self._send(
                 relay,
@@ -100,13 +143,48 @@ class RelayOut:
                 },
             )
         except BaseException:
-            self.relays.pop(relay.conn_id, None)  # never opened: nothing for the owner to answer
+            self._forget(relay.conn_id)  # never opened: nothing for the owner to answer
             raise
         return relay
 
     async def forward(self, relay: Relay, frames: list[Any]) -> None:
-        """Send one message's frames to the owner (tried twice: a pooled Redis connection may be stale)."""
+        """Send one message's frames to the owner, once its session has room for them (see above).
+
+        Returns without sending if the relay ended while it waited (its socket is closing);
+        raises if the owner cannot be reached (over Redis tried twice: a pooled connection may be stale).
+        """
+        window = self.windows.get(relay.conn_id)
+        nbytes = sum(len(frame) for frame in frames)  # as the owner counts them
+        if window is not None and not window.has_room(nbytes):
+            self.held_back += 1
+            # One question, one answer: the owner says what it took once its queue for this
+            # socket has room for this message (or is empty). Until then this consumer reads
+            # nothing more of its socket.
+            window.waiter = asyncio.get_running_loop().create_future()
+            waiter = window.waiter
+            waiting = {"type": RELAY_WAITING, "conn_id": relay.conn_id, "sent": window.sent, "need": nbytes}
+            await self._send(relay, waiting)
+            await waiter
+            if window.closed:
+                return
+        if window is not None:
+            window.sent += nbytes
         await self._send(relay, {"type": RELAY_MESSAGE, "conn_id": relay.conn_id, "frames": frames})
+
+    def on_taken(self, message: dict[str, Any]) -> None:
+        """The owner's answer to a RELAY_WAITING: the bytes its session has taken; the held message may go."""
+        window = self.windows.get(message["conn_id"])
+        if window is not None:
+            window.taken = max(window.taken, int(message["taken"]))
+            window.wake()
+
+    def _forget(self, conn_id: str) -> tuple[RelayedSocket, Relay] | None:
+        """Drop a relay's entries; a message of it held back is dropped too."""
+        window = self.windows.pop(conn_id, None)
+        if window is not None:
+            window.close()
+        self.lost.pop(conn_id, None)
+        return self.relays.pop(conn_id, None)
 
     async def _send(self, relay: Relay, message: dict[str, Any]) -> None:
         if relay.link is not None:
@@ -126,8 +204,7 @@ class RelayOut:
 
     async def closed(self, relay: Relay) -> None:
         """Tell the owner a relayed websocket closed."""
-        self.relays.pop(relay.conn_id, None)
-        self.lost.pop(relay.conn_id, None)
+        self._forget(relay.conn_id)
         message = {"type": RELAY_CLOSED, "conn_id": relay.conn_id}
         try:
             if relay.link is not None:
@@ -151,16 +228,19 @@ class RelayOut:
 
     def on_close(self, message: dict[str, Any]) -> None:
         """Close a websocket as its owner asked."""
-        entry = self.relays.pop(message["conn_id"], None)
+        entry = self._forget(message["conn_id"])
         if entry is not None:
             entry[0].close_with(int(message["code"]), str(message["reason"]), message.get("detail"))
 
     def close_all(self, code: int, reason: str) -> list[RelayedSocket]:
         """Close every relayed websocket of this process (it drains): return them."""
         sockets = []
-        for socket, _relay in list(self.relays.values()):
+        for conn_id, (socket, _relay) in list(self.relays.items()):
             # Still known: its disconnect tells the owner, which detaches it.
             sockets.append(socket)
+            window = self.windows.get(conn_id)
+            if window is not None:
+                window.close()  # a message held back goes nowhere: the socket is closing
             socket.close_with(code, reason)
         return sockets
 
@@ -175,18 +255,19 @@ class RelayOut:
         for conn_id, (_socket, relay) in self.relays.items():
             if relay.link is link:
                 self.lost.setdefault(conn_id, now)
+                window = self.windows.get(conn_id)
+                if window is not None:
+                    window.wake()  # its message goes to the closed route, which refuses it: 1013
 
     async def drop_dead_owners(self, timeout: float = 0.0) -> None:
         """Close relays whose owner died (their clients get a fresh session), or whose route closed ``timeout`` ago."""
         now = asyncio.get_running_loop().time()
         for conn_id, (socket, relay) in list(self.relays.items()):
             if await self.directory.process_channel(relay.owner) is None:
-                self.relays.pop(conn_id, None)
-                self.lost.pop(conn_id, None)
+                self._forget(conn_id)
                 gone = OwnerGoneError("the process holding this session went away; reconnect")
                 socket.close_with(gone.close_code, gone.reason)
             elif now - self.lost.get(conn_id, now) >= timeout > 0:
-                self.relays.pop(conn_id, None)
-                del self.lost[conn_id]
+                self._forget(conn_id)
                 retry = DirectoryUnavailableError("the route to the process holding this session closed; try again")
                 socket.close_with(retry.close_code, retry.reason)

@@ -18,6 +18,8 @@ __all__ = [
     "RELAY_FRAMES",
     "RELAY_MESSAGE",
     "RELAY_OPEN",
+    "RELAY_TAKEN",
+    "RELAY_WAITING",
     "REPLY",
     "frames_of",
     "message_from_frames",
@@ -32,6 +34,11 @@ RELAY_CLOSED = "relay.closed"
 #: To the process holding a relayed websocket: frames to write, or close it.
 RELAY_FRAMES = "relay.frames"
 RELAY_CLOSE = "relay.close"
+#: Flow control of a relayed websocket's messages: the relaying process says it holds
+#: its client's next message back (``sent``: bytes forwarded so far); the owner answers,
+#: once its queue for that socket is down to half its bound, with the bytes it has taken.
+RELAY_WAITING = "relay.waiting"
+RELAY_TAKEN = "relay.taken"
 #: Admin commands, their replies, and broadcasts to every session of an app.
 COMMAND = "command"
 REPLY = "reply"
