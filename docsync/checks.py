@@ -138,6 +138,18 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                     id="docsync.E011",
                 )
             )
+        if "client_html" in spec.options and (
+            spec.kind != "bokeh" or not isinstance(spec.options["client_html"], bool)
+        ):
+            errors.append(
+                checks.Error(
+                    f"docsync app {spec.path!r} has 'client_html': {spec.options['client_html']!r}.",
+                    hint="'client_html' is for Bokeh apps ('kind': 'bokeh'): True lets browsers write HTML and code "
+                    "into sessions other users see, False refuses it in every session; leave it out for the "
+                    "default (refused only where the app is shareable or shared; docs/bokeh.md).",
+                    id="docsync.E015",
+                )
+            )
         if not _rule_ok(spec.access):
             errors.append(
                 checks.Error(

@@ -15,6 +15,7 @@ from bokeh.util.serialization import make_id
 
 from ..exceptions import ApplicationLoadError
 from ..limits import document_limits
+from ..server.admission import shareable
 from ..server.application_context import ApplicationContext
 from ..server.heap import freeze_startup_heap
 from .application import BokehApplication
@@ -101,6 +102,7 @@ class BokehApplicationContext(ApplicationContext):
             # A reconnecting tab's pull carries the whole document in one JSON frame (session.py).
             max_document_bytes=min(limits.max_document_bytes, limits.max_json_bytes),
             max_client_models=int(settings.MAX_CLIENT_MODELS),
+            client_html=self.client_html(),
         )
         session.context = session_context
         session_context._set_session(session)
@@ -120,6 +122,15 @@ class BokehApplicationContext(ApplicationContext):
         self.sessions[session_id] = session  # type: ignore[assignment]
         self.sessions_created += 1
         return session
+
+    def client_html(self) -> bool:
+        """Whether browsers may write HTML and code into its sessions: as in Bokeh, unless other users see them.
+
+        ``"client_html"`` in the app's entry decides; by default a shareable (or shared)
+        app's sessions refuse it (client_html.py).
+        """
+        setting = self.options.get("client_html")
+        return not shareable(self) if setting is None else bool(setting)
 
     def _initialize(self, document: Document) -> None:
         if self.application.title:

@@ -48,6 +48,7 @@ class BokehSession:
         runner: UserCodeRunner,
         max_document_bytes: int | None = None,
         max_client_models: int = 1000,
+        client_html: bool = True,
     ) -> None:
         self.id = session_id
         self.runner = runner
@@ -69,6 +70,8 @@ class BokehSession:
         #: The document's size, which no client's patch may take over ``max_document_bytes``.
         self.footprint = DocumentFootprint(max_document_bytes)
         self.client_models = ClientModels(max_client_models)
+        #: Whether browsers may write HTML and code (False where other users see the session: client_html.py).
+        self.client_html = client_html
         self.seq = 0  # transactions that changed the document (the admin shows it)
         self.context: Any = None
         self._outbox: list[EncodedBokehEvent] = []
@@ -236,7 +239,7 @@ class BokehSession:
             refusal: str | None = None
             content = request.content
             try:
-                args = (self.document, request, connection, self.footprint, self.client_models)
+                args = (self.document, request, connection, self.footprint, self.client_models, self.client_html)
                 if patch_calls_python(
                     self.document, content.get("events") if isinstance(content, dict) else None, self
                 ):

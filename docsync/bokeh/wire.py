@@ -21,6 +21,7 @@ from ..protocol import Message, new_message
 from ..protocol.msgtypes import PATCH_DOC, PULL_DOC_REPLY
 from ..serialization import frozen_buffer
 from ..sync.patches import MAX_PATCH_EVENTS
+from .client_html import check_client_html
 from .compat import decoded_models, is_server_id
 from .event_checks import check_events
 from .footprint import ClientModels, DocumentFootprint
@@ -108,6 +109,7 @@ def apply_client_patch(
     setter: Any,
     footprint: DocumentFootprint | None = None,
     client_models: ClientModels | None = None,
+    client_html: bool = True,
 ) -> bool:
     """Apply a client's PATCH-DOC (call holding the session lock; runs the app's callbacks).
 
@@ -116,7 +118,9 @@ def apply_client_patch(
     Returns False when the patch was dropped because it names a model removed meanwhile
     (as Bokeh does: a change that crossed a removal on the wire). ``footprint``: the
     document's size, which the patch may not take over its limit; ``client_models``: the
-    models clients created so far, which the patch's new models may not take over theirs.
+    models clients created so far, which the patch's new models may not take over theirs;
+    ``client_html``: False in a session other users see, where the patch may carry no HTML
+    or code (client_html.py).
     """
     sent = message.content.get("events")
     if isinstance(sent, list) and len(sent) > MAX_PATCH_EVENTS:
@@ -142,6 +146,8 @@ def apply_client_patch(
         if is_server_id(model.id):
             raise PatchError(f"model id {model.id!r:.40} is reserved for the server's own models")
     check_events(events)
+    if not client_html:
+        check_client_html(events, new_models)
     if client_models is not None:
         client_models.check(len(new_models))
     if footprint is not None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 from tests.bokeh.settings import *  # noqa: F403
 from tests.bokeh.settings import DOCSYNC as _BOKEH_DOCSYNC
 
+ROOT_URLCONF = "tests.hardening.bokeh_urls"  # a login for the users of the shared-board tests
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # as the test users were made
+BOARD = "tests.bokeh.gallery.functions:shared_board"
 #: Small enough that a client reaches it in a few messages (the wire limits stay the defaults).
 MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
 #: Models clients may create in one session.
@@ -12,7 +15,17 @@ MAX_CLIENT_MODELS = 30
 
 DOCSYNC = {
     **_BOKEH_DOCSYNC,
-    "APPS": {**_BOKEH_DOCSYNC["APPS"], "bk_grow": {"app": "tests.bokeh.gallery.functions:grows", "kind": "bokeh"}},
+    "APPS": {
+        **_BOKEH_DOCSYNC["APPS"],
+        "bk_grow": {"app": "tests.bokeh.gallery.functions:grows", "kind": "bokeh"},
+        # One board app four ways (tests/hardening/test_hostile_bokeh_html.py): shared with
+        # other users, shared and opted in to browsers' HTML and code, each user's own, and
+        # each user's own but refusing HTML and code.
+        "bk_board": {"app": BOARD, "kind": "bokeh", "shareable": True},
+        "bk_board_html": {"app": BOARD, "kind": "bokeh", "shareable": True, "client_html": True},
+        "bk_board_own": {"app": BOARD, "kind": "bokeh"},
+        "bk_board_strict": {"app": BOARD, "kind": "bokeh", "client_html": False},
+    },
     "MAX_DOCUMENT_BYTES": MAX_DOCUMENT_BYTES,
     "MAX_CLIENT_MODELS": MAX_CLIENT_MODELS,
 }

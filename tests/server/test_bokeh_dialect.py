@@ -200,3 +200,21 @@ async def test_the_callbacks_option_is_checked() -> None:
         "docsync app 'bad' has 'callbacks': 'sometimes'.",
         "docsync app 'own' has 'callbacks': 'loop'.",
     ]
+
+
+async def test_the_client_html_option_is_checked() -> None:
+    from docsync.checks import check_settings
+
+    board = "tests.bokeh.gallery.functions:shared_board"
+    apps = {
+        "bad": {"app": board, "kind": "bokeh", "client_html": "yes"},
+        "own": {"app": "project.examples.sliders", "client_html": True},
+        "open": {"app": board, "kind": "bokeh", "shareable": True, "client_html": True},
+        "strict": {"app": board, "kind": "bokeh", "client_html": False},
+    }
+    with override_settings(DOCSYNC={"APPS": apps}):
+        errors = [m.msg for m in check_settings() if m.id == "docsync.E015"]
+    assert sorted(errors) == [
+        "docsync app 'bad' has 'client_html': 'yes'.",
+        "docsync app 'own' has 'client_html': True.",
+    ]

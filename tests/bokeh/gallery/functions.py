@@ -81,3 +81,53 @@ def grows(doc: Any) -> None:
     pad.on_change("value", padded)
     doc.add_root(column(trigger, pad, shelf))
     doc.add_root(ColumnDataSource(data={"x": [0.0], "label": ["row"]}, name="rows"))
+
+
+def shared_board(doc: Any) -> None:
+    """Models whose strings BokehJS renders as HTML or runs as code, beside widgets a browser legitimately sets.
+
+    The target of tests/hardening/test_hostile_bokeh_html.py and tests/e2e/test_bokeh_hostile_html.py.
+    """
+    from bokeh.models import (
+        Button,
+        CustomJS,
+        DataTable,
+        HoverTool,
+        HTMLTemplateFormatter,
+        MultiChoice,
+        Paragraph,
+        Slider,
+        TableColumn,
+        TextInput,
+    )
+
+    rows = ColumnDataSource(data={"x": [1.0, 2.0], "y": [1.0, 2.0], "label": ["a", "b"]}, name="rows")
+    note = Div(text="a note", name="note")
+    plain = Div(text="shown as text", render_as_text=True, name="plain")
+    para = Paragraph(text="a paragraph", name="para")
+    level = Slider(start=0, end=10, value=1, step=1, title="level", name="level")
+    # The app's own code, as apps write it: a browser-side echo of the slider.
+    level.js_on_change("value", CustomJS(args={"note": note}, code="note.text = `level ${cb_obj.value}`", name="echo"))
+    entry = TextInput(value="", title="entry", name="entry")
+    go = Button(label="go", name="go")
+    choices = MultiChoice(options=["a", "b"], name="choices")
+    template = HTMLTemplateFormatter(template="<b><%= value %></b>", name="template")
+    table = DataTable(
+        source=rows,
+        columns=[TableColumn(field="label", title="label", formatter=template, name="label_column")],
+        width=200,
+        height=100,
+        name="table",
+    )
+    plot = figure(width=300, height=200, tools="tap", title="points", name="plot")
+    plot.scatter("x", "y", source=rows, size=20)
+    plot.add_tools(HoverTool(tooltips=[("label", "@label")], name="hover"))
+    plot.select_one(TapTool).name = "tap"
+    heard = Div(text="", name="heard")
+
+    def typed(attr: str, old: Any, new: Any) -> None:
+        heard.text = f"heard {len(new)} characters"
+
+    entry.on_change("value", typed)
+    doc.add_root(column(note, plain, para, level, entry, go, choices, table, plot, heard, name="board"))
+    doc.title = "Shared board"
