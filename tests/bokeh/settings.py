@@ -39,3 +39,7 @@ DOCSYNC = {
     },
 }
 DOCSYNC["APPS"]["bk_movies"]["argv"] = [MOVIES_DATABASE]
+# Shareable: their browsers' CustomJS-computed columns and table edits pass the check of
+# what browsers may write where other users see the session (docsync/bokeh/client_html.py).
+DOCSYNC["APPS"]["bk_custom_js"]["shareable"] = True
+DOCSYNC["APPS"]["bk_table_editing"]["shareable"] = True
