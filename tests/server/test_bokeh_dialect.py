@@ -218,3 +218,20 @@ async def test_the_client_html_option_is_checked() -> None:
         "docsync app 'bad' has 'client_html': 'yes'.",
         "docsync app 'own' has 'client_html': True.",
     ]
+
+
+async def test_which_sessions_take_html_and_code_from_browsers() -> None:
+    # Refused by default where other users see the session: a shareable app's, or a
+    # shared (room) app's; taken in a user's own; "client_html" decides either way.
+    board = "tests.bokeh.gallery.functions:shared_board"
+    apps = {
+        "own": {"app": board, "kind": "bokeh"},
+        "shareable": {"app": board, "kind": "bokeh", "shareable": True},
+        "rooms": {"app": board, "kind": "bokeh", "shared": True},
+        "open": {"app": board, "kind": "bokeh", "shared": True, "client_html": True},
+        "strict": {"app": board, "kind": "bokeh", "client_html": False},
+    }
+    registry = SessionRegistry()
+    with override_settings(DOCSYNC={"APPS": apps}):
+        taken = {path: registry.get_context(path).client_html() for path in apps}
+    assert taken == {"own": True, "shareable": False, "rooms": False, "open": True, "strict": False}
