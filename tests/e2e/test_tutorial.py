@@ -33,17 +33,25 @@ from .conftest import ROOT, SCREENSHOTS
 
 CODE = ROOT / "docs" / "tutorial" / "code"
 STEPS = sorted(path.name for path in CODE.iterdir() if path.is_dir())
+# A page's inclusions of its step's files, in order: the file, and the lines shown (all if none).
+INCLUDE = re.compile(
+    r"```\{literalinclude\} code/[\w-]+/([\w/.]+)\n(?::(?!lines:)\w[\w-]*:.*\n)*(?::lines: ([\d-]+)\n)?"
+)
 HEADER = re.compile(r"^# ([\w/.]+): (the whole file|add at the end|a new file)\b.*\n")
 PAGE = "dash/dashboard/"
 USER = ("ada", "change-me-too")
 
-# Read the browser's document: the one data source's rows and the text of its Divs.
+# Read the browser's document: the one data source's rows.
 ROWS = """() => {
   const models = [...window.docsync.document.models.values()];
   const data = models.find((m) => m.type === 'ColumnDataSource').get('data');
   return Array.from(data.temperature, Number);
 }"""
-DIVS = "() => [...window.docsync.document.models.values()].filter((m) => m.type === 'Div').map((m) => m.get('text'))"
+
+
+def _page(step: str) -> Path:
+    """The tutorial page of a step: ``1-project`` is ``docs/tutorial/1-project.md``."""
+    return CODE.parent / f"{step}.md"
 
 
 class Tutorial:
@@ -94,22 +102,35 @@ class Tutorial:
                 target.write_text(code, encoding="utf-8")
 
     def apply(self, upto: str) -> None:
-        """Apply every step up to ``upto`` not applied yet: commands before runserver, then files."""
+        """Apply every step up to ``upto`` not applied yet, in the order its page shows them.
+
+        The page includes parts of ``commands.sh`` (``:lines:``) and the step's files: each
+        part's commands run where the page shows them (runserver aside: ``serve`` starts it)
+        and the files go in at the first file the page shows, as a reader does it.
+        """
         for step in STEPS[: STEPS.index(upto) + 1]:
             if step in self.applied:
                 continue
-            lines = [ln.strip() for ln in (CODE / step / "commands.sh").read_text().splitlines() if ln.strip()]
-            serve = [ln for ln in lines if ln.endswith("manage.py runserver")]
-            assert serve, f"step {step} ends by serving the site"
-            # startapp and startproject make the files a step then edits: they run first;
-            # the files go in before makemigrations, migrate and the rest.
-            makers = [ln for ln in lines if "startproject" in ln or "startapp" in ln or ln.startswith("cd ")]
-            for line in makers:
-                self.run(line)
-            self.write(step)
-            for line in lines:
-                if line not in makers and line not in serve:
-                    self.run(line)
+            lines = [ln.strip() for ln in (CODE / step / "commands.sh").read_text().splitlines()]
+            assert any(ln.endswith("manage.py runserver") for ln in lines), f"step {step} ends by serving the site"
+            shown: list[int] = []
+            written = False
+            for included, chosen in INCLUDE.findall(_page(step).read_text(encoding="utf-8")):
+                if included != "commands.sh":
+                    if not written:
+                        self.write(step)
+                        written = True
+                    continue
+                first, _, last = (chosen or f"1-{len(lines)}").partition("-")
+                numbers = range(int(first), int(last or first) + 1)
+                shown += numbers
+                for line in (lines[n - 1] for n in numbers):
+                    if line and not line.endswith("manage.py runserver"):
+                        self.run(line)
+            assert written or not any((CODE / step).rglob("*.py")), f"the page of {step} shows none of its files"
+            assert sorted(shown) == list(range(1, len(lines) + 1)), (
+                f"the page of {step} shows lines {shown} of commands.sh"
+            )
             self.applied.append(step)
 
     @contextlib.contextmanager
@@ -123,6 +144,9 @@ class Tutorial:
             yield server
         finally:
             server.stop()
+        # What the reader sees in the terminal: no migration left to apply, no traceback.
+        log = (self.work / f"{step}.log").read_text(encoding="utf-8", errors="replace")
+        assert "unapplied migration" not in log and "Traceback" not in log, log
 
 
 @pytest.fixture(scope="module")
@@ -203,7 +227,9 @@ def test_step_3_a_login_rule(tutorial: Tutorial, context: BrowserContext) -> Non
 
         page = _log_in(context, served.url)
         assert page.url == served.url + PAGE
-        assert "Signed in as <b>ada</b>" in page.evaluate(DIVS)
+        greeting = page.get_by_text("Signed in as")  # what the reader sees: the name in bold, no tags
+        assert greeting.inner_text() == "Signed in as ada"
+        assert greeting.locator("b").inner_text() == "ada"
         assert page.evaluate(ROWS)[:1] == [7.5]
         page.screenshot(path=SCREENSHOTS / "tutorial-3-login.png", full_page=True)
         assert page.errors == []  # type: ignore[attr-defined]

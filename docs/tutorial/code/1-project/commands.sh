@@ -1,5 +1,6 @@
 django-admin startproject mysite
 cd mysite
 python manage.py migrate
+python manage.py migrate
 python manage.py check
 python manage.py runserver

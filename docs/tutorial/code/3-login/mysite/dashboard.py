@@ -2,7 +2,7 @@
 import numpy as np
 from django.utils.html import format_html
 
-from docsync.document.models import Column, ColumnDataSource, DataTable, Div, Select, TableColumn
+from docsync.document.models import HTML, Column, ColumnDataSource, DataTable, Select, TableColumn
 from docsync.plotting import figure
 
 from weather.models import Reading
@@ -48,6 +48,6 @@ def modify_doc(doc):  # docsync runs sync code in a worker thread: the ORM may b
         height=200,
     )
     user = doc.session_context.user  # the Django user the session was made for
-    greeting = Div(text=format_html("Signed in as <b>{}</b>", user.get_username()))  # the name escaped
+    greeting = HTML(text=format_html("Signed in as <b>{}</b>", user.get_username()))  # the name escaped
     doc.add_root(Column(greeting, station, plot, table, sizing_mode="stretch_width"))
     doc.title = "Weather dashboard"
