@@ -305,10 +305,33 @@ def _target(raw: dict[str, Any], resolve: Any) -> Model:
     return model
 
 
+#: Every event kind of protocol.md §8.
+_EVENT_KINDS = frozenset(
+    {
+        "ModelChanged",
+        "ColumnDataChanged",
+        "ColumnsStreamed",
+        "ColumnsPatched",
+        "ListSpliced",
+        "DictItemsSet",
+        "DictItemsDeleted",
+        "RootAdded",
+        "RootRemoved",
+        "TitleChanged",
+        "MessageSent",
+    }
+)
+
+
 def _decode_event(raw: Any, decoder: Decoder, resolve: Any, setter: Any) -> ev.DocumentEvent:
     if type(raw) is not dict:
         raise DeserializationError(f"event must be an object, got {raw!r:.60}")
     kind = raw.get("kind")
+    # The kind is judged before the model: an event of no known kind cannot be read,
+    # whatever model it names (else, naming an unknown model, it would merely lose), and
+    # one without a kind is said to be so, not to lack a model reference.
+    if type(kind) is not str or kind not in _EVENT_KINDS:
+        raise PatchError(f"unknown event kind {kind!r:.40}")
     if kind == "TitleChanged":
         return ev.TitleChangedEvent(_string(raw, "title"), setter)
     if kind == "MessageSent":

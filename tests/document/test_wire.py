@@ -306,6 +306,15 @@ class TestDecodeAndApply:
                 PatchError,
                 r"unknown event kind 'Frobnicated'",
             ),
+            # The kind is judged before the model: unknown, it refuses the patch even when
+            # the model is unknown too (which alone would make the event lose).
+            (
+                {"events": [{"kind": "Frobnicated", "model": {"id": "zz"}}]},
+                PatchError,
+                r"unknown event kind 'Frobnicated'",
+            ),
+            ({"events": [{"attr": "value", "new": 1}]}, PatchError, r"unknown event kind None"),
+            ({"events": [{"kind": 5, "model": {"id": "n1"}}]}, PatchError, r"unknown event kind 5"),
             (
                 {"events": [{"kind": "ModelChanged", "attr": "value", "new": 1}]},
                 DeserializationError,

@@ -177,6 +177,13 @@ describe("applyPatch", () => {
     assert.deepEqual(seen.map((e) => [e.kind, e.setter]), [["RootAdded", "server"]]);
   });
 
+  it("refuses an event of no known kind before looking up its model, as wire.py does", () => {
+    const { document } = app();
+    const decode = (event) => () => document.decodePatch({ events: [event] }, [], { skipUnknown: true });
+    assert.throws(decode({ kind: "Frobnicated", model: { id: "zz" } }), { name: "PatchError", message: "unknown event kind 'Frobnicated'" });
+    assert.throws(decode({ attr: "value", new: 1 }), { name: "PatchError", message: "unknown event kind None" });
+  });
+
   it("with keepKnown, keeps the models it holds that a correction defines again", () => {
     // A title set to a string dropped the Title; the correction defines it and the plot.
     const { document, plot, layout } = app();

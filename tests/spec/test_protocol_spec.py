@@ -349,6 +349,11 @@ async def test_what_is_refused_what_loses_and_what_is_corrected(open_client: Ope
     assert reply.msgtype == "ERROR" and reply.content["code"] == "patch-refused"
     await a.settle(0.3)
     assert not a.patches(s)
+    # The kind is judged first: an unknown kind refuses the patch even beside an unknown model.
+    reply = await a.patch([{"kind": "Teleported", "model": {"id": "no-such-model"}}])
+    assert reply.content == {"text": "unknown event kind 'Teleported'", "code": "patch-refused"}
+    reply = await a.patch([{"model": {"id": level}, "attr": "value", "new": 2.0}])
+    assert reply.content == {"text": "unknown event kind None", "code": "patch-refused"}
     # An event naming a model the document does not hold (any more) loses; it is not refused.
     reply = await a.patch([changed("no-such-model", "value", 2.0), changed(level, "value", 2.0)], base=s)
     assert reply.content == {"seq": s + 1, "applied_seq": s + 1, "rejected": 1, "lost": [0]}

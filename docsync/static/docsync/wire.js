@@ -182,9 +182,20 @@ function target(raw, resolve) {
   return resolve(ref.id);
 }
 
+/** Every event kind of protocol.md §8. */
+const EVENT_KINDS = new Set([
+  "ModelChanged", "ColumnDataChanged", "ColumnsStreamed", "ColumnsPatched", "ListSpliced",
+  "DictItemsSet", "DictItemsDeleted", "RootAdded", "RootRemoved", "TitleChanged", "MessageSent",
+]);
+
 function decodeEvent(raw, decoder, resolve, setter) {
   if (!isPlainObject(raw)) throw new DeserializationError(`event must be an object, got ${pyReprCut(raw, 60)}`);
   const kind = raw.kind;
+  // The kind is judged before the model, as in wire.py: an event of no known kind cannot
+  // be read, whatever model it names.
+  if (typeof kind !== "string" || !EVENT_KINDS.has(kind)) {
+    throw new PatchError(`unknown event kind ${pyReprCut(kind ?? null, 40)}`);
+  }
   if (kind === "TitleChanged") return new ev.TitleChangedEvent(string(raw, "title"), setter);
   if (kind === "MessageSent") {
     const model = Object.hasOwn(raw, "model") ? target(raw, resolve) : null;
