@@ -119,6 +119,13 @@ def render_metrics(registry: SessionRegistry) -> str:
         "Cluster: relayed messages held back until the owner's session had taken earlier ones (flow control).",
         [("", held_back)],
     )
+    text.family(
+        "reads_paused_total",
+        "counter",
+        "Websockets whose reading paused: MAX_QUEUED_BYTES of what they sent waited for their session (daphne;"
+        " uvicorn's websockets pause by themselves, uncounted).",
+        [("", registry.reads_paused)],
+    )
     text.family("resident_memory_bytes", "gauge", "Resident memory of this process.", [("", _resident_bytes())])
     text.family(
         "cpu_seconds_total", "counter", "CPU time of this process (user + system).", [("", time.process_time())]

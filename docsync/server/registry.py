@@ -40,8 +40,14 @@ class SessionRegistry:
         self._cluster_lock: asyncio.Lock | None = None
         #: Bytes every websocket of this process holds in incomplete messages (their cap).
         self.incomplete_bytes = IncompleteBytes()
+        #: Times a websocket's reading paused: what it sent waited for its session past its bound.
+        self.reads_paused = 0
         #: Snapshots, restore and drain (persistence/), made on first use when DOCSYNC["PERSISTENCE"] is set.
         self.keeper: SnapshotKeeper | None = None
+
+    def count_read_pause(self) -> None:
+        """Count a websocket whose reading paused (``/docsync-metrics`` shows the total)."""
+        self.reads_paused += 1
 
     # -- applications ---------------------------------------------------------------
 

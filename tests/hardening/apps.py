@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import inspect
+import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from docsync.document import Document, Model
+from docsync.document import Document, MessageSentEvent, Model
 from docsync.document import models as builtin
 from docsync.document.models import (
     Column,
@@ -67,6 +69,18 @@ def echo(doc: Document) -> None:
 
     slider.on_change("value", changed)
     doc.add_root(Column(slider, text, name="root"))
+
+
+def holding(doc: Document) -> None:
+    """A "hold" message whose sync callback keeps the session busy until the file it names exists (60 s at most)."""
+
+    def hold(event: MessageSentEvent) -> None:  # a worker thread, holding the session's lock
+        released, deadline = Path(str(event.msg_data)), time.monotonic() + 60
+        while not released.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    doc.on_message("hold", hold)
+    doc.add_root(Div(text="holding", name="text"))
 
 
 def empty_array(doc: Document) -> None:

@@ -32,6 +32,7 @@ TEST_APPS = {
     "all_models": "tests.hardening.apps.all_models",
     "limits": _LIMITS,
     "echo": "tests.hardening.apps.echo",
+    "holding": "tests.hardening.apps.holding",
     "empty_array": "tests.hardening.apps.empty_array",
     "failing": "tests.apps_shared.modify_fails",
     "broken": "tests.hardening.broken_app",

@@ -177,6 +177,47 @@ async def test_daphnes_send_buffer_is_waited_for_through_the_http_channels_produ
     assert isinstance(transport.producer, daphne._Drain) and transport.producer.previous is None
 
 
+def _client_frame(payload: bytes) -> bytes:
+    """A masked binary frame, as a client sends it (RFC 6455 5.3)."""
+    mask = b"\x01\x02\x03\x04"
+    size = len(payload)
+    header = bytes([0x82, 0x80 | size]) if size < 126 else bytes([0x82, 0x80 | 126]) + size.to_bytes(2, "big")
+    return header + mask + bytes(byte ^ mask[i % 4] for i, byte in enumerate(payload))
+
+
+def test_daphne_stops_reading_a_websocket_whose_frames_wait_past_the_bound_and_reads_again_at_half() -> None:
+    # Real frames through autobahn's parser into daphne's onMessage, which queues them.
+    protocol, transport = open_daphne_websocket()
+    protocol.inside_message, protocol.current_frame = False, None  # as autobahn's handshake leaves them
+    protocol.application_queue = queue = asyncio.Queue()
+    pauses: list[int] = []
+    taken = daphne.bound_incoming(
+        partial(Server.__new__(Server).handle_reply, protocol), 2000, lambda: pauses.append(1)
+    )
+    assert taken is not None
+    frame = _client_frame(b"x" * 700)  # 700 + 256 counted per frame
+
+    protocol.dataReceived(frame + frame)
+    assert queue.qsize() == 2 and transport.producerState == "producing"  # 1,912 bytes waiting: under 2,000
+    protocol.dataReceived(frame)
+    assert queue.qsize() == 3 and transport.producerState == "paused" and pauses == [1]
+    queue.get_nowait()
+    taken()  # 1,912 left: over half the bound, still paused
+    assert transport.producerState == "paused"
+    queue.get_nowait()
+    taken()  # 956 left: reading again
+    assert transport.producerState == "producing"
+    protocol.dataReceived(frame + frame)  # over again: paused again, counted again
+    assert transport.producerState == "paused" and pauses == [1, 1]
+    # A frame of any size is read when nothing waits (the bound counts what waits).
+    while not queue.empty():
+        queue.get_nowait()
+        taken()
+    assert transport.producerState == "producing"
+    # Under another server, nothing to bound.
+    assert daphne.bound_incoming(print, 2000) is None
+
+
 class _TwistedBuffer:
     """The attributes of Twisted's TCP transport the drain reads: its buffers, its pause flag."""
 

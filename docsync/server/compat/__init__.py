@@ -1,7 +1,8 @@
 """Every workaround for a dependency's internals, in one place.
 
 - ``daphne``: close codes other than 1000/3000-4999, empty frames, its 1 MiB message limit
-  (daphne/autobahn), and a send that never waits for a slow client (Twisted's buffer).
+  (daphne/autobahn), a send that never waits for a slow client (Twisted's buffer), and a
+  socket read on without bound while the application is busy.
 - ``channels``: websocket frames sent below Channels' session wrapper; the consumer's own receive loop.
 - ``tasks``: asyncio's warning for a pending task whose loop is gone.
 - ``threads``: a hook at interpreter exit that runs before threads are joined.
@@ -20,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from .channels import frame_send, own_receive_loop
-from .daphne import allow_protocol_close_codes, fit_incoming_limit, send_backpressure
+from .daphne import allow_protocol_close_codes, bound_incoming, fit_incoming_limit, send_backpressure
 from .daphne import takes_views as daphne_takes_views
 from .tasks import forget_pending_task
 from .threads import at_interpreter_exit
@@ -40,6 +41,7 @@ __all__ = [
     "allow_protocol_close_codes",
     "asgi_server_frame_limit",
     "at_interpreter_exit",
+    "bound_incoming",
     "daphne_takes_views",
     "fit_incoming_limit",
     "forget_pending_task",

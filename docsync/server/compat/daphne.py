@@ -24,6 +24,13 @@ daphne's ``websocket.send`` never waits: it writes into Twisted's buffer, howeve
 :func:`send_backpressure` lets a connection's writer wait while that buffer is over
 Twisted's bound, as uvicorn's ``send`` waits by itself (see ``server/outbox.py``).
 
+daphne reads a websocket for as long as its client sends, and queues every frame for the
+application without a bound: while a session was busy (a slow callback), one client
+could grow the process by whatever it sent (60 MiB in 8 s in a test; uvicorn's
+websockets stop reading at ``--ws-max-queue`` messages). :func:`bound_incoming` counts
+the bytes daphne has queued and the application not yet taken, and pauses reading the
+socket past a bound (TCP then holds the client back) until half of them are taken.
+
 A refused client must read the ERROR and the close frame docsync sends it. autobahn
 waited one second for the client's close frame, then aborted the connection (a TCP
 reset, whatever was still unread or unsent); it aborts on the client's close frame too.
@@ -44,6 +51,8 @@ import functools
 import logging
 import struct
 import sys
+from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from .versions import Version, checked, installed
@@ -54,6 +63,7 @@ __all__ = [
     "LINGER_SECONDS",
     "SENDABLE_CLOSE_CODES",
     "allow_protocol_close_codes",
+    "bound_incoming",
     "fit_incoming_limit",
     "patch_applies",
     "send_backpressure",
@@ -357,3 +367,70 @@ def send_backpressure(send: Any) -> Any:
                 transport.registerProducer(previous, True)
         return functools.partial(_poll_drain, transport)
     return drain.wait
+
+
+#: What a frame costs while it waits in daphne's queue besides its payload (the dict
+#: around it): many tiny frames count too.
+FRAME_OVERHEAD = 256
+
+
+class _Inbound:
+    """The frames daphne read from one websocket that the application has not taken, in bytes."""
+
+    __slots__ = ("max_bytes", "on_pause", "paused", "pending", "sizes", "transport")
+
+    def __init__(self, transport: Any, max_bytes: int, on_pause: Callable[[], None] | None) -> None:
+        self.transport = transport
+        self.max_bytes = max_bytes
+        self.on_pause = on_pause
+        self.pending = 0
+        self.paused = False
+        self.sizes: deque[int] = deque()
+
+    def read(self, size: int) -> None:
+        """daphne queued a frame costing ``size``: past the bound, stop reading the socket."""
+        self.sizes.append(size)
+        self.pending += size
+        if self.pending > self.max_bytes:
+            if not self.paused:
+                self.paused = True
+                if self.on_pause is not None:
+                    self.on_pause()
+            # Every time, not once: daphne's HTTP channel resumes reading when its send
+            # buffer drains, whatever waits here.
+            self.transport.pauseProducing()
+
+    def taken(self) -> None:
+        """The application took the oldest frame: once half the bound is free, read again."""
+        if self.sizes:
+            self.pending -= self.sizes.popleft()
+        if self.paused and self.pending <= self.max_bytes // 2:
+            self.paused = False
+            if not getattr(self.transport, "disconnected", False):
+                self.transport.resumeProducing()
+
+
+def bound_incoming(send: Any, max_bytes: int, on_pause: Callable[[], None] | None = None) -> Callable[[], None] | None:
+    """Let daphne stop reading this websocket while more than ``max_bytes`` of what it read waits for the application.
+
+    One frame is always read, whatever its size. Returns the call the application makes
+    each time it takes a ``websocket.receive`` from its queue; None under another server
+    (uvicorn's websockets bound their queue themselves) or a daphne without the
+    internals used (its own behaviour: no bound). ``send`` is the innermost ASGI send
+    (``compat.frame_send``); call it before the websocket is accepted. ``on_pause`` is
+    called each time reading pauses.
+    """
+    protocol = _daphne_protocol(send)
+    transport = getattr(protocol, "transport", None)
+    if transport is None or not hasattr(transport, "pauseProducing") or not hasattr(protocol, "onMessage"):
+        return None
+    inbound = _Inbound(transport, max_bytes, on_pause)
+    on_message = protocol.onMessage  # daphne's, bound: it queues the frame
+
+    def counted(payload: bytes, is_binary: bool) -> None:
+        on_message(payload, is_binary)
+        if not getattr(protocol, "muted", False):  # a muted connection queues nothing
+            inbound.read(len(payload) + FRAME_OVERHEAD)
+
+    protocol.onMessage = counted  # this connection only; autobahn looks it up on each message
+    return inbound.taken

@@ -39,6 +39,7 @@ from ..compat import (
     FrameWriter,
     allow_protocol_close_codes,
     asgi_server_frame_limit,
+    bound_incoming,
     daphne_takes_views,
     forget_pending_task,
     frame_send,
@@ -150,11 +151,17 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         self.scope = scope
         self.channel_layer = None
         self.base_send = send
+        # daphne reads on and queues whatever the client sends while this loop waits for a
+        # busy session: past MAX_QUEUED_BYTES it stops reading (uvicorn does by itself).
+        registry = get_registry()
+        taken = bound_incoming(self._send_frame, int(docsync_settings().MAX_QUEUED_BYTES), registry.count_read_pause)
         try:
             while True:
                 message = await receive()
                 # Every frame: dispatch's first case, here, without a coroutine per frame.
                 if message["type"] == "websocket.receive":
+                    if taken is not None:
+                        taken()
                     text = message.get("text")
                     complete = self._take_frame(text if text is not None else (message.get("bytes") or b""))
                     if complete is not None:
