@@ -390,13 +390,24 @@ def _safe_file(root: Path, relative: str) -> Path:
     return path
 
 
+#: Files up to this size are answered from memory: under an ASGI server Django warns
+#: ("StreamingHttpResponse must consume synchronous iterators") once per process for a
+#: FileResponse, which a fresh site's log would show on its first page.
+_IN_MEMORY_FILE_BYTES = 1 << 20
+
+
+def _file_response(file: Path, content_type: str) -> HttpResponseBase:
+    if file.stat().st_size <= _IN_MEMORY_FILE_BYTES:
+        return HttpResponse(file.read_bytes(), content_type=content_type)
+    return FileResponse(file.open("rb"), content_type=content_type)
+
+
 @require_GET
 def client_module(request: HttpRequest, path: str) -> HttpResponseBase:
     """Serve the JavaScript client's modules, with CORS for allowed embedding origins."""
     file = _safe_file(CLIENT_DIR, path)
     content_type = "text/javascript" if file.suffix in (".js", ".mjs") else mimetypes.guess_type(file)[0]
-    response = FileResponse(file.open("rb"), content_type=content_type or "application/octet-stream")
-    return _cors(response, request)
+    return _cors(_file_response(file, content_type or "application/octet-stream"), request)
 
 
 @require_GET
@@ -408,7 +419,7 @@ def app_static(request: HttpRequest, app_path: str, path: str) -> HttpResponseBa
             file = _safe_file(root, path)
         except Http404:
             continue
-        return FileResponse(file.open("rb"))
+        return _file_response(file, mimetypes.guess_type(file)[0] or "application/octet-stream")
     raise Http404("no such file")
 
 

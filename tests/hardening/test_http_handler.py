@@ -137,3 +137,16 @@ def test_an_idle_thread_is_kept_a_busy_one_is_not() -> None:
         pool.give_back(executor)
     assert len(pool._idle) == IDLE_THREADS
     assert {id(pool.take()) for _ in range(IDLE_THREADS)} <= {id(e) for e in [second, *many]}
+
+
+def test_files_are_served_without_django_s_streaming_warning(sites: tuple[Site, Site]) -> None:
+    # Under an ASGI server Django warns once per process for a response streamed from a
+    # sync iterator (a FileResponse): the README's asgi.py (Django's handler) showed it
+    # under uvicorn on a fresh site's first page. docsync's client files and an app's
+    # static files are small, and answered from memory.
+    for site in sites:
+        browser = site.browser()
+        for path in ("docsync-client/client_protocol.js", "docsync-client/docsync.css", "lifecycle/static/README.txt"):
+            assert browser.get(path).status == 200, path
+    for site in sites:
+        assert "StreamingHttpResponse must consume" not in site.log_text()
