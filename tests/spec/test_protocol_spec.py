@@ -402,3 +402,23 @@ async def test_what_a_client_sees_when_the_server_shuts_down(
         assert not [m for m in client.inbox if m.msgtype == "ERROR"]
     finally:
         other.stop()
+
+
+@pytest.mark.asyncio
+async def test_a_client_id_the_server_cannot_adopt_is_refused(server: ServerProcess, open_client: Open) -> None:
+    # §13: a client id is 1 to 64 characters. One the server would not adopt is refused
+    # (before, it was dropped silently: the client's resent patches went unrecognised).
+    a, doc = await open_client("spec")
+    client = await WireClient.connect(a.config)
+    assert (await client.receive()).msgtype == "ACK"
+    for bad in ("x" * 65, "", 7):
+        for msgtype, content in (("PULL-DOC-REQ", {}), ("RESUME-REQ", {"last_seq": a.last_seq})):
+            reply = await client.request(msgtype, {**content, "client_id": bad})
+            assert reply.content == {
+                "text": f"client_id must be a string of 1 to 64 characters, got {bad!r}",
+                "code": "bad-request",
+            }
+    # Nothing changed: the connection still pulls, with a good id or none (as BokehJS-style clients do).
+    assert (await client.request("PULL-DOC-REQ", {"client_id": "x" * 64})).content["doc"] == doc
+    assert (await client.request("PULL-DOC-REQ", {})).content["seq"] == a.last_seq
+    await client.close()

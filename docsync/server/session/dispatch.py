@@ -5,10 +5,10 @@ from __future__ import annotations
 from ... import __version__
 from ...protocol import Message, VersionInfo, error, server_info_reply
 from ...protocol.msgtypes import ACK, ERROR, OK, PATCH_DOC, PULL_DOC_REQ, PUSH_DOC, RESUME_REQ, SERVER_INFO_REQ
-from ...sync.sequencer import client_id_in
+from ...sync.sequencer import MAX_CLIENT_ID, client_id_in
 from .session import Connection, ServerSession
 
-__all__ = ["dispatch", "push_refusal", "take_client_id"]
+__all__ = ["client_id_refusal", "dispatch", "push_refusal", "take_client_id"]
 
 
 def take_client_id(connection: Connection, message: Message) -> None:
@@ -17,6 +17,17 @@ def take_client_id(connection: Connection, message: Message) -> None:
     client_id = client_id_in(message)
     if client_id is not None:
         connection.origin = client_id
+
+
+def client_id_refusal(message: Message) -> str | None:
+    """Say why the ``client_id`` a PULL-DOC-REQ or RESUME-REQ names cannot be adopted, or None."""
+    # Absent is fine (BokehJS-style clients name none); present, it must be one the server
+    # adopts: one it dropped silently would leave the client believing its resent patches
+    # are recognised (never applied twice) when they are not.
+    if "client_id" not in message.content or client_id_in(message) is not None:
+        return None
+    value = message.content["client_id"]
+    return f"client_id must be a string of 1 to {MAX_CLIENT_ID} characters, got {value!r:.80}"
 
 
 def push_refusal(session: ServerSession, connection: Connection) -> str | None:
@@ -39,12 +50,16 @@ async def dispatch(session: ServerSession, connection: Connection, message: Mess
     if msgtype == PATCH_DOC:
         session.creating = False
         await session.patch(connection, message)
-    elif msgtype == PULL_DOC_REQ:
+    elif msgtype in (PULL_DOC_REQ, RESUME_REQ):
+        refusal = client_id_refusal(message)
+        if refusal is not None:
+            connection.queue_message(error(message.msgid, refusal, "bad-request"))
+            return
         take_client_id(connection, message)
-        await session.pull(connection, message)
-    elif msgtype == RESUME_REQ:
-        take_client_id(connection, message)
-        await session.resume(connection, message, created_session)
+        if msgtype == PULL_DOC_REQ:
+            await session.pull(connection, message)
+        else:
+            await session.resume(connection, message, created_session)
     elif msgtype == PUSH_DOC:
         refusal = push_refusal(session, connection)
         if refusal is not None:
