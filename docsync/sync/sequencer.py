@@ -55,7 +55,16 @@ from .resume import fits, full_reply, pending_answers, replay_reply
 from .splices import Splice
 from .strays import stray_events
 
-__all__ = ["MAX_CLIENT_ID", "MAX_CORRECTION_BYTES", "Changes", "PatchOutcome", "PatchStep", "Resumed", "Sequencer", "client_id_in"]
+__all__ = [
+    "MAX_CLIENT_ID",
+    "MAX_CORRECTION_BYTES",
+    "Changes",
+    "PatchOutcome",
+    "PatchStep",
+    "Resumed",
+    "Sequencer",
+    "client_id_in",
+]
 
 #: The longest client id adopted (a client chooses it).
 MAX_CLIENT_ID = 64
