@@ -27,6 +27,7 @@ from docsync.sync import ClientProtocol, ClientState
 from docsync.sync.sequencer import Changes, Sequencer, client_id_in
 
 from .apps import convergence_doc
+from .draws import Draws
 from .harness import Recorder, canonical_document
 from .settings import PATCH_LOG_SIZE
 
@@ -280,7 +281,7 @@ class MemoryNetwork:
     log_size = PATCH_LOG_SIZE
 
     def __init__(self, seed: int) -> None:
-        self.rng = random.Random(seed ^ 0x5EED)
+        self.rng = Draws(seed ^ 0x5EED)
         self.clients: list[MemoryClient] = []
         self._splices: dict[int, list[dict[str, Any]]] = {}
         document = Document()

@@ -33,6 +33,7 @@ import numpy as np
 from docsync.protocol.msgtypes import PULL_DOC_REPLY
 
 from .apps import Item, Source
+from .draws import Draws
 from .harness import canonical
 from .reference import replay
 
@@ -103,7 +104,8 @@ class Network(Protocol):
 
 WORDS = ["x", "y", "z", "w", "hello", "é", "", "long " * 5]
 # Cumulative weights, summed once: ``rng.choices`` sums plain weights on every call, and
-# draws the same choices from either (a seed replays the same run).
+# draws the same choices from either (a seed replays the same run); ``Draws.pick`` draws
+# what ``choices(..., cum_weights=...)[0]`` draws.
 EDITS = ["value", "label", "list", "dict", "stream", "cells", "slice", "column", "add", "remove", "title"]
 EDIT_WEIGHTS = list(itertools.accumulate([14, 6, 16, 16, 8, 8, 4, 4, 3, 3, 2]))
 LIST_EDIT_WEIGHTS = list(itertools.accumulate([4, 4, 3, 2, 2, 2, 1]))
@@ -120,7 +122,7 @@ class Run:
     def __init__(self, network: Network, seed: int, steps: int) -> None:
         self.network = network
         self.seed = seed
-        self.rng = random.Random(seed)
+        self.rng = Draws(seed)
         self.steps = steps
         self.clients: list[Any] = []
         self.stats: Counter[str] = Counter()
@@ -142,7 +144,7 @@ class Run:
     def edit(self, client: Any) -> None:
         """Make one random local change (sent in the next flush)."""
         rng = self.rng
-        kind = rng.choices(EDITS, cum_weights=EDIT_WEIGHTS)[0]
+        kind = rng.pick(EDITS, EDIT_WEIGHTS)
         items: list[Item] = []
         source: Source | None = None
         for model in client.document.models.values():  # (one pass: items() and source())
@@ -185,7 +187,7 @@ class Run:
     def edit_list(self, item: Item) -> None:
         rng = self.rng
         tags = item.tags
-        choice = rng.choices(range(7), cum_weights=LIST_EDIT_WEIGHTS)[0]
+        choice = rng.pick(range(7), LIST_EDIT_WEIGHTS)
         if choice == 0 or not tags:
             tags.append(self.fresh())
         elif choice == 1:
@@ -260,7 +262,7 @@ class Run:
     async def step(self) -> None:
         rng = self.rng
         client = rng.choice(self.clients)
-        action = rng.choices(ACTIONS, cum_weights=ACTION_WEIGHTS)[0]
+        action = rng.pick(ACTIONS, ACTION_WEIGHTS)
         self.stats[action] += 1
         if action == "edit":
             self.try_edit(client)
