@@ -56,14 +56,14 @@ def run_many(seed: int, runs: int) -> Counter[str]:
     with older_objects_frozen():
         for current in range(seed, seed + runs):
             run = Run(MemoryNetwork(current), current, RUN_STEPS)
-            run_collected(run.run())
+            run_collected(run.run(), event_loop=False)
             totals.update(run.stats)
     return totals
 
 
 def warm_up(seed: int) -> None:
     """One run, not counted: modules imported and caches filled on first use."""
-    run_collected(Run(MemoryNetwork(seed - 1), seed - 1, RUN_STEPS).run())
+    run_collected(Run(MemoryNetwork(seed - 1), seed - 1, RUN_STEPS).run(), event_loop=False)
 
 
 def instructions(seed: int, runs: int) -> int:

@@ -81,7 +81,7 @@ def _drive(
             run = Run(make(seed), seed, RUN_STEPS)
             coroutine = run.run() if timeout is None else asyncio.wait_for(run.run(), timeout)
             try:
-                run_collected(coroutine)
+                run_collected(coroutine, event_loop=timeout is not None)  # (in memory: none needed)
             except BaseException as exc:
                 raise SystemExit(f"run with seed {seed} failed: {exc!r}") from exc
             tally.steps += RUN_STEPS
@@ -94,7 +94,10 @@ def _drive(
 def _warm_up(make: Callable[[int], Any], seed: int, timeout: float | None) -> None:
     """One run, not counted."""
     run = Run(make(seed), seed, RUN_STEPS)
-    run_collected(run.run() if timeout is None else asyncio.wait_for(run.run(), timeout))
+    if timeout is None:
+        run_collected(run.run(), event_loop=False)
+    else:
+        run_collected(asyncio.wait_for(run.run(), timeout))
 
 
 def main() -> None:

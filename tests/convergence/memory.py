@@ -45,10 +45,6 @@ def _frames(message: Message) -> Frames:
     return Message(dict(message.header), {}, message.content, [(i, bytes(b)) for i, b in message.buffers])
 
 
-def _receiver() -> None:
-    return None
-
-
 class MemoryConnection:
     """The server's end of one client connection: what it sends goes to the client's queue."""
 
@@ -132,8 +128,6 @@ class MemoryClient(Recorder):
         self.outgoing: list[Frames] = []  # sent by the client, not delivered yet
         self._held: list[Frames] = []  # patches the test holds back (not written yet)
         self._connection: MemoryConnection | None = None
-        self._to_server = _receiver()
-        self._to_client = _receiver()
 
     @property
     def client_id(self) -> str:
@@ -168,32 +162,36 @@ class MemoryClient(Recorder):
             held = message.msgtype == PATCH_DOC and (self.hold_out or self._held)
             (self._held if held else self.outgoing).append(_frames(message))
 
-    async def deliver_out(self, count: int) -> None:
+    def deliver_out(self, count: int) -> None:
         """Hand the server the first ``count`` messages in flight to it."""
         assert self._connection is not None
+        receive, connection = self.network.server.receive, self._connection
         for frames in self.outgoing[:count]:
             del self.outgoing[0]
-            self.network.server.receive(self._connection, _receive(self._to_server, frames))
+            receive(connection, frames)
 
     def deliver_in(self, count: int) -> None:
         """Hand the client the first ``count`` messages in flight to it."""
-        for frames in self.incoming[:count]:
+        for message in self.incoming[:count]:
             del self.incoming[0]
-            message = _receive(self._to_client, frames)
             self.wire.append((message, 0))
             self._record(message)
             self.protocol.receive_message(message)
             self.protocol.events_received()
             self._write()
 
-    async def pump(self, rng: random.Random | None = None) -> None:
-        """Deliver what is in flight (all of it, or a random part with ``rng``), both ways."""
+    def move(self, rng: random.Random | None = None) -> None:
+        """Deliver what is in flight (all of it, or a random part with ``rng``), both ways.
+
+        (Plain calls: the run's steps and the network's turns call this a few times per
+        step, and nothing in memory ever waits.)
+        """
         if self.offline:
             return
         self.flush()
         count = len(self.outgoing) if rng is None else rng.randint(0, len(self.outgoing))
         if count:
-            await self.deliver_out(count)
+            self.deliver_out(count)
         if not self.hold_in:
             self.deliver_in(len(self.incoming) if rng is None else rng.randint(0, len(self.incoming)))
 
@@ -216,7 +214,7 @@ class MemoryClient(Recorder):
     async def sync(self) -> None:
         """Send everything and deliver everything, until nothing of this client is in flight."""
         for _ in range(10_000):
-            await self.pump()
+            self.move()
             if not (self.pending or self.outgoing or self.incoming or self._held):
                 return
             await self.release_all()
@@ -226,11 +224,10 @@ class MemoryClient(Recorder):
         """A round trip: everything sent before it is answered after it."""
         self.flush()
         self.outgoing.append(_frames(server_info_req()))
-        await self.pump()
+        self.move()
 
     async def connect(self) -> None:
         self._connection = MemoryConnection(self)
-        self._to_server, self._to_client = _receiver(), _receiver()
         self.network.server.connections.append(self._connection)
         self.offline = False
         self.hold_in = False
@@ -238,12 +235,12 @@ class MemoryClient(Recorder):
         self._connection.send_message(ack())
         while self.protocol.state is not ClientState.LIVE:
             before = (len(self.outgoing), len(self.incoming))
-            await self.pump()
+            self.move()
             if before == (0, 0) and not (self.outgoing or self.incoming):
                 raise AssertionError(f"client {self.name} could not connect")
 
     async def _lose(self, delivered: int) -> None:
-        await self.deliver_out(delivered)
+        self.deliver_out(delivered)
         assert self._connection is not None
         self._connection.alive = False
         self.network.server.connections.remove(self._connection)
@@ -269,10 +266,6 @@ class MemoryClient(Recorder):
         if not self.offline:
             await self._lose(len(self.outgoing))
         self.protocol.close()
-
-
-def _receive(receiver: None, frames: Frames) -> Message:
-    return frames
 
 
 class MemoryNetwork:
@@ -321,11 +314,11 @@ class MemoryNetwork:
 
     async def idle(self, rng: random.Random, long: bool) -> None:
         for client in self.clients:
-            await client.pump(self.rng)
+            client.move(self.rng)
             if long:
-                await client.pump(self.rng)
+                client.move(self.rng)
 
     async def after_step(self) -> None:
         """Let a random part of what is in flight arrive (each client flushes, as its loop would)."""
         for client in self.clients:
-            await client.pump(self.rng)
+            client.move(self.rng)

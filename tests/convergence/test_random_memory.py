@@ -51,7 +51,7 @@ def test_random_edits_converge_in_memory() -> None:
             seed = base_seed + runs
             run = Run(MemoryNetwork(seed), seed, RUN_STEPS)
             try:
-                run_collected(run.run())
+                run_collected(run.run(), event_loop=False)
             except BaseException as exc:
                 run.write_trace()
                 raise AssertionError(

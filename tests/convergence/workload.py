@@ -37,7 +37,7 @@ from .draws import Draws
 from .harness import canonical
 from .reference import replay
 
-__all__ = ["Network", "Run", "older_objects_frozen", "run_collected"]
+__all__ = ["Network", "Run", "older_objects_frozen", "run_collected", "run_to_end"]
 
 
 @contextlib.contextmanager
@@ -57,7 +57,7 @@ def older_objects_frozen() -> Iterator[None]:
         gc.unfreeze()
 
 
-def run_collected(coroutine: Coroutine[Any, Any, None]) -> None:
+def run_collected(coroutine: Coroutine[Any, Any, None], *, event_loop: bool = True) -> None:
     """Run one run's coroutine to its end with the cyclic collector paused while it runs.
 
     A run's documents, clients and messages live until it ends, and many of them are
@@ -65,15 +65,36 @@ def run_collected(coroutine: Coroutine[Any, Any, None]) -> None:
     runs walk the live ones again and again and free little. The young generations are
     collected once, before the run, when the runs before it are garbage: they were made
     while nothing was collected, so they are all there, whole.
+
+    ``event_loop=False``: a run that never waits (in memory) is driven to its end
+    directly, without the event loop a real network needs.
     """
     gc.collect(1)
     enabled = gc.isenabled()
     gc.disable()
     try:
-        asyncio.run(coroutine)
+        if event_loop:
+            asyncio.run(coroutine)
+        else:
+            run_to_end(coroutine)
     finally:
         if enabled:
             gc.enable()
+
+
+def run_to_end(coroutine: Coroutine[Any, Any, None]) -> None:
+    """Run a coroutine that never waits for anything to its end, with no event loop.
+
+    An in-memory run awaits only other coroutines that return at once: its first
+    ``send`` runs it to the end. Should it ever wait for something, it is closed and
+    the error says so (it would need an event loop).
+    """
+    try:
+        coroutine.send(None)
+    except StopIteration:
+        return
+    coroutine.close()
+    raise RuntimeError("the run waited for something: it needs an event loop")
 
 
 class Network(Protocol):
