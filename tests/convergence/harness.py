@@ -101,11 +101,11 @@ class Recorder:
             record = SentPatch(self.protocol.client_id, len(self.sent), message.msgid, message.content, buffers)
             record.views = self._splice_views(message)
             self.sent[message.msgid] = record
-            self.trace.append(Traced(f"send PATCH-DOC {message.msgid}", message, ""))
+            self.trace.append(Traced(message, False))
 
     def _record(self, message: Message) -> None:
         msgtype = message.msgtype
-        self.trace.append(Traced(f"recv {msgtype}", message, f"(last_seq {self.last_seq})"))
+        self.trace.append(Traced(message, True, self.last_seq))
         if msgtype in (OK, ERROR) and message.reqid in self.sent:
             self.sent[message.reqid].replies.append(message)
         elif msgtype == RESUME_REPLY:
@@ -283,16 +283,22 @@ class ControlledClient(Recorder, ClientSession):
         return out
 
 
-@dataclass(slots=True)
 class Traced:
-    """A line of a client's trace, written out only if a failed run's trace is asked for."""
+    """A line of a client's trace, written out only if a failed run's trace is asked for.
 
-    before: str
-    message: Message
-    after: str
+    Its text is made then: a run traces every message, a failed one is read once.
+    """
+
+    __slots__ = ("last_seq", "message", "received")
+
+    def __init__(self, message: Message, received: bool, last_seq: int | None = None) -> None:
+        self.message, self.received, self.last_seq = message, received, last_seq
 
     def __str__(self) -> str:
-        return f"{self.before} {_describe(self.message)} {self.after}".rstrip()
+        message = self.message
+        if self.received:
+            return f"recv {message.msgtype} {_describe(message)} (last_seq {self.last_seq})"
+        return f"send {message.msgtype} {message.msgid} {_describe(message)}".rstrip()
 
 
 def _answer_message(answer: dict[str, Any]) -> Message:

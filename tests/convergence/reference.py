@@ -296,8 +296,9 @@ class Replay:
         # Only changes of the same property (or both of the title, or of the roots) can
         # overlap: each event is compared with those alone.
         alike: dict[Any, list[Touch]] = {}
-        for t in theirs:
-            alike.setdefault(_what_of(t), []).append(t)
+        for t in theirs:  # (``_what_of``, inline: a patch groups every change made since its base)
+            what = t.what
+            alike.setdefault(what if what in ("title", "roots", "nothing") else (t.model, t.attr), []).append(t)
         for event, view, index in zip(decoded, views, indices, strict=True):
             mine = touch(event, view)
             key = (mine.model, mine.attr)
@@ -415,7 +416,8 @@ class Replay:
         # Events on a model the patch defines that no accepted event brings in lose too.
         raw = [content["events"][i] for i in kept]
         strays = _unattached(raw, decoded, [e for e, _ in accepted], content.get("references", []))
-        accepted = [(e, m) for e, m in accepted if all(e is not stray for stray in strays)]
+        if strays:  # (most patches have none)
+            accepted = [(e, m) for e, m in accepted if all(e is not stray for stray in strays)]
         gone += len(strays)
         events = [e for e, _ in accepted]
         emitted: list[DocumentEvent] = []
@@ -451,7 +453,8 @@ class Replay:
                 whole = Touch("whole", model, attr)
                 if whole not in corrected and document.get_model_by_id(model) is not None:
                     corrected.append(whole)
-        touched.extend((None, t) for t in corrected)
+        if corrected:
+            touched.extend((None, t) for t in corrected)
         if touched:
             self.append(touched)
         if reset:  # the reset takes a position of its own, touching nothing
