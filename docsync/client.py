@@ -24,8 +24,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-import websockets
-from websockets.http11 import USER_AGENT
+try:
+    import websockets
+    from websockets.http11 import USER_AGENT
+except ImportError as missing:  # not one of docsync's own dependencies: the server does not need it
+    raise ImportError(
+        "docsync.client needs the websockets package: pip install 'docsync[client]' (or websockets)"
+    ) from missing
 
 from .document import Document, DocumentEvent
 from .exceptions import DocsyncError
