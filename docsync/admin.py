@@ -29,8 +29,18 @@ def _command(process_id: str, command: str, session_id: str, **arguments: Any) -
     return async_to_sync(send_command)(get_registry(), process_id, command, session_id, **arguments)
 
 
+def _reported_rows() -> QuerySet[LiveSession]:
+    """Rows of processes that reported within ``PROCESS_TIMEOUT``: the others are dead.
+
+    Their rows are deleted by the next process that writes the table, and a process
+    writes it only once it has a session: until then they are merely not shown.
+    """
+    silent_since = dt.datetime.now(tz=dt.UTC) - dt.timedelta(seconds=float(docsync_settings().PROCESS_TIMEOUT))
+    return LiveSession.objects.filter(reported__gte=silent_since)
+
+
 def _freshness() -> str:
-    newest = LiveSession.objects.aggregate(newest=Max("reported"))["newest"]
+    newest = _reported_rows().aggregate(newest=Max("reported"))["newest"]
     refresh = docsync_settings().ADMIN_REFRESH
     if newest is None:
         return f"No live sessions reported (processes report every {refresh:g} s)."
@@ -107,6 +117,10 @@ class LiveSessionAdmin(_ModelAdmin):
         if row.snapshot_saved is None:
             return "-"
         return f"{_clock(row.snapshot_saved)}, {filesizeformat(row.snapshot_bytes)}"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[LiveSession]:
+        # The list, its filters and its actions see live rows only.
+        return _reported_rows()
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

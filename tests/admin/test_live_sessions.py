@@ -17,7 +17,7 @@ import pytest
 import pytest_asyncio
 
 from docsync.client import ClientSession
-from tests.hardening.harness import Browser, Site, open_client, wait_until
+from tests.hardening.harness import Browser, Database, Site, open_client, wait_until
 
 from .conftest import CHANGELIST, LIFETIME, changelist_rows, live_url
 
@@ -359,3 +359,40 @@ async def test_an_expired_session_never_comes_back_to_the_list(admin_site: Site,
                 back.append(client.id[:10])
             await asyncio.sleep(0.02)
     assert not back, f"expired sessions listed again: {back}"
+
+
+@pytest.mark.asyncio
+async def test_a_killed_process_s_sessions_leave_the_list(
+    tmp_path_factory: pytest.TempPathFactory, database: Database
+) -> None:
+    # A process killed outright (or runserver's child, replaced at each reload) cannot
+    # remove its rows; the process after it writes the table only once it has a session
+    # of its own. The list showed the dead process's sessions as live meanwhile, however
+    # long it had been silent (seen: 41 s after a kill, PROCESS_TIMEOUT 15 s).
+    site = Site(tmp_path_factory.mktemp("killed"), database, DOCSYNC_PROCESS_TIMEOUT="2")
+    site.start()
+    try:
+        opened = Sessions(site)
+        client = await opened.open("sliders")
+        operator = await asyncio.to_thread(site.browser, "operator")
+        await _listed(operator, client)
+        site.server.kill()
+        await asyncio.to_thread(site.restart)  # the same database, no session yet
+        operator = await asyncio.to_thread(site.browser, "operator")
+        await _until_unlisted(operator, client.id[:10])
+        answer = await _get(operator, CHANGELIST)
+        assert "No live sessions reported" in answer.body
+        await opened.close()
+    finally:
+        site.stop()
+
+
+async def _until_unlisted(browser: Browser, short_id: str) -> None:
+    """Wait until the list no longer shows the session (well past PROCESS_TIMEOUT, 2 s, if it stays)."""
+    shown: list[str] = []
+    for _ in range(50):
+        shown = [r["short_id"] for r in await _rows(browser)]
+        if short_id not in shown:
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"a session of a killed process still listed: {shown}")
