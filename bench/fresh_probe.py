@@ -156,6 +156,7 @@ def main() -> int:
     parser.add_argument("--root", type=Path, default=BENCH.parent, help="the docsync checkout to serve")
     parser.add_argument("--fresh", type=int, default=20)
     parser.add_argument("--unused", type=float, default=60.0, help="seconds a closed session lives")
+    parser.add_argument("--warm-mb", type=int, default=0, help="as bench/fresh_timeline.py's --warm-mb")
     parser.add_argument("--serve", nargs=2, metavar=("PORT", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -184,7 +185,7 @@ def main() -> int:
         url = f"ws://127.0.0.1:{port}"
         asyncio.run(fresh_sessions("docsync", url, server.pid, WARM_UP))
         mark = time.perf_counter()
-        client = asyncio.run(fresh_sessions("docsync", url, server.pid, args.fresh))
+        client = asyncio.run(fresh_sessions("docsync", url, server.pid, args.fresh, args.warm_mb))
         load.append(os.getloadavg()[0])
         time.sleep(0.5)  # the last close's work
         os.kill(server.pid, signal.SIGUSR2)
@@ -199,7 +200,8 @@ def main() -> int:
     for label, end, wall, cpu, faults in json.loads(out.read_text()):
         if end > mark:  # past the warm-up
             rows.setdefault(label, []).append((wall, cpu, faults))
-    print(f"{root}: {args.fresh} fresh bench_big sessions, load average {load[0]:.2f} -> {load[-1]:.2f}")
+    warm = f", {args.warm_mb} MiB touched and freed by the client before each" if args.warm_mb else ""
+    print(f"{root}: {args.fresh} fresh bench_big sessions{warm}, load average {load[0]:.2f} -> {load[-1]:.2f}")
     print("| step (server) | calls per session | wall ms (median call) | thread CPU ms (median call) "
           "| CPU ms per session (mean) | minor faults per session |")  # fmt: skip
     print("|---|---|---|---|---|---|")

@@ -7,7 +7,8 @@ Each target's server stays up; rounds alternate between targets, ``--fresh`` fre
 sessions of ``bench_big`` per target and round (connect, ACK, PULL-DOC-REQ, whole
 reply), each closed. Per session the client stamps: the websocket handshake done, the
 ACK (the app has run), the reply's first frame, its last; with the server's CPU over the
-session. Prints medians per target, and the load average.
+session and this client's CPU over the pull (it parses 16 MB: the floor under every
+server's pull). Prints medians per target, and the load average.
 ``--baseline``: another docsync checkout, served by uvicorn as ``baseline-uvicorn``.
 """
 
@@ -26,13 +27,20 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 BENCH = Path(__file__).resolve().parent
 #: Each stretch of a fresh session, between the client's stamps (ms).
-KEYS = ("handshake", "app_to_ack", "pull_first_frame", "pull_rest", "total", "server_cpu")
+KEYS = ("handshake", "app_to_ack", "pull_first_frame", "pull_rest", "total", "server_cpu", "client_pull_cpu")
 
 
-async def fresh_sessions(flavour_name: str, url: str, pid: int, count: int) -> list[dict[str, float]]:
-    """``count`` fresh sessions of bench_big, each timed in stretches."""
+async def fresh_sessions(flavour_name: str, url: str, pid: int, count: int, warm_mb: int = 0) -> list[dict[str, float]]:
+    """``count`` fresh sessions of bench_big, each timed in stretches.
+
+    ``warm_mb``: before each session, this client touches and frees that many MiB, so
+    that the kernel holds recently used pages for the server's next allocations (see
+    ``--warm-mb``).
+    """
     from lean_client import ACK, PULL_DOC_REPLY, PULL_DOC_REQ, BenchError, Connection, make_flavour
     from procstat import cpu_seconds
 
@@ -40,6 +48,8 @@ async def fresh_sessions(flavour_name: str, url: str, pid: int, count: int) -> l
     rows = []
     for _ in range(count):
         _, token = flavour.credentials("bench_big")
+        if warm_mb:
+            np.ones(warm_mb << 17)  # 8-byte items: warm_mb MiB, touched, freed at once
         cpu = cpu_seconds(pid)
         t0 = time.perf_counter()
         conn = await Connection.open(f"{url}/bench_big/ws", flavour.subprotocols(token))
@@ -48,6 +58,7 @@ async def fresh_sessions(flavour_name: str, url: str, pid: int, count: int) -> l
         t2 = time.perf_counter()
         if greet.msgtype != ACK:
             raise BenchError(f"expected ACK, got {greet.msgtype}")
+        client_cpu = time.process_time()
         await conn.send(PULL_DOC_REQ, {})
         first = await conn.ws.recv()
         t4 = time.perf_counter()
@@ -55,11 +66,12 @@ async def fresh_sessions(flavour_name: str, url: str, pid: int, count: int) -> l
         for _ in range(2 + 2 * int(header.get("num_buffers", 0))):
             await conn.ws.recv()
         t5 = time.perf_counter()
+        client_cpu = time.process_time() - client_cpu
         server_cpu = cpu_seconds(pid) - cpu
         if header.get("msgtype") != PULL_DOC_REPLY:
             raise BenchError(f"expected PULL-DOC-REPLY, got {header.get('msgtype')}")
         await conn.close()
-        stretches = (t1 - t0, t2 - t1, t4 - t2, t5 - t4, t5 - t0, server_cpu)
+        stretches = (t1 - t0, t2 - t1, t4 - t2, t5 - t4, t5 - t0, server_cpu, client_cpu)
         rows.append({key: round(value * 1e3, 3) for key, value in zip(KEYS, stretches, strict=True)})
     return rows
 
@@ -70,6 +82,13 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--fresh", type=int, default=6)
     parser.add_argument("--baseline", type=Path, help="another docsync checkout, served by uvicorn beside this one")
+    parser.add_argument(
+        "--warm-mb",
+        type=int,
+        default=0,
+        help="before each session the client touches and frees this many MiB: on a VM that hands freed memory back "
+        "to its host, the server's new arrays then land on recently used pages, as on a machine that keeps them",
+    )
     parser.add_argument("--client", nargs=4, metavar=("FLAVOUR", "URL", "PID", "COUNT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     sys.path.insert(0, str(BENCH))
@@ -81,7 +100,7 @@ def main() -> int:
             runner: Any = uvloop.run
         except ImportError:
             runner = asyncio.run
-        print(json.dumps(runner(fresh_sessions(flavour, url, int(pid), int(count)))))
+        print(json.dumps(runner(fresh_sessions(flavour, url, int(pid), int(count), args.warm_mb))))
         return 0
 
     import run
@@ -104,7 +123,7 @@ def main() -> int:
         for round_ in range(args.rounds + 1):  # the first round warms each server up, uncounted
             for server in servers:
                 command = [server.spec.client_python, __file__, "--client", server.spec.kind, server.ws_base,
-                           str(server.pid), str(args.fresh)]  # fmt: skip
+                           str(server.pid), str(args.fresh), "--warm-mb", str(args.warm_mb)]  # fmt: skip
                 done = subprocess.run(command, cwd=BENCH.parent, env=env, capture_output=True, text=True, timeout=600)
                 if done.returncode != 0:
                     print(f"{server.spec.name}: {done.stderr[-1500:]}", file=sys.stderr)
