@@ -3,9 +3,9 @@
 A session decides under its lock and queues; it never awaits a socket. Each connection
 has one outbox, written by one task, so its messages keep their order and a client that
 reads slowly holds up no one but itself. The bytes waiting behind the message being
-written are bounded (``MAX_QUEUED_BYTES``): a message that would take them over it is
-not queued, and the connection is closed (see the consumer: close 4009), its client to
-resume later with what it missed.
+written are bounded (``MAX_QUEUED_BYTES``): a message that would take them over it,
+while over half of it waits already, is not queued, and the connection is closed (see
+the consumer: close 4009), its client to resume later with what it missed.
 """
 
 from __future__ import annotations
@@ -93,12 +93,17 @@ class Outbox:
     def put(self, frames: list[Any], size: int) -> bool:
         """Queue one message of ``size`` bytes; return False if it was not queued.
 
-        A message is always taken when nothing waits (a document bigger than the bound
-        still goes out); otherwise the waiting bytes may not exceed ``max_bytes``.
+        A message is always taken while at most half of ``max_bytes`` waits (a document
+        bigger than the bound still goes out); otherwise the waiting bytes may not exceed
+        ``max_bytes``.
         """
         if self.stopped:
             return False
-        if self.queued_bytes and self.queued_bytes + size > self.max_bytes:
+        # Only bytes that pile up tell a slow reader. A session queues an answer and what
+        # it caused in one go (an OK, then a large patch or a reset PUSH-DOC), before the
+        # writer ran at all: were the large one refused for the few bytes ahead of it, a
+        # client reading promptly would be closed 4009, its ERROR lost with the socket.
+        if self.queued_bytes > self.max_bytes // 2 and self.queued_bytes + size > self.max_bytes:
             queued = self.queued_bytes
             self.overflowed = True
             self.stop()

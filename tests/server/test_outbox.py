@@ -74,6 +74,18 @@ async def test_a_client_that_does_not_read_is_cut_off_at_the_bound() -> None:
 
 
 @pytest.mark.asyncio
+async def test_a_large_message_queued_right_behind_a_small_one_is_taken() -> None:
+    # An answer and what it caused are queued in one go, before the writer runs: the few
+    # bytes of the answer do not make the client a slow reader (half the bound may wait).
+    socket = Socket()
+    outbox, overflows, _ = _outbox(socket, max_bytes=100)
+    assert outbox.put(["ok"], 10)
+    assert outbox.put(["reset"], 500)
+    await _settle()
+    assert socket.written == ["ok", "reset"] and not overflows
+
+
+@pytest.mark.asyncio
 async def test_one_message_bigger_than_the_bound_goes_when_none_waits() -> None:
     socket = Socket()
     outbox, overflows, _ = _outbox(socket, max_bytes=10)

@@ -36,3 +36,21 @@ def _build_big(doc: Document) -> None:
 
 
 spec_big = Application(FunctionHandler(_build_big), metadata={"purpose": "protocol spec tests: a large document"})
+
+
+def _build_huge(doc: Document) -> None:
+    """A column of 1,100,000 floats (8.8 MB: over the default MAX_QUEUED_BYTES, 8 MiB) a button rewrites."""
+    source = ColumnDataSource(data={"x": np.arange(1_100_000.0)}, name="source")
+    double = Button(label="double", name="double")
+
+    def on_double(event: object) -> None:
+        source.data["x"] = source.data["x"] * 2
+
+    double.on_click(on_double)
+    doc.add_root(Column(double, name="layout"))
+    doc.add_root(source)
+
+
+spec_huge = Application(
+    FunctionHandler(_build_huge), metadata={"purpose": "protocol spec tests: a message over MAX_QUEUED_BYTES"}
+)

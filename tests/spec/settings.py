@@ -11,6 +11,7 @@ DOCSYNC = {
         **_DOCSYNC["APPS"],
         "spec": {"app": "tests.spec.apps.spec", "shared": False},
         "spec_big": {"app": "tests.spec.apps.spec_big", "shared": False},
+        "spec_huge": {"app": "tests.spec.apps.spec_huge", "shared": False},
     },
     "ADMIN_REFRESH": 0,  # no live-session table: these tests need no database
 }

@@ -422,3 +422,27 @@ async def test_a_client_id_the_server_cannot_adopt_is_refused(server: ServerProc
     assert (await client.request("PULL-DOC-REQ", {"client_id": "x" * 64})).content["doc"] == doc
     assert (await client.request("PULL-DOC-REQ", {})).content["seq"] == a.last_seq
     await client.close()
+
+
+@pytest.mark.asyncio
+async def test_a_large_message_right_behind_an_answer_reaches_a_client_that_reads(open_client: Open) -> None:
+    # §12, 4009: a client is closed for reading slowly, never for the few bytes of an answer
+    # queued just before a message over MAX_QUEUED_BYTES (8 MiB) that the answer's patch
+    # caused. Before, both cases here closed the sender 4009 (and its ERROR was lost).
+    a, doc = await open_client("spec_huge")
+    double, source = model_by(doc, name="double")["id"], model_by(doc, name="source")["id"]
+    # The button's callback rewrites the 8.8 MB column: the OK, then that patch.
+    click = {"kind": "MessageSent", "msg_type": "button_click", "msg_data": None, "model": {"id": double}}
+    reply = await a.patch([click])
+    assert reply.content == {"seq": a.last_seq, "applied_seq": a.last_seq + 1, "rejected": 0}
+    caused = await a.receive(timeout=30)
+    assert caused.msgtype == "PATCH-DOC" and caused.content["seq"] == a.last_seq + 1
+    assert [len(payload) for payload in caused.buffers.values()] == [8_800_000]
+    a.last_seq += 1
+    # A refused change of the column: its correction is over 256 KiB, so the ERROR, then a reset.
+    reply = await a.patch(
+        [{"kind": "ColumnsPatched", "model": {"id": source}, "attr": "data", "patches": {"x": [[2_000_000, 1.0]]}}]
+    )
+    assert reply.content == {"text": "patch index 2000000 out of range for column 'x'", "code": "patch-refused"}
+    reset = await a.receive(timeout=30)
+    assert reset.msgtype == "PUSH-DOC" and reset.content["seq"] == a.last_seq + 1

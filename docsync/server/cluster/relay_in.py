@@ -272,7 +272,7 @@ class _Inbox:
     def put(self, item: Any, size: int = 0) -> bool:
         """Queue ``item`` of ``size`` bytes; False (nothing queued) if it does not fit behind those waiting.
 
-        One message is always taken when none waits, whatever its size (as for outgoing ones).
+        One message is always taken when none waits, whatever its size.
         """
         if size and self.items and self.nbytes + size > self.max_bytes:  # the end (None, 0) always fits
             return False
