@@ -24,7 +24,9 @@ __all__ = ["RESERVED_ARGUMENTS", "autoload_url", "server_document", "server_sess
 RESERVED_ARGUMENTS = frozenset({"target"})
 _APP_PATH = re.compile(r"^[\w\-]+$")
 
-Arguments = Mapping[str, str | Iterable[str]]
+#: A value or several; a number is sent as its text, as Bokeh's ``server_document`` does.
+Value = str | int | float
+Arguments = Mapping[str, Value | Iterable[Value]]
 
 
 def _query(arguments: Arguments | None) -> list[tuple[str, str]]:
@@ -32,7 +34,8 @@ def _query(arguments: Arguments | None) -> list[tuple[str, str]]:
     for name, values in (arguments or {}).items():
         if name in RESERVED_ARGUMENTS:
             raise ValueError(f"{name!r} is reserved by autoload.js and cannot be an argument")
-        for value in [values] if isinstance(values, str) else values:
+        # A template's context often holds numbers (a year, an id): one value, not a sequence.
+        for value in values if isinstance(values, Iterable) and not isinstance(values, str) else [values]:
             pairs.append((name, str(value)))
     return pairs
 

@@ -31,6 +31,13 @@ def test_server_document_of_an_app_path_with_arguments() -> None:
     assert query == [("target", target), ("colour", "teal"), ("colour", "coral"), ("size", "3")]
 
 
+def test_numbers_are_sent_as_their_text() -> None:
+    # As Bokeh's server_document does; a view's context often holds them ({"year": 2024}).
+    # It was a TypeError ('int' object is not iterable).
+    target, _, query = _script(server_document("sliders", {"year": 2024, "ids": [1, 2], "scale": 0.5}))
+    assert query == [("target", target), ("year", "2024"), ("ids", "1"), ("ids", "2"), ("scale", "0.5")]
+
+
 def test_server_document_of_another_site_and_a_chosen_element() -> None:
     target, path, query = _script(server_document("https://apps.example.com/dash/sliders/", element_id="here"))
     assert (target, path, query) == ("here", "https://apps.example.com/dash/sliders/autoload.js", [("target", "here")])
