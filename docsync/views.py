@@ -263,7 +263,10 @@ def index(request: HttpRequest) -> HttpResponse:
     paths = [path for path in configured if _may_open(request, path)]
     apps = [{"path": path, "url": reverse("docsync:app", args=[path]), "about": _about(path)} for path in paths]
     logged_in = bool(getattr(request.user, "is_authenticated", False))
-    return render(request, "docsync/index.html", {"apps": apps, "configured": bool(configured), "logged_in": logged_in})
+    # Where "log in" leads when nothing is open to an anonymous visitor: LOGIN_URL, back here after.
+    login_url = None if logged_in else redirect_to_login(request.get_full_path()).url
+    context = {"apps": apps, "configured": bool(configured), "logged_in": logged_in, "login_url": login_url}
+    return render(request, "docsync/index.html", context)
 
 
 # Responses that carry a session token are never cached: a shared cache or the back
