@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.conf import settings
@@ -15,6 +16,8 @@ from .server.dialects import get_dialect
 __all__ = ["check_deploy", "check_settings"]
 
 _ACCESS_WORDS = {"public", "login_required", "staff"}
+#: An app's path is one URL segment, as docsync/urls.py matches it.
+_APP_SEGMENT = re.compile(r"[\w\-]+")
 _UVICORN_DEFAULT_WS_MAX_SIZE = 16 * 1024 * 1024  # uvicorn's --ws-max-size
 
 
@@ -159,7 +162,32 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                     id="docsync.E006",
                 )
             )
-    errors += _limit_errors(config) + _origin_errors(config) + _metrics_errors(config)
+    errors += _limit_errors(config) + _origin_errors(config) + _metrics_errors(config) + _default_errors(config)
+    return errors
+
+
+def _default_errors(config: Any) -> list[checks.CheckMessage]:
+    # Neither was checked: an unknown ACCESS made every app page a 500 (ValueError), and
+    # an app named "x y" was listed but never served (404).
+    errors: list[checks.CheckMessage] = []
+    if not _rule_ok(config.ACCESS):
+        errors.append(
+            checks.Error(
+                f"DOCSYNC['ACCESS'] is an unknown access rule {config.ACCESS!r}.",
+                hint="Use 'public' (the default), 'login_required', 'staff', 'perm:app.codename', "
+                "'callable:dotted.path' or a callable.",
+                id="docsync.E016",
+            )
+        )
+    for spec in app_specs(config.APPS):
+        if not _APP_SEGMENT.fullmatch(spec.path):
+            errors.append(
+                checks.Error(
+                    f"DOCSYNC['APPS'] names an app {spec.path!r}: not a URL segment, so never served.",
+                    hint="Name it with letters, digits, '_' and '-' only: the name is its URL (/<prefix><name>/).",
+                    id="docsync.E017",
+                )
+            )
     return errors
 
 

@@ -89,3 +89,21 @@ def test_an_unknown_push_rule_is_reported_as_e009() -> None:
     assert len(errors) == 1 and "unknown push rule 'everyone'" in errors[0].msg
     with override_settings(DOCSYNC={"APPS": {"s": {"app": "project.examples.sliders", "push": "staff"}}}):
         assert not [m for m in check_settings() if m.id == "docsync.E010"]
+
+
+def test_an_unknown_default_access_rule_is_reported_as_e016() -> None:
+    # The page of every app without its own rule answered 500 (ValueError: unknown access rule).
+    apps = {"sliders": "project.examples.sliders"}
+    with override_settings(DOCSYNC={"APPS": apps, "ACCESS": "logged_in"}):
+        errors = [m for m in check_settings() if m.id == "docsync.E016"]
+    assert len(errors) == 1 and errors[0].msg == "DOCSYNC['ACCESS'] is an unknown access rule 'logged_in'."
+    with override_settings(DOCSYNC={"APPS": apps, "ACCESS": "login_required"}):
+        assert not [m for m in check_settings() if m.id == "docsync.E016"]
+
+
+def test_an_app_name_that_is_no_url_segment_is_reported_as_e017() -> None:
+    # Listed on the index but answered 404: the routes match one segment of letters, digits, _ and -.
+    apps = {"x y": "project.examples.sliders", "a/b": "project.examples.sliders", "ok-1_2": "project.examples.sliders"}
+    with override_settings(DOCSYNC={"APPS": apps}):
+        named = sorted(m.msg.split("'")[3] for m in check_settings() if m.id == "docsync.E017")
+    assert named == ["a/b", "x y"]
