@@ -30,6 +30,8 @@ import html
 import json
 import os
 import re
+import subprocess
+import sys
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -318,6 +320,60 @@ def unavailable(result: ExampleResult) -> str | None:
     return None
 
 
+# Build an app's document with Bokeh's own Application, in a fresh interpreter: what
+# ``bokeh serve`` would do on this machine, before any session's callbacks run. The
+# next-tick callbacks run once too, as Bokeh's server runs them right after.
+_BOKEH_ALONE = """
+import os, sys
+from bokeh.application import Application
+from bokeh.application.handlers import DirectoryHandler, ScriptHandler
+from bokeh.document import Document
+from bokeh.server.callbacks import NextTickCallback
+path = sys.argv[1]
+handler = (DirectoryHandler if os.path.isdir(path) else ScriptHandler)(filename=path)
+document = Document()
+if not handler.failed:
+    Application(handler).initialize_document(document)
+if handler.failed:
+    sys.exit(handler.error_detail or handler.error)
+for callback in list(document.session_callbacks):
+    if isinstance(callback, NextTickCallback):
+        callback.callback()
+"""
+
+
+def bokeh_alone(app: str) -> str | None:
+    """The error Bokeh's own Application meets building ``app``'s document here, without docsync (None: none)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _BOKEH_ALONE, app], capture_output=True, text=True, cwd=os.path.dirname(app)
+    )
+    if done.returncode == 0:
+        return None
+    lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
+    return lines[-1][:300] if lines else f"exit status {done.returncode}"
+
+
+def not_docsyncs(result: ExampleResult, app: str | None = None) -> str | None:
+    """Why an example failed for a reason that is not docsync's, if so (``app``: its path, to try Bokeh alone).
+
+    A module missing here (``unavailable``); nothing for a user to act on, while the
+    periodic updates it makes reach the browser; or an app that Bokeh's own
+    Application cannot build here either (a pandas it predates, an API of a newer
+    Bokeh): ``bokeh serve`` would fail the same way.
+    """
+    if result.works:
+        return None
+    reason = unavailable(result)
+    if reason is not None:
+        return reason
+    quiet = result.loaded and not result.page_errors and not result.server_errors
+    if quiet and result.problem.startswith("nothing to act on") and result.periodic_updates is not False:
+        shown = "" if result.periodic_updates is None else "; its periodic updates reached the browser"
+        return "offers nothing to act on (no widget, no plot with a pan tool)" + shown
+    error = bokeh_alone(app) if app is not None else None
+    return None if error is None else f"fails under Bokeh alone too (no docsync): {error}"
+
+
 def _patches(received: list[str]) -> int:
     return sum(1 for frame in received if '"msgtype":"PATCH-DOC"' in frame.replace(" ", ""))
 
@@ -410,8 +466,10 @@ __all__ = [
     "APPS_ENV",
     "EXAMPLES_ENV",
     "ExampleResult",
+    "bokeh_alone",
     "drive_example",
     "example_apps",
+    "not_docsyncs",
     "report",
     "settings_apps",
     "unavailable",
