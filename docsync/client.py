@@ -56,9 +56,12 @@ def fetch_page_config(url: str, *, headers: dict[str, str] | None = None) -> dic
     request = urllib.request.Request(url, headers=headers or {})
     with urllib.request.urlopen(request, timeout=30) as response:
         html = response.read().decode("utf-8")
+        final = response.geturl()
     match = _CONFIG.search(html)
     if match is None:
-        raise DocsyncError(f"no docsync configuration in the page at {url}")
+        # An app behind a login rule redirects to LOGIN_URL, whose page holds no configuration.
+        where = url if final == url else f"{url} (redirected to {final}: does the app need a login?)"
+        raise DocsyncError(f"no docsync configuration in the page at {where}")
     config: dict[str, Any] = json.loads(match.group(1))
     return config
 

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 import pytest
 
 from docsync.asgi import IDLE_THREADS, _ThreadPool
+from docsync.client import fetch_page_config
+from docsync.exceptions import DocsyncError
 
 from .harness import Browser, Database, Response, Site
 
@@ -150,3 +152,15 @@ def test_files_are_served_without_django_s_streaming_warning(sites: tuple[Site, 
             assert browser.get(path).status == 200, path
     for site in sites:
         assert "StreamingHttpResponse must consume" not in site.log_text()
+
+
+def test_the_client_says_where_an_app_behind_a_login_sent_it(sites: tuple[Site, Site]) -> None:
+    # It said only "no docsync configuration in the page at .../rule_login/": the page it
+    # read was the login form the app redirected to.
+    ours, _ = sites
+    with pytest.raises(DocsyncError) as raised:
+        fetch_page_config(ours.url + "rule_login/")
+    assert str(raised.value) == (
+        f"no docsync configuration in the page at {ours.url}rule_login/ (redirected to "
+        f"{ours.url}accounts/login/?next=/rule_login/: does the app need a login?)"
+    )
