@@ -503,6 +503,11 @@ class Sequencer:
             # A full reply would take a position after it (below): refused, nothing moves.
             text = f"last_seq past the largest position: {last_seq} > {MAX_POSITION}"
             return Resumed(error(request.msgid, text, "bad-request"), None)
+        pending = request.content.get("pending")
+        if pending is not None and not (isinstance(pending, list) and all(type(m) is str for m in pending)):
+            # Looked up as msgids: anything else would go unanswered without a word, and the
+            # client would believe its patches unseen.
+            return Resumed(error(request.msgid, "pending must be a list of msgids (strings)", "bad-request"), None)
         known = request.content.get("incarnation")
         # A client that names another incarnation knew a session that no longer exists.
         fresh = created_session or (known is not None and known != self.incarnation)
@@ -536,7 +541,7 @@ class Sequencer:
             # The patches the client sent and never saw answered: those the server saw
             # are answered here, by position, so that the client places its own changes
             # among the replayed ones (and does not send them again).
-            answers = pending_answers(self.log, origin, request.content.get("pending"))
+            answers = pending_answers(self.log, origin, pending)
             if answers:
                 reply = new_message(reply.msgtype, {**reply.content, "answers": answers}, buffers=reply.buffers)
         reply.header["reqid"] = request.msgid

@@ -48,3 +48,23 @@ def test_last_seq_past_max_position_is_refused_and_moves_nothing() -> None:
     request = new_message(RESUME_REQ, {"last_seq": MAX_POSITION, "client_id": "c1"})
     reply = sequencer.resume("c1", request, created_session=False).reply
     assert reply.content["mode"] == "full" and reply.content["seq"] == MAX_POSITION + 1
+
+
+def test_a_pending_that_is_not_a_list_of_msgids_is_refused_and_moves_nothing() -> None:
+    sequencer = _sequencer()
+    assert sequencer.handle_patch("c1", 0, _patch("m1", 5.0)).answer.msgtype == OK
+    before = (sequencer.log.seq, dict(sequencer.fences))
+    for pending in ("m1", {"m1": 1}, ["m1", 7], [None], 3):
+        request = new_message(RESUME_REQ, {"last_seq": 0, "client_id": "c1", "incarnation": sequencer.incarnation})
+        request.content["pending"] = pending
+        resumed = sequencer.resume("c1", request, created_session=False)
+        assert resumed.reply.msgtype == ERROR, pending
+        assert resumed.reply.content["code"] == "bad-request", resumed.reply.content
+        assert resumed.reply.content["text"] == "pending must be a list of msgids (strings)"
+        assert resumed.fence is None and (sequencer.log.seq, dict(sequencer.fences)) == before
+    # A list of strings, or none at all, is answered as before.
+    for pending in (["m1"], [], None):
+        request = new_message(RESUME_REQ, {"last_seq": 0, "client_id": "c1", "incarnation": sequencer.incarnation})
+        if pending is not None:
+            request.content["pending"] = pending
+        assert sequencer.resume("c1", request, created_session=False).reply.msgtype == RESUME_REPLY
