@@ -1,5 +1,8 @@
 """WebsocketAuthMiddleware: the Django user of a websocket, in ``scope["user"]``, at a small cost.
 
+It also puts the anonymous visitor's id, from the same Django session, in
+``scope["docsync_visitor"]`` (see ``docsync.server.admission.visitors``).
+
 Channels' ``AuthMiddlewareStack`` nests three middlewares (cookies, session, auth), each
 keeping its own copy of the scope and its own frame for as long as the websocket
 lives, plus a lazy session and a lazy user: about 6 KB per connection. docsync's
@@ -19,9 +22,10 @@ from django.contrib.auth import get_user
 from django.contrib.auth.models import AnonymousUser
 from django.http.cookie import parse_cookie
 
+from .server.admission.visitors import SCOPE_KEY, visitor_in
 from .server.executor import run_sync
 
-__all__ = ["WebsocketAuthMiddleware"]
+__all__ = ["WebsocketAuthMiddleware", "session_identity", "user_of_session"]
 
 
 def _cookie_header(scope: dict[str, Any]) -> str:
@@ -31,11 +35,17 @@ def _cookie_header(scope: dict[str, Any]) -> str:
     return ""
 
 
-def user_of_session(session_key: str | None) -> Any:
-    """The user logged in to Django session ``session_key`` (AnonymousUser if none)."""
+def session_identity(session_key: str | None) -> tuple[Any, str | None]:
+    """The user logged in to Django session ``session_key`` (AnonymousUser if none) and its visitor id."""
     store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
     # get_user reads only request.session: the session is all a websocket has.
-    return get_user(SimpleNamespace(session=store))  # type: ignore[arg-type]
+    user = get_user(SimpleNamespace(session=store))  # type: ignore[arg-type]
+    return user, visitor_in(store)  # the session is loaded by now: no second query
+
+
+def user_of_session(session_key: str | None) -> Any:
+    """The user logged in to Django session ``session_key`` (AnonymousUser if none)."""
+    return session_identity(session_key)[0]
 
 
 class WebsocketAuthMiddleware:
@@ -52,6 +62,7 @@ class WebsocketAuthMiddleware:
             # No session cookie (a first visit): Django's get_user finds an empty session, so
             # the anonymous user, with no query; no worker thread is needed to say so.
             user: Any = AnonymousUser()
+            visitor = None
         else:
-            user = await run_sync(user_of_session, session_key)
-        return await self.inner({**scope, "user": user}, receive, send)
+            user, visitor = await run_sync(session_identity, session_key)
+        return await self.inner({**scope, "user": user, SCOPE_KEY: visitor}, receive, send)

@@ -41,6 +41,7 @@ from .server.admission import may_join
 from .server.admission.access import check_access
 from .server.admission.request_info import request_info
 from .server.admission.tokens import generate_session_id, issue_token
+from .server.admission.visitors import page_visitor
 from .server.dialects import DOCSYNC_KIND, get_dialect
 from .server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from .server.metrics import render_metrics
@@ -89,6 +90,7 @@ def _user_id(request: HttpRequest) -> str | None:
 
 
 def _session_id(request: HttpRequest, app_path: str, context: Any) -> str:
+    """The session a page opens: its room's, a live one ``?session_id=`` names that it may join, or a new one."""
     application = context.application
     if application.shared or context.options.get("shared"):
         # One session per room: an unguessable id derived from the room's name.
@@ -97,8 +99,10 @@ def _session_id(request: HttpRequest, app_path: str, context: Any) -> str:
     joining = request.GET.get("session_id", "")
     session = context.get_session(joining) if joining and context.options.get("allow_join", True) else None
     # Another user's session is not joined (unless the app is shareable): the page gets
-    # a new session, and learns nothing of the other one.
-    if session is not None and may_join(session, getattr(request, "user", None), context):
+    # a new session, and learns nothing of the other one. Anonymous, another browser's
+    # is another visitor's (visitors.py).
+    visitor = page_visitor(request, context)[0]
+    if session is not None and may_join(session, getattr(request, "user", None), context, visitor):
         return joining
     return generate_session_id()
 
@@ -146,10 +150,20 @@ def _client_config(
     session_id = _session_id(request, app_path, context)
     arguments = _arguments(request, reserved)
     urls = _app_urls(request, app_path)
+    visitor, fresh = page_visitor(request, context)
+    token = issue_token(
+        session_id,
+        app_path,
+        _user_id(request),
+        arguments,
+        request_info=request_info(request),
+        visitor=visitor,
+        visitor_fresh=fresh,
+    )
     return {
         "app": app_path,
         "sessionId": session_id,
-        "token": issue_token(session_id, app_path, _user_id(request), arguments, request_info=request_info(request)),
+        "token": token,
         "wsUrl": urls["ws"],
         "clientBase": urls["client"],
         "shared": bool(context.application.shared or context.options.get("shared")),

@@ -31,6 +31,7 @@ from django.utils.html import escape
 from ..exceptions import AccessRefusedError, ApplicationError, ConnectionClosingError
 from ..server.admission.request_info import request_info
 from ..server.admission.tokens import issue_token
+from ..server.admission.visitors import page_visitor
 from .sessions import loaded_user, page_request, request_arguments, session_here
 
 __all__ = ["app_page", "autoload_js", "bokeh_token", "bundle_for", "resources_for", "static_file"]
@@ -51,13 +52,24 @@ def bokeh_token(
     user_id: str | None,
     arguments: dict[str, list[str]],
     info: dict[str, dict[str, str]] | None = None,
+    visitor: tuple[str | None, bool] = (None, False),
 ) -> str:
     """A docsync token BokehJS can read: its payload names ``session_id`` as Bokeh's does.
 
     It is docsync's signed token (django.core.signing, the site's SECRET_KEY, bound to
-    the app and the user); BokehJS only decodes the payload's first segment.
+    the app and the user, or the anonymous ``visitor``: id and fresh, from page_visitor);
+    BokehJS only decodes the payload's first segment.
     """
-    return issue_token(session_id, app_path, user_id, arguments, request_info=info, extra={"session_id": session_id})
+    return issue_token(
+        session_id,
+        app_path,
+        user_id,
+        arguments,
+        request_info=info,
+        extra={"session_id": session_id},
+        visitor=visitor[0],
+        visitor_fresh=visitor[1],
+    )
 
 
 def _static_root(request: HttpRequest) -> str:
@@ -127,9 +139,11 @@ def _refused(exc: ConnectionClosingError) -> HttpResponse:
 def app_page(request: HttpRequest, context: Any, session_id: str) -> HttpResponse:
     """The app's own page: its session made (or joined), rendered with its template."""
     arguments = request_arguments(request)
-    session_request = page_request(request, context.path, user=loaded_user(request), arguments=arguments)
+    user = loaded_user(request)
+    visitor = page_visitor(request, context)
+    session_request = page_request(request, context.path, user=user, arguments=arguments, visitor=visitor[0])
     info = {"headers": session_request["headers"], "cookies": session_request["cookies"]}
-    token = bokeh_token(session_id, context.path, _user_id(request), arguments, info)
+    token = bokeh_token(session_id, context.path, _user_id(request), arguments, info, visitor)
     bundle = bundle_for(request)
     try:
         html = async_to_sync(_page_with_document)(context, session_id, session_request, token, bundle)
@@ -144,7 +158,8 @@ def app_page(request: HttpRequest, context: Any, session_id: str) -> HttpRespons
 def autoload_js(request: HttpRequest, context: Any, target: str, session_id: str) -> HttpResponse:
     """A script that loads BokehJS and embeds session ``session_id`` (new, or joined) into ``target``."""
     arguments = request_arguments(request)
-    token = bokeh_token(session_id, context.path, _user_id(request), arguments, request_info(request))
+    visitor = page_visitor(request, context)
+    token = bokeh_token(session_id, context.path, _user_id(request), arguments, request_info(request), visitor)
     item = RenderItem(token=token, elementid=ID(target), use_for_title=False)
     bundle = bundle_for(request)
     absolute_url = request.build_absolute_uri("/")

@@ -13,13 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from django.http import HttpRequest
 
 from ..conf import docsync_settings
 from ..server.admission import open_session
 from ..server.admission.request_info import request_info
 from ..server.admission.tokens import generate_session_id
+from ..server.admission.visitors import page_visitor
 from ..server.cluster import ensure_cluster
 from ..server.registry import get_registry
 from .session import BokehSession
@@ -37,15 +38,24 @@ def request_arguments(request: HttpRequest) -> dict[str, list[str]]:
 
 
 def page_request(
-    request: HttpRequest, app_path: str, *, user: Any, arguments: dict[str, list[str]] | None = None
+    request: HttpRequest,
+    app_path: str,
+    *,
+    user: Any,
+    arguments: dict[str, list[str]] | None = None,
+    visitor: str | None = None,
 ) -> dict[str, Any]:
-    """What a session made for ``request`` sees as its request (its websockets' tokens carry the same)."""
+    """What a session made for ``request`` sees as its request (its websockets' tokens carry the same).
+
+    ``visitor``: the anonymous visitor the session belongs to (page_visitor).
+    """
     info = request_info(request)
     return {
         "arguments": request_arguments(request) if arguments is None else arguments,
         "headers": info.get("headers", {}),
         "cookies": info.get("cookies", {}),
         "user": user,
+        "visitor": visitor,
         "path": app_path,
     }
 
@@ -95,6 +105,10 @@ class BokehSessionHandle:
         return async_to_sync(self.amodify)(func)
 
 
+def _visitor(request: HttpRequest, app_path: str) -> tuple[str | None, bool]:
+    return page_visitor(request, get_registry().get_context(app_path))
+
+
 async def _new_session(app_path: str, session_request: dict[str, Any]) -> BokehSessionHandle:
     session = await session_here(app_path, generate_session_id(), session_request)
     assert session is not None  # a new id is always free to claim
@@ -108,15 +122,22 @@ async def amake_session(
 
     Embed it with ``docsync.embed.server_session(app_path, handle.id)`` (or
     ``{% docsync_app app_path session_id=handle.id %}``): only that user's pages join it,
-    unless the app is shareable. Unused, it expires like any session.
+    unless the app is shareable (anonymous: only pages of the same browser, whose
+    Django session holds the visitor id saved here). Unused, it expires like any session.
     """
     user = await request.auser() if hasattr(request, "auser") else None
-    return await _new_session(app_path, page_request(request, app_path, user=user, arguments=arguments or {}))
+    # The session is the visitor's when anonymous: saved in the Django session now, so
+    # that the view's response sets the cookie its page's autoload.js then shows.
+    visitor = (await sync_to_async(_visitor)(request, app_path))[0]
+    session_request = page_request(request, app_path, user=user, arguments=arguments or {}, visitor=visitor)
+    return await _new_session(app_path, session_request)
 
 
 def make_session(
     request: HttpRequest, app_path: str, *, arguments: dict[str, list[str]] | None = None
 ) -> BokehSessionHandle:
     """``amake_session`` for sync views."""
-    session_request = page_request(request, app_path, user=loaded_user(request), arguments=arguments or {})
+    user = loaded_user(request)
+    visitor = _visitor(request, app_path)[0]
+    session_request = page_request(request, app_path, user=user, arguments=arguments or {}, visitor=visitor)
     return async_to_sync(_new_session)(app_path, session_request)

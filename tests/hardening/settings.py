@@ -29,6 +29,9 @@ TEST_APPS = {
     "pushable": {"app": _LIMITS, "push": "login_required"},
     "own_sessions": {"app": "tests.hardening.apps.who_changed", "access": "login_required"},
     "shareable_sessions": {"app": "tests.hardening.apps.who_changed", "access": "login_required", "shareable": True},
+    # The same, public: every anonymous visitor is AnonymousUser, told apart by their browser.
+    "anon_sessions": "tests.hardening.apps.who_changed",
+    "anon_shareable": {"app": "tests.hardening.apps.who_changed", "shareable": True},
     "all_models": "tests.hardening.apps.all_models",
     "limits": _LIMITS,
     "echo": "tests.hardening.apps.echo",

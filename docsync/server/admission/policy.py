@@ -3,8 +3,8 @@
 A websocket is admitted in two steps, wherever it lands:
 
 1. :func:`check_grant`, on the process holding the socket (it has the user's cookie):
-   the token is valid, for this app, for this user, and the app's access rule allows
-   the user.
+   the token is valid, for this app, for this user (for an anonymous visitor, this
+   browser: visitors.py), and the app's access rule allows the user.
 2. :func:`open_session`, on the process that owns the session (the same one, or the
    owner a cluster relays to): an expired token may only rejoin a live session, a
    session takes at most ``MAX_CONNECTIONS_PER_SESSION``, a process at most
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,7 +43,7 @@ from ..session import ServerSession
 from .access import check_access
 from .tokens import SessionToken, read_token
 
-__all__ = ["OpenedSession", "check_grant", "may_join", "open_session", "shareable", "user_id_of"]
+__all__ = ["OpenedSession", "check_grant", "may_join", "open_session", "owner_of", "shareable", "user_id_of"]
 
 logger = logging.getLogger("docsync.server")
 
@@ -66,6 +67,12 @@ def user_id_of(user: Any) -> str | None:
     return str(user.pk) if user is not None and getattr(user, "is_authenticated", False) else None
 
 
+def owner_of(user: Any, visitor: str | None) -> tuple[str, str | None]:
+    """Whom a session made (or joined) with ``user`` and ``visitor`` belongs to: the user, or else the visitor."""
+    user_id = user_id_of(user)
+    return ("user", user_id) if user_id is not None else ("visitor", visitor)
+
+
 def shareable(context: Any) -> bool:
     """Tell whether users other than a session's own may join it: shared (room) apps, or ``"shareable": True``."""
     application = getattr(context, "application", None)
@@ -73,19 +80,40 @@ def shareable(context: Any) -> bool:
     return bool(getattr(application, "shared", False) or options.get("shared") or options.get("shareable"))
 
 
-def may_join(session: Any, user: Any, context: Any) -> bool:
-    """Tell whether ``user`` may join ``session``: its own user, or anyone when the app is shareable."""
-    return shareable(context) or user_id_of(user) == user_id_of(session.request.get("user"))
+def may_join(session: Any, user: Any, context: Any, visitor: str | None = None) -> bool:
+    """Tell whether ``user`` may join ``session``: its own user, or anyone when the app is shareable.
+
+    Anonymous, its own visitor (``visitor``, the browser's id: visitors.py): every
+    anonymous request is the same ``AnonymousUser``.
+    """
+    if shareable(context):
+        return True
+    request = session.request
+    return owner_of(user, visitor) == owner_of(request.get("user"), request.get("visitor"))
 
 
 async def check_grant(
-    registry: SessionRegistry, token_text: str, *, app_path: str, user: Any, settings: Settings
+    registry: SessionRegistry,
+    token_text: str,
+    *,
+    app_path: str,
+    user: Any,
+    settings: Settings,
+    visitor: Callable[[], Awaitable[str | None]] | None = None,
 ) -> SessionToken:
-    """Return the token's grant if it lets ``user`` open app ``app_path``; raise the refusal otherwise."""
+    """Return the token's grant if it lets ``user`` open app ``app_path``; raise the refusal otherwise.
+
+    ``visitor``: reads the websocket's visitor id (asked only for an anonymous token
+    bound to a visitor the browser had shown: a fresh one stands alone, visitors.py).
+    """
     token = read_token(token_text, max_age=float(settings.SESSION_TOKEN_REUSE))
     if token.app_path != app_path:
         raise TokenError("token is for another application")
     if token.user_id != user_id_of(user):
+        raise TokenError("token belongs to another user or a closed login")
+    bound_visitor = token.user_id is None and token.visitor is not None and not token.visitor_fresh
+    # As for a user: the browser's Django session must be the one the token was made for.
+    if bound_visitor and (visitor is None or await visitor() != token.visitor):
         raise TokenError("token belongs to another user or a closed login")
     if registry.get_context(app_path) is None:
         raise NoSuchApplicationError(f"no application at {app_path!r}")
@@ -118,6 +146,9 @@ async def open_session(
 ) -> OpenedSession:
     """Return the session a granted websocket joins, creating it if needed; raise the refusal otherwise.
 
+    ``request``: what the session sees of its page request, with ``"user"`` and, for an
+    anonymous visitor, ``"visitor"`` (its id, visitors.py): whom a new session belongs to.
+
     ``token_expired``: the token is older than ``SESSION_TOKEN_EXPIRATION``, so it may
     rejoin its live session but not create one.
     """
@@ -134,8 +165,8 @@ async def open_session(
         and not (keeper is not None and await keeper.has_snapshot(context, session_id))
     ):
         raise TokenError("token expired")
-    user = request.get("user")
-    if session is not None and not may_join(session, user, context):
+    user, visitor = request.get("user"), request.get("visitor")
+    if session is not None and not may_join(session, user, context, visitor):
         raise AccessRefusedError("session belongs to another user")
     if session is not None and len(session.connections) >= settings.MAX_CONNECTIONS_PER_SESSION:
         raise TooManyConnectionsError("too many connections to this session")
@@ -153,7 +184,7 @@ async def open_session(
     except Exception as exc:
         raise _failed(context, session_id, exc) from exc
     context.failed_sessions.succeeded(session_id)
-    if not may_join(session, user, context):
+    if not may_join(session, user, context, visitor):
         raise AccessRefusedError("session belongs to another user")  # made by another user meanwhile
     created = created and session.request is request
     if created and keeper is not None and keeper.restored(session):

@@ -39,6 +39,11 @@ class SessionToken:
     #: The page request's headers and cookies the session may see (request_info.py).
     headers: dict[str, str] = field(default_factory=dict)
     cookies: dict[str, str] = field(default_factory=dict)
+    #: The anonymous visitor the token is for (visitors.py); None for a logged-in user.
+    visitor: str | None = None
+    #: The visitor id was made for the page that got this token: the browser could not
+    #: show it yet, so the token alone stands for it (no cookie is asked for).
+    visitor_fresh: bool = False
 
 
 def issue_token(
@@ -49,12 +54,15 @@ def issue_token(
     *,
     request_info: dict[str, dict[str, str]] | None = None,
     extra: dict[str, Any] | None = None,
+    visitor: str | None = None,
+    visitor_fresh: bool = False,
 ) -> str:
     """Sign a token binding ``session_id`` to ``app_path`` and the user (never the cookie).
 
     ``request_info``: the page request's headers and cookies for the session (already
     filtered: the payload is readable). ``extra`` adds fields a client reads from the
     (readable, signed) payload, such as the ``session_id`` BokehJS takes from its token.
+    ``visitor``: the anonymous visitor's id (``visitor_fresh``: just made, see visitors.py).
     """
     payload = {
         **(extra or {}),
@@ -66,6 +74,10 @@ def issue_token(
     if request_info:
         payload["hdr"] = request_info.get("headers") or {}
         payload["ck"] = request_info.get("cookies") or {}
+    if visitor is not None:
+        payload["vis"] = str(visitor)
+        if visitor_fresh:
+            payload["vnew"] = True
     return _signer().sign_object(payload)
 
 
@@ -88,6 +100,8 @@ def read_token(token: str, *, max_age: float) -> SessionToken:
         _age(token),
         headers=dict(payload.get("hdr") or {}),
         cookies=dict(payload.get("ck") or {}),
+        visitor=str(payload["vis"]) if payload.get("vis") else None,
+        visitor_fresh=bool(payload.get("vnew")),
     )
 
 

@@ -328,6 +328,8 @@ class RelayIn:
             "headers": request_info.get("headers") or {},
             "cookies": request_info.get("cookies") or {},
             "user": await _load_user(message.get("user_id")),
+            # Checked against the browser's by the relaying process (check_grant).
+            "visitor": message.get("visitor"),
             "path": message["app"],
         }
         conn.user = request["user"]

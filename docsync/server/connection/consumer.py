@@ -32,6 +32,7 @@ from ...protocol.message import frame_nbytes
 from ...protocol.msgtypes import PATCH_DOC, PULL_DOC_REQ, RESUME_REQ
 from ..admission import check_grant, open_session, user_id_of
 from ..admission.tokens import SessionToken
+from ..admission.visitors import socket_visitor
 from ..cluster import Cluster, ensure_cluster
 from ..cluster.relay_out import Relay
 from ..cluster.wire import frames_of
@@ -278,7 +279,14 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         registry = get_registry()
         user = self.scope.get("user")
         self.user = user  # session_context.user while this connection's changes are handled
-        token = await check_grant(registry, token_text, app_path=self.app_path, user=user, settings=settings)
+        token = await check_grant(
+            registry,
+            token_text,
+            app_path=self.app_path,
+            user=user,
+            settings=settings,
+            visitor=lambda: socket_visitor(self.scope),
+        )
         token_expired = token.age > float(settings.SESSION_TOKEN_EXPIRATION)
         context = registry.get_context(self.app_path)
         held_here = context is not None and context.get_session(token.session_id) is not None
@@ -289,6 +297,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             "headers": token.headers,
             "cookies": token.cookies,
             "user": user,
+            "visitor": token.visitor,  # checked against this browser's by check_grant (or fresh)
             "path": self.app_path,
         }
         opened = await open_session(
@@ -329,6 +338,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
                 app_path=self.app_path,
                 origin=self.origin,
                 user_id=user_id_of(user),
+                visitor=token.visitor,
                 arguments=token.arguments,
                 request_info={"headers": token.headers, "cookies": token.cookies},
                 token_expired=token_expired,
