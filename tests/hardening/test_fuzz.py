@@ -71,14 +71,15 @@ class LoopThread:
 class Bystander:
     """Slider round trips on a session nobody fuzzes, timed."""
 
-    def __init__(self, config: dict[str, Any]) -> None:
+    def __init__(self, config: dict[str, Any], headers: dict[str, str]) -> None:
         self.config = config
+        self.headers = headers  # its browser's cookie: the session is that visitor's
         self.latencies: list[float] = []
         self.failures: list[str] = []
         self.stopping = False
 
     async def run(self) -> None:
-        session = await open_client(self.config)
+        session = await open_client(self.config, headers=self.headers)
         slider, echo = session.document.get_model_by_name("slider"), session.document.get_model_by_name("echo")
         value = 0
         try:
@@ -113,8 +114,8 @@ def fuzz_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> I
         site.stop()
 
 
-async def _connect(url: str, token: str | None) -> RawSocket:
-    sock = await RawSocket.connect(url, token)
+async def _connect(url: str, token: str | None, headers: dict[str, str] | None = None) -> RawSocket:
+    sock = await RawSocket.connect(url, token, headers=headers)
     with contextlib.suppress(websockets.ConnectionClosed):
         await sock.read_message()
     return sock
@@ -183,7 +184,7 @@ def _check_documented_close(sock: RawSocket, allowed: dict[int, tuple[str, ...]]
 def test_fuzzed_frames_never_break_the_server(fuzz_site: Site) -> None:
     browser = fuzz_site.browser()
     pool = {app: [browser.page_config(app) for _ in range(2)] for app in FUZZED_APPS}
-    bystander = Bystander(browser.page_config("echo"))
+    bystander = Bystander(browser.page_config("echo"), browser.cookie_header())
     runner = LoopThread()
     bystanding = asyncio.run_coroutine_threadsafe(bystander.run(), runner.loop)
     stats = {"examples": 0, "server_closes": 0, "answered": 0, "refused_tokens": 0}
@@ -220,7 +221,7 @@ def test_fuzzed_frames_never_break_the_server(fuzz_site: Site) -> None:
             stats["refused_tokens"] += 1
             return
         config = pool[app][pooled] if mode == "pool" else browser.page_config(app)
-        sock = runner.run(_connect(url, config["token"]))
+        sock = runner.run(_connect(url, config["token"], browser.cookie_header()))
         assert sock.messages and sock.messages[0].msgtype == ACK, f"refused a valid token: {sock.errors()}"
         frames = with_ids(frames, runner.run(_model_ids(sock)))
         what = f"{app} frames {[f[:80] for f in frames][:12]!r}"

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from docsync.testing import ServerProcess, SiteUnderTest
+from tests.sites import migrated_sqlite
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET_KEY = "docsync-spec-tests-key"
@@ -32,8 +33,10 @@ def spec_site(folder: Path, database: Path, kind: str = "daphne") -> SiteUnderTe
 
 @pytest.fixture(scope="module")
 def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The spec servers' SQLite file (never migrated: the spec settings write no table)."""
-    return tmp_path_factory.mktemp("spec-db") / "db.sqlite3"
+    """The spec servers' SQLite file, migrated: an anonymous visitor's page saves a Django session."""
+    path = tmp_path_factory.mktemp("spec-db") / "db.sqlite3"
+    migrated_sqlite(path, "tests.spec.settings")
+    return path
 
 
 @pytest.fixture(scope="module")

@@ -13,5 +13,5 @@ DOCSYNC = {
         "spec_big": {"app": "tests.spec.apps.spec_big", "shared": False},
         "spec_huge": {"app": "tests.spec.apps.spec_huge", "shared": False},
     },
-    "ADMIN_REFRESH": 0,  # no live-session table: these tests need no database
+    "ADMIN_REFRESH": 0,  # no live-session table (the database holds only Django's sessions)
 }

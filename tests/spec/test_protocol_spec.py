@@ -10,6 +10,7 @@ import os
 import re
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
+from http.cookiejar import CookieJar
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,16 @@ import pytest_asyncio
 from docsync.testing import ServerProcess
 
 from .conftest import ALLOWED_ORIGIN, SECRET_KEY, spec_site
-from .wire_client import Closed, WireClient, autoload_config, changed, http_get, model_by, page_config
+from .wire_client import (
+    Closed,
+    WireClient,
+    autoload_config,
+    changed,
+    cookie_header,
+    http_get,
+    model_by,
+    page_config,
+)
 
 Open = Callable[..., Awaitable[tuple[WireClient, dict[str, Any]]]]
 
@@ -80,12 +90,20 @@ async def test_room_and_session_id_select_the_session(server: ServerProcess, ope
         page_config(server.url + "board/")["sessionId"] == page_config(server.url + "board/?room=default")["sessionId"]
     )
 
-    # Any other app: a new session per page, unless ?session_id= names a live one.
-    first, _ = await open_client("spec")
+    # Any other app: a new session per page, unless ?session_id= names a live one of the
+    # same user; anonymous, of the same visitor (a browser: its Django session cookie).
+    jar = CookieJar()
+    mine = page_config(server.url + "spec/", jar)
+    first, _ = await open_client(config=mine, headers=cookie_header(jar))
     live = first.config["sessionId"]
-    assert page_config(server.url + f"spec/?session_id={live}")["sessionId"] == live
-    assert page_config(server.url + "spec/?session_id=no-such-session")["sessionId"] not in (live, "no-such-session")
-    assert page_config(server.url + "spec/")["sessionId"] != live
+    assert page_config(server.url + f"spec/?session_id={live}", jar)["sessionId"] == live
+    assert page_config(server.url + f"spec/?session_id={live}", CookieJar())["sessionId"] != live
+    assert page_config(server.url + f"spec/?session_id={live}")["sessionId"] != live
+    assert page_config(server.url + "spec/?session_id=no-such-session", jar)["sessionId"] not in (
+        live,
+        "no-such-session",
+    )
+    assert page_config(server.url + "spec/", jar)["sessionId"] != live
 
 
 # -- Convergence and resume: positions, OK, no-ops ------------------------------------------

@@ -14,6 +14,7 @@ import re
 import secrets
 import urllib.request
 from dataclasses import dataclass, field
+from http.cookiejar import CookieJar
 from typing import Any
 
 import websockets
@@ -24,19 +25,25 @@ CONFIG_SCRIPT = re.compile(r'<script id="docsync-config" type="application/json"
 AUTOLOAD_CONFIG = re.compile(r"var c=(\{.*?\});import\(")
 
 
-def http_get(url: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
-    """GET ``url``; return (status, body)."""
+def http_get(url: str, headers: dict[str, str] | None = None, jar: CookieJar | None = None) -> tuple[int, str]:
+    """GET ``url`` (keeping cookies in ``jar``, as a browser does, if one is given); return (status, body)."""
     request = urllib.request.Request(url, headers=headers or {})
+    opener = urllib.request.build_opener(*([urllib.request.HTTPCookieProcessor(jar)] if jar is not None else []))
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with opener.open(request, timeout=30) as response:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode()
 
 
-def page_config(page_url: str) -> dict[str, Any]:
+def cookie_header(jar: CookieJar) -> dict[str, str]:
+    """The Cookie header a browser sends with the websocket handshake (§4: the visitor's Django session)."""
+    return {"Cookie": "; ".join(f"{c.name}={c.value}" for c in jar)}
+
+
+def page_config(page_url: str, jar: CookieJar | None = None) -> dict[str, Any]:
     """The configuration an app's page carries: app, sessionId, token, wsUrl, …"""
-    status, html = http_get(page_url)
+    status, html = http_get(page_url, jar=jar)
     assert status == 200, f"{page_url} answered {status}"
     match = CONFIG_SCRIPT.search(html)
     assert match, "the page has no docsync-config script"
@@ -98,6 +105,7 @@ class WireClient:
         origin: str | None = None,
         client_id: str | None = None,
         subprotocols: list[str] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> WireClient:
         """Open the websocket of ``config`` with the subprotocols ["docsync", token] (§4)."""
         url = config["wsUrl"]
@@ -107,6 +115,7 @@ class WireClient:
             origin=origin or "http://" + url.split("/")[2],  # type: ignore[arg-type]
             max_size=None,
             open_timeout=10,
+            additional_headers=headers,
         )
         return cls(socket, config, client_id or secrets.token_hex(8))
 
