@@ -93,12 +93,22 @@ def canonical(doc: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def python_document(page_url: str) -> dict[str, Any]:
-    """Pull the session of the app page at ``page_url`` with the Python client; return its canonical form."""
+def cookies_of(page: Page) -> dict[str, str]:
+    """The ``Cookie`` header ``page``'s browser sends its server (an anonymous session is that browser's)."""
+    text = "; ".join(f"{c['name']}={c['value']}" for c in page.context.cookies(page.url))
+    return {"Cookie": text} if text else {}
+
+
+def python_document(page_url: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """Pull the session of the app page at ``page_url`` with the Python client; return its canonical form.
+
+    ``headers``: sent with the page and the websocket (``cookies_of(page)`` to rejoin that
+    page's session by ``?session_id=``: it is its browser's).
+    """
 
     async def pull() -> dict[str, Any]:
-        config = await asyncio.to_thread(fetch_page_config, page_url)
-        session = ClientSession(config)
+        config = await asyncio.to_thread(fetch_page_config, page_url, headers=headers)
+        session = ClientSession(config, headers=headers)
         await asyncio.wait_for(session.connect(), 15)
         try:
             doc, _ = session.document.to_json(encoder=Encoder(use_buffers=False))

@@ -18,7 +18,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from docsync.testing import ServerProcess
 
-from .browser import open_app, page_document, python_document, session_config, settled, value, wait_for
+from .browser import cookies_of, open_app, page_document, python_document, session_config, settled, value, wait_for
 from .conftest import ROOT, SCREENSHOTS, SETTINGS
 
 SERVER_ENV = {"DOCSYNC_PERSISTENCE": "database", "DOCSYNC_SNAPSHOT_INTERVAL": "0.2"}
@@ -62,7 +62,9 @@ def test_a_tab_resumes_its_session_restored_after_its_server_was_killed(
     page.keyboard.press("ArrowRight")
     expect(status).to_have_text("phase changed from 0.1 to 0.2")
     wait_for(lambda: settled(page), 5, "the page to settle")
-    assert python_document(f"{server.url}sliders/?session_id={session_id}") == page_document(page, server.url)
+    assert python_document(f"{server.url}sliders/?session_id={session_id}", cookies_of(page)) == page_document(
+        page, server.url
+    )
     assert page.errors == []  # type: ignore[attr-defined]
 
 
@@ -126,7 +128,7 @@ def test_open_tabs_resume_their_sessions_after_a_kill_9_with_no_snapshot_since_t
             expect(tab.locator('[data-docsync-name="status"]')).to_have_text(_changed((n + 1) / 10, (n + 2) / 10))
             wait_for(lambda tab=tab: settled(tab), 5, "the page to settle")  # type: ignore[misc]
             url = f"{server.url}sliders/?session_id={sessions[n]}"
-            assert python_document(url) == page_document(tab, server.url)
+            assert python_document(url, cookies_of(tab)) == page_document(tab, server.url)
             assert tab.errors == []  # type: ignore[attr-defined]
     finally:
         server.stop()

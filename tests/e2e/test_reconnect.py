@@ -13,7 +13,7 @@ from playwright.sync_api import BrowserContext, expect
 
 from docsync.testing import ServerProcess
 
-from .browser import open_app, page_document, python_document, session_config, settled, value, wait_for
+from .browser import cookies_of, open_app, page_document, python_document, session_config, settled, value, wait_for
 from .conftest import SCREENSHOTS
 from .test_shared import SCRIPTED_DRAG
 
@@ -63,7 +63,9 @@ def test_page_reconnects_after_a_server_restart_and_converges(server: ServerProc
     assert value(page, "phase", "value") == 0.0
     expect(page.locator('[data-docsync-name="phase"] output')).to_have_text("0.0")
     wait_for(lambda: settled(page), 5, "the page to settle")
-    assert python_document(f"{server.url}sliders/?session_id={session_id}") == page_document(page, server.url)
+    assert python_document(f"{server.url}sliders/?session_id={session_id}", cookies_of(page)) == page_document(
+        page, server.url
+    )
     assert page.errors == []  # type: ignore[attr-defined]
 
 
@@ -87,5 +89,5 @@ def test_server_refuses_a_burst_the_page_reconnects_and_keeps_its_change(
     expect(page.locator('[data-docsync-name="status"]')).to_have_text(re.compile(r" to 0$"))
     expect(page.locator(".ds-notice-info")).to_have_count(0)  # the same session, not a fresh one
     shown = page_document(page, server.url)
-    assert python_document(f"{server.url}sliders/?session_id={session_id}") == shown
+    assert python_document(f"{server.url}sliders/?session_id={session_id}", cookies_of(page)) == shown
     assert shown["models"][page.evaluate("window.docsync.getModelByName('phase').id")]["attributes"]["value"] == 0

@@ -17,7 +17,7 @@ from playwright.sync_api import BrowserContext, expect
 
 from docsync.testing import ServerProcess
 
-from .browser import open_app, page_document, python_document, session_config, settled, value, wait_for
+from .browser import cookies_of, open_app, page_document, python_document, session_config, settled, value, wait_for
 from .conftest import ROOT, SCREENSHOTS, SETTINGS
 
 
@@ -71,7 +71,9 @@ def test_a_refused_change_is_shown_undone_and_the_tab_edits_on_once_the_store_is
         page.keyboard.press("ArrowRight")
         expect(status).to_have_text("phase changed from 0.1 to 0.2")
         wait_for(lambda: settled(page), 5, "the page to settle")
-        assert python_document(f"{server.url}sliders/?session_id={session_id}") == page_document(page, server.url)
+        assert python_document(f"{server.url}sliders/?session_id={session_id}", cookies_of(page)) == page_document(
+            page, server.url
+        )
         assert "changes not written to the store (database): refused" in (workdir / "store-failure.log").read_text()
     finally:
         if holder is not None:
