@@ -85,7 +85,8 @@ class SessionContext:
     @property
     def request(self) -> SessionRequest:
         """The page request: ``.arguments``, ``.headers``, ``.cookies``, ``.user``, ``.path`` (also as keys)."""
-        return SessionRequest(self._session.request)
+        # The anonymous visitor's id (admission/visitors.py) is docsync's, not the page request's.
+        return SessionRequest({k: v for k, v in self._session.request.items() if k != "visitor"})
 
     @property
     def arguments(self) -> dict[str, list[str]]:
