@@ -7,11 +7,23 @@ of its own; the Redis restart and then the killed process come last.
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
+import http.cookiejar
+import json
+import re
 import time
+import urllib.request
+from typing import Any
 
 import pytest
+import websockets
+from django.core import signing
 
+from docsync.client import ClientSession
 from docsync.protocol.msgtypes import PATCH_DOC
+from docsync.testing import RawSocket
+from project.settings import DEMO_SECRET_KEY
 
 from .conftest import PROCESS_TIMEOUT, AdminBrowser, Cluster, connect, run, set_slider_and_wait
 
@@ -39,6 +51,68 @@ def test_relayed_websockets_reach_the_one_owner(cluster: Cluster) -> None:
             await client.close()
 
     run(scenario())
+
+
+def test_an_anonymous_session_is_its_browsers_on_every_process(cluster: Cluster) -> None:
+    """The visitor binding holds wherever a websocket lands: checked there, relayed to the owner."""
+
+    def page(jar: http.cookiejar.CookieJar, index: int, query: str = "") -> dict[str, Any]:
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        with opener.open(cluster.servers[index].url + f"counted/{query}", timeout=30) as answer:
+            html = answer.read().decode()
+        found = re.search(r'<script id="docsync-config" type="application/json">(.*?)</script>', html, re.S)
+        assert found is not None
+        return dict(json.loads(found.group(1)))
+
+    def cookie(jar: http.cookiejar.CookieJar) -> dict[str, str]:
+        return {"Cookie": "; ".join(f"{c.name}={c.value}" for c in jar)}
+
+    async def refusal(url: str, token: str, headers: dict[str, str]) -> tuple[int | None, list[str]]:
+        sock = await RawSocket.connect(url, token, headers=headers)
+        with contextlib.suppress(websockets.ConnectionClosed):
+            await sock.read_message()
+        return (await sock.until_closed()).code, sock.errors()
+
+    async def scenario() -> None:
+        a, b = http.cookiejar.CookieJar(), http.cookiejar.CookieJar()
+        await asyncio.to_thread(page, a, 0)  # A's first page saves its visitor (the shared database)
+        mine = await asyncio.to_thread(page, a, 0)  # ... so this token is bound to A's browser
+        first = ClientSession(dict(mine, wsUrl=cluster.ws_url("counted", 1)), headers=cookie(a))
+        await first.connect()  # process 1 owns the session
+        try:
+            relayed = ClientSession(dict(mine, wsUrl=cluster.ws_url("counted", 2)), headers=cookie(a))
+            await relayed.connect()  # A's browser on process 2: relayed to the owner
+            assert (await set_slider_and_wait(relayed, 4)).endswith(f"pid={cluster.servers[1].pid}")
+            await relayed.close()
+            # A's token from B's browser, on a process that does not own the session: refused there.
+            theirs = await asyncio.to_thread(page, b, 2)
+            assert await refusal(cluster.ws_url("counted", 2), mine["token"], cookie(b)) == (
+                1008,
+                ["token belongs to another user or a closed login"],
+            )
+            # A token for A's session bound to B (no page issues one: signed here with the servers'
+            # key): process 2 passes it (B's browser), the owner refuses it (the visitor was relayed).
+            payload = {"sid": mine["sessionId"], "app": "counted", "uid": None, "args": {}}
+            payload["vis"] = token_payload(theirs["token"])["vis"]
+            signer = signing.TimestampSigner(
+                key=DEMO_SECRET_KEY, salt="docsync.session-token", sep=".", fallback_keys=[]
+            )
+            forged = signer.sign_object(payload)
+            assert await refusal(cluster.ws_url("counted", 2), forged, cookie(b)) == (
+                1008,
+                ["session belongs to another user"],
+            )
+            assert first.document.get_model_by_name("slider").value == 4  # type: ignore[union-attr]
+        finally:
+            await first.close()
+
+    run(scenario())
+
+
+def token_payload(token: str) -> dict[str, Any]:
+    part = token.split(".")[0]
+    data: dict[str, Any] = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    return data
 
 
 def test_a_new_session_id_at_two_processes_at_once_is_created_once(cluster: Cluster) -> None:

@@ -12,13 +12,28 @@ another visitor.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from docsync.client import ClientSession
 
-from .harness import Site, canonical, expect_refusal, find_model, open_client, pull_json, token_payload
+from .harness import Database, Site, canonical, expect_refusal, find_model, open_client, pull_json, token_payload
 
 OWN, SHAREABLE = "anon_sessions", "anon_shareable"
+
+
+@pytest.fixture(scope="module")
+def channels_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterator[Site]:
+    """The site with Channels' AuthMiddlewareStack in front of the websockets (the visitor is read from its session)."""
+    site = Site(
+        tmp_path_factory.mktemp("channels-auth"), database, asgi_app="tests.hardening.channels_auth_asgi:application"
+    )
+    site.start()
+    try:
+        yield site
+    finally:
+        site.stop()
 
 
 async def _move(session: ClientSession, value: int) -> None:
@@ -126,5 +141,22 @@ async def test_logging_in_or_out_leaves_the_anonymous_session_behind(site: Site)
         # Logged out, Django's session is flushed: the browser is a new visitor.
         browser.logout()
         assert browser.page_config(OWN, rejoin)["sessionId"] != made["sessionId"]
+    finally:
+        await session.close()
+
+
+@pytest.mark.asyncio
+async def test_channels_auth_middleware_tells_visitors_apart_too(channels_site: Site) -> None:
+    a, b = channels_site.browser(), channels_site.browser()
+    a.page_config(OWN)  # A has been here before: its next page's token is bound to its browser
+    mine = a.page_config(OWN)
+    session = await open_client(mine, headers=a.cookie_header())
+    try:
+        assert a.page_config(OWN, f"?session_id={mine['sessionId']}")["sessionId"] == mine["sessionId"]
+        assert b.page_config(OWN, f"?session_id={mine['sessionId']}")["sessionId"] != mine["sessionId"]
+        code, errors = await expect_refusal(mine["wsUrl"], mine["token"], headers=b.cookie_header())
+        assert (code, errors) == (1008, ["token belongs to another user or a closed login"])
+        await _move(session, 3)
+        assert _slider(await pull_json(mine, headers=a.cookie_header())) == 3
     finally:
         await session.close()
