@@ -10,7 +10,9 @@ the session only from a browser whose Django session holds the same id.
 A request that brings no visitor (its first page, a page on another site whose cookies
 are not sent, a client that keeps no cookies) is given a *fresh* one: the token made for
 it carries it marked fresh and is then its only credential, as a Bokeh token is (the
-browser cannot prove an id it has only just been sent). Logging in keeps the Django
+browser cannot prove an id it has only just been sent). Two first pages loaded at once
+get two ids, and the browser keeps one cookie: the other page's session still works
+through its own token, but is not rejoined by ``?session_id=``. Logging in keeps the Django
 session, and so the id, but a logged-in user's sessions are the user's; logging out
 flushes it (Django's ``logout``): the browser is a new visitor.
 """
