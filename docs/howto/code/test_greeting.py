@@ -2,6 +2,8 @@
 
 import asyncio
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 from docsync.client import ClientSession, fetch_page_config
@@ -24,6 +26,9 @@ async def greeting_of(page_url):
 def test_the_greeting_names_the_region(tmp_path):
     env = {"DJANGO_SETTINGS_MODULE": "howto_site.settings", "HOWTO_DB": str(tmp_path / "db.sqlite3")}
     env["PYTHONPATH"] = os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])
+    # A migrated database: the page saves the anonymous visitor in a Django session.
+    migrate = [sys.executable, "-m", "django", "migrate", "-v0"]
+    subprocess.run(migrate, cwd=HERE, env={**os.environ, **env}, check=True, timeout=120)
     with ServerProcess("howto_site.asgi:application", cwd=HERE, env=env) as server:  # daphne, a free port
         text = asyncio.run(greeting_of(server.url + "dash/greeting/?region=west"))
     assert text == "Figures for west"
