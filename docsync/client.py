@@ -321,7 +321,12 @@ class ClientSession:
 
 
 async def pull_session(url: str, *, headers: dict[str, str] | None = None, origin: str | None = None) -> ClientSession:
-    """Open the app page at ``url``, connect its session and pull the document."""
+    """Open the app page at ``url``, connect its session and pull the document.
+
+    ``headers`` go with the page and the websocket: a ``Cookie`` with a Django session
+    makes the client that login, or that anonymous visitor (whose sessions it may rejoin
+    with ``?session_id=``). Without one, each page is a new visitor with a new session.
+    """
     config = await asyncio.to_thread(fetch_page_config, url, headers=headers)
     session = ClientSession(config, origin=origin, headers=headers)
     await session.connect()
