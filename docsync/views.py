@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import mimetypes
 import re
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +43,7 @@ from .server.admission import may_join
 from .server.admission.access import check_access
 from .server.admission.request_info import request_info
 from .server.admission.tokens import generate_session_id, issue_token
-from .server.admission.visitors import page_visitor
+from .server.admission.visitors import page_visitor, remember_visitor
 from .server.dialects import DOCSYNC_KIND, get_dialect
 from .server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from .server.metrics import render_metrics
@@ -283,10 +285,21 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(request, "docsync/index.html", context)
 
 
+def _remembering_visitor(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """Set the cookie of an anonymous visitor the view met for the first time (visitors.py) on its response."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        return remember_visitor(request, view(request, *args, **kwargs))  # type: ignore[no-any-return]
+
+    return wrapper
+
+
 # Responses that carry a session token are never cached: a shared cache or the back
 # button would hand one visitor's token (and session) to another.
 @never_cache
 @require_GET
+@_remembering_visitor
 def app_page(request: HttpRequest, app_path: str) -> HttpResponse:
     """Serve the page of an application; its websocket creates the session."""
     context = _context_or_404(app_path)
@@ -341,6 +354,7 @@ def _cors(response: HttpResponseBase, request: HttpRequest) -> HttpResponseBase:
 
 @never_cache
 @require_GET
+@_remembering_visitor
 def autoload_js(request: HttpRequest, app_path: str) -> HttpResponseBase:
     """Serve a script that embeds the app into any page, replacing element ``?target=``."""
     context = _context_or_404(app_path)

@@ -106,7 +106,9 @@ class BokehSessionHandle:
 
 
 def _visitor(request: HttpRequest, app_path: str) -> tuple[str | None, bool]:
-    return page_visitor(request, get_registry().get_context(app_path))
+    # The view's response is not docsync's to set a cookie on: a new visitor is saved in
+    # the Django session too, whose cookie the page's autoload.js then shows.
+    return page_visitor(request, get_registry().get_context(app_path), save_in_session=True)
 
 
 async def _new_session(app_path: str, session_request: dict[str, Any]) -> BokehSessionHandle:
@@ -123,7 +125,8 @@ async def amake_session(
     Embed it with ``docsync.embed.server_session(app_path, handle.id)`` (or
     ``{% docsync_app app_path session_id=handle.id %}``): only that user's pages join it,
     unless the app is shareable (anonymous: only pages of the same browser, whose
-    Django session holds the visitor id saved here). Unused, it expires like any session.
+    visitor cookie, or else Django session, holds the visitor id saved here). Unused, it
+    expires like any session.
     """
     user = await request.auser() if hasattr(request, "auser") else None
     # The session is the visitor's when anonymous: saved in the Django session now, so
