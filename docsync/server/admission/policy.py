@@ -112,7 +112,8 @@ async def check_grant(
     if token.user_id != user_id_of(user):
         raise TokenError("token belongs to another user or a closed login")
     bound_visitor = token.user_id is None and token.visitor is not None and not token.visitor_fresh
-    # As for a user: the browser's Django session must be the one the token was made for.
+    # As for a user: the browser must show the visitor the token was made for (its signed
+    # cookie, or the Django session a site's view saved it in: visitors.py).
     if bound_visitor and (visitor is None or await visitor() != token.visitor):
         raise TokenError("token belongs to another user or a closed login")
     if registry.get_context(app_path) is None:
