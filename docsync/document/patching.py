@@ -17,6 +17,8 @@ from .properties import AcceptedList, ColumnData, Dict, List, Property, base_pro
 __all__ = ["DocumentLimits", "apply_events"]
 
 Apply = Callable[[], None]
+#: The check of one event that changes a property: (checker, model, property, event, setter) -> its apply.
+_PropertyCheck = Callable[["_Checker", Model, Property, Any, Any], Apply]
 
 
 class _Checker:
@@ -197,23 +199,10 @@ def _value_error(exc: ValueError) -> PatchError:
     return PatchError(str(exc))
 
 
-#: The events that change one property of a model: most of a patch, checked first.
-_PROPERTY_EVENTS = frozenset(
-    {
-        ev.ModelChangedEvent,
-        ev.ListSplicedEvent,
-        ev.DictItemsSetEvent,
-        ev.DictItemsDeletedEvent,
-        ev.ColumnDataChangedEvent,
-        ev.ColumnsStreamedEvent,
-        ev.ColumnsPatchedEvent,
-    }
-)
-
-
 def _check(checker: _Checker, event: ev.DocumentEvent, setter: Any) -> Apply:
-    if type(event) in _PROPERTY_EVENTS:
-        return _check_property(checker, event, setter)
+    check = _PROPERTY_CHECKS.get(type(event))
+    if check is not None:  # most of a patch: one property of a model changes
+        return _check_property(checker, event, setter, check)
     document = checker.document
     if isinstance(event, ev.TitleChangedEvent):
         checker.structure("changing the title")
@@ -245,118 +234,194 @@ def _check(checker: _Checker, event: ev.DocumentEvent, setter: Any) -> Apply:
             raise PatchError(f"{model!r} is not a root")
         checker.roots.remove(model)
         return lambda: document.remove_root(model, setter)
-    return _check_property(checker, event, setter)
+    return _check_property(checker, event, setter, _property_check(type(event)))
 
 
-def _check_property(checker: _Checker, event: ev.DocumentEvent, setter: Any) -> Apply:
+def _check_property(checker: _Checker, event: ev.DocumentEvent, setter: Any, check: _PropertyCheck) -> Apply:
     model = checker.model(event.model)  # type: ignore[attr-defined]
     prop = checker.prop(model, event.attr)  # type: ignore[attr-defined]
     try:
-        return _check_property_event(checker, model, prop, event, setter)
+        return check(checker, model, prop, event, setter)
     except ValueError as exc:
         raise _value_error(exc) from None
 
 
-def _check_property_event(
-    checker: _Checker, model: Model, prop: Property, event: ev.DocumentEvent, setter: Any
+def _property_check(kind: type) -> _PropertyCheck:
+    """Return the check of events of class ``kind`` (a subclass's: its base's)."""
+    check = _PROPERTY_CHECKS.get(kind)
+    if check is not None:
+        return check
+    for known, check in _PROPERTY_CHECKS.items():
+        if issubclass(kind, known):
+            return check
+    return _check_other
+
+
+def _check_other(checker: _Checker, model: Model, prop: Property, event: ev.DocumentEvent, setter: Any) -> Apply:
+    _column_data(checker, model, prop)
+    raise PatchError(f"cannot apply {event.kind} events")
+
+
+#: Per property: the property a Nullable wraps (or itself) and what kind of container
+#: that holds, worked out once (properties never change): no isinstance chain per event.
+_SHAPES: dict[Property, tuple[Property, bool, bool, bool]] = {}
+
+
+def _shape(prop: Property) -> tuple[Property, bool, bool, bool]:
+    """Return ``(base, is a List, is a Dict, is ColumnData)`` of ``prop``."""
+    shape = _SHAPES.get(prop)
+    if shape is None:
+        base = base_property(prop)
+        shape = _SHAPES[prop] = (base, isinstance(base, List), isinstance(base, Dict), isinstance(base, ColumnData))
+    return shape
+
+
+def _check_model_changed(
+    checker: _Checker, model: Model, prop: Property, event: ev.ModelChangedEvent, setter: Any
 ) -> Apply:
-    base = base_property(prop)
+    if refines_validation(type(model)):
+        value = model._wrap(prop, _validate_after(checker, model, prop, event.new))
+    else:
+        value = model._wrap(prop, model.validate_value(prop, event.new))
+    if prop in model._model_properties:  # a tuple: no call for the many that hold none
+        checker.attachable(value)
+    key = (model._id, prop.name)
+    checker.values[key] = value
+    checker.lists.pop(key, None)
+    checker.dicts.pop(key, None)
+    _, is_list, is_dict, is_columns = _shape(prop)
+    if is_list:
+        checker.lists[key] = None if value is None else list(value)
+    elif is_dict or is_columns:
+        checker.dicts[key] = None if value is None else dict(value)
+    if keeps_valid(type(model)):  # Model.kept_valid keeps nothing: no simulated view per value
+        _kept_valid(checker, model, prop.name)
+    # Stored as checked: the check judged it against the values it will meet.
+    return lambda: model._store_value(prop, value, setter)
+
+
+def _check_splice(checker: _Checker, model: Model, prop: Property, event: ev.ListSplicedEvent, setter: Any) -> Apply:
+    base, is_list, _, _ = _shape(prop)
     name = model.__type_name__
-    if isinstance(event, ev.ModelChangedEvent):
-        if refines_validation(type(model)):
-            value = model._wrap(prop, _validate_after(checker, model, prop, event.new))
-        else:
-            value = model._wrap(prop, model.validate_value(prop, event.new))
-        if prop in model._model_properties:  # a tuple: no call for the many that hold none
-            checker.attachable(value)
-        key = (model._id, prop.name)
-        checker.values[key] = value
-        checker.lists.pop(key, None)
-        checker.dicts.pop(key, None)
-        if isinstance(base, List):
-            checker.lists[key] = None if value is None else list(value)
-        if isinstance(base, ColumnData | Dict):
-            checker.dicts[key] = None if value is None else dict(value)
-        if keeps_valid(type(model)):  # Model.kept_valid keeps nothing: no simulated view per value
+    if not is_list:
+        raise PatchError(f"{name}.{prop.name} is not a list")
+    assert isinstance(base, List)
+    items = checker.sim_list(model, prop.name)
+    if items is None:
+        raise PatchError(f"{name}.{prop.name} is None, not a list")
+    if type(items) is not AcceptedList:  # its items are valid: the model's values, or checked
+        items = checker.lists[(model._id, prop.name)] = AcceptedList(items)
+    if not (0 <= event.index <= len(items) and 0 <= event.delete <= len(items) - event.index):
+        raise PatchError(f"splice at {event.index} deleting {event.delete} out of range of {name}.{prop.name}")
+    try:
+        checked = base.accepts_items(event.items)
+    except ValidationError:
+        raise prop.fail(event.items, name) from None
+    if prop in model._model_properties:  # a tuple: no call for the many that hold none
+        checker.attachable(checked)
+    items[event.index : event.index + event.delete] = checked
+    if refines_validation(type(model)):  # the whole list, as the splice leaves it (a group's active)
+        _validate_after(checker, model, prop, items)  # no copy: read, never kept
+        if keeps_valid(type(model)):
             _kept_valid(checker, model, prop.name)
-        # Stored as checked: the check judged it against the values it will meet.
-        return lambda: model._store_value(prop, value, setter)
-    if isinstance(event, ev.ListSplicedEvent):
-        if not isinstance(base, List):
-            raise PatchError(f"{name}.{prop.name} is not a list")
-        items = checker.sim_list(model, prop.name)
-        if items is None:
-            raise PatchError(f"{name}.{prop.name} is None, not a list")
-        if type(items) is not AcceptedList:  # its items are valid: the model's values, or checked
-            items = checker.lists[(model._id, prop.name)] = AcceptedList(items)
-        if not (0 <= event.index <= len(items) and 0 <= event.delete <= len(items) - event.index):
-            raise PatchError(f"splice at {event.index} deleting {event.delete} out of range of {name}.{prop.name}")
+    return lambda: model._list_splice(
+        prop, getattr(model, prop.name), event.index, event.delete, checked, setter, checked=True
+    )
+
+
+def _check_dict_set(
+    checker: _Checker,
+    model: Model,
+    prop: Property,
+    event: ev.DictItemsSetEvent | ev.ColumnDataChangedEvent,
+    setter: Any,
+) -> Apply:
+    entries = event.items if type(event) is ev.DictItemsSetEvent else event.columns  # type: ignore[union-attr]
+    base, _, is_dict, is_columns = _shape(prop)
+    name = model.__type_name__
+    if not (is_dict or is_columns):
+        raise PatchError(f"{name}.{prop.name} is not a dict")
+    try:
+        if is_columns:
+            accepts_column = base.accepts_column  # type: ignore[attr-defined]
+            checked_items = {k: accepts_column(k, v) for k, v in entries.items()}
+        else:
+            accepts_item = base.accepts_item  # type: ignore[attr-defined]
+            checked_items = dict(accepts_item(k, v) for k, v in entries.items())
+    except ValidationError:
+        raise prop.fail(entries, name) from None
+    current = checker.sim_dict(model, prop.name)
+    if current is None:
+        raise PatchError(f"{name}.{prop.name} is None, not a dict")
+    if prop in model._model_properties:  # a tuple: no call for the many that hold none
+        checker.attachable(checked_items)
+    current.update(checked_items)
+    if refines_validation(type(model)):
+        _validate_after(checker, model, prop, dict(current))
+    return lambda: model._dict_set(prop, getattr(model, prop.name), checked_items, setter, checked=True)
+
+
+def _check_dict_delete(
+    checker: _Checker, model: Model, prop: Property, event: ev.DictItemsDeletedEvent, setter: Any
+) -> Apply:
+    _, _, is_dict, is_columns = _shape(prop)
+    name = model.__type_name__
+    if not (is_dict or is_columns):
+        raise PatchError(f"{name}.{prop.name} is not a dict")
+    current = checker.sim_dict(model, prop.name)
+    for key in event.keys:  # in order, so that a key named twice is missing the second time
         try:
-            checked = base.accepts_items(event.items)
-        except ValidationError:
-            raise prop.fail(event.items, name) from None
-        if prop in model._model_properties:  # a tuple: no call for the many that hold none
-            checker.attachable(checked)
-        items[event.index : event.index + event.delete] = checked
-        if refines_validation(type(model)):  # the whole list, as the splice leaves it (a group's active)
-            _validate_after(checker, model, prop, items)  # no copy: read, never kept
-            if keeps_valid(type(model)):
-                _kept_valid(checker, model, prop.name)
-        return lambda: model._list_splice(
-            prop, getattr(model, prop.name), event.index, event.delete, checked, setter, checked=True
-        )
-    if isinstance(event, ev.DictItemsSetEvent | ev.ColumnDataChangedEvent):
-        entries = event.items if isinstance(event, ev.DictItemsSetEvent) else event.columns
-        if not isinstance(base, ColumnData | Dict):
-            raise PatchError(f"{name}.{prop.name} is not a dict")
-        try:
-            if isinstance(base, ColumnData):
-                checked_items = {k: base.accepts_column(k, v) for k, v in entries.items()}
-            else:
-                checked_items = dict(base.accepts_item(k, v) for k, v in entries.items())
-        except ValidationError:
-            raise prop.fail(entries, name) from None
-        current = checker.sim_dict(model, prop.name)
-        if current is None:
-            raise PatchError(f"{name}.{prop.name} is None, not a dict")
-        if prop in model._model_properties:  # a tuple: no call for the many that hold none
-            checker.attachable(checked_items)
-        current.update(checked_items)
-        if refines_validation(type(model)):
-            _validate_after(checker, model, prop, dict(current))
-        return lambda: model._dict_set(prop, getattr(model, prop.name), checked_items, setter, checked=True)
-    if isinstance(event, ev.DictItemsDeletedEvent):
-        if not isinstance(base, Dict | ColumnData):
-            raise PatchError(f"{name}.{prop.name} is not a dict")
-        current = checker.sim_dict(model, prop.name)
-        for key in event.keys:  # in order, so that a key named twice is missing the second time
-            try:
-                present = current is not None and key in current
-            except TypeError:  # unhashable: cannot be a key
-                present = False
-            if not present:
-                raise PatchError(f"{name}.{prop.name} has no key {key!r:.40}")
-            assert current is not None
-            current.pop(key)
-        if refines_validation(type(model)) and current is not None:
-            _validate_after(checker, model, prop, dict(current))
-        return lambda: model._dict_delete(prop, getattr(model, prop.name), list(event.keys), setter)
-    if not isinstance(base, ColumnData):
+            present = current is not None and key in current
+        except TypeError:  # unhashable: cannot be a key
+            present = False
+        if not present:
+            raise PatchError(f"{name}.{prop.name} has no key {key!r:.40}")
+        assert current is not None
+        current.pop(key)
+    if refines_validation(type(model)) and current is not None:
+        _validate_after(checker, model, prop, dict(current))
+    return lambda: model._dict_delete(prop, getattr(model, prop.name), list(event.keys), setter)
+
+
+def _column_data(checker: _Checker, model: Model, prop: Property) -> dict[str, Any]:
+    """Return the simulated columns of ``prop``; refuse a property that holds none."""
+    name = model.__type_name__
+    if not _shape(prop)[3]:
         raise PatchError(f"{name}.{prop.name} is not column data")
     columns = checker.sim_dict(model, prop.name)
     if columns is None:
         raise PatchError(f"{name}.{prop.name} is None, not column data")
-    if isinstance(event, ev.ColumnsStreamedEvent):
-        rows = check_stream(columns, event.data, event.rollover)
-        apply_stream(columns, rows, event.rollover)  # on the simulation's own dict
-        return lambda: stream_checked(model, prop.name, rows, event.rollover, setter)
-    if isinstance(event, ev.ColumnsPatchedEvent):
-        patches = check_patches(columns, event.patches)
-        # Cells of list columns change the document's size: the simulation patches copies
-        # of them (apply_patches copies lists); arrays keep their size, and stay untouched.
-        apply_patches(columns, {n: e for n, e in patches.items() if not isinstance(columns[n], np.ndarray)})
-        return lambda: patch_checked(model, prop.name, patches, setter)
-    raise PatchError(f"cannot apply {event.kind} events")
+    return columns
+
+
+def _check_stream(
+    checker: _Checker, model: Model, prop: Property, event: ev.ColumnsStreamedEvent, setter: Any
+) -> Apply:
+    columns = _column_data(checker, model, prop)
+    rows = check_stream(columns, event.data, event.rollover)
+    apply_stream(columns, rows, event.rollover)  # on the simulation's own dict
+    return lambda: stream_checked(model, prop.name, rows, event.rollover, setter)
+
+
+def _check_cells(checker: _Checker, model: Model, prop: Property, event: ev.ColumnsPatchedEvent, setter: Any) -> Apply:
+    columns = _column_data(checker, model, prop)
+    patches = check_patches(columns, event.patches)
+    # Cells of list columns change the document's size: the simulation patches copies
+    # of them (apply_patches copies lists); arrays keep their size, and stay untouched.
+    apply_patches(columns, {n: e for n, e in patches.items() if not isinstance(columns[n], np.ndarray)})
+    return lambda: patch_checked(model, prop.name, patches, setter)
+
+
+#: The check of each event kind that changes one property of a model.
+_PROPERTY_CHECKS: dict[type, _PropertyCheck] = {
+    ev.ModelChangedEvent: _check_model_changed,
+    ev.ListSplicedEvent: _check_splice,
+    ev.DictItemsSetEvent: _check_dict_set,
+    ev.ColumnDataChangedEvent: _check_dict_set,
+    ev.DictItemsDeletedEvent: _check_dict_delete,
+    ev.ColumnsStreamedEvent: _check_stream,
+    ev.ColumnsPatchedEvent: _check_cells,
+}
 
 
 def apply_events(
