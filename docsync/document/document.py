@@ -279,8 +279,9 @@ class Document:
             self._ledger.changed(event.model)  # type: ignore[attr-defined]
         if self._hold_depth:
             self._hold(event)
-        else:
-            self._deliver(event)
+            return
+        for subscriber in self._subscribers:  # (``_deliver``, inline: one call fewer per change)
+            subscriber(event)
 
     def _hold(self, event: DocumentEvent) -> None:
         key = event.property_key()

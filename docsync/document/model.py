@@ -236,6 +236,11 @@ class Model(metaclass=ModelMeta):
         """The document this model belongs to, or None."""
         return self._document() if self._document is not None else None
 
+    def _owner(self) -> Any:
+        # ``document`` without a property's descriptor call: read on every change.
+        ref = self._document
+        return ref() if ref is not None else None
+
     @classmethod
     def lookup(cls, attr: str) -> Property:
         """Return the descriptor of property ``attr``."""
@@ -314,13 +319,14 @@ class Model(metaclass=ModelMeta):
         if _same(old, value):
             self._values[attr] = value
             return
-        document = self.document
-        new_models = self._attach_added(document, prop, value)
+        document = self._owner()
+        new_models = self._attach_added(document, prop, value) if prop.may_hold_models else []
         self._values[attr] = value
         if document is not None:
             event = ModelChangedEvent(self, attr, old, value, setter, new_models)
             document._model_changed(event, prop, old, None)
-        self._trigger(attr, old, value)
+        if self._callbacks is not None:
+            self._trigger(attr, old, value)
         if keeps_valid(type(self)):  # most models (a Slider) keep nothing: no view built per change
             self._keep_valid(attr, setter)
 
@@ -378,15 +384,16 @@ class Model(metaclass=ModelMeta):
                 after[index : index + delete] = items
                 self.validate_value(prop, after)
         attr = prop.name
-        old = self._old_copy(attr, container)
+        old = self._old_copy(attr, container) if self._callbacks else container
         removed = list.__getitem__(container, slice(index, index + delete))
-        document = self.document
-        new_models = self._attach_added(document, prop, items)
+        document = self._owner()
+        new_models = self._attach_added(document, prop, items) if prop.may_hold_models else []
         list.__setitem__(container, slice(index, index + delete), items)
         if document is not None:
             event = ListSplicedEvent(self, attr, index, delete, items, setter, new_models)
             document._model_changed(event, prop, removed, None)
-        self._trigger(attr, old, container)
+        if self._callbacks is not None:
+            self._trigger(attr, old, container)
         if keeps_valid(type(self)):
             self._keep_valid(attr, setter)
 
@@ -405,10 +412,10 @@ class Model(metaclass=ModelMeta):
             except ValidationError:
                 raise prop.fail(items, self.__type_name__) from None
         attr = prop.name
-        old = self._old_copy(attr, container)
+        old = self._old_copy(attr, container) if self._callbacks else container
         replaced = [container[k] for k in items if k in container]
-        document = self.document
-        new_models = self._attach_added(document, prop, items)
+        document = self._owner()
+        new_models = self._attach_added(document, prop, items) if prop.may_hold_models else []
         dict.update(container, items)
         if document is not None:
             event: DocumentEvent
@@ -417,13 +424,14 @@ class Model(metaclass=ModelMeta):
             else:
                 event = DictItemsSetEvent(self, attr, items, setter, new_models)
             document._model_changed(event, prop, replaced, None)
-        self._trigger(attr, old, container)
+        if self._callbacks is not None:
+            self._trigger(attr, old, container)
 
     def _dict_delete(self, prop: Property, container: TrackedDict, keys: list[Any], setter: Any) -> None:
         attr = prop.name
-        old = self._old_copy(attr, container)
+        old = self._old_copy(attr, container) if self._callbacks else container
         removed = [dict.pop(container, key) for key in keys]
-        document = self.document
+        document = self._owner()
         if document is not None:
             event = DictItemsDeletedEvent(self, attr, keys, setter)
             document._model_changed(event, prop, removed, None)
@@ -431,11 +439,12 @@ class Model(metaclass=ModelMeta):
 
     def _column_event(self, event: DocumentEvent) -> None:
         """Report a stream or patch that was applied to this model's columns."""
-        document = self.document
+        document = self._owner()
         attr = event.attr  # type: ignore[attr-defined]
         if document is not None:
             document._model_changed(event, self.lookup(attr), None, None)
-        self._trigger(attr, None, self._values.get(attr))
+        if self._callbacks is not None:
+            self._trigger(attr, None, self._values.get(attr))
 
     # -- references -----------------------------------------------------------------
 

@@ -277,19 +277,16 @@ class Enum(Property):
 class Nullable(Property):
     """None, or a value of the wrapped type."""
 
-    __slots__ = ("inner",)
+    __slots__ = ("inner", "may_hold_models")
 
     def __init__(self, inner: Property, default: Any = None, *, help: str = "") -> None:
         self.inner = inner
+        self.may_hold_models = inner.may_hold_models  # asked per change: a slot, not a call
         super().__init__(default, help=help)
 
     @property
     def expected(self) -> str:  # type: ignore[override]
         return f"None or {self.inner.expected}"
-
-    @property
-    def may_hold_models(self) -> bool:  # type: ignore[override]
-        return self.inner.may_hold_models
 
     @property
     def mutable(self) -> bool:  # type: ignore[override]
@@ -414,22 +411,18 @@ class Time(Property):
 class Either(Property):
     """A value of any one of the given types, tried in order."""
 
-    __slots__ = ("_may_hold_models", "choices")
+    __slots__ = ("choices", "may_hold_models")
 
     def __init__(self, *choices: Property, default: Any = _NO_DEFAULT, help: str = "") -> None:
         self.choices = choices
         # Asked on every change of the property (a slider's value): its choices never change.
-        self._may_hold_models = any(choice.may_hold_models for choice in choices)
+        self.may_hold_models = any(choice.may_hold_models for choice in choices)
         first = choices[0].default() if default is _NO_DEFAULT else default
         super().__init__(first, help=help)
 
     @property
     def expected(self) -> str:  # type: ignore[override]
         return " or ".join(choice.expected for choice in self.choices)
-
-    @property
-    def may_hold_models(self) -> bool:  # type: ignore[override]
-        return self._may_hold_models
 
     @property
     def mutable(self) -> bool:  # type: ignore[override]
@@ -455,20 +448,17 @@ class Either(Property):
 class Tuple(Property):
     """A fixed-length tuple with a type per position."""
 
-    __slots__ = ("items",)
+    __slots__ = ("items", "may_hold_models")
 
     def __init__(self, *items: Property, default: Any = _NO_DEFAULT, help: str = "") -> None:
         self.items = items
+        self.may_hold_models = any(item.may_hold_models for item in items)
         first = tuple(item.default() for item in items) if default is _NO_DEFAULT else default
         super().__init__(first, help=help)
 
     @property
     def expected(self) -> str:  # type: ignore[override]
         return "a tuple of (" + ", ".join(item.expected for item in self.items) + ")"
-
-    @property
-    def may_hold_models(self) -> bool:  # type: ignore[override]
-        return any(item.may_hold_models for item in self.items)
 
     def accepts(self, value: Any) -> Any:
         if isinstance(value, tuple | list) and len(value) == len(self.items):
@@ -491,20 +481,17 @@ class AcceptedList(list):  # type: ignore[type-arg]
 class List(Property):
     """A list of items of one type; edits in place travel as splices."""
 
-    __slots__ = ("item",)
+    __slots__ = ("item", "may_hold_models")
     mutable = True
 
     def __init__(self, item: Property, default: Any = _NO_DEFAULT, *, help: str = "") -> None:
         self.item = item
+        self.may_hold_models = item.may_hold_models  # asked per change: a slot, not a call
         super().__init__(list if default is _NO_DEFAULT else default, help=help)
 
     @property
     def expected(self) -> str:  # type: ignore[override]
         return f"a list of {self.item.expected}"
-
-    @property
-    def may_hold_models(self) -> bool:  # type: ignore[override]
-        return self.item.may_hold_models
 
     def accepts(self, value: Any) -> Any:
         if type(value) is AcceptedList:
@@ -525,21 +512,18 @@ class List(Property):
 class Dict(Property):
     """A dict with typed keys and values; edits in place travel per key."""
 
-    __slots__ = ("key", "value")
+    __slots__ = ("key", "may_hold_models", "value")
     mutable = True
 
     def __init__(self, key: Property, value: Property, default: Any = _NO_DEFAULT, *, help: str = "") -> None:
         self.key = key
         self.value = value
+        self.may_hold_models = key.may_hold_models or value.may_hold_models
         super().__init__(dict if default is _NO_DEFAULT else default, help=help)
 
     @property
     def expected(self) -> str:  # type: ignore[override]
         return f"a dict of {self.key.expected} to {self.value.expected}"
-
-    @property
-    def may_hold_models(self) -> bool:  # type: ignore[override]
-        return self.key.may_hold_models or self.value.may_hold_models
 
     def accepts(self, value: Any) -> Any:
         if isinstance(value, dict):
