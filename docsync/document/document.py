@@ -21,7 +21,7 @@ from .events import (
     TitleChangedEvent,
 )
 from .footprint import FootprintLedger
-from .model import Model, refines_validation
+from .model import Model
 from .patching import DocumentLimits, apply_events
 from .properties import Property, models_in
 from .wire import DecodedPatch, decode_patch, model_definition, parse_document
@@ -311,7 +311,7 @@ class Document:
         under the max_items of before the hold).
         """
         held = self._held
-        judged = refines_validation(type(event.model))
+        judged = event.model._refines
         dropped: list[int] = []
         for index in range(len(held) - 1, -1, -1):
             held_key = held[index].property_key()

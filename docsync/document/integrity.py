@@ -62,7 +62,7 @@ class ChangeOutcome:
 
 def _values_after(outcome: ChangeOutcome, model: Model) -> dict[str, Any]:
     values = dict(model._values)
-    entry = outcome.touched.get(model.id)
+    entry = outcome.touched.get(model._id)
     if entry is not None and entry[0] is model:
         for attr in entry[1]:
             values[attr] = outcome.value_after(model, attr)
@@ -85,13 +85,13 @@ def _changed_models(outcome: ChangeOutcome) -> Iterator[tuple[Model, Iterable[st
     for model in outcome.new_models.values():
         yield model, list(_values_after(outcome, model))
     for model, attrs in outcome.touched.values():
-        if model.id not in outcome.new_models:
+        if model._id not in outcome.new_models:
             yield model, attrs
 
 
 def _value_after(outcome: ChangeOutcome, model: Model, attr: str) -> Any:
     """One entry of ``_values_after`` (without copying every value of the model)."""
-    entry = outcome.touched.get(model.id)
+    entry = outcome.touched.get(model._id)
     if entry is not None and entry[0] is model and attr in entry[1]:
         return outcome.value_after(model, attr)
     return model._values.get(attr)
@@ -157,7 +157,7 @@ def _footprint_after(outcome: ChangeOutcome, ledger: FootprintLedger, before: Fo
         # Whatever stays, at most everything stays: count the changed models anew.
         after = before.copy()
         for model, _ in _changed_models(outcome):
-            if model.id not in outcome.new_models:
+            if model._id not in outcome.new_models:
                 after.remove(ledger.of(model))
             after.add(model_footprint(model, _values_after(outcome, model)))
         return after
@@ -171,7 +171,7 @@ def _footprint_after(outcome: ChangeOutcome, ledger: FootprintLedger, before: Fo
         if id(model) in seen:
             continue
         seen.add(id(model))
-        changed = model.id in outcome.new_models or model.id in outcome.touched
+        changed = model._id in outcome.new_models or model._id in outcome.touched
         after.add(model_footprint(model, _values_after(outcome, model)) if changed else ledger.of(model))
         stack.extend(references(model))
     return after

@@ -80,6 +80,11 @@ class ModelMeta(type):
         unknown = writable - properties.keys()
         if unknown:
             raise TypeError(f"{name}.__client_writable__ names unknown properties {sorted(unknown)}")
+        # Asked on every change: worked out once per class (Model itself refines nothing).
+        root: Any = globals().get("Model")
+        made: Any = cls
+        made._refines = root is not None and made.validate_value is not root.validate_value
+        made._keeps = made._refines and made.kept_valid is not root.kept_valid
         if not namespace["__abstract__"]:
             register_model_class(namespace["__type_name__"], cls)
         return cls
@@ -128,8 +133,6 @@ def is_empty_default(model: Model, attr: str, value: Any) -> bool:
     return type(default) in (list, dict) and not default
 
 
-_REFINES: dict[type[Model], bool] = {}
-_KEEPS: dict[type[Model], bool] = {}
 _UNKNOWN: Any = object()
 #: Per property, the container type its values are tracked in: (the plain type, the tracking type).
 _WRAPPERS: dict[Property, tuple[type, type] | None] = {}
@@ -148,18 +151,12 @@ def _wrapper_of(prop: Property) -> tuple[type, type] | None:
 
 def keeps_valid(cls: type[Model]) -> bool:
     """Tell whether ``cls`` refines validation and changes other values after one changed (``kept_valid``)."""
-    keeps = _KEEPS.get(cls)
-    if keeps is None:
-        keeps = _KEEPS[cls] = refines_validation(cls) and cls.kept_valid is not Model.kept_valid
-    return keeps
+    return cls._keeps
 
 
 def refines_validation(cls: type[Model]) -> bool:
     """Tell whether ``cls`` refines ``validate_value`` (by its other values: a Tabs' ``active`` by its tabs)."""
-    refines = _REFINES.get(cls)
-    if refines is None:
-        refines = _REFINES[cls] = cls.validate_value is not Model.validate_value
-    return refines
+    return cls._refines
 
 
 class _ValuesView(Mapping[str, Any]):
@@ -208,6 +205,9 @@ class Model(metaclass=ModelMeta):
     __view_module__: ClassVar[str | None] = None
     _properties: ClassVar[dict[str, Property]]
     _model_properties: ClassVar[tuple[Property, ...]]
+    #: Whether the class refines ``validate_value`` (``refines_validation``), and keeps values valid (``keeps_valid``).
+    _refines: ClassVar[bool]
+    _keeps: ClassVar[bool]
 
     name = Nullable(String(), help="A name to find this model by, from Python or JavaScript.")
 
@@ -327,7 +327,7 @@ class Model(metaclass=ModelMeta):
             document._model_changed(event, prop, old, None)
         if self._callbacks is not None:
             self._trigger(attr, old, value)
-        if keeps_valid(type(self)):  # most models (a Slider) keep nothing: no view built per change
+        if self._keeps:  # most models (a Slider) keep nothing: no view built per change
             self._keep_valid(attr, setter)
 
     def kept_valid(self, attr: str, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -379,7 +379,7 @@ class Model(metaclass=ModelMeta):
                 items = base.accepts_items(items)
             except ValidationError:
                 raise prop.fail(items, self.__type_name__) from None
-            if refines_validation(type(self)):  # judged as the whole list it leaves (a group's active)
+            if self._refines:  # judged as the whole list it leaves (a group's active)
                 after = list(container)
                 after[index : index + delete] = items
                 self.validate_value(prop, after)
@@ -394,7 +394,7 @@ class Model(metaclass=ModelMeta):
             document._model_changed(event, prop, removed, None)
         if self._callbacks is not None:
             self._trigger(attr, old, container)
-        if keeps_valid(type(self)):
+        if self._keeps:
             self._keep_valid(attr, setter)
 
     def _dict_set(

@@ -11,7 +11,7 @@ from ..exceptions import NotWritableError, PatchError, UnknownModelError, Unknow
 from . import events as ev
 from .columns import apply_patches, apply_stream, check_patches, check_stream, patch_checked, stream_checked
 from .integrity import ChangeOutcome, DocumentLimits, check_outcome
-from .model import Model, keeps_valid, refines_validation
+from .model import Model
 from .properties import AcceptedList, ColumnData, Dict, List, Property, base_property, models_in
 
 __all__ = ["DocumentLimits", "apply_events"]
@@ -96,10 +96,13 @@ class _Checker:
         raise UnknownModelError(f"unknown model id {model_id!r}")
 
     def prop(self, model: Model, attr: str) -> Property:
+        """Return ``model``'s property ``attr`` (the model checked as by ``model``), marking it touched."""
+        model_id = model._id
+        if not (model_id in self.new_models or self.models.get(model_id) is model):
+            raise UnknownModelError(f"unknown model id {model_id!r}")
         prop = model._properties.get(attr)
         if prop is None:
             raise UnknownPropertyError(f"{model.__type_name__} has no property {attr!r:.40}")
-        model_id = model._id
         if self.from_client and not (attr in model.__client_writable__ or model_id in self.new_models):
             raise NotWritableError(f"{model.__type_name__}.{attr} is not writable from the client")
         touched = self.touched.get(model_id)
@@ -238,7 +241,7 @@ def _check(checker: _Checker, event: ev.DocumentEvent, setter: Any) -> Apply:
 
 
 def _check_property(checker: _Checker, event: ev.DocumentEvent, setter: Any, check: _PropertyCheck) -> Apply:
-    model = checker.model(event.model)  # type: ignore[attr-defined]
+    model = event.model  # type: ignore[attr-defined]
     prop = checker.prop(model, event.attr)  # type: ignore[attr-defined]
     try:
         return check(checker, model, prop, event, setter)
@@ -279,7 +282,7 @@ def _shape(prop: Property) -> tuple[Property, bool, bool, bool]:
 def _check_model_changed(
     checker: _Checker, model: Model, prop: Property, event: ev.ModelChangedEvent, setter: Any
 ) -> Apply:
-    if refines_validation(type(model)):
+    if model._refines:
         value = model._wrap(prop, _validate_after(checker, model, prop, event.new))
     else:
         value = model._wrap(prop, model.validate_value(prop, event.new))
@@ -294,7 +297,7 @@ def _check_model_changed(
         checker.lists[key] = None if value is None else list(value)
     elif is_dict or is_columns:
         checker.dicts[key] = None if value is None else dict(value)
-    if keeps_valid(type(model)):  # Model.kept_valid keeps nothing: no simulated view per value
+    if model._keeps:  # Model.kept_valid keeps nothing: no simulated view per value
         _kept_valid(checker, model, prop.name)
     # Stored as checked: the check judged it against the values it will meet.
     return lambda: model._store_value(prop, value, setter)
@@ -320,9 +323,9 @@ def _check_splice(checker: _Checker, model: Model, prop: Property, event: ev.Lis
     if prop in model._model_properties:  # a tuple: no call for the many that hold none
         checker.attachable(checked)
     items[event.index : event.index + event.delete] = checked
-    if refines_validation(type(model)):  # the whole list, as the splice leaves it (a group's active)
+    if model._refines:  # the whole list, as the splice leaves it (a group's active)
         _validate_after(checker, model, prop, items)  # no copy: read, never kept
-        if keeps_valid(type(model)):
+        if model._keeps:
             _kept_valid(checker, model, prop.name)
     return lambda: model._list_splice(
         prop, getattr(model, prop.name), event.index, event.delete, checked, setter, checked=True
@@ -356,7 +359,7 @@ def _check_dict_set(
     if prop in model._model_properties:  # a tuple: no call for the many that hold none
         checker.attachable(checked_items)
     current.update(checked_items)
-    if refines_validation(type(model)):
+    if model._refines:
         _validate_after(checker, model, prop, dict(current))
     return lambda: model._dict_set(prop, getattr(model, prop.name), checked_items, setter, checked=True)
 
@@ -378,7 +381,7 @@ def _check_dict_delete(
             raise PatchError(f"{name}.{prop.name} has no key {key!r:.40}")
         assert current is not None
         current.pop(key)
-    if refines_validation(type(model)) and current is not None:
+    if model._refines and current is not None:
         _validate_after(checker, model, prop, dict(current))
     return lambda: model._dict_delete(prop, getattr(model, prop.name), list(event.keys), setter)
 

@@ -31,7 +31,7 @@ def model_definition(model: Model, encoder: Encoder) -> dict[str, Any]:
     attributes = {
         attr: encoder.encode(value) for attr, value in values.items() if not is_empty_default(model, attr, value)
     }
-    return {"type": "object", "name": model.__type_name__, "id": model.id, "attributes": attributes}
+    return {"type": "object", "name": model.__type_name__, "id": model._id, "attributes": attributes}
 
 
 def instantiate_models(
@@ -121,13 +121,13 @@ def event_json(event: ev.DocumentEvent, encoder: Encoder) -> dict[str, Any]:
     """One event as PATCH-DOC content's JSON (its values through ``encoder``)."""
     kind = event.kind
     if type(event) is ev.ModelChangedEvent:  # the most common events first: one type check, not ten
-        return {"kind": kind, "model": {"id": event.model.id}, "attr": event.attr, "new": encoder.encode(event.new)}
+        return {"kind": kind, "model": {"id": event.model._id}, "attr": event.attr, "new": encoder.encode(event.new)}
     if type(event) is ev.ColumnDataChangedEvent:
         columns = {name: encoder.encode(col) for name, col in event.columns.items()}
-        return {"kind": kind, "model": {"id": event.model.id}, "attr": event.attr, "columns": columns}
+        return {"kind": kind, "model": {"id": event.model._id}, "attr": event.attr, "columns": columns}
     if type(event) is ev.ListSplicedEvent:
         items = encoder.encode(event.items)
-        model = {"id": event.model.id}
+        model = {"id": event.model._id}
         return {"kind": kind, "model": model, "attr": event.attr, "index": event.index, "delete": event.delete,
                 "items": items}  # fmt: skip
     if isinstance(event, ev.TitleChangedEvent):
@@ -135,9 +135,9 @@ def event_json(event: ev.DocumentEvent, encoder: Encoder) -> dict[str, Any]:
     if isinstance(event, ev.MessageSentEvent):
         out = {"kind": kind, "msg_type": event.msg_type, "msg_data": encoder.encode(event.msg_data)}
         if event.model is not None:
-            out["model"] = {"id": event.model.id}
+            out["model"] = {"id": event.model._id}
         return out
-    out = {"kind": kind, "model": {"id": event.model.id}}  # type: ignore[attr-defined]
+    out = {"kind": kind, "model": {"id": event.model._id}}  # type: ignore[attr-defined]
     if isinstance(event, ev.RootAddedEvent | ev.RootRemovedEvent):
         return out
     out["attr"] = event.attr  # type: ignore[attr-defined]
@@ -176,9 +176,9 @@ def encode_events(
     for event in events:
         target = getattr(event, "model", None)
         if target is not None:  # an event's own target is a reference too
-            encoder.referenced.setdefault(target.id, target)
+            encoder.referenced.setdefault(target._id, target)
         for model in event.new_models:
-            candidates.setdefault(model.id, model)
+            candidates.setdefault(model._id, model)
     references = []
     # A model the batch attached and then detached again is still needed when an
     # encoded event or definition refers to it, so ``encoder.referenced`` counts too;
@@ -318,6 +318,10 @@ def _decode_event(raw: Any, decoder: Decoder, resolve: Any, setter: Any) -> ev.D
     return decode(raw, decoder, resolve, setter)
 
 
+#: The JSON values that decode to themselves (with None), as ``Decoder.decode`` returns them.
+_PLAIN = frozenset({bool, str, int, float})
+
+
 def _title_changed(raw: dict[str, Any], decoder: Decoder, resolve: Any, setter: Any) -> ev.DocumentEvent:
     return ev.TitleChangedEvent(_string(raw, "title"), setter)
 
@@ -340,7 +344,11 @@ def _root_removed(raw: dict[str, Any], decoder: Decoder, resolve: Any, setter: A
 
 def _model_changed(raw: dict[str, Any], decoder: Decoder, resolve: Any, setter: Any) -> ev.DocumentEvent:
     model = _target(raw, resolve)
-    return ev.ModelChangedEvent(model, _string(raw, "attr"), None, decoder.decode(raw.get("new")), setter)
+    attr = _string(raw, "attr")
+    new = raw.get("new")
+    if new is not None and type(new) not in _PLAIN:  # a scalar (most values) is itself: no call
+        new = decoder.decode(new)
+    return ev.ModelChangedEvent(model, attr, None, new, setter)
 
 
 def _column_data_changed(raw: dict[str, Any], decoder: Decoder, resolve: Any, setter: Any) -> ev.DocumentEvent:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..document import DocumentEvent, ListSplicedEvent, Model, ModelChangedEvent, encode_events
+from ..document.wire import event_json
 from ..protocol import Buffer
 from ..serialization import Encoder, frozen_buffer
 from .patches import MAX_PATCH_EVENTS
@@ -82,11 +83,15 @@ class Outbox:
         self._serial += 1
         # Buffer ids must be unique in a message that gathers several encoded changes.
         encoder = Encoder(buffer_prefix=f"c{self._serial}.")
-        encoded = encode_events([event], encoder, attached)
+        if event.new_models:
+            encoded = encode_events([event], encoder, attached)
+            json, references = encoded["events"][0], encoded["references"]
+        else:  # nearly every change attaches no model: no definitions to gather
+            json, references = event_json(event, encoder), []
         # Its buffers are its own (see EncodedEvent): a later patch of the column in place
         # must not change a change waiting here, or in flight and resent after a resume.
-        buffers = [(buffer_id, frozen_buffer(data)) for buffer_id, data in encoder.buffers]
-        entry = OutboxEntry(event, event.property_key(), encoded["events"][0], encoded["references"], buffers, base)
+        buffers = [(buffer_id, frozen_buffer(data)) for buffer_id, data in encoder.buffers] if encoder.buffers else []
+        entry = OutboxEntry(event, event.property_key(), json, references, buffers, base)
         if isinstance(event, ListSplicedEvent):
             entry.splice = Splice(event.index, event.delete, len(event.items))
         if isinstance(event, ModelChangedEvent) and entry.key is not None:
