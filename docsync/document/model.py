@@ -357,7 +357,8 @@ class Model(metaclass=ModelMeta):
     def _old_copy(self, attr: str, container: Any) -> Any:
         # Copy the old collection only when a callback will look at it.
         if self._callbacks and attr in self._callbacks:
-            return type(container).__mro__[1](container)
+            # The plain list or dict (a ColumnDataDict's first base is TrackedDict, which needs an owner).
+            return (dict if isinstance(container, dict) else list)(container)
         return container
 
     def _list_splice(

@@ -8,7 +8,7 @@ import pytest
 
 from docsync.document import Document, MessageSentEvent, Model
 from docsync.document.model import new_model_id
-from docsync.document.models import Button, Column, Slider
+from docsync.document.models import Button, Column, ColumnDataSource, Slider
 from docsync.document.properties import Float, Int, List, String
 from docsync.document.registry import model_class, register_model_class, registered_names
 from docsync.exceptions import DeserializationError
@@ -167,6 +167,17 @@ class TestOnChange:
         ((attr, old, new),) = record.calls
         assert attr == "refs"
         assert old == [] and new is node.refs and list(new) == [leaf]
+
+    def test_a_column_replaced_in_place_gives_the_old_columns(self) -> None:
+        # A data source's columns are a ColumnDataDict (whose first base needs an owner): the
+        # old value handed to a callback is a plain dict of the columns before.
+        source = ColumnDataSource(data={"x": [1.0]})
+        record = Recorder()
+        source.on_change("data", record)
+        source.data["x"] = [2.0]
+        ((attr, old, new),) = record.calls
+        assert attr == "data" and type(old) is dict and old == {"x": [1.0]}
+        assert new is source.data and source.data["x"] == [2.0]
 
     def test_coroutine_callback_is_handed_to_the_document(self) -> None:
         doc = Document()
