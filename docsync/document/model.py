@@ -85,6 +85,7 @@ class ModelMeta(type):
         made: Any = cls
         made._refines = root is not None and made.validate_value is not root.validate_value
         made._keeps = made._refines and made.kept_valid is not root.kept_valid
+        made._checks_client = root is not None and made.check_client_values is not root.check_client_values
         if not namespace["__abstract__"]:
             register_model_class(namespace["__type_name__"], cls)
         return cls
@@ -208,6 +209,8 @@ class Model(metaclass=ModelMeta):
     #: Whether the class refines ``validate_value`` (``refines_validation``), and keeps values valid (``keeps_valid``).
     _refines: ClassVar[bool]
     _keeps: ClassVar[bool]
+    #: Whether the class judges what a browser leaves in it (``check_client_values``).
+    _checks_client: ClassVar[bool]
 
     name = Nullable(String(), help="A name to find this model by, from Python or JavaScript.")
 
@@ -303,6 +306,16 @@ class Model(metaclass=ModelMeta):
         ``scratch`` belongs to this model for the rest of that check: an event records
         there what it will change, so that the events after it in the same patch are
         judged against that.
+        """
+
+    def check_client_values(self, values: Mapping[str, Any], new: bool) -> None:
+        """Raise ValidationError if a browser's patch leaves values its widget never sends.
+
+        Called for client patches only (the application may set anything), once the
+        patch's every event is checked: ``values`` are the model's values as the patch
+        leaves them, while ``self`` still holds those before it (``new``: the patch
+        defines the model, there were none). A Select refuses a value not among its
+        options; a value the model held already is kept (the application set it).
         """
 
     def _set_value(self, prop: Property, value: Any, setter: Any) -> None:

@@ -198,6 +198,36 @@ class _SimulatedValues(Mapping[str, Any]):
         return len(self.model._properties)
 
 
+class _ValuesAfter(dict[str, Any]):
+    """A model's values as a patch leaves them, a missing one read as its default (a plain dict's reads)."""
+
+    __slots__ = ("model",)
+    model: Model
+
+    def __missing__(self, attr: str) -> Any:
+        return self.model._properties[attr].default()
+
+
+def _check_client_values(checker: _Checker) -> None:
+    """Refuse what a browser's widget never sends (Model.check_client_values), as the patch leaves it."""
+    new_models = checker.new_models
+    for model, attrs in checker.touched.values():
+        if model._checks_client and model._id not in new_models:
+            values = _ValuesAfter(model._values)
+            values.model = model
+            for attr in attrs:
+                values[attr] = checker.value_after(model, attr)
+            model.check_client_values(values, False)
+    for model in new_models.values():
+        if model._checks_client:
+            values = _ValuesAfter(model._values)
+            values.model = model
+            entry = checker.touched.get(model._id)
+            for attr in entry[1] if entry is not None else ():
+                values[attr] = checker.value_after(model, attr)
+            model.check_client_values(values, True)
+
+
 def _value_error(exc: ValueError) -> PatchError:
     return PatchError(str(exc))
 
@@ -451,6 +481,10 @@ def apply_events(
     checker = _Checker(document, new_models, from_client, allow_structure)
     steps = [_check(checker, event, setter) for event in events]
     if from_client:
+        try:
+            _check_client_values(checker)
+        except ValueError as exc:
+            raise _value_error(exc) from None
         outcome = ChangeOutcome(
             document, new_models, checker.touched, checker.value_after, checker.roots, checker.title
         )

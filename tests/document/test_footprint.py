@@ -134,10 +134,11 @@ def test_a_column_may_not_grow_past_its_bound() -> None:
 def test_streams_add_up_to_the_document_bound() -> None:
     world = World()
     for name in ("a", "b", "c"):
-        world.apply(ModelChangedEvent(world.source, "data", None, {**world.source.data, name: np.zeros(1000)}))
+        # 1,000 float64s in the source's 10 rows (a client's columns are as long as the others).
+        world.apply(ModelChangedEvent(world.source, "data", None, {**world.source.data, name: np.zeros((10, 100))}))
     world.refused(
         r"document too large: \d+ > 30000 bytes",
-        ModelChangedEvent(world.source, "data", None, {**world.source.data, "d": np.zeros(1000)}),
+        ModelChangedEvent(world.source, "data", None, {**world.source.data, "d": np.zeros((10, 100))}),
     )
 
 
@@ -152,11 +153,11 @@ def test_the_json_of_the_document_fits_one_frame() -> None:
 
 def test_the_arrays_fit_the_buffers_a_message_may_carry() -> None:
     world = World()
-    columns = {**world.source.data, **{f"c{i}": np.zeros(1) for i in range(5)}}
+    columns = {**world.source.data, **{f"c{i}": np.zeros(10) for i in range(5)}}
     world.apply(ModelChangedEvent(world.source, "data", None, columns))
     world.refused(
         "too many arrays in the document: 7 > 6",
-        ModelChangedEvent(world.source, "data", None, {**columns, "one_more": np.zeros(1)}),
+        ModelChangedEvent(world.source, "data", None, {**columns, "one_more": np.zeros(10)}),
     )
 
 

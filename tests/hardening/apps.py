@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import inspect
 import time
 from pathlib import Path
@@ -44,6 +45,11 @@ def all_models(doc: Document) -> None:
     wired: dict[type[Model], Model] = {
         ColumnDataSource: source,
         TableColumn: TableColumn(field="x", title="x"),
+        # Choices with options: a browser picks among them (test_client_writes' samples).
+        builtin.Select: builtin.Select(options=["a", "b"]),
+        builtin.MultiSelect: builtin.MultiSelect(options=["a", "b"]),
+        builtin.MultiChoice: builtin.MultiChoice(options=["a", "b"]),
+        builtin.AutocompleteInput: builtin.AutocompleteInput(completions=["Bern"]),
     }
     renderers = [GlyphRenderer(data_source=source, glyph=glyph) for glyph in (Line(), Scatter(), VBar(top="y"))]
     wired[GlyphRenderer] = renderers[0]
@@ -107,6 +113,46 @@ def hostile(doc: Document) -> None:
 
 #: The same document, from an application that lets no client change its structure.
 hostile_closed = Application(FunctionHandler(hostile), allow_client_structure=False)
+
+
+def offered(doc: Document) -> None:
+    """Widgets that offer their user bounded values, a source, and a Div every callback writes to."""
+    calls = Div(text="", name="calls")
+
+    def record(attr: str, old: Any, new: Any) -> None:
+        calls.text += f"{attr}={new!r};"
+
+    day = datetime.date
+    widgets = [
+        Slider(start=0, end=1_000_000, step=1, value=0, name="slider"),
+        builtin.RangeSlider(start=0.1, end=0.9, step=0.1, value=(0.2, 0.5), name="range"),
+        builtin.Select(options=["a", "b"], value="a", name="select"),
+        builtin.MultiSelect(options=[("a", "A"), ("b", "B")], value=["a"], name="multi_select"),
+        builtin.MultiChoice(options=["a", "b", "c"], value=[], name="multi_choice"),
+        builtin.AutocompleteInput(completions=["Bern", "Berlin"], value="", name="auto"),
+        builtin.AutocompleteInput(completions=["Bern"], restrict=False, value="", name="auto_free"),
+        builtin.DatePicker(min_date=day(2024, 1, 1), max_date=day(2024, 12, 31), value=day(2024, 6, 1), name="date"),
+        builtin.DateRangePicker(min_date=day(2024, 1, 1), max_date=day(2024, 12, 31), name="date_range"),
+        builtin.DatetimePicker(
+            min_date=datetime.datetime(2024, 1, 1, 8), max_date=datetime.datetime(2024, 1, 31, 18), name="datetime"
+        ),
+        builtin.TimePicker(min_time=datetime.time(8), max_time=datetime.time(18), name="time"),
+        builtin.DateRangeSlider(
+            start=day(2024, 1, 1), end=day(2024, 3, 1), value=(day(2024, 1, 10), day(2024, 2, 1)), name="date_slider"
+        ),
+        builtin.Spinner(low=0, high=10, value=5, name="spinner"),
+        # Values the app set outside the options (its choice): a browser may send them back.
+        builtin.MultiChoice(options=["a", "b"], value=["a", "legacy"], name="tags"),
+        builtin.Select(options=["a"], value="old", name="legacy_select"),
+    ]
+    for widget in widgets:
+        widget.on_change("value", record)
+    panels = [builtin.TabPanel(title=t, child=Div(text=t), disabled=t == "two") for t in ("one", "two", "three")]
+    tabs = builtin.Tabs(tabs=panels, active=0, name="tabs")
+    tabs.on_change("active", record)
+    source = ColumnDataSource(data={"x": [1.0, 2.0, 3.0], "y": np.arange(3.0)}, name="source")
+    source.on_change("data", record)
+    doc.add_root(Column(*widgets, tabs, source, calls, name="root"))
 
 
 def oversized(doc: Document) -> None:

@@ -43,6 +43,7 @@ TEST_APPS = {
     "hostile": {"app": "tests.hardening.apps.hostile", "push": "public"},
     "hostile_closed": {"app": "tests.hardening.apps.hostile_closed", "push": "public"},
     "oversized": "tests.hardening.apps.oversized",
+    "offered": "tests.hardening.apps.offered",
 }
 
 ROOT_URLCONF = "tests.hardening.urls"

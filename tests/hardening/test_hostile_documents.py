@@ -134,19 +134,19 @@ async def test_the_document_bound_holds_across_columns(victim: Victim) -> None:
     source = victim.model_id("source")
     sock = await victim.raw()
     try:
-        for name in ("a", "b"):  # 56,000 bytes each, under the column bound
+        for name in ("a", "b"):  # 56,000 bytes each, under the column bound, in the source's 4 rows
             event = {
                 "kind": "ColumnDataChanged",
                 "model": ref(source),
                 "attr": "data",
                 "columns": {name: {"array": name}},
             }
-            assert (await sock.request(array_message([event], {name: np.zeros(7000)}))).msgtype == OK
+            assert (await sock.request(array_message([event], {name: np.zeros((4, 1750))}))).msgtype == OK
     finally:
         await sock.close()
     victim.before = await victim.document_bytes()
     event = {"kind": "ColumnDataChanged", "model": ref(source), "attr": "data", "columns": {"c": {"array": "c"}}}
-    text = await victim.refused(array_message([event], {"c": np.zeros(7000)}), code=REFUSED)
+    text = await victim.refused(array_message([event], {"c": np.zeros((4, 1750))}), code=REFUSED)
     assert text.startswith("document too large: ") and text.endswith(f" > {MAX_MESSAGE_BYTES // 2} bytes")
     # Whatever clients did, a pull of the document fits every wire limit.
     reply, frames = await raw_pull(victim.url, victim.config["token"])
@@ -164,7 +164,8 @@ async def test_the_document_s_json_fits_one_frame_and_its_arrays_the_buffers(vic
             patch([{"kind": "ModelChanged", "model": ref(text_id), "attr": "value", "new": "t" * 40_000}])
         )
         assert reply.msgtype == OK
-        arrays = {f"c{i}": np.zeros(1) for i in range(MAX_BUFFERS - 1)}  # the source holds one array already
+        # The source holds one array already (of 4 rows, as every column a client adds).
+        arrays = {f"c{i}": np.zeros(4) for i in range(MAX_BUFFERS - 1)}
         event = {
             "kind": "ColumnDataChanged",
             "model": ref(source),
@@ -181,7 +182,7 @@ async def test_the_document_s_json_fits_one_frame_and_its_arrays_the_buffers(vic
     text = await victim.refused(cells, code=REFUSED)
     assert text.startswith("document JSON too large: ") and text.endswith(f" > {MAX_FRAME_BYTES} bytes")
     one_more = {"kind": "ColumnDataChanged", "model": ref(source), "attr": "data", "columns": {"z": {"array": "z"}}}
-    text = await victim.refused(array_message([one_more], {"z": np.zeros(1)}), code=REFUSED)
+    text = await victim.refused(array_message([one_more], {"z": np.zeros(4)}), code=REFUSED)
     assert text == f"too many arrays in the document: {MAX_BUFFERS + 1} > {MAX_BUFFERS}"
     await victim.assert_unharmed()
 

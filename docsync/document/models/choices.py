@@ -7,6 +7,7 @@ from typing import Any
 
 from ...exceptions import ValidationError
 from ..properties import Bool, Either, Enum, Int, List, Nullable, Property, String, Tuple
+from .offered import changed, check_choices
 from .widgets import BUTTON_TYPES, Widget
 
 __all__ = [
@@ -23,7 +24,19 @@ __all__ = [
 Option = Either(String(), Tuple(String(), String()))
 
 
-class MultiSelect(Widget):
+class _MultipleChoice(Widget):
+    """Options of which the user selects any number: a browser's values are among them."""
+
+    __abstract__ = True
+
+    def check_client_values(self, values: Mapping[str, Any], new: bool) -> None:
+        """Each value the browser sends is an option's (or one the widget holds already)."""
+        value = changed(self, values, new)
+        if value is not None:
+            check_choices(f"{self.__type_name__}.value", value, values["options"], self._values.get("value", ()))
+
+
+class MultiSelect(_MultipleChoice):
     """A list box of options of which the user selects any number."""
 
     __client_writable__ = frozenset({"value"})
@@ -33,7 +46,7 @@ class MultiSelect(Widget):
     size = Int(4, help="How many options show without scrolling.")
 
 
-class MultiChoice(Widget):
+class MultiChoice(_MultipleChoice):
     """Selected options shown as removable tags, and a search box to add more."""
 
     __client_writable__ = frozenset({"value"})

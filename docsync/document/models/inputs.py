@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from ...exceptions import ValidationError
 from ..properties import Bool, Color, Either, Enum, Float, Int, List, Nullable, Property, String
+from .offered import changed, check_choice
 from .widgets import TextInput, Widget
 
 __all__ = ["AutocompleteInput", "ColorPicker", "NumericInput", "PasswordInput", "Spinner", "TextAreaInput"]
@@ -44,6 +46,12 @@ class AutocompleteInput(TextInput):
     case_sensitive = Bool(True)
     restrict = Bool(True, help="Only a completion may become the value.")
     search_strategy = Enum("starts_with", "includes")
+
+    def check_client_values(self, values: Mapping[str, Any], new: bool) -> None:
+        """With ``restrict``, a browser's value is one of the completions."""
+        value = changed(self, values, new)
+        if value is not None and values["restrict"]:
+            check_choice("AutocompleteInput.value", value, values["completions"])
 
 
 class NumericInput(Widget):

@@ -8,6 +8,7 @@ from typing import Any
 from ...exceptions import ValidationError
 from ..model import Model
 from ..properties import Bool, Either, Enum, Instance, Int, List, Property, String, Tuple
+from .offered import changed
 from .ui import UIElement
 
 __all__ = ["Card", "Column", "GridBox", "LayoutDOM", "Row", "Spacer", "TabPanel", "Tabs"]
@@ -99,6 +100,13 @@ class Tabs(UIElement):
             if not 0 <= value < max(count, 1):
                 raise ValidationError(f"Tabs.active {value} is out of range: {count} tabs")
         return value
+
+    def check_client_values(self, values: Mapping[str, Any], new: bool) -> None:
+        """A browser shows a tab that is not disabled (its button cannot be clicked)."""
+        active = changed(self, values, new, "active")
+        tabs = values["tabs"]
+        if active is not None and 0 <= active < len(tabs) and tabs[active].disabled:
+            raise ValidationError(f"Tabs.active {active} is a disabled tab")
 
     def kept_valid(self, attr: str, values: Mapping[str, Any]) -> dict[str, Any]:
         """Fewer tabs than ``active`` needs: the last one becomes active (what the page shows)."""

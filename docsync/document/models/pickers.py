@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ...exceptions import ValidationError
 from ..properties import Bool, Date, Datetime, Int, Nullable, Property, String, Time, Tuple
+from .offered import changed, check_within
 from .widgets import Widget
 
 __all__ = ["DateRangePicker", "DateRangeSlider", "DatetimePicker", "TimePicker"]
@@ -15,6 +17,14 @@ def _ordered(name: str, value: Any) -> Any:
     if value is not None and value[0] > value[1]:
         raise ValidationError(f"{name}.value must not end before it starts: {value[0]} > {value[1]}")
     return value
+
+
+def _check_bounds(model: Widget, values: Mapping[str, Any], new: bool, low: str, high: str) -> None:
+    """A browser's value (each end of a range) lies between the model's ``low`` and ``high`` values."""
+    value = changed(model, values, new)
+    if value is not None:
+        for end in value if isinstance(value, tuple | list) else (value,):
+            check_within(f"{model.__type_name__}.value", end, values[low], values[high], (low, high))
 
 
 class DateRangePicker(Widget):
@@ -30,6 +40,10 @@ class DateRangePicker(Widget):
         value = super().validate_value(prop, value)
         return _ordered(self.__type_name__, value) if prop.name == "value" else value
 
+    def check_client_values(self, values: Mapping[str, Any], new: bool) -> None:
+        """A browser's value lies between min_date and max_date."""
+        _check_bounds(self, values, new, "min_date", "max_date")
+
 
 class DatetimePicker(Widget):
     """A date and a time of day (a naive datetime: the browser's wall-clock time)."""
@@ -39,6 +53,10 @@ class DatetimePicker(Widget):
     value = Nullable(Datetime())
     min_date = Nullable(Datetime())
     max_date = Nullable(Datetime())
+
+    def check_client_values(self, values: Mapping[str, Any], new: bool) -> None:
+        """A browser's value lies between min_date and max_date."""
+        _check_bounds(self, values, new, "min_date", "max_date")
 
 
 class TimePicker(Widget):
@@ -50,6 +68,10 @@ class TimePicker(Widget):
     min_time = Nullable(Time())
     max_time = Nullable(Time())
     seconds = Bool(False, help="Whether seconds are shown and may be chosen.")
+
+    def check_client_values(self, values: Mapping[str, Any], new: bool) -> None:
+        """A browser's value lies between min_time and max_time."""
+        _check_bounds(self, values, new, "min_time", "max_time")
 
 
 class DateRangeSlider(Widget):
@@ -66,3 +88,7 @@ class DateRangeSlider(Widget):
     def validate_value(self, prop: Property, value: Any) -> Any:
         value = super().validate_value(prop, value)
         return _ordered(self.__type_name__, value) if prop.name == "value" else value
+
+    def check_client_values(self, values: Mapping[str, Any], new: bool) -> None:
+        """A browser's value lies between start and end."""
+        _check_bounds(self, values, new, "start", "end")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ...exceptions import ValidationError
 from ..columns import check_patches, check_stream, patch_checked, stream_checked
 from ..model import Model
 from ..properties import ColumnData, Instance, Int, List
@@ -35,6 +36,21 @@ class ColumnDataSource(Model):
         if id is None and "selected" not in properties:
             properties["selected"] = Selection()
         super().__init__(id=id, **properties)
+
+    def check_client_values(self, values: Mapping[str, Any], new: bool) -> None:
+        """A browser's change leaves every column as long as the others (new data, streams, cell patches).
+
+        A source the application left uneven is the application's: a change that keeps
+        every column's length (a cell patch) is taken.
+        """
+        data = values["data"]
+        lengths = {name: len(column) for name, column in data.items()}
+        if len(set(lengths.values())) <= 1:
+            return
+        if not new and lengths == {name: len(column) for name, column in self._values.get("data", {}).items()}:
+            return
+        shown = ", ".join(f"{name!r:.40}: {length}" for name, length in list(lengths.items())[:8])
+        raise ValidationError(f"ColumnDataSource.data columns would have different lengths ({shown})")
 
     @property
     def column_names(self) -> list[str]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ..properties import Bool, Date, Either, Enum, Float, Int, List, Nullable, Property, String, Tuple
+from .offered import changed, check_choice, check_within
 from .ui import UIElement
 
 __all__ = [
@@ -22,6 +24,9 @@ __all__ = [
     "Widget",
 ]
 
+
+#: How a picker's bounds are named in its errors.
+_DATE_BOUNDS = ("min_date", "max_date")
 
 #: The looks of a button, as in Bokeh.
 BUTTON_TYPES = ("default", "primary", "success", "warning", "danger")
@@ -128,6 +133,13 @@ class _SteppedRange(Widget):
         value = super().validate_value(prop, value)
         return self._typed_value(value) if prop.name == "value" else value
 
+    def check_client_values(self, values: Mapping[str, Any], new: bool) -> None:
+        """A browser's slider moves within [start, end] (a thumb at an end included)."""
+        value = changed(self, values, new)
+        if value is not None:
+            for number in value if isinstance(value, tuple | list) else (value,):
+                check_within(f"{self.__type_name__}.value", number, values["start"], values["end"])
+
     def _store_value(self, prop: Property, value: Any, setter: Any) -> None:
         super()._store_value(prop, value, setter)
         if prop.name in ("start", "end", "step"):
@@ -174,6 +186,12 @@ class Select(Widget):
     value = String()
     options = List(String())
 
+    def check_client_values(self, values: Mapping[str, Any], new: bool) -> None:
+        """A browser picks one of the options."""
+        value = changed(self, values, new)
+        if value is not None:
+            check_choice("Select.value", value, values["options"])
+
 
 class DatePicker(Widget):
     """A calendar date input."""
@@ -183,3 +201,9 @@ class DatePicker(Widget):
     value = Nullable(Date())
     min_date = Nullable(Date())
     max_date = Nullable(Date())
+
+    def check_client_values(self, values: Mapping[str, Any], new: bool) -> None:
+        """A browser's calendar offers the days from min_date to max_date."""
+        check_within(
+            "DatePicker.value", changed(self, values, new), values["min_date"], values["max_date"], _DATE_BOUNDS
+        )
