@@ -103,6 +103,9 @@ def _server(tmp: Path, name: str, kind: str = "daphne", **env: str) -> ServerPro
         "DOCSYNC_SQLITE": str(db),
         "DOCSYNC_MAX_PATCHES": "1000000",
         "DOCSYNC_LOG_LEVEL": "WARNING",
+        # One machine opens every session (thousands for the drain): no per-client limit.
+        "DOCSYNC_MAX_SESSIONS_PER_CLIENT": "none",
+        "DOCSYNC_MAX_CONNECTIONS_PER_CLIENT": "none",
         **env,
     }
     import subprocess

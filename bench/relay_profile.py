@@ -124,6 +124,9 @@ def main() -> None:
             "DOCSYNC_SQLITE": str(tmp / "db.sqlite3"),
             "DOCSYNC_ADMIN_REFRESH": "0",
             "DOCSYNC_MAX_PATCHES_PER_SECOND": "100000",
+            # One machine is every client: no per-client limit.
+            "DOCSYNC_MAX_SESSIONS_PER_CLIENT": "none",
+            "DOCSYNC_MAX_CONNECTIONS_PER_CLIENT": "none",
         }
         subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=root, env={**os.environ, **env}, check=True)
         servers: list[ServerProcess] = [

@@ -35,6 +35,10 @@ DEFAULTS: dict[str, Any] = {
     "MAX_QUEUED_BYTES": 8 * 1024 * 1024,
     "MAX_SESSIONS": 20000,
     "MAX_CONNECTIONS_PER_SESSION": 64,
+    # Per client (a logged-in user, else an address: server/clients.py) and per process:
+    # the live sessions it made and the websockets it holds (close 1013; None: no limit).
+    "MAX_SESSIONS_PER_CLIENT": 200,
+    "MAX_CONNECTIONS_PER_CLIENT": 500,
     "MAX_PATCHES_PER_SECOND": 200,
     "MAX_CLIENT_MODELS": 1000,
     "MAX_ARRAY_ELEMENTS": 50_000_000,

@@ -24,6 +24,7 @@ The tree::
         │   └── ApplicationStoppedError  it failed for this session too often         close 4011
         ├── ServerBusyError        this process cannot take the websocket now       close 1013
         │   ├── SessionLimitError  it holds its maximum of sessions
+        │   ├── ClientLimitError   the client holds its maximum of sessions or websockets here
         │   ├── DirectoryUnavailableError  the cluster cannot reach a session's owner
         │   ├── IncompleteInputLimitError  it holds its maximum of bytes in incomplete messages
         │   └── StoreUnavailableError  the session store cannot be read or written (persistence)
@@ -55,6 +56,7 @@ __all__ = [
     "ApplicationLoadError",
     "ApplicationStoppedError",
     "ClientAction",
+    "ClientLimitError",
     "ConfigurationError",
     "ConnectionClosingError",
     "DeserializationError",
@@ -224,6 +226,10 @@ class ServerBusyError(ConnectionClosingError):
 
 class SessionLimitError(ServerBusyError):
     """The process holds as many sessions as it may."""
+
+
+class ClientLimitError(ServerBusyError):
+    """The client (a user, or else an address) holds as many sessions or websockets of this process as it may."""
 
 
 class DirectoryUnavailableError(ServerBusyError):

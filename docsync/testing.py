@@ -677,22 +677,28 @@ class RawSocket:
         origin: str | None = None,
         receive_buffer: int | None = None,
         max_queue: int = 16,
+        source_address: str | None = None,
     ) -> RawSocket:
         """Open ``url`` with docsync's subprotocol and ``token`` (none: no token offered).
 
         A slow reader: ``receive_buffer`` bytes of kernel receive buffer (set before
         connecting, so the TCP window stays that small) and ``max_queue`` frames read
         ahead (websockets' default 16; 1: it stops reading the socket once a frame waits unread).
+        ``source_address``: the local address to connect from (another client: on Linux
+        every 127.x.y.z reaches a server listening on 127.0.0.1).
         """
         import websockets
 
         host, port = url.split("/")[2].rsplit(":", 1)
         raw: socket.socket | None = None
-        if receive_buffer is not None:  # set before connecting: the TCP window stays that small
+        if receive_buffer is not None or source_address is not None:
             raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+            if receive_buffer is not None:  # set before connecting: the TCP window stays that small
+                raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
             raw.setblocking(False)
             try:
+                if source_address is not None:
+                    raw.bind((source_address, 0))
                 await asyncio.wait_for(asyncio.get_running_loop().sock_connect(raw, (host, int(port))), REPLY_TIMEOUT)
             except BaseException:
                 raw.close()

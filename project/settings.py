@@ -163,6 +163,8 @@ for _key in (
     "MAX_SESSIONS",
     "MAX_PATCHES_PER_SECOND",
     "MAX_CONNECTIONS_PER_SESSION",
+    "MAX_SESSIONS_PER_CLIENT",
+    "MAX_CONNECTIONS_PER_CLIENT",
     "ADMIN_REFRESH",
     "PROCESS_TIMEOUT",
     "SESSION_TOKEN_EXPIRATION",
@@ -180,7 +182,9 @@ for _key in (
     _value = os.environ.get(f"DOCSYNC_{_key}") or (
         os.environ.get("DOCSYNC_MAX_PATCHES") if _key == "MAX_PATCHES_PER_SECOND" else None
     )
-    if _value:
+    if _value and _value.lower() == "none":  # a limit turned off (the per-client ones)
+        DOCSYNC[_key] = None
+    elif _value:
         DOCSYNC[_key] = float(_value) if "." in _value else int(_value)
 
 AUTH_PASSWORD_VALIDATORS: list[dict[str, str]] = []

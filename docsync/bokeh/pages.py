@@ -28,11 +28,11 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import escape
 
-from ..exceptions import AccessRefusedError, ApplicationError, ConnectionClosingError
+from ..exceptions import AccessRefusedError, ApplicationError, ClientLimitError, ConnectionClosingError
 from ..server.admission.request_info import request_info
 from ..server.admission.tokens import issue_token
 from ..server.admission.visitors import page_visitor
-from .sessions import loaded_user, page_request, request_arguments, session_here
+from .sessions import loaded_user, page_request, request_arguments, request_client, session_here
 
 __all__ = ["app_page", "autoload_js", "bokeh_token", "bundle_for", "resources_for", "static_file"]
 
@@ -108,10 +108,10 @@ def bundle_for(request: HttpRequest) -> Bundle:
 
 
 async def _page_with_document(
-    context: Any, session_id: str, session_request: dict[str, Any], token: str, bundle: Bundle
+    context: Any, session_id: str, session_request: dict[str, Any], token: str, bundle: Bundle, client: str | None
 ) -> str | None:
     """The page rendered around the session's document (None: another process holds the session)."""
-    session = await session_here(context.path, session_id, session_request)
+    session = await session_here(context.path, session_id, session_request, client=client)
     if session is None:
         return None
     async with session.lock:  # the roots, title and template variables are the document's
@@ -131,7 +131,14 @@ def _page_without_document(context: Any, token: str, bundle: Bundle) -> str:
 
 
 def _refused(exc: ConnectionClosingError) -> HttpResponse:
-    status = 403 if isinstance(exc, AccessRefusedError) else 500 if isinstance(exc, ApplicationError) else 503
+    # A client at its own limit is told so (429); the process's limits and failures: 503.
+    status = 503
+    if isinstance(exc, AccessRefusedError):
+        status = 403
+    elif isinstance(exc, ApplicationError):
+        status = 500
+    elif isinstance(exc, ClientLimitError):
+        status = 429
     body = f"<!DOCTYPE html><title>{escape(str(exc))}</title><p>{escape(str(exc))}</p>"
     return HttpResponse(body, status=status, content_type="text/html; charset=utf-8")
 
@@ -146,7 +153,8 @@ def app_page(request: HttpRequest, context: Any, session_id: str) -> HttpRespons
     token = bokeh_token(session_id, context.path, _user_id(request), arguments, info, visitor)
     bundle = bundle_for(request)
     try:
-        html = async_to_sync(_page_with_document)(context, session_id, session_request, token, bundle)
+        client = request_client(request, user)
+        html = async_to_sync(_page_with_document)(context, session_id, session_request, token, bundle, client)
     except ConnectionClosingError as exc:
         logger.info("%s: page refused: %s", context.path, exc)
         return _refused(exc)

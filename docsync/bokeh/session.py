@@ -24,6 +24,7 @@ from bokeh.server.callbacks import NextTickCallback, PeriodicCallback, SessionCa
 from ..exceptions import PatchError
 from ..protocol import Message, error, ok
 from ..protocol.msgtypes import OK
+from ..server.clients import Slot
 from ..server.session.session import STORE_UNAVAILABLE
 from .compat import destroy_document, patch_calls_python
 from .footprint import ClientModels, DocumentFootprint
@@ -37,6 +38,9 @@ logger = logging.getLogger("docsync.bokeh")
 
 class BokehSession:
     """One Bokeh document, its lock, its connections and its scheduled callbacks."""
+
+    #: Its count against the client that made it (MAX_SESSIONS_PER_CLIENT), given back by destroy().
+    client_slot: Slot | None = None
 
     def __init__(
         self,
@@ -358,6 +362,8 @@ class BokehSession:
         """Stop every callback, then free the document."""
         if self.destroyed:
             return
+        if self.client_slot is not None:  # out of its context already: its client may make another
+            self.client_slot.release()
         await self.destroy_callbacks()
         self.destroyed = True
         async with self.lock:

@@ -21,6 +21,7 @@ from ..server.admission import open_session
 from ..server.admission.request_info import request_info
 from ..server.admission.tokens import generate_session_id
 from ..server.admission.visitors import page_visitor
+from ..server.clients import client_key
 from ..server.cluster import ensure_cluster
 from ..server.registry import get_registry
 from .session import BokehSession
@@ -68,11 +69,19 @@ def loaded_user(request: HttpRequest) -> Any:
     return user
 
 
-async def session_here(app_path: str, session_id: str, request: dict[str, Any]) -> BokehSession | None:
+def request_client(request: HttpRequest, user: Any) -> str | None:
+    """Whom a session made for ``request`` counts against (server/clients.py): ``user``, else its address."""
+    return client_key(user, request.META.get("REMOTE_ADDR"))
+
+
+async def session_here(
+    app_path: str, session_id: str, request: dict[str, Any], *, client: str | None = None
+) -> BokehSession | None:
     """Return session ``session_id`` of ``app_path`` held by this process, making it if needed.
 
     None when another process of the cluster holds it. Raises the refusal
-    (a ``ConnectionClosingError``) when the session cannot be made or joined.
+    (a ``ConnectionClosingError``) when the session cannot be made or joined; a new
+    session counts against ``client`` (``MAX_SESSIONS_PER_CLIENT``).
     """
     registry = get_registry()
     cluster = await ensure_cluster(registry)
@@ -85,6 +94,7 @@ async def session_here(app_path: str, session_id: str, request: dict[str, Any]) 
         request=request,
         token_expired=False,
         settings=docsync_settings(),
+        client=client,
     )
     return opened.session  # type: ignore[return-value]
 
@@ -111,8 +121,8 @@ def _visitor(request: HttpRequest, app_path: str) -> tuple[str | None, bool]:
     return page_visitor(request, get_registry().get_context(app_path), save_in_session=True)
 
 
-async def _new_session(app_path: str, session_request: dict[str, Any]) -> BokehSessionHandle:
-    session = await session_here(app_path, generate_session_id(), session_request)
+async def _new_session(app_path: str, session_request: dict[str, Any], client: str | None) -> BokehSessionHandle:
+    session = await session_here(app_path, generate_session_id(), session_request, client=client)
     assert session is not None  # a new id is always free to claim
     return BokehSessionHandle(session)
 
@@ -133,7 +143,7 @@ async def amake_session(
     # that the view's response sets the cookie its page's autoload.js then shows.
     visitor = (await sync_to_async(_visitor)(request, app_path))[0]
     session_request = page_request(request, app_path, user=user, arguments=arguments or {}, visitor=visitor)
-    return await _new_session(app_path, session_request)
+    return await _new_session(app_path, session_request, request_client(request, user))
 
 
 def make_session(
@@ -143,4 +153,4 @@ def make_session(
     user = loaded_user(request)
     visitor = _visitor(request, app_path)[0]
     session_request = page_request(request, app_path, user=user, arguments=arguments or {}, visitor=visitor)
-    return async_to_sync(_new_session)(app_path, session_request)
+    return async_to_sync(_new_session)(app_path, session_request, request_client(request, user))

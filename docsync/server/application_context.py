@@ -99,6 +99,10 @@ class ApplicationContext:
         session = self.sessions.get(session_id)
         return session if session is not None and not session.destroyed else None
 
+    def making(self, session_id: str) -> bool:
+        """Tell whether session ``session_id`` is being made now (its first opener awaits it)."""
+        return session_id in self._creating
+
     async def create_session_if_needed(
         self, session_id: str, request: dict[str, Any], settings: Any, total_sessions: int
     ) -> ServerSession:

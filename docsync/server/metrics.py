@@ -126,6 +126,18 @@ def render_metrics(registry: SessionRegistry) -> str:
         " uvicorn's websockets pause by themselves, uncounted).",
         [("", registry.reads_paused)],
     )
+    refused = registry.clients.refused
+    text.family(
+        "limit_refusals_total",
+        "counter",
+        "Websockets refused with close 1013 (Bokeh app pages: HTTP 503, or 429 for a client's limit) because a"
+        " process or client limit was reached.",
+        [
+            ('{limit="MAX_SESSIONS"}', registry.session_limit_refusals),
+            ('{limit="MAX_SESSIONS_PER_CLIENT"}', refused["sessions"]),
+            ('{limit="MAX_CONNECTIONS_PER_CLIENT"}', refused["connections"]),
+        ],
+    )
     text.family("resident_memory_bytes", "gauge", "Resident memory of this process.", [("", _resident_bytes())])
     text.family(
         "cpu_seconds_total", "counter", "CPU time of this process (user + system).", [("", time.process_time())]

@@ -10,10 +10,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..conf import docsync_settings
-from ..exceptions import NoSuchApplicationError
+from ..exceptions import NoSuchApplicationError, SessionLimitError
 from .admin_support.live_table import LiveTableWriter
 from .app_loader import AppSpec, app_specs
 from .application_context import ApplicationContext
+from .clients import ClientTally
 from .cluster_link import ClusterLink
 from .dialects import Dialect, get_dialect
 from .incomplete import IncompleteBytes
@@ -40,6 +41,10 @@ class SessionRegistry:
         self._cluster_lock: asyncio.Lock | None = None
         #: Bytes every websocket of this process holds in incomplete messages (their cap).
         self.incomplete_bytes = IncompleteBytes()
+        #: What each client holds of this process (MAX_SESSIONS_PER_CLIENT, MAX_CONNECTIONS_PER_CLIENT).
+        self.clients = ClientTally()
+        #: Sessions refused because the process held MAX_SESSIONS (``/docsync-metrics``).
+        self.session_limit_refusals = 0
         #: Times a websocket's reading paused: what it sent waited for its session past its bound.
         self.reads_paused = 0
         #: Snapshots, restore and drain (persistence/), made on first use when DOCSYNC["PERSISTENCE"] is set.
@@ -99,16 +104,42 @@ class SessionRegistry:
                 return session
         return None
 
-    async def open_session(self, path: str, session_id: str, request: dict[str, Any]) -> ServerSession:
-        """Return session ``session_id`` of app ``path``, creating it if needed."""
+    async def open_session(
+        self, path: str, session_id: str, request: dict[str, Any], *, client: str | None = None
+    ) -> ServerSession:
+        """Return session ``session_id`` of app ``path``, creating it if needed.
+
+        ``client``: whom a new session counts against (clients.client_key; None: no one).
+        """
         context = self.get_context(path)
         if context is None:
             raise NoSuchApplicationError(f"no application at {path!r}")
         self.ensure_cleanup()
         settings = docsync_settings()
-        if self.session_count() >= settings.MAX_SESSIONS and context.get_session(session_id) is None:
-            await self._sweep_expired()  # at the cap, expired sessions make room before anyone is refused
-        return await context.create_session_if_needed(session_id, request, settings, self.session_count())
+        per_client = settings.MAX_SESSIONS_PER_CLIENT
+        if context.get_session(session_id) is None and (
+            self.session_count() >= settings.MAX_SESSIONS or self.clients.full("sessions", client, per_client)
+        ):
+            await self._sweep_expired()  # at a cap, expired sessions make room before anyone is refused
+        slot = None
+        if context.get_session(session_id) is None and not context.making(session_id):
+            # Taken with no await before the session is being made: a client opening many
+            # at once cannot slip past its limit.
+            slot = self.clients.take("sessions", client, per_client)
+        try:
+            session = await context.create_session_if_needed(session_id, request, settings, self.session_count())
+        except BaseException as exc:
+            if slot is not None:
+                slot.release()
+            if isinstance(exc, SessionLimitError):
+                self.session_limit_refusals += 1
+            raise
+        if slot is not None:
+            if session.client_slot is None and not session.destroyed:
+                session.client_slot = slot
+            else:
+                slot.release()
+        return session
 
     async def _sweep_expired(self) -> None:
         # One sweep for every opener that reaches the cap at once.

@@ -8,8 +8,9 @@ A websocket is admitted in two steps, wherever it lands:
 2. :func:`open_session`, on the process that owns the session (the same one, or the
    owner a cluster relays to): an expired token may only rejoin a live session, a
    session takes at most ``MAX_CONNECTIONS_PER_SESSION``, a process at most
-   ``MAX_SESSIONS``, and an application that fails makes no session (nor tries again
-   at once: see ``failed_sessions``).
+   ``MAX_SESSIONS``, a client at most ``MAX_SESSIONS_PER_CLIENT`` of them (its websockets,
+   ``MAX_CONNECTIONS_PER_CLIENT``, are counted where they are held), and an application
+   that fails makes no session (nor tries again at once: see ``failed_sessions``).
 
 Every refusal is a :class:`~docsync.exceptions.ConnectionClosingError` carrying its close
 code; the caller sends it (an ERROR, then the close).
@@ -144,6 +145,7 @@ async def open_session(
     request: dict[str, Any],
     token_expired: bool,
     settings: Settings,
+    client: str | None = None,
 ) -> OpenedSession:
     """Return the session a granted websocket joins, creating it if needed; raise the refusal otherwise.
 
@@ -152,6 +154,9 @@ async def open_session(
 
     ``token_expired``: the token is older than ``SESSION_TOKEN_EXPIRATION``, so it may
     rejoin its live session but not create one.
+
+    ``client``: whom a session made now counts against (``MAX_SESSIONS_PER_CLIENT``:
+    server/clients.py); joining a live session takes none of it.
     """
     context = registry.get_context(app_path)
     if context is None:
@@ -177,7 +182,7 @@ async def open_session(
         if refusal is not None:
             raise refusal  # backing off, or given up: the application is not run
     try:
-        session = await registry.open_session(app_path, session_id, request)
+        session = await registry.open_session(app_path, session_id, request, client=client)
     except ConnectionClosingError as exc:
         if not isinstance(exc, ApplicationError):
             raise  # a limit: its own code and reason

@@ -308,6 +308,11 @@ class _Inbox:
         return item
 
 
+def _client_of(message: dict[str, Any]) -> str | None:
+    client = message.get("client")  # absent from an older release's relay: not counted
+    return client if isinstance(client, str) and client else None
+
+
 class RelayIn:
     """The relayed connections of the sessions this process owns."""
 
@@ -341,6 +346,8 @@ class RelayIn:
                 request=request,
                 token_expired=bool(message.get("token_expired")),
                 settings=docsync_settings(),
+                # The relaying process's client of the socket (counted there; the session here).
+                client=_client_of(message),
             )
         except ConnectionClosingError as exc:
             conn.queue_close(exc.close_code, exc.reason, exc.detail)

@@ -111,6 +111,7 @@ class RelayOut:
         origin: str,
         user_id: str | None,
         visitor: str | None = None,
+        client: str | None = None,
         arguments: dict[str, list[str]],
         request_info: dict[str, dict[str, str]],
         token_expired: bool,
@@ -139,6 +140,8 @@ class RelayOut:
                     "origin": origin,
                     "user_id": user_id,
                     "visitor": visitor,
+                    # Whom a session the owner makes counts against (MAX_SESSIONS_PER_CLIENT).
+                    "client": client,
                     "args": arguments,
                     "request_info": request_info,
                     "token_expired": token_expired,

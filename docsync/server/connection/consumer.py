@@ -33,6 +33,7 @@ from ...protocol.msgtypes import PATCH_DOC, PULL_DOC_REQ, RESUME_REQ
 from ..admission import check_grant, open_session, user_id_of
 from ..admission.tokens import SessionToken
 from ..admission.visitors import socket_visitor
+from ..clients import Slot, client_key, scope_address
 from ..cluster import Cluster, ensure_cluster
 from ..cluster.relay_out import Relay
 from ..cluster.wire import frames_of
@@ -126,6 +127,9 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
     session: ServerSession | None = None
     user: Any = None
     may_push = False  # see admission.OpenedSession
+    #: Whom this socket and a session it makes count against (server/clients.py), and its count.
+    client: str | None = None
+    client_slot: Slot | None = None
     #: A relayed socket's frames of the message being received, forwarded as its client
     #: sent them (checked here, not decoded and encoded again); None on other sockets.
     _relay_pending: list[str | bytes] | None = None
@@ -146,6 +150,12 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         self._send_frame = frame_send(send)
         self._send_views = takes_views(self._send_frame)
         self._write_frames: FrameWriter | None = frames_writer(self._send_frame)
+        try:
+            await self._run(scope, receive, send)
+        finally:
+            self._release_client_slot()  # whatever ended the socket (its disconnect may never run)
+
+    async def _run(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if not own_receive_loop():  # a Channels release the copy below was not checked against
             await super().__call__(scope, receive, send)
             return
@@ -269,6 +279,12 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         await self.accept(subprotocol)
         release_handshake_response(self._send_frame)  # uvicorn keeps it for the websocket's life
         try:
+            # Counted until the socket closes (a refused one too, until then), where it is
+            # held: a relayed socket counts here, not on the process owning its session.
+            self.client = client_key(self.scope.get("user"), scope_address(self.scope))
+            self.client_slot = get_registry().clients.take(
+                "connections", self.client, settings.MAX_CONNECTIONS_PER_CLIENT
+            )
             if not scope_origin_allowed(self.scope):
                 raise AccessRefusedError("origin not allowed")
             await self._open_session(protocols[1], settings)
@@ -307,6 +323,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             request=request,
             token_expired=token_expired,
             settings=settings,
+            client=self.client,
         )
         self.created_session = opened.created
         self.may_push = opened.may_push
@@ -339,6 +356,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
                 origin=self.origin,
                 user_id=user_id_of(user),
                 visitor=token.visitor,
+                client=self.client,
                 arguments=token.arguments,
                 request_info={"headers": token.headers, "cookies": token.cookies},
                 token_expired=token_expired,
@@ -426,6 +444,12 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         if self.session is not None:
             self.session.detach(self)
             self.session = None
+        self._release_client_slot()
+
+    def _release_client_slot(self) -> None:
+        slot, self.client_slot = self.client_slot, None
+        if slot is not None:
+            slot.release()
 
     def queue_message(self, message: Message) -> None:
         """Queue ``message`` for this socket's writer (never waits), unless its client could not accept it."""

@@ -21,6 +21,7 @@ from ...protocol.msgtypes import OK
 from ...sync.answers import Answer
 from ...sync.patch_log import LogEntry, PatchLog
 from ...sync.sequencer import Changes, Sequencer
+from ..clients import Slot
 from ..executor import call_user_code, run_sync
 from .notices import NOTICE, callback_error_text
 
@@ -88,6 +89,7 @@ class ServerSession:
         "acting",
         "app_path",
         "callbacks_stopped",
+        "client_slot",
         "connections",
         "context",
         "created",
@@ -131,6 +133,8 @@ class ServerSession:
         self.last_detached = time.monotonic()
         self.keep_alive = False
         self.destroyed = False
+        #: Its count against the client that made it (MAX_SESSIONS_PER_CLIENT), given back by destroy().
+        self.client_slot: Slot | None = None
         self.callbacks_stopped = False
         self.stats = {"messages_in": 0, "messages_out": 0, "bytes_in": 0, "bytes_out": 0}
         self.notices: list[str] = []
@@ -496,6 +500,8 @@ class ServerSession:
         """Stop every callback, then drop the document so its memory is freed."""
         if self.destroyed:
             return
+        if self.client_slot is not None:  # out of its context already: its client may make another
+            self.client_slot.release()
         await self.destroy_callbacks()
         self.destroyed = True
         async with self.lock:

@@ -20,6 +20,7 @@
  *         │   └── ApplicationStoppedError  it failed for this session too often      close 4011
  *         ├── ServerBusyError        the process cannot take the websocket now       close 1013
  *         │   ├── SessionLimitError
+ *         │   ├── ClientLimitError
  *         │   ├── DirectoryUnavailableError
  *         │   ├── IncompleteInputLimitError
  *         │   └── StoreUnavailableError
@@ -136,6 +137,9 @@ export class ServerBusyError extends ConnectionClosingError {
 /** The process holds as many sessions as it may. */
 export class SessionLimitError extends ServerBusyError {}
 
+/** The client (a user, or else an address) holds as many sessions or websockets of the process as it may. */
+export class ClientLimitError extends ServerBusyError {}
+
 /** In a cluster, the session directory or the owning process cannot be reached. */
 export class DirectoryUnavailableError extends ServerBusyError {}
 
@@ -194,7 +198,7 @@ export const CLOSING_ERRORS = Object.freeze([
   ProtocolError, MessageTooBigError, ConnectionClosingError, AccessRefusedError, NoSuchApplicationError,
   ApplicationError, ServerBusyError, StalledMessageError, SlowReaderError, TooManyConnectionsError, RateLimitedError,
   SessionExpiredError, OwnerGoneError, ServerDrainingError, TokenError, ApplicationLoadError, ApplicationStoppedError,
-  SessionLimitError, DirectoryUnavailableError, IncompleteInputLimitError, StoreUnavailableError,
+  SessionLimitError, ClientLimitError, DirectoryUnavailableError, IncompleteInputLimitError, StoreUnavailableError,
 ]);
 
 // The most general class of each code: the first listed with it.

@@ -1,0 +1,96 @@
+"""Sessions and websockets per client, so that one client cannot take a whole process.
+
+``MAX_SESSIONS`` and ``MAX_CONNECTIONS_PER_SESSION`` bound a process and a session; these
+counts bound what one client holds of a process: the live sessions it made
+(``MAX_SESSIONS_PER_CLIENT``) and the websockets it has open (``MAX_CONNECTIONS_PER_CLIENT``).
+
+A client is a logged-in user (by id: every address the user comes from together, and
+colleagues behind one NAT do not share a budget), else the address the ASGI server
+reports (the scope's ``client``; behind a reverse proxy, the proxy's, unless the ASGI
+server is started with its proxy-headers option: docs/howto/deploying.md). A connection
+whose server reports no address (a Unix socket without proxy headers) is not counted.
+
+Each count is taken where the thing is held: a session's on the process that makes it
+(in a cluster, the owner, told the client by the relaying process), a websocket's on
+the process holding the socket. A :class:`Slot` gives its count back once, however its
+session or socket ends.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from ..exceptions import ClientLimitError
+
+__all__ = ["ClientTally", "Kind", "Slot", "client_key", "scope_address"]
+
+Kind = Literal["sessions", "connections"]
+
+_SETTING: dict[str, str] = {"sessions": "MAX_SESSIONS_PER_CLIENT", "connections": "MAX_CONNECTIONS_PER_CLIENT"}
+
+
+def client_key(user: Any, address: str | None) -> str | None:
+    """Whom a session or socket counts against: ``user:<pk>`` when logged in, else ``address:<host>`` (None: no one)."""
+    if user is not None and getattr(user, "is_authenticated", False):
+        return f"user:{user.pk}"
+    return f"address:{address}" if address else None
+
+
+def scope_address(scope: dict[str, Any]) -> str | None:
+    """The client's host as the ASGI server reports it (None when it reports none)."""
+    client = scope.get("client")
+    return str(client[0]) if client else None
+
+
+class Slot:
+    """One session or websocket counted against its client; :meth:`release` gives it back (once)."""
+
+    __slots__ = ("_tally", "key", "kind")
+
+    def __init__(self, tally: ClientTally, kind: Kind, key: str) -> None:
+        self._tally: ClientTally | None = tally
+        self.kind: Kind = kind
+        self.key = key
+
+    def release(self) -> None:
+        """Give the count back; later calls do nothing."""
+        tally, self._tally = self._tally, None
+        if tally is not None:
+            tally._release(self.kind, self.key)
+
+
+class ClientTally:
+    """What each client holds of this process, and how often a client was refused more."""
+
+    def __init__(self) -> None:
+        self._held: dict[Kind, dict[str, int]] = {"sessions": {}, "connections": {}}
+        #: Refusals since the process started, per limit (``/docsync-metrics``).
+        self.refused: dict[Kind, int] = {"sessions": 0, "connections": 0}
+
+    def held(self, kind: Kind, key: str | None) -> int:
+        """How many sessions or websockets ``key`` holds now."""
+        return self._held[kind].get(key, 0) if key is not None else 0
+
+    def full(self, kind: Kind, key: str | None, limit: int | None) -> bool:
+        """Tell whether ``key`` holds ``limit`` already (never, when either is None)."""
+        return key is not None and limit is not None and self.held(kind, key) >= limit
+
+    def take(self, kind: Kind, key: str | None, limit: int | None) -> Slot | None:
+        """Count one more for ``key``; raise ClientLimitError (counted) at ``limit``; None when nothing is counted."""
+        if key is None or limit is None:
+            return None
+        held = self._held[kind]
+        count = held.get(key, 0)
+        if count >= limit:
+            self.refused[kind] += 1
+            raise ClientLimitError(f"this client holds its maximum of {limit} {kind} ({_SETTING[kind]})")
+        held[key] = count + 1
+        return Slot(self, kind, key)
+
+    def _release(self, kind: Kind, key: str) -> None:
+        held = self._held[kind]
+        count = held.get(key, 0) - 1
+        if count > 0:
+            held[key] = count
+        else:
+            held.pop(key, None)  # a client gone leaves nothing behind

@@ -1,0 +1,93 @@
+"""A client's limits in a cluster: counted per process, a session where it is made, a socket where it is held."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterator
+
+import pytest
+
+from docsync.protocol import ACK
+from docsync.testing import RawSocket
+
+from .conftest import Cluster, run
+
+pytestmark = pytest.mark.cluster
+
+SESSIONS, CONNECTIONS = 2, 3
+
+
+@pytest.fixture(scope="module")
+def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """Two processes whose clients may each hold 2 sessions and 3 websockets of a process."""
+    running = Cluster(
+        tmp_path_factory.mktemp("client-limits"),
+        2,
+        DOCSYNC_MAX_SESSIONS_PER_CLIENT=str(SESSIONS),
+        DOCSYNC_MAX_CONNECTIONS_PER_CLIENT=str(CONNECTIONS),
+    )
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+async def _open(cluster: Cluster, token: str, index: int, source: str, held: list[RawSocket]) -> RawSocket:
+    sock = await RawSocket.connect(cluster.ws_url("counted", index), token, source_address=source)
+    held.append(sock)
+    with contextlib.suppress(Exception):
+        await sock.read_message(10)
+    return sock
+
+
+def _accepted(sock: RawSocket) -> bool:
+    return bool(sock.messages) and sock.messages[0].msgtype == ACK
+
+
+async def _refusal(sock: RawSocket) -> tuple[int | None, list[str]]:
+    return (await sock.until_closed()).code, sock.errors()
+
+
+def test_a_clients_sessions_are_counted_per_process(limited: Cluster) -> None:
+    source = "127.0.1.2"
+
+    async def scenario() -> None:
+        held: list[RawSocket] = []
+        try:
+            tokens = [(await asyncio.to_thread(limited.page_config, "counted", 0))["token"] for _ in range(4)]
+            for token in tokens[:SESSIONS]:
+                assert _accepted(await _open(limited, token, 0, source, held))
+            refused = await _open(limited, tokens[2], 0, source, held)
+            reason = f"this client holds its maximum of {SESSIONS} sessions (MAX_SESSIONS_PER_CLIENT)"
+            assert await _refusal(refused) == (1013, [reason])
+            # The other process counts its own: the same client makes a session there.
+            assert _accepted(await _open(limited, tokens[3], 1, source, held))
+        finally:
+            for sock in held:
+                await sock.close()
+
+    run(scenario())
+
+
+def test_a_relayed_socket_counts_where_it_is_held(limited: Cluster) -> None:
+    maker, joiner = "127.0.1.3", "127.0.1.4"
+
+    async def scenario() -> None:
+        held: list[RawSocket] = []
+        try:
+            token = (await asyncio.to_thread(limited.page_config, "counted", 0))["token"]
+            assert _accepted(await _open(limited, token, 0, maker, held))  # process 0 owns the session
+            # Joined through process 1, relayed to process 0: process 1 counts the sockets.
+            for _ in range(CONNECTIONS):
+                assert _accepted(await _open(limited, token, 1, joiner, held))
+            refused = await _open(limited, token, 1, joiner, held)
+            reason = f"this client holds its maximum of {CONNECTIONS} connections (MAX_CONNECTIONS_PER_CLIENT)"
+            assert await _refusal(refused) == (1013, [reason])
+            # The owner holds none of that client's sockets: it takes one there.
+            assert _accepted(await _open(limited, token, 0, joiner, held))
+        finally:
+            for sock in held:
+                await sock.close()
+
+    run(scenario())
