@@ -162,7 +162,8 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                     id="docsync.E006",
                 )
             )
-    errors += _limit_errors(config) + _origin_errors(config) + _metrics_errors(config) + _default_errors(config)
+    errors += _limit_errors(config) + _count_errors(config) + _origin_errors(config)
+    errors += _metrics_errors(config) + _default_errors(config)
     return errors
 
 
@@ -211,6 +212,35 @@ def _metrics_errors(config: Any) -> list[checks.CheckMessage]:
                 id="docsync.E014",
             )
         )
+    return errors
+
+
+#: Counts that must be whole numbers of at least 1 (True: None turns the limit off).
+_COUNT_LIMITS = {
+    "MAX_SESSIONS": False,
+    "MAX_CONNECTIONS_PER_SESSION": False,
+    "MAX_SESSIONS_PER_CLIENT": True,
+    "MAX_CONNECTIONS_PER_CLIENT": True,
+}
+
+
+def _count_errors(config: Any) -> list[checks.CheckMessage]:
+    # A float, a string or 0 was taken silently: "10" made every session open raise a
+    # TypeError (1011) and 0 refused everyone.
+    errors: list[checks.CheckMessage] = []
+    for name, may_be_none in _COUNT_LIMITS.items():
+        value = getattr(config, name)
+        if value is None and may_be_none:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            errors.append(
+                checks.Error(
+                    f"DOCSYNC[{name!r}] is {value!r}: not a whole number of at least 1.",
+                    hint=f"Set {name} to an int of at least 1 (MAX_SESSIONS_PER_CLIENT and "
+                    "MAX_CONNECTIONS_PER_CLIENT may be None: no limit).",
+                    id="docsync.E018",
+                )
+            )
     return errors
 
 

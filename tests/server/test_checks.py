@@ -107,3 +107,34 @@ def test_an_app_name_that_is_no_url_segment_is_reported_as_e017() -> None:
     with override_settings(DOCSYNC={"APPS": apps}):
         named = sorted(m.msg.split("'")[3] for m in check_settings() if m.id == "docsync.E017")
     assert named == ["a/b", "x y"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("MAX_SESSIONS_PER_CLIENT", -1),
+        ("MAX_SESSIONS_PER_CLIENT", 0),
+        ("MAX_SESSIONS_PER_CLIENT", 2.5),
+        ("MAX_SESSIONS_PER_CLIENT", "100"),
+        ("MAX_SESSIONS_PER_CLIENT", True),
+        ("MAX_CONNECTIONS_PER_CLIENT", -5),
+        ("MAX_CONNECTIONS_PER_CLIENT", "none"),
+        ("MAX_SESSIONS", None),
+        ("MAX_CONNECTIONS_PER_SESSION", 0),
+    ],
+)
+def test_a_count_limit_that_is_no_whole_number_of_at_least_one_is_reported_as_e018(name: str, value: object) -> None:
+    # A string made every session's opening raise a TypeError (1011); 0 refused everyone.
+    with override_settings(DOCSYNC={"APPS": {}, name: value}):
+        errors = [m for m in check_settings() if m.id == "docsync.E018"]
+    assert [e.msg for e in errors] == [f"DOCSYNC[{name!r}] is {value!r}: not a whole number of at least 1."]
+
+
+def test_the_client_limits_may_be_turned_off_with_none() -> None:
+    limits = {"MAX_SESSIONS_PER_CLIENT": None, "MAX_CONNECTIONS_PER_CLIENT": None}
+    with override_settings(DOCSYNC={"APPS": {}, **limits}):
+        assert not [m for m in check_settings() if m.id == "docsync.E018"]
+    with override_settings(DOCSYNC={"APPS": {}, "MAX_SESSIONS_PER_CLIENT": 1, "MAX_CONNECTIONS_PER_CLIENT": 10**6}):
+        assert not [m for m in check_settings() if m.id == "docsync.E018"]
+    with override_settings(DOCSYNC={"APPS": {}}):  # the defaults
+        assert not [m for m in check_settings() if m.id == "docsync.E018"]
