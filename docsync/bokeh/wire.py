@@ -26,6 +26,7 @@ from .compat import decoded_models, is_server_id
 from .event_checks import check_events
 from .footprint import ClientModels, DocumentFootprint
 from .nesting import check_nesting
+from .offered import check_offered
 
 __all__ = ["EncodedBokehEvent", "apply_client_patch", "document_content", "encode_event", "patch_message", "pull_reply"]
 
@@ -146,6 +147,7 @@ def apply_client_patch(
         if is_server_id(model.id):
             raise PatchError(f"model id {model.id!r:.40} is reserved for the server's own models")
     check_events(events)
+    check_offered(events, new_models)
     if not client_html:
         check_client_html(events, new_models)
     if client_models is not None:

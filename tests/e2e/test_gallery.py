@@ -184,8 +184,18 @@ def test_dates_times_and_sliders(server: ServerProcess, context: BrowserContext)
     expect(page.locator('[data-docsync-name="progress"] .ds-progress-amount')).to_have_text("35%")
     assert page.get_by_role("progressbar", name="Level as progress").get_attribute("value") == "35"
 
+    # A thumb at either end of its range: what the server takes from a browser includes the ends.
+    page.get_by_label("Level", exact=True).press("End")
+    echo(page, "level").to_have_text("value = 10.0")
+    page.get_by_label("Level", exact=True).press("Home")
+    echo(page, "level").to_have_text("value = 0.0")
+    page.get_by_label("Level", exact=True).press("ArrowRight")
+    echo(page, "level").to_have_text("value = 0.5")
+
+    page.get_by_label("Window: high").press("End")
+    echo(page, "window").to_have_text("value = (20, 100)")
     page.get_by_label("Window: low").press("ArrowRight")
-    echo(page, "window").to_have_text("value = (21, 60)")  # int-stepped: ints
+    echo(page, "window").to_have_text("value = (21, 100)")  # int-stepped: ints
     season = page.get_by_label("Season: low")
     season.press("ArrowRight")
     echo(page, "season").to_have_text("value = (datetime.date(2024, 3, 2), datetime.date(2024, 6, 1))")

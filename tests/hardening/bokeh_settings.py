@@ -18,6 +18,8 @@ DOCSYNC = {
     "APPS": {
         **_BOKEH_DOCSYNC["APPS"],
         "bk_grow": {"app": "tests.bokeh.gallery.functions:grows", "kind": "bokeh"},
+        # Widgets that offer bounded values (tests/hardening/test_offered_bokeh.py), shared with other users.
+        "bk_offered": {"app": "tests.hardening.bokeh_offered:offered", "kind": "bokeh", "shareable": True},
         # One board app four ways (tests/hardening/test_hostile_bokeh_html.py): shared with
         # other users, shared and opted in to browsers' HTML and code, each user's own, and
         # each user's own but refusing HTML and code.

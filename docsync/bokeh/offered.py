@@ -1,0 +1,304 @@
+"""What a Bokeh widget offers its user: a browser's patch may leave no other value in it.
+
+As docsync's own models do (``docsync.document.models.offered``): a Select's value among
+its options, a MultiSelect's or MultiChoice's among theirs, a restricted
+AutocompleteInput's among its completions, a slider's value (and ``value_throttled``)
+within ``[start, end]``, a Spinner's or NumericInput's within ``[low, high]``, a date
+picker's (not a datetime picker's) within ``[min_date, max_date]``, not in ``disabled_dates`` and in
+``enabled_dates`` when given, a group's or Tabs' index among its labels or tabs (not a
+disabled tab), and a data source's columns of one length. Applied to client patches
+only: the app sets what it likes, a value the widget holds already is taken back (the
+browser may send it again), and the bounds are read as the patch leaves them (in Bokeh a
+browser may change any property). Models the patch defines are judged by the column rule
+only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import numpy as np
+from bokeh.model import Model
+from bokeh.models.layouts import Tabs
+from bokeh.models.sources import ColumnarDataSource
+from bokeh.models.widgets.groups import CheckboxButtonGroup, CheckboxGroup, RadioButtonGroup, RadioGroup
+from bokeh.models.widgets.inputs import AutocompleteInput, MultiChoice, MultiSelect, NumericInput, Select
+from bokeh.models.widgets.pickers import BaseDatePicker
+from bokeh.models.widgets.sliders import (
+    AbstractSlider,
+    CategoricalSlider,
+    DateRangeSlider,
+    DateSlider,
+    DatetimeRangeSlider,
+)
+from bokeh.util.serialization import convert_datetime_type
+
+from ..exceptions import PatchError
+
+__all__ = ["check_offered"]
+
+_Values = Mapping[str, Any]
+
+
+def _shown(value: Any) -> str:
+    return f"{value!r:.40}"
+
+
+def _option_values(options: Any) -> list[Any]:
+    """The values of a Select's options: strings, (value, label) pairs, or groups of them."""
+    groups = options.values() if isinstance(options, Mapping) else [options]
+    return [o[0] if isinstance(o, tuple | list) else o for group in groups for o in group or ()]
+
+
+def _choice(where: str, value: Any, offered: Iterable[Any]) -> None:
+    if value not in list(offered):
+        raise PatchError(f"{where} {_shown(value)} is not among its options")
+
+
+def _number(value: Any) -> float | None:
+    """A slider's value or bound as a number (a date or datetime as Bokeh's milliseconds)."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float | np.integer | np.floating):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    try:
+        return float(convert_datetime_type(value))
+    except Exception:  # not a time: left to Bokeh's own property check
+        return None
+
+
+def _when(ms: float) -> str:
+    """Bokeh's milliseconds as the date (or the date and time) they are."""
+    when = dt.datetime(1970, 1, 1) + dt.timedelta(milliseconds=ms)
+    return when.date().isoformat() if when.time() == dt.time() else when.isoformat()
+
+
+def _within(where: str, value: Any, low: Any, high: Any, names: tuple[str, str], times: bool = False) -> None:
+    number, lo, hi = _number(value), _number(low), _number(high)
+    if number is None:
+        return
+    if lo is not None and hi is not None and lo > hi:
+        lo, hi = hi, lo
+    # A billionth of the range: BokehJS's slider computes its steps in floating point.
+    slack = 1e-9 * max(1.0, abs(hi - lo)) if lo is not None and hi is not None else 0.0
+
+    def shown(original: Any, as_number: float) -> str:
+        return _when(as_number) if times else _shown(original)
+
+    if lo is not None and number < lo - slack:
+        raise PatchError(f"{where} {shown(value, number)} is below {names[0]} {shown(low, lo)}")
+    if hi is not None and number > hi + slack:
+        raise PatchError(f"{where} {shown(value, number)} is above {names[1]} {shown(high, hi)}")
+
+
+def _ends(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, tuple | list) else [value]
+
+
+def _slider(model: Model, attr: str, value: Any, values: _Values) -> None:
+    times = isinstance(model, DateSlider | DateRangeSlider | DatetimeRangeSlider)
+    for end in _ends(value):
+        _within(f"{type(model).__name__}.{attr}", end, values["start"], values["end"], ("start", "end"), times)
+
+
+def _categorical(model: Model, attr: str, value: Any, values: _Values) -> None:
+    _choice(f"CategoricalSlider.{attr}", value, values["categories"] or ())
+
+
+def _numeric(model: Model, attr: str, value: Any, values: _Values) -> None:
+    _within(f"{type(model).__name__}.{attr}", value, values["low"], values["high"], ("low", "high"))
+
+
+def _day(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def _in_dates(day: dt.date, dates: Iterable[Any]) -> bool:
+    for item in dates:
+        if isinstance(item, tuple | list) and len(item) == 2:
+            first, last = _day(item[0]), _day(item[1])
+            if first is not None and last is not None and first <= day <= last:
+                return True
+        elif _day(item) == day:
+            return True
+    return False
+
+
+def _date_picker(model: Model, attr: str, value: Any, values: _Values) -> None:
+    where = f"{type(model).__name__}.{attr}"
+    for end in _ends(value):
+        day = _day(end)
+        if day is None:
+            continue
+        low, high = _day(values["min_date"]), _day(values["max_date"])
+        if low is not None and day < low:
+            raise PatchError(f"{where} {day.isoformat()} is below min_date {low.isoformat()}")
+        if high is not None and day > high:
+            raise PatchError(f"{where} {day.isoformat()} is above max_date {high.isoformat()}")
+        disabled, enabled = values["disabled_dates"], values["enabled_dates"]
+        if disabled is not None and _in_dates(day, disabled):
+            raise PatchError(f"{where} {day.isoformat()} is a disabled date")
+        if enabled is not None and not _in_dates(day, enabled):
+            raise PatchError(f"{where} {day.isoformat()} is not an enabled date")
+
+
+def _select(model: Model, attr: str, value: Any, values: _Values) -> None:
+    _choice(f"Select.{attr}", value, _option_values(values["options"]))
+
+
+def _multiple(model: Model, attr: str, value: Any, values: _Values) -> None:
+    offered, held = _option_values(values["options"]), list(getattr(model, attr) or ())
+    for item in value if isinstance(value, list | tuple) else [value]:
+        if item not in held:
+            _choice(f"{type(model).__name__}.{attr}", item, offered)
+
+
+def _autocomplete(model: Model, attr: str, value: Any, values: _Values) -> None:
+    if values["restrict"]:
+        _choice(f"AutocompleteInput.{attr}", value, values["completions"] or ())
+
+
+def _indices(model: Model, attr: str, value: Any, values: _Values) -> None:
+    count = len(values["labels"] or ())
+    indices = value if isinstance(value, list | tuple) else [value]
+    for index in indices:
+        if index is not None and not (type(index) is int and 0 <= index < count):
+            raise PatchError(f"{type(model).__name__}.{attr} {_shown(index)} is out of range: {count} labels")
+    if len(set(indices)) != len(indices):
+        raise PatchError(f"{type(model).__name__}.{attr} names an index twice")
+
+
+def _tabs(model: Model, attr: str, value: Any, values: _Values) -> None:
+    tabs = values["tabs"] or []
+    if not (type(value) is int and 0 <= value < len(tabs)):
+        raise PatchError(f"Tabs.active {_shown(value)} is out of range: {len(tabs)} tabs")
+    if tabs[value].disabled:
+        raise PatchError(f"Tabs.active {value} is a disabled tab")
+
+
+_Rule = Callable[[Model, str, Any, _Values], None]
+
+#: (class, the properties a browser sets, the rule), the first class that matches wins.
+_RULES: tuple[tuple[type | tuple[type, ...], frozenset[str], _Rule], ...] = (
+    (CategoricalSlider, frozenset({"value", "value_throttled"}), _categorical),
+    (AbstractSlider, frozenset({"value", "value_throttled"}), _slider),
+    (NumericInput, frozenset({"value", "value_throttled"}), _numeric),
+    (BaseDatePicker, frozenset({"value"}), _date_picker),
+    (Select, frozenset({"value"}), _select),
+    ((MultiSelect, MultiChoice), frozenset({"value"}), _multiple),
+    (AutocompleteInput, frozenset({"value"}), _autocomplete),
+    ((RadioGroup, RadioButtonGroup, CheckboxGroup, CheckboxButtonGroup), frozenset({"active"}), _indices),
+    (Tabs, frozenset({"active"}), _tabs),
+)
+
+
+def _rule_of(model: Any) -> tuple[frozenset[str], _Rule] | None:
+    for cls, attrs, rule in _RULES:
+        if isinstance(model, cls):
+            return attrs, rule
+    return None
+
+
+class _After(dict[str, Any]):
+    """A model's properties as the patch leaves them (those it does not set read from the model)."""
+
+    __slots__ = ("model",)
+    model: Model
+
+    def __missing__(self, attr: str) -> Any:
+        return getattr(self.model, attr)
+
+
+def _lengths(data: Any) -> dict[str, int]:
+    lengths = {}
+    for name, column in (data or {}).items():
+        try:
+            lengths[str(name)] = len(column)
+        except TypeError:  # not a column (Bokeh's own check refuses it)
+            continue
+    return lengths
+
+
+def _streamed(lengths: dict[str, int], event: Mapping[str, Any]) -> dict[str, int]:
+    rollover = event.get("rollover")
+    after = {}
+    for name, length in lengths.items():
+        rows = event["data"].get(name)
+        total = length + (len(rows) if rows is not None else 0)
+        after[name] = min(total, rollover) if isinstance(rollover, int) else total
+    return after
+
+
+def _check_columns(model: Model, before: dict[str, int], after: dict[str, int]) -> None:
+    if len(set(after.values())) > 1 and after != before:
+        shown = ", ".join(f"{name!r:.40}: {length}" for name, length in list(after.items())[:8])
+        raise PatchError(f"{type(model).__name__}.data columns would have different lengths ({shown})")
+
+
+def check_offered(events: list[dict[str, Any]], new_models: Iterable[Model]) -> None:
+    """Refuse (PatchError) a checked patch that leaves a widget a value it does not offer, or uneven columns.
+
+    ``events``: the patch's decoded events, already checked by ``check_events``;
+    ``new_models``: the models it defines.
+    """
+    new_ids = {id(model) for model in new_models}
+    after: dict[int, _After] = {}
+    columns: dict[int, tuple[Model, dict[str, int], dict[str, int]]] = {}  # id -> (source, before, after)
+    for event in events:
+        kind, model = event["kind"], event.get("model")
+        if not isinstance(model, Model):
+            continue
+        if kind == "ModelChanged":
+            values = after.get(id(model))
+            if values is None:
+                values = after[id(model)] = _After()
+                values.model = model
+            values[event["attr"]] = event["new"]
+        if isinstance(model, ColumnarDataSource) and event.get("attr") == "data" and kind != "ColumnsPatched":
+            entry = columns.get(id(model))
+            before = entry[2] if entry is not None else _lengths(getattr(model, "data", None))
+            if kind == "ColumnsStreamed":
+                lengths = _streamed(before, event)
+            else:
+                lengths = _lengths(event["new" if kind == "ModelChanged" else "data"])
+            columns[id(model)] = (model, entry[1] if entry is not None else before, lengths)
+    for model, before, lengths in columns.values():
+        _check_columns(model, {} if id(model) in new_ids else before, lengths)
+    for values in after.values():
+        model = values.model
+        if id(model) in new_ids:
+            continue
+        found = _rule_of(model)
+        if found is None:
+            continue
+        attrs, rule = found
+        for attr in attrs & values.keys():
+            value = values[attr]
+            if value is not None and not _same(value, getattr(model, attr)):
+                rule(model, attr, value, values)
+    for model in new_models:
+        if isinstance(model, ColumnarDataSource) and id(model) not in {id(m) for m, _, _ in columns.values()}:
+            _check_columns(model, {}, _lengths(getattr(model, "data", None)))
+
+
+def _same(value: Any, held: Any) -> bool:
+    try:
+        return bool(value == held)
+    except Exception:  # arrays and the like: judged as changed
+        return False

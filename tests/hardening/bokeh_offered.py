@@ -1,0 +1,74 @@
+"""A Bokeh app of widgets that offer bounded values, a source, and a Div every callback writes to."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+
+def offered(doc: Any) -> None:
+    """One widget of each rule family (test_offered_bokeh.py), each named."""
+    from bokeh.layouts import column
+    from bokeh.models import (
+        AutocompleteInput,
+        CategoricalSlider,
+        CheckboxGroup,
+        ColumnDataSource,
+        DatePicker,
+        DateRangeSlider,
+        DateSlider,
+        Div,
+        MultiChoice,
+        MultiSelect,
+        RadioGroup,
+        RangeSlider,
+        Select,
+        Slider,
+        Spinner,
+        TabPanel,
+        Tabs,
+    )
+
+    calls = Div(text="", name="calls")
+
+    def record(attr: str, old: Any, new: Any) -> None:
+        calls.text += f"{attr};"
+
+    widgets = [
+        Slider(start=0, end=10, step=0.1, value=5, name="slider"),
+        RangeSlider(start=0.1, end=0.9, step=0.1, value=(0.2, 0.5), name="range"),
+        DateSlider(start=dt.date(2024, 1, 1), end=dt.date(2024, 3, 1), value=dt.date(2024, 2, 1), name="date_slider"),
+        DateRangeSlider(
+            start=dt.date(2024, 1, 1),
+            end=dt.date(2024, 3, 1),
+            value=(dt.date(2024, 1, 10), dt.date(2024, 2, 1)),
+            name="date_range_slider",
+        ),
+        CategoricalSlider(categories=["low", "mid", "high"], value="mid", name="categorical"),
+        Select(options=["a", ("b", "B")], value="a", name="select"),
+        Select(options={"one": ["a", "b"], "two": [("c", "C")]}, value="a", name="grouped"),
+        MultiSelect(options=[("a", "A"), ("b", "B")], value=["a"], name="multi_select"),
+        MultiChoice(options=["a", "b", "c"], value=[], name="multi_choice"),
+        MultiChoice(options=["a", "b"], value=["a", "legacy"], name="tags"),
+        AutocompleteInput(completions=["Bern", "Berlin"], value="", name="auto"),
+        AutocompleteInput(completions=["Bern"], restrict=False, value="", name="auto_free"),
+        Spinner(low=0, high=10, step=1, value=5, name="spinner"),
+        DatePicker(
+            min_date=dt.date(2024, 1, 1),
+            max_date=dt.date(2024, 12, 31),
+            disabled_dates=[dt.date(2024, 5, 1), (dt.date(2024, 8, 1), dt.date(2024, 8, 31))],
+            value=dt.date(2024, 6, 1),
+            name="date",
+        ),
+        RadioGroup(labels=["x", "y"], active=0, name="radio"),
+        CheckboxGroup(labels=["x", "y"], active=[], name="checks"),
+    ]
+    for widget in widgets:
+        widget.on_change("value" if not isinstance(widget, RadioGroup | CheckboxGroup) else "active", record)
+    panels = [TabPanel(title=t, child=Div(text=t), disabled=t == "two") for t in ("one", "two", "three")]
+    tabs = Tabs(tabs=panels, active=0, name="tabs")
+    tabs.on_change("active", record)
+    source = ColumnDataSource(data={"x": [1.0, 2.0, 3.0], "y": [4.0, 5.0, 6.0]}, name="source")
+    source.on_change("data", record)
+    doc.add_root(column(*widgets, tabs, calls, name="root"))
+    doc.add_root(source)

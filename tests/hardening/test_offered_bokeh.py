@@ -1,0 +1,218 @@
+"""Bokeh dialect: a browser may write only what a widget offers, and leaves a source's columns even.
+
+Against a real daphne serving a Bokeh app of bounded widgets over BokehJS's protocol (raw
+websockets): a Select set to a value not among its options, a slider past its end, a
+date past max_date or on a disabled date, a source's columns of different lengths, ...
+each is refused with ERROR ``patch-refused``, the pull afterwards byte-identical and no
+callback run; what BokehJS's widgets send (a thumb at either end, a float step, an
+option, a value the app set) is applied.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from docsync.protocol import ERROR, OK, PULL_DOC_REPLY
+
+from .bokeh_tabs import Session, definitions, named
+from .harness import Database, Site
+
+pytest.importorskip("bokeh", reason="the docsync[bokeh] extra is not installed")
+pytestmark = pytest.mark.asyncio
+
+
+@pytest.fixture(scope="module")
+def bokeh_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterator[Site]:
+    site = Site(
+        tmp_path_factory.mktemp("bokeh-offered"), database, DJANGO_SETTINGS_MODULE="tests.hardening.bokeh_settings"
+    )
+    site.start()
+    try:
+        yield site
+    finally:
+        site.stop()
+
+
+def _ms(day: dt.date) -> float:
+    """A date as BokehJS's date sliders send it: milliseconds since 1970 (UTC)."""
+    return (dt.datetime(day.year, day.month, day.day) - dt.datetime(1970, 1, 1)).total_seconds() * 1000
+
+
+#: (widget name, property, value on the wire, the refusal's text).
+REFUSED: list[tuple[str, str, Any, str]] = [
+    ("select", "value", "zzz", "Select.value 'zzz' is not among its options"),
+    ("select", "value", "B", "Select.value 'B' is not among its options"),  # a label is not a value
+    ("grouped", "value", "C", "Select.value 'C' is not among its options"),
+    ("multi_select", "value", ["a", "A"], "MultiSelect.value 'A' is not among its options"),
+    ("multi_choice", "value", ["../etc/passwd"], "MultiChoice.value '../etc/passwd' is not among its options"),
+    ("tags", "value", ["legacy", "zzz"], "MultiChoice.value 'zzz' is not among its options"),
+    ("auto", "value", "Paris", "AutocompleteInput.value 'Paris' is not among its options"),
+    ("categorical", "value", "max", "CategoricalSlider.value 'max' is not among its options"),
+    ("slider", "value", 99, "Slider.value 99 is above end 10"),
+    ("slider", "value_throttled", -1, "Slider.value_throttled -1 is below start 0"),
+    ("range", "value", [0.0, 0.5], "RangeSlider.value 0.0 is below start 0.1"),
+    ("spinner", "value", 11, "Spinner.value 11 is above high 10"),
+    (
+        "date_slider",
+        "value",
+        _ms(dt.date(2024, 3, 2)),
+        "DateSlider.value 2024-03-02 is above end 2024-03-01",
+    ),
+    (
+        "date_range_slider",
+        "value",
+        [_ms(dt.date(2023, 12, 31)), _ms(dt.date(2024, 2, 1))],
+        "DateRangeSlider.value 2023-12-31 is below start 2024-01-01",
+    ),
+    ("date", "value", "2025-01-01", "DatePicker.value 2025-01-01 is above max_date 2024-12-31"),
+    ("date", "value", "2024-05-01", "DatePicker.value 2024-05-01 is a disabled date"),
+    ("date", "value", "2024-08-15", "DatePicker.value 2024-08-15 is a disabled date"),
+    ("radio", "active", 2, "RadioGroup.active 2 is out of range: 2 labels"),
+    ("checks", "active", [0, 0], "CheckboxGroup.active names an index twice"),
+    ("tabs", "active", 1, "Tabs.active 1 is a disabled tab"),
+    ("tabs", "active", 3, "Tabs.active 3 is out of range: 3 tabs"),
+]
+
+#: What BokehJS's widgets send in normal use: every one is applied.
+ACCEPTED: list[tuple[str, str, Any]] = [
+    ("select", "value", "b"),
+    ("grouped", "value", "c"),
+    ("multi_select", "value", ["b", "a"]),
+    ("multi_choice", "value", ["c", "a"]),
+    ("tags", "value", ["legacy"]),  # the app's own value, a tag the user left
+    ("auto", "value", "Berlin"),
+    ("auto_free", "value", "anything typed"),
+    ("categorical", "value", "high"),
+    ("slider", "value", 10),  # the thumb at either end
+    ("slider", "value_throttled", 0),
+    ("slider", "value", 0.30000000000000004),
+    ("range", "value", [0.1, 0.9000000000000001]),  # float steps, as JavaScript adds them
+    ("spinner", "value", 10),
+    ("date_slider", "value", _ms(dt.date(2024, 3, 1))),
+    ("date_range_slider", "value", [_ms(dt.date(2024, 1, 1)), _ms(dt.date(2024, 3, 1))]),
+    ("date", "value", "2024-12-31"),
+    ("radio", "active", 1),
+    ("checks", "active", [1, 0]),
+    ("tabs", "active", 2),
+]
+
+
+def _changed(doc: dict[str, Any], name: str, attr: str, value: Any) -> dict[str, Any]:
+    return {"kind": "ModelChanged", "model": {"id": named(doc, name)}, "attr": attr, "new": value}
+
+
+async def _pulled(session: Session) -> tuple[str, dict[str, Any]]:
+    """The document as a pull carries it (on a connection of its own: pulls per connection are bounded)."""
+    tab = await session.tab()
+    try:
+        reply = await tab.pull()
+    finally:
+        await tab.close()
+    assert reply.msgtype == PULL_DOC_REPLY, reply.content
+    return str(reply.to_frames()[2]), reply.content["doc"]
+
+
+def _attribute(doc: dict[str, Any], name: str, attr: str) -> Any:
+    for definition in definitions(doc):
+        attributes = definition.get("attributes", {})
+        if attributes.get("name") == name:
+            return attributes.get(attr)
+    raise KeyError(name)
+
+
+async def test_a_value_a_bokeh_widget_does_not_offer_is_refused_and_changes_nothing(bokeh_site: Site) -> None:
+    session = Session(bokeh_site, "bk_offered")
+    tab = await session.tab()
+    try:
+        text, doc = await _pulled(session)
+        for name, attr, value, expected in REFUSED:
+            reply = await tab.patch([_changed(doc, name, attr, value)])
+            assert reply.msgtype == ERROR, (name, value, reply.content)
+            assert reply.content == {"text": expected, "code": "patch-refused"}, (name, value)
+            assert (await _pulled(session))[0] == text, f"{name}: a refused value changed the document"
+        # A good change in the same patch is not applied either.
+        reply = await tab.patch([_changed(doc, "slider", "value", 6), _changed(doc, "select", "value", "zzz")])
+        assert reply.msgtype == ERROR and (await _pulled(session))[0] == text
+        assert _attribute((await _pulled(session))[1], "calls", "text") is None, "a callback ran"  # "" is not sent
+    finally:
+        await tab.close()
+
+
+async def test_what_bokehjs_widgets_send_is_accepted(bokeh_site: Site) -> None:
+    session = Session(bokeh_site, "bk_offered")
+    tab = await session.tab()
+    try:
+        _, doc = await _pulled(session)
+        for name, attr, value in ACCEPTED:
+            reply = await tab.patch([_changed(doc, name, attr, value)])
+            assert reply.msgtype == OK, (name, value, reply.content)
+        _, after = await _pulled(session)
+        assert _attribute(after, "select", "value") == "b"
+        assert _attribute(after, "tabs", "active") == 2
+        assert _attribute(after, "auto_free", "value") == "anything typed"
+        assert _attribute(after, "calls", "text").count(";") == sum(
+            1 for _, attr, _ in ACCEPTED if attr != "value_throttled"
+        )
+    finally:
+        await tab.close()
+
+
+async def test_a_bokeh_patch_leaving_columns_of_different_lengths_is_refused(bokeh_site: Site) -> None:
+    session = Session(bokeh_site, "bk_offered")
+    tab = await session.tab()
+    try:
+        text, doc = await _pulled(session)
+        ref = {"id": named(doc, "source")}
+        uneven = "ColumnDataSource.data columns would have different lengths"
+        stream = {"kind": "ColumnsStreamed", "model": ref, "attr": "data", "data": {"x": [1.0], "y": [1.0]}}
+        for events, expected in (
+            (
+                [{"kind": "ModelChanged", "model": ref, "attr": "data", "new": {"x": [1.0], "y": [1.0, 2.0]}}],
+                "'x': 1, 'y': 2",
+            ),
+            (
+                [
+                    {
+                        "kind": "ColumnDataChanged",
+                        "model": ref,
+                        "attr": "data",
+                        "data": {"x": [1.0, 2.0], "y": [1.0]},
+                        "cols": ["x"],
+                    }
+                ],
+                "'x': 2, 'y': 1",
+            ),
+            # After new columns of one length, a stream: judged as the patch leaves the source.
+            (
+                [
+                    {
+                        "kind": "ColumnDataChanged",
+                        "model": ref,
+                        "attr": "data",
+                        "data": {"x": [1.0, 2.0], "y": [1.0, 2.0, 3.0]},
+                    },
+                    stream,
+                ],
+                "'x': 3, 'y': 4",
+            ),
+        ):
+            reply = await tab.patch(events)
+            assert reply.msgtype == ERROR, (events, reply.content)
+            assert reply.content == {"text": f"{uneven} ({expected})", "code": "patch-refused"}
+            assert (await _pulled(session))[0] == text, f"{events} changed the document"
+        # Even columns are taken: new data, a stream, a cell.
+        for events in (
+            [{"kind": "ModelChanged", "model": ref, "attr": "data", "new": {"x": [1.0], "y": [2.0]}}],
+            [stream],
+            [{"kind": "ColumnsPatched", "model": ref, "attr": "data", "patches": {"y": [[0, 0.5]]}}],
+        ):
+            reply = await tab.patch(events)
+            assert reply.msgtype == OK, (events, reply.content)
+        _, after = await _pulled(session)
+        assert dict(_attribute(after, "source", "data")["entries"]) == {"x": [1.0, 1.0], "y": [0.5, 1.0]}
+    finally:
+        await tab.close()
