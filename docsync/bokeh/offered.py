@@ -208,11 +208,15 @@ _RULES: tuple[tuple[type | tuple[type, ...], frozenset[str], _Rule], ...] = (
 )
 
 
+#: Model classes -> their rule (None: no rule), each class looked up once.
+_RULE_OF: dict[type, tuple[frozenset[str], _Rule] | None] = {}
+
+
 def _rule_of(model: Any) -> tuple[frozenset[str], _Rule] | None:
-    for cls, attrs, rule in _RULES:
-        if isinstance(model, cls):
-            return attrs, rule
-    return None
+    cls = type(model)
+    if cls not in _RULE_OF:
+        _RULE_OF[cls] = next(((attrs, rule) for kind, attrs, rule in _RULES if issubclass(cls, kind)), None)
+    return _RULE_OF[cls]
 
 
 class _After(dict[str, Any]):
@@ -226,8 +230,10 @@ class _After(dict[str, Any]):
 
 
 def _lengths(data: Any) -> dict[str, int]:
-    lengths = {}
-    for name, column in (data or {}).items():
+    lengths: dict[str, int] = {}
+    if not isinstance(data, Mapping):  # not column data (check_events refused it already)
+        return lengths
+    for name, column in data.items():
         try:
             lengths[str(name)] = len(column)
         except TypeError:  # not a column (Bokeh's own check refuses it)

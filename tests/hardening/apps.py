@@ -152,7 +152,8 @@ def offered(doc: Document) -> None:
     tabs.on_change("active", record)
     source = ColumnDataSource(data={"x": [1.0, 2.0, 3.0], "y": np.arange(3.0)}, name="source")
     source.on_change("data", record)
-    doc.add_root(Column(*widgets, tabs, source, calls, name="root"))
+    uneven = ColumnDataSource(data={"x": [1.0, 2.0, 3.0], "y": [1.0]}, name="uneven")  # the app's choice
+    doc.add_root(Column(*widgets, tabs, source, uneven, calls, name="root"))
 
 
 def oversized(doc: Document) -> None:

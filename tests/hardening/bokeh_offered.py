@@ -17,9 +17,12 @@ def offered(doc: Any) -> None:
         DatePicker,
         DateRangeSlider,
         DateSlider,
+        DatetimeRangeSlider,
         Div,
         MultiChoice,
+        MultipleDatePicker,
         MultiSelect,
+        NumericInput,
         RadioGroup,
         RangeSlider,
         Select,
@@ -60,6 +63,17 @@ def offered(doc: Any) -> None:
             value=dt.date(2024, 6, 1),
             name="date",
         ),
+        DatePicker(
+            enabled_dates=[(dt.date(2024, 1, 1), dt.date(2024, 1, 31))], value=dt.date(2024, 1, 15), name="enabled"
+        ),
+        MultipleDatePicker(min_date=dt.date(2024, 1, 1), max_date=dt.date(2024, 12, 31), value=[], name="multi_date"),
+        NumericInput(low=0, high=1, mode="float", value=0.5, name="numeric"),
+        DatetimeRangeSlider(
+            start=dt.datetime(2024, 1, 1),
+            end=dt.datetime(2024, 1, 2),
+            value=(dt.datetime(2024, 1, 1, 6), dt.datetime(2024, 1, 1, 18)),
+            name="dt_range",
+        ),
         RadioGroup(labels=["x", "y"], active=0, name="radio"),
         CheckboxGroup(labels=["x", "y"], active=[], name="checks"),
     ]
@@ -72,3 +86,4 @@ def offered(doc: Any) -> None:
     source.on_change("data", record)
     doc.add_root(column(*widgets, tabs, calls, name="root"))
     doc.add_root(source)
+    doc.add_root(ColumnDataSource(data={"x": [1.0, 2.0, 3.0], "y": [1.0]}, name="uneven"))  # the app's choice

@@ -38,8 +38,9 @@ def bokeh_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> 
 
 
 def _ms(day: dt.date) -> float:
-    """A date as BokehJS's date sliders send it: milliseconds since 1970 (UTC)."""
-    return (dt.datetime(day.year, day.month, day.day) - dt.datetime(1970, 1, 1)).total_seconds() * 1000
+    """A date (or datetime) as BokehJS's date sliders send it: milliseconds since 1970 (UTC)."""
+    when = day if isinstance(day, dt.datetime) else dt.datetime(day.year, day.month, day.day)
+    return (when - dt.datetime(1970, 1, 1)).total_seconds() * 1000
 
 
 #: (widget name, property, value on the wire, the refusal's text).
@@ -71,6 +72,20 @@ REFUSED: list[tuple[str, str, Any, str]] = [
     ("date", "value", "2025-01-01", "DatePicker.value 2025-01-01 is above max_date 2024-12-31"),
     ("date", "value", "2024-05-01", "DatePicker.value 2024-05-01 is a disabled date"),
     ("date", "value", "2024-08-15", "DatePicker.value 2024-08-15 is a disabled date"),
+    ("enabled", "value", "2024-02-01", "DatePicker.value 2024-02-01 is not an enabled date"),
+    (
+        "multi_date",
+        "value",
+        ["2024-06-01", "2025-06-01"],
+        "MultipleDatePicker.value 2025-06-01 is above max_date 2024-12-31",
+    ),
+    ("numeric", "value", 1.5, "NumericInput.value 1.5 is above high 1"),
+    (
+        "dt_range",
+        "value",
+        [_ms(dt.datetime(2024, 1, 1)), _ms(dt.datetime(2024, 1, 2, 0, 0, 1))],
+        "DatetimeRangeSlider.value 2024-01-02T00:00:01 is above end 2024-01-02",
+    ),
     ("radio", "active", 2, "RadioGroup.active 2 is out of range: 2 labels"),
     ("checks", "active", [0, 0], "CheckboxGroup.active names an index twice"),
     ("tabs", "active", 1, "Tabs.active 1 is a disabled tab"),
@@ -95,6 +110,10 @@ ACCEPTED: list[tuple[str, str, Any]] = [
     ("date_slider", "value", _ms(dt.date(2024, 3, 1))),
     ("date_range_slider", "value", [_ms(dt.date(2024, 1, 1)), _ms(dt.date(2024, 3, 1))]),
     ("date", "value", "2024-12-31"),
+    ("enabled", "value", "2024-01-31"),
+    ("multi_date", "value", ["2024-01-01", "2024-12-31"]),
+    ("numeric", "value", 1),
+    ("dt_range", "value", [_ms(dt.datetime(2024, 1, 1)), _ms(dt.datetime(2024, 1, 2))]),
     ("radio", "active", 1),
     ("checks", "active", [1, 0]),
     ("tabs", "active", 2),
@@ -214,5 +233,63 @@ async def test_a_bokeh_patch_leaving_columns_of_different_lengths_is_refused(bok
             assert reply.msgtype == OK, (events, reply.content)
         _, after = await _pulled(session)
         assert dict(_attribute(after, "source", "data")["entries"]) == {"x": [1.0, 1.0], "y": [0.5, 1.0]}
+    finally:
+        await tab.close()
+
+
+async def test_a_source_the_bokeh_app_left_uneven_takes_changes_that_keep_its_lengths(bokeh_site: Site) -> None:
+    session = Session(bokeh_site, "bk_offered")
+    tab = await session.tab()
+    try:
+        text, doc = await _pulled(session)
+        ref = {"id": named(doc, "uneven")}
+        grow = {
+            "kind": "ColumnDataChanged",
+            "model": ref,
+            "attr": "data",
+            "data": {"x": [1.0, 2.0, 3.0], "y": [1.0, 2.0]},
+        }
+        reply = await tab.patch([grow])
+        assert reply.content == {
+            "text": "ColumnDataSource.data columns would have different lengths ('x': 3, 'y': 2)",
+            "code": "patch-refused",
+        }
+        assert (await _pulled(session))[0] == text
+        cell = {"kind": "ColumnsPatched", "model": ref, "attr": "data", "patches": {"x": [[0, 9.0]]}}
+        assert (await tab.patch([cell])).msgtype == OK  # every length kept
+        even = {"kind": "ModelChanged", "model": ref, "attr": "data", "new": {"x": [5.0], "y": [1.0]}}
+        assert (await tab.patch([even])).msgtype == OK
+        assert dict(_attribute((await _pulled(session))[1], "uneven", "data")["entries"]) == {"x": [5.0], "y": [1.0]}
+    finally:
+        await tab.close()
+
+
+async def test_a_source_a_bokeh_patch_defines_keeps_the_column_rule(bokeh_site: Site) -> None:
+    session = Session(bokeh_site, "bk_offered")
+    tab = await session.tab()
+    try:
+        text, _ = await _pulled(session)
+
+        def source(model_id: str, y: list[float]) -> dict[str, Any]:
+            data = {"type": "map", "entries": [["x", [1.0]], ["y", y]]}
+            return {"type": "object", "name": "ColumnDataSource", "id": model_id, "attributes": {"data": data}}
+
+        reply = await tab.patch([{"kind": "RootAdded", "model": source("client-uneven", [1.0, 2.0])}])
+        assert reply.content == {
+            "text": "ColumnDataSource.data columns would have different lengths ('x': 1, 'y': 2)",
+            "code": "patch-refused",
+        }
+        assert (await _pulled(session))[0] == text
+        # A new Select holds what its creator chose; a new even source is taken.
+        select = {"type": "object", "name": "Select", "id": "client-select", "attributes": {"value": "zzz"}}
+        reply = await tab.patch(
+            [
+                {"kind": "RootAdded", "model": source("client-even", [2.0])},
+                {"kind": "RootAdded", "model": select},
+            ]
+        )
+        assert reply.msgtype == OK, reply.content
+        ids = {d["id"] for d in definitions((await _pulled(session))[1])}
+        assert {"client-even", "client-select"} <= ids
     finally:
         await tab.close()

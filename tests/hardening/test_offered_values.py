@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from .harness import Site, set_value_patch
-from .hostile import Victim, patch
+from .hostile import Victim, definition, patch
 
 pytestmark = pytest.mark.asyncio
 
@@ -188,5 +188,52 @@ async def test_a_patch_leaving_columns_of_different_lengths_is_refused(site: Sit
         data = victim.observer.document.get_model_by_name("source").data  # type: ignore[union-attr]
         await victim.observer.wait_for(lambda: list(data["y"]) == [0.5, 8.0, 9.0], 5)
         assert list(data["x"]) == [5.0, 6.0, 7.0]
+    finally:
+        await victim.close()
+
+
+async def test_a_source_the_app_left_uneven_takes_changes_that_keep_its_lengths(site: Site) -> None:
+    victim = await Victim.open(site, "offered")
+    try:
+        ref = {"id": victim.model_id("uneven")}
+        grow = {"kind": "ColumnDataChanged", "model": ref, "attr": "data", "columns": {"y": [1.0, 2.0]}}
+        text = await victim.refused(patch([grow]), code="patch-refused")
+        assert text == "ColumnDataSource.data columns would have different lengths ('x': 3, 'y': 2)"
+        await victim.assert_unharmed()
+        sock = await victim.raw()
+        try:
+            cell = {"kind": "ColumnsPatched", "model": ref, "attr": "data", "patches": {"x": [[0, 9.0]]}}
+            assert (await sock.request(patch([cell]))).msgtype == "OK"  # every length kept
+            even = {"kind": "ColumnDataChanged", "model": ref, "attr": "data", "columns": {"x": [5.0]}}
+            assert (await sock.request(patch([even]))).msgtype == "OK"  # now even
+        finally:
+            await sock.close()
+        data = victim.observer.document.get_model_by_name("uneven").data  # type: ignore[union-attr]
+        await victim.observer.wait_for(lambda: list(data["x"]) == [5.0], 5)
+    finally:
+        await victim.close()
+
+
+async def test_models_a_patch_defines_keep_only_the_column_rule(site: Site) -> None:
+    # Their creator chose their options too: a new Select may hold any value; a new source's
+    # columns must still be of one length (other tabs draw it).
+    victim = await Victim.open(site, "offered")
+    try:
+        uneven = definition("n2", "ColumnDataSource", data={"x": [1.0], "y": [1.0, 2.0]})
+        text = await victim.refused(
+            patch([{"kind": "RootAdded", "model": {"id": "n2"}}], [uneven]), code="patch-refused"
+        )
+        assert text == "ColumnDataSource.data columns would have different lengths ('x': 1, 'y': 2)"
+        await victim.assert_unharmed()
+        sock = await victim.raw()
+        try:
+            select = definition("n1", "Select", options=["a"], value="zzz", title="made")
+            reply = await sock.request(patch([{"kind": "RootAdded", "model": {"id": "n1"}}], [select]))
+            assert reply.msgtype == "OK", reply.content
+        finally:
+            await sock.close()
+        document = victim.observer.document
+        await victim.observer.wait_for(lambda: any(getattr(r, "title", None) == "made" for r in document.roots), 5)
+        assert [r.value for r in document.roots if getattr(r, "title", None) == "made"] == ["zzz"]  # type: ignore[attr-defined]
     finally:
         await victim.close()
