@@ -17,6 +17,8 @@ from .properties import AcceptedList, ColumnData, Dict, List, Property, base_pro
 __all__ = ["DocumentLimits", "apply_events"]
 
 Apply = Callable[[], None]
+#: Values ``Model._wrap`` returns as they are (it wraps lists and dicts).
+_SCALARS = frozenset({bool, int, float, str, type(None)})
 #: The check of one event that changes a property: (checker, model, property, event, setter) -> its apply.
 _PropertyCheck = Callable[["_Checker", Model, Property, Any, Any], Apply]
 
@@ -96,15 +98,18 @@ class _Checker:
         raise UnknownModelError(f"unknown model id {model_id!r}")
 
     def prop(self, model: Model, attr: str) -> Property:
-        """Return ``model``'s property ``attr`` (the model checked as by ``model``), marking it touched."""
+        """Return ``model``'s property ``attr`` (the model checked as by ``model``); mark it touched where read."""
         model_id = model._id
         if not (model_id in self.new_models or self.models.get(model_id) is model):
             raise UnknownModelError(f"unknown model id {model_id!r}")
         prop = model._properties.get(attr)
         if prop is None:
             raise UnknownPropertyError(f"{model.__type_name__} has no property {attr!r:.40}")
-        if self.from_client and not (attr in model.__client_writable__ or model_id in self.new_models):
-            raise NotWritableError(f"{model.__type_name__}.{attr} is not writable from the client")
+        if self.from_client:
+            if not (attr in model.__client_writable__ or model_id in self.new_models):
+                raise NotWritableError(f"{model.__type_name__}.{attr} is not writable from the client")
+        elif not model._refines:
+            return prop  # what is touched is read by a client's outcome check and a refining model's alone
         touched = self.touched.get(model_id)
         if touched is None:
             self.touched[model_id] = (model, {attr})
@@ -115,10 +120,16 @@ class _Checker:
     def value_after(self, model: Model, attr: str) -> Any:
         """Return the simulated value of ``attr``: as the events checked so far leave it."""
         key = (model._id, attr)
-        for simulated in (self.lists, self.dicts, self.values):
-            if key in simulated:
-                return simulated[key]
-        return self.current(model, attr)
+        # (Unrolled: asked for most events, and by the outcome's checks.)
+        lists, dicts, values = self.lists, self.dicts, self.values
+        if key in lists:
+            return lists[key]
+        if key in dicts:
+            return dicts[key]
+        if key in values:
+            return values[key]
+        own = model._values
+        return own[attr] if attr in own else model._properties[attr].default()
 
     @staticmethod
     def current(model: Model, attr: str) -> Any:
@@ -313,9 +324,11 @@ def _check_model_changed(
     checker: _Checker, model: Model, prop: Property, event: ev.ModelChangedEvent, setter: Any
 ) -> Apply:
     if model._refines:
-        value = model._wrap(prop, _validate_after(checker, model, prop, event.new))
-    else:
-        value = model._wrap(prop, model.validate_value(prop, event.new))
+        value = _validate_after(checker, model, prop, event.new)
+    else:  # Model.validate_value: the property's own check, without the call around it
+        value = prop.validate(event.new, model.__type_name__)
+    if type(value) not in _SCALARS:  # a scalar is stored as it is: nothing to wrap
+        value = model._wrap(prop, value)
     if prop in model._model_properties:  # a tuple: no call for the many that hold none
         checker.attachable(value)
     key = (model._id, prop.name)
@@ -358,7 +371,7 @@ def _check_splice(checker: _Checker, model: Model, prop: Property, event: ev.Lis
         if model._keeps:
             _kept_valid(checker, model, prop.name)
     return lambda: model._list_splice(
-        prop, getattr(model, prop.name), event.index, event.delete, checked, setter, checked=True
+        prop, model._get_value(prop), event.index, event.delete, checked, setter, checked=True
     )
 
 
@@ -391,7 +404,7 @@ def _check_dict_set(
     current.update(checked_items)
     if model._refines:
         _validate_after(checker, model, prop, dict(current))
-    return lambda: model._dict_set(prop, getattr(model, prop.name), checked_items, setter, checked=True)
+    return lambda: model._dict_set(prop, model._get_value(prop), checked_items, setter, checked=True)
 
 
 def _check_dict_delete(
@@ -413,7 +426,7 @@ def _check_dict_delete(
         current.pop(key)
     if model._refines and current is not None:
         _validate_after(checker, model, prop, dict(current))
-    return lambda: model._dict_delete(prop, getattr(model, prop.name), list(event.keys), setter)
+    return lambda: model._dict_delete(prop, model._get_value(prop), list(event.keys), setter)
 
 
 def _column_data(checker: _Checker, model: Model, prop: Property) -> dict[str, Any]:
