@@ -241,6 +241,10 @@ def _columns(raw: Any, decoder: Decoder, what: str) -> dict[str, Any]:
     return {name: decoder.decode(value) for name, value in raw.items()}
 
 
+#: ``references`` left out of a patch: it defines no model (a list, even empty, is read as given).
+_NO_DEFINITIONS: Any = ()
+
+
 def decode_patch(
     content: Any,
     known: Mapping[str, Model],
@@ -260,13 +264,14 @@ def decode_patch(
     client reading the server's patches), definitions of models held are skipped: a
     correction defines every model its value reaches.
     """
-    if type(content) is not dict or type(content.get("events")) is not list:
+    raws = content.get("events") if type(content) is dict else None
+    if type(raws) is not list:
         raise DeserializationError("patch content must be an object with an 'events' list")
-    definitions = content.get("references", [])
+    definitions = content.get("references", _NO_DEFINITIONS)
     # Most patches define no model: building nothing costs nothing.
     new_models = (
         {}
-        if type(definitions) is list and not definitions
+        if definitions is _NO_DEFINITIONS or (type(definitions) is list and not definitions)
         else instantiate_models(
             definitions,
             known,
@@ -285,16 +290,17 @@ def decode_patch(
 
     decoder = Decoder(buffers, resolve_ref=resolve, max_array_elements=max_array_elements)
     if not skip_unknown:
-        events = [_decode_event(raw, decoder, resolve, setter) for raw in content["events"]]
+        events = [_decode_event(raw, decoder, resolve, setter) for raw in raws]
         return DecodedPatch(events, new_models)
     events, indices = [], []
-    for index, raw in enumerate(content["events"]):
+    for index, raw in enumerate(raws):
         try:
-            events.append(_decode_event(raw, decoder, resolve, setter))
+            event = _decode_event(raw, decoder, resolve, setter)
         except UnknownModelError:
             continue
+        events.append(event)
         indices.append(index)
-    return DecodedPatch(events, new_models, len(content["events"]) - len(events), indices)
+    return DecodedPatch(events, new_models, len(raws) - len(events), indices)
 
 
 def _target(raw: dict[str, Any], resolve: Any) -> Model:
