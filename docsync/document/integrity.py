@@ -100,10 +100,20 @@ def _value_after(outcome: ChangeOutcome, model: Model, attr: str) -> Any:
 def _check_references(outcome: ChangeOutcome) -> None:
     # A property whose type holds no models must not smuggle one in (a list column,
     # say): the document would not index it, and its receivers could not resolve it.
-    for model, attrs in _changed_models(outcome):
-        for attr in attrs:
+    # (``_changed_models``, inline: a touched model's attrs are all touched, so their values
+    # after are ``outcome.value_after``'s, read without a lookup in ``touched`` per attr.)
+    for model in outcome.new_models.values():
+        for attr in list(_values_after(outcome, model)):
             prop = model._properties[attr]
             if not prop.may_hold_models and holds_models(_value_after(outcome, model, attr)):
+                raise PatchError(f"{model.__type_name__}.{attr} cannot hold models")
+    new_models, value_after = outcome.new_models, outcome.value_after
+    for model, attrs in outcome.touched.values():
+        if model._id in new_models:
+            continue
+        properties = model._properties
+        for attr in attrs:
+            if not properties[attr].may_hold_models and holds_models(value_after(model, attr)):
                 raise PatchError(f"{model.__type_name__}.{attr} cannot hold models")
 
 
@@ -211,8 +221,12 @@ def _scalars_only(outcome: ChangeOutcome) -> bool:
     """
     if outcome.new_models or outcome.title_after != outcome.document.title:
         return False
-    values = (outcome.value_after(model, attr) for model, attrs in outcome.touched.values() for attr in attrs)
-    return all(type(value) in _SCALARS for value in values)
+    value_after = outcome.value_after
+    for model, attrs in outcome.touched.values():
+        for attr in attrs:
+            if type(value_after(model, attr)) not in _SCALARS:
+                return False
+    return True
 
 
 def check_outcome(outcome: ChangeOutcome, limits: DocumentLimits | None) -> None:

@@ -58,7 +58,13 @@ class Decoder:
     def decode(self, value: Any, _depth: int = 0) -> Any:
         """Return the Python value of the JSON-able ``value``."""
         kind = type(value)
-        if value is None or kind is bool or kind is str or kind is int or kind is float:
+        # Containers first: callers (and the comprehensions below) take plain values
+        # without a call, so most values that come here are lists and objects.
+        if (
+            kind is not list
+            and kind is not dict
+            and (value is None or kind is bool or kind is str or kind is int or kind is float)
+        ):
             return value
         if _depth >= self._max_depth:
             raise DeserializationError(f"value nested deeper than {self._max_depth} levels")

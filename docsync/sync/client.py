@@ -340,8 +340,10 @@ class ClientProtocol:
 
     def _pending(self, key: tuple[str, str]) -> list[OutboxEntry]:
         """This client's changes of ``key`` not answered yet and not known to lose, in order."""
-        entries = [*(self.in_flight[1] if self.in_flight is not None else ()), *self.outbox.entries]
-        return [e for e in entries if e.key == key and not e.doomed]
+        pending = [e for e in self.in_flight[1] if e.key == key and not e.doomed] if self.in_flight is not None else []
+        if self.outbox:
+            pending += [e for e in self.outbox.entries if e.key == key and not e.doomed]
+        return pending
 
     def _doom(self, key: tuple[str, str]) -> None:
         for entry in self._pending(key):

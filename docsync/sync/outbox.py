@@ -101,6 +101,8 @@ class Outbox:
 
     def supersede(self, key: tuple[str, str]) -> list[OutboxEntry]:
         """Drop the waiting changes of property ``key`` (it has a whole new value); return them."""
+        if all(entry.key != key for entry in self._entries):  # (most often: nothing to drop)
+            return []
         kept, dropped = [], []
         for entry in self._entries:
             if entry.key != key:
