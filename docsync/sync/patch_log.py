@@ -107,7 +107,9 @@ class PatchLog:
         """
         if not keys:
             return False
-        for entry in self._newest_since(base):
+        for entry in reversed(self._entries):  # (``_newest_since``, inline: asked per event of every patch)
+            if entry.seq <= base:
+                return False
             for event in entry.events:
                 if event.origin == origin or (not splices and event.json.get("kind") == "ListSpliced"):
                     continue
