@@ -137,6 +137,10 @@ def offered(doc: Document) -> None:
             min_date=datetime.datetime(2024, 1, 1, 8), max_date=datetime.datetime(2024, 1, 31, 18), name="datetime"
         ),
         builtin.TimePicker(min_time=datetime.time(8), max_time=datetime.time(18), name="time"),
+        # An overnight range: from 22:00 past midnight to 06:00.
+        builtin.TimePicker(
+            min_time=datetime.time(22), max_time=datetime.time(6), value=datetime.time(23), name="night"
+        ),
         builtin.DateRangeSlider(
             start=day(2024, 1, 1), end=day(2024, 3, 1), value=(day(2024, 1, 10), day(2024, 2, 1)), name="date_slider"
         ),

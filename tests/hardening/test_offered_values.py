@@ -50,6 +50,12 @@ REFUSED: list[tuple[str, str, Any, str]] = [
     ),
     ("time", "value", {"type": "time", "iso": "07:59:00"}, "TimePicker.value 07:59:00 is below min_time 08:00:00"),
     (
+        "night",
+        "value",
+        {"type": "time", "iso": "12:00:00"},
+        "TimePicker.value 12:00:00 is between max_time 06:00:00 and min_time 22:00:00",
+    ),
+    (
         "date_slider",
         "value",
         [_date("2024-01-10"), _date("2024-03-02")],
@@ -75,6 +81,7 @@ ACCEPTED: list[tuple[str, str, Any]] = [
     ("date_range", "value", [_date("2024-01-01"), _date("2024-12-31")]),
     ("datetime", "value", {"type": "datetime", "iso": "2024-01-31T18:00:00"}),
     ("time", "value", {"type": "time", "iso": "08:00:00"}),
+    ("night", "value", {"type": "time", "iso": "01:30:00"}),  # past midnight, within the overnight range
     ("date_slider", "value", [_date("2024-01-01"), _date("2024-03-01")]),
     ("tabs", "active", 2),
     ("date", "value", None),  # a cleared picker

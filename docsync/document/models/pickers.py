@@ -70,7 +70,13 @@ class TimePicker(Widget):
     seconds = Bool(False, help="Whether seconds are shown and may be chosen.")
 
     def check_client_values(self, values: Mapping[str, Any], new: bool) -> None:
-        """A browser's value lies between min_time and max_time."""
+        """A browser's value lies between min_time and max_time (past midnight when min_time is the later)."""
+        low, high = values["min_time"], values["max_time"]
+        value = changed(self, values, new)
+        if value is not None and low is not None and high is not None and low > high:
+            if not high < value < low:  # an overnight range, as a browser's time input takes it
+                return
+            raise ValidationError(f"TimePicker.value {value.isoformat()} is between max_time {high} and min_time {low}")
         _check_bounds(self, values, new, "min_time", "max_time")
 
 

@@ -119,6 +119,17 @@ function isoOf(value) {
   return value && typeof value.iso === "string" ? value.iso : "";
 }
 
+/**
+ * Tell whether a date or time input's value lies within its ``min``/``max``; mark it invalid if not.
+ * A calendar never offers a day past them, but one typed in is the input's value all the same.
+ */
+export function withinBounds(input) {
+  const outside = input.validity.rangeUnderflow || input.validity.rangeOverflow;
+  input.setAttribute("aria-invalid", String(outside));
+  input.title = outside ? "outside the dates offered" : "";
+  return !outside;
+}
+
 /** A calendar date input; the value travels as a date. */
 export class DatePickerView extends TitledInputView {
   static watched = ["title", "value", "min_date", "max_date"];
@@ -129,6 +140,7 @@ export class DatePickerView extends TitledInputView {
       type: "date",
       onchange: () => {
         const iso = this.input.value;
+        if (!withinBounds(this.input)) return; // typed past min/max: said, not sent (the server refuses it)
         if (iso === "") this.set("value", null);
         else if (isIsoDate(iso)) this.set("value", new IsoDate(iso));
       },

@@ -6,7 +6,7 @@
 
 import { IsoDate, IsoDateTime, IsoTime, isIsoDate, isIsoDateTime, isIsoTime } from "../serialization.js";
 import { h, setText } from "./dom.js";
-import { controlId, TitledInputView } from "./inputs.js";
+import { controlId, TitledInputView, withinBounds } from "./inputs.js";
 import { WidgetView } from "./view.js";
 
 function isoOf(value) {
@@ -49,6 +49,11 @@ export class DateRangePickerView extends WidgetView {
   changed() {
     const start = this.from.input.value;
     const end = this.to.input.value;
+    const within = [this.from.input, this.to.input].map(withinBounds);
+    if (!within.every(Boolean)) {
+      setText(this.message, "A date is outside the dates offered.");
+      return;
+    }
     if (start === "" && end === "") {
       this.set("value", null);
       setText(this.message, "");
@@ -87,6 +92,7 @@ export class DatetimePickerView extends TitledInputView {
       step: "1",
       onchange: () => {
         const text = this.input.value;
+        if (!withinBounds(this.input)) return; // typed past min/max: said, not sent
         if (text === "") this.set("value", null);
         else if (isIsoDateTime(text)) this.set("value", new IsoDateTime(text.length === 16 ? `${text}:00` : text));
       },
@@ -112,6 +118,7 @@ export class TimePickerView extends TitledInputView {
       type: "time",
       onchange: () => {
         const text = this.input.value;
+        if (!withinBounds(this.input)) return; // typed past min/max: said, not sent
         if (text === "") this.set("value", null);
         else if (isIsoTime(text)) this.set("value", new IsoTime(text.length === 5 ? `${text}:00` : text));
       },
