@@ -214,7 +214,12 @@ def _buttons(echo: Echo) -> Card:
 
 def _dates(echo: Echo) -> Card:
     day = DatePicker(title="Day", value=dt.date(2024, 5, 1), min_date=dt.date(2024, 1, 1), name="day")
-    span = DateRangePicker(title="Stay", value=(dt.date(2024, 5, 1), dt.date(2024, 5, 7)), name="span")
+    span = DateRangePicker(
+        title="Stay",
+        value=(dt.date(2024, 5, 1), dt.date(2024, 5, 7)),
+        max_date=dt.date(2024, 12, 31),
+        name="span",
+    )
     when = DatetimePicker(title="Meeting", value=dt.datetime(2024, 5, 1, 9, 30), name="when")
     clock = TimePicker(title="Alarm", value=dt.time(7, 30), name="clock")
     return Card(

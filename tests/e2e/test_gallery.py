@@ -178,8 +178,13 @@ def test_dates_times_and_sliders(server: ServerProcess, context: BrowserContext)
 
     page.get_by_label("from", exact=True).fill("2024-06-01")  # after the current end: said, not sent
     expect(page.locator('[data-docsync-name="span"] [role="status"]')).to_have_text("The end is before the start.")
+    page.get_by_label("to", exact=True).fill("2025-06-09")  # past max_date: said, not sent
+    status = page.locator('[data-docsync-name="span"] [role="status"]')
+    expect(status).to_have_text("A date is outside the dates offered.")
+    expect(page.get_by_label("to", exact=True)).to_have_attribute("aria-invalid", "true")
     page.get_by_label("to", exact=True).fill("2024-06-09")
     echo(page, "span").to_have_text("value = (datetime.date(2024, 6, 1), datetime.date(2024, 6, 9))")
+    expect(status).to_have_text("")
 
     page.get_by_label("Meeting").fill("2024-05-02T14:15")
     echo(page, "when").to_have_text("value = datetime.datetime(2024, 5, 2, 14, 15)")

@@ -133,6 +133,7 @@ def offered(doc: Document) -> None:
         builtin.AutocompleteInput(completions=["Bern"], restrict=False, value="", name="auto_free"),
         builtin.DatePicker(min_date=day(2024, 1, 1), max_date=day(2024, 12, 31), value=day(2024, 6, 1), name="date"),
         builtin.DateRangePicker(min_date=day(2024, 1, 1), max_date=day(2024, 12, 31), name="date_range"),
+        builtin.DatePicker(max_date=day(2024, 12, 31), name="open_date"),  # no min_date: no lower bound
         builtin.DatetimePicker(
             min_date=datetime.datetime(2024, 1, 1, 8), max_date=datetime.datetime(2024, 1, 31, 18), name="datetime"
         ),

@@ -15,6 +15,7 @@ def offered(doc: Any) -> None:
         CheckboxGroup,
         ColumnDataSource,
         DatePicker,
+        DateRangePicker,
         DateRangeSlider,
         DateSlider,
         DatetimeRangeSlider,
@@ -67,7 +68,8 @@ def offered(doc: Any) -> None:
             enabled_dates=[(dt.date(2024, 1, 1), dt.date(2024, 1, 31))], value=dt.date(2024, 1, 15), name="enabled"
         ),
         MultipleDatePicker(min_date=dt.date(2024, 1, 1), max_date=dt.date(2024, 12, 31), value=[], name="multi_date"),
-        NumericInput(low=0, high=1, mode="float", value=0.5, name="numeric"),
+        NumericInput(high=1, mode="float", value=0.5, name="numeric"),  # no low: no lower bound
+        DateRangePicker(min_date=dt.date(2024, 1, 1), max_date=dt.date(2024, 12, 31), name="date_range"),
         DatetimeRangeSlider(
             start=dt.datetime(2024, 1, 1),
             end=dt.datetime(2024, 1, 2),

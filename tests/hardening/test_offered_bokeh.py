@@ -81,6 +81,12 @@ REFUSED: list[tuple[str, str, Any, str]] = [
     ),
     ("numeric", "value", 1.5, "NumericInput.value 1.5 is above high 1"),
     (
+        "date_range",
+        "value",
+        ["2023-12-31", "2024-01-05"],
+        "DateRangePicker.value 2023-12-31 is below min_date 2024-01-01",
+    ),
+    (
         "dt_range",
         "value",
         [_ms(dt.datetime(2024, 1, 1)), _ms(dt.datetime(2024, 1, 2, 0, 0, 1))],
@@ -112,7 +118,8 @@ ACCEPTED: list[tuple[str, str, Any]] = [
     ("date", "value", "2024-12-31"),
     ("enabled", "value", "2024-01-31"),
     ("multi_date", "value", ["2024-01-01", "2024-12-31"]),
-    ("numeric", "value", 1),
+    ("numeric", "value", -1000.5),  # a bound that is None does not bound
+    ("date_range", "value", ["2024-01-01", "2024-12-31"]),
     ("dt_range", "value", [_ms(dt.datetime(2024, 1, 1)), _ms(dt.datetime(2024, 1, 2))]),
     ("radio", "active", 1),
     ("checks", "active", [1, 0]),
@@ -291,5 +298,21 @@ async def test_a_source_a_bokeh_patch_defines_keeps_the_column_rule(bokeh_site: 
         assert reply.msgtype == OK, reply.content
         ids = {d["id"] for d in definitions((await _pulled(session))[1])}
         assert {"client-even", "client-select"} <= ids
+    finally:
+        await tab.close()
+
+
+async def test_a_bokeh_value_is_judged_against_the_options_the_same_patch_leaves(bokeh_site: Site) -> None:
+    # In Bokeh a browser may change any property, the options too (docs/bokeh.md says so):
+    # a value is judged against them as the patch leaves them, not as they were.
+    session = Session(bokeh_site, "bk_offered")
+    tab = await session.tab()
+    try:
+        _, doc = await _pulled(session)
+        reply = await tab.patch([_changed(doc, "select", "options", ["a"]), _changed(doc, "select", "value", "b")])
+        assert reply.content == {"text": "Select.value 'b' is not among its options", "code": "patch-refused"}
+        both = [_changed(doc, "select", "options", ["zzz"]), _changed(doc, "select", "value", "zzz")]
+        assert (await tab.patch(both)).msgtype == OK
+        assert _attribute((await _pulled(session))[1], "select", "value") == "zzz"
     finally:
         await tab.close()

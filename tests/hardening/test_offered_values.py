@@ -36,6 +36,7 @@ REFUSED: list[tuple[str, str, Any, str]] = [
     ("range", "value", [0.2, 99], "RangeSlider.value 99.0 is above end 0.9"),
     ("spinner", "value", 11, "Spinner.value 11 is above high 10"),
     ("date", "value", _date("2025-01-01"), "DatePicker.value 2025-01-01 is above max_date 2024-12-31"),
+    ("open_date", "value", _date("2025-01-01"), "DatePicker.value 2025-01-01 is above max_date 2024-12-31"),
     (
         "date_range",
         "value",
@@ -78,6 +79,7 @@ ACCEPTED: list[tuple[str, str, Any]] = [
     ("range", "value", [0.30000000000000004, 0.9000000000000001]),  # float steps, as JavaScript adds them
     ("spinner", "value", 10),
     ("date", "value", _date("2024-12-31")),
+    ("open_date", "value", _date("1900-01-01")),  # a bound that is None does not bound
     ("date_range", "value", [_date("2024-01-01"), _date("2024-12-31")]),
     ("datetime", "value", {"type": "datetime", "iso": "2024-01-31T18:00:00"}),
     ("time", "value", {"type": "time", "iso": "08:00:00"}),
