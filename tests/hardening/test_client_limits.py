@@ -233,6 +233,24 @@ async def test_a_logged_in_user_counts_as_the_user_from_every_address(site: Site
     await sockets.accepted(site, first, user="bob")
 
 
+async def test_behind_a_proxy_the_client_is_the_address_the_server_trusts(site: Site, sockets: Sockets) -> None:
+    # The only test connecting from 127.0.0.1, a proxy on the same machine: uvicorn takes
+    # its X-Forwarded-For by default, daphne only when started with --proxy-headers.
+    forwarded_by_uvicorn = site.server.server == "uvicorn"
+    first, second = {"X-Forwarded-For": "10.20.0.1"}, {"X-Forwarded-For": "10.20.0.2"}
+    tokens = [site.browser().page_config("limits")["token"] for _ in range(SESSIONS + 1)]
+    for token in tokens[:SESSIONS]:
+        sock = await open_raw(_ws_url(site), token, source_address="127.0.0.1", headers=first)
+        sockets.open.append(sock)
+        assert sock.messages[0].msgtype == ACK, sock.errors()
+    sock = await open_raw(_ws_url(site), tokens[SESSIONS], source_address="127.0.0.1", headers=second)
+    sockets.open.append(sock)
+    if forwarded_by_uvicorn:
+        assert sock.messages[0].msgtype == ACK, "another forwarded address is another client"
+    else:
+        assert sock.errors() == [SESSIONS_REFUSED], "daphne without --proxy-headers counts the proxy"
+
+
 async def test_with_the_settings_off_a_client_has_no_limit(unlimited_site: Site, sockets: Sockets) -> None:
     source = next(_addresses)
     # Past the limited site's limits and past the defaults (200 sessions, 500 connections).
