@@ -12,6 +12,7 @@ from django.test import override_settings
 from docsync.protocol import ACK, ERROR
 from docsync.server.admission.tokens import generate_session_id
 from docsync.server.cluster.relay_in import RelayIn
+from docsync.server.metrics import render_metrics
 from docsync.server.registry import SessionRegistry
 from docsync.testing import DocsyncCommunicator
 
@@ -160,3 +161,23 @@ async def test_a_session_made_for_a_relayed_socket_counts_against_the_client_the
         assert other["type"] == "relay.frames"
         for conn_id in list(relay_in.remotes):
             relay_in.on_closed({"conn_id": conn_id})
+
+
+@pytest.mark.asyncio
+async def test_refusals_at_the_process_limit_are_counted_in_the_metrics(registry: SessionRegistry) -> None:
+    from project.asgi import application
+
+    with override_settings(DOCSYNC={**TEST_DOCSYNC, "ADMIN_REFRESH": 0, "MAX_SESSIONS": 1}):
+        communicators = [_communicator(application, None) for _ in range(3)]
+        try:
+            replies = []
+            for communicator in communicators:
+                await communicator.connect()
+                replies.append(await communicator.receive_docsync())
+            assert [m.msgtype for m in replies] == [ACK, ERROR, ERROR]
+            assert replies[1].content["text"] == "this process holds its maximum of 1 sessions"
+        finally:
+            await asyncio.gather(*(c.disconnect() for c in communicators))
+        text = render_metrics(registry)
+        assert 'docsync_limit_refusals_total{limit="MAX_SESSIONS"} 2\n' in text
+        assert 'docsync_limit_refusals_total{limit="MAX_SESSIONS_PER_CLIENT"} 0\n' in text
