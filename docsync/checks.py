@@ -153,6 +153,18 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                     id="docsync.E015",
                 )
             )
+        if "client_offers" in spec.options and (
+            spec.kind != "bokeh" or not isinstance(spec.options["client_offers"], bool)
+        ):
+            errors.append(
+                checks.Error(
+                    f"docsync app {spec.path!r} has 'client_offers': {spec.options['client_offers']!r}.",
+                    hint="'client_offers' is for Bokeh apps ('kind': 'bokeh'): True lets browsers change what a "
+                    "widget offers (options, bounds, ...), False refuses it even to the app's own JavaScript; leave "
+                    "it out for the default (refused unless the app's own code names the property; docs/bokeh.md).",
+                    id="docsync.E019",
+                )
+            )
         if not _rule_ok(spec.access):
             errors.append(
                 checks.Error(

@@ -40,7 +40,7 @@ from bokeh.models.widgets.tables import HTMLTemplateFormatter
 
 from ..exceptions import NotWritableError
 
-__all__ = ["check_client_html"]
+__all__ = ["check_client_html", "is_code"]
 
 _MARKUP = re.compile(r"<|\\href")
 #: Properties whose strings hold code.
@@ -58,7 +58,7 @@ _WHY = 'an app may allow it with "client_html": True'
 _CODE_CLASSES: dict[type, bool] = {}
 
 
-def _is_code(cls: type) -> bool:
+def is_code(cls: type) -> bool:
     """Tell whether models of ``cls`` are code (or HTML templates) BokehJS runs or shows as is."""
     known = _CODE_CLASSES.get(cls)
     if known is None:
@@ -99,7 +99,7 @@ def _check_value(where: str, value: Any) -> None:
         if isinstance(item, str):
             if _MARKUP.search(item):
                 raise _refuse(where, f"markup: {item[:40]!r}")
-        elif _is_code(type(item)):
+        elif is_code(type(item)):
             raise _refuse(where, f"{type(item).__name__} is code")
 
 
@@ -130,7 +130,7 @@ def check_client_html(events: list[dict[str, Any]], new_models: Iterable[Any]) -
         kind = event.get("kind")
         model = event.get("model")
         if kind == "ModelChanged":
-            if _is_code(type(model)):
+            if is_code(type(model)):
                 raise _refuse(f"{type(model).__name__}.{event['attr']}", "code")
             _check_property(model, event["attr"], event["new"], new=False)
         elif kind == "ColumnDataChanged":
@@ -141,7 +141,7 @@ def check_client_html(events: list[dict[str, Any]], new_models: Iterable[Any]) -
             _check_value("Document.title", event["title"])
     for model in new_models:
         cls = type(model)
-        if _is_code(cls):
+        if is_code(cls):
             raise _refuse(f"new {cls.__name__}", "code")
         for attr, value in model.properties_with_values(include_defaults=False).items():
             _check_property(model, attr, value, new=True)

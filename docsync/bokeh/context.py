@@ -103,6 +103,7 @@ class BokehApplicationContext(ApplicationContext):
             max_document_bytes=min(limits.max_document_bytes, limits.max_json_bytes),
             max_client_models=int(settings.MAX_CLIENT_MODELS),
             client_html=self.client_html(),
+            client_offers=self.options.get("client_offers"),
         )
         session.context = session_context
         session_context._set_session(session)

@@ -107,11 +107,14 @@ class ClientModels:
     (and the document's churn) without end, under the size bound.
     """
 
-    __slots__ = ("created", "limit")
+    __slots__ = ("code", "created", "limit")
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.created = 0
+        #: Ids of the code models clients defined or changed (at most the document's models and
+        #: ``limit`` more): no code of theirs lets a browser change what a widget offers (offered.py).
+        self.code: set[str] = set()
 
     def check(self, count: int) -> None:
         """Refuse (PatchError) ``count`` more models if they would pass the limit."""

@@ -8,20 +8,27 @@ picker's (not a datetime picker's) within ``[min_date, max_date]``, not in ``dis
 ``enabled_dates`` when given, a group's or Tabs' index among its labels or tabs (not a
 disabled tab), and a data source's columns of one length. Applied to client patches
 only: the app sets what it likes, a value the widget holds already is taken back (the
-browser may send it again), and the bounds are read as the patch leaves them (in Bokeh a
-browser may change any property). Models the patch defines are judged by the column rule
-only.
+browser may send it again). Models the patch defines are judged by the column rule only.
+
+What a widget offers (its options, bounds, completions, labels, ...: ``_RULES``) is not
+the browser's to change: BokehJS never changes it from what a user does (but for a
+closable tab closed), only JavaScript in the page can. So a browser's patch may change
+it only where the application's own code names the property (a CustomJS or SetValue it
+made, not one a browser wrote), or where the app's ``"client_offers"`` is True (as in
+Bokeh); a value is then judged against the offer as the patch leaves it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import numpy as np
 from bokeh.model import Model
-from bokeh.models.layouts import Tabs
+from bokeh.models.layouts import TabPanel, Tabs
 from bokeh.models.sources import ColumnarDataSource
 from bokeh.models.widgets.groups import CheckboxButtonGroup, CheckboxGroup, RadioButtonGroup, RadioGroup
 from bokeh.models.widgets.inputs import AutocompleteInput, MultiChoice, MultiSelect, NumericInput, Select
@@ -36,6 +43,7 @@ from bokeh.models.widgets.sliders import (
 from bokeh.util.serialization import convert_datetime_type
 
 from ..exceptions import PatchError
+from .client_html import is_code
 
 __all__ = ["check_offered"]
 
@@ -194,28 +202,45 @@ def _tabs(model: Model, attr: str, value: Any, values: _Values) -> None:
 
 _Rule = Callable[[Model, str, Any, _Values], None]
 
-#: (class, the properties a browser sets, the rule), the first class that matches wins.
-_RULES: tuple[tuple[type | tuple[type, ...], frozenset[str], _Rule], ...] = (
-    (CategoricalSlider, frozenset({"value", "value_throttled"}), _categorical),
-    (AbstractSlider, frozenset({"value", "value_throttled"}), _slider),
-    (NumericInput, frozenset({"value", "value_throttled"}), _numeric),
-    (BaseDatePicker, frozenset({"value"}), _date_picker),
-    (Select, frozenset({"value"}), _select),
-    ((MultiSelect, MultiChoice), frozenset({"value"}), _multiple),
-    (AutocompleteInput, frozenset({"value"}), _autocomplete),
-    ((RadioGroup, RadioButtonGroup, CheckboxGroup, CheckboxButtonGroup), frozenset({"active"}), _indices),
-    (Tabs, frozenset({"active"}), _tabs),
+#: (class, the properties a browser sets, what the widget offers, the rule), the first class that matches wins.
+_RULES: tuple[tuple[type | tuple[type, ...], frozenset[str], frozenset[str], _Rule | None], ...] = (
+    (CategoricalSlider, frozenset({"value", "value_throttled"}), frozenset({"categories"}), _categorical),
+    (AbstractSlider, frozenset({"value", "value_throttled"}), frozenset({"start", "end"}), _slider),
+    (NumericInput, frozenset({"value", "value_throttled"}), frozenset({"low", "high"}), _numeric),
+    (
+        BaseDatePicker,
+        frozenset({"value"}),
+        frozenset({"min_date", "max_date", "disabled_dates", "enabled_dates"}),
+        _date_picker,
+    ),
+    (Select, frozenset({"value"}), frozenset({"options"}), _select),
+    ((MultiSelect, MultiChoice), frozenset({"value"}), frozenset({"options"}), _multiple),
+    (AutocompleteInput, frozenset({"value"}), frozenset({"completions", "restrict"}), _autocomplete),
+    (
+        (RadioGroup, RadioButtonGroup, CheckboxGroup, CheckboxButtonGroup),
+        frozenset({"active"}),
+        frozenset({"labels"}),
+        _indices,
+    ),
+    (Tabs, frozenset({"active"}), frozenset({"tabs"}), _tabs),
+    (TabPanel, frozenset(), frozenset({"disabled"}), None),
 )
 
+#: Every property some widget offers by (a cheap first test of each changed property).
+OFFER_PROPERTIES = frozenset().union(*(offers for _, _, offers, _ in _RULES))
+
+_Found = tuple[frozenset[str], frozenset[str], _Rule | None]
 
 #: Model classes -> their rule (None: no rule), each class looked up once.
-_RULE_OF: dict[type, tuple[frozenset[str], _Rule] | None] = {}
+_RULE_OF: dict[type, _Found | None] = {}
 
 
-def _rule_of(model: Any) -> tuple[frozenset[str], _Rule] | None:
+def _rule_of(model: Any) -> _Found | None:
     cls = type(model)
     if cls not in _RULE_OF:
-        _RULE_OF[cls] = next(((attrs, rule) for kind, attrs, rule in _RULES if issubclass(cls, kind)), None)
+        _RULE_OF[cls] = next(
+            ((attrs, offers, rule) for kind, attrs, offers, rule in _RULES if issubclass(cls, kind)), None
+        )
     return _RULE_OF[cls]
 
 
@@ -257,15 +282,29 @@ def _check_columns(model: Model, before: dict[str, int], after: dict[str, int]) 
         raise PatchError(f"{type(model).__name__}.data columns would have different lengths ({shown})")
 
 
-def check_offered(events: list[dict[str, Any]], new_models: Iterable[Model]) -> None:
+def check_offered(
+    events: list[dict[str, Any]],
+    new_models: Iterable[Model],
+    *,
+    document: Any = None,
+    client_offers: bool | None = True,
+    client_code: AbstractSet[str] = frozenset(),
+) -> set[str]:
     """Refuse (PatchError) a checked patch that leaves a widget a value it does not offer, or uneven columns.
 
     ``events``: the patch's decoded events, already checked by ``check_events``;
-    ``new_models``: the models it defines.
+    ``new_models``: the models it defines. ``client_offers``: whether the patch may change
+    what a widget offers (True: as in Bokeh; False: never; None: where the app's own code
+    in ``document`` names the property, not counting the code models in ``client_code``,
+    the ids of those clients wrote). Returns the ids of the code models the patch writes.
     """
+    new_models = list(new_models)
     new_ids = {id(model) for model in new_models}
     after: dict[int, _After] = {}
     columns: dict[int, tuple[Model, dict[str, int], dict[str, int]]] = {}  # id -> (source, before, after)
+    offers: list[dict[str, Any]] = []
+    # The code models the patch defines or changes: their code is the client's from then on.
+    written = {str(model.id) for model in new_models if is_code(type(model))}
     for event in events:
         kind, model = event["kind"], event.get("model")
         if not isinstance(model, Model):
@@ -276,6 +315,10 @@ def check_offered(events: list[dict[str, Any]], new_models: Iterable[Model]) -> 
                 values = after[id(model)] = _After()
                 values.model = model
             values[event["attr"]] = event["new"]
+            if event["attr"] in OFFER_PROPERTIES and client_offers is not True and id(model) not in new_ids:
+                offers.append(event)
+            if is_code(type(model)):
+                written.add(str(model.id))
         if isinstance(model, ColumnarDataSource) and event.get("attr") == "data" and kind != "ColumnsPatched":
             entry = columns.get(id(model))
             before = entry[2] if entry is not None else _lengths(getattr(model, "data", None))
@@ -284,6 +327,8 @@ def check_offered(events: list[dict[str, Any]], new_models: Iterable[Model]) -> 
             else:
                 lengths = _lengths(event["new" if kind == "ModelChanged" else "data"])
             columns[id(model)] = (model, entry[1] if entry is not None else before, lengths)
+    if offers:
+        _check_offers(offers, document, client_offers, set(client_code) | written)
     for model, before, lengths in columns.values():
         _check_columns(model, {} if id(model) in new_ids else before, lengths)
     for values in after.values():
@@ -293,7 +338,9 @@ def check_offered(events: list[dict[str, Any]], new_models: Iterable[Model]) -> 
         found = _rule_of(model)
         if found is None:
             continue
-        attrs, rule = found
+        attrs, _, rule = found
+        if rule is None:
+            continue
         for attr in attrs & values.keys():
             value = values[attr]
             if value is not None and not _same(value, getattr(model, attr)):
@@ -301,6 +348,76 @@ def check_offered(events: list[dict[str, Any]], new_models: Iterable[Model]) -> 
     for model in new_models:
         if isinstance(model, ColumnarDataSource) and id(model) not in {id(m) for m, _, _ in columns.values()}:
             _check_columns(model, {}, _lengths(getattr(model, "data", None)))
+    return written
+
+
+def _app_code(document: Any, client_code: AbstractSet[str]) -> list[str]:
+    """The strings of the code models the application made (a CustomJS's code, a SetValue's attr, ...)."""
+    models: list[Any] = list(document.models) if document is not None else []
+    # A document's own js_on_event callbacks are no model of it; only the app adds them.
+    for callbacks in getattr(getattr(document, "callbacks", None), "_js_event_callbacks", {}).values():
+        models.extend(callbacks)
+    texts: list[str] = []
+    for model in models:
+        if str(model.id) in client_code or not is_code(type(model)):
+            continue
+        texts.extend(v for v in model.properties_with_values(include_defaults=False).values() if isinstance(v, str))
+    return texts
+
+
+def _closed_tabs(before: Any, after: Any) -> bool:
+    """Tell whether ``after`` is ``before`` less closable tabs (what BokehJS sends when a user closes one)."""
+    if not isinstance(before, list | tuple) or not isinstance(after, list | tuple) or len(after) >= len(before):
+        return False
+    kept = iter(before)
+    for tab in after:
+        for old in kept:
+            if old is tab:
+                break
+            if not getattr(old, "closable", False):
+                return False
+        else:
+            return False
+    return all(getattr(old, "closable", False) for old in kept)
+
+
+def _check_offers(
+    events: list[dict[str, Any]], document: Any, client_offers: bool | None, client_code: AbstractSet[str]
+) -> None:
+    """Refuse a change of what a widget offers that nothing in the page could have made."""
+    held: dict[tuple[int, str], Any] = {}  # as the patch's earlier events leave them
+    texts: list[str] | None = None
+    for event in events:
+        model, attr, value = event["model"], event["attr"], event["new"]
+        found = _rule_of(model)
+        if found is None or attr not in found[1]:
+            continue  # a range's start, a button's disabled: no widget's offer
+        before = held.get((id(model), attr), getattr(model, attr))
+        held[id(model), attr] = value
+        if _same(_plain(value), _plain(before)) or (attr == "tabs" and _closed_tabs(before, value)):
+            continue
+        if client_offers is None:
+            if texts is None:
+                texts = _app_code(document, client_code)
+            word = re.compile(rf"\b{attr}\b")
+            if any(word.search(text) for text in texts):
+                continue  # the app's own JavaScript may have changed it
+        raise PatchError(
+            f"{type(model).__name__}.{attr}: a browser may not change what a widget offers"
+            + (" (no code of the app's names it)" if client_offers is None else "")
+            + '; an app may allow it with "client_offers": True'
+        )
+
+
+def _plain(value: Any) -> Any:
+    """An offer as the wire carries it: pairs as lists, dates as ISO strings."""
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
 
 
 def _same(value: Any, held: Any) -> bool:

@@ -53,6 +53,7 @@ class BokehSession:
         max_document_bytes: int | None = None,
         max_client_models: int = 1000,
         client_html: bool = True,
+        client_offers: bool | None = None,
     ) -> None:
         self.id = session_id
         self.runner = runner
@@ -76,6 +77,8 @@ class BokehSession:
         self.client_models = ClientModels(max_client_models)
         #: Whether browsers may write HTML and code (False where other users see the session: client_html.py).
         self.client_html = client_html
+        #: Whether browsers may change what a widget offers (None: where the app's code names it: offered.py).
+        self.client_offers = client_offers
         self.seq = 0  # transactions that changed the document (the admin shows it)
         self.context: Any = None
         self._outbox: list[EncodedBokehEvent] = []
@@ -243,7 +246,8 @@ class BokehSession:
             refusal: str | None = None
             content = request.content
             try:
-                args = (self.document, request, connection, self.footprint, self.client_models, self.client_html)
+                args: tuple[Any, ...] = (self.document, request, connection, self.footprint, self.client_models)
+                args += (self.client_html, self.client_offers)
                 if patch_calls_python(
                     self.document, content.get("events") if isinstance(content, dict) else None, self
                 ):

@@ -111,6 +111,7 @@ def apply_client_patch(
     footprint: DocumentFootprint | None = None,
     client_models: ClientModels | None = None,
     client_html: bool = True,
+    client_offers: bool | None = None,
 ) -> bool:
     """Apply a client's PATCH-DOC (call holding the session lock; runs the app's callbacks).
 
@@ -121,7 +122,8 @@ def apply_client_patch(
     document's size, which the patch may not take over its limit; ``client_models``: the
     models clients created so far, which the patch's new models may not take over theirs;
     ``client_html``: False in a session other users see, where the patch may carry no HTML
-    or code (client_html.py).
+    or code (client_html.py); ``client_offers``: whether the patch may change what a widget
+    offers (None: where the app's own code names the property; offered.py).
     """
     sent = message.content.get("events")
     if isinstance(sent, list) and len(sent) > MAX_PATCH_EVENTS:
@@ -147,9 +149,15 @@ def apply_client_patch(
         if is_server_id(model.id):
             raise PatchError(f"model id {model.id!r:.40} is reserved for the server's own models")
     check_events(events)
-    check_offered(events, new_models)
     if not client_html:
         check_client_html(events, new_models)
+    written_code = check_offered(
+        events,
+        new_models,
+        document=document,
+        client_offers=client_offers,
+        client_code=client_models.code if client_models is not None else frozenset(),
+    )
     if client_models is not None:
         client_models.check(len(new_models))
     if footprint is not None:
@@ -157,6 +165,7 @@ def apply_client_patch(
     check_nesting(document, new_models, events)
     if client_models is not None:
         client_models.created += len(new_models)  # from here the patch applies
+        client_models.code |= written_code
 
     def apply() -> None:
         for event in events:

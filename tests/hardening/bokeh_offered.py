@@ -81,11 +81,55 @@ def offered(doc: Any) -> None:
     ]
     for widget in widgets:
         widget.on_change("value" if not isinstance(widget, RadioGroup | CheckboxGroup) else "active", record)
-    panels = [TabPanel(title=t, child=Div(text=t), disabled=t == "two") for t in ("one", "two", "three")]
+    panels = [
+        TabPanel(title=t, child=Div(text=t), disabled=t == "two", name=f"tab_{t}") for t in ("one", "two", "three")
+    ]
     tabs = Tabs(tabs=panels, active=0, name="tabs")
     tabs.on_change("active", record)
     source = ColumnDataSource(data={"x": [1.0, 2.0, 3.0], "y": [4.0, 5.0, 6.0]}, name="source")
     source.on_change("data", record)
-    doc.add_root(column(*widgets, tabs, calls, name="root"))
+    # A user may close a closable tab: BokehJS then sends Tabs.tabs less that panel.
+    closable = Tabs(
+        tabs=[
+            TabPanel(title=t, child=Div(text=t), closable=t != "keep", name=f"panel_{t}")
+            for t in ("first", "second", "keep")
+        ],
+        name="closable",
+    )
+    doc.add_root(column(*widgets, tabs, closable, calls, name="root"))
     doc.add_root(source)
     doc.add_root(ColumnDataSource(data={"x": [1.0, 2.0, 3.0], "y": [1.0]}, name="uneven"))  # the app's choice
+
+
+#: The cities the scripted app's CustomJS offers per country (its own JavaScript changes the options).
+CITIES = {"ch": ["Bern", "Basel"], "fr": ["Paris", "Lyon"]}
+
+
+def offered_js(doc: Any) -> None:
+    """Widgets whose offers the app's own JavaScript changes: a CustomJS refills a Select, a SetValue moves an end."""
+    import json
+
+    from bokeh.layouts import column
+    from bokeh.models import Button, CustomJS, Div, Select, SetValue, Slider
+
+    calls = Div(text="", name="calls")
+    country = Select(options=list(CITIES), value="ch", name="country")
+    city = Select(options=CITIES["ch"], value="Bern", name="city")
+    # As a page of dependent lists does it: the browser refills the second list itself.
+    country.js_on_change(
+        "value",
+        CustomJS(
+            args={"city": city},
+            code=f"const cities = {json.dumps(CITIES)}[cb_obj.value]; city.options = cities; city.value = cities[0]",
+        ),
+    )
+    slider = Slider(start=0, end=10, step=1, value=5, name="slider")
+    wider = Button(label="wider", name="wider")
+    wider.js_on_click(SetValue(obj=slider, attr="end", value=20))
+
+    def record(attr: str, old: Any, new: Any) -> None:
+        calls.text += f"{attr}={new};"
+
+    city.on_change("value", record)
+    slider.on_change("value", record)
+    doc.add_root(column(country, city, slider, wider, calls, name="root"))

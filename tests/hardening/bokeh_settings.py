@@ -20,6 +20,22 @@ DOCSYNC = {
         "bk_grow": {"app": "tests.bokeh.gallery.functions:grows", "kind": "bokeh"},
         # Widgets that offer bounded values (tests/hardening/test_offered_bokeh.py), shared with other users.
         "bk_offered": {"app": "tests.hardening.bokeh_offered:offered", "kind": "bokeh", "shareable": True},
+        # The same, opted in to browsers changing what widgets offer, as in Bokeh.
+        "bk_offered_open": {
+            "app": "tests.hardening.bokeh_offered:offered",
+            "kind": "bokeh",
+            "shareable": True,
+            "client_offers": True,
+        },
+        # Widgets whose offers the app's own JavaScript changes: shared, each user's own
+        # (where a browser may write code), and refusing even the app's JavaScript.
+        "bk_offered_js": {"app": "tests.hardening.bokeh_offered:offered_js", "kind": "bokeh", "shareable": True},
+        "bk_offered_js_own": {"app": "tests.hardening.bokeh_offered:offered_js", "kind": "bokeh"},
+        "bk_offered_js_strict": {
+            "app": "tests.hardening.bokeh_offered:offered_js",
+            "kind": "bokeh",
+            "client_offers": False,
+        },
         # One board app four ways (tests/hardening/test_hostile_bokeh_html.py): shared with
         # other users, shared and opted in to browsers' HTML and code, each user's own, and
         # each user's own but refusing HTML and code.

@@ -302,10 +302,87 @@ async def test_a_source_a_bokeh_patch_defines_keeps_the_column_rule(bokeh_site: 
         await tab.close()
 
 
-async def test_a_bokeh_value_is_judged_against_the_options_the_same_patch_leaves(bokeh_site: Site) -> None:
-    # In Bokeh a browser may change any property, the options too (docs/bokeh.md says so):
-    # a value is judged against them as the patch leaves them, not as they were.
+#: (widget name, an offer a browser's patch changes, the new offer, a value only that offer holds).
+OFFERS: list[tuple[str, str, Any, tuple[str, Any] | None]] = [
+    ("select", "options", ["a", "zzz"], ("value", "zzz")),
+    ("grouped", "options", {"one": ["zzz"]}, ("value", "zzz")),
+    ("multi_select", "options", ["a", "zzz"], ("value", ["zzz"])),
+    ("multi_choice", "options", ["../etc/passwd"], ("value", ["../etc/passwd"])),
+    ("auto", "completions", ["Paris"], ("value", "Paris")),
+    ("auto", "restrict", False, ("value", "Paris")),
+    ("categorical", "categories", ["low", "max"], ("value", "max")),
+    ("slider", "end", 100, ("value", 99)),
+    ("slider", "start", -100, ("value_throttled", -1)),
+    ("range", "start", 0.0, ("value", [0.0, 0.5])),
+    ("spinner", "high", None, ("value", 11)),
+    ("numeric", "low", -1.0, None),  # narrowing is refused too: nothing in the page does it
+    ("date", "max_date", "2025-12-31", ("value", "2025-01-01")),
+    ("date", "disabled_dates", [], ("value", "2024-05-01")),
+    ("enabled", "enabled_dates", None, ("value", "2024-02-01")),
+    ("radio", "labels", ["x", "y", "z"], ("active", 2)),
+    ("tab_two", "disabled", False, None),
+]
+
+
+async def test_a_browser_may_not_change_what_a_bokeh_widget_offers(bokeh_site: Site) -> None:
+    # In Bokeh a browser may change any property; BokehJS itself never changes these, so
+    # only code in the page could: this app has none, and the patch is refused whole.
     session = Session(bokeh_site, "bk_offered")
+    tab = await session.tab()
+    try:
+        text, doc = await _pulled(session)
+        for name, attr, offer, value in OFFERS:
+            shown = next(d["name"] for d in definitions(doc) if d["id"] == named(doc, name))
+            expected = (
+                f"{shown}.{attr}: a browser may not change what a widget offers (no code of the app's names it); "
+                'an app may allow it with "client_offers": True'
+            )
+            patches = [[_changed(doc, name, attr, offer)]]
+            if value is not None:
+                patches.append([_changed(doc, name, attr, offer), _changed(doc, name, *value)])
+            for events in patches:
+                reply = await tab.patch(events)
+                assert reply.content == {"text": expected, "code": "patch-refused"}, (name, attr, reply.content)
+                assert (await _pulled(session))[0] == text, f"{name}.{attr}: a refused offer changed the document"
+        # Tabs: a disabled tab enabled and chosen in one patch, and the tabs themselves.
+        reply = await tab.patch([_changed(doc, "tab_two", "disabled", False), _changed(doc, "tabs", "active", 1)])
+        assert reply.msgtype == ERROR and "TabPanel.disabled" in reply.content["text"]
+        panels = [{"id": named(doc, f"panel_{t}")} for t in ("first", "second", "keep")]
+        for tabs in (panels[::-1], panels[:2], [*panels, {"id": named(doc, "tab_two")}]):
+            reply = await tab.patch([_changed(doc, "closable", "tabs", tabs)])
+            assert reply.msgtype == ERROR and "Tabs.tabs: a browser may not change" in reply.content["text"], tabs
+        assert (await _pulled(session))[0] == text
+        assert _attribute((await _pulled(session))[1], "calls", "text") is None, "a callback ran"
+        # The offers a widget holds already, sent again (BokehJS's pairs as lists, dates as strings): taken.
+        again = [
+            _changed(doc, "select", "options", ["a", ["b", "B"]]),
+            _changed(doc, "date", "min_date", "2024-01-01"),
+            _changed(doc, "slider", "end", 10),
+        ]
+        assert (await tab.patch(again)).msgtype == OK
+    finally:
+        await tab.close()
+
+
+async def test_a_user_may_close_a_closable_bokeh_tab(bokeh_site: Site) -> None:
+    # BokehJS's Tabs sends its tabs less the one a user closed (a closable one): taken.
+    session = Session(bokeh_site, "bk_offered")
+    tab = await session.tab()
+    try:
+        _, doc = await _pulled(session)
+        panels = [{"id": named(doc, f"panel_{t}")} for t in ("first", "second", "keep")]
+        assert (await tab.patch([_changed(doc, "closable", "tabs", [panels[0], panels[2]])])).msgtype == OK
+        assert (await tab.patch([_changed(doc, "closable", "tabs", [panels[2]])])).msgtype == OK
+        reply = await tab.patch([_changed(doc, "closable", "tabs", [])])  # "keep" is not closable
+        assert reply.msgtype == ERROR and "Tabs.tabs" in reply.content["text"]
+        assert [t["id"] for t in _attribute((await _pulled(session))[1], "closable", "tabs")] == [panels[2]["id"]]
+    finally:
+        await tab.close()
+
+
+async def test_an_app_opted_in_lets_browsers_change_offers_as_bokeh_does(bokeh_site: Site) -> None:
+    # "client_offers": True: as in Bokeh, a value is judged against the offers the same patch leaves.
+    session = Session(bokeh_site, "bk_offered_open")
     tab = await session.tab()
     try:
         _, doc = await _pulled(session)
@@ -314,5 +391,85 @@ async def test_a_bokeh_value_is_judged_against_the_options_the_same_patch_leaves
         both = [_changed(doc, "select", "options", ["zzz"]), _changed(doc, "select", "value", "zzz")]
         assert (await tab.patch(both)).msgtype == OK
         assert _attribute((await _pulled(session))[1], "select", "value") == "zzz"
+    finally:
+        await tab.close()
+
+
+def _refill(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """What BokehJS sends when a user picks France: the pick, then what the app's CustomJS changed."""
+    return [
+        _changed(doc, "country", "value", "fr"),
+        _changed(doc, "city", "options", ["Paris", "Lyon"]),
+        _changed(doc, "city", "value", "Paris"),
+    ]
+
+
+async def test_the_bokeh_apps_own_javascript_may_change_what_a_widget_offers(bokeh_site: Site) -> None:
+    session = Session(bokeh_site, "bk_offered_js")
+    tab = await session.tab()
+    try:
+        text, doc = await _pulled(session)
+        # Its CustomJS names city's options, its SetValue the slider's end: those are taken.
+        assert (await tab.patch(_refill(doc))).msgtype == OK
+        assert (await tab.patch([_changed(doc, "slider", "end", 20)])).msgtype == OK
+        assert (await tab.patch([_changed(doc, "slider", "value", 15)])).msgtype == OK
+        _, after = await _pulled(session)
+        assert _attribute(after, "city", "options") == ["Paris", "Lyon"]
+        assert _attribute(after, "calls", "text") == "value=Paris;value=15;"
+        # Still judged: a value outside the new offer, and an offer no code of the app's names.
+        reply = await tab.patch([_changed(doc, "city", "value", "Bern")])
+        assert reply.content == {"text": "Select.value 'Bern' is not among its options", "code": "patch-refused"}
+        reply = await tab.patch([_changed(doc, "slider", "start", -5), _changed(doc, "slider", "value", -5)])
+        assert reply.msgtype == ERROR and reply.content["text"].startswith("Slider.start: a browser may not change")
+        assert (await _pulled(session))[1] == after
+        assert text != (await _pulled(session))[0]
+    finally:
+        await tab.close()
+
+
+async def test_code_a_bokeh_client_wrote_lets_it_change_no_offer(bokeh_site: Site) -> None:
+    # In a user's own session a browser may write code (client_html): its code is not the app's.
+    session = Session(bokeh_site, "bk_offered_js_own")
+    tab = await session.tab()
+    try:
+        _, doc = await _pulled(session)
+        start = [_changed(doc, "slider", "start", -5), _changed(doc, "slider", "value", -5)]
+        mine = {"type": "object", "name": "CustomJS", "id": "client-js", "attributes": {"code": "slider.start = -5"}}
+        assert (await tab.patch([{"kind": "RootAdded", "model": mine}])).msgtype == OK
+        reply = await tab.patch(start)
+        assert reply.msgtype == ERROR and "Slider.start" in reply.content["text"], reply.content
+        # Nor the app's CustomJS once a browser rewrote it, in that patch or an earlier one.
+        code = next(d["id"] for d in definitions(doc) if d["name"] == "CustomJS")
+        rewrite = {
+            "kind": "ModelChanged",
+            "model": {"id": code},
+            "attr": "code",
+            "new": "city.options = []; slider.start = -5",
+        }
+        text = (await _pulled(session))[0]
+        reply = await tab.patch([rewrite, *start])
+        assert reply.msgtype == ERROR and "Slider.start" in reply.content["text"], reply.content
+        assert (await _pulled(session))[0] == text
+        assert (await tab.patch([rewrite])).msgtype == OK
+        reply = await tab.patch(start)
+        assert reply.msgtype == ERROR and "Slider.start" in reply.content["text"], reply.content
+        reply = await tab.patch(_refill(doc))  # "options" is now named only by code the browser wrote
+        assert reply.msgtype == ERROR and "Select.options" in reply.content["text"], reply.content
+    finally:
+        await tab.close()
+
+
+async def test_an_app_opted_out_refuses_offers_even_from_its_own_javascript(bokeh_site: Site) -> None:
+    session = Session(bokeh_site, "bk_offered_js_strict")
+    tab = await session.tab()
+    try:
+        text, doc = await _pulled(session)
+        reply = await tab.patch(_refill(doc))
+        assert reply.content == {
+            "text": "Select.options: a browser may not change what a widget offers; "
+            'an app may allow it with "client_offers": True',
+            "code": "patch-refused",
+        }
+        assert (await _pulled(session))[0] == text
     finally:
         await tab.close()

@@ -221,6 +221,26 @@ async def test_the_client_html_option_is_checked() -> None:
     ]
 
 
+async def test_the_client_offers_option_is_checked() -> None:
+    from docsync.checks import check_settings
+
+    board = "tests.bokeh.gallery.functions:shared_board"
+    apps = {
+        "bad": {"app": board, "kind": "bokeh", "client_offers": "yes"},
+        "none": {"app": board, "kind": "bokeh", "client_offers": None},
+        "own": {"app": "project.examples.sliders", "client_offers": True},
+        "open": {"app": board, "kind": "bokeh", "client_offers": True},
+        "strict": {"app": board, "kind": "bokeh", "client_offers": False},
+    }
+    with override_settings(DOCSYNC={"APPS": apps}):
+        errors = [m.msg for m in check_settings() if m.id == "docsync.E019"]
+    assert sorted(errors) == [
+        "docsync app 'bad' has 'client_offers': 'yes'.",
+        "docsync app 'none' has 'client_offers': None.",
+        "docsync app 'own' has 'client_offers': True.",
+    ]
+
+
 async def test_which_sessions_take_html_and_code_from_browsers() -> None:
     # Refused by default where other users see the session: a shareable app's, or a
     # shared (room) app's; taken in a user's own; "client_html" decides either way.
