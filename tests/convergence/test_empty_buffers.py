@@ -24,7 +24,8 @@ def test_an_empty_column_reaches_the_other_clients(server: ConvergenceServer) ->
         await a.connect()
         await b.connect()
         try:
-            a.document.get_model_by_name("source").data["x"] = np.zeros(0)  # type: ignore[union-attr]
+            # Every column emptied: a client may not leave a source's columns uneven.
+            a.document.get_model_by_name("source").data = {"x": np.zeros(0), "y": np.zeros(0), "label": []}  # type: ignore[union-attr]
             await a.sync()
             await asyncio.wait_for(b.request_server_info(), 5)
             assert len(b.document.get_model_by_name("source").data["x"]) == 0  # type: ignore[union-attr]
