@@ -55,14 +55,14 @@ _WHY = 'an app may allow it with "client_html": True'
 
 
 #: Model classes -> whether they are code (each class judged once).
-_CODE_CLASSES: dict[type, bool] = {}
+CODE_CLASSES: dict[type, bool] = {}
 
 
 def is_code(cls: type) -> bool:
     """Tell whether models of ``cls`` are code (or HTML templates) BokehJS runs or shows as is."""
-    known = _CODE_CLASSES.get(cls)
+    known = CODE_CLASSES.get(cls)
     if known is None:
-        known = _CODE_CLASSES[cls] = (
+        known = CODE_CLASSES[cls] = (
             issubclass(cls, Callback | HTMLTemplateFormatter)
             or cls.__name__.startswith("CustomJS")
             or cls.__module__.startswith("bokeh.models.dom")

@@ -6,7 +6,8 @@ AutocompleteInput's among its completions, a slider's value (and ``value_throttl
 within ``[start, end]``, a Spinner's or NumericInput's within ``[low, high]``, a date
 picker's (not a datetime picker's) within ``[min_date, max_date]``, not in ``disabled_dates`` and in
 ``enabled_dates`` when given, a group's or Tabs' index among its labels or tabs (not a
-disabled tab), and a data source's columns of one length. Applied to client patches
+disabled tab), a table cell among its SelectEditor's options (``_check_cells``), and a
+data source's columns of one length. Applied to client patches
 only: the app sets what it likes, a value the widget holds already is taken back (the
 browser may send it again). Models the patch defines are judged by the column rule only.
 
@@ -40,10 +41,11 @@ from bokeh.models.widgets.sliders import (
     DateSlider,
     DatetimeRangeSlider,
 )
+from bokeh.models.widgets.tables import DataTable, SelectEditor
 from bokeh.util.serialization import convert_datetime_type
 
 from ..exceptions import PatchError
-from .client_html import is_code
+from .client_html import CODE_CLASSES, is_code
 
 __all__ = ["check_offered"]
 
@@ -224,6 +226,7 @@ _RULES: tuple[tuple[type | tuple[type, ...], frozenset[str], frozenset[str], _Ru
     ),
     (Tabs, frozenset({"active"}), frozenset({"tabs"}), _tabs),
     (TabPanel, frozenset(), frozenset({"disabled"}), None),
+    (SelectEditor, frozenset(), frozenset({"options"}), None),  # a table cell's choices (_check_cells)
 )
 
 #: Every property some widget offers by (a cheap first test of each changed property).
@@ -284,11 +287,10 @@ def _check_columns(model: Model, before: dict[str, int], after: dict[str, int]) 
 
 def check_offered(
     events: list[dict[str, Any]],
-    new_models: Iterable[Model],
-    *,
+    new_models: list[Model],
     document: Any = None,
     client_offers: bool | None = True,
-    client_code: AbstractSet[str] = frozenset(),
+    client_code: AbstractSet[str] | None = None,
 ) -> set[str]:
     """Refuse (PatchError) a checked patch that leaves a widget a value it does not offer, or uneven columns.
 
@@ -298,13 +300,13 @@ def check_offered(
     in ``document`` names the property, not counting the code models in ``client_code``,
     the ids of those clients wrote). Returns the ids of the code models the patch writes.
     """
-    new_models = list(new_models)
     new_ids = {id(model) for model in new_models}
     after: dict[int, _After] = {}
     columns: dict[int, tuple[Model, dict[str, int], dict[str, int]]] = {}  # id -> (source, before, after)
     offers: list[dict[str, Any]] = []
+    cells: list[dict[str, Any]] = []  # cell patches: a SelectEditor's column takes its options only
     # The code models the patch defines or changes: their code is the client's from then on.
-    written = {str(model.id) for model in new_models if is_code(type(model))}
+    written = {str(new.id) for new in new_models if is_code(type(new))} if new_models else set()
     for event in events:
         kind, model = event["kind"], event.get("model")
         if not isinstance(model, Model):
@@ -317,8 +319,11 @@ def check_offered(
             values[event["attr"]] = event["new"]
             if event["attr"] in OFFER_PROPERTIES and client_offers is not True and id(model) not in new_ids:
                 offers.append(event)
-            if is_code(type(model)):
+            code = CODE_CLASSES.get(type(model))  # (is_code's answer, without its call)
+            if code or (code is None and is_code(type(model))):
                 written.add(str(model.id))
+        if kind == "ColumnsPatched" and id(model) not in new_ids:
+            cells.append(event)
         if isinstance(model, ColumnarDataSource) and event.get("attr") == "data" and kind != "ColumnsPatched":
             entry = columns.get(id(model))
             before = entry[2] if entry is not None else _lengths(getattr(model, "data", None))
@@ -328,7 +333,9 @@ def check_offered(
                 lengths = _lengths(event["new" if kind == "ModelChanged" else "data"])
             columns[id(model)] = (model, entry[1] if entry is not None else before, lengths)
     if offers:
-        _check_offers(offers, document, client_offers, set(client_code) | written)
+        _check_offers(offers, document, client_offers, set(client_code or ()) | written)
+    if cells and client_offers is not True:
+        _check_cells(cells, document, after, set(client_code or ()) | written)
     for model, before, lengths in columns.values():
         _check_columns(model, {} if id(model) in new_ids else before, lengths)
     for values in after.values():
@@ -363,6 +370,75 @@ def _app_code(document: Any, client_code: AbstractSet[str]) -> list[str]:
             continue
         texts.extend(v for v in model.properties_with_values(include_defaults=False).values() if isinstance(v, str))
     return texts
+
+
+def _choices(document: Any, source: Model, after: Mapping[int, _After]) -> dict[str, list[Any]]:
+    """The fields of ``source`` whose every editable table column is a SelectEditor's, with their options."""
+    editors: dict[str, list[Any]] = {}
+    for model in document.models if document is not None else ():
+        if isinstance(model, DataTable) and model.source is source and model.editable:
+            for column in model.columns:
+                editors.setdefault(column.field, []).append(column.editor)
+    choices: dict[str, list[Any]] = {}
+    for field, found in editors.items():
+        if all(isinstance(editor, SelectEditor) for editor in found):
+            # Options as the patch leaves them (where "client_offers" or the app's code let it change them).
+            choices[field] = [option for editor in found for option in _option(after, editor, "options") or ()]
+    return choices
+
+
+def _option(after: Mapping[int, _After], model: Model, attr: str) -> Any:
+    """A model's property as the patch leaves it."""
+    values = after.get(id(model))
+    return values[attr] if values is not None else getattr(model, attr)
+
+
+def _check_cells(
+    events: list[dict[str, Any]], document: Any, after: Mapping[int, _After], client_code: AbstractSet[str]
+) -> None:
+    """Refuse a table cell a browser sets to a value its SelectEditor does not offer."""
+    texts: list[str] | None = None
+    for event in events:
+        source, patches = event["model"], event.get("patches")
+        if not isinstance(patches, Mapping):
+            continue
+        choices = _choices(document, source, after)
+        if not choices:
+            continue
+        if texts is None:
+            texts = _app_code(document, client_code)
+            if any(re.search(r"\bpatch\b", text) for text in texts):
+                return  # the app's own JavaScript patches cells itself
+        data = getattr(source, "data", {})
+        for field, offered in choices.items():
+            held = data.get(field)
+            for entry in patches.get(field) or ():
+                if not (isinstance(entry, list | tuple) and len(entry) == 2):
+                    continue  # not a cell patch (check_events refused it already)
+                for at, item in _rows(entry[0], entry[1], held):
+                    if item in offered or (at is not None and _cell(held, at) == item):
+                        continue
+                    raise PatchError(
+                        f"{type(source).__name__}.data[{field!r:.40}] {_shown(item)} is not among the options "
+                        "of its table's SelectEditor"
+                    )
+
+
+def _rows(index: Any, value: Any, column: Any) -> list[tuple[int | None, Any]]:
+    """A cell patch's (row, value) pairs; the row None where it is not plain (the value must then be offered)."""
+    if type(index) is int:
+        return [(index, value)]
+    if isinstance(index, slice) and column is not None:
+        rows: list[int | None] = list(range(*index.indices(len(column))))
+        return list(zip(rows, _ends(value), strict=False))
+    return [(None, item) for item in _ends(value)]
+
+
+def _cell(column: Any, at: int) -> Any:
+    try:
+        return column[at]
+    except (IndexError, TypeError, KeyError):
+        return None
 
 
 def _closed_tabs(before: Any, after: Any) -> bool:

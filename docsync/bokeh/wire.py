@@ -152,11 +152,7 @@ def apply_client_patch(
     if not client_html:
         check_client_html(events, new_models)
     written_code = check_offered(
-        events,
-        new_models,
-        document=document,
-        client_offers=client_offers,
-        client_code=client_models.code if client_models is not None else frozenset(),
+        events, new_models, document, client_offers, client_models.code if client_models is not None else None
     )
     if client_models is not None:
         client_models.check(len(new_models))
@@ -165,7 +161,8 @@ def apply_client_patch(
     check_nesting(document, new_models, events)
     if client_models is not None:
         client_models.created += len(new_models)  # from here the patch applies
-        client_models.code |= written_code
+        if written_code:
+            client_models.code |= written_code
 
     def apply() -> None:
         for event in events:

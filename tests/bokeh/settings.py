@@ -25,6 +25,7 @@ BOKEH_GALLERY = {
     "bk_request_info": "request_info.py",
     "bk_custom_js": "custom_js.py",
     "bk_table_editing": "table_editing.py",
+    "bk_dependent_selects": "dependent_selects.py",
 }
 #: The movies app's SQLite file (the tests write it with gallery/movies/database.py).
 MOVIES_DATABASE = os.environ.get("DOCSYNC_BOKEH_MOVIES_DB", str(Path(tempfile.gettempdir()) / "docsync-movies.sqlite3"))
@@ -43,3 +44,4 @@ DOCSYNC["APPS"]["bk_movies"]["argv"] = [MOVIES_DATABASE]
 # what browsers may write where other users see the session (docsync/bokeh/client_html.py).
 DOCSYNC["APPS"]["bk_custom_js"]["shareable"] = True
 DOCSYNC["APPS"]["bk_table_editing"]["shareable"] = True
+DOCSYNC["APPS"]["bk_dependent_selects"]["shareable"] = True

@@ -280,6 +280,23 @@ def test_table_editing(context: BrowserContext, server: ServerProcess) -> None:
     page.shot("table_editing")
 
 
+def test_dependent_selects(context: BrowserContext, server: ServerProcess) -> None:
+    # The app's own JavaScript changes what widgets offer: BokehJS's patches are taken.
+    page = BokehPage.open(context, server, "bk_dependent_selects")
+    page.page.locator("select").nth(0).select_option("France")
+    page.until(lambda: page.python("city", "options") == ["Paris", "Lyon"], "the refilled options in Python")
+    assert page.python("city", "value") == "Paris"
+    page.until(lambda: page.js("shown", "m.text") == "Paris within 5 km (of 10)", "Python's answer in the browser")
+    page.page.locator("select").nth(1).select_option("Lyon")
+    page.until(lambda: page.python("city", "value") == "Lyon", "the city picked among the new options")
+    page.page.get_by_role("button", name="wider").click()
+    page.until(lambda: page.python("distance", "end") == 20, "the slider's end the SetValue moved, in Python")
+    _keys(page, ".noUi-handle", "ArrowRight", 15)  # step 1: 5 -> 20, past the old end
+    page.until(lambda: page.python("distance", "value") == 20, "the thumb at the new end, in Python")
+    page.until(lambda: page.js("shown", "m.text") == "Lyon within 20 km (of 20)", "Python's answer in the browser")
+    page.shot("dependent_selects")
+
+
 def test_function_app_tap(context: BrowserContext, server: ServerProcess) -> None:
     page = BokehPage.open(context, server, "bk_function", "?who=me")
     before = page.pixels("plot")

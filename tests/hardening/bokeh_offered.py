@@ -14,6 +14,7 @@ def offered(doc: Any) -> None:
         CategoricalSlider,
         CheckboxGroup,
         ColumnDataSource,
+        DataTable,
         DatePicker,
         DateRangePicker,
         DateRangeSlider,
@@ -27,8 +28,11 @@ def offered(doc: Any) -> None:
         RadioGroup,
         RangeSlider,
         Select,
+        SelectEditor,
         Slider,
         Spinner,
+        StringEditor,
+        TableColumn,
         TabPanel,
         Tabs,
     )
@@ -96,7 +100,19 @@ def offered(doc: Any) -> None:
         ],
         name="closable",
     )
-    doc.add_root(column(*widgets, tabs, closable, calls, name="root"))
+    # A table whose "status" cells a SelectEditor edits (and one the app set outside its options).
+    tasks = ColumnDataSource(data={"task": ["mail", "call"], "status": ["open", "legacy"]}, name="tasks")
+    tasks.on_change("data", record)
+    table = DataTable(
+        source=tasks,
+        columns=[
+            TableColumn(field="task", editor=StringEditor()),
+            TableColumn(field="status", editor=SelectEditor(options=["open", "done"], name="status_editor")),
+        ],
+        editable=True,
+        name="table",
+    )
+    doc.add_root(column(*widgets, tabs, closable, table, calls, name="root"))
     doc.add_root(source)
     doc.add_root(ColumnDataSource(data={"x": [1.0, 2.0, 3.0], "y": [1.0]}, name="uneven"))  # the app's choice
 

@@ -473,3 +473,48 @@ async def test_an_app_opted_out_refuses_offers_even_from_its_own_javascript(boke
         assert (await _pulled(session))[0] == text
     finally:
         await tab.close()
+
+
+def _cells(doc: dict[str, Any], field: str, *cells: tuple[Any, Any], **more: list[tuple[Any, Any]]) -> dict[str, Any]:
+    """A ColumnsPatched of the tasks' ``field`` (and ``more`` fields), as BokehJS's table sends an edit."""
+    entries = [[name, [list(cell) for cell in patched]] for name, patched in {field: cells, **more}.items()]
+    patches = {"type": "map", "entries": entries}
+    return {"kind": "ColumnsPatched", "model": {"id": named(doc, "tasks")}, "attr": "data", "patches": patches}
+
+
+def _rows(start: int, stop: int) -> dict[str, Any]:
+    return {"type": "slice", "start": start, "stop": stop, "step": None}
+
+
+async def test_a_table_cell_takes_only_what_its_select_editor_offers(bokeh_site: Site) -> None:
+    session = Session(bokeh_site, "bk_offered")
+    tab = await session.tab()
+    try:
+        text, doc = await _pulled(session)
+        refused = "ColumnDataSource.data['status'] 'zzz' is not among the options of its table's SelectEditor"
+        for events in (
+            [_cells(doc, "status", (0, "zzz"))],
+            [_cells(doc, "status", (_rows(0, 2), ["done", "zzz"]))],
+            [_cells(doc, "status", (1, "zzz"), task=[(0, "any text")])],  # with a free-text cell
+        ):
+            reply = await tab.patch(events)
+            assert reply.content == {"text": refused, "code": "patch-refused"}, (events, reply.content)
+            assert (await _pulled(session))[0] == text, f"{events} changed the document"
+        # The editor's options are what it offers: not the browser's to change.
+        reply = await tab.patch([_changed(doc, "status_editor", "options", ["zzz"]), _cells(doc, "status", (0, "zzz"))])
+        assert reply.msgtype == ERROR and reply.content["text"].startswith("SelectEditor.options: a browser may not")
+        assert (await _pulled(session))[0] == text
+        assert _attribute((await _pulled(session))[1], "calls", "text") is None, "a callback ran"
+        # An option, the value the app left (sent back), a free-text column: taken.
+        for events in (
+            [_cells(doc, "status", (0, "done"))],
+            [_cells(doc, "status", (1, "legacy"))],
+            [_cells(doc, "status", (_rows(0, 2), ["open", "legacy"]))],
+            [_cells(doc, "task", (1, "anything"))],
+        ):
+            reply = await tab.patch(events)
+            assert reply.msgtype == OK, (events, reply.content)
+        data = dict(_attribute((await _pulled(session))[1], "tasks", "data")["entries"])
+        assert data == {"task": ["mail", "anything"], "status": ["open", "legacy"]}
+    finally:
+        await tab.close()
