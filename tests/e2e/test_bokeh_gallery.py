@@ -277,6 +277,12 @@ def test_table_editing(context: BrowserContext, server: ServerProcess) -> None:
     page.until(lambda: page.js("total", "m.text") == "total: 110.00", "Python's new total in the browser")
     assert page.python("values", "data.value")[0] == pytest.approx(50.0)
     page.until(lambda: page.redrew("chart", before), "the bars redrawn")
+    # A status picked in the cell's SelectEditor: among its options, so the server takes it.
+    page.page.locator(".slick-row").first.locator(".slick-cell").nth(4).dblclick()
+    chooser = page.page.locator(".slick-cell.editable select")
+    chooser.select_option("shipped")
+    chooser.press("Enter")
+    page.until(lambda: page.python("orders", "data.status")[0] == "shipped", "the status picked, in Python")
     page.shot("table_editing")
 
 

@@ -7,12 +7,28 @@ from typing import Any
 import numpy as np
 from bokeh.io import curdoc
 from bokeh.layouts import column, row
-from bokeh.models import ColumnDataSource, DataTable, Div, IntEditor, NumberEditor, StringEditor, TableColumn
+from bokeh.models import (
+    ColumnDataSource,
+    DataTable,
+    Div,
+    IntEditor,
+    NumberEditor,
+    SelectEditor,
+    StringEditor,
+    TableColumn,
+)
 from bokeh.plotting import figure
 
 ITEMS = ["bolts", "nuts", "washers", "screws", "rivets"]
+STATUSES = ["open", "shipped", "cancelled"]
 orders = ColumnDataSource(
-    data={"item": ITEMS, "quantity": [10, 20, 30, 40, 50], "price": [0.5, 0.25, 0.1, 0.3, 0.8]}, name="orders"
+    data={
+        "item": ITEMS,
+        "quantity": [10, 20, 30, 40, 50],
+        "price": [0.5, 0.25, 0.1, 0.3, 0.8],
+        "status": ["open"] * len(ITEMS),
+    },
+    name="orders",
 )
 values = ColumnDataSource(data={"item": ITEMS, "value": np.zeros(len(ITEMS))}, name="values")
 table = DataTable(
@@ -21,9 +37,11 @@ table = DataTable(
         TableColumn(field="item", title="item", editor=StringEditor()),
         TableColumn(field="quantity", title="quantity", editor=IntEditor()),
         TableColumn(field="price", title="unit price", editor=NumberEditor(step=0.05)),
+        # Picked from a list: the server takes only these (docs/bokeh.md, "What a widget offers").
+        TableColumn(field="status", title="status", editor=SelectEditor(options=STATUSES)),
     ],
     editable=True,
-    width=380,
+    width=470,
     height=200,
     name="table",
 )
