@@ -368,7 +368,12 @@ def _app_code(document: Any, client_code: AbstractSet[str]) -> list[str]:
     for model in models:
         if str(model.id) in client_code or not is_code(type(model)):
             continue
-        texts.extend(v for v in model.properties_with_values(include_defaults=False).values() if isinstance(v, str))
+        # The values set on it (a default string is no code): Bokeh's own dict of them, read
+        # as is, where properties_with_values would prepare every property (3/4 of the cost).
+        values = getattr(model, "_property_values", None)
+        if not isinstance(values, dict):
+            values = model.properties_with_values(include_defaults=False)
+        texts.extend(value for value in values.values() if isinstance(value, str))
     return texts
 
 
