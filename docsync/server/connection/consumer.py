@@ -150,37 +150,38 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         self._send_frame = frame_send(send)
         self._send_views = takes_views(self._send_frame)
         self._write_frames: FrameWriter | None = frames_writer(self._send_frame)
+        # One frame with the loop below (not a coroutine of its own around it): a coroutine
+        # held for the socket's life is ~0.5 KiB per session and a level on every resume.
         try:
-            await self._run(scope, receive, send)
+            if not own_receive_loop():  # a Channels release the copy below was not checked against
+                await super().__call__(scope, receive, send)
+                return
+            self.scope = scope
+            self.channel_layer = None
+            self.base_send = send
+            # daphne reads on and queues whatever the client sends while this loop waits for a
+            # busy session: past MAX_QUEUED_BYTES it stops reading (uvicorn does by itself).
+            registry = get_registry()
+            taken = bound_incoming(
+                self._send_frame, int(docsync_settings().MAX_QUEUED_BYTES), registry.count_read_pause
+            )
+            try:
+                while True:
+                    message = await receive()
+                    # Every frame: dispatch's first case, here, without a coroutine per frame.
+                    if message["type"] == "websocket.receive":
+                        if taken is not None:
+                            taken()
+                        text = message.get("text")
+                        complete = self._take_frame(text if text is not None else (message.get("bytes") or b""))
+                        if complete is not None:
+                            await self.handle(complete)
+                        continue
+                    await self.dispatch(message)
+            except StopConsumer:
+                pass
         finally:
             self._release_client_slot()  # whatever ended the socket (its disconnect may never run)
-
-    async def _run(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if not own_receive_loop():  # a Channels release the copy below was not checked against
-            await super().__call__(scope, receive, send)
-            return
-        self.scope = scope
-        self.channel_layer = None
-        self.base_send = send
-        # daphne reads on and queues whatever the client sends while this loop waits for a
-        # busy session: past MAX_QUEUED_BYTES it stops reading (uvicorn does by itself).
-        registry = get_registry()
-        taken = bound_incoming(self._send_frame, int(docsync_settings().MAX_QUEUED_BYTES), registry.count_read_pause)
-        try:
-            while True:
-                message = await receive()
-                # Every frame: dispatch's first case, here, without a coroutine per frame.
-                if message["type"] == "websocket.receive":
-                    if taken is not None:
-                        taken()
-                    text = message.get("text")
-                    complete = self._take_frame(text if text is not None else (message.get("bytes") or b""))
-                    if complete is not None:
-                        await self.handle(complete)
-                    continue
-                await self.dispatch(message)
-        except StopConsumer:
-            pass
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Run the handler of an ASGI message, without Channels' per-message DB cleanup.
