@@ -29,6 +29,21 @@ def _rule_ok(rule: Any) -> bool:
     return isinstance(rule, str) and (rule in _ACCESS_WORDS or rule.startswith(("perm:", "callable:")))
 
 
+#: The Bokeh apps' True/False options: their check's id and what each value does.
+_BOKEH_BOOL_OPTIONS = {
+    "client_html": (
+        "docsync.E015",
+        "True lets browsers write HTML and code into sessions other users see, False refuses it in every "
+        "session; leave it out for the default (refused only where the app is shareable or shared; docs/bokeh.md).",
+    ),
+    "client_offers": (
+        "docsync.E019",
+        "True lets browsers change what a widget offers (options, bounds, ...), False refuses it even to the "
+        "app's own JavaScript; leave it out for the default (refused unless the app's own code names the "
+        "property; docs/bokeh.md).",
+    ),
+}
+
 _THEMES = ("light", "dark", "auto")
 
 
@@ -141,30 +156,15 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                     id="docsync.E011",
                 )
             )
-        if "client_html" in spec.options and (
-            spec.kind != "bokeh" or not isinstance(spec.options["client_html"], bool)
-        ):
-            errors.append(
-                checks.Error(
-                    f"docsync app {spec.path!r} has 'client_html': {spec.options['client_html']!r}.",
-                    hint="'client_html' is for Bokeh apps ('kind': 'bokeh'): True lets browsers write HTML and code "
-                    "into sessions other users see, False refuses it in every session; leave it out for the "
-                    "default (refused only where the app is shareable or shared; docs/bokeh.md).",
-                    id="docsync.E015",
+        for option, (check_id, hint) in _BOKEH_BOOL_OPTIONS.items():
+            if option in spec.options and (spec.kind != "bokeh" or not isinstance(spec.options[option], bool)):
+                errors.append(
+                    checks.Error(
+                        f"docsync app {spec.path!r} has {option!r}: {spec.options[option]!r}.",
+                        hint=f"{option!r} is for Bokeh apps ('kind': 'bokeh'): {hint}",
+                        id=check_id,
+                    )
                 )
-            )
-        if "client_offers" in spec.options and (
-            spec.kind != "bokeh" or not isinstance(spec.options["client_offers"], bool)
-        ):
-            errors.append(
-                checks.Error(
-                    f"docsync app {spec.path!r} has 'client_offers': {spec.options['client_offers']!r}.",
-                    hint="'client_offers' is for Bokeh apps ('kind': 'bokeh'): True lets browsers change what a "
-                    "widget offers (options, bounds, ...), False refuses it even to the app's own JavaScript; leave "
-                    "it out for the default (refused unless the app's own code names the property; docs/bokeh.md).",
-                    id="docsync.E019",
-                )
-            )
         if not _rule_ok(spec.access):
             errors.append(
                 checks.Error(
