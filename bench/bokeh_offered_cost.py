@@ -15,11 +15,11 @@ from __future__ import annotations
 import argparse
 import gc
 import os
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from cachegrind import script_instructions
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -71,18 +71,7 @@ def run(kind: str, patches: int) -> None:
 
 
 def instructions(kind: str, patches: int) -> int:
-    with tempfile.TemporaryDirectory() as workdir:
-        out = Path(workdir) / "cachegrind.out"
-        command = [
-            "valgrind", "--tool=cachegrind", "--cache-sim=no", f"--cachegrind-out-file={out}",
-            sys.executable, __file__, "--kind", kind, "--patches", str(patches), "--quiet",
-        ]  # fmt: skip
-        env = {**os.environ, "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1"}
-        subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for line in out.read_text().splitlines():
-            if line.startswith("summary:"):
-                return int(line.split()[1])
-    raise SystemExit("no summary in cachegrind's output")
+    return script_instructions(__file__, "--kind", kind, "--patches", str(patches), "--quiet")
 
 
 def main() -> None:

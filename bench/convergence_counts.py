@@ -23,11 +23,11 @@ import hashlib
 import os
 import pstats
 import random
-import subprocess
 import sys
-import tempfile
 from collections import Counter
 from pathlib import Path
+
+from cachegrind import script_instructions
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -68,18 +68,7 @@ def warm_up(seed: int) -> None:
 
 def instructions(seed: int, runs: int) -> int:
     """User-space instructions of this script with ``runs`` counted runs (under cachegrind)."""
-    with tempfile.TemporaryDirectory() as workdir:
-        out = Path(workdir) / "cachegrind.out"
-        command = [
-            "valgrind", "--tool=cachegrind", "--cache-sim=no", f"--cachegrind-out-file={out}",
-            sys.executable, __file__, "--seed", str(seed), "--runs", str(runs), "--quiet",
-        ]  # fmt: skip
-        env = {**os.environ, "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1"}  # (idle BLAS threads spin)
-        subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for line in out.read_text().splitlines():
-            if line.startswith("summary:"):
-                return int(line.split()[1])
-    raise SystemExit("no summary in cachegrind's output")
+    return script_instructions(__file__, "--seed", str(seed), "--runs", str(runs), "--quiet")
 
 
 def main() -> None:

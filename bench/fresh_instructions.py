@@ -24,6 +24,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from cachegrind import summary_instructions
+
 BENCH = Path(__file__).resolve().parent
 BOKEH_PYTHON = BENCH / ".venv-bokeh" / "bin" / "python"  # as servers.py says (not importable there)
 POINTS = 1_000_000
@@ -81,10 +83,7 @@ def instructions(target: str, root: Path, sessions: int, workdir: Path, secret: 
     finally:
         os.kill(process.pid, signal.SIGTERM)
         process.wait(600)
-    for line in out.read_text().splitlines():
-        if line.startswith("summary:"):
-            return int(line.split()[1])
-    raise RuntimeError(f"no summary in {out}")
+    return summary_instructions(out)
 
 
 def main() -> int:

@@ -22,6 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from cachegrind import summary_instructions
 from lean_client import fetch_page, make_flavour
 from run import prepare
 from scenarios import Target
@@ -57,10 +58,7 @@ def instructions(root: Path, visits: int, workdir: Path, secret: str) -> int:
     finally:
         os.kill(process.pid, signal.SIGTERM)
         process.wait(600)
-    for line in out.read_text().splitlines():
-        if line.startswith("summary:"):
-            return int(line.split()[1])
-    raise RuntimeError(f"no summary in {out}")
+    return summary_instructions(out)
 
 
 def main() -> int:
