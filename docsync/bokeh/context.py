@@ -87,11 +87,12 @@ class BokehApplicationContext(ApplicationContext):
         # a script's or directory app's in the app-code thread (app_thread.py).
         await self.runner.initialize(self.application.app, self._initialize, document)
         app_ids = [str(model.id) for model in build_order(document)] if saver is not None else []
+        clients: tuple[set[str], int] | None = None  # what the restored session's clients wrote
         if saver is not None and snapshot is not None:
             # Nobody sees the document yet: the saved state is laid over it before the
             # session exists, so no callback or client hears of it as a change (off the
             # loop, as the build: reading a big document takes a while).
-            await self.runner.run(saver.restore, document, snapshot, request)
+            clients = await self.runner.run(saver.restore, document, snapshot, request)
         limits = document_limits(settings)
         session = BokehSession(
             session_id,
@@ -109,7 +110,7 @@ class BokehApplicationContext(ApplicationContext):
         session_context._set_session(session)
         if saver is not None:
             async with session.lock:
-                saver.made(session, app_ids, snapshot)
+                saver.made(session, app_ids, snapshot, clients)
             hook = self.application.restored_hook() if snapshot is not None else None
             if hook is not None:
                 # As Bokeh's hooks: no lock held (it may take it: with_locked_document).

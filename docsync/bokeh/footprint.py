@@ -107,7 +107,7 @@ class ClientModels:
     (and the document's churn) without end, under the size bound.
     """
 
-    __slots__ = ("code", "created", "limit")
+    __slots__ = ("code", "created", "limit", "unjournaled")
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
@@ -115,11 +115,33 @@ class ClientModels:
         #: Ids of the code models clients defined or changed (at most the document's models and
         #: ``limit`` more): no code of theirs lets a browser change what a widget offers (offered.py).
         self.code: set[str] = set()
+        #: What was added since the journal last took it (``journaled``): (code ids, models created).
+        self.unjournaled: tuple[list[str], int] = ([], 0)
 
     def check(self, count: int) -> None:
         """Refuse (PatchError) ``count`` more models if they would pass the limit."""
         if count and self.created + count > self.limit:
             raise PatchError(f"too many models created by clients: at most {self.limit}")
+
+    def add(self, created: int, code: set[str]) -> None:
+        """Count ``created`` models a client's patch defines, and the ids of the code models it writes."""
+        new = code - self.code if code else ()
+        if created or new:
+            self.created += created
+            self.code.update(new)
+            ids, count = self.unjournaled
+            ids.extend(new)  # each id once: it stays in ``code``
+            self.unjournaled = (ids, count + created)
+
+    def journaled(self) -> tuple[list[str], int]:
+        """What was added since the last call (a transaction's journal record carries it: persistence.py)."""
+        taken, self.unjournaled = self.unjournaled, ([], 0)
+        return taken
+
+    def restored(self, code: set[str], created: int) -> None:
+        """Take back what clients had written before the session was restored (ids of this process)."""
+        self.code |= code
+        self.created += created
 
 
 class DocumentFootprint:

@@ -4,15 +4,20 @@ The same store, journal and drain as docsync's own sessions (docsync/server/pers
 with Bokeh's document format:
 
 - **Snapshot**: Bokeh's own document JSON (what a PULL-DOC-REPLY carries) with its
-  arrays as raw binary buffers, the session's position, the user it was made for, and
-  the ids of the models the application built, in build order (``restore.build_order``).
+  arrays as raw binary buffers, the session's position, the user it was made for, the
+  ids of the models the application built, in build order (``restore.build_order``),
+  and what clients wrote (``ClientModels``): the ids of the code models they defined or
+  changed, and how many models they created.
 - **Journal**: every transaction's document events, as BokehJS receives them (frozen
-  when they happened), written to the store before anyone is told of them.
+  when they happened), and the code models clients wrote in it, written to the store
+  before anyone is told of them.
 - **Restore**: the snapshot is read into a document of its own, the journal's events
   are applied to it in order, and the result is laid over the document the application
   builds again (``restore.restore_document``: models matched by name, then build order).
   Model ids are the new process's, so a restored session starts a new incarnation and
-  is saved again at once, before anyone sees it: its later records build on that.
+  is saved again at once, before anyone sees it: its later records build on that. The
+  code clients wrote is known by its new ids: it still lets no browser change what a
+  widget offers (offered.py), as the app's own code does.
 
 BokehJS does not resume: on a dropped socket (or close 4012) it connects again with the
 same token and pulls the whole document, which is then the restored one (docs/bokeh.md).
@@ -73,6 +78,9 @@ class BokehSnapshot:
     doc: Any  # Bokeh's document JSON (an orjson.Fragment when taken, a dict when read)
     buffers: list[tuple[str, Any]] = field(default_factory=list)
     app_ids: list[str] = field(default_factory=list)
+    #: The ids of the code models clients wrote (ClientModels.code), and how many models they created.
+    client_code: list[str] = field(default_factory=list)
+    client_created: int = 0
     #: The number of the last journal record it holds.
     journal: int = 0
     #: The journal records read with it (not part of its binary form).
@@ -92,6 +100,8 @@ class BokehSnapshot:
             "saved": self.saved,
             "buffer_ids": [buffer_id for buffer_id, _ in self.buffers],
             "app_ids": self.app_ids,
+            "client_code": self.client_code,
+            "client_created": self.client_created,
             "journal": self.journal,
             "doc": self.doc,
         }
@@ -126,7 +136,11 @@ def decode_bokeh_snapshot(data: bytes, *, app_path: str, session_id: str, max_by
         if not isinstance(value, kind) or isinstance(value, bool):
             raise SnapshotError(f"corrupt Bokeh snapshot: {name} is {type(value).__name__}")
     ids = header["buffer_ids"]
-    if not all(type(i) is str for i in ids + header["app_ids"]) or len(ids) != len(views):
+    # A snapshot written before they were saved has neither (its clients' code then counts as the app's).
+    client_code, client_created = header.get("client_code", []), header.get("client_created", 0)
+    if type(client_code) is not list or type(client_created) is not int or client_created < 0:
+        raise SnapshotError("corrupt Bokeh snapshot: bad client_code or client_created")
+    if not all(type(i) is str for i in ids + header["app_ids"] + client_code) or len(ids) != len(views):
         raise SnapshotError("corrupt Bokeh snapshot: bad ids or buffers")
     return BokehSnapshot(
         session_id=session_id,
@@ -139,6 +153,8 @@ def decode_bokeh_snapshot(data: bytes, *, app_path: str, session_id: str, max_by
         doc=header["doc"],
         buffers=list(zip(ids, views, strict=True)),
         app_ids=header["app_ids"],
+        client_code=client_code,
+        client_created=client_created,
         journal=header["journal"],
     )
 
@@ -152,16 +168,21 @@ class BokehRecord:
     seq: int
     events: list[EncodedBokehEvent]
     nbytes: int
+    #: The ids of the code models clients wrote in it (first written), and the models they created.
+    client_code: list[str] = field(default_factory=list)
+    client_created: int = 0
 
     def encode(self, max_bytes: int) -> bytes:
         """The binary form: the events' JSON in a header, their buffers after it."""
-        header = {
+        header: dict[str, Any] = {
             "number": self.number,
             "incarnation": self.incarnation,
             "seq": self.seq,
             "events": [event.json for event in self.events],
             "buffer_ids": [buffer_id for event in self.events for buffer_id, _ in event.buffers],
         }
+        if self.client_code or self.client_created:  # most transactions: neither
+            header["client_code"], header["client_created"] = self.client_code, self.client_created
         buffers = [data for event in self.events for _, data in event.buffers]
         return pack(RECORD_MAGIC, orjson.dumps(header), buffers, max_bytes, "journal record")
 
@@ -175,6 +196,8 @@ class DecodedRecord:
     seq: int
     events: list[Any]
     buffers: list[tuple[str, Any]]
+    client_code: list[str] = field(default_factory=list)
+    client_created: int = 0
 
 
 def decode_bokeh_record(data: bytes) -> DecodedRecord:
@@ -188,11 +211,15 @@ def decode_bokeh_record(data: bytes) -> DecodedRecord:
             seq=int(header["seq"]),
             events=list(header["events"]),
             buffers=list(zip(ids, views, strict=True)),
+            client_code=list(header.get("client_code", [])),
+            client_created=int(header.get("client_created", 0)),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise SnapshotError(f"corrupt Bokeh journal record: {exc!r:.80}") from None
     if not all(type(e) is dict for e in record.events):
         raise SnapshotError("corrupt Bokeh journal record: an event is not an object")
+    if not all(type(i) is str for i in record.client_code) or record.client_created < 0:
+        raise SnapshotError("corrupt Bokeh journal record: bad client_code or client_created")
     return record
 
 
@@ -211,6 +238,8 @@ def take_bokeh_snapshot(session: BokehSession, app_ids: list[str]) -> BokehSnaps
         # Copied under the lock: a later stream or patch must not change them.
         buffers=[(buffer_id, bytes(data)) for buffer_id, data in buffers],
         app_ids=app_ids,
+        client_code=sorted(session.client_models.code),
+        client_created=session.client_models.created,
         journal=session.records,
     )
 
@@ -309,24 +338,47 @@ class BokehKeeper:
             logger.warning("persistence: refused records of Bokeh session %s found in the store: dropped", session_id)
         return [r for r in records if not (r.incarnation == incarnation and r.number > stored)]
 
-    def restore(self, document: Any, snapshot: BokehSnapshot, request: dict[str, Any]) -> None:
-        """Lay ``snapshot`` over ``document``, just built by the application (nobody sees it yet)."""
+    def restore(self, document: Any, snapshot: BokehSnapshot, request: dict[str, Any]) -> tuple[set[str], int]:
+        """Lay ``snapshot`` over ``document``, just built by the application (nobody sees it yet).
+
+        Returns what clients had written (``ClientModels.restored``): the ids the code
+        models they wrote have now, and how many models they created.
+        """
         try:
             if user_id_of(request.get("user")) != snapshot.user_id:
                 raise SnapshotError("snapshot of a session made for another user")
-            restore_document(document, replayed_document(snapshot), snapshot.app_ids)
+            saved = replayed_document(snapshot)
+            saved_models = {str(model.id): model for model in saved.models}  # read before their ids change
+            matches = restore_document(document, saved, snapshot.app_ids)
         except SnapshotError as exc:
             logger.error(
                 "persistence: snapshot of session %s refused (kept in the store): %s", snapshot.session_id, exc
             )
             raise
+        later = _later_records(snapshot)
+        code = {*snapshot.client_code, *(i for record in later for i in record.client_code)}
+        # A matched model is the app's object (its id the new build's), an adopted one has a new id:
+        # code a client wrote is known by it (a model the saved document no longer holds is gone).
+        ids = {str((matches.get(i) or saved_models[i]).id) for i in code if i in saved_models}
+        return ids, snapshot.client_created + sum(record.client_created for record in later)
 
-    def made(self, session: BokehSession, app_ids: list[str], snapshot: BokehSnapshot | None) -> None:
-        """Record a session just made (restored from ``snapshot`` if any); its changes go to the journal from now on."""
+    def made(
+        self,
+        session: BokehSession,
+        app_ids: list[str],
+        snapshot: BokehSnapshot | None,
+        clients: tuple[set[str], int] | None = None,
+    ) -> None:
+        """Record a session just made (restored from ``snapshot`` if any); its changes go to the journal from now on.
+
+        ``clients``: what ``restore`` returned.
+        """
         records = 0
         state = SavedState(app_ids)
         if snapshot is not None:
             session.restored = True
+            if clients is not None:
+                session.client_models.restored(*clients)
             session.seq = snapshot.seq
             session.created = snapshot.created
             # Numbered after every record of the store: the old incarnation's are trimmed by number.

@@ -211,8 +211,14 @@ class BokehSession:
             from .persistence import BokehRecord  # persistence.py builds on this module
 
             self.records += 1
-            nbytes = sum(e.nbytes for e in encoded) + 200
-            self.write_ahead.append(self, BokehRecord(self.records, self.incarnation, self.seq, encoded, nbytes))
+            # The code models clients wrote meanwhile: a restore from this record on must
+            # not take them for the app's (offered.py).
+            code, created = self.client_models.journaled()
+            nbytes = sum(e.nbytes for e in encoded) + 200 + sum(len(i) + 3 for i in code)
+            record = BokehRecord(self.records, self.incarnation, self.seq, encoded, nbytes, code, created)
+            self.write_ahead.append(self, record)
+        else:
+            self.client_models.journaled()  # no journal: nothing to keep
         by_origin: dict[int, Message | None] = {}
         for connection in tuple(self.connections):
             key = id(connection)

@@ -160,9 +160,7 @@ def apply_client_patch(
         footprint.check(document, new_models, events)
     check_nesting(document, new_models, events)
     if client_models is not None:
-        client_models.created += len(new_models)  # from here the patch applies
-        if written_code:
-            client_models.code |= written_code
+        client_models.add(len(new_models), written_code)  # from here the patch applies
 
     def apply() -> None:
         for event in events:

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import pytest
 
 pytest.importorskip("bokeh", reason="the docsync[bokeh] extra is not installed")
 
 from bokeh.document import Document
 from bokeh.layouts import column
-from bokeh.models import ColumnDataSource, Div, Paragraph, Slider
+from bokeh.models import ColumnDataSource, CustomJS, Div, Paragraph, Slider
 from bokeh.plotting import figure
 
 from docsync.bokeh.persistence import (
+    SNAPSHOT_MAGIC,
+    BokehKeeper,
     BokehRecord,
     BokehSnapshot,
     decode_bokeh_record,
@@ -28,6 +31,7 @@ from docsync.bokeh.persistence import (
 from docsync.bokeh.restore import build_order, restore_document
 from docsync.bokeh.wire import document_content, encode_event
 from docsync.exceptions import SnapshotError
+from docsync.server.persistence.snapshot import pack, unpack
 
 MAX = 64 * 2**20
 
@@ -68,6 +72,8 @@ def snapshot_of(document: Document, app_ids: list[str], **fields: Any) -> BokehS
         doc=doc,
         buffers=[(i, bytes(b)) for i, b in buffers],
         app_ids=app_ids,
+        client_code=fields.get("client_code", []),
+        client_created=fields.get("client_created", 0),
         journal=fields.get("journal", 0),
     )
     return decode_bokeh_snapshot(snapshot.encode(MAX), app_path="app", session_id="s1", max_bytes=MAX)
@@ -203,3 +209,46 @@ def test_damaged_or_foreign_snapshots_and_records_are_refused() -> None:
     record = BokehRecord(1, "i1", 1, [], 0).encode(MAX)
     with pytest.raises(SnapshotError, match="checksum"):
         decode_bokeh_record(record[:-1] + bytes([record[-1] ^ 1]))
+
+
+def test_the_code_clients_wrote_is_known_after_a_restore_by_its_new_ids() -> None:
+    # The app's CustomJS a client rewrote (matched: the new build's object and id), a
+    # CustomJS a client added (adopted: a new id), one it added then removed (gone), and
+    # one written after the snapshot (its journal record says so): offered.py must not
+    # take any of them for the app's code.
+    document, (_, low, *_) = build()
+    low.js_on_change("value", CustomJS(code="app code"))
+    app_ids = [m.id for m in build_order(document)]
+    (rewritten,) = low.js_property_callbacks["change:value"]
+    added, later = CustomJS(code="added"), CustomJS(code="later")
+    document.add_root(added)
+    snapshot = snapshot_of(document, app_ids, journal=1, client_code=[rewritten.id, added.id, "gone"], client_created=2)
+    recorded: list[Any] = []
+    document.on_change(lambda event: recorded.append(encode_event(document, event, None)))
+    document.add_root(later)
+    record = BokehRecord(2, "i1", 4, list(recorded), 0, [later.id], 1)
+    snapshot.records = [decode_bokeh_record(record.encode(MAX))]
+
+    again, (_, new_low, *_) = build()
+    new_low.js_on_change("value", CustomJS(code="app code"))
+    (new_rewritten,) = new_low.js_property_callbacks["change:value"]
+    code, created = BokehKeeper(None).restore(again, snapshot, {})  # type: ignore[arg-type]
+    by_code = {m.code: m.id for m in again.models if isinstance(m, CustomJS)}
+    assert code == {new_rewritten.id, by_code["added"], by_code["later"]}
+    assert by_code["added"] != added.id and created == 3
+
+
+def test_a_snapshot_without_its_clients_code_is_read_and_a_bad_one_refused() -> None:
+    document, _, app_ids = first_session()
+    # As the previous release wrote it: neither field (its clients' code then counts as the app's).
+    header, views = unpack(snapshot_of(document, app_ids).encode(MAX), SNAPSHOT_MAGIC, "snapshot")
+    del header["client_code"], header["client_created"]
+    old = pack(SNAPSHOT_MAGIC, orjson.dumps(header), [bytes(v) for v in views], MAX, "snapshot")
+    read = decode_bokeh_snapshot(old, app_path="app", session_id="s1", max_bytes=MAX)
+    assert (read.client_code, read.client_created) == ([], 0)
+    for bad in ({"client_code": "p1"}, {"client_code": [1]}, {"client_created": -1}, {"client_created": "2"}):
+        with pytest.raises(SnapshotError, match="corrupt Bokeh snapshot"):
+            snapshot_of(document, app_ids, **bad)
+    record = BokehRecord(1, "i1", 1, [], 0, [7], 0).encode(MAX)  # type: ignore[list-item]
+    with pytest.raises(SnapshotError, match="bad client_code"):
+        decode_bokeh_record(record)

@@ -305,3 +305,87 @@ def test_a_bokeh_change_the_store_refuses_is_answered_error_and_the_session_come
     assert "changes not written to the store (database): refused" in log
     assert f"session {session_id} of bk_sliders dropped" in log
     assert "sent without the store" not in log
+
+
+def _of_type(doc: Any, kind: str) -> list[str]:
+    """The ids of the models of type ``kind`` in Bokeh's document JSON."""
+    found: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            if value.get("type") == "object" and value.get("name") == kind and "id" in value:
+                found.append(value["id"])
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(doc)
+    return found
+
+
+async def _patch(wire: BokehWire, events: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+    header, content = await wire.reply_to(await wire.send("PATCH-DOC", {"events": events}))
+    return str(header["msgtype"]), content
+
+
+def _set(doc: Any, name: str, attr: str, value: Any) -> dict[str, Any]:
+    return {"kind": "ModelChanged", "model": {"id": named(doc, name)["id"]}, "attr": attr, "new": value}
+
+
+@pytest.mark.parametrize("bokeh_site", ["database"], indirect=True)
+def test_a_restored_bokeh_session_tells_the_apps_code_from_code_its_browser_wrote(bokeh_site: Site) -> None:
+    # What a widget offers a browser may change only where the app's own code names it
+    # (docs/bokeh.md). Code the browser wrote (a CustomJS it defined, the app's CustomJS
+    # it rewrote) never counts, and that is still so after the process died twice: first
+    # restored from the journal (kill -9, the snapshot older than the changes), then from
+    # the snapshot the restored session is saved in at once.
+    site = bokeh_site
+    site.start()
+    app = "bk_dependent_selects_own"
+
+    def refill(doc: Any, country: str, cities: list[str]) -> list[dict[str, Any]]:
+        changes = [("country", "value", country), ("city", "options", cities), ("city", "value", cities[0])]
+        return [_set(doc, *change) for change in changes]
+
+    async def before() -> tuple[str, str]:
+        token, session_id = open_page(site, app)
+        wire = await BokehWire.open(site, app, token)
+        doc = await wire.pull()
+        assert (await _patch(wire, refill(doc, "France", ["Paris", "Lyon"])))[0] == "OK"  # the app's CustomJS
+        mine = {"type": "object", "name": "CustomJS", "id": "client-js", "attributes": {"code": "distance.start = -5"}}
+        assert (await _patch(wire, [{"kind": "RootAdded", "model": mine}]))[0] == "OK"
+        (code,) = _of_type(doc, "CustomJS")
+        rewrite = {"kind": "ModelChanged", "model": {"id": code}, "attr": "code", "new": "city.value = 'Lyon'"}
+        assert (await _patch(wire, [rewrite]))[0] == "OK"
+        await wire.socket.close()
+        return token, session_id
+
+    async def after(token: str) -> None:
+        wire, doc = await _reconnect(site, app, token)
+        assert len(_of_type(doc, "CustomJS")) == 2  # the app's (rewritten) and the browser's
+        pulled = await wire.pull()
+        for events, refused in (
+            ([_set(doc, "distance", "start", -5), _set(doc, "distance", "value", -5)], "Slider.start"),
+            (refill(doc, "Switzerland", ["Bern", "Basel", "Geneva"]), "Select.options"),
+        ):
+            msgtype, content = await _patch(wire, events)
+            assert msgtype == "ERROR", (refused, content)
+            assert content["code"] == "patch-refused"
+            assert content["text"].startswith(f"{refused}: a browser may not change what a widget offers"), content
+            assert await wire.pull() == pulled
+        # The app's SetValue (untouched) still names the slider's end: a patch of it is taken.
+        assert (await _patch(wire, [_set(doc, "distance", "end", 20), _set(doc, "distance", "value", 15)]))[0] == "OK"
+        await wire.socket.close()
+
+    token, session_id = asyncio.run(before())
+    site.server.kill()  # no snapshot since the session was made: the journal holds it all
+    site.start()
+    asyncio.run(after(token))
+    assert python_values(site, app, "distance", "value", session_id) == [15]
+    assert python_values(site, app, "shown", "text", session_id) == ["Paris within 15 km (of 20)"]
+    site.server.kill()  # restored, it was saved again at once: now the snapshot holds it
+    site.start()
+    asyncio.run(after(token))
+    assert python_values(site, app, "city", "options", session_id) == [["Paris", "Lyon"]]
