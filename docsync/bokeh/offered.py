@@ -9,7 +9,9 @@ picker's (not a datetime picker's) within ``[min_date, max_date]``, not in ``dis
 disabled tab), a table cell among its SelectEditor's options (``_check_cells``), and a
 data source's columns of one length. Applied to client patches
 only: the app sets what it likes, a value the widget holds already is taken back (the
-browser may send it again). Models the patch defines are judged by the column rule only.
+browser may send it again). A widget the patch defines is judged against the offer it is
+defined with (its creator chose both); a model it defines may carry no name, nor may a
+browser rename one (``_check_new``: the app finds its own models by name).
 
 What a widget offers (its options, bounds, completions, labels, ...: ``_RULES``) is not
 the browser's to change: BokehJS never changes it from what a user does (but for a
@@ -173,7 +175,9 @@ def _select(model: Model, attr: str, value: Any, values: _Values) -> None:
 
 
 def _multiple(model: Model, attr: str, value: Any, values: _Values) -> None:
-    offered, held = _option_values(values["options"]), list(getattr(model, attr) or ())
+    # A widget the patch defines holds nothing yet: each of its items must be offered.
+    held = [] if isinstance(values, _After) and values.new else list(getattr(model, attr) or ())
+    offered = _option_values(values["options"])
     for item in value if isinstance(value, list | tuple) else [value]:
         if item not in held:
             _choice(f"{type(model).__name__}.{attr}", item, offered)
@@ -250,8 +254,9 @@ def _rule_of(model: Any) -> _Found | None:
 class _After(dict[str, Any]):
     """A model's properties as the patch leaves them (those it does not set read from the model)."""
 
-    __slots__ = ("model",)
+    __slots__ = ("model", "new")
     model: Model
+    new: bool  # the patch defines the model
 
     def __missing__(self, attr: str) -> Any:
         return getattr(self.model, attr)
@@ -315,10 +320,13 @@ def check_offered(
             values = after.get(id(model))
             if values is None:
                 values = after[id(model)] = _After()
-                values.model = model
-            values[event["attr"]] = event["new"]
-            if event["attr"] in OFFER_PROPERTIES and client_offers is not True and id(model) not in new_ids:
+                values.model, values.new = model, id(model) in new_ids
+            attr = event["attr"]
+            values[attr] = event["new"]
+            if attr in OFFER_PROPERTIES and client_offers is not True and id(model) not in new_ids:
                 offers.append(event)
+            elif attr == "name" and client_offers is not True and not _same(event["new"], model.name):
+                raise PatchError(f"{type(model).__name__}.name: {_NAMES}")
             code = CODE_CLASSES.get(type(model))  # (is_code's answer, without its call)
             if code or (code is None and is_code(type(model))):
                 written.add(str(model.id))
@@ -352,10 +360,47 @@ def check_offered(
             value = values[attr]
             if value is not None and not _same(value, getattr(model, attr)):
                 rule(model, attr, value, values)
+    if new_models:
+        _check_new(new_models, after, client_offers)
     for model in new_models:
         if isinstance(model, ColumnarDataSource) and id(model) not in {id(m) for m, _, _ in columns.values()}:
             _check_columns(model, {}, _lengths(getattr(model, "data", None)))
     return written
+
+
+#: Why a browser may not name a model (its own or the app's).
+_NAMES = (
+    "a browser may not name a model (an app finds its own models by name); "
+    'an app may allow it with "client_offers": True'
+)
+
+
+def _check_new(new_models: list[Model], after: dict[int, _After], client_offers: bool | None) -> None:
+    """Refuse a widget a patch defines whose values are not among its own offer, or a named model.
+
+    The widget's creator chose its offer too, so this keeps every widget of the document
+    coherent; the name keeps the app's lookups (``get_model_by_name``, ``select``) off a
+    browser's models, whose values no offer of the app's bounds.
+    """
+    for model in new_models:
+        if client_offers is not True and model.name is not None:
+            raise PatchError(f"new {type(model).__name__} named {model.name!r:.40}: {_NAMES}")
+        found = _rule_of(model)
+        if found is None:
+            continue
+        attrs, _, rule = found
+        if rule is None:
+            continue
+        values = after.get(id(model))
+        if values is None:
+            values = _After()
+            values.model, values.new = model, True
+        set_values = getattr(model, "_property_values", {})
+        for attr in attrs:
+            # A value the patch or its creator set (BokehJS may send a default: nothing chosen).
+            value = values[attr] if attr in values or attr in set_values else None
+            if value is not None and not _same(value, model.lookup(attr).class_default(type(model))):
+                rule(model, attr, value, values)
 
 
 def _app_code(document: Any, client_code: AbstractSet[str]) -> list[str]:

@@ -477,6 +477,7 @@ class Document:
             from_client=from_client,
             allow_structure=allow_structure,
             limits=limits,
+            pushed=True,
         )
 
     def decode_patch(

@@ -38,6 +38,7 @@ class _Checker:
         self.new_models = new_models
         self.from_client = from_client
         self.allow_structure = allow_structure
+        self.pushed = False  # a whole document a client pushed: no model of the app's left to pose as
         self.lists: dict[tuple[str, str], list[Any] | None] = {}
         self.dicts: dict[tuple[str, str], dict[Any, Any] | None] = {}
         #: Whole values set by ModelChanged events, by (model id, attr).
@@ -230,6 +231,13 @@ def _check_client_values(checker: _Checker) -> None:
                 values[attr] = checker.value_after(model, attr)
             model.check_client_values(values, False)
     for model in new_models.values():
+        name = model._values.get("name")
+        if name is not None and not checker.pushed:
+            # An app finds its own models by name (get_model_by_name, select): a client's model
+            # so named would stand in for the app's, with values of the offer its client chose.
+            raise NotWritableError(
+                f"new {model.__type_name__} named {name!r:.40}: a client may not name a model it creates"
+            )
         if model._checks_client:
             values = _ValuesAfter(model._values)
             values.model = model
@@ -480,11 +488,14 @@ def apply_events(
     allow_structure: bool = True,
     max_models: int | None = None,
     limits: DocumentLimits | None = None,
+    pushed: bool = False,
 ) -> None:
     """Check every event, then apply them all; on any error apply none.
 
     From a client, the outcome must also keep the rules of ``integrity``: no stray or
     cyclic references, and (with ``limits``) a document that a pull can still carry.
+    ``pushed``: the events replace the whole document with one a client pushed (PUSH-DOC),
+    whose models are all its own, names included.
     """
     new_models = new_models or {}
     if max_models is not None and len(document.models) + len(new_models) > max_models:
@@ -492,6 +503,7 @@ def apply_events(
     if from_client and not allow_structure and new_models:
         raise NotWritableError("creating models is not allowed from the client")
     checker = _Checker(document, new_models, from_client, allow_structure)
+    checker.pushed = pushed
     steps = [_check(checker, event, setter) for event in events]
     if from_client:
         try:

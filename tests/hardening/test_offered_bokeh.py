@@ -271,11 +271,11 @@ async def test_a_source_the_bokeh_app_left_uneven_takes_changes_that_keep_its_le
         await tab.close()
 
 
-async def test_a_source_a_bokeh_patch_defines_keeps_the_column_rule(bokeh_site: Site) -> None:
+async def test_models_a_bokeh_patch_defines_are_judged_by_their_own_offer_and_have_no_name(bokeh_site: Site) -> None:
     session = Session(bokeh_site, "bk_offered")
     tab = await session.tab()
     try:
-        text, _ = await _pulled(session)
+        text, doc = await _pulled(session)
 
         def source(model_id: str, y: list[float]) -> dict[str, Any]:
             data = {"type": "map", "entries": [["x", [1.0]], ["y", y]]}
@@ -287,17 +287,48 @@ async def test_a_source_a_bokeh_patch_defines_keeps_the_column_rule(bokeh_site: 
             "code": "patch-refused",
         }
         assert (await _pulled(session))[0] == text
-        # A new Select holds what its creator chose; a new even source is taken.
-        select = {"type": "object", "name": "Select", "id": "client-select", "attributes": {"value": "zzz"}}
+
+        # A new widget's values are judged by the offer it is defined with, as every widget's
+        # are; it has no name (the app finds its own models by name); nor may a browser rename one.
+        def select(model_id: str, **attributes: Any) -> dict[str, Any]:
+            return {"type": "object", "name": "Select", "id": model_id, "attributes": attributes}
+
+        slider = {"type": "object", "name": "Slider", "id": "s", "attributes": {"start": 0, "end": 1, "value": 5}}
+        multi = {"type": "object", "name": "MultiChoice", "id": "m", "attributes": {"options": ["a"], "value": ["b"]}}
+        for events, expected in (
+            (
+                [{"kind": "RootAdded", "model": select("s", options=["a"], value="zzz")}],
+                "Select.value 'zzz' is not among its options",
+            ),
+            ([{"kind": "RootAdded", "model": select("s", value="zzz")}], "Select.value 'zzz' is not among its options"),
+            ([{"kind": "RootAdded", "model": slider}], "Slider.value 5 is above end 1"),
+            ([{"kind": "RootAdded", "model": multi}], "MultiChoice.value 'b' is not among its options"),
+            (
+                [{"kind": "RootAdded", "model": select("s", options=["a"], value="a", name="select")}],
+                "new Select named 'select': a browser may not name a model (an app finds its own models by "
+                'name); an app may allow it with "client_offers": True',
+            ),
+            (
+                [_changed(doc, "select", "name", "other")],
+                "Select.name: a browser may not name a model (an app finds its own models by name); "
+                'an app may allow it with "client_offers": True',
+            ),
+        ):
+            reply = await tab.patch(events)
+            assert reply.content == {"text": expected, "code": "patch-refused"}, events
+            assert (await _pulled(session))[0] == text
+        # A new Select holding one of its own options (or none: BokehJS's default), a new even source: taken.
         reply = await tab.patch(
             [
                 {"kind": "RootAdded", "model": source("client-even", [2.0])},
-                {"kind": "RootAdded", "model": select},
+                {"kind": "RootAdded", "model": select("client-select", options=["a", "b"], value="b")},
+                {"kind": "RootAdded", "model": select("client-empty", options=["a"], value="")},
+                _changed(doc, "select", "name", "select"),  # a name sent unchanged
             ]
         )
         assert reply.msgtype == OK, reply.content
         ids = {d["id"] for d in definitions((await _pulled(session))[1])}
-        assert {"client-even", "client-select"} <= ids
+        assert {"client-even", "client-select", "client-empty"} <= ids
     finally:
         await tab.close()
 
@@ -390,6 +421,12 @@ async def test_an_app_opted_in_lets_browsers_change_offers_as_bokeh_does(bokeh_s
         assert reply.content == {"text": "Select.value 'b' is not among its options", "code": "patch-refused"}
         both = [_changed(doc, "select", "options", ["zzz"]), _changed(doc, "select", "value", "zzz")]
         assert (await tab.patch(both)).msgtype == OK
+        # Names too, as in Bokeh; a new widget's value is still judged by its own offer.
+        named_select = {"type": "object", "name": "Select", "id": "n", "attributes": {"name": "x", "options": ["a"]}}
+        assert (await tab.patch([{"kind": "RootAdded", "model": named_select}])).msgtype == OK
+        named_select = {**named_select, "id": "n2", "attributes": {"options": ["a"], "value": "b"}}
+        reply = await tab.patch([{"kind": "RootAdded", "model": named_select}])
+        assert reply.content == {"text": "Select.value 'b' is not among its options", "code": "patch-refused"}
         assert _attribute((await _pulled(session))[1], "select", "value") == "zzz"
     finally:
         await tab.close()

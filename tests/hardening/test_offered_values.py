@@ -223,26 +223,49 @@ async def test_a_source_the_app_left_uneven_takes_changes_that_keep_its_lengths(
         await victim.close()
 
 
-async def test_models_a_patch_defines_keep_only_the_column_rule(site: Site) -> None:
-    # Their creator chose their options too: a new Select may hold any value; a new source's
-    # columns must still be of one length (other tabs draw it).
+def _named(made: dict[str, Any], name: str) -> dict[str, Any]:
+    made["attributes"]["name"] = name
+    return made
+
+
+async def test_a_widget_a_patch_defines_is_judged_by_its_own_offer_and_has_no_name(site: Site) -> None:
+    # Its creator chose its offer too: its values must be among it, as every widget's are (other
+    # tabs show it). It carries no name: an app finds its own models by name, and a client's
+    # model so named (once the app's root is removed) would stand in for the app's.
     victim = await Victim.open(site, "offered")
     try:
-        uneven = definition("n2", "ColumnDataSource", data={"x": [1.0], "y": [1.0, 2.0]})
-        text = await victim.refused(
-            patch([{"kind": "RootAdded", "model": {"id": "n2"}}], [uneven]), code="patch-refused"
-        )
-        assert text == "ColumnDataSource.data columns would have different lengths ('x': 1, 'y': 2)"
-        await victim.assert_unharmed()
+        for made, text in (
+            (
+                definition("n1", "ColumnDataSource", data={"x": [1.0], "y": [1.0, 2.0]}),
+                "ColumnDataSource.data columns would have different lengths ('x': 1, 'y': 2)",
+            ),
+            (definition("n1", "Select", options=["a"], value="zzz"), "Select.value 'zzz' is not among its options"),
+            (definition("n1", "Slider", start=0, end=1, step=0.1, value=5), "Slider.value 5.0 is above end 1"),
+            (
+                definition("n1", "MultiChoice", options=["a"], value=["a", "b"]),
+                "MultiChoice.value 'b' is not among its options",
+            ),
+            (
+                _named(definition("n1", "Select", options=["a"], value="a"), "select"),
+                "new Select named 'select': a client may not name a model it creates",
+            ),
+            (
+                _named(definition("n1", "Div"), "calls"),
+                "new Div named 'calls': a client may not name a model it creates",
+            ),
+        ):
+            message = patch([{"kind": "RootAdded", "model": {"id": "n1"}}], [made])
+            assert await victim.refused(message, code="patch-refused") == text, made
+            await victim.assert_unharmed()
         sock = await victim.raw()
         try:
-            select = definition("n1", "Select", options=["a"], value="zzz", title="made")
+            select = definition("n1", "Select", options=["a", "b"], value="b", title="made")
             reply = await sock.request(patch([{"kind": "RootAdded", "model": {"id": "n1"}}], [select]))
             assert reply.msgtype == "OK", reply.content
         finally:
             await sock.close()
         document = victim.observer.document
         await victim.observer.wait_for(lambda: any(getattr(r, "title", None) == "made" for r in document.roots), 5)
-        assert [r.value for r in document.roots if getattr(r, "title", None) == "made"] == ["zzz"]  # type: ignore[attr-defined]
+        assert [r.value for r in document.roots if getattr(r, "title", None) == "made"] == ["b"]  # type: ignore[attr-defined]
     finally:
         await victim.close()

@@ -33,7 +33,8 @@ class _MultipleChoice(Widget):
         """Each value the browser sends is an option's (or one the widget holds already)."""
         value = changed(self, values, new)
         if value is not None:
-            check_choices(f"{self.__type_name__}.value", value, values["options"], self._values.get("value", ()))
+            kept = () if new else self._values.get("value", ())  # a new widget holds nothing yet
+            check_choices(f"{self.__type_name__}.value", value, values["options"], kept)
 
 
 class MultiSelect(_MultipleChoice):

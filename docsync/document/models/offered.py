@@ -25,11 +25,12 @@ def held(model: Any, attr: str) -> Any:
 def changed(model: Any, values: Mapping[str, Any], new: bool, attr: str = "value") -> Any:
     """The value the patch leaves in ``attr`` when it is to be judged, else None.
 
-    Not judged: a model the patch defines (its creator chose its options too) or a value
-    the model holds already (the application's choice, which the browser may send back).
+    Not judged: a value the model holds already (the application's choice, which the
+    browser may send back). A model the patch defines is judged against the offer it is
+    defined with, as any widget is, for a value its creator set (``values`` holds it).
     """
     if new:
-        return None
+        return values.get(attr)
     value = values[attr]
     return None if value == held(model, attr) else value
 
