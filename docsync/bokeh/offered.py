@@ -4,14 +4,16 @@ As docsync's own models do (``docsync.document.models.offered``): a Select's val
 its options, a MultiSelect's or MultiChoice's among theirs, a restricted
 AutocompleteInput's among its completions, a slider's value (and ``value_throttled``)
 within ``[start, end]``, a Spinner's or NumericInput's within ``[low, high]``, a date
-picker's (not a datetime picker's) within ``[min_date, max_date]``, not in ``disabled_dates`` and in
-``enabled_dates`` when given, a group's or Tabs' index among its labels or tabs (not a
-disabled tab), a table cell among its SelectEditor's options (``_check_cells``), and a
-data source's columns of one length. Applied to client patches
-only: the app sets what it likes, a value the widget holds already is taken back (the
-browser may send it again). A widget the patch defines is judged against the offer it is
-defined with (its creator chose both); a model it defines may carry no name, nor may a
-browser rename one (``_check_new``: the app finds its own models by name).
+picker's within ``[min_date, max_date]``, not in ``disabled_dates`` and in ``enabled_dates``
+when given (a datetime picker's likewise, with a margin for the browser's time zone), a
+TimePicker's within ``[min_time, max_time]`` (past midnight when min_time is the later),
+a group's or Tabs' index among its labels or tabs (not a disabled tab), a table cell
+among its SelectEditor's options (``_check_cells``), and a data source's columns of one
+length. Applied to client patches only: the app sets what it likes, a value the widget
+holds already is taken back (the browser may send it again). A widget the patch defines
+is judged against the offer it is defined with (its creator chose both); a model it
+defines may carry no name, nor may a browser rename one (``_check_new``: the app finds
+its own models by name).
 
 What a widget offers (its options, bounds, completions, labels, ...: ``_RULES``) is not
 the browser's to change: BokehJS never changes it from what a user does (but for a
@@ -35,7 +37,7 @@ from bokeh.models.layouts import TabPanel, Tabs
 from bokeh.models.sources import ColumnarDataSource
 from bokeh.models.widgets.groups import CheckboxButtonGroup, CheckboxGroup, RadioButtonGroup, RadioGroup
 from bokeh.models.widgets.inputs import AutocompleteInput, MultiChoice, MultiSelect, NumericInput, Select
-from bokeh.models.widgets.pickers import BaseDatePicker
+from bokeh.models.widgets.pickers import BaseDatePicker, BaseDatetimePicker, TimePicker
 from bokeh.models.widgets.sliders import (
     AbstractSlider,
     CategoricalSlider,
@@ -170,6 +172,93 @@ def _date_picker(model: Model, attr: str, value: Any, values: _Values) -> None:
             raise PatchError(f"{where} {day.isoformat()} is not an enabled date")
 
 
+def _moment(value: Any) -> dt.datetime | None:
+    """A datetime picker's value or bound as a naive datetime (the wall clock the browser shows).
+
+    BokehJS sends "2024-01-31T18:00:00"; Bokeh holds a bound as milliseconds since 1970
+    (at midnight: its Datetime property keeps the day only); an app's patch may carry a
+    date, a datetime or an ISO string.
+    """
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            return dt.datetime(1970, 1, 1) + dt.timedelta(milliseconds=value)
+        except (OverflowError, ValueError):
+            return None
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day)
+    return None
+
+
+#: BokehJS gives a datetime picker its bounds as instants its calendar shows in the browser's
+#: time zone (UTC-12 to UTC+14), and sends the wall clock picked there: a bound is met within
+#: the widest offset, and a bound at midnight (shown so in UTC) takes its whole day.
+_ZONES = dt.timedelta(hours=14)
+_DAY = dt.timedelta(days=1)
+
+
+def _datetime_picker(model: Model, attr: str, value: Any, values: _Values) -> None:
+    where = f"{type(model).__name__}.{attr}"
+    low, high = _moment(values["min_date"]), _moment(values["max_date"])
+    for end in _ends(value):
+        when = _moment(end)
+        if when is None:
+            continue  # not a time: left to Bokeh's own property check
+        if low is not None and when < low - _ZONES:
+            raise PatchError(f"{where} {when.isoformat()} is below min_date {_shown_moment(low)}")
+        if high is not None and when > high + (_DAY if high.time() == dt.time() else _ZONES):
+            raise PatchError(f"{where} {when.isoformat()} is above max_date {_shown_moment(high)}")
+        disabled, enabled = values["disabled_dates"], values["enabled_dates"]
+        if disabled is not None and _in_dates(when.date(), disabled):
+            raise PatchError(f"{where} {when.date().isoformat()} is a disabled date")
+        if enabled is not None and not _in_dates(when.date(), enabled):
+            raise PatchError(f"{where} {when.date().isoformat()} is not an enabled date")
+
+
+def _shown_moment(bound: dt.datetime) -> str:
+    return bound.date().isoformat() if bound.time() == dt.time() else bound.isoformat()
+
+
+def _clock(value: Any) -> dt.time | None:
+    """A TimePicker's value or bound as a time of day ("18:00:00" as BokehJS sends it, or a time)."""
+    if isinstance(value, dt.datetime):
+        return value.time()
+    if isinstance(value, dt.time):
+        return value.replace(tzinfo=None)
+    if isinstance(value, str):
+        try:
+            return dt.time.fromisoformat(value)
+        except ValueError:
+            return None
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < 86_400_000:
+        return (dt.datetime(1970, 1, 1) + dt.timedelta(milliseconds=value)).time()  # ms since midnight
+    return None
+
+
+def _time_picker(model: Model, attr: str, value: Any, values: _Values) -> None:
+    when, low, high = _clock(value), _clock(values["min_time"]), _clock(values["max_time"])
+    if when is None:
+        return
+    if low is not None and high is not None and low > high:
+        # An overnight range, as BokehJS's time picker takes it: from min_time past midnight to max_time.
+        if high < when < low:
+            raise PatchError(
+                f"TimePicker.{attr} {when.isoformat()} is between max_time {high.isoformat()} "
+                f"and min_time {low.isoformat()}"
+            )
+        return
+    if low is not None and when < low:
+        raise PatchError(f"TimePicker.{attr} {when.isoformat()} is below min_time {low.isoformat()}")
+    if high is not None and when > high:
+        raise PatchError(f"TimePicker.{attr} {when.isoformat()} is above max_time {high.isoformat()}")
+
+
 def _select(model: Model, attr: str, value: Any, values: _Values) -> None:
     _choice(f"Select.{attr}", value, _option_values(values["options"]))
 
@@ -219,6 +308,13 @@ _RULES: tuple[tuple[type | tuple[type, ...], frozenset[str], frozenset[str], _Ru
         frozenset({"min_date", "max_date", "disabled_dates", "enabled_dates"}),
         _date_picker,
     ),
+    (
+        BaseDatetimePicker,
+        frozenset({"value"}),
+        frozenset({"min_date", "max_date", "disabled_dates", "enabled_dates"}),
+        _datetime_picker,
+    ),
+    (TimePicker, frozenset({"value"}), frozenset({"min_time", "max_time"}), _time_picker),
     (Select, frozenset({"value"}), frozenset({"options"}), _select),
     ((MultiSelect, MultiChoice), frozenset({"value"}), frozenset({"options"}), _multiple),
     (AutocompleteInput, frozenset({"value"}), frozenset({"completions", "restrict"}), _autocomplete),
@@ -536,12 +632,12 @@ def _check_offers(
 
 
 def _plain(value: Any) -> Any:
-    """An offer as the wire carries it: pairs as lists, dates as ISO strings."""
+    """An offer as the wire carries it: pairs as lists, dates and times as ISO strings."""
     if isinstance(value, list | tuple):
         return [_plain(item) for item in value]
     if isinstance(value, Mapping):
         return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, dt.date):
+    if isinstance(value, dt.date | dt.time):
         return value.isoformat()
     return value
 

@@ -149,3 +149,33 @@ def offered_js(doc: Any) -> None:
     city.on_change("value", record)
     slider.on_change("value", record)
     doc.add_root(column(country, city, slider, wider, calls, name="root"))
+
+
+def offered_times(doc: Any) -> None:
+    """Datetime and time pickers with bounds (test_offered_bokeh.py): by the minute, by the day, and overnight."""
+    from bokeh.layouts import column
+    from bokeh.models import DatetimePicker, DatetimeRangePicker, Div, MultipleDatetimePicker, TimePicker
+
+    calls = Div(text="", name="calls")
+
+    def record(attr: str, old: Any, new: Any) -> None:
+        calls.text += f"{attr};"
+
+    widgets = [
+        DatetimePicker(
+            min_date=dt.datetime(2024, 1, 1, 8),
+            max_date=dt.datetime(2024, 1, 31, 18),
+            value=dt.datetime(2024, 1, 15, 12),
+            name="datetime",
+        ),
+        # Days as bounds: the last one whole (BokehJS's calendar takes any time of it).
+        DatetimeRangePicker(min_date=dt.date(2024, 1, 1), max_date=dt.date(2024, 1, 31), name="datetime_range"),
+        MultipleDatetimePicker(
+            disabled_dates=[dt.date(2024, 1, 15)], enabled_dates=None, value=[], name="multi_datetime"
+        ),
+        TimePicker(min_time=dt.time(8), max_time=dt.time(18), value=dt.time(12), name="time"),
+        TimePicker(min_time="22:00", max_time="06:00", value="23:00", name="night"),  # past midnight
+    ]
+    for widget in widgets:
+        widget.on_change("value", record)
+    doc.add_root(column(*widgets, calls, name="root"))

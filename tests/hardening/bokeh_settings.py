@@ -27,6 +27,8 @@ DOCSYNC = {
             "shareable": True,
             "client_offers": True,
         },
+        # Datetime and time pickers with bounds.
+        "bk_offered_times": {"app": "tests.hardening.bokeh_offered:offered_times", "kind": "bokeh", "shareable": True},
         # Widgets whose offers the app's own JavaScript changes: shared, each user's own
         # (where a browser may write code), and refusing even the app's JavaScript.
         "bk_offered_js": {"app": "tests.hardening.bokeh_offered:offered_js", "kind": "bokeh", "shareable": True},

@@ -555,3 +555,80 @@ async def test_a_table_cell_takes_only_what_its_select_editor_offers(bokeh_site:
         assert data == {"task": ["mail", "anything"], "status": ["open", "legacy"]}
     finally:
         await tab.close()
+
+
+#: Datetime and time pickers (the bk_offered_times app): (name, value on the wire, the refusal's text or None).
+TIMES: list[tuple[str, Any, str | None]] = [
+    # Bokeh holds the bounds (and values) of a datetime picker by the day (its Datetime property),
+    # and BokehJS shows them in the browser's time zone: a day and the widest offsets (14 h) apart.
+    ("datetime", "2024-02-01T00:00:01", "DatetimePicker.value 2024-02-01T00:00:01 is above max_date 2024-01-31"),
+    ("datetime", "2023-12-31T09:59:00", "DatetimePicker.value 2023-12-31T09:59:00 is below min_date 2024-01-01"),
+    ("datetime", "2025-06-01T12:00:00", "DatetimePicker.value 2025-06-01T12:00:00 is above max_date 2024-01-31"),
+    ("datetime", "2024-01-31T23:59:00", None),  # what BokehJS sends ("Y-m-dTH:i:S"): the last day, whole
+    ("datetime", "2023-12-31T19:00:00", None),  # min_date as a browser in UTC-5 shows it
+    ("datetime", "2024-01-01T08:00:00", None),
+    ("datetime", None, None),  # a cleared picker
+    (
+        "datetime_range",
+        ["2023-12-30T12:00:00", "2024-01-02T00:00:00"],
+        "DatetimeRangePicker.value 2023-12-30T12:00:00 is below min_date 2024-01-01",
+    ),
+    (
+        "datetime_range",
+        ["2024-01-01T00:00:00", "2024-02-02T00:00:00"],
+        "DatetimeRangePicker.value 2024-02-02T00:00:00 is above max_date 2024-01-31",
+    ),
+    ("datetime_range", ["2024-01-01T00:00:00", "2024-01-31T23:59:00"], None),
+    (
+        "multi_datetime",
+        ["2024-01-14T10:00:00", "2024-01-15T10:00:00"],
+        "MultipleDatetimePicker.value 2024-01-15 is a disabled date",
+    ),
+    ("multi_datetime", ["2024-01-14T10:00:00", "2024-01-16T23:00:00"], None),
+    ("time", "07:59:00", "TimePicker.value 07:59:00 is below min_time 08:00:00"),
+    ("time", "18:00:01", "TimePicker.value 18:00:01 is above max_time 18:00:00"),
+    ("time", "08:00:00", None),  # what BokehJS sends ("H:i:S"), at either end
+    ("time", "18:00:00", None),
+    ("night", "12:00:00", "TimePicker.value 12:00:00 is between max_time 06:00:00 and min_time 22:00:00"),
+    ("night", "06:00:01", "TimePicker.value 06:00:01 is between max_time 06:00:00 and min_time 22:00:00"),
+    ("night", "01:30:00", None),  # past midnight, within the overnight range
+    ("night", "22:00:00", None),
+    ("night", "06:00:00", None),
+]
+
+
+async def test_bokeh_datetime_and_time_pickers_take_only_what_they_offer(bokeh_site: Site) -> None:
+    session = Session(bokeh_site, "bk_offered_times")
+    tab = await session.tab()
+    try:
+        text, doc = await _pulled(session)
+        for name, value, expected in TIMES:
+            if expected is None:
+                continue
+            reply = await tab.patch([_changed(doc, name, "value", value)])
+            assert reply.content == {"text": expected, "code": "patch-refused"}, (name, value, reply.content)
+            assert (await _pulled(session))[0] == text, f"{name}: a refused value changed the document"
+        assert _attribute((await _pulled(session))[1], "calls", "text") is None, "a callback ran"
+        # What a widget offers: not the browser's to change (the app has no code).
+        for name, attr, offer, shown in (
+            ("time", "min_time", "00:00:00", "TimePicker"),
+            ("night", "max_time", None, "TimePicker"),
+            ("datetime", "max_date", "2025-01-01T00:00:00", "DatetimePicker"),
+            ("multi_datetime", "disabled_dates", [], "MultipleDatetimePicker"),
+        ):
+            reply = await tab.patch([_changed(doc, name, attr, offer)])
+            assert reply.msgtype == ERROR, (name, attr, reply.content)
+            assert reply.content["text"].startswith(f"{shown}.{attr}: a browser may not change what a widget offers")
+            assert (await _pulled(session))[0] == text
+        # Offers sent as they are (times as ISO strings: Bokeh takes no milliseconds for a time): taken.
+        again = [_changed(doc, "time", "min_time", "08:00:00"), _changed(doc, "night", "max_time", "06:00:00")]
+        assert (await tab.patch(again)).msgtype == OK
+        for name, value, expected in TIMES:
+            if expected is None:
+                reply = await tab.patch([_changed(doc, name, "value", value)])
+                assert reply.msgtype == OK, (name, value, reply.content)
+        _, after = await _pulled(session)
+        assert _attribute(after, "night", "value") == 6 * 3600 * 1000  # Bokeh sends a time as ms since midnight
+        assert _attribute(after, "calls", "text").count(";") == sum(1 for _, _, e in TIMES if e is None)
+    finally:
+        await tab.close()
