@@ -26,6 +26,7 @@ BOKEH_GALLERY = {
     "bk_custom_js": "custom_js.py",
     "bk_table_editing": "table_editing.py",
     "bk_dependent_selects": "dependent_selects.py",
+    "bk_pickers": "pickers.py",
 }
 #: The movies app's SQLite file (the tests write it with gallery/movies/database.py).
 MOVIES_DATABASE = os.environ.get("DOCSYNC_BOKEH_MOVIES_DB", str(Path(tempfile.gettempdir()) / "docsync-movies.sqlite3"))

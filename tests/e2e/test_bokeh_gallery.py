@@ -303,6 +303,46 @@ def test_dependent_selects(context: BrowserContext, server: ServerProcess) -> No
     page.shot("dependent_selects")
 
 
+#: The views of BokehJS's pickers: the bounds flatpickr was given, as the browser's wall clock.
+_PICKER = """([name]) => {
+  const views = [];
+  const walk = (view) => { views.push(view); for (const child of view.child_views ?? []) walk(child); };
+  for (const root of Object.values(Bokeh.index)) walk(root);
+  const view = views.find((v) => v.model.name == name);
+  const shown = (d) => (d == null ? null : [d.getFullYear(), d.getMonth() + 1, d.getDate(), d.getHours(),
+                                             d.getMinutes()]);
+  return {min: shown(view.picker.config.minDate ?? view.picker.config.minTime),
+          max: shown(view.picker.config.maxDate ?? view.picker.config.maxTime)};
+}"""
+#: A pick, as flatpickr hands a user's click to BokehJS's view (which formats and sends it).
+_PICK = """([name, parts]) => {
+  const views = [];
+  const walk = (view) => { views.push(view); for (const child of view.child_views ?? []) walk(child); };
+  for (const root of Object.values(Bokeh.index)) walk(root);
+  views.find((v) => v.model.name == name)._on_change([new Date(...parts)]);
+}"""
+
+
+def test_pickers_in_a_browser_off_utc(browser: Browser, server: ServerProcess) -> None:
+    # BokehJS (3.9) gives flatpickr the bounds as instants, shown in the browser's zone
+    # (docs/bokeh.md): in New York min_date 2024-01-01 is 2023-12-31 19:00, and the alarm's
+    # 22:00-06:00 is 17:00-01:00. What the pickers send there within the margins is taken.
+    context = browser.new_context(viewport={"width": 1100, "height": 760}, timezone_id="America/New_York")
+    try:
+        page = BokehPage.open(context, server, "bk_pickers")
+        assert page.page.evaluate(_PICKER, ["meeting"]) == {"min": [2023, 12, 31, 19, 0], "max": [2024, 1, 30, 19, 0]}
+        assert page.page.evaluate(_PICKER, ["alarm"]) == {"min": [1970, 1, 1, 17, 0], "max": [1970, 1, 1, 1, 0]}
+        page.page.evaluate(_PICK, ["meeting", [2023, 11, 31, 20, 30]])  # the first moment it offers, nearly
+        page.until(lambda: page.js("meeting", "m.value") == "2023-12-31T20:30:00", "BokehJS's wall clock sent")
+        page.until(lambda: page.python("meeting", "value") == 1703980800000.0, "the pick in Python (its day)")
+        page.page.evaluate(_PICK, ["alarm", [2024, 0, 1, 23, 30]])  # a time past min_time, before midnight
+        page.until(lambda: page.python("alarm", "value") == "23:30:00", "the alarm in Python")
+        page.until(lambda: page.js("shown", "m.text") == "1703980800000.0 / 23:30:00", "Python's answer in the browser")
+        assert page.errors == []
+    finally:
+        context.close()
+
+
 def test_function_app_tap(context: BrowserContext, server: ServerProcess) -> None:
     page = BokehPage.open(context, server, "bk_function", "?who=me")
     before = page.pixels("plot")
