@@ -12,7 +12,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import weakref
 from typing import Any, Protocol
+
+from django.db import connections, router
+from django.db.models import sql
+from django.db.models.constants import OnConflict
+from django.db.models.signals import post_delete, pre_delete
 
 from ...conf import docsync_settings
 from ..executor import run_sync
@@ -105,6 +111,10 @@ def _write(process_id: str, changed: list[dict[str, Any]], gone: list[str], time
     from ...models import LiveSession
 
     now = dt.datetime.now(tz=dt.UTC)
+    statements = _statements(router.db_for_write(LiveSession))
+    if statements is not None:
+        statements.write(process_id, changed, gone, now, timeout)
+        return
     fields = [f.name for f in LiveSession._meta.fields if f.name != "session_id"]
     if changed:
         objects = [LiveSession(reported=now, **row) for row in changed]
@@ -116,6 +126,110 @@ def _write(process_id: str, changed: list[dict[str, Any]], gone: list[str], time
     # One statement marks every row of this process as fresh.
     LiveSession.objects.filter(process=process_id).update(reported=now)
     LiveSession.objects.filter(reported__lt=now - dt.timedelta(seconds=timeout)).delete()
+
+
+class _Statements:
+    """The writer's four statements as the ORM compiles them for one connection, run with each write's values.
+
+    A refresh runs them every ``ADMIN_REFRESH`` seconds, most often to mark two rows fresh:
+    built by the ORM each time (querysets, lookups, a model instance per row, the
+    compiler) they cost several times the statements themselves. The SQL is the ORM's
+    own, compiled once per connection (its quoting, its upsert clause); each value is
+    adapted by its field, as the compiler does.
+    """
+
+    def __init__(self, connection: Any) -> None:
+        from ...models import LiveSession
+
+        self.connection = connection
+        meta = LiveSession._meta
+        self.fields = tuple(meta.concrete_fields)
+        self.reported = meta.get_field("reported")
+        self.process = meta.get_field("process")
+        self.session_id = meta.get_field("session_id")
+        sample = dt.datetime.now(tz=dt.UTC)
+        update_fields = [f for f in self.fields if not f.primary_key]
+        insert = sql.InsertQuery(
+            LiveSession, on_conflict=OnConflict.UPDATE, update_fields=update_fields, unique_fields=[meta.pk]
+        )
+        row = LiveSession(session_id="-", app="", user="", process="", created=sample, last_activity=sample)
+        insert.insert_values(self.fields, [row])
+        [(self.upsert, params)] = insert.get_compiler(connection=connection).as_sql()
+        counts = [len(params)]
+        objects = LiveSession.objects.using(connection.alias)
+        update: Any = objects.filter(process="-").query.chain(sql.UpdateQuery)
+        update.add_update_values({"reported": sample})
+        self.mark_fresh, params = update.get_compiler(connection=connection).as_sql()
+        counts.append(len(params))
+        self.drop_stale, params = self._delete_sql(objects.filter(reported__lt=sample))
+        counts.append(len(params))
+        self.drop_one, params = self._delete_sql(objects.filter(session_id="-"))
+        counts.append(len(params))
+        if counts != [len(self.fields), 2, 1, 1]:  # not the statements this class fills in
+            raise _Unsupported(f"parameters {counts}")
+
+    def _delete_sql(self, queryset: Any) -> tuple[str, tuple[Any, ...]]:
+        query = queryset.query.clone()
+        query.__class__ = sql.DeleteQuery  # as QuerySet._raw_delete compiles a delete
+        compiled: tuple[str, tuple[Any, ...]] = query.get_compiler(connection=self.connection).as_sql()
+        return compiled
+
+    def write(
+        self, process_id: str, changed: list[dict[str, Any]], gone: list[str], now: dt.datetime, timeout: float
+    ) -> None:
+        connection = self.connection
+        stamp = self.reported.get_db_prep_save(now, connection)
+        with connection.cursor() as cursor:
+            if changed:
+                rows = []
+                for row in changed:
+                    values = {**row, "reported": now}
+                    rows.append(
+                        [
+                            f.get_db_prep_save(values[f.name] if f.name in values else f.get_default(), connection)
+                            for f in self.fields
+                        ]
+                    )
+                cursor.executemany(self.upsert, rows)
+            if gone:
+                cursor.executemany(self.drop_one, [[self.session_id.get_db_prep_value(s, connection)] for s in gone])
+            # One statement marks every row of this process as fresh.
+            cursor.execute(self.mark_fresh, [stamp, self.process.get_db_prep_value(process_id, connection)])
+            cutoff = now - dt.timedelta(seconds=timeout)
+            cursor.execute(self.drop_stale, [self.reported.get_db_prep_value(cutoff, connection)])
+
+
+class _Unsupported(Exception):
+    """The ORM compiled the writer's statements into something _Statements does not fill in."""
+
+
+#: Per connection (each thread has its own): the compiled statements, or None where the ORM's path is kept.
+_compiled: weakref.WeakKeyDictionary[Any, _Statements | None] = weakref.WeakKeyDictionary()
+
+
+def _statements(alias: str) -> _Statements | None:
+    """The compiled statements for database ``alias`` in this thread, or None to write through the ORM.
+
+    The ORM's path is kept where a site listens to the table's deletes (the ORM sends
+    pre_delete and post_delete per row then) and where the database has no upsert.
+    """
+    from ...models import LiveSession
+
+    if pre_delete.has_listeners(LiveSession) or post_delete.has_listeners(LiveSession):
+        return None
+    connection = connections[alias]
+    try:
+        return _compiled[connection]
+    except KeyError:
+        pass
+    statements: _Statements | None = None
+    if connection.features.supports_update_conflicts_with_target:
+        try:
+            statements = _Statements(connection)
+        except _Unsupported:
+            logger.warning("the live-session table is written through the ORM", exc_info=True)
+    _compiled[connection] = statements
+    return statements
 
 
 def _clear(process_id: str) -> None:
