@@ -13,19 +13,28 @@ site with long-running async views should keep Django's handler for them.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import inspect
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+import django
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
-from django.core.handlers.asgi import ASGIHandler
-from django.http import HttpRequest, HttpResponseBase
+from django.core import signals
+from django.core.exceptions import RequestAborted
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.http import FileResponse, HttpRequest, HttpResponseBase
+from django.urls import set_script_prefix
 
 __all__ = ["OneHopASGIHandler", "get_asgi_application"]
 
 # asgiref 3.13 lets a ThreadSensitiveContext use a given executor; before, each request starts a thread.
 _KEEPS_THREADS = "executor" in inspect.signature(ThreadSensitiveContext).parameters
+
+# ``OneHopASGIHandler.handle`` follows Django's ``ASGIHandler.handle`` of these releases.
+_HANDLE_CHECKED = django.VERSION[:2] == (5, 2)
 
 #: Threads kept for the next requests; more requests at once get threads of their own.
 IDLE_THREADS = 8
@@ -89,6 +98,72 @@ class OneHopASGIHandler(ASGIHandler):
         """The response of the sync chain, in this request's worker thread."""
         response: HttpResponseBase = await sync_to_async(self.get_response, thread_sensitive=True)(request)
         return response
+
+    def _started_response(self, scope: dict[str, Any], body_file: Any) -> HttpResponseBase:
+        """Send request_started, make the request and return its response (in the request's thread).
+
+        A request that cannot be made gets Django's error response for it (400, 413).
+        """
+        signals.request_started.send(sender=self.__class__, scope=scope)
+        request, error_response = self.create_request(scope, body_file)
+        if request is None:
+            assert error_response is not None  # create_request returns one or the other
+            return error_response
+        response: HttpResponseBase = self.get_response(request)
+        response._handler_class = self.__class__  # type: ignore[attr-defined]  # as run_get_response does
+        if isinstance(response, FileResponse):
+            response.block_size = self.chunk_size
+        return response
+
+    async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """Django's ``handle``, with request_started sent in the hop that gets the response.
+
+        Django sends it from the loop, its sync receivers in a hop of their own to the
+        request's thread, then makes the request there and hops again for the chain:
+        here the receivers, the request and the chain run in one hop, on the same thread
+        and in the same order. A site with an async receiver of request_started (run
+        on the loop, beside the sync ones) gets Django's own ``handle``.
+        """
+        if not _HANDLE_CHECKED or any(is_async for _, _, is_async in signals.request_started.receivers):
+            await super().handle(scope, receive, send)
+            return
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        set_script_prefix(get_script_prefix(scope))
+
+        async def process_request() -> HttpResponseBase:
+            response = await sync_to_async(self._started_response, thread_sensitive=True)(scope, body_file)
+            with contextlib.suppress(asyncio.CancelledError):  # the client disconnected during send_response
+                await self.send_response(response, send)
+            return response
+
+        # As Django does: a disconnect while the response is made cancels the wait for it.
+        listening = asyncio.create_task(self.listen_for_disconnect(receive))
+        processing = asyncio.create_task(process_request())
+        tasks: list[asyncio.Task[Any]] = [listening, processing]
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in tasks:
+            if task.done():
+                try:
+                    task.result()
+                except RequestAborted:
+                    pass
+                except AssertionError:
+                    body_file.close()
+                    raise
+            else:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        try:
+            response = processing.result()
+        except asyncio.CancelledError:
+            await signals.request_finished.asend(sender=self.__class__)
+        else:
+            await sync_to_async(response.close)()
+        body_file.close()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http" or not _KEEPS_THREADS:
