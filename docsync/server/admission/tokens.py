@@ -11,6 +11,7 @@ from typing import Any
 from django.core import signing
 
 from ...exceptions import TokenError
+from .signers import timestamp_signer
 
 __all__ = ["SessionToken", "generate_session_id", "issue_token", "read_token"]
 
@@ -19,7 +20,7 @@ _SALT = "docsync.session-token"
 
 def _signer() -> signing.TimestampSigner:
     # "." instead of ":" so that the token is a valid Sec-WebSocket-Protocol value.
-    return signing.TimestampSigner(salt=_SALT, sep=".")
+    return timestamp_signer(_SALT, ".")
 
 
 def generate_session_id() -> str:

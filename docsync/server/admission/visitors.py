@@ -38,6 +38,7 @@ from django.http.cookie import parse_cookie
 
 from ..executor import run_sync
 from .policy import shareable
+from .signers import cookie_signer
 
 __all__ = [
     "COOKIE_NAME",
@@ -67,7 +68,7 @@ def _anonymous(user: Any) -> bool:
 
 
 def _signer() -> signing.Signer:
-    return signing.get_cookie_signer(salt=_SALT)
+    return cookie_signer(_SALT)
 
 
 def visitor_in(session: Any) -> str | None:

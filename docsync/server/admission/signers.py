@@ -1,0 +1,77 @@
+"""Django's signers for tokens and the visitor cookie, made once per key, with the HMAC key derived once.
+
+Every page signs a token and a visitor cookie, and every websocket checks a token. Django
+builds a signer per call (settings read, separator checked; for a cookie the backend
+imported by name) and derives its HMAC key from the salt and ``SECRET_KEY`` (a SHA-256)
+for every signature. These are Django's own classes and formats, with ``signature``
+computing the same value from a key derived once (one HMAC call). Signers are cached by
+``SECRET_KEY`` and ``SECRET_KEY_FALLBACKS`` as they are now: a changed key makes new ones.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.utils.encoding import force_bytes
+
+__all__ = ["cookie_signer", "timestamp_signer"]
+
+_DJANGO_BACKEND = "django.core.signing.TimestampSigner"
+
+
+@functools.lru_cache(maxsize=32)
+def _derived_key(salt: bytes, key: bytes) -> bytes:
+    # What django.utils.crypto.salted_hmac derives for every signature.
+    return hashlib.sha256(salt + key).digest()
+
+
+class _KeyedSignatures:
+    """Django's ``Signer.signature``, from an HMAC key derived once per salt and key (the same value)."""
+
+    key: bytes | str
+    salt: bytes | str
+    algorithm: str
+
+    def signature(self, value: str | bytes, key: Any = None) -> str:
+        key = key or self.key
+        if self.algorithm != "sha256":
+            return super().signature(value, key)  # type: ignore[misc, no-any-return]
+        derived = _derived_key(force_bytes(self.salt) + b"signer", force_bytes(key))
+        return signing.b64_encode(hmac.digest(derived, force_bytes(value), "sha256")).decode()
+
+
+class _TimestampSigner(_KeyedSignatures, signing.TimestampSigner):
+    """Django's TimestampSigner with keyed signatures."""
+
+
+@functools.lru_cache(maxsize=16)
+def _timestamp_signer(salt: str, sep: str, key: Any, fallbacks: tuple[Any, ...]) -> signing.TimestampSigner:
+    return _TimestampSigner(key=key, fallback_keys=list(fallbacks), salt=salt, sep=sep)
+
+
+def timestamp_signer(salt: str, sep: str = ":") -> signing.TimestampSigner:
+    """``TimestampSigner(salt=salt, sep=sep)`` for the current ``SECRET_KEY`` and fallbacks: its tokens, cheaper."""
+    return _timestamp_signer(salt, sep, settings.SECRET_KEY, tuple(settings.SECRET_KEY_FALLBACKS))
+
+
+@functools.lru_cache(maxsize=16)
+def _cookie_signer(salt: str, key: Any, fallbacks: tuple[Any, ...]) -> signing.Signer:
+    # As get_cookie_signer makes it, with the fallback keys in a list (it passes a map,
+    # which a signer kept for the next call would have used up).
+    return _TimestampSigner(
+        key=signing._cookie_signer_key(key),  # type: ignore[attr-defined]
+        fallback_keys=[signing._cookie_signer_key(k) for k in fallbacks],  # type: ignore[attr-defined]
+        salt=salt,
+    )
+
+
+def cookie_signer(salt: str) -> signing.Signer:
+    """``django.core.signing.get_cookie_signer(salt)``: its cookies, cheaper (Django's own for another backend)."""
+    if settings.SIGNING_BACKEND != _DJANGO_BACKEND:
+        return signing.get_cookie_signer(salt=salt)
+    return _cookie_signer(salt, settings.SECRET_KEY, tuple(settings.SECRET_KEY_FALLBACKS))
