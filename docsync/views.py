@@ -28,9 +28,10 @@ from django.shortcuts import render
 from django.template import Context, Engine
 from django.template import loader as template_loader
 from django.template.base import Template as DjangoTemplate
-from django.urls import reverse
+from django.urls import get_resolver, get_script_prefix, get_urlconf, reverse
 from django.utils.crypto import salted_hmac
 from django.utils.html import json_script
+from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -114,6 +115,27 @@ def _arguments(request: HttpRequest, reserved: frozenset[str]) -> dict[str, list
     return {key: request.GET.getlist(key)[:20] for key in names[:50]}
 
 
+#: (URL resolver, script prefix, language, app) -> the app page's path; bounded (apps and prefixes are few).
+_PAGE_PATHS: dict[tuple[Any, str, str | None, str], str] = {}
+_MAX_PAGE_PATHS = 256
+
+
+def _page_path(app_path: str) -> str:
+    """``reverse("docsync:app", args=[app_path])``, reversed once per URLconf, script prefix and language.
+
+    Those are all a reverse without ``current_app`` depends on: ``clear_url_caches`` (a
+    changed ROOT_URLCONF) makes a new resolver, a request's ``urlconf`` names another,
+    and a translated pattern reverses per language.
+    """
+    key = (get_resolver(get_urlconf()), get_script_prefix(), get_language(), app_path)
+    path = _PAGE_PATHS.get(key)
+    if path is None:
+        if len(_PAGE_PATHS) >= _MAX_PAGE_PATHS:
+            _PAGE_PATHS.clear()
+        path = _PAGE_PATHS[key] = reverse("docsync:app", args=[app_path])
+    return path
+
+
 def _app_urls(request: HttpRequest, app_path: str) -> dict[str, str]:
     """The absolute URLs a page hands its client, from one ``reverse`` (a page's largest cost after its template).
 
@@ -121,7 +143,7 @@ def _app_urls(request: HttpRequest, app_path: str) -> dict[str, str]:
     the site mounts them at: ``<root><app>/``, ``<root><app>/ws``, ``<root><app>/views.json``
     and ``<root>docsync-client/``.
     """
-    page = request.build_absolute_uri(reverse("docsync:app", args=[app_path]))
+    page = request.build_absolute_uri(_page_path(app_path))
     root = page.removesuffix(f"{app_path}/")
     return {
         "page": page,
