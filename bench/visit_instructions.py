@@ -8,6 +8,12 @@ token → ACK → full pull, closed after), and prints the difference of the two
 space instructions (Ir, all threads) per extra visit: start-up and first-visit costs
 cancel out. The kernel's side (syscalls, thread starts) is not counted. Slow: each run
 takes minutes (valgrind runs Python about 50 times slower).
+
+What the server does on a clock (the live-session table written every ``ADMIN_REFRESH``
+seconds, unused sessions expired after 15 s) falls in a run as often as valgrind's slow
+wall time lets it, so on a loaded host the default figure moves by several percent
+between runs of the same tree. ``--steady`` leaves that out (no table refresh after the
+first, no expiry in the run): the visits' own work, the same from run to run.
 """
 
 from __future__ import annotations
@@ -40,11 +46,18 @@ async def _visits(target: Target, count: int) -> None:
     await asyncio.sleep(1)  # the last close's work on the server
 
 
-def instructions(root: Path, visits: int, workdir: Path, secret: str) -> int:
+#: ``--steady``: nothing on a clock in the run (seconds no run lasts).
+_NEVER = 1_000_000.0
+
+
+def instructions(root: Path, visits: int, workdir: Path, secret: str, *, steady: bool = False) -> int:
     """User-space instructions of a server from ``root`` that starts, serves ``visits`` visits and stops."""
     out = workdir / f"cachegrind-{visits}.out"
     port = free_port()
-    env = {**os.environ, **docsync_env(Lifetimes(), secret, workdir / "db.sqlite3"), "PYTHONPATH": str(root)}
+    lifetimes = Lifetimes(unused=_NEVER, check=_NEVER) if steady else Lifetimes()
+    env = {**os.environ, **docsync_env(lifetimes, secret, workdir / "db.sqlite3"), "PYTHONPATH": str(root)}
+    if steady:
+        env["DOCSYNC_ADMIN_REFRESH"] = str(_NEVER)
     command = [
         "valgrind", "--tool=cachegrind", "--cache-sim=no", f"--cachegrind-out-file={out}",
         sys.executable, "-m", "uvicorn", "project.asgi:application", "--host", "127.0.0.1", "--port", str(port),
@@ -66,6 +79,7 @@ def main() -> int:
     parser.add_argument("--root", default=str(ROOT), help="the docsync checkout to serve (default: this one)")
     parser.add_argument("--few", type=int, default=5)
     parser.add_argument("--many", type=int, default=25)
+    parser.add_argument("--steady", action="store_true", help="no live-table refresh or session expiry in the run")
     args = parser.parse_args()
     if args.many <= args.few:
         parser.error("--many must be more than --few")
@@ -74,9 +88,10 @@ def main() -> int:
     prepare(workdir, secret)
     os.environ["DJANGO_SECRET_KEY"] = secret
     root = Path(args.root).resolve()
-    few, many = (instructions(root, count, workdir, secret) for count in (args.few, args.many))
+    few, many = (instructions(root, count, workdir, secret, steady=args.steady) for count in (args.few, args.many))
     per_visit = (many - few) / (args.many - args.few)
-    print(f"{root}: {few:,} Ir for {args.few} visits, {many:,} for {args.many}: {per_visit / 1e6:.2f} M per visit")
+    name = f"{root} (steady)" if args.steady else str(root)
+    print(f"{name}: {few:,} Ir for {args.few} visits, {many:,} for {args.many}: {per_visit / 1e6:.2f} M per visit")
     return 0
 
 
