@@ -58,7 +58,7 @@ async def _call(handler: Any, events: Events, query: bytes = b"") -> int:
             events.append(("sent", threading.get_ident()))
 
     try:
-        await handler(_scope("/bench/metadata", query), receive, send)
+        await handler(_scope("/docsync-client/protocol.js", query), receive, send)
     finally:
         stop.set()
     return status
