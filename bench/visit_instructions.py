@@ -14,6 +14,9 @@ seconds, unused sessions expired after 15 s) falls in a run as often as valgrind
 wall time lets it, so on a loaded host the default figure moves by several percent
 between runs of the same tree. ``--steady`` leaves that out (no table refresh after the
 first, no expiry in the run): the visits' own work, the same from run to run.
+The server runs with ``OPENBLAS_NUM_THREADS=1``: numpy's OpenBLAS threads spin while they
+wait for work, for as many instructions as the scheduler lets them (2 to 20 M per run
+of the same tree), none of them a visit's.
 """
 
 from __future__ import annotations
@@ -55,7 +58,12 @@ def instructions(root: Path, visits: int, workdir: Path, secret: str, *, steady:
     out = workdir / f"cachegrind-{visits}.out"
     port = free_port()
     lifetimes = Lifetimes(unused=_NEVER, check=_NEVER) if steady else Lifetimes()
-    env = {**os.environ, **docsync_env(lifetimes, secret, workdir / "db.sqlite3"), "PYTHONPATH": str(root)}
+    env = {
+        **os.environ,
+        **docsync_env(lifetimes, secret, workdir / "db.sqlite3"),
+        "PYTHONPATH": str(root),
+        "OPENBLAS_NUM_THREADS": "1",
+    }
     if steady:
         env["DOCSYNC_ADMIN_REFRESH"] = str(_NEVER)
     command = [
