@@ -92,12 +92,13 @@ class Settings:
         unknown = set(user) - set(DEFAULTS)
         self._unknown = sorted(unknown)
         self._values = {**DEFAULTS, **user}
+        # Read as plain attributes (a page and a websocket read dozens): __getattr__ is
+        # then called only for a name that is not a setting.
+        for name, value in self._values.items():
+            self.__dict__.setdefault(name, value)
 
     def __getattr__(self, name: str) -> Any:
-        try:
-            return self._values[name]
-        except KeyError:
-            raise AttributeError(f"DOCSYNC has no setting {name!r}") from None
+        raise AttributeError(f"DOCSYNC has no setting {name!r}")
 
     @property
     def unknown_keys(self) -> list[str]:
