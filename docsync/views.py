@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 from django.conf import settings as django_settings
 from django.contrib.auth.views import redirect_to_login
+from django.core.serializers.json import DjangoJSONEncoder
 from django.http import (
     FileResponse,
     Http404,
@@ -237,6 +238,8 @@ def _about(app_path: str) -> str:
 
 
 _OWN_TEMPLATES = Path(__file__).parent / "templates" / "docsync"
+_OWN_APP_HTML = str(_OWN_TEMPLATES / "app.html")
+_OWN_BASE_HTML = str(_OWN_TEMPLATES / "base.html")
 #: Context processors that only add values (lazily) to a template's context: a page that
 #: does not name those values renders the same without them, and nothing else happens.
 _PURE_PROCESSOR_MODULES = frozenset(
@@ -262,7 +265,7 @@ def _page_parts(request: HttpRequest, page_context: dict[str, Any]) -> tuple[str
     """
     template = template_loader.get_template("docsync/app.html")
     compiled = getattr(template, "template", None)
-    if type(compiled) is not DjangoTemplate or compiled.origin.name != str(_OWN_TEMPLATES / "app.html"):
+    if type(compiled) is not DjangoTemplate or compiled.origin.name != _OWN_APP_HTML:
         return None
     key = (compiled, page_context["app"], page_context["title"], page_context["client_base"])
     parts = _PAGE_PARTS.get(key)
@@ -272,7 +275,7 @@ def _page_parts(request: HttpRequest, page_context: dict[str, Any]) -> tuple[str
     processors = engine.template_context_processors
     if any(getattr(p, "__module__", None) not in _PURE_PROCESSOR_MODULES for p in processors):
         return None
-    if engine.get_template("docsync/base.html").origin.name != str(_OWN_TEMPLATES / "base.html"):
+    if engine.get_template("docsync/base.html").origin.name != _OWN_BASE_HTML:
         return None
     marker = f"docsync-config-{secrets.token_hex(16)}"
     html = template.render({**page_context, "config": marker, "config_json": "", "nonce": ""}, request)
@@ -286,12 +289,24 @@ def _page_parts(request: HttpRequest, page_context: dict[str, Any]) -> tuple[str
     return parts
 
 
+#: What json_script escapes in the JSON it puts in a script element (django.utils.html's table).
+_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+#: json_script's encoder, made once (json.dumps with ``cls`` makes one per call).
+_CONFIG_ENCODER = DjangoJSONEncoder()
+
+
+def _config_script(config: dict[str, Any]) -> str:
+    """``json_script(config, "docsync-config")``: the same text."""
+    text = _CONFIG_ENCODER.encode(config).translate(_SCRIPT_ESCAPES)
+    return f'<script id="docsync-config" type="application/json">{text}</script>'
+
+
 def _app_html(request: HttpRequest, page_context: dict[str, Any]) -> HttpResponse:
     """docsync/app.html rendered with ``page_context``: the same text as ``render`` gives, from cached parts."""
     parts = _page_parts(request, page_context)
     if parts is None:
         return render(request, "docsync/app.html", page_context)
-    return HttpResponse(parts[0] + json_script(page_context["config"], "docsync-config") + parts[1])
+    return HttpResponse(parts[0] + _config_script(page_context["config"]) + parts[1])
 
 
 @require_GET

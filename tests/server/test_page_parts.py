@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +11,9 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.shortcuts import render
 from django.test import RequestFactory, override_settings
+from django.utils.html import json_script
 
-from docsync.views import _app_html
+from docsync.views import _app_html, _config_script
 
 
 def _context(app: str, title: str, token: str) -> dict[str, Any]:
@@ -58,3 +60,14 @@ def test_a_site_s_own_base_template_is_rendered_as_usual(tmp_path: Path) -> None
     with override_settings(TEMPLATES=templates):
         page = _app_html(_request(), _context("sliders", "t", "tok")).content.decode()
         assert page.startswith("0123") and '"token": "tok"' in page
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"token": "t", "note": "</script><b>&'\"", "n": [1, 2.5, None, True], "é": "ünï \u2028"},
+        {"when": dt.datetime(2026, 12, 4, 21, 0, 0, 1234), "big": 10**20, "nan": float("nan")},
+    ],
+)
+def test_the_configuration_script_is_json_script_s(config: dict[str, Any]) -> None:
+    assert _config_script(config) == json_script(config, "docsync-config")
