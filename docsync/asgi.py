@@ -20,7 +20,6 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-import django
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.core import signals
 from django.core.exceptions import RequestAborted
@@ -28,13 +27,12 @@ from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.http import FileResponse, HttpRequest, HttpResponseBase
 from django.urls import set_script_prefix
 
+from .server.compat.django import HANDLE_CHECKED, set_handler_class
+
 __all__ = ["OneHopASGIHandler", "get_asgi_application"]
 
 # asgiref 3.13 lets a ThreadSensitiveContext use a given executor; before, each request starts a thread.
 _KEEPS_THREADS = "executor" in inspect.signature(ThreadSensitiveContext).parameters
-
-# ``OneHopASGIHandler.handle`` follows Django's ``ASGIHandler.handle`` of these releases.
-_HANDLE_CHECKED = django.VERSION[:2] == (5, 2)
 
 #: Threads kept for the next requests; more requests at once get threads of their own.
 IDLE_THREADS = 8
@@ -110,7 +108,7 @@ class OneHopASGIHandler(ASGIHandler):
             assert error_response is not None  # create_request returns one or the other
             return error_response
         response: HttpResponseBase = self.get_response(request)
-        response._handler_class = self.__class__  # type: ignore[attr-defined]  # as run_get_response does
+        set_handler_class(response, self.__class__)
         if isinstance(response, FileResponse):
             response.block_size = self.chunk_size
         return response
@@ -124,7 +122,7 @@ class OneHopASGIHandler(ASGIHandler):
         and in the same order. A site with an async receiver of request_started (run
         on the loop, beside the sync ones) gets Django's own ``handle``.
         """
-        if not _HANDLE_CHECKED or any(is_async for _, _, is_async in signals.request_started.receivers):
+        if not HANDLE_CHECKED or any(is_async for _, _, is_async in signals.request_started.receivers):
             await super().handle(scope, receive, send)
             return
         try:

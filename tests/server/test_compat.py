@@ -532,3 +532,25 @@ def test_the_exit_hook_runs_before_threads_are_joined() -> None:
 def test_without_the_threading_hook_atexit_still_runs_it_while_daemon_threads_live() -> None:
     lines = run_exit_order(has_hook=False, daemon=True)
     assert lines[:2] == ["main ends", "hook ran"]
+
+
+def test_a_response_s_close_sends_request_finished_from_the_handler_it_names() -> None:
+    from django.core import signals
+    from django.http import HttpResponse
+
+    from docsync.asgi import OneHopASGIHandler
+    from docsync.server.compat.django import set_handler_class
+
+    senders: list[Any] = []
+
+    def receiver(sender: Any, **kwargs: Any) -> None:
+        senders.append(sender)
+
+    signals.request_finished.connect(receiver)
+    try:
+        response = HttpResponse("x")
+        set_handler_class(response, OneHopASGIHandler)
+        response.close()
+    finally:
+        signals.request_finished.disconnect(receiver)
+    assert senders == [OneHopASGIHandler]

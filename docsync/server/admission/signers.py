@@ -59,15 +59,16 @@ def timestamp_signer(salt: str, sep: str = ":") -> signing.TimestampSigner:
     return _timestamp_signer(salt, sep, settings.SECRET_KEY, tuple(settings.SECRET_KEY_FALLBACKS))
 
 
+def _cookie_key(key: Any) -> bytes:
+    # The key get_cookie_signer signs with (tests/server/test_signers.py checks the signatures are its).
+    return b"django.http.cookies" + force_bytes(key)
+
+
 @functools.lru_cache(maxsize=16)
 def _cookie_signer(salt: str, key: Any, fallbacks: tuple[Any, ...]) -> signing.Signer:
     # As get_cookie_signer makes it, with the fallback keys in a list (it passes a map,
     # which a signer kept for the next call would have used up).
-    return _TimestampSigner(
-        key=signing._cookie_signer_key(key),  # type: ignore[attr-defined]
-        fallback_keys=[signing._cookie_signer_key(k) for k in fallbacks],  # type: ignore[attr-defined]
-        salt=salt,
-    )
+    return _TimestampSigner(key=_cookie_key(key), fallback_keys=[_cookie_key(k) for k in fallbacks], salt=salt)
 
 
 def cookie_signer(salt: str) -> signing.Signer:

@@ -4,6 +4,8 @@
   (daphne/autobahn), a send that never waits for a slow client (Twisted's buffer), and a
   socket read on without bound while the application is busy.
 - ``channels``: websocket frames sent below Channels' session wrapper; the consumer's own receive loop.
+- ``django``: what docsync.asgi's handler repeats of Django's ASGI handler (the release it follows,
+  the handler class a response's close names).
 - ``tasks``: asyncio's warning for a pending task whose loop is gone.
 - ``threads``: a hook at interpreter exit that runs before threads are joined.
 - ``uvicorn``: the websocket implementations that take memoryviews as payloads; its size limit; several
