@@ -124,18 +124,68 @@ def _fit_server_limit(send: Any, max_frame_bytes: int, max_message_bytes: int) -
 class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channels ships no types
     """One websocket: authenticates its token, attaches to a session, relays messages."""
 
-    session: ServerSession | None = None
-    user: Any = None
-    may_push = False  # see admission.OpenedSession
+    # Slots: with its 31st attribute (may_push) a consumer's __dict__ outgrew CPython's
+    # shared-key form and became a dict of its own, 1,584 bytes per websocket
+    # (bench/budget.py --detail "docsync server" charged them to the line after the
+    # 30th). Channels' classes give it a __dict__ still, left empty.
+    __slots__ = (
+        "_closing",
+        "_relay_pending",
+        "_send_frame",
+        "_send_views",
+        "_writable",
+        "_write_frames",
+        "app_path",
+        "base_send",
+        "channel_layer",
+        "client",
+        "client_limits",
+        "client_slot",
+        "cluster",
+        "connected_at",
+        "created_session",
+        "dialect",
+        "document_requests",
+        "fence",
+        "incomplete",
+        "may_push",
+        "origin",
+        "outbox",
+        "rate",
+        "receiver",
+        "refused",
+        "relay",
+        "remote",
+        "scope",
+        "session",
+        "stats",
+        "user",
+        "user_agent",
+    )
+
+    session: ServerSession | None
+    user: Any
+    may_push: bool  # see admission.OpenedSession
     #: Whom this socket and a session it makes count against (server/clients.py), and its count.
-    client: str | None = None
-    client_slot: Slot | None = None
+    client: str | None
+    client_slot: Slot | None
     #: A relayed socket's frames of the message being received, forwarded as its client
     #: sent them (checked here, not decoded and encoded again); None on other sockets.
-    _relay_pending: list[str | bytes] | None = None
+    _relay_pending: list[str | bytes] | None
     # No per-consumer channel: relayed frames arrive through the process's cluster
     # channel, so a websocket never depends on the channel layer by itself.
     channel_layer_alias = "docsync-consumers-have-no-channel"
+    #: No groups either; not None, so that Channels' __init__ makes no empty list per socket.
+    groups: tuple[str, ...] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.session = None
+        self.user = None
+        self.may_push = False
+        self.client = None
+        self.client_slot = None
+        self._relay_pending = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         """Handle ASGI messages one after another, straight from ``receive``.
