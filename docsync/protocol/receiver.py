@@ -66,6 +66,23 @@ class Receiver:
     limits mean the same thing for text and binary frames.
     """
 
+    # One per connection, for its life: slots, not a __dict__.
+    __slots__ = (
+        "_buffer_id",
+        "_buffer_ids",
+        "_buffers",
+        "_content",
+        "_expecting",
+        "_header",
+        "_message_bytes",
+        "_metadata",
+        "_num_buffers",
+        "max_buffers",
+        "max_frame_bytes",
+        "max_id_length",
+        "max_message_bytes",
+    )
+
     def __init__(
         self,
         *,

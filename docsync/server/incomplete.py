@@ -79,6 +79,17 @@ class IncompleteBytes:
 class IncompleteInput:
     """One connection's incomplete message: its share of the process's bytes, and its deadline."""
 
+    # One per connection, for its life: slots, not a __dict__.
+    __slots__ = (
+        "_progress",
+        "budget",
+        "cap",
+        "held",
+        "on_stall",
+        "receiver",
+        "timeout",
+    )
+
     def __init__(
         self, receiver: Receiver, budget: IncompleteBytes, *, cap: int, timeout: float, on_stall: Callable[[], None]
     ) -> None:
