@@ -34,58 +34,64 @@ class RememberedAnswers:
     def __init__(self, *, max_answers: int, max_clients: int) -> None:
         self.max_answers = max_answers
         self.max_clients = max_clients
-        self._answers: OrderedDict[tuple[str, str], Answer] = OrderedDict()  # oldest first
-        self._clients: OrderedDict[str, int] = OrderedDict()  # answers held per id, least recent first
+        # Both made by the first answer: two empty OrderedDicts are 256 bytes per session,
+        # and a session whose clients only pull never remembers one.
+        self._answers: OrderedDict[tuple[str, str], Answer] | None = None  # oldest first
+        self._clients: OrderedDict[str, int] | None = None  # answers held per id, least recent first
         #: Patches based before this position may be resends of forgotten answers.
         self.forgotten_seq = 0
         self.forgotten = 0  # answers forgotten so far (shown in the admin's session detail)
 
     def remember(self, origin: str, msgid: str, answer: Answer) -> None:
         """Remember ``answer`` to ``origin``'s ``msgid``, forgetting the oldest beyond the bounds."""
-        if origin not in self._clients and len(self._clients) >= self.max_clients:
-            self._forget_client(next(iter(self._clients)))
+        answers, clients = self._answers, self._clients
+        if answers is None or clients is None:
+            answers, clients = self._answers, self._clients = OrderedDict(), OrderedDict()
+        if origin not in clients and len(clients) >= self.max_clients:
+            self._forget_client(answers, next(iter(clients)))
         key = (origin, msgid)
-        answers = self._answers
         if key not in answers:  # nearly always: added at the end already
-            self._clients[origin] = self._clients.get(origin, 0) + 1
+            clients[origin] = clients.get(origin, 0) + 1
             answers[key] = answer
         else:
             answers[key] = answer
             answers.move_to_end(key)
-        self._clients.move_to_end(origin)
-        while len(self._answers) > self.max_answers:
-            (old_origin, _), old = self._answers.popitem(last=False)
-            self._count_forgotten(old_origin, old)
+        clients.move_to_end(origin)
+        while len(answers) > self.max_answers:
+            (old_origin, _), old = answers.popitem(last=False)
+            self._count_forgotten(clients, old_origin, old)
 
     def items(self) -> list[tuple[tuple[str, str], Answer]]:
         """Every remembered answer by (client id, msgid), oldest first (what a snapshot keeps)."""
-        return list(self._answers.items())
+        return list(self._answers.items()) if self._answers is not None else []
 
     def get(self, origin: str, msgid: str) -> Answer | None:
         """The answer ``origin``'s ``msgid`` got, if it is still remembered."""
-        return self._answers.get((origin, msgid))
+        return self._answers.get((origin, msgid)) if self._answers is not None else None
 
     def forget_before(self, seq: int) -> None:
         """Treat patches based before ``seq`` as possibly answered already (a forgotten fence or answer)."""
         self.forgotten_seq = max(self.forgotten_seq, seq)
 
     def __len__(self) -> int:
-        return len(self._answers)
+        return len(self._answers) if self._answers is not None else 0
 
     @property
     def clients(self) -> int:
         """How many client ids have answers remembered."""
-        return len(self._clients)
+        return len(self._clients) if self._clients is not None else 0
 
-    def _forget_client(self, origin: str) -> None:
-        for key in [key for key in self._answers if key[0] == origin]:
-            self._count_forgotten(origin, self._answers.pop(key))
+    def _forget_client(self, answers: OrderedDict[tuple[str, str], Answer], origin: str) -> None:
+        clients = self._clients
+        assert clients is not None  # made with answers
+        for key in [key for key in answers if key[0] == origin]:
+            self._count_forgotten(clients, origin, answers.pop(key))
 
-    def _count_forgotten(self, origin: str, answer: Answer) -> None:
+    def _count_forgotten(self, clients: OrderedDict[str, int], origin: str, answer: Answer) -> None:
         self.forgotten += 1
         self.forget_before(answer.seq)
-        left = self._clients.get(origin, 0) - 1
+        left = clients.get(origin, 0) - 1
         if left > 0:
-            self._clients[origin] = left
+            clients[origin] = left
         else:
-            self._clients.pop(origin, None)
+            clients.pop(origin, None)
