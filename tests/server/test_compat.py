@@ -195,6 +195,8 @@ def test_daphne_stops_reading_a_websocket_whose_frames_wait_past_the_bound_and_r
         partial(Server.__new__(Server).handle_reply, protocol), 2000, lambda: pauses.append(1)
     )
     assert taken is not None
+    inbound = taken.__self__  # type: ignore[attr-defined]
+    assert inbound.sizes is None  # nothing waits: no deque (760 bytes) per idle websocket
     frame = _client_frame(b"x" * 700)  # 700 + 256 counted per frame
 
     protocol.dataReceived(frame + frame)
@@ -214,6 +216,7 @@ def test_daphne_stops_reading_a_websocket_whose_frames_wait_past_the_bound_and_r
         queue.get_nowait()
         taken()
     assert transport.producerState == "producing"
+    assert inbound.sizes is None and inbound.pending == 0
     # Under another server, nothing to bound.
     assert daphne.bound_incoming(print, 2000) is None
 

@@ -385,11 +385,16 @@ class _Inbound:
         self.on_pause = on_pause
         self.pending = 0
         self.paused = False
-        self.sizes: deque[int] = deque()
+        # Made when a frame waits and dropped when none does: an empty deque is 760 bytes,
+        # and an idle websocket has nothing waiting.
+        self.sizes: deque[int] | None = None
 
     def read(self, size: int) -> None:
         """daphne queued a frame costing ``size``: past the bound, stop reading the socket."""
-        self.sizes.append(size)
+        sizes = self.sizes
+        if sizes is None:
+            sizes = self.sizes = deque()
+        sizes.append(size)
         self.pending += size
         if self.pending > self.max_bytes:
             if not self.paused:
@@ -402,8 +407,11 @@ class _Inbound:
 
     def taken(self) -> None:
         """The application took the oldest frame: once half the bound is free, read again."""
-        if self.sizes:
-            self.pending -= self.sizes.popleft()
+        sizes = self.sizes
+        if sizes:
+            self.pending -= sizes.popleft()
+            if not sizes:
+                self.sizes = None
         if self.paused and self.pending <= self.max_bytes // 2:
             self.paused = False
             if not getattr(self.transport, "disconnected", False):
