@@ -347,6 +347,14 @@ def _rule_of(model: Any) -> _Found | None:
     return _RULE_OF[cls]
 
 
+def _value_rule(model: Any) -> tuple[frozenset[str], _Rule] | None:
+    """The properties whose values ``model``'s offer bounds, and the rule judging them (None: no such rule)."""
+    found = _rule_of(model)
+    if found is None or found[2] is None:
+        return None
+    return found[0], found[2]
+
+
 class _After(dict[str, Any]):
     """A model's properties as the patch leaves them (those it does not set read from the model)."""
 
@@ -446,12 +454,10 @@ def check_offered(
         model = values.model
         if id(model) in new_ids:
             continue
-        found = _rule_of(model)
-        if found is None:
+        judged = _value_rule(model)
+        if judged is None:
             continue
-        attrs, _, rule = found
-        if rule is None:
-            continue
+        attrs, rule = judged
         for attr in attrs & values.keys():
             value = values[attr]
             if value is not None and not _same(value, getattr(model, attr)):
@@ -481,12 +487,10 @@ def _check_new(new_models: list[Model], after: dict[int, _After], client_offers:
     for model in new_models:
         if client_offers is not True and model.name is not None:
             raise PatchError(f"new {type(model).__name__} named {model.name!r:.40}: {_NAMES}")
-        found = _rule_of(model)
-        if found is None:
+        judged = _value_rule(model)
+        if judged is None:
             continue
-        attrs, _, rule = found
-        if rule is None:
-            continue
+        attrs, rule = judged
         values = after.get(id(model))
         if values is None:
             values = _After()
