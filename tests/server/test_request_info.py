@@ -19,7 +19,7 @@ HEADERS = {
     "HTTP_X_TEAM": "blue",
     "HTTP_ACCEPT_LANGUAGE": "fr",
     "HTTP_AUTHORIZATION": "Bearer secret",
-    "HTTP_COOKIE": "theme=dark; sessionid=s3cret; csrftoken=c5rf; tracking=1",
+    "HTTP_COOKIE": "theme=dark; sessionid=s3cret; csrftoken=c5rf; docsync_visitor=v1:sig; tracking=1",
 }
 
 
@@ -33,7 +33,7 @@ def test_by_default_every_header_and_cookie_but_credentials() -> None:
     info = _info()
     assert info["headers"]["X-Team"] == "blue" and info["headers"]["Accept-Language"] == "fr"
     assert "Authorization" not in info["headers"] and "Cookie" not in info["headers"]
-    assert info["cookies"] == {"theme": "dark", "tracking": "1"}  # no session or CSRF cookie
+    assert info["cookies"] == {"theme": "dark", "tracking": "1"}  # no session, CSRF or visitor cookie
 
 
 def test_include_and_exclude_as_bokeh_does() -> None:

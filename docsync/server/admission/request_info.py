@@ -4,9 +4,10 @@ They are read when the page (or autoload.js) issues the session's token, and tra
 signed in it, so that every process the websocket lands on sees the same. A token is
 readable by the page: credentials never go into it. Left out unless named:
 ``Cookie``, ``Authorization`` and ``Proxy-Authorization`` headers (``EXCLUDE_HEADERS``),
-Django's session and CSRF cookies; what ``INCLUDE_*``/``EXCLUDE_*`` say is applied
-after. At most ``MAX_REQUEST_INFO_BYTES`` of names and values are kept (in the
-request's order).
+Django's session and CSRF cookies, and docsync's visitor cookie (``docsync_visitor``: an
+anonymous visitor's proof, as the session cookie is a login's); what ``INCLUDE_*``/``EXCLUDE_*``
+say is applied after. At most ``MAX_REQUEST_INFO_BYTES`` of names and values are kept (in
+the request's order).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from django.conf import settings as django_settings
 from django.http import HttpRequest
 
 from ...conf import docsync_settings
+from . import visitors
 
 __all__ = ["MAX_REQUEST_INFO_BYTES", "RequestInfo", "request_info"]
 
@@ -53,7 +55,7 @@ def _bounded(parts: Mapping[str, dict[str, str]], budget: int) -> RequestInfo:
 def request_info(request: HttpRequest) -> RequestInfo:
     """Return ``{"headers": {...}, "cookies": {...}}`` of ``request`` that a session may see."""
     settings = docsync_settings()
-    credentials = {django_settings.SESSION_COOKIE_NAME, django_settings.CSRF_COOKIE_NAME}
+    credentials = {django_settings.SESSION_COOKIE_NAME, django_settings.CSRF_COOKIE_NAME, visitors.COOKIE_NAME}
     include_cookies = settings.INCLUDE_COOKIES
     secret_cookies = credentials - {name.lower() for name in include_cookies or ()}
     headers = _chosen(request.headers.items(), settings.INCLUDE_HEADERS, settings.EXCLUDE_HEADERS)
