@@ -6,6 +6,8 @@ nothing of docsync: if the document is not enough to write it, these tests say w
 
 from __future__ import annotations
 
+import itertools
+import math
 import os
 import re
 import signal
@@ -28,7 +30,10 @@ from .wire_client import (
     cookie_header,
     http_get,
     model_by,
+    ndarray,
+    ndarray_values,
     page_config,
+    token_payload,
 )
 
 Open = Callable[..., Awaitable[tuple[WireClient, dict[str, Any]]]]
@@ -464,3 +469,218 @@ async def test_a_large_message_right_behind_an_answer_reaches_a_client_that_read
     assert reply.content == {"text": "patch index 2000000 out of range for column 'x'", "code": "patch-refused"}
     reset = await a.receive(timeout=30)
     assert reset.msgtype == "PUSH-DOC" and reset.content["seq"] == a.last_seq + 1
+
+
+# -- §7: arrays a client sends -------------------------------------------------------------
+
+
+def _columns(source: str, **columns: Any) -> dict[str, Any]:
+    return {"kind": "ColumnDataChanged", "model": {"id": source}, "attr": "data", "columns": columns}
+
+
+@pytest.mark.asyncio
+async def test_a_client_sends_an_array_as_a_binary_buffer_in_either_byte_order(open_client: Open) -> None:
+    a, doc = await open_client("spec")
+    b, _ = await open_client(config=a.config)
+    source, s = model_by(doc, name="source")["id"], a.last_seq
+    values = [0.5, -1.25, 1e300]
+    # Big-endian: the server converts it to its own order (§7); everyone gets the same numbers.
+    x, payload = ndarray(values, "float64", "0", order="big")
+    ok = await a.request("PATCH-DOC", {"events": [_columns(source, x=x)], "base": s}, {"0": payload})
+    assert ok.content == {"seq": s + 1, "applied_seq": s + 1, "rejected": 0}
+    [seen] = await _patches_until(b, s + 1)
+    [event] = seen.content["events"]
+    assert ndarray_values(event["columns"]["x"], seen.buffers) == values
+    c, pulled = await open_client(config=a.config)
+    [reply] = [m for m in c.inbox if m.msgtype == "PULL-DOC-REPLY"]
+    assert ndarray_values(model_by(pulled, name="source")["attributes"]["data"]["x"], reply.buffers) == values
+    # A payload of the wrong length, or a buffer the message does not carry: the patch
+    # cannot be read (refused, §13 rule 3), nothing changes and nothing is corrected.
+    short = {**x, "shape": [2]}
+    reply = await a.request("PATCH-DOC", {"events": [_columns(source, x=short)], "base": s + 1}, {"0": payload[:8]})
+    assert reply.content == {"text": "buffer length 8 does not match float64[2] (16 bytes)", "code": "patch-refused"}
+    reply = await a.request("PATCH-DOC", {"events": [_columns(source, x={**x, "buffer": "7"})], "base": s + 1})
+    assert reply.content == {"text": "missing buffer '7'", "code": "patch-refused"}
+    await b.settle(0.3)
+    assert not b.patches(s + 1)
+
+
+# -- §3, §11: errors that answer a request, framing errors that close ----------------------
+
+
+@pytest.mark.asyncio
+async def test_an_error_that_answers_a_request_keeps_the_connection(open_client: Open) -> None:
+    a, doc = await open_client("spec")
+    reply = await a.patch([changed(_level(doc), "value", 2.0)], base="x")
+    assert reply.content == {"text": "base must be an integer", "code": "bad-patch"}
+    reply = await a.request("PULL-DOC-REPLY", {"doc": {}})
+    assert reply.content == {"text": "unexpected message type 'PULL-DOC-REPLY'", "code": "bad-request"}
+    # ACK, OK and ERROR from a client are read and ignored: the next reply is the next message.
+    received = len(a.inbox)
+    for msgtype in ("ACK", "OK", "ERROR"):
+        await a.send(msgtype, {})
+    info = await a.request("SERVER-INFO-REQ", {})
+    assert [m.msgtype for m in a.inbox[received:]] == ["SERVER-INFO-REPLY"] and info.reqid
+    # Nothing of the refused patch was applied.
+    assert (await a.request("PULL-DOC-REQ", {"client_id": a.client_id})).content["doc"] == doc
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("frames", "text"),
+    [
+        (['{"msgid":"5","msgtype":"NOPE"}', "{}", "{}"], "unknown message type 'NOPE'"),
+        ([b"\x00\x01"], "expected text header frame, got binary frame"),
+        (['{"msgid":"5","msgtype":"SERVER-INFO-REQ"}', "{}", "[]"], "content must be a JSON object"),
+    ],
+)
+async def test_a_frame_sequence_that_is_not_a_message_closes_1002(
+    server: ServerProcess, frames: list[str | bytes], text: str
+) -> None:
+    client = await WireClient.connect(page_config(server.url + "spec/"))
+    assert (await client.receive()).msgtype == "ACK"
+    for frame in frames:
+        await client.socket.send(frame)
+    closed = await client.until_closed()
+    # §12: an ERROR without reqid repeats the reason, then the close.
+    assert closed.code == 1002
+    assert [(m.header.get("reqid"), m.content) for m in client.inbox[1:]] == [
+        (None, {"text": text, "code": "close-1002"})
+    ]
+
+
+@pytest.mark.asyncio
+async def test_a_forged_token_is_refused_before_the_ack(server: ServerProcess) -> None:
+    config = page_config(server.url + "spec/")
+    payload, _, signature = config["token"].rpartition(".")
+    forged = payload + "." + ("A" if signature[0] != "A" else "B") + signature[1:]
+    client = await WireClient.connect({**config, "token": forged})
+    closed = await client.until_closed()
+    assert closed.code == 1008
+    assert [m.content for m in client.inbox] == [{"text": "invalid token", "code": "close-1008"}]
+
+
+@pytest.mark.asyncio
+async def test_more_than_ten_document_requests_a_second_close_4029(server: ServerProcess) -> None:
+    client = await WireClient.connect(page_config(server.url + "spec/"))
+    assert (await client.receive()).msgtype == "ACK"
+    for _ in range(12):
+        await client.send("PULL-DOC-REQ", {"client_id": client.client_id})
+    closed = await client.until_closed()
+    # A burst of 10 is answered; the 11th is refused with the close, the 12th is not read.
+    assert closed.code == 4029
+    assert [m.msgtype for m in client.inbox[1:]] == ["PULL-DOC-REPLY"] * 10 + ["ERROR"]
+    assert client.inbox[-1].content == {"text": "too many document requests per second", "code": "close-4029"}
+
+
+# -- Resume: pending patches, positions the server never gave -----------------------------
+
+
+@pytest.mark.asyncio
+async def test_a_patch_whose_answer_was_lost_is_answered_on_resume_and_never_applied_twice(
+    open_client: Open,
+) -> None:
+    msgids = itertools.count(1)
+    a, doc = await open_client("spec", msgids=msgids)
+    b, _ = await open_client(config=a.config)
+    level, s = _level(doc), a.last_seq
+    content = {"events": [changed(level, "value", 4.5)], "references": [], "base": s}
+    pending = await a.send("PATCH-DOC", content)
+    await _patches_until(b, s + 1)  # the server applied it; its OK is lost with the socket
+    a.drop()
+    again = await WireClient.connect(a.config, client_id=a.client_id, msgids=msgids)
+    assert (await again.receive()).msgtype == "ACK"
+    request = {"last_seq": s, "client_id": a.client_id, "incarnation": a.incarnation, "pending": [pending]}
+    reply = await again.request("RESUME-REQ", request)
+    # Nothing to replay (its own change is left out), and how the server answered it.
+    assert (reply.content["mode"], reply.content["seq"], reply.content.get("patches", [])) == ("replay", s + 1, [])
+    assert reply.content["answers"] == [{"msgid": pending, "seq": s + 1, "rejected": 0, "lost": []}]
+    # Sent again anyway (with its msgid): answered as the first time, not applied again.
+    await again.send("PATCH-DOC", content, msgid=pending)
+    ok = await again.reply_to(pending)
+    assert ok.content["applied_seq"] == s + 1 and ok.content["rejected"] == 0
+    await b.settle(0.3)
+    assert [m.content["seq"] for m in b.patches(s)] == [s + 1]
+    await again.close()
+
+
+@pytest.mark.asyncio
+async def test_a_resume_from_a_position_the_server_never_gave(open_client: Open) -> None:
+    a, _ = await open_client("spec")
+    client = await WireClient.connect(a.config)
+    assert (await client.receive()).msgtype == "ACK"
+    # Past the session's position (a snapshot restored from before it, say): the whole
+    # document, not fresh, at a position of its own after last_seq.
+    request = {"last_seq": a.last_seq + 1000, "client_id": client.client_id, "incarnation": a.incarnation}
+    reply = await client.request("RESUME-REQ", request)
+    assert (reply.content["mode"], reply.content["fresh"]) == ("full", False)
+    assert reply.content["seq"] > a.last_seq + 1000
+    # Past 2**52: refused, nothing changes.
+    reply = await client.request("RESUME-REQ", {**request, "last_seq": 2**52 + 1})
+    assert reply.content == {
+        "text": f"last_seq past the largest position: {2**52 + 1} > 4503599627370496",
+        "code": "bad-request",
+    }
+    await client.close()
+
+
+# -- The README's demo app: an answer, then what the callback changed ----------------------
+
+
+@pytest.mark.asyncio
+async def test_the_demo_sliders_app_answers_then_sends_what_its_callback_changed(open_client: Open) -> None:
+    a, doc = await open_client("sliders")
+    b, _ = await open_client(config=a.config)
+    frequency, source = model_by(doc, name="frequency")["id"], model_by(doc, name="source")
+    [pull] = [m for m in a.inbox if m.msgtype == "PULL-DOC-REPLY"]
+    xs = ndarray_values(source["attributes"]["data"]["x"], pull.buffers)
+    ys = ndarray_values(source["attributes"]["data"]["y"], pull.buffers)
+    assert len(xs) == 200 and all(abs(y - math.sin(x)) < 1e-12 for x, y in zip(xs, ys, strict=True))
+    s = a.last_seq
+    ok = await a.patch([changed(frequency, "value", 2.0)])
+    # The callback redrew the curve: the OK's seq is the position before the entry.
+    assert ok.content == {"seq": s, "applied_seq": s + 1, "rejected": 0}
+    [caused] = await _patches_until(a, s + 1)
+    [entry] = await _patches_until(b, s + 1)
+    # The others get the whole entry, the client's event first; the sender all but its own event.
+    assert entry.content["events"][0] == changed(frequency, "value", 2.0)
+    assert len(caused.content["events"]) == len(entry.content["events"]) - 1
+    for message in (caused, entry):
+        [y] = [e["columns"]["y"] for e in message.content["events"] if e["kind"] == "ColumnDataChanged"]
+        assert all(
+            abs(v - math.sin(2 * x)) < 1e-12 for x, v in zip(xs, ndarray_values(y, message.buffers), strict=True)
+        )
+        [status] = [e["new"] for e in message.content["events"] if e.get("attr") == "text"]
+        assert status == "frequency changed from 1 to 2"
+
+
+# -- §4: what a token says, and whom it lets in ---------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_a_token_is_readable_and_carries_no_credential(server: ServerProcess, open_client: Open) -> None:
+    jar = CookieJar()
+    first = token_payload(page_config(server.url + "spec/?n=1", jar)["token"])
+    assert first["app"] == "spec" and first["args"] == {"n": ["1"]} and first["vnew"] is True
+    [visitor] = [c.value for c in jar if c.name == "docsync_visitor"]
+    # The browser's next page: the same visitor, known by its cookie. The token carries the
+    # page request's other cookies, never the visitor's (a token is readable by the page;
+    # before, anyone shown a token could read the cookie out of it and be that visitor).
+    headers = {"Cookie": f"docsync_visitor={visitor}; theme=dark"}
+    config = page_config(server.url + "spec/", headers=headers)
+    second = token_payload(config["token"])
+    assert second["vis"] == first["vis"] and "vnew" not in second
+    assert second["ck"] == {"theme": "dark"}
+    # Such a token opens its session only with the visitor's cookie ...
+    refused = await WireClient.connect(config)
+    closed = await refused.until_closed()
+    assert closed.code == 1008
+    assert refused.inbox[-1].content == {
+        "text": "token belongs to another user or a closed login",
+        "code": "close-1008",
+    }
+    await open_client(config=config, headers=headers)
+    # ... while a first page's token ("vnew") stands for its visitor alone, from any browser.
+    fresh = page_config(server.url + "spec/", CookieJar())
+    assert token_payload(fresh["token"])["vis"] != first["vis"]
+    await open_client(config=fresh, headers=headers)

@@ -8,11 +8,15 @@ and resume", and keeps every message it receives so that tests can look at them.
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
+import math
 import re
 import secrets
+import struct
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.cookiejar import CookieJar
 from typing import Any
@@ -41,9 +45,9 @@ def cookie_header(jar: CookieJar) -> dict[str, str]:
     return {"Cookie": "; ".join(f"{c.name}={c.value}" for c in jar)}
 
 
-def page_config(page_url: str, jar: CookieJar | None = None) -> dict[str, Any]:
+def page_config(page_url: str, jar: CookieJar | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
     """The configuration an app's page carries: app, sessionId, token, wsUrl, …"""
-    status, html = http_get(page_url, jar=jar)
+    status, html = http_get(page_url, headers, jar)
     assert status == 200, f"{page_url} answered {status}"
     match = CONFIG_SCRIPT.search(html)
     assert match, "the page has no docsync-config script"
@@ -88,14 +92,17 @@ class Closed(Exception):
 class WireClient:
     """One websocket to a session, speaking docsync messages."""
 
-    def __init__(self, socket: Any, config: dict[str, Any], client_id: str) -> None:
+    def __init__(
+        self, socket: Any, config: dict[str, Any], client_id: str, msgids: Iterator[int] | None = None
+    ) -> None:
         self.socket = socket
         self.config = config
         self.client_id = client_id
         self.inbox: list[Received] = []  # every message received, in order
         self.last_seq = 0
         self.incarnation: str | None = None
-        self._ids = itertools.count(1)
+        # §2: a client that names a client_id keeps its msgids unique across its connections.
+        self._ids = msgids if msgids is not None else itertools.count(1)
 
     @classmethod
     async def connect(
@@ -106,6 +113,7 @@ class WireClient:
         client_id: str | None = None,
         subprotocols: list[str] | None = None,
         headers: dict[str, str] | None = None,
+        msgids: Iterator[int] | None = None,
     ) -> WireClient:
         """Open the websocket of ``config`` with the subprotocols ["docsync", token] (§4)."""
         url = config["wsUrl"]
@@ -117,13 +125,15 @@ class WireClient:
             open_timeout=10,
             additional_headers=headers,
         )
-        return cls(socket, config, client_id or secrets.token_hex(8))
+        return cls(socket, config, client_id or secrets.token_hex(8), msgids)
 
     # -- framing (§1, §2) -------------------------------------------------------------
 
-    async def send(self, msgtype: str, content: dict[str, Any], buffers: dict[str, bytes] | None = None) -> str:
-        """Send a message; return its msgid."""
-        msgid = str(next(self._ids))
+    async def send(
+        self, msgtype: str, content: dict[str, Any], buffers: dict[str, bytes] | None = None, msgid: str | None = None
+    ) -> str:
+        """Send a message (a new msgid unless one is given: a resend); return its msgid."""
+        msgid = msgid or str(next(self._ids))
         header: dict[str, Any] = {"msgid": msgid, "msgtype": msgtype}
         if buffers:
             header["num_buffers"] = len(buffers)
@@ -178,6 +188,10 @@ class WireClient:
     async def close(self) -> None:
         await self.socket.close()
 
+    def drop(self) -> None:
+        """Lose the connection without a close frame, as a network failure does."""
+        self.socket.transport.abort()
+
     # -- the session (§4, "Convergence and resume") -------------------------------------
 
     async def handshake(self) -> dict[str, Any]:
@@ -218,3 +232,43 @@ def model_by(doc: dict[str, Any], **attributes: Any) -> dict[str, Any]:
 def changed(model_id: str, attr: str, new: Any) -> dict[str, Any]:
     """A ModelChanged event (§8)."""
     return {"kind": "ModelChanged", "model": {"id": model_id}, "attr": attr, "new": new}
+
+
+# §7: each dtype's item, as the struct module names it.
+DTYPE_CODES = {
+    "bool": "?",
+    "int8": "b",
+    "uint8": "B",
+    "int16": "h",
+    "uint16": "H",
+    "int32": "i",
+    "uint32": "I",
+    "int64": "q",
+    "uint64": "Q",
+    "float32": "f",
+    "float64": "d",
+}
+
+
+def ndarray(values: list[Any], dtype: str, buffer_id: str, order: str = "little") -> tuple[dict[str, Any], bytes]:
+    """A one-dimensional array as §7 sends it: its description and its buffer's payload."""
+    code = ("<" if order == "little" else ">") + f"{len(values)}{DTYPE_CODES[dtype]}"
+    description = {"type": "ndarray", "buffer": buffer_id, "dtype": dtype, "shape": [len(values)], "order": order}
+    return description, struct.pack(code, *values)
+
+
+def ndarray_values(value: dict[str, Any], buffers: dict[str, bytes]) -> list[Any]:
+    """The elements of an ndarray value (§7), in C order, from its buffer of ``buffers`` (or its base64)."""
+    assert value["type"] == "ndarray" and value["order"] in ("little", "big"), value
+    count = math.prod(value["shape"])
+    payload = buffers[value["buffer"]] if "buffer" in value else base64.b64decode(value["base64"])
+    code = ("<" if value["order"] == "little" else ">") + f"{count}{DTYPE_CODES[value['dtype']]}"
+    assert len(payload) == struct.calcsize(code), f"buffer length {len(payload)} does not match {value}"
+    return list(struct.unpack(code, payload))
+
+
+def token_payload(token: str) -> dict[str, Any]:
+    """What a token says (§4): the JSON before its first '.', in URL-safe base64 without padding."""
+    payload = token.split(".", 1)[0]
+    assert "=" not in payload and payload, token
+    return dict(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
