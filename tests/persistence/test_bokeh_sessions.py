@@ -16,6 +16,7 @@ import json
 import secrets
 import sqlite3
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -91,21 +92,21 @@ class BokehWire:
         assert header["msgtype"] == "OK", content
 
 
+def _objects(value: Any) -> Iterator[dict[str, Any]]:
+    """Every model object in Bokeh's document JSON, wherever it is written (where first referenced)."""
+    if isinstance(value, dict):
+        if value.get("type") == "object":
+            yield value
+        for item in value.values():
+            yield from _objects(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _objects(item)
+
+
 def named(doc: Any, name: str) -> dict[str, Any]:
-    """The model named ``name`` in Bokeh's document JSON (models are written where first referenced)."""
-    found: list[dict[str, Any]] = []
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            if value.get("type") == "object" and value.get("attributes", {}).get("name") == name:
-                found.append(value)
-            for item in value.values():
-                walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-
-    walk(doc)
+    """The model named ``name`` in Bokeh's document JSON."""
+    found = [model for model in _objects(doc) if model.get("attributes", {}).get("name") == name]
     assert len(found) == 1, f"{len(found)} models named {name!r}"
     return found[0]
 
@@ -309,20 +310,7 @@ def test_a_bokeh_change_the_store_refuses_is_answered_error_and_the_session_come
 
 def _of_type(doc: Any, kind: str) -> list[str]:
     """The ids of the models of type ``kind`` in Bokeh's document JSON."""
-    found: list[str] = []
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            if value.get("type") == "object" and value.get("name") == kind and "id" in value:
-                found.append(value["id"])
-            for item in value.values():
-                walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-
-    walk(doc)
-    return found
+    return [model["id"] for model in _objects(doc) if model.get("name") == kind and "id" in model]
 
 
 async def _patch(wire: BokehWire, events: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
