@@ -11,8 +11,11 @@ its empty default lists and dicts when they are first used rather than when it i
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import contextvars
+import gzip
+import io
 import sys
 import weakref
 from collections.abc import Callable, Iterator
@@ -26,12 +29,17 @@ from bokeh.core.has_props import HasProps
 from bokeh.core.property.descriptors import UnsetValueError
 from bokeh.core.property.singletons import Intrinsic, Undefined
 from bokeh.core.property.wrappers import PropertyValueContainer
+from bokeh.core.serialization import Deserializer
 from bokeh.settings import settings as bokeh_settings
 from bokeh.util.serialization import make_id
 from packaging.version import Version
 
+from ..exceptions import PatchError
+
 __all__ = [
+    "CLIENT_NDARRAY_DTYPES",
     "SUPPORTED",
+    "BoundedDeserializer",
     "check_version",
     "decoded_models",
     "destroy_document",
@@ -147,6 +155,71 @@ def is_server_id(model_id: str) -> bool:
         return False
     number = model_id[1:]
     return len(number) > 0 and number.isascii() and number.isdigit()
+
+
+#: The dtypes of the ndarrays Bokeh and BokehJS write (``NDDataType``, and the 64-bit
+#: integers BokehJS may send): the only ones a client's ndarray may name.
+CLIENT_NDARRAY_DTYPES = frozenset(
+    {"bool", "uint8", "int8", "uint16", "int16", "uint32", "int32", "uint64", "int64", "float32", "float64", "object"}
+)
+
+
+class BoundedDeserializer(Deserializer):
+    """Bokeh's ``Deserializer`` for a client's message, bounded in what that message makes it allocate.
+
+    Bokeh's reads ``{"type": "bytes", "data": <str>}`` as ``gzip.decompress`` of its
+    base64, without bound: a 1 MiB frame inflated to 1 GiB in the server process. It
+    takes an ndarray's ``dtype`` as numpy does: ``"(25000000,)f8"`` filled 200 MB per
+    item of a list. And it makes every model a message defines before anything counts them:
+    a 16 MiB frame defines some 400,000. Here a message inflates at most ``max_inflated``
+    bytes, an ndarray's dtype is one Bokeh writes, and ``check_models(n)`` is asked before
+    the message's ``n``-th new model is made; past any bound the message is refused
+    (PatchError) with nothing applied. Overrides Bokeh's private ``_decode_bytes``,
+    ``_decode_ndarray`` and ``_decode_object_ref`` (tests/hardening/test_hostile_bokeh_bombs.py).
+    """
+
+    def __init__(
+        self,
+        references: Any,
+        *,
+        setter: Any,
+        max_inflated: int,
+        check_models: Callable[[int], None] | None = None,
+    ) -> None:
+        super().__init__(references, setter=setter)
+        self.max_inflated = max_inflated
+        self._inflate_left = max_inflated
+        self._check_models = check_models
+        self._new_models = 0
+
+    def _decode_bytes(self, obj: Any) -> Any:
+        data = obj.get("data") if isinstance(obj, dict) else None
+        if not isinstance(data, str):
+            return super()._decode_bytes(obj)
+        packed = base64.b64decode(data)  # as Bokeh's (no larger than its frame)
+        # Read one byte past what is left, never more: a gzip bomb stops there.
+        with gzip.GzipFile(fileobj=io.BytesIO(packed)) as file:
+            inflated = file.read(self._inflate_left + 1)
+        if len(inflated) > self._inflate_left:
+            raise PatchError(f"compressed bytes inflate past {self.max_inflated} bytes in one patch")
+        self._inflate_left -= len(inflated)
+        return inflated
+
+    def _decode_ndarray(self, obj: Any) -> Any:
+        dtype = obj.get("dtype") if isinstance(obj, dict) else None
+        if not isinstance(dtype, str) or dtype not in CLIENT_NDARRAY_DTYPES:
+            raise PatchError(f"ndarray dtype not allowed: {dtype!r:.40}")
+        return super()._decode_ndarray(obj)
+
+    def _decode_object_ref(self, obj: Any) -> Any:
+        model_id = obj.get("id") if isinstance(obj, dict) else None
+        if not (isinstance(model_id, str) and model_id in self._references):  # Bokeh makes it
+            if isinstance(model_id, str) and is_server_id(model_id):  # refused anyway: said first, as before
+                raise PatchError(f"model id {model_id!r:.40} is reserved for the server's own models")
+            self._new_models += 1
+            if self._check_models is not None:
+                self._check_models(self._new_models)
+        return super()._decode_object_ref(obj)
 
 
 def decoded_models(deserializer: Any, document: Any) -> list[Any]:

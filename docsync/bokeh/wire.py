@@ -12,17 +12,17 @@ from typing import Any
 
 import numpy as np
 import orjson
-from bokeh.core.serialization import Buffer, Deserializer, Serialized, Serializer, UnknownReferenceError
+from bokeh.core.serialization import Buffer, Serialized, Serializer, UnknownReferenceError
 from bokeh.document.events import DocumentPatchedEvent
 from bokeh.io.doc import patch_curdoc
 
 from ..exceptions import PatchError
-from ..protocol import Message, new_message
+from ..protocol import DEFAULT_MAX_MESSAGE_BYTES, Message, new_message
 from ..protocol.msgtypes import PATCH_DOC, PULL_DOC_REPLY
 from ..serialization import frozen_buffer
 from ..sync.patches import MAX_PATCH_EVENTS
 from .client_html import check_client_html
-from .compat import decoded_models, is_server_id
+from .compat import BoundedDeserializer, decoded_models, is_server_id
 from .event_checks import check_events
 from .footprint import ClientModels, DocumentFootprint
 from .nesting import check_nesting
@@ -132,13 +132,20 @@ def apply_client_patch(
         # tabs far past the message limit. As docsync's own dialect: at most 1,000.
         raise PatchError(f"too many events in one patch: {len(sent)} > {MAX_PATCH_EVENTS}")
     buffers = [Buffer(buffer_id, bytes(payload)) for buffer_id, payload in message.buffers]  # type: ignore[arg-type]
-    deserializer = Deserializer(list(document.models), setter=setter)
+    # Compressed bytes inflate at most to what the document may hold (a pull carries them).
+    limit = footprint.limit if footprint is not None and footprint.limit is not None else DEFAULT_MAX_MESSAGE_BYTES
+    check_models = client_models.check if client_models is not None else None
+    deserializer = BoundedDeserializer(
+        list(document.models), setter=setter, max_inflated=limit, check_models=check_models
+    )
     try:
         patch = deserializer.deserialize(Serialized(message.content, buffers))
     except UnknownReferenceError as exc:
         if document.models.seen(exc.id):
             return False
         raise PatchError(f"reference to unknown model {str(exc.id)[:60]}") from exc
+    except PatchError:
+        raise  # a bound the deserializer keeps (compat.BoundedDeserializer): its own words
     except Exception as exc:
         raise PatchError(f"bad patch: {str(exc)[:200]}") from exc
     events = patch.get("events") if isinstance(patch, dict) else None
