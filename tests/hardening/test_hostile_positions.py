@@ -67,3 +67,28 @@ async def test_the_largest_last_seq_still_resumes_within_exact_positions(victim:
     victim.before = await victim.document_bytes()
     await victim.assert_unharmed()
     assert MAX_POSITION < await position(victim) <= MAX_SAFE_INTEGER
+
+
+@pytest.mark.parametrize("fault", ["last_seq", "pending"])
+async def test_a_refused_resume_leaves_the_connection_s_client_id_as_it_was(victim: Victim, fault: str) -> None:
+    """The client id a refused RESUME-REQ named is not adopted: the connection's changes still reach that client.
+
+    A connection's changes are not sent to connections of its own client id. Adopted
+    before the resume was refused, the id named turned the connection into that client
+    for everyone: its changes no longer reached the client whose id it had named.
+    """
+    content: dict[str, object] = {"last_seq": MAX_POSITION + 1, "client_id": victim.observer.client_id}
+    if fault == "pending":
+        content.update(last_seq=0, pending=[7])
+    value = 777_001.0 if fault == "last_seq" else 777_002.0
+    sock = await victim.raw()
+    try:
+        reply = await sock.request(new_message("RESUME-REQ", content))
+        assert reply.msgtype == ERROR and reply.content["code"] == "bad-request", reply.content
+        reply = await sock.request(set_value_patch(victim.model_id("slider"), "value", value))
+        assert reply.msgtype == OK, reply.content
+    finally:
+        await sock.close()
+    slider = victim.observer.document.get_model_by_name("slider")
+    await victim.observer.wait_for(lambda: slider.value == value, 5)  # type: ignore[union-attr]
+    assert not victim.observer.errors and victim.observer.close_code is None

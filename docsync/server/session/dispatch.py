@@ -55,10 +55,10 @@ async def dispatch(session: ServerSession, connection: Connection, message: Mess
         if refusal is not None:
             connection.queue_message(error(message.msgid, refusal, "bad-request"))
             return
-        take_client_id(connection, message)
         if msgtype == PULL_DOC_REQ:
+            take_client_id(connection, message)
             await session.pull(connection, message)
-        else:
+        else:  # adopted with the resume, not before: a refused one leaves the connection as it was
             await session.resume(connection, message, created_session)
     elif msgtype == PUSH_DOC:
         refusal = push_refusal(session, connection)

@@ -17,10 +17,10 @@ from django.conf import settings as django_settings
 from ...document import Document, DocumentEvent, SessionCallback
 from ...document import events as ev
 from ...protocol import Message, error
-from ...protocol.msgtypes import OK
+from ...protocol.msgtypes import ERROR, OK
 from ...sync.answers import Answer
 from ...sync.patch_log import LogEntry, PatchLog
-from ...sync.sequencer import Changes, Sequencer
+from ...sync.sequencer import Changes, Sequencer, client_id_in
 from ..clients import Slot
 from ..executor import call_user_code, run_sync
 from .notices import NOTICE, callback_error_text
@@ -389,7 +389,12 @@ class ServerSession:
     async def resume(self, connection: Connection, request: Message, created_session: bool) -> None:
         """Answer RESUME-REQ with what the client missed, or the whole document."""
         async with self.lock:
-            resumed = self.sequencer.resume(connection.origin, request, created_session=created_session)
+            # The client id it names is the connection's only once the resume is answered:
+            # after a refused one the connection's changes are still its own origin's.
+            origin = client_id_in(request) or connection.origin
+            resumed = self.sequencer.resume(origin, request, created_session=created_session)
+            if resumed.reply.msgtype != ERROR:
+                connection.origin = origin
             self.record_changes()
             if resumed.fence is not None:
                 connection.fence = resumed.fence
