@@ -7,8 +7,10 @@ counts bound what one client holds of a process: the live sessions it made
 A client is a logged-in user (by id: every address the user comes from together, and
 colleagues behind one NAT do not share a budget), else the address the ASGI server
 reports (the scope's ``client``; behind a reverse proxy, the proxy's, unless the ASGI
-server is started with its proxy-headers option: docs/howto/deploying.md). A connection
-whose server reports no address (a Unix socket without proxy headers) is not counted.
+server is started with its proxy-headers option: docs/howto/deploying.md); an IPv6
+address by its /64 network, which a single host is given whole and picks addresses from
+at will. A connection whose server reports no address (a Unix socket without proxy
+headers) is not counted.
 
 Each count is taken where the thing is held: a session's on the process that makes it
 (in a cluster, the owner, told the client by the relaying process), a websocket's on
@@ -18,11 +20,12 @@ session or socket ends.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any, Literal
 
 from ..exceptions import ClientLimitError
 
-__all__ = ["ClientTally", "Kind", "Slot", "client_key", "scope_address"]
+__all__ = ["ClientTally", "Kind", "Slot", "address_group", "client_key", "scope_address"]
 
 Kind = Literal["sessions", "connections"]
 
@@ -33,7 +36,25 @@ def client_key(user: Any, address: str | None) -> str | None:
     """Whom a session or socket counts against: ``user:<pk>`` when logged in, else ``address:<host>`` (None: no one)."""
     if user is not None and getattr(user, "is_authenticated", False):
         return f"user:{user.pk}"
-    return f"address:{address}" if address else None
+    return f"address:{address_group(address)}" if address else None
+
+
+def address_group(address: str) -> str:
+    """The address an anonymous client is counted by: an IPv4 address itself, an IPv6 one's /64 network.
+
+    A host on IPv6 is given a /64 (2**64 addresses) and may connect from any of them:
+    counted per address, one client had as many budgets as it chose. An IPv4 address
+    mapped into IPv6 (``::ffff:10.0.0.1``, a dual-stack server's) is the IPv4 address.
+    """
+    if ":" not in address:  # IPv4 (nearly every client): as it is, nothing parsed
+        return address
+    try:
+        ip = ipaddress.IPv6Address(address.partition("%")[0])  # without a zone (``fe80::1%eth0``)
+    except ValueError:
+        return address  # not an address: a name, counted as it is
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.IPv6Network((ip, 64), strict=False))
 
 
 def scope_address(scope: dict[str, Any]) -> str | None:

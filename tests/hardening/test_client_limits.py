@@ -251,6 +251,32 @@ async def test_behind_a_proxy_the_client_is_the_address_the_server_trusts(site: 
         assert sock.errors() == [SESSIONS_REFUSED], "daphne without --proxy-headers counts the proxy"
 
 
+async def test_an_ipv6_client_counts_by_its_64_network(site: Site, sockets: Sockets) -> None:
+    """A host given a /64 may connect from any of its 2**64 addresses: they are one client, not one each."""
+    if site.server.server != "uvicorn":
+        pytest.skip("daphne without --proxy-headers counts the proxy: only uvicorn hands a forwarded IPv6 address on")
+    tokens = [site.browser().page_config("limits")["token"] for _ in range(2 * SESSIONS + 2)]
+    url = _ws_url(site)
+
+    async def from_address(address: str, token: str) -> RawSocket:
+        sock = await open_raw(url, token, source_address="127.0.0.1", headers={"X-Forwarded-For": address})
+        sockets.open.append(sock)
+        return sock
+
+    for n, token in enumerate(tokens[:SESSIONS], start=1):
+        sock = await from_address(f"2001:db8:1:1::{n}", token)
+        assert sock.messages[0].msgtype == ACK, sock.errors()
+    sock = await from_address("2001:db8:1:1:ffff:ffff:ffff:fffe", tokens[SESSIONS])
+    assert sock.errors() == [SESSIONS_REFUSED], "another address of the same /64 is the same client"
+    assert (await sock.until_closed()).code == TRY_AGAIN
+    sock = await from_address("2001:db8:1:2::1", tokens[SESSIONS + 1])
+    assert sock.messages[0].msgtype == ACK, ("another /64 is another client", sock.errors())
+    # IPv4 addresses mapped into IPv6 (a dual-stack server's) are each their own client, as IPv4 ones.
+    for n, token in enumerate(tokens[SESSIONS + 2 :], start=1):
+        sock = await from_address(f"::ffff:10.30.0.{n}", token)
+        assert sock.messages[0].msgtype == ACK, sock.errors()
+
+
 async def test_with_the_settings_off_a_client_has_no_limit(unlimited_site: Site, sockets: Sockets) -> None:
     source = next(_addresses)
     # Past the limited site's limits and past the defaults (200 sessions, 500 connections).
