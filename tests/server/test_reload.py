@@ -35,7 +35,26 @@ async def _version(url: str) -> str | None:
         await session.close()
 
 
-async def _wait_for_version(url: str, text: str, timeout: float = 60) -> None:
+async def _wait_watched(log: Path, path: Path, timeout: float = 120) -> None:
+    """Wait until the serving process's reloader has recorded ``path``'s mtime (its first look at it).
+
+    Its reloader thread takes that look while the server starts serving: under load, a
+    session can see the app before it. An edit made before that look is the file's first
+    state to the reloader, not a change, and restarts nothing.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        text = log.read_text(errors="replace")
+        # One "Watching" line per serving process started, one "first seen" per process's look.
+        started = text.count("Watching for file changes with")
+        if started and text.count(f"File {path} first seen with mtime") >= started:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no reloader looked at {path} in {timeout} s ({started} serving processes started)")
+        await asyncio.sleep(0.1)
+
+
+async def _wait_for_version(url: str, text: str, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     seen = None
     while seen != text:
@@ -62,8 +81,10 @@ async def test_script_and_directory_apps_reload_on_edit(start_server: StartServe
     await _wait_for_version(server.url + "script/", "script 1")
     await _wait_for_version(server.url + "folder/", "folder 1")
 
+    await _wait_watched(server.log, script)
     script.write_text(APP.format(text="script 2"))
     await _wait_for_version(server.url + "script/", "script 2")
+    await _wait_watched(server.log, folder / "main.py")  # by the process started with script 2
     (folder / "main.py").write_text(APP.format(text="folder 2"))
     await _wait_for_version(server.url + "folder/", "folder 2")
     assert "Watching for file changes" in server.log.read_text(errors="replace")
