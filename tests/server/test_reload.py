@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import http.client
 import time
 from pathlib import Path
 
 import pytest
+import websockets
 
 from docsync.client import ClientSession, ServerError, fetch_page_config
 
@@ -17,16 +19,23 @@ doc.add_root(Div(text={text!r}, name="version"))
 """
 
 
-async def _version(url: str) -> str | None:
-    """The text a new session of the app at ``url`` shows, or None while the server restarts."""
+async def _version(url: str, failures: list[str]) -> str | None:
+    """The text a new session of the app at ``url`` shows, or None while the server restarts (why, in ``failures``)."""
+    session = None
     try:
         config = await asyncio.to_thread(fetch_page_config, url)
         session = ClientSession(config)
         await asyncio.wait_for(session.connect(), 10)
-    except (TimeoutError, OSError, ConnectionError):
+    except (TimeoutError, OSError, http.client.HTTPException, websockets.exceptions.InvalidMessage) as exc:
+        # Nothing listens, or the process that answered exited mid-response or mid-handshake
+        # (the old one reached while it exits: its reloader ends it with the server in it).
+        failures.append(repr(exc))
         return None
     except ServerError as exc:
-        if exc.code == "close-1013":  # reached the reloading process while it stopped: try again
+        # Reached the reloading process while it stopped (1013), or as it exited (1006: gone
+        # without a close frame) between the handshake and the document.
+        if exc.code == "close-1013" or (session is not None and session.close_code == 1006):
+            failures.append(repr(exc))
             return None
         raise
     try:
@@ -57,11 +66,12 @@ async def _wait_watched(log: Path, path: Path, timeout: float = 120) -> None:
 async def _wait_for_version(url: str, text: str, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     seen = None
+    failures: list[str] = []
     while seen != text:
         if time.monotonic() > deadline:
-            raise AssertionError(f"{url} still shows {seen!r}, not {text!r}, after {timeout} s")
+            raise AssertionError(f"{url} still shows {seen!r}, not {text!r}, after {timeout} s (last: {failures[-3:]})")
         await asyncio.sleep(0.3)
-        seen = await _version(url)
+        seen = await _version(url, failures)
 
 
 @pytest.mark.asyncio
