@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -21,14 +20,19 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext
 
+from docsync.testing import ServerProcess
 from tests.cluster.conftest import AdminBrowser, Cluster
 
 from .balancer import Balancer
 from .bokeh_page import BokehPage, session_of
+from .browser import wait_for
 from .conftest import SCREENSHOTS
 
 pytest.importorskip("bokeh", reason="the docsync[bokeh] extra is not installed")
 pytestmark = pytest.mark.cluster
+
+#: The apps the test opens.
+APPS = ("bk_sliders", "bk_selection_histogram", "bk_gapminder")
 
 
 class ClusterPage(BokehPage):
@@ -58,12 +62,29 @@ class ClusterPage(BokehPage):
 def balanced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Cluster, Balancer]]:
     """Redis, three processes serving the Bokeh gallery, and the balancer in front of them."""
     cluster = Cluster(tmp_path_factory.mktemp("bokeh-cluster"), 3, settings="tests.bokeh.settings")
-    balancer = Balancer([server.port for server in cluster.servers]).start()
+    balancer: Balancer | None = None
     try:
+        for process in cluster.servers:
+            _wait_ready(process)
+        balancer = Balancer([server.port for server in cluster.servers]).start()
         yield cluster, balancer
     finally:
-        balancer.stop()
+        if balancer is not None:
+            balancer.stop()
         cluster.stop()
+
+
+def _wait_ready(process: ServerProcess) -> None:
+    """Wait until ``process`` has imported its URLconf (Bokeh with it) and built the apps' contexts.
+
+    A process listens before it is ready: it does both on its first request. The first page
+    reaches all three processes at once (the page, then BokehJS's files in turn), so under
+    load their first requests' imports made the browser's first page wait for all three.
+    """
+    for app in APPS:
+        url = f"{process.url}_test/bokeh/{app}/document/title"
+        with urllib.request.urlopen(url, timeout=300) as response:  # a first answer, however slow
+            assert json.loads(response.read()) == {"values": []}, f"{app}: sessions before any page"
 
 
 def _open(context: BrowserContext, balanced: tuple[Cluster, Balancer], app: str, query: str = "") -> ClusterPage:
@@ -123,11 +144,14 @@ def test_bokeh_apps_without_sticky_sessions(context: BrowserContext, balanced: t
     admin = AdminBrowser(cluster.servers[2].url)
     admin.login()
     rows: list[tuple[str, str]] = []
-    for _ in range(50):
+
+    def all_listed() -> bool:
+        nonlocal rows
         rows = admin.session_rows()
-        if all(any(short == sid[:10] for short, _ in rows) for sid in sessions):
-            break
-        time.sleep(0.2)
+        return all(any(short == sid[:10] for short, _ in rows) for sid in sessions)
+
+    # Each process writes its sessions to the shared table every 0.5 s (when it gets the CPU).
+    wait_for(all_listed, 120, "the three sessions in the admin", interval=0.2)
     for sid in sessions:
         process = next((process for short, process in rows if short == sid[:10]), None)
         assert process is not None, f"session {sid[:10]} is not listed"
