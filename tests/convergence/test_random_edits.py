@@ -23,7 +23,9 @@ replays one run's choices (network timing is real, so a replay follows the same 
 not necessarily the same interleaving). ``DOCSYNC_CONVERGENCE_STEPS`` sets the total
 steps (default 40000), ``DOCSYNC_CONVERGENCE_RUN_STEPS`` the steps per run (default 200);
 no run starts after ``DOCSYNC_CONVERGENCE_SECONDS`` (40 s; the in-memory test covers many
-more steps), and the steps done are printed.
+more steps) once ``MIN_STEPS`` are done, and the steps done are printed. The clock only
+ends the test early: a loaded machine takes longer over the same minimum, it does not
+fail for being slow.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ RUN_STEPS = int(os.environ.get("DOCSYNC_CONVERGENCE_RUN_STEPS", "200"))
 SEED = os.environ.get("DOCSYNC_CONVERGENCE_SEED")
 #: A run stops starting new runs after this many seconds (the steps done are printed).
 TIME_LIMIT = float(os.environ.get("DOCSYNC_CONVERGENCE_SECONDS", "40"))
+#: Steps every run of the test checks, however long they take.
+MIN_STEPS = min(TOTAL_STEPS, 2000)
 
 
 def test_random_concurrent_edits_converge(server: ConvergenceServer) -> None:
@@ -68,11 +72,11 @@ def test_random_concurrent_edits_converge(server: ConvergenceServer) -> None:
                 ) from exc
             totals.update(run.stats)
             done += RUN_STEPS
-            if time.monotonic() - started > TIME_LIMIT:
+            if done >= MIN_STEPS and time.monotonic() - started > TIME_LIMIT:
                 break
     elapsed = time.monotonic() - started
     print(f"\nconvergence: seed {base_seed}, {done} steps in {index + 1} runs, {elapsed:.1f} s; {dict(totals)}")
-    assert done >= min(TOTAL_STEPS, 2000), f"only {done} steps ran in {elapsed:.0f} s"
+    assert done >= MIN_STEPS, f"only {done} steps ran in {elapsed:.0f} s"
     assert totals["events_accepted"] > 0 and totals["events_rejected"] > 0
     # Concurrent splices of one list were placed around each other, not rejected.
     if done > RUN_STEPS:  # (a replay of one run may shift none: its timing is real)
