@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Iterator
 
 import pytest
 
@@ -39,6 +41,22 @@ def _outbox(socket: Socket, max_bytes: int = 100) -> tuple[Outbox, list[tuple[in
 async def _settle() -> None:
     for _ in range(20):
         await asyncio.sleep(0)
+
+
+@contextlib.contextmanager
+def _still_clock() -> Iterator[list[float]]:
+    """Stop the running loop's clock: it moves only when the test sets ``now[0]``.
+
+    A pace is read from the loop's clock. On the real one, a test descheduled for longer
+    than the pace between two puts (a loaded machine) sees the pace end between them.
+    """
+    loop = asyncio.get_running_loop()
+    now = [loop.time()]
+    loop.time = lambda: now[0]  # type: ignore[method-assign]
+    try:
+        yield now
+    finally:
+        del loop.time
 
 
 @pytest.mark.asyncio
@@ -156,15 +174,20 @@ async def test_a_paced_outbox_writes_what_came_meanwhile_in_one_write() -> None:
     async def write(frames: list[str]) -> None:
         writes.append(list(frames))
 
-    outbox = Outbox(write, max_bytes=1000, on_overflow=lambda queued, size: None, pace=0.05)
-    outbox.put(["a"], 1)
-    await _settle()
-    for frame in "bcd":
-        outbox.put([frame], 1)
+    with _still_clock() as now:
+        start = now[0]
+        outbox = Outbox(write, max_bytes=1000, on_overflow=lambda queued, size: None, pace=0.05)
+        outbox.put(["a"], 1)
         await _settle()
-    assert writes == [["a"]]  # b, c and d wait for the pace
-    await asyncio.sleep(0.2)
-    assert writes == [["a"], ["b", "c", "d"]]
+        for frame in "bcd":
+            outbox.put([frame], 1)
+            await _settle()
+        now[0] = start + 0.049
+        await _settle()
+        assert writes == [["a"]]  # b, c and d wait for the pace
+        now[0] = start + 0.05  # the pace, from a's write
+        await _settle()
+        assert writes == [["a"], ["b", "c", "d"]]
 
 
 @pytest.mark.asyncio
@@ -176,18 +199,25 @@ async def test_a_paced_outbox_paces_only_while_told_to() -> None:
     async def write(frames: list[str]) -> None:
         writes.append(list(frames))
 
-    outbox = Outbox(write, max_bytes=1000, on_overflow=lambda queued, size: None, pace=0.05, pace_when=lambda: busy[0])
-    for frame in "ab":
-        outbox.put([frame], 1)
+    with _still_clock() as now:
+        start = now[0]
+        outbox = Outbox(
+            write, max_bytes=1000, on_overflow=lambda queued, size: None, pace=0.05, pace_when=lambda: busy[0]
+        )
+        for frame in "ab":
+            outbox.put([frame], 1)
+            await _settle()
+        assert writes == [["a"], ["b"]]  # not busy: each goes at once
+        busy[0] = True
+        for frame in "cd":
+            outbox.put([frame], 1)
+            await _settle()
+        now[0] = start + 0.049
         await _settle()
-    assert writes == [["a"], ["b"]]  # not busy: each goes at once
-    busy[0] = True
-    for frame in "cd":
-        outbox.put([frame], 1)
+        assert writes == [["a"], ["b"]]  # busy: c and d wait for the pace, then go together
+        now[0] = start + 0.05  # the pace, from b's write
         await _settle()
-    assert writes == [["a"], ["b"]]  # busy: c and d wait for the pace, then go together
-    await asyncio.sleep(0.2)
-    assert writes == [["a"], ["b"], ["c", "d"]]
+        assert writes == [["a"], ["b"], ["c", "d"]]
 
 
 @pytest.mark.asyncio
