@@ -1,6 +1,6 @@
 """Half-sent messages: dropped after INCOMPLETE_MESSAGE_TIMEOUT (close 4408), capped per process (close 1013).
 
-A real server with a 1 s timeout and a 300,000-byte process cap. Each refusal is the
+A real server with a 3 s timeout and a 300,000-byte process cap. Each refusal is the
 documented ERROR then close; the attacked session's document is unchanged afterwards and
 takes a valid patch; the cap frees what a closed connection held.
 """
@@ -23,7 +23,9 @@ from docsync.testing import RawSocket
 from .clients import ServerUnderTest, open_session, page_config, pulled_document
 from .conftest import StartServer
 
-TIMEOUT = 1.0
+# Long enough that the slow sender's gaps (0.3 of it) stay well inside it on a loaded
+# machine (at 1 s with 0.6 s gaps, 0.4 s of lateness in either process was enough to drop a correct sender).
+TIMEOUT = 3.0
 CAP = 300_000
 CHUNK = 200_000  # two connections holding one each pass the cap
 
@@ -93,9 +95,10 @@ async def test_a_slow_sender_that_makes_progress_is_not_stalled(
     config, observer, before = watched
     sock = await _attacker(config)
     frames = [*_half_patch(10), b"\x00" * 8]
-    for frame in frames:  # each frame well within the timeout, the whole message longer than it
+    assert (len(frames) - 1) * 0.3 > 1  # the whole message takes longer than the timeout
+    for frame in frames:  # each frame well within the timeout
         await sock.send_frames(frame)
-        await asyncio.sleep(TIMEOUT * 0.6)
+        await asyncio.sleep(TIMEOUT * 0.3)
     reply = await sock.read_message()
     assert reply.msgtype == "OK"  # an empty patch (the buffer unused) is applied, not dropped
     await sock.close()
