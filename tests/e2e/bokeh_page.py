@@ -9,8 +9,10 @@ mouse lands where the data is drawn.
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import re
+import time
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
@@ -20,6 +22,7 @@ from playwright.sync_api import BrowserContext, Page
 
 from docsync.testing import ServerProcess
 
+from .browser import EVENT_WAIT
 from .conftest import SCREENSHOTS
 from .pixels import changed_fraction
 
@@ -76,7 +79,7 @@ class BokehPage:
 
     def wait_drawn(self, documents: int = 1) -> None:
         """Wait until ``documents`` documents are idle and every view has finished drawing."""
-        self.page.wait_for_function(_READY, arg=documents, timeout=30_000)
+        self.page.wait_for_function(_READY, arg=documents, timeout=120_000)  # an event: generous under load
         assert self.errors == [], self.errors
 
     # -- the browser's side -----------------------------------------------------------
@@ -123,12 +126,14 @@ class BokehPage:
     # -- waiting and looking ----------------------------------------------------------
 
     def until(self, check: Callable[[], bool], what: str, tries: int = 150) -> None:
-        """Poll ``check`` (every 100 ms of the page's clock) until it holds."""
-        for _ in range(tries):
+        """Poll ``check`` (every 100 ms, page clock) until it holds (``tries`` polls, ``EVENT_WAIT`` s or more)."""
+        deadline = time.monotonic() + EVENT_WAIT
+        for attempt in itertools.count(1):
             if check():
                 return
+            if attempt >= tries and time.monotonic() > deadline:
+                raise AssertionError(f"{self.app}: timed out waiting for {what}")
             self.page.wait_for_timeout(100)
-        raise AssertionError(f"{self.app}: timed out waiting for {what}")
 
     def shot(self, name: str) -> None:
         """Save a screenshot of the whole page to build/screenshots/bokeh-<name>.png."""

@@ -36,7 +36,7 @@ def open_app(context: BrowserContext, url: str, *, live: bool = True) -> Page:
     page.on("pageerror", lambda error: page.errors.append(str(error)))  # type: ignore[attr-defined]
     page.goto(url)
     if live:
-        page.wait_for_function("window.docsync && window.docsync.state === 'live'", timeout=15_000)
+        page.wait_for_function("window.docsync && window.docsync.state === 'live'", timeout=60_000)
     return page
 
 
@@ -52,8 +52,15 @@ def column(page: Page, source: str, name: str) -> list[float]:
     )
 
 
+#: The least time any wait for an event gets: a test checks that the event comes, not how
+#: soon (speed is bench/'s), and under load (CI: three workers, two cores) a 5 s wait for a
+#: round trip through the server and the browser is too little.
+EVENT_WAIT = 60.0
+
+
 def wait_for(predicate: Callable[[], bool], timeout: float, what: str, interval: float = 0.05) -> None:
-    """Poll ``predicate`` until it holds; fail after ``timeout`` seconds naming ``what``."""
+    """Poll ``predicate`` until it holds; fail after ``timeout`` seconds (at least ``EVENT_WAIT``) naming ``what``."""
+    timeout = max(timeout, EVENT_WAIT)
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:

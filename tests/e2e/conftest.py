@@ -41,6 +41,8 @@ CHROMIUM_ARGS = [
 ]
 SETTINGS = "tests.e2e.settings"
 ADMIN = ("admin", "admin-password-for-tests")
+#: How long a page may take to load (page.goto, reload, go_back) before the test fails.
+NAVIGATION_TIMEOUT_MS = 180_000
 
 
 def _in_here(item: pytest.Item | None) -> bool:
@@ -157,6 +159,10 @@ def browser() -> Browser:
 def context(browser: Browser) -> Iterator[BrowserContext]:
     """A fresh browser context (its own cookies), desktop-sized."""
     ctx = browser.new_context(viewport={"width": 1100, "height": 760})
+    # A page's load event is an event to wait for, not a speed to check: a module's first
+    # page is its server's first request (its URLconf and the app imported then), which
+    # under load took longer than Playwright's default 30 s.
+    ctx.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
     yield ctx
     ctx.close()
 
