@@ -77,7 +77,7 @@ def test_server_refuses_a_burst_the_page_reconnects_and_keeps_its_change(
     page.evaluate(RECORD_BADGE)
     # Dragging for a second, a patch every round trip, goes over 5 patches a second:
     # the server refuses the patch that does and closes the socket.
-    events = page.evaluate(SCRIPTED_DRAG, ["phase", 1000, 11])
+    events = page.evaluate(SCRIPTED_DRAG, ["phase", 1000, 11, 51])
     assert events > 50
     page.locator('[data-docsync-name="phase"] input').focus()
     page.keyboard.press("Home")  # the last change: phase 0, made after the burst
