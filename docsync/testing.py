@@ -32,6 +32,7 @@ from .server.admission.tokens import generate_session_id, issue_token
 
 __all__ = [
     "REPLY_TIMEOUT",
+    "START_TIMEOUT",
     "Closed",
     "DocsyncCommunicator",
     "PostgresServer",
@@ -49,6 +50,11 @@ __all__ = [
 #: hanging, not a claim about speed (a loaded CI machine may take seconds).
 REPLY_TIMEOUT = 30.0
 
+#: How long a process may take to listen, by default: a bound against hanging, not a
+#: claim about speed (a cold start imports Django, and maybe Bokeh, on a machine that
+#: three test workers and their servers share).
+START_TIMEOUT = 180.0
+
 
 def free_port() -> int:
     """Return a TCP port on 127.0.0.1 that is free right now."""
@@ -61,7 +67,7 @@ def free_port() -> int:
 PORT_ATTEMPTS = 3
 
 
-def wait_for_port(port: int, timeout: float = 30.0, process: subprocess.Popen[Any] | None = None) -> None:
+def wait_for_port(port: int, timeout: float = START_TIMEOUT, process: subprocess.Popen[Any] | None = None) -> None:
     """Wait until something listens on 127.0.0.1:``port``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -137,7 +143,7 @@ class ServerProcess:
         # No size flags: docsync fits daphne's websocket limits to its own (compat.daphne).
         return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), self.asgi_app]
 
-    def start(self, timeout: float = 60.0) -> ServerProcess:
+    def start(self, timeout: float = START_TIMEOUT) -> ServerProcess:
         """Start the process and wait until it listens."""
         self.launch()
         self.wait_listening(timeout)
@@ -159,7 +165,7 @@ class ServerProcess:
             )
         return self
 
-    def wait_listening(self, timeout: float = 60.0) -> None:
+    def wait_listening(self, timeout: float = START_TIMEOUT) -> None:
         """Wait until the launched process listens on its port (fails at once if it exits)."""
         assert self.process is not None, "launch() first"
         wait_for_port(self.port, timeout, self.process)
@@ -240,7 +246,7 @@ class ServerProcess:
         self.stop()
 
 
-def start_all(servers: Sequence[ServerProcess], timeout: float = 60.0) -> None:
+def start_all(servers: Sequence[ServerProcess], timeout: float = START_TIMEOUT) -> None:
     """Start several processes at once and wait until all listen (stop them all if one fails)."""
     try:
         for server in servers:
@@ -290,7 +296,7 @@ class RedisServer:
         """The redis:// URL of this server."""
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self, timeout: float = 20.0) -> RedisServer:
+    def start(self, timeout: float = START_TIMEOUT) -> RedisServer:
         """Start redis-server (no persistence, unless it has a ``data_dir``) and wait until it listens."""
         keep = ["--appendonly", "no"]
         if self.data_dir is not None:
@@ -398,7 +404,7 @@ class PostgresServer:
             "DOCSYNC_PG_PORT": str(self.port),
         }
 
-    def start_again(self, timeout: float = 60.0) -> PostgresServer:
+    def start_again(self, timeout: float = START_TIMEOUT) -> PostgresServer:
         """Start the server again on its data (after ``stop``), and wait until it accepts connections."""
         bin_dir = self.bin_dir()
         assert bin_dir is not None and self.process is None
@@ -425,7 +431,7 @@ class PostgresServer:
         log.close()
         wait_for_port(self.port, timeout, self.process)
 
-    def start(self, timeout: float = 60.0) -> PostgresServer:
+    def start(self, timeout: float = START_TIMEOUT) -> PostgresServer:
         """Make the cluster (initdb), start the server, create the database."""
         bin_dir = self.bin_dir()
         if bin_dir is None:
@@ -559,7 +565,7 @@ class SiteUnderTest:
             raise RuntimeError(f"python {' '.join(args)[:200]} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
         return done.stdout
 
-    def start(self, timeout: float = 60.0) -> SiteUnderTest:
+    def start(self, timeout: float = START_TIMEOUT) -> SiteUnderTest:
         """Start Redis (for a cluster), then every server at once; wait until all listen."""
         if self.redis is not None and self.redis.process is None:
             self.redis.start()
@@ -576,7 +582,7 @@ class SiteUnderTest:
         if self.redis is not None:
             self.redis.stop()
 
-    def restart(self, index: int = 0, timeout: float = 60.0) -> ServerProcess:
+    def restart(self, index: int = 0, timeout: float = START_TIMEOUT) -> ServerProcess:
         """Start server ``index`` again on its port (after ``stop``, ``kill`` or a crash)."""
         old = self.servers[index]
         old.stop()
