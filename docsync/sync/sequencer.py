@@ -260,10 +260,12 @@ class Sequencer:
         content = {"doc": doc_json, "seq": self.log.seq, "incarnation": self.incarnation}
         return new_message(PULL_DOC_REPLY, content, reqid=request.msgid, buffers=buffers)
 
-    def push(self, request: Message) -> Message | None:
-        """Replace the document with a client's PUSH-DOC; return the ERROR if it is refused.
+    def push(self, request: Message, origin: str) -> Message | None:
+        """Replace the document with ``origin``'s PUSH-DOC; return the ERROR if it is refused.
 
-        Once the changes are flushed, the pusher is answered with ``push_answer``.
+        Once the changes are flushed, the pusher is answered with ``push_answer``. The
+        replacement's events are ``origin``'s: like a patch's own events, never sent back
+        to the pusher (it holds the document it pushed).
         """
         reserved = _unissued_ids(request.content.get("doc"))
         if reserved is not None:
@@ -272,6 +274,7 @@ class Sequencer:
             self.document.replace_with_json(
                 request.content.get("doc"),
                 dict(request.buffers),
+                setter=origin,
                 from_client=True,
                 allow_structure=self.allow_client_structure,
                 max_models=self.max_client_models,

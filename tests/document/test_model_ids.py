@@ -30,7 +30,7 @@ def test_a_push_defining_an_unissued_id_is_refused_and_changes_nothing() -> None
     issued = new_model_id()
     ahead = f"{issued[:6]}{int(issued[6:]) + 5}"
     doc = {"title": "t", "roots": [{"id": ahead}], "models": [{"type": "object", "name": "Div", "id": ahead}]}
-    refusal = sequencer.push(new_message(PUSH_DOC, {"doc": doc}))
+    refusal = sequencer.push(new_message(PUSH_DOC, {"doc": doc}), "c1")
     assert refusal is not None and refusal.msgtype == ERROR
     assert refusal.content == {
         "text": f"push refused: model id {ahead!r} is reserved for the server's own models",

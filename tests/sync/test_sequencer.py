@@ -259,13 +259,17 @@ def test_pull_and_push() -> None:
     sequencer, card = _sequencer()
     pulled = sequencer.pull(new_message(PULL_DOC_REQ, {"client_id": "alice"}))
     assert pulled.content["seq"] == 0 and pulled.content["incarnation"] == sequencer.incarnation
-    refused = sequencer.push(new_message(PUSH_DOC, {"doc": {"roots": "nonsense"}}))
+    refused = sequencer.push(new_message(PUSH_DOC, {"doc": {"roots": "nonsense"}}), "alice")
     assert refused is not None and refused.content["code"] == "bad-document"
     assert sequencer.document.get_model_by_id("card") is card
     request = new_message(PUSH_DOC, {"doc": pulled.content["doc"]})
-    assert sequencer.push(request) is None
+    assert sequencer.push(request, "alice") is None
     assert sequencer.client_models == len(sequencer.document.models)
-    assert sequencer.push_answer(request).content == {"seq": sequencer.seq}
+    # The replacement is alice's: sent to the others, never back to her (she holds it).
+    changes = sequencer.flush()
+    assert changes is not None and changes.message_for("alice") is None
+    assert changes.message_for("bob") is not None
+    assert sequencer.push_answer(request).content == {"seq": sequencer.seq} == {"seq": changes.seq}
 
 
 @pytest.mark.parametrize(("client_id", "adopted"), [("c1", "c1"), ("", None), ("x" * 65, None), (7, None)])

@@ -65,8 +65,7 @@ async def dispatch(session: ServerSession, connection: Connection, message: Mess
         if refusal is not None:
             connection.queue_message(error(message.msgid, f"PUSH-DOC not allowed: {refusal}", "push-not-allowed"))
             return
-        session.creating = False
-        await session.push(connection, message)
+        await session.push(connection, message)  # a refused push leaves the session being created
     elif msgtype == SERVER_INFO_REQ:
         info: VersionInfo = {"docsync": __version__, "server": "docsync"}
         connection.queue_message(server_info_reply(message.msgid, info))

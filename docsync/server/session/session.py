@@ -337,12 +337,13 @@ class ServerSession:
             self._send(connection, self.sequencer.pull(request))
 
     async def push(self, connection: Connection, request: Message) -> None:
-        """Replace the document with a client's PUSH-DOC."""
+        """Replace the document with a client's PUSH-DOC (a refused one changes nothing: the client may push again)."""
         async with self.lock:
-            refusal = self.sequencer.push(request)
+            refusal = self.sequencer.push(request, connection.origin)
             if refusal is not None:
                 self._send(connection, refusal)
                 return
+            self.creating = False
             await self._finish()
             self._send(connection, self.sequencer.push_answer(request))
 
