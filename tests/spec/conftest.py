@@ -15,8 +15,8 @@ SECRET_KEY = "docsync-spec-tests-key"
 ALLOWED_ORIGIN = "http://embedder.example:8080"
 
 
-def spec_site(folder: Path, database: Path, kind: str = "daphne") -> SiteUnderTest:
-    """The spec settings served by ``kind`` on ``database`` (not started), logging to ``folder``."""
+def spec_site(folder: Path, database: Path, kind: str = "daphne", **env: str) -> SiteUnderTest:
+    """The spec settings served by ``kind`` on ``database`` (not started), logging to ``folder``, plus ``env``."""
     return SiteUnderTest(
         folder,
         settings="tests.spec.settings",
@@ -27,6 +27,7 @@ def spec_site(folder: Path, database: Path, kind: str = "daphne") -> SiteUnderTe
             "DJANGO_DEBUG": "0",
             "DOCSYNC_SQLITE": str(database),
             "DOCSYNC_ALLOWED_ORIGINS": ALLOWED_ORIGIN,
+            **env,
         },
     )
 

@@ -7,11 +7,12 @@ nothing of docsync: if the document is not enough to write it, these tests say w
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import os
 import re
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from http.cookiejar import CookieJar
 from pathlib import Path
 from typing import Any
@@ -684,3 +685,130 @@ async def test_a_token_is_readable_and_carries_no_credential(server: ServerProce
     fresh = page_config(server.url + "spec/", CookieJar())
     assert token_payload(fresh["token"])["vis"] != first["vis"]
     await open_client(config=fresh, headers=headers)
+
+
+# -- §3: PUSH-DOC, from a client creating its session where the app's "push" rule allows it --
+
+_CREATORS_ONLY = "only a client creating its session may push, and only where the application allows it"
+_NO_LONGER = "the session is no longer being created (another connection joined, or it was changed)"
+
+
+def _document_to_push(values: list[float]) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """A document of a data source (its column in buffer "7") and a text input, and its buffers."""
+    x, payload = ndarray(values, "float64", "7")
+    source = {"type": "object", "name": "ColumnDataSource", "id": "c1", "attributes": {"data": {"x": x}}}
+    text = {"type": "object", "name": "TextInput", "id": "t1", "attributes": {"value": "pushed"}}
+    return {"title": "pushed", "roots": [{"id": "c1"}, {"id": "t1"}], "models": [source, text]}, {"7": payload}
+
+
+@pytest.mark.asyncio
+async def test_a_creator_the_app_lets_push_replaces_the_document(server: ServerProcess, open_client: Open) -> None:
+    a, _ = await open_client("spec_push")  # its websocket made the session (the page makes none)
+    s, values = a.last_seq, [0.5, -1.25, 1e300]
+    doc, buffers = _document_to_push(values)
+    # A refused document changes nothing, and the creator may push again (before, the
+    # refusal took its right away).
+    nope = {"type": "object", "name": "Nope", "id": "n1", "attributes": {}}
+    reply = await a.request("PUSH-DOC", {"doc": {**doc, "models": [*doc["models"], nope]}}, buffers)
+    assert reply.content == {"text": "push refused: unknown model type 'Nope'", "code": "bad-document"}
+    ok = await a.request("PUSH-DOC", {"doc": doc}, buffers)
+    # The OK names the position the push took; the push itself is never sent back to its
+    # sender (before, it came as a PATCH-DOC of RootRemoved/TitleChanged/RootAdded before the OK).
+    assert ok.msgtype == "OK" and ok.content == {"seq": s + 1}
+    assert [m.msgtype for m in a.inbox] == ["ACK", "PULL-DOC-REPLY", "ERROR", "OK"]
+    # Another client pulls the pushed document, at that position.
+    b, pulled = await open_client(config=a.config)
+    assert (b.last_seq, pulled["title"], pulled["roots"]) == (s + 1, "pushed", doc["roots"])
+    [reply] = [m for m in b.inbox if m.msgtype == "PULL-DOC-REPLY"]
+    models = {m["id"]: m for m in pulled["models"]}
+    assert set(models) == {"c1", "t1"} and models["t1"] == doc["models"][1]
+    assert ndarray_values(models["c1"]["attributes"]["data"]["x"], reply.buffers) == values
+    # The session is made: nobody pushes again, neither its creator nor a joiner.
+    for client, why in ((a, _NO_LONGER), (b, _CREATORS_ONLY)):
+        reply = await client.request("PUSH-DOC", {"doc": doc}, buffers)
+        assert reply.content == {"text": f"PUSH-DOC not allowed: {why}", "code": "push-not-allowed"}
+    # The creator goes on from the push's position; the joiner gets the change there.
+    a.last_seq = ok.content["seq"]
+    ok = await a.patch([changed("t1", "value", "edited")])
+    assert ok.content == {"seq": s + 2, "applied_seq": s + 2, "rejected": 0}
+    [seen] = await _patches_until(b, s + 2)
+    assert seen.content["events"] == [changed("t1", "value", "edited")]
+
+
+@pytest.mark.asyncio
+async def test_a_push_the_app_does_not_allow_is_refused_and_changes_nothing(open_client: Open) -> None:
+    a, before = await open_client("spec")  # no "push" rule: nobody may push
+    doc, buffers = _document_to_push([1.0])
+    reply = await a.request("PUSH-DOC", {"doc": doc}, buffers)
+    assert reply.content == {"text": f"PUSH-DOC not allowed: {_CREATORS_ONLY}", "code": "push-not-allowed"}
+    _, after = await open_client(config=a.config)
+    assert after == before
+
+
+# -- §11, §12: wire limits and incomplete messages, on a server with small ones ------------
+
+_TIMEOUT, _FRAME, _MESSAGE = 1, 64 * 1024, 256 * 1024
+
+
+@pytest.fixture(scope="module")
+def small_server(tmp_path_factory: pytest.TempPathFactory, database: Path) -> Iterator[ServerProcess]:
+    """The spec site with INCOMPLETE_MESSAGE_TIMEOUT 1 s, MAX_FRAME_BYTES 64 KiB, MAX_MESSAGE_BYTES 256 KiB."""
+    env = {
+        "DOCSYNC_INCOMPLETE_MESSAGE_TIMEOUT": str(_TIMEOUT),
+        "DOCSYNC_MAX_FRAME_BYTES": str(_FRAME),
+        "DOCSYNC_MAX_MESSAGE_BYTES": str(_MESSAGE),
+    }
+    with spec_site(tmp_path_factory.mktemp("spec-small"), database, **env) as site:
+        yield site.server
+
+
+def _patch_frames(level: str, buffers: list[bytes]) -> list[str | bytes]:
+    """The frames of a PATCH-DOC setting the slider to 9 and carrying ``buffers`` (§1, §2)."""
+    header = json.dumps({"msgid": "1", "msgtype": "PATCH-DOC", "num_buffers": len(buffers)})
+    frames: list[str | bytes] = [header, "{}", json.dumps({"events": [changed(level, "value", 9.0)], "base": 0})]
+    for i, payload in enumerate(buffers):
+        frames += [json.dumps({"id": str(i)}), payload]
+    return frames
+
+
+def _frame_bytes(frame: str | bytes) -> int:
+    return len(frame.encode() if isinstance(frame, str) else frame)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("case", ["stalled", "frame", "message", "daphne"])
+async def test_a_message_over_the_limits_or_left_incomplete_is_dropped_with_its_close(
+    small_server: ServerProcess, case: str
+) -> None:
+    watcher = await WireClient.connect(page_config(small_server.url + "spec/"))
+    before = await watcher.handshake()
+    client = await WireClient.connect(watcher.config)
+    assert (await client.receive()).msgtype == "ACK"
+    level = _level(before)
+    if case == "stalled":  # the buffer's payload never comes
+        frames, code, text = _patch_frames(level, [b""])[:-1], 4408, f"message incomplete for {_TIMEOUT} s"
+    elif case == "frame":
+        frames = _patch_frames(level, [bytes(_FRAME + 1)])
+        code, text = 1009, f"frame too large: {_FRAME + 1} > {_FRAME} bytes"
+    elif case == "message":  # every frame within MAX_FRAME_BYTES; all of them together over MAX_MESSAGE_BYTES
+        frames = _patch_frames(level, [bytes(_FRAME)] * 5)
+        # Counted as the frames' bytes (text as UTF-8), up to the frame that passes the limit.
+        sizes = list(itertools.accumulate(_frame_bytes(f) for f in frames))
+        total = next(n for n in sizes if n > _MESSAGE)
+        code, text = 1009, f"message too large: {total} > {_MESSAGE} bytes"
+    else:  # over daphne's own limit: its 1 MiB, which docsync raises only to a larger MAX_MESSAGE_BYTES
+        frames, code, text = _patch_frames(level, [bytes(1024 * 1024 + 1)]), None, None
+    for frame in frames:
+        await client.socket.send(frame)
+    closed = await client.until_closed(timeout=30)
+    # §12: an ERROR without reqid gives the reason, then the close. daphne drops the
+    # connection itself, with neither (the client's library reports 1006: no close frame).
+    assert closed.code == code
+    errors = [(m.reqid, m.content) for m in client.inbox if m.msgtype == "ERROR"]
+    assert errors == ([(None, {"text": text, "code": f"close-{code}"})] if text else [])
+    # Nothing of the message was applied: the session is as it was, for the others too.
+    pulled = await watcher.request("PULL-DOC-REQ", {"client_id": watcher.client_id})
+    assert pulled.content["doc"] == before and pulled.content["seq"] == watcher.last_seq
+    await watcher.settle(0.3)
+    assert not watcher.patches()
+    await watcher.close()
