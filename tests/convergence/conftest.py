@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
+import secrets
 import shutil
 import tempfile
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,12 +33,28 @@ class ConvergenceServer(SiteUnderTest):
     """A daphne process serving the convergence apps on a SQLite file in ``folder``, and what the tests need of it."""
 
     def __init__(self, folder: Path) -> None:
+        self.metrics_token = secrets.token_urlsafe(16)
         super().__init__(
             folder,
             settings="tests.convergence.settings",
             cwd=ROOT,
-            env={"DOCSYNC_SQLITE": str(folder / "db.sqlite3"), "DJANGO_DEBUG": "1", "DOCSYNC_LOG_LEVEL": "WARNING"},
+            env={
+                "DOCSYNC_SQLITE": str(folder / "db.sqlite3"),
+                "DJANGO_DEBUG": "1",
+                "DOCSYNC_LOG_LEVEL": "WARNING",
+                "DOCSYNC_METRICS_TOKEN": self.metrics_token,
+            },
         )
+
+    def live_sessions(self, app: str) -> int:
+        """The sessions of ``app`` the server holds now (its /docsync-metrics)."""
+        headers = {"Authorization": f"Bearer {self.metrics_token}"}
+        request = urllib.request.Request(self.url + "docsync-metrics", headers=headers)
+        with urllib.request.urlopen(request, timeout=30) as response:
+            text = response.read().decode()
+        found = re.search(rf'^docsync_sessions\{{app="{re.escape(app)}"\}} (\d+)$', text, re.M)
+        assert found is not None, f"no sessions figure for {app} in the metrics:\n{text}"
+        return int(found.group(1))
 
     async def room_config(self, app: str, room: str | None = None) -> dict[str, Any]:
         """Return the page configuration of ``app`` in ``room`` (a fresh room by default)."""

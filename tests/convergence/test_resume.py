@@ -161,7 +161,9 @@ def test_resume_after_the_session_expired_is_fresh(server: ConvergenceServer) ->
         await subject.disconnect()
         item.label = "made while away"  # type: ignore[union-attr]
         assert subject.pending == 1  # waiting: sent after the resume
-        await asyncio.sleep(2.0)  # the unused-session lifetime is 1 s, checked every 0.2 s
+        # The unused-session lifetime is 1 s, checked every 0.2 s, from when the server sees
+        # the socket go (under load, later than disconnect() returns): wait for the expiry.
+        await _until_no_session(server, "convergence")
         try:
             await subject.reconnect()
             reply, _ = _last(subject, RESUME_REPLY)
@@ -257,3 +259,12 @@ def test_change_whose_answer_was_lost_is_applied_once(server: ConvergenceServer)
             await keeper.close()
 
     asyncio.run(main())
+
+
+async def _until_no_session(server: ConvergenceServer, app: str) -> None:
+    """Wait (60 s at most) until the server holds no session of ``app``: every one has expired."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 60.0
+    while await asyncio.to_thread(server.live_sessions, app) > 0:
+        assert loop.time() < deadline, f"sessions of {app} still live after 60 s:\n{server.log_tail()}"
+        await asyncio.sleep(0.2)
