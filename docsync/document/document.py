@@ -462,6 +462,11 @@ class Document:
         new roots: from a client, under every rule such a patch obeys (client structure,
         ``max_models`` models at most, references, cycles, ``limits``).
         """
+        definitions = data.get("models") if type(data) is dict else None
+        if max_models is not None and type(definitions) is list and len(definitions) > max_models:
+            # Counted before any is built (each definition is one model): building 100,000
+            # to refuse them held the session's lock for a quarter of a second.
+            raise PatchError(f"too many models: {len(definitions)} > {max_models}")
         title, models, roots = parse_document(data, buffers or {}, max_array_elements=max_array_elements)
         if max_models is not None and len(models) > max_models:
             raise PatchError(f"too many models: {len(models)} > {max_models}")

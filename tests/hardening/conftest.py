@@ -40,6 +40,14 @@ def debug_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> 
     yield from running_site(tmp_path_factory, database, "debug-site", debug=True)
 
 
+@pytest.fixture(scope="session")
+def default_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterator[Site]:
+    """A site with docsync's default wire and model limits (``default_limits_settings``)."""
+    yield from running_site(
+        tmp_path_factory, database, "default-limits", DJANGO_SETTINGS_MODULE="tests.hardening.default_limits_settings"
+    )
+
+
 @pytest_asyncio.fixture
 async def victim(site: Site) -> AsyncIterator[Victim]:
     """An anonymous client of a fresh session of the shared site, closed after the test."""

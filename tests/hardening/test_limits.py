@@ -215,7 +215,8 @@ async def test_models_created_by_the_client(target: Target) -> None:
     patch = new_message(PATCH_DOC, {"events": events, "references": references})
     reply = await sock.request(patch)
     assert reply.msgtype == ERROR
-    assert reply.content["text"] == f"too many models created by clients: at most {MAX_CLIENT_MODELS}"
+    text = f"too many models created by clients: at most {MAX_CLIENT_MODELS} ({count} defined by this patch, 0 before)"
+    assert reply.content["text"] == text
     # The refused structural change reset the sender's document to the server's (after the
     # answer, as everything the patch caused).
     while not any(m.msgtype == PUSH_DOC for m in sock.messages):
