@@ -47,7 +47,13 @@ ALLOWED_TYPES = {"ACK", "OK", "ERROR", "PULL-DOC-REPLY", "PATCH-DOC", "PUSH-DOC"
 DOCUMENTED_CLOSES = {
     1002: ("",),
     1009: ("frame too large", "message too large", "too many buffers"),
-    4029: ("too many patches per second",),
+    # Every client message counts against a rate (protocol.md §12).
+    4029: (
+        "too many patches per second",
+        "too many document requests per second",
+        "too many requests per second",
+        "too many messages per second",
+    ),
 }
 
 

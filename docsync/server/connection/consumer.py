@@ -29,7 +29,7 @@ from ...exceptions import (
 from ...origins import scope_origin_allowed
 from ...protocol import Message, Receiver, ack, error
 from ...protocol.message import frame_nbytes
-from ...protocol.msgtypes import PATCH_DOC, PULL_DOC_REQ, RESUME_REQ
+from ...protocol.msgtypes import PATCH_DOC, PULL_DOC_REQ, PUSH_DOC, RESUME_REQ, SERVER_INFO_REQ
 from ..admission import check_grant, open_session, user_id_of
 from ..admission.tokens import SessionToken
 from ..admission.visitors import socket_visitor
@@ -62,6 +62,10 @@ from .rate import DOCUMENT_REQUESTS_PER_SECOND, RateLimiter
 __all__ = ["SUBPROTOCOL", "DocumentConsumer", "close_abandoned_websockets"]
 
 logger = logging.getLogger("docsync.server")
+
+#: The requests that count against DOCUMENT_REQUESTS_PER_SECOND: each is answered with a
+#: whole document (a pull, a resume), or replaces it (a push), or is answered (server info).
+_REQUESTS = frozenset({PULL_DOC_REQ, RESUME_REQ, PUSH_DOC, SERVER_INFO_REQ})
 
 SUBPROTOCOL = "docsync"  # docsync's own apps; other kinds name theirs (dialects.py)
 
@@ -606,11 +610,23 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
 
     async def handle(self, message: Message) -> None:
         """Dispatch one complete message (to the local session, or to the relay)."""
-        if message.msgtype == PATCH_DOC and not self.rate.allow():
-            self.refuse(RateLimitedError("too many patches per second"))
-            return
-        if message.msgtype in (PULL_DOC_REQ, RESUME_REQ) and not self.document_requests.allow():
-            self.refuse(RateLimitedError("too many document requests per second"))
+        msgtype = message.msgtype
+        # Every client message counts against one of two rates (protocol.md §12, 4029):
+        # unbounded, a client made its process answer SERVER-INFO-REQs, or read OKs it ignores,
+        # as fast as it could send them.
+        if msgtype == PATCH_DOC:  # nearly every message: one comparison
+            if not self.rate.allow():
+                self.refuse(RateLimitedError("too many patches per second"))
+                return
+        elif msgtype in _REQUESTS:
+            if not self.document_requests.allow():
+                if msgtype == PULL_DOC_REQ or msgtype == RESUME_REQ:
+                    self.refuse(RateLimitedError("too many document requests per second"))
+                else:
+                    self.refuse(RateLimitedError(f"too many requests per second ({msgtype})"))
+                return
+        elif not self.rate.allow():  # ACK, OK, ERROR (ignored), and what is answered bad-request
+            self.refuse(RateLimitedError(f"too many messages per second ({msgtype})"))
             return
         if self.relay is not None and self.cluster is not None:
             frames, self._relay_pending = self._relay_pending or frames_of(message), []

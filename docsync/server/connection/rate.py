@@ -6,8 +6,8 @@ import time
 
 __all__ = ["DOCUMENT_REQUESTS_PER_SECOND", "RateLimiter"]
 
-#: PULL-DOC-REQ and RESUME-REQ per second (and at once) on one connection: each is
-#: answered with the whole document.
+#: PULL-DOC-REQ, RESUME-REQ, PUSH-DOC and SERVER-INFO-REQ per second (and at once) on one
+#: connection, together: a pull or a resume is answered with the whole document.
 DOCUMENT_REQUESTS_PER_SECOND = 10.0
 
 

@@ -1,0 +1,57 @@
+"""Floods of cheap messages in docsync's own dialect: every message a client sends counts against a rate.
+
+Against a real daphne with docsync's default limits (``default_site``): SERVER-INFO-REQ
+counts with the document requests (10 a second), ACK/OK/ERROR (which the server
+ignores) with the patches (``MAX_PATCHES_PER_SECOND``); past either, close 4029.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import pytest
+import websockets
+
+from docsync.conf import DEFAULTS
+from docsync.protocol import ACK, ERROR, OK, new_message
+from docsync.protocol.msgtypes import SERVER_INFO_REQ
+from docsync.server.connection.rate import DOCUMENT_REQUESTS_PER_SECOND
+
+from .harness import Site, open_raw
+
+RATE_LIMITED = 4029
+MAX_PATCHES_PER_SECOND = int(DEFAULTS["MAX_PATCHES_PER_SECOND"])
+
+
+async def _flood(site: Site, message: Any, count: int) -> tuple[int | None, list[str], int]:
+    """Send ``count`` copies of ``message`` (a fresh msgid each) on one connection: the close code, ERRORs, replies."""
+    config = site.browser().page_config("counted")
+    sock = await open_raw(config["wsUrl"], config["token"])
+    with contextlib.suppress(websockets.ConnectionClosed):  # the server may close first
+        for _ in range(count):
+            await sock.send_message(message())
+    closed = await sock.until_closed(10)
+    replies = sum(1 for m in sock.messages if m.reqid is not None)
+    return closed.code, sock.errors(), replies
+
+
+@pytest.mark.asyncio
+async def test_a_flood_of_server_info_requests_closes_4029(default_site: Site) -> None:
+    count = int(20 * DOCUMENT_REQUESTS_PER_SECOND)
+    code, errors, replies = await _flood(default_site, lambda: new_message(SERVER_INFO_REQ, {}), count)
+    assert code == RATE_LIMITED
+    assert errors == ["too many requests per second (SERVER-INFO-REQ)"]
+    # The burst is the rate: the requests before the one over it were answered.
+    assert DOCUMENT_REQUESTS_PER_SECOND <= replies < count
+
+
+@pytest.mark.parametrize("msgtype", [ACK, OK, ERROR])
+@pytest.mark.asyncio
+async def test_a_flood_of_ignored_messages_closes_4029(default_site: Site, msgtype: str) -> None:
+    # What a client sends that the server ignores (ACK, OK, ERROR) counts with the patches.
+    content = {"ACK": {}, "OK": {"seq": 0}, "ERROR": {"text": "x", "code": "patch-refused"}}[msgtype]
+    count = 8 * MAX_PATCHES_PER_SECOND
+    code, errors, _ = await _flood(default_site, lambda: new_message(msgtype, content), count)
+    assert code == RATE_LIMITED
+    assert errors == [f"too many messages per second ({msgtype})"]
