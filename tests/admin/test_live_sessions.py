@@ -17,6 +17,7 @@ import pytest
 import pytest_asyncio
 
 from docsync.client import ClientSession
+from docsync.testing import EVENT_WAIT
 from tests.hardening.harness import Browser, Database, Site, open_client, wait_until
 
 from .conftest import CHANGELIST, LIFETIME, changelist_rows, live_url
@@ -119,7 +120,7 @@ async def test_list_columns_filters_search_sorting_and_freshness(admin_site: Sit
     # Sorting by last activity: make the first session the most recently active.
     await asyncio.sleep(0.05)
     sliders.document.get_model_by_name("frequency").value = 2.5  # type: ignore[union-attr]
-    await sliders.sync()
+    await sliders.sync(EVENT_WAIT)
 
     mine = {c.id[:10] for c in sessions.clients}
 
@@ -137,14 +138,14 @@ async def test_list_columns_filters_search_sorting_and_freshness(admin_site: Sit
     assert (await order(oldest_first))[-1] == sliders.id[:10]
     # Touching another session moves it to the front.
     other.document.get_model_by_name("phase").value = 1.0  # type: ignore[union-attr]
-    await other.sync()
+    await other.sync(EVENT_WAIT)
     await wait_until_async(
         lambda: order(newest_first), lambda got: got[:2] == [other.id[:10], sliders.id[:10]], "re-sorted"
     )
     assert (await order(oldest_first))[-2:] == [sliders.id[:10], other.id[:10]]
 
 
-async def wait_until_async(fetch: Any, check: Any, what: str, timeout: float = 10) -> None:
+async def wait_until_async(fetch: Any, check: Any, what: str, timeout: float = EVENT_WAIT) -> None:
     """Poll ``await fetch()`` until ``check(result)``; fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -219,14 +220,14 @@ async def test_notice_is_shown_in_the_session(admin_site: Site, sessions: Sessio
     answer = await _post(operator, live_url(client.id), {"action": "notice", "text": "Maintenance at noon"})
     assert answer.status == 302 and answer.location.endswith(live_url(client.id))
     for tab in (client, watcher):
-        await tab.wait_for(lambda t=tab: t.notices == [{"text": "Maintenance at noon"}], 5)
+        await tab.wait_for(lambda t=tab: t.notices == [{"text": "Maintenance at noon"}], EVENT_WAIT)
     page = (await _get(operator, live_url(client.id))).body
     assert "Message sent." in page and "Maintenance at noon" in page
     # An empty message is not sent.
     await _post(operator, live_url(client.id), {"action": "notice", "text": "  "})
     # A notice sent after it arrives after it would have: the empty one was never sent.
     await _post(operator, live_url(client.id), {"action": "notice", "text": "Done"})
-    await client.wait_for(lambda t=client: len(t.notices) == 2, 30)
+    await client.wait_for(lambda t=client: len(t.notices) == 2, EVENT_WAIT)
     assert client.notices == [{"text": "Maintenance at noon"}, {"text": "Done"}]
     assert not client.errors and client.close_code is None
 
@@ -273,7 +274,7 @@ async def test_expire_now_closes_the_clients_and_removes_the_row(admin_site: Sit
     answer = await _post(operator, live_url(doomed.id), {"action": "expire"})
     assert answer.status == 302 and answer.location.endswith(CHANGELIST)
     for tab in (doomed, other_tab):
-        await tab.wait_for(lambda t=tab: t.close_code is not None, 5)
+        await tab.wait_for(lambda t=tab: t.close_code is not None, EVENT_WAIT)
         assert (tab.close_code, tab.close_reason) == (4001, "This session was ended by an administrator.")
         # The reason comes in an ERROR too (some servers drop close reasons), for the page to show.
         assert [e.content for e in tab.errors] == [
@@ -314,7 +315,7 @@ async def test_list_actions(admin_site: Site, sessions: Sessions) -> None:
     answer = await _post(operator, CHANGELIST, [("action", "expire_now"), ("index", "0"), *chosen])
     assert answer.status == 302
     for client in (first, second):
-        await client.wait_for(lambda c=client: c.close_code == 4001, 5)
+        await client.wait_for(lambda c=client: c.close_code == 4001, EVENT_WAIT)
     assert spared.close_code is None
     listed = {r["short_id"] for r in await _rows(operator)}
     assert first.id[:10] not in listed and second.id[:10] not in listed and spared.id[:10] in listed
@@ -339,7 +340,7 @@ async def test_only_staff_with_the_permission_see_live_sessions(admin_site: Site
     # The viewer may not act; nothing happened to the session.
     assert (await _post(viewer, live_url(client.id), {"action": "expire"})).status == 403
     client.document.get_model_by_name("frequency").value = 2.5  # type: ignore[union-attr]
-    await client.sync()  # a round trip after the refusal: the session is still served
+    await client.sync(EVENT_WAIT)  # a round trip after the refusal: the session is still served
     assert client.close_code is None and client.id in {r["session_id"] for r in admin_site.live_rows()}
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from docsync.client import ClientSession, fetch_page_config
-from docsync.testing import SiteUnderTest
+from docsync.testing import EVENT_WAIT, SiteUnderTest
 
 from ..sites import migrated_sqlite
 
@@ -91,8 +91,9 @@ async def connect(config: dict[str, Any], ws_url: str) -> ClientSession:
     return session
 
 
-async def set_slider_and_wait(session: ClientSession, value: float, timeout: float = 10) -> str:
-    """Set the slider, wait for the callback's echo, return the echo text."""
+async def set_slider_and_wait(session: ClientSession, value: float, timeout: float = EVENT_WAIT) -> str:
+    """Set the slider, wait for the callback's echo (``timeout`` s, at least ``EVENT_WAIT``), return the echo text."""
+    timeout = max(timeout, EVENT_WAIT)
     session.document.get_model_by_name("slider").value = value  # type: ignore[union-attr]
     await session.sync(timeout)
     echo = session.document.get_model_by_name("echo")

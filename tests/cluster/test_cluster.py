@@ -22,7 +22,7 @@ from django.core import signing
 
 from docsync.client import ClientSession
 from docsync.protocol.msgtypes import PATCH_DOC
-from docsync.testing import RawSocket
+from docsync.testing import EVENT_WAIT, RawSocket
 from project.settings import DEMO_SECRET_KEY
 
 from .conftest import PROCESS_TIMEOUT, AdminBrowser, Cluster, connect, run, set_slider_and_wait
@@ -41,10 +41,10 @@ def test_relayed_websockets_reach_the_one_owner(cluster: Cluster) -> None:
         assert relayed.document.get_model_by_name("slider").value == 5  # type: ignore[union-attr]
         assert (await set_slider_and_wait(relayed, 7)).endswith(f"pid={owner.pid}")
         slider = first.document.get_model_by_name("slider")
-        await first.wait_for(lambda: slider.value == 7)  # type: ignore[union-attr]
+        await first.wait_for(lambda: slider.value == 7, EVENT_WAIT)  # type: ignore[union-attr]
         third = await connect(config, cluster.ws_url("counted", 0))  # and yet another process
         assert (await set_slider_and_wait(third, 9)).endswith(f"pid={owner.pid}")
-        await relayed.wait_for(lambda: relayed.document.get_model_by_name("slider").value == 9)  # type: ignore[union-attr]
+        await relayed.wait_for(lambda: relayed.document.get_model_by_name("slider").value == 9, EVENT_WAIT)  # type: ignore[union-attr]
         assert cluster.runs(session_id) == [str(owner.pid)]  # app code ran once, in the owner
         assert cluster.runs(session_id, "on_session_created") == [str(owner.pid)]
         for client in (first, relayed, third):
@@ -124,7 +124,7 @@ def test_a_new_session_id_at_two_processes_at_once_is_created_once(cluster: Clus
             )
             assert len(cluster.runs(config["sessionId"])) == 1
             await set_slider_and_wait(one, 42)
-            await two.wait_for(lambda t=two: t.document.get_model_by_name("slider").value == 42)  # type: ignore[union-attr,misc]
+            await two.wait_for(lambda t=two: t.document.get_model_by_name("slider").value == 42, EVENT_WAIT)  # type: ignore[union-attr,misc]
             await one.close()
             await two.close()
 
@@ -153,9 +153,9 @@ def test_broadcast_reaches_sessions_in_every_process(cluster: Cluster) -> None:
             pids.add((await set_slider_and_wait(client, 3)).split("pid=")[1])
         assert len(pids) == 3  # one session held by each process
         clients[0].document.send_message("broadcast-request", "new data arrived")
-        await clients[0].sync()
+        await clients[0].sync(EVENT_WAIT)
         for client in clients:
-            await client.wait_for(lambda c=client: _news_received(c) == ["new data arrived"])
+            await client.wait_for(lambda c=client: _news_received(c) == ["new data arrived"], EVENT_WAIT)
         for client in clients:
             await client.close()
 
@@ -176,10 +176,10 @@ def test_broadcasts_from_sync_and_async_callbacks_reach_every_session_in_order(c
         for n in range(4):
             kind = "-sync" if n % 2 else ""
             clients[0].document.send_message(f"broadcast-request{kind}", f"item {n}")
-            await clients[0].sync()
+            await clients[0].sync(EVENT_WAIT)
             expected.append(f"sync item {n}" if kind else f"item {n}")
         for client in clients:
-            await client.wait_for(lambda c=client: _news_received(c) == expected, timeout=15)  # type: ignore[misc]
+            await client.wait_for(lambda c=client: _news_received(c) == expected, EVENT_WAIT)  # type: ignore[misc]
         for client in clients:
             await client.close()
 
@@ -212,9 +212,9 @@ def test_admin_lists_every_process_and_its_actions_reach_the_owner(cluster: Clus
         await asyncio.to_thread(
             admin.post, f"admin/docsync/livesession/{target}/live/", {"action": "notice", "text": "hello from admin"}
         )
-        await clients[2].wait_for(lambda: clients[2].notices == [{"text": "hello from admin"}])
+        await clients[2].wait_for(lambda: clients[2].notices == [{"text": "hello from admin"}], EVENT_WAIT)
         await asyncio.to_thread(admin.post, f"admin/docsync/livesession/{target}/live/", {"action": "expire"})
-        await clients[2].wait_for(lambda: clients[2].close_code == 4001)
+        await clients[2].wait_for(lambda: clients[2].close_code == 4001, EVENT_WAIT)
         for client in clients[:2]:
             await client.close()
 
@@ -267,7 +267,7 @@ def test_clients_of_a_killed_process_recover_and_its_rows_disappear(cluster: Clu
         victim_pid = str(victim.pid)
         victim.kill()
         killed_at = time.monotonic()
-        await direct.wait_for(lambda: direct.close_code == 1006, 5)
+        await direct.wait_for(lambda: direct.close_code == 1006, EVENT_WAIT)
         # The relay notices the owner is gone within a heartbeat of its liveness expiring.
         await relayed.wait_for(lambda: relayed.close_code == 4010, PROCESS_TIMEOUT * 3)
         # Reconnecting through another process resumes into a fresh session there.
@@ -278,7 +278,7 @@ def test_clients_of_a_killed_process_recover_and_its_rows_disappear(cluster: Clu
         assert text.endswith(f"pid={cluster.servers[2].pid}")
         relayed.config["wsUrl"] = cluster.ws_url("counted", 0)
         await relayed.reconnect()
-        await relayed.wait_for(lambda: relayed.document.get_model_by_name("slider").value == 12)  # type: ignore[union-attr]
+        await relayed.wait_for(lambda: relayed.document.get_model_by_name("slider").value == 12, EVENT_WAIT)  # type: ignore[union-attr]
         runs = cluster.runs(config["sessionId"])
         assert runs == [victim_pid, str(cluster.servers[2].pid)]
         deadline = killed_at + PROCESS_TIMEOUT * 4

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 from docsync.client import ServerError
-from docsync.testing import RedisServer
+from docsync.testing import EVENT_WAIT, RedisServer
 
 from .conftest import Cluster, connect, run, set_slider_and_wait
 
@@ -105,7 +105,7 @@ def test_a_relayed_message_sent_while_the_channel_layer_is_down_is_refused_for_a
         cluster.redis.stop()
         try:
             relayed.document.get_model_by_name("slider").value = 31  # type: ignore[union-attr]
-            await relayed.wait_for(lambda: relayed.close_code is not None, 30)
+            await relayed.wait_for(lambda: relayed.close_code is not None, EVENT_WAIT)
             assert relayed.close_code == 1013, (relayed.close_code, relayed.close_reason)
         finally:
             cluster.redis.port = port
@@ -120,9 +120,9 @@ def test_a_relayed_message_sent_while_the_channel_layer_is_down_is_refused_for_a
                 if time.monotonic() > deadline:
                     raise
                 await asyncio.sleep(0.5)
-        await relayed.sync(10)
+        await relayed.sync(EVENT_WAIT)
         slider = owner.document.get_model_by_name("slider")
-        await owner.wait_for(lambda: slider.value == 31, 10)  # type: ignore[union-attr]
+        await owner.wait_for(lambda: slider.value == 31, EVENT_WAIT)  # type: ignore[union-attr]
         for client in (owner, relayed):
             await client.close()
         logs = "".join(path.read_text() for path in cluster.tmp.glob("server*.log"))

@@ -11,7 +11,7 @@ from channels.exceptions import ChannelFull
 from channels_redis.core import RedisChannelLayer as StockLayer
 
 from docsync.server.cluster.layer import RedisChannelLayer
-from docsync.testing import RedisServer
+from docsync.testing import EVENT_WAIT, RedisServer
 
 from .conftest import run
 
@@ -76,7 +76,7 @@ def test_a_receive_waits_for_a_message_sent_later(redis_url: str) -> None:
         await asyncio.sleep(0.2)
         assert not receiving.done()
         await _layer(RedisChannelLayer, redis_url).send(channel, _message(7))
-        assert await asyncio.wait_for(receiving, 10) == _message(7)
+        assert await asyncio.wait_for(receiving, EVENT_WAIT) == _message(7)
         await layer.flush()
 
     run(scenario())

@@ -21,7 +21,7 @@ import redis
 from docsync.client import ClientSession
 from docsync.protocol import Message, new_message
 from docsync.protocol.msgtypes import PATCH_DOC
-from docsync.testing import RawSocket
+from docsync.testing import EVENT_WAIT, RawSocket
 
 from .conftest import Cluster, connect, run, set_slider_and_wait
 
@@ -97,8 +97,8 @@ def test_relayed_messages_larger_than_a_read_cross_the_direct_route_whole(pair: 
         text = "\u00e9" + "x" * 300_000 + "\u00fc"  # non-ASCII: bytes on the wire are not characters
         # To the owner, which broadcasts it to its sessions: back to the relayed socket.
         relayed.document.send_message("broadcast-request", text)
-        await relayed.sync()
-        await relayed.wait_for(lambda: _news(relayed) == [text], 10)
+        await relayed.sync(EVENT_WAIT)
+        await relayed.wait_for(lambda: _news(relayed) == [text], EVENT_WAIT)
         for value in (3, 4):  # the route still in step: small records after the large ones
             echo = await set_slider_and_wait(relayed, value)
             assert echo.endswith(f"pid={pair.servers[0].pid}"), echo
@@ -207,11 +207,11 @@ async def _handshake(address: str, proof: bytes) -> tuple[dict[str, object], byt
     host, _, port = address.rpartition(":")
     reader, writer = await asyncio.open_connection(host, int(port))
     try:
-        size = int.from_bytes(await asyncio.wait_for(reader.readexactly(4), 10), "big")
+        size = int.from_bytes(await asyncio.wait_for(reader.readexactly(4), EVENT_WAIT), "big")
         hello = msgpack.unpackb(await reader.readexactly(size), raw=False)
         record = msgpack.packb({"process": "impostor", "nonce": os.urandom(16), "proof": proof}, use_bin_type=True)
         writer.write(len(record).to_bytes(4, "big") + record)
-        after = await asyncio.wait_for(reader.read(), 10)  # b"" once the listener closes
+        after = await asyncio.wait_for(reader.read(), EVENT_WAIT)  # b"" once the listener closes
     finally:
         writer.close()
     return hello, after

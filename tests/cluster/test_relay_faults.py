@@ -20,7 +20,7 @@ import pytest
 
 from docsync.client import ClientSession
 from docsync.protocol import pull_doc_req
-from docsync.testing import RawSocket
+from docsync.testing import EVENT_WAIT, RawSocket
 
 from .conftest import Cluster, connect, run, set_slider_and_wait
 
@@ -54,7 +54,7 @@ def test_relayed_joins_see_ack_first_under_a_patch_storm(mixed: Cluster) -> None
         owner = await connect(config, cluster.ws_url("storm", 1))  # process 1 owns the session
         slider = owner.document.get_model_by_name("slider")
         start = slider.value  # type: ignore[union-attr]
-        await owner.wait_for(lambda: slider.value > start + 20, 10)  # type: ignore[union-attr]
+        await owner.wait_for(lambda: slider.value > start + 20, EVENT_WAIT)  # type: ignore[union-attr]
         firsts: list[str] = []
 
         async def join() -> None:
@@ -158,7 +158,7 @@ def test_a_relayed_message_sent_while_redis_is_down_reaches_the_owner_by_the_dir
             assert relayed.close_code is None, (relayed.close_code, relayed.close_reason)
             assert echo.endswith(f"pid={cluster.servers[1].pid}"), echo  # the owner ran the callback
             slider = owner.document.get_model_by_name("slider")
-            await owner.wait_for(lambda: slider.value == 31, 10)  # type: ignore[union-attr]
+            await owner.wait_for(lambda: slider.value == 31, EVENT_WAIT)  # type: ignore[union-attr]
         finally:
             cluster.redis.port = port
             cluster.redis.start()
@@ -212,7 +212,7 @@ def test_a_relay_outlives_an_owner_that_registers_late_after_a_redis_restart(mix
             raise AssertionError(f"the relay dropped: close {relayed.close_code} {relayed.close_reason}") from exc
         assert relayed.close_code is None, (relayed.close_code, relayed.close_reason)
         slider = owner.document.get_model_by_name("slider")
-        await owner.wait_for(lambda: slider.value == 61, 10)  # type: ignore[union-attr]
+        await owner.wait_for(lambda: slider.value == 61, EVENT_WAIT)  # type: ignore[union-attr]
         for client in (owner, relayed):
             await client.close()
 

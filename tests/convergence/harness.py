@@ -22,6 +22,7 @@ from docsync.document import Document, ListSplicedEvent, Model
 from docsync.protocol import Message
 from docsync.protocol.message import frame_nbytes
 from docsync.protocol.msgtypes import ERROR, OK, PATCH_DOC, PUSH_DOC, RESUME_REPLY
+from docsync.testing import EVENT_WAIT
 
 from .apps import Item
 
@@ -155,9 +156,9 @@ class ControlledClient(Recorder, ClientSession):
             self.reader_error = exc
             raise
 
-    async def sync(self, timeout: float = 30) -> None:
+    async def sync(self, timeout: float = EVENT_WAIT) -> None:
         try:
-            await super().sync(timeout)
+            await super().sync(max(timeout, EVENT_WAIT))
         except TimeoutError:
             if self.reader_error is not None:
                 raise AssertionError(f"client {self.name}'s reader died") from self.reader_error
@@ -260,7 +261,7 @@ class ControlledClient(Recorder, ClientSession):
         self.offline = True
         await self._drop_socket()
 
-    async def lost(self, timeout: float = 10) -> None:
+    async def lost(self, timeout: float = EVENT_WAIT) -> None:
         """Wait until the reader notices that the connection is gone (cut elsewhere)."""
         if self._reader is not None:
             await asyncio.wait_for(asyncio.shield(self._reader), timeout)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 
+from docsync.testing import EVENT_WAIT
+
 from .apps import Item
 from .conftest import ConvergenceServer
 from .harness import ControlledClient, canonical
@@ -24,7 +26,7 @@ async def _pair(server: ConvergenceServer) -> tuple[ControlledClient, Controlled
 
 async def _settle(*clients: ControlledClient) -> None:
     for client in clients:
-        await client.sync()
+        await client.sync(EVENT_WAIT)
     for client in clients:
         await client.request_server_info()
 

@@ -13,6 +13,8 @@ import asyncio
 
 import numpy as np
 
+from docsync.testing import EVENT_WAIT
+
 from .conftest import ConvergenceServer
 from .harness import ControlledClient
 
@@ -26,11 +28,11 @@ def test_an_empty_column_reaches_the_other_clients(server: ConvergenceServer) ->
         try:
             # Every column emptied: a client may not leave a source's columns uneven.
             a.document.get_model_by_name("source").data = {"x": np.zeros(0), "y": np.zeros(0), "label": []}  # type: ignore[union-attr]
-            await a.sync()
-            await asyncio.wait_for(b.request_server_info(), 5)
+            await a.sync(EVENT_WAIT)
+            await asyncio.wait_for(b.request_server_info(), EVENT_WAIT)
             assert len(b.document.get_model_by_name("source").data["x"]) == 0  # type: ignore[union-attr]
             late = ControlledClient(config, "late")  # and in a whole document
-            await asyncio.wait_for(late.connect(), 5)
+            await asyncio.wait_for(late.connect(), EVENT_WAIT)
             assert len(late.document.get_model_by_name("source").data["x"]) == 0  # type: ignore[union-attr]
             await late.close()
         finally:

@@ -16,6 +16,7 @@ import numpy as np
 
 from docsync.protocol import Message
 from docsync.protocol.msgtypes import PATCH_DOC
+from docsync.testing import EVENT_WAIT
 
 from .conftest import ConvergenceServer
 from .harness import ControlledClient, canonical
@@ -27,7 +28,7 @@ async def _received(writer: ControlledClient, observer: ControlledClient, change
     """Make ``change`` on the writer; return the PATCH-DOC the observer got for it."""
     before = len(writer.sent)
     change()
-    await writer.sync()
+    await writer.sync(EVENT_WAIT)
     (sent,) = list(writer.sent.values())[before:]
     assert sent.replies[0].content["rejected"] == 0
     seq = sent.replies[0].content["seq"]

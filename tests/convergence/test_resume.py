@@ -18,6 +18,7 @@ import pytest
 
 from docsync.protocol import Message
 from docsync.protocol.msgtypes import PATCH_DOC, PULL_DOC_REPLY, RESUME_REPLY
+from docsync.testing import EVENT_WAIT
 
 from .apps import STREAM_ROLLOVER
 from .conftest import ConvergenceServer
@@ -32,7 +33,7 @@ def _last(client: ControlledClient, msgtype: str) -> tuple[Message, int]:
 
 async def _connect(config: dict[str, Any], name: str) -> ControlledClient:
     client = ControlledClient(config, name)
-    await asyncio.wait_for(client.connect(), 10)
+    await asyncio.wait_for(client.connect(), EVENT_WAIT)
     return client
 
 
@@ -56,7 +57,7 @@ async def _server_state(config: dict[str, Any]) -> tuple[dict[str, Any], int, in
 async def _stop_stream_and_compare(subject: ControlledClient, keeper: ControlledClient) -> np.ndarray:
     """Stop the stream, wait until nothing is in flight, compare with a fresh pull."""
     subject.document.get_model_by_name("switch").active = False  # type: ignore[union-attr]
-    await subject.sync()
+    await subject.sync(EVENT_WAIT)
     for client in (subject, keeper):
         await client.request_server_info()
     server_doc, server_seq, _ = await _server_state(subject.config)
@@ -157,7 +158,7 @@ def test_resume_after_the_session_expired_is_fresh(server: ConvergenceServer) ->
         initial = canonical(*subject.document.to_json())
         item = subject.document.get_model_by_name("a")
         item.value = 99.0  # type: ignore[union-attr]
-        await subject.sync()
+        await subject.sync(EVENT_WAIT)
         await subject.disconnect()
         item.label = "made while away"  # type: ignore[union-attr]
         assert subject.pending == 1  # waiting: sent after the resume
@@ -170,7 +171,7 @@ def test_resume_after_the_session_expired_is_fresh(server: ConvergenceServer) ->
             assert reply.content["mode"] == "full"
             assert reply.content["fresh"] is True
             assert subject.resumed_fresh is True
-            await subject.sync()
+            await subject.sync(EVENT_WAIT)
             # The change made for the old session was answered: rejected, not applied.
             answered = [p for p in subject.sent.values() if p.content["events"][0]["attr"] == "label"]
             assert [p.replies[0].content["rejected"] for p in answered] == [1]
@@ -211,7 +212,7 @@ def test_change_made_offline_is_applied_once_even_if_resent(server: ConvergenceS
             assert subject.pending == 1  # waiting, not sent: no connection
             assert not subject.sent
             await subject.reconnect()  # sends it, once
-            await subject.sync()
+            await subject.sync(EVENT_WAIT)
             (sent,) = subject.sent.values()
             first = sent.replies[0].content
             assert first["rejected"] == 0
@@ -245,7 +246,7 @@ def test_change_whose_answer_was_lost_is_applied_once(server: ConvergenceServer)
             await subject.drop()
             assert subject.pending == 1
             await subject.reconnect()  # resent: the server knows it by msgid
-            await subject.sync()
+            await subject.sync(EVENT_WAIT)
             (sent,) = subject.sent.values()
             assert [r.content["rejected"] for r in sent.replies] == [0]
             assert "applied_seq" in sent.replies[0].content  # answered from memory, not applied again

@@ -31,6 +31,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from docsync.protocol.msgtypes import PULL_DOC_REPLY
+from docsync.testing import EVENT_WAIT
 
 from .apps import Item, Source
 from .draws import Draws
@@ -313,7 +314,7 @@ class Run:
             await client.release_out(rng.randint(0, client.held_out))
         elif action == "sync" and not client.offline:
             await client.release_all()
-            await client.sync()
+            await client.sync(EVENT_WAIT)
         elif action == "reconnect" and not client.offline:
             await client.reconnect()
             self.stats["resumes"] += 1
@@ -332,7 +333,7 @@ class Run:
             for client in self.clients:
                 await client.release_all()
             for client in self.clients:
-                await client.sync()
+                await client.sync(EVENT_WAIT)
             # Everything the server sent a client before this reply has been applied.
             for client in self.clients:
                 await client.request_server_info()

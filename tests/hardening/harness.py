@@ -35,7 +35,7 @@ from docsync.client import ClientSession
 from docsync.document.registry import model_class
 from docsync.protocol import ACK, ERROR, PULL_DOC_REPLY, Message, new_message, pull_doc_req
 from docsync.serialization import Encoder
-from docsync.testing import RawSocket, SiteUnderTest
+from docsync.testing import EVENT_WAIT, RawSocket, SiteUnderTest
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = "tests.hardening.settings"
@@ -302,7 +302,7 @@ async def pull_json(config: dict[str, Any], headers: dict[str, str] | None = Non
 async def open_client(config: dict[str, Any], headers: dict[str, str] | None = None) -> ClientSession:
     """A connected ClientSession (ACK, then PULL-DOC) of the page's session."""
     session = ClientSession(config, headers=headers)
-    await asyncio.wait_for(session.connect(), 10)
+    await asyncio.wait_for(session.connect(), EVENT_WAIT)
     return session
 
 
@@ -345,7 +345,8 @@ def set_value_patch(model_id: str, attr: str, value: Any, base: int | None = Non
 
 
 async def wait_until(predicate: Callable[[], bool], timeout: float, what: str, interval: float = 0.05) -> None:
-    """Poll ``predicate`` until it holds; fail after ``timeout`` seconds."""
+    """Poll ``predicate`` until it holds; fail after ``timeout`` seconds (at least ``EVENT_WAIT``)."""
+    timeout = max(timeout, EVENT_WAIT)
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
@@ -354,7 +355,8 @@ async def wait_until(predicate: Callable[[], bool], timeout: float, what: str, i
 
 
 def wait_until_sync(predicate: Callable[[], bool], timeout: float, what: str, interval: float = 0.05) -> None:
-    """Poll ``predicate`` until it holds (from sync code); fail after ``timeout`` seconds."""
+    """Poll ``predicate`` until it holds (from sync code); fail after ``timeout`` seconds (at least ``EVENT_WAIT``)."""
+    timeout = max(timeout, EVENT_WAIT)
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:

@@ -17,7 +17,7 @@ import websockets
 
 from docsync.client import ClientSession
 from docsync.protocol import ACK, ERROR, OK, PATCH_DOC, PULL_DOC_REPLY, Message, new_message, pull_doc_req
-from docsync.testing import RawSocket
+from docsync.testing import EVENT_WAIT, RawSocket
 
 from .harness import Site, find_model, open_client, open_raw, set_value_patch
 
@@ -35,7 +35,7 @@ async def raw_pull(url: str, token: str) -> tuple[Message, list[str | bytes]]:
         await sock.send_message(request)
         frames: list[str | bytes] = []
         while True:
-            frame = await asyncio.wait_for(socket.recv(), 10)
+            frame = await asyncio.wait_for(socket.recv(), EVENT_WAIT)
             frames.append(frame)
             message = sock.receiver.receive(frame)
             if message is not None and message.reqid == request.msgid:
@@ -114,7 +114,7 @@ class Victim:
         finally:
             await sock.close()
         slider = self.observer.document.get_model_by_name("slider")
-        await self.observer.wait_for(lambda: slider.value == value, 5)  # type: ignore[union-attr]
+        await self.observer.wait_for(lambda: slider.value == value, EVENT_WAIT)  # type: ignore[union-attr]
         assert not self.observer.errors and self.observer.close_code is None
         self.before = await self.document_bytes()
 

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 import pytest
 
 from docsync.client import ClientSession
+from docsync.testing import EVENT_WAIT
 
 from .harness import Database, Site, canonical, expect_refusal, find_model, open_client, pull_json, token_payload
 
@@ -38,7 +39,7 @@ def channels_site(tmp_path_factory: pytest.TempPathFactory, database: Database) 
 
 async def _move(session: ClientSession, value: int) -> None:
     session.document.get_model_by_name("slider").value = value
-    await session.sync(timeout=5)
+    await session.sync(EVENT_WAIT)
 
 
 def _slider(doc_json: dict) -> float:  # type: ignore[type-arg]

@@ -11,6 +11,7 @@ import pytest
 
 from docsync.protocol import OK, PATCH_DOC, new_message
 from docsync.serialization import Encoder
+from docsync.testing import EVENT_WAIT
 
 from .harness import Site, open_client, open_raw
 
@@ -35,7 +36,7 @@ async def test_empty_arrays_reach_the_client_and_come_back(site: Site) -> None:
         assert reply.msgtype == OK, reply.content
         await sock.close()
         # And the server's broadcast of it (an empty frame again) reaches the first client.
-        await client.wait_for(lambda: len(client.received) >= 3, 5)
+        await client.wait_for(lambda: len(client.received) >= 3, EVENT_WAIT)
         assert not client.errors and client.close_code is None
         assert client.received[-1].msgtype == PATCH_DOC
         assert source.data["x"].shape == (0,)  # type: ignore[attr-defined]

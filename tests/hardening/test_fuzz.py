@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from docsync.protocol import ACK, ERROR, OK, PULL_DOC_REPLY, SERVER_INFO_REPLY, new_message, pull_doc_req
-from docsync.testing import RawSocket
+from docsync.testing import EVENT_WAIT, RawSocket
 
 from .fuzz_frames import frame_sequences, with_ids
 from .harness import Database, Site, mint_token, open_client, pull_json, wait_until_sync
@@ -94,8 +94,8 @@ class Bystander:
                 start = time.perf_counter()
                 try:
                     slider.value = value  # type: ignore[union-attr]
-                    await session.sync(5)
-                    await session.wait_for(lambda v=value: echo.text == f"value={v:g}", 5)  # type: ignore[union-attr]
+                    await session.sync(EVENT_WAIT)
+                    await session.wait_for(lambda v=value: echo.text == f"value={v:g}", EVENT_WAIT)  # type: ignore[union-attr]
                     self.latencies.append(time.perf_counter() - start)
                 except Exception as exc:
                     self.failures.append(f"round trip {value}: {exc!r}")
@@ -154,7 +154,7 @@ async def _exchange(sock: RawSocket, frames: list[str | bytes]) -> tuple[bool, b
     def answered() -> bool:
         return any(m.reqid == sentinel.msgid and m.msgtype == SERVER_INFO_REPLY for m in sock.messages)
 
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + EVENT_WAIT  # one of the two must come: an event, not a speed
     while not (done.is_set() or answered()) and time.monotonic() < deadline:
         await asyncio.sleep(0.005)
     closed_by_server = done.is_set()
@@ -277,7 +277,7 @@ async def _still_serves(site: Site) -> None:
     session = await open_client(config)
     try:
         session.document.get_model_by_name("slider").value = 42.0  # type: ignore[union-attr]
-        await session.sync(5)
+        await session.sync(EVENT_WAIT)
         assert not session.errors
         assert any(m.msgtype == OK for m in session.received)
     finally:

@@ -19,7 +19,7 @@ import websockets
 from docsync.client import ClientSession
 from docsync.protocol import ACK, ERROR, OK, RESUME_REPLY, new_message, pull_doc_req
 from docsync.serialization import Encoder
-from docsync.testing import RawSocket
+from docsync.testing import EVENT_WAIT, RawSocket
 
 from .harness import Site
 from .hostile import Victim, definition, patch, raw_pull
@@ -305,7 +305,7 @@ async def test_a_refused_list_splice_leaves_the_document_byte_identical(victim: 
 async def test_a_replay_too_big_for_the_client_is_sent_as_the_whole_document(victim: Victim) -> None:
     source = victim.model_id("source")
     absent = ClientSession(victim.config)
-    await asyncio.wait_for(absent.connect(), 10)
+    await asyncio.wait_for(absent.connect(), EVENT_WAIT)
     last_seq, client_id, incarnation = absent.last_seq, absent.client_id, absent.incarnation
     await absent.close()
     writer = await victim.raw()

@@ -13,6 +13,7 @@ import pytest
 
 from docsync.protocol import ERROR, OK, RESUME_REPLY, new_message
 from docsync.sync.patch_log import MAX_POSITION
+from docsync.testing import EVENT_WAIT
 
 from .harness import set_value_patch
 from .hostile import Victim
@@ -90,5 +91,5 @@ async def test_a_refused_resume_leaves_the_connection_s_client_id_as_it_was(vict
     finally:
         await sock.close()
     slider = victim.observer.document.get_model_by_name("slider")
-    await victim.observer.wait_for(lambda: slider.value == value, 5)  # type: ignore[union-attr]
+    await victim.observer.wait_for(lambda: slider.value == value, EVENT_WAIT)  # type: ignore[union-attr]
     assert not victim.observer.errors and victim.observer.close_code is None

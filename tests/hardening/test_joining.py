@@ -13,13 +13,14 @@ from typing import Any
 import pytest
 
 from docsync.client import ClientSession
+from docsync.testing import EVENT_WAIT
 
 from .harness import Site, canonical, expect_refusal, find_model, mint_token, open_client, pull_json
 
 
 async def _move(session: ClientSession, value: int) -> None:
     session.document.get_model_by_name("slider").value = value
-    await session.sync(timeout=5)
+    await session.sync(EVENT_WAIT)
 
 
 def _who(doc_json: dict[str, Any]) -> str:
@@ -64,7 +65,7 @@ async def test_a_shareable_session_keeps_each_connections_user(site: Site) -> No
     try:
         await _move(second, 7)
         assert _who(await pull_json(hers, headers=alice.cookie_header())) == "bob set 7; connected: alice, bob"
-        await first.sync(timeout=5)
+        await first.sync(EVENT_WAIT)
         await _move(first, 8)
         assert _who(await pull_json(joined, headers=bob.cookie_header())) == "alice set 8; connected: alice, bob"
     finally:

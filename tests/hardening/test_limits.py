@@ -22,6 +22,7 @@ import websockets
 
 from docsync.client import ClientSession
 from docsync.protocol import ERROR, OK, PATCH_DOC, PUSH_DOC, new_message
+from docsync.testing import EVENT_WAIT
 
 from .conftest import MAX_CONNECTIONS_PER_SESSION, MAX_PATCHES_PER_SECOND
 from .harness import (
@@ -70,14 +71,17 @@ class Target:
         writer = await open_client(self.config)
         try:
             writer.document.get_model_by_name("slider").value = value  # type: ignore[union-attr]
-            await writer.sync(timeout=5)
+            await writer.sync(EVENT_WAIT)
             assert not writer.errors, [e.content for e in writer.errors]
         finally:
             await writer.close()
         after = await pull_json(self.config)
         assert find_model(after, "slider")["attributes"]["value"] == value
         assert not self.observer.errors and self.observer.close_code is None
-        await self.observer.wait_for(lambda: self.observer.document.get_model_by_name("slider").value == value, 5)  # type: ignore[union-attr]
+        await self.observer.wait_for(
+            lambda: self.observer.document.get_model_by_name("slider").value == value,  # type: ignore[union-attr]
+            EVENT_WAIT,
+        )
         self.before = after
 
 

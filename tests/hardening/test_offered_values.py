@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from docsync.testing import EVENT_WAIT
+
 from .harness import Site, set_value_patch
 from .hostile import Victim, definition, patch
 
@@ -115,7 +117,7 @@ async def test_what_the_browser_widgets_send_is_accepted(site: Site) -> None:
         finally:
             await sock.close()
         document = victim.observer.document
-        await victim.observer.wait_for(lambda: document.get_model_by_name("date").value is None, 5)  # type: ignore[union-attr]
+        await victim.observer.wait_for(lambda: document.get_model_by_name("date").value is None, EVENT_WAIT)  # type: ignore[union-attr]
         assert document.get_model_by_name("select").value == "b"  # type: ignore[union-attr]
         assert document.get_model_by_name("auto_free").value == "anything typed"  # type: ignore[union-attr]
         assert document.get_model_by_name("tabs").active == 2  # type: ignore[union-attr]
@@ -142,7 +144,7 @@ async def test_a_value_the_app_set_outside_the_options_may_be_sent_back(site: Si
         finally:
             await sock.close()
         model = victim.observer.document.get_model_by_name("legacy_select")
-        await victim.observer.wait_for(lambda: model.value == "a", 5)  # type: ignore[union-attr]
+        await victim.observer.wait_for(lambda: model.value == "a", EVENT_WAIT)  # type: ignore[union-attr]
         assert victim.observer.document.get_model_by_name("tags").value == ["legacy"]  # type: ignore[union-attr]
     finally:
         await victim.close()
@@ -195,7 +197,7 @@ async def test_a_patch_leaving_columns_of_different_lengths_is_refused(site: Sit
         finally:
             await sock.close()
         data = victim.observer.document.get_model_by_name("source").data  # type: ignore[union-attr]
-        await victim.observer.wait_for(lambda: list(data["y"]) == [0.5, 8.0, 9.0], 5)
+        await victim.observer.wait_for(lambda: list(data["y"]) == [0.5, 8.0, 9.0], EVENT_WAIT)
         assert list(data["x"]) == [5.0, 6.0, 7.0]
     finally:
         await victim.close()
@@ -218,7 +220,7 @@ async def test_a_source_the_app_left_uneven_takes_changes_that_keep_its_lengths(
         finally:
             await sock.close()
         data = victim.observer.document.get_model_by_name("uneven").data  # type: ignore[union-attr]
-        await victim.observer.wait_for(lambda: list(data["x"]) == [5.0], 5)
+        await victim.observer.wait_for(lambda: list(data["x"]) == [5.0], EVENT_WAIT)
     finally:
         await victim.close()
 
@@ -265,7 +267,9 @@ async def test_a_widget_a_patch_defines_is_judged_by_its_own_offer_and_has_no_na
         finally:
             await sock.close()
         document = victim.observer.document
-        await victim.observer.wait_for(lambda: any(getattr(r, "title", None) == "made" for r in document.roots), 5)
+        await victim.observer.wait_for(
+            lambda: any(getattr(r, "title", None) == "made" for r in document.roots), EVENT_WAIT
+        )
         assert [r.value for r in document.roots if getattr(r, "title", None) == "made"] == ["b"]  # type: ignore[attr-defined]
     finally:
         await victim.close()

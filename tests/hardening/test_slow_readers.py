@@ -24,7 +24,7 @@ import pytest
 from docsync.client import ClientSession
 from docsync.protocol import ACK, PULL_DOC_REPLY, RESUME_REPLY, new_message
 from docsync.protocol.msgtypes import PULL_DOC_REQ, RESUME_REQ
-from docsync.testing import RawSocket
+from docsync.testing import EVENT_WAIT, RawSocket
 from project.examples import board as _board  # noqa: F401  (defines NoteBoard, which the client then reads)
 
 from .harness import Database, Site, open_client, wait_until
@@ -114,9 +114,9 @@ async def test_a_client_that_stops_reading_holds_up_no_one_and_is_closed_at_its_
         for n in range(NOTES):
             note = f"note {n} " + "x" * NOTE_BYTES
             board.notes = [note]  # type: ignore[union-attr]  # a whole new value: the document stays small
-            await writer.sync(timeout=30)  # its OK came: the session was not held up
+            await writer.sync(EVENT_WAIT)  # its OK came: the session was not held up
             if n % 50 == 0:
-                await reader.wait_for(lambda note=note: _notes(reader) == [note], timeout=30)  # type: ignore[misc]
+                await reader.wait_for(lambda note=note: _notes(reader) == [note], EVENT_WAIT)  # type: ignore[misc]
             if not queued_seen:
                 detail = await asyncio.to_thread(operator.get, detail_url)
                 assert detail.status == 200
@@ -125,7 +125,7 @@ async def test_a_client_that_stops_reading_holds_up_no_one_and_is_closed_at_its_
                 joiner = await open_client(configs[3])  # a new joiner loads meanwhile
                 clients.append(joiner)
                 assert _notes(joiner) == [note]
-        await reader.wait_for(lambda: _notes(reader) == _notes(writer), timeout=30)
+        await reader.wait_for(lambda: _notes(reader) == _notes(writer), EVENT_WAIT)
         # The admin showed bytes waiting for the silent client while it was stuck.
         assert queued_seen and max(queued_seen) >= NOTE_BYTES, queued_seen
         # Reading again, it found what was sent before the close, then the close: 4009.
@@ -150,7 +150,7 @@ async def test_a_client_that_stops_reading_holds_up_no_one_and_is_closed_at_its_
         answer = await asyncio.to_thread(operator.post, detail_url, {"action": "expire"})
         assert answer.status == 302
         for client in clients:
-            await client.wait_for(lambda c=client: c.close_code is not None, timeout=15)  # type: ignore[misc]
+            await client.wait_for(lambda c=client: c.close_code is not None, EVENT_WAIT)  # type: ignore[misc]
             assert client.close_code == 4001
     finally:
         closed.cancel()

@@ -23,7 +23,7 @@ import redis
 
 from docsync.client import ClientSession, ServerError
 from docsync.server.persistence import decode_snapshot
-from docsync.testing import PostgresServer
+from docsync.testing import EVENT_WAIT, PostgresServer
 from tests.cluster.conftest import AdminBrowser, Cluster
 
 from .test_kill_and_drain import edit_until_closed, in_order, notes_of, slider_of, wait_until
@@ -123,7 +123,7 @@ async def drain_by_admin(cluster: Cluster, session_id: str, through: int) -> Non
 async def append_acked(client: ClientSession, items: list[str], acked: list[str]) -> None:
     for item in items:
         notes_of(client).items.append(item)
-        await client.sync()
+        await client.sync(EVENT_WAIT)
         acked.append(item)
 
 
@@ -136,7 +136,7 @@ async def edit_until_stopped(client: ClientSession, name: str, acked: list[str],
         item = f"{name}-{i}"
         notes.items.append(item)
         try:
-            await client.sync(timeout=10)
+            await client.sync(EVENT_WAIT)
         except Exception:
             return  # the connection dropped with it in flight: not acknowledged (resent on resume)
         acked.append(item)
@@ -167,7 +167,7 @@ async def test_the_sessions_of_a_killed_process_are_restored_by_another(saved_cl
         killed = time.monotonic()
         stop.set()
         for victim in victims:
-            await victim.wait_for(lambda v=victim: not v.connected.is_set(), 10)  # type: ignore[misc]
+            await victim.wait_for(lambda v=victim: not v.connected.is_set(), EVENT_WAIT)  # type: ignore[misc]
         assert all(saved_seq(cluster, v.id) < v.last_seq for v in victims), "changes after the snapshot"
         # Each victim reconnects at once (its patch in flight, if any, is resent and answered).
         for victim in victims:
@@ -181,7 +181,7 @@ async def test_the_sessions_of_a_killed_process_are_restored_by_another(saved_cl
             assert victim.live is not None and victim.live.mode == "replay"
         await asyncio.gather(*editors)
         for victim in victims:
-            await victim.sync()
+            await victim.sync(EVENT_WAIT)
         late.config["wsUrl"] = cluster.ws_url("board", 1)
         await late.reconnect()
         assert late.live is not None and late.live.mode == "replay" and late.live.replayed > 0, late.live
@@ -202,9 +202,12 @@ async def test_the_sessions_of_a_killed_process_are_restored_by_another(saved_cl
         # Process 1 now holds them, with the application's callback wired again.
         for n, victim in zip(range(0, len(clients), 3), victims, strict=True):
             slider_of(victim).value = 50 + n
-            await victim.sync()
+            await victim.sync(EVENT_WAIT)
             echo = victim.document.get_model_by_name("echo")
-            await victim.wait_for(lambda e=echo, n=n: e.text == f"value={50 + n} pid={cluster.servers[1].pid}")  # type: ignore[misc]
+            await victim.wait_for(
+                lambda e=echo, n=n: e.text == f"value={50 + n} pid={cluster.servers[1].pid}",  # type: ignore[misc]
+                EVENT_WAIT,
+            )
     finally:
         stop.set()
         for client in clients:
@@ -246,7 +249,7 @@ async def test_a_rolling_sigterm_of_every_process_loses_no_acknowledged_change(s
                 assert not clients[n].resumed_fresh
                 live = clients[n].live
                 assert live is not None and live.mode == "replay"  # the drained snapshot carries the log's tail
-                await clients[n].sync()
+                await clients[n].sync(EVENT_WAIT)
             await asyncio.to_thread(process.wait, 60)
             server.process = None
             server.start()  # the deploy's new version of the process

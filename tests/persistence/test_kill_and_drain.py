@@ -18,6 +18,7 @@ import pytest
 
 from docsync.client import ClientSession, ServerError, fetch_page_config
 from docsync.document.models import Slider
+from docsync.testing import EVENT_WAIT
 
 from .apps import Notes
 from .conftest import ROOT, Site
@@ -25,7 +26,8 @@ from .conftest import ROOT, Site
 pytestmark = pytest.mark.asyncio
 
 
-async def wait_until(predicate: Callable[[], bool], what: str, timeout: float = 30) -> None:
+async def wait_until(predicate: Callable[[], bool], what: str, timeout: float = EVENT_WAIT) -> None:
+    timeout = max(timeout, EVENT_WAIT)
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
@@ -63,9 +65,9 @@ async def test_a_killed_process_started_again_restores_the_session_its_client_re
     try:
         slider_of(client).value = 7
         notes_of(client).items.extend(["kept", "also kept"])
-        await client.sync()
+        await client.sync(EVENT_WAIT)
         echo = client.document.get_model_by_name("echo")
-        await client.wait_for(lambda: echo.text.startswith("value=7 "))  # type: ignore[union-attr]
+        await client.wait_for(lambda: echo.text.startswith("value=7 "), EVENT_WAIT)  # type: ignore[union-attr]
         seq, incarnation, first_pid = client.last_seq, client.incarnation, site.server.pid  # type: ignore[union-attr]
         await wait_until(lambda: (site.saved_seq(client.id) or -1) >= seq, "the snapshot of the last change")
         # The admin's live-session row shows the last snapshot: when, and its size.
@@ -91,8 +93,8 @@ async def test_a_killed_process_started_again_restores_the_session_its_client_re
             await viewer.close()
         # The application ran again: its callback is wired to the restored slider.
         slider_of(client).value = 9
-        await client.sync()
-        await client.wait_for(lambda: echo.text == f"value=9 pid={second.pid}")  # type: ignore[union-attr]
+        await client.sync(EVENT_WAIT)
+        await client.wait_for(lambda: echo.text == f"value=9 pid={second.pid}", EVENT_WAIT)  # type: ignore[union-attr]
         assert f"{second.pid} restored {client.id}" in site.hooks()
         assert sum(line.endswith(f"created {client.id}") for line in site.hooks()) == 2  # made, then made again
     finally:
@@ -117,7 +119,7 @@ async def edit_until_closed(client: ClientSession, name: str, acked: list[str], 
         item = f"{name}-{i}"
         notes.items.append(item)
         try:
-            await client.sync(timeout=10)
+            await client.sync(EVENT_WAIT)
         except (TimeoutError, Exception):
             return  # closed while in flight: not acknowledged (resent on resume)
         acked.append(item)
@@ -134,7 +136,7 @@ async def test_a_sigkill_while_clients_edit_loses_no_acknowledged_change(
     clients = [await open_client(site) for _ in range(5)]
     late = await open_client(site)  # leaves early: it resumes from an older position
     try:
-        await late.sync()
+        await late.sync(EVENT_WAIT)
         shared = ClientSession(late.config)  # a second tab of the session of ``late``
         await shared.connect()
         await late.disconnect()  # the socket goes; the client keeps its document and position
@@ -154,7 +156,7 @@ async def test_a_sigkill_while_clients_edit_loses_no_acknowledged_change(
             assert not client.resumed_fresh
             # The restored session holds every position the client saw: what it missed is replayed.
             assert client.live is not None and client.live.mode == "replay"
-            await client.sync()
+            await client.sync(EVENT_WAIT)
             items = list(notes_of(client).items)
             assert in_order(acked[n] if n < len(clients) else shared_acked, items)
             viewer = await server_view(site, client)
@@ -210,7 +212,7 @@ async def test_a_drain_saves_every_session_and_clients_resume_losing_no_acknowle
         for n, client in enumerate(clients):
             await client.reconnect()
             assert not client.resumed_fresh
-            await client.sync()
+            await client.sync(EVENT_WAIT)
             items = list(notes_of(client).items)
             assert in_order(acked[n], items)  # every acknowledged change, in order, once
             viewer = await server_view(site, client)
@@ -229,7 +231,7 @@ async def test_a_corrupt_snapshot_is_refused_clearly_kept_and_restored_once_repa
     client = await open_client(site)
     try:
         notes_of(client).items.append("precious")
-        await client.sync()
+        await client.sync(EVENT_WAIT)
         await wait_until(lambda: (site.saved_seq(client.id) or -1) >= client.last_seq, "the snapshot")
         site.server.kill()
         good = bytes(site.snapshot_row(client.id)[0])
@@ -261,7 +263,7 @@ async def test_a_corrupt_journal_record_is_refused_clearly_kept_and_restored_onc
     try:
         for item in ["first", "second"]:
             notes_of(client).items.append(item)
-            await client.sync()
+            await client.sync(EVENT_WAIT)
         site.server.kill()
         records = site.records(client.id)
         assert len(records) >= 2, "each change is a record (no snapshot since the session was made)"
@@ -293,7 +295,7 @@ async def test_a_session_that_expires_takes_its_snapshot_with_it(tmp_path_factor
     try:
         client = await open_client(site)
         notes_of(client).items.append("short-lived")
-        await client.sync()
+        await client.sync(EVENT_WAIT)
         await wait_until(lambda: (site.saved_seq(client.id) or -1) >= client.last_seq, "the snapshot")
         await client.close()  # no connection left: the session expires a second later
         await wait_until(lambda: site.saved_seq(client.id) is None, "the snapshot to be deleted with its session")

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from docsync.client import ClientSession
+from docsync.testing import EVENT_WAIT
 from tests.cluster.conftest import Cluster
 
 from .test_cluster import append_acked, open_on, reconnect_via
@@ -52,7 +53,7 @@ async def test_sockets_relayed_to_a_draining_process_close_with_4012_and_resume_
         assert relayed.live is not None and not relayed.resumed_fresh
         await append_acked(relayed, ["through 1"], acked)
         await append_acked(owned, ["direct"], acked)
-        await relayed.wait_for(lambda: list(notes_of(relayed).items) == ["through 1", "direct"])
+        await relayed.wait_for(lambda: list(notes_of(relayed).items) == ["through 1", "direct"], EVENT_WAIT)
         process = cluster.servers[0].process
         assert process is not None
         process.send_signal(signal.SIGTERM)
@@ -71,11 +72,11 @@ async def test_sockets_relayed_to_a_draining_process_close_with_4012_and_resume_
             await reconnect_via(client, cluster.ws_url("board", target))
             assert not client.resumed_fresh
         await append_acked(relayed, ["after"], acked)
-        await owned.sync()
-        await owned.wait_for(lambda: list(notes_of(owned).items)[-1:] == ["after"])
+        await owned.sync(EVENT_WAIT)
+        await owned.wait_for(lambda: list(notes_of(owned).items)[-1:] == ["after"], EVENT_WAIT)
         assert in_order(acked, list(notes_of(owned).items))
         assert list(notes_of(owned).items) == list(notes_of(relayed).items)
-        await passing.sync()
+        await passing.sync(EVENT_WAIT)
     finally:
         for client in (owned, relayed, other, passing):
             await client.close()

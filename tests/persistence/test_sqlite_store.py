@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from docsync.testing import EVENT_WAIT
+
 from .conftest import Site
 from .test_kill_and_drain import notes_of, open_client
 
@@ -32,7 +34,7 @@ async def test_the_store_puts_sqlite_in_wal_unless_told_not_to(tmp_path: Path, w
         client = await open_client(site)
         try:
             notes_of(client).items.extend(["a", "b"])
-            await client.sync()
+            await client.sync(EVENT_WAIT)
             assert journal_mode(site.db) == mode
             site.server.kill()
             site.start()

@@ -31,7 +31,7 @@ import redis
 from docsync.client import ClientSession, ServerError, fetch_page_config
 from docsync.server.persistence import decode_snapshot
 from docsync.server.session.session import STORE_UNAVAILABLE
-from docsync.testing import PostgresServer, RedisServer
+from docsync.testing import EVENT_WAIT, PostgresServer, RedisServer
 from tests.cluster.conftest import Cluster
 
 from .conftest import SETTINGS, Site
@@ -54,7 +54,7 @@ def metric(site: Site, name: str) -> float:
 async def refused_change(client: ClientSession, item: str) -> None:
     """Append ``item``; the server answers it ERROR store-unavailable, then closes with 1013."""
     notes_of(client).items.append(item)
-    await client.sync(timeout=30)
+    await client.sync(EVENT_WAIT)
     answers = [m for m in client.errors if m.reqid is not None]
     assert answers and answers[-1].content.get("code") == STORE_UNAVAILABLE, client.errors
     assert "change not saved" in answers[-1].content["text"]
@@ -116,9 +116,9 @@ async def test_redis_stopped_mid_session_refuses_changes_and_the_session_comes_b
     other = await open_client(site)  # a second session: it changes nothing while Redis is away
     try:
         notes_of(client).items.append("kept")
-        await client.sync()
+        await client.sync(EVENT_WAIT)
         notes_of(other).items.append("other kept")
-        await other.sync()  # acknowledged: in the journal; its snapshot is due within 5 s
+        await other.sync(EVENT_WAIT)  # acknowledged: in the journal; its snapshot is due within 5 s
 
         server.stop()  # by its pid
         await refused_change(client, "refused")
@@ -144,7 +144,7 @@ async def test_redis_stopped_mid_session_refuses_changes_and_the_session_comes_b
         assert client.live is not None and client.live.mode == "full"
         assert notes_of(client).items == ["kept"]
         notes_of(client).items.append("after")
-        await client.sync()
+        await client.sync(EVENT_WAIT)
         viewer = ClientSession(client.config)
         await viewer.connect()
         try:
@@ -152,7 +152,7 @@ async def test_redis_stopped_mid_session_refuses_changes_and_the_session_comes_b
         finally:
             await viewer.close()
         notes_of(other).items.append("other after")
-        await other.sync()
+        await other.sync(EVENT_WAIT)
         await newcomer.reconnect()  # a new session can be made again
         assert newcomer.live is not None
 
@@ -194,7 +194,7 @@ async def test_postgresql_stopped_mid_session_refuses_changes_and_the_session_co
     client = await open_client(site)
     try:
         notes_of(client).items.extend(["one", "two"])
-        await client.sync()
+        await client.sync(EVENT_WAIT)
         server.stop()  # by its pid (a fast shutdown): the database store cannot be written
         await refused_change(client, "refused")
         with pytest.raises(ServerError) as refused:
@@ -207,7 +207,7 @@ async def test_postgresql_stopped_mid_session_refuses_changes_and_the_session_co
         assert client.live is not None and client.live.mode == "full"
         assert notes_of(client).items == ["one", "two"]
         notes_of(client).items.append("three")
-        await client.sync()
+        await client.sync(EVENT_WAIT)
         viewer = ClientSession(client.config)
         await viewer.connect()
         try:
@@ -247,7 +247,7 @@ async def test_an_sqlite_database_held_by_another_writer_refuses_changes_until_i
     client = await open_client(site)
     try:
         notes_of(client).items.append("kept")
-        await client.sync()
+        await client.sync(EVENT_WAIT)
         # Another writer holds the database (a long transaction elsewhere): the journal's
         # connection waits a second per attempt, then refuses the change.
         holder = sqlite3.connect(site.db, isolation_level=None)
@@ -262,7 +262,7 @@ async def test_an_sqlite_database_held_by_another_writer_refuses_changes_until_i
         assert client.live is not None and client.live.mode == "full"
         assert notes_of(client).items == ["kept"]
         notes_of(client).items.append("after")
-        await client.sync()
+        await client.sync(EVENT_WAIT)
         viewer = ClientSession(client.config)
         await viewer.connect()
         try:
@@ -287,7 +287,7 @@ async def test_in_a_cluster_a_relayed_client_is_refused_too_and_both_resume_thro
     try:
         await relayed.connect()
         await append_acked(relayed, ["kept"], [])
-        await owned.wait_for(lambda: notes_of(owned).items == ["kept"])
+        await owned.wait_for(lambda: notes_of(owned).items == ["kept"], EVENT_WAIT)
         database.stop()
         await refused_change(relayed, "refused")  # its ERROR and close come over the relay
         await wait_until(lambda: owned.close_code is not None, "the session's other client closed")
@@ -300,7 +300,7 @@ async def test_in_a_cluster_a_relayed_client_is_refused_too_and_both_resume_thro
             assert client.live is not None and client.live.mode == "full"  # reset: the refused change gone
             assert notes_of(client).items == ["kept"]
         await append_acked(owned, ["after"], [])
-        await relayed.wait_for(lambda: notes_of(relayed).items == ["kept", "after"])
+        await relayed.wait_for(lambda: notes_of(relayed).items == ["kept", "after"], EVENT_WAIT)
     finally:
         for client in (owned, relayed):
             await client.close()
@@ -344,8 +344,8 @@ async def test_in_a_cluster_the_clients_to_reset_are_known_to_the_process_that_r
             await viewer.close()
         # Process 1 holds it now, the application's callback wired again.
         slider_of(client).value = 42
-        await client.sync()
+        await client.sync(EVENT_WAIT)
         echo = client.document.get_model_by_name("echo")
-        await client.wait_for(lambda: echo.text == f"value=42 pid={cluster.servers[1].pid}")  # type: ignore[union-attr]
+        await client.wait_for(lambda: echo.text == f"value=42 pid={cluster.servers[1].pid}", EVENT_WAIT)  # type: ignore[union-attr]
     finally:
         await client.close()

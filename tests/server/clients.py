@@ -10,7 +10,7 @@ from typing import Any
 
 from docsync.client import ClientSession, fetch_page_config
 from docsync.protocol import PULL_DOC_REPLY
-from docsync.testing import SiteUnderTest
+from docsync.testing import EVENT_WAIT, SiteUnderTest
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Short expiry for the servers, so the expiry tests take about a second.
@@ -57,7 +57,7 @@ async def page_config(server: ServerUnderTest, app: str) -> dict[str, Any]:
 async def open_session(config: dict[str, Any], **kwargs: Any) -> ClientSession:
     """Connect a ClientSession (ACK, then PULL-DOC) with ``config``."""
     session = ClientSession(config, **kwargs)
-    await asyncio.wait_for(session.connect(), 10)
+    await asyncio.wait_for(session.connect(), EVENT_WAIT)
     return session
 
 
@@ -72,7 +72,8 @@ async def pulled_document(config: dict[str, Any]) -> tuple[dict[str, Any], list[
 
 
 async def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    """Wait until ``predicate()`` holds, polling; fail after ``timeout`` seconds."""
+    """Wait until ``predicate()`` holds, polling; fail after ``timeout`` seconds (at least ``EVENT_WAIT``)."""
+    timeout = max(timeout, EVENT_WAIT)
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:

@@ -23,7 +23,7 @@ from docsync.client import ClientSession
 from docsync.exceptions import AccessRefusedError
 from docsync.protocol import ERROR, OK, SERVER_INFO_REPLY, new_message, patch_doc, pull_doc_req
 from docsync.server.admission.tokens import generate_session_id, issue_token
-from docsync.testing import RawSocket
+from docsync.testing import EVENT_WAIT, RawSocket
 
 from .clients import ServerUnderTest, open_session, page_config, pulled_document
 from .settings import MAX_FRAME_BYTES
@@ -51,7 +51,7 @@ class Target:
         # The bystander's round trip still works, callback included.
         slider = self.bystander.document.get_model_by_name("frequency")
         slider.value = slider.value + 0.5
-        await self.bystander.sync(timeout=5)
+        await self.bystander.sync(EVENT_WAIT)
         doc = self.bystander.document
         x = doc.get_model_by_name("source").data["x"]
         np.testing.assert_allclose(doc.get_model_by_name("source").data["y"], np.sin(slider.value * x))
@@ -159,7 +159,7 @@ async def test_bad_patch_gets_an_error_and_changes_nothing(target: Target, case:
 
         # The same connection goes on working: a valid change and its callback's changes.
         sender.document.get_model_by_name("frequency").value = 2.0
-        await sender.sync(timeout=5)
+        await sender.sync(EVENT_WAIT)
         assert sender.errors == ([reply] if reply.msgtype == ERROR else [])
         assert sender.document.get_model_by_name("status").text == "frequency changed from 1 to 2"
         await _wait_value(target.observer, 2.0)
@@ -168,7 +168,7 @@ async def test_bad_patch_gets_an_error_and_changes_nothing(target: Target, case:
 
 
 async def _wait_value(session: ClientSession, value: float) -> None:
-    await session.wait_for(lambda: session.document.get_model_by_name("frequency").value == value, timeout=5)
+    await session.wait_for(lambda: session.document.get_model_by_name("frequency").value == value, EVENT_WAIT)
 
 
 @pytest.mark.asyncio

@@ -14,6 +14,7 @@ import pytest
 
 from docsync.client import ClientSession
 from docsync.protocol.msgtypes import PATCH_DOC
+from docsync.testing import EVENT_WAIT
 
 from .clients import ServerUnderTest, open_session, page_config
 
@@ -39,15 +40,15 @@ async def test_a_callback_broadcasts_to_every_session_its_own_included(server: S
         sender = clients[1]
         for round_ in range(3):
             sender.document.send_message(f"broadcast-{kind}", f"round {round_}")
-            await sender.sync()
+            await sender.sync(EVENT_WAIT)
         expected = [f"{kind} round {n}" for n in range(3)]
         for client in clients:
             # In the order sent, once each; the sender's session too (its lock was held).
-            await client.wait_for(lambda c=client: _news(c) == expected, timeout=15)  # type: ignore[misc]
+            await client.wait_for(lambda c=client: _news(c) == expected, EVENT_WAIT)  # type: ignore[misc]
         # The sessions still answer: nothing is left holding a lock.
         for client in clients:
             client.document.send_message("broadcast-async", "after")
-            await client.sync()
+            await client.sync(EVENT_WAIT)
     finally:
         for client in clients:
             await client.close()
@@ -63,8 +64,8 @@ async def test_broadcasts_from_both_kinds_of_callback_keep_their_order(server: S
             kind = "sync" if n % 2 else "async"
             order.append(f"{kind} {n}")
             first.document.send_message(f"broadcast-{kind}", str(n))
-            await first.sync()
+            await first.sync(EVENT_WAIT)
         for client in (first, second):
-            await client.wait_for(lambda c=client: _news(c) == order, timeout=15)  # type: ignore[misc]
+            await client.wait_for(lambda c=client: _news(c) == order, EVENT_WAIT)  # type: ignore[misc]
     finally:
         await asyncio.gather(first.close(), second.close())

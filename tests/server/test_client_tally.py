@@ -14,7 +14,7 @@ from docsync.server.admission.tokens import generate_session_id
 from docsync.server.cluster.relay_in import RelayIn
 from docsync.server.metrics import render_metrics
 from docsync.server.registry import SessionRegistry
-from docsync.testing import DocsyncCommunicator
+from docsync.testing import EVENT_WAIT, DocsyncCommunicator
 
 from . import apps_for_tests
 from .settings import DOCSYNC as TEST_DOCSYNC
@@ -137,7 +137,7 @@ async def _relayed_open(relay_in: RelayIn, layer: InMemoryChannelLayer, session_
             "token_expired": False,
         }
     )
-    sent: dict[str, Any] = await asyncio.wait_for(layer.receive("relay.holder"), 10)
+    sent: dict[str, Any] = await asyncio.wait_for(layer.receive("relay.holder"), EVENT_WAIT)
     return sent
 
 

@@ -12,7 +12,7 @@ from docsync.protocol import ERROR, PATCH_DOC
 from docsync.server.admission.tokens import generate_session_id, issue_token
 from docsync.server.registry import SessionRegistry, get_registry, set_registry
 from docsync.server.session.notices import callback_error_text
-from docsync.testing import REPLY_TIMEOUT, DocsyncCommunicator, RawSocket
+from docsync.testing import EVENT_WAIT, REPLY_TIMEOUT, DocsyncCommunicator, RawSocket
 
 from .clients import ServerUnderTest, open_session, page_config
 
@@ -83,7 +83,7 @@ async def test_failing_apps_refuse_their_websocket_and_others_keep_serving(serve
     session = await open_session(await page_config(server, "sliders"))
     try:
         session.document.get_model_by_name("offset").value = 1.5
-        await session.sync(timeout=5)
+        await session.sync(EVENT_WAIT)
         assert session.document.get_model_by_name("status").text == "offset changed from 0 to 1.5"
     finally:
         await session.close()
@@ -118,7 +118,7 @@ async def test_a_failing_callback_is_told_to_the_page(server: ServerUnderTest) -
     session = await open_session(await page_config(server, "callback_fails"))
     try:
         session.document.get_model_by_name("slider").value = 3
-        await session.sync(timeout=5)
+        await session.sync(EVENT_WAIT)
         notices = [
             event["msg_data"]
             for message in session.received

@@ -18,7 +18,7 @@ import pytest_asyncio
 from docsync.client import ClientSession
 from docsync.protocol import ERROR, Receiver
 from docsync.server.incomplete import IncompleteBytes, IncompleteInput
-from docsync.testing import RawSocket
+from docsync.testing import EVENT_WAIT, RawSocket
 
 from .clients import ServerUnderTest, open_session, page_config, pulled_document
 from .conftest import StartServer
@@ -67,7 +67,7 @@ async def _assert_unharmed(config: dict[str, Any], observer: ClientSession, befo
     assert await pulled_document(config) == before, "the session document changed"
     slider = observer.document.get_model_by_name("frequency")
     slider.value = slider.value + 0.5
-    await observer.sync(timeout=5)
+    await observer.sync(EVENT_WAIT)
     fresh = await open_session(config)
     try:
         assert fresh.document.get_model_by_name("frequency").value == slider.value, "a valid patch is applied"

@@ -10,6 +10,7 @@ import pytest
 
 from docsync.server.outbox import Outbox
 from docsync.server.serial_calls import SerialCalls
+from docsync.testing import EVENT_WAIT
 
 
 class Socket:
@@ -231,7 +232,7 @@ async def test_written_waits_for_what_was_queued_and_returns_when_the_outbox_sto
     await _settle()
     assert not waiting.done() and socket.written == []
     socket.reading.set()
-    await asyncio.wait_for(waiting, 5)
+    await asyncio.wait_for(waiting, EVENT_WAIT)
     assert socket.written == ["a"]
     # A socket that never reads: stopping the outbox (its close) ends the wait.
     socket.reading.clear()
@@ -240,7 +241,7 @@ async def test_written_waits_for_what_was_queued_and_returns_when_the_outbox_sto
     await _settle()
     assert not waiting.done()
     outbox.stop()
-    await asyncio.wait_for(waiting, 5)
+    await asyncio.wait_for(waiting, EVENT_WAIT)
     assert socket.written == ["a"]
 
 

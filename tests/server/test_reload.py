@@ -11,6 +11,7 @@ import pytest
 import websockets
 
 from docsync.client import ClientSession, ServerError, fetch_page_config
+from docsync.testing import EVENT_WAIT
 
 from .conftest import StartServer
 
@@ -25,7 +26,7 @@ async def _version(url: str, failures: list[str]) -> str | None:
     try:
         config = await asyncio.to_thread(fetch_page_config, url)
         session = ClientSession(config)
-        await asyncio.wait_for(session.connect(), 10)
+        await asyncio.wait_for(session.connect(), EVENT_WAIT)
     except (TimeoutError, OSError, http.client.HTTPException, websockets.exceptions.InvalidMessage) as exc:
         # Nothing listens, or the process that answered exited mid-response or mid-handshake
         # (the old one reached while it exits: its reloader ends it with the server in it).

@@ -11,6 +11,7 @@ from django.test import RequestFactory, override_settings
 
 from docsync.client import ClientSession
 from docsync.server.admission.request_info import MAX_REQUEST_INFO_BYTES, request_info
+from docsync.testing import EVENT_WAIT
 
 from .clients import ServerUnderTest
 from .settings import DOCSYNC
@@ -58,7 +59,7 @@ async def test_the_session_sees_the_page_requests_headers_and_cookies(server: Se
     headers = {"X-Team": "blue", "Authorization": "Bearer secret", "Cookie": "theme=dark; sessionid=nope"}
     config = await asyncio.to_thread(lambda: fetch_page_config(f"{server.url}request_echo/?n=3", headers=headers))
     session = ClientSession(config)
-    await asyncio.wait_for(session.connect(), 10)
+    await asyncio.wait_for(session.connect(), EVENT_WAIT)
     try:
         shown = ast.literal_eval(session.document.get_model_by_name("shown").text)
     finally:

@@ -10,6 +10,7 @@ import pytest
 from docsync.client import ClientSession
 from docsync.document import Document
 from docsync.protocol import ACK, PATCH_DOC, PULL_DOC_REPLY
+from docsync.testing import EVENT_WAIT
 
 from .clients import ServerUnderTest, open_session, page_config, wait_until
 
@@ -44,9 +45,9 @@ async def test_sliders_page_websocket_and_shared_session(server: ServerUnderTest
         assert second.document.get_model_by_name("source").id == source_id
 
         first.document.get_model_by_name("amplitude").value = 2.5
-        await first.sync()
+        await first.sync(EVENT_WAIT)
         first.document.get_model_by_name("frequency").value = 2.0
-        await first.sync()
+        await first.sync(EVENT_WAIT)
 
         # The callback's changes reach the sender: y follows the four sliders.
         y = first.document.get_model_by_name("source").data["y"]

@@ -11,6 +11,8 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
+from docsync.testing import EVENT_WAIT
+
 from .clients import ServerUnderTest, open_session, page_config, pulled_document, wait_until
 from .conftest import StartServer
 
@@ -36,7 +38,7 @@ async def test_big_document_pull_and_binary_patches_under_uvicorn(uvicorn_server
 
         # Slider → the callback's new y comes back as a binary buffer.
         session.document.get_model_by_name("slider").value = 7
-        await session.sync()
+        await session.sync(EVENT_WAIT)
         np.testing.assert_array_equal(source.data["y"], np.sin(x * 7 / 10))
 
         # A second connection pulls the session's arrays as they are now.
@@ -57,7 +59,7 @@ async def test_round_trips_on_a_shared_session_under_uvicorn(uvicorn_server: Ser
         x = first.document.get_model_by_name("source").data["x"]
         for value in (3, 42, 99):
             first.document.get_model_by_name("slider").value = value
-            await first.sync()
+            await first.sync(EVENT_WAIT)
             np.testing.assert_array_equal(first.document.get_model_by_name("source").data["y"], np.sin(x * value / 10))
         await wait_until(
             lambda: second.document.get_model_by_name("slider").value == 99, 5, "the second connection to follow"
@@ -65,7 +67,7 @@ async def test_round_trips_on_a_shared_session_under_uvicorn(uvicorn_server: Ser
         # A client's own array (binary, client to server) reaches the other connection exact.
         mine = np.arange(1000, dtype=np.float64) * 0.5
         first.document.get_model_by_name("source").data["y"] = mine
-        await first.sync()
+        await first.sync(EVENT_WAIT)
         await wait_until(
             lambda: np.array_equal(second.document.get_model_by_name("source").data["y"], mine),
             5,
@@ -99,7 +101,7 @@ async def test_each_reply_is_one_socket_write_under_uvicorn(uvicorn_server: Serv
         before = _write_syscalls(uvicorn_server.server.pid)
         for value in range(1, rounds + 1):
             slider.value = value
-            await session.sync()
+            await session.sync(EVENT_WAIT)
         writes = _write_syscalls(uvicorn_server.server.pid) - before
         np.testing.assert_array_equal(source.data["y"], np.sin(x * rounds / 10))
         # 2 per round trip, and some slack for the admin's live-session table (SQLite
