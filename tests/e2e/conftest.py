@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Playwright, sync_playwright
@@ -155,14 +156,20 @@ def browser() -> Browser:
     return _CHROMIUM.get()
 
 
-@pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
-    """A fresh browser context (its own cookies), desktop-sized."""
-    ctx = browser.new_context(viewport={"width": 1100, "height": 760})
+def new_context(browser: Browser, **options: Any) -> BrowserContext:
+    """A browser context (``options`` as Playwright's ``new_context``) whose pages get NAVIGATION_TIMEOUT_MS to load."""
+    ctx = browser.new_context(**options)
     # A page's load event is an event to wait for, not a speed to check: a module's first
     # page is its server's first request (its URLconf and the app imported then), which
     # under load took longer than Playwright's default 30 s.
     ctx.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
+    return ctx
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    """A fresh browser context (its own cookies), desktop-sized."""
+    ctx = new_context(browser, viewport={"width": 1100, "height": 760})
     yield ctx
     ctx.close()
 

@@ -19,7 +19,7 @@ from docsync.testing import ServerProcess
 
 from .bokeh_page import BokehPage
 from .browser import open_app, session_config, settled, value, wait_for
-from .conftest import start_server
+from .conftest import new_context, start_server
 
 pytest.importorskip("bokeh", reason="the docsync[bokeh] extra is not installed")
 
@@ -36,7 +36,7 @@ def server(workdir: Path, database: str) -> Iterator[ServerProcess]:
 @pytest.fixture
 def other_context(browser: Browser) -> Iterator[BrowserContext]:
     """A second anonymous visitor: another browser context, with cookies of its own."""
-    ctx = browser.new_context(viewport={"width": 1100, "height": 760})
+    ctx = new_context(browser, viewport={"width": 1100, "height": 760})
     yield ctx
     ctx.close()
 

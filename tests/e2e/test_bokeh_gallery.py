@@ -23,7 +23,7 @@ from playwright.sync_api import Browser, BrowserContext
 from docsync.testing import ServerProcess
 
 from .bokeh_page import BokehPage
-from .conftest import SCREENSHOTS, start_server
+from .conftest import SCREENSHOTS, new_context, start_server
 from .pixels import decode_png
 
 pytest.importorskip("bokeh", reason="the docsync[bokeh] extra is not installed")
@@ -235,7 +235,7 @@ def test_lifecycle_directory_app(context: BrowserContext, server: ServerProcess)
 
 
 def test_request_arguments_cookies_and_headers(browser: Browser, server: ServerProcess) -> None:
-    context = browser.new_context(viewport={"width": 1100, "height": 760}, extra_http_headers={"X-Team": "blue"})
+    context = new_context(browser, viewport={"width": 1100, "height": 760}, extra_http_headers={"X-Team": "blue"})
     context.add_cookies([{"name": "flavour", "value": "mint", "url": server.url}])
     try:
         page = BokehPage.open(context, server, "bk_request_info", "?points=30&colour=green")
@@ -327,7 +327,7 @@ def test_pickers_in_a_browser_off_utc(browser: Browser, server: ServerProcess) -
     # BokehJS (3.9) gives flatpickr the bounds as instants, shown in the browser's zone
     # (docs/bokeh.md): in New York min_date 2024-01-01 is 2023-12-31 19:00, and the alarm's
     # 22:00-06:00 is 17:00-01:00. What the pickers send there within the margins is taken.
-    context = browser.new_context(viewport={"width": 1100, "height": 760}, timezone_id="America/New_York")
+    context = new_context(browser, viewport={"width": 1100, "height": 760}, timezone_id="America/New_York")
     try:
         page = BokehPage.open(context, server, "bk_pickers")
         assert page.page.evaluate(_PICKER, ["meeting"]) == {"min": [2023, 12, 31, 19, 0], "max": [2024, 1, 30, 19, 0]}

@@ -16,7 +16,7 @@ import project.examples.board  # noqa: F401  (the NoteBoard type, for reading th
 from docsync.testing import ServerProcess
 
 from .browser import open_app, page_document, python_document, settled, wait_for
-from .conftest import SCREENSHOTS
+from .conftest import SCREENSHOTS, new_context
 
 TRIALS = 12
 
@@ -41,7 +41,7 @@ def _notes(page: Page) -> list[str]:
 
 def test_two_pages_adding_at_once_both_keep_their_notes(server: ServerProcess, browser: Browser) -> None:
     room = f"room-{uuid.uuid4().hex[:8]}"
-    contexts = [browser.new_context(viewport={"width": 700, "height": 900}) for _ in range(2)]
+    contexts = [new_context(browser, viewport={"width": 700, "height": 900}) for _ in range(2)]
     try:
         pages = [open_app(context, f"{server.url}board/?room={room}") for context in contexts]
         for page in pages:  # the board's view is a module of its own, imported once the document is in

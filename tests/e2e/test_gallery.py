@@ -19,7 +19,7 @@ from docsync.testing import ServerProcess
 from project.examples.gallery import modify_doc
 
 from .browser import open_app
-from .conftest import SCREENSHOTS
+from .conftest import SCREENSHOTS, new_context
 
 # Models drawn by the plots' own tests and example apps, not by the gallery of widgets.
 # The plot models (glyphs, ranges, axes, tools, ...) have their own gallery: project/examples/glyphs.py,
@@ -410,7 +410,7 @@ def test_screenshots_and_accessibility(
     server: ServerProcess, browser: Browser, axe_core: Path, scheme: str, width: int
 ) -> None:
     """The gallery in each theme and width: a screenshot, axe-core, and (once) every control reached with Tab."""
-    context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
+    context = new_context(browser, viewport={"width": width, "height": 900}, color_scheme=scheme)
     try:
         page = open_app(context, server.url + "gallery/")
         # The theme follows the system's preference when the app sets none.
@@ -433,7 +433,7 @@ def test_screenshots_and_accessibility(
 
 
 def test_an_app_theme_overrides_the_system(server: ServerProcess, browser: Browser) -> None:
-    context = browser.new_context(viewport={"width": 900, "height": 700}, color_scheme="light")
+    context = new_context(browser, viewport={"width": 900, "height": 700}, color_scheme="light")
     try:
         page = open_app(context, server.url + "sliders_dark/")
         expect(page.locator(".docsync-root")).to_have_attribute("data-theme", "dark")

@@ -35,7 +35,7 @@ from docsync.testing import RedisServer, ServerProcess, free_port, wait_for_port
 from tests.docs.blocks import block, blocks, command_lines, program
 
 from .browser import open_app, wait_for
-from .conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, SCREENSHOTS
+from .conftest import CHROMIUM, CHROMIUM_ARGS, NAVIGATION_TIMEOUT_MS, ROOT, SCREENSHOTS
 
 CODE = ROOT / "docs" / "howto" / "code"
 T = TypeVar("T")
@@ -176,6 +176,7 @@ def test_embedding_from_another_site_with_the_guides_script_tag(site: Site, brow
     other = browser.browser_type.launch(executable_path=str(CHROMIUM), args=args, headless=True)
     try:
         page = other.new_page()
+        page.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)  # as the context fixture's pages
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.route("https://blog.example.com/**", lambda route: route.fulfill(body=html, content_type="text/html"))

@@ -7,12 +7,12 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from docsync.testing import ServerProcess
 
 from .browser import open_app, session_config, wait_for
-from .conftest import ADMIN, SCREENSHOTS
+from .conftest import ADMIN, SCREENSHOTS, new_context
 
 
 def _log_in(browser: Browser, server: ServerProcess) -> Page:
     """A page of the admin, logged in, in a context of its own (the app's page stays anonymous)."""
-    admin = browser.new_context().new_page()
+    admin = new_context(browser).new_page()
     admin.goto(server.url + "admin/login/")
     admin.fill("#id_username", ADMIN[0])
     admin.fill("#id_password", ADMIN[1])

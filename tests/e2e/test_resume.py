@@ -21,7 +21,7 @@ from docsync.testing import ServerProcess
 from tests.convergence.proxy import TcpProxy
 
 from .browser import column, open_app, page_document, python_document, settled, value, wait_for
-from .conftest import SCREENSHOTS
+from .conftest import SCREENSHOTS, new_context
 
 # Every "state" event of the page's connection, in order.
 RECORD_STATES = "() => { window.states = []; window.docsync.onStateChange((d) => window.states.push(d)); }"
@@ -160,7 +160,7 @@ def test_an_offline_edit_that_lost_is_named_on_the_page(
     server: ServerProcess, proxy: ProxyThread, browser: Any
 ) -> None:
     room = f"r-{uuid.uuid4().hex[:8]}"
-    contexts = [browser.new_context(viewport={"width": 900, "height": 700}) for _ in range(2)]
+    contexts = [new_context(browser, viewport={"width": 900, "height": 700}) for _ in range(2)]
     try:
         away = open_app(contexts[0], f"{proxy.url}resume_room/?room={room}")
         here = open_app(contexts[1], f"{server.url}resume_room/?room={room}")

@@ -9,14 +9,14 @@ from playwright.sync_api import Browser, expect
 from docsync.testing import ServerProcess
 
 from .browser import open_app, page_document, python_document, settled, value, wait_for
-from .conftest import SCREENSHOTS
+from .conftest import SCREENSHOTS, new_context
 
 
 def test_one_tab_adds_a_note_the_other_shows_it(server: ServerProcess, browser: Browser) -> None:
     room = f"room-{uuid.uuid4().hex[:8]}"
     # Two contexts: two people, each with their own cookies, in one room.
-    first_context = browser.new_context(viewport={"width": 900, "height": 640})
-    second_context = browser.new_context(viewport={"width": 900, "height": 640})
+    first_context = new_context(browser, viewport={"width": 900, "height": 640})
+    second_context = new_context(browser, viewport={"width": 900, "height": 640})
     try:
         first = open_app(first_context, f"{server.url}board/?room={room}")
         second = open_app(second_context, f"{server.url}board/?room={room}")
@@ -84,7 +84,7 @@ COUNT_REMOTE = """(name) => {
 def test_two_tabs_dragging_one_slider_converge(server: ServerProcess, browser: Browser) -> None:
     room = f"room-{uuid.uuid4().hex[:8]}"
     url = f"{server.url}shared_sliders/?room={room}"
-    contexts = [browser.new_context(viewport={"width": 1000, "height": 640}) for _ in range(2)]
+    contexts = [new_context(browser, viewport={"width": 1000, "height": 640}) for _ in range(2)]
     try:
         first, second = (open_app(context, url) for context in contexts)
         # Both tabs drag the frequency at once: one with a script firing input events

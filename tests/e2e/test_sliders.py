@@ -10,7 +10,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from docsync.testing import ServerProcess
 
 from .browser import column, open_app, value, wait_for
-from .conftest import ADMIN, SCREENSHOTS
+from .conftest import ADMIN, SCREENSHOTS, new_context
 from .pixels import changed_fraction, ink_fraction
 
 
@@ -102,7 +102,7 @@ def test_an_error_reply_is_shown_and_the_document_restored(server: ServerProcess
 
 
 def test_phone_width(server: ServerProcess, browser: Browser) -> None:
-    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    context = new_context(browser, viewport={"width": 390, "height": 844}, device_scale_factor=2)
     try:
         page = open_app(context, server.url + "sliders/")
         page.wait_for_function("document.querySelector('[data-docsync-name=plot]').docsyncView.drawCount > 0")
