@@ -20,7 +20,7 @@ class CountedDiv(Div):
 
 
 def counted(doc: Document) -> None:
-    """A slider, and a Div that a "count" message fills with its data and the CountedDiv built since the session began."""
+    """A slider, and a Div that a "count" message fills with its data and the CountedDiv built since it began."""
     report = Div(text="", name="built")
     start = _BUILT[0]  # the process's other sessions (other tests) built theirs before
 
