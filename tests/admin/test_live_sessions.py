@@ -69,7 +69,7 @@ async def _listed(browser: Browser, *clients: ClientSession, query: str = "") ->
     """Wait until every client's session is in the list; return their rows by session id."""
     wanted = {c.id[:10]: c.id for c in clients}
     found: dict[str, dict[str, str]] = {}
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + EVENT_WAIT
     while time.monotonic() < deadline:
         rows = {r["short_id"]: r for r in await _rows(browser, query)}
         found = {wanted[short]: rows[short] for short in wanted if short in rows}

@@ -69,7 +69,7 @@ def test_a_relay_that_cannot_open_is_refused_for_a_retry(split: Cluster) -> None
             assert failure.code == "close-1013", (failure.code, str(failure))
             assert "try again" in str(failure)
         # Redis back: the same token is relayed to the same owner, its state intact.
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + EVENT_WAIT
         while True:
             try:
                 relayed = await connect(config, cluster.ws_url("counted", 1))
@@ -111,7 +111,7 @@ def test_a_relayed_message_sent_while_the_channel_layer_is_down_is_refused_for_a
             cluster.redis.port = port
             cluster.redis.start()
         # Back: the same client resumes its session, and its unacknowledged change is applied.
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + EVENT_WAIT
         while True:
             try:
                 await relayed.connect(resume=True)

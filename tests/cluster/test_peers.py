@@ -222,7 +222,7 @@ def test_a_route_refuses_a_connection_that_does_not_know_the_secret_key(pair: Cl
     assert pair.redis is not None
     client = redis.Redis.from_url(pair.redis.url)
     addresses = {}
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + EVENT_WAIT
     while len(addresses) < 2 and time.monotonic() < deadline:  # each process advertises its route at its first beat
         addresses = {key.decode(): client.get(key).decode() for key in client.keys("docsync:peer:*")}
         time.sleep(0.2)

@@ -221,7 +221,7 @@ def test_fuzzed_frames_never_break_the_server(fuzz_site: Site) -> None:
             token = {"forged": forged, "none": None, "other_app": mint_token("fuzz-other-app", "echo", None)}[mode]
             sock = runner.run(_connect(url, token))
             with contextlib.suppress(websockets.ConnectionClosed):
-                runner.run(sock.read_message(timeout=5))
+                runner.run(sock.read_message(timeout=EVENT_WAIT))
             _check_messages(sock, f"{mode} token")
             _check_documented_close(sock, {1008: ("",)}, f"{mode} token")
             stats["refused_tokens"] += 1

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from docsync.document import Document
 from docsync.document.graph import models_in_cycles
 from docsync.protocol import ERROR, OK
+from docsync.testing import EVENT_WAIT
 
 from .fuzz_documents import KNOWN, Attack, attacks
 from .harness import Site
@@ -54,7 +55,7 @@ async def _attack(victim: Victim, frames: list[str]) -> tuple[str, Any]:
     try:
         await sock.send_frames(*frames)
         while True:
-            message = await sock.read_message(timeout=10)
+            message = await sock.read_message(timeout=EVENT_WAIT)
             if message.reqid is not None and message.msgtype in (OK, ERROR):
                 return "reply", message
     except websockets.ConnectionClosed:

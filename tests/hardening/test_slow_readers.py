@@ -74,7 +74,7 @@ async def _silent_client(config: dict[str, Any]) -> tuple[RawSocket, str, int, s
     silent = await RawSocket.connect(config["wsUrl"], config["token"], receive_buffer=16 * 1024, max_queue=1)
     assert (await silent.read_message()).msgtype == ACK
     client_id = uuid.uuid4().hex[:16]
-    reply = await silent.request(new_message(PULL_DOC_REQ, {"client_id": client_id}), timeout=10)
+    reply = await silent.request(new_message(PULL_DOC_REQ, {"client_id": client_id}), timeout=EVENT_WAIT)
     assert reply.msgtype == PULL_DOC_REPLY
     return silent, client_id, int(reply.content["seq"]), str(reply.content["incarnation"])
 
@@ -192,7 +192,7 @@ async def test_a_client_that_stops_reading_holds_up_no_one_and_is_closed_at_its_
         back = await RawSocket.connect(configs[2]["wsUrl"], configs[2]["token"])
         assert (await back.read_message()).msgtype == ACK
         resume = new_message(RESUME_REQ, {"last_seq": seq, "client_id": client_id, "incarnation": incarnation})
-        reply = await back.request(resume, timeout=30)
+        reply = await back.request(resume, timeout=EVENT_WAIT)
         assert reply.msgtype == RESUME_REPLY and reply.content["mode"] == "full" and not reply.content["fresh"]
         (model,) = [m for m in reply.content["doc"]["models"] if m["attributes"].get("name") == "board"]
         assert model["attributes"]["notes"] == _notes(writer)

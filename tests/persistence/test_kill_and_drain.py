@@ -306,7 +306,7 @@ async def test_a_session_that_expires_takes_its_snapshot_with_it(tmp_path_factor
 
 async def _reconnect_once_restored(client: ClientSession) -> None:
     """Reconnect until the session is restored: a failed one is tried again after SESSION_RETRY_BACKOFF's first wait."""
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + EVENT_WAIT
     while True:
         try:
             await client.reconnect()

@@ -140,7 +140,7 @@ async def test_bad_patch_gets_an_error_and_changes_nothing(target: Target, case:
     try:
         observed = len(target.observer.received)
         request = patch_doc(events(_slider_id(target)))
-        reply = await sender.request(request, timeout=5)
+        reply = await sender.request(request, timeout=EVENT_WAIT)
         assert reply.reqid == request.msgid
         if reply.msgtype == OK and case == "unknown model id":
             # The convergence rule may also answer this one: an event naming a model the
@@ -177,7 +177,7 @@ async def test_non_integer_base_is_refused(target: Target) -> None:
     try:
         request = patch_doc([_changed(_slider_id(target), "value", 4.0)])
         request.content["base"] = "latest"
-        reply = await sender.request(request, timeout=5)
+        reply = await sender.request(request, timeout=EVENT_WAIT)
         assert (reply.msgtype, reply.reqid, reply.content["text"]) == (ERROR, request.msgid, "base must be an integer")
         assert await pulled_document(target.config) == target.before
     finally:
