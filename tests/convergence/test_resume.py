@@ -37,7 +37,7 @@ async def _connect(config: dict[str, Any], name: str) -> ControlledClient:
     return client
 
 
-async def _until(predicate: Any, timeout: float = 10) -> None:
+async def _until(predicate: Any, timeout: float = EVENT_WAIT) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not predicate():
         assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
@@ -135,7 +135,7 @@ def test_resume_beyond_the_log_gets_the_whole_document(server: ConvergenceServer
             await _until(lambda: subject.last_seq >= 5)
             before = subject.last_seq
             await subject.drop()
-            await _until(lambda: keeper.last_seq > before + PATCH_LOG_SIZE + 5, timeout=30)
+            await _until(lambda: keeper.last_seq > before + PATCH_LOG_SIZE + 5)
             await subject.reconnect()
             reply, reply_bytes = _last(subject, RESUME_REPLY)
             assert reply.content["mode"] == "full"

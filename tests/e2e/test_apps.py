@@ -8,7 +8,7 @@ from urllib.parse import urljoin
 from playwright.sync_api import BrowserContext, ConsoleMessage, expect
 
 import docsync.document.models as builtin
-from docsync.testing import ServerProcess
+from docsync.testing import EVENT_WAIT, ServerProcess
 
 from .browser import column, open_app, value, wait_for
 from .conftest import SCREENSHOTS
@@ -200,7 +200,7 @@ def test_pages_name_their_icon_and_log_no_errors(server: ServerProcess, context:
         page.on("console", record)
         page.goto(server.url + path)
         if path:
-            page.wait_for_function("window.docsync && window.docsync.state === 'live'", timeout=15_000)
+            page.wait_for_function("window.docsync && window.docsync.state === 'live'", timeout=EVENT_WAIT * 1000)
         page.wait_for_timeout(500)  # the icon is fetched after the load
         icon = page.locator("link[rel=icon]").get_attribute("href")
         assert icon is not None

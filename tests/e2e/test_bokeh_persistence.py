@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext
 
-from docsync.testing import ServerProcess
+from docsync.testing import EVENT_WAIT, ServerProcess
 
 from .bokeh_page import BokehPage
 from .conftest import ROOT
@@ -80,7 +80,7 @@ def test_a_bokehjs_tab_reconnects_to_its_session_restored_after_a_kill_9(
         page.until(lambda: page.js("phase", "m.value") == pytest.approx(0.5), "the restored document pulled")
         # Drawn again (its views: BokehJS's document says it is never idle again after a
         # pull read into another document, which it keeps in Bokeh.documents too).
-        page.page.wait_for_function(_DRAWN, timeout=30_000)
+        page.page.wait_for_function(_DRAWN, timeout=EVENT_WAIT * 1000)
         assert page.page.evaluate("window.seen")[0] == "connection_lost"  # the same page: reconnected, not reloaded
         assert page.js("phase", "m.value") == pytest.approx(0.5)
         assert page.python("phase", "value") == pytest.approx(0.5)  # the same session id, restored

@@ -31,7 +31,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext
 
 from docsync.client import ClientSession, fetch_page_config
-from docsync.testing import RedisServer, ServerProcess, free_port, wait_for_port
+from docsync.testing import EVENT_WAIT, RedisServer, ServerProcess, free_port, wait_for_port
 from tests.docs.blocks import block, blocks, command_lines, program
 
 from .browser import open_app, wait_for
@@ -127,7 +127,7 @@ async def _open(page_url: str, headers: dict[str, str] | None = None) -> ClientS
     return session
 
 
-async def _until(predicate: Callable[[], bool], what: str, timeout: float = 10) -> None:
+async def _until(predicate: Callable[[], bool], what: str, timeout: float = EVENT_WAIT) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
@@ -208,7 +208,7 @@ def test_a_shared_session_per_room(site: Site) -> None:
         try:
             assert ann.id == ben.id != other.id
             _named(ann, "notes").value = "agenda: docs"
-            await ann.sync(timeout=10)
+            await ann.sync(EVENT_WAIT)
             await _until(lambda: "last edit" in _named(ben, "present").text, "ben to see the edit")
             return _named(ben, "notes").value, _named(ben, "present").text, _named(other, "notes").value
         finally:
@@ -232,7 +232,7 @@ def test_streaming_rolls_over(site: Site) -> None:
                 lengths.append(len(source.data["t"]))
                 return len(source.data["t"]) > 0 and source.data["t"][-1] >= 300
 
-            await _until(far, "300 points streamed", timeout=30)
+            await _until(far, "300 points streamed")
             assert source.data["t"][0] == source.data["t"][-1] - 199  # the last 200, in order
             return lengths
         finally:
@@ -341,7 +341,7 @@ def test_scale_out_runs_as_the_guide_says(tmp_path: Path) -> None:
                     try:
                         assert len({session.id for session in sessions}) == 1
                         _named(sessions[0], "notes").value = "through nginx"
-                        await sessions[0].sync(timeout=10)
+                        await sessions[0].sync(EVENT_WAIT)
                         for session in sessions:
                             await _until(lambda s=session: _named(s, "notes").value == "through nginx", "the edit")
                         return [str(_named(session, "notes").value) for session in sessions]
@@ -373,7 +373,7 @@ def _bokeh_page(context: BrowserContext, url: str) -> Any:
     page.on("pageerror", lambda error: errors.append(str(error)))
     response = page.goto(url)
     assert response is not None and response.ok, url
-    page.wait_for_function(_BOKEH_DRAWN, timeout=30_000)
+    page.wait_for_function(_BOKEH_DRAWN, timeout=EVENT_WAIT * 1000)
     assert errors == []
     return page
 
@@ -425,7 +425,7 @@ async def _round_trip(url: str, room: str, text: str) -> str:
     first = await _open(url + "dash/whiteboard/?room=" + room)
     try:
         _named(first, "notes").value = text
-        await first.sync(timeout=10)
+        await first.sync(EVENT_WAIT)
         second = await _open(url + "dash/whiteboard/?room=" + room)
         try:
             assert second.id == first.id

@@ -25,7 +25,7 @@ import pytest
 from playwright.sync_api import BrowserContext
 
 from docsync.client import ClientSession, fetch_page_config
-from docsync.testing import ServerProcess
+from docsync.testing import EVENT_WAIT, ServerProcess
 
 from .browser import open_app, wait_for
 from .conftest import ROOT, SCREENSHOTS
@@ -157,7 +157,7 @@ async def _round_trip(page_url: str) -> tuple[float, float]:
         [source] = [m for m in session.document.models.values() if type(m).__name__ == "ColumnDataSource"]
         before = float(source.data["y"][1])
         slider.value = 3.0
-        await session.sync(timeout=10)
+        await session.sync(EVENT_WAIT)
         after = float(source.data["y"][1])
         np.testing.assert_allclose(source.data["y"], np.sin(3.0 * np.asarray(source.data["x"])))
         return before, after

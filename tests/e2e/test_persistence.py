@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from docsync.testing import ServerProcess
+from docsync.testing import EVENT_WAIT, ServerProcess
 
 from .browser import cookies_of, open_app, page_document, python_document, session_config, settled, value, wait_for
 from .conftest import ROOT, SCREENSHOTS, SETTINGS
@@ -50,7 +50,7 @@ def test_a_tab_resumes_its_session_restored_after_its_server_was_killed(
     expect(badge).to_have_attribute("data-state", "reconnecting")
     time.sleep(0.5)  # the tab retries against a port where nothing listens
     server.start()  # the same port, a new process: it restores the session from the database
-    expect(badge).to_have_attribute("data-state", "live", timeout=20_000)
+    expect(badge).to_have_attribute("data-state", "live", timeout=EVENT_WAIT * 1000)
 
     # The same session: no "fresh one" notice, the change and the callback's text kept.
     expect(page.locator(".ds-notice-info")).to_have_count(0)
@@ -114,7 +114,7 @@ def test_open_tabs_resume_their_sessions_after_a_kill_9_with_no_snapshot_since_t
             expect(tab.locator(".ds-status")).to_have_attribute("data-state", "reconnecting")
         server.start()  # the same port, a new process: it restores the sessions from the database
         for n, tab in enumerate(tabs):
-            expect(tab.locator(".ds-status")).to_have_attribute("data-state", "live", timeout=20_000)
+            expect(tab.locator(".ds-status")).to_have_attribute("data-state", "live", timeout=EVENT_WAIT * 1000)
             # Their own sessions: no "fresh one" notice, the changes and the callback's text kept.
             expect(tab.locator(".ds-notice-info")).to_have_count(0)
             assert session_config(tab)["sessionId"] == sessions[n]

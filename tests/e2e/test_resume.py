@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from docsync.testing import ServerProcess
+from docsync.testing import EVENT_WAIT, ServerProcess
 from tests.convergence.proxy import TcpProxy
 
 from .browser import column, open_app, page_document, python_document, settled, value, wait_for
@@ -41,7 +41,7 @@ class ProxyThread:
             result = func()
             return await result if asyncio.iscoroutine(result) else result
 
-        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout=10)
+        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout=EVENT_WAIT)
 
     @property
     def url(self) -> str:

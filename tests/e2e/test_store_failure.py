@@ -15,7 +15,7 @@ from pathlib import Path
 
 from playwright.sync_api import BrowserContext, expect
 
-from docsync.testing import ServerProcess
+from docsync.testing import EVENT_WAIT, ServerProcess
 
 from .browser import cookies_of, open_app, page_document, python_document, session_config, settled, value, wait_for
 from .conftest import ROOT, SCREENSHOTS, SETTINGS
@@ -55,14 +55,14 @@ def test_a_refused_change_is_shown_undone_and_the_tab_edits_on_once_the_store_is
         phase.focus()
         page.keyboard.press("ArrowRight")
         notice = page.locator(".ds-notice", has_text="change not saved")
-        expect(notice.first).to_be_visible(timeout=20_000)
-        expect(badge).not_to_have_attribute("data-state", "live", timeout=10_000)
+        expect(notice.first).to_be_visible(timeout=EVENT_WAIT * 1000)
+        expect(badge).not_to_have_attribute("data-state", "live", timeout=EVENT_WAIT * 1000)
         page.screenshot(path=SCREENSHOTS / "store-refused-change.png")
         holder.execute("ROLLBACK")
         holder.close()
         holder = None
 
-        expect(badge).to_have_attribute("data-state", "live", timeout=30_000)
+        expect(badge).to_have_attribute("data-state", "live", timeout=EVENT_WAIT * 1000)
         # Reset to the stored state: the refused 0.2 is gone, the callback's text is the stored one.
         wait_for(lambda: value(page, "phase", "value") == 0.1, 10, "the refused value to be undone")
         expect(status).to_have_text("phase changed from 0 to 0.1")

@@ -25,7 +25,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page
 
 from docsync.client import ClientSession, fetch_page_config
-from docsync.testing import ServerProcess
+from docsync.testing import EVENT_WAIT, ServerProcess
 from tests.docs.blocks import block, command_lines
 
 from .browser import open_app, wait_for
@@ -167,7 +167,7 @@ async def _move_the_slider(url: str) -> tuple[float, float]:
         [source] = [m for m in session.document.models.values() if type(m).__name__ == "ColumnDataSource"]
         before = max(source.data["temperature"])
         slider.value = 10.0
-        await session.sync(timeout=10)
+        await session.sync(EVENT_WAIT)
         return before, max(source.data["temperature"])
     finally:
         await session.close()
@@ -215,7 +215,7 @@ def _log_in(context: BrowserContext, url: str) -> Page:
     page.fill("#id_username", USER[0])
     page.fill("#id_password", USER[1])
     page.click("input[type=submit]")
-    page.wait_for_function("window.docsync && window.docsync.state === 'live'", timeout=15_000)
+    page.wait_for_function("window.docsync && window.docsync.state === 'live'", timeout=EVENT_WAIT * 1000)
     return page
 
 
