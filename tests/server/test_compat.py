@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import inspect
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -46,12 +48,15 @@ from docsync.server.compat import (
     frames_writer,
     incoming_limit,
     release_handshake_response,
+    slim_receive_queue,
     takes_views,
     tasks,
     threads,
     uvicorn,
+    uvicorn_queue,
     versions,
 )
+from docsync.server.compat.uvicorn_queue import ReceiveQueue
 from docsync.server.registry import SessionRegistry
 from docsync.testing import DocsyncCommunicator
 
@@ -429,6 +434,12 @@ class _HandshakeTransport(_Transport):
     def close(self) -> None:
         pass
 
+    def pause_reading(self) -> None:  # uvicorn's flow control, past --ws-max-queue frames
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
 
 @pytest.mark.asyncio
 async def test_uvicorns_handshake_response_released_and_dict_compacted_once_accepted_frames_still_flow() -> None:
@@ -473,6 +484,98 @@ async def test_uvicorns_handshake_response_released_and_dict_compacted_once_acce
     assert [e.data for e in events[1:]] == [b"after"]  # type: ignore[union-attr]
     # Another uvicorn release keeps its response.
     assert not release_handshake_response(SimpleNamespace(send=None).send)
+    protocol.connection_lost(None)
+    await asyncio.sleep(0)
+
+
+# -- uvicorn: its receive queue --------------------------------------------------------
+
+
+def test_uvicorns_sansio_websocket_uses_only_what_receive_queue_has() -> None:
+    # ReceiveQueue stands in for uvicorn's asyncio.Queue: the installed uvicorn must call
+    # nothing else of it (a method it lacks would fail at the first frame).
+    import uvicorn.protocols.websockets.websockets_sansio_impl as sansio
+
+    assert versions.checked("uvicorn", *uvicorn_queue.CHECKED)
+    used = set(re.findall(r"self\.queue\.(\w+)", inspect.getsource(sansio)))
+    assert used and used <= {"put_nowait", "get", "empty"}, used
+    assert all(callable(getattr(ReceiveQueue, name)) for name in used)
+
+
+@pytest.mark.asyncio
+async def test_receive_queue_is_fifo_wakes_its_getter_and_keeps_an_item_a_cancelled_get_missed() -> None:
+    queue = ReceiveQueue(["a", "b"])
+    queue.put_nowait("c")
+    assert not queue.empty()
+    assert [await queue.get() for _ in range(3)] == ["a", "b", "c"]
+    assert queue.empty()
+    getter = asyncio.ensure_future(queue.get())
+    await asyncio.sleep(0)
+    queue.put_nowait("d")
+    queue.put_nowait("e")
+    assert await getter == "d"
+    assert await queue.get() == "e"
+    # A get cancelled after it was woken leaves the item for the next one.
+    getter = asyncio.ensure_future(queue.get())
+    await asyncio.sleep(0)
+    queue.put_nowait("f")
+    getter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await getter
+    assert await queue.get() == "f"
+    # One consumer: a second get while one waits is refused, loudly, not left unserved.
+    getter = asyncio.ensure_future(queue.get())
+    await asyncio.sleep(0)
+    with pytest.raises(RuntimeError, match="two tasks"):
+        await queue.get()
+    queue.put_nowait("g")
+    assert await getter == "g"
+    # It is small: no deque while at most one item waits.
+    assert sys.getsizeof(queue) < 100
+
+
+@pytest.mark.asyncio
+async def test_uvicorns_receive_queue_made_small_once_accepted_frames_still_arrive_in_order() -> None:
+    slimmed: list[bool] = []
+    received: list[Any] = []
+    finished = asyncio.Event()
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        assert (await receive())["type"] == "websocket.connect"
+        assert not slim_receive_queue(send)  # not accepted yet: left as it is
+        await send({"type": "websocket.accept", "subprotocol": "docsync"})
+        slimmed.append(slim_receive_queue(send))
+        slimmed.append(slim_receive_queue(send))  # once only
+        for _ in range(3):
+            received.append(await receive())
+        finished.set()
+
+    config = Config(app=app, ws="websockets-sansio")
+    protocol = WebSocketsSansIOProtocol(config, ServerState(), {})
+    protocol.app = app
+    protocol.transport = _HandshakeTransport()  # type: ignore[assignment]
+    protocol.connection_made(protocol.transport)
+    client = ClientProtocol(parse_uri("ws://127.0.0.1:8000/bench/ws"), subprotocols=["docsync"])
+    client.send_request(client.connect())
+    protocol.data_received(b"".join(client.data_to_send()))
+    while not slimmed:
+        await asyncio.sleep(0.01)
+    assert slimmed == [True, False]
+    assert type(protocol.queue) is ReceiveQueue
+    client.receive_data(protocol.transport.data)  # type: ignore[attr-defined]
+    client.send_text(b"one")
+    client.send_binary(b"two")
+    protocol.data_received(b"".join(client.data_to_send()))
+    client.send_text(b"three")
+    protocol.data_received(b"".join(client.data_to_send()))
+    await asyncio.wait_for(finished.wait(), 60)
+    assert received == [
+        {"type": "websocket.receive", "text": "one"},
+        {"type": "websocket.receive", "bytes": b"two"},
+        {"type": "websocket.receive", "text": "three"},
+    ]
+    # Another server, or another uvicorn release, keeps its queue.
+    assert not slim_receive_queue(SimpleNamespace(send=None).send)
     protocol.connection_lost(None)
     await asyncio.sleep(0)
 

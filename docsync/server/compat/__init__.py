@@ -36,6 +36,7 @@ from .uvicorn import (
     release_handshake_response,
     takes_views,
 )
+from .uvicorn_queue import slim_receive_queue
 
 __all__ = [
     "FrameWriter",
@@ -54,6 +55,7 @@ __all__ = [
     "own_receive_loop",
     "release_handshake_response",
     "send_backpressure",
+    "slim_receive_queue",
     "takes_views",
 ]
 

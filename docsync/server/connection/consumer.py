@@ -50,6 +50,7 @@ from ..compat import (
     own_receive_loop,
     release_handshake_response,
     send_backpressure,
+    slim_receive_queue,
     takes_views,
 )
 from ..dialects import DOCSYNC_KIND, Dialect
@@ -333,6 +334,8 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             return
         await self.accept(subprotocol)
         release_handshake_response(self._send_frame)  # uvicorn keeps it for the websocket's life
+        if own_receive_loop():  # its receive() is not awaited while it handles this connect
+            slim_receive_queue(self._send_frame)  # uvicorn's asyncio.Queue: 3.3 KB per websocket
         try:
             # Counted until the socket closes (a refused one too, until then), where it is
             # held: a relayed socket counts here, not on the process owning its session.
@@ -620,7 +623,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
                 return
         elif msgtype in _REQUESTS:
             if not self.document_requests.allow():
-                if msgtype == PULL_DOC_REQ or msgtype == RESUME_REQ:
+                if msgtype in (PULL_DOC_REQ, RESUME_REQ):
                     self.refuse(RateLimitedError("too many document requests per second"))
                 else:
                     self.refuse(RateLimitedError(f"too many requests per second ({msgtype})"))
