@@ -10,6 +10,8 @@
 - ``threads``: a hook at interpreter exit that runs before threads are joined.
 - ``uvicorn``: the websocket implementations that take memoryviews as payloads; its size limit; several
   frames in one socket write.
+- ``uvicorn_queue``: uvicorn's receive queue (an ``asyncio.Queue``, 3.3 KB per websocket) replaced
+  by a small one once the websocket is accepted.
 
 The rest of docsync calls these functions and never reaches into a dependency itself. Each
 workaround is gated on the installed release (``versions``) or on the internals it uses,
