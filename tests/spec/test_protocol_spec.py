@@ -421,7 +421,7 @@ async def test_what_a_client_sees_when_the_server_shuts_down(
         client = await WireClient.connect(page_config(other.url + "spec/"))
         await client.handshake()
         os.kill(other.pid, signal.SIGTERM)
-        closed = await client.until_closed(timeout=20)
+        closed = await client.until_closed()
         assert closed.code == code
         assert not [m for m in client.inbox if m.msgtype == "ERROR"]
     finally:
@@ -459,7 +459,7 @@ async def test_a_large_message_right_behind_an_answer_reaches_a_client_that_read
     click = {"kind": "MessageSent", "msg_type": "button_click", "msg_data": None, "model": {"id": double}}
     reply = await a.patch([click])
     assert reply.content == {"seq": a.last_seq, "applied_seq": a.last_seq + 1, "rejected": 0}
-    caused = await a.receive(timeout=30)
+    caused = await a.receive()
     assert caused.msgtype == "PATCH-DOC" and caused.content["seq"] == a.last_seq + 1
     assert [len(payload) for payload in caused.buffers.values()] == [8_800_000]
     a.last_seq += 1
@@ -468,7 +468,7 @@ async def test_a_large_message_right_behind_an_answer_reaches_a_client_that_read
         [{"kind": "ColumnsPatched", "model": {"id": source}, "attr": "data", "patches": {"x": [[2_000_000, 1.0]]}}]
     )
     assert reply.content == {"text": "patch index 2000000 out of range for column 'x'", "code": "patch-refused"}
-    reset = await a.receive(timeout=30)
+    reset = await a.receive()
     assert reset.msgtype == "PUSH-DOC" and reset.content["seq"] == a.last_seq + 1
 
 
@@ -800,7 +800,7 @@ async def test_a_message_over_the_limits_or_left_incomplete_is_dropped_with_its_
         frames, code, text = _patch_frames(level, [bytes(1024 * 1024 + 1)]), None, None
     for frame in frames:
         await client.socket.send(frame)
-    closed = await client.until_closed(timeout=30)
+    closed = await client.until_closed()
     # §12: an ERROR without reqid gives the reason, then the close. daphne drops the
     # connection itself, with neither (the client's library reports 1006: no close frame).
     assert closed.code == code

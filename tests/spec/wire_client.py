@@ -23,6 +23,11 @@ from typing import Any
 
 import websockets
 
+#: How long a read waits for a message that must come: a bound against hanging, not a
+#: speed (a loaded machine shared by three test workers stalls for seconds). ``settle``,
+#: which checks that nothing more comes, keeps its short window.
+EVENT_WAIT = 60.0
+
 # §4: the page carries its configuration as JSON in <script id="docsync-config">.
 CONFIG_SCRIPT = re.compile(r'<script id="docsync-config" type="application/json">(.*?)</script>', re.S)
 # §4: autoload.js carries the same configuration as the object literal it starts with.
@@ -151,7 +156,7 @@ class WireClient:
         except websockets.ConnectionClosed as exc:
             raise Closed(exc.rcvd.code if exc.rcvd else None, exc.rcvd.reason if exc.rcvd else "") from None
 
-    async def receive(self, timeout: float = 5.0) -> Received:
+    async def receive(self, timeout: float = EVENT_WAIT) -> Received:
         """Read the frames of one message; keep it in ``inbox`` and return it."""
         header = json.loads(await self._frame(timeout))
         await self._frame(timeout)  # metadata
@@ -166,7 +171,7 @@ class WireClient:
         self.inbox.append(message)
         return message
 
-    async def reply_to(self, msgid: str, timeout: float = 5.0) -> Received:
+    async def reply_to(self, msgid: str, timeout: float = EVENT_WAIT) -> Received:
         """Read until the reply to ``msgid`` (the messages before it stay in ``inbox``)."""
         while True:
             message = await self.receive(timeout)
@@ -177,7 +182,7 @@ class WireClient:
         """Send a request and return its reply."""
         return await self.reply_to(await self.send(msgtype, content, buffers))
 
-    async def until_closed(self, timeout: float = 5.0) -> Closed:
+    async def until_closed(self, timeout: float = EVENT_WAIT) -> Closed:
         """Read until the server closes the websocket; return the close."""
         while True:
             try:
