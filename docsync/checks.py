@@ -145,6 +145,17 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                     id="docsync.E010",
                 )
             )
+        if "push" in spec.options and spec.kind == "bokeh":
+            # Bokeh's pages and server_session make a session before any websocket does, and
+            # its code owns the document: nobody could push, so the rule would say nothing.
+            errors.append(
+                checks.Error(
+                    f"docsync app {spec.path!r} is a Bokeh app with a 'push' rule.",
+                    hint="No client pushes a document into a Bokeh app's session (bokeh.client's push_session "
+                    "included; docs/bokeh.md): leave 'push' out.",
+                    id="docsync.E020",
+                )
+            )
         if "callbacks" in spec.options and (
             spec.kind != "bokeh" or spec.options["callbacks"] not in ("threads", "loop")
         ):

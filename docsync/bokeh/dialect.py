@@ -16,7 +16,10 @@ from .application import load_bokeh_application
 from .compat import check_version, install_lean_models, install_lean_serialization, install_thread_safe_curdoc
 from .context import BokehApplicationContext
 
-__all__ = ["BokehDialect", "dialect"]
+__all__ = ["PUSH_REFUSAL", "BokehDialect", "dialect"]
+
+#: The ERROR text answering any client's PUSH-DOC (docs/bokeh.md, "What a browser may send").
+PUSH_REFUSAL = "PUSH-DOC not allowed: a Bokeh app's document is made by its code; no client replaces it"
 
 
 class BokehDialect:
@@ -57,8 +60,10 @@ class BokehDialect:
             info = {"bokeh": bokeh.__version__, "server": f"docsync {__version__}"}
             connection.queue_message(server_info_reply(message.msgid, info))  # type: ignore[arg-type]
         elif msgtype == PUSH_DOC:
-            # A browser may not replace a document that callbacks (and maybe others) share.
-            connection.queue_message(error(message.msgid, "PUSH-DOC is not accepted from clients", "bad-request"))
+            # A Bokeh app's document is its Python code's (callbacks hold its models): no
+            # client replaces it. Refused as docsync's dialect refuses a push it does not
+            # allow (protocol.md §3), nothing changed, the connection kept.
+            connection.queue_message(error(message.msgid, PUSH_REFUSAL, "push-not-allowed"))
         elif msgtype in (ACK, OK, ERROR):
             return
         else:

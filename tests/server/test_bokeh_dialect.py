@@ -203,6 +203,18 @@ async def test_the_callbacks_option_is_checked() -> None:
     ]
 
 
+async def test_a_push_rule_on_a_bokeh_app_is_an_error() -> None:
+    from docsync.checks import check_settings
+
+    apps = {
+        "bk": {"app": "tests.bokeh.gallery.functions:modify_doc", "kind": "bokeh", "push": "public"},
+        "own": {"app": "tests.hardening.apps.limits", "push": "public"},  # docsync's own: its rule works
+    }
+    with override_settings(DOCSYNC={"APPS": apps}):
+        errors = [m.msg for m in check_settings() if m.id == "docsync.E020"]
+    assert errors == ["docsync app 'bk' is a Bokeh app with a 'push' rule."]
+
+
 async def test_the_client_html_option_is_checked() -> None:
     from docsync.checks import check_settings
 
