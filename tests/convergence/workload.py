@@ -31,7 +31,6 @@ from typing import Any, Protocol
 import numpy as np
 
 from docsync.protocol.msgtypes import PULL_DOC_REPLY
-from docsync.testing import EVENT_WAIT
 
 from .apps import Item, Source
 from .draws import Draws
@@ -314,7 +313,7 @@ class Run:
             await client.release_out(rng.randint(0, client.held_out))
         elif action == "sync" and not client.offline:
             await client.release_all()
-            await client.sync(EVENT_WAIT)
+            await client.sync()
         elif action == "reconnect" and not client.offline:
             await client.reconnect()
             self.stats["resumes"] += 1
@@ -333,7 +332,7 @@ class Run:
             for client in self.clients:
                 await client.release_all()
             for client in self.clients:
-                await client.sync(EVENT_WAIT)
+                await client.sync()
             # Everything the server sent a client before this reply has been applied.
             for client in self.clients:
                 await client.request_server_info()

@@ -29,7 +29,7 @@ from ...exceptions import (
 from ...origins import scope_origin_allowed
 from ...protocol import Message, Receiver, ack, error
 from ...protocol.message import frame_nbytes
-from ...protocol.msgtypes import PATCH_DOC, PULL_DOC_REQ, PUSH_DOC, RESUME_REQ, SERVER_INFO_REQ
+from ...protocol.msgtypes import PATCH_DOC, PULL_DOC_REQ, PUSH_DOC, RESUME_REQ
 from ..admission import check_grant, open_session, user_id_of
 from ..admission.tokens import SessionToken
 from ..admission.visitors import socket_visitor
@@ -66,7 +66,9 @@ logger = logging.getLogger("docsync.server")
 
 #: The requests that count against DOCUMENT_REQUESTS_PER_SECOND: each is answered with a
 #: whole document (a pull, a resume), or replaces it (a push), or is answered (server info).
-_REQUESTS = frozenset({PULL_DOC_REQ, RESUME_REQ, PUSH_DOC, SERVER_INFO_REQ})
+# Answered with a whole document, or replacing one: 10 a second (SERVER-INFO-REQ, a client's
+# barrier after its patches, counts with them: its reply is a few bytes).
+_REQUESTS = frozenset({PULL_DOC_REQ, RESUME_REQ, PUSH_DOC})
 
 SUBPROTOCOL = "docsync"  # docsync's own apps; other kinds name theirs (dialects.py)
 
@@ -616,7 +618,8 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         msgtype = message.msgtype
         # Every client message counts against one of two rates (protocol.md §12, 4029):
         # unbounded, a client made its process answer SERVER-INFO-REQs, or read OKs it ignores,
-        # as fast as it could send them.
+        # as fast as it could send them. SERVER-INFO-REQ counts with the patches: clients send it
+        # after their patches as a barrier (its reply says all before it was handled).
         if msgtype == PATCH_DOC:  # nearly every message: one comparison
             if not self.rate.allow():
                 self.refuse(RateLimitedError("too many patches per second"))
@@ -628,7 +631,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
                 else:
                     self.refuse(RateLimitedError(f"too many requests per second ({msgtype})"))
                 return
-        elif not self.rate.allow():  # ACK, OK, ERROR (ignored), and what is answered bad-request
+        elif not self.rate.allow():  # SERVER-INFO-REQ; ACK, OK, ERROR (ignored); what is answered bad-request
             self.refuse(RateLimitedError(f"too many messages per second ({msgtype})"))
             return
         if self.relay is not None and self.cluster is not None:
