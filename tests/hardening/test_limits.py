@@ -34,6 +34,7 @@ from .harness import (
     open_client,
     open_raw,
     pull_json,
+    running_site,
     set_value_patch,
     wait_until,
 )
@@ -238,17 +239,9 @@ async def test_models_created_by_the_client(target: Target) -> None:
 @pytest.fixture(scope="module")
 def small_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterator[Site]:
     """A site that may hold two sessions."""
-    site = Site(
-        tmp_path_factory.mktemp("small"),
-        database,
-        DOCSYNC_MAX_SESSIONS="2",
-        DOCSYNC_UNUSED_SESSION_LIFETIME="0.5",
+    yield from running_site(
+        tmp_path_factory, database, "small", DOCSYNC_MAX_SESSIONS="2", DOCSYNC_UNUSED_SESSION_LIFETIME="0.5"
     )
-    site.start()
-    try:
-        yield site
-    finally:
-        site.stop()
 
 
 @pytest.mark.asyncio

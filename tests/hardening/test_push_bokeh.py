@@ -18,20 +18,16 @@ from docsync.bokeh.dialect import PUSH_REFUSAL
 from docsync.protocol import ERROR, OK, PATCH_DOC, PULL_DOC_REPLY, new_message
 
 from .bokeh_tabs import Session, named
-from .harness import Database, Site
+from .harness import Database, Site, running_site
 
 pytest.importorskip("bokeh", reason="the docsync[bokeh] extra is not installed")
 
 
 @pytest.fixture(scope="module")
 def bokeh_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterator[Site]:
-    folder = tmp_path_factory.mktemp("bokeh-push")
-    site = Site(folder, database, DJANGO_SETTINGS_MODULE="tests.hardening.bokeh_settings")
-    site.start()
-    try:
-        yield site
-    finally:
-        site.stop()
+    yield from running_site(
+        tmp_path_factory, database, "bokeh-push", DJANGO_SETTINGS_MODULE="tests.hardening.bokeh_settings"
+    )
 
 
 @pytest.mark.asyncio

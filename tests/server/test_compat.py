@@ -441,6 +441,18 @@ class _HandshakeTransport(_Transport):
         pass
 
 
+def _upgraded_sansio(app: Any) -> tuple[WebSocketsSansIOProtocol, ClientProtocol]:
+    """A real uvicorn sansio websocket running ``app``, given a websockets client's upgrade request."""
+    protocol = WebSocketsSansIOProtocol(Config(app=app, ws="websockets-sansio"), ServerState(), {})
+    protocol.app = app
+    protocol.transport = _HandshakeTransport()  # type: ignore[assignment]
+    protocol.connection_made(protocol.transport)
+    client = ClientProtocol(parse_uri("ws://127.0.0.1:8000/bench/ws"), subprotocols=["docsync"])
+    client.send_request(client.connect())
+    protocol.data_received(b"".join(client.data_to_send()))
+    return protocol, client
+
+
 @pytest.mark.asyncio
 async def test_uvicorns_handshake_response_released_and_dict_compacted_once_accepted_frames_still_flow() -> None:
     # uvicorn keeps the 101 response on its protocol for the websocket's life; once the
@@ -465,15 +477,7 @@ async def test_uvicorns_handshake_response_released_and_dict_compacted_once_acce
         finished.set()
         await receive()
 
-    config = Config(app=app, ws="websockets-sansio")
-    protocol = WebSocketsSansIOProtocol(config, ServerState(), {})
-    protocol.app = app
-    protocol.transport = _HandshakeTransport()  # type: ignore[assignment]
-    protocol.connection_made(protocol.transport)
-    client = ClientProtocol(parse_uri("ws://127.0.0.1:8000/bench/ws"), subprotocols=["docsync"])
-    request = client.connect()
-    client.send_request(request)
-    protocol.data_received(b"".join(client.data_to_send()))
+    protocol, client = _upgraded_sansio(app)
     await asyncio.wait_for(finished.wait(), 5)
     assert released == [True]
     assert protocol.response is None
@@ -550,14 +554,7 @@ async def test_uvicorns_receive_queue_made_small_once_accepted_frames_still_arri
             received.append(await receive())
         finished.set()
 
-    config = Config(app=app, ws="websockets-sansio")
-    protocol = WebSocketsSansIOProtocol(config, ServerState(), {})
-    protocol.app = app
-    protocol.transport = _HandshakeTransport()  # type: ignore[assignment]
-    protocol.connection_made(protocol.transport)
-    client = ClientProtocol(parse_uri("ws://127.0.0.1:8000/bench/ws"), subprotocols=["docsync"])
-    client.send_request(client.connect())
-    protocol.data_received(b"".join(client.data_to_send()))
+    protocol, client = _upgraded_sansio(app)
     while not slimmed:
         await asyncio.sleep(0.01)
     assert slimmed == [True, False]
