@@ -5,9 +5,16 @@ time, and the patch must not be applied twice: the session remembers each answer
 (client id, msgid). Clients choose both ids, so the memory is bounded twice: at most
 ``max_answers`` answers and ``max_clients`` client ids per session. Beyond either, the
 oldest answers (or the least recently active client's) are forgotten, and the session
-remembers the newest position a forgotten answer held: a patch based before it may be
-a resend of a forgotten one, so it is treated as too old (its events lose, and the
-sender is sent the current values), never applied a second time.
+remembers, for that client id, the newest position a forgotten answer held (its *forget
+point*): a patch of that client based before it may be a resend of a forgotten one, so
+it is treated as too old (its events lose, and the sender is sent the current values),
+never applied a second time.
+
+Forget points are per client id, so that a client filling the bounds with ids of its
+own makes only its own patches old, never another client's. They are bounded too (at
+most ``max(max_answers, max_clients)`` ids): a point pushed out of them raises the
+point of every client id the session no longer tells apart (``forgotten_seq``), and a
+client id that makes its first answer after that starts at it.
 """
 
 from __future__ import annotations
@@ -38,7 +45,10 @@ class RememberedAnswers:
         # and a session whose clients only pull never remembers one.
         self._answers: OrderedDict[tuple[str, str], Answer] | None = None  # oldest first
         self._clients: OrderedDict[str, int] | None = None  # answers held per id, least recent first
-        #: Patches based before this position may be resends of forgotten answers.
+        # Per id, the newest position of its answers (or fence) forgotten, least recently moved first.
+        self._points: OrderedDict[str, int] | None = None
+        self.max_points = max(max_answers, max_clients)
+        #: The forget point of every client id the session no longer tells apart (see ``point``).
         self.forgotten_seq = 0
         self.forgotten = 0  # answers forgotten so far (shown in the admin's session detail)
 
@@ -47,8 +57,13 @@ class RememberedAnswers:
         answers, clients = self._answers, self._clients
         if answers is None or clients is None:
             answers, clients = self._answers, self._clients = OrderedDict(), OrderedDict()
-        if origin not in clients and len(clients) >= self.max_clients:
-            self._forget_client(answers, next(iter(clients)))
+        if origin not in clients:
+            if len(clients) >= self.max_clients:
+                self._forget_client(answers, next(iter(clients)))
+            if self.forgotten_seq and (self._points is None or origin not in self._points):
+                # It may be an id whose answers (and point) were forgotten: it starts at the point
+                # of the ids the session no longer tells apart, and stays there as it is told apart.
+                self.forget_before(self.forgotten_seq, origin)
         key = (origin, msgid)
         if key not in answers:  # nearly always: added at the end already
             clients[origin] = clients.get(origin, 0) + 1
@@ -69,9 +84,44 @@ class RememberedAnswers:
         """The answer ``origin``'s ``msgid`` got, if it is still remembered."""
         return self._answers.get((origin, msgid)) if self._answers is not None else None
 
-    def forget_before(self, seq: int) -> None:
-        """Treat patches based before ``seq`` as possibly answered already (a forgotten fence or answer)."""
-        self.forgotten_seq = max(self.forgotten_seq, seq)
+    def forget_before(self, seq: int, origin: str | None = None) -> None:
+        """Treat ``origin``'s patches based before ``seq`` as possibly answered already (a forgotten fence or answer).
+
+        Without ``origin``: those of every client id the session does not tell apart.
+        """
+        if origin is None:
+            self.forgotten_seq = max(self.forgotten_seq, seq)
+            return
+        points = self._points
+        if points is None:
+            points = self._points = OrderedDict()
+        points[origin] = max(points.get(origin, 0), seq)
+        points.move_to_end(origin)
+        while len(points) > self.max_points:
+            old_origin, old_seq = points.popitem(last=False)
+            self.forgotten_seq = max(self.forgotten_seq, old_seq)
+            # Its remaining answers go with its point: an id with answers and no point would
+            # be judged from position 0, and a resend of one forgotten before applied again.
+            if self._answers is not None and self._clients is not None and old_origin in self._clients:
+                for key in [key for key in self._answers if key[0] == old_origin]:
+                    forgotten = self._answers.pop(key)
+                    self.forgotten += 1
+                    self.forgotten_seq = max(self.forgotten_seq, forgotten.seq)
+                del self._clients[old_origin]
+
+    def point(self, origin: str) -> int:
+        """The position before which ``origin``'s patches may be resends of forgotten answers."""
+        if self._points is not None and origin in self._points:
+            return self._points[origin]
+        if self._clients is not None and origin in self._clients:
+            return 0  # told apart since before any point was forgotten (see ``remember``)
+        return self.forgotten_seq
+
+    @property
+    def floor(self) -> int:
+        """The newest forget point of any client id (what a snapshot keeps, for every id)."""
+        points = self._points
+        return max(self.forgotten_seq, *points.values()) if points else self.forgotten_seq
 
     def __len__(self) -> int:
         return len(self._answers) if self._answers is not None else 0
@@ -89,7 +139,7 @@ class RememberedAnswers:
 
     def _count_forgotten(self, clients: OrderedDict[str, int], origin: str, answer: Answer) -> None:
         self.forgotten += 1
-        self.forget_before(answer.seq)
+        self.forget_before(answer.seq, origin)
         left = clients.get(origin, 0) - 1
         if left > 0:
             clients[origin] = left

@@ -83,9 +83,13 @@ class PatchLog:
         self.seq = max(self.seq, seq)
         return self.append([])
 
-    def reaches_back_to(self, seq: int) -> bool:
-        """Tell whether every position after ``seq`` is still held (and no answer after it was forgotten)."""
-        return seq >= max(self.first_seq - 1, self.answers.forgotten_seq) and seq <= self.seq
+    def reaches_back_to(self, seq: int, origin: str | None = None) -> bool:
+        """Tell whether every position after ``seq`` is still held (and no answer of ``origin`` after it was forgotten).
+
+        Without ``origin``: no answer of a client id the session no longer tells apart.
+        """
+        point = self.answers.forgotten_seq if origin is None else self.answers.point(origin)
+        return seq >= max(self.first_seq - 1, point) and seq <= self.seq
 
     def since(self, seq: int) -> Iterator[LogEntry]:
         """The entries after position ``seq``, oldest first."""

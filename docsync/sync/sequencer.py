@@ -252,8 +252,10 @@ class Sequencer:
         self.fences[origin] = seq
         self.fence_changes += 1
         while len(self.fences) > self.log.answers.max_clients:  # client ids are the client's choice
-            forgotten = self.fences.pop(next(iter(self.fences)))
-            self.log.answers.forget_before(forgotten)
+            # The forgotten fence stays that client's forget point: another client's patches
+            # are not made old by it (every id may be an attacker's, filling this bound).
+            forgotten_origin = next(iter(self.fences))
+            self.log.answers.forget_before(self.fences.pop(forgotten_origin), forgotten_origin)
         return seq
 
     # -- whole documents ------------------------------------------------------------
@@ -335,7 +337,7 @@ class Sequencer:
         if reserved is not None:
             return PatchStep(origin, msgid, answer=self._refuse(origin, msgid, reserved))
         shifts: list[Shift] = []
-        if base is not None and (base < self.fence(origin, fence) or not self.log.reaches_back_to(base)):
+        if base is not None and (base < self.fence(origin, fence) or not self.log.reaches_back_to(base, origin)):
             accepted, rejected = list[DocumentEvent](), decoded.events
         else:
             accepted, rejected, shifts = self._split_conflicts(decoded.events, base, origin)
@@ -538,7 +540,7 @@ class Sequencer:
         # PUSH-DOC went to the socket that died) must be reset now.
         reset_unseen = type(last_seq) is int and self.fences.get(origin, 0) > last_seq
         fence: int | None = None
-        if fresh or reset_unseen or type(last_seq) is not int or not self.log.reaches_back_to(last_seq):
+        if fresh or reset_unseen or type(last_seq) is not int or not self.log.reaches_back_to(last_seq, origin):
             if fresh or ahead:
                 # Its changes were made on a session that is gone, based at most on its
                 # last position there: a position of its own after that one (sent to no

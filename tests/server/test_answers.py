@@ -22,7 +22,8 @@ def test_answers_are_bounded_oldest_first_and_their_position_remembered() -> Non
     assert len(answers) == 3 and answers.forgotten == 2
     assert answers.get("a", "m1") is None and answers.get("a", "m2") is None
     assert answers.get("a", "m5") == Answer(5)
-    assert answers.forgotten_seq == 2  # patches based before 2 may be resends of m1 or m2
+    assert answers.point("a") == 2  # a's patches based before 2 may be resends of m1 or m2
+    assert answers.point("b") == 0 and answers.forgotten_seq == 0  # no other client's
 
 
 def test_client_ids_are_bounded_least_recently_active_first() -> None:
@@ -33,7 +34,26 @@ def test_client_ids_are_bounded_least_recently_active_first() -> None:
     answers.remember("c", "m1", Answer(4))  # b goes, with its answers
     assert answers.clients == 2 and answers.get("b", "m1") is None
     assert answers.get("a", "m1") == Answer(1) and answers.get("c", "m1") == Answer(4)
-    assert answers.forgotten_seq == 2
+    assert answers.point("b") == 2
+    assert answers.point("a") == answers.point("c") == answers.point("d") == answers.forgotten_seq == 0
+
+
+def test_forget_points_are_bounded_and_one_pushed_out_holds_for_every_id_not_told_apart() -> None:
+    answers = RememberedAnswers(max_answers=2, max_clients=2)  # at most 2 forget points
+    answers.remember("a", "m1", Answer(1))
+    answers.forget_before(5, "x")
+    answers.forget_before(6, "y")  # a's answers are kept, x's point and y's
+    answers.forget_before(7, "z")  # x's point goes: every id not told apart starts at 5
+    assert answers.point("x") == answers.point("new") == answers.forgotten_seq == 5
+    assert answers.point("a") == 0 and answers.get("a", "m1") == Answer(1)
+    answers.remember("new", "m1", Answer(8))  # told apart from now on, from that point (y's point goes)
+    assert answers.point("new") == 5 and answers.forgotten_seq == 6
+    answers.forget_before(11, "a")  # z's point goes
+    answers.forget_before(12, "u")  # new's goes, and its answer with it (an id with answers has a point)
+    assert answers.get("new", "m1") is None and answers.forgotten_seq == 8
+    answers.forget_before(13, "t")  # a's goes: its answers go with it
+    assert answers.get("a", "m1") is None and answers.point("a") == answers.forgotten_seq == 11
+    assert answers.floor == 13
 
 
 def test_the_same_msgid_answered_again_is_one_answer() -> None:
@@ -48,8 +68,9 @@ def test_the_log_does_not_reach_back_before_a_forgotten_answer() -> None:
     for n in range(5):
         log.append([])
         log.remember_applied("a", f"m{n}", log.seq)
-    assert log.reaches_back_to(5) and log.reaches_back_to(3)
-    assert not log.reaches_back_to(2)  # m2, answered at 3, was forgotten: a patch based at 2 may be it
+    assert log.reaches_back_to(5, "a") and log.reaches_back_to(3, "a")
+    assert not log.reaches_back_to(2, "a")  # m2, answered at 3, was forgotten: a patch based at 2 may be it
+    assert log.reaches_back_to(2, "b") and log.reaches_back_to(0, "b")  # no other client's
 
 
 # -- against a real server ---------------------------------------------------------

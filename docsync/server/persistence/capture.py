@@ -54,7 +54,8 @@ def take_snapshot(session: ServerSession, app_ids: list[str]) -> Snapshot:
         app_ids=app_ids,
         fences=dict(sequencer.fences),
         answers=remembered,
-        forgotten_seq=answers.forgotten_seq,
+        # Every id's forget point as one (conservative): a restored session tells no id apart by it.
+        forgotten_seq=answers.floor,
         client_models=sequencer.client_models,
         journal=session.records,
     )
@@ -126,6 +127,8 @@ def apply_snapshot(session: ServerSession, snapshot: Snapshot, max_array_element
     sequencer.client_models = later[-1].client_models if later else snapshot.client_models
     sequencer.fences.update(snapshot.fences)
     answers = log.answers
+    # First, so that every id the snapshot remembers starts at its point (``floor``: one for all).
+    answers.forget_before(snapshot.forgotten_seq)
     for origin, msgid, seq, rejected, error, lost in snapshot.answers:
         answers.remember(origin, msgid, Answer(seq, rejected, tuple(error) if error else None, tuple(lost)))
     for record in later:
@@ -135,7 +138,6 @@ def apply_snapshot(session: ServerSession, snapshot: Snapshot, max_array_element
         if record.answer is not None:
             origin, msgid, seq, rejected, error, lost = record.answer
             answers.remember(origin, msgid, Answer(seq, rejected, tuple(error) if error else None, tuple(lost)))
-    answers.forget_before(snapshot.forgotten_seq)
     session.creating = False
     session.model_count = len(document.models)
     return [model.id for model in made]
