@@ -53,12 +53,15 @@ BENCH_DOC_BUDGET = 4_608
 #: 385-613 B) and uvicorn's in-place frames writer (216 B); plus 300 since 2026-12-05 for
 #: the small receive queue put in place of uvicorn's asyncio.Queue (compat/uvicorn_queue.py:
 #: the queue and the future its idle get waits on, ~270 B, made in docsync's frames), which
-#: took 3,320 B per session out of the asyncio layer.
+#: took 3,320 B per session out of the asyncio layer; plus 300 since 2026-12-05 for the frame
+#: loop put in place of websockets' server parser (compat/uvicorn_parser.py: a generator of
+#: 256 B, made in docsync's frame), which let the 2.7 KB upgrade request go from the ASGI
+#: server's layer.
 #: the websocket's user in its scope (a copy of the scope, as ASGI asks of a middleware)
 #: was Channels' AuthMiddleware's, counted under Channels until docsync/auth.py took it.
 SESSION_BUDGET = {
     "docsync document": 2_600,
-    "docsync server": 6_100,
+    "docsync server": 6_400,
     "docsync websocket auth (was Channels')": 1_000,
     "docsync protocol+serialization": 1_400,
 }

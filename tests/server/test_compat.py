@@ -13,6 +13,7 @@ import inspect
 import re
 import subprocess
 import sys
+import weakref
 from collections.abc import Iterator
 from functools import partial
 from types import SimpleNamespace
@@ -47,12 +48,14 @@ from docsync.server.compat import (
     frame_send,
     frames_writer,
     incoming_limit,
+    release_handshake_request,
     release_handshake_response,
     slim_receive_queue,
     takes_views,
     tasks,
     threads,
     uvicorn,
+    uvicorn_parser,
     uvicorn_queue,
     versions,
 )
@@ -488,6 +491,101 @@ async def test_uvicorns_handshake_response_released_and_dict_compacted_once_acce
     assert [e.data for e in events[1:]] == [b"after"]  # type: ignore[union-attr]
     # Another uvicorn release keeps its response.
     assert not release_handshake_response(SimpleNamespace(send=None).send)
+    protocol.connection_lost(None)
+    await asyncio.sleep(0)
+
+
+# -- uvicorn and websockets: the upgrade request ------------------------------------
+
+
+def _echo_app(ready: asyncio.Event, released: list[Any], received: list[Any]) -> Any:
+    """An ASGI app that accepts, lets the upgrade request go (once, then again), and echoes text frames."""
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        assert (await receive())["type"] == "websocket.connect"
+        released.append(weakref.ref(send.__self__.request))
+        released.append(release_handshake_request(send))  # not accepted yet: kept
+        await send({"type": "websocket.accept", "subprotocol": "docsync"})
+        released.append(release_handshake_request(send))
+        released.append(release_handshake_request(send))  # its parser is no longer websockets' server parser
+        ready.set()
+        while True:
+            message = await receive()
+            received.append(message)
+            if message["type"] == "websocket.disconnect":
+                return
+            await send({"type": "websocket.send", "text": "echo " + message["text"]})
+
+    return app
+
+
+@pytest.mark.asyncio
+async def test_uvicorns_upgrade_request_let_go_once_accepted_frames_split_anywhere_still_parse() -> None:
+    # websockets' ServerProtocol.parse keeps the parsed upgrade request in a local for the
+    # connection's life, and uvicorn keeps it as protocol.request. Before: still referenced
+    # after the accept, by both. After: nothing holds it, and the frame loop that took the
+    # parser's place reads frames, split at any byte, and the close, as the old one did.
+    assert versions.checked("websockets", *uvicorn_parser.WEBSOCKETS_CHECKED)
+    ready, released, received = asyncio.Event(), [], []  # type: ignore[var-annotated]
+    protocol, client = _upgraded_sansio(_echo_app(ready, released, received))
+    await asyncio.wait_for(ready.wait(), 60)
+    request, *answers = released
+    assert answers == [False, True, False]
+    assert protocol.request is None
+    gc.collect()
+    assert request() is None, gc.get_referrers(request())
+    client.receive_data(protocol.transport.data)  # type: ignore[attr-defined]
+    assert client.events_received()[0].status_code == 101  # type: ignore[union-attr]
+    protocol.transport.data = b""  # type: ignore[attr-defined]
+    for text in (b"one", b"two" * 30_000):  # a short and a 64-bit-length frame, fed a byte, then the rest
+        client.send_text(text)
+        data = b"".join(client.data_to_send())
+        for part in (data[:1], data[1:3], data[3:]):
+            protocol.data_received(part)
+        while len(received) < (1 if text == b"one" else 2):
+            await asyncio.sleep(0.01)
+    client.send_close(1000, "bye")
+    protocol.data_received(b"".join(client.data_to_send()))
+    while len(received) < 3:
+        await asyncio.sleep(0.01)
+    assert received == [
+        {"type": "websocket.receive", "text": "one"},
+        {"type": "websocket.receive", "text": "two" * 30_000},
+        {"type": "websocket.disconnect", "code": 1000, "reason": "bye"},
+    ]
+    client.receive_data(protocol.transport.data)  # type: ignore[attr-defined]
+    assert [e.data for e in client.events_received()][:2] == [b"echo one", b"echo " + b"two" * 30_000]  # type: ignore[union-attr]
+    # Another server, or another uvicorn release, keeps its request.
+    assert not release_handshake_request(SimpleNamespace(send=None).send)
+
+
+@pytest.mark.asyncio
+async def test_uvicorns_upgrade_request_kept_while_a_frame_is_half_read() -> None:
+    # Mid frame the parser's locals (the header read so far) are state: it is not replaced.
+    halfway: list[bool] = []
+    ready, frame_started = asyncio.Event(), asyncio.Event()
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await receive()
+        await send({"type": "websocket.accept", "subprotocol": "docsync"})
+        ready.set()
+        await frame_started.wait()
+        halfway.append(release_handshake_request(send))
+        halfway.append(release_handshake_request(send))
+        assert (await receive()) == {"type": "websocket.receive", "text": "whole"}
+
+    protocol, client = _upgraded_sansio(app)
+    await asyncio.wait_for(ready.wait(), 60)
+    client.receive_data(protocol.transport.data)  # type: ignore[attr-defined]
+    client.send_text(b"whole")
+    data = b"".join(client.data_to_send())
+    protocol.data_received(data[:2])  # the frame's first two bytes only
+    frame_started.set()
+    while len(halfway) < 2:
+        await asyncio.sleep(0.01)
+    assert halfway == [False, False]
+    assert protocol.request is not None
+    protocol.data_received(data[2:])
     protocol.connection_lost(None)
     await asyncio.sleep(0)
 

@@ -12,6 +12,8 @@
   frames in one socket write.
 - ``uvicorn_queue``: uvicorn's receive queue (an ``asyncio.Queue``, 3.3 KB per websocket) replaced
   by a small one once the websocket is accepted.
+- ``uvicorn_parser``: the upgrade request (2.7 KB) that websockets' parser generator and uvicorn keep
+  for the websocket's life, let go once it is accepted.
 
 The rest of docsync calls these functions and never reaches into a dependency itself. Each
 workaround is gated on the installed release (``versions``) or on the internals it uses,
@@ -38,6 +40,7 @@ from .uvicorn import (
     release_handshake_response,
     takes_views,
 )
+from .uvicorn_parser import release_handshake_request
 from .uvicorn_queue import slim_receive_queue
 
 __all__ = [
@@ -55,6 +58,7 @@ __all__ = [
     "frames_writer_now",
     "incoming_limit",
     "own_receive_loop",
+    "release_handshake_request",
     "release_handshake_response",
     "send_backpressure",
     "slim_receive_queue",

@@ -81,7 +81,7 @@ def release_handshake_response(send: Any) -> bool:
     outgrew CPython's shared-key form in ``__init__``, and the dict it got then is sized
     for growth (128 slots, 1,584 bytes); the same items inserted afresh take 64 slots
     (about 750 bytes less per websocket). Nothing holds that dict but the object.
-    (Its upgrade ``request``, about 2.7 KB, is left: websockets' parser holds it too.)
+    (Its upgrade ``request``, about 2.7 KB, which websockets' parser holds too: ``uvicorn_parser``.)
     """
     owner: Any = getattr(send, "__self__", None)
     if type(owner).__module__ != _SANSIO or not checked("uvicorn", *CHECKED):
