@@ -377,3 +377,48 @@ def test_a_restored_bokeh_session_tells_the_apps_code_from_code_its_browser_wrot
     site.start()
     asyncio.run(after(token))
     assert python_values(site, app, "city", "options", session_id) == [["Paris", "Lyon"]]
+
+
+def test_a_push_into_a_restored_bokeh_session_is_refused_and_changes_nothing(bokeh_site: Site) -> None:
+    """A restored session refuses a PUSH-DOC as a live one does (docs/bokeh.md): nothing of it is kept or saved."""
+    site = bokeh_site
+    site.start()
+    refusal = {
+        "text": "PUSH-DOC not allowed: a Bokeh app's document is made by its code; no client replaces it",
+        "code": "push-not-allowed",
+    }
+
+    async def before() -> tuple[str, str]:
+        token, session_id, wire = await _change(site, "bk_sliders", 1.25)
+        await wire.socket.close()
+        return token, session_id
+
+    async def push(token: str) -> dict[str, Any]:
+        wire, doc = await _reconnect(site, "bk_sliders", token)
+        # The first message of a new connection, then after its pull: refused alike.
+        for pushed in ({"title": "mine", "roots": [], "version": "3"}, {**doc, "title": "pushed"}):
+            header, content = await wire.reply_to(await wire.send("PUSH-DOC", {"doc": pushed}))
+            assert (header["msgtype"], content) == ("ERROR", refusal)
+            assert await wire.pull() == doc
+        # The connection goes on: its next change is applied (and saved).
+        await wire.set_value(named(doc, "amplitude")["id"], 1.75)
+        await wire.socket.close()
+        return doc
+
+    token, session_id = asyncio.run(before())
+    site.server.kill()  # kill -9: restored from the journal
+    site.start()
+    doc = asyncio.run(push(token))
+    assert doc["title"] != "pushed" and named(doc, "phase")["attributes"]["value"] == 1.25
+    assert python_values(site, "bk_sliders", "amplitude", "value", session_id) == [1.75]
+    site.server.kill()  # and restored again: nothing of the pushes was saved, the change was
+    site.start()
+
+    async def again() -> dict[str, Any]:
+        wire, pulled = await _reconnect(site, "bk_sliders", token)
+        await wire.socket.close()
+        return pulled
+
+    restored = asyncio.run(again())
+    assert restored["title"] == doc["title"] and named(restored, "amplitude")["attributes"]["value"] == 1.75
+    assert python_values(site, "bk_sliders", "phase", "value", session_id) == [1.25]
