@@ -56,12 +56,13 @@ BENCH_DOC_BUDGET = 4_608
 #: took 3,320 B per session out of the asyncio layer; plus 300 since 2026-12-05 for the frame
 #: loop put in place of websockets' server parser (compat/uvicorn_parser.py: a generator of
 #: 256 B, made in docsync's frame), which let the 2.7 KB upgrade request go from the ASGI
-#: server's layer.
+#: server's layer; plus 100 for the flag put in place of uvicorn's flow-control Event
+#: (compat/uvicorn_writable.py, ~70 B; 940 B out of the asyncio and ASGI server layers).
 #: the websocket's user in its scope (a copy of the scope, as ASGI asks of a middleware)
 #: was Channels' AuthMiddleware's, counted under Channels until docsync/auth.py took it.
 SESSION_BUDGET = {
     "docsync document": 2_600,
-    "docsync server": 6_400,
+    "docsync server": 6_500,
     "docsync websocket auth (was Channels')": 1_000,
     "docsync protocol+serialization": 1_400,
 }

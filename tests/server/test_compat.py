@@ -29,6 +29,7 @@ from daphne.ws_protocol import WebSocketProtocol as DaphneProtocol
 from twisted.internet.testing import StringTransport
 from twisted.web.http import HTTPChannel
 from uvicorn.config import Config
+from uvicorn.protocols.utils import ClientDisconnected
 from uvicorn.protocols.websockets.websockets_impl import WebSocketProtocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from uvicorn.server import ServerState
@@ -51,15 +52,18 @@ from docsync.server.compat import (
     release_handshake_request,
     release_handshake_response,
     slim_receive_queue,
+    slim_writable,
     takes_views,
     tasks,
     threads,
     uvicorn,
     uvicorn_parser,
     uvicorn_queue,
+    uvicorn_writable,
     versions,
 )
 from docsync.server.compat.uvicorn_queue import ReceiveQueue
+from docsync.server.compat.uvicorn_writable import WritableFlag
 from docsync.server.registry import SessionRegistry
 from docsync.testing import DocsyncCommunicator
 
@@ -673,6 +677,88 @@ async def test_uvicorns_receive_queue_made_small_once_accepted_frames_still_arri
     assert not slim_receive_queue(SimpleNamespace(send=None).send)
     protocol.connection_lost(None)
     await asyncio.sleep(0)
+
+
+# -- uvicorn: its flow-control event --------------------------------------------------
+
+
+def test_uvicorns_sansio_websocket_uses_only_what_writable_flag_has() -> None:
+    # WritableFlag stands in for uvicorn's asyncio.Event: the installed uvicorn must call
+    # nothing else of it (and docsync's frames writer reads is_set and awaits wait).
+    import uvicorn.protocols.websockets.websockets_sansio_impl as sansio
+
+    assert versions.checked("uvicorn", *uvicorn_writable.CHECKED)
+    used = set(re.findall(r"self\.writable\.(\w+)", inspect.getsource(sansio)))
+    used |= set(re.findall(r"owner\.writable\.(\w+)", inspect.getsource(uvicorn)))
+    assert used and used <= {"set", "clear", "wait", "is_set"}, used
+    assert all(callable(getattr(WritableFlag, name)) for name in used)
+
+
+@pytest.mark.asyncio
+async def test_writable_flag_is_an_event_without_a_deque_while_no_task_waits() -> None:
+    flag = WritableFlag(True)
+    assert flag.is_set() and await flag.wait() is True
+    flag.clear()
+    waiters = [asyncio.ensure_future(flag.wait()) for _ in range(2)]
+    await asyncio.sleep(0)
+    assert not any(w.done() for w in waiters)
+    cancelled = asyncio.ensure_future(flag.wait())
+    await asyncio.sleep(0)
+    cancelled.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await cancelled
+    flag.set()
+    flag.clear()  # as asyncio.Event: the waiters woken by set() return True though cleared since
+    assert await asyncio.gather(*waiters) == [True, True]
+    assert flag._waiters is None  # no list once nobody waits
+    assert sys.getsizeof(flag) < 100
+
+
+@pytest.mark.asyncio
+async def test_uvicorns_writable_event_made_small_once_accepted_writes_still_wait_for_resume() -> None:
+    slimmed: list[bool] = []
+    sent = asyncio.Event()
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        assert (await receive())["type"] == "websocket.connect"
+        assert not slim_writable(send)  # not accepted yet: left as it is
+        await send({"type": "websocket.accept", "subprotocol": "docsync"})
+        send.__self__.pause_writing()
+        slimmed.append(slim_writable(send))  # paused: a task may be waiting on the Event; left
+        send.__self__.resume_writing()
+        slimmed.append(slim_writable(send))
+        slimmed.append(slim_writable(send))  # once only
+        send.__self__.pause_writing()  # the transport's buffer is full: sends wait
+        await send({"type": "websocket.send", "text": "after resume"})
+        write = frames_writer(send)
+        assert write is not None
+        await write(["and the writer's"])
+        sent.set()
+        await receive()
+
+    protocol, client = _upgraded_sansio(app)
+    while len(slimmed) < 3:
+        await asyncio.sleep(0.01)
+    assert slimmed == [False, True, False]
+    assert type(protocol.writable) is WritableFlag
+    client.receive_data(protocol.transport.data)  # type: ignore[attr-defined]
+    assert client.events_received()[0].status_code == 101  # type: ignore[union-attr]
+    protocol.transport.data = b""  # type: ignore[attr-defined]
+    await asyncio.sleep(0.05)
+    assert not sent.is_set() and protocol.transport.data == b""  # type: ignore[attr-defined]
+    protocol.resume_writing()
+    await asyncio.wait_for(sent.wait(), 60)
+    client.receive_data(protocol.transport.data)  # type: ignore[attr-defined]
+    assert [e.data for e in client.events_received()] == [b"after resume", b"and the writer's"]  # type: ignore[union-attr]
+    # A send waiting when the connection is lost is woken, and raises, as with the Event.
+    protocol.pause_writing()
+    late = asyncio.ensure_future(protocol.send({"type": "websocket.send", "text": "late"}))
+    await asyncio.sleep(0)
+    protocol.connection_lost(None)
+    with pytest.raises(ClientDisconnected):
+        await late
+    # Another server, or another uvicorn release, keeps its Event.
+    assert not slim_writable(SimpleNamespace(send=None).send)
 
 
 # -- asyncio: a pending task whose loop is gone ----------------------------------------

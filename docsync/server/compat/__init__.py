@@ -14,6 +14,8 @@
   by a small one once the websocket is accepted.
 - ``uvicorn_parser``: the upgrade request (2.7 KB) that websockets' parser generator and uvicorn keep
   for the websocket's life, let go once it is accepted.
+- ``uvicorn_writable``: uvicorn's flow-control ``asyncio.Event`` (0.8 KB per websocket) replaced by
+  a small flag once the websocket is accepted.
 
 The rest of docsync calls these functions and never reaches into a dependency itself. Each
 workaround is gated on the installed release (``versions``) or on the internals it uses,
@@ -42,6 +44,7 @@ from .uvicorn import (
 )
 from .uvicorn_parser import release_handshake_request
 from .uvicorn_queue import slim_receive_queue
+from .uvicorn_writable import slim_writable
 
 __all__ = [
     "FrameWriter",
@@ -62,6 +65,7 @@ __all__ = [
     "release_handshake_response",
     "send_backpressure",
     "slim_receive_queue",
+    "slim_writable",
     "takes_views",
 ]
 

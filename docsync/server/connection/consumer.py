@@ -52,6 +52,7 @@ from ..compat import (
     release_handshake_response,
     send_backpressure,
     slim_receive_queue,
+    slim_writable,
     takes_views,
 )
 from ..dialects import DOCSYNC_KIND, Dialect
@@ -338,6 +339,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         await self.accept(subprotocol)
         release_handshake_response(self._send_frame)  # uvicorn keeps it for the websocket's life
         release_handshake_request(self._send_frame)  # websockets' parser does: 2.7 KB per websocket
+        slim_writable(self._send_frame)  # uvicorn's flow-control asyncio.Event: 0.8 KB per websocket
         if own_receive_loop():  # its receive() is not awaited while it handles this connect
             slim_receive_queue(self._send_frame)  # uvicorn's asyncio.Queue: 3.3 KB per websocket
         try:
