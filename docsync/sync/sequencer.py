@@ -521,8 +521,10 @@ class Sequencer:
         knew is gone).
         """
         last_seq = request.content.get("last_seq")
-        if type(last_seq) is int and last_seq > MAX_POSITION:
-            # A full reply would take a position after it (below): refused, nothing moves.
+        if type(last_seq) is int and last_seq > MAX_POSITION and last_seq > self.log.seq:
+            # A full reply would take a position after it (below): refused, nothing moves. A
+            # position the session reached is a client's to resume from, however large (a
+            # resume from MAX_POSITION itself takes the next one, and clients see those).
             text = f"last_seq past the largest position: {last_seq} > {MAX_POSITION}"
             return Resumed(error(request.msgid, text, "bad-request"), None)
         pending = request.content.get("pending")

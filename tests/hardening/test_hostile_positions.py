@@ -93,3 +93,40 @@ async def test_a_refused_resume_leaves_the_connection_s_client_id_as_it_was(vict
     slider = victim.observer.document.get_model_by_name("slider")
     await victim.observer.wait_for(lambda: slider.value == value, EVENT_WAIT)  # type: ignore[union-attr]
     assert not victim.observer.errors and victim.observer.close_code is None
+
+
+async def test_past_the_largest_position_a_client_that_saw_it_still_resumes(victim: Victim) -> None:
+    """Once the session's position is past MAX_POSITION (a resume from it took the next one), a client that
+    applied such a position resumes from it.
+
+    A ``last_seq`` past MAX_POSITION was refused whatever the session's own position: after
+    any client's resume from MAX_POSITION, every client that saw a later position and lost
+    its socket was answered ERROR bad-request to its RESUME-REQ, and stayed waiting for a
+    reply, for good (at b4124b0).
+    """
+    forger = await victim.raw()
+    honest = await victim.raw()
+    try:
+        reply = await forger.request(resume(MAX_POSITION))  # type: ignore[arg-type]
+        assert reply.msgtype == RESUME_REPLY and reply.content["seq"] == MAX_POSITION + 1, reply.content
+        pulled = await honest.request(new_message("PULL-DOC-REQ", {"client_id": "honest"}))
+        incarnation = pulled.content["incarnation"]
+        # A change at the next position reaches the honest client: it applied MAX_POSITION + 2.
+        reply = await forger.request(set_value_patch(victim.model_id("slider"), "value", 5.0))
+        assert reply.msgtype == OK and reply.content["applied_seq"] == MAX_POSITION + 2, reply.content
+        while not any(m.content.get("seq") == MAX_POSITION + 2 for m in honest.messages if m.msgtype == "PATCH-DOC"):
+            await honest.read_message()
+    finally:
+        await forger.close()
+        await honest.close()
+    # Its socket lost, it resumes from there: what it missed (nothing), not a refusal.
+    again = await victim.raw()
+    try:
+        content = {"last_seq": MAX_POSITION + 2, "client_id": "honest", "incarnation": incarnation}
+        reply = await again.request(new_message("RESUME-REQ", content))
+        assert reply.msgtype == RESUME_REPLY, reply.content
+        assert (reply.content["mode"], reply.content["seq"]) == ("replay", MAX_POSITION + 2), reply.content
+    finally:
+        await again.close()
+    victim.before = await victim.document_bytes()
+    await victim.assert_unharmed()
