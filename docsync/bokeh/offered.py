@@ -26,6 +26,7 @@ Bokeh); a value is then judged against the offer as the patch leaves it.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from collections.abc import Set as AbstractSet
@@ -106,6 +107,10 @@ def _within(where: str, value: Any, low: Any, high: Any, names: tuple[str, str],
     def shown(original: Any, as_number: float) -> str:
         return _when(as_number) if times else _shown(original)
 
+    if math.isnan(number):  # compares false with both bounds
+        bounds = zip(names, (low, high), (lo, hi), strict=True)
+        ends = " and ".join(f"{name} {shown(bound, n) if n is not None else None}" for name, bound, n in bounds)
+        raise PatchError(f"{where} nan is not between {ends}")
     if lo is not None and number < lo - slack:
         raise PatchError(f"{where} {shown(value, number)} is below {names[0]} {shown(low, lo)}")
     if hi is not None and number > hi + slack:

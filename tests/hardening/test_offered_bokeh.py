@@ -43,6 +43,9 @@ def _ms(day: dt.date) -> float:
     return (when - dt.datetime(1970, 1, 1)).total_seconds() * 1000
 
 
+#: NaN on the wire.
+NAN = {"type": "number", "value": "nan"}
+
 #: (widget name, property, value on the wire, the refusal's text).
 REFUSED: list[tuple[str, str, Any, str]] = [
     ("select", "value", "zzz", "Select.value 'zzz' is not among its options"),
@@ -56,6 +59,14 @@ REFUSED: list[tuple[str, str, Any, str]] = [
     ("slider", "value", 99, "Slider.value 99 is above end 10"),
     ("slider", "value_throttled", -1, "Slider.value_throttled -1 is below start 0"),
     ("range", "value", [0.0, 0.5], "RangeSlider.value 0.0 is below start 0.1"),
+    # NaN compares false with both ends: it was taken (at b4124b0), a value no thumb can hold.
+    ("slider", "value", NAN, "Slider.value nan is not between start 0 and end 10"),
+    (
+        "range",
+        "value",
+        [0.2, NAN],
+        "RangeSlider.value nan is not between start 0.1 and end 0.9",
+    ),
     ("spinner", "value", 11, "Spinner.value 11 is above high 10"),
     (
         "date_slider",

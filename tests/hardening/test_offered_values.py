@@ -25,6 +25,9 @@ def _date(iso: str) -> dict[str, str]:
     return {"type": "date", "iso": iso}
 
 
+#: NaN on the wire.
+NAN = {"type": "number", "value": "nan"}
+
 #: (widget name, property, value on the wire, the refusal's text).
 REFUSED: list[tuple[str, str, Any, str]] = [
     ("select", "value", "zzz", "Select.value 'zzz' is not among its options"),
@@ -36,6 +39,14 @@ REFUSED: list[tuple[str, str, Any, str]] = [
     ("slider", "value", -1, "Slider.value -1 is below start 0"),
     ("range", "value", [0.0, 0.5], "RangeSlider.value 0.0 is below start 0.1"),
     ("range", "value", [0.2, 99], "RangeSlider.value 99.0 is above end 0.9"),
+    # NaN compares false with both ends: it was taken (at b4124b0), a value no thumb can hold.
+    ("slider", "value", NAN, "Slider.value nan is not between start 0 and end 1000000"),
+    (
+        "range",
+        "value",
+        [NAN, 0.5],
+        "RangeSlider.value nan is not between start 0.1 and end 0.9",
+    ),
     ("spinner", "value", 11, "Spinner.value 11 is above high 10"),
     ("date", "value", _date("2025-01-01"), "DatePicker.value 2025-01-01 is above max_date 2024-12-31"),
     ("open_date", "value", _date("2025-01-01"), "DatePicker.value 2025-01-01 is above max_date 2024-12-31"),

@@ -8,6 +8,7 @@ browser's slider computes its steps in floating point.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -70,6 +71,8 @@ def check_within(where: str, value: Any, low: Any, high: Any, what: tuple[str, s
             low, high = high, low
         if low <= value <= high:  # what browsers send: no margin to work out
             return
+    if isinstance(value, float) and math.isnan(value):  # compares false with both bounds
+        raise ValidationError(f"{where} nan is not between {what[0]} {_shown(low)} and {what[1]} {_shown(high)}")
     slack = _slack(low, high)
     if low is not None and value < low and (not slack or value < low - slack):
         raise ValidationError(f"{where} {_shown(value)} is below {what[0]} {_shown(low)}")
