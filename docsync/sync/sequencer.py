@@ -58,6 +58,7 @@ from .strays import stray_events
 __all__ = [
     "MAX_CLIENT_ID",
     "MAX_CORRECTION_BYTES",
+    "MAX_ERROR_TEXT",
     "Changes",
     "PatchOutcome",
     "PatchStep",
@@ -68,6 +69,9 @@ __all__ = [
 
 #: The longest client id adopted (a client chooses it).
 MAX_CLIENT_ID = 64
+#: The longest text of a patch's ERROR (sent and remembered): a refusal may name client-chosen
+#: strings (a column, a value), and a session remembers REMEMBERED_ANSWERS of them.
+MAX_ERROR_TEXT = 512
 #: The most bytes (as estimated before encoding) of the corrections one patch may cause;
 #: past it the patch's sender is reset instead (protocol.md §13).
 MAX_CORRECTION_BYTES = 256 * 1024
@@ -411,6 +415,8 @@ class Sequencer:
         return self.answer_patch(step)
 
     def _refuse(self, origin: str, msgid: str, text: str) -> Message:
+        if len(text) > MAX_ERROR_TEXT:
+            text = text[: MAX_ERROR_TEXT - 1] + "…"
         self.log.remember_applied(origin, msgid, self.log.seq, error=(text, "patch-refused"))
         return error(msgid, text, "patch-refused")
 
