@@ -57,12 +57,16 @@ BENCH_DOC_BUDGET = 4_608
 #: loop put in place of websockets' server parser (compat/uvicorn_parser.py: a generator of
 #: 256 B, made in docsync's frame), which let the 2.7 KB upgrade request go from the ASGI
 #: server's layer; plus 100 for the flag put in place of uvicorn's flow-control Event
-#: (compat/uvicorn_writable.py, ~70 B; 940 B out of the asyncio and ASGI server layers).
+#: (compat/uvicorn_writable.py, ~70 B; 940 B out of the asyncio and ASGI server layers);
+#: plus 900 since docsync/auth.py routes as Channels' URLRouter would (compat/channels.py's
+#: consumer_call): the consumer object, its call's coroutine and the scope's url_route
+#: (~830 B), made by Channels' as_asgi and URLRouter before, are made in docsync's frames
+#: now, and Channels' layer fell 2,595 -> 644 (the router's scope copy and coroutines gone).
 #: the websocket's user in its scope (a copy of the scope, as ASGI asks of a middleware)
 #: was Channels' AuthMiddleware's, counted under Channels until docsync/auth.py took it.
 SESSION_BUDGET = {
     "docsync document": 2_600,
-    "docsync server": 6_500,
+    "docsync server": 7_400,
     "docsync websocket auth (was Channels')": 1_000,
     "docsync protocol+serialization": 1_400,
 }

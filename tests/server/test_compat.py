@@ -23,9 +23,11 @@ import numpy as np
 import pytest
 from autobahn.twisted.websocket import WebSocketServerFactory
 from channels.consumer import AsyncConsumer
+from channels.routing import URLRouter
 from channels.sessions import InstanceSessionWrapper
 from daphne.server import Server
 from daphne.ws_protocol import WebSocketProtocol as DaphneProtocol
+from django.urls import re_path
 from twisted.internet.testing import StringTransport
 from twisted.web.http import HTTPChannel
 from uvicorn.config import Config
@@ -40,10 +42,12 @@ from websockets.protocol import State
 from websockets.uri import parse_uri
 
 from docsync.protocol import ACK, PULL_DOC_REPLY, pull_doc_req
+from docsync.routing import websocket_urlpatterns
 from docsync.server.compat import (
     allow_protocol_close_codes,
     asgi_server_frame_limit,
     channels,
+    consumer_call,
     daphne,
     forget_pending_task,
     frame_send,
@@ -677,6 +681,84 @@ async def test_uvicorns_receive_queue_made_small_once_accepted_frames_still_arri
     assert not slim_receive_queue(SimpleNamespace(send=None).send)
     protocol.connection_lost(None)
     await asyncio.sleep(0)
+
+
+# -- Channels: URLRouter's routing, in one pass ---------------------------------------
+
+
+class _ScopeRecorder(AsyncConsumer):
+    """A consumer that keeps the scope it is run with, and whether URLRouter's frame is on its stack."""
+
+    seen: list[tuple[dict[str, Any], bool]] = []
+
+    def __init__(self, tag: str = "") -> None:
+        self.tag = tag
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        frame: Any = sys._getframe(1)
+        routed_by_router = False
+        while frame is not None:
+            routed_by_router |= frame.f_code is URLRouter.__call__.__code__
+            frame = frame.f_back
+        self.seen.append(({**scope, "tag": self.tag}, routed_by_router))
+
+
+def _routers() -> list[Any]:
+    """URLRouters over docsync's websocket route pattern: plain, with default args, and a nested one."""
+    pattern = websocket_urlpatterns[0].pattern.regex.pattern
+    return [
+        URLRouter(
+            [re_path(r"^other/$", _ScopeRecorder.as_asgi(tag="other")), re_path(pattern, _ScopeRecorder.as_asgi())]
+        ),
+        URLRouter([re_path(pattern, _ScopeRecorder.as_asgi(tag="kw"), kwargs={"extra": 7})]),
+        URLRouter([re_path(r"^nested/", URLRouter([re_path(pattern, _ScopeRecorder.as_asgi())]))]),
+    ]
+
+
+@pytest.mark.parametrize("router_index", [0, 1, 2])
+@pytest.mark.parametrize(
+    "path,root_path",
+    [("/bench/ws", ""), ("/dash/bench/ws", ""), ("/site/bench/ws", "/site"), ("/other/", ""), ("/nested/bench/ws", "")],
+)
+@pytest.mark.asyncio
+async def test_a_consumer_call_gives_the_consumer_the_scope_url_router_gives_it(
+    router_index: int, path: str, root_path: str
+) -> None:
+    # Channels' URLRouter copies the scope (path_remaining, url_route) and awaits the route's
+    # as_asgi app, which makes the consumer: consumer_call sets the same keys in the copy it
+    # is given and returns the same consumer's call; what it does not route is None, the
+    # copy untouched.
+    assert channels.ROUTER_CHECKED
+    router = _routers()[router_index]
+    scope = {"type": "websocket", "path": path, "root_path": root_path, "headers": []}
+    _ScopeRecorder.seen.clear()
+    try:
+        await router(dict(scope), None, None)
+    except ValueError:  # no route: the router refuses, and consumer_call leaves it to refuse
+        copy = dict(scope)
+        assert consumer_call(router, copy, None, None) is None and copy == scope
+        return
+    [(expected, _)] = _ScopeRecorder.seen
+    copy = dict(scope)
+    call = consumer_call(router, copy, None, None)
+    if router_index == 2:  # the matching route is another router: it routes
+        assert call is None and copy == scope
+        return
+    assert call is not None
+    _ScopeRecorder.seen.clear()
+    await call
+    [(got, routed_by_router)] = _ScopeRecorder.seen
+    assert list(got.items()) == list(expected.items())  # the same keys, values and order
+    assert not routed_by_router
+    # A route to an app that is not a consumer's as_asgi, and another router type, are left.
+    plain = {**scope, "path": "/bench/ws"}
+    assert consumer_call(URLRouter([re_path(r"^bench/ws$", _plain_app)]), plain, None, None) is None
+    assert "url_route" not in plain
+    assert consumer_call(SimpleNamespace(routes=router.routes), dict(scope), None, None) is None
+
+
+async def _plain_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    pass
 
 
 # -- uvicorn: its flow-control event --------------------------------------------------

@@ -3,7 +3,8 @@
 - ``daphne``: close codes other than 1000/3000-4999, empty frames, its 1 MiB message limit
   (daphne/autobahn), a send that never waits for a slow client (Twisted's buffer), and a
   socket read on without bound while the application is busy.
-- ``channels``: websocket frames sent below Channels' session wrapper; the consumer's own receive loop.
+- ``channels``: websocket frames sent below Channels' session wrapper; the consumer's own receive loop;
+  URLRouter's routing done in the auth middleware's one scope copy.
 - ``django``: what docsync.asgi's handler repeats of Django's ASGI handler (the release it follows,
   the handler class a response's close names).
 - ``tasks``: asyncio's warning for a pending task whose loop is gone.
@@ -28,7 +29,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .channels import frame_send, own_receive_loop
+from .channels import consumer_call, frame_send, own_receive_loop
 from .daphne import allow_protocol_close_codes, bound_incoming, fit_incoming_limit, send_backpressure
 from .daphne import takes_views as daphne_takes_views
 from .tasks import forget_pending_task
@@ -53,6 +54,7 @@ __all__ = [
     "asgi_server_frame_limit",
     "at_interpreter_exit",
     "bound_incoming",
+    "consumer_call",
     "daphne_takes_views",
     "fit_incoming_limit",
     "forget_pending_task",
