@@ -15,7 +15,12 @@ unseen splices in that form, as Jupiter's server keeps one queue per client:
 - ``commit`` keeps the shifts once the patch was applied (a refused patch changes
   nothing).
 
-Bounded: only splices after a base the log still reaches are kept.
+Bounded: only splices after a base the log still reaches are kept, for at most
+``max_clients`` clients (the least recently active go first), at most ``max_unseen`` per
+client. Client ids are the clients' choice: without these bounds each new id basing a
+patch far back kept a copy of every splice of the log. A client dropped while it had
+unseen splices is reported in ``dropped``: its patches based before now cannot be
+shifted any more, and the sequencer makes them lose.
 """
 
 from __future__ import annotations
@@ -58,8 +63,25 @@ class _Client:
 class SpliceBridge:
     """Per client, the splices of other origins it has not seen, in the form its splices see them."""
 
-    def __init__(self) -> None:
-        self._clients: dict[str, _Client] = {}
+    def __init__(self, *, max_clients: int = 256, max_unseen: int = 256) -> None:
+        self._clients: dict[str, _Client] = {}  # least recently active first
+        self.max_clients = max_clients
+        self.max_unseen = max_unseen
+        #: Clients dropped with splices they had not seen (taken and cleared by the sequencer).
+        self.dropped: list[str] = []
+
+    def _client(self, origin: str) -> _Client:
+        """``origin``'s entry, made if needed, as the most recently active (dropping the least beyond the bound)."""
+        clients = self._clients
+        client = clients.pop(origin, None)
+        if client is None:
+            client = _Client()
+        clients[origin] = client
+        while len(clients) > self.max_clients:
+            old_origin = next(iter(clients))
+            if clients.pop(old_origin).unseen:
+                self.dropped.append(old_origin)
+        return client
 
     def upto(self, origin: str) -> int:
         """The last position whose splices were taken into account for ``origin``."""
@@ -76,9 +98,7 @@ class SpliceBridge:
 
         ``changes`` are the log's list splices after ``upto(origin)``, oldest first.
         """
-        client = self._clients.get(origin)
-        if client is None:
-            client = self._clients[origin] = _Client()
+        client = self._client(origin)
         for change in changes:
             if change.seq > base and change.origin != origin:
                 client.unseen.setdefault(change.key, []).append((change.seq, change.splice))
@@ -89,6 +109,10 @@ class SpliceBridge:
             else:
                 del client.unseen[key]
         client.upto = max(client.upto, now)
+        if client.unseen and sum(map(len, client.unseen.values())) > self.max_unseen:
+            # That far behind, its patch is not shifted past them all: it loses (see ``dropped``).
+            del self._clients[origin]
+            self.dropped.append(origin)
 
     def shift(self, origin: str, key: Key, splice: Splice, pending: Shift | None = None) -> Shift | None:
         """Shift ``splice`` past what ``origin`` has not seen of list ``key``; None on a conflict.
@@ -119,9 +143,7 @@ class SpliceBridge:
         """
         if not shifts:  # a patch without splices (most): nothing to keep, no _Client made to be dropped
             return
-        client = self._clients.get(origin)
-        if client is None:
-            client = self._clients[origin] = _Client()
+        client = self._client(origin)
         for shift in shifts:
             if shift.unseen:
                 client.unseen[shift.key] = shift.unseen

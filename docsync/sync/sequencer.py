@@ -201,7 +201,7 @@ class Sequencer:
         #: Counts the changes of ``fences`` (persistence saves them when it moves).
         self.fence_changes = 0
         #: Per origin, the other origins' list splices it has not seen (the splice rule).
-        self.splices = SpliceBridge()
+        self.splices = SpliceBridge(max_clients=max_answer_clients)
         self.max_client_models = max_client_models
         self.max_array_elements = max_array_elements
         #: Corrections of one patch larger than this reset its sender instead (see ``_correct``).
@@ -440,6 +440,8 @@ class Sequencer:
         # edited by splices in most documents): nothing to walk the log for.
         changes = log.list_changes(upto) if log.last_splice_seq > upto else ()
         self.splices.catch_up(origin, base, changes, log.seq)
+        if self._splices_dropped(origin):
+            return [], list(events), []  # its splices can no longer be shifted: every event loses
         accepted, rejected, shifts = [], [], []
         lost: list[Key] = []
         pending: dict[tuple[str, str], Shift] = {}
@@ -463,6 +465,20 @@ class Sequencer:
             else:
                 accepted.append(event)
         return accepted, rejected, shifts
+
+    def _splices_dropped(self, origin: str) -> bool:
+        """Make the clients the splice bridge dropped with unseen splices lose their patches based before now.
+
+        Returns True when ``origin`` is one of them (its patch being judged loses whole).
+        """
+        bridge = self.splices
+        if not bridge.dropped:
+            return False
+        dropped, bridge.dropped = bridge.dropped, []
+        for other in dropped:
+            # Based at or after now, its patches see no splice it missed: judged as usual.
+            self.log.answers.forget_before(self.log.seq, other)
+        return origin in dropped
 
     def _shift(self, origin: str, event: ev.ListSplicedEvent, pending: dict[tuple[str, str], Shift]) -> Shift | None:
         """Shift a client's splice past the other origins' splices it had not seen."""

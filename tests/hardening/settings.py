@@ -44,6 +44,7 @@ TEST_APPS = {
     "hostile_closed": {"app": "tests.hardening.apps.hostile_closed", "push": "public"},
     "oversized": "tests.hardening.apps.oversized",
     "offered": "tests.hardening.apps.offered",
+    "bridged": "tests.hardening.bridged.bridged",
 }
 
 ROOT_URLCONF = "tests.hardening.urls"

@@ -22,7 +22,7 @@ import pytest
 import pytest_asyncio
 
 from docsync.protocol import ERROR, OK, PULL_DOC_REPLY, RESUME_REPLY, Message, new_message
-from docsync.testing import RawSocket
+from docsync.testing import EVENT_WAIT, RawSocket
 
 from .harness import Database, Site, running_site, set_value_patch
 from .hostile import Victim, patch
@@ -128,3 +128,49 @@ async def test_another_clients_forgotten_fences_do_not_make_a_patch_lose(victim:
     finally:
         await attacker.close()
         await mine.close()
+
+
+async def _bridge(victim: Victim, sock: RawSocket) -> tuple[int, int]:
+    """(client ids, unseen splices) the session's splice bridge holds, as the app reports them."""
+    tag = next(_ids)
+    report = victim.observer.document.get_model_by_name("bridge")
+    await _ok(sock, patch([{"kind": "MessageSent", "msg_type": "bridge", "msg_data": tag}]))
+    await victim.observer.wait_for(lambda: bool(report.text), EVENT_WAIT)  # type: ignore[union-attr]
+    clients, unseen = str(report.text).split(":")  # type: ignore[union-attr]
+    return int(clients), int(unseen)
+
+
+SPLICES = 300  # more than a client may have unseen (``SpliceBridge.max_unseen``, 256)
+
+
+@pytest.mark.asyncio
+async def test_the_splices_kept_for_client_ids_are_bounded(small_memory_site: Site) -> None:
+    """Per client id basing a patch far back, the session kept a copy of every splice since: at b4124b0, 6 ids
+    based on position 0 after 300 splices held 1,800 (7 ids kept; now at most 4, none past 256 splices)."""
+    victim = await Victim.open(small_memory_site, "bridged")
+    writer, position = await _pulled(victim, "writer")
+    attacker, _ = await _pulled(victim, "attacker")
+    try:
+        choice = {"id": victim.model_id("choice")}
+        events = [  # one item in, one out: the list stays short
+            {"kind": "ListSpliced", "model": choice, "attr": "value", "index": 0, "delete": n % 2}
+            | {"items": [] if n % 2 else ["a"]}
+            for n in range(SPLICES)
+        ]
+        position = int((await _ok(writer, patch(events, base=position)))["applied_seq"])
+        for _ in range(CLIENTS + 2):
+            reply = await attacker.request(new_message("PULL-DOC-REQ", {"client_id": f"far-{next(_ids)}"}))
+            assert reply.msgtype == PULL_DOC_REPLY, reply.content
+            await _ok(attacker, patch([], base=0))
+        clients, unseen = await _bridge(victim, writer)
+        assert clients <= CLIENTS and unseen <= CLIENTS * 256, (clients, unseen)
+        # The list goes on being edited: a splice based on the current position is applied.
+        event = {"kind": "ListSpliced", "model": choice, "attr": "value", "index": 0, "delete": 0, "items": ["b"]}
+        answer = await _ok(attacker, patch([event], base=position))
+        assert answer["rejected"] == 0, answer
+        chosen = victim.observer.document.get_model_by_name("choice")
+        await victim.observer.wait_for(lambda: chosen.value == ["b"], EVENT_WAIT)  # type: ignore[union-attr]
+    finally:
+        await writer.close()
+        await attacker.close()
+        await victim.close()

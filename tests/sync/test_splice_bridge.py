@@ -58,3 +58,21 @@ def test_a_conflict_changes_nothing() -> None:
     bridge.catch_up("ours", 0, [ListChange(1, "theirs", KEY, Splice(1, 1, 0))], now=1)
     assert bridge.shift("ours", KEY, Splice(1, 1, 0)) is None  # both remove the same item
     assert bridge.unseen("ours", KEY) == [(1, Splice(1, 1, 0))]
+
+
+def test_the_clients_kept_are_bounded_and_one_dropped_behind_is_reported() -> None:
+    bridge = SpliceBridge(max_clients=2, max_unseen=3)
+    bridge.catch_up("behind", 0, [ListChange(1, "theirs", KEY, Splice(0, 0, 1))], now=1)  # one unseen splice
+    bridge.catch_up("caught_up", 1, [], now=1)
+    bridge.catch_up("new", 1, [], now=1)  # the least recently active, "behind", goes
+    assert bridge.dropped == ["behind"] and bridge.unseen("behind", KEY) == []
+    bridge.dropped.clear()
+    bridge.catch_up("third", 1, [], now=1)  # "caught_up" goes: it had nothing unseen, nothing to report
+    assert bridge.dropped == [] and bridge.upto("caught_up") == 0
+
+
+def test_a_client_too_far_behind_is_dropped_and_reported() -> None:
+    bridge = SpliceBridge(max_clients=8, max_unseen=3)
+    changes = [ListChange(seq, "theirs", KEY, Splice(0, 0, 1)) for seq in range(1, 5)]
+    bridge.catch_up("far", 0, changes, now=4)  # four unseen: more than it may have
+    assert bridge.dropped == ["far"] and bridge.unseen("far", KEY) == []
