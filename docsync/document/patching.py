@@ -12,13 +12,27 @@ from . import events as ev
 from .columns import apply_patches, apply_stream, check_patches, check_stream, patch_checked, stream_checked
 from .integrity import ChangeOutcome, DocumentLimits, check_outcome
 from .model import Model
-from .properties import AcceptedList, ColumnData, Dict, List, Property, base_property, models_in
+from .properties import (
+    AcceptedList,
+    Any_,
+    Bool,
+    ColumnData,
+    Dict,
+    Float,
+    Int,
+    List,
+    Nullable,
+    Property,
+    String,
+    base_property,
+    models_in,
+)
 
 __all__ = ["DocumentLimits", "apply_events"]
 
 Apply = Callable[[], None]
 #: Values ``Model._wrap`` returns as they are (it wraps lists and dicts).
-_SCALARS = frozenset({bool, int, float, str, type(None)})
+_SCALARS: frozenset[type] = frozenset({bool, int, float, str, type(None)})
 #: The check of one event that changes a property: (checker, model, property, event, setter) -> its apply.
 _PropertyCheck = Callable[["_Checker", Model, Property, Any, Any], Apply]
 
@@ -354,6 +368,101 @@ def _check_model_changed(
     return lambda: model._store_value(prop, value, setter)
 
 
+#: Per property: the value types its check returns as they are (a Float's floats), the
+#: check itself, and whether it holds a list, or a dict or column data. Worked out once
+#: per property (properties never change), so that a ModelChanged of a plain value is
+#: checked without calls (``_check_changed``).
+_PLANS: dict[Property, tuple[frozenset[type], Callable[[Any], Any] | None, bool, bool]] = {}
+#: Property classes whose own check returns these value types unchanged (not their subclasses:
+#: a subclass may check more).
+_KEEPS_AS_IS: dict[type, frozenset[type]] = {
+    Float: frozenset({float}),
+    Int: frozenset({int}),
+    String: frozenset({str}),
+    Bool: frozenset({bool}),
+    Any_: _SCALARS,
+}
+
+
+def _plan(prop: Property) -> tuple[frozenset[type], Callable[[Any], Any] | None, bool, bool]:
+    """Return ``_PLANS[prop]``, worked out on first use."""
+    plan = _PLANS.get(prop)
+    if plan is None:
+        base, is_list, is_dict, is_columns = _shape(prop)
+        own_check = type(prop).validate is Property.validate  # else its validate is called as it is
+        as_is = _KEEPS_AS_IS.get(type(base), frozenset()) if own_check else frozenset()
+        if as_is and base is not prop:
+            as_is = as_is | {type(None)} if type(prop) is Nullable else frozenset()
+        plan = _PLANS[prop] = (as_is, prop.accepts if own_check else None, is_list, is_dict or is_columns)
+    return plan
+
+
+def _check_changed(checker: _Checker, event: ev.ModelChangedEvent, setter: Any) -> Apply:
+    """``_check`` of a ModelChanged: ``_check_property``, ``_Checker.prop`` and ``_check_model_changed`` in one call.
+
+    A patch is mostly these; for a plain value its property keeps as it is (a float of
+    a Float), no call at all until the apply. Anything refused is refused by the same
+    code as before, with the same error.
+    """
+    model = event.model
+    attr = event.attr
+    model_id = model._id
+    new_models = checker.new_models
+    prop = model._properties.get(attr)
+    from_client = checker.from_client
+    if (
+        prop is None
+        or not (model_id in new_models or checker.models.get(model_id) is model)
+        or (from_client and not (attr in model.__client_writable__ or model_id in new_models))
+    ):
+        checker.prop(model, attr)  # refuses it, and says why
+        raise AssertionError("unreachable: _Checker.prop refuses what the condition refused")
+    refines = model._refines
+    if from_client or refines:  # as _Checker.prop: what is touched is read there alone
+        touched = checker.touched.get(model_id)
+        if touched is None:
+            checker.touched[model_id] = (model, {attr})
+        else:
+            touched[1].add(attr)
+    plan = _PLANS.get(prop)
+    if plan is None:
+        plan = _plan(prop)
+    as_is, accepts, is_list, is_dictlike = plan
+    value = event.new
+    try:
+        if refines:
+            value = _validate_after(checker, model, prop, value)
+        elif type(value) not in as_is:
+            if accepts is None:
+                value = prop.validate(value, model.__type_name__)
+            else:  # Property.validate, without the call around it
+                try:
+                    value = accepts(value)
+                except ValidationError as exc:
+                    raise prop.fail(value, model.__type_name__) from exc.__cause__
+        if type(value) not in _SCALARS:  # a scalar is stored as it is: nothing to wrap
+            value = model._wrap(prop, value)
+        if prop in model._model_properties:  # a tuple: no call for the many that hold none
+            checker.attachable(value)
+        key = (model_id, attr)
+        checker.values[key] = value
+        lists, dicts = checker.lists, checker.dicts
+        if key in lists:
+            del lists[key]
+        if key in dicts:
+            del dicts[key]
+        if is_list:
+            lists[key] = None if value is None else list(value)
+        elif is_dictlike:
+            dicts[key] = None if value is None else dict(value)
+        if model._keeps:  # Model.kept_valid keeps nothing: no simulated view per value
+            _kept_valid(checker, model, attr)
+    except ValueError as exc:
+        raise _value_error(exc) from None
+    # Stored as checked: the check judged it against the values it will meet.
+    return lambda: model._store_value(prop, value, setter)
+
+
 def _check_splice(checker: _Checker, model: Model, prop: Property, event: ev.ListSplicedEvent, setter: Any) -> Apply:
     base, is_list, _, _ = _shape(prop)
     name = model.__type_name__
@@ -504,7 +613,12 @@ def apply_events(
         raise NotWritableError("creating models is not allowed from the client")
     checker = _Checker(document, new_models, from_client, allow_structure)
     checker.pushed = pushed
-    steps = [_check(checker, event, setter) for event in events]
+    steps = [
+        _check_changed(checker, event, setter)
+        if type(event) is ev.ModelChangedEvent
+        else _check(checker, event, setter)
+        for event in events
+    ]
     if from_client:
         try:
             _check_client_values(checker)

@@ -288,18 +288,45 @@ def decode_patch(
             raise UnknownModelError(f"unknown model id {model_id!r:.60}")
         return model
 
-    decoder = Decoder(buffers, resolve_ref=resolve, max_array_elements=max_array_elements)
-    if not skip_unknown:
-        events = [_decode_event(raw, decoder, resolve, setter) for raw in raws]
-        return DecodedPatch(events, new_models)
-    events, indices = [], []
+    # Made on first need: a patch of ModelChanged events to plain values (most patches)
+    # is read below without it.
+    decoder: Decoder | None = None
+    events: list[ev.DocumentEvent] = []
+    indices: list[int] | None = [] if skip_unknown else None
     for index, raw in enumerate(raws):
+        # The common event, a ModelChanged of a model held, read inline (``_model_changed``
+        # without its five calls); anything else or anything amiss takes the general
+        # path, which says what is wrong exactly as before.
+        if type(raw) is dict and raw.get("kind") == "ModelChanged":
+            ref, attr = raw.get("model"), raw.get("attr")
+            if type(ref) is dict and type(attr) is str:
+                model_id = ref.get("id")
+                if type(model_id) is str:
+                    model = new_models.get(model_id) or known.get(model_id)
+                    new = raw.get("new")
+                    if model is not None and (new is None or type(new) in _PLAIN):
+                        events.append(ev.ModelChangedEvent(model, attr, None, new, setter))
+                        if indices is not None:
+                            indices.append(index)
+                        continue
+                    if model is not None and indices is None:  # (skipping, a value naming an unknown model skips it)
+                        if decoder is None:
+                            decoder = Decoder(buffers, resolve_ref=resolve, max_array_elements=max_array_elements)
+                        events.append(ev.ModelChangedEvent(model, attr, None, decoder.decode(new), setter))
+                        continue
+        if decoder is None:
+            decoder = Decoder(buffers, resolve_ref=resolve, max_array_elements=max_array_elements)
+        if indices is None:
+            events.append(_decode_event(raw, decoder, resolve, setter))
+            continue
         try:
             event = _decode_event(raw, decoder, resolve, setter)
         except UnknownModelError:
             continue
         events.append(event)
         indices.append(index)
+    if indices is None:
+        return DecodedPatch(events, new_models)
     return DecodedPatch(events, new_models, len(raws) - len(events), indices)
 
 
