@@ -329,10 +329,14 @@ class Model(metaclass=ModelMeta):
         """
         attr = prop.name
         old = self._values[attr] if attr in self._values else prop.default()
-        if _same(old, value):
+        # Two floats that differ (a slider's values: most changes) told apart without ``_same``;
+        # a NaN (never equal to itself) and 0.0 against -0.0 are left to it.
+        differ = type(old) is float and type(value) is float and old != value and value == value
+        if not differ and _same(old, value):
             self._values[attr] = value
             return
-        document = self._owner()
+        ref = self._document  # (``_owner``, inline)
+        document = ref() if ref is not None else None
         new_models = self._attach_added(document, prop, value) if prop.may_hold_models else []
         self._values[attr] = value
         if document is not None:
@@ -400,7 +404,8 @@ class Model(metaclass=ModelMeta):
         attr = prop.name
         old = self._old_copy(attr, container) if self._callbacks else container
         removed = list.__getitem__(container, slice(index, index + delete))
-        document = self._owner()
+        ref = self._document  # (``_owner``, inline: read on every change)
+        document = ref() if ref is not None else None
         new_models = self._attach_added(document, prop, items) if prop.may_hold_models else []
         list.__setitem__(container, slice(index, index + delete), items)
         if document is not None:
@@ -428,7 +433,8 @@ class Model(metaclass=ModelMeta):
         attr = prop.name
         old = self._old_copy(attr, container) if self._callbacks else container
         replaced = [container[k] for k in items if k in container]
-        document = self._owner()
+        ref = self._document  # (``_owner``, inline: read on every change)
+        document = ref() if ref is not None else None
         new_models = self._attach_added(document, prop, items) if prop.may_hold_models else []
         dict.update(container, items)
         if document is not None:
@@ -445,7 +451,8 @@ class Model(metaclass=ModelMeta):
         attr = prop.name
         old = self._old_copy(attr, container) if self._callbacks else container
         removed = [dict.pop(container, key) for key in keys]
-        document = self._owner()
+        ref = self._document  # (``_owner``, inline: read on every change)
+        document = ref() if ref is not None else None
         if document is not None:
             event = DictItemsDeletedEvent(self, attr, keys, setter)
             document._model_changed(event, prop, removed, None)
@@ -453,7 +460,8 @@ class Model(metaclass=ModelMeta):
 
     def _column_event(self, event: DocumentEvent) -> None:
         """Report a stream or patch that was applied to this model's columns."""
-        document = self._owner()
+        ref = self._document  # (``_owner``, inline: read on every change)
+        document = ref() if ref is not None else None
         attr = event.attr  # type: ignore[attr-defined]
         if document is not None:
             document._model_changed(event, self.lookup(attr), None, None)

@@ -179,9 +179,23 @@ def _validate_after(checker: _Checker, model: Model, prop: Property, value: Any)
     holds what the patch's earlier events leave (a Tabs' ``active`` is judged against the
     tabs the same patch set before it), then the model's own values again.
     """
-    attrs = checker.touched[model.id][1]
+    model_id = model._id
+    attrs = checker.touched[model_id][1]
     own = model._values
-    model._values = {**own, **{attr: checker.value_after(model, attr) for attr in attrs}}
+    key = (model_id, prop.name)
+    if (
+        len(attrs) == 1
+        and prop.name in attrs  # (Model.kept_valid's followers are judged before they are touched)
+        and prop.name in own
+        and key not in checker.values
+        and key not in checker.lists
+        and key not in checker.dicts
+    ):
+        # The patch changed nothing of this model before (a slider's value, alone): its
+        # values after are its own. Still a copy, as the check may store a default it reads.
+        model._values = own.copy()
+    else:
+        model._values = {**own, **{attr: checker.value_after(model, attr) for attr in attrs}}
     try:
         return model.validate_value(prop, value)
     finally:

@@ -294,26 +294,38 @@ def decode_patch(
     events: list[ev.DocumentEvent] = []
     indices: list[int] | None = [] if skip_unknown else None
     for index, raw in enumerate(raws):
-        # The common event, a ModelChanged of a model held, read inline (``_model_changed``
-        # without its five calls); anything else or anything amiss takes the general
-        # path, which says what is wrong exactly as before.
-        if type(raw) is dict and raw.get("kind") == "ModelChanged":
+        # An event of one property of a model held (most events) has its model and attr
+        # read here, inline (``_decode_event``, ``_target``, ``resolve`` and ``_string``
+        # without their calls), and a ModelChanged to a plain value is made here too.
+        # Anything else, or anything amiss, takes the general path below, which says
+        # what is wrong exactly as before.
+        if type(raw) is dict:
+            kind = raw.get("kind")
+            rest = _PROPERTY_DECODERS.get(kind) if type(kind) is str else None
             ref, attr = raw.get("model"), raw.get("attr")
-            if type(ref) is dict and type(attr) is str:
+            if rest is not None and type(ref) is dict and type(attr) is str:
                 model_id = ref.get("id")
-                if type(model_id) is str:
-                    model = new_models.get(model_id) or known.get(model_id)
-                    new = raw.get("new")
-                    if model is not None and (new is None or type(new) in _PLAIN):
-                        events.append(ev.ModelChangedEvent(model, attr, None, new, setter))
-                        if indices is not None:
-                            indices.append(index)
+                model = (new_models.get(model_id) or known.get(model_id)) if type(model_id) is str else None
+                if model is not None:
+                    if rest is _model_changed_rest:
+                        new = raw.get("new")
+                        if new is None or type(new) in _PLAIN:
+                            events.append(ev.ModelChangedEvent(model, attr, None, new, setter))
+                            if indices is not None:
+                                indices.append(index)
+                            continue
+                    if decoder is None:
+                        decoder = Decoder(buffers, resolve_ref=resolve, max_array_elements=max_array_elements)
+                    if indices is None:
+                        events.append(rest(raw, decoder, model, attr, setter))
                         continue
-                    if model is not None and indices is None:  # (skipping, a value naming an unknown model skips it)
-                        if decoder is None:
-                            decoder = Decoder(buffers, resolve_ref=resolve, max_array_elements=max_array_elements)
-                        events.append(ev.ModelChangedEvent(model, attr, None, decoder.decode(new), setter))
+                    try:  # (skipping, a value naming a model not held skips its event)
+                        event = rest(raw, decoder, model, attr, setter)
+                    except UnknownModelError:
                         continue
+                    events.append(event)
+                    indices.append(index)
+                    continue
         if decoder is None:
             decoder = Decoder(buffers, resolve_ref=resolve, max_array_elements=max_array_elements)
         if indices is None:
@@ -372,36 +384,29 @@ def _root_removed(raw: dict[str, Any], decoder: Decoder, resolve: Any, setter: A
     return ev.RootRemovedEvent(_target(raw, resolve), setter)
 
 
-# The events of one property of a model: the model, then the attr, then the rest is read.
+# The events of one property of a model: the model, then the attr, then the rest is read
+# (by the ``_rest`` readers, which decode_patch calls itself for a model it holds).
 
 
-def _model_changed(raw: dict[str, Any], decoder: Decoder, resolve: Any, setter: Any) -> ev.DocumentEvent:
-    model = _target(raw, resolve)
-    attr = _string(raw, "attr")
+def _model_changed_rest(raw: dict[str, Any], decoder: Decoder, model: Model, attr: str, setter: Any) -> Any:
     new = raw.get("new")
     if new is not None and type(new) not in _PLAIN:  # a scalar (most values) is itself: no call
         new = decoder.decode(new)
     return ev.ModelChangedEvent(model, attr, None, new, setter)
 
 
-def _column_data_changed(raw: dict[str, Any], decoder: Decoder, resolve: Any, setter: Any) -> ev.DocumentEvent:
-    model = _target(raw, resolve)
-    attr = _string(raw, "attr")
+def _column_data_changed_rest(raw: dict[str, Any], decoder: Decoder, model: Model, attr: str, setter: Any) -> Any:
     return ev.ColumnDataChangedEvent(model, attr, _columns(raw.get("columns"), decoder, "columns"), setter)
 
 
-def _columns_streamed(raw: dict[str, Any], decoder: Decoder, resolve: Any, setter: Any) -> ev.DocumentEvent:
-    model = _target(raw, resolve)
-    attr = _string(raw, "attr")
+def _columns_streamed_rest(raw: dict[str, Any], decoder: Decoder, model: Model, attr: str, setter: Any) -> Any:
     rollover = raw.get("rollover")
     if rollover is not None and type(rollover) is not int:
         raise DeserializationError(f"invalid rollover {rollover!r:.40}")
     return ev.ColumnsStreamedEvent(model, attr, _columns(raw.get("data"), decoder, "data"), rollover, setter)
 
 
-def _columns_patched(raw: dict[str, Any], decoder: Decoder, resolve: Any, setter: Any) -> ev.DocumentEvent:
-    model = _target(raw, resolve)
-    attr = _string(raw, "attr")
+def _columns_patched_rest(raw: dict[str, Any], decoder: Decoder, model: Model, attr: str, setter: Any) -> Any:
     patches = raw.get("patches")
     if type(patches) is not dict:
         raise DeserializationError("patches must be an object of columns")
@@ -413,27 +418,21 @@ def _columns_patched(raw: dict[str, Any], decoder: Decoder, resolve: Any, setter
     return ev.ColumnsPatchedEvent(model, attr, decoded, setter)
 
 
-def _list_spliced(raw: dict[str, Any], decoder: Decoder, resolve: Any, setter: Any) -> ev.DocumentEvent:
-    model = _target(raw, resolve)
-    attr = _string(raw, "attr")
+def _list_spliced_rest(raw: dict[str, Any], decoder: Decoder, model: Model, attr: str, setter: Any) -> Any:
     index, delete, items = raw.get("index"), raw.get("delete"), decoder.decode(raw.get("items"))
     if type(index) is not int or type(delete) is not int or type(items) is not list:
         raise DeserializationError(f"invalid ListSpliced event {raw!r:.80}")
     return ev.ListSplicedEvent(model, attr, index, delete, items, setter)
 
 
-def _dict_items_set(raw: dict[str, Any], decoder: Decoder, resolve: Any, setter: Any) -> ev.DocumentEvent:
-    model = _target(raw, resolve)
-    attr = _string(raw, "attr")
+def _dict_items_set_rest(raw: dict[str, Any], decoder: Decoder, model: Model, attr: str, setter: Any) -> Any:
     items = decoder.decode(raw.get("items"))
     if type(items) is not dict:
         raise DeserializationError("DictItemsSet items must be a map")
     return ev.DictItemsSetEvent(model, attr, items, setter)
 
 
-def _dict_items_deleted(raw: dict[str, Any], decoder: Decoder, resolve: Any, setter: Any) -> ev.DocumentEvent:
-    model = _target(raw, resolve)
-    attr = _string(raw, "attr")
+def _dict_items_deleted_rest(raw: dict[str, Any], decoder: Decoder, model: Model, attr: str, setter: Any) -> Any:
     raw_keys = raw.get("keys")
     if type(raw_keys) is not list:
         raise DeserializationError("DictItemsDeleted keys must be a list")
@@ -442,15 +441,35 @@ def _dict_items_deleted(raw: dict[str, Any], decoder: Decoder, resolve: Any, set
     return ev.DictItemsDeletedEvent(model, attr, keys, setter)
 
 
+_Rest = Callable[[dict[str, Any], Decoder, Model, str, Any], ev.DocumentEvent]
+_Read = Callable[[dict[str, Any], Decoder, Any, Any], ev.DocumentEvent]
+
+#: The event kinds of one property of a model, with the reader of what follows model and attr.
+_PROPERTY_DECODERS: dict[str, _Rest] = {
+    "ModelChanged": _model_changed_rest,
+    "ColumnDataChanged": _column_data_changed_rest,
+    "ColumnsStreamed": _columns_streamed_rest,
+    "ColumnsPatched": _columns_patched_rest,
+    "ListSpliced": _list_spliced_rest,
+    "DictItemsSet": _dict_items_set_rest,
+    "DictItemsDeleted": _dict_items_deleted_rest,
+}
+
+
+def _property_event(rest: _Rest) -> _Read:
+    """Return the general reader of a property event: its model, then its attr, then ``rest``."""
+
+    def read(raw: dict[str, Any], decoder: Decoder, resolve: Any, setter: Any) -> ev.DocumentEvent:
+        model = _target(raw, resolve)
+        attr = _string(raw, "attr")
+        return rest(raw, decoder, model, attr, setter)
+
+    return read
+
+
 #: Every event kind of protocol.md §8, with its reader: one lookup per event, no chain of comparisons.
-_EVENT_DECODERS: dict[str, Callable[[dict[str, Any], Decoder, Any, Any], ev.DocumentEvent]] = {
-    "ModelChanged": _model_changed,
-    "ColumnDataChanged": _column_data_changed,
-    "ColumnsStreamed": _columns_streamed,
-    "ColumnsPatched": _columns_patched,
-    "ListSpliced": _list_spliced,
-    "DictItemsSet": _dict_items_set,
-    "DictItemsDeleted": _dict_items_deleted,
+_EVENT_DECODERS: dict[str, _Read] = {
+    **{kind: _property_event(rest) for kind, rest in _PROPERTY_DECODERS.items()},
     "RootAdded": _root_added,
     "RootRemoved": _root_removed,
     "TitleChanged": _title_changed,

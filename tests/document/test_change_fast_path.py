@@ -128,6 +128,38 @@ RAWS: list[Any] = [
     {"kind": "ModelChanged", "model": "node", "attr": "value", "new": 1.5},
     {"kind": "ModelChanged", "model": {"id": "node"}, "attr": 7, "new": 1.5},
     {"kind": "ModelChanged", "model": {"id": "node"}, "attr": "blob", "new": {"type": "nonsense"}},
+    {
+        "kind": "ListSpliced",
+        "model": {"id": "node"},
+        "attr": "refs",
+        "index": 0,
+        "delete": 0,
+        "items": [{"id": "node"}],
+    },
+    {
+        "kind": "ListSpliced",
+        "model": {"id": "node"},
+        "attr": "refs",
+        "index": 0,
+        "delete": 0,
+        "items": [{"id": "gone"}],
+    },
+    {"kind": "ListSpliced", "model": {"id": "node"}, "attr": "refs", "index": "0", "delete": 0, "items": []},
+    {"kind": "ListSpliced", "model": {"id": "gone"}, "attr": "refs", "index": 0, "delete": 0, "items": []},
+    {"kind": "DictItemsSet", "model": {"id": "node"}, "attr": "table", "items": {"k": [1, 2]}},
+    {"kind": "DictItemsSet", "model": {"id": "node"}, "attr": "table", "items": [1]},
+    {"kind": "DictItemsDeleted", "model": {"id": "node"}, "attr": "table", "keys": ["k", [1, "a"]]},
+    {"kind": "DictItemsDeleted", "model": {"id": "node"}, "attr": "table", "keys": "k"},
+    {"kind": "ColumnDataChanged", "model": {"id": "node"}, "attr": "data", "columns": {"x": [1.0]}},
+    {"kind": "ColumnDataChanged", "model": {"id": "node"}, "attr": "data", "columns": [1]},
+    {"kind": "ColumnsStreamed", "model": {"id": "node"}, "attr": "data", "data": {"x": [1.0]}, "rollover": 3},
+    {"kind": "ColumnsStreamed", "model": {"id": "node"}, "attr": "data", "data": {"x": [1.0]}, "rollover": "3"},
+    {"kind": "ColumnsPatched", "model": {"id": "node"}, "attr": "data", "patches": {"x": [[0, 2.0]]}},
+    {"kind": "ColumnsPatched", "model": {"id": "node"}, "attr": "data", "patches": {"x": [[0]]}},
+    {"kind": "ColumnsPatched", "model": {"id": "node"}, "attr": 3, "patches": {"x": [[0, 2.0]]}},
+    {"kind": "RootAdded", "model": {"id": "node"}},
+    {"kind": "MessageSent", "msg_type": "poke", "msg_data": {"a": 1}, "model": {"id": "node"}},
+    {"model": {"id": "node"}, "attr": "value", "new": 1.5},
     {"kind": "TitleChanged", "title": "t"},
     {"kind": ["ModelChanged"]},
     ["ModelChanged"],
@@ -158,3 +190,21 @@ def test_decode_patch_matches_the_general_reader(raw: Any, skip_unknown: bool) -
 
 def vars_of(event: Any) -> Any:
     return [(name, repr(getattr(event, name))) for name in event.__slots__ if name != "model"]
+
+
+def test_refining_model_alone_and_after_other_changes_of_the_patch() -> None:
+    # _validate_after's shortcut (the patch changed nothing else of the model) against its general path.
+    doc = Document()
+    slider = Slider(id="s", start=0, end=10, step=1, value=2)
+    doc.add_root(slider)
+    doc.apply_patch([ModelChangedEvent(slider, "value", None, 3.0)], from_client=True)
+    assert slider.value == 3 and type(slider.value) is int  # judged against its own int step
+    doc.apply_patch(
+        [ModelChangedEvent(slider, "step", None, 0.5), ModelChangedEvent(slider, "value", None, 4.0)],
+        from_client=False,
+    )
+    assert slider.value == 4.0 and type(slider.value) is float  # judged against the patch's step
+    before, values = doc_json_bytes(doc), dict(slider._values)
+    with pytest.raises(DocsyncError):
+        doc.apply_patch([ModelChangedEvent(slider, "value", None, 11.0)], from_client=True)
+    assert doc_json_bytes(doc) == before and slider._values == values

@@ -315,7 +315,15 @@ class TestClasses:
 class TestWhatCountsAsAChange:
     @pytest.mark.parametrize(
         ("old", "new"),
-        [(0.0, -0.0), (-0.0, 0.0), (1.0, math.inf), (math.nan, 0.0)],
+        [
+            (0.0, -0.0),
+            (-0.0, 0.0),
+            (1.0, math.inf),
+            (math.nan, 0.0),
+            (0.0, math.nan),
+            (1.0, 2.0),
+            (math.inf, -math.inf),
+        ],
     )
     def test_float_changes_are_reported(self, old: float, new: float) -> None:
         slider = Slider(value=old)

@@ -47,7 +47,7 @@ def test_scalar_change_encodes_as_the_general_path(value: Any, setter: Any) -> N
     assert encode_event(event, "1.0.", {model.id: model}) == _general(event)
 
 
-@pytest.mark.parametrize("value", [2**64, -(2**63) - 1, float("nan"), float("inf")])
+@pytest.mark.parametrize("value", [2**64, -(2**63) - 1, float("nan"), float("inf"), float("-inf")])
 def test_values_outside_the_shortcut_take_the_general_path(value: Any) -> None:
     model = Slider(start=0, end=10)
     event = ModelChangedEvent(model, "value", None, value, "client-1")
@@ -56,4 +56,5 @@ def test_values_outside_the_shortcut_take_the_general_path(value: Any) -> None:
             encode_event(event, "1.0.", {model.id: model})
     else:
         encoded = encode_event(event, "1.0.", {model.id: model})
-        assert encoded.json["new"] == {"type": "number", "value": "nan" if value != value else "+inf"}
+        expected = "nan" if value != value else ("+inf" if value > 0 else "-inf")
+        assert encoded.json["new"] == {"type": "number", "value": expected}
