@@ -319,7 +319,25 @@ def _check(checker: _Checker, event: ev.DocumentEvent, setter: Any) -> Apply:
 
 def _check_property(checker: _Checker, event: ev.DocumentEvent, setter: Any, check: _PropertyCheck) -> Apply:
     model = event.model  # type: ignore[attr-defined]
-    prop = checker.prop(model, event.attr)  # type: ignore[attr-defined]
+    attr = event.attr  # type: ignore[attr-defined]
+    # _Checker.prop, inline (as in _check_changed): asked for every event of a patch.
+    model_id = model._id
+    new_models = checker.new_models
+    prop = model._properties.get(attr)
+    from_client = checker.from_client
+    if (
+        prop is None
+        or not (model_id in new_models or checker.models.get(model_id) is model)
+        or (from_client and not (attr in model.__client_writable__ or model_id in new_models))
+    ):
+        checker.prop(model, attr)  # refuses it, and says why
+        raise AssertionError("unreachable: _Checker.prop refuses what the condition refused")
+    if from_client or model._refines:
+        touched = checker.touched.get(model_id)
+        if touched is None:
+            checker.touched[model_id] = (model, {attr})
+        else:
+            touched[1].add(attr)
     try:
         return check(checker, model, prop, event, setter)
     except ValueError as exc:
@@ -627,12 +645,16 @@ def apply_events(
         raise NotWritableError("creating models is not allowed from the client")
     checker = _Checker(document, new_models, from_client, allow_structure)
     checker.pushed = pushed
-    steps = [
-        _check_changed(checker, event, setter)
-        if type(event) is ev.ModelChangedEvent
-        else _check(checker, event, setter)
-        for event in events
-    ]
+    steps: list[Apply] = []
+    for event in events:  # (the common kinds straight to their checks: one call fewer each)
+        kind = type(event)
+        if kind is ev.ModelChangedEvent:
+            steps.append(_check_changed(checker, event, setter))  # type: ignore[arg-type]
+            continue
+        check = _PROPERTY_CHECKS.get(kind)
+        steps.append(
+            _check(checker, event, setter) if check is None else _check_property(checker, event, setter, check)
+        )
     if from_client:
         try:
             _check_client_values(checker)

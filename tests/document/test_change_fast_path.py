@@ -41,8 +41,12 @@ def _outcome(use_fast: bool, attr_of: str, value: Any, from_client: bool) -> tup
     try:
         if use_fast:
             step = patching._check_changed(checker, event, None)
-        else:
-            step = patching._check_property(checker, event, None, patching._check_model_changed)
+        else:  # what _check_property did before: _Checker.prop, then the kind's check
+            prop = checker.prop(model, attr)
+            try:
+                step = patching._check_model_changed(checker, model, prop, event, None)
+            except ValueError as exc:
+                raise patching._value_error(exc) from None
     except DocsyncError as exc:
         assert doc_json_bytes(doc) == before
         return ("refused", type(exc), str(exc), sorted(checker.touched))
