@@ -21,6 +21,8 @@ from ..document import DocumentEvent, ListSplicedEvent, Model, ModelChangedEvent
 from ..document.wire import event_json
 from ..protocol import Buffer
 from ..serialization import Encoder, frozen_buffer
+from ..serialization.encoder import MAX_INT as _MAX_INT
+from ..serialization.encoder import MIN_INT as _MIN_INT
 from .patches import MAX_PATCH_EVENTS
 from .splices import Splice
 
@@ -81,6 +83,24 @@ class Outbox:
         still holds.
         """
         self._serial += 1
+        if type(event) is ModelChangedEvent and not event.new_models:
+            new = event.new
+            kind = type(new)
+            # A scalar (a slider's value: most changes) is its own JSON, as Encoder.encode
+            # returns it (the test of encode_event's shortcut): no encoder, no buffers.
+            if (
+                kind is str
+                or kind is bool
+                or new is None
+                or (kind is float and new - new == 0.0)  # finite: inf - inf and NaN - NaN are NaN
+                or (kind is int and _MIN_INT <= new <= _MAX_INT)
+            ):
+                key = (event.model.id, event.attr)
+                json = {"kind": "ModelChanged", "model": {"id": key[0]}, "attr": key[1], "new": new}
+                entry = OutboxEntry(event, key, json, [], [], base)
+                self.supersede(key)
+                self._entries.append(entry)
+                return entry
         # Buffer ids must be unique in a message that gathers several encoded changes.
         encoder = Encoder(buffer_prefix=f"c{self._serial}.")
         if event.new_models:

@@ -16,6 +16,7 @@ from docsync.document.models import Slider, TextInput
 from docsync.document.wire import event_json
 from docsync.protocol.wire_json import dumpb
 from docsync.serialization import Encoder
+from docsync.sync.outbox import Outbox
 from docsync.sync.patches import EncodedEvent, conflict_keys, encode_event
 
 
@@ -58,3 +59,30 @@ def test_values_outside_the_shortcut_take_the_general_path(value: Any) -> None:
         encoded = encode_event(event, "1.0.", {model.id: model})
         expected = "nan" if value != value else ("+inf" if value > 0 else "-inf")
         assert encoded.json["new"] == {"type": "number", "value": expected}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [0, 2**63 - 1, -(2**63), 1.5, -0.0, True, None, "", "é", "\ud800", 2**64, float("nan"), float("-inf"), [1.5]],
+)
+def test_outbox_entry_of_a_scalar_is_the_general_one(value: Any) -> None:
+    model: Any = TextInput() if isinstance(value, str) or value is None else Slider(start=0, end=10)
+    event = ModelChangedEvent(model, "value", None, value, "client-1")
+    outbox = Outbox()
+    earlier = outbox.add(ModelChangedEvent(model, "value", None, 0.5), base=3, attached={model.id: model})
+    try:
+        expected: Any = event_json(event, Encoder(buffer_prefix="c2."))
+    except Exception as exc:  # the general path's refusal is the shortcut's too
+        with pytest.raises(type(exc), match="64 bits"):
+            outbox.add(event, base=3, attached={model.id: model})
+        assert outbox.entries == (earlier,)
+        return
+    entry = outbox.add(event, base=3, attached={model.id: model})
+    assert (entry.json, entry.key, entry.references, entry.buffers, entry.base) == (
+        expected,
+        (model.id, "value"),
+        [],
+        [],
+        3,
+    )
+    assert outbox.entries == (entry,)  # the earlier value of the property is superseded
