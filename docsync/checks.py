@@ -242,6 +242,7 @@ def _metrics_errors(config: Any) -> list[checks.CheckMessage]:
 _COUNT_LIMITS = {
     "MAX_SESSIONS": False,
     "MAX_CONNECTIONS_PER_SESSION": False,
+    "MAX_CONNECTIONS_PER_SESSION_PER_CLIENT": True,
     "MAX_SESSIONS_PER_CLIENT": True,
     "MAX_CONNECTIONS_PER_CLIENT": True,
 }
@@ -259,8 +260,8 @@ def _count_errors(config: Any) -> list[checks.CheckMessage]:
             errors.append(
                 checks.Error(
                     f"DOCSYNC[{name!r}] is {value!r}: not a whole number of at least 1.",
-                    hint=f"Set {name} to an int of at least 1 (MAX_SESSIONS_PER_CLIENT and "
-                    "MAX_CONNECTIONS_PER_CLIENT may be None: no limit).",
+                    hint=f"Set {name} to an int of at least 1 (MAX_SESSIONS_PER_CLIENT, "
+                    "MAX_CONNECTIONS_PER_CLIENT and MAX_CONNECTIONS_PER_SESSION_PER_CLIENT may be None: no limit).",
                     id="docsync.E018",
                 )
             )

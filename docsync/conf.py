@@ -35,6 +35,9 @@ DEFAULTS: dict[str, Any] = {
     "MAX_QUEUED_BYTES": 8 * 1024 * 1024,
     "MAX_SESSIONS": 20000,
     "MAX_CONNECTIONS_PER_SESSION": 64,
+    # Of those, how many one client (a logged-in user, else an address) may hold, so that
+    # one client cannot lock the others out of a shared session (close 4008; None: no limit).
+    "MAX_CONNECTIONS_PER_SESSION_PER_CLIENT": 16,
     # Per client (a logged-in user, else an address: server/clients.py) and per process:
     # the live sessions it made and the websockets it holds (close 1013; None: no limit).
     "MAX_SESSIONS_PER_CLIENT": 200,

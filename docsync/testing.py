@@ -628,7 +628,9 @@ class DocsyncCommunicator(WebsocketCommunicator):  # type: ignore[misc]  # chann
         user_id: Any = None,
         token: str | None = None,
         headers: list[tuple[bytes, bytes]] | None = None,
+        client: tuple[str, int] | None = None,
     ) -> None:
+        """``client``: the address an ASGI server would report (None: none, as Channels' communicator; not counted)."""
         self.session_id = session_id or generate_session_id()
         self.token = token or issue_token(self.session_id, app_path, user_id)
         super().__init__(
@@ -637,6 +639,8 @@ class DocsyncCommunicator(WebsocketCommunicator):  # type: ignore[misc]  # chann
             headers=headers or [(b"host", b"127.0.0.1"), (b"origin", b"http://127.0.0.1")],
             subprotocols=["docsync", self.token],
         )
+        if client is not None:
+            self.scope["client"] = list(client)  # the one scope the application was handed
         self._receiver = Receiver()
 
     async def send_docsync(self, message: Message) -> None:

@@ -3,6 +3,8 @@
 ``MAX_SESSIONS`` and ``MAX_CONNECTIONS_PER_SESSION`` bound a process and a session; these
 counts bound what one client holds of a process: the live sessions it made
 (``MAX_SESSIONS_PER_CLIENT``) and the websockets it has open (``MAX_CONNECTIONS_PER_CLIENT``).
+Its share of one session's connections (``MAX_CONNECTIONS_PER_SESSION_PER_CLIENT``) is
+counted by the session from its connections, by the same key (admission/policy.py).
 
 A client is a logged-in user (by id: every address the user comes from together, and
 colleagues behind one NAT do not share a budget), else the address the ASGI server

@@ -16,16 +16,22 @@ from .conftest import Cluster, run
 pytestmark = pytest.mark.cluster
 
 SESSIONS, CONNECTIONS = 2, 3
+SHARE = 4  # MAX_CONNECTIONS_PER_SESSION_PER_CLIENT: counted by the session's owner, relayed sockets too
+SHARE_REFUSED = (
+    f"this client holds its maximum of {SHARE} connections to this session (MAX_CONNECTIONS_PER_SESSION_PER_CLIENT)"
+)
+CONNECTIONS_REFUSED = f"this client holds its maximum of {CONNECTIONS} connections (MAX_CONNECTIONS_PER_CLIENT)"
 
 
 @pytest.fixture(scope="module")
 def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    """Two processes whose clients may each hold 2 sessions and 3 websockets of a process."""
+    """Two processes whose clients may each hold 2 sessions and 3 websockets of a process, and 4 of a session."""
     running = Cluster(
         tmp_path_factory.mktemp("client-limits"),
         2,
         DOCSYNC_MAX_SESSIONS_PER_CLIENT=str(SESSIONS),
         DOCSYNC_MAX_CONNECTIONS_PER_CLIENT=str(CONNECTIONS),
+        DOCSYNC_MAX_CONNECTIONS_PER_SESSION_PER_CLIENT=str(SHARE),
     )
     try:
         yield running
@@ -82,10 +88,46 @@ def test_a_relayed_socket_counts_where_it_is_held(limited: Cluster) -> None:
             for _ in range(CONNECTIONS):
                 assert _accepted(await _open(limited, token, 1, joiner, held))
             refused = await _open(limited, token, 1, joiner, held)
-            reason = f"this client holds its maximum of {CONNECTIONS} connections (MAX_CONNECTIONS_PER_CLIENT)"
-            assert await _refusal(refused) == (1013, [reason])
+            assert await _refusal(refused) == (1013, [CONNECTIONS_REFUSED])
             # The owner holds none of that client's sockets: it takes one there.
             assert _accepted(await _open(limited, token, 0, joiner, held))
+        finally:
+            for sock in held:
+                await sock.close()
+
+    run(scenario())
+
+
+def test_a_clients_share_of_a_session_counts_its_relayed_sockets(limited: Cluster) -> None:
+    maker, client = "127.0.1.5", "127.0.1.6"
+
+    async def scenario() -> None:
+        held: list[RawSocket] = []
+        try:
+            token = (await asyncio.to_thread(limited.page_config, "counted", 0))["token"]
+            assert _accepted(await _open(limited, token, 0, maker, held))  # process 0 owns the session
+            # Two of the client's sockets relayed from process 1, two held by the owner: its share.
+            relayed = [await _open(limited, token, 1, client, held) for _ in range(2)]
+            for _ in range(2):
+                assert _accepted(await _open(limited, token, 0, client, held))
+            assert all(_accepted(sock) for sock in relayed)
+            # Past it, refused by the owner, through either process (each holds fewer than CONNECTIONS).
+            assert await _refusal(await _open(limited, token, 1, client, held)) == (4008, [SHARE_REFUSED])
+            assert await _refusal(await _open(limited, token, 0, client, held)) == (4008, [SHARE_REFUSED])
+            assert _accepted(await _open(limited, token, 1, "127.0.1.7", held)), "another client still joins"
+            # A relayed socket closes: the owner detaches it, and the client's place is back.
+            await relayed[0].close()
+            deadline = asyncio.get_running_loop().time() + 60
+            while asyncio.get_running_loop().time() < deadline:
+                sock = await _open(limited, token, 1, client, held)
+                if _accepted(sock):
+                    return
+                # Refused until the owner has seen the close (the refused sockets count on
+                # process 1 until they close: its own limit may answer first).
+                code, errors = await _refusal(sock)
+                assert (code, errors) in ((4008, [SHARE_REFUSED]), (1013, [CONNECTIONS_REFUSED])), (code, errors)
+                await asyncio.sleep(0.1)
+            raise AssertionError("the closed relayed socket's place was not given back in 60 s")
         finally:
             for sock in held:
                 await sock.close()

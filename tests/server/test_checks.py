@@ -121,6 +121,9 @@ def test_an_app_name_that_is_no_url_segment_is_reported_as_e017() -> None:
         ("MAX_CONNECTIONS_PER_CLIENT", "none"),
         ("MAX_SESSIONS", None),
         ("MAX_CONNECTIONS_PER_SESSION", 0),
+        ("MAX_CONNECTIONS_PER_SESSION_PER_CLIENT", 0),
+        ("MAX_CONNECTIONS_PER_SESSION_PER_CLIENT", "16"),
+        ("MAX_CONNECTIONS_PER_SESSION_PER_CLIENT", 4.0),
     ],
 )
 def test_a_count_limit_that_is_no_whole_number_of_at_least_one_is_reported_as_e018(name: str, value: object) -> None:
@@ -131,7 +134,11 @@ def test_a_count_limit_that_is_no_whole_number_of_at_least_one_is_reported_as_e0
 
 
 def test_the_client_limits_may_be_turned_off_with_none() -> None:
-    limits = {"MAX_SESSIONS_PER_CLIENT": None, "MAX_CONNECTIONS_PER_CLIENT": None}
+    limits = {
+        "MAX_SESSIONS_PER_CLIENT": None,
+        "MAX_CONNECTIONS_PER_CLIENT": None,
+        "MAX_CONNECTIONS_PER_SESSION_PER_CLIENT": None,
+    }
     with override_settings(DOCSYNC={"APPS": {}, **limits}):
         assert not [m for m in check_settings() if m.id == "docsync.E018"]
     with override_settings(DOCSYNC={"APPS": {}, "MAX_SESSIONS_PER_CLIENT": 1, "MAX_CONNECTIONS_PER_CLIENT": 10**6}):

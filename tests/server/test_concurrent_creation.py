@@ -1,17 +1,20 @@
-"""Many connections for one new session id at once create exactly one session."""
+"""Many connections for one new session id at once create exactly one session, each counted before it attaches."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 import pytest
+from django.conf import settings
+from django.test import override_settings
 
 from docsync.conf import docsync_settings
 from docsync.document import Document
 from docsync.document.models import Div
 from docsync.handlers import Application, FunctionHandler
-from docsync.protocol import ACK
+from docsync.protocol import ACK, ERROR
 from docsync.server.admission.tokens import generate_session_id
 from docsync.server.application_context import ApplicationContext
 from docsync.server.registry import SessionRegistry
@@ -94,3 +97,48 @@ async def test_concurrent_websockets_for_one_new_session(registry: SessionRegist
         assert len(registry.sessions()) == 1
     finally:
         await asyncio.gather(*(c.disconnect() for c in communicators))
+
+
+@pytest.mark.asyncio
+async def test_websockets_waiting_for_a_new_session_get_only_their_clients_share(registry: SessionRegistry) -> None:
+    """Those that waited for the session's making are counted before they attach, as later ones are."""
+    from project.asgi import application
+
+    share, session_id = 3, generate_session_id()
+    crowd = [
+        DocsyncCommunicator(application, "counted", session_id=session_id, client=("10.9.8.7", 40000 + n))
+        for n in range(2 * share + 2)
+    ]
+    other = DocsyncCommunicator(application, "counted", session_id=session_id, client=("10.9.8.6", 40000))
+    communicators = [*crowd, other]
+    with override_settings(DOCSYNC={**settings.DOCSYNC, "MAX_CONNECTIONS_PER_SESSION_PER_CLIENT": share}):
+        try:
+            await asyncio.gather(*(c.connect() for c in communicators))
+            first = await asyncio.gather(*(c.receive_docsync() for c in communicators))
+            answers = [m.msgtype for m in first[: len(crowd)]]
+            assert sorted(answers) == [ACK] * share + [ERROR] * (len(crowd) - share), answers
+            reason = f"this client holds its maximum of {share} connections to this session"
+            assert {m.content["text"].split(" (")[0] for m in first if m.msgtype == ERROR} == {reason}
+            assert first[-1].msgtype == ACK, "another client joins"
+            session = registry.find_session(session_id)
+            assert session is not None and len(session.connections) == share + 1
+        finally:
+            await asyncio.gather(*(c.disconnect() for c in communicators))
+
+
+@pytest.mark.asyncio
+async def test_a_websocket_whose_task_is_cancelled_leaves_its_session(registry: SessionRegistry) -> None:
+    """daphne cancels an application that has not finished 10 s after its disconnect: no disconnect() runs then."""
+    from project.asgi import application
+
+    communicator = DocsyncCommunicator(application, "counted", client=("10.9.8.5", 40000))
+    await communicator.connect()
+    assert (await communicator.receive_docsync()).msgtype == ACK
+    session = registry.find_session(communicator.session_id)
+    assert session is not None and len(session.connections) == 1
+    communicator.future.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await communicator.future
+    # Its place (and its client's share) is given back: the session may expire, others join.
+    assert session.connections == set()
+    assert registry.clients.held("connections", "address:10.9.8.5") == 0

@@ -7,7 +7,9 @@ A websocket is admitted in two steps, wherever it lands:
    browser: visitors.py), and the app's access rule allows the user.
 2. :func:`open_session`, on the process that owns the session (the same one, or the
    owner a cluster relays to): an expired token may only rejoin a live session, a
-   session takes at most ``MAX_CONNECTIONS_PER_SESSION``, a process at most
+   session takes at most ``MAX_CONNECTIONS_PER_SESSION`` connections, at most
+   ``MAX_CONNECTIONS_PER_SESSION_PER_CLIENT`` of them one client's (local and relayed
+   alike: the owner sees them all), a process at most
    ``MAX_SESSIONS``, a client at most ``MAX_SESSIONS_PER_CLIENT`` of them (its websockets,
    ``MAX_CONNECTIONS_PER_CLIENT``, are counted where they are held), and an application
    that fails makes no session (nor tries again at once: see ``failed_sessions``).
@@ -156,7 +158,8 @@ async def open_session(
     rejoin its live session but not create one.
 
     ``client``: whom a session made now counts against (``MAX_SESSIONS_PER_CLIENT``:
-    server/clients.py); joining a live session takes none of it.
+    server/clients.py; joining a live session takes none of it), and whose share of the
+    session's connections this one is (``MAX_CONNECTIONS_PER_SESSION_PER_CLIENT``).
     """
     context = registry.get_context(app_path)
     if context is None:
@@ -174,8 +177,8 @@ async def open_session(
     user, visitor = request.get("user"), request.get("visitor")
     if session is not None and not may_join(session, user, context, visitor):
         raise AccessRefusedError("session belongs to another user")
-    if session is not None and len(session.connections) >= settings.MAX_CONNECTIONS_PER_SESSION:
-        raise TooManyConnectionsError("too many connections to this session")
+    if session is not None:
+        _check_room(session, client, settings)
     created = session is None
     if created:
         refusal = context.failed_sessions.refusal(session_id)
@@ -198,7 +201,31 @@ async def open_session(
     spec = registry.specs().get(app_path)
     push_rule = spec.options.get("push") if spec is not None else None
     may_push = created and push_rule is not None and await _rule_allows(push_rule, user, app_path)
+    # Again after the last await: connections that waited for the session's making (or for
+    # the push rule) were not counted above, and the caller attaches with no await after this.
+    _check_room(session, client, settings)
     return OpenedSession(session, created, may_push)
+
+
+def _check_room(session: ServerSession, client: str | None, settings: Settings) -> None:
+    """Raise the refusal when ``session`` takes no other connection, or none more of ``client``.
+
+    Counted from the session's own connections (each knows its client): whatever ends a
+    connection detaches it, and so gives its place back.
+    """
+    connections = session.connections
+    if len(connections) >= settings.MAX_CONNECTIONS_PER_SESSION:
+        raise TooManyConnectionsError("too many connections to this session")
+    share = settings.MAX_CONNECTIONS_PER_SESSION_PER_CLIENT
+    # Without a share one client (an anonymous tab holding a shared session's token) opened
+    # all of its connections and every other tab and user was refused 4008.
+    if client is None or share is None or len(connections) < share:
+        return
+    if sum(1 for connection in connections if connection.client == client) >= share:
+        raise TooManyConnectionsError(
+            f"this client holds its maximum of {share} connections to this session "
+            "(MAX_CONNECTIONS_PER_SESSION_PER_CLIENT)"
+        )
 
 
 def _failed(context: Any, session_id: str, exc: Exception) -> ApplicationError:

@@ -91,6 +91,8 @@ class RemoteConnection:
         self.relay_channel = relay_channel
         self.relay_process = relay_process
         self.origin = origin
+        #: The relaying process's client of the socket (its share of the session is counted here).
+        self.client: str | None = None
         self.fence = 0
         self.remote = f"relayed by {relay_process}"
         self.user_agent = ""
@@ -327,6 +329,7 @@ class RelayIn:
             self.layer, message["conn_id"], message["relay_channel"], message["relay_process"], message["origin"], link
         )
         conn.on_dropped = self._drop
+        conn.client = _client_of(message)
         request_info = message.get("request_info") or {}
         request = {
             "arguments": message.get("args") or {},
@@ -346,8 +349,9 @@ class RelayIn:
                 request=request,
                 token_expired=bool(message.get("token_expired")),
                 settings=docsync_settings(),
-                # The relaying process's client of the socket (counted there; the session here).
-                client=_client_of(message),
+                # The relaying process's client of the socket (counted there; the session and
+                # the client's share of it here).
+                client=conn.client,
             )
         except ConnectionClosingError as exc:
             conn.queue_close(exc.close_code, exc.reason, exc.detail)

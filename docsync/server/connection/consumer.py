@@ -245,6 +245,10 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
                 pass
         finally:
             self._release_client_slot()  # whatever ended the socket (its disconnect may never run)
+            session = getattr(self, "session", None)
+            if session is not None:  # nor may it keep its place (and its client's share) in its session
+                self.session = None
+                session.detach(self)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Run the handler of an ASGI message, without Channels' per-message DB cleanup.

@@ -37,6 +37,9 @@ class Connection(Protocol):
     """What a session needs of an attached connection (a consumer, or a relay)."""
 
     origin: str
+    #: Whom the connection counts against (server/clients.py's client_key; None: no one):
+    #: a client's share of a session's connections is counted from these.
+    client: str | None
     #: Patches based on a position before this are refused: the connection's
     #: document was reset (PUSH-DOC) after they were made.
     fence: int
