@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
+
 import numpy as np
 import pytest
 
 from docsync.document import Document
-from docsync.protocol import ACK, OK, PATCH_DOC, PULL_DOC_REPLY, patch_doc, pull_doc_req
+from docsync.protocol import ACK, OK, PATCH_DOC, PULL_DOC_REPLY, Message, patch_doc, pull_doc_req
 from docsync.server.registry import SessionRegistry
 from docsync.testing import DocsyncCommunicator
 
@@ -47,3 +49,28 @@ async def test_ack_pull_and_patch_round_trip(registry: SessionRegistry) -> None:
     finally:
         await communicator.disconnect()
     assert len(session.connections) == 0
+
+
+@pytest.mark.asyncio
+async def test_an_idle_websocket_holds_no_message_it_was_sent(registry: SessionRegistry) -> None:
+    # The consumer's receive loop kept its last ASGI message and the message parsed from it
+    # in locals until the next frame: an idle socket held its client's last request (~0.6 KB
+    # per session in bench/budget.py). After the reply, nothing of the request is left.
+    from project.asgi import application
+
+    communicator = DocsyncCommunicator(application, "sliders")
+    connected, _ = await communicator.connect()
+    assert connected
+    try:
+        assert (await communicator.receive_docsync()).msgtype == ACK
+        request = pull_doc_req()
+        await communicator.send_docsync(request)
+        assert (await communicator.receive_docsync()).reqid == request.msgid
+        gc.collect()
+        parsed = [
+            o for o in gc.get_objects() if isinstance(o, Message) and o is not request and o.header == request.header
+        ]
+        frames = [o for o in gc.get_objects() if type(o) is dict and o.get("type") == "websocket.receive"]
+        assert parsed == [] and frames == [], (parsed, frames)
+    finally:
+        await communicator.disconnect()
