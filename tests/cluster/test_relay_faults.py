@@ -27,6 +27,8 @@ from .conftest import Cluster, connect, run, set_slider_and_wait
 pytestmark = pytest.mark.cluster
 
 RELAYS = 6
+JOINS = 1000
+AT_ONCE = 25
 IDLE = 16.0  # seconds without traffic after the restart: the reported drops came 15-20 s after it
 WATCH = 8.0  # seconds of round trips after that
 
@@ -34,15 +36,19 @@ WATCH = 8.0  # seconds of round trips after that
 @pytest.fixture(scope="module", params=["daphne", "uvicorn"])
 def mixed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """Three processes of one ASGI server, shared by this module's tests (one cluster start each)."""
-    running = Cluster(tmp_path_factory.mktemp(f"relays-{request.param}"), 3, kinds=(request.param,) * 3)
+    # One test joins AT_ONCE sockets at a time from this one address beside the owner's (and
+    # the owner sees a closed one go only a little later): more than a client's default share
+    # of a session (MAX_CONNECTIONS_PER_SESSION_PER_CLIENT, 16); the session's cap (64) bounds it.
+    running = Cluster(
+        tmp_path_factory.mktemp(f"relays-{request.param}"),
+        3,
+        kinds=(request.param,) * 3,
+        DOCSYNC_MAX_CONNECTIONS_PER_SESSION_PER_CLIENT="64",
+    )
     try:
         yield running
     finally:
         running.stop()
-
-
-JOINS = 1000
-AT_ONCE = 25
 
 
 def test_relayed_joins_see_ack_first_under_a_patch_storm(mixed: Cluster) -> None:
