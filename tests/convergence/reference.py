@@ -17,7 +17,8 @@ It checks that the server rejected exactly the events the rule rejects, that eve
 position was produced by exactly one patch, and returns the document that applying
 every accepted event in order gives: the server's document must equal it.
 
-Nothing here comes from the server's code. What an event touches is a predicate over
+Nothing here comes from the server's code, nor from docsync's document: the model's
+document is plain dicts (``reference_document.py``). What an event touches is a predicate over
 two events (``touch`` and ``overlap``), read off the table of §2. Splices are judged by
 identity, not by index: every list item of the workload is unique, and the harness
 records the list each splice was made on (its ``view``). Where the server put a splice
@@ -50,13 +51,12 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from docsync.document import Document, DocumentEvent
-from docsync.document import events as ev
-from docsync.document.wire import DecodedPatch
-from docsync.exceptions import PatchError
+from docsync.document import Document
 from docsync.protocol.msgtypes import ERROR
+from docsync.serialization import Decoder
 
 from .harness import SentPatch
+from .reference_document import Change, PlainDocument, Ref, Refused, decode_change
 
 __all__ = ["ReferenceFailure", "Replay", "replay"]
 
@@ -98,26 +98,28 @@ def _hashable(value: Any) -> Any:
     return tuple(_hashable(v) for v in value) if isinstance(value, list | tuple) else value
 
 
-def touch(event: DocumentEvent, view: list[Any] | None = None) -> Touch:
+def touch(event: Change, view: list[Any] | None = None) -> Touch:
     """Return what ``event`` touches; ``view`` is the list a splice was made on."""
-    if type(event) is ev.ModelChangedEvent or type(event) is ev.ColumnsStreamedEvent:  # the most common first
-        return Touch("whole", event.model.id, event.attr)
-    if isinstance(event, ev.MessageSentEvent):
+    kind, model, attr = event.kind, event.model, event.attr
+    if kind == "ModelChanged" or kind == "ColumnsStreamed":  # the most common first
+        return Touch("whole", model, attr)
+    if kind == "MessageSent":
         return Touch("nothing")
-    if isinstance(event, ev.TitleChangedEvent):
+    if kind == "TitleChanged":
         return Touch("title")
-    if isinstance(event, ev.RootAddedEvent | ev.RootRemovedEvent):
+    if kind == "RootAdded" or kind == "RootRemoved":
         return Touch("roots")
-    model, attr = event.model.id, event.attr  # type: ignore[attr-defined]
-    if isinstance(event, ev.DictItemsSetEvent):
-        return Touch("keys", model, attr, names=frozenset(_hashable(k) for k in event.items))
-    if isinstance(event, ev.DictItemsDeletedEvent):
-        return Touch("keys", model, attr, names=frozenset(_hashable(k) for k in event.keys))
-    if isinstance(event, ev.ColumnDataChangedEvent):
-        return Touch("keys", model, attr, names=frozenset(event.columns))
-    if isinstance(event, ev.ColumnsPatchedEvent):
-        whole = {c for c, e in event.patches.items() if len(e) > MAX_CELLS or any(isinstance(i, slice) for i, _ in e)}
-        cells = {(c, i) for c, e in event.patches.items() if c not in whole for i, _ in e}
+    fields = event.fields
+    if kind == "DictItemsSet":
+        return Touch("keys", model, attr, names=frozenset(_hashable(k) for k in fields["items"]))
+    if kind == "DictItemsDeleted":
+        return Touch("keys", model, attr, names=frozenset(_hashable(k) for k in fields["keys"]))
+    if kind == "ColumnDataChanged":
+        return Touch("keys", model, attr, names=frozenset(fields["columns"]))
+    if kind == "ColumnsPatched":
+        patches = fields["patches"]
+        whole = {c for c, e in patches.items() if len(e) > MAX_CELLS or any(isinstance(i, slice) for i, _ in e)}
+        cells = {(c, i) for c, e in patches.items() if c not in whole for i, _ in e}
         if whole and cells:
             return Touch("keys", model, attr, names=frozenset(whole | {c for c, _ in cells}))
         return (
@@ -125,10 +127,10 @@ def touch(event: DocumentEvent, view: list[Any] | None = None) -> Touch:
             if whole
             else Touch("cells", model, attr, cells=frozenset(cells))
         )
-    if isinstance(event, ev.ListSplicedEvent) and view is not None:
-        i, d = event.index, event.delete
+    if kind == "ListSpliced" and view is not None:
+        i, d = fields["index"], fields["delete"]
         return Touch(
-            "splice", model, attr, deleted=frozenset(view[i : i + d]), items=tuple(event.items),
+            "splice", model, attr, deleted=frozenset(view[i : i + d]), items=tuple(fields["items"]),
             left=view[i - 1] if i > 0 else START, right=view[i + d] if i + d < len(view) else END,
         )  # fmt: skip
     return Touch("whole", model, attr)
@@ -225,7 +227,7 @@ class Replay:
     own indices), where an accepted splice's place is read.
     """
 
-    document: Document
+    document: PlainDocument
     log_size: int
     server_splices: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     seq: int = 0
@@ -255,9 +257,8 @@ class Replay:
         return [t for e in reversed(newer) for who, t in e.touched if who != origin]
 
     def snapshot(self) -> Replay:
-        doc_json, buffers = self.document.to_json()
         copied = copy.copy(self)
-        copied.document = Document.from_json(doc_json, dict(buffers))
+        copied.document = self.document.copy()
         copied.entries = list(self.entries)
         copied.fences, copied.resets = dict(self.fences), dict(self.resets)
         return copied
@@ -267,7 +268,7 @@ class Replay:
     def _judge(
         self,
         patch: SentPatch,
-        decoded: list[DocumentEvent],
+        decoded: list[Change],
         views: list[list[Any] | None],
         indices: list[int],
         fence: int,
@@ -285,8 +286,8 @@ class Replay:
         server_lost = set(_lost(patch))
         forms = list(self.server_splices.get(self.seq + 1, []))
         lists: dict[tuple[Any, Any], list[Any]] = {}  # each list as this patch's accepted events leave it
-        accepted: list[tuple[DocumentEvent, Touch]] = []
-        rejected: list[DocumentEvent] = []
+        accepted: list[tuple[Change, Touch]] = []
+        rejected: list[Change] = []
         lost: list[Touch] = []
         # Per list, the splices made meanwhile that this patch's earlier splices came near:
         # their places among this patch's later items are where the server's shifts put
@@ -305,11 +306,12 @@ class Replay:
             near_mine = alike.get(_what_of(mine), [])
             clash = any(overlap(mine, t) for t in near_mine if not (mine.what == t.what == "splice"))
             clash = clash or any(overlap(mine, t) for t in lost)
-            if not clash and mine.what == "splice" and self.document.get_model_by_id(mine.model) is not None:
+            held = self.document.models
+            if not clash and mine.what == "splice" and mine.model in held:
                 # Where splices made meanwhile shifted this one, the server decided: the
                 # decision must be one the items involved allow. Items inserted meanwhile
                 # between the ones it deletes make it a conflict in every order too.
-                current = lists.setdefault(key, list(getattr(event.model, event.attr)))  # type: ignore[attr-defined]
+                current = lists.setdefault(key, list(held[mine.model][1][mine.attr]))
                 clash = index in server_lost
                 scattered = _scattered(mine, current)
                 near = any(splices_near(mine, t, view) for t in splices)
@@ -322,30 +324,30 @@ class Replay:
                 if not clash and (scattered or any(splices_clash(mine, t) for t in splices)):
                     raise ReferenceFailure(f"patch {patch.msgid}: splice {index} kept, yet its items were touched")
                 if not clash:
-                    event, mine = self._place(event, mine, forms, current, splices)  # type: ignore[arg-type]
+                    event, mine = self._place(event, mine, forms, current, splices)
             if clash:
                 rejected.append(event)
                 lost.append(mine)
                 continue
-            if isinstance(event, ev.ModelChangedEvent) and isinstance(event.new, list):
-                lists[key] = list(event.new)
+            if event.kind == "ModelChanged" and isinstance(event.fields["new"], list):
+                lists[key] = list(event.fields["new"])
             accepted.append((event, mine))
         return accepted, rejected
 
     def _place(
         self,
-        event: ev.ListSplicedEvent,
+        event: Change,
         mine: Touch,
         forms: list[dict[str, Any]],
         current: list[Any],
         splices: list[Touch],
-    ) -> tuple[DocumentEvent, Touch]:
+    ) -> tuple[Change, Touch]:
         """Put an accepted splice where the server put it, checking that it kept what its maker meant.
 
         Returns the event in the server's indices and ``mine`` with the neighbours it landed between.
         """
         form = next((f for f in forms if (f["model"]["id"], f["attr"]) == (mine.model, mine.attr)), None)
-        if form is None and self.document.get_model_by_id(event.model.id) is None:
+        if form is None and event.model not in self.document.models:
             # A model this patch defines but no change that won attached: the change
             # applies to nothing, and the server sent nothing of it.
             return event, mine
@@ -360,9 +362,8 @@ class Replay:
         end = start + len(form["items"])
         landed = (current[start - 1] if start > 0 else START, after[end] if end < len(after) else END)
         current[:] = after
-        self.transformed_splices += form["index"] != event.index
-        placed = ev.ListSplicedEvent(event.model, event.attr, form["index"], form["delete"], event.items)
-        return placed, mine._replace(landed=landed)
+        self.transformed_splices += form["index"] != event.fields["index"]
+        return event.moved(form["index"], form["delete"]), mine._replace(landed=landed)
 
     def _check_placement(self, mine: Touch, form: dict[str, Any], before: list[Any], splices: list[Touch]) -> list[Any]:
         position = self.seq + 1
@@ -396,41 +397,33 @@ class Replay:
         """Apply the rule to ``patch`` at the current position; return what it did."""
         document = self.document
         content = patch.content
-        defined = {r.get("id") for r in content.get("references", [])}
+        definitions = content.get("references", [])
+        defined = {r.get("id") for r in definitions}
+        held = document.models
         kept, gone = [], 0
         for index, raw in enumerate(content["events"]):
             target = raw.get("model", {}).get("id") if isinstance(raw.get("model"), dict) else None
-            if target is not None and target not in defined and document.get_model_by_id(target) is None:
+            if target is not None and target not in defined and target not in held:
                 gone += 1  # the model left the document before this patch arrived
             else:
                 kept.append(index)
-        patch_decoded = document.decode_patch(
-            {"events": [content["events"][i] for i in kept], "references": content.get("references", [])},
-            dict(patch.buffers),
-            setter=patch.origin,
-        )
-        decoded = patch_decoded.events
+        decoder = Decoder(dict(patch.buffers), resolve_ref=Ref)
+        decoded = [decode_change(content["events"][i], decoder) for i in kept]
         fence = max(self.fences.get(patch.origin, 0), resume_fence)
         views = patch_views(patch, decoded, kept)
         accepted, rejected = self._judge(patch, decoded, views, kept, fence)
         # Events on a model the patch defines that no accepted event brings in lose too.
         raw = [content["events"][i] for i in kept]
-        strays = _unattached(raw, decoded, [e for e, _ in accepted], content.get("references", []))
+        strays = _unattached(raw, decoded, [e for e, _ in accepted], definitions)
         if strays:  # (most patches have none)
             accepted = [(e, m) for e, m in accepted if all(e is not stray for stray in strays)]
         gone += len(strays)
         events = [e for e, _ in accepted]
-        emitted: list[DocumentEvent] = []
-        record = emitted.append
-        document.on_change(record)
         error = False
         try:
-            document.apply_patch(DecodedPatch(events, patch_decoded.new_models), setter=patch.origin, from_client=True)
-        except PatchError:
-            error, rejected = True, [e for e, _ in accepted] + rejected
-            emitted.clear()
-        finally:
-            document.remove_on_change(record)
+            emitted = document.apply(events, definitions, decoder)
+        except Refused:
+            error, rejected, emitted = True, [e for e, _ in accepted] + rejected, []
         # What the patch changed, as the document reported it (a change to the value a
         # property already had reports nothing, and takes no place in the log).
         splices: dict[tuple[Any, Any], list[Touch]] = {}  # per list, in order (a splice of a model
@@ -438,20 +431,19 @@ class Replay:
             if mine.what == "splice":
                 splices.setdefault((mine.model, mine.attr), []).append(mine)
         touched: list[tuple[str | None, Touch]] = [
-            (patch.origin, splices[(e.model.id, e.attr)].pop(0) if isinstance(e, ev.ListSplicedEvent) else touch(e))
-            for e in emitted
+            (patch.origin, splices[(e.model, e.attr)].pop(0) if e.kind == "ListSpliced" else touch(e)) for e in emitted
         ]
         corrected: list[Touch] = []
         reset = False
         for event in rejected:
-            if isinstance(event, ev.RootAddedEvent | ev.RootRemovedEvent):
+            if event.kind == "RootAdded" or event.kind == "RootRemoved":
                 reset = True
-            elif isinstance(event, ev.TitleChangedEvent):
+            elif event.kind == "TitleChanged":
                 corrected.append(Touch("title"))
             else:
-                model, attr = event.model.id, event.attr  # type: ignore[attr-defined]
+                model, attr = event.model, event.attr
                 whole = Touch("whole", model, attr)
-                if whole not in corrected and document.get_model_by_id(model) is not None:
+                if whole not in corrected and model in document.models:
                     corrected.append(whole)
         if corrected:
             touched.extend((None, t) for t in corrected)
@@ -479,8 +471,8 @@ def _ids_in(value: Any) -> list[str]:
 
 
 def _unattached(
-    raw: list[dict[str, Any]], decoded: list[DocumentEvent], accepted: list[DocumentEvent], definitions: list[Any]
-) -> list[DocumentEvent]:
+    raw: list[dict[str, Any]], decoded: list[Change], accepted: list[Change], definitions: list[Any]
+) -> list[Change]:
     """The accepted events on models the patch defines that no accepted event brings into the document.
 
     Read from the patch's JSON: an accepted RootAdded brings its model; an accepted
@@ -521,15 +513,16 @@ def _lost(patch: SentPatch) -> list[int]:
     return list(reply.get("lost", [])) if reply.get("rejected") else []
 
 
-def patch_views(patch: SentPatch, decoded: list[DocumentEvent], indices: list[int]) -> list[list[Any] | None]:
+def patch_views(patch: SentPatch, decoded: list[Change], indices: list[int]) -> list[list[Any] | None]:
     """The list each splice of ``patch`` was made on, as its client saw it (None for others).
 
     ``indices``: the place of each decoded event in the patch as sent.
     """
     views = []
     for event, index in zip(decoded, indices, strict=True):
-        view = patch.views.get(index) if isinstance(event, ev.ListSplicedEvent) else None
-        if isinstance(event, ev.ListSplicedEvent) and view is None:
+        splice = event.kind == "ListSpliced"
+        view = patch.views.get(index) if splice else None
+        if splice and view is None:
             raise ReferenceFailure(f"no view recorded for splice {index} of patch {patch.msgid}")
         views.append(view)
     return views
@@ -572,7 +565,7 @@ def replay(
         _check_replies_agree(patch)
         placed.append((position, patch.origin, patch.order, patch, rejected))
     placed.sort(key=lambda p: (p[0], p[1], p[2]))
-    state = Replay(initial, log_size, server_splices)
+    state = Replay(PlainDocument.from_document(initial), log_size, server_splices)
     groups: dict[int, list[tuple[SentPatch, int]]] = {}
     for position, _, _, patch, rejected in placed:
         groups.setdefault(position, []).append((patch, rejected))

@@ -372,7 +372,7 @@ class Run:
         }
         initial = _document(initial_reply)
         model = replay(initial, patches, full_resumes, self.network.log_size, await self.network.server_splices())
-        expected = canonical(*model.document.to_json())
+        expected = model.document.canonical()
         assert expected == server_doc, f"the server's document is not the rule's:\n{_diff(server_doc, expected)}"
         assert model.seq == server_seq
         # A client may stop short of the last position only if every position after its
