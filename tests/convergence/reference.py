@@ -51,7 +51,6 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from docsync.document import Document
 from docsync.protocol.msgtypes import ERROR
 from docsync.serialization import Decoder
 
@@ -552,7 +551,7 @@ def _check_replies_agree(patch: SentPatch) -> None:
 
 
 def replay(
-    initial: Document,
+    initial: PlainDocument,
     patches: list[SentPatch],
     full_resumes: dict[str, list[int]],
     log_size: int,
@@ -565,7 +564,7 @@ def replay(
         _check_replies_agree(patch)
         placed.append((position, patch.origin, patch.order, patch, rejected))
     placed.sort(key=lambda p: (p[0], p[1], p[2]))
-    state = Replay(PlainDocument.from_document(initial), log_size, server_splices)
+    state = Replay(initial, log_size, server_splices)
     groups: dict[int, list[tuple[SentPatch, int]]] = {}
     for position, _, _, patch, rejected in placed:
         groups.setdefault(position, []).append((patch, rejected))

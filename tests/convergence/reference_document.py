@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from docsync.document import Document, Model
+from docsync.document import Model
 from docsync.document.registry import model_class
 from docsync.serialization import Decoder
 
@@ -261,13 +261,16 @@ class PlainDocument:
         self.title, self.roots, self.models = title, roots, models
 
     @classmethod
-    def from_document(cls, document: Document) -> PlainDocument:
-        """The plain form of a docsync document (a run's first, as its clients pulled it)."""
-        models = {
-            model.id: (model.__type_name__, {a: _plain(v) for a, v in model.properties_with_values().items()})
-            for model in document.models.values()
-        }
-        return cls(document.title, [root.id for root in document.roots], models)
+    def from_json(cls, doc_json: dict[str, Any], buffers: dict[str, Any]) -> PlainDocument:
+        """The document a PULL-DOC-REPLY carries (a run's first, as its clients pulled it)."""
+        decoder = Decoder(buffers, resolve_ref=Ref)
+        models = {}
+        for definition in doc_json["models"]:
+            name, attributes = definition["name"], definition.get("attributes", {})
+            values = {attr: decoder.decode(value) for attr, value in attributes.items()}
+            models[definition["id"]] = (name, {**_defaults(name), **values})
+        roots = [root["id"] for root in doc_json["roots"]]
+        return cls(doc_json["title"], roots, _reachable(models, roots))
 
     def copy(self) -> PlainDocument:
         return PlainDocument(self.title, list(self.roots), dict(self.models))

@@ -36,6 +36,7 @@ from .apps import Item, Source
 from .draws import Draws
 from .harness import canonical
 from .reference import replay
+from .reference_document import PlainDocument
 
 __all__ = ["Network", "Run", "older_objects_frozen", "run_collected", "run_to_end"]
 
@@ -403,10 +404,8 @@ class Run:
                 out.writelines(f"{line}\n" for line in client.trace)
 
 
-def _document(reply: Any) -> Any:
-    from docsync.document import Document
-
-    return Document.from_json(reply.content["doc"], dict(reply.buffers))
+def _document(reply: Any) -> PlainDocument:
+    return PlainDocument.from_json(reply.content["doc"], dict(reply.buffers))
 
 
 def _diff(a: dict[str, Any], b: dict[str, Any]) -> str:
