@@ -34,7 +34,7 @@ from docsync.protocol.msgtypes import PULL_DOC_REPLY
 
 from .apps import Item, Source
 from .draws import Draws
-from .harness import canonical
+from .harness import canonical_document
 from .reference import replay
 from .reference_document import PlainDocument
 
@@ -363,7 +363,7 @@ class Run:
         server_doc, server_seq = await self.network.server_state()
         # 1. Convergence: every client's document equals the server's.
         for client in self.clients:
-            mine = canonical(*client.document.to_json())
+            mine = canonical_document(client.document)
             assert mine == server_doc, f"client {client.name} diverged from the server:\n{_diff(mine, server_doc)}"
             assert client.last_seq <= server_seq
         # 2 and 3. Every patch answered; rejected exactly as the rule says; accepted kept.
