@@ -299,13 +299,15 @@ class Replay:
         for t in theirs:  # (``_what_of``, inline: a patch groups every change made since its base)
             what = t.what
             alike.setdefault(what if what in ("title", "roots", "nothing") else (t.model, t.attr), []).append(t)
+        held = self.document.models
         for event, view, index in zip(decoded, views, indices, strict=True):
             mine = touch(event, view)
             key = (mine.model, mine.attr)
-            near_mine = alike.get(_what_of(mine), [])
-            clash = any(overlap(mine, t) for t in near_mine if not (mine.what == t.what == "splice"))
-            clash = clash or any(overlap(mine, t) for t in lost)
-            held = self.document.models
+            near_mine = alike.get(mine.what if mine.what in ("title", "roots", "nothing") else key)  # (_what_of)
+            clash = near_mine is not None and any(
+                overlap(mine, t) for t in near_mine if not (mine.what == t.what == "splice")
+            )
+            clash = clash or (bool(lost) and any(overlap(mine, t) for t in lost))
             if not clash and mine.what == "splice" and mine.model in held:
                 # Where splices made meanwhile shifted this one, the server decided: the
                 # decision must be one the items involved allow. Items inserted meanwhile
@@ -401,7 +403,8 @@ class Replay:
         held = document.models
         kept, gone = [], 0
         for index, raw in enumerate(content["events"]):
-            target = raw.get("model", {}).get("id") if isinstance(raw.get("model"), dict) else None
+            target = raw.get("model")
+            target = target.get("id") if type(target) is dict else None
             if target is not None and target not in defined and target not in held:
                 gone += 1  # the model left the document before this patch arrived
             else:
@@ -618,8 +621,9 @@ def _process_one(
     producer: bool,
 ) -> None:
     outcomes = []
-    for fence in _fence_choices(patch, position, full_resumes):
-        trial = state.snapshot() if len(_fence_choices(patch, position, full_resumes)) > 1 else state
+    choices = _fence_choices(patch, position, full_resumes)
+    for fence in choices:
+        trial = state.snapshot() if len(choices) > 1 else state
         outcome = trial.process(patch, fence)
         outcomes.append((outcome, trial))
         # The answer names the patch's own position; a reset it caused took the next one.
