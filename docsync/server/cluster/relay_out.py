@@ -31,6 +31,9 @@ __all__ = ["Relay", "RelayOut", "RelayedSocket"]
 
 logger = logging.getLogger("docsync.cluster")
 
+#: Seconds a relay's close may wait for the channel layer (a direct route takes it at once).
+CLOSE_PATIENCE = 5.0
+
 
 class RelayedSocket(Protocol):
     """What the relay needs of the consumer holding a relayed websocket."""
@@ -147,8 +150,12 @@ class RelayOut:
                     "token_expired": token_expired,
                 },
             )
-        except BaseException:
-            self._forget(relay.conn_id)  # never opened: nothing for the owner to answer
+        except BaseException as exc:
+            self._forget(relay.conn_id)
+            if isinstance(exc, asyncio.CancelledError):
+                # Its consumer cancelled (daphne, 10 s after a disconnect) while the open went
+                # out: the owner may have it, and would keep its place in the session.
+                await self._tell_closed(relay)
             raise
         return relay
 
@@ -208,15 +215,21 @@ class RelayOut:
             await self.layer.send(channel, message)
 
     async def closed(self, relay: Relay) -> None:
-        """Tell the owner a relayed websocket closed."""
+        """Tell the owner a relayed websocket closed (waits ``CLOSE_PATIENCE`` at most)."""
         self._forget(relay.conn_id)
+        await self._tell_closed(relay)
+
+    async def _tell_closed(self, relay: Relay) -> None:
         message = {"type": RELAY_CLOSED, "conn_id": relay.conn_id}
         try:
             if relay.link is not None:
                 if not relay.link.closed:  # else the owner dropped it when the route closed
                     relay.link.send(message)
             else:
-                await self.layer.send(relay.owner_channel, message)
+                # Bounded: a consumer's end waits for it (the owner drops the connection anyway
+                # once this process is seen dead).
+                async with asyncio.timeout(CLOSE_PATIENCE):
+                    await self.layer.send(relay.owner_channel, message)
         except Exception:
             logger.debug("could not tell the owner of a closed relay", exc_info=True)
 

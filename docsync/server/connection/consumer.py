@@ -173,6 +173,9 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
     )
 
     session: ServerSession | None
+    #: In a cluster, a socket whose session another process owns: its relay there.
+    relay: Relay | None
+    cluster: Cluster | None
     user: Any
     may_push: bool  # see admission.OpenedSession
     #: Whom this socket and a session it makes count against (server/clients.py), and its count.
@@ -249,6 +252,12 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             if session is not None:  # nor may it keep its place (and its client's share) in its session
                 self.session = None
                 session.detach(self)
+            relay, cluster = getattr(self, "relay", None), getattr(self, "cluster", None)
+            if relay is not None and cluster is not None:
+                # Nor on its owner: a relayed socket cancelled before disconnect() kept its place
+                # (and its client's share) in the owner's session until this process died.
+                self.relay = None
+                await cluster.relay_closed(relay)  # bounded (RelayOut.closed); no lock held here
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Run the handler of an ASGI message, without Channels' per-message DB cleanup.
@@ -297,8 +306,8 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         )
         self.session = None
         self.dialect: Dialect | None = None
-        self.relay: Relay | None = None
-        self.cluster: Cluster | None = None
+        self.relay = None
+        self.cluster = None
         self.created_session = False
         self.refused = False
         self.origin = secrets.token_hex(8)
