@@ -130,12 +130,14 @@ def render_metrics(registry: SessionRegistry) -> str:
     text.family(
         "limit_refusals_total",
         "counter",
-        "Websockets refused with close 1013 (Bokeh app pages: HTTP 503, or 429 for a client's limit) because a"
-        " process or client limit was reached.",
+        "Websockets refused because a limit was reached, by the limit's setting: a process's or a client's, close"
+        " 1013 (Bokeh app pages: HTTP 503, or 429 for a client's limit); a session's or a client's share of it,"
+        " close 4008 (counted by the process owning the session).",
         [
             ('{limit="MAX_SESSIONS"}', registry.session_limit_refusals),
             ('{limit="MAX_SESSIONS_PER_CLIENT"}', refused["sessions"]),
             ('{limit="MAX_CONNECTIONS_PER_CLIENT"}', refused["connections"]),
+            *((f'{{limit="{name}"}}', count) for name, count in registry.connection_refusals.items()),
         ],
     )
     text.family("resident_memory_bytes", "gauge", "Resident memory of this process.", [("", _resident_bytes())])

@@ -45,6 +45,8 @@ class SessionRegistry:
         self.clients = ClientTally()
         #: Sessions refused because the process held MAX_SESSIONS (``/docsync-metrics``).
         self.session_limit_refusals = 0
+        #: Websockets a session refused (4008), per limit: counted by the session's owner.
+        self.connection_refusals = {"MAX_CONNECTIONS_PER_SESSION": 0, "MAX_CONNECTIONS_PER_SESSION_PER_CLIENT": 0}
         #: Times a websocket's reading paused: what it sent waited for its session past its bound.
         self.reads_paused = 0
         #: Snapshots, restore and drain (persistence/), made on first use when DOCSYNC["PERSISTENCE"] is set.

@@ -14,7 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import re
 import time
+import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -33,6 +35,8 @@ TOO_MANY_CONNECTIONS = 4008
 SHARE_REFUSED = (
     f"this client holds its maximum of {SHARE} connections to this session (MAX_CONNECTIONS_PER_SESSION_PER_CLIENT)"
 )
+SESSION_CAP = 64  # MAX_CONNECTIONS_PER_SESSION's default
+METRICS_TOKEN = "session-share-metrics"
 #: A fresh source address per use, so that no test sees another's connections.
 _addresses = (f"127.0.{n // 250 + 20}.{n % 250 + 2}" for n in itertools.count(1))
 
@@ -42,7 +46,12 @@ def site(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, database: Database
 ) -> Iterator[Site]:
     """docsync's default connection limits (64 per session, 16 of them per client), under both servers."""
-    site = Site(tmp_path_factory.mktemp(f"session-share-{request.param}"), database, server=request.param)
+    site = Site(
+        tmp_path_factory.mktemp(f"session-share-{request.param}"),
+        database,
+        server=request.param,
+        DOCSYNC_METRICS_TOKEN=METRICS_TOKEN,
+    )
     site.start()
     try:
         yield site
@@ -143,6 +152,42 @@ async def test_refused_sockets_take_no_place(tabs: Tabs) -> None:
         assert await _refused(await tabs.connect(attacker)) == (TOO_MANY_CONNECTIONS, [SHARE_REFUSED])
     await held[-1].close()
     await _accepted_soon(tabs, attacker)
+
+
+def _refusals(site: Site) -> dict[str, int]:
+    """``docsync_limit_refusals_total`` by limit, scraped from the server's ``/docsync-metrics``."""
+    request = urllib.request.Request(site.url + "docsync-metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        text = response.read().decode()
+    found = re.findall(r'^docsync_limit_refusals_total\{limit="(\w+)"\} (\d+)$', text, re.M)
+    return {name: int(value) for name, value in found}
+
+
+async def test_refusals_of_a_session_are_counted_in_the_metrics_by_limit(site: Site, tabs: Tabs) -> None:
+    """4008 refusals had no figure: an operator could not tell a client held back by its share from a full session."""
+    before = _refusals(site)
+    attacker = next(_addresses)
+    for _ in range(SHARE):
+        await tabs.accepted(attacker)
+    for _ in range(2):
+        assert await _refused(await tabs.connect(attacker)) == (TOO_MANY_CONNECTIONS, [SHARE_REFUSED])
+    # The session's own cap: others fill it (the owner's tab and the attacker's share are in).
+    left = SESSION_CAP - 1 - SHARE
+    while left:
+        source = next(_addresses)
+        for _ in range(min(SHARE, left)):
+            await tabs.accepted(source)
+            left -= 1
+    full = await tabs.connect(next(_addresses))
+    assert await _refused(full) == (TOO_MANY_CONNECTIONS, ["too many connections to this session"])
+    after = _refusals(site)
+    assert {name: after[name] - before.get(name, 0) for name in after} == {
+        "MAX_SESSIONS": 0,
+        "MAX_SESSIONS_PER_CLIENT": 0,
+        "MAX_CONNECTIONS_PER_CLIENT": 0,
+        "MAX_CONNECTIONS_PER_SESSION": 1,
+        "MAX_CONNECTIONS_PER_SESSION_PER_CLIENT": 2,
+    }
 
 
 async def _accepted_soon(tabs: Tabs, source: str) -> None:

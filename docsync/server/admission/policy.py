@@ -178,7 +178,7 @@ async def open_session(
     if session is not None and not may_join(session, user, context, visitor):
         raise AccessRefusedError("session belongs to another user")
     if session is not None:
-        _check_room(session, client, settings)
+        _check_room(session, client, settings, registry.connection_refusals)
     created = session is None
     if created:
         refusal = context.failed_sessions.refusal(session_id)
@@ -203,18 +203,20 @@ async def open_session(
     may_push = created and push_rule is not None and await _rule_allows(push_rule, user, app_path)
     # Again after the last await: connections that waited for the session's making (or for
     # the push rule) were not counted above, and the caller attaches with no await after this.
-    _check_room(session, client, settings)
+    _check_room(session, client, settings, registry.connection_refusals)
     return OpenedSession(session, created, may_push)
 
 
-def _check_room(session: ServerSession, client: str | None, settings: Settings) -> None:
+def _check_room(session: ServerSession, client: str | None, settings: Settings, refused: dict[str, int]) -> None:
     """Raise the refusal when ``session`` takes no other connection, or none more of ``client``.
 
     Counted from the session's own connections (each knows its client): whatever ends a
-    connection detaches it, and so gives its place back.
+    connection detaches it, and so gives its place back. A refusal is counted in
+    ``refused`` by the setting's name (``/docsync-metrics``).
     """
     connections = session.connections
     if len(connections) >= settings.MAX_CONNECTIONS_PER_SESSION:
+        refused["MAX_CONNECTIONS_PER_SESSION"] += 1
         raise TooManyConnectionsError("too many connections to this session")
     share = settings.MAX_CONNECTIONS_PER_SESSION_PER_CLIENT
     # Without a share one client (an anonymous tab holding a shared session's token) opened
@@ -222,6 +224,7 @@ def _check_room(session: ServerSession, client: str | None, settings: Settings) 
     if client is None or share is None or len(connections) < share:
         return
     if sum(1 for connection in connections if connection.client == client) >= share:
+        refused["MAX_CONNECTIONS_PER_SESSION_PER_CLIENT"] += 1
         raise TooManyConnectionsError(
             f"this client holds its maximum of {share} connections to this session "
             "(MAX_CONNECTIONS_PER_SESSION_PER_CLIENT)"
