@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 from bokeh.model import Model
 from bokeh.models.layouts import TabPanel, Tabs
+from bokeh.models.ranges import Range
 from bokeh.models.sources import ColumnarDataSource
 from bokeh.models.widgets.groups import CheckboxButtonGroup, CheckboxGroup, RadioButtonGroup, RadioGroup
 from bokeh.models.widgets.inputs import AutocompleteInput, MultiChoice, MultiSelect, NumericInput, Select
@@ -121,6 +122,13 @@ def _ends(value: Any) -> list[Any]:
     return list(value) if isinstance(value, tuple | list) else [value]
 
 
+def _finite(model: Model, attr: str, value: Any, values: _Values) -> None:
+    for end in _ends(value):
+        number = _number(end)
+        if number is not None and not math.isfinite(number):
+            raise PatchError(f"{type(model).__name__}.{attr} {number!r} is not a finite number")
+
+
 def _slider(model: Model, attr: str, value: Any, values: _Values) -> None:
     times = isinstance(model, DateSlider | DateRangeSlider | DatetimeRangeSlider)
     for end in _ends(value):
@@ -132,6 +140,7 @@ def _categorical(model: Model, attr: str, value: Any, values: _Values) -> None:
 
 
 def _numeric(model: Model, attr: str, value: Any, values: _Values) -> None:
+    _finite(model, attr, value, values)  # past a bound that is None, an infinity was taken
     _within(f"{type(model).__name__}.{attr}", value, values["low"], values["high"], ("low", "high"))
 
 
@@ -300,6 +309,25 @@ def _tabs(model: Model, attr: str, value: Any, values: _Values) -> None:
         raise PatchError(f"Tabs.active {value} is a disabled tab")
 
 
+#: A range's numbers (Range1d, DataRange1d, FactorRange): what zoom and pan leave is finite.
+_RANGE_NUMBERS = frozenset(
+    {
+        "start",
+        "end",
+        "reset_start",
+        "reset_end",
+        "bounds",
+        "min_interval",
+        "max_interval",
+        "range_padding",
+        "default_span",
+        "follow_interval",
+        "factor_padding",
+        "group_padding",
+        "subgroup_padding",
+    }
+)
+
 _Rule = Callable[[Model, str, Any, _Values], None]
 
 #: (class, the properties a browser sets, what the widget offers, the rule), the first class that matches wins.
@@ -332,6 +360,7 @@ _RULES: tuple[tuple[type | tuple[type, ...], frozenset[str], frozenset[str], _Ru
     (Tabs, frozenset({"active"}), frozenset({"tabs"}), _tabs),
     (TabPanel, frozenset(), frozenset({"disabled"}), None),
     (SelectEditor, frozenset(), frozenset({"options"}), None),  # a table cell's choices (_check_cells)
+    (Range, _RANGE_NUMBERS, frozenset(), _finite),
 )
 
 #: Every property some widget offers by (a cheap first test of each changed property).

@@ -159,6 +159,16 @@ def offered(doc: Document) -> None:
     source.on_change("data", record)
     uneven = ColumnDataSource(data={"x": [1.0, 2.0, 3.0], "y": [1.0]}, name="uneven")  # the app's choice
     doc.add_root(Column(*widgets, tabs, source, uneven, calls, name="root"))
+    # Zoom and pan set a range's ends (client-writable), to finite numbers only.
+    ranges = [
+        builtin.Range1d(start=0, end=10, name="x_range"),
+        builtin.DataRange1d(name="y_range"),
+        builtin.FactorRange(factors=["a", "b"], name="factors"),
+    ]
+    for made in ranges:
+        made.on_change("start", record)
+        made.on_change("end", record)
+        doc.add_root(made)
 
 
 def oversized(doc: Document) -> None:

@@ -14,6 +14,7 @@ def offered(doc: Any) -> None:
         CategoricalSlider,
         CheckboxGroup,
         ColumnDataSource,
+        DataRange1d,
         DataTable,
         DatePicker,
         DateRangePicker,
@@ -21,11 +22,13 @@ def offered(doc: Any) -> None:
         DateSlider,
         DatetimeRangeSlider,
         Div,
+        FactorRange,
         MultiChoice,
         MultipleDatePicker,
         MultiSelect,
         NumericInput,
         RadioGroup,
+        Range1d,
         RangeSlider,
         Select,
         SelectEditor,
@@ -115,6 +118,16 @@ def offered(doc: Any) -> None:
     doc.add_root(column(*widgets, tabs, closable, table, calls, name="root"))
     doc.add_root(source)
     doc.add_root(ColumnDataSource(data={"x": [1.0, 2.0, 3.0], "y": [1.0]}, name="uneven"))  # the app's choice
+    # Zoom and pan set a range's ends, to finite numbers only.
+    ranges = [
+        Range1d(start=0, end=10, name="x_range"),
+        DataRange1d(name="y_range"),
+        FactorRange(factors=["a", "b"], name="factors"),
+    ]
+    for made in ranges:
+        made.on_change("start", record)
+        made.on_change("end", record)
+        doc.add_root(made)
 
 
 #: The cities the scripted app's CustomJS offers per country (its own JavaScript changes the options).

@@ -45,6 +45,7 @@ def _ms(day: dt.date) -> float:
 
 #: NaN on the wire.
 NAN = {"type": "number", "value": "nan"}
+INF, MINUS_INF = {"type": "number", "value": "+inf"}, {"type": "number", "value": "-inf"}
 
 #: (widget name, property, value on the wire, the refusal's text).
 REFUSED: list[tuple[str, str, Any, str]] = [
@@ -91,6 +92,8 @@ REFUSED: list[tuple[str, str, Any, str]] = [
         "MultipleDatePicker.value 2025-06-01 is above max_date 2024-12-31",
     ),
     ("numeric", "value", 1.5, "NumericInput.value 1.5 is above high 1"),
+    # No low: -inf was below nothing, and taken.
+    ("numeric", "value", MINUS_INF, "NumericInput.value -inf is not a finite number"),
     (
         "date_range",
         "value",
@@ -107,6 +110,15 @@ REFUSED: list[tuple[str, str, Any, str]] = [
     ("checks", "active", [0, 0], "CheckboxGroup.active names an index twice"),
     ("tabs", "active", 1, "Tabs.active 1 is a disabled tab"),
     ("tabs", "active", 3, "Tabs.active 3 is out of range: 3 tabs"),
+    # No zoom or pan leaves a range at NaN or an infinity: they were taken and sent to every
+    # tab (BokehJS draws no axis of it), and app callbacks got them.
+    ("x_range", "start", NAN, "Range1d.start nan is not a finite number"),
+    ("x_range", "end", INF, "Range1d.end inf is not a finite number"),
+    ("x_range", "bounds", [0, INF], "Range1d.bounds inf is not a finite number"),
+    ("x_range", "min_interval", MINUS_INF, "Range1d.min_interval -inf is not a finite number"),
+    ("y_range", "start", MINUS_INF, "DataRange1d.start -inf is not a finite number"),
+    ("y_range", "range_padding", NAN, "DataRange1d.range_padding nan is not a finite number"),
+    ("factors", "end", NAN, "FactorRange.end nan is not a finite number"),
 ]
 
 #: What BokehJS's widgets send in normal use: every one is applied.
@@ -135,6 +147,10 @@ ACCEPTED: list[tuple[str, str, Any]] = [
     ("radio", "active", 1),
     ("checks", "active", [1, 0]),
     ("tabs", "active", 2),
+    ("x_range", "start", -2.5),  # zoomed and panned
+    ("x_range", "end", 1e300),
+    ("y_range", "end", 7.0),
+    ("factors", "start", 0.5),
 ]
 
 

@@ -27,6 +27,7 @@ def _date(iso: str) -> dict[str, str]:
 
 #: NaN on the wire.
 NAN = {"type": "number", "value": "nan"}
+INF = {"type": "number", "value": "+inf"}
 
 #: (widget name, property, value on the wire, the refusal's text).
 REFUSED: list[tuple[str, str, Any, str]] = [
@@ -77,6 +78,12 @@ REFUSED: list[tuple[str, str, Any, str]] = [
     ),
     ("tabs", "active", 1, "Tabs.active 1 is a disabled tab"),
     ("tabs", "active", 3, "Tabs.active 3 is out of range: 3 tabs"),
+    # No zoom or pan leaves a range's end at NaN or an infinity: they were taken and sent to
+    # every tab (a plot whose axis no browser can draw), and app callbacks got them.
+    ("x_range", "start", NAN, "Range1d.start nan is not a finite number"),
+    ("x_range", "end", INF, "Range1d.end inf is not a finite number"),
+    ("y_range", "start", {"type": "number", "value": "-inf"}, "DataRange1d.start -inf is not a finite number"),
+    ("factors", "end", NAN, "FactorRange.end nan is not a finite number"),
 ]
 
 #: What the browser's widgets send in normal use: every one is applied.
@@ -100,6 +107,11 @@ ACCEPTED: list[tuple[str, str, Any]] = [
     ("date_slider", "value", [_date("2024-01-01"), _date("2024-03-01")]),
     ("tabs", "active", 2),
     ("date", "value", None),  # a cleared picker
+    ("x_range", "start", -2.5),  # zoomed and panned
+    ("x_range", "end", 1e300),
+    ("y_range", "end", 7.0),
+    ("y_range", "start", None),  # reset: following the data again
+    ("factors", "start", 0.5),
 ]
 
 

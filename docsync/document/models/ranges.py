@@ -6,8 +6,14 @@ so Python callbacks see the view (``plot.x_range.on_change("start", cb)``).
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from ...exceptions import ValidationError
 from ..model import Model
 from ..properties import Any_, Bool, Enum, Float, List, Nullable, Tuple
+from .offered import held
 
 __all__ = [
     "CategoricalScale",
@@ -25,6 +31,17 @@ class Range(Model):
     """A span of values shown along one dimension."""
 
     __abstract__ = True
+
+    def check_client_values(self, values: Mapping[str, Any], new: bool) -> None:
+        """Zoom and pan leave finite ends: a browser's NaN or infinity would reach every tab."""
+        for attr in ("start", "end"):
+            value = values[attr]
+            if not isinstance(value, float) or math.isfinite(value):
+                continue
+            before = None if new else held(self, attr)
+            if isinstance(before, float) and (before == value or (math.isnan(before) and math.isnan(value))):
+                continue  # the app's own value, sent back
+            raise ValidationError(f"{self.__type_name__}.{attr} {value!r} is not a finite number")
 
 
 class Range1d(Range):
