@@ -245,6 +245,7 @@ _COUNT_LIMITS = {
     "MAX_CONNECTIONS_PER_SESSION_PER_CLIENT": True,
     "MAX_SESSIONS_PER_CLIENT": True,
     "MAX_CONNECTIONS_PER_CLIENT": True,
+    "MAX_INCOMPLETE_BYTES_PER_CLIENT": True,
 }
 
 
@@ -260,8 +261,9 @@ def _count_errors(config: Any) -> list[checks.CheckMessage]:
             errors.append(
                 checks.Error(
                     f"DOCSYNC[{name!r}] is {value!r}: not a whole number of at least 1.",
-                    hint=f"Set {name} to an int of at least 1 (MAX_SESSIONS_PER_CLIENT, "
-                    "MAX_CONNECTIONS_PER_CLIENT and MAX_CONNECTIONS_PER_SESSION_PER_CLIENT may be None: no limit).",
+                    hint=f"Set {name} to an int of at least 1 (MAX_SESSIONS_PER_CLIENT, MAX_CONNECTIONS_PER_CLIENT, "
+                    "MAX_CONNECTIONS_PER_SESSION_PER_CLIENT and MAX_INCOMPLETE_BYTES_PER_CLIENT may be None: "
+                    "no limit).",
                     id="docsync.E018",
                 )
             )

@@ -29,6 +29,9 @@ DEFAULTS: dict[str, Any] = {
     "MAX_DOCUMENT_BYTES": None,
     "MAX_COLUMN_BYTES": None,
     "MAX_INCOMPLETE_BYTES": 256 * 1024 * 1024,  # every connection's incomplete messages together
+    # Of those, how many one client (as below) may hold: at least MAX_MESSAGE_BYTES, one
+    # largest message in progress (close 1013; None: no limit).
+    "MAX_INCOMPLETE_BYTES_PER_CLIENT": 64 * 1024 * 1024,
     "INCOMPLETE_MESSAGE_TIMEOUT": 30.0,  # seconds a message may wait for its next frame
     # Per connection, the bytes of messages waiting to be written behind the one being
     # written; a client that reads more slowly is closed with 4009 and resumes later.

@@ -1,11 +1,12 @@
-"""Bytes held in messages not yet complete: a cap per process, and a timeout per message.
+"""Bytes held in messages not yet complete: a cap per process and per client, and a timeout per message.
 
 A client may send the first frames of a message and never the rest. Its receiver keeps
 those frames (at most ``MAX_MESSAGE_BYTES`` per connection); :class:`IncompleteBytes`
-counts them for the whole process under ``MAX_INCOMPLETE_BYTES``, and
-:class:`IncompleteInput` drops a connection whose message made no progress for
-``INCOMPLETE_MESSAGE_TIMEOUT`` seconds (the ASGI server's half-read frame goes with it;
-noticed within a quarter of the timeout after it).
+counts them for the whole process under ``MAX_INCOMPLETE_BYTES``, and per client (a
+logged-in user, else an address: server/clients.py) under
+``MAX_INCOMPLETE_BYTES_PER_CLIENT``, and :class:`IncompleteInput` drops a connection
+whose message made no progress for ``INCOMPLETE_MESSAGE_TIMEOUT`` seconds (the ASGI
+server's half-read frame goes with it; noticed within a quarter of the timeout after it).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from ..exceptions import IncompleteInputLimitError, StalledMessageError
+from ..exceptions import ClientLimitError, IncompleteInputLimitError, StalledMessageError
 from ..protocol import Receiver
 
 __all__ = ["IncompleteBytes", "IncompleteInput"]
@@ -34,6 +35,10 @@ class IncompleteBytes:
     def __init__(self) -> None:
         self.total = 0
         self.refused = 0  # frames refused because the process was at its cap
+        #: The bytes each client holds (only clients holding some), and the frames refused
+        #: because their client was at its share.
+        self.by_client: dict[str, int] = {}
+        self.refused_clients = 0
         #: The connections holding an incomplete message (a dict as an ordered set).
         self.watched: dict[IncompleteInput, None] = {}
         self._timer: asyncio.TimerHandle | None = None
@@ -46,9 +51,15 @@ class IncompleteBytes:
         self.refused += 1
         return False
 
-    def add(self, delta: int) -> None:
-        """Count ``delta`` more (or, negative, fewer) bytes held."""
+    def add(self, delta: int, client: str | None = None) -> None:
+        """Count ``delta`` more (or, negative, fewer) bytes held (by ``client``, if it is counted)."""
         self.total = max(0, self.total + delta)
+        if client is not None and delta:
+            held = self.by_client.get(client, 0) + delta
+            if held > 0:
+                self.by_client[client] = held
+            else:
+                self.by_client.pop(client, None)
 
     def watch(self, incomplete: IncompleteInput, loop: asyncio.AbstractEventLoop) -> None:
         """Time ``incomplete``'s message from now on (until :meth:`unwatch`)."""
@@ -84,10 +95,13 @@ class IncompleteInput:
         "_progress",
         "budget",
         "cap",
+        "client",
+        "client_cap",
         "held",
         "on_stall",
         "receiver",
         "timeout",
+        "watermark",
     )
 
     def __init__(
@@ -99,6 +113,11 @@ class IncompleteInput:
         self.timeout = timeout
         self.on_stall = on_stall
         self.held = 0
+        #: Whose share these bytes count against, and that share (None: not counted).
+        self.client: str | None = None
+        self.client_cap: int | None = None
+        #: Below this many bytes held in the process no frame needs a closer look.
+        self.watermark = cap
         # When the incomplete message last made progress (loop time): the process's timer
         # (``IncompleteBytes``) drops the connection once it made none for ``timeout``.
         self._progress = 0.0
@@ -108,13 +127,37 @@ class IncompleteInput:
         """When the incomplete message is stalled, in loop time, unless a frame comes first."""
         return self._progress + self.timeout
 
+    def count_for(self, client: str | None, client_cap: int | None) -> None:
+        """Count this connection's bytes against ``client``'s share, ``client_cap`` (None: not counted).
+
+        Called before its first frame (it holds nothing yet).
+        """
+        if client is None or client_cap is None:
+            self.client = self.client_cap = None
+            self.watermark = self.cap
+            return
+        self.client, self.client_cap = client, client_cap
+        self.watermark = min(self.cap, client_cap)
+
     def admit(self, nbytes: int) -> None:
         """Check that a frame of ``nbytes`` may be held; raise the refusal otherwise."""
         budget = self.budget
-        if budget.total + nbytes > self.cap and not budget.has_room(nbytes, self.cap):  # the common case, inline
+        if budget.total + nbytes <= self.watermark:  # the common case, inline: no bound is near
+            return
+        if budget.total + nbytes > self.cap and not budget.has_room(nbytes, self.cap):
             self.clear()
             raise IncompleteInputLimitError(
                 f"server busy: {self.budget.total} bytes held in incomplete messages, at most {self.cap}"
+            )
+        client, share = self.client, self.client_cap
+        # Without a share one client's few sockets held the whole process's bytes, and every
+        # other client's next frame was refused 1013 (each message's first frame counts).
+        if client is not None and share is not None and budget.by_client.get(client, 0) + nbytes > share:
+            budget.refused_clients += 1
+            self.clear()
+            raise ClientLimitError(
+                f"this client holds its maximum of {share} bytes in incomplete messages"
+                " (MAX_INCOMPLETE_BYTES_PER_CLIENT)"
             )
 
     def settle(self) -> None:
@@ -122,8 +165,17 @@ class IncompleteInput:
         now = self.receiver.pending_bytes
         if now != self.held:
             budget = self.budget
-            total = budget.total + now - self.held  # budget.add, inline: per frame
+            delta = now - self.held
+            total = budget.total + delta  # budget.add, inline: per frame
             budget.total = total if total > 0 else 0
+            client = self.client
+            if client is not None:
+                by_client = budget.by_client
+                mine = by_client.get(client, 0) + delta
+                if mine > 0:
+                    by_client[client] = mine
+                else:
+                    by_client.pop(client, None)
             self.held = now
         if now:  # progress restarts the clock: a slow sender is not a stalled one
             loop = asyncio.get_running_loop()
@@ -140,6 +192,6 @@ class IncompleteInput:
     def clear(self) -> None:
         """Drop the incomplete message and stop counting it (refusal, stall or disconnect)."""
         self.receiver.reset()
-        self.budget.add(-self.held)
+        self.budget.add(-self.held, self.client)
         self.held = 0
         self.budget.unwatch(self)

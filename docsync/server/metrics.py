@@ -138,6 +138,8 @@ def render_metrics(registry: SessionRegistry) -> str:
             ('{limit="MAX_SESSIONS_PER_CLIENT"}', refused["sessions"]),
             ('{limit="MAX_CONNECTIONS_PER_CLIENT"}', refused["connections"]),
             *((f'{{limit="{name}"}}', count) for name, count in registry.connection_refusals.items()),
+            ('{limit="MAX_INCOMPLETE_BYTES"}', registry.incomplete_bytes.refused),
+            ('{limit="MAX_INCOMPLETE_BYTES_PER_CLIENT"}', registry.incomplete_bytes.refused_clients),
         ],
     )
     text.family("resident_memory_bytes", "gauge", "Resident memory of this process.", [("", _resident_bytes())])

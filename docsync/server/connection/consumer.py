@@ -363,6 +363,8 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             # Counted until the socket closes (a refused one too, until then), where it is
             # held: a relayed socket counts here, not on the process owning its session.
             self.client = client_key(self.scope.get("user"), scope_address(self.scope))
+            # Its incomplete messages count against its share too (MAX_INCOMPLETE_BYTES_PER_CLIENT).
+            self.incomplete.count_for(self.client, settings.MAX_INCOMPLETE_BYTES_PER_CLIENT)
             self.client_slot = get_registry().clients.take(
                 "connections", self.client, settings.MAX_CONNECTIONS_PER_CLIENT
             )

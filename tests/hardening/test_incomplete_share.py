@@ -1,0 +1,145 @@
+"""One client may not hold the whole process's room for incomplete messages.
+
+A process holds at most MAX_INCOMPLETE_BYTES in messages not yet complete (every
+connection's together), and refuses a frame that would pass it with close 1013. Each
+message's first frames count there, so once one anonymous client held it all (a few
+sockets, each sending the first frames of a message as large as the limits allow and the
+rest a frame at a time, never the last), every other client's next message was refused
+1013 and its reconnections too: the process served no one. Now a client (a logged-in
+user, else an address) holds at most MAX_INCOMPLETE_BYTES_PER_CLIENT of it.
+
+Against real servers with a 1,000,000-byte process cap and a share of 262,144 bytes (the
+test site's largest message): the attacker's five sockets of 200,000 bytes each filled
+the process at HEAD, and a client from another address was refused; now its second is
+refused with the share's reason and the other client is served.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import urllib.request
+from collections.abc import Iterator
+
+import orjson
+import pytest
+
+from docsync.protocol import ACK, SERVER_INFO_REPLY, new_message
+
+from .harness import Database, RawSocket, Site, open_raw
+
+pytestmark = pytest.mark.asyncio
+
+CAP = 1_000_000  # MAX_INCOMPLETE_BYTES
+SHARE = 262_144  # MAX_INCOMPLETE_BYTES_PER_CLIENT: one largest message of the test site (MAX_MESSAGE_BYTES)
+HELD = 200_000  # what each of the attacker's sockets holds: five fill the process
+FRAME = 60_000  # under the test site's MAX_FRAME_BYTES (64 KiB)
+METRICS_TOKEN = "incomplete-share-metrics"
+SHARE_REFUSED = (
+    f"this client holds its maximum of {SHARE} bytes in incomplete messages (MAX_INCOMPLETE_BYTES_PER_CLIENT)"
+)
+
+
+@pytest.fixture(scope="module", params=["daphne", "uvicorn"])
+def site(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, database: Database
+) -> Iterator[Site]:
+    site = Site(
+        tmp_path_factory.mktemp(f"incomplete-share-{request.param}"),
+        database,
+        server=request.param,
+        DOCSYNC_MAX_INCOMPLETE_BYTES=str(CAP),
+        DOCSYNC_MAX_INCOMPLETE_BYTES_PER_CLIENT=str(SHARE),
+        DOCSYNC_METRICS_TOKEN=METRICS_TOKEN,
+    )
+    site.start()
+    try:
+        yield site
+    finally:
+        site.stop()
+
+
+def _first_frames(total: int) -> list[str | bytes]:
+    """The first frames of a PATCH-DOC of 8 buffers, ``total`` bytes in all, its last buffer never sent."""
+    header = orjson.dumps({"msgid": "held", "msgtype": "PATCH-DOC", "num_buffers": 8}).decode()
+    frames: list[str | bytes] = [header, "{}"]
+    padding = FRAME - len(b'{"events":[],"p":""}')
+    frames.append(orjson.dumps({"events": [], "p": "x" * padding}).decode())
+    left = total - sum(len(frame) for frame in frames)
+    n = 0
+    while left > 0:
+        buffer_header = orjson.dumps({"id": str(n)}).decode()
+        payload = min(FRAME, left - len(buffer_header))
+        frames += [buffer_header, b"\0" * payload]
+        left -= len(buffer_header) + payload
+        n += 1
+    assert n < 8 and left == 0 and sum(len(frame) for frame in frames) == total
+    return frames
+
+
+def _metrics(site: Site) -> str:
+    request = urllib.request.Request(site.url + "docsync-metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return str(response.read().decode())
+
+
+def _incomplete_bytes(site: Site) -> int:
+    found = re.search(r"^docsync_incomplete_bytes (\d+)$", _metrics(site), re.M)
+    assert found is not None
+    return int(found.group(1))
+
+
+async def _hold(site: Site, url: str, token: str, source: str, expected: int) -> tuple[RawSocket, bool]:
+    """Open a socket from ``source`` holding HELD bytes; return it and whether the server holds them.
+
+    Held once the process's gauge shows ``expected``; refused once the socket closes.
+    """
+    sock = await open_raw(url, token, source_address=source)
+    assert sock.messages and sock.messages[0].msgtype == ACK, sock.errors()
+    await sock.send_frames(*_first_frames(HELD))
+    closing = asyncio.ensure_future(sock.until_closed(120))
+    try:
+        while not closing.done():
+            if await asyncio.to_thread(_incomplete_bytes, site) == expected:
+                return sock, True
+            await asyncio.sleep(0.05)
+        return sock, False
+    finally:
+        if not closing.done():
+            closing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await closing
+
+
+async def test_one_client_cannot_take_the_processs_room_for_incomplete_messages(site: Site) -> None:
+    attacker, other = "127.0.30.2", "127.0.30.3"
+    config = await asyncio.to_thread(site.browser().page_config, "echo")
+    url, token = config["wsUrl"], config["token"]
+    held: list[RawSocket] = []
+    try:
+        assert await asyncio.to_thread(_incomplete_bytes, site) == 0
+        total = 0
+        refused = []
+        for _ in range(CAP // HELD):
+            sock, holding = await _hold(site, url, token, attacker, total + HELD)
+            held.append(sock)
+            if holding:
+                total += HELD
+            else:
+                refused.append((sock.close_code, sock.errors()))
+        # Another client is served: its messages' first frames find room.
+        sock = await open_raw(url, token, source_address=other)
+        held.append(sock)
+        reply = await sock.request(new_message("SERVER-INFO-REQ", {}))
+        assert reply.msgtype == SERVER_INFO_REPLY, (reply.msgtype, reply.content, total)
+        assert total <= SHARE, f"one client holds {total} of the process's {CAP} bytes of incomplete messages"
+        assert refused == [(1013, [SHARE_REFUSED])] * (CAP // HELD - 1)
+        counted = re.search(
+            r'^docsync_limit_refusals_total\{limit="MAX_INCOMPLETE_BYTES_PER_CLIENT"\} (\d+)$', _metrics(site), re.M
+        )
+        assert counted is not None and int(counted.group(1)) >= CAP // HELD - 1
+    finally:
+        for sock in held:
+            with contextlib.suppress(Exception):
+                await sock.close()
