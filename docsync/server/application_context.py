@@ -149,6 +149,7 @@ class ApplicationContext:
             max_array_elements=settings.MAX_ARRAY_ELEMENTS,
             limits=document_limits(settings),
             filling=True,
+            encodings=getattr(self.registry, "encoded_documents", None),
         )
         session = ServerSession(session_id, sequencer, app_path=self.path, request=request)
         session.context = SessionContext(session, self.server_context)

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..conf import docsync_settings
 from ..exceptions import NoSuchApplicationError, SessionLimitError
+from ..sync.encoded_documents import EncodedDocuments
 from .admin_support.live_table import LiveTableWriter
 from .app_loader import AppSpec, app_specs
 from .application_context import ApplicationContext
@@ -41,6 +42,8 @@ class SessionRegistry:
         self._cluster_lock: asyncio.Lock | None = None
         #: Bytes every websocket of this process holds in incomplete messages (their cap).
         self.incomplete_bytes = IncompleteBytes()
+        #: The whole documents its sessions keep encoded for pulls, full resumes and resets (a byte bound).
+        self.encoded_documents = EncodedDocuments()
         #: What each client holds of this process (MAX_SESSIONS_PER_CLIENT, MAX_CONNECTIONS_PER_CLIENT).
         self.clients = ClientTally()
         #: Sessions refused because the process held MAX_SESSIONS (``/docsync-metrics``).

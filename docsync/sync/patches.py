@@ -242,13 +242,13 @@ class FrozenMessage(Message):
 
     __slots__ = ("_content_data", "_frames", "_sizes")
 
-    def __init__(self, message: Message, content_data: bytes | None = None) -> None:
+    def __init__(self, message: Message, content_data: bytes | str | None = None) -> None:
         super().__init__(message.header, message.metadata, message.content, message.buffers)
         # Built when first asked for: a message that is never written to a socket (the
         # in-memory tests hand messages over as they are) is never encoded.
         self._frames: list[Frame] | None = None
         self._sizes: list[int] | None = None
-        #: The content frame already encoded (exactly what encoding ``content`` gives), or None.
+        #: The content frame already encoded, as text or UTF-8 (exactly what encoding ``content`` gives), or None.
         self._content_data = content_data
 
     def to_frames(self, content: str | None = None) -> list[Frame]:
@@ -256,7 +256,9 @@ class FrozenMessage(Message):
         frames = self._frames
         if frames is None:
             data = self._content_data
-            frames = self._frames = Message.to_frames(self, content if data is None else data.decode())
+            if data is not None:
+                content = data if isinstance(data, str) else data.decode()
+            frames = self._frames = Message.to_frames(self, content)
         return frames
 
     def sized_frames(self) -> tuple[list[Frame], list[int]]:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..document import Document, DocumentLimits
+from ..document import DocumentLimits
 from ..protocol import Message, new_message
 from ..protocol.message import frame_nbytes
 from ..protocol.msgtypes import RESUME_REPLY
+from .encoded_documents import EncodedDocument
 from .patch_log import PatchLog
 
 __all__ = ["MAX_PENDING", "fits", "full_reply", "pending_answers", "replay_reply"]
@@ -20,11 +21,10 @@ __all__ = ["MAX_PENDING", "fits", "full_reply", "pending_answers", "replay_reply
 MAX_PENDING = 16
 
 
-def full_reply(document: Document, seq: int, incarnation: str, *, fresh: bool) -> Message:
-    """Build a full RESUME-REPLY: the whole document at position ``seq``."""
-    doc_json, buffers = document.to_json()
-    content = {"mode": "full", "fresh": fresh, "doc": doc_json, "seq": seq, "incarnation": incarnation}
-    return new_message(RESUME_REPLY, content, buffers=buffers)
+def full_reply(document: EncodedDocument, seq: int, incarnation: str, *, fresh: bool, **extra: Any) -> Message:
+    """Build a full RESUME-REPLY: the whole (encoded) document at position ``seq``, and ``extra`` fields."""
+    content = {"mode": "full", "fresh": fresh, "doc": document.json, "seq": seq, "incarnation": incarnation, **extra}
+    return document.message(RESUME_REPLY, content)
 
 
 def replay_reply(log: PatchLog, origin: str, last_seq: int, incarnation: str) -> Message:

@@ -35,8 +35,10 @@ from ..document.model import is_unissued_id
 from ..exceptions import DeserializationError, PatchError
 from ..protocol import Message, applied_ok, error, new_message
 from ..protocol.msgtypes import OK, PULL_DOC_REPLY, PUSH_DOC
+from ..protocol.wire_json import dumps
 from .answers import Answer
 from .bridge import Shift, SpliceBridge
+from .encoded_documents import EncodedDocument, EncodedDocuments
 from .patch_log import MAX_POSITION, PatchLog
 from .patches import (
     MAX_PATCH_EVENTS,
@@ -180,8 +182,14 @@ class Sequencer:
         limits: DocumentLimits | None = None,
         max_correction_bytes: int = MAX_CORRECTION_BYTES,
         filling: bool = False,
+        encodings: EncodedDocuments | None = None,
     ) -> None:
         self.document = document
+        # The whole document, encoded for a pull, a full resume or a reset, kept until it
+        # changes (``_record``) within the process's bound (``encodings``; None: not kept):
+        # each of those requests encoded it again, and connections are cheap to open.
+        self._encodings = encodings
+        self._encoded: EncodedDocument | None = None
         # While the application fills a new session's document (``filling``) nobody holds
         # it and restart() forgets its changes: they are not encoded (for a 1M-point app
         # that was a copy of every column, 16 MB, thrown away). restart() ends the filling.
@@ -221,6 +229,8 @@ class Sequencer:
     # -- changes --------------------------------------------------------------------
 
     def _record(self, event: DocumentEvent) -> None:
+        if self._encoded is not None:
+            self._forget_encoded()
         if self._filling:
             return
         # Buffer ids are unique per position: these events are sent at the next one.
@@ -241,8 +251,32 @@ class Sequencer:
         self.log.clear()
 
     def discard(self) -> None:
-        """Drop the changes not flushed yet (the session is going away)."""
+        """Drop the changes not flushed yet, and the encoded document (the session is going away)."""
         self._outbox.clear()
+        self._forget_encoded()
+
+    def encoded_document(self) -> EncodedDocument:
+        """The whole document as the messages that carry it send it: encoded once while it is unchanged."""
+        encoded = self._encoded
+        encodings = self._encodings
+        if encoded is not None:
+            if encodings is not None:
+                encodings.used(id(self))
+            return encoded
+        doc_json, buffers = self.document.to_json()
+        encoded = EncodedDocument(doc_json, dumps(doc_json), buffers)
+        # The JSON is kept too (messages carry it as their content): counted as much again.
+        if encodings is not None and encodings.keep(id(self), 2 * len(encoded.text), self._drop_encoded):
+            self._encoded = encoded
+        return encoded
+
+    def _drop_encoded(self) -> None:
+        self._encoded = None  # the process's bound dropped it (it forgot it already)
+
+    def _forget_encoded(self) -> None:
+        self._encoded = None
+        if self._encodings is not None:
+            self._encodings.forget(id(self))
 
     # -- fences ---------------------------------------------------------------------
 
@@ -266,9 +300,11 @@ class Sequencer:
 
     def pull(self, request: Message) -> Message:
         """Answer PULL-DOC-REQ with the whole document and the current position."""
-        doc_json, buffers = self.document.to_json()
-        content = {"doc": doc_json, "seq": self.log.seq, "incarnation": self.incarnation}
-        return new_message(PULL_DOC_REPLY, content, reqid=request.msgid, buffers=buffers)
+        encoded = self.encoded_document()
+        content = {"doc": encoded.json, "seq": self.log.seq, "incarnation": self.incarnation}
+        reply = encoded.message(PULL_DOC_REPLY, content)
+        reply.header["reqid"] = request.msgid
+        return reply
 
     def push(self, request: Message, origin: str) -> Message | None:
         """Replace the document with ``origin``'s PUSH-DOC; return the ERROR if it is refused.
@@ -530,9 +566,9 @@ class Sequencer:
         # client whose last position is before it has not received it, and a resume
         # from there must reset it again (see ``resume``).
         self.log.append([])
-        doc_json, buffers = self.document.to_json()
+        encoded = self.encoded_document()
         fence = self.set_fence(origin, self.log.seq)
-        return new_message(PUSH_DOC, {"doc": doc_json, "seq": self.log.seq}, buffers=buffers), fence
+        return encoded.message(PUSH_DOC, {"doc": encoded.json, "seq": self.log.seq}), fence
 
     # -- resume ---------------------------------------------------------------------
 
@@ -570,7 +606,7 @@ class Sequencer:
                 # last position there: a position of its own after that one (sent to no
                 # one, as a reset's) puts the fence after every base they can name.
                 self.log.skip_past(last_seq if type(last_seq) is int and last_seq >= 0 else 0)
-            reply = full_reply(self.document, self.log.seq, self.incarnation, fresh=fresh)
+            reply = full_reply(self.encoded_document(), self.log.seq, self.incarnation, fresh=fresh)
             # Changes the client made before this reset were wiped from its document:
             # if it resends them they must lose, so that the documents converge.
             fence = self.set_fence(origin, self.log.seq)
@@ -581,14 +617,17 @@ class Sequencer:
             if not fits(reply, self.limits):
                 # Many patches (each with its buffers) can outgrow what a client accepts
                 # in one message, where the document itself cannot: send the document.
-                reply = full_reply(self.document, self.log.seq, self.incarnation, fresh=False)
+                reply = full_reply(self.encoded_document(), self.log.seq, self.incarnation, fresh=False)
                 fence = self.set_fence(origin, self.log.seq)
         if not fresh:
             # The patches the client sent and never saw answered: those the server saw
             # are answered here, by position, so that the client places its own changes
             # among the replayed ones (and does not send them again).
             answers = pending_answers(self.log, origin, pending)
-            if answers:
+            if answers and reply.content["mode"] == "full":  # the document spliced in again, not encoded
+                encoded = self.encoded_document()
+                reply = full_reply(encoded, self.log.seq, self.incarnation, fresh=False, answers=answers)
+            elif answers:
                 reply = new_message(reply.msgtype, {**reply.content, "answers": answers}, buffers=reply.buffers)
         reply.header["reqid"] = request.msgid
         return Resumed(reply, fence)

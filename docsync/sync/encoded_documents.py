@@ -1,0 +1,80 @@
+"""Whole documents encoded once for the pulls, full resumes and resets that send them.
+
+A PULL-DOC-REQ or a RESUME-REQ answers a 50-byte request with the whole document. Its
+rate is bounded per connection, but connections are cheap: an anonymous client that
+grew a session's data source and asked again on connection after connection had the
+document encoded for each (100 ms for a 500,000-row list column). A session's
+:class:`~docsync.sync.sequencer.Sequencer` keeps its document's encoding until the
+document changes; :class:`EncodedDocuments` bounds what the sessions of a process keep
+together, the least recently used dropped first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..protocol import Message, new_message
+from ..protocol.wire_json import dumps
+from ..serialization import Buffer
+from .patches import FrozenMessage
+
+__all__ = ["MAX_ENCODED_BYTES", "MIN_ENCODED_BYTES", "EncodedDocument", "EncodedDocuments"]
+
+#: Bytes of encoded documents a process keeps, all its sessions together.
+MAX_ENCODED_BYTES = 64 * 1024 * 1024
+#: A smaller encoding is not kept: encoding it again costs little, keeping it memory per session.
+MIN_ENCODED_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedDocument:
+    """A document's JSON, that JSON encoded, and its buffers: what every message carrying it shares."""
+
+    json: dict[str, Any]
+    text: str
+    buffers: list[tuple[str, Buffer]]
+
+    def message(self, msgtype: str, content: dict[str, Any]) -> Message:
+        """A message whose ``content`` holds this document as ``"doc"``, spliced into its content frame."""
+        # Compact JSON, keys in content's order: exactly what encoding content gives.
+        parts = [dumps(key) + ":" + (self.text if key == "doc" else dumps(value)) for key, value in content.items()]
+        return FrozenMessage(new_message(msgtype, content, buffers=self.buffers), "{" + ",".join(parts) + "}")
+
+
+class EncodedDocuments:
+    """The byte bound of the encodings kept by a process's sessions, least recently used dropped first."""
+
+    def __init__(self, max_bytes: int = MAX_ENCODED_BYTES, min_bytes: int = MIN_ENCODED_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self.min_bytes = min_bytes
+        self.total = 0
+        #: Keeper (a sequencer's id) -> (its drop callback, bytes); insertion order is use order.
+        self._kept: dict[int, tuple[Callable[[], None], int]] = {}
+
+    def keep(self, key: int, nbytes: int, drop: Callable[[], None]) -> bool:
+        """Count ``nbytes`` kept by ``key`` (dropping others' past the bound); False: not worth keeping."""
+        self.forget(key)
+        if nbytes < self.min_bytes or nbytes > self.max_bytes:
+            return False
+        self._kept[key] = (drop, nbytes)
+        self.total += nbytes
+        while self.total > self.max_bytes:
+            oldest = next(iter(self._kept))
+            dropped, size = self._kept.pop(oldest)
+            self.total -= size
+            dropped()
+        return True
+
+    def used(self, key: int) -> None:
+        """``key``'s encoding was sent again: it is the last to be dropped."""
+        entry = self._kept.pop(key, None)
+        if entry is not None:
+            self._kept[key] = entry
+
+    def forget(self, key: int) -> None:
+        """``key`` no longer keeps its encoding (its document changed, or its session ended)."""
+        entry = self._kept.pop(key, None)
+        if entry is not None:
+            self.total -= entry[1]

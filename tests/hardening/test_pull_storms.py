@@ -1,0 +1,85 @@
+"""Pulls of a document nobody changed: one encoding, however many connections ask.
+
+A PULL-DOC-REQ (or a full resume) answers a 50-byte request with the whole document. Its
+rate is bounded per connection (10 a second), but connections are cheap: an anonymous
+client that grew a session's client-writable data source to the document bounds (a list
+column of 500,000 numbers: about 75 ms to encode) and then opened connection after
+connection, each asking for the document, had the server encode it again for every
+request, under the session's lock: about 15 requests a second kept a core busy.
+
+Against a real daphne with docsync's default limits, the server's CPU time (its
+/proc/<pid>/stat) for the first pull after a change, then for PULLS more on fresh
+connections: at HEAD they cost each as much as the first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from docsync.protocol import ACK, OK, PULL_DOC_REPLY, new_message, pull_doc_req
+
+from .harness import RawSocket, Site, open_raw
+
+pytestmark = pytest.mark.asyncio
+
+ROWS = 500_000
+PULLS = 20
+PER_CONNECTION = 5  # under the per-connection burst of document requests (10)
+
+
+def _cpu_ticks(pid: int) -> int:
+    """The process's user + system CPU time, in clock ticks."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+async def _pull(sock: RawSocket) -> dict[str, Any]:
+    reply = await sock.request(pull_doc_req(), timeout=60)
+    assert reply.msgtype == PULL_DOC_REPLY, (reply.msgtype, reply.content)
+    return reply.content
+
+
+async def test_pulls_of_an_unchanged_document_share_one_encoding(default_site: Site) -> None:
+    config = await asyncio.to_thread(default_site.browser().page_config, "hostile")
+    url, token = config["wsUrl"], config["token"]
+    pid = default_site.server.serving_pid
+    sockets: list[RawSocket] = []
+
+    async def connect() -> RawSocket:
+        sock = await open_raw(url, token)
+        sockets.append(sock)
+        assert sock.messages[0].msgtype == ACK, sock.errors()
+        return sock
+
+    try:
+        sock = await connect()
+        doc = (await _pull(sock))["doc"]
+        source = next(m["id"] for m in doc["models"] if m.get("attributes", {}).get("name") == "source")
+        grow = {
+            "kind": "ColumnDataChanged",
+            "model": {"id": source},
+            "attr": "data",
+            "columns": {"x": [i * 1.5 for i in range(ROWS)], "s": ["a"] * ROWS},
+        }
+        reply = await sock.request(new_message("PATCH-DOC", {"events": [grow]}), timeout=60)
+        assert reply.msgtype == OK, reply.content
+        before = _cpu_ticks(pid)
+        first = await _pull(sock)
+        one = _cpu_ticks(pid) - before
+        assert len(first["doc"]["models"]) == len(doc["models"])
+        before = _cpu_ticks(pid)
+        for _ in range(PULLS // PER_CONNECTION):
+            other = await connect()
+            for _ in range(PER_CONNECTION):
+                assert (await _pull(other))["seq"] == first["seq"]
+        more = _cpu_ticks(pid) - before
+        # Each pull encoded the document again at HEAD: PULLS pulls cost PULLS first pulls
+        # (199 ticks against 10). Now each costs what sending it does (a quarter of the first).
+        assert 2 * more < PULLS * one, f"{PULLS} pulls of an unchanged document cost {more} ticks, the first {one}"
+    finally:
+        for sock in sockets:
+            await sock.close()

@@ -1,0 +1,139 @@
+"""A session's whole document, encoded once while it is unchanged, within the process's byte bound."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from docsync.document import Document, Model
+from docsync.document.properties import Float, List
+from docsync.protocol import Message, new_message
+from docsync.protocol.msgtypes import PATCH_DOC, PULL_DOC_REPLY, PULL_DOC_REQ, PUSH_DOC, RESUME_REQ
+from docsync.protocol.wire_json import dumps
+from docsync.sync.encoded_documents import EncodedDocuments
+from docsync.sync.sequencer import Sequencer
+
+
+class Table(Model):
+    """A model with a long list, so that its document is worth keeping encoded."""
+
+    __type_name__ = "test_encoded_documents.Table"
+    __client_writable__ = frozenset({"value"})
+    value = Float(0.0)
+    rows = List(Float())
+
+
+class CountedDocument(Document):
+    """A document that counts its encodings."""
+
+    __slots__ = ("calls",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[int] = []
+
+    def to_json(self, **kwargs: Any) -> Any:
+        self.calls.append(1)
+        return super().to_json(**kwargs)
+
+
+def _sequencer(encodings: EncodedDocuments | None, rows: int = 20_000) -> tuple[Sequencer, Table, list[int]]:
+    document = CountedDocument()
+    table = Table(id="t", rows=[i * 0.5 for i in range(rows)])
+    document.add_root(table)
+    sequencer = Sequencer(
+        document,
+        allow_client_structure=True,
+        log_entries=100,
+        log_bytes=1 << 20,
+        max_client_models=100,
+        max_array_elements=1000,
+        encodings=encodings,
+    )
+    return sequencer, table, document.calls
+
+
+def _request(msgtype: str, content: dict[str, Any] | None = None) -> Message:
+    return new_message(msgtype, content or {})
+
+
+def _content_frame(message: Message) -> str:
+    frame = message.to_frames()[2]
+    assert isinstance(frame, str)
+    return frame
+
+
+def test_pulls_of_an_unchanged_document_encode_it_once() -> None:
+    sequencer, table, calls = _sequencer(EncodedDocuments())
+    first = sequencer.pull(_request(PULL_DOC_REQ))
+    second = sequencer.pull(request := _request(PULL_DOC_REQ))
+    assert len(calls) == 1
+    assert second.msgtype == PULL_DOC_REPLY and second.reqid == request.msgid
+    # The spliced frame is exactly what encoding the content gives.
+    assert _content_frame(second) == dumps(second.content) == _content_frame(first)
+    table.value = 2.0  # a change (the application's): the next pull encodes again
+    third = sequencer.pull(_request(PULL_DOC_REQ))
+    assert len(calls) == 2 and '"value":2.0' in _content_frame(third)
+    assert _content_frame(third) == dumps(third.content)
+
+
+def test_full_resumes_and_resets_share_the_encoding() -> None:
+    sequencer, _table, calls = _sequencer(EncodedDocuments())
+    sequencer.pull(_request(PULL_DOC_REQ))
+    # Another incarnation: a fresh full reply; then a resume naming pending msgids (answers).
+    fresh = sequencer.resume("c1", _request(RESUME_REQ, {"last_seq": 0, "client_id": "c1", "incarnation": "x"}),
+                             created_session=False).reply  # fmt: skip
+    assert fresh.content["mode"] == "full" and _content_frame(fresh) == dumps(fresh.content)
+    patch = new_message(PATCH_DOC, {"events": [{"kind": "ModelChanged", "model": {"id": "t"}, "attr": "value",
+                                                 "new": 5.0}], "base": 0})  # fmt: skip
+    outcome = sequencer.handle_patch("c1", 0, patch)
+    assert outcome.answer.msgtype != "ERROR", outcome.answer.content
+    pulls = len(calls)
+    content = {"last_seq": -5, "client_id": "c1", "incarnation": sequencer.incarnation, "pending": [patch.msgid]}
+    full = sequencer.resume("c1", _request(RESUME_REQ, content), created_session=False).reply
+    again = sequencer.resume("c1", _request(RESUME_REQ, content), created_session=False).reply
+    assert full.content["mode"] == "full" and full.content["answers"], full.content
+    assert _content_frame(again) == dumps(again.content)
+    assert len(calls) == pulls + 1, "the second full resume encoded the document again"
+    reset, _fence = sequencer._reset("c2")
+    assert reset.msgtype == PUSH_DOC and _content_frame(reset) == dumps(reset.content)
+    assert len(calls) == pulls + 1
+
+
+def test_without_a_bound_nothing_is_kept() -> None:
+    sequencer, _table, calls = _sequencer(None)
+    sequencer.pull(_request(PULL_DOC_REQ))
+    sequencer.pull(_request(PULL_DOC_REQ))
+    assert len(calls) == 2
+
+
+def test_the_process_bound_drops_the_least_recently_used_and_small_documents_are_not_kept() -> None:
+    encodings = EncodedDocuments(max_bytes=1_000_000, min_bytes=1000)
+    small, _, small_calls = _sequencer(encodings, rows=10)
+    small.pull(_request(PULL_DOC_REQ))
+    small.pull(_request(PULL_DOC_REQ))
+    assert len(small_calls) == 2 and encodings.total == 0
+    sequencers = [_sequencer(encodings, rows=20_000) for _ in range(3)]
+    sequencers[0][0].pull(_request(PULL_DOC_REQ))
+    encodings.max_bytes = encodings.total * 5 // 2  # two fit, not three
+    for sequencer, _, _ in sequencers[1:]:
+        sequencer.pull(_request(PULL_DOC_REQ))
+    assert 0 < encodings.total <= encodings.max_bytes
+    first, _, first_calls = sequencers[0]
+    first.pull(_request(PULL_DOC_REQ))
+    assert len(first_calls) == 2, "the least recently used was dropped past the bound"
+    last, _, last_calls = sequencers[-1]
+    last.pull(_request(PULL_DOC_REQ))
+    assert len(last_calls) == 1
+    last.discard()  # the session ended: its encoding is given back
+    assert all(key != id(last) for key in encodings._kept)
+
+
+@pytest.mark.parametrize("rows", [0, 3])
+def test_a_document_encoded_for_a_pull_is_what_an_unkept_pull_sends(rows: int) -> None:
+    kept, _, _ = _sequencer(EncodedDocuments(min_bytes=0), rows=rows)
+    plain, _, _ = _sequencer(None, rows=rows)
+    for sequencer in (kept, plain):
+        sequencer.incarnation = "same"
+    assert _content_frame(kept.pull(_request(PULL_DOC_REQ))) == _content_frame(plain.pull(_request(PULL_DOC_REQ)))
