@@ -105,6 +105,7 @@ class BokehApplicationContext(ApplicationContext):
             max_client_models=int(settings.MAX_CLIENT_MODELS),
             client_html=self.client_html(),
             client_offers=self.options.get("client_offers"),
+            encodings=getattr(self.registry, "encoded_documents", None),
         )
         session.context = session_context
         session_context._set_session(session)

@@ -17,15 +17,18 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from bokeh.server.callbacks import NextTickCallback, PeriodicCallback, SessionCallback, TimeoutCallback
 
 from ..exceptions import PatchError
 from ..protocol import Message, error, ok
-from ..protocol.msgtypes import OK
+from ..protocol.msgtypes import OK, PULL_DOC_REPLY
+from ..protocol.wire_json import dumps
 from ..server.clients import Slot
 from ..server.session.session import STORE_UNAVAILABLE
+from ..sync.encoded_documents import EncodedDocument, EncodedDocuments
 from .compat import destroy_document, patch_calls_python
 from .footprint import ClientModels, DocumentFootprint
 from .runner import UserCodeRunner
@@ -54,8 +57,14 @@ class BokehSession:
         max_client_models: int = 1000,
         client_html: bool = True,
         client_offers: bool | None = None,
+        encodings: EncodedDocuments | None = None,
     ) -> None:
         self.id = session_id
+        # The pull replies of the unchanged document (by ``inline``), kept until it changes
+        # (``_document_patched``) within the process's bound (None: not kept): each pull
+        # serialized it again, and connections are cheap to open.
+        self._encodings = encodings
+        self._encoded: dict[bool, EncodedDocument] = {}
         self.runner = runner
         self.incarnation = secrets.token_hex(8)
         self.document = document
@@ -172,6 +181,8 @@ class BokehSession:
     # -- Bokeh's document notifications (Document.callbacks.on_change_dispatch_to) ----
 
     def _document_patched(self, event: Any) -> None:
+        if self._encoded:
+            self._forget_encoded()
         self.footprint.changed(event)
         origin = event.setter
         connections = self.connections
@@ -237,7 +248,35 @@ class BokehSession:
         # connection) carries its arrays inline (base64), which both of its paths read.
         inline = self.restored or self.connections_seen > 1
         async with self.lock:
-            self._send(connection, pull_reply(self.document, request.msgid, inline=inline))
+            self._send(connection, self._pull_reply(request.msgid, inline))
+
+    def _pull_reply(self, reqid: str, inline: bool) -> Message:
+        """The PULL-DOC-REPLY, its document serialized once while it is unchanged (call with the lock held)."""
+        encodings, key = self._encodings, 2 * id(self) + inline
+        encoded = self._encoded.get(inline)
+        if encoded is None:
+            made = pull_reply(self.document, reqid, inline=inline)
+            doc = made.content["doc"]
+            encoded = EncodedDocument(doc, dumps(doc), made.buffers)
+            # The JSON is kept too (messages carry it as their content): counted as much again.
+            if encodings is not None and encodings.keep(
+                key, 2 * len(encoded.text), partial(self._drop_encoded, inline)
+            ):
+                self._encoded[inline] = encoded
+        elif encodings is not None:
+            encodings.used(key)
+        reply = encoded.message(PULL_DOC_REPLY, {"doc": encoded.json})
+        reply.header["reqid"] = reqid
+        return reply
+
+    def _drop_encoded(self, inline: bool) -> None:
+        self._encoded.pop(inline, None)  # the process's bound dropped it (it forgot it already)
+
+    def _forget_encoded(self) -> None:
+        for inline in list(self._encoded):
+            del self._encoded[inline]
+            if self._encodings is not None:
+                self._encodings.forget(2 * id(self) + inline)
 
     async def patch(self, connection: Any, request: Message) -> None:
         """Apply a client's PATCH-DOC under the lock (its callbacks in a worker thread)."""
@@ -378,6 +417,7 @@ class BokehSession:
         self.destroyed = True
         async with self.lock:
             destroy_document(self.document, self)
+            self._forget_encoded()
             self._outbox.clear()
             self._held.clear()
             self.connections.clear()

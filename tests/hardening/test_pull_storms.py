@@ -9,19 +9,22 @@ request, under the session's lock: about 15 requests a second kept a core busy.
 
 Against a real daphne with docsync's default limits, the server's CPU time (its
 /proc/<pid>/stat) for the first pull after a change, then for PULLS more on fresh
-connections: at HEAD they cost each as much as the first.
+connections: at HEAD they cost each as much as the first. The Bokeh dialect likewise
+(its documents bounded at 2 MiB on the test site: 80,000 rows).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from docsync.protocol import ACK, OK, PULL_DOC_REPLY, new_message, pull_doc_req
 
-from .harness import RawSocket, Site, open_raw
+from .bokeh_tabs import Session, named
+from .harness import Database, RawSocket, Site, open_raw
 
 pytestmark = pytest.mark.asyncio
 
@@ -83,3 +86,49 @@ async def test_pulls_of_an_unchanged_document_share_one_encoding(default_site: S
     finally:
         for sock in sockets:
             await sock.close()
+
+
+BOKEH_ROWS = 80_000  # within the Bokeh test site's MAX_DOCUMENT_BYTES (2 MiB)
+
+
+@pytest.fixture(scope="module")
+def bokeh_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterator[Site]:
+    pytest.importorskip("bokeh", reason="the docsync[bokeh] extra is not installed")
+    site = Site(
+        tmp_path_factory.mktemp("bokeh-pulls"), database, DJANGO_SETTINGS_MODULE="tests.hardening.bokeh_settings"
+    )
+    site.start()
+    try:
+        yield site
+    finally:
+        site.stop()
+
+
+async def test_bokeh_pulls_of_an_unchanged_document_share_one_encoding(bokeh_site: Site) -> None:
+    session = Session(bokeh_site, "bk_offered")
+    pid = bokeh_site.server.serving_pid
+    tabs = [await session.tab()]
+    try:
+        doc = await tabs[0].document()
+        grow = {
+            "kind": "ModelChanged",
+            "model": {"id": named(doc, "source")},
+            "attr": "data",
+            "new": {"type": "map", "entries": [["x", [i * 1.5 for i in range(BOKEH_ROWS)]], ["y", [0.5] * BOKEH_ROWS]]},
+        }
+        reply = await tabs[0].patch([grow])
+        assert reply.msgtype == OK, reply.content
+        tabs.append(await session.tab())  # every later connection's pull: BokehJS's reconnection form (inline)
+        before = _cpu_ticks(pid)
+        first = await _pull(tabs[-1])
+        one = _cpu_ticks(pid) - before
+        before = _cpu_ticks(pid)
+        for _ in range(PULLS // PER_CONNECTION):
+            tabs.append(await session.tab())
+            for _ in range(PER_CONNECTION):
+                assert (await _pull(tabs[-1]))["doc"] == first["doc"]
+        more = _cpu_ticks(pid) - before
+        assert 2 * more < PULLS * one, f"{PULLS} pulls of an unchanged document cost {more} ticks, the first {one}"
+    finally:
+        for tab in tabs:
+            await tab.close()
