@@ -45,6 +45,11 @@ class PatchLog:
         self.last_splice_seq = 0
         self._max_entries = max_entries
         self._max_bytes = max_bytes
+        #: Positions up to this one may hold changes the log no longer has: a base at or
+        #: after it is judged. Dropped entries without changes (the positions resets take,
+        #: sent to no one) do not move it: a client's refused patches took one each, and
+        #: enough of them made every other client's next patch lose whole.
+        self._lost_through = 0
         # Answers to client patches, per origin and msgid, so that a patch resent after
         # a reconnect is never applied twice and gets the answer it got the first time.
         self.answers = RememberedAnswers(max_answers=max_answers, max_clients=max_answer_clients)
@@ -60,12 +65,17 @@ class PatchLog:
         self._entries = ()
         self._bytes = 0
         self.last_splice_seq = 0
+        self._lost_through = 0
 
     def append(self, events: list[EncodedEvent]) -> LogEntry:
         """Record ``events`` at the next position and return the entry."""
         self.seq += 1
         entry = LogEntry(self.seq, events, sum([e.nbytes for e in events]))  # a list: no generator resumed per event
         entries = self._entries
+        if not entries:
+            # The first entry held (of a new log, or one laid again from a snapshot's records):
+            # what came before it is not known here.
+            self._lost_through = max(self._lost_through, entry.seq - 1)
         if not isinstance(entries, deque):
             entries = self._entries = deque()
         entries.append(entry)
@@ -75,7 +85,12 @@ class PatchLog:
                 break
         self._bytes += entry.nbytes
         while len(entries) > 1 and (len(entries) > self._max_entries or self._bytes > self._max_bytes):
-            self._bytes -= entries.popleft().nbytes
+            dropped = entries.popleft()
+            self._bytes -= dropped.nbytes
+            if entries[0].seq != dropped.seq + 1:  # positions between were never held here: not known
+                self._lost_through = entries[0].seq - 1
+            elif dropped.events:
+                self._lost_through = dropped.seq
         return entry
 
     def skip_past(self, seq: int) -> LogEntry:
@@ -84,12 +99,13 @@ class PatchLog:
         return self.append([])
 
     def reaches_back_to(self, seq: int, origin: str | None = None) -> bool:
-        """Tell whether every position after ``seq`` is still held (and no answer of ``origin`` after it was forgotten).
+        """Tell whether every change after ``seq`` is still held (and no answer of ``origin`` after it was forgotten).
 
         Without ``origin``: no answer of a client id the session no longer tells apart.
         """
         point = self.answers.forgotten_seq if origin is None else self.answers.point(origin)
-        return seq >= max(self.first_seq - 1, point) and seq <= self.seq
+        floor = self._lost_through if self._entries else self.seq  # none held: only the current position
+        return seq >= max(floor, point) and seq <= self.seq
 
     def since(self, seq: int) -> Iterator[LogEntry]:
         """The entries after position ``seq``, oldest first."""

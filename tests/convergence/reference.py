@@ -230,6 +230,8 @@ class Replay:
     log_size: int
     server_splices: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     seq: int = 0
+    #: The newest position whose changes the log dropped (a base before it is not judged).
+    lost_through: int = 0
     entries: list[Entry] = field(default_factory=list)
     fences: dict[str, int] = field(default_factory=dict)
     resets: dict[str, int] = field(default_factory=dict)
@@ -241,11 +243,15 @@ class Replay:
     def append(self, touched: list[tuple[str | None, Touch]]) -> None:
         self.seq += 1
         self.entries.append(Entry(self.seq, touched))
+        # A dropped position that touched something is a change no longer known; a reset's
+        # (touching nothing) is not.
+        for dropped in self.entries[: -self.log_size]:
+            if dropped.touched:
+                self.lost_through = dropped.seq
         del self.entries[: -self.log_size]  # (a snapshot holds a copy of the list)
 
     def reaches_back_to(self, base: int) -> bool:
-        held = min(self.seq, self.log_size)
-        return self.seq - held <= base <= self.seq
+        return self.lost_through <= base <= self.seq
 
     def since(self, base: int, origin: str) -> list[Touch]:
         newer = []
