@@ -1,13 +1,17 @@
 """Bokeh's bench app's round trip, servers side by side: all up at once, blocks of round trips interleaved.
 
     python bench/roundtrip_ab.py [--baseline /path/to/other/checkout] [--loop] [--rounds 15 --block 200]
+    python bench/roundtrip_ab.py --kind docsync --server daphne --uvicorn --baseline /path/to/other/checkout
 
 Starts docsync's Bokeh dialect from this checkout (``after``), ``bokeh serve`` with
 ``TCP_NODELAY`` (``bokeh``), and with ``--baseline`` the dialect from another checkout
 (``before``), with ``--loop`` this checkout's dialect with ``"callbacks": "loop"``
 (``loop``). One client session per server; rounds of ``--block`` round trips (set the
 slider, wait for the PATCH-DOC with the new ``y``) go to each server in turn, the
-order reversed every round, so that load from elsewhere falls on all alike. Prints,
+order reversed every round, so that load from elsewhere falls on all alike. ``--kind
+docsync`` serves docsync's own protocol instead of the dialect, ``--server daphne`` runs
+``after`` and ``before`` under daphne, and ``--uvicorn`` adds this checkout under uvicorn
+(``uvicorn``) beside them. Prints,
 per server, the medians over rounds of the round trip's p50 and p99, of the server's
 CPU and context switches per round trip, and each one's ratio to ``bokeh serve``'s,
 with the load average.
@@ -29,7 +33,7 @@ from lean_client import Session, make_flavour
 from procstat import context_switches, cpu_seconds
 from run import prepare
 from scenarios import Target, percentile, round_trips, warm_up
-from servers import TARGETS, Lifetimes, RunningServer, baseline_target, start
+from servers import TARGETS, Lifetimes, RunningServer, TargetSpec, start
 
 #: What each figure is called, and how it is read from one round's measurements.
 FIGURES = ("p50 ms", "p99 ms", "server CPU ms/rt", "switches/rt")
@@ -71,6 +75,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--baseline", help="another docsync checkout (a git worktree of main)")
     parser.add_argument("--loop", action="store_true", help="also this checkout with 'callbacks': 'loop'")
+    parser.add_argument("--kind", choices=("docsync-bokeh", "docsync"), default="docsync-bokeh", help="the protocol")
+    parser.add_argument("--server", choices=("uvicorn", "daphne"), default="uvicorn", help="after's and before's")
+    parser.add_argument("--uvicorn", action="store_true", help="also this checkout under uvicorn")
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--block", type=int, default=200)
     args = parser.parse_args()
@@ -78,9 +85,11 @@ def main() -> int:
     secret = secrets.token_urlsafe(32)
     prepare(workdir, secret)
     os.environ["DJANGO_SECRET_KEY"] = secret
-    specs = {"after": TARGETS["docsync-bokeh"], "bokeh": TARGETS["bokeh-nodelay"]}
+    specs = {"after": TargetSpec(f"after-{args.server}", args.kind, args.server), "bokeh": TARGETS["bokeh-nodelay"]}
     if args.baseline:
-        specs["before"] = baseline_target(Path(args.baseline), dialect=True)
+        specs["before"] = TargetSpec(f"before-{args.server}", args.kind, args.server, Path(args.baseline).resolve())
+    if args.uvicorn:
+        specs["uvicorn"] = TargetSpec("after-uvicorn", args.kind, "uvicorn")
     if args.loop:
         specs["loop"] = TARGETS["docsync-bokeh-loop"]
     servers: dict[str, RunningServer] = {}

@@ -49,6 +49,7 @@ from docsync.server.compat import (
     channels,
     consumer_call,
     daphne,
+    daphne_frames,
     forget_pending_task,
     frame_send,
     frames_writer,
@@ -235,6 +236,80 @@ def test_daphne_stops_reading_a_websocket_whose_frames_wait_past_the_bound_and_r
     assert inbound.sizes is None and inbound.pending == 0
     # Under another server, nothing to bound.
     assert daphne.bound_incoming(print, 2000) is None
+
+
+# -- daphne: a reply's frames in one write, reads without autobahn's debug formatting ---
+
+
+def _daphne_send(protocol: DaphneProtocol) -> Any:
+    return partial(Server.__new__(Server).handle_reply, protocol)  # daphne's ASGI send, as it makes it
+
+
+def _asgi_send_of(frame: Any) -> dict[str, Any]:
+    if isinstance(frame, str):
+        return {"type": "websocket.send", "text": frame}
+    return {"type": "websocket.send", "bytes": bytes(frame)}
+
+
+def test_daphne_writes_a_replys_frames_in_one_write_byte_for_byte_as_autobahn_does() -> None:
+    allow_protocol_close_codes()
+    protocol, transport = open_daphne_websocket()
+    frames: list[Any] = ['{"msgid":"1"}', "{}", "é" * 100, "", memoryview(bytes(range(200))), b"", b"\x01" * 125]
+    expected = b"".join(
+        sent(protocol, transport, DaphneProtocol.handle_reply, _asgi_send_of(frame)) for frame in frames
+    )
+    write_now = daphne_frames.frames_writer_now(_daphne_send(protocol))
+    assert write_now is not None
+    writes: list[bytes] = []
+    protocol.transport.write = writes.append  # type: ignore[method-assign]
+    assert write_now(frames)
+    assert writes == [expected]  # one write, the bytes daphne and autobahn write frame by frame
+    assert daphne_frames.frames_writer_now(print) is None  # another server
+
+
+def test_daphne_writer_writes_nothing_where_autobahn_or_the_drain_must() -> None:
+    allow_protocol_close_codes()
+    protocol, transport = open_daphne_websocket()
+    write_now = daphne_frames.frames_writer_now(_daphne_send(protocol))
+    assert write_now is not None
+    large = daphne.LARGE_FRAME_BYTES
+    # Too big together: a large frame waits for an empty buffer, frame by frame.
+    assert not write_now([bytes(large)]) and not write_now(["{}", bytes(large // 2), bytes(large // 2)])
+    protocol._perMessageCompress = object()  # negotiated: autobahn compresses
+    assert not write_now(["{}"])
+    protocol._perMessageCompress = None
+    protocol.autoFragmentSize = 100  # autobahn fragments
+    assert not write_now(["{}"])
+    protocol.autoFragmentSize = 0
+    transport.producerPaused = True  # Twisted's buffer is full: the writer waits
+    assert not write_now(["{}"])
+    transport.producerPaused = False
+    protocol.state = protocol.STATE_CLOSING  # daphne refuses or drops it
+    assert not write_now(["{}"])
+    assert transport.value() == b""
+    protocol.state = protocol.STATE_OPEN
+    assert write_now(["{}"]) and transport.value() == b"\x81\x02{}"
+
+
+def test_daphne_reads_without_autobahns_debug_line_and_queues_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    import autobahn.twisted.websocket as twisted_websocket
+
+    formatted: list[Any] = []
+    monkeypatch.setattr(twisted_websocket, "hltype", lambda obj: formatted.append(obj) or "")
+    protocol, _ = open_daphne_websocket()
+    protocol.inside_message, protocol.current_frame = False, None  # as autobahn's handshake leaves them
+    protocol.application_queue = queue = asyncio.Queue()
+    frame = _client_frame(b"x" * 300)
+    if not DaphneProtocol.__dict__.get("docsync_quiet_reads"):
+        protocol.dataReceived(frame)
+        assert formatted  # autobahn's own read formats its debug line, logged or not
+        formatted.clear()
+    assert daphne_frames.quiet_reads()
+    assert daphne_frames.quiet_reads()  # once: the second call changes nothing
+    protocol.dataReceived(frame)
+    assert not formatted
+    while not queue.empty():
+        assert queue.get_nowait() == {"type": "websocket.receive", "bytes": b"x" * 300}
 
 
 class _TwistedBuffer:

@@ -42,12 +42,14 @@ from ..compat import (
     allow_protocol_close_codes,
     asgi_server_frame_limit,
     bound_incoming,
+    daphne_frames_writer_now,
     daphne_takes_views,
     forget_pending_task,
     frame_send,
     frames_writer,
     frames_writer_now,
     own_receive_loop,
+    quiet_reads,
     release_handshake_request,
     release_handshake_response,
     send_backpressure,
@@ -286,6 +288,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
 
     async def connect(self) -> None:
         allow_protocol_close_codes()
+        quiet_reads()
         # daphne, once wrapped, copies a view into its frame itself: no copy into bytes first.
         self._send_views = self._send_views or daphne_takes_views(self._send_frame)
         settings = docsync_settings()
@@ -301,8 +304,11 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             on_overflow=self._overflowed,
             on_written=self._written,
             track=_running.add,
-            # What waits is written by a callback when uvicorn takes it at once (no task).
-            write_now=frames_writer_now(self._send_frame) if write is not None else None,
+            # What waits is written by a callback when the server takes it at once (no task):
+            # under daphne, a reply's small frames in one write to Twisted.
+            write_now=(
+                frames_writer_now(self._send_frame) if write is not None else daphne_frames_writer_now(self._send_frame)
+            ),
         )
         self.session = None
         self.dialect: Dialect | None = None
