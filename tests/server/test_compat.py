@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import gc
 import inspect
+import pprint
 import re
 import subprocess
 import sys
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
 from types import SimpleNamespace
 from typing import Any
@@ -46,6 +47,7 @@ from docsync.routing import websocket_urlpatterns
 from docsync.server.compat import (
     allow_protocol_close_codes,
     asgi_server_frame_limit,
+    autobahn_logs,
     channels,
     consumer_call,
     daphne,
@@ -54,6 +56,7 @@ from docsync.server.compat import (
     frame_send,
     frames_writer,
     incoming_limit,
+    quiet_debug_lines,
     release_handshake_request,
     release_handshake_response,
     slim_receive_queue,
@@ -291,25 +294,66 @@ def test_daphne_writer_writes_nothing_where_autobahn_or_the_drain_must() -> None
     assert write_now(["{}"]) and transport.value() == b"\x81\x02{}"
 
 
-def test_daphne_reads_without_autobahns_debug_line_and_queues_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
-    import autobahn.twisted.websocket as twisted_websocket
+def _python_calls_into(filename: str, call: Callable[[], Any], names: frozenset[str] | None = None) -> int:
+    """Calls ``call`` makes of Python functions defined in ``filename`` (only ``names``, if given)."""
+    calls = 0
 
-    formatted: list[Any] = []
-    monkeypatch.setattr(twisted_websocket, "hltype", lambda obj: formatted.append(obj) or "")
-    protocol, _ = open_daphne_websocket()
-    protocol.inside_message, protocol.current_frame = False, None  # as autobahn's handshake leaves them
-    protocol.application_queue = queue = asyncio.Queue()
-    frame = _client_frame(b"x" * 300)
-    if not DaphneProtocol.__dict__.get("docsync_quiet_reads"):
-        protocol.dataReceived(frame)
-        assert formatted  # autobahn's own read formats its debug line, logged or not
-        formatted.clear()
-    assert daphne_frames.quiet_reads()
-    assert daphne_frames.quiet_reads()  # once: the second call changes nothing
-    protocol.dataReceived(frame)
-    assert not formatted
-    while not queue.empty():
+    def hook(frame: Any, event: str, arg: Any) -> None:
+        nonlocal calls
+        code = frame.f_code
+        if event == "call" and code.co_filename.endswith(filename) and (names is None or code.co_name in names):
+            calls += 1
+
+    sys.setprofile(hook)
+    try:
+        call()
+    finally:
+        sys.setprofile(None)
+    return calls
+
+
+#: autobahn's functions that style a debug line's arguments.
+_STYLING = frozenset({"hl", "hltype", "hlval", "_qn"})
+
+
+def test_autobahn_formats_no_debug_line_nobody_logs_and_daphne_reads_the_same() -> None:
+    import autobahn.twisted.websocket as twisted_websocket
+    import autobahn.util
+    import autobahn.websocket.protocol as websocket_protocol
+    import txaio
+
+    def a_connection_reads_and_writes() -> None:
+        protocol, transport = open_daphne_websocket()
+        protocol.inside_message, protocol.current_frame = False, None  # as autobahn's handshake leaves them
+        protocol.application_queue = queue = asyncio.Queue()
+        protocol.dataReceived(_client_frame(b"x" * 300))
         assert queue.get_nowait() == {"type": "websocket.receive", "bytes": b"x" * 300}
+        protocol.sendMessage(b"{}", False)  # autobahn's own write, its debug line included
+        assert transport.value() == b"\x81\x02{}"
+
+    assert txaio.get_global_log_level() not in ("debug", "trace")
+    if not DaphneProtocol.__dict__.get("docsync_quiet_debug_lines"):  # not yet applied in this process
+        assert _python_calls_into("pprint.py", a_connection_reads_and_writes) > 0
+        assert _python_calls_into("autobahn/util.py", a_connection_reads_and_writes, _STYLING) > 0
+    assert quiet_debug_lines() and quiet_debug_lines()  # once: the second call changes nothing
+    assert _python_calls_into("pprint.py", a_connection_reads_and_writes) == 0
+    assert _python_calls_into("autobahn/util.py", a_connection_reads_and_writes, _STYLING) == 0
+    assert DaphneProtocol.dataReceived is DaphneProtocol._dataReceived
+    # A line that is logged reads as before: the arguments format to the same text.
+    real_hltype = twisted_websocket.hltype.docsync_deferred
+    deferred = twisted_websocket.hltype(DaphneProtocol.onMessage)
+    assert f"{deferred}" == str(deferred) == real_hltype(DaphneProtocol.onMessage)
+    assert f"{websocket_protocol.hlval(7)}" == autobahn.util.hlval(7)
+    assert websocket_protocol.pformat is pprint.pformat  # Timings.__str__ still returns a str
+    assert isinstance(str(websocket_protocol.Timings()), str)
+
+
+def test_autobahns_debug_logging_on_is_seen(monkeypatch: pytest.MonkeyPatch) -> None:
+    import txaio
+
+    assert not autobahn_logs.autobahn_debugging()
+    monkeypatch.setattr(txaio, "get_global_log_level", lambda: "debug")
+    assert autobahn_logs.autobahn_debugging()  # then its lines are left as they are, the writer not offered
 
 
 class _TwistedBuffer:

@@ -3,8 +3,9 @@
 - ``daphne``: close codes other than 1000/3000-4999, empty frames, its 1 MiB message limit
   (daphne/autobahn), a send that never waits for a slow client (Twisted's buffer), and a
   socket read on without bound while the application is busy.
-- ``daphne_frames``: a reply's frames framed here and written to Twisted at once, and reads without
-  autobahn's per-read debug formatting (daphne/autobahn).
+- ``daphne_frames``: a reply's small frames framed here and written to Twisted at once (daphne/autobahn).
+- ``autobahn_logs``: autobahn's debug lines' arguments (its options pretty-printed per connection,
+  click-styled names per read and write) formatted only when a line is logged.
 - ``channels``: websocket frames sent below Channels' session wrapper; the consumer's own receive loop;
   URLRouter's routing done in the auth middleware's one scope copy.
 - ``django``: what docsync.asgi's handler repeats of Django's ASGI handler (the release it follows,
@@ -31,11 +32,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from .autobahn_logs import quiet_debug_lines
 from .channels import consumer_call, frame_send, own_receive_loop
 from .daphne import allow_protocol_close_codes, bound_incoming, fit_incoming_limit, send_backpressure
 from .daphne import takes_views as daphne_takes_views
 from .daphne_frames import frames_writer_now as daphne_frames_writer_now
-from .daphne_frames import quiet_reads
 from .tasks import forget_pending_task
 from .threads import at_interpreter_exit
 from .uvicorn import (
@@ -68,7 +69,7 @@ __all__ = [
     "frames_writer_now",
     "incoming_limit",
     "own_receive_loop",
-    "quiet_reads",
+    "quiet_debug_lines",
     "release_handshake_request",
     "release_handshake_response",
     "send_backpressure",

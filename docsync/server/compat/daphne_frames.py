@@ -1,16 +1,14 @@
-"""daphne and autobahn internals: a reply's frames written in one go, and reads without per-read log formatting.
+"""daphne and autobahn internals: a reply's small frames framed here and written to Twisted in one go.
 
 Under daphne every ASGI ``websocket.send`` crossed daphne's server and protocol,
 autobahn's ``sendMessage``, ``sendFrame`` and ``sendData``, and Twisted's ``write``: a
 round trip's reply of 8 frames cost about 1,100 Python calls there (cProfile,
-bench/calls_per_roundtrip.py --server daphne). A third of them formatted a debug line
-nobody logs: autobahn's ``sendData`` and ``dataReceived`` build its arguments (coloured
-by click) before the no-op logger drops them. :func:`frames_writer_now` frames several
-frames here, byte for byte as autobahn frames them, and hands them to Twisted in one
-``write``; :func:`quiet_reads` lets daphne's protocol read without autobahn's debug
-line. Both only where that changes nothing on the wire: autobahn's debug logging off,
-its checked release, and (for the writer) the connection open without compression,
-masking, fragmentation, frame logging or a send queue of autobahn's own.
+bench/calls_per_roundtrip.py --server daphne), a third of them formatting a debug line
+nobody logs (``compat.autobahn_logs``). :func:`frames_writer_now` frames several frames
+here, byte for byte as autobahn frames them, and hands them to Twisted in one ``write``,
+only where that changes nothing on the wire: autobahn's checked release, its debug
+logging off (its per-write debug line is not made), the connection open without
+compression, masking, fragmentation, frame logging or a send queue of autobahn's own.
 """
 
 from __future__ import annotations
@@ -20,27 +18,17 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from .autobahn_logs import AUTOBAHN_CHECKED, autobahn_debugging
 from .daphne import _OPTIONS_OFF, LARGE_FRAME_BYTES, _buffered, _daphne_protocol
-from .versions import Version, checked
+from .versions import checked
 
-__all__ = ["AUTOBAHN_CHECKED", "frames_writer_now", "quiet_reads"]
+__all__ = ["AUTOBAHN_CHECKED", "frames_writer_now"]
 
-#: The autobahn releases whose ``sendMessage``/``sendFrame``/``sendData`` and ``dataReceived`` this was checked against.
-AUTOBAHN_CHECKED: tuple[Version, Version] = ((26, 11), (27, 0))
 #: What else must be off or unset for autobahn to write a message as one plain frame.
 _PLAIN = (*_OPTIONS_OFF, "autoFragmentSize")
 
 _SHORT = struct.Struct("!BB").pack
 _MEDIUM = struct.Struct("!BBH").pack
-
-
-def _autobahn_debugging() -> bool:
-    """Tell whether autobahn's debug lines are logged (txaio's level): then they are left to it."""
-    txaio = sys.modules.get("txaio")
-    try:
-        return txaio is None or txaio.get_global_log_level() in ("debug", "trace")
-    except Exception:  # no framework chosen yet: not daphne's process
-        return True
 
 
 def _applies() -> bool:
@@ -49,7 +37,7 @@ def _applies() -> bool:
         module is not None
         and checked("autobahn", *AUTOBAHN_CHECKED)
         and getattr(module.WebSocketProtocol.handle_reply, "docsync_close_codes", False)
-        and not _autobahn_debugging()
+        and not autobahn_debugging()
     )
 
 
@@ -109,30 +97,3 @@ def frames_writer_now(send: Any) -> Any:
     if protocol is None or not _applies() or getattr(protocol, "transport", None) is None:
         return None
     return _Writer(protocol).write_now
-
-
-def quiet_reads() -> bool:
-    """Let daphne's websockets read without autobahn's per-read debug formatting, once; say whether they do.
-
-    autobahn's Twisted ``dataReceived`` formats a debug line (its caller's qualified
-    name, the peer, the size, each styled by click) and calls ``_dataReceived``; with its
-    debug logging off the line is dropped unread. daphne's protocol class is given
-    ``_dataReceived`` itself as its ``dataReceived``. Its close handling still replaces
-    a closing connection's ``dataReceived`` (``compat.daphne._linger``).
-    """
-    module = sys.modules.get("daphne.ws_protocol")
-    if module is None:
-        return False
-    protocol = module.WebSocketProtocol
-    if protocol.__dict__.get("docsync_quiet_reads", False):
-        return True
-    if not checked("autobahn", *AUTOBAHN_CHECKED) or _autobahn_debugging():
-        return False
-    from autobahn.twisted.websocket import WebSocketAdapterProtocol
-
-    inherited = getattr(protocol, "dataReceived", None)
-    if inherited is not WebSocketAdapterProtocol.dataReceived or not hasattr(protocol, "_dataReceived"):
-        return False  # daphne reads some other way: left alone
-    protocol.dataReceived = protocol._dataReceived
-    protocol.docsync_quiet_reads = True
-    return True

@@ -49,7 +49,7 @@ from ..compat import (
     frames_writer,
     frames_writer_now,
     own_receive_loop,
-    quiet_reads,
+    quiet_debug_lines,
     release_handshake_request,
     release_handshake_response,
     send_backpressure,
@@ -288,7 +288,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
 
     async def connect(self) -> None:
         allow_protocol_close_codes()
-        quiet_reads()
+        quiet_debug_lines()
         # daphne, once wrapped, copies a view into its frame itself: no copy into bytes first.
         self._send_views = self._send_views or daphne_takes_views(self._send_frame)
         settings = docsync_settings()
