@@ -12,7 +12,9 @@ of docsync's own functions, and the built-ins (``isinstance``, ``len``, orjson .
 ``--packages`` splits them further by the package that defines the function (twisted,
 autobahn, daphne, channels, asyncio ...). Start-up and the first round trips cancel out;
 the load of the machine does not count. ``--scenario open`` counts a session's open
-instead (connect, ACK, full pull, close: loadgen's ``open``). The main thread only: docsync's worker threads
+instead (connect, ACK, full pull, close: loadgen's ``open``), ``--scenario browser`` a
+browser's first visit (``browser``: the app's page, then the session's open; its page
+alone is fetched as often again). The main thread only: docsync's worker threads
 are not counted (the round trip runs none of its code there).
 """
 
@@ -105,7 +107,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("roots", nargs="*", default=[str(ROOT)], help="docsync checkouts (default: this one)")
     parser.add_argument("--server", choices=("uvicorn", "daphne"), default="uvicorn", help="the ASGI server")
-    parser.add_argument("--scenario", choices=("roundtrip", "open"), default="roundtrip", help="what is counted")
+    parser.add_argument("--scenario", choices=("roundtrip", "open", "browser"), default="roundtrip", help="what is counted")
     parser.add_argument("--packages", action="store_true", help="also split the calls by package")
     parser.add_argument("--keep", action="store_true", help="keep the two runs' cProfile stats (their paths printed)")
     args = parser.parse_args()
@@ -116,7 +118,7 @@ def main() -> int:
         few, many = (_calls(path, n, workdir, args.server, args.scenario) for n in counts)
         per = {group: (many.get(group, 0) - few.get(group, 0)) / (counts[1] - counts[0]) for group in {*few, *many}}
         shown = ", ".join(f"{group} {per[group]:.1f}" for group in ("all", "docsync", "built-ins"))
-        unit = "round trip" if args.scenario == "roundtrip" else "session open"
+        unit = {"roundtrip": "round trip", "open": "session open", "browser": "browser session"}[args.scenario]
         print(f"{root} ({args.server}): Python calls per {unit}: {shown}", flush=True)
         if args.packages:
             packages = sorted((g for g in per if g.startswith("package ")), key=lambda g: -per[g])
