@@ -49,8 +49,8 @@ PACKAGES = (
 def _package(filename: str) -> str:
     if filename == "~":
         return "built-ins"
-    parts = filename.split("/")
-    return next((name for name in PACKAGES if name in parts), "other")
+    # The outermost: autobahn/twisted/websocket.py is autobahn's.
+    return next((part for part in filename.split("/") if part in PACKAGES), "other")
 
 
 def _command(server: str, port: int, stats_path: Path) -> list[str]:

@@ -52,6 +52,7 @@ from docsync.server.compat import (
     consumer_call,
     daphne,
     daphne_frames,
+    direct_messages,
     forget_pending_task,
     frame_send,
     frames_writer,
@@ -346,6 +347,39 @@ def test_autobahn_formats_no_debug_line_nobody_logs_and_daphne_reads_the_same() 
     assert f"{websocket_protocol.hlval(7)}" == autobahn.util.hlval(7)
     assert websocket_protocol.pformat is pprint.pformat  # Timings.__str__ still returns a str
     assert isinstance(str(websocket_protocol.Timings()), str)
+
+
+def test_daphne_takes_a_message_from_autobahns_parser_directly_and_observers_still_hear_it() -> None:
+    def a_message_read() -> list[Any]:
+        protocol, _ = open_daphne_websocket()
+        protocol.inside_message, protocol.current_frame = False, None  # as autobahn's handshake leaves them
+        protocol.application_queue = queue = asyncio.Queue()
+        protocol.dataReceived(_client_frame(b"x" * 300) + _client_frame(b""))
+        return [queue.get_nowait(), queue.get_nowait()]
+
+    read = [{"type": "websocket.receive", "bytes": b"x" * 300}, {"type": "websocket.receive", "bytes": b""}]
+    if not DaphneProtocol.__dict__.get("docsync_direct_messages"):  # not yet applied in this process
+        assert _python_calls_into("autobahn/util.py", a_message_read, frozenset({"fire"})) == 2
+    assert direct_messages() and direct_messages()  # once: the second call changes nothing
+    assert _python_calls_into("autobahn/util.py", a_message_read, frozenset({"fire"})) == 0
+    assert _python_calls_into("autobahn/twisted/websocket.py", a_message_read, frozenset({"_onMessageBegin"})) == 0
+    assert a_message_read() == read
+    # An observer of autobahn's "message" event gets it, as before.
+    protocol, _ = open_daphne_websocket()
+    protocol.inside_message, protocol.current_frame = False, None
+    protocol.application_queue = queue = asyncio.Queue()
+    heard: list[bytes] = []
+    protocol.on("message", lambda payload, is_binary: heard.append(payload))
+    protocol.dataReceived(_client_frame(b"hi"))
+    assert heard == [b"hi"] and queue.get_nowait() == {"type": "websocket.receive", "bytes": b"hi"}
+    # daphne's bound on queued bytes still sees every message (it replaces an instance's onMessage).
+    protocol, transport = open_daphne_websocket()
+    protocol.inside_message, protocol.current_frame = False, None
+    protocol.application_queue = asyncio.Queue()
+    taken = daphne.bound_incoming(_daphne_send(protocol), 100)
+    assert taken is not None
+    protocol.dataReceived(_client_frame(b"x" * 10))
+    assert transport.producerState == "paused"  # 10 + 256 bytes counted: over 100
 
 
 def test_autobahns_debug_logging_on_is_seen(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,6 +4,8 @@
   (daphne/autobahn), a send that never waits for a slow client (Twisted's buffer), and a
   socket read on without bound while the application is busy.
 - ``daphne_frames``: a reply's small frames framed here and written to Twisted at once (daphne/autobahn).
+- ``autobahn_messages``: a message from autobahn's parser to daphne without the adapter's trampolines
+  and an event fired for no observer.
 - ``autobahn_logs``: autobahn's debug lines' arguments (its options pretty-printed per connection,
   click-styled names per read and write) formatted only when a line is logged.
 - ``channels``: websocket frames sent below Channels' session wrapper; the consumer's own receive loop;
@@ -33,6 +35,7 @@ from __future__ import annotations
 from typing import Any
 
 from .autobahn_logs import quiet_debug_lines
+from .autobahn_messages import direct_messages
 from .channels import consumer_call, frame_send, own_receive_loop
 from .daphne import allow_protocol_close_codes, bound_incoming, fit_incoming_limit, send_backpressure
 from .daphne import takes_views as daphne_takes_views
@@ -62,6 +65,7 @@ __all__ = [
     "consumer_call",
     "daphne_frames_writer_now",
     "daphne_takes_views",
+    "direct_messages",
     "fit_incoming_limit",
     "forget_pending_task",
     "frame_send",

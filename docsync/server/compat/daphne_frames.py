@@ -22,7 +22,7 @@ from .autobahn_logs import AUTOBAHN_CHECKED, autobahn_debugging
 from .daphne import _OPTIONS_OFF, LARGE_FRAME_BYTES, _buffered, _daphne_protocol
 from .versions import checked
 
-__all__ = ["AUTOBAHN_CHECKED", "frames_writer_now"]
+__all__ = ["frames_writer_now"]
 
 #: What else must be off or unset for autobahn to write a message as one plain frame.
 _PLAIN = (*_OPTIONS_OFF, "autoFragmentSize")

@@ -44,6 +44,7 @@ from ..compat import (
     bound_incoming,
     daphne_frames_writer_now,
     daphne_takes_views,
+    direct_messages,
     forget_pending_task,
     frame_send,
     frames_writer,
@@ -289,6 +290,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
     async def connect(self) -> None:
         allow_protocol_close_codes()
         quiet_debug_lines()
+        direct_messages()
         # daphne, once wrapped, copies a view into its frame itself: no copy into bytes first.
         self._send_views = self._send_views or daphne_takes_views(self._send_frame)
         settings = docsync_settings()
