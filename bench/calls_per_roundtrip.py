@@ -107,7 +107,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("roots", nargs="*", default=[str(ROOT)], help="docsync checkouts (default: this one)")
     parser.add_argument("--server", choices=("uvicorn", "daphne"), default="uvicorn", help="the ASGI server")
-    parser.add_argument("--scenario", choices=("roundtrip", "open", "browser"), default="roundtrip", help="what is counted")
+    parser.add_argument("--scenario", choices=("roundtrip", "open", "browser"), default="roundtrip", help="counted")
     parser.add_argument("--packages", action="store_true", help="also split the calls by package")
     parser.add_argument("--keep", action="store_true", help="keep the two runs' cProfile stats (their paths printed)")
     args = parser.parse_args()
