@@ -60,10 +60,14 @@ from .versions import Version, checked, installed
 __all__ = [
     "CHECKED",
     "CLOSE_HANDSHAKE_SECONDS",
+    "LARGE_FRAME_BYTES",
     "LINGER_SECONDS",
+    "PLAIN_OPTIONS_OFF",
     "SENDABLE_CLOSE_CODES",
     "allow_protocol_close_codes",
     "bound_incoming",
+    "buffered_bytes",
+    "daphne_protocol",
     "fit_incoming_limit",
     "patch_applies",
     "send_backpressure",
@@ -187,7 +191,10 @@ def _linger(protocol: Any, abort: bool = False) -> None:
 
 #: Binary payloads from this size on are framed here, in one copy (autobahn's way makes two more).
 LARGE_FRAME_BYTES = 64 * 1024
-_OPTIONS_OFF = ("_perMessageCompress", "send_queue", "maskServerFrames", "logFrames", "logOctets", "trackedTimings")
+#: autobahn's options that must be off (falsy) for a message to be written as one plain frame.
+PLAIN_OPTIONS_OFF = (
+    "_perMessageCompress", "send_queue", "maskServerFrames", "logFrames", "logOctets", "trackedTimings",
+)  # fmt: skip
 
 
 def _write_large_binary(protocol: Any, payload: bytes | bytearray | memoryview) -> bool:
@@ -201,7 +208,7 @@ def _write_large_binary(protocol: Any, payload: bytes | bytearray | memoryview) 
     masking, logging or autobahn's own send queue qualifies: anything else is autobahn's.
     """
     size = payload.nbytes if isinstance(payload, memoryview) else len(payload)
-    if size < LARGE_FRAME_BYTES or any(getattr(protocol, name, True) for name in _OPTIONS_OFF):
+    if size < LARGE_FRAME_BYTES or any(getattr(protocol, name, True) for name in PLAIN_OPTIONS_OFF):
         return False
     header = _LONG(0x82, 127, size) if size >= 65536 else _MEDIUM(0x82, 126, size)
     protocol.transport.write(header + payload)
@@ -217,7 +224,7 @@ def takes_views(send: Any) -> bool:
     """
     module = sys.modules.get("daphne.ws_protocol")
     wrapped = module is not None and getattr(module.WebSocketProtocol.handle_reply, "docsync_close_codes", False)
-    return bool(wrapped) and _daphne_protocol(send) is not None
+    return bool(wrapped) and daphne_protocol(send) is not None
 
 
 def _send_past_limit(protocol: Any, payload: bytes, *, binary: bool) -> None:
@@ -231,7 +238,7 @@ def _send_past_limit(protocol: Any, payload: bytes, *, binary: bool) -> None:
         protocol.maxMessagePayloadSize = limit
 
 
-def _daphne_protocol(send: Any) -> Any:
+def daphne_protocol(send: Any) -> Any:
     """The daphne WebSocketProtocol behind an ASGI ``send``, or None under another server."""
     module = sys.modules.get("daphne.ws_protocol")
     if module is None or not isinstance(send, functools.partial) or not send.args:
@@ -247,7 +254,7 @@ def fit_incoming_limit(send: Any, max_frame_bytes: int) -> int | None:
     Returns daphne's incoming limit now in force for it (0: none), or None when the
     server is not daphne. Call it before accepting the websocket.
     """
-    protocol = _daphne_protocol(send)
+    protocol = daphne_protocol(send)
     if protocol is None:
         return None
     for name in ("maxMessagePayloadSize", "maxFramePayloadSize"):
@@ -313,7 +320,7 @@ class _Drain:
             nbytes >= LARGE_FRAME_BYTES
             and transport is not None
             and not self.paused
-            and _buffered(transport)
+            and buffered_bytes(transport)
             and not getattr(transport, "disconnected", True)
             and hasattr(transport, "producerPaused")
         ):
@@ -325,14 +332,15 @@ class _Drain:
             await waiter
 
 
-def _buffered(transport: Any) -> int:
+def buffered_bytes(transport: Any) -> int:
+    """The bytes waiting in Twisted's send buffer of ``transport``."""
     return len(getattr(transport, "dataBuffer", b"")) + int(getattr(transport, "_tempDataLen", 0) or 0)
 
 
 async def _poll_drain(transport: Any, nbytes: int = 0) -> None:
     """The fallback where a producer cannot be registered: look at the buffer until it drains."""
     limit = int(getattr(transport, "bufferSize", 65536))
-    while _buffered(transport) > limit and not getattr(transport, "disconnected", True):
+    while buffered_bytes(transport) > limit and not getattr(transport, "disconnected", True):
         await asyncio.sleep(0.01)
 
 
@@ -342,7 +350,7 @@ def send_backpressure(send: Any) -> Any:
     None under another server (uvicorn's ``send`` waits by itself). ``send`` is the
     innermost ASGI send (``compat.frame_send``); call it once the websocket is accepted.
     """
-    protocol = _daphne_protocol(send)
+    protocol = daphne_protocol(send)
     transport = getattr(protocol, "transport", None)
     if transport is None:
         return None
@@ -428,7 +436,7 @@ def bound_incoming(send: Any, max_bytes: int, on_pause: Callable[[], None] | Non
     (``compat.frame_send``); call it before the websocket is accepted. ``on_pause`` is
     called each time reading pauses.
     """
-    protocol = _daphne_protocol(send)
+    protocol = daphne_protocol(send)
     transport = getattr(protocol, "transport", None)
     if transport is None or not hasattr(transport, "pauseProducing") or not hasattr(protocol, "onMessage"):
         return None

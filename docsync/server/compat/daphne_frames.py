@@ -19,13 +19,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from .autobahn_logs import AUTOBAHN_CHECKED, autobahn_debugging
-from .daphne import _OPTIONS_OFF, LARGE_FRAME_BYTES, _buffered, _daphne_protocol
+from .daphne import LARGE_FRAME_BYTES, PLAIN_OPTIONS_OFF, buffered_bytes, daphne_protocol
 from .versions import checked
 
 __all__ = ["frames_writer_now"]
 
 #: What else must be off or unset for autobahn to write a message as one plain frame.
-_PLAIN = (*_OPTIONS_OFF, "autoFragmentSize")
+_PLAIN = (*PLAIN_OPTIONS_OFF, "autoFragmentSize")
 
 _SHORT = struct.Struct("!BB").pack
 _MEDIUM = struct.Struct("!BBH").pack
@@ -64,7 +64,7 @@ class _Writer:
             if getattr(protocol, name, True):
                 return False
         transport = protocol.transport
-        if getattr(transport, "producerPaused", False) or _buffered(transport) > LARGE_FRAME_BYTES:
+        if getattr(transport, "producerPaused", False) or buffered_bytes(transport) > LARGE_FRAME_BYTES:
             return False
         chunks: list[bytes | bytearray | memoryview] = []
         total = 0
@@ -93,7 +93,7 @@ def frames_writer_now(send: Any) -> Any:
     ``send`` as before. None under another server, another autobahn release, or with
     autobahn's debug logging on.
     """
-    protocol = _daphne_protocol(send)
+    protocol = daphne_protocol(send)
     if protocol is None or not _applies() or getattr(protocol, "transport", None) is None:
         return None
     return _Writer(protocol).write_now
