@@ -65,6 +65,7 @@ from docsync.server.compat import (
     takes_views,
     tasks,
     threads,
+    transport_flow,
     uvicorn,
     uvicorn_parser,
     uvicorn_queue,
@@ -413,6 +414,24 @@ async def test_daphnes_drain_lets_a_large_frame_wait_until_twisteds_buffer_is_em
     transport._tempDataLen = 0
     drain.resumeProducing()  # what Twisted's doWrite calls once everything is written
     await asyncio.wait_for(waiting, 1)
+
+
+@pytest.mark.asyncio
+async def test_daphnes_drain_says_when_twisted_holds_written_bytes_back() -> None:
+    # A client's share (MAX_QUEUED_BYTES_PER_CLIENT) counts what Twisted's buffer holds.
+    drain = daphne._Drain(None, _TwistedBuffer())
+    flow = transport_flow(None, drain.wait)
+    assert flow is drain and not flow.held_back()
+    await asyncio.wait_for(flow.drained(), 1)
+    drain.pauseProducing()  # Twisted: its send buffer passed its bound
+    assert flow.held_back()
+    waiting = asyncio.ensure_future(flow.drained())
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    drain.resumeProducing()
+    await asyncio.wait_for(waiting, 1)
+    assert not flow.held_back()
+    assert transport_flow(None, partial(daphne._poll_drain, _TwistedBuffer())) is None  # the polling fallback
 
 
 def test_daphne_without_the_internals_is_left_as_it_is(caplog: pytest.LogCaptureFixture) -> None:
@@ -947,6 +966,39 @@ async def test_writable_flag_is_an_event_without_a_deque_while_no_task_waits() -
     assert await asyncio.gather(*waiters) == [True, True]
     assert flag._waiters is None  # no list once nobody waits
     assert sys.getsizeof(flag) < 100
+
+
+@pytest.mark.asyncio
+async def test_uvicorns_frames_writer_says_when_its_transport_holds_written_bytes_back() -> None:
+    # uvicorn's send returns once the bytes are in its transport, which keeps what a client
+    # does not read: a client's share (MAX_QUEUED_BYTES_PER_CLIENT) counts them until it drains.
+    seen: list[bool] = []
+    drained = asyncio.Event()
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        assert (await receive())["type"] == "websocket.connect"
+        await send({"type": "websocket.accept", "subprotocol": "docsync"})
+        slim_writable(send)
+        flow = transport_flow(frames_writer(send))
+        assert flow is not None
+        seen.append(flow.held_back())
+        send.__self__.pause_writing()  # past the transport's high-water mark
+        seen.append(flow.held_back())
+        await flow.drained()
+        seen.append(flow.held_back())
+        drained.set()
+        await receive()
+
+    protocol, _ = _upgraded_sansio(app)
+    while len(seen) < 2:
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.05)
+    assert seen == [False, True] and not drained.is_set()
+    protocol.resume_writing()
+    await asyncio.wait_for(drained.wait(), 60)
+    assert seen == [False, True, False]
+    assert transport_flow(None) is None and transport_flow(SimpleNamespace(send=None).send) is None
+    protocol.connection_lost(None)
 
 
 @pytest.mark.asyncio

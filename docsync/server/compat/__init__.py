@@ -15,7 +15,7 @@
 - ``tasks``: asyncio's warning for a pending task whose loop is gone.
 - ``threads``: a hook at interpreter exit that runs before threads are joined.
 - ``uvicorn``: the websocket implementations that take memoryviews as payloads; its size limit; several
-  frames in one socket write.
+  frames in one socket write; whether its transport holds written bytes back.
 - ``uvicorn_queue``: uvicorn's receive queue (an ``asyncio.Queue``, 3.3 KB per websocket) replaced
   by a small one once the websocket is accepted.
 - ``uvicorn_parser``: the upgrade request (2.7 KB) that websockets' parser generator and uvicorn keep
@@ -80,6 +80,7 @@ __all__ = [
     "slim_receive_queue",
     "slim_writable",
     "takes_views",
+    "transport_flow",
 ]
 
 
@@ -87,3 +88,17 @@ def asgi_server_frame_limit(send: Any, max_frame_bytes: int) -> int | None:
     """Fit the ASGI server's incoming limit to ``max_frame_bytes`` where possible; return it (None: unknown)."""
     limit = fit_incoming_limit(send, max_frame_bytes)
     return limit if limit is not None else incoming_limit(send)
+
+
+def transport_flow(*writers: Any) -> Any:
+    """The transport behind a socket's writer, if it says when it holds written bytes back.
+
+    The writer is daphne's backpressure wait or uvicorn's frames writer; the transport
+    has ``held_back()`` and ``drained()`` (``outbox.TransportFlow``). None for another
+    server, whose ``send`` returns only once its transport has taken the bytes.
+    """
+    for writer in writers:
+        owner = getattr(writer, "__self__", None)
+        if owner is not None and hasattr(owner, "held_back") and hasattr(owner, "drained"):
+            return owner
+    return None

@@ -305,6 +305,14 @@ class _Drain:
             if not waiter.done():
                 waiter.set_result(None)
 
+    def held_back(self) -> bool:
+        """Whether Twisted's send buffer for this websocket is over its bound."""
+        return self.paused
+
+    async def drained(self) -> None:
+        """Return once Twisted's send buffer is below its bound (or the connection is gone)."""
+        await self.wait()
+
     async def wait(self, nbytes: int = 0) -> None:
         """Return once Twisted's send buffer is below its bound (empty, before a frame of 64 KiB or more).
 

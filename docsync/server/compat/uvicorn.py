@@ -176,6 +176,14 @@ class _Writer:
         owner.transport.writelines(conn.data_to_send())
         return True
 
+    def held_back(self) -> bool:
+        """Whether uvicorn holds writes back: its transport holds more than its high-water mark."""
+        return not self._owner.writable.is_set()
+
+    async def drained(self) -> None:
+        """Return once uvicorn takes writes again (its transport below its low-water mark, or closed)."""
+        await self._owner.writable.wait()
+
     async def write_frames(self, frames: Sequence[Frame]) -> None:
         """Write ``frames`` in order, waiting while uvicorn holds writes back."""
         if self.write_now(frames):
