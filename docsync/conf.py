@@ -36,6 +36,10 @@ DEFAULTS: dict[str, Any] = {
     # Per connection, the bytes of messages waiting to be written behind the one being
     # written; a client that reads more slowly is closed with 4009 and resumes later.
     "MAX_QUEUED_BYTES": 8 * 1024 * 1024,
+    # Of those, what all websockets of one client (as below) may hold together, the
+    # messages being written and what the server's transport holds of them included
+    # (close 4009; None: no limit).
+    "MAX_QUEUED_BYTES_PER_CLIENT": 64 * 1024 * 1024,
     "MAX_SESSIONS": 20000,
     "MAX_CONNECTIONS_PER_SESSION": 64,
     # Of those, how many one client (a logged-in user, else an address) may hold, so that

@@ -132,7 +132,7 @@ def render_metrics(registry: SessionRegistry) -> str:
         "counter",
         "Websockets refused because a limit was reached, by the limit's setting: a process's or a client's, close"
         " 1013 (Bokeh app pages: HTTP 503, or 429 for a client's limit); a session's or a client's share of it,"
-        " close 4008 (counted by the process owning the session).",
+        " close 4008 (counted by the process owning the session); a client's share of what it is sent, close 4009.",
         [
             ('{limit="MAX_SESSIONS"}', registry.session_limit_refusals),
             ('{limit="MAX_SESSIONS_PER_CLIENT"}', refused["sessions"]),
@@ -140,6 +140,7 @@ def render_metrics(registry: SessionRegistry) -> str:
             *((f'{{limit="{name}"}}', count) for name, count in registry.connection_refusals.items()),
             ('{limit="MAX_INCOMPLETE_BYTES"}', registry.incomplete_bytes.refused),
             ('{limit="MAX_INCOMPLETE_BYTES_PER_CLIENT"}', registry.incomplete_bytes.refused_clients),
+            ('{limit="MAX_QUEUED_BYTES_PER_CLIENT"}', registry.queued_shares.refused),
         ],
     )
     text.family("resident_memory_bytes", "gauge", "Resident memory of this process.", [("", _resident_bytes())])

@@ -5,7 +5,10 @@ has one outbox, written by one task, so its messages keep their order and a clie
 reads slowly holds up no one but itself. The bytes waiting behind the message being
 written are bounded (``MAX_QUEUED_BYTES``): a message that would take them over it,
 while over half of it waits already, is not queued, and the connection is closed (see
-the consumer: close 4009), its client to resume later with what it missed.
+the consumer: close 4009), its client to resume later with what it missed. With a
+client's share (queued_shares.py), the bytes it holds count there too, until the
+transport has taken them (``TransportFlow``): a message that would take the client past
+its share is refused the same way.
 """
 
 from __future__ import annotations
@@ -14,9 +17,11 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
-__all__ = ["Outbox"]
+from .queued_shares import QueuedShare
+
+__all__ = ["Outbox", "TransportFlow"]
 
 logger = logging.getLogger("docsync.server")
 
@@ -31,6 +36,16 @@ Action = Callable[[], Awaitable[None]]
 WriteNow = Callable[[list[Any]], bool]
 
 
+class TransportFlow(Protocol):
+    """The ASGI server's transport of one socket: whether it holds written bytes back, and their drain."""
+
+    def held_back(self) -> bool:
+        """Whether the transport holds more than it writes at once (its client is not reading them)."""
+
+    async def drained(self) -> None:
+        """Return once the transport holds no more than it writes at once."""
+
+
 class Outbox:
     """A bounded queue of one connection's outgoing messages, drained by one task.
 
@@ -40,14 +55,21 @@ class Outbox:
     each message once written. With ``write_now`` (a socket's writer that can write
     without waiting), what is queued is written by a callback soon after, without a
     task, as long as ``write_now`` takes it; the task writes the rest.
+
+    With a ``share`` (set by the connection once it knows its client), every message
+    counts against its client's share from its queueing until ``flow`` (the transport)
+    has taken it; ``on_share_overflow(held, size, cap)`` is told (once) of a message that
+    did not fit, as ``on_overflow`` is.
     """
 
     # One per connection, for its life: slots, not a __dict__ (80 bytes less each).
     __slots__ = (
+        "_drain_task",
         "_flush_soon",
         "_items",
         "_last_write",
         "_on_overflow",
+        "_on_share_overflow",
         "_on_written",
         "_pace",
         "_pace_when",
@@ -57,9 +79,12 @@ class Outbox:
         "_waiters",
         "_write",
         "_write_now",
+        "draining_bytes",
+        "flow",
         "max_bytes",
         "overflowed",
         "queued_bytes",
+        "share",
         "stopped",
         "writing_bytes",
     )
@@ -75,10 +100,12 @@ class Outbox:
         pace: float = 0.0,
         pace_when: Callable[[], bool] | None = None,
         write_now: WriteNow | None = None,
+        on_share_overflow: Callable[[int, int, int], None] | None = None,
     ) -> None:
         self.max_bytes = max_bytes
         self._write = write
         self._on_overflow = on_overflow
+        self._on_share_overflow = on_share_overflow
         self._on_written = on_written
         self._track = track
         # Made when something is queued and dropped when the writer has emptied it: an
@@ -88,6 +115,13 @@ class Outbox:
         self.queued_bytes = 0
         #: Bytes of the message being written now (0 when none is).
         self.writing_bytes = 0
+        #: Bytes written that the transport still holds back (counted only with a share).
+        self.draining_bytes = 0
+        #: The client's share these bytes count against, and the transport that says when
+        #: written bytes have left the process (None: the write's return says so).
+        self.share: QueuedShare | None = None
+        self.flow: TransportFlow | None = None
+        self._drain_task: asyncio.Task[None] | None = None
         self.overflowed = False
         self.stopped = False
         # At most one write per ``pace`` seconds (while ``pace_when()`` says so, if given):
@@ -106,8 +140,8 @@ class Outbox:
 
     @property
     def pending_bytes(self) -> int:
-        """Bytes queued and not yet written, the message being written included."""
-        return self.queued_bytes + self.writing_bytes
+        """Bytes queued and not yet written, the message being written (and held by the transport) included."""
+        return self.queued_bytes + self.writing_bytes + self.draining_bytes
 
     def __len__(self) -> int:
         return len(self._items) if self._items is not None else 0
@@ -117,7 +151,7 @@ class Outbox:
 
         A message is always taken while at most half of ``max_bytes`` waits (a document
         bigger than the bound still goes out); otherwise the waiting bytes may not exceed
-        ``max_bytes``.
+        ``max_bytes``; nor may its client's share pass its cap, unless it holds nothing.
         """
         if self.stopped:
             return False
@@ -131,10 +165,28 @@ class Outbox:
             self.stop()
             self._on_overflow(queued, size)
             return False
+        share = self.share
+        if share is not None:
+            # Per connection the bound held, but one client's hundreds of sockets each
+            # held a whole document and MAX_QUEUED_BYTES: gigabytes from one address.
+            held = share.held + size
+            if held > share.cap and share.held:
+                self._share_overflow(share, size)
+                return False
+            share.held = held
         self._queue((frames, size))
         self.queued_bytes += size
         self._start()
         return True
+
+    def _share_overflow(self, share: QueuedShare, size: int) -> None:
+        held = share.held
+        self.overflowed = True
+        self.stop()
+        if self._on_share_overflow is not None:
+            self._on_share_overflow(held, size, share.cap)
+        else:
+            self._on_overflow(held, size)
 
     def then(self, action: Action) -> None:
         """Run ``action`` once every message queued before it is written."""
@@ -152,7 +204,13 @@ class Outbox:
         """Drop what is queued and stop the writer (the connection is closing or closed)."""
         self.stopped = True
         self._items = None
-        self.queued_bytes = self.writing_bytes = 0
+        share = self.share
+        if share is not None:  # what it held leaves with it (a cut write, the transport's too)
+            share.held -= self.queued_bytes + self.writing_bytes + self.draining_bytes
+            drain, self._drain_task = self._drain_task, None
+            if drain is not None and drain is not asyncio.current_task():
+                drain.cancel()
+        self.queued_bytes = self.writing_bytes = self.draining_bytes = 0
         waiters, self._waiters = self._waiters, []
         for waiter in waiters:  # nothing more will be written: none waits for ever
             if not waiter.done():
@@ -242,10 +300,45 @@ class Outbox:
         return frames, sizes
 
     def _done(self, sizes: list[int]) -> None:
+        share = self.share
+        if share is not None:
+            flow = self.flow
+            if flow is not None and flow.held_back():
+                # Written, but the transport keeps it while its client reads nothing: it is
+                # still this process's, until the transport drains.
+                self._hold(self.writing_bytes)
+            else:
+                share.held -= self.writing_bytes
         self.writing_bytes = 0
         if self._on_written is not None:
             for written in sizes:
                 self._on_written(written)
+
+    def _hold(self, size: int) -> None:
+        """Count ``size`` written bytes until the transport has drained them."""
+        self.draining_bytes += size
+        if self._drain_task is None:
+            self._drain_task = asyncio.get_running_loop().create_task(self._drain())
+            if self._track is not None:
+                self._track(self._drain_task)
+
+    async def _drain(self) -> None:
+        flow, share = self.flow, self.share
+        try:
+            while self.draining_bytes and flow is not None and share is not None:
+                pending = self.draining_bytes
+                try:
+                    await flow.drained()
+                except Exception:  # the socket is gone: stop() gives the bytes back
+                    logger.debug("waiting for a transport to drain failed", exc_info=True)
+                    return
+                if self.stopped:  # stop() has given them back
+                    return
+                self.draining_bytes -= pending
+                share.held -= pending
+        finally:
+            if self._drain_task is asyncio.current_task():
+                self._drain_task = None
 
     async def _run(self, batch: tuple[list[Any], list[int]] | None = None) -> None:
         try:

@@ -20,6 +20,7 @@ from .cluster_link import ClusterLink
 from .dialects import Dialect, get_dialect
 from .incomplete import IncompleteBytes
 from .persistence import SnapshotKeeper, start_persistence
+from .queued_shares import QueuedShares
 from .session import ServerSession
 
 __all__ = ["SessionRegistry", "get_registry", "set_registry"]
@@ -46,6 +47,8 @@ class SessionRegistry:
         self.encoded_documents = EncodedDocuments()
         #: What each client holds of this process (MAX_SESSIONS_PER_CLIENT, MAX_CONNECTIONS_PER_CLIENT).
         self.clients = ClientTally()
+        #: What each client's websockets hold of outgoing messages (MAX_QUEUED_BYTES_PER_CLIENT).
+        self.queued_shares = QueuedShares()
         #: Sessions refused because the process held MAX_SESSIONS (``/docsync-metrics``).
         self.session_limit_refusals = 0
         #: Websockets a session refused (4008), per limit: counted by the session's owner.

@@ -127,7 +127,8 @@ def _metrics(site: Site) -> dict[str, int]:
     found = dict(re.findall(r'^docsync_limit_refusals_total\{limit="(\w+)"\} (\d+)$', text, re.M))
     limits = {"MAX_SESSIONS", "MAX_SESSIONS_PER_CLIENT", "MAX_CONNECTIONS_PER_CLIENT"}
     limits |= {"MAX_CONNECTIONS_PER_SESSION", "MAX_CONNECTIONS_PER_SESSION_PER_CLIENT"}
-    assert set(found) == limits | {"MAX_INCOMPLETE_BYTES", "MAX_INCOMPLETE_BYTES_PER_CLIENT"}, text
+    limits |= {"MAX_INCOMPLETE_BYTES", "MAX_INCOMPLETE_BYTES_PER_CLIENT", "MAX_QUEUED_BYTES_PER_CLIENT"}
+    assert set(found) == limits, text
     return {name: int(value) for name, value in found.items()}
 
 

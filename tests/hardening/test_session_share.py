@@ -189,6 +189,7 @@ async def test_refusals_of_a_session_are_counted_in_the_metrics_by_limit(site: S
         "MAX_CONNECTIONS_PER_SESSION_PER_CLIENT": 2,
         "MAX_INCOMPLETE_BYTES": 0,
         "MAX_INCOMPLETE_BYTES_PER_CLIENT": 0,
+        "MAX_QUEUED_BYTES_PER_CLIENT": 0,
     }
 
 

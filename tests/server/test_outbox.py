@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from docsync.server.outbox import Outbox
+from docsync.server.queued_shares import QueuedShare, QueuedShares
 from docsync.server.serial_calls import SerialCalls
 from docsync.testing import EVENT_WAIT
 
@@ -333,3 +334,106 @@ async def test_a_failed_write_at_once_stops_the_outbox() -> None:
     outbox.put(["a"], 1)
     await _settle()
     assert outbox.stopped and outbox.pending_bytes == 0 and not outbox.put(["b"], 1)
+
+
+class Transport:
+    """A transport that holds written bytes back while its client does not read (a ``TransportFlow``)."""
+
+    def __init__(self) -> None:
+        self.reading = asyncio.Event()
+
+    def held_back(self) -> bool:
+        return not self.reading.is_set()
+
+    async def drained(self) -> None:
+        await self.reading.wait()
+
+
+def _sharing(sockets: list[Socket], cap: int, max_bytes: int = 10_000) -> tuple[list[Outbox], QueuedShare, list[tuple]]:
+    """Outboxes for ``sockets``, all of one client with a share of ``cap``; and what each was told of an overflow."""
+    shares = QueuedShares()
+    share = shares.join("address:10.0.0.1", cap)
+    assert share is not None
+    told: list[tuple] = []
+    outboxes = []
+    for n, socket in enumerate(sockets):
+        outbox = Outbox(
+            socket.write,
+            max_bytes=max_bytes,
+            on_overflow=lambda queued, size, n=n: told.append((n, "connection", queued, size)),  # type: ignore[misc]
+            on_share_overflow=lambda held, size, cap, n=n: told.append((n, "share", held, size, cap)),  # type: ignore[misc]
+        )
+        outbox.share = share
+        outboxes.append(outbox)
+    return outboxes, share, told
+
+
+@pytest.mark.asyncio
+async def test_a_clients_sockets_together_hold_at_most_its_share() -> None:
+    # Each socket is within MAX_QUEUED_BYTES; together they pass the client's share.
+    sockets = [Socket() for _ in range(3)]
+    for socket in sockets:
+        socket.reading.clear()
+    (first, second, third), share, told = _sharing(sockets, cap=1000)
+    assert first.put(["doc"], 600)  # being written, stuck: still held
+    await _settle()
+    assert (first.writing_bytes, share.held) == (600, 600)
+    assert second.put(["doc"], 400)  # exactly the share
+    assert not third.put(["doc"], 1)  # one byte more: its connection is closed
+    assert told == [(2, "share", 1000, 1, 1000)] and third.stopped and third.overflowed
+    assert not first.stopped and not second.stopped  # the others go on
+    for socket in sockets:
+        socket.reading.set()
+    await _settle()
+    assert share.held == 0 and sockets[0].written == ["doc"] and sockets[1].written == ["doc"]
+
+
+@pytest.mark.asyncio
+async def test_a_client_holding_nothing_is_sent_a_message_bigger_than_its_share() -> None:
+    socket = Socket()
+    (outbox,), share, told = _sharing([socket], cap=100)
+    assert outbox.put(["whole document"], 5000)
+    await _settle()
+    assert socket.written == ["whole document"] and share.held == 0 and not told
+
+
+@pytest.mark.asyncio
+async def test_a_stopped_outbox_gives_its_bytes_back_to_the_share() -> None:
+    sockets = [Socket(), Socket()]
+    sockets[0].reading.clear()
+    (stuck, other), share, _ = _sharing(sockets, cap=1000)
+    assert stuck.put(["a"], 300) and stuck.put(["b"], 300)
+    await _settle()
+    assert share.held == 600
+    await stuck.stopped_writer()  # its socket closed, one message cut off mid-write
+    assert share.held == 0
+    assert other.put(["c"], 1000)
+
+
+@pytest.mark.asyncio
+async def test_what_the_transport_holds_back_counts_until_it_drains() -> None:
+    # uvicorn's send returns once the bytes are in its transport, which keeps what a client
+    # does not read: uncounted, each socket of a silent client held one whole document.
+    socket, transport = Socket(), Transport()
+    (outbox,), share, _ = _sharing([socket], cap=1000)
+    outbox.flow = transport
+    assert outbox.put(["doc"], 700)
+    await _settle()
+    assert socket.written == ["doc"]  # written: the transport has it
+    assert (outbox.writing_bytes, outbox.draining_bytes, share.held, outbox.pending_bytes) == (0, 700, 700, 700)
+    transport.reading.set()
+    await _settle()
+    assert (outbox.draining_bytes, share.held) == (0, 0)
+
+
+@pytest.mark.asyncio
+async def test_a_transport_holding_back_at_stop_gives_its_bytes_back() -> None:
+    socket, transport = Socket(), Transport()
+    (outbox,), share, _ = _sharing([socket], cap=1000)
+    outbox.flow = transport
+    outbox.put(["doc"], 700)
+    await _settle()
+    assert share.held == 700
+    outbox.stop()
+    await _settle()
+    assert share.held == 0 and outbox.pending_bytes == 0

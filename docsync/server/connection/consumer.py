@@ -57,6 +57,7 @@ from ..compat import (
     slim_receive_queue,
     slim_writable,
     takes_views,
+    transport_flow,
 )
 from ..dialects import DOCSYNC_KIND, Dialect
 from ..incomplete import IncompleteInput
@@ -311,7 +312,10 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             write_now=(
                 frames_writer_now(self._send_frame) if write is not None else daphne_frames_writer_now(self._send_frame)
             ),
+            on_share_overflow=self._share_overflowed,
         )
+        # What its transport still holds counts against its client's share too (below).
+        self.outbox.flow = transport_flow(self._writable, write)
         self.session = None
         self.dialect: Dialect | None = None
         self.relay = None
@@ -373,6 +377,8 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             self.client = client_key(self.scope.get("user"), scope_address(self.scope))
             # Its incomplete messages count against its share too (MAX_INCOMPLETE_BYTES_PER_CLIENT).
             self.incomplete.count_for(self.client, settings.MAX_INCOMPLETE_BYTES_PER_CLIENT)
+            # And what it is sent and does not read, against MAX_QUEUED_BYTES_PER_CLIENT (nothing is queued yet).
+            self.outbox.share = get_registry().queued_shares.join(self.client, settings.MAX_QUEUED_BYTES_PER_CLIENT)
             self.client_slot = get_registry().clients.take(
                 "connections", self.client, settings.MAX_CONNECTIONS_PER_CLIENT
             )
@@ -495,11 +501,13 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         self.outbox.stop()  # nothing queued after a close is written
         await self.close(code=code, reason=reason)
 
-    def _overflowed(self, queued: int, size: int) -> None:
+    def _overflowed(self, queued: int, size: int, reason: str | None = None) -> None:
         """Close a socket whose client reads too slowly (its outbox is stopped already)."""
         self.refused = True
         limit = self.outbox.max_bytes
-        slow = SlowReaderError(f"client reads too slowly: {queued} bytes waiting, {size} more would pass {limit}")
+        slow = SlowReaderError(
+            reason or f"client reads too slowly: {queued} bytes waiting, {size} more would pass {limit}"
+        )
         logger.info("%s: closing with %d: %s", self.app_path, slow.close_code, slow)
         if self.session is not None:
             # It gets nothing more: it resumes later with what it missed.
@@ -507,6 +515,15 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             self.session = None
         self._closing = asyncio.get_running_loop().create_task(self._close_slow(slow))
         _running.add(self._closing)
+
+    def _share_overflowed(self, held: int, size: int, cap: int) -> None:
+        """Close a socket whose client's sockets together hold its share of what waits for them."""
+        get_registry().queued_shares.refused += 1
+        self._overflowed(
+            held,
+            size,
+            f"client reads too slowly: {held} bytes held, {size} more would pass {cap} (MAX_QUEUED_BYTES_PER_CLIENT)",
+        )
 
     async def _close_slow(self, slow: SlowReaderError) -> None:
         # No ERROR first: the client is not reading. The message being written may be
@@ -541,6 +558,12 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         slot, self.client_slot = self.client_slot, None
         if slot is not None:
             slot.release()
+        outbox = getattr(self, "outbox", None)
+        share = outbox.share if outbox is not None else None
+        if outbox is not None and share is not None:
+            outbox.stop()  # gives back what it held (the socket is over)
+            outbox.share = None
+            get_registry().queued_shares.leave(share)
 
     def queue_message(self, message: Message) -> None:
         """Queue ``message`` for this socket's writer (never waits), unless its client could not accept it."""
