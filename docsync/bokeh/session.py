@@ -273,9 +273,11 @@ class BokehSession:
         self._encoded.pop(inline, None)  # the process's bound dropped it (it forgot it already)
 
     def _forget_encoded(self) -> None:
-        for inline in list(self._encoded):
-            del self._encoded[inline]
-            if self._encodings is not None:
+        # Swapped, not emptied in place: from a worker thread (a callback's change) while the
+        # loop's bound drops one of them (``_drop_encoded``) a ``del`` met a key gone (KeyError).
+        encoded, self._encoded = self._encoded, {}
+        if self._encodings is not None:
+            for inline in encoded:
                 self._encodings.forget(2 * id(self) + inline)
 
     async def patch(self, connection: Any, request: Message) -> None:

@@ -11,6 +11,7 @@ together, the least recently used dropped first.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -52,29 +53,43 @@ class EncodedDocuments:
         self.total = 0
         #: Keeper (a sequencer's id) -> (its drop callback, bytes); insertion order is use order.
         self._kept: dict[int, tuple[Callable[[], None], int]] = {}
+        # Documents change in worker threads (patches with sync callbacks, the callbacks
+        # themselves), which forget their sessions' encodings while the loop keeps others':
+        # unlocked, an eviction met a key forgotten meanwhile (KeyError, or "dictionary
+        # changed size during iteration") and the pull that evicted failed.
+        self._lock = threading.Lock()
 
     def keep(self, key: int, nbytes: int, drop: Callable[[], None]) -> bool:
         """Count ``nbytes`` kept by ``key`` (dropping others' past the bound); False: not worth keeping."""
-        self.forget(key)
-        if nbytes < self.min_bytes or nbytes > self.max_bytes:
-            return False
-        self._kept[key] = (drop, nbytes)
-        self.total += nbytes
-        while self.total > self.max_bytes:
-            oldest = next(iter(self._kept))
-            dropped, size = self._kept.pop(oldest)
-            self.total -= size
-            dropped()
+        dropped: list[Callable[[], None]] = []
+        with self._lock:
+            self._forget(key)
+            if nbytes < self.min_bytes or nbytes > self.max_bytes:
+                return False
+            kept = self._kept
+            kept[key] = (drop, nbytes)
+            self.total += nbytes
+            while self.total > self.max_bytes:
+                callback, size = kept.pop(next(iter(kept)))
+                self.total -= size
+                dropped.append(callback)
+        for callback in dropped:  # (no keeper's code under the lock)
+            callback()
         return True
 
     def used(self, key: int) -> None:
         """``key``'s encoding was sent again: it is the last to be dropped."""
-        entry = self._kept.pop(key, None)
-        if entry is not None:
-            self._kept[key] = entry
+        with self._lock:
+            entry = self._kept.pop(key, None)
+            if entry is not None:
+                self._kept[key] = entry
 
     def forget(self, key: int) -> None:
-        """``key`` no longer keeps its encoding (its document changed, or its session ended)."""
+        """``key`` no longer keeps its encoding (its document changed, or its session ended); from any thread."""
+        with self._lock:
+            self._forget(key)
+
+    def _forget(self, key: int) -> None:
         entry = self._kept.pop(key, None)
         if entry is not None:
             self.total -= entry[1]

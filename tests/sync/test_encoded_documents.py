@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import threading
 from typing import Any
 
 import pytest
@@ -137,3 +139,29 @@ def test_a_document_encoded_for_a_pull_is_what_an_unkept_pull_sends(rows: int) -
     for sequencer in (kept, plain):
         sequencer.incarnation = "same"
     assert _content_frame(kept.pull(_request(PULL_DOC_REQ))) == _content_frame(plain.pull(_request(PULL_DOC_REQ)))
+
+
+def test_encodings_forgotten_in_worker_threads_meet_the_loops_evictions() -> None:
+    # Documents change in worker threads (Sequencer.apply with sync callbacks) and forget
+    # their encodings while the loop's pulls keep others' and evict the oldest.
+    encodings = EncodedDocuments(max_bytes=3, min_bytes=1)
+    stop = threading.Event()
+
+    def changes() -> None:
+        key = 0
+        while not stop.is_set():
+            encodings.forget(key % 8)
+            key += 1
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns often: the unlocked bound failed within ~1,000 pulls
+    worker = threading.Thread(target=changes)
+    worker.start()
+    try:
+        for key in range(20_000):
+            encodings.keep(key % 8, 1, lambda: None)
+    finally:
+        stop.set()
+        worker.join()
+        sys.setswitchinterval(interval)
+    assert encodings.total == sum(size for _, size in encodings._kept.values()) <= 3
