@@ -258,10 +258,7 @@ class BokehSession:
             made = pull_reply(self.document, reqid, inline=inline)
             doc = made.content["doc"]
             encoded = EncodedDocument(doc, dumps(doc), made.buffers)
-            # The JSON is kept too (messages carry it as their content): counted as much again.
-            if encodings is not None and encodings.keep(
-                key, 2 * len(encoded.text), partial(self._drop_encoded, inline)
-            ):
+            if encodings is not None and encodings.keep(key, encoded.nbytes, partial(self._drop_encoded, inline)):
                 self._encoded[inline] = encoded
         elif encodings is not None:
             encodings.used(key)

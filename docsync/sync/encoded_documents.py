@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..protocol import Message, new_message
+from ..protocol.message import frame_nbytes
 from ..protocol.wire_json import dumps
 from ..serialization import Buffer
 from .patches import FrozenMessage
@@ -36,6 +37,15 @@ class EncodedDocument:
     json: dict[str, Any]
     text: str
     buffers: list[tuple[str, Buffer]]
+
+    @property
+    def nbytes(self) -> int:
+        """What keeping it holds: its JSON twice (the dict and its text) and its buffers.
+
+        A buffer may be a view of a document's array, but one made for the wire (a
+        non-contiguous column's copy, Bokeh's int64 column cast to int32) lives only here.
+        """
+        return 2 * len(self.text) + sum([frame_nbytes(data) for _, data in self.buffers])
 
     def message(self, msgtype: str, content: dict[str, Any]) -> Message:
         """A message whose ``content`` holds this document as ``"doc"``, spliced into its content frame."""

@@ -265,8 +265,7 @@ class Sequencer:
             return encoded
         doc_json, buffers = self.document.to_json()
         encoded = EncodedDocument(doc_json, dumps(doc_json), buffers)
-        # The JSON is kept too (messages carry it as their content): counted as much again.
-        if encodings is not None and encodings.keep(id(self), 2 * len(encoded.text), self._drop_encoded):
+        if encodings is not None and encodings.keep(id(self), encoded.nbytes, self._drop_encoded):
             self._encoded = encoded
         return encoded
 

@@ -6,10 +6,11 @@ import sys
 import threading
 from typing import Any
 
+import numpy as np
 import pytest
 
 from docsync.document import Document, Model
-from docsync.document.properties import Float, List
+from docsync.document.properties import ColumnData, Float, List
 from docsync.protocol import Message, new_message
 from docsync.protocol.msgtypes import PATCH_DOC, PULL_DOC_REPLY, PULL_DOC_REQ, PUSH_DOC, RESUME_REQ
 from docsync.protocol.wire_json import dumps
@@ -165,3 +166,32 @@ def test_encodings_forgotten_in_worker_threads_meet_the_loops_evictions() -> Non
         worker.join()
         sys.setswitchinterval(interval)
     assert encodings.total == sum(size for _, size in encodings._kept.values()) <= 3
+
+
+class Columns(Model):
+    """A model holding arrays, which travel as buffers."""
+
+    __type_name__ = "test_encoded_documents.Columns"
+    data = ColumnData()
+
+
+def test_the_bound_counts_the_buffers_a_kept_encoding_holds() -> None:
+    # A non-contiguous column is copied for the wire: kept, the copy lives as long as the encoding.
+    document = Document()
+    document.add_root(Columns(id="c", data={"x": np.arange(400_000, dtype=np.float64)[::2]}))
+    encodings = EncodedDocuments(max_bytes=1 << 30, min_bytes=0)
+    sequencer = Sequencer(
+        document,
+        allow_client_structure=True,
+        log_entries=100,
+        log_bytes=1 << 20,
+        max_client_models=100,
+        max_array_elements=1_000_000,
+        encodings=encodings,
+    )
+    reply = sequencer.pull(_request(PULL_DOC_REQ))
+    assert reply.buffers and encodings.total >= 200_000 * 8, encodings.total
+    encodings.max_bytes = 1_000_000  # the copy alone is past the bound: not kept
+    sequencer.discard()
+    sequencer.pull(_request(PULL_DOC_REQ))
+    assert encodings.total == 0 and sequencer._encoded is None
