@@ -247,6 +247,7 @@ _COUNT_LIMITS = {
     "MAX_CONNECTIONS_PER_CLIENT": True,
     "MAX_INCOMPLETE_BYTES_PER_CLIENT": True,
     "MAX_QUEUED_BYTES_PER_CLIENT": True,
+    "MAX_DOCUMENT_BYTES_PER_CLIENT": True,
 }
 
 
@@ -263,8 +264,8 @@ def _count_errors(config: Any) -> list[checks.CheckMessage]:
                 checks.Error(
                     f"DOCSYNC[{name!r}] is {value!r}: not a whole number of at least 1.",
                     hint=f"Set {name} to an int of at least 1 (MAX_SESSIONS_PER_CLIENT, MAX_CONNECTIONS_PER_CLIENT, "
-                    "MAX_CONNECTIONS_PER_SESSION_PER_CLIENT, MAX_INCOMPLETE_BYTES_PER_CLIENT and "
-                    "MAX_QUEUED_BYTES_PER_CLIENT may be None: no limit).",
+                    "MAX_CONNECTIONS_PER_SESSION_PER_CLIENT, MAX_INCOMPLETE_BYTES_PER_CLIENT, "
+                    "MAX_QUEUED_BYTES_PER_CLIENT and MAX_DOCUMENT_BYTES_PER_CLIENT may be None: no limit).",
                     id="docsync.E018",
                 )
             )

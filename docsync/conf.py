@@ -28,6 +28,9 @@ DEFAULTS: dict[str, Any] = {
     # limits (None: MAX_MESSAGE_BYTES // 2 and MAX_FRAME_BYTES); see docs/protocol.md §11.
     "MAX_DOCUMENT_BYTES": None,
     "MAX_COLUMN_BYTES": None,
+    # What the documents of all sessions one client (as below) made may hold together, as
+    # their clients' changes left them: a change past it is refused (None: no limit).
+    "MAX_DOCUMENT_BYTES_PER_CLIENT": 256 * 1024 * 1024,
     "MAX_INCOMPLETE_BYTES": 256 * 1024 * 1024,  # every connection's incomplete messages together
     # Of those, how many one client (as below) may hold: at least MAX_MESSAGE_BYTES, one
     # largest message in progress (close 1013; None: no limit).

@@ -7,7 +7,11 @@ only marked models are measured again, when the next client patch is checked (in
 worker thread, never on the event loop). A patch's growth is measured from what it
 carries and the values it replaces, never from the whole document. The application's
 own changes are not bounded (as in docsync's dialect): it may build a document over the
-bound, and a client's change that does not grow such a document is still accepted.
+bound, and a client's change that does not grow such a document is still accepted. The
+documents of one client's sessions together are bounded the same way
+(``MAX_DOCUMENT_BYTES_PER_CLIENT``, docsync/document/shares.py): a patch counts the
+document at its size after it, an estimate never short of it (at most the values the
+patch replaces over, until the session's next client patch measures it again).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from bokeh.core.serialization import Serializer
 from bokeh.document.events import ColumnsPatchedEvent, ColumnsStreamedEvent
 from bokeh.model import Model
 
+from ..document import DocumentShare
 from ..exceptions import PatchError
 from .compat import model_table
 
@@ -162,6 +167,9 @@ class DocumentFootprint:
         self._drift: dict[str, int] = {}  # bytes counted but maybe not there (see _count_rows)
         self._table: Any = None  # the document's model table last reconciled with ``_sizes``
         self._extra = 0  # the title and the roots list
+        #: The document's part of what the client that made its session may hold (None: not counted).
+        self.share: DocumentShare | None = None
+        self._counting: tuple[int, int] | None = None  # (before, after) of the patch last checked
 
     @property
     def total(self) -> int:
@@ -239,16 +247,34 @@ class DocumentFootprint:
         )
 
     def check(self, document: Any, new_models: list[Any], events: list[dict[str, Any]]) -> None:
-        """Refuse (PatchError) a client patch that would leave the document over the limit and bigger."""
-        if self.limit is None or (not new_models and _replaces_scalars(events)):
+        """Refuse (PatchError) a patch that would grow the document over its limit, or its client's over their share."""
+        share = self.share
+        self._counting = None
+        if (self.limit is None and share is None) or (not new_models and _replaces_scalars(events)):
             return  # a slider's, a checkbox's: a number for a number cannot grow the document
         self.refresh(document)
-        if self.total + _growth(document, new_models, events, credit=False) <= self.limit:
+        before = self.total
+        limit = self.limit
+        upper = before + _growth(document, new_models, events, credit=False)
+        if (limit is None or upper <= limit) and (share is None or share.fits(upper)):
+            self._counting = (before, upper)
             return  # even counting no value it replaces: the values replaced go unmeasured
         growth = _growth(document, new_models, events, credit=True)
-        after = self.total + growth
-        if growth > 0 and after > self.limit:
-            raise PatchError(f"document too large: {after} > {self.limit} bytes")
+        after = before + growth
+        if limit is not None and growth > 0 and after > limit:
+            raise PatchError(f"document too large: {after} > {limit} bytes")
+        if share is not None and growth > 0 and not share.fits(after):
+            share.count(before, after)  # refused, with the client's count in its words
+        self._counting = (before, after)
+
+    def count(self) -> None:
+        """Count the size the last ``check`` passed against the client's share (the patch applies next).
+
+        Checked again: another session of the client may have grown meanwhile, in another thread.
+        """
+        counting, self._counting = self._counting, None
+        if counting is not None and self.share is not None:
+            self.share.count(*counting)
 
 
 def _replaces_scalars(events: list[dict[str, Any]]) -> bool:

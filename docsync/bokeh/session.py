@@ -22,6 +22,7 @@ from typing import Any
 
 from bokeh.server.callbacks import NextTickCallback, PeriodicCallback, SessionCallback, TimeoutCallback
 
+from ..document import DocumentShare
 from ..exceptions import PatchError
 from ..protocol import Message, error, ok
 from ..protocol.msgtypes import OK, PULL_DOC_REPLY
@@ -44,6 +45,8 @@ class BokehSession:
 
     #: Its count against the client that made it (MAX_SESSIONS_PER_CLIENT), given back by destroy().
     client_slot: Slot | None = None
+    #: Its document's part of what that client may hold (MAX_DOCUMENT_BYTES_PER_CLIENT), given back by destroy().
+    document_share: DocumentShare | None = None
 
     def __init__(
         self,
@@ -112,6 +115,10 @@ class BokehSession:
             self._schedule(callback)
 
     # -- connections ----------------------------------------------------------------
+
+    def count_document(self, share: DocumentShare) -> None:
+        """Count the document against the client that made the session: its changes check ``share``."""
+        self.document_share = self.footprint.share = share
 
     def attach(self, connection: Any) -> None:
         """Attach a connection."""
@@ -412,6 +419,8 @@ class BokehSession:
             return
         if self.client_slot is not None:  # out of its context already: its client may make another
             self.client_slot.release()
+        if self.document_share is not None:
+            self.document_share.release()
         await self.destroy_callbacks()
         self.destroyed = True
         async with self.lock:

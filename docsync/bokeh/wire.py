@@ -166,6 +166,8 @@ def apply_client_patch(
     if footprint is not None:
         footprint.check(document, new_models, events)
     check_nesting(document, new_models, events)
+    if footprint is not None:
+        footprint.count()  # the document against its client's share (checked again: another thread's patch)
     if client_models is not None:
         client_models.add(len(new_models), written_code)  # from here the patch applies
 

@@ -24,10 +24,12 @@ from .events import (
 )
 from .integrity import DocumentLimits
 from .model import Model
+from .shares import ClientDocuments, DocumentShare, DocumentShares
 from .wire import DecodedPatch, encode_events
 
 __all__ = [
     "CallbackScheduler",
+    "ClientDocuments",
     "ColumnDataChangedEvent",
     "ColumnsPatchedEvent",
     "ColumnsStreamedEvent",
@@ -37,6 +39,8 @@ __all__ = [
     "Document",
     "DocumentEvent",
     "DocumentLimits",
+    "DocumentShare",
+    "DocumentShares",
     "ListSplicedEvent",
     "MessageSentEvent",
     "Model",

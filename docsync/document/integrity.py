@@ -18,6 +18,7 @@ from .footprint import Footprint, FootprintLedger, id_json, measure, model_footp
 from .graph import models_in_cycles
 from .model import Model
 from .properties import ColumnData, base_property, holds_models
+from .shares import DocumentShare
 
 __all__ = ["ChangeOutcome", "DocumentLimits", "check_outcome"]
 
@@ -36,13 +37,16 @@ class DocumentLimits:
 
     ``max_column_bytes``: one column (an array travels in a frame of its own);
     ``max_json_bytes``: the document's JSON (one content frame);
-    ``max_document_bytes``: everything (one message); ``max_buffers``: its arrays.
+    ``max_document_bytes``: everything (one message); ``max_buffers``: its arrays;
+    ``share``: the document's part of what the client that made its session may hold
+    in documents (one session's own limits, shares.py; None: not counted).
     """
 
     max_column_bytes: int = 16 * MiB
     max_json_bytes: int = 16 * MiB
     max_document_bytes: int = 48 * MiB
     max_buffers: int = 1024
+    share: DocumentShare | None = None
 
 
 @dataclass(slots=True)
@@ -208,6 +212,8 @@ def _check_footprint(outcome: ChangeOutcome, limits: DocumentLimits) -> None:
     total, total_before = (f.total + _BUFFER_HEADER * f.buffers for f in (after, before))
     if total > limits.max_document_bytes and total > total_before:
         raise PatchError(f"document too large: {total} > {limits.max_document_bytes} bytes")
+    if limits.share is not None:  # the last check: from here the change applies
+        limits.share.count(total_before, total)
 
 
 _SCALARS = frozenset({int, float, bool, type(None)})

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..conf import docsync_settings
+from ..document import DocumentShares
 from ..exceptions import NoSuchApplicationError, SessionLimitError
 from ..sync.encoded_documents import EncodedDocuments
 from .admin_support.live_table import LiveTableWriter
@@ -49,6 +50,8 @@ class SessionRegistry:
         self.clients = ClientTally()
         #: What each client's websockets hold of outgoing messages (MAX_QUEUED_BYTES_PER_CLIENT).
         self.queued_shares = QueuedShares()
+        #: The documents of each client's sessions (MAX_DOCUMENT_BYTES_PER_CLIENT).
+        self.document_shares = DocumentShares()
         #: Sessions refused because the process held MAX_SESSIONS (``/docsync-metrics``).
         self.session_limit_refusals = 0
         #: Websockets a session refused (4008), per limit: counted by the session's owner.
@@ -130,7 +133,8 @@ class SessionRegistry:
         ):
             await self._sweep_expired()  # at a cap, expired sessions make room before anyone is refused
         slot = None
-        if context.get_session(session_id) is None and not context.making(session_id):
+        maker = context.get_session(session_id) is None and not context.making(session_id)
+        if maker:
             # Taken with no await before the session is being made: a client opening many
             # at once cannot slip past its limit.
             slot = self.clients.take("sessions", client, per_client)
@@ -147,6 +151,11 @@ class SessionRegistry:
                 session.client_slot = slot
             else:
                 slot.release()
+        if maker and session.document_share is None and not session.destroyed:
+            # Its maker's, whoever changes it (as its count of sessions): no await since it was made.
+            share = self.document_shares.join(client, settings.MAX_DOCUMENT_BYTES_PER_CLIENT)
+            if share is not None:
+                session.count_document(share)
         return session
 
     async def _sweep_expired(self) -> None:

@@ -98,3 +98,32 @@ def test_rows_counted_from_a_stream_are_counted_at_their_longest() -> None:
     source.stream({"v": np.full(300, long)})  # Bokeh makes the column an array (8 bytes a row)
     footprint.refresh(document)
     assert footprint.total >= pull_bytes(document)
+
+
+def test_a_clients_share_is_checked_again_when_counted() -> None:
+    """Two sessions of one client checked at once (two worker threads): the second to count is refused."""
+    from docsync.document import DocumentShares
+    from docsync.exceptions import PatchError
+
+    shares = DocumentShares()
+    footprints, growths = [], []
+    for _ in range(2):
+        document, _, div = made(0)
+        footprint = DocumentFootprint(None)
+        footprint.refresh(document)
+        footprints.append(footprint)
+        growths.append((document, [{"kind": "ModelChanged", "model": div, "attr": "text", "new": "w" * 50_000}]))
+    cap = footprints[0].total + footprints[1].total + 60_000  # room for one growth of 50,000, not two
+    for footprint in footprints:
+        footprint.share = shares.join("address:10.0.0.9", cap)
+    for footprint, (document, events) in zip(footprints, growths, strict=True):
+        footprint.check(document, [], events)  # each fits alone
+    footprints[0].count()
+    with pytest.raises(PatchError, match=r"this client's documents too large: \d+ > \d+ bytes"):
+        footprints[1].count()
+    # The refused count changed nothing: once the first session ends, the second growth fits.
+    assert footprints[0].share is not None
+    footprints[0].share.release()
+    document, events = growths[1]
+    footprints[1].check(document, [], events)
+    footprints[1].count()

@@ -128,6 +128,8 @@ def test_an_app_name_that_is_no_url_segment_is_reported_as_e017() -> None:
         ("MAX_INCOMPLETE_BYTES_PER_CLIENT", "64M"),
         ("MAX_QUEUED_BYTES_PER_CLIENT", 0),
         ("MAX_QUEUED_BYTES_PER_CLIENT", 64.0 * 1024 * 1024),
+        ("MAX_DOCUMENT_BYTES_PER_CLIENT", 0),
+        ("MAX_DOCUMENT_BYTES_PER_CLIENT", "256M"),
     ],
 )
 def test_a_count_limit_that_is_no_whole_number_of_at_least_one_is_reported_as_e018(name: str, value: object) -> None:
@@ -144,6 +146,7 @@ def test_the_client_limits_may_be_turned_off_with_none() -> None:
         "MAX_CONNECTIONS_PER_SESSION_PER_CLIENT": None,
         "MAX_INCOMPLETE_BYTES_PER_CLIENT": None,
         "MAX_QUEUED_BYTES_PER_CLIENT": None,
+        "MAX_DOCUMENT_BYTES_PER_CLIENT": None,
     }
     with override_settings(DOCSYNC={"APPS": {}, **limits}):
         assert not [m for m in check_settings() if m.id == "docsync.E018"]

@@ -9,12 +9,13 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 from types import FunctionType
 from typing import Any, Protocol
 
 from django.conf import settings as django_settings
 
-from ...document import Document, DocumentEvent, SessionCallback
+from ...document import Document, DocumentEvent, DocumentShare, SessionCallback
 from ...document import events as ev
 from ...protocol import Message, error
 from ...protocol.msgtypes import ERROR, OK
@@ -99,6 +100,7 @@ class ServerSession:
         "creating",
         "destroyed",
         "document",
+        "document_share",
         "id",
         "keep_alive",
         "last_activity",
@@ -138,6 +140,8 @@ class ServerSession:
         self.destroyed = False
         #: Its count against the client that made it (MAX_SESSIONS_PER_CLIENT), given back by destroy().
         self.client_slot: Slot | None = None
+        #: Its document's part of what that client may hold (MAX_DOCUMENT_BYTES_PER_CLIENT), given back by destroy().
+        self.document_share: DocumentShare | None = None
         self.callbacks_stopped = False
         self.stats = {"messages_in": 0, "messages_out": 0, "bytes_in": 0, "bytes_out": 0}
         self.notices: list[str] = []
@@ -187,6 +191,13 @@ class ServerSession:
     def incarnation(self) -> str:
         """Which making of the session this is (a resuming client compares it with the one it knew)."""
         return self.sequencer.incarnation
+
+    def count_document(self, share: DocumentShare) -> None:
+        """Count the document against the client that made the session: its changes check ``share``."""
+        self.document_share = share
+        limits = self.sequencer.limits
+        if limits is not None:
+            self.sequencer.limits = replace(limits, share=share)
 
     def touch(self) -> None:
         """Record activity now."""
@@ -511,6 +522,8 @@ class ServerSession:
             return
         if self.client_slot is not None:  # out of its context already: its client may make another
             self.client_slot.release()
+        if self.document_share is not None:
+            self.document_share.release()
         await self.destroy_callbacks()
         self.destroyed = True
         async with self.lock:
