@@ -98,6 +98,15 @@ class SpliceBridge:
 
         ``changes`` are the log's list splices after ``upto(origin)``, oldest first.
         """
+        clients = self._clients
+        client = clients.get(origin)
+        if client is not None and not client.unseen and not changes:
+            # Nearly every patch: a known client, nothing unseen, no splice since: it
+            # becomes the most recently active, and has seen up to ``now``.
+            del clients[origin]
+            clients[origin] = client
+            client.upto = max(client.upto, now)
+            return
         client = self._client(origin)
         for change in changes:
             if change.seq > base and change.origin != origin:

@@ -345,7 +345,8 @@ class Sequencer:
         ``fence``: the connection's own (see ``fence``).
         """
         msgid = request.msgid
-        answer = self.log.answer(origin, msgid)
+        log = self.log
+        answer = log.answers.get(origin, msgid)
         if answer is not None:
             # Resent after a reconnect: applied once, never twice, answered the same.
             return PatchStep(origin, msgid, answer=self._answer_again(msgid, answer))
@@ -376,20 +377,23 @@ class Sequencer:
         if reserved is not None:
             return PatchStep(origin, msgid, answer=self._refuse(origin, msgid, reserved))
         shifts: list[Shift] = []
-        if base is not None and (base < self.fence(origin, fence) or not self.log.reaches_back_to(base, origin)):
+        # (``fence``, inline: per patch.)
+        if base is not None and (
+            base < fence or base < self.fences.get(origin, 0) or not log.reaches_back_to(base, origin)
+        ):
             accepted, rejected = list[DocumentEvent](), decoded.events
         else:
             accepted, rejected, shifts = self._split_conflicts(decoded.events, base, origin)
         # Events naming a model that is gone (removed by a change that won) lose too;
         # there is nothing to correct, the sender receives (or received) the removal.
         # So do those on a model of the patch that no accepted event attaches.
-        strays = stray_events(accepted, decoded.new_models)
+        strays = stray_events(accepted, decoded.new_models) if decoded.new_models else []
         if strays:
             accepted = [e for e in accepted if all(e is not stray for stray in strays)]
         lost = _lost_indices(decoded, rejected + strays) if rejected or strays or decoded.skipped else ()
         decoded.events = accepted
         gone = decoded.skipped + len(strays)
-        return PatchStep(origin, msgid, None, decoded, rejected, shifts, lost, gone, before=self.log.seq)
+        return PatchStep(origin, msgid, None, decoded, rejected, shifts, lost, gone, before=log.seq)
 
     def apply(self, step: PatchStep) -> None:
         """Apply what ``step`` accepted (the application's callbacks run), then queue the corrections.
@@ -413,10 +417,12 @@ class Sequencer:
                 limits=self.limits,
             )
             self.client_models += len(decoded.new_models)
-            self.splices.commit(step.origin, step.shifts)
+            if step.shifts:  # a patch without splices (most): nothing to keep
+                self.splices.commit(step.origin, step.shifts)
         except PatchError as exc:
             step.refusal, step.rejected = str(exc), decoded.events + step.rejected
-        step.reset = self._correct(step.rejected)
+        if step.rejected:  # nearly every patch loses nothing: nothing to correct
+            step.reset = self._correct(step.rejected)
 
     def answer_patch(self, step: PatchStep) -> PatchOutcome:
         """Flush what the patch caused and answer it (once the adapter awaited what callbacks left)."""
@@ -426,7 +432,8 @@ class Sequencer:
             answer = self._refuse(step.origin, step.msgid, step.refusal)
         else:
             count = len(step.rejected) + step.gone
-            self.log.remember_applied(step.origin, step.msgid, applied_seq, rejected=count, lost=step.lost)
+            # (``log.remember_applied``, one call fewer: per patch.)
+            self.log.answers.remember(step.origin, step.msgid, Answer(applied_seq, count, None, step.lost))
             # "seq": every change up to it meant for the sender was sent before the OK;
             # what the patch caused, when the sender receives some of it, follows.
             follows = changes is not None and changes.message_for(step.origin) is not None
@@ -475,7 +482,7 @@ class Sequencer:
         # edited by splices in most documents): nothing to walk the log for.
         changes = log.list_changes(upto) if log.last_splice_seq > upto else ()
         self.splices.catch_up(origin, base, changes, log.seq)
-        if self._splices_dropped(origin):
+        if self.splices.dropped and self._splices_dropped(origin):
             return [], list(events), []  # its splices can no longer be shifted: every event loses
         accepted, rejected, shifts = [], [], []
         lost: list[Key] = []

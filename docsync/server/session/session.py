@@ -222,7 +222,10 @@ class ServerSession:
                 self._held = deque()
             self._held.append((self.records, connection, message))
             return
-        self._queue(connection, message)
+        try:  # (``_queue``, inline: twice per patch)
+            connection.queue_message(message)
+        except Exception:  # a dead socket must not stop the others from being served
+            logger.debug("send to %r failed", connection, exc_info=True)
 
     def _queue(self, connection: Connection, message: Message) -> None:
         try:
@@ -366,8 +369,9 @@ class ServerSession:
         if self.write_ahead is not None:
             await self.write_ahead.room()  # no lock held: records waiting for the store are bounded
         async with self.lock:
-            self.touch()
-            step = self.sequencer.receive_patch(connection.origin, connection.fence, request)
+            self.last_activity = time.time()  # (``touch``, inline: per patch)
+            sequencer, document = self.sequencer, self.document
+            step = sequencer.receive_patch(connection.origin, connection.fence, request)
             if step.answer is not None:
                 self._send(connection, step.answer)
                 return
@@ -375,16 +379,21 @@ class ServerSession:
             try:
                 # Sync callbacks may block or use the ORM: when the patch will trigger
                 # any, the whole application runs in a worker thread, still under the lock.
-                if _triggers_callbacks(self.document, step.events):
-                    await run_sync(lambda: self.sequencer.apply(step))
+                decoded = step.decoded
+                if decoded is not None and _triggers_callbacks(document, decoded.events):
+                    await run_sync(lambda: sequencer.apply(step))
                 else:
-                    self.sequencer.apply(step)
+                    sequencer.apply(step)
             finally:
                 self.acting = None
-            await self._settle()
-            outcome = self.sequencer.answer_patch(step)
+            if document.pending_coroutines or document.callback_errors:
+                await self._settle()
+            else:  # nearly every patch: nothing to await, no coroutine made for it
+                self.model_count = len(document.models)
+            outcome = sequencer.answer_patch(step)
             # In the store before the OK leaves: an acknowledged change outlives a SIGKILL.
-            self.record_changes((step.origin, step.msgid))
+            if self.write_ahead is not None:
+                self.record_changes((step.origin, step.msgid))
             kept = self._broadcast(outcome.changes, keep_for=connection)
             self._send(connection, outcome.answer)
             if kept is not None:
