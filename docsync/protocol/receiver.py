@@ -74,13 +74,13 @@ class Receiver:
         "_content",
         "_expecting",
         "_header",
-        "_message_bytes",
         "_metadata",
         "_num_buffers",
         "max_buffers",
         "max_frame_bytes",
         "max_id_length",
         "max_message_bytes",
+        "pending_bytes",
     )
 
     def __init__(
@@ -112,7 +112,9 @@ class Receiver:
         self._buffers: list[tuple[str, Buffer]] = _NO_BUFFERS
         self._buffer_ids: set[str] = _NO_IDS
         self._buffer_id = ""
-        self._message_bytes = 0
+        #: Bytes of the message being received (0 between messages). Read per frame: an
+        #: attribute, not a property (only the receiver sets it).
+        self.pending_bytes = 0
 
     def size_fault(self, frames: list[Frame], sizes: list[int] | None = None) -> str | None:
         """Tell why a receiver with these limits would refuse a message of ``frames``, or None.
@@ -135,11 +137,6 @@ class Receiver:
         return None
 
     @property
-    def pending_bytes(self) -> int:
-        """Bytes of the message being received (0 between messages)."""
-        return self._message_bytes
-
-    @property
     def expecting(self) -> Expecting:
         """Return the kind of frame this receiver needs next."""
         return self._expecting
@@ -157,7 +154,7 @@ class Receiver:
         self._buffers = _NO_BUFFERS
         self._buffer_ids = _NO_IDS
         self._buffer_id = ""
-        self._message_bytes = 0
+        self.pending_bytes = 0
 
     def receive(self, frame: Frame, nbytes: int | None = None) -> Message | None:
         """Consume one frame; return the message it completes, else None.
@@ -173,9 +170,9 @@ class Receiver:
             size = frame_nbytes(frame) if nbytes is None else nbytes
             if size > self.max_frame_bytes:
                 raise MessageTooBigError(f"frame too large: {size} > {self.max_frame_bytes} bytes")
-            self._message_bytes += size
-            if self._message_bytes > self.max_message_bytes:
-                raise MessageTooBigError(f"message too large: {self._message_bytes} > {self.max_message_bytes} bytes")
+            self.pending_bytes += size
+            if self.pending_bytes > self.max_message_bytes:
+                raise MessageTooBigError(f"message too large: {self.pending_bytes} > {self.max_message_bytes} bytes")
             match self._expecting:
                 case Expecting.HEADER:
                     return self._receive_header(frame)

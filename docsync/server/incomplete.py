@@ -15,7 +15,7 @@ import asyncio
 from collections.abc import Callable
 
 from ..exceptions import ClientLimitError, IncompleteInputLimitError, StalledMessageError
-from ..protocol import Receiver
+from ..protocol import Frame, Message, Receiver
 
 __all__ = ["IncompleteBytes", "IncompleteInput"]
 
@@ -160,12 +160,22 @@ class IncompleteInput:
                 " (MAX_INCOMPLETE_BYTES_PER_CLIENT)"
             )
 
-    def settle(self) -> None:
-        """Count what the receiver holds now, and time its message if it is incomplete."""
-        now = self.receiver.pending_bytes
-        if now != self.held:
-            budget = self.budget
-            delta = now - self.held
+    def take(self, frame: Frame, nbytes: int) -> Message | None:
+        """Hand a frame of ``nbytes`` to the receiver, admitted, counted and timed; return the message it completes.
+
+        One call per frame (``admit``, ``Receiver.receive`` and what the receiver holds
+        then, counted and timed). Raises what ``admit`` and the receiver raise; the caller
+        then ``clear``s.
+        """
+        budget = self.budget
+        if budget.total + nbytes > self.watermark:  # a bound is near: the closer look
+            self.admit(nbytes)
+        receiver = self.receiver
+        message = receiver.receive(frame, nbytes)
+        now = receiver.pending_bytes
+        held = self.held
+        if now != held:
+            delta = now - held
             total = budget.total + delta  # budget.add, inline: per frame
             budget.total = total if total > 0 else 0
             client = self.client
@@ -180,10 +190,11 @@ class IncompleteInput:
         if now:  # progress restarts the clock: a slow sender is not a stalled one
             loop = asyncio.get_running_loop()
             self._progress = loop.time()
-            if self not in self.budget.watched:
-                self.budget.watch(self, loop)
-        else:
-            self.budget.unwatch(self)
+            if self not in budget.watched:
+                budget.watch(self, loop)
+        elif held:  # only a connection that held bytes can be watched
+            budget.watched.pop(self, None)
+        return message
 
     def stalled_error(self) -> StalledMessageError:
         """The refusal of a message that made no progress for ``timeout`` seconds."""

@@ -152,13 +152,11 @@ async def test_one_timer_per_process_watches_only_connections_holding_an_incompl
     }
     header = orjson.dumps({"msgid": "m1", "msgtype": "PULL-DOC-REQ"}).decode()
     for incomplete in inputs.values():
-        incomplete.receiver.receive(header)
-        incomplete.settle()
+        incomplete.take(header, len(header))
     assert list(budget.watched) == list(inputs.values())
     done = inputs["done"]
     for frame in ("{}", "{}"):  # the rest of its message: complete, no longer watched
-        done.receiver.receive(frame)
-        done.settle()
+        done.take(frame, len(frame))
     assert list(budget.watched) == [inputs["stalls"]] and done.held == 0
     await asyncio.sleep(0.35)
     assert stalled == ["stalls"]  # dropped once, after its timeout and within a quarter more

@@ -648,15 +648,13 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         if self.refused or (session is None and self.relay is None):
             return None
         try:
-            self.incomplete.admit(size)
-            message = self.receiver.receive(frame, size)
+            message = self.incomplete.take(frame, size)  # admitted, received, counted and timed
         except (ProtocolError, ConnectionClosingError) as exc:
             self.incomplete.clear()
             if self._relay_pending:
                 self._relay_pending = []
             self.refuse(exc)
             return None
-        self.incomplete.settle()
         pending = self._relay_pending
         if pending is not None:
             pending.append(frame)
