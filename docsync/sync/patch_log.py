@@ -70,7 +70,8 @@ class PatchLog:
     def append(self, events: list[EncodedEvent]) -> LogEntry:
         """Record ``events`` at the next position and return the entry."""
         self.seq += 1
-        entry = LogEntry(self.seq, events, sum([e.nbytes for e in events]))  # a list: no generator resumed per event
+        # (A list, not a generator resumed per event; one event's own size as it is.)
+        entry = LogEntry(self.seq, events, events[0].nbytes if len(events) == 1 else sum([e.nbytes for e in events]))
         entries = self._entries
         if not entries:
             # The first entry held (of a new log, or one laid again from a snapshot's records):

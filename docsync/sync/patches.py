@@ -105,7 +105,7 @@ def conflict_keys(event: DocumentEvent) -> tuple[Key, ...]:
         return ((event.model.id, event.attr),)
     if type(event) is ev.ColumnDataChangedEvent:
         model_id, attr = event.model.id, event.attr
-        return tuple((model_id, attr, name) for name in event.columns)
+        return tuple([(model_id, attr, name) for name in event.columns])  # a list: no generator resumed per column
     if type(event) is ev.ListSplicedEvent or type(event) is ev.ColumnsStreamedEvent:
         return ((event.model.id, event.attr),)  # the whole property (see the end)
     if isinstance(event, ev.MessageSentEvent):
@@ -204,8 +204,11 @@ def encode_event(event: DocumentEvent, buffer_prefix: str, models: Mapping[str, 
             )
     encoder = Encoder(buffer_prefix=buffer_prefix)
     body = event_json(event, encoder)
-    references = [model_definition(m, encoder) for m in event.new_models if m.id in models]
-    nbytes = sum([len(b) if not isinstance(b, memoryview) else b.nbytes for _, b in encoder.buffers])
+    # (No list made for an event defining no model: most.)
+    references = [model_definition(m, encoder) for m in event.new_models if m.id in models] if event.new_models else []
+    nbytes = 0
+    for _, buffer in encoder.buffers:  # (a loop: no list and sum for the one buffer most events hold)
+        nbytes += buffer.nbytes if type(buffer) is memoryview else len(buffer)
     # The JSON counts too (a long string, a list of values): PATCH_LOG_BYTES bounds what
     # the log holds, and 1000 entries of 60 KiB strings were once counted as 200 bytes each.
     # Encoded once, here: the PATCH-DOCs that carry the event reuse these bytes.

@@ -234,14 +234,14 @@ class Sequencer:
         if self._filling:
             return
         # Buffer ids are unique per position: these events are sent at the next one.
-        prefix = f"{self.log.seq + 1}.{len(self._outbox)}."
-        self._outbox.append(encode_event(event, prefix, self.document.models))
+        outbox = self._outbox
+        outbox.append(encode_event(event, f"{self.log.seq + 1}.{len(outbox)}.", self.document.models))
 
     def flush(self) -> Changes | None:
         """Give the changes recorded since the last flush a position of their own; None if there are none."""
         if not self._outbox:
             return None
-        encoded, self._outbox[:] = list(self._outbox), []
+        encoded, self._outbox = self._outbox, []  # (the list itself: nobody else holds it)
         entry = self.log.append(encoded)
         return Changes(entry.seq, encoded)
 
@@ -494,7 +494,8 @@ class Sequencer:
             # top of it (a cell of rows just streamed, say): it loses too. A splice
             # loses to another origin's whole value of its list, not to its splices.
             clash = self.log.conflicts(keys, base, origin, splices=not splice)
-            clash = clash or any(keys_overlap(k, x) for k in keys for x in lost)
+            if not clash and lost:  # (no generator made while nothing lost)
+                clash = any(keys_overlap(k, x) for k in keys for x in lost)
             if splice and not clash:
                 shift = self._shift(origin, event, pending)  # type: ignore[arg-type]
                 clash = shift is None
