@@ -51,10 +51,11 @@ class Outbox:
 
     ``write`` writes the frames of one or more messages; ``on_overflow(queued, size)`` is told (once) that a
     message of ``size`` bytes did not fit behind the ``queued`` ones: the outbox is
-    stopped by then, and the connection should be closed. ``on_written(size)`` counts
-    each message once written. With ``write_now`` (a socket's writer that can write
-    without waiting), what is queued is written by a callback soon after, without a
-    task, as long as ``write_now`` takes it; the task writes the rest.
+    stopped by then, and the connection should be closed. ``on_written(sizes)`` counts
+    the messages of each write once written (their sizes, in order). With ``write_now``
+    (a socket's writer that can write without waiting), what is queued is written by a
+    callback soon after, without a task, as long as ``write_now`` takes it; the task
+    writes the rest.
 
     With a ``share`` (set by the connection once it knows its client), every message
     counts against its client's share from its queueing until ``flow`` (the transport)
@@ -95,7 +96,7 @@ class Outbox:
         *,
         max_bytes: int,
         on_overflow: Callable[[int, int], None],
-        on_written: Callable[[int], None] | None = None,
+        on_written: Callable[[list[int]], None] | None = None,
         track: Callable[[asyncio.Task[None]], None] | None = None,
         pace: float = 0.0,
         pace_when: Callable[[], bool] | None = None,
@@ -174,9 +175,18 @@ class Outbox:
                 self._share_overflow(share, size)
                 return False
             share.held = held
-        self._queue((frames, size))
+        # (``_queue`` and ``_start``, inline: per message.)
+        items = self._items
+        if items is None:
+            items = self._items = deque()
+        items.append((frames, size))
         self.queued_bytes += size
-        self._start()
+        if self._task is None:
+            if self._write_now is None:
+                self._start_task(None)
+            elif not self._flush_soon:  # soon: once the caller queued the rest of its reply
+                self._flush_soon = True
+                asyncio.get_running_loop().call_soon(self._flush)
         return True
 
     def _share_overflow(self, share: QueuedShare, size: int) -> None:
@@ -311,8 +321,7 @@ class Outbox:
                 share.held -= self.writing_bytes
         self.writing_bytes = 0
         if self._on_written is not None:
-            for written in sizes:
-                self._on_written(written)
+            self._on_written(sizes)
 
     def _hold(self, size: int) -> None:
         """Count ``size`` written bytes until the transport has drained them."""

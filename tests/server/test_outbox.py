@@ -35,7 +35,7 @@ def _outbox(socket: Socket, max_bytes: int = 100) -> tuple[Outbox, list[tuple[in
         socket.write,
         max_bytes=max_bytes,
         on_overflow=lambda queued, size: overflows.append((queued, size)),
-        on_written=written.append,
+        on_written=written.extend,
     )
     return outbox, overflows, written
 
@@ -275,7 +275,7 @@ def _outbox_now(socket: NowSocket, max_bytes: int = 100) -> tuple[Outbox, list[i
         socket.write,
         max_bytes=max_bytes,
         on_overflow=lambda queued, size: None,
-        on_written=written.append,
+        on_written=written.extend,
         write_now=socket.write_now,
     )
     return outbox, written

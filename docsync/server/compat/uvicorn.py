@@ -12,6 +12,9 @@ from .versions import Version, checked
 _SHORT = struct.Struct("!BB").pack
 _MEDIUM = struct.Struct("!BBH").pack
 _LONG = struct.Struct("!BBQ").pack
+#: The headers of unmasked text and binary frames of 0 to 125 bytes, by size.
+_SHORT_TEXT = tuple(_SHORT(0x81, size) for size in range(126))
+_SHORT_BINARY = tuple(_SHORT(0x82, size) for size in range(126))
 
 __all__ = [
     "CHECKED",
@@ -157,11 +160,11 @@ class _Writer:
         conn = owner.conn
         if conn.state is not _OPEN:
             return False
-        if (
-            getattr(conn, "expect_continuation_frame", True) is False
-            and getattr(conn, "extensions", True) == []
-            and getattr(conn, "debug", True) is False
-        ):
+        try:  # (attributes read, not getattr's three calls per write)
+            plain = conn.expect_continuation_frame is False and conn.extensions == [] and conn.debug is False
+        except AttributeError:  # a websockets release without them: it frames them itself
+            plain = False
+        if plain:
             # What conn.send_text/send_binary would append, framed here: a websockets
             # Frame object, its checks and a BytesIO per frame were a fifth of the writing.
             owner.transport.writelines([*conn.data_to_send(), *_framed_all(frames)])
@@ -263,15 +266,19 @@ def _framed_all(frames: Sequence[Frame]) -> list[bytes | bytearray | memoryview]
     chunks: list[bytes | bytearray | memoryview] = []
     joined: list[bytes | bytearray | memoryview] = []
     for frame in frames:
-        if isinstance(frame, str):
-            data: bytes | bytearray | memoryview = frame.encode()
+        data: bytes | bytearray | memoryview
+        if type(frame) is str or isinstance(frame, str):  # (text frames, most, without a call)
+            data = frame.encode()
+            size = len(data)
+            short = _SHORT_TEXT
             first = 0x81
         else:
             data = frame
+            size = data.nbytes if type(data) is memoryview else len(data)
+            short = _SHORT_BINARY
             first = 0x82
-        size = data.nbytes if type(data) is memoryview else len(data)
         if size < 126:
-            joined.append(_SHORT(first, size))
+            joined.append(short[size])  # (the header of a short frame looked up, not packed)
         elif size < 65536:
             joined.append(_MEDIUM(first, 126, size))
         else:

@@ -602,14 +602,16 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             return
         await self._write(frames)
 
-    def _written(self, size: int) -> None:
-        # Counted here, per connection and per session (no helper: this runs per message).
+    def _written(self, sizes: list[int]) -> None:
+        # Counted here, per connection and per session (no helper: this runs per write).
+        count = len(sizes)
+        size = sizes[0] if count == 1 else sum(sizes)
         stats = self.stats
-        stats["messages_out"] += 1
+        stats["messages_out"] += count
         stats["bytes_out"] += size
         if self.session is not None:
             stats = self.session.stats
-            stats["messages_out"] += 1
+            stats["messages_out"] += count
             stats["bytes_out"] += size
 
     async def _write(self, frames: Sequence[str | bytes | bytearray | memoryview]) -> None:
