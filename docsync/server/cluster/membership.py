@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ...conf import docsync_settings
@@ -59,6 +59,9 @@ class Cluster:
         if docsync_settings().PEER_ADDRESS:
             self.peers = Peers(directory.process_id, self._on_peer_record, self._link_lost)
         self.relay_out = RelayOut(layer, directory, channel, self.peers)
+        #: Send one message's frames from a relayed websocket to its owner (``RelayOut.forward``
+        #: itself: no coroutine of the cluster's own per relayed message).
+        self.forward: Callable[[Relay, list[Any]], Awaitable[None]] = self.relay_out.forward
         self.relay_in = RelayIn(registry, layer)
         self.admin_rpc = AdminRPC(registry, layer, directory, channel)
         self.liveness = Liveness(registry, layer, directory, channel, self.relay_out, self.relay_in)
@@ -123,10 +126,6 @@ class Cluster:
             request_info=request_info,
             token_expired=token_expired,
         )
-
-    async def forward(self, relay: Relay, frames: list[Any]) -> None:
-        """Send one message's frames from a relayed websocket to its owner."""
-        await self.relay_out.forward(relay, frames)
 
     async def relay_closed(self, relay: Relay) -> None:
         """Tell the owner a relayed websocket closed."""

@@ -27,6 +27,7 @@ from ...exceptions import (
 )
 from ...protocol import Message, ack
 from ..admission import open_session
+from ..dialects import Dialect
 from ..outbox import Outbox
 from ..registry import SessionRegistry
 from ..session import ServerSession
@@ -389,6 +390,7 @@ class RelayIn:
         # One task per relayed connection keeps its messages in order without holding
         # up the process channel.
         receiver = relay_receiver()  # one per connection, not one per message
+        dialect: Dialect | None = None  # likewise, looked up once: a session's kind never changes
         while True:
             frames = await queue.get()
             if frames is None:
@@ -396,7 +398,9 @@ class RelayIn:
             try:
                 message = message_from_frames(frames, receiver)
                 session.stats["messages_in"] += 1
-                await self.registry.dialect(session.app_path).dispatch(session, conn, message, conn.created_session)
+                if dialect is None:
+                    dialect = self.registry.dialect(session.app_path)
+                await dialect.dispatch(session, conn, message, conn.created_session)
             except Exception:
                 logger.exception("cluster: error serving a relayed message")
 

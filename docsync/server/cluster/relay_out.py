@@ -166,7 +166,7 @@ class RelayOut:
         raises if the owner cannot be reached (over Redis tried twice: a pooled connection may be stale).
         """
         window = self.windows.get(relay.conn_id)
-        nbytes = sum(len(frame) for frame in frames)  # as the owner counts them
+        nbytes = sum(map(len, frames))  # as the owner counts them (no generator resumed per frame)
         if window is not None and not window.has_room(nbytes):
             self.held_back += 1
             # One question, one answer: the owner says what it took once its queue for this
@@ -181,7 +181,14 @@ class RelayOut:
                 return
         if window is not None:
             window.sent += nbytes
-        await self._send(relay, {"type": RELAY_MESSAGE, "conn_id": relay.conn_id, "frames": frames})
+        message = {"type": RELAY_MESSAGE, "conn_id": relay.conn_id, "frames": frames}
+        link = relay.link
+        if link is not None:  # (``_send``'s direct route, inline: per relayed message)
+            link.send(message)
+            if link.backed_up():
+                await link.drain()
+            return
+        await self._send(relay, message)
 
     def on_taken(self, message: dict[str, Any]) -> None:
         """The owner's answer to a RELAY_WAITING: the bytes its session has taken; the held message may go."""
