@@ -12,6 +12,7 @@ imports them (``tests/bokeh/test_import_contract.py``).
 from __future__ import annotations
 
 import importlib
+from collections.abc import Awaitable
 from typing import Any, Protocol
 
 from ..exceptions import ConfigurationError
@@ -40,8 +41,8 @@ class Dialect(Protocol):
     def make_context(self, spec: AppSpec) -> ApplicationContext:
         """Build the ApplicationContext of configured application ``spec``."""
 
-    async def dispatch(self, session: Any, connection: Any, message: Message, created_session: bool) -> None:
-        """Handle one complete client message on ``session``."""
+    def dispatch(self, session: Any, connection: Any, message: Message, created_session: bool) -> Awaitable[None]:
+        """Handle one complete client message on ``session`` (an ``async def`` will do)."""
 
 
 class _DocsyncDialect:

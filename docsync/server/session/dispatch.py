@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 from ... import __version__
 from ...protocol import Message, VersionInfo, error, server_info_reply
 from ...protocol.msgtypes import ACK, ERROR, OK, PATCH_DOC, PULL_DOC_REQ, PUSH_DOC, RESUME_REQ, SERVER_INFO_REQ
@@ -44,13 +46,21 @@ def push_refusal(session: ServerSession, connection: Connection) -> str | None:
     return None
 
 
-async def dispatch(session: ServerSession, connection: Connection, message: Message, created_session: bool) -> None:
-    """Handle one message from ``connection`` on ``session``."""
-    msgtype = message.msgtype
-    if msgtype == PATCH_DOC:
+def dispatch(
+    session: ServerSession, connection: Connection, message: Message, created_session: bool
+) -> Awaitable[None]:
+    """Handle one message from ``connection`` on ``session`` (await what it returns)."""
+    if message.msgtype == PATCH_DOC:  # nearly every message: the session's own coroutine, none around it
         session.creating = False
-        await session.patch(connection, message)
-    elif msgtype in (PULL_DOC_REQ, RESUME_REQ):
+        return session.patch(connection, message)
+    return _dispatch_request(session, connection, message, created_session)
+
+
+async def _dispatch_request(
+    session: ServerSession, connection: Connection, message: Message, created_session: bool
+) -> None:
+    msgtype = message.msgtype
+    if msgtype in (PULL_DOC_REQ, RESUME_REQ):
         refusal = client_id_refusal(message)
         if refusal is not None:
             connection.queue_message(error(message.msgid, refusal, "bad-request"))
