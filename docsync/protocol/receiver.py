@@ -177,6 +177,10 @@ class Receiver:
                 case Expecting.HEADER:
                     return self._receive_header(frame)
                 case Expecting.METADATA:
+                    if frame == "{}":  # nearly every message's metadata: no parser, no call
+                        self._metadata = {}
+                        self._expecting = Expecting.CONTENT
+                        return None
                     return self._receive_metadata(frame)
                 case Expecting.CONTENT:
                     return self._receive_content(frame)
@@ -210,8 +214,7 @@ class Receiver:
         return None
 
     def _receive_metadata(self, frame: Frame) -> Message | None:
-        # Nearly every message's metadata is empty: that frame needs no parser.
-        metadata = {} if frame == "{}" else self._parse(frame)
+        metadata = self._parse(frame)  # (an empty one is taken by ``receive``)
         if not isinstance(metadata, dict):
             raise ProtocolError("metadata must be a JSON object")
         self._metadata = metadata

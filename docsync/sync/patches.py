@@ -1,4 +1,4 @@
-"""The one place where document events become PATCH-DOC messages, and back.
+"""The one place where document events become PATCH-DOC messages (a client's are decoded by ``Document.decode_patch``).
 
 Also what two changes conflict on: each event names the keys it touches.
 """
@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..document import DecodedPatch, Document, DocumentEvent, Model, ModelChangedEvent
+from ..document import DocumentEvent, Model, ModelChangedEvent
 from ..document import events as ev
 from ..document.footprint import Footprint, measure, model_footprint
 from ..document.wire import event_json, model_definition
@@ -28,7 +28,6 @@ __all__ = [
     "conflict_keys",
     "correction",
     "correction_size",
-    "decode_client_patch",
     "encode_event",
     "keys_overlap",
     "patch_message",
@@ -320,14 +319,3 @@ def _content_data(events: Sequence[EncodedEvent], seq: int) -> bytes | None:
             first = False
     parts.append(b'],"seq":%d}' % seq)
     return b"".join(parts)
-
-
-def decode_client_patch(document: Document, message: Message, origin: str, *, max_array_elements: int) -> DecodedPatch:
-    """Decode a client's PATCH-DOC against ``document`` (nothing is applied)."""
-    return document.decode_patch(
-        message.content,
-        dict(message.buffers),
-        setter=origin,
-        max_array_elements=max_array_elements,
-        skip_unknown=True,
-    )

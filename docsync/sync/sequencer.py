@@ -48,7 +48,6 @@ from .patches import (
     conflict_keys,
     correction,
     correction_size,
-    decode_client_patch,
     encode_event,
     keys_overlap,
     patch_message,
@@ -369,7 +368,14 @@ class Sequencer:
             )
             return PatchStep(origin, msgid, refusal=text, reset=True, before=self.log.seq)
         try:
-            decoded = decode_client_patch(self.document, request, origin, max_array_elements=self.max_array_elements)
+            buffers = request.buffers
+            decoded = self.document.decode_patch(
+                request.content,
+                dict(buffers) if buffers else None,
+                setter=origin,
+                max_array_elements=self.max_array_elements,
+                skip_unknown=True,
+            )
         except (PatchError, DeserializationError) as exc:
             return PatchStep(origin, msgid, answer=self._refuse(origin, msgid, str(exc)))
         # Most patches define no model: nothing to check then.
