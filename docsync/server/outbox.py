@@ -8,7 +8,7 @@ while over half of it waits already, is not queued, and the connection is closed
 the consumer: close 4009), its client to resume later with what it missed. With a
 client's share (queued_shares.py), the bytes it holds count there too, until the
 transport has taken them (``TransportFlow``): a message that would take the client past
-its share is refused the same way.
+its share closes the client's connection holding the most, the same way.
 """
 
 from __future__ import annotations
@@ -59,8 +59,10 @@ class Outbox:
 
     With a ``share`` (set by the connection once it knows its client), every message
     counts against its client's share from its queueing until ``flow`` (the transport)
-    has taken it; ``on_share_overflow(held, size, cap)`` is told (once) of a message that
-    did not fit, as ``on_overflow`` is.
+    has taken it. A message that would pass the cap first closes the client's other
+    connections holding more than this one, biggest first (``give_way``), until it fits;
+    the outbox of each connection closed so, or this one if it holds the most, has its
+    ``on_share_overflow(held, size, cap)`` told (once), as ``on_overflow`` is.
     """
 
     # One per connection, for its life: slots, not a __dict__ (80 bytes less each).
@@ -172,8 +174,10 @@ class Outbox:
             # held a whole document and MAX_QUEUED_BYTES: gigabytes from one address.
             held = share.held + size
             if held > share.cap and share.held:
-                self._share_overflow(share, size)
-                return False
+                if not self._make_room(share, size):
+                    self._share_overflow(share, size)
+                    return False
+                held = share.held + size
             share.held = held
         # (``_queue`` and ``_start``, inline: per message.)
         items = self._items
@@ -188,6 +192,26 @@ class Outbox:
                 self._flush_soon = True
                 asyncio.get_running_loop().call_soon(self._flush)
         return True
+
+    def _make_room(self, share: QueuedShare, size: int) -> bool:
+        """Close the client's connections holding more than this one, biggest first, until ``size`` fits.
+
+        Say whether it fits now; if not, this one holds the most, and is closed instead.
+        """
+        # Closing the connection the message was for let one silent socket, holding a
+        # whole document, have every reading tab of its address (a NAT) closed 4009 in
+        # turn. Rare: only here are the client's connections walked.
+        for holder in share.biggest_holders(self):
+            holder.give_way(size)
+            if share.held + size <= share.cap or not share.held:
+                return True
+        return False
+
+    def give_way(self, size: int) -> None:
+        """Close this connection (4009), giving back what it holds, so another's ``size`` bytes fit the share."""
+        share = self.share
+        if share is not None and not self.stopped:
+            self._share_overflow(share, size)
 
     def _share_overflow(self, share: QueuedShare, size: int) -> None:
         held = share.held

@@ -13,6 +13,13 @@ address puts 60 KiB notes on it. Each silent socket is sent far less than its ow
 one is closed with 4009, naming the setting, while the writer, a reader and a new joiner
 of the other address go on, the silent ones still open are served once they read, and
 the closed one resumes. At HEAD~ no socket was closed: the loop pushed every note.
+
+The connection closed is the one holding the most, not the one the message passing the
+share was for: a silent socket and a reading tab of one address (a NAT) share a room,
+the silent one's small replies pile up until the tab's pull of the document would pass
+the share, and the silent one is closed while the tab is served and is sent every note
+after. Before, the tab was closed 4009 on that pull, and on every sizeable message after
+each resume: the silent socket kept its address's honest tabs in a resume loop.
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ import pytest
 import websockets
 
 from docsync.client import ClientSession
-from docsync.protocol import ACK, PULL_DOC_REPLY, RESUME_REPLY, SERVER_INFO_REPLY, new_message
+from docsync.protocol import ACK, PATCH_DOC, PULL_DOC_REPLY, RESUME_REPLY, SERVER_INFO_REPLY, Message, new_message
 from docsync.protocol.msgtypes import PULL_DOC_REQ, RESUME_REQ, SERVER_INFO_REQ
 from docsync.testing import EVENT_WAIT, RawSocket
 from project.examples import board as _board  # noqa: F401  (defines NoteBoard, which the client then reads)
@@ -181,3 +188,110 @@ async def test_one_clients_silent_sockets_hold_at_most_its_share(site: Site) -> 
         for sock, *_ in silent:
             with contextlib.suppress(Exception):
                 await sock.close()
+
+
+#: Requests the silent socket sends between two of the tab's pulls: their replies it
+#: leaves unread (116 bytes each) add far less than one pull (60 KiB), so the message
+#: that passes the share is the tab's pull, never one of these.
+BURST = 300
+#: The tab pulls at most this often: a connection's document requests are limited to 10 a second.
+PULL_EVERY = 0.11
+
+
+def _queued_bytes(site: Site) -> int:
+    request = urllib.request.Request(site.url + "docsync-metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        text = response.read().decode()
+    found = re.search(r"^docsync_queued_bytes (\d+)$", text, re.M)
+    assert found is not None, text
+    return int(found.group(1))
+
+
+class Tab:
+    """A socket that reads everything it is sent as it comes (an honest browser tab)."""
+
+    def __init__(self, sock: RawSocket) -> None:
+        self.sock = sock
+        self.arrived = asyncio.Event()
+        self.reading = asyncio.ensure_future(self._read())
+
+    async def _read(self) -> None:
+        with contextlib.suppress(websockets.ConnectionClosed):
+            while True:
+                await self.sock.read_message(timeout=3600)
+                self.arrived.set()
+        self.arrived.set()
+
+    async def request(self, message: Message) -> Message:
+        """Send ``message``; return its reply (fail if the socket is closed first)."""
+        await self.sock.send_message(message)
+        async with asyncio.timeout(EVENT_WAIT):
+            while True:
+                for reply in self.sock.messages:
+                    if reply.reqid == message.msgid:
+                        return reply
+                if self.reading.done():
+                    pytest.fail(f"the reading tab was closed {self.sock.close_code}: {self.sock.close_reason}")
+                self.arrived.clear()
+                await self.arrived.wait()
+
+    def notes(self) -> list[int]:
+        """The numbers of the notes it was sent in patches, in order."""
+        texts = [str(m.content) for m in self.sock.messages if m.msgtype == PATCH_DOC]
+        return [int(found) for text in texts for found in re.findall(r"note (\d+) x", text)]
+
+
+async def test_the_silent_socket_is_closed_not_its_addresss_reading_tab(site: Site) -> None:
+    address = "127.0.33.3"  # the silent socket and the tab; the writer connects from 127.0.0.1
+    room = f"?room=share-tab-{uuid.uuid4().hex[:8]}"
+    browser = await asyncio.to_thread(site.browser)
+    configs = [await asyncio.to_thread(browser.page_config, "board", room) for _ in range(3)]
+    writer = await open_client(configs[0])
+    board = writer.document.get_model_by_name("board")
+    silent, *_ = await _silent(configs[1], address)
+    sock = await RawSocket.connect(configs[2]["wsUrl"], configs[2]["token"], source_address=address)
+    assert (await sock.read_message()).msgtype == ACK
+    tab = Tab(sock)
+    log = Log(site.log_path())
+    refused = await asyncio.to_thread(_share_refusals, site)
+    pushed = 0
+
+    async def push() -> None:
+        nonlocal pushed
+        pushed += 1
+        board.notes = [f"note {pushed} " + "x" * NOTE_BYTES]  # type: ignore[union-attr]  # each pull: 60 KiB
+        await writer.sync(EVENT_WAIT)
+
+    try:
+        # Notes fill the kernel's buffers for the silent one, then most of its share: a note
+        # (60 KiB to it, and to the tab until written) is far from passing it.
+        while await asyncio.to_thread(_queued_bytes, site) < SHARE - 6 * NOTE_BYTES and pushed < NOTES:
+            await push()
+        assert not log.lines(SHARE_CLOSE), f"closed by {pushed} notes"
+        # Then the silent one's unread replies, a little at a time, until the tab's pull would pass the share.
+        pulls = 0
+        closes: list[bytes] = []
+        while not closes and pulls < 50:
+            for _ in range(BURST):
+                await silent.send_message(new_message(SERVER_INFO_REQ, {}))
+            await asyncio.sleep(PULL_EVERY)
+            assert (await tab.request(new_message(PULL_DOC_REQ, {}))).msgtype == PULL_DOC_REPLY
+            pulls += 1
+            closes = log.lines(SHARE_CLOSE)
+        print(f"closed after {pushed} notes and {pulls} pulls")
+        assert closes and all(b"(MAX_QUEUED_BYTES_PER_CLIENT)" in line for line in closes), closes
+        assert await asyncio.to_thread(_share_refusals, site) == refused + 1  # one socket closed
+
+        # The silent one finds 4009 after what it was sent; the tab goes on, sent every note.
+        assert await _outcome(silent) == ("closed", 4009)
+        for _ in range(5):
+            await push()
+        await tab.request(new_message(SERVER_INFO_REQ, {}))  # answered after every patch before it
+        assert tab.notes() == list(range(1, pushed + 1))
+        assert not tab.reading.done() and writer.close_code is None
+    finally:
+        await writer.close()
+        tab.reading.cancel()
+        for closing in (silent, sock):
+            with contextlib.suppress(Exception):
+                await closing.close()

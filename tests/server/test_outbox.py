@@ -352,8 +352,6 @@ class Transport:
 def _sharing(sockets: list[Socket], cap: int, max_bytes: int = 10_000) -> tuple[list[Outbox], QueuedShare, list[tuple]]:
     """Outboxes for ``sockets``, all of one client with a share of ``cap``; and what each was told of an overflow."""
     shares = QueuedShares()
-    share = shares.join("address:10.0.0.1", cap)
-    assert share is not None
     told: list[tuple] = []
     outboxes = []
     for n, socket in enumerate(sockets):
@@ -363,8 +361,9 @@ def _sharing(sockets: list[Socket], cap: int, max_bytes: int = 10_000) -> tuple[
             on_overflow=lambda queued, size, n=n: told.append((n, "connection", queued, size)),  # type: ignore[misc]
             on_share_overflow=lambda held, size, cap, n=n: told.append((n, "share", held, size, cap)),  # type: ignore[misc]
         )
-        outbox.share = share
+        outbox.share = share = shares.join("address:10.0.0.1", cap, outbox)
         outboxes.append(outbox)
+    assert share is not None
     return outboxes, share, told
 
 
@@ -375,17 +374,48 @@ async def test_a_clients_sockets_together_hold_at_most_its_share() -> None:
     for socket in sockets:
         socket.reading.clear()
     (first, second, third), share, told = _sharing(sockets, cap=1000)
-    assert first.put(["doc"], 600)  # being written, stuck: still held
+    assert first.put(["doc"], 400)  # being written, stuck: still held
     await _settle()
-    assert (first.writing_bytes, share.held) == (600, 600)
-    assert second.put(["doc"], 400)  # exactly the share
-    assert not third.put(["doc"], 1)  # one byte more: its connection is closed
-    assert told == [(2, "share", 1000, 1, 1000)] and third.stopped and third.overflowed
-    assert not first.stopped and not second.stopped  # the others go on
+    assert (first.writing_bytes, share.held) == (400, 400)
+    assert second.put(["doc"], 600)  # exactly the share
+    assert not second.put(["more"], 1)  # one byte more, for the one holding the most of the two: closed
+    assert told == [(1, "share", 1000, 1, 1000)] and second.stopped and second.overflowed
+    assert third.put(["doc"], 1)  # its one byte fits now
+    assert not first.stopped and not third.stopped  # the others go on
     for socket in sockets:
         socket.reading.set()
     await _settle()
-    assert share.held == 0 and sockets[0].written == ["doc"] and sockets[1].written == ["doc"]
+    assert share.held == 0 and sockets[0].written == ["doc"] and sockets[2].written == ["doc"]
+
+
+@pytest.mark.asyncio
+async def test_the_connection_holding_the_most_is_closed_not_the_one_sent_to() -> None:
+    # One silent socket of an address held a whole document; every other socket of the
+    # address (a NAT's honest tabs) was closed 4009 in turn on its next sizeable message.
+    silent, reading = Socket(), Socket()
+    silent.reading.clear()
+    (stuck, tab), share, told = _sharing([silent, reading], cap=1000)
+    assert stuck.put(["doc"], 900)
+    await _settle()
+    assert tab.put(["note"], 200)  # would pass the share: the silent one is closed, the note taken
+    assert told == [(0, "share", 900, 200, 1000)] and stuck.stopped and not tab.stopped
+    assert share.held == 200
+    await _settle()
+    assert reading.written == ["note"] and share.held == 0
+
+
+@pytest.mark.asyncio
+async def test_the_biggest_holders_are_closed_until_the_message_fits() -> None:
+    sockets = [Socket() for _ in range(4)]
+    for socket in sockets[:3]:
+        socket.reading.clear()
+    (big, bigger, small, tab), share, told = _sharing(sockets, cap=1000)
+    for outbox, size in ((big, 300), (bigger, 400), (small, 100)):
+        assert outbox.put(["doc"], size)
+    await _settle()
+    assert tab.put(["note"], 700)  # 800 + 700: the 400 goes, then the 300
+    assert [n for n, *_ in told] == [1, 0] and not small.stopped and not tab.stopped
+    assert share.held == 800
 
 
 @pytest.mark.asyncio

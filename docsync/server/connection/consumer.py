@@ -378,7 +378,9 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             # Its incomplete messages count against its share too (MAX_INCOMPLETE_BYTES_PER_CLIENT).
             self.incomplete.count_for(self.client, settings.MAX_INCOMPLETE_BYTES_PER_CLIENT)
             # And what it is sent and does not read, against MAX_QUEUED_BYTES_PER_CLIENT (nothing is queued yet).
-            self.outbox.share = get_registry().queued_shares.join(self.client, settings.MAX_QUEUED_BYTES_PER_CLIENT)
+            self.outbox.share = get_registry().queued_shares.join(
+                self.client, settings.MAX_QUEUED_BYTES_PER_CLIENT, self.outbox
+            )
             self.client_slot = get_registry().clients.take(
                 "connections", self.client, settings.MAX_CONNECTIONS_PER_CLIENT
             )
@@ -563,7 +565,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         if outbox is not None and share is not None:
             outbox.stop()  # gives back what it held (the socket is over)
             outbox.share = None
-            get_registry().queued_shares.leave(share)
+            get_registry().queued_shares.leave(share, outbox)
 
     def queue_message(self, message: Message) -> None:
         """Queue ``message`` for this socket's writer (never waits), unless its client could not accept it."""
