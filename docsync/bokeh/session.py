@@ -17,7 +17,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from bokeh.server.callbacks import NextTickCallback, PeriodicCallback, SessionCallback, TimeoutCallback
@@ -29,7 +28,7 @@ from ..protocol.msgtypes import OK, PULL_DOC_REPLY
 from ..protocol.wire_json import dumps
 from ..server.clients import Slot
 from ..server.session.session import STORE_UNAVAILABLE
-from ..sync.encoded_documents import EncodedDocument, EncodedDocuments
+from ..sync.encoded_documents import EncodedDocument, EncodedDocuments, KeptEncodings
 from .compat import destroy_document, patch_calls_python
 from .footprint import ClientModels, DocumentFootprint
 from .runner import UserCodeRunner
@@ -66,8 +65,7 @@ class BokehSession:
         # The pull replies of the unchanged document (by ``inline``), kept until it changes
         # (``_document_patched``) within the process's bound (None: not kept): each pull
         # serialized it again, and connections are cheap to open.
-        self._encodings = encodings
-        self._encoded: dict[bool, EncodedDocument] = {}
+        self._encoded = KeptEncodings(encodings)
         self.runner = runner
         self.incarnation = secrets.token_hex(8)
         self.document = document
@@ -188,8 +186,8 @@ class BokehSession:
     # -- Bokeh's document notifications (Document.callbacks.on_change_dispatch_to) ----
 
     def _document_patched(self, event: Any) -> None:
-        if self._encoded:
-            self._forget_encoded()
+        if self._encoded.kept:
+            self._encoded.forget()
         self.footprint.changed(event)
         origin = event.setter
         connections = self.connections
@@ -259,30 +257,15 @@ class BokehSession:
 
     def _pull_reply(self, reqid: str, inline: bool) -> Message:
         """The PULL-DOC-REPLY, its document serialized once while it is unchanged (call with the lock held)."""
-        encodings, key = self._encodings, 2 * id(self) + inline
         encoded = self._encoded.get(inline)
         if encoded is None:
             made = pull_reply(self.document, reqid, inline=inline)
             doc = made.content["doc"]
             encoded = EncodedDocument(doc, dumps(doc), made.buffers)
-            if encodings is not None and encodings.keep(key, encoded.nbytes, partial(self._drop_encoded, inline)):
-                self._encoded[inline] = encoded
-        elif encodings is not None:
-            encodings.used(key)
+            self._encoded.keep(encoded, inline)
         reply = encoded.message(PULL_DOC_REPLY, {"doc": encoded.json})
         reply.header["reqid"] = reqid
         return reply
-
-    def _drop_encoded(self, inline: bool) -> None:
-        self._encoded.pop(inline, None)  # the process's bound dropped it (it forgot it already)
-
-    def _forget_encoded(self) -> None:
-        # Swapped, not emptied in place: from a worker thread (a callback's change) while the
-        # loop's bound drops one of them (``_drop_encoded``) a ``del`` met a key gone (KeyError).
-        encoded, self._encoded = self._encoded, {}
-        if self._encodings is not None:
-            for inline in encoded:
-                self._encodings.forget(2 * id(self) + inline)
 
     async def patch(self, connection: Any, request: Message) -> None:
         """Apply a client's PATCH-DOC under the lock (its callbacks in a worker thread)."""
@@ -425,7 +408,7 @@ class BokehSession:
         self.destroyed = True
         async with self.lock:
             destroy_document(self.document, self)
-            self._forget_encoded()
+            self._encoded.forget()
             self._outbox.clear()
             self._held.clear()
             self.connections.clear()

@@ -3,8 +3,8 @@
 A PULL-DOC-REQ or a RESUME-REQ answers a 50-byte request with the whole document. Its
 rate is bounded per connection, but connections are cheap: an anonymous client that
 grew a session's data source and asked again on connection after connection had the
-document encoded for each (100 ms for a 500,000-row list column). A session's
-:class:`~docsync.sync.sequencer.Sequencer` keeps its document's encoding until the
+document encoded for each (100 ms for a 500,000-row list column). A session (either
+dialect's) keeps its document's encodings in one :class:`KeptEncodings` until the
 document changes; :class:`EncodedDocuments` bounds what the sessions of a process keep
 together, the least recently used dropped first.
 """
@@ -12,8 +12,9 @@ together, the least recently used dropped first.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from ..protocol import Message, new_message
@@ -22,7 +23,7 @@ from ..protocol.wire_json import dumps
 from ..serialization import Buffer
 from .patches import FrozenMessage
 
-__all__ = ["MAX_ENCODED_BYTES", "MIN_ENCODED_BYTES", "EncodedDocument", "EncodedDocuments"]
+__all__ = ["MAX_ENCODED_BYTES", "MIN_ENCODED_BYTES", "EncodedDocument", "EncodedDocuments", "KeptEncodings"]
 
 #: Bytes of encoded documents a process keeps, all its sessions together.
 MAX_ENCODED_BYTES = 64 * 1024 * 1024
@@ -61,15 +62,16 @@ class EncodedDocuments:
         self.max_bytes = max_bytes
         self.min_bytes = min_bytes
         self.total = 0
-        #: Keeper (a sequencer's id) -> (its drop callback, bytes); insertion order is use order.
-        self._kept: dict[int, tuple[Callable[[], None], int]] = {}
+        #: Keeper (a session's KeptEncodings and which encoding) -> (its drop callback, bytes);
+        #: insertion order is use order. The keeper itself, not its id(): ids are reused.
+        self._kept: dict[Hashable, tuple[Callable[[], None], int]] = {}
         # Documents change in worker threads (patches with sync callbacks, the callbacks
         # themselves), which forget their sessions' encodings while the loop keeps others':
         # unlocked, an eviction met a key forgotten meanwhile (KeyError, or "dictionary
         # changed size during iteration") and the pull that evicted failed.
         self._lock = threading.Lock()
 
-    def keep(self, key: int, nbytes: int, drop: Callable[[], None]) -> bool:
+    def keep(self, key: Hashable, nbytes: int, drop: Callable[[], None]) -> bool:
         """Count ``nbytes`` kept by ``key`` (dropping others' past the bound); False: not worth keeping."""
         dropped: list[Callable[[], None]] = []
         with self._lock:
@@ -87,19 +89,61 @@ class EncodedDocuments:
             callback()
         return True
 
-    def used(self, key: int) -> None:
+    def used(self, key: Hashable) -> None:
         """``key``'s encoding was sent again: it is the last to be dropped."""
         with self._lock:
             entry = self._kept.pop(key, None)
             if entry is not None:
                 self._kept[key] = entry
 
-    def forget(self, key: int) -> None:
+    def forget(self, key: Hashable) -> None:
         """``key`` no longer keeps its encoding (its document changed, or its session ended); from any thread."""
         with self._lock:
             self._forget(key)
 
-    def _forget(self, key: int) -> None:
+    def _forget(self, key: Hashable) -> None:
         entry = self._kept.pop(key, None)
         if entry is not None:
             self.total -= entry[1]
+
+
+class KeptEncodings:
+    """One session's encodings of its unchanged document (by variant), kept within a process's bound.
+
+    The key under the bound is this object with the variant: two sessions (or the two
+    dialects' sessions) never share an entry, as ids did (``2 * id(session) + inline``
+    beside ``id(sequencer)``, and ids reused once their objects are gone).
+    """
+
+    __slots__ = ("_bound", "kept")
+
+    def __init__(self, bound: EncodedDocuments | None) -> None:
+        #: The process's bound (None: nothing is kept).
+        self._bound = bound
+        #: Variant (a Bokeh pull's ``inline``; False for the others) -> its encoding.
+        self.kept: dict[bool, EncodedDocument] = {}
+
+    def get(self, variant: bool = False) -> EncodedDocument | None:
+        """Return the kept encoding of ``variant`` (now the last to be dropped), or None."""
+        encoded = self.kept.get(variant)
+        if encoded is not None and self._bound is not None:
+            self._bound.used((self, variant))
+        return encoded
+
+    def keep(self, encoded: EncodedDocument, variant: bool = False) -> None:
+        """Keep ``encoded`` as ``variant`` if the bound takes it."""
+        bound = self._bound
+        if bound is not None and bound.keep((self, variant), encoded.nbytes, partial(self._drop, variant)):
+            self.kept[variant] = encoded
+
+    def _drop(self, variant: bool) -> None:
+        self.kept.pop(variant, None)  # the process's bound dropped it (it forgot it already)
+
+    def forget(self) -> None:
+        """Forget every encoding (the document changed, or the session ended); from any thread."""
+        # Swapped, not emptied in place: from a worker thread (a callback's change) while the
+        # loop's bound drops one of them (``_drop``) a ``del`` met a key gone (KeyError).
+        kept, self.kept = self.kept, {}
+        if self._bound is not None:
+            for variant in kept:
+                self._bound.forget((self, variant))

@@ -38,7 +38,7 @@ from ..protocol.msgtypes import OK, PULL_DOC_REPLY, PUSH_DOC
 from ..protocol.wire_json import dumps
 from .answers import Answer
 from .bridge import Shift, SpliceBridge
-from .encoded_documents import EncodedDocument, EncodedDocuments
+from .encoded_documents import EncodedDocument, EncodedDocuments, KeptEncodings
 from .patch_log import MAX_POSITION, PatchLog
 from .patches import (
     MAX_PATCH_EVENTS,
@@ -187,8 +187,7 @@ class Sequencer:
         # The whole document, encoded for a pull, a full resume or a reset, kept until it
         # changes (``_record``) within the process's bound (``encodings``; None: not kept):
         # each of those requests encoded it again, and connections are cheap to open.
-        self._encodings = encodings
-        self._encoded: EncodedDocument | None = None
+        self._encoded = KeptEncodings(encodings)
         # While the application fills a new session's document (``filling``) nobody holds
         # it and restart() forgets its changes: they are not encoded (for a 1M-point app
         # that was a copy of every column, 16 MB, thrown away). restart() ends the filling.
@@ -228,8 +227,8 @@ class Sequencer:
     # -- changes --------------------------------------------------------------------
 
     def _record(self, event: DocumentEvent) -> None:
-        if self._encoded is not None:
-            self._forget_encoded()
+        if self._encoded.kept:
+            self._encoded.forget()
         if self._filling:
             return
         # Buffer ids are unique per position: these events are sent at the next one.
@@ -252,29 +251,17 @@ class Sequencer:
     def discard(self) -> None:
         """Drop the changes not flushed yet, and the encoded document (the session is going away)."""
         self._outbox.clear()
-        self._forget_encoded()
+        self._encoded.forget()
 
     def encoded_document(self) -> EncodedDocument:
         """The whole document as the messages that carry it send it: encoded once while it is unchanged."""
-        encoded = self._encoded
-        encodings = self._encodings
+        encoded = self._encoded.get()
         if encoded is not None:
-            if encodings is not None:
-                encodings.used(id(self))
             return encoded
         doc_json, buffers = self.document.to_json()
         encoded = EncodedDocument(doc_json, dumps(doc_json), buffers)
-        if encodings is not None and encodings.keep(id(self), encoded.nbytes, self._drop_encoded):
-            self._encoded = encoded
+        self._encoded.keep(encoded)
         return encoded
-
-    def _drop_encoded(self) -> None:
-        self._encoded = None  # the process's bound dropped it (it forgot it already)
-
-    def _forget_encoded(self) -> None:
-        self._encoded = None
-        if self._encodings is not None:
-            self._encodings.forget(id(self))
 
     # -- fences ---------------------------------------------------------------------
 

@@ -14,7 +14,8 @@ from docsync.document.properties import ColumnData, Float, List
 from docsync.protocol import Message, new_message
 from docsync.protocol.msgtypes import PATCH_DOC, PULL_DOC_REPLY, PULL_DOC_REQ, PUSH_DOC, RESUME_REQ
 from docsync.protocol.wire_json import dumps
-from docsync.sync.encoded_documents import EncodedDocuments
+from docsync.sync import sequencer as sequencer_module
+from docsync.sync.encoded_documents import EncodedDocument, EncodedDocuments, KeptEncodings
 from docsync.sync.sequencer import Sequencer
 
 
@@ -130,7 +131,7 @@ def test_the_process_bound_drops_the_least_recently_used_and_small_documents_are
     last.pull(_request(PULL_DOC_REQ))
     assert len(last_calls) == 1
     last.discard()  # the session ended: its encoding is given back
-    assert all(key != id(last) for key in encodings._kept)
+    assert all(key[0] is not last._encoded for key in encodings._kept)  # type: ignore[index]
 
 
 @pytest.mark.parametrize("rows", [0, 3])
@@ -194,4 +195,34 @@ def test_the_bound_counts_the_buffers_a_kept_encoding_holds() -> None:
     encodings.max_bytes = 1_000_000  # the copy alone is past the bound: not kept
     sequencer.discard()
     sequencer.pull(_request(PULL_DOC_REQ))
-    assert encodings.total == 0 and sequencer._encoded is None
+    assert encodings.total == 0 and not sequencer._encoded.kept
+
+
+def _encoding(nbytes: int) -> EncodedDocument:
+    return EncodedDocument({}, "x" * (nbytes // 2), [])
+
+
+def test_two_sessions_encodings_never_share_an_entry() -> None:
+    encodings = EncodedDocuments(min_bytes=0)
+    first, second = KeptEncodings(encodings), KeptEncodings(encodings)
+    first.keep(_encoding(1000))
+    first.keep(_encoding(3000), variant=True)  # a Bokeh session's inline pull beside its other
+    second.keep(_encoding(5000))
+    assert encodings.total == 9000 and len(encodings._kept) == 3
+    first.forget()
+    assert encodings.total == 5000 and second.get() is not None and not first.kept
+
+
+def test_sequencers_with_one_id_keep_their_encodings_apart(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Keyed by id(): a Bokeh session's 2 * id + inline could be a sequencer's id, and the
+    # second to keep took the first's entry: what the first held went uncounted.
+    monkeypatch.setattr(sequencer_module, "id", lambda _: 12, raising=False)
+    encodings = EncodedDocuments()
+    first, _, _ = _sequencer(encodings)
+    second, _, _ = _sequencer(encodings)
+    first.pull(_request(PULL_DOC_REQ))
+    one = encodings.total
+    second.pull(_request(PULL_DOC_REQ))
+    assert encodings.total == 2 * one > 0
+    first.discard()
+    assert encodings.total == one and second._encoded.kept
