@@ -284,7 +284,23 @@ def _limit_errors(config: Any) -> list[checks.CheckMessage]:
         for bound, wire in pairs
         if getattr(config, bound) is not None and getattr(config, bound) > getattr(config, wire)
     ]
+    # A message's frames are held until it completes: a client's share below one largest
+    # message refuses its last frames every time (1013; the client retries: 1013 again).
+    share, largest = config.MAX_INCOMPLETE_BYTES_PER_CLIENT, config.MAX_MESSAGE_BYTES
+    if _whole(share) and _whole(largest) and share < largest:  # (not whole: E018 says so)
+        errors.append(
+            checks.Error(
+                f"DOCSYNC['MAX_INCOMPLETE_BYTES_PER_CLIENT'] ({share}) is smaller than DOCSYNC['MAX_MESSAGE_BYTES'] "
+                f"({largest}): a client's largest message could never complete.",
+                hint="Set MAX_INCOMPLETE_BYTES_PER_CLIENT at least MAX_MESSAGE_BYTES (or None: no limit).",
+                id="docsync.E007",
+            )
+        )
     return errors
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _origin_errors(config: Any) -> list[checks.CheckMessage]:

@@ -61,6 +61,21 @@ def test_document_bounds_beyond_the_wire_limits_are_reported_as_e007(limits: dic
         call_command("check")
 
 
+def test_a_clients_incomplete_share_below_the_largest_message_is_reported_as_e007() -> None:
+    # Its last frames would be refused 1013 every time: retried, refused again, for ever.
+    limits = {"MAX_MESSAGE_BYTES": 1 << 20, "MAX_DOCUMENT_BYTES": 1 << 19}
+    with (
+        override_settings(DOCSYNC={"APPS": {}, **limits, "MAX_INCOMPLETE_BYTES_PER_CLIENT": (1 << 20) - 1}),
+        pytest.raises(SystemCheckError) as raised,
+    ):
+        call_command("check")
+    assert "docsync.E007" in str(raised.value)
+    assert "DOCSYNC['MAX_INCOMPLETE_BYTES_PER_CLIENT'] (1048575) is smaller than" in str(raised.value)
+    for share in (1 << 20, None):  # one largest message fits; no limit
+        with override_settings(DOCSYNC={"APPS": {}, **limits, "MAX_INCOMPLETE_BYTES_PER_CLIENT": share}):
+            call_command("check")
+
+
 def test_frames_above_uvicorns_default_limit_are_reported_as_w008() -> None:
     apps = {"sliders": "project.examples.sliders"}
     with override_settings(DOCSYNC={"APPS": apps, "MAX_FRAME_BYTES": 32 * 1024 * 1024}):
