@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 import websockets
 from django.core import signing
 
@@ -38,6 +39,7 @@ from docsync.serialization import Encoder
 from docsync.testing import EVENT_WAIT, RawSocket, SiteUnderTest
 
 ROOT = Path(__file__).resolve().parents[2]
+SERVERS = ("daphne", "uvicorn")
 SETTINGS = "tests.hardening.settings"
 SECRET_KEY = "docsync-hardening-tests-not-a-real-secret-0123456789abcdef"
 PASSWORD = "hardening-pw-1"
@@ -126,6 +128,7 @@ class Site(SiteUnderTest):
         folder.mkdir(parents=True, exist_ok=True)
         self.db = database.copy_to(folder / "db.sqlite3")
         self.user_ids = database.user_ids
+        self.metrics_token = env.get("DOCSYNC_METRICS_TOKEN")
         super().__init__(
             folder,
             servers=(server,),
@@ -164,6 +167,44 @@ class Site(SiteUnderTest):
             query = "SELECT * FROM docsync_livesession"
             rows = db.execute(query + " WHERE app = ?", (app,)) if app else db.execute(query)
             return [dict(row) for row in rows]
+
+    def metrics(self) -> dict[str, float]:
+        """The server's ``/docsync-metrics`` figures by sample (``docsync_sessions{app="echo"}``)."""
+        assert self.metrics_token, "the site was started without DOCSYNC_METRICS_TOKEN"
+        headers = {"Authorization": f"Bearer {self.metrics_token}"}
+        with urllib.request.urlopen(
+            urllib.request.Request(self.url + "docsync-metrics", headers=headers), timeout=10
+        ) as response:
+            text = response.read().decode()
+        samples = (line.rsplit(" ", 1) for line in text.splitlines() if line and not line.startswith("#"))
+        return {sample: int(value) if _INTEGER.fullmatch(value) else float(value) for sample, value in samples}
+
+    def limit_refusals(self) -> dict[str, int]:
+        """``docsync_limit_refusals_total`` by limit, from ``metrics``."""
+        found = ((_REFUSALS.fullmatch(sample), value) for sample, value in self.metrics().items())
+        return {match.group(1): int(value) for match, value in found if match}
+
+
+_INTEGER = re.compile(r"-?\d+")
+_REFUSALS = re.compile(r'docsync_limit_refusals_total\{limit="(\w+)"\}')
+
+
+class ServerLog:
+    """A server's log from now on, read as it grows."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset = path.stat().st_size if path.exists() else 0
+        self.text = b""
+
+    def lines(self, needle: bytes) -> list[bytes]:
+        """The lines logged since this reader was made that hold ``needle``."""
+        with self.path.open("rb") as log:
+            log.seek(self.offset)
+            new = log.read()
+        self.offset += len(new)
+        self.text += new
+        return [line for line in self.text.splitlines() if needle in line]
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -375,12 +416,24 @@ def shared_database(folder_factory: Callable[[str], Path]) -> Database:
 
 
 def running_site(
-    tmp_path_factory: Any, database: Database, name: str, *, debug: bool = False, **env: str
+    tmp_path_factory: Any, database: Database, name: str, *, debug: bool = False, server: str = "daphne", **env: str
 ) -> Iterator[Site]:
     """A started site in a fresh folder, for a fixture to ``yield from``: stopped by pid afterwards."""
-    site = Site(tmp_path_factory.mktemp(name), database, debug=debug, **env)
+    site = Site(tmp_path_factory.mktemp(name), database, debug=debug, server=server, **env)
     site.start()
     try:
         yield site
     finally:
         site.stop()
+
+
+def site_on_each_server(name: str, **env: str) -> Any:
+    """A module's site fixture: a started site with ``env`` under each of ``SERVERS`` (``indirect`` picks one)."""
+
+    @pytest.fixture(scope="module", params=SERVERS)
+    def site(
+        request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, database: Database
+    ) -> Iterator[Site]:
+        yield from running_site(tmp_path_factory, database, f"{name}-{request.param}", server=request.param, **env)
+
+    return site

@@ -13,9 +13,7 @@ import asyncio
 import contextlib
 import http.client
 import itertools
-import re
 import time
-import urllib.request
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -23,7 +21,16 @@ import pytest_asyncio
 
 from docsync.protocol import ACK
 
-from .harness import Database, RawSocket, Site, expect_refusal, open_raw, running_site, wait_until
+from .harness import (
+    Database,
+    RawSocket,
+    Site,
+    expect_refusal,
+    open_raw,
+    running_site,
+    site_on_each_server,
+    wait_until,
+)
 
 pytestmark = pytest.mark.asyncio
 
@@ -37,25 +44,14 @@ CONNECTIONS_REFUSED = f"this client holds its maximum of {CONNECTIONS} connectio
 _addresses = (f"127.0.{n // 250}.{n % 250 + 2}" for n in itertools.count(1))
 
 
-@pytest.fixture(scope="module", params=["daphne", "uvicorn"])
-def site(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, database: Database
-) -> Iterator[Site]:
-    """Both ASGI servers report the client's address in the scope: each site's limits hold the same."""
-    site = Site(
-        tmp_path_factory.mktemp(f"client-limits-{request.param}"),
-        database,
-        server=request.param,
-        DOCSYNC_MAX_SESSIONS_PER_CLIENT=str(SESSIONS),
-        DOCSYNC_MAX_CONNECTIONS_PER_CLIENT=str(CONNECTIONS),
-        DOCSYNC_UNUSED_SESSION_LIFETIME="0.5",
-        DOCSYNC_METRICS_TOKEN=METRICS_TOKEN,
-    )
-    site.start()
-    try:
-        yield site
-    finally:
-        site.stop()
+#: Both ASGI servers report the client's address in the scope: each site's limits hold the same.
+site = site_on_each_server(
+    "client-limits",
+    DOCSYNC_MAX_SESSIONS_PER_CLIENT=str(SESSIONS),
+    DOCSYNC_MAX_CONNECTIONS_PER_CLIENT=str(CONNECTIONS),
+    DOCSYNC_UNUSED_SESSION_LIFETIME="0.5",
+    DOCSYNC_METRICS_TOKEN=METRICS_TOKEN,
+)
 
 
 @pytest.fixture(scope="module")
@@ -111,25 +107,18 @@ def _ws_url(site: Site) -> str:
     return f"ws://{site.host}/limits/ws"
 
 
-def _metrics_text(site: Site) -> str:
-    request = urllib.request.Request(site.url + "docsync-metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return str(response.read().decode())
-
-
 def _no_sessions(site: Site) -> bool:
     """The process holds no session of the app (the live-session table lags behind: not it)."""
-    return re.search(r'^docsync_sessions\{app="limits"\} 0$', _metrics_text(site), re.M) is not None
+    return site.metrics().get('docsync_sessions{app="limits"}') == 0
 
 
 def _metrics(site: Site) -> dict[str, int]:
-    text = _metrics_text(site)
-    found = dict(re.findall(r'^docsync_limit_refusals_total\{limit="(\w+)"\} (\d+)$', text, re.M))
+    found = site.limit_refusals()
     limits = {"MAX_SESSIONS", "MAX_SESSIONS_PER_CLIENT", "MAX_CONNECTIONS_PER_CLIENT"}
     limits |= {"MAX_CONNECTIONS_PER_SESSION", "MAX_CONNECTIONS_PER_SESSION_PER_CLIENT"}
     limits |= {"MAX_INCOMPLETE_BYTES", "MAX_INCOMPLETE_BYTES_PER_CLIENT", "MAX_QUEUED_BYTES_PER_CLIENT"}
-    assert set(found) == limits, text
-    return {name: int(value) for name, value in found.items()}
+    assert set(found) == limits, found
+    return found
 
 
 async def test_a_client_past_its_sessions_is_refused_and_another_gets_in(site: Site, sockets: Sockets) -> None:

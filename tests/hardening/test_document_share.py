@@ -13,7 +13,6 @@ from __future__ import annotations
 import http.client
 import itertools
 import re
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,7 +24,7 @@ from docsync.protocol import ACK, ERROR, OK, PULL_DOC_REPLY, pull_doc_req
 from docsync.testing import RawSocket
 
 from .bokeh_tabs import Tab, named
-from .harness import Database, Site, find_model, open_raw, running_site, wait_until
+from .harness import Database, Site, find_model, open_raw, running_site, site_on_each_server, wait_until
 from .hostile import doc_text
 from .test_hostile_documents import REFUSED, array_message
 
@@ -50,21 +49,7 @@ def _site_env(budget: int) -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="module", params=["daphne", "uvicorn"])
-def site(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, database: Database
-) -> Iterator[Site]:
-    site = Site(
-        tmp_path_factory.mktemp(f"document-share-{request.param}"),
-        database,
-        server=request.param,
-        **_site_env(BUDGET),
-    )
-    site.start()
-    try:
-        yield site
-    finally:
-        site.stop()
+site = site_on_each_server("document-share", **_site_env(BUDGET))
 
 
 @pytest.fixture(scope="module")
@@ -82,11 +67,16 @@ def unbounded_site(tmp_path_factory: pytest.TempPathFactory, database: Database)
 
 
 def _sessions(site: Site, app: str) -> int:
-    request = urllib.request.Request(site.url + "docsync-metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        text = response.read().decode()
-    found = re.search(rf'^docsync_sessions\{{app="{app}"\}} (\d+)$', text, re.M)
-    return int(found.group(1)) if found else 0
+    return int(site.metrics().get(f'docsync_sessions{{app="{app}"}}', 0))
+
+
+def _assert_refused_past(reply: Any, budget: int) -> None:
+    """``reply`` is the ERROR that refuses a patch growing the client's documents past ``budget``."""
+    assert reply.msgtype == ERROR and reply.content["code"] == REFUSED, reply.content
+    text = reply.content["text"]
+    assert re.fullmatch(
+        rf"this client's documents too large: \d+ > {budget} bytes \(MAX_DOCUMENT_BYTES_PER_CLIENT\)", text
+    ), text
 
 
 class Made:
@@ -154,12 +144,7 @@ async def test_a_clients_documents_together_are_bounded(site: Site) -> None:
             assert reply.msgtype == OK, reply.content
         third = made[2]
         before = await third.document_bytes()
-        reply = await third.grow("a")
-        assert reply.msgtype == ERROR and reply.content["code"] == REFUSED, reply.content
-        text = reply.content["text"]
-        assert re.fullmatch(
-            rf"this client's documents too large: \d+ > {BUDGET} bytes \(MAX_DOCUMENT_BYTES_PER_CLIENT\)", text
-        ), text
+        _assert_refused_past(await third.grow("a"), BUDGET)
         assert await third.document_bytes() == before, "a refused patch changed the document"
         # Another address's session grows, with the process holding more than the budget.
         reply = await stranger.grow("a")
@@ -224,12 +209,7 @@ async def test_a_clients_bokeh_documents_together_are_bounded(bokeh_site: Site) 
             assert reply.msgtype == OK, reply.content
         third = tabs[2]
         before = await third.document()
-        reply = await _bokeh_grow(third)
-        assert reply.msgtype == ERROR and reply.content["code"] == REFUSED, reply.content
-        text = reply.content["text"]
-        assert re.fullmatch(
-            rf"this client's documents too large: \d+ > {BOKEH_BUDGET} bytes \(MAX_DOCUMENT_BYTES_PER_CLIENT\)", text
-        ), text
+        _assert_refused_past(await _bokeh_grow(third), BOKEH_BUDGET)
         assert await third.document() == before, "a refused patch changed the document"
         reply = await _bokeh_grow(stranger)
         assert reply.msgtype == OK, reply.content

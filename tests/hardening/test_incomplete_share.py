@@ -18,16 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
-import urllib.request
-from collections.abc import Iterator
 
 import orjson
 import pytest
 
 from docsync.protocol import ACK, SERVER_INFO_REPLY, new_message
 
-from .harness import Database, RawSocket, Site, open_raw
+from .harness import RawSocket, Site, open_raw, site_on_each_server
 
 pytestmark = pytest.mark.asyncio
 
@@ -41,23 +38,12 @@ SHARE_REFUSED = (
 )
 
 
-@pytest.fixture(scope="module", params=["daphne", "uvicorn"])
-def site(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, database: Database
-) -> Iterator[Site]:
-    site = Site(
-        tmp_path_factory.mktemp(f"incomplete-share-{request.param}"),
-        database,
-        server=request.param,
-        DOCSYNC_MAX_INCOMPLETE_BYTES=str(CAP),
-        DOCSYNC_MAX_INCOMPLETE_BYTES_PER_CLIENT=str(SHARE),
-        DOCSYNC_METRICS_TOKEN=METRICS_TOKEN,
-    )
-    site.start()
-    try:
-        yield site
-    finally:
-        site.stop()
+site = site_on_each_server(
+    "incomplete-share",
+    DOCSYNC_MAX_INCOMPLETE_BYTES=str(CAP),
+    DOCSYNC_MAX_INCOMPLETE_BYTES_PER_CLIENT=str(SHARE),
+    DOCSYNC_METRICS_TOKEN=METRICS_TOKEN,
+)
 
 
 def _first_frames(total: int) -> list[str | bytes]:
@@ -78,16 +64,8 @@ def _first_frames(total: int) -> list[str | bytes]:
     return frames
 
 
-def _metrics(site: Site) -> str:
-    request = urllib.request.Request(site.url + "docsync-metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return str(response.read().decode())
-
-
 def _incomplete_bytes(site: Site) -> int:
-    found = re.search(r"^docsync_incomplete_bytes (\d+)$", _metrics(site), re.M)
-    assert found is not None
-    return int(found.group(1))
+    return int(site.metrics()["docsync_incomplete_bytes"])
 
 
 async def _hold(site: Site, url: str, token: str, source: str, expected: int) -> tuple[RawSocket, bool]:
@@ -135,10 +113,7 @@ async def test_one_client_cannot_take_the_processs_room_for_incomplete_messages(
         assert reply.msgtype == SERVER_INFO_REPLY, (reply.msgtype, reply.content, total)
         assert total <= SHARE, f"one client holds {total} of the process's {CAP} bytes of incomplete messages"
         assert refused == [(1013, [SHARE_REFUSED])] * (CAP // HELD - 1)
-        counted = re.search(
-            r'^docsync_limit_refusals_total\{limit="MAX_INCOMPLETE_BYTES_PER_CLIENT"\} (\d+)$', _metrics(site), re.M
-        )
-        assert counted is not None and int(counted.group(1)) >= CAP // HELD - 1
+        assert site.limit_refusals()["MAX_INCOMPLETE_BYTES_PER_CLIENT"] >= CAP // HELD - 1
     finally:
         for sock in held:
             with contextlib.suppress(Exception):

@@ -14,10 +14,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import re
 import time
-import urllib.request
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -25,7 +23,7 @@ import pytest_asyncio
 
 from docsync.protocol import ACK
 
-from .harness import Database, RawSocket, Site, open_raw
+from .harness import RawSocket, Site, open_raw, site_on_each_server
 
 pytestmark = pytest.mark.asyncio
 
@@ -41,22 +39,8 @@ METRICS_TOKEN = "session-share-metrics"
 _addresses = (f"127.0.{n // 250 + 20}.{n % 250 + 2}" for n in itertools.count(1))
 
 
-@pytest.fixture(scope="module", params=["daphne", "uvicorn"])
-def site(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, database: Database
-) -> Iterator[Site]:
-    """docsync's default connection limits (64 per session, 16 of them per client), under both servers."""
-    site = Site(
-        tmp_path_factory.mktemp(f"session-share-{request.param}"),
-        database,
-        server=request.param,
-        DOCSYNC_METRICS_TOKEN=METRICS_TOKEN,
-    )
-    site.start()
-    try:
-        yield site
-    finally:
-        site.stop()
+#: docsync's default connection limits (64 per session, 16 of them per client), under both servers.
+site = site_on_each_server("session-share", DOCSYNC_METRICS_TOKEN=METRICS_TOKEN)
 
 
 class Tabs:
@@ -154,18 +138,9 @@ async def test_refused_sockets_take_no_place(tabs: Tabs) -> None:
     await _accepted_soon(tabs, attacker)
 
 
-def _refusals(site: Site) -> dict[str, int]:
-    """``docsync_limit_refusals_total`` by limit, scraped from the server's ``/docsync-metrics``."""
-    request = urllib.request.Request(site.url + "docsync-metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        text = response.read().decode()
-    found = re.findall(r'^docsync_limit_refusals_total\{limit="(\w+)"\} (\d+)$', text, re.M)
-    return {name: int(value) for name, value in found}
-
-
 async def test_refusals_of_a_session_are_counted_in_the_metrics_by_limit(site: Site, tabs: Tabs) -> None:
     """4008 refusals had no figure: an operator could not tell a client held back by its share from a full session."""
-    before = _refusals(site)
+    before = site.limit_refusals()
     attacker = next(_addresses)
     for _ in range(SHARE):
         await tabs.accepted(attacker)
@@ -180,7 +155,7 @@ async def test_refusals_of_a_session_are_counted_in_the_metrics_by_limit(site: S
             left -= 1
     full = await tabs.connect(next(_addresses))
     assert await _refused(full) == (TOO_MANY_CONNECTIONS, ["too many connections to this session"])
-    after = _refusals(site)
+    after = site.limit_refusals()
     assert {name: after[name] - before.get(name, 0) for name in after} == {
         "MAX_SESSIONS": 0,
         "MAX_SESSIONS_PER_CLIENT": 0,
