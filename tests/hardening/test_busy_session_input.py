@@ -11,8 +11,6 @@ client back, and once the session is free every message is taken, in order.
 from __future__ import annotations
 
 import asyncio
-import re
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -44,12 +42,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterat
 
 
 def _reads_paused(site: Site) -> int:
-    request = urllib.request.Request(site.url + "docsync-metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        text = response.read().decode()
-    found = re.search(r"^docsync_reads_paused_total (\d+)$", text, re.M)
-    assert found is not None, text
-    return int(found.group(1))
+    return int(site.metrics()["docsync_reads_paused_total"])
 
 
 def _message_sent(msg_type: str, msg_data: Any) -> Any:

@@ -27,10 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import urllib.request
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -42,7 +39,7 @@ from docsync.protocol.msgtypes import PULL_DOC_REQ, RESUME_REQ, SERVER_INFO_REQ
 from docsync.testing import EVENT_WAIT, RawSocket
 from project.examples import board as _board  # noqa: F401  (defines NoteBoard, which the client then reads)
 
-from .harness import Database, Site, open_client
+from .harness import ServerLog, Site, open_client, site_on_each_server
 
 pytestmark = pytest.mark.asyncio
 
@@ -57,41 +54,13 @@ SHARE_CLOSE = b"closing with 4009: client reads too slowly"
 METRICS_TOKEN = "queued-share-metrics-token"
 
 
-@pytest.fixture(scope="module", params=["daphne", "uvicorn"])
-def site(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, database: Database
-) -> Iterator[Site]:
-    site = Site(
-        tmp_path_factory.mktemp(f"queued-share-{request.param}"),
-        database,
-        server=request.param,
-        DOCSYNC_MAX_QUEUED_BYTES_PER_CLIENT=str(SHARE),
-        DOCSYNC_MAX_PATCHES_PER_SECOND="100000",
-        DOCSYNC_LOG_LEVEL="INFO",
-        DOCSYNC_METRICS_TOKEN=METRICS_TOKEN,
-    )
-    site.start()
-    try:
-        yield site
-    finally:
-        site.stop()
-
-
-class Log:
-    """The server's log from now on, read as it grows."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.offset = path.stat().st_size if path.exists() else 0
-        self.text = b""
-
-    def lines(self, needle: bytes) -> list[bytes]:
-        with self.path.open("rb") as log:
-            log.seek(self.offset)
-            new = log.read()
-        self.offset += len(new)
-        self.text += new
-        return [line for line in self.text.splitlines() if needle in line]
+site = site_on_each_server(
+    "queued-share",
+    DOCSYNC_MAX_QUEUED_BYTES_PER_CLIENT=str(SHARE),
+    DOCSYNC_MAX_PATCHES_PER_SECOND="100000",
+    DOCSYNC_LOG_LEVEL="INFO",
+    DOCSYNC_METRICS_TOKEN=METRICS_TOKEN,
+)
 
 
 async def _silent(config: dict[str, Any], source: str) -> tuple[RawSocket, str, int, str]:
@@ -117,12 +86,7 @@ async def _outcome(sock: RawSocket) -> tuple[str, int | None]:
 
 
 def _share_refusals(site: Site) -> int:
-    request = urllib.request.Request(site.url + "docsync-metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        text = response.read().decode()
-    found = re.search(r'^docsync_limit_refusals_total\{limit="MAX_QUEUED_BYTES_PER_CLIENT"\} (\d+)$', text, re.M)
-    assert found is not None, text
-    return int(found.group(1))
+    return site.limit_refusals()["MAX_QUEUED_BYTES_PER_CLIENT"]
 
 
 def _notes(client: ClientSession) -> list[str]:
@@ -138,7 +102,7 @@ async def test_one_clients_silent_sockets_hold_at_most_its_share(site: Site) -> 
     reader = await open_client(configs[1])
     clients = [writer, reader]
     silent = [await _silent(config, attacker) for config in configs[2 : 2 + SILENT]]
-    log = Log(site.log_path())
+    log = ServerLog(site.log_path())
     try:
         board = writer.document.get_model_by_name("board")
         closes: list[bytes] = []
@@ -199,12 +163,7 @@ PULL_EVERY = 0.11
 
 
 def _queued_bytes(site: Site) -> int:
-    request = urllib.request.Request(site.url + "docsync-metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        text = response.read().decode()
-    found = re.search(r"^docsync_queued_bytes (\d+)$", text, re.M)
-    assert found is not None, text
-    return int(found.group(1))
+    return int(site.metrics()["docsync_queued_bytes"])
 
 
 class Tab:
@@ -252,7 +211,7 @@ async def test_the_silent_socket_is_closed_not_its_addresss_reading_tab(site: Si
     sock = await RawSocket.connect(configs[2]["wsUrl"], configs[2]["token"], source_address=address)
     assert (await sock.read_message()).msgtype == ACK
     tab = Tab(sock)
-    log = Log(site.log_path())
+    log = ServerLog(site.log_path())
     refused = await asyncio.to_thread(_share_refusals, site)
     pushed = 0
 
