@@ -24,7 +24,7 @@ import pytest
 from docsync.protocol import ACK, OK, PULL_DOC_REPLY, new_message, pull_doc_req
 
 from .bokeh_tabs import Session, named
-from .harness import Database, RawSocket, Site, open_raw
+from .harness import Database, RawSocket, Site, open_raw, running_site
 
 pytestmark = pytest.mark.asyncio
 
@@ -94,14 +94,9 @@ BOKEH_ROWS = 80_000  # within the Bokeh test site's MAX_DOCUMENT_BYTES (2 MiB)
 @pytest.fixture(scope="module")
 def bokeh_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterator[Site]:
     pytest.importorskip("bokeh", reason="the docsync[bokeh] extra is not installed")
-    site = Site(
-        tmp_path_factory.mktemp("bokeh-pulls"), database, DJANGO_SETTINGS_MODULE="tests.hardening.bokeh_settings"
+    yield from running_site(
+        tmp_path_factory, database, "bokeh-pulls", DJANGO_SETTINGS_MODULE="tests.hardening.bokeh_settings"
     )
-    site.start()
-    try:
-        yield site
-    finally:
-        site.stop()
 
 
 async def test_bokeh_pulls_of_an_unchanged_document_share_one_encoding(bokeh_site: Site) -> None:

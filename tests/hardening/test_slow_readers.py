@@ -17,7 +17,6 @@ import concurrent.futures
 import re
 import threading
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,7 @@ from docsync.protocol.msgtypes import PULL_DOC_REQ, RESUME_REQ
 from docsync.testing import EVENT_WAIT, RawSocket
 from project.examples import board as _board  # noqa: F401  (defines NoteBoard, which the client then reads)
 
-from .harness import Database, Site, open_client, wait_until
+from .harness import Site, open_client, site_on_each_server, wait_until
 
 MIB = 1024 * 1024
 #: The per-connection bound the site runs with (the default is 8 MiB; lower keeps this short).
@@ -42,23 +41,12 @@ NOTES = 600  # 35 MiB pushed at the silent client, far beyond what kernel buffer
 RSS_SLACK = 8 * MIB
 
 
-@pytest.fixture(scope="module", params=["daphne", "uvicorn"])
-def slow_site(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, database: Database
-) -> Iterator[Site]:
-    site = Site(
-        tmp_path_factory.mktemp(f"slow-{request.param}"),
-        database,
-        server=request.param,
-        DOCSYNC_MAX_QUEUED_BYTES=str(BOUND),
-        DOCSYNC_MAX_PATCHES_PER_SECOND="100000",
-        DOCSYNC_LOG_LEVEL="INFO",
-    )
-    site.start()
-    try:
-        yield site
-    finally:
-        site.stop()
+slow_site = site_on_each_server(
+    "slow",
+    DOCSYNC_MAX_QUEUED_BYTES=str(BOUND),
+    DOCSYNC_MAX_PATCHES_PER_SECOND="100000",
+    DOCSYNC_LOG_LEVEL="INFO",
+)
 
 
 def _rss(pid: int) -> int:
