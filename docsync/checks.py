@@ -293,7 +293,7 @@ def _limit_errors(config: Any) -> list[checks.CheckMessage]:
                 f"DOCSYNC['MAX_INCOMPLETE_BYTES_PER_CLIENT'] ({share}) is smaller than DOCSYNC['MAX_MESSAGE_BYTES'] "
                 f"({largest}): a client's largest message could never complete.",
                 hint="Set MAX_INCOMPLETE_BYTES_PER_CLIENT at least MAX_MESSAGE_BYTES (or None: no limit).",
-                id="docsync.E007",
+                id="docsync.E021",
             )
         )
     return errors

@@ -61,7 +61,7 @@ def test_document_bounds_beyond_the_wire_limits_are_reported_as_e007(limits: dic
         call_command("check")
 
 
-def test_a_clients_incomplete_share_below_the_largest_message_is_reported_as_e007() -> None:
+def test_a_clients_incomplete_share_below_the_largest_message_is_reported_as_e021() -> None:
     # Its last frames would be refused 1013 every time: retried, refused again, for ever.
     limits = {"MAX_MESSAGE_BYTES": 1 << 20, "MAX_DOCUMENT_BYTES": 1 << 19}
     with (
@@ -69,7 +69,7 @@ def test_a_clients_incomplete_share_below_the_largest_message_is_reported_as_e00
         pytest.raises(SystemCheckError) as raised,
     ):
         call_command("check")
-    assert "docsync.E007" in str(raised.value)
+    assert "docsync.E021" in str(raised.value)
     assert "DOCSYNC['MAX_INCOMPLETE_BYTES_PER_CLIENT'] (1048575) is smaller than" in str(raised.value)
     for share in (1 << 20, None):  # one largest message fits; no limit
         with override_settings(DOCSYNC={"APPS": {}, **limits, "MAX_INCOMPLETE_BYTES_PER_CLIENT": share}):
