@@ -130,6 +130,21 @@ def event_json(event: ev.DocumentEvent, encoder: Encoder) -> dict[str, Any]:
         model = {"id": event.model._id}
         return {"kind": kind, "model": model, "attr": event.attr, "index": event.index, "delete": event.delete,
                 "items": items}  # fmt: skip
+    if type(event) is ev.DictItemsSetEvent:  # then the other common kinds, each by its type alone
+        items = encoder.encode(dict(event.items))
+        return {"kind": kind, "model": {"id": event.model._id}, "attr": event.attr, "items": items}
+    if type(event) is ev.ColumnsStreamedEvent:
+        data = {name: encoder.encode(col) for name, col in event.data.items()}
+        return {"kind": kind, "model": {"id": event.model._id}, "attr": event.attr, "data": data,
+                "rollover": event.rollover}  # fmt: skip
+    if type(event) is ev.ColumnsPatchedEvent:
+        patches = {
+            name: [[_encode_index(i), encoder.encode(v)] for i, v in entries] for name, entries in event.patches.items()
+        }
+        return {"kind": kind, "model": {"id": event.model._id}, "attr": event.attr, "patches": patches}
+    if type(event) is ev.DictItemsDeletedEvent:
+        keys = encoder.encode(list(event.keys))
+        return {"kind": kind, "model": {"id": event.model._id}, "attr": event.attr, "keys": keys}
     if isinstance(event, ev.TitleChangedEvent):
         return {"kind": kind, "title": event.title}
     if isinstance(event, ev.MessageSentEvent):
@@ -305,7 +320,14 @@ def decode_patch(
             ref, attr = raw.get("model"), raw.get("attr")
             if rest is not None and type(ref) is dict and type(attr) is str:
                 model_id = ref.get("id")
-                model = (new_models.get(model_id) or known.get(model_id)) if type(model_id) is str else None
+                # (Most patches define no model: then only the document's index is asked.)
+                model = (
+                    None
+                    if type(model_id) is not str
+                    else (new_models.get(model_id) or known.get(model_id))
+                    if new_models
+                    else known.get(model_id)
+                )
                 if model is not None:
                     if rest is _model_changed_rest:
                         new = raw.get("new")

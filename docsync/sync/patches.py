@@ -107,6 +107,9 @@ def conflict_keys(event: DocumentEvent) -> tuple[Key, ...]:
         return tuple([(model_id, attr, name) for name in event.columns])  # a list: no generator resumed per column
     if type(event) is ev.ListSplicedEvent or type(event) is ev.ColumnsStreamedEvent:
         return ((event.model.id, event.attr),)  # the whole property (see the end)
+    if type(event) is ev.DictItemsSetEvent:  # (by its type alone, as above: before the chain below)
+        model_id, attr = event.model.id, event.attr
+        return tuple([(model_id, attr, _hashable(k)) for k in event.items])
     if isinstance(event, ev.MessageSentEvent):
         return ()
     if isinstance(event, ev.TitleChangedEvent):
