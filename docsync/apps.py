@@ -8,7 +8,7 @@ __all__ = ["DocsyncConfig"]
 
 
 class DocsyncConfig(AppConfig):
-    """Registers docsync's system checks, its clean-shutdown hook, and the reloading of app files."""
+    """Registers docsync's checks, clean-shutdown hook and app-file reloading; applies dependency workarounds."""
 
     name = "docsync"
     verbose_name = "docsync live sessions"
@@ -19,5 +19,9 @@ class DocsyncConfig(AppConfig):
 
         from . import checks, lifespan  # noqa: F401  (registers checks and atexit)
         from .autoreload import watch_app_files
+        from .server.compat import apply_process_workarounds
 
         autoreload_started.connect(watch_app_files, dispatch_uid="docsync.watch_app_files")
+        # daphne's classes patched once here, not per websocket: daphne's CLI imports its
+        # server before the application, runserver and uvicorn through INSTALLED_APPS.
+        apply_process_workarounds()

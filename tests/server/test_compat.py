@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import inspect
+import os
 import pprint
 import re
 import subprocess
@@ -241,6 +242,103 @@ def test_daphne_stops_reading_a_websocket_whose_frames_wait_past_the_bound_and_r
     assert inbound.sizes is None and inbound.pending == 0
     # Under another server, nothing to bound.
     assert daphne.bound_incoming(print, 2000) is None
+
+
+# -- start-up: the process-wide workarounds applied before any connection --------------
+
+#: A fresh process started as a server starts docsync, printing, after each ``state()``,
+#: which of daphne's class patches are in place and which Twisted reactor is installed.
+START_UP_SCRIPT = """
+import sys
+def state():
+    module = sys.modules.get("daphne.ws_protocol")
+    protocol = module.WebSocketProtocol if module is not None else None
+    patched = [
+        bool(protocol and getattr(protocol.handle_reply, "docsync_close_codes", False)),
+        bool(protocol and protocol.__dict__.get("docsync_quiet_debug_lines")),
+        bool(protocol and protocol.__dict__.get("docsync_direct_messages")),
+    ]
+    print(patched, type(sys.modules.get("twisted.internet.reactor")).__name__, flush=True)
+"""
+
+#: How each server gets to docsync's application, and what that process reports.
+START_UPS = {
+    # daphne's CLI (and runserver, through INSTALLED_APPS) installs its reactor first.
+    "daphne": (["import daphne.server", "import project.asgi", "state()"], ["AsyncioSelectorReactor"]),
+    # uvicorn imports the application alone: daphne comes in through INSTALLED_APPS.
+    "uvicorn": (["import project.asgi", "state()"], ["AsyncioSelectorReactor"]),
+    # No daphne in INSTALLED_APPS: nothing patched, no reactor; daphne imported later,
+    # before the routes are built, is patched then, its own reactor installed.
+    "daphne-after-setup": (
+        ["import django", "django.setup()", "state()", "import daphne.server", "import project.asgi", "state()"],
+        ["NoneType", "AsyncioSelectorReactor"],
+    ),
+    # An autobahn release outside the checked ones: its classes left as they are.
+    "autobahn-unchecked": (
+        [
+            "from docsync.server.compat import versions",
+            "release = versions.version",
+            "versions.version = lambda name: '1.0' if name == 'autobahn' else release(name)",
+            "import daphne.server",
+            "import project.asgi",
+            "state()",
+        ],
+        ["AsyncioSelectorReactor"],
+    ),
+}
+
+
+@pytest.mark.parametrize("start", list(START_UPS))
+def test_daphnes_classes_are_patched_at_start_up_before_any_connection(start: str, tmp_path: Any) -> None:
+    statements, reactors = START_UPS[start]
+    env = dict(os.environ)
+    if start == "daphne-after-setup":
+        (tmp_path / "no_daphne_settings.py").write_text(
+            f"from {env['DJANGO_SETTINGS_MODULE']} import *\n"
+            "INSTALLED_APPS = [app for app in INSTALLED_APPS if app != 'daphne']\n"
+        )
+        env["DJANGO_SETTINGS_MODULE"] = "no_daphne_settings"
+        env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), *sys.path])
+    script = START_UP_SCRIPT + "\n".join(statements)
+    # The timeout guards against a hang, it bounds no duration.
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "non-asyncio Twisted reactor" not in done.stderr  # daphne's warning: a reactor installed before its own
+    patched = {"autobahn-unchecked": "[True, False, False]", "daphne-after-setup": "[False, False, False]"}
+    lines = done.stdout.splitlines()
+    expected = [f"{patched.get(start, '[True, True, True]')} {reactor}" for reactor in reactors]
+    if start == "daphne-after-setup":
+        expected[-1] = f"[True, True, True] {reactors[-1]}"
+    assert lines == expected
+
+
+@pytest.mark.asyncio
+async def test_opening_a_session_applies_no_process_wide_workaround(registry: SessionRegistry) -> None:
+    from project.asgi import application
+
+    applied = frozenset({"allow_protocol_close_codes", "quiet_debug_lines", "direct_messages"})
+    calls: list[str] = []
+
+    def hook(frame: Any, event: str, arg: Any) -> None:
+        code = frame.f_code
+        if event == "call" and code.co_name in applied and "/docsync/server/compat/" in code.co_filename:
+            calls.append(code.co_name)
+
+    communicator = DocsyncCommunicator(application, "sliders")
+    sys.setprofile(hook)
+    try:
+        connected, _ = await communicator.connect()
+        assert connected and (await communicator.receive_docsync()).msgtype == ACK
+        request = pull_doc_req()
+        await communicator.send_docsync(request)
+        assert (await communicator.receive_docsync()).msgtype == PULL_DOC_REPLY
+    finally:
+        sys.setprofile(None)
+        await communicator.disconnect()
+    assert calls == []
+    # In place all the same: applied when Django was set up (tests/server/conftest.py).
+    assert getattr(DaphneProtocol.handle_reply, "docsync_close_codes", False)
+    assert all(DaphneProtocol.__dict__.get(name) for name in ("docsync_quiet_debug_lines", "docsync_direct_messages"))
 
 
 # -- daphne: a reply's frames in one write, reads without autobahn's debug formatting ---

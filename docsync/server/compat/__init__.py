@@ -23,6 +23,15 @@
 - ``uvicorn_writable``: uvicorn's flow-control ``asyncio.Event`` (0.8 KB per websocket) replaced by
   a small flag once the websocket is accepted.
 
+The workarounds that change a dependency's classes for the whole process (daphne's reply
+handler, autobahn's debug lines and message trampolines) are applied once, at start-up, by
+:func:`apply_process_workarounds`: from ``DocsyncConfig.ready()``, and again when the
+consumer's ASGI app is built (``DocumentConsumer.as_asgi``, for a daphne imported after
+Django was set up). They change only a daphne already imported (``daphne.server`` imports
+it after installing its reactor; under uvicorn, ``daphne`` in ``INSTALLED_APPS`` does), and
+import nothing of Twisted themselves. The others wrap one connection's send or transport
+and are applied by the consumer to each connection.
+
 The rest of docsync calls these functions and never reaches into a dependency itself. Each
 workaround is gated on the installed release (``versions``) or on the internals it uses,
 falls back to the dependency's own behaviour where those are missing, and has a unit
@@ -59,6 +68,7 @@ __all__ = [
     "FrameWriter",
     "FrameWriterNow",
     "allow_protocol_close_codes",
+    "apply_process_workarounds",
     "asgi_server_frame_limit",
     "at_interpreter_exit",
     "bound_incoming",
@@ -82,6 +92,17 @@ __all__ = [
     "takes_views",
     "transport_flow",
 ]
+
+
+def apply_process_workarounds() -> None:
+    """Apply the workarounds that change a dependency's classes process-wide, once (later calls change nothing).
+
+    Each is gated on the installed release and the internals it uses, and leaves the
+    dependency as it is where those are missing; with daphne not imported, none applies.
+    """
+    allow_protocol_close_codes()
+    quiet_debug_lines()
+    direct_messages()
 
 
 def asgi_server_frame_limit(send: Any, max_frame_bytes: int) -> int | None:

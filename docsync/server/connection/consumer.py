@@ -39,18 +39,16 @@ from ..cluster.relay_out import Relay
 from ..cluster.wire import frames_of
 from ..compat import (
     FrameWriter,
-    allow_protocol_close_codes,
+    apply_process_workarounds,
     asgi_server_frame_limit,
     bound_incoming,
     daphne_frames_writer_now,
     daphne_takes_views,
-    direct_messages,
     forget_pending_task,
     frame_send,
     frames_writer,
     frames_writer_now,
     own_receive_loop,
-    quiet_debug_lines,
     release_handshake_request,
     release_handshake_response,
     send_backpressure,
@@ -194,6 +192,16 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
     #: No groups either; not None, so that Channels' __init__ makes no empty list per socket.
     groups: tuple[str, ...] = ()
 
+    @classmethod
+    def as_asgi(cls, **initkwargs: Any) -> Any:
+        """Channels' ASGI app of this consumer, with the dependency workarounds applied first (once per process).
+
+        ``DocsyncConfig.ready()`` applies them at start-up; here again, for a process that
+        imported daphne after Django was set up (changes nothing otherwise).
+        """
+        apply_process_workarounds()
+        return super().as_asgi(**initkwargs)
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.session = None
@@ -289,10 +297,8 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         await handler(message)
 
     async def connect(self) -> None:
-        allow_protocol_close_codes()
-        quiet_debug_lines()
-        direct_messages()
-        # daphne, once wrapped, copies a view into its frame itself: no copy into bytes first.
+        # daphne, wrapped at start-up (apply_process_workarounds), copies a view into its
+        # frame itself: no copy into bytes first.
         self._send_views = self._send_views or daphne_takes_views(self._send_frame)
         settings = docsync_settings()
         _fit_server_limit(self._send_frame, int(settings.MAX_FRAME_BYTES), int(settings.MAX_MESSAGE_BYTES))
