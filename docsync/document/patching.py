@@ -156,13 +156,6 @@ class _Checker:
         if self.from_client and not self.allow_structure:
             raise NotWritableError(f"{what} is not allowed from the client")
 
-    def sim_list(self, model: Model, attr: str) -> list[Any] | None:
-        key = (model._id, attr)
-        if key not in self.lists:
-            value = self.value_after(model, attr)
-            self.lists[key] = None if value is None else list(value)
-        return self.lists[key]
-
     def sim_dict(self, model: Model, attr: str) -> dict[Any, Any] | None:
         """Return the simulated dict (or column data) of ``attr``; None if it is None."""
         key = (model._id, attr)
@@ -501,11 +494,19 @@ def _check_splice(checker: _Checker, model: Model, prop: Property, event: ev.Lis
     if not is_list:
         raise PatchError(f"{name}.{prop.name} is not a list")
     assert isinstance(base, List)
-    items = checker.sim_list(model, prop.name)
+    # (``_Checker.sim_list``, inline: the list is copied once, into the AcceptedList itself.)
+    key = (model._id, prop.name)
+    lists = checker.lists
+    if key in lists:
+        items = lists[key]
+        if items is not None and type(items) is not AcceptedList:  # its items are valid: checked
+            items = lists[key] = AcceptedList(items)
+    else:
+        value = checker.value_after(model, prop.name)
+        # Its items are valid: the model's values, or checked.
+        items = lists[key] = None if value is None else AcceptedList(value)
     if items is None:
         raise PatchError(f"{name}.{prop.name} is None, not a list")
-    if type(items) is not AcceptedList:  # its items are valid: the model's values, or checked
-        items = checker.lists[(model._id, prop.name)] = AcceptedList(items)
     if not (0 <= event.index <= len(items) and 0 <= event.delete <= len(items) - event.index):
         raise PatchError(f"splice at {event.index} deleting {event.delete} out of range of {name}.{prop.name}")
     try:

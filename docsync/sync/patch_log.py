@@ -128,17 +128,40 @@ class PatchLog:
         """
         if not keys:
             return False
-        for entry in reversed(self._entries):  # (``_newest_since``, inline: asked per event of every patch)
+        # Whether an event that overlaps is a splice is asked only then (most do not
+        # overlap): an event of ``origin``'s own, or a splice when those do not count, is
+        # passed over whatever its keys.
+        if len(keys) == 1:  # (most events touch one key: no loop over ``keys`` per key of the log)
+            mine = keys[0]
+            first = mine[0]
+            for entry in reversed(self._entries):  # (``_newest_since``, inline: asked per event of every patch)
+                if entry.seq <= base:
+                    return False
+                for event in entry.events:
+                    if event.origin == origin:
+                        continue
+                    for theirs in event.keys:
+                        # (Keys are never empty: their first items differ for most pairs.)
+                        if theirs[0] == first and keys_overlap(theirs, mine):
+                            if splices or event.json.get("kind") != "ListSpliced":
+                                return True
+                            break
+            return False
+        for entry in reversed(self._entries):
             if entry.seq <= base:
                 return False
             for event in entry.events:
-                if event.origin == origin or (not splices and event.json.get("kind") == "ListSpliced"):
+                if event.origin == origin:
                     continue
                 for theirs in event.keys:
                     for mine in keys:
-                        # (Keys are never empty: their first items differ for most pairs.)
                         if theirs[0] == mine[0] and keys_overlap(theirs, mine):
-                            return True
+                            if splices or event.json.get("kind") != "ListSpliced":
+                                return True
+                            break
+                    else:
+                        continue
+                    break  # (an event not counted: its other keys need not be looked at)
         return False
 
     def remember_applied(
