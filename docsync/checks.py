@@ -185,7 +185,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                     id="docsync.E006",
                 )
             )
-    errors += _limit_errors(config) + _count_errors(config) + _origin_errors(config)
+    errors += _limit_errors(config) + _count_errors(config) + _rate_errors(config) + _origin_errors(config)
     errors += _metrics_errors(config) + _default_errors(config)
     return errors
 
@@ -248,6 +248,7 @@ _COUNT_LIMITS = {
     "MAX_INCOMPLETE_BYTES_PER_CLIENT": True,
     "MAX_QUEUED_BYTES_PER_CLIENT": True,
     "MAX_DOCUMENT_BYTES_PER_CLIENT": True,
+    "NEW_SESSIONS_PER_CLIENT_BURST": False,
 }
 
 
@@ -270,6 +271,21 @@ def _count_errors(config: Any) -> list[checks.CheckMessage]:
                 )
             )
     return errors
+
+
+def _rate_errors(config: Any) -> list[checks.CheckMessage]:
+    # A string or a negative rate made every new session's open raise (1011), not refuse (4029).
+    rate = config.NEW_SESSIONS_PER_CLIENT_PER_SECOND
+    if rate is None or (isinstance(rate, (int, float)) and not isinstance(rate, bool) and 0 <= rate < float("inf")):
+        return []
+    return [
+        checks.Error(
+            f"DOCSYNC['NEW_SESSIONS_PER_CLIENT_PER_SECOND'] is {rate!r}: not a number of at least 0.",
+            hint="Set it to how many sessions one client may make per second once its burst "
+            "(NEW_SESSIONS_PER_CLIENT_BURST) is spent, e.g. 2.0; 0 or None: no limit.",
+            id="docsync.E022",
+        )
+    ]
 
 
 def _limit_errors(config: Any) -> list[checks.CheckMessage]:

@@ -52,6 +52,11 @@ DEFAULTS: dict[str, Any] = {
     # the live sessions it made and the websockets it holds (close 1013; None: no limit).
     "MAX_SESSIONS_PER_CLIENT": 200,
     "MAX_CONNECTIONS_PER_CLIENT": 500,
+    # How fast one client (as above) may make sessions on a process, each running the app's
+    # code: this many at once, then this many per second (close 4029; 0 or None: no limit).
+    # Joining or resuming a live session is not making one.
+    "NEW_SESSIONS_PER_CLIENT_BURST": 200,
+    "NEW_SESSIONS_PER_CLIENT_PER_SECOND": 2.0,
     "MAX_PATCHES_PER_SECOND": 200,
     "MAX_CLIENT_MODELS": 1000,
     "MAX_ARRAY_ELEMENTS": 50_000_000,

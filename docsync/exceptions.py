@@ -31,7 +31,7 @@ The tree::
         ├── StalledMessageError    a message left incomplete too long                close 4408
         ├── SlowReaderError        the client left too many bytes unread             close 4009
         ├── TooManyConnectionsError    the session has its maximum of connections   close 4008
-        ├── RateLimitedError       too many patches per second                      close 4029
+        ├── RateLimitedError       too many patches, or new sessions, per second    close 4029
         ├── SessionExpiredError    the session expired (or an admin ended it)       close 4001
         ├── OwnerGoneError         the process holding the session went away        close 4010
         └── ServerDrainingError    the process is draining (deploy, restart)        close 4012
@@ -269,7 +269,7 @@ class TooManyConnectionsError(ConnectionClosingError):
 
 
 class RateLimitedError(ConnectionClosingError):
-    """A connection sent patches faster than ``MAX_PATCHES_PER_SECOND``."""
+    """A connection sent patches faster than ``MAX_PATCHES_PER_SECOND``, or its client made sessions too fast."""
 
     close_code = 4029
 

@@ -28,7 +28,13 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import escape
 
-from ..exceptions import AccessRefusedError, ApplicationError, ClientLimitError, ConnectionClosingError
+from ..exceptions import (
+    AccessRefusedError,
+    ApplicationError,
+    ClientLimitError,
+    ConnectionClosingError,
+    RateLimitedError,
+)
 from ..server.admission.request_info import request_info
 from ..server.admission.tokens import issue_token
 from ..server.admission.visitors import page_visitor
@@ -131,13 +137,14 @@ def _page_without_document(context: Any, token: str, bundle: Bundle) -> str:
 
 
 def _refused(exc: ConnectionClosingError) -> HttpResponse:
-    # A client at its own limit is told so (429); the process's limits and failures: 503.
+    # A client at its own limit, or making sessions too fast, is told so (429); the
+    # process's limits and failures: 503.
     status = 503
     if isinstance(exc, AccessRefusedError):
         status = 403
     elif isinstance(exc, ApplicationError):
         status = 500
-    elif isinstance(exc, ClientLimitError):
+    elif isinstance(exc, (ClientLimitError, RateLimitedError)):
         status = 429
     body = f"<!DOCTYPE html><title>{escape(str(exc))}</title><p>{escape(str(exc))}</p>"
     return HttpResponse(body, status=status, content_type="text/html; charset=utf-8")

@@ -18,16 +18,23 @@ Each count is taken where the thing is held: a session's on the process that mak
 (in a cluster, the owner, told the client by the relaying process), a websocket's on
 the process holding the socket. A :class:`Slot` gives its count back once, however its
 session or socket ends.
+
+How *often* a client makes sessions is bounded too (:class:`NewSessionRate`): each new
+session runs the application's code, so a client opening and dropping sessions could
+otherwise spend a process's CPU while holding few of them at a time.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any, Literal
 
-from ..exceptions import ClientLimitError
+from ..exceptions import ClientLimitError, RateLimitedError
 
-__all__ = ["ClientTally", "Kind", "Slot", "address_group", "client_key", "scope_address"]
+__all__ = ["ClientTally", "Kind", "NewSessionRate", "Slot", "address_group", "client_key", "scope_address"]
 
 Kind = Literal["sessions", "connections"]
 
@@ -117,3 +124,63 @@ class ClientTally:
             held[key] = count
         else:
             held.pop(key, None)  # a client gone leaves nothing behind
+
+
+#: Clients whose new-session buckets are kept at most (about 200 bytes each): past it the
+#: one that made a session longest ago is forgotten (it starts again with a full burst).
+MAX_RATE_CLIENTS = 20_000
+
+
+class NewSessionRate:
+    """How fast each client makes sessions: a token bucket per client (``NEW_SESSIONS_PER_CLIENT_*``).
+
+    A client may make ``burst`` sessions at once, then one more each ``1 / rate`` seconds.
+    Only clients whose bucket is not full again are kept (a full bucket is the same as
+    none), and at most ``max_clients`` of them: a client rotating addresses (an IPv6
+    host's /64s are one client already) cannot grow the table without bound.
+    """
+
+    def __init__(self, max_clients: int = MAX_RATE_CLIENTS, clock: Callable[[], float] = time.monotonic) -> None:
+        #: key -> (tokens left, when they were counted), the least recently used first.
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        self._max_clients = max_clients
+        self._clock = clock
+        #: Sessions refused since the process started (``/docsync-metrics``).
+        self.refused = 0
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+    def take(self, key: str | None, burst: int, rate: float | None) -> None:
+        """Count one new session for ``key``; raise RateLimitedError (counted, nothing taken) past its bucket.
+
+        Nothing is counted when ``key`` is None (no client) or ``rate`` is 0 or None (off).
+        """
+        if key is None or not rate:
+            return
+        buckets = self._buckets
+        now = self._clock()
+        held = buckets.get(key)
+        tokens = float(burst) if held is None else min(float(burst), held[0] + (now - held[1]) * rate)
+        if tokens < 1.0:
+            self.refused += 1
+            raise RateLimitedError(
+                f"this client makes sessions too fast: {burst} at once, then {rate:g} per second "
+                "(NEW_SESSIONS_PER_CLIENT_PER_SECOND)"
+            )
+        buckets[key] = (tokens - 1.0, now)
+        buckets.move_to_end(key)
+        self._forget_refilled(now, burst, rate)
+
+    def _forget_refilled(self, now: float, burst: int, rate: float) -> None:
+        # The least recently used first: a bucket full again is dropped (two at most per
+        # take, so the table holds about the clients of the last burst / rate seconds);
+        # past max_clients the oldest goes whatever it holds.
+        buckets = self._buckets
+        for _ in range(2):
+            key, (tokens, when) = next(iter(buckets.items()))
+            if tokens + (now - when) * rate < burst and len(buckets) <= self._max_clients:
+                return
+            del buckets[key]
+            if not buckets:
+                return

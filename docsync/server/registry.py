@@ -16,7 +16,7 @@ from ..sync.encoded_documents import EncodedDocuments
 from .admin_support.live_table import LiveTableWriter
 from .app_loader import AppSpec, app_specs
 from .application_context import ApplicationContext
-from .clients import ClientTally
+from .clients import ClientTally, NewSessionRate
 from .cluster_link import ClusterLink
 from .dialects import Dialect, get_dialect
 from .incomplete import IncompleteBytes
@@ -48,6 +48,8 @@ class SessionRegistry:
         self.encoded_documents = EncodedDocuments()
         #: What each client holds of this process (MAX_SESSIONS_PER_CLIENT, MAX_CONNECTIONS_PER_CLIENT).
         self.clients = ClientTally()
+        #: How fast each client makes sessions (NEW_SESSIONS_PER_CLIENT_BURST, _PER_SECOND).
+        self.new_session_rate = NewSessionRate()
         #: What each client's websockets hold of outgoing messages (MAX_QUEUED_BYTES_PER_CLIENT).
         self.queued_shares = QueuedShares()
         #: The documents of each client's sessions (MAX_DOCUMENT_BYTES_PER_CLIENT).
@@ -120,7 +122,9 @@ class SessionRegistry:
     ) -> ServerSession:
         """Return session ``session_id`` of app ``path``, creating it if needed.
 
-        ``client``: whom a new session counts against (clients.client_key; None: no one).
+        ``client``: whom a new session counts against (clients.client_key; None: no one):
+        its live sessions (``MAX_SESSIONS_PER_CLIENT``) and how fast it makes them
+        (``NEW_SESSIONS_PER_CLIENT_PER_SECOND``); joining a live session counts in neither.
         """
         context = self.get_context(path)
         if context is None:
@@ -138,6 +142,15 @@ class SessionRegistry:
             # Taken with no await before the session is being made: a client opening many
             # at once cannot slip past its limit.
             slot = self.clients.take("sessions", client, per_client)
+            try:
+                # Each new session runs the app's code: a client opening and dropping them
+                # cannot make it run faster than its bucket allows (refused: nothing made).
+                rate = settings.NEW_SESSIONS_PER_CLIENT_PER_SECOND
+                self.new_session_rate.take(client, settings.NEW_SESSIONS_PER_CLIENT_BURST, rate)
+            except BaseException:
+                if slot is not None:
+                    slot.release()
+                raise
         try:
             session = await context.create_session_if_needed(session_id, request, settings, self.session_count())
         except BaseException as exc:

@@ -169,3 +169,29 @@ def test_the_client_limits_may_be_turned_off_with_none() -> None:
         assert not [m for m in check_settings() if m.id == "docsync.E018"]
     with override_settings(DOCSYNC={"APPS": {}}):  # the defaults
         assert not [m for m in check_settings() if m.id == "docsync.E018"]
+
+
+@pytest.mark.parametrize("value", [-1, -0.5, "2", True, float("nan"), float("inf"), [2]])
+def test_a_new_session_rate_that_is_no_number_of_at_least_zero_is_reported_as_e022(value: object) -> None:
+    # A string made every new session's open raise a TypeError (1011) instead of a refusal (4029).
+    with override_settings(DOCSYNC={"APPS": {}, "NEW_SESSIONS_PER_CLIENT_PER_SECOND": value}):
+        errors = [m for m in check_settings() if m.id == "docsync.E022"]
+    assert [e.msg for e in errors] == [
+        f"DOCSYNC['NEW_SESSIONS_PER_CLIENT_PER_SECOND'] is {value!r}: not a number of at least 0."
+    ]
+
+
+@pytest.mark.parametrize("value", [0, -3, 1.5, "60", None, True])
+def test_a_new_session_burst_that_is_no_whole_number_of_at_least_one_is_reported_as_e018(value: object) -> None:
+    # A burst of 0 refused every new session while the rate seemed to allow some.
+    with override_settings(DOCSYNC={"APPS": {}, "NEW_SESSIONS_PER_CLIENT_BURST": value}):
+        errors = [m for m in check_settings() if m.id == "docsync.E018"]
+    assert [e.msg for e in errors] == [
+        f"DOCSYNC['NEW_SESSIONS_PER_CLIENT_BURST'] is {value!r}: not a whole number of at least 1."
+    ]
+
+
+@pytest.mark.parametrize("rate", [0, 0.0, None, 2, 0.25])
+def test_a_new_session_rate_of_zero_none_or_a_number_is_accepted(rate: object) -> None:
+    with override_settings(DOCSYNC={"APPS": {}, "NEW_SESSIONS_PER_CLIENT_PER_SECOND": rate}):
+        assert not [m for m in check_settings() if m.id in ("docsync.E018", "docsync.E022")]

@@ -27,7 +27,7 @@
  *         ├── StalledMessageError    a message left incomplete too long               close 4408
  *         ├── SlowReaderError        the client left too many bytes unread            close 4009
  *         ├── TooManyConnectionsError    the session has its maximum of connections  close 4008
- *         ├── RateLimitedError       too many patches per second                     close 4029
+ *         ├── RateLimitedError       too many patches, or new sessions, per second   close 4029
  *         ├── SessionExpiredError    the session expired (or an admin ended it)      close 4001
  *         ├── OwnerGoneError         the process holding the session went away       close 4010
  *         └── ServerDrainingError    the process is draining (deploy, restart)       close 4012
@@ -167,7 +167,7 @@ export class TooManyConnectionsError extends ConnectionClosingError {
   static errorKind = "close-4008";
 }
 
-/** The connection sent patches faster than the server allows. */
+/** The connection sent patches faster than the server allows, or its client made sessions too fast. */
 export class RateLimitedError extends ConnectionClosingError {
   static closeCode = 4029;
   static errorKind = "close-4029";
