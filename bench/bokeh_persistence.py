@@ -59,6 +59,7 @@ def _server(tmp: Path, name: str, config: str, redis: RedisServer) -> ServerProc
         # One machine opens every session: no per-client limit.
         "DOCSYNC_MAX_SESSIONS_PER_CLIENT": "none",
         "DOCSYNC_MAX_CONNECTIONS_PER_CLIENT": "none",
+        "DOCSYNC_NEW_SESSIONS_PER_CLIENT_PER_SECOND": "0",  # nor a bucket of new sessions
         "DOCSYNC_ADMIN_REFRESH": "0",
         "DOCSYNC_SNAPSHOT_INTERVAL": "1.0",
     }

@@ -106,6 +106,7 @@ def _server(tmp: Path, name: str, kind: str = "daphne", **env: str) -> ServerPro
         # One machine opens every session (thousands for the drain): no per-client limit.
         "DOCSYNC_MAX_SESSIONS_PER_CLIENT": "none",
         "DOCSYNC_MAX_CONNECTIONS_PER_CLIENT": "none",
+        "DOCSYNC_NEW_SESSIONS_PER_CLIENT_PER_SECOND": "0",  # nor a bucket of new sessions
         **env,
     }
     import subprocess

@@ -169,6 +169,7 @@ def main() -> None:
             # One machine is every client: no per-client limit.
             "DOCSYNC_MAX_SESSIONS_PER_CLIENT": "none",
             "DOCSYNC_MAX_CONNECTIONS_PER_CLIENT": "none",
+            "DOCSYNC_NEW_SESSIONS_PER_CLIENT_PER_SECOND": "0",  # nor a bucket of new sessions
             "DOCSYNC_CHANNEL_LAYER": args.layer,
             **({"DOCSYNC_PEER_ADDRESS": ""} if args.route == "layer" else {}),
         }

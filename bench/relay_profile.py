@@ -127,6 +127,7 @@ def main() -> None:
             # One machine is every client: no per-client limit.
             "DOCSYNC_MAX_SESSIONS_PER_CLIENT": "none",
             "DOCSYNC_MAX_CONNECTIONS_PER_CLIENT": "none",
+            "DOCSYNC_NEW_SESSIONS_PER_CLIENT_PER_SECOND": "0",  # nor a bucket of new sessions
         }
         subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=root, env={**os.environ, **env}, check=True)
         servers: list[ServerProcess] = [
