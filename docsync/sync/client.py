@@ -21,6 +21,8 @@ from typing import Any
 
 from ..document import DecodedPatch, Document, DocumentEvent
 from ..document import events as ev
+from ..document.patching import apply_events
+from ..document.wire import decode_patch
 from ..exceptions import DeserializationError, PatchError, ProtocolError
 from ..protocol import Message, new_message
 from ..protocol.msgtypes import (
@@ -316,8 +318,10 @@ class ClientProtocol:
             return  # already in the document
         try:
             # keep_known: a correction defines the models its value reaches, held or not.
-            decoded = self.document.decode_patch(
+            # (``Document.decode_patch``, without the call around it: per patch received.)
+            decoded = decode_patch(
                 content,
+                self.document.models,
                 buffers,
                 setter=self.setter,
                 max_array_elements=self.max_array_elements,
@@ -388,7 +392,8 @@ class ClientProtocol:
 
     def _apply(self, decoded: DecodedPatch) -> None:
         try:
-            self.document.apply_patch(decoded, setter=self.setter)
+            # (``Document.apply_patch``, without the call around it: per patch received.)
+            apply_events(self.document, decoded.events, setter=self.setter, new_models=decoded.new_models)
             return
         except (PatchError, ValueError):
             pass

@@ -32,6 +32,8 @@ from typing import Any
 from ..document import DecodedPatch, Document, DocumentEvent, DocumentLimits
 from ..document import events as ev
 from ..document.model import is_unissued_id
+from ..document.patching import apply_events
+from ..document.wire import decode_patch
 from ..exceptions import DeserializationError, PatchError
 from ..protocol import Message, applied_ok, error, new_message
 from ..protocol.msgtypes import OK, PULL_DOC_REPLY, PUSH_DOC
@@ -356,9 +358,11 @@ class Sequencer:
             return PatchStep(origin, msgid, refusal=text, reset=True, before=self.log.seq)
         try:
             buffers = request.buffers
-            decoded = self.document.decode_patch(
+            # (``Document.decode_patch``, without the call around it: per patch received.)
+            decoded = decode_patch(
                 request.content,
-                dict(buffers) if buffers else None,
+                self.document.models,
+                dict(buffers) if buffers else {},
                 setter=origin,
                 max_array_elements=self.max_array_elements,
                 skip_unknown=True,
@@ -402,9 +406,12 @@ class Sequencer:
             if self.client_models + len(decoded.new_models) > self.max_client_models:
                 raise PatchError(f"too many models created by clients: at most {self.max_client_models}")
             # The changes carry their origin, so that they are not echoed to it.
-            self.document.apply_patch(
-                decoded,
+            # (``Document.apply_patch``, without the call around it: per patch received.)
+            apply_events(
+                self.document,
+                decoded.events,
                 setter=step.origin,
+                new_models=decoded.new_models,
                 from_client=True,
                 allow_structure=self.allow_client_structure,
                 limits=self.limits,
