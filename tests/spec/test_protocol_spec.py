@@ -625,6 +625,26 @@ async def test_a_resume_from_a_position_the_server_never_gave(open_client: Open)
     await client.close()
 
 
+@pytest.mark.asyncio
+async def test_a_resume_on_the_websocket_that_made_its_session_is_fresh(server: ServerProcess) -> None:
+    # A new page's token: the first websocket offering it makes the session (§4). For that
+    # websocket the session the client knew is gone, whatever it names (§13, fresh).
+    config = page_config(server.url + "spec/")
+    maker = await WireClient.connect(config)
+    assert (await maker.receive()).msgtype == "ACK"
+    request = {"last_seq": 0, "client_id": maker.client_id}
+    reply = await maker.request("RESUME-REQ", request)
+    assert (reply.content["mode"], reply.content.get("fresh")) == ("full", True)
+    fence, incarnation = reply.content["seq"], reply.content["incarnation"]
+    # The same client on another websocket of the session resumes from the fence: a replay.
+    joined = await WireClient.connect(config, client_id=maker.client_id)
+    assert (await joined.receive()).msgtype == "ACK"
+    reply = await joined.request("RESUME-REQ", {**request, "last_seq": fence, "incarnation": incarnation})
+    assert reply.content["mode"] == "replay" and reply.content["patches"] == []
+    await maker.close()
+    await joined.close()
+
+
 # -- The README's demo app: an answer, then what the callback changed ----------------------
 
 
@@ -653,6 +673,10 @@ async def test_the_demo_sliders_app_answers_then_sends_what_its_callback_changed
         )
         [status] = [e["new"] for e in message.content["events"] if e.get("attr") == "text"]
         assert status == "frequency changed from 1 to 2"
+    # §1: a buffer id counts the events of the whole entry. The sender is not sent its own
+    # event (the entry's first), so the first event it receives holds buffer "<seq>.1.0".
+    assert caused.content["events"][0]["kind"] == "ColumnDataChanged"
+    assert set(caused.buffers) == set(entry.buffers) == {f"{s + 1}.1.0"}
 
 
 # -- §4: what a token says, and whom it lets in ---------------------------------------------
