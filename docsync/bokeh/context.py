@@ -72,13 +72,17 @@ class BokehApplicationContext(ApplicationContext):
 
     # -- sessions -------------------------------------------------------------------
 
-    async def _create(self, session_id: str, request: dict[str, Any], settings: Any) -> BokehSession:  # type: ignore[override]
+    async def _create(  # type: ignore[override]
+        self, session_id: str, request: dict[str, Any], settings: Any, admit: Callable[[], None] | None = None
+    ) -> BokehSession:
         if self.application.failed:
             raise ApplicationLoadError(f"application failed to load: {self.application.error}")
         await self.load()
         saver = bokeh_keeper(self.registry, self)
         # Read before anything is built (the store is I/O): a session whose process died.
         snapshot = await saver.load(self, session_id) if saver is not None else None
+        if snapshot is None and admit is not None:
+            admit()  # a new session (a restore is not one): the client's bucket, before any app code
         document = Document()
         session_context = BokehSessionContext(session_id, self.server_context, document, request)  # type: ignore[arg-type]
         set_session_context(document, session_context)

@@ -104,9 +104,19 @@ class ApplicationContext:
         return session_id in self._creating
 
     async def create_session_if_needed(
-        self, session_id: str, request: dict[str, Any], settings: Any, total_sessions: int
+        self,
+        session_id: str,
+        request: dict[str, Any],
+        settings: Any,
+        total_sessions: int,
+        *,
+        admit: Callable[[], None] | None = None,
     ) -> ServerSession:
-        """Return session ``session_id``, creating it (once, even if asked concurrently)."""
+        """Return session ``session_id``, creating it (once, even if asked concurrently).
+
+        ``admit``: called when it is made new (the store holds no snapshot of it), before
+        any app code runs; what it raises refuses the session (NEW_SESSIONS_PER_CLIENT_*).
+        """
         session = self.get_session(session_id)
         if session is not None:
             return session
@@ -118,7 +128,7 @@ class ApplicationContext:
         future: asyncio.Future[ServerSession] = asyncio.get_running_loop().create_future()
         self._creating[session_id] = future
         try:
-            session = await self._create(session_id, request, settings)
+            session = await self._create(session_id, request, settings, admit)
         except BaseException as exc:
             future.set_exception(exc)
             future.exception()  # mark retrieved: the first caller re-raises it
@@ -128,7 +138,9 @@ class ApplicationContext:
         future.set_result(session)
         return session
 
-    async def _create(self, session_id: str, request: dict[str, Any], settings: Any) -> ServerSession:
+    async def _create(
+        self, session_id: str, request: dict[str, Any], settings: Any, admit: Callable[[], None] | None = None
+    ) -> ServerSession:
         if self.application.failed:
             # Some failed handlers could still fill a document (a directory app whose
             # hooks file broke): no session of a failed application may run.
@@ -137,6 +149,8 @@ class ApplicationContext:
         keeper = keeper_of(self.registry) if self.registry is not None else None
         # Read before anything is locked (the store is I/O): a session whose process died.
         snapshot = await keeper.load(self, session_id) if keeper is not None else None
+        if snapshot is None and admit is not None:
+            admit()  # a new session (a restore is not one): the client's bucket, before any app code
         document = Document(max_upload_bytes=settings.MAX_UPLOAD_BYTES)
         sequencer = Sequencer(
             document,

@@ -124,7 +124,8 @@ class SessionRegistry:
 
         ``client``: whom a new session counts against (clients.client_key; None: no one):
         its live sessions (``MAX_SESSIONS_PER_CLIENT``) and how fast it makes them
-        (``NEW_SESSIONS_PER_CLIENT_PER_SECOND``); joining a live session counts in neither.
+        (``NEW_SESSIONS_PER_CLIENT_PER_SECOND``); joining a live session counts in neither,
+        and restoring one from the store counts in the first only.
         """
         context = self.get_context(path)
         if context is None:
@@ -137,22 +138,25 @@ class SessionRegistry:
         ):
             await self._sweep_expired()  # at a cap, expired sessions make room before anyone is refused
         slot = None
+        admit: Callable[[], None] | None = None
         maker = context.get_session(session_id) is None and not context.making(session_id)
         if maker:
             # Taken with no await before the session is being made: a client opening many
             # at once cannot slip past its limit.
             slot = self.clients.take("sessions", client, per_client)
-            try:
+
+            def admit() -> None:
                 # Each new session runs the app's code: a client opening and dropping them
                 # cannot make it run faster than its bucket allows (refused: nothing made).
+                # Called by the context once the store holds no snapshot of the session, before
+                # any app code: a restore takes no token (docs/persistence.md, Restore).
                 rate = settings.NEW_SESSIONS_PER_CLIENT_PER_SECOND
                 self.new_session_rate.take(client, settings.NEW_SESSIONS_PER_CLIENT_BURST, rate)
-            except BaseException:
-                if slot is not None:
-                    slot.release()
-                raise
+
         try:
-            session = await context.create_session_if_needed(session_id, request, settings, self.session_count())
+            session = await context.create_session_if_needed(
+                session_id, request, settings, self.session_count(), admit=admit
+            )
         except BaseException as exc:
             if slot is not None:
                 slot.release()
