@@ -54,7 +54,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONNECTIONS_PER_CLIENT": 500,
     # How fast one client (as above) may make sessions on a process, each running the app's
     # code: this many at once, then this many per second (close 4029; 0 or None: no limit).
-    # Joining or resuming a live session is not making one.
+    # Joining or resuming a live session is not making one, nor restoring one from the store.
     "NEW_SESSIONS_PER_CLIENT_BURST": 200,
     "NEW_SESSIONS_PER_CLIENT_PER_SECOND": 2.0,
     "MAX_PATCHES_PER_SECOND": 200,
