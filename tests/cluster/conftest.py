@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http.cookiejar
 import re
 import urllib.parse
@@ -14,7 +15,8 @@ from typing import Any
 import pytest
 
 from docsync.client import ClientSession, fetch_page_config
-from docsync.testing import EVENT_WAIT, SiteUnderTest
+from docsync.protocol import ACK
+from docsync.testing import EVENT_WAIT, RawSocket, SiteUnderTest
 
 from ..sites import migrated_sqlite
 
@@ -145,3 +147,22 @@ class AdminBrowser:
 def run(coroutine: Any) -> Any:
     """Run a coroutine to completion (tests are sync; the clients are async)."""
     return asyncio.run(coroutine)
+
+
+async def open_raw(cluster: Cluster, token: str, index: int, source: str, held: list[RawSocket]) -> RawSocket:
+    """A raw socket to app ``counted`` on process ``index`` from ``source``, its first message (or close) read."""
+    sock = await RawSocket.connect(cluster.ws_url("counted", index), token, source_address=source)
+    held.append(sock)
+    with contextlib.suppress(Exception):
+        await sock.read_message(10)
+    return sock
+
+
+def accepted(sock: RawSocket) -> bool:
+    """Whether the socket's first message was the ACK of an accepted connection."""
+    return bool(sock.messages) and sock.messages[0].msgtype == ACK
+
+
+async def refusal(sock: RawSocket) -> tuple[int | None, list[str]]:
+    """The close code of a refused socket and the ERROR texts it got before it."""
+    return (await sock.until_closed()).code, sock.errors()

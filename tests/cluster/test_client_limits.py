@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 import urllib.request
 from collections.abc import Iterator
@@ -11,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from docsync.protocol import ACK, Message, new_message
+from docsync.protocol import Message, new_message
 from docsync.testing import RawSocket
 
-from .conftest import Cluster, run
+from .conftest import Cluster, accepted, open_raw, refusal, run
 
 pytestmark = pytest.mark.cluster
 
@@ -46,22 +45,6 @@ def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         running.stop()
 
 
-async def _open(cluster: Cluster, token: str, index: int, source: str, held: list[RawSocket]) -> RawSocket:
-    sock = await RawSocket.connect(cluster.ws_url("counted", index), token, source_address=source)
-    held.append(sock)
-    with contextlib.suppress(Exception):
-        await sock.read_message(10)
-    return sock
-
-
-def _accepted(sock: RawSocket) -> bool:
-    return bool(sock.messages) and sock.messages[0].msgtype == ACK
-
-
-async def _refusal(sock: RawSocket) -> tuple[int | None, list[str]]:
-    return (await sock.until_closed()).code, sock.errors()
-
-
 def test_a_clients_sessions_are_counted_per_process(limited: Cluster) -> None:
     source = "127.0.1.2"
 
@@ -70,12 +53,12 @@ def test_a_clients_sessions_are_counted_per_process(limited: Cluster) -> None:
         try:
             tokens = [(await asyncio.to_thread(limited.page_config, "counted", 0))["token"] for _ in range(4)]
             for token in tokens[:SESSIONS]:
-                assert _accepted(await _open(limited, token, 0, source, held))
-            refused = await _open(limited, tokens[2], 0, source, held)
+                assert accepted(await open_raw(limited, token, 0, source, held))
+            refused = await open_raw(limited, tokens[2], 0, source, held)
             reason = f"this client holds its maximum of {SESSIONS} sessions (MAX_SESSIONS_PER_CLIENT)"
-            assert await _refusal(refused) == (1013, [reason])
+            assert await refusal(refused) == (1013, [reason])
             # The other process counts its own: the same client makes a session there.
-            assert _accepted(await _open(limited, tokens[3], 1, source, held))
+            assert accepted(await open_raw(limited, tokens[3], 1, source, held))
         finally:
             for sock in held:
                 await sock.close()
@@ -90,14 +73,14 @@ def test_a_relayed_socket_counts_where_it_is_held(limited: Cluster) -> None:
         held: list[RawSocket] = []
         try:
             token = (await asyncio.to_thread(limited.page_config, "counted", 0))["token"]
-            assert _accepted(await _open(limited, token, 0, maker, held))  # process 0 owns the session
+            assert accepted(await open_raw(limited, token, 0, maker, held))  # process 0 owns the session
             # Joined through process 1, relayed to process 0: process 1 counts the sockets.
             for _ in range(CONNECTIONS):
-                assert _accepted(await _open(limited, token, 1, joiner, held))
-            refused = await _open(limited, token, 1, joiner, held)
-            assert await _refusal(refused) == (1013, [CONNECTIONS_REFUSED])
+                assert accepted(await open_raw(limited, token, 1, joiner, held))
+            refused = await open_raw(limited, token, 1, joiner, held)
+            assert await refusal(refused) == (1013, [CONNECTIONS_REFUSED])
             # The owner holds none of that client's sockets: it takes one there.
-            assert _accepted(await _open(limited, token, 0, joiner, held))
+            assert accepted(await open_raw(limited, token, 0, joiner, held))
         finally:
             for sock in held:
                 await sock.close()
@@ -112,26 +95,26 @@ def test_a_clients_share_of_a_session_counts_its_relayed_sockets(limited: Cluste
         held: list[RawSocket] = []
         try:
             token = (await asyncio.to_thread(limited.page_config, "counted", 0))["token"]
-            assert _accepted(await _open(limited, token, 0, maker, held))  # process 0 owns the session
+            assert accepted(await open_raw(limited, token, 0, maker, held))  # process 0 owns the session
             # Two of the client's sockets relayed from process 1, two held by the owner: its share.
-            relayed = [await _open(limited, token, 1, client, held) for _ in range(2)]
+            relayed = [await open_raw(limited, token, 1, client, held) for _ in range(2)]
             for _ in range(2):
-                assert _accepted(await _open(limited, token, 0, client, held))
-            assert all(_accepted(sock) for sock in relayed)
+                assert accepted(await open_raw(limited, token, 0, client, held))
+            assert all(accepted(sock) for sock in relayed)
             # Past it, refused by the owner, through either process (each holds fewer than CONNECTIONS).
-            assert await _refusal(await _open(limited, token, 1, client, held)) == (4008, [SHARE_REFUSED])
-            assert await _refusal(await _open(limited, token, 0, client, held)) == (4008, [SHARE_REFUSED])
-            assert _accepted(await _open(limited, token, 1, "127.0.1.7", held)), "another client still joins"
+            assert await refusal(await open_raw(limited, token, 1, client, held)) == (4008, [SHARE_REFUSED])
+            assert await refusal(await open_raw(limited, token, 0, client, held)) == (4008, [SHARE_REFUSED])
+            assert accepted(await open_raw(limited, token, 1, "127.0.1.7", held)), "another client still joins"
             # A relayed socket closes: the owner detaches it, and the client's place is back.
             await relayed[0].close()
             deadline = asyncio.get_running_loop().time() + 60
             while asyncio.get_running_loop().time() < deadline:
-                sock = await _open(limited, token, 1, client, held)
-                if _accepted(sock):
+                sock = await open_raw(limited, token, 1, client, held)
+                if accepted(sock):
                     return
                 # Refused until the owner has seen the close (the refused sockets count on
                 # process 1 until they close: its own limit may answer first).
-                code, errors = await _refusal(sock)
+                code, errors = await refusal(sock)
                 assert (code, errors) in ((4008, [SHARE_REFUSED]), (1013, [CONNECTIONS_REFUSED])), (code, errors)
                 await asyncio.sleep(0.1)
             raise AssertionError("the closed relayed socket's place was not given back in 60 s")
@@ -178,9 +161,9 @@ def test_a_relayed_socket_whose_task_is_cancelled_gives_its_place_back_on_the_ow
         held: list[RawSocket] = []
         try:
             token = (await asyncio.to_thread(limited.page_config, "counted", 0))["token"]
-            assert _accepted(await _open(limited, token, 0, maker, held))  # process 0 owns the session
-            stuck = await _open(limited, token, 1, client, held)
-            assert _accepted(stuck)
+            assert accepted(await open_raw(limited, token, 0, maker, held))  # process 0 owns the session
+            stuck = await open_raw(limited, token, 1, client, held)
+            assert accepted(stuck)
             held_before = await asyncio.to_thread(_metric, relaying, "docsync_relay_held_back_total")
             await stuck.send_message(_message_sent("hold", str(released)))  # the owner's lock, held
             for n in range(3):  # 1.5 MiB > MAX_QUEUED_BYTES: the third waits for the owner
@@ -197,10 +180,10 @@ def test_a_relayed_socket_whose_task_is_cancelled_gives_its_place_back_on_the_ow
             # The client's full share through the relaying process, then the owner (a process
             # takes CONNECTIONS of a client). The relayed opens go after the cancelled socket's
             # close on the same route: the owner has detached it when it admits them.
-            relayed = [await _open(limited, token, 1, client, held) for _ in range(2)]
-            assert [_accepted(sock) for sock in relayed] == [True, True]
-            direct = [await _open(limited, token, 0, client, held) for _ in range(SHARE - 2)]
-            refusals = [await _refusal(sock) for sock in direct if not _accepted(sock)]
+            relayed = [await open_raw(limited, token, 1, client, held) for _ in range(2)]
+            assert [accepted(sock) for sock in relayed] == [True, True]
+            direct = [await open_raw(limited, token, 0, client, held) for _ in range(SHARE - 2)]
+            refusals = [await refusal(sock) for sock in direct if not accepted(sock)]
             assert refusals == [], f"the cancelled relayed socket still holds a place on the owner: {refusals}"
         finally:
             released.touch()

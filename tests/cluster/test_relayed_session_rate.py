@@ -11,17 +11,15 @@ processes; each client connects from its own 127.x address.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 import urllib.request
 from collections.abc import Iterator
 
 import pytest
 
-from docsync.protocol import ACK
 from docsync.testing import RawSocket
 
-from .conftest import Cluster, run
+from .conftest import Cluster, accepted, open_raw, refusal, run
 
 pytestmark = pytest.mark.cluster
 
@@ -48,22 +46,6 @@ def rated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         running.stop()
 
 
-async def _open(cluster: Cluster, token: str, index: int, source: str, held: list[RawSocket]) -> RawSocket:
-    sock = await RawSocket.connect(cluster.ws_url("counted", index), token, source_address=source)
-    held.append(sock)
-    with contextlib.suppress(Exception):
-        await sock.read_message(10)
-    return sock
-
-
-def _accepted(sock: RawSocket) -> bool:
-    return bool(sock.messages) and sock.messages[0].msgtype == ACK
-
-
-async def _refusal(sock: RawSocket) -> tuple[int | None, list[str]]:
-    return (await sock.until_closed()).code, sock.errors()
-
-
 def _refusals(cluster: Cluster, index: int) -> int:
     """The process's docsync_limit_refusals_total{limit="NEW_SESSIONS_PER_CLIENT_PER_SECOND"}."""
     request = urllib.request.Request(
@@ -87,27 +69,27 @@ def test_a_session_its_owner_makes_for_a_relayed_socket_takes_the_connecting_cli
             # The claimer spends its bucket on the owner, then its websockets for the other ids
             # are refused there: the owner has claimed those ids, and made nothing.
             for token in tokens[:BURST]:
-                assert _accepted(await _open(rated, token, OWNER, claimer, held))
+                assert accepted(await open_raw(rated, token, OWNER, claimer, held))
             unmade, ids = tokens[BURST:], [page["sessionId"] for page in pages[BURST:]]
             for token in unmade:
-                assert await _refusal(await _open(rated, token, OWNER, claimer, held)) == (4029, [REFUSED])
+                assert await refusal(await open_raw(rated, token, OWNER, claimer, held)) == (4029, [REFUSED])
             owner_refused = _refusals(rated, OWNER)
             assert owner_refused == BURST + 1
 
             # Another client reaches them through the other process: relayed to the owner,
             # which makes each as the client's, BURST of them, and refuses the next.
             for token in unmade[:BURST]:
-                assert _accepted(await _open(rated, token, RELAYING, client, held))
-            refused = await _open(rated, unmade[BURST], RELAYING, client, held)
-            assert not _accepted(refused), "the owner made a session past the connecting client's bucket"
-            assert await _refusal(refused) == (4029, [REFUSED])
+                assert accepted(await open_raw(rated, token, RELAYING, client, held))
+            refused = await open_raw(rated, unmade[BURST], RELAYING, client, held)
+            assert not accepted(refused), "the owner made a session past the connecting client's bucket"
+            assert await refusal(refused) == (4029, [REFUSED])
             assert (_refusals(rated, OWNER), _refusals(rated, RELAYING)) == (owner_refused + 1, 0)
             owner_pid = str(rated.servers[OWNER].pid)
             assert [rated.runs(session_id) for session_id in ids] == [[owner_pid]] * BURST + [[]]
             # Counted where the sessions were made: the relaying process made none, so the
             # client's bucket there is full.
             fresh = (await asyncio.to_thread(rated.page_config, "counted", RELAYING))["token"]
-            assert _accepted(await _open(rated, fresh, RELAYING, client, held))
+            assert accepted(await open_raw(rated, fresh, RELAYING, client, held))
         finally:
             for sock in held:
                 await sock.close()
