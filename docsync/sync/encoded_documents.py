@@ -49,10 +49,16 @@ class EncodedDocument:
         return 2 * len(self.text) + sum([frame_nbytes(data) for _, data in self.buffers])
 
     def message(self, msgtype: str, content: dict[str, Any]) -> Message:
-        """A message whose ``content`` holds this document as ``"doc"``, spliced into its content frame."""
-        # Compact JSON, keys in content's order: exactly what encoding content gives.
-        parts = [dumps(key) + ":" + (self.text if key == "doc" else dumps(value)) for key, value in content.items()]
-        return FrozenMessage(new_message(msgtype, content, buffers=self.buffers), "{" + ",".join(parts) + "}")
+        """A message whose ``content`` holds this document as ``"doc"``, spliced into its content frame.
+
+        ``content``'s other values are scalars (a position, an incarnation, a mode, a flag).
+        """
+        # Compact JSON, keys in content's order: exactly what encoding content gives. The
+        # others encoded in one call around a 0 in the doc's place (dict() keeps its key's
+        # place), which the document's text then replaces: a scalar's JSON holds no '"doc":0'
+        # (a quote in a string is escaped), so the first is the key's own.
+        head, _, tail = dumps(dict(content, doc=0)).partition('"doc":0')
+        return FrozenMessage(new_message(msgtype, content, buffers=self.buffers), head + '"doc":' + self.text + tail)
 
 
 class EncodedDocuments:
@@ -133,7 +139,12 @@ class KeptEncodings:
     def keep(self, encoded: EncodedDocument, variant: bool = False) -> None:
         """Keep ``encoded`` as ``variant`` if the bound takes it."""
         bound = self._bound
-        if bound is not None and bound.keep((self, variant), encoded.nbytes, partial(self._drop, variant)):
+        if bound is None:
+            return
+        nbytes = encoded.nbytes
+        if nbytes < bound.min_bytes and variant not in self.kept:
+            return  # not worth keeping, and nothing of this variant's under the bound to forget
+        if bound.keep((self, variant), nbytes, partial(self._drop, variant)):
             self.kept[variant] = encoded
 
     def _drop(self, variant: bool) -> None:

@@ -226,3 +226,20 @@ def test_sequencers_with_one_id_keep_their_encodings_apart(monkeypatch: pytest.M
     assert encodings.total == 2 * one > 0
     first.discard()
     assert encodings.total == one and second._encoded.kept
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        {"doc": None, "seq": 3, "incarnation": 'a"doc":0b'},
+        {"mode": "full", "fresh": True, "doc": None, "seq": 3, "incarnation": '"doc":0'},
+        {"seq": 3, "doc": None},
+        {"doc": None},
+    ],
+)
+def test_the_spliced_content_frame_is_what_encoding_the_content_gives(content: dict[str, Any]) -> None:
+    doc_json = {"roots": [{"id": "p1", "doc": 0}], "title": '"doc":0'}
+    encoded = EncodedDocument(doc_json, dumps(doc_json), [])
+    content = {key: doc_json if key == "doc" else value for key, value in content.items()}
+    message = encoded.message(PULL_DOC_REPLY, content)
+    assert message.to_frames()[2] == dumps(content)
