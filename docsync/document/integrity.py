@@ -48,6 +48,12 @@ class DocumentLimits:
     max_buffers: int = 1024
     share: DocumentShare | None = None
 
+    def shared(self, share: DocumentShare) -> DocumentLimits:
+        """These limits, counted against ``share``: what ``dataclasses.replace`` gives, in one call per session."""
+        return DocumentLimits(
+            self.max_column_bytes, self.max_json_bytes, self.max_document_bytes, self.max_buffers, share
+        )
+
 
 @dataclass(slots=True)
 class ChangeOutcome:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import numpy as np
 import pytest
@@ -98,3 +98,11 @@ def test_without_a_share_nothing_is_counted() -> None:
     for name in "abcd":
         session.grow(name)
     assert shares.by_client == {}
+
+
+def test_shared_limits_keep_every_other_limit() -> None:
+    share = DocumentShares().join("client", 1000)
+    assert share is not None
+    # Every field away from its default: a field shared() forgot would come back as its default.
+    limits = DocumentLimits(*(index + 7 for index, field in enumerate(fields(DocumentLimits)) if field.name != "share"))
+    assert limits.shared(share) == replace(limits, share=share)

@@ -9,7 +9,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import replace
 from types import FunctionType
 from typing import Any, Protocol
 
@@ -197,7 +196,7 @@ class ServerSession:
         self.document_share = share
         limits = self.sequencer.limits
         if limits is not None:
-            self.sequencer.limits = replace(limits, share=share)
+            self.sequencer.limits = limits.shared(share)
 
     def touch(self) -> None:
         """Record activity now."""
