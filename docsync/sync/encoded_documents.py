@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from functools import partial
+from types import MappingProxyType
 from typing import Any
 
 from ..protocol import Message, new_message
@@ -29,6 +30,11 @@ __all__ = ["MAX_ENCODED_BYTES", "MIN_ENCODED_BYTES", "EncodedDocument", "Encoded
 MAX_ENCODED_BYTES = 64 * 1024 * 1024
 #: A smaller encoding is not kept: encoding it again costs little, keeping it memory per session.
 MIN_ENCODED_BYTES = 64 * 1024
+
+#: What a session keeps while it keeps nothing: one empty mapping shared by all, immutable,
+#: not an empty dict each (64 bytes per session; a document under MIN_ENCODED_BYTES never
+#: has one kept).
+_NOTHING_KEPT: MappingProxyType[bool, EncodedDocument] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,8 +132,9 @@ class KeptEncodings:
     def __init__(self, bound: EncodedDocuments | None) -> None:
         #: The process's bound (None: nothing is kept).
         self._bound = bound
-        #: Variant (a Bokeh pull's ``inline``; False for the others) -> its encoding.
-        self.kept: dict[bool, EncodedDocument] = {}
+        #: Variant (a Bokeh pull's ``inline``; False for the others) -> its encoding (a dict
+        #: of its own once one is kept).
+        self.kept: dict[bool, EncodedDocument] | MappingProxyType[bool, EncodedDocument] = _NOTHING_KEPT
 
     def get(self, variant: bool = False) -> EncodedDocument | None:
         """Return the kept encoding of ``variant`` (now the last to be dropped), or None."""
@@ -145,16 +152,22 @@ class KeptEncodings:
         if nbytes < bound.min_bytes and variant not in self.kept:
             return  # not worth keeping, and nothing of this variant's under the bound to forget
         if bound.keep((self, variant), nbytes, partial(self._drop, variant)):
-            self.kept[variant] = encoded
+            kept = self.kept
+            if isinstance(kept, dict):
+                kept[variant] = encoded
+            else:
+                self.kept = {variant: encoded}
 
     def _drop(self, variant: bool) -> None:
-        self.kept.pop(variant, None)  # the process's bound dropped it (it forgot it already)
+        kept = self.kept
+        if isinstance(kept, dict):
+            kept.pop(variant, None)  # the process's bound dropped it (it forgot it already)
 
     def forget(self) -> None:
         """Forget every encoding (the document changed, or the session ended); from any thread."""
         # Swapped, not emptied in place: from a worker thread (a callback's change) while the
         # loop's bound drops one of them (``_drop``) a ``del`` met a key gone (KeyError).
-        kept, self.kept = self.kept, {}
+        kept, self.kept = self.kept, _NOTHING_KEPT
         if self._bound is not None:
             for variant in kept:
                 self._bound.forget((self, variant))

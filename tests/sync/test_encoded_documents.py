@@ -243,3 +243,19 @@ def test_the_spliced_content_frame_is_what_encoding_the_content_gives(content: d
     content = {key: doc_json if key == "doc" else value for key, value in content.items()}
     message = encoded.message(PULL_DOC_REPLY, content)
     assert message.to_frames()[2] == dumps(content)
+
+
+def test_a_session_keeping_nothing_holds_no_mapping_of_its_own() -> None:
+    # One per session, and a document under MIN_ENCODED_BYTES never has one kept: an empty
+    # dict each was 64 bytes per bench session (bench/budget.py's "docsync server" layer).
+    encodings = EncodedDocuments(min_bytes=2000)
+    first, second = KeptEncodings(encodings), KeptEncodings(encodings)
+    first.keep(_encoding(1000))  # too small: not kept
+    assert first.kept is second.kept and not first.kept
+    first.keep(_encoding(3000))
+    first.keep(_encoding(4000), variant=True)
+    assert first.get() is not None and first.get(True) is not None and not second.kept
+    first.forget()
+    assert first.kept is second.kept and not first.kept and encodings.total == 0
+    first.keep(_encoding(3000))  # kept again after a change
+    assert first.get() is not None and encodings.total == 3000 and not second.kept

@@ -307,10 +307,12 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         self._writable = send_backpressure(self._send_frame)
         # Under uvicorn the outbox hands its frames straight to the writer that frames them.
         write = self._write_frames if self._writable is None and self._write_frames is not None else None
+        # One bound method told both overflows (a share's with its cap): 64 bytes per connection less.
+        overflowed = self._overflowed
         self.outbox = Outbox(
             write or self._write_message,
             max_bytes=int(settings.MAX_QUEUED_BYTES),
-            on_overflow=self._overflowed,
+            on_overflow=overflowed,
             on_written=self._written,
             track=_running.add,
             # What waits is written by a callback when the server takes it at once (no task):
@@ -318,7 +320,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             write_now=(
                 frames_writer_now(self._send_frame) if write is not None else daphne_frames_writer_now(self._send_frame)
             ),
-            on_share_overflow=self._share_overflowed,
+            on_share_overflow=overflowed,
         )
         # What its transport still holds counts against its client's share too (below).
         self.outbox.flow = transport_flow(self._writable, write)
@@ -509,13 +511,22 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         self.outbox.stop()  # nothing queued after a close is written
         await self.close(code=code, reason=reason)
 
-    def _overflowed(self, queued: int, size: int, reason: str | None = None) -> None:
-        """Close a socket whose client reads too slowly (its outbox is stopped already)."""
+    def _overflowed(self, queued: int, size: int, cap: int | None = None) -> None:
+        """Close a socket whose client reads too slowly (its outbox is stopped already).
+
+        With ``cap``: its client's sockets together hold their share (``queued``) of what
+        waits for them (MAX_QUEUED_BYTES_PER_CLIENT); else this socket holds its own bound.
+        """
         self.refused = True
-        limit = self.outbox.max_bytes
-        slow = SlowReaderError(
-            reason or f"client reads too slowly: {queued} bytes waiting, {size} more would pass {limit}"
-        )
+        if cap is None:
+            reason = f"client reads too slowly: {queued} bytes waiting, {size} more would pass {self.outbox.max_bytes}"
+        else:
+            get_registry().queued_shares.refused += 1
+            reason = (
+                f"client reads too slowly: {queued} bytes held, {size} more would pass {cap}"
+                " (MAX_QUEUED_BYTES_PER_CLIENT)"
+            )
+        slow = SlowReaderError(reason)
         logger.info("%s: closing with %d: %s", self.app_path, slow.close_code, slow)
         if self.session is not None:
             # It gets nothing more: it resumes later with what it missed.
@@ -523,15 +534,6 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             self.session = None
         self._closing = asyncio.get_running_loop().create_task(self._close_slow(slow))
         _running.add(self._closing)
-
-    def _share_overflowed(self, held: int, size: int, cap: int) -> None:
-        """Close a socket whose client's sockets together hold its share of what waits for them."""
-        get_registry().queued_shares.refused += 1
-        self._overflowed(
-            held,
-            size,
-            f"client reads too slowly: {held} bytes held, {size} more would pass {cap} (MAX_QUEUED_BYTES_PER_CLIENT)",
-        )
 
     async def _close_slow(self, slow: SlowReaderError) -> None:
         # No ERROR first: the client is not reading. The message being written may be
