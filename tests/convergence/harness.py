@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -77,13 +78,14 @@ class Recorder:
         self.document.on_change(self._watch_lists)
 
     def _watch_lists(self, event: Any) -> None:
-        key = event.property_key()
-        if isinstance(event, ListSplicedEvent) and event.setter != SERVER:
-            self._views[id(event)] = (event, self._lists.get(key, []))
-        if key is not None and key[1] == "tags" and isinstance(event.model, Item):
-            self._lists[key] = list(event.model.tags)  # only this list changed
-        elif key is None:  # roots (or the whole document) changed: look at every list
+        attr = getattr(event, "attr", None)  # (None: not a property's change, ``property_key`` None)
+        if attr is None:  # roots (or the whole document) changed: look at every list
             self._lists = {(m.id, "tags"): list(m.tags) for m in self.document.models.values() if isinstance(m, Item)}
+            return
+        if isinstance(event, ListSplicedEvent) and event.setter != SERVER:
+            self._views[id(event)] = (event, self._lists.get((event.model.id, attr), []))
+        if attr == "tags" and isinstance(event.model, Item):
+            self._lists[event.property_key()] = list(event.model.tags)  # only this list changed
 
     def _splice_views(self, message: Message) -> dict[int, list[Any]]:
         in_flight = self.protocol.in_flight
@@ -102,11 +104,11 @@ class Recorder:
             record = SentPatch(self.protocol.client_id, len(self.sent), message.msgid, message.content, buffers)
             record.views = self._splice_views(message)
             self.sent[message.msgid] = record
-            self.trace.append(Traced(message, False))
+            self.trace.append(_traced((message, False, None)))
 
     def _record(self, message: Message) -> None:
         msgtype = message.msgtype
-        self.trace.append(Traced(message, True, self.last_seq))
+        self.trace.append(_traced((message, True, self.last_seq)))
         if msgtype in (OK, ERROR) and message.reqid in self.sent:
             self.sent[message.reqid].replies.append(message)
         elif msgtype == RESUME_REPLY:
@@ -284,22 +286,24 @@ class ControlledClient(Recorder, ClientSession):
         return out
 
 
-class Traced:
+class Traced(tuple[Message, bool, "int | None"]):
     """A line of a client's trace, written out only if a failed run's trace is asked for.
 
-    Its text is made then: a run traces every message, a failed one is read once.
+    Its text is made then: a run traces every message, a failed one is read once. A
+    tuple (message, received, last_seq), made by ``_traced`` without a Python call.
     """
 
-    __slots__ = ("last_seq", "message", "received")
-
-    def __init__(self, message: Message, received: bool, last_seq: int | None = None) -> None:
-        self.message, self.received, self.last_seq = message, received, last_seq
+    __slots__ = ()
 
     def __str__(self) -> str:
-        message = self.message
-        if self.received:
-            return f"recv {message.msgtype} {_describe(message)} (last_seq {self.last_seq})"
+        message, received, last_seq = self
+        if received:
+            return f"recv {message.msgtype} {_describe(message)} (last_seq {last_seq})"
         return f"send {message.msgtype} {message.msgid} {_describe(message)}".rstrip()
+
+
+#: ``Traced((message, received, last_seq))``, made in C (a line per message a client sends or receives).
+_traced = functools.partial(tuple.__new__, Traced)
 
 
 def _answer_message(answer: dict[str, Any]) -> Message:

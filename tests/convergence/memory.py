@@ -42,7 +42,8 @@ def _frames(message: Message) -> Frames:
     Its JSON is handed over as it is: neither side changes a message's content once it
     is sent or received (the real-server test sends true frames).
     """
-    return Message(dict(message.header), {}, message.content, [(i, bytes(b)) for i, b in message.buffers])
+    buffers = message.buffers
+    return Message(dict(message.header), {}, message.content, [(i, bytes(b)) for i, b in buffers] if buffers else [])
 
 
 class MemoryConnection:
@@ -172,15 +173,21 @@ class MemoryClient(Recorder):
 
     def deliver_in(self, count: int) -> None:
         """Hand the client the first ``count`` messages in flight to it."""
-        for message in self.incoming[:count]:
-            del self.incoming[0]
-            self.wire.append((message, 0))
-            self._record(message)
-            self.protocol.receive_message(message)
-            self.protocol.events_received()
-            self._write()
+        if not count:
+            return
+        incoming = self.incoming
+        # Taken off the queue at once: handling them only ever adds to the outgoing queues.
+        arrived = incoming[:count]
+        del incoming[:count]
+        protocol, wire, record, write = self.protocol, self.wire, self._record, self._write
+        for message in arrived:
+            wire.append((message, 0))
+            record(message)
+            protocol.receive_message(message)
+            protocol.events_received()
+            write()
 
-    def move(self, rng: random.Random | None = None) -> None:
+    def move(self, rng: Draws | None = None) -> None:
         """Deliver what is in flight (all of it, or a random part with ``rng``), both ways.
 
         (Plain calls: the run's steps and the network's turns call this a few times per
@@ -188,12 +195,32 @@ class MemoryClient(Recorder):
         """
         if self.offline:
             return
-        self.flush()
-        count = len(self.outgoing) if rng is None else rng.randint(0, len(self.outgoing))
+        self.protocol.flush()
+        self._write()
+        if rng is None:
+            if self.outgoing:
+                self.deliver_out(len(self.outgoing))
+            if not self.hold_in:
+                self.deliver_in(len(self.incoming))
+            return
+        # ``rng.randint(0, len(queue))`` for each queue, inline (the same draws, in the same
+        # order): a few per client and step, most of them of an empty queue.
+        getrandbits = rng.getrandbits
+        n = len(self.outgoing) + 1
+        k = n.bit_length()
+        count = getrandbits(k)
+        while count >= n:
+            count = getrandbits(k)
         if count:
             self.deliver_out(count)
         if not self.hold_in:
-            self.deliver_in(len(self.incoming) if rng is None else rng.randint(0, len(self.incoming)))
+            n = len(self.incoming) + 1
+            k = n.bit_length()
+            count = getrandbits(k)
+            while count >= n:
+                count = getrandbits(k)
+            if count:
+                self.deliver_in(count)
 
     # -- what a run does ----------------------------------------------------------------
 

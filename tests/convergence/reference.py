@@ -48,6 +48,7 @@ documents' equality (every client's, the server's, this model's) checks the rest
 from __future__ import annotations
 
 import copy
+import functools
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -97,11 +98,17 @@ def _hashable(value: Any) -> Any:
     return tuple(_hashable(v) for v in value) if isinstance(value, list | tuple) else value
 
 
+#: ``Touch(*fields)`` for all ten fields, made in C (the named tuple's own ``__new__`` is Python).
+_new_touch = functools.partial(tuple.__new__, Touch)
+#: The fields of a touch after ``what``, ``model`` and ``attr`` when they are the defaults.
+_DEFAULTS = tuple(Touch._field_defaults[name] for name in Touch._fields[3:])
+
+
 def touch(event: Change, view: list[Any] | None = None) -> Touch:
     """Return what ``event`` touches; ``view`` is the list a splice was made on."""
     kind, model, attr = event.kind, event.model, event.attr
     if kind == "ModelChanged" or kind == "ColumnsStreamed":  # the most common first
-        return Touch("whole", model, attr)
+        return _new_touch(("whole", model, attr, *_DEFAULTS))  # (``Touch("whole", model, attr)``)
     if kind == "MessageSent":
         return Touch("nothing")
     if kind == "TitleChanged":
@@ -242,13 +249,16 @@ class Replay:
 
     def append(self, touched: list[tuple[str | None, Touch]]) -> None:
         self.seq += 1
-        self.entries.append(Entry(self.seq, touched))
+        entries = self.entries
+        entries.append(Entry(self.seq, touched))
+        if len(entries) <= self.log_size:  # (nothing dropped: no slices made)
+            return
         # A dropped position that touched something is a change no longer known; a reset's
         # (touching nothing) is not.
-        for dropped in self.entries[: -self.log_size]:
+        for dropped in entries[: -self.log_size]:
             if dropped.touched:
                 self.lost_through = dropped.seq
-        del self.entries[: -self.log_size]  # (a snapshot holds a copy of the list)
+        del entries[: -self.log_size]  # (a snapshot holds a copy of the list)
 
     def reaches_back_to(self, base: int) -> bool:
         return self.lost_through <= base <= self.seq
@@ -405,7 +415,7 @@ class Replay:
         document = self.document
         content = patch.content
         definitions = content.get("references", [])
-        defined = {r.get("id") for r in definitions}
+        defined = {r.get("id") for r in definitions} if definitions else ()
         held = document.models
         kept, gone = [], 0
         for index, raw in enumerate(content["events"]):
@@ -421,11 +431,12 @@ class Replay:
         views = patch_views(patch, decoded, kept)
         accepted, rejected = self._judge(patch, decoded, views, kept, fence)
         # Events on a model the patch defines that no accepted event brings in lose too.
-        raw = [content["events"][i] for i in kept]
-        strays = _unattached(raw, decoded, [e for e, _ in accepted], definitions)
-        if strays:  # (most patches have none)
-            accepted = [(e, m) for e, m in accepted if all(e is not stray for stray in strays)]
-        gone += len(strays)
+        if definitions:  # (a patch defining no model has none: ``_unattached`` returns [])
+            raw = [content["events"][i] for i in kept]
+            strays = _unattached(raw, decoded, [e for e, _ in accepted], definitions)
+            if strays:  # (most patches have none)
+                accepted = [(e, m) for e, m in accepted if all(e is not stray for stray in strays)]
+            gone += len(strays)
         events = [e for e, _ in accepted]
         error = False
         try:
@@ -599,6 +610,15 @@ def _process_group(
 ) -> Replay:
     """Process the patches placed at ``position``: at most one produced it, first."""
     needs_producer = position > state.seq
+    if len(group) == 1:  # (most positions: one patch, one order, no trial copy)
+        patch, rejected = group[0]
+        try:
+            _process_one(state, patch, rejected, position, full_resumes, producer=needs_producer)
+        except ReferenceFailure as exc:
+            raise ReferenceFailure(
+                f"no order of the patches placed at {position} agrees with the rule: {[str(exc)]}"
+            ) from None
+        return state
     # Within one origin, patches were processed in the order they were sent.
     candidates = [i for i, (p, _) in enumerate(group) if not any(q.origin == p.origin for q, _ in group[:i])]
     if not needs_producer:
@@ -627,7 +647,8 @@ def _process_one(
     producer: bool,
 ) -> None:
     outcomes = []
-    choices = _fence_choices(patch, position, full_resumes)
+    # (No full resume of its sender, most runs: the one choice ``_fence_choices`` gives then.)
+    choices = _fence_choices(patch, position, full_resumes) if full_resumes.get(patch.origin) else [0]
     for fence in choices:
         trial = state.snapshot() if len(choices) > 1 else state
         outcome = trial.process(patch, fence)

@@ -121,13 +121,20 @@ def _defaults(type_name: str) -> dict[str, Any]:
     return {attr: _plain(prop.default()) for attr, prop in model_class(type_name).properties().items()}
 
 
+#: Types of values that refer to no model (most values: asked first, and skipped inside lists and dicts).
+_LEAVES = frozenset({str, int, float, bool, type(None), np.ndarray})
+
+
 def _refs(value: Any) -> list[str]:
-    if isinstance(value, Ref):
+    kind = type(value)
+    if kind in _LEAVES:
+        return []
+    if kind is Ref:
         return [value.id]
-    if type(value) is list or type(value) is tuple:
-        return [i for v in value if type(v) is not str for i in _refs(v)]
-    if type(value) is dict:
-        return [i for v in value.values() if type(v) is not int for i in _refs(v)]
+    if kind is list or kind is tuple:
+        return [i for v in value if type(v) not in _LEAVES for i in _refs(v)]
+    if kind is dict:
+        return [i for v in value.values() if type(v) not in _LEAVES for i in _refs(v)]
     return []
 
 
@@ -344,8 +351,9 @@ class PlainDocument:
                     models[target] = record
                     if changed:
                         reported.append(change)
-                    attach(_refs(new))
-                    detached = detached or bool(_refs(old))
+                    if type(new) not in _LEAVES:  # (a leaf refers to nothing: no call)
+                        attach(_refs(new))
+                    detached = detached or (type(old) not in _LEAVES and bool(_refs(old)))
                 else:
                     pending[target] = record
         if detached:
