@@ -178,7 +178,8 @@ class ClientProtocol:
         """Handle one message from the server."""
         if self._state in (ClientState.IDLE, ClientState.CLOSED):
             raise ProtocolError(f"cannot receive {message.msgtype} while {self._state.value}")
-        msgtype, reqid = message.msgtype, message.reqid
+        header = message.header  # (``Message.msgtype`` and ``reqid``, without their calls: per message)
+        msgtype, reqid = header["msgtype"], header.get("reqid")
         if msgtype == ERROR:
             content = message.content
             asked = self._asked(reqid)
@@ -195,13 +196,15 @@ class ClientProtocol:
                 self._resumed(message)
             # An ERROR to the handshake leaves the protocol syncing: the server closes.
             return
-        if self.in_flight is not None and reqid == self.in_flight[0].msgid:
+        in_flight = self.in_flight
+        if in_flight is not None and reqid == in_flight[0].header["msgid"]:
             self._answered(message)
         elif reqid is not None:
             self._events.append(Reply(message))
         elif msgtype == PATCH_DOC:
             if self._state is ClientState.LIVE:
-                self._server_patch(message.content, dict(message.buffers))
+                buffers = message.buffers
+                self._server_patch(message.content, dict(buffers) if buffers else {})
         elif msgtype == PUSH_DOC and self._state is ClientState.LIVE:
             self._reset(message)
 

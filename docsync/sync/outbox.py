@@ -121,7 +121,10 @@ class Outbox:
 
     def supersede(self, key: tuple[str, str]) -> list[OutboxEntry]:
         """Drop the waiting changes of property ``key`` (it has a whole new value); return them."""
-        if all(entry.key != key for entry in self._entries):  # (most often: nothing to drop)
+        for entry in self._entries:  # (a loop, no generator: most often nothing to drop)
+            if entry.key == key:
+                break
+        else:
             return []
         kept, dropped = [], []
         for entry in self._entries:

@@ -99,18 +99,21 @@ class Recorder:
         return views
 
     def _record_sent(self, message: Message) -> None:
-        if message.msgtype == PATCH_DOC and message.msgid not in self.sent:
+        header = message.header  # (``Message.msgtype`` and ``msgid``, without their calls)
+        msgid = header["msgid"]
+        if header["msgtype"] == PATCH_DOC and msgid not in self.sent:
             buffers = [(i, bytes(b)) for i, b in message.buffers]
-            record = SentPatch(self.protocol.client_id, len(self.sent), message.msgid, message.content, buffers)
+            record = SentPatch(self.protocol.client_id, len(self.sent), msgid, message.content, buffers)
             record.views = self._splice_views(message)
-            self.sent[message.msgid] = record
+            self.sent[msgid] = record
             self.trace.append(_traced((message, False, None)))
 
     def _record(self, message: Message) -> None:
-        msgtype = message.msgtype
+        header = message.header  # (``Message.msgtype`` and ``reqid``, without their calls)
+        msgtype = header["msgtype"]
         self.trace.append(_traced((message, True, self.last_seq)))
-        if msgtype in (OK, ERROR) and message.reqid in self.sent:
-            self.sent[message.reqid].replies.append(message)
+        if msgtype in (OK, ERROR) and header.get("reqid") in self.sent:
+            self.sent[header["reqid"]].replies.append(message)
         elif msgtype == RESUME_REPLY:
             self.resumes.append(message)
             # A patch the server saw before the connection dropped is answered in the reply.

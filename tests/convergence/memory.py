@@ -73,7 +73,7 @@ class MemoryServer:
 
     def receive(self, connection: MemoryConnection, message: Message) -> None:
         """Handle one message from ``connection``, as ``dispatch`` does."""
-        msgtype = message.msgtype
+        msgtype = message.header["msgtype"]  # (``Message.msgtype``, without the call)
         if msgtype == PATCH_DOC:
             outcome = self.sequencer.handle_patch(connection.origin, connection.fence, message)
             kept = self._broadcast(outcome.changes, keep_for=connection)
@@ -159,8 +159,11 @@ class MemoryClient(Recorder):
 
     def _write(self) -> None:
         for message in self.protocol.messages_to_send():
-            self._record_sent(message)
-            held = message.msgtype == PATCH_DOC and (self.hold_out or self._held)
+            if message.header["msgtype"] == PATCH_DOC:  # (``_record_sent`` records those alone)
+                self._record_sent(message)
+                held = self.hold_out or self._held
+            else:
+                held = False
             (self._held if held else self.outgoing).append(_frames(message))
 
     def deliver_out(self, count: int) -> None:
@@ -195,8 +198,12 @@ class MemoryClient(Recorder):
         """
         if self.offline:
             return
-        self.protocol.flush()
-        self._write()
+        protocol = self.protocol
+        if protocol.in_flight is None and protocol.outbox:
+            # (Else ``flush`` sends nothing, and nothing waits to be written: whatever queues
+            # a message, a message received or a flush, is followed by ``_write``.)
+            protocol.flush()
+            self._write()
         if rng is None:
             if self.outgoing:
                 self.deliver_out(len(self.outgoing))
