@@ -332,6 +332,10 @@ def _describe(message: Message) -> str:
     return " ".join(parts)
 
 
+#: The values that are their own canonical form.
+_VERBATIM = frozenset({str, int, bool, type(None)})
+
+
 def _value(value: Any) -> Any:
     kind = type(value)
     if kind is str or kind is int or kind is bool or value is None:  # most values: one check
@@ -345,6 +349,8 @@ def _value(value: Any) -> Any:
     if isinstance(value, float) and math.isnan(value):
         return ("nan",)
     if isinstance(value, list | tuple):
+        if _VERBATIM.issuperset(map(type, value)):  # (a list of strings: each its own form, looked at in C)
+            return list(value)
         return [_value(v) for v in value]
     if isinstance(value, dict):
         return sorted(((_value(k), _value(v)) for k, v in value.items()), key=repr)

@@ -132,8 +132,12 @@ def _refs(value: Any) -> list[str]:
     if kind is Ref:
         return [value.id]
     if kind is list or kind is tuple:
+        if _LEAVES.issuperset(map(type, value)):  # (a list of strings or numbers, looked at in C)
+            return []
         return [i for v in value if type(v) not in _LEAVES for i in _refs(v)]
     if kind is dict:
+        if _LEAVES.issuperset(map(type, value.values())):
+            return []
         return [i for v in value.values() if type(v) not in _LEAVES for i in _refs(v)]
     return []
 

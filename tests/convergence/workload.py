@@ -24,6 +24,7 @@ import gc
 import itertools
 import os
 import random
+from bisect import bisect
 from collections import Counter
 from collections.abc import Coroutine, Iterator
 from typing import Any, Protocol
@@ -134,6 +135,7 @@ LIST_EDIT_WEIGHTS = list(itertools.accumulate([4, 4, 3, 2, 2, 2, 1]))
 ACTIONS = ["edit", "edits", "everyone", "same_list", "yield", "sleep", "hold_in", "release_in", "hold_out",
            "release_out", "sync", "reconnect", "drop", "come_back"]  # fmt: skip
 ACTION_WEIGHTS = list(itertools.accumulate([30, 6, 6, 6, 10, 4, 5, 6, 4, 5, 4, 2, 2, 4]))
+_ACTIONS_TOTAL, _LAST_ACTION = ACTION_WEIGHTS[-1] + 0.0, len(ACTIONS) - 1  # (as ``Draws.pick`` reads them)
 VALUES = [0.0, 1.0, 2.5, -3.0, 1e-9, 42.0]
 KEYS = [f"k{i}" for i in range(6)]
 
@@ -283,8 +285,16 @@ class Run:
 
     async def step(self) -> None:
         rng = self.rng
-        client = rng.choice(self.clients)
-        action = rng.pick(ACTIONS, ACTION_WEIGHTS)
+        # ``rng.choice(self.clients)`` and ``rng.pick(ACTIONS, ACTION_WEIGHTS)``, inline (the
+        # same draws): once per step.
+        clients, getrandbits = self.clients, rng.getrandbits
+        n = len(clients)
+        k = n.bit_length()
+        r = getrandbits(k)
+        while r >= n:
+            r = getrandbits(k)
+        client = clients[r]
+        action = ACTIONS[bisect(ACTION_WEIGHTS, rng.random() * _ACTIONS_TOTAL, 0, _LAST_ACTION)]
         self.stats[action] += 1
         if action == "edit":
             self.try_edit(client)
