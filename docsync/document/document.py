@@ -63,6 +63,7 @@ class Document:
     __slots__ = (
         "__weakref__",
         "_callbacks",
+        "_departed",
         "_held",
         "_held_definitions",
         "_hold_depth",
@@ -96,6 +97,9 @@ class Document:
         self._message_callbacks: dict[str, list[Callable[[MessageSentEvent], Any]]] = {}
         # Made on first use (by the checks of client changes): kept up to date from then on.
         self._ledger: FootprintLedger | None = None
+        # Models that left the document, by id, for as long as something (the application)
+        # still holds them: made when the first one leaves.
+        self._departed: weakref.WeakValueDictionary[str, Model] | None = None
         # One shared weak reference serves as every model's back-link.
         self._self_ref = weakref.ref(self)
         #: Coroutines returned by async callbacks, for the server to await.
@@ -159,6 +163,16 @@ class Document:
         """Return the model with id ``model_id``, or None."""
         return self._models.get(model_id)
 
+    def departed_model(self, model_id: str) -> Model | None:
+        """The model of id ``model_id`` that left the document and is still held elsewhere, or None.
+
+        An application keeps models it hides (a view swapped out of a layout) and may put
+        them back: a client's model under that id would make that fail.
+        """
+        if self._departed is None or model_id in self._models:
+            return None
+        return self._departed.get(model_id)
+
     def get_model_by_name(self, name: str) -> Model | None:
         """Return the first model named ``name``, or None."""
         for model in self._models.values():
@@ -214,6 +228,9 @@ class Document:
         for model_id in [i for i in self._models if i not in reachable]:
             model = self._models.pop(model_id)
             model._document = None
+            if self._departed is None:
+                self._departed = weakref.WeakValueDictionary()
+            self._departed[model_id] = model
             if self._ledger is not None:
                 self._ledger.detached(model)
 

@@ -300,7 +300,7 @@ class Sequencer:
         replacement's events are ``origin``'s: like a patch's own events, never sent back
         to the pusher (it holds the document it pushed).
         """
-        reserved = _unissued_ids(request.content.get("doc"))
+        reserved = _unissued_ids(request.content.get("doc"), self.document)
         if reserved is not None:
             return error(request.msgid, f"push refused: {reserved}", "bad-document")
         try:
@@ -370,7 +370,11 @@ class Sequencer:
         except (PatchError, DeserializationError) as exc:
             return PatchStep(origin, msgid, answer=self._refuse(origin, msgid, str(exc)))
         # Most patches define no model: nothing to check then.
-        reserved = _unissued_ids({"models": [{"id": i} for i in decoded.new_models]}) if decoded.new_models else None
+        reserved = (
+            _unissued_ids({"models": [{"id": i} for i in decoded.new_models]}, self.document)
+            if decoded.new_models
+            else None
+        )
         if reserved is not None:
             return PatchStep(origin, msgid, answer=self._refuse(origin, msgid, reserved))
         shifts: list[Shift] = []
@@ -640,12 +644,17 @@ class Sequencer:
         return Resumed(reply, fence)
 
 
-def _unissued_ids(doc: Any) -> str | None:
-    """Say why a client's definitions may not take their ids, or None (see ``is_unissued_id``)."""
+def _unissued_ids(doc: Any, document: Document) -> str | None:
+    """Say why a client's definitions may not take their ids, or None.
+
+    Reserved: an id the server will issue (``is_unissued_id``), and the id of a model that
+    left the document while the application still holds it (``Document.departed_model``):
+    the application may put it back, and would fail to then.
+    """
     models = doc.get("models") if isinstance(doc, dict) else None
     for definition in models if isinstance(models, list) else ():
         model_id = definition.get("id") if isinstance(definition, dict) else None
-        if isinstance(model_id, str) and is_unissued_id(model_id):
+        if isinstance(model_id, str) and (is_unissued_id(model_id) or document.departed_model(model_id) is not None):
             return f"model id {model_id!r:.40} is reserved for the server's own models"
     return None
 

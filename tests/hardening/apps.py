@@ -188,3 +188,17 @@ def who_changed(doc: Document) -> None:
 
     slider.on_change("value", changed)
     doc.add_root(Column(slider, text, name="root"))
+
+
+def swapper(doc: Document) -> None:
+    """A Select that shows one of two views it holds (a view it hides leaves the document, keeping its id)."""
+    views = {"a": Div(text="view a", name="view_a"), "b": Div(text="view b", name="view_b")}
+    choice = builtin.Select(options=["a", "b"], value="a", name="choice")
+    slider = Slider(start=0, end=1_000_000, step=1, value=0, name="slider")
+    layout = Column(choice, slider, views["a"], name="root")
+
+    def show(attr: str, old: str, new: str) -> None:
+        layout.children = [choice, slider, views[new]]
+
+    choice.on_change("value", show)
+    doc.add_root(layout)

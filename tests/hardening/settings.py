@@ -45,6 +45,7 @@ TEST_APPS = {
     "oversized": "tests.hardening.apps.oversized",
     "offered": "tests.hardening.apps.offered",
     "bridged": "tests.hardening.bridged.bridged",
+    "swapper": "tests.hardening.apps.swapper",
 }
 
 ROOT_URLCONF = "tests.hardening.urls"
