@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import orjson
 
 from .model import Model, is_empty_default
+from .properties import ColumnData, base_property
 
 __all__ = ["Footprint", "FootprintLedger", "id_json", "measure", "model_footprint"]
 
@@ -137,25 +138,125 @@ def _buffer(into: Footprint, nbytes: int) -> None:
     into.largest = max(into.largest, nbytes)
 
 
-def model_footprint(model: Model, values: Mapping[str, Any] | None = None) -> Footprint:
-    """Return the footprint of ``model``'s definition (with ``values`` instead of its own)."""
+#: Per column data property of a model, per column: the column object and its measures.
+ColumnSizes = dict[str, dict[str, tuple[Any, "_ColumnSize"]]]
+
+
+class _ColumnSize:
+    """What ``measure`` makes of one column, alone (``own``) and as part of its dict's plain JSON."""
+
+    __slots__ = ("own", "plain_json", "plain_nulls")
+
+    def __init__(self, own: Footprint, plain_json: int | None, plain_nulls: int) -> None:
+        self.own = own
+        #: The column's JSON text length when orjson writes it (None: it cannot), and the
+        #: ``null``s in that text (what ``_plain_json`` of the whole dict counts).
+        self.plain_json = plain_json
+        self.plain_nulls = plain_nulls
+
+
+def _column_size(column: Any) -> _ColumnSize:
+    own = Footprint()
+    if isinstance(column, list | tuple):
+        try:
+            text = orjson.dumps(column)
+        except TypeError:
+            measure(column, own)
+            return _ColumnSize(own, None, 0)
+        nulls = text.count(b"null")
+        # As _plain_json: a list's own None items are nulls it writes as they are.
+        own.json = len(text) + _SPECIAL_FLOAT_EXTRA * (
+            nulls - column.count(None) if isinstance(column, list) else nulls
+        )
+        return _ColumnSize(own, len(text), nulls)
+    measure(column, own)
+    return _ColumnSize(own, None, 0)
+
+
+def _measure_columns(
+    data: dict[str, Any], into: Footprint, known: dict[str, tuple[Any, _ColumnSize]]
+) -> dict[str, tuple[Any, _ColumnSize]]:
+    """``measure(data, into)`` for column data, reusing the sizes of columns ``known`` (the very objects).
+
+    A column is never changed in place (a patch or a stream makes a new one), so a column
+    measured before is measured again only if it was replaced: a one-cell patch of one
+    column of a large source costs that column, not every column. Returns the sizes
+    now known (``data``'s columns only).
+    """
+    sizes: dict[str, tuple[Any, _ColumnSize]] = {}
+    for name, column in data.items():
+        entry = known.get(name)
+        if entry is None or entry[0] is not column:
+            entry = (column, _column_size(column))
+        sizes[name] = entry
+    if data and all(entry[1].plain_json is not None for entry in sizes.values()):
+        # What orjson writes for the whole dict: {"name":column,...}, and its nulls.
+        json = 1 + len(data)
+        nulls = 0
+        for name, (_, size) in sizes.items():
+            key = orjson.dumps(name)
+            json += len(key) + 1 + cast(int, size.plain_json)
+            nulls += key.count(b"null") + size.plain_nulls
+        into.json += json + _SPECIAL_FLOAT_EXTRA * nulls
+        return sizes
+    if not data:
+        into.json += 2
+        return sizes
+    into.json += 32 + 4 * len(data)
+    for name, (_, size) in sizes.items():
+        measure(name, into)
+        into.json += size.own.json
+        into.arrays += size.own.arrays
+        into.buffers += size.own.buffers
+        into.largest = max(into.largest, size.own.largest)
+    return sizes
+
+
+def _is_column_data(model: Model, attr: str, value: Any) -> bool:
+    if not isinstance(value, dict) or not isinstance(base_property(model._properties[attr]), ColumnData):
+        return False
+    return all(type(name) is str for name in value)
+
+
+def model_footprint(
+    model: Model, values: Mapping[str, Any] | None = None, columns: ColumnSizes | None = None
+) -> Footprint:
+    """Return the footprint of ``model``'s definition (with ``values`` instead of its own).
+
+    ``columns``: the sizes of ``model``'s columns measured before (by column data
+    property), reused for the columns that are the same objects; updated in place.
+    """
     footprint = Footprint(_DEFINITION + len(model.__type_name__) + id_json(model.id))
     for attr, value in (model._values if values is None else values).items():
         if not is_empty_default(model, attr, value):
             footprint.json += len(attr) + 4
-            measure(value, footprint)
+            if columns is not None and _is_column_data(model, attr, value):
+                columns[attr] = _measure_columns(value, footprint, columns.get(attr, {}))
+            else:
+                measure(value, footprint)
     return footprint
 
 
 class FootprintLedger:
     """The footprint of every model of a document, each measured again only after it changed."""
 
-    __slots__ = ("_dirty", "_sizes", "_total")
+    __slots__ = ("_columns", "_dirty", "_sizes", "_total")
 
     def __init__(self) -> None:
         self._sizes: dict[str, Footprint] = {}
         self._dirty: dict[str, Model] = {}
         self._total = Footprint()
+        # The sizes of the columns of the models that have column data, by model id.
+        self._columns: dict[str, ColumnSizes] = {}
+
+    def columns_of(self, model: Model) -> ColumnSizes:
+        """The sizes of ``model``'s columns measured so far (to pass to ``model_footprint``, which updates them)."""
+        columns = self._columns.get(model.id)
+        if columns is None:
+            columns = {}
+            if any(isinstance(base_property(prop), ColumnData) for prop in model._properties.values()):
+                self._columns[model.id] = columns
+        return columns
 
     def changed(self, model: Model) -> None:
         """Measure ``model`` again before the next total."""
@@ -169,6 +270,7 @@ class FootprintLedger:
     def detached(self, model: Model) -> None:
         """Stop counting a model that left the document."""
         self._dirty.pop(model.id, None)
+        self._columns.pop(model.id, None)
         size = self._sizes.pop(model.id, None)
         if size is not None:
             self._total.remove(size)
@@ -176,7 +278,11 @@ class FootprintLedger:
     def of(self, model: Model) -> Footprint:
         """Return ``model``'s footprint as of the last :meth:`total`."""
         size = self._sizes.get(model.id)
-        return size if size is not None and model.id not in self._dirty else model_footprint(model)
+        return (
+            size
+            if size is not None and model.id not in self._dirty
+            else model_footprint(model, None, self.columns_of(model))
+        )
 
     def total(self) -> Footprint:
         """Return the footprint of every model counted, measuring the changed ones."""
@@ -185,6 +291,6 @@ class FootprintLedger:
             old = self._sizes.get(key)
             if old is not None:
                 self._total.remove(old)
-            size = self._sizes[key] = model_footprint(model)
+            size = self._sizes[key] = model_footprint(model, None, self.columns_of(model))
             self._total.add(size)
         return self._total.copy()

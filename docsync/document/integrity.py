@@ -123,8 +123,24 @@ def _check_references(outcome: ChangeOutcome) -> None:
             continue
         properties = model._properties
         for attr in attrs:
-            if not properties[attr].may_hold_models and holds_models(value_after(model, attr)):
+            prop = properties[attr]
+            if prop.may_hold_models:
+                continue
+            value = value_after(model, attr)
+            if isinstance(base_property(prop), ColumnData):
+                # Only the columns the change made: a column kept as it was holds no model
+                # (no writer may put one there), and walking every row of a large one per
+                # one-cell patch made a tiny patch cost as much as the whole column.
+                value = _changed_columns(model._values.get(attr), value)
+            if holds_models(value):
                 raise PatchError(f"{model.__type_name__}.{attr} cannot hold models")
+
+
+def _changed_columns(before: Any, after: Any) -> Any:
+    """The columns of column data ``after`` that are not the objects ``before`` held (all, if either is no dict)."""
+    if not isinstance(before, dict) or not isinstance(after, dict):
+        return after
+    return {name: column for name, column in after.items() if before.get(name) is not column}
 
 
 def _check_cycles(outcome: ChangeOutcome) -> None:
@@ -158,17 +174,27 @@ def _check_columns(outcome: ChangeOutcome, limits: DocumentLimits) -> None:
         values = _values_after(outcome, model)
         for attr in attrs:
             value = values.get(attr)
+            old: Any = None
             if isinstance(base_property(model._properties[attr]), ColumnData):
-                before = dict(_column_sizes(model._values.get(attr)))
-                sizes = _column_sizes(value)
+                # A column kept as it was (the very object) did not grow: only the changed
+                # ones are measured, and what they were only when one is over the bound.
+                old = model._values.get(attr)
+                sizes = _column_sizes(_changed_columns(old, value))
             else:
                 size = Footprint()
                 measure(value, size)
-                before, sizes = {}, iter([(attr, size.largest)])
+                sizes = iter([(attr, size.largest)])
             for name, nbytes in sizes:
-                if nbytes > limits.max_column_bytes and nbytes > before.get(name, 0):
+                if nbytes > limits.max_column_bytes and nbytes > _column_size(old, name):
                     what = f"column {name!r:.40} of {model.__type_name__} {model.id!r:.40}"
                     raise PatchError(f"{what} too large: {nbytes} > {limits.max_column_bytes} bytes")
+
+
+def _column_size(data: Any, name: str) -> int:
+    """The size of column ``name`` of column data ``data`` (0 if it has none)."""
+    if not isinstance(data, dict) or name not in data:
+        return 0
+    return next(_column_sizes({name: data[name]}))[1]
 
 
 def _footprint_after(outcome: ChangeOutcome, ledger: FootprintLedger, before: Footprint) -> Footprint:
@@ -179,7 +205,7 @@ def _footprint_after(outcome: ChangeOutcome, ledger: FootprintLedger, before: Fo
         for model, _ in _changed_models(outcome):
             if model._id not in outcome.new_models:
                 after.remove(ledger.of(model))
-            after.add(model_footprint(model, _values_after(outcome, model)))
+            after.add(model_footprint(model, _values_after(outcome, model), ledger.columns_of(model)))
         return after
     # Every root is new (a whole document pushed): count what the new roots reach.
     after = Footprint()

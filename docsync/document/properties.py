@@ -152,7 +152,29 @@ def holds_models(value: Any) -> bool:
     # item by item, as models_in does, showed in profiles of every column change).
     if isinstance(value, dict) and all(type(k) is str for k in value) and all(map(_plainly_free, value.values())):
         return False
-    return next(models_in(value), None) is not None
+    # What models_in looks into, walked with a stack of its own: a client's column of a
+    # million one-item lists took 0.8 s through models_in's nested generators (a call per
+    # item and per level, on the event loop), 0.07 s so.
+    stack = [value]
+    pop, extend, plain = stack.pop, stack.extend, _PLAIN
+    while stack:
+        item = pop()
+        kind = type(item)
+        if kind in plain:
+            continue
+        if kind is list or kind is tuple:
+            extend(item)
+        elif kind is dict:
+            extend(item)
+            extend(item.values())
+        elif getattr(kind, "__docsync_ref__", False):
+            return True
+        elif isinstance(item, list | tuple | set | frozenset):
+            extend(item)
+        elif isinstance(item, dict):
+            extend(item)
+            extend(item.values())
+    return False
 
 
 def models_in(value: Any) -> Iterator[Any]:
