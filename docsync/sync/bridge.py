@@ -123,17 +123,22 @@ class SpliceBridge:
             del self._clients[origin]
             self.dropped.append(origin)
 
-    def shift(self, origin: str, key: Key, splice: Splice, pending: Shift | None = None) -> Shift | None:
+    def shift(
+        self, origin: str, key: Key, splice: Splice, pending: Shift | None = None, *, most: int | None = None
+    ) -> Shift | None:
         """Shift ``splice`` past what ``origin`` has not seen of list ``key``; None on a conflict.
 
         ``pending``: the shift of an earlier splice of the same list in the same patch,
-        not committed yet (this one was made on top of it).
+        not committed yet (this one was made on top of it). ``most``: None too when there
+        are more unseen splices than that (nothing is shifted then).
         """
         if pending is not None:
             unseen = pending.unseen
         else:
             client = self._clients.get(origin)
             unseen = client.unseen.get(key, []) if client is not None else []
+        if most is not None and len(unseen) > most:
+            return None
         shifted: list[tuple[int, Splice]] = []
         for seq, theirs in unseen:
             result = transform(theirs, splice)

@@ -62,6 +62,7 @@ __all__ = [
     "MAX_CLIENT_ID",
     "MAX_CORRECTION_BYTES",
     "MAX_ERROR_TEXT",
+    "MAX_SPLICE_SHIFTS",
     "Changes",
     "PatchOutcome",
     "PatchStep",
@@ -78,6 +79,10 @@ MAX_ERROR_TEXT = 512
 #: The most bytes (as estimated before encoding) of the corrections one patch may cause;
 #: past it the patch's sender is reset instead (protocol.md §13).
 MAX_CORRECTION_BYTES = 256 * 1024
+#: The most unseen splices the splices of one client patch are shifted past, together
+#: (protocol.md §13): each of up to MAX_PATCH_EVENTS splices walked up to 256 of them
+#: (a 60 KB patch held the process's event loop 0.7 to 1.4 s); past it a splice loses.
+MAX_SPLICE_SHIFTS = 4096
 
 
 def client_id_in(message: Message) -> str | None:
@@ -491,6 +496,7 @@ class Sequencer:
         accepted, rejected, shifts = [], [], []
         lost: list[Key] = []
         pending: dict[tuple[str, str], Shift] = {}
+        shifts_left = MAX_SPLICE_SHIFTS
         for event in events:
             keys = conflict_keys(event)
             splice = isinstance(event, ev.ListSplicedEvent)
@@ -501,9 +507,10 @@ class Sequencer:
             if not clash and lost:  # (no generator made while nothing lost)
                 clash = any(keys_overlap(k, x) for k in keys for x in lost)
             if splice and not clash:
-                shift = self._shift(origin, event, pending)  # type: ignore[arg-type]
+                shift = self._shift(origin, event, pending, shifts_left)  # type: ignore[arg-type]
                 clash = shift is None
                 if shift is not None:
+                    shifts_left -= len(shift.unseen)
                     pending[shift.key] = shift
                     shifts.append(shift)
             if clash:
@@ -527,10 +534,13 @@ class Sequencer:
             self.log.answers.forget_before(self.log.seq, other)
         return origin in dropped
 
-    def _shift(self, origin: str, event: ev.ListSplicedEvent, pending: dict[tuple[str, str], Shift]) -> Shift | None:
-        """Shift a client's splice past the other origins' splices it had not seen."""
+    def _shift(
+        self, origin: str, event: ev.ListSplicedEvent, pending: dict[tuple[str, str], Shift], most: int
+    ) -> Shift | None:
+        """Shift a client's splice past the other origins' splices it had not seen (at most ``most`` of them)."""
         key = (event.model.id, event.attr)
-        shift = self.splices.shift(origin, key, Splice(event.index, event.delete, len(event.items)), pending.get(key))
+        splice = Splice(event.index, event.delete, len(event.items))
+        shift = self.splices.shift(origin, key, splice, pending.get(key), most=most)
         if shift is not None:
             event.index, event.delete = shift.splice.index, shift.splice.delete
         return shift

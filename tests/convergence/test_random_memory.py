@@ -101,7 +101,9 @@ def _last_writer_wins(self: Sequencer, events: list[Any], base: int | None, orig
     return list(events), [], []
 
 
-def _splices_unshifted(self: SpliceBridge, origin: str, key: Any, splice: Splice, pending: Any = None) -> Shift:
+def _splices_unshifted(
+    self: SpliceBridge, origin: str, key: Any, splice: Splice, pending: Any = None, *, most: int | None = None
+) -> Shift:
     """A wrong server: a splice stays at the index its maker saw, past whatever was inserted meanwhile."""
     return Shift(splice, key, [])
 
