@@ -24,6 +24,7 @@ from .footprint import FootprintLedger
 from .model import Model
 from .patching import DocumentLimits, apply_events
 from .properties import Property, models_in
+from .shares import DocumentShare
 from .wire import DecodedPatch, decode_patch, model_definition, parse_document
 
 __all__ = ["DEFAULT_MAX_UPLOAD_BYTES", "CallbackScheduler", "Document"]
@@ -79,6 +80,7 @@ class Document:
         "max_upload_bytes",
         "pending_coroutines",
         "session_context",
+        "upload_share",
     )
 
     def __init__(self, *, title: str = "docsync", max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES) -> None:
@@ -108,6 +110,9 @@ class Document:
         self.callback_errors: list[BaseException] = []
         #: What application code may see of its session (set by the server), or None.
         self.session_context: Any = None
+        #: The share of the client that made the session, which its uploads in progress
+        #: count against too (set by the server), or None.
+        self.upload_share: DocumentShare | None = None
 
     # -- title and roots ------------------------------------------------------------
 

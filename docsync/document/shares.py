@@ -44,12 +44,31 @@ class ClientDocuments:
 class DocumentShare:
     """One session's document, counted against the client that made the session."""
 
-    __slots__ = ("client", "counted")
+    __slots__ = ("client", "counted", "uploading")
 
     def __init__(self, client: ClientDocuments) -> None:
         self.client: ClientDocuments | None = client
         #: The document's bytes in ``client.held``.
         self.counted = 0
+        #: The bytes announced by the session's uploads in progress, in ``client.held`` too:
+        #: held in memory until each finishes, however many sessions the client made.
+        self.uploading = 0
+
+    def uploads_fit(self, after: int) -> bool:
+        """Tell whether uploads in progress of ``after`` bytes keep the client within the cap (not counted)."""
+        client = self.client
+        return client is None or after <= self.uploading or client.held - self.uploading + after <= client.cap
+
+    def count_uploads(self, after: int) -> None:
+        """Count the session's uploads in progress at ``after`` bytes (checked before: ``uploads_fit``)."""
+        client = self.client
+        if client is None:
+            return
+        with client.lock:
+            if self.client is not client:
+                return
+            client.held += after - self.uploading
+            self.uploading = after
 
     def fits(self, after: int) -> bool:
         """Tell whether the document at ``after`` bytes keeps its client within the cap (not counted)."""
@@ -79,8 +98,8 @@ class DocumentShare:
             return
         with client.lock:
             self.client = None
-            client.held -= self.counted
-            self.counted = 0
+            client.held -= self.counted + self.uploading
+            self.counted = self.uploading = 0
         client.sessions -= 1
         if client.sessions <= 0 and client.shares.by_client.get(client.key) is client:
             del client.shares.by_client[client.key]  # a client gone leaves nothing behind

@@ -208,6 +208,14 @@ class FileInput(Widget):
         document = self.document
         if document is not None and busy + total > document.max_upload_bytes:
             raise PatchError("upload refused: other uploads to this page are in progress; try again when they finish")
+        share = document.upload_share if document is not None else None
+        if share is not None and not share.uploads_fit(busy + total):
+            # One session's uploads are bounded above; one client's sessions together
+            # (each holding what it was sent) count with their documents.
+            raise PatchError(
+                "upload refused: this client's documents and uploads in progress would pass what it may hold"
+                " (MAX_DOCUMENT_BYTES_PER_CLIENT)"
+            )
         return (data["upload"], sizes, 0, 0)
 
     def _accept(self) -> str | list[str]:
@@ -267,18 +275,34 @@ class FileInput(Widget):
         if event.msg_type == UPLOAD_CANCEL:
             if self._upload is not None and self._upload.id == data["upload"]:
                 self._upload = None
+                self._count_uploads()
             return
         if event.msg_type == UPLOAD_START:
             self._other_uploads(drop_abandoned=True)  # their memory goes now, not when the session ends
             files = [(f["name"], f["type"] or "application/octet-stream", f["size"]) for f in data["files"]]
             self._upload = _Upload(data["upload"], files)
+            self._count_uploads()
         else:
             assert self._upload is not None  # checked: the chunk belongs to this upload
             self._upload.write(data["data"])
         upload = self._upload
         if upload is not None and upload.complete:
             self._upload = None
+            self._count_uploads()
             self._finished(upload.uploaded(), event.msg_type)
+
+    def _count_uploads(self) -> None:
+        """Count the bytes announced by the document's uploads in progress against its client's share."""
+        document = self.document
+        share = document.upload_share if document is not None else None
+        if share is None:
+            return
+        held = 0
+        for model in list(document.models.values()):
+            upload = model._upload if isinstance(model, FileInput) else None
+            if upload is not None:
+                held += upload.total
+        share.count_uploads(held)
 
     def _finished(self, files: list[UploadedFile], msg_type: str) -> None:
         names = [f.filename for f in files]

@@ -194,6 +194,7 @@ class ServerSession:
     def count_document(self, share: DocumentShare) -> None:
         """Count the document against the client that made the session: its changes check ``share``."""
         self.document_share = share
+        self.document.upload_share = share  # its uploads in progress count too
         limits = self.sequencer.limits
         if limits is not None:
             self.sequencer.limits = limits.shared(share)
