@@ -14,10 +14,12 @@ keeps one scope. With Channels' ``URLRouter`` as its inner app (as in docsync's
 
 from __future__ import annotations
 
+import logging
 from importlib import import_module
 from types import SimpleNamespace
 from typing import Any
 
+from channels.routing import URLRouter
 from django.conf import settings
 from django.contrib.auth import get_user
 from django.contrib.auth.models import AnonymousUser
@@ -28,6 +30,8 @@ from .server.compat.channels import consumer_call
 from .server.executor import run_sync
 
 __all__ = ["WebsocketAuthMiddleware", "session_identity", "user_of_session"]
+
+_logger = logging.getLogger(__name__)
 
 
 def _cookie_header(scope: dict[str, Any]) -> str:
@@ -73,4 +77,14 @@ class WebsocketAuthMiddleware:
         call = consumer_call(self.inner, scope, receive, send)
         if call is not None:
             return await call
-        return await self.inner(scope, receive, send)
+        try:
+            return await self.inner(scope, receive, send)
+        except ValueError as exc:
+            # Channels' URLRouter raises this before anything was sent, for any path a
+            # client names: the ASGI server then answered 500 and logged a traceback per
+            # attempt. The handshake is refused (403) and one line logged instead.
+            if not (type(self.inner) is URLRouter and str(exc).startswith("No route found for path")):
+                raise
+            _logger.warning("websocket refused: no route for %r", str(scope.get("path", ""))[:200])
+            await send({"type": "websocket.close", "code": 1008})
+            return None
