@@ -261,6 +261,17 @@ class FootprintLedger:
     def changed(self, model: Model) -> None:
         """Measure ``model`` again before the next total."""
         self._dirty[model.id] = model
+        columns = self._columns.get(model.id)
+        if columns:
+            # Forget the columns the model no longer holds now: kept, a column the
+            # application replaced would stay in memory until the next client change.
+            values = model._values
+            for attr, known in columns.items():
+                data = values.get(attr)
+                for name in [
+                    n for n, (column, _) in known.items() if not isinstance(data, dict) or data.get(n) is not column
+                ]:
+                    del known[name]
 
     def attached(self, models: Iterable[Model]) -> None:
         """Count models that joined the document."""

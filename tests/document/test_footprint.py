@@ -240,3 +240,21 @@ def test_a_one_cell_patch_does_not_measure_the_other_columns(monkeypatch: pytest
             written.clear()  # the first measures the document once
     assert not [t for t in written if b"kept" in t]
     assert 0 < len(written) <= 3 * 3, [len(t) for t in written]
+
+
+def test_the_ledger_lets_go_of_a_column_the_application_replaced() -> None:
+    # The sizes kept per column hold the column: one the application replaces is dropped
+    # with the change, not kept in memory until the next client change measures again.
+    doc = Document()
+    source = ColumnDataSource(data={"x": [1.5] * 1000, "y": [2.5] * 1000}, id="src")
+    doc.add_root(Column(source))
+    old = source.data["x"]
+    ledger = doc._footprint_ledger()
+    ledger.total()
+    assert any(column is old for column, _ in ledger.columns_of(source)["data"].values())
+    source.data = {"x": [0.5] * 10, "y": [1.0] * 10}
+    assert not any(column is old for column, _ in ledger.columns_of(source)["data"].values())
+    fresh = Footprint()
+    for model in doc.models.values():
+        fresh.add(model_footprint(model))
+    assert ledger.total() == fresh
