@@ -11,7 +11,7 @@ from .bridge import ListChange
 from .patches import EncodedEvent, Key, keys_overlap
 from .splices import Splice
 
-__all__ = ["MAX_POSITION", "Answer", "LogEntry", "PatchLog"]
+__all__ = ["MAX_POSITION", "Answer", "ConflictIndex", "LogEntry", "PatchLog"]
 
 #: The largest position a client may name (RESUME-REQ's ``last_seq``). A session's
 #: position stays an exact JavaScript number (those end at 2**53 - 1): a browser
@@ -27,6 +27,44 @@ class LogEntry:
     seq: int
     events: list[EncodedEvent]
     nbytes: int
+
+
+class ConflictIndex:
+    """The keys other origins touched after a position, indexed: ``PatchLog.conflicts`` in O(key length).
+
+    ``PatchLog.conflicts`` walks every event after ``base`` for each event of a patch: a
+    patch of 1,000 events based before 3,000 others on the same model made 3,000,000
+    comparisons (0.8 s on the event loop, for a 70 KB message a client may repeat). Two
+    keys overlap when one is a prefix of the other, so each key of the log goes into a
+    set with every prefix of it, and an event's key is looked up with each of its own.
+    """
+
+    __slots__ = ("_keys", "_plain_keys", "_plain_prefixes", "_prefixes")
+
+    def __init__(self, entries: Iterator[LogEntry], origin: str) -> None:
+        # Every key, and (``plain``) those of events other than list splices.
+        self._keys: set[Key] = set()
+        self._prefixes: set[Key] = set()
+        self._plain_keys: set[Key] = set()
+        self._plain_prefixes: set[Key] = set()
+        for entry in entries:
+            for event in entry.events:
+                if event.origin == origin:
+                    continue
+                plain = event.json.get("kind") != "ListSpliced"
+                for key in event.keys:
+                    self._keys.add(key)
+                    prefixes = [key[:n] for n in range(1, len(key) + 1)]
+                    self._prefixes.update(prefixes)
+                    if plain:
+                        self._plain_keys.add(key)
+                        self._plain_prefixes.update(prefixes)
+
+    def conflicts(self, keys: tuple[Key, ...], *, splices: bool = True) -> bool:
+        """What ``PatchLog.conflicts(keys, base, origin, splices=splices)`` answers."""
+        held, prefixes = (self._keys, self._prefixes) if splices else (self._plain_keys, self._plain_prefixes)
+        # A key of the log that this one is a prefix of (or equal to), or one that is a prefix of it.
+        return any(key in prefixes or any(key[:n] in held for n in range(1, len(key))) for key in keys)
 
 
 class PatchLog:
@@ -119,6 +157,10 @@ class PatchLog:
             if entry.seq <= seq:
                 return
             yield entry
+
+    def conflict_index(self, base: int, origin: str) -> ConflictIndex:
+        """The keys other origins than ``origin`` touched after ``base``, for many ``conflicts`` questions at once."""
+        return ConflictIndex(self._newest_since(base), origin)
 
     def conflicts(self, keys: tuple[Key, ...], base: int, origin: str, *, splices: bool = True) -> bool:
         """Tell whether another origin touched any of ``keys`` after position ``base``.

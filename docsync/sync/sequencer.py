@@ -83,6 +83,8 @@ MAX_CORRECTION_BYTES = 256 * 1024
 #: (protocol.md §13): each of up to MAX_PATCH_EVENTS splices walked up to 256 of them
 #: (a 60 KB patch held the process's event loop 0.7 to 1.4 s); past it a splice loses.
 MAX_SPLICE_SHIFTS = 4096
+#: A patch of more events than this is judged against an index of the log's keys.
+_INDEXED_EVENTS = 16
 
 
 def client_id_in(message: Message) -> str | None:
@@ -497,13 +499,18 @@ class Sequencer:
         lost: list[Key] = []
         pending: dict[tuple[str, str], Shift] = {}
         shifts_left = MAX_SPLICE_SHIFTS
+        # Many events based back: the log's keys indexed once, rather than walked per event.
+        index = log.conflict_index(base, origin) if len(events) > _INDEXED_EVENTS and log.seq > base else None
         for event in events:
             keys = conflict_keys(event)
             splice = isinstance(event, ev.ListSplicedEvent)
             # A later event of the same patch that overlaps one that lost was made on
             # top of it (a cell of rows just streamed, say): it loses too. A splice
             # loses to another origin's whole value of its list, not to its splices.
-            clash = self.log.conflicts(keys, base, origin, splices=not splice)
+            if index is not None:
+                clash = index.conflicts(keys, splices=not splice)
+            else:
+                clash = log.conflicts(keys, base, origin, splices=not splice)
             if not clash and lost:  # (no generator made while nothing lost)
                 clash = any(keys_overlap(k, x) for k in keys for x in lost)
             if splice and not clash:
