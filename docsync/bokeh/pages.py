@@ -9,6 +9,7 @@ embedding of ``server_document`` / ``server_session``) makes none: its websocket
 
 from __future__ import annotations
 
+import json
 import logging
 import mimetypes
 import secrets
@@ -45,6 +46,9 @@ __all__ = ["app_page", "autoload_js", "bokeh_token", "bundle_for", "resources_fo
 logger = logging.getLogger("docsync.bokeh")
 
 STATIC_ROOT = Path(static_path())
+#: Longer static paths, or parts of them, name no file (as docsync's own static routes).
+_MAX_STATIC_PATH = 1024
+_MAX_STATIC_PART = 255
 
 
 def _user_id(request: HttpRequest) -> str | None:
@@ -175,7 +179,14 @@ def autoload_js(request: HttpRequest, context: Any, target: str, session_id: str
     arguments = request_arguments(request)
     visitor = page_visitor(request, context)
     token = bokeh_token(session_id, context.path, _user_id(request), arguments, request_info(request), visitor)
-    item = RenderItem(token=token, elementid=ID(target), use_for_title=False)
+    # Bokeh's template writes the element id raw into a JavaScript string (its warning
+    # when the element is missing): a quote in ``?target=`` ran script in the embedding
+    # page. The script is made around a placeholder of letters and digits, which every
+    # place it lands in (that warning, getElementById's argument, the render item's
+    # JSON) holds inside a double-quoted string, and the placeholder is then replaced
+    # with the target escaped for such a string.
+    placeholder = f"docsyncTarget{secrets.token_hex(8)}"
+    item = RenderItem(token=token, elementid=ID(placeholder), use_for_title=False)
     bundle = bundle_for(request)
     absolute_url = request.build_absolute_uri("/")
     # BokehJS opens ``<absolute_url's host><app_path>/ws``: the app's path as this request
@@ -184,14 +195,33 @@ def autoload_js(request: HttpRequest, context: Any, target: str, session_id: str
     app_path = request.path.removesuffix("/autoload.js")
     script = script_for_render_items({}, [item], app_path=app_path, absolute_url=absolute_url)
     bundle.add(Script(script))
-    js = AUTOLOAD_JS.render(bundle=bundle, elementid=target)
-    return HttpResponse(js, content_type="text/javascript")
+    js = AUTOLOAD_JS.render(bundle=bundle, elementid=placeholder)
+    return HttpResponse(js.replace(placeholder, _js_string_text(target)), content_type="text/javascript")
+
+
+#: Characters a JavaScript string's text spells as escapes here (beyond JSON's own): the
+#: quotes of either kind, and what would end or open an HTML element around the script.
+_JS_STRING_ESCAPES = {ord(c): f"\\u{ord(c):04x}" for c in "'<>&\u2028\u2029"}
+
+
+def _js_string_text(text: str) -> str:
+    """``text`` as the inside of a JavaScript string literal in either quotes, never closing it."""
+    return json.dumps(text)[1:-1].translate(_JS_STRING_ESCAPES)
 
 
 def static_file(request: HttpRequest, path: str) -> FileResponse:
     """Serve a file of BokehJS from the installed bokeh package (DEBUG off, no collectstatic)."""
-    file = (STATIC_ROOT / path).resolve()
-    if not file.is_file() or STATIC_ROOT.resolve() not in file.parents:
+    # A NUL, or a name longer than the filesystem takes, raised from resolve() or
+    # is_file() (HTTP 500); every odd name is a missing file, as on docsync's own routes.
+    parts = path.split("/")
+    if len(path) > _MAX_STATIC_PATH or "\x00" in path or any(len(part) > _MAX_STATIC_PART for part in parts):
+        raise Http404("no such file")
+    try:
+        file = (STATIC_ROOT / path).resolve()
+        found = file.is_file() and STATIC_ROOT.resolve() in file.parents
+    except (OSError, ValueError):
+        found = False
+    if not found:
         raise Http404("no such file")
     content_type = "text/javascript" if file.suffix == ".js" else mimetypes.guess_type(file.name)[0]
     response = FileResponse(file.open("rb"), content_type=content_type or "application/octet-stream")

@@ -1,0 +1,90 @@
+"""The HTTP side of Bokeh apps under hostile requests: autoload.js's target, BokehJS's static files.
+
+Bokeh's autoload.js template writes its element id raw into a JavaScript string (its
+warning when the element is missing): a ``?target=`` holding a quote ran script in the
+page that embedded it, as Bokeh's own server does with ``bokeh-autoload-element``. And
+BokehJS's static route answered 500 to a NUL or an over-long name, where docsync's
+own static routes answer 404. Against a real daphne serving the Bokeh gallery.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import urllib.parse
+from collections.abc import Iterator
+
+import pytest
+
+from .harness import Database, Site, running_site
+
+pytest.importorskip("bokeh", reason="the docsync[bokeh] extra is not installed")
+
+NODE = shutil.which("node")
+
+#: Runs an autoload.js in node with a document that has no element of that id and absorbs
+#: everything else; prints whether the target ran script and what the warning said.
+_RUNNER = r"""
+const fs = require("fs");
+const stub = new Proxy(function () {}, {
+  get: (t, k) => (k === Symbol.toPrimitive ? () => "" : stub),
+  apply: () => stub,
+  construct: () => stub,
+  set: () => true,
+});
+globalThis.window = globalThis;
+globalThis.document = new Proxy({}, { get: (t, k) => (k === "getElementById" ? () => null : stub) });
+const warnings = [];
+console.warn = (...args) => warnings.push(args.join(" "));
+console.debug = console.log = console.error = () => {};
+try { eval(fs.readFileSync(0, "utf8")); } catch (e) { warnings.push("threw " + e); }
+process.stdout.write(JSON.stringify({ pwned: globalThis.pwned === 1, warnings }));
+"""
+
+TARGETS = [
+    'a"+(globalThis.pwned=1)+"',
+    "a'\");}globalThis.pwned=1;if(0){//",
+    "</script><script>globalThis.pwned=1</script>",
+    'a\\"+(globalThis.pwned=1)+"\\',
+    "x\u2028y\u2029z",
+]
+
+
+@pytest.fixture(scope="module")
+def bokeh_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterator[Site]:
+    yield from running_site(tmp_path_factory, database, "bokeh-http", DJANGO_SETTINGS_MODULE="tests.bokeh.settings")
+
+
+@pytest.mark.skipif(NODE is None, reason="node runs the scripts")
+@pytest.mark.parametrize("app", ["bk_sliders", "sliders"], ids=["bokeh", "docsync"])
+@pytest.mark.parametrize("target", TARGETS, ids=["quote", "block", "script", "backslash", "separators"])
+def test_autoload_target_is_only_ever_an_element_id(bokeh_site: Site, app: str, target: str) -> None:
+    answer = bokeh_site.browser().get(f"{app}/autoload.js?target={urllib.parse.quote(target)}")
+    assert answer.status == 200, answer.body[:200]
+    assert NODE is not None
+    ran = subprocess.run([NODE, "-e", _RUNNER], input=answer.body, capture_output=True, text=True, timeout=60)
+    result = json.loads(ran.stdout)
+    assert result["pwned"] is False, (target, result)
+    if app == "bk_sliders":  # the warning names the element as it was asked for
+        assert result["warnings"] == [
+            f"Bokeh: autoload.js configured with elementid '{target}' but no matching script tag was found."
+        ], result
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "docsync-bokeh/static/%00",
+        "docsync-bokeh/static/js/bokeh.min.js%00.txt",
+        "docsync-bokeh/static/" + "a" * 300,
+        "docsync-bokeh/static/js/" + "a/" * 1000 + "x.js",
+        "docsync-bokeh/static/%2e%2e/%2e%2e/__init__.py",
+        "docsync-bokeh/static/js",
+    ],
+    ids=["NUL", "NUL inside", "long part", "long path", "dot-dot", "directory"],
+)
+def test_odd_bokehjs_names_answer_404(bokeh_site: Site, path: str) -> None:
+    answer = bokeh_site.browser().get(path)
+    assert answer.status == 404, (path[:60], answer.status, answer.body[:200])
+    assert bokeh_site.browser().get("docsync-bokeh/static/js/bokeh.min.js").status == 200
