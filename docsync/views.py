@@ -480,8 +480,13 @@ def client_module(request: HttpRequest, path: str) -> HttpResponseBase:
 
 @require_GET
 def app_static(request: HttpRequest, app_path: str, path: str) -> HttpResponseBase:
-    """Serve a file from a directory app's ``static/`` folder."""
+    """Serve a file from a directory app's ``static/`` folder, to whom its access rule lets open the app."""
     context = _context_or_404(app_path)
+    # Its files are the app's (data, images, scripts): a restricted app's were served to
+    # anyone, while its page and metadata were not.
+    denied = _denied(request, app_path)
+    if denied is not None:
+        return denied
     for root in context.application.static_paths():
         try:
             file = _safe_file(root, path)

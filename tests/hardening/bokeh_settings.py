@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tests.bokeh.settings import *  # noqa: F403
 from tests.bokeh.settings import DOCSYNC as _BOKEH_DOCSYNC
+from tests.bokeh.settings import GALLERY
 
 ROOT_URLCONF = "tests.hardening.bokeh_urls"  # a login for the users of the shared-board tests
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # as the test users were made
@@ -45,6 +46,8 @@ DOCSYNC = {
         "bk_board_html": {"app": BOARD, "kind": "bokeh", "shareable": True, "client_html": True},
         "bk_board_own": {"app": BOARD, "kind": "bokeh"},
         "bk_board_strict": {"app": BOARD, "kind": "bokeh", "client_html": False},
+        # A directory app with static files, for staff only (tests/hardening/test_hostile_bokeh_http.py).
+        "bk_lifecycle_staff": {"app": str(GALLERY / "lifecycle"), "kind": "bokeh", "access": "staff"},
     },
     "MAX_DOCUMENT_BYTES": MAX_DOCUMENT_BYTES,
     "MAX_CLIENT_MODELS": MAX_CLIENT_MODELS,

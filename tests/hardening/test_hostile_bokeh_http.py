@@ -1,10 +1,11 @@
-"""The HTTP side of Bokeh apps under hostile requests: autoload.js's target, BokehJS's static files.
+"""The HTTP side of Bokeh apps under hostile requests: autoload.js's target, static files.
 
 Bokeh's autoload.js template writes its element id raw into a JavaScript string (its
 warning when the element is missing): a ``?target=`` holding a quote ran script in the
 page that embedded it, as Bokeh's own server does with ``bokeh-autoload-element``. And
 BokehJS's static route answered 500 to a NUL or an over-long name, where docsync's
-own static routes answer 404. Against a real daphne serving the Bokeh gallery.
+own static routes answer 404. A directory app's own ``static/`` folder was served
+whatever the app's access rule. Against a real daphne serving the Bokeh gallery.
 """
 
 from __future__ import annotations
@@ -53,7 +54,9 @@ TARGETS = [
 
 @pytest.fixture(scope="module")
 def bokeh_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterator[Site]:
-    yield from running_site(tmp_path_factory, database, "bokeh-http", DJANGO_SETTINGS_MODULE="tests.bokeh.settings")
+    yield from running_site(
+        tmp_path_factory, database, "bokeh-http", DJANGO_SETTINGS_MODULE="tests.hardening.bokeh_settings"
+    )
 
 
 @pytest.mark.skipif(NODE is None, reason="node runs the scripts")
@@ -88,3 +91,16 @@ def test_odd_bokehjs_names_answer_404(bokeh_site: Site, path: str) -> None:
     answer = bokeh_site.browser().get(path)
     assert answer.status == 404, (path[:60], answer.status, answer.body[:200])
     assert bokeh_site.browser().get("docsync-bokeh/static/js/bokeh.min.js").status == 200
+
+
+def test_a_restricted_apps_static_files_follow_its_access_rule(bokeh_site: Site) -> None:
+    """A staff-only directory app's ``static/`` was served to anyone, its page and metadata to staff only."""
+    path = "bk_lifecycle_staff/static/style.css"
+    anonymous, alice, staffer = bokeh_site.browser(), bokeh_site.browser("alice"), bokeh_site.browser("staffer")
+    refused = anonymous.get(path)
+    assert refused.status == 302 and refused.location.endswith(f"login/?next=/{path}"), refused.status
+    assert alice.get(path).status == 403
+    served = staffer.get(path)
+    assert served.status == 200 and served.body, served.status
+    # The same file of the public app stays public.
+    assert anonymous.get("bk_lifecycle/static/style.css").body == served.body
