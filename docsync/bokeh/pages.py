@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import mimetypes
+import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -126,18 +127,33 @@ async def _page_with_document(
         return None
     async with session.lock:  # the roots, title and template variables are the document's
         document = session.document
-        item = RenderItem(token=token, roots=document.roots, use_for_title=True)
         title = document.title or context.application.title or context.options.get("title") or context.path
+        if not all(_PLAIN_ID.fullmatch(root.id) for root in document.roots):
+            # Bokeh's templates write each root's id raw, in an attribute (data-root-id)
+            # and in the roots' map inside a script: a root a browser added under an id
+            # holding markup wrote it into the page of everyone opening the session. The
+            # whole document then goes into one element of the default template (title
+            # escaped), as for a session another process holds.
+            return _whole_document_page(token, bundle, title)
+        item = RenderItem(token=token, roots=document.roots, use_for_title=True)
         variables = dict(document.template_variables)
         return html_page_for_render_items(bundle, {}, [item], title, document.template, variables)
+
+
+#: Root ids a page names in its HTML: Bokeh's (``p1234``, uuids), BokehJS's (uuids, ``j12``) and the like.
+_PLAIN_ID = re.compile(r"[A-Za-z0-9_\-.:]{1,256}")
+
+
+def _whole_document_page(token: str, bundle: Bundle, title: str) -> str:
+    item = RenderItem(token=token, elementid=ID(f"bk-{secrets.token_hex(6)}"), use_for_title=True)
+    return html_page_for_render_items(bundle, {}, [item], title, template=FILE, template_variables={})
 
 
 def _page_without_document(context: Any, token: str, bundle: Bundle) -> str:
     # The session is another process's: the whole document goes where the default
     # template's contents are (an app's template may name roots this page cannot know).
-    item = RenderItem(token=token, elementid=ID(f"bk-{secrets.token_hex(6)}"), use_for_title=True)
     title = context.application.title or context.options.get("title") or context.path
-    return html_page_for_render_items(bundle, {}, [item], title, template=FILE, template_variables={})
+    return _whole_document_page(token, bundle, title)
 
 
 def _refused(exc: ConnectionClosingError) -> HttpResponse:

@@ -10,15 +10,21 @@ whatever the app's access rule. Against a real daphne serving the Bokeh gallery.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
 import shutil
 import subprocess
 import urllib.parse
 from collections.abc import Iterator
 
 import pytest
+import websockets
 
-from .harness import Database, Site, running_site
+from docsync.protocol import ACK, OK, new_message
+from docsync.testing import RawSocket
+
+from .harness import Database, Site, running_site, token_payload
 
 pytest.importorskip("bokeh", reason="the docsync[bokeh] extra is not installed")
 
@@ -104,3 +110,42 @@ def test_a_restricted_apps_static_files_follow_its_access_rule(bokeh_site: Site)
     assert served.status == 200 and served.body, served.status
     # The same file of the public app stays public.
     assert anonymous.get("bk_lifecycle/static/style.css").body == served.body
+
+
+def _token_of(page: str) -> str:
+    found = re.search(r'"token":\s*"([^"]+)"', page)
+    assert found, "no Bokeh token in the page"
+    return found.group(1)
+
+
+@pytest.mark.parametrize(
+    "root_id",
+    ['x"><img src=x onerror="globalThis.pwned=1">', "</script><script>globalThis.pwned=1</script>"],
+    ids=["attribute", "script"],
+)
+def test_a_root_a_browser_added_cannot_write_markup_into_the_page(bokeh_site: Site, root_id: str) -> None:
+    """Bokeh's page template writes each root's id raw (``data-root-id``, and the roots' map in a script).
+
+    A browser of a shareable session added a root under such an id; every user who
+    opened the session's page (``?session_id=``) then ran its script.
+    """
+    attacker, reader = bokeh_site.browser(), bokeh_site.browser()
+    token = _token_of(attacker.get("bk_board/").body)
+    session_id = token_payload(token)["sid"]
+    root = {"type": "object", "name": "Div", "id": root_id, "attributes": {"text": "plain text"}}
+
+    async def add_root() -> None:
+        url, headers = f"ws://{bokeh_site.host}/bk_board/ws", attacker.cookie_header()
+        sock = RawSocket(await websockets.connect(url, subprotocols=["bokeh", token], additional_headers=headers))  # type: ignore[list-item]
+        try:
+            assert (await sock.read_message()).msgtype == ACK
+            reply = await sock.request(new_message("PATCH-DOC", {"events": [{"kind": "RootAdded", "model": root}]}))
+            assert reply.msgtype == OK, reply.content  # BokehJS may name its models so (this is not refused)
+        finally:
+            await sock.close()
+
+    asyncio.run(add_root())
+    page = reader.get(f"bk_board/?session_id={session_id}")
+    assert page.status == 200, page.body[:300]
+    assert token_payload(_token_of(page.body))["sid"] == session_id, "the reader joined the shareable session"
+    assert "pwned" not in page.body, page.body
