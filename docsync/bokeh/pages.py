@@ -137,7 +137,14 @@ async def _page_with_document(
             return _whole_document_page(token, bundle, title)
         item = RenderItem(token=token, roots=document.roots, use_for_title=True)
         variables = dict(document.template_variables)
-        return html_page_for_render_items(bundle, {}, [item], title, document.template, variables)
+        try:
+            return html_page_for_render_items(bundle, {}, [item], title, document.template, variables)
+        except ValueError as exc:
+            # The template names a root the document no longer holds (``roots.controls``
+            # after a browser removed it, as Bokeh lets it): Bokeh raises, and the page
+            # answered 500 for the session's user, or every reader of a shareable one.
+            logger.warning("%s: page of session %s in the default template: %s", context.path, session_id, exc)
+            return _whole_document_page(token, bundle, title)
 
 
 #: Root ids a page names in its HTML: Bokeh's (``p1234``, uuids), BokehJS's (uuids, ``j12``) and the like.

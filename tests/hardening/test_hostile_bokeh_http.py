@@ -17,14 +17,15 @@ import shutil
 import subprocess
 import urllib.parse
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import websockets
 
-from docsync.protocol import ACK, OK, new_message
+from docsync.protocol import ACK, OK, new_message, pull_doc_req
 from docsync.testing import RawSocket
 
-from .harness import Database, Site, running_site, token_payload
+from .harness import Browser, Database, Site, running_site, token_payload
 
 pytest.importorskip("bokeh", reason="the docsync[bokeh] extra is not installed")
 
@@ -112,6 +113,23 @@ def test_a_restricted_apps_static_files_follow_its_access_rule(bokeh_site: Site)
     assert anonymous.get("bk_lifecycle/static/style.css").body == served.body
 
 
+async def _bokeh_socket(site: Site, browser: Browser, app: str, token: str) -> RawSocket:
+    url, headers = f"ws://{site.host}/{app}/ws", browser.cookie_header()
+    sock = RawSocket(await websockets.connect(url, subprotocols=["bokeh", token], additional_headers=headers))  # type: ignore[list-item]
+    assert (await sock.read_message()).msgtype == ACK
+    return sock
+
+
+async def _patched(site: Site, browser: Browser, app: str, token: str, events: list[dict[str, Any]]) -> None:
+    """Send one PATCH-DOC as BokehJS would; it must be applied."""
+    sock = await _bokeh_socket(site, browser, app, token)
+    try:
+        reply = await sock.request(new_message("PATCH-DOC", {"events": events}))
+        assert reply.msgtype == OK, reply.content
+    finally:
+        await sock.close()
+
+
 def _token_of(page: str) -> str:
     found = re.search(r'"token":\s*"([^"]+)"', page)
     assert found, "no Bokeh token in the page"
@@ -134,18 +152,36 @@ def test_a_root_a_browser_added_cannot_write_markup_into_the_page(bokeh_site: Si
     session_id = token_payload(token)["sid"]
     root = {"type": "object", "name": "Div", "id": root_id, "attributes": {"text": "plain text"}}
 
-    async def add_root() -> None:
-        url, headers = f"ws://{bokeh_site.host}/bk_board/ws", attacker.cookie_header()
-        sock = RawSocket(await websockets.connect(url, subprotocols=["bokeh", token], additional_headers=headers))  # type: ignore[list-item]
-        try:
-            assert (await sock.read_message()).msgtype == ACK
-            reply = await sock.request(new_message("PATCH-DOC", {"events": [{"kind": "RootAdded", "model": root}]}))
-            assert reply.msgtype == OK, reply.content  # BokehJS may name its models so (this is not refused)
-        finally:
-            await sock.close()
-
-    asyncio.run(add_root())
+    event = {"kind": "RootAdded", "model": root}
+    asyncio.run(_patched(bokeh_site, attacker, "bk_board", token, [event]))  # BokehJS may name its models so
     page = reader.get(f"bk_board/?session_id={session_id}")
     assert page.status == 200, page.body[:300]
     assert token_payload(_token_of(page.body))["sid"] == session_id, "the reader joined the shareable session"
     assert "pwned" not in page.body, page.body
+
+
+def test_a_root_removed_by_a_browser_leaves_the_apps_page_served(bokeh_site: Site) -> None:
+    """The lifecycle app's template places ``roots.controls``: with that root removed, its page answered 500.
+
+    As in Bokeh, a browser may remove a root; the session's page (its user's, or every
+    reader's of a shareable app) then holds the whole document in the default template.
+    """
+    browser = bokeh_site.browser()
+    token = _token_of(browser.get("bk_lifecycle/").body)
+    session_id = token_payload(token)["sid"]
+
+    async def controls_id() -> str:
+        sock = await _bokeh_socket(bokeh_site, browser, "bk_lifecycle", token)
+        try:
+            doc = (await sock.request(pull_doc_req())).content["doc"]
+        finally:
+            await sock.close()
+        return next(str(root["id"]) for root in doc["roots"] if root["attributes"].get("name") == "controls")
+
+    root_id = asyncio.run(controls_id())
+    asyncio.run(
+        _patched(bokeh_site, browser, "bk_lifecycle", token, [{"kind": "RootRemoved", "model": {"id": root_id}}])
+    )
+    page = browser.get(f"bk_lifecycle/?session_id={session_id}")
+    assert page.status == 200, page.body[:300]
+    assert token_payload(_token_of(page.body))["sid"] == session_id, "the page shows the same session"
