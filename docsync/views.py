@@ -7,6 +7,7 @@ import logging
 import mimetypes
 import re
 import secrets
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -30,10 +31,11 @@ from django.template import Context, Engine
 from django.template import loader as template_loader
 from django.template.base import Template as DjangoTemplate
 from django.urls import get_resolver, get_script_prefix, get_urlconf, reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.crypto import salted_hmac
 from django.utils.html import json_script
+from django.utils.http import http_date
 from django.utils.translation import get_language
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from .conf import docsync_settings
@@ -320,6 +322,51 @@ def index(request: HttpRequest) -> HttpResponse:
     login_url = None if logged_in else redirect_to_login(request.get_full_path()).url
     context = {"apps": apps, "configured": bool(configured), "logged_in": logged_in, "login_url": login_url}
     return render(request, "docsync/index.html", context)
+
+
+#: What ``add_never_cache_headers`` writes on a response that has neither header yet.
+_NEVER_CACHE_CONTROL = "max-age=0, no-cache, no-store, must-revalidate, private"
+#: (second, ``http_date`` of that second): the Expires of the responses made in that second
+#: (one tuple, replaced whole: threads making pages at once read a consistent pair).
+_expires: tuple[int, str] = (-1, "")
+
+
+def _never_cache_headers(response: HttpResponseBase) -> None:
+    """``add_never_cache_headers(response)``: the same headers, in the same order.
+
+    A response with neither Expires nor Cache-Control (every page docsync makes) gets
+    them written directly; Django's function parses and merges Cache-Control
+    directives (about 80 Python calls a page). Any other goes through Django's.
+    """
+    headers = response.headers
+    if "Expires" in headers or "Cache-Control" in headers:
+        add_never_cache_headers(response)
+        return
+    global _expires
+    now = time.time()
+    second, expires = _expires
+    if second != int(now):
+        expires = http_date(now)
+        _expires = (int(now), expires)
+    headers["Expires"] = expires
+    headers["Cache-Control"] = _NEVER_CACHE_CONTROL
+
+
+def never_cache(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """Django's ``never_cache`` for a sync view, with its headers written by ``_never_cache_headers``."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not hasattr(request, "META"):  # Django's check (a method decorated without method_decorator)
+            raise TypeError(
+                "never_cache didn't receive an HttpRequest. If you are decorating a classmethod, be sure to use "
+                "@method_decorator."
+            )
+        response = view(request, *args, **kwargs)
+        _never_cache_headers(response)
+        return response
+
+    return wrapper
 
 
 def _remembering_visitor(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
