@@ -71,3 +71,23 @@ async def test_the_session_sees_the_page_requests_headers_and_cookies(server: Se
         "arguments": {"n": ["3"]},
         "as_keys": ["arguments", "cookies", "headers", "path", "user"],
     }
+
+
+def test_the_headers_read_from_meta_are_djangos_request_headers() -> None:
+    meta = {
+        **HEADERS,
+        "CONTENT_TYPE": "text/plain",
+        "CONTENT_LENGTH": "0",
+        "HTTP_": "nameless",
+        "HTTP_X_DUP": "first",
+        "HTTP_x_dup": "second",
+        "SERVER_NAME": "not a header",
+    }
+    fresh, made = RequestFactory().get("/sliders/", **meta), RequestFactory().get("/sliders/", **meta)
+    assert list(made.headers.items())  # made first: read from the mapping
+    assert "headers" not in fresh.__dict__
+    with override_settings(DOCSYNC={**DOCSYNC, "EXCLUDE_HEADERS": []}):
+        from_meta, from_mapping = request_info(fresh), request_info(made)
+    assert "headers" not in fresh.__dict__  # the token did not make them
+    assert list(from_meta["headers"].items()) == list(from_mapping["headers"].items())
+    assert list(from_meta["headers"].items()) == list(made.headers.items())
