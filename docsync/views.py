@@ -339,7 +339,15 @@ def _never_cache_headers(response: HttpResponseBase) -> None:
     directives (about 80 Python calls a page). Any other goes through Django's.
     """
     headers = response.headers
-    if "Expires" in headers or "Cache-Control" in headers:
+    # Its store by lower-cased name, read directly: ``name in headers`` raises and catches
+    # a KeyError per header it does not hold (Mapping.__contains__).
+    store = getattr(headers, "_store", None)
+    held = (
+        ("expires" in store or "cache-control" in store)
+        if type(store) is dict
+        else ("Expires" in headers or "Cache-Control" in headers)
+    )
+    if held:
         add_never_cache_headers(response)
         return
     global _expires

@@ -11,6 +11,7 @@ the old generator, its ``request`` local and the last frame it read go with it.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from .versions import Version, checked
@@ -45,9 +46,7 @@ def release_handshake_request(send: Any) -> bool:
     conn = getattr(owner, "conn", None)
     if conn is None or not _between_frames(conn):
         return False
-    from websockets.protocol import Protocol
-
-    fresh = Protocol.parse(conn)
+    fresh = _parser_parts()[1].parse(conn)
     next(fresh)  # runs to the same wait: StreamReader.at_eof with an empty buffer
     old, conn.parser = conn.parser, fresh
     old.close()  # GeneratorExit at its yield: parse() catches Exception only, so nothing runs
@@ -55,11 +54,24 @@ def release_handshake_request(send: Any) -> bool:
     return True
 
 
-def _between_frames(conn: Any) -> bool:
-    """Whether ``conn``'s parser is ``ServerProtocol.parse`` waiting, open, for the next frame's first byte."""
+@functools.cache
+def _parser_parts() -> tuple[Any, Any, Any, Any]:
+    """websockets' OPEN, ``Protocol``, ``ServerProtocol`` and ``StreamReader``, imported once (on first use).
+
+    An import statement per websocket was not free: ``from websockets.x import ...`` asks
+    the ``websockets`` package for ``__path__``, which its lazy-import ``__getattr__``
+    answers by raising (three exceptions per websocket).
+    """
     from websockets.protocol import OPEN, Protocol
     from websockets.server import ServerProtocol
     from websockets.streams import StreamReader
+
+    return OPEN, Protocol, ServerProtocol, StreamReader
+
+
+def _between_frames(conn: Any) -> bool:
+    """Whether ``conn``'s parser is ``ServerProtocol.parse`` waiting, open, for the next frame's first byte."""
+    OPEN, Protocol, ServerProtocol, StreamReader = _parser_parts()
 
     if conn.state is not OPEN or conn.parser_exc is not None or conn.handshake_exc is not None:
         return False
