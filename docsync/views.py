@@ -45,6 +45,7 @@ from .limits import client_receiver_limits
 from .origins import origin_listed
 from .server.admission import may_join
 from .server.admission.access import check_access
+from .server.admission.policy import resolved_user
 from .server.admission.request_info import request_info
 from .server.admission.tokens import generate_session_id, issue_token
 from .server.admission.visitors import page_visitor, remember_visitor
@@ -91,12 +92,17 @@ def _denied(request: HttpRequest, app_path: str) -> HttpResponse | None:
 
 
 def _user_id(request: HttpRequest) -> str | None:
-    user = getattr(request, "user", None)
+    user = resolved_user(getattr(request, "user", None))
     return str(user.pk) if user is not None and user.is_authenticated else None
 
 
-def _session_id(request: HttpRequest, app_path: str, context: Any) -> str:
-    """The session a page opens: its room's, a live one ``?session_id=`` names that it may join, or a new one."""
+def _session_id(
+    request: HttpRequest, app_path: str, context: Any, visitor: tuple[str | None, bool] | None = None
+) -> str:
+    """The session a page opens: its room's, a live one ``?session_id=`` names that it may join, or a new one.
+
+    ``visitor``: ``page_visitor(request, context)``, when the caller has it already.
+    """
     application = context.application
     if application.shared or context.options.get("shared"):
         # One session per room: an unguessable id derived from the room's name.
@@ -107,8 +113,8 @@ def _session_id(request: HttpRequest, app_path: str, context: Any) -> str:
     # Another user's session is not joined (unless the app is shareable): the page gets
     # a new session, and learns nothing of the other one. Anonymous, another browser's
     # is another visitor's (visitors.py).
-    visitor = page_visitor(request, context)[0]
-    if session is not None and may_join(session, getattr(request, "user", None), context, visitor):
+    found = visitor if visitor is not None else page_visitor(request, context)
+    if session is not None and may_join(session, getattr(request, "user", None), context, found[0]):
         return joining
     return generate_session_id()
 
@@ -174,10 +180,10 @@ def view_module_url(request: HttpRequest, cls: type) -> str | None:
 def _client_config(
     request: HttpRequest, app_path: str, context: Any, reserved: frozenset[str] = frozenset()
 ) -> dict[str, Any]:
-    session_id = _session_id(request, app_path, context)
+    visitor, fresh = page_visitor(request, context)
+    session_id = _session_id(request, app_path, context, (visitor, fresh))
     arguments = _arguments(request, reserved)
     urls = _app_urls(request, app_path)
-    visitor, fresh = page_visitor(request, context)
     token = issue_token(
         session_id,
         app_path,
