@@ -108,7 +108,7 @@ def _session_id(
         # One session per room: an unguessable id derived from the room's name.
         room = request.GET.get("room", "default")[:100]
         return salted_hmac("docsync.room", f"{app_path}/{room}").hexdigest()[:32]
-    joining = request.GET.get("session_id", "")
+    joining = request.GET.get("session_id", "") if _has_query(request) else ""
     session = context.get_session(joining) if joining and context.options.get("allow_join", True) else None
     # Another user's session is not joined (unless the app is shareable): the page gets
     # a new session, and learns nothing of the other one. Anonymous, another browser's
@@ -119,7 +119,18 @@ def _session_id(
     return generate_session_id()
 
 
+def _has_query(request: HttpRequest) -> bool:
+    """Whether ``request.GET`` may hold anything: a page without a query string reads no QueryDict made for it.
+
+    Made on first use from ``QUERY_STRING`` (a QueryDict and its parse: ~17 Python calls);
+    one made already (or set by a middleware) is read as it is.
+    """
+    return "GET" in request.__dict__ or bool(request.META.get("QUERY_STRING"))
+
+
 def _arguments(request: HttpRequest, reserved: frozenset[str]) -> dict[str, list[str]]:
+    if not _has_query(request):
+        return {}
     names = [key for key in request.GET if key not in reserved]
     return {key: request.GET.getlist(key)[:20] for key in names[:50]}
 
