@@ -72,7 +72,7 @@ def test_signed_objects_are_django_s_and_django_s_are_read() -> None:
         "just a string",
     ]
     for payload in payloads:
-        for _ in range(2):  # the timestamp made, then the one kept for the second
+        for _ in range(2):
             second = int(time.time())
             token, django = ours.sign_object(payload), _django_token(payload)
             if int(time.time()) == second:

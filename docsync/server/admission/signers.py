@@ -15,7 +15,6 @@ import functools
 import hashlib
 import hmac
 import json
-import time
 import zlib
 from typing import Any
 
@@ -91,21 +90,7 @@ class _KeyedSignatures:
 
 
 class _TimestampSigner(_KeyedSignatures, signing.TimestampSigner):
-    """Django's TimestampSigner with keyed signatures, and its timestamp made once a second."""
-
-    def timestamp(self) -> str:
-        global _timestamp
-        now = int(time.time())
-        second, text = _timestamp
-        if second != now:
-            text = signing.b62_encode(now)
-            _timestamp = (now, text)
-        return text
-
-
-#: (second, its ``b62_encode``): the timestamp of the signatures made in that second (one
-#: tuple, replaced whole: threads signing at once read a consistent pair).
-_timestamp: tuple[int, str] = (-1, "")
+    """Django's TimestampSigner with keyed signatures."""
 
 
 @functools.lru_cache(maxsize=16)
