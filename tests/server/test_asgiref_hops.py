@@ -99,3 +99,40 @@ async def test_cancelled_while_it_runs_it_raises_at_once_and_the_call_ends_in_it
             assert not ended.is_set()
             release.set()
     assert ended.is_set()
+
+
+async def test_a_call_cancelled_before_it_starts_never_runs() -> None:
+    started, release = threading.Event(), threading.Event()
+    ran: list[str] = []
+
+    def blocker() -> None:
+        started.set()
+        release.wait(10)
+
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        async with ThreadSensitiveContext(executor=executor):
+            first = asyncio.create_task(in_thread(executor, blocker))
+            while not started.is_set():
+                await asyncio.sleep(0.001)
+            second = asyncio.create_task(in_thread(executor, ran.append, "ran"))
+            await asyncio.sleep(0.01)  # queued behind the first
+            second.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await second
+            release.set()
+            await first
+    assert ran == []
+
+
+async def test_exceptions_come_as_sync_to_async_brings_them() -> None:
+    import concurrent.futures
+
+    def cancelled() -> None:
+        raise concurrent.futures.CancelledError("in the thread")
+
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        async with ThreadSensitiveContext(executor=executor):
+            for hop in (in_thread(executor, cancelled), sync_to_async(cancelled)()):
+                with pytest.raises(BaseException) as caught:
+                    await hop
+                assert type(caught.value) is asyncio.CancelledError

@@ -23,6 +23,14 @@ from typing import Any, TypeVar
 
 from asgiref import sync as asgiref_sync
 
+try:
+    from asyncio.futures import _convert_future_exc  # type: ignore[attr-defined]  # wrap_future's conversion
+except ImportError:  # pragma: no cover (CPython 3.11-3.13 have it)
+
+    def _convert_future_exc(exc: BaseException) -> BaseException:
+        return exc
+
+
 from .versions import checked
 
 __all__ = ["LEAN_HOPS", "in_thread"]
@@ -64,7 +72,27 @@ async def in_thread(executor: Executor, func: Callable[..., _R], *args: Any) -> 
                 return context.run(run_child)
         return context.run(run_child)
 
-    exec_future = asyncio.wrap_future(executor.submit(thread_handler), loop=loop)
+    # ``asyncio.wrap_future(executor.submit(thread_handler))``, without the chain of the two
+    # futures (its checks, and the concurrent future's state read under its lock): the
+    # thread's outcome goes in ``outcome``, and the submitted future's done callback (run
+    # after the executor's own, as the chain's was) hands it to ``exec_future``.
+    exec_future: asyncio.Future[_R] = loop.create_future()
+    outcome: list[Any] = []
+
+    def deliver() -> None:
+        try:
+            outcome.append((thread_handler(), None))
+        except BaseException as exc:  # an executor's future holds it: so does exec_future
+            outcome.append((None, exc))
+
+    def done(_: Any) -> None:
+        try:  # noqa: SIM105 (per call: a try costs nothing, contextlib.suppress a context manager)
+            loop.call_soon_threadsafe(_settle, exec_future, outcome)
+        except RuntimeError:  # that loop is closed: nobody waits any more
+            pass
+
+    submitted = executor.submit(deliver)
+    submitted.add_done_callback(done)
     try:
         return await asyncio.shield(exec_future)
     except asyncio.CancelledError:
@@ -83,7 +111,26 @@ async def in_thread(executor: Executor, func: Callable[..., _R], *args: Any) -> 
             raise
         if cancel_parent:
             exec_future.cancel()
-        return await exec_future
+            submitted.cancel()  # what the chain did: a call not started yet never runs
+        try:
+            return await exec_future
+        except asyncio.CancelledError:
+            submitted.cancel()  # the chain's cancellation of exec_future reached the call too
+            raise
     finally:
         restore(context)
         asgiref_sync.SyncToAsync.deadlock_context.set(False)
+
+
+def _settle(future: asyncio.Future[Any], outcome: list[Any]) -> None:
+    """Give ``future`` the thread's result or exception, as ``wrap_future`` copies a done future's state."""
+    if future.cancelled():
+        return
+    if not outcome:  # the call was cancelled before it ran
+        future.cancel()
+        return
+    result, exc = outcome.pop()  # (emptied: an exception's traceback holds the list, through the thread's frame)
+    if exc is not None:
+        future.set_exception(_convert_future_exc(exc))
+    else:
+        future.set_result(result)
