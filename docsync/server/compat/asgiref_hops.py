@@ -14,6 +14,7 @@ inside, the same shield and cancellation.
 from __future__ import annotations
 
 import asyncio
+import asyncio.futures
 import contextvars
 import os
 import sys
@@ -22,14 +23,6 @@ from concurrent.futures import Executor
 from typing import Any, TypeVar
 
 from asgiref import sync as asgiref_sync
-
-try:
-    from asyncio.futures import _convert_future_exc  # type: ignore[attr-defined]  # wrap_future's conversion
-except ImportError:  # pragma: no cover (CPython 3.11-3.13 have it)
-
-    def _convert_future_exc(exc: BaseException) -> BaseException:
-        return exc
-
 
 from .versions import checked
 
@@ -41,6 +34,16 @@ _R = TypeVar("_R")
 CHECKED = ((3, 13), (3, 14))
 _restore_context: Callable[[contextvars.Context], None] | None = getattr(asgiref_sync, "_restore_context", None)
 LEAN_HOPS = checked("asgiref", *CHECKED) and _restore_context is not None
+
+
+def _as_given(exc: BaseException) -> BaseException:
+    return exc
+
+
+#: What wrap_future makes of a thread's exception (CPython 3.11-3.13 name it so).
+_convert_future_exc: Callable[[BaseException], BaseException] = getattr(
+    asyncio.futures, "_convert_future_exc", _as_given
+)
 
 
 async def in_thread(executor: Executor, func: Callable[..., _R], *args: Any) -> _R:
