@@ -28,7 +28,7 @@ from django.http import FileResponse, HttpRequest, HttpResponseBase
 from django.urls import set_script_prefix
 
 from .server.compat.asgiref_hops import LEAN_HOPS, in_thread
-from .server.compat.django import HANDLE_CHECKED, set_handler_class
+from .server.compat.django import HANDLE_CHECKED, header_store, set_handler_class
 
 __all__ = ["OneHopASGIHandler", "get_asgi_application"]
 
@@ -134,8 +134,8 @@ class OneHopASGIHandler(ASGIHandler):
         (name as set, value; in the order set) is read directly, where Django's release is
         the one this follows; any other response, or release, is Django's.
         """
-        store = getattr(response.headers, "_store", None)
-        if not HANDLE_CHECKED or response.streaming or type(store) is not dict:
+        store = header_store(response.headers)
+        if not HANDLE_CHECKED or response.streaming or store is None:
             await super().send_response(response, send)
             return
         response_headers = []

@@ -45,7 +45,6 @@ from .limits import client_receiver_limits
 from .origins import origin_listed
 from .server.admission import may_join
 from .server.admission.access import check_access
-from .server.admission.policy import resolved_user
 from .server.admission.request_info import request_info
 from .server.admission.tokens import generate_session_id, issue_token
 from .server.admission.visitors import page_visitor, remember_visitor
@@ -92,7 +91,7 @@ def _denied(request: HttpRequest, app_path: str) -> HttpResponse | None:
 
 
 def _user_id(request: HttpRequest) -> str | None:
-    user = resolved_user(getattr(request, "user", None))
+    user = getattr(request, "user", None)
     return str(user.pk) if user is not None and user.is_authenticated else None
 
 
@@ -356,15 +355,10 @@ def _never_cache_headers(response: HttpResponseBase) -> None:
     directives (about 80 Python calls a page). Any other goes through Django's.
     """
     headers = response.headers
-    # Its store by lower-cased name, read directly: ``name in headers`` raises and catches
-    # a KeyError per header it does not hold (Mapping.__contains__).
-    store = getattr(headers, "_store", None)
-    held = (
-        ("expires" in store or "cache-control" in store)
-        if type(store) is dict
-        else ("Expires" in headers or "Cache-Control" in headers)
-    )
-    if held:
+    # Its names, lower-cased (the mapping's own keys): ``name in headers`` raises and
+    # catches a KeyError per header it does not hold (Mapping.__contains__).
+    names = {name.lower() for name in headers}
+    if "expires" in names or "cache-control" in names:
         add_never_cache_headers(response)
         return
     global _expires

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings as django_settings
-from django.utils.functional import LazyObject, empty
 
 from ...conf import Settings
 from ...exceptions import (
@@ -53,7 +52,6 @@ __all__ = [
     "may_join",
     "open_session",
     "owner_of",
-    "resolved_user",
     "shareable",
     "user_id_of",
 ]
@@ -73,22 +71,6 @@ class OpenedSession:
     #: PUSH-DOC is allowed: the session was made for this connection and the app's
     #: ``"push"`` rule (an access rule; none by default) lets its user push.
     may_push: bool = False
-
-
-def resolved_user(user: Any) -> Any:
-    """What ``user`` stands for: a lazy one (``request.user``) set up as its first attribute read would set it up.
-
-    An attribute read through Django's LazyObject raises and catches an AttributeError
-    (the wrapper's own lookup fails first) and costs two Python calls: the wrapped user
-    reads plainly.
-    """
-    if isinstance(user, LazyObject):
-        wrapped = user._wrapped
-        if wrapped is empty:
-            user._setup()
-            wrapped = user._wrapped
-        return wrapped
-    return user
 
 
 def user_id_of(user: Any) -> str | None:

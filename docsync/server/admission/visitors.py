@@ -37,7 +37,7 @@ from django.core import signing
 from django.http.cookie import parse_cookie
 
 from ..executor import run_sync
-from .policy import resolved_user, shareable
+from .policy import shareable
 from .signers import cookie_signer
 
 __all__ = [
@@ -64,7 +64,6 @@ _MAX_ID = 64
 
 
 def _anonymous(user: Any) -> bool:
-    user = resolved_user(user)
     return user is None or not getattr(user, "is_authenticated", False)
 
 
