@@ -27,7 +27,6 @@ from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.http import FileResponse, HttpRequest, HttpResponseBase
 from django.urls import set_script_prefix
 
-from .server.compat.asgiref_hops import LEAN_HOPS, in_thread
 from .server.compat.django import HANDLE_CHECKED, header_store, set_handler_class
 
 __all__ = ["OneHopASGIHandler", "get_asgi_application"]
@@ -98,7 +97,7 @@ class OneHopASGIHandler(ASGIHandler):
         self._threads = _ThreadPool()
         # The two hops of every request, made once: asgiref's SyncToAsync keeps nothing of
         # a call, and making one (its checks of the function, update_wrapper) cost about
-        # 50 Python calls a hop. In the request's own context they are in_thread's instead.
+        # 50 Python calls a hop.
         self._started_response_hop = sync_to_async(self._started_response, thread_sensitive=True)
 
     def load_middleware(self, is_async: bool = False) -> None:
@@ -152,10 +151,6 @@ class OneHopASGIHandler(ASGIHandler):
             await send({"type": "http.response.body", "body": chunk, "more_body": not last})
 
     async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        """Django's ``handle``, with request_started sent in the hop that gets the response (see ``_handle``)."""
-        await self._handle(scope, receive, send, None)
-
-    async def _handle(self, scope: dict[str, Any], receive: Any, send: Any, executor: _OneThread | None) -> None:
         """Django's ``handle``, with request_started sent in the hop that gets the response.
 
         Django sends it from the loop, its sync receivers in a hop of their own to the
@@ -163,9 +158,6 @@ class OneHopASGIHandler(ASGIHandler):
         here the receivers, the request and the chain run in one hop, on the same thread
         and in the same order. A site with an async receiver of request_started (run
         on the loop, beside the sync ones) gets Django's own ``handle``.
-
-        ``executor``: the request's (its ThreadSensitiveContext's), where ``__call__``
-        entered it; its hops then skip asgiref's lookup of it (compat/asgiref_hops.py).
         """
         if not HANDLE_CHECKED or any(is_async for _, _, is_async in signals.request_started.receivers):
             await super().handle(scope, receive, send)
@@ -177,10 +169,7 @@ class OneHopASGIHandler(ASGIHandler):
         set_script_prefix(get_script_prefix(scope))
 
         async def process_request() -> HttpResponseBase:
-            if executor is not None and LEAN_HOPS:
-                response = await in_thread(executor, self._started_response, scope, body_file)
-            else:
-                response = await self._started_response_hop(scope, body_file)
+            response = await self._started_response_hop(scope, body_file)
             with contextlib.suppress(asyncio.CancelledError):  # the client disconnected during send_response
                 await self.send_response(response, send)
             return response
@@ -208,10 +197,7 @@ class OneHopASGIHandler(ASGIHandler):
         except asyncio.CancelledError:
             await signals.request_finished.asend(sender=self.__class__)
         else:
-            if executor is not None and LEAN_HOPS:
-                await in_thread(executor, response.close)
-            else:
-                await _close_hop(response)
+            await _close_hop(response)
         body_file.close()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -224,9 +210,7 @@ class OneHopASGIHandler(ASGIHandler):
             # signals) run on this executor's one thread; Django's own context inside is then
             # a no-op instead of a new thread.
             async with ThreadSensitiveContext(executor=executor):
-                # What Django's __call__ does, from here: its ThreadSensitiveContext() is a
-                # no-op inside this one.
-                await self._handle(scope, receive, send, executor)
+                await super().__call__(scope, receive, send)
         finally:
             self._threads.give_back(executor)
 
