@@ -268,6 +268,41 @@ def test_layouts_files_and_content(server: ServerProcess, context: BrowserContex
     assert page.errors == []  # type: ignore[attr-defined]
 
 
+# Markup that could run script if it got past the server's nh3: the browser's own layer
+# (views/panes.js scrubbed) must make it harmless too, as Chromium's parser reads it.
+SCRUB_VECTORS = [
+    '<a href="java&#9;script:alert(1)">x</a>',
+    '<a href="java&#x0A;script:alert(1)">x</a>',
+    '<a href="&#1;javascript:alert(1)">x</a>',
+    '<a href=" &#13;javascript:alert(1)">x</a>',
+    '<a href="javascript&colon;alert(1)">x</a>',
+    '<img src="java\tscript:alert(1)">',
+    '<svg><a xlink:href="java&#9;script:alert(1)"><text>x</text></a></svg>',
+    '<svg><a href="#"><animate attributeName="href" values="javascript:alert(1)"/><text>x</text></a></svg>',
+    '<svg><a><set attributeName="href" to="java&#9;script:alert(1)"/><text>x</text></a></svg>',
+    '<svg><animateTransform attributeName="transform" type="rotate"/><animateMotion path="M0,0"/></svg>',
+]
+
+
+def test_the_browser_scrubs_what_might_get_past_the_server(server: ServerProcess, context: BrowserContext) -> None:
+    page = gallery(context, server)
+    shown = page.evaluate(
+        """async ([url, vectors]) => {
+          const { scrubbed } = await import(url);
+          return vectors.map((html) => {
+            const box = document.createElement("div");
+            box.append(scrubbed(html));
+            return box.innerHTML;
+          });
+        }""",
+        [f"{server.url}docsync-client/views/panes.js", [*SCRUB_VECTORS, '<a href="https://example.com/">ok</a>']],
+    )
+    for vector, html in zip(SCRUB_VECTORS, shown, strict=False):
+        assert "script:" not in html.lower() and "animate" not in html.lower() and "<set" not in html, (vector, html)
+        assert "href" not in html.replace('href="#"', "") and "src" not in html, (vector, html)
+    assert shown[-1] == '<a href="https://example.com/">ok</a>'
+
+
 def test_table_selection_editing_and_pages(server: ServerProcess, context: BrowserContext) -> None:
     page = gallery(context, server)
     table = page.locator('[data-docsync-name="table"]')

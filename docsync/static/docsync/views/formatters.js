@@ -6,7 +6,9 @@
  */
 
 import { formatValue } from "./dom.js";
-import { scrubbed } from "./panes.js";
+import { safeUrl, scrubbed, unsafeAttribute } from "./panes.js";
+
+export { safeUrl };
 
 /** Format ``value`` by a numbro-style pattern: "0,0", "0.00", "0,0.[00]", "0.0%", "$0,0.00". */
 export function formatNumber(value, pattern = "0,0", nanText = "NaN") {
@@ -67,15 +69,6 @@ export function formatDate(value, pattern = "ISO", nanText = "") {
 }
 
 const HOLE = /<%=\s*([\w.-]+)\s*%>/g;
-const URL_ATTRIBUTES = new Set(["href", "src"]);
-
-/** Tell whether a URL made from data may go in a link or image: http(s), mailto, or relative. */
-export function safeUrl(url) {
-  // Browsers ignore control characters and spaces in a scheme ("java\tscript:"): so does this.
-  const text = String(url).replace(/[\u0000-\u0020]/g, "");
-  const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(text);
-  return scheme === null || ["http", "https", "mailto"].includes(scheme[1].toLowerCase());
-}
 
 /** A parsed HTMLTemplateFormatter template: fill it for one cell. */
 export class CellTemplate {
@@ -99,7 +92,7 @@ export class CellTemplate {
       for (const attribute of [...current.attributes]) {
         if (!attribute.value.includes("<%")) continue;
         const filled = attribute.value.replace(HOLE, (_, name) => text(name));
-        if (URL_ATTRIBUTES.has(attribute.name) && !safeUrl(filled)) current.removeAttribute(attribute.name);
+        if (unsafeAttribute(attribute.name, filled)) current.removeAttribute(attribute.name);
         else current.setAttribute(attribute.name, filled);
       }
     }
