@@ -15,6 +15,11 @@ its process id; the connector answers with its own id and nonce and an HMAC (a k
 derived from ``SECRET_KEY``) over both nonces and both ids; the listener checks it and
 proves itself with an HMAC over them in the other order. Anything else is closed
 within ``_HANDSHAKE_TIMEOUT`` having been told nothing but a nonce and a process id.
+
+At most ``_MAX_HANDSHAKES`` connections are unproven at once; a new one beyond that
+closes the oldest unproven one rather than being refused, so that whoever holds
+connections open saying nothing only has them closed under it: a peer's handshake (one
+round trip) is never the oldest for long, and its relays keep the direct route.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ logger = logging.getLogger("docsync.cluster")
 
 _HANDSHAKE_TIMEOUT = 5.0
 _HANDSHAKE_BYTES = 1024  # a handshake record is a few dozen bytes
-_MAX_HANDSHAKES = 64  # unauthenticated connections at once; more are closed at once
+_MAX_HANDSHAKES = 64  # unauthenticated connections at once; a new one beyond closes the oldest
 #: A process whose route failed is not tried again for this long (its relays use the channel layer).
 _RETRY_AFTER = 2.0
 #: Bytes a stream may hold unsent before writers wait; a peer that takes nothing for
@@ -184,7 +189,8 @@ class Peers:
         self._accepted: set[PeerLink] = set()
         self._connecting: dict[str, asyncio.Future[PeerLink | None]] = {}
         self._failed_at: dict[str, float] = {}
-        self._handshakes = 0
+        #: Connections not proven yet, oldest first (a dict: an ordered set).
+        self._unproven: dict[asyncio.StreamWriter, None] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def listen(self, address: str) -> str:
@@ -245,18 +251,25 @@ class Peers:
         return PeerLink(peer, reader, writer, self._lost)
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        if self._handshakes >= _MAX_HANDSHAKES:
-            writer.close()
-            return
-        self._handshakes += 1
+        if len(self._unproven) >= _MAX_HANDSHAKES:
+            # Close the oldest unproven connection (its handshake reads the end of its stream
+            # and stops), not the new one: holding connections open wins nobody a slot.
+            oldest = next(iter(self._unproven))
+            del self._unproven[oldest]
+            oldest.close()
+        self._unproven[writer] = None
         try:
             peer = await asyncio.wait_for(self._prove(reader, writer), _HANDSHAKE_TIMEOUT)
         except Exception as exc:
-            logger.warning("cluster: refused a peer connection from %s: %s", writer.get_extra_info("peername"), exc)
+            peername = writer.get_extra_info("peername")
+            if writer in self._unproven:
+                logger.warning("cluster: refused a peer connection from %s: %s", peername, exc)
+            else:
+                logger.debug("cluster: closed an unproven peer connection from %s for a newer one", peername)
             writer.close()
             return
         finally:
-            self._handshakes -= 1
+            self._unproven.pop(writer, None)
         link = PeerLink(peer, reader, writer, self._lost)
         self._accepted.add(link)
         await link.read_forever(self._on_message)
