@@ -45,7 +45,7 @@ from .limits import client_receiver_limits
 from .origins import origin_listed
 from .server.admission import may_join
 from .server.admission.access import check_access
-from .server.admission.request_info import request_info
+from .server.admission.request_info import oversized_arguments, request_info
 from .server.admission.tokens import generate_session_id, issue_token
 from .server.admission.visitors import page_visitor, remember_visitor
 from .server.dialects import DOCSYNC_KIND, get_dialect
@@ -415,6 +415,9 @@ def app_page(request: HttpRequest, app_path: str) -> HttpResponse:
         session_id = _session_id(request, app_path, context)  # a new one, or one the user may join
         page: HttpResponse = get_dialect(context.kind).app_page(request, context, session_id)  # type: ignore[attr-defined]
         return page
+    refused = oversized_arguments(_arguments(request, frozenset()))  # its token would not pass a websocket handshake
+    if refused is not None:
+        return refused
     config = _client_config(request, app_path, context)
     config["page"] = True  # the app owns the page: the client keeps its title in step
     page_context = {
@@ -478,6 +481,9 @@ def autoload_js(request: HttpRequest, app_path: str) -> HttpResponseBase:
         session_id = _session_id(request, app_path, context)
         script = get_dialect(context.kind).autoload_js(request, context, target, session_id)  # type: ignore[attr-defined]
         return _cors(script, request)
+    refused = oversized_arguments(_arguments(request, RESERVED_ARGUMENTS))
+    if refused is not None:
+        return _cors(refused, request)
     config = _client_config(request, app_path, context, RESERVED_ARGUMENTS)
     config["target"] = target
     script = (

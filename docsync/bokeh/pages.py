@@ -37,7 +37,7 @@ from ..exceptions import (
     ConnectionClosingError,
     RateLimitedError,
 )
-from ..server.admission.request_info import request_info
+from ..server.admission.request_info import oversized_arguments, request_info
 from ..server.admission.tokens import issue_token
 from ..server.admission.visitors import page_visitor
 from .sessions import loaded_user, page_request, request_arguments, request_client, session_here
@@ -180,6 +180,9 @@ def _refused(exc: ConnectionClosingError) -> HttpResponse:
 def app_page(request: HttpRequest, context: Any, session_id: str) -> HttpResponse:
     """The app's own page: its session made (or joined), rendered with its template."""
     arguments = request_arguments(request)
+    refused = oversized_arguments(arguments)  # its token would not pass a websocket handshake
+    if refused is not None:
+        return refused
     user = loaded_user(request)
     visitor = page_visitor(request, context)
     session_request = page_request(request, context.path, user=user, arguments=arguments, visitor=visitor[0])
@@ -200,6 +203,9 @@ def app_page(request: HttpRequest, context: Any, session_id: str) -> HttpRespons
 def autoload_js(request: HttpRequest, context: Any, target: str, session_id: str) -> HttpResponse:
     """A script that loads BokehJS and embeds session ``session_id`` (new, or joined) into ``target``."""
     arguments = request_arguments(request)
+    refused = oversized_arguments(arguments)  # its token would not pass a websocket handshake
+    if refused is not None:
+        return refused
     visitor = page_visitor(request, context)
     token = bokeh_token(session_id, context.path, _user_id(request), arguments, request_info(request), visitor)
     # Bokeh's template writes the element id raw into a JavaScript string (its warning

@@ -185,3 +185,38 @@ def test_a_root_removed_by_a_browser_leaves_the_apps_page_served(bokeh_site: Sit
     page = browser.get(f"bk_lifecycle/?session_id={session_id}")
     assert page.status == 200, page.body[:300]
     assert token_payload(_token_of(page.body))["sid"] == session_id, "the page shows the same session"
+
+
+async def _opens(site: Site, browser: Browser, app: str, token: str) -> bool:
+    """Whether a websocket with ``token`` opens and is acknowledged (the token fits the handshake)."""
+    url, headers = f"ws://{site.host}/{app}/ws", browser.cookie_header()
+    protocol = "bokeh" if app.startswith("bk_") else "docsync"
+    sock = RawSocket(await websockets.connect(url, subprotocols=[protocol, token], additional_headers=headers))  # type: ignore[list-item]
+    try:
+        return (await sock.read_message()).msgtype == ACK
+    finally:
+        await sock.close()
+
+
+@pytest.mark.parametrize("app", ["bk_sliders", "sliders"], ids=["bokeh", "docsync"])
+@pytest.mark.parametrize("page", ["{app}/?", "{app}/autoload.js?target=here&"], ids=["page", "autoload"])
+def test_query_arguments_too_long_for_a_token_answer_400_naming_the_limit(
+    bokeh_site: Site, app: str, page: str
+) -> None:
+    """A 12 KB argument made a 16 KB token, which daphne's handshake refused: the page loaded, its socket failed.
+
+    The limit is MAX_ARGUMENT_BYTES (4096) of the arguments as the token's JSON holds
+    them, on docsync's own pages as on Bokeh's; under it nothing changes.
+    """
+    browser, url = bokeh_site.browser(), page.format(app=app)
+    for value in ["x" * 12_000, "\u00e9" * 1000]:  # 2000 bytes of UTF-8, but 6000 escaped in JSON
+        answer = browser.get(url + "a=" + urllib.parse.quote(value))
+        assert answer.status == 400, (answer.status, answer.body[:200])
+        assert "over the limit of 4096 bytes" in answer.body, answer.body[:300]
+        assert answer.headers["Content-Type"].startswith("text/plain"), answer.headers
+    value = "x" * 3800  # under the limit: served as before, and its token opens a websocket
+    answer = browser.get(url + "a=" + value + "&b=1&b=2")
+    assert answer.status == 200, (answer.status, answer.body[:200])
+    token = _token_of(answer.body)
+    assert token_payload(token)["args"] == {"a": [value], "b": ["1", "2"]}
+    assert asyncio.run(_opens(bokeh_site, browser, app, token))

@@ -12,21 +12,26 @@ the request's order).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.conf import settings as django_settings
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.http.request import HttpHeaders
 
 from ...conf import docsync_settings
 from . import visitors
 
-__all__ = ["MAX_REQUEST_INFO_BYTES", "RequestInfo", "request_info"]
+__all__ = ["MAX_ARGUMENT_BYTES", "MAX_REQUEST_INFO_BYTES", "RequestInfo", "oversized_arguments", "request_info"]
 
 #: The most bytes of header and cookie names and values a token carries (it travels in
 #: a websocket header on every connection).
 MAX_REQUEST_INFO_BYTES = 4096
+#: The most bytes of query arguments a token carries, as its JSON holds them (a non-ASCII
+#: character is escaped, up to 12 bytes): a page asked with more answers 400, rather than
+#: hand its client a token too long for the websocket handshake's header.
+MAX_ARGUMENT_BYTES = 4096
 
 RequestInfo = dict[str, dict[str, str]]
 
@@ -89,3 +94,15 @@ def request_info(request: HttpRequest) -> RequestInfo:
     headers = _chosen(_header_items(request), settings.INCLUDE_HEADERS, settings.EXCLUDE_HEADERS)
     cookies = _chosen(request.COOKIES.items(), include_cookies, [*settings.EXCLUDE_COOKIES, *secret_cookies])
     return _bounded({"headers": headers, "cookies": cookies}, MAX_REQUEST_INFO_BYTES)
+
+
+def oversized_arguments(arguments: Mapping[str, list[str]]) -> HttpResponse | None:
+    """A 400 answer naming the limit if ``arguments`` (a token's) exceed ``MAX_ARGUMENT_BYTES``; else None."""
+    size = len(json.dumps(arguments, separators=(",", ":")))  # as Django's signer writes the token's JSON
+    if size <= MAX_ARGUMENT_BYTES:
+        return None
+    return HttpResponseBadRequest(
+        f"The query arguments are too long: {size} bytes as the session token holds them (JSON), "
+        f"over the limit of {MAX_ARGUMENT_BYTES} bytes.",
+        content_type="text/plain; charset=utf-8",
+    )
