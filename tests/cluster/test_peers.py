@@ -309,3 +309,31 @@ def test_connections_holding_the_unproven_slots_do_not_keep_relays_off_the_direc
             await asyncio.gather(*holders, return_exceptions=True)
 
     run(scenario())
+
+
+def test_a_full_unproven_table_closes_its_oldest_connection_not_the_new_one() -> None:
+    """In process: never more than _MAX_HANDSHAKES unproven, and the ones closed are the oldest."""
+    from docsync.server.cluster.peers import _MAX_HANDSHAKES, Peers, parse_address
+
+    async def scenario() -> None:
+        peers = Peers("listener", lambda message, link: None, lambda link: None)
+        host, port = parse_address(await peers.listen("127.0.0.1:0"))
+        opened = []
+        for _ in range(_MAX_HANDSHAKES + 3):
+            opened.append(await asyncio.open_connection(host, port))
+            await asyncio.sleep(0.005)  # accepted in order
+        try:
+            for reader, _ in opened[:3]:  # closed: read() returns (the hello) at the end of the stream
+                await asyncio.wait_for(reader.read(), EVENT_WAIT)
+            reads = [asyncio.ensure_future(reader.read()) for reader, _ in opened[3:]]
+            done, waiting = await asyncio.wait(reads, timeout=0.3)
+            assert not done  # the newer ones: still waiting for their proof
+            for read in waiting:
+                read.cancel()
+            assert len(peers._unproven) == _MAX_HANDSHAKES
+        finally:
+            for _, writer in opened:
+                writer.close()
+            await peers.close()
+
+    run(scenario())

@@ -306,5 +306,7 @@ class Peers:
         for link in [*self._links.values(), *self._accepted]:
             with contextlib.suppress(Exception):
                 link.close()
+        for writer in list(self._unproven):  # their handshakes read the end of the stream and stop
+            writer.close()
         for task in list(self._tasks):
             task.cancel()
