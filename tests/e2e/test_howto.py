@@ -401,23 +401,39 @@ def test_the_servers_guide_shows_each_server() -> None:
     assert sorted({command.split()[0] for command in _server_commands()}) == sorted(_SERVERS)
 
 
+#: Starts of a documented server command, each on a new free port (see ``_serving``).
+_STARTS = 3
+
+
 @contextlib.contextmanager
 def _serving(command: str, env: dict[str, str], log: Path) -> Iterator[str]:
-    """Run a guide's server command as written, on a free port instead of 8000; yield the site's URL."""
-    port = free_port()
-    words = shlex.split(command.replace("8000", str(port)))
-    with open(log, "wb") as out:
-        process = subprocess.Popen([program(words[0]), *words[1:]], cwd=CODE, env=env, stdout=out, stderr=out)
-    try:
-        wait_for_port(port, process=process)
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        process.terminate()
+    """Run a guide's server command as written, on 127.0.0.1 and a free port instead of 0.0.0.0:8000; yield its URL.
+
+    A free port may be taken by another process between ``free_port`` and the server's
+    bind (other test workers start servers too): such a start is tried again on another.
+    """
+    for attempt in range(_STARTS):
+        port = free_port()
+        words = shlex.split(command.replace("0.0.0.0", "127.0.0.1").replace("8000", str(port)))
+        with open(log, "wb") as out:
+            process = subprocess.Popen([program(words[0]), *words[1:]], cwd=CODE, env=env, stdout=out, stderr=out)
         try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=30)
+            try:
+                wait_for_port(port, process=process)
+            except RuntimeError:
+                if attempt + 1 < _STARTS and b"already in use" in log.read_bytes():
+                    continue
+                raise
+            yield f"http://127.0.0.1:{port}/"
+            return
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=30)
+    raise AssertionError("not reached: the last start raises")
 
 
 async def _round_trip(url: str, room: str, text: str) -> str:
