@@ -100,15 +100,22 @@ class PeerLink:
         self.closed = False
         self._on_lost = on_lost
         self._pending: list[bytes] = []
+        #: One packer for the link's records: ``msgpack.packb`` makes (and frees) a Packer
+        #: and its buffer per record (~0.3 µs of ~0.5 per relayed message's record).
+        self._pack = msgpack.Packer(use_bin_type=True).pack
         writer.transport.set_write_buffer_limits(high=_HIGH_WATER)
+        #: The transport's count of bytes it holds unsent, looked up once (read per relayed message).
+        self._unsent = writer.transport.get_write_buffer_size
 
     def send(self, message: dict[str, Any]) -> None:
         """Queue one record; what is queued in this turn of the loop goes in one write."""
         if self.closed:
             raise ConnectionError(f"the route to {self.peer} is closed")
-        if not self._pending:
+        pending = self._pending
+        if not pending:
             asyncio.get_running_loop().call_soon(self._flush)
-        self._pending.append(_record(message))
+        data: bytes = self._pack(message)  # (``_record``, inline: per relayed message)
+        pending.append(len(data).to_bytes(4, "big") + data)
 
     def _flush(self) -> None:
         pending, self._pending = self._pending, []
@@ -117,7 +124,7 @@ class PeerLink:
 
     def backed_up(self) -> bool:
         """Whether the stream holds more than its high-water mark (writers should wait: ``drain``)."""
-        return bool(self.writer.transport.get_write_buffer_size() > _HIGH_WATER)
+        return self._unsent() > _HIGH_WATER
 
     async def drain(self) -> None:
         """Wait while the stream holds more than its high-water mark; close it if the peer takes nothing."""
