@@ -373,7 +373,8 @@ class RelayIn:
         if entry is None:
             return
         frames = message["frames"]
-        if not entry[2].put(frames, sum(len(frame) for frame in frames)):
+        # As the relaying process counts them (forward): no generator resumed per frame.
+        if not entry[2].put(frames, sum(map(len, frames))):
             entry[0].refuse_backlog(entry[2].nbytes)
 
     def on_waiting(self, message: dict[str, Any]) -> None:

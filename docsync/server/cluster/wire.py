@@ -57,9 +57,20 @@ def sized_frames_of(message: Message) -> tuple[list[str | bytes], int]:
     buffer payloads (frames past the third) may be views that need copying to bytes.
     """
     frames, sizes = message.sized_frames()
-    if len(frames) > 3:
-        return [f if isinstance(f, str | bytes) else bytes(f) for f in frames], sum(sizes)
-    return frames, sum(sizes)  # type: ignore[return-value]  # header, metadata, content: str
+    count = len(frames)
+    if count > 3:
+        # Payloads are every other frame from the fifth on (buffer headers are text): only
+        # they are looked at, and a copy of the message's list made only if one is a view.
+        copied = None
+        for i in range(4, count, 2):
+            frame = frames[i]
+            if not isinstance(frame, bytes | str):
+                if copied is None:
+                    copied = list(frames)
+                copied[i] = bytes(frame)
+        if copied is not None:
+            frames = copied
+    return frames, sum(sizes)  # type: ignore[return-value]  # str or bytes
 
 
 def relay_receiver() -> Receiver:
@@ -73,7 +84,10 @@ def message_from_frames(frames: list[Any], receiver: Receiver | None = None) -> 
         receiver = relay_receiver()
     message = None
     for frame in frames:
-        message = receiver.receive(frame)
+        # Counted as the owner's inbox counts them (``len``: a text frame's characters, no
+        # ``frame_nbytes`` call per frame): the relaying process applied the real limits,
+        # in bytes; the relay receiver's only bound what a broken peer could send.
+        message = receiver.receive(frame, len(frame))
     if message is None:
         receiver.reset()  # the next message starts afresh
         raise ValueError("relayed frames did not make a whole message")
