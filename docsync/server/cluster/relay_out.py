@@ -69,11 +69,6 @@ class _Window:
         #: Set when the owner answers a RELAY_WAITING (or the relay ends).
         self.waiter: asyncio.Future[None] | None = None
 
-    def has_room(self, nbytes: int) -> bool:
-        """Whether ``nbytes`` more may go now: none outstanding, or all within the bound."""
-        outstanding = self.sent - self.taken
-        return outstanding == 0 or outstanding + nbytes <= self.limit
-
     def wake(self) -> None:
         """End a wait for the owner's answer."""
         waiter, self.waiter = self.waiter, None
@@ -167,7 +162,8 @@ class RelayOut:
         """
         window = self.windows.get(relay.conn_id)
         nbytes = sum(map(len, frames))  # as the owner counts them (no generator resumed per frame)
-        if window is not None and not window.has_room(nbytes):
+        # Room (inline, no call per relayed message): none outstanding, or all within the bound.
+        if window is not None and (outstanding := window.sent - window.taken) and outstanding + nbytes > window.limit:
             self.held_back += 1
             # One question, one answer: the owner says what it took once its queue for this
             # socket has room for this message (or is empty). Until then this consumer reads
