@@ -360,3 +360,18 @@ def test_holds_models_walks_nested_values_without_a_call_per_item() -> None:
         sys.setprofile(None)
     assert found is False and calls < 10, calls
     assert holds_models([[1], {"k": [Div()]}]) and holds_models({Div(): 1}) and holds_models([{Div()}])
+
+
+@pytest.mark.parametrize("length", [7, 8, 200])
+def test_holds_models_finds_a_model_in_a_long_line_of_a_column(length: int) -> None:
+    # Lines of 8 items or more are checked in one pass of their types; a model among
+    # plain values, last or first, is still found.
+    from docsync.document.models import Div
+    from docsync.document.properties import holds_models
+
+    line: list[Any] = [1.5] * (length - 1)
+    assert holds_models([[*line, Div()]] * 3)
+    assert holds_models({"xs": [line, [Div(), *line]]})
+    assert holds_models([line, [*line, [Div()]]])
+    assert not holds_models([line, [*line, "a", None, True, 1]])
+    assert not holds_models({"xs": [line] * 3, "ys": [[*line, [1]]]})

@@ -227,3 +227,25 @@ def test_decode_key_makes_keys_hashable() -> None:
     assert decoder.decode_key({"type": "set", "entries": [1, 2]}) == frozenset({1, 2})
     assert decoder.decode_key("k") == "k"
     assert decoder.decode_key({"type": "number", "value": "+inf"}) == math.inf
+
+
+class TestLongPlainLists:
+    """Lists of 32 items or more of plain values are copied whole."""
+
+    @pytest.mark.parametrize("filler", [1, 1.5, "x", None, True])
+    def test_a_copy_equal_to_the_received_list(self, filler: Any) -> None:
+        value = [filler] * 40 + [2**64 - 1, "s", None, False]
+        result = Decoder().decode(value)
+        assert result == value and result is not value
+        assert [type(item) for item in result] == [type(item) for item in value]
+
+    @pytest.mark.parametrize(
+        "odd", [{"type": "number", "value": "nan"}, [1], {"type": "set", "entries": []}, {"id": "x"}]
+    )
+    def test_values_to_decode_among_plain_ones_are_decoded(self, odd: Any) -> None:
+        value = [1] * 40 + [odd]
+        decoder = Decoder(resolve_ref=lambda model_id: ("model", model_id))
+        result = decoder.decode(value)
+        assert result[:40] == [1] * 40
+        assert repr(result[40]) == repr(decoder.decode(odd))
+        assert type(result[40]) is not dict

@@ -255,3 +255,51 @@ class TestIntegerRange:
     def test_larger_integers_are_refused(self, value: Any) -> None:
         with pytest.raises(SerializationError, match=r"^integer -?\d+ does not fit in 64 bits$"):
             Encoder().encode(value)
+
+
+class TestLongPlainLists:
+    """Lists of 32 items or more: their item types checked in one C-level pass, then copied."""
+
+    @staticmethod
+    def item_by_item(value: list[Any]) -> Any:
+        try:
+            return [Encoder().encode(item) for item in value]
+        except SerializationError as exc:
+            return type(exc)
+
+    @pytest.mark.parametrize(
+        "head",
+        [
+            [],
+            [True, False, None, "s"],
+            [2**64 - 1, -(2**63)],
+            [2**64],
+            [-(2**63) - 1],
+            [10**400],
+            [1e300],
+            [math.nan],
+            [math.inf],
+            [-math.inf],
+            [1, 2.5, True],
+            [1, "a"],
+            [[1]],
+            [np.float64(1.5), np.int64(3)],
+            [(1, 2)],
+            [Ref("m1")],
+        ],
+    )
+    @pytest.mark.parametrize("filler", [1, 1.5, "x", None])
+    def test_same_as_item_by_item(self, head: list[Any], filler: Any) -> None:
+        value = [*head, *([filler] * 40), *head]
+        expected = self.item_by_item(value)
+        try:
+            result = Encoder().encode(value)
+        except SerializationError as exc:
+            result = type(exc)
+        assert repr(result) == repr(expected)
+        if isinstance(result, list):
+            assert [type(item) for item in result] == [type(item) for item in expected]
+            assert result is not value
+
+    def test_a_tuple_becomes_a_list(self) -> None:
+        assert Encoder().encode(tuple(range(50))) == list(range(50))
