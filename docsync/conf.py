@@ -24,6 +24,9 @@ DEFAULTS: dict[str, Any] = {
     "MAX_FRAME_BYTES": 16 * 1024 * 1024,
     "MAX_MESSAGE_BYTES": 64 * 1024 * 1024,
     "MAX_BUFFERS": 1024,
+    # JSON arrays and objects in one frame from a client, counted as its "[" and "{"
+    # (close 1009): a message's cost on the event loop grows with its values, not its bytes.
+    "MAX_FRAME_CONTAINERS": 100_000,
     # What clients may make of a document, so that a pull of it always fits the wire
     # limits (None: MAX_MESSAGE_BYTES // 2 and MAX_FRAME_BYTES); see docs/protocol.md §11.
     "MAX_DOCUMENT_BYTES": None,

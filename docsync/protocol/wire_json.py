@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-__all__ = ["MAX_DEPTH", "dumpb", "dumps", "loads"]
+__all__ = ["MAX_DEPTH", "count_containers", "dumpb", "dumps", "loads"]
 
 # Deep enough for any document (a nested model costs about three levels), far below
 # the depth at which orjson < 3.9.15 overflows the C stack while decoding
@@ -70,23 +70,42 @@ def loads(text: str | bytes | bytearray | memoryview) -> Any:
 def _max_depth(text: str | bytes | bytearray) -> int:
     # Must never underestimate, or a hostile frame reaches orjson. Everything runs
     # in C: a 16 MiB frame costs a fraction of what decoding it does.
+    brackets = _brackets(text)
+    if brackets is None:
+        return 0
+    opens, closes = brackets
+    steps = opens.view(np.int8) - closes.view(np.int8)
+    return int(np.cumsum(steps, dtype=np.int32).max())
+
+
+def count_containers(text: str | bytes | bytearray) -> int:
+    """Count the JSON arrays and objects in ``text``: its ``[`` and ``{`` outside strings.
+
+    Exact for valid JSON (``text.count("[") + text.count("{")`` also counts those inside
+    strings); in C, a 16 MiB frame in tens of milliseconds.
+    """
+    brackets = _brackets(text)
+    return 0 if brackets is None else int(np.count_nonzero(brackets[0]))
+
+
+def _brackets(text: str | bytes | bytearray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Masks of the opening and closing brackets outside strings (None: no brackets nor quotes)."""
     data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else bytes(text)
     # Remove escaped backslashes first, then escaped quotes, as JSON's lexer pairs
     # backslashes left to right; every quote left then opens or closes a string.
     data = data.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _IRRELEVANT)
     if not data:
-        return 0
+        return None
     codes = np.frombuffer(data, dtype=np.uint8)
     quotes = codes == ord('"')
     in_string = (np.cumsum(quotes, dtype=np.int32) & 1).astype(bool)
     if in_string[-1]:
         # An unterminated string: count its brackets too, erring on the deep side.
         in_string[int(np.flatnonzero(quotes)[-1]) :] = False
-    opens = (codes == ord("[")) | (codes == ord("{"))
-    closes = (codes == ord("]")) | (codes == ord("}"))
-    steps = opens.view(np.int8) - closes.view(np.int8)
-    steps[in_string] = 0
-    return int(np.cumsum(steps, dtype=np.int32).max())
+    outside = ~in_string
+    opens = ((codes == ord("[")) | (codes == ord("{"))) & outside
+    closes = ((codes == ord("]")) | (codes == ord("}"))) & outside
+    return opens, closes
 
 
 def _has_nonfinite_float(obj: Any) -> bool:

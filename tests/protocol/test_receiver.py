@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import gc
 import tracemalloc
 from collections.abc import Callable
@@ -9,7 +10,7 @@ import numpy as np
 import orjson
 import pytest
 
-from docsync.exceptions import ProtocolError
+from docsync.exceptions import MessageTooBigError, ProtocolError
 from docsync.protocol import message
 from docsync.protocol.message import Frame, Message, new_message
 from docsync.protocol.msgtypes import MESSAGE_TYPES
@@ -20,6 +21,7 @@ from docsync.protocol.receiver import (
     Expecting,
     Receiver,
 )
+from docsync.protocol.wire_json import count_containers
 
 
 def feed(receiver: Receiver, frames: list[Frame]) -> Message:
@@ -378,3 +380,110 @@ class TestLimits:
         with pytest.raises(ProtocolError, match=r"^msgid too long: 9 > 8 characters$"):
             receiver.receive(orjson.dumps({"msgid": "m" * 9, "msgtype": "OK"}).decode())
         assert_still_works(receiver)
+
+
+class TestContainerLimit:
+    """``max_containers``: the JSON arrays and objects one text frame may hold."""
+
+    def test_unlimited_by_default(self) -> None:
+        receiver = Receiver()
+        assert receiver.max_containers is None
+        content = orjson.dumps({"x": [[1]] * 200_000}).decode()
+        received = feed(receiver, [header(msgtype="PATCH-DOC"), "{}", content])
+        assert len(received.content["x"]) == 200_000
+
+    @pytest.mark.parametrize("value", [0, -1, 1.5, True, "10"])
+    def test_refuses_a_limit_that_is_not_a_positive_integer(self, value: Any) -> None:
+        with pytest.raises(ValueError, match="max_containers must be a positive integer or None"):
+            Receiver(max_containers=value)
+
+    def test_a_content_frame_over_it_is_refused_before_parsing(self) -> None:
+        receiver = Receiver(max_containers=100)
+        content = orjson.dumps({"events": [[1.5]] * 200}).decode()
+        for frame in [header(msgtype="PATCH-DOC"), "{}"]:
+            receiver.receive(frame)
+        with pytest.raises(MessageTooBigError) as excinfo:
+            receiver.receive(content)
+        assert str(excinfo.value) == "too many arrays and objects in content frame: 202 > 100"
+        assert excinfo.value.close_code == 1009
+        assert_still_works(receiver)
+
+    def test_every_text_frame_is_counted(self) -> None:
+        receiver = Receiver(max_containers=10)
+        with pytest.raises(MessageTooBigError, match=r"^too many arrays and objects in header frame: 12 > 10$"):
+            receiver.receive(header(extra=[[]] * 10))
+        receiver.receive(header())
+        with pytest.raises(MessageTooBigError, match=r"^too many arrays and objects in metadata frame: 12 > 10$"):
+            receiver.receive(orjson.dumps({"m": [{}] * 10}).decode())
+        assert_still_works(receiver)
+
+    def test_exactly_the_limit_is_taken(self) -> None:
+        receiver = Receiver(max_containers=102)
+        content = orjson.dumps({"events": [[1.5]] * 100}).decode()  # 102 containers
+        received = feed(receiver, [header(msgtype="PATCH-DOC"), "{}", content])
+        assert received.content == {"events": [[1.5]] * 100}
+
+    def test_brackets_inside_strings_do_not_count(self) -> None:
+        # A text full of brackets (a FileInput's base64 has none; a pasted JSON file has many).
+        receiver = Receiver(max_containers=10)
+        content = orjson.dumps({"value": "[{" * 1000, "escaped": ['\\"[[[[', "\\\\", '"{{{{"']}).decode()
+        received = feed(receiver, [header(msgtype="PATCH-DOC"), "{}", content])
+        assert received.content["value"] == "[{" * 1000
+
+    def test_a_long_frame_with_few_containers_is_taken(self) -> None:
+        receiver = Receiver(max_containers=10)
+        content = orjson.dumps({"indices": list(range(100_000))}).decode()
+        received = feed(receiver, [header(msgtype="PATCH-DOC"), "{}", content])
+        assert received.content["indices"] == list(range(100_000))
+
+    def test_the_limit_does_not_apply_to_binary_payloads(self) -> None:
+        receiver = Receiver(max_containers=1)
+        frames: list[Frame] = [header(num_buffers=1), "{}", "{}", '{"id":"a"}', b"[[[[{{{{" * 100]
+        assert feed(receiver, frames).buffers == [("a", b"[[[[{{{{" * 100)]
+
+    @pytest.mark.parametrize("enabled", [True, False])
+    @pytest.mark.parametrize("content", ['{"x":' + "[1]," * 30_000 + "1}", '{"x":' + "[1]," * 30_000 + "}"])
+    def test_a_large_frame_leaves_the_garbage_collector_as_it_was(self, enabled: bool, content: str) -> None:
+        # A frame over 64 KiB is parsed with the collector paused, valid or not.
+        receiver = Receiver()
+        was = gc.isenabled()
+        (gc.enable if enabled else gc.disable)()
+        try:
+            receiver.receive(header(msgtype="PATCH-DOC"))
+            receiver.receive("{}")
+            with contextlib.suppress(ProtocolError):
+                receiver.receive(content)
+            assert gc.isenabled() is enabled
+        finally:
+            (gc.enable if was else gc.disable)()
+
+
+class TestCountContainers:
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ("1", 0),
+            ('"[{"', 0),
+            ("[]", 1),
+            ('{"a":[1,{}],"b":"]]["}', 3),
+            ('["\\\\", ["\\"["]]', 2),
+            ('["\\\\\\"[", []]', 2),
+            ("[" * 50 + "]" * 50, 50),
+        ],
+    )
+    def test_counts_arrays_and_objects_outside_strings(self, text: str, expected: int) -> None:
+        assert count_containers(text) == expected
+        assert count_containers(text.encode()) == expected
+
+    def test_agrees_with_the_parsed_value(self) -> None:
+        value = {"a": [{"b": ["[", "{", "\\", '"']}, [], {}], "c": [[1], [2, [3]]], "d": 'x\\"[y'}
+        text = orjson.dumps(value).decode()
+
+        def containers(v: Any) -> int:
+            if isinstance(v, list):
+                return 1 + sum(containers(i) for i in v)
+            if isinstance(v, dict):
+                return 1 + sum(containers(i) for i in v.values())
+            return 0
+
+        assert count_containers(text) == containers(value) == 10
