@@ -76,6 +76,7 @@ class Receiver:
         "_buffers",
         "_content",
         "_expecting",
+        "_frame_size",
         "_header",
         "_metadata",
         "_num_buffers",
@@ -127,6 +128,7 @@ class Receiver:
         self._buffers: list[tuple[str, Buffer]] = _NO_BUFFERS
         self._buffer_ids: set[str] = _NO_IDS
         self._buffer_id = ""
+        self._frame_size = 0  # of the frame being read: ``_parse`` decides by it without a call
         #: Bytes of the message being received (0 between messages). Read per frame: an
         #: attribute, not a property (only the receiver sets it).
         self.pending_bytes = 0
@@ -185,6 +187,7 @@ class Receiver:
             size = frame_nbytes(frame) if nbytes is None else nbytes
             if size > self.max_frame_bytes:
                 raise MessageTooBigError(f"frame too large: {size} > {self.max_frame_bytes} bytes")
+            self._frame_size = size
             self.pending_bytes += size
             if self.pending_bytes > self.max_message_bytes:
                 raise MessageTooBigError(f"message too large: {self.pending_bytes} > {self.max_message_bytes} bytes")
@@ -275,8 +278,10 @@ class Receiver:
     def _parse(self, frame: Frame) -> Any:
         if not isinstance(frame, str):
             raise ProtocolError(f"expected text {self._expecting.value} frame, got binary frame")
+        # By the frame's UTF-8 size, at least its length: a frame of no more characters
+        # than the limit cannot hold more arrays and objects (``_parse_large`` counts).
         limit = self.max_containers
-        size = len(frame)
+        size = self._frame_size
         if size > _PAUSE_GC_FROM or (limit is not None and size > limit):
             return self._parse_large(frame, limit)
         try:
