@@ -52,6 +52,7 @@ from .server.dialects import DOCSYNC_KIND, get_dialect
 from .server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from .server.metrics import render_metrics
 from .server.registry import get_registry
+from .static_files import safe_file
 
 __all__ = [
     "app_metadata",
@@ -511,25 +512,6 @@ def view_modules(request: HttpRequest, app_path: str) -> HttpResponseBase:
     return _cors(JsonResponse(modules), request)
 
 
-#: Longer static paths, or parts of them, name no file: refused before the filesystem sees them.
-_MAX_STATIC_PATH = 1024
-_MAX_STATIC_PART = 255
-
-
-def _safe_file(root: Path, relative: str) -> Path:
-    parts = relative.split("/")
-    if len(relative) > _MAX_STATIC_PATH or "\x00" in relative or any(len(p) > _MAX_STATIC_PART for p in parts):
-        raise Http404("no such file")
-    try:
-        path = (root / relative).resolve()
-        found = path.is_file() and root.resolve() in path.parents
-    except (OSError, ValueError):  # names the filesystem refuses (too long, invalid)
-        found = False
-    if not found:
-        raise Http404("no such file")
-    return path
-
-
 #: Files up to this size are answered from memory: under an ASGI server Django warns
 #: ("StreamingHttpResponse must consume synchronous iterators") once per process for a
 #: FileResponse, which a fresh site's log would show on its first page.
@@ -545,7 +527,7 @@ def _file_response(file: Path, content_type: str) -> HttpResponseBase:
 @require_GET
 def client_module(request: HttpRequest, path: str) -> HttpResponseBase:
     """Serve the JavaScript client's modules, with CORS for allowed embedding origins."""
-    file = _safe_file(CLIENT_DIR, path)
+    file = safe_file(CLIENT_DIR, path)
     content_type = "text/javascript" if file.suffix in (".js", ".mjs") else mimetypes.guess_type(file)[0]
     return _cors(_file_response(file, content_type or "application/octet-stream"), request)
 
@@ -561,7 +543,7 @@ def app_static(request: HttpRequest, app_path: str, path: str) -> HttpResponseBa
         return denied
     for root in context.application.static_paths():
         try:
-            file = _safe_file(root, path)
+            file = safe_file(root, path)
         except Http404:
             continue
         return _file_response(file, mimetypes.guess_type(file)[0] or "application/octet-stream")

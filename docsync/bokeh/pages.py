@@ -26,7 +26,7 @@ from bokeh.embed.elements import html_page_for_render_items, script_for_render_i
 from bokeh.embed.util import RenderItem
 from bokeh.resources import Resources
 from bokeh.util.paths import static_path
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import escape
 
@@ -40,6 +40,7 @@ from ..exceptions import (
 from ..server.admission.request_info import oversized_arguments, request_info
 from ..server.admission.tokens import issue_token
 from ..server.admission.visitors import page_visitor
+from ..static_files import safe_file
 from .sessions import loaded_user, page_request, request_arguments, request_client, session_here
 
 __all__ = ["app_page", "autoload_js", "bokeh_token", "bundle_for", "resources_for", "static_file"]
@@ -47,9 +48,6 @@ __all__ = ["app_page", "autoload_js", "bokeh_token", "bundle_for", "resources_fo
 logger = logging.getLogger("docsync.bokeh")
 
 STATIC_ROOT = Path(static_path())
-#: Longer static paths, or parts of them, name no file (as docsync's own static routes).
-_MAX_STATIC_PATH = 1024
-_MAX_STATIC_PART = 255
 
 
 def _user_id(request: HttpRequest) -> str | None:
@@ -240,18 +238,7 @@ def _js_string_text(text: str) -> str:
 
 def static_file(request: HttpRequest, path: str) -> FileResponse:
     """Serve a file of BokehJS from the installed bokeh package (DEBUG off, no collectstatic)."""
-    # A NUL, or a name longer than the filesystem takes, raised from resolve() or
-    # is_file() (HTTP 500); every odd name is a missing file, as on docsync's own routes.
-    parts = path.split("/")
-    if len(path) > _MAX_STATIC_PATH or "\x00" in path or any(len(part) > _MAX_STATIC_PART for part in parts):
-        raise Http404("no such file")
-    try:
-        file = (STATIC_ROOT / path).resolve()
-        found = file.is_file() and STATIC_ROOT.resolve() in file.parents
-    except (OSError, ValueError):
-        found = False
-    if not found:
-        raise Http404("no such file")
+    file = safe_file(STATIC_ROOT, path)  # every odd name a missing file, as on docsync's own routes
     content_type = "text/javascript" if file.suffix == ".js" else mimetypes.guess_type(file.name)[0]
     response = FileResponse(file.open("rb"), content_type=content_type or "application/octet-stream")
     response["Cache-Control"] = "public, max-age=3600"
