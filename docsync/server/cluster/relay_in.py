@@ -121,7 +121,15 @@ class RemoteConnection:
         """Queue ``message`` for the relaying process, which writes it to the socket."""
         # The message's own frames and sizes (built with it): nothing encoded or counted again.
         # Their total travels along, so that the relaying process need not count them either.
-        frames, nbytes = sized_frames_of(message)
+        frames: list[Any]
+        if self.link is not None:
+            # The direct route packs a buffer payload's view as it is (msgpack takes any
+            # buffer): not copied to bytes first. Like a local socket's outbox, what waits
+            # holds the view until written.
+            frames, sizes = message.sized_frames()
+            nbytes = sum(sizes)
+        else:  # a channel layer takes str and bytes
+            frames, nbytes = sized_frames_of(message)
         self.outbox.put([{"type": RELAY_FRAMES, "conn_id": self.conn_id, "frames": frames, "nbytes": nbytes}], nbytes)
 
     def queue_close(self, code: int, reason: str = "", detail: str | None = None) -> None:
