@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -94,10 +94,22 @@ def _joined(old: Column, new: Column, rollover: int | None) -> Column:
     return list(head) + list(new)
 
 
-def apply_stream(data: dict[str, Column], rows: Mapping[str, Column], rollover: int | None) -> None:
-    """Append checked rows to every column, in place in ``data``."""
+#: Told of a list column made from another: (name, old column, new column, items removed, items added).
+Derive = Callable[[str, Column, Column, list[Any], list[Any]], None]
+
+
+def apply_stream(
+    data: dict[str, Column], rows: Mapping[str, Column], rollover: int | None, derive: Derive | None = None
+) -> None:
+    """Append checked rows to every column, in place in ``data`` (``derive``: told of each list column made)."""
     for name, new in rows.items():
-        dict.__setitem__(data, name, _joined(data[name], new, rollover))
+        old = data[name]
+        joined = _joined(old, new, rollover)
+        dict.__setitem__(data, name, joined)
+        if derive is not None and type(old) is list:
+            # _joined keeps old's last items and appends new's last ones: the rest is removed.
+            kept = len(joined) - min(len(new), len(joined))
+            derive(name, old, joined, old[: len(old) - kept], list(new[len(new) - (len(joined) - kept) :]))
 
 
 def _check_index(name: str, index: Any, length: int) -> Any:
@@ -172,27 +184,53 @@ def column_made_here(column: Column) -> bool:
     return isinstance(column, np.ndarray) and column.flags.writeable and _MADE.get(id(column)) is column
 
 
-def apply_patches(data: dict[str, Column], patches: Mapping[str, list[tuple[Any, Any]]]) -> None:
-    """Write checked patches into the columns of ``data`` (an array made elsewhere is copied first)."""
+def apply_patches(
+    data: dict[str, Column], patches: Mapping[str, list[tuple[Any, Any]]], derive: Derive | None = None
+) -> None:
+    """Write checked patches into the columns of ``data`` (an array made elsewhere is copied first).
+
+    ``derive``: told of each list column made, with the cells it replaced and their new values.
+    """
     for name, entries in patches.items():
-        column = data[name]
+        old = column = data[name]
+        removed: list[Any] = []
+        added: list[Any] = []
         if isinstance(column, np.ndarray):
             if not column_made_here(column):
                 column = _made(column.copy())
         else:
             column = list(column)
+        tell = derive is not None and type(old) is list
         for index, value in entries:
+            if tell:
+                # The cells as they are now (an earlier entry may have written one).
+                if isinstance(index, slice):
+                    removed.extend(column[index])
+                    added.extend(value)
+                else:
+                    removed.append(column[index])
+                    added.append(value)
             column[index] = value
         dict.__setitem__(data, name, column)
+        if derive is not None and tell:
+            derive(name, old, column, removed, added)
+
+
+def _ledger_derive(model: Any, attr: str) -> Derive | None:
+    """What tells ``model``'s document's footprint ledger (if it keeps one) of a list column made."""
+    ledger = getattr(model.document, "_ledger", None)
+    if ledger is None:
+        return None
+    return lambda name, old, new, removed, added: ledger.derive(model, attr, name, old, new, removed, added)
 
 
 def stream_checked(model: Any, attr: str, rows: dict[str, Column], rollover: int | None, setter: Any) -> None:
     """Stream rows that ``check_stream`` returned for the current columns of ``model.attr``, and report it."""
-    apply_stream(getattr(model, attr), rows, rollover)
+    apply_stream(getattr(model, attr), rows, rollover, _ledger_derive(model, attr))
     model._column_event(ColumnsStreamedEvent(model, attr, rows, rollover, setter))
 
 
 def patch_checked(model: Any, attr: str, patches: dict[str, list[tuple[Any, Any]]], setter: Any) -> None:
     """Write patches that ``check_patches`` returned for the current columns of ``model.attr``, and report it."""
-    apply_patches(getattr(model, attr), patches)
+    apply_patches(getattr(model, attr), patches, _ledger_derive(model, attr))
     model._column_event(ColumnsPatchedEvent(model, attr, patches, setter))

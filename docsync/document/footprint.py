@@ -19,7 +19,7 @@ import orjson
 from .model import Model, is_empty_default
 from .properties import ColumnData, base_property
 
-__all__ = ["Footprint", "FootprintLedger", "id_json", "measure", "model_footprint"]
+__all__ = ["Footprint", "FootprintLedger", "derived_column_size", "id_json", "measure", "model_footprint"]
 
 #: The longest text of a JSON number docsync writes (a float's repr, or any int64).
 _NUMBER = 24
@@ -173,8 +173,57 @@ def _column_size(column: Any) -> _ColumnSize:
     return _ColumnSize(own, None, 0)
 
 
+def _item_json(value: Any) -> tuple[int, int, int] | None:
+    """One list item's part of ``_column_size``: (its JSON text's length, the ``null``s in it, 1 if None).
+
+    Measured as the one item of a list (so that orjson refuses it where it would refuse it
+    in the column); None if orjson cannot write it.
+    """
+    try:
+        text = orjson.dumps([value])
+    except TypeError:
+        return None
+    return len(text) - 2, text.count(b"null"), [value].count(None)
+
+
+def derived_column_size(
+    size: _ColumnSize, old_length: int, removed: Iterable[Any], added: Iterable[Any], new_length: int
+) -> _ColumnSize | None:
+    """The ``_column_size`` of a list column made from one of size ``size`` by removing and adding items.
+
+    Exact, not an estimate: orjson writes a list as ``[`` + its items' texts joined by
+    ``,`` + ``]``, each item's text as it writes the item alone in a list, so the text's
+    length is 2 + the items' lengths + (items - 1) commas; a ``null`` never spans an
+    item's text and a separator (neither holds an ``n`` or an ``l``), so the text's
+    ``null``s are the sum of its items'; and ``list.count(None)`` is a sum over items.
+    None (measure it whole) when the column was not plain JSON or an added item is not.
+    """
+    if size.plain_json is None:
+        return None
+    nulls = size.plain_nulls
+    nones = nulls - (size.own.json - size.plain_json) // _SPECIAL_FLOAT_EXTRA
+    items = size.plain_json - 2 - max(old_length - 1, 0)
+    for sign, values in ((-1, removed), (1, added)):
+        for value in values:
+            part = _item_json(value)
+            if part is None:
+                return None
+            items += sign * part[0]
+            nulls += sign * part[1]
+            nones += sign * part[2]
+    plain = 2 + items + max(new_length - 1, 0)
+    return _ColumnSize(Footprint(plain + _SPECIAL_FLOAT_EXTRA * (nulls - nones)), plain, nulls)
+
+
+#: Sizes worked out from a column's known size and a change (FootprintLedger.derive), by the column's id.
+Derived = dict[int, tuple[Model, str, str, Any, _ColumnSize]]
+
+
 def _measure_columns(
-    data: dict[str, Any], into: Footprint, known: dict[str, tuple[Any, _ColumnSize]]
+    data: dict[str, Any],
+    into: Footprint,
+    known: dict[str, tuple[Any, _ColumnSize]],
+    derived: Derived | None = None,
 ) -> dict[str, tuple[Any, _ColumnSize]]:
     """``measure(data, into)`` for column data, reusing the sizes of columns ``known`` (the very objects).
 
@@ -187,7 +236,8 @@ def _measure_columns(
     for name, column in data.items():
         entry = known.get(name)
         if entry is None or entry[0] is not column:
-            entry = (column, _column_size(column))
+            made = derived.get(id(column)) if derived else None
+            entry = (column, made[4] if made is not None and made[3] is column else _column_size(column))
         sizes[name] = entry
     if data and all(entry[1].plain_json is not None for entry in sizes.values()):
         # What orjson writes for the whole dict: {"name":column,...}, and its nulls.
@@ -219,19 +269,23 @@ def _is_column_data(model: Model, attr: str, value: Any) -> bool:
 
 
 def model_footprint(
-    model: Model, values: Mapping[str, Any] | None = None, columns: ColumnSizes | None = None
+    model: Model,
+    values: Mapping[str, Any] | None = None,
+    columns: ColumnSizes | None = None,
+    derived: Derived | None = None,
 ) -> Footprint:
     """Return the footprint of ``model``'s definition (with ``values`` instead of its own).
 
     ``columns``: the sizes of ``model``'s columns measured before (by column data
     property), reused for the columns that are the same objects; updated in place.
+    ``derived``: sizes of columns worked out from a change (``FootprintLedger.derive``).
     """
     footprint = Footprint(_DEFINITION + len(model.__type_name__) + id_json(model.id))
     for attr, value in (model._values if values is None else values).items():
         if not is_empty_default(model, attr, value):
             footprint.json += len(attr) + 4
             if columns is not None and _is_column_data(model, attr, value):
-                columns[attr] = _measure_columns(value, footprint, columns.get(attr, {}))
+                columns[attr] = _measure_columns(value, footprint, columns.get(attr, {}), derived)
             else:
                 measure(value, footprint)
     return footprint
@@ -240,7 +294,7 @@ def model_footprint(
 class FootprintLedger:
     """The footprint of every model of a document, each measured again only after it changed."""
 
-    __slots__ = ("_columns", "_dirty", "_sizes", "_total")
+    __slots__ = ("_columns", "_derived", "_dirty", "_sizes", "_total")
 
     def __init__(self) -> None:
         self._sizes: dict[str, Footprint] = {}
@@ -248,6 +302,47 @@ class FootprintLedger:
         self._total = Footprint()
         # The sizes of the columns of the models that have column data, by model id.
         self._columns: dict[str, ColumnSizes] = {}
+        #: Sizes of list columns a patch or a stream made, worked out from the sizes of the
+        #: columns they were made from (so a one-cell patch costs its cell, not its column).
+        self._derived: Derived = {}
+
+    @property
+    def derived(self) -> Derived:
+        """The sizes of columns worked out from changes (for ``model_footprint``)."""
+        return self._derived
+
+    def known_column(self, column: Any) -> _ColumnSize | None:
+        """The size of list column ``column`` if known without measuring it (a column of the model or one derived)."""
+        made = self._derived.get(id(column))
+        return made[4] if made is not None and made[3] is column else None
+
+    def derive(
+        self, model: Model, attr: str, name: str, old: Any, new: Any, removed: Iterable[Any], added: Iterable[Any]
+    ) -> None:
+        """Know list column ``new`` (column ``name`` of ``model.attr``), made from ``old`` by removing and adding items.
+
+        Only if ``old``'s size is known (the model's column, or derived itself): else
+        ``new`` is measured whole when it is met.
+        """
+        if type(old) is not list or type(new) is not list:
+            return
+        size = self.known_column(old)
+        if size is None:
+            entry = self._columns.get(model.id, {}).get(attr, {}).get(name)
+            if entry is None or entry[0] is not old:
+                return
+            size = entry[1]
+        made = derived_column_size(size, len(old), removed, added, len(new))
+        if made is not None:
+            self._derived[id(new)] = (model, attr, name, new, made)
+
+    def prune(self, model: Model | None = None) -> None:
+        """Forget derived sizes of columns their model does not hold (all models', or ``model``'s)."""
+        for key, (owner, attr, name, column, _) in list(self._derived.items()):
+            if model is None or owner is model:
+                data = owner._values.get(attr)
+                if not isinstance(data, dict) or data.get(name) is not column:
+                    del self._derived[key]
 
     def columns_of(self, model: Model) -> ColumnSizes:
         """The sizes of ``model``'s columns measured so far (to pass to ``model_footprint``, which updates them)."""
@@ -261,6 +356,8 @@ class FootprintLedger:
     def changed(self, model: Model) -> None:
         """Measure ``model`` again before the next total."""
         self._dirty[model.id] = model
+        if self._derived:
+            self.prune(model)
         columns = self._columns.get(model.id)
         if columns:
             # Forget the columns the model no longer holds now: kept, a column the
@@ -282,6 +379,8 @@ class FootprintLedger:
         """Stop counting a model that left the document."""
         self._dirty.pop(model.id, None)
         self._columns.pop(model.id, None)
+        if self._derived:
+            self._derived = {k: e for k, e in self._derived.items() if e[0] is not model}
         size = self._sizes.pop(model.id, None)
         if size is not None:
             self._total.remove(size)
@@ -292,7 +391,7 @@ class FootprintLedger:
         return (
             size
             if size is not None and model.id not in self._dirty
-            else model_footprint(model, None, self.columns_of(model))
+            else model_footprint(model, None, self.columns_of(model), self._derived)
         )
 
     def total(self) -> Footprint:
@@ -302,6 +401,6 @@ class FootprintLedger:
             old = self._sizes.get(key)
             if old is not None:
                 self._total.remove(old)
-            size = self._sizes[key] = model_footprint(model, None, self.columns_of(model))
+            size = self._sizes[key] = model_footprint(model, None, self.columns_of(model), self._derived)
             self._total.add(size)
         return self._total.copy()

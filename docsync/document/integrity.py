@@ -158,18 +158,25 @@ def _check_cycles(outcome: ChangeOutcome) -> None:
         raise PatchError(f"cycle: {model.__type_name__} {model.id!r:.40} would be among its own descendants")
 
 
-def _column_sizes(value: Any) -> Iterator[tuple[str, int]]:
+def _column_sizes(value: Any, ledger: FootprintLedger | None = None) -> Iterator[tuple[str, int]]:
     if isinstance(value, dict):
         for name, column in value.items():
             if isinstance(column, np.ndarray):
                 yield str(name), column.nbytes
             else:
+                # A list column a patch made from one of known size: its size is known
+                # (FootprintLedger.derive), what ``measure`` would find, without measuring it.
+                known = ledger.known_column(column) if ledger is not None else None
+                if known is not None:
+                    yield str(name), known.own.json
+                    continue
                 size = Footprint()
                 measure(column, size)
                 yield str(name), size.json
 
 
 def _check_columns(outcome: ChangeOutcome, limits: DocumentLimits) -> None:
+    ledger = outcome.document._footprint_ledger()
     for model, attrs in _changed_models(outcome):
         values = _values_after(outcome, model)
         for attr in attrs:
@@ -179,22 +186,22 @@ def _check_columns(outcome: ChangeOutcome, limits: DocumentLimits) -> None:
                 # A column kept as it was (the very object) did not grow: only the changed
                 # ones are measured, and what they were only when one is over the bound.
                 old = model._values.get(attr)
-                sizes = _column_sizes(_changed_columns(old, value))
+                sizes = _column_sizes(_changed_columns(old, value), ledger)
             else:
                 size = Footprint()
                 measure(value, size)
                 sizes = iter([(attr, size.largest)])
             for name, nbytes in sizes:
-                if nbytes > limits.max_column_bytes and nbytes > _column_size(old, name):
+                if nbytes > limits.max_column_bytes and nbytes > _column_size(old, name, ledger):
                     what = f"column {name!r:.40} of {model.__type_name__} {model.id!r:.40}"
                     raise PatchError(f"{what} too large: {nbytes} > {limits.max_column_bytes} bytes")
 
 
-def _column_size(data: Any, name: str) -> int:
+def _column_size(data: Any, name: str, ledger: FootprintLedger | None = None) -> int:
     """The size of column ``name`` of column data ``data`` (0 if it has none)."""
     if not isinstance(data, dict) or name not in data:
         return 0
-    return next(_column_sizes({name: data[name]}))[1]
+    return next(_column_sizes({name: data[name]}, ledger))[1]
 
 
 def _footprint_after(outcome: ChangeOutcome, ledger: FootprintLedger, before: Footprint) -> Footprint:
@@ -205,7 +212,10 @@ def _footprint_after(outcome: ChangeOutcome, ledger: FootprintLedger, before: Fo
         for model, _ in _changed_models(outcome):
             if model._id not in outcome.new_models:
                 after.remove(ledger.of(model))
-            after.add(model_footprint(model, _values_after(outcome, model), ledger.columns_of(model)))
+            # (A copy of the ledger's column sizes: they stay those of the columns the model
+            # holds, which the apply's columns are derived from.)
+            columns = dict(ledger.columns_of(model))
+            after.add(model_footprint(model, _values_after(outcome, model), columns, ledger.derived))
         return after
     # Every root is new (a whole document pushed): count what the new roots reach.
     after = Footprint()
@@ -271,8 +281,14 @@ def check_outcome(outcome: ChangeOutcome, limits: DocumentLimits | None) -> None
     """Refuse (PatchError) a client's change whose outcome breaks a rule of the module."""
     if _scalars_only(outcome):
         return
-    _check_references(outcome)
-    _check_cycles(outcome)
-    if limits is not None:
-        _check_columns(outcome, limits)
-        _check_footprint(outcome, limits)
+    try:
+        _check_references(outcome)
+        _check_cycles(outcome)
+        if limits is not None:
+            _check_columns(outcome, limits)
+            _check_footprint(outcome, limits)
+    finally:
+        ledger = getattr(outcome.document, "_ledger", None)
+        if ledger is not None and ledger.derived:
+            # The sizes of the check's own columns (the patch's simulation): not needed after it.
+            ledger.prune()

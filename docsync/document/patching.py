@@ -9,7 +9,7 @@ import numpy as np
 
 from ..exceptions import NotWritableError, PatchError, UnknownModelError, UnknownPropertyError, ValidationError
 from . import events as ev
-from .columns import apply_patches, apply_stream, check_patches, check_stream, patch_checked, stream_checked
+from .columns import Derive, apply_patches, apply_stream, check_patches, check_stream, patch_checked, stream_checked
 from .integrity import ChangeOutcome, DocumentLimits, check_outcome
 from .model import Model
 from .properties import (
@@ -590,12 +590,21 @@ def _column_data(checker: _Checker, model: Model, prop: Property) -> dict[str, A
     return columns
 
 
+def _derive(checker: _Checker, model: Model, prop: Property) -> Derive | None:
+    """What tells the document's footprint ledger of a simulated list column (a client's change alone is measured)."""
+    ledger = getattr(checker.document, "_ledger", None) if checker.from_client else None
+    if ledger is None:
+        return None
+    attr = prop.name
+    return lambda name, old, new, removed, added: ledger.derive(model, attr, name, old, new, removed, added)
+
+
 def _check_stream(
     checker: _Checker, model: Model, prop: Property, event: ev.ColumnsStreamedEvent, setter: Any
 ) -> Apply:
     columns = _column_data(checker, model, prop)
     rows = check_stream(columns, event.data, event.rollover)
-    apply_stream(columns, rows, event.rollover)  # on the simulation's own dict
+    apply_stream(columns, rows, event.rollover, _derive(checker, model, prop))  # on the simulation's own dict
     return lambda: stream_checked(model, prop.name, rows, event.rollover, setter)
 
 
@@ -604,7 +613,11 @@ def _check_cells(checker: _Checker, model: Model, prop: Property, event: ev.Colu
     patches = check_patches(columns, event.patches)
     # Cells of list columns change the document's size: the simulation patches copies
     # of them (apply_patches copies lists); arrays keep their size, and stay untouched.
-    apply_patches(columns, {n: e for n, e in patches.items() if not isinstance(columns[n], np.ndarray)})
+    apply_patches(
+        columns,
+        {n: e for n, e in patches.items() if not isinstance(columns[n], np.ndarray)},
+        _derive(checker, model, prop),
+    )
     return lambda: patch_checked(model, prop.name, patches, setter)
 
 
