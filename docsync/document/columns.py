@@ -91,18 +91,45 @@ def _joined(old: Column, new: Column, rollover: int | None) -> Column:
     head = old[len(old) - keep :] if keep else old[:0]
     if isinstance(old, np.ndarray):
         return _made(np.concatenate((head, new)))
-    return list(head) + list(new)
+    # One copy of the kept rows (the slice), the new ones appended: a one-row stream on a
+    # 500,000-row list column copied its rows three times (slice, list(), +).
+    joined = head if type(head) is list else list(head)
+    joined.extend(new)
+    return joined
 
 
 #: Told of a list column made from another: (name, old column, new column, items removed, items added).
 Derive = Callable[[str, Column, Column, list[Any], list[Any]], None]
+#: List columns a check already made by the same change, by name: what ``Derive`` was told of them.
+Made = Mapping[str, tuple[Column, Column, list[Any], list[Any]]]
+
+
+def _made_already(data: dict[str, Column], name: str, made: Made | None, derive: Derive | None) -> bool:
+    """Put in the list column a check made of ``data[name]`` by this change, if it did (no copy, no writes)."""
+    done = made.get(name) if made is not None else None
+    if done is None or done[0] is not data[name]:
+        return False
+    old, new, removed, added = done
+    dict.__setitem__(data, name, new)
+    if derive is not None:
+        derive(name, old, new, removed, added)
+    return True
 
 
 def apply_stream(
-    data: dict[str, Column], rows: Mapping[str, Column], rollover: int | None, derive: Derive | None = None
+    data: dict[str, Column],
+    rows: Mapping[str, Column],
+    rollover: int | None,
+    derive: Derive | None = None,
+    made: Made | None = None,
 ) -> None:
-    """Append checked rows to every column, in place in ``data`` (``derive``: told of each list column made)."""
+    """Append checked rows to every column, in place in ``data`` (``derive``: told of each list column made).
+
+    ``made``: list columns the check of this stream already made (taken as they are).
+    """
     for name, new in rows.items():
+        if made is not None and _made_already(data, name, made, derive):
+            continue
         old = data[name]
         joined = _joined(old, new, rollover)
         dict.__setitem__(data, name, joined)
@@ -185,13 +212,20 @@ def column_made_here(column: Column) -> bool:
 
 
 def apply_patches(
-    data: dict[str, Column], patches: Mapping[str, list[tuple[Any, Any]]], derive: Derive | None = None
+    data: dict[str, Column],
+    patches: Mapping[str, list[tuple[Any, Any]]],
+    derive: Derive | None = None,
+    made: Made | None = None,
 ) -> None:
     """Write checked patches into the columns of ``data`` (an array made elsewhere is copied first).
 
     ``derive``: told of each list column made, with the cells it replaced and their new values.
+    ``made``: list columns the check of these patches already made (taken as they are: a
+    list column is copied to be patched, and the check's copy is the same list).
     """
     for name, entries in patches.items():
+        if made is not None and _made_already(data, name, made, derive):
+            continue
         old = column = data[name]
         removed: list[Any] = []
         added: list[Any] = []
@@ -224,13 +258,17 @@ def _ledger_derive(model: Any, attr: str) -> Derive | None:
     return lambda name, old, new, removed, added: ledger.derive(model, attr, name, old, new, removed, added)
 
 
-def stream_checked(model: Any, attr: str, rows: dict[str, Column], rollover: int | None, setter: Any) -> None:
+def stream_checked(
+    model: Any, attr: str, rows: dict[str, Column], rollover: int | None, setter: Any, made: Made | None = None
+) -> None:
     """Stream rows that ``check_stream`` returned for the current columns of ``model.attr``, and report it."""
-    apply_stream(getattr(model, attr), rows, rollover, _ledger_derive(model, attr))
+    apply_stream(getattr(model, attr), rows, rollover, _ledger_derive(model, attr), made)
     model._column_event(ColumnsStreamedEvent(model, attr, rows, rollover, setter))
 
 
-def patch_checked(model: Any, attr: str, patches: dict[str, list[tuple[Any, Any]]], setter: Any) -> None:
+def patch_checked(
+    model: Any, attr: str, patches: dict[str, list[tuple[Any, Any]]], setter: Any, made: Made | None = None
+) -> None:
     """Write patches that ``check_patches`` returned for the current columns of ``model.attr``, and report it."""
-    apply_patches(getattr(model, attr), patches, _ledger_derive(model, attr))
+    apply_patches(getattr(model, attr), patches, _ledger_derive(model, attr), made)
     model._column_event(ColumnsPatchedEvent(model, attr, patches, setter))

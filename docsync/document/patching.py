@@ -65,6 +65,8 @@ class _Checker:
         self.scratch: dict[str, dict[str, Any]] = {}
         #: Models the events bring into the document, by id (as Document._attach will index them).
         self.joining: dict[str, Model] = {}
+        #: List columns the simulation made by patching or streaming another (``ChangeOutcome.made_columns``).
+        self.made_columns: dict[int, tuple[Any, Any, list[Any]]] = {}
 
     def attachable(self, value: Any) -> None:
         """Refuse a value holding a model of another document, or two new models sharing an id."""
@@ -590,13 +592,24 @@ def _column_data(checker: _Checker, model: Model, prop: Property) -> dict[str, A
     return columns
 
 
-def _derive(checker: _Checker, model: Model, prop: Property) -> Derive | None:
-    """What tells the document's footprint ledger of a simulated list column (a client's change alone is measured)."""
-    ledger = getattr(checker.document, "_ledger", None) if checker.from_client else None
-    if ledger is None:
-        return None
-    attr = prop.name
-    return lambda name, old, new, removed, added: ledger.derive(model, attr, name, old, new, removed, added)
+def _derive(checker: _Checker, model: Model, prop: Property, kept: dict[str, Any]) -> Derive | None:
+    """What keeps a simulated list column a client's change made and tells the footprint ledger.
+
+    Each goes to ``made_columns`` (the references check looks at what it added only) and
+    to ``kept``, by name, for the event's apply to take instead of making it again.
+    """
+    if not checker.from_client:
+        return None  # only a client's change is checked against the rules of ``integrity``
+    ledger = getattr(checker.document, "_ledger", None)
+    made, attr = checker.made_columns, prop.name
+
+    def derive(name: str, old: Any, new: Any, removed: list[Any], added: list[Any]) -> None:
+        made[id(new)] = (new, old, added)  # holds ``new``: its id is not reused during the check
+        kept[name] = (old, new, removed, added)
+        if ledger is not None:
+            ledger.derive(model, attr, name, old, new, removed, added)
+
+    return derive
 
 
 def _check_stream(
@@ -604,8 +617,9 @@ def _check_stream(
 ) -> Apply:
     columns = _column_data(checker, model, prop)
     rows = check_stream(columns, event.data, event.rollover)
-    apply_stream(columns, rows, event.rollover, _derive(checker, model, prop))  # on the simulation's own dict
-    return lambda: stream_checked(model, prop.name, rows, event.rollover, setter)
+    made: dict[str, Any] = {}
+    apply_stream(columns, rows, event.rollover, _derive(checker, model, prop, made))  # on the simulation's own dict
+    return lambda: stream_checked(model, prop.name, rows, event.rollover, setter, made)
 
 
 def _check_cells(checker: _Checker, model: Model, prop: Property, event: ev.ColumnsPatchedEvent, setter: Any) -> Apply:
@@ -613,12 +627,15 @@ def _check_cells(checker: _Checker, model: Model, prop: Property, event: ev.Colu
     patches = check_patches(columns, event.patches)
     # Cells of list columns change the document's size: the simulation patches copies
     # of them (apply_patches copies lists); arrays keep their size, and stay untouched.
+    made: dict[str, Any] = {}
     apply_patches(
         columns,
         {n: e for n, e in patches.items() if not isinstance(columns[n], np.ndarray)},
-        _derive(checker, model, prop),
+        _derive(checker, model, prop, made),
     )
-    return lambda: patch_checked(model, prop.name, patches, setter)
+    # The apply takes the lists made here: the model's column is what the simulation
+    # started from (the checks and the applies run in one go, in the same order).
+    return lambda: patch_checked(model, prop.name, patches, setter, made)
 
 
 #: The check of each event kind that changes one property of a model.
@@ -675,7 +692,13 @@ def apply_events(
         except ValueError as exc:
             raise _value_error(exc) from None
         outcome = ChangeOutcome(
-            document, new_models, checker.touched, checker.value_after, checker.roots, checker.title
+            document,
+            new_models,
+            checker.touched,
+            checker.value_after,
+            checker.roots,
+            checker.title,
+            checker.made_columns,
         )
         check_outcome(outcome, limits)
     for step in steps:

@@ -117,6 +117,35 @@ def test_a_column_never_holds_a_model(case: str) -> None:
     world.refused(PatchError, r"ColumnDataSource\.data|holds models", [event], references=references)
 
 
+def _cells(column: str, value: Any) -> dict[str, Any]:
+    return {"kind": "ColumnsPatched", "model": ref("src"), "attr": "data", "patches": {column: [[0, value]]}}
+
+
+def _rows(s_value: Any) -> dict[str, Any]:
+    return {"kind": "ColumnsStreamed", "model": ref("src"), "attr": "data", "data": {"x": [1.0], "s": [s_value]}}
+
+
+#: A model added to a column by a later event of a patch, after the column was made by an earlier one.
+COLUMN_CHAINS: dict[str, list[dict[str, Any]]] = {
+    "patched, then patched with a model": [_cells("s", "a"), _cells("s", ref("d1"))],
+    "patched, then streamed a model": [_cells("s", "a"), _rows(ref("d1"))],
+    "streamed, then patched with a model": [_rows("a"), _cells("s", ref("d1"))],
+    "streamed a model, then streamed": [_rows(ref("d1")), _rows("b"), _cells("s", "c")],
+    "replaced, then patched": [
+        {"kind": "ColumnDataChanged", "model": ref("src"), "attr": "data", "columns": {"s": [[ref("d1")], "q", "r"]}},
+        _cells("s", "a"),
+    ],
+}
+
+
+@pytest.mark.parametrize("case", sorted(COLUMN_CHAINS))
+def test_a_column_made_by_several_events_never_holds_a_model(case: str) -> None:
+    world = World()
+    before = {name: list(column) for name, column in world.doc.models["src"].data.items()}
+    world.refused(PatchError, r"ColumnDataSource\.data|holds models", COLUMN_CHAINS[case], references=[div("d1")])
+    assert {name: list(column) for name, column in world.doc.models["src"].data.items()} == before
+
+
 MODEL_VALUES = {
     "Instance": ("child", ref("d1")),
     "List item": ("children", [ref("d1")]),
