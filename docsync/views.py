@@ -200,7 +200,7 @@ def _client_config(
         app_path,
         _user_id(request),
         arguments,
-        request_info=request_info(request),
+        request_info=request_info(request, arguments),
         visitor=visitor,
         visitor_fresh=fresh,
     )

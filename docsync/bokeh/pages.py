@@ -205,7 +205,8 @@ def autoload_js(request: HttpRequest, context: Any, target: str, session_id: str
     if refused is not None:
         return refused
     visitor = page_visitor(request, context)
-    token = bokeh_token(session_id, context.path, _user_id(request), arguments, request_info(request), visitor)
+    info = request_info(request, arguments)
+    token = bokeh_token(session_id, context.path, _user_id(request), arguments, info, visitor)
     # Bokeh's template writes the element id raw into a JavaScript string (its warning
     # when the element is missing): a quote in ``?target=`` ran script in the embedding
     # page. The script is made around a placeholder of letters and digits, which every

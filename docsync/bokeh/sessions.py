@@ -50,9 +50,10 @@ def page_request(
 
     ``visitor``: the anonymous visitor the session belongs to (page_visitor).
     """
-    info = request_info(request)
+    arguments = request_arguments(request) if arguments is None else arguments
+    info = request_info(request, arguments)
     return {
-        "arguments": request_arguments(request) if arguments is None else arguments,
+        "arguments": arguments,
         "headers": info.get("headers", {}),
         "cookies": info.get("cookies", {}),
         "user": user,

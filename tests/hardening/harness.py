@@ -240,9 +240,9 @@ class Browser:
         except urllib.error.HTTPError as exc:
             return Response(exc.code, exc.read().decode("utf-8", "replace"), dict(exc.headers))
 
-    def get(self, path: str) -> Response:
-        """GET ``path`` without following redirects."""
-        return self._open(urllib.request.Request(self.base + path.lstrip("/")))
+    def get(self, path: str, headers: dict[str, str] | None = None) -> Response:
+        """GET ``path`` (with ``headers`` besides the cookies) without following redirects."""
+        return self._open(urllib.request.Request(self.base + path.lstrip("/"), headers=headers or {}))
 
     def post(self, path: str, data: dict[str, str] | list[tuple[str, str]]) -> Response:
         """POST a form to ``path`` with the CSRF token, without following redirects."""

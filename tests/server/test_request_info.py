@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import json
 from typing import Any
 
 import pytest
 from django.test import RequestFactory, override_settings
 
 from docsync.client import ClientSession
-from docsync.server.admission.request_info import MAX_REQUEST_INFO_BYTES, request_info
+from docsync.server.admission.request_info import MAX_REQUEST_INFO_BYTES, MAX_TOKEN_REQUEST_BYTES, request_info
 from docsync.testing import EVENT_WAIT
 
 from .clients import ServerUnderTest
@@ -27,7 +28,7 @@ HEADERS = {
 def _info(**settings: Any) -> dict[str, dict[str, str]]:
     request = RequestFactory().get("/sliders/", **HEADERS)
     with override_settings(DOCSYNC={**DOCSYNC, **settings}):
-        return request_info(request)
+        return request_info(request, {})
 
 
 def test_by_default_every_header_and_cookie_but_credentials() -> None:
@@ -45,11 +46,27 @@ def test_include_and_exclude_as_bokeh_does() -> None:
     assert _info(EXCLUDE_HEADERS=[])["headers"]["Authorization"] == "Bearer secret"
 
 
-def test_what_a_token_carries_is_bounded() -> None:
-    request = RequestFactory().get("/sliders/", **{f"HTTP_X_BIG_{n}": "v" * 1000 for n in range(10)})
-    info = request_info(request)
-    assert sum(len(k) + len(v) for part in info.values() for k, v in part.items()) <= MAX_REQUEST_INFO_BYTES
+def _json_bytes(info: dict[str, dict[str, str]]) -> int:
+    """Bytes of the headers and cookies as the token's JSON holds them (each entry with its ":" and ",")."""
+    return sum(len(json.dumps(k)) + len(json.dumps(v)) + 2 for part in info.values() for k, v in part.items())
+
+
+@pytest.mark.parametrize("value", ["v" * 1000, "\u00e9" * 300, 'say "hi"\\' * 100], ids=["ascii", "latin-1", "escaped"])
+def test_what_a_token_carries_is_bounded_as_its_json_holds_it(value: str) -> None:
+    request = RequestFactory().get("/sliders/", **{f"HTTP_X_BIG_{n}": value for n in range(10)})
+    info = request_info(request, {})
+    assert _json_bytes(info) <= MAX_REQUEST_INFO_BYTES
     assert 0 < len(info["headers"]) < 10
+    assert all(v == value for k, v in info["headers"].items() if k.startswith("X-Big"))
+
+
+def test_the_arguments_come_first_in_a_tokens_budget() -> None:
+    request = RequestFactory().get("/sliders/", **{f"HTTP_X_BIG_{n}": "v" * 300 for n in range(20)})
+    arguments = {"a": ["x" * 4000]}
+    info = request_info(request, arguments)
+    size = len(json.dumps(arguments, separators=(",", ":")))
+    assert 0 < _json_bytes(info) <= MAX_TOKEN_REQUEST_BYTES - size < MAX_REQUEST_INFO_BYTES
+    assert _json_bytes(request_info(request, {})) > MAX_TOKEN_REQUEST_BYTES - size  # without them: more
 
 
 @pytest.mark.asyncio
@@ -87,7 +104,7 @@ def test_the_headers_read_from_meta_are_djangos_request_headers() -> None:
     assert list(made.headers.items())  # made first: read from the mapping
     assert "headers" not in fresh.__dict__
     with override_settings(DOCSYNC={**DOCSYNC, "EXCLUDE_HEADERS": []}):
-        from_meta, from_mapping = request_info(fresh), request_info(made)
+        from_meta, from_mapping = request_info(fresh, {}), request_info(made, {})
     assert "headers" not in fresh.__dict__  # the token did not make them
     assert list(from_meta["headers"].items()) == list(from_mapping["headers"].items())
     assert list(from_meta["headers"].items()) == list(made.headers.items())
