@@ -40,6 +40,24 @@ _PropertyCheck = Callable[["_Checker", Model, Property, Any, Any], Apply]
 class _Checker:
     """Checks events in order against a simulation of the state they will meet."""
 
+    # (Slots: its fields are read and written for every event of every patch.)
+    __slots__ = (
+        "allow_structure",
+        "dicts",
+        "document",
+        "from_client",
+        "joining",
+        "lists",
+        "models",
+        "new_models",
+        "pushed",
+        "roots",
+        "scratch",
+        "title",
+        "touched",
+        "values",
+    )
+
     def __init__(
         self,
         document: Any,

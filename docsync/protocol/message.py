@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal, NotRequired, TypedDict
 
 import orjson
@@ -152,14 +152,28 @@ def frame_nbytes(frame: Frame) -> int:
     return len(frame)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Message:
     """One protocol message; ``to_frames`` turns it into websocket frames."""
 
     header: dict[str, Any]
-    metadata: dict[str, Any] = field(default_factory=dict)
-    content: dict[str, Any] = field(default_factory=dict)
-    buffers: list[tuple[str, Buffer]] = field(default_factory=list)
+    metadata: dict[str, Any]
+    content: dict[str, Any]
+    buffers: list[tuple[str, Buffer]]
+
+    def __init__(
+        self,
+        header: dict[str, Any],
+        metadata: dict[str, Any] | None = None,
+        content: dict[str, Any] | None = None,
+        buffers: list[tuple[str, Buffer]] | None = None,
+    ) -> None:
+        # (Written out, not generated: the generated one tells each default factory's
+        # sentinel apart, and a message is made for every one sent and received.)
+        self.header = header
+        self.metadata = {} if metadata is None else metadata
+        self.content = {} if content is None else content
+        self.buffers = [] if buffers is None else buffers
 
     @property
     def msgtype(self) -> str:

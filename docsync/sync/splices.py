@@ -24,9 +24,11 @@ from dataclasses import dataclass
 __all__ = ["Splice", "conflicts", "transform"]
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen (never changed once made): a frozen dataclass's __init__ sets each field
+# through object.__setattr__, and splices are made for every splice judged and shifted.
+@dataclass(slots=True, unsafe_hash=True)
 class Splice:
-    """``delete`` items at ``index`` replaced by ``count`` items."""
+    """``delete`` items at ``index`` replaced by ``count`` items (never changed once made)."""
 
     index: int
     delete: int
