@@ -48,6 +48,7 @@ class _Checker:
         "from_client",
         "joining",
         "lists",
+        "made_columns",
         "models",
         "new_models",
         "pushed",
