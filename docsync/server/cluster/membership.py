@@ -16,14 +16,16 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ...conf import docsync_settings
+from ...exceptions import OwnerGoneError
 from ..registry import SessionRegistry
+from ..sigterm import before_sigterm
 from .admin_rpc import AdminRPC
 from .broadcast import broadcast, on_broadcast
 from .directory import Directory, redis_url
 from .liveness import Liveness
 from .peers import PeerLink, Peers
 from .relay_in import RelayIn
-from .relay_out import Relay, RelayedSocket, RelayOut
+from .relay_out import CLOSE_PATIENCE, Relay, RelayedSocket, RelayOut
 from .wire import (
     BROADCAST,
     COMMAND,
@@ -46,6 +48,12 @@ __all__ = ["Cluster", "ensure_cluster"]
 
 logger = logging.getLogger("docsync.cluster")
 
+#: What a relayed websocket of a session of this process is told when the process stops
+#: (a process killed is found at a heartbeat instead: "went away").
+STOPPED = "the process holding this session stopped; reconnect"
+#: Seconds leaving may take before the ASGI server's own SIGTERM handler runs anyway.
+LEAVE_TIMEOUT = 2 * CLOSE_PATIENCE
+
 
 class Cluster:
     """The directory, both relay ends, admin commands and broadcast, fed by one channel."""
@@ -66,6 +74,8 @@ class Cluster:
         self.admin_rpc = AdminRPC(registry, layer, directory, channel)
         self.liveness = Liveness(registry, layer, directory, channel, self.relay_out, self.relay_in)
         self._tasks: list[asyncio.Task[None]] = []
+        #: Whether this process has left the cluster (``leave`` or ``stop``).
+        self.left = False
 
     @classmethod
     async def join(cls, registry: SessionRegistry) -> Cluster:
@@ -81,15 +91,40 @@ class Cluster:
         loop = asyncio.get_running_loop()
         cluster._tasks = [loop.create_task(cluster._listen()), loop.create_task(cluster.liveness.run_forever())]
         await cluster.liveness.beat()
+        # daphne stops its loop on SIGTERM with no lifespan shutdown: left to the liveness
+        # key's expiry, relayed clients of this process's sessions heard nothing for up to
+        # PROCESS_TIMEOUT and a beat, and their reconnects were relayed back here meanwhile.
+        before_sigterm(cluster.leave, LEAVE_TIMEOUT, "cluster: leaving")
         return cluster
 
     async def stop(self) -> None:
-        """Stop listening and drop this process's liveness key."""
+        """Stop listening and drop this process's liveness key (once: a SIGTERM's ``leave`` did it already)."""
+        if self.left:
+            return
+        self.left = True
         for task in self._tasks:
             task.cancel()
         if self.peers is not None:
             await self.peers.close()
         await self.directory.leave()
+
+    async def leave(self) -> None:
+        """Leave the cluster as this process stops: out of the directory, its sessions' relayed websockets closed 4010.
+
+        Out of the directory first, so that a client told to reconnect makes its session
+        anew on a live process, rather than being relayed back here.
+        """
+        if self.left or self.registry.keeper is not None:
+            return  # left already, or a drain (persistence) closes everything with 4012 and leaves
+        self.left = True
+        for task in self._tasks:
+            task.cancel()  # a beat would register this process again
+        await self.directory.leave()
+        gone = OwnerGoneError(STOPPED)
+        closed = await self.relay_in.close_all(gone.close_code, gone.reason, CLOSE_PATIENCE)
+        if self.peers is not None:
+            await self.peers.close()  # what the closes put on the routes is written before they close
+        logger.info("cluster: stopping: left the directory, %d relayed websockets closed", closed)
 
     # -- what the rest of the server calls --------------------------------------------
 

@@ -422,6 +422,20 @@ class RelayIn:
             if not conn.outbox.overflowed:
                 conn.outbox.stop()
 
+    async def close_all(self, code: int, reason: str, patience: float) -> int:
+        """Close every relayed connection (``patience`` s at most for the closes to leave), detach them; count them."""
+        remotes = list(self.remotes.values())
+        for conn, _session, _queue in remotes:
+            conn.queue_close(code, reason)
+        waits = [asyncio.ensure_future(conn.outbox.written()) for conn, _session, _queue in remotes]
+        if waits:
+            _, pending = await asyncio.wait(waits, timeout=patience)
+            for wait in pending:
+                wait.cancel()
+        for conn, _session, _queue in remotes:
+            self._drop(conn.conn_id)  # written (or given up on): nothing more goes to them
+        return len(remotes)
+
     def link_lost(self, link: PeerLink) -> None:
         """Detach the relayed connections that came on a direct route that closed (nothing reaches them in order)."""
         for conn_id, (conn, _session, _queue) in list(self.remotes.items()):

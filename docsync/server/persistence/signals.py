@@ -9,51 +9,21 @@ hands the signal to the handler it replaced, which stops the server as before.
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import signal
 import socket
-import threading
-from typing import Any
 
 from ...conf import docsync_settings
+from ..sigterm import before_sigterm
 from .keeper import SnapshotKeeper
 
 __all__ = ["drain_this_process", "install_drain_on_sigterm", "send_drain"]
 
-logger = logging.getLogger("docsync.persistence")
-
 
 def install_drain_on_sigterm(keeper: SnapshotKeeper) -> bool:
     """Make SIGTERM drain ``keeper``'s process first; return False where signals cannot be set (not the main thread)."""
-    if threading.current_thread() is not threading.main_thread():
-        return False
-    loop = asyncio.get_running_loop()
-    previous = signal.getsignal(signal.SIGTERM)
-    state: dict[str, Any] = {"task": None}
-
-    def handle(signum: int, frame: Any) -> None:
-        if state["task"] is not None:
-            return  # a second SIGTERM while draining: the drain's bound still holds
-        state["task"] = loop.create_task(_drain_then_stop(keeper, previous, signum))
-
-    signal.signal(signal.SIGTERM, handle)
-    return True
-
-
-async def _drain_then_stop(keeper: SnapshotKeeper, previous: Any, signum: int) -> None:
     timeout = float(docsync_settings().DRAIN_TIMEOUT)
-    try:
-        await asyncio.wait_for(keeper.drain(), timeout)
-    except TimeoutError:
-        logger.error("persistence: drain took over DRAIN_TIMEOUT (%.1f s): stopping anyway", timeout)
-    except Exception:
-        logger.exception("persistence: drain failed: stopping anyway")
-    signal.signal(signal.SIGTERM, previous)
-    if callable(previous):
-        previous(signum, None)
-    elif previous == signal.SIG_DFL:
-        os.kill(os.getpid(), signum)
+    return before_sigterm(keeper.drain, timeout, "persistence: drain (DRAIN_TIMEOUT)")
 
 
 def send_drain(process_id: str) -> int:
