@@ -67,7 +67,7 @@ def _as_rows(name: str, existing: Column, rows: Any) -> Column:
 
 def check_stream(data: Mapping[str, Column], new: Mapping[str, Any], rollover: int | None) -> dict[str, Column]:
     """Return the rows to stream, normalised, or raise ValidationError."""
-    if not isinstance(new, Mapping) or not new:
+    if not (type(new) is dict or isinstance(new, Mapping)) or not new:
         raise ValidationError("stream needs a dict of column name to new rows")
     if set(new) != set(data):
         missing = sorted(set(data) - set(new))
@@ -154,18 +154,19 @@ def _check_index(name: str, index: Any, length: int) -> Any:
 
 def check_patches(data: Mapping[str, Column], patches: Mapping[str, Any]) -> dict[str, list[tuple[Any, Any]]]:
     """Return the checked patches, or raise ValidationError."""
-    if not isinstance(patches, Mapping) or not patches:
+    # (A dict, nearly always, told by its type: no abstract-class check per patch.)
+    if not (type(patches) is dict or isinstance(patches, Mapping)) or not patches:
         raise ValidationError("patch needs a dict of column name to [(index, value), ...]")
     checked: dict[str, list[tuple[Any, Any]]] = {}
     for name, entries in patches.items():
         if name not in data:
             raise ValidationError(f"cannot patch unknown column {name!r}")
-        if not isinstance(entries, list | tuple):
+        if not (type(entries) is list or isinstance(entries, list | tuple)):
             raise ValidationError(f"patches of column {name!r} must be a list")
         column = data[name]
         items = []
         for entry in entries:
-            if not isinstance(entry, list | tuple) or len(entry) != 2:
+            if not (type(entry) is tuple or type(entry) is list or isinstance(entry, list | tuple)) or len(entry) != 2:
                 raise ValidationError(f"patch of column {name!r} must be (index, value) pairs")
             index = _check_index(name, entry[0], len(column))
             value = entry[1]

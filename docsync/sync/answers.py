@@ -25,7 +25,9 @@ from dataclasses import dataclass
 __all__ = ["Answer", "RememberedAnswers"]
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen (never changed once made): a frozen dataclass's __init__ sets each field through
+# object.__setattr__, and one is made for every patch a session answers.
+@dataclass(slots=True, unsafe_hash=True)
 class Answer:
     """How a client patch was answered: its position, events rejected, or the refusal."""
 

@@ -35,7 +35,9 @@ __all__ = ["ListChange", "Shift", "SpliceBridge"]
 Key = tuple[str, str]
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen (never changed once made): a frozen dataclass's __init__ sets each field through
+# object.__setattr__, and one is made for every splice the bridge catches a client up with.
+@dataclass(slots=True, unsafe_hash=True)
 class ListChange:
     """A splice of a list property the server applied at position ``seq``."""
 

@@ -149,7 +149,9 @@ class PatchStep:
         return self.decoded.events if self.decoded is not None else []
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen (never changed once made): a frozen dataclass's __init__ sets each field through
+# object.__setattr__, and one is made for every patch a session answers.
+@dataclass(slots=True)
 class PatchOutcome:
     """What a patch caused, in sending order.
 
