@@ -27,6 +27,8 @@ DEFAULTS: dict[str, Any] = {
     # JSON arrays and objects in one frame from a client, counted as its "[" and "{"
     # (close 1009): a message's cost on the event loop grows with its values, not its bytes.
     "MAX_FRAME_CONTAINERS": 100_000,
+    # And JSON values, counted as the commas between them outside strings (close 1009).
+    "MAX_FRAME_VALUES": 1_100_000,
     # What clients may make of a document, so that a pull of it always fits the wire
     # limits (None: MAX_MESSAGE_BYTES // 2 and MAX_FRAME_BYTES); see docs/protocol.md §11.
     "MAX_DOCUMENT_BYTES": None,

@@ -161,6 +161,8 @@ DOCSYNC: dict[str, Any] = {
 # Numeric settings may be overridden from the environment (tests and benchmarks do).
 for _key in (
     "MAX_SESSIONS",
+    "MAX_FRAME_CONTAINERS",
+    "MAX_FRAME_VALUES",
     "MAX_PATCHES_PER_SECOND",
     "MAX_CONNECTIONS_PER_SESSION",
     "MAX_CONNECTIONS_PER_SESSION_PER_CLIENT",

@@ -10,7 +10,7 @@ from typing import Any
 from ..exceptions import MessageTooBigError, ProtocolError
 from .message import Buffer, Frame, Message, frame_nbytes
 from .msgtypes import MESSAGE_TYPES
-from .wire_json import count_containers, loads
+from .wire_json import count_containers, count_separators, loads
 
 __all__ = [
     "DEFAULT_MAX_BUFFERS",
@@ -85,6 +85,7 @@ class Receiver:
         "max_frame_bytes",
         "max_id_length",
         "max_message_bytes",
+        "max_values",
         "pending_bytes",
     )
 
@@ -96,6 +97,7 @@ class Receiver:
         max_buffers: int = DEFAULT_MAX_BUFFERS,
         max_id_length: int = DEFAULT_MAX_ID_LENGTH,
         max_containers: int | None = None,
+        max_values: int | None = None,
     ) -> None:
         # No "0 means unlimited": a limit is always a positive number.
         for name, value in (
@@ -106,10 +108,9 @@ class Receiver:
         ):
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if max_containers is not None and (
-            not isinstance(max_containers, int) or isinstance(max_containers, bool) or max_containers <= 0
-        ):
-            raise ValueError(f"max_containers must be a positive integer or None, got {max_containers!r}")
+        for name, optional in (("max_containers", max_containers), ("max_values", max_values)):
+            if optional is not None and (not isinstance(optional, int) or isinstance(optional, bool) or optional <= 0):
+                raise ValueError(f"{name} must be a positive integer or None, got {optional!r}")
         self.max_frame_bytes = max_frame_bytes
         self.max_message_bytes = max_message_bytes
         self.max_buffers = max_buffers
@@ -120,6 +121,13 @@ class Receiver:
         #: as the frame's ``[`` and ``{`` characters (those inside strings too), and only
         #: in frames longer than the limit, so that smaller frames pay nothing.
         self.max_containers = max_containers
+        #: The most JSON values one text frame may hold (None: no limit), counted as its
+        #: commas and colons outside strings (an object member is two values, its key and
+        #: its value, and costs as much to read). Within the container limit a frame of
+        #: lines of small ints still held the loop over a second (76,000 lines of 100,
+        #: 15 MB): a frame's cost grows with its values. Counted before parsing, and only
+        #: in frames longer than the limit: first all of them in C, exactly only when more.
+        self.max_values = max_values
         self._expecting = Expecting.HEADER
         self._header: dict[str, Any] = _NOTHING
         self._metadata: dict[str, Any] = _NOTHING
@@ -282,7 +290,7 @@ class Receiver:
         # than the limit cannot hold more arrays and objects (``_parse_large`` counts).
         limit = self.max_containers
         size = self._frame_size
-        if size > _PAUSE_GC_FROM or (limit is not None and size > limit):
+        if size > _PAUSE_GC_FROM or (limit is not None and size > limit) or size > (self.max_values or size):
             return self._parse_large(frame, limit)
         try:
             return loads(frame)
@@ -299,6 +307,13 @@ class Receiver:
                 raise MessageTooBigError(
                     f"too many arrays and objects in {self._expecting.value} frame: {containers} > {limit}"
                 )
+        values = self.max_values
+        # Commas and colons inside strings (a text, a URL; a file's base64 has none) are told
+        # apart only when all of them are more than the limit.
+        if values is not None and len(frame) > values and frame.count(",") + frame.count(":") > values:
+            separators = count_separators(frame)
+            if separators > values:
+                raise MessageTooBigError(f"too many values in {self._expecting.value} frame: {separators} > {values}")
         # Without the cyclic garbage collector meanwhile: every list and dict orjson makes
         # is tracked, and collections ran all through a large frame's parse (2,000,000
         # one-item lists: 0.8 s with them, 0.16 s without). Collections resume after it,

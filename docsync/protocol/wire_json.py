@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-__all__ = ["MAX_DEPTH", "count_containers", "dumpb", "dumps", "loads"]
+__all__ = ["MAX_DEPTH", "count_containers", "count_separators", "dumpb", "dumps", "loads"]
 
 # Deep enough for any document (a nested model costs about three levels), far below
 # the depth at which orjson < 3.9.15 overflows the C stack while decoding
@@ -18,6 +18,8 @@ MAX_DEPTH = 128
 
 # Everything but brackets and quotes is irrelevant to nesting depth.
 _IRRELEVANT = bytes(c for c in range(256) if c not in b'[]{}"')
+# And everything but commas, colons and quotes to the number of values.
+_NOT_SEPARATORS = bytes(c for c in range(256) if c not in b',:"')
 
 
 def dumps(obj: Any) -> str:
@@ -88,24 +90,43 @@ def count_containers(text: str | bytes | bytearray) -> int:
     return 0 if brackets is None else int(np.count_nonzero(brackets[0]))
 
 
+def count_separators(text: str | bytes | bytearray) -> int:
+    """Count the commas and colons outside strings in ``text``.
+
+    About the values it holds: one comma fewer than the items of each array, and an
+    object member's key and value one each. In C, like ``count_containers``.
+    """
+    scanned = _outside_strings(text, _NOT_SEPARATORS)
+    # Every byte kept but the quotes is a comma or a colon.
+    return 0 if scanned is None else int(np.count_nonzero((scanned[0] != ord('"')) & scanned[1]))
+
+
 def _brackets(text: str | bytes | bytearray) -> tuple[np.ndarray, np.ndarray] | None:
     """Masks of the opening and closing brackets outside strings (None: no brackets nor quotes)."""
+    scanned = _outside_strings(text, _IRRELEVANT)
+    if scanned is None:
+        return None
+    codes, outside = scanned
+    opens = ((codes == ord("[")) | (codes == ord("{"))) & outside
+    closes = ((codes == ord("]")) | (codes == ord("}"))) & outside
+    return opens, closes
+
+
+def _outside_strings(text: str | bytes | bytearray, irrelevant: bytes) -> tuple[np.ndarray, np.ndarray] | None:
+    """The bytes of ``text`` that are neither ``irrelevant`` nor escaped, and the mask of those outside strings."""
     data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else bytes(text)
     # Remove escaped backslashes first, then escaped quotes, as JSON's lexer pairs
     # backslashes left to right; every quote left then opens or closes a string.
-    data = data.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _IRRELEVANT)
+    data = data.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, irrelevant)
     if not data:
         return None
     codes = np.frombuffer(data, dtype=np.uint8)
     quotes = codes == ord('"')
     in_string = (np.cumsum(quotes, dtype=np.int32) & 1).astype(bool)
     if in_string[-1]:
-        # An unterminated string: count its brackets too, erring on the deep side.
+        # An unterminated string: count what it holds too, erring on the large side.
         in_string[int(np.flatnonzero(quotes)[-1]) :] = False
-    outside = ~in_string
-    opens = ((codes == ord("[")) | (codes == ord("{"))) & outside
-    closes = ((codes == ord("]")) | (codes == ord("}"))) & outside
-    return opens, closes
+    return codes, ~in_string
 
 
 def _has_nonfinite_float(obj: Any) -> bool:

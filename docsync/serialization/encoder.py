@@ -5,12 +5,15 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import math
+from collections.abc import Callable, Iterable
+from itertools import chain
 from typing import Any
 
 import numpy as np
 
 from ..exceptions import SerializationError
 from .arrays import Buffer, array_to_buffer
+from .lines import copy_lines, item_types
 
 __all__ = ["Encoder", "is_reference_type"]
 
@@ -30,19 +33,33 @@ _SCAN_FROM = 32
 
 
 def _plain_copy(value: list[Any] | tuple[Any, ...]) -> list[Any] | None:
-    """``list(value)`` when every item encodes to itself, else None (a cheap, C-level check)."""
+    """``list(value)`` when every item encodes to itself, else None (a cheap, C-level check).
+
+    A list of lists of such items (a MultiLine's column, one line a row) is copied line
+    by line, its items checked in the same C-level passes over all lines at once: 99,000
+    lines of 20 ints were a call per item, 76,000 lines of 100 four passes per line.
+    """
     types = set(map(type, value))
+    if types == _LINES:
+        lines = value
+        return copy_lines(lines) if _encode_themselves(item_types(lines), lambda: chain.from_iterable(lines)) else None
+    return list(value) if _encode_themselves(types, lambda: value) else None
+
+
+_LINES = {list}
+
+
+def _encode_themselves(types: set[type], items: Callable[[], Iterable[Any]]) -> bool:
+    """Tell whether ``items()``, of ``types``, all encode to themselves (each pass a new iterable)."""
     if types <= _TEXT_ITEMS:
-        return list(value)
-    if types <= _NUMBER_ITEMS:
-        # The range first: then every item converts to a float (isfinite raises
-        # OverflowError past 1e308); a NaN or an infinity fails either test.
-        if int in types and not _MIN_INT <= min(value) <= max(value) <= _MAX_INT:
-            return None
-        if float in types and not all(map(math.isfinite, value)):
-            return None
-        return list(value)
-    return None
+        return True
+    if not types <= _NUMBER_ITEMS:
+        return False
+    # The range first: then every item converts to a float (isfinite raises
+    # OverflowError past 1e308); a NaN or an infinity fails either test.
+    if int in types and not _MIN_INT <= min(items()) <= max(items()) <= _MAX_INT:
+        return False
+    return not (float in types and not all(map(math.isfinite, items())))
 
 
 def is_reference_type(value: object) -> bool:

@@ -375,3 +375,37 @@ def test_holds_models_finds_a_model_in_a_long_line_of_a_column(length: int) -> N
     assert holds_models([line, [*line, [Div()]]])
     assert not holds_models([line, [*line, "a", None, True, 1]])
     assert not holds_models({"xs": [line] * 3, "ys": [[*line, [1]]]})
+
+
+@pytest.mark.parametrize(
+    ("item", "good", "bad"),
+    [(Int(), 7, True), (Float(), 0.5, 1), (String(), "s", 1), (Bool(), False, 0)],
+)
+def test_a_long_list_of_exactly_typed_items_is_accepted_in_one_pass(item: Property, good: Any, bad: Any) -> None:
+    import sys
+
+    prop = List(item)
+    calls = 0
+
+    def count(frame: Any, event: str, arg: Any) -> None:
+        nonlocal calls
+        calls += event == "call"
+
+    value = [good] * 100_000
+    sys.setprofile(count)
+    try:
+        accepted = prop.accepts(value)
+    finally:
+        sys.setprofile(None)
+    assert accepted == value and accepted is not value and calls < 5, calls
+    # Anything else among them is judged by the item's own rule, as before.
+    mixed = [good] * 40 + [bad]
+    try:
+        expected: Any = [item.accepts(v) for v in mixed]
+    except ValidationError:
+        expected = ValidationError
+    try:
+        result: Any = prop.accepts(mixed)
+    except ValidationError:
+        result = ValidationError
+    assert repr(result) == repr(expected)

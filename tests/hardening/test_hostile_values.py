@@ -27,6 +27,7 @@ from .harness import Site
 from .hostile import Victim, patch, raw_pull
 
 LIMIT = DEFAULTS["MAX_FRAME_CONTAINERS"]
+VALUES = DEFAULTS["MAX_FRAME_VALUES"]
 TOO_BIG = 1009
 
 
@@ -92,6 +93,35 @@ async def test_two_million_one_item_lists_are_refused_unparsed_while_another_ses
     assert [m.content["code"] for m in errors] == ["close-1009"]
     assert answered >= 1
     assert (await bystander.request(server_info_req(), EVENT_WAIT)).msgtype == SERVER_INFO_REPLY
+    await victim.assert_unharmed()
+
+
+@pytest.mark.asyncio
+async def test_lines_of_small_ints_past_the_value_limit_are_refused_unparsed_while_another_session_is_served(
+    victim: Victim, bystander: RawSocket
+) -> None:
+    # The worst message the container limit let through: 76,000 lines of 100 one-digit ints
+    # (15 MB, 76,009 containers), 7.6 million values, held the loop over a second.
+    line = [i % 10 for i in range(100)]
+    message = _set_data(victim.model_id("source"), {"x": [line] * 76_000})
+    frames = [frame if isinstance(frame, str) else bytes(frame) for frame in message.to_frames()]
+    assert len(frames[2]) < DEFAULTS["MAX_FRAME_BYTES"]
+    assert frames[2].count("[") + frames[2].count("{") < LIMIT
+    # 99 commas a line, 75,999 between the lines, the content's other 6 commas (between the
+    # event's 4 members, the map's 2, the entry's name and column, events and references)
+    # and its 9 colons (events, kind, model, id, attr, new, type, entries, references).
+    separators = 76_000 * 99 + 75_999 + 6 + 9
+    sock = await victim.raw()
+    try:
+        sending = asyncio.ensure_future(sock.send_frames(*frames))
+        answered = await _server_info_while(bystander, sending)
+        closed = await sock.until_closed(EVENT_WAIT)
+    finally:
+        await sock.close()
+    assert closed.code == TOO_BIG
+    assert sock.errors() == [f"too many values in content frame: {separators} > {VALUES}"]
+    assert [m.content["code"] for m in sock.messages if m.msgtype == ERROR] == ["close-1009"]
+    assert answered >= 1
     await victim.assert_unharmed()
 
 

@@ -21,7 +21,7 @@ from docsync.protocol.receiver import (
     Expecting,
     Receiver,
 )
-from docsync.protocol.wire_json import count_containers
+from docsync.protocol.wire_json import count_containers, count_separators
 
 
 def feed(receiver: Receiver, frames: list[Frame]) -> Message:
@@ -456,6 +456,74 @@ class TestContainerLimit:
             assert gc.isenabled() is enabled
         finally:
             (gc.enable if was else gc.disable)()
+
+
+class TestValueLimit:
+    """``max_values``: the JSON values one text frame may hold, counted as its commas and colons."""
+
+    def test_unlimited_by_default(self) -> None:
+        receiver = Receiver()
+        assert receiver.max_values is None
+        content = orjson.dumps({"x": [1] * 300_000}).decode()
+        assert len(feed(receiver, [header(msgtype="PATCH-DOC"), "{}", content]).content["x"]) == 300_000
+
+    @pytest.mark.parametrize("value", [0, -1, 1.5, True, "10"])
+    def test_refuses_a_limit_that_is_not_a_positive_integer(self, value: Any) -> None:
+        with pytest.raises(ValueError, match="max_values must be a positive integer or None"):
+            Receiver(max_values=value)
+
+    def test_a_content_frame_over_it_is_refused_before_parsing(self) -> None:
+        receiver = Receiver(max_values=100)
+        content = orjson.dumps({"events": [1] * 200, "base": 0}).decode()  # 199 + 1 commas, 2 colons
+        for frame in [header(msgtype="PATCH-DOC"), "{}"]:
+            receiver.receive(frame)
+        with pytest.raises(MessageTooBigError) as excinfo:
+            receiver.receive(content)
+        assert str(excinfo.value) == "too many values in content frame: 202 > 100"
+        assert excinfo.value.close_code == 1009
+        assert_still_works(receiver)
+
+    def test_every_text_frame_is_counted(self) -> None:
+        receiver = Receiver(max_values=10)
+        with pytest.raises(MessageTooBigError, match=r"^too many values in header frame: 16 > 10$"):
+            receiver.receive(header(extra=[1] * 12))
+        receiver.receive(header())
+        with pytest.raises(MessageTooBigError, match=r"^too many values in metadata frame: 12 > 10$"):
+            receiver.receive(orjson.dumps({"m": [0] * 12}).decode())
+        assert_still_works(receiver)
+
+    def test_exactly_the_limit_is_taken(self) -> None:
+        receiver = Receiver(max_values=102)
+        content = orjson.dumps({"indices": list(range(100)), "base": 0}).decode()  # 99 + 1 commas, 2 colons
+        assert feed(receiver, [header(msgtype="PATCH-DOC"), "{}", content]).content["indices"] == list(range(100))
+
+    def test_commas_and_colons_inside_strings_do_not_count(self) -> None:
+        receiver = Receiver(max_values=10)
+        content = orjson.dumps({"value": "a,b:" * 1000, "escaped": ['\\",,::', "\\\\", '",:,"']}).decode()
+        received = feed(receiver, [header(msgtype="PATCH-DOC"), "{}", content])
+        assert received.content["value"] == "a,b:" * 1000
+
+    def test_the_limit_does_not_apply_to_binary_payloads(self) -> None:
+        receiver = Receiver(max_values=5)  # the header's commas and colons
+        frames: list[Frame] = [header(num_buffers=1), "{}", "{}", '{"id":"a"}', b"1,2,3," * 100]
+        assert feed(receiver, frames).buffers == [("a", b"1,2,3," * 100)]
+
+
+class TestCountSeparators:
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ("1", 0),
+            ('",,::"', 0),
+            ("[1,2,3]", 2),
+            ('{"a":[1,{}],"b":",:"}', 4),
+            ('["\\\\", [",\\","]]', 1),
+            ('["\\\\\\",", 1]', 1),
+        ],
+    )
+    def test_counts_commas_and_colons_outside_strings(self, text: str, expected: int) -> None:
+        assert count_separators(text) == expected
+        assert count_separators(text.encode()) == expected
 
 
 class TestCountContainers:

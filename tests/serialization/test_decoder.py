@@ -249,3 +249,33 @@ class TestLongPlainLists:
         assert result[:40] == [1] * 40
         assert repr(result[40]) == repr(decoder.decode(odd))
         assert type(result[40]) is not dict
+
+
+class TestLinesAndObjectsOfPlainValues:
+    """32 lines or members or more: checked in one C-level pass, then copied whole."""
+
+    @pytest.mark.parametrize("line", [[1, 2.5, "s", None, False], [], [2**64 - 1]])
+    def test_lines_are_copied(self, line: list[Any]) -> None:
+        value = [line] * 40
+        result = Decoder().decode(value)
+        assert result == value and result is not value
+        assert all(new is not old for new, old in zip(result, value, strict=True))
+
+    @pytest.mark.parametrize("odd", [{"type": "number", "value": "nan"}, [1], {"id": "x"}])
+    def test_a_line_holding_a_value_to_decode_is_decoded(self, odd: Any) -> None:
+        decoder = Decoder(resolve_ref=lambda model_id: ("model", model_id))
+        result = decoder.decode([[1, 2]] * 40 + [[3, odd]])
+        assert result[:40] == [[1, 2]] * 40
+        assert repr(result[40][1]) == repr(decoder.decode(odd))
+
+    def test_an_object_of_plain_members_is_copied(self) -> None:
+        value = {f"k{i}": [None, 1, 1.5, "s", True][i % 5] for i in range(40)}
+        result = Decoder().decode(value)
+        assert result == value and result is not value
+
+    @pytest.mark.parametrize("odd", [{"type": "number", "value": "-inf"}, [1], {"id": "x"}])
+    def test_an_object_with_a_member_to_decode_is_decoded(self, odd: Any) -> None:
+        decoder = Decoder(resolve_ref=lambda model_id: ("model", model_id))
+        result = decoder.decode({**{f"k{i}": i for i in range(40)}, "odd": odd})
+        assert repr(result["odd"]) == repr(decoder.decode(odd))
+        assert type(result["odd"]) is not dict

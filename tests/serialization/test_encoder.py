@@ -303,3 +303,47 @@ class TestLongPlainLists:
 
     def test_a_tuple_becomes_a_list(self) -> None:
         assert Encoder().encode(tuple(range(50))) == list(range(50))
+
+
+class TestLinesOfPlainValues:
+    """32 lists or more of plain values (a MultiLine's column): all their items checked in the same C-level passes."""
+
+    @staticmethod
+    def line_by_line(value: list[Any]) -> Any:
+        try:
+            return [[Encoder().encode(item) for item in line] for line in value]
+        except SerializationError as exc:
+            return type(exc)
+
+    @pytest.mark.parametrize(
+        "odd",
+        [[], [2**64 - 1, -(2**63)], [2**64], [-(2**63) - 1], [math.nan], [-math.inf], [1, "a"], [(1, 2)], [[1]]],
+    )
+    @pytest.mark.parametrize("line", [[1, 2, 3], [0.5] * 12, ["a", None, True], []])
+    def test_same_as_line_by_line(self, odd: list[Any], line: list[Any]) -> None:
+        value = [line] * 20 + [[*line, *odd]] + [line] * 20
+        expected = self.line_by_line(value)
+        try:
+            result = Encoder().encode(value)
+        except SerializationError as exc:
+            result = type(exc)
+        assert repr(result) == repr(expected)
+        if isinstance(result, list):
+            assert all(new is not old for new, old in zip(result, value, strict=True))
+
+    def test_no_call_per_item(self) -> None:
+        import sys
+
+        calls = 0
+
+        def count(frame: Any, event: str, arg: Any) -> None:
+            nonlocal calls
+            calls += event == "call"
+
+        value = [list(range(12))] * 10_000
+        sys.setprofile(count)
+        try:
+            result = Encoder().encode(value)
+        finally:
+            sys.setprofile(None)
+        assert result == value and calls < 20, calls

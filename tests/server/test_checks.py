@@ -145,6 +145,9 @@ def test_an_app_name_that_is_no_url_segment_is_reported_as_e017() -> None:
         ("MAX_QUEUED_BYTES_PER_CLIENT", 64.0 * 1024 * 1024),
         ("MAX_DOCUMENT_BYTES_PER_CLIENT", 0),
         ("MAX_DOCUMENT_BYTES_PER_CLIENT", "256M"),
+        ("MAX_FRAME_VALUES", 0),
+        ("MAX_FRAME_VALUES", None),
+        ("MAX_FRAME_VALUES", 2e6),
     ],
 )
 def test_a_count_limit_that_is_no_whole_number_of_at_least_one_is_reported_as_e018(name: str, value: object) -> None:

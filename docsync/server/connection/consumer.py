@@ -341,6 +341,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             max_message_bytes=settings.MAX_MESSAGE_BYTES,
             max_buffers=settings.MAX_BUFFERS,
             max_containers=settings.MAX_FRAME_CONTAINERS,
+            max_values=settings.MAX_FRAME_VALUES,
         )
         # What this connection's client accepts, when the server knows it: docsync's client
         # takes the server's own limits from its page (other dialects' clients set theirs).
