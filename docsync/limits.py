@@ -14,7 +14,7 @@ from typing import Any
 from .conf import docsync_settings
 from .document import DocumentLimits
 
-__all__ = ["client_receiver_limits", "document_limits"]
+__all__ = ["client_receiver_limits", "client_send_limits", "document_limits"]
 
 
 def document_limits(settings: Any = None) -> DocumentLimits:
@@ -38,4 +38,18 @@ def client_receiver_limits(settings: Any = None) -> dict[str, int]:
         "maxFrameBytes": int(settings.MAX_FRAME_BYTES),
         "maxMessageBytes": int(settings.MAX_MESSAGE_BYTES),
         "maxBuffers": int(settings.MAX_BUFFERS),
+    }
+
+
+def client_send_limits(settings: Any = None) -> dict[str, int]:
+    """Return what the server takes from a client, for the JavaScript client to check before it sends.
+
+    A message over them gets its connection closed (1009); the client keeps such a change
+    to itself instead (``sendLimits`` in client_protocol.js).
+    """
+    settings = settings or docsync_settings()
+    return {
+        **client_receiver_limits(settings),
+        "maxFrameContainers": int(settings.MAX_FRAME_CONTAINERS),
+        "maxFrameValues": int(settings.MAX_FRAME_VALUES),
     }

@@ -41,7 +41,7 @@ from django.views.decorators.http import require_GET
 from .conf import docsync_settings
 from .document.registry import model_class, registered_names
 from .embed import RESERVED_ARGUMENTS
-from .limits import client_receiver_limits
+from .limits import client_receiver_limits, client_send_limits
 from .origins import origin_listed
 from .server.admission import may_join
 from .server.admission.access import check_access
@@ -217,8 +217,9 @@ def _client_config(
         "maxUploadBytes": docsync_settings().MAX_UPLOAD_BYTES,
         "uploadChunkBytes": min(512 * 1024, docsync_settings().MAX_FRAME_BYTES // 2),
         "theme": context.options.get("theme", docsync_settings().THEME),
-        # The client accepts what the server may send: the server's own wire limits.
-        "connection": {"receiverLimits": client_receiver_limits()},
+        # The client accepts what the server may send: the server's own wire limits; and
+        # sends nothing the server would refuse (and close the connection for).
+        "connection": {"receiverLimits": client_receiver_limits(), "sendLimits": client_send_limits()},
     }
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from docsync.conf import DEFAULTS
 from docsync.testing import ServerProcess
 
 from .conftest import LIFETIME
@@ -67,8 +68,15 @@ async def test_only_the_page_s_own_origin_opens_a_websocket(request: pytest.Fixt
 
 
 def test_the_page_hands_the_server_s_wire_limits_to_its_client(site: Site) -> None:
-    limits = site.browser().page_config("hostile")["connection"]["receiverLimits"]
-    assert limits == {"maxFrameBytes": MAX_FRAME_BYTES, "maxMessageBytes": MAX_MESSAGE_BYTES, "maxBuffers": MAX_BUFFERS}
+    connection = site.browser().page_config("hostile")["connection"]
+    wire = {"maxFrameBytes": MAX_FRAME_BYTES, "maxMessageBytes": MAX_MESSAGE_BYTES, "maxBuffers": MAX_BUFFERS}
+    assert connection["receiverLimits"] == wire
+    # And what it takes from clients: the client checks what it sends against them.
+    assert connection["sendLimits"] == {
+        **wire,
+        "maxFrameContainers": DEFAULTS["MAX_FRAME_CONTAINERS"],
+        "maxFrameValues": DEFAULTS["MAX_FRAME_VALUES"],
+    }
 
 
 def test_token_carrying_responses_are_never_stored(site: Site) -> None:

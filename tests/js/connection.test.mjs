@@ -267,6 +267,53 @@ describe("local changes", () => {
     assert.equal(t.socket().messages().filter((m) => m.msgtype === "PULL-DOC-REQ").length, 1, "no pull: the correction is enough");
   });
 
+  it("that the server would refuse by closing are not sent, reported lost, and undone by a pull", async () => {
+    const sendLimits = { maxFrameBytes: 1 << 20, maxMessageBytes: 1 << 22, maxBuffers: 8, maxFrameContainers: 50, maxFrameValues: 60 };
+    const t = await live({ sendLimits });
+    const lost = [];
+    t.connection.on("lost", (detail) => lost.push(detail));
+    const text = t.document.getModelByName("text");
+    // 100 one-item lists, and the content's 6 others (itself, events, the event, its model,
+    // the list, references): the server takes 50 arrays and objects at most.
+    text.set("tags", Array.from({ length: 100 }, (_, i) => [i]));
+    await settle();
+    assert.equal(patches(t.socket()).length, 0, "nothing the server must refuse is sent");
+    assert.equal(t.socket().closed, null);
+    assert.deepEqual(lost, [{
+      reason: "too-large", changes: ["text.tags"], count: 1, text: "not sent: too many arrays and objects in content frame: 106 > 50",
+    }]);
+    assert.equal(t.socket().last().msgtype, "PULL-DOC-REQ");
+    t.socket().replyPull(serverDocument(), 6);
+    await settle();
+    assert.equal(t.document.getModelByName("text").get("tags"), undefined, "the server's document again");
+    assert.equal(t.connection.state, ConnectionState.LIVE);
+    // Values, as the server counts them: commas and colons outside strings (not in them).
+    t.document.getModelByName("text").set("value", ",:".repeat(1000));
+    t.document.getModelByName("slider").set("tags", Array.from({ length: 100 }, (_, i) => i));
+    await settle();
+    assert.deepEqual(patches(t.socket()).map((p) => p.content.events.map((e) => e.attr)), [["value"]]);
+    t.socket().ok(patches(t.socket())[0], 7);
+    await settle();
+    assert.equal(patches(t.socket()).length, 1, "the list of 100 is not sent");
+    assert.match(lost.at(-1).text, /^not sent: too many values in content frame: 1\d\d > 60$/);
+  });
+
+  it("that the server would refuse together are sent in smaller patches", async () => {
+    const t = await live({ sendLimits: { maxFrameValues: 60 } });
+    const slider = t.document.getModelByName("slider");
+    const text = t.document.getModelByName("text");
+    slider.set("tags", Array.from({ length: 30 }, (_, i) => i));
+    text.set("tags", Array.from({ length: 30 }, (_, i) => i));
+    await settle();
+    const [first] = patches(t.socket());
+    assert.deepEqual(first.content.events.map((e) => e.model.id), ["slider"]);
+    t.socket().ok(first, 6);
+    await settle();
+    const second = patches(t.socket())[1];
+    assert.deepEqual(second.content.events.map((e) => e.model.id), ["text"]);
+    assert.equal(second.content.base, first.content.base, "made on the same position");
+  });
+
   it("that lose the convergence rule are reported as lost", async () => {
     const t = await live();
     const lost = [];

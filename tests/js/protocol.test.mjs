@@ -6,9 +6,9 @@ import { describe, it } from "node:test";
 import { ProtocolError } from "../../docsync/static/docsync/exceptions.js";
 import {
   ACK, ERROR, Expecting, MESSAGE_TYPES, Message, OK, PATCH_DOC, PULL_DOC_REQ, Receiver, error, frameNbytes,
-  newMessage, ok, patchDoc, pullDocReq, utf8Length,
+  newMessage, ok, patchDoc, pullDocReq, sendFault, utf8Length,
 } from "../../docsync/static/docsync/protocol.js";
-import { nestingDepth, parseWireJSON, stringifyWireJSON } from "../../docsync/static/docsync/wire_json.js";
+import { countStructure, nestingDepth, parseWireJSON, stringifyWireJSON } from "../../docsync/static/docsync/wire_json.js";
 
 function receiveAll(frames, receiver = new Receiver()) {
   return frames.map((frame) => receiver.receive(frame)).filter((message) => message !== null);
@@ -107,6 +107,27 @@ describe("Receiver", () => {
 
   it("keeps Message instances plain: a reqid is null when absent", () => {
     assert.equal(new Message({ msgid: "1", msgtype: ACK }).reqid, null);
+  });
+});
+
+describe("sendFault", () => {
+  const frames = (content, buffers = []) => newMessage(PATCH_DOC, content, { buffers }).toFrames();
+
+  it("says what the server would refuse, in the server's words", () => {
+    const content = { events: Array.from({ length: 10 }, (_, i) => [i]) };
+    assert.equal(sendFault(frames(content), { maxFrameContainers: 5 }), "too many arrays and objects in content frame: 12 > 5");
+    assert.equal(sendFault(frames(content), { maxFrameValues: 5 }), "too many values in content frame: 10 > 5");
+    assert.match(sendFault(frames(content), { maxFrameBytes: 20 }), /^frame too large: \d+ > 20 bytes$/);
+    const buffers = [["a", new Uint8Array(8)], ["b", new Uint8Array(8)]];
+    assert.equal(sendFault(frames({}, buffers), { maxBuffers: 1 }), "too many buffers: 2 > 1");
+    assert.match(sendFault(frames({}, buffers), { maxMessageBytes: 40 }), /^message too large: \d+ > 40 bytes$/);
+    assert.equal(sendFault(frames(content), { maxFrameContainers: 12, maxFrameValues: 10, maxBuffers: 1 }), null);
+    assert.equal(sendFault(frames(content), {}), null);
+  });
+
+  it("counts outside strings only, as the server does", () => {
+    assert.deepEqual(countStructure('{"a":[1,{}],"b":"[{,:\\"\\\\"}'), { containers: 3, separators: 4 });
+    assert.equal(sendFault(frames({ text: "[{,:".repeat(100) }), { maxFrameContainers: 5, maxFrameValues: 5 }), null);
   });
 });
 

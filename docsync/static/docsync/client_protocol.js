@@ -21,7 +21,7 @@ import {
 import { DeserializationError, PatchError, ProtocolError, ValidationError } from "./exceptions.js";
 import { Outbox } from "./outbox.js";
 import {
-  ACK, ERROR, PATCH_DOC, PULL_DOC_REPLY, PULL_DOC_REQ, PUSH_DOC, RESUME_REPLY, RESUME_REQ, newMessage,
+  ACK, ERROR, PATCH_DOC, PULL_DOC_REPLY, PULL_DOC_REQ, PUSH_DOC, RESUME_REPLY, RESUME_REQ, newMessage, sendFault,
 } from "./protocol.js";
 import { splice, transform } from "./splices.js";
 import { DecodedPatch } from "./wire.js";
@@ -68,16 +68,18 @@ export function describeChange(event) {
 /**
  * Keep ``document`` in sync with one server session; no I/O. ``options``: clientId (1 to
  * 64 characters, the same on every connection), setter (what server changes are applied
- * as; the protocol itself by default), maxArrayElements.
+ * as; the protocol itself by default), maxArrayElements, sendLimits (the server's limits
+ * on what it receives, as ``sendFault`` takes them; null: none checked).
  *
  * Events (plain objects with a ``type``): {type: "live", mode: "pull" | "replay" | "full",
  * seq, fresh, replayed}; {type: "reset", seq}; {type: "changes-lost", reason: "rejected" |
- * "refused" | "reset" | "resync", changes: [names], count, text (the server's, when refused)};
+ * "refused" | "reset" | "resync" | "too-large", changes: [names], count, text (the server's,
+ * when refused; the limit, when too large to send)};
  * {type: "error", text, code,
  * reqid, msgtype}; {type: "reply", message} (to a request of the adapter's own).
  */
 export class ClientProtocol {
-  constructor(document, { clientId, setter = null, maxArrayElements = 100_000_000 } = {}) {
+  constructor(document, { clientId, setter = null, maxArrayElements = 100_000_000, sendLimits = null } = {}) {
     if (typeof clientId !== "string" || clientId.length < 1 || clientId.length > 64) {
       throw new RangeError(`clientId must be a string of 1 to 64 characters, got ${String(clientId).slice(0, 80)}`);
     }
@@ -85,6 +87,7 @@ export class ClientProtocol {
     this.clientId = clientId;
     this.setter = setter ?? this;
     this.maxArrayElements = maxArrayElements;
+    this.sendLimits = sendLimits;
     this._state = ClientState.IDLE;
     /** The last server position applied to the document (null before the first pull). */
     this.lastSeq = null;
@@ -469,12 +472,29 @@ export class ClientProtocol {
     if (event instanceof ModelChangedEvent) this._stale.delete(event.propertyKey());
   }
 
-  /** Send the oldest waiting changes as one PATCH-DOC, if none is in flight. */
+  /**
+   * Send the oldest waiting changes as one PATCH-DOC, if none is in flight. Changes the
+   * server would refuse together (``sendLimits``) go in smaller patches; one change it
+   * would refuse alone is not sent: the server would close the connection for it. It is
+   * reported lost ("too-large") and the document pulled again, which undoes it here.
+   */
   flush() {
     if (this._state !== ClientState.LIVE || this.inFlight !== null) return;
-    const batch = this.outbox.take();
+    let batch = this.outbox.take();
     if (batch === null) return;
-    const message = newMessage(PATCH_DOC, batch.content, { buffers: batch.buffers });
+    let message = newMessage(PATCH_DOC, batch.content, { buffers: batch.buffers });
+    let fault = this.sendLimits === null ? null : sendFault(message.toFrames(), this.sendLimits);
+    while (fault !== null && batch.entries.length > 1) {
+      this.outbox.restore(batch);
+      batch = this.outbox.take(Math.ceil(batch.entries.length / 2));
+      message = newMessage(PATCH_DOC, batch.content, { buffers: batch.buffers });
+      fault = sendFault(message.toFrames(), this.sendLimits);
+    }
+    if (fault !== null) {
+      this._lose(batch.entries, "too-large", null, null, `not sent: ${fault}`);
+      this.resync();
+      return;
+    }
     this.inFlight = { message, entries: batch.entries };
     this._toSend.push(message);
   }

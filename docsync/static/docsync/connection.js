@@ -65,16 +65,17 @@ export class Connection {
    * ``document``: the Document to keep in sync (emptied and filled by the first pull).
    * ``options``: url, token, and for tests or tuning: clientId, socketFactory, timers
    * ({setTimeout, clearTimeout}), backoff ({initial, factor, max, jitter, maxAttempts}),
-   * ackTimeout (ms), random, log (console-like), receiverLimits (Receiver options).
+   * ackTimeout (ms), random, log (console-like), receiverLimits (Receiver options),
+   * sendLimits (the server's limits on what it receives: ClientProtocol's option).
    */
   constructor(document, {
     url, token, clientId = randomClientId(), socketFactory = defaultSocketFactory, timers = defaultTimers,
-    backoff = {}, ackTimeout = 30_000, random = Math.random, log = console, receiverLimits = {},
+    backoff = {}, ackTimeout = 30_000, random = Math.random, log = console, receiverLimits = {}, sendLimits = null,
   }) {
     this.document = document;
     this.url = url;
     this.token = token;
-    this.protocol = new ClientProtocol(document, { clientId, setter: this });
+    this.protocol = new ClientProtocol(document, { clientId, setter: this, sendLimits });
     this._socketFactory = socketFactory;
     this._timers = timers;
     this._backoff = { ...DEFAULT_BACKOFF, ...backoff };
@@ -321,7 +322,7 @@ export class Connection {
       const request = event.reqid !== null ? this._requests.get(event.reqid) : undefined;
       this._report({ ...event, msgtype: request?.msgtype ?? event.msgtype });
       // A refusal before a close names the reason, which some servers drop from the close.
-      if (event.reqid === null && message.msgtype === ERROR) this._closeReason = event.text;
+      if (event.reqid === null && message?.msgtype === ERROR) this._closeReason = event.text;
     } else if (event.type === "reply") {
       const request = this._requests.get(event.message.reqid);
       if (request !== undefined) {
@@ -360,6 +361,8 @@ export class Connection {
       this._flushQueued = false;
       if (this._state === ConnectionState.CLOSED) return;
       this.protocol.flush();
+      // A change too large to send is reported (and a pull asked for) by the flush itself.
+      for (const event of this.protocol.eventsReceived()) this._handle(event, null);
       this._write();
     });
   }

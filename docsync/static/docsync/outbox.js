@@ -104,16 +104,16 @@ export class Outbox {
   }
 
   /**
-   * Take the oldest waiting changes that share one base as one PATCH-DOC body:
-   * {content: {events, references, base}, buffers, base, entries}. Returns null when
-   * nothing waits.
+   * Take the oldest waiting changes that share one base, ``most`` at most, as one
+   * PATCH-DOC body: {content: {events, references, base}, buffers, base, entries,
+   * carried}. Returns null when nothing waits.
    */
-  take() {
+  take(most = MAX_PATCH_EVENTS) {
     if (this._entries.length === 0) return null;
     const base = this._entries[0].base;
     let count = this._entries.findIndex((entry) => entry.base !== base);
     if (count < 0) count = this._entries.length;
-    count = Math.min(count, MAX_PATCH_EVENTS); // the rest follows in a patch of the same base
+    count = Math.max(1, Math.min(count, most, MAX_PATCH_EVENTS)); // the rest follows in a patch of the same base
     const entries = this._entries.slice(0, count);
     const carried = this._carried;
     this._entries = this._entries.slice(count);
@@ -132,7 +132,14 @@ export class Outbox {
       buffers: [...carried, ...entries].flatMap((entry) => entry.buffers),
       base,
       entries,
+      carried,
     };
+  }
+
+  /** Put a batch ``take`` returned back, first, as if it had not been taken. */
+  restore(batch) {
+    this._entries = [...batch.entries, ...this._entries];
+    this._carried = [...batch.carried, ...this._carried];
   }
 
   /** Remove and return every waiting change (the document is being replaced). */

@@ -8,7 +8,7 @@
 
 import { MessageTooBigError, ProtocolError } from "./exceptions.js";
 import { pyRepr, pyReprShort } from "./pyrepr.js";
-import { parseWireJSON, stringifyWireJSON } from "./wire_json.js";
+import { countStructure, parseWireJSON, stringifyWireJSON } from "./wire_json.js";
 
 // The Bokeh protocol's names, kept verbatim so that its clients can talk to docsync.
 export const ACK = "ACK";
@@ -179,6 +179,38 @@ export const Expecting = Object.freeze({
   BUFFER_HEADER: "buffer header",
   BUFFER_PAYLOAD: "buffer payload",
 });
+
+const FRAME_NAMES = ["header", "metadata", "content"];
+
+/**
+ * Say why a server with these ``limits`` would refuse a message of ``frames`` (its
+ * ERROR text), or null. ``limits``: maxFrameBytes, maxMessageBytes, maxBuffers,
+ * maxFrameContainers, maxFrameValues (the server's MAX_FRAME_* settings; a missing one
+ * is not checked). A message the server must refuse closes the connection (1009): a
+ * client checks what it is about to send instead.
+ */
+export function sendFault(frames, limits) {
+  const { maxFrameBytes, maxMessageBytes, maxBuffers, maxFrameContainers, maxFrameValues } = limits;
+  let total = 0;
+  for (const [index, frame] of frames.entries()) {
+    const size = frameNbytes(frame);
+    if (maxFrameBytes && size > maxFrameBytes) return `frame too large: ${size} > ${maxFrameBytes} bytes`;
+    total += size;
+    // As the server counts: only a frame longer than a limit can be over it.
+    if (typeof frame === "string" && (frame.length > (maxFrameContainers ?? Infinity) || frame.length > (maxFrameValues ?? Infinity))) {
+      const { containers, separators } = countStructure(frame);
+      const name = FRAME_NAMES[index] ?? "buffer header";
+      if (maxFrameContainers && containers > maxFrameContainers) {
+        return `too many arrays and objects in ${name} frame: ${containers} > ${maxFrameContainers}`;
+      }
+      if (maxFrameValues && separators > maxFrameValues) return `too many values in ${name} frame: ${separators} > ${maxFrameValues}`;
+    }
+  }
+  if (maxMessageBytes && total > maxMessageBytes) return `message too large: ${total} > ${maxMessageBytes} bytes`;
+  const buffers = Math.max(0, Math.floor((frames.length - 3) / 2));
+  if (maxBuffers && buffers > maxBuffers) return `too many buffers: ${buffers} > ${maxBuffers}`;
+  return null;
+}
 
 function checkLimit(name, value) {
   // No "0 means unlimited": a limit is always a positive number.

@@ -44,6 +44,34 @@ export function nestingDepth(text, limit = Infinity) {
   return deepest;
 }
 
+const COMMA = 0x2c;
+const COLON = 0x3a;
+
+/**
+ * Count, outside strings, the arrays and objects of JSON ``text`` and its commas and
+ * colons (the server's MAX_FRAME_CONTAINERS and MAX_FRAME_VALUES count these):
+ * {containers, separators}.
+ */
+export function countStructure(text) {
+  let containers = 0;
+  let separators = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (inString) {
+      if (code === BACKSLASH) i++;
+      else if (code === QUOTE) inString = false;
+    } else if (code === QUOTE) {
+      inString = true;
+    } else if (code === OPEN_BRACE || code === OPEN_BRACKET) {
+      containers++;
+    } else if (code === COMMA || code === COLON) {
+      separators++;
+    }
+  }
+  return { containers, separators };
+}
+
 function wellFormed(text) {
   return typeof text.isWellFormed === "function" ? text.isWellFormed() : !/\p{Cs}/u.test(text);
 }
