@@ -261,67 +261,92 @@ def new_message(
 
 
 class _BuiltMessage(Message):
-    """A message of a fixed shape whose frames and sizes were built with it (do not mutate it)."""
+    """A message of a fixed shape whose frames and sizes are built directly, when first asked for (do not mutate it).
 
-    __slots__ = ("_frames", "_sizes")
+    Built by ``applied_ok`` and ``with_content_frame``: byte for byte the frames of the
+    general encoding. A message that is never written to a socket (the in-memory tests
+    hand messages over as they are) is never encoded.
+    """
+
+    __slots__ = ("_content_frame", "_frames", "_sizes")
 
     def __init__(
         self,
         header: dict[str, Any],
         content: dict[str, Any],
-        frames: list[Frame],
-        sizes: list[int],
+        content_frame: str | bytes | None,
         buffers: list[tuple[str, Buffer]] | None = None,
     ) -> None:
         super().__init__(header, {}, content, [] if buffers is None else buffers)
-        self._frames = frames
-        self._sizes = sizes
+        #: The content frame the caller encoded already (text or UTF-8); None for an ``applied_ok``'s, written here.
+        self._content_frame = content_frame
+        self._frames: list[Frame] | None = None
+        self._sizes: list[int] | None = None
 
     def to_frames(self, content: str | None = None) -> list[Frame]:
-        """Return the frames built with the message."""
-        return self._frames
+        """Return the frames, built on the first call."""
+        return self.sized_frames()[0]
 
     def sized_frames(self) -> tuple[list[Frame], list[int]]:
-        """Return the frames built with the message and their sizes."""
-        return self._frames, self._sizes
+        """Return the frames and their sizes, built on the first call."""
+        frames, sizes = self._frames, self._sizes
+        if frames is None or sizes is None:
+            frames, sizes = self._frames, self._sizes = (
+                _ok_frames(self) if self._content_frame is None else _frames_around(self, self._content_frame)
+            )
+        return frames, sizes
 
 
 def applied_ok(reqid: str, seq: int, applied_seq: int) -> Message:
     """Build the OK to a patch applied whole: content ``{"seq", "rejected": 0, "applied_seq"}``.
 
-    One per client patch: its frames are written here, byte for byte what encoding the
-    same message with ``new_message`` gives (tests/protocol compare them), without the
-    generic checks and encoding. ``seq`` and ``applied_seq`` are ints (positions).
+    One per client patch: its frames are written directly (when first asked for), byte
+    for byte what encoding the same message with ``new_message`` gives (tests/protocol
+    compare them), without the generic checks and encoding. ``seq`` and ``applied_seq``
+    are ints (positions).
     """
     if not reqid.isascii():  # its header frame's size needs counting in UTF-8: the general way
         return new_message(OK, {"seq": seq, "rejected": 0, "applied_seq": applied_seq}, reqid=reqid)
-    msgid = str(next(_msgids))
+    content = {"seq": seq, "rejected": 0, "applied_seq": applied_seq}
+    return _BuiltMessage({"msgid": str(next(_msgids)), "msgtype": OK, "reqid": reqid}, content, None)
+
+
+def _ok_frames(message: _BuiltMessage) -> tuple[list[Frame], list[int]]:
+    """The frames of an ``applied_ok`` message, and their sizes."""
+    header, content = message.header, message.content
     # orjson escapes the client's msgid as the general encoding would; ints print alike.
-    header_frame = f'{{"msgid":"{msgid}","msgtype":"OK","reqid":{orjson.dumps(reqid).decode()}}}'
-    content_frame = f'{{"seq":{seq},"rejected":0,"applied_seq":{applied_seq}}}'
-    return _BuiltMessage(
-        {"msgid": msgid, "msgtype": OK, "reqid": reqid},
-        {"seq": seq, "rejected": 0, "applied_seq": applied_seq},
-        [header_frame, "{}", content_frame],
-        [len(header_frame), 2, len(content_frame)],
-    )
+    header_frame = f'{{"msgid":"{header["msgid"]}","msgtype":"OK","reqid":{orjson.dumps(header["reqid"]).decode()}}}'
+    content_frame = f'{{"seq":{content["seq"]},"rejected":0,"applied_seq":{content["applied_seq"]}}}'
+    return [header_frame, "{}", content_frame], [len(header_frame), 2, len(content_frame)]
 
 
 def with_content_frame(
-    msgtype: str, content: dict[str, Any], content_frame: str, buffers: list[tuple[str, Buffer]]
+    msgtype: str, content: dict[str, Any], content_frame: str | bytes, buffers: list[tuple[str, Buffer]]
 ) -> Message:
     """Build a message whose content frame the caller encoded already (exactly what encoding ``content`` gives).
 
-    Its frames are built here, byte for byte those of ``new_message`` (tests/protocol
-    compare them), without the generic encoding; do not mutate the message. Buffer ids
-    must be distinct strings (``new_message`` says which is not).
+    ``content_frame``: text, or its UTF-8 (decoded when the frames are built).
+
+    Its frames are built directly (when first asked for), byte for byte those of
+    ``new_message`` (tests/protocol compare them), without the generic encoding; do not
+    mutate the message. Buffer ids must be distinct strings (``new_message`` says which
+    is not).
     """
     if msgtype not in MESSAGE_TYPES:
         raise ValueError(f"unknown message type {msgtype!r}")
-    msgid = str(next(_msgids))
-    header: dict[str, Any] = {"msgid": msgid, "msgtype": msgtype}
+    header: dict[str, Any] = {"msgid": str(next(_msgids)), "msgtype": msgtype}
     if buffers:
         header["num_buffers"] = len(buffers)
+    return _BuiltMessage(header, content, content_frame, buffers)
+
+
+def _frames_around(message: _BuiltMessage, content_frame: str | bytes) -> tuple[list[Frame], list[int]]:
+    """The frames of a ``with_content_frame`` message, and their sizes."""
+    if isinstance(content_frame, bytes):
+        content_frame = content_frame.decode()
+    header, buffers = message.header, message.buffers
+    msgid, msgtype = header["msgid"], header["msgtype"]
+    if buffers:
         header_frame = f'{{"msgid":"{msgid}","msgtype":"{msgtype}","num_buffers":{len(buffers)}}}'
     else:
         header_frame = f'{{"msgid":"{msgid}","msgtype":"{msgtype}"}}'
@@ -334,7 +359,7 @@ def with_content_frame(
             len(buffer_header) if buffer_header.isascii() else frame_nbytes(buffer_header),
             payload.nbytes if type(payload) is memoryview else len(payload),
         )
-    return _BuiltMessage(header, content, frames, sizes, buffers)
+    return frames, sizes
 
 
 def ack() -> Message:

@@ -141,20 +141,26 @@ class Outbox:
         """Take the oldest waiting changes that share one base as a PATCH-DOC body, or None."""
         if not self._entries:
             return None
-        base = self._entries[0].base
-        count = next((i for i, e in enumerate(self._entries) if e.base != base), len(self._entries))
+        waiting = self._entries
+        base = waiting[0].base
+        count = len(waiting)
+        for i, entry in enumerate(waiting):  # (a loop, no generator: per patch sent)
+            if entry.base != base:
+                count = i
+                break
         count = min(count, MAX_PATCH_EVENTS)  # the rest follows in a patch of the same base
-        entries, self._entries = self._entries[:count], self._entries[count:]
+        entries, self._entries = waiting[:count], waiting[count:]
         carried, self._carried = self._carried, []
+        sources = [*carried, *entries] if carried else entries
         seen: set[str] = set()
         references = []
-        for entry in (*carried, *entries):
+        for entry in sources:
             for definition in entry.references:
                 # The server refuses a model defined twice in one patch.
                 if definition["id"] not in seen:
                     references.append(definition)
                 seen.add(definition["id"])
-        buffers = [buffer for entry in (*carried, *entries) for buffer in entry.buffers]
+        buffers = [buffer for entry in sources for buffer in entry.buffers]
         content = {"events": [e.json for e in entries], "references": references, "base": base}
         return Batch(content, buffers, base, entries)
 

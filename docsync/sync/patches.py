@@ -290,7 +290,7 @@ def patch_message(events: Sequence[EncodedEvent], seq: int) -> Message:
     if data is None or not _distinct_ids(buffers):  # the general way raises the wire layer's error
         return FrozenMessage(new_message(PATCH_DOC, content, buffers=buffers), data)
     # Nearly every PATCH-DOC: its frames built directly around the events' own bytes.
-    return with_content_frame(PATCH_DOC, content, data.decode(), buffers)
+    return with_content_frame(PATCH_DOC, content, data, buffers)
 
 
 def _distinct_ids(buffers: list[tuple[str, Buffer]]) -> bool:

@@ -117,8 +117,12 @@ class TestHelpers:
         ],
     )
     @pytest.mark.parametrize("content", [{"events": [], "seq": 1}, {"text": "é 日本", "n": [1, 2.5]}])
-    def test_with_content_frame_gives_the_general_frames(self, buffers: list[Any], content: dict[str, Any]) -> None:
-        msg = message.with_content_frame("PATCH-DOC", content, orjson.dumps(content).decode(), buffers)
+    @pytest.mark.parametrize("as_bytes", [False, True])
+    def test_with_content_frame_gives_the_general_frames(
+        self, buffers: list[Any], content: dict[str, Any], as_bytes: bool
+    ) -> None:
+        encoded = orjson.dumps(content)
+        msg = message.with_content_frame("PATCH-DOC", content, encoded if as_bytes else encoded.decode(), buffers)
         general = Message({"msgid": msg.msgid, "msgtype": "PATCH-DOC"}, {}, content, list(buffers))
         frames, sizes = general.sized_frames()
         assert (msg.header, msg.metadata, msg.content, msg.buffers) == (general.header, {}, content, buffers)
