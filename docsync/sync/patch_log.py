@@ -93,6 +93,11 @@ class PatchLog:
         self.answers = RememberedAnswers(max_answers=max_answers, max_clients=max_answer_clients)
 
     @property
+    def newest(self) -> LogEntry | None:
+        """The newest entry held (None: none): a new one whenever the log changes."""
+        return self._entries[-1] if self._entries else None
+
+    @property
     def first_seq(self) -> int:
         """The oldest position still held (the next one if the log is empty)."""
         return self._entries[0].seq if self._entries else self.seq + 1

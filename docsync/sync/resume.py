@@ -6,16 +6,20 @@ a replay and a full reply (and moves the client's fence).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from ..document import DocumentLimits
 from ..protocol import Message, new_message
 from ..protocol.message import frame_nbytes
 from ..protocol.msgtypes import RESUME_REPLY
-from .encoded_documents import EncodedDocument
-from .patch_log import PatchLog
+from ..protocol.wire_json import dumps
+from ..serialization import Buffer
+from .encoded_documents import EncodedDocument, EncodedDocuments
+from .patch_log import LogEntry, PatchLog
+from .patches import FrozenMessage
 
-__all__ = ["MAX_PENDING", "fits", "full_reply", "pending_answers", "replay_reply"]
+__all__ = ["MAX_PENDING", "KeptReplay", "fits", "full_reply", "pending_answers", "replay_reply"]
 
 #: At most this many msgids in a RESUME-REQ's ``pending`` are looked up.
 MAX_PENDING = 16
@@ -27,11 +31,18 @@ def full_reply(document: EncodedDocument, seq: int, incarnation: str, *, fresh: 
     return document.message(RESUME_REPLY, content)
 
 
-def replay_reply(log: PatchLog, origin: str, last_seq: int, incarnation: str) -> Message:
-    """Build a replay RESUME-REPLY: the log's patches after ``last_seq``, without ``origin``'s own changes."""
+def replay_reply(
+    log: PatchLog, origin: str, last_seq: int, incarnation: str, origins: set[str] | None = None
+) -> Message:
+    """Build a replay RESUME-REPLY: the log's patches after ``last_seq``, without ``origin``'s own changes.
+
+    ``origins``, when given, receives the origins of the changes after ``last_seq``.
+    """
     patches = []
     buffers: list[Any] = []
     for entry in log.since(last_seq):
+        if origins is not None:
+            origins.update(e.origin for e in entry.events if e.origin is not None)
         # The client already holds its own changes: replaying them would apply them twice.
         events = [e for e in entry.events if e.origin is None or e.origin != origin]
         if not events:
@@ -46,6 +57,60 @@ def replay_reply(log: PatchLog, origin: str, last_seq: int, incarnation: str) ->
         buffers.extend(b for e in events for b in e.buffers)
     content = {"mode": "replay", "patches": patches, "seq": log.seq, "incarnation": incarnation}
     return new_message(RESUME_REPLY, content, buffers=buffers)
+
+
+@dataclass(frozen=True, slots=True)
+class _Replay:
+    newest: LogEntry | None  # the log's newest entry when it was built: the log unchanged since
+    last_seq: int
+    incarnation: str
+    origins: frozenset[str]  # of the changes it replays: their clients get their own
+    content: dict[str, Any]
+    text: str
+    buffers: list[tuple[str, Buffer]]
+
+
+class KeptReplay:
+    """The last replay a session's resumes built, kept (within the process's bound) for the next client.
+
+    After a network blip every client of a session resumes from about the same old
+    position: each replay of a full log (1 MiB) was built and encoded again, 6 ms of the
+    event loop per client. A client whose own changes are among those replayed gets its
+    own (they are left out of it); any change to the log makes the next replay anew.
+    """
+
+    __slots__ = ("_bound", "_kept")
+
+    def __init__(self, bound: EncodedDocuments | None) -> None:
+        self._bound = bound
+        self._kept: _Replay | None = None
+
+    def reply(self, log: PatchLog, origin: str, last_seq: int, incarnation: str) -> Message:
+        """The replay RESUME-REPLY for ``origin`` from ``last_seq`` (``replay_reply``'s), its frames built."""
+        kept = self._kept
+        if (
+            kept is not None
+            and kept.newest is log.newest
+            and kept.last_seq == last_seq
+            and kept.incarnation == incarnation
+            and origin not in kept.origins
+        ):
+            if self._bound is not None:
+                self._bound.used(self)
+            return FrozenMessage(new_message(RESUME_REPLY, kept.content, buffers=kept.buffers), kept.text)
+        origins: set[str] = set()
+        reply = replay_reply(log, origin, last_seq, incarnation, origins)
+        text = dumps(reply.content)
+        if self._bound is not None and origin not in origins:
+            replay = _Replay(log.newest, last_seq, incarnation, frozenset(origins), reply.content, text, reply.buffers)
+            # As an encoded document counts: its JSON twice (the content and its text), its buffers.
+            nbytes = 2 * len(text) + sum([frame_nbytes(data) for _, data in reply.buffers])
+            if self._bound.keep(self, nbytes, self._drop):
+                self._kept = replay
+        return FrozenMessage(reply, text)
+
+    def _drop(self) -> None:
+        self._kept = None
 
 
 def fits(reply: Message, limits: DocumentLimits | None) -> bool:

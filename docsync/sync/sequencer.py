@@ -45,7 +45,6 @@ from .patch_log import MAX_POSITION, PatchLog
 from .patches import (
     MAX_PATCH_EVENTS,
     EncodedEvent,
-    FrozenMessage,
     Key,
     conflict_keys,
     correction,
@@ -54,7 +53,7 @@ from .patches import (
     keys_overlap,
     patch_message,
 )
-from .resume import fits, full_reply, pending_answers, replay_reply
+from .resume import KeptReplay, fits, full_reply, pending_answers
 from .splices import Splice
 from .strays import stray_events
 
@@ -199,6 +198,8 @@ class Sequencer:
         # changes (``_record``) within the process's bound (``encodings``; None: not kept):
         # each of those requests encoded it again, and connections are cheap to open.
         self._encoded = KeptEncodings(encodings)
+        # The last replay a resume built, for the clients resuming from the same position.
+        self._replay = KeptReplay(encodings)
         # While the application fills a new session's document (``filling``) nobody holds
         # it and restart() forgets its changes: they are not encoded (for a 1M-point app
         # that was a copy of every column, 16 MB, thrown away). restart() ends the filling.
@@ -641,9 +642,8 @@ class Sequencer:
             # if it resends them they must lose, so that the documents converge.
             fence = self.set_fence(origin, self.log.seq)
         else:
-            reply = replay_reply(self.log, origin, last_seq, self.incarnation)
-            reply.header["reqid"] = request.msgid
-            reply = FrozenMessage(reply)  # its frames are built once: to be measured, then sent
+            reply = self._replay.reply(self.log, origin, last_seq, self.incarnation)
+            reply.header["reqid"] = request.msgid  # (before its frames are built: measured, then sent)
             if not fits(reply, self.limits):
                 # Many patches (each with its buffers) can outgrow what a client accepts
                 # in one message, where the document itself cannot: send the document.
