@@ -8,7 +8,7 @@ page's document is the server's again, on the same live connection.
 
 from __future__ import annotations
 
-from playwright.sync_api import BrowserContext
+from playwright.sync_api import BrowserContext, expect
 
 from docsync.testing import ServerProcess
 
@@ -45,6 +45,8 @@ def test_a_change_over_the_server_s_limits_is_not_sent_and_is_undone(
     assert [(d["reason"], d["changes"], d["count"]) for d in lost] == [("too-large", ["source.data"], 1)]
     assert lost[0]["text"].startswith("not sent: too many values in content frame: ")
     assert lost[0]["text"].endswith(" > 1000")
+    shown = "Your change to source.data was not sent: too many values"
+    expect(page.locator(".ds-notice-error").filter(has_text=shown)).to_be_visible()
     # The server's document again (its columns, as arrays), and the same connection.
     wait_for(
         lambda: page.evaluate("window.docsync.getModelByName('source').get('data').x.length") == points,

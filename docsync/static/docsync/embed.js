@@ -41,6 +41,8 @@ export function lostText({ reason, changes, count, text }, afterFresh = false) {
   if (reason === "refused") return `${what} refused: ${text || "the server did not accept it"}.`;
   if (reason === "reset") return `${what} lost: the server reset the document.`;
   if (reason === "resync") return `${what} lost: the document was reloaded from the server.`;
+  // Over the server's limits: never sent (text: "not sent: <the limit it is over>"), and undone.
+  if (reason === "too-large") return `${what} ${text || "not sent: too large for the server"}.`;
   if (afterFresh) return `${what} lost with the old session.`;
   return `${what} lost: it had been changed meanwhile, and the first change wins.`;
 }
