@@ -535,6 +535,34 @@ def test_migrating_a_panel_app_ported_to_docsync_models(site: Site, context: Bro
     page.screenshot(path=str(SCREENSHOTS / "howto-migrating-panel.png"))
 
 
+def _visitor_cookie(site: Site) -> str:
+    """The ``docsync_visitor`` cookie an app page's response sets (its ``Set-Cookie``), as ``name=value``."""
+    with urllib.request.urlopen(site.url + "dash/greeting/", timeout=30) as answer:
+        cookies = answer.headers.get_all("Set-Cookie") or []
+    [visitor] = [c.split(";", 1)[0] for c in cookies if c.startswith("docsync_visitor=")]
+    return visitor
+
+
+def test_the_testing_guides_way_to_rejoin_a_session(site: Site) -> None:
+    """docs/howto/testing.md: a cookie naming the visitor, sent with page and websocket, rejoins; others do not."""
+
+    async def rejoins(headers: dict[str, str]) -> tuple[str, str]:
+        first = await _open(site.url + "dash/greeting/", headers)
+        try:
+            again = await _open(site.url + f"dash/greeting/?session_id={first.id}", headers)
+            await again.close()
+            return first.id, again.id
+        finally:
+            await first.close()
+
+    for headers in ({}, {"Cookie": "unrelated=1"}):  # no visitor: a new session each time
+        first, again = _run(lambda: rejoins(headers))
+        assert first != again
+    for headers in ({"Cookie": _visitor_cookie(site)}, {"Cookie": f"sessionid={site.sessions['bob']}"}):
+        first, again = _run(lambda: rejoins(headers))
+        assert first == again
+
+
 def test_the_testing_guides_example_passes(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DOCSYNC_"))}
     env["PYTHONPATH"] = str(ROOT)
