@@ -556,10 +556,10 @@ def test_the_testing_guides_way_to_rejoin_a_session(site: Site) -> None:
             await first.close()
 
     for headers in ({}, {"Cookie": "unrelated=1"}):  # no visitor: a new session each time
-        first, again = _run(lambda: rejoins(headers))
+        first, again = _run(lambda headers=headers: rejoins(headers))
         assert first != again
     for headers in ({"Cookie": _visitor_cookie(site)}, {"Cookie": f"sessionid={site.sessions['bob']}"}):
-        first, again = _run(lambda: rejoins(headers))
+        first, again = _run(lambda headers=headers: rejoins(headers))
         assert first == again
 
 
