@@ -10,7 +10,7 @@ JSON can hold, a string as its exact JSON text.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, cast
 
 import numpy as np
@@ -164,9 +164,10 @@ def _column_size(column: Any) -> _ColumnSize:
             measure(column, own)
             return _ColumnSize(own, None, 0)
         nulls = text.count(b"null")
-        # As _plain_json: a list's own None items are nulls it writes as they are.
+        # As _plain_json: a list's own None items are nulls it writes as they are (and
+        # without a ``null`` in the text there is none to count: no pass over the column).
         own.json = len(text) + _SPECIAL_FLOAT_EXTRA * (
-            nulls - column.count(None) if isinstance(column, list) else nulls
+            nulls - column.count(None) if nulls and isinstance(column, list) else nulls
         )
         return _ColumnSize(own, len(text), nulls)
     measure(column, own)
@@ -316,6 +317,20 @@ class FootprintLedger:
         made = self._derived.get(id(column))
         return made[4] if made is not None and made[3] is column else None
 
+    def measured(self, model: Model, attr: str, name: str, column: Any) -> _ColumnSize:
+        """The size of column ``name`` of ``model.attr`` after a change: known, or measured and kept.
+
+        Kept (for a list) so that the footprint check of the change and the ledger's next
+        total take it instead of encoding the column again: a client's new 1,000,000-float
+        column was encoded three times. ``prune`` forgets it unless the model comes to hold it.
+        """
+        size = self.known_column(column)
+        if size is None:
+            size = _column_size(column)
+            if type(column) is list:
+                self._derived[id(column)] = (model, attr, name, column, size)
+        return size
+
     def derive(
         self, model: Model, attr: str, name: str, old: Any, new: Any, removed: Iterable[Any], added: Iterable[Any]
     ) -> None:
@@ -336,11 +351,14 @@ class FootprintLedger:
         if made is not None:
             self._derived[id(new)] = (model, attr, name, new, made)
 
-    def prune(self, model: Model | None = None) -> None:
-        """Forget derived sizes of columns their model does not hold (all models', or ``model``'s)."""
+    def prune(self, model: Model | None = None, values: Callable[[Model, str], Any] | None = None) -> None:
+        """Forget derived sizes of columns their model does not hold (all models', or ``model``'s).
+
+        ``values``: what a model's property will hold (a checked change about to apply), else what it holds.
+        """
         for key, (owner, attr, name, column, _) in list(self._derived.items()):
             if model is None or owner is model:
-                data = owner._values.get(attr)
+                data = owner._values.get(attr) if values is None else values(owner, attr)
                 if not isinstance(data, dict) or data.get(name) is not column:
                     del self._derived[key]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -71,6 +72,8 @@ class ChangeOutcome:
     #: List columns the checks made from another column by patching or streaming it, by
     #: id: (the column made, the column it was made from, the values it added).
     made_columns: Mapping[int, tuple[Any, Any, list[Any]]] = field(default_factory=dict)
+    #: List columns a column data property's own check found free of models, by id.
+    vetted_columns: Mapping[int, Any] = field(default_factory=dict)
 
 
 def _values_after(outcome: ChangeOutcome, model: Model) -> dict[str, Any]:
@@ -134,7 +137,7 @@ def _check_references(outcome: ChangeOutcome) -> None:
                 # Only the columns the change made: a column kept as it was holds no model
                 # (no writer may put one there), and walking every row of a large one per
                 # one-cell patch made a tiny patch cost as much as the whole column.
-                value = _unchecked_columns(model._values.get(attr), value, outcome.made_columns)
+                value = _unchecked_columns(model._values.get(attr), value, outcome.made_columns, outcome.vetted_columns)
             if holds_models(value):
                 raise PatchError(f"{model.__type_name__}.{attr} cannot hold models")
 
@@ -146,13 +149,21 @@ def _changed_columns(before: Any, after: Any) -> Any:
     return {name: column for name, column in after.items() if before.get(name) is not column}
 
 
-def _unchecked_columns(before: Any, after: Any, made: Mapping[int, tuple[Any, Any, list[Any]]]) -> Any:
+def _unchecked_columns(
+    before: Any,
+    after: Any,
+    made: Mapping[int, tuple[Any, Any, list[Any]]],
+    vetted: Mapping[int, Any] | None = None,
+) -> Any:
     """What of column data ``after`` may hold a model: the columns ``before`` did not hold (all, if either is no dict).
 
     A column made from the one ``before`` held by patches or streams (``made``, followed
     back) is that column, which holds no model, plus the values they added: only those
-    are looked at. A one-cell patch of a 500,000-row list column walked every row.
+    are looked at. A one-cell patch of a 500,000-row list column walked every row. A
+    column ColumnData's check passed (``vetted``), or one made from it, is as one held:
+    a client's new 1,000,000-value column was scanned for models twice.
     """
+    vetted = vetted or {}
     if not isinstance(before, dict) or not isinstance(after, dict):
         return after
     unchecked: dict[Any, Any] = {}
@@ -162,13 +173,13 @@ def _unchecked_columns(before: Any, after: Any, made: Mapping[int, tuple[Any, An
             continue
         added: list[Any] = []
         source = column
-        while source is not held:
+        while source is not held and vetted.get(id(source)) is not source:
             entry = made.get(id(source))
             if entry is None or entry[0] is not source:
                 break
             added.append(entry[2])
             source = entry[1]
-        unchecked[name] = added if source is held else column
+        unchecked[name] = added if source is held or vetted.get(id(source)) is source else column
     return unchecked
 
 
@@ -187,14 +198,18 @@ def _check_cycles(outcome: ChangeOutcome) -> None:
         raise PatchError(f"cycle: {model.__type_name__} {model.id!r:.40} would be among its own descendants")
 
 
-def _column_sizes(value: Any, ledger: FootprintLedger | None = None) -> Iterator[tuple[str, int]]:
+def _column_sizes(
+    value: Any, ledger: FootprintLedger | None = None, model: Model | None = None, attr: str = ""
+) -> Iterator[tuple[str, int]]:
     if isinstance(value, dict):
         for name, column in value.items():
             if isinstance(column, np.ndarray):
                 yield str(name), column.nbytes
+            elif ledger is not None and model is not None:
+                # Known (a patch's column, FootprintLedger.derive), or measured once and
+                # kept: the footprint check and the next total take it (what ``measure`` finds).
+                yield str(name), ledger.measured(model, attr, str(name), column).own.json
             else:
-                # A list column a patch made from one of known size: its size is known
-                # (FootprintLedger.derive), what ``measure`` would find, without measuring it.
                 known = ledger.known_column(column) if ledger is not None else None
                 if known is not None:
                     yield str(name), known.own.json
@@ -215,7 +230,7 @@ def _check_columns(outcome: ChangeOutcome, limits: DocumentLimits) -> None:
                 # A column kept as it was (the very object) did not grow: only the changed
                 # ones are measured, and what they were only when one is over the bound.
                 old = model._values.get(attr)
-                sizes = _column_sizes(_changed_columns(old, value), ledger)
+                sizes = _column_sizes(_changed_columns(old, value), ledger, model, attr)
             else:
                 size = Footprint()
                 measure(value, size)
@@ -310,14 +325,18 @@ def check_outcome(outcome: ChangeOutcome, limits: DocumentLimits | None) -> None
     """Refuse (PatchError) a client's change whose outcome breaks a rule of the module."""
     if _scalars_only(outcome):
         return
+    passed = False
     try:
         _check_references(outcome)
         _check_cycles(outcome)
         if limits is not None:
             _check_columns(outcome, limits)
             _check_footprint(outcome, limits)
+        passed = True
     finally:
         ledger = getattr(outcome.document, "_ledger", None)
         if ledger is not None and ledger.derived:
-            # The sizes of the check's own columns (the patch's simulation): not needed after it.
-            ledger.prune()
+            # The sizes of the check's own columns: kept only for those the change, about
+            # to apply, leaves in the document (the ledger's next total takes them); after
+            # a refusal those of the columns held (a refused column is not kept alive).
+            ledger.prune(values=partial(_value_after, outcome) if passed else None)

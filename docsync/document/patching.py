@@ -57,6 +57,7 @@ class _Checker:
         "title",
         "touched",
         "values",
+        "vetted_columns",
     )
 
     def __init__(
@@ -86,6 +87,8 @@ class _Checker:
         self.joining: dict[str, Model] = {}
         #: List columns the simulation made by patching or streaming another (``ChangeOutcome.made_columns``).
         self.made_columns: dict[int, tuple[Any, Any, list[Any]]] = {}
+        #: List columns ColumnData's own check passed (no model in them), by id (``ChangeOutcome.vetted_columns``).
+        self.vetted_columns: dict[int, Any] = {}
 
     def attachable(self, value: Any) -> None:
         """Refuse a value holding a model of another document, or two new models sharing an id."""
@@ -486,6 +489,8 @@ def _check_changed(checker: _Checker, event: ev.ModelChangedEvent, setter: Any) 
                     value = accepts(value)
                 except ValidationError as exc:
                     raise prop.fail(value, model.__type_name__) from exc.__cause__
+                if is_dictlike and from_client and type(value) is dict and type(_shape(prop)[0]) is ColumnData:
+                    _vetted(checker, value)
         if type(value) not in _SCALARS:  # a scalar is stored as it is: nothing to wrap
             value = model._wrap(prop, value)
         if prop in model._model_properties:  # a tuple: no call for the many that hold none
@@ -546,6 +551,14 @@ def _check_splice(checker: _Checker, model: Model, prop: Property, event: ev.Lis
     )
 
 
+def _vetted(checker: _Checker, columns: dict[str, Any]) -> None:
+    """Note the list columns of ``columns``, which ColumnData's check passed (the references check skips them)."""
+    vetted = checker.vetted_columns
+    for column in columns.values():
+        if type(column) is list:
+            vetted[id(column)] = column  # holds it: its id is not reused during the check
+
+
 def _check_dict_set(
     checker: _Checker,
     model: Model,
@@ -562,6 +575,8 @@ def _check_dict_set(
         if is_columns:
             accepts_column = base.accepts_column  # type: ignore[attr-defined]
             checked_items = {k: accepts_column(k, v) for k, v in entries.items()}
+            if checker.from_client and type(base) is ColumnData:  # (a subclass's own check may differ)
+                _vetted(checker, checked_items)
         else:
             accepts_item = base.accepts_item  # type: ignore[attr-defined]
             checked_items = dict(accepts_item(k, v) for k, v in entries.items())
@@ -718,6 +733,7 @@ def apply_events(
             checker.roots,
             checker.title,
             checker.made_columns,
+            checker.vetted_columns,
         )
         check_outcome(outcome, limits)
     for step in steps:
