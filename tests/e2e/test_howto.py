@@ -221,6 +221,25 @@ def test_a_shared_session_per_room(site: Site) -> None:
     assert elsewhere == ""
 
 
+def test_anonymous_visitors_of_a_room_are_one_user(site: Site) -> None:
+    """docs/howto/shared.md: ``session_context.users`` lists users once; every anonymous visitor is AnonymousUser."""
+
+    async def scenario() -> str:
+        first = await _open(site.url + "dash/whiteboard/?room=anonymous")
+        second = await _open(site.url + "dash/whiteboard/?room=anonymous")
+        try:
+            assert first.id == second.id
+            _named(first, "notes").value = "hello"
+            await first.sync(EVENT_WAIT)
+            await _until(lambda: "last edit" in _named(second, "present").text, "the second page to see the edit")
+            return str(_named(second, "present").text)
+        finally:
+            await first.close()
+            await second.close()
+
+    assert _run(scenario) == "1 connected; last edit by AnonymousUser"
+
+
 def test_streaming_rolls_over(site: Site) -> None:
     async def scenario() -> list[int]:
         session = await _open(site.url + "dash/ticker/")
