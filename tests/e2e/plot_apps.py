@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from docsync.document import Document
-from docsync.document.models import Column, ColumnDataSource, DatetimeTickFormatter, Div, Legend, Range1d, Row
+from docsync.document.models import Column, ColumnDataSource, DatetimeTickFormatter, Div, Legend, Plot, Range1d, Row
 from docsync.plotting import figure
 
 TOOLS = "pan,wheel_zoom,box_zoom,box_select,lasso_select,tap,hover,crosshair,reset,save"
@@ -119,3 +119,17 @@ def datetime_axes(doc: Document) -> None:
         plots.append(p)
     doc.add_root(Column(*plots, name="layout"))
     doc.title = "datetime axes"
+
+
+def plotting_doc(doc: Document) -> None:
+    """The ``?example=<n>``-th Python example of docs/plotting.md, as its reader pastes it into an app."""
+    from tests.document.test_plotting_docs import EXAMPLES
+
+    [number] = doc.session_context.arguments["example"]
+    namespace: dict[str, Any] = {}
+    exec(compile(EXAMPLES[int(number)], "docs/plotting.md", "exec"), namespace)  # the page's own code
+    if callable(namespace.get("modify_doc")):
+        namespace["modify_doc"](doc)
+    else:  # a fragment that builds plots: show them all
+        plots = [value for value in namespace.values() if isinstance(value, Plot)]
+        doc.add_root(Column(*plots))

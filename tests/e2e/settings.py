@@ -26,6 +26,7 @@ DOCSYNC = {
         "big_frame": "tests.e2e.apps.big_frame",
         "plot_tools": "tests.e2e.plot_apps.plot_tools",
         "datetime_axes": "tests.e2e.plot_apps.datetime_axes",
+        "plotting_doc": "tests.e2e.plot_apps.plotting_doc",
     },
     # A session whose app fails is tried again sooner than by default (1, 2, 4, 8 s).
     "SESSION_RETRY_BACKOFF": [0.2, 0.2, 0.2, 0.2],
