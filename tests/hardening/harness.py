@@ -235,7 +235,8 @@ class Browser:
 
     def _open(self, request: urllib.request.Request) -> Response:
         try:
-            with self.opener.open(request, timeout=30) as answer:
+            # 60 s: a first page of a Bokeh app (its imports) took over 30 s on a CI machine at load 12.
+            with self.opener.open(request, timeout=60) as answer:
                 return Response(answer.status, answer.read().decode("utf-8", "replace"), dict(answer.headers))
         except urllib.error.HTTPError as exc:
             return Response(exc.code, exc.read().decode("utf-8", "replace"), dict(exc.headers))
