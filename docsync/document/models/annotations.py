@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..dataspecs import ColorSpec, NumberSpec, StringSpec
 from ..model import Model
 from ..properties import Any_, Bool, Color, Either, Enum, Float, Instance, Int, List, Nullable, String, Tuple
@@ -163,9 +165,7 @@ class VeeHead(ArrowHead):
 
 
 class TeeHead(ArrowHead):
-    """A bar across the end (whiskers)."""
-
-    size = Float(10.0)
+    """A bar across the end, ``size`` long (a Whisker's caps are TeeHeads of size 10)."""
 
 
 class Arrow(Annotation, LineProps):
@@ -182,6 +182,13 @@ class Arrow(Annotation, LineProps):
     y_start_field = Nullable(String())
     x_end_field = Nullable(String())
     y_end_field = Nullable(String())
+
+    def __init__(self, *, id: str | None = None, **properties: Any) -> None:
+        # Made in Python (no id given): an OpenHead at the end, as in Bokeh. An arrow
+        # decoded from the wire (id given) holds what the wire says.
+        if id is None and "end" not in properties:
+            properties["end"] = OpenHead()
+        super().__init__(id=id, **properties)
 
 
 class Band(Annotation, LineProps, FillProps):
@@ -206,8 +213,17 @@ class Whisker(Annotation, LineProps):
     lower = NumberSpec("lower")
     upper = NumberSpec("upper")
     dimension = Enum("height", "width")
-    lower_head = Nullable(Instance(ArrowHead))
-    upper_head = Nullable(Instance(ArrowHead))
+    lower_head = Nullable(Instance(ArrowHead), help="The cap at ``lower``; None: none.")
+    upper_head = Nullable(Instance(ArrowHead), help="The cap at ``upper``; None: none.")
+
+    def __init__(self, *, id: str | None = None, **properties: Any) -> None:
+        # Made in Python (no id given): each end capped by its own TeeHead of size 10, as
+        # in Bokeh. A whisker decoded from the wire (id given) holds what the wire says.
+        if id is None:
+            for attr in ("lower_head", "upper_head"):
+                if attr not in properties:
+                    properties[attr] = TeeHead(size=10.0)
+        super().__init__(id=id, **properties)
 
 
 class ColorBar(Annotation):

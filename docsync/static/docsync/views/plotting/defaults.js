@@ -66,7 +66,7 @@ export const PLOT_DEFAULTS = {
   Stack: {"fields": [], "name": null},
   Step: {"line_alpha": {"value": 1.0}, "line_cap": "butt", "line_color": {"value": "black"}, "line_dash": "solid", "line_join": "bevel", "line_width": {"value": 1.0}, "mode": "before", "name": null, "x": {"field": "x"}, "y": {"field": "y"}},
   TapTool: {"behavior": "select", "description": null, "mode": "replace", "name": null, "renderers": "auto"},
-  TeeHead: {"fill_color": "black", "line_color": "black", "line_width": 1.0, "name": null, "size": 10.0},
+  TeeHead: {"fill_color": "black", "line_color": "black", "line_width": 1.0, "name": null, "size": 25.0},
   Text: {"angle": {"value": 0.0}, "name": null, "text": {"field": "text"}, "text_align": "left", "text_alpha": {"value": 1.0}, "text_baseline": "bottom", "text_color": {"value": "#444444"}, "text_font": "helvetica", "text_font_size": "16px", "text_font_style": "normal", "x": {"field": "x"}, "x_offset": {"value": 0.0}, "y": {"field": "y"}, "y_offset": {"value": 0.0}},
   Title: {"align": "left", "background_fill_color": null, "level": "annotation", "name": null, "text": "", "text_color": "#222222", "text_font_size": "13px", "text_font_style": "bold", "visible": true, "x_range_name": "default", "y_range_name": "default"},
   Toolbar: {"active_drag": "auto", "active_inspect": "auto", "active_scroll": "auto", "active_tap": "auto", "autohide": false, "logo": null, "name": null, "tools": []},
