@@ -8,7 +8,17 @@ from typing import Any
 import numpy as np
 
 from docsync.document import Document
-from docsync.document.models import Column, ColumnDataSource, DatetimeTickFormatter, Div, Legend, Plot, Range1d, Row
+from docsync.document.models import (
+    Column,
+    ColumnDataSource,
+    DatetimeTickFormatter,
+    Div,
+    Legend,
+    Plot,
+    Range1d,
+    Row,
+    Whisker,
+)
 from docsync.plotting import figure
 
 TOOLS = "pan,wheel_zoom,box_zoom,box_select,lasso_select,tap,hover,crosshair,reset,save"
@@ -133,3 +143,22 @@ def plotting_doc(doc: Document) -> None:
     else:  # a fragment that builds plots: show them all
         plots = [value for value in namespace.values() if isinstance(value, Plot)]
         doc.add_root(Column(*plots))
+
+
+def whiskers(doc: Document) -> None:
+    """Three vertical whiskers on fixed ranges; ``?upper_head=none`` leaves their upper ends bare."""
+    source = ColumnDataSource(data={"x": [2.0, 5.0, 8.0], "lower": [2.0, 3.0, 1.5], "upper": [7.0, 8.0, 6.5]})
+    p = figure(
+        title="whiskers",
+        x_range=Range1d(start=0, end=10),
+        y_range=Range1d(start=0, end=10),
+        width=420,
+        height=360,
+        name="plot",
+    )
+    whisker = Whisker(source=source, base="x", lower="lower", upper="upper", name="whisker")
+    if doc.session_context.arguments.get("upper_head") == ["none"]:
+        whisker.upper_head = None
+    p.add_layout(whisker)
+    doc.add_root(p)
+    doc.title = "whiskers"

@@ -27,6 +27,7 @@ DOCSYNC = {
         "plot_tools": "tests.e2e.plot_apps.plot_tools",
         "datetime_axes": "tests.e2e.plot_apps.datetime_axes",
         "plotting_doc": "tests.e2e.plot_apps.plotting_doc",
+        "whiskers": "tests.e2e.plot_apps.whiskers",
     },
     # A session whose app fails is tried again sooner than by default (1, 2, 4, 8 s).
     "SESSION_RETRY_BACKOFF": [0.2, 0.2, 0.2, 0.2],
