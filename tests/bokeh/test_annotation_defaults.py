@@ -34,3 +34,8 @@ def test_default_heads_match_bokeh(name: str, attrs: tuple[str, ...]) -> None:
 def test_heads_made_alone_match_bokeh() -> None:
     for name in ("OpenHead", "NormalHead", "VeeHead", "TeeHead"):
         assert _head(getattr(ds, name)()) == _head(getattr(bk, name)()), name
+
+
+def test_annotation_levels_match_bokeh() -> None:
+    for name in ("Span", "BoxAnnotation", "Label", "LabelSet", "Arrow", "Band", "Whisker", "Legend", "Title"):
+        assert getattr(ds, name)().level == getattr(bk, name)().level, name

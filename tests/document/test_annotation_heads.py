@@ -1,4 +1,4 @@
-"""A Whisker's caps and an Arrow's head by default, as in Bokeh; what the wire says wins."""
+"""A Whisker's caps and an Arrow's head by default, as in Bokeh; what the wire says wins; a Whisker's level."""
 
 from __future__ import annotations
 
@@ -50,3 +50,8 @@ def test_the_wire_keeps_caps_and_their_absence() -> None:
     assert again.get_model_by_id(bare.id).lower_head is None
     assert again.get_model_by_id(headless.id).end is None
     assert len(again.models) == len(doc.models) == 5  # 3 roots and capped's 2 tees
+
+
+def test_a_whisker_draws_under_the_glyphs_as_in_bokeh() -> None:
+    assert Whisker().level == "underlay"
+    assert Whisker(level="annotation").level == "annotation"

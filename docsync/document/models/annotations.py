@@ -206,8 +206,9 @@ class Band(Annotation, LineProps, FillProps):
 
 
 class Whisker(Annotation, LineProps):
-    """An error bar per row, from ``lower`` to ``upper`` at ``base``."""
+    """An error bar per row, from ``lower`` to ``upper`` at ``base``; drawn under the glyphs (as in Bokeh)."""
 
+    level = Enum(*LEVELS, default="underlay")
     source = Instance(ColumnDataSource)
     base = NumberSpec("base")
     lower = NumberSpec("lower")

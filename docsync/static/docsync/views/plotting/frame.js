@@ -14,7 +14,8 @@ import { factorsOf, rangeSpan } from "./ranges.js";
 import { makeScale } from "./scales.js";
 import { at } from "./specs.js";
 
-const LEVELS = ["image", "underlay", "glyph"];
+// Render levels, bottom first (a renderer's ``level``): glyphs and annotations alike.
+const LEVELS = ["image", "underlay", "glyph", "guide", "annotation", "overlay"];
 const SIDES = ["above", "below", "left", "right"];
 
 /** Return {x: {name: range}, y: {...}} of a plot. */
@@ -172,19 +173,23 @@ export function paintPlot(ctx, { plot, prop, width, height, entries, factors, ra
   ctx.beginPath();
   ctx.rect(frame.left, frame.top, frame.right - frame.left, frame.bottom - frame.top);
   ctx.clip();
-  const byLevel = [...entries].sort((a, b) => LEVELS.indexOf(prop("level", a.renderer)) - LEVELS.indexOf(prop("level", b.renderer)));
-  for (const entry of byLevel) {
-    const { x, y } = scalesOf(entry.renderer, scales, prop);
+  const annotationView = { prop, frame, x: scales.x.default, y: scales.y.default, xFactors: factors.x.default, yFactors: factors.y.default };
+  const annotations = [...(prop("renderers", plot) ?? []), ...center].filter((m) => m && ANNOTATIONS[m.type] && prop("visible", m));
+  // One stack of glyphs and annotations by level (a Whisker's "underlay" goes under the
+  // glyphs); within a level, glyphs first, each kind in its own order (a stable sort).
+  const rank = (model) => LEVELS.indexOf(prop("level", model));
+  const layers = [...entries.map((entry) => ({ entry, model: entry.renderer })), ...annotations.map((model) => ({ model }))];
+  layers.sort((a, b) => rank(a.model) - rank(b.model));
+  for (const { entry, model } of layers) {
+    const { x, y } = scalesOf(model, scales, prop);
+    if (!entry) {
+      ANNOTATIONS[model.type](ctx, model, { ...annotationView, x, y });
+      continue;
+    }
     project(entry.r, x, y);
     entry.r.clip = frame;
     entry.scales = { x, y };
-    if (prop("visible", entry.renderer)) drawRenderer(ctx, entry, prop, lod);
-  }
-  const annotationView = { prop, frame, x: scales.x.default, y: scales.y.default, xFactors: factors.x.default, yFactors: factors.y.default };
-  const annotations = [...(prop("renderers", plot) ?? []), ...center].filter((m) => m && ANNOTATIONS[m.type] && prop("visible", m));
-  for (const annotation of annotations) {
-    const { x, y } = scalesOf(annotation, scales, prop);
-    ANNOTATIONS[annotation.type](ctx, annotation, { ...annotationView, x, y });
+    if (prop("visible", model)) drawRenderer(ctx, entry, prop, lod);
   }
   ctx.restore();
   const outline = prop("outline_line_color", plot);
