@@ -146,7 +146,7 @@ def plotting_doc(doc: Document) -> None:
 
 
 def whiskers(doc: Document) -> None:
-    """Three vertical whiskers on fixed ranges; ``?upper_head=none`` leaves their upper ends bare."""
+    """Three vertical whiskers on fixed ranges, a point on one; ``?upper_head=none`` leaves their upper ends bare."""
     source = ColumnDataSource(data={"x": [2.0, 5.0, 8.0], "lower": [2.0, 3.0, 1.5], "upper": [7.0, 8.0, 6.5]})
     p = figure(
         title="whiskers",
@@ -160,5 +160,7 @@ def whiskers(doc: Document) -> None:
     if doc.session_context.arguments.get("upper_head") == ["none"]:
         whisker.upper_head = None
     p.add_layout(whisker)
+    # A point on the middle whisker, added after it: drawn over it all the same (its level).
+    p.scatter([5.0], [4.0], size=16, color="#1f77b4", name="point")
     doc.add_root(p)
     doc.title = "whiskers"

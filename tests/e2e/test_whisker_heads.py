@@ -1,4 +1,4 @@
-"""A Whisker in Chromium: a tee across each end by default, as Bokeh draws it; no cap where a head is None."""
+"""A Whisker in Chromium as in Bokeh: a tee across each end by default, under the glyphs; none where a head is None."""
 
 from __future__ import annotations
 
@@ -29,17 +29,25 @@ def open_whiskers(context: BrowserContext, server: ServerProcess, query: str = "
     return page
 
 
-def whisker_ends(page: Page) -> list[tuple[float, float, float]]:
-    """Each whisker's (x, lower end's y, upper end's y) in the page's pixels."""
+def screen(page: Page, x: float, y: float) -> tuple[float, float]:
+    """The page's pixel of data point (x, y)."""
     box = page.locator('[data-docsync-name="plot"] .ds-plot-overlay').bounding_box()
     assert box is not None
-    ends = page.evaluate(
-        """(rows) => { const { scales } = document.querySelector('[data-docsync-name=plot]').docsyncView.plan;
-          return rows.map(([b, lo, hi]) => [scales.x.default.compute(b), scales.y.default.compute(lo),
-                                            scales.y.default.compute(hi)]); }""",
-        ROWS,
+    sx, sy = page.evaluate(
+        """([x, y]) => { const { scales } = document.querySelector('[data-docsync-name=plot]').docsyncView.plan;
+          return [scales.x.default.compute(x), scales.y.default.compute(y)]; }""",
+        [x, y],
     )
-    return [(box["x"] + x, box["y"] + lo, box["y"] + hi) for x, lo, hi in ends]
+    return box["x"] + sx, box["y"] + sy
+
+
+def whisker_ends(page: Page) -> list[tuple[float, float, float]]:
+    """Each whisker's (x, lower end's y, upper end's y) in the page's pixels."""
+    ends = []
+    for base, lower, upper in ROWS:
+        x, low = screen(page, base, lower)
+        ends.append((x, low, screen(page, base, upper)[1]))
+    return ends
 
 
 def look(page: Page, name: str) -> np.ndarray:
@@ -47,7 +55,7 @@ def look(page: Page, name: str) -> np.ndarray:
     png = page.screenshot()
     for folder in (SCREENSHOTS, Path("/tmp")):
         (folder / f"whiskers-{name}.png").write_bytes(png)
-    return decode_png(png)[..., :3].min(axis=-1)
+    return decode_png(png)[..., :3]
 
 
 def darkest(image: np.ndarray, x: float, y: float) -> int:
@@ -78,4 +86,16 @@ def test_whiskers_are_capped_by_default_and_bare_where_a_head_is_none(
         assert darkest(image, x, (low + high) / 2) < DARK
         assert min(cap_at(image, x, high)) > BLANK, f"a cap at the upper end of the whisker at x={x:.1f}"
         assert max(cap_at(image, x, low)) < DARK
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_a_whisker_lies_under_the_glyphs(server: ServerProcess, context: BrowserContext) -> None:
+    page = open_whiskers(context, server)
+    image = look(page, "under-point")
+    x, y = screen(page, 5.0, 4.0)  # the app's point, on the middle whisker
+    row, col = round(y), round(x)
+    centre = image[row - 1 : row + 2, col - 1 : col + 2].astype(int)
+    # The point's own blue (#1f77b4) all over its centre: the whisker's black line is under it.
+    assert np.abs(centre - (0x1F, 0x77, 0xB4)).max() < 40, centre.tolist()
+    assert darkest(image, x, y + 20) < DARK  # the whisker, below the point
     assert page.errors == []  # type: ignore[attr-defined]
