@@ -40,6 +40,8 @@ _MAX_SHOWN = 60
 
 
 _FRAME_TYPES = (str, bytes, bytearray, memoryview)
+# What ``size_fault`` calls a message's text frames, by position (a buffer header from 3 on).
+_FRAME_NAMES = ("header", "metadata", "content", "buffer header")
 # What a receiver holds between messages: shared and never changed (a message replaces
 # each of them with its own before anything is added; see ``Receiver.reset``).
 _NOTHING: dict[str, Any] = {}
@@ -141,12 +143,15 @@ class Receiver:
         #: attribute, not a property (only the receiver sets it).
         self.pending_bytes = 0
 
-    def size_fault(self, frames: list[Frame], sizes: list[int] | None = None) -> str | None:
+    def size_fault(self, frames: list[Frame], sizes: list[int] | None = None, *, structure: bool = False) -> str | None:
         """Tell why a receiver with these limits would refuse a message of ``frames``, or None.
 
         A sender checks what it is about to send with its peer's limits: a message the
         peer must refuse is better not sent (the peer would drop it and reconnect).
         ``sizes``: the frames' ``frame_nbytes``, when the caller counted them already.
+        ``structure``: count the arrays, objects and values of text frames too, as
+        ``receive`` does (a client checks its patches so; the server's own messages are
+        not limited by them).
         """
         if sizes is None:
             sizes = [frame_nbytes(frame) for frame in frames]
@@ -159,6 +164,32 @@ class Receiver:
         buffers = max(0, (len(frames) - 3) // 2)
         if buffers > self.max_buffers:
             return f"too many buffers: {buffers} > {self.max_buffers}"
+        if structure and (self.max_containers is not None or self.max_values is not None):
+            for index, frame in enumerate(frames):
+                # Buffer payloads (binary) are not parsed; every other frame is JSON text.
+                if isinstance(frame, str):
+                    fault = self._structure_fault(frame, _FRAME_NAMES[min(index, 3)])
+                    if fault is not None:
+                        return fault
+        return None
+
+    def _structure_fault(self, frame: str, where: str) -> str | None:
+        """Tell why ``frame`` holds too many arrays and objects or values, or None."""
+        # A frame with more arrays and objects than the limit has more "[" and "{" than
+        # that: counted in C; only then counted exactly, outside strings (a base64 file,
+        # a text full of brackets is not refused for them).
+        limit = self.max_containers
+        if limit is not None and len(frame) > limit and frame.count("[") + frame.count("{") > limit:
+            containers = count_containers(frame)
+            if containers > limit:
+                return f"too many arrays and objects in {where} frame: {containers} > {limit}"
+        values = self.max_values
+        # Commas and colons inside strings (a text, a URL; a file's base64 has none) are told
+        # apart only when all of them are more than the limit.
+        if values is not None and len(frame) > values and frame.count(",") + frame.count(":") > values:
+            separators = count_separators(frame)
+            if separators > values:
+                return f"too many values in {where} frame: {separators} > {values}"
         return None
 
     @property
@@ -291,29 +322,16 @@ class Receiver:
         limit = self.max_containers
         size = self._frame_size
         if size > _PAUSE_GC_FROM or (limit is not None and size > limit) or size > (self.max_values or size):
-            return self._parse_large(frame, limit)
+            return self._parse_large(frame)
         try:
             return loads(frame)
         except ValueError:
             raise ProtocolError(f"invalid JSON in {self._expecting.value} frame") from None
 
-    def _parse_large(self, frame: str, limit: int | None) -> Any:
-        # A frame with more arrays and objects than the limit has more "[" and "{" than
-        # that: counted in C; only then counted exactly, outside strings (a base64 file,
-        # a text full of brackets is not refused for them).
-        if limit is not None and len(frame) > limit and frame.count("[") + frame.count("{") > limit:
-            containers = count_containers(frame)
-            if containers > limit:
-                raise MessageTooBigError(
-                    f"too many arrays and objects in {self._expecting.value} frame: {containers} > {limit}"
-                )
-        values = self.max_values
-        # Commas and colons inside strings (a text, a URL; a file's base64 has none) are told
-        # apart only when all of them are more than the limit.
-        if values is not None and len(frame) > values and frame.count(",") + frame.count(":") > values:
-            separators = count_separators(frame)
-            if separators > values:
-                raise MessageTooBigError(f"too many values in {self._expecting.value} frame: {separators} > {values}")
+    def _parse_large(self, frame: str) -> Any:
+        fault = self._structure_fault(frame, self._expecting.value)
+        if fault is not None:
+            raise MessageTooBigError(fault)
         # Without the cyclic garbage collector meanwhile: every list and dict orjson makes
         # is tracked, and collections ran all through a large frame's parse (2,000,000
         # one-item lists: 0.8 s with them, 0.16 s without). Collections resume after it,

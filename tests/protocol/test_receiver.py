@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import re
 import tracemalloc
 from collections.abc import Callable
 from typing import Any
@@ -372,6 +373,29 @@ class TestLimits:
         # What it names is what receiving the frames raises.
         with pytest.raises(ProtocolError, match=r"^frame too large: 11 > 10 bytes$"):
             receiver.receive(b"x" * 11)
+
+    def test_size_fault_counts_structure_only_when_asked_as_receiving_would(self) -> None:
+        receiver = Receiver(max_containers=10, max_values=20)
+        header = orjson.dumps({"msgid": "1", "msgtype": "PATCH-DOC"}).decode()
+        nested = orjson.dumps({"x": [[1]] * 11}).decode()  # 13 containers, 11 values
+        listed = orjson.dumps({"x": list(range(21))}).decode()  # 2 containers, 21 values
+        quoted = orjson.dumps({"x": "[,:" * 30}).decode()  # brackets, commas and colons in a string
+        for content, fault in [
+            (nested, "too many arrays and objects in content frame: 13 > 10"),
+            (listed, "too many values in content frame: 21 > 20"),
+            (quoted, None),
+        ]:
+            frames = [header, "{}", content]
+            assert receiver.size_fault(frames) is None  # the server's own messages: not counted
+            assert receiver.size_fault(frames, structure=True) == fault
+            if fault is None:
+                assert feed(receiver, frames).content == orjson.loads(content)
+            else:
+                with pytest.raises(MessageTooBigError, match=rf"^{re.escape(fault)}$"):
+                    feed(receiver, frames)
+        # A buffer header is named as such; its binary payload is not counted.
+        buffered = [header, "{}", "{}", '{"id":"' + "[" * 11 + '"}', b"[" * 30]
+        assert receiver.size_fault(buffered, structure=True) is None
 
     def test_id_length_limit_is_inclusive(self) -> None:
         receiver = Receiver(max_id_length=8)
