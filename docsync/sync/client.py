@@ -23,8 +23,8 @@ from ..document import DecodedPatch, Document, DocumentEvent
 from ..document import events as ev
 from ..document.patching import apply_events
 from ..document.wire import decode_patch
-from ..exceptions import DeserializationError, PatchError, ProtocolError
-from ..protocol import Message, new_message
+from ..exceptions import DeserializationError, MessageTooBigError, PatchError, ProtocolError
+from ..protocol import Message, Receiver, new_message, with_content_frame
 from ..protocol.msgtypes import (
     ACK,
     ERROR,
@@ -35,6 +35,7 @@ from ..protocol.msgtypes import (
     RESUME_REPLY,
     RESUME_REQ,
 )
+from ..protocol.wire_json import dumps
 from .client_events import ChangesLost, ClientEvent, ErrorReported, Live, Reply, Reset, describe_change
 from .outbox import Batch, Outbox, OutboxEntry
 from .splices import Splice, transform
@@ -70,7 +71,9 @@ class ClientProtocol:
     """Keep ``document`` in sync with one server session; no I/O.
 
     ``client_id`` names this client's changes across connections (at most 64
-    characters); ``max_array_elements`` bounds arrays in what the server sends.
+    characters); ``max_array_elements`` bounds arrays in what the server sends;
+    ``send_limits``: the server's limits on what it receives, as a Receiver holding them
+    (None: none checked), which every PATCH-DOC is checked against before it is sent.
     """
 
     def __init__(
@@ -80,6 +83,7 @@ class ClientProtocol:
         client_id: str,
         setter: Any = SERVER,
         max_array_elements: int = 100_000_000,
+        send_limits: Receiver | None = None,
     ) -> None:
         if not isinstance(client_id, str) or not 0 < len(client_id) <= 64:
             raise ValueError(f"client_id must be a string of 1 to 64 characters, got {client_id!r:.80}")
@@ -89,6 +93,7 @@ class ClientProtocol:
         self.client_id = client_id
         self.setter = setter
         self.max_array_elements = max_array_elements
+        self.send_limits = send_limits
         self._state = ClientState.IDLE
         #: The last server position applied to the document (None before the first pull).
         self.last_seq: int | None = None
@@ -146,9 +151,17 @@ class ClientProtocol:
         return events
 
     def send(self, message: Message) -> None:
-        """Queue a request of the adapter's own; its reply comes back as a ``Reply`` event."""
+        """Queue a request of the adapter's own; its reply comes back as a ``Reply`` event.
+
+        Raise MessageTooBigError, sending nothing, for one the server would refuse for its
+        size (``send_limits``): it would close the connection for it.
+        """
         if self._state is not ClientState.LIVE:
             raise ProtocolError(f"cannot send {message.msgtype} while {self._state.value}")
+        if self.send_limits is not None:
+            fault = self.send_limits.size_fault(*message.sized_frames(), structure=True)
+            if fault is not None:
+                raise MessageTooBigError(f"{message.msgtype} not sent: {fault}")
         self._to_send.append(message)
 
     # -- the connection -----------------------------------------------------------------
@@ -482,12 +495,39 @@ class ClientProtocol:
             self._stale.discard(entry.key)
 
     def flush(self) -> None:
-        """Send the oldest waiting changes as one PATCH-DOC, if none is in flight."""
+        """Send the oldest waiting changes as one PATCH-DOC, if none is in flight.
+
+        Changes the server would refuse together (``send_limits``) go in smaller patches,
+        in order and on the same base; one change it would refuse alone is not sent (the
+        server would close the connection for it, and refuse it again after the resume).
+        It is reported lost ("too-large") and the document pulled again, which undoes it here.
+        """
         if self._state is not ClientState.LIVE or self.in_flight is not None:
             return
         batch: Batch | None = self.outbox.take()
         if batch is None:
             return
-        message = new_message(PATCH_DOC, batch.content, buffers=batch.buffers)
+        limits = self.send_limits
+        if limits is None:
+            message = new_message(PATCH_DOC, batch.content, buffers=batch.buffers)
+        else:
+            message, fault = self._checked(batch, limits)
+            while fault is not None and len(batch.entries) > 1:
+                self.outbox.restore(batch)
+                half: Batch | None = self.outbox.take((len(batch.entries) + 1) // 2)
+                assert half is not None  # (what was just put back)
+                batch = half
+                message, fault = self._checked(batch, limits)
+            if fault is not None:
+                self._lose(batch.entries, "too-large", None, text=f"not sent: {fault}")
+                self.resync()
+                return
         self.in_flight = (message, batch.entries)
         self._to_send.append(message)
+
+    @staticmethod
+    def _checked(batch: Batch, limits: Receiver) -> tuple[Message, str | None]:
+        """The PATCH-DOC of ``batch`` (its content encoded once) and why the server would refuse it, or None."""
+        message = with_content_frame(PATCH_DOC, batch.content, dumps(batch.content), batch.buffers)
+        frames, sizes = message.sized_frames()
+        return message, limits.size_fault(frames, sizes, structure=True)

@@ -38,10 +38,12 @@ class ChangesLost:
     """Local changes that were not kept, each named by ``describe_change``.
 
     ``reason``: "rejected" (they lost the convergence rule), "refused" (the server
-    answered ERROR), "reset" (the document was reset before they were sent) or "resync"
-    (the document was pulled again before they were sent). ``changes`` is empty when the
-    server lost some of a patch's changes without saying which; ``text`` is the server's
-    reason when it refused.
+    answered ERROR), "reset" (the document was reset before they were sent), "resync"
+    (the document was pulled again before they were sent) or "too-large" (the server
+    would have refused it for its size, and closed the connection: not sent, and the
+    document pulled again). ``changes`` is empty when the server lost some of a patch's
+    changes without saying which; ``text`` is the server's reason when it refused, and
+    ``not sent: <the limit>`` when too large.
     """
 
     reason: str

@@ -56,6 +56,8 @@ class Batch:
     buffers: list[tuple[str, Buffer]]
     base: int
     entries: list[OutboxEntry] = field(default_factory=list)
+    #: Superseded changes whose definitions (and buffers) the batch carries.
+    carried: list[OutboxEntry] = field(default_factory=list)
 
 
 class Outbox:
@@ -137,8 +139,8 @@ class Outbox:
         self._entries = kept
         return dropped
 
-    def take(self) -> Batch | None:
-        """Take the oldest waiting changes that share one base as a PATCH-DOC body, or None."""
+    def take(self, most: int = MAX_PATCH_EVENTS) -> Batch | None:
+        """Take the oldest waiting changes that share one base, ``most`` at most, as a PATCH-DOC body, or None."""
         if not self._entries:
             return None
         waiting = self._entries
@@ -148,7 +150,7 @@ class Outbox:
             if entry.base != base:
                 count = i
                 break
-        count = min(count, MAX_PATCH_EVENTS)  # the rest follows in a patch of the same base
+        count = max(1, min(count, most, MAX_PATCH_EVENTS))  # the rest follows in a patch of the same base
         entries, self._entries = waiting[:count], waiting[count:]
         carried, self._carried = self._carried, []
         sources = [*carried, *entries] if carried else entries
@@ -162,7 +164,12 @@ class Outbox:
                 seen.add(definition["id"])
         buffers = [buffer for entry in sources for buffer in entry.buffers]
         content = {"events": [e.json for e in entries], "references": references, "base": base}
-        return Batch(content, buffers, base, entries)
+        return Batch(content, buffers, base, entries, carried)
+
+    def restore(self, batch: Batch) -> None:
+        """Put a batch ``take`` returned back, first, as if it had not been taken."""
+        self._entries = [*batch.entries, *self._entries]
+        self._carried = [*batch.carried, *self._carried]
 
     def drain(self) -> list[OutboxEntry]:
         """Remove and return every waiting change (the document is being replaced)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -10,11 +11,11 @@ from typing import Any
 import pytest
 
 from docsync.document import Document, ModelChangedEvent, RootAddedEvent, TitleChangedEvent
-from docsync.document.models import Slider
-from docsync.exceptions import ProtocolError
-from docsync.protocol import new_message, server_info_req
-from docsync.protocol.msgtypes import ACK, PULL_DOC_REPLY
-from docsync.sync import ClientProtocol, ClientState, ErrorReported, Live, describe_change
+from docsync.document.models import ColumnDataSource, Slider, TextInput
+from docsync.exceptions import MessageTooBigError, ProtocolError
+from docsync.protocol import Receiver, new_message, server_info_req
+from docsync.protocol.msgtypes import ACK, OK, PULL_DOC_REPLY, PULL_DOC_REQ, PUSH_DOC
+from docsync.sync import ChangesLost, ClientProtocol, ClientState, ErrorReported, Live, describe_change
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 sys.path.insert(0, str(FIXTURES))
@@ -103,3 +104,66 @@ def test_changes_are_named_as_a_notice_would() -> None:
     assert describe_change(ModelChangedEvent(anonymous, "value", 0, 1)) == "Slider.value"
     assert describe_change(TitleChangedEvent("t")) == "title"
     assert describe_change(RootAddedEvent(named)) == "roots"
+
+
+def _live(send_limits: Receiver) -> tuple[ClientProtocol, dict[str, TextInput]]:
+    """A protocol with ``send_limits``, live on a document of three named text inputs (at position 2)."""
+    protocol = ClientProtocol(Document(), client_id="c", send_limits=send_limits)
+    protocol.connection_made()
+    protocol.receive_message(new_message(ACK))
+    (request,) = protocol.messages_to_send()
+    server = Document()
+    for name in "abc":
+        server.add_root(TextInput(id=name, name=name, value=""))
+    doc_json, _ = server.to_json()
+    protocol.receive_message(new_message(PULL_DOC_REPLY, {"doc": doc_json, "seq": 2}, reqid=request.msgid))
+    protocol.events_received()
+    inputs = {name: protocol.document.get_model_by_name(name) for name in "abc"}
+    return protocol, inputs  # type: ignore[return-value]
+
+
+def test_changes_over_the_send_limits_together_go_in_patches_that_fit() -> None:
+    protocol, inputs = _live(Receiver(max_message_bytes=2_500))
+    for name in "abc":
+        inputs[name].value = name * 1_000
+    protocol.flush()
+    (first,) = protocol.messages_to_send()  # two changes (the batch of three, halved), then one
+    assert [e["model"]["id"] for e in first.content["events"]] == ["a", "b"] and first.content["base"] == 2
+    assert protocol.send_limits is not None and protocol.send_limits.size_fault(first.to_frames()) is None
+    protocol.receive_message(new_message(OK, {"seq": 4}, reqid=first.msgid))
+    (second,) = protocol.messages_to_send()
+    assert [e["model"]["id"] for e in second.content["events"]] == ["c"] and second.content["base"] == 2
+    protocol.receive_message(new_message(OK, {"seq": 5}, reqid=second.msgid))
+    assert protocol.events_received() == [] and protocol.settled
+
+
+def test_one_change_over_the_send_limits_is_lost_and_the_document_pulled() -> None:
+    protocol, inputs = _live(Receiver(max_values=100))
+    inputs["a"].value = "fits"
+    inputs["b"].value = ",".join(["x"] * 200)  # commas in a string: no values
+    protocol.flush()
+    (fits,) = protocol.messages_to_send()
+    assert len(fits.content["events"]) == 2
+    protocol.receive_message(new_message(OK, {"seq": 3}, reqid=fits.msgid))
+    source = ColumnDataSource(name="source", data={"x": list(range(200))})
+    inputs["c"].value = "made with it"
+    protocol.document.add_root(source)  # 200 values in a list: over the limit alone
+    protocol.flush()
+    (made_with,) = protocol.messages_to_send()  # the two, halved: the first one fits
+    assert [e["kind"] for e in made_with.content["events"]] == ["ModelChanged"]
+    protocol.receive_message(new_message(OK, {"seq": 4}, reqid=made_with.msgid))
+    (pull,) = protocol.messages_to_send()  # the other is not sent: the document is pulled
+    assert pull.msgtype == PULL_DOC_REQ
+    assert protocol.in_flight is None and not protocol.outbox and protocol.state is ClientState.SYNCING
+    (event,) = protocol.events_received()
+    assert isinstance(event, ChangesLost) and (event.reason, event.changes, event.count) == ("too-large", ("roots",), 1)
+    assert re.fullmatch(r"not sent: too many values in content frame: 2\d\d > 100", event.text or "")
+
+
+def test_a_request_over_the_send_limits_is_not_sent() -> None:
+    protocol, _ = _live(Receiver(max_frame_bytes=1_000))
+    with pytest.raises(MessageTooBigError, match=r"^PUSH-DOC not sent: frame too large: 1\d\d\d > 1000 bytes$"):
+        protocol.send(new_message(PUSH_DOC, {"doc": {"title": "x" * 1_000}}))
+    assert protocol.messages_to_send() == []
+    protocol.send(server_info_req())
+    assert len(protocol.messages_to_send()) == 1
