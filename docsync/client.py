@@ -36,9 +36,17 @@ from .document import Document, DocumentEvent
 from .exceptions import DocsyncError
 from .protocol import Message, Receiver, push_doc, server_info_req
 from .protocol.msgtypes import ERROR, OK, SERVER_INFO_REPLY
-from .sync import NOTICE, SERVER, ClientProtocol, ClientState, ErrorReported, Live, Reply
+from .sync import NOTICE, SERVER, ChangesLost, ClientProtocol, ClientState, ErrorReported, Live, Reply
 
-__all__ = ["SERVER", "ClientSession", "ServerError", "fetch_page_config", "pull_session", "push_session"]
+__all__ = [
+    "SERVER",
+    "ChangeTooLargeError",
+    "ClientSession",
+    "ServerError",
+    "fetch_page_config",
+    "pull_session",
+    "push_session",
+]
 
 _CONFIG = re.compile(r'<script id="docsync-config" type="application/json">(.*?)</script>', re.S)
 
@@ -49,6 +57,34 @@ class ServerError(DocsyncError):
     def __init__(self, text: str, code: str | None = None) -> None:
         super().__init__(text)
         self.code = code
+
+
+class ChangeTooLargeError(DocsyncError):
+    """Local changes were not sent: the server would have refused them for their size (and closed the connection).
+
+    ``lost`` holds what the protocol reported (reason ``"too-large"``, the changes' names,
+    and ``text``: ``not sent: <the server's limit>``); the document was pulled again, so it
+    holds the server's values.
+    """
+
+    def __init__(self, lost: list[ChangesLost]) -> None:
+        names = ", ".join(dict.fromkeys(name for event in lost for name in event.changes)) or "a change"
+        super().__init__(f"change to {names} {lost[0].text}")
+        self.lost = lost
+
+
+def _send_limits(config: Mapping[str, Any]) -> Receiver | None:
+    """The limits the server takes a client's messages within, from its page configuration (None: not given)."""
+    limits = config.get("connection", {}).get("sendLimits")
+    if not isinstance(limits, dict):
+        return None
+    return Receiver(
+        max_frame_bytes=int(limits["maxFrameBytes"]),
+        max_message_bytes=int(limits["maxMessageBytes"]),
+        max_buffers=int(limits["maxBuffers"]),
+        max_containers=limits.get("maxFrameContainers"),
+        max_values=limits.get("maxFrameValues"),
+    )
 
 
 def fetch_page_config(url: str, *, headers: dict[str, str] | None = None) -> dict[str, Any]:
@@ -75,8 +111,13 @@ class ClientSession:
         self.config = config
         self.id: str = config["sessionId"]
         self.document = Document()
-        self.protocol = ClientProtocol(self.document, client_id=secrets.token_hex(8))
+        # Nothing the server would refuse for its size (and close the connection for) is sent.
+        self.protocol = ClientProtocol(self.document, client_id=secrets.token_hex(8), send_limits=_send_limits(config))
         self.errors: list[Message] = []
+        #: Local changes not kept, as the protocol reported them (``ChangesLost``), oldest first.
+        self.lost: list[ChangesLost] = []
+        # Those too large to send, not raised by ``sync`` yet.
+        self._too_large: list[ChangesLost] = []
         self.notices: list[Any] = []
         self.received: list[Message] = []
         #: What the protocol reported when the document last went live.
@@ -229,6 +270,10 @@ class ClientSession:
         if message.msgtype == ERROR:
             self.errors.append(message)
         self.protocol.receive_message(message)
+        self._handle_events(message)
+
+    def _handle_events(self, message: Message | None) -> None:
+        """Act on what the protocol reported (after ``message``, or after a flush: None)."""
         for event in self.protocol.events_received():
             if isinstance(event, Reply):
                 future = self._replies.pop(event.message.reqid or "", None)
@@ -237,7 +282,11 @@ class ClientSession:
             elif isinstance(event, Live):
                 self.live = event
                 self._live.set()
-            elif isinstance(event, ErrorReported) and event.reqid is not None:
+            elif isinstance(event, ChangesLost):
+                self.lost.append(event)
+                if event.reason == "too-large":
+                    self._too_large.append(event)
+            elif isinstance(event, ErrorReported) and event.reqid is not None and message is not None:
                 future = self._replies.pop(event.reqid, None)
                 if future is not None and not future.done():
                     future.set_result(message)
@@ -259,8 +308,8 @@ class ClientSession:
 
     async def _request(self, message: Message, timeout: float = 30) -> Message:
         future: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+        self.protocol.send(message)  # (raises for a message the server would refuse: nothing to wait for)
         self._replies[message.msgid] = future
-        self.protocol.send(message)
         await self._write()
         return await asyncio.wait_for(future, timeout)
 
@@ -293,19 +342,34 @@ class ClientSession:
     async def _flush(self) -> None:
         self._flush_scheduled = False
         self.protocol.flush()
+        # A change too large to send is reported (and a pull asked for) by the flush itself.
+        self._handle_events(None)
         if self._socket is None or not self.connected.is_set():
             return  # sent when the connection is resumed
         with contextlib.suppress(websockets.ConnectionClosed):  # then still in flight: sent on resume
             await self._write()
 
     async def sync(self, timeout: float = 30) -> None:
-        """Send local changes now; wait until the server answered every one, and what it did in reaction arrived."""
+        """Send local changes now; wait until the server answered every one, and what it did in reaction arrived.
+
+        Raise ChangeTooLargeError, once the document holds the server's values again, if a
+        change was not sent since the last call because the server would refuse it for its
+        size (changes made with it that fit were sent, in smaller patches if need be).
+        """
         await self._flush()
         deadline = asyncio.get_running_loop().time() + timeout
-        while self.pending or (self.protocol.state is ClientState.LIVE and not self.protocol.settled):
+        # (Syncing: a pull, after a change too large to send, is on its way.)
+        while (
+            self.pending
+            or (self.protocol.state is ClientState.SYNCING and self.connected.is_set())
+            or (self.protocol.state is ClientState.LIVE and not self.protocol.settled)
+        ):
             if asyncio.get_running_loop().time() > deadline:
                 raise TimeoutError("server did not answer every patch")
             await asyncio.sleep(0.002)
+        if self._too_large:
+            lost, self._too_large = self._too_large, []
+            raise ChangeTooLargeError(lost)
 
     def on_change(self, callback: Callable[[DocumentEvent], None]) -> None:
         """Call ``callback(event)`` for every change of the local document."""

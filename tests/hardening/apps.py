@@ -94,6 +94,13 @@ def empty_array(doc: Document) -> None:
     doc.add_root(ColumnDataSource(data={"x": np.zeros(0), "y": np.zeros(0, dtype=np.int32)}, name="source"))
 
 
+def streamed(doc: Document) -> None:
+    """A data source of one float column, empty, which clients stream rows into, and a text input."""
+    doc.add_root(
+        Column(ColumnDataSource(data={"x": np.zeros(0)}, name="source"), TextInput(value="", name="input"), name="root")
+    )
+
+
 def only_alice(user: Any, app_path: str) -> bool:
     """An access rule: only the user named alice (named as ``callable:...``)."""
     return bool(getattr(user, "is_authenticated", False) and user.get_username() == "alice")

@@ -37,6 +37,7 @@ TEST_APPS = {
     "echo": "tests.hardening.apps.echo",
     "holding": "tests.hardening.apps.holding",
     "empty_array": "tests.hardening.apps.empty_array",
+    "streamed": "tests.hardening.apps.streamed",
     "failing": "tests.apps_shared.modify_fails",
     "broken": "tests.hardening.broken_app",
     # Anyone creating a session of these may push (the pushed content obeys every rule).
