@@ -64,6 +64,7 @@ function runScript(steps) {
     if (step.do === "connect") protocol.connectionMade();
     else if (step.do === "lost") protocol.connectionLost();
     else if (step.do === "flush") protocol.flush();
+    else if (step.do === "limits") protocol.sendLimits = step.limits;
     else if (step.do === "receive") protocol.receiveMessage(serverMessage(step.message, sent));
     else if (step.do === "local") makeLocalChanges(document, step);
     else throw new Error(`unknown step ${step.do}`);
