@@ -115,7 +115,7 @@ class ClientSession:
         self.protocol = ClientProtocol(self.document, client_id=secrets.token_hex(8), send_limits=_send_limits(config))
         self.errors: list[Message] = []
         #: Local changes not kept, as the protocol reported them (``ChangesLost``), oldest first.
-        self.lost: list[ChangesLost] = []
+        self.changes_lost: list[ChangesLost] = []
         # Those too large to send, not raised by ``sync`` yet.
         self._too_large: list[ChangesLost] = []
         self.notices: list[Any] = []
@@ -283,7 +283,7 @@ class ClientSession:
                 self.live = event
                 self._live.set()
             elif isinstance(event, ChangesLost):
-                self.lost.append(event)
+                self.changes_lost.append(event)
                 if event.reason == "too-large":
                     self._too_large.append(event)
             elif isinstance(event, ErrorReported) and event.reqid is not None and message is not None:

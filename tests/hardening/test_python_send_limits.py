@@ -59,7 +59,7 @@ async def test_changes_over_the_message_limit_together_arrive_in_smaller_patches
             source.stream({"x": np.full(ROWS, float(i + 1))}, rollover=ROWS)  # type: ignore[union-attr]
         await session.sync()
         assert session.close_code is None and session.connected.is_set()
-        assert session.lost == [] and not session.errors
+        assert session.changes_lost == [] and not session.errors
         # Several patches, each answered (halved once: 4 streams, then 3).
         assert _answers(session) - answers == 2
         # Every stream arrived: the last one's rows are the server's column.
@@ -84,7 +84,7 @@ async def test_one_change_over_the_limits_is_refused_here_and_undone(site: Site)
         limit = f"frame too large: {rows * 8} > {MAX_FRAME_BYTES} bytes"
         assert str(raised.value) == f"change to source.data not sent: {limit}"
         assert [(e.reason, e.changes, e.count) for e in raised.value.lost] == [("too-large", ("source.data",), 1)]
-        assert session.lost == raised.value.lost
+        assert session.changes_lost == raised.value.lost
         # The same connection, and the server's document again.
         assert session.close_code is None and session.connected.is_set() and not session.errors
         np.testing.assert_array_equal(_column(session), np.arange(10.0))
@@ -97,6 +97,6 @@ async def test_one_change_over_the_limits_is_refused_here_and_undone(site: Site)
         await session.sync()
         np.testing.assert_array_equal(await _server_column(config), np.arange(11.0))
         assert await _server_column(config, "input") == "within the limits"
-        assert session.close_code is None and len(session.lost) == 1
+        assert session.close_code is None and len(session.changes_lost) == 1
     finally:
         await session.close()
