@@ -220,7 +220,7 @@ def test_a_drained_bokeh_session_closes_with_4012_and_is_restored_by_the_next_pr
     token, session_id, close = asyncio.run(before())
     assert close is not None and close.code == 4012
     site.server.wait_stopped()
-    assert "drained 1 sessions (1 saved, 1 connections closed)" in site.log()
+    assert "drained 1 sessions (1 saved, 1 connections closed, 1 sockets gone)" in site.log()
     site.start()
 
     async def after() -> dict[str, Any]:

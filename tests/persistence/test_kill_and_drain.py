@@ -7,6 +7,7 @@ database (SQLite) the processes share across restarts.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -206,7 +207,7 @@ async def test_a_drain_saves_every_session_and_clients_resume_losing_no_acknowle
             output, _ = await command.communicate()
             assert command.returncode == 0
             assert f"process {process.pid} drained and stopped in " in output.decode()  # type: ignore[union-attr]
-        assert "drained 5 sessions (5 saved, 5 connections closed)" in site.log()
+        assert "drained 5 sessions (5 saved, 5 connections closed, 5 sockets gone)" in site.log()
 
         site.start()
         for n, client in enumerate(clients):
@@ -223,6 +224,39 @@ async def test_a_drain_saves_every_session_and_clients_resume_losing_no_acknowle
     finally:
         for client in clients:
             await client.close()
+        site.stop()
+
+
+@pytest.mark.parametrize("kind", ["daphne", "uvicorn"])
+async def test_a_drain_waits_for_a_slow_client_to_answer_its_close(
+    tmp_path_factory: pytest.TempPathFactory, kind: str
+) -> None:
+    """A client busy elsewhere when the drain closes its socket still reads 4012, not a dropped connection.
+
+    Its loop is blocked (``time.sleep``) while the process drains; once free, it writes
+    a change before it reads. A process that stopped without waiting for the client to
+    answer its close has closed the socket by then: the write gets a reset, and the
+    client's transport drops the close frame it had not read yet (1006).
+    """
+    site = Site(tmp_path_factory.mktemp(kind), kind=kind)
+    site.start()
+    client = await open_client(site)
+    try:
+        notes = notes_of(client)
+        notes.items.append("before")
+        await client.sync(EVENT_WAIT)
+        process = site.server.process  # type: ignore[union-attr]
+        process.send_signal(signal.SIGTERM)  # type: ignore[union-attr]
+        time.sleep(1.0)  # the client's loop neither reads nor answers: the server drains meanwhile
+        notes.items.append("after")  # written first, as soon as the loop is free
+        with contextlib.suppress(TimeoutError):
+            await client.sync(1.0)  # never answered: the connection is over
+        await wait_until(lambda: not client.connected.is_set(), "the client to see its socket close")
+        assert client.close_code == 4012, (client.close_code, client.close_reason, site.log()[-2000:])
+        await asyncio.to_thread(process.wait, 60)  # type: ignore[union-attr]
+        assert "drained 1 sessions (1 saved, 1 connections closed, 1 sockets gone)" in site.log()
+    finally:
+        await client.close()
         site.stop()
 
 

@@ -63,6 +63,7 @@ from docsync.server.compat import (
     release_handshake_response,
     slim_receive_queue,
     slim_writable,
+    socket_closed,
     takes_views,
     tasks,
     threads,
@@ -770,6 +771,35 @@ async def test_uvicorns_handshake_response_released_and_dict_compacted_once_acce
     # Another uvicorn release keeps its response.
     assert not release_handshake_response(SimpleNamespace(send=None).send)
     protocol.connection_lost(None)
+    await asyncio.sleep(0)
+
+
+@pytest.mark.asyncio
+async def test_uvicorns_disconnect_comes_before_the_client_answers_the_close_socket_closed_waits_for_it() -> None:
+    # uvicorn's sansio websocket tells the app "websocket.disconnect" as soon as the app
+    # sends its close; the socket is closed only once the client answered (a drain waits
+    # for that: tests/persistence/test_kill_and_drain.py).
+    told: list[Any] = []
+    closed = asyncio.Event()
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        assert (await receive())["type"] == "websocket.connect"
+        await send({"type": "websocket.accept", "subprotocol": "docsync"})
+        told.append(socket_closed(send))
+        await send({"type": "websocket.close", "code": 4012})
+        told.append((await receive())["type"])
+        told.append(socket_closed(send))
+        closed.set()
+
+    protocol, client = _upgraded_sansio(app)
+    await asyncio.wait_for(closed.wait(), 5)
+    assert told == [False, "websocket.disconnect", False]  # told, but the client has not answered yet
+    client.receive_data(protocol.transport.data)  # type: ignore[attr-defined]
+    assert client.close_rcvd is not None and client.close_rcvd.code == 4012
+    protocol.data_received(b"".join(client.data_to_send()))  # the client's answer
+    protocol.connection_lost(None)  # the socket closes after it
+    assert socket_closed(protocol.send) is True
+    assert socket_closed(SimpleNamespace(send=None).send) is None  # another server: its disconnect says it
     await asyncio.sleep(0)
 
 

@@ -58,6 +58,7 @@ from .uvicorn import (
     frames_writer_now,
     incoming_limit,
     release_handshake_response,
+    socket_closed,
     takes_views,
 )
 from .uvicorn_parser import release_handshake_request
@@ -89,6 +90,7 @@ __all__ = [
     "send_backpressure",
     "slim_receive_queue",
     "slim_writable",
+    "socket_closed",
     "takes_views",
     "transport_flow",
 ]

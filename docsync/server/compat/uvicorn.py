@@ -24,6 +24,7 @@ __all__ = [
     "frames_writer_now",
     "incoming_limit",
     "release_handshake_response",
+    "socket_closed",
     "takes_views",
 ]
 
@@ -70,6 +71,23 @@ def incoming_limit(send: Any) -> int | None:
     if not type(owner).__module__.startswith("uvicorn.protocols.websockets.") or config is None:
         return None
     return int(config.ws_max_size)
+
+
+def socket_closed(send: Any) -> bool | None:
+    """Whether the uvicorn sansio socket behind ``send`` is closed (not only its ASGI side); None under other servers.
+
+    That implementation tells the application ``websocket.disconnect`` as soon as the
+    application sends its close, before the client has answered it: a process that
+    stops then (a drain) may close the socket before the client read the close frame,
+    and a client writing meanwhile loses it to the reset (it sees 1006, not the code).
+    ``disconnected`` is set once the socket is gone: the client answered the close,
+    or the connection dropped.
+    """
+    owner: Any = getattr(send, "__self__", None)
+    if type(owner).__module__ != _SANSIO:
+        return None
+    disconnected = getattr(owner, "disconnected", None)
+    return None if disconnected is None else bool(disconnected)
 
 
 def release_handshake_response(send: Any) -> bool:

@@ -54,6 +54,7 @@ from ..compat import (
     send_backpressure,
     slim_receive_queue,
     slim_writable,
+    socket_closed,
     takes_views,
     transport_flow,
 )
@@ -156,6 +157,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         "connected_at",
         "created_session",
         "dialect",
+        "disconnected",
         "document_requests",
         "fence",
         "incomplete",
@@ -330,6 +332,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         self.cluster = None
         self.created_session = False
         self.refused = False
+        self.disconnected = False
         self.origin = secrets.token_hex(8)
         self.fence = 0
         self.connected_at = time.time()
@@ -551,7 +554,13 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             logger.info("%s: %s", self.app_path, error)
             self.refuse(error)
 
+    def socket_closed(self) -> bool:
+        """Whether this websocket's socket is closed: its client answered the close, or the connection dropped."""
+        closed = socket_closed(self._send_frame)  # uvicorn's sansio reports its disconnect early
+        return self.disconnected if closed is None else closed
+
     async def disconnect(self, code: int) -> None:
+        self.disconnected = True
         outbox = getattr(self, "outbox", None)
         if outbox is not None:
             outbox.stop()

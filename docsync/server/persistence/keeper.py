@@ -40,7 +40,8 @@ _SWEEP_EVERY = 60.0  # seconds between deletions of expired snapshots (stores th
 _DRAINING = "server draining: connect again"
 _VOIDED_KEPT = 10_000  # sessions dropped by a store failure whose clients are remembered
 _VOIDED_SHARE_TRIES = 240  # the cluster's Redis is told of them, tried twice a second for two minutes
-_CLOSE_PATIENCE = 2.0  # seconds a drain waits for its closes to be written (a slow reader's may not be)
+_CLOSE_PATIENCE = 2.0  # seconds a drain waits for its closes to be written and answered (a slow reader's may not be)
+_CLOSE_POLL = 0.02  # seconds between looks at whether the closed sockets are gone
 
 #: The kinds of application whose sessions are saved: docsync's own (here), and Bokeh's,
 #: whose documents are saved by their own companion (docsync/bokeh/persistence.py).
@@ -484,7 +485,7 @@ class SnapshotKeeper:
         cluster = getattr(self.registry, "cluster", None)
         if cluster is not None:
             closing.extend(cluster.relay_out.close_all(ServerDrainingError.close_code, _DRAINING))
-        await _closes_sent(closing)
+        answered = await _closes_sent(closing)
         # Changes already under way finish under the lock before the snapshot; no new
         # one can start: every connection is closed and callbacks are stopped.
         for session in sessions:
@@ -501,14 +502,20 @@ class SnapshotKeeper:
             for session in list(context.sessions.values()):
                 context.sessions.pop(session.id, None)
                 await session.destroy()
-        figures = {"sessions": float(drained), "saved": float(saved), "connections": float(closed)}
+        figures = {
+            "sessions": float(drained),
+            "saved": float(saved),
+            "connections": float(closed),
+            "answered": float(answered),
+        }
         figures["seconds"] = time.monotonic() - started
         logger.warning(
-            "persistence: drained %d sessions (%d saved, %d connections closed) in %.3f s; "
+            "persistence: drained %d sessions (%d saved, %d connections closed, %d sockets gone) in %.3f s; "
             "%d snapshots, %d bytes written since the start; journal: %d records, %d bytes in %d writes",
             drained,
             saved,
             closed,
+            answered,
             figures["seconds"],
             self.writes,
             self.bytes_written,
@@ -563,11 +570,24 @@ def _close_with(connection: Any, error: ServerDrainingError | StoreUnavailableEr
         logger.debug("could not close %r", connection, exc_info=True)
 
 
-async def _closes_sent(connections: list[Any]) -> None:
-    # A relayed connection's close is a publish to the relaying process: it must leave
-    # before this process stops, or that socket would only drop (1006) when it exits.
+async def _closes_sent(connections: list[Any]) -> int:
+    """Wait (``_CLOSE_PATIENCE`` s at most) until the closes are written and the sockets closed; count those closed.
+
+    A relayed connection's close is a publish to the relaying process: it must leave
+    before this process stops, or that socket would only drop (1006) when it exits.
+    A local socket must see its client answer the close: a process that stops first
+    closes a socket whose client may not have read the close frame yet, and a client
+    writing meanwhile gets a reset that loses it (1006, not 4012).
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + _CLOSE_PATIENCE
     waits = [asyncio.ensure_future(c.outbox.written()) for c in connections if getattr(c, "outbox", None) is not None]
     if waits:
         _, pending = await asyncio.wait(waits, timeout=_CLOSE_PATIENCE)
         for wait in pending:
             wait.cancel()
+    sockets = [c for c in connections if callable(getattr(c, "socket_closed", None))]
+    # No event says when a socket closes under every ASGI server: polled, for 2 s at most.
+    while loop.time() < deadline and not all(c.socket_closed() for c in sockets):
+        await asyncio.sleep(_CLOSE_POLL)
+    return sum(1 for c in sockets if c.socket_closed())
