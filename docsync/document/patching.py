@@ -51,6 +51,7 @@ class _Checker:
         "made_columns",
         "models",
         "new_models",
+        "plain_lists",
         "pushed",
         "roots",
         "scratch",
@@ -89,6 +90,8 @@ class _Checker:
         self.made_columns: dict[int, tuple[Any, Any, list[Any]]] = {}
         #: List columns ColumnData's own check passed (no model in them), by id (``ChangeOutcome.vetted_columns``).
         self.vetted_columns: dict[int, Any] = {}
+        #: Lists of plain values the events took from the message they were read from (``DecodedPatch.plain_lists``).
+        self.plain_lists: Mapping[int, list[Any]] | None = None
 
     def attachable(self, value: Any) -> None:
         """Refuse a value holding a model of another document, or two new models sharing an id."""
@@ -486,7 +489,13 @@ def _check_changed(checker: _Checker, event: ev.ModelChangedEvent, setter: Any) 
                 value = prop.validate(value, model.__type_name__)
             else:  # Property.validate, without the call around it
                 try:
-                    value = accepts(value)
+                    plain = checker.plain_lists
+                    base = _shape(prop)[0] if plain and is_dictlike else None
+                    if type(base) is ColumnData and type(value) is dict:
+                        # A client's columns the decoder took as they were: not scanned for models again, not copied.
+                        value = base.accepts(value, plain)
+                    else:
+                        value = accepts(value)
                 except ValidationError as exc:
                     raise prop.fail(value, model.__type_name__) from exc.__cause__
                 if is_dictlike and from_client and type(value) is dict and type(_shape(prop)[0]) is ColumnData:
@@ -574,7 +583,11 @@ def _check_dict_set(
     try:
         if is_columns:
             accepts_column = base.accepts_column  # type: ignore[attr-defined]
-            checked_items = {k: accepts_column(k, v) for k, v in entries.items()}
+            plain = checker.plain_lists
+            if plain and type(base) is ColumnData:  # (a subclass's own check may differ)
+                checked_items = {k: accepts_column(k, v, plain) for k, v in entries.items()}
+            else:
+                checked_items = {k: accepts_column(k, v) for k, v in entries.items()}
             if checker.from_client and type(base) is ColumnData:  # (a subclass's own check may differ)
                 _vetted(checker, checked_items)
         else:
@@ -695,13 +708,16 @@ def apply_events(
     max_models: int | None = None,
     limits: DocumentLimits | None = None,
     pushed: bool = False,
+    plain_lists: Mapping[int, list[Any]] | None = None,
 ) -> None:
     """Check every event, then apply them all; on any error apply none.
 
     From a client, the outcome must also keep the rules of ``integrity``: no stray or
     cyclic references, and (with ``limits``) a document that a pull can still carry.
     ``pushed``: the events replace the whole document with one a client pushed (PUSH-DOC),
-    whose models are all its own, names included.
+    whose models are all its own, names included. ``plain_lists``: lists of plain values
+    the events took from the message they were decoded from (``DecodedPatch.plain_lists``),
+    stored as they are in column data.
     """
     new_models = new_models or {}
     if max_models is not None and len(document.models) + len(new_models) > max_models:
@@ -710,6 +726,7 @@ def apply_events(
         raise NotWritableError("creating models is not allowed from the client")
     checker = _Checker(document, new_models, from_client, allow_structure)
     checker.pushed = pushed
+    checker.plain_lists = plain_lists
     steps: list[Apply] = []
     for event in events:  # (the common kinds straight to their checks: one call fewer each)
         kind = type(event)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from itertools import chain
 from typing import Any, cast
 
@@ -595,13 +595,19 @@ class ColumnData(Property):
     def __init__(self, default: Any = _NO_DEFAULT, *, help: str = "") -> None:
         super().__init__(dict if default is _NO_DEFAULT else default, help=help)
 
-    def accepts(self, value: Any) -> Any:
+    def accepts(self, value: Any, plain: Mapping[int, list[Any]] | None = None) -> Any:
         if isinstance(value, dict):
-            return {k: self.accepts_column(k, v) for k, v in value.items()}
+            return {k: self.accepts_column(k, v, plain) for k, v in value.items()}
         raise _refuse(self.expected)
 
-    def accepts_column(self, name: Any, column: Any) -> Column:
-        """Validate one column; tuples become lists."""
+    def accepts_column(self, name: Any, column: Any, plain: Mapping[int, list[Any]] | None = None) -> Column:
+        """Validate one column; tuples become lists.
+
+        ``plain``: lists of plain values a decoder took from the message it read, by id
+        (``Decoder``'s ``plain_lists``); one of them is stored as it is, without the scan
+        for models in it (its item types were seen) and without a copy (it is nobody
+        else's).
+        """
         if not isinstance(name, str):
             raise _refuse(self.expected)
         if isinstance(column, np.ndarray):
@@ -614,6 +620,8 @@ class ColumnData(Property):
                 raise _refuse(self.expected)
             return cast(np.ndarray, column)
         if isinstance(column, list | tuple):
+            if plain is not None and plain.get(id(column)) is column:
+                return column  # (a client's 1M floats: a pass and a copy of 8 MB fewer)
             # A column holds data: a model in it would be a reference the document
             # does not index, which no receiver could resolve.
             if holds_models(column):

@@ -214,10 +214,11 @@ class DecodedPatch:
 
     ``skipped`` counts events left out because they name a model the document no
     longer holds (only when decoded with ``skip_unknown``); ``indices`` gives, for each
-    event decoded, its place in the patch's ``events``.
+    event decoded, its place in the patch's ``events``; ``plain_lists`` (decoded with
+    ``owned``), the lists of plain values the events took from the content, by id.
     """
 
-    __slots__ = ("events", "indices", "new_models", "skipped")
+    __slots__ = ("events", "indices", "new_models", "plain_lists", "skipped")
 
     def __init__(
         self,
@@ -230,6 +231,7 @@ class DecodedPatch:
         self.new_models = new_models
         self.skipped = skipped
         self.indices = indices if indices is not None else list(range(len(events)))
+        self.plain_lists: dict[int, list[Any]] | None = None
 
 
 def _decode_index(raw: Any) -> Any:
@@ -270,6 +272,7 @@ def decode_patch(
     max_new_models: int = _MAX_MODELS_PER_MESSAGE,
     skip_unknown: bool = False,
     keep_known: bool = False,
+    owned: bool = False,
 ) -> DecodedPatch:
     """Decode PATCH-DOC content into events; nothing is applied yet.
 
@@ -277,7 +280,9 @@ def decode_patch(
     left out (and counted) instead of refusing the whole patch: in a shared session
     that model may have been removed by a change that won. With ``keep_known`` (a
     client reading the server's patches), definitions of models held are skipped: a
-    correction defines every model its value reaches.
+    correction defines every model its value reaches. With ``owned`` (content just read
+    from a message, used for nothing else) the events take its lists of plain values as
+    they are (``Decoder``'s ``owned``), noted in the result's ``plain_lists``.
     """
     raws = content.get("events") if type(content) is dict else None
     if type(raws) is not list:
@@ -337,7 +342,9 @@ def decode_patch(
                                 indices.append(index)
                             continue
                     if decoder is None:
-                        decoder = Decoder(buffers, resolve_ref=resolve, max_array_elements=max_array_elements)
+                        decoder = Decoder(
+                            buffers, resolve_ref=resolve, max_array_elements=max_array_elements, owned=owned
+                        )
                     if indices is None:
                         events.append(rest(raw, decoder, model, attr, setter))
                         continue
@@ -349,7 +356,7 @@ def decode_patch(
                     indices.append(index)
                     continue
         if decoder is None:
-            decoder = Decoder(buffers, resolve_ref=resolve, max_array_elements=max_array_elements)
+            decoder = Decoder(buffers, resolve_ref=resolve, max_array_elements=max_array_elements, owned=owned)
         if indices is None:
             events.append(_decode_event(raw, decoder, resolve, setter))
             continue
@@ -360,8 +367,12 @@ def decode_patch(
         events.append(event)
         indices.append(index)
     if indices is None:
-        return DecodedPatch(events, new_models)
-    return DecodedPatch(events, new_models, len(raws) - len(events), indices)
+        decoded = DecodedPatch(events, new_models)
+    else:
+        decoded = DecodedPatch(events, new_models, len(raws) - len(events), indices)
+    if decoder is not None and decoder.plain_lists:
+        decoded.plain_lists = decoder.plain_lists
+    return decoded
 
 
 def _target(raw: dict[str, Any], resolve: Any) -> Model:

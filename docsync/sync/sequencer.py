@@ -376,6 +376,9 @@ class Sequencer:
                 setter=origin,
                 max_array_elements=self.max_array_elements,
                 skip_unknown=True,
+                # The request's content is read here and never again: its lists of plain
+                # values (a client's column of 1M numbers) become the document's as they are.
+                owned=True,
             )
         except (PatchError, DeserializationError) as exc:
             return PatchStep(origin, msgid, answer=self._refuse(origin, msgid, str(exc)))
@@ -429,6 +432,7 @@ class Sequencer:
                 from_client=True,
                 allow_structure=self.allow_client_structure,
                 limits=self.limits,
+                plain_lists=decoded.plain_lists,
             )
             self.client_models += len(decoded.new_models)
             if step.shifts:  # a patch without splices (most): nothing to keep
