@@ -1,9 +1,12 @@
-"""A Whisker's caps and an Arrow's head by default, as in Bokeh; what the wire says wins; a Whisker's level."""
+"""Annotation heads as in Bokeh (Whisker caps, Arrow end; what the wire says wins); a head's line and fill; levels."""
 
 from __future__ import annotations
 
+import pytest
+
 from docsync.document import Document
-from docsync.document.models import Arrow, ColumnDataSource, NormalHead, OpenHead, TeeHead, Whisker
+from docsync.document.models import Arrow, ColumnDataSource, NormalHead, OpenHead, TeeHead, VeeHead, Whisker
+from docsync.exceptions import ValidationError
 
 from .helpers import assert_docs_equal, json_roundtrip
 
@@ -55,3 +58,25 @@ def test_the_wire_keeps_caps_and_their_absence() -> None:
 def test_a_whisker_draws_under_the_glyphs_as_in_bokeh() -> None:
     assert Whisker().level == "underlay"
     assert Whisker(level="annotation").level == "annotation"
+
+
+def test_a_head_is_stroked_and_filled_as_a_line_is() -> None:
+    tee = TeeHead(line_alpha=0.5, line_dash="dashed", line_dash_offset=2, line_cap="round", line_join="miter")
+    assert (tee.line_alpha, tee.line_dash, tee.line_dash_offset, tee.line_cap, tee.line_join) == (
+        0.5, "dashed", 2, "round", "miter",
+    )  # fmt: skip
+    head = NormalHead()
+    assert (head.line_alpha, head.line_dash, head.line_dash_offset, head.line_cap, head.line_join) == (
+        1.0, "solid", 0, "butt", "bevel",
+    )  # fmt: skip
+    assert head.fill_alpha == 1.0 and NormalHead(fill_alpha=0.2).fill_alpha == 0.2
+    assert OpenHead(line_dash=[4, 2]).line_dash == [4, 2]
+    with pytest.raises(ValidationError):
+        TeeHead(line_cap="pointy")
+    # An arrow whose head was given them keeps them over the wire.
+    doc = Document()
+    doc.add_root(Arrow(end=VeeHead(line_alpha=0.3, fill_alpha=0.6, line_join="round")))
+    again = json_roundtrip(doc)
+    assert_docs_equal(doc, again)
+    end = again.roots[0].end
+    assert (end.line_alpha, end.fill_alpha, end.line_join) == (0.3, 0.6, "round")

@@ -9,14 +9,18 @@ import numpy as np
 
 from docsync.document import Document
 from docsync.document.models import (
+    Arrow,
     Column,
     ColumnDataSource,
     DatetimeTickFormatter,
     Div,
     Legend,
+    NormalHead,
+    OpenHead,
     Plot,
     Range1d,
     Row,
+    TeeHead,
     Whisker,
 )
 from docsync.plotting import figure
@@ -164,3 +168,27 @@ def whiskers(doc: Document) -> None:
     p.scatter([5.0], [4.0], size=16, color="#1f77b4", name="point")
     doc.add_root(p)
     doc.title = "whiskers"
+
+
+def heads(doc: Document) -> None:
+    """Heads at line_alpha 1 and 0.3: a whisker's caps (x=3), normal heads (x=7); a dashed open head (x=5)."""
+    p = figure(
+        title="heads",
+        x_range=Range1d(start=0, end=10),
+        y_range=Range1d(start=0, end=10),
+        width=420,
+        height=360,
+        name="plot",
+    )
+    source = ColumnDataSource(data={"x": [3.0], "lower": [2.5], "upper": [7.5]})
+    opaque_tee = TeeHead(size=20, line_width=3)
+    light_tee = TeeHead(size=20, line_width=3, line_alpha=0.3)
+    p.add_layout(
+        Whisker(source=source, base="x", lower="lower", upper="upper", lower_head=opaque_tee, upper_head=light_tee)
+    )
+    opaque, light = NormalHead(size=20), NormalHead(size=20, line_alpha=0.3, fill_alpha=0.3)
+    p.add_layout(Arrow(x_start=7, y_start=2.5, x_end=7, y_end=7.5, start=opaque, end=light))
+    dashed = OpenHead(size=20, line_width=3, line_dash=[4, 3])
+    p.add_layout(Arrow(x_start=5, y_start=2.5, x_end=5, y_end=7.5, end=dashed))
+    doc.add_root(p)
+    doc.title = "heads"

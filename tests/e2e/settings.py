@@ -28,6 +28,7 @@ DOCSYNC = {
         "datetime_axes": "tests.e2e.plot_apps.datetime_axes",
         "plotting_doc": "tests.e2e.plot_apps.plotting_doc",
         "whiskers": "tests.e2e.plot_apps.whiskers",
+        "heads": "tests.e2e.plot_apps.heads",
     },
     # A session whose app fails is tried again sooner than by default (1, 2, 4, 8 s).
     "SESSION_RETRY_BACKOFF": [0.2, 0.2, 0.2, 0.2],

@@ -8,7 +8,7 @@ from ..dataspecs import ColorSpec, NumberSpec, StringSpec
 from ..model import Model
 from ..properties import Any_, Bool, Color, Either, Enum, Float, Instance, Int, List, Nullable, String, Tuple
 from .axes import Ticker, TickFormatter
-from .glyph_base import FillProps, LineProps, TextProps
+from .glyph_base import DASHES, FillProps, LineProps, TextProps
 from .mappers import ColorMapper
 from .renderers import LEVELS, GlyphRenderer, Renderer
 from .sources import ColumnDataSource
@@ -143,12 +143,17 @@ class LabelSet(Annotation, TextProps):
 
 
 class ArrowHead(Model):
-    """The head of an arrow."""
+    """The head of an arrow, stroked as a line is (one value each, not per row)."""
 
     __abstract__ = True
     size = Float(25.0)
     line_color = Nullable(Color(), default="black")
+    line_alpha = Float(1.0)
     line_width = Float(1.0)
+    line_dash = Either(Enum(*DASHES), List(Int()), help="A named dash, or on/off lengths in pixels.")
+    line_dash_offset = Int(0)
+    line_cap = Enum("butt", "round", "square")
+    line_join = Enum("bevel", "miter", "round", default="bevel")
     fill_color = Nullable(Color(), default="black")
 
 
@@ -159,9 +164,13 @@ class OpenHead(ArrowHead):
 class NormalHead(ArrowHead):
     """A filled triangle."""
 
+    fill_alpha = Float(1.0)
+
 
 class VeeHead(ArrowHead):
     """A filled chevron."""
+
+    fill_alpha = Float(1.0)
 
 
 class TeeHead(ArrowHead):

@@ -111,13 +111,29 @@ function drawLabelSet(ctx, model, view) {
   ctx.globalAlpha = 1;
 }
 
+/** A head's own line and fill, in the shape setLine and setFill take (a head has one value of each). */
+function headLook(head, prop) {
+  const get = (attr) => prop(attr, head);
+  return {
+    line: {
+      color: get("line_color"),
+      alpha: get("line_alpha") ?? 1,
+      width: get("line_width"),
+      dash: get("line_dash"),
+      dashOffset: get("line_dash_offset"),
+      cap: get("line_cap"),
+      join: get("line_join"),
+    },
+    fill: { color: get("fill_color"), alpha: get("fill_alpha") ?? 1 },
+  };
+}
+
 /** Draw an arrow head of ``head`` at (x, y) pointing along ``angle`` (radians, screen). */
 function drawHead(ctx, head, x, y, angle, prop) {
   if (!head) return;
   const size = prop("size", head);
   const back = (a) => [x - size * Math.cos(angle + a), y - size * Math.sin(angle + a)];
   ctx.save();
-  ctx.setLineDash([]);
   ctx.beginPath();
   if (head.type === "TeeHead") {
     const h = size / 2;
@@ -135,17 +151,9 @@ function drawHead(ctx, head, x, y, angle, prop) {
     }
     if (head.type !== "OpenHead") ctx.closePath();
   }
-  const fill = prop("fill_color", head);
-  if (fill && head.type !== "OpenHead" && head.type !== "TeeHead") {
-    ctx.fillStyle = fill;
-    ctx.fill();
-  }
-  const line = prop("line_color", head);
-  if (line) {
-    ctx.strokeStyle = line;
-    ctx.lineWidth = prop("line_width", head);
-    ctx.stroke();
-  }
+  const look = headLook(head, prop);
+  if (head.type !== "OpenHead" && head.type !== "TeeHead" && setFill(ctx, look.fill, 0)) ctx.fill();
+  if (setLine(ctx, look.line, 0)) ctx.stroke();
   ctx.restore();
 }
 

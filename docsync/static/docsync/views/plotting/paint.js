@@ -30,6 +30,7 @@ export function setLine(ctx, line, i, scale = 1) {
   ctx.globalAlpha = Math.min(1, alpha);
   ctx.lineWidth = width;
   ctx.setLineDash(dashOf(line.dash));
+  ctx.lineDashOffset = line.dashOffset ?? 0;
   ctx.lineCap = line.cap ?? "butt";
   ctx.lineJoin = line.join ?? "bevel";
   return true;
