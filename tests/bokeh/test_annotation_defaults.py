@@ -62,3 +62,11 @@ def test_heads_are_stroked_and_filled_as_in_bokeh() -> None:
             if attr.startswith(("line_", "fill_")):
                 assert attr in mine.properties(), f"{name}.{attr}"
                 assert _plain(getattr(mine, attr)) == _plain(getattr(theirs, attr)), f"{name}.{attr}"
+
+
+def test_a_title_defaults_as_in_bokeh() -> None:
+    """Every property docsync's Title has, with Bokeh's default (its text #444444, not darker)."""
+    mine, theirs = ds.Title(), bk.Title()
+    for attr in sorted(mine.properties()):
+        assert attr in theirs.properties(), attr
+        assert _plain(getattr(mine, attr)) == _plain(getattr(theirs, attr)), attr

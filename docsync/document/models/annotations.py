@@ -54,7 +54,7 @@ class Title(Annotation):
     align = Enum("left", "center", "right")
     text_font_size = String("13px")
     text_font_style = Enum("bold", "normal", "italic", "bold italic")
-    text_color = Color("#222222")
+    text_color = Color("#444444")
     background_fill_color = Nullable(Color())
 
 
