@@ -9,9 +9,10 @@ import pytest
 pytest.importorskip("bokeh", reason="the docsync[bokeh] extra is not installed")
 
 import bokeh.models as bk
-from bokeh.core.property.vectorization import Field
 
 import docsync.document.models as ds
+
+from .bokeh_defaults import plain
 
 
 def _head(head: Any) -> tuple[str, float, str, float] | None:
@@ -42,18 +43,6 @@ def test_annotation_levels_match_bokeh() -> None:
         assert getattr(ds, name)().level == getattr(bk, name)().level, name
 
 
-def _plain(value: Any) -> Any:
-    """A default as a plain value: a spec's constant, ('field', name) for a column; a solid dash as Bokeh's []."""
-    if isinstance(value, dict) and set(value) == {"value"}:
-        value = value["value"]
-    elif isinstance(value, dict) and set(value) == {"field"}:
-        return ("field", value["field"])
-    elif isinstance(value, Field):
-        return ("field", value.field)
-    value = getattr(value, "value", value)
-    return [] if value == "solid" else value
-
-
 def test_heads_are_stroked_and_filled_as_in_bokeh() -> None:
     """Every line and fill property of Bokeh's heads, with Bokeh's default (hatching aside)."""
     for name in ("OpenHead", "NormalHead", "VeeHead", "TeeHead"):
@@ -61,7 +50,7 @@ def test_heads_are_stroked_and_filled_as_in_bokeh() -> None:
         for attr in sorted(theirs.properties()):
             if attr.startswith(("line_", "fill_")):
                 assert attr in mine.properties(), f"{name}.{attr}"
-                assert _plain(getattr(mine, attr)) == _plain(getattr(theirs, attr)), f"{name}.{attr}"
+                assert plain(getattr(mine, attr)) == plain(getattr(theirs, attr)), f"{name}.{attr}"
 
 
 def test_a_title_defaults_as_in_bokeh() -> None:
@@ -69,4 +58,4 @@ def test_a_title_defaults_as_in_bokeh() -> None:
     mine, theirs = ds.Title(), bk.Title()
     for attr in sorted(mine.properties()):
         assert attr in theirs.properties(), attr
-        assert _plain(getattr(mine, attr)) == _plain(getattr(theirs, attr)), attr
+        assert plain(getattr(mine, attr)) == plain(getattr(theirs, attr)), attr

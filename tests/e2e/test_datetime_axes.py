@@ -23,8 +23,8 @@ PATTERNS = {
     "minutes": ":%M",
     "hourmin": "%H:%M",
     "hours": "%Hh",
-    "days": "%b %d",
-    "months": "%b %Y",
+    "days": "%m/%d",
+    "months": "%m/%Y",
     "years": "%Y",
 }
 UNITS = ["millisecond", "second", "minute", "hour", "day", "month", "year"]

@@ -105,8 +105,8 @@ class DatetimeTickFormatter(TickFormatter):
     minutes = String(":%M")
     hourmin = String("%H:%M")
     hours = String("%Hh")
-    days = String("%b %d")
-    months = String("%b %Y")
+    days = String("%m/%d")
+    months = String("%m/%Y")
     years = String("%Y")
     boundary_scaling = Bool(
         True,
@@ -164,7 +164,7 @@ class CategoricalAxis(Axis):
     """An axis of factors; nested factors show one row of labels per level."""
 
     group_text_font_size = String("11px")
-    group_text_color = Color("#666666")
+    group_text_color = Color("grey")
 
 
 class Grid(Model):

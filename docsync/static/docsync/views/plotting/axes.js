@@ -300,7 +300,7 @@ export function drawAxis(ctx, axis, side, frame, offset, ticks, compute, prop, c
   });
   let reach = tickOut + 3 + across + 4;
   if (ticks.groups.length) {
-    ctx.fillStyle = prop("group_text_color", axis) ?? "#666666";
+    ctx.fillStyle = prop("group_text_color", axis) ?? "grey";
     ctx.font = `bold ${labelSize}px ${FONT_FAMILY}`;
     const levels = Math.max(...ticks.groups.map((g) => g.level));
     for (const group of ticks.groups) {
