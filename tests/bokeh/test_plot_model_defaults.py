@@ -13,6 +13,8 @@ pytest.importorskip("bokeh", reason="the docsync[bokeh] extra is not installed")
 import bokeh.models as bk
 from bokeh.core.property.descriptors import UnsetValueError
 
+import docsync.document.models as ds
+
 from .bokeh_defaults import plain
 
 # The modules of docsync's plot models (scripts/plot_defaults.py draws from the same).
@@ -105,3 +107,15 @@ def test_plot_models_default_as_in_bokeh_but_for_the_differences_kept() -> None:
     assert unexpected == {}, "docsync's default, Bokeh's"
     gone = sorted(set(KEPT) - set(differences))
     assert gone == [], "listed in KEPT but now as in Bokeh: take them off the list"
+
+
+def test_a_model_stroked_as_a_line_has_all_of_bokeh_s_line_properties() -> None:
+    """Where docsync's model has a line_dash, it has every line_ property Bokeh's has (line_dash_offset too)."""
+    lacking = {}
+    for mine, theirs in _pairs():
+        if "line_dash" in mine.properties():
+            wanted = {attr for attr in theirs.properties() if attr.startswith("line_")}
+            if wanted - set(mine.properties()):
+                lacking[mine.__type_name__] = sorted(wanted - set(mine.properties()))
+    assert lacking == {}
+    assert ds.Line(line_dash=[4, 2], line_dash_offset=3).line_dash_offset == 3

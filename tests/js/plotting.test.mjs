@@ -9,7 +9,8 @@ import { numeral, printf, strftime } from "../../docsync/static/docsync/views/pl
 import { mapColors, mapMarkers } from "../../docsync/static/docsync/views/plotting/mappers.js";
 import { clampSpan, rangeSpan } from "../../docsync/static/docsync/views/plotting/ranges.js";
 import { makeScale, panned, zoomed } from "../../docsync/static/docsync/views/plotting/scales.js";
-import { resolveColors, resolveNumbers } from "../../docsync/static/docsync/views/plotting/specs.js";
+import { setLine } from "../../docsync/static/docsync/views/plotting/paint.js";
+import { resolveColors, resolveNumbers, resolveVisuals } from "../../docsync/static/docsync/views/plotting/specs.js";
 import { decimate, isSorted } from "../../docsync/static/docsync/views/plotting/glyphs_lines.js";
 import { fillTemplate } from "../../docsync/static/docsync/views/plotting/tooltips.js";
 import { glyphBounds, resolveGlyph } from "../../docsync/static/docsync/views/plotting/glyphs.js";
@@ -196,4 +197,13 @@ test("minor ticks: intervals between majors, past both ends, 2..9 per decade on 
   const day = 86_400_000;
   const dates = makeScale("LinearScale", 0, 30 * day, 0, 500);
   assert.deepEqual(axisTicks(new Model("DatetimeAxis"), dates, null, 500, prop).minor, [], "datetime axes: none by default");
+});
+
+test("a line's dash starts line_dash_offset pixels into its pattern (0 unless given)", () => {
+  const ctx = { setLineDash(dash) { this.dash = dash; } };
+  const dashed = new Model("Line", { attributes: { line_dash: [4, 2], line_dash_offset: 3 } });
+  assert.ok(setLine(ctx, resolveVisuals("line", dashed, {}, 1, prop), 0));
+  assert.deepEqual([ctx.dash, ctx.lineDashOffset], [[4, 2], 3]);
+  assert.ok(setLine(ctx, resolveVisuals("line", new Model("Line", { attributes: {} }), {}, 1, prop), 0));
+  assert.deepEqual([ctx.dash, ctx.lineDashOffset], [[], 0]);
 });

@@ -19,6 +19,7 @@ class LineProps:
     line_alpha = NumberSpec(1.0)
     line_width = NumberSpec(1.0, help="In screen pixels.")
     line_dash = Either(Enum(*DASHES), List(Int()), help="A named dash, or on/off lengths in pixels.")
+    line_dash_offset = Int(0, help="Pixels into the dash pattern where the line starts.")
     line_cap = Enum("butt", "round", "square")
     line_join = Enum("bevel", "miter", "round", default="bevel")
 

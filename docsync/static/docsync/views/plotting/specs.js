@@ -112,6 +112,7 @@ export function resolveVisuals(kind, glyph, data, n, prop) {
       alpha: resolveNumbers(get("alpha"), data, n, prop),
       width: resolveNumbers(get("width"), data, n, prop),
       dash: get("dash"),
+      dashOffset: get("dash_offset"),
       cap: get("cap"),
       join: get("join"),
     };
