@@ -263,6 +263,10 @@ class Document:
         # started with (a subscriber may come or go meanwhile) without copying it per event.
         self._subscribers = [*self._subscribers, subscriber]
 
+    def reports_only_to(self, subscriber: Subscriber) -> bool:
+        """Tell whether ``subscriber`` is the only one told of this document's changes."""
+        return self._subscribers == [subscriber]
+
     def remove_on_change(self, subscriber: Subscriber) -> None:
         """Stop reporting changes to ``subscriber``."""
         subscribers = list(self._subscribers)

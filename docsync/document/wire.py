@@ -215,10 +215,11 @@ class DecodedPatch:
     ``skipped`` counts events left out because they name a model the document no
     longer holds (only when decoded with ``skip_unknown``); ``indices`` gives, for each
     event decoded, its place in the patch's ``events``; ``plain_lists`` (decoded with
-    ``owned``), the lists of plain values the events took from the content, by id.
+    ``owned``), the lists of plain values the events took from the content, by id, and
+    ``plain_types`` their item types.
     """
 
-    __slots__ = ("events", "indices", "new_models", "plain_lists", "skipped")
+    __slots__ = ("events", "indices", "new_models", "plain_lists", "plain_types", "skipped")
 
     def __init__(
         self,
@@ -232,6 +233,7 @@ class DecodedPatch:
         self.skipped = skipped
         self.indices = indices if indices is not None else list(range(len(events)))
         self.plain_lists: dict[int, list[Any]] | None = None
+        self.plain_types: dict[int, set[type]] | None = None
 
 
 def _decode_index(raw: Any) -> Any:
@@ -371,7 +373,7 @@ def decode_patch(
     else:
         decoded = DecodedPatch(events, new_models, len(raws) - len(events), indices)
     if decoder is not None and decoder.plain_lists:
-        decoded.plain_lists = decoder.plain_lists
+        decoded.plain_lists, decoded.plain_types = decoder.plain_lists, decoder.plain_types
     return decoded
 
 

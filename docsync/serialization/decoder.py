@@ -49,10 +49,11 @@ class Decoder:
 
     ``owned``: the value decoded is the caller's to give away (a message just read, used
     for nothing else): a list of plain values is then taken as it is, not copied, and
-    noted in :attr:`plain_lists` (whoever checks it next need not look for models in it).
+    noted in :attr:`plain_lists` (whoever checks it next need not look for models in it),
+    its item types in :attr:`plain_types` (whoever encodes it unchanged need not scan them).
     """
 
-    __slots__ = ("_buffers", "_max_depth", "_max_elements", "_resolve_ref", "plain_lists")
+    __slots__ = ("_buffers", "_max_depth", "_max_elements", "_resolve_ref", "plain_lists", "plain_types")
 
     def __init__(
         self,
@@ -66,6 +67,8 @@ class Decoder:
         #: With ``owned``, the lists of plain values taken as they are, by id (holding them:
         #: no id is reused while this lives); None otherwise.
         self.plain_lists: dict[int, list[Any]] | None = {} if owned else None
+        #: With ``owned``, the item types of each of ``plain_lists``, by the same ids.
+        self.plain_types: dict[int, set[type]] = {}
         self._buffers = buffers or {}
         self._resolve_ref = resolve_ref or _no_references
         self._max_elements = max_array_elements
@@ -94,6 +97,7 @@ class Decoder:
                     # The caller's own (a client's column of 1M numbers: a copy of 8 MB
                     # less, and the check that stores it skips the scan for models).
                     plain[id(value)] = value
+                    self.plain_types[id(value)] = types
                     return value
                 # Lines of plain values (a MultiLine's column): their items checked in one
                 # C-level pass over all lines, each line then copied whole (99,000 lines of

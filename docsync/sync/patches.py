@@ -172,8 +172,16 @@ def correction_size(event: ModelChangedEvent) -> int:
     return footprint.total + 96 + len(event.model.id) + len(event.attr) + 200
 
 
-def encode_event(event: DocumentEvent, buffer_prefix: str, models: Mapping[str, Model]) -> EncodedEvent:
-    """Freeze ``event`` in wire form; buffer ids start with ``buffer_prefix``."""
+def encode_event(
+    event: DocumentEvent,
+    buffer_prefix: str,
+    models: Mapping[str, Model],
+    item_types: Mapping[int, tuple[list[Any], set[type]]] | None = None,
+) -> EncodedEvent:
+    """Freeze ``event`` in wire form; buffer ids start with ``buffer_prefix``.
+
+    ``item_types``: lists whose item types are known, as ``Encoder`` takes them.
+    """
     if type(event) is ModelChangedEvent and not event.new_models:
         new = event.new
         kind = type(new)
@@ -204,7 +212,7 @@ def encode_event(event: DocumentEvent, buffer_prefix: str, models: Mapping[str, 
                 encoded,
                 b"",
             )
-    encoder = Encoder(buffer_prefix=buffer_prefix)
+    encoder = Encoder(buffer_prefix=buffer_prefix, item_types=item_types)
     body = event_json(event, encoder)
     # (No list made for an event defining no model: most.)
     references = [model_definition(m, encoder) for m in event.new_models if m.id in models] if event.new_models else []
