@@ -40,6 +40,19 @@ def open_app(context: BrowserContext, url: str, *, live: bool = True) -> Page:
     return page
 
 
+def screen_point(page: Page, x: float, y: float, name: str = "plot") -> tuple[float, float]:
+    """The page's pixel of data point (x, y) on the plot named ``name`` (its default scales)."""
+    box = page.locator(f'[data-docsync-name="{name}"] .ds-plot-overlay').bounding_box()
+    assert box is not None
+    sx, sy = page.evaluate(
+        """([name, x, y]) => {
+          const { scales } = document.querySelector(`[data-docsync-name=${name}]`).docsyncView.plan;
+          return [scales.x.default.compute(x), scales.y.default.compute(y)]; }""",
+        [name, x, y],
+    )
+    return box["x"] + sx, box["y"] + sy
+
+
 def value(page: Page, name: str, attr: str) -> Any:
     """Return property ``attr`` of the model named ``name`` in the page's document."""
     return page.evaluate("([n, a]) => window.docsync.getModelByName(n).get(a)", [name, attr])

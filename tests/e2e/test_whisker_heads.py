@@ -9,7 +9,7 @@ from playwright.sync_api import BrowserContext, Page
 
 from docsync.testing import ServerProcess
 
-from .browser import EVENT_WAIT, open_app
+from .browser import EVENT_WAIT, open_app, screen_point
 from .conftest import SCREENSHOTS
 from .pixels import decode_png
 
@@ -29,24 +29,12 @@ def open_whiskers(context: BrowserContext, server: ServerProcess, query: str = "
     return page
 
 
-def screen(page: Page, x: float, y: float) -> tuple[float, float]:
-    """The page's pixel of data point (x, y)."""
-    box = page.locator('[data-docsync-name="plot"] .ds-plot-overlay').bounding_box()
-    assert box is not None
-    sx, sy = page.evaluate(
-        """([x, y]) => { const { scales } = document.querySelector('[data-docsync-name=plot]').docsyncView.plan;
-          return [scales.x.default.compute(x), scales.y.default.compute(y)]; }""",
-        [x, y],
-    )
-    return box["x"] + sx, box["y"] + sy
-
-
 def whisker_ends(page: Page) -> list[tuple[float, float, float]]:
     """Each whisker's (x, lower end's y, upper end's y) in the page's pixels."""
     ends = []
     for base, lower, upper in ROWS:
-        x, low = screen(page, base, lower)
-        ends.append((x, low, screen(page, base, upper)[1]))
+        x, low = screen_point(page, base, lower)
+        ends.append((x, low, screen_point(page, base, upper)[1]))
     return ends
 
 
@@ -92,7 +80,7 @@ def test_whiskers_are_capped_by_default_and_bare_where_a_head_is_none(
 def test_a_whisker_lies_under_the_glyphs(server: ServerProcess, context: BrowserContext) -> None:
     page = open_whiskers(context, server)
     image = look(page, "under-point")
-    x, y = screen(page, 5.0, 4.0)  # the app's point, on the middle whisker
+    x, y = screen_point(page, 5.0, 4.0)  # the app's point, on the middle whisker
     row, col = round(y), round(x)
     centre = image[row - 1 : row + 2, col - 1 : col + 2].astype(int)
     # The point's own blue (#1f77b4) all over its centre: the whisker's black line is under it.
