@@ -24,6 +24,7 @@ from .footprint import FootprintLedger
 from .model import Model
 from .patching import DocumentLimits, apply_events
 from .properties import Property, models_in
+from .pulled import PulledDocument
 from .shares import DocumentShare
 from .wire import DecodedPatch, decode_patch, model_definition, parse_document
 
@@ -491,6 +492,7 @@ class Document:
     ) -> None:
         """Replace title and roots with those of document JSON (PUSH-DOC), keeping callbacks.
 
+        Every model is built anew (a client's pull keeps the models it shares: ``update_from_json``).
         All or nothing, as a patch that removes every root, sets the title and adds the
         new roots: from a client, under every rule such a patch obeys (client structure,
         ``max_models`` models at most, references, cycles, ``limits``).
@@ -517,6 +519,23 @@ class Document:
             limits=limits,
             pushed=True,
         )
+
+    def update_from_json(
+        self,
+        data: Any,
+        buffers: Mapping[str, Buffer] | None = None,
+        *,
+        setter: Any = None,
+        max_array_elements: int = 100_000_000,
+    ) -> None:
+        """Make the document hold document JSON in place, keeping each model of the same id and type (a pull).
+
+        All or nothing. Kept models take the pulled values; the changes are then reported
+        as a patch's are (``PulledDocument``); callbacks stay.
+        """
+        pulled = PulledDocument.read(self, data, buffers or {}, setter=setter, max_array_elements=max_array_elements)
+        pulled.apply()
+        pulled.report()
 
     def decode_patch(
         self,
