@@ -22,6 +22,7 @@ from typing import Any
 from ..document import DecodedPatch, Document, DocumentEvent
 from ..document import events as ev
 from ..document.patching import apply_events
+from ..document.pulled import PulledDocument
 from ..document.wire import decode_patch
 from ..exceptions import DeserializationError, MessageTooBigError, PatchError, ProtocolError
 from ..protocol import Message, Receiver, new_message, with_content_frame
@@ -308,15 +309,23 @@ class ClientProtocol:
             self.flush()
 
     def _replace(self, doc_json: Any, message: Message, seq: int) -> bool:
-        """Replace the document with the server's; False (and a resync) if it cannot be read."""
-        self._unwatch()
+        """Make the document the server's; False (reported, the document untouched) if it cannot be read.
+
+        In place: a model the server's document still holds (same id and type) stays the
+        object the application holds, with the server's values (``PulledDocument``).
+        """
         try:
-            self.document.replace_with_json(doc_json, dict(message.buffers))
+            pulled = PulledDocument.read(
+                self.document,
+                doc_json,
+                dict(message.buffers),
+                setter=self.setter,
+                max_array_elements=self.max_array_elements,
+            )
         except (DeserializationError, PatchError, ValueError, TypeError) as exc:
             self._events.append(ErrorReported(f"cannot read the server's document: {exc}", "bad-document", None))
             return False
-        finally:
-            self._watch()
+        pulled.apply()
         self.last_seq = seq
         self._reaction_seq = 0  # the document replaced holds whatever came before it
         # What is pending was made on the document replaced: the server judges it (it
@@ -324,6 +333,10 @@ class ClientProtocol:
         self._stale.clear()
         for entry in [*(self.in_flight[1] if self.in_flight is not None else ()), *self.outbox.entries]:
             entry.doomed = True
+        # Reported (as the server's, so not sent back) once the pull is in place and
+        # counted: a change a callback makes in reaction is made on it, and sent, as
+        # after a server patch.
+        pulled.report()
         return True
 
     # -- patches and answers ------------------------------------------------------------

@@ -4,9 +4,9 @@ The page hands the client what the server takes (``connection.sendLimits``; here
 hardening site's 64 KiB a frame, 256 KiB a message, 8 buffers). A real daphne process:
 changes made together over those limits go in several patches that each fit, and all of
 them arrive; one change over them alone is not sent, ``sync`` raises ChangeTooLargeError
-naming it and the limit, the document is pulled back to the server's, and the connection
-stays open for the changes that follow. Without the client's check, the server closes
-the connection (1009) for either message.
+naming it and the limit, the document is pulled back to the server's (the models held
+stay the document's), and the connection stays open for the changes that follow.
+Without the client's check, the server closes the connection (1009) for either message.
 """
 
 from __future__ import annotations
@@ -74,6 +74,7 @@ async def test_one_change_over_the_limits_is_refused_here_and_undone(site: Site)
     session = await open_client(config)
     try:
         source = session.document.get_model_by_name("source")
+        text = session.document.get_model_by_name("input")
         source.stream({"x": np.arange(10.0)}, rollover=ROWS)  # type: ignore[union-attr]
         await session.sync()
         rows = MAX_FRAME_BYTES // 8 + 1_000  # one buffer frame over MAX_FRAME_BYTES
@@ -89,9 +90,10 @@ async def test_one_change_over_the_limits_is_refused_here_and_undone(site: Site)
         assert session.close_code is None and session.connected.is_set() and not session.errors
         np.testing.assert_array_equal(_column(session), np.arange(10.0))
         np.testing.assert_array_equal(await _server_column(config), np.arange(10.0))
-        # Later changes still sync, and raise nothing (made on the models pulled).
-        source = session.document.get_model_by_name("source")
-        text = session.document.get_model_by_name("input")
+        # The pull kept the models held since before it: later changes made on them
+        # still sync, and raise nothing.
+        assert session.document.get_model_by_name("source") is source
+        assert session.document.get_model_by_name("input") is text
         text.value = "within the limits"  # type: ignore[union-attr]
         source.stream({"x": np.array([10.0])}, rollover=ROWS)  # type: ignore[union-attr]
         await session.sync()

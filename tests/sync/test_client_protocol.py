@@ -15,7 +15,7 @@ from docsync.document.models import ColumnDataSource, Slider, TextInput
 from docsync.exceptions import MessageTooBigError, ProtocolError
 from docsync.protocol import Receiver, new_message, server_info_req
 from docsync.protocol.msgtypes import ACK, OK, PULL_DOC_REPLY, PULL_DOC_REQ, PUSH_DOC
-from docsync.sync import ChangesLost, ClientProtocol, ClientState, ErrorReported, Live, describe_change
+from docsync.sync import ChangesLost, ClientProtocol, ClientState, ErrorReported, Live, Reset, describe_change
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 sys.path.insert(0, str(FIXTURES))
@@ -167,3 +167,39 @@ def test_a_request_over_the_send_limits_is_not_sent() -> None:
     assert protocol.messages_to_send() == []
     protocol.send(server_info_req())
     assert len(protocol.messages_to_send()) == 1
+
+
+def _reset(protocol: ClientProtocol, seq: int, **values: str) -> None:
+    """The server resets the client to text inputs named and valued as ``values`` (ids: the names)."""
+    server = Document()
+    for name, value in values.items():
+        server.add_root(TextInput(id=name, name=name, value=value))
+    doc_json, _ = server.to_json()
+    protocol.receive_message(new_message(PUSH_DOC, {"doc": doc_json, "seq": seq}))
+    assert [type(event) for event in protocol.events_received()] == [Reset]
+
+
+def _sent_changes(protocol: ClientProtocol) -> tuple[int, list[tuple[str, str, Any]]]:
+    protocol.flush()
+    (patch,) = protocol.messages_to_send()
+    return patch.content["base"], [(e["model"]["id"], e["attr"], e["new"]) for e in patch.content["events"]]
+
+
+def test_a_reset_keeps_the_models_held_and_their_changes_are_sent() -> None:
+    protocol, inputs = _live(Receiver())
+    _reset(protocol, 6, a="server's", b="")
+    document = protocol.document
+    assert document.get_model_by_name("a") is inputs["a"] and inputs["a"].value == "server's"
+    assert document.get_model_by_name("b") is inputs["b"]
+    assert inputs["c"].document is None and "c" not in document.models
+    inputs["a"].value = "mine"  # on the object held since before the reset
+    assert _sent_changes(protocol) == (6, [("a", "value", "mine")])
+
+
+def test_a_change_a_callback_makes_in_reaction_to_a_pull_is_sent() -> None:
+    protocol, inputs = _live(Receiver())
+    inputs["a"].on_change("value", lambda attr, old, new: setattr(inputs["b"], "value", new.upper()))
+    _reset(protocol, 6, a="loud", b="", c="")
+    assert inputs["b"].value == "LOUD"
+    # As after a server patch: made on the document pulled (its position), and sent.
+    assert _sent_changes(protocol) == (6, [("b", "value", "LOUD")])
