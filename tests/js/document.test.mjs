@@ -5,8 +5,10 @@ import { describe, it } from "node:test";
 
 import { Document } from "../../docsync/static/docsync/document.js";
 import { PatchError } from "../../docsync/static/docsync/exceptions.js";
+import { ndarray } from "../../docsync/static/docsync/arrays.js";
 import { Model } from "../../docsync/static/docsync/model.js";
 import { Encoder } from "../../docsync/static/docsync/serialization.js";
+import { samePulled } from "../../docsync/static/docsync/values.js";
 import { encodeEvents } from "../../docsync/static/docsync/wire.js";
 import { canonical } from "./helpers.mjs";
 
@@ -240,5 +242,34 @@ describe("replaceWithJSON", () => {
     assert.throws(() => document.replaceWithJSON({ roots: [{ id: "nope" }], models: [] }), { message: "root is not a defined model: {'id': 'nope'}" });
     assert.deepEqual(canonical(document), before);
     assert.deepEqual(events, []);
+  });
+});
+
+describe("samePulled", () => {
+  it("compares typed arrays by dtype, shape and bytes, aligned or not", () => {
+    const bytes = new Uint8Array(17);
+    const odd = new Float64Array(bytes.buffer.slice(1, 17));
+    odd[0] = Number.NaN;
+    odd[1] = -0;
+    const unaligned = new Uint8Array(bytes.buffer, 1, 16);
+    unaligned.set(new Uint8Array(odd.buffer));
+    assert.ok(samePulled(new Float64Array([Number.NaN, -0]), odd));
+    assert.ok(!samePulled(new Float64Array([Number.NaN, 0]), odd), "0 is not -0");
+    assert.ok(samePulled(unaligned, new Uint8Array(odd.buffer)), "byte by byte where not aligned");
+    assert.ok(!samePulled(new Uint8Array([1, 0]), ndarray(new Uint8Array([1, 0]), { dtype: "bool" })), "uint8 is not bool");
+    assert.ok(!samePulled(new Int32Array(4), ndarray(new Int32Array(4), { shape: [2, 2] })), "shape");
+    assert.ok(!samePulled(new Int32Array(4), new Uint32Array(4)), "dtype");
+    assert.ok(!samePulled(new Int8Array(5), new Int8Array(6)));
+    assert.ok(samePulled(new Uint8Array([1, 2, 3]).buffer, new Uint8Array([1, 2, 3]).buffer), "bytes");
+  });
+
+  it("compares lists and dicts item by item in order, models by identity", () => {
+    const model = new Model("Div");
+    assert.ok(samePulled({ a: [1, Number.NaN], b: model }, { a: [1, Number.NaN], b: model }));
+    assert.ok(!samePulled({ a: 1, b: 2 }, { b: 2, a: 1 }), "another order");
+    assert.ok(!samePulled([model], [new Model("Div", { id: model.id })]), "another object");
+    assert.ok(samePulled(new Map([[[1, 2], "x"]]), new Map([[[1, 2], "x"]])), "tuple keys by value");
+    assert.ok(samePulled(new Set([1, "a"]), new Set(["a", 1])), "a set in any order");
+    assert.ok(!samePulled(-0, 0) && samePulled(Number.NaN, Number.NaN) && !samePulled(1, "1") && !samePulled(null, undefined));
   });
 });

@@ -5,11 +5,11 @@
 
 import { DeserializationError } from "./exceptions.js";
 import { MessageSentEvent, ModelChangedEvent, RootAddedEvent, RootRemovedEvent, TitleChangedEvent } from "./events.js";
-import { Model, modelsIn, sameValue } from "./model.js";
+import { Model, modelsIn } from "./model.js";
 import { applyEvents } from "./patching.js";
 import { pyReprCut } from "./pyrepr.js";
 import { Encoder } from "./serialization.js";
-import { isPlainObject } from "./values.js";
+import { isPlainObject, samePulled } from "./values.js";
 import { DecodedPatch, decodeDefinitions, decodePatch, instantiateModels, modelDefinition } from "./wire.js";
 
 function toBufferMap(buffers) {
@@ -237,8 +237,10 @@ export class Document {
       }
       for (const [attr, value] of values) {
         const old = model.attributes.get(attr);
+        // An equal value keeps the object held (a view's or an application's dict or column stays live).
+        if (reused && model.attributes.has(attr) && samePulled(old, value)) continue;
         model.attributes.set(attr, value);
-        if (reused && !sameValue(old, value)) changes.push([model, attr, old, value]);
+        if (reused) changes.push([model, attr, old, value]);
       }
     }
     const oldRoots = this._roots;

@@ -7,7 +7,7 @@
  * through these helpers.
  */
 
-import { isNdarray } from "./arrays.js";
+import { dtypeOf, isNdarray, shapeOf } from "./arrays.js";
 
 /** Tell whether ``value`` is a plain object (a JSON object), not a Map, array or class instance. */
 export function isPlainObject(value) {
@@ -58,6 +58,66 @@ export function deepEqual(a, b) {
   }
   if (typeof a.iso === "string" && a.constructor === b.constructor) return a.iso === b.iso;
   return false;
+}
+
+/**
+ * Tell whether a pulled ``value`` holds what the held ``old`` holds, as a receiver would
+ * see it: the mirror of docsync/document/pulled.py's ``_equal``. Models by identity,
+ * typed arrays by dtype, shape and bytes, lists and dicts item by item and in order;
+ * numbers as Object.is (NaN equals NaN, 0 is not -0: 1/x tells them apart).
+ */
+export function samePulled(old, value) {
+  if (typeof old === "number" || typeof value === "number") return Object.is(old, value);
+  if (old === value) return true;
+  if (isPrimitive(old) || isPrimitive(value)) return false;
+  if (Array.isArray(old)) {
+    if (!Array.isArray(value) || old.length !== value.length) return false;
+    for (let i = 0; i < old.length; i++) if (!samePulled(old[i], value[i])) return false;
+    return true;
+  }
+  if (isNdarray(old) || isNdarray(value)) return sameArray(old, value);
+  if (old instanceof ArrayBuffer) return value instanceof ArrayBuffer && sameBytes(old, value);
+  if (old instanceof Set) return value instanceof Set && old.size === value.size && [...old].every((item) => setHas(value, item));
+  if (isDict(old)) {
+    if (!isDict(value)) return false;
+    const left = entriesOf(old);
+    const right = entriesOf(value);
+    if (left.length !== right.length) return false;
+    for (let i = 0; i < left.length; i++) {
+      if (!samePulled(left[i][0], right[i][0]) || !samePulled(left[i][1], right[i][1])) return false;
+    }
+    return true;
+  }
+  if (typeof old.iso === "string" && old.constructor === value.constructor) return old.iso === value.iso;
+  return false; // models (by identity, above) and anything else
+}
+
+function sameArray(old, value) {
+  if (!isNdarray(old) || !isNdarray(value) || dtypeOf(old) !== dtypeOf(value)) return false;
+  const [left, right] = [shapeOf(old), shapeOf(value)];
+  return left.length === right.length && left.every((size, i) => size === right[i]) && sameBytes(old, value);
+}
+
+/** Compare the bytes of two ArrayBuffers or views, four at a time where both are aligned for it. */
+function sameBytes(a, b) {
+  const [bufferA, offsetA, length] = bytesView(a);
+  const [bufferB, offsetB, lengthB] = bytesView(b);
+  if (length !== lengthB) return false;
+  // Whole words: a quarter of the steps, and no float compare (NaN, -0) to get wrong.
+  const words = offsetA % 4 === 0 && offsetB % 4 === 0 ? length >>> 2 : 0;
+  if (words > 0) {
+    const left = new Uint32Array(bufferA, offsetA, words);
+    const right = new Uint32Array(bufferB, offsetB, words);
+    for (let i = 0; i < words; i++) if (left[i] !== right[i]) return false;
+  }
+  const left = new Uint8Array(bufferA, offsetA, length);
+  const right = new Uint8Array(bufferB, offsetB, length);
+  for (let i = words * 4; i < length; i++) if (left[i] !== right[i]) return false;
+  return true;
+}
+
+function bytesView(data) {
+  return data instanceof ArrayBuffer ? [data, 0, data.byteLength] : [data.buffer, data.byteOffset, data.byteLength];
 }
 
 /**
