@@ -161,3 +161,28 @@ describe("frame cases", () => {
     });
   }
 });
+
+describe("pulls in place", () => {
+  const [[, fixture]] = ofKind("pull_in_place");
+  for (const { description, pulled, reported } of fixture.cases) {
+    it(description, () => {
+      const document = Document.fromJSON(fixture.before);
+      const held = [...document._models.values()].flatMap((model) => [...model.attributes].map(([attr, value]) => [model, attr, value]));
+      const seen = [];
+      document.onChange((e) => {
+        if (e.kind === "TitleChanged") seen.push([e.kind, e.title]);
+        else if (e.kind === "ModelChanged") seen.push([e.kind, e.model.id, e.attr]);
+        else seen.push([e.kind, e.model.id]);
+      });
+      document.replaceWithJSON(pulled, new Map(), { setter: "pull" });
+      assert.deepEqual(seen, reported);
+      assert.deepEqual(canonical(document), pulled);
+      // A value equal to the one held keeps the object held, as in Python.
+      for (const [model, attr, value] of held) {
+        if (model.document === document && !seen.some((e) => e[1] === model.id && e[2] === attr)) {
+          assert.equal(model.attributes.get(attr), value, `${model.id}.${attr} not kept`);
+        }
+      }
+    });
+  }
+});

@@ -159,6 +159,32 @@ def test_refused_patch_changes_nothing(case: dict[str, Any]) -> None:
     assert canonical(doc) == before
 
 
+PULL = LOADED["pull_in_place"]
+
+
+@pytest.mark.parametrize("case", PULL["cases"], ids=[case["description"] for case in PULL["cases"]])
+def test_pull_in_place_reports_the_changes_of_the_fixture(case: dict[str, Any]) -> None:
+    doc = Document.from_json(PULL["before"])
+    held = {(model.id, attr): value for model in doc.models.values() for attr, value in model._values.items()}
+    seen: list[list[str]] = []
+
+    def record(e: Any) -> None:
+        if e.kind == "TitleChanged":
+            seen.append([e.kind, e.title])
+        else:
+            seen.append([e.kind, e.model.id, e.attr] if e.kind == "ModelChanged" else [e.kind, e.model.id])
+
+    doc.on_change(record)
+    doc.update_from_json(case["pulled"], setter="pull")
+    assert seen == case["reported"]
+    assert canonical(doc) == case["pulled"]
+    changed = {(model_id, attr) for _, model_id, attr in (e for e in seen if e[0] == "ModelChanged")}
+    for (model_id, attr), value in held.items():
+        model = doc.get_model_by_id(model_id)
+        if model is not None and (model_id, attr) not in changed:
+            assert model._values[attr] is value, f"{model_id}.{attr} not kept"
+
+
 FRAME_CASES = LOADED["frame_cases"]["cases"]
 
 
