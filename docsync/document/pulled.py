@@ -33,11 +33,9 @@ from .events import ModelChangedEvent, RootAddedEvent, RootRemovedEvent, TitleCh
 from .model import Model
 from .properties import Property, models_in
 from .registry import model_class
+from .wire import MAX_MODELS_PER_MESSAGE, decode_attributes, definition_parts
 
 __all__ = ["PulledDocument"]
-
-#: Most model definitions one pulled document may hold (as ``wire.instantiate_models``).
-_MAX_MODELS = 100_000
 
 #: One change of a kept model: the model, its property, the value before, the value after.
 _Change = tuple[Model, Property, Any, Any]
@@ -128,19 +126,14 @@ class PulledDocument:
         definitions = data.get("models", [])
         if type(definitions) is not list:
             raise DeserializationError("model definitions must be a list")
-        if len(definitions) > _MAX_MODELS:
-            raise DeserializationError(f"too many models: {len(definitions)} > {_MAX_MODELS}")
+        if len(definitions) > MAX_MODELS_PER_MESSAGE:
+            raise DeserializationError(f"too many models: {len(definitions)} > {MAX_MODELS_PER_MESSAGE}")
         held: Mapping[str, Model] = document._models
         models: dict[str, Model] = {}
         built: dict[str, Model] = {}
         pending: list[tuple[Model, dict[str, Any], dict[str, Any]]] = []
         for definition in definitions:
-            if type(definition) is not dict or definition.get("type") != "object":
-                raise DeserializationError(f"invalid model definition {definition!r:.80}")
-            model_id, name = definition.get("id"), definition.get("name")
-            attributes = definition.get("attributes", {})
-            if type(model_id) is not str or not model_id or type(name) is not str:
-                raise DeserializationError(f"model definition needs a string id and name: {definition!r:.80}")
+            model_id, name, attributes = definition_parts(definition)
             if model_id in models:
                 raise DeserializationError(f"duplicate model id {model_id!r:.60}")
             if type(attributes) is not dict:
@@ -167,10 +160,10 @@ class PulledDocument:
             values[model._id] = _decoded(model, start, attributes, decoder)
         roots: dict[str, Model] = {}
         for ref in data["roots"]:
-            model_id = ref.get("id") if type(ref) is dict else None
-            if type(model_id) is not str or model_id not in models:
+            root_id = ref.get("id") if type(ref) is dict else None
+            if type(root_id) is not str or root_id not in models:
                 raise DeserializationError(f"root is not a defined model: {ref!r:.60}")
-            roots.setdefault(model_id, models[model_id])
+            roots.setdefault(root_id, models[root_id])
         pulled = cls()
         pulled._document, pulled._setter, pulled._title = document, setter, title
         pulled._roots, pulled._old_roots = list(roots.values()), list(document._roots)
@@ -256,15 +249,7 @@ def _decoded(model: Model, values: dict[str, Any], attributes: dict[str, Any], d
     # values a kept model holds now.
     model._values = values
     try:
-        for attr, raw in attributes.items():
-            prop = model._properties.get(attr)
-            if prop is None:
-                raise DeserializationError(f"{model.__type_name__} has no property {attr!r:.40}")
-            try:
-                value = model.validate_value(prop, decoder.decode(raw))
-            except ValueError as exc:
-                raise DeserializationError(str(exc)) from None
-            values[attr] = model._wrap(prop, value)
+        decode_attributes(model, attributes, decoder, values)
     finally:
         model._values = own
     return values

@@ -12,8 +12,11 @@ from .model import Model, is_empty_default
 from .registry import model_class
 
 __all__ = [
+    "MAX_MODELS_PER_MESSAGE",
     "DecodedPatch",
+    "decode_attributes",
     "decode_patch",
+    "definition_parts",
     "encode_events",
     "event_json",
     "instantiate_models",
@@ -21,7 +24,8 @@ __all__ = [
     "parse_document",
 ]
 
-_MAX_MODELS_PER_MESSAGE = 100_000
+#: Most model definitions one message may hold.
+MAX_MODELS_PER_MESSAGE = 100_000
 
 
 def model_definition(model: Model, encoder: Encoder) -> dict[str, Any]:
@@ -40,7 +44,7 @@ def instantiate_models(
     buffers: Mapping[str, Buffer],
     *,
     max_array_elements: int,
-    max_models: int = _MAX_MODELS_PER_MESSAGE,
+    max_models: int = MAX_MODELS_PER_MESSAGE,
     keep_known: bool = False,
 ) -> dict[str, Model]:
     """Build models from definitions; references may point at each other or ``known``.
@@ -55,12 +59,7 @@ def instantiate_models(
     created: dict[str, Model] = {}
     pending: list[tuple[Model, dict[str, Any]]] = []
     for definition in definitions:
-        if type(definition) is not dict or definition.get("type") != "object":
-            raise DeserializationError(f"invalid model definition {definition!r:.80}")
-        model_id, name = definition.get("id"), definition.get("name")
-        attributes = definition.get("attributes", {})
-        if type(model_id) is not str or not model_id or type(name) is not str:
-            raise DeserializationError(f"model definition needs a string id and name: {definition!r:.80}")
+        model_id, name, attributes = definition_parts(definition)
         held = known.get(model_id)
         if keep_known and held is not None and held.__type_name__ == name and model_id not in created:
             continue
@@ -80,16 +79,31 @@ def instantiate_models(
 
     decoder = Decoder(buffers, resolve_ref=resolve, max_array_elements=max_array_elements)
     for model, attributes in pending:
-        for attr, raw in attributes.items():
-            prop = model._properties.get(attr)
-            if prop is None:
-                raise DeserializationError(f"{model.__type_name__} has no property {attr!r:.40}")
-            try:
-                value = model.validate_value(prop, decoder.decode(raw))
-            except ValueError as exc:
-                raise DeserializationError(str(exc)) from None
-            model._values[attr] = model._wrap(prop, value)
+        decode_attributes(model, attributes, decoder, model._values)
     return created
+
+
+def definition_parts(definition: Any) -> tuple[str, str, Any]:
+    """The id, type name and attributes of a model definition; DeserializationError if it is none."""
+    if type(definition) is not dict or definition.get("type") != "object":
+        raise DeserializationError(f"invalid model definition {definition!r:.80}")
+    model_id, name = definition.get("id"), definition.get("name")
+    if type(model_id) is not str or not model_id or type(name) is not str:
+        raise DeserializationError(f"model definition needs a string id and name: {definition!r:.80}")
+    return model_id, name, definition.get("attributes", {})
+
+
+def decode_attributes(model: Model, attributes: dict[str, Any], decoder: Decoder, into: dict[str, Any]) -> None:
+    """Decode and validate a definition's ``attributes`` for ``model`` into ``into`` (its values, being built)."""
+    for attr, raw in attributes.items():
+        prop = model._properties.get(attr)
+        if prop is None:
+            raise DeserializationError(f"{model.__type_name__} has no property {attr!r:.40}")
+        try:
+            value = model.validate_value(prop, decoder.decode(raw))
+        except ValueError as exc:
+            raise DeserializationError(str(exc)) from None
+        into[attr] = model._wrap(prop, value)
 
 
 def parse_document(
@@ -271,7 +285,7 @@ def decode_patch(
     *,
     setter: Any = None,
     max_array_elements: int = 100_000_000,
-    max_new_models: int = _MAX_MODELS_PER_MESSAGE,
+    max_new_models: int = MAX_MODELS_PER_MESSAGE,
     skip_unknown: bool = False,
     keep_known: bool = False,
     owned: bool = False,
