@@ -321,11 +321,28 @@ def _config_script(config: dict[str, Any]) -> str:
     return f'<script id="docsync-config" type="application/json">{text}</script>'
 
 
+def _full_context(page_context: dict[str, Any]) -> dict[str, Any]:
+    """``page_context`` with the values only a template may read: ``config_json`` and a fresh ``nonce``.
+
+    The cached parts read neither: a visit served from them makes no JSON copy of its
+    configuration and reads no random bytes for a nonce that would go unused.
+    """
+    full = dict(page_context)
+    if "config_json" not in full:
+        full["config_json"] = orjson.dumps(full["config"]).decode()
+    if "nonce" not in full:
+        full["nonce"] = secrets.token_hex(8)
+    return full
+
+
 def _app_html(request: HttpRequest, page_context: dict[str, Any]) -> HttpResponse:
-    """docsync/app.html rendered with ``page_context``: the same text as ``render`` gives, from cached parts."""
+    """docsync/app.html rendered with ``page_context``: the same text as ``render`` gives, from cached parts.
+
+    ``config_json`` and ``nonce`` are made (``_full_context``) when the page is rendered as a template.
+    """
     parts = _page_parts(request, page_context)
     if parts is None:
-        return render(request, "docsync/app.html", page_context)
+        return render(request, "docsync/app.html", _full_context(page_context))
     return HttpResponse(parts[0] + _config_script(page_context["config"]) + parts[1])
 
 
@@ -422,18 +439,17 @@ def app_page(request: HttpRequest, app_path: str) -> HttpResponse:
         return refused
     config = _client_config(request, app_path, context)
     config["page"] = True  # the app owns the page: the client keeps its title in step
+    # config_json and nonce: made by _full_context for a page rendered from a template.
     page_context = {
         "app": app_path,
         "title": context.application.title or app_path,
-        "config_json": orjson.dumps(config).decode(),
         "config": config,
         "client_base": config["clientBase"],
-        "nonce": secrets.token_hex(8),
     }
     template = context.application.template_path()
     if template is not None:
         html = Engine.get_default().from_string(template.read_text(encoding="utf-8"))
-        return HttpResponse(html.render(Context(page_context)))
+        return HttpResponse(html.render(Context(_full_context(page_context))))
     return _app_html(request, page_context)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
@@ -71,3 +72,28 @@ def test_a_site_s_own_base_template_is_rendered_as_usual(tmp_path: Path) -> None
 )
 def test_the_configuration_script_is_json_script_s(config: dict[str, Any]) -> None:
     assert _config_script(config) == json_script(config, "docsync-config")
+
+
+def _lean_context(token: str) -> dict[str, Any]:
+    """What app_page hands ``_app_html``: no ``config_json`` or ``nonce`` (the cached parts read neither)."""
+    context = _context("sliders", "t", token)
+    del context["config_json"], context["nonce"]
+    return context
+
+
+def test_the_cached_page_needs_no_json_copy_or_nonce() -> None:
+    context = _lean_context("tok")
+    expected = render(_request(), "docsync/app.html", {**context, "config_json": "x", "nonce": "y"}).content
+    assert _app_html(_request(), context).content == expected
+    assert set(context) == {"app", "title", "config", "client_base"}  # left as it was
+
+
+def test_a_site_s_own_app_template_gets_the_configuration_json_and_a_fresh_nonce(tmp_path: Path) -> None:
+    (tmp_path / "docsync").mkdir()
+    (tmp_path / "docsync" / "app.html").write_text("{{ nonce }}|{{ config_json|safe }}", encoding="utf-8")
+    templates = [{**settings.TEMPLATES[0], "DIRS": [tmp_path]}]
+    with override_settings(TEMPLATES=templates):
+        pages = [_app_html(_request(), _lean_context("tok")).content.decode() for _ in range(2)]
+    nonces = [page.split("|")[0] for page in pages]
+    assert all(len(nonce) == 16 and int(nonce, 16) >= 0 for nonce in nonces) and nonces[0] != nonces[1]
+    assert [json.loads(page.split("|", 1)[1]) for page in pages] == [_lean_context("tok")["config"]] * 2
