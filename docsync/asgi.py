@@ -181,13 +181,15 @@ class OneHopASGIHandler(ASGIHandler):
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         for task in tasks:
             if task.done():
-                try:
-                    task.result()
-                except RequestAborted:
-                    pass
-                except AssertionError:
+                # Read, not raised here: ``task.result()`` would add this frame to the exception's
+                # traceback, and that frame holds the task (every page's RequestAborted from the
+                # listener), a cycle keeping the request's objects for the garbage collector.
+                error = task.exception()
+                if error is None or isinstance(error, RequestAborted):
+                    continue
+                if isinstance(error, AssertionError):
                     body_file.close()
-                    raise
+                raise error
             else:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

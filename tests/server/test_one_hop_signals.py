@@ -8,12 +8,15 @@ after the response is sent; a site's async receiver of request_started still run
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
+import types
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.core import signals
+from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler
 
 from docsync.asgi import OneHopASGIHandler
@@ -138,3 +141,53 @@ async def test_an_async_receiver_of_request_started_runs(events: Events) -> None
     finally:
         signals.request_started.disconnect(receiver)
     assert called == ["async"] and _order(events) == ["started", "sent", "finished"]
+
+
+@pytest.mark.asyncio
+async def test_the_listener_s_request_aborted_leaves_no_cycle_through_handle(events: Events) -> None:
+    # uvicorn answers receive() with http.disconnect once the response is complete: the
+    # listener then ends with RequestAborted, every page. Read from its task (not raised
+    # in handle), the exception's traceback holds no handle frame, which holds the task:
+    # the request's objects are not left for the garbage collector by that cycle.
+    handler = OneHopASGIHandler()
+    listen, outcomes = handler.listen_for_disconnect, []
+
+    async def listen_for_disconnect(receive: Any) -> None:
+        try:
+            await listen(receive)
+        except RequestAborted:
+            outcomes.append("aborted")
+            raise
+
+    handler.listen_for_disconnect = listen_for_disconnect  # type: ignore[method-assign]
+    messages = [{"type": "http.request", "body": b"", "more_body": False}]
+    complete = asyncio.Event()
+
+    async def receive() -> dict[str, Any]:
+        if messages:
+            return messages.pop(0)
+        await complete.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.body" and not message.get("more_body"):
+            complete.set()
+
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        await handler(_scope("/docsync-client/protocol.js", b""), receive, send)
+        await asyncio.sleep(0)
+        gc.collect()
+        kept = [
+            o
+            for o in gc.garbage
+            if isinstance(o, RequestAborted) or (isinstance(o, types.FrameType) and o.f_code.co_name == "handle")
+        ]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert outcomes == ["aborted"] and _order(events) == ["started", "finished"]
+    assert kept == []
