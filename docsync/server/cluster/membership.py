@@ -17,6 +17,7 @@ from typing import Any
 
 from ...conf import docsync_settings
 from ...exceptions import OwnerGoneError
+from ...protocol import Message
 from ..registry import SessionRegistry
 from ..sigterm import before_sigterm
 from .admin_rpc import AdminRPC
@@ -67,9 +68,9 @@ class Cluster:
         if docsync_settings().PEER_ADDRESS:
             self.peers = Peers(directory.process_id, self._on_peer_record, self._link_lost)
         self.relay_out = RelayOut(layer, directory, channel, self.peers)
-        #: Send one message's frames from a relayed websocket to its owner (``RelayOut.forward``
-        #: itself: no coroutine of the cluster's own per relayed message).
-        self.forward: Callable[[Relay, list[Any]], Awaitable[None]] = self.relay_out.forward
+        #: Send one message from a relayed websocket to its owner, as frames or parsed
+        #: (``RelayOut.forward`` itself: no coroutine of the cluster's own per relayed message).
+        self.forward: Callable[[Relay, list[Any] | Message, int | None], Awaitable[None]] = self.relay_out.forward
         self.relay_in = RelayIn(registry, layer)
         self.admin_rpc = AdminRPC(registry, layer, directory, channel)
         self.liveness = Liveness(registry, layer, directory, channel, self.relay_out, self.relay_in)

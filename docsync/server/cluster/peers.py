@@ -8,12 +8,16 @@ the channel layer each of them cost a Redis script and a blocking pop, each a re
 round trip on both ends: most of a relayed round trip's CPU.
 
 Records are a 4-byte big-endian length and a msgpack'd dict, the same dicts the
-channel layer carries. Records written in one turn of the event loop go in one write.
+channel layer carries, but for one: a listener that says so in its handshake (``parsed``)
+is sent each relayed client message as the relaying process parsed it (header, metadata,
+content and buffers, and its size), not as the client's frames, so that the owner does
+not parse it again. Records written in one turn of the event loop go in one write.
 
 Peers prove they know the site's ``SECRET_KEY``: the listener sends a random nonce and
 its process id; the connector answers with its own id and nonce and an HMAC (a key
 derived from ``SECRET_KEY``) over both nonces and both ids; the listener checks it and
-proves itself with an HMAC over them in the other order. Anything else is closed
+proves itself with an HMAC over them in the other order (and says what it takes beyond
+frames: ``parsed``; a listener of an older release does not, and is sent frames). Anything else is closed
 within ``_HANDSHAKE_TIMEOUT`` having been told nothing but a nonce and a process id.
 
 At most ``_MAX_HANDSHAKES`` connections are unproven at once; a new one beyond that
@@ -93,8 +97,17 @@ async def _read_record(reader: asyncio.StreamReader, limit: int | None = None) -
 class PeerLink:
     """One authenticated stream to another process; records written without waiting."""
 
-    def __init__(self, peer: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, on_lost: OnLost) -> None:
+    def __init__(
+        self,
+        peer: str,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        on_lost: OnLost,
+        parsed: bool = False,
+    ) -> None:
         self.peer = peer
+        #: Whether the peer takes relayed client messages parsed (``RelayOut.forward``), not as frames.
+        self.parsed = parsed
         self.reader = reader
         self.writer = writer
         self.closed = False
@@ -255,7 +268,7 @@ class Peers:
         except BaseException:
             writer.close()
             raise
-        return PeerLink(peer, reader, writer, self._lost)
+        return PeerLink(peer, reader, writer, self._lost, parsed=answer.get("parsed") is True)
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if len(self._unproven) >= _MAX_HANDSHAKES:
@@ -291,7 +304,8 @@ class Peers:
         me = self.process_id.encode()
         if not hmac.compare_digest(proof, _proof(b"connect", ours, theirs, peer.encode(), me)):
             raise ValueError("no proof of this site's SECRET_KEY")
-        writer.write(_record({"proof": _proof(b"accept", theirs, ours, me, peer.encode())}))
+        # Told only to a proven peer: relayed messages may come parsed (the owner's RelayIn takes both).
+        writer.write(_record({"proof": _proof(b"accept", theirs, ours, me, peer.encode()), "parsed": True}))
         return peer
 
     def _start(self, link: PeerLink) -> None:

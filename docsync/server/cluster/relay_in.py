@@ -33,7 +33,15 @@ from ..registry import SessionRegistry
 from ..session import ServerSession
 from .directory import Directory
 from .peers import PeerLink
-from .wire import RELAY_CLOSE, RELAY_FRAMES, RELAY_TAKEN, message_from_frames, relay_receiver, sized_frames_of
+from .wire import (
+    RELAY_CLOSE,
+    RELAY_FRAMES,
+    RELAY_TAKEN,
+    message_from_frames,
+    message_from_parts,
+    relay_receiver,
+    sized_frames_of,
+)
 
 __all__ = ["RelayIn", "RemoteConnection"]
 
@@ -380,9 +388,15 @@ class RelayIn:
         entry = self.remotes.get(message["conn_id"])
         if entry is None:
             return
-        frames = message["frames"]
-        # As the relaying process counts them (forward): no generator resumed per frame.
-        if not entry[2].put(frames, sum(map(len, frames))):
+        parts = message.get("message")
+        item: Message | list[Any]
+        if parts is not None:  # parsed by the relaying process (a direct route): not parsed again
+            item, size = message_from_parts(parts), int(message["nbytes"])
+        else:
+            item = message["frames"]
+            # As the relaying process counts them (forward): no generator resumed per frame.
+            size = sum(map(len, item))
+        if not entry[2].put(item, size):
             entry[0].refuse_backlog(entry[2].nbytes)
 
     def on_waiting(self, message: dict[str, Any]) -> None:
@@ -401,11 +415,11 @@ class RelayIn:
         receiver = relay_receiver()  # one per connection, not one per message
         dialect: Dialect | None = None  # likewise, looked up once: a session's kind never changes
         while True:
-            frames = await queue.get()
-            if frames is None:
+            item = await queue.get()
+            if item is None:
                 return
             try:
-                message = message_from_frames(frames, receiver)
+                message = item if type(item) is Message else message_from_frames(item, receiver)
                 session.stats["messages_in"] += 1
                 if dialect is None:
                     dialect = self.registry.dialect(session.app_path)

@@ -2,7 +2,9 @@
 
 The consumer keeps its socket; each complete message it reads goes to the owner over
 the direct route to it (``peers``) when there is one, else over the channel layer, and
-the owner's frames come back the same way. A relay keeps the route it opened on: its
+the owner's frames come back the same way. On a direct route to an owner that takes it
+so, a message goes as this process parsed it (its limits and checks applied here), not
+as frames the owner would parse again. A relay keeps the route it opened on: its
 messages stay in order.
 
 Flow control: a local socket is not read while its session is busy, so TCP holds its
@@ -23,9 +25,10 @@ from typing import Any, Protocol
 
 from ...conf import docsync_settings
 from ...exceptions import DirectoryUnavailableError, OwnerGoneError
+from ...protocol import Message
 from .directory import Directory
 from .peers import PeerLink, Peers
-from .wire import RELAY_CLOSED, RELAY_MESSAGE, RELAY_OPEN, RELAY_WAITING
+from .wire import RELAY_CLOSED, RELAY_MESSAGE, RELAY_OPEN, RELAY_WAITING, message_parts
 
 __all__ = ["Relay", "RelayOut", "RelayedSocket"]
 
@@ -154,14 +157,25 @@ class RelayOut:
             raise
         return relay
 
-    async def forward(self, relay: Relay, frames: list[Any]) -> None:
-        """Send one message's frames to the owner, once its session has room for them (see above).
+    async def forward(self, relay: Relay, frames: list[Any] | Message, nbytes: int | None = None) -> None:
+        """Send one message to the owner, once its session has room for it (see above).
 
-        Returns without sending if the relay ended while it waited (its socket is closing);
-        raises if the owner cannot be reached (over Redis tried twice: a pooled connection may be stale).
+        ``frames``: the client's frames; or, when ``relay.link.parsed``, the message this
+        process parsed from them, and ``nbytes``, their bytes (the owner need not parse it
+        again). Returns without sending if the relay ended while it waited (its socket is
+        closing); raises if the owner cannot be reached (over Redis tried twice: a pooled
+        connection may be stale).
         """
         window = self.windows.get(relay.conn_id)
-        nbytes = sum(map(len, frames))  # as the owner counts them (no generator resumed per frame)
+        message: dict[str, Any]
+        if type(frames) is Message:
+            if nbytes is None:
+                raise TypeError("a parsed message is forwarded with its size")
+            message = {"type": RELAY_MESSAGE, "conn_id": relay.conn_id, "message": message_parts(frames)}
+            message["nbytes"] = nbytes  # the size both ends count it by (flow control)
+        else:
+            nbytes = sum(map(len, frames))  # as the owner counts them (no generator resumed per frame)
+            message = {"type": RELAY_MESSAGE, "conn_id": relay.conn_id, "frames": frames}
         # Room (inline, no call per relayed message): none outstanding, or all within the bound.
         if window is not None and (outstanding := window.sent - window.taken) and outstanding + nbytes > window.limit:
             self.held_back += 1
@@ -177,7 +191,6 @@ class RelayOut:
                 return
         if window is not None:
             window.sent += nbytes
-        message = {"type": RELAY_MESSAGE, "conn_id": relay.conn_id, "frames": frames}
         link = relay.link
         if link is not None:  # (``_send``'s direct route, inline: per relayed message)
             link.send(message)

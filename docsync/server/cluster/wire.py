@@ -23,11 +23,15 @@ __all__ = [
     "REPLY",
     "frames_of",
     "message_from_frames",
+    "message_from_parts",
+    "message_parts",
     "relay_receiver",
     "sized_frames_of",
 ]
 
-#: To the owner: a websocket held elsewhere opens, sends a message, closes.
+#: To the owner: a websocket held elsewhere opens, sends a message, closes. A message is
+#: its client's ``frames``, or, on a direct route whose owner takes them so, the
+#: ``message`` as the relaying process parsed it (``message_parts``) and its ``nbytes``.
 RELAY_OPEN = "relay.open"
 RELAY_MESSAGE = "relay.message"
 RELAY_CLOSED = "relay.closed"
@@ -92,3 +96,24 @@ def message_from_frames(frames: list[Any], receiver: Receiver | None = None) -> 
         receiver.reset()  # the next message starts afresh
         raise ValueError("relayed frames did not make a whole message")
     return message
+
+
+def message_parts(message: Message) -> list[Any]:
+    """``message`` as a relayed record carries it parsed: header, metadata, content and buffers (msgpack-safe)."""
+    return [message.header, message.metadata, message.content, message.buffers]
+
+
+def message_from_parts(parts: Any) -> Message:
+    """The message ``message_parts`` gave, from its record (msgpack gives the buffers back as lists).
+
+    Not checked again: the relaying process received it with the real limits and checks,
+    and the route is authenticated. Raises ValueError for parts of another shape.
+    """
+    if type(parts) is not list or len(parts) != 4:
+        raise ValueError("a relayed message is not four parts")
+    header, metadata, content, buffers = parts
+    if type(header) is not dict or type(metadata) is not dict or type(content) is not dict or type(buffers) is not list:
+        raise ValueError("a relayed message's parts are not three maps and a list")
+    if buffers:  # msgpack made each (id, payload) pair a list
+        buffers = [(buffer_id, data) for buffer_id, data in buffers]
+    return Message(header, metadata, content, buffers)

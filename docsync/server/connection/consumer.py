@@ -142,6 +142,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
     # 30th). Channels' classes give it a __dict__ still, left empty.
     __slots__ = (
         "_closing",
+        "_relay_nbytes",
         "_relay_pending",
         "_send_frame",
         "_send_views",
@@ -186,8 +187,11 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
     client: str | None
     client_slot: Slot | None
     #: A relayed socket's frames of the message being received, forwarded as its client
-    #: sent them (checked here, not decoded and encoded again); None on other sockets.
+    #: sent them (checked here, not decoded and encoded again); None on other sockets, and
+    #: on a relayed one whose owner takes messages parsed (``PeerLink.parsed``): then only
+    #: their bytes are counted (``_relay_nbytes``), and the message goes as parsed here.
     _relay_pending: list[str | bytes] | None
+    _relay_nbytes: int
     # No per-consumer channel: relayed frames arrive through the process's cluster
     # channel, so a websocket never depends on the channel layer by itself.
     channel_layer_alias = "docsync-consumers-have-no-channel"
@@ -212,6 +216,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         self.client = None
         self.client_slot = None
         self._relay_pending = None
+        self._relay_nbytes = 0
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         """Handle ASGI messages one after another, straight from ``receive``.
@@ -480,7 +485,8 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         if relay is None:
             raise DirectoryUnavailableError("the process holding this session is unavailable; try again")
         self.cluster, self.relay = cluster, relay
-        self._relay_pending = []
+        # Frames kept only for an owner that would parse them again (the channel layer, an older release).
+        self._relay_pending = None if relay.link is not None and relay.link.parsed else []
         return True
 
     def relay_frames(self, frames: list[Any], nbytes: int | None = None) -> None:
@@ -676,11 +682,14 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             self.incomplete.clear()
             if self._relay_pending:
                 self._relay_pending = []
+            self._relay_nbytes = 0
             self.refuse(exc)
             return None
         pending = self._relay_pending
         if pending is not None:
             pending.append(frame)
+        elif session is None:  # relayed, parsed for its owner: its bytes are what flow control counts
+            self._relay_nbytes += size
         if message is None:
             return None
         self.stats["messages_in"] += 1
@@ -710,9 +719,15 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             self.refuse(RateLimitedError(f"too many messages per second ({msgtype})"))
             return
         if self.relay is not None and self.cluster is not None:
-            frames, self._relay_pending = self._relay_pending or frames_of(message), []
+            pending = self._relay_pending
+            payload: list[str | bytes] | Message
+            nbytes: int | None = None
+            if pending is None:  # its owner takes it as parsed here (and its size)
+                payload, nbytes, self._relay_nbytes = message, self._relay_nbytes, 0
+            else:
+                payload, self._relay_pending = pending or frames_of(message), []
             try:
-                await self.cluster.forward(self.relay, frames)
+                await self.cluster.forward(self.relay, payload, nbytes)
             except Exception as exc:  # Redis away: the client retries and resumes, no traceback
                 logger.warning("cluster: a relayed message could not reach its owner: %s", exc)
                 self.refuse(DirectoryUnavailableError("the process holding this session cannot be reached"))
