@@ -393,9 +393,9 @@ class RelayIn:
         if parts is not None:  # parsed by the relaying process (a direct route): not parsed again
             item, size = message_from_parts(parts), int(message["nbytes"])
         else:
-            item = message["frames"]
+            frames: list[Any] = message["frames"]
             # As the relaying process counts them (forward): no generator resumed per frame.
-            size = sum(map(len, item))
+            item, size = frames, sum(map(len, frames))
         if not entry[2].put(item, size):
             entry[0].refuse_backlog(entry[2].nbytes)
 

@@ -168,7 +168,7 @@ class RelayOut:
         """
         window = self.windows.get(relay.conn_id)
         message: dict[str, Any]
-        if type(frames) is Message:
+        if isinstance(frames, Message):
             if nbytes is None:
                 raise TypeError("a parsed message is forwarded with its size")
             message = {"type": RELAY_MESSAGE, "conn_id": relay.conn_id, "message": message_parts(frames)}
