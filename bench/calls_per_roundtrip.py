@@ -21,20 +21,18 @@ are not counted (the round trip runs none of its code there).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import pstats
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from servers import ROOT, Lifetimes, docsync_env
+from servers import ROOT, Lifetimes, docsync_env, load_profiled_server
 
-from docsync.testing import free_port, wait_for_port
+from docsync.testing import free_port
 
 FEW, MANY = 1000, 3000
 
@@ -75,22 +73,7 @@ def _calls(
     )
     port, stats_path = free_port(), workdir / f"calls-{n}.prof"
     command = _command(server_name, port, stats_path)
-    with open(workdir / "server.log", "ab") as log:
-        server = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_for_port(port, 120, server)
-        load = [
-            sys.executable, "bench/loadgen.py", "--flavour", "docsync", "--url", f"ws://127.0.0.1:{port}",
-            "--pid", str(server.pid), "--scenario", scenario, "--params", json.dumps({"n": n, "warmup": 50}),
-        ]  # fmt: skip
-        subprocess.run(load, cwd=root, env=env, check=True, capture_output=True, timeout=900)
-    finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(120)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(30)
+    load_profiled_server(command, root=root, env=env, workdir=workdir, port=port, scenario=scenario, n=n)
     groups = {"all": 0, "docsync": 0, "built-ins": 0}
     for (filename, _, _), (_, calls, _, _, _) in pstats.Stats(str(stats_path)).stats.items():  # type: ignore[attr-defined]
         groups["all"] += calls

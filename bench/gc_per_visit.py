@@ -24,7 +24,6 @@ import os
 import runpy
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -32,9 +31,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from servers import Lifetimes, docsync_env
+from servers import Lifetimes, docsync_env, load_profiled_server
 
-from docsync.testing import free_port, wait_for_port
+from docsync.testing import free_port
 
 FEW, MANY = 200, 600
 
@@ -79,22 +78,7 @@ def _run(root: Path, n: int, workdir: Path, mode: str, scenario: str) -> Any:
         "uvicorn", "project.asgi:application", "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
         "--ws", "websockets-sansio", "--lifespan", "on", "--log-level", "warning",
     ]  # fmt: skip
-    with open(workdir / "server.log", "ab") as log:
-        server = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_for_port(port, 120, server)
-        load = [
-            sys.executable, "bench/loadgen.py", "--flavour", "docsync", "--url", f"ws://127.0.0.1:{port}",
-            "--pid", str(server.pid), "--scenario", scenario, "--params", json.dumps({"n": n, "warmup": 50}),
-        ]  # fmt: skip
-        subprocess.run(load, cwd=root, env=env, check=True, capture_output=True, timeout=900)
-    finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(120)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(30)
+    load_profiled_server(command, root=root, env=env, workdir=workdir, port=port, scenario=scenario, n=n)
     return json.loads(out.read_text())
 
 

@@ -5,6 +5,7 @@ Each target starts its own process on a free 127.0.0.1 port and stops it by its 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -211,3 +212,28 @@ def _command(spec: TargetSpec, port: int, lifetimes: Lifetimes, workdir: Path) -
     if spec.variant == "nodelay":
         return [str(BOKEH_PYTHON), str(BENCH / "bokeh_server.py"), *map(str, serve)]
     return [str(BOKEH_VENV / "bin" / "bokeh"), *map(str, serve)]
+
+
+def load_profiled_server(
+    command: list[str], *, root: Path, env: dict[str, str], workdir: Path, port: int, scenario: str, n: int
+) -> None:
+    """Start ``command`` (a server recording itself, on ``port``), run ``n`` of ``scenario``, stop it by SIGINT.
+
+    What the server recorded is written by the server as it stops, for the caller to read.
+    """
+    with open(workdir / "server.log", "ab") as log:
+        server = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, 120, server)
+        load = [
+            sys.executable, "bench/loadgen.py", "--flavour", "docsync", "--url", f"ws://127.0.0.1:{port}",
+            "--pid", str(server.pid), "--scenario", scenario, "--params", json.dumps({"n": n, "warmup": 50}),
+        ]  # fmt: skip
+        subprocess.run(load, cwd=root, env=env, check=True, capture_output=True, timeout=900)
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(120)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(30)
