@@ -4,10 +4,13 @@
     python bench/run.py                  # the full run (about an hour)
     python bench/run.py --only roundtrip,bigpull --reps 5
     python bench/run.py --only relay     # scale-out alone: 3 uvicorn processes + redis-server
+    python bench/run.py --only metrics   # throughput with /docsync-metrics scraped, against without
 
 Prints the table and writes bench/results/latest.md and latest.json. The ``relay``
 scenario runs bench/relay.py (three processes over a private redis-server, no sticky
-sessions) once per repetition and checks issue 20's scale-out targets.
+sessions) once per repetition and checks issue 20's scale-out targets. The ``metrics``
+scenario runs docsync's throughput with /docsync-metrics scraped once a second and without,
+alternated on one server per pair, and checks issue 20's bound on what the metrics cost.
 """
 
 from __future__ import annotations
@@ -47,6 +50,11 @@ RELAY = "relay"
 #: Issue 20's scale-out targets: what relaying adds to a round trip's p50, relayed throughput / direct.
 RELAY_ADDED_P50_MS = 0.5
 RELAY_THROUGHPUT = 0.7
+#: Issue 20's metrics overhead: throughput scraped once a second / without scraping.
+METRICS = "metrics"
+METRICS_TARGETS = ("docsync-uvicorn", "docsync-daphne")
+METRICS_SCRAPE_EVERY = 1.0
+METRICS_THROUGHPUT = 0.97
 
 
 def log(text: str) -> None:
@@ -113,7 +121,9 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes, one repetition: a few minutes")
     parser.add_argument("--reps", type=int, help="repetitions per scenario and server (default 1 quick, 3 full)")
-    parser.add_argument("--only", help="comma-separated scenarios: " + ",".join([*(s.name for s in SCENARIOS), RELAY]))
+    parser.add_argument(
+        "--only", help="comma-separated scenarios: " + ",".join([*(s.name for s in SCENARIOS), RELAY, METRICS])
+    )
     parser.add_argument("--targets", help="comma-separated servers: " + ",".join(TARGETS))
     parser.add_argument("--seconds", type=float, help="duration of the sustained churn (default 90 s, quick 10 s)")
     parser.add_argument("--out", default=str(RESULTS / "latest"), help="report path without suffix")
@@ -173,12 +183,17 @@ def main() -> int:
                              "stderr": result.get("stderr")})  # fmt: skip
     budget_text, budget_holds = _budget() if "memory" in {s.name for s in scenarios} else ("", True)
     relays = _relay(reps, args.quick, workdir) if only is None or RELAY in only else []
+    overhead = _metrics_overhead(reps, args.quick, servers, secret, workdir) if only is None or METRICS in only else []
     info.update(loadavg_end=_load(), took=f"{(time.monotonic() - started) / 60:.1f} min")
     text = _report_text(runs, info, budget_holds)
     if relays:
         info["relay"] = relays
         text += "\n## Scale-out: 3 uvicorn processes, no sticky sessions (`bench/relay.py`)\n\n"
         text += relay_table(relays) + "\n"
+    if overhead:
+        info["metrics_overhead"] = overhead
+        text += "\n## Metrics overhead: throughput with `/docsync-metrics` scraped, alternated\n\n"
+        text += metrics_table(overhead) + "\n"
     if args.baseline:
         info["baseline"] = str(Path(args.baseline).resolve())
         text += "\n## Before / after (`--baseline`)\n\n" + report.baseline_table(runs, args.baseline) + "\n"
@@ -240,6 +255,70 @@ def _relay(reps: int, quick: bool, workdir: Path) -> list[dict[str, Any]]:
         figures.append(json.loads(out.read_text()))
         log(f"relay      rep {rep + 1}: {figures[-1]}")
     return figures
+
+
+def _metrics_overhead(reps: int, quick: bool, servers: set[str], secret: str, workdir: Path) -> list[dict[str, Any]]:
+    """Throughput scraped every second and not, in pairs on one server (order alternating); each pair's figures."""
+    throughput = next(s for s in SCENARIOS if s.name == "throughput")
+    plain = throughput.params(quick, {})
+    scraped = {**plain, "scrape_every": METRICS_SCRAPE_EVERY}
+    # Two pairs at least, even quick: one pair says nothing about a 3% bound.
+    pairs = max(2, reps)
+    figures = []
+    for name in (t for t in METRICS_TARGETS if t in servers):
+        for pair in range(pairs):
+            server = start(TARGETS[name], throughput.lifetimes, secret=secret, workdir=workdir)
+            try:
+                runs = {}
+                # Alternate which goes first: a server's drift over the pair falls on both.
+                for label in ("without", "with")[:: 1 if pair % 2 == 0 else -1]:
+                    runs[label] = loadgen(server, "throughput", plain if label == "without" else scraped, secret)
+            finally:
+                server.stop()
+            errors = [f"{label}: {r['error']}" for label, r in runs.items() if "error" in r]
+            if errors:
+                log(f"metrics    {name:16} pair {pair + 1}: FAILED: {'; '.join(errors)}")
+                continue
+            figure = {
+                "target": name,
+                "pair": pair,
+                "without_rt_per_s": runs["without"]["rt_per_s"],
+                "with_rt_per_s": runs["with"]["rt_per_s"],
+                "scrapes": runs["with"]["info"].get("scrapes", 0),
+            }
+            figure["with_over_without"] = figure["with_rt_per_s"] / figure["without_rt_per_s"]
+            log(f"metrics    {name:16} pair {pair + 1}: {figure}")
+            figures.append(figure)
+    return figures
+
+
+def metrics_table(pairs: list[dict[str, Any]]) -> str:
+    """What scraping /docsync-metrics costs throughput, per server: medians over ``pairs`` against issue 20's bound."""
+    yes = {True: "yes", False: "**no**"}
+    rows = [
+        "| figure | server | without, round trips/s | with | with / without (median of pairs) | scrapes per run "
+        "| target | holds |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    label = f"throughput with /docsync-metrics scraped every {METRICS_SCRAPE_EVERY:g} s / without"
+    for name in dict.fromkeys(p["target"] for p in pairs):
+        mine = [p for p in pairs if p["target"] == name]
+        ratio = float(statistics.median(p["with_over_without"] for p in mine))
+        scrapes = min(p["scrapes"] for p in mine)
+        # A run in which no scrape happened measured nothing: not a pass.
+        holds = ratio >= METRICS_THROUGHPUT and scrapes > 0
+        rows.append(
+            f"| {label} | {name.removeprefix('docsync-')} | "
+            f"{statistics.median(p['without_rt_per_s'] for p in mine):,.0f} | "
+            f"{statistics.median(p['with_rt_per_s'] for p in mine):,.0f} | {ratio:.3f} | {scrapes} | "
+            f">= {METRICS_THROUGHPUT:g} | {yes[holds]} |"
+        )
+    each = ", ".join(f"{p['target'].removeprefix('docsync-')} {p['with_over_without']:.3f}" for p in pairs)
+    return (
+        "The throughput scenario's sizes; each pair on one fresh server, which of the two runs first alternating.\n\n"
+        + "\n".join(rows)
+        + f"\n\nEach pair (with / without): {each}.\n"
+    )
 
 
 def relay_table(runs: list[dict[str, Any]]) -> str:
