@@ -5,12 +5,15 @@
     python bench/run.py --only roundtrip,bigpull --reps 5
     python bench/run.py --only relay     # scale-out alone: 3 uvicorn processes + redis-server
     python bench/run.py --only metrics   # throughput with /docsync-metrics scraped, against without
+    python bench/run.py --only curves    # cost curves alone: bench/curves.py under uvicorn
 
 Prints the table and writes bench/results/latest.md and latest.json. The ``relay``
 scenario runs bench/relay.py (three processes over a private redis-server, no sticky
 sessions) once per repetition and checks issue 20's scale-out targets. The ``metrics``
 scenario runs docsync's throughput with /docsync-metrics scraped once a second and without,
 alternated on one server per pair, and checks issue 20's bound on what the metrics cost.
+The ``curves`` scenario runs bench/curves.py (``--quick`` with ``--quick``) and prints, per
+step of each curve, its slope against curves.py's own bound for linear and whether it holds.
 """
 
 from __future__ import annotations
@@ -55,6 +58,8 @@ METRICS = "metrics"
 METRICS_TARGETS = ("docsync-uvicorn", "docsync-daphne")
 METRICS_SCRAPE_EVERY = 1.0
 METRICS_THROUGHPUT = 0.97
+#: Issue 20's cost curves (bench/curves.py, which says what linear is).
+CURVES = "curves"
 
 
 def log(text: str) -> None:
@@ -122,7 +127,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="small sizes, one repetition: a few minutes")
     parser.add_argument("--reps", type=int, help="repetitions per scenario and server (default 1 quick, 3 full)")
     parser.add_argument(
-        "--only", help="comma-separated scenarios: " + ",".join([*(s.name for s in SCENARIOS), RELAY, METRICS])
+        "--only", help="comma-separated scenarios: " + ",".join([*(s.name for s in SCENARIOS), RELAY, METRICS, CURVES])
     )
     parser.add_argument("--targets", help="comma-separated servers: " + ",".join(TARGETS))
     parser.add_argument("--seconds", type=float, help="duration of the sustained churn (default 90 s, quick 10 s)")
@@ -184,6 +189,7 @@ def main() -> int:
     budget_text, budget_holds = _budget() if "memory" in {s.name for s in scenarios} else ("", True)
     relays = _relay(reps, args.quick, workdir) if only is None or RELAY in only else []
     overhead = _metrics_overhead(reps, args.quick, servers, secret, workdir) if only is None or METRICS in only else []
+    curves = _curves(args.quick, workdir) if only is None or CURVES in only else None
     info.update(loadavg_end=_load(), took=f"{(time.monotonic() - started) / 60:.1f} min")
     text = _report_text(runs, info, budget_holds)
     if relays:
@@ -194,6 +200,10 @@ def main() -> int:
         info["metrics_overhead"] = overhead
         text += "\n## Metrics overhead: throughput with `/docsync-metrics` scraped, alternated\n\n"
         text += metrics_table(overhead) + "\n"
+    if curves is not None:
+        info["curves"] = curves
+        text += "\n## Cost curves: each step's slope against linear (`bench/curves.py`)\n\n"
+        text += curves_table(curves) + "\n"
     if args.baseline:
         info["baseline"] = str(Path(args.baseline).resolve())
         text += "\n## Before / after (`--baseline`)\n\n" + report.baseline_table(runs, args.baseline) + "\n"
@@ -318,6 +328,52 @@ def metrics_table(pairs: list[dict[str, Any]]) -> str:
         "The throughput scenario's sizes; each pair on one fresh server, which of the two runs first alternating.\n\n"
         + "\n".join(rows)
         + f"\n\nEach pair (with / without): {each}.\n"
+    )
+
+
+def _curves(quick: bool, workdir: Path) -> dict[str, Any]:
+    """Run bench/curves.py once (uvicorn, its default); its JSON, or an ``error``."""
+    out = workdir / "curves"
+    log(f"curves     bench/curves.py{' --quick' if quick else ''}")
+    command = [sys.executable, str(BENCH / "curves.py"), "--out", str(out), *(["--quick"] if quick else [])]
+    try:
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=3600)
+    except subprocess.TimeoutExpired:
+        return {"error": "bench/curves.py timed out"}
+    if not out.with_suffix(".json").exists():
+        return {"error": f"bench/curves.py wrote nothing (exit {done.returncode}): {done.stderr[-800:]}"}
+    figures: dict[str, Any] = json.loads(out.with_suffix(".json").read_text())
+    log(f"curves     done (exit {done.returncode}): {figures.get('errors') or 'every curve ran'}")
+    return figures
+
+
+def curves_table(figures: dict[str, Any]) -> str:
+    """Per curve and step, each cost's growth: ratio, slope (ratio / size ratio) and curves.py's verdict on it."""
+    if "error" in figures:
+        return f"FAILED: {figures['error']}\n"
+    yes = {"linear or better": "yes", "worse than linear": "**no**"}
+    rows = [
+        "| curve | step | cost | ratio | slope (ratio / size ratio) | exponent k | target | holds |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, steps in figures.get("slopes", {}).items():
+        for step in steps:
+            slope = "—" if step["slope"] is None else f"{step['slope']:.3g}"
+            ratio = "—" if step["ratio"] is None else f"{step['ratio']:.3g}"
+            exponent = "—" if step["exponent"] is None else f"{step['exponent']:.2f}"
+            rows.append(
+                f"| {name} | {step['from']:,} → {step['to']:,} | {step['label']} | {ratio} | {slope} | {exponent} "
+                f"| linear or better | {yes.get(step['verdict'], step['verdict'])} |"
+            )
+    errors = "".join(f"\n- FAILED: curve {name}: {error}" for name, error in figures.get("errors", {}).items())
+    worse = sum(
+        step["verdict"] == "worse than linear" for steps in figures.get("slopes", {}).values() for step in steps
+    )
+    return (
+        f"`{figures.get('command', 'bench/curves.py')}` under {figures.get('server', '?')}, load average "
+        f"{figures.get('load_before', '?')} → {figures.get('load_after', '?')}. Slope 1 is linear; curves.py counts "
+        f"a step as linear or better up to its bound (`LINEAR` in bench/curves.py). Steps worse than linear: {worse}."
+        f"{errors}\n\n" + "\n".join(rows) + "\n"
     )
 
 
