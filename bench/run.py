@@ -188,7 +188,10 @@ def main() -> int:
                              "stderr": result.get("stderr")})  # fmt: skip
     budget_text, budget_holds = _budget() if "memory" in {s.name for s in scenarios} else ("", True)
     relays = _relay(reps, args.quick, workdir) if only is None or RELAY in only else []
-    overhead = _metrics_overhead(reps, args.quick, servers, secret, workdir) if only is None or METRICS in only else []
+    overhead: list[dict[str, Any]] = []
+    overhead_failures: list[str] = []
+    if only is None or METRICS in only:
+        overhead, overhead_failures = _metrics_overhead(reps, args.quick, servers, secret, workdir)
     curves = _curves(args.quick, workdir) if only is None or CURVES in only else None
     info.update(loadavg_end=_load(), took=f"{(time.monotonic() - started) / 60:.1f} min")
     text = _report_text(runs, info, budget_holds)
@@ -196,10 +199,10 @@ def main() -> int:
         info["relay"] = relays
         text += "\n## Scale-out: 3 uvicorn processes, no sticky sessions (`bench/relay.py`)\n\n"
         text += relay_table(relays) + "\n"
-    if overhead:
+    if overhead or overhead_failures:
         info["metrics_overhead"] = overhead
         text += "\n## Metrics overhead: throughput with `/docsync-metrics` scraped, alternated\n\n"
-        text += metrics_table(overhead) + "\n"
+        text += (metrics_table(overhead) if overhead else "") + "".join(f"\n- {f}" for f in overhead_failures) + "\n"
     if curves is not None:
         info["curves"] = curves
         text += "\n## Cost curves: each step's slope against linear (`bench/curves.py`)\n\n"
@@ -214,7 +217,8 @@ def main() -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".md").write_text(text)
     out.with_suffix(".json").write_text(json.dumps({"info": info, "runs": runs}, indent=1, default=str))
-    failed = any(r["error"] for r in runs)
+    failed = any(r["error"] for r in runs) or bool(overhead_failures)
+    failed = failed or (curves is not None and bool(curves.get("error") or curves.get("errors")))
     if not failed:  # keep the server logs of a failed run
         shutil.rmtree(workdir, ignore_errors=True)
     return 1 if failed else 0
@@ -267,14 +271,17 @@ def _relay(reps: int, quick: bool, workdir: Path) -> list[dict[str, Any]]:
     return figures
 
 
-def _metrics_overhead(reps: int, quick: bool, servers: set[str], secret: str, workdir: Path) -> list[dict[str, Any]]:
-    """Throughput scraped every second and not, in pairs on one server (order alternating); each pair's figures."""
+def _metrics_overhead(
+    reps: int, quick: bool, servers: set[str], secret: str, workdir: Path
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Throughput scraped every second and not, in pairs on one server (order alternating): figures, failures."""
     throughput = next(s for s in SCENARIOS if s.name == "throughput")
     plain = throughput.params(quick, {})
     scraped = {**plain, "scrape_every": METRICS_SCRAPE_EVERY}
     # Two pairs at least, even quick: one pair says nothing about a 3% bound.
     pairs = max(2, reps)
-    figures = []
+    figures: list[dict[str, Any]] = []
+    failures: list[str] = []
     for name in (t for t in METRICS_TARGETS if t in servers):
         for pair in range(pairs):
             server = start(TARGETS[name], throughput.lifetimes, secret=secret, workdir=workdir)
@@ -287,7 +294,8 @@ def _metrics_overhead(reps: int, quick: bool, servers: set[str], secret: str, wo
                 server.stop()
             errors = [f"{label}: {r['error']}" for label, r in runs.items() if "error" in r]
             if errors:
-                log(f"metrics    {name:16} pair {pair + 1}: FAILED: {'; '.join(errors)}")
+                failures.append(f"FAILED: metrics on {name} pair {pair + 1}: {'; '.join(errors)}")
+                log(failures[-1])
                 continue
             figure = {
                 "target": name,
@@ -299,7 +307,7 @@ def _metrics_overhead(reps: int, quick: bool, servers: set[str], secret: str, wo
             figure["with_over_without"] = figure["with_rt_per_s"] / figure["without_rt_per_s"]
             log(f"metrics    {name:16} pair {pair + 1}: {figure}")
             figures.append(figure)
-    return figures
+    return figures, failures
 
 
 def metrics_table(pairs: list[dict[str, Any]]) -> str:
