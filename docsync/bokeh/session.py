@@ -28,7 +28,7 @@ from ..protocol.msgtypes import OK, PULL_DOC_REPLY
 from ..protocol.wire_json import dumps
 from ..server.clients import Slot
 from ..server.session.session import STORE_UNAVAILABLE
-from ..sync.encoded_documents import EncodedDocument, EncodedDocuments, KeptEncodings
+from ..sync.encoded_documents import DOC, EncodedDocument, EncodedDocuments, KeptEncodings
 from .compat import destroy_document, patch_calls_python
 from .footprint import ClientModels, DocumentFootprint
 from .runner import UserCodeRunner
@@ -261,9 +261,9 @@ class BokehSession:
         if encoded is None:
             made = pull_reply(self.document, reqid, inline=inline)
             doc = made.content["doc"]
-            encoded = EncodedDocument(doc, dumps(doc), made.buffers)
+            encoded = EncodedDocument(dumps(doc), made.buffers)
             self._encoded.keep(encoded, inline)
-        reply = encoded.message(PULL_DOC_REPLY, {"doc": encoded.json})
+        reply = encoded.message(PULL_DOC_REPLY, {"doc": DOC})
         reply.header["reqid"] = reqid
         return reply
 

@@ -15,7 +15,7 @@ from ..protocol.message import frame_nbytes
 from ..protocol.msgtypes import RESUME_REPLY
 from ..protocol.wire_json import dumps
 from ..serialization import Buffer
-from .encoded_documents import EncodedDocument, EncodedDocuments
+from .encoded_documents import DOC, EncodedDocument, EncodedDocuments
 from .patch_log import LogEntry, PatchLog
 from .patches import FrozenMessage
 
@@ -27,7 +27,7 @@ MAX_PENDING = 16
 
 def full_reply(document: EncodedDocument, seq: int, incarnation: str, *, fresh: bool, **extra: Any) -> Message:
     """Build a full RESUME-REPLY: the whole (encoded) document at position ``seq``, and ``extra`` fields."""
-    content = {"mode": "full", "fresh": fresh, "doc": document.json, "seq": seq, "incarnation": incarnation, **extra}
+    content = {"mode": "full", "fresh": fresh, "doc": DOC, "seq": seq, "incarnation": incarnation, **extra}
     return document.message(RESUME_REPLY, content)
 
 

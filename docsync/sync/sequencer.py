@@ -40,7 +40,7 @@ from ..protocol.msgtypes import OK, PULL_DOC_REPLY, PUSH_DOC
 from ..protocol.wire_json import dumps
 from .answers import Answer
 from .bridge import Shift, SpliceBridge
-from .encoded_documents import EncodedDocument, EncodedDocuments, KeptEncodings
+from .encoded_documents import DOC, EncodedDocument, EncodedDocuments, KeptEncodings
 from .patch_log import MAX_POSITION, PatchLog
 from .patches import (
     MAX_PATCH_EVENTS,
@@ -274,7 +274,7 @@ class Sequencer:
         if encoded is not None:
             return encoded
         doc_json, buffers = self.document.to_json()
-        encoded = EncodedDocument(doc_json, dumps(doc_json), buffers)
+        encoded = EncodedDocument(dumps(doc_json), buffers)
         self._encoded.keep(encoded)
         return encoded
 
@@ -301,7 +301,7 @@ class Sequencer:
     def pull(self, request: Message) -> Message:
         """Answer PULL-DOC-REQ with the whole document and the current position."""
         encoded = self.encoded_document()
-        content = {"doc": encoded.json, "seq": self.log.seq, "incarnation": self.incarnation}
+        content = {"doc": DOC, "seq": self.log.seq, "incarnation": self.incarnation}
         reply = encoded.message(PULL_DOC_REPLY, content)
         reply.header["reqid"] = request.msgid
         return reply
@@ -609,7 +609,7 @@ class Sequencer:
         self.log.append([])
         encoded = self.encoded_document()
         fence = self.set_fence(origin, self.log.seq)
-        return encoded.message(PUSH_DOC, {"doc": encoded.json, "seq": self.log.seq}), fence
+        return encoded.message(PUSH_DOC, {"doc": DOC, "seq": self.log.seq}), fence
 
     # -- resume ---------------------------------------------------------------------
 
