@@ -74,6 +74,35 @@ describe("local setters", () => {
     assert.deepEqual(seen, [["value", 1, 2]]);
   });
 
+  it("tell a change as Python's setters do: -0 is not 0, NaN is NaN, a list's numbers alike", () => {
+    // The cases of tests/document/test_model.py's TestWhatCountsAsAChange.
+    const cases = [
+      [0, -0, true],
+      [-0, 0, true],
+      [1, Infinity, true],
+      [Number.NaN, 0, true],
+      [0, Number.NaN, true],
+      [Infinity, -Infinity, true],
+      [Number.NaN, Number.NaN, false],
+      [2, 2, false],
+      [[1, 2], [1, 2], false],
+      [[0], [-0], true],
+      [[Number.NaN], [Number.NaN], false],
+      [[1], [1, 1], true],
+      [[{ a: 0 }], [{ a: -0 }], false], // a dict in a list by value, as Python's == (0.0 == -0.0)
+      [["x", null], ["x", null], false],
+      [[1], ["1"], true],
+    ];
+    for (const [old, value, changed] of cases) {
+      const slider = new Model("Slider", { id: "s", attributes: { value: old } });
+      const seen = [];
+      slider.onChange("value", (attr, before, after) => seen.push(after));
+      slider.set("value", value);
+      assert.equal(seen.length, changed ? 1 : 0, `${String(old)} -> ${String(value)}`);
+      assert.ok(Object.is(slider.get("value"), value));
+    }
+  });
+
   it("report splices, dict items, columns, streams and patches as themselves", () => {
     const { layout, source, events } = app();
     layout.splice("children", 0, 1, []);

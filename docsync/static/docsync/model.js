@@ -16,7 +16,7 @@ import {
 } from "./events.js";
 import { pyRepr, pyReprCut, pyReprShow, PY_REPR } from "./pyrepr.js";
 import { isReference, MODEL_REF } from "./serialization.js";
-import { deepEqual, dictCopy, dictDelete, dictUpdate, entriesOf, findKey, isDict, isPlainObject } from "./values.js";
+import { deepEqual, dictCopy, dictDelete, dictUpdate, entriesOf, findKey, isDict, isPlainObject, isPrimitive } from "./values.js";
 
 // Ids only need to be unique within a document; a random per-page prefix keeps the ids
 // of models made in the browser apart from the server's.
@@ -46,11 +46,22 @@ export function* modelsIn(value) {
   }
 }
 
-/** Tell whether setting ``value`` over ``old`` changes nothing (Python's _same: scalars and lists by value). */
+/**
+ * Tell whether setting ``value`` over ``old`` changes nothing (Python's _same: scalars and
+ * lists by value). A number is the same by Object.is: NaN is NaN, and -0 is not 0, whose
+ * sign a receiver sees (1 / x); a list's numbers alike, its other items by value.
+ */
 export function sameValue(old, value) {
+  if (typeof old === "number" && typeof value === "number") return Object.is(old, value);
   if (old === value) return true;
-  if (Array.isArray(old) && Array.isArray(value)) return deepEqual(old, value);
-  return typeof old === "number" && typeof value === "number" && Number.isNaN(old) && Number.isNaN(value);
+  if (Array.isArray(old) && Array.isArray(value)) {
+    return old.length === value.length && old.every((item, i) => sameItem(item, value[i]));
+  }
+  return false;
+}
+
+function sameItem(old, value) {
+  return isPrimitive(old) || isPrimitive(value) ? sameValue(old, value) : deepEqual(old, value);
 }
 
 /** Splice ``items`` into ``list`` in place (without spreading a huge argument list); return the removed. */

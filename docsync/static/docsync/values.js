@@ -26,7 +26,8 @@ export function entriesOf(dict) {
   return dict instanceof Map ? [...dict] : Object.entries(dict);
 }
 
-function isPrimitive(value) {
+/** Tell whether ``value`` is a JSON scalar (null, a boolean, a number or a string) rather than an object. */
+export function isPrimitive(value) {
   return value === null || (typeof value !== "object" && typeof value !== "function");
 }
 
