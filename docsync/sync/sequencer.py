@@ -40,7 +40,7 @@ from ..protocol.msgtypes import OK, PULL_DOC_REPLY, PUSH_DOC
 from ..protocol.wire_json import dumps
 from .answers import Answer
 from .bridge import Shift, SpliceBridge
-from .encoded_documents import DOC, EncodedDocument, EncodedDocuments, KeptEncodings
+from .encoded_documents import DOC, DocumentMessage, EncodedDocument, EncodedDocuments, KeptEncodings
 from .patch_log import MAX_POSITION, PatchLog
 from .patches import (
     MAX_PATCH_EVENTS,
@@ -664,7 +664,9 @@ class Sequencer:
             # are answered here, by position, so that the client places its own changes
             # among the replayed ones (and does not send them again).
             answers = pending_answers(self.log, origin, pending)
-            if answers and reply.content["mode"] == "full":  # the document spliced in again, not encoded
+            # (Told by the message's class, not by reading its content: a full reply's
+            # content decodes the whole document when first read.)
+            if answers and isinstance(reply, DocumentMessage):  # the document spliced in again, not encoded
                 encoded = self.encoded_document()
                 reply = full_reply(encoded, self.log.seq, self.incarnation, fresh=False, answers=answers)
             elif answers:
