@@ -36,6 +36,14 @@ Action = Callable[[], Awaitable[None]]
 WriteNow = Callable[[list[Any]], bool]
 
 
+async def _written_nowhere(frames: list[Any]) -> None:
+    """The write of a released outbox: its socket is over, nothing is written."""
+
+
+def _overflow_ignored(queued: int, size: int) -> None:
+    """The overflow callback of a released outbox: its connection is closed already."""
+
+
 class TransportFlow(Protocol):
     """The ASGI server's transport of one socket: whether it holds written bytes back, and their drain."""
 
@@ -253,6 +261,22 @@ class Outbox:
         if task is not None and task is not asyncio.current_task():
             task.cancel()
             self._stopped_task = task
+
+    def release(self) -> None:
+        """Stop, and drop the callbacks into its connection (its socket is over).
+
+        They are the connection's bound methods, and the connection holds this outbox: a
+        cycle that only the garbage collector freed, with the connection and all it held
+        (a consumer, its receiver, its limits) left until a collection ran.
+        """
+        self.stop()
+        self._write = _written_nowhere
+        self._on_overflow = _overflow_ignored
+        self._on_share_overflow = None
+        self._on_written = None
+        self._write_now = None
+        self._track = None
+        self.flow = None
 
     async def written(self) -> None:
         """Wait until everything queued so far is written, a close included (or the outbox stopped)."""

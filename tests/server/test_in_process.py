@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import weakref
 
 import numpy as np
 import pytest
@@ -74,3 +75,28 @@ async def test_an_idle_websocket_holds_no_message_it_was_sent(registry: SessionR
         assert parsed == [] and frames == [], (parsed, frames)
     finally:
         await communicator.disconnect()
+
+
+@pytest.mark.asyncio
+async def test_a_closed_websockets_consumer_is_freed_without_the_collector(registry: SessionRegistry) -> None:
+    # Its outbox and its incomplete input held its bound methods: a cycle that left the
+    # consumer, its receiver and its limits to the next collection (bench/gc_per_visit.py).
+    from project.asgi import application
+
+    communicator = DocsyncCommunicator(application, "sliders")
+    connected, _ = await communicator.connect()
+    assert connected
+    assert (await communicator.receive_docsync()).msgtype == ACK
+    session = registry.find_session(communicator.session_id)
+    assert session is not None
+    (consumer,) = session.connections
+    freed = weakref.ref(consumer)
+    del consumer
+    gc.collect()
+    gc.disable()  # freed by reference counting alone, or not at all
+    try:
+        await communicator.disconnect()
+        assert not session.connections
+        assert freed() is None, [type(r).__name__ for r in gc.get_referrers(freed())]
+    finally:
+        gc.enable()
