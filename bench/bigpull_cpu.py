@@ -86,14 +86,15 @@ def main() -> int:
         print(json.dumps(asyncio.run(measure(flavour, url, int(pid), args.fresh, args.pulls))))
         return 0
 
+    import report
     import run
     from servers import TARGETS, Lifetimes, start
 
     specs = {name: TARGETS[name] for name in args.targets.split(",")}
     if args.baseline is not None:
-        for server in ("uvicorn", "daphne"):
-            specs[f"baseline-{server}"] = dataclasses.replace(
-                TARGETS[f"docsync-{server}"], name=f"baseline-{server}", root=args.baseline.resolve()
+        for flavour in ("uvicorn", "daphne"):
+            specs[f"baseline-{flavour}"] = dataclasses.replace(
+                TARGETS[f"docsync-{flavour}"], name=f"baseline-{flavour}", root=args.baseline.resolve()
             )
     secret, workdir = secrets.token_urlsafe(32), Path(tempfile.mkdtemp(prefix="bigpull-cpu-"))
     run.prepare(workdir, secret)
@@ -118,12 +119,7 @@ def main() -> int:
             results[name].append(json.loads(done.stdout.strip().splitlines()[-1]))
             print(f"{name} rep {rep + 1}: {results[name][-1]} load {os.getloadavg()}", file=sys.stderr, flush=True)
     print(f"load average at the end: {os.getloadavg()}")
-    print("| target | " + " | ".join(KEYS) + " |")
-    print("|---" * (len(KEYS) + 1) + "|")
-    for name, rows in results.items():
-        if rows:
-            cells = [f"{statistics.median(r[key] for r in rows):.1f}" for key in KEYS]
-            print(f"| {name} | " + " | ".join(cells) + " |")
+    print(report.median_table(results, KEYS))
     return 0
 
 

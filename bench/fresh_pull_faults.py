@@ -27,7 +27,6 @@ import json
 import os
 import resource
 import secrets
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -140,6 +139,7 @@ def main() -> int:
         print(json.dumps(asyncio.run(measure(flavour, url, int(pid), args.fresh, args.gap))))
         return 0
 
+    import report
     import run
     from servers import TARGETS, Lifetimes, start
 
@@ -175,11 +175,7 @@ def main() -> int:
                   f"load {os.getloadavg()[0]:.2f}",
                   file=sys.stderr, flush=True)  # fmt: skip
     print(f"load average at the end: {os.getloadavg()}; medians of {args.reps} x {args.fresh} sessions")
-    print("| target | " + " | ".join(KEYS) + " |")
-    print("|---" * (len(KEYS) + 1) + "|")
-    for label, rows in results.items():
-        cells = [f"{statistics.median(r[key] for r in rows):.1f}" for key in KEYS]
-        print(f"| {label} | " + " | ".join(cells) + " |")
+    print(report.median_table(results, KEYS))
     return 0
 
 

@@ -19,7 +19,6 @@ import asyncio
 import json
 import os
 import secrets
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -103,6 +102,7 @@ def main() -> int:
         print(json.dumps(runner(fresh_sessions(flavour, url, int(pid), int(count), args.warm_mb))))
         return 0
 
+    import report
     import run
     from servers import TARGETS, Lifetimes, baseline_target, start
 
@@ -135,11 +135,7 @@ def main() -> int:
         for server in servers:
             server.stop()
     print(f"load average (1 min) from {loads[0]:.2f} to {loads[-1]:.2f}, max {max(loads):.2f}")
-    print("| target (ms, medians of " + f"{args.rounds} x {args.fresh}) | " + " | ".join(KEYS) + " |")
-    print("|---" * (len(KEYS) + 1) + "|")
-    for name, values in rows.items():
-        cells = [f"{statistics.median(r[key] for r in values):.1f}" for key in KEYS]
-        print(f"| {name} | " + " | ".join(cells) + " |")
+    print(report.median_table(rows, KEYS, f"target (ms, medians of {args.rounds} x {args.fresh})"))
     return 0
 
 

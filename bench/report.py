@@ -7,6 +7,7 @@ import os
 import platform
 import statistics
 import subprocess
+from collections.abc import Sequence
 from typing import Any
 
 from plan import BOKEH, DIALECT, DOCSYNC, MAIN_DOCSYNC, METRICS, OTHER_ASGI, Metric
@@ -23,6 +24,17 @@ def medians(runs: list[dict[str, Any]]) -> dict[tuple[str, str, str], float]:
             if isinstance(value, int | float) and not isinstance(value, bool):
                 values.setdefault((run["scenario"], run["target"], key), []).append(float(value))
     return {key: statistics.median(vs) for key, vs in values.items()}
+
+
+def median_table(results: dict[str, list[dict[str, Any]]], keys: Sequence[str], first: str = "target") -> str:
+    """A markdown table: a row per label (none for a label without results), each key's median to 0.1."""
+    lines = ["| " + first + " | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
+    for label, rows in results.items():
+        if rows:
+            lines.append(
+                f"| {label} | " + " | ".join(f"{statistics.median(r[key] for r in rows):.1f}" for key in keys) + " |"
+            )
+    return "\n".join(lines)
 
 
 def _best_bokeh(metric: Metric, table: dict[tuple[str, str, str], float]) -> tuple[str, float] | None:
