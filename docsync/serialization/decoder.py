@@ -132,7 +132,8 @@ class Decoder:
         kind = value["type"]
         if kind == "number":
             special = value.get("value")
-            if special not in _SPECIAL_FLOATS:
+            # A list or an object there (unhashable) is as invalid as any other non-string.
+            if type(special) is not str or special not in _SPECIAL_FLOATS:
                 raise DeserializationError(f"invalid number {special!r:.40}")
             return _SPECIAL_FLOATS[special]
         if kind == "map":

@@ -124,6 +124,8 @@ class TestRefusals:
             ({"type": 7}, {}, r"^unknown value type 7$"),
             ({"type": "number", "value": "NaN"}, {}, r"^invalid number 'NaN'$"),
             ({"type": "number"}, {}, r"^invalid number None$"),
+            ({"type": "number", "value": ["nan"]}, {}, r"^invalid number \['nan'\]$"),
+            ({"type": "number", "value": {"nan": 1}}, {}, r"^invalid number \{'nan': 1\}$"),
             ({"type": "datetime", "iso": "yesterday"}, {}, r"^invalid datetime 'yesterday'$"),
             ({"type": "date", "iso": 20240101}, {}, r"^date without an ISO string$"),
             ({"type": "time", "iso": "24:00"}, {}, r"^invalid time '24:00'$"),
