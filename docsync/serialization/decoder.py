@@ -1,4 +1,14 @@
-"""Decode typed JSON plus binary buffers back into Python values."""
+"""Decode typed JSON plus binary buffers back into Python values.
+
+A value's depth (``max_depth``, 64) counts the JSON levels it is written in, not its
+Python nesting: a list or an object is one, a set two (its object and its entries), a
+map entry three (its object, its entries, the pair). A value a client sent then stays
+within the 128 levels every receiver parses (``wire_json.MAX_DEPTH``) wherever the
+server writes it again, a few levels deeper than it came (a pull's
+``{"doc": {"models": [{"attributes": {"data": {column: [...]}}}]}}``, a replay's
+``{"patches": [{"events": [...]}]}``): counted in values, 41 nested maps (123 levels,
+three levels deeper in a pull) made a document no client could pull again.
+"""
 
 from __future__ import annotations
 
@@ -143,7 +153,8 @@ class Decoder:
             if type(entries) is not list:
                 raise DeserializationError("set entries must be a list")
             try:
-                return {_hashable(self.decode(item, depth + 1)) for item in entries}
+                # Two JSON levels below the set: its object and its entries.
+                return {_hashable(self.decode(item, depth + 2)) for item in entries}
             except TypeError as exc:
                 raise DeserializationError("unhashable set entry") from exc
         if kind == "bytes":
@@ -161,9 +172,11 @@ class Decoder:
         for entry in entries:
             if type(entry) is not list or len(entry) != 2:
                 raise DeserializationError(f"map entry must be a [key, value] pair: {entry!r:.60}")
-            key = _hashable(self.decode(entry[0], depth + 1))
+            # A key and a value sit three JSON levels below the map: its object, its
+            # entries, the pair (depth counts JSON levels, module docstring).
+            key = _hashable(self.decode(entry[0], depth + 3))
             try:
-                result[key] = self.decode(entry[1], depth + 1)
+                result[key] = self.decode(entry[1], depth + 3)
             except TypeError as exc:
                 raise DeserializationError("unhashable map key") from exc
         return result

@@ -121,6 +121,11 @@ describe("Decoder", () => {
       message: "ndarray too large: 1000000000 > 10 elements",
     });
     assert.throws(() => decoder.decode([[[[1]]]]), { message: "value nested deeper than 3 levels" });
+    // Depth counts JSON levels, as in Python: a map's value is three below it, a set's item two.
+    assert.throws(() => decoder.decode({ type: "map", entries: [[1, [1]]] }), { message: "value nested deeper than 3 levels" });
+    assert.deepEqual(decoder.decode({ type: "map", entries: [[1, 2]] }), new Map([[1, 2]]));
+    assert.deepEqual([...decoder.decode({ type: "set", entries: [[1]] })], [[1]]);
+    assert.throws(() => decoder.decode({ type: "set", entries: [[[1]]] }), { message: "value nested deeper than 3 levels" });
   });
 });
 

@@ -199,6 +199,21 @@ class TestRefusals:
         with pytest.raises(DeserializationError, match="nested deeper"):
             Decoder().decode(value)
 
+    @pytest.mark.parametrize(("kind", "levels"), [("map", 3), ("set", 2)])
+    def test_depth_counts_the_json_levels_of_maps_and_sets(self, kind: str, levels: int) -> None:
+        # Each wraps its item in ``levels`` JSON levels; the innermost list is one more.
+        def nested(count: int) -> Any:
+            value: Any = [1]
+            for _ in range(count):
+                entries = [[1, value]] if kind == "map" else [value]
+                value = {"type": kind, "entries": entries}
+            return value
+
+        fits = (64 - 1) // levels
+        Decoder().decode(nested(fits))
+        with pytest.raises(DeserializationError, match=r"^value nested deeper than 64 levels$"):
+            Decoder().decode(nested(fits + 1))
+
     def test_max_depth_is_configurable(self) -> None:
         assert Decoder(max_depth=3).decode([[1]]) == [[1]]
         with pytest.raises(DeserializationError, match=r"deeper than 3 levels"):

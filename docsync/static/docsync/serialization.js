@@ -196,9 +196,10 @@ export class Decoder {
       if (!Array.isArray(entry) || entry.length !== 2) {
         throw new DeserializationError(`map entry must be a [key, value] pair: ${pyReprCut(entry, 60)}`);
       }
-      const key = this.decode(entry[0], depth + 1);
+      // Three JSON levels below the map (its object, its entries, the pair): depth counts JSON levels, as in Python.
+      const key = this.decode(entry[0], depth + 3);
       if (!hashable(key)) throw new DeserializationError("unhashable map key");
-      result = dictUpdate(result, [[key, this.decode(entry[1], depth + 1)]]);
+      result = dictUpdate(result, [[key, this.decode(entry[1], depth + 3)]]);
     }
     return result;
   }
@@ -207,7 +208,7 @@ export class Decoder {
     if (!Array.isArray(entries)) throw new DeserializationError("set entries must be a list");
     const result = new Set();
     for (const entry of entries) {
-      const item = this.decode(entry, depth + 1);
+      const item = this.decode(entry, depth + 2); // two JSON levels below the set: its object, its entries
       if (!hashable(item)) throw new DeserializationError("unhashable set entry");
       if (!setHas(result, item)) result.add(item);
     }
