@@ -33,11 +33,27 @@ HOST_PAGE = """<!doctype html>
 """
 
 
+# A host page in the browser's dark mode: one that offers no dark scheme (the browser draws
+# it light), one that offers it by a meta tag, one by CSS.
+THEME_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>A host page</title>{head}</head>
+<body><p>Some text of the host page.</p><div id="sliders-here"></div>
+  <script src="{base}sliders/autoload.js?target=sliders-here"></script></body></html>
+"""
+THEME_PAGES = {
+    "light-only.html": "",
+    "meta-dark.html": '<meta name="color-scheme" content="light dark">',
+    "css-dark.html": "<style>:root { color-scheme: dark light; background: #000; color: #eee; }</style>",
+}
+
+
 @pytest.fixture(scope="module")
 def host_site(server: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A plain http.server on HOST_PORT serving HOST_PAGE; return the page's URL."""
     root: Path = tmp_path_factory.mktemp("host-site")
     (root / "index.html").write_text(HOST_PAGE.format(base=server.url, room="autoload"), encoding="utf-8")
+    for name, head in THEME_PAGES.items():
+        (root / name).write_text(THEME_PAGE.format(base=server.url, head=head), encoding="utf-8")
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, format: str, *args: object) -> None:
@@ -128,3 +144,22 @@ def test_autoload_from_a_page_on_another_origin(server: ServerProcess, context: 
     page_document(page, server.url, "#board-here")  # the document is readable through the embed
     page.screenshot(path=SCREENSHOTS / "autoload.png", full_page=True)
     assert errors == []
+
+
+@pytest.mark.parametrize(("name", "theme"), [("light-only.html", "light"), ("meta-dark.html", ""), ("css-dark.html", "")])
+def test_an_auto_theme_embed_follows_its_host_page(
+    server: ServerProcess, context: BrowserContext, host_site: str, name: str, theme: str
+) -> None:
+    """In the browser's dark mode, an embed is dark only in a page that offers a dark scheme.
+
+    A page that declares no ``color-scheme`` stays white in dark mode: an embed following the
+    browser alone drew its light text on that white, unreadable (found building a new site
+    from the README).
+    """
+    page = context.new_page()
+    page.emulate_media(color_scheme="dark")
+    page.goto(host_site.replace("index.html", name))
+    wait_live(page, "#sliders-here")
+    assert page.evaluate("document.querySelector('#sliders-here').dataset.theme ?? ''") == theme
+    ink = page.evaluate("getComputedStyle(document.querySelector('#sliders-here')).getPropertyValue('--ds-ink').trim()")
+    assert ink == ("#1f2328" if theme == "light" else "#e6edf3")

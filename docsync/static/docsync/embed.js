@@ -29,6 +29,17 @@ function ensureStylesheet(clientBase) {
   if (!linked) document.head.append(h("link", { rel: "stylesheet", href, "data-docsync": "" }));
 }
 
+/**
+ * Whether the host page around ``element`` offers a dark scheme: the CSS ``color-scheme``
+ * there, or the page's ``<meta name="color-scheme">``, names ``dark``. A page that does
+ * not is drawn light by the browser in its dark mode too (its canvas, its controls).
+ */
+function offersDark(element) {
+  const scheme = getComputedStyle(element.parentElement ?? document.documentElement).colorScheme;
+  const declared = scheme && scheme !== "normal" ? scheme : document.querySelector('meta[name="color-scheme"]')?.content;
+  return /\bdark\b/.test(declared ?? "");
+}
+
 function targetOf(config) {
   const target = typeof config.target === "string" ? document.getElementById(config.target) : config.target;
   if (!target) throw new Error(`docsync: no element ${JSON.stringify(config.target)} to embed ${config.app} into`);
@@ -66,10 +77,14 @@ export async function embed(config, { views = {} } = {}) {
     content,
   );
   if (target.id) root.id = target.id;
-  // "light" or "dark" fixes the theme; anything else follows the browser (prefers-color-scheme).
+  // "light" or "dark" fixes the theme; anything else follows the browser (prefers-color-scheme),
+  // on an app's own page, or in a host page that offers a dark scheme: else the embed stays
+  // light, as the host page does (its light ink would otherwise land on the page's white).
   if (config.theme === "light" || config.theme === "dark") {
     root.dataset.theme = config.theme;
     if (config.page) document.body.dataset.theme = config.theme;
+  } else if (!config.page && !offersDark(target)) {
+    root.dataset.theme = "light";
   }
   target.replaceWith(root);
 
