@@ -33,6 +33,7 @@ from .conftest import ROOT, SCREENSHOTS
 BLOCK = re.compile(r"```(\w+)\n(.*?)```", re.S)
 FILE_HEADER = re.compile(r"^# (mysite/[\w/.]+): (add at the end|the whole file|a new file)\n")
 SERVERS = ("python manage.py runserver", "daphne", "uvicorn")
+ADMIN = ("admin", "a-new-site-password")  # the README's createsuperuser, answered
 
 
 def readme_blocks() -> tuple[dict[str, tuple[str, str]], list[str]]:
@@ -109,7 +110,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
     site = Site(folder, python, env, commands)
     site.dist = wheels
     for line in commands:
-        if line.startswith("python manage.py") and not line.startswith(SERVERS):
+        if "createsuperuser" in line:  # the README's prompts, answered
+            answers = ["--noinput", "--username", ADMIN[0], "--email", "admin@example.com"]
+            _run(site.argv(line) + answers, folder, {**env, "DJANGO_SUPERUSER_PASSWORD": ADMIN[1]})
+        elif line.startswith("python manage.py") and not line.startswith(SERVERS):
             _run(site.argv(line), folder, env)  # migrate, check
     return site
 
@@ -182,6 +186,23 @@ def test_the_readme_site_serves_a_live_session(served: ReadmeServer, context: Br
         wait_for(lambda: 0 <= browser_page.evaluate(CURVE_ERROR) < 1e-9, 10, "the curve for frequency 5")
         browser_page.screenshot(path=SCREENSHOTS / "new-site.png", full_page=True)
         assert browser_page.errors == []  # type: ignore[attr-defined]
+        _the_admin_lists_the_session(context, served.url)
+
+
+def _the_admin_lists_the_session(context: BrowserContext, url: str) -> None:
+    """The README's createsuperuser login, and its admin URL listing the open page's live session."""
+    admin = context.new_page()
+    admin.goto(url + "admin/docsync/livesession/")
+    admin.fill("#id_username", ADMIN[0])
+    admin.fill("#id_password", ADMIN[1])
+    admin.locator("input[type=submit]").click()
+
+    def listed() -> bool:  # the table is written every ADMIN_REFRESH (2 s)
+        admin.goto(url + "admin/docsync/livesession/")
+        rows = admin.locator("#result_list tbody tr")
+        return rows.count() >= 1 and "sliders" in rows.first.inner_text()
+
+    wait_for(listed, 10, "the admin to list the sliders session", interval=0.5)
 
 
 # How far the page's curve is from sin(5x): the README's app names no model, so find them by type.
