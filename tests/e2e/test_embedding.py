@@ -146,7 +146,9 @@ def test_autoload_from_a_page_on_another_origin(server: ServerProcess, context: 
     assert errors == []
 
 
-@pytest.mark.parametrize(("name", "theme"), [("light-only.html", "light"), ("meta-dark.html", ""), ("css-dark.html", "")])
+@pytest.mark.parametrize(
+    ("name", "theme"), [("light-only.html", "light"), ("meta-dark.html", ""), ("css-dark.html", "")]
+)
 def test_an_auto_theme_embed_follows_its_host_page(
     server: ServerProcess, context: BrowserContext, host_site: str, name: str, theme: str
 ) -> None:
