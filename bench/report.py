@@ -280,17 +280,20 @@ def markdown_report(
         f"- mode: {info['mode']}, {info['reps']} repetitions (medians), servers alternating; took {info['took']}",
         f"- load average at start / end: {info['loadavg_start']} / {info['loadavg_end']}",
         "",
-        markdown_table(rows),
-        "",
-        "## daphne (runserver's server) against uvicorn",
-        "",
-        daphne_table(rows),
-        "",
-        "## docsync under four ASGI servers",
-        "",
-        servers_table(rows),
-        "",
     ]
+    if table is None or table:  # (no scenario ran when only the scale-out, metrics or curves did)
+        lines += [
+            markdown_table(rows),
+            "",
+            "## daphne (runserver's server) against uvicorn",
+            "",
+            daphne_table(rows),
+            "",
+            "## docsync under four ASGI servers",
+            "",
+            servers_table(rows),
+            "",
+        ]
     if table is not None and any(target in DIALECT for _, target, _ in table):
         lines += ["## Bokeh's own app: served by docsync against `bokeh serve`", "", dialect_table(table), ""]
     lines += [f"- {note}" for note in notes]

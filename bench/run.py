@@ -109,8 +109,9 @@ def capture_shapes(secret: str, workdir: Path) -> None:
     (workdir / "shapes.json").write_text(json.dumps(result["info"]["shapes"]))
 
 
-def prepare(workdir: Path, secret: str) -> None:
-    if not BOKEH_PYTHON.exists():
+def prepare(workdir: Path, secret: str, *, bokeh: bool) -> None:
+    """Migrate the bench database, raise the descriptor limit, and (``bokeh``) make Bokeh's venv if missing."""
+    if bokeh and not BOKEH_PYTHON.exists():
         log("bench/.venv-bokeh is missing: running bench/setup_bokeh.sh")
         subprocess.run(["bash", str(BENCH / "setup_bokeh.sh")], check=True)
     env = {**os.environ, **docsync_env(Lifetimes(), secret, workdir / "db.sqlite3")}
@@ -164,8 +165,13 @@ def main() -> int:
     info = report.machine_info(sys.executable)
     info.update(mode="quick" if args.quick else "full", reps=reps, loadavg_start=_load())
     log(f"work directory (server logs): {workdir}")
-    prepare(workdir, secret)
-    capture_shapes(secret, workdir)
+    # What this run's servers need: Bokeh's venv for Bokeh's own server (its load
+    # generator too), docsync's frame shapes for the echo floor. --only relay, metrics
+    # or curves runs docsync alone and needs neither.
+    kinds = {TARGETS[t].kind for s in scenarios for t in s.targets if t in servers}
+    prepare(workdir, secret, bokeh="bokeh" in kinds)
+    if "echo" in kinds:
+        capture_shapes(secret, workdir)
     runs: list[dict[str, Any]] = []
     for scenario in scenarios:
         overrides = {"seconds": args.seconds} if args.seconds and scenario.name == "sustained" else {}
@@ -194,22 +200,16 @@ def main() -> int:
         overhead, overhead_failures = _metrics_overhead(reps, args.quick, servers, secret, workdir)
     curves = _curves(args.quick, workdir) if only is None or CURVES in only else None
     info.update(loadavg_end=_load(), took=f"{(time.monotonic() - started) / 60:.1f} min")
-    text = _report_text(runs, info, budget_holds)
     if relays:
         info["relay"] = relays
-        text += "\n## Scale-out: 3 uvicorn processes, no sticky sessions (`bench/relay.py`)\n\n"
-        text += relay_table(relays) + "\n"
     if overhead or overhead_failures:
         info["metrics_overhead"] = overhead
-        text += "\n## Metrics overhead: throughput with `/docsync-metrics` scraped, alternated\n\n"
-        text += (metrics_table(overhead) if overhead else "") + "".join(f"\n- {f}" for f in overhead_failures) + "\n"
+        info["metrics_overhead_failures"] = overhead_failures
     if curves is not None:
         info["curves"] = curves
-        text += "\n## Cost curves: each step's slope against linear (`bench/curves.py`)\n\n"
-        text += curves_table(curves) + "\n"
     if args.baseline:
         info["baseline"] = str(Path(args.baseline).resolve())
-        text += "\n## Before / after (`--baseline`)\n\n" + report.baseline_table(runs, args.baseline) + "\n"
+    text = _report_text(runs, info, budget_holds) + _section_texts(runs, info)
     if budget_text:
         text += "\n## Memory budget (`python bench/budget.py`)\n\n" + budget_text + "\n"
     print(text)
@@ -233,10 +233,28 @@ def _report_text(runs: list[dict[str, Any]], info: dict[str, Any], budget_holds:
     return report.markdown_report(info, report.verdicts(table), notes, table)
 
 
+def _section_texts(runs: list[dict[str, Any]], info: dict[str, Any]) -> str:
+    """The sections after the scenario tables, from what ``info`` holds: scale-out, metrics, curves, baseline."""
+    text = ""
+    if info.get("relay"):
+        text += "\n## Scale-out: 3 uvicorn processes, no sticky sessions (`bench/relay.py`)\n\n"
+        text += relay_table(info["relay"]) + "\n"
+    overhead, overhead_failures = info.get("metrics_overhead") or [], info.get("metrics_overhead_failures") or []
+    if overhead or overhead_failures:
+        text += "\n## Metrics overhead: throughput with `/docsync-metrics` scraped, alternated\n\n"
+        text += (metrics_table(overhead) if overhead else "") + "".join(f"\n- {f}" for f in overhead_failures) + "\n"
+    if info.get("curves") is not None:
+        text += "\n## Cost curves: each step's slope against linear (`bench/curves.py`)\n\n"
+        text += curves_table(info["curves"]) + "\n"
+    if info.get("baseline"):
+        text += "\n## Before / after (`--baseline`)\n\n" + report.baseline_table(runs, info["baseline"]) + "\n"
+    return text
+
+
 def rewrite_report(path: Path) -> str:
     """The report of a saved run (``--report-from``), with this checkout's targets and tables."""
     saved = json.loads(path.read_text())
-    text = _report_text(saved["runs"], saved["info"], budget_holds=True)
+    text = _report_text(saved["runs"], saved["info"], budget_holds=True) + _section_texts(saved["runs"], saved["info"])
     return text + "\n(report rewritten from " + path.name + "; the memory budget is not part of it)\n"
 
 
