@@ -144,6 +144,13 @@ class IncompleteInput:
         budget = self.budget
         if budget.total + nbytes <= self.watermark:  # the common case, inline: no bound is near
             return
+        receiver = self.receiver
+        if nbytes > receiver.max_frame_bytes or receiver.pending_bytes + nbytes > receiver.max_message_bytes:
+            # Over the message's own limits: the receiver refuses it (1009, protocol.md §11)
+            # and holds none of it. The share is one largest message by default, so the frame
+            # that takes a message past the limit takes its client past the share too: 1013
+            # said "busy, retry" of a message that can never be taken.
+            return
         if budget.total + nbytes > self.cap and not budget.has_room(nbytes, self.cap):
             self.clear()
             raise IncompleteInputLimitError(

@@ -118,3 +118,32 @@ async def test_one_client_cannot_take_the_processs_room_for_incomplete_messages(
         for sock in held:
             with contextlib.suppress(Exception):
                 await sock.close()
+
+
+async def test_a_message_over_the_message_limit_is_refused_as_too_large_not_as_the_clients_share(site: Site) -> None:
+    """A message over MAX_MESSAGE_BYTES is closed 1009, as protocol.md §11 says, whatever the share.
+
+    The share defaults to one largest message (``MAX_INCOMPLETE_BYTES_PER_CLIENT`` =
+    ``MAX_MESSAGE_BYTES``, as here), so the frame that takes a message over the message
+    limit takes its client over the share too: it was refused 1013 "this client holds its
+    maximum of ... bytes in incomplete messages" (retry later, the same message again),
+    not 1009 "message too large" (do not send that message again). A client holding
+    nothing else is not busy: its message is too large.
+    """
+    config = await asyncio.to_thread(site.browser().page_config, "echo")
+    sock = await open_raw(config["wsUrl"], config["token"], source_address="127.0.30.4")
+    try:
+        assert sock.messages and sock.messages[0].msgtype == ACK, sock.errors()
+        frames = _first_frames(HELD)  # under the share: held
+        n = 6
+        while sum(len(frame) for frame in frames) <= SHARE:  # then past MAX_MESSAGE_BYTES (= SHARE)
+            frames += [orjson.dumps({"id": str(n)}).decode(), b"\0" * FRAME]
+            n += 1
+        total = sum(len(frame) for frame in frames)
+        assert total - FRAME <= SHARE < total and n <= 8
+        await sock.send_frames(*frames)
+        closed = await sock.until_closed()
+        assert (closed.code, sock.errors()) == (1009, [f"message too large: {total} > {SHARE} bytes"])
+    finally:
+        with contextlib.suppress(Exception):
+            await sock.close()
