@@ -38,6 +38,7 @@ from ..exceptions import PatchError
 
 __all__ = [
     "CLIENT_NDARRAY_DTYPES",
+    "MAX_VALUE_DEPTH",
     "SUPPORTED",
     "BoundedDeserializer",
     "check_version",
@@ -164,6 +165,30 @@ CLIENT_NDARRAY_DTYPES = frozenset(
 )
 
 
+#: How deep a client's patch may nest its values: JSON levels counted from the message's
+#: content, each value as Bokeh's serializer writes it back (a plain JSON object as its
+#: map, three levels; a model's attributes counted afresh, its own depth being
+#: nesting.py's). A pull then stays well under the 255 levels orjson (and Bokeh's
+#: recursive serializer) can write: ~6 + 64 (models) + 128.
+MAX_VALUE_DEPTH = 128
+
+#: JSON levels a typed value adds where Bokeh writes it back, before the values it holds
+#: (a list's level is counted where the list is met).
+_TYPED_LEVELS = {
+    "map": 3,  # {"type": "map", "entries": [[key, value], ...]}
+    "set": 2,  # {"type": "set", "entries": [...]}
+    "array": 1,  # decoded to a list, written as one
+    "ndarray": 1,  # {"type": "ndarray", "array": [...]}
+    "typed_array": 1,
+    "bytes": 1,
+    "slice": 1,
+    "value": 1,
+    "field": 1,
+    "expr": 1,
+    "event": 1,
+}
+
+
 class BoundedDeserializer(Deserializer):
     """Bokeh's ``Deserializer`` for a client's message, bounded in what that message makes it allocate.
 
@@ -176,6 +201,14 @@ class BoundedDeserializer(Deserializer):
     the message's ``n``-th new model is made; past any bound the message is refused
     (PatchError) with nothing applied. Overrides Bokeh's private ``_decode_bytes``,
     ``_decode_ndarray`` and ``_decode_object_ref`` (tests/hardening/test_hostile_bokeh_bombs.py).
+
+    Nor may its values nest deeper than ``MAX_VALUE_DEPTH`` as a pull writes them: a
+    plain JSON object is one level on the wire and three in the pull (Bokeh writes every
+    dict as a map), so 85 of them nested, well within a frame's 128 levels, left a
+    document no pull could encode (orjson's 255 levels), and every tab opening the
+    session was closed with 1011. A ``number``'s value is a string or a number: Bokeh
+    passed anything else on undecoded (``_decode`` and ``_decode_number`` overridden;
+    tests/hardening/test_hostile_bokeh_values.py).
     """
 
     def __init__(
@@ -191,6 +224,32 @@ class BoundedDeserializer(Deserializer):
         self._inflate_left = max_inflated
         self._check_models = check_models
         self._new_models = 0
+        self._depth = 0  # JSON levels, as a pull writes them, of the value being decoded
+
+    def _decode(self, obj: Any) -> Any:
+        if isinstance(obj, list):
+            levels = 1
+        elif isinstance(obj, dict):
+            kind = obj.get("type")
+            if kind is None and "type" not in obj:
+                levels = 0 if "id" in obj else 3  # a reference; a plain object, written as a map
+            else:
+                levels = _TYPED_LEVELS.get(kind, 0) if isinstance(kind, str) else 0
+        else:
+            return obj
+        self._depth += levels
+        try:
+            if self._depth > MAX_VALUE_DEPTH:
+                raise PatchError(f"value nested deeper than {MAX_VALUE_DEPTH} JSON levels (as Bokeh writes it)")
+            return super()._decode(obj)
+        finally:
+            self._depth -= levels
+
+    def _decode_number(self, obj: Any) -> Any:
+        value = obj.get("value") if isinstance(obj, dict) else None
+        if not isinstance(value, str | int | float):
+            raise PatchError(f"invalid number {value!r:.40}")
+        return super()._decode_number(obj)
 
     def _decode_bytes(self, obj: Any) -> Any:
         data = obj.get("data") if isinstance(obj, dict) else None
@@ -219,7 +278,11 @@ class BoundedDeserializer(Deserializer):
             self._new_models += 1
             if self._check_models is not None:
                 self._check_models(self._new_models)
-        return super()._decode_object_ref(obj)
+        depth, self._depth = self._depth, 2  # its object and attributes, wherever the pull writes it
+        try:
+            return super()._decode_object_ref(obj)
+        finally:
+            self._depth = depth
 
 
 def decoded_models(deserializer: Any, document: Any) -> list[Any]:

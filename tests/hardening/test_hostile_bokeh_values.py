@@ -1,0 +1,97 @@
+"""Values a BokehJS-dialect client shapes oddly: refused with ``patch-refused``, the session unharmed.
+
+Bokeh writes every dict back as a map (``{"type": "map", "entries": [[key, value]]}``,
+three JSON levels), whatever the client sent: a plain JSON object is one. A value of 85
+nested objects fit a frame's 128 levels, was taken into a model's ``tags`` (or a data
+column), and every pull of the session then failed to encode it (orjson writes at most
+255 levels): each new or reconnecting tab was closed with 1011 and the server logged a
+traceback. Against a real daphne serving the gallery's sliders app: such a value is
+refused, the document (pulled afresh) is byte-identical, and the deepest value taken is
+still pulled.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+import pytest_asyncio
+import websockets
+
+from docsync.protocol import ERROR, OK, pull_doc_req
+
+from .harness import Database, Site, running_site
+from .test_hostile_bokeh import Tab, find
+
+pytest.importorskip("bokeh", reason="the docsync[bokeh] extra is not installed")
+pytestmark = pytest.mark.asyncio
+
+
+@pytest.fixture(scope="module")
+def bokeh_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterator[Site]:
+    yield from running_site(tmp_path_factory, database, "bokeh-values", DJANGO_SETTINGS_MODULE="tests.bokeh.settings")
+
+
+@pytest_asyncio.fixture
+async def tab(bokeh_site: Site) -> AsyncIterator[Tab]:
+    yield await Tab.open(bokeh_site)
+
+
+def objects(count: int, leaf: Any = 1) -> Any:
+    """``count`` plain JSON objects, each the only value of the one before."""
+    value = leaf
+    for _ in range(count):
+        value = {"a": value}
+    return value
+
+
+async def deep_pull(tab: Tab) -> dict[str, Any]:
+    """A pull read as BokehJS reads it (JSON.parse knows no 128-level bound): the document's JSON."""
+    async with websockets.connect(tab.url, subprotocols=["bokeh", tab.token], max_size=None) as socket:  # type: ignore[list-item]
+        for _ in range(3):  # the ACK
+            await socket.recv()
+        for frame in pull_doc_req().to_frames():
+            await socket.send(frame)
+        header, _, content = [json.loads(await socket.recv()) for _ in range(3)]
+        assert header["msgtype"] == "PULL-DOC-REPLY" and not header.get("num_buffers"), header
+        return content["doc"]  # type: ignore[no-any-return]
+
+
+async def refused(bokeh_site: Site, tab: Tab, events: list[dict[str, Any]], why: str) -> None:
+    logged = len(bokeh_site.log_text())
+    text, _ = await tab.pull()
+    reply = await tab.send(events)
+    assert reply.msgtype == ERROR, f"accepted: {why}"
+    assert reply.content["code"] == "patch-refused" and why in reply.content["text"], reply.content
+    assert (await tab.pull())[0] == text, "a refused patch changed the document"
+    assert "Traceback" not in bokeh_site.log_text()[logged:]
+
+
+async def test_values_nested_past_what_a_pull_writes_are_refused(bokeh_site: Site, tab: Tab) -> None:
+    _, doc = await tab.pull()
+    offset, source = find(doc, "Slider", "offset")["id"], find(doc, "ColumnDataSource")["id"]
+    deep = "value nested deeper than 128 JSON levels"
+
+    def change(model: str, attr: str, new: Any) -> dict[str, Any]:
+        return {"kind": "ModelChanged", "model": {"id": model}, "attr": attr, "new": new}
+
+    await refused(bokeh_site, tab, [change(offset, "tags", [objects(85)])], deep)  # 1011 on every pull before
+    await refused(bokeh_site, tab, [change(source, "data", {"x": [objects(80)], "y": [1.0]})], deep)
+    ndarray = {"type": "ndarray", "array": [objects(80)], "dtype": "object", "order": "little", "shape": [1]}
+    await refused(bokeh_site, tab, [change(offset, "tags", [ndarray])], deep)
+    # Inside a model the client defines: its attributes are as deep as it is.
+    div = {"type": "object", "name": "Div", "id": "deep-div", "attributes": {"tags": [objects(85)]}}
+    await refused(bokeh_site, tab, [{"kind": "RootAdded", "model": div}], deep)
+    # A number's value is a string or a number: Bokeh took anything else undecoded.
+    number = {"type": "number", "value": objects(100)}
+    await refused(bokeh_site, tab, [change(offset, "tags", [number])], "invalid number")
+    # The deepest value taken, in a model's tags and in a new model's: every pull still encodes it.
+    div["attributes"] = {"tags": [objects(39)]}
+    taken = [change(offset, "tags", [objects(40)]), {"kind": "RootAdded", "model": div}]
+    reply = await tab.send(taken)
+    assert reply.msgtype == OK, reply.content
+    tags = find(await deep_pull(tab), "Slider", "offset")["attributes"]["tags"]
+    assert json.dumps(tags).count('"map"') == 40
+    assert (await deep_pull(await Tab.open(bokeh_site)))["roots"], "a fresh session did not load"
