@@ -272,8 +272,12 @@ class BoundedDeserializer(Deserializer):
 
     def _decode_object_ref(self, obj: Any) -> Any:
         model_id = obj.get("id") if isinstance(obj, dict) else None
-        if not (isinstance(model_id, str) and model_id in self._references):  # Bokeh makes it
-            if isinstance(model_id, str) and is_server_id(model_id):  # refused anyway: said first, as before
+        if not isinstance(model_id, str):
+            # Bokeh made a model of any id (a number, None: a new id); a number then
+            # failed docsync's checks as an AttributeError, logged as the app's.
+            raise PatchError(f"a model's id is a string, got {model_id!r:.40}")
+        if model_id not in self._references:  # Bokeh makes it
+            if is_server_id(model_id):  # refused anyway: said first, as before
                 raise PatchError(f"model id {model_id!r:.40} is reserved for the server's own models")
             self._new_models += 1
             if self._check_models is not None:

@@ -1,5 +1,8 @@
 """Values a BokehJS-dialect client shapes oddly: refused with ``patch-refused``, the session unharmed.
 
+A model defined under an id that is not a string (a number) reached docsync's id checks
+as an AttributeError: answered `callback error`, with a traceback logged as the app's.
+
 Bokeh writes every dict back as a map (``{"type": "map", "entries": [[key, value]]}``,
 three JSON levels), whatever the client sent: a plain JSON object is one. A value of 85
 nested objects fit a frame's 128 levels, was taken into a model's ``tags`` (or a data
@@ -95,3 +98,16 @@ async def test_values_nested_past_what_a_pull_writes_are_refused(bokeh_site: Sit
     tags = find(await deep_pull(tab), "Slider", "offset")["attributes"]["tags"]
     assert json.dumps(tags).count('"map"') == 40
     assert (await deep_pull(await Tab.open(bokeh_site)))["roots"], "a fresh session did not load"
+
+
+@pytest.mark.parametrize("model_id", [7, 1.5])
+async def test_a_model_defined_under_an_id_that_is_not_a_string_is_refused(
+    bokeh_site: Site, tab: Tab, model_id: object
+) -> None:
+    """Bokeh made the model; docsync's id checks then failed (AttributeError), answered as the app's callback error."""
+    div = {"type": "object", "name": "Div", "id": model_id, "attributes": {"text": "hi"}}
+    await refused(bokeh_site, tab, [{"kind": "RootAdded", "model": div}], "a model's id is a string")
+    _, doc = await tab.pull()
+    offset = find(doc, "Slider", "offset")["id"]
+    tagged = {"kind": "ModelChanged", "model": {"id": offset}, "attr": "tags", "new": [div]}
+    await refused(bokeh_site, tab, [tagged], "a model's id is a string")
