@@ -41,6 +41,7 @@ __all__ = [
     "MAX_VALUE_DEPTH",
     "SUPPORTED",
     "BoundedDeserializer",
+    "check_complete",
     "check_version",
     "decoded_models",
     "destroy_document",
@@ -287,6 +288,19 @@ class BoundedDeserializer(Deserializer):
             return super()._decode_object_ref(obj)
         finally:
             self._depth = depth
+
+
+def check_complete(model: Any) -> None:
+    """Refuse (PatchError) a model a client defined without a value for a property that has no default.
+
+    Bokeh makes it so (a ``Slider`` with no ``start``), and every serialization of it
+    then fails: docsync's checks raised UnsetValueError (answered ``callback error``,
+    a traceback logged as the app's), and where none reads it first, every pull would.
+    """
+    try:
+        model.properties_with_values(include_defaults=False)  # what a pull reads
+    except UnsetValueError as exc:
+        raise PatchError(f"incomplete model: {str(exc)[:160]}") from exc
 
 
 def decoded_models(deserializer: Any, document: Any) -> list[Any]:

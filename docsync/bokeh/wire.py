@@ -22,7 +22,7 @@ from ..protocol.msgtypes import PATCH_DOC, PULL_DOC_REPLY
 from ..serialization import frozen_buffer
 from ..sync.patches import MAX_PATCH_EVENTS
 from .client_html import check_client_html
-from .compat import BoundedDeserializer, decoded_models, is_server_id
+from .compat import BoundedDeserializer, check_complete, decoded_models, is_server_id
 from .event_checks import check_events
 from .footprint import ClientModels, DocumentFootprint
 from .nesting import check_nesting
@@ -155,6 +155,8 @@ def apply_client_patch(
     for model in new_models:
         if is_server_id(model.id):
             raise PatchError(f"model id {model.id!r:.40} is reserved for the server's own models")
+    for model in new_models:
+        check_complete(model)
     check_events(events)
     if not client_html:
         check_client_html(events, new_models)

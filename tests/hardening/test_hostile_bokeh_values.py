@@ -1,7 +1,9 @@
 """Values a BokehJS-dialect client shapes oddly: refused with ``patch-refused``, the session unharmed.
 
 A model defined under an id that is not a string (a number) reached docsync's id checks
-as an AttributeError: answered `callback error`, with a traceback logged as the app's.
+as an AttributeError, and one without a value for a property that has no default (a
+``Slider`` with no ``start``) as Bokeh's UnsetValueError: answered `callback error`, with
+a traceback logged as the app's.
 
 Bokeh writes every dict back as a map (``{"type": "map", "entries": [[key, value]]}``,
 three JSON levels), whatever the client sent: a plain JSON object is one. A value of 85
@@ -111,3 +113,17 @@ async def test_a_model_defined_under_an_id_that_is_not_a_string_is_refused(
     offset = find(doc, "Slider", "offset")["id"]
     tagged = {"kind": "ModelChanged", "model": {"id": offset}, "attr": "tags", "new": [div]}
     await refused(bokeh_site, tab, [tagged], "a model's id is a string")
+
+
+@pytest.mark.parametrize("name", ["Slider", "GlyphRenderer"])
+async def test_a_model_defined_without_its_required_values_is_refused(bokeh_site: Site, tab: Tab, name: str) -> None:
+    """Bokeh made it, then could not serialize it: docsync's checks raised UnsetValueError, logged as the app's."""
+    bare = {"type": "object", "name": name, "id": f"bare-{name}"}
+    await refused(bokeh_site, tab, [{"kind": "RootAdded", "model": bare}], "incomplete model")
+    _, doc = await tab.pull()
+    offset = find(doc, "Slider", "offset")["id"]
+    tagged = {"kind": "ModelChanged", "model": {"id": offset}, "attr": "tags", "new": [bare]}
+    await refused(bokeh_site, tab, [tagged], "incomplete model")
+    if name == "Slider":  # with its values, the same model is taken
+        bare["attributes"] = {"start": 0, "end": 1, "value": 0}
+        assert (await tab.send([{"kind": "RootAdded", "model": bare}])).msgtype == OK
