@@ -99,6 +99,8 @@ def _check_cell(column: Any, index: Any, value: Any) -> None:
             _writes(column[index], value)
     elif isinstance(index, slice):
         _check_slice(index)
+        if index.stop is not None and index.stop > length:  # Bokeh refuses it only while applying
+            raise PatchError(f"patch slice stop {index.stop} out of range")
         count = len(range(*index.indices(length)))
         if not isinstance(value, list | np.ndarray) or len(value) != count:
             raise PatchError(f"a patch of slice {index!r:.80} needs {count} values")

@@ -104,6 +104,8 @@ def bad_events(source: str) -> list[dict[str, Any]]:
         cells({"x": [[10**6, 0.0]]}),  # out of range
         cells({"x": [[0, "not a number"]]}),  # a float column's cell
         cells({"x": [[window, [1.0]]]}),  # four cells, one value
+        # One cell, but a stop past the column's end: Bokeh refuses it only while applying.
+        cells({"x": [[{"type": "slice", "start": 0, "stop": 10**6, "step": 10**6}, [1.0]]]}),
         cells({"nope": [[0, 1.0]]}),  # no such column
         stream({"x": [1.0]}),  # not every column
         stream({"x": [1.0], "y": [1.0, 2.0]}),  # unequal lengths
