@@ -4,6 +4,7 @@ bar; too large is refused unread), sizing modes as Bokeh's, and a paged table ov
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 from pathlib import Path
 
@@ -99,7 +100,7 @@ def test_sizing_modes(server: ServerProcess, context: BrowserContext) -> None:
     # stretch_both takes the column's width and the height the fixed child leaves (8 px apart).
     assert (box("both")["width"], box("both")["height"]) == (500, 300 - 50 - 8)
     assert box("narrow")["width"] == 150
-    assert box("wide")["width"] == 600 - 150 - 8
+    assert box("wide")["width"] == 600 - 150 - 16  # a Row's children are 16 px apart
     assert box("capped")["width"] == 200
     # A Spacer with no width takes a row's free room: the end sits at the row's end.
     assert box("end")["x"] + box("end")["width"] == box("spaced")["x"] + 600
@@ -116,6 +117,52 @@ def test_sizing_modes(server: ServerProcess, context: BrowserContext) -> None:
     page.set_viewport_size({"width": 390, "height": 800})
     assert box("narrow")["y"] > box("wide")["y"]
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+# Each child of the row named ``row``: the edges of its box, and of the control in it.
+ROW_BOXES = """(row) => [...document.querySelector(`[data-docsync-name=${row}]`).children].map((child) => {
+  const box = child.getBoundingClientRect();
+  const control = child.querySelector('select, input:not([type=radio]), button, .ds-group-button span');
+  const edges = (control ?? child).getBoundingClientRect();
+  return { name: child.dataset.docsyncName, left: box.left, right: box.right, top: box.top,
+           controlTop: edges.top, controlBottom: edges.bottom };
+})"""
+
+
+def test_a_row_spaces_its_controls_and_lines_buttons_up_with_inputs(
+    server: ServerProcess, context: BrowserContext
+) -> None:
+    page = open_app(context, server.url + "layouts/")
+    form = page.evaluate(ROW_BOXES, "form")
+    labels = page.evaluate(ROW_BOXES, "labels")
+    assert [c["name"] for c in form + labels] == [
+        *("form_bins", "form_kind", "form_apply"),
+        *("form_label", "form_live", "form_period"),
+    ]
+    # Side by side, 16 px apart: "7" (the slider's value) and "distribution" read as two labels.
+    for left, right in [*itertools.pairwise(form), *itertools.pairwise(labels)]:
+        assert round(right["left"] - left["right"]) == 16, (left, right)
+    value = page.locator('[data-docsync-name="form_bins"] .ds-slider-value').bounding_box()
+    title = page.locator('[data-docsync-name="form_kind"] .ds-title').bounding_box()
+    assert value is not None and title is not None
+    assert title["x"] - (value["x"] + value["width"]) >= 16
+    # Buttons line up with the select or text input beside them, not with its title.
+    for row in (form, labels):
+        field, *buttons = (c for c in row if c["name"] in ("form_kind", "form_label", *BUTTONS))
+        for button in buttons:
+            assert abs(button["controlTop"] - field["controlTop"]) <= 0.5, (button, field)
+            assert abs(button["controlBottom"] - field["controlBottom"]) <= 0.5, (button, field)
+    # Beside no titled field, a button stays at the row's top.
+    plain = page.evaluate(ROW_BOXES, "plain")
+    assert plain[1]["controlTop"] == plain[0]["top"]
+    # On a phone the children stack: no empty title line above a button alone on its line.
+    page.set_viewport_size({"width": 390, "height": 800})
+    apply = page.evaluate(ROW_BOXES, "form")[2]
+    assert apply["controlTop"] == apply["top"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+BUTTONS = ("form_apply", "form_live", "form_period")
 
 
 def test_a_paged_table_of_a_hundred_thousand_rows(server: ServerProcess, context: BrowserContext) -> None:

@@ -14,11 +14,16 @@ from docsync.document.models import (
     DataTable,
     Div,
     FileInput,
+    RadioButtonGroup,
     Row,
+    Select,
+    Slider,
     Spacer,
     TableColumn,
     TabPanel,
     Tabs,
+    TextInput,
+    Toggle,
 )
 from docsync.document.models.uploads import UploadedFile
 
@@ -72,7 +77,22 @@ def layouts(doc: Document) -> None:
         spacing=0,
         name="spaced",
     )
-    doc.add_root(Column(frame, row, capped, side, spaced, name="layout"))
+    # Controls side by side, at the Row's default spacing: a slider's value, then the next title.
+    form = Row(
+        Slider(title="bins", start=1, end=10, step=1, value=7, name="form_bins"),
+        Select(title="distribution", options=["normal", "uniform"], value="normal", name="form_kind"),
+        Button(label="Apply", name="form_apply"),
+        name="form",
+    )
+    labels = Row(
+        TextInput(title="label", name="form_label"),
+        Toggle(label="Live", name="form_live"),
+        RadioButtonGroup(labels=["Day", "Week"], active=0, name="form_period"),
+        name="labels",
+    )
+    # Buttons beside untitled things only: nothing to line up with, they stay at the top.
+    plain = Row(Div(text="no title here", name="plain_text"), Button(label="Plain", name="plain_button"), name="plain")
+    doc.add_root(Column(frame, row, capped, side, spaced, form, labels, plain, name="layout"))
 
 
 def big_table(doc: Document) -> None:

@@ -58,7 +58,7 @@ export const DEFAULTS = {
   Image: { ...WIDGET, data: null, format: null, alt: "" },
   Progress: { ...TITLED, value: null, max: 100.0 },
   Alert: { ...WIDGET, text: "", alert_type: "info" },
-  Row: { ...LAYOUT },
+  Row: { ...LAYOUT, spacing: 16 },
   Column: { ...LAYOUT },
   Card: { ...LAYOUT, title: "", collapsed: false, collapsible: true },
   GridBox: { ...UI, children: [], spacing: 8 },
