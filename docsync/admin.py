@@ -48,12 +48,34 @@ def _freshness() -> str:
     return f"Data as of {age:.1f} s ago; each process reports every {refresh:g} s."
 
 
-def _clock(moment: dt.datetime) -> str:
-    """A time of today as hh:mm:ss (local time), of another day with its date."""
+#: How the list and the detail page name a session without a logged-in user.
+ANONYMOUS = "anonymous"
+
+
+def _clock(moment: dt.datetime, *, date: bool = False) -> str:
+    """A time in local time, 24-hour: hh:mm:ss, after its date (yyyy-mm-dd) when ``date``
+    or when it is not today's: the list's columns stay narrow, the detail page always
+    shows the date, and both write a time the same way.
+    """
     local = timezone.localtime(moment)
-    if local.date() == timezone.localdate():
-        return local.strftime("%H:%M:%S")
-    return local.strftime("%Y-%m-%d %H:%M")
+    if date or local.date() != timezone.localdate():
+        return local.strftime("%Y-%m-%d %H:%M:%S")
+    return local.strftime("%H:%M:%S")
+
+
+def _user(row: LiveSession) -> str:
+    return row.user or ANONYMOUS
+
+
+def _with_clock_times(detail: dict[str, Any] | None) -> dict[str, Any] | None:
+    """``detail`` with its connections' times as the page shows every time."""
+    if detail is None:
+        return None
+    connections = [
+        {**c, "since": _clock(c["since"], date=True)} if isinstance(c.get("since"), dt.datetime) else c
+        for c in detail.get("connections", [])
+    ]
+    return {**detail, "connections": connections}
 
 
 if TYPE_CHECKING:
@@ -69,7 +91,7 @@ class LiveSessionAdmin(_ModelAdmin):
     list_display = (
         "short_id",
         "app",
-        "user",
+        "user_name",
         "process",
         "created_at",
         "active_at",
@@ -101,6 +123,11 @@ class LiveSessionAdmin(_ModelAdmin):
         """When the session last received or sent a message."""
         return _clock(row.last_activity)
 
+    @admin.display(description="user", ordering="user")
+    def user_name(self, row: LiveSession) -> str:
+        """Who opened the session: a user name, or "anonymous" (as on the detail page)."""
+        return _user(row)
+
     @admin.display(description="messages in / out", ordering="messages_in")
     def messages(self, row: LiveSession) -> str:
         """Messages received and sent."""
@@ -127,6 +154,11 @@ class LiveSessionAdmin(_ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def get_model_perms(self, request: HttpRequest) -> dict[str, bool]:
+        # The admin index shows "View", not "Change": live sessions are read, not edited
+        # (their actions still need the change permission).
+        return {**super().get_model_perms(request), "change": False}
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [f.name for f in LiveSession._meta.fields]
@@ -170,7 +202,10 @@ class LiveSessionAdmin(_ModelAdmin):
             "opts": self.model._meta,
             "title": f"Live session {row.short_id} of {row.app}",
             "row": row,
-            "detail": detail,
+            "session_user": _user(row),
+            "created": _clock(row.created, date=True),
+            "last_activity": _clock(row.last_activity, date=True),
+            "detail": _with_clock_times(detail),
             "problem": problem,
             "freshness": _freshness(),
             "can_change": self.has_change_permission(request),

@@ -88,7 +88,7 @@ async def test_list_columns_filters_search_sorting_and_freshness(admin_site: Sit
     rows = await _listed(viewer, sliders, stream, other)
 
     page = (await _get(viewer, CHANGELIST)).body
-    for column in ("app", "user", "process", "created_at", "active_at", "connections", "models_count"):
+    for column in ("app", "user_name", "process", "created_at", "active_at", "connections", "models_count"):
         assert f"column-{column}" in page, f"no {column} column"
     for column in ("messages", "traffic", "keep_alive", "snapshot"):
         assert f"column-{column}" in page, f"no {column} column"
@@ -98,7 +98,8 @@ async def test_list_columns_filters_search_sorting_and_freshness(admin_site: Sit
     assert "to change" not in page
 
     row = rows[sliders.id]
-    assert (row["app"], row["user"], row["connections"]) == ("sliders", "-", "1")  # "-": anonymous
+    # No user: "anonymous", as the detail page says.
+    assert (row["app"], row["user_name"], row["connections"]) == ("sliders", "anonymous", "1")
     assert row["models_count"] == str(len(sliders.document.models))
     # Figures in / out share a column: "1 / 2" messages, "216 bytes / 2.4 KB".
     messages_in, messages_out = (int(n.replace(",", "")) for n in row["messages"].split(" / "))
@@ -107,7 +108,7 @@ async def test_list_columns_filters_search_sorting_and_freshness(admin_site: Sit
     assert re.fullmatch(r"\d+\xa0bytes", bytes_in) and int(bytes_in.split("\xa0")[0]) > 0, bytes_in
     assert re.fullmatch(r"[\d.]+\xa0(bytes|KB|MB)", bytes_out) and bytes_out != "0\xa0bytes", bytes_out
     assert re.fullmatch(r"\d\d:\d\d:\d\d", row["created_at"]) and row["snapshot"] == "-"
-    assert rows[stream.id]["user"] == "alice" and rows[other.id]["user"] == "bob"
+    assert rows[stream.id]["user_name"] == "alice" and rows[other.id]["user_name"] == "bob"
 
     # Filters: by app, by user.
     assert {r["short_id"] for r in await _rows(viewer, "?app__exact=stream")} == {stream.id[:10]}
@@ -195,6 +196,15 @@ async def test_detail_page_shows_connections_document_tree_and_callbacks(admin_s
     callbacks = _section(stream_page, "callbacks")
     assert re.search(r"periodic 0\.1s: modify_doc\.&lt;locals&gt;\.tick", callbacks), callbacks
 
+    # Times as the list writes them (24-hour hh:mm:ss), with their date.
+    listed = (await _listed(viewer, sliders))[sliders.id]
+    created = re.search(r"<th>Created</th><td>([^<]*)</td>", body)
+    assert created is not None and re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", created.group(1)), created
+    assert created.group(1).endswith(" " + listed["created_at"])
+    assert re.search(r"<td>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d</td>", connections)  # connected since
+    anonymous = (await _get(viewer, live_url(stream.id))).body
+    assert "<th>User</th><td>anonymous</td>" in anonymous and "a.m." not in anonymous
+
     # The viewer may look, not act.
     assert 'id="action-expire"' not in body
     refused = await _post(viewer, live_url(sliders.id), {"action": "notice", "text": "not allowed"})
@@ -204,7 +214,7 @@ async def test_detail_page_shows_connections_document_tree_and_callbacks(admin_s
 
 def _section(body: str, element_id: str) -> str:
     """The element with ``element_id`` (the document tree: up to the next heading)."""
-    end = r"(?=<h2>|</body>)" if element_id == "document-tree" else r"</(table|ul)>"
+    end = r"(?=<h2>|</body>)" if element_id == "document-tree" else r"</(table|ul|form)>"
     match = re.search(rf'id="{element_id}".*?{end}', body, re.S)
     assert match is not None, f"no #{element_id} on the page"
     return match.group(0)
@@ -230,6 +240,28 @@ async def test_notice_is_shown_in_the_session(admin_site: Site, sessions: Sessio
     await client.wait_for(lambda t=client: len(t.notices) == 2, EVENT_WAIT)
     assert client.notices == [{"text": "Maintenance at noon"}, {"text": "Done"}]
     assert not client.errors and client.close_code is None
+
+
+@pytest.mark.asyncio
+async def test_nothing_offers_to_edit_and_the_actions_are_admin_buttons(admin_site: Site, sessions: Sessions) -> None:
+    client = await sessions.open("sliders")
+    operator = await asyncio.to_thread(admin_site.browser, "operator")  # may act on sessions
+    await _listed(operator, client)
+    # The admin index offers to view live sessions, not to add or change one.
+    index = (await _get(operator, "admin/")).body
+    entry = re.search(r'<tr class="model-livesession[^"]*">.*?</tr>', index, re.S)
+    assert entry is not None
+    assert 'class="viewlink"' in entry.group(0) and ">View</a>" in entry.group(0)
+    assert "changelink" not in entry.group(0) and "addlink" not in entry.group(0)
+    # The detail page's actions: Django's submit buttons, in its submit row; Expire now is red.
+    page = (await _get(operator, live_url(client.id))).body
+    assert 'href="/static/admin/css/forms.css"' in page and 'href="/static/docsync/admin.css"' in page
+    assert '<input type="submit" class="default" value="Send">' in _section(page, "action-notice")
+    actions = re.search(r'<div class="submit-row docsync-actions">.*?</div>', page, re.S)
+    assert actions is not None
+    assert '<input type="submit" value="Keep from expiring">' in actions.group(0)
+    assert '<input type="submit" class="docsync-danger" value="Expire now">' in actions.group(0)
+    assert "<button" not in page.split("<h2>Actions</h2>")[1]
 
 
 @pytest.mark.asyncio

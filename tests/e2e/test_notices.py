@@ -36,7 +36,7 @@ def test_expire_now_says_why_a_new_session_started(
         return response is not None and response.status == 200
 
     wait_for(listed, 10, "the session in the admin's live-session table", interval=0.2)
-    admin.click("#action-expire button[type=submit]")
+    admin.click("#action-expire [type=submit]")
     expect(admin.locator(".messagelist")).to_contain_text(f"Session {session_id[:10]}")
 
     notices = page.locator(".ds-notice")

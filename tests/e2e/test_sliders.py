@@ -133,7 +133,7 @@ def test_admin_notice_is_shown_in_the_page(server: ServerProcess, context: Brows
 
     wait_for(listed, 10, "the session in the admin's live-session table", interval=0.2)
     admin.fill("#action-notice input[name=text]", "Maintenance at noon.")
-    admin.click("#action-notice button[type=submit]")
+    admin.click("#action-notice [type=submit]")
     notice = page.locator(".ds-notice")
     expect(notice).to_contain_text("Maintenance at noon.")
     expect(notice).to_be_visible()
