@@ -134,6 +134,8 @@ class ClientSession:
         # Frames of one message must not interleave with another's, nor messages reorder.
         self._send_lock = asyncio.Lock()
         self.connected = asyncio.Event()
+        # While connect() runs (a first connection or a resume), sync() waits for it.
+        self._connecting = False
         self._live = asyncio.Event()
         self.close_code: int | None = None
         self.close_reason: str | None = None
@@ -172,6 +174,13 @@ class ClientSession:
 
         A client that had a document resumes; ``resume`` is kept for callers that say so.
         """
+        self._connecting = True
+        try:
+            await self._connect()
+        finally:
+            self._connecting = False
+
+    async def _connect(self) -> None:
         url = self.config["wsUrl"]
         origin = self._origin or "http://" + urlsplit(url).netloc
         headers = {k: v for k, v in self._headers.items() if k.lower() != "user-agent"}
@@ -355,6 +364,8 @@ class ClientSession:
         Raise ChangeTooLargeError, once the document holds the server's values again, if a
         change was not sent since the last call because the server would refuse it for its
         size (changes made with it that fit were sent, in smaller patches if need be).
+        Raise ServerError at once if the connection is closed (or closes meanwhile) while
+        changes wait for an answer: they are kept, and sent again by ``reconnect()``.
         """
         await self._flush()
         deadline = asyncio.get_running_loop().time() + timeout
@@ -364,6 +375,13 @@ class ClientSession:
             or (self.protocol.state is ClientState.SYNCING and self.connected.is_set())
             or (self.protocol.state is ClientState.LIVE and not self.protocol.settled)
         ):
+            if not self.connected.is_set() and not self._connecting:
+                # Nothing can answer them before a reconnect(): waiting out the timeout
+                # would only hide that the server or the network went away.
+                raise ServerError(
+                    f"connection closed ({self.close_code}: {self.close_reason}) with {self.pending} "
+                    "change(s) unanswered; reconnect() sends them again"
+                )
             if asyncio.get_running_loop().time() > deadline:
                 raise TimeoutError("server did not answer every patch")
             await asyncio.sleep(0.002)
