@@ -215,8 +215,13 @@ class ClientSession:
 
     async def reconnect(self) -> None:
         """Reconnect to the same session and receive only the changes missed."""
-        await self._drop_socket()
-        await self.connect(resume=True)
+        # From the start: a sync() waiting meanwhile waits for the new connection.
+        self._connecting = True
+        try:
+            await self._drop_socket()
+            await self.connect(resume=True)
+        finally:
+            self._connecting = False
 
     async def disconnect(self) -> None:
         """Drop the connection, keeping the document and its position: ``reconnect`` resumes."""

@@ -8,6 +8,8 @@ before, ``sync()`` polled until it and raised TimeoutError.
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from docsync.client import ServerError
@@ -56,3 +58,18 @@ async def test_a_server_killed_under_a_waiting_sync_makes_it_raise(start_server:
     finally:
         await session.close()
         server.stop()
+
+
+async def test_a_sync_waiting_beside_a_reconnect_gets_its_answer(server: ServerUnderTest) -> None:
+    """A reconnect() under way (still dropping the old socket) is not a closed connection for sync()."""
+    config = await page_config(server, "sliders")
+    session = await open_session(config)
+    try:
+        session.document.get_model_by_name("amplitude").value = 2.5
+        reconnecting = asyncio.ensure_future(session.reconnect())
+        await asyncio.sleep(0)  # reconnect() has begun: the old socket is being closed
+        await session.sync(EVENT_WAIT)
+        await reconnecting
+        assert session.pending == 0
+    finally:
+        await session.close()
