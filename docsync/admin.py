@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import async_to_sync
@@ -21,7 +22,7 @@ from .server.admin_support.commands import send_command
 from .server.persistence.signals import send_drain
 from .server.registry import get_registry
 
-__all__ = ["LiveSessionAdmin"]
+__all__ = ["LiveSessionAdmin", "UserListFilter"]
 
 
 def _command(process_id: str, command: str, session_id: str, **arguments: Any) -> Any:
@@ -78,6 +79,18 @@ def _with_clock_times(detail: dict[str, Any] | None) -> dict[str, Any] | None:
     return {**detail, "connections": connections}
 
 
+class UserListFilter(admin.AllValuesFieldListFilter):
+    """The list's "By user" filter, which names sessions without a logged-in user "anonymous", as the list does."""
+
+    def choices(self, changelist: Any) -> Iterator[Any]:  # django-stubs' TypedDict of a choice is private
+        # Django lists the empty user name as a link with no text (" (2)" with counts).
+        anonymous = changelist.get_query_string({self.lookup_kwarg: ""}, [self.lookup_kwarg_isnull])
+        for choice in super().choices(changelist):
+            if choice["query_string"] == anonymous:
+                choice["display"] = ANONYMOUS + str(choice["display"])
+            yield choice
+
+
 if TYPE_CHECKING:
     _ModelAdmin = admin.ModelAdmin[LiveSession]
 else:  # Django's ModelAdmin is generic in its stubs only
@@ -102,7 +115,7 @@ class LiveSessionAdmin(_ModelAdmin):
         "keep_alive",
         "snapshot",
     )
-    list_filter = ("app", "user", "process", "keep_alive")
+    list_filter = ("app", ("user", UserListFilter), "process", "keep_alive")
     search_fields = ("session_id",)
     ordering = ("-last_activity",)
     actions = ("expire_now", "keep_from_expiring", "allow_expiring", "drain_processes")

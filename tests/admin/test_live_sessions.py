@@ -8,6 +8,7 @@ expiry, expire now, and the list actions), and who may see any of it.
 from __future__ import annotations
 
 import asyncio
+import html
 import re
 import time
 from collections.abc import AsyncIterator
@@ -144,6 +145,37 @@ async def test_list_columns_filters_search_sorting_and_freshness(admin_site: Sit
         lambda: order(newest_first), lambda got: got[:2] == [other.id[:10], sliders.id[:10]], "re-sorted"
     )
     assert (await order(oldest_first))[-2:] == [sliders.id[:10], other.id[:10]]
+
+
+def _user_filter(page: str) -> list[tuple[str, str, bool]]:
+    """The "By user" filter's choices: (link, text, selected)."""
+    block = re.search(r'<details data-filter-title="user"[^>]*>(.*?)</details>', page, re.S)
+    assert block is not None, "no By user filter"
+    choices = re.findall(r'<li( class="selected")?>\s*<a href="([^"]*)">([^<]*)</a>', block.group(1))
+    return [(link, html.unescape(text).strip(), bool(selected)) for selected, link, text in choices]
+
+
+@pytest.mark.asyncio
+async def test_the_user_filter_names_anonymous_sessions_as_the_list_does(admin_site: Site, sessions: Sessions) -> None:
+    anonymous = await sessions.open("sliders")
+    bob = await sessions.open("sliders", user="bob")
+    viewer = await asyncio.to_thread(admin_site.browser, "viewer")
+    await _listed(viewer, anonymous, bob)
+
+    # "anonymous", as in the user column, not a link with no text.
+    choices = _user_filter((await _get(viewer, CHANGELIST)).body)
+    assert ("?user=", "anonymous", False) in choices, choices
+    assert ("?user=bob", "bob", False) in choices
+    assert all(text for _, text, _ in choices), choices
+    # With counts, "anonymous (n)".
+    counted = _user_filter((await _get(viewer, CHANGELIST + "?_facets=True")).body)
+    assert any(re.fullmatch(r"anonymous \(\d+\)", text) for _, text, _ in counted), counted
+    # It filters: anonymous sessions only, and it is the selected choice.
+    rows = await _rows(viewer, "?user=")
+    assert anonymous.id[:10] in {r["short_id"] for r in rows} and bob.id[:10] not in {r["short_id"] for r in rows}
+    assert {r["user_name"] for r in rows} == {"anonymous"}
+    selected = [text for _, text, on in _user_filter((await _get(viewer, CHANGELIST + "?user=")).body) if on]
+    assert selected == ["anonymous"]
 
 
 async def wait_until_async(fetch: Any, check: Any, what: str, timeout: float = EVENT_WAIT) -> None:
