@@ -16,6 +16,7 @@ DOCSYNC = {
         "uploads": "tests.e2e.widget_apps.uploads",
         "layouts": "tests.e2e.widget_apps.layouts",
         "big_table": "tests.e2e.widget_apps.big_table",
+        "form_rows": "tests.e2e.widget_apps.form_rows",
         # The app's own theme, whatever the browser prefers.
         "sliders_dark": {"app": "project.examples.sliders", "theme": "dark"},
         "stepped": "tests.e2e.apps.stepped",

@@ -7,12 +7,14 @@ import hashlib
 import itertools
 import os
 from pathlib import Path
+from typing import Any
 
-from playwright.sync_api import BrowserContext, expect
+from playwright.sync_api import Browser, BrowserContext, expect
 
 from docsync.testing import ServerProcess
 
 from .browser import open_app, value
+from .conftest import SCREENSHOTS, new_context
 
 MB = 1024 * 1024
 
@@ -163,6 +165,87 @@ def test_a_row_spaces_its_controls_and_lines_buttons_up_with_inputs(
 
 
 BUTTONS = ("form_apply", "form_live", "form_period")
+
+
+# Each child of the row named ``row``, by name: its box, and the box of its control (a
+# switch's track, a group's first choice, else its input, select or button).
+CONTROL_BOXES = """(row) => Object.fromEntries(
+  [...document.querySelector(`[data-docsync-name=${row}]`).children].map((child) => {
+  const control = child.querySelector('.ds-switch-track') ?? child.querySelector('.ds-choice')
+    ?? child.querySelector('input, select, button') ?? child;
+  const [box, edges] = [child, control].map((el) => el.getBoundingClientRect());
+  return [child.dataset.docsyncName, { left: box.left, top: box.top, bottom: box.bottom, width: box.width,
+    controlTop: edges.top, middle: (edges.top + edges.bottom) / 2, controlWidth: edges.width }];
+  }))"""
+
+
+def _form_rows(browser: Browser, server: ServerProcess, width: int, scheme: str) -> tuple[BrowserContext, Any]:
+    context = new_context(browser, viewport={"width": width, "height": 700}, color_scheme=scheme)
+    page = open_app(context, server.url + "form_rows/")
+    page.screenshot(path=SCREENSHOTS / f"form-rows-{scheme}-{width}.png", full_page=True)
+    return context, page
+
+
+def test_checkboxes_switches_and_groups_in_a_row_line_up_with_its_fields_and_buttons(
+    server: ServerProcess, browser: Browser
+) -> None:
+    context, page = _form_rows(browser, server, 1280, "light")
+    try:
+        for row, field in (("checks", "checks_name"), ("groups", "groups_search")):
+            boxes = page.evaluate(CONTROL_BOXES, row)
+            # One line, and every control ends where the text input does: under the input's
+            # title, not beside it; a checkbox, a switch or a group centred on the input.
+            assert len({round(b["top"]) for b in boxes.values()}) == 1, boxes
+            for name, box in boxes.items():
+                assert abs(box["bottom"] - boxes[field]["bottom"]) <= 1, (name, box, boxes[field])
+                assert abs(box["middle"] - boxes[field]["middle"]) <= 1, (name, box, boxes[field])
+        # One above the other: the first choice on the input's line, as a dropdown's button.
+        stacked = page.evaluate(CONTROL_BOXES, "stacked")
+        for name, box in stacked.items():
+            assert abs(box["middle"] - stacked["stacked_city"]["middle"]) <= 1, (name, box)
+        # A dropdown that is not split is rounded at both ends (its right corners were square).
+        corners = page.locator('[data-docsync-name="stacked_more"] .ds-button:visible').evaluate(
+            "(b) => [getComputedStyle(b).borderTopLeftRadius, getComputedStyle(b).borderTopRightRadius]"
+        )
+        assert corners[0] == corners[1] != "0px", corners
+        # Beside a button only: no title line above them, centred on the button.
+        bare = page.evaluate(CONTROL_BOXES, "bare")
+        for name, box in bare.items():
+            assert box["top"] == bare["bare_login"]["controlTop"], (name, box)
+            assert abs(box["middle"] - bare["bare_login"]["middle"]) <= 1, (name, box)
+    finally:
+        context.close()
+    # On a phone the children stack, 16 px apart: no title line above a checkbox, a switch or a button.
+    context, page = _form_rows(browser, server, 400, "dark")
+    try:
+        for row in ("checks", "groups", "bare"):
+            boxes = page.evaluate(CONTROL_BOXES, row)
+            tops = sorted(b["top"] for b in boxes.values())
+            assert all(b - a >= 16 for a, b in itertools.pairwise(tops)), boxes
+            for name, box in boxes.items():
+                assert box["left"] == boxes[next(iter(boxes))]["left"], (name, box)
+                if not name.endswith(("name", "plan", "search", "channels", "order")):
+                    assert box["controlTop"] - box["top"] < 4, (name, box)  # no 23 px title line
+        assert page.evaluate("document.documentElement.scrollWidth") <= 400
+    finally:
+        context.close()
+
+
+def test_a_button_in_a_row_is_as_wide_as_its_label(server: ServerProcess, browser: Browser) -> None:
+    for width, scheme in ((1280, "dark"), (400, "light")):
+        context, page = _form_rows(browser, server, width, scheme)
+        try:
+            alone = page.evaluate(CONTROL_BOXES, "layout")["alone_save"]["controlWidth"]
+            boxes = {**page.evaluate(CONTROL_BOXES, "checks"), **page.evaluate(CONTROL_BOXES, "bare")}
+            # The same label, the same width: in a row or alone, wide or narrow.
+            assert boxes["checks_save"]["controlWidth"] == alone, (width, boxes["checks_save"], alone)
+            assert 60 < alone < 80, alone  # "Save" and 16 px either side
+            if width > 480:
+                # Not a 260 px share of the row: the button's cell is the button.
+                for name in ("checks_save", "bare_login"):
+                    assert boxes[name]["width"] == boxes[name]["controlWidth"], (name, boxes[name])
+        finally:
+            context.close()
 
 
 def test_a_paged_table_of_a_hundred_thousand_rows(server: ServerProcess, context: BrowserContext) -> None:

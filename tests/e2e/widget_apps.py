@@ -9,16 +9,21 @@ import numpy as np
 from docsync.document import Document
 from docsync.document.models import (
     Button,
+    Checkbox,
+    CheckboxGroup,
     Column,
     ColumnDataSource,
     DataTable,
     Div,
+    Dropdown,
     FileInput,
     RadioButtonGroup,
+    RadioGroup,
     Row,
     Select,
     Slider,
     Spacer,
+    Switch,
     TableColumn,
     TabPanel,
     Tabs,
@@ -93,6 +98,41 @@ def layouts(doc: Document) -> None:
     # Buttons beside untitled things only: nothing to line up with, they stay at the top.
     plain = Row(Div(text="no title here", name="plain_text"), Button(label="Plain", name="plain_button"), name="plain")
     doc.add_root(Column(frame, row, capped, side, spaced, form, labels, plain, name="layout"))
+
+
+def form_rows(doc: Document) -> None:
+    """Checkboxes, switches and choice groups beside titled fields and buttons, in rows as in a form."""
+    checks = Row(
+        TextInput(title="Name", placeholder="Ada", name="checks_name"),
+        Select(title="Plan", options=["free", "team"], value="free", name="checks_plan"),
+        Checkbox(label="I agree", name="checks_agree"),
+        Switch(label="Notify me", active=True, name="checks_notify"),
+        Button(label="Save", button_type="primary", name="checks_save"),
+        name="checks",
+    )
+    groups = Row(
+        TextInput(title="Search", name="groups_search"),
+        CheckboxGroup(labels=["Email", "SMS"], active=[0], inline=True, name="groups_channels"),
+        RadioGroup(labels=["Asc", "Desc"], active=0, inline=True, name="groups_order"),
+        Button(label="Go", name="groups_go"),
+        name="groups",
+    )
+    # A group of choices one above the other: its first choice on the input's line.
+    stacked = Row(
+        TextInput(title="City", name="stacked_city"),
+        RadioGroup(labels=["Metric", "Imperial"], active=0, name="stacked_units"),
+        Dropdown(label="More", menu=[("Copy", "copy"), ("Share", "share")], name="stacked_more"),
+        name="stacked",
+    )
+    # No titled field: no empty title line, the checkbox and the switch centred on the button.
+    bare = Row(
+        Checkbox(label="Remember me", name="bare_remember"),
+        Switch(label="Dark", name="bare_dark"),
+        Button(label="Log in", name="bare_login"),
+        name="bare",
+    )
+    alone = Button(label="Save", button_type="primary", name="alone_save")
+    doc.add_root(Column(checks, groups, stacked, bare, alone, name="layout"))
 
 
 def big_table(doc: Document) -> None:
