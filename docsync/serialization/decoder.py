@@ -1,7 +1,8 @@
 """Decode typed JSON plus binary buffers back into Python values.
 
 A value's depth (``max_depth``, 64) counts the JSON levels it is written in, not its
-Python nesting: a list or an object is one, a set two (its object and its entries), a
+Python nesting, by the rule of ``depth.py`` (which :func:`~.depth.nests_deeper` applies to
+Python values): a list or an object is one, a set two (its object and its entries), a
 map entry three (its object, its entries, the pair). A value a client sent then stays
 within the 128 levels every receiver parses (``wire_json.MAX_DEPTH``) wherever the
 server writes it again, a few levels deeper than it came (a pull's
@@ -20,6 +21,7 @@ import numpy as np
 
 from ..exceptions import DeserializationError
 from .arrays import Buffer, array_from_buffer, decode_base64
+from .depth import ITEM_LEVELS, MAP_LEVELS, MAX_VALUE_DEPTH, SET_LEVELS
 from .lines import copy_lines, item_types
 
 __all__ = ["Decoder"]
@@ -71,7 +73,7 @@ class Decoder:
         *,
         resolve_ref: Callable[[str], Any] | None = None,
         max_array_elements: int = 100_000_000,
-        max_depth: int = 64,
+        max_depth: int = MAX_VALUE_DEPTH,
         owned: bool = False,
     ) -> None:
         #: With ``owned``, the lists of plain values taken as they are, by id (holding them:
@@ -111,11 +113,15 @@ class Decoder:
                     return value
                 # Lines of plain values (a MultiLine's column): their items checked in one
                 # C-level pass over all lines, each line then copied whole (99,000 lines of
-                # 20 ints were a Python-level look at every item, 0.3 s).
-                if types == _LINES and item_types(value) <= _PLAIN_ITEMS:
+                # 20 ints were a Python-level look at every item, 0.3 s). Lines are a level
+                # too: taken so only where one is allowed (as the JavaScript decoder counts).
+                if types == _LINES and _depth + ITEM_LEVELS < self._max_depth and item_types(value) <= _PLAIN_ITEMS:
                     return copy_lines(value)
             # Plain items (most are) are taken as they are, without a call each.
-            return [item if type(item) in _PLAIN or item is None else self.decode(item, _depth + 1) for item in value]
+            return [
+                item if type(item) in _PLAIN or item is None else self.decode(item, _depth + ITEM_LEVELS)
+                for item in value
+            ]
         if kind is dict:
             if "type" in value:
                 return self._decode_typed(value, _depth)
@@ -129,7 +135,7 @@ class Decoder:
             if len(value) >= _SCAN_FROM and set(map(type, value.values())) <= _PLAIN_ITEMS:
                 return value.copy()
             return {
-                key: item if type(item) in _PLAIN or item is None else self.decode(item, _depth + 1)
+                key: item if type(item) in _PLAIN or item is None else self.decode(item, _depth + ITEM_LEVELS)
                 for key, item in value.items()
             }
         raise DeserializationError(f"cannot decode value of type {kind.__name__}")
@@ -154,7 +160,7 @@ class Decoder:
                 raise DeserializationError("set entries must be a list")
             try:
                 # Two JSON levels below the set: its object and its entries.
-                return {_hashable(self.decode(item, depth + 2)) for item in entries}
+                return {_hashable(self.decode(item, depth + SET_LEVELS)) for item in entries}
             except TypeError as exc:
                 raise DeserializationError("unhashable set entry") from exc
         if kind == "bytes":
@@ -174,9 +180,9 @@ class Decoder:
                 raise DeserializationError(f"map entry must be a [key, value] pair: {entry!r:.60}")
             # A key and a value sit three JSON levels below the map: its object, its
             # entries, the pair (depth counts JSON levels, module docstring).
-            key = _hashable(self.decode(entry[0], depth + 3))
+            key = _hashable(self.decode(entry[0], depth + MAP_LEVELS))
             try:
-                result[key] = self.decode(entry[1], depth + 3)
+                result[key] = self.decode(entry[1], depth + MAP_LEVELS)
             except TypeError as exc:
                 raise DeserializationError("unhashable map key") from exc
         return result

@@ -15,7 +15,7 @@ from ..exceptions import SerializationError
 from .arrays import Buffer, array_to_buffer
 from .lines import copy_lines, item_types
 
-__all__ = ["Encoder", "is_reference_type"]
+__all__ = ["Encoder", "is_reference_type", "writes_as_map"]
 
 
 # What JSON text on the wire may carry (orjson's range): int64 and uint64.
@@ -75,12 +75,17 @@ def is_reference_type(value: object) -> bool:
     return getattr(type(value), "__docsync_ref__", False) is True
 
 
-def _needs_map(value: dict[Any, Any]) -> bool:
+def writes_as_map(value: dict[Any, Any]) -> bool:
+    """Tell whether a dict is written as a ``map`` (else as a plain JSON object)."""
     # A plain JSON object is only unambiguous when it cannot be mistaken for a typed
     # value (a "type" key) or a reference (exactly one "id" key).
     if "type" in value or (len(value) == 1 and "id" in value):
         return True
-    return not all(type(key) is str for key in value)
+    # The key types in one C-level pass (a generator was a Python-level step per key).
+    return not set(map(type, value)) <= _STR_KEYS
+
+
+_STR_KEYS = {str}
 
 
 class Encoder:
@@ -171,7 +176,7 @@ class Encoder:
         return {"type": "number", "value": "+inf" if value > 0 else "-inf"}
 
     def _encode_dict(self, value: dict[Any, Any]) -> Any:
-        if _needs_map(value):
+        if writes_as_map(value):
             entries = [[self.encode(key), self.encode(item)] for key, item in value.items()]
             return {"type": "map", "entries": entries}
         return {key: self.encode(item) for key, item in value.items()}

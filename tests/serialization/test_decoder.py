@@ -214,6 +214,19 @@ class TestRefusals:
         with pytest.raises(DeserializationError, match=r"^value nested deeper than 64 levels$"):
             Decoder().decode(nested(fits + 1))
 
+    def test_a_column_of_lines_counts_its_lines_as_a_level(self) -> None:
+        # 32 lines or more are taken in bulk: that pass skipped the lines' level, so a
+        # column of lines 63 levels down was taken here, refused by the JavaScript decoder.
+        def nested(count: int) -> Any:
+            value: Any = [[1.0, 2.0]] * 40
+            for _ in range(count):
+                value = [value]
+            return value
+
+        Decoder().decode(nested(62))
+        with pytest.raises(DeserializationError, match=r"^value nested deeper than 64 levels$"):
+            Decoder().decode(nested(63))
+
     def test_max_depth_is_configurable(self) -> None:
         assert Decoder(max_depth=3).decode([[1]]) == [[1]]
         with pytest.raises(DeserializationError, match=r"deeper than 3 levels"):

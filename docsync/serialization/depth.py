@@ -1,0 +1,107 @@
+"""How deep a value nests, counted in the JSON levels the Decoder counts: one rule for reading and writing.
+
+A value is decoded at depth 0. A list or a plain object is a level, its items (values)
+one level below it (``ITEM_LEVELS``); a set's entries are two below its object (its
+object, its entries: ``SET_LEVELS``); a map's keys and values three (its object, its
+entries, the pair: ``MAP_LEVELS``). Every other typed value (a reference, an ndarray,
+bytes, a date, a NaN) is an object with nothing decoded below it. The Decoder refuses a
+value that puts any of these objects or arrays at depth ``max_depth`` (64,
+``MAX_VALUE_DEPTH``) or deeper; :func:`nests_deeper` tells, of a Python value, whether
+it would, as the Encoder writes it.
+
+Every client decodes each property value it pulls or is sent with that bound; so does a
+restored snapshot. A value the document holds past it is one no client can load again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from itertools import repeat
+from typing import Any
+
+import numpy as np
+
+from .encoder import writes_as_map
+from .lines import item_types
+
+__all__ = ["ITEM_LEVELS", "MAP_LEVELS", "MAX_VALUE_DEPTH", "SET_LEVELS", "nests_deeper"]
+
+#: The deepest a value may nest, in JSON levels (the Decoder's default ``max_depth``).
+MAX_VALUE_DEPTH = 64
+#: JSON levels between a list (or plain object) and its items (values).
+ITEM_LEVELS = 1
+#: JSON levels between a set and its entries: its object, its entries.
+SET_LEVELS = 2
+#: JSON levels between a map and its keys and values: its object, its entries, the pair.
+MAP_LEVELS = 3
+
+#: Types written as themselves: never a level.
+_LEAVES = frozenset({str, int, bool, type(None)})
+#: Those and the types written as a typed object with nothing below it (a float only
+#: when it is not finite): a level each, no more.
+_FLAT = _LEAVES | {float, np.ndarray, bytes, dt.datetime, dt.date, dt.time}
+_LINES = {list}
+
+
+def _typed(item: Any) -> bool:
+    """Tell whether the Encoder writes ``item`` (no list, dict or set) as an object: a level."""
+    if isinstance(item, np.generic):
+        item = item.item()  # (as the Encoder: its Python value)
+    if item is None or isinstance(item, bool | int | str):
+        return False
+    if isinstance(item, float):
+        return not math.isfinite(item)
+    if isinstance(item, np.ndarray | bytes | bytearray | memoryview | dt.date | dt.time):
+        return True
+    return getattr(type(item), "__docsync_ref__", False) is True  # a model: {"id": ...}
+
+
+def _flat_items(types: set[type], below: int, levels: int) -> bool:
+    """Tell whether items of ``types`` at depth ``below`` surely put nothing at ``levels`` (else: walk them)."""
+    return types <= _LEAVES or (below < levels and types <= _FLAT)
+
+
+def nests_deeper(value: Any, levels: int = MAX_VALUE_DEPTH, *, at: int = 0) -> bool:
+    """Tell whether ``value``, written ``at`` levels into a value, nests past ``levels`` as the Decoder counts.
+
+    True exactly when a Decoder of ``max_depth=levels`` would refuse it as too deep.
+    Flat values cost no walk: a scalar or an array is looked at once, a list of plain
+    values (or of lines of them) in C-level passes over its item types.
+    """
+    stack: list[tuple[Any, int]] = [(value, at)]
+    pop, extend = stack.pop, stack.extend
+    while stack:
+        item, depth = pop()
+        kind = type(item)
+        if kind in _LEAVES:
+            continue
+        if kind is list or kind is tuple or (kind is not dict and isinstance(item, list | tuple)):
+            if depth >= levels:
+                return True
+            below = depth + ITEM_LEVELS
+            types = set(map(type, item))
+            if _flat_items(types, below, levels):
+                continue
+            # Lines of plain values (a MultiLine's column): their items in one pass over all lines.
+            if types == _LINES and below < levels and _flat_items(item_types(item), below + ITEM_LEVELS, levels):
+                continue
+            extend(zip(item, repeat(below)))
+        elif isinstance(item, dict):
+            if depth >= levels:
+                return True
+            if writes_as_map(item):
+                below = depth + MAP_LEVELS
+                extend(zip(item, repeat(below)))
+            else:
+                below = depth + ITEM_LEVELS
+                if _flat_items(set(map(type, item.values())), below, levels):
+                    continue
+            extend(zip(item.values(), repeat(below)))
+        elif isinstance(item, set | frozenset):
+            if depth >= levels:
+                return True
+            extend(zip(item, repeat(depth + SET_LEVELS)))
+        elif depth >= levels and _typed(item):
+            return True
+    return False
