@@ -8,6 +8,7 @@ The tree::
     ├── SerializationError         a value that cannot be encoded
     ├── DeserializationError       JSON or buffers that cannot be decoded safely
     ├── ValidationError            a property value of the wrong type (also a ValueError)
+    │   └── ValueTooDeepError      a value nested deeper than every client decodes (64 JSON levels)
     ├── PatchError                 a patch refused as a whole; the document is unchanged
     │   ├── UnknownModelError      a patch names a model id the document does not hold
     │   ├── UnknownPropertyError   a patch names a property the model does not have
@@ -85,6 +86,7 @@ __all__ = [
     "UnknownModelError",
     "UnknownPropertyError",
     "ValidationError",
+    "ValueTooDeepError",
     "closing_errors",
 ]
 
@@ -128,6 +130,10 @@ class DeserializationError(DocsyncError):
 
 class ValidationError(DocsyncError, ValueError):
     """A property was given a value of the wrong type."""
+
+
+class ValueTooDeepError(ValidationError):
+    """A value nests deeper than every client decodes (``MAX_VALUE_DEPTH``, 64 JSON levels); nothing changed."""
 
 
 class PatchError(DocsyncError):

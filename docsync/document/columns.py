@@ -11,6 +11,7 @@ import numpy as np
 from ..exceptions import ValidationError
 from .events import ColumnsPatchedEvent, ColumnsStreamedEvent
 from .properties import holds_models
+from .value_depth import column_nests_deeper, too_deep
 
 __all__ = [
     "apply_patches",
@@ -79,6 +80,10 @@ def check_stream(data: Mapping[str, Column], new: Mapping[str, Any], rollover: i
     lengths = {len(column) for column in rows.values()}
     if len(lengths) > 1:
         raise ValidationError(f"streamed columns have different lengths: {sorted(lengths)}")
+    for name, column in rows.items():
+        # The rows as items of their column (an array's are cast to its dtype: flat).
+        if type(column) is list and column_nests_deeper(data, column):
+            raise too_deep(f"streamed column {name!r}")
     return rows
 
 
@@ -165,6 +170,7 @@ def check_patches(data: Mapping[str, Column], patches: Mapping[str, Any]) -> dic
             raise ValidationError(f"patches of column {name!r} must be a list")
         column = data[name]
         items = []
+        cells: list[Any] = []  # the new cells of a list column, as items of it
         for entry in entries:
             if not (type(entry) is tuple or type(entry) is list or isinstance(entry, list | tuple)) or len(entry) != 2:
                 raise ValidationError(f"patch of column {name!r} must be (index, value) pairs")
@@ -189,7 +195,13 @@ def check_patches(data: Mapping[str, Column], patches: Mapping[str, Any]) -> dic
                     raise ValidationError(f"patch value {value!r:.40} does not fit column {name!r}")
             elif holds_models(value):
                 raise ValidationError(f"patch value of column {name!r} holds models: columns hold data")
+            elif isinstance(index, slice):
+                cells.extend(value)
+            else:
+                cells.append(value)
             items.append((index, value))
+        if cells and column_nests_deeper(data, cells):
+            raise too_deep(f"patch of column {name!r}")
         checked[name] = items
     return checked
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..exceptions import ValidationError
+from ..serialization.depth import ITEM_LEVELS
 from .properties import Color, Enum, Float, Property, String, models_in
 
 __all__ = ["AngleSpec", "ColorSpec", "MarkerSpec", "NumberSpec", "Spec", "StringSpec", "field", "value"]
@@ -57,7 +58,7 @@ def value(constant: Any, transform: Any = None) -> dict[str, Any]:
 class Spec(Property):
     """A constant of the ``constant`` property's type, or a column (maybe transformed)."""
 
-    __slots__ = ("constant", "strings_are_fields")
+    __slots__ = ("constant", "depth_bound", "strings_are_fields")
     may_hold_models = True
 
     def __init__(
@@ -65,6 +66,8 @@ class Spec(Property):
     ) -> None:
         self.constant = constant
         self.strings_are_fields = strings_are_fields
+        # {"value": constant}, {"field": name} or {"expr": model}, maybe with {"transform": model}.
+        self.depth_bound = ITEM_LEVELS + max(constant.depth_bound, 1)
         super().__init__(default, help=help)
 
     @property

@@ -26,12 +26,15 @@ from .patching import DocumentLimits, apply_events
 from .properties import Property, models_in
 from .pulled import PulledDocument
 from .shares import DocumentShare
+from .value_depth import check_message
 from .wire import DecodedPatch, decode_patch, model_definition, parse_document
 
 __all__ = ["DEFAULT_MAX_UPLOAD_BYTES", "CallbackScheduler", "Document"]
 
 #: How many callback errors a document keeps until the server reads them.
 _KEPT_CALLBACK_ERRORS = 10
+#: Message data that nests no deeper than a level: not measured.
+_FLAT_DATA = frozenset({bool, int, float, str, type(None)})
 
 logger = logging.getLogger("docsync.document")
 
@@ -369,7 +372,9 @@ class Document:
     # -- messages -------------------------------------------------------------------
 
     def send_message(self, msg_type: str, msg_data: Any = None, *, model: Model | None = None) -> None:
-        """Send an application-defined message to every connected client."""
+        """Send an application-defined message to every connected client (ValidationError: data too deep)."""
+        if type(msg_data) not in _FLAT_DATA:
+            check_message(msg_type, msg_data)
         self._notify(MessageSentEvent(msg_type, msg_data, model))
 
     def on_message(self, msg_type: str, callback: Callable[[MessageSentEvent], Any]) -> None:

@@ -9,7 +9,10 @@ import secrets
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar
 
-from ..exceptions import ValidationError
+import numpy as np
+
+from ..exceptions import ValidationError, ValueTooDeepError
+from ..serialization.depth import ITEM_LEVELS, nests_deeper
 from .collections import ColumnDataDict, TrackedDict, TrackedList
 from .events import (
     ColumnDataChangedEvent,
@@ -21,6 +24,7 @@ from .events import (
 )
 from .properties import ColumnData, Dict, List, Nullable, Property, String, base_property, models_in
 from .registry import register_model_class
+from .value_depth import MAX_VALUE_DEPTH, deletion_nests_deeper, entry_levels, too_deep, update_nests_deeper
 
 __all__ = ["Model", "ModelMeta", "is_empty_default", "is_unissued_id", "new_model_id"]
 
@@ -31,6 +35,8 @@ logger = logging.getLogger("docsync.document")
 _ID_PREFIX = secrets.token_hex(3)
 _id_counter = itertools.count(1)
 _SCALARS = (bool, int, float, str, type(None))
+#: Values that nest no deeper than a level: their depth is not measured.
+_FLAT = frozenset({bool, int, float, str, type(None), np.ndarray})
 
 
 #: The highest number ``new_model_id`` has issued (a race may leave it lower: never higher).
@@ -224,7 +230,10 @@ class Model(metaclass=ModelMeta):
         self._frozen_values: dict[str, Any] | None = None
         for attr, value in properties.items():
             prop = self.lookup(attr)
-            self._values[attr] = self._wrap(prop, self.validate_value(prop, value))
+            value = self.validate_value(prop, value)
+            if prop.depth_bound > MAX_VALUE_DEPTH and type(value) not in _FLAT and nests_deeper(value):
+                raise too_deep(f"{self.__type_name__}.{attr}")  # (as _set_value)
+            self._values[attr] = self._wrap(prop, value)
 
     def __repr__(self) -> str:
         return f"{self.__type_name__}(id={self._id!r})"
@@ -319,7 +328,12 @@ class Model(metaclass=ModelMeta):
         """
 
     def _set_value(self, prop: Property, value: Any, setter: Any) -> None:
-        self._store_value(prop, self._wrap(prop, self.validate_value(prop, value)), setter)
+        value = self.validate_value(prop, value)
+        # No deeper than every client decodes (value_depth.py), measured only where a value
+        # can nest that deep (a slider's value cannot: not even a call) and is not flat.
+        if prop.depth_bound > MAX_VALUE_DEPTH and type(value) not in _FLAT and nests_deeper(value):
+            raise too_deep(f"{self.__type_name__}.{prop.name}")
+        self._store_value(prop, self._wrap(prop, value), setter)
 
     def _store_value(self, prop: Property, value: Any, setter: Any) -> None:
         """Store ``value``, which ``validate_value`` and ``_wrap`` made what it is, and report the change.
@@ -397,6 +411,8 @@ class Model(metaclass=ModelMeta):
                 items = base.accepts_items(items)
             except ValidationError:
                 raise prop.fail(items, self.__type_name__) from None
+            if prop.depth_bound > MAX_VALUE_DEPTH and nests_deeper(items):  # (the rest of the list was taken)
+                raise too_deep(f"{self.__type_name__}.{prop.name}")
             if self._refines:  # judged as the whole list it leaves (a group's active)
                 after = list(container)
                 after[index : index + delete] = items
@@ -424,10 +440,18 @@ class Model(metaclass=ModelMeta):
         if not checked:
             try:
                 if isinstance(base, ColumnData):
-                    items = {k: base.accepts_column(k, v) for k, v in items.items()}
+                    # Each column measured as the data will hold it (value_depth.py).
+                    before, after = entry_levels(container, items)
+                    items = {k: base.accepts_column(k, v, None, after) for k, v in items.items()}
+                    if after > before and nests_deeper(list(container.values()), at=after - ITEM_LEVELS):
+                        raise ValueTooDeepError  # (now a map: every column two levels deeper)
                 else:
                     assert isinstance(base, Dict)
                     items = dict(base.accepts_item(k, v) for k, v in items.items())
+                    if prop.depth_bound > MAX_VALUE_DEPTH and update_nests_deeper(container, items):
+                        raise ValueTooDeepError
+            except ValueTooDeepError:
+                raise too_deep(f"{self.__type_name__}.{prop.name}") from None
             except ValidationError:
                 raise prop.fail(items, self.__type_name__) from None
         attr = prop.name
@@ -448,6 +472,9 @@ class Model(metaclass=ModelMeta):
             self._trigger(attr, old, container)
 
     def _dict_delete(self, prop: Property, container: TrackedDict, keys: list[Any], setter: Any) -> None:
+        # (Column data too: its columns are at the bound, and one "id" left makes it a map.)
+        if prop.depth_bound >= MAX_VALUE_DEPTH and deletion_nests_deeper(container, keys):
+            raise too_deep(f"{self.__type_name__}.{prop.name}")
         attr = prop.name
         old = self._old_copy(attr, container) if self._callbacks else container
         removed = [dict.pop(container, key) for key in keys]

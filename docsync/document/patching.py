@@ -7,7 +7,15 @@ from typing import Any
 
 import numpy as np
 
-from ..exceptions import NotWritableError, PatchError, UnknownModelError, UnknownPropertyError, ValidationError
+from ..exceptions import (
+    NotWritableError,
+    PatchError,
+    UnknownModelError,
+    UnknownPropertyError,
+    ValidationError,
+    ValueTooDeepError,
+)
+from ..serialization.depth import ITEM_LEVELS, nests_deeper
 from . import events as ev
 from .columns import Derive, apply_patches, apply_stream, check_patches, check_stream, patch_checked, stream_checked
 from .integrity import ChangeOutcome, DocumentLimits, check_outcome
@@ -27,6 +35,7 @@ from .properties import (
     base_property,
     models_in,
 )
+from .value_depth import MAX_VALUE_DEPTH, deletion_nests_deeper, entry_levels, too_deep, update_nests_deeper
 
 __all__ = ["DocumentLimits", "apply_events"]
 
@@ -496,6 +505,8 @@ def _check_changed(checker: _Checker, event: ev.ModelChangedEvent, setter: Any) 
                         value = base.accepts(value, plain)
                     else:
                         value = accepts(value)
+                except ValueTooDeepError:
+                    raise too_deep(f"{model.__type_name__}.{attr}") from None
                 except ValidationError as exc:
                     raise prop.fail(value, model.__type_name__) from exc.__cause__
                 if is_dictlike and from_client and type(value) is dict and type(_shape(prop)[0]) is ColumnData:
@@ -580,24 +591,33 @@ def _check_dict_set(
     name = model.__type_name__
     if not (is_dict or is_columns):
         raise PatchError(f"{name}.{prop.name} is not a dict")
+    current = checker.sim_dict(model, prop.name)
+    if current is None:
+        raise PatchError(f"{name}.{prop.name} is None, not a dict")
+    # Each entry was decoded within the bound by itself, not as the dict holds it: a
+    # column one level down, an entry of a map three (value_depth.py).
     try:
         if is_columns:
             accepts_column = base.accepts_column  # type: ignore[attr-defined]
             plain = checker.plain_lists
+            before, after = entry_levels(current, entries)
             if plain and type(base) is ColumnData:  # (a subclass's own check may differ)
-                checked_items = {k: accepts_column(k, v, plain) for k, v in entries.items()}
+                checked_items = {k: accepts_column(k, v, plain, after) for k, v in entries.items()}
             else:
-                checked_items = {k: accepts_column(k, v) for k, v in entries.items()}
+                checked_items = {k: accepts_column(k, v, None, after) for k, v in entries.items()}
+            if after > before and nests_deeper(list(current.values()), at=after - ITEM_LEVELS):
+                raise ValueTooDeepError  # (now a map: every column two levels deeper)
             if checker.from_client and type(base) is ColumnData:  # (a subclass's own check may differ)
                 _vetted(checker, checked_items)
         else:
             accepts_item = base.accepts_item  # type: ignore[attr-defined]
             checked_items = dict(accepts_item(k, v) for k, v in entries.items())
+            if prop.depth_bound > MAX_VALUE_DEPTH and update_nests_deeper(current, checked_items):
+                raise ValueTooDeepError
+    except ValueTooDeepError:
+        raise too_deep(f"{name}.{prop.name}") from None
     except ValidationError:
         raise prop.fail(entries, name) from None
-    current = checker.sim_dict(model, prop.name)
-    if current is None:
-        raise PatchError(f"{name}.{prop.name} is None, not a dict")
     if prop in model._model_properties:  # a tuple: no call for the many that hold none
         checker.attachable(checked_items)
     current.update(checked_items)
@@ -623,6 +643,13 @@ def _check_dict_delete(
             raise PatchError(f"{name}.{prop.name} has no key {key!r:.40}")
         assert current is not None
         current.pop(key)
+    # (As it was: the keys deleted are back. Column data too: one "id" column left is a map.)
+    if (
+        prop.depth_bound >= MAX_VALUE_DEPTH
+        and current is not None
+        and deletion_nests_deeper({**current, **dict.fromkeys(event.keys)}, event.keys)
+    ):
+        raise too_deep(f"{name}.{prop.name}")
     if model._refines and current is not None:
         _validate_after(checker, model, prop, dict(current))
     return lambda: model._dict_delete(prop, model._get_value(prop), list(event.keys), setter)

@@ -10,9 +10,12 @@ from typing import Any, cast
 
 import numpy as np
 
-from ..exceptions import ValidationError
+from ..exceptions import ValidationError, ValueTooDeepError
 from ..serialization import ALLOWED_DTYPES, dtype_name
+from ..serialization.depth import ITEM_LEVELS, MAP_LEVELS, MAX_VALUE_DEPTH, nests_deeper
+from ..serialization.encoder import writes_as_map
 from .registry import model_class
+from .value_depth import too_deep
 
 __all__ = [
     "AcceptedList",
@@ -41,6 +44,8 @@ __all__ = [
 ]
 
 _NO_DEFAULT = object()
+#: ``Property.depth_bound`` of a property whose values may nest without bound (Any_, ColumnData).
+_UNBOUNDED = 1 << 20
 
 
 class Property:
@@ -54,6 +59,9 @@ class Property:
     may_hold_models = False
     #: Whether a stored value is mutable in place (lists, dicts): defaults are copied.
     mutable = False
+    #: The most JSON levels a value it accepts can nest (serialization/depth.py counts
+    #: them): only a value of a property whose bound passes the Decoder's is measured.
+    depth_bound = _UNBOUNDED
 
     def __init__(self, default: Any = _NO_DEFAULT, *, help: str = "") -> None:
         self.name = ""
@@ -66,6 +74,8 @@ class Property:
         if callable(value):
             return value
         self.accepts(value)
+        if self.depth_bound > MAX_VALUE_DEPTH and nests_deeper(value):
+            raise ValidationError(f"a default nested deeper than {MAX_VALUE_DEPTH} JSON levels")
         return value
 
     def implicit_default(self) -> Any:
@@ -103,6 +113,8 @@ class Property:
         """Return the value to store, or raise a ValidationError naming ``model``."""
         try:
             return self.accepts(value)
+        except ValueTooDeepError:
+            raise too_deep(f"{model}.{self.name}") from None
         except ValidationError as exc:
             raise self.fail(value, model) from exc.__cause__
 
@@ -205,6 +217,7 @@ class Bool(Property):
 
     __slots__ = ()
     expected = "a bool"
+    depth_bound = 0
 
     def implicit_default(self) -> Any:
         return False
@@ -220,6 +233,7 @@ class Int(Property):
 
     __slots__ = ()
     expected = "an int"
+    depth_bound = 0
 
     def implicit_default(self) -> Any:
         return 0
@@ -237,6 +251,7 @@ class Float(Property):
 
     __slots__ = ()
     expected = "a float"
+    depth_bound = 1  # (a NaN or an infinity: a typed object)
 
     def implicit_default(self) -> Any:
         return 0.0
@@ -254,6 +269,7 @@ class String(Property):
 
     __slots__ = ()
     expected = "a string"
+    depth_bound = 0
 
     def implicit_default(self) -> Any:
         return ""
@@ -273,6 +289,7 @@ class Bytes(Property):
 
     __slots__ = ()
     expected = "bytes"
+    depth_bound = 1
 
     def implicit_default(self) -> Any:
         return b""
@@ -289,6 +306,7 @@ class Enum(Property):
     """One of a fixed set of strings; the first is the default."""
 
     __slots__ = ("values",)
+    depth_bound = 0
 
     def __init__(self, *values: str, default: Any = _NO_DEFAULT, help: str = "") -> None:
         if not values:
@@ -309,11 +327,12 @@ class Enum(Property):
 class Nullable(Property):
     """None, or a value of the wrapped type."""
 
-    __slots__ = ("inner", "may_hold_models")
+    __slots__ = ("depth_bound", "inner", "may_hold_models")
 
     def __init__(self, inner: Property, default: Any = None, *, help: str = "") -> None:
         self.inner = inner
         self.may_hold_models = inner.may_hold_models  # asked per change: a slot, not a call
+        self.depth_bound = inner.depth_bound
         super().__init__(default, help=help)
 
     @property
@@ -336,6 +355,7 @@ class Instance(Property):
 
     __slots__ = ("_target",)
     may_hold_models = True
+    depth_bound = 1  # a reference
 
     def __init__(self, target: type | str, default: Any = None, *, help: str = "") -> None:
         self._target = target
@@ -374,6 +394,7 @@ class Color(Property):
 
     __slots__ = ()
     expected = "a CSS color"
+    depth_bound = 0
     _pattern = re.compile(
         r"^(#[0-9a-fA-F]{3}|#[0-9a-fA-F]{4}|#[0-9a-fA-F]{6}|#[0-9a-fA-F]{8}"
         r"|rgba?\(\s*[\d.]+%?\s*,\s*[\d.]+%?\s*,\s*[\d.]+%?\s*(,\s*[\d.]+\s*)?\)"
@@ -394,6 +415,7 @@ class Datetime(Property):
 
     __slots__ = ()
     expected = "a datetime"
+    depth_bound = 1
 
     def accepts(self, value: Any) -> Any:
         if isinstance(value, dt.datetime):
@@ -411,6 +433,7 @@ class Date(Property):
 
     __slots__ = ()
     expected = "a date"
+    depth_bound = 1
 
     def accepts(self, value: Any) -> Any:
         if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
@@ -428,6 +451,7 @@ class Time(Property):
 
     __slots__ = ()
     expected = "a time"
+    depth_bound = 1
 
     def accepts(self, value: Any) -> Any:
         if isinstance(value, dt.time):
@@ -443,12 +467,13 @@ class Time(Property):
 class Either(Property):
     """A value of any one of the given types, tried in order."""
 
-    __slots__ = ("choices", "may_hold_models")
+    __slots__ = ("choices", "depth_bound", "may_hold_models")
 
     def __init__(self, *choices: Property, default: Any = _NO_DEFAULT, help: str = "") -> None:
         self.choices = choices
         # Asked on every change of the property (a slider's value): its choices never change.
         self.may_hold_models = any(choice.may_hold_models for choice in choices)
+        self.depth_bound = max(choice.depth_bound for choice in choices)
         first = choices[0].default() if default is _NO_DEFAULT else default
         super().__init__(first, help=help)
 
@@ -480,11 +505,12 @@ class Either(Property):
 class Tuple(Property):
     """A fixed-length tuple with a type per position."""
 
-    __slots__ = ("items", "may_hold_models")
+    __slots__ = ("depth_bound", "items", "may_hold_models")
 
     def __init__(self, *items: Property, default: Any = _NO_DEFAULT, help: str = "") -> None:
         self.items = items
         self.may_hold_models = any(item.may_hold_models for item in items)
+        self.depth_bound = ITEM_LEVELS + max((item.depth_bound for item in items), default=0)
         first = tuple(item.default() for item in items) if default is _NO_DEFAULT else default
         super().__init__(first, help=help)
 
@@ -513,12 +539,13 @@ class AcceptedList(list):  # type: ignore[type-arg]
 class List(Property):
     """A list of items of one type; edits in place travel as splices."""
 
-    __slots__ = ("item", "may_hold_models")
+    __slots__ = ("depth_bound", "item", "may_hold_models")
     mutable = True
 
     def __init__(self, item: Property, default: Any = _NO_DEFAULT, *, help: str = "") -> None:
         self.item = item
         self.may_hold_models = item.may_hold_models  # asked per change: a slot, not a call
+        self.depth_bound = ITEM_LEVELS + item.depth_bound
         super().__init__(list if default is _NO_DEFAULT else default, help=help)
 
     @property
@@ -554,13 +581,14 @@ _KEPT_AS_THEY_ARE: dict[type[Property], set[type]] = {Int: {int}, Float: {float}
 class Dict(Property):
     """A dict with typed keys and values; edits in place travel per key."""
 
-    __slots__ = ("key", "may_hold_models", "value")
+    __slots__ = ("depth_bound", "key", "may_hold_models", "value")
     mutable = True
 
     def __init__(self, key: Property, value: Property, default: Any = _NO_DEFAULT, *, help: str = "") -> None:
         self.key = key
         self.value = value
         self.may_hold_models = key.may_hold_models or value.may_hold_models
+        self.depth_bound = MAP_LEVELS + max(key.depth_bound, value.depth_bound)  # (written as a map, or shallower)
         super().__init__(dict if default is _NO_DEFAULT else default, help=help)
 
     @property
@@ -591,22 +619,30 @@ class ColumnData(Property):
     __slots__ = ()
     expected = "a dict of column name to ndarray or list"
     mutable = True
+    #: Its check refuses (ValueTooDeepError) a column deeper than every client decodes:
+    #: measured there, in the pass that looks for models, not again.
+    depth_bound = MAX_VALUE_DEPTH
 
     def __init__(self, default: Any = _NO_DEFAULT, *, help: str = "") -> None:
         super().__init__(dict if default is _NO_DEFAULT else default, help=help)
 
     def accepts(self, value: Any, plain: Mapping[int, list[Any]] | None = None) -> Any:
         if isinstance(value, dict):
-            return {k: self.accepts_column(k, v, plain) for k, v in value.items()}
+            at = MAP_LEVELS if writes_as_map(value) else ITEM_LEVELS  # (a column named "type": a map)
+            return {k: self.accepts_column(k, v, plain, at) for k, v in value.items()}
         raise _refuse(self.expected)
 
-    def accepts_column(self, name: Any, column: Any, plain: Mapping[int, list[Any]] | None = None) -> Column:
-        """Validate one column; tuples become lists.
+    def accepts_column(
+        self, name: Any, column: Any, plain: Mapping[int, list[Any]] | None = None, at: int = ITEM_LEVELS
+    ) -> Column:
+        """Validate one column, ``at`` JSON levels into its data; tuples become lists.
 
         ``plain``: lists of plain values a decoder took from the message it read, by id
         (``Decoder``'s ``plain_lists``); one of them is stored as it is, without the scan
         for models in it (its item types were seen) and without a copy (it is nobody
-        else's).
+        else's). ``at``: 1 in data written as an object, 3 in one written as a map
+        (value_depth.column_levels); a column deeper than every client decodes there is
+        refused (ValueTooDeepError).
         """
         if not isinstance(name, str):
             raise _refuse(self.expected)
@@ -622,10 +658,16 @@ class ColumnData(Property):
         if isinstance(column, list | tuple):
             if plain is not None and plain.get(id(column)) is column:
                 return column  # (a client's 1M floats: a pass and a copy of 8 MB fewer)
+            # Plain values, or lines of them (nearly every column): no model, and a level or
+            # two, told by their item types alone (holds_models' own first passes).
+            if _plainly_free(column):
+                return list(column)
             # A column holds data: a model in it would be a reference the document
             # does not index, which no receiver could resolve.
             if holds_models(column):
                 raise _refuse(self.expected)
+            if nests_deeper(column, at=at):
+                raise ValueTooDeepError(f"column {name!r:.40}")
             return list(column)
         raise _refuse(self.expected)
 

@@ -57,11 +57,6 @@ def _typed(item: Any) -> bool:
     return getattr(type(item), "__docsync_ref__", False) is True  # a model: {"id": ...}
 
 
-def _flat_items(types: set[type], below: int, levels: int) -> bool:
-    """Tell whether items of ``types`` at depth ``below`` surely put nothing at ``levels`` (else: walk them)."""
-    return types <= _LEAVES or (below < levels and types <= _FLAT)
-
-
 def nests_deeper(value: Any, levels: int = MAX_VALUE_DEPTH, *, at: int = 0) -> bool:
     """Tell whether ``value``, written ``at`` levels into a value, nests past ``levels`` as the Decoder counts.
 
@@ -69,6 +64,8 @@ def nests_deeper(value: Any, levels: int = MAX_VALUE_DEPTH, *, at: int = 0) -> b
     Flat values cost no walk: a scalar or an array is looked at once, a list of plain
     values (or of lines of them) in C-level passes over its item types.
     """
+    # Items of types all in _LEAVES put nothing at any depth; of types all in _FLAT, nothing
+    # past their own level (a NaN, an array): such lists and objects are not walked.
     stack: list[tuple[Any, int]] = [(value, at)]
     pop, extend = stack.pop, stack.extend
     while stack:
@@ -81,11 +78,13 @@ def nests_deeper(value: Any, levels: int = MAX_VALUE_DEPTH, *, at: int = 0) -> b
                 return True
             below = depth + ITEM_LEVELS
             types = set(map(type, item))
-            if _flat_items(types, below, levels):
+            if types <= _LEAVES or (below < levels and types <= _FLAT):
                 continue
-            # Lines of plain values (a MultiLine's column): their items in one pass over all lines.
-            if types == _LINES and below < levels and _flat_items(item_types(item), below + ITEM_LEVELS, levels):
-                continue
+            if types == _LINES and below < levels:
+                # Lines of plain values (a MultiLine's column): their items in one pass over all lines.
+                types = item_types(item)
+                if types <= _LEAVES or (below + ITEM_LEVELS < levels and types <= _FLAT):
+                    continue
             extend(zip(item, repeat(below)))
         elif isinstance(item, dict):
             if depth >= levels:
@@ -95,7 +94,8 @@ def nests_deeper(value: Any, levels: int = MAX_VALUE_DEPTH, *, at: int = 0) -> b
                 extend(zip(item, repeat(below)))
             else:
                 below = depth + ITEM_LEVELS
-                if _flat_items(set(map(type, item.values())), below, levels):
+                types = set(map(type, item.values()))
+                if types <= _LEAVES or (below < levels and types <= _FLAT):
                     continue
             extend(zip(item.values(), repeat(below)))
         elif isinstance(item, set | frozenset):

@@ -75,7 +75,7 @@ def is_reference_type(value: object) -> bool:
     return getattr(type(value), "__docsync_ref__", False) is True
 
 
-def writes_as_map(value: dict[Any, Any]) -> bool:
+def writes_as_map(value: Mapping[Any, Any]) -> bool:
     """Tell whether a dict is written as a ``map`` (else as a plain JSON object)."""
     # A plain JSON object is only unambiguous when it cannot be mistaken for a typed
     # value (a "type" key) or a reference (exactly one "id" key).

@@ -101,6 +101,50 @@ def streamed(doc: Document) -> None:
     )
 
 
+def nested_lists(levels: int) -> Any:
+    """A value ``levels`` JSON levels deep: lists around a number."""
+    value: Any = 1
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+def deep_writes(doc: Document) -> None:
+    """A source and a "write" message whose callback writes a value as many JSON levels deep as the message asks.
+
+    ``[kind, levels]``: the whole column data, one column, a streamed row, a patched cell,
+    an item appended to a FactorRange's factors, or a message to the clients, each
+    ``levels`` deep as the property's value (or the message's data); what the write
+    raised goes into the ``said`` Div.
+    """
+    source = ColumnDataSource(data={"x": [1.0, 2.0], "s": [[1], [2]]}, name="source")
+    factors = builtin.FactorRange(factors=["a"], name="factors")
+    said = Div(text="", name="said")
+
+    def write(event: MessageSentEvent) -> None:
+        kind, levels = event.msg_data
+        try:
+            if kind == "data":  # the data, a column, an item: the item two levels down
+                source.data = {"x": [1.0, 2.0], "s": [nested_lists(levels - 2), [2]]}
+            elif kind == "column":
+                source.data["s"] = [nested_lists(levels - 2), [2]]
+            elif kind == "stream":
+                source.stream({"x": [3.0], "s": [nested_lists(levels - 2)]})
+            elif kind == "patch":
+                source.patch({"s": [(0, nested_lists(levels - 2))]})
+            elif kind == "factors":
+                factors.factors.append(nested_lists(levels - 1))
+            elif kind == "message":
+                doc.send_message("echo", nested_lists(levels))
+            said.text = f"took {kind} {levels}"
+        except ValueError as exc:
+            said.text = f"refused: {exc}"
+
+    doc.on_message("write", write)
+    doc.add_root(Column(said, source, name="root"))
+    doc.add_root(factors)
+
+
 def only_alice(user: Any, app_path: str) -> bool:
     """An access rule: only the user named alice (named as ``callable:...``)."""
     return bool(getattr(user, "is_authenticated", False) and user.get_username() == "alice")

@@ -47,6 +47,7 @@ TEST_APPS = {
     "offered": "tests.hardening.apps.offered",
     "bridged": "tests.hardening.bridged.bridged",
     "swapper": "tests.hardening.apps.swapper",
+    "deep_writes": "tests.hardening.apps.deep_writes",
 }
 
 ROOT_URLCONF = "tests.hardening.urls"

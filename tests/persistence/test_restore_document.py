@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import numpy as np
 import pytest
@@ -10,7 +11,8 @@ import pytest
 from docsync.document import Document
 from docsync.document.models import Div, Slider
 from docsync.document.restore import match_models, restore_document
-from docsync.exceptions import DeserializationError
+from docsync.exceptions import DeserializationError, ValidationError
+from docsync.server.persistence import Snapshot, decode_snapshot, encode_snapshot
 
 from .apps import Notes, board
 
@@ -104,3 +106,44 @@ def test_a_bad_value_in_the_snapshot_changes_nothing() -> None:
         restore_document(doc, broken, buffers, match_models(doc, broken, app_ids), max_array_elements=1 << 20)
     assert doc.to_json()[0] == before
     assert isinstance(doc.get_model_by_name("notes"), Notes)
+
+
+def test_a_value_at_the_depth_bound_is_restored_from_a_snapshot_and_one_past_never_taken() -> None:
+    # The application's value one level past the bound was taken: its snapshot then
+    # failed to restore ("value nested deeper than 64 levels", the Decoder's), and the
+    # session was lost with it. At the bound, the snapshot's binary form round-trips.
+    def deep(levels: int) -> Any:
+        value: Any = 1.5
+        for _ in range(levels):
+            value = [value]
+        return value
+
+    doc, app_ids = made()
+    source = doc.get_model_by_name("source")
+    with pytest.raises(ValidationError, match=r"^ColumnDataSource.data nested deeper than 64 JSON levels$"):
+        source.data = {"x": [1.0], "s": [deep(63)]}  # type: ignore[union-attr]  # data, column, item: 65
+    source.data = {"x": [1.0], "s": [deep(62)]}  # type: ignore[union-attr]
+    saved, buffers = doc.to_json()
+    snapshot = Snapshot(
+        session_id="s1",
+        app_path="board",
+        incarnation="abc123",
+        seq=1,
+        user_id=None,
+        created=1.5,
+        saved=2.5,
+        doc=saved,
+        buffers=[(i, bytes(memoryview(b).cast("B"))) for i, b in buffers],
+        app_ids=app_ids,
+        fences={},
+        answers=[],
+        forgotten_seq=0,
+        client_models=0,
+    )
+    read = decode_snapshot(encode_snapshot(snapshot, 1 << 20), app_path="board", session_id="s1", max_bytes=1 << 20)
+    restored, _ = made()
+    restore_document(
+        restored, read.doc, dict(read.buffers), match_models(restored, read.doc, app_ids), max_array_elements=1 << 20
+    )
+    assert restored.get_model_by_name("source").data["s"] == [deep(62)]  # type: ignore[union-attr]
+    assert by_id(restored.to_json()[0]) == by_id(saved)
