@@ -6,7 +6,9 @@ document" are made per thread (and per asyncio task) here. Serializing a model s
 the defaults it leaves out (``install_lean_serialization``: the same JSON, several
 times faster), checked against the installed Bokeh's own in tests/bokeh/. A model makes
 its empty default lists and dicts when they are first used rather than when it is built
-(``install_lean_models``: a session's document is about a fifth smaller).
+(``install_lean_models``: a session's document is about a fifth smaller). A value the
+application writes deeper than a pull can write is refused before it changes anything
+(``install_value_depth_bound``).
 """
 
 from __future__ import annotations
@@ -25,16 +27,20 @@ from typing import Any
 import bokeh
 import bokeh.io.doc
 import bokeh.model.util
+import numpy as np
 from bokeh.core.has_props import HasProps
-from bokeh.core.property.descriptors import UnsetValueError
+from bokeh.core.property.bases import Property
+from bokeh.core.property.descriptors import PropertyDescriptor, UnsetValueError
 from bokeh.core.property.singletons import Intrinsic, Undefined
-from bokeh.core.property.wrappers import PropertyValueContainer
+from bokeh.core.property.wrappers import PropertyValueColumnData, PropertyValueContainer
 from bokeh.core.serialization import Deserializer
+from bokeh.document.events import ColumnsPatchedEvent, ColumnsStreamedEvent
 from bokeh.settings import settings as bokeh_settings
 from bokeh.util.serialization import make_id
 from packaging.version import Version
 
-from ..exceptions import PatchError
+from ..exceptions import PatchError, ValueTooDeepError
+from .value_depth import MAX_VALUE_DEPTH, TYPED_LEVELS, nests_deeper
 
 __all__ = [
     "CLIENT_NDARRAY_DTYPES",
@@ -50,6 +56,7 @@ __all__ = [
     "install_lean_models",
     "install_lean_serialization",
     "install_thread_safe_curdoc",
+    "install_value_depth_bound",
     "is_server_id",
     "lifecycle_hook",
     "message_callbacks",
@@ -166,30 +173,6 @@ CLIENT_NDARRAY_DTYPES = frozenset(
 )
 
 
-#: How deep a client's patch may nest its values: JSON levels counted from the message's
-#: content, each value as Bokeh's serializer writes it back (a plain JSON object as its
-#: map, three levels; a model's attributes counted afresh, its own depth being
-#: nesting.py's). A pull then stays well under the 255 levels orjson (and Bokeh's
-#: recursive serializer) can write: ~6 + 64 (models) + 128.
-MAX_VALUE_DEPTH = 128
-
-#: JSON levels a typed value adds where Bokeh writes it back, before the values it holds
-#: (a list's level is counted where the list is met).
-_TYPED_LEVELS = {
-    "map": 3,  # {"type": "map", "entries": [[key, value], ...]}
-    "set": 2,  # {"type": "set", "entries": [...]}
-    "array": 1,  # decoded to a list, written as one
-    "ndarray": 1,  # {"type": "ndarray", "array": [...]}
-    "typed_array": 1,
-    "bytes": 1,
-    "slice": 1,
-    "value": 1,
-    "field": 1,
-    "expr": 1,
-    "event": 1,
-}
-
-
 class BoundedDeserializer(Deserializer):
     """Bokeh's ``Deserializer`` for a client's message, bounded in what that message makes it allocate.
 
@@ -203,11 +186,11 @@ class BoundedDeserializer(Deserializer):
     (PatchError) with nothing applied. Overrides Bokeh's private ``_decode_bytes``,
     ``_decode_ndarray`` and ``_decode_object_ref`` (tests/hardening/test_hostile_bokeh_bombs.py).
 
-    Nor may its values nest deeper than ``MAX_VALUE_DEPTH`` as a pull writes them: a
-    plain JSON object is one level on the wire and three in the pull (Bokeh writes every
-    dict as a map), so 85 of them nested, well within a frame's 128 levels, left a
-    document no pull could encode (orjson's 255 levels), and every tab opening the
-    session was closed with 1011. A ``number``'s value is a string or a number: Bokeh
+    Nor may its values nest deeper than ``MAX_VALUE_DEPTH`` as a pull writes them
+    (value_depth.py counts them): a plain JSON object is one level on the wire and three
+    in the pull (Bokeh writes every dict as a map), so 85 of them nested, well within a
+    frame's 128 levels, left a document no pull could encode (orjson's 255 levels), and
+    every tab opening the session was closed with 1011. A ``number``'s value is a string or a number: Bokeh
     passed anything else on undecoded (``_decode`` and ``_decode_number`` overridden;
     tests/hardening/test_hostile_bokeh_values.py).
     """
@@ -235,7 +218,7 @@ class BoundedDeserializer(Deserializer):
             if kind is None and "type" not in obj:
                 levels = 0 if "id" in obj else 3  # a reference; a plain object, written as a map
             else:
-                levels = _TYPED_LEVELS.get(kind, 0) if isinstance(kind, str) else 0
+                levels = TYPED_LEVELS.get(kind, 0) if isinstance(kind, str) else 0
         else:
             return obj
         self._depth += levels
@@ -506,3 +489,88 @@ def install_lean_models() -> None:
     if HasProps.__init__ is _original_init:
         HasProps.__init__ = _lean_init  # type: ignore[method-assign,assignment]
         bokeh.model.util.visit_immediate_value_references = _lean_visit
+
+
+# -- the application's values: no deeper than a pull can write ------------------------------
+
+_original_prepare = Property.prepare_value
+_original_notify_mutated = PropertyDescriptor._notify_mutated
+_original_stream = PropertyValueColumnData._stream
+_original_patch = PropertyValueColumnData._patch
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+#: Hints of changes whose new rows or cells were measured before they were written.
+_MEASURED = frozenset({ColumnsStreamedEvent, ColumnsPatchedEvent})
+#: JSON levels between column data, as Bokeh writes it (a map), and a column's items.
+_DATA, _IN_LIST, _IN_ARRAY = 3, 1, 2
+
+
+def _too_deep(owner: Any, name: str) -> ValueTooDeepError:
+    shown = owner if isinstance(owner, HasProps) else getattr(owner, "__name__", owner)
+    why = f"value nested deeper than {MAX_VALUE_DEPTH} JSON levels (as Bokeh writes it)"
+    return ValueTooDeepError(f"failed to validate {shown}.{name}: {why}")  # (Bokeh's own words around it)
+
+
+def _prepare_value(self: Any, owner: Any, name: str, value: Any, *, hint: Any = None) -> Any:
+    """``Property.prepare_value``, refusing (ValueTooDeepError) a value deeper than ``MAX_VALUE_DEPTH``."""
+    value = _original_prepare(self, owner, name, value, hint=hint)
+    if type(value) in _SCALARS or type(hint) in _MEASURED or not nests_deeper(value):
+        return value
+    raise _too_deep(owner, name)
+
+
+def _notify_mutated(self: Any, obj: Any, old: Any, hint: Any = None) -> None:
+    """``PropertyDescriptor._notify_mutated``; a container changed in place past the bound is put back first."""
+    try:
+        _original_notify_mutated(self, obj, old, hint=hint)
+    except ValueTooDeepError:
+        # Bokeh changed it, then asked: as it was (``old``, its copy), nothing reported.
+        container = self.__get__(obj, type(obj))
+        if isinstance(container, list):
+            list.__setitem__(container, slice(None), old)
+        elif isinstance(container, dict):
+            dict.clear(container)
+            dict.update(container, old)
+        elif isinstance(container, set):
+            set.clear(container)
+            set.update(container, old)
+        raise
+
+
+def _stream(self: Any, doc: Any, source: Any, new_data: Any, rollover: Any = None, setter: Any = None) -> None:
+    """``PropertyValueColumnData._stream``, its rows measured first (its columns are extended in place)."""
+    for name, rows in new_data.items():
+        # List rows joining an array: written as the array's items.
+        into_array = isinstance(self.get(name), np.ndarray) and not isinstance(rows, np.ndarray)
+        if nests_deeper(rows, at=_DATA + into_array):
+            raise _too_deep(source, "data")
+    _original_stream(self, doc, source, new_data, rollover, setter)
+
+
+def _patch(self: Any, doc: Any, source: Any, patches: Any, setter: Any = None) -> None:
+    """``PropertyValueColumnData._patch``, its cells measured first (its columns are written in place)."""
+    for name, entries in patches.items():
+        at = _DATA + (_IN_ARRAY if isinstance(self.get(name), np.ndarray) else _IN_LIST)
+        for index, value in entries:
+            if isinstance(index, slice):
+                cells = value.tolist() if isinstance(value, np.ndarray) else list(value)
+                deeper = nests_deeper(cells, at=at - _IN_LIST)
+            else:  # a cell (or, of an array of arrays, a part of one: numbers)
+                deeper = nests_deeper(value, at=at)
+            if deeper:
+                raise _too_deep(source, "data")
+    _original_patch(self, doc, source, patches, setter)
+
+
+def install_value_depth_bound() -> None:
+    """Refuse an application's value deeper than a pull can write, before it changes anything (see above).
+
+    Set whole, changed in place, streamed or patched: each reaches ``prepare_value``
+    (after an in-place change, which is put back) or is measured before it is written.
+    Without it a value ~85 dicts deep was stored, the change's own encoding raised in the
+    application's callback, and every pull of the session failed (1011).
+    """
+    if Property.prepare_value is _original_prepare:
+        Property.prepare_value = _prepare_value  # type: ignore[method-assign]
+        PropertyDescriptor._notify_mutated = _notify_mutated  # type: ignore[method-assign]
+        PropertyValueColumnData._stream = _stream  # type: ignore[method-assign]
+        PropertyValueColumnData._patch = _patch  # type: ignore[method-assign]

@@ -13,7 +13,13 @@ from ..protocol import Message, error, server_info_reply
 from ..protocol.msgtypes import ACK, ERROR, OK, PATCH_DOC, PULL_DOC_REQ, PUSH_DOC, SERVER_INFO_REQ
 from . import pages
 from .application import load_bokeh_application
-from .compat import check_version, install_lean_models, install_lean_serialization, install_thread_safe_curdoc
+from .compat import (
+    check_version,
+    install_lean_models,
+    install_lean_serialization,
+    install_thread_safe_curdoc,
+    install_value_depth_bound,
+)
 from .context import BokehApplicationContext
 
 __all__ = ["PUSH_REFUSAL", "BokehDialect", "dialect"]
@@ -33,6 +39,7 @@ class BokehDialect:
         install_thread_safe_curdoc()
         install_lean_serialization()
         install_lean_models()
+        install_value_depth_bound()
         # Bokeh imports pandas lazily, from whichever worker thread first streams or
         # sets a DataFrame; two threads doing it at once saw a half-imported module.
         with contextlib.suppress(ImportError):

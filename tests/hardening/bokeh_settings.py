@@ -46,6 +46,8 @@ DOCSYNC = {
         "bk_board_html": {"app": BOARD, "kind": "bokeh", "shareable": True, "client_html": True},
         "bk_board_own": {"app": BOARD, "kind": "bokeh"},
         "bk_board_strict": {"app": BOARD, "kind": "bokeh", "client_html": False},
+        # Writes values as deep as a client asks (tests/hardening/test_app_value_depth_bokeh.py).
+        "bk_deep": {"app": "tests.hardening.bokeh_deep:deep_writes", "kind": "bokeh"},
         # A directory app with static files, for staff only (tests/hardening/test_hostile_bokeh_http.py).
         "bk_lifecycle_staff": {"app": str(GALLERY / "lifecycle"), "kind": "bokeh", "access": "staff"},
     },
