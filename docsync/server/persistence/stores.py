@@ -83,7 +83,6 @@ class SessionStore(ABC):
         """Release connections."""
 
 
-_EXPIRY_EVERY = 64  # a session's record set has its expiry pushed back every this many records
 _WRITE_ATTEMPTS = 5  # a database busy with another writer (SQLite's single writer) is tried again
 _JOURNAL_BUSY_MS = 1000  # the journal's SQLite connection waits this long for another writer
 
@@ -401,20 +400,16 @@ class RedisStore(SessionStore):
                 self._appender = RespAppender(url)
             commands: list[list[bytes]] = []
             for session_id, number, data in records:
-                name = (self.journal_prefix + session_id).encode()
-                commands.append([b"ZADD", name, str(number).encode(), data])
-                if number % _EXPIRY_EVERY == 1:
-                    commands.append([b"PEXPIRE", name, str(ttl).encode()])
+                commands.append([b"ZADD", (self.journal_prefix + session_id).encode(), str(number).encode(), data])
+            for session_id in _sessions_of(records):
+                commands.append([b"PEXPIRE", (self.journal_prefix + session_id).encode(), str(ttl).encode()])
             await self._appender.run(commands)
             return
         async with self._client().pipeline(transaction=False) as pipe:
             for session_id, number, data in records:
-                key = self.journal_prefix + session_id
-                pipe.zadd(key, {data: number})
-                if number % _EXPIRY_EVERY == 1:
-                    # The set's expiry, pushed back every so many records (not every one: a
-                    # command less per change), as long after as a snapshot lives.
-                    pipe.pexpire(key, ttl)
+                pipe.zadd(self.journal_prefix + session_id, {data: number})
+            for session_id in _sessions_of(records):
+                pipe.pexpire(self.journal_prefix + session_id, ttl)
             await pipe.execute()
 
     async def load_records(self, session_id: str) -> list[bytes]:
@@ -514,6 +509,15 @@ class RespAppender:
         if self._writer is not None:
             self._writer.close()
         self._reader = self._writer = None
+
+
+def _sessions_of(records: list[tuple[str, int, bytes]]) -> list[str]:
+    """Return the sessions a batch of records belongs to, each once, in order."""
+    # Each one's record set then expires SNAPSHOT_LIFETIME after its last record: never
+    # before the snapshot its newest records follow, written (and expiring) earlier. Set
+    # only every 64 records, it expired with acknowledged changes in it that no snapshot
+    # held yet, and the set its next records made again had no expiry at all.
+    return list(dict.fromkeys(session_id for session_id, _, _ in records))
 
 
 def _redis_url() -> str:
