@@ -15,7 +15,7 @@ The tree::
     │   └── NotWritableError       a patch from a client sets a property it may not set
     ├── ConfigurationError         the ``DOCSYNC`` setting is wrong
     ├── SessionGone                a session is not held by this process (admin commands)
-    ├── SnapshotError              a session snapshot that cannot be restored (corrupt, foreign, too big)
+    ├── SnapshotError              a session snapshot that cannot be restored, or written for a new session
     └── ConnectionClosingError     the server ends a websocket (each kind: its close code)
         ├── AccessRefusedError     token, origin, user or access rule refused      close 1008
         │   └── TokenError         a token missing, forged, expired or for another app
@@ -163,7 +163,7 @@ class SessionGone(DocsyncError, LookupError):
 
 
 class SnapshotError(DocsyncError):
-    """A session snapshot that cannot be restored: corrupt, of another application, or too big."""
+    """A session snapshot that cannot be restored (corrupt, foreign, too big), or written for a new session."""
 
 
 class ConnectionClosingError(DocsyncError):

@@ -13,7 +13,7 @@ from bokeh.io.doc import patch_curdoc
 from bokeh.server.callbacks import NextTickCallback, PeriodicCallback, SessionCallback, TimeoutCallback
 from bokeh.util.serialization import make_id
 
-from ..exceptions import ApplicationLoadError
+from ..exceptions import ApplicationLoadError, SnapshotError, StoreUnavailableError
 from ..limits import document_limits
 from ..server.admission import shareable
 from ..server.application_context import ApplicationContext
@@ -125,7 +125,17 @@ class BokehApplicationContext(ApplicationContext):
                     logger.exception("error in on_session_restored of Bokeh application %s", self.path)
             # Before anyone sees it: its records build on this snapshot (a restored
             # session's models have this process's ids, so it is saved again too).
-            await saver.save(session)
+            try:
+                await saver.save(session, first=True)
+            except (StoreUnavailableError, SnapshotError):
+                # Not in the store, so not made: its changes could be acknowledged and
+                # then lost with the process (a restored one lives on in the store).
+                saver.keeper.dropped(session)
+                await session.destroy_callbacks()
+                if snapshot is None:
+                    await self._hook("on_session_destroyed", session_context)
+                await session.destroy()
+                raise
         self.sessions[session_id] = session  # type: ignore[assignment]
         self.sessions_created += 1
         return session

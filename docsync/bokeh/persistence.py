@@ -38,7 +38,7 @@ from bokeh.document import Document
 from bokeh.document.events import DocumentPatchedEvent
 
 from ..conf import docsync_settings
-from ..exceptions import SnapshotError
+from ..exceptions import SnapshotError, StoreUnavailableError
 from ..server.persistence import SavedState, SnapshotKeeper, keeper_of
 from ..server.persistence.capture import user_id_of
 from ..server.persistence.snapshot import pack, unpack
@@ -396,8 +396,13 @@ class BokehKeeper:
 
     # -- writing ----------------------------------------------------------------------
 
-    async def save(self, session: BokehSession) -> bool:
-        """Snapshot ``session`` now: captured under its lock, written with no lock held."""
+    async def save(self, session: BokehSession, *, first: bool = False) -> bool:
+        """Snapshot ``session`` now: captured under its lock, written with no lock held.
+
+        ``first``: the snapshot a session made (or restored) now must have before anyone
+        sees it, as its records build on it: raise StoreUnavailableError if the store
+        cannot take it, SnapshotError if it is over ``MAX_SNAPSHOT_BYTES``.
+        """
         state = self.keeper.states.get(session.id)
         if state is None:
             return False
@@ -412,9 +417,11 @@ class BokehKeeper:
             await self.keeper.journal.settled()
             if session.store_lost is not None:
                 return False
-            return await self._write([(session, state, marker, snapshot)]) == 1
+            return await self._write([(session, state, marker, snapshot)], first=first) == 1
 
-    async def _write(self, batch: list[tuple[BokehSession, SavedState, tuple[int, int], BokehSnapshot]]) -> int:
+    async def _write(
+        self, batch: list[tuple[BokehSession, SavedState, tuple[int, int], BokehSnapshot]], *, first: bool = False
+    ) -> int:
         keeper = self.keeper
         max_bytes = int(docsync_settings().MAX_SNAPSHOT_BYTES)
         encoded = []
@@ -425,14 +432,18 @@ class BokehKeeper:
                 keeper.failures += 1
                 state.marker = marker  # not tried again until it changes
                 logger.error("persistence: session %s of %s not saved: %s", session.id, session.app_path, exc)
+                if first:
+                    raise
         if not encoded:
             return 0
         items = [(s.id, s.app_path, snap.seq, data) for s, _, _, snap, data in encoded]
         try:
             await keeper.store.save_many(items, process=keeper.registry.process_id)
-        except Exception:
+        except Exception as exc:
             keeper.failures += len(encoded)
             logger.exception("persistence: %d Bokeh sessions not saved (store %s)", len(encoded), keeper.store.name)
+            if first:
+                raise StoreUnavailableError("session store unavailable; try again") from exc
             return 0
         for session, state, marker, snapshot, data in encoded:
             state.marker, state.saved_at, state.nbytes, state.seq = marker, snapshot.saved, len(data), snapshot.seq

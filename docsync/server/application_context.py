@@ -12,7 +12,13 @@ from typing import Any, Protocol
 from ..conf import docsync_settings
 from ..document import Document, SessionCallback
 from ..document.callbacks import CallbackKind
-from ..exceptions import ApplicationLoadError, SessionExpiredError, SessionLimitError, StoreUnavailableError
+from ..exceptions import (
+    ApplicationLoadError,
+    SessionExpiredError,
+    SessionLimitError,
+    SnapshotError,
+    StoreUnavailableError,
+)
 from ..handlers import Application
 from ..limits import document_limits
 from ..protocol import error
@@ -184,8 +190,9 @@ class ApplicationContext:
             else:
                 try:
                     await keeper.save_first(session)
-                except StoreUnavailableError:
-                    # Not in the store, so not made: its client retries (1013).
+                except (StoreUnavailableError, SnapshotError):
+                    # Not in the store, so not made: its client retries (1013), or, for a
+                    # document over MAX_SNAPSHOT_BYTES, is refused as an application failure.
                     keeper.dropped(session)
                     await session.destroy_callbacks()
                     await self._hook("on_session_destroyed", session.context)

@@ -1,7 +1,8 @@
 """Settings of the persistence tests: the demo site and the board app.
 
 The demo site reads ``DOCSYNC_PERSISTENCE`` (the store: ``database``, ``redis``);
-snapshots are taken every 0.2 s unless ``DOCSYNC_SNAPSHOT_INTERVAL`` says otherwise.
+snapshots are taken every 0.2 s unless ``DOCSYNC_SNAPSHOT_INTERVAL`` says otherwise;
+``DOCSYNC_MAX_SNAPSHOT_BYTES`` sets that setting.
 """
 
 from __future__ import annotations
@@ -21,5 +22,6 @@ DOCSYNC = {
     },
     "SNAPSHOT_INTERVAL": float(os.environ.get("DOCSYNC_SNAPSHOT_INTERVAL", "0.2")),
     "SNAPSHOT_LIFETIME": 600.0,
+    "MAX_SNAPSHOT_BYTES": int(os.environ.get("DOCSYNC_MAX_SNAPSHOT_BYTES", str(64 << 20))),
     "SQLITE_WAL": os.environ.get("DOCSYNC_STORE_SQLITE_WAL", "1") == "1",
 }

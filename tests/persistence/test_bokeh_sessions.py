@@ -15,6 +15,7 @@ import contextlib
 import json
 import secrets
 import sqlite3
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -233,6 +234,19 @@ def test_a_drained_bokeh_session_closes_with_4012_and_is_restored_by_the_next_pr
 
     assert named(asyncio.run(after()), "phase")["attributes"]["value"] == 0.7
     assert python_values(site, "bk_sliders", "phase", "value", session_id) == [0.7]
+
+
+def test_a_new_bokeh_session_over_max_snapshot_bytes_is_refused_not_run_unsaved(tmp_path: Path) -> None:
+    """Its page made it and it ran unsaved: a change was acknowledged, and a kill -9 took it (phase 0.0 after)."""
+    site = Site(tmp_path, kind="uvicorn", DJANGO_SETTINGS_MODULE=SETTINGS, DOCSYNC_MAX_SNAPSHOT_BYTES="4000")
+    try:
+        site.start()
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            open_page(site, "bk_sliders")
+        assert refused.value.code == 500  # an application failure, as a snapshot refused on restore
+        assert "of bk_sliders not saved: snapshot too big: over 4000 bytes" in site.log()
+    finally:
+        site.stop()
 
 
 @pytest.mark.parametrize("bokeh_site", ["database"], indirect=True)

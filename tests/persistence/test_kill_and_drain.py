@@ -321,6 +321,23 @@ async def test_a_corrupt_journal_record_is_refused_clearly_kept_and_restored_onc
         site.stop()
 
 
+async def test_a_new_session_over_max_snapshot_bytes_is_refused_not_run_unsaved(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Its first snapshot cannot be written: run anyway, a kill lost its acknowledged changes (made fresh after)."""
+    site = Site(tmp_path_factory.mktemp("limit"), DOCSYNC_MAX_SNAPSHOT_BYTES="600")
+    site.start()
+    try:
+        client = ClientSession(await asyncio.to_thread(fetch_page_config, site.url + "board/"))
+        with pytest.raises(ServerError) as refused:
+            await client.connect()
+        assert refused.value.code == "close-1011"  # an application failure: retried after its backoff, then 4011
+        assert f"session {client.id} of board not saved: snapshot too big: over 600 bytes" in site.log()
+        assert site.saved_seq(client.id) is None and site.records(client.id) == []
+    finally:
+        site.stop()
+
+
 async def test_a_session_that_expires_takes_its_snapshot_with_it(tmp_path_factory: pytest.TempPathFactory) -> None:
     site = Site(
         tmp_path_factory.mktemp("expiry"), DOCSYNC_UNUSED_SESSION_LIFETIME="1", DOCSYNC_CHECK_UNUSED_SESSIONS="0.2"

@@ -185,6 +185,10 @@ class SnapshotKeeper:
             self.failures += 1
             logger.error("persistence: session %s of %s not saved: %s", session.id, session.app_path, exc)
             state.marker = marker  # not tried again until it changes
+            if first:
+                # Without a first snapshot the store could not make it again: its
+                # journal's changes would be acknowledged and lost with the process.
+                raise
             return False
         except Exception as exc:
             # The marker stays: the next round (SNAPSHOT_INTERVAL) tries again, said once.
@@ -383,7 +387,11 @@ class SnapshotKeeper:
         logger.info("persistence: session %s of %s restored at position %d", session.id, context.path, snapshot.seq)
 
     async def save_first(self, session: ServerSession) -> None:
-        """Write a new session's first snapshot before anyone sees it: its records build on it."""
+        """Write a new session's first snapshot before anyone sees it: its records build on it.
+
+        Raises StoreUnavailableError if the store cannot take it, SnapshotError if it is
+        over ``MAX_SNAPSHOT_BYTES``: either way the session must not be made.
+        """
         state = self.states.get(session.id)
         if state is not None and state.restored_from is None and state.saved_at is None:
             if self._saving is None:
@@ -393,8 +401,8 @@ class SnapshotKeeper:
                 # of its changes could be acknowledged.
                 await self._save(session, state, first=True)
 
-    def dropped(self, session: ServerSession) -> None:
-        """Forget a session that was not made after all (its first snapshot failed)."""
+    def dropped(self, session: Any) -> None:
+        """Forget a session that was not made after all (its first snapshot failed; either dialect's)."""
         self.states.pop(session.id, None)
 
     # -- when the store fails ---------------------------------------------------------
