@@ -95,12 +95,19 @@ class Site(SiteUnderTest):
         with sqlite3.connect(self.db) as db:
             db.execute("UPDATE docsync_sessionrecord SET data = ? WHERE id = ?", (data, row_id))
 
-    def live_snapshot(self, session_id: str) -> tuple[Any, int] | None:
-        """What the admin's live-session row says of the session's last snapshot: (when, bytes)."""
+    def live_snapshot(self, session_id: str, process: int | None = None) -> tuple[Any, int] | None:
+        """What the admin's live-session row says of the session's last snapshot: (when, bytes).
+
+        ``process``: only the row that process (a pid) wrote, None until it has.
+        """
         with sqlite3.connect(self.db) as db:
-            return db.execute(
-                "SELECT snapshot_saved, snapshot_bytes FROM docsync_livesession WHERE session_id = ?", (session_id,)
+            row = db.execute(
+                "SELECT snapshot_saved, snapshot_bytes, process FROM docsync_livesession WHERE session_id = ?",
+                (session_id,),
             ).fetchone()
+        if row is None or (process is not None and not row[2].endswith(f":{process}")):
+            return None
+        return row[0], row[1]
 
 
 @pytest.fixture

@@ -84,6 +84,9 @@ async def test_a_killed_process_started_again_restores_the_session_its_client_re
         assert not client.resumed_fresh
         assert client.incarnation == incarnation
         assert notes_of(client).items == ["kept", "also kept"]
+        # The new process's admin row shows the snapshot the session was made from (it said 0 bytes).
+        await wait_until(lambda: site.live_snapshot(client.id, second.pid) is not None, "the new process's row")  # type: ignore[union-attr]
+        assert site.live_snapshot(client.id, second.pid)[1] == nbytes  # type: ignore[index,union-attr]
         viewer = await server_view(site, client)
         try:
             assert notes_of(viewer).items == ["kept", "also kept"]

@@ -382,7 +382,12 @@ class SnapshotKeeper:
         # The snapshot is older than the state restored when records followed it.
         marker = None if session.records > snapshot.journal else _marker(session)
         self.states[session.id] = SavedState(
-            app_ids, marker=marker, saved_at=snapshot.saved, seq=snapshot.seq, restored_from=snapshot.saved
+            app_ids,
+            marker=marker,
+            saved_at=snapshot.saved,
+            nbytes=snapshot.nbytes,
+            seq=snapshot.seq,
+            restored_from=snapshot.saved,
         )
         logger.info("persistence: session %s of %s restored at position %d", session.id, context.path, snapshot.seq)
 

@@ -54,6 +54,8 @@ class Snapshot:
     journal: int = 0
     #: The write-ahead records read with it (not part of its binary form).
     records: list[Any] = field(default_factory=list)
+    #: The size of the binary form it was read from (0: not read from one).
+    nbytes: int = 0
 
     def header(self) -> dict[str, Any]:
         """The JSON part (everything but the buffers' bytes)."""
@@ -152,6 +154,7 @@ def decode_snapshot(data: bytes, *, app_path: str, session_id: str, max_bytes: i
         forgotten_seq=fields["forgotten_seq"],
         client_models=fields["client_models"],
         journal=fields.get("journal", 0) if type(fields.get("journal", 0)) is int else 0,
+        nbytes=len(data),
     )
 
 
