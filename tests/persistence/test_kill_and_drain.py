@@ -179,6 +179,40 @@ async def test_a_sigkill_while_clients_edit_loses_no_acknowledged_change(
         site.stop()
 
 
+async def test_after_a_restore_a_resume_within_snapshot_tail_is_replayed_and_one_from_before_gets_the_document(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """SNAPSHOT_TAIL 3: the store keeps the snapshot's last 3 records, so the restored log reaches back that far."""
+    site = Site(tmp_path_factory.mktemp("tail"), DOCSYNC_SNAPSHOT_TAIL="3")
+    site.start()
+    editor = await open_client(site)
+    tabs = [ClientSession(editor.config) for _ in range(2)]  # other tabs of the session, which leave
+    try:
+        for tab in tabs:
+            await tab.connect()
+        notes = notes_of(editor)
+        for n in range(8):
+            if n in (4, 5):  # tab 0 leaves 4 changes before the last (past the tail), tab 1 leaves 3 before it
+                tab = tabs[n - 4]
+                await tab.wait_for(lambda t=tab: t.last_seq == editor.last_seq, EVENT_WAIT)
+                await tab.disconnect()
+            notes.items.append(f"n{n}")
+            await editor.sync(EVENT_WAIT)
+        last = editor.last_seq
+        await wait_until(lambda: (site.saved_seq(editor.id) or -1) >= last, "the snapshot of the last change")
+        await wait_until(lambda: len(site.records(editor.id)) == 3, "the records before it trimmed to the tail")
+        site.server.kill()
+        site.start()
+        for tab, mode in zip(tabs, ["full", "replay"], strict=True):
+            await tab.reconnect()
+            assert tab.live is not None and (tab.live.mode, tab.resumed_fresh) == (mode, False), tab.live
+            assert notes_of(tab).items == [f"n{n}" for n in range(8)]
+    finally:
+        for client in [editor, *tabs]:
+            await client.close()
+        site.stop()
+
+
 @pytest.mark.parametrize(("kind", "how"), [("daphne", "signal"), ("uvicorn", "command")])
 async def test_a_drain_saves_every_session_and_clients_resume_losing_no_acknowledged_change(
     tmp_path_factory: pytest.TempPathFactory, kind: str, how: str
