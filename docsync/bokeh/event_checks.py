@@ -166,6 +166,7 @@ def check_events(events: list[dict[str, Any]]) -> None:
     """
     data_after: dict[int, Any] = {}  # id(source) -> its data after the events so far (None: rows changed)
     for event in events:
+        _check_names(event)
         kind = event.get("kind")
         key = id(event.get("model"))
         data = data_after.get(key)
@@ -182,14 +183,25 @@ def check_events(events: list[dict[str, Any]]) -> None:
             data_after[key] = None
 
 
+def _check_names(event: dict[str, Any]) -> None:
+    # Decoded like any value, a kind or attr may be an array, whose comparisons with the
+    # kinds raised ValueError (answered as the app's callback error, a traceback logged).
+    kind = event.get("kind")
+    if not isinstance(kind, str):
+        raise PatchError(f"unknown event kind {kind!r:.40}")
+    if "attr" in event and not isinstance(event["attr"], str):
+        raise PatchError(f"{kind} event's attr must be a string, got {event['attr']!r:.40}")
+
+
 def check_event(event: dict[str, Any], data: Any = None) -> None:
     """Refuse (PatchError) an event Bokeh would fail to apply, or apply only in part.
 
     ``data``: for a stream or cell patch, the source's data as the patch's earlier events
     leave it (None: as the source holds it).
     """
-    kind = event.get("kind")
-    fields = _FIELDS.get(kind) if isinstance(kind, str) else None
+    _check_names(event)
+    kind = event["kind"]
+    fields = _FIELDS.get(kind)
     if fields is None:
         raise PatchError(f"unknown event kind {kind!r:.40}")
     required, optional = fields
