@@ -29,7 +29,8 @@ _FIELDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "TitleChanged": (frozenset({"title"}), frozenset()),
     "RootAdded": (frozenset({"model"}), frozenset()),
     "RootRemoved": (frozenset({"model"}), frozenset()),
-    "MessageSent": (frozenset({"msg_type"}), frozenset({"msg_data"})),
+    # Bokeh makes the event with its msg_data (BokehJS always sends one): without, TypeError.
+    "MessageSent": (frozenset({"msg_type", "msg_data"}), frozenset()),
 }
 
 

@@ -118,6 +118,8 @@ def bad_events(source: str) -> list[dict[str, Any]]:
         {"kind": "MessageSent", "msg_type": "bokeh_event", "msg_data": 5},
         {"kind": "MessageSent", "msg_type": "bokeh_event", "msg_data": {"type": "map", "entries": [["a", 1]]}},
         {"kind": "MessageSent", "msg_type": "bokeh_event"},
+        # Bokeh makes a message's event with its msg_data: without one it raised TypeError once applied.
+        {"kind": "MessageSent", "msg_type": "hello"},
         # An event's kind or attr decoded to an array: compared with the kinds, it raised ValueError.
         {"kind": {"type": "ndarray", "array": [1, 2], "dtype": "int32", "order": "little", "shape": [2]}},
         {
