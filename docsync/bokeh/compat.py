@@ -226,6 +226,13 @@ class BoundedDeserializer(Deserializer):
             if self._depth > MAX_VALUE_DEPTH:
                 raise PatchError(f"value nested deeper than {MAX_VALUE_DEPTH} JSON levels (as Bokeh writes it)")
             return super()._decode(obj)
+        except KeyError as exc:
+            # Bokeh reads a typed value's fields by key: the KeyError's text was the field alone.
+            missing = exc.args[0] if exc.args else None
+            if isinstance(obj, dict) and isinstance(missing, str) and missing not in obj:
+                kind = str(obj.get("type"))[:40]
+                raise PatchError(f'missing field {missing!r:.40} in a {{"type": "{kind}"}} value') from exc
+            raise
         finally:
             self._depth -= levels
 
@@ -253,6 +260,11 @@ class BoundedDeserializer(Deserializer):
         if not isinstance(dtype, str) or dtype not in CLIENT_NDARRAY_DTYPES:
             raise PatchError(f"ndarray dtype not allowed: {dtype!r:.40}")
         return super()._decode_ndarray(obj)
+
+    def _decode_object(self, obj: Any) -> Any:
+        # Bokeh decodes no object but a model (one with an id): its NotImplementedError had no text.
+        name = obj.get("name") if isinstance(obj, dict) else None
+        raise PatchError(f"an object without an id is not a model: {name!r:.40}")
 
     def _decode_object_ref(self, obj: Any) -> Any:
         model_id = obj.get("id") if isinstance(obj, dict) else None

@@ -147,7 +147,7 @@ def apply_client_patch(
     except PatchError:
         raise  # a bound the deserializer keeps (compat.BoundedDeserializer): its own words
     except Exception as exc:
-        raise PatchError(f"bad patch: {str(exc)[:200]}") from exc
+        raise PatchError(f"bad patch: {str(exc)[:200] or type(exc).__name__}") from exc
     events = patch.get("events") if isinstance(patch, dict) else None
     if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
         raise PatchError("a PATCH-DOC needs a list of events")

@@ -127,3 +127,27 @@ async def test_a_model_defined_without_its_required_values_is_refused(bokeh_site
     if name == "Slider":  # with its values, the same model is taken
         bare["attributes"] = {"start": 0, "end": 1, "value": 0}
         assert (await tab.send([{"kind": "RootAdded", "model": bare}])).msgtype == OK
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        # Bokeh decodes no object but a model: without an id it raised NotImplementedError, whose text is empty.
+        ({"type": "object"}, "an object without an id is not a model: None"),
+        ({"type": "object", "name": "Value", "attributes": {}}, "an object without an id is not a model: 'Value'"),
+        # A typed value missing a field raised KeyError, whose text is the field alone ("bad patch: 'start'").
+        ({"type": "slice", "stop": 1}, """missing field 'start' in a {"type": "slice"} value"""),
+        (
+            {"type": "ndarray", "array": [1.0], "dtype": "float64", "order": "little"},
+            """missing field 'shape' in a {"type": "ndarray"} value""",
+        ),
+    ],
+)
+async def test_a_value_bokeh_cannot_decode_is_refused_with_what_was_wrong(
+    bokeh_site: Site, tab: Tab, value: Any, why: str
+) -> None:
+    _, doc = await tab.pull()
+    offset = find(doc, "Slider", "offset")["id"]
+    await refused(
+        bokeh_site, tab, [{"kind": "ModelChanged", "model": {"id": offset}, "attr": "tags", "new": [value]}], why
+    )
