@@ -72,8 +72,55 @@ def _check_stream(model: Any, attr: Any, new: Any, rollover: Any, data: Any = No
             lengths.add(len(values))
         else:
             raise PatchError(f"streamed column {name!r:.40} must be a list or a 1-d array")
+        if data:
+            _check_joins(name, data[name], values)
     if len(lengths) > 1:
         raise PatchError("streamed columns must have the same length")
+
+
+def _typed(column: Any) -> np.dtype[Any] | None:
+    """The dtype of the typed array BokehJS holds ``column`` in (None: a plain array)."""
+    if isinstance(column, np.ndarray) and column.ndim == 1 and column.dtype.kind in "biuf":
+        dtype: np.dtype[Any] = column.dtype
+        return dtype
+    return None
+
+
+def _holds(dtype: np.dtype[Any], values: Any) -> bool:
+    """Tell whether an array of ``dtype`` holds ``values`` as they are (numbers, in its range, exactly)."""
+    try:
+        source = np.asarray(values)
+    except Exception:
+        return False
+    if source.ndim != 1:
+        return False  # rows of lists: numpy flattens them into more rows, BokehJS reads each as NaN
+    if source.size == 0:
+        return True
+    if source.dtype.kind not in "biuf":
+        return False  # strings, None, dicts: NaN or 0 in a typed array
+    with np.errstate(all="ignore"):
+        cast = source.astype(dtype)
+    return bool(np.array_equal(cast, source, equal_nan=source.dtype.kind == dtype.kind == "f"))
+
+
+def _check_joins(name: str, column: Any, values: Any) -> None:
+    # BokehJS appends streamed rows to a typed array of the column's type, and makes a
+    # plain column the streamed array's type; Bokeh's numpy append promotes instead. A
+    # string streamed into a float column was taken: the server's whole column became
+    # strings, the other tabs' held NaN for it; the session no longer converged.
+    dtype = _typed(column)
+    if dtype is not None:
+        if not _holds(dtype, values):
+            raise PatchError(
+                f"rows streamed into column {name!r:.40} must be numbers its {dtype} array holds as they are"
+            )
+        return
+    dtype = _typed(values)
+    if dtype is not None and not _holds(dtype, column):
+        raise PatchError(
+            f"an array streamed into column {name!r:.40} must hold the column's values as they are"
+            f" (a {dtype} array, as BokehJS makes the column)"
+        )
 
 
 def _writes(target: Any, value: Any) -> None:

@@ -174,6 +174,34 @@ async def test_a_stream_or_cell_patch_is_checked_as_the_events_before_it_leave_t
     assert columns["x"] == [0.0] * 5 + [2.0], columns
 
 
+async def test_rows_streamed_into_an_array_column_are_values_it_holds(tab: Tab) -> None:
+    """BokehJS keeps a column's typed array when rows are streamed into it; numpy's append promotes the column instead.
+
+    A string streamed into the float column was taken: every row of the server's column
+    became a string ("0.0", ...) while the other tabs' Float64Array held NaN for it: the
+    session no longer converged, and a tab that reconnected drew nothing.
+    """
+    text, doc = await tab.pull()
+    source = find(doc, "ColumnDataSource")["id"]
+
+    def stream(x: list[Any]) -> dict[str, Any]:
+        data = {"x": x, "y": [1.0] * len(x)}
+        return {"kind": "ColumnsStreamed", "model": {"id": source}, "attr": "data", "data": data, "rollover": None}
+
+    nan = {"type": "number", "value": "nan"}
+    for bad in ([1.0, "a"], [None], [{"type": "map", "entries": []}], [[1.0, 2.0]]):
+        reply = await tab.send([stream(bad)])
+        assert reply.msgtype == ERROR, f"streamed {bad}"
+        assert "must be numbers its float64 array holds" in reply.content["text"], reply.content
+        assert (await tab.pull())[0] == text
+    # Numbers are streamed: integers, booleans and NaN are float64 values.
+    reply = await tab.send([stream([1, True, nan, 0.5])])
+    assert reply.msgtype == OK, reply.content
+    _, after = await tab.pull()
+    x = dict(find(after, "ColumnDataSource")["attributes"]["data"]["entries"])["x"]
+    assert (x["dtype"], x["shape"]) == ("float64", [204]), x
+
+
 async def test_a_patch_of_too_many_events_is_refused_whole(tab: Tab) -> None:
     """Each event may run the app's callbacks under the session's lock: 1,000 at most, as in docsync's dialect."""
     text, doc = await tab.pull()

@@ -1,0 +1,71 @@
+"""A stream's rows are checked against the columns they join as BokehJS appends them (``event_checks``).
+
+BokehJS keeps a typed array's type when rows are streamed into it, and makes a plain
+column the streamed array's type; numpy's append promotes instead. Where the two differ
+(a string into a float column, 0.5 into an int column, an array into a column of
+strings), the server's document and the other tabs' no longer agreed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+pytest.importorskip("bokeh", reason="the docsync[bokeh] extra is not installed")
+
+from bokeh.models import ColumnDataSource
+
+from docsync.bokeh.event_checks import check_event
+from docsync.exceptions import PatchError
+
+
+def stream(source: ColumnDataSource, **columns: Any) -> dict[str, Any]:
+    return {"kind": "ColumnsStreamed", "model": source, "attr": "data", "data": columns, "rollover": None}
+
+
+def made() -> ColumnDataSource:
+    return ColumnDataSource(
+        data={
+            "f": np.zeros(2),
+            "i": np.zeros(2, dtype=np.int32),
+            "s": ["a", "b"],
+            "n": [1.5, 2],
+        }
+    )
+
+
+ACCEPTED = [
+    {"f": [1, True, 0.5, float("nan")], "i": [1, 2, 3, -4], "s": ["x", 1, None, {}], "n": [0.5, 1, 2, 3]},
+    {"f": np.arange(2, dtype=np.int32), "i": np.arange(2, dtype=np.int8), "s": ["x", "y"], "n": np.ones(2)},
+    {"f": [], "i": [], "s": [], "n": np.zeros(0)},
+]
+REFUSED = [
+    ({"f": ["a"], "i": [1], "s": ["x"], "n": [1]}, "column 'f' must be numbers its float64 array holds"),
+    ({"f": [None], "i": [1], "s": ["x"], "n": [1]}, "column 'f' must be numbers its float64 array holds"),
+    ({"f": [[1.0, 2.0]], "i": [1], "s": ["x"], "n": [1]}, "column 'f' must be numbers its float64 array holds"),
+    ({"f": [1.0], "i": [0.5], "s": ["x"], "n": [1]}, "column 'i' must be numbers its int32 array holds"),
+    ({"f": [1.0], "i": [2**31], "s": ["x"], "n": [1]}, "column 'i' must be numbers its int32 array holds"),
+    ({"f": [1.0], "i": [1], "s": np.ones(1), "n": [1]}, "an array streamed into column 's'"),
+    ({"f": [1.0], "i": [1], "s": ["x"], "n": np.ones(1, dtype=np.int32)}, "an array streamed into column 'n'"),
+]
+
+
+@pytest.mark.parametrize("columns", ACCEPTED)
+def test_rows_the_columns_hold_as_they_are_are_accepted(columns: dict[str, Any]) -> None:
+    source = made()
+    check_event(stream(source, **columns))
+
+
+@pytest.mark.parametrize(("columns", "why"), REFUSED)
+def test_rows_a_typed_array_would_change_are_refused(columns: dict[str, Any], why: str) -> None:
+    source = made()
+    with pytest.raises(PatchError, match=why):
+        check_event(stream(source, **columns))
+
+
+def test_against_the_columns_an_earlier_event_of_the_patch_leaves() -> None:
+    source = made()
+    after = {"f": ["now", "strings"], "i": [1, 2], "s": ["a", "b"], "n": [1.0, 2.0]}
+    check_event(stream(source, f=["x"], i=[0.5], s=["y"], n=[1]), after)
