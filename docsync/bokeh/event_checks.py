@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
-from bokeh.events import Event
+from bokeh.events import Event, ModelEvent
 from bokeh.model import Model
 
 from ..exceptions import PatchError
@@ -231,6 +231,18 @@ def check_events(events: list[dict[str, Any]]) -> None:
             data_after[key] = None
 
 
+def _check_bokeh_event(data: Any) -> None:
+    if not isinstance(data, Event):
+        # Bokeh hands it to trigger_event, which fails on anything but an event (a
+        # number, a map) only once the events before it are applied.
+        raise PatchError('a bokeh_event message carries an event ({"type": "event", ...})')
+    model = getattr(data, "model", None) if isinstance(data, ModelEvent) else None
+    if model is not None and not isinstance(model, Model):
+        # Most events check their model's class; a menu or legend item click does not,
+        # and the dispatch to a subscribed model's callbacks read its id: AttributeError.
+        raise PatchError(f"a {data.event_name} event's model must be a model, got {model!r:.40}")
+
+
 def _check_names(event: dict[str, Any]) -> None:
     # Decoded like any value, a kind or attr may be an array, whose comparisons with the
     # kinds raised ValueError (answered as the app's callback error, a traceback logged).
@@ -260,10 +272,8 @@ def check_event(event: dict[str, Any], data: Any = None) -> None:
         raise PatchError("a title must be a string")
     if kind == "MessageSent" and not isinstance(event["msg_type"], str):
         raise PatchError("msg_type must be a string")
-    if kind == "MessageSent" and event["msg_type"] == "bokeh_event" and not isinstance(event.get("msg_data"), Event):
-        # Bokeh hands it to trigger_event, which fails on anything but an event (a
-        # number, a map) only once the events before it are applied.
-        raise PatchError('a bokeh_event message carries an event ({"type": "event", ...})')
+    if kind == "MessageSent" and event["msg_type"] == "bokeh_event":
+        _check_bokeh_event(event["msg_data"])
     check = _CHECKS.get(str(kind))
     if check is not None:
         check(event, data)

@@ -1,9 +1,11 @@
-"""A stream's rows are checked against the columns they join as BokehJS appends them (``event_checks``).
+"""Checks of a Bokeh patch's events (``event_checks``) that no real server is needed to show.
 
-BokehJS keeps a typed array's type when rows are streamed into it, and makes a plain
-column the streamed array's type; numpy's append promotes instead. Where the two differ
-(a string into a float column, 0.5 into an int column, an array into a column of
-strings), the server's document and the other tabs' no longer agreed.
+A stream's rows are checked against the columns they join as BokehJS appends them:
+it keeps a typed array's type when rows are streamed into it, and makes a plain column
+the streamed array's type; numpy's append promotes instead. Where the two differ (a
+string into a float column, 0.5 into an int column, an array into a column of
+strings), the server's document and the other tabs' no longer agreed. A bokeh_event's
+model must be a model.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import pytest
 
 pytest.importorskip("bokeh", reason="the docsync[bokeh] extra is not installed")
 
+from bokeh.events import MenuItemClick
 from bokeh.models import ColumnDataSource
 
 from docsync.bokeh.event_checks import check_event
@@ -69,3 +72,11 @@ def test_against_the_columns_an_earlier_event_of_the_patch_leaves() -> None:
     source = made()
     after = {"f": ["now", "strings"], "i": [1, 2], "s": ["a", "b"], "n": [1.0, 2.0]}
     check_event(stream(source, f=["x"], i=[0.5], s=["y"], n=[1]), after)
+
+
+@pytest.mark.parametrize("model", [5, "p1001", {"id": "p1001"}])
+def test_an_event_whose_model_is_not_a_model_is_refused(model: Any) -> None:
+    """A menu item click does not check its model's class; dispatched to a subscribed Dropdown, it read the id."""
+    event = {"kind": "MessageSent", "msg_type": "bokeh_event", "msg_data": MenuItemClick(model=model, item="one")}
+    with pytest.raises(PatchError, match="a menu_item_click event's model must be a model"):
+        check_event(event)
