@@ -158,9 +158,17 @@ def _check_cell(column: Any, index: Any, value: Any) -> None:
         item = column[index[0]]
         if not isinstance(item, np.ndarray) or item.ndim != len(index) - 1:
             raise PatchError("a multi-index patches an array cell of as many dimensions")
-        for part in index[1:]:
-            if type(part) is not int:
+        # BokehJS writes item[i * row + j] for each i, j up to each slice's stop, where numpy
+        # clips and reads a negative index from the end: a stop of 2**63 hung every other
+        # tab, one past a row's end wrote into the next row there.
+        for length, part in zip(item.shape, index[1:], strict=True):
+            if type(part) is int:
+                if not 0 <= part < length:
+                    raise PatchError(f"patch sub-index {part} out of range")
+            else:
                 _check_slice(part)
+                if part.stop is not None and part.stop > length:
+                    raise PatchError(f"patch sub-index slice stop {part.stop} out of range")
         try:
             target = item[tuple(index[1:])]
         except IndexError as exc:

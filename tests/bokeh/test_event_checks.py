@@ -80,3 +80,25 @@ def test_an_event_whose_model_is_not_a_model_is_refused(model: Any) -> None:
     event = {"kind": "MessageSent", "msg_type": "bokeh_event", "msg_data": MenuItemClick(model=model, item="one")}
     with pytest.raises(PatchError, match="a menu_item_click event's model must be a model"):
         check_event(event)
+
+
+@pytest.mark.parametrize(
+    ("index", "value", "why"),
+    [
+        # BokehJS patches an array cell by looping to each slice's stop: 2**63 hung every tab;
+        # past the row's end it wrote into the next row, where numpy clips.
+        ([0, {"stop": 2**63}, 1], [5.0, 6.0], "patch sub-index slice stop 9223372036854775808 out of range"),
+        ([0, 1, {"stop": 5}], [5.0, 6.0, 7.0], "patch sub-index slice stop 5 out of range"),
+        # BokehJS writes item[-3 + j] (nothing), numpy the last row.
+        ([0, -1, 1], 5.0, "patch sub-index -1 out of range"),
+        ([0, 2, 1], 5.0, "patch sub-index 2 out of range"),
+    ],
+)
+def test_a_cell_patch_stays_within_its_array_cell(index: list[Any], value: Any, why: str) -> None:
+    source = ColumnDataSource(data={"img": [np.zeros((2, 3)), np.zeros((2, 3))]})
+    parts = [slice(p.get("start"), p["stop"], p.get("step")) if isinstance(p, dict) else p for p in index]
+    event = {"kind": "ColumnsPatched", "model": source, "attr": "data", "patches": {"img": [[parts, value]]}}
+    with pytest.raises(PatchError, match=why):
+        check_event(event)
+    parts[1:] = [slice(0, 2), 1] if isinstance(parts[1], slice) else [1, slice(0, 3)]
+    check_event({**event, "patches": {"img": [[parts, [5.0] * (2 if isinstance(parts[1], slice) else 3)]]}})
