@@ -126,7 +126,7 @@ def test_import_resolution_sees_real_imports() -> None:
 # -- private names stay in their module (imports) and their package (attributes) ------------
 
 #: Modules whose job is to reach into dependencies' internals (and nothing else does).
-COMPAT_MODULES = ("server/compat/", "bokeh/compat.py")
+COMPAT_MODULES = ("server/compat/", "bokeh/compat/")
 #: ``_``-prefixed names that are public API of a dependency (Django's ``Model._meta``).
 PUBLIC_UNDERSCORE_NAMES = frozenset({"_meta"})
 

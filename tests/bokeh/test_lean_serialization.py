@@ -27,7 +27,7 @@ from bokeh.core.has_props import HasProps
 from bokeh.document import Document
 from bokeh.models import ColumnDataSource, Slider
 
-from docsync.bokeh import compat
+from docsync.bokeh.compat import lean as lean_compat
 from tests.bokeh.gallery import functions
 from tests.bokeh.gallery.movies.database import write_database
 
@@ -103,9 +103,9 @@ def _bokeh(lean: bool) -> Iterator[None]:
         bokeh.model.util.visit_immediate_value_references,
     )
     if lean:
-        chosen = (compat._query_properties_with_values, compat._lean_init, compat._lean_visit)
+        chosen = (lean_compat._query_properties_with_values, lean_compat._lean_init, lean_compat._lean_visit)
     else:
-        chosen = (compat._original_query, compat._original_init, compat._original_visit)
+        chosen = (lean_compat._original_query, lean_compat._original_init, lean_compat._original_visit)
     HasProps.query_properties_with_values, HasProps.__init__, bokeh.model.util.visit_immediate_value_references = chosen  # type: ignore[method-assign]
     try:
         yield

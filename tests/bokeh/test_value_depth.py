@@ -28,6 +28,7 @@ from bokeh.document import Document
 from bokeh.models import ColumnDataSource, Div
 
 from docsync.bokeh import compat
+from docsync.bokeh.compat import client_values
 from docsync.bokeh.value_depth import MAX_VALUE_DEPTH, nests_deeper
 from docsync.bokeh.wire import pull_reply
 from docsync.exceptions import PatchError, ValueTooDeepError
@@ -65,7 +66,7 @@ def objects(items: list[Any]) -> np.ndarray:
 
 def deserializer_refuses(value: Any, levels: int, monkeypatch: pytest.MonkeyPatch) -> bool:
     """Whether a client's patch holding ``value`` (as Bokeh writes it) is refused at ``levels``."""
-    monkeypatch.setattr(compat, "MAX_VALUE_DEPTH", levels)
+    monkeypatch.setattr(client_values, "MAX_VALUE_DEPTH", levels)
     rep = orjson.loads(orjson.dumps(Serializer(deferred=False).encode(value), option=orjson.OPT_PASSTHROUGH_DATACLASS))
     try:
         compat.BoundedDeserializer({}, setter=None, max_inflated=1 << 20)._decode(rep)
