@@ -87,7 +87,7 @@ def _typed(column: Any) -> np.dtype[Any] | None:
 
 
 def _holds(dtype: np.dtype[Any], values: Any) -> bool:
-    """Tell whether an array of ``dtype`` holds ``values`` as they are (numbers, in its range, exactly)."""
+    """Tell whether an array of ``dtype`` holds ``values`` as they are (numbers; exactly, in an integer one)."""
     try:
         source = np.asarray(values)
     except Exception:
@@ -98,6 +98,11 @@ def _holds(dtype: np.dtype[Any], values: Any) -> bool:
         return True
     if source.dtype.kind not in "biuf":
         return False  # strings, None, dicts: NaN or 0 in a typed array
+    if np.issubdtype(dtype, np.floating):
+        # BokehJS rounds any number to a float array's precision (0.1 into a float32
+        # column), as it does the app's own streams: refused, a float32 column took no
+        # client stream of a JavaScript number that float32 does not hold exactly.
+        return True
     with np.errstate(all="ignore"):
         cast = source.astype(dtype)
     return bool(np.array_equal(cast, source, equal_nan=source.dtype.kind == dtype.kind == "f"))

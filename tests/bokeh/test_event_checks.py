@@ -68,6 +68,19 @@ def test_rows_a_typed_array_would_change_are_refused(columns: dict[str, Any], wh
         check_event(stream(source, **columns))
 
 
+@pytest.mark.parametrize(
+    ("column", "rows"),
+    [
+        (np.zeros(2, dtype=np.float32), [0.1, 1e300, float("nan")]),
+        (np.zeros(2, dtype=np.float32), np.array([0.1])),
+        ([0.1, 2], np.zeros(1, dtype=np.float32)),
+    ],
+)
+def test_numbers_a_float_array_rounds_are_accepted(column: Any, rows: Any) -> None:
+    """BokehJS rounds them to the array's precision, as it does the app's own streams: 0.1 was refused."""
+    check_event(stream(ColumnDataSource(data={"x": column}), x=rows))
+
+
 def test_against_the_columns_an_earlier_event_of_the_patch_leaves() -> None:
     source = made()
     after = {"f": ["now", "strings"], "i": [1, 2], "s": ["a", "b"], "n": [1.0, 2.0]}
