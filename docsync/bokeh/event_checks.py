@@ -126,6 +126,17 @@ def _check_joins(name: str, column: Any, values: Any) -> None:
             f"an array streamed into column {name!r:.40} must hold the column's values as they are"
             f" (a {dtype} array, as BokehJS makes the column)"
         )
+    if isinstance(column, np.ndarray):
+        # Bokeh appends to any other array with numpy, which fails (once the events
+        # before it are applied) on rows it cannot join: numbers into a datetime64
+        # column, ragged lists into an object one. Its dtype follows from the dtypes
+        # alone, so appending to none of the column's rows tells.
+        try:
+            np.append(column[:0], values)
+        except Exception as exc:
+            raise PatchError(
+                f"rows streamed into column {name!r:.40} do not join its {column.dtype} array: {str(exc)[:80]}"
+            ) from exc
 
 
 def _writes(target: Any, value: Any) -> None:

@@ -10,6 +10,7 @@ model must be a model.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -79,6 +80,26 @@ def test_rows_a_typed_array_would_change_are_refused(columns: dict[str, Any], wh
 def test_numbers_a_float_array_rounds_are_accepted(column: Any, rows: Any) -> None:
     """BokehJS rounds them to the array's precision, as it does the app's own streams: 0.1 was refused."""
     check_event(stream(ColumnDataSource(data={"x": column}), x=rows))
+
+
+@pytest.mark.parametrize(
+    ("column", "rows"),
+    [
+        (np.array(["2026-12-06"], dtype="datetime64[ns]"), [1.8e12]),
+        (np.array(["a"], dtype=object), [[1, 2], [3]]),
+        (np.array(["a"]), [["b", "c"], ["d"]]),
+    ],
+)
+def test_rows_numpy_cannot_append_to_another_array_are_refused(column: Any, rows: Any) -> None:
+    """Bokeh's append raised once the events before it were applied (a pandas datetime column, say)."""
+    source = ColumnDataSource(data={"x": column})
+    with pytest.raises(
+        PatchError, match=re.escape(f"rows streamed into column 'x' do not join its {column.dtype} array")
+    ):
+        check_event(stream(source, x=rows))
+    check_event(
+        stream(source, x=np.array(["2026-12-07"], dtype="datetime64[ns]") if column.dtype.kind == "M" else ["b"])
+    )
 
 
 def test_against_the_columns_an_earlier_event_of_the_patch_leaves() -> None:
