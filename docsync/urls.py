@@ -20,4 +20,7 @@ urlpatterns = [
     re_path(r"^(?P<app_path>[\w\-]+)/autoload\.js$", views.autoload_js, name="autoload"),
     re_path(r"^(?P<app_path>[\w\-]+)/views\.json$", views.view_modules, name="view-modules"),
     re_path(r"^(?P<app_path>[\w\-]+)/static/(?P<path>.+)$", views.app_static, name="app-static"),
+    # A template written for ``bokeh serve`` (page at ``/<app>``) names ``<app>/static/...``
+    # relative to its page; from this page, ``<app>/``, that arrives here.
+    re_path(r"^(?P<app_path>[\w\-]+)/(?P=app_path)/static/(?P<path>.+)$", views.app_static, name="app-static-relative"),
 ]

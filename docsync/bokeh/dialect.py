@@ -6,7 +6,7 @@ import contextlib
 from typing import Any
 
 import bokeh
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 
 from .. import __version__
 from ..protocol import Message, error, server_info_reply
@@ -85,7 +85,7 @@ class BokehDialect:
         """The app's autoload.js, embedding session ``session_id`` into element ``target``."""
         return pages.autoload_js(request, context, target, session_id)
 
-    def static_file(self, request: HttpRequest, path: str) -> FileResponse:
+    def static_file(self, request: HttpRequest, path: str) -> HttpResponse:
         """A BokehJS file."""
         return pages.static_file(request, path)
 

@@ -26,7 +26,7 @@ from bokeh.embed.elements import html_page_for_render_items, script_for_render_i
 from bokeh.embed.util import RenderItem
 from bokeh.resources import Resources
 from bokeh.util.paths import static_path
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import escape
 
@@ -237,10 +237,13 @@ def _js_string_text(text: str) -> str:
     return json.dumps(text)[1:-1].translate(_JS_STRING_ESCAPES)
 
 
-def static_file(request: HttpRequest, path: str) -> FileResponse:
+def static_file(request: HttpRequest, path: str) -> HttpResponse:
     """Serve a file of BokehJS from the installed bokeh package (DEBUG off, no collectstatic)."""
     file = safe_file(STATIC_ROOT, path)  # every odd name a missing file, as on docsync's own routes
     content_type = "text/javascript" if file.suffix == ".js" else mimetypes.guess_type(file.name)[0]
-    response = FileResponse(file.open("rb"), content_type=content_type or "application/octet-stream")
+    # From memory (the largest, bokeh-mathjax.min.js, is under 2 MB): under an ASGI server
+    # Django warns once per process for a FileResponse, a sync iterator, which a migrated
+    # site's log showed on its first Bokeh page under uvicorn.
+    response = HttpResponse(file.read_bytes(), content_type=content_type or "application/octet-stream")
     response["Cache-Control"] = "public, max-age=3600"
     return response
