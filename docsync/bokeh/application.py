@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import traceback
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,24 @@ from django.utils.module_loading import import_string
 
 from .compat import lifecycle_hook
 
-__all__ = ["BokehApplication", "load_bokeh_application"]
+__all__ = ["AwaitedFunctionHandler", "BokehApplication", "load_bokeh_application"]
+
+
+class AwaitedFunctionHandler(FunctionHandler):
+    """A handler for ``async def modify_doc(doc)``, which docsync awaits on the event loop.
+
+    Bokeh's ``FunctionHandler`` calls it and drops the coroutine (a blank page, no error);
+    bokeh-django awaits it, and docsync's own apps' ``async def modify_doc`` are awaited too.
+    """
+
+    def __init__(self, func: Callable[[Any], Awaitable[None]]) -> None:
+        # Bokeh's sync pass calls this no-op: the document is left to ``coroutine_function``.
+        super().__init__(_leave_to_the_coroutine)
+        self.coroutine_function = func
+
+
+def _leave_to_the_coroutine(doc: Any) -> None:
+    return None
 
 
 class BokehApplication:
@@ -56,6 +75,11 @@ class BokehApplication:
         """The application's metadata (served at ``/<app>/metadata``)."""
         return dict((self.app.metadata if self.app is not None else None) or {})
 
+    def awaited_functions(self) -> list[Callable[[Any], Awaitable[None]]]:
+        """The ``async def modify_doc(doc)`` functions to await once Bokeh's handlers have run."""
+        handlers = self.app.handlers if self.app is not None else []
+        return [h.coroutine_function for h in handlers if isinstance(h, AwaitedFunctionHandler)]
+
     def static_paths(self) -> list[Path]:
         """A directory app's ``static/`` folder, served under ``/<app>/static/``."""
         path = self.app.static_path if self.app is not None else None
@@ -97,11 +121,16 @@ def _from_target(target: Any, argv: list[str]) -> Application:
         if isinstance(obj, Application):
             return obj
         if callable(obj):
-            return Application(FunctionHandler(obj))
+            return _function_application(obj)
         raise TypeError(f"{target!r} is neither a Bokeh Application nor a modify_doc(doc) function")
     if callable(target):
-        return Application(FunctionHandler(target))
+        return _function_application(target)
     raise TypeError(f"cannot make a Bokeh application of {target!r:.60}")
+
+
+def _function_application(func: Callable[..., Any]) -> Application:
+    handler = AwaitedFunctionHandler(func) if inspect.iscoroutinefunction(func) else FunctionHandler(func)
+    return Application(handler)
 
 
 def load_bokeh_application(target: Any, *, title: str | None = None, argv: list[str] | None = None) -> BokehApplication:

@@ -90,6 +90,8 @@ class BokehApplicationContext(ApplicationContext):
         # modify_doc / the script is sync user code, run off the loop with curdoc() set:
         # a script's or directory app's in the app-code thread (app_thread.py).
         await self.runner.initialize(self.application.app, self._initialize, document)
+        for modify_doc in self.application.awaited_functions():
+            await modify_doc(document)  # an ``async def`` handler, on the loop (as bokeh-django awaits it)
         app_ids = [str(model.id) for model in build_order(document)] if saver is not None else []
         clients: tuple[set[str], int] | None = None  # what the restored session's clients wrote
         if saver is not None and snapshot is not None:

@@ -34,6 +34,7 @@ async def bokeh_site() -> Any:
         **bokeh_settings.DOCSYNC["APPS"],
         "bk_threads": {"app": "tests.bokeh.gallery.functions:thread_report", "kind": "bokeh"},
         "bk_loop": {"app": "tests.bokeh.gallery.functions:thread_report", "kind": "bokeh", "callbacks": "loop"},
+        "bk_awaited": {"app": "tests.bokeh.gallery.functions:awaited", "kind": "bokeh"},
     }
     with override_settings(DOCSYNC={**bokeh_settings.DOCSYNC, "APPS": apps, "ADMIN_REFRESH": 0}):
         try:
@@ -101,6 +102,17 @@ async def test_bad_patches_are_refused_and_change_nothing() -> None:
         kinds.add(header["msgtype"])
     assert kinds == {"PATCH-DOC", "OK"}
     assert slider.value == 0.5
+    await communicator.disconnect()
+
+
+async def test_an_async_handler_is_awaited() -> None:
+    # bokeh-django awaits an ``async def`` handler; Bokeh's FunctionHandler dropped its
+    # coroutine, so a migrated one served an empty document, with no error.
+    communicator, first = await _connect(bokeh_token("s-awaited", "bk_awaited", None, {}), "bk_awaited")
+    assert json.loads(first[0])["msgtype"] == "ACK", first
+    session = get_registry().find_session("s-awaited")
+    assert session.document.select_one({"name": "said"}).text == "built"
+    assert session.document.select_one({"name": "slider"}) is not None
     await communicator.disconnect()
 
 

@@ -131,3 +131,13 @@ def shared_board(doc: Any) -> None:
     entry.on_change("value", typed)
     doc.add_root(column(note, plain, para, level, entry, go, choices, table, plot, heard, name="board"))
     doc.title = "Shared board"
+
+
+async def awaited(doc: Any) -> None:
+    """bokeh-django's style of handler: ``async def``, awaiting something before it adds its roots."""
+    import asyncio
+
+    from bokeh.models import Slider
+
+    await asyncio.sleep(0)
+    doc.add_root(column(Slider(start=0, end=10, value=0, step=1, name="slider"), Div(text="built", name="said")))
