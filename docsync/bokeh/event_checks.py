@@ -8,6 +8,7 @@ callbacks run. These checks refuse (PatchError) whatever would fail there.
 
 from __future__ import annotations
 
+from array import array as TypedArray
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -16,6 +17,7 @@ from bokeh.events import Event, ModelEvent
 from bokeh.model import Model
 
 from ..exceptions import PatchError
+from .client_rows import held_dtype
 
 __all__ = ["check_event", "check_events"]
 
@@ -66,6 +68,10 @@ def _check_stream(model: Any, attr: Any, new: Any, rollover: Any, data: Any = No
         raise PatchError(f"rollover must be a non-negative int, got {rollover!r:.40}")
     lengths = set()
     for name, values in new.items():
+        if isinstance(values, TypedArray):
+            # A JavaScript typed array (not an ndarray: one a CustomJS made), which Bokeh
+            # decodes as an array.array and appends as it does a list: refused as neither.
+            values = np.asarray(values)
         if isinstance(values, np.ndarray) and values.ndim == 1:
             lengths.add(values.shape[0])
         elif isinstance(values, list):
@@ -76,14 +82,6 @@ def _check_stream(model: Any, attr: Any, new: Any, rollover: Any, data: Any = No
             _check_joins(name, data[name], values)
     if len(lengths) > 1:
         raise PatchError("streamed columns must have the same length")
-
-
-def _typed(column: Any) -> np.dtype[Any] | None:
-    """The dtype of the typed array BokehJS holds ``column`` in (None: a plain array)."""
-    if isinstance(column, np.ndarray) and column.ndim == 1 and column.dtype.kind in "biuf":
-        dtype: np.dtype[Any] = column.dtype
-        return dtype
-    return None
 
 
 def _holds(dtype: np.dtype[Any], values: Any) -> bool:
@@ -113,14 +111,14 @@ def _check_joins(name: str, column: Any, values: Any) -> None:
     # plain column the streamed array's type; Bokeh's numpy append promotes instead. A
     # string streamed into a float column was taken: the server's whole column became
     # strings, the other tabs' held NaN for it; the session no longer converged.
-    dtype = _typed(column)
+    dtype = held_dtype(column)
     if dtype is not None:
         if not _holds(dtype, values):
             raise PatchError(
                 f"rows streamed into column {name!r:.40} must be numbers its {dtype} array holds as they are"
             )
         return
-    dtype = _typed(values)
+    dtype = held_dtype(values)
     if dtype is not None and not _holds(dtype, column):
         raise PatchError(
             f"an array streamed into column {name!r:.40} must hold the column's values as they are"
@@ -159,14 +157,15 @@ def _check_cell(column: Any, index: Any, value: Any) -> None:
     if type(index) is int:
         if not 0 <= index < length:
             raise PatchError(f"patch index {index} out of range")
-        if isinstance(column, np.ndarray):
+        # An object array's item takes any value (a str read as an array had no dtype: refused).
+        if isinstance(column, np.ndarray) and column.dtype != object:
             _writes(column[index], value)
     elif isinstance(index, slice):
         _check_slice(index)
         if index.stop is not None and index.stop > length:  # Bokeh refuses it only while applying
             raise PatchError(f"patch slice stop {index.stop} out of range")
         count = len(range(*index.indices(length)))
-        if not isinstance(value, list | np.ndarray) or len(value) != count:
+        if not isinstance(value, list | np.ndarray | TypedArray) or len(value) != count:
             raise PatchError(f"a patch of slice {index!r:.80} needs {count} values")
         if isinstance(column, np.ndarray):
             _writes(column[index], value)

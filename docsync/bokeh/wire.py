@@ -22,6 +22,7 @@ from ..protocol.msgtypes import PATCH_DOC, PULL_DOC_REPLY
 from ..serialization import frozen_buffer
 from ..sync.patches import MAX_PATCH_EVENTS
 from .client_html import check_client_html
+from .client_rows import read_datetime_rows, widen_patched_columns
 from .compat import BoundedDeserializer, check_complete, decoded_models, is_server_id
 from .event_checks import check_events
 from .footprint import ClientModels, DocumentFootprint
@@ -157,6 +158,7 @@ def apply_client_patch(
             raise PatchError(f"model id {model.id!r:.40} is reserved for the server's own models")
     for model in new_models:
         check_complete(model)
+    read_datetime_rows(events)
     check_events(events)
     if not client_html:
         check_client_html(events, new_models)
@@ -175,6 +177,7 @@ def apply_client_patch(
 
     def apply() -> None:
         for event in events:
+            widen_patched_columns(event)
             DocumentPatchedEvent.handle_event(document, event, setter)
         document.models.flush_synced(lambda model: not deserializer.has_ref(model))
 

@@ -11,6 +11,7 @@ model must be a model.
 from __future__ import annotations
 
 import re
+from array import array
 from typing import Any
 
 import numpy as np
@@ -136,3 +137,36 @@ def test_a_cell_patch_stays_within_its_array_cell(index: list[Any], value: Any, 
         check_event(event)
     parts[1:] = [slice(0, 2), 1] if isinstance(parts[1], slice) else [1, slice(0, 3)]
     check_event({**event, "patches": {"img": [[parts, [5.0] * (2 if isinstance(parts[1], slice) else 3)]]}})
+
+
+@pytest.mark.parametrize(
+    ("column", "rows"),
+    [
+        (np.array([2**40, 2], dtype=np.int64), [0.5]),  # a plain array in BokehJS (Bokeh sends it as a list)
+        (np.zeros(2), array("d", [0.1])),  # a JavaScript Float64Array a CustomJS made
+        ([1, 2], array("d", [3.0])),
+    ],
+)
+def test_rows_bokehjs_holds_as_sent_are_accepted(column: Any, rows: Any) -> None:
+    """0.5 into an int64 column beyond 32 bits, and any typed array that is not an ndarray, were refused."""
+    check_event(stream(ColumnDataSource(data={"x": column}), x=rows))
+
+
+def test_an_int64_column_within_32_bits_takes_what_its_int32_array_holds() -> None:
+    """Bokeh sends it as int32: 2**40 streamed into it was taken, and every open tab wrapped it to 0."""
+    source = ColumnDataSource(data={"x": np.array([1, 2], dtype=np.int64)})
+    with pytest.raises(PatchError, match="numbers its int32 array holds"):
+        check_event(stream(source, x=[2**40]))
+
+
+@pytest.mark.parametrize(
+    ("column", "index", "value"),
+    [
+        (np.array(["a", "b"], dtype=object), 1, "zed"),  # refused: a str item read as an array had no dtype
+        (np.zeros(3), {"start": 0, "stop": 2}, array("d", [1.0, 2.0])),  # refused: a typed array, not a list
+    ],
+)
+def test_cells_bokehjs_writes_are_accepted(column: Any, index: Any, value: Any) -> None:
+    source = ColumnDataSource(data={"x": column})
+    cell = slice(index["start"], index["stop"]) if isinstance(index, dict) else index
+    check_event({"kind": "ColumnsPatched", "model": source, "attr": "data", "patches": {"x": [[cell, value]]}})
