@@ -27,6 +27,7 @@ BOKEH_GALLERY = {
     "bk_table_editing": "table_editing.py",
     "bk_dependent_selects": "dependent_selects.py",
     "bk_pickers": "pickers.py",
+    "bk_column_edits": "column_edits.py",
 }
 #: The movies app's SQLite file (the tests write it with gallery/movies/database.py).
 MOVIES_DATABASE = os.environ.get("DOCSYNC_BOKEH_MOVIES_DB", str(Path(tempfile.gettempdir()) / "docsync-movies.sqlite3"))

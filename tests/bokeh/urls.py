@@ -128,6 +128,34 @@ def _digest(document: Any, excluded: str) -> str:
     return digest.hexdigest()
 
 
+def _plain_column(values: Any) -> Any:
+    """A column as BokehJS holds it, in JSON: datetimes as ms, array cells as nested lists."""
+    if hasattr(values, "dtype") and values.dtype.kind == "M":
+        return (values.astype("datetime64[ns]").astype("int64") / 1e6).tolist()
+    if hasattr(values, "tolist"):
+        return values.tolist()
+    return [_plain_column(value) if hasattr(value, "tolist") else value for value in values]
+
+
+async def data_sources(request: HttpRequest, app_path: str) -> JsonResponse:
+    """Every named data source's columns (``_plain_column``, with each one's type), and model ``marker``'s value."""
+    session = _session(app_path, request.GET.get("session", ""))
+    async with session.lock:
+        document = session.document
+        sources = {}
+        for model in document.models:
+            if model.name and hasattr(model, "stream"):
+                sources[model.name] = {
+                    name: {
+                        "values": _plain_column(values),
+                        "type": str(getattr(values, "dtype", type(values).__name__)),
+                    }
+                    for name, values in model.data.items()
+                }
+        marker = document.select_one({"name": "marker"})
+    return JsonResponse({"sources": sources, "marker": marker.value if marker is not None else None})
+
+
 _EVENT_COUNTS: dict[str, int] = {}
 
 
@@ -155,6 +183,7 @@ urlpatterns = [
     path("_test/bokeh/embedded/", embedded),
     path("_test/bokeh/<slug:app_path>/probe", example_probe),
     path("_test/bokeh/<slug:app_path>/watch", example_watch),
+    path("_test/bokeh/<slug:app_path>/sources", data_sources),
     path("_test/bokeh/<slug:app_path>/<str:name>/<str:attr>", model_property),
     *site_urlpatterns,
 ]
