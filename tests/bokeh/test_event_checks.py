@@ -92,7 +92,11 @@ def test_numbers_a_float_array_rounds_are_accepted(column: Any, rows: Any) -> No
     ],
 )
 def test_rows_numpy_cannot_append_to_another_array_are_refused(column: Any, rows: Any) -> None:
-    """Bokeh's append raised once the events before it were applied (a pandas datetime column, say)."""
+    """Bokeh's append raised once the events before it were applied (a pandas datetime column, say).
+
+    The check's own refusal: over the wire numbers for a datetime column arrive already read as
+    the milliseconds BokehJS holds (client_rows.py; tests/bokeh/test_client_rows.py).
+    """
     source = ColumnDataSource(data={"x": column})
     with pytest.raises(
         PatchError, match=re.escape(f"rows streamed into column 'x' do not join its {column.dtype} array")
