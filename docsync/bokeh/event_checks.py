@@ -80,6 +80,7 @@ def _check_stream(model: Any, attr: Any, new: Any, rollover: Any, data: Any = No
             raise PatchError(f"streamed column {name!r:.40} must be a list or a 1-d array")
         if data:
             _check_joins(name, data[name], values)
+            _check_kind("rows streamed into", name, data[name], values)
     if len(lengths) > 1:
         raise PatchError("streamed columns must have the same length")
 
@@ -135,6 +136,82 @@ def _check_joins(name: str, column: Any, values: Any) -> None:
             raise PatchError(
                 f"rows streamed into column {name!r:.40} do not join its {column.dtype} array: {str(exc)[:80]}"
             ) from exc
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, bool | int | float | np.bool_ | np.number) and not isinstance(value, np.datetime64)
+
+
+def _is_str(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _is_datetime(value: Any) -> bool:
+    return isinstance(value, np.datetime64)
+
+
+def _check_kind(written: str, name: str, column: Any, values: Any) -> None:
+    """Refuse ``values`` written into the array ``column`` unless BokehJS holds them as the server's numpy does.
+
+    BokehJS holds a str column as a plain array (a number stays a number, numpy makes
+    it text: 5 became "5"), a datetime64 one as milliseconds in a Float64Array (a
+    string is NaN there, numpy parsed it as a date) and any numeric one in a typed or
+    plain array of numbers (a string or null is whatever JavaScript's Number() makes of
+    it there, numpy parsed "inf" or "1_0", and read null as NaN).
+    """
+    if not isinstance(column, np.ndarray) or column.ndim != 1:
+        return
+    kind = column.dtype.kind
+    fits: Callable[[Any], bool]
+    if kind == "U":
+        what, array_fits = "strings", "U"
+        fits = _is_str
+    elif kind == "M":
+        # Numbers are datetimes of the column's unit by now (client_rows.read_datetime_rows).
+        what, array_fits = "numbers (milliseconds since the epoch)", "M"
+        fits = _is_datetime
+    elif kind in "biuf":
+        what, array_fits = "numbers", "biuf"
+        fits = _is_number
+    else:
+        return
+    if isinstance(values, np.ndarray):
+        if values.dtype.kind not in array_fits:
+            raise PatchError(f"{written} column {name!r:.40} must be {what}, not a {values.dtype} array")
+        return
+    if isinstance(values, TypedArray):  # numbers
+        if kind in "biuf":
+            return
+        raise PatchError(f"{written} column {name!r:.40} must be {what}, not a typed array of numbers")
+    for value in values:
+        if not fits(value):
+            raise PatchError(
+                f"{written} column {name!r:.40} must be {what}: BokehJS holds {value!r:.40} otherwise than numpy does"
+            )
+
+
+def _check_cells_held(name: str, column: Any, values: Any) -> None:
+    """Refuse numbers patched into a column BokehJS holds as a typed integer array that it stores otherwise than numpy.
+
+    An Int32Array (an int64 column within 32 bits, as Bokeh sends it) wraps 2**40 to 0
+    where numpy's int64 kept it, and a bool column's Uint8Array holds 2 or 0.5 where
+    numpy's holds True: every tab the patch went to diverged from the server.
+    """
+    dtype = held_dtype(column)
+    if dtype is None or dtype.kind not in "biu":
+        return
+    cells = np.asarray(values, dtype=np.float64).ravel()
+    if dtype.kind == "b":
+        fits = np.all((cells == 0) | (cells == 1))
+        what = "0, 1, true or false (BokehJS holds a bool column as bytes)"
+    else:
+        info = np.iinfo(dtype)
+        with np.errstate(all="ignore"):
+            whole = np.trunc(cells)
+        fits = np.all(np.isfinite(cells) & (info.min <= whole) & (whole <= info.max))
+        what = f"numbers its {dtype} array holds (BokehJS wraps others, numpy does not)"
+    if not fits:
+        raise PatchError(f"cells patched into column {name!r:.40} must be {what}")
 
 
 def _writes(target: Any, value: Any) -> None:
@@ -205,7 +282,14 @@ def _check_patches(model: Any, attr: Any, patches: Any, data: Any = None) -> Non
         for cell in cells:
             if not isinstance(cell, list | tuple) or len(cell) != 2:
                 raise PatchError(f"a patch of column {name!r:.40} is an [index, value] pair")
-            _check_cell(data[name], cell[0], cell[1])
+            index, value = cell
+            # A cell or slice of the column (not of an array cell): its kind first, the column named.
+            if type(index) is int or (isinstance(index, slice) and isinstance(value, list | np.ndarray | TypedArray)):
+                values = value if isinstance(index, slice) else [value]
+                _check_kind("cells patched into", name, data[name], values)
+                if all(_is_number(item) for item in values):
+                    _check_cells_held(name, data[name], values)
+            _check_cell(data[name], index, value)
 
 
 def _check_model(event: dict[str, Any]) -> None:

@@ -174,3 +174,64 @@ def test_cells_bokehjs_writes_are_accepted(column: Any, index: Any, value: Any) 
     source = ColumnDataSource(data={"x": column})
     cell = slice(index["start"], index["stop"]) if isinstance(index, dict) else index
     check_event({"kind": "ColumnsPatched", "model": source, "attr": "data", "patches": {"x": [[cell, value]]}})
+
+
+def patch(column: Any, index: Any, value: Any) -> dict[str, Any]:
+    """A cell patch of ``column`` (the one column ``x`` of a new source)."""
+    source = ColumnDataSource(data={"x": column})
+    return {"kind": "ColumnsPatched", "model": source, "attr": "data", "patches": {"x": [[index, value]]}}
+
+
+SMALL = np.array([1, 2], dtype=np.int64)  # an Int32Array in BokehJS
+
+
+@pytest.mark.parametrize(
+    ("column", "index", "value", "why"),
+    [
+        # BokehJS's Int32Array wrapped 2**40 to 0, numpy's int64 kept it; NaN is 0 in BokehJS.
+        (SMALL, 0, 2**40, "column 'x' must be numbers its int32 array holds"),
+        (SMALL, 0, float("nan"), "column 'x' must be numbers its int32 array holds"),
+        (np.array([1, 2], dtype=np.uint8), slice(0, 2), [1, 300], "its uint8 array holds"),
+        # A bool column is bytes in BokehJS (2 stays 2, 0.5 is 0), numpy's holds True.
+        (np.array([True, False]), 0, 2, "column 'x' must be 0, 1, true or false"),
+        (np.array([True, False]), 0, 0.5, "column 'x' must be 0, 1, true or false"),
+        # JavaScript's Number() and numpy read strings otherwise ("inf", "1_0"); null is 0 there, NaN here.
+        (np.zeros(2), 0, "inf", "column 'x' must be numbers"),
+        (np.zeros(2), 0, None, "column 'x' must be numbers"),
+        (np.array([2**40, 2]), 0, "7", "column 'x' must be numbers"),
+        # A str column is a plain array in BokehJS: a number stays one, numpy makes it text.
+        (np.array(["a", "b"]), 0, 5, "column 'x' must be strings"),
+        (np.array(["a", "b"]), slice(0, 2), array("d", [1.0, 2.0]), "column 'x' must be strings"),
+        # BokehJS holds a datetime64 column as milliseconds: a string is NaN there, numpy parses it.
+        (np.array(["2024-01-01"], dtype="datetime64[ns]"), 0, "2024-01-05", "column 'x' must be numbers"),
+    ],
+)
+def test_cells_bokehjs_holds_otherwise_are_refused(column: Any, index: Any, value: Any, why: str) -> None:
+    """Taken before: the server held what it wrote, every tab the patch went to something else."""
+    with pytest.raises(PatchError, match=re.escape(why)):
+        check_event(patch(column, index, value))
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        (SMALL, 0.5),
+        (SMALL, -2.5),
+        (np.array([True, False]), 1),
+        (np.zeros(2), True),
+        (np.array(["a"], dtype=object), 5),
+    ],
+)
+def test_cells_bokehjs_holds_as_numpy_does_are_accepted(column: Any, value: Any) -> None:
+    """Each truncates 0.5 into an integer array, 1 is true in a bool one, anything goes in an object one."""
+    check_event(patch(column, 0, value))
+
+
+@pytest.mark.parametrize(
+    ("rows", "why"),
+    [([5], "rows streamed into column 'x' must be strings"), (array("d", [5.0]), "an array streamed into column 'x'")],
+)
+def test_numbers_streamed_into_a_str_column_are_refused(rows: Any, why: str) -> None:
+    """numpy appended a list's as text ("5"), BokehJS as numbers (a typed array's was refused already)."""
+    with pytest.raises(PatchError, match=why):
+        check_event(stream(ColumnDataSource(data={"x": np.array(["a"])}), x=rows))

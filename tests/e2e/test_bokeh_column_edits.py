@@ -133,6 +133,36 @@ def _cases() -> Iterator[Any]:
     yield pytest.param("int64_big", "s.patch({v: [[0, 0.25]]})", id="int64_big-patch_quarter")
     for edit, body in IMAGE_EDITS.items():
         yield pytest.param("images", body, id=f"images-{edit}")
+    # Cells of another kind that BokehJS and numpy hold alike (each truncates 0.5 in an int32 array).
+    for name, edit, body in KIND_EDITS:
+        yield pytest.param(name, body, id=f"{name}-{edit}")
+
+KIND_EDITS = [
+    ("int64_small", "patch_half", "s.patch({v: [[0, 0.5]]})"),
+    ("int32", "patch_negative_half", "s.patch({v: [[0, -2.5]]})"),
+    ("uint8", "patch_true", "s.patch({v: [[0, true]]})"),
+    ("bool", "patch_one", "s.patch({v: [[0, 1], [1, 0]]})"),
+    ("float64", "patch_true", "s.patch({v: [[0, true]]})"),
+    ("object", "patch_number", "s.patch({v: [[0, 5]]})"),
+    ("list_str", "patch_number", "s.patch({v: [[0, 5]]})"),
+    ("list_float", "patch_string", "s.patch({v: [[0, 'x']]})"),
+]
+#: Edits refused, nothing applied: (source, JavaScript, id). BokehJS would hold them otherwise than the server.
+REFUSED = [
+    ("int64_small_refused", "s.patch({v: [[0, 2 ** 40]]})", "int64_small-patch_beyond_int32"),
+    ("int32_refused", "s.patch({v: [[0, 2 ** 40]]})", "int32-patch_beyond_int32"),
+    ("int64_small_refused", "s.patch({v: [[0, NaN]]})", "int64_small-patch_nan"),
+    ("uint8_refused", "s.patch({v: [[sl(0, 2), [1, 300]]]})", "uint8-patch_slice_300"),
+    ("bool_refused", "s.patch({v: [[0, 2]]})", "bool-patch_two"),
+    ("bool_refused", "s.patch({v: [[0, 0.5]]})", "bool-patch_half"),
+    ("float64_refused", "s.patch({v: [[0, 'inf']]})", "float64-patch_string"),
+    ("float64_refused", "s.patch({v: [[0, null]]})", "float64-patch_null"),
+    ("int64_big_refused", "s.patch({v: [[0, '7']]})", "int64_big-patch_string"),
+    ("datetime64_refused", "s.patch({v: [[0, '2024-01-05']]})", "datetime64-patch_string"),
+    ("str_refused", "s.patch({v: [[0, 5]]})", "str-patch_number"),
+    ("str_refused", "s.patch({v: [[0, true]]})", "str-patch_bool"),
+    ("str_refused", "s.stream({v: [5]})", "str-stream_number"),
+]
 
 
 #: A DataTable column, the text typed into its editor, and the value the source then holds.
@@ -220,6 +250,20 @@ def columns(server: ServerProcess) -> Iterator[ColumnPage]:
 def test_source_edit(columns: ColumnPage, name: str, body: str) -> None:
     columns.page.page.evaluate("([name, body]) => columnEdit(name, body)", [name, body])
     columns.check(name)
+
+
+@pytest.mark.parametrize(("name", "body"), [edit[:2] for edit in REFUSED], ids=[edit[2] for edit in REFUSED])
+def test_refused_edit(columns: ColumnPage, name: str, body: str) -> None:
+    """An edit BokehJS would hold otherwise than the server is refused, ERROR naming the column, nothing applied."""
+    before = columns.python()["sources"][name]
+    columns.page.page.evaluate("([name, body]) => columnEdit(name, body)", [name, body])
+    columns.page.until(lambda: any("column 'v'" in text for text in columns.console), "the ERROR reply")
+    columns.settle()
+    assert columns.python()["sources"][name] == before
+    columns.console.clear()
+    log = columns.server.log_path.read_text(errors="replace")[columns.log_seen :] if columns.server.log_path else ""
+    columns.log_seen += len(log)
+    assert "Traceback" not in log, log[-2000:]
 
 
 @pytest.mark.parametrize(("field", "typed", "held"), TABLE_EDITS, ids=[edit[0] for edit in TABLE_EDITS])

@@ -26,6 +26,9 @@ COLUMNS = {
     "list_str": ["a", "b", "c"],
     "images": [IMAGE, IMAGE + 10, IMAGE + 20],
 }
+# A copy of each array column an edit is refused in (BokehJS holds the refused edit, the server not).
+COLUMNS.update({f"{name}_refused": COLUMNS[name].copy() for name in ("int64_small", "int32", "uint8", "bool")})
+COLUMNS.update({f"{name}_refused": COLUMNS[name].copy() for name in ("float64", "int64_big", "datetime64", "str")})
 for name, values in COLUMNS.items():
     curdoc().add_root(ColumnDataSource(data={"v": values}, name=name))
 
