@@ -136,6 +136,11 @@ def _cases() -> Iterator[Any]:
     # Cells of another kind that BokehJS and numpy hold alike (each truncates 0.5 in an int32 array).
     for name, edit, body in KIND_EDITS:
         yield pytest.param(name, body, id=f"{name}-{edit}")
+    # A typed array a CustomJS makes, into a column of no numeric kind.
+    for (name, own), (kind, array) in itertools.product(TYPED_INTO.items(), TYPED_KINDS.items()):
+        for edit, body in TYPED_INTO_EDITS.items():
+            yield pytest.param(name, body.replace("A", f"new {array}").replace("X", own), id=f"{name}-{edit}_{kind}")
+
 
 KIND_EDITS = [
     ("int64_small", "patch_half", "s.patch({v: [[0, 0.5]]})"),
@@ -147,6 +152,10 @@ KIND_EDITS = [
     ("list_str", "patch_number", "s.patch({v: [[0, 5]]})"),
     ("list_float", "patch_string", "s.patch({v: [[0, 'x']]})"),
 ]
+#: Columns of no numeric kind, with a number BokehJS and numpy hold alike in them.
+TYPED_INTO = {"bool": "1", "datetime64": "Date.UTC(2024, 0, 5) / 1000"}
+TYPED_INTO_EDITS = {"stream": "s.stream({v: A([X])})", "patch_slice": "s.patch({v: [[sl(1, 3), A([X, X])]]})"}
+TYPED_KINDS = {"float64": "Float64Array", "int32": "Int32Array", "uint8": "Uint8Array"}
 #: Edits refused, nothing applied: (source, JavaScript, id). BokehJS would hold them otherwise than the server.
 REFUSED = [
     ("int64_small_refused", "s.patch({v: [[0, 2 ** 40]]})", "int64_small-patch_beyond_int32"),
@@ -162,6 +171,9 @@ REFUSED = [
     ("str_refused", "s.patch({v: [[0, 5]]})", "str-patch_number"),
     ("str_refused", "s.patch({v: [[0, true]]})", "str-patch_bool"),
     ("str_refused", "s.stream({v: [5]})", "str-stream_number"),
+    ("str_refused", "s.stream({v: new Float64Array([5])})", "str-stream_float64array"),
+    ("str_refused", "s.stream({v: new Int32Array([5])})", "str-stream_int32array"),
+    ("str_refused", "s.patch({v: [[sl(1, 3), new Uint8Array([5, 6])]]})", "str-patch_slice_uint8array"),
 ]
 
 
