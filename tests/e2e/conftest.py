@@ -156,6 +156,12 @@ def browser() -> Browser:
     return _CHROMIUM.get()
 
 
+@pytest.fixture(scope="module")
+def module_browser() -> Browser:
+    """The same Chromium as ``browser``, for a module-scoped fixture (a page kept open for a module's tests)."""
+    return _CHROMIUM.get()
+
+
 def new_context(browser: Browser, **options: Any) -> BrowserContext:
     """A browser context (``options`` as Playwright's ``new_context``) whose pages get NAVIGATION_TIMEOUT_MS to load."""
     ctx = browser.new_context(**options)

@@ -24,11 +24,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+from playwright.sync_api import Browser
 
 from docsync.testing import REPLY_TIMEOUT, ServerProcess
 
 from .bokeh_page import BokehPage
-from .conftest import _CHROMIUM, new_context, start_server
+from .conftest import new_context, start_server
 
 pytest.importorskip("bokeh", reason="the docsync[bokeh] extra is not installed")
 
@@ -251,9 +252,9 @@ def server(workdir: Path, database: str) -> Iterator[ServerProcess]:
 
 
 @pytest.fixture(scope="module")
-def columns(server: ServerProcess) -> Iterator[ColumnPage]:
-    """The app's one page, for every case of the module (the browser of the run, started if need be)."""
-    context = new_context(_CHROMIUM.get(), viewport={"width": 1100, "height": 500})
+def columns(server: ServerProcess, module_browser: Browser) -> Iterator[ColumnPage]:
+    """The app's one page, for every case of the module."""
+    context = new_context(module_browser, viewport={"width": 1100, "height": 500})
     yield ColumnPage(BokehPage.open(context, server, APP), server)
     context.close()
 
