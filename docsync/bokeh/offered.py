@@ -69,7 +69,8 @@ def _option_values(options: Any) -> list[Any]:
 
 
 def _choice(where: str, value: Any, offered: Iterable[Any]) -> None:
-    if value not in list(offered):
+    # No option is an array, and ``in`` compares one elementwise: its truth raised ValueError.
+    if isinstance(value, np.ndarray) or value not in list(offered):
         raise PatchError(f"{where} {_shown(value)} is not among its options")
 
 

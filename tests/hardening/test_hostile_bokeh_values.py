@@ -141,6 +141,17 @@ async def test_a_model_defined_without_its_required_values_is_refused(bokeh_site
             {"type": "ndarray", "array": [1.0], "dtype": "float64", "order": "little"},
             """missing field 'shape' in a {"type": "ndarray"} value""",
         ),
+        # Any order but "big" was read as byte-swapped: 1.0 taken as 3.04e-319.
+        (
+            {
+                "type": "ndarray",
+                "array": {"type": "bytes", "data": "AAAAAAAA8D8="},
+                "dtype": "float64",
+                "order": 5,
+                "shape": [1],
+            },
+            "ndarray order must be 'little' or 'big', got 5",
+        ),
     ],
 )
 async def test_a_value_bokeh_cannot_decode_is_refused_with_what_was_wrong(

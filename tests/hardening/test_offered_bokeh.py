@@ -47,6 +47,12 @@ def _ms(day: dt.date) -> float:
 NAN = {"type": "number", "value": "nan"}
 INF, MINUS_INF = {"type": "number", "value": "+inf"}, {"type": "number", "value": "-inf"}
 
+
+def _ndarray(values: list[Any], dtype: str) -> dict[str, Any]:
+    """An ndarray as a client may write one inline (its items a JSON list, not a buffer)."""
+    return {"type": "ndarray", "array": values, "order": "little", "dtype": dtype, "shape": [len(values)]}
+
+
 #: (widget name, property, value on the wire, the refusal's text).
 REFUSED: list[tuple[str, str, Any, str]] = [
     ("select", "value", "zzz", "Select.value 'zzz' is not among its options"),
@@ -56,6 +62,8 @@ REFUSED: list[tuple[str, str, Any, str]] = [
     ("multi_choice", "value", ["../etc/passwd"], "MultiChoice.value '../etc/passwd' is not among its options"),
     ("tags", "value", ["legacy", "zzz"], "MultiChoice.value 'zzz' is not among its options"),
     ("auto", "value", "Paris", "AutocompleteInput.value 'Paris' is not among its options"),
+    # An array compared elementwise with the options: "callback error: ValueError" and a traceback.
+    ("select", "value", _ndarray([True, False], "bool"), "Select.value array([ True, False]) is not among its options"),
     ("categorical", "value", "max", "CategoricalSlider.value 'max' is not among its options"),
     ("slider", "value", 99, "Slider.value 99 is above end 10"),
     ("slider", "value_throttled", -1, "Slider.value_throttled -1 is below start 0"),

@@ -127,6 +127,10 @@ class BoundedDeserializer(Deserializer):
         dtype = obj.get("dtype") if isinstance(obj, dict) else None
         if not isinstance(dtype, str) or dtype not in CLIENT_NDARRAY_DTYPES:
             raise PatchError(f"ndarray dtype not allowed: {dtype!r:.40}")
+        order = obj.get("order")
+        if order not in ("little", "big"):
+            # Bokeh swaps the bytes of any order but its machine's: a typo read as "big".
+            raise PatchError(f"ndarray order must be 'little' or 'big', got {order!r:.40}")
         return super()._decode_ndarray(obj)
 
     def _decode_object(self, obj: Any) -> Any:
