@@ -188,6 +188,10 @@ class Decoder:
         return result
 
     def _payload(self, value: dict[str, Any]) -> Buffer:
+        if "buffer" in value and "base64" in value:
+            # protocol.md §7: one of the two, never both; taking either would leave the
+            # sender's other bytes unread, and two senders could disagree on which.
+            raise DeserializationError("binary value with both 'buffer' and 'base64'")
         if "buffer" in value:
             buffer_id = value["buffer"]
             if type(buffer_id) is not str or buffer_id not in self._buffers:

@@ -216,6 +216,10 @@ export class Decoder {
   }
 
   _payload(value) {
+    // protocol.md §7: one of the two, never both (as the Python decoder refuses it).
+    if (Object.hasOwn(value, "buffer") && Object.hasOwn(value, "base64")) {
+      throw new DeserializationError("binary value with both 'buffer' and 'base64'");
+    }
     if (Object.hasOwn(value, "buffer")) {
       const bufferId = value.buffer;
       if (typeof bufferId !== "string" || !this.buffers.has(bufferId)) {
