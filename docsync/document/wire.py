@@ -339,7 +339,7 @@ def decode_patch(
             kind = raw.get("kind")
             rest = _PROPERTY_DECODERS.get(kind) if type(kind) is str else None
             ref, attr = raw.get("model"), raw.get("attr")
-            if rest is not None and type(ref) is dict and type(attr) is str:
+            if rest is not None and type(ref) is dict and len(ref) == 1 and type(attr) is str:
                 model_id = ref.get("id")
                 # (Most patches define no model: then only the document's index is asked.)
                 model = (
@@ -393,7 +393,9 @@ def decode_patch(
 
 def _target(raw: dict[str, Any], resolve: Any) -> Model:
     ref = raw.get("model")
-    if type(ref) is not dict or type(ref.get("id")) is not str:
+    # A reference is exactly {"id": <string>} (protocol.md §5); an object with more keys
+    # is a plain mapping there, so it names no model here either.
+    if type(ref) is not dict or len(ref) != 1 or type(ref.get("id")) is not str:
         raise DeserializationError(f"event without a model reference: {raw!r:.80}")
     model: Model = resolve(ref["id"])
     return model

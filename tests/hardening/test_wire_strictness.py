@@ -39,3 +39,20 @@ async def test_a_binary_value_with_both_a_buffer_and_base64_is_refused(victim: V
     text = await victim.refused(message, code="patch-refused")
     assert text == "binary value with both 'buffer' and 'base64'"
     await victim.assert_unharmed()
+
+
+@pytest.mark.parametrize("kind", ["ModelChanged", "RootRemoved"])
+async def test_an_event_whose_model_reference_has_another_key_is_refused(victim: Victim, kind: str) -> None:
+    """§5: a reference is exactly ``{"id": ...}``; with another key it names no model.
+
+    Before, the server read ``{"id": <slider>, "x": 1}`` as the slider and applied the
+    change (OK), while a value of that shape is a plain mapping (§6).
+    """
+    ref = {"id": victim.model_id("slider" if kind == "ModelChanged" else "root"), "x": 1}
+    event: dict[str, object] = {"kind": kind, "model": ref}
+    if kind == "ModelChanged":
+        event.update(attr="value", new=12345.0)
+    message = new_message(PATCH_DOC, {"events": [event], "references": []})
+    text = await victim.refused(message, code="patch-refused")
+    assert text.startswith("event without a model reference: "), text
+    await victim.assert_unharmed()

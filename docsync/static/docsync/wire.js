@@ -176,7 +176,8 @@ function columnsOf(raw, decoder, what) {
 
 function target(raw, resolve) {
   const ref = raw.model;
-  if (!isPlainObject(ref) || typeof ref.id !== "string") {
+  // A reference is exactly {"id": <string>} (protocol.md §5), as the Python decoder reads it.
+  if (!isPlainObject(ref) || Object.keys(ref).length !== 1 || typeof ref.id !== "string") {
     throw new DeserializationError(`event without a model reference: ${pyReprCut(raw, 80)}`);
   }
   return resolve(ref.id);
