@@ -56,3 +56,48 @@ async def test_an_event_whose_model_reference_has_another_key_is_refused(victim:
     text = await victim.refused(message, code="patch-refused")
     assert text.startswith("event without a model reference: "), text
     await victim.assert_unharmed()
+
+
+async def raw_request(victim: Victim, msgid: str, msgtype: str, content_text: str) -> dict[str, object]:
+    """Send a message whose content frame is ``content_text`` as written; return its reply's type and content."""
+    sock = await victim.raw()
+    try:
+        await sock.send_frames(f'{{"msgid":"{msgid}","msgtype":"{msgtype}"}}', "{}", content_text)
+        while True:
+            reply = await sock.read_message()
+            if reply.reqid == msgid:
+                return {"msgtype": reply.msgtype, **reply.content}
+    finally:
+        await sock.close()
+
+
+@pytest.mark.parametrize("base", [str(2**64), str(-(2**63) - 1)])
+async def test_a_base_past_64_bit_integers_is_not_an_integer(victim: Victim, base: str) -> None:
+    """§1: an integer past −2⁶³ … 2⁶⁴−1 is read as a float, so such a ``base`` is not an integer.
+
+    The review client expected rule 4 (a base past the session's position, or negative,
+    loses) and got ``base must be an integer``: the documented answer once §1 says how
+    such numbers are read. 2**64 - 1 and -2**63 are still integers (they lose).
+    """
+    slider = victim.model_id("slider")
+    event = f'{{"kind":"ModelChanged","model":{{"id":"{slider}"}},"attr":"value","new":77.0}}'
+    reply = await raw_request(victim, "big", "PATCH-DOC", f'{{"events":[{event}],"references":[],"base":{base}}}')
+    assert reply == {"msgtype": "ERROR", "text": "base must be an integer", "code": "bad-patch"}
+    await victim.assert_unharmed()
+    edge = str(2**64 - 1) if base.isdigit() else str(-(2**63))
+    reply = await raw_request(victim, "edge", "PATCH-DOC", f'{{"events":[{event}],"references":[],"base":{edge}}}')
+    assert reply["msgtype"] == "OK" and reply["rejected"] == 1, reply
+    await victim.assert_unharmed()
+
+
+async def test_a_last_seq_past_64_bit_integers_is_answered_full(victim: Victim) -> None:
+    """§13: a ``last_seq`` past 2⁵² is refused, but one past 2⁶⁴−1 is a float, answered ``full``.
+
+    The review client expected the ERROR ``last_seq past the largest position`` for every
+    larger number and got a full document: §1 and §13 now say so.
+    """
+    reply = await raw_request(victim, "r1", "RESUME-REQ", f'{{"last_seq":{2**64},"client_id":"big-resume"}}')
+    assert reply["msgtype"] == "RESUME-REPLY" and reply["mode"] == "full" and reply["fresh"] is False, reply
+    reply = await raw_request(victim, "r2", "RESUME-REQ", f'{{"last_seq":{2**64 - 1},"client_id":"big-resume"}}')
+    assert reply["msgtype"] == "ERROR" and reply["code"] == "bad-request", reply
+    await victim.assert_unharmed()
