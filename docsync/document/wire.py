@@ -471,8 +471,14 @@ def _columns_patched_rest(raw: dict[str, Any], decoder: Decoder, model: Model, a
 
 def _list_spliced_rest(raw: dict[str, Any], decoder: Decoder, model: Model, attr: str, setter: Any) -> Any:
     index, delete, items = raw.get("index"), raw.get("delete"), decoder.decode(raw.get("items"))
-    if type(index) is not int or type(delete) is not int or type(items) is not list:
-        raise DeserializationError(f"invalid ListSpliced event {raw!r:.80}")
+    # Name the field at fault: the event's repr, cut, ended before it (its kind, model
+    # and attr come first), so a bool or a float index got an error that hid why.
+    if type(index) is not int:
+        raise DeserializationError(f"invalid ListSpliced event: index must be an integer, got {index!r:.40}")
+    if type(delete) is not int:
+        raise DeserializationError(f"invalid ListSpliced event: delete must be an integer, got {delete!r:.40}")
+    if type(items) is not list:
+        raise DeserializationError("invalid ListSpliced event: items must be a list")
     return ev.ListSplicedEvent(model, attr, index, delete, items, setter)
 
 

@@ -101,3 +101,26 @@ async def test_a_last_seq_past_64_bit_integers_is_answered_full(victim: Victim) 
     reply = await raw_request(victim, "r2", "RESUME-REQ", f'{{"last_seq":{2**64 - 1},"client_id":"big-resume"}}')
     assert reply["msgtype"] == "ERROR" and reply["code"] == "bad-request", reply
     await victim.assert_unharmed()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "text"),
+    [
+        ("index", False, "index must be an integer, got False"),
+        ("index", 1.5, "index must be an integer, got 1.5"),
+        ("delete", True, "delete must be an integer, got True"),
+        ("items", {"a": 1}, "items must be a list"),
+    ],
+)
+async def test_a_malformed_splice_is_refused_naming_its_field(victim: Victim, field: str, value: object, text: str) -> None:
+    """A ListSpliced whose index, delete or items is of the wrong type says which.
+
+    Before, the ERROR was ``invalid ListSpliced event {'kind': 'ListSpliced', 'model':
+    ...`` cut at 80 characters, before the field at fault: a bool index got an error
+    that did not say why.
+    """
+    event = {"kind": "ListSpliced", "model": {"id": victim.model_id("root")}, "attr": "children"}
+    event.update({"index": 0, "delete": 0, "items": [], field: value})
+    message = new_message(PATCH_DOC, {"events": [event], "references": []})
+    assert await victim.refused(message, code="patch-refused") == f"invalid ListSpliced event: {text}"
+    await victim.assert_unharmed()

@@ -222,9 +222,14 @@ function decodeEvent(raw, decoder, resolve, setter) {
       return new ev.ColumnsPatchedEvent(model, attr, decodePatches(raw.patches, decoder), setter);
     case "ListSpliced": {
       const items = decoder.decode(raw.items ?? null);
-      if (!Number.isInteger(raw.index) || !Number.isInteger(raw.delete) || !Array.isArray(items)) {
-        throw new DeserializationError(`invalid ListSpliced event ${pyReprCut(raw, 80)}`);
+      // The field at fault is named, as the Python decoder names it.
+      for (const field of ["index", "delete"]) {
+        if (!Number.isInteger(raw[field] ?? null) || typeof raw[field] === "boolean") {
+          const got = pyReprCut(raw[field] ?? null, 40);
+          throw new DeserializationError(`invalid ListSpliced event: ${field} must be an integer, got ${got}`);
+        }
       }
+      if (!Array.isArray(items)) throw new DeserializationError("invalid ListSpliced event: items must be a list");
       return new ev.ListSplicedEvent(model, attr, raw.index, raw.delete, items, setter);
     }
     case "DictItemsSet": {
