@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from docsync.protocol import PATCH_DOC, new_message
+from docsync.testing import EVENT_WAIT
 
 from .hostile import Victim
 
@@ -124,3 +125,23 @@ async def test_a_malformed_splice_is_refused_naming_its_field(victim: Victim, fi
     message = new_message(PATCH_DOC, {"events": [event], "references": []})
     assert await victim.refused(message, code="patch-refused") == f"invalid ListSpliced event: {text}"
     await victim.assert_unharmed()
+
+
+async def test_bools_stream_into_a_number_column_as_zero_and_one(victim: Victim) -> None:
+    """§8: rows must fit an array column's dtype without changing value; bools do (0, 1).
+
+    The review client read "no numbers into bool columns" and expected the reverse to be
+    refused too: it is taken, as §8 now says.
+    """
+    event = {"kind": "ColumnsStreamed", "model": {"id": victim.model_id("source")}, "attr": "data"}
+    event.update(data={"x": [True, False], "s": ["e", "f"]}, rollover=None)
+    sock = await victim.raw()
+    try:
+        reply = await sock.request(new_message(PATCH_DOC, {"events": [event], "references": []}))
+    finally:
+        await sock.close()
+    assert reply.msgtype == "OK" and reply.content["rejected"] == 0, reply.content
+    source = victim.observer.document.get_model_by_name("source")
+    await victim.observer.wait_for(lambda: len(source.data["x"]) == 6, EVENT_WAIT)  # type: ignore[union-attr]
+    column = source.data["x"]  # type: ignore[union-attr]
+    assert column.dtype == np.float64 and column[-2:].tolist() == [1.0, 0.0]
