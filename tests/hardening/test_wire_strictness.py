@@ -74,7 +74,7 @@ async def raw_request(victim: Victim, msgid: str, msgtype: str, content_text: st
 
 @pytest.mark.parametrize("base", [str(2**64), str(-(2**63) - 1)])
 async def test_a_base_past_64_bit_integers_is_not_an_integer(victim: Victim, base: str) -> None:
-    """§1: an integer past −2⁶³ … 2⁶⁴−1 is read as a float, so such a ``base`` is not an integer.
+    """§1: an integer past -2⁶³ … 2⁶⁴-1 is read as a float, so such a ``base`` is not an integer.
 
     The review client expected rule 4 (a base past the session's position, or negative,
     loses) and got ``base must be an integer``: the documented answer once §1 says how
@@ -92,7 +92,7 @@ async def test_a_base_past_64_bit_integers_is_not_an_integer(victim: Victim, bas
 
 
 async def test_a_last_seq_past_64_bit_integers_is_answered_full(victim: Victim) -> None:
-    """§13: a ``last_seq`` past 2⁵² is refused, but one past 2⁶⁴−1 is a float, answered ``full``.
+    """§13: a ``last_seq`` past 2⁵² is refused, but one past 2⁶⁴-1 is a float, answered ``full``.
 
     The review client expected the ERROR ``last_seq past the largest position`` for every
     larger number and got a full document: §1 and §13 now say so.
@@ -113,7 +113,9 @@ async def test_a_last_seq_past_64_bit_integers_is_answered_full(victim: Victim) 
         ("items", {"a": 1}, "items must be a list"),
     ],
 )
-async def test_a_malformed_splice_is_refused_naming_its_field(victim: Victim, field: str, value: object, text: str) -> None:
+async def test_a_malformed_splice_is_refused_naming_its_field(
+    victim: Victim, field: str, value: object, text: str
+) -> None:
     """A ListSpliced whose index, delete or items is of the wrong type says which.
 
     Before, the ERROR was ``invalid ListSpliced event {'kind': 'ListSpliced', 'model':
