@@ -14,6 +14,7 @@ import pytest
 from docsync.protocol import PATCH_DOC, new_message
 from docsync.testing import EVENT_WAIT
 
+from .harness import Site, open_raw, pull_json
 from .hostile import Victim
 
 pytestmark = pytest.mark.asyncio
@@ -147,3 +148,34 @@ async def test_bools_stream_into_a_number_column_as_zero_and_one(victim: Victim)
     await victim.observer.wait_for(lambda: len(source.data["x"]) == 6, EVENT_WAIT)  # type: ignore[union-attr]
     column = source.data["x"]  # type: ignore[union-attr]
     assert column.dtype == np.float64 and column[-2:].tolist() == [1.0, 0.0]
+
+
+@pytest.mark.parametrize("upload_id", ["u" * 65, ""])
+async def test_an_upload_id_out_of_bounds_is_refused_naming_the_bound(site: Site, upload_id: str) -> None:
+    """widgets.md, Files: an upload id has at most 64 characters; the ERROR says so.
+
+    Before, a 65-character id was refused as ``FileInput upload_start needs an 'upload'
+    id`` (the client had sent one), and an empty id was taken.
+    """
+    config = site.browser().page_config("all_models")
+    sock = await open_raw(config["wsUrl"], config["token"])
+    try:
+        before = await pull_json(config)
+        file_input = next(m["id"] for m in before["models"] if m["name"] == "FileInput")
+        files = {"type": "map", "entries": [["name", "a.csv"], ["type", "text/csv"], ["size", 3]]}
+        data = {"upload": upload_id, "files": [files]}
+        event = {"kind": "MessageSent", "msg_type": "upload_start", "msg_data": data, "model": {"id": file_input}}
+        reply = await sock.request(new_message(PATCH_DOC, {"events": [event], "references": []}))
+        assert reply.msgtype == "ERROR", reply.content
+        assert reply.content == {
+            "text": "FileInput upload_start needs an 'upload' id of 1 to 64 characters",
+            "code": "patch-refused",
+        }
+        # Nothing started: a chunk of that upload is not in progress.
+        chunk = {"upload": upload_id, "file": 0, "offset": 0, "data": {"type": "bytes", "base64": "YWJj"}}
+        event = {**event, "msg_type": "upload_chunk", "msg_data": chunk}
+        reply = await sock.request(new_message(PATCH_DOC, {"events": [event], "references": []}))
+        assert reply.msgtype == "ERROR", reply.content
+        assert await pull_json(config) == before
+    finally:
+        await sock.close()

@@ -30,6 +30,8 @@ UPLOAD_CANCEL = "upload_cancel"
 #: Files one upload may hold, and the longest name or MIME type taken.
 MAX_FILES = 100
 MAX_NAME = 255
+#: The longest upload id a client may choose (widgets.md, Files).
+MAX_UPLOAD_ID = 64
 #: An upload that has seen no chunk for this long is dropped when another one starts.
 ABANDONED_AFTER = 60.0
 _BAD_NAME = re.compile(r"[/\\\x00-\x1f\x7f]")
@@ -166,8 +168,10 @@ class FileInput(Widget):
 
     def check_client_event(self, event: Any, scratch: dict[str, Any]) -> None:
         data = event.msg_data
-        if not isinstance(data, dict) or not isinstance(data.get("upload"), str) or len(data["upload"]) > 64:
-            raise PatchError(f"FileInput {event.msg_type} needs an 'upload' id")
+        upload = data.get("upload") if isinstance(data, dict) else None
+        if not isinstance(upload, str) or not 1 <= len(upload) <= MAX_UPLOAD_ID:
+            # Say the bound: a client that sent a long id was told only that it needs one.
+            raise PatchError(f"FileInput {event.msg_type} needs an 'upload' id of 1 to {MAX_UPLOAD_ID} characters")
         if event.msg_type == UPLOAD_START:
             scratch["cursor"] = self._check_start(data)
         elif event.msg_type == UPLOAD_CHUNK:
