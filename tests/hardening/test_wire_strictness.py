@@ -179,3 +179,31 @@ async def test_an_upload_id_out_of_bounds_is_refused_naming_the_bound(site: Site
         assert await pull_json(config) == before
     finally:
         await sock.close()
+
+
+async def test_a_markdown_a_client_defines_keeps_the_html_it_is_sent_sanitised(victim: Victim) -> None:
+    """widgets.md, Markdown: one built from a client's definition is not rendered from its text.
+
+    The review client defined a Markdown with ``text`` only (a blank pane for everyone)
+    and one whose ``html`` said something else than its ``text``: both taken as sent,
+    ``html`` sanitised. widgets.md now says so (doc-only: passes before and after).
+    """
+    definitions = [
+        {"type": "object", "name": "Markdown", "id": "md-1", "attributes": {"text": "**bold**"}},
+        {
+            "type": "object",
+            "name": "Markdown",
+            "id": "md-2",
+            "attributes": {"text": "plain", "html": "<b onclick='x()'>other</b><script>x()</script>"},
+        },
+    ]
+    events = [{"kind": "RootAdded", "model": {"id": "md-1"}}, {"kind": "RootAdded", "model": {"id": "md-2"}}]
+    sock = await victim.raw()
+    try:
+        reply = await sock.request(new_message(PATCH_DOC, {"events": events, "references": definitions}))
+    finally:
+        await sock.close()
+    assert reply.msgtype == "OK" and reply.content["rejected"] == 0, reply.content
+    doc = await pull_json(victim.config)
+    held = {m["id"]: m["attributes"] for m in doc["models"] if m["id"] in ("md-1", "md-2")}
+    assert held == {"md-1": {"text": "**bold**"}, "md-2": {"text": "plain", "html": "<b>other</b>"}}
