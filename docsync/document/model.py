@@ -26,7 +26,7 @@ from .properties import ColumnData, Dict, List, Nullable, Property, String, base
 from .registry import register_model_class
 from .value_depth import MAX_VALUE_DEPTH, deletion_nests_deeper, entry_levels, too_deep, update_nests_deeper
 
-__all__ = ["Model", "ModelMeta", "is_empty_default", "is_unissued_id", "new_model_id"]
+__all__ = ["MAX_CLIENT_MODEL_ID_LENGTH", "Model", "ModelMeta", "is_empty_default", "is_unissued_id", "new_model_id"]
 
 logger = logging.getLogger("docsync.document")
 
@@ -38,6 +38,10 @@ _SCALARS = (bool, int, float, str, type(None))
 #: Values that nest no deeper than a level: their depth is not measured.
 _FLAT = frozenset({bool, int, float, str, type(None), np.ndarray})
 
+
+#: The longest id a client may give a model it defines: the pull of a document writes an
+#: id at every reference to it, so a long one multiplies (the server's own are ~10 characters).
+MAX_CLIENT_MODEL_ID_LENGTH = 128
 
 #: The highest number ``new_model_id`` has issued (a race may leave it lower: never higher).
 _issued = [0]

@@ -31,7 +31,7 @@ from typing import Any
 
 from ..document import DecodedPatch, Document, DocumentEvent, DocumentLimits
 from ..document import events as ev
-from ..document.model import is_unissued_id, keeps_valid
+from ..document.model import MAX_CLIENT_MODEL_ID_LENGTH, is_unissued_id, keeps_valid
 from ..document.patching import apply_events
 from ..document.wire import decode_patch
 from ..exceptions import DeserializationError, PatchError
@@ -678,14 +678,19 @@ class Sequencer:
 def _unissued_ids(doc: Any, document: Document) -> str | None:
     """Say why a client's definitions may not take their ids, or None.
 
-    Reserved: an id the server will issue (``is_unissued_id``), and the id of a model that
-    left the document while the application still holds it (``Document.departed_model``):
-    the application may put it back, and would fail to then.
+    Longer than ``MAX_CLIENT_MODEL_ID_LENGTH``. Reserved: an id the server will issue
+    (``is_unissued_id``), and the id of a model that left the document while the
+    application still holds it (``Document.departed_model``): the application may put it
+    back, and would fail to then.
     """
     models = doc.get("models") if isinstance(doc, dict) else None
     for definition in models if isinstance(models, list) else ():
         model_id = definition.get("id") if isinstance(definition, dict) else None
-        if isinstance(model_id, str) and (is_unissued_id(model_id) or document.departed_model(model_id) is not None):
+        if not isinstance(model_id, str):
+            continue
+        if len(model_id) > MAX_CLIENT_MODEL_ID_LENGTH:
+            return f"model id too long: {len(model_id)} > {MAX_CLIENT_MODEL_ID_LENGTH} characters"
+        if is_unissued_id(model_id) or document.departed_model(model_id) is not None:
             return f"model id {model_id!r:.40} is reserved for the server's own models"
     return None
 

@@ -115,6 +115,16 @@ async def test_a_model_defined_under_an_id_that_is_not_a_string_is_refused(
     await refused(bokeh_site, tab, [tagged], "a model's id is a string")
 
 
+async def test_a_model_defined_under_an_id_past_its_bound_is_refused(bokeh_site: Site, tab: Tab) -> None:
+    """A 16 KiB id was taken (a pull writes it at every reference to the model): 128 characters at most."""
+    for length in (129, 16 * 1024):
+        div = {"type": "object", "name": "Div", "id": "d" * length, "attributes": {"text": "hi"}}
+        why = f"model id too long: {length} > 128 characters"
+        await refused(bokeh_site, tab, [{"kind": "RootAdded", "model": div}], why)
+    div = {"type": "object", "name": "Div", "id": "d" * 128, "attributes": {"text": "hi"}}
+    assert (await tab.send([{"kind": "RootAdded", "model": div}])).msgtype == OK
+
+
 @pytest.mark.parametrize("name", ["Slider", "GlyphRenderer"])
 async def test_a_model_defined_without_its_required_values_is_refused(bokeh_site: Site, tab: Tab, name: str) -> None:
     """Bokeh made it, then could not serialize it: docsync's checks raised UnsetValueError, logged as the app's."""

@@ -225,6 +225,11 @@ PUSHES: dict[str, tuple[str, dict[str, Any], str]] = {
         },
         f"push refused: too many models: {MAX_CLIENT_MODELS + 1} > {MAX_CLIENT_MODELS}",
     ),
+    "a model id past MAX_CLIENT_MODEL_ID_LENGTH": (
+        "hostile",
+        {"title": "x", "roots": [ref("m" * 129)], "models": [definition("m" * 129)]},
+        "push refused: model id too long: 129 > 128 characters",
+    ),
     "a cycle": (
         "hostile",
         {"title": "x", "roots": [ref("c1")], "models": [column("c1", "c1")]},

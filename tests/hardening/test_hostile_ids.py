@@ -1,20 +1,24 @@
-"""Long and escaped model ids cannot grow a document past what a pull may carry.
+"""Client-chosen model ids are bounded: at most 128 characters, and never the server's next ones.
 
-A model's id appears in a pull twice when the model is a root (its definition and the
-roots list), and an id of control characters takes six bytes of JSON per character
-(``\\u0001``). The size bound of docs/protocol.md §11 counts both, so a client cannot
-make the session's document too big to be pulled (every new tab would be closed with
-1009). Against a real server whose frames are at most 64 KiB (``settings.py``).
+A model's id appears in a pull at every reference to it (twice for a root: its
+definition and the roots list), and an id of control characters takes six bytes of JSON
+per character (``\\u0001``). Before ids were bounded, a client's 16 KiB ids grew the
+document towards what a pull may carry; the size bound of docs/protocol.md §11 held
+them, but an id had no limit of its own (docs/protocol.md §5 said so). Now one over
+``MAX_CLIENT_MODEL_ID_LENGTH`` is refused naming the bound, and one at it is taken.
+Against a real server whose frames are at most 64 KiB (``settings.py``).
 """
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from docsync.document.model import MAX_CLIENT_MODEL_ID_LENGTH
 from docsync.protocol import OK
 
 from .hostile import Victim, definition, patch
-from .settings import MAX_FRAME_BYTES
 
 pytestmark = pytest.mark.asyncio
 
@@ -23,36 +27,21 @@ def new_root(model_id: str) -> object:
     return patch([{"kind": "RootAdded", "model": {"id": model_id}}], [definition(model_id)])
 
 
-async def add_roots_until_refused(victim: Victim, ids: list[str]) -> str:
-    """Add a root of each id in turn; return the text of the first refusal."""
+@pytest.mark.parametrize("character", ["a", "\x01"])
+async def test_a_model_id_past_its_bound_is_refused_and_one_at_it_taken(victim: Victim, character: str) -> None:
+    # Before: a 16 KiB id was taken, and 2,500 control characters (15,000 bytes of JSON).
+    for length in (MAX_CLIENT_MODEL_ID_LENGTH + 1, 2_500):
+        text = await victim.refused(new_root(character * length), code="patch-refused")  # type: ignore[arg-type]
+        assert text == f"model id too long: {length} > {MAX_CLIENT_MODEL_ID_LENGTH} characters"
+        await victim.assert_unharmed()
+    at_bound = character * MAX_CLIENT_MODEL_ID_LENGTH
     sock = await victim.raw()
     try:
-        for model_id in ids:
-            reply = await sock.request(new_root(model_id))  # type: ignore[arg-type]
-            if reply.msgtype != OK:
-                assert reply.content["code"] == "patch-refused", reply.content
-                return str(reply.content["text"])
-            victim.before = await victim.document_bytes()  # a pull still carries it
+        reply = await sock.request(new_root(at_bound))  # type: ignore[arg-type]
     finally:
         await sock.close()
-    raise AssertionError("every root was accepted")
-
-
-async def test_a_root_s_long_id_counts_in_the_roots_list_too(victim: Victim) -> None:
-    # Each id is a quarter of a frame: two such roots are half a frame in definitions,
-    # and another half in the roots list.
-    ids = [chr(ord("a") + i) * (MAX_FRAME_BYTES // 4) for i in range(4)]
-    text = await add_roots_until_refused(victim, ids)
-    assert text.startswith("document JSON too large: ") and text.endswith(f" > {MAX_FRAME_BYTES} bytes"), text
-    await victim.assert_unharmed()
-
-
-async def test_an_id_of_control_characters_counts_as_its_escaped_json(victim: Victim) -> None:
-    # 2,500 characters that JSON writes as \u00XX: 15,000 bytes, twice per root.
-    ids = [chr(i) * 2_500 for i in range(1, 5)]
-    text = await add_roots_until_refused(victim, ids)
-    assert text.startswith("document JSON too large: ") and text.endswith(f" > {MAX_FRAME_BYTES} bytes"), text
-    await victim.assert_unharmed()
+    assert reply.msgtype == OK, reply.content
+    assert json.dumps(at_bound).encode() in await victim.document_bytes()  # the pull writes it as JSON does
 
 
 async def test_an_id_the_server_will_issue_is_reserved(victim: Victim) -> None:

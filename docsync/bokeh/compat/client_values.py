@@ -12,6 +12,7 @@ from bokeh.core.property.descriptors import UnsetValueError
 from bokeh.core.serialization import Deserializer
 from bokeh.settings import settings as bokeh_settings
 
+from ...document.model import MAX_CLIENT_MODEL_ID_LENGTH
 from ...exceptions import PatchError
 from ..value_depth import MAX_VALUE_DEPTH, TYPED_LEVELS
 
@@ -145,6 +146,8 @@ class BoundedDeserializer(Deserializer):
             # failed docsync's checks as an AttributeError, logged as the app's.
             raise PatchError(f"a model's id is a string, got {model_id!r:.40}")
         if model_id not in self._references:  # Bokeh makes it
+            if len(model_id) > MAX_CLIENT_MODEL_ID_LENGTH:  # a pull writes it at every reference
+                raise PatchError(f"model id too long: {len(model_id)} > {MAX_CLIENT_MODEL_ID_LENGTH} characters")
             if is_server_id(model_id):  # refused anyway: said first, as before
                 raise PatchError(f"model id {model_id!r:.40} is reserved for the server's own models")
             self._new_models += 1
