@@ -20,6 +20,6 @@ DOCSYNC = {
         "bk_dependent_selects_own": {"app": str(GALLERY / "dependent_selects.py"), "kind": "bokeh"},
     },
     "SNAPSHOT_INTERVAL": float(os.environ.get("DOCSYNC_SNAPSHOT_INTERVAL", "0.2")),
-    "SNAPSHOT_LIFETIME": 600.0,
+    "SNAPSHOT_LIFETIME": float(os.environ.get("DOCSYNC_SNAPSHOT_LIFETIME", "600")),
     "MAX_SNAPSHOT_BYTES": int(os.environ.get("DOCSYNC_MAX_SNAPSHOT_BYTES", str(64 << 20))),
 }

@@ -2,7 +2,7 @@
 
 The demo site reads ``DOCSYNC_PERSISTENCE`` (the store: ``database``, ``redis``);
 snapshots are taken every 0.2 s unless ``DOCSYNC_SNAPSHOT_INTERVAL`` says otherwise;
-``DOCSYNC_MAX_SNAPSHOT_BYTES`` and ``DOCSYNC_SNAPSHOT_TAIL`` set those settings.
+``DOCSYNC_MAX_SNAPSHOT_BYTES``, ``DOCSYNC_SNAPSHOT_TAIL`` and ``DOCSYNC_SNAPSHOT_LIFETIME`` set those settings.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ DOCSYNC = {
         "board_slow": "tests.persistence.apps.slow_board",
     },
     "SNAPSHOT_INTERVAL": float(os.environ.get("DOCSYNC_SNAPSHOT_INTERVAL", "0.2")),
-    "SNAPSHOT_LIFETIME": 600.0,
+    "SNAPSHOT_LIFETIME": float(os.environ.get("DOCSYNC_SNAPSHOT_LIFETIME", "600")),
     "MAX_SNAPSHOT_BYTES": int(os.environ.get("DOCSYNC_MAX_SNAPSHOT_BYTES", str(64 << 20))),
     "SNAPSHOT_TAIL": int(os.environ.get("DOCSYNC_SNAPSHOT_TAIL", "100")),
     "SQLITE_WAL": os.environ.get("DOCSYNC_STORE_SQLITE_WAL", "1") == "1",

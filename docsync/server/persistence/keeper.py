@@ -8,6 +8,12 @@
   last snapshot is captured under its lock (the document's JSON and a copy of its
   buffers: the only cost under the lock) and written to the store with no lock held.
   However many changes a session takes, it costs at most one snapshot per interval.
+- **Keeping.** A snapshot expires ``SNAPSHOT_LIFETIME`` after it was written, and a
+  session that changes nothing is not written again: the writer pushes back the expiry
+  of the snapshot (and records) of every session it holds that was written or pushed
+  back more than a quarter of the lifetime ago (``refresh_held``), in batches, never
+  rewriting it, with no lock held. A session that ended is no longer held: its
+  snapshot is deleted, or expires as before.
 - **Restoring.** A session that is not held here but has a snapshot (its process died,
   or drained) is made by running the application again, then laying the snapshot over
   it (``capture.apply_snapshot``); ``on_session_restored`` runs last.
@@ -19,6 +25,7 @@
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 import time
 from dataclasses import dataclass, field
@@ -42,6 +49,16 @@ _VOIDED_KEPT = 10_000  # sessions dropped by a store failure whose clients are r
 _VOIDED_SHARE_TRIES = 240  # the cluster's Redis is told of them, tried twice a second for two minutes
 _CLOSE_PATIENCE = 2.0  # seconds a drain waits for its closes to be written and answered (a slow reader's may not be)
 _CLOSE_POLL = 0.02  # seconds between looks at whether the closed sockets are gone
+#: A held session's snapshot has its expiry pushed back once it is this part of
+#: SNAPSHOT_LIFETIME old (written or pushed back then); the writer looks at least every
+#: _REFRESH_TICK of the lifetime, so it is pushed back at 3/8 of its lifetime at the
+#: latest: killed then, its process leaves it 5/8 of a lifetime to be restored elsewhere.
+_REFRESH_AFTER = 1 / 4
+_REFRESH_TICK = 1 / 8
+#: Sessions pushed back per round at most (the oldest first; the rest at the next round):
+#: with REFRESH_BATCH 500, four round trips to the store. At one round per second that
+#: keeps up with 2000 x SNAPSHOT_LIFETIME / 4 sessions (43 million at a day's lifetime).
+_REFRESH_PER_ROUND = 2000
 
 #: The kinds of application whose sessions are saved: docsync's own (here), and Bokeh's,
 #: whose documents are saved by their own companion (docsync/bokeh/persistence.py).
@@ -59,6 +76,7 @@ class SavedState:
     seq: int = 0
     restored_from: float | None = field(default=None)
     failing: bool = False  # its last snapshot write failed (logged once until one succeeds)
+    kept_at: float | None = None  # when its snapshot's expiry was last pushed back (time.time())
 
 
 def _marker(session: ServerSession) -> tuple[int, ...]:
@@ -86,6 +104,13 @@ class SnapshotKeeper:
         self.writes = 0
         self.bytes_written = 0
         self.failures = 0
+        #: Sessions whose snapshot's expiry was pushed back, and the store's calls for it.
+        self.refreshed = 0
+        self.refresh_calls = 0
+        self._refresh_refused = False  # the store cannot (a SessionStore without refresh): said once
+        self._refresh_failing = False  # the last push back failed (said once until one works)
+        #: When the first held session is due for a push back (time.time()); 0: look now.
+        self.next_refresh = 0.0
         #: Other dialects' persistence, sharing this store and journal: each has ``sessions()``
         #: (closed by the drain), ``save_changed()`` (the writer's round) and ``drain()``
         #: (stop their callbacks and save them, once closed).
@@ -131,10 +156,20 @@ class SnapshotKeeper:
             self._task = loop.create_task(self._write_forever())
 
     async def _write_forever(self) -> None:
+        since_saved = 0.0
         while not self.draining:
-            await asyncio.sleep(float(docsync_settings().SNAPSHOT_INTERVAL))
+            settings = docsync_settings()
+            interval = float(settings.SNAPSHOT_INTERVAL)
+            # Held sessions' snapshots are kept alive at a pace set by their lifetime, not
+            # by the interval (which may be longer than an eighth of it).
+            tick = min(interval, float(settings.SNAPSHOT_LIFETIME) * _REFRESH_TICK)
+            await asyncio.sleep(tick)
+            since_saved += tick
             try:
-                await self.save_changed()
+                if since_saved + tick / 2 >= interval:
+                    since_saved = 0.0
+                    await self.save_changed()
+                await self.refresh_held()
                 if time.monotonic() - self._last_sweep > _SWEEP_EVERY:
                     self._last_sweep = time.monotonic()
                     await self.store.sweep()
@@ -153,6 +188,90 @@ class SnapshotKeeper:
         for companion in self.companions:
             written += await companion.save_changed()
         return written
+
+    def due_for_refresh(self, now: float) -> list[str]:
+        """The held sessions (either dialect) whose snapshot is due for a push back of its expiry, oldest first.
+
+        At most ``_REFRESH_PER_ROUND``; only sessions with a snapshot written (or restored
+        from): a new one's is written before anyone sees it.
+        """
+        if now < self.next_refresh:
+            # None is due before then: thousands of idle sessions cost no look at each round.
+            return []
+        after = float(docsync_settings().SNAPSHOT_LIFETIME) * _REFRESH_AFTER
+        due_before = now - after
+        # A snapshot written (or pushed back) from now on is due a quarter lifetime later;
+        # one restored with its old age resets this (``made``).
+        next_refresh = now + after
+        held: list[Any] = [*self._sessions()]
+        for companion in self.companions:
+            held.extend(companion.sessions())
+        due: list[tuple[float, str]] = []
+        for session in held:
+            state = self.states.get(session.id)
+            if state is None or session.store_lost is not None:
+                continue
+            kept = max(state.saved_at or 0.0, state.kept_at or 0.0)
+            if kept <= 0.0:
+                continue  # its first snapshot is being written
+            if kept <= due_before:
+                due.append((kept, session.id))
+            elif kept + after < next_refresh:
+                next_refresh = kept + after
+        if len(due) > _REFRESH_PER_ROUND:
+            due = heapq.nsmallest(_REFRESH_PER_ROUND, due)
+            next_refresh = 0.0  # the rest at the next round
+        else:
+            due.sort()
+        self.next_refresh = next_refresh
+        return [session_id for _, session_id in due]
+
+    async def refresh_held(self) -> int:
+        """Push back the expiry of the snapshots of held sessions that are due (``due_for_refresh``); return how many.
+
+        No session lock is taken and nothing is rewritten: one store call, a round trip
+        per ``REFRESH_BATCH`` sessions. A session whose snapshot is gone from the store
+        (it expired meanwhile) is written again at the next round.
+        """
+        if self._refresh_refused or self.draining:
+            return 0
+        now = time.time()
+        session_ids = self.due_for_refresh(now)
+        if not session_ids:
+            return 0
+        self.refresh_calls += 1
+        try:
+            missing = set(await self.store.refresh(session_ids))
+        except NotImplementedError as exc:
+            self._refresh_refused = True
+            logger.warning("persistence: %s: held sessions' snapshots expire SNAPSHOT_LIFETIME after written", exc)
+            return 0
+        except Exception as exc:
+            # Tried again at the next round (they are still due), said once until it works.
+            self.failures += 1
+            if not self._refresh_failing:
+                logger.error(
+                    "persistence: expiry of %d snapshots not pushed back (store %s): %r; tried again",
+                    len(session_ids),
+                    self.store.name,
+                    exc,
+                )
+            self._refresh_failing = True
+            self.next_refresh = 0.0  # still due
+            return 0
+        if self._refresh_failing:
+            self._refresh_failing = False
+            logger.warning("persistence: expiry of held sessions' snapshots pushed back again")
+        for session_id in session_ids:
+            state = self.states.get(session_id)
+            if state is None:
+                continue  # ended meanwhile: its snapshot was deleted (a push back never brings one back)
+            state.kept_at = now
+            if session_id in missing:
+                state.marker = None  # its snapshot expired: the next round writes it again
+                logger.warning("persistence: snapshot of held session %s gone from the store: saved again", session_id)
+        self.refreshed += len(session_ids) - len(missing)
+        return len(session_ids) - len(missing)
 
     async def save(self, session: ServerSession) -> bool:
         """Snapshot ``session`` now: captured under its lock, written with no lock held."""
@@ -368,6 +487,7 @@ class SnapshotKeeper:
             session.start_write_ahead(self.journal, 0)
             return
         app_ids = apply_snapshot(session, snapshot, max_array_elements)
+        self.next_refresh = 0.0  # its snapshot is as old as it was written: maybe due now
         numbers = [record.number for record in snapshot.records if record.incarnation == snapshot.incarnation]
         session.start_write_ahead(self.journal, max([snapshot.journal, *numbers]))
         origins = self.voided.pop(session.id, (set(), 0))[0]

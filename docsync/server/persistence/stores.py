@@ -5,8 +5,9 @@
   one database.
 - ``RedisStore``: the cluster's Redis, one binary value per session, expiring by itself.
 
-Both keep a snapshot for ``SNAPSHOT_LIFETIME`` seconds after it was written; a session
-that is destroyed (expired, ended by the admin) has its snapshot deleted.
+Both keep a snapshot for ``SNAPSHOT_LIFETIME`` seconds after it was written, or after
+its expiry was last pushed back (``refresh``: the keeper does so while its session is
+held); a session that is destroyed (expired, ended by the admin) has its snapshot deleted.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ class SessionStore(ABC):
     """Save, load and delete session snapshots (bytes) by session id."""
 
     name = "store"
+    #: Round trips ``refresh`` made (a pipeline, or a transaction): what keeping held sessions costs.
+    refresh_round_trips = 0
 
     @abstractmethod
     async def save(self, session_id: str, app_path: str, seq: int, data: bytes, *, process: str) -> None:
@@ -75,6 +78,14 @@ class SessionStore(ABC):
         """Forget the records of ``session_id`` numbered after ``number`` (a write reported failed may have landed)."""
         raise NotImplementedError(f"{type(self).__name__} cannot drop records after a failed write")
 
+    async def refresh(self, session_ids: list[str]) -> list[str]:
+        """Push back by ``SNAPSHOT_LIFETIME`` from now the expiry of these sessions' snapshots and records.
+
+        Never brings back one already expired or deleted. Returns the ids of those
+        without a snapshot in the store (their keeper writes them again).
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot push back the expiry of its snapshots")
+
     async def sweep(self) -> int:
         """Delete snapshots past their lifetime; return how many (stores that expire by themselves: 0)."""
         return 0
@@ -83,6 +94,9 @@ class SessionStore(ABC):
         """Release connections."""
 
 
+#: Sessions per statement (the database) or per pipeline (Redis) of a ``refresh``: a
+#: round trip each, whatever their number (SQLite takes up to 999 parameters in one).
+REFRESH_BATCH = 500
 _WRITE_ATTEMPTS = 5  # a database busy with another writer (SQLite's single writer) is tried again
 _JOURNAL_BUSY_MS = 1000  # the journal's SQLite connection waits this long for another writer
 
@@ -337,6 +351,41 @@ class DatabaseStore(SessionStore):
         SessionRecord.objects.filter(expires__lte=now).delete()
         return deleted
 
+    async def refresh(self, session_ids: list[str]) -> list[str]:
+        missing: list[str] = await run_sync(self._refresh, session_ids)
+        return missing
+
+    def _refresh(self, session_ids: list[str]) -> list[str]:
+        """Two UPDATEs per ``REFRESH_BATCH`` sessions (snapshots, records) in a transaction; a SELECT if any is gone."""
+        from ...models import SessionRecord, SessionSnapshot
+
+        missing: list[str] = []
+        for start in range(0, len(session_ids), REFRESH_BATCH):
+            batch = session_ids[start : start + REFRESH_BATCH]
+            for attempt in range(_WRITE_ATTEMPTS):
+                try:
+                    now = datetime.datetime.now(datetime.UTC)
+                    expires = now + datetime.timedelta(seconds=_lifetime())
+                    # Only rows not expired yet: one past its lifetime is gone for the
+                    # store's readers, and records would come back without their neighbours.
+                    with transaction.atomic():
+                        kept = SessionSnapshot.objects.filter(session_id__in=batch, expires__gt=now).update(
+                            expires=expires
+                        )
+                        SessionRecord.objects.filter(session_id__in=batch, expires__gt=now).update(expires=expires)
+                    break
+                except OperationalError:
+                    if attempt == _WRITE_ATTEMPTS - 1:
+                        raise
+                    time.sleep(0.05 * (attempt + 1))  # a worker thread: the event loop runs on
+                finally:
+                    self.refresh_round_trips += 1  # one transaction (its worker thread's alone)
+            if kept < len(batch):  # rare: which ones are gone (or expired, not swept yet) is read only then
+                alive = SessionSnapshot.objects.filter(session_id__in=batch, expires__gt=now)
+                found = set(alive.values_list("session_id", flat=True))
+                missing.extend(session_id for session_id in batch if session_id not in found)
+        return missing
+
 
 def _insert_in_one_transaction(raw: Any, sql: str, rows: list[tuple[Any, ...]]) -> None:
     """Run ``sql`` for every row in one transaction on a DB-API connection in autocommit (SQLite's)."""
@@ -428,6 +477,22 @@ class RedisStore(SessionStore):
 
     async def delete(self, session_id: str) -> None:
         await self._client().delete(self.prefix + session_id, self.journal_prefix + session_id)
+
+    async def refresh(self, session_ids: list[str]) -> list[str]:
+        # PEXPIRE of a key that expired or was deleted does nothing (and answers 0): a
+        # session that ended is never brought back.
+        ttl = int(_lifetime() * 1000)
+        missing: list[str] = []
+        for start in range(0, len(session_ids), REFRESH_BATCH):
+            batch = session_ids[start : start + REFRESH_BATCH]
+            async with self._client().pipeline(transaction=False) as pipe:
+                for session_id in batch:
+                    pipe.pexpire(self.prefix + session_id, ttl)
+                    pipe.pexpire(self.journal_prefix + session_id, ttl)
+                replies = await pipe.execute()
+            self.refresh_round_trips += 1
+            missing.extend(session_id for session_id, kept in zip(batch, replies[::2], strict=True) if not kept)
+        return missing
 
     async def close(self) -> None:
         if self._redis is not None and self._loop is asyncio.get_running_loop():
