@@ -207,7 +207,7 @@ export function paintPlot(ctx, { plot, prop, width, height, entries, factors, ra
       if (ticks) {
         const scale = scalesOf(item, scales, prop)[side === "above" || side === "below" ? "x" : "y"];
         drawAxis(ctx, item, side, frame, offset, ticks, scale.compute, prop, width);
-      } else if (item.type === "Title") drawTitle(ctx, item, side, frame, offset, size, prop);
+      } else if (item.type === "Title") drawTitle(ctx, item, side, frame, offset, size, prop, width);
       else if (item.type === "Legend" || item.type === "ColorBar") {
         const box = panelBox(side, frame, offset, size, width, height);
         if (item.type === "ColorBar") drawColorBar(ctx, item, box, prop);
@@ -240,7 +240,24 @@ function panelBox(side, frame, offset, size, width, height) {
   return { left: frame.left, right: frame.right, top: frame.bottom + offset, bottom: Math.min(height, frame.bottom + offset + size) };
 }
 
-function drawTitle(ctx, title, side, frame, offset, size, prop) {
+/** Space kept between a shortened title and the canvas's edge. */
+const TITLE_EDGE = 4;
+
+/** Return ``text``, shortened with an ellipsis where it is wider than ``room`` pixels in ``ctx``'s font. */
+function fitText(ctx, text, room) {
+  if (ctx.measureText(text).width <= room) return text;
+  // The longest prefix that fits with its ellipsis: cut mid-glyph by the canvas's edge, a
+  // long title (a phone's narrow plot, a title typed into the sliders app) looked broken.
+  let [lo, hi] = [0, text.length];
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (ctx.measureText(`${text.slice(0, mid).trimEnd()}…`).width <= room) lo = mid;
+    else hi = mid - 1;
+  }
+  return `${text.slice(0, lo).trimEnd()}…`;
+}
+
+function drawTitle(ctx, title, side, frame, offset, size, prop, width) {
   const fontSize = parseFloat(prop("text_font_size", title)) || 13;
   const style = prop("text_font_style", title) ?? "bold";
   ctx.font = `${style === "normal" ? "" : style} ${fontSize}px ${FONT_FAMILY}`;
@@ -250,7 +267,8 @@ function drawTitle(ctx, title, side, frame, offset, size, prop) {
   ctx.textBaseline = "middle";
   const x = align === "left" ? frame.left : align === "right" ? frame.right : (frame.left + frame.right) / 2;
   const y = side === "above" ? frame.top - offset - size / 2 : frame.bottom + offset + size / 2;
-  ctx.fillText(prop("text", title), x, y);
+  const room = align === "left" ? width - TITLE_EDGE - x : align === "right" ? x - TITLE_EDGE : 2 * Math.min(x - TITLE_EDGE, width - TITLE_EDGE - x);
+  ctx.fillText(fitText(ctx, String(prop("text", title) ?? ""), Math.max(0, room)), x, y);
 }
 
 /** Return a look with every visual taken at row ``i`` (a legend entry for one row). */
