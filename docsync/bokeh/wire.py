@@ -63,7 +63,8 @@ def _as_bytes(data: Any) -> Any:
     # Bokeh hands out typed views (float64 items): ASGI servers that take views count
     # len(), so each is recast to a flat byte view (no copy) first.
     if isinstance(data, memoryview) and data.format != "B":
-        return data.cast("B") if data.c_contiguous else data.tobytes()
+        # A view with a zero in its shape (an empty 2-D array) cannot be cast: its bytes are none.
+        return data.cast("B") if data.c_contiguous and data.nbytes else data.tobytes()
     return data
 
 

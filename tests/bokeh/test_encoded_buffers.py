@@ -49,3 +49,16 @@ def test_an_app_writing_into_its_array_changes_no_encoded_event(dtype: str) -> N
             assert isinstance(data, bytes) or memoryview(data).readonly, type(data)
     frames = patch_message(encoded).to_frames()
     assert [bytes(f) for f in frames if not isinstance(f, str)] == sent
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (2, 0), (0,)])
+def test_an_empty_array_of_any_shape_is_encoded(shape: tuple[int, ...]) -> None:
+    """A view with a zero in its shape cannot be cast to bytes: the encoding raised TypeError."""
+    document = Document()
+    source = ColumnDataSource(data={"img": [np.zeros((2, 2))]})
+    document.add_root(source)
+    encoded = _encoded_on_change(document)
+    source.data = {"img": np.zeros(shape)}
+    [event] = encoded
+    assert [bytes(data) for _, data in event.buffers] == [b""], event.json
+    assert isinstance(patch_message(encoded).to_frames()[-1], bytes | memoryview)

@@ -151,6 +151,16 @@ async def test_a_model_defined_without_its_required_values_is_refused(bokeh_site
             {"type": "ndarray", "array": [1.0], "dtype": "float64", "order": "little"},
             """missing field 'shape' in a {"type": "ndarray"} value""",
         ),
+        # Bokeh reshapes only to 2+ dimensions: a (1, 0) array failed its encoding (TypeError,
+        # "callback error"); 3 items declared as 5 were taken as 3.
+        (
+            {"type": "ndarray", "array": [[]], "dtype": "float64", "order": "little", "shape": [1]},
+            "ndarray of shape [1] holds 0 items as (1, 0)",
+        ),
+        (
+            {"type": "ndarray", "array": [1.0, 2.0, 3.0], "dtype": "float64", "order": "little", "shape": [5]},
+            "ndarray of shape [5] holds 3 items as (3,)",
+        ),
         # Any order but "big" was read as byte-swapped: 1.0 taken as 3.04e-319.
         (
             {

@@ -132,7 +132,13 @@ class BoundedDeserializer(Deserializer):
         if order not in ("little", "big"):
             # Bokeh swaps the bytes of any order but its machine's: a typo read as "big".
             raise PatchError(f"ndarray order must be 'little' or 'big', got {order!r:.40}")
-        return super()._decode_ndarray(obj)
+        array = super()._decode_ndarray(obj)
+        shape = obj.get("shape")
+        if not isinstance(shape, list) or tuple(shape) != array.shape:
+            # Bokeh reshapes only to two or more dimensions: [[]] of shape [1] was a (1, 0)
+            # array (its encoding failed), 3 items of shape [5] an array of 3.
+            raise PatchError(f"ndarray of shape {shape!r:.40} holds {array.size} items as {array.shape}")
+        return array
 
     def _decode_object(self, obj: Any) -> Any:
         # Bokeh decodes no object but a model (one with an id): its NotImplementedError had no text.
