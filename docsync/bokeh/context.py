@@ -21,7 +21,7 @@ from ..server.heap import freeze_startup_heap
 from .application import BokehApplication
 from .compat import message_callbacks, set_session_context
 from .contexts import BokehServerContext, BokehSessionContext
-from .persistence import bokeh_keeper
+from .persistence import BokehRestore, bokeh_keeper
 from .restore import build_order
 from .runner import UserCodeRunner
 from .session import BokehSession
@@ -93,12 +93,12 @@ class BokehApplicationContext(ApplicationContext):
         for modify_doc in self.application.awaited_functions():
             await modify_doc(document)  # an ``async def`` handler, on the loop (as bokeh-django awaits it)
         app_ids = [str(model.id) for model in build_order(document)] if saver is not None else []
-        clients: tuple[set[str], int] | None = None  # what the restored session's clients wrote
+        restored: BokehRestore | None = None
         if saver is not None and snapshot is not None:
             # Nobody sees the document yet: the saved state is laid over it before the
             # session exists, so no callback or client hears of it as a change (off the
             # loop, as the build: reading a big document takes a while).
-            clients = await self.runner.run(saver.restore, document, snapshot, request)
+            restored = await self.runner.run(saver.restore, document, snapshot, request)
         limits = document_limits(settings)
         session = BokehSession(
             session_id,
@@ -117,7 +117,7 @@ class BokehApplicationContext(ApplicationContext):
         session_context._set_session(session)
         if saver is not None:
             async with session.lock:
-                saver.made(session, app_ids, snapshot, clients)
+                must_save = saver.made(session, app_ids, snapshot, restored)
             hook = self.application.restored_hook() if snapshot is not None else None
             if hook is not None:
                 # As Bokeh's hooks: no lock held (it may take it: with_locked_document).
@@ -125,10 +125,13 @@ class BokehApplicationContext(ApplicationContext):
                     await self.runner.call(hook, session_context)
                 except Exception:
                     logger.exception("error in on_session_restored of Bokeh application %s", self.path)
-            # Before anyone sees it: its records build on this snapshot (a restored
-            # session's models have this process's ids, so it is saved again too).
+            # A new session's first snapshot, before anyone sees it: its records build on
+            # it. A restored session's snapshot and records still describe its document
+            # (its models kept their ids): not saved again, so one grown past
+            # MAX_SNAPSHOT_BYTES is restored too.
             try:
-                await saver.save(session, first=True)
+                if must_save:
+                    await saver.save(session, first=True)
             except (StoreUnavailableError, SnapshotError):
                 # Not in the store, so not made: its changes could be acknowledged and
                 # then lost with the process (a restored one lives on in the store).

@@ -144,7 +144,7 @@ class ClientModels:
         return taken
 
     def restored(self, code: set[str], created: int) -> None:
-        """Take back what clients had written before the session was restored (ids of this process)."""
+        """Take back what clients had written before the session was restored (their saved ids)."""
         self.code |= code
         self.created += created
 

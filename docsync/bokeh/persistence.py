@@ -14,9 +14,11 @@ with Bokeh's document format:
 - **Restore**: the snapshot is read into a document of its own, the journal's events
   are applied to it in order, and the result is laid over the document the application
   builds again (``restore.restore_document``: models matched by name, then build order).
-  Model ids are the new process's, so a restored session starts a new incarnation and
-  is saved again at once, before anyone sees it: its later records build on that. The
-  code clients wrote is known by its new ids: it still lets no browser change what a
+  The restored models keep their saved ids, so the restored document is the one the
+  snapshot and its records describe: the session goes on in the same incarnation, its
+  next record numbered after the last one applied, and is not saved again (a snapshot
+  over ``MAX_SNAPSHOT_BYTES``, which the journal alone kept, is restored as often as it
+  takes). The code clients wrote keeps its ids: it still lets no browser change what a
   widget offers (offered.py), as the app's own code does.
 
 BokehJS does not resume: on a dropped socket (or close 4012) it connects again with the
@@ -49,6 +51,7 @@ from .wire import EncodedBokehEvent, document_content
 __all__ = [
     "BokehKeeper",
     "BokehRecord",
+    "BokehRestore",
     "BokehSnapshot",
     "bokeh_keeper",
     "decode_bokeh_record",
@@ -85,6 +88,8 @@ class BokehSnapshot:
     journal: int = 0
     #: The journal records read with it (not part of its binary form).
     records: list[DecodedRecord] = field(default_factory=list)
+    #: The size of its binary form, as read (0 when taken).
+    nbytes: int = 0
 
     def encode(self, max_bytes: int) -> bytes:
         """The binary form (raise SnapshotError past ``max_bytes``)."""
@@ -258,6 +263,11 @@ def _later_records(snapshot: BokehSnapshot) -> list[DecodedRecord]:
     return later
 
 
+def _last_applied(snapshot: BokehSnapshot) -> int:
+    """The number of the last record a restore from ``snapshot`` applies (its own if none follows)."""
+    return snapshot.journal + len(_later_records(snapshot))
+
+
 def replayed_document(snapshot: BokehSnapshot) -> Document:
     """The snapshot's document with the journal's later events applied, in order (no callback runs).
 
@@ -289,6 +299,17 @@ def _marker(session: BokehSession) -> tuple[int, int]:
     return (session.seq, session.records)
 
 
+@dataclass(slots=True)
+class BokehRestore:
+    """What a restore found (``BokehKeeper.restore``)."""
+
+    #: The ids of the code models clients wrote, and how many models they created (``ClientModels.restored``).
+    code: set[str]
+    created: int
+    #: The restored document holds exactly the saved models (restore_document).
+    exact: bool
+
+
 class BokehKeeper:
     """The Bokeh dialect's part of a process's persistence (a companion of its SnapshotKeeper)."""
 
@@ -316,12 +337,20 @@ class BokehKeeper:
         max_bytes = int(docsync_settings().MAX_SNAPSHOT_BYTES)
         try:
             snapshot = decode_bokeh_snapshot(data, app_path=context.path, session_id=session_id, max_bytes=max_bytes)
+            snapshot.nbytes = len(data)
             raws = await self.keeper.read_store(self.keeper.store.load_records(session_id))
             records = [decode_bokeh_record(raw) for raw in raws]
             snapshot.records = await self._without_refused(session_id, snapshot.incarnation, records)
         except SnapshotError as exc:
             logger.error("persistence: snapshot of session %s refused (kept in the store): %s", session_id, exc)
             raise
+        last = _last_applied(snapshot)
+        if any(r.number > last for r in snapshot.records):
+            # Past a gap (or of another incarnation): never applied, and the restored
+            # session numbers its records from ``last`` on, which they would stand among.
+            await self.keeper.read_store(self.keeper.store.drop_records_after(session_id, last))
+            snapshot.records = [r for r in snapshot.records if r.number <= last]
+            logger.warning("persistence: records of Bokeh session %s after a gap in its journal: dropped", session_id)
         return snapshot
 
     async def _without_refused(
@@ -338,18 +367,14 @@ class BokehKeeper:
             logger.warning("persistence: refused records of Bokeh session %s found in the store: dropped", session_id)
         return [r for r in records if not (r.incarnation == incarnation and r.number > stored)]
 
-    def restore(self, document: Any, snapshot: BokehSnapshot, request: dict[str, Any]) -> tuple[set[str], int]:
-        """Lay ``snapshot`` over ``document``, just built by the application (nobody sees it yet).
-
-        Returns what clients had written (``ClientModels.restored``): the ids the code
-        models they wrote have now, and how many models they created.
-        """
+    def restore(self, document: Any, snapshot: BokehSnapshot, request: dict[str, Any]) -> BokehRestore:
+        """Lay ``snapshot`` over ``document``, just built by the application (nobody sees it yet)."""
         try:
             if user_id_of(request.get("user")) != snapshot.user_id:
                 raise SnapshotError("snapshot of a session made for another user")
             saved = replayed_document(snapshot)
-            saved_models = {str(model.id): model for model in saved.models}  # read before their ids change
-            matches = restore_document(document, saved, snapshot.app_ids)
+            saved_ids = {str(model.id) for model in saved.models}
+            _, exact = restore_document(document, saved, snapshot.app_ids)
         except SnapshotError as exc:
             logger.error(
                 "persistence: snapshot of session %s refused (kept in the store): %s", snapshot.session_id, exc
@@ -357,42 +382,67 @@ class BokehKeeper:
             raise
         later = _later_records(snapshot)
         code = {*snapshot.client_code, *(i for record in later for i in record.client_code)}
-        # A matched model is the app's object (its id the new build's), an adopted one has a new id:
-        # code a client wrote is known by it (a model the saved document no longer holds is gone).
-        ids = {str((matches.get(i) or saved_models[i]).id) for i in code if i in saved_models}
-        return ids, snapshot.client_created + sum(record.client_created for record in later)
+        # Restored models keep their ids: code a client wrote is known by them (a model
+        # the saved document no longer holds is gone).
+        created = snapshot.client_created + sum(record.client_created for record in later)
+        return BokehRestore(code & saved_ids, created, exact)
 
     def made(
         self,
         session: BokehSession,
         app_ids: list[str],
         snapshot: BokehSnapshot | None,
-        clients: tuple[set[str], int] | None = None,
-    ) -> None:
+        restored: BokehRestore | None = None,
+    ) -> bool:
         """Record a session just made (restored from ``snapshot`` if any); its changes go to the journal from now on.
 
-        ``clients``: what ``restore`` returned.
+        ``restored``: what ``restore`` returned. Returns whether the session must be
+        saved (``save(first=True)``) before anyone sees it: a new session, whose records
+        need a snapshot to build on, or one whose restored document is not the saved one.
         """
-        records = 0
         state = SavedState(app_ids)
-        if snapshot is not None:
-            session.restored = True
-            if clients is not None:
-                session.client_models.restored(*clients)
-            session.seq = snapshot.seq
-            session.created = snapshot.created
-            # Numbered after every record of the store: the old incarnation's are trimmed by number.
-            records = max([snapshot.journal, *(r.number for r in snapshot.records)])
-            state.restored_from = snapshot.saved
-            logger.info(
-                "persistence: Bokeh session %s of %s restored (%d records after its snapshot)",
+        if snapshot is None:
+            session.start_write_ahead(self.keeper.journal, 0)
+            self.keeper.states[session.id] = state
+            return True
+        session.restored = True
+        if restored is not None:
+            session.client_models.restored(restored.code, restored.created)
+        session.seq = snapshot.seq
+        session.created = snapshot.created
+        # The matched models carry the saved ids, those of the first build among them.
+        state.app_ids = snapshot.app_ids
+        exact = restored is None or restored.exact
+        later = len(_later_records(snapshot))
+        # Numbered after the last record applied (``load`` dropped any after it).
+        session.start_write_ahead(self.keeper.journal, _last_applied(snapshot))
+        if exact:
+            # The document the snapshot and its records describe, under the same ids: the
+            # session goes on where its journal stopped, its snapshot still standing.
+            session.incarnation = snapshot.incarnation
+            state.saved_at, state.nbytes, state.seq = snapshot.saved, snapshot.nbytes, snapshot.seq
+            # Saved again at the writer's next round when records followed the snapshot
+            # (the next restore then reads fewer of them); else it is as saved.
+            state.marker = None if later else _marker(session)
+        else:
+            # An application's model the snapshot does not hold stayed in it: a new
+            # incarnation (its own, from the constructor), saved before anyone sees it as
+            # a new session is; the snapshot's records, numbered up to it, are trimmed.
+            logger.warning(
+                "persistence: Bokeh session %s of %s restored with a model its snapshot does not hold: saved again",
                 session.id,
                 session.app_path,
-                len(_later_records(snapshot)),
             )
-        session.start_write_ahead(self.keeper.journal, records)
+        state.restored_from = snapshot.saved
+        logger.info(
+            "persistence: Bokeh session %s of %s restored (%d records after its snapshot)",
+            session.id,
+            session.app_path,
+            later,
+        )
         self.keeper.voided.pop(session.id, None)  # BokehJS pulls the whole document: nobody to reset
         self.keeper.states[session.id] = state
+        return not exact
 
     # -- writing ----------------------------------------------------------------------
 

@@ -1,8 +1,7 @@
 """A saved Bokeh document laid over the one the application just built again (a restore).
 
-Bokeh model ids are the process's (``p1001``, ``p1002``, ... or random), so a restored
-session cannot find its models by id: the application is run again, which builds new
-models with their callbacks wired, and each saved model is matched to one of them:
+The application is run again, which builds new models with their callbacks wired, and
+each saved model is matched to one of them:
 
 - by ``name``, when exactly one model the application made and one saved model of the
   same type share it;
@@ -12,10 +11,14 @@ models with their callbacks wired, and each saved model is matched to one of the
   The n-th model of the new build takes the values of the n-th of the first build
   (recorded when the session was made, ``app_ids``), if their types agree.
 
-Matched models keep their objects, their new ids and their callbacks, and take the
-saved values; saved models without a match (made later, by callbacks or clients) are
-adopted as they are, with new ids; the application's models that the saved document no
-longer holds drop out. No callback runs and nothing is reported as a change.
+Matched models keep their objects and their callbacks, and take the saved ids and
+values; saved models without a match (made later, by callbacks or clients) are adopted
+as they are, ids included; the application's models that the saved document no longer
+holds drop out. So the restored document is the saved one, model for model and id for
+id: the journal's later records, which name models by id, apply to it as they did to
+the document they were written from, and nothing needs saving again. Bokeh's simple-id
+counter is moved past the saved ids, so that no model this process makes later takes
+one. No callback runs and nothing is reported as a change.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from bokeh.model import Model
 from bokeh.model.util import collect_models
 
 from ..exceptions import SnapshotError
-from .compat import give_new_id, no_python_callbacks
+from .compat import advance_simple_ids, give_new_id, no_python_callbacks, set_model_id
 
 __all__ = ["build_order", "match_models", "restore_document"]
 
@@ -106,25 +109,30 @@ def _translate(value: Any, target: dict[str, Model]) -> tuple[Any, bool]:
     return value, False
 
 
-def restore_document(document: Any, saved: Any, app_ids: list[str]) -> dict[str, Model]:
+def restore_document(document: Any, saved: Any, app_ids: list[str]) -> tuple[dict[str, Model], bool]:
     """Lay ``saved`` (a Document read from a snapshot) over ``document``, just built by the app.
 
     ``app_ids``: the saved ids of the first build's models, in build order. Returns the
-    matches (saved id to the application's model). ``saved`` is emptied: its models
-    that had no match now belong to ``document``. Raises SnapshotError before anything
-    is changed if the snapshot does not fit.
+    matches (saved id to the application's model, which now carries that id) and
+    whether the result holds exactly the saved models (True but where an application's
+    model the saved document does not hold stayed referenced: it is given a new id, and
+    the document must then be saved again before its journal can build on it).
+    ``saved`` is emptied: its models that had no match now belong to ``document``.
+    Raises SnapshotError before anything is changed if the snapshot does not fit.
     """
     app_models = build_order(document)
     matches = match_models(app_models, saved, app_ids)
-    # Read before the adopted models change ids: saved id -> (saved model, its values).
+    # Read before ``saved`` lets them go: saved id -> (saved model, its values).
     saved_models = {m.id: (m, m.properties_with_values(include_defaults=False)) for m in saved.models}
     roots = [matches.get(r.id, r) for r in saved.roots]
     title = saved.title
     saved.clear()  # its models are free to join ``document``
-    for saved_id, (model, _) in saved_models.items():
-        if saved_id not in matches:
-            give_new_id(model)  # an id of this process: never one a later model of it takes
+    # Past every saved id (those of the first build too: a later model taking the id of
+    # one the application built, since dropped, would be matched to its position).
+    advance_simple_ids([*saved_models, *app_ids])
     with no_python_callbacks(document, app_models), document.models.freeze():
+        for saved_id, app_model in matches.items():
+            set_model_id(app_model, saved_id)  # nobody has seen the build's ids yet
         for saved_id, (saved_model, saved_values) in saved_models.items():
             model = matches.get(saved_id)
             for name, value in saved_values.items():
@@ -140,7 +148,14 @@ def restore_document(document: Any, saved: Any, app_ids: list[str]) -> dict[str,
             for root in roots:
                 document.add_root(root)
         document.title = title
-    return matches
+    restored = {id(model) for model in matches.values()} | {id(model) for model, _ in saved_models.values()}
+    stayed = [model for model in document.models if id(model) not in restored]
+    if stayed:
+        # Its id is the build's, from before the counter moved: it may be a saved model's.
+        with document.models.freeze():
+            for model in stayed:
+                give_new_id(model)
+    return matches, not stayed
 
 
 def _reset_unsaved(model: Model, saved_values: dict[str, Any]) -> None:

@@ -7,6 +7,7 @@ then build order) that ``docsync.bokeh.restore`` does.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import orjson
@@ -19,6 +20,7 @@ from bokeh.layouts import column
 from bokeh.models import ColumnDataSource, CustomJS, Div, Paragraph, Slider
 from bokeh.plotting import figure
 
+from docsync.bokeh.compat import advance_simple_ids
 from docsync.bokeh.persistence import (
     SNAPSHOT_MAGIC,
     BokehKeeper,
@@ -92,14 +94,16 @@ def test_saved_values_land_on_the_new_build_whose_callbacks_stay_wired_and_silen
     snapshot = snapshot_of(document, app_ids)
 
     again, (new_calls, new_low, _, new_line, _, new_source) = build()
-    matches = restore_document(again, replayed_document(snapshot), snapshot.app_ids)
+    matches, exact = restore_document(again, replayed_document(snapshot), snapshot.app_ids)
 
     assert new_low.value == 3 and list(new_source.data["y"]) == [3, 5, 8]
     assert new_line.glyph.line_color == "red"
     assert new_calls == []  # nothing ran while the saved state was laid over the build
     assert matches[low.id] is new_low and len(matches) == len(app_ids)
-    # The new build keeps its own objects and ids (this process's), and its callbacks run.
-    assert again.get_model_by_id(new_low.id) is new_low and new_low.id != low.id
+    # The new build keeps its own objects, under the saved ids (the journal names models
+    # by them), and its callbacks run.
+    assert exact and again.get_model_by_id(low.id) is new_low and new_low.id == low.id
+    assert {m.id for m in again.models} == {m.id for m in document.models}
     new_low.value = 4
     assert new_calls == [("value", 3, 4)] and list(new_source.data["y"]) == [4, 5, 9]
 
@@ -136,20 +140,81 @@ def test_an_application_that_changed_is_refused_and_its_document_left_as_built()
     assert again.to_json(deferred=False) == before
 
 
-def test_models_made_after_the_build_are_restored_with_ids_of_the_new_process() -> None:
+def test_models_made_after_the_build_keep_their_ids_and_later_models_take_none_of_them() -> None:
     document, (_, _low, *_), app_ids = first_session()
     layout = document.roots[0]
     added = Div(text="added by a callback")
     layout.children.append(added)
     snapshot = snapshot_of(document, app_ids)
+    # As a snapshot another process wrote: its counter had gone far past this one's.
+    header, views = unpack(snapshot.encode(MAX), SNAPSHOT_MAGIC, "snapshot")
+    far = int(header["app_ids"][-1][1:]) + 10_000
+    text = orjson.dumps(header).decode().replace(f'"{added.id}"', f'"p{far}"')
+    moved = pack(SNAPSHOT_MAGIC, text.encode(), [bytes(v) for v in views], MAX, "snapshot")
+    snapshot = decode_bokeh_snapshot(moved, app_path="app", session_id="s1", max_bytes=MAX)
 
     again, _ = build()
-    restore_document(again, replayed_document(snapshot), snapshot.app_ids)
+    _, exact = restore_document(again, replayed_document(snapshot), snapshot.app_ids)
     restored = again.roots[0].children[-1]
     assert isinstance(restored, Div) and restored.text == "added by a callback"
-    assert restored.id != added.id  # never an id a later model of this process may take
-    assert again.get_model_by_id(restored.id) is restored
+    assert exact and restored.id == f"p{far}" and again.get_model_by_id(restored.id) is restored
     assert len(again.models) == len(document.models)
+    # Bokeh's simple-id counter moved past it: the next model of this process is another.
+    later = Div(text="made after the restore")
+    assert int(later.id[1:]) > far
+
+
+def test_sessions_restored_at_once_leave_the_counter_past_each_ones_ids() -> None:
+    # Ids need only be unique within a document: two sessions (of two processes) may
+    # hold the same ones. The counter only grows, whichever restore moves it last.
+    documents = [first_session() for _ in range(2)]
+    snapshots = [snapshot_of(document, app_ids) for document, _, app_ids in documents]
+    highest = max(int(m.id[1:]) for document, _, _ in documents for m in document.models)
+    agains = [build()[0] for _ in snapshots]
+    for again, snapshot in zip(reversed(agains), reversed(snapshots), strict=True):
+        restore_document(again, replayed_document(snapshot), snapshot.app_ids)
+    for again, (document, _, _) in zip(agains, documents, strict=True):
+        assert sorted(m.id for m in again.models) == sorted(m.id for m in document.models)
+    assert advance_simple_ids([]) >= highest and int(Div().id[1:]) > highest
+
+
+def test_uuid_ids_are_restored_as_they_are_and_leave_the_counter_alone() -> None:
+    document, (_, low, *_), app_ids = first_session()
+    low.value = 6
+    snapshot = snapshot_of(document, app_ids)
+    header, views = unpack(snapshot.encode(MAX), SNAPSHOT_MAGIC, "snapshot")
+    text = orjson.dumps(header).decode()
+    uuids = {m.id: str(uuid.uuid4()) for m in document.models}  # as with BOKEH_SIMPLE_IDS=no
+    for old, new in uuids.items():
+        text = text.replace(f'"{old}"', f'"{new}"')
+    as_uuids = pack(SNAPSHOT_MAGIC, text.encode(), [bytes(v) for v in views], MAX, "snapshot")
+    snapshot = decode_bokeh_snapshot(as_uuids, app_path="app", session_id="s1", max_bytes=MAX)
+    again, (_, new_low, *_) = build()
+    saved = replayed_document(snapshot)  # (Bokeh's reader draws ids it then overwrites)
+    counter = advance_simple_ids([])
+    _, exact = restore_document(again, saved, snapshot.app_ids)
+    assert exact and new_low.id == uuids[low.id] and new_low.value == 6
+    assert {m.id for m in again.models} == set(uuids.values())
+    assert advance_simple_ids([]) == counter
+
+
+def test_an_app_model_the_snapshot_does_not_hold_that_stays_is_told_and_takes_a_new_id() -> None:
+    # The app's new release adds a CustomJS to its named text: the saved text has none,
+    # and Bokeh's default would be a new model, so the build's stays. The restored
+    # document then holds a model no snapshot does: it must be saved again (persistence.py).
+    def text_app() -> Document:
+        document = Document()
+        document.add_root(Div(text="start", name="text"))
+        return document
+
+    document = text_app()
+    snapshot = snapshot_of(document, [m.id for m in build_order(document)])
+    again = text_app()
+    again.roots[0].js_on_change("text", CustomJS(code="new in this release"))
+    (added,) = again.roots[0].js_property_callbacks["change:text"]
+    _, exact = restore_document(again, replayed_document(snapshot), snapshot.app_ids)
+    assert not exact and again.roots[0].id == document.roots[0].id
+    assert again.get_model_by_id(added.id) is added and added.id != document.roots[0].id
 
 
 def test_the_journal_records_after_the_snapshot_are_replayed_in_order() -> None:
@@ -211,9 +276,9 @@ def test_damaged_or_foreign_snapshots_and_records_are_refused() -> None:
         decode_bokeh_record(record[:-1] + bytes([record[-1] ^ 1]))
 
 
-def test_the_code_clients_wrote_is_known_after_a_restore_by_its_new_ids() -> None:
-    # The app's CustomJS a client rewrote (matched: the new build's object and id), a
-    # CustomJS a client added (adopted: a new id), one it added then removed (gone), and
+def test_the_code_clients_wrote_is_known_after_a_restore_by_its_ids() -> None:
+    # The app's CustomJS a client rewrote (matched: the new build's object, the saved id), a
+    # CustomJS a client added (adopted), one it added then removed (gone), and
     # one written after the snapshot (its journal record says so): offered.py must not
     # take any of them for the app's code.
     document, (_, low, *_) = build()
@@ -232,10 +297,10 @@ def test_the_code_clients_wrote_is_known_after_a_restore_by_its_new_ids() -> Non
     again, (_, new_low, *_) = build()
     new_low.js_on_change("value", CustomJS(code="app code"))
     (new_rewritten,) = new_low.js_property_callbacks["change:value"]
-    code, created = BokehKeeper(None).restore(again, snapshot, {})  # type: ignore[arg-type]
+    restored = BokehKeeper(None).restore(again, snapshot, {})  # type: ignore[arg-type]
     by_code = {m.code: m.id for m in again.models if isinstance(m, CustomJS)}
-    assert code == {new_rewritten.id, by_code["added"], by_code["later"]}
-    assert by_code["added"] != added.id and created == 3
+    assert restored.code == {new_rewritten.id, by_code["added"], by_code["later"]} == {rewritten.id, added.id, later.id}
+    assert restored.created == 3 and restored.exact
 
 
 def test_a_snapshot_without_its_clients_code_is_read_and_a_bad_one_refused() -> None:

@@ -345,7 +345,7 @@ def test_a_restored_bokeh_session_tells_the_apps_code_from_code_its_browser_wrot
     # (docs/bokeh.md). Code the browser wrote (a CustomJS it defined, the app's CustomJS
     # it rewrote) never counts, and that is still so after the process died twice: first
     # restored from the journal (kill -9, the snapshot older than the changes), then from
-    # the snapshot the restored session is saved in at once.
+    # the same snapshot and the records of both lives (a restored session keeps its ids).
     site = bokeh_site
     site.start()
     app = "bk_dependent_selects_own"
@@ -390,7 +390,7 @@ def test_a_restored_bokeh_session_tells_the_apps_code_from_code_its_browser_wrot
     asyncio.run(after(token))
     assert python_values(site, app, "distance", "value", session_id) == [15]
     assert python_values(site, app, "shown", "text", session_id) == ["Paris within 15 km (of 20)"]
-    site.server.kill()  # restored, it was saved again at once: now the snapshot holds it
+    site.server.kill()  # restored again: the same snapshot, the records of both lives
     site.start()
     asyncio.run(after(token))
     assert python_values(site, app, "city", "options", session_id) == [["Paris", "Lyon"]]

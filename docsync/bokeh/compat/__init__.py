@@ -30,6 +30,7 @@ from .client_values import (
     is_server_id,
 )
 from .documents import (
+    advance_simple_ids,
     destroy_document,
     forget_modules,
     give_new_id,
@@ -39,6 +40,7 @@ from .documents import (
     model_table,
     no_python_callbacks,
     patch_calls_python,
+    set_model_id,
     set_session_context,
 )
 from .lean import install_lean_models, install_lean_serialization
@@ -48,6 +50,7 @@ __all__ = [
     "MAX_VALUE_DEPTH",
     "SUPPORTED",
     "BoundedDeserializer",
+    "advance_simple_ids",
     "check_complete",
     "check_version",
     "decoded_models",
@@ -64,6 +67,7 @@ __all__ = [
     "model_table",
     "no_python_callbacks",
     "patch_calls_python",
+    "set_model_id",
     "set_session_context",
 ]
 

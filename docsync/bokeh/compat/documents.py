@@ -6,14 +6,16 @@ import contextlib
 import contextvars
 import sys
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from types import ModuleType
 from typing import Any
 
 import bokeh.io.doc
+import bokeh.util.serialization
 from bokeh.util.serialization import make_id
 
 __all__ = [
+    "advance_simple_ids",
     "destroy_document",
     "forget_modules",
     "give_new_id",
@@ -23,6 +25,7 @@ __all__ = [
     "model_table",
     "no_python_callbacks",
     "patch_calls_python",
+    "set_model_id",
     "set_session_context",
 ]
 
@@ -97,6 +100,37 @@ def set_session_context(document: Any, session_context: Any) -> None:
 def give_new_id(model: Any) -> None:
     """Give ``model`` an id of this process (a restored model made by another process; Bokeh's ids are read-only)."""
     model._id = make_id()
+
+
+def set_model_id(model: Any, model_id: str) -> None:
+    """Give ``model`` the id ``model_id`` (a restored model takes its saved id; Bokeh's ids are read-only).
+
+    Only for a model no browser has seen yet; a document holding it must recompute its
+    table of models afterwards (``document.models.freeze()`` does on exit).
+    """
+    model._id = model_id
+
+
+def advance_simple_ids(model_ids: Iterable[str]) -> int:
+    """Move Bokeh's process-wide simple-id counter past every ``p<n>`` id of ``model_ids``; return the counter.
+
+    A restored document keeps the ids another process gave its models; without this a
+    model made later in this process (``make_id``: ``p`` and the next number) could take
+    one of them, and a document would hold two models under one id. Other ids (uuids,
+    with ``BOKEH_SIMPLE_IDS=no``; BokehJS's own) are never made by the counter. The
+    counter only grows (under Bokeh's own lock), so sessions restored at once in one
+    process each leave it past their ids.
+    """
+    highest = 0
+    for model_id in model_ids:
+        number = model_id[1:]
+        if model_id.startswith("p") and number.isascii() and number.isdigit() and len(number) < 19:
+            highest = max(highest, int(number))
+    module: Any = bokeh.util.serialization
+    with module._simple_id_lock:
+        if highest > module._simple_id:
+            module._simple_id = highest
+        return int(module._simple_id)
 
 
 def model_table(document: Any) -> dict[str, Any]:
