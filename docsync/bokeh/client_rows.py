@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["held_dtype", "read_datetime_rows", "widen_patched_columns"]
+__all__ = ["datetimes_from_ms", "held_dtype", "read_datetime_rows", "widen_patched_columns"]
 
 #: The 32-bit type Bokeh sends a 64-bit integer array as when its values fit (its ``transform_array``).
 _NARROWED = {np.dtype(np.int64): np.dtype(np.int32), np.dtype(np.uint64): np.dtype(np.uint32)}
@@ -43,7 +43,7 @@ def held_dtype(column: Any) -> np.dtype[Any] | None:
     return None
 
 
-def _datetimes(values: Any, dtype: np.dtype[Any]) -> Any:
+def datetimes_from_ms(values: Any, dtype: np.dtype[Any]) -> Any:
     """``values`` (milliseconds since the epoch, NaN for none) as an array of ``dtype``, or as they were."""
     if isinstance(values, np.ndarray) and values.dtype.kind == "M":
         return values
@@ -91,13 +91,13 @@ def read_datetime_rows(events: list[dict[str, Any]]) -> None:
             for name, values in event["data"].items():
                 dtype = _datetime_column(model, name)
                 if dtype is not None:
-                    event["data"][name] = _datetimes(values, dtype)
+                    event["data"][name] = datetimes_from_ms(values, dtype)
         elif kind == "ColumnsPatched" and isinstance(event.get("patches"), dict):
             for name, cells in event["patches"].items():
                 dtype = _datetime_column(model, name)
                 if dtype is not None and isinstance(cells, list):
                     event["patches"][name] = [
-                        [cell[0], _datetimes(cell[1], dtype)]
+                        [cell[0], datetimes_from_ms(cell[1], dtype)]
                         if isinstance(cell, list | tuple) and len(cell) == 2
                         else cell
                         for cell in cells

@@ -44,6 +44,7 @@ from ..exceptions import SnapshotError, StoreUnavailableError
 from ..server.persistence import SavedState, SnapshotKeeper, keeper_of
 from ..server.persistence.capture import user_id_of
 from ..server.persistence.snapshot import pack, unpack
+from .datetime_columns import DatetimeColumns, checked_datetimes, datetime_columns, restore_datetimes
 from .restore import restore_document
 from .session import BokehSession
 from .wire import EncodedBokehEvent, document_content
@@ -86,6 +87,8 @@ class BokehSnapshot:
     client_created: int = 0
     #: The number of the last journal record it holds.
     journal: int = 0
+    #: The datetime64 columns of its sources (Bokeh's JSON holds them as float64 milliseconds).
+    datetimes: DatetimeColumns = field(default_factory=dict)
     #: The journal records read with it (not part of its binary form).
     records: list[DecodedRecord] = field(default_factory=list)
     #: The size of its binary form, as read (0 when taken).
@@ -108,6 +111,7 @@ class BokehSnapshot:
             "client_code": self.client_code,
             "client_created": self.client_created,
             "journal": self.journal,
+            "datetimes": self.datetimes,
             "doc": self.doc,
         }
         return pack(SNAPSHOT_MAGIC, orjson.dumps(header), [b for _, b in self.buffers], max_bytes, "snapshot")
@@ -147,6 +151,11 @@ def decode_bokeh_snapshot(data: bytes, *, app_path: str, session_id: str, max_by
         raise SnapshotError("corrupt Bokeh snapshot: bad client_code or client_created")
     if not all(type(i) is str for i in ids + header["app_ids"] + client_code) or len(ids) != len(views):
         raise SnapshotError("corrupt Bokeh snapshot: bad ids or buffers")
+    try:
+        # A snapshot written before they were saved has none (its datetime columns come back as milliseconds).
+        datetimes = checked_datetimes(header.get("datetimes", {}))
+    except ValueError as exc:
+        raise SnapshotError(f"corrupt Bokeh snapshot: {exc}") from None
     return BokehSnapshot(
         session_id=session_id,
         app_path=app_path,
@@ -161,6 +170,7 @@ def decode_bokeh_snapshot(data: bytes, *, app_path: str, session_id: str, max_by
         client_code=client_code,
         client_created=client_created,
         journal=header["journal"],
+        datetimes=datetimes,
     )
 
 
@@ -176,6 +186,8 @@ class BokehRecord:
     #: The ids of the code models clients wrote in it (first written), and the models they created.
     client_code: list[str] = field(default_factory=list)
     client_created: int = 0
+    #: The datetime64 columns of the sources it replaced the data of or brought in.
+    datetimes: DatetimeColumns = field(default_factory=dict)
 
     def encode(self, max_bytes: int) -> bytes:
         """The binary form: the events' JSON in a header, their buffers after it."""
@@ -188,6 +200,8 @@ class BokehRecord:
         }
         if self.client_code or self.client_created:  # most transactions: neither
             header["client_code"], header["client_created"] = self.client_code, self.client_created
+        if self.datetimes:
+            header["datetimes"] = self.datetimes
         buffers = [data for event in self.events for _, data in event.buffers]
         return pack(RECORD_MAGIC, orjson.dumps(header), buffers, max_bytes, "journal record")
 
@@ -203,6 +217,7 @@ class DecodedRecord:
     buffers: list[tuple[str, Any]]
     client_code: list[str] = field(default_factory=list)
     client_created: int = 0
+    datetimes: DatetimeColumns = field(default_factory=dict)
 
 
 def decode_bokeh_record(data: bytes) -> DecodedRecord:
@@ -218,9 +233,10 @@ def decode_bokeh_record(data: bytes) -> DecodedRecord:
             buffers=list(zip(ids, views, strict=True)),
             client_code=list(header.get("client_code", [])),
             client_created=int(header.get("client_created", 0)),
+            datetimes=checked_datetimes(header.get("datetimes", {})),
         )
     except (KeyError, TypeError, ValueError) as exc:
-        raise SnapshotError(f"corrupt Bokeh journal record: {exc!r:.80}") from None
+        raise SnapshotError(f"corrupt Bokeh journal record: {exc!s:.120}") from None
     if not all(type(e) is dict for e in record.events):
         raise SnapshotError("corrupt Bokeh journal record: an event is not an object")
     if not all(type(i) is str for i in record.client_code) or record.client_created < 0:
@@ -246,6 +262,7 @@ def take_bokeh_snapshot(session: BokehSession, app_ids: list[str]) -> BokehSnaps
         client_code=sorted(session.client_models.code),
         client_created=session.client_models.created,
         journal=session.records,
+        datetimes=datetime_columns(session.document.models, with_none=False),
     )
 
 
@@ -276,7 +293,9 @@ def replayed_document(snapshot: BokehSnapshot) -> Document:
     try:
         buffers = [Buffer(ID(buffer_id), bytes(data)) for buffer_id, data in snapshot.buffers]
         document = Document.from_json(Serialized(snapshot.doc, buffers))
+        datetimes = dict(snapshot.datetimes)
         for record in _later_records(snapshot):
+            datetimes.update(record.datetimes)  # those sources' columns as the record left them
             # A broadcast message changes no state: not replayed.
             events = [e for e in record.events if e.get("kind") != "MessageSent"]
             if not events:
@@ -288,6 +307,8 @@ def replayed_document(snapshot: BokehSnapshot) -> Document:
             for event in patch["events"]:
                 DocumentPatchedEvent.handle_event(document, event, None)
             document.models.flush_synced()
+        # After the records' milliseconds (what BokehJS holds and the records hold) are in.
+        restore_datetimes(document, datetimes)
     except SnapshotError:
         raise
     except Exception as exc:  # Bokeh's reader raises many kinds: all mean "cannot be restored"

@@ -30,6 +30,7 @@ from ..server.clients import Slot
 from ..server.session.session import STORE_UNAVAILABLE
 from ..sync.encoded_documents import DOC, EncodedDocument, EncodedDocuments, KeptEncodings
 from .compat import destroy_document, patch_calls_python
+from .datetime_columns import datetime_columns
 from .footprint import ClientModels, DocumentFootprint
 from .runner import UserCodeRunner
 from .wire import EncodedBokehEvent, apply_client_patch, encode_event, patch_message, pull_reply
@@ -199,7 +200,7 @@ class BokehSession:
             return
         # Encoded now, under the lock: a later change in the same transaction must not
         # leak into this event's values, and new models travel with their first use.
-        self._outbox.append(encode_event(self.document, event, origin))
+        self._outbox.append(encode_event(self.document, event, origin, track=self.write_ahead is not None))
 
     def _session_callback_added(self, event: Any) -> None:
         self._schedule(event.callback)
@@ -231,7 +232,9 @@ class BokehSession:
             # not take them for the app's (offered.py).
             code, created = self.client_models.journaled()
             nbytes = sum(e.nbytes for e in encoded) + 200 + sum(len(i) + 3 for i in code)
-            record = BokehRecord(self.records, self.incarnation, self.seq, encoded, nbytes, code, created)
+            # A restore gives their datetime64 columns back their dtype (datetime_columns.py).
+            datetimes = datetime_columns({id(s): s for e in encoded for s in e.sources}.values(), with_none=True)
+            record = BokehRecord(self.records, self.incarnation, self.seq, encoded, nbytes, code, created, datetimes)
             self.write_ahead.append(self, record)
         else:
             self.client_models.journaled()  # no journal: nothing to keep

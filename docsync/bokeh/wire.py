@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 import orjson
 from bokeh.core.serialization import Buffer, Serialized, Serializer, UnknownReferenceError
-from bokeh.document.events import DocumentPatchedEvent
+from bokeh.document.events import ColumnDataChangedEvent, DocumentPatchedEvent, ModelChangedEvent
 from bokeh.io.doc import patch_curdoc
+from bokeh.models import ColumnDataSource
 
 from ..exceptions import PatchError
 from ..protocol import DEFAULT_MAX_MESSAGE_BYTES, Message, new_message
@@ -23,7 +24,7 @@ from ..serialization import frozen_buffer
 from ..sync.patches import MAX_PATCH_EVENTS
 from .client_html import check_client_html
 from .client_rows import read_datetime_rows, widen_patched_columns
-from .compat import BoundedDeserializer, check_complete, decoded_models, is_server_id
+from .compat import BoundedDeserializer, check_complete, decoded_models, is_server_id, unsent_models
 from .event_checks import check_events
 from .footprint import ClientModels, DocumentFootprint
 from .nesting import check_nesting
@@ -40,6 +41,8 @@ class EncodedBokehEvent:
     json: Any
     buffers: list[tuple[str, Any]]
     nbytes: int = 0  # its JSON's and buffers' size (the journal's bound counts it)
+    #: The data sources whose data it replaced or which it brought in (``encode_event``'s ``track``).
+    sources: tuple[Any, ...] = ()
 
 
 def _buffer_ref(obj: Any) -> Any:
@@ -72,18 +75,31 @@ def _buffers(serializer_buffers: list[Buffer]) -> list[tuple[str, Any]]:
     return [(str(buffer.id), _as_bytes(buffer.data)) for buffer in serializer_buffers]
 
 
-def encode_event(document: Any, event: DocumentPatchedEvent, origin: Any) -> EncodedBokehEvent:
-    """Encode ``event`` now: models first referenced here travel with it, once."""
+def encode_event(document: Any, event: DocumentPatchedEvent, origin: Any, *, track: bool = False) -> EncodedBokehEvent:
+    """Encode ``event`` now: models first referenced here travel with it, once.
+
+    ``track``: note the data sources whose data the event replaced or which it brought
+    in (a journal record names their datetime columns: datetime_columns.py).
+    """
     serializer = Serializer(references=document.models.synced_references)
+    unsent = unsent_models(document) if track else ()
     rep = serializer.encode(event)
     document.models.flush_synced(lambda model: not serializer.has_ref(model))
+    sources: tuple[Any, ...] = ()
+    if track:
+        brought: list[Any] = []
+        if len(unsent_models(document)) < len(unsent):  # most events bring no model: no walk over the unsent
+            brought = [m for m in unsent if isinstance(m, ColumnDataSource) and serializer.has_ref(m)]
+        if isinstance(event, ColumnDataChangedEvent) or (isinstance(event, ModelChangedEvent) and event.attr == "data"):
+            brought.append(event.model)
+        sources = tuple(brought)
     data = _json_bytes(rep)
     # Bokeh's buffers view the arrays themselves: the app's own, which it may write into
     # after the change, while this event waits to be sent or journaled. An event must say
     # what the change was, so it owns its bytes (a frame's read-only bytes go as they are).
     buffers = [(buffer_id, frozen_buffer(view)) for buffer_id, view in _buffers(serializer.buffers)]
     nbytes = len(data) + sum(memoryview(b).nbytes for _, b in buffers)
-    return EncodedBokehEvent(origin, orjson.Fragment(data), buffers, nbytes)
+    return EncodedBokehEvent(origin, orjson.Fragment(data), buffers, nbytes, sources)
 
 
 def patch_message(events: list[EncodedBokehEvent]) -> Message:

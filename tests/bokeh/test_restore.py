@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import numpy as np
 import orjson
 import pytest
 
@@ -21,6 +22,7 @@ from bokeh.models import ColumnDataSource, CustomJS, Div, Paragraph, Slider
 from bokeh.plotting import figure
 
 from docsync.bokeh.compat import advance_simple_ids
+from docsync.bokeh.datetime_columns import datetime_columns
 from docsync.bokeh.persistence import (
     SNAPSHOT_MAGIC,
     BokehKeeper,
@@ -77,6 +79,7 @@ def snapshot_of(document: Document, app_ids: list[str], **fields: Any) -> BokehS
         client_code=fields.get("client_code", []),
         client_created=fields.get("client_created", 0),
         journal=fields.get("journal", 0),
+        datetimes=datetime_columns(document.models, with_none=False),
     )
     return decode_bokeh_snapshot(snapshot.encode(MAX), app_path="app", session_id="s1", max_bytes=MAX)
 
@@ -316,4 +319,50 @@ def test_a_snapshot_without_its_clients_code_is_read_and_a_bad_one_refused() -> 
             snapshot_of(document, app_ids, **bad)
     record = BokehRecord(1, "i1", 1, [], 0, [7], 0).encode(MAX)  # type: ignore[list-item]
     with pytest.raises(SnapshotError, match="bad client_code"):
+        decode_bokeh_record(record)
+
+
+def test_datetime64_columns_come_back_with_their_dtype_after_the_records_milliseconds() -> None:
+    # Bokeh's JSON holds them as float64 milliseconds: the snapshot names the column, a
+    # record the sources whose data it replaced or brought in (a replaced source's
+    # columns are as that record left them, datetime or not).
+    days = np.array(["2024-01-01", "2024-01-02"], dtype="datetime64[ns]")
+    document = Document()
+    kept = ColumnDataSource(data={"t": days.copy(), "n": [1.0, 2.0]}, name="kept")
+    replaced = ColumnDataSource(data={"t": days.copy()}, name="replaced")
+    document.add_root(kept)
+    document.add_root(replaced)
+    snapshot = snapshot_of(document, [m.id for m in build_order(document)], journal=1)
+    assert snapshot.datetimes == {kept.id: {"t": "datetime64[ns]"}, replaced.id: {"t": "datetime64[ns]"}}
+    recorded: list[Any] = []
+    document.on_change(lambda event: recorded.append(encode_event(document, event, None, track=True)))
+    kept.stream({"t": np.array(["2024-01-03"], dtype="datetime64[ns]"), "n": [3.0]})
+    kept.patch({"t": [(0, np.datetime64("2023-12-31T12:00", "ns"))]})
+    replaced.data = {"t": [1.5, 2.5]}  # no longer dates
+    brought = ColumnDataSource(data={"t": np.array(["2025-06-01"], dtype="datetime64[ms]")}, name="brought")
+    document.add_root(brought)
+    sources = {id(s): s for e in recorded for s in e.sources}.values()
+    record = BokehRecord(2, "i1", 4, list(recorded), 0, datetimes=datetime_columns(sources, with_none=True))
+    assert record.datetimes == {replaced.id: {}, brought.id: {"t": "datetime64[ms]"}}
+    snapshot.records = [decode_bokeh_record(record.encode(MAX))]
+
+    restored = replayed_document(snapshot)
+    for source in (kept, replaced, brought):
+        column, saved = restored.get_model_by_id(source.id).data["t"], source.data["t"]
+        assert type(column) is type(saved) and list(column) == list(saved)
+        assert getattr(column, "dtype", None) == getattr(saved, "dtype", None)
+
+
+@pytest.mark.parametrize(
+    "datetimes", [["s"], {"s": []}, {"s": {"t": "float64"}}, {"s": {"t": "x" * 40}}, {"s": {"t": 1}}]
+)
+def test_datetime_columns_that_are_not_are_refused(datetimes: Any) -> None:
+    document, _, app_ids = first_session()
+    header, views = unpack(snapshot_of(document, app_ids).encode(MAX), SNAPSHOT_MAGIC, "snapshot")
+    header["datetimes"] = datetimes
+    bad = pack(SNAPSHOT_MAGIC, orjson.dumps(header), [bytes(v) for v in views], MAX, "snapshot")
+    with pytest.raises(SnapshotError, match="corrupt Bokeh snapshot"):
+        decode_bokeh_snapshot(bad, app_path="app", session_id="s1", max_bytes=MAX)
+    record = BokehRecord(1, "i1", 1, [], 0, datetimes=datetimes).encode(MAX)
+    with pytest.raises(SnapshotError, match="corrupt Bokeh journal record"):
         decode_bokeh_record(record)

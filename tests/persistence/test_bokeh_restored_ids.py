@@ -5,7 +5,8 @@ protocol (test_bokeh_sessions.py's). A restored session used to take this proces
 so it was saved again before anyone saw it; past ``MAX_SNAPSHOT_BYTES`` that save failed
 and the session was refused (1011) at every restore until its snapshot expired. Now the
 snapshot and the journal describe the restored document id for id: nothing is saved
-again, and the tabs' ids still name the same models.
+again, and the tabs' ids still name the same models. Datetime columns come back as
+Bokeh's own JSON holds them (milliseconds, float64), as the tabs hold them too.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import asyncio
 import base64
 import contextlib
 import gzip
+import json
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -163,3 +166,57 @@ async def _held_after_restore(site: Site, token: str, app: str = APP) -> dict[st
     wire, doc = await _reconnect(site, app, token)
     await wire.socket.close()
     return doc
+
+
+#: 2024-01-05T12:00, 2024-02-01 and 2024-03-01 as BokehJS holds datetimes: milliseconds since the epoch.
+NOON_JAN_5, FEB_1, MAR_1 = 1704456000000.0, 1706745600000.0, 1709251200000.0
+DEC_7_2026 = 1796601600000.0
+DAY = 86_400_000.0
+
+
+def _server_dates(site: Site, session_id: str) -> tuple[list[float], str]:
+    """The server's column of dates (as milliseconds, tests/bokeh/urls.py's ``sources``) and its dtype."""
+    url = f"{site.url}_test/bokeh/bk_dates/sources?session={session_id}"
+    with urllib.request.urlopen(url, timeout=30) as response:
+        column = json.loads(response.read())["sources"]["dates"]["t"]
+    return list(column["values"]), str(column["type"])
+
+
+@pytest.mark.parametrize("store", ["database"], indirect=True)
+def test_a_restored_datetime64_column_holds_what_the_tabs_hold(store: str, tmp_path: Path) -> None:
+    """Bokeh's JSON holds a datetime64 column as float64 milliseconds, and read back they stayed float64:
+    the app's own np.datetime64 patched in after a restore became its nanosecond count (1.8e18) in the
+    server's document where the tabs held its milliseconds. The snapshot and the journal name the column's
+    dtype: restored, it is datetime64 again, the journal's milliseconds (as BokehJS holds them) in it."""
+    with contextlib.ExitStack() as stack:
+        # A snapshot only when the session is made: every change is replayed from the journal.
+        site = _site(stack, tmp_path, store, DOCSYNC_SNAPSHOT_INTERVAL="30").start()
+        token, session_id = open_page(site, "bk_dates")
+
+        async def edit(events: list[dict[str, Any]], day: str | None = None) -> dict[str, Any]:
+            wire, doc = await _reconnect(site, "bk_dates", token)
+            source = named(doc, "dates")["id"]
+            for event in events:
+                await _ok(wire, {**event, "model": {"id": source}})
+            if day is not None:
+                await wire.set_value(named(doc, "day")["id"], day)  # the app's callback writes datetimes
+            await wire.socket.close()
+            return await _held(site, token, "bk_dates")
+
+        held = asyncio.run(edit([_patch_cell("", 1, NOON_JAN_5, "t"), _stream("", [FEB_1], "t")]))
+        assert _column(held, "dates") == [1704067200000.0, NOON_JAN_5, 1704240000000.0, FEB_1]
+        site.server.kill()
+        site.start()
+        doc = asyncio.run(_held_after_restore(site, token, "bk_dates"))
+        assert _plain(doc) == _plain(held)
+        assert _server_dates(site, session_id) == (_column(held, "dates"), "datetime64[ns]")
+
+        # Written once restored, by a tab (milliseconds) and by the app (np.datetime64), then restored again.
+        held = asyncio.run(edit([_patch_cell("", 2, MAR_1, "t")], day="2026-12-07"))
+        assert _column(held, "dates") == [DEC_7_2026, NOON_JAN_5, MAR_1, FEB_1, DEC_7_2026 + DAY]
+        assert _server_dates(site, session_id) == (_column(held, "dates"), "datetime64[ns]")
+        site.server.kill()
+        site.start()
+        doc = asyncio.run(_held_after_restore(site, token, "bk_dates"))
+        assert _plain(doc) == _plain(held)
+        assert _server_dates(site, session_id) == (_column(held, "dates"), "datetime64[ns]")

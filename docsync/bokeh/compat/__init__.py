@@ -42,6 +42,7 @@ from .documents import (
     patch_calls_python,
     set_model_id,
     set_session_context,
+    unsent_models,
 )
 from .lean import install_lean_models, install_lean_serialization
 
@@ -69,6 +70,7 @@ __all__ = [
     "patch_calls_python",
     "set_model_id",
     "set_session_context",
+    "unsent_models",
 ]
 
 #: The Bokeh releases this package was written and tested against.

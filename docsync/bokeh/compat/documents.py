@@ -27,6 +27,7 @@ __all__ = [
     "patch_calls_python",
     "set_model_id",
     "set_session_context",
+    "unsent_models",
 ]
 
 
@@ -131,6 +132,11 @@ def advance_simple_ids(model_ids: Iterable[str]) -> int:
         if highest > module._simple_id:
             module._simple_id = highest
         return int(module._simple_id)
+
+
+def unsent_models(document: Any) -> set[Any]:
+    """The document's models no event has carried yet (Bokeh's own set, which encoding an event replaces)."""
+    return document.models._new_models  # type: ignore[no-any-return]
 
 
 def model_table(document: Any) -> dict[str, Any]:
