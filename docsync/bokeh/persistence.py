@@ -442,6 +442,7 @@ class BokehKeeper:
             # session goes on where its journal stopped, its snapshot still standing.
             session.incarnation = snapshot.incarnation
             state.saved_at, state.nbytes, state.seq = snapshot.saved, snapshot.nbytes, snapshot.seq
+            self.keeper.next_refresh = 0.0  # its snapshot is as old as it was written: its expiry maybe due now
             # Saved again at the writer's next round when records followed the snapshot
             # (the next restore then reads fewer of them); else it is as saved.
             state.marker = None if later else _marker(session)
