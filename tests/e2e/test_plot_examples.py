@@ -98,6 +98,12 @@ def test_weather_ohlc_export_csv_and_histogram(server: ServerProcess, context: B
     page = open_example(context, server, "ohlc", ("price", "macd"))
     rows = "() => window.docsync.getModelByName('source').get('data').time.length"
     wait_for(lambda: page.evaluate(rows) >= 25, 15, "candles streamed in")
+    # The price and MACD plots share one DataRange1d: it spans both plots' data, as in
+    # Bokeh, so their days line up (the candles' half widths had widened the price plot's alone).
+    spans = """() => ["price", "macd"].map((name) => {
+      const x = document.querySelector(`[data-docsync-name=${name}]`).docsyncView.plan.scales.x.default;
+      return [x.start, x.end]; })"""
+    wait_for(lambda: (lambda both: both[0] == both[1])(page.evaluate(spans)), 5, "the linked plots' x spans to agree")
     page.screenshot(path=SCREENSHOTS / "example-ohlc.png", full_page=True)
 
     page = open_example(context, server, "export_csv", ("plot",))

@@ -27,6 +27,10 @@ import { View } from "./view.js";
 
 const TOOLBAR_WIDTH = 30;
 
+// DataRange1d -> the plot views showing it, each with its own data's [low, high] along it
+// (``ownBounds``): a shared range spans them all, and a change of one's redraws the others.
+const RANGE_VIEWS = new WeakMap();
+
 // Models whose properties only change how the plot is painted: not which models it holds,
 // nor the glyphs' data or looks (mappers, transforms and glyphs are not among them).
 const PAINTED = /(Axis|Ticker|TickFormatter)$|^(Title|Grid|Legend|LegendItem|Span|BoxAnnotation|Label|LabelSet|Arrow|Band|Whisker|ColorBar)$/;
@@ -274,7 +278,8 @@ export class PlotView extends View {
       const pick = (dim) => factors[dim][prop(`${dim}_range_name`, renderer) ?? "default"] ?? factors[dim].default;
       return this.entry(renderer, { x: pick("x"), y: pick("y") });
     });
-    const { spans, kinds } = computeSpans(this.model, prop, ranges, factors, entries);
+    const { spans, kinds, own } = computeSpans(this.model, prop, ranges, factors, entries, (range) => this.othersBounds(range));
+    this.shareBounds(own);
     for (const dim of ["x", "y"]) {
       for (const [name, range] of Object.entries(ranges[dim])) {
         if (range?.type === "Range1d" && !this.initialSpans.has(range)) this.initialSpans.set(range, spans[dim][name]);
@@ -288,6 +293,33 @@ export class PlotView extends View {
     if (this.canvas.getAttribute("aria-label") !== label) this.canvas.setAttribute("aria-label", label);
     this.drawCount += 1;
     this.drawOverlay();
+  }
+
+  /** The [low, high] of the data of the other plots showing DataRange1d ``range`` (null: none). */
+  othersBounds(range) {
+    let merged = null;
+    for (const view of RANGE_VIEWS.get(range) ?? []) {
+      const bounds = view === this ? null : view.ownBounds?.get(range);
+      if (!bounds || !(bounds[0] <= bounds[1])) continue;
+      merged = merged ? [Math.min(merged[0], bounds[0]), Math.max(merged[1], bounds[1])] : [...bounds];
+    }
+    return merged;
+  }
+
+  /** Keep ``own`` (DataRange1d -> this plot's data bounds) where plots sharing a range read it; redraw them when it moved. */
+  shareBounds(own) {
+    const before = this.ownBounds ?? new Map();
+    this.ownBounds = own;
+    for (const range of new Set([...before.keys(), ...own.keys()])) {
+      const was = before.get(range);
+      const now = own.get(range);
+      if (now) {
+        if (!RANGE_VIEWS.has(range)) RANGE_VIEWS.set(range, new Set());
+        RANGE_VIEWS.get(range).add(this);
+      } else RANGE_VIEWS.get(range)?.delete(this);
+      if (was && now && was[0] === now[0] && was[1] === now[1]) continue;
+      for (const view of RANGE_VIEWS.get(range) ?? []) if (view !== this) view.invalidate();
+    }
   }
 
   drawOverlay() {
@@ -325,6 +357,7 @@ export class PlotView extends View {
 
   remove() {
     this._resize?.disconnect();
+    this.shareBounds(new Map()); // the plots it shared ranges with span their own data again
     for (const stop of this._modelStops.splice(0)) stop();
     this._requested = false;
     globalThis.clearTimeout(this._fallback);

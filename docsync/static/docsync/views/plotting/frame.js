@@ -36,10 +36,16 @@ function mergeBounds(into, bounds) {
   into[1] = Math.max(into[1], bounds[1]);
 }
 
-/** Return the [start, end] of every range: {x: {name: [s, e]}, y: ...}, and the scale kinds. */
-export function computeSpans(plot, prop, ranges, factors, entries) {
+/**
+ * Return the [start, end] of every range: {x: {name: [s, e]}, y: ...}, the scale kinds, and
+ * ``own``: each DataRange1d's [low, high] over this plot's renderers alone. ``shared(range)``
+ * gives the [low, high] other plots showing ``range`` hold (or null): as in Bokeh, a
+ * DataRange1d spans the data of every plot that shows it, so linked plots line up.
+ */
+export function computeSpans(plot, prop, ranges, factors, entries, shared = null) {
   const spans = { x: {}, y: {} };
   const kinds = { x: {}, y: {} };
+  const own = new Map();
   for (const dim of ["x", "y"]) {
     for (const [name, range] of Object.entries(ranges[dim])) {
       const kind = scaleKind(plot, dim, name, prop);
@@ -61,11 +67,15 @@ export function computeSpans(plot, prop, ranges, factors, entries) {
           }
           mergeBounds(bounds, entry.bounds[dim]);
         }
+        if (own.has(range)) mergeBounds(own.get(range), bounds);
+        else own.set(range, [...bounds]);
+        const others = shared?.(range);
+        if (others) mergeBounds(bounds, others);
       }
       spans[dim][name] = rangeSpan(range, prop, bounds, factors[dim][name], kind === "LogScale");
     }
   }
-  return { spans, kinds };
+  return { spans, kinds, own };
 }
 
 /** Return the plot's Title model: a string title (as BokehJS takes one) stands for a Title of that text. */
