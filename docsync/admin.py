@@ -10,15 +10,17 @@ from asgiref.sync import async_to_sync
 from django.contrib import admin, messages
 from django.db.models import Max, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from .conf import docsync_settings
 from .models import LiveSession
 from .server.admin_support.commands import send_command
+from .server.admin_support.processes import process_gone, silent_after
+from .server.persistence import keeper_of
 from .server.persistence.signals import send_drain
 from .server.registry import get_registry
 
@@ -31,13 +33,35 @@ def _command(process_id: str, command: str, session_id: str, **arguments: Any) -
 
 
 def _reported_rows() -> QuerySet[LiveSession]:
-    """Rows of processes that reported within ``PROCESS_TIMEOUT``: the others are dead.
+    """Rows of processes that still run: reported within ``PROCESS_TIMEOUT``, and not of a process known gone.
 
-    Their rows are deleted by the next process that writes the table, and a process
-    writes it only once it has a session: until then they are merely not shown.
+    Rows of dead processes are deleted by the next process that writes the table, and a
+    process writes it only once it has a session: until then they are merely not shown.
     """
-    silent_since = dt.datetime.now(tz=dt.UTC) - dt.timedelta(seconds=float(docsync_settings().PROCESS_TIMEOUT))
-    return LiveSession.objects.filter(reported__gte=silent_since)
+    now = dt.datetime.now(tz=dt.UTC)
+    rows = LiveSession.objects.filter(reported__gte=now - _timeout())
+    gone = _gone_processes(now)
+    return rows.exclude(process__in=gone) if gone else rows
+
+
+def _timeout() -> dt.timedelta:
+    return dt.timedelta(seconds=float(docsync_settings().PROCESS_TIMEOUT))
+
+
+def _silent_since(now: dt.datetime) -> dt.datetime:
+    """Rows last written before then are silent: their process missed its last writes."""
+    return now - dt.timedelta(seconds=silent_after(float(docsync_settings().ADMIN_REFRESH)))
+
+
+def _gone_processes(now: dt.datetime) -> list[str]:
+    """Processes of this machine that no longer run, among those whose rows are silent.
+
+    A SIGKILL (or a crash) leaves its rows behind; they would be listed for up to
+    ``PROCESS_TIMEOUT`` more (15 s by default) though the process is known gone.
+    Only silent rows are asked about, so a live process is never taken for gone.
+    """
+    silent = LiveSession.objects.filter(reported__lt=_silent_since(now)).values_list("process", flat=True)
+    return sorted(p for p in set(silent.distinct()) if process_gone(p))
 
 
 def _freshness() -> str:
@@ -47,6 +71,42 @@ def _freshness() -> str:
         return f"No live sessions reported (processes report every {refresh:g} s)."
     age = (dt.datetime.now(tz=dt.UTC) - newest).total_seconds()
     return f"Data as of {age:.1f} s ago; each process reports every {refresh:g} s."
+
+
+def _store_says(session_id: str) -> str:
+    """Whether ``session_id`` can come back from the persistence store, in the admin's words."""
+    keeper = keeper_of(get_registry())
+    if keeper is None:
+        return (
+            'Sessions are not saved here (DOCSYNC["PERSISTENCE"] is off): it cannot come back; '
+            "its pages start a new session when they reconnect."
+        )
+    try:
+        saved = async_to_sync(keeper.read_store)(keeper.store.load(session_id)) is not None
+    except Exception as exc:
+        return f"The session store could not be read ({exc}): whether it can come back is not known."
+    if saved:
+        return (
+            "Its snapshot is in the session store: it comes back, in whichever process serves "
+            "it, when one of its pages reconnects (until the snapshot expires)."
+        )
+    return "The session store holds no snapshot of it: it cannot come back; its pages start a new session."
+
+
+def _stopped(shown: int = 10) -> dict[str, Any]:
+    """The sessions the list leaves out because their process is known gone: a few links to their pages."""
+    gone = _gone_processes(dt.datetime.now(tz=dt.UTC))
+    if not gone:
+        return {}
+    rows = LiveSession.objects.filter(process__in=gone)
+    return {
+        "stopped": [
+            (row.short_id, reverse("admin:docsync_livesession_live", args=[row.session_id]))
+            for row in rows.order_by("-last_activity")[:shown]
+        ],
+        "stopped_count": rows.count(),
+        "stopped_processes": gone,
+    }
 
 
 #: How the list and the detail page name a session without a logged-in user.
@@ -105,7 +165,7 @@ class LiveSessionAdmin(_ModelAdmin):
         "short_id",
         "app",
         "user_name",
-        "process",
+        "process_state",
         "created_at",
         "active_at",
         "connections",
@@ -140,6 +200,16 @@ class LiveSessionAdmin(_ModelAdmin):
     def user_name(self, row: LiveSession) -> str:
         """Who opened the session: a user name, or "anonymous" (as on the detail page)."""
         return _user(row)
+
+    @admin.display(description="process", ordering="process")
+    def process_state(self, row: LiveSession) -> str:
+        """The process that holds the session, marked when it has not written its rows lately."""
+        if row.reported >= _silent_since(dt.datetime.now(tz=dt.UTC)):
+            return row.process
+        # Another machine's process, or one whose pid was taken again: it may have stopped.
+        return format_html(
+            '{}<br><span class="docsync-silent">not responding since {}</span>', row.process, _clock(row.reported)
+        )
 
     @admin.display(description="messages in / out", ordering="messages_in")
     def messages(self, row: LiveSession) -> str:
@@ -178,7 +248,7 @@ class LiveSessionAdmin(_ModelAdmin):
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         # Nothing here is edited in a form: Django's "Select live session to change" would mislead.
-        extra = {"title": "Live sessions", **(extra_context or {}), "freshness": _freshness()}
+        extra = {"title": "Live sessions", **(extra_context or {}), "freshness": _freshness(), **_stopped()}
         return super().changelist_view(request, extra)
 
     def get_urls(self) -> list[Any]:
@@ -201,7 +271,12 @@ class LiveSessionAdmin(_ModelAdmin):
         """Show a session's connections, document tree and callbacks; run its actions."""
         if not self.has_view_permission(request):
             return HttpResponse("forbidden", status=403)
-        row = get_object_or_404(LiveSession, pk=object_id)
+        row = LiveSession.objects.filter(pk=object_id).first()
+        if row is None or not _reported_rows().filter(pk=row.pk).exists():
+            # No process holds it now: say what became of it rather than a bare 404.
+            if request.method == "POST":
+                messages.error(request, "The session is not live: nothing was done.")
+            return self._gone_view(request, object_id, row)
         if request.method == "POST":
             return self._post_action(request, row)
         detail: dict[str, Any] | None = None
@@ -210,6 +285,10 @@ class LiveSessionAdmin(_ModelAdmin):
             detail = _command(row.process, "describe", row.session_id)
         except Exception as exc:
             problem = str(exc)
+            if row.reported < _silent_since(dt.datetime.now(tz=dt.UTC)):
+                # Another machine's process that went silent: not known gone before PROCESS_TIMEOUT.
+                since = _clock(row.reported)
+                problem += f" (process {row.process} has not responded since {since}: it may have stopped)"
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -224,6 +303,40 @@ class LiveSessionAdmin(_ModelAdmin):
             "can_change": self.has_change_permission(request),
         }
         return TemplateResponse(request, "admin/docsync/livesession/live.html", context)
+
+    def _gone_view(self, request: HttpRequest, session_id: str, row: LiveSession | None) -> HttpResponse:
+        """The page of a session no process holds: what became of it, and whether it can come back."""
+        if row is None:
+            what = (
+                "No process holds this session: it ended (it expired unused, or an administrator "
+                "ended it), or the process that held it stopped."
+            )
+        elif process_gone(row.process):
+            what = f"The process that held this session, {row.process}, has stopped."
+        else:
+            timeout = float(docsync_settings().PROCESS_TIMEOUT)
+            what = (
+                f"The process that held this session, {row.process}, has not responded for more than "
+                f"{timeout:g} s (PROCESS_TIMEOUT): it is taken for stopped."
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Session {session_id[:10]} is not live",
+            "short_id": session_id[:10],
+            "session_id": session_id,
+            "row": row,
+            "what": what,
+            "store": _store_says(session_id),
+        }
+        if row is not None:
+            context.update(
+                session_user=_user(row),
+                created=_clock(row.created, date=True),
+                last_activity=_clock(row.last_activity, date=True),
+                reported=_clock(row.reported, date=True),
+            )
+        return TemplateResponse(request, "admin/docsync/livesession/gone.html", context)
 
     def _post_action(self, request: HttpRequest, row: LiveSession) -> HttpResponse:
         if not self.has_change_permission(request):

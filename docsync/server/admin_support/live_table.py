@@ -4,7 +4,8 @@ A task wakes every ``ADMIN_REFRESH`` seconds, snapshots the sessions on the loop
 reads of counters), and writes from a worker thread the rows that changed, plus one
 UPDATE that marks all of this process's rows fresh. Rows of processes that
 stopped reporting for ``PROCESS_TIMEOUT`` seconds are deleted by whichever process
-refreshes next.
+refreshes next; those of a process of this machine that no longer runs (killed) as soon
+as they are silent, by the process after it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from django.db.models.signals import post_delete, pre_delete
 from ...conf import docsync_settings
 from ..executor import run_sync
 from ..session import ServerSession
+from .processes import process_gone, silent_after
 
 __all__ = ["LiveTableWriter", "SessionSource", "snapshot_rows"]
 
@@ -232,6 +234,22 @@ def _statements(alias: str) -> _Statements | None:
     return statements
 
 
+def _drop_gone_processes(process_id: str, refresh: float) -> list[str]:
+    """Delete the rows of processes of this machine that no longer run; return those processes.
+
+    Only silent rows are looked at (a live process writes every ``refresh`` seconds),
+    and only they are deleted, so a process writing meanwhile keeps its rows.
+    """
+    from ...models import LiveSession
+
+    silent_since = dt.datetime.now(tz=dt.UTC) - dt.timedelta(seconds=silent_after(refresh))
+    silent = LiveSession.objects.filter(reported__lt=silent_since).exclude(process=process_id)
+    gone = sorted(p for p in set(silent.values_list("process", flat=True).distinct()) if process_gone(p))
+    if gone:
+        silent.filter(process__in=gone).delete()
+    return gone
+
+
 def _clear(process_id: str) -> None:
     from ...models import LiveSession
 
@@ -249,6 +267,9 @@ class LiveTableWriter:
         # One write at a time, in the order asked: a row changed by an admin command is
         # written after any refresh that snapshot it before the change, never under it.
         self._writing = asyncio.Lock()
+        # When (loop time) the rows of killed processes of this machine were last looked
+        # for: at the first write, then once per silent spell (not at every refresh).
+        self._swept_at: float | None = None
 
     def ensure_started(self) -> None:
         """Start the writer on the running loop if it is not running."""
@@ -270,7 +291,13 @@ class LiveTableWriter:
             except BaseException:
                 self._written.clear()  # write everything again next time
                 raise
-            self.last_write = asyncio.get_running_loop().time()
+            self.last_write = now = asyncio.get_running_loop().time()
+            refresh = float(docsync_settings().ADMIN_REFRESH)
+            if self._swept_at is None or now - self._swept_at >= silent_after(refresh):
+                self._swept_at = now
+                gone = await run_sync(_drop_gone_processes, self.registry.process_id, refresh)
+                if gone:
+                    logger.info("live-session table: removed the rows of stopped processes %s", ", ".join(gone))
 
     async def _run(self) -> None:
         while True:
