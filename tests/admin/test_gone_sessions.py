@@ -149,3 +149,24 @@ async def test_a_silent_process_of_another_machine_is_marked_not_hidden(
         assert "process another-machine:4321 has not responded since" in page.body
     finally:
         site.stop()
+
+
+@pytest.mark.asyncio
+async def test_a_live_process_whose_rows_another_deleted_writes_them_again(
+    tmp_path_factory: pytest.TempPathFactory, database: Database
+) -> None:
+    # Another process deletes the rows of one it takes for stopped (silent past
+    # PROCESS_TIMEOUT, or a pid it cannot see under the same host name); a live one
+    # writes rows only when they change, so an idle session stayed off the list for good.
+    site = Site(tmp_path_factory.mktemp("deleted"), database, DOCSYNC_PROCESS_TIMEOUT=LONG_TIMEOUT)
+    site.start()
+    try:
+        opened = Sessions(site)
+        client = await opened.open("sliders")
+        await wait_until(lambda: any(r["session_id"] == client.id for r in site.live_rows()), 10, "the row")
+        with contextlib.closing(sqlite3.connect(site.db, timeout=20)) as db, db:
+            assert db.execute("DELETE FROM docsync_livesession WHERE session_id = ?", (client.id,)).rowcount == 1
+        await wait_until(lambda: any(r["session_id"] == client.id for r in site.live_rows()), 10, "the row again")
+        await opened.close()
+    finally:
+        site.stop()

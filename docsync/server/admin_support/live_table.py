@@ -109,14 +109,14 @@ def snapshot_rows(
     return changed, gone
 
 
-def _write(process_id: str, changed: list[dict[str, Any]], gone: list[str], timeout: float) -> None:
+def _write(process_id: str, changed: list[dict[str, Any]], gone: list[str], timeout: float) -> int:
+    """Write the changed rows, delete the gone ones, mark this process's rows fresh; return how many it has."""
     from ...models import LiveSession
 
     now = dt.datetime.now(tz=dt.UTC)
     statements = _statements(router.db_for_write(LiveSession))
     if statements is not None:
-        statements.write(process_id, changed, gone, now, timeout)
-        return
+        return statements.write(process_id, changed, gone, now, timeout)
     fields = [f.name for f in LiveSession._meta.fields if f.name != "session_id"]
     if changed:
         objects = [LiveSession(reported=now, **row) for row in changed]
@@ -126,8 +126,9 @@ def _write(process_id: str, changed: list[dict[str, Any]], gone: list[str], time
     for start in range(0, len(gone), 500):
         LiveSession.objects.filter(session_id__in=gone[start : start + 500]).delete()
     # One statement marks every row of this process as fresh.
-    LiveSession.objects.filter(process=process_id).update(reported=now)
+    held = LiveSession.objects.filter(process=process_id).update(reported=now)
     LiveSession.objects.filter(reported__lt=now - dt.timedelta(seconds=timeout)).delete()
+    return held
 
 
 class _Statements:
@@ -178,7 +179,7 @@ class _Statements:
 
     def write(
         self, process_id: str, changed: list[dict[str, Any]], gone: list[str], now: dt.datetime, timeout: float
-    ) -> None:
+    ) -> int:
         connection = self.connection
         stamp = self.reported.get_db_prep_save(now, connection)
         with connection.cursor() as cursor:
@@ -197,8 +198,10 @@ class _Statements:
                 cursor.executemany(self.drop_one, [[self.session_id.get_db_prep_value(s, connection)] for s in gone])
             # One statement marks every row of this process as fresh.
             cursor.execute(self.mark_fresh, [stamp, self.process.get_db_prep_value(process_id, connection)])
+            held = int(cursor.rowcount)
             cutoff = now - dt.timedelta(seconds=timeout)
             cursor.execute(self.drop_stale, [self.reported.get_db_prep_value(cutoff, connection)])
+        return held
 
 
 class _Unsupported(Exception):
@@ -287,10 +290,21 @@ class LiveTableWriter:
             changed, gone = snapshot_rows(self.registry, self._written)
             timeout = float(docsync_settings().PROCESS_TIMEOUT)
             try:
-                await run_sync(_write, self.registry.process_id, changed, gone, timeout)
+                held = await run_sync(_write, self.registry.process_id, changed, gone, timeout)
             except BaseException:
                 self._written.clear()  # write everything again next time
                 raise
+            if held < len(self._written):
+                # Another process deleted rows of this one, taking it for stopped (it was
+                # silent: its loop stalled, or a process of another pid namespace under
+                # the same host name). Rows are written only when they change: without
+                # this, an idle session's would stay off the admin's list for good.
+                logger.warning(
+                    "live-session table: %d of this process's %d rows were deleted by another: written again",
+                    len(self._written) - held,
+                    len(self._written),
+                )
+                self._written.clear()
             self.last_write = now = asyncio.get_running_loop().time()
             refresh = float(docsync_settings().ADMIN_REFRESH)
             if self._swept_at is None or now - self._swept_at >= silent_after(refresh):
