@@ -186,6 +186,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                 )
             )
     errors += _limit_errors(config) + _count_errors(config) + _rate_errors(config) + _origin_errors(config)
+    errors += _period_errors(config)
     errors += _metrics_errors(config) + _default_errors(config)
     return errors
 
@@ -288,6 +289,26 @@ def _rate_errors(config: Any) -> list[checks.CheckMessage]:
             id="docsync.E022",
         )
     ]
+
+
+#: Seconds that pace a loop of the server (0 spins it: the snapshot writer never wrote again).
+_PERIODS = ("CHECK_UNUSED_SESSIONS", "PROCESS_TIMEOUT", "SNAPSHOT_INTERVAL", "SNAPSHOT_LIFETIME")
+
+
+def _period_errors(config: Any) -> list[checks.CheckMessage]:
+    errors: list[checks.CheckMessage] = []
+    for name in _PERIODS:
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < float("inf"):
+            errors.append(
+                checks.Error(
+                    f"DOCSYNC[{name!r}] is {value!r}: not a number of seconds above 0.",
+                    hint=f"Set {name} to a positive number of seconds (CHECK_UNUSED_SESSIONS, PROCESS_TIMEOUT, "
+                    "SNAPSHOT_INTERVAL and SNAPSHOT_LIFETIME pace the server's own loops).",
+                    id="docsync.E023",
+                )
+            )
+    return errors
 
 
 def _limit_errors(config: Any) -> list[checks.CheckMessage]:

@@ -198,3 +198,19 @@ def test_a_new_session_burst_that_is_no_whole_number_of_at_least_one_is_reported
 def test_a_new_session_rate_of_zero_none_or_a_number_is_accepted(rate: object) -> None:
     with override_settings(DOCSYNC={"APPS": {}, "NEW_SESSIONS_PER_CLIENT_PER_SECOND": rate}):
         assert not [m for m in check_settings() if m.id in ("docsync.E018", "docsync.E022")]
+
+
+@pytest.mark.parametrize("name", ["CHECK_UNUSED_SESSIONS", "PROCESS_TIMEOUT", "SNAPSHOT_INTERVAL", "SNAPSHOT_LIFETIME"])
+@pytest.mark.parametrize("value", [0, -1.0, "60", None, True, float("inf"), float("nan")])
+def test_a_loop_period_that_is_no_positive_number_is_reported_as_e023(name: str, value: object) -> None:
+    # A SNAPSHOT_LIFETIME of 0 made the snapshot writer sleep(0) forever, never writing again.
+    with override_settings(DOCSYNC={"APPS": {}, name: value}):
+        errors = [m for m in check_settings() if m.id == "docsync.E023"]
+    assert [e.msg for e in errors] == [f"DOCSYNC[{name!r}] is {value!r}: not a number of seconds above 0."]
+
+
+@pytest.mark.parametrize("value", [0.2, 1, 86400.0])
+def test_a_positive_loop_period_is_accepted(value: object) -> None:
+    periods = ("CHECK_UNUSED_SESSIONS", "PROCESS_TIMEOUT", "SNAPSHOT_INTERVAL", "SNAPSHOT_LIFETIME")
+    with override_settings(DOCSYNC={"APPS": {}, **dict.fromkeys(periods, value)}):
+        assert not [m for m in check_settings() if m.id == "docsync.E023"]
