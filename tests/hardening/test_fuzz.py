@@ -7,6 +7,12 @@ after an ERROR naming it; every message it sends must be one the protocol knows,
 no error may carry a traceback. Meanwhile a bystander session does slider round trips,
 all of which must succeed (their p99 is printed: a speed, not a test). Afterwards the process still serves, logged no
 unhandled exception, and every fuzzed session expires.
+
+CI sends ``EXAMPLES`` (120) of hypothesis's random draws. For a longer run:
+``DOCSYNC_FUZZ_EXAMPLES=3000 DOCSYNC_FUZZ_SEED=<n>`` (the seed makes the draws
+repeatable: a failure is rebuilt by rerunning with the same seed and count), with
+``DOCSYNC_FUZZ_SECONDS`` the time after which no new example is sent (300 by default;
+pass ``--timeout`` above it, pytest-timeout caps a test at 300 s).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import os
 import statistics
 import threading
 import time
@@ -22,7 +29,7 @@ from typing import Any
 
 import pytest
 import websockets
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 from docsync.protocol import ACK, ERROR, OK, PULL_DOC_REPLY, SERVER_INFO_REPLY, new_message, pull_doc_req
@@ -34,11 +41,14 @@ from .test_errors import LEAKS
 
 #: Examples sent once every kind below is met; more draws are not sent. A count, not a
 #: duration, so that a loaded machine sends as many as a quiet one.
-EXAMPLES = 120
+EXAMPLES = int(os.environ.get("DOCSYNC_FUZZ_EXAMPLES", "120"))
 #: A safety net only (a loaded machine sends EXAMPLES in well under it): the run's time bound.
-FUZZ_SECONDS = 300.0
-#: Draws cost ~20 ms even when not sent, so the count bounds the run too.
-MAX_EXAMPLES = 450
+FUZZ_SECONDS = float(os.environ.get("DOCSYNC_FUZZ_SECONDS", "300"))
+#: Draws cost ~20 ms even when not sent, so the count bounds the run too. About a third
+#: of the draws are needed to meet every kind below; the rest are headroom.
+MAX_EXAMPLES = max(450, 2 * EXAMPLES)
+#: Hypothesis's seed when set (repeatable draws), else a random one each run, as in CI.
+SEED = os.environ.get("DOCSYNC_FUZZ_SEED")
 RATE = 50
 LIFETIME = 1.0
 FUZZED_APPS = ("limits", "all_models")
@@ -129,9 +139,11 @@ async def _connect(url: str, token: str | None, headers: dict[str, str] | None =
 
 
 async def _model_ids(sock: RawSocket) -> list[str]:
+    """The session's model ids, a ColumnDataSource's first: ``fuzz_frames`` aims its arrays at the first."""
     reply = await sock.request(pull_doc_req())
     assert reply.msgtype == PULL_DOC_REPLY, reply
-    return [m["id"] for m in reply.content["doc"]["models"]]
+    models = reply.content["doc"]["models"]
+    return [m["id"] for m in sorted(models, key=lambda m: m["name"] != "ColumnDataSource")]
 
 
 async def _exchange(sock: RawSocket, frames: list[str | bytes]) -> tuple[bool, bool]:
@@ -242,6 +254,8 @@ def test_fuzzed_frames_never_break_the_server(fuzz_site: Site) -> None:
             assert answered, f"{what}: the sentinel got no answer and the connection stayed open"
             stats["answered"] += 1
 
+    if SEED is not None:
+        fuzz = seed(int(SEED))(fuzz)
     try:
         fuzz()
     finally:

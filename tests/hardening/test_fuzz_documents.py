@@ -6,19 +6,27 @@ the document byte-identical; an attack that surely breaks a rule was not applied
 document, whatever happened, is one a client can load (every reference resolves, no
 column holds a model, no model is its own descendant, a pull fits the wire limits);
 and a valid patch that follows is applied.
+
+CI sends ``EXAMPLES`` (60) of hypothesis's random draws. For a longer run:
+``DOCSYNC_DOCUMENT_FUZZ_EXAMPLES=3000 DOCSYNC_DOCUMENT_FUZZ_SEED=<n>`` (the seed makes
+the draws repeatable: a failure is rebuilt by rerunning with the same seed and count),
+with ``DOCSYNC_DOCUMENT_FUZZ_SECONDS`` the time after which no new attack is sent (no
+bound by default; pass ``--timeout`` above it, pytest-timeout caps a test at 300 s).
 """
 
 from __future__ import annotations
 
 import collections
 import contextlib
+import os
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import orjson
 import pytest
 import websockets
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 from docsync.document import Document
@@ -32,12 +40,16 @@ from .hostile import Victim, raw_pull
 from .test_fuzz import LoopThread
 
 #: A count, not a time: the checks below count outcomes, which a loaded machine must not starve.
-EXAMPLES = 60
+EXAMPLES = int(os.environ.get("DOCSYNC_DOCUMENT_FUZZ_EXAMPLES", "60"))
 #: Of each kind (refused, accepted, certain to fail), at least this many are sent: about
 #: a fifth of the draws are accepted, so a run of EXAMPLES alone sometimes had fewer.
 ENOUGH = 10
 #: Draws stop being sent once EXAMPLES and ENOUGH are met; this caps the run.
-MAX_DRAWS = 240
+MAX_DRAWS = max(240, 4 * EXAMPLES)
+#: Hypothesis's seed when set (repeatable draws), else a random one each run, as in CI.
+SEED = os.environ.get("DOCSYNC_DOCUMENT_FUZZ_SEED")
+#: For long runs: no attack is sent after this many seconds (the outcome counts still hold).
+SECONDS = float(os.environ.get("DOCSYNC_DOCUMENT_FUZZ_SECONDS", "inf"))
 #: Close codes an attack may earn, with the start of the ERROR sent before each.
 DOCUMENTED_CLOSES = {1002: "msgid too long", 1009: ("frame too large", "message too large")}
 
@@ -118,6 +130,7 @@ def test_poisoning_attempts_never_leave_a_broken_document(site: Site, runner: Lo
     pool = [runner.run(Victim.open(site, app)) for app in apps]
     ids = [runner.run(_ids(victim)) for victim in pool]
     stats: collections.Counter[str] = collections.Counter()
+    deadline = time.monotonic() + SECONDS
 
     @settings(
         max_examples=MAX_DRAWS,
@@ -130,6 +143,8 @@ def test_poisoning_attempts_never_leave_a_broken_document(site: Site, runner: Lo
     def fuzz(attack: Attack, which: int) -> None:
         if stats["examples"] >= EXAMPLES and min(stats["refused"], stats["accepted"], stats["must fail"]) >= ENOUGH:
             return  # enough of every kind was thrown: the remaining draws are not sent
+        if time.monotonic() > deadline:
+            return
         stats["examples"] += 1
         stats["must fail"] += attack.must_fail
         if runner.run(_example(pool[which], attack, ids[which], stats)) == "replaced":
@@ -137,6 +152,8 @@ def test_poisoning_attempts_never_leave_a_broken_document(site: Site, runner: Lo
             pool[which] = runner.run(Victim.open(site, apps[which]))
             ids[which] = runner.run(_ids(pool[which]))
 
+    if SEED is not None:
+        fuzz = seed(int(SEED))(fuzz)
     try:
         fuzz()
     finally:
