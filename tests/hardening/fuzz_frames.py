@@ -3,6 +3,10 @@
 Messages are built mostly well-formed (the server's deeper code is reached only by
 what the framing accepts), about the session's real model ids and properties, then
 mutated frame by frame: dropped, repeated, swapped, truncated, corrupted, replaced.
+A PATCH-DOC or PUSH-DOC now and then carries arrays (``array_events``): ndarray values
+whose bytes are a buffer the message attaches or base64, of the right length or not,
+of any dtype, shape and byte order, into a column, a stream, a patched slice or a
+property.
 
 Draws never depend on the server (hypothesis replays choices): a model is named by a
 placeholder, ``model_ref(i)``, that ``with_ids`` replaces by a real id when sending.
@@ -10,6 +14,7 @@ placeholder, ``model_ref(i)``, that ``with_ids`` replaces by a real id when send
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -72,9 +77,15 @@ json_values = st.recursive(
 )
 #: typed values the serialization layer knows, often malformed
 typed_values = st.fixed_dictionaries(
-    {"type": st.sampled_from(["number", "bytes", "ndarray", "map", "set", "ref", "slice", "object", "?"])},
+    {
+        "type": st.sampled_from(
+            ["number", "bytes", "ndarray", "map", "set", "ref", "slice", "object", "date", "datetime", "time", "?"]
+        )
+    },
     optional={
         "value": scalars,
+        "iso": st.sampled_from(["2024-02-29", "2024-02-29T13:05:07.123456+01:00", "13:05", "25:00", "2023-02-29", ""])
+        | st.text(max_size=12),
         "entries": st.lists(st.lists(scalars, max_size=2), max_size=2),
         "array": st.fixed_dictionaries({"id": st.sampled_from(["b0", "b1", "x"])}),
         "dtype": st.sampled_from(["float64", "int32", "uint8", "object", "bool", "<f8", "x"]),
@@ -83,6 +94,83 @@ typed_values = st.fixed_dictionaries(
     },
 )
 values = json_values | typed_values
+
+
+#: dtypes of protocol.md §7 with their item sizes, and some it refuses
+DTYPES = {
+    "bool": 1,
+    "int8": 1,
+    "uint8": 1,
+    "int16": 2,
+    "uint16": 2,
+    "int32": 4,
+    "uint32": 4,
+    "float32": 4,
+    "int64": 8,
+    "uint64": 8,
+    "float64": 8,
+    "float16": 2,
+    "object": 8,
+    "<f8": 8,
+    "datetime64[ns]": 8,
+}
+
+
+@st.composite
+def arrays(draw: st.DrawFn, buffers: list[bytes]) -> dict[str, Any]:
+    """An ndarray value whose bytes are drawn here: appended to ``buffers`` (``"b<i>"``), or base64.
+
+    Mostly of the right length for its dtype and shape, so that decoding succeeds and
+    the value reaches the document; now and then a byte short or long, or a shape that
+    is not one.
+    """
+    dtype = draw(st.sampled_from(sorted(DTYPES)))
+    shape: Any = draw(st.lists(st.integers(0, 4), max_size=3))
+    count = 1
+    for n in shape:
+        count *= n
+    size = count * DTYPES[dtype] + draw(st.sampled_from([0] * 6 + [-1, 1]))
+    payload = draw(st.binary(min_size=max(0, size), max_size=max(0, size)))
+    if dtype in ("float32", "float64", "float16") and draw(st.booleans()):
+        payload = bytes(len(payload))  # zeros: finite floats, as most arrays hold
+    value: dict[str, Any] = {"type": "ndarray", "dtype": dtype, "order": draw(st.sampled_from(["little", "big"]))}
+    if draw(st.integers(0, 9)) == 0:
+        shape = draw(st.sampled_from([[-1], [2**40, 2**40], [1.5], "3", None, [1] * 9]))
+    value["shape"] = shape
+    form = draw(st.sampled_from(["buffer", "buffer", "base64", "both", "missing buffer"]))
+    if form in ("buffer", "both"):
+        value["buffer"] = f"b{len(buffers)}"
+        buffers.append(payload)
+    if form in ("base64", "both"):
+        value["base64"] = base64.b64encode(payload).decode()
+    if form == "missing buffer":
+        value["buffer"] = "b99"
+    return value
+
+
+@st.composite
+def array_events(draw: st.DrawFn, buffers: list[bytes]) -> dict[str, Any]:
+    """An event carrying arrays (the data of ``model_ref(0)``, a ColumnDataSource where the app has one)."""
+    model = {"id": model_ref(draw(st.sampled_from([0, 0, 0, 1])))}
+    kind = draw(st.sampled_from(["ColumnDataChanged", "ColumnsStreamed", "ColumnsPatched", "ModelChanged"]))
+    columns = draw(st.lists(st.sampled_from(["x", "y", "z"]), min_size=1, max_size=2, unique=True))
+    if kind == "ColumnDataChanged":
+        return {"kind": kind, "model": model, "attr": "data", "columns": {c: draw(arrays(buffers)) for c in columns}}
+    if kind == "ColumnsStreamed":
+        data = {c: draw(arrays(buffers)) for c in ["x", "y"]}
+        return {
+            "kind": kind,
+            "model": model,
+            "attr": "data",
+            "data": data,
+            "rollover": draw(st.none() | st.integers(0, 5)),
+        }
+    if kind == "ColumnsPatched":
+        start = draw(st.integers(0, 3))
+        index = {"type": "slice", "start": start, "stop": start + draw(st.integers(0, 3)), "step": 1}
+        return {"kind": kind, "model": model, "attr": "data", "patches": {columns[0]: [[index, draw(arrays(buffers))]]}}
+    attr = draw(st.sampled_from(["value", "data", "indices", "text"]))
+    return {"kind": kind, "model": model, "attr": attr, "new": draw(arrays(buffers))}
 
 
 def dumps(value: Any) -> str:
@@ -172,7 +260,14 @@ def messages(draw: st.DrawFn, corrupt: bool) -> list[Frame]:
         content = {"doc": draw(st.fixed_dictionaries({"roots": st.just([]), "models": references()}) | values)}
     elif msgtype == "PULL-DOC-REQ" and draw(st.booleans()):
         content = {"client_id": draw(st.text(max_size=70))}
-    buffers = draw(st.lists(st.binary(max_size=64), max_size=3))
+    buffers: list[bytes] = []
+    if msgtype == "PATCH-DOC" and draw(st.integers(0, 2)) == 0:
+        content["events"] += draw(st.lists(array_events(buffers), min_size=1, max_size=2))
+    elif msgtype == "PUSH-DOC" and draw(st.integers(0, 3)) == 0:
+        data = {"x": draw(arrays(buffers)), "y": draw(arrays(buffers))}
+        source = {"type": "object", "name": "ColumnDataSource", "id": "fz-source", "attributes": {"data": data}}
+        content = {"doc": {"title": "", "roots": [{"id": "fz-source"}], "models": [source]}}
+    buffers += draw(st.lists(st.binary(max_size=64), max_size=3 - min(3, len(buffers))))
     header: dict[str, Any] = {"msgid": draw(st.text(min_size=1, max_size=8)), "msgtype": msgtype}
     if buffers:
         header["num_buffers"] = len(buffers)
