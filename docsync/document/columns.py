@@ -58,6 +58,8 @@ def _as_rows(name: str, existing: Column, rows: Any) -> Column:
             raise ValidationError(f"streamed column {name!r} has shape {array.shape}")
         return array
     if isinstance(rows, np.ndarray):
+        if rows.ndim == 0:  # one value, not rows: tolist() would give a scalar, which has no len()
+            raise ValidationError(f"streamed column {name!r} must be rows, got a 0-d array")
         return rows.tolist()
     if isinstance(rows, list | tuple):
         if holds_models(rows):
@@ -178,7 +180,9 @@ def check_patches(data: Mapping[str, Column], patches: Mapping[str, Any]) -> dic
             value = entry[1]
             if isinstance(index, slice):
                 count = len(range(*index.indices(len(column))))
-                if not isinstance(value, list | tuple | np.ndarray) or len(value) != count:
+                # A 0-d array is one value, not a sequence: len() of it raises TypeError.
+                sized = isinstance(value, list | tuple) or (isinstance(value, np.ndarray) and value.ndim > 0)
+                if not sized or len(value) != count:
                     raise ValidationError(f"patch slice of column {name!r} needs {count} values")
                 value = list(value) if not isinstance(value, np.ndarray) else value
             if isinstance(column, np.ndarray):
