@@ -11,6 +11,7 @@ Draws never depend on the server: the session's models are named by placeholders
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -99,7 +100,22 @@ POISONS = [
     "model for a number",
     "model in a list of ints",
 ]
-FINE = ["big stream", "valid stream", "root added", "text"]
+FINE = ["big stream", "valid stream", "root added", "text", "array stream", "array column", "array cell"]
+#: dtypes of protocol.md §7 and their item sizes
+DTYPES = {"float64": 8, "float32": 4, "int64": 8, "int32": 4, "uint8": 1, "bool": 1, "int16": 2, "uint64": 8}
+
+
+@st.composite
+def arrays(draw: st.DrawFn, rows: int) -> dict[str, Any]:
+    """A base64 ndarray of ``rows`` items (now and then rows by 2: a 2-D column), of any dtype."""
+    dtype = draw(st.sampled_from(sorted(DTYPES)))
+    shape = [rows, 2] if draw(st.integers(0, 4)) == 0 else [rows]
+    size = DTYPES[dtype] * rows * (shape[-1] if len(shape) == 2 else 1)
+    payload = draw(st.binary(min_size=size, max_size=size))
+    if dtype.startswith("float") and draw(st.booleans()):
+        payload = bytes(size)  # zeros: finite floats, as most arrays hold
+    value = {"type": "ndarray", "base64": base64.b64encode(payload).decode(), "dtype": dtype, "shape": shape}
+    return {**value, "order": draw(st.sampled_from(["little", "big"]))}
 
 
 @st.composite
@@ -134,6 +150,24 @@ def events(draw: st.DrawFn, kinds: list[str] = POISONS + FINE) -> tuple[dict[str
         rollover = draw(st.none() | st.integers(0, 8))
         stream = {"kind": "ColumnsStreamed", "model": ref(source), "attr": "data", "rollover": rollover}
         return {**stream, "data": {"x": [0.5] * count, "s": ["q"] * count}}, False, kind
+    if kind == "array stream":
+        rows = draw(st.integers(0, 5))
+        stream = {
+            "kind": "ColumnsStreamed",
+            "model": ref(source),
+            "attr": "data",
+            "rollover": draw(st.none() | st.integers(0, 8)),
+        }
+        return {**stream, "data": {"x": draw(arrays(rows)), "s": ["q"] * rows}}, False, kind
+    if kind == "array column":  # as long as the other columns or not: the document's length varies
+        column = draw(st.sampled_from(["x", "s", "new"]))
+        return {**data, "columns": {column: draw(arrays(draw(st.integers(0, 6))))}}, False, kind
+    if kind == "array cell":
+        start = draw(st.integers(0, 4))
+        index = {"type": "slice", "start": start, "stop": start + draw(st.integers(0, 3)), "step": 1}
+        cell = [[index, draw(arrays(draw(st.integers(0, 3))))]]
+        patch = {"kind": "ColumnsPatched", "model": ref(source), "attr": "data"}
+        return {**patch, "patches": {draw(st.sampled_from(["x", "s"])): cell}}, False, kind
     if kind == "root added":
         return {"kind": "RootAdded", "model": ref(draw(new_ids))}, False, kind
     text = draw(st.text(max_size=50) | st.integers(1000, 20_000).map(lambda n: "t" * n))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import json
 import os
 import time
 from collections.abc import Iterator
@@ -185,9 +186,11 @@ def test_the_strategies_reach_every_kind_of_attack() -> None:
     def draw(attack: Attack) -> None:
         seen[attack.msgtype] += 1
         seen.update(attack.why)
+        seen.update(e["kind"] for e in attack.content.get("events", []) if "ndarray" in json.dumps(e))
 
     draw()
     assert seen["PUSH-DOC"] and seen["msgid too long"], seen
+    assert seen["ColumnsStreamed"] and seen["ColumnDataChanged"] and seen["ColumnsPatched"], seen  # of arrays
     for kind in (
         "model in a column",
         "model in a stream",
