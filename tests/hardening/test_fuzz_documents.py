@@ -145,6 +145,7 @@ def test_poisoning_attempts_never_leave_a_broken_document(site: Site, runner: Lo
         if stats["examples"] >= EXAMPLES and min(stats["refused"], stats["accepted"], stats["must fail"]) >= ENOUGH:
             return  # enough of every kind was thrown: the remaining draws are not sent
         if time.monotonic() > deadline:
+            stats["out of time"] = 1
             return
         stats["examples"] += 1
         stats["must fail"] += attack.must_fail
@@ -161,11 +162,13 @@ def test_poisoning_attempts_never_leave_a_broken_document(site: Site, runner: Lo
         for victim in pool:
             with contextlib.suppress(Exception):
                 runner.run(victim.close())
-    assert stats["examples"] >= EXAMPLES and min(stats["refused"], stats["accepted"]) >= ENOUGH, stats
+    # A long run cut by DOCSYNC_DOCUMENT_FUZZ_SECONDS still sends at least CI's count.
+    wanted = min(EXAMPLES, 60) if stats["out of time"] else EXAMPLES
+    assert stats["examples"] >= wanted and min(stats["refused"], stats["accepted"]) >= ENOUGH, stats
     assert stats["must fail"] >= ENOUGH, stats
     log = site.log_text()[log_start:]
     assert "Traceback" not in log and "Exception inside application" not in log, log[-3000:]
-    print(f"document fuzz: {dict(stats)}")
+    print(f"document fuzz: {dict(stats)}, seed {SEED}")
 
 
 def test_the_strategies_reach_every_kind_of_attack() -> None:
