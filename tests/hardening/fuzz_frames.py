@@ -256,6 +256,13 @@ def messages(draw: st.DrawFn, corrupt: bool) -> list[Frame]:
             content["base"] = draw(st.integers(-2, 10**6) | scalars)
     elif msgtype == "RESUME-REQ":
         content = {"last_seq": draw(st.integers(-5, 10**6) | scalars), "client_id": draw(st.text(max_size=70))}
+        # The fields a reconnecting client adds (protocol.md §13): its session's incarnation,
+        # and the msgids of its patches not answered (this connection's own, sometimes).
+        if draw(st.booleans()):
+            content["incarnation"] = draw(st.text(max_size=20) | scalars)
+        if draw(st.booleans()):
+            pending = st.lists(st.sampled_from(["burst", "1", "2"]) | st.text(max_size=8), max_size=20)
+            content["pending"] = draw(pending | scalars | json_values)
     elif msgtype == "PUSH-DOC":
         content = {"doc": draw(st.fixed_dictionaries({"roots": st.just([]), "models": references()}) | values)}
     elif msgtype == "PULL-DOC-REQ" and draw(st.booleans()):
