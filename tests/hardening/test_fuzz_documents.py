@@ -38,7 +38,7 @@ from docsync.testing import EVENT_WAIT
 from .fuzz_documents import KNOWN, Attack, attacks
 from .harness import Site
 from .hostile import Victim, raw_pull
-from .test_fuzz import LoopThread
+from .test_fuzz import Enough, LoopThread
 
 #: A count, not a time: the checks below count outcomes, which a loaded machine must not starve.
 EXAMPLES = int(os.environ.get("DOCSYNC_DOCUMENT_FUZZ_EXAMPLES", "60"))
@@ -143,10 +143,10 @@ def test_poisoning_attempts_never_leave_a_broken_document(site: Site, runner: Lo
     @given(attack=attacks(), which=st.integers(0, len(apps) - 1))
     def fuzz(attack: Attack, which: int) -> None:
         if stats["examples"] >= EXAMPLES and min(stats["refused"], stats["accepted"], stats["must fail"]) >= ENOUGH:
-            return  # enough of every kind was thrown: the remaining draws are not sent
+            raise Enough  # enough of every kind was thrown: the remaining draws would not be sent
         if time.monotonic() > deadline:
             stats["out of time"] = 1
-            return
+            raise Enough
         stats["examples"] += 1
         stats["must fail"] += attack.must_fail
         if runner.run(_example(pool[which], attack, ids[which], stats)) == "replaced":
@@ -157,7 +157,8 @@ def test_poisoning_attempts_never_leave_a_broken_document(site: Site, runner: Lo
     if SEED is not None:
         fuzz = seed(int(SEED))(fuzz)
     try:
-        fuzz()
+        with contextlib.suppress(Enough):
+            fuzz()
     finally:
         for victim in pool:
             with contextlib.suppress(Exception):
