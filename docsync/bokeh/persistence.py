@@ -365,13 +365,9 @@ class BokehKeeper:
         except SnapshotError as exc:
             logger.error("persistence: snapshot of session %s refused (kept in the store): %s", session_id, exc)
             raise
-        last = _last_applied(snapshot)
-        if any(r.number > last for r in snapshot.records):
-            # Past a gap (or of another incarnation): never applied, and the restored
-            # session numbers its records from ``last`` on, which they would stand among.
-            await self.keeper.read_store(self.keeper.store.drop_records_after(session_id, last))
-            snapshot.records = [r for r in snapshot.records if r.number <= last]
-            logger.warning("persistence: records of Bokeh session %s after a gap in its journal: dropped", session_id)
+        # Past a gap (or of another incarnation): never applied, and the restored session
+        # numbers its records from the last one applied on, which they would stand among.
+        snapshot.records = await self.keeper.drop_after_gap(session_id, snapshot.records, _last_applied(snapshot))
         return snapshot
 
     async def _without_refused(
@@ -435,8 +431,10 @@ class BokehKeeper:
         state.app_ids = snapshot.app_ids
         exact = restored is None or restored.exact
         later = len(_later_records(snapshot))
-        # Numbered after the last record applied (``load`` dropped any after it).
-        session.start_write_ahead(self.keeper.journal, _last_applied(snapshot))
+        # Numbered after the last record applied (``load`` dropped any after it; a store
+        # that cannot drop them keeps them, and the numbers go on after them).
+        numbers = (record.number for record in snapshot.records)
+        session.start_write_ahead(self.keeper.journal, max([_last_applied(snapshot), *numbers]))
         if exact:
             # The document the snapshot and its records describe, under the same ids: the
             # session goes on where its journal stopped, its snapshot still standing.

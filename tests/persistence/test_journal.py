@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
-from docsync.exceptions import SnapshotError
-from docsync.server.persistence.journal import Record, decode_record, encode_record, usable_records
+from docsync.exceptions import SnapshotError, StoreUnavailableError
+from docsync.server.persistence.journal import Record, decode_record, encode_record, last_applied, usable_records
+from docsync.server.persistence.stores import SessionStore
 from docsync.sync.patch_log import LogEntry
 from docsync.sync.patches import EncodedEvent
+
+from .conftest import SETTINGS
 
 LIMIT = 1 << 20
 
@@ -69,3 +75,62 @@ def test_a_restore_uses_its_own_records_without_a_gap_the_tail_before_the_snapsh
     assert [(r.number, r.incarnation) for r in used] == [(3, "inc"), (4, "inc"), (5, "inc"), (6, "inc"), (7, "inc")]
     assert [r.number for r in usable_records(records, "inc", after=0)] == [1]  # then 2 is missing
     assert [r.number for r in usable_records(records, "inc", after=8)] == [9]  # no tail: 8 is missing
+
+
+def test_a_restored_session_numbers_its_records_after_the_last_one_applied_not_after_a_gap() -> None:
+    records = [record(n) for n in (3, 4, 5, 6, 7, 9)] + [record(12, "another")]
+    assert last_applied(records, "inc", after=5) == 7  # 9 lies past a gap, 12 is another incarnation's
+    assert last_applied(records, "inc", after=7) == 7  # nothing follows the snapshot: its own
+    assert last_applied(records, "inc", after=8) == 9
+    assert last_applied([], "inc", after=4) == 4
+
+
+class _MemoryStore(SessionStore):
+    """A user's SessionStore that cannot drop records (no ``drop_records_after``); ``broken``: nor reach them."""
+
+    def __init__(self, broken: bool = False) -> None:
+        self.records: dict[int, bytes] = {}
+        self.broken = broken
+
+    async def save(self, session_id: str, app_path: str, seq: int, data: bytes, *, process: str) -> None:
+        pass
+
+    async def load(self, session_id: str) -> bytes | None:
+        return None
+
+    async def delete(self, session_id: str) -> None:
+        pass
+
+    async def append_records(self, records: list[tuple[str, int, bytes]], *, process: str) -> None:
+        self.records.update((number, data) for _, number, data in records)
+
+    async def load_records(self, session_id: str) -> list[bytes]:
+        return [self.records[n] for n in sorted(self.records)]
+
+    async def trim_records(self, session_id: str, upto: int) -> None:
+        pass
+
+    async def drop_records_after(self, session_id: str, number: int) -> None:
+        if self.broken:
+            raise ConnectionError("the store is away")
+        await super().drop_records_after(session_id, number)
+
+
+@pytest.mark.asyncio
+async def test_records_past_a_gap_stay_in_a_store_that_cannot_drop_them_and_a_store_away_refuses_the_restore() -> None:
+    import django
+    from django.conf import settings
+
+    if not settings.configured:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS)
+        django.setup()
+    from docsync.server.persistence.keeper import SnapshotKeeper
+
+    records = [record(n) for n in (1, 2, 5)]
+    keeper = SnapshotKeeper(SimpleNamespace(process_id="p"), _MemoryStore())
+    # Kept (the session then numbers its records after 5, as before), not a refusal at every restore.
+    assert await keeper.drop_after_gap("s1", records, last_applied(records, "inc", after=0)) == records
+    away = SnapshotKeeper(SimpleNamespace(process_id="p"), _MemoryStore(broken=True))
+    with pytest.raises(StoreUnavailableError):  # 1013: tried again, the records still there
+        await away.drop_after_gap("s1", records, 2)
+    assert await away.drop_after_gap("s1", records[:2], 2) == records[:2]  # no gap: the store is not asked

@@ -33,7 +33,16 @@ from ...sync.patches import EncodedEvent
 from ..session import ServerSession
 from .snapshot import pack, unpack
 
-__all__ = ["RECORD_MAGIC", "Journal", "QueuedRecord", "Record", "decode_record", "encode_record", "usable_records"]
+__all__ = [
+    "RECORD_MAGIC",
+    "Journal",
+    "QueuedRecord",
+    "Record",
+    "decode_record",
+    "encode_record",
+    "last_applied",
+    "usable_records",
+]
 
 logger = logging.getLogger("docsync.persistence")
 
@@ -148,6 +157,15 @@ def usable_records(records: list[Record], incarnation: str, after: int) -> list[
             break
         earlier.append(record)
     return [*reversed(earlier), *later]
+
+
+def last_applied(records: list[Record], incarnation: str, after: int) -> int:
+    """The number of the last record a restore applies: the end of the chain that follows record ``after``.
+
+    Records of the session numbered after it lie past a gap (or are another
+    incarnation's): no restore applies them.
+    """
+    return after + sum(1 for r in usable_records(records, incarnation, after) if r.number > after)
 
 
 def _lost(session: Any) -> str | None:

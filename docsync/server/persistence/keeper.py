@@ -29,13 +29,13 @@ import heapq
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from ...conf import docsync_settings
 from ...exceptions import ServerDrainingError, SnapshotError, StoreUnavailableError
 from ..session import ServerSession
 from .capture import app_model_ids, apply_snapshot, take_snapshot
-from .journal import Journal, Record, decode_record
+from .journal import Journal, Record, decode_record, last_applied
 from .snapshot import Snapshot, decode_snapshot, encode_snapshot
 from .stores import SessionStore
 
@@ -63,6 +63,13 @@ _REFRESH_PER_ROUND = 2000
 #: The kinds of application whose sessions are saved: docsync's own (here), and Bokeh's,
 #: whose documents are saved by their own companion (docsync/bokeh/persistence.py).
 _PERSISTED_KINDS = ("docsync", "bokeh")
+
+
+class _HasNumber(Protocol):
+    number: int
+
+
+_Numbered = TypeVar("_Numbered", bound=_HasNumber)
 
 
 @dataclass(slots=True)
@@ -412,7 +419,8 @@ class SnapshotKeeper:
             records: list[Record] = [decode_record(raw) for raw in raws]
             await self.take_shared_voided(session_id)
             records = await self._without_refused(session_id, snapshot.incarnation, records)
-            snapshot.records = records
+            last = last_applied(records, snapshot.incarnation, snapshot.journal)
+            snapshot.records = await self.drop_after_gap(session_id, records, last)
             return snapshot
         except SnapshotError as exc:
             logger.error("persistence: snapshot of session %s refused (kept in the store): %s", session_id, exc)
@@ -467,6 +475,35 @@ class SnapshotKeeper:
             logger.warning("persistence: refused records of session %s found in the store: dropped", session_id)
         return [r for r in records if not (r.incarnation == incarnation and r.number > stored)]
 
+    async def drop_after_gap(self, session_id: str, records: list[_Numbered], last: int) -> list[_Numbered]:
+        """Delete the records of ``session_id`` after ``last`` (the last one a restore applies); return the rest.
+
+        Either dialect's restore, before its session exists (no lock held). Records past a
+        gap in the chain (a write reported failed that landed all the same, records that
+        expired unevenly) are never applied, and the restored session numbers its records
+        after ``last``: they would stand behind them, where the next restore stops too,
+        and its acknowledged changes would die with the process. A store that cannot be
+        reached: StoreUnavailableError (1013, tried again).
+        """
+        if not any(r.number > last for r in records):
+            return records
+        try:
+            await self.store.drop_records_after(session_id, last)
+        except NotImplementedError:
+            # A SessionStore of a user's own without it: the records stay, and the session
+            # numbers its own after them (as before), not refused at every restore.
+            logger.warning(
+                "persistence: records of session %s after a gap in its journal kept: the store cannot drop them",
+                session_id,
+            )
+            return records
+        except Exception as exc:
+            self.failures += 1
+            logger.error("persistence: the store (%s) cannot drop records: %r", self.store.name, exc)
+            raise StoreUnavailableError("session store unavailable; try again") from exc
+        logger.warning("persistence: records of session %s after a gap in its journal: dropped", session_id)
+        return [r for r in records if r.number <= last]
+
     async def read_store(self, reading: Any) -> Any:
         """Await a read of the store; StoreUnavailableError (close 1013) if it fails."""
         # A store that cannot be read is not a broken application: the client retries
@@ -488,8 +525,10 @@ class SnapshotKeeper:
             return
         app_ids = apply_snapshot(session, snapshot, max_array_elements)
         self.next_refresh = 0.0  # its snapshot is as old as it was written: maybe due now
-        numbers = [record.number for record in snapshot.records if record.incarnation == snapshot.incarnation]
-        session.start_write_ahead(self.journal, max([snapshot.journal, *numbers]))
+        # Numbered after the last record applied: ``load`` dropped those past a gap (a
+        # store that cannot drop them keeps them, and the numbers go on after them).
+        last = last_applied(snapshot.records, snapshot.incarnation, snapshot.journal)
+        session.start_write_ahead(self.journal, max([last, *(record.number for record in snapshot.records)]))
         origins = self.voided.pop(session.id, (set(), 0))[0]
         if origins:
             # Its clients of then had their refused changes in their documents: a position
