@@ -225,6 +225,13 @@ class SnapshotKeeper:
                 due.append((kept, session.id))
             elif kept + after < next_refresh:
                 next_refresh = kept + after
+        # A session restored but not held yet (its on_session_restored hook is awaited
+        # first) counts for when to look again, or it is missed for a quarter lifetime.
+        held_ids = {session.id for session in held}
+        for session_id, state in self.states.items():
+            kept = max(state.saved_at or 0.0, state.kept_at or 0.0)
+            if kept > 0.0 and session_id not in held_ids:
+                next_refresh = min(next_refresh, kept + after)
         if len(due) > _REFRESH_PER_ROUND:
             due = heapq.nsmallest(_REFRESH_PER_ROUND, due)
             next_refresh = 0.0  # the rest at the next round
