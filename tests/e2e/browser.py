@@ -144,3 +144,18 @@ def python_document(page_url: str, headers: dict[str, str] | None = None) -> dic
 def session_config(page: Page) -> dict[str, Any]:
     """Return the docsync configuration an app page was served with."""
     return dict(page.evaluate("JSON.parse(document.getElementById('docsync-config').textContent)"))
+
+
+def open_admin_live(admin: Page, server_url: str, session_id: str, credentials: tuple[str, str]) -> None:
+    """Log ``admin`` in and open the admin's live page of ``session_id``, once its table lists it."""
+    admin.goto(server_url + "admin/login/")
+    admin.fill("#id_username", credentials[0])
+    admin.fill("#id_password", credentials[1])
+    admin.click("input[type=submit]")
+    live = f"{server_url}admin/docsync/livesession/{session_id}/live/"
+
+    def listed() -> bool:
+        response = admin.goto(live)
+        return response is not None and response.status == 200
+
+    wait_for(listed, 10, "the session in the admin's live-session table", interval=0.2)

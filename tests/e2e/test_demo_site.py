@@ -10,7 +10,7 @@ from playwright.sync_api import Browser, BrowserContext
 
 from docsync.testing import ServerProcess
 
-from .browser import open_app, session_config, wait_for
+from .browser import open_admin_live, open_app, session_config
 from .conftest import ADMIN, SCREENSHOTS, new_context, site
 from .pixels import decode_png
 
@@ -58,17 +58,7 @@ def test_the_admins_live_session_page_fits_a_phone(
     session_id = session_config(page)["sessionId"]
     admin = new_context(browser, viewport=PHONE).new_page()
     try:
-        admin.goto(server.url + "admin/login/")
-        admin.fill("#id_username", ADMIN[0])
-        admin.fill("#id_password", ADMIN[1])
-        admin.click("input[type=submit]")
-        live = f"{server.url}admin/docsync/livesession/{session_id}/live/"
-
-        def listed() -> bool:
-            response = admin.goto(live)
-            return response is not None and response.status == 200
-
-        wait_for(listed, 10, "the session in the admin's live-session table", interval=0.2)
+        open_admin_live(admin, server.url, session_id, ADMIN)
         admin.locator("#connections td").first.wait_for()
         admin.screenshot(path=SCREENSHOTS / "admin-live-phone.png", full_page=True)
         # Nothing widens the page past the window (the connections table made it 556 px):

@@ -9,7 +9,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from docsync.testing import ServerProcess
 
-from .browser import column, open_app, value, wait_for
+from .browser import column, open_admin_live, open_app, value, wait_for
 from .conftest import ADMIN, SCREENSHOTS, new_context
 from .pixels import changed_fraction, ink_fraction
 
@@ -121,17 +121,7 @@ def test_admin_notice_is_shown_in_the_page(server: ServerProcess, context: Brows
     page = open_app(context, server.url + "sliders/")
     session_id = page.evaluate("JSON.parse(document.getElementById('docsync-config').textContent).sessionId")
     admin = context.new_page()
-    admin.goto(server.url + "admin/login/")
-    admin.fill("#id_username", ADMIN[0])
-    admin.fill("#id_password", ADMIN[1])
-    admin.click("input[type=submit]")
-    live = f"{server.url}admin/docsync/livesession/{session_id}/live/"
-
-    def listed() -> bool:
-        response = admin.goto(live)
-        return response is not None and response.status == 200
-
-    wait_for(listed, 10, "the session in the admin's live-session table", interval=0.2)
+    open_admin_live(admin, server.url, session_id, ADMIN)
     admin.fill("#action-notice input[name=text]", "Maintenance at noon.")
     admin.click("#action-notice [type=submit]")
     notice = page.locator(".ds-notice")

@@ -9,12 +9,10 @@ of unsized object``) in the patch check, and a stream of one into a list column 
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
 from typing import Any
 
 import numpy as np
 import pytest
-import pytest_asyncio
 
 from docsync.protocol import ERROR
 
@@ -28,15 +26,6 @@ def zero_d(value: float) -> dict[str, Any]:
     """A 0-d float64 array as a client writes it (one value, shape ``[]``)."""
     payload = base64.b64encode(np.float64(value).tobytes()).decode()
     return {"type": "ndarray", "base64": payload, "dtype": "float64", "shape": [], "order": "little"}
-
-
-@pytest_asyncio.fixture
-async def victim(site: Site) -> AsyncIterator[Victim]:
-    made = await Victim.open(site)
-    try:
-        yield made
-    finally:
-        await made.close()
 
 
 @pytest.mark.asyncio
