@@ -138,9 +138,10 @@ class AdminBrowser:
         found = []
         for row in rows:
             cells = re.findall(r'<t[dh][^>]*class="field-(\w+)"[^>]*>(.*?)</t[dh]>', row, re.S)
-            fields = {name: re.sub(r"<[^>]+>", "", value).strip() for name, value in cells}
+            # A cell's first line: the process column adds "not responding since ..." below.
+            fields = {name: re.sub(r"<[^>]+>", "", value.split("<br>")[0]).strip() for name, value in cells}
             if "short_id" in fields:
-                found.append((fields["short_id"], fields.get("process", "")))
+                found.append((fields["short_id"], fields.get("process_state", "")))
         return found
 
 
