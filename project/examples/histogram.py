@@ -30,6 +30,7 @@ def modify_doc(doc: Document) -> None:
                tooltips=[("bin", "@left{0.00} to @right{0.00}"), ("count", "@top")])  # fmt: skip
     p.quad(top="top", bottom=0, left="left", right="right", source=hist, fill_color="#4c78a8", line_color="white",
            hover_fill_color="#f58518")  # fmt: skip
+    p.y_range.start = 0  # bars stand on the x axis, not on the range's padding below zero
     mapper = LinearColorMapper(palette=Viridis256, low=0)
     h = figure(
         title="2-D histogram (x against a noisy copy)", width=520, height=400, name="heat_plot", tools="pan,reset"

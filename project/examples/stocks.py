@@ -28,8 +28,8 @@ def nix(value: str, options: list[str]) -> list[str]:
 
 def modify_doc(doc: Document) -> None:
     """Build the stocks app."""
-    ticker1 = Select(value="AAPL", options=nix("GOOG", TICKERS), name="ticker1")
-    ticker2 = Select(value="GOOG", options=nix("AAPL", TICKERS), name="ticker2")
+    ticker1 = Select(title="Ticker 1", value="AAPL", options=nix("GOOG", TICKERS), name="ticker1")
+    ticker2 = Select(title="Ticker 2", value="GOOG", options=nix("AAPL", TICKERS), name="ticker2")
     source = ColumnDataSource(data=series(ticker1.value, ticker2.value), name="source")
     stats = Div(text="", name="stats")
 

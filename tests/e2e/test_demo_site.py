@@ -112,3 +112,20 @@ def test_a_field_without_a_title_lines_up_with_the_sliders_beside_it(server: Ser
         assert abs(select["y"] - (title["y"] + title["height"] + 4)) <= 0.5, (select, title)
     finally:
         context.close()
+
+
+def test_the_admin_pages_get_the_sites_icon(server: ServerProcess, browser: Browser) -> None:
+    context = new_context(browser, viewport={"width": 1280, "height": 800})
+    try:
+        page = context.new_page()
+        failed: list[str] = []
+        page.on("response", lambda response: failed.append(response.url) if response.status >= 400 else None)
+        page.goto(server.url + "admin/login/")
+        # Django's admin names no icon, so the browser asks for /favicon.ico (a 404 in the
+        # console of every admin page before); the demo site sends docsync's.
+        icon = page.request.get(server.url + "favicon.ico")
+        assert icon.status == 200 and icon.headers["content-type"] == "image/svg+xml"
+        assert icon.body().startswith(b"<svg")
+        assert failed == []
+    finally:
+        context.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from playwright.sync_api import BrowserContext, Page, expect
 
 from docsync.testing import ServerProcess
@@ -21,6 +23,18 @@ def open_example(context: BrowserContext, server: ServerProcess, app: str, plots
 
 def canvas_png(page: Page, name: str) -> bytes:
     return page.locator(f'[data-docsync-name="{name}"] .ds-plot-canvas').screenshot()
+
+
+def weather_layout(page: Page) -> dict[str, Any]:
+    """The weather plot's frame and legend boxes, in canvas pixels."""
+    return dict(
+        page.evaluate(
+            """() => {
+              const { frame, legendBoxes } = document.querySelector('[data-docsync-name=plot]').docsyncView.plan;
+              const boxes = legendBoxes.map(({ left, top, right, bottom }) => ({ left, top, right, bottom }));
+              return { frame, boxes }; }"""
+        )
+    )
 
 
 def plot_title(page: Page, name: str) -> str:
@@ -68,6 +82,8 @@ def test_sliders_crossfilter_and_movies(server: ServerProcess, context: BrowserC
 
 def test_stocks_and_selection_histogram(server: ServerProcess, context: BrowserContext) -> None:
     page = open_example(context, server, "stocks", ("corr", "ts1", "ts2"))
+    expect(page.locator('[data-docsync-name="ticker1"]')).to_contain_text("Ticker 1")
+    expect(page.locator('[data-docsync-name="ticker2"]')).to_contain_text("Ticker 2")
     page.locator('[data-docsync-name="ticker2"] select').select_option("INTC")
     wait_for(lambda: plot_title(page, "ts2") == "INTC", 5, "the second ticker")
     start, end, low, high = page.evaluate(
@@ -94,6 +110,14 @@ def test_weather_ohlc_export_csv_and_histogram(server: ServerProcess, context: B
     page.locator('[data-docsync-name="city"] select').select_option("Boston")
     wait_for(lambda: plot_title(page, "plot") == "Weather data for Boston", 5, "Boston's weather")
     page.screenshot(path=SCREENSHOTS / "example-weather.png", full_page=True)
+    # The legend is one row over the frame: beside it, it took a third of the plot on a phone.
+    page.set_viewport_size({"width": 400, "height": 900})
+    wait_for(lambda: weather_layout(page)["frame"]["right"] < 400, 5, "the plot to fit a 400 px window")
+    layout = weather_layout(page)
+    items, frame = layout["boxes"], layout["frame"]
+    assert len(items) == 3 and len({item["top"] for item in items}) == 1
+    assert all(item["bottom"] <= frame["top"] for item in items)
+    page.screenshot(path=SCREENSHOTS / "example-weather-400.png", full_page=True)
 
     page = open_example(context, server, "ohlc", ("price", "macd"))
     rows = "() => window.docsync.getModelByName('source').get('data').time.length"
@@ -122,6 +146,9 @@ def test_weather_ohlc_export_csv_and_histogram(server: ServerProcess, context: B
     before = canvas_png(page, "hist_plot")
     page.locator('[data-docsync-name="kind"] select').select_option("normal")
     wait_for(lambda: changed_fraction(before, canvas_png(page, "hist_plot")) > 0.01, 5, "the normal distribution")
+    # The bars stand on the x axis: the y range starts at 0, not at its padding below.
+    y_start = "document.querySelector('[data-docsync-name=hist_plot]').docsyncView.plan.scales.y.default.start"
+    assert page.evaluate(y_start) == 0
     page.screenshot(path=SCREENSHOTS / "example-histogram.png", full_page=True)
 
     page = open_example(context, server, "glyphs", ())
