@@ -25,6 +25,13 @@ __all__ = [
 
 Column = Any  # np.ndarray | list
 _FLOAT64 = np.dtype(np.float64)
+# What values of a numpy kind are, in a refusal: a user streams text, not "<U1".
+_KIND_WORDS = {"U": "text", "S": "bytes", "O": "values that are not numbers", "M": "datetimes", "m": "time deltas"}
+
+
+def _described(dtype: np.dtype[Any]) -> str:
+    """Name the values of ``dtype`` for an error: numbers by their dtype, other kinds in words."""
+    return _KIND_WORDS.get(dtype.kind, str(dtype))
 
 
 def _cast(values: Any, dtype: np.dtype[Any]) -> tuple[np.ndarray | None, str]:
@@ -41,7 +48,7 @@ def _cast(values: Any, dtype: np.dtype[Any]) -> tuple[np.ndarray | None, str]:
     if array.size == 0:
         return array.astype(dtype), ""
     if kind not in "biuf" or (dtype.kind == "b" and kind != "b") or (dtype.kind in "iu" and kind == "f"):
-        return None, f"of {array.dtype} cannot join {dtype}"
+        return None, f"of {_described(array.dtype)} cannot join {dtype}"
     if dtype.kind in "iu" and kind in "iu":
         info = np.iinfo(dtype)
         if int(array.min()) < info.min or int(array.max()) > info.max:

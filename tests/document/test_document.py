@@ -657,7 +657,7 @@ class TestStream:
             ({"x": [1.0]}, None, r"stream must supply every column: missing \['y'\], extra \[\]"),
             ({"x": [1.0], "y": ["a"], "z": [0]}, None, r"stream must supply every column: missing \[\], extra \['z'\]"),
             ({"x": [1.0, 2.0], "y": ["a"]}, None, r"streamed columns have different lengths: \[1, 2\]"),
-            ({"x": ["s"], "y": ["a"]}, None, r"streamed column 'x' of <U1 cannot join float64"),
+            ({"x": ["s"], "y": ["a"]}, None, r"streamed column 'x' of text cannot join float64"),
             ({"x": [[1.0]], "y": ["a"]}, None, r"streamed column 'x' has shape \(1, 1\)"),
             ({"x": [1.0], "y": "a"}, None, r"streamed column 'y' must be a list or ndarray"),
             ({"x": [1.0], "y": ["a"]}, -1, r"rollover must be a non-negative int, got -1"),

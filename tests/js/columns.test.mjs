@@ -75,7 +75,7 @@ describe("streaming", () => {
     const cases = [
       [{ i: [1.5], f: [1] }, "streamed column 'i' of float64 cannot join int8"],
       [{ i: [200], f: [1] }, "streamed column 'i' has values out of range of int8"],
-      [{ i: [1], f: ["x"] }, "streamed column 'f' of <U1 cannot join float32"],
+      [{ i: [1], f: ["x"] }, "streamed column 'f' of text cannot join float32"],
       [{ i: [1], f: [1, 2] }, "streamed columns have different lengths: [1, 2]"],
       [{ i: [[1]], f: [1] }, "streamed column 'i' has shape (1, 1)"],
     ];

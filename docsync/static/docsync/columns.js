@@ -136,6 +136,12 @@ function inRange(value, dtype) {
  * keeping its meaning, else {why}: no floats into integer columns, no numbers into
  * bool columns, no integers out of the column's range (a typed array would wrap them).
  */
+// What values of a dtype are, in a refusal (as Python's ``_described``): a user streams text, not "<U1".
+function described(dtype) {
+  if (dtype.startsWith("<U")) return "text";
+  return dtype === "object" ? "values that are not numbers" : dtype;
+}
+
 function castable(value, dtype) {
   const array = asArray(value);
   if (array.ragged) return { why: "has ragged or mixed values" };
@@ -143,7 +149,7 @@ function castable(value, dtype) {
   const kind = KIND_OF_DTYPE[array.dtype];
   const target = KIND_OF_DTYPE[dtype];
   if (kind === undefined || (target === "b" && kind !== "b") || ("iu".includes(target) && kind === "f")) {
-    return { why: `of ${array.dtype} cannot join ${dtype}` };
+    return { why: `of ${described(array.dtype)} cannot join ${dtype}` };
   }
   if ("iu".includes(target) && "iu".includes(kind) && !Array.prototype.every.call(array.flat, (x) => inRange(x, dtype))) {
     return { why: `has values out of range of ${dtype}` };
