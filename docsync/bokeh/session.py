@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from ..protocol import Message, error, ok
 from ..protocol.msgtypes import OK, PULL_DOC_REPLY
 from ..protocol.wire_json import dumps
 from ..server.clients import Slot
+from ..server.session.callback_tasks import CallbackTasks
 from ..server.session.session import STORE_UNAVAILABLE
 from ..sync.encoded_documents import DOC, EncodedDocument, EncodedDocuments, KeptEncodings
 from .compat import destroy_document, patch_calls_python
@@ -79,7 +79,6 @@ class BokehSession:
         self.last_detached = time.monotonic()
         self.keep_alive = False
         self.destroyed = False
-        self.callbacks_stopped = False
         self.stats = {"messages_in": 0, "messages_out": 0, "bytes_in": 0, "bytes_out": 0}
         self.notices: list[str] = []
         self.model_count = len(document.models)
@@ -104,10 +103,7 @@ class BokehSession:
         #: Why the store did not take this session's changes (it refuses every change since).
         self.store_lost: str | None = None
         self._held: deque[tuple[int, Any, Message]] = deque()
-        self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._running: set[asyncio.Task[None]] = set()
-        self._loop = asyncio.get_running_loop()
-        self._loop_thread = threading.get_ident()
+        self.callback_tasks = CallbackTasks()
         document.callbacks.on_change_dispatch_to(self)
         # Callbacks the app added while filling the document, before this session existed.
         for callback in document.session_callbacks:
@@ -321,43 +317,24 @@ class BokehSession:
     # -- callbacks ------------------------------------------------------------------
 
     def _schedule(self, callback: SessionCallback) -> None:
-        if threading.get_ident() != self._loop_thread:
-            self._loop.call_soon_threadsafe(self._schedule, callback)
-            return
-        if self.callbacks_stopped or callback.id in self._tasks:
-            return
-        self._tasks[callback.id] = self._loop.create_task(self._run_callback(callback))
+        self.callback_tasks.schedule(callback.id, self._run_callback, callback)
 
     def _unschedule(self, callback: SessionCallback) -> None:
-        if threading.get_ident() != self._loop_thread:
-            self._loop.call_soon_threadsafe(self._unschedule, callback)
-            return
-        task = self._tasks.pop(callback.id, None)
-        if task is not None and task is not asyncio.current_task():
-            task.cancel()
+        self.callback_tasks.unschedule(callback.id)
 
     async def _run_callback(self, callback: SessionCallback) -> None:
+        tasks = self.callback_tasks
         if isinstance(callback, PeriodicCallback):
-            while not self.callbacks_stopped:
+            while not tasks.stopped:
                 await asyncio.sleep(callback.period / 1000)
-                await self._invoke(callback)
+                await tasks.invoke(self._invoke_now, callback)
             return
         delay = callback.timeout / 1000 if isinstance(callback, TimeoutCallback) else 0.0
         await asyncio.sleep(delay)
         # One-shot: Bokeh's wrapper removes it from the document when it runs.
-        self._tasks.pop(callback.id, None)
+        tasks.fired(callback.id)
         if isinstance(callback, TimeoutCallback | NextTickCallback):
-            await self._invoke(callback)
-
-    async def _invoke(self, callback: SessionCallback) -> None:
-        if self.callbacks_stopped:
-            return
-        # Once started, an invocation runs to its end (a sync one cannot be stopped in
-        # its thread, and cancelling its awaiter would release the lock under it).
-        invocation = self._loop.create_task(self._invoke_now(callback))
-        self._running.add(invocation)
-        invocation.add_done_callback(self._running.discard)
-        await asyncio.shield(invocation)
+            await tasks.invoke(self._invoke_now, callback)
 
     async def _invoke_now(self, callback: SessionCallback) -> None:
         func = callback.callback  # Bokeh's wrapper: sets curdoc() around the user's function
@@ -365,7 +342,7 @@ class BokehSession:
             await self._call_logged(func)
             return
         async with self.lock:
-            if self.callbacks_stopped:
+            if self.callback_tasks.stopped:
                 return
             await self._call_logged(func)
             self._flush()
@@ -390,14 +367,7 @@ class BokehSession:
 
     async def destroy_callbacks(self) -> None:
         """Stop every callback for good (before ``on_session_destroyed`` runs)."""
-        self.callbacks_stopped = True
-        for task in list(self._tasks.values()):
-            if task is not asyncio.current_task():
-                task.cancel()
-        self._tasks.clear()
-        running = [task for task in self._running if task is not asyncio.current_task()]
-        if running:
-            await asyncio.gather(*running, return_exceptions=True)
+        await self.callback_tasks.stop()
 
     async def destroy(self) -> None:
         """Stop every callback, then free the document."""

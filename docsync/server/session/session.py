@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from ...sync.patch_log import LogEntry, PatchLog
 from ...sync.sequencer import Changes, Sequencer, client_id_in
 from ..clients import Slot
 from ..executor import call_user_code, run_sync
+from .callback_tasks import CallbackTasks
 from .notices import NOTICE, callback_error_text
 
 __all__ = ["STORE_UNAVAILABLE", "Connection", "ServerSession", "WriteAhead"]
@@ -83,15 +83,11 @@ class ServerSession:
     # per session under tracemalloc, bench/budget.py --detail).
     __slots__ = (
         "_held",
-        "_loop",
-        "_loop_thread",
         "_recorded_fences",
         "_recorded_seq",
-        "_running",
-        "_tasks",
         "acting",
         "app_path",
-        "callbacks_stopped",
+        "callback_tasks",
         "client_slot",
         "connections",
         "context",
@@ -141,15 +137,9 @@ class ServerSession:
         self.client_slot: Slot | None = None
         #: Its document's part of what that client may hold (MAX_DOCUMENT_BYTES_PER_CLIENT), given back by destroy().
         self.document_share: DocumentShare | None = None
-        self.callbacks_stopped = False
         self.stats = {"messages_in": 0, "messages_out": 0, "bytes_in": 0, "bytes_out": 0}
         self.notices: list[str] = []
-        self._tasks: dict[int, asyncio.Task[None]] = {}
-        # Invocations in progress; None until the first (an empty set is 216 bytes per
-        # session, and most sessions never run a scheduled callback).
-        self._running: set[asyncio.Task[None]] | None = None
-        self._loop = asyncio.get_running_loop()
-        self._loop_thread = threading.get_ident()
+        self.callback_tasks = CallbackTasks()
         self.context: Any = None  # the SessionContext, set by the application context
         #: Persistence's write-ahead (None: off); see ``record_changes`` and ``_send``.
         self.write_ahead: WriteAhead | None = None
@@ -442,60 +432,31 @@ class ServerSession:
 
     def callback_added(self, callback: SessionCallback) -> None:
         """Schedule a callback the document registered."""
-        if threading.get_ident() != self._loop_thread:
-            self._loop.call_soon_threadsafe(self.callback_added, callback)
-            return
-        if self.callbacks_stopped or callback.id in self._tasks:
-            return
-        self._tasks[callback.id] = self._loop.create_task(self._run_callback(callback))
+        self.callback_tasks.schedule(callback.id, self._run_callback, callback)
 
     def callback_removed(self, callback: SessionCallback) -> None:
         """Unschedule a callback the document dropped."""
-        if threading.get_ident() != self._loop_thread:
-            self._loop.call_soon_threadsafe(self.callback_removed, callback)
-            return
-        task = self._tasks.pop(callback.id, None)
-        if task is not None and task is not asyncio.current_task():
-            task.cancel()
+        self.callback_tasks.unschedule(callback.id)
 
     async def _run_callback(self, callback: SessionCallback) -> None:
-        try:
-            if callback.kind == "periodic":
-                while not self.callbacks_stopped:
-                    await asyncio.sleep(callback.delay)
-                    await self._invoke(callback)
-                return
-            if callback.delay:
+        tasks = self.callback_tasks
+        if callback.kind == "periodic":
+            while not tasks.stopped:
                 await asyncio.sleep(callback.delay)
-            else:
-                await asyncio.sleep(0)
-            self._tasks.pop(callback.id, None)
-            if not self.callbacks_stopped:
-                self.document.callback_done(callback)
-                await self._invoke(callback)
-        except asyncio.CancelledError:
-            raise
-
-    async def _invoke(self, callback: SessionCallback) -> None:
-        if self.callbacks_stopped:
+                await tasks.invoke(self._invoke_now, callback)
             return
-        # An invocation, once started, runs to its end: a sync callback cannot be
-        # stopped in its worker thread, and cancelling the task awaiting it would
-        # release the lock while the callback still runs.
-        invocation = self._loop.create_task(self._invoke_now(callback))
-        running = self._running
-        if running is None:
-            running = self._running = set()
-        running.add(invocation)
-        invocation.add_done_callback(running.discard)
-        await asyncio.shield(invocation)
+        await asyncio.sleep(callback.delay)  # 0: the next tick
+        tasks.fired(callback.id)
+        if not tasks.stopped:
+            self.document.callback_done(callback)
+            await tasks.invoke(self._invoke_now, callback)
 
     async def _invoke_now(self, callback: SessionCallback) -> None:
         if not callback.locked:
             await self._call_logged(callback.callback)
             return
         async with self.lock:
-            if self.callbacks_stopped:
+            if self.callback_tasks.stopped:
                 return
             await self._call_logged(callback.callback)
             await self._finish()
@@ -515,15 +476,8 @@ class ServerSession:
 
     async def destroy_callbacks(self) -> None:
         """Stop every callback for good (before ``on_session_destroyed`` runs)."""
-        self.callbacks_stopped = True
-        for task in list(self._tasks.values()):
-            if task is not asyncio.current_task():
-                task.cancel()
-        self._tasks.clear()
         # Callbacks already running finish first, so that none runs after this returns.
-        running = [task for task in self._running or () if task is not asyncio.current_task()]
-        if running:
-            await asyncio.gather(*running, return_exceptions=True)
+        await self.callback_tasks.stop()
 
     async def destroy(self) -> None:
         """Stop every callback, then drop the document so its memory is freed."""
