@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from ..server.admin_support.session_detail import describe_value
+from ..server.admin_support.session_detail import describe_connections, describe_value
 
 __all__ = ["describe_bokeh_session"]
 
@@ -26,17 +25,7 @@ def describe_bokeh_session(session: Any) -> dict[str, Any]:
         {"id": m.id, "type": type(m).__name__, "root": m.id in roots, "properties": _properties(m)}
         for m in list(document.models)[:_MAX_MODELS]
     ]
-    connections = [
-        {
-            "remote": getattr(c, "remote", "?"),
-            "user_agent": getattr(c, "user_agent", ""),
-            "since": dt.datetime.fromtimestamp(getattr(c, "connected_at", 0), tz=dt.UTC),
-            "client_id": getattr(c, "origin", ""),
-            # Written to the socket (or, relayed, to Redis) after the messages before them.
-            "queued_bytes": int(getattr(c, "queued_bytes", 0)),
-        }
-        for c in list(session.connections)
-    ]
+    connections = describe_connections(session.connections)
     return {
         "id": session.id,
         "app": session.app_path,

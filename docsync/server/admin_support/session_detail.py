@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -10,7 +11,7 @@ import numpy as np
 from ...document import Document
 from ..session import ServerSession
 
-__all__ = ["describe_session", "describe_value"]
+__all__ = ["describe_connections", "describe_session", "describe_value"]
 
 _MAX_TEXT = 120
 _MAX_ITEMS = 8
@@ -36,6 +37,21 @@ def describe_value(value: Any) -> str:
     return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 1] + "…"
 
 
+def describe_connections(connections: Iterable[Any]) -> list[dict[str, Any]]:
+    """Return the admin's rows of a session's connections, direct or relayed (either dialect)."""
+    return [
+        {
+            "remote": getattr(c, "remote", "?"),
+            "user_agent": getattr(c, "user_agent", ""),
+            "since": dt.datetime.fromtimestamp(getattr(c, "connected_at", 0), tz=dt.UTC),
+            "client_id": getattr(c, "origin", ""),
+            # Written to the socket (or, relayed, to Redis) after the messages before them.
+            "queued_bytes": int(getattr(c, "queued_bytes", 0)),
+        }
+        for c in list(connections)
+    ]
+
+
 def _model_tree(document: Document) -> list[dict[str, Any]]:
     roots = {root.id for root in document.roots}
     tree = []
@@ -50,17 +66,7 @@ def _model_tree(document: Document) -> list[dict[str, Any]]:
 
 def describe_session(session: ServerSession) -> dict[str, Any]:
     """Return what the admin's detail page shows of ``session`` (call on its loop)."""
-    connections = [
-        {
-            "remote": getattr(c, "remote", "?"),
-            "user_agent": getattr(c, "user_agent", ""),
-            "since": dt.datetime.fromtimestamp(getattr(c, "connected_at", 0), tz=dt.UTC),
-            "client_id": getattr(c, "origin", ""),
-            # Written to the socket (or, relayed, to Redis) after the messages before them.
-            "queued_bytes": int(getattr(c, "queued_bytes", 0)),
-        }
-        for c in list(session.connections)
-    ]
+    connections = describe_connections(session.connections)
     return {
         "id": session.id,
         "app": session.app_path,
