@@ -134,6 +134,10 @@ async def test_admin_describe_keep_alive_and_expire() -> None:
     described = await run_command(get_registry(), "describe", "s-admin")
     types = {model["type"] for model in described["models"]}
     assert {"Slider", "TextInput", "ColumnDataSource"} <= types
+    # Its connection is described as a docsync session's are (one function for both).
+    [connection] = described["connections"]
+    assert set(connection) == {"remote", "user_agent", "since", "client_id", "queued_bytes"}
+    assert connection["queued_bytes"] == 0
     assert await run_command(get_registry(), "keep_alive", "s-admin", on=True) is True
     await communicator.disconnect()
     assert not session.expired(0.0)
