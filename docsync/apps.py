@@ -17,7 +17,7 @@ class DocsyncConfig(AppConfig):
     def ready(self) -> None:
         from django.utils.autoreload import autoreload_started
 
-        from . import checks, lifespan  # noqa: F401  (registers checks and atexit)
+        from . import checks, lifespan, site_checks  # noqa: F401  (registers checks and atexit)
         from .autoreload import watch_app_files
         from .server.compat import apply_process_workarounds
 

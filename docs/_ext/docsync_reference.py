@@ -3,7 +3,7 @@
 - ``docsync-settings``: every key of ``docsync.conf.DEFAULTS`` with its default and the
   meaning given in the README's settings table (a key the README lacks, or a README row
   naming no setting, is a build warning, so an error under ``-W``).
-- ``docsync-checks``: every system check id in ``docsync/checks.py``, read from its source.
+- ``docsync-checks``: every system check id in ``docsync/checks.py`` and ``site_checks.py``, read from their source.
 - ``docsync-errors``: every ``DocsyncError`` with its close code, ERROR kind and client action.
 - ``docsync-models``: every registered model with its properties, the ones a browser may
   write marked, and the UI events it accepts.
@@ -141,9 +141,16 @@ def _text(node: ast.expr | None, source: str) -> str:
 
 
 def system_checks() -> list[dict[str, str]]:
-    """Return every check in docsync/checks.py: id, level, message, hint, when it runs."""
-    path = ROOT / "docsync" / "checks.py"
-    source = path.read_text(encoding="utf-8")
+    """Return every check in docsync/checks.py and site_checks.py: id, level, message, hint, when it runs."""
+    found = []
+    for name in ("checks.py", "site_checks.py"):
+        found += _checks_in((ROOT / "docsync" / name).read_text(encoding="utf-8"))
+    # Several helpers may call one another: keep one row per distinct check.
+    unique = {(c["id"], c["message"]): c for c in found}
+    return sorted(unique.values(), key=lambda c: (c["id"], c["message"]))
+
+
+def _checks_in(source: str) -> list[dict[str, str]]:
     tree = ast.parse(source)
     found = []
     for function in [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]:
@@ -164,9 +171,7 @@ def system_checks() -> list[dict[str, str]]:
                     "when": "``manage.py check --deploy``" if deploy else "``manage.py check``, every start",
                 }
             )
-    # Several helpers may call one another: keep one row per distinct check.
-    unique = {(c["id"], c["message"]): c for c in found}
-    return sorted(unique.values(), key=lambda c: (c["id"], c["message"]))
+    return found
 
 
 class ChecksDirective(_TableDirective):

@@ -56,7 +56,9 @@ def test_every_setting_is_in_the_reference(site: Path) -> None:
 
 
 def test_every_system_check_is_in_the_reference(site: Path) -> None:
-    source = (ROOT / "docsync" / "checks.py").read_text(encoding="utf-8")
+    source = "\n".join(
+        (ROOT / "docsync" / name).read_text(encoding="utf-8") for name in ("checks.py", "site_checks.py")
+    )
     ids = {line.split('id="', 1)[1].split('"', 1)[0] for line in source.splitlines() if 'id="docsync.' in line}
     page = _page(site, "reference/checks.html")
     assert len(ids) >= 10

@@ -8,6 +8,7 @@ from django.core.management.base import SystemCheckError
 from django.test import override_settings
 
 from docsync.checks import check_settings
+from docsync.site_checks import check_site
 
 from .settings import TEST_APPS
 
@@ -214,3 +215,63 @@ def test_a_positive_loop_period_is_accepted(value: object) -> None:
     periods = ("CHECK_UNUSED_SESSIONS", "PROCESS_TIMEOUT", "SNAPSHOT_INTERVAL", "SNAPSHOT_LIFETIME")
     with override_settings(DOCSYNC={"APPS": {}, **dict.fromkeys(periods, value)}):
         assert not [m for m in check_settings() if m.id == "docsync.E023"]
+
+
+@pytest.mark.parametrize(
+    ("application", "named"),
+    [
+        ("tests.server.asgi_variants.django_only", "is Django's own ASGI handler, which serves HTTP only"),
+        ("tests.server.asgi_variants.no_websocket", "routes no 'websocket'"),
+        ("tests.server.asgi_variants.missing", "cannot be imported: ImportError"),
+    ],
+)
+def test_an_asgi_application_that_serves_no_websocket_is_reported_as_e024(application: str, named: str) -> None:
+    # Django's own check passes an asgi.py left as startproject wrote it: every page loads,
+    # and each app's page said "reconnecting…" for ever.
+    with override_settings(ASGI_APPLICATION=application), pytest.raises(SystemCheckError) as raised:
+        call_command("check")
+    text = str(raised.value)
+    assert "docsync.E024" in text and f"ASGI_APPLICATION {application!r} {named}" in text
+    assert text.count("docsync.E024") == 1
+
+
+def test_the_demo_sites_asgi_application_routes_websockets() -> None:
+    assert [m.id for m in check_site() if m.id == "docsync.E024"] == []
+
+
+@pytest.mark.parametrize("rule", ["login_required", "staff", "perm:auth.view_user", {"permission": "auth.view_user"}])
+def test_a_login_rule_with_no_login_page_is_reported_as_w009(rule: object) -> None:
+    apps = {"mine": {"app": "project.examples.sliders", "access": rule}, "open": "project.examples.sliders"}
+    with override_settings(DOCSYNC={"APPS": apps}, LOGIN_URL="/accounts/login/"):
+        warnings = [m for m in check_site() if m.id == "docsync.W009"]
+    assert len(warnings) == 1
+    assert warnings[0].msg.startswith("docsync app 'mine' sends anonymous visitors to LOGIN_URL ('/accounts/login/')")
+    assert "include('django.contrib.auth.urls')" in str(warnings[0].hint)
+
+
+@pytest.mark.parametrize(
+    ("login_url", "access"),
+    [
+        ("/admin/login/", "login_required"),  # served by the admin
+        ("admin:login", "login_required"),  # a URL name
+        ("https://login.example.com/", "staff"),  # another host's
+        ("/accounts/login/", "public"),  # nobody is sent there
+        ("/accounts/login/", "callable:tests.server.test_checks.anyone"),  # the site's code decides
+    ],
+)
+def test_a_served_login_page_or_no_login_rule_passes_w009(login_url: str, access: str) -> None:
+    apps = {"mine": {"app": "project.examples.sliders", "access": access}}
+    with override_settings(DOCSYNC={"APPS": apps}, LOGIN_URL=login_url):
+        assert [m for m in check_site() if m.id == "docsync.W009"] == []
+
+
+def test_the_default_access_rule_counts_for_w009() -> None:
+    with override_settings(DOCSYNC={"APPS": {"a": "project.examples.sliders"}, "ACCESS": "login_required"},
+                           LOGIN_URL="no-such-url-name"):  # fmt: skip
+        warnings = [m for m in check_site() if m.id == "docsync.W009"]
+    assert [w.msg.split(" sends")[0] for w in warnings] == ["docsync app 'a'"]
+
+
+def anyone(user: object, app_path: str) -> bool:
+    """An access rule that admits everyone (the check does not run it)."""
+    return True
