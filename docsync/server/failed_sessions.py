@@ -45,7 +45,11 @@ class FailedSessions:
             )
         wait = not_before - self._clock()
         if wait > 0:
-            return ApplicationError(f"application error: tried again in {wait:.1f} s")
+            # Said as what happens next: "tried again in 0.4 s" read as a retry already made.
+            return ApplicationError(
+                f"application error: the application failed to make this session {count} "
+                f"time{'s' if count > 1 else ''}; it is tried again in {wait:.1f} s"
+            )
         return None
 
     def failed(self, session_id: str) -> None:

@@ -61,6 +61,35 @@ def test_a_failing_callback_is_shown(server: ServerProcess, context: BrowserCont
     assert page.evaluate("window.docsync.getModelByName('slider').get('value')") == 1  # the change stands
 
 
+def test_an_app_that_cannot_make_the_session_shows_its_traceback_while_debug_is_on(
+    server: ServerProcess, context: BrowserContext
+) -> None:
+    # The server sent the traceback (DEBUG is on here) and the page showed only
+    # "application error: ValueError: ...", nothing of where: the developer had to find the
+    # server's console.
+    page = context.new_page()
+    logged: list[str] = []
+    page.on("console", lambda message: logged.append(message.text) if message.type == "error" else None)
+    page.goto(server.url + "never_builds/")
+    notice = page.locator(".ds-notice-error", has=page.locator(".ds-notice-detail")).first
+    expect(notice.locator(".ds-notice-text")).to_have_text(
+        "application error: ValueError: modify_document fails on purpose"
+    )
+    notice.locator("summary").click()
+    trace = notice.locator(".ds-notice-detail pre")
+    expect(trace).to_be_visible()
+    expect(trace).to_contain_text("apps_shared.py")
+    expect(trace).to_contain_text('raise ValueError("modify_document fails on purpose")')
+    # Opened at its end, where the app's own frame is, not at docsync's first frames.
+    wait_for(lambda: trace.evaluate("e => e.scrollHeight - e.clientHeight - e.scrollTop") < 2, 5, "the trace's end")
+    page.screenshot(path=SCREENSHOTS / "notice-app-traceback-1280.png")
+    page.set_viewport_size({"width": 400, "height": 800})
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 400, f"the traceback widened the page to {width} px"  # it scrolls in its own box
+    page.screenshot(path=SCREENSHOTS / "notice-app-traceback-400.png")
+    assert any("Traceback (most recent call last)" in text and "apps_shared.py" in text for text in logged)
+
+
 def test_an_app_that_cannot_make_the_session_is_tried_a_few_times_then_not(
     server: ServerProcess, context: BrowserContext
 ) -> None:

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
+import { MAX_DETAIL_CHARS } from "../../docsync/static/docsync/client_protocol.js";
 import { Connection, ConnectionState } from "../../docsync/static/docsync/connection.js";
 import { Document } from "../../docsync/static/docsync/document.js";
 import { ConnectionLostError, ServerError } from "../../docsync/static/docsync/exceptions.js";
@@ -392,6 +393,20 @@ describe("reconnection", () => {
     assert.equal(t.connection.state, ConnectionState.FAILED);
     assert.match(t.states.at(-1).reason, /gave up after 4 attempts/);
     await assert.rejects(t.connection.ready, ConnectionLostError);
+  });
+
+  it("logs the traceback an ERROR carries (DEBUG only) and passes it on with the error", async () => {
+    // The page said "application error: ZeroDivisionError: division by zero" and nothing of where.
+    const t = setup();
+    t.connection.connect();
+    const trace = 'Traceback (most recent call last):\n  File "/site/app.py", line 2, in modify_doc\nZeroDivisionError: division by zero';
+    t.socket().error(null, "application error: ZeroDivisionError: division by zero", "close-1011", { detail: trace });
+    assert.equal(t.errors.at(-1).detail, trace);
+    assert.equal(t.log.errors.at(-1), `docsync: application error: ZeroDivisionError: division by zero (close-1011)\n${trace}`);
+    t.socket().error(null, "token expired", "close-1008", { detail: 42 });
+    assert.equal("detail" in t.errors.at(-1), false, "a detail that is not text is dropped");
+    t.socket().error(null, "long", "close-1011", { detail: "x".repeat(MAX_DETAIL_CHARS + 10) });
+    assert.equal(t.errors.at(-1).detail.length, MAX_DETAIL_CHARS);
   });
 
   it("does not retry when the server refused the token, and says why", async () => {

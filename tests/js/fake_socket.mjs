@@ -90,8 +90,8 @@ export class FakeSocket {
     this.deliver(newMessage(OK, { seq, rejected }, { reqid: request.msgid }));
   }
 
-  error(request, text, code = "patch-refused") {
-    this.deliver(newMessage(ERROR, { text, code }, { reqid: request?.msgid ?? null }));
+  error(request, text, code = "patch-refused", extra = {}) {
+    this.deliver(newMessage(ERROR, { text, code, ...extra }, { reqid: request?.msgid ?? null }));
   }
 }
 

@@ -26,11 +26,14 @@ def test_backoff_then_stop() -> None:
     clock = Clock()
     failed = FailedSessions(clock=clock)
     assert failed.refusal("s") is None
-    for wait in BACKOFF:
+    for count, wait in enumerate(BACKOFF, 1):
         failed.failed("s")
         refusal = failed.refusal("s")
         assert type(refusal) is ApplicationError and refusal.close_code == 1011
-        assert refusal.reason == f"application error: tried again in {wait:.1f} s"
+        times = "1 time" if count == 1 else f"{count} times"
+        assert refusal.reason == (
+            f"application error: the application failed to make this session {times}; it is tried again in {wait:.1f} s"
+        )
         clock.now += wait
         assert failed.refusal("s") is None  # its turn to be tried again
     failed.failed("s")
@@ -69,7 +72,9 @@ async def test_a_reconnecting_client_does_not_rerun_the_failing_app(server: Serv
     # At once again, as a client reconnecting would: refused, and the application is not run.
     again = await RawSocket.connect(f"{server.ws_base}modify_fails/ws", config["token"])
     code, [error] = await again.until_closed()
-    assert code == 1011 and error.content["text"].startswith("application error: tried again in ")
+    assert code == 1011 and error.content["text"].startswith(
+        "application error: the application failed to make this session 1 time; it is tried again in "
+    )
     assert _runs(server) == runs_before + 1
 
 

@@ -65,6 +65,9 @@ export function describeChange(event) {
   return event.model ? `${label(event.model)}.${event.attr}` : event.kind;
 }
 
+/** The longest ERROR detail (a server's traceback) an error event carries. */
+export const MAX_DETAIL_CHARS = 20_000;
+
 /**
  * Keep ``document`` in sync with one server session; no I/O. ``options``: clientId (1 to
  * 64 characters, the same on every connection), setter (what server changes are applied
@@ -76,7 +79,8 @@ export function describeChange(event) {
  * "refused" | "reset" | "resync" | "too-large", changes: [names], count, text (the server's,
  * when refused; the limit, when too large to send)};
  * {type: "error", text, code,
- * reqid, msgtype}; {type: "reply", message} (to a request of the adapter's own).
+ * reqid, msgtype, and detail when the ERROR has one: a traceback, sent only while the
+ * site runs with Django's DEBUG on}; {type: "reply", message} (to a request of the adapter's own).
  */
 export class ClientProtocol {
   constructor(document, { clientId, setter = null, maxArrayElements = 100_000_000, sendLimits = null } = {}) {
@@ -184,8 +188,11 @@ export class ClientProtocol {
     }
     const { msgtype, reqid } = message;
     if (msgtype === ERROR) {
-      const { text = "", code = null } = message.content;
-      this._events.push({ type: "error", text: String(text), code, reqid, msgtype: this._asked(reqid) });
+      const { text = "", code = null, detail = null } = message.content;
+      const event = { type: "error", text: String(text), code, reqid, msgtype: this._asked(reqid) };
+      // A traceback (DEBUG only): without it a developer saw "ZeroDivisionError" and nothing of where.
+      if (typeof detail === "string" && detail !== "") event.detail = detail.slice(0, MAX_DETAIL_CHARS);
+      this._events.push(event);
     }
     if (this._state === ClientState.CONNECTING) {
       if (msgtype === ACK) this._startSync(this.lastSeq !== null);

@@ -347,7 +347,8 @@ export class Connection {
   _report(detail) {
     const error = { text: "", code: null, reqid: null, msgtype: null, ...detail };
     delete error.type;
-    this._log.error(`docsync: ${error.text}${error.code ? ` (${error.code})` : ""}`);
+    const trace = error.detail ? `\n${error.detail}` : "";
+    this._log.error(`docsync: ${error.text}${error.code ? ` (${error.code})` : ""}${trace}`);
     this._emit("error", error);
   }
 

@@ -103,7 +103,9 @@ export async function embed(config, { views = {} } = {}) {
   });
   session.onError((error) => {
     // A refused change of ours is told by the "lost" notice below, with what it changed.
-    if (error.msgtype !== "PATCH-DOC") notices.show(error.text || "the server reported an error", "error");
+    // A traceback (DEBUG only) stays until dismissed: it is there to be read.
+    const text = error.text || "the server reported an error";
+    if (error.msgtype !== "PATCH-DOC") notices.show(text, "error", error.detail ? { sticky: true, detail: error.detail } : {});
   });
   session.onChangesLost((lost) => {
     notices.show(lostText(lost, afterFresh), "error", { sticky: true });

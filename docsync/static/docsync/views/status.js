@@ -41,8 +41,11 @@ export class NoticeArea {
     this.el = h("div", { class: "ds-notices", "aria-live": "polite" });
   }
 
-  /** Show ``text``; ``kind`` is "error" or "info". Errors fade after a while unless ``sticky``. */
-  show(text, kind = "info", { sticky = kind !== "error" } = {}) {
+  /**
+   * Show ``text``; ``kind`` is "error" or "info". Errors fade after a while unless ``sticky``.
+   * ``detail`` (a server's traceback) is shown folded under the text.
+   */
+  show(text, kind = "info", { sticky = kind !== "error", detail = "" } = {}) {
     const last = this.el.lastElementChild;
     if (last && last.dataset.text === text && last.dataset.kind === kind) {
       const count = Number(last.dataset.count) + 1;
@@ -59,6 +62,16 @@ export class NoticeArea {
       h("span", { class: "ds-notice-count" }),
       close,
     );
+    if (detail) {
+      notice.classList.add("ds-notice-has-detail");
+      const trace = h("pre", {}, detail);
+      const folded = h("details", { class: "ds-notice-detail" }, h("summary", {}, "Traceback (DEBUG is on)"), trace);
+      // Opened at its end: the frames of the app's own code are the last ones.
+      folded.addEventListener("toggle", () => {
+        if (folded.open) trace.scrollTop = trace.scrollHeight;
+      });
+      notice.append(folded);
+    }
     Object.assign(notice.dataset, { text, kind, count: "1" });
     close.addEventListener("click", () => notice.remove());
     this.el.append(notice);
