@@ -71,6 +71,20 @@ def _from_object(obj: Any) -> Application:
     raise TypeError(f"cannot make an application of {obj!r:.60}")
 
 
+def _attribute(target: str) -> Any:
+    """Import ``module.name``'s ``name``, saying both what was looked for when neither is there."""
+    try:
+        return import_string(target)
+    except ImportError as exc:
+        module, _, name = target.rpartition(".")
+        if not module or isinstance(exc, ModuleNotFoundError):
+            raise  # not a dotted path, or its module is missing too: the error names it
+        # import_string said only 'Module "mysite" does not define a "sliderz" attribute/class'.
+        raise ImportError(
+            f"no module named {target!r}, and module {module!r} defines no {name!r} (a function or Application)"
+        ) from exc
+
+
 def load_application(target: Any, *, argv: list[str] | None = None) -> Application:
     """Load an application from a spec target; errors become a failed application.
 
@@ -95,7 +109,7 @@ def load_application(target: Any, *, argv: list[str] | None = None) -> Applicati
             except ModuleNotFoundError as exc:
                 if exc.name != target:
                     raise
-                return _from_object(import_string(target))
+                return _from_object(_attribute(target))
         return _from_object(target)
     except Exception as exc:  # the app's page shows the error; other apps keep serving
         return Application(_FailedHandler(exc))

@@ -275,3 +275,13 @@ def test_the_default_access_rule_counts_for_w009() -> None:
 def anyone(user: object, app_path: str) -> bool:
     """An access rule that admits everyone (the check does not run it)."""
     return True
+
+
+def test_a_module_that_is_not_there_is_named_as_a_module_too() -> None:
+    # A typo in a module's name was reported as 'Module "project.examples" does not define a
+    # "slidrs" attribute/class', as if an attribute had been meant.
+    text = _check_output({"typo": "project.examples.slidrs"})
+    assert (
+        "docsync app 'typo' cannot be loaded: ImportError: no module named 'project.examples.slidrs', and module "
+        "'project.examples' defines no 'slidrs' (a function or Application)"
+    ) in text
