@@ -13,6 +13,7 @@ from bokeh.application.handlers import DirectoryHandler, FunctionHandler, Script
 from bokeh.application.handlers.document_lifecycle import DocumentLifecycleHandler
 from django.utils.module_loading import import_string
 
+from ..server.app_loader import missing_path
 from .compat import lifecycle_hook
 
 __all__ = ["AwaitedFunctionHandler", "BokehApplication", "load_bokeh_application"]
@@ -114,7 +115,7 @@ def _from_target(target: Any, argv: list[str]) -> Application:
         if path.is_dir():
             return Application(DirectoryHandler(filename=str(path), argv=argv))
         if not path.is_file():
-            raise FileNotFoundError(f"no Bokeh app at {path}")
+            raise missing_path(path, "Bokeh app")
         return Application(ScriptHandler(filename=str(path), argv=argv))
     if isinstance(target, str):
         obj = import_string(target.replace(":", "."))

@@ -12,7 +12,7 @@ from django.utils.module_loading import import_string
 from ..exceptions import ApplicationLoadError
 from ..handlers import Application, DirectoryHandler, FunctionHandler, Handler, JSONHandler, ScriptHandler
 
-__all__ = ["AppSpec", "app_specs", "load_application"]
+__all__ = ["AppSpec", "app_specs", "load_application", "missing_path"]
 
 
 class _FailedHandler(Handler):
@@ -44,7 +44,21 @@ def app_specs(apps_setting: Any) -> list[AppSpec]:
     return [AppSpec(path, entry) for path, entry in dict(apps_setting or {}).items()]
 
 
+def missing_path(path: Path, what: str = "app") -> FileNotFoundError:
+    """Say that no file or folder is at ``path``, and, for a relative one, where it was looked for."""
+    if path.is_absolute():
+        return FileNotFoundError(f"no {what} at {path}")
+    # Relative to the server's current directory: a server started elsewhere (a service
+    # manager, another folder) found nothing where runserver in the project had.
+    return FileNotFoundError(
+        f"no {what} at {path} (a relative path: read from the server's current directory, {Path.cwd()}; "
+        f"give an absolute one, e.g. BASE_DIR / {str(path)!r})"
+    )
+
+
 def _from_path(path: Path, argv: list[str] | None) -> Application:
+    if not path.exists():
+        raise missing_path(path)
     if path.suffix == ".json" and not path.is_dir():
         if argv is not None:
             raise TypeError("argv is for script and directory apps, not a .json document")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
@@ -285,3 +287,24 @@ def test_a_module_that_is_not_there_is_named_as_a_module_too() -> None:
         "docsync app 'typo' cannot be loaded: ImportError: no module named 'project.examples.slidrs', and module "
         "'project.examples' defines no 'slidrs' (a function or Application)"
     ) in text
+
+
+@pytest.mark.parametrize(
+    ("entry", "what"), [("no_such_dir/app.py", "app"), ({"app": "no_such_dir/app.py", "kind": "bokeh"}, "Bokeh app")]
+)
+def test_a_relative_app_path_that_is_not_there_says_where_it_was_looked_for(entry: object, what: str) -> None:
+    # Read from the server's current directory: started from another folder, a server
+    # found nothing where runserver in the project had, and the error did not say why.
+    with override_settings(DOCSYNC={"APPS": {"rel": entry}}), pytest.raises(SystemCheckError) as raised:
+        call_command("check")
+    assert (
+        f"docsync app 'rel' cannot be loaded: FileNotFoundError: no {what} at no_such_dir/app.py (a relative "
+        f"path: read from the server's current directory, {Path.cwd()}; give an absolute one, e.g. "
+        "BASE_DIR / 'no_such_dir/app.py')"
+    ) in str(raised.value)
+
+
+def test_an_absolute_app_path_that_is_not_there_is_named(tmp_path: Path) -> None:
+    text = _check_output({"gone": str(tmp_path / "gone.py")})
+    assert f"docsync app 'gone' cannot be loaded: FileNotFoundError: no app at {tmp_path / 'gone.py'}" in text
+    assert "relative" not in text
