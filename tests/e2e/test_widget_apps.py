@@ -275,3 +275,23 @@ def test_a_paged_table_of_a_hundred_thousand_rows(server: ServerProcess, context
     expect(rows).to_have_count(50)
     expect(rows.first.locator("td").nth(1)).to_have_text("2")  # the streamed 2.0s now sort first
     assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_a_tables_height_holds_its_heading_row_and_the_rows_scroll_under_it(
+    server: ServerProcess, context: BrowserContext
+) -> None:
+    # docs/widgets.md said the 300 px were "pixels of rows": they are the whole table's,
+    # its heading included, as in Bokeh.
+    page = open_app(context, server.url + "big_table/")
+    table = page.locator('[data-docsync-name="table"]')
+    expect(table.locator("tbody tr")).to_have_count(50)
+    scroll = table.locator(".ds-table-scroll")
+    box = scroll.bounding_box()
+    heading = table.locator('th[data-field="n"]').bounding_box()
+    assert box is not None and heading is not None
+    assert box["height"] == 300
+    assert 0 <= heading["y"] - box["y"] <= 1  # the heading row is inside the 300 px, at its top (below a border)
+    scroll.evaluate("e => { e.scrollTop = e.scrollHeight; }")
+    after = table.locator('th[data-field="n"]').bounding_box()
+    assert after is not None and after["y"] == heading["y"]  # still there once the rows scrolled
+    assert scroll.evaluate("e => e.scrollTop") > 0
