@@ -409,6 +409,22 @@ describe("reconnection", () => {
     assert.equal(t.errors.at(-1).detail.length, MAX_DETAIL_CHARS);
   });
 
+  it("says when the websocket could not be opened at all, and when it dropped once open", async () => {
+    // An asgi.py serving HTTP only refuses the handshake: the page said "closed with code 1006".
+    const t = setup();
+    t.connection.connect();
+    t.socket().refuse();
+    assert.equal(t.connection.state, ConnectionState.RECONNECTING);
+    assert.equal(
+      t.states.at(-1).reason,
+      "the websocket could not be opened (closed with code 1006): the server refused its handshake or cannot be reached",
+    );
+    t.timers.advance(1_000); // the next attempt
+    t.socket().onopen();
+    t.socket().drop(1006, "");
+    assert.equal(t.states.at(-1).reason, "closed with code 1006");
+  });
+
   it("does not retry when the server refused the token, and says why", async () => {
     const t = setup();
     t.connection.connect();

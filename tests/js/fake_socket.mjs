@@ -15,7 +15,13 @@ export class FakeSocket {
     this.frames = []; // what the client sent
     this.closed = null;
     this._receiver = new Receiver();
-    this.onmessage = this.onclose = this.onerror = null;
+    this.onmessage = this.onclose = this.onerror = this.onopen = null;
+  }
+
+  /** The server refuses the handshake: the socket closes without having opened, as a browser reports it. */
+  refuse() {
+    this.readyState = 3;
+    this.onclose?.({ code: 1006, reason: "", wasClean: false });
   }
 
   send(frame) {

@@ -86,6 +86,7 @@ export class Connection {
     this._state = ConnectionState.IDLE;
     this._listeners = new Map();
     this._socket = null;
+    this._opened = false; // whether the current socket opened (its handshake was accepted)
     this._receiver = null;
     this._timer = null;
     this._attempt = 0;
@@ -218,7 +219,11 @@ export class Connection {
     socket.onmessage = (event) => this._onFrame(socket, event.data);
     socket.onclose = (event) => this._onClose(socket, event);
     socket.onerror = () => {}; // a close event follows; it carries what can be known
+    socket.onopen = () => {
+      this._opened = true;
+    };
     this._socket = socket;
+    this._opened = false;
     this._receiver = new Receiver(this._receiverLimits);
     this._closeReason = "";
     this.bytes = { socket: 0, handshake: 0 };
@@ -227,7 +232,7 @@ export class Connection {
   }
 
   _detach(socket) {
-    socket.onmessage = socket.onclose = socket.onerror = null;
+    socket.onmessage = socket.onclose = socket.onerror = socket.onopen = null;
     return socket;
   }
 
@@ -245,7 +250,11 @@ export class Connection {
   _onClose(socket, event) {
     if (socket !== this._socket) return;
     this._detach(socket);
-    this._lost(event.code, this._closeReason || event.reason || `closed with code ${event.code}`);
+    // A handshake the server refused (no websocket route: an asgi.py serving HTTP only, a
+    // proxy without Upgrade) closes 1006 with no reason; the page said only "closed with code 1006".
+    const unopened = `the websocket could not be opened (closed with code ${event.code}): `
+      + "the server refused its handshake or cannot be reached";
+    this._lost(event.code, this._closeReason || event.reason || (this._opened ? `closed with code ${event.code}` : unopened));
   }
 
   _lost(code, reason) {
@@ -301,6 +310,7 @@ export class Connection {
 
   _onFrame(socket, data) {
     if (socket !== this._socket) return;
+    this._opened = true;
     this.bytes.socket += frameNbytes(data);
     let message;
     try {
