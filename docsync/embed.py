@@ -18,6 +18,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from .conf import docsync_settings
+
 __all__ = ["RESERVED_ARGUMENTS", "autoload_url", "server_document", "server_session"]
 
 #: Query parameters autoload.js reads itself; an app never sees them as arguments.
@@ -30,6 +32,13 @@ Arguments = Mapping[str, Value | Iterable[Value]]
 
 
 def _query(arguments: Arguments | None) -> list[tuple[str, str]]:
+    if arguments is not None and not isinstance(arguments, Mapping):
+        # A template has no dict literal: arguments="x=1" gave AttributeError 'SafeString'
+        # object has no attribute 'items'.
+        raise TypeError(
+            f"arguments is a dict of names to values (in a template, a dict from the view's context), "
+            f"not {type(arguments).__name__} {str(arguments)[:60]!r}"
+        )
     pairs = []
     for name, values in (arguments or {}).items():
         if name in RESERVED_ARGUMENTS:
@@ -43,6 +52,11 @@ def _query(arguments: Arguments | None) -> list[tuple[str, str]]:
 def autoload_url(url: str, *, target: str, arguments: Arguments | None = None, session_id: str | None = None) -> str:
     """Return the URL of the autoload.js of app ``url`` that fills element ``target``."""
     if _APP_PATH.match(url):
+        configured = dict(docsync_settings().APPS or {})
+        if url not in configured:
+            # The placeholder stayed empty (its autoload.js a 404) and nothing said why.
+            names = ", ".join(repr(name) for name in sorted(configured)) or "none"
+            raise ValueError(f"no docsync app {url!r}: DOCSYNC['APPS'] names {names}")
         base = reverse("docsync:autoload", args=[url])
     else:
         base = url.split("?", 1)[0].rstrip("/") + "/autoload.js"

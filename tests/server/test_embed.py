@@ -7,6 +7,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from django.template import Context, Template
+from django.test import override_settings
 
 from docsync.embed import autoload_url, server_document, server_session
 
@@ -67,6 +68,34 @@ def test_the_template_tag_takes_arguments_and_a_session_id() -> None:
     first, second = template.render(Context({"args": {"n": "1"}, "sid": "s-1"})).split("|")
     assert _script(first) == ("one", "/sliders/autoload.js", [("target", "one"), ("n", "1")])
     assert _script(second) == ("two", "/sliders/autoload.js", [("target", "two"), ("session_id", "s-1")])
+
+
+def test_an_app_name_that_is_not_configured_is_refused_naming_those_that_are() -> None:
+    # "slider" for "sliders" emitted a placeholder that stayed empty (its autoload.js a 404).
+    with override_settings(
+        DOCSYNC={"APPS": {"sliders": "project.examples.sliders", "board": "project.examples.board"}}
+    ):
+        with pytest.raises(ValueError, match=r"^no docsync app 'slider': DOCSYNC\['APPS'\] names 'board', 'sliders'$"):
+            server_document("slider")
+        with pytest.raises(ValueError, match="no docsync app 'slider'"):
+            Template('{% load docsync %}{% docsync_app "slider" %}').render(Context({}))
+        assert _script(server_document("sliders"))[1] == "/sliders/autoload.js"
+        # A URL is another site's (or this one's under a prefix): not judged here.
+        assert _script(server_document("/elsewhere/slider/"))[1] == "/elsewhere/slider/autoload.js"
+
+
+@pytest.mark.parametrize("arguments", ["x=1", ["x", "1"]])
+def test_arguments_that_are_no_dict_are_refused_saying_what_they_are(arguments: object) -> None:
+    # A template has no dict literal: arguments="x=1" raised AttributeError 'SafeString'
+    # object has no attribute 'items'.
+    template = Template('{% load docsync %}{% docsync_app "sliders" arguments=args %}')
+    with pytest.raises(
+        TypeError,
+        match=r"^arguments is a dict of names to values \(in a template, a dict from the view's context\), not ",
+    ):
+        template.render(Context({"args": arguments}))
+    with pytest.raises(TypeError, match="arguments is a dict"):
+        Template('{% load docsync %}{% docsync_app "sliders" arguments="x=1" %}').render(Context({}))
 
 
 @pytest.mark.asyncio
