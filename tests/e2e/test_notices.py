@@ -57,6 +57,9 @@ def test_a_failing_callback_is_shown(server: ServerProcess, context: BrowserCont
     # This server runs with DEBUG on, so the page says what the callback raised.
     notice = page.locator(".ds-notice-error")
     expect(notice).to_contain_text("A callback failed on the server: ValueError: callback fails on purpose at 1")
+    # and where it failed: its traceback, folded under the text (DEBUG only).
+    notice.locator("summary").click()
+    expect(notice.locator(".ds-notice-detail pre")).to_contain_text('raise ValueError(f"callback fails on purpose at')
     page.screenshot(path=SCREENSHOTS / "notice-callback-failed.png")
     assert page.evaluate("window.docsync.getModelByName('slider').get('value')") == 1  # the change stands
 

@@ -11,7 +11,7 @@ from docsync.exceptions import ApplicationError
 from docsync.protocol import ERROR, PATCH_DOC
 from docsync.server.admission.tokens import generate_session_id, issue_token
 from docsync.server.registry import SessionRegistry, get_registry, set_registry
-from docsync.server.session.notices import callback_error_text
+from docsync.server.session.notices import callback_error_detail, callback_error_text
 from docsync.testing import EVENT_WAIT, REPLY_TIMEOUT, DocsyncCommunicator, RawSocket
 
 from .clients import ServerUnderTest, open_session, page_config
@@ -126,10 +126,13 @@ async def test_a_failing_callback_is_told_to_the_page(server: ServerUnderTest) -
             for event in message.content["events"]
             if event["kind"] == "MessageSent" and event["msg_type"] == "docsync.notice"
         ]
-        # DEBUG is on in this server: what the callback raised is said.
-        assert notices == [
-            {"text": "A callback failed on the server: ValueError: callback fails on purpose at 3", "kind": "error"}
+        # DEBUG is on in this server: what the callback raised is said, and where (its traceback).
+        assert [(n["text"], n["kind"]) for n in notices] == [
+            ("A callback failed on the server: ValueError: callback fails on purpose at 3", "error")
         ]
+        detail = notices[0]["detail"]
+        assert detail.startswith("Traceback (most recent call last):")
+        assert "apps_shared.py" in detail and detail.rstrip().endswith("ValueError: callback fails on purpose at 3")
         assert session.document.get_model_by_name("slider").value == 3  # the change itself stands
     finally:
         await session.close()
@@ -137,6 +140,7 @@ async def test_a_failing_callback_is_told_to_the_page(server: ServerUnderTest) -
 
 def test_without_debug_a_failing_callback_is_told_without_detail() -> None:
     errors = [ValueError("secret path /srv/app.py"), KeyError("k")]
+    assert callback_error_detail(errors, debug=False) is None  # no traceback leaves the server
     text = callback_error_text(errors, debug=False)
     assert text == "Something went wrong on the server (2 callbacks failed); the server log has the details."
     assert callback_error_text(errors, debug=True) == (

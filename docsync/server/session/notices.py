@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Sequence
 
-__all__ = ["NOTICE", "callback_error_text"]
+__all__ = ["NOTICE", "callback_error_detail", "callback_error_text"]
 
-#: The message type of notices (``{"text": ..., "kind": "info" | "error"}``), shown in the page.
+#: The message type of notices (``{"text": ..., "kind": "info" | "error"}``, and ``"detail"``,
+#: a traceback, while Django's DEBUG is on), shown in the page.
 NOTICE = "docsync.notice"
 
 
@@ -17,3 +19,11 @@ def callback_error_text(errors: Sequence[BaseException], debug: bool) -> str:
         return f"Something went wrong on the server ({what.lower()}); the server log has the details."
     detail = "; ".join(f"{type(exc).__name__}: {exc}"[:200] for exc in errors[:3])
     return f"{what} on the server: {detail}"
+
+
+def callback_error_detail(errors: Sequence[BaseException], debug: bool) -> str | None:
+    """Return the tracebacks of the first failed callbacks while ``debug`` is on, else None."""
+    if not debug or not errors:
+        return None
+    # The page said "ValueError: bad value 3" and nothing of where; the first three, as the text names.
+    return "\n".join("".join(traceback.format_exception(exc)) for exc in errors[:3])[:20_000]

@@ -23,7 +23,7 @@ from ...sync.sequencer import Changes, Sequencer, client_id_in
 from ..clients import Slot
 from ..executor import call_user_code, run_sync
 from .callback_tasks import CallbackTasks
-from .notices import NOTICE, callback_error_text
+from .notices import NOTICE, callback_error_detail, callback_error_text
 
 __all__ = ["STORE_UNAVAILABLE", "Connection", "ServerSession", "WriteAhead"]
 
@@ -299,8 +299,12 @@ class ServerSession:
         if self.document.callback_errors:
             # The page is told, so that a user is not left wondering why nothing happened.
             errors, self.document.callback_errors[:] = list(self.document.callback_errors), []
-            text = callback_error_text(errors, bool(django_settings.DEBUG))
-            self.document.send_message(NOTICE, {"text": text, "kind": "error"})
+            debug = bool(django_settings.DEBUG)
+            notice = {"text": callback_error_text(errors, debug), "kind": "error"}
+            detail = callback_error_detail(errors, debug)
+            if detail is not None:
+                notice["detail"] = detail
+            self.document.send_message(NOTICE, notice)
         # Read here, under the lock, so that reporters never touch the document.
         self.model_count = len(self.document.models)
 

@@ -13,6 +13,7 @@
  * Several embeds on one page are independent: each has its own session and views.
  */
 
+import { MAX_DETAIL_CHARS } from "./client_protocol.js";
 import { ClientSession } from "./client_session.js";
 import { TitleChangedEvent } from "./events.js";
 import { DocumentView } from "./views/document_view.js";
@@ -112,7 +113,11 @@ export async function embed(config, { views = {} } = {}) {
     if (session.connection.settled) afterFresh = false;
   });
   // {"text", "kind"}: the server's notices (an admin's message, a callback that failed).
-  session.onMessage(NOTICE, (data) => notices.show(String(data?.text ?? data ?? ""), data?.kind === "error" ? "error" : "info"));
+  // "detail": a failed callback's traceback, while the site runs with DEBUG on.
+  session.onMessage(NOTICE, (data) => {
+    const detail = typeof data?.detail === "string" ? data.detail.slice(0, MAX_DETAIL_CHARS) : "";
+    notices.show(String(data?.text ?? data ?? ""), data?.kind === "error" ? "error" : "info", detail ? { sticky: true, detail } : {});
+  });
 
   const context = new ViewContext(session, {
     viewModules: config.viewModules ?? {},
