@@ -93,6 +93,27 @@ def test_an_app_that_cannot_make_the_session_shows_its_traceback_while_debug_is_
     assert any("Traceback (most recent call last)" in text and "apps_shared.py" in text for text in logged)
 
 
+def test_an_error_that_comes_again_is_counted_not_stacked(server: ServerProcess, context: BrowserContext) -> None:
+    # Each attempt's failure alternated with the early retry's refusal, so the same error and
+    # its traceback were stacked once per attempt (four notices after two attempts).
+    page = context.new_page()
+    page.clock.install()
+    page.goto(server.url + "never_builds/")
+    failure = page.locator(
+        ".ds-notice-error", has_text="application error: ValueError: modify_document fails on purpose"
+    )
+    expect(failure).to_have_count(1)
+
+    def counted_twice() -> bool:
+        page.clock.run_for(500)
+        page.wait_for_timeout(100)  # real time for the server's answer
+        return failure.first.locator(".ds-notice-count").text_content() == "\u00d72"
+
+    wait_for(counted_twice, 60, "the second failure to be counted", interval=0)
+    expect(failure).to_have_count(1)
+    assert page.locator(".ds-notice-error .ds-notice-detail").count() == 1
+
+
 def test_an_app_that_cannot_make_the_session_is_tried_a_few_times_then_not(
     server: ServerProcess, context: BrowserContext
 ) -> None:

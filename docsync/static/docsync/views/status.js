@@ -33,7 +33,7 @@ export class ConnectionBadge {
   }
 }
 
-/** A stack of dismissable notices; repeats of the same text are counted, not stacked. */
+/** A stack of dismissable notices; repeats of a text still shown are counted, not stacked. */
 export class NoticeArea {
   constructor({ limit = 4, errorLifetime = 12_000 } = {}) {
     this.limit = limit;
@@ -46,13 +46,15 @@ export class NoticeArea {
    * ``detail`` (a server's traceback) is shown folded under the text.
    */
   show(text, kind = "info", { sticky = kind !== "error", detail = "" } = {}) {
-    const last = this.el.lastElementChild;
-    if (last && last.dataset.text === text && last.dataset.kind === kind) {
-      const count = Number(last.dataset.count) + 1;
-      last.dataset.count = String(count);
-      setText(last.querySelector(".ds-notice-count"), `×${count}`);
-      this._schedule(last, sticky);
-      return last;
+    // Any notice still shown, not only the last: a failing app's page alternated its error
+    // with the retry's refusal, and stacked the same error (and traceback) once per attempt.
+    const same = [...this.el.children].find((notice) => notice.dataset.text === text && notice.dataset.kind === kind);
+    if (same) {
+      const count = Number(same.dataset.count) + 1;
+      same.dataset.count = String(count);
+      setText(same.querySelector(".ds-notice-count"), `×${count}`);
+      this._schedule(same, sticky || same.classList.contains("ds-notice-has-detail"));
+      return same;
     }
     const close = h("button", { type: "button", class: "ds-notice-close", "aria-label": "Dismiss" }, "×");
     const notice = h(
