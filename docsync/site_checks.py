@@ -1,8 +1,8 @@
 """System checks of the site around docsync: its ASGI routing and its login page.
 
 Both mistakes pass Django's own checks and every page still loads: an ``asgi.py`` left
-as ``startproject`` wrote it refuses every websocket (the app's page says
-*reconnecting…* forever), and a login rule sends anonymous visitors to a ``LOGIN_URL``
+as ``startproject`` wrote it refuses every websocket (the app's page never goes
+live), and a login rule sends anonymous visitors to a ``LOGIN_URL``
 that a new project does not serve (a 404).
 """
 
@@ -61,7 +61,7 @@ def _routing_errors() -> list[checks.CheckMessage]:
     return [
         checks.Error(
             f"ASGI_APPLICATION {path!r} {what}: docsync's pages load but their websockets are refused "
-            "(the page says reconnecting… for ever).",
+            "(each app's page says reconnecting… for over a minute, then disconnected).",
             hint=_ROUTING_HINT,
             id="docsync.E024",
         )
