@@ -379,6 +379,24 @@ describe("reconnection", () => {
     assert.deepEqual(t.timers.pending(), [500], "a successful resume starts the delays over");
   });
 
+  it("by default tries for about a minute and a half, then fails saying the socket never opened", async () => {
+    // The README says a page whose websocket is refused shows reconnecting…, then disconnected.
+    const t = setup();
+    t.connection.connect();
+    let waited = 0;
+    while (t.connection.state !== ConnectionState.FAILED) {
+      t.socket().refuse();
+      const [delay] = t.timers.pending();
+      if (delay === undefined) break;
+      waited += delay;
+      t.timers.advance(delay);
+    }
+    assert.equal(t.connection.state, ConnectionState.FAILED);
+    assert.equal(t.sockets.length, 13, "the first socket and 12 attempts");
+    assert.equal(waited, 500 + 1_000 + 2_000 + 4_000 + 8_000 + 7 * 10_000);
+    assert.match(t.states.at(-1).reason, /^gave up after 12 attempts: the websocket could not be opened/);
+  });
+
   it("caps the delay, adds jitter, and fails after the last attempt", async () => {
     const t = setup({ backoff: { initial: 100, factor: 3, max: 1000, maxAttempts: 4, jitter: 0.5 }, random: () => 0 });
     t.connection.connect();
