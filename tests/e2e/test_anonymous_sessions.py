@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext
+from playwright.sync_api import Browser, BrowserContext, expect
 
 from docsync.testing import ServerProcess
 
@@ -62,6 +62,10 @@ def test_a_docsync_session_is_its_browsers(
     session_id = session_config(mine)["sessionId"]
     theirs = open_app(other_context, f"{server.url}sliders/?session_id={session_id}")
     assert session_config(theirs)["sessionId"] != session_id
+    # The page says so: it had looked like the session shared, in its first state.
+    expect(theirs.locator(".ds-notice-info .ds-notice-text")).to_have_text(
+        "The session this address names is gone or not yours to join: this is a new one."
+    )
     theirs.locator('[data-docsync-name="phase"] input').focus()
     for _ in range(3):
         theirs.keyboard.press("ArrowRight")  # as a user moves the slider
@@ -69,5 +73,6 @@ def test_a_docsync_session_is_its_browsers(
     wait_for(lambda: settled(theirs), 5, "the other visitor's change to be sent")
     again = open_app(context, f"{server.url}sliders/?session_id={session_id}")
     assert session_config(again)["sessionId"] == session_id
+    expect(again.locator(".ds-notice")).to_have_count(0)  # joined: nothing to say
     assert value(again, "phase", "value") == value(mine, "phase", "value") == 0
     assert mine.errors == theirs.errors == again.errors == []  # type: ignore[attr-defined]

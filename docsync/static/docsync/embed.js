@@ -78,6 +78,13 @@ export async function embed(config, { views = {} } = {}) {
     content,
   );
   if (target.id) root.id = target.id;
+  // A link naming a session that is gone or another visitor's opened a new session and
+  // said nothing: the page looked like the one shared, in its first state. Gone or not
+  // theirs reads the same, so it tells nothing of other sessions.
+  const asked = config.page && !config.shared ? new URLSearchParams(globalThis.location?.search ?? "").get("session_id") : null;
+  if (asked && asked !== config.sessionId) {
+    notices.show("The session this address names is gone or not yours to join: this is a new one.", "info");
+  }
   // "light" or "dark" fixes the theme; anything else follows the browser (prefers-color-scheme),
   // on an app's own page, or in a host page that offers a dark scheme: else the embed stays
   // light, as the host page does (its light ink would otherwise land on the page's white).
