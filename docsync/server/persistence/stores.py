@@ -8,6 +8,8 @@
 Both keep a snapshot for ``SNAPSHOT_LIFETIME`` seconds after it was written, or after
 its expiry was last pushed back (``refresh``: the keeper does so while its session is
 held); a session that is destroyed (expired, ended by the admin) has its snapshot deleted.
+A session's journal expires whole, ``SNAPSHOT_LIFETIME`` after its last record was
+written or its expiry last pushed back: never a record before the records after it.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.db import OperationalError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils.module_loading import import_string
 
 from ...conf import docsync_settings
@@ -68,7 +71,7 @@ class SessionStore(ABC):
 
     @abstractmethod
     async def load_records(self, session_id: str) -> list[bytes]:
-        """Return the records of ``session_id`` still kept."""
+        """Return the records of ``session_id`` still kept (all of them, or none: a journal expires whole)."""
 
     @abstractmethod
     async def trim_records(self, session_id: str, upto: int) -> None:
@@ -293,8 +296,11 @@ class DatabaseStore(SessionStore):
     def _load_records(session_id: str) -> list[bytes]:
         from ...models import SessionRecord
 
-        now = datetime.datetime.now(datetime.UTC)
-        rows = SessionRecord.objects.filter(session_id=session_id, expires__gt=now).order_by("number")
+        # A session's records expire together, when the last of their expiries passes
+        # (``_alive``): all of them while one is alive, none after. Read one by one, a
+        # record expired in the middle of the chain (written by a process whose clock
+        # ran behind, say) stopped the restore there, and the changes after it were lost.
+        rows = SessionRecord.objects.filter(session_id=session_id).filter(_alive(session_id)).order_by("number")
         return [bytes(data) for data in rows.values_list("data", flat=True)]
 
     async def trim_records(self, session_id: str, upto: int) -> None:
@@ -348,7 +354,16 @@ class DatabaseStore(SessionStore):
 
         now = datetime.datetime.now(datetime.UTC)
         deleted, _ = SessionSnapshot.objects.filter(expires__lte=now).delete()
-        SessionRecord.objects.filter(expires__lte=now).delete()
+        # Whole journals only: the records of sessions none of whose records is alive.
+        # The sessions are read through the index on ``expires`` (those with a record past
+        # it: few, as records go with their snapshot's trim); the delete checks again, in
+        # its own statement, that none came alive meanwhile (a new record of the session).
+        stale = SessionRecord.objects.filter(expires__lte=now).values_list("session_id", flat=True).distinct()
+        sessions = list(stale)
+        for start in range(0, len(sessions), REFRESH_BATCH):
+            batch = sessions[start : start + REFRESH_BATCH]
+            alive = SessionRecord.objects.filter(session_id=OuterRef("session_id"), expires__gt=now)
+            SessionRecord.objects.filter(session_id__in=batch).filter(~Exists(alive)).delete()
         return deleted
 
     async def refresh(self, session_ids: list[str]) -> list[str]:
@@ -366,13 +381,18 @@ class DatabaseStore(SessionStore):
                 try:
                     now = datetime.datetime.now(datetime.UTC)
                     expires = now + datetime.timedelta(seconds=_lifetime())
-                    # Only rows not expired yet: one past its lifetime is gone for the
-                    # store's readers, and records would come back without their neighbours.
+                    # Only what is not expired yet: a snapshot past its lifetime is gone for
+                    # the store's readers, and so is a journal none of whose records is alive
+                    # (it expires whole). Every record of a journal still alive takes the
+                    # new expiry, so its records expire together from then on.
+                    journal = SessionRecord.objects.filter(session_id=OuterRef("session_id"), expires__gt=now)
                     with transaction.atomic():
                         kept = SessionSnapshot.objects.filter(session_id__in=batch, expires__gt=now).update(
                             expires=expires
                         )
-                        SessionRecord.objects.filter(session_id__in=batch, expires__gt=now).update(expires=expires)
+                        SessionRecord.objects.filter(session_id__in=batch).filter(Exists(journal)).update(
+                            expires=expires
+                        )
                     break
                 except OperationalError:
                     if attempt == _WRITE_ATTEMPTS - 1:
@@ -385,6 +405,14 @@ class DatabaseStore(SessionStore):
                 found = set(alive.values_list("session_id", flat=True))
                 missing.extend(session_id for session_id in batch if session_id not in found)
         return missing
+
+
+def _alive(session_id: str) -> Exists:
+    """True for the records of ``session_id`` while one of them is unexpired: a journal expires whole."""
+    from ...models import SessionRecord
+
+    now = datetime.datetime.now(datetime.UTC)
+    return Exists(SessionRecord.objects.filter(session_id=session_id, expires__gt=now))
 
 
 def _insert_in_one_transaction(raw: Any, sql: str, rows: list[tuple[Any, ...]]) -> None:
