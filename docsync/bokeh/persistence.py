@@ -361,7 +361,9 @@ class BokehKeeper:
             snapshot.nbytes = len(data)
             raws = await self.keeper.read_store(self.keeper.store.load_records(session_id))
             records = [decode_bokeh_record(raw) for raw in raws]
-            snapshot.records = await self._without_refused(session_id, snapshot.incarnation, records)
+            # What this process refused (a write reported failed that landed all the same)
+            # goes, through the keeper's error handling: 1013 if the store fails.
+            snapshot.records = await self.keeper.without_refused(session_id, snapshot.incarnation, records)
         except SnapshotError as exc:
             logger.error("persistence: snapshot of session %s refused (kept in the store): %s", session_id, exc)
             raise
@@ -369,20 +371,6 @@ class BokehKeeper:
         # numbers its records from the last one applied on, which they would stand among.
         snapshot.records = await self.keeper.drop_after_gap(session_id, snapshot.records, _last_applied(snapshot))
         return snapshot
-
-    async def _without_refused(
-        self, session_id: str, incarnation: str, records: list[DecodedRecord]
-    ) -> list[DecodedRecord]:
-        # As for docsync's sessions (SnapshotKeeper._without_refused): a write reported
-        # failed may have landed; what follows the last record known stored was refused.
-        voided = self.keeper.voided.get(session_id)
-        if voided is None or voided[1] is None:
-            return records
-        stored = voided[1]
-        if any(r.incarnation == incarnation and r.number > stored for r in records):
-            await self.keeper.store.drop_records_after(session_id, stored)
-            logger.warning("persistence: refused records of Bokeh session %s found in the store: dropped", session_id)
-        return [r for r in records if not (r.incarnation == incarnation and r.number > stored)]
 
     def restore(self, document: Any, snapshot: BokehSnapshot, request: dict[str, Any]) -> BokehRestore:
         """Lay ``snapshot`` over ``document``, just built by the application (nobody sees it yet)."""

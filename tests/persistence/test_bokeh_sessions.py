@@ -325,6 +325,93 @@ def test_a_bokeh_change_the_store_refuses_is_answered_error_and_the_session_come
     assert "sent without the store" not in log
 
 
+def _land_refused_record(db: Path, session_id: str, value: float) -> None:
+    """Write what a write reported failed may have stored all the same: record 1 again as record 2, with ``value``."""
+    from docsync.bokeh.persistence import RECORD_MAGIC
+    from docsync.server.persistence.snapshot import pack, unpack
+
+    with sqlite3.connect(db) as connection:
+        rows = connection.execute(
+            "SELECT number, expires, data FROM docsync_sessionrecord WHERE session_id = ? ORDER BY number",
+            (session_id,),
+        ).fetchall()
+        assert [row[0] for row in rows] == [1], rows  # the change stored before the refusal
+        header, views = unpack(bytes(rows[0][2]), RECORD_MAGIC, "Bokeh journal record")
+        header["number"], header["seq"] = 2, header["seq"] + 1
+        for event in header["events"]:
+            if event.get("attr") == "value":
+                event["new"] = value
+        data = pack(RECORD_MAGIC, json.dumps(header).encode(), [bytes(v) for v in views], 1 << 30, "journal record")
+        connection.execute(
+            "INSERT INTO docsync_sessionrecord (session_id, number, expires, data) VALUES (?, 2, ?, ?)",
+            (session_id, rows[0][1], data),
+        )
+
+
+async def _refused_at_open(site: Site, app: str, token: str) -> tuple[str, int | None]:
+    """Open a socket as BokehJS does and read what the server says first: (its ERROR's text, the close code)."""
+    socket = await websockets.connect(f"ws://127.0.0.1:{site.port}/{app}/ws", subprotocols=["bokeh", token])  # type: ignore[list-item]
+    wire = BokehWire(socket)
+    header, content = await wire.receive()
+    assert header["msgtype"] == "ERROR", (header, content)
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        while True:
+            await wire.receive()
+    return str(content.get("text")), closed.value.rcvd.code if closed.value.rcvd is not None else None
+
+
+@pytest.mark.parametrize("bokeh_site", ["database"], indirect=True)
+def test_a_store_that_fails_as_a_restore_drops_refused_records_refuses_the_restore_with_1013(
+    bokeh_site: Site,
+) -> None:
+    # The session was dropped for a change the store refused; that write landed all the
+    # same, so the restore deletes it (drop_records_after) before it makes the session.
+    # With the store failing then (SQLite held by another writer: reads go on, the delete
+    # waits, then fails), the restore is refused with 1013 and BokehJS tries again, as for
+    # any store failure at a restore. It escaped as a raw error: an application failure (1011).
+    site = bokeh_site
+    site.start()
+
+    async def run() -> tuple[tuple[str, int | None], dict[str, Any], str]:
+        token, session_id = open_page(site, "bk_sliders")
+        wire = await BokehWire.open(site, "bk_sliders", token)
+        phase = named(await wire.pull(), "phase")["id"]
+        await wire.set_value(phase, 0.5)  # OK: record 1
+        holder = sqlite3.connect(site.db, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        try:
+            event = {"kind": "ModelChanged", "model": {"id": phase}, "attr": "value", "new": 2.5}
+            header, _ = await wire.reply_to(await wire.send("PATCH-DOC", {"events": [event]}))
+        finally:
+            holder.execute("ROLLBACK")
+        assert header["msgtype"] == "ERROR"
+        with pytest.raises(websockets.ConnectionClosed):
+            while True:
+                await wire.receive()
+        _land_refused_record(site.db, session_id, 2.5)
+        holder.execute("BEGIN EXCLUSIVE")
+        try:
+            refusal = await _refused_at_open(site, "bk_sliders", token)
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        back, pulled = await _reconnect(site, "bk_sliders", token)  # the store is back: restored
+        await back.socket.close()
+        return refusal, pulled, session_id
+
+    refusal, pulled, session_id = asyncio.run(run())
+    assert refusal == ("session store unavailable; try again", 1013), refusal
+    assert named(pulled, "phase")["attributes"]["value"] == 0.5  # the refused 2.5 never applied
+    with sqlite3.connect(site.db) as connection:
+        numbers = connection.execute(
+            "SELECT number FROM docsync_sessionrecord WHERE session_id = ?", (session_id,)
+        ).fetchall()
+    assert numbers == [(1,)]  # the landed record dropped at the restore that went through
+    log = site.log()
+    assert "persistence: the store (database) cannot drop records" in log
+    assert f"refused records of session {session_id} found in the store: dropped" in log
+
+
 def _of_type(doc: Any, kind: str) -> list[str]:
     """The ids of the models of type ``kind`` in Bokeh's document JSON."""
     return [model["id"] for model in _objects(doc) if model.get("name") == kind and "id" in model]

@@ -134,3 +134,28 @@ async def test_records_past_a_gap_stay_in_a_store_that_cannot_drop_them_and_a_st
     with pytest.raises(StoreUnavailableError):  # 1013: tried again, the records still there
         await away.drop_after_gap("s1", records, 2)
     assert await away.drop_after_gap("s1", records[:2], 2) == records[:2]  # no gap: the store is not asked
+
+
+@pytest.mark.asyncio
+async def test_refused_records_stay_applied_in_a_store_that_cannot_drop_them() -> None:
+    # A write reported failed that landed all the same: its records go at the restore
+    # (SnapshotKeeper.without_refused). A store without drop_records_after keeps them, and
+    # the restore applies them (its next records numbered after them, not among them);
+    # it refused such a restore with 1013, at every try, as a store away.
+    import django
+    from django.conf import settings
+
+    if not settings.configured:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS)
+        django.setup()
+    from docsync.server.persistence.keeper import SnapshotKeeper
+
+    records = [record(n) for n in (1, 2, 3)]
+    keeper = SnapshotKeeper(SimpleNamespace(process_id="p"), _MemoryStore())
+    keeper.voided["s1"] = (set(), 1)  # it knew record 1 stored
+    assert await keeper.without_refused("s1", "inc", records) == records
+    away = SnapshotKeeper(SimpleNamespace(process_id="p"), _MemoryStore(broken=True))
+    away.voided["s1"] = (set(), 1)
+    with pytest.raises(StoreUnavailableError):  # 1013: tried again
+        await away.without_refused("s1", "inc", records)
+    assert await away.without_refused("s1", "inc", records[:1]) == records[:1]  # none refused: the store is not asked

@@ -274,6 +274,52 @@ async def test_an_sqlite_database_held_by_another_writer_refuses_changes_until_i
         await client.close()
 
 
+async def test_a_store_that_fails_as_a_restore_drops_refused_records_refuses_the_restore_with_1013(
+    site: Site,
+) -> None:
+    # docsync's dialect (tests/persistence/test_bokeh_sessions.py has Bokeh's): the write
+    # of a refused change landed all the same, and the store fails (SQLite held by
+    # another writer: reads go on) when the restore deletes it. Refused with 1013, tried again.
+    from docsync.server.persistence.journal import decode_record, encode_record
+
+    from .test_journal_gap import Store
+
+    site.start()
+    client = await open_client(site)
+    try:
+        notes_of(client).items.append("kept")
+        await client.sync(EVENT_WAIT)
+        holder = sqlite3.connect(site.db, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        try:
+            await refused_change(client, "refused")
+        finally:
+            holder.execute("ROLLBACK")
+        store = Store(site, None)
+        [*_, (number, data)] = store.records(client.id)
+        landed = decode_record(data)
+        landed.number = number + 1
+        landed_data = encode_record(landed, 1 << 20)
+        store.add(client.id, number + 1, landed_data)
+        holder.execute("BEGIN EXCLUSIVE")
+        try:
+            with pytest.raises(ServerError) as refused:
+                await client.reconnect()
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert refused.value.code == "close-1013"
+        await reconnect_until_restored(client)
+        assert client.live is not None and client.live.mode == "full"
+        assert notes_of(client).items == ["kept"]
+        assert landed_data not in [d for _, d in store.records(client.id)]  # dropped (its number taken again)
+        log = site.log()
+        assert "persistence: the store (database) cannot drop records" in log
+        assert f"refused records of session {client.id} found in the store: dropped" in log
+    finally:
+        await client.close()
+
+
 @pytest.mark.cluster
 @pytest.mark.parametrize("saved_cluster", ["database"], indirect=True)
 async def test_in_a_cluster_a_relayed_client_is_refused_too_and_both_resume_through_other_processes(

@@ -69,7 +69,13 @@ class _HasNumber(Protocol):
     number: int
 
 
+class _HasIncarnation(Protocol):
+    number: int
+    incarnation: str
+
+
 _Numbered = TypeVar("_Numbered", bound=_HasNumber)
+_Stored = TypeVar("_Stored", bound=_HasIncarnation)
 
 
 @dataclass(slots=True)
@@ -425,7 +431,7 @@ class SnapshotKeeper:
             raws = await self.read_store(self.store.load_records(session_id))
             records: list[Record] = [decode_record(raw) for raw in raws]
             await self.take_shared_voided(session_id)
-            records = await self._without_refused(session_id, snapshot.incarnation, records)
+            records = await self.without_refused(session_id, snapshot.incarnation, records)
             last = last_applied(records, snapshot.incarnation, snapshot.journal)
             snapshot.records = await self.drop_after_gap(session_id, records, last)
             return snapshot
@@ -470,16 +476,25 @@ class SnapshotKeeper:
                 await asyncio.sleep(0.5)  # the cluster's Redis is away (it may be the store)
         logger.warning("persistence: the cluster was not told which clients of session %s to reset", session_id)
 
-    async def _without_refused(self, session_id: str, incarnation: str, records: list[Record]) -> list[Record]:
-        # A write reported failed (its reply lost) may have landed all the same: what
-        # follows the last record the session knew stored was refused, and goes.
+    async def without_refused(self, session_id: str, incarnation: str, records: list[_Stored]) -> list[_Stored]:
+        """Drop from the store, and from ``records``, those this process refused (either dialect's restore).
+
+        A write reported failed (its reply lost) may have landed all the same: what follows
+        the last record the dropped session knew stored was refused, and goes. A store
+        that cannot be reached: StoreUnavailableError (1013, tried again).
+        """
         voided = self.voided.get(session_id)
         if voided is None or voided[1] is None:
             return records
         stored = voided[1]
-        if any(r.incarnation == incarnation and r.number > stored for r in records):
-            await self.read_store(self.store.drop_records_after(session_id, stored))
-            logger.warning("persistence: refused records of session %s found in the store: dropped", session_id)
+        if not any(r.incarnation == incarnation and r.number > stored for r in records):
+            return records
+        if not await self._drop_records_after(session_id, stored):
+            # Kept and applied (its clients are reset to them, as when another process
+            # restores it): left unapplied, the session's next records would take their numbers.
+            logger.warning("persistence: refused records of session %s kept: the store cannot drop them", session_id)
+            return records
+        logger.warning("persistence: refused records of session %s found in the store: dropped", session_id)
         return [r for r in records if not (r.incarnation == incarnation and r.number > stored)]
 
     async def drop_after_gap(self, session_id: str, records: list[_Numbered], last: int) -> list[_Numbered]:
@@ -494,9 +509,7 @@ class SnapshotKeeper:
         """
         if not any(r.number > last for r in records):
             return records
-        try:
-            await self.store.drop_records_after(session_id, last)
-        except NotImplementedError:
+        if not await self._drop_records_after(session_id, last):
             # A SessionStore of a user's own without it: the records stay, and the session
             # numbers its own after them (as before), not refused at every restore.
             logger.warning(
@@ -504,12 +517,22 @@ class SnapshotKeeper:
                 session_id,
             )
             return records
-        except Exception as exc:
-            self.failures += 1
-            logger.error("persistence: the store (%s) cannot drop records: %r", self.store.name, exc)
-            raise StoreUnavailableError("session store unavailable; try again") from exc
         logger.warning("persistence: records of session %s after a gap in its journal: dropped", session_id)
         return [r for r in records if r.number <= last]
+
+    async def _drop_records_after(self, session_id: str, number: int) -> bool:
+        """Delete the records of ``session_id`` after ``number``; False if the store cannot (no such method).
+
+        As every store call of a restore (``read_store``): a store that fails refuses the
+        restore with StoreUnavailableError (1013), never as an application failure.
+        """
+        try:
+            await self.store.drop_records_after(session_id, number)
+        except NotImplementedError:
+            return False
+        except Exception as exc:
+            raise self._unavailable("cannot drop records", exc) from exc
+        return True
 
     async def read_store(self, reading: Any) -> Any:
         """Await a read of the store; StoreUnavailableError (close 1013) if it fails."""
@@ -518,9 +541,12 @@ class SnapshotKeeper:
         try:
             return await reading
         except Exception as exc:
-            self.failures += 1
-            logger.error("persistence: the store (%s) cannot be read: %r", self.store.name, exc)
-            raise StoreUnavailableError("session store unavailable; try again") from exc
+            raise self._unavailable("cannot be read", exc) from exc
+
+    def _unavailable(self, what: str, exc: Exception) -> StoreUnavailableError:
+        self.failures += 1
+        logger.error("persistence: the store (%s) %s: %r", self.store.name, what, exc)
+        return StoreUnavailableError("session store unavailable; try again")
 
     def made(self, context: Any, session: ServerSession, snapshot: Snapshot | None, max_array_elements: int) -> None:
         """Record a session the application just made; lay ``snapshot`` over it first, if any (lock held)."""
