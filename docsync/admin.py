@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import async_to_sync
 from django.contrib import admin, messages
-from django.db.models import Max, QuerySet
+from django.db.models import Max, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
@@ -41,7 +41,15 @@ def _reported_rows() -> QuerySet[LiveSession]:
     now = dt.datetime.now(tz=dt.UTC)
     rows = LiveSession.objects.filter(reported__gte=now - _timeout())
     gone = _gone_processes(now)
-    return rows.exclude(process__in=gone) if gone else rows
+    return rows.exclude(_of_processes(gone)) if gone else rows
+
+
+def _of_processes(processes: list[tuple[str, str]]) -> Q:
+    """The rows of these processes, each told by its name (``host:pid``) and its start time."""
+    which = Q()
+    for process, started in processes:
+        which |= Q(process=process, process_started=started)
+    return which
 
 
 def _timeout() -> dt.timedelta:
@@ -53,15 +61,16 @@ def _silent_since(now: dt.datetime) -> dt.datetime:
     return now - dt.timedelta(seconds=silent_after(float(docsync_settings().ADMIN_REFRESH)))
 
 
-def _gone_processes(now: dt.datetime) -> list[str]:
-    """Processes of this machine that no longer run, among those whose rows are silent.
+def _gone_processes(now: dt.datetime) -> list[tuple[str, str]]:
+    """Processes of this machine that no longer run, among those whose rows are silent: (name, start time).
 
     A SIGKILL (or a crash) leaves its rows behind; they would be listed for up to
-    ``PROCESS_TIMEOUT`` more (15 s by default) though the process is known gone.
+    ``PROCESS_TIMEOUT`` more (15 s by default) though the process is known gone. A pid
+    the system gave to another process since is no sign of life: that one started later.
     Only silent rows are asked about, so a live process is never taken for gone.
     """
-    silent = LiveSession.objects.filter(reported__lt=_silent_since(now)).values_list("process", flat=True)
-    return sorted(p for p in set(silent.distinct()) if process_gone(p))
+    silent = LiveSession.objects.filter(reported__lt=_silent_since(now)).values_list("process", "process_started")
+    return sorted(p for p in set(silent.distinct()) if process_gone(*p))
 
 
 def _freshness() -> str:
@@ -98,14 +107,14 @@ def _stopped(shown: int = 10) -> dict[str, Any]:
     gone = _gone_processes(dt.datetime.now(tz=dt.UTC))
     if not gone:
         return {}
-    rows = LiveSession.objects.filter(process__in=gone)
+    rows = LiveSession.objects.filter(_of_processes(gone))
     return {
         "stopped": [
             (row.short_id, reverse("admin:docsync_livesession_live", args=[row.session_id]))
             for row in rows.order_by("-last_activity")[:shown]
         ],
         "stopped_count": rows.count(),
-        "stopped_processes": gone,
+        "stopped_processes": sorted({process for process, _ in gone}),
     }
 
 
@@ -311,7 +320,7 @@ class LiveSessionAdmin(_ModelAdmin):
                 "No process holds this session: it ended (it expired unused, or an administrator "
                 "ended it), or the process that held it stopped."
             )
-        elif process_gone(row.process):
+        elif process_gone(row.process, row.process_started):
             what = f"The process that held this session, {row.process}, has stopped."
         else:
             timeout = float(docsync_settings().PROCESS_TIMEOUT)

@@ -14,6 +14,13 @@ class LiveSession(models.Model):
     app = models.CharField(max_length=100, db_index=True)
     user = models.CharField(max_length=150, blank=True, db_index=True)
     process = models.CharField(max_length=200, db_index=True)
+    process_started = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="When the holding process started, as its system says it (a pid reused by another is told apart).",
+    )
     created = models.DateTimeField()
     last_activity = models.DateTimeField(db_index=True)
     connections = models.PositiveIntegerField(default=0)

@@ -19,7 +19,7 @@ import sys
 
 import pytest
 
-from docsync.server.admin_support.processes import process_gone
+from docsync.server.admin_support.processes import _start_from_ps, own_start, process_gone, process_start
 from tests.hardening.harness import Browser, Database, Site, wait_until
 
 from .conftest import changelist_rows, live_url
@@ -118,6 +118,103 @@ def test_only_a_process_of_this_machine_that_no_longer_runs_is_gone() -> None:
         child.kill()
         child.wait()
     assert process_gone(f"{here}:{child.pid}")  # reaped: its pid names no process
+
+
+def _exited() -> tuple[int, str]:
+    """A real process that ran and exited: its pid and its start time, read while it ran."""
+    child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    try:
+        started = process_start(child.pid)
+    finally:
+        child.communicate(b"")  # it reads to the end, exits, is reaped
+    assert started, "no start time for a running process"
+    return child.pid, started
+
+
+def _sleeper(other_than: str) -> subprocess.Popen[bytes]:
+    """A live process (``sleep``) whose start time is not ``other_than``.
+
+    Start times count clock ticks (100 a second): one started in the tick the exited
+    process started in could not be told from it (no pid is reused that fast).
+    """
+    for _ in range(20):
+        sleeper = subprocess.Popen(["sleep", "120"])
+        if process_start(sleeper.pid) != other_than:
+            return sleeper
+        sleeper.kill()
+        sleeper.wait()
+    raise AssertionError("every sleep started in the exited process's tick")
+
+
+def test_a_pid_given_to_another_process_does_not_keep_the_one_before_alive() -> None:
+    # The rows of a dead process name its pid; once the system gives that pid to another
+    # program, the pid runs again and the dead process was taken for alive until
+    # PROCESS_TIMEOUT. Its rows hold its start time now, which the new program's is not.
+    here = socket.gethostname()
+    pid, exited_start = _exited()
+    assert process_gone(f"{here}:{pid}", exited_start)
+    sleeper = _sleeper(exited_start)  # a live pid of another process
+    try:
+        started = process_start(sleeper.pid)
+        assert started and started != exited_start
+        assert process_start(sleeper.pid) == started  # the same at every look
+        assert not process_gone(f"{here}:{sleeper.pid}", started)  # its own rows
+        assert process_gone(f"{here}:{sleeper.pid}", exited_start)  # rows claiming its pid, of another start
+        assert not process_gone(f"{here}:{sleeper.pid}")  # rows without a start time: the pid alone
+        # This process's pid under another start: a predecessor's rows (a container started again).
+        assert not process_gone(f"{here}:{os.getpid()}", own_start(os.getpid()))
+        assert process_gone(f"{here}:{os.getpid()}", exited_start)
+        # Without /proc: ps's start time, as steady.
+        assert _start_from_ps(sleeper.pid) == _start_from_ps(sleeper.pid) != ""
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+@pytest.mark.asyncio
+async def test_rows_claiming_a_live_pid_with_another_start_time_are_not_listed_and_are_deleted(
+    tmp_path_factory: pytest.TempPathFactory, database: Database
+) -> None:
+    # A row of a process that died, whose pid now runs another program (the test's own
+    # sleep): listed as live until PROCESS_TIMEOUT (600 s here) before.
+    site = Site(tmp_path_factory.mktemp("reused"), database, DOCSYNC_PROCESS_TIMEOUT=LONG_TIMEOUT)
+    site.start()
+    _, exited_start = _exited()
+    sleeper = _sleeper(exited_start)
+    try:
+        process = f"{socket.gethostname()}:{sleeper.pid}"
+        with contextlib.closing(sqlite3.connect(site.db, timeout=20)) as db, db:
+            stamp = "2026-01-01 00:00:00"
+            silent = f"{dt.datetime.now(tz=dt.UTC) - dt.timedelta(seconds=30):%Y-%m-%d %H:%M:%S}"
+            db.execute(
+                "INSERT INTO docsync_livesession (session_id, app, user, process, process_started, created,"
+                " last_activity, connections, models_count, messages_in, messages_out, bytes_in, bytes_out,"
+                " keep_alive, snapshot_bytes, reported)"
+                " VALUES ('reused-pid-session', 'sliders', '', ?, ?, ?, ?, 1, 3, 0, 0, 0, 0, 0, 0, ?)",
+                (process, exited_start, stamp, stamp, silent),
+            )
+        operator = await asyncio.to_thread(site.browser, "operator")
+        assert await asyncio.to_thread(changelist_rows, operator) == []
+        page = await asyncio.to_thread(operator.get, live_url("reused-pid-session"))
+        assert page.status == 200
+        assert f"The process that held this session, {process}, has stopped." in page.body
+
+        # The site's process writes its own start time, and deletes the dead one's rows.
+        opened = Sessions(site)
+        client = await opened.open("sliders")
+        await wait_until(
+            lambda: [r["session_id"] for r in site.live_rows()] == [client.id], 10, "the reused pid's row deleted"
+        )
+        [own] = site.live_rows()
+        assert site.server.pid is not None
+        assert own["process_started"] == process_start(site.server.pid) != ""
+        [row] = await asyncio.to_thread(changelist_rows, operator)
+        assert row["short_id"] == client.id[:10]
+        await opened.close()
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+        site.stop()
 
 
 @pytest.mark.asyncio

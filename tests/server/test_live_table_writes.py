@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +12,7 @@ from django.db.models.signals import pre_delete
 
 from docsync.models import LiveSession
 from docsync.server.admin_support import live_table
+from docsync.server.admin_support.processes import own_start
 
 NOW = dt.datetime(2026, 12, 4, 21, 0, 0, 123456, tzinfo=dt.UTC)
 
@@ -23,6 +25,7 @@ def _row(session_id: str, **changes: Any) -> dict[str, Any]:
         "app": "bench",
         "user": "",
         "process": "p1",
+        "process_started": own_start(os.getpid()),  # as the writer's rows: this process's
         "created": NOW,
         "last_activity": NOW,
         "connections": 1,
@@ -73,16 +76,21 @@ def test_compiled_writes_leave_the_rows_the_orm_leaves(table: None, monkeypatch:
     monkeypatch.setattr(live_table, "_statements", lambda alias: None)  # the ORM's path
     assert compiled == _rounds(live_table._write)
     assert [row[0] for row in compiled[0]] == ["a", "alive", "b"]  # "stale" deleted
-    assert [(row[0], row[6]) for row in compiled[1]] == [("a", 0), ("alive", 1)]
+    assert [(row[0], row[7]) for row in compiled[1]] == [("a", 0), ("alive", 1)]  # connections
 
 
 def test_every_row_of_the_process_is_marked_fresh(table: None) -> None:
     before = dt.datetime.now(tz=dt.UTC)
     LiveSession.objects.create(**_row("old"), reported=before - dt.timedelta(seconds=10))
     LiveSession.objects.create(**_row("other", process="p2"), reported=before - dt.timedelta(seconds=10))
-    live_table._write("p1", [], [], 15.0)
+    # A dead process that had this one's pid (a container started again): not this one's.
+    earlier = _row("predecessor", process_started="1")
+    LiveSession.objects.create(**earlier, reported=before - dt.timedelta(seconds=10))
+    held = live_table._write("p1", [], [], 15.0)
     assert LiveSession.objects.get(session_id="old").reported >= before  # written now
     assert LiveSession.objects.get(session_id="other").reported < before  # another process's: left alone
+    assert LiveSession.objects.get(session_id="predecessor").reported < before  # its silence shows
+    assert held == 1
 
 
 def test_a_site_listening_to_deletes_gets_them_through_the_orm(table: None) -> None:

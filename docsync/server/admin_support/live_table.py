@@ -13,18 +13,19 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import os
 import weakref
 from typing import Any, Protocol
 
 from django.db import connections, router
-from django.db.models import sql
+from django.db.models import Q, sql
 from django.db.models.constants import OnConflict
 from django.db.models.signals import post_delete, pre_delete
 
 from ...conf import docsync_settings
 from ..executor import run_sync
 from ..session import ServerSession
-from .processes import process_gone, silent_after
+from .processes import own_start, process_gone, silent_after
 
 __all__ = ["LiveTableWriter", "SessionSource", "snapshot_rows"]
 
@@ -81,6 +82,7 @@ def _row(registry: SessionSource, session: ServerSession, snapshot: tuple[float 
         "app": session.app_path,
         "user": _user_name(session.request.get("user")),
         "process": registry.process_id,
+        "process_started": own_start(os.getpid()),
         "created": _when(session.created),
         "last_activity": _when(session.last_activity),
         "connections": len(session.connections),
@@ -125,8 +127,9 @@ def _write(process_id: str, changed: list[dict[str, Any]], gone: list[str], time
         )
     for start in range(0, len(gone), 500):
         LiveSession.objects.filter(session_id__in=gone[start : start + 500]).delete()
-    # One statement marks every row of this process as fresh.
-    held = LiveSession.objects.filter(process=process_id).update(reported=now)
+    # One statement marks every row of this process as fresh (not those of a dead one
+    # that had its pid: it started at another time).
+    held = LiveSession.objects.filter(process=process_id, process_started=own_start(os.getpid())).update(reported=now)
     LiveSession.objects.filter(reported__lt=now - dt.timedelta(seconds=timeout)).delete()
     return held
 
@@ -160,15 +163,16 @@ class _Statements:
         [(self.upsert, params)] = insert.get_compiler(connection=connection).as_sql()
         counts = [len(params)]
         objects = LiveSession.objects.using(connection.alias)
-        update: Any = objects.filter(process="-").query.chain(sql.UpdateQuery)
+        update: Any = objects.filter(process="-").filter(process_started="-").query.chain(sql.UpdateQuery)
         update.add_update_values({"reported": sample})
         self.mark_fresh, params = update.get_compiler(connection=connection).as_sql()
         counts.append(len(params))
+        self.process_started = meta.get_field("process_started")
         self.drop_stale, params = self._delete_sql(objects.filter(reported__lt=sample))
         counts.append(len(params))
         self.drop_one, params = self._delete_sql(objects.filter(session_id="-"))
         counts.append(len(params))
-        if counts != [len(self.fields), 2, 1, 1]:  # not the statements this class fills in
+        if counts != [len(self.fields), 3, 1, 1]:  # not the statements this class fills in
             raise _Unsupported(f"parameters {counts}")
 
     def _delete_sql(self, queryset: Any) -> tuple[str, tuple[Any, ...]]:
@@ -197,7 +201,8 @@ class _Statements:
             if gone:
                 cursor.executemany(self.drop_one, [[self.session_id.get_db_prep_value(s, connection)] for s in gone])
             # One statement marks every row of this process as fresh.
-            cursor.execute(self.mark_fresh, [stamp, self.process.get_db_prep_value(process_id, connection)])
+            started = self.process_started.get_db_prep_value(own_start(os.getpid()), connection)
+            cursor.execute(self.mark_fresh, [stamp, self.process.get_db_prep_value(process_id, connection), started])
             held = int(cursor.rowcount)
             cutoff = now - dt.timedelta(seconds=timeout)
             cursor.execute(self.drop_stale, [self.reported.get_db_prep_value(cutoff, connection)])
@@ -241,22 +246,30 @@ def _drop_gone_processes(process_id: str, refresh: float) -> list[str]:
     """Delete the rows of processes of this machine that no longer run; return those processes.
 
     Only silent rows are looked at (a live process writes every ``refresh`` seconds),
-    and only they are deleted, so a process writing meanwhile keeps its rows.
+    and only they are deleted, so a process writing meanwhile keeps its rows. A process
+    is told by its pid and its start time: a row of a dead one whose pid another process
+    took (this one included) goes too.
     """
     from ...models import LiveSession
 
     silent_since = dt.datetime.now(tz=dt.UTC) - dt.timedelta(seconds=silent_after(refresh))
-    silent = LiveSession.objects.filter(reported__lt=silent_since).exclude(process=process_id)
-    gone = sorted(p for p in set(silent.values_list("process", flat=True).distinct()) if process_gone(p))
+    silent = LiveSession.objects.filter(reported__lt=silent_since).exclude(
+        process=process_id, process_started=own_start(os.getpid())
+    )
+    processes = set(silent.values_list("process", "process_started").distinct())
+    gone = sorted(p for p in processes if process_gone(*p))
     if gone:
-        silent.filter(process__in=gone).delete()
-    return gone
+        which = Q()
+        for process, started in gone:
+            which |= Q(process=process, process_started=started)
+        silent.filter(which).delete()
+    return [process for process, _ in gone]
 
 
 def _clear(process_id: str) -> None:
     from ...models import LiveSession
 
-    LiveSession.objects.filter(process=process_id).delete()
+    LiveSession.objects.filter(process=process_id, process_started=own_start(os.getpid())).delete()
 
 
 class LiveTableWriter:

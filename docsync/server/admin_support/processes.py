@@ -1,16 +1,20 @@
 """Whether a process that wrote live-session rows is still there, as far as this one can tell.
 
-A process's rows name it ``host:pid``. One of this machine that no longer runs is known
-to be gone at once (a SIGKILL, a crash, runserver's replaced child); one of another
-machine only once its rows have been silent for ``PROCESS_TIMEOUT``.
+A process's rows name it ``host:pid`` and hold when it started (``process_start``). One of
+this machine that no longer runs is known to be gone at once (a SIGKILL, a crash,
+runserver's replaced child), and so is one whose pid now names a process that started at
+another time (the system gave the pid to another program); one of another machine only
+once its rows have been silent for ``PROCESS_TIMEOUT``.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import subprocess
+from functools import cache
 
-__all__ = ["process_gone", "silent_after"]
+__all__ = ["own_start", "process_gone", "process_start", "silent_after"]
 
 
 def silent_after(refresh: float) -> float:
@@ -19,19 +23,69 @@ def silent_after(refresh: float) -> float:
     return 2 * refresh + 1.0
 
 
-def process_gone(process_id: str) -> bool:
-    """Tell whether ``process_id`` (``host:pid``) names a process of this machine that no longer runs."""
+def process_start(pid: int) -> str:
+    """When process ``pid`` of this machine started, as its system says it ("" if it cannot tell, or none runs)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            text = stat.read()
+    except FileNotFoundError:
+        if os.path.exists("/proc/self/stat"):
+            return ""  # /proc is there: no such process
+        return _start_from_ps(pid)
+    except OSError:
+        return ""
+    # Field 22, starttime: clock ticks from the boot to the process's start. Fields are
+    # counted after the command's name, which is in parentheses and may hold spaces or ")".
+    fields = text[text.rfind(b")") + 2 :].split()
+    return fields[19].decode() if len(fields) > 19 else ""
+
+
+def _start_from_ps(pid: int) -> str:
+    # Without /proc (macOS, the BSDs): ps's start time to the second, the same for a
+    # process at every call. A pid reused within the same second goes unnoticed.
+    try:
+        done = subprocess.run(
+            ["ps", "-o", "lstart=", "-p", str(pid)],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            env={**os.environ, "LC_ALL": "C"},
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return " ".join(done.stdout.split()) if done.returncode == 0 else ""
+
+
+@cache
+def own_start(pid: int) -> str:
+    """When this process (``os.getpid()``, passed so that a forked child asks again) started."""
+    return process_start(pid)
+
+
+def process_gone(process_id: str, started: str = "") -> bool:
+    """Tell whether ``process_id`` (``host:pid``) is a process of this machine that no longer runs.
+
+    ``started``: what ``process_start`` said of it when it wrote its rows ("": unknown,
+    the pid alone decides).
+    """
     host, _, pid_text = process_id.rpartition(":")
     if os.name != "posix" or host != socket.gethostname() or not pid_text.isdigit():
         return False  # another machine's (or Windows, where os.kill ends a process): unknown
     pid = int(pid_text)
-    if pid <= 0 or pid == os.getpid():
+    if pid <= 0:
         return False
+    if pid == os.getpid():
+        # This process's pid: another process's rows only if that one started at another
+        # time (its predecessor in a container restarted under the same host name and pid).
+        own = own_start(pid)
+        return bool(started and own) and started != own
     try:
         os.kill(pid, 0)  # signal 0: only asks whether the pid exists
     except ProcessLookupError:
         return True
     except OSError:  # PermissionError: it exists, another user's
-        return False
-    # It runs, or its pid was given to another process: only the timeout tells then.
-    return False
+        pass
+    # It runs: the same process, or another one given its pid (then it started later).
+    now = process_start(pid) if started else ""
+    return bool(now) and now != started
