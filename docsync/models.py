@@ -19,7 +19,7 @@ class LiveSession(models.Model):
         blank=True,
         default="",
         db_default="",
-        help_text="When the holding process started, as its system says it (a pid reused by another is told apart).",
+        help_text="When the holding process started: a pid reused by another process is told apart.",
     )
     created = models.DateTimeField()
     last_activity = models.DateTimeField(db_index=True)

@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
                 blank=True,
                 default="",
                 db_default="",
-                help_text="When the holding process started, as its system says it (a pid reused by another is told apart).",
+                help_text="When the holding process started: a pid reused by another process is told apart.",
                 max_length=64,
             ),
         ),
