@@ -27,6 +27,7 @@ from docsync.server.persistence.journal import decode_record, encode_record
 from docsync.testing import EVENT_WAIT, RedisServer
 
 from .conftest import Site
+from .test_cluster import postgres  # noqa: F401 - a fixture
 from .test_kill_and_drain import _reconnect_once_restored, notes_of, open_client, server_view, wait_until
 
 pytestmark = pytest.mark.asyncio
@@ -217,12 +218,17 @@ run(store.refresh(["s1"]))  # never brings it back
 out["s1_after_refresh"] = records("s1")
 run(store.sweep())
 out["left"] = SessionRecord.objects.count()
+from django.db import connection
+out["vendor"] = connection.vendor
 print(json.dumps(out))
 """
 
 
-async def test_the_database_store_keeps_a_journal_whole_until_its_last_record_expires(tmp_path: Path) -> None:
-    """SQLite: a record past its own expiry is read, and kept by the sweep, while a record of its journal is alive."""
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+async def test_the_database_store_keeps_a_journal_whole_until_its_last_record_expires(
+    tmp_path: Path, database: str, request: pytest.FixtureRequest
+) -> None:
+    """A record past its own expiry is read, and kept by the sweep, while a record of its journal is alive."""
     import json
     import os
     import subprocess
@@ -231,6 +237,8 @@ async def test_the_database_store_keeps_a_journal_whole_until_its_last_record_ex
     from .conftest import ROOT, SETTINGS
 
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": SETTINGS, "DOCSYNC_SQLITE": str(tmp_path / "db.sqlite3")}
+    if database == "postgresql":  # a private PostgreSQL (psycopg: the journal's own connection)
+        env |= request.getfixturevalue("postgres").env
     done = subprocess.run(
         [sys.executable, "-c", _DATABASE_JOURNAL_EXPIRY], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
@@ -242,3 +250,4 @@ async def test_the_database_store_keeps_a_journal_whole_until_its_last_record_ex
     assert out["s1_expiries"] == 1 and out["s1_pushed"] == 3
     assert out["s1_after"] == [] and out["s1_after_refresh"] == []
     assert out["left"] == 0
+    assert out["vendor"] == database
