@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import inspect
 import time
@@ -253,3 +254,72 @@ def swapper(doc: Document) -> None:
 
     choice.on_change("value", show)
     doc.add_root(layout)
+
+
+def workers(doc: Document) -> None:
+    """Widgets whose callbacks compute with what clients send, and write what they find into other models.
+
+    Each callback does real work with the new value: formatting, arithmetic, parsing,
+    writes to other properties and columns (whose callbacks run in turn). Some values
+    make them raise (a slider at 0 divides by zero; a text that is no integer; a box
+    index past the labels; a column of non-numbers; a "work" message without ``n``):
+    the session reports it and goes on. ``log`` is left to clients (the resume fuzz
+    streams its markers there).
+    """
+    slider = Slider(start=-1000, end=1_000_000, step=1, value=1, name="slider")
+    span = builtin.RangeSlider(start=0, end=100, step=0.5, value=(10, 20), name="range")
+    text = TextInput(value="1", name="text")
+    boxes = builtin.CheckboxGroup(labels=list("abcdef"), active=[], name="boxes")
+    toggle = builtin.Toggle(name="toggle")
+    source = ColumnDataSource(data={"x": [1.0, 2.0], "y": [2.0, 4.0], "s": ["a", "b"]}, name="source")
+    derived = ColumnDataSource(data={"x": [], "y": []}, name="derived")
+    log = ColumnDataSource(data={"m": []}, name="log")
+    label, total, echo = Div(text="", name="label"), Div(text="", name="total"), Div(text="", name="echo")
+
+    def on_slider(attr: str, old: float, new: float) -> None:
+        label.text = f"{new:,.2f} (was {old:g}); inverse {1 / new:.4g}"
+        derived.stream({"x": [new], "y": [new * new]}, rollover=20)
+
+    def on_range(attr: str, old: tuple[float, float], new: tuple[float, float]) -> None:
+        low, high = new
+        total.text = f"width {high - low:.1f}, middle {(low + high) / 2:.2f}"
+        slider.value = round((low + high) / 2)
+
+    def on_text(attr: str, old: str, new: str) -> None:
+        count = int(new)
+        echo.text = f"{new.strip().upper()[:40]} x2={count * 2}"
+        slider.value = count % 1000
+
+    def on_boxes(attr: str, old: list[int], new: list[int]) -> None:
+        label.text = ",".join(boxes.labels[i] for i in new)
+
+    async def on_toggle(attr: str, old: bool, new: bool) -> None:
+        await asyncio.sleep(0)
+        echo.text = "on" if new else "off"
+        if new and text.value == "raise":
+            raise RuntimeError("the toggle raises on purpose")
+
+    def on_source(attr: str, old: Any, new: Any) -> None:
+        xs, ys = list(source.data["x"]), list(source.data["y"])
+        pairs = list(zip(xs, ys, strict=False))
+        derived.data = {"x": [float(x) for x, _ in pairs], "y": [float(x) * float(y) for x, y in pairs]}
+        words = "/".join(str(word) for word in source.data.get("s", []))
+        total.text = f"sum={sum(float(x) for x in xs):g} rows={len(xs)} {words[:40]}"
+
+    def on_work(event: MessageSentEvent) -> None:
+        data = event.msg_data
+        n = int(data["n"])
+        total.text = f"{data.get('label', '')!s:.30}: {n * 3}"
+        source.patch({"y": [(abs(n) % 2, float(n))]})
+
+    slider.on_change("value", on_slider)
+    span.on_change("value", on_range)
+    text.on_change("value", on_text)
+    boxes.on_change("active", on_boxes)
+    toggle.on_change("active", on_toggle)
+    source.on_change("data", on_source)
+    doc.on_message("work", on_work)
+    widgets = Column(slider, span, text, boxes, toggle, label, total, echo, name="root")
+    doc.add_root(widgets)
+    for made in (source, derived, log):
+        doc.add_root(made)

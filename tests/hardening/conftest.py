@@ -9,6 +9,7 @@ import pytest_asyncio
 
 from .harness import Database, Site, running_site, shared_database
 from .hostile import Victim
+from .test_fuzz import LoopThread
 
 #: Low limits of the main site (the others are in ``settings.py``).
 MAX_PATCHES_PER_SECOND = 100
@@ -56,3 +57,26 @@ async def victim(site: Site) -> AsyncIterator[Victim]:
         yield made
     finally:
         await made.close()
+
+
+@pytest.fixture(scope="session")
+def session_fuzz_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterator[Site]:
+    """The site of the session fuzzers (``session_fuzz``): sessions expire a second after their last tab."""
+    # Every case makes a session, all as one client: past the default 2 a second.
+    yield from running_site(
+        tmp_path_factory,
+        database,
+        "session-fuzz",
+        DOCSYNC_UNUSED_SESSION_LIFETIME="1.0",
+        DOCSYNC_NEW_SESSIONS_PER_CLIENT_PER_SECOND="1000",
+    )
+
+
+@pytest.fixture(scope="session")
+def fuzz_loop() -> Iterator[LoopThread]:
+    """An event loop in a thread, where the session fuzzers' cases run (hypothesis draws in the main thread)."""
+    loop = LoopThread()
+    try:
+        yield loop
+    finally:
+        loop.stop()

@@ -48,6 +48,10 @@ TEST_APPS = {
     "bridged": "tests.hardening.bridged.bridged",
     "swapper": "tests.hardening.apps.swapper",
     "deep_writes": "tests.hardening.apps.deep_writes",
+    # The session fuzz (test_fuzz_sessions.py): callbacks that compute with what clients send;
+    # the same app where a client creating its session may push.
+    "workers": "tests.hardening.apps.workers",
+    "workers_pushable": {"app": "tests.hardening.apps.workers", "push": "public"},
 }
 
 ROOT_URLCONF = "tests.hardening.urls"

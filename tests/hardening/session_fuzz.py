@@ -1,0 +1,240 @@
+"""What the session fuzzers share: their budget, reading the server, the checks every case makes.
+
+The four fuzzers (``test_fuzz_pushes``, ``test_fuzz_resumes``, ``test_fuzz_callbacks``,
+``test_fuzz_interleaved``) reach what the frame and poisoning fuzzers cannot: an
+accepted PUSH-DOC, RESUME-REQs naming real pending msgids, callbacks fed fuzzed values,
+several connections on one session at once. They run against one server
+(``session_fuzz_site`` in ``conftest.py``) serving the ``workers`` app (``apps.workers``:
+callbacks that compute with the values clients send and write other models). In every
+case the server answers with messages the protocol knows, never a traceback in an
+ERROR, closes only with a documented code right after an ERROR naming it, and logs
+tracebacks only under the callback errors it reports.
+
+CI sends ``CI_EXAMPLES`` draws of each (about 10 s of cases on a 2-core machine at a load of 15, and one
+server start). For long runs: ``DOCSYNC_SESSION_FUZZ_EXAMPLES=<n>`` (the cases of each
+fuzzer run), ``DOCSYNC_SESSION_FUZZ_SEED=<n>`` (repeatable draws: a failure is rebuilt by
+rerunning with the same seed), ``DOCSYNC_SESSION_FUZZ_SECONDS=<s>`` (no new case after
+that; pass ``--timeout`` above it, pytest-timeout caps a test at 300 s), one test file at
+a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import websockets
+from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import strategies as st
+
+from docsync.client import ClientSession
+from docsync.document import Document
+from docsync.document.registry import model_class
+from docsync.protocol import ERROR, OK, PULL_DOC_REPLY, Message, pull_doc_req
+from docsync.serialization import Encoder
+from docsync.testing import EVENT_WAIT, RawSocket
+
+from .fuzz_sessions import NAMES
+from .harness import Site, open_raw
+from .test_errors import LEAKS
+from .test_fuzz import ALLOWED_TYPES, DOCUMENTED_CLOSES, Enough
+
+#: Cases of each fuzzer in CI (a count, not a time: a loaded machine sends as many).
+CI_EXAMPLES = {"push": 30, "resume": 30, "callbacks": 40, "interleaved": 15}
+#: For long runs: the cases of each fuzzer (0: CI's), hypothesis's seed, the time after which no case starts.
+EXAMPLES = int(os.environ.get("DOCSYNC_SESSION_FUZZ_EXAMPLES", "0"))
+SEED = os.environ.get("DOCSYNC_SESSION_FUZZ_SEED")
+SECONDS = float(os.environ.get("DOCSYNC_SESSION_FUZZ_SECONDS", "inf"))
+#: What a page is told of a failed callback with DEBUG off (docsync.server.session.notices).
+NOTICE_TEXT = "Something went wrong on the server ({}); the server log has the details."
+#: Tracebacks the server logs on purpose: a user callback that raised (reported to the page).
+CALLBACK_LOG_LINES = ("error in callback ", "error in message callback ", "error in async callback ")
+#: ERROR codes a patch may earn, and a push.
+PATCH_CODES = {"patch-refused", "bad-patch"}
+PUSH_CODES = {"bad-document", "push-not-allowed"}
+
+
+def examples(name: str) -> int:
+    return EXAMPLES or CI_EXAMPLES[name]
+
+
+def run_fuzz(
+    name: str, strategy: st.SearchStrategy[Any], case: Callable[[Any], None], stats: collections.Counter[str]
+) -> None:
+    """Run ``case`` on hypothesis's draws of ``strategy`` until ``examples(name)`` were sent (or time is up)."""
+    deadline = time.monotonic() + SECONDS
+
+    @settings(
+        max_examples=max(100, 3 * examples(name)),
+        deadline=None,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(drawn=strategy)
+    def fuzz(drawn: Any) -> None:
+        if stats["cases"] >= examples(name) or time.monotonic() > deadline:
+            raise Enough
+        stats["cases"] += 1
+        case(drawn)
+
+    if SEED is not None:
+        fuzz = seed(int(SEED))(fuzz)
+    with contextlib.suppress(Enough):
+        fuzz()
+
+
+# -- reading the server ------------------------------------------------------------------
+
+
+def snapshot(doc_json: dict[str, Any], buffers: dict[str, Any] | None = None) -> str:
+    """A document as comparable text: read as a client reads it, arrays inline, defaults spelled out."""
+    document = Document.from_json(doc_json, buffers or {})
+    return snapshot_of(document)
+
+
+def snapshot_of(document: Document) -> str:
+    data, _ = document.to_json(encoder=Encoder(use_buffers=False))
+    return json.dumps(spelled_out(data), sort_keys=True)
+
+
+def spelled_out(doc_json: dict[str, Any]) -> dict[str, Any]:
+    """``doc_json`` with every default written out and models sorted by id.
+
+    As ``harness.canonical``, but with the defaults of a model read from the wire (made
+    with an id): a ColumnDataSource made in Python gets a new Selection, another each
+    time, which two equal documents do not share.
+    """
+    encoder = Encoder(use_buffers=False)
+    models = []
+    for model in doc_json["models"]:
+        cls = model_class(model["name"])
+        fresh = cls(id="spelled-out")
+        given = model["attributes"]
+        attributes = {
+            name: given[name] if name in given else encoder.encode(getattr(fresh, name)) for name in cls.properties()
+        }
+        models.append({**model, "attributes": attributes})
+    return {**doc_json, "models": sorted(models, key=lambda m: m["id"])}
+
+
+@dataclass
+class Pulled:
+    """The session's document from a fresh connection: its bytes and its snapshot."""
+
+    raw: bytes
+    text: str
+    doc: dict[str, Any]
+
+
+async def pull(config: dict[str, Any]) -> Pulled:
+    sock = await open_raw(config["wsUrl"], config["token"])
+    try:
+        assert sock.messages, "no ACK"
+        reply = await sock.request(pull_doc_req(), timeout=EVENT_WAIT)
+        assert reply.msgtype == PULL_DOC_REPLY, reply.content
+        doc = reply.content["doc"]
+        raw = json.dumps(doc, sort_keys=True).encode() + b"".join(bytes(b) for _, b in reply.buffers)
+        return Pulled(raw, snapshot(doc, dict(reply.buffers)), doc)
+    finally:
+        await sock.close()
+
+
+async def converged(session: ClientSession, config: dict[str, Any], what: str) -> Pulled:
+    """Wait until ``session``'s document is the server's (a fresh pull); return the pull."""
+    latest = await pull(config)
+    deadline = time.monotonic() + EVENT_WAIT
+    while snapshot_of(session.document) != latest.text:
+        if time.monotonic() > deadline:
+            mine = snapshot_of(session.document)
+            raise AssertionError(
+                f"{what}: a client did not converge\nclient {mine[:1500]}\nserver {latest.text[:1500]}"
+            )
+        await asyncio.sleep(0.02)
+        latest = await pull(config)
+    return latest
+
+
+def ids_of(document: Document) -> dict[str, str]:
+    found = {name: document.get_model_by_name(name) for name in NAMES}
+    return {name: model.id for name, model in found.items() if model is not None}
+
+
+def check_messages(sock: RawSocket | ClientSession, what: str) -> None:
+    """Every message is one the protocol knows; no ERROR shows a traceback."""
+    for message in sock.messages if isinstance(sock, RawSocket) else sock.received:
+        assert message.msgtype in ALLOWED_TYPES, f"{what}: unknown message {message.msgtype}"
+        if message.msgtype == ERROR:
+            text = message.content.get("text")
+            assert isinstance(text, str), f"{what}: ERROR without text {message.content}"
+            assert not [m for m in LEAKS if m in text], f"{what}: ERROR shows a traceback: {text[:300]}"
+
+
+def check_close(sock: RawSocket, what: str) -> None:
+    """A connection the server closed: with a documented code, right after an ERROR naming it."""
+    code = sock.close_code
+    assert code in DOCUMENTED_CLOSES, f"{what}: closed with {code} ({sock.close_reason}); {sock.messages[-3:]}"
+    last = sock.messages[-1] if sock.messages else None
+    assert last is not None and last.msgtype == ERROR, f"{what}: closed with {code} without an ERROR first"
+    assert last.content.get("code") == f"close-{code}", f"{what}: ERROR {last.content} before close {code}"
+    assert str(last.content["text"]).startswith(DOCUMENTED_CLOSES[code]), f"{what}: {last.content} for {code}"
+
+
+async def reply_to(sock: RawSocket, msgid: str) -> Message | None:
+    """The OK or ERROR answering ``msgid`` (None: the server closed the connection first)."""
+    try:
+        while True:
+            message = await sock.read_message(timeout=EVENT_WAIT)
+            if message.reqid == msgid and message.msgtype in (OK, ERROR):
+                return message
+            if (
+                message.reqid is None
+                and message.msgtype == ERROR
+                and str(message.content.get("code")).startswith("close-")
+            ):
+                await sock.until_closed(EVENT_WAIT)
+                return None
+    except websockets.ConnectionClosed:
+        return None
+
+
+def check_log(site: Site, start: int, what: str) -> int:
+    """Since ``start``: no unhandled exception; every traceback is under a callback error it reports. Return those."""
+    text = site.log_text()[start:]
+    assert "Exception inside application" not in text, text[-3000:]
+    lines = text.splitlines()
+    reported = 0
+    for i, line in enumerate(lines):
+        if line.startswith("Traceback"):
+            before = next((lines[j] for j in range(i - 1, -1, -1) if lines[j].strip()), "")
+            assert any(line in before for line in CALLBACK_LOG_LINES), (
+                f"{what}: a traceback logged under {before!r}:\n{text[-3000:]}"
+            )
+            reported += 1
+    return reported
+
+
+async def responsive(config: dict[str, Any]) -> None:
+    """The server still answers: a pull over a new connection."""
+    await pull(config)
+
+
+async def reply_to_request(sock: RawSocket, msgid: str) -> Message | None:
+    """The message answering ``msgid`` (None: the server closed the connection first)."""
+    try:
+        while True:
+            message = await sock.read_message(timeout=EVENT_WAIT)
+            if message.reqid == msgid:
+                return message
+            if message.reqid is None and message.msgtype == ERROR:
+                await sock.until_closed(EVENT_WAIT)
+                return None
+    except websockets.ConnectionClosed:
+        return None

@@ -1,0 +1,143 @@
+"""Several connections on one session at once: docsync clients editing, raw sockets sending fuzzed messages.
+
+One to three clients make valid edits while up to two raw sockets send fuzzed frames
+(well-framed mostly), interleaved; then every raw socket is answered or was closed with
+a documented code, and every client converges to a fresh pull with no ERROR. Budget
+and variables: ``session_fuzz``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import websockets
+from hypothesis import strategies as st
+
+from docsync.protocol import new_message
+from docsync.testing import EVENT_WAIT, RawSocket
+
+from .fuzz_frames import messages, with_ids
+from .fuzz_sessions import Drawn, apply_edit, callback_patches, edits
+from .harness import Site, open_client, open_raw
+from .session_fuzz import (
+    SEED,
+    check_close,
+    check_log,
+    check_messages,
+    converged,
+    ids_of,
+    responsive,
+    run_fuzz,
+)
+from .test_fuzz import LoopThread
+
+
+@dataclass
+class Interleaved:
+    clients: int  # docsync clients editing
+    fuzzers: int  # raw sockets sending fuzzed messages
+    schedule: list[tuple[int, Any]]  # (actor, what): an edit for a client, frames for a fuzzer
+    pauses: list[int]  # milliseconds between an actor's actions (cycled)
+
+
+@st.composite
+def interleaved_cases(draw: st.DrawFn) -> Interleaved:
+    clients = draw(st.integers(1, 3))
+    fuzzers = draw(st.integers(1, 4 - clients)) if clients < 3 else draw(st.integers(0, 1))
+    fuzzed = callback_patches() | messages(corrupt=draw(st.integers(0, 3)) == 0)
+    actions = st.integers(0, clients + fuzzers - 1).flatmap(
+        lambda actor: st.tuples(st.just(actor), edits if actor < clients else fuzzed)
+    )
+    schedule = draw(st.lists(actions, min_size=2, max_size=14))
+    return Interleaved(
+        clients, fuzzers, schedule, draw(st.lists(st.sampled_from([0, 0, 1, 5]), min_size=1, max_size=4))
+    )
+
+
+async def _interleaved_case(site: Site, case: Interleaved, stats: collections.Counter[str]) -> None:
+    config = site.browser().page_config("workers")
+    clients = [await open_client(config) for _ in range(case.clients)]
+    fuzzers = [await open_raw(config["wsUrl"], config["token"]) for _ in range(case.fuzzers)]
+    try:
+        ids = ids_of(clients[0].document)
+        frame_ids = [ids[name] for name in ("source", "slider", "text", "range", "boxes", "toggle", "root", "log")]
+        what = f"interleaved {case.clients} clients, {case.fuzzers} fuzzers: {str(case.schedule)[:1500]}"
+
+        async def act(actor: int) -> None:
+            mine = [action for who, action in case.schedule if who == actor]
+            for n, action in enumerate(mine):
+                if actor < case.clients:
+                    stats["edits" if apply_edit(clients[actor].document, action) else "edits refused locally"] += 1
+                else:
+                    sock = fuzzers[actor - case.clients]
+                    if isinstance(action, Drawn):
+                        frames = action.frames(ids, f"fz{actor}-{n}")
+                    else:
+                        frames = with_ids(action, frame_ids)
+                    with contextlib.suppress(websockets.ConnectionClosed):
+                        await sock.send_frames(*frames)
+                pause = case.pauses[(actor + n) % len(case.pauses)]
+                await asyncio.sleep(pause / 1000)
+
+        async def read(sock: RawSocket) -> None:
+            with contextlib.suppress(websockets.ConnectionClosed, asyncio.TimeoutError):
+                while True:
+                    await sock.read_message(timeout=EVENT_WAIT)
+
+        readers = [asyncio.ensure_future(read(sock)) for sock in fuzzers]
+        await asyncio.gather(*(act(actor) for actor in range(case.clients + case.fuzzers)))
+        for i, sock in enumerate(fuzzers):  # each fuzzer is answered, or was closed with a documented code
+            sentinel = new_message("SERVER-INFO-REQ")
+            with contextlib.suppress(websockets.ConnectionClosed):
+                await sock.send_message(sentinel)
+            deadline = time.monotonic() + EVENT_WAIT
+            while not readers[i].done() and not any(m.reqid == sentinel.msgid for m in sock.messages):
+                assert time.monotonic() < deadline, f"{what}: the sentinel got no answer and the connection stayed open"
+                await asyncio.sleep(0.005)
+            check_messages(sock, what)
+            if readers[i].done():
+                check_close(sock, what)
+                stats["fuzzers closed"] += 1
+            else:
+                stats["fuzzers answered"] += 1
+        for client in clients:
+            await client.sync(EVENT_WAIT)
+        latest = None
+        for client in clients:
+            latest = await converged(client, config, what)
+            check_messages(client, what)
+            assert not client.errors, f"{what}: a client was sent {[e.content for e in client.errors]}"
+            assert client.close_code is None, f"{what}: a client was closed {client.close_code}"
+        assert latest is not None
+        stats["clients converged"] += len(clients)
+        for sock, reader in zip(fuzzers, readers, strict=True):
+            await sock.close()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(reader, 10)
+    finally:
+        for client in clients:
+            await client.close()
+        for sock in fuzzers:
+            await sock.close()
+
+
+@pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")
+def test_interleaved_fuzzed_and_valid_connections_converge(session_fuzz_site: Site, fuzz_loop: LoopThread) -> None:
+    log_start = len(session_fuzz_site.log_text())
+    stats: collections.Counter[str] = collections.Counter()
+    run_fuzz(
+        "interleaved",
+        interleaved_cases(),
+        lambda case: fuzz_loop.run(_interleaved_case(session_fuzz_site, case, stats), 6 * EVENT_WAIT),
+        stats,
+    )
+    assert stats["clients converged"] >= stats["cases"], stats
+    check_log(session_fuzz_site, log_start, "interleaved fuzz")
+    fuzz_loop.run(responsive(session_fuzz_site.browser().page_config("workers")))
+    print(f"interleaved fuzz: {dict(stats)}, seed {SEED}")

@@ -1,0 +1,173 @@
+"""PUSH-DOC fuzzed: a new session's creating connection pushes documents (``workers_pushable`` lets it).
+
+A refused push leaves the session's document exactly as it was (a fresh pull, byte for
+byte) and the creator may push again; an accepted one is what a tab joining afterwards
+holds (the pushed document, read here as a client reads it), the creator may not push
+again, and its patches reach that tab. Budget and variables: ``session_fuzz``.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from hypothesis import strategies as st
+
+from docsync.document import Document
+from docsync.protocol import ERROR, OK, PULL_DOC_REPLY, pull_doc_req
+from docsync.testing import EVENT_WAIT, RawSocket
+
+from .fuzz_sessions import Drawn, callback_patches, pushes
+from .harness import Site, open_client
+from .session_fuzz import (
+    PUSH_CODES,
+    SECONDS,
+    SEED,
+    Pulled,
+    check_close,
+    check_log,
+    check_messages,
+    converged,
+    examples,
+    ids_of,
+    pull,
+    reply_to,
+    responsive,
+    run_fuzz,
+    snapshot,
+    snapshot_of,
+)
+from .test_fuzz import LoopThread
+
+
+@dataclass
+class PushCase:
+    attempts: list[Drawn]
+    pull_between: list[bool]
+    patches: list[Drawn]
+
+
+push_cases = st.builds(
+    PushCase,
+    st.lists(pushes(), min_size=1, max_size=3),
+    st.lists(st.booleans(), min_size=3, max_size=3),
+    st.lists(callback_patches(), max_size=2),
+)
+
+
+async def _push_case(site: Site, case: PushCase, stats: collections.Counter[str]) -> None:
+    config = site.browser().page_config("workers_pushable")
+    creator = await RawSocket.connect(config["wsUrl"], config["token"])
+    try:
+        assert (await creator.read_message(timeout=EVENT_WAIT)).msgtype == "ACK", creator.errors()
+        first = await creator.request(pull_doc_req(), timeout=EVENT_WAIT)  # a pull keeps the right to push
+        before = snapshot(first.content["doc"], dict(first.buffers))
+        ids = ids_of(Document.from_json(first.content["doc"], dict(first.buffers)))
+        accepted: Drawn | None = None
+        for number, attempt in enumerate(case.attempts):
+            what = f"push {json.dumps(attempt.content)[:600]}"
+            before_raw = (await pull_same(creator)).raw if case.pull_between[number] else None
+            msgid = f"push{number}"
+            await creator.send_frames(*attempt.frames(ids, msgid))
+            reply = await reply_to(creator, msgid)
+            check_messages(creator, what)
+            if reply is None:
+                check_close(creator, what)
+                stats["closed"] += 1
+                assert (await pull(config)).text == before, f"{what}: a refused push changed the document"
+                return
+            if reply.msgtype == ERROR:
+                assert reply.content.get("code") in PUSH_CODES, f"{what}: {reply.content}"
+                expected = "push-not-allowed" if accepted is not None else "bad-document"
+                assert reply.content["code"] == expected, f"{what}: {reply.content}"
+                stats["refused"] += 1
+                after = await pull_same(creator)
+                if before_raw is not None:
+                    assert after.raw == before_raw, f"{what}: a refused push changed the document"
+                assert after.text == before, f"{what}: a refused push changed the document"
+                continue
+            assert accepted is None, f"{what}: a second push was accepted"
+            assert not attempt.must_fail, f"{what}: accepted a push that breaks a rule: {reply.content}"
+            assert set(reply.content) == {"seq"} and reply.content["seq"] >= 1, f"{what}: {reply.content}"
+            accepted = attempt
+            stats["accepted"] += 1
+            before = await _joiner_sees_the_push(config, attempt, ids, what)
+        if accepted is not None:
+            await _pushed_session_lives(config, creator, case.patches, stats)
+    finally:
+        await creator.close()
+
+
+async def pull_same(sock: RawSocket) -> Pulled:
+    reply = await sock.request(pull_doc_req(), timeout=EVENT_WAIT)
+    assert reply.msgtype == PULL_DOC_REPLY, reply.content
+    doc = reply.content["doc"]
+    raw = json.dumps(doc, sort_keys=True).encode() + b"".join(bytes(b) for _, b in reply.buffers)
+    return Pulled(raw, snapshot(doc, dict(reply.buffers)), doc)
+
+
+async def _joiner_sees_the_push(config: dict[str, Any], attempt: Drawn, ids: dict[str, str], what: str) -> str:
+    """A tab joining after the push holds the pushed document, as a client reads it; return its snapshot."""
+    frames = attempt.frames(ids, "x")
+    content = json.loads(frames[2])
+    buffers = {f"b{i}": payload for i, payload in enumerate(attempt.buffers)}
+    expected = snapshot(content["doc"], buffers)
+    joiner = await open_client(config)
+    try:
+        assert snapshot_of(joiner.document) == expected, (
+            f"{what}: a joining tab holds another document\njoiner {snapshot_of(joiner.document)[:1500]}\n"
+            f"pushed {expected[:1500]}"
+        )
+    finally:
+        await joiner.close()
+    return expected
+
+
+async def _pushed_session_lives(
+    config: dict[str, Any], creator: RawSocket, patches: list[Drawn], stats: collections.Counter[str]
+) -> None:
+    """After its push the creator may not push again; its patches reach a tab that joined."""
+    watcher = await open_client(config)
+    try:
+        ids = ids_of(watcher.document)
+        before = await pull(config)
+        again = Drawn("PUSH-DOC", {"doc": {"title": "again", "roots": [], "models": []}})
+        await creator.send_frames(*again.frames(ids, "again"))
+        reply = await reply_to(creator, "again")
+        assert reply is not None and reply.content.get("code") == "push-not-allowed", reply
+        assert (await pull(config)).raw == before.raw, "a second push changed the document"
+        for number, drawn in enumerate(patches):
+            msgid = f"after{number}"
+            await creator.send_frames(*drawn.frames(ids, msgid))
+            reply = await reply_to(creator, msgid)
+            check_messages(creator, "a patch after a push")
+            if reply is None:
+                check_close(creator, "a patch after a push")
+                break
+            stats["patched after push" if reply.msgtype == OK else "refused after push"] += 1
+        await converged(watcher, config, "a tab joined after a push")
+        assert not watcher.errors, watcher.errors
+    finally:
+        await watcher.close()
+
+
+@pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")
+def test_fuzzed_pushes_leave_the_document_or_replace_it_for_every_tab(
+    session_fuzz_site: Site, fuzz_loop: LoopThread
+) -> None:
+    log_start = len(session_fuzz_site.log_text())
+    stats: collections.Counter[str] = collections.Counter()
+    run_fuzz(
+        "push",
+        push_cases,
+        lambda case: fuzz_loop.run(_push_case(session_fuzz_site, case, stats), 6 * EVENT_WAIT),
+        stats,
+    )
+    assert stats["cases"] >= examples("push") or float("inf") > SECONDS, stats
+    assert stats["refused"] >= 3 and stats["accepted"] >= 3, stats
+    check_log(session_fuzz_site, log_start, "push fuzz")
+    fuzz_loop.run(responsive(session_fuzz_site.browser().page_config("workers")))
+    print(f"push fuzz: {dict(stats)}, seed {SEED}")
