@@ -122,6 +122,19 @@ class Changes:
         return messages[key]
 
 
+_TITLE = ("title",)
+_ROOTS = ("roots",)
+
+
+def _structure_key(event: DocumentEvent) -> tuple[str, ...] | None:
+    """The title's or the roots' key (as ``conflict_keys`` has them) for an event of a property-less kind."""
+    if isinstance(event, ev.TitleChangedEvent):
+        return _TITLE
+    if isinstance(event, ev.RootAddedEvent | ev.RootRemovedEvent):
+        return _ROOTS
+    return None
+
+
 @dataclass(slots=True)
 class PatchStep:
     """A client patch received: answered already (``answer``), judged and waiting to be applied, or refused unread.
@@ -422,6 +435,7 @@ class Sequencer:
             return  # refused before it was decoded (``receive_patch``): its sender is reset
         if decoded is None:
             raise ValueError("this patch was answered already: there is nothing to apply")
+        start = len(self._outbox)  # what the patch and its callbacks change is recorded from here
         try:
             if self.client_models + len(decoded.new_models) > self.max_client_models:
                 raise PatchError(f"too many models created by clients: at most {self.max_client_models}")
@@ -445,8 +459,27 @@ class Sequencer:
             step.refusal, step.rejected = str(exc), decoded.events + step.rejected
         finally:
             self._item_types = None
-        if step.rejected:  # nearly every patch loses nothing: nothing to correct
-            step.reset = self._correct(step.rejected)
+        overtaken = self._overtaken(step.origin, start) if step.refusal is None else []
+        if step.rejected or overtaken:  # nearly every patch loses nothing: nothing to correct
+            keys = [event.property_key() or _structure_key(event) for event in step.rejected]
+            step.reset = self._correct([*keys, *overtaken])
+
+    def _overtaken(self, origin: str, start: int) -> list[tuple[str, ...]]:
+        """The properties ``origin``'s patch changed after a callback it ran had changed them (outbox from ``start``).
+
+        The sender applied its events before the server did, and receives what the
+        callbacks changed after them: where an event of its patch came after a callback's
+        change of the same property (the callback of an earlier event of the patch), the
+        sender would end with the callback's value and the server with its own.
+        """
+        touched: set[tuple[Any, ...]] = set()
+        late: dict[tuple[str, ...], None] = {}
+        for encoded in self._outbox[start:]:
+            if encoded.origin != origin:
+                touched.update(key[:2] for key in encoded.keys)
+            elif touched:  # (nearly every patch: no callback changed anything before its events)
+                late.update((key[:2], None) for key in encoded.keys if key[:2] in touched)
+        return list(late)
 
     def answer_patch(self, step: PatchStep) -> PatchOutcome:
         """Flush what the patch caused and answer it (once the adapter awaited what callbacks left)."""
@@ -565,32 +598,32 @@ class Sequencer:
             event.index, event.delete = shift.splice.index, shift.splice.delete
         return shift
 
-    def _correct(self, rejected: list[DocumentEvent]) -> bool:
-        """Queue the current value of every property a refused change touched.
+    def _correct(self, keys: list[tuple[str, ...] | None]) -> bool:
+        """Queue the current value of every property of ``keys`` (``(model id, attr)``, ``("title",)``, ``("roots",)``).
 
-        Returns True when the sender's whole document is to be reset instead: a refused
-        change was structural (roots), or the corrections would take more than
-        ``max_correction_bytes``. Corrections go to every connection and into the log;
-        a stale change of a property whose value reaches large models (Plot.renderers
-        reaches their sources) must not make the server broadcast them: the sender alone
-        needs them, and a reset sends them to it alone.
+        The properties a refused change touched, or that the sender would otherwise hold
+        otherwise than the server (``_overtaken``). Returns True when the sender's whole
+        document is to be reset instead: a change was structural (roots), or the
+        corrections would take more than ``max_correction_bytes``. Corrections go to every
+        connection and into the log; a stale change of a property whose value reaches
+        large models (Plot.renderers reaches their sources) must not make the server
+        broadcast them: the sender alone needs them, and a reset sends them to it alone.
         """
-        done: set[tuple[str, str]] = set()
+        done: set[tuple[str, ...]] = set()
         reset = False
         fixes: list[DocumentEvent] = []
         size = 0
-        for event in rejected:
-            if isinstance(event, ev.TitleChangedEvent):
-                fixes.append(ev.TitleChangedEvent(self.document.title))
-                size += 4 * len(self.document.title) + 200
-                continue
-            if isinstance(event, ev.RootAddedEvent | ev.RootRemovedEvent):
-                reset = True
-                continue
-            key = event.property_key()
+        for key in keys:
             if key is None or key in done:
                 continue
             done.add(key)
+            if key == _TITLE:
+                fixes.append(ev.TitleChangedEvent(self.document.title))
+                size += 4 * len(self.document.title) + 200
+                continue
+            if key == _ROOTS:
+                reset = True
+                continue
             model = self.document.get_model_by_id(key[0])
             if model is not None and model.has_property(key[1]):
                 fixed = correction(model, key[1])

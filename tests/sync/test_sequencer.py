@@ -369,3 +369,43 @@ def test_a_filling_document_s_changes_are_not_encoded_and_restart_makes_it_posit
         and changes.seq == 1
         and _events(changes, "bob") == [{"kind": "ModelChanged", "model": {"id": "card"}, "attr": "value", "new": 3.0}]
     )
+
+
+def test_a_change_after_a_callbacks_change_of_the_same_property_reaches_its_sender() -> None:
+    # The patch sets the tags (a callback then sets the value to 47) and then the value
+    # itself: the sender holds its own 3.0, and receives what the callbacks changed after
+    # its own changes, so it must receive the value's final 3.0 after the callback's 47.
+    sequencer, card = _sequencer()
+    card.on_change("tags", lambda attr, old, new: setattr(card, "value", 47.0))
+    tags = _splice(0, 0, ["z"])
+    outcome = sequencer.handle_patch("alice", 0, _patch(0, tags, _value(3.0)))
+    assert card.value == 3.0
+    sent = _events(outcome.changes, "alice")
+    assert [e["new"] for e in sent if e.get("attr") == "value"][-1] == 3.0, sent
+    assert _events(outcome.changes, "bob")[-1] == _value(3.0)
+
+
+def test_a_callbacks_change_after_the_patchs_own_needs_no_correction() -> None:
+    sequencer, card = _sequencer()
+    card.on_change("value", lambda attr, old, new: card.tags.append("seen"))
+    outcome = sequencer.handle_patch("alice", 0, _patch(0, _value(3.0)))
+    assert [e["kind"] for e in _events(outcome.changes, "alice")] == ["ListSpliced"]
+
+
+def test_a_root_added_after_a_callback_added_one_resets_its_sender() -> None:
+    # The sender would hold the roots in another order than the server: it is reset.
+    sequencer, card = _sequencer()
+    document = sequencer.document
+    card.on_change("tags", lambda attr, old, new: document.add_root(Card(id="made")))
+    added = {"kind": "RootAdded", "model": {"id": "n1"}}
+    message = new_message(
+        PATCH_DOC,
+        {
+            "events": [_splice(0, 0, ["z"]), added],
+            "references": [{"type": "object", "name": Card.__type_name__, "id": "n1", "attributes": {}}],
+            "base": 0,
+        },
+    )
+    outcome = sequencer.handle_patch("alice", 0, message)
+    assert [root.id for root in document.roots] == ["card", "made", "n1"]
+    assert outcome.reset is not None and outcome.reset.msgtype == PUSH_DOC
