@@ -8,7 +8,8 @@ The tree::
     ├── SerializationError         a value that cannot be encoded
     ├── DeserializationError       JSON or buffers that cannot be decoded safely
     ├── ValidationError            a property value of the wrong type (also a ValueError)
-    │   └── ValueTooDeepError      a value nested deeper than every client decodes (64 JSON levels)
+    │   ├── ValueTooDeepError      a value nested deeper than every client decodes (64 JSON levels)
+    │   └── IntTooWideError        an integer past 64 bits, which the wire cannot carry
     ├── PatchError                 a patch refused as a whole; the document is unchanged
     │   ├── UnknownModelError      a patch names a model id the document does not hold
     │   ├── UnknownPropertyError   a patch names a property the model does not have
@@ -64,6 +65,7 @@ __all__ = [
     "DirectoryUnavailableError",
     "DocsyncError",
     "IncompleteInputLimitError",
+    "IntTooWideError",
     "MessageTooBigError",
     "NoSuchApplicationError",
     "NotWritableError",
@@ -134,6 +136,10 @@ class ValidationError(DocsyncError, ValueError):
 
 class ValueTooDeepError(ValidationError):
     """A value nests deeper than every client decodes (``MAX_VALUE_DEPTH``, 64 JSON levels); nothing changed."""
+
+
+class IntTooWideError(ValidationError):
+    """An integer past what the wire carries (-2**63 to 2**64-1) where one would be stored; nothing changed."""
 
 
 class PatchError(DocsyncError):

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import ValidationError
+from ..serialization.encoder import wide_int, wide_int_text
 from .events import ColumnsPatchedEvent, ColumnsStreamedEvent
 from .properties import holds_models
 from .value_depth import column_nests_deeper, too_deep
@@ -93,7 +94,16 @@ def check_stream(data: Mapping[str, Column], new: Mapping[str, Any], rollover: i
         # The rows as items of their column (an array's are cast to its dtype: flat).
         if type(column) is list and column_nests_deeper(data, column):
             raise too_deep(f"streamed column {name!r}")
+        if type(column) is list:
+            _check_ints(f"streamed column {name!r}", column)
     return rows
+
+
+def _check_ints(where: str, values: list[Any]) -> None:
+    """Refuse an integer past 64 bits: stored, no pull of the document could be encoded."""
+    wide = wide_int(values)
+    if wide is not None:
+        raise ValidationError(f"{where}: {wide_int_text(wide)}")
 
 
 def _joined(old: Column, new: Column, rollover: int | None) -> Column:
@@ -213,6 +223,7 @@ def check_patches(data: Mapping[str, Column], patches: Mapping[str, Any]) -> dic
             items.append((index, value))
         if cells and column_nests_deeper(data, cells):
             raise too_deep(f"patch of column {name!r}")
+        _check_ints(f"patch of column {name!r}", cells)
         checked[name] = items
     return checked
 

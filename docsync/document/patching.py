@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..exceptions import (
+    IntTooWideError,
     NotWritableError,
     PatchError,
     UnknownModelError,
@@ -27,7 +28,6 @@ from .properties import (
     ColumnData,
     Dict,
     Float,
-    Int,
     List,
     Nullable,
     Property,
@@ -438,7 +438,6 @@ _PLANS: dict[Property, tuple[frozenset[type], Callable[[Any], Any] | None, bool,
 #: a subclass may check more).
 _KEEPS_AS_IS: dict[type, frozenset[type]] = {
     Float: frozenset({float}),
-    Int: frozenset({int}),
     String: frozenset({str}),
     Bool: frozenset({bool}),
     Any_: _SCALARS,
@@ -507,6 +506,8 @@ def _check_changed(checker: _Checker, event: ev.ModelChangedEvent, setter: Any) 
                         value = accepts(value)
                 except ValueTooDeepError:
                     raise too_deep(f"{model.__type_name__}.{attr}") from None
+                except IntTooWideError as exc:
+                    raise ValidationError(f"{model.__type_name__}.{attr} {exc}") from None
                 except ValidationError as exc:
                     raise prop.fail(value, model.__type_name__) from exc.__cause__
                 if is_dictlike and from_client and type(value) is dict and type(_shape(prop)[0]) is ColumnData:

@@ -10,10 +10,10 @@ from typing import Any, cast
 
 import numpy as np
 
-from ..exceptions import ValidationError, ValueTooDeepError
+from ..exceptions import IntTooWideError, ValidationError, ValueTooDeepError
 from ..serialization import ALLOWED_DTYPES, dtype_name
 from ..serialization.depth import ITEM_LEVELS, MAP_LEVELS, MAX_VALUE_DEPTH, nests_deeper
-from ..serialization.encoder import writes_as_map
+from ..serialization.encoder import MAX_INT, MIN_INT, wide_int, wide_int_text, writes_as_map
 from .registry import model_class
 from .value_depth import too_deep
 
@@ -115,6 +115,8 @@ class Property:
             return self.accepts(value)
         except ValueTooDeepError:
             raise too_deep(f"{model}.{self.name}") from None
+        except IntTooWideError as exc:  # (an int of any wrapper: None or an int, a list of them)
+            raise ValidationError(f"{model}.{self.name} {exc}") from None
         except ValidationError as exc:
             raise self.fail(value, model) from exc.__cause__
 
@@ -239,10 +241,14 @@ class Int(Property):
         return 0
 
     def accepts(self, value: Any) -> Any:
-        if type(value) is int:  # the common case, one check
+        if type(value) is int and MIN_INT <= value <= MAX_INT:  # the common case
             return value
         if isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_):
-            return int(value)
+            value = int(value)
+            if MIN_INT <= value <= MAX_INT:
+                return value
+            # Stored, it could be neither sent nor pulled (every pull of the session failed).
+            raise IntTooWideError(wide_int_text(value))
         raise _refuse(self.expected)
 
 
@@ -661,6 +667,7 @@ class ColumnData(Property):
             # Plain values, or lines of them (nearly every column): no model, and a level or
             # two, told by their item types alone (holds_models' own first passes).
             if _plainly_free(column):
+                _check_ints(name, column)
                 return list(column)
             # A column holds data: a model in it would be a reference the document
             # does not index, which no receiver could resolve.
@@ -668,8 +675,16 @@ class ColumnData(Property):
                 raise _refuse(self.expected)
             if nests_deeper(column, at=at):
                 raise ValueTooDeepError(f"column {name!r:.40}")
+            _check_ints(name, column)
             return list(column)
         raise _refuse(self.expected)
+
+
+def _check_ints(name: str, column: list[Any] | tuple[Any, ...]) -> None:
+    """Refuse a column holding an integer past 64 bits: stored, no pull of the document could be encoded."""
+    wide = wide_int(column)
+    if wide is not None:
+        raise ValidationError(f"column {name!r:.40}: {wide_int_text(wide)}")
 
 
 def base_property(prop: Property) -> Property:

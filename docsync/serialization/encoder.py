@@ -15,7 +15,7 @@ from ..exceptions import SerializationError
 from .arrays import Buffer, array_to_buffer
 from .lines import copy_lines, item_types
 
-__all__ = ["Encoder", "is_reference_type", "writes_as_map"]
+__all__ = ["Encoder", "is_reference_type", "wide_int", "wide_int_text", "writes_as_map"]
 
 
 # What JSON text on the wire may carry (orjson's range): int64 and uint64.
@@ -68,6 +68,33 @@ def _encode_themselves(types: set[type], items: Callable[[], Iterable[Any]]) -> 
     # ~40): a NaN or an infinity makes the sum one, and only then (or when finite floats
     # sum past 1e308) does the walk decide.
     return math.isfinite(sum(items())) or all(map(math.isfinite, items()))
+
+
+def wide_int(items: list[Any] | tuple[Any, ...]) -> int | None:
+    """The first integer among ``items`` (or the items of its lines) that the wire cannot carry (past 64 bits), if any.
+
+    C-level passes over the item types, then over the ints alone: a column of a million
+    ints is two passes of ``min`` and ``max``, not a call per item.
+    """
+    types = set(map(type, items))
+    if types == _LINES:
+        items = list(chain.from_iterable(items))
+        types = set(map(type, items))
+    if int not in types:
+        return None
+    ints = items if types == _INTS else [item for item in items if type(item) is int]
+    if min(ints) >= _MIN_INT and max(ints) <= _MAX_INT:
+        return None
+    return next(item for item in ints if not _MIN_INT <= item <= _MAX_INT)
+
+
+_INTS = {int}
+
+
+def wide_int_text(value: int) -> str:
+    """Say that ``value`` does not fit in 64 bits, its digits shown only while few (a million-digit int is 1 MB)."""
+    shown = str(value) if value.bit_length() <= 256 else f"of {value.bit_length()} bits"
+    return f"integer {shown} does not fit in 64 bits"
 
 
 def is_reference_type(value: object) -> bool:
@@ -129,7 +156,7 @@ class Encoder:
             return value
         if kind is int:
             if not _MIN_INT <= value <= _MAX_INT:
-                raise SerializationError(f"integer {value} does not fit in 64 bits")
+                raise SerializationError(wide_int_text(value))
             return value
         if kind is float:
             return value if math.isfinite(value) else self._encode_special_float(value)

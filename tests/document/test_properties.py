@@ -60,7 +60,8 @@ CASES: list[tuple[str, list[tuple[Any, Any]], list[Any], str]] = [
     ("flag", [(True, True), (np.bool_(False), False)], [1, "true", None], "a bool"),
     (
         "count",
-        [(5, 5), (-(2**70), -(2**70)), (np.int16(4), 4)],
+        # The wire's bounds (past them: IntTooWideError, tests/document/test_wide_ints.py).
+        [(5, 5), (-(2**63), -(2**63)), (2**64 - 1, 2**64 - 1), (np.int16(4), 4)],
         [True, 1.0, "1", None, np.float64(1)],
         "an int",
     ),

@@ -311,6 +311,7 @@ def workers(doc: Document) -> None:
         n = int(data["n"])
         total.text = f"{data.get('label', '')!s:.30}: {n * 3}"
         source.patch({"y": [(abs(n) % 2, float(n))]})
+        derived.stream({"x": [float(n)], "y": [n * n]}, rollover=20)  # past 64 bits from 2**32 on
 
     slider.on_change("value", on_slider)
     span.on_change("value", on_range)

@@ -1,0 +1,70 @@
+"""An integer past 64 bits is refused where it would be stored: the wire could not carry it, nor any pull."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from docsync.document import Document
+from docsync.document.models import ColumnDataSource, Div, Spinner
+from docsync.exceptions import ValidationError
+from docsync.serialization.encoder import wide_int
+
+WIDE = 2**70
+
+
+@pytest.mark.parametrize(
+    ("write", "text"),
+    [
+        (lambda source: setattr(source, "data", {"x": [1, WIDE]}), "ColumnDataSource.data expected"),
+        (lambda source: source.data.__setitem__("x", [-(2**63) - 1, 2]), "ColumnDataSource.data expected"),
+        (lambda source: source.stream({"x": [WIDE]}), f"streamed column 'x': integer {WIDE} does not fit"),
+        (lambda source: source.patch({"x": [(0, WIDE)]}), f"patch of column 'x': integer {WIDE} does not fit"),
+        (lambda source: source.patch({"x": [(slice(0, 2), [1, 2**64])]}), "integer 18446744073709551616"),
+        (lambda source: setattr(source, "data", {"x": [[1], [2, WIDE]]}), "ColumnDataSource.data expected"),
+    ],
+    ids=["data", "column", "stream", "cell", "slice", "lines"],
+)
+def test_a_column_write_past_64_bits_changes_nothing(write: Callable[[Any], None], text: str) -> None:
+    document = Document()
+    source = ColumnDataSource(data={"x": [1, 2]})
+    document.add_root(source)
+    seen: list[Any] = []
+    document.on_change(seen.append)
+    with pytest.raises(ValidationError, match=text.replace("(", r"\(").replace("[", r"\[")):
+        write(source)
+    assert source.data == {"x": [1, 2]} and not seen
+    document.to_json()  # still encodes
+
+
+def test_the_bounds_themselves_are_taken() -> None:
+    source = ColumnDataSource(data={"x": [2**64 - 1, -(2**63)]})
+    source.stream({"x": [0]})
+    assert source.data["x"] == [2**64 - 1, -(2**63), 0]
+
+
+def test_an_int_property_and_an_int_spinner_refuse_past_64_bits() -> None:
+    div, spinner = Div(width=10), Spinner(value=1)
+    with pytest.raises(ValidationError, match=f"Div.width integer {WIDE} does not fit in 64 bits"):
+        div.width = WIDE
+    with pytest.raises(ValidationError, match=r"Spinner.value 1.5e\+21 does not fit in 64 bits \(mode 'int'\)"):
+        spinner.value = 1.5e21
+    assert (div.width, spinner.value) == (10, 1)
+
+
+def test_wide_int_finds_the_first_wide_one() -> None:
+    assert wide_int([1, 2.5, "a", None]) is None
+    assert wide_int([1, 2**64, -(2**64)]) == 2**64
+    assert wide_int([[1], [2, -(2**63) - 1]]) == -(2**63) - 1
+    assert wide_int([]) is None
+
+
+def test_a_huge_int_is_named_by_its_bits_not_its_digits() -> None:
+    # Past 4,300 digits Python refuses to write an int at all (ValueError, not the refusal).
+    source = ColumnDataSource(data={"x": [1]})
+    with pytest.raises(ValidationError, match="streamed column 'x': integer of 20001 bits does not fit in 64 bits"):
+        source.stream({"x": [2**20000]})
+    with pytest.raises(ValidationError, match=r"Div\.width integer of 20001 bits does not fit"):
+        Div().width = -(2**20000)
