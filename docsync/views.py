@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from asgiref.sync import async_to_sync
 from django.conf import settings as django_settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.serializers.json import DjangoJSONEncoder
@@ -43,7 +44,7 @@ from .document.registry import model_class, registered_names
 from .embed import RESERVED_ARGUMENTS
 from .limits import client_receiver_limits, client_send_limits
 from .origins import origin_listed
-from .server.admission import may_join
+from .server.admission import may_join, may_join_stored
 from .server.admission.access import check_access
 from .server.admission.request_info import oversized_arguments, request_info
 from .server.admission.tokens import generate_session_id, issue_token
@@ -109,14 +110,28 @@ def _session_id(
         room = request.GET.get("room", "default")[:100]
         return salted_hmac("docsync.room", f"{app_path}/{room}").hexdigest()[:32]
     joining = request.GET.get("session_id", "") if _has_query(request) else ""
-    session = context.get_session(joining) if joining and context.options.get("allow_join", True) else None
+    if not joining or not context.options.get("allow_join", True):
+        return generate_session_id()
+    session = context.get_session(joining)
     # Another user's session is not joined (unless the app is shareable): the page gets
     # a new session, and learns nothing of the other one. Anonymous, another browser's
     # is another visitor's (visitors.py).
     found = visitor if visitor is not None else page_visitor(request, context)
-    if session is not None and may_join(session, getattr(request, "user", None), context, found[0]):
+    if session is not None:
+        joined = may_join(session, getattr(request, "user", None), context, found[0])
+        return joining if joined else generate_session_id()
+    # Not held here: its process died or drained (or, in a cluster, another holds it). The
+    # store says whose it is; its websocket then restores it (or is relayed) as a resume's
+    # would. A fresh visitor has shown no id of its own, so it owns no stored session.
+    owner_visitor = None if found[1] else found[0]
+    stored = docsync_settings().PERSISTENCE is not None and len(joining) <= _MAX_SESSION_ID
+    if stored and async_to_sync(may_join_stored)(get_registry(), context, joining, _user_id(request), owner_visitor):
         return joining
     return generate_session_id()
+
+
+#: Session ids are 32 characters (``token_urlsafe(24)``, rooms' digests): a longer one names none.
+_MAX_SESSION_ID = 64
 
 
 def _has_query(request: HttpRequest) -> bool:

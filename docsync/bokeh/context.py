@@ -98,7 +98,7 @@ class BokehApplicationContext(ApplicationContext):
             # Nobody sees the document yet: the saved state is laid over it before the
             # session exists, so no callback or client hears of it as a change (off the
             # loop, as the build: reading a big document takes a while).
-            restored = await self.runner.run(saver.restore, document, snapshot, request)
+            restored = await self.runner.run(saver.restore, document, snapshot, request, shareable(self))
         limits = document_limits(settings)
         session = BokehSession(
             session_id,

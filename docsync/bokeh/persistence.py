@@ -42,7 +42,7 @@ from bokeh.document.events import DocumentPatchedEvent
 from ..conf import docsync_settings
 from ..exceptions import SnapshotError, StoreUnavailableError
 from ..server.persistence import SavedState, SnapshotKeeper, keeper_of
-from ..server.persistence.capture import user_id_of
+from ..server.persistence.capture import user_id_of, visitor_of
 from ..server.persistence.snapshot import pack, unpack
 from .datetime_columns import DatetimeColumns, checked_datetimes, datetime_columns, restore_datetimes
 from .restore import restore_document
@@ -93,6 +93,8 @@ class BokehSnapshot:
     records: list[DecodedRecord] = field(default_factory=list)
     #: The size of its binary form, as read (0 when taken).
     nbytes: int = 0
+    #: The anonymous visitor the session belongs to (None: a user's, or not saved).
+    visitor: str | None = None
 
     def encode(self, max_bytes: int) -> bytes:
         """The binary form (raise SnapshotError past ``max_bytes``)."""
@@ -104,6 +106,7 @@ class BokehSnapshot:
             "incarnation": self.incarnation,
             "seq": self.seq,
             "user_id": self.user_id,
+            "visitor": self.visitor,
             "created": self.created,
             "saved": self.saved,
             "buffer_ids": [buffer_id for buffer_id, _ in self.buffers],
@@ -162,6 +165,7 @@ def decode_bokeh_snapshot(data: bytes, *, app_path: str, session_id: str, max_by
         incarnation=header["incarnation"],
         seq=header["seq"],
         user_id=header.get("user_id"),
+        visitor=header["visitor"] if type(header.get("visitor")) is str and header["visitor"] else None,
         created=header["created"],
         saved=header["saved"],
         doc=header["doc"],
@@ -253,6 +257,7 @@ def take_bokeh_snapshot(session: BokehSession, app_ids: list[str]) -> BokehSnaps
         incarnation=session.incarnation,
         seq=session.seq,
         user_id=user_id_of(session.request.get("user")),
+        visitor=visitor_of(session.request),
         created=session.created,
         saved=time.time(),
         doc=doc,
@@ -372,10 +377,15 @@ class BokehKeeper:
         snapshot.records = await self.keeper.drop_after_gap(session_id, snapshot.records, _last_applied(snapshot))
         return snapshot
 
-    def restore(self, document: Any, snapshot: BokehSnapshot, request: dict[str, Any]) -> BokehRestore:
-        """Lay ``snapshot`` over ``document``, just built by the application (nobody sees it yet)."""
+    def restore(
+        self, document: Any, snapshot: BokehSnapshot, request: dict[str, Any], any_user: bool = False
+    ) -> BokehRestore:
+        """Lay ``snapshot`` over ``document``, just built by the application (nobody sees it yet).
+
+        ``any_user``: the app is shareable, so any user may restore its session (as join it).
+        """
         try:
-            if user_id_of(request.get("user")) != snapshot.user_id:
+            if not any_user and user_id_of(request.get("user")) != snapshot.user_id:
                 raise SnapshotError("snapshot of a session made for another user")
             saved = replayed_document(snapshot)
             saved_ids = {str(model.id) for model in saved.models}

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from docsync.testing import EVENT_WAIT, ServerProcess
 
 from .browser import cookies_of, open_app, page_document, python_document, session_config, settled, value, wait_for
-from .conftest import ROOT, SCREENSHOTS, SETTINGS
+from .conftest import ROOT, SCREENSHOTS, SETTINGS, new_context
 
 SERVER_ENV = {"DOCSYNC_PERSISTENCE": "database", "DOCSYNC_SNAPSHOT_INTERVAL": "0.2"}
 
@@ -130,5 +131,75 @@ def test_open_tabs_resume_their_sessions_after_a_kill_9_with_no_snapshot_since_t
             url = f"{server.url}sliders/?session_id={sessions[n]}"
             assert python_document(url, cookies_of(tab)) == page_document(tab, server.url)
             assert tab.errors == []  # type: ignore[attr-defined]
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def other_context(browser: Browser) -> Iterator[BrowserContext]:
+    """A second anonymous visitor: another browser context, with cookies of its own."""
+    ctx = new_context(browser, viewport={"width": 1100, "height": 760})
+    yield ctx
+    ctx.close()
+
+
+_NOT_JOINED = "The session this address names is gone or not yours to join: this is a new one."
+
+
+def test_a_link_to_a_session_restores_it_after_a_kill_9_for_its_own_visitor_only(
+    context: BrowserContext, other_context: BrowserContext, database: str, workdir: Path
+) -> None:
+    """A page reloaded with ``?session_id=`` after its server died joins the session the store holds.
+
+    Its tab is closed before the kill, so no websocket resumes it: only the page load
+    names it. Another visitor (another browser) given the same link gets a new session,
+    as before the kill: the store says whose the session is.
+    """
+    server = ServerProcess(
+        server="daphne",
+        cwd=ROOT,
+        log_path=workdir / "persistence-link.log",
+        env={
+            "DJANGO_SETTINGS_MODULE": SETTINGS,
+            "DJANGO_DEBUG": "1",
+            "DOCSYNC_SQLITE": database,
+            "DOCSYNC_ADMIN_REFRESH": "0",
+            "DOCSYNC_PERSISTENCE": "database",
+            "DOCSYNC_SNAPSHOT_INTERVAL": "30",  # no snapshot after the session's first: the journal holds the change
+        },
+    ).start()
+    try:
+        tab = open_app(context, server.url + "sliders/")
+        session_id = session_config(tab)["sessionId"]
+        link = f"{server.url}sliders/?session_id={session_id}"
+        _nudge(tab, 2)
+        expect(tab.locator('[data-docsync-name="status"]')).to_have_text(_changed(0.1, 0.2))
+        wait_for(lambda: settled(tab), 5, "the change to be acknowledged")
+        # Before the kill, another visitor's page is not joined to it.
+        theirs = open_app(other_context, link)
+        assert session_config(theirs)["sessionId"] != session_id
+        theirs.close()
+        tab.close()  # no socket left to resume it
+
+        server.kill()  # kill -9, at once
+        server.start()  # the same port, a new process: it holds no session
+
+        # Another visitor first: the stored session is not theirs, so not restored for them.
+        theirs = open_app(other_context, link)
+        assert session_config(theirs)["sessionId"] != session_id
+        expect(theirs.locator(".ds-notice-info .ds-notice-text")).to_have_text(_NOT_JOINED)
+        assert value(theirs, "phase", "value") == 0
+
+        # Its own visitor's page: the session, restored from the store, with its change.
+        again = open_app(context, link)
+        assert session_config(again)["sessionId"] == session_id
+        expect(again.locator('[data-docsync-name="status"]')).to_have_text(_changed(0.1, 0.2))
+        assert value(again, "phase", "value") == 0.2
+        expect(again.locator(".ds-notice")).to_have_count(0)  # joined: nothing to say
+        _nudge(again, 1)  # its callbacks run: the application was run again under it
+        expect(again.locator('[data-docsync-name="status"]')).to_have_text(_changed(0.2, 0.3))
+        wait_for(lambda: settled(again), 5, "the page to settle")
+        assert python_document(link, cookies_of(again)) == page_document(again, server.url)
+        assert again.errors == theirs.errors == []  # type: ignore[attr-defined]
     finally:
         server.stop()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import http.cookiejar
 import json
 import secrets
 import sqlite3
@@ -47,11 +48,12 @@ class BokehWire:
         self.pulled_buffers = -1  # binary buffers of the last PULL-DOC-REPLY
 
     @classmethod
-    async def open(cls, site: Site, app: str, token: str) -> BokehWire:
+    async def open(cls, site: Site, app: str, token: str, cookie: str | None = None) -> BokehWire:
         socket = await websockets.connect(
             f"ws://127.0.0.1:{site.port}/{app}/ws",
             subprotocols=["bokeh", token],
             max_size=None,  # type: ignore[list-item]
+            additional_headers={"Cookie": cookie} if cookie else None,
         )
         wire = cls(socket)
         header, content = await wire.receive()
@@ -144,11 +146,14 @@ def bokeh_site(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
         yield running
 
 
-async def _reconnect(site: Site, app: str, token: str) -> tuple[BokehWire, dict[str, Any]]:
-    """Connect with ``token`` and pull, as BokehJS does, trying again (five times, as it does) while refused."""
+async def _reconnect(site: Site, app: str, token: str, cookie: str | None = None) -> tuple[BokehWire, dict[str, Any]]:
+    """Connect with ``token`` and pull, as BokehJS does, trying again (five times, as it does) while refused.
+
+    ``cookie``: the ``Cookie`` header its browser sends (its visitor's, for a token bound to it).
+    """
     for attempt in range(5):
         try:
-            wire = await BokehWire.open(site, app, token)
+            wire = await BokehWire.open(site, app, token, cookie)
             return wire, await wire.pull()
         except (Refused, websockets.ConnectionClosed, websockets.InvalidStatus, OSError) as exc:
             print(f"reconnection {attempt + 1} refused: {exc!r}")
@@ -526,3 +531,58 @@ def test_a_push_into_a_restored_bokeh_session_is_refused_and_changes_nothing(bok
     restored = asyncio.run(again())
     assert restored["title"] == doc["title"] and named(restored, "amplitude")["attributes"]["value"] == 1.75
     assert python_values(site, "bk_sliders", "phase", "value", session_id) == [1.25]
+
+
+def _visitor() -> tuple[urllib.request.OpenerDirector, http.cookiejar.CookieJar]:
+    """A browser's cookies for urllib: the page's ``docsync_visitor`` cookie is shown again, as a browser does."""
+    jar = http.cookiejar.CookieJar()
+    return urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar)), jar
+
+
+def _cookie_header(jar: http.cookiejar.CookieJar) -> str:
+    return "; ".join(f"{cookie.name}={cookie.value}" for cookie in jar)
+
+
+def _page_as(visitor: urllib.request.OpenerDirector, site: Site, app: str, query: str = "") -> tuple[str, str]:
+    """GET the app's page as ``visitor``: its token and session id."""
+    with visitor.open(f"{site.url}{app}/{query}", timeout=60) as response:
+        html = response.read().decode()
+    token = json.loads('"' + html.split('"token":', 1)[1].split('"', 2)[1] + '"')
+    return token, session_of(html)
+
+
+def test_a_page_naming_a_bokeh_session_killed_with_kill_9_restores_it_for_its_own_visitor_only(
+    bokeh_site: Site,
+) -> None:
+    """``?session_id=`` of a session only the store holds: its own browser's page gets it back, another's does not."""
+    site = bokeh_site
+    site.start()
+    (mine, jar), (theirs, _) = _visitor(), _visitor()
+    token, session_id = _page_as(mine, site, "bk_sliders")
+    _page_as(theirs, site, "bk_sliders")  # a visitor of its own (its cookie), which owns another session
+
+    async def before() -> None:
+        wire = await BokehWire.open(site, "bk_sliders", token)
+        await wire.set_value(named(await wire.pull(), "phase")["id"], 1.3)  # OK: in the journal
+        await wire.socket.close()
+
+    asyncio.run(before())
+    site.server.kill()  # kill -9: no drain, no snapshot since the session was made
+    site.start()
+
+    # Another visitor first: the store says whose the session is, and it is not theirs.
+    _, other = _page_as(theirs, site, "bk_sliders", f"?session_id={session_id}")
+    assert other != session_id
+    # Its own visitor's page: the same session, restored from the store with its change.
+    token, again = _page_as(mine, site, "bk_sliders", f"?session_id={session_id}")
+    assert again == session_id
+
+    async def after() -> dict[str, Any]:
+        # The page's token, as its BokehJS opens it: bound to its visitor, whose cookie it shows.
+        wire, doc = await _reconnect(site, "bk_sliders", token, _cookie_header(jar))
+        await wire.socket.close()
+        return doc
+
+    assert named(asyncio.run(after()), "phase")["attributes"]["value"] == 1.3
+    assert python_values(site, "bk_sliders", "phase", "value", session_id) == [1.3]
+    assert python_values(site, "bk_sliders", "phase", "value", other) == [0.0]

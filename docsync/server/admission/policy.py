@@ -35,6 +35,8 @@ from ...exceptions import (
     ConnectionClosingError,
     NoSuchApplicationError,
     ServerDrainingError,
+    SnapshotError,
+    StoreUnavailableError,
     TokenError,
     TooManyConnectionsError,
 )
@@ -50,6 +52,7 @@ __all__ = [
     "OpenedSession",
     "check_grant",
     "may_join",
+    "may_join_stored",
     "open_session",
     "owner_of",
     "shareable",
@@ -101,6 +104,37 @@ def may_join(session: Any, user: Any, context: Any, visitor: str | None = None) 
         return True
     request = session.request
     return owner_of(user, visitor) == owner_of(request.get("user"), request.get("visitor"))
+
+
+async def may_join_stored(
+    registry: SessionRegistry, context: Any, session_id: str, user_id: str | None, visitor: str | None
+) -> bool:
+    """Tell whether a page of ``user_id`` (anonymous: ``visitor``) may join ``session_id``, held by no process here.
+
+    Decided as :func:`may_join` decides for a live session, from the owner its snapshot
+    names (the user's pk, else the visitor): a session its process did not outlive in
+    memory is joined by whom it was joined by before. False when the store holds no
+    snapshot of it, cannot be read, or its snapshot names no owner (written before
+    visitors were saved): never a guess. Its websocket then restores it (or, in a
+    cluster, is relayed to the process holding it), with the limits of any restore.
+    """
+    keeper = keeper_of(registry)
+    if keeper is None or keeper.draining:
+        return False
+    if not shareable(context) and user_id is None and visitor is None:
+        return False  # a visitor with no id of its own yet owns no stored session: no store read
+    try:
+        owner = await keeper.stored_owner(context, session_id)
+    except (StoreUnavailableError, SnapshotError) as exc:
+        logger.warning("%s: page naming stored session %s not joined: %s", context.path, session_id, exc)
+        return False
+    if owner is None:
+        return False
+    if shareable(context):
+        return True
+    if owner.user_id is not None or user_id is not None:
+        return owner.user_id == user_id
+    return owner.visitor is not None and owner.visitor == visitor
 
 
 async def check_grant(

@@ -18,12 +18,18 @@ from ..session import ServerSession
 from .journal import Record, usable_records
 from .snapshot import Snapshot
 
-__all__ = ["app_model_ids", "apply_snapshot", "take_snapshot"]
+__all__ = ["app_model_ids", "apply_snapshot", "take_snapshot", "user_id_of", "visitor_of"]
 
 
 def user_id_of(user: Any) -> str | None:
     """The id a session's user is known by, as tokens bind it: the pk, or None for anonymous users."""
     return str(user.pk) if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+def visitor_of(request: dict[str, Any]) -> str | None:
+    """The anonymous visitor a session made for ``request`` belongs to (None: a user's)."""
+    visitor = request.get("visitor")
+    return str(visitor) if visitor and user_id_of(request.get("user")) is None else None
 
 
 def app_model_ids(session: ServerSession) -> list[str]:
@@ -46,6 +52,7 @@ def take_snapshot(session: ServerSession, app_ids: list[str]) -> Snapshot:
         incarnation=sequencer.incarnation,
         seq=sequencer.log.seq,
         user_id=user_id_of(session.request.get("user")),
+        visitor=visitor_of(session.request),
         created=session.created,
         saved=time.time(),
         doc=doc_json,
@@ -91,16 +98,19 @@ def _replayed(
     return document.to_json()
 
 
-def apply_snapshot(session: ServerSession, snapshot: Snapshot, max_array_elements: int) -> list[str]:
+def apply_snapshot(
+    session: ServerSession, snapshot: Snapshot, max_array_elements: int, *, any_user: bool = False
+) -> list[str]:
     """Lay ``snapshot`` (and the journal records read with it) over ``session``, just made (lock held).
 
     Returns the ids of the models the application made, in order (the matched ones
     carry their saved ids). Raises SnapshotError, with the session unchanged, if the
-    snapshot does not fit.
+    snapshot does not fit, or was made for another user (``any_user``: a shareable
+    app's, which any user may join, and so restore).
     """
     document = session.document
     made = list(document.models.values())
-    if user_id_of(session.request.get("user")) != snapshot.user_id:
+    if not any_user and user_id_of(session.request.get("user")) != snapshot.user_id:
         raise SnapshotError("snapshot of a session made for another user")
     records = usable_records(snapshot.records, snapshot.incarnation, snapshot.journal)
     later = [r for r in records if r.number > snapshot.journal]

@@ -36,10 +36,10 @@ from ...exceptions import ServerDrainingError, SnapshotError, StoreUnavailableEr
 from ..session import ServerSession
 from .capture import app_model_ids, apply_snapshot, take_snapshot
 from .journal import Journal, Record, decode_record, last_applied
-from .snapshot import Snapshot, decode_snapshot, encode_snapshot
+from .snapshot import Snapshot, StoredOwner, decode_snapshot, encode_snapshot, stored_owner
 from .stores import SessionStore
 
-__all__ = ["SavedState", "SnapshotKeeper"]
+__all__ = ["SavedState", "SnapshotKeeper", "anyone_joins"]
 
 logger = logging.getLogger("docsync.persistence")
 
@@ -90,6 +90,14 @@ class SavedState:
     restored_from: float | None = field(default=None)
     failing: bool = False  # its last snapshot write failed (logged once until one succeeds)
     kept_at: float | None = None  # when its snapshot's expiry was last pushed back (time.time())
+
+
+def anyone_joins(context: Any) -> bool:
+    """Tell whether any user may join ``context``'s sessions (admission.shareable: shared rooms, ``"shareable"``)."""
+    # Restated here: admission is above this package (it reaches the keeper).
+    options = getattr(context, "options", None) or {}
+    shared = getattr(getattr(context, "application", None), "shared", False)
+    return bool(shared or options.get("shared") or options.get("shareable"))
 
 
 def _marker(session: ServerSession) -> tuple[int, ...]:
@@ -439,6 +447,22 @@ class SnapshotKeeper:
             logger.error("persistence: snapshot of session %s refused (kept in the store): %s", session_id, exc)
             raise
 
+    async def stored_owner(self, context: Any, session_id: str) -> StoredOwner | None:
+        """Whom the stored snapshot of ``session_id`` belongs to; None: none stored (or the app does not persist).
+
+        Either dialect's (no lock held). Raises StoreUnavailableError if the store cannot
+        be read, SnapshotError if the snapshot is unusable (over ``MAX_SNAPSHOT_BYTES``, corrupt).
+        """
+        if not self.persists(context):
+            return None
+        data = await self.read_store(self.store.load(session_id))
+        if data is None:
+            return None
+        max_bytes = int(docsync_settings().MAX_SNAPSHOT_BYTES)
+        if len(data) > max_bytes:
+            raise SnapshotError(f"snapshot too big: {len(data)} bytes > {max_bytes} (MAX_SNAPSHOT_BYTES)")
+        return stored_owner(data, app_path=context.path, session_id=session_id)
+
     async def has_snapshot(self, context: Any, session_id: str) -> bool:
         """Tell whether the store holds a snapshot of ``session_id`` (for tokens past their creation age)."""
         return self.persists(context) and await self.read_store(self.store.load(session_id)) is not None
@@ -556,7 +580,7 @@ class SnapshotKeeper:
             self.states[session.id] = SavedState(app_model_ids(session))
             session.start_write_ahead(self.journal, 0)
             return
-        app_ids = apply_snapshot(session, snapshot, max_array_elements)
+        app_ids = apply_snapshot(session, snapshot, max_array_elements, any_user=anyone_joins(context))
         self.next_refresh = 0.0  # its snapshot is as old as it was written: maybe due now
         # Numbered after the last record applied: ``load`` dropped those past a gap (a
         # store that cannot drop them keeps them, and the numbers go on after them).

@@ -21,7 +21,17 @@ from typing import Any
 from ...exceptions import SnapshotError
 from ...serialization import Buffer
 
-__all__ = ["FORMAT_VERSION", "MAGIC", "Snapshot", "decode_snapshot", "encode_snapshot", "pack", "unpack"]
+__all__ = [
+    "FORMAT_VERSION",
+    "MAGIC",
+    "Snapshot",
+    "StoredOwner",
+    "decode_snapshot",
+    "encode_snapshot",
+    "pack",
+    "stored_owner",
+    "unpack",
+]
 
 MAGIC = b"DSYNCSNAP\n"
 FORMAT_VERSION = 1
@@ -56,6 +66,8 @@ class Snapshot:
     records: list[Any] = field(default_factory=list)
     #: The size of the binary form it was read from (0: not read from one).
     nbytes: int = 0
+    #: The anonymous visitor the session belongs to (visitors.py; None: a user's, or not saved).
+    visitor: str | None = None
 
     def header(self) -> dict[str, Any]:
         """The JSON part (everything but the buffers' bytes)."""
@@ -66,6 +78,7 @@ class Snapshot:
             "incarnation": self.incarnation,
             "seq": self.seq,
             "user_id": self.user_id,
+            "visitor": self.visitor,
             "created": self.created,
             "saved": self.saved,
             "doc": self.doc,
@@ -155,7 +168,40 @@ def decode_snapshot(data: bytes, *, app_path: str, session_id: str, max_bytes: i
         client_models=fields["client_models"],
         journal=fields.get("journal", 0) if type(fields.get("journal", 0)) is int else 0,
         nbytes=len(data),
+        visitor=_visitor(fields),
     )
+
+
+def _visitor(header: dict[str, Any]) -> str | None:
+    # A snapshot written before visitors were saved has none: its owner is then unknown.
+    value = header.get("visitor")
+    return value if type(value) is str and value else None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredOwner:
+    """Whom a stored session belongs to: its user's pk, else its anonymous visitor (None: not saved)."""
+
+    user_id: str | None
+    visitor: str | None
+
+
+#: The snapshots a store holds: docsync's, and the Bokeh dialect's (``pack`` under its own magic).
+_OWNED_MAGICS = (MAGIC, b"DSYNCBOKS\n")
+
+
+def stored_owner(data: bytes, *, app_path: str, session_id: str) -> StoredOwner:
+    """Read whom the snapshot ``data`` of ``session_id`` of ``app_path`` belongs to; SnapshotError if it is not one.
+
+    Either dialect's snapshot: only the header's owner fields are read (what a page
+    needs to decide whether its visitor may join the session before it is restored).
+    """
+    magic = next((m for m in _OWNED_MAGICS if data.startswith(m)), MAGIC)
+    header, _ = unpack(data, magic, "snapshot")
+    if type(header) is not dict or header.get("app") != app_path or header.get("session_id") != session_id:
+        raise SnapshotError("snapshot of another application or session")
+    user_id = header.get("user_id")
+    return StoredOwner(None if user_id is None else str(user_id), _visitor(header))
 
 
 _TYPES: dict[str, type | tuple[type, ...]] = {
