@@ -28,6 +28,8 @@ pytest.importorskip("bokeh", reason="the docsync[bokeh] extra is not installed")
 
 import websockets
 
+from docsync.bokeh.persistence import SNAPSHOT_MAGIC as BOKEH_MAGIC
+from docsync.server.persistence.snapshot import pack, unpack
 from docsync.testing import RedisServer
 from tests.e2e.bokeh_page import session_of
 
@@ -586,3 +588,25 @@ def test_a_page_naming_a_bokeh_session_killed_with_kill_9_restores_it_for_its_ow
     assert named(asyncio.run(after()), "phase")["attributes"]["value"] == 1.3
     assert python_values(site, "bk_sliders", "phase", "value", session_id) == [1.3]
     assert python_values(site, "bk_sliders", "phase", "value", other) == [0.0]
+
+
+@pytest.mark.parametrize("bokeh_site", ["database"], indirect=True)
+def test_a_page_naming_a_stored_session_whose_snapshot_names_no_owner_gets_a_new_one(bokeh_site: Site) -> None:
+    """An anonymous session's snapshot without its visitor (as an earlier release wrote it): the page does not guess."""
+    site = bokeh_site
+    site.start()
+    mine, _ = _visitor()
+    _, session_id = _page_as(mine, site, "bk_sliders")
+    site.server.kill()
+    site.start()
+    data, _, _ = site.snapshot_row(session_id)
+    header, buffers = unpack(bytes(data), BOKEH_MAGIC, "Bokeh snapshot")
+    assert header["visitor"]  # saved: whom the session belongs to
+    del header["visitor"]
+    site.set_snapshot_data(session_id, pack(BOKEH_MAGIC, json.dumps(header).encode(), buffers, 1 << 30, "snapshot"))
+    _, other = _page_as(mine, site, "bk_sliders", f"?session_id={session_id}")
+    assert other != session_id  # its own browser, but the store cannot say so
+    site.set_snapshot_data(session_id, bytes(data))
+    _, again = _page_as(mine, site, "bk_sliders", f"?session_id={session_id}")
+    assert again == session_id
+    assert python_values(site, "bk_sliders", "phase", "value", session_id) == [0.0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import struct
 
 import numpy as np
@@ -9,7 +10,7 @@ import pytest
 
 from docsync.exceptions import SnapshotError
 from docsync.server.persistence import Snapshot, decode_snapshot, encode_snapshot
-from docsync.server.persistence.snapshot import MAGIC
+from docsync.server.persistence.snapshot import MAGIC, pack, stored_owner
 
 LIMIT = 1 << 20
 
@@ -103,3 +104,28 @@ def _rewritten(header: bytes) -> bytes:
 def test_a_well_formed_value_with_a_bad_header_is_refused(header: bytes, message: str) -> None:
     with pytest.raises(SnapshotError, match=message):
         decode(_rewritten(header))
+
+
+def test_the_owner_of_a_stored_snapshot_is_read_from_its_header() -> None:
+    """Whom a page may join it for: the user's pk, else the anonymous visitor; none when an older snapshot lacks it."""
+    anonymous = sample()
+    anonymous.visitor = "v-123"
+    owner = stored_owner(encode_snapshot(anonymous, LIMIT), app_path="board", session_id="s1")
+    assert (owner.user_id, owner.visitor) == (None, "v-123")
+    assert decode(encode_snapshot(anonymous, LIMIT)).visitor == "v-123"
+    users = sample()
+    users.user_id = 7
+    owner = stored_owner(encode_snapshot(users, LIMIT), app_path="board", session_id="s1")
+    assert (owner.user_id, owner.visitor) == ("7", None)
+    header = anonymous.header()
+    del header["visitor"]  # as a snapshot written before visitors were saved
+    older = pack(MAGIC, json.dumps(header).encode(), [b for _, b in anonymous.buffers], LIMIT, "snapshot")
+    owner = stored_owner(older, app_path="board", session_id="s1")
+    assert (owner.user_id, owner.visitor) == (None, None)
+    assert decode(older).visitor is None
+    with pytest.raises(SnapshotError, match="another application or session"):
+        stored_owner(encode_snapshot(anonymous, LIMIT), app_path="board", session_id="s2")
+    with pytest.raises(SnapshotError, match="another application or session"):
+        stored_owner(encode_snapshot(anonymous, LIMIT), app_path="other", session_id="s1")
+    with pytest.raises(SnapshotError, match="checksum"):
+        stored_owner(older[:-1] + b"\x00", app_path="board", session_id="s1")
