@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -166,7 +167,8 @@ def test_fuzzed_pushes_leave_the_document_or_replace_it_for_every_tab(
         lambda case: fuzz_loop.run(_push_case(session_fuzz_site, case, stats), 6 * EVENT_WAIT),
         stats,
     )
-    assert stats["cases"] >= examples("push") or float("inf") > SECONDS, stats
+    # Every example ran, unless DOCSYNC_SESSION_FUZZ_SECONDS cut the run short on purpose.
+    assert stats["cases"] >= examples("push") or math.isfinite(SECONDS), stats
     assert stats["refused"] >= 3 and stats["accepted"] >= 3, stats
     check_log(session_fuzz_site, log_start, "push fuzz")
     fuzz_loop.run(responsive(session_fuzz_site.browser().page_config("workers")))
