@@ -10,7 +10,7 @@ from typing import Any
 
 from .timeouts import START_TIMEOUT
 
-__all__ = ["PORT_ATTEMPTS", "free_port", "wait_for_port"]
+__all__ = ["PORT_ATTEMPTS", "free_port", "wait_for_port", "wait_for_port_free"]
 
 
 def free_port() -> int:
@@ -34,3 +34,15 @@ def wait_for_port(port: int, timeout: float = START_TIMEOUT, process: subprocess
             return
         time.sleep(0.05)
     raise TimeoutError(f"nothing listens on port {port} after {timeout} s")
+
+
+def wait_for_port_free(port: int, timeout: float = START_TIMEOUT) -> None:
+    """Wait until nothing listens on 127.0.0.1:``port`` any more (connections are refused)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        except OSError:
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"something still listens on port {port} after {timeout} s")

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .ports import free_port, wait_for_port
+from .ports import free_port, wait_for_port, wait_for_port_free
 from .timeouts import START_TIMEOUT
 
 __all__ = ["ServerProcess", "running_server", "start_all", "stop_all"]
@@ -154,7 +154,15 @@ class ServerProcess:
                 self.process.wait(timeout)
         code = self.process.returncode
         self.process = None
+        self._wait_group_gone(timeout)
         return code
+
+    def _wait_group_gone(self, timeout: float) -> None:
+        # runserver's serving child, signalled with its parent, may outlive it a while
+        # (longer on a loaded machine), listening still: a process started again on the
+        # port would seem to listen at once, and a request then be refused.
+        if self.server == "runserver":
+            wait_for_port_free(self.port, timeout)
 
     def _signal(self, signum: int) -> None:
         assert self.process is not None
@@ -169,6 +177,7 @@ class ServerProcess:
         if self.process is not None and (self.process.poll() is None or self.server == "runserver"):
             self._signal(signal.SIGKILL)
             self.process.wait(15)
+            self._wait_group_gone(15)
         self.process = None
 
     def get(self, path: str, *, headers: dict[str, str] | None = None) -> tuple[int, str]:
