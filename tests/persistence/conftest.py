@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from docsync.testing import SiteUnderTest
+from docsync.testing import ServerProcess, SiteUnderTest
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = "tests.persistence.settings"
@@ -20,10 +20,11 @@ class Site(SiteUnderTest):
 
     docsync.testing's ``SiteUnderTest`` with what the persistence tests read of the
     database; ``start`` starts the process the first time and starts it again (same port,
-    same log) after a ``stop``, a kill or a crash.
+    same log) after a ``stop``, a kill or a crash. ``processes`` 2: a standby process of the
+    same kind, listening from the start, takes over at ``fail_over``.
     """
 
-    def __init__(self, tmp: Path, kind: str = "daphne", **env: str) -> None:
+    def __init__(self, tmp: Path, kind: str = "daphne", processes: int = 1, **env: str) -> None:
         self.tmp = tmp
         self.kind = kind
         self.db = tmp / "db.sqlite3"
@@ -40,7 +41,7 @@ class Site(SiteUnderTest):
                 "DOCSYNC_ADMIN_REFRESH": "0.3",
                 **env,
             },
-            servers=(kind,),
+            servers=(kind,) * processes,
             cwd=ROOT,
         )
         self.manage("migrate", "-v0")
@@ -54,6 +55,18 @@ class Site(SiteUnderTest):
             self.restart(0, timeout)
         self.starts += 1
         return self
+
+    def fail_over(self) -> ServerProcess:
+        """Kill -9 the serving process; the standby, listening already, serves from now on (``server``, ``url``).
+
+        What a load balancer does after a crash: the restore does not wait for a process
+        to start (seconds of imports on a loaded machine), only for the store.
+        """
+        assert len(self.servers) > 1, "no standby: Site(processes=2)"
+        dead = self.servers.pop(0)
+        dead.kill()
+        self.servers.append(dead)  # stopped with the site (a no-op), its log still read
+        return self.server
 
     @property
     def port(self) -> int:
