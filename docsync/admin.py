@@ -19,9 +19,9 @@ from django.utils.html import format_html
 from .conf import docsync_settings
 from .models import LiveSession
 from .server.admin_support.commands import send_command
+from .server.admin_support.drain import send_drain
 from .server.admin_support.processes import process_gone, silent_after
 from .server.persistence import keeper_of
-from .server.persistence.signals import send_drain
 from .server.registry import get_registry
 
 __all__ = ["LiveSessionAdmin", "UserListFilter"]
@@ -391,18 +391,22 @@ class LiveSessionAdmin(_ModelAdmin):
         permissions=["change"],
     )
     def drain_processes(self, request: HttpRequest, queryset: QuerySet[LiveSession]) -> None:
-        rows = {row.process: row.session_id for row in queryset}
-        for process, session_id in sorted(rows.items()):
+        # By name and start time: rows naming a pid under two starts are two processes.
+        rows = {(row.process, row.process_started): row.session_id for row in queryset}
+        for (process, started), session_id in sorted(rows.items()):
             try:
                 if get_registry().cluster is not None or process == get_registry().process_id:
                     # Any process of the cluster, on any machine: the admin commands' way there.
                     _command(process, "drain", session_id)
                 else:
-                    send_drain(process)  # not clustered: a process of this machine, by its pid
+                    # Not clustered: a process of this machine, by its pid and its start time
+                    # (a pid the system gave to another program is not signalled).
+                    send_drain(process, started)
             except Exception as exc:
-                self.message_user(request, f"{process} not drained: {exc}", messages.ERROR)
+                # "Process ...": Django's admin capitalizes a message's first letter (a host name's too).
+                self.message_user(request, f"Process {process} not drained: {exc}", messages.ERROR)
             else:
-                self.message_user(request, f"{process} is draining: its sessions are saved, then it stops")
+                self.message_user(request, f"Process {process} is draining: its sessions are saved, then it stops")
 
     @admin.action(description="Expire selected sessions now", permissions=["change"])
     def expire_now(self, request: HttpRequest, queryset: QuerySet[LiveSession]) -> None:

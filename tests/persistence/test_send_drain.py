@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from docsync.server.persistence.signals import send_drain
+from docsync.server.admin_support.drain import send_drain
+from docsync.server.admin_support.processes import process_start
 
 
 def test_a_process_of_another_machine_is_named_not_signalled() -> None:
@@ -37,3 +38,20 @@ def test_a_running_process_receives_sigterm() -> None:
         if child.poll() is None:
             child.kill()
             child.wait()
+
+
+def test_a_pid_now_naming_a_process_of_another_start_is_not_signalled() -> None:
+    here = socket.gethostname()
+    sleeper = subprocess.Popen(["sleep", "60"])
+    try:
+        started = process_start(sleeper.pid)
+        assert started
+        with pytest.raises(ProcessLookupError, match="its pid names another program now, not signalled"):
+            send_drain(f"{here}:{sleeper.pid}", f"{started}0")  # a row of the process gone before it
+        assert sleeper.poll() is None
+        assert send_drain(f"{here}:{sleeper.pid}", started) == sleeper.pid  # its own start: signalled
+        assert sleeper.wait(10) == -15
+    finally:
+        if sleeper.poll() is None:
+            sleeper.kill()
+            sleeper.wait()

@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ...conf import docsync_settings
-from ...server.persistence.signals import send_drain
+from ...server.admin_support.drain import send_drain
 
 __all__ = ["Command"]
 

@@ -11,37 +11,18 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 
 from ...conf import docsync_settings
 from ..sigterm import before_sigterm
 from .keeper import SnapshotKeeper
 
-__all__ = ["drain_this_process", "install_drain_on_sigterm", "send_drain"]
+__all__ = ["drain_this_process", "install_drain_on_sigterm"]
 
 
 def install_drain_on_sigterm(keeper: SnapshotKeeper) -> bool:
     """Make SIGTERM drain ``keeper``'s process first; return False where signals cannot be set (not the main thread)."""
     timeout = float(docsync_settings().DRAIN_TIMEOUT)
     return before_sigterm(keeper.drain, timeout, "persistence: drain (DRAIN_TIMEOUT)")
-
-
-def send_drain(process_id: str) -> int:
-    """Ask server process ``process_id`` (a pid, or host:pid as the admin lists it) to drain; return its pid.
-
-    The drain is SIGTERM's: only a process of this machine can be asked. Raises
-    ValueError for a process of another machine or a malformed id, ProcessLookupError
-    when no such process runs.
-    """
-    host, _, pid_text = process_id.rpartition(":")
-    if host and host != socket.gethostname():
-        raise ValueError(f"process {process_id} runs on {host}, not here: run manage.py docsync_drain there")
-    try:
-        pid = int(pid_text)
-    except ValueError:
-        raise ValueError(f"not a process id: {pid_text!r:.40}") from None
-    os.kill(pid, signal.SIGTERM)
-    return pid
 
 
 def drain_this_process() -> int:
