@@ -8,8 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..exceptions import ValidationError
-from ..serialization.encoder import wide_int, wide_int_text
+from ..exceptions import IntTooWideError, ValidationError
 from .events import ColumnsPatchedEvent, ColumnsStreamedEvent
 from .properties import holds_models
 from .value_depth import column_nests_deeper, too_deep
@@ -92,18 +91,17 @@ def check_stream(data: Mapping[str, Column], new: Mapping[str, Any], rollover: i
         raise ValidationError(f"streamed columns have different lengths: {sorted(lengths)}")
     for name, column in rows.items():
         # The rows as items of their column (an array's are cast to its dtype: flat).
-        if type(column) is list and column_nests_deeper(data, column):
+        if type(column) is list and _nests_deeper(f"streamed column {name!r}", data, column):
             raise too_deep(f"streamed column {name!r}")
-        if type(column) is list:
-            _check_ints(f"streamed column {name!r}", column)
     return rows
 
 
-def _check_ints(where: str, values: list[Any]) -> None:
-    """Refuse an integer past 64 bits: stored, no pull of the document could be encoded."""
-    wide = wide_int(values)
-    if wide is not None:
-        raise ValidationError(f"{where}: {wide_int_text(wide)}")
+def _nests_deeper(where: str, data: Mapping[str, Column], values: list[Any]) -> bool:
+    """``column_nests_deeper``; an integer past 64 bits, met by the same walk, refused (no pull could write it)."""
+    try:
+        return column_nests_deeper(data, values)
+    except IntTooWideError as exc:
+        raise ValidationError(f"{where}: {exc}") from None
 
 
 def _joined(old: Column, new: Column, rollover: int | None) -> Column:
@@ -221,9 +219,8 @@ def check_patches(data: Mapping[str, Column], patches: Mapping[str, Any]) -> dic
             else:
                 cells.append(value)
             items.append((index, value))
-        if cells and column_nests_deeper(data, cells):
+        if cells and _nests_deeper(f"patch of column {name!r}", data, cells):
             raise too_deep(f"patch of column {name!r}")
-        _check_ints(f"patch of column {name!r}", cells)
         checked[name] = items
     return checked
 

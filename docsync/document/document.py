@@ -33,8 +33,8 @@ __all__ = ["DEFAULT_MAX_UPLOAD_BYTES", "CallbackScheduler", "Document"]
 
 #: How many callback errors a document keeps until the server reads them.
 _KEPT_CALLBACK_ERRORS = 10
-#: Message data that nests no deeper than a level: not measured.
-_FLAT_DATA = frozenset({bool, int, float, str, type(None)})
+#: Message data that nests no deeper than a level: not measured (an int is: past 64 bits, refused).
+_FLAT_DATA = frozenset({bool, float, str, type(None)})
 
 logger = logging.getLogger("docsync.document")
 
@@ -372,7 +372,7 @@ class Document:
     # -- messages -------------------------------------------------------------------
 
     def send_message(self, msg_type: str, msg_data: Any = None, *, model: Model | None = None) -> None:
-        """Send an application-defined message to every connected client (ValidationError: data too deep)."""
+        """Send an application-defined message to every client (ValidationError: too deep, an int too wide)."""
         if type(msg_data) not in _FLAT_DATA:
             check_message(msg_type, msg_data)
         self._notify(MessageSentEvent(msg_type, msg_data, model))

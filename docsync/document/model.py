@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..exceptions import ValidationError, ValueTooDeepError
+from ..exceptions import IntTooWideError, ValidationError, ValueTooDeepError
 from ..serialization.depth import ITEM_LEVELS, nests_deeper
 from .collections import ColumnDataDict, TrackedDict, TrackedList
 from .events import (
@@ -235,7 +235,7 @@ class Model(metaclass=ModelMeta):
         for attr, value in properties.items():
             prop = self.lookup(attr)
             value = self.validate_value(prop, value)
-            if prop.depth_bound > MAX_VALUE_DEPTH and type(value) not in _FLAT and nests_deeper(value):
+            if prop.depth_bound > MAX_VALUE_DEPTH and type(value) not in _FLAT and self._measure(prop, value):
                 raise too_deep(f"{self.__type_name__}.{attr}")  # (as _set_value)
             self._values[attr] = self._wrap(prop, value)
 
@@ -331,11 +331,18 @@ class Model(metaclass=ModelMeta):
         options; a value the model held already is kept (the application set it).
         """
 
+    def _measure(self, prop: Property, value: Any) -> bool:
+        """Tell whether ``value`` of ``prop`` nests past the bound; refuse one holding an int past 64 bits."""
+        try:
+            return nests_deeper(value)
+        except IntTooWideError as exc:  # (met by the same walk: stored, no pull could write it)
+            raise ValidationError(f"{self.__type_name__}.{prop.name} {exc}") from None
+
     def _set_value(self, prop: Property, value: Any, setter: Any) -> None:
         value = self.validate_value(prop, value)
         # No deeper than every client decodes (value_depth.py), measured only where a value
         # can nest that deep (a slider's value cannot: not even a call) and is not flat.
-        if prop.depth_bound > MAX_VALUE_DEPTH and type(value) not in _FLAT and nests_deeper(value):
+        if prop.depth_bound > MAX_VALUE_DEPTH and type(value) not in _FLAT and self._measure(prop, value):
             raise too_deep(f"{self.__type_name__}.{prop.name}")
         self._store_value(prop, self._wrap(prop, value), setter)
 
@@ -413,9 +420,11 @@ class Model(metaclass=ModelMeta):
             assert isinstance(base, List)
             try:
                 items = base.accepts_items(items)
+            except IntTooWideError as exc:
+                raise ValidationError(f"{self.__type_name__}.{prop.name} {exc}") from None
             except ValidationError:
                 raise prop.fail(items, self.__type_name__) from None
-            if prop.depth_bound > MAX_VALUE_DEPTH and nests_deeper(items):  # (the rest of the list was taken)
+            if prop.depth_bound > MAX_VALUE_DEPTH and self._measure(prop, items):  # (the rest of the list was taken)
                 raise too_deep(f"{self.__type_name__}.{prop.name}")
             if self._refines:  # judged as the whole list it leaves (a group's active)
                 after = list(container)
@@ -456,6 +465,8 @@ class Model(metaclass=ModelMeta):
                         raise ValueTooDeepError
             except ValueTooDeepError:
                 raise too_deep(f"{self.__type_name__}.{prop.name}") from None
+            except IntTooWideError as exc:
+                raise ValidationError(f"{self.__type_name__}.{prop.name} {exc}") from None
             except ValidationError:
                 raise prop.fail(items, self.__type_name__) from None
         attr = prop.name

@@ -440,7 +440,7 @@ _KEEPS_AS_IS: dict[type, frozenset[type]] = {
     Float: frozenset({float}),
     String: frozenset({str}),
     Bool: frozenset({bool}),
-    Any_: _SCALARS,
+    Any_: _SCALARS - {int},  # (an int past 64 bits is refused)
 }
 
 
@@ -617,6 +617,8 @@ def _check_dict_set(
                 raise ValueTooDeepError
     except ValueTooDeepError:
         raise too_deep(f"{name}.{prop.name}") from None
+    except IntTooWideError as exc:
+        raise ValidationError(f"{name}.{prop.name} {exc}") from None
     except ValidationError:
         raise prop.fail(entries, name) from None
     if prop in model._model_properties:  # a tuple: no call for the many that hold none

@@ -20,7 +20,7 @@ from collections import ChainMap
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..exceptions import ValueTooDeepError
+from ..exceptions import IntTooWideError, ValueTooDeepError
 from ..serialization.depth import ITEM_LEVELS, MAP_LEVELS, MAX_VALUE_DEPTH, nests_deeper
 from ..serialization.encoder import writes_as_map
 
@@ -80,6 +80,10 @@ def deletion_nests_deeper(current: Mapping[Any, Any], keys: Iterable[Any]) -> bo
 
 
 def check_message(msg_type: str, data: Any) -> None:
-    """Refuse an application's message whose data nests past the bound."""
-    if nests_deeper(data):
+    """Refuse an application's message whose data nests past the bound, or holds an integer past 64 bits."""
+    try:
+        deeper = nests_deeper(data)
+    except IntTooWideError as exc:  # (met by the same walk: no message could carry it)
+        raise IntTooWideError(f"message {msg_type!r:.40} {exc}") from None
+    if deeper:
         raise too_deep(f"message {msg_type!r:.40}")

@@ -11,6 +11,8 @@ it would, as the Encoder writes it.
 
 Every client decodes each property value it pulls or is sent with that bound; so does a
 restored snapshot. A value the document holds past it is one no client can load again.
+So is one holding an integer past 64 bits, which no pull could even write: the walk that
+measures a value refuses one on its way (``IntTooWideError``), not a second walk.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from .encoder import writes_as_map
+from ..exceptions import IntTooWideError
+from .encoder import MAX_INT, MIN_INT, wide_int, wide_int_text, writes_as_map
 from .lines import item_types
 
 __all__ = ["ITEM_LEVELS", "MAP_LEVELS", "MAX_VALUE_DEPTH", "SET_LEVELS", "nests_deeper"]
@@ -62,7 +65,9 @@ def nests_deeper(value: Any, levels: int = MAX_VALUE_DEPTH, *, at: int = 0) -> b
 
     True exactly when a Decoder of ``max_depth=levels`` would refuse it as too deep.
     Flat values cost no walk: a scalar or an array is looked at once, a list of plain
-    values (or of lines of them) in C-level passes over its item types.
+    values (or of lines of them) in C-level passes over its item types. Raises
+    ``IntTooWideError`` for an integer past 64 bits met on the way (one the Encoder
+    refuses): where a value is measured, it is about to be stored.
     """
     # Items of types all in _LEAVES put nothing at any depth; of types all in _FLAT, nothing
     # past their own level (a NaN, an array): such lists and objects are not walked.
@@ -72,6 +77,8 @@ def nests_deeper(value: Any, levels: int = MAX_VALUE_DEPTH, *, at: int = 0) -> b
         item, depth = pop()
         kind = type(item)
         if kind in _LEAVES:
+            if kind is int and not MIN_INT <= item <= MAX_INT:
+                raise IntTooWideError(wide_int_text(item))
             continue
         if kind is list or kind is tuple or (kind is not dict and isinstance(item, list | tuple)):
             if depth >= levels:
@@ -79,11 +86,15 @@ def nests_deeper(value: Any, levels: int = MAX_VALUE_DEPTH, *, at: int = 0) -> b
             below = depth + ITEM_LEVELS
             types = set(map(type, item))
             if types <= _LEAVES or (below < levels and types <= _FLAT):
+                if int in types:
+                    _refuse_wide(item)
                 continue
             if types == _LINES and below < levels:
                 # Lines of plain values (a MultiLine's column): their items in one pass over all lines.
                 types = item_types(item)
                 if types <= _LEAVES or (below + ITEM_LEVELS < levels and types <= _FLAT):
+                    if int in types:
+                        _refuse_wide(item)
                     continue
             extend(zip(item, repeat(below)))
         elif isinstance(item, dict):
@@ -96,6 +107,8 @@ def nests_deeper(value: Any, levels: int = MAX_VALUE_DEPTH, *, at: int = 0) -> b
                 below = depth + ITEM_LEVELS
                 types = set(map(type, item.values()))
                 if types <= _LEAVES or (below < levels and types <= _FLAT):
+                    if int in types:
+                        _refuse_wide(list(item.values()))
                     continue
             extend(zip(item.values(), repeat(below)))
         elif isinstance(item, set | frozenset):
@@ -105,3 +118,10 @@ def nests_deeper(value: Any, levels: int = MAX_VALUE_DEPTH, *, at: int = 0) -> b
         elif depth >= levels and _typed(item):
             return True
     return False
+
+
+def _refuse_wide(items: list[Any] | tuple[Any, ...]) -> None:
+    """Raise ``IntTooWideError`` if ``items`` (plain values, or lines of them) hold an integer past 64 bits."""
+    wide = wide_int(items)  # (C-level passes: min and max of the ints)
+    if wide is not None:
+        raise IntTooWideError(wide_int_text(wide))

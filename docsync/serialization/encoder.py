@@ -93,8 +93,10 @@ _INTS = {int}
 
 def wide_int_text(value: int) -> str:
     """Say that ``value`` does not fit in 64 bits, its digits shown only while few (a million-digit int is 1 MB)."""
-    shown = str(value) if value.bit_length() <= 256 else f"of {value.bit_length()} bits"
-    return f"integer {shown} does not fit in 64 bits"
+    bits = value.bit_length() if value >= 0 else (~value).bit_length() + 1  # (a negative one: its sign bit too)
+    if bits > 256:
+        return f"integer of {bits} bits does not fit in 64 bits"
+    return f"integer {value} does not fit in 64 bits ({bits} bits)"
 
 
 def is_reference_type(value: object) -> bool:

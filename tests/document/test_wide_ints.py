@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from docsync.document import Document
+from docsync.document import Document, Model
 from docsync.document.models import ColumnDataSource, Div, Spinner
-from docsync.exceptions import ValidationError
+from docsync.document.properties import Any_, Dict, List, String
+from docsync.exceptions import IntTooWideError, ValidationError
 from docsync.serialization.encoder import wide_int
 
 WIDE = 2**70
@@ -68,3 +69,76 @@ def test_a_huge_int_is_named_by_its_bits_not_its_digits() -> None:
         source.stream({"x": [2**20000]})
     with pytest.raises(ValidationError, match=r"Div\.width integer of 20001 bits does not fit"):
         Div().width = -(2**20000)
+
+
+class FreeForm(Model):
+    """Free-form properties: an Any_, a dict of them, a list of them."""
+
+    blob = Any_()
+    table = Dict(String(), Any_())
+    items = List(Any_())
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda m: setattr(m, "blob", WIDE),
+        lambda m: setattr(m, "blob", [1, "a", WIDE]),
+        lambda m: setattr(m, "blob", {"a": [{"b": (2.5, WIDE)}]}),
+        lambda m: setattr(m, "blob", {WIDE: 1}),  # (a map: its keys travel too)
+        lambda m: setattr(m, "blob", [{3, -WIDE}]),
+        lambda m: setattr(m, "blob", [[1], [2, 2**64]]),
+        lambda m: setattr(m, "table", {"k": {"j": WIDE}}),
+        lambda m: m.table.__setitem__("k", WIDE),
+        lambda m: m.table.update(k=[None, WIDE]),
+        lambda m: setattr(m, "items", [[WIDE]]),
+        lambda m: m.items.append(WIDE),
+        lambda m: m.items.extend([{"x": [WIDE]}]),
+        lambda m: m.items.insert(0, (1, -(2**63) - 1)),
+    ],
+    ids=[
+        "scalar",
+        "list",
+        "nested",
+        "map-key",
+        "set",
+        "lines",
+        "dict",
+        "dict-item",
+        "dict-update",
+        "list-whole",
+        "append",
+        "extend",
+        "insert",
+    ],
+)
+def test_a_free_form_value_holding_an_int_past_64_bits_changes_nothing(write: Callable[[Any], None]) -> None:
+    document = Document()
+    model = FreeForm(blob={"n": 1}, table={"k": 1}, items=[1])
+    document.add_root(model)
+    before = document.to_json()
+    seen: list[Any] = []
+    document.on_change(seen.append)
+    refusal = r"^FreeForm\.(blob|table|items) integer -?\d+ does not fit in 64 bits \(\d+ bits\)$"
+    with pytest.raises(ValidationError, match=refusal):
+        write(model)
+    assert not seen and document.to_json() == before  # unchanged, and it still encodes
+
+
+def test_a_free_form_value_at_the_bounds_is_taken_and_pulled() -> None:
+    document = Document()
+    model = FreeForm(blob=[2**64 - 1, {"a": -(2**63)}])
+    document.add_root(model)
+    model.items.append([2**64 - 1])
+    model.table["k"] = -(2**63)
+    document.to_json()
+
+
+def test_a_new_model_and_a_message_refuse_a_free_form_int_past_64_bits() -> None:
+    with pytest.raises(ValidationError, match=r"^FreeForm\.blob integer of 301 bits does not fit in 64 bits$"):
+        FreeForm(blob=[2**300])
+    document = Document()
+    with pytest.raises(IntTooWideError, match=f"^message 'x' integer {WIDE} does not fit in 64 bits"):
+        document.send_message("x", {"n": [WIDE]})
+    with pytest.raises(IntTooWideError, match=f"^message 'y' integer {WIDE} does not fit in 64 bits"):
+        document.send_message("y", WIDE)

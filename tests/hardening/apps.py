@@ -262,7 +262,8 @@ def workers(doc: Document) -> None:
     Each callback does real work with the new value: formatting, arithmetic, parsing,
     writes to other properties and columns (whose callbacks run in turn). Some values
     make them raise (a slider at 0 divides by zero; a text that is no integer; a box
-    index past the labels; a column of non-numbers; a "work" message without ``n``):
+    index past the labels; a column of non-numbers; a "work" message without ``n``; a
+    "factor" message whose ``n`` squared is past 64 bits, in a free-form list):
     the session reports it and goes on. ``log`` is left to clients (the resume fuzz
     streams its markers there).
     """
@@ -275,6 +276,7 @@ def workers(doc: Document) -> None:
     derived = ColumnDataSource(data={"x": [], "y": []}, name="derived")
     log = ColumnDataSource(data={"m": []}, name="log")
     label, total, echo = Div(text="", name="label"), Div(text="", name="total"), Div(text="", name="echo")
+    factors = builtin.FactorRange(factors=["a", "b"], name="factors")  # (free-form: List(Any_()))
 
     def on_slider(attr: str, old: float, new: float) -> None:
         label.text = f"{new:,.2f} (was {old:g}); inverse {1 / new:.4g}"
@@ -313,6 +315,10 @@ def workers(doc: Document) -> None:
         source.patch({"y": [(abs(n) % 2, float(n))]})
         derived.stream({"x": [float(n)], "y": [n * n]}, rollover=20)  # past 64 bits from 2**32 on
 
+    def on_factor(event: MessageSentEvent) -> None:
+        n = int(event.msg_data["n"])
+        factors.factors = [*factors.factors[:4], [f"n{n % 10}", n * n]]  # past 64 bits from 2**32 on
+
     slider.on_change("value", on_slider)
     span.on_change("value", on_range)
     text.on_change("value", on_text)
@@ -320,7 +326,8 @@ def workers(doc: Document) -> None:
     toggle.on_change("active", on_toggle)
     source.on_change("data", on_source)
     doc.on_message("work", on_work)
+    doc.on_message("factor", on_factor)
     widgets = Column(slider, span, text, boxes, toggle, label, total, echo, name="root")
     doc.add_root(widgets)
-    for made in (source, derived, log):
+    for made in (source, derived, log, factors):
         doc.add_root(made)

@@ -20,7 +20,8 @@ def deep_writes(doc: Any) -> None:
 
     Kinds: a Div's ``tags`` set, or appended to in place; a source's ``data`` set, one
     column of it set, rows streamed, a cell patched (the data is a map, three levels, and
-    a list column one more: the item is four levels down).
+    a list column one more: the item is four levels down); or ``wide``: integers past 64
+    bits in the tags and streamed rows.
     """
     from bokeh.layouts import column
     from bokeh.models import ColumnDataSource, Div, Slider, TextInput
@@ -46,6 +47,9 @@ def deep_writes(doc: Any) -> None:
                 source.stream({"x": [3.0], "s": [lists(deep - 4)]})
             elif what == "patch":
                 source.patch({"s": [(0, lists(deep - 4))]})
+            elif what == "wide":  # integers past 64 bits (not a depth): Bokeh writes them as floats
+                target.tags = [{"n": [2**70 + deep]}]
+                source.stream({"x": [3.0], "s": [[-(2**80)]]})
             said.text = f"took {what} {deep}"
         except ValueError as exc:
             said.text = f"refused: {exc}"

@@ -113,3 +113,17 @@ async def test_a_value_too_deep_for_any_pull_leaves_the_session_pulled(bokeh_sit
     assert (await write(session, "tags", 300)).startswith("refused: ")
     assert values(await pulled(session)) == before
     assert "Traceback" not in bokeh_site.log_text()
+
+
+async def test_an_int_past_64_bits_is_written_as_bokeh_writes_it_and_the_session_pulls(bokeh_site: Site) -> None:
+    # The hole docsync's own dialect had (an int past 64 bits stored, then no pull could
+    # be encoded: tests/hardening/test_wide_ints.py) is not the Bokeh dialect's: Bokeh's
+    # serializer writes such an int as a float (warning of the lost precision), as
+    # `bokeh serve` does, so the change and every later pull encode.
+    session = Session(bokeh_site, "bk_deep")
+    assert await write(session, "wide", 5) == "took wide 5"
+    for _ in range(2):  # (a new tab, then another)
+        tags, data = values(await pulled(session))
+        assert tags == [{"type": "map", "entries": [["n", [float(2**70)]]]}], tags
+        assert dict(data["entries"])["s"][-1] == [-float(2**80)]
+    assert "Traceback" not in bokeh_site.log_text()

@@ -61,3 +61,33 @@ async def test_a_spinner_value_past_64_bits_in_int_mode_is_refused(site: Site) -
     assert reply.msgtype == ERROR and reply.content["code"] == "patch-refused", reply.content
     assert reply.content["text"] == "Spinner.value 1.5e+21 does not fit in 64 bits (mode 'int')"
     assert json.dumps(await pull_json(config), sort_keys=True) == json.dumps(before, sort_keys=True)
+
+
+async def test_a_callback_writing_a_wide_int_into_a_free_form_value_fails_and_the_session_lives(site: Site) -> None:
+    # FactorRange.factors is a List(Any_()): before, the nested 2**70 was stored, its
+    # change failed to encode while being recorded, and every new tab's pull closed 1011.
+    config = site.browser().page_config("workers")
+    watcher = await open_client(config)
+    try:
+        sock = await open_raw(config["wsUrl"], config["token"])
+        try:
+            factor = {"kind": "MessageSent", "msg_type": "factor", "msg_data": {"n": 2**35}}
+            reply = await sock.request(patch([factor]))
+            assert reply.msgtype == OK, reply.content
+        finally:
+            await sock.close()
+        # protocol.md §9: the callback's failure is told to every tab, without detail.
+        await watcher.wait_for(lambda: NOTICE in [n.get("text") for n in watcher.notices], EVENT_WAIT)
+        assert find_model(await pull_json(config), "factors")["attributes"]["factors"] == ["a", "b"]
+        # A value that fits is still taken, and a new tab pulls it.
+        sock = await open_raw(config["wsUrl"], config["token"])
+        try:
+            factor = {"kind": "MessageSent", "msg_type": "factor", "msg_data": {"n": 2**31}}
+            assert (await sock.request(patch([factor]))).msgtype == OK
+        finally:
+            await sock.close()
+        held = watcher.document.get_model_by_name("factors")
+        await watcher.wait_for(lambda: len(held.factors) == 3, EVENT_WAIT)  # type: ignore[union-attr]
+        assert find_model(await pull_json(config), "factors")["attributes"]["factors"] == ["a", "b", ["n8", 2**62]]
+    finally:
+        await watcher.close()
