@@ -397,7 +397,8 @@ class LiveSessionAdmin(_ModelAdmin):
             try:
                 if get_registry().cluster is not None or process == get_registry().process_id:
                     # Any process of the cluster, on any machine: the admin commands' way there.
-                    _command(process, "drain", session_id)
+                    # Its start time goes along: a process now under a gone one's name is not drained.
+                    _command(process, "drain", session_id, started=started)
                 else:
                     # Not clustered: a process of this machine, by its pid and its start time
                     # (a pid the system gave to another program is not signalled).

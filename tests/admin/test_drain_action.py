@@ -65,10 +65,6 @@ async def test_a_program_given_a_listed_process_s_pid_survives_the_drain_action_
         assert await asyncio.to_thread(drained.wait, EVENT_WAIT) == -15  # SIGTERM: the action ran
         assert spared.poll() is None  # it was: -15, stopped in place of the process gone
         told = html.unescape((await asyncio.to_thread(operator.get, CHANGELIST)).body)
-        import re
-
-        print(re.findall(r"messagelist.*?</ul>", told, re.S))
-        print(answer.location)
         assert (
             f"Process {spared_process} not drained: process {spared_process} no longer runs:"
             " its pid names another program now, not signalled"
@@ -79,4 +75,33 @@ async def test_a_program_given_a_listed_process_s_pid_survives_the_drain_action_
             if sleeper.poll() is None:
                 sleeper.kill()
             sleeper.wait()
+        site.stop()
+
+
+@pytest.mark.asyncio
+async def test_a_row_of_a_gone_process_under_the_servers_own_name_does_not_drain_the_server(
+    tmp_path_factory: pytest.TempPathFactory, database: Database
+) -> None:
+    # A container restarted under its host name runs its server as the same pid: the rows
+    # of the one before it name this process. Draining them drained the new process.
+    site = Site(tmp_path_factory.mktemp("drain-own-name"), database, DOCSYNC_PROCESS_TIMEOUT=LONG_TIMEOUT)
+    site.start()
+    try:
+        _, exited_start = _exited()
+        server = site.server.serving_pid
+        assert process_start(server) != exited_start
+        own_name = f"{socket.gethostname()}:{server}"
+        _claim(site, "predecessor-session", own_name, exited_start)
+        operator = await asyncio.to_thread(site.browser, "operator")
+        answer = await asyncio.to_thread(
+            operator.post,
+            CHANGELIST,
+            [("action", "drain_processes"), ("index", "0"), ("_selected_action", "predecessor-session")],
+        )
+        assert answer.status == 302
+        told = html.unescape((await asyncio.to_thread(operator.get, CHANGELIST)).body)
+        assert f"Process {own_name} not drained: process {own_name} that started then no longer runs" in told
+        assert site.server.process.poll() is None  # still serving: it was draining, then gone
+        assert (await asyncio.to_thread(operator.get, CHANGELIST)).status == 200
+    finally:
         site.stop()

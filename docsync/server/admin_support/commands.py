@@ -8,6 +8,7 @@ so that this module stays below the registry and the cluster.
 
 from __future__ import annotations
 
+import os
 from typing import Any, Protocol
 
 from ...exceptions import SessionGone
@@ -16,6 +17,7 @@ from ..cluster_link import ClusterLink
 from ..persistence.signals import drain_this_process
 from ..session import ServerSession
 from .live_table import LiveTableWriter
+from .processes import own_start
 from .session_detail import describe_session
 
 __all__ = ["ENDED_BY_ADMIN", "SessionHolder", "run_command", "send_command"]
@@ -44,6 +46,15 @@ async def run_command(registry: SessionHolder, command: str, session_id: str, **
     """Run an admin command on a session held by this process (``drain``: on the process itself)."""
     if command == "drain":
         # Whichever process the admin page is served by, the cluster brings it here.
+        started = arguments.get("started") or ""
+        own = own_start(os.getpid())
+        if started and own and started != own:
+            # The row is of a process that ran under this one's name before it (a
+            # container restarted with the same host name and pid): that one is gone.
+            raise ProcessLookupError(
+                f"process {registry.process_id} that started then no longer runs: its name is another"
+                " process's now, not drained"
+            )
         return drain_this_process()
     session = registry.find_session(session_id)
     if session is None:
