@@ -24,7 +24,9 @@ import numpy as np
 from bokeh.core.has_props import HasProps
 from bokeh.model import Model
 
-__all__ = ["MAX_VALUE_DEPTH", "TYPED_LEVELS", "nests_deeper"]
+from ..exceptions import IntTooWideError
+
+__all__ = ["INT_BOUND", "MAX_VALUE_DEPTH", "TYPED_LEVELS", "int_too_wide", "nests_deeper"]
 
 #: How deep a value may nest, in JSON levels as Bokeh writes it back.
 MAX_VALUE_DEPTH = 128
@@ -53,13 +55,29 @@ _BYTES = TYPED_LEVELS["bytes"]
 _OBJECT = 2  # another object (a dataclass, properties that are no model): {"type": "object", "attributes": {...}}
 #: Written as themselves (or as a number or a string: no level).
 _SCALARS = frozenset({str, int, float, bool, type(None)})
+#: Bokeh writes an int past 2**53 as a float: one whose float() overflows (about 1024
+#: bits) raised OverflowError in every pull of the session (1011 for every new tab).
+INT_BOUND = 2**1024 - 2**970
+
+
+def int_too_wide(value: int) -> IntTooWideError:
+    """The error refusing ``value``, an int past ``INT_BOUND``."""
+    bits = value.bit_length()
+    return IntTooWideError(f"integer of {bits} bits is too large to write even as a float (at most 1024 bits)")
+
+
+def _refuse_wide(items: Any) -> None:
+    ints = [item for item in items if type(item) is int]
+    if ints and not -INT_BOUND < min(ints) <= max(ints) < INT_BOUND:
+        raise int_too_wide(next(i for i in ints if not -INT_BOUND < i < INT_BOUND))
 
 
 def nests_deeper(value: Any, levels: int = MAX_VALUE_DEPTH, *, at: int = 0) -> bool:
     """Tell whether ``value``, written by Bokeh ``at`` levels into a value, nests past ``levels``.
 
     Counted as ``compat.BoundedDeserializer`` counts a client's value. A list of plain
-    values is looked at in one C-level pass over its item types, not walked.
+    values is looked at in one C-level pass over its item types, not walked. Raises
+    ``IntTooWideError`` for an int met on the way that Bokeh cannot write (``INT_BOUND``).
     """
     stack: list[tuple[Any, int]] = [(value, at)]
     pop, extend = stack.pop, stack.extend
@@ -67,22 +85,29 @@ def nests_deeper(value: Any, levels: int = MAX_VALUE_DEPTH, *, at: int = 0) -> b
         item, depth = pop()
         kind = type(item)
         if kind in _SCALARS or isinstance(item, np.generic):
+            if kind is int and not -INT_BOUND < item < INT_BOUND:
+                raise int_too_wide(item)
             continue
         if kind is list or kind is tuple or (kind is not dict and isinstance(item, list | tuple)):
             depth += _LIST
             if depth > levels:
                 return True
-            if not set(map(type, item)) <= _SCALARS:
+            types = set(map(type, item))
+            if not types <= _SCALARS:
                 extend(zip(item, repeat(depth)))
+            elif int in types:
+                _refuse_wide(item)
         elif isinstance(item, dict | SimpleNamespace):
             entries = vars(item) if isinstance(item, SimpleNamespace) else item
             depth += _MAP
             if depth > levels:
                 return True
-            if not set(map(type, entries.values())) <= _SCALARS:
-                extend(zip(entries.values(), repeat(depth)))
-            if not set(map(type, entries)) <= _SCALARS:
-                extend(zip(entries, repeat(depth)))
+            for part in (entries.values(), entries):
+                types = set(map(type, part))
+                if not types <= _SCALARS:
+                    extend(zip(part, repeat(depth)))
+                elif int in types:
+                    _refuse_wide(part)
         elif isinstance(item, set | frozenset):
             depth += _SET
             if depth > levels:

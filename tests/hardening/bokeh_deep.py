@@ -21,7 +21,7 @@ def deep_writes(doc: Any) -> None:
     Kinds: a Div's ``tags`` set, or appended to in place; a source's ``data`` set, one
     column of it set, rows streamed, a cell patched (the data is a map, three levels, and
     a list column one more: the item is four levels down); or ``wide``: integers past 64
-    bits in the tags and streamed rows.
+    bits in the tags and streamed rows; ``huge_*``: an integer past what a float holds.
     """
     from bokeh.layouts import column
     from bokeh.models import ColumnDataSource, Div, Slider, TextInput
@@ -50,6 +50,12 @@ def deep_writes(doc: Any) -> None:
             elif what == "wide":  # integers past 64 bits (not a depth): Bokeh writes them as floats
                 target.tags = [{"n": [2**70 + deep]}]
                 source.stream({"x": [3.0], "s": [[-(2**80)]]})
+            elif what == "huge_tags":  # past what even a float holds: no pull could write it
+                target.tags = [{"n": [10**400 + deep]}]
+            elif what == "huge_stream":
+                source.stream({"x": [3.0], "s": [[-(10**400)]]})
+            elif what == "huge_value":
+                levels.value = 10**400
             said.text = f"took {what} {deep}"
         except ValueError as exc:
             said.text = f"refused: {exc}"

@@ -127,3 +127,16 @@ async def test_an_int_past_64_bits_is_written_as_bokeh_writes_it_and_the_session
         assert tags == [{"type": "map", "entries": [["n", [float(2**70)]]]}], tags
         assert dict(data["entries"])["s"][-1] == [-float(2**80)]
     assert "Traceback" not in bokeh_site.log_text()
+
+
+@pytest.mark.parametrize("kind", ["huge_tags", "huge_stream", "huge_value"])
+async def test_an_int_past_what_a_float_holds_is_refused_and_the_session_pulls(bokeh_site: Site, kind: str) -> None:
+    # Bokeh writes an int past 2**53 as a float; one past ~2**1024 raised OverflowError
+    # in the write of its change and of every later pull (1011 for every new tab). Found
+    # by the Bokeh callback fuzz (test_fuzz_bokeh_sessions.py): a callback squared int(1e300).
+    session = Session(bokeh_site, "bk_deep")
+    before = values(await pulled(session))
+    said = await write(session, kind, 5)
+    assert said.startswith("refused: failed to validate "), said
+    assert said.endswith(": integer of 1329 bits is too large to write even as a float (at most 1024 bits)"), said
+    assert values(await pulled(session)) == before

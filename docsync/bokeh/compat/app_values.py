@@ -1,4 +1,8 @@
-"""The application's values: no deeper than a pull can write (Bokeh's property setters and column edits wrapped)."""
+"""The application's values: what a pull can write (Bokeh's property setters and column edits wrapped).
+
+No deeper than ``MAX_VALUE_DEPTH``, and no int past ``INT_BOUND`` (one Bokeh cannot
+write even as a float), found in the same walk.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,8 @@ from bokeh.core.property.descriptors import PropertyDescriptor
 from bokeh.core.property.wrappers import PropertyValueColumnData
 from bokeh.document.events import ColumnsPatchedEvent, ColumnsStreamedEvent
 
-from ...exceptions import ValueTooDeepError
-from ..value_depth import MAX_VALUE_DEPTH, nests_deeper
+from ...exceptions import IntTooWideError, ValueTooDeepError
+from ..value_depth import INT_BOUND, MAX_VALUE_DEPTH, int_too_wide, nests_deeper
 
 __all__ = ["install_value_depth_bound"]
 
@@ -29,15 +33,36 @@ _DATA, _IN_LIST, _IN_ARRAY = 3, 1, 2
 
 
 def _too_deep(owner: Any, name: str) -> ValueTooDeepError:
-    shown = owner if isinstance(owner, HasProps) else getattr(owner, "__name__", owner)
+    shown = _shown(owner)
     why = f"value nested deeper than {MAX_VALUE_DEPTH} JSON levels (as Bokeh writes it)"
     return ValueTooDeepError(f"failed to validate {shown}.{name}: {why}")  # (Bokeh's own words around it)
 
 
+def _shown(owner: Any) -> Any:
+    return owner if isinstance(owner, HasProps) else getattr(owner, "__name__", owner)
+
+
+def _too_wide(owner: Any, name: str, exc: IntTooWideError) -> IntTooWideError:
+    return IntTooWideError(f"failed to validate {_shown(owner)}.{name}: {exc}")
+
+
+def _measured(value: Any, owner: Any, name: str, at: int = 0) -> bool:
+    """``nests_deeper(value, at=at)``; an int Bokeh cannot write, met on the way, refused naming the property."""
+    try:
+        return nests_deeper(value, at=at)
+    except IntTooWideError as exc:
+        raise _too_wide(owner, name, exc) from None
+
+
 def _prepare_value(self: Any, owner: Any, name: str, value: Any, *, hint: Any = None) -> Any:
-    """``Property.prepare_value``, refusing (ValueTooDeepError) a value deeper than ``MAX_VALUE_DEPTH``."""
+    """``Property.prepare_value``, refusing a value deeper than ``MAX_VALUE_DEPTH``, or an int past ``INT_BOUND``."""
     value = _original_prepare(self, owner, name, value, hint=hint)
-    if type(value) in _SCALARS or type(hint) in _MEASURED or not nests_deeper(value):
+    kind = type(value)
+    if kind in _SCALARS:
+        if kind is int and not -INT_BOUND < value < INT_BOUND:
+            raise _too_wide(owner, name, int_too_wide(value))
+        return value
+    if type(hint) in _MEASURED or not _measured(value, owner, name):
         return value
     raise _too_deep(owner, name)
 
@@ -46,7 +71,7 @@ def _notify_mutated(self: Any, obj: Any, old: Any, hint: Any = None) -> None:
     """``PropertyDescriptor._notify_mutated``; a container changed in place past the bound is put back first."""
     try:
         _original_notify_mutated(self, obj, old, hint=hint)
-    except ValueTooDeepError:
+    except (ValueTooDeepError, IntTooWideError):
         # Bokeh changed it, then asked: as it was (``old``, its copy), nothing reported.
         container = self.__get__(obj, type(obj))
         if isinstance(container, list):
@@ -65,7 +90,7 @@ def _stream(self: Any, doc: Any, source: Any, new_data: Any, rollover: Any = Non
     for name, rows in new_data.items():
         # List rows joining an array: written as the array's items.
         into_array = isinstance(self.get(name), np.ndarray) and not isinstance(rows, np.ndarray)
-        if nests_deeper(rows, at=_DATA + into_array):
+        if _measured(rows, source, "data", _DATA + into_array):
             raise _too_deep(source, "data")
     _original_stream(self, doc, source, new_data, rollover, setter)
 
@@ -77,9 +102,9 @@ def _patch(self: Any, doc: Any, source: Any, patches: Any, setter: Any = None) -
         for index, value in entries:
             if isinstance(index, slice):
                 cells = value.tolist() if isinstance(value, np.ndarray) else list(value)
-                deeper = nests_deeper(cells, at=at - _IN_LIST)
+                deeper = _measured(cells, source, "data", at - _IN_LIST)
             else:  # a cell (or, of an array of arrays, a part of one: numbers)
-                deeper = nests_deeper(value, at=at)
+                deeper = _measured(value, source, "data", at)
             if deeper:
                 raise _too_deep(source, "data")
     _original_patch(self, doc, source, patches, setter)
