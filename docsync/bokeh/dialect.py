@@ -15,6 +15,7 @@ from . import pages
 from .application import load_bokeh_application
 from .compat import (
     check_version,
+    install_changes_told_despite_callback_errors,
     install_lean_models,
     install_lean_serialization,
     install_thread_safe_curdoc,
@@ -40,6 +41,7 @@ class BokehDialect:
         install_lean_serialization()
         install_lean_models()
         install_value_depth_bound()
+        install_changes_told_despite_callback_errors()
         # Bokeh imports pandas lazily, from whichever worker thread first streams or
         # sets a DataFrame; two threads doing it at once saw a half-imported module.
         with contextlib.suppress(ImportError):

@@ -193,10 +193,20 @@ def apply_client_patch(
         client_models.add(len(new_models), written_code)  # from here the patch applies
 
     def apply() -> None:
+        failed: BaseException | None = None
         for event in events:
             widen_patched_columns(event)
-            DocumentPatchedEvent.handle_event(document, event, setter)
+            try:
+                DocumentPatchedEvent.handle_event(document, event, setter)
+            except Exception as exc:
+                # An app's callback raised (every event was checked before the first was
+                # applied): its event is made, and so are the rest, as the sender made
+                # them all. Stopping left the sender with changes no one else held.
+                if failed is None:
+                    failed = exc
         document.models.flush_synced(lambda model: not deserializer.has_ref(model))
+        if failed is not None:
+            raise failed
 
     with patch_curdoc(document):
         apply()

@@ -115,3 +115,46 @@ def fuzzed(doc: Any) -> None:
     doc.add_root(Div(text="a second root", name="spare"))
     doc.on_message("hello", message)
     doc.title = "fuzzed"
+
+
+def workers(doc: Any) -> None:
+    """Widgets whose callbacks compute with what clients send (test_fuzz_bokeh_sessions.py), as ``apps.workers``.
+
+    Some values make them raise (a slider at 0 divides by zero; a text that is no
+    integer; a column of non-numbers; a "work" message without ``n``): the sender is
+    answered ``callback error``, what the callbacks changed before is sent, the session
+    goes on.
+    """
+    slider = Slider(start=-1000, end=1_000_000, step=1, value=1, name="slider")
+    text = TextInput(value="1", name="text")
+    source = ColumnDataSource(data={"x": [1.0, 2.0], "y": [2.0, 4.0]}, name="source")
+    derived = ColumnDataSource(data={"x": [], "y": []}, name="derived")
+    label, total = Div(text="", name="label"), Div(text="", name="total")
+
+    def on_slider(attr: str, old: Any, new: Any) -> None:
+        label.text = f"{new:,.2f} (was {old:g}); inverse {1 / new:.4g}"
+        derived.stream({"x": [new], "y": [new * new]}, rollover=20)
+
+    def on_text(attr: str, old: str, new: str) -> None:
+        count = int(new)
+        total.text = f"{new.strip().upper()[:40]} x2={count * 2}"
+        slider.value = count % 1000
+
+    def on_source(attr: str, old: Any, new: Any) -> None:
+        xs, ys = list(source.data["x"]), list(source.data["y"])
+        derived.data = {"x": [float(x) for x in xs], "y": [float(x) * float(y) for x, y in zip(xs, ys, strict=False)]}
+        total.text = f"sum={sum(float(x) for x in xs):g} rows={len(xs)}"
+
+    def on_work(data: Any) -> None:
+        n = int(data["n"])
+        total.text = f"{data.get('label', '')!s:.30}: {n * 3}"
+        source.patch({"y": [(abs(n) % 2, float(n))]})
+        derived.stream({"x": [float(n)], "y": [n * n]}, rollover=20)
+
+    slider.on_change("value", on_slider)
+    text.on_change("value", on_text)
+    source.on_change("data", on_source)
+    doc.on_message("work", on_work)
+    doc.add_root(Column(slider, text, label, total, name="root"))
+    doc.add_root(source)
+    doc.add_root(derived)

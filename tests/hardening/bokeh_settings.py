@@ -21,6 +21,8 @@ DOCSYNC = {
         "bk_grow": {"app": "tests.bokeh.gallery.functions:grows", "kind": "bokeh"},
         # One model of each kind the dialect's fuzz test patches (tests/hardening/test_fuzz_bokeh.py).
         "bk_fuzzed": {"app": "tests.hardening.bokeh_fuzzed:fuzzed", "kind": "bokeh"},
+        # Callbacks that compute with what clients send (tests/hardening/test_fuzz_bokeh_sessions.py).
+        "bk_workers": {"app": "tests.hardening.bokeh_fuzzed:workers", "kind": "bokeh"},
         # Widgets that offer bounded values (tests/hardening/test_offered_bokeh.py), shared with other users.
         "bk_offered": {"app": "tests.hardening.bokeh_offered:offered", "kind": "bokeh", "shareable": True},
         # The same, opted in to browsers changing what widgets offer, as in Bokeh.

@@ -12,7 +12,8 @@ application writes deeper than a pull can write is refused before it changes any
 
 Its modules: ``documents`` (a document's state, callbacks and hooks), ``client_values``
 (a client's message decoded within bounds), ``lean`` (lean serialization and models),
-``app_values`` (the application's values bounded); this package checks the version.
+``app_values`` (the application's values bounded), ``changes`` (a change whose Python
+callback raised still sent); this package checks the version.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from packaging.version import Version
 
 from ..value_depth import MAX_VALUE_DEPTH
 from .app_values import install_value_depth_bound
+from .changes import install_changes_told_despite_callback_errors
 from .client_values import (
     CLIENT_NDARRAY_DTYPES,
     BoundedDeserializer,
@@ -58,6 +60,7 @@ __all__ = [
     "destroy_document",
     "forget_modules",
     "give_new_id",
+    "install_changes_told_despite_callback_errors",
     "install_lean_models",
     "install_lean_serialization",
     "install_thread_safe_curdoc",
