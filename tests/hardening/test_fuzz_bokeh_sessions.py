@@ -22,7 +22,9 @@ Counts, not times: ``CASES`` per fuzzer (pushes, callbacks; interleaved rounds a
 it) from seed ``SEED``. Longer runs, one file at a time:
 ``DOCSYNC_BOKEH_SESSION_FUZZ_CASES=100000 DOCSYNC_BOKEH_SESSION_FUZZ_SEED=<n>
 DOCSYNC_BOKEH_SESSION_FUZZ_SECONDS=600`` (no new case starts after the seconds, once the
-CI's cases have run).
+CI's cases have run). The interleaved fuzz makes a session per round: past the client's
+burst of 200, 2 a second (NEW_SESSIONS_PER_CLIENT_PER_SECOND), a run of it longer than a
+few minutes on an idle machine fails to open its next page.
 """
 
 from __future__ import annotations
