@@ -78,9 +78,12 @@ def test_hover_tap_box_and_lasso_selection_reach_python(server: ServerProcess, c
     linked = page.locator('[data-docsync-name="linked"] .ds-plot-canvas')
     before = linked.screenshot()
 
+    # The client writes a selection's indices before it sends the gesture's event (tap, the final
+    # geometry): each event is waited for, not read once when the indices arrive.
     # Tap (active by default): selects the row under the pointer; Python gets a tap in data space.
     page.mouse.click(*at(page, "main", 3, 4))
     wait_for(lambda: selected(page) == [43], 5, "Python to see the tapped row")
+    wait_for(lambda: "tap" in heard_kinds(page), 5, "the tap event")
     tap = next(entry for entry in heard(page) if entry["event"] == "tap")
     assert abs(tap["x"] - 3) < 0.1 and abs(tap["y"] - 4) < 0.1
     # The linked plot draws the same source: its selection shows there too.
@@ -89,13 +92,21 @@ def test_hover_tap_box_and_lasso_selection_reach_python(server: ServerProcess, c
     use(page, "main", "BoxSelectTool")
     drag(page, [at(page, "main", 1.5, 1.5), at(page, "main", 4.5, 3.5)])
     wait_for(lambda: selected(page) == [22, 23, 24, 32, 33, 34], 5, "Python to see the box selection")
-    assert any(e["event"] == "selectiongeometry" and e["geometry"] == "rect" for e in heard(page))
+    wait_for(
+        lambda: any(e["event"] == "selectiongeometry" and e["geometry"] == "rect" for e in heard(page)),
+        5,
+        "the rect selection's geometry event",
+    )
 
     use(page, "main", "LassoSelectTool")
     loop = [(5.5, 5.5), (8.5, 5.5), (8.5, 8.5), (5.5, 8.5), (5.5, 5.6)]
     drag(page, [at(page, "main", x, y) for x, y in loop], steps=6)
     wait_for(lambda: selected(page) == [66, 67, 68, 76, 77, 78, 86, 87, 88], 5, "Python to see the lasso selection")
-    assert any(e["event"] == "selectiongeometry" and e["geometry"] == "poly" for e in heard(page))
+    wait_for(
+        lambda: any(e["event"] == "selectiongeometry" and e["geometry"] == "poly" for e in heard(page)),
+        5,
+        "the poly selection's geometry event",
+    )
     page.screenshot(path=SCREENSHOTS / "plot-tools-selection.png")
 
     # A selection made on the linked plot selects in the same source.
