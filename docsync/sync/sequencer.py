@@ -365,7 +365,8 @@ class Sequencer:
             # Resent after a reconnect: applied once, never twice, answered the same.
             return PatchStep(origin, msgid, answer=self._answer_again(msgid, answer))
         base = request.content.get("base")
-        if base is not None and type(base) is not int:
+        # A field present is judged, null too: only a patch that leaves it out has no base.
+        if "base" in request.content and type(base) is not int:
             return PatchStep(origin, msgid, answer=error(msgid, "base must be an integer", "bad-patch"))
         events = request.content.get("events")
         if isinstance(events, list) and len(events) > MAX_PATCH_EVENTS:
@@ -660,7 +661,7 @@ class Sequencer:
             text = f"last_seq past the largest position: {last_seq} > {MAX_POSITION}"
             return Resumed(error(request.msgid, text, "bad-request"), None)
         pending = request.content.get("pending")
-        if pending is not None and not (isinstance(pending, list) and all(type(m) is str for m in pending)):
+        if "pending" in request.content and not (isinstance(pending, list) and all(type(m) is str for m in pending)):
             # Looked up as msgids: anything else would go unanswered without a word, and the
             # client would believe its patches unseen.
             return Resumed(error(request.msgid, "pending must be a list of msgids (strings)", "bad-request"), None)

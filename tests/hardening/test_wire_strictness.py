@@ -92,6 +92,34 @@ async def test_a_base_past_64_bit_integers_is_not_an_integer(victim: Victim, bas
     await victim.assert_unharmed()
 
 
+async def test_a_null_base_is_not_an_integer(victim: Victim) -> None:
+    """§13 rule 2: a ``base`` that is not an integer is refused, and ``null`` is not one.
+
+    Found by a client written from protocol.md alone (helper-151): ``"base": null`` was
+    taken as no base at all (OK, the last writer winning, without the convergence
+    guarantee), where the document promises ERROR ``base must be an integer``. A client
+    that sends no base leaves the field out.
+    """
+    slider = victim.model_id("slider")
+    event = f'{{"kind":"ModelChanged","model":{{"id":"{slider}"}},"attr":"value","new":78.0}}'
+    reply = await raw_request(victim, "null", "PATCH-DOC", f'{{"events":[{event}],"references":[],"base":null}}')
+    assert reply == {"msgtype": "ERROR", "text": "base must be an integer", "code": "bad-patch"}
+    await victim.assert_unharmed()
+
+
+async def test_a_null_pending_is_refused(victim: Victim) -> None:
+    """§13: a RESUME-REQ's ``pending`` that is anything but a list of strings is refused, ``null`` too.
+
+    Found by a client written from protocol.md alone (helper-151): ``"pending": null``
+    was taken as no pending patches (a RESUME-REPLY), where the document promises ERROR
+    ``pending must be a list of msgids (strings)``.
+    """
+    content = '{"last_seq":0,"client_id":"null-pending","pending":null}'
+    reply = await raw_request(victim, "r3", "RESUME-REQ", content)
+    assert reply == {"msgtype": "ERROR", "text": "pending must be a list of msgids (strings)", "code": "bad-request"}
+    await victim.assert_unharmed()
+
+
 async def test_a_last_seq_past_64_bit_integers_is_answered_full(victim: Victim) -> None:
     """§13: a ``last_seq`` past 2⁵² is refused, but one past 2⁶⁴-1 is a float, answered ``full``.
 
