@@ -22,9 +22,10 @@ Counts, not times: ``CASES`` per fuzzer (pushes, callbacks; interleaved rounds a
 it) from seed ``SEED``. Longer runs, one file at a time:
 ``DOCSYNC_BOKEH_SESSION_FUZZ_CASES=100000 DOCSYNC_BOKEH_SESSION_FUZZ_SEED=<n>
 DOCSYNC_BOKEH_SESSION_FUZZ_SECONDS=600`` (no new case starts after the seconds, once the
-CI's cases have run). The interleaved fuzz makes a session per round: past the client's
-burst of 200, 2 a second (NEW_SESSIONS_PER_CLIENT_PER_SECOND), a run of it longer than a
-few minutes on an idle machine fails to open its next page.
+CI's cases have run; pass ``--timeout`` above them, pytest-timeout caps a test at 300 s). Every session is opened by this one client, the interleaved fuzz's a
+session per round, so the site lifts the per-client session limits (tested in
+``test_client_limits.py``): a long run would otherwise meet the client's rate of new
+sessions after a few minutes.
 """
 
 from __future__ import annotations
@@ -70,7 +71,12 @@ RATE_CLOSE = 4029
 @pytest.fixture(scope="module")
 def bokeh_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterator[Site]:
     yield from running_site(
-        tmp_path_factory, database, "bokeh-session-fuzz", DJANGO_SETTINGS_MODULE="tests.hardening.bokeh_settings"
+        tmp_path_factory,
+        database,
+        "bokeh-session-fuzz",
+        DJANGO_SETTINGS_MODULE="tests.hardening.bokeh_settings",
+        DOCSYNC_NEW_SESSIONS_PER_CLIENT_PER_SECOND="0",
+        DOCSYNC_MAX_SESSIONS_PER_CLIENT="none",
     )
 
 
