@@ -22,10 +22,10 @@ Counts, not times: ``CASES`` per fuzzer (pushes, callbacks; interleaved rounds a
 it) from seed ``SEED``. Longer runs, one file at a time:
 ``DOCSYNC_BOKEH_SESSION_FUZZ_CASES=100000 DOCSYNC_BOKEH_SESSION_FUZZ_SEED=<n>
 DOCSYNC_BOKEH_SESSION_FUZZ_SECONDS=600`` (no new case starts after the seconds, once the
-CI's cases have run; pass ``--timeout`` above them, pytest-timeout caps a test at 300 s). Every session is opened by this one client, the interleaved fuzz's a
-session per round, so the site lifts the per-client session limits (tested in
-``test_client_limits.py``): a long run would otherwise meet the client's rate of new
-sessions after a few minutes.
+CI's cases have run; pass ``--timeout`` above them, pytest-timeout caps a test at 300 s).
+Every session is opened by this one client, the interleaved fuzz's a session per round, so
+the site lifts the per-client session limits (tested in ``test_client_limits.py``): a long
+run would otherwise meet the client's rate of new sessions after a few minutes.
 """
 
 from __future__ import annotations
