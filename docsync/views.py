@@ -44,11 +44,12 @@ from .document.registry import model_class, registered_names
 from .embed import RESERVED_ARGUMENTS
 from .limits import client_receiver_limits, client_send_limits
 from .origins import origin_listed
-from .server.admission import may_join, may_join_stored
+from .server.admission import may_join, may_join_elsewhere, may_join_stored
 from .server.admission.access import check_access
 from .server.admission.request_info import oversized_arguments, request_info
 from .server.admission.tokens import generate_session_id, issue_token
 from .server.admission.visitors import page_visitor, remember_visitor
+from .server.cluster import ensure_cluster
 from .server.dialects import DOCSYNC_KIND, get_dialect
 from .server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from .server.metrics import render_metrics
@@ -120,14 +121,29 @@ def _session_id(
     if session is not None:
         joined = may_join(session, getattr(request, "user", None), context, found[0])
         return joining if joined else generate_session_id()
-    # Not held here: its process died or drained (or, in a cluster, another holds it). The
-    # store says whose it is; its websocket then restores it (or is relayed) as a resume's
-    # would. A fresh visitor has shown no id of its own, so it owns no stored session.
+    # Not held here: in a cluster another process may hold it (the directory says whose
+    # it is; its websocket is relayed there), or its process died or drained: the store
+    # says whose it is, and its websocket restores it as a resume's would. A fresh visitor
+    # has shown no id of its own, so it owns no session.
     owner_visitor = None if found[1] else found[0]
+    in_cluster = docsync_settings().CLUSTER and len(joining) <= _MAX_SESSION_ID
+    if in_cluster and async_to_sync(_may_join_elsewhere)(context, joining, _user_id(request), owner_visitor):
+        return joining
     stored = docsync_settings().PERSISTENCE is not None and len(joining) <= _MAX_SESSION_ID
     if stored and async_to_sync(may_join_stored)(get_registry(), context, joining, _user_id(request), owner_visitor):
         return joining
     return generate_session_id()
+
+
+async def _may_join_elsewhere(context: Any, session_id: str, user_id: str | None, visitor: str | None) -> bool:
+    """In a cluster (joined here first, as a websocket would): may the page join a session another process holds."""
+    registry = get_registry()
+    try:
+        await ensure_cluster(registry)
+    except Exception as exc:
+        logger.warning("%s: cluster unavailable for a page naming session %s: %s", context.path, session_id, exc)
+        return False
+    return await may_join_elsewhere(registry, context, session_id, user_id, visitor)
 
 
 #: Session ids are 32 characters (``token_urlsafe(24)``, rooms' digests): a longer one names none.

@@ -22,6 +22,12 @@ class ClusterLink(Protocol):
     async def command(self, process_id: str, command: str, session_id: str, **arguments: Any) -> Any:
         """Run an admin command in process ``process_id`` and return its result."""
 
+    async def announce_holder(self, session_id: str, holder: str) -> None:
+        """Say whom session ``session_id``, just made in this process, belongs to (JSON of its owner)."""
+
+    async def session_holder(self, session_id: str) -> str | None:
+        """Whom session ``session_id`` belongs to while a live process holds it, else None."""
+
     async def stop(self) -> None:
         """Leave the cluster."""
 

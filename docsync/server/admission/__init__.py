@@ -8,6 +8,26 @@
 
 from __future__ import annotations
 
-from .policy import OpenedSession, check_grant, may_join, may_join_stored, open_session, shareable, user_id_of
+from .policy import (
+    OpenedSession,
+    check_grant,
+    may_join,
+    may_join_elsewhere,
+    may_join_stored,
+    open_session,
+    session_holder,
+    shareable,
+    user_id_of,
+)
 
-__all__ = ["OpenedSession", "check_grant", "may_join", "may_join_stored", "open_session", "shareable", "user_id_of"]
+__all__ = [
+    "OpenedSession",
+    "check_grant",
+    "may_join",
+    "may_join_elsewhere",
+    "may_join_stored",
+    "open_session",
+    "session_holder",
+    "shareable",
+    "user_id_of",
+]

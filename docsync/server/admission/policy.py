@@ -20,6 +20,7 @@ code; the caller sends it (an ERROR, then the close).
 
 from __future__ import annotations
 
+import json
 import logging
 import traceback
 from collections.abc import Awaitable, Callable
@@ -104,6 +105,42 @@ def may_join(session: Any, user: Any, context: Any, visitor: str | None = None) 
         return True
     request = session.request
     return owner_of(user, visitor) == owner_of(request.get("user"), request.get("visitor"))
+
+
+def session_holder(session: Any) -> str | None:
+    """Whom ``session`` belongs to, as a cluster's directory names it (JSON of :func:`owner_of`); None: unknown."""
+    request = getattr(session, "request", None)
+    if not isinstance(request, dict):
+        return None  # a session of another dialect: its pages decide on their own
+    return json.dumps(owner_of(request.get("user"), request.get("visitor")))
+
+
+async def may_join_elsewhere(
+    registry: SessionRegistry, context: Any, session_id: str, user_id: str | None, visitor: str | None
+) -> bool:
+    """Tell whether a page of ``user_id`` (anonymous: ``visitor``) may join ``session_id``, live in another process.
+
+    Decided as :func:`may_join` decides on the process holding the session, from the
+    holder the cluster's directory names (its user's pk, else its visitor): without it a
+    page served by another process than the session's handed out a new session, so that
+    behind a load balancer ``?session_id=`` joined only by chance. False when no cluster
+    is configured, no live process holds the session, or Redis cannot be read.
+    """
+    cluster = registry.cluster
+    if cluster is None:
+        return False
+    try:
+        holder = await cluster.session_holder(session_id)
+    except Exception as exc:
+        logger.warning("%s: page naming session %s of another process not joined: %s", context.path, session_id, exc)
+        return False
+    if holder is None:
+        return False
+    if shareable(context):
+        return True
+    if user_id is None and visitor is None:
+        return False  # a visitor with no id of its own yet owns no session
+    return holder == json.dumps(owner_of(None, visitor) if user_id is None else ("user", user_id))
 
 
 async def may_join_stored(
@@ -238,6 +275,8 @@ async def open_session(
     if not may_join(session, user, context, visitor):
         raise AccessRefusedError("session belongs to another user")  # made by another user meanwhile
     created = created and session.request is request
+    if created and registry.cluster is not None:
+        await _announce(registry.cluster, session)
     if created and keeper is not None and keeper.restored(session):
         created = False  # made again from its snapshot: its clients resume it as they knew it
     spec = registry.specs().get(app_path)
@@ -247,6 +286,17 @@ async def open_session(
     # the push rule) were not counted above, and the caller attaches with no await after this.
     _check_room(session, client, settings, registry.connection_refusals)
     return OpenedSession(session, created, may_push)
+
+
+async def _announce(cluster: Any, session: ServerSession) -> None:
+    """Tell the cluster whom ``session``, just made here, belongs to (pages of other processes join it by id)."""
+    holder = session_holder(session)
+    if holder is None:
+        return
+    try:
+        await cluster.announce_holder(session.id, holder)
+    except Exception:  # Redis away: the next heartbeat says it
+        logger.warning("cluster: could not announce session %s; the next heartbeat will", session.id, exc_info=True)
 
 
 def _check_room(session: ServerSession, client: str | None, settings: Settings, refused: dict[str, int]) -> None:

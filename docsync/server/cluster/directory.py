@@ -6,6 +6,9 @@
 - Liveness: each process keeps a key naming its channel, refreshed by its heartbeat;
   held sessions' claims are re-asserted with it, so that a restarted Redis learns
   again who holds what.
+- Holders: whom each held session belongs to (its user, else its anonymous visitor),
+  beside its claim, so that a page served by any process joins a live session by
+  ``?session_id=`` as the process holding it would let it (protocol.md §4).
 - Voided clients: a session dropped because the store refused its changes names the
   clients that held them, so that whichever process restores it resets them.
 """
@@ -85,6 +88,10 @@ class Directory:
     def _owner_key(session_id: str) -> str:
         return f"docsync:owner:{session_id}"
 
+    @staticmethod
+    def _holder_key(session_id: str) -> str:
+        return f"docsync:holder:{session_id}"
+
     async def claim(self, session_id: str) -> str:
         """Return the owner of ``session_id``, claiming it for this process if free."""
         deadline = asyncio.get_running_loop().time() + self.grace + 2.0
@@ -112,8 +119,10 @@ class Directory:
             return None, None
         return _text(channel), None if address is None else _text(address)
 
-    async def beat(self, channel: str, session_ids: Iterable[str], peer_address: str | None = None) -> bool:
-        """Say this process is alive at ``channel``, and re-assert its claims.
+    async def beat(
+        self, channel: str, sessions: Iterable[tuple[str, str | None]], peer_address: str | None = None
+    ) -> bool:
+        """Say this process is alive at ``channel``, and re-assert its claims (``sessions``: id and holder).
 
         Return whether this process's own liveness key was missing: Redis lost its data
         (a restart) or the key expired, so other live processes may be missing too until
@@ -124,10 +133,23 @@ class Directory:
             if peer_address is not None:
                 pipe.set(_PEER_PREFIX + self.process_id, peer_address, px=int(self.timeout * 1000))
             ttl_ms = self._claim_ttl_ms()
-            for session_id in session_ids:
+            for session_id, holder in sessions:
                 pipe.set(self._owner_key(session_id), self.process_id, px=ttl_ms)
+                if holder is not None:
+                    pipe.set(self._holder_key(session_id), holder, px=ttl_ms)
             results = await pipe.execute()
         return results[0] is None
+
+    async def set_holder(self, session_id: str, holder: str) -> None:
+        """Say whom ``session_id``, just made in this process, belongs to (``holder``: JSON of its owner)."""
+        await self.redis.set(self._holder_key(session_id), holder, px=self._claim_ttl_ms())
+
+    async def live_holder(self, session_id: str) -> str | None:
+        """Whom ``session_id`` belongs to, while a live process holds it; None: no live process holds it."""
+        owner, holder = await self.redis.mget([self._owner_key(session_id), self._holder_key(session_id)])
+        if owner is None or holder is None or not await self.redis.exists(_PROCESS_PREFIX + _text(owner)):
+            return None
+        return _text(holder)
 
     @staticmethod
     def _voided_key(session_id: str) -> str:

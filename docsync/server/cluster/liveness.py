@@ -6,6 +6,7 @@ import asyncio
 import logging
 from typing import Any
 
+from ..admission import session_holder
 from ..registry import SessionRegistry
 from .broadcast import app_group
 from .directory import Directory
@@ -53,7 +54,7 @@ class Liveness:
         """Register this process and its sessions; close relays to or from dead processes."""
         try:
             was_missing = await self.directory.beat(
-                self.channel, [s.id for s in self.registry.sessions()], self.peer_address
+                self.channel, [(s.id, session_holder(s)) for s in self.registry.sessions()], self.peer_address
             )
             for path in self.registry.app_paths():
                 await self.layer.group_add(app_group(path), self.channel)

@@ -133,6 +133,14 @@ class Cluster:
         """Return the owner of ``session_id``, claiming it for this process if free."""
         return await self.directory.claim(session_id)
 
+    async def announce_holder(self, session_id: str, holder: str) -> None:
+        """Say whom session ``session_id``, just made in this process, belongs to (JSON of its owner)."""
+        await self.directory.set_holder(session_id, holder)
+
+    async def session_holder(self, session_id: str) -> str | None:
+        """Whom session ``session_id`` belongs to while a live process holds it, else None."""
+        return await self.directory.live_holder(session_id)
+
     async def open_relay(
         self,
         socket: RelayedSocket,
