@@ -323,15 +323,27 @@ def _limit_errors(config: Any) -> list[checks.CheckMessage]:
         for bound, wire in pairs
         if getattr(config, bound) is not None and getattr(config, bound) > getattr(config, wire)
     ]
-    # A message's frames are held until it completes: a client's share below one largest
-    # message refuses its last frames every time (1013; the client retries: 1013 again).
-    share, largest = config.MAX_INCOMPLETE_BYTES_PER_CLIENT, config.MAX_MESSAGE_BYTES
+    # A message's frames are held until it completes: a client's share (or the process's
+    # whole room) below one largest message refuses its last frames every time, on an idle
+    # server too (1013; the client retries: 1013 again). Two checks, so that the reference
+    # table names each setting.
+    largest = config.MAX_MESSAGE_BYTES
+    share, room = config.MAX_INCOMPLETE_BYTES_PER_CLIENT, config.MAX_INCOMPLETE_BYTES
     if _whole(share) and _whole(largest) and share < largest:  # (not whole: E018 says so)
         errors.append(
             checks.Error(
                 f"DOCSYNC['MAX_INCOMPLETE_BYTES_PER_CLIENT'] ({share}) is smaller than DOCSYNC['MAX_MESSAGE_BYTES'] "
                 f"({largest}): a client's largest message could never complete.",
                 hint="Set MAX_INCOMPLETE_BYTES_PER_CLIENT at least MAX_MESSAGE_BYTES (or None: no limit).",
+                id="docsync.E021",
+            )
+        )
+    if _whole(room) and _whole(largest) and room < largest:
+        errors.append(
+            checks.Error(
+                f"DOCSYNC['MAX_INCOMPLETE_BYTES'] ({room}) is smaller than DOCSYNC['MAX_MESSAGE_BYTES'] "
+                f"({largest}): a largest message could never complete, on an idle server too.",
+                hint="Set MAX_INCOMPLETE_BYTES at least MAX_MESSAGE_BYTES.",
                 id="docsync.E021",
             )
         )

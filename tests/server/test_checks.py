@@ -79,6 +79,20 @@ def test_a_clients_incomplete_share_below_the_largest_message_is_reported_as_e02
             call_command("check")
 
 
+def test_a_process_incomplete_room_below_the_largest_message_is_reported_as_e021() -> None:
+    # The process-wide bound refuses such a message's last frames on an idle server too.
+    limits = {"MAX_MESSAGE_BYTES": 1 << 20, "MAX_DOCUMENT_BYTES": 1 << 19, "MAX_INCOMPLETE_BYTES_PER_CLIENT": None}
+    with (
+        override_settings(DOCSYNC={"APPS": {}, **limits, "MAX_INCOMPLETE_BYTES": (1 << 20) - 1}),
+        pytest.raises(SystemCheckError) as raised,
+    ):
+        call_command("check")
+    assert "docsync.E021" in str(raised.value)
+    assert "DOCSYNC['MAX_INCOMPLETE_BYTES'] (1048575) is smaller than" in str(raised.value)
+    with override_settings(DOCSYNC={"APPS": {}, **limits, "MAX_INCOMPLETE_BYTES": 1 << 20}):
+        call_command("check")
+
+
 def test_frames_above_uvicorns_default_limit_are_reported_as_w008() -> None:
     apps = {"sliders": "project.examples.sliders"}
     with override_settings(DOCSYNC={"APPS": apps, "MAX_FRAME_BYTES": 32 * 1024 * 1024}):
