@@ -25,7 +25,7 @@ from ...exceptions import (
     RateLimitedError,
     SlowReaderError,
 )
-from ...protocol import Message, ack
+from ...protocol import ERROR, Message, ack
 from ..admission import open_session
 from ..dialects import Dialect
 from ..outbox import Outbox
@@ -124,6 +124,8 @@ class RemoteConnection:
         )
         #: Told this connection's id when it drops itself (set by RelayIn).
         self.on_dropped: Callable[[str], None] | None = None
+        #: The close code of the last ERROR queued that announces a close (``close-<n>``, no reqid).
+        self._told: str | None = None
 
     def queue_message(self, message: Message) -> None:
         """Queue ``message`` for the relaying process, which writes it to the socket."""
@@ -138,6 +140,8 @@ class RemoteConnection:
             nbytes = sum(sizes)
         else:  # a channel layer takes str and bytes
             frames, nbytes = sized_frames_of(message)
+        if message.msgtype == ERROR and message.reqid is None:
+            self._told = str(message.content.get("code"))
         self.outbox.put([{"type": RELAY_FRAMES, "conn_id": self.conn_id, "frames": frames, "nbytes": nbytes}], nbytes)
 
     def queue_close(self, code: int, reason: str = "", detail: str | None = None) -> None:
@@ -145,6 +149,10 @@ class RemoteConnection:
         message_out: dict[str, Any] = {"type": RELAY_CLOSE, "conn_id": self.conn_id, "code": code, "reason": reason}
         if detail is not None:
             message_out["detail"] = detail
+        if self._told == f"close-{code}":
+            # Its ERROR was queued already: the relaying process closes without one of its
+            # own (a relayed client read the reason twice). An older one ignores the key.
+            message_out["told"] = True
         self.outbox.put([message_out], 0)
 
     @property

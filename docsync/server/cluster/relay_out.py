@@ -47,6 +47,9 @@ class RelayedSocket(Protocol):
     def close_with(self, code: int, reason: str, detail: str | None = None) -> None:
         """Queue an ERROR naming ``reason``, then a close with ``code``."""
 
+    def close_told(self, code: int, reason: str) -> None:
+        """Close with ``code`` after what is queued, which holds the owner's ERROR naming ``reason`` already."""
+
 
 @dataclass(frozen=True, slots=True)
 class Relay:
@@ -263,7 +266,11 @@ class RelayOut:
     def on_close(self, message: dict[str, Any]) -> None:
         """Close a websocket as its owner asked."""
         entry = self._forget(message["conn_id"])
-        if entry is not None:
+        if entry is None:
+            return
+        if message.get("told"):  # the owner sent the ERROR before this close
+            entry[0].close_told(int(message["code"]), str(message["reason"]))
+        else:
             entry[0].close_with(int(message["code"]), str(message["reason"]), message.get("detail"))
 
     def close_all(self, code: int, reason: str) -> list[RelayedSocket]:

@@ -504,6 +504,11 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         detail = exc.detail if isinstance(exc, ConnectionClosingError) else None
         self.close_with(exc.close_code, str(exc), detail)
 
+    def close_told(self, code: int, reason: str) -> None:
+        """Close with ``code`` after what is queued, which holds the ERROR naming ``reason`` (the relay's owner's)."""
+        self.refused = True
+        self.queue_close(code, reason)
+
     def close_with(self, code: int, reason: str, detail: str | None = None) -> None:
         """Queue an ERROR naming the reason (and ``detail``, if any), then a close with ``code``.
 
