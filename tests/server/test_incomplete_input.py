@@ -32,8 +32,12 @@ CHUNK = 200_000  # two connections holding one each pass the cap
 
 @pytest.fixture(scope="module")
 def small_server(start_server: StartServer) -> Iterator[ServerUnderTest]:
+    # Messages no larger than the cap, as docsync.E021 asks: a largest one could complete.
     server = start_server(
-        "incomplete", DOCSYNC_INCOMPLETE_MESSAGE_TIMEOUT=str(TIMEOUT), DOCSYNC_MAX_INCOMPLETE_BYTES=str(CAP)
+        "incomplete",
+        DOCSYNC_INCOMPLETE_MESSAGE_TIMEOUT=str(TIMEOUT),
+        DOCSYNC_MAX_INCOMPLETE_BYTES=str(CAP),
+        DOCSYNC_MAX_MESSAGE_BYTES=str(CAP),
     )
     yield server
     server.server.stop()
