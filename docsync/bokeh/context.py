@@ -18,6 +18,7 @@ from ..limits import document_limits
 from ..server.admission import shareable
 from ..server.application_context import ApplicationContext
 from ..server.heap import freeze_startup_heap
+from ..server.persistence import restoring_request
 from .application import BokehApplication
 from .compat import message_callbacks, set_session_context
 from .contexts import BokehServerContext, BokehSessionContext
@@ -83,6 +84,9 @@ class BokehApplicationContext(ApplicationContext):
         snapshot = await saver.load(self, session_id) if saver is not None else None
         if snapshot is None and admit is not None:
             admit()  # a new session (a restore is not one): the client's bucket, before any app code
+        if snapshot is not None:
+            # The app runs with the arguments it was made with, not the restoring page's.
+            request = restoring_request(request, snapshot.request)
         document = Document()
         session_context = BokehSessionContext(session_id, self.server_context, document, request)  # type: ignore[arg-type]
         set_session_context(document, session_context)

@@ -43,6 +43,7 @@ from ..conf import docsync_settings
 from ..exceptions import SnapshotError, StoreUnavailableError
 from ..server.persistence import SavedState, SnapshotKeeper, keeper_of
 from ..server.persistence.capture import user_id_of, visitor_of
+from ..server.persistence.saved_request import checked_request
 from ..server.persistence.snapshot import pack, unpack
 from .datetime_columns import DatetimeColumns, checked_datetimes, datetime_columns, restore_datetimes
 from .restore import restore_document
@@ -95,6 +96,8 @@ class BokehSnapshot:
     nbytes: int = 0
     #: The anonymous visitor the session belongs to (None: a user's, or not saved).
     visitor: str | None = None
+    #: The arguments, headers and cookies the session was made with (None: not saved).
+    request: dict[str, Any] | None = None
 
     def encode(self, max_bytes: int) -> bytes:
         """The binary form (raise SnapshotError past ``max_bytes``)."""
@@ -107,6 +110,7 @@ class BokehSnapshot:
             "seq": self.seq,
             "user_id": self.user_id,
             "visitor": self.visitor,
+            "request": self.request,
             "created": self.created,
             "saved": self.saved,
             "buffer_ids": [buffer_id for buffer_id, _ in self.buffers],
@@ -159,6 +163,8 @@ def decode_bokeh_snapshot(data: bytes, *, app_path: str, session_id: str, max_by
         datetimes = checked_datetimes(header.get("datetimes", {}))
     except ValueError as exc:
         raise SnapshotError(f"corrupt Bokeh snapshot: {exc}") from None
+    # A snapshot written before requests were saved has none (restored with the restoring one's).
+    request = checked_request(header)
     return BokehSnapshot(
         session_id=session_id,
         app_path=app_path,
@@ -175,6 +181,7 @@ def decode_bokeh_snapshot(data: bytes, *, app_path: str, session_id: str, max_by
         client_created=client_created,
         journal=header["journal"],
         datetimes=datetimes,
+        request=request,
     )
 
 
@@ -248,8 +255,11 @@ def decode_bokeh_record(data: bytes) -> DecodedRecord:
     return record
 
 
-def take_bokeh_snapshot(session: BokehSession, app_ids: list[str]) -> BokehSnapshot:
-    """Capture ``session`` now; call with its lock held (the buffers are copied here)."""
+def take_bokeh_snapshot(session: BokehSession, app_ids: list[str], request: dict[str, Any] | None) -> BokehSnapshot:
+    """Capture ``session`` now; call with its lock held (the buffers are copied here).
+
+    ``request``: what it saves of the session's request (``saved_request``, read once).
+    """
     doc, buffers = document_content(session.document)
     return BokehSnapshot(
         session_id=session.id,
@@ -258,6 +268,7 @@ def take_bokeh_snapshot(session: BokehSession, app_ids: list[str]) -> BokehSnaps
         seq=session.seq,
         user_id=user_id_of(session.request.get("user")),
         visitor=visitor_of(session.request),
+        request=request,
         created=session.created,
         saved=time.time(),
         doc=doc,
@@ -415,7 +426,7 @@ class BokehKeeper:
         saved (``save(first=True)``) before anyone sees it: a new session, whose records
         need a snapshot to build on, or one whose restored document is not the saved one.
         """
-        state = SavedState(app_ids)
+        state = SavedState(app_ids, request=self.keeper.request_to_save(session))
         if snapshot is None:
             session.start_write_ahead(self.keeper.journal, 0)
             self.keeper.states[session.id] = state
@@ -479,7 +490,7 @@ class BokehKeeper:
                 if session.destroyed or session.store_lost is not None:
                     return False  # its document is gone, or holds a refused change: never saved
                 marker = _marker(session)
-                snapshot = take_bokeh_snapshot(session, state.app_ids)
+                snapshot = take_bokeh_snapshot(session, state.app_ids, state.request)
             # Written only once every change it holds is in the journal, never when the
             # store refused one (it would keep it).
             await self.keeper.journal.settled()
@@ -554,7 +565,7 @@ class BokehKeeper:
                     if state.marker == marker:
                         saved += 1  # saved already, unchanged since
                         continue
-                    batch.append((session, state, marker, take_bokeh_snapshot(session, state.app_ids)))
+                    batch.append((session, state, marker, take_bokeh_snapshot(session, state.app_ids, state.request)))
             saved += await self._write(batch)
         return len(sessions), saved
 

@@ -27,7 +27,7 @@ from .cluster_link import ClusterLink
 from .contexts import ServerContext, SessionContext
 from .executor import call_user_code, run_sync
 from .failed_sessions import FailedSessions
-from .persistence import SnapshotKeeper, keeper_of
+from .persistence import SnapshotKeeper, keeper_of, restoring_request
 from .serial_calls import SerialCalls
 from .session import ServerSession
 
@@ -157,6 +157,9 @@ class ApplicationContext:
         snapshot = await keeper.load(self, session_id) if keeper is not None else None
         if snapshot is None and admit is not None:
             admit()  # a new session (a restore is not one): the client's bucket, before any app code
+        if snapshot is not None:
+            # The app runs with the arguments it was made with, not the restoring page's.
+            request = restoring_request(request, snapshot.request)
         document = Document(max_upload_bytes=settings.MAX_UPLOAD_BYTES)
         sequencer = Sequencer(
             document,

@@ -19,7 +19,7 @@ from docsync.document.models import Column, ColumnDataSource, Div, Slider
 from docsync.document.properties import List, String
 from docsync.handlers import Application, FunctionHandler
 
-__all__ = ["Notes", "app", "board", "slow_board"]
+__all__ = ["Notes", "app", "board", "by_arguments", "slow_board"]
 
 
 class Notes(Model):
@@ -52,6 +52,28 @@ def board(doc: Document) -> None:
     slider.on_change("value", echo_value)
     doc.add_root(Column(slider, echo, notes))
     doc.add_root(source)
+
+
+def by_arguments(doc: Document) -> None:
+    """The board, built from the request: ``?rows=N`` Divs, and a callback that says what the build read.
+
+    The slider's callback writes into ``echo`` the arguments, the ``X-Team`` header and the
+    ``flavour`` cookie the build saw: kept by the closure, never in the document, so only a
+    build with the same request says the same after a restore.
+    """
+    request = doc.session_context.request  # type: ignore[union-attr]
+    arguments = request.arguments
+    rows = int(arguments.get("rows", ["1"])[0])
+    seen = f"arguments={sorted(arguments.items())} team={request.headers.get('X-Team')}"
+    seen += f" flavour={request.cookies.get('flavour')}"
+    slider = Slider(start=0, end=1000, step=1, value=0)
+    echo = Div(text="", name="echo")
+
+    def echo_value(attr: str, old: Any, new: Any) -> None:
+        echo.text = f"value={new:g} {seen}"
+
+    slider.on_change("value", echo_value)
+    doc.add_root(Column(slider, echo, *(Div(text=f"row {n}") for n in range(rows))))
 
 
 def slow_board(doc: Document) -> None:

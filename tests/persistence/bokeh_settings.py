@@ -1,6 +1,6 @@
 """Settings of the Bokeh persistence tests: the Bokeh gallery's site, the sliders app with persistence off, a
-directory app with ``on_session_restored``, an app that writes dates, and the dependent selects in a session a
-browser may write code into."""
+directory app with ``on_session_restored``, an app that writes dates, one built from its request, and the
+dependent selects in a session a browser may write code into."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ DOCSYNC = {
         "bk_sliders_unsaved": {"app": str(GALLERY / "sliders.py"), "kind": "bokeh", "persist": False},
         "bk_restored": {"app": str(Path(__file__).resolve().parent / "bokeh_restored"), "kind": "bokeh"},
         "bk_dates": {"app": str(Path(__file__).resolve().parent / "bokeh_dates.py"), "kind": "bokeh"},
+        "bk_arguments": {"app": str(Path(__file__).resolve().parent / "bokeh_arguments.py"), "kind": "bokeh"},
         # Not shareable: a browser may write code into its own session (client_html), never the app's.
         "bk_dependent_selects_own": {"app": str(GALLERY / "dependent_selects.py"), "kind": "bokeh"},
     },

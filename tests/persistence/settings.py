@@ -20,6 +20,7 @@ DOCSYNC = {
         "board_unsaved": {"app": "tests.persistence.apps.board", "persist": False},
         "board_slow": "tests.persistence.apps.slow_board",
         "board_shareable": {"app": "tests.persistence.apps.board", "shareable": True},
+        "board_arguments": "tests.persistence.apps.by_arguments",
     },
     "SNAPSHOT_INTERVAL": float(os.environ.get("DOCSYNC_SNAPSHOT_INTERVAL", "0.2")),
     "SNAPSHOT_LIFETIME": float(os.environ.get("DOCSYNC_SNAPSHOT_LIFETIME", "600")),

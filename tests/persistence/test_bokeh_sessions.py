@@ -545,9 +545,12 @@ def _cookie_header(jar: http.cookiejar.CookieJar) -> str:
     return "; ".join(f"{cookie.name}={cookie.value}" for cookie in jar)
 
 
-def _page_as(visitor: urllib.request.OpenerDirector, site: Site, app: str, query: str = "") -> tuple[str, str]:
-    """GET the app's page as ``visitor``: its token and session id."""
-    with visitor.open(f"{site.url}{app}/{query}", timeout=60) as response:
+def _page_as(
+    visitor: urllib.request.OpenerDirector, site: Site, app: str, query: str = "", headers: dict[str, str] | None = None
+) -> tuple[str, str]:
+    """GET the app's page as ``visitor`` (``headers``: more it sends): its token and session id."""
+    page = urllib.request.Request(f"{site.url}{app}/{query}", headers=headers or {})
+    with visitor.open(page, timeout=60) as response:
         html = response.read().decode()
     token = json.loads('"' + html.split('"token":', 1)[1].split('"', 2)[1] + '"')
     return token, session_of(html)
@@ -610,3 +613,32 @@ def test_a_page_naming_a_stored_session_whose_snapshot_names_no_owner_gets_a_new
     _, again = _page_as(mine, site, "bk_sliders", f"?session_id={session_id}")
     assert again == session_id
     assert python_values(site, "bk_sliders", "phase", "value", session_id) == [0.0]
+
+
+def test_a_bokeh_session_restored_by_a_page_with_other_arguments_runs_the_app_with_those_it_was_made_with(
+    bokeh_site: Site,
+) -> None:
+    """``session_context.request`` of the restore's build is the original page's: arguments and headers."""
+    site = bokeh_site
+    site.start()
+    mine, jar = _visitor()
+    token, session_id = _page_as(mine, site, "bk_arguments", "?rows=2&colour=red", {"X-Team": "blue"})
+    made = "arguments=[('colour', ['red']), ('rows', ['2'])] team=blue"
+
+    async def change(token: str, value: int) -> None:
+        wire, doc = await _reconnect(site, "bk_arguments", token, _cookie_header(jar))
+        assert named(doc, "echo")["attributes"].get("text", "") == (f"value={value - 1} {made}" if value > 3 else "")
+        await wire.set_value(named(doc, "pick")["id"], value)  # OK: in the journal, its callback ran
+        await wire.socket.close()
+
+    asyncio.run(change(token, 3))
+    assert python_values(site, "bk_arguments", "echo", "text", session_id) == [f"value=3 {made}"]
+    site.server.kill()  # kill -9: only the store holds it
+    site.start()
+    # Its own browser's page, with other arguments and header, restores it (the page makes it).
+    query = f"?session_id={session_id}&rows=5&colour=green"
+    token, again = _page_as(mine, site, "bk_arguments", query, {"X-Team": "red"})
+    assert again == session_id
+    # (In a cluster of one, the page may find the dead process's claim: its socket's retry restores it.)
+    asyncio.run(change(token, 4))  # the saved document, and the callback the restore's build wired
+    assert python_values(site, "bk_arguments", "echo", "text", session_id) == [f"value=4 {made}"]

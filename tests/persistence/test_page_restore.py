@@ -46,9 +46,17 @@ class LoggedIn:
     def headers(self) -> dict[str, str]:
         return {"Cookie": "; ".join(f"{c.name}={c.value}" for c in self.jar)}
 
-    async def open(self, app: str, query: str = "") -> ClientSession:
-        """The app's page (its configuration: session id and token), then its session, pulled."""
-        config = await asyncio.to_thread(fetch_page_config, f"{self.site.url}{app}/{query}", headers=self.headers())
+    async def open(self, app: str, query: str = "", **more: str) -> ClientSession:
+        """The app's page (its configuration: session id and token), then its session, pulled.
+
+        ``more``: headers its page request sends besides its cookies (``Cookie``: appended to them).
+        """
+        headers = self.headers()
+        cookies = more.pop("Cookie", None)
+        if cookies:
+            headers["Cookie"] += f"; {cookies}"
+        headers |= more
+        config = await asyncio.to_thread(fetch_page_config, f"{self.site.url}{app}/{query}", headers=headers)
         client = ClientSession(config, headers=self.headers())
         await asyncio.wait_for(client.connect(), 30)
         return client
@@ -113,4 +121,42 @@ def test_a_page_naming_a_killed_users_session_restores_it_for_whom_could_join_it
         await theirs.close()
 
     asyncio.run(after())
+    assert "refused" not in site.log()
+
+
+def test_a_session_restored_by_a_page_with_other_arguments_runs_the_app_with_those_it_was_made_with(
+    users_site: Site,
+) -> None:
+    """The app builds from its query arguments, headers and cookies: a restore's build is the original one."""
+    site = users_site
+    ann = LoggedIn(site, *USERS[0])
+    made = "arguments=[('colour', ['red']), ('rows', ['2'])] team=blue flavour=mint"
+
+    async def before() -> str:
+        client = await ann.open("board_arguments", "?rows=2&colour=red", **{"X-Team": "blue", "Cookie": "flavour=mint"})
+        _slider(client).value = 3
+        await client.sync(10)
+        await client.wait_for(lambda: _echo(client) == f"value=3 {made}", 10)
+        await client.close()
+        return client.id
+
+    session_id = asyncio.run(before())
+    site.server.kill()  # kill -9: only the store holds it
+    site.start()
+
+    async def after(query: str, **headers: str) -> None:
+        client = await ann.open("board_arguments", query, **headers)
+        assert client.id == session_id
+        assert _echo(client) == f"value={_slider(client).value:g} {made}"  # the document, as saved
+        _slider(client).value = _slider(client).value + 1  # the callback the restore's build wired
+        await client.sync(10)
+        await client.wait_for(lambda: _echo(client).startswith(f"value={_slider(client).value:g} "), 10)
+        assert _echo(client) == f"value={_slider(client).value:g} {made}"
+        await client.close()
+
+    # Restored by a page with other arguments, header and cookie (its own are not the session's).
+    asyncio.run(after(f"?session_id={session_id}&rows=5&colour=green", **{"X-Team": "red", "Cookie": "flavour=salt"}))
+    site.server.kill()
+    site.start()
+    asyncio.run(after(f"?session_id={session_id}"))  # and by one with none: saved again, with the same
     assert "refused" not in site.log()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import struct
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 
 from docsync.exceptions import SnapshotError
 from docsync.server.persistence import Snapshot, decode_snapshot, encode_snapshot
+from docsync.server.persistence.saved_request import MAX_SAVED_REQUEST_BYTES, restoring_request, saved_request
 from docsync.server.persistence.snapshot import MAGIC, pack, stored_owner
 
 LIMIT = 1 << 20
@@ -129,3 +131,40 @@ def test_the_owner_of_a_stored_snapshot_is_read_from_its_header() -> None:
         stored_owner(encode_snapshot(anonymous, LIMIT), app_path="other", session_id="s1")
     with pytest.raises(SnapshotError, match="checksum"):
         stored_owner(older[:-1] + b"\x00", app_path="board", session_id="s1")
+
+
+def test_the_request_a_session_was_made_with_round_trips_and_an_older_snapshot_has_none() -> None:
+    made = {"arguments": {"rows": ["2"], "c": ["é", ""]}, "headers": {"X-Team": "blue"}, "cookies": {}, "user": None}
+    saved, problem = saved_request(made)
+    assert problem is None and saved == {k: made[k] for k in ("arguments", "headers", "cookies")}
+    snapshot = sample()
+    snapshot.request = saved
+    assert decode(encode_snapshot(snapshot, LIMIT)).request == saved
+    restoring = {"arguments": {"rows": ["5"]}, "headers": {}, "cookies": {"flavour": "salt"}, "user": "u", "path": "p"}
+    assert restoring_request(restoring, saved) == {**saved, "user": "u", "path": "p"}
+    header = snapshot.header()
+    del header["request"]  # as a snapshot written before requests were saved
+    older = pack(MAGIC, json.dumps(header).encode(), [b for _, b in snapshot.buffers], LIMIT, "snapshot")
+    assert decode(older).request is None
+    assert restoring_request(restoring, None) is restoring  # restored with the restoring request, as before
+
+
+def test_a_request_over_the_limit_is_not_saved_and_one_read_over_it_or_malformed_is_refused() -> None:
+    # Exactly at the limit: saved; a byte over: not saved, and why.
+    base = {"arguments": {"a": [""]}, "headers": {}, "cookies": {}}
+    filler = MAX_SAVED_REQUEST_BYTES - len(json.dumps(base, separators=(",", ":")))
+    at_limit = {**base, "arguments": {"a": ["x" * filler]}}
+    assert saved_request(at_limit) == (at_limit, None)
+    over = {**base, "arguments": {"a": ["x" * (filler + 1)]}}
+    why = f"{MAX_SAVED_REQUEST_BYTES + 1} bytes of arguments, headers and cookies > 8192"
+    assert saved_request(over) == (None, why)
+    assert saved_request({"arguments": {"a": [b"bytes"]}})[1] == "arguments are not names and lists of strings"
+    snapshot = sample()
+    for bad, why in [
+        (over, "corrupt snapshot: request: 8193 bytes > 8192"),
+        ({**base, "headers": {"X": 1}}, "corrupt snapshot: request: headers are not names and strings"),
+        ({"arguments": {}}, "corrupt snapshot: request: not an object of arguments, headers and cookies"),
+    ]:
+        snapshot.request = bad
+        with pytest.raises(SnapshotError, match=re.escape(why)):
+            decode(encode_snapshot(snapshot, LIMIT))

@@ -4,6 +4,7 @@
 - ``stores``: ``SessionStore`` and its backends (the Django database, Redis).
 - ``pg_journal``: the database store's journal writes on PostgreSQL (libpq on the event loop).
 - ``capture``: a snapshot taken from a live session, and laid over a new one.
+- ``saved_request``: the request a session was made for, which its restore runs the app with.
 - ``keeper``: ``SnapshotKeeper``, the writer, the restore hook and the drain.
 - ``signals``: SIGTERM drains before the ASGI server stops.
 
@@ -17,6 +18,7 @@ from typing import Any
 
 from ...conf import docsync_settings
 from .keeper import SavedState, SnapshotKeeper
+from .saved_request import restoring_request
 from .signals import install_drain_on_sigterm
 from .snapshot import Snapshot, decode_snapshot, encode_snapshot
 from .stores import DatabaseStore, RedisStore, SessionStore, make_store
@@ -31,6 +33,7 @@ __all__ = [
     "decode_snapshot",
     "encode_snapshot",
     "keeper_of",
+    "restoring_request",
     "start_persistence",
 ]
 

@@ -37,8 +37,11 @@ def app_model_ids(session: ServerSession) -> list[str]:
     return list(session.document.models)
 
 
-def take_snapshot(session: ServerSession, app_ids: list[str]) -> Snapshot:
-    """Capture ``session`` now; call with its lock held (the buffers are copied here)."""
+def take_snapshot(session: ServerSession, app_ids: list[str], request: dict[str, Any] | None) -> Snapshot:
+    """Capture ``session`` now; call with its lock held (the buffers are copied here).
+
+    ``request``: what it saves of the session's request (``saved_request``, read once).
+    """
     sequencer = session.sequencer
     doc_json, buffers = session.document.to_json()
     answers = sequencer.log.answers
@@ -53,6 +56,7 @@ def take_snapshot(session: ServerSession, app_ids: list[str]) -> Snapshot:
         seq=sequencer.log.seq,
         user_id=user_id_of(session.request.get("user")),
         visitor=visitor_of(session.request),
+        request=request,
         created=session.created,
         saved=time.time(),
         doc=doc_json,

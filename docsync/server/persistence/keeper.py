@@ -36,6 +36,7 @@ from ...exceptions import ServerDrainingError, SnapshotError, StoreUnavailableEr
 from ..session import ServerSession
 from .capture import app_model_ids, apply_snapshot, take_snapshot
 from .journal import Journal, Record, decode_record, last_applied
+from .saved_request import saved_request
 from .snapshot import Snapshot, StoredOwner, decode_snapshot, encode_snapshot, stored_owner
 from .stores import SessionStore
 
@@ -90,6 +91,8 @@ class SavedState:
     restored_from: float | None = field(default=None)
     failing: bool = False  # its last snapshot write failed (logged once until one succeeds)
     kept_at: float | None = None  # when its snapshot's expiry was last pushed back (time.time())
+    #: What its snapshots save of the request it was made with (saved_request.py; None: nothing).
+    request: dict[str, Any] | None = None
 
 
 def anyone_joins(context: Any) -> bool:
@@ -319,7 +322,7 @@ class SnapshotKeeper:
                 # document is gone, and an empty one must never replace its snapshot.
                 return False
             marker = _marker(session)
-            snapshot = take_snapshot(session, state.app_ids)
+            snapshot = take_snapshot(session, state.app_ids, state.request)
         # The snapshot holds its session's changes up to now: written only once they are
         # all in the journal, never when the store refused one (it would keep it).
         await self.journal.settled()
@@ -391,7 +394,7 @@ class SnapshotKeeper:
                     if state.marker == marker:
                         saved += 1  # saved already, unchanged since
                         continue
-                    snapshot = take_snapshot(session, state.app_ids)
+                    snapshot = take_snapshot(session, state.app_ids, state.request)
                 try:
                     batch.append((session, state, marker, snapshot, encode_snapshot(snapshot, max_bytes)))
                 except SnapshotError as exc:
@@ -577,7 +580,7 @@ class SnapshotKeeper:
         if not self.persists(context):
             return
         if snapshot is None:
-            self.states[session.id] = SavedState(app_model_ids(session))
+            self.states[session.id] = SavedState(app_model_ids(session), request=self.request_to_save(session))
             session.start_write_ahead(self.journal, 0)
             return
         app_ids = apply_snapshot(session, snapshot, max_array_elements, any_user=anyone_joins(context))
@@ -604,8 +607,22 @@ class SnapshotKeeper:
             nbytes=snapshot.nbytes,
             seq=snapshot.seq,
             restored_from=snapshot.saved,
+            request=self.request_to_save(session),
         )
         logger.info("persistence: session %s of %s restored at position %d", session.id, context.path, snapshot.seq)
+
+    def request_to_save(self, session: Any) -> dict[str, Any] | None:
+        """What the snapshots of ``session`` (either dialect's) save of its request; None, said, when too big."""
+        saved, problem = saved_request(session.request)
+        if problem is not None:
+            logger.warning(
+                "persistence: request of session %s of %s not saved (%s): a restore runs the app with the "
+                "restoring request's",
+                session.id,
+                session.app_path,
+                problem,
+            )
+        return saved
 
     async def save_first(self, session: ServerSession) -> None:
         """Write a new session's first snapshot before anyone sees it: its records build on it.

@@ -20,6 +20,7 @@ from typing import Any
 
 from ...exceptions import SnapshotError
 from ...serialization import Buffer
+from .saved_request import checked_request
 
 __all__ = [
     "FORMAT_VERSION",
@@ -68,6 +69,9 @@ class Snapshot:
     nbytes: int = 0
     #: The anonymous visitor the session belongs to (visitors.py; None: a user's, or not saved).
     visitor: str | None = None
+    #: The arguments, headers and cookies the session was made with (saved_request.py;
+    #: None: not saved, by an earlier release or over MAX_SAVED_REQUEST_BYTES).
+    request: dict[str, Any] | None = None
 
     def header(self) -> dict[str, Any]:
         """The JSON part (everything but the buffers' bytes)."""
@@ -79,6 +83,7 @@ class Snapshot:
             "seq": self.seq,
             "user_id": self.user_id,
             "visitor": self.visitor,
+            "request": self.request,
             "created": self.created,
             "saved": self.saved,
             "doc": self.doc,
@@ -169,6 +174,7 @@ def decode_snapshot(data: bytes, *, app_path: str, session_id: str, max_bytes: i
         journal=fields.get("journal", 0) if type(fields.get("journal", 0)) is int else 0,
         nbytes=len(data),
         visitor=_visitor(fields),
+        request=checked_request(fields),
     )
 
 
