@@ -230,6 +230,8 @@ async def test_a_drain_saves_every_session_and_clients_resume_losing_no_acknowle
             process.send_signal(signal.SIGTERM)  # type: ignore[union-attr]
             command = None
         else:
+            # The command signals the pid only while the live sessions' rows name its process.
+            await wait_until(lambda: site.live_snapshot(clients[0].id, process.pid) is not None, "its live rows")  # type: ignore[union-attr]
             command = await asyncio.create_subprocess_exec(
                 sys.executable, "manage.py", "docsync_drain", f"{socket.gethostname()}:{process.pid}",  # type: ignore[union-attr]
                 cwd=ROOT, env={**os.environ, **site.env}, stdout=asyncio.subprocess.PIPE,

@@ -14,7 +14,17 @@ import socket
 
 from .processes import process_start
 
-__all__ = ["send_drain"]
+__all__ = ["local_pid", "send_drain"]
+
+
+def local_pid(process_id: str) -> int:
+    """The pid of ``process_id`` (a pid, or host:pid as listed); ValueError if another machine's or malformed."""
+    host, _, pid_text = process_id.rpartition(":")
+    if host and host != socket.gethostname():
+        raise ValueError(f"process {process_id} runs on {host}, not here: run manage.py docsync_drain there")
+    if not pid_text.isdigit() or not 0 < int(pid_text) < 1 << 31:
+        raise ValueError(f"not a process id: {pid_text!r:.40}")
+    return int(pid_text)
 
 
 def send_drain(process_id: str, started: str = "") -> int:
@@ -25,13 +35,7 @@ def send_drain(process_id: str, started: str = "") -> int:
     ValueError for a process of another machine or a malformed id, ProcessLookupError
     when no such process runs (or its pid now names a process that started at another time).
     """
-    host, _, pid_text = process_id.rpartition(":")
-    if host and host != socket.gethostname():
-        raise ValueError(f"process {process_id} runs on {host}, not here: run manage.py docsync_drain there")
-    try:
-        pid = int(pid_text)
-    except ValueError:
-        raise ValueError(f"not a process id: {pid_text!r:.40}") from None
+    pid = local_pid(process_id)
     if not started:
         os.kill(pid, signal.SIGTERM)
         return pid
