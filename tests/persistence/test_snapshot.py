@@ -12,7 +12,7 @@ import pytest
 from docsync.exceptions import SnapshotError
 from docsync.server.persistence import Snapshot, decode_snapshot, encode_snapshot
 from docsync.server.persistence.saved_request import MAX_SAVED_REQUEST_BYTES, restoring_request, saved_request
-from docsync.server.persistence.snapshot import MAGIC, pack, stored_owner
+from docsync.server.persistence.snapshot import MAGIC, OWNER_PREFIX_BYTES, StoredOwner, pack, stored_owner
 
 LIMIT = 1 << 20
 
@@ -168,3 +168,46 @@ def test_a_request_over_the_limit_is_not_saved_and_one_read_over_it_or_malformed
         snapshot.request = bad
         with pytest.raises(SnapshotError, match=re.escape(why)):
             decode(encode_snapshot(snapshot, LIMIT))
+
+
+def test_the_owner_is_read_from_the_headers_first_bytes_alone_and_the_restore_still_checks_the_whole() -> None:
+    """No checksum of the rest, no parse of the document: the same answer, whatever follows the owner fields."""
+    snapshot = sample(b"\x07" * 200_000)
+    snapshot.user_id, snapshot.visitor = 7, "v-1"
+    snapshot.doc = {"title": "t", "roots": [], "models": [{"text": "é" * 50_000}]}
+    data = bytearray(encode_snapshot(snapshot, LIMIT))
+    assert stored_owner(bytes(data), app_path="board", session_id="s1") == StoredOwner("7", "v-1")
+    start = len(MAGIC) + 8
+    # Every byte past the header's first OWNER_PREFIX_BYTES damaged (the document, the buffers):
+    # the owner is read all the same (it was a checksum and a parse of 300 KB), the restore refuses it.
+    for at in range(start + OWNER_PREFIX_BYTES, len(data), 997):
+        data[at] ^= 0x55
+    assert stored_owner(bytes(data), app_path="board", session_id="s1") == StoredOwner("7", "v-1")
+    with pytest.raises(SnapshotError, match="checksum mismatch"):
+        decode(bytes(data))
+
+
+@pytest.mark.parametrize(
+    ("header", "owner"),
+    [
+        # Written otherwise than docsync writes them: each read whole (checksum and all), as json.loads reads it.
+        (
+            '{"doc": {"x": "%s"}, "app": "board", "session_id": "s1", "user_id": null, "visitor": "v"}' % ("y" * 5000),
+            (None, "v"),
+        ),
+        ('{"app": "board", "session_id": "s1", "user_id": 3}', ("3", None)),  # no visitor (an earlier release's)
+        ('{"user_id": 3, "user_id": 4, "app": "board", "session_id": "s1", "visitor": null}', ("4", None)),
+        ('{"app": "board", "session_id": "s1", "app": "other", "user_id": 3, "visitor": null}', None),
+    ],
+)
+def test_a_header_whose_first_bytes_do_not_hold_the_owner_plainly_is_read_whole(
+    header: str, owner: tuple[str | None, str | None] | None
+) -> None:
+    data = pack(MAGIC, header.encode(), [], LIMIT, "snapshot")
+    if owner is None:
+        with pytest.raises(SnapshotError, match="another application or session"):
+            stored_owner(data, app_path="board", session_id="s1")
+    else:
+        assert stored_owner(data, app_path="board", session_id="s1") == StoredOwner(*owner)
+    with pytest.raises(SnapshotError, match="checksum"):
+        stored_owner(data[:-1] + bytes([data[-1] ^ 1]), app_path="board", session_id="s1")

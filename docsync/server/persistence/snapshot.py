@@ -12,6 +12,7 @@ cut short or altered; every field is checked before anything is restored from it
 
 from __future__ import annotations
 
+import codecs
 import json
 import struct
 import zlib
@@ -25,6 +26,7 @@ from .saved_request import checked_request
 __all__ = [
     "FORMAT_VERSION",
     "MAGIC",
+    "OWNER_PREFIX_BYTES",
     "Snapshot",
     "StoredOwner",
     "decode_snapshot",
@@ -196,14 +198,71 @@ class StoredOwner:
 _OWNED_MAGICS = (MAGIC, b"DSYNCBOKS\n")
 
 
+#: The header's fields ``stored_owner`` reads: both dialects write them first, before the document.
+_OWNER_FIELDS = frozenset({"app", "session_id", "user_id", "visitor"})
+#: How much of the header ``stored_owner`` reads for them (they take a few hundred bytes).
+OWNER_PREFIX_BYTES = 4096
+_JSON = json.JSONDecoder()
+
+
+def _leading_fields(data: bytes, magic: bytes) -> dict[str, Any] | None:
+    """The header's fields up to the owner's, read from its first ``OWNER_PREFIX_BYTES``; None if they are not there.
+
+    No checksum and no full parse: a page's owner check costs the same for a snapshot of
+    64 MB as of 1 KB. (A snapshot damaged past these bytes is refused when it is restored.)
+    """
+    start = len(magic) + _HEAD.size
+    if not data.startswith(magic) or len(data) < start:
+        return None
+    (header_length,) = struct.unpack_from(">I", data, len(magic) + 4)
+    if header_length > len(data) - start:
+        return None
+    head = data[start : start + min(header_length, OWNER_PREFIX_BYTES)]
+    try:
+        # A character cut at the prefix's end is left out, not an error.
+        text = codecs.getincrementaldecoder("utf-8")().decode(head, final=header_length <= OWNER_PREFIX_BYTES)
+    except UnicodeDecodeError:
+        return None
+    fields: dict[str, Any] = {}
+    at = _skip(text, 0)
+    if not text.startswith("{", at):
+        return None
+    at = _skip(text, at + 1)
+    try:
+        while not fields.keys() >= _OWNER_FIELDS:
+            name, at = _JSON.raw_decode(text, at)
+            at = _skip(text, at)
+            if type(name) is not str or name in fields or not text.startswith(":", at):
+                return None  # not an object's key (or one written twice): the whole header says
+            value, at = _JSON.raw_decode(text, _skip(text, at + 1))
+            fields[name] = value
+            at = _skip(text, at)
+            if not text.startswith(",", at):
+                return None  # the header's end, or past the prefix, before them all
+            at = _skip(text, at + 1)
+    except json.JSONDecodeError:
+        return None  # a value runs past the prefix (the document, in a header written otherwise)
+    return fields
+
+
+def _skip(text: str, at: int) -> int:
+    while at < len(text) and text[at] in " \t\n\r":
+        at += 1
+    return at
+
+
 def stored_owner(data: bytes, *, app_path: str, session_id: str) -> StoredOwner:
     """Read whom the snapshot ``data`` of ``session_id`` of ``app_path`` belongs to; SnapshotError if it is not one.
 
     Either dialect's snapshot: only the header's owner fields are read (what a page
-    needs to decide whether its visitor may join the session before it is restored).
+    needs to decide whether its visitor may join the session before it is restored),
+    from its first bytes; a header that does not hold them there (an earlier release's,
+    with no visitor) is read whole, checksum first.
     """
     magic = next((m for m in _OWNED_MAGICS if data.startswith(m)), MAGIC)
-    header, _ = unpack(data, magic, "snapshot")
+    header = _leading_fields(data, magic)
+    if header is None:
+        header, _ = unpack(data, magic, "snapshot")
     if type(header) is not dict or header.get("app") != app_path or header.get("session_id") != session_id:
         raise SnapshotError("snapshot of another application or session")
     user_id = header.get("user_id")
