@@ -211,3 +211,13 @@ def test_a_header_whose_first_bytes_do_not_hold_the_owner_plainly_is_read_whole(
         assert stored_owner(data, app_path="board", session_id="s1") == StoredOwner(*owner)
     with pytest.raises(SnapshotError, match="checksum"):
         stored_owner(data[:-1] + bytes([data[-1] ^ 1]), app_path="board", session_id="s1")
+
+
+def test_a_sites_own_mapping_is_saved_as_a_plain_dict_and_a_non_mapping_not_at_all() -> None:
+    from types import MappingProxyType
+
+    assert saved_request({"arguments": MappingProxyType({"a": ["1"]})}) == (
+        {"arguments": {"a": ["1"]}, "headers": {}, "cookies": {}},
+        None,
+    )
+    assert saved_request({"arguments": "a=1"}) == (None, "arguments, headers or cookies are not mappings")

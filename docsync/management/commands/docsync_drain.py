@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 
 from ...conf import docsync_settings
 from ...models import LiveSession
@@ -43,7 +44,13 @@ def _known_start(name: str, pid: int, now: str) -> str:
     Raises CommandError naming what was found otherwise: no row names it, or its rows
     name a process that started at another time.
     """
-    starts = set(LiveSession.objects.filter(process=name).values_list("process_started", flat=True).distinct())
+    try:
+        starts = set(LiveSession.objects.filter(process=name).values_list("process_started", flat=True).distinct())
+    except DatabaseError as exc:
+        raise CommandError(
+            f"the live sessions cannot be read ({exc}): not signalled; give --started {now} if pid {pid} is the "
+            "docsync server"
+        ) from None
     if now in starts:
         return now
     if not starts:

@@ -17,6 +17,7 @@ own code can make a session with more (``docsync.bokeh.make_session(arguments=..
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from ...exceptions import SnapshotError
@@ -49,7 +50,11 @@ def _problem(value: Any) -> str | None:
 
 def saved_request(request: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
     """What a snapshot saves of ``request`` (a session's), and why nothing is saved (None when it is)."""
-    value = {part: request.get(part) or {} for part in _PARTS}
+    parts = [request.get(part) or {} for part in _PARTS]
+    if not all(isinstance(part, Mapping) for part in parts):
+        return None, "arguments, headers or cookies are not mappings"
+    # A site's own mapping (make_session's arguments) is saved as the plain dict it reads as.
+    value = {name: dict(part) for name, part in zip(_PARTS, parts, strict=True)}
     problem = _problem(value)
     if problem is not None:
         return None, problem
