@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core import checks
+from django.utils.module_loading import import_string
 
 from .conf import docsync_settings
 from .origins import legacy_entries, parse_origin
@@ -27,6 +28,18 @@ def _rule_ok(rule: Any) -> bool:
     if isinstance(rule, dict):  # before the set lookup: a dict is unhashable
         return "permission" in rule
     return isinstance(rule, str) and (rule in _ACCESS_WORDS or rule.startswith(("perm:", "callable:")))
+
+
+def _callable_problem(rule: Any) -> str | None:
+    """Say why a ``"callable:dotted.path"`` rule cannot be used, or None if it can (or is no such rule)."""
+    # A misspelt path passed the checks and made every page of the app a 500 (ImportError).
+    if not (isinstance(rule, str) and rule.startswith("callable:")):
+        return None
+    try:
+        func = import_string(rule.removeprefix("callable:"))
+    except Exception as exc:  # ImportError, or whatever the module raises as it is imported
+        return f"{type(exc).__name__}: {exc}"
+    return None if callable(func) else f"{rule.removeprefix('callable:')} is not callable"
 
 
 #: The Bokeh apps' True/False options: their check's id and what each value does.
@@ -145,6 +158,15 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                     id="docsync.E010",
                 )
             )
+        elif "push" in spec.options and (problem := _callable_problem(spec.options["push"])):
+            errors.append(
+                checks.Error(
+                    f"docsync app {spec.path!r} has a push rule {spec.options['push']!r} that cannot be used: "
+                    f"{problem}",
+                    hint="Give 'callable:' the dotted path of a function rule(user, app_path) -> bool.",
+                    id="docsync.E010",
+                )
+            )
         if "push" in spec.options and spec.kind == "bokeh":
             # Bokeh's pages and server_session make a session before any websocket does, and
             # its code owns the document: nobody could push, so the rule would say nothing.
@@ -185,6 +207,14 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                     id="docsync.E006",
                 )
             )
+        elif problem := _callable_problem(spec.access):
+            errors.append(
+                checks.Error(
+                    f"docsync app {spec.path!r} has an access rule {spec.access!r} that cannot be used: {problem}",
+                    hint="Give 'callable:' the dotted path of a function rule(user, app_path) -> bool.",
+                    id="docsync.E006",
+                )
+            )
     errors += _limit_errors(config) + _count_errors(config) + _rate_errors(config) + _origin_errors(config)
     errors += _period_errors(config)
     errors += _metrics_errors(config) + _default_errors(config)
@@ -201,6 +231,14 @@ def _default_errors(config: Any) -> list[checks.CheckMessage]:
                 f"DOCSYNC['ACCESS'] is an unknown access rule {config.ACCESS!r}.",
                 hint="Use 'public' (the default), 'login_required', 'staff', 'perm:app.codename', "
                 "'callable:dotted.path' or a callable.",
+                id="docsync.E016",
+            )
+        )
+    elif problem := _callable_problem(config.ACCESS):
+        errors.append(
+            checks.Error(
+                f"DOCSYNC['ACCESS'] is an unknown access rule {config.ACCESS!r}: {problem}",
+                hint="Give 'callable:' the dotted path of a function rule(user, app_path) -> bool.",
                 id="docsync.E016",
             )
         )

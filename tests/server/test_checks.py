@@ -322,3 +322,36 @@ def test_an_absolute_app_path_that_is_not_there_is_named(tmp_path: Path) -> None
     text = _check_output({"gone": str(tmp_path / "gone.py")})
     assert f"docsync app 'gone' cannot be loaded: FileNotFoundError: no app at {tmp_path / 'gone.py'}" in text
     assert "relative" not in text
+
+
+def test_a_callable_rule_that_cannot_be_imported_is_reported() -> None:
+    # A misspelt "callable:" path passed the checks, and every page of the app answered 500 (ImportError).
+    apps = {
+        "typo": {"app": "project.examples.sliders", "access": "callable:os.path.nosuchfunction"},
+        "module": {"app": "project.examples.sliders", "access": "callable:no_such_module.rule"},
+        "value": {"app": "project.examples.sliders", "access": "callable:os.sep"},
+        "push": {"app": "project.examples.sliders", "push": "callable:os.path.nosuchfunction"},
+        "fine": {
+            "app": "project.examples.sliders",
+            "access": "callable:os.path.isabs",
+            "push": "callable:os.path.isabs",
+        },
+    }
+    with override_settings(DOCSYNC={"APPS": apps, "ACCESS": "callable:os.path.nosuch"}):
+        messages = {
+            (m.id, m.msg.split("'")[1]): m.msg
+            for m in check_settings()
+            if m.id in ("docsync.E006", "docsync.E010", "docsync.E016")
+        }
+    assert sorted(messages) == [
+        ("docsync.E006", "module"),
+        ("docsync.E006", "typo"),
+        ("docsync.E006", "value"),
+        ("docsync.E010", "push"),
+        ("docsync.E016", "ACCESS"),
+    ]
+    assert messages[("docsync.E006", "typo")] == (
+        "docsync app 'typo' has an access rule 'callable:os.path.nosuchfunction' that cannot be used: "
+        'ImportError: Module "os.path" does not define a "nosuchfunction" attribute/class'
+    )
+    assert messages[("docsync.E006", "value")].endswith("cannot be used: os.sep is not callable")
