@@ -85,12 +85,22 @@ def _context_or_404(app_path: str) -> Any:
     return context
 
 
-def _denied(request: HttpRequest, app_path: str) -> HttpResponse | None:
+def _denied(request: HttpRequest, app_path: str, page: bool = False) -> HttpResponse | None:
+    """None if the visitor may open the app; else the login redirect, or a 403 (a page of its own for ``page``)."""
     if check_access(_rule(app_path), request.user, app_path):
         return None
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    return HttpResponseForbidden("you do not have access to this application")
+    if not page:
+        return HttpResponseForbidden("you do not have access to this application")
+    # A signed-in user the rule refuses read one unstyled line, with no way on.
+    context = {
+        "app": app_path,
+        "username": request.user.get_username(),
+        "login_url": redirect_to_login(request.get_full_path()).url,
+        "index_url": reverse("docsync:index"),
+    }
+    return render(request, "docsync/denied.html", context, status=403)
 
 
 def _user_id(request: HttpRequest) -> str | None:
@@ -456,7 +466,7 @@ def _remembering_visitor(view: Callable[..., HttpResponseBase]) -> Callable[...,
 def app_page(request: HttpRequest, app_path: str) -> HttpResponse:
     """Serve the page of an application; its websocket creates the session."""
     context = _context_or_404(app_path)
-    denied = _denied(request, app_path)
+    denied = _denied(request, app_path, page=True)
     if denied is not None:
         return denied
     if context.application.failed:

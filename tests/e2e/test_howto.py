@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext
+from playwright.sync_api import Browser, BrowserContext, expect
 
 from docsync.client import ClientSession, fetch_page_config
 from docsync.testing import EVENT_WAIT, RedisServer, ServerProcess, free_port, wait_for_port
@@ -194,6 +194,24 @@ def test_access_rules(site: Site) -> None:
     assert site.status("dash/staff_report/", "sam")[0] == 200
     assert site.status("dash/beta/", "bob")[0] == 403
     assert site.status("dash/beta/", "bea")[0] == 200
+
+
+def test_a_refused_user_gets_a_page_that_says_so(site: Site, context: BrowserContext) -> None:
+    # It was one unstyled line, "you do not have access to this application", with no way on.
+    context.add_cookies([{"name": "sessionid", "value": site.sessions["bob"], "url": site.url}])
+    page = context.new_page()
+    answer = page.goto(site.url + "dash/beta/")
+    assert answer is not None and answer.status == 403
+    assert page.title() == "beta: not open to you"
+    expect(page.get_by_role("heading")).to_have_text("“beta” is not open to you")
+    expect(page.locator("main")).to_contain_text("You are signed in as bob")
+    assert page.locator("main").evaluate("m => getComputedStyle(m).maxWidth") != "none"  # docsync.css applies
+    expect(page.get_by_role("link", name="Sign in as someone else")).to_have_attribute(
+        "href", "/admin/login/?next=/dash/beta/"
+    )
+    page.get_by_role("link", name="Applications open to you").click()
+    expect(page.get_by_role("link", name="greeting")).to_be_visible()
+    expect(page.get_by_role("link", name="beta")).to_have_count(0)
 
 
 def test_a_shared_session_per_room(site: Site) -> None:
