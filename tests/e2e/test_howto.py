@@ -287,6 +287,12 @@ def test_uploads(site: Site, context: BrowserContext) -> None:
     ]
     page.locator("input[type=file]").set_input_files(files)  # type: ignore[arg-type]
     wait_for(lambda: "a.csv: 3 rows; b.csv: 1 rows" in page.inner_text("body"), 20, "the rows counted in Python")
+    # A file named .csv need not be text: the guide's code said UnicodeDecodeError, as a failed callback.
+    page.locator("input[type=file]").set_input_files(
+        [{"name": "c.csv", "mimeType": "text/csv", "buffer": b"\xff\xfe\x00"}]
+    )
+    wait_for(lambda: "c.csv: not UTF-8 text" in page.inner_text("body"), 20, "the file that is no text named")
+    assert "failed" not in page.inner_text("body")
     assert page.errors == []  # type: ignore[attr-defined]
 
 
