@@ -254,7 +254,7 @@ def test_layouts_files_and_content(server: ServerProcess, context: BrowserContex
     expect(page.locator('[data-docsync-name="upload_echo"]')).to_have_text(
         "files = [('a.csv', 'text/csv', 8, b'x,y\\n1,2\\n'), ('b.txt', 'text/plain', 5, b'hello')]"
     )
-    expect(status).to_have_text("Uploaded a.csv, b.txt (1 kB).")
+    expect(status).to_have_text("Uploaded a.csv, b.txt (13 bytes).")  # it said "(1 kB)"
 
     # Rich content from Python, sanitised: no script, no event attribute; the image decodes.
     markdown = page.locator('[data-docsync-name="markdown"]')

@@ -57,8 +57,12 @@ describe("the page's upload checks", () => {
   });
 
   it("say sizes in kB and MB", () => {
-    assert.equal(megabytes(0), "0 kB");
-    assert.equal(megabytes(13), "1 kB");
+    assert.equal(megabytes(0), "0 bytes");
+    assert.equal(megabytes(1), "1 byte");
+    assert.equal(megabytes(13), "13 bytes");
+    assert.equal(megabytes(999), "999 bytes");
+    assert.equal(megabytes(1000), "1 kB");
+    assert.equal(megabytes(1499), "1 kB");
     assert.equal(megabytes(1_500_000), "1.5 MB");
     assert.equal(megabytes(20 * 1024 * 1024), "21.0 MB");
   });

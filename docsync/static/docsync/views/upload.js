@@ -15,10 +15,11 @@ import { WidgetView } from "./view.js";
 // Below daphne's default 1 MiB message limit; the page's configuration may say less.
 const CHUNK_BYTES = 512 * 1024;
 
-/** Return "1.5 MB"-style text for a byte count. */
+/** Return "14 bytes", "3 kB" or "1.5 MB"-style text for a byte count. */
 export function megabytes(bytes) {
-  if (bytes === 0) return "0 kB";
-  return bytes < 1_000_000 ? `${Math.max(1, Math.round(bytes / 1000))} kB` : `${(bytes / 1_000_000).toFixed(1)} MB`;
+  // Below a kilobyte the count itself: a 14-byte upload said "(1 kB)".
+  if (bytes < 1000) return bytes === 1 ? "1 byte" : `${bytes} bytes`;
+  return bytes < 1_000_000 ? `${Math.round(bytes / 1000)} kB` : `${(bytes / 1_000_000).toFixed(1)} MB`;
 }
 
 /** Tell whether a file (name, MIME type) matches an ``accept`` list as the HTML attribute means it. */
