@@ -49,12 +49,12 @@ class Cluster(SiteUnderTest):
             redis="DOCSYNC_REDIS_URL",
             cwd=ROOT,
             env={
-                **extra_env,
                 "DOCSYNC_SQLITE": str(database),
                 "DOCSYNC_PROCESS_TIMEOUT": str(PROCESS_TIMEOUT),
                 "DOCSYNC_ADMIN_REFRESH": "0.5",
                 "DOCSYNC_CLUSTER_LOG": str(self.log),
                 "DOCSYNC_UNUSED_SESSION_LIFETIME": "60",
+                **extra_env,  # after the defaults: a module may change them (the relayed fuzz expires sessions at once)
             },
         )
         if "DOCSYNC_PG_NAME" in extra_env:  # a fresh PostgreSQL: migrated here

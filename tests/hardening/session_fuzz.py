@@ -5,7 +5,9 @@ The four fuzzers (``test_fuzz_pushes``, ``test_fuzz_resumes``, ``test_fuzz_callb
 accepted PUSH-DOC, RESUME-REQs naming real pending msgids, callbacks fed fuzzed values,
 several connections on one session at once. They run against one server
 (``session_fuzz_site`` in ``conftest.py``) serving the ``workers`` app (``apps.workers``:
-callbacks that compute with the values clients send and write other models). In every
+callbacks that compute with the values clients send and write other models), and across
+the processes of a cluster (``tests/cluster/test_fuzz_relayed.py``): a ``FuzzTarget``
+lands each connection where its case drew. In every
 case the server answers with messages the protocol knows, never a traceback in an
 ERROR, closes only with a documented code right after an ERROR naming it, and logs
 tracebacks only under the callback errors it reports.
@@ -26,6 +28,7 @@ import contextlib
 import json
 import os
 import time
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -34,12 +37,12 @@ import websockets
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
-from docsync.client import ClientSession
+from docsync.client import ClientSession, fetch_page_config
 from docsync.document import Document
 from docsync.document.registry import model_class
 from docsync.protocol import ERROR, OK, PULL_DOC_REPLY, Message, pull_doc_req
 from docsync.serialization import Encoder
-from docsync.testing import EVENT_WAIT, RawSocket
+from docsync.testing import EVENT_WAIT, RawSocket, SiteUnderTest
 
 from .fuzz_sessions import NAMES
 from .harness import Site, open_raw
@@ -47,7 +50,18 @@ from .test_errors import LEAKS
 from .test_fuzz import ALLOWED_TYPES, DOCUMENTED_CLOSES, Enough
 
 #: Cases of each fuzzer in CI (a count, not a time: a loaded machine sends as many).
-CI_EXAMPLES = {"push": 30, "resume": 30, "callbacks": 40, "interleaved": 15}
+CI_EXAMPLES = {
+    "push": 30,
+    "resume": 30,
+    "callbacks": 40,
+    "interleaved": 15,
+    # The same across a cluster's processes (tests/cluster/test_fuzz_relayed.py), and fuzzed frames relayed.
+    "relayed push": 6,
+    "relayed resume": 8,
+    "relayed callbacks": 8,
+    "relayed interleaved": 4,
+    "relayed frames": 12,
+}
 #: For long runs: the cases of each fuzzer (0: CI's), hypothesis's seed, the time after which no case starts.
 EXAMPLES = int(os.environ.get("DOCSYNC_SESSION_FUZZ_EXAMPLES", "0"))
 SEED = os.environ.get("DOCSYNC_SESSION_FUZZ_SEED")
@@ -63,6 +77,47 @@ PUSH_CODES = {"bad-document", "push-not-allowed"}
 
 def examples(name: str) -> int:
     return EXAMPLES or CI_EXAMPLES[name]
+
+
+class FuzzTarget:
+    """Where a fuzzer's connections land: one server, or the processes of a cluster, picked by a hop.
+
+    A hop is any integer, drawn with the case (draws never depend on the server); process
+    ``hop % processes`` takes the connection. The first connection of a session makes its
+    process the owner; a connection landing on another process is relayed to it. On one
+    server every hop is that server.
+    """
+
+    def __init__(self, site: SiteUnderTest) -> None:
+        self.site = site
+
+    @property
+    def processes(self) -> int:
+        return len(self.site.servers)
+
+    def index(self, hop: int) -> int:
+        """The process a connection of ``hop`` lands on."""
+        return hop % self.processes
+
+    def page_config(self, app: str, hop: int = 0) -> dict[str, Any]:
+        """A new session's page configuration, the page served by process ``hop``."""
+        return fetch_page_config(self.site.servers[self.index(hop)].url + f"{app}/")
+
+    def via(self, config: dict[str, Any], hop: int) -> dict[str, Any]:
+        """``config`` for a connection landing on process ``hop``."""
+        url = urllib.parse.urlsplit(config["wsUrl"])
+        port = self.site.servers[self.index(hop)].port
+        return dict(config, wsUrl=url._replace(netloc=f"{url.hostname}:{port}").geturl())
+
+    def other(self, hop: int, step: int) -> int:
+        """A hop landing on another process than ``hop`` (``step`` picks which; ``hop`` itself on one server)."""
+        if self.processes == 1:
+            return hop
+        return self.index(hop) + 1 + step % (self.processes - 1)
+
+    def log_text(self) -> str:
+        """Every process's log."""
+        return self.site.log_text()
 
 
 def run_fuzz(
@@ -205,7 +260,7 @@ async def reply_to(sock: RawSocket, msgid: str) -> Message | None:
         return None
 
 
-def check_log(site: Site, start: int, what: str) -> int:
+def check_log(site: Site | FuzzTarget, start: int, what: str) -> int:
     """Since ``start``: no unhandled exception; every traceback is under a callback error it reports. Return those."""
     text = site.log_text()[start:]
     assert "Exception inside application" not in text, text[-3000:]

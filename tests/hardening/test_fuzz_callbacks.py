@@ -29,6 +29,7 @@ from .session_fuzz import (
     NOTICE_TEXT,
     PATCH_CODES,
     SEED,
+    FuzzTarget,
     check_close,
     check_log,
     check_messages,
@@ -52,12 +53,15 @@ class Workers:
     sent: int = 0
 
     @classmethod
-    async def open(cls, site: Site, app: str = "workers") -> Workers:
-        config = site.browser().page_config(app)
-        watcher = await open_client(config)
-        sender = await open_raw(config["wsUrl"], config["token"])
+    async def open(cls, target: FuzzTarget, hops: tuple[int, int, int] = (0, 0, 0), app: str = "workers") -> Workers:
+        """A new session: its watcher (the owner), sender (on another process) and fresh pulls land by ``hops``."""
+        watching, sending, pulling = hops
+        page = target.page_config(app, watching)
+        watcher = await open_client(target.via(page, watching))
+        sending_config = target.via(page, target.other(watching, sending))
+        sender = await open_raw(sending_config["wsUrl"], page["token"])
         assert sender.messages and sender.messages[0].msgtype == "ACK", sender.errors()
-        return cls(config, watcher, sender, ids_of(watcher.document))
+        return cls(target.via(page, pulling), watcher, sender, ids_of(watcher.document))
 
     def notices(self, sock: RawSocket | None = None) -> list[Any]:
         """The ``docsync.notice`` data the watcher (or ``sock``) received so far."""
@@ -91,12 +95,17 @@ def more_notices(workers: Workers, seen: int) -> bool:
 
 
 async def _callback_case(
-    site: Site, pool: list[Workers], patches: list[Drawn], stats: collections.Counter[str]
+    target: FuzzTarget,
+    pool: list[Workers],
+    case: tuple[list[Drawn], tuple[int, int, int]],
+    stats: collections.Counter[str],
 ) -> None:
+    patches, hops = case
     if not pool or pool[0].sender.close_code is not None or pool[0].sent >= 40:
         if pool:
             await pool.pop().close()
-        pool.append(await Workers.open(site))
+        pool.append(await Workers.open(target, hops))
+        stats["sessions"] += 1
     workers = pool[0]
     for drawn in patches:
         workers.sent += 1
@@ -139,23 +148,30 @@ async def _callback_case(
     await converged(workers.watcher, workers.config, "a valid change after fuzzed ones")
 
 
+#: A case: the patches one sender sends, and where a new session's connections land (``Workers.open``).
+callback_cases = st.tuples(st.lists(callback_patches(), min_size=1, max_size=3), st.tuples(*[st.integers(0, 5)] * 3))
+
+
+def fuzz_callbacks(target: FuzzTarget, loop: LoopThread, name: str = "callbacks") -> collections.Counter[str]:
+    """Run ``examples(name)`` callback cases against ``target``; check its log; return the counts."""
+    log_start = len(target.log_text())
+    stats: collections.Counter[str] = collections.Counter()
+    pool: list[Workers] = []
+    try:
+        run_fuzz(name, callback_cases, lambda case: loop.run(_callback_case(target, pool, case, stats)), stats)
+    finally:
+        for workers in pool:
+            with contextlib.suppress(Exception):
+                loop.run(workers.close())
+    reported = check_log(target, log_start, f"{name} fuzz")
+    assert reported >= stats["raised"], (reported, stats)
+    print(f"{name} fuzz: {dict(stats)}, {reported} callback errors logged, seed {SEED}")
+    return stats
+
+
 @pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")
 def test_fuzzed_values_fed_to_callbacks_are_reported_and_break_nothing(
     session_fuzz_site: Site, fuzz_loop: LoopThread
 ) -> None:
-    log_start = len(session_fuzz_site.log_text())
-    stats: collections.Counter[str] = collections.Counter()
-    pool: list[Workers] = []
-    cases = st.lists(callback_patches(), min_size=1, max_size=3)
-    try:
-        run_fuzz(
-            "callbacks", cases, lambda case: fuzz_loop.run(_callback_case(session_fuzz_site, pool, case, stats)), stats
-        )
-    finally:
-        for workers in pool:
-            with contextlib.suppress(Exception):
-                fuzz_loop.run(workers.close())
+    stats = fuzz_callbacks(FuzzTarget(session_fuzz_site), fuzz_loop)
     assert stats["accepted"] >= 5 and stats["refused"] >= 5 and stats["raised"] >= 1, stats
-    reported = check_log(session_fuzz_site, log_start, "callback fuzz")
-    assert reported >= stats["raised"], (reported, stats)
-    print(f"callback fuzz: {dict(stats)}, {reported} callback errors logged, seed {SEED}")

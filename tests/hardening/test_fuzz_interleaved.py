@@ -27,6 +27,7 @@ from .fuzz_sessions import Drawn, apply_edit, callback_patches, edits
 from .harness import Site, open_client, open_raw
 from .session_fuzz import (
     SEED,
+    FuzzTarget,
     check_close,
     check_log,
     check_messages,
@@ -44,6 +45,11 @@ class Interleaved:
     fuzzers: int  # raw sockets sending fuzzed messages
     schedule: list[tuple[int, Any]]  # (actor, what): an edit for a client, frames for a fuzzer
     pauses: list[int]  # milliseconds between an actor's actions (cycled)
+    #: Where each client lands (the first is the owner), each fuzzer (through another process than the owner,
+    #: in a cluster) and fresh pulls (``FuzzTarget``).
+    client_hops: list[int]
+    fuzzer_steps: list[int]
+    pull_hop: int
 
 
 @st.composite
@@ -55,15 +61,21 @@ def interleaved_cases(draw: st.DrawFn) -> Interleaved:
         lambda actor: st.tuples(st.just(actor), edits if actor < clients else fuzzed)
     )
     schedule = draw(st.lists(actions, min_size=2, max_size=14))
-    return Interleaved(
-        clients, fuzzers, schedule, draw(st.lists(st.sampled_from([0, 0, 1, 5]), min_size=1, max_size=4))
-    )
+    pauses = draw(st.lists(st.sampled_from([0, 0, 1, 5]), min_size=1, max_size=4))
+    hops = st.integers(0, 5)
+    client_hops = draw(st.lists(hops, min_size=clients, max_size=clients))
+    fuzzer_steps = draw(st.lists(hops, min_size=fuzzers, max_size=fuzzers))
+    return Interleaved(clients, fuzzers, schedule, pauses, client_hops, fuzzer_steps, draw(hops))
 
 
-async def _interleaved_case(site: Site, case: Interleaved, stats: collections.Counter[str]) -> None:
-    config = site.browser().page_config("workers")
-    clients = [await open_client(config) for _ in range(case.clients)]
-    fuzzers = [await open_raw(config["wsUrl"], config["token"]) for _ in range(case.fuzzers)]
+async def _interleaved_case(target: FuzzTarget, case: Interleaved, stats: collections.Counter[str]) -> None:
+    owning = case.client_hops[0]
+    page = target.page_config("workers", owning)
+    config = target.via(page, case.pull_hop)
+    clients = [await open_client(target.via(page, hop)) for hop in case.client_hops]
+    relaying = [target.via(page, target.other(owning, step)) for step in case.fuzzer_steps]
+    fuzzers = [await open_raw(via["wsUrl"], via["token"]) for via in relaying]
+    stats["relayed clients"] += sum(target.index(hop) != target.index(owning) for hop in case.client_hops)
     try:
         ids = ids_of(clients[0].document)
         frame_ids = [ids[name] for name in ("source", "slider", "text", "range", "boxes", "toggle", "root", "log")]
@@ -127,17 +139,20 @@ async def _interleaved_case(site: Site, case: Interleaved, stats: collections.Co
             await sock.close()
 
 
-@pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")
-def test_interleaved_fuzzed_and_valid_connections_converge(session_fuzz_site: Site, fuzz_loop: LoopThread) -> None:
-    log_start = len(session_fuzz_site.log_text())
+def fuzz_interleaved(target: FuzzTarget, loop: LoopThread, name: str = "interleaved") -> collections.Counter[str]:
+    """Run ``examples(name)`` interleaved cases against ``target``; check its log and it serves; return the counts."""
+    log_start = len(target.log_text())
     stats: collections.Counter[str] = collections.Counter()
     run_fuzz(
-        "interleaved",
-        interleaved_cases(),
-        lambda case: fuzz_loop.run(_interleaved_case(session_fuzz_site, case, stats), 6 * EVENT_WAIT),
-        stats,
+        name, interleaved_cases(), lambda case: loop.run(_interleaved_case(target, case, stats), 6 * EVENT_WAIT), stats
     )
     assert stats["clients converged"] >= stats["cases"], stats
-    check_log(session_fuzz_site, log_start, "interleaved fuzz")
-    fuzz_loop.run(responsive(session_fuzz_site.browser().page_config("workers")))
-    print(f"interleaved fuzz: {dict(stats)}, seed {SEED}")
+    check_log(target, log_start, f"{name} fuzz")
+    loop.run(responsive(target.page_config("workers")))
+    print(f"{name} fuzz: {dict(stats)}, seed {SEED}")
+    return stats
+
+
+@pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")
+def test_interleaved_fuzzed_and_valid_connections_converge(session_fuzz_site: Site, fuzz_loop: LoopThread) -> None:
+    fuzz_interleaved(FuzzTarget(session_fuzz_site), fuzz_loop)

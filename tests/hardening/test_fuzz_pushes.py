@@ -27,6 +27,7 @@ from .session_fuzz import (
     PUSH_CODES,
     SECONDS,
     SEED,
+    FuzzTarget,
     Pulled,
     check_close,
     check_log,
@@ -49,6 +50,8 @@ class PushCase:
     attempts: list[Drawn]
     pull_between: list[bool]
     patches: list[Drawn]
+    #: Where the creator, fresh pulls, the joining tab and the watching tab land (``FuzzTarget``).
+    hops: list[int]
 
 
 push_cases = st.builds(
@@ -56,12 +59,17 @@ push_cases = st.builds(
     st.lists(pushes(), min_size=1, max_size=3),
     st.lists(st.booleans(), min_size=3, max_size=3),
     st.lists(callback_patches(), max_size=2),
+    st.lists(st.integers(0, 5), min_size=4, max_size=4),
 )
 
 
-async def _push_case(site: Site, case: PushCase, stats: collections.Counter[str]) -> None:
-    config = site.browser().page_config("workers_pushable")
-    creator = await RawSocket.connect(config["wsUrl"], config["token"])
+async def _push_case(target: FuzzTarget, case: PushCase, stats: collections.Counter[str]) -> None:
+    creating, pulling, joining, watching = case.hops
+    page = target.page_config("workers_pushable", creating)
+    config = target.via(page, pulling)  # fresh pulls
+    creator = await RawSocket.connect(target.via(page, creating)["wsUrl"], config["token"])
+    relayed = [target.index(hop) != target.index(creating) for hop in (pulling, joining, watching)]
+    stats["relayed connections"] += sum(relayed)
     try:
         assert (await creator.read_message(timeout=EVENT_WAIT)).msgtype == "ACK", creator.errors()
         first = await creator.request(pull_doc_req(), timeout=EVENT_WAIT)  # a pull keeps the right to push
@@ -95,9 +103,9 @@ async def _push_case(site: Site, case: PushCase, stats: collections.Counter[str]
             assert set(reply.content) == {"seq"} and reply.content["seq"] >= 1, f"{what}: {reply.content}"
             accepted = attempt
             stats["accepted"] += 1
-            before = await _joiner_sees_the_push(config, attempt, ids, what)
+            before = await _joiner_sees_the_push(config, target.via(page, joining), attempt, ids, what)
         if accepted is not None:
-            await _pushed_session_lives(config, creator, case.patches, stats)
+            await _pushed_session_lives(config, target.via(page, watching), creator, case.patches, stats)
     finally:
         await creator.close()
 
@@ -110,13 +118,15 @@ async def pull_same(sock: RawSocket) -> Pulled:
     return Pulled(raw, snapshot(doc, dict(reply.buffers)), doc)
 
 
-async def _joiner_sees_the_push(config: dict[str, Any], attempt: Drawn, ids: dict[str, str], what: str) -> str:
-    """A tab joining after the push holds the pushed document, as a client reads it; return its snapshot."""
+async def _joiner_sees_the_push(
+    config: dict[str, Any], joining: dict[str, Any], attempt: Drawn, ids: dict[str, str], what: str
+) -> str:
+    """A tab joining (by ``joining``) after the push holds the pushed document as a client reads it; return that."""
     frames = attempt.frames(ids, "x")
     content = json.loads(frames[2])
     buffers = {f"b{i}": payload for i, payload in enumerate(attempt.buffers)}
     expected = snapshot(content["doc"], buffers)
-    joiner = await open_client(config)
+    joiner = await open_client(joining)
     try:
         assert snapshot_of(joiner.document) == expected, (
             f"{what}: a joining tab holds another document\njoiner {snapshot_of(joiner.document)[:1500]}\n"
@@ -128,10 +138,14 @@ async def _joiner_sees_the_push(config: dict[str, Any], attempt: Drawn, ids: dic
 
 
 async def _pushed_session_lives(
-    config: dict[str, Any], creator: RawSocket, patches: list[Drawn], stats: collections.Counter[str]
+    config: dict[str, Any],
+    watching: dict[str, Any],
+    creator: RawSocket,
+    patches: list[Drawn],
+    stats: collections.Counter[str],
 ) -> None:
-    """After its push the creator may not push again; its patches reach a tab that joined."""
-    watcher = await open_client(config)
+    """After its push the creator may not push again; its patches reach a tab that joined (by ``watching``)."""
+    watcher = await open_client(watching)
     try:
         ids = ids_of(watcher.document)
         before = await pull(config)
@@ -155,21 +169,22 @@ async def _pushed_session_lives(
         await watcher.close()
 
 
+def fuzz_pushes(target: FuzzTarget, loop: LoopThread, name: str = "push") -> collections.Counter[str]:
+    """Run ``examples(name)`` push cases against ``target``; check its log and that it serves; return the counts."""
+    log_start = len(target.log_text())
+    stats: collections.Counter[str] = collections.Counter()
+    run_fuzz(name, push_cases, lambda case: loop.run(_push_case(target, case, stats), 6 * EVENT_WAIT), stats)
+    # Every example ran, unless DOCSYNC_SESSION_FUZZ_SECONDS cut the run short on purpose.
+    assert stats["cases"] >= examples(name) or math.isfinite(SECONDS), stats
+    check_log(target, log_start, f"{name} fuzz")
+    loop.run(responsive(target.page_config("workers")))
+    print(f"{name} fuzz: {dict(stats)}, seed {SEED}")
+    return stats
+
+
 @pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")
 def test_fuzzed_pushes_leave_the_document_or_replace_it_for_every_tab(
     session_fuzz_site: Site, fuzz_loop: LoopThread
 ) -> None:
-    log_start = len(session_fuzz_site.log_text())
-    stats: collections.Counter[str] = collections.Counter()
-    run_fuzz(
-        "push",
-        push_cases,
-        lambda case: fuzz_loop.run(_push_case(session_fuzz_site, case, stats), 6 * EVENT_WAIT),
-        stats,
-    )
-    # Every example ran, unless DOCSYNC_SESSION_FUZZ_SECONDS cut the run short on purpose.
-    assert stats["cases"] >= examples("push") or math.isfinite(SECONDS), stats
+    stats = fuzz_pushes(FuzzTarget(session_fuzz_site), fuzz_loop)
     assert stats["refused"] >= 3 and stats["accepted"] >= 3, stats
-    check_log(session_fuzz_site, log_start, "push fuzz")
-    fuzz_loop.run(responsive(session_fuzz_site.browser().page_config("workers")))
-    print(f"push fuzz: {dict(stats)}, seed {SEED}")

@@ -30,6 +30,7 @@ from .fuzz_sessions import Drawn, callback_patches
 from .harness import Site, open_client, open_raw
 from .session_fuzz import (
     SEED,
+    FuzzTarget,
     check_close,
     check_log,
     check_messages,
@@ -66,6 +67,9 @@ class ResumeCase:
     pending_odd: Any  # not a list of strings, now and then
     fuzzed_ids: list[str]
     resend: str  # after the reply: "none", "protocol" (what was not answered), "all" (answered in the reply too)
+    #: Where the watching tab (the owner), the first connection, the resume (another process than the first) and
+    #: fresh pulls land (``FuzzTarget``).
+    hops: list[int]
 
 
 #: A ``pending`` that is not a list of strings.
@@ -94,6 +98,7 @@ resume_cases = st.builds(
     st.integers(0, 7).flatmap(lambda n: st.none() if n else odd_pending),
     st.lists(st.text(max_size=10), min_size=1, max_size=3),
     st.sampled_from(["none", "protocol", "protocol", "all"]),
+    st.lists(st.integers(0, 5), min_size=4, max_size=4),
 )
 
 #: Run before the drawn cases, so that every run sees a resume answer patches (30 drawn
@@ -110,6 +115,7 @@ ANSWERED_RESUME = ResumeCase(
     pending_odd=None,
     fuzzed_ids=["x"],
     resend="protocol",
+    hops=[0, 1, 1, 0],  # in a cluster: the first connection relayed, the resume on the owner
 )
 
 _clients = iter(range(1, 1 << 62))
@@ -143,11 +149,36 @@ def _same_answer(first: Message, answer: dict[str, Any]) -> bool:
     return answer.get("code") == first.content.get("code") and answer.get("error") == first.content.get("text")
 
 
-async def _resume_case(site: Site, case: ResumeCase, stats: collections.Counter[str]) -> None:
-    config = site.browser().page_config("workers")
-    watcher = await open_client(config)
+def _only_missed(replay: dict[str, Any], request: dict[str, Any], client_id: str, last_seq: int, what: str) -> None:
+    """A replay sends the changes after the position the client named, in order, without the client's own."""
+    seqs = [patch.get("seq") for patch in replay.get("patches", [])]
+    assert all(isinstance(seq, int) for seq in seqs), f"{what}: replayed positions {seqs}"
+    assert seqs == sorted(set(seqs)), f"{what}: replayed positions out of order or twice: {seqs}"
+    if request["last_seq"] == last_seq and seqs:
+        assert seqs[0] > last_seq, f"{what}: replayed {seqs} from {last_seq}: a change the client had, again"
+    if request.get("client_id") == client_id:
+        mine = [
+            marker
+            for patch in replay.get("patches", [])
+            for event in patch.get("events", [])
+            if event.get("kind") == "ColumnsStreamed"
+            for marker in (event.get("data") or {}).get("m", [])
+            if isinstance(marker, str) and marker.startswith(f"{client_id}-m")
+        ]
+        assert not mine, f"{what}: the client's own changes replayed to it: {mine}"
+
+
+async def _resume_case(target: FuzzTarget, case: ResumeCase, stats: collections.Counter[str]) -> None:
+    owning, dropping, step, pulling = case.hops
+    page = target.page_config("workers", owning)
+    watcher = await open_client(target.via(page, owning))
+    config = target.via(page, pulling)
+    resuming = target.other(dropping, step)
+    if target.processes > 1:
+        first, second = (target.index(hop) != target.index(owning) for hop in (dropping, resuming))
+        stats[f"dropped {'relayed' if first else 'direct'}, resumed {'relayed' if second else 'direct'}"] += 1
     try:
-        await _resume_steps(config, watcher, case, stats)
+        await _resume_steps(config, target.via(page, dropping), target.via(page, resuming), watcher, case, stats)
         await converged(watcher, config, "a tab watching a resume")
         assert not watcher.errors, watcher.errors
     finally:
@@ -155,13 +186,19 @@ async def _resume_case(site: Site, case: ResumeCase, stats: collections.Counter[
 
 
 async def _resume_steps(
-    config: dict[str, Any], watcher: ClientSession, case: ResumeCase, stats: collections.Counter[str]
+    config: dict[str, Any],
+    dropping: dict[str, Any],
+    resuming: dict[str, Any],
+    watcher: ClientSession,
+    case: ResumeCase,
+    stats: collections.Counter[str],
 ) -> None:
+    """Patches on a connection by ``dropping``, dropped; a resume by ``resuming``; fresh pulls by ``config``."""
     ids = ids_of(watcher.document)
     log = ids["log"]
     fuzz_ids = {name: model_id for name, model_id in ids.items() if name != "log"}
     client_id = f"resume-{next(_clients)}"
-    first = await open_raw(config["wsUrl"], config["token"])
+    first = await open_raw(dropping["wsUrl"], dropping["token"])
     pulled = await first.request(new_message("PULL-DOC-REQ", {"client_id": client_id}), timeout=EVENT_WAIT)
     assert pulled.msgtype == PULL_DOC_REPLY, pulled.content
     last_seq, incarnation = pulled.content["seq"], pulled.content["incarnation"]
@@ -221,7 +258,7 @@ async def _resume_steps(
         content["incarnation"] = {"real": incarnation, "other": "0" * 16, "odd": 12}[case.incarnation]
     history = [(msgid, marker, step) for (msgid, _, marker), step in zip(sent, case.steps, strict=False)]
     what = f"RESUME-REQ {json.dumps(content)[:400]} after {history}"
-    second = await open_raw(config["wsUrl"], config["token"])
+    second = await open_raw(resuming["wsUrl"], resuming["token"])
     try:
         # Written here: docsync's encoder refuses what a fuzzed request may hold (2**64).
         await second.send_frames('{"msgid": "resume", "msgtype": "RESUME-REQ"}', "{}", json.dumps(content))
@@ -239,6 +276,9 @@ async def _resume_steps(
             assert reply.msgtype == "RESUME-REPLY", f"{what}: {reply.msgtype}"
             assert reply.content.get("mode") in ("replay", "full"), f"{what}: {reply.content}"
             stats[f"resumed {reply.content['mode']}"] += 1
+            if reply.content["mode"] == "replay":
+                _only_missed(reply.content, content, client_id, last_seq, what)
+                stats["replayed patches"] += len(reply.content.get("patches", []))
             names = set(pending) if isinstance(pending, list) else set()
             for answer in reply.content.get("answers", []):
                 msgid = answer.get("msgid")
@@ -288,20 +328,21 @@ async def _resume_steps(
             assert seen[marker] == 1, f"{what}: marker {marker} answered {fields} but not in the document"
 
 
+def fuzz_resumes(target: FuzzTarget, loop: LoopThread, name: str = "resume") -> collections.Counter[str]:
+    """Run a resume that surely answers, then ``examples(name)`` drawn ones against ``target``; return the counts."""
+    log_start = len(target.log_text())
+    stats: collections.Counter[str] = collections.Counter()
+    loop.run(_resume_case(target, ANSWERED_RESUME, stats), 6 * EVENT_WAIT)
+    assert stats["answers"] >= 1, stats
+    run_fuzz(name, resume_cases, lambda case: loop.run(_resume_case(target, case, stats), 6 * EVENT_WAIT), stats)
+    check_log(target, log_start, f"{name} fuzz")
+    print(f"{name} fuzz: {dict(stats)}, seed {SEED}")
+    return stats
+
+
 @pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")
 def test_resumes_naming_real_pending_patches_apply_nothing_twice(
     session_fuzz_site: Site, fuzz_loop: LoopThread
 ) -> None:
-    log_start = len(session_fuzz_site.log_text())
-    stats: collections.Counter[str] = collections.Counter()
-    fuzz_loop.run(_resume_case(session_fuzz_site, ANSWERED_RESUME, stats), 6 * EVENT_WAIT)
-    assert stats["answers"] >= 1, stats
-    run_fuzz(
-        "resume",
-        resume_cases,
-        lambda case: fuzz_loop.run(_resume_case(session_fuzz_site, case, stats), 6 * EVENT_WAIT),
-        stats,
-    )
+    stats = fuzz_resumes(FuzzTarget(session_fuzz_site), fuzz_loop)
     assert stats["resumed replay"] + stats["resumed full"] >= 5 and stats["answers"] >= 1, stats
-    check_log(session_fuzz_site, log_start, "resume fuzz")
-    print(f"resume fuzz: {dict(stats)}, seed {SEED}")
