@@ -34,11 +34,20 @@ from typing import Any
 import pytest
 from hypothesis import strategies as st
 
-from docsync.protocol import ACK, ERROR, PATCH_DOC, SERVER_INFO_REPLY
+from docsync.protocol import ACK, ERROR, OK, PATCH_DOC, SERVER_INFO_REPLY
 from docsync.testing import EVENT_WAIT, RawSocket
 from tests.hardening.fuzz_frames import Frame, frame_sequences, with_ids
-from tests.hardening.harness import SECRET_KEY, open_client, open_raw, token_payload
+from tests.hardening.harness import (
+    SECRET_KEY,
+    find_model,
+    open_client,
+    open_raw,
+    pull_json,
+    set_value_patch,
+    token_payload,
+)
 from tests.hardening.session_fuzz import SEED, FuzzTarget, check_log, run_fuzz
+from tests.hardening.settings import MAX_FRAME_BYTES
 from tests.hardening.test_fuzz import DOCUMENTED_CLOSES, Bystander, LoopThread, _check_documented_close, _check_messages
 from tests.hardening.test_fuzz import _exchange as exchange
 from tests.hardening.test_fuzz import _model_ids as model_ids
@@ -229,3 +238,56 @@ def test_fuzzed_frames_through_a_relay_are_refused_as_direct_ones(relay_cluster:
     check_log(relay_cluster, log_start, "relayed frame fuzz")
     trips = [len(bystander.latencies) for bystander in bystanders]
     print(f"relayed frames fuzz ({RELAY}): {dict(stats)}, bystanders' round trips {trips}, seed {SEED}")
+
+
+#: Frames a relaying process refuses itself after a patch, and the close each earns.
+REFUSED_FRAMES = {
+    "unknown type": (['{"msgid": "bad", "msgtype": ""}', "{}", "{}"], 1002),
+    "frame too large": (["x" * (MAX_FRAME_BYTES + 1)], 1009),
+    # Past the 200 patches a connection may send at once (MAX_PATCHES_PER_SECOND's burst).
+    "too many patches": (
+        [
+            f'{{"msgid": "more{i}", "msgtype": "PATCH-DOC"}}' if j == 0 else ("{}" if j == 1 else '{"events": []}')
+            for i in range(300)
+            for j in range(3)
+        ],
+        4029,
+    ),
+}
+
+
+@pytest.mark.parametrize("refused", sorted(REFUSED_FRAMES))
+def test_a_refused_relayed_socket_hears_the_answers_to_what_it_sent_before(
+    relay_cluster: FuzzTarget, loop: LoopThread, refused: str
+) -> None:
+    """As from its owner: the patches before the refused frame are answered, then the ERROR and close come.
+
+    The relaying process refused the frame at once and closed, while the owner's OK to
+    the patch was still on its way back: the client never heard whether its patch was
+    applied (it was). Found by the mirrored fuzz above.
+    """
+    frames, code = REFUSED_FRAMES[refused]
+
+    async def case() -> None:
+        page = relay_cluster.page_config("limits", 0)
+        holder = await open_raw(relay_cluster.via(page, 0)["wsUrl"], page["token"])  # process 0 owns the session
+        sock = await open_raw(relay_cluster.via(page, 1)["wsUrl"], page["token"])
+        try:
+            slider = find_model((await sock.pull()).content["doc"], "slider")["id"]
+            patch = set_value_patch(slider, "value", 5)
+            await sock.send_message(patch)
+            await sock.send_frames(*frames)  # at once: the OK is still on its way
+            await sock.until_closed(EVENT_WAIT)
+            told = [(m.msgtype, m.reqid, m.content.get("code")) for m in sock.messages[2:]]  # after ACK and pull
+            assert told[-1] == (ERROR, None, f"close-{code}") and sock.close_code == code, (told[-3:], sock.close_code)
+            sent = [patch.msgid, *(f"more{i}" for i in range(300))]
+            # Every patch before the refused one answered, in order (past the burst for 4029).
+            assert told[:-1] == [(OK, msgid, None) for msgid in sent[: len(told) - 1]], told[:5]
+            assert len(told) - 1 >= (200 if code == 4029 else 1), len(told)
+            pulled = await pull_json(relay_cluster.via(page, 2))
+            assert find_model(pulled, "slider")["attributes"]["value"] == 5, pulled
+        finally:
+            await sock.close()
+            await holder.close()
+
+    loop.run(case())

@@ -35,6 +35,7 @@ from ..admission.tokens import SessionToken
 from ..admission.visitors import socket_visitor
 from ..clients import Slot, client_key, scope_address
 from ..cluster import Cluster, ensure_cluster
+from ..cluster.barrier import RefusalBarrier
 from ..cluster.relay_out import Relay
 from ..cluster.wire import frames_of
 from ..compat import (
@@ -145,6 +146,8 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
     # (bench/budget.py --detail "docsync server" charged them to the line after the
     # 30th). Channels' classes give it a __dict__ still, left empty.
     __slots__ = (
+        "_barrier",
+        "_barrier_task",
         "_closing",
         "_relay_nbytes",
         "_relay_pending",
@@ -339,6 +342,9 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         self.dialect: Dialect | None = None
         self.relay = None
         self.cluster = None
+        #: A refusal waiting for the owner's answers, and the task that asked the owner (cluster/barrier.py).
+        self._barrier: RefusalBarrier | None = None
+        self._barrier_task: asyncio.Future[None] | None = None
         self.created_session = False
         self.refused = False
         self.disconnected = False
@@ -495,14 +501,45 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
 
     def relay_frames(self, frames: list[Any], nbytes: int | None = None) -> None:
         """Queue the frames the owning process sent for this relayed websocket (``nbytes``: their total, if sent)."""
+        barrier = self._barrier
+        if barrier is not None:  # a refusal waits for the owner's answers (cluster/barrier.py)
+            frames, answered = barrier.through(frames)
+            if frames:
+                self.outbox.put(frames, sum(frame_nbytes(f) for f in frames))
+            if answered:
+                self.close_with(barrier.code, barrier.reason, barrier.detail)
+            return
         if nbytes is None:  # an owner that does not send the total (an older release)
             nbytes = sum(frame_nbytes(f) for f in frames)
         self.outbox.put(frames, nbytes)
 
     def refuse(self, exc: ConnectionClosingError | ProtocolError) -> None:
-        """Report ``exc`` in an ERROR, then close with its close code."""
+        """Report ``exc`` in an ERROR, then close with its close code.
+
+        A relayed socket's ERROR and close wait until the owner answered what the client
+        sent before (``RefusalBarrier``); what the client sends meanwhile is dropped.
+        """
         detail = exc.detail if isinstance(exc, ConnectionClosingError) else None
-        self.close_with(exc.close_code, str(exc), detail)
+        relay, cluster = self.relay, self.cluster
+        if relay is None or cluster is None or self.refused or self._barrier is not None:
+            self.close_with(exc.close_code, str(exc), detail)
+            return
+        self.refused = True
+        barrier = self._barrier = RefusalBarrier(exc.close_code, str(exc), detail)
+        # Sent by a task: a refusal may come from a timer (a stalled message). The consumer
+        # takes no frame meanwhile (refused), so the barrier follows every earlier message.
+        self._barrier_task = asyncio.ensure_future(self._send_barrier(cluster, relay, barrier))
+
+    async def _send_barrier(self, cluster: Cluster, relay: Relay, barrier: RefusalBarrier) -> None:
+        try:
+            if self._relay_pending is None:  # its owner takes messages as parsed here
+                await cluster.forward(relay, barrier.request, sum(barrier.request.sized_frames()[1]))
+            else:
+                await cluster.forward(relay, frames_of(barrier.request), None)
+        except Exception as exc:  # Redis away: close now; the answers on their way are lost with the relay
+            logger.warning("cluster: a relayed refusal could not reach the owner: %s", exc)
+            if self._barrier is barrier:
+                self.close_with(barrier.code, barrier.reason, barrier.detail)
 
     def close_told(self, code: int, reason: str) -> None:
         """Close with ``code`` after what is queued, which holds the ERROR naming ``reason`` (the relay's owner's)."""
@@ -515,7 +552,9 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         The ERROR carries the reason because some servers (daphne) drop close reasons.
         Frames the client sent after the refused one are dropped unread: the client
         is told the connection is over, so nothing more of it may change the session.
+        A refusal waiting for the owner's answers is superseded (its close comes first).
         """
+        self._barrier = None
         self.refused = True
         message = error(None, reason, f"close-{code}")
         if detail is not None:
