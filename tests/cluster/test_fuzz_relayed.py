@@ -178,7 +178,7 @@ def answers(sock: RawSocket, page: dict[str, Any], ids: list[str], frames: list[
         text = pattern.sub(lambda match: names[match.group(0)], json.dumps(content, sort_keys=True))
         text = SENTINEL_HEADER.sub("@sentinel@", text)  # the sentinel's header shown in an ERROR (taken as a buffer's)
         told.append((message.msgtype, "@ours@" if message.reqid in ours else message.reqid, text))
-    return [*told, ("closed", sock.close_code, sock.close_reason)]
+    return [*told, ("closed", sock.close_code, SENTINEL_HEADER.sub("@sentinel@", sock.close_reason or ""))]
 
 
 async def _mirrored_case(target: FuzzTarget, case: Mirrored, stats: collections.Counter[str]) -> None:
