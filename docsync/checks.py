@@ -382,7 +382,7 @@ def _limit_errors(config: Any) -> list[checks.CheckMessage]:
                 f"DOCSYNC['MAX_INCOMPLETE_BYTES'] ({room}) is smaller than DOCSYNC['MAX_MESSAGE_BYTES'] "
                 f"({largest}): a largest message could never complete, on an idle server too.",
                 hint="Set MAX_INCOMPLETE_BYTES at least MAX_MESSAGE_BYTES.",
-                id="docsync.E021",
+                id="docsync.E025",
             )
         )
     return errors

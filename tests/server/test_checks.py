@@ -79,7 +79,7 @@ def test_a_clients_incomplete_share_below_the_largest_message_is_reported_as_e02
             call_command("check")
 
 
-def test_a_process_incomplete_room_below_the_largest_message_is_reported_as_e021() -> None:
+def test_a_process_incomplete_room_below_the_largest_message_is_reported_as_e025() -> None:
     # The process-wide bound refuses such a message's last frames on an idle server too.
     limits = {"MAX_MESSAGE_BYTES": 1 << 20, "MAX_DOCUMENT_BYTES": 1 << 19, "MAX_INCOMPLETE_BYTES_PER_CLIENT": None}
     with (
@@ -87,7 +87,7 @@ def test_a_process_incomplete_room_below_the_largest_message_is_reported_as_e021
         pytest.raises(SystemCheckError) as raised,
     ):
         call_command("check")
-    assert "docsync.E021" in str(raised.value)
+    assert "docsync.E025" in str(raised.value)
     assert "DOCSYNC['MAX_INCOMPLETE_BYTES'] (1048575) is smaller than" in str(raised.value)
     with override_settings(DOCSYNC={"APPS": {}, **limits, "MAX_INCOMPLETE_BYTES": 1 << 20}):
         call_command("check")

@@ -32,7 +32,7 @@ CHUNK = 200_000  # two connections holding one each pass the cap
 
 @pytest.fixture(scope="module")
 def small_server(start_server: StartServer) -> Iterator[ServerUnderTest]:
-    # Messages no larger than the cap, as docsync.E021 asks: a largest one could complete.
+    # Messages no larger than the cap, as docsync.E025 asks: a largest one could complete.
     server = start_server(
         "incomplete",
         DOCSYNC_INCOMPLETE_MESSAGE_TIMEOUT=str(TIMEOUT),
