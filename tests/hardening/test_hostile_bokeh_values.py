@@ -182,3 +182,21 @@ async def test_a_value_bokeh_cannot_decode_is_refused_with_what_was_wrong(
     await refused(
         bokeh_site, tab, [{"kind": "ModelChanged", "model": {"id": offset}, "attr": "tags", "new": [value]}], why
     )
+
+
+@pytest.mark.parametrize("model", [None, "p1001", 5, {}])
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"kind": "ModelChanged", "attr": "value", "new": 0.5},
+        {"kind": "ColumnDataChanged", "attr": "data", "data": {"x": [1.0]}},
+        {"kind": "ColumnsStreamed", "attr": "data", "data": {"x": [1.0], "y": [1.0]}, "rollover": None},
+        {"kind": "ColumnsPatched", "attr": "data", "patches": {"x": [[0, 1.0]]}},
+    ],
+)
+async def test_an_event_whose_model_is_not_a_reference_is_refused_saying_so(
+    bokeh_site: Site, tab: Tab, model: Any, event: dict[str, Any]
+) -> None:
+    """A ``model`` that is no ``{"id": ...}`` was answered as the property unknown: `unknown property 'value' of NoneType`."""
+    why = f"{event['kind']} event's model must be a model reference {{\"id\": ...}}, got {model!r}"
+    await refused(bokeh_site, tab, [{**event, "model": model}], why)
