@@ -361,7 +361,7 @@ def _check_names(event: dict[str, Any]) -> None:
     # A model that is no reference (null, an id as a bare string) decodes as itself: the
     # property checks then answered `unknown property 'value' of NoneType`.
     if kind in _CHECKS and "attr" in event and "model" in event and not isinstance(event["model"], Model):
-        raise PatchError(f"{kind} event's model must be a model reference {{\"id\": ...}}, got {event['model']!r:.40}")
+        raise PatchError(f'{kind} event\'s model must be a model reference {{"id": ...}}, got {event["model"]!r:.40}')
 
 
 def check_event(event: dict[str, Any], data: Any = None) -> None:

@@ -197,6 +197,6 @@ async def test_a_value_bokeh_cannot_decode_is_refused_with_what_was_wrong(
 async def test_an_event_whose_model_is_not_a_reference_is_refused_saying_so(
     bokeh_site: Site, tab: Tab, model: Any, event: dict[str, Any]
 ) -> None:
-    """A ``model`` that is no ``{"id": ...}`` was answered as the property unknown: `unknown property 'value' of NoneType`."""
-    why = f"{event['kind']} event's model must be a model reference {{\"id\": ...}}, got {model!r}"
+    """A ``model`` that is no ``{"id": ...}`` was answered `unknown property 'value' of NoneType`."""
+    why = f'{event["kind"]} event\'s model must be a model reference {{"id": ...}}, got {model!r}'
     await refused(bokeh_site, tab, [{**event, "model": model}], why)
