@@ -214,6 +214,15 @@ class ApplicationContext:
         if self.sessions.get(session.id) is not session or session.destroyed:
             return
         del self.sessions[session.id]
+        cluster = self.registry.cluster if self.registry is not None else None
+        if cluster is not None:
+            # Its holder outlived it in the directory (as long as its claim): a page on any
+            # process naming it by ?session_id= joined the ended id, where one process alone
+            # hands out a new session. Forgotten before its clients hear it ended.
+            try:
+                await cluster.forget_holder(session.id)
+            except Exception:  # Redis away: the holder expires with the claim
+                logger.warning("cluster: could not forget the holder of session %s", session.id, exc_info=True)
         deliveries = self._deliveries.pop(session.id, None)
         if deliveries is not None:
             deliveries.clear()

@@ -25,6 +25,9 @@ class ClusterLink(Protocol):
     async def announce_holder(self, session_id: str, holder: str) -> None:
         """Say whom session ``session_id``, just made in this process, belongs to (JSON of its owner)."""
 
+    async def forget_holder(self, session_id: str) -> None:
+        """Say that session ``session_id``, ended in this process, is no longer held (pages join it no more)."""
+
     async def session_holder(self, session_id: str) -> str | None:
         """Whom session ``session_id`` belongs to while a live process holds it, else None."""
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import http.cookiejar
 import json
 import re
+import time
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
@@ -102,5 +103,38 @@ def test_a_page_on_another_process_joins_its_users_live_session(pair: Cluster) -
             assert anonymous.config(pair, 1, f"?session_id={session_id}")["sessionId"] != session_id
         finally:
             await held.close()
+
+    run(scenario())
+
+
+def test_a_page_naming_an_ended_session_gets_a_new_one_on_any_process(pair: Cluster) -> None:
+    """As from one process alone: the session ended (the admin's "expire now"), so no page joins its id.
+
+    The directory kept its holder as long as its claim (minutes): a page on either process
+    got the ended id back, and its websocket made a new session under it.
+    """
+    visitor = Browser()
+    first = visitor.config(pair, 0)
+    session_id = first["sessionId"]
+    admin = AdminBrowser(pair.servers[0].url)
+    admin.login()
+
+    async def scenario() -> None:
+        held = await RawSocket.connect(pair.ws_url("counted", 0), first["token"])  # process 0 makes the session
+        try:
+            assert (await held.read_message()).msgtype == ACK
+            assert visitor.config(pair, 1, f"?session_id={session_id}")["sessionId"] == session_id  # live: joined
+            deadline = time.monotonic() + 30  # the admin's list is written every ADMIN_REFRESH
+            while session_id[:8] not in " ".join(row[0] for row in admin.session_rows()):
+                assert time.monotonic() < deadline, "the session never reached the admin's list"
+                time.sleep(0.2)
+            admin.post(
+                "admin/docsync/livesession/", {"action": "expire_now", "_selected_action": session_id, "index": "0"}
+            )
+            assert (await held.until_closed()).code == 4001
+        finally:
+            await held.close()
+        for index in (1, 0):
+            assert visitor.config(pair, index, f"?session_id={session_id}")["sessionId"] != session_id, index
 
     run(scenario())

@@ -144,6 +144,10 @@ class Directory:
         """Say whom ``session_id``, just made in this process, belongs to (``holder``: JSON of its owner)."""
         await self.redis.set(self._holder_key(session_id), holder, px=self._claim_ttl_ms())
 
+    async def forget_holder(self, session_id: str) -> None:
+        """Say that ``session_id``, ended in this process, belongs to no one (its claim stays until it expires)."""
+        await self.redis.delete(self._holder_key(session_id))
+
     async def live_holder(self, session_id: str) -> str | None:
         """Whom ``session_id`` belongs to, while a live process holds it; None: no live process holds it."""
         owner, holder = await self.redis.mget([self._owner_key(session_id), self._holder_key(session_id)])

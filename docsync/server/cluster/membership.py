@@ -137,6 +137,10 @@ class Cluster:
         """Say whom session ``session_id``, just made in this process, belongs to (JSON of its owner)."""
         await self.directory.set_holder(session_id, holder)
 
+    async def forget_holder(self, session_id: str) -> None:
+        """Say that session ``session_id``, ended in this process, is no longer held (pages join it no more)."""
+        await self.directory.forget_holder(session_id)
+
     async def session_holder(self, session_id: str) -> str | None:
         """Whom session ``session_id`` belongs to while a live process holds it, else None."""
         return await self.directory.live_holder(session_id)
