@@ -37,7 +37,15 @@ from ..session import ServerSession
 from .capture import app_model_ids, apply_snapshot, take_snapshot
 from .journal import Journal, Record, decode_record, last_applied
 from .saved_request import saved_request
-from .snapshot import Snapshot, StoredOwner, decode_snapshot, encode_snapshot, stored_owner
+from .snapshot import (
+    OWNER_READ_BYTES,
+    Snapshot,
+    StoredOwner,
+    decode_snapshot,
+    encode_snapshot,
+    owner_from_prefix,
+    stored_owner,
+)
 from .stores import SessionStore
 
 __all__ = ["SavedState", "SnapshotKeeper", "anyone_joins"]
@@ -458,12 +466,25 @@ class SnapshotKeeper:
         """
         if not self.persists(context):
             return None
-        data = await self.read_store(self.store.load(session_id))
-        if data is None:
+        # The header's first bytes alone, where both dialects write the owner: a snapshot
+        # of 64 MB was read whole from the store (a row, a GET) for four small fields.
+        head = await self.read_store(self.store.load_prefix(session_id, OWNER_READ_BYTES))
+        if head is None:
             return None
         max_bytes = int(docsync_settings().MAX_SNAPSHOT_BYTES)
-        if len(data) > max_bytes:
-            raise SnapshotError(f"snapshot too big: {len(data)} bytes > {max_bytes} (MAX_SNAPSHOT_BYTES)")
+        if head.nbytes > max_bytes:
+            raise SnapshotError(f"snapshot too big: {head.nbytes} bytes > {max_bytes} (MAX_SNAPSHOT_BYTES)")
+        owner = owner_from_prefix(head.data, head.nbytes, app_path=context.path, session_id=session_id)
+        if owner is not None:
+            return owner
+        data = head.data
+        if len(data) < head.nbytes:  # a header written otherwise (no visitor): read whole, as before
+            whole = await self.read_store(self.store.load(session_id))
+            if whole is None:
+                return None  # deleted meanwhile
+            if len(whole) > max_bytes:
+                raise SnapshotError(f"snapshot too big: {len(whole)} bytes > {max_bytes} (MAX_SNAPSHOT_BYTES)")
+            data = whole
         return stored_owner(data, app_path=context.path, session_id=session_id)
 
     async def has_snapshot(self, context: Any, session_id: str) -> bool:

@@ -27,10 +27,12 @@ __all__ = [
     "FORMAT_VERSION",
     "MAGIC",
     "OWNER_PREFIX_BYTES",
+    "OWNER_READ_BYTES",
     "Snapshot",
     "StoredOwner",
     "decode_snapshot",
     "encode_snapshot",
+    "owner_from_prefix",
     "pack",
     "stored_owner",
     "unpack",
@@ -202,22 +204,29 @@ _OWNED_MAGICS = (MAGIC, b"DSYNCBOKS\n")
 _OWNER_FIELDS = frozenset({"app", "session_id", "user_id", "visitor"})
 #: How much of the header ``stored_owner`` reads for them (they take a few hundred bytes).
 OWNER_PREFIX_BYTES = 4096
+#: How much of a stored snapshot the owner check reads from the store: the magic, checksum
+#: and header length (both dialects' magics are as long), then ``OWNER_PREFIX_BYTES``.
+OWNER_READ_BYTES = len(MAGIC) + _HEAD.size + OWNER_PREFIX_BYTES
 _JSON = json.JSONDecoder()
 
 
-def _leading_fields(data: bytes, magic: bytes) -> dict[str, Any] | None:
+def _leading_fields(data: bytes, magic: bytes, nbytes: int) -> dict[str, Any] | None:
     """The header's fields up to the owner's, read from its first ``OWNER_PREFIX_BYTES``; None if they are not there.
 
-    No checksum and no full parse: a page's owner check costs the same for a snapshot of
-    64 MB as of 1 KB. (A snapshot damaged past these bytes is refused when it is restored.)
+    ``data`` is the snapshot's first bytes (the whole of it, or a store's prefix), ``nbytes``
+    the length of the whole. No checksum and no full parse: a page's owner check costs the
+    same for a snapshot of 64 MB as of 1 KB. (A snapshot damaged past these bytes is
+    refused when it is restored.)
     """
     start = len(magic) + _HEAD.size
     if not data.startswith(magic) or len(data) < start:
         return None
     (header_length,) = struct.unpack_from(">I", data, len(magic) + 4)
-    if header_length > len(data) - start:
+    if header_length > nbytes - start:
         return None
     head = data[start : start + min(header_length, OWNER_PREFIX_BYTES)]
+    if len(head) < min(header_length, OWNER_PREFIX_BYTES):
+        return None  # a prefix shorter than the bytes the owner is read from
     try:
         # A character cut at the prefix's end is left out, not an error.
         text = codecs.getincrementaldecoder("utf-8")().decode(head, final=header_length <= OWNER_PREFIX_BYTES)
@@ -260,9 +269,25 @@ def stored_owner(data: bytes, *, app_path: str, session_id: str) -> StoredOwner:
     with no visitor) is read whole, checksum first.
     """
     magic = next((m for m in _OWNED_MAGICS if data.startswith(m)), MAGIC)
-    header = _leading_fields(data, magic)
+    header = _leading_fields(data, magic, len(data))
     if header is None:
         header, _ = unpack(data, magic, "snapshot")
+    return _owner(header, app_path=app_path, session_id=session_id)
+
+
+def owner_from_prefix(prefix: bytes, nbytes: int, *, app_path: str, session_id: str) -> StoredOwner | None:
+    """Read the owner from a stored snapshot's first bytes (``nbytes`` long in all); None if they do not hold it.
+
+    As ``stored_owner`` reads it, from a store's ``load_prefix`` of ``OWNER_READ_BYTES``:
+    None says to read the whole snapshot (a header written otherwise); SnapshotError if
+    the header names another application or session.
+    """
+    magic = next((m for m in _OWNED_MAGICS if prefix.startswith(m)), MAGIC)
+    header = _leading_fields(prefix, magic, nbytes)
+    return None if header is None else _owner(header, app_path=app_path, session_id=session_id)
+
+
+def _owner(header: Any, *, app_path: str, session_id: str) -> StoredOwner:
     if type(header) is not dict or header.get("app") != app_path or header.get("session_id") != session_id:
         raise SnapshotError("snapshot of another application or session")
     user_id = header.get("user_id")

@@ -22,7 +22,7 @@ import sqlite3
 import time
 from abc import ABC, abstractmethod
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
@@ -36,9 +36,23 @@ from ..executor import run_sync
 from . import pg_journal
 from .pg_journal import PgJournal
 
-__all__ = ["DatabaseStore", "RedisStore", "SessionStore", "make_store"]
+__all__ = ["DatabaseStore", "RedisStore", "SessionStore", "StoredPrefix", "make_store"]
 
 logger = logging.getLogger("docsync.persistence")
+
+
+class StoredPrefix(NamedTuple):
+    """The first bytes of a stored snapshot, and the length of the whole."""
+
+    data: bytes
+    nbytes: int
+
+
+def _checked_prefix_length(nbytes: Any) -> int:
+    # Redis reads GETRANGE 0 -1 as the whole value: a length under 1 would read it all.
+    if type(nbytes) is not int or nbytes < 1:
+        raise ValueError(f"a prefix of a snapshot is at least 1 byte long, not {nbytes!r:.40}")
+    return nbytes
 
 
 class SessionStore(ABC):
@@ -60,6 +74,15 @@ class SessionStore(ABC):
     @abstractmethod
     async def load(self, session_id: str) -> bytes | None:
         """Return the snapshot of ``session_id``, or None."""
+
+    async def load_prefix(self, session_id: str, nbytes: int) -> StoredPrefix | None:
+        """Return the first ``nbytes`` of the snapshot of ``session_id`` (all of a shorter one) and its length, or None.
+
+        The database and Redis read those bytes alone; a store that cannot reads the whole.
+        """
+        nbytes = _checked_prefix_length(nbytes)
+        data = await self.load(session_id)
+        return None if data is None else StoredPrefix(data[:nbytes], len(data))
 
     @abstractmethod
     async def delete(self, session_id: str) -> None:
@@ -334,6 +357,19 @@ class DatabaseStore(SessionStore):
         data = row.first()
         return bytes(data) if data is not None else None
 
+    async def load_prefix(self, session_id: str, nbytes: int) -> StoredPrefix | None:
+        prefix: StoredPrefix | None = await run_sync(self._load_prefix, session_id, _checked_prefix_length(nbytes))
+        return prefix
+
+    @staticmethod
+    def _load_prefix(session_id: str, nbytes: int) -> StoredPrefix | None:
+        from django.db import connection
+
+        if connection.vendor in _PREFIX_VENDORS:
+            return select_prefix(connection, session_id, nbytes)
+        data = DatabaseStore._load(session_id)  # a backend not tested with SUBSTR of a binary column: whole
+        return None if data is None else StoredPrefix(data[:nbytes], len(data))
+
     async def delete(self, session_id: str) -> None:
         await run_sync(self._delete, session_id)
 
@@ -405,6 +441,39 @@ class DatabaseStore(SessionStore):
                 found = set(alive.values_list("session_id", flat=True))
                 missing.extend(session_id for session_id in batch if session_id not in found)
         return missing
+
+
+#: The backends whose SUBSTR and LENGTH of a binary column count bytes (both tested):
+#: PostgreSQL's bytea, SQLite's BLOB.
+_PREFIX_VENDORS = frozenset({"postgresql", "sqlite"})
+
+
+def select_prefix(connection: Any, session_id: str, nbytes: int) -> StoredPrefix | None:
+    """The first ``nbytes`` of the unexpired snapshot of ``session_id`` and its length, read with SQL on ``connection``.
+
+    Only those bytes leave the database: PostgreSQL reads the first chunks of a TOASTed
+    value (and its length from its header); SQLite reads the row's pages in its own process.
+    """
+    from ...models import SessionSnapshot
+
+    quote = connection.ops.quote_name
+    now = datetime.datetime.now(datetime.UTC)
+    if not settings.USE_TZ:
+        now = now.replace(tzinfo=None)
+    data = quote("data")
+    # The length is written into the statement (a checked int), not bound: PostgreSQL has
+    # no SUBSTR(bytea, bigint, bigint) for a bound int8 to match.
+    sql = "SELECT SUBSTR({data}, 1, {n}), LENGTH({data}) FROM {table} WHERE {sid} = %s AND {expires} > %s".format(
+        data=data,
+        n=_checked_prefix_length(nbytes),
+        table=quote(SessionSnapshot._meta.db_table),
+        sid=quote("session_id"),
+        expires=quote("expires"),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [session_id, connection.ops.adapt_datetimefield_value(now)])
+        row = cursor.fetchone()
+    return None if row is None else StoredPrefix(bytes(row[0]), int(row[1]))
 
 
 def _alive(session_id: str) -> Exists:
@@ -502,6 +571,16 @@ class RedisStore(SessionStore):
     async def load(self, session_id: str) -> bytes | None:
         value = await self._client().get(self.prefix + session_id)
         return bytes(value) if value is not None else None
+
+    async def load_prefix(self, session_id: str, nbytes: int) -> StoredPrefix | None:
+        key = self.prefix + session_id
+        # One round trip, one transaction: the three replies are of the same value.
+        async with self._client().pipeline(transaction=True) as pipe:
+            pipe.exists(key)
+            pipe.strlen(key)
+            pipe.getrange(key, 0, _checked_prefix_length(nbytes) - 1)
+            exists, length, head = await pipe.execute()
+        return StoredPrefix(bytes(head), int(length)) if exists else None
 
     async def delete(self, session_id: str) -> None:
         await self._client().delete(self.prefix + session_id, self.journal_prefix + session_id)
