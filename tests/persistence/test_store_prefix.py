@@ -222,6 +222,10 @@ async def test_the_owner_check_reads_the_snapshots_first_bytes_from_the_store(dj
             assert await keeper.stored_owner(board, "s2") == StoredOwner("5", None)
             assert _net_output(plain) - before > len(otherwise)  # the prefix, then the whole
             assert await keeper.stored_owner(board, "gone") is None
+            before = _net_output(plain)
+            assert await keeper.has_snapshot(board, "s1")  # an expired token's socket: is it stored?
+            assert _net_output(plain) - before < 4096  # its first byte, not its 2 MB
+            assert not await keeper.has_snapshot(board, "gone")
             with pytest.raises(SnapshotError, match="another application or session"):
                 await keeper.stored_owner(SimpleNamespace(kind="docsync", options={}, path="other"), "s1")
             bokeh = SimpleNamespace(kind="bokeh", options={}, path="board")

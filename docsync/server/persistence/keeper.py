@@ -489,7 +489,8 @@ class SnapshotKeeper:
 
     async def has_snapshot(self, context: Any, session_id: str) -> bool:
         """Tell whether the store holds a snapshot of ``session_id`` (for tokens past their creation age)."""
-        return self.persists(context) and await self.read_store(self.store.load(session_id)) is not None
+        # Its first byte: whether it is there, not the whole snapshot (up to MAX_SNAPSHOT_BYTES).
+        return self.persists(context) and await self.read_store(self.store.load_prefix(session_id, 1)) is not None
 
     async def take_shared_voided(self, session_id: str) -> None:
         """Learn from the cluster which clients of ``session_id`` another process dropped it with (no lock held)."""
