@@ -1,6 +1,7 @@
 """What the owner check of a stored session costs, by snapshot size: the whole read against the first bytes.
 
     python bench/stored_owner.py [--sizes 0.01,1,16,64] [--rounds 5] --out /tmp/stored_owner.json
+    python bench/stored_owner.py --store sqlite|postgres|redis [--sizes 1,64] --out /tmp/owner_sqlite.json
 
 A page naming a session only the store holds (``?session_id=``) reads whom its snapshot
 belongs to (``snapshot.stored_owner``). It did a CRC-32 of the whole snapshot and a JSON
@@ -12,18 +13,32 @@ floats, in the header). Counted (deterministic): the bytes checksummed and the h
 bytes parsed by each way. Timed, for information (not a claim): the median of
 ``--rounds`` calls of each, the two ways alternated (A B A B). The store's read of the
 value (a database row, a Redis GET) is the same for both and not part of it.
+
+``--store`` measures that read instead, on a real store (an SQLite file, a private
+PostgreSQL, a private redis-server, all in a temporary folder, stopped at the end): the
+keeper's owner check as it was (the store's ``load`` of the whole snapshot, then
+``stored_owner``) against ``SnapshotKeeper.stored_owner`` now (``load_prefix`` of
+``OWNER_READ_BYTES``). Counted: the bytes the store hands the process per check (and for
+Redis the bytes the server sent, from its own ``total_net_output_bytes``); timed, the
+medians of ``--rounds`` checks of each, alternated. MAX_SNAPSHOT_BYTES is raised to 1 GB
+so that a snapshot of 64 MB plus its header is read.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import os
+import shutil
 import statistics
 import struct
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,6 +49,7 @@ import numpy as np  # noqa: E402
 from docsync.server.persistence.snapshot import (  # noqa: E402
     MAGIC,
     OWNER_PREFIX_BYTES,
+    OWNER_READ_BYTES,
     Snapshot,
     StoredOwner,
     encode_snapshot,
@@ -90,12 +106,144 @@ def _seconds(call: Callable[[bytes], StoredOwner], data: bytes) -> float:
     return time.perf_counter() - started
 
 
+def _django(folder: Path, env: dict[str, str]) -> None:
+    """This folder's settings (the persistence tests'), on ``env``'s database; the snapshot table made."""
+    os.environ.update({"DJANGO_SETTINGS_MODULE": "tests.persistence.settings", **env})
+    os.environ.setdefault("DOCSYNC_SQLITE", str(folder / "owner.sqlite3"))
+    os.environ["DOCSYNC_MAX_SNAPSHOT_BYTES"] = str(1 << 30)
+    import django
+    from django.db import connection
+
+    django.setup()
+    from docsync.models import SessionRecord, SessionSnapshot
+
+    with connection.schema_editor() as editor:
+        editor.create_model(SessionSnapshot)
+        editor.create_model(SessionRecord)  # the store's delete forgets the journal too
+    connection.close()  # the store's worker threads open their own
+
+
+async def _measure_store(kind: str, sizes: list[float], rounds: int, redis_url: str) -> list[dict[str, Any]]:
+    from docsync.conf import docsync_settings
+    from docsync.server.persistence import DatabaseStore, RedisStore, SnapshotKeeper
+    from docsync.server.persistence.snapshot import SnapshotError
+
+    store = RedisStore(redis_url) if kind == "redis" else DatabaseStore()
+    keeper = SnapshotKeeper(SimpleNamespace(process_id="bench", contexts=[]), store)
+    board = SimpleNamespace(kind="docsync", options={}, path="board")
+    plain: Any = None
+    if kind == "redis":
+        import redis
+
+        plain = redis.Redis.from_url(redis_url)
+
+    async def before() -> int:
+        # The check as it was: the whole value from the store, its size checked, then read.
+        data = await keeper.read_store(store.load(_SESSION))
+        if len(data) > int(docsync_settings().MAX_SNAPSHOT_BYTES):
+            raise SnapshotError("too big")
+        assert stored_owner(data, app_path="board", session_id=_SESSION).visitor == "v" * 32
+        return len(data)
+
+    async def after() -> int:
+        owner = await keeper.stored_owner(board, _SESSION)
+        assert owner is not None and owner.visitor == "v" * 32
+        head = await store.load_prefix(_SESSION, OWNER_READ_BYTES)  # what that check was handed (counted apart)
+        assert head is not None
+        return len(head.data)
+
+    def sent() -> int:
+        return int(plain.info("stats")["total_net_output_bytes"]) if plain is not None else 0
+
+    async def server_bytes(call: Callable[[], Awaitable[Any]]) -> int:
+        start = sent()
+        await call()
+        return sent() - start
+
+    async def timed(call: Callable[[], Awaitable[Any]]) -> float:
+        started = time.perf_counter()
+        await call()
+        return time.perf_counter() - started
+
+    rows = []
+    try:
+        for megabytes in sizes:
+            data = snapshot_of(megabytes, "buffer")
+            await store.save(_SESSION, "board", 1, data, process="bench")
+            row: dict[str, Any] = {"store": kind, "snapshot_bytes": len(data)}
+            row["before_bytes_read"] = await before()
+            row["after_bytes_read"] = await after()
+            if plain is not None:
+
+                async def whole() -> Any:
+                    return await keeper.read_store(store.load(_SESSION))
+
+                async def check() -> Any:
+                    return await keeper.stored_owner(board, _SESSION)
+
+                idle = await server_bytes(lambda: asyncio.sleep(0))  # INFO's own reply
+                row["before_redis_sent_bytes"] = await server_bytes(whole) - idle
+                row["after_redis_sent_bytes"] = await server_bytes(check) - idle
+            times: dict[str, list[float]] = {"before": [], "after": []}
+            for _ in range(rounds):  # alternated: A B A B
+                times["before"].append(await timed(before))
+                times["after"].append(await timed(lambda: keeper.stored_owner(board, _SESSION)))
+            row["before_ms_median"] = statistics.median(times["before"]) * 1000
+            row["after_ms_median"] = statistics.median(times["after"]) * 1000
+            rows.append(row)
+            print(
+                f"{kind:8} {len(data) / (1 << 20):6.2f} MB: read {row['before_bytes_read']:>11,} B -> "
+                f"{row['after_bytes_read']:>6,} B; median {row['before_ms_median']:9.3f} ms -> "
+                f"{row['after_ms_median']:7.3f} ms"
+                + (
+                    f" (redis sent {row['before_redis_sent_bytes']:,} B -> {row['after_redis_sent_bytes']:,} B)"
+                    if plain is not None
+                    else ""
+                )
+            )
+            await store.delete(_SESSION)
+    finally:
+        if plain is not None:
+            plain.close()
+        await store.close()
+    return rows
+
+
+def main_store(kind: str, sizes: list[float], rounds: int, out: Path) -> None:
+    """Measure the owner check's read of a real store; write the rows to ``out``."""
+    from docsync.testing import PostgresServer, RedisServer
+
+    folder = Path(tempfile.mkdtemp(prefix="docsync-bench-owner-"))
+    folder.chmod(0o755)  # PostgreSQL runs as its own user
+    postgres = PostgresServer(folder / "pg") if kind == "postgres" else None
+    redis_server = RedisServer() if kind == "redis" else None
+    try:
+        env: dict[str, str] = {}
+        if postgres is not None:
+            env = postgres.start().env
+        url = redis_server.start().url if redis_server is not None else ""
+        _django(folder, env)
+        rows = asyncio.run(_measure_store(kind, sizes, rounds, url))
+    finally:
+        if redis_server is not None:
+            redis_server.stop()
+        if postgres is not None:
+            postgres.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+    out.write_text(json.dumps({"rows": rows, "owner_read_bytes": OWNER_READ_BYTES, "rounds": rounds}, indent=1))
+    print(f"written: {out}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="0.01,1,16,64", help="snapshot sizes in MB, comma-separated")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--store", choices=["sqlite", "postgres", "redis"], help="measure the read of this store")
     parser.add_argument("--out", required=True, help="where the figures go (JSON), e.g. /tmp/stored_owner.json")
     args = parser.parse_args()
+    if args.store:
+        main_store(args.store, [float(size) for size in args.sizes.split(",")], args.rounds, Path(args.out))
+        return
     rows = []
     for megabytes in (float(size) for size in args.sizes.split(",")):
         for where in ("buffer", "json"):

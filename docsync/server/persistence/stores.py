@@ -36,7 +36,7 @@ from ..executor import run_sync
 from . import pg_journal
 from .pg_journal import PgJournal
 
-__all__ = ["DatabaseStore", "RedisStore", "SessionStore", "StoredPrefix", "make_store"]
+__all__ = ["DatabaseStore", "RedisStore", "SessionStore", "StoredPrefix", "make_store", "select_prefix"]
 
 logger = logging.getLogger("docsync.persistence")
 
