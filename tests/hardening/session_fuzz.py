@@ -45,7 +45,7 @@ from docsync.serialization import Encoder
 from docsync.testing import EVENT_WAIT, RawSocket, SiteUnderTest
 
 from .fuzz_sessions import NAMES
-from .harness import Site, open_raw
+from .harness import open_raw
 from .test_errors import LEAKS
 from .test_fuzz import ALLOWED_TYPES, DOCUMENTED_CLOSES, Enough
 
@@ -115,9 +115,17 @@ class FuzzTarget:
             return hop
         return self.index(hop) + 1 + step % (self.processes - 1)
 
-    def log_text(self) -> str:
-        """Every process's log."""
-        return self.site.log_text()
+    def log_mark(self) -> tuple[int, ...]:
+        """Where each process's log ends now (``log_since`` reads what each logs after it)."""
+        return tuple(len(self.site.log_text(i)) for i in range(self.processes))
+
+    def log_since(self, mark: tuple[int, ...]) -> str:
+        """What each process logged after ``mark``, process by process.
+
+        Per process: an offset into the joined logs of a cluster would skip what an earlier
+        process logged meanwhile (a callback's traceback on its owner went uncounted).
+        """
+        return "".join(self.site.log_text(i)[start:] for i, start in enumerate(mark))
 
 
 def run_fuzz(
@@ -260,9 +268,9 @@ async def reply_to(sock: RawSocket, msgid: str) -> Message | None:
         return None
 
 
-def check_log(site: Site | FuzzTarget, start: int, what: str) -> int:
-    """Since ``start``: no unhandled exception; every traceback is under a callback error it reports. Return those."""
-    text = site.log_text()[start:]
+def check_log(target: FuzzTarget, mark: tuple[int, ...], what: str) -> int:
+    """Since ``mark``: no unhandled exception; every traceback is under a callback error it reports. Return those."""
+    text = target.log_since(mark)
     assert "Exception inside application" not in text, text[-3000:]
     lines = text.splitlines()
     reported = 0

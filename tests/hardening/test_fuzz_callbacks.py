@@ -154,7 +154,7 @@ callback_cases = st.tuples(st.lists(callback_patches(), min_size=1, max_size=3),
 
 def fuzz_callbacks(target: FuzzTarget, loop: LoopThread, name: str = "callbacks") -> collections.Counter[str]:
     """Run ``examples(name)`` callback cases against ``target``; check its log; return the counts."""
-    log_start = len(target.log_text())
+    log_start = target.log_mark()
     stats: collections.Counter[str] = collections.Counter()
     pool: list[Workers] = []
     try:

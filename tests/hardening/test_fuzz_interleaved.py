@@ -141,7 +141,7 @@ async def _interleaved_case(target: FuzzTarget, case: Interleaved, stats: collec
 
 def fuzz_interleaved(target: FuzzTarget, loop: LoopThread, name: str = "interleaved") -> collections.Counter[str]:
     """Run ``examples(name)`` interleaved cases against ``target``; check its log and it serves; return the counts."""
-    log_start = len(target.log_text())
+    log_start = target.log_mark()
     stats: collections.Counter[str] = collections.Counter()
     run_fuzz(
         name, interleaved_cases(), lambda case: loop.run(_interleaved_case(target, case, stats), 6 * EVENT_WAIT), stats

@@ -171,7 +171,7 @@ async def _pushed_session_lives(
 
 def fuzz_pushes(target: FuzzTarget, loop: LoopThread, name: str = "push") -> collections.Counter[str]:
     """Run ``examples(name)`` push cases against ``target``; check its log and that it serves; return the counts."""
-    log_start = len(target.log_text())
+    log_start = target.log_mark()
     stats: collections.Counter[str] = collections.Counter()
     run_fuzz(name, push_cases, lambda case: loop.run(_push_case(target, case, stats), 6 * EVENT_WAIT), stats)
     # Every example ran, unless DOCSYNC_SESSION_FUZZ_SECONDS cut the run short on purpose.
