@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from docsync.testing import ServerProcess, SiteUnderTest
+from tests.sites import migrated_sqlite
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = "tests.persistence.settings"
@@ -44,7 +45,10 @@ class Site(SiteUnderTest):
             servers=(kind,) * processes,
             cwd=ROOT,
         )
-        self.manage("migrate", "-v0")
+        if "DOCSYNC_PG_NAME" in self.env:  # a PostgreSQL database of the test's own: migrated here
+            self.manage("migrate", "-v0")
+        else:  # a copy of the run's migrated SQLite file: no Django process per site
+            migrated_sqlite(self.db, settings)
         self.starts = 0
 
     def start(self, timeout: float = 60.0) -> Site:
