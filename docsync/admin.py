@@ -91,7 +91,8 @@ def _store_says(session_id: str) -> str:
             "its pages start a new session when they reconnect."
         )
     try:
-        saved = async_to_sync(keeper.read_store)(keeper.store.load(session_id)) is not None
+        # Its first byte says whether it is there; the whole could be MAX_SNAPSHOT_BYTES.
+        saved = async_to_sync(keeper.read_store)(keeper.store.load_prefix(session_id, 1)) is not None
     except Exception as exc:
         return f"The session store could not be read ({exc}): whether it can come back is not known."
     if saved:
