@@ -76,14 +76,30 @@ class Cluster(SiteUnderTest):
         return [line.split()[0] for line in self.log_lines() if line.endswith(f"{what} {session_id}")]
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    """A three-process cluster shared by a module's tests, in file order (the ones that break it come last)."""
-    running = Cluster(tmp_path_factory.mktemp("cluster"), 3)
+@contextlib.contextmanager
+def running_cluster(
+    tmp_path_factory: pytest.TempPathFactory, name: str, count: int = 2, **options: Any
+) -> Iterator[Cluster]:
+    """A started ``Cluster`` of ``count`` processes in a fresh folder ``name``, stopped (by pid) afterwards."""
+    running = Cluster(tmp_path_factory.mktemp(name), count, **options)
     try:
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """A three-process cluster shared by a module's tests, in file order (the ones that break it come last)."""
+    with running_cluster(tmp_path_factory, "cluster", 3) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """Two daphne processes and a private Redis, shared by a module's tests (a module may override it)."""
+    with running_cluster(tmp_path_factory, "pair") as running:
+        yield running
 
 
 async def connect(config: dict[str, Any], ws_url: str) -> ClientSession:

@@ -14,7 +14,6 @@ import json
 import re
 import time
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -25,16 +24,6 @@ from docsync.testing import RawSocket
 from .conftest import AdminBrowser, Cluster, run
 
 pytestmark = pytest.mark.cluster
-
-
-@pytest.fixture(scope="module")
-def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    """Two daphne processes and a private Redis."""
-    running = Cluster(tmp_path_factory.mktemp("join-by-id"), 2)
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 class Browser:

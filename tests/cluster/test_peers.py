@@ -23,31 +23,92 @@ from docsync.protocol import Message, new_message
 from docsync.protocol.msgtypes import PATCH_DOC
 from docsync.testing import EVENT_WAIT, RawSocket
 
-from .conftest import Cluster, connect, run, set_slider_and_wait
+from .conftest import Cluster, connect, run, running_cluster, set_slider_and_wait
 
 pytestmark = pytest.mark.cluster
 
 METRICS_TOKEN = "peers-metrics-token"
+METRICS = {"DOCSYNC_METRICS_TOKEN": METRICS_TOKEN}
 
 
 @pytest.fixture(scope="module", params=["daphne", "uvicorn"])
 def pair(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    """Two processes of one ASGI server."""
-    running = Cluster(
-        tmp_path_factory.mktemp(f"peers-{request.param}"),
-        2,
-        kinds=(request.param,) * 2,
-        DOCSYNC_METRICS_TOKEN=METRICS_TOKEN,
-    )
-    try:
+    """Two processes of one ASGI server, shared by the module's tests (unlinked until the first one's relay)."""
+    kinds = (request.param,) * 2
+    with running_cluster(tmp_path_factory, f"peers-{request.param}", kinds=kinds, **METRICS) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def _channel_layer_calls(client: redis.Redis) -> float:
     """Channel-layer sends so far (each is one EVAL; an idle receive blocks again every few seconds, so not those)."""
     return float(client.info("commandstats").get("cmdstat_eval", {}).get("calls", 0))
+
+
+def _peer_addresses(cluster: Cluster) -> list[str]:
+    """The routes the cluster's processes advertise in Redis (each at its first beat)."""
+    assert cluster.redis is not None
+    client = redis.Redis.from_url(cluster.redis.url)
+    addresses: dict[str, str] = {}
+    deadline = time.monotonic() + EVENT_WAIT
+    while len(addresses) < len(cluster.servers) and time.monotonic() < deadline:
+        addresses = {key.decode(): client.get(key).decode() for key in client.keys("docsync:peer:*")}
+        time.sleep(0.2)
+    assert len(addresses) == len(cluster.servers), addresses
+    return sorted(addresses.values())
+
+
+async def _hold_silent(address: str, stop: asyncio.Event, closed: list[int]) -> None:
+    """Keep a connection to ``address`` open saying nothing; open another whenever it is closed."""
+    host, _, port = address.rpartition(":")
+    while not stop.is_set():
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
+            read = asyncio.ensure_future(reader.read())
+            while await asyncio.wait([read], timeout=0.1) and not read.done() and not stop.is_set():
+                pass
+            if read.done() and read.exception() is None:  # read() returns at the end: the listener closed it
+                closed.append(1)
+            read.cancel()
+        finally:
+            writer.close()
+        await asyncio.sleep(0.2)
+
+
+def test_connections_holding_the_unproven_slots_do_not_keep_relays_off_the_direct_route(pair: Cluster) -> None:
+    """On the old code, 64 silent connections made the route refuse the peer: its relays went by Redis.
+
+    The first test of the module's pair (file order): neither process has a route yet.
+    """
+    assert pair.redis is not None
+    client = redis.Redis.from_url(pair.redis.url)
+    assert client.keys("docsync:peer:*") == [], "the pair's processes joined before this test"
+
+    async def scenario() -> None:
+        local = []  # a process joins the cluster (and listens) at its first websocket: one each, not relayed
+        for index in (0, 1):
+            config = await asyncio.to_thread(pair.page_config, "counted", index)
+            local.append(await connect(config, pair.ws_url("counted", index)))
+        addresses = await asyncio.to_thread(_peer_addresses, pair)
+        stop, closed = asyncio.Event(), []
+        holders = [asyncio.ensure_future(_hold_silent(a, stop, closed)) for a in addresses for _ in range(70)]
+        try:
+            await asyncio.sleep(1.0)  # every unproven slot of both routes taken, and more
+            config = await asyncio.to_thread(pair.page_config, "counted", 0)
+            owner = await connect(config, pair.ws_url("counted", 0))
+            relayed = await connect(config, pair.ws_url("counted", 1))  # the route to 0, made now
+            before = _channel_layer_calls(client)
+            for value in range(3, 8):
+                echo = await set_slider_and_wait(relayed, value)
+                assert echo.endswith(f"pid={pair.servers[0].pid}"), echo
+            assert _channel_layer_calls(client) == before  # the direct route, not the channel layer
+            assert closed  # the silent connections were closed under their holders, not the peer's
+            for session in (owner, relayed, *local):
+                await session.close()
+        finally:
+            stop.set()
+            await asyncio.gather(*holders, return_exceptions=True)
+
+    run(scenario())
 
 
 def test_relayed_round_trips_go_by_the_direct_route_not_the_channel_layer(pair: Cluster) -> None:
@@ -126,13 +187,8 @@ def _held_back(server_url: str) -> int:
 @pytest.fixture(scope="module")
 def layer_pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """Two daphne processes relaying over the channel layer (no direct route)."""
-    running = Cluster(
-        tmp_path_factory.mktemp("peers-layer"), 2, DOCSYNC_PEER_ADDRESS="", DOCSYNC_METRICS_TOKEN=METRICS_TOKEN
-    )
-    try:
+    with running_cluster(tmp_path_factory, "peers-layer", DOCSYNC_PEER_ADDRESS="", **METRICS) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def test_a_relayed_client_outrunning_its_busy_session_is_held_back_like_a_local_one(
@@ -234,81 +290,6 @@ def test_a_route_refuses_a_connection_that_does_not_know_the_secret_key(pair: Cl
     logs = "".join(Path(path).read_text() for path in pair.tmp.glob("server*.log"))
     assert "refused a peer connection" in logs
     assert "no proof of this site's SECRET_KEY" in logs
-
-
-def _peer_addresses(cluster: Cluster) -> list[str]:
-    """The routes the cluster's processes advertise in Redis (each at its first beat)."""
-    assert cluster.redis is not None
-    client = redis.Redis.from_url(cluster.redis.url)
-    addresses: dict[str, str] = {}
-    deadline = time.monotonic() + EVENT_WAIT
-    while len(addresses) < len(cluster.servers) and time.monotonic() < deadline:
-        addresses = {key.decode(): client.get(key).decode() for key in client.keys("docsync:peer:*")}
-        time.sleep(0.2)
-    assert len(addresses) == len(cluster.servers), addresses
-    return sorted(addresses.values())
-
-
-@pytest.fixture
-def unlinked_pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    """Two daphne processes with a direct route each, neither linked to the other yet."""
-    running = Cluster(tmp_path_factory.mktemp("peers-unlinked"), 2)
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-async def _hold_silent(address: str, stop: asyncio.Event, closed: list[int]) -> None:
-    """Keep a connection to ``address`` open saying nothing; open another whenever it is closed."""
-    host, _, port = address.rpartition(":")
-    while not stop.is_set():
-        reader, writer = await asyncio.open_connection(host, int(port))
-        try:
-            read = asyncio.ensure_future(reader.read())
-            while await asyncio.wait([read], timeout=0.1) and not read.done() and not stop.is_set():
-                pass
-            if read.done() and read.exception() is None:  # read() returns at the end: the listener closed it
-                closed.append(1)
-            read.cancel()
-        finally:
-            writer.close()
-        await asyncio.sleep(0.2)
-
-
-def test_connections_holding_the_unproven_slots_do_not_keep_relays_off_the_direct_route(
-    unlinked_pair: Cluster,
-) -> None:
-    """On the old code, 64 silent connections made the route refuse the peer: its relays went by Redis."""
-    assert unlinked_pair.redis is not None
-    client = redis.Redis.from_url(unlinked_pair.redis.url)
-
-    async def scenario() -> None:
-        local = []  # a process joins the cluster (and listens) at its first websocket: one each, not relayed
-        for index in (0, 1):
-            config = await asyncio.to_thread(unlinked_pair.page_config, "counted", index)
-            local.append(await connect(config, unlinked_pair.ws_url("counted", index)))
-        addresses = await asyncio.to_thread(_peer_addresses, unlinked_pair)
-        stop, closed = asyncio.Event(), []
-        holders = [asyncio.ensure_future(_hold_silent(a, stop, closed)) for a in addresses for _ in range(70)]
-        try:
-            await asyncio.sleep(1.0)  # every unproven slot of both routes taken, and more
-            config = await asyncio.to_thread(unlinked_pair.page_config, "counted", 0)
-            owner = await connect(config, unlinked_pair.ws_url("counted", 0))
-            relayed = await connect(config, unlinked_pair.ws_url("counted", 1))  # the route to 0, made now
-            before = _channel_layer_calls(client)
-            for value in range(3, 8):
-                echo = await set_slider_and_wait(relayed, value)
-                assert echo.endswith(f"pid={unlinked_pair.servers[0].pid}"), echo
-            assert _channel_layer_calls(client) == before  # the direct route, not the channel layer
-            assert closed  # the silent connections were closed under their holders, not the peer's
-            for session in (owner, relayed, *local):
-                await session.close()
-        finally:
-            stop.set()
-            await asyncio.gather(*holders, return_exceptions=True)
-
-    run(scenario())
 
 
 def test_a_full_unproven_table_closes_its_oldest_connection_not_the_new_one() -> None:

@@ -1,8 +1,9 @@
 """Relays under faults: joins under a patch storm, a Redis restart, frames for closed sockets.
 
-A three-process cluster per ASGI server (real redis-server, daphne or uvicorn processes),
-shared by the tests in file order (the Redis restarts come last). Relayed websockets
-land on a process other than their session's owner.
+A two-process cluster per ASGI server (real redis-server, daphne or uvicorn processes),
+shared by the tests in file order (the Redis restarts come last). Process 0 owns the
+sessions; their relayed websockets land on process 1. (A third process, serving only
+pages, cost a server start per cluster and took part in no relay.)
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from docsync.client import ClientSession
 from docsync.protocol import pull_doc_req
 from docsync.testing import EVENT_WAIT, RawSocket
 
-from .conftest import Cluster, connect, run, set_slider_and_wait
+from .conftest import Cluster, connect, run, running_cluster, set_slider_and_wait
 
 pytestmark = pytest.mark.cluster
 
@@ -35,20 +36,14 @@ WATCH = 8.0  # seconds of round trips after that
 
 @pytest.fixture(scope="module", params=["daphne", "uvicorn"])
 def mixed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    """Three processes of one ASGI server, shared by this module's tests (one cluster start each)."""
+    """Two processes of one ASGI server, shared by this module's tests (one cluster start each)."""
     # One test joins AT_ONCE sockets at a time from this one address beside the owner's (and
     # the owner sees a closed one go only a little later): more than a client's default share
     # of a session (MAX_CONNECTIONS_PER_SESSION_PER_CLIENT, 16); the session's cap (64) bounds it.
-    running = Cluster(
-        tmp_path_factory.mktemp(f"relays-{request.param}"),
-        3,
-        kinds=(request.param,) * 3,
-        DOCSYNC_MAX_CONNECTIONS_PER_SESSION_PER_CLIENT="64",
-    )
-    try:
+    kinds = (request.param,) * 2
+    options = {"DOCSYNC_MAX_CONNECTIONS_PER_SESSION_PER_CLIENT": "64"}
+    with running_cluster(tmp_path_factory, f"relays-{request.param}", kinds=kinds, **options) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def test_relayed_joins_see_ack_first_under_a_patch_storm(mixed: Cluster) -> None:
@@ -57,14 +52,14 @@ def test_relayed_joins_see_ack_first_under_a_patch_storm(mixed: Cluster) -> None
 
     async def scenario() -> None:
         config = await asyncio.to_thread(cluster.page_config, "storm", 0)
-        owner = await connect(config, cluster.ws_url("storm", 1))  # process 1 owns the session
+        owner = await connect(config, cluster.ws_url("storm", 0))  # process 0 owns the session
         slider = owner.document.get_model_by_name("slider")
         start = slider.value  # type: ignore[union-attr]
         await owner.wait_for(lambda: slider.value > start + 20, EVENT_WAIT)  # type: ignore[union-attr]
         firsts: list[str] = []
 
         async def join() -> None:
-            sock = await RawSocket.connect(cluster.ws_url("storm", 2), config["token"])
+            sock = await RawSocket.connect(cluster.ws_url("storm", 1), config["token"])
             try:
                 firsts.append((await sock.read_message(30)).msgtype)
             finally:
@@ -90,10 +85,10 @@ def test_frames_for_relayed_sockets_that_closed_are_dropped_quietly(mixed: Clust
 
     async def scenario() -> None:
         config = await asyncio.to_thread(cluster.page_config, "storm", 0)
-        owner = await connect(config, cluster.ws_url("storm", 1))
+        owner = await connect(config, cluster.ws_url("storm", 0))
 
         async def join_and_vanish() -> None:
-            sock = await RawSocket.connect(cluster.ws_url("storm", 2), config["token"])
+            sock = await RawSocket.connect(cluster.ws_url("storm", 1), config["token"])
             await sock.read_message(10)  # ACK
             await sock.send_message(pull_doc_req())
             await sock.read_message(10)  # patches are flowing now
@@ -103,7 +98,7 @@ def test_frames_for_relayed_sockets_that_closed_are_dropped_quietly(mixed: Clust
             await asyncio.gather(*(join_and_vanish() for _ in range(10)))
         await asyncio.sleep(1.0)  # the owner keeps sending to them until it learns they closed
         await owner.close()
-        relaying = (cluster.tmp / "server2.log").read_text()
+        relaying = (cluster.tmp / "server1.log").read_text()
         assert "Traceback" not in relaying, relaying[relaying.index("Traceback") - 300 :][:2000]
 
     run(scenario())
@@ -118,8 +113,8 @@ def test_relayed_sockets_survive_a_redis_restart(mixed: Cluster) -> None:
         relayed: list[ClientSession] = []
         for n in range(RELAYS):
             config = await asyncio.to_thread(cluster.page_config, "counted", 0)
-            owners.append(await connect(config, cluster.ws_url("counted", 1)))  # process 1 owns it
-            relayed.append(await connect(config, cluster.ws_url("counted", 2)))  # relayed by process 2
+            owners.append(await connect(config, cluster.ws_url("counted", 0)))  # process 0 owns it
+            relayed.append(await connect(config, cluster.ws_url("counted", 1)))  # relayed by process 1
             await set_slider_and_wait(relayed[-1], n + 10)
         port = cluster.redis.port
         cluster.redis.stop()
@@ -154,15 +149,15 @@ def test_a_relayed_message_sent_while_redis_is_down_reaches_the_owner_by_the_dir
 
     async def scenario() -> None:
         config = await asyncio.to_thread(cluster.page_config, "counted", 0)
-        owner = await connect(config, cluster.ws_url("counted", 1))
-        relayed = await connect(config, cluster.ws_url("counted", 2))
+        owner = await connect(config, cluster.ws_url("counted", 0))
+        relayed = await connect(config, cluster.ws_url("counted", 1))
         await set_slider_and_wait(relayed, 30)
         port = cluster.redis.port
         cluster.redis.stop()
         try:
             echo = await set_slider_and_wait(relayed, 31)
             assert relayed.close_code is None, (relayed.close_code, relayed.close_reason)
-            assert echo.endswith(f"pid={cluster.servers[1].pid}"), echo  # the owner ran the callback
+            assert echo.endswith(f"pid={cluster.servers[0].pid}"), echo  # the owner ran the callback
             slider = owner.document.get_model_by_name("slider")
             await owner.wait_for(lambda: slider.value == 31, EVENT_WAIT)  # type: ignore[union-attr]
         finally:
@@ -183,14 +178,14 @@ def test_a_relay_outlives_an_owner_that_registers_late_after_a_redis_restart(mix
     owner has had time to beat again: its relayed socket stays open and round-trips.
     """
     cluster = mixed
-    owner_process = cluster.servers[1]
+    owner_process = cluster.servers[0]
 
     async def scenario() -> None:
         import redis.asyncio as redis_client
 
         config = await asyncio.to_thread(cluster.page_config, "counted", 0)
-        owner = await connect(config, cluster.ws_url("counted", 1))  # process 1 owns it
-        relayed = await connect(config, cluster.ws_url("counted", 2))  # relayed by process 2
+        owner = await connect(config, cluster.ws_url("counted", 0))  # process 0 owns it
+        relayed = await connect(config, cluster.ws_url("counted", 1))  # relayed by process 1
         await set_slider_and_wait(relayed, 60)
         port = cluster.redis.port
         os.kill(owner_process.serving_pid, signal.SIGSTOP)
@@ -200,9 +195,9 @@ def test_a_relay_outlives_an_owner_that_registers_late_after_a_redis_restart(mix
             cluster.redis.start()
             store = redis_client.Redis.from_url(cluster.redis.url)
             try:
-                # The relaying process registered again (process 1 is paused): it has made the
+                # The relaying process registered again (process 0 is paused): it has made the
                 # beat at which it would drop relays to owners missing from Redis.
-                relayer_key = f"docsync:process:{socket.gethostname()}:{cluster.servers[2].serving_pid}"
+                relayer_key = f"docsync:process:{socket.gethostname()}:{cluster.servers[1].serving_pid}"
                 deadline = time.monotonic() + 60
                 while not await store.exists(relayer_key):
                     assert time.monotonic() < deadline, "the relaying process did not register again"

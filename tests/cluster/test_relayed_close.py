@@ -10,7 +10,6 @@ protocol.md alone, with the admin's end of a session: close 4001).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -22,16 +21,6 @@ from .conftest import AdminBrowser, Cluster, run
 pytestmark = pytest.mark.cluster
 
 ENDED = "This session was ended by an administrator."
-
-
-@pytest.fixture(scope="module")
-def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    """Two daphne processes and a private Redis."""
-    running = Cluster(tmp_path_factory.mktemp("relayed-close"), 2)
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 def test_a_relayed_socket_gets_one_error_before_the_admins_4001(pair: Cluster) -> None:

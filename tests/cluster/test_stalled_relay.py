@@ -14,7 +14,6 @@ import asyncio
 import base64
 import os
 import signal
-from collections.abc import Iterator
 
 import pytest
 
@@ -28,16 +27,6 @@ pytestmark = pytest.mark.cluster
 
 CHANGES = 40
 NOTE_BYTES = 1_000_000  # 40 MB in all: past the route's buffers, the kernel's and MAX_QUEUED_BYTES (8 MiB)
-
-
-@pytest.fixture
-def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    """Two daphne processes: the owner, and one relaying to it."""
-    running = Cluster(tmp_path_factory.mktemp("stalled-relay"), 2)
-    try:
-        yield running
-    finally:
-        running.stop()
 
 
 def test_a_relayed_websocket_whose_relaying_process_falls_behind_is_told_and_closed_4009(pair: Cluster) -> None:
