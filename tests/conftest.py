@@ -6,10 +6,15 @@ scripts/test.sh runs the suite on several pytest-xdist workers, a module to a wo
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+from .sites import TEMPLATES_VARIABLE
 
 HERE = Path(__file__).resolve().parent
 
@@ -30,3 +35,21 @@ def _rank(item: pytest.Item) -> int:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=_rank)  # stable: the order within a folder and a module stays
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """In the main process: a folder for the run's database templates, shared by its pytest-xdist workers."""
+    if not hasattr(config, "workerinput") and TEMPLATES_VARIABLE not in os.environ:
+        os.environ[TEMPLATES_VARIABLE] = tempfile.mkdtemp(prefix="docsync-templates-")
+        config.stash[_TEMPLATES] = os.environ[TEMPLATES_VARIABLE]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The main process removes the folder it made (the workers have stopped)."""
+    folder = config.stash.get(_TEMPLATES, None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+        os.environ.pop(TEMPLATES_VARIABLE, None)
+
+
+_TEMPLATES = pytest.StashKey[str]()

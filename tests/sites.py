@@ -3,17 +3,21 @@
 Migrating takes a Python process and a few seconds; every site of the suite that uses
 SQLite (``DOCSYNC_SQLITE``, read by ``project.settings``) starts from a copy of the
 template made for its settings (and the set-up script that adds its users), so each
-server still has a database of its own.
+server still has a database of its own. Under pytest-xdist the workers share the
+templates (``DOCSYNC_TEMPLATES``, a folder the main process makes and removes): each is
+made once per run, not once per worker.
 """
 
 from __future__ import annotations
 
 import atexit
+import fcntl
+import hashlib
+import json
+import os
 import shutil
 import tempfile
 from pathlib import Path
-
-from docsync.testing import SiteUnderTest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,20 +28,55 @@ def _remove(folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
+#: Names the folder of the run's shared templates; set by tests/conftest.py in the main process.
+TEMPLATES_VARIABLE = "DOCSYNC_TEMPLATES"
+
+# Migrate, then run the set-up script, in one Django process (``manage.py migrate`` and then
+# ``manage.py shell -c`` were two: ~1.5 s of CPU each).
+_MAKE_TEMPLATE = (
+    "import sys, django; django.setup(); "
+    "from django.core.management import call_command; "
+    "call_command('migrate', verbosity=0, interactive=False); "
+    "exec(sys.argv[1], {})"
+)
+
+
+def _make_template(template: Path, settings: str, script: str) -> str:
+    """Migrate a new SQLite file ``template`` for ``settings``, run ``script`` on it; return what it printed."""
+    from docsync.testing import SiteUnderTest  # here: tests/conftest.py imports this module in every run
+
+    maker = SiteUnderTest(
+        template.parent, settings=settings, env={"DOCSYNC_SQLITE": str(template)}, servers=(), cwd=ROOT
+    )
+    return maker.python("-c", _MAKE_TEMPLATE, script)
+
+
+def _shared_template(folder: Path, settings: str, script: str) -> tuple[Path, str]:
+    """The template of ``(settings, script)`` in the run's shared ``folder``, made by the first worker to ask."""
+    name = hashlib.sha256(json.dumps([settings, script]).encode()).hexdigest()[:16]
+    template, printed = folder / f"{name}.sqlite3", folder / f"{name}.out"
+    with (folder / "lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the other workers wait for it rather than migrate too
+        if not printed.exists():  # written last: a template beside it is whole
+            printed.write_text(_make_template(template, settings, script))
+    return template, printed.read_text()
+
+
 def migrated_sqlite(target: Path, settings: str, script: str = "") -> str:
-    """Copy the migrated database of ``settings`` (after ``script``, run in ``manage.py shell``) to ``target``.
+    """Copy the migrated database of ``settings`` (after the Python ``script``, run on it) to ``target``.
 
     Return what the script printed when the template was made.
     """
     key = (settings, script)
     if key not in _templates:
-        folder = Path(tempfile.mkdtemp(prefix="docsync-template-"))
-        atexit.register(_remove, folder)
-        template = folder / "db.sqlite3"
-        maker = SiteUnderTest(folder, settings=settings, env={"DOCSYNC_SQLITE": str(template)}, servers=(), cwd=ROOT)
-        maker.manage("migrate", "-v0", "--no-input")
-        printed = maker.manage("shell", "-c", script) if script else ""
-        _templates[key] = (template, printed)
+        shared = os.environ.get(TEMPLATES_VARIABLE)
+        if shared and Path(shared).is_dir():
+            _templates[key] = _shared_template(Path(shared), settings, script)
+        else:
+            folder = Path(tempfile.mkdtemp(prefix="docsync-template-"))
+            atexit.register(_remove, folder)
+            template = folder / "db.sqlite3"
+            _templates[key] = (template, _make_template(template, settings, script))
     template, printed = _templates[key]
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(template, target)

@@ -13,12 +13,9 @@ import base64
 import contextlib
 import http.cookiejar
 import json
-import os
 import re
 import shutil
 import sqlite3
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.parse
@@ -37,6 +34,7 @@ from docsync.document.registry import model_class
 from docsync.protocol import ACK, ERROR, PULL_DOC_REPLY, Message, new_message, pull_doc_req
 from docsync.serialization import Encoder
 from docsync.testing import EVENT_WAIT, RawSocket, SiteUnderTest
+from tests.sites import migrated_sqlite
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVERS = ("daphne", "uvicorn")
@@ -54,18 +52,13 @@ USERS: dict[str, tuple[bool, list[str]]] = {
     "operator": (True, ["docsync.view_livesession", "docsync.change_livesession"]),
 }
 
-# Run in a subprocess with the test settings: migrate, create the users, print their ids.
+# Run on the migrated template (tests/sites.py), with USERS and PASSWORD set before it.
 _CREATE_USERS = """
-import json, sys
-import django
-django.setup()
+import json
 from django.contrib.auth.models import Permission, User
-from django.core.management import call_command
-call_command("migrate", verbosity=0, interactive=False)
-users = json.loads(sys.argv[1])
 ids = {}
-for name, (staff, perms) in users.items():
-    user = User.objects.create_user(name, f"{name}@example.com", sys.argv[2], is_staff=staff)
+for name, (staff, perms) in USERS.items():
+    user = User.objects.create_user(name, f"{name}@example.com", PASSWORD, is_staff=staff)
     for perm in perms:
         label, codename = perm.split(".")
         user.user_permissions.add(Permission.objects.get(content_type__app_label=label, codename=codename))
@@ -95,17 +88,9 @@ class Database:
     @classmethod
     def create(cls, folder: Path) -> Database:
         path = folder / "template.sqlite3"
-        env = {"DOCSYNC_SQLITE": str(path)}
-        done = subprocess.run(
-            [sys.executable, "-c", _CREATE_USERS, json.dumps(USERS), PASSWORD],
-            cwd=ROOT,
-            env={**os.environ, **base_env(**env)},
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=120,
-        )
-        return cls(path, json.loads(done.stdout.strip().splitlines()[-1]))
+        # A copy of the run's template (made once for all pytest-xdist workers), users added.
+        printed = migrated_sqlite(path, SETTINGS, f"USERS, PASSWORD = {USERS!r}, {PASSWORD!r}\n{_CREATE_USERS}")
+        return cls(path, json.loads(printed.strip().splitlines()[-1]))
 
     def copy_to(self, target: Path) -> Path:
         shutil.copyfile(self.path, target)
