@@ -16,6 +16,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import pytest
 
@@ -217,53 +218,56 @@ async def test_rows_claiming_a_live_pid_with_another_start_time_are_not_listed_a
         site.stop()
 
 
-@pytest.mark.asyncio
-async def test_a_silent_process_of_another_machine_is_marked_not_hidden(
-    tmp_path_factory: pytest.TempPathFactory, database: Database
-) -> None:
-    # Whether another machine's process runs cannot be asked: until PROCESS_TIMEOUT its
-    # sessions stay listed, marked as not responding (before: listed as any other).
-    site = Site(tmp_path_factory.mktemp("silent"), database, DOCSYNC_PROCESS_TIMEOUT=LONG_TIMEOUT)
+@pytest.fixture(scope="module")
+def long_timeout_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterator[Site]:
+    """A site that takes no process for stopped by its silence, for the two tests below, in file order.
+
+    The first one's row of another machine stays listed (as it asserts, until PROCESS_TIMEOUT);
+    the second one looks at its own session's row alone. One server start, not two.
+    """
+    site = Site(tmp_path_factory.mktemp("long-timeout"), database, DOCSYNC_PROCESS_TIMEOUT=LONG_TIMEOUT)
     site.start()
     try:
-        with contextlib.closing(sqlite3.connect(site.db, timeout=20)) as db, db:
-            stamp = "2026-01-01 00:00:00"
-            silent = f"'{dt.datetime.now(tz=dt.UTC) - dt.timedelta(seconds=30):%Y-%m-%d %H:%M:%S}'"
-            db.execute(
-                "INSERT INTO docsync_livesession (session_id, app, user, process, created, last_activity, connections,"
-                " models_count, messages_in, messages_out, bytes_in, bytes_out, keep_alive, snapshot_bytes, reported)"
-                f" VALUES ('elsewhere-session', 'sliders', '', 'another-machine:4321', ?, ?, 1, 3, 0, 0, 0, 0, 0, 0,"
-                f" {silent})",
-                (stamp, stamp),
-            )
-        operator = await asyncio.to_thread(site.browser, "operator")
-        [row] = await asyncio.to_thread(changelist_rows, operator)
-        assert row["short_id"] == "elsewhere-"
-        assert row["process_state"].startswith("another-machine:4321")
-        assert "not responding since" in row["process_state"]
-        page = await asyncio.to_thread(operator.get, live_url("elsewhere-session"))
-        assert page.status == 200
-        assert "process another-machine:4321 has not responded since" in page.body
+        yield site
     finally:
         site.stop()
 
 
 @pytest.mark.asyncio
-async def test_a_live_process_whose_rows_another_deleted_writes_them_again(
-    tmp_path_factory: pytest.TempPathFactory, database: Database
-) -> None:
+async def test_a_silent_process_of_another_machine_is_marked_not_hidden(long_timeout_site: Site) -> None:
+    # Whether another machine's process runs cannot be asked: until PROCESS_TIMEOUT its
+    # sessions stay listed, marked as not responding (before: listed as any other).
+    site = long_timeout_site
+    with contextlib.closing(sqlite3.connect(site.db, timeout=20)) as db, db:
+        stamp = "2026-01-01 00:00:00"
+        silent = f"'{dt.datetime.now(tz=dt.UTC) - dt.timedelta(seconds=30):%Y-%m-%d %H:%M:%S}'"
+        db.execute(
+            "INSERT INTO docsync_livesession (session_id, app, user, process, created, last_activity, connections,"
+            " models_count, messages_in, messages_out, bytes_in, bytes_out, keep_alive, snapshot_bytes, reported)"
+            f" VALUES ('elsewhere-session', 'sliders', '', 'another-machine:4321', ?, ?, 1, 3, 0, 0, 0, 0, 0, 0,"
+            f" {silent})",
+            (stamp, stamp),
+        )
+    operator = await asyncio.to_thread(site.browser, "operator")
+    [row] = await asyncio.to_thread(changelist_rows, operator)
+    assert row["short_id"] == "elsewhere-"
+    assert row["process_state"].startswith("another-machine:4321")
+    assert "not responding since" in row["process_state"]
+    page = await asyncio.to_thread(operator.get, live_url("elsewhere-session"))
+    assert page.status == 200
+    assert "process another-machine:4321 has not responded since" in page.body
+
+
+@pytest.mark.asyncio
+async def test_a_live_process_whose_rows_another_deleted_writes_them_again(long_timeout_site: Site) -> None:
     # Another process deletes the rows of one it takes for stopped (silent past
     # PROCESS_TIMEOUT, or a pid it cannot see under the same host name); a live one
     # writes rows only when they change, so an idle session stayed off the list for good.
-    site = Site(tmp_path_factory.mktemp("deleted"), database, DOCSYNC_PROCESS_TIMEOUT=LONG_TIMEOUT)
-    site.start()
-    try:
-        opened = Sessions(site)
-        client = await opened.open("sliders")
-        await wait_until(lambda: any(r["session_id"] == client.id for r in site.live_rows()), 10, "the row")
-        with contextlib.closing(sqlite3.connect(site.db, timeout=20)) as db, db:
-            assert db.execute("DELETE FROM docsync_livesession WHERE session_id = ?", (client.id,)).rowcount == 1
-        await wait_until(lambda: any(r["session_id"] == client.id for r in site.live_rows()), 10, "the row again")
-        await opened.close()
-    finally:
-        site.stop()
+    site = long_timeout_site
+    opened = Sessions(site)
+    client = await opened.open("sliders")
+    await wait_until(lambda: any(r["session_id"] == client.id for r in site.live_rows()), 10, "the row")
+    with contextlib.closing(sqlite3.connect(site.db, timeout=20)) as db, db:
+        assert db.execute("DELETE FROM docsync_livesession WHERE session_id = ?", (client.id,)).rowcount == 1
+    await wait_until(lambda: any(r["session_id"] == client.id for r in site.live_rows()), 10, "the row again")
+    await opened.close()
