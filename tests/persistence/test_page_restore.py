@@ -16,6 +16,7 @@ import pytest
 
 from docsync.client import ClientSession, fetch_page_config
 from docsync.document.models import Div, Slider
+from tests.sites import migrated_sqlite
 
 from .apps import Notes  # the board's document holds them: the client knows the type once imported
 from .conftest import Site
@@ -78,7 +79,8 @@ def users_site(site: Site) -> Site:
     script = "from django.contrib.auth import get_user_model\nUser = get_user_model()\n" + "".join(
         f"User.objects.create_user({name!r}, password={password!r}, is_staff=True)\n" for name, password in USERS
     )
-    site.manage("shell", "-c", script)
+    # A copy of the run's database made with them (once), not a Django process per site.
+    migrated_sqlite(site.db, site.env["DJANGO_SETTINGS_MODULE"], script)
     return site.start()
 
 
