@@ -18,7 +18,7 @@ import secrets
 import sqlite3
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -131,21 +131,87 @@ def open_page(site: Site, app: str) -> tuple[str, str]:
     return token, session_of(html)
 
 
+def _bokeh_site(stack: contextlib.ExitStack, tmp: Path, store: str) -> Site:
+    """uvicorn with persistence in SQLite, or in a private redis-server (a cluster of one), stopped with ``stack``."""
+    env = {"DJANGO_SETTINGS_MODULE": SETTINGS, "DOCSYNC_SNAPSHOT_INTERVAL": "30"}
+    if store == "redis":
+        redis = stack.enter_context(RedisServer())
+        # A cluster of one: after a kill -9 the process started again waits out the dead
+        # one's liveness (2 x PROCESS_TIMEOUT after joining) before its relays to it
+        # close 4010 and the client's retry restores the session. 1 s, as
+        # test_held_sessions.py's: only the dead process can be taken for dead here (a
+        # live one's late beat only delays), and each restore waited 6-7 s with 3 s.
+        env |= {"DOCSYNC_PERSISTENCE": "redis", "DOCSYNC_REDIS_URL": redis.url, "DOCSYNC_PROCESS_TIMEOUT": "1.0"}
+    running = Site(tmp, kind="uvicorn", **env)
+    stack.callback(running.stop)
+    return running
+
+
 @pytest.fixture(params=["database", "redis"])
 def bokeh_site(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     """uvicorn with persistence in SQLite, or in a private redis-server (a cluster of one); a snapshot
     only when a session is made (then the journal)."""
     with contextlib.ExitStack() as stack:
-        env = {"DJANGO_SETTINGS_MODULE": SETTINGS, "DOCSYNC_SNAPSHOT_INTERVAL": "30"}
-        if request.param == "redis":
-            redis = stack.enter_context(RedisServer())
-            # A cluster of one: after a kill -9 the process started again waits out the dead
-            # one's liveness (2 x PROCESS_TIMEOUT after joining) before its relays to it
-            # close 4010 and the client's retry restores the session. 3 s, as tests/cluster's.
-            env |= {"DOCSYNC_PERSISTENCE": "redis", "DOCSYNC_REDIS_URL": redis.url, "DOCSYNC_PROCESS_TIMEOUT": "3.0"}
-        running = Site(tmp_path, kind="uvicorn", **env)
-        stack.callback(running.stop)
-        yield running
+        yield _bokeh_site(stack, tmp_path, request.param)
+
+
+class OneKill:
+    """A site whose process was killed -9 once and started again, shared by the tests of one kill.
+
+    Each test's ``made_before_the_kill`` function made its sessions on the first process;
+    ``made[name]`` is what it returned. The tests then check their own sessions, all
+    restored by the one process started again: a process start (Django, Bokeh) is seconds
+    of CPU, two per test when each killed a process of its own. A test that kills again
+    has a site of its own (``bokeh_site``).
+    """
+
+    def __init__(self, site: Site, made: dict[str, Any]) -> None:
+        self.site = site
+        self.made = made
+
+
+_BEFORE_THE_KILL: dict[str, tuple[tuple[str, ...], Callable[[Site], Any]]] = {}
+
+
+def made_before_the_kill(
+    name: str, stores: tuple[str, ...] = ("database", "redis")
+) -> Callable[[Callable[[Site], Any]], Callable[[Site], Any]]:
+    """Register what test ``name`` makes on the process of ``one_kill`` before it is killed (with these stores)."""
+
+    def register(make: Callable[[Site], Any]) -> Callable[[Site], Any]:
+        _BEFORE_THE_KILL[name] = (stores, make)
+        return make
+
+    return register
+
+
+def _one_kill(stack: contextlib.ExitStack, tmp: Path, store: str) -> OneKill:
+    site = _bokeh_site(stack, tmp, store)
+    site.start()
+    made = {name: make(site) for name, (stores, make) in _BEFORE_THE_KILL.items() if store in stores}
+    site.server.kill()  # kill -9: no drain, no snapshot since the sessions were made
+    site.start()
+    return OneKill(site, made)
+
+
+@pytest.fixture(scope="module")
+def killed_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OneKill]:
+    """The tests of one kill with persistence in SQLite."""
+    with contextlib.ExitStack() as stack:
+        yield _one_kill(stack, tmp_path_factory.mktemp("killed-database"), "database")
+
+
+@pytest.fixture(scope="module")
+def killed_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OneKill]:
+    """The tests of one kill with persistence in a private redis-server."""
+    with contextlib.ExitStack() as stack:
+        yield _one_kill(stack, tmp_path_factory.mktemp("killed-redis"), "redis")
+
+
+@pytest.fixture(params=["database", "redis"])
+def one_kill(request: pytest.FixtureRequest) -> OneKill:
+    """The site of one kill, with persistence in SQLite or in Redis: ``killed_database`` or ``killed_redis``."""
+    return request.getfixturevalue(f"killed_{request.param}")  # type: ignore[no-any-return]
 
 
 async def _reconnect(site: Site, app: str, token: str, cookie: str | None = None) -> tuple[BokehWire, dict[str, Any]]:
@@ -174,10 +240,8 @@ async def _change(site: Site, app: str, value: float) -> tuple[str, str, BokehWi
     return token, session_id, wire
 
 
-def test_a_bokeh_session_killed_with_kill_9_is_restored_from_its_journal(bokeh_site: Site) -> None:
-    site = bokeh_site
-    site.start()
-
+@made_before_the_kill("journal")
+def _journal_before_the_kill(site: Site) -> tuple[str, str, str, str, list[Any], list[Any]]:
     async def before() -> tuple[str, str, str, str]:
         token, session_id, wire = await _change(site, "bk_sliders", 1.5)
         unsaved_token, unsaved_id, unsaved = await _change(site, "bk_sliders_unsaved", 1.5)
@@ -186,10 +250,15 @@ def test_a_bokeh_session_killed_with_kill_9_is_restored_from_its_journal(bokeh_s
         return token, session_id, unsaved_token, unsaved_id
 
     token, session_id, unsaved_token, unsaved_id = asyncio.run(before())
-    assert python_values(site, "bk_sliders", "phase", "value", session_id) == [1.5]
+    phase = python_values(site, "bk_sliders", "phase", "value", session_id)
     y_before = python_values(site, "bk_sliders", "plot", "renderers.0.data_source.data.y", session_id)
-    site.server.kill()  # kill -9: no drain, no snapshot since the session was made
-    site.start()
+    return token, session_id, unsaved_token, unsaved_id, phase, y_before
+
+
+def test_a_bokeh_session_killed_with_kill_9_is_restored_from_its_journal(one_kill: OneKill) -> None:
+    site = one_kill.site  # killed -9 with no drain, no snapshot since the session was made
+    token, session_id, unsaved_token, unsaved_id, phase, y_before = one_kill.made["journal"]
+    assert phase == [1.5]
 
     async def after() -> tuple[dict[str, Any], dict[str, Any]]:
         wire, doc = await _reconnect(site, "bk_sliders", token)  # what BokehJS does: the same token again
@@ -256,11 +325,8 @@ def test_a_new_bokeh_session_over_max_snapshot_bytes_is_refused_not_run_unsaved(
         site.stop()
 
 
-@pytest.mark.parametrize("bokeh_site", ["database"], indirect=True)
-def test_on_session_restored_of_a_directory_app_runs_after_the_restore(bokeh_site: Site) -> None:
-    site = bokeh_site
-    site.start()
-
+@made_before_the_kill("restored hook", stores=("database",))
+def _restored_hook_before_the_kill(site: Site) -> tuple[str, str]:
     async def before() -> tuple[str, str]:
         token, session_id = open_page(site, "bk_restored")
         wire = await BokehWire.open(site, "bk_restored", token)
@@ -268,10 +334,13 @@ def test_on_session_restored_of_a_directory_app_runs_after_the_restore(bokeh_sit
         await wire.socket.close()
         return token, session_id
 
-    token, session_id = asyncio.run(before())
-    site.server.kill()
-    site.start()
-    assert site.hooks() == []
+    return asyncio.run(before())
+
+
+def test_on_session_restored_of_a_directory_app_runs_after_the_restore(killed_database: OneKill) -> None:
+    site = killed_database.site
+    token, session_id = killed_database.made["restored hook"]
+    assert site.hooks() == []  # the only app with the hook: its session not restored yet
 
     async def after() -> dict[str, Any]:
         wire, doc = await _reconnect(site, "bk_restored", token)
@@ -556,12 +625,8 @@ def _page_as(
     return token, session_of(html)
 
 
-def test_a_page_naming_a_bokeh_session_killed_with_kill_9_restores_it_for_its_own_visitor_only(
-    bokeh_site: Site,
-) -> None:
-    """``?session_id=`` of a session only the store holds: its own browser's page gets it back, another's does not."""
-    site = bokeh_site
-    site.start()
+@made_before_the_kill("own visitor")
+def _own_visitor_before_the_kill(site: Site) -> tuple[Any, Any, Any, str, str]:
     (mine, jar), (theirs, _) = _visitor(), _visitor()
     token, session_id = _page_as(mine, site, "bk_sliders")
     _page_as(theirs, site, "bk_sliders")  # a visitor of its own (its cookie), which owns another session
@@ -572,8 +637,15 @@ def test_a_page_naming_a_bokeh_session_killed_with_kill_9_restores_it_for_its_ow
         await wire.socket.close()
 
     asyncio.run(before())
-    site.server.kill()  # kill -9: no drain, no snapshot since the session was made
-    site.start()
+    return mine, jar, theirs, token, session_id
+
+
+def test_a_page_naming_a_bokeh_session_killed_with_kill_9_restores_it_for_its_own_visitor_only(
+    one_kill: OneKill,
+) -> None:
+    """``?session_id=`` of a session only the store holds: its own browser's page gets it back, another's does not."""
+    site = one_kill.site  # killed -9: no drain, no snapshot since the session was made
+    mine, jar, theirs, token, session_id = one_kill.made["own visitor"]
 
     # Another visitor first: the store says whose the session is, and it is not theirs.
     _, other = _page_as(theirs, site, "bk_sliders", f"?session_id={session_id}")
@@ -593,15 +665,19 @@ def test_a_page_naming_a_bokeh_session_killed_with_kill_9_restores_it_for_its_ow
     assert python_values(site, "bk_sliders", "phase", "value", other) == [0.0]
 
 
-@pytest.mark.parametrize("bokeh_site", ["database"], indirect=True)
-def test_a_page_naming_a_stored_session_whose_snapshot_names_no_owner_gets_a_new_one(bokeh_site: Site) -> None:
-    """An anonymous session's snapshot without its visitor (as an earlier release wrote it): the page does not guess."""
-    site = bokeh_site
-    site.start()
+@made_before_the_kill("no owner", stores=("database",))
+def _no_owner_before_the_kill(site: Site) -> tuple[Any, str]:
     mine, _ = _visitor()
     _, session_id = _page_as(mine, site, "bk_sliders")
-    site.server.kill()
-    site.start()
+    return mine, session_id
+
+
+def test_a_page_naming_a_stored_session_whose_snapshot_names_no_owner_gets_a_new_one(
+    killed_database: OneKill,
+) -> None:
+    """An anonymous session's snapshot without its visitor (as an earlier release wrote it): the page does not guess."""
+    site = killed_database.site
+    mine, session_id = killed_database.made["no owner"]
     data, _, _ = site.snapshot_row(session_id)
     header, buffers = unpack(bytes(data), BOKEH_MAGIC, "Bokeh snapshot")
     assert header["visitor"]  # saved: whom the session belongs to
@@ -615,30 +691,37 @@ def test_a_page_naming_a_stored_session_whose_snapshot_names_no_owner_gets_a_new
     assert python_values(site, "bk_sliders", "phase", "value", session_id) == [0.0]
 
 
-def test_a_bokeh_session_restored_by_a_page_with_other_arguments_runs_the_app_with_those_it_was_made_with(
-    bokeh_site: Site,
-) -> None:
-    """``session_context.request`` of the restore's build is the original page's: arguments and headers."""
-    site = bokeh_site
-    site.start()
+_MADE = "arguments=[('colour', ['red']), ('rows', ['2'])] team=blue"
+
+
+async def _change_arguments(site: Site, jar: http.cookiejar.CookieJar, token: str, value: int) -> None:
+    wire, doc = await _reconnect(site, "bk_arguments", token, _cookie_header(jar))
+    assert named(doc, "echo")["attributes"].get("text", "") == (f"value={value - 1} {_MADE}" if value > 3 else "")
+    await wire.set_value(named(doc, "pick")["id"], value)  # OK: in the journal, its callback ran
+    await wire.socket.close()
+
+
+@made_before_the_kill("arguments")
+def _arguments_before_the_kill(site: Site) -> tuple[Any, Any, str, list[Any]]:
     mine, jar = _visitor()
     token, session_id = _page_as(mine, site, "bk_arguments", "?rows=2&colour=red", {"X-Team": "blue"})
-    made = "arguments=[('colour', ['red']), ('rows', ['2'])] team=blue"
+    asyncio.run(_change_arguments(site, jar, token, 3))
+    return mine, jar, session_id, python_values(site, "bk_arguments", "echo", "text", session_id)
 
-    async def change(token: str, value: int) -> None:
-        wire, doc = await _reconnect(site, "bk_arguments", token, _cookie_header(jar))
-        assert named(doc, "echo")["attributes"].get("text", "") == (f"value={value - 1} {made}" if value > 3 else "")
-        await wire.set_value(named(doc, "pick")["id"], value)  # OK: in the journal, its callback ran
-        await wire.socket.close()
 
-    asyncio.run(change(token, 3))
-    assert python_values(site, "bk_arguments", "echo", "text", session_id) == [f"value=3 {made}"]
-    site.server.kill()  # kill -9: only the store holds it
-    site.start()
+def test_a_bokeh_session_restored_by_a_page_with_other_arguments_runs_the_app_with_those_it_was_made_with(
+    one_kill: OneKill,
+) -> None:
+    """``session_context.request`` of the restore's build is the original page's: arguments and headers."""
+    site = one_kill.site  # killed -9: only the store holds it
+    mine, jar, session_id, echoed = one_kill.made["arguments"]
+    assert echoed == [f"value=3 {_MADE}"]
     # Its own browser's page, with other arguments and header, restores it (the page makes it).
     query = f"?session_id={session_id}&rows=5&colour=green"
     token, again = _page_as(mine, site, "bk_arguments", query, {"X-Team": "red"})
     assert again == session_id
     # (In a cluster of one, the page may find the dead process's claim: its socket's retry restores it.)
-    asyncio.run(change(token, 4))  # the saved document, and the callback the restore's build wired
-    assert python_values(site, "bk_arguments", "echo", "text", session_id) == [f"value=4 {made}"]
+    asyncio.run(
+        _change_arguments(site, jar, token, 4)
+    )  # the saved document, and the callback the restore's build wired
+    assert python_values(site, "bk_arguments", "echo", "text", session_id) == [f"value=4 {_MADE}"]
