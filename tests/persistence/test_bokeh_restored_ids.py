@@ -41,8 +41,9 @@ def _site(stack: contextlib.ExitStack, tmp_path: Path, store: str, **env: str) -
     env = {"DJANGO_SETTINGS_MODULE": SETTINGS, **env}
     if store == "redis":
         redis = stack.enter_context(RedisServer())
-        # A cluster of one: the process started again waits out the dead one's liveness.
-        env |= {"DOCSYNC_PERSISTENCE": "redis", "DOCSYNC_REDIS_URL": redis.url, "DOCSYNC_PROCESS_TIMEOUT": "3.0"}
+        # A cluster of one: the process started again waits out the dead one's liveness
+        # (2 x PROCESS_TIMEOUT); 1 s as test_bokeh_sessions.py's.
+        env |= {"DOCSYNC_PERSISTENCE": "redis", "DOCSYNC_REDIS_URL": redis.url, "DOCSYNC_PROCESS_TIMEOUT": "1.0"}
     site = Site(tmp_path, kind="daphne", **env)
     stack.callback(site.stop)
     return site
