@@ -18,7 +18,7 @@ from django.utils.html import format_html
 
 from .conf import docsync_settings
 from .models import LiveSession
-from .server.admin_support.commands import send_command
+from .server.admin_support.commands import MAX_NOTICE_CHARS, send_command
 from .server.admin_support.drain import send_drain
 from .server.admin_support.processes import process_gone, silent_after
 from .server.persistence import keeper_of
@@ -311,6 +311,7 @@ class LiveSessionAdmin(_ModelAdmin):
             "problem": problem,
             "freshness": _freshness(),
             "can_change": self.has_change_permission(request),
+            "max_notice_chars": MAX_NOTICE_CHARS,
         }
         return TemplateResponse(request, "admin/docsync/livesession/live.html", context)
 
@@ -368,6 +369,12 @@ class LiveSessionAdmin(_ModelAdmin):
                 text = request.POST.get("text", "").strip()
                 if not text:
                     messages.error(request, "Write a message to send.")
+                elif len(text) > MAX_NOTICE_CHARS:
+                    # The page's field stops at the bound; a longer text was cut without a word.
+                    messages.error(
+                        request,
+                        f"A message is at most {MAX_NOTICE_CHARS} characters; this one has {len(text)}: not sent.",
+                    )
                 else:
                     _command(row.process, "notice", row.session_id, text=text)
                     messages.success(request, "Message sent.")

@@ -465,3 +465,43 @@ async def _until_unlisted(browser: Browser, short_id: str) -> None:
             return
         await asyncio.sleep(0.2)
     raise AssertionError(f"a session of a killed process still listed: {shown}")
+
+
+@pytest.mark.asyncio
+async def test_a_notice_past_its_bound_is_refused_not_cut(admin_site: Site, sessions: Sessions) -> None:
+    client = await sessions.open("sliders")
+    operator = await asyncio.to_thread(admin_site.browser, "operator")
+    await _listed(operator, client)
+    assert 'maxlength="500"' in (await _get(operator, live_url(client.id))).body
+    # Past 500 characters: refused with the count (before: cut to 500 and "Message sent.").
+    await _post(operator, live_url(client.id), {"action": "notice", "text": "x" * 501})
+    page = (await _get(operator, live_url(client.id))).body
+    assert "A message is at most 500 characters; this one has 501: not sent." in page
+    assert "Message sent." not in page
+    # 500 characters arrive whole, as text: markup is neither stripped nor escaped on the wire.
+    text = "<b>bold</b> & " + "y" * 486
+    assert len(text) == 500
+    await _post(operator, live_url(client.id), {"action": "notice", "text": text})
+    await client.wait_for(lambda: len(client.notices) >= 1, EVENT_WAIT)
+    assert client.notices == [{"text": text}]
+    # The admin lists it escaped, not as markup.
+    page = (await _get(operator, live_url(client.id))).body
+    assert "Message sent." in page and html.escape(text, quote=False) in page and "<b>bold</b>" not in page
+
+
+@pytest.mark.asyncio
+async def test_a_notice_to_a_session_that_ended_is_sent_nowhere_and_says_so(
+    admin_site: Site, sessions: Sessions
+) -> None:
+    ended = await sessions.open("sliders")
+    operator = await asyncio.to_thread(admin_site.browser, "operator")
+    await _listed(operator, ended)
+    await ended.close()  # its last tab: it expires after LIFETIME and leaves the list
+    await wait_until(
+        lambda: ended.id not in {r["session_id"] for r in admin_site.live_rows("sliders")},
+        5 * LIFETIME + 5,
+        "the session to end",
+    )
+    answer = await _post(operator, live_url(ended.id), {"action": "notice", "text": "Anyone there?"})
+    assert answer.status == 200 and "The session is not live: nothing was done." in answer.body
+    assert "Message sent." not in answer.body

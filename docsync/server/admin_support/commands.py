@@ -20,10 +20,12 @@ from .live_table import LiveTableWriter
 from .processes import own_start
 from .session_detail import describe_session
 
-__all__ = ["ENDED_BY_ADMIN", "SessionHolder", "run_command", "send_command"]
+__all__ = ["ENDED_BY_ADMIN", "MAX_NOTICE_CHARS", "SessionHolder", "run_command", "send_command"]
 
 #: What the pages of a session the admin expires are told.
 ENDED_BY_ADMIN = "This session was ended by an administrator."
+#: Characters of an admin's notice (the admin refuses a longer one; a command cuts it, as a bound).
+MAX_NOTICE_CHARS = 500
 
 
 class SessionHolder(Protocol):
@@ -81,7 +83,7 @@ async def run_command(registry: SessionHolder, command: str, session_id: str, **
             await registry.live_table.write_now()
         return session.keep_alive
     if command == "notice":
-        await session.send_notice(str(arguments["text"])[:500])
+        await session.send_notice(str(arguments["text"])[:MAX_NOTICE_CHARS])
         return True
     raise ValueError(f"unknown command {command!r}")
 
