@@ -49,6 +49,27 @@ def default_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -
     )
 
 
+@pytest.fixture(scope="session")
+def shared_bokeh_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterator[Site]:
+    """One ``tests.hardening.bokeh_settings`` site for this worker's modules that need nothing else of it.
+
+    A Bokeh server costs ~2.2 s of CPU to start and serve its first page. The modules on
+    it each use sessions of their own, read its log from an offset and measure nothing of
+    the whole process (peak memory, CPU ticks: those keep a site of their own).
+    """
+    yield from running_site(
+        tmp_path_factory, database, "bokeh-shared", DJANGO_SETTINGS_MODULE="tests.hardening.bokeh_settings"
+    )
+
+
+@pytest.fixture(scope="session")
+def shared_stock_bokeh_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterator[Site]:
+    """One ``tests.bokeh.settings`` site for this worker's modules, shared as ``shared_bokeh_site`` is."""
+    yield from running_site(
+        tmp_path_factory, database, "stock-bokeh-shared", DJANGO_SETTINGS_MODULE="tests.bokeh.settings"
+    )
+
+
 @pytest_asyncio.fixture
 async def victim(site: Site) -> AsyncIterator[Victim]:
     """An anonymous client of a fresh session of the shared site, closed after the test."""

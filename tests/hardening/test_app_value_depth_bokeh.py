@@ -14,7 +14,6 @@ nothing, and the session still pulls; at 128 levels it is taken and pulled.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,17 +23,21 @@ from docsync.protocol import new_message, pull_doc_req
 
 from .bokeh_deep import lists
 from .bokeh_tabs import Session, definitions, named
-from .harness import Database, Site, running_site
+from .harness import Site
 
 pytest.importorskip("bokeh", reason="the docsync[bokeh] extra is not installed")
 pytestmark = pytest.mark.asyncio
 
 
 @pytest.fixture(scope="module")
-def bokeh_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterator[Site]:
-    yield from running_site(
-        tmp_path_factory, database, "bokeh-deep", DJANGO_SETTINGS_MODULE="tests.hardening.bokeh_settings"
-    )
+def bokeh_site(shared_bokeh_site: Site) -> Site:
+    return shared_bokeh_site  # this worker's, shared with the other modules on it
+
+
+@pytest.fixture(scope="module", autouse=True)
+def log_start(bokeh_site: Site) -> int:
+    """Where this module's part of the shared site's log begins (taken before its first test)."""
+    return len(bokeh_site.log_text())
 
 
 async def request(session: Session, message: Any) -> tuple[dict[str, Any], Any]:
@@ -105,17 +108,19 @@ async def test_a_write_past_the_bound_raises_and_one_at_it_is_taken(bokeh_site: 
     assert written == lists(127 if KINDS[kind] == "tags" else 124)
 
 
-async def test_a_value_too_deep_for_any_pull_leaves_the_session_pulled(bokeh_site: Site) -> None:
+async def test_a_value_too_deep_for_any_pull_leaves_the_session_pulled(bokeh_site: Site, log_start: int) -> None:
     # 300 levels: Bokeh stored it, its change failed to encode in the app's callback, and
     # every pull failed ("Recursion limit reached"): the session could not be opened again.
     session = Session(bokeh_site, "bk_deep")
     before = values(await pulled(session))
     assert (await write(session, "tags", 300)).startswith("refused: ")
     assert values(await pulled(session)) == before
-    assert "Traceback" not in bokeh_site.log_text()
+    assert "Traceback" not in bokeh_site.log_text()[log_start:]
 
 
-async def test_an_int_past_64_bits_is_written_as_bokeh_writes_it_and_the_session_pulls(bokeh_site: Site) -> None:
+async def test_an_int_past_64_bits_is_written_as_bokeh_writes_it_and_the_session_pulls(
+    bokeh_site: Site, log_start: int
+) -> None:
     # The hole docsync's own dialect had (an int past 64 bits stored, then no pull could
     # be encoded: tests/hardening/test_wide_ints.py) is not the Bokeh dialect's: Bokeh's
     # serializer writes such an int as a float (warning of the lost precision), as
@@ -126,7 +131,7 @@ async def test_an_int_past_64_bits_is_written_as_bokeh_writes_it_and_the_session
         tags, data = values(await pulled(session))
         assert tags == [{"type": "map", "entries": [["n", [float(2**70)]]]}], tags
         assert dict(data["entries"])["s"][-1] == [-float(2**80)]
-    assert "Traceback" not in bokeh_site.log_text()
+    assert "Traceback" not in bokeh_site.log_text()[log_start:]
 
 
 @pytest.mark.parametrize("kind", ["huge_tags", "huge_stream", "huge_value"])

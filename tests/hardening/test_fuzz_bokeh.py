@@ -32,7 +32,6 @@ import json
 import os
 import time
 import warnings
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -44,7 +43,7 @@ from docsync.protocol import ERROR, OK, PATCH_DOC, PULL_DOC_REPLY, SERVER_INFO_R
 
 from .bokeh_tabs import Session, Tab, definitions
 from .fuzz_bokeh import KINDS, MUTATIONS, Case, make_case
-from .harness import Database, Site, running_site
+from .harness import Site
 from .test_errors import LEAKS
 
 pytest.importorskip("bokeh", reason="the docsync[bokeh] extra is not installed")
@@ -66,10 +65,8 @@ DOCUMENTED_CLOSES = {1002: "content must be a JSON object", 1009: ("frame too la
 
 
 @pytest.fixture(scope="module")
-def bokeh_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterator[Site]:
-    yield from running_site(
-        tmp_path_factory, database, "bokeh-fuzz", DJANGO_SETTINGS_MODULE="tests.hardening.bokeh_settings"
-    )
+def bokeh_site(shared_bokeh_site: Site) -> Site:
+    return shared_bokeh_site  # this worker's, shared with the other modules on it
 
 
 def canonical(document: Any) -> bytes:

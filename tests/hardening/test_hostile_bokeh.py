@@ -10,7 +10,7 @@ byte-identical; a good patch that follows is applied.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -20,15 +20,15 @@ import websockets
 from docsync.protocol import ERROR, OK, PULL_DOC_REPLY, new_message, pull_doc_req
 from docsync.testing import RawSocket
 
-from .harness import Database, Site, running_site
+from .harness import Site
 
 pytest.importorskip("bokeh", reason="the docsync[bokeh] extra is not installed")
 pytestmark = pytest.mark.asyncio
 
 
 @pytest.fixture(scope="module")
-def bokeh_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterator[Site]:
-    yield from running_site(tmp_path_factory, database, "bokeh-site", DJANGO_SETTINGS_MODULE="tests.bokeh.settings")
+def bokeh_site(shared_stock_bokeh_site: Site) -> Site:
+    return shared_stock_bokeh_site  # this worker's, shared with the other modules on it
 
 
 def find(node: Any, name: str, title: str | None = None) -> dict[str, Any]:

@@ -16,7 +16,6 @@ import re
 import shutil
 import subprocess
 import urllib.parse
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -25,7 +24,7 @@ import websockets
 from docsync.protocol import ACK, OK, new_message, pull_doc_req
 from docsync.testing import RawSocket
 
-from .harness import Browser, Database, Site, running_site, token_payload
+from .harness import Browser, Site, token_payload
 
 pytest.importorskip("bokeh", reason="the docsync[bokeh] extra is not installed")
 
@@ -60,10 +59,8 @@ TARGETS = [
 
 
 @pytest.fixture(scope="module")
-def bokeh_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterator[Site]:
-    yield from running_site(
-        tmp_path_factory, database, "bokeh-http", DJANGO_SETTINGS_MODULE="tests.hardening.bokeh_settings"
-    )
+def bokeh_site(shared_bokeh_site: Site) -> Site:
+    return shared_bokeh_site  # this worker's, shared with the other modules on it
 
 
 @pytest.mark.skipif(NODE is None, reason="node runs the scripts")

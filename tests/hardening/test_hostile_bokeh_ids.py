@@ -10,24 +10,21 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator
 
 import pytest
 
 from docsync.protocol import ERROR, OK, PATCH_DOC
 
 from .bokeh_tabs import Session, definitions, named
-from .harness import Database, Site, running_site
+from .harness import Site
 
 pytest.importorskip("bokeh", reason="the docsync[bokeh] extra is not installed")
 pytestmark = pytest.mark.asyncio
 
 
 @pytest.fixture(scope="module")
-def bokeh_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterator[Site]:
-    yield from running_site(
-        tmp_path_factory, database, "bokeh-ids", DJANGO_SETTINGS_MODULE="tests.hardening.bokeh_settings"
-    )
+def bokeh_site(shared_bokeh_site: Site) -> Site:
+    return shared_bokeh_site  # this worker's, shared with the other modules on it
 
 
 async def test_a_client_cannot_define_the_ids_of_the_apps_next_models(bokeh_site: Site) -> None:

@@ -15,7 +15,7 @@ document, tests/e2e/test_bokeh_hostile_cycle.py) is refused the same way.
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -23,7 +23,7 @@ import pytest_asyncio
 
 from docsync.protocol import ERROR, OK
 
-from .harness import Database, Site, running_site
+from .harness import Site
 from .test_hostile_bokeh import Tab, find
 
 pytest.importorskip("bokeh", reason="the docsync[bokeh] extra is not installed")
@@ -33,8 +33,8 @@ _ids = itertools.count()
 
 
 @pytest.fixture(scope="module")
-def bokeh_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterator[Site]:
-    yield from running_site(tmp_path_factory, database, "bokeh-nesting", DJANGO_SETTINGS_MODULE="tests.bokeh.settings")
+def bokeh_site(shared_stock_bokeh_site: Site) -> Site:
+    return shared_stock_bokeh_site  # this worker's, shared with the other modules on it
 
 
 @pytest_asyncio.fixture

@@ -10,7 +10,6 @@ application may grow it past the bound itself, and the session goes on working.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,7 +18,7 @@ from docsync.protocol import ERROR, OK, PATCH_DOC
 
 from .bokeh_settings import MAX_CLIENT_MODELS, MAX_DOCUMENT_BYTES
 from .bokeh_tabs import Session, Tab, definitions, named
-from .harness import Database, Site
+from .harness import Site
 
 pytest.importorskip("bokeh", reason="the docsync[bokeh] extra is not installed")
 pytestmark = pytest.mark.asyncio
@@ -28,15 +27,8 @@ KIB = 1024
 
 
 @pytest.fixture(scope="module")
-def bokeh_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterator[Site]:
-    site = Site(
-        tmp_path_factory.mktemp("bokeh-size"), database, DJANGO_SETTINGS_MODULE="tests.hardening.bokeh_settings"
-    )
-    site.start()
-    try:
-        yield site
-    finally:
-        site.stop()
+def bokeh_site(shared_bokeh_site: Site) -> Site:
+    return shared_bokeh_site  # this worker's, shared with the other modules on it
 
 
 def rows(count: int, width: int) -> dict[str, Any]:

@@ -18,7 +18,7 @@ still pulled.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -27,7 +27,7 @@ import websockets
 
 from docsync.protocol import ERROR, OK, pull_doc_req
 
-from .harness import Database, Site, running_site
+from .harness import Site
 from .test_hostile_bokeh import Tab, find
 
 pytest.importorskip("bokeh", reason="the docsync[bokeh] extra is not installed")
@@ -35,8 +35,8 @@ pytestmark = pytest.mark.asyncio
 
 
 @pytest.fixture(scope="module")
-def bokeh_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterator[Site]:
-    yield from running_site(tmp_path_factory, database, "bokeh-values", DJANGO_SETTINGS_MODULE="tests.bokeh.settings")
+def bokeh_site(shared_stock_bokeh_site: Site) -> Site:
+    return shared_stock_bokeh_site  # this worker's, shared with the other modules on it
 
 
 @pytest_asyncio.fixture

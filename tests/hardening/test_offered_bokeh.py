@@ -11,7 +11,6 @@ option, a value the app set) is applied.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,22 +18,15 @@ import pytest
 from docsync.protocol import ERROR, OK, PULL_DOC_REPLY
 
 from .bokeh_tabs import Session, definitions, named
-from .harness import Database, Site
+from .harness import Site
 
 pytest.importorskip("bokeh", reason="the docsync[bokeh] extra is not installed")
 pytestmark = pytest.mark.asyncio
 
 
 @pytest.fixture(scope="module")
-def bokeh_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterator[Site]:
-    site = Site(
-        tmp_path_factory.mktemp("bokeh-offered"), database, DJANGO_SETTINGS_MODULE="tests.hardening.bokeh_settings"
-    )
-    site.start()
-    try:
-        yield site
-    finally:
-        site.stop()
+def bokeh_site(shared_bokeh_site: Site) -> Site:
+    return shared_bokeh_site  # this worker's, shared with the other modules on it
 
 
 def _ms(day: dt.date) -> float:

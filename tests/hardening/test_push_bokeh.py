@@ -9,7 +9,6 @@ other tab) and leaves the connection working: its next patch is applied.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,16 +17,14 @@ from docsync.bokeh.dialect import PUSH_REFUSAL
 from docsync.protocol import ERROR, OK, PATCH_DOC, PULL_DOC_REPLY, new_message
 
 from .bokeh_tabs import Session, named
-from .harness import Database, Site, running_site
+from .harness import Site
 
 pytest.importorskip("bokeh", reason="the docsync[bokeh] extra is not installed")
 
 
 @pytest.fixture(scope="module")
-def bokeh_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterator[Site]:
-    yield from running_site(
-        tmp_path_factory, database, "bokeh-push", DJANGO_SETTINGS_MODULE="tests.hardening.bokeh_settings"
-    )
+def bokeh_site(shared_bokeh_site: Site) -> Site:
+    return shared_bokeh_site  # this worker's, shared with the other modules on it
 
 
 @pytest.mark.asyncio
