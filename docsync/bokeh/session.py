@@ -27,6 +27,7 @@ from ..protocol.msgtypes import OK, PULL_DOC_REPLY
 from ..protocol.wire_json import dumps
 from ..server.clients import Slot
 from ..server.session.callback_tasks import CallbackTasks
+from ..server.session.notices import KEPT_NOTICES
 from ..server.session.session import STORE_UNAVAILABLE
 from ..sync.encoded_documents import DOC, EncodedDocument, EncodedDocuments, KeptEncodings
 from .compat import destroy_document, patch_calls_python
@@ -80,7 +81,7 @@ class BokehSession:
         self.keep_alive = False
         self.destroyed = False
         self.stats = {"messages_in": 0, "messages_out": 0, "bytes_in": 0, "bytes_out": 0}
-        self.notices: list[str] = []
+        self.notices: deque[str] = deque(maxlen=KEPT_NOTICES)
         self.model_count = len(document.models)
         #: The document's size, which no client's patch may take over ``max_document_bytes``.
         self.footprint = DocumentFootprint(max_document_bytes)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import traceback
 from collections.abc import Sequence
 
-__all__ = ["NOTICE", "callback_error_detail", "callback_error_text"]
+__all__ = ["KEPT_NOTICES", "NOTICE", "callback_error_detail", "callback_error_text"]
 
 #: The message type of notices (``{"text": ..., "kind": "info" | "error"}``, and ``"detail"``,
 #: a traceback, while Django's DEBUG is on), shown in the page.
 NOTICE = "docsync.notice"
+#: The admin's notices a session keeps, newest last, for its detail page ("Messages sent").
+KEPT_NOTICES = 100
 
 
 def callback_error_text(errors: Sequence[BaseException], debug: bool) -> str:
