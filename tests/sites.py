@@ -18,6 +18,10 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from docsync.testing import SiteUnderTest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,6 +45,11 @@ _MAKE_TEMPLATE = (
 )
 
 
+def migrate_then_run(site: SiteUnderTest, script: str = "") -> str:
+    """Migrate ``site``'s database, then run the Python ``script`` on it, in one Django process; its output."""
+    return site.python("-c", _MAKE_TEMPLATE, script)
+
+
 def _make_template(template: Path, settings: str, script: str) -> str:
     """Migrate a new SQLite file ``template`` for ``settings``, run ``script`` on it; return what it printed."""
     from docsync.testing import SiteUnderTest  # here: tests/conftest.py imports this module in every run
@@ -48,7 +57,7 @@ def _make_template(template: Path, settings: str, script: str) -> str:
     maker = SiteUnderTest(
         template.parent, settings=settings, env={"DOCSYNC_SQLITE": str(template)}, servers=(), cwd=ROOT
     )
-    return maker.python("-c", _MAKE_TEMPLATE, script)
+    return migrate_then_run(maker, script)
 
 
 def _shared_template(folder: Path, settings: str, script: str) -> tuple[Path, str]:

@@ -18,7 +18,7 @@ from docsync.client import ClientSession, fetch_page_config
 from docsync.protocol import ACK
 from docsync.testing import EVENT_WAIT, RawSocket, SiteUnderTest
 
-from ..sites import migrated_sqlite
+from ..sites import migrate_then_run, migrated_sqlite
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = "tests.cluster.settings"
@@ -57,9 +57,8 @@ class Cluster(SiteUnderTest):
                 **extra_env,  # after the defaults: a module may change them (the relayed fuzz expires sessions at once)
             },
         )
-        if "DOCSYNC_PG_NAME" in extra_env:  # a fresh PostgreSQL: migrated here
-            self.manage("migrate", "-v0", "--no-input")
-            self.manage("shell", "-c", CREATE_ADMIN)
+        if "DOCSYNC_PG_NAME" in extra_env:  # a fresh PostgreSQL: migrated here, the admin made, one process
+            migrate_then_run(self, CREATE_ADMIN)
         else:
             migrated_sqlite(database, settings, CREATE_ADMIN)
         self.start()
