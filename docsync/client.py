@@ -49,6 +49,8 @@ __all__ = [
 ]
 
 _CONFIG = re.compile(r'<script id="docsync-config" type="application/json">(.*?)</script>', re.S)
+#: Seconds ``sync``/``wait_for`` wait at most between checks when nothing wakes them.
+WAKE_INTERVAL = 0.05
 
 
 class ServerError(DocsyncError):
@@ -137,6 +139,9 @@ class ClientSession:
         # While connect() runs (a first connection or a resume), sync() waits for it.
         self._connecting = False
         self._live = asyncio.Event()
+        # Set (and replaced) whenever a message was handled or the connection changed:
+        # sync() and wait_for() wake on it instead of polling every few milliseconds.
+        self._progress = asyncio.Event()
         self.close_code: int | None = None
         self.close_reason: str | None = None
         self.document.on_change(self._changed)
@@ -179,6 +184,7 @@ class ClientSession:
             await self._connect()
         finally:
             self._connecting = False
+            self._wake()
 
     async def _connect(self) -> None:
         url = self.config["wsUrl"]
@@ -222,6 +228,7 @@ class ClientSession:
             await self.connect(resume=True)
         finally:
             self._connecting = False
+            self._wake()
 
     async def disconnect(self) -> None:
         """Drop the connection, keeping the document and its position: ``reconnect`` resumes."""
@@ -240,6 +247,7 @@ class ClientSession:
                 await self._reader
             self._reader = None
         self.protocol.connection_lost()
+        self._wake()
 
     async def close(self) -> None:
         """Close the connection for good."""
@@ -266,6 +274,7 @@ class ClientSession:
             while True:
                 message = await self._read_message(socket)
                 self._dispatch(message)
+                self._wake()
                 await self._write()
         except websockets.ConnectionClosed as exc:
             # 1006: the connection dropped without a close frame (the peer died).
@@ -277,6 +286,7 @@ class ClientSession:
             for future in self._replies.values():
                 if not future.done():
                     future.set_exception(failure)
+            self._wake()
 
     def _dispatch(self, message: Message) -> None:
         """Hand one message to the protocol and act on what it reports."""
@@ -387,9 +397,10 @@ class ClientSession:
                     f"connection closed ({self.close_code}: {self.close_reason}) with {self.pending} "
                     "change(s) unanswered; reconnect() sends them again"
                 )
-            if asyncio.get_running_loop().time() > deadline:
+            now = asyncio.get_running_loop().time()
+            if now > deadline:
                 raise TimeoutError("server did not answer every patch")
-            await asyncio.sleep(0.002)
+            await self._progressed(deadline - now)
         if self._too_large:
             lost, self._too_large = self._too_large, []
             raise ChangeTooLargeError(lost)
@@ -402,9 +413,20 @@ class ClientSession:
         """Wait until ``predicate()`` is true (checked as messages arrive)."""
         deadline = asyncio.get_running_loop().time() + timeout
         while not predicate():
-            if asyncio.get_running_loop().time() > deadline:
+            now = asyncio.get_running_loop().time()
+            if now > deadline:
                 raise TimeoutError("condition not reached in time")
-            await asyncio.sleep(0.005)
+            await self._progressed(deadline - now)
+
+    def _wake(self) -> None:
+        """Wake what waits in ``sync`` or ``wait_for``: a message was handled, or the connection changed."""
+        progress, self._progress = self._progress, asyncio.Event()
+        progress.set()
+
+    async def _progressed(self, timeout: float) -> None:
+        """Wait until ``_wake``, or ``WAKE_INTERVAL`` at most (a predicate may depend on more than messages)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._progress.wait(), min(timeout, WAKE_INTERVAL))
 
 
 async def pull_session(url: str, *, headers: dict[str, str] | None = None, origin: str | None = None) -> ClientSession:
