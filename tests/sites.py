@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from docsync.testing import SiteUnderTest
+    from docsync.testing import PostgresServer, SiteUnderTest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -90,3 +90,62 @@ def migrated_sqlite(target: Path, settings: str, script: str = "") -> str:
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(template, target)
     return printed
+
+
+_pg_templates: dict[tuple[str, str], Path] = {}
+
+
+def _make_pg_template(target: Path, settings: str, script: str) -> None:
+    """A PostgreSQL data folder ``target`` whose database is migrated for ``settings``, ``script`` run on it."""
+    from docsync.testing import PostgresServer, SiteUnderTest
+
+    work = Path(tempfile.mkdtemp(prefix="docsync-pg-template-"))
+    work.chmod(0o755)  # PostgreSQL runs as its own user, who must enter it
+    try:
+        server = PostgresServer(work / "pg").start()
+        try:
+            migrate_then_run(SiteUnderTest(work, settings=settings, env=server.env, servers=(), cwd=ROOT), script)
+        finally:
+            server.stop()  # a clean shutdown: a copy starts without recovery
+        shutil.copytree(work / "pg" / "pgdata", target, symlinks=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _pg_template(settings: str, script: str) -> Path:
+    """The run's migrated PostgreSQL data folder of ``(settings, script)``, made by the first worker to ask."""
+    shared = os.environ.get(TEMPLATES_VARIABLE)
+    if not shared or not Path(shared).is_dir():
+        folder = Path(tempfile.mkdtemp(prefix="docsync-template-"))
+        atexit.register(_remove, folder)
+        _make_pg_template(folder / "pgdata", settings, script)
+        return folder / "pgdata"
+    name = hashlib.sha256(json.dumps(["postgres", settings, script]).encode()).hexdigest()[:16]
+    template, made = Path(shared) / f"{name}.pgdata", Path(shared) / f"{name}.pgdata-made"
+    with (Path(shared) / "lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the other workers wait for it rather than migrate too
+        if not made.exists():  # written last: a template beside it is whole
+            shutil.rmtree(template, ignore_errors=True)
+            _make_pg_template(template, settings, script)
+            made.touch()
+    return template
+
+
+def migrated_postgres(folder: Path, settings: str, script: str = "") -> PostgresServer:
+    """A started private PostgreSQL in ``folder``: a copy of the run's database for ``settings``, after ``script``.
+
+    Each server still has data of its own; the run makes it once (``initdb``, a migrating
+    Django process: ~4 s of CPU) rather than once per server.
+    """
+    from docsync.testing import PostgresServer
+
+    key = (settings, script)
+    if key not in _pg_templates:
+        _pg_templates[key] = _pg_template(settings, script)
+    server = PostgresServer(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(_pg_templates[key], folder / "pgdata", symlinks=True)  # its modes too: PostgreSQL checks them
+    if os.geteuid() == 0:  # PostgreSQL runs as its own user (as PostgresServer.start), who owns its data
+        for path in (folder, folder / "pgdata", *(folder / "pgdata").rglob("*")):
+            shutil.chown(path, server.user, server.user)
+    return server.start_again()

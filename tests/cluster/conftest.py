@@ -37,8 +37,16 @@ class Cluster(SiteUnderTest):
     """Redis and N server processes sharing one database (SQLite, or PostgreSQL given its ``DOCSYNC_PG_*``), started."""
 
     def __init__(
-        self, tmp: Path, count: int, kinds: tuple[str, ...] = (), settings: str = SETTINGS, **extra_env: str
+        self,
+        tmp: Path,
+        count: int,
+        kinds: tuple[str, ...] = (),
+        settings: str = SETTINGS,
+        *,
+        migrated: bool = False,
+        **extra_env: str,
     ) -> None:
+        """``migrated``: the PostgreSQL database of ``extra_env`` is migrated and has the admin already."""
         self.tmp = tmp
         self.log = tmp / "cluster.log"
         database = tmp / "db.sqlite3"
@@ -57,7 +65,9 @@ class Cluster(SiteUnderTest):
                 **extra_env,  # after the defaults: a module may change them (the relayed fuzz expires sessions at once)
             },
         )
-        if "DOCSYNC_PG_NAME" in extra_env:  # a fresh PostgreSQL: migrated here, the admin made, one process
+        if migrated:
+            assert "DOCSYNC_PG_NAME" in extra_env, "only a PostgreSQL database comes migrated"
+        elif "DOCSYNC_PG_NAME" in extra_env:  # a fresh PostgreSQL: migrated here, the admin made, one process
             migrate_then_run(self, CREATE_ADMIN)
         else:
             migrated_sqlite(database, settings, CREATE_ADMIN)

@@ -24,7 +24,8 @@ import redis
 from docsync.client import ClientSession, ServerError
 from docsync.server.persistence import decode_snapshot
 from docsync.testing import EVENT_WAIT, PostgresServer
-from tests.cluster.conftest import AdminBrowser, Cluster
+from tests.cluster.conftest import CREATE_ADMIN, AdminBrowser, Cluster
+from tests.sites import migrated_postgres
 
 from .test_kill_and_drain import edit_until_closed, in_order, notes_of, slider_of, wait_until
 
@@ -39,7 +40,8 @@ def postgres() -> Iterator[PostgresServer]:
     # Outside pytest's folders: PostgreSQL runs as its own user, who may not enter them.
     folder = Path(tempfile.mkdtemp(prefix="docsync-pg-"))
     folder.chmod(0o755)
-    server = PostgresServer(folder / "pg").start()
+    # A copy of the run's database, migrated with the admin as Cluster would make it.
+    server = migrated_postgres(folder / "pg", SETTINGS, CREATE_ADMIN)
     try:
         yield server
     finally:
@@ -54,7 +56,7 @@ def saved_cluster(request: pytest.FixtureRequest, tmp_path: Path, postgres: Post
     # No periodic snapshot after a session's first (30 s): what a SIGKILL leaves is the journal.
     running = Cluster(
         tmp_path, 3, settings=SETTINGS, DOCSYNC_PERSISTENCE=store, DOCSYNC_HOOK_LOG=str(tmp_path / "hooks.log"),
-        DOCSYNC_SNAPSHOT_INTERVAL="30", DOCSYNC_NAP_FILE=str(tmp_path / "nap"), **postgres.env,
+        DOCSYNC_SNAPSHOT_INTERVAL="30", DOCSYNC_NAP_FILE=str(tmp_path / "nap"), migrated=True, **postgres.env,
     )  # fmt: skip
     running.nap_file = tmp_path / "nap"  # type: ignore[attr-defined]
     running.store = store  # type: ignore[attr-defined]
