@@ -7,8 +7,9 @@ from collections.abc import Sequence
 
 __all__ = ["KEPT_NOTICES", "NOTICE", "callback_error_detail", "callback_error_text"]
 
-#: The message type of notices (``{"text": ..., "kind": "info" | "error"}``, and ``"detail"``,
-#: a traceback, while Django's DEBUG is on), shown in the page.
+#: The message type of notices, shown in the page: a failed callback's ``{"text": ...,
+#: "kind": "error"}`` (and ``"detail"``, a traceback, while Django's DEBUG is on); the
+#: admin's ``{"text": ...}``, with no kind (docs/protocol.md).
 NOTICE = "docsync.notice"
 #: The admin's notices a session keeps, newest last, for its detail page ("Messages sent").
 KEPT_NOTICES = 100
