@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -69,3 +71,33 @@ def named(doc: Any, name: str) -> str:
         if definition.get("attributes", {}).get("name") == name:
             return str(definition["id"])
     raise KeyError(name)
+
+
+def page_token(site: Site, app: str, source: str) -> str:
+    """The Bokeh token of the page of ``app`` served to a client at ``source`` (the page makes its session)."""
+    host, port = site.host.rsplit(":", 1)
+    connection = http.client.HTTPConnection(host, int(port), timeout=30, source_address=(source, 0))
+    try:
+        connection.request("GET", f"/{app}/")
+        page = connection.getresponse()
+        body = page.read().decode()
+    finally:
+        connection.close()
+    assert page.status == 200, body[:300]
+    token = re.search(r'"token":\s*"([^"]+)"', body)
+    assert token, "no Bokeh token in the page"
+    return token.group(1)
+
+
+async def tab_from(site: Site, app: str, token: str, source: str) -> Tab:
+    """A connection to ``token``'s session from ``source``, past its first message (ACK, or a refusal's ERROR)."""
+    socket = await websockets.connect(
+        f"ws://{site.host}/{app}/ws",
+        subprotocols=["bokeh", token],  # type: ignore[list-item]
+        max_size=None,
+        local_addr=(source, 0),
+    )
+    tab = Tab(socket)
+    with contextlib.suppress(websockets.ConnectionClosed):
+        await tab.read_message()
+    return tab

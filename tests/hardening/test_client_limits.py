@@ -13,18 +13,15 @@ import asyncio
 import contextlib
 import http.client
 import itertools
-import re
-import socket
 import time
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import pytest_asyncio
-import websockets
 
 from docsync.protocol import ACK
 
-from .bokeh_tabs import Tab
+from .bokeh_tabs import page_token, tab_from
 from .harness import (
     Database,
     RawSocket,
@@ -348,65 +345,28 @@ async def test_a_bokeh_page_past_the_clients_sessions_is_refused_with_429(bokeh_
     raise AssertionError("the expired sessions were never given back")
 
 
-def _bokeh_token(site: Site, source: str) -> str:
-    """The token of the ``bk_function`` page served to a client at ``source`` (the page makes its session)."""
-    connection = http.client.HTTPConnection("127.0.0.1", site.server.port, timeout=30, source_address=(source, 0))
-    try:
-        connection.request("GET", "/bk_function/")
-        response = connection.getresponse()
-        body = response.read().decode()
-    finally:
-        connection.close()
-    assert response.status == 200, body[:300]
-    found = re.search(r'"token":\s*"([^"]+)"', body)
-    assert found, "no Bokeh token in the page"
-    return found.group(1)
-
-
-async def _bokeh_socket(site: Site, token: str, source: str) -> Tab:
-    """A BokehJS-protocol websocket (subprotocols ``bokeh`` and the token) from ``source``, past its first message."""
-    raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    raw.setblocking(False)
-    try:
-        raw.bind((source, 0))
-        await asyncio.get_running_loop().sock_connect(raw, ("127.0.0.1", site.server.port))
-        ws = await websockets.connect(
-            f"ws://{site.host}/bk_function/ws",
-            sock=raw,
-            subprotocols=["bokeh", token],  # type: ignore[list-item]
-            max_size=None,
-        )
-    except BaseException:
-        raw.close()
-        raise
-    tab = Tab(ws)
-    with contextlib.suppress(websockets.ConnectionClosed):
-        await tab.read_message()
-    return tab
-
-
 async def test_a_bokeh_client_past_its_connections_is_refused_with_1013_until_one_closes(bokeh_site: Site) -> None:
     # docs/bokeh.md: what one client holds of a process is bounded by MAX_CONNECTIONS_PER_CLIENT
     # in the Bokeh dialect too; the websocket past it closes 1013 with an ERROR naming it.
     source, other = next(_addresses), next(_addresses)
-    token = await asyncio.to_thread(_bokeh_token, bokeh_site, source)
-    held = [await _bokeh_socket(bokeh_site, token, source) for _ in range(BOKEH_CONNECTIONS)]
+    token = await asyncio.to_thread(page_token, bokeh_site, "bk_function", source)
+    held = [await tab_from(bokeh_site, "bk_function", token, source) for _ in range(BOKEH_CONNECTIONS)]
     try:
         assert [tab.messages[0].msgtype for tab in held] == ["ACK"] * BOKEH_CONNECTIONS
-        refused = await _bokeh_socket(bokeh_site, token, source)
+        refused = await tab_from(bokeh_site, "bk_function", token, source)
         closed = await refused.until_closed()
         assert closed.code == TRY_AGAIN
         text = f"this client holds its maximum of {BOKEH_CONNECTIONS} connections (MAX_CONNECTIONS_PER_CLIENT)"
         assert refused.errors() == [text]
         # Another client gets in, to the same session.
-        stranger = await _bokeh_socket(bokeh_site, token, other)
+        stranger = await tab_from(bokeh_site, "bk_function", token, other)
         held.append(stranger)
         assert stranger.messages[0].msgtype == "ACK"
         # One of the client's tabs closes: its count is given back (once the server saw it close).
         await held.pop(0).close()
         deadline = time.monotonic() + 60
         while True:
-            again = await _bokeh_socket(bokeh_site, token, source)
+            again = await tab_from(bokeh_site, "bk_function", token, source)
             held.append(again)
             if again.messages and again.messages[0].msgtype == "ACK":
                 break

@@ -10,7 +10,6 @@ Before the bound every growth was accepted (each document under ``MAX_DOCUMENT_B
 
 from __future__ import annotations
 
-import http.client
 import itertools
 import re
 from collections.abc import Iterator
@@ -23,7 +22,7 @@ import websockets
 from docsync.protocol import ACK, ERROR, OK, PULL_DOC_REPLY, pull_doc_req
 from docsync.testing import RawSocket
 
-from .bokeh_tabs import Tab, named
+from .bokeh_tabs import Tab, named, page_token, tab_from
 from .harness import Database, Site, find_model, open_raw, running_site, site_on_each_server, wait_until
 from .hostile import doc_text
 from .test_hostile_documents import REFUSED, array_message
@@ -174,23 +173,8 @@ async def test_with_the_setting_off_a_client_grows_every_session(unbounded_site:
 
 async def _bokeh_tab(site: Site, source: str) -> Tab:
     """A tab of a new session of ``bk_grow``, whose page (it makes the session) and socket come from ``source``."""
-    host, port = site.host.rsplit(":", 1)
-    connection = http.client.HTTPConnection(host, int(port), timeout=30, source_address=(source, 0))
-    try:
-        connection.request("GET", "/bk_grow/")
-        page = connection.getresponse()
-        body = page.read().decode()
-    finally:
-        connection.close()
-    assert page.status == 200, body[:300]
-    token = re.search(r'"token":\s*"([^"]+)"', body)
-    assert token, "no Bokeh token in the page"
-    url = f"ws://{site.host}/bk_grow/ws"
-    socket = await websockets.connect(
-        url, subprotocols=["bokeh", token.group(1)], max_size=None, local_addr=(source, 0)
-    )  # type: ignore[list-item]
-    tab = Tab(socket)
-    assert (await tab.read_message()).msgtype == ACK
+    tab = await tab_from(site, "bk_grow", page_token(site, "bk_grow", source), source)
+    assert tab.messages[0].msgtype == ACK
     return tab
 
 
