@@ -51,6 +51,9 @@ __all__ = [
 _CONFIG = re.compile(r'<script id="docsync-config" type="application/json">(.*?)</script>', re.S)
 #: Seconds ``sync``/``wait_for`` wait at most between checks when nothing wakes them.
 WAKE_INTERVAL = 0.05
+#: How many of the newest entries ``received``, ``errors``, ``notices`` and ``changes_lost``
+#: each keep: a client connected for days would otherwise hold every message it was sent.
+KEPT_RECORDS = 1000
 
 
 class ServerError(DocsyncError):
@@ -104,6 +107,13 @@ def fetch_page_config(url: str, *, headers: dict[str, str] | None = None) -> dic
     return config
 
 
+def _keep(records: list[Any], entry: Any) -> None:
+    """Append ``entry``, dropping the oldest once ``records`` holds ``KEPT_RECORDS``."""
+    records.append(entry)
+    if len(records) > KEPT_RECORDS:
+        del records[0]
+
+
 class ClientSession:
     """A connection to one server session, with a local document kept in sync."""
 
@@ -115,12 +125,16 @@ class ClientSession:
         self.document = Document()
         # Nothing the server would refuse for its size (and close the connection for) is sent.
         self.protocol = ClientProtocol(self.document, client_id=secrets.token_hex(8), send_limits=_send_limits(config))
+        #: The ERROR messages received, oldest first (the newest ``KEPT_RECORDS``).
         self.errors: list[Message] = []
-        #: Local changes not kept, as the protocol reported them (``ChangesLost``), oldest first.
+        #: Local changes not kept, as the protocol reported them (``ChangesLost``), oldest
+        #: first (the newest ``KEPT_RECORDS``).
         self.changes_lost: list[ChangesLost] = []
         # Those too large to send, not raised by ``sync`` yet.
         self._too_large: list[ChangesLost] = []
+        #: The NOTICE contents received (``{"text": ...}``), oldest first (the newest ``KEPT_RECORDS``).
         self.notices: list[Any] = []
+        #: Every message received, oldest first (the newest ``KEPT_RECORDS``).
         self.received: list[Message] = []
         #: What the protocol reported when the document last went live.
         self.live: Live | None = None
@@ -145,7 +159,7 @@ class ClientSession:
         self.close_code: int | None = None
         self.close_reason: str | None = None
         self.document.on_change(self._changed)
-        self.document.on_message(NOTICE, lambda event: self.notices.append(event.msg_data))
+        self.document.on_message(NOTICE, lambda event: _keep(self.notices, event.msg_data))
 
     @property
     def client_id(self) -> str:
@@ -290,9 +304,9 @@ class ClientSession:
 
     def _dispatch(self, message: Message) -> None:
         """Hand one message to the protocol and act on what it reports."""
-        self.received.append(message)
+        _keep(self.received, message)
         if message.msgtype == ERROR:
-            self.errors.append(message)
+            _keep(self.errors, message)
         self.protocol.receive_message(message)
         self._handle_events(message)
 
@@ -307,7 +321,7 @@ class ClientSession:
                 self.live = event
                 self._live.set()
             elif isinstance(event, ChangesLost):
-                self.changes_lost.append(event)
+                _keep(self.changes_lost, event)
                 if event.reason == "too-large":
                     self._too_large.append(event)
             elif isinstance(event, ErrorReported) and event.reqid is not None and message is not None:
