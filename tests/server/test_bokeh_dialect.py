@@ -145,6 +145,22 @@ async def test_admin_describe_keep_alive_and_expire() -> None:
     assert session.destroyed and get_registry().find_session("s-admin") is None
 
 
+async def test_an_admin_notice_is_recorded_and_sent_to_no_connection() -> None:
+    communicator, _ = await _connect(bokeh_token("s-notice", APP, None, {}))
+    try:
+        assert await run_command(get_registry(), "notice", "s-notice", text="Maintenance at noon") is True
+        described = await run_command(get_registry(), "describe", "s-notice")
+        assert described["notices"] == ["Maintenance at noon"]
+        # BokehJS has nowhere to show one (docs/bokeh.md): the next message the connection
+        # gets is the answer to its own request, not a notice queued before it.
+        await _send(communicator, "SERVER-INFO-REQ", {}, "info")
+        header, content = await _reply(communicator)
+        assert (header["msgtype"], header["reqid"]) == ("SERVER-INFO-REPLY", "info")
+        assert "version_info" in content
+    finally:
+        await communicator.disconnect()
+
+
 async def test_callbacks_run_in_worker_threads_or_on_the_loop() -> None:
     """A Bokeh app's sync code runs in docsync's worker threads; with ``"callbacks": "loop"``, on the loop."""
     import threading
