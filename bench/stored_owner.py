@@ -252,7 +252,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="0.01,1,16,64", help="snapshot sizes in MB, comma-separated")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--store", choices=["sqlite", "postgres", "redis"], help="measure the read of this store")
-    parser.add_argument("--conn-max-age", type=float, default=0, help="CONN_MAX_AGE of the database store's connections")
+    parser.add_argument("--conn-max-age", type=float, default=0, help="CONN_MAX_AGE of the database store")
     parser.add_argument("--out", required=True, help="where the figures go (JSON), e.g. /tmp/stored_owner.json")
     args = parser.parse_args()
     if args.store:
