@@ -187,6 +187,8 @@ for _key in (
     "REMEMBERED_CLIENTS",
     "SNAPSHOT_INTERVAL",
     "DRAIN_TIMEOUT",
+    "MAX_ARRAY_ELEMENTS",
+    "SYNC_CALLBACK_THREADS",
 ):
     _value = os.environ.get(f"DOCSYNC_{_key}") or (
         os.environ.get("DOCSYNC_MAX_PATCHES") if _key == "MAX_PATCHES_PER_SECOND" else None

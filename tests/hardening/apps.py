@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import inspect
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -331,3 +332,34 @@ def workers(doc: Document) -> None:
     doc.add_root(widgets)
     for made in (source, derived, log, factors):
         doc.add_root(made)
+
+
+#: Callbacks of ``threads_probe`` running now, the most at once, and the threads they ran in (this process's).
+_probe_lock = threading.Lock()
+_probe: dict[str, Any] = {"now": 0, "peak": 0, "threads": set()}
+#: Each probing callback waits for another to run beside it: two at once, whatever the timing.
+_probe_pair = threading.Barrier(2)
+
+
+def threads_probe(doc: Document) -> None:
+    """A slider whose sync callbacks run in pairs and count how many run at once (``SYNC_CALLBACK_THREADS``).
+
+    The slider at its end only reports (no pairing): the report's peak and threads are the process's so far.
+    """
+    report = Div(text="", name="report")
+    slider = Slider(start=0, end=1_000_000, step=1, value=0, name="slider")
+
+    def held(attr: str, old: Any, new: Any) -> None:
+        with _probe_lock:
+            _probe["now"] += 1
+            _probe["peak"] = max(_probe["peak"], _probe["now"])
+            _probe["threads"].add(threading.current_thread().name)
+        if new != slider.end:
+            _probe_pair.wait(timeout=60)
+            time.sleep(0.05)  # a third callback, had it a thread, would start meanwhile
+        with _probe_lock:
+            _probe["now"] -= 1
+            report.text = f"peak {_probe['peak']} threads {sorted(_probe['threads'])}"
+
+    slider.on_change("value", held)
+    doc.add_root(Column(slider, report, name="root"))

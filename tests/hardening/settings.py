@@ -52,6 +52,7 @@ TEST_APPS = {
     # the same app where a client creating its session may push.
     "workers": "tests.hardening.apps.workers",
     "workers_pushable": {"app": "tests.hardening.apps.workers", "push": "public"},
+    "threads_probe": "tests.hardening.apps.threads_probe",
 }
 
 ROOT_URLCONF = "tests.hardening.urls"
