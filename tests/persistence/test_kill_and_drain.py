@@ -11,6 +11,7 @@ import contextlib
 import os
 import signal
 import socket
+import sqlite3
 import sys
 import time
 from collections.abc import Callable
@@ -19,6 +20,7 @@ import pytest
 
 from docsync.client import ClientSession, ServerError, fetch_page_config
 from docsync.document.models import Slider
+from docsync.server.sigterm import STOP_GRACE
 from docsync.testing import EVENT_WAIT
 
 from .apps import Notes
@@ -263,6 +265,48 @@ async def test_a_drain_saves_every_session_and_clients_resume_losing_no_acknowle
     finally:
         for client in clients:
             await client.close()
+        site.stop()
+
+
+@pytest.mark.parametrize("kind", ["daphne", "uvicorn"])
+async def test_a_drain_over_drain_timeout_stops_the_process_anyway_losing_no_acknowledged_change(
+    tmp_path_factory: pytest.TempPathFactory, kind: str
+) -> None:
+    """The database locked by another writer: the drain's snapshot cannot be written, the process stops anyway.
+
+    Its shutdown would wait on the database too (SQLite's 20 s busy timeout, for each
+    write of it): the process exits ``STOP_GRACE`` after the drain's bound. What the
+    drain could not save is still in the store: the acknowledged changes are in the
+    journal, so the session comes back with them once the database is free.
+    """
+    site = Site(tmp_path_factory.mktemp(kind), kind=kind, DOCSYNC_DRAIN_TIMEOUT="1.0", DOCSYNC_SNAPSHOT_INTERVAL="30")
+    site.start()
+    client = await open_client(site)
+    locker = sqlite3.connect(site.db, timeout=0, isolation_level=None)
+    try:
+        notes_of(client).items.extend(["acknowledged", "also acknowledged"])
+        await client.sync(EVENT_WAIT)
+        process = site.server.process  # type: ignore[union-attr]
+        locker.execute("BEGIN EXCLUSIVE")  # no other writer until the ROLLBACK below
+        process.send_signal(signal.SIGTERM)  # type: ignore[union-attr]
+        await asyncio.to_thread(process.wait, EVENT_WAIT)  # type: ignore[union-attr]
+        log = site.log()
+        assert "persistence: drain (DRAIN_TIMEOUT) took over 1.0 s: stopping anyway" in log, log[-3000:]
+        assert "drained 1 sessions" not in log
+        # Its shutdown waited on the locked database (20 s per write): cut STOP_GRACE after the bound.
+        assert f"still running {STOP_GRACE:.1f} s after stopping anyway" in log, log[-3000:]
+        locker.execute("ROLLBACK")
+
+        site.start()
+        await client.reconnect()
+        viewer = await server_view(site, client)
+        try:
+            assert list(notes_of(viewer).items) == ["acknowledged", "also acknowledged"]
+        finally:
+            await viewer.close()
+    finally:
+        locker.close()
+        await client.close()
         site.stop()
 
 
