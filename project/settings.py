@@ -188,6 +188,7 @@ for _key in (
     "SNAPSHOT_INTERVAL",
     "DRAIN_TIMEOUT",
     "MAX_ARRAY_ELEMENTS",
+    "MAX_COLUMN_BYTES",
     "SYNC_CALLBACK_THREADS",
 ):
     _value = os.environ.get(f"DOCSYNC_{_key}") or (

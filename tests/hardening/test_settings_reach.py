@@ -1,8 +1,10 @@
-"""Two settings of the README's table reach what they bound in a served site: MAX_ARRAY_ELEMENTS, SYNC_CALLBACK_THREADS.
+"""Settings of the README's table reach what they bound in a served site.
 
-Their mechanisms have unit tests (the decoder's element bound, the worker-thread pool);
-these check that the Django setting is the one a running daphne process applies: one site
-with ``MAX_ARRAY_ELEMENTS`` 100 and ``SYNC_CALLBACK_THREADS`` 2.
+``MAX_ARRAY_ELEMENTS``, ``MAX_COLUMN_BYTES`` and ``SYNC_CALLBACK_THREADS``: their
+mechanisms have unit tests (the decoder's element bound, the document's column bound,
+the worker-thread pool); these check that the Django setting is the one a running daphne
+process applies: one site with ``MAX_ARRAY_ELEMENTS`` 100, ``MAX_COLUMN_BYTES`` 4000 and
+``SYNC_CALLBACK_THREADS`` 2.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from .harness import Database, Site, open_client, running_site
 from .hostile import Victim, patch
 
 MAX_ELEMENTS = 100
+MAX_COLUMN = 4000
 THREADS = 2
 SESSIONS = 6  # even: the probe's callbacks run in pairs
 
@@ -36,6 +39,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterat
         database,
         "settings-reach",
         DOCSYNC_MAX_ARRAY_ELEMENTS=str(MAX_ELEMENTS),
+        DOCSYNC_MAX_COLUMN_BYTES=str(MAX_COLUMN),
         DOCSYNC_SYNC_CALLBACK_THREADS=str(THREADS),
         DOCSYNC_NEW_SESSIONS_PER_CLIENT_PER_SECOND="1000",
     )
@@ -69,6 +73,28 @@ async def test_an_array_over_max_array_elements_is_refused_and_one_at_it_is_take
             await sock.close()
         observed = victim.observer.document.get_model_by_name("source")
         await victim.observer.wait_for(lambda: len(observed.data["x"]) == 4 + MAX_ELEMENTS, EVENT_WAIT)  # type: ignore[union-attr]
+    finally:
+        await victim.close()
+
+
+async def test_a_column_grown_past_max_column_bytes_is_refused(site: Site) -> None:
+    victim = await Victim.open(site)
+    try:
+        source = victim.model_id("source")
+        sock = await victim.raw()
+        try:
+            # x starts with 4 float64 values; each stream adds 100 (800 bytes): the fifth makes 4032.
+            for _ in range(4):
+                reply = await sock.request(patch([_stream(source, MAX_ELEMENTS)]))
+                assert reply.msgtype == OK, reply.content
+            victim.before = await victim.document_bytes()
+            reply = await sock.request(patch([_stream(source, MAX_ELEMENTS)]))
+        finally:
+            await sock.close()
+        assert reply.msgtype == ERROR and reply.content["code"] == "patch-refused", reply.content
+        expected = f"column 'x' of ColumnDataSource {source!r} too large: {504 * 8} > {MAX_COLUMN} bytes"
+        assert expected in reply.content["text"], reply.content
+        await victim.assert_unharmed()
     finally:
         await victim.close()
 
