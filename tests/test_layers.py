@@ -127,8 +127,8 @@ def test_import_resolution_sees_real_imports() -> None:
 
 #: Modules whose job is to reach into dependencies' internals (and nothing else does).
 COMPAT_MODULES = ("server/compat/", "bokeh/compat/")
-#: ``_``-prefixed names that are public API of a dependency (Django's ``Model._meta``).
-PUBLIC_UNDERSCORE_NAMES = frozenset({"_meta"})
+#: ``_``-prefixed names that are public API of a dependency (Django's ``Model._meta``, ``os._exit``).
+PUBLIC_UNDERSCORE_NAMES = frozenset({"_meta", "_exit"})
 
 
 def docsync_sources() -> list[Path]:
