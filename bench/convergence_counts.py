@@ -1,6 +1,6 @@
 """Deterministic counts of the in-memory convergence workload: its totals, calls and instructions per step.
 
-    python bench/convergence_counts.py [--seed 1000] [--runs 8] [--totals] [--calls] [--instructions]
+    python bench/convergence_counts.py [--seed 1000] [--runs 8] [--totals] [--calls] [--instructions] [--no-check]
 
 Runs ``--runs`` in-memory runs (``MemoryNetwork``, 200 steps each) on consecutive seeds
 from ``--seed``, as the tests run them (older objects frozen out of the collector, the
@@ -12,7 +12,9 @@ cachegrind, with no counted run and with ``--runs``, and prints the difference i
 user-space instructions per step (start-up, imports and the uncounted run cancel out);
 ``PYTHONHASHSEED=0`` and client ids from a seeded generator, so that every run
 hashes, sorts and so replays alike. Slow: valgrind runs Python about 50
-times slower (8 runs take a few minutes).
+times slower (8 runs take a few minutes). ``--no-check`` makes each run's final check
+(the clients' and the server's documents compared, the reference's replay) a no-op: the
+difference of two counts, with and without it, is what the check costs.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import random
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from cachegrind import script_instructions
 
@@ -66,9 +69,14 @@ def warm_up(seed: int) -> None:
     run_collected(Run(MemoryNetwork(seed - 1), seed - 1, RUN_STEPS).run(), event_loop=False)
 
 
-def instructions(seed: int, runs: int) -> int:
+async def _no_check(run: Run, initial_reply: Any) -> None:
+    """``Run.check`` left out (``--no-check``)."""
+
+
+def instructions(seed: int, runs: int, no_check: bool = False) -> int:
     """User-space instructions of this script with ``runs`` counted runs (under cachegrind)."""
-    return script_instructions(__file__, "--seed", str(seed), "--runs", str(runs), "--quiet")
+    extra = ["--no-check"] if no_check else []
+    return script_instructions(__file__, "--seed", str(seed), "--runs", str(runs), "--quiet", *extra)
 
 
 def main() -> None:
@@ -78,12 +86,15 @@ def main() -> None:
     parser.add_argument("--totals", action="store_true", help="print the runs' summed stats and their digest")
     parser.add_argument("--calls", action="store_true", help="Python function calls per step (cProfile)")
     parser.add_argument("--instructions", action="store_true", help="instructions per step (cachegrind, slow)")
+    parser.add_argument("--no-check", action="store_true", help="each run's final check made a no-op")
     parser.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)  # (the child under valgrind)
     args = parser.parse_args()
     tests.convergence.memory.secrets = _Tokens()  # type: ignore[assignment]
+    if args.no_check:
+        Run.check = _no_check  # type: ignore[method-assign,assignment]
     steps = args.runs * RUN_STEPS
     if args.instructions:
-        few, many = instructions(args.seed, 0), instructions(args.seed, args.runs)
+        few, many = instructions(args.seed, 0, args.no_check), instructions(args.seed, args.runs, args.no_check)
         print(f"instructions: {many - few:,} for {steps} steps, {(many - few) / steps:,.0f} per step")
         return
     warm_up(args.seed)
