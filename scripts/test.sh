@@ -10,8 +10,10 @@ python3 -m ruff format --check docsync tests bench project
 echo "== mypy"; python3 -m mypy docsync
 echo "== import contracts"; lint-imports --no-cache
 if [ -d tests/js ]; then echo "== node --test"; node --test tests/js/; fi
-# Several workers (pytest-xdist), a module to each at a time: most of the suite waits on
-# server processes, Redis, PostgreSQL and Chromium rather than on the CPU, so even two
-# cores keep DOCSYNC_TEST_WORKERS (default 3) busy. DOCSYNC_TEST_WORKERS=0 runs serially.
+# Several workers (pytest-xdist), a module to each at a time: a test waits on its server
+# processes, Redis, PostgreSQL or Chromium, which run on the cores meanwhile, so
+# DOCSYNC_TEST_WORKERS (default 3) on two cores keeps both about 90% busy (/proc/stat over
+# a whole run): the suite is then bound by CPU, and more workers do not make it shorter.
+# DOCSYNC_TEST_WORKERS=0 runs serially.
 echo "== pytest"
 python3 -m pytest -q -p no:cacheprovider -n "${DOCSYNC_TEST_WORKERS:-3}" --dist loadfile "$@"
