@@ -16,7 +16,7 @@ import pytest
 
 from docsync.client import ClientSession, fetch_page_config
 from docsync.protocol import ACK
-from docsync.testing import EVENT_WAIT, RawSocket, SiteUnderTest
+from docsync.testing import EVENT_WAIT, RawSocket, ServerProcess, SiteUnderTest
 
 from ..sites import migrate_then_run, migrated_sqlite
 
@@ -44,9 +44,14 @@ class Cluster(SiteUnderTest):
         settings: str = SETTINGS,
         *,
         migrated: bool = False,
+        process_env: dict[int, dict[str, str]] | None = None,
         **extra_env: str,
     ) -> None:
-        """``migrated``: the PostgreSQL database of ``extra_env`` is migrated and has the admin already."""
+        """``migrated``: the PostgreSQL database of ``extra_env`` is migrated and has the admin already.
+
+        ``process_env``: variables of process ``index`` alone, over the others (kept by ``restart``).
+        """
+        self.process_env = process_env or {}
         self.tmp = tmp
         self.log = tmp / "cluster.log"
         database = tmp / "db.sqlite3"
@@ -72,6 +77,11 @@ class Cluster(SiteUnderTest):
         else:
             migrated_sqlite(database, settings, CREATE_ADMIN)
         self.start()
+
+    def _process(self, kind: str, port: int, index: int) -> ServerProcess:
+        process = super()._process(kind, port, index)
+        process.env.update(self.process_env.get(index, {}))
+        return process
 
     def page_config(self, app: str, index: int = 0) -> dict[str, Any]:
         """The page configuration of ``app`` served by server ``index`` (a new session)."""

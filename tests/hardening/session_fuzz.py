@@ -61,6 +61,8 @@ CI_EXAMPLES = {
     "relayed callbacks": 8,
     "relayed interleaved": 4,
     "relayed frames": 12,
+    # The owner of a session killed (SIGKILL) mid-case, persistence on (tests/cluster/test_fuzz_owner_killed.py).
+    "owner killed": 3,
 }
 #: For long runs: the cases of each fuzzer (0: CI's), hypothesis's seed, the time after which no case starts.
 EXAMPLES = int(os.environ.get("DOCSYNC_SESSION_FUZZ_EXAMPLES", "0"))
@@ -240,14 +242,14 @@ def check_messages(sock: RawSocket | ClientSession, what: str) -> None:
             assert not [m for m in LEAKS if m in text], f"{what}: ERROR shows a traceback: {text[:300]}"
 
 
-def check_close(sock: RawSocket, what: str) -> None:
-    """A connection the server closed: with a documented code, right after an ERROR naming it."""
+def check_close(sock: RawSocket, what: str, closes: dict[int, tuple[str, ...]] = DOCUMENTED_CLOSES) -> None:
+    """A connection the server closed: with a code of ``closes``, right after an ERROR naming it and its text."""
     code = sock.close_code
-    assert code in DOCUMENTED_CLOSES, f"{what}: closed with {code} ({sock.close_reason}); {sock.messages[-3:]}"
+    assert code in closes, f"{what}: closed with {code} ({sock.close_reason}); {sock.messages[-3:]}"
     last = sock.messages[-1] if sock.messages else None
     assert last is not None and last.msgtype == ERROR, f"{what}: closed with {code} without an ERROR first"
     assert last.content.get("code") == f"close-{code}", f"{what}: ERROR {last.content} before close {code}"
-    assert str(last.content["text"]).startswith(DOCUMENTED_CLOSES[code]), f"{what}: {last.content} for {code}"
+    assert str(last.content["text"]).startswith(closes[code]), f"{what}: {last.content} for {code}"
 
 
 async def reply_to(sock: RawSocket, msgid: str) -> Message | None:

@@ -784,7 +784,8 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
                 await self.cluster.forward(self.relay, payload, nbytes)
             except Exception as exc:  # Redis away: the client retries and resumes, no traceback
                 logger.warning("cluster: a relayed message could not reach its owner: %s", exc)
-                self.refuse(DirectoryUnavailableError("the process holding this session cannot be reached"))
+                # The text protocol.md gives (as when the relay's opening fails): retry, and resume.
+                self.refuse(DirectoryUnavailableError("the process holding this session cannot be reached; try again"))
             return
         if self.session is not None and self.dialect is not None:
             await self.dialect.dispatch(self.session, self, message, self.created_session)
