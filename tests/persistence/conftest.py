@@ -25,7 +25,10 @@ class Site(SiteUnderTest):
     same kind, listening from the start, takes over at ``fail_over``.
     """
 
-    def __init__(self, tmp: Path, kind: str = "daphne", processes: int = 1, **env: str) -> None:
+    def __init__(
+        self, tmp: Path, kind: str = "daphne", processes: int = 1, *, migrated: bool = False, **env: str
+    ) -> None:
+        """``migrated``: the PostgreSQL database of ``env`` is migrated already (``tests.sites.migrated_postgres``)."""
         self.tmp = tmp
         self.kind = kind
         self.db = tmp / "db.sqlite3"
@@ -45,7 +48,9 @@ class Site(SiteUnderTest):
             servers=(kind,) * processes,
             cwd=ROOT,
         )
-        if "DOCSYNC_PG_NAME" in self.env:  # a PostgreSQL database of the test's own: migrated here
+        if migrated:
+            assert "DOCSYNC_PG_NAME" in self.env, "only a PostgreSQL database comes migrated"
+        elif "DOCSYNC_PG_NAME" in self.env:  # a PostgreSQL database of the test's own: migrated here
             self.manage("migrate", "-v0")
         else:  # a copy of the run's migrated SQLite file: no Django process per site
             migrated_sqlite(self.db, settings)

@@ -32,7 +32,8 @@ from docsync.client import ClientSession, ServerError, fetch_page_config
 from docsync.server.persistence import decode_snapshot
 from docsync.server.session.session import STORE_UNAVAILABLE
 from docsync.testing import EVENT_WAIT, PostgresServer, RedisServer
-from tests.cluster.conftest import Cluster
+from tests.cluster.conftest import CREATE_ADMIN, Cluster
+from tests.sites import migrated_postgres
 
 from .conftest import SETTINGS, Site
 from .test_cluster import append_acked, open_on, postgres, reconnect_via, saved_cluster  # noqa: F401 - fixtures
@@ -176,8 +177,10 @@ def postgres_site(tmp_path: Path) -> Iterator[tuple[Site, PostgresServer]]:
     """One daphne process whose Django database, and so its store, is a private PostgreSQL."""
     folder = Path(tempfile.mkdtemp(prefix="docsync-pg-"))  # PostgreSQL's own user must enter it
     folder.chmod(0o755)
-    server = PostgresServer(folder / "pg").start()
-    site = Site(tmp_path, DOCSYNC_PERSISTENCE="database", **server.env)
+    # A copy of the run's migrated database: the one the cluster tests (here and in
+    # test_cluster.py) copy, its admin unused here, so that the run makes one template.
+    server = migrated_postgres(folder / "pg", SETTINGS, CREATE_ADMIN)
+    site = Site(tmp_path, DOCSYNC_PERSISTENCE="database", migrated=True, **server.env)
     try:
         yield site, server
     finally:
