@@ -1,6 +1,7 @@
 """Settings of the Bokeh persistence tests: the Bokeh gallery's site, the sliders app with persistence off, a
 directory app with ``on_session_restored``, an app that writes dates, one built from its request, and the
-dependent selects in a session a browser may write code into."""
+dependent selects in a session a browser may write code into. ``DOCSYNC_TEST_SQLITE_TIMEOUT``: the seconds
+SQLite waits for another writer (20 s otherwise)."""
 
 from __future__ import annotations
 
@@ -26,3 +27,10 @@ DOCSYNC = {
     "SNAPSHOT_LIFETIME": float(os.environ.get("DOCSYNC_SNAPSHOT_LIFETIME", "600")),
     "MAX_SNAPSHOT_BYTES": int(os.environ.get("DOCSYNC_MAX_SNAPSHOT_BYTES", str(64 << 20))),
 }
+
+if os.environ.get("DOCSYNC_TEST_SQLITE_TIMEOUT") and DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    # A test that holds the database (another writer) waits this long for the site's
+    # SQLite connection to give up, not the site's 20 s.
+    _timeout = float(os.environ["DOCSYNC_TEST_SQLITE_TIMEOUT"])
+    _default = DATABASES["default"]  # noqa: F405
+    DATABASES = {"default": {**_default, "OPTIONS": {**_default["OPTIONS"], "timeout": _timeout}}}

@@ -2,7 +2,8 @@
 
 The demo site reads ``DOCSYNC_PERSISTENCE`` (the store: ``database``, ``redis``);
 snapshots are taken every 0.2 s unless ``DOCSYNC_SNAPSHOT_INTERVAL`` says otherwise;
-``DOCSYNC_MAX_SNAPSHOT_BYTES``, ``DOCSYNC_SNAPSHOT_TAIL`` and ``DOCSYNC_SNAPSHOT_LIFETIME`` set those settings.
+``DOCSYNC_MAX_SNAPSHOT_BYTES``, ``DOCSYNC_SNAPSHOT_TAIL`` and ``DOCSYNC_SNAPSHOT_LIFETIME`` set those settings;
+``DOCSYNC_TEST_SQLITE_TIMEOUT`` the seconds SQLite waits for another writer (20 s otherwise).
 """
 
 from __future__ import annotations
@@ -28,3 +29,10 @@ DOCSYNC = {
     "SNAPSHOT_TAIL": int(os.environ.get("DOCSYNC_SNAPSHOT_TAIL", "100")),
     "SQLITE_WAL": os.environ.get("DOCSYNC_STORE_SQLITE_WAL", "1") == "1",
 }
+
+if os.environ.get("DOCSYNC_TEST_SQLITE_TIMEOUT") and DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    # A test that holds the database (another writer) waits this long for the site's
+    # SQLite connection to give up, not the site's 20 s.
+    _timeout = float(os.environ["DOCSYNC_TEST_SQLITE_TIMEOUT"])
+    _default = DATABASES["default"]  # noqa: F405
+    DATABASES = {"default": {**_default, "OPTIONS": {**_default["OPTIONS"], "timeout": _timeout}}}

@@ -131,9 +131,9 @@ def open_page(site: Site, app: str) -> tuple[str, str]:
     return token, session_of(html)
 
 
-def _bokeh_site(stack: contextlib.ExitStack, tmp: Path, store: str) -> Site:
+def _bokeh_site(stack: contextlib.ExitStack, tmp: Path, store: str, **extra: str) -> Site:
     """uvicorn with persistence in SQLite, or in a private redis-server (a cluster of one), stopped with ``stack``."""
-    env = {"DJANGO_SETTINGS_MODULE": SETTINGS, "DOCSYNC_SNAPSHOT_INTERVAL": "30"}
+    env = {"DJANGO_SETTINGS_MODULE": SETTINGS, "DOCSYNC_SNAPSHOT_INTERVAL": "30", **extra}
     if store == "redis":
         redis = stack.enter_context(RedisServer())
         # A cluster of one: after a kill -9 the process started again waits out the dead
@@ -436,16 +436,23 @@ async def _refused_at_open(site: Site, app: str, token: str) -> tuple[str, int |
     return str(content.get("text")), closed.value.rcvd.code if closed.value.rcvd is not None else None
 
 
-@pytest.mark.parametrize("bokeh_site", ["database"], indirect=True)
+@pytest.fixture
+def impatient_bokeh_site(tmp_path: Path) -> Iterator[Site]:
+    """``bokeh_site`` in SQLite, waiting 1 s for another writer (DOCSYNC_TEST_SQLITE_TIMEOUT), not 20 s."""
+    with contextlib.ExitStack() as stack:
+        yield _bokeh_site(stack, tmp_path, "database", DOCSYNC_TEST_SQLITE_TIMEOUT="1")
+
+
 def test_a_store_that_fails_as_a_restore_drops_refused_records_refuses_the_restore_with_1013(
-    bokeh_site: Site,
+    impatient_bokeh_site: Site,
 ) -> None:
     # The session was dropped for a change the store refused; that write landed all the
     # same, so the restore deletes it (drop_records_after) before it makes the session.
     # With the store failing then (SQLite held by another writer: reads go on, the delete
     # waits, then fails), the restore is refused with 1013 and BokehJS tries again, as for
     # any store failure at a restore. It escaped as a raw error: an application failure (1011).
-    site = bokeh_site
+    # The delete gives up after the site's busy timeout: 1 s here (20 s by default), the same failure.
+    site = impatient_bokeh_site
     site.start()
 
     async def run() -> tuple[tuple[str, int | None], dict[str, Any], str]:

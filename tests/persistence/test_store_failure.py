@@ -277,12 +277,24 @@ async def test_an_sqlite_database_held_by_another_writer_refuses_changes_until_i
         await client.close()
 
 
+@pytest.fixture
+def impatient_site(tmp_path: Path) -> Iterator[Site]:
+    """As ``site``, its SQLite connection waiting 1 s for another writer (DOCSYNC_TEST_SQLITE_TIMEOUT), not 20 s."""
+    running = Site(tmp_path, DOCSYNC_TEST_SQLITE_TIMEOUT="1")
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
 async def test_a_store_that_fails_as_a_restore_drops_refused_records_refuses_the_restore_with_1013(
-    site: Site,
+    impatient_site: Site,
 ) -> None:
     # docsync's dialect (tests/persistence/test_bokeh_sessions.py has Bokeh's): the write
     # of a refused change landed all the same, and the store fails (SQLite held by
-    # another writer: reads go on) when the restore deletes it. Refused with 1013, tried again.
+    # another writer: reads go on) when the restore deletes it. Refused with 1013, tried
+    # again. The delete gives up after the site's busy timeout: 1 s here, the same failure.
+    site = impatient_site
     from docsync.server.persistence.journal import decode_record, encode_record
 
     from .test_journal_gap import Store
