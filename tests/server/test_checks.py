@@ -355,3 +355,14 @@ def test_a_callable_rule_that_cannot_be_imported_is_reported() -> None:
         'ImportError: Module "os.path" does not define a "nosuchfunction" attribute/class'
     )
     assert messages[("docsync.E006", "value")].endswith("cannot be used: os.sep is not callable")
+
+
+def test_a_site_with_no_asgi_application_is_reported_as_e002() -> None:
+    # docs/howto/migrate-panel.md: a site whose runserver was Panel's may have no
+    # ASGI_APPLICATION, and "manage.py check says so, docsync.E002".
+    with override_settings(ASGI_APPLICATION=None), pytest.raises(SystemCheckError) as raised:
+        call_command("check")
+    text = str(raised.value)
+    assert "docsync.E002" in text and "ASGI_APPLICATION is not set." in text
+    assert "docsync.routing.websocket_urlpatterns" in text  # the hint says what to set it to
+    assert [m.id for m in check_settings() if m.id == "docsync.E002"] == []  # this site has one
