@@ -243,6 +243,20 @@ def who_changed(doc: Document) -> None:
     doc.add_root(Column(slider, text, name="root"))
 
 
+def who_changed_async(doc: Document) -> None:
+    """``who_changed`` with an ``async def`` callback: it runs on the event loop, after the patch is applied."""
+    slider = Slider(start=0, end=1_000_000, step=1, value=0, name="slider")
+    text = Div(text="", name="who")
+
+    async def changed(attr: str, old: float, new: float) -> None:
+        context = doc.session_context
+        users = sorted(user.get_username() or "anonymous" for user in context.users)
+        text.text = f"{context.user.get_username() or 'anonymous'} set {new:g}; connected: {', '.join(users)}"
+
+    slider.on_change("value", changed)
+    doc.add_root(Column(slider, text, name="root"))
+
+
 def swapper(doc: Document) -> None:
     """A Select that shows one of two views it holds (a view it hides leaves the document, keeping its id)."""
     views = {"a": Div(text="view a", name="view_a"), "b": Div(text="view b", name="view_b")}

@@ -29,6 +29,8 @@ TEST_APPS = {
     "pushable": {"app": _LIMITS, "push": "login_required"},
     "own_sessions": {"app": "tests.hardening.apps.who_changed", "access": "login_required"},
     "shareable_sessions": {"app": "tests.hardening.apps.who_changed", "access": "login_required", "shareable": True},
+    # The same with an async callback (docs/howto/access.md: session_context.user is the acting user).
+    "shareable_async": {"app": "tests.hardening.apps.who_changed_async", "access": "login_required", "shareable": True},
     # The same, public: every anonymous visitor is AnonymousUser, told apart by their browser.
     "anon_sessions": "tests.hardening.apps.who_changed",
     "anon_shareable": {"app": "tests.hardening.apps.who_changed", "shareable": True},

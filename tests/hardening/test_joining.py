@@ -55,11 +55,13 @@ async def test_another_users_session_is_not_joined(site: Site) -> None:
 
 
 @pytest.mark.asyncio
-async def test_a_shareable_session_keeps_each_connections_user(site: Site) -> None:
+@pytest.mark.parametrize("app", ["shareable_sessions", "shareable_async"])
+async def test_a_shareable_session_keeps_each_connections_user(site: Site, app: str) -> None:
+    # docs/howto/access.md: "doc.session_context.user is the user acting now", in a sync or async callback.
     alice, bob = site.browser("alice"), site.browser("bob")
-    hers = alice.page_config("shareable_sessions")
+    hers = alice.page_config(app)
     first = await open_client(hers, headers=alice.cookie_header())
-    joined = bob.page_config("shareable_sessions", f"?session_id={hers['sessionId']}")
+    joined = bob.page_config(app, f"?session_id={hers['sessionId']}")
     assert joined["sessionId"] == hers["sessionId"]
     second = await open_client(joined, headers=bob.cookie_header())
     try:

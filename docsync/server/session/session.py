@@ -378,12 +378,14 @@ class ServerSession:
                     await run_sync(lambda: sequencer.apply(step))
                 else:
                     sequencer.apply(step)
+                # Async callbacks the patch ran are awaited here: their session_context.user
+                # is still this connection's (the lock keeps every other change out meanwhile).
+                if document.pending_coroutines or document.callback_errors:
+                    await self._settle()
+                else:  # nearly every patch: nothing to await, no coroutine made for it
+                    self.model_count = len(document.models)
             finally:
                 self.acting = None
-            if document.pending_coroutines or document.callback_errors:
-                await self._settle()
-            else:  # nearly every patch: nothing to await, no coroutine made for it
-                self.model_count = len(document.models)
             outcome = sequencer.answer_patch(step)
             # In the store before the OK leaves: an acknowledged change outlives a SIGKILL.
             if self.write_ahead is not None:
