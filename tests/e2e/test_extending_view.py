@@ -124,3 +124,52 @@ def test_a_listed_origin_embeds_the_board_with_its_view(server: ServerProcess, b
             request = urllib.request.Request(server.url + path, headers={"Origin": origin})
             with urllib.request.urlopen(request, timeout=30) as answer:
                 assert answer.headers.get("Access-Control-Allow-Origin") == allowed, (origin, path)
+
+
+_HOST_PAGE = """<!doctype html><meta charset="utf-8"><div id="here"></div><div id="there"></div>
+<script type="module">
+import { embed } from "/docsync-client/embed.js";
+import { View } from "/docsync-client/views/view.js";
+import { h } from "/docsync-client/views/dom.js";
+
+class BoardView extends View {
+  render() { return h("p", { class: "my-board" }, `notes: ${this.prop("notes").length}`); }
+}
+class CountView extends View {
+  render() { return h("p", { class: "my-count" }, String(this.prop("text"))); }
+}
+async function configOf(url) {
+  const html = await (await fetch(url)).text();
+  return JSON.parse(new DOMParser().parseFromString(html, "text/html").getElementById("docsync-config").textContent);
+}
+const handed = { ...(await configOf("/board/?room=ROOM-a")), target: "here", page: false };
+window.handed = await embed(handed, { views: { NoteBoard: BoardView, Div: CountView } });
+const named = { ...(await configOf("/board/?room=ROOM-b")), target: "there", page: false };
+named.viewModules = { NoteBoard: "/docsync-client/extensions/note_board.js" };
+delete named.viewModulesUrl;
+window.named = await embed(named);
+</script>"""
+
+
+def test_views_handed_to_embed_or_named_in_advance_are_used_without_asking(
+    server: ServerProcess, context: BrowserContext
+) -> None:
+    # extending.md §3: embed(config, { views }) replaces built-in or imported views for that
+    # embed; viewModules names a type's module in advance (no views.json question).
+    room = f"handed-{uuid.uuid4().hex[:8]}"
+    asked: list[str] = []
+    context.on("request", lambda request: asked.append(request.url))
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    # The host page, on the server's origin: a real answer of the server's (a route's
+    # answer counts as a public page, which Chromium keeps off loopback), its HTML then set.
+    page.goto(f"{server.url}docsync-client/docsync.css")
+    page.set_content(_HOST_PAGE.replace("ROOM", room))
+    expect(page.locator("#here .my-board")).to_have_text("notes: 1")
+    expect(page.locator("#here .my-count")).to_have_text("1 note")  # a built-in model's view replaced
+    assert page.locator("#here section.ds-note-board").count() == 0
+    expect(page.locator("#there section.ds-note-board h3")).to_have_text("Shared notes")
+    expect(page.locator("#there .my-board")).to_have_count(0)  # the views were that embed's only
+    assert not [url for url in asked if "views.json" in url], asked
+    assert errors == []
