@@ -152,3 +152,62 @@ def test_views_handed_to_embed_or_named_in_advance_are_used_without_asking(
     expect(page.locator("#there .my-board")).to_have_count(0)  # the views were that embed's only
     assert not [url for url in asked if "views.json" in url], asked
     assert errors == []
+
+
+_PROBE_PAGE = """<!doctype html><meta charset="utf-8"><div id="here"></div>
+<script type="module">
+import { embed } from "/docsync-client/embed.js";
+import { View } from "/docsync-client/views/view.js";
+import { h, setText } from "/docsync-client/views/dom.js";
+
+// A view written from extending.md's table: it keeps what it is told, for the test to read.
+class ProbeView extends View {
+  render() { return h("p", { class: "probe" }); }
+  connected() {
+    window.probe = this;
+    window.watched = [];
+    this.watch("notes", (attr, old, now) => window.watched.push(now.length));
+    setText(this.el, String(this.prop("notes").length));
+  }
+}
+const html = await (await fetch("/board/?room=ROOM")).text();
+const parsed = new DOMParser().parseFromString(html, "text/html");
+const config = JSON.parse(parsed.getElementById("docsync-config").textContent);
+window.session = await embed({ ...config, target: "here", page: false }, { views: { NoteBoard: ProbeView } });
+</script>"""
+
+
+def test_a_views_set_and_request_reach_the_server_as_the_table_says(
+    server: ServerProcess, context: BrowserContext
+) -> None:
+    room = f"probe-{uuid.uuid4().hex[:8]}"
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{server.url}docsync-client/docsync.css")  # the server's origin (see above)
+    page.set_content(_PROBE_PAGE.replace("ROOM", room))
+    page.wait_for_function("window.session && window.session.state === 'live' && window.probe")
+    outcome = page.evaluate(
+        """async () => {
+          try { await window.probe.request("poke", { a: 1 }); return "resolved"; }
+          catch (e) { return "rejected: " + JSON.stringify(e.text ?? e.message ?? String(e)); }
+        }"""
+    )
+    # request(): rejected with the server's refusal (NoteBoard lists no __client_events__).
+    assert outcome == "rejected: \"NoteBoard does not accept 'poke' events\""
+    # set(): refused unless __client_writable__ lists the property, and undone in the page.
+    page.evaluate("window.probe.set('title', 'not writable')")
+    expect(page.locator(".ds-notice-error")).to_contain_text(
+        "Your change to board.title was refused: NoteBoard.title is not writable from the client."
+    )
+    wait_for(lambda: page.evaluate("window.probe.prop('title')") == "Shared notes", 20, "the refused title undone")
+    page.evaluate("window.probe.set('notes', ['one', 'two'])")
+    other = open_app(context, f"{server.url}board/?room={room}")
+    wait_for(
+        lambda: other.evaluate("window.docsync.getModelByName('board').get('notes')") == ["one", "two"],
+        20,
+        "the notes set in the probe's page",
+    )
+    assert other.evaluate("window.docsync.getModelByName('board').get('title')") == "Shared notes"
+    assert page.evaluate("window.watched") == [2]  # watch() is told of the page's own change too
+    assert errors == []
