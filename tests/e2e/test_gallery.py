@@ -3,15 +3,17 @@
 Each control of the gallery app has an echo line that a Python callback writes with
 ``repr()`` of what Python received; these tests act as a user would (mostly with the
 keyboard, which also shows the controls are operable without a mouse) and read the
-echo: ``6`` is an int, ``6.0`` a float, ``datetime.date(...)`` a date.
+echo: ``6`` is an int, ``6.0`` a float, ``datetime.date(...)`` a date. The tests of
+controls share one page (``shared_gallery``): each acts on controls no other test touches.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 import docsync.document.models as builtin
 from docsync.document import Document, Model
@@ -37,8 +39,23 @@ def echo(page: Page, name: str) -> object:
     return expect(page.locator(f'[data-docsync-name="{name}_echo"]'))
 
 
-def gallery(context: BrowserContext, server: ServerProcess) -> Page:
-    return open_app(context, server.url + "gallery/")
+@pytest.fixture(scope="module")
+def shared_gallery(server: ServerProcess, module_browser: Browser) -> Iterator[Page]:
+    """One gallery page (one session) for the tests that each act on controls of their own and read their echoes.
+
+    A page load is ~0.7 s of Chromium's CPU; each test's controls and echoes are its own,
+    so none reads what another did.
+    """
+    context = new_context(module_browser, viewport={"width": 1100, "height": 760})
+    yield open_app(context, server.url + "gallery/")
+    context.close()
+
+
+@pytest.fixture
+def page(shared_gallery: Page) -> Page:
+    """The shared gallery page, the errors it had before this test forgotten."""
+    shared_gallery.errors.clear()  # type: ignore[attr-defined]
+    return shared_gallery
 
 
 def test_the_gallery_holds_every_built_in_model() -> None:
@@ -53,8 +70,7 @@ def test_the_gallery_holds_every_built_in_model() -> None:
     assert exported - NOT_IN_GALLERY - shown == set(), "add the new model to project/examples/gallery.py"
 
 
-def test_text_and_number_inputs(server: ServerProcess, context: BrowserContext) -> None:
-    page = gallery(context, server)
+def test_text_and_number_inputs(page: Page) -> None:
     page.get_by_label("Name", exact=True).fill("Ada")
     echo(page, "text").to_have_text("value = 'Ada'")
     page.get_by_label("Password").fill("s3cret")
@@ -102,8 +118,7 @@ def test_text_and_number_inputs(server: ServerProcess, context: BrowserContext) 
     assert page.errors == []  # type: ignore[attr-defined]
 
 
-def test_choices_buttons_and_menus(server: ServerProcess, context: BrowserContext) -> None:
-    page = gallery(context, server)
+def test_choices_buttons_and_menus(page: Page) -> None:
     page.get_by_label("Fruit", exact=True).select_option("fig")
     echo(page, "select").to_have_text("value = 'fig'")
     page.get_by_label("Fruits").select_option(["apple", "grape"])
@@ -163,8 +178,7 @@ def test_choices_buttons_and_menus(server: ServerProcess, context: BrowserContex
     assert page.errors == []  # type: ignore[attr-defined]
 
 
-def test_dates_times_and_sliders(server: ServerProcess, context: BrowserContext) -> None:
-    page = gallery(context, server)
+def test_dates_times_and_sliders(page: Page) -> None:
     page.get_by_role("textbox", name="Day").fill("2024-05-03")
     echo(page, "day").to_have_text("value = datetime.date(2024, 5, 3)")
     # A day typed before min_date (the calendar offers none): marked invalid, not sent; the
@@ -216,8 +230,7 @@ def test_dates_times_and_sliders(server: ServerProcess, context: BrowserContext)
     assert page.errors == []  # type: ignore[attr-defined]
 
 
-def test_layouts_files_and_content(server: ServerProcess, context: BrowserContext) -> None:
-    page = gallery(context, server)
+def test_layouts_files_and_content(page: Page) -> None:
     details = page.get_by_role("tab", name="Details")
     details.click()
     echo(page, "tabs").to_have_text("active = 1")
@@ -284,8 +297,7 @@ SCRUB_VECTORS = [
 ]
 
 
-def test_the_browser_scrubs_what_might_get_past_the_server(server: ServerProcess, context: BrowserContext) -> None:
-    page = gallery(context, server)
+def test_the_browser_scrubs_what_might_get_past_the_server(server: ServerProcess, page: Page) -> None:
     shown = page.evaluate(
         """async ([url, vectors]) => {
           const { scrubbed } = await import(url);
@@ -303,8 +315,7 @@ def test_the_browser_scrubs_what_might_get_past_the_server(server: ServerProcess
     assert shown[-1] == '<a href="https://example.com/">ok</a>'
 
 
-def test_table_selection_editing_and_pages(server: ServerProcess, context: BrowserContext) -> None:
-    page = gallery(context, server)
+def test_table_selection_editing_and_pages(page: Page) -> None:
     table = page.locator('[data-docsync-name="table"]')
     rows = table.locator("tbody tr")
     expect(rows).to_have_count(5)  # one page
