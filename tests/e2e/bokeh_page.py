@@ -67,9 +67,13 @@ class BokehPage:
         page.on("pageerror", lambda exc: self.errors.append(str(exc)))
 
     @classmethod
-    def open(cls, context: BrowserContext, server: ServerProcess, app: str, query: str = "") -> BokehPage:
-        """Open the app's page and wait until BokehJS has drawn its document."""
-        page = context.new_page()
+    def open(cls, where: BrowserContext | Page, server: ServerProcess, app: str, query: str = "") -> BokehPage:
+        """Open the app's page and wait until BokehJS has drawn its document.
+
+        ``where``: a context, to open a new tab in, or a tab, to navigate (a new document and
+        session in the renderer process it has: ~0.25 s less of Chromium's CPU than a new tab's).
+        """
+        page = where.new_page() if isinstance(where, BrowserContext) else where
         bokeh_page = cls(page, server, app, None)
         response = page.goto(f"{server.url}{app}/{query}")
         assert response is not None and response.ok, f"{app}: HTTP {response and response.status}"

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext
+from playwright.sync_api import Browser, Page
 
 from docsync.testing import ServerProcess
 
@@ -41,6 +41,26 @@ def server(workdir: Path, database: str) -> Iterator[ServerProcess]:
     process.stop()
 
 
+@pytest.fixture(scope="module")
+def module_tab(module_browser: Browser) -> Iterator[Page]:
+    """One tab for the module's tests in the usual context: each opens its app in it."""
+    context = new_context(module_browser, viewport={"width": 1100, "height": 760})
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def tab(module_tab: Page) -> Page:
+    """The module's tab, for a test to open its app in: a new document and a session of its own.
+
+    Chromium keeps the tab's renderer process from app to app (a new tab's page load was
+    ~0.7 s of its CPU, a navigation ~0.45). A page a test left is unloaded by the next
+    test's; the mouse goes back to (0, 0), where a new tab has it, off any hover tool.
+    """
+    module_tab.mouse.move(0, 0)
+    return module_tab
+
+
 def _keys(page: BokehPage, selector: str, key: str, times: int, index: int = 0) -> None:
     handle = page.page.locator(selector).nth(index)
     handle.focus()
@@ -48,8 +68,8 @@ def _keys(page: BokehPage, selector: str, key: str, times: int, index: int = 0) 
         handle.press(key)
 
 
-def test_sliders(context: BrowserContext, server: ServerProcess) -> None:
-    page = BokehPage.open(context, server, "bk_sliders")
+def test_sliders(tab: Page, server: ServerProcess) -> None:
+    page = BokehPage.open(tab, server, "bk_sliders")
     before = page.pixels("plot")
     _keys(page, ".noUi-handle", "ArrowRight", 10)  # the offset slider, step 0.1
     page.until(lambda: page.python("offset", "value") == pytest.approx(1.0), "offset = 1 in Python")
@@ -65,8 +85,8 @@ def test_sliders(context: BrowserContext, server: ServerProcess) -> None:
     page.shot("sliders")
 
 
-def test_crossfilter(context: BrowserContext, server: ServerProcess) -> None:
-    page = BokehPage.open(context, server, "bk_crossfilter")
+def test_crossfilter(tab: Page, server: ServerProcess) -> None:
+    page = BokehPage.open(tab, server, "bk_crossfilter")
     before = page.pixels("layout")
     selects = page.page.locator("select")
     selects.nth(0).select_option("weight")  # x axis
@@ -81,8 +101,8 @@ def test_crossfilter(context: BrowserContext, server: ServerProcess) -> None:
     page.shot("crossfilter")
 
 
-def test_selection_histogram(context: BrowserContext, server: ServerProcess) -> None:
-    page = BokehPage.open(context, server, "bk_selection_histogram")
+def test_selection_histogram(tab: Page, server: ServerProcess) -> None:
+    page = BokehPage.open(tab, server, "bk_selection_histogram")
     before = page.pixels("scatter")
     page.drag("scatter", (0.5, -0.5), (3.5, 2.5))  # the box select tool is the active drag
     page.until(lambda: len(page.python("points", "selected.indices")) > 0, "the selection in Python")
@@ -97,8 +117,8 @@ def test_selection_histogram(context: BrowserContext, server: ServerProcess) -> 
     page.shot("selection_histogram")
 
 
-def test_stocks(context: BrowserContext, server: ServerProcess) -> None:
-    page = BokehPage.open(context, server, "bk_stocks")
+def test_stocks(tab: Page, server: ServerProcess) -> None:
+    page = BokehPage.open(tab, server, "bk_stocks")
     history = page.pixels("h1")
     page.drag("correlation", (-0.01, -0.01), (0.03, 0.03))  # a box of returns; box select is active
     page.until(lambda: len(page.python("prices", "selected.indices")) > 0, "the selected days in Python")
@@ -116,8 +136,8 @@ def test_stocks(context: BrowserContext, server: ServerProcess) -> None:
     assert page.python("prices", "selected.indices") == []
 
 
-def test_movies(context: BrowserContext, server: ServerProcess) -> None:
-    page = BokehPage.open(context, server, "bk_movies")
+def test_movies(tab: Page, server: ServerProcess) -> None:
+    page = BokehPage.open(tab, server, "bk_movies")
     before = page.pixels("plot")
     shown = page.python("movies", "data.title")
     _keys(page, ".noUi-handle", "ArrowRight", 5)  # minimum reviews: 80 -> 130
@@ -136,8 +156,8 @@ def test_movies(context: BrowserContext, server: ServerProcess) -> None:
     page.shot("movies")
 
 
-def test_export_csv(context: BrowserContext, server: ServerProcess) -> None:
-    page = BokehPage.open(context, server, "bk_export_csv")
+def test_export_csv(tab: Page, server: ServerProcess) -> None:
+    page = BokehPage.open(tab, server, "bk_export_csv")
     before = page.pixels("table")
     rows_before = page.python("rows", "data.name")
     # Drag the range slider's upper handle to the right with the mouse.
@@ -162,8 +182,8 @@ def test_export_csv(context: BrowserContext, server: ServerProcess) -> None:
     page.shot("export_csv")
 
 
-def test_ohlc(context: BrowserContext, server: ServerProcess) -> None:
-    page = BokehPage.open(context, server, "bk_ohlc")
+def test_ohlc(tab: Page, server: ServerProcess) -> None:
+    page = BokehPage.open(tab, server, "bk_ohlc")
     # The periodic callback streams a candle every 100 ms from Python.
     first = page.python("ticks", "data.t")
     page.until(lambda: len(page.python("ticks", "data.t")) >= len(first) + 5, "candles streamed in Python")
@@ -179,8 +199,8 @@ def test_ohlc(context: BrowserContext, server: ServerProcess) -> None:
     page.shot("ohlc")
 
 
-def test_weather(context: BrowserContext, server: ServerProcess) -> None:
-    page = BokehPage.open(context, server, "bk_weather")
+def test_weather(tab: Page, server: ServerProcess) -> None:
+    page = BokehPage.open(tab, server, "bk_weather")
     before = page.pixels("plot")
     oslo = page.python("temperatures", "data.record_max")
     selects = page.page.locator("select")
@@ -195,8 +215,8 @@ def test_weather(context: BrowserContext, server: ServerProcess) -> None:
     page.shot("weather")
 
 
-def test_gapminder(context: BrowserContext, server: ServerProcess) -> None:
-    page = BokehPage.open(context, server, "bk_gapminder")
+def test_gapminder(tab: Page, server: ServerProcess) -> None:
+    page = BokehPage.open(tab, server, "bk_gapminder")
     start = page.python("year", "value")
     before = page.pixels("plot")
     page.page.get_by_role("button", name="► Play").click()
@@ -210,8 +230,8 @@ def test_gapminder(context: BrowserContext, server: ServerProcess) -> None:
     page.shot("gapminder")
 
 
-def test_lifecycle_directory_app(context: BrowserContext, server: ServerProcess) -> None:
-    page = BokehPage.open(context, server, "bk_lifecycle")
+def test_lifecycle_directory_app(tab: Page, server: ServerProcess) -> None:
+    page = BokehPage.open(tab, server, "bk_lifecycle")
     made = page.python("document", "session_context.server_context.sessions_made")  # app_hooks counted it
     # templates/index.html: the app's template variable, and each root placed by its name.
     assert page.page.locator("#greeting").inner_text() == f"Welcome, visitor number {made}"
@@ -253,8 +273,8 @@ def test_request_arguments_cookies_and_headers(browser: Browser, server: ServerP
         context.close()
 
 
-def test_custom_js(context: BrowserContext, server: ServerProcess) -> None:
-    page = BokehPage.open(context, server, "bk_custom_js")
+def test_custom_js(tab: Page, server: ServerProcess) -> None:
+    page = BokehPage.open(tab, server, "bk_custom_js")
     before = page.pixels("plot")
     _keys(page, ".noUi-handle", "ArrowRight", 10)  # power 1.0 -> 2.0, handled by CustomJS in the browser
     page.until(lambda: page.redrew("plot", before), "the curve redrawn by the browser")
@@ -265,8 +285,8 @@ def test_custom_js(context: BrowserContext, server: ServerProcess) -> None:
     page.shot("custom_js")
 
 
-def test_table_editing(context: BrowserContext, server: ServerProcess) -> None:
-    page = BokehPage.open(context, server, "bk_table_editing")
+def test_table_editing(tab: Page, server: ServerProcess) -> None:
+    page = BokehPage.open(tab, server, "bk_table_editing")
     before = page.pixels("chart")
     cell = page.page.locator(".slick-row").first.locator(".slick-cell").nth(2)  # bolts' quantity
     cell.dblclick()
@@ -286,9 +306,9 @@ def test_table_editing(context: BrowserContext, server: ServerProcess) -> None:
     page.shot("table_editing")
 
 
-def test_dependent_selects(context: BrowserContext, server: ServerProcess) -> None:
+def test_dependent_selects(tab: Page, server: ServerProcess) -> None:
     # The app's own JavaScript changes what widgets offer: BokehJS's patches are taken.
-    page = BokehPage.open(context, server, "bk_dependent_selects")
+    page = BokehPage.open(tab, server, "bk_dependent_selects")
     page.page.locator("select").nth(0).select_option("France")
     page.until(lambda: page.python("city", "options") == ["Paris", "Lyon"], "the refilled options in Python")
     assert page.python("city", "value") == "Paris"
@@ -343,8 +363,8 @@ def test_pickers_in_a_browser_off_utc(browser: Browser, server: ServerProcess) -
         context.close()
 
 
-def test_function_app_tap(context: BrowserContext, server: ServerProcess) -> None:
-    page = BokehPage.open(context, server, "bk_function", "?who=me")
+def test_function_app_tap(tab: Page, server: ServerProcess) -> None:
+    page = BokehPage.open(tab, server, "bk_function", "?who=me")
     before = page.pixels("plot")
     page.page.mouse.click(*page.point("plot", 3, 1))  # the tap tool, on the third disc
     page.until(lambda: page.python("discs", "selected.indices") == [2], "the tapped disc in Python")
@@ -354,8 +374,8 @@ def test_function_app_tap(context: BrowserContext, server: ServerProcess) -> Non
     page.shot("function_tap")
 
 
-def test_server_document_and_server_session(context: BrowserContext, server: ServerProcess) -> None:
-    page = context.new_page()
+def test_server_document_and_server_session(tab: Page, server: ServerProcess) -> None:
+    page = tab
     response = page.goto(f"{server.url}_test/bokeh/embedded/")
     assert response is not None and response.ok
     made_by_view = re.search(r"bk_sliders/autoload\.js\?[^\"]*session_id=([\w-]+)", response.text())
