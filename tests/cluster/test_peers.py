@@ -132,6 +132,49 @@ def test_relayed_round_trips_go_by_the_direct_route_not_the_channel_layer(pair: 
     run(scenario())
 
 
+def _relayed(server_url: str) -> dict[str, int]:
+    """``docsync_relayed_connections`` of this process, by side (its ``/docsync-metrics``)."""
+    headers = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+    request = urllib.request.Request(server_url + "docsync-metrics", headers=headers)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        text = response.read().decode()
+    found = dict(re.findall(r'^docsync_relayed_connections\{side="(\w+)"\} (\d+)$', text, re.M))
+    assert set(found) == {"holding", "owning"}, text
+    return {side: int(count) for side, count in found.items()}
+
+
+def _until_relayed(cluster: Cluster, holding: int, owning: int) -> None:
+    """Wait until process 1 holds ``holding`` relayed sockets and process 0 owns ``owning`` relayed ones."""
+    deadline = time.monotonic() + EVENT_WAIT
+    seen: tuple[int, int] = (-1, -1)
+    while time.monotonic() < deadline:
+        seen = (_relayed(cluster.servers[1].url)["holding"], _relayed(cluster.servers[0].url)["owning"])
+        if seen == (holding, owning):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"relayed (holding on 1, owning on 0): {seen}, not {(holding, owning)}")
+
+
+def test_the_metrics_count_the_websockets_relayed_on_each_side(pair: Cluster) -> None:
+    # docs/howto/deploying.md, Monitoring: "the websockets it relays (docsync_relayed_connections,
+    # by side: holding the socket or owning the session)".
+    _until_relayed(pair, 0, 0)  # what the module's earlier tests relayed has gone
+
+    async def scenario() -> None:
+        config = await asyncio.to_thread(pair.page_config, "counted", 0)
+        owner = await connect(config, pair.ws_url("counted", 0))
+        relayed = [await connect(config, pair.ws_url("counted", 1)) for _ in range(2)]
+        await asyncio.to_thread(_until_relayed, pair, 2, 2)
+        assert _relayed(pair.servers[0].url)["holding"] == 0 and _relayed(pair.servers[1].url)["owning"] == 0
+        await relayed[0].close()
+        await asyncio.to_thread(_until_relayed, pair, 1, 1)
+        for session in (owner, relayed[1]):
+            await session.close()
+        await asyncio.to_thread(_until_relayed, pair, 0, 0)
+
+    run(scenario())
+
+
 def _news_texts(messages: list[Message]) -> list[str]:
     """The texts of the "news" broadcasts among ``messages``."""
     return [
