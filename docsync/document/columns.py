@@ -101,7 +101,7 @@ def _nests_deeper(where: str, data: Mapping[str, Column], values: list[Any]) -> 
     try:
         return column_nests_deeper(data, values)
     except IntTooWideError as exc:
-        raise ValidationError(f"{where}: {exc}") from None
+        raise IntTooWideError(f"{where}: {exc}") from None
 
 
 def _joined(old: Column, new: Column, rollover: int | None) -> Column:

@@ -336,7 +336,7 @@ class Model(metaclass=ModelMeta):
         try:
             return nests_deeper(value)
         except IntTooWideError as exc:  # (met by the same walk: stored, no pull could write it)
-            raise ValidationError(f"{self.__type_name__}.{prop.name} {exc}") from None
+            raise IntTooWideError(f"{self.__type_name__}.{prop.name} {exc}") from None
 
     def _set_value(self, prop: Property, value: Any, setter: Any) -> None:
         value = self.validate_value(prop, value)
@@ -421,7 +421,7 @@ class Model(metaclass=ModelMeta):
             try:
                 items = base.accepts_items(items)
             except IntTooWideError as exc:
-                raise ValidationError(f"{self.__type_name__}.{prop.name} {exc}") from None
+                raise IntTooWideError(f"{self.__type_name__}.{prop.name} {exc}") from None
             except ValidationError:
                 raise prop.fail(items, self.__type_name__) from None
             if prop.depth_bound > MAX_VALUE_DEPTH and self._measure(prop, items):  # (the rest of the list was taken)
@@ -466,7 +466,7 @@ class Model(metaclass=ModelMeta):
             except ValueTooDeepError:
                 raise too_deep(f"{self.__type_name__}.{prop.name}") from None
             except IntTooWideError as exc:
-                raise ValidationError(f"{self.__type_name__}.{prop.name} {exc}") from None
+                raise IntTooWideError(f"{self.__type_name__}.{prop.name} {exc}") from None
             except ValidationError:
                 raise prop.fail(items, self.__type_name__) from None
         attr = prop.name

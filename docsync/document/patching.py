@@ -507,7 +507,7 @@ def _check_changed(checker: _Checker, event: ev.ModelChangedEvent, setter: Any) 
                 except ValueTooDeepError:
                     raise too_deep(f"{model.__type_name__}.{attr}") from None
                 except IntTooWideError as exc:
-                    raise ValidationError(f"{model.__type_name__}.{attr} {exc}") from None
+                    raise IntTooWideError(f"{model.__type_name__}.{attr} {exc}") from None
                 except ValidationError as exc:
                     raise prop.fail(value, model.__type_name__) from exc.__cause__
                 if is_dictlike and from_client and type(value) is dict and type(_shape(prop)[0]) is ColumnData:
@@ -618,7 +618,7 @@ def _check_dict_set(
     except ValueTooDeepError:
         raise too_deep(f"{name}.{prop.name}") from None
     except IntTooWideError as exc:
-        raise ValidationError(f"{name}.{prop.name} {exc}") from None
+        raise IntTooWideError(f"{name}.{prop.name} {exc}") from None
     except ValidationError:
         raise prop.fail(entries, name) from None
     if prop in model._model_properties:  # a tuple: no call for the many that hold none

@@ -116,7 +116,7 @@ class Property:
         except ValueTooDeepError:
             raise too_deep(f"{model}.{self.name}") from None
         except IntTooWideError as exc:  # (an int of any wrapper: None or an int, a list of them)
-            raise ValidationError(f"{model}.{self.name} {exc}") from None
+            raise IntTooWideError(f"{model}.{self.name} {exc}") from None
         except ValidationError as exc:
             raise self.fail(value, model) from exc.__cause__
 
@@ -690,7 +690,7 @@ def _check_ints(name: str, column: list[Any] | tuple[Any, ...]) -> None:
     """Refuse a column holding an integer past 64 bits: stored, no pull of the document could be encoded."""
     wide = wide_int(column)
     if wide is not None:
-        raise ValidationError(f"column {name!r:.40}: {wide_int_text(wide)}")
+        raise IntTooWideError(f"column {name!r:.40}: {wide_int_text(wide)}")
 
 
 def base_property(prop: Property) -> Property:

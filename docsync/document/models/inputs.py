@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from ...exceptions import ValidationError
+from ...exceptions import IntTooWideError, ValidationError
 from ...serialization.encoder import MAX_INT, MIN_INT
 from ..properties import Bool, Color, Either, Enum, Float, Int, List, Nullable, Property, String
 from .offered import changed, check_choice
@@ -81,7 +81,7 @@ class NumericInput(Widget):
                 if not value.is_integer():
                     raise ValidationError(f"{name}.value expected an int (mode 'int'), got {value!r}")
                 if not MIN_INT <= value <= MAX_INT:  # as an int, it could be neither sent nor pulled
-                    raise ValidationError(f"{name}.value {value!r} does not fit in 64 bits (mode 'int')")
+                    raise IntTooWideError(f"{name}.value {value!r} does not fit in 64 bits (mode 'int')")
                 value = int(value)
         else:
             value = float(value)
