@@ -5,7 +5,7 @@ that Redis. Processes 0 and 1 relay to each other on a direct route; process 2 h
 (``PEER_ADDRESS`` unset), so its relays, and relays to its sessions, go over the
 channel layer: each case's relays take both kinds of route.
 
-Each case makes a ``workers`` session on process 0 or 1 (the owner) with a docsync
+Each case makes a session on process 0 or 1 (the owner) with a docsync
 client on each of the three processes (one there, one relayed directly, one over the
 channel layer) and now and then a raw socket sending fuzzed frames through another
 process (``workers_ledger``: the ``workers`` app of the session fuzzers, and a list,
@@ -27,10 +27,14 @@ sockets die. Then, as docs/persistence.md and docs/protocol.md promise:
   client's order (insertions of several clients into one list all stay,
   docs/convergence.md): no acknowledged change lost at the kill, and the changes in
   flight or made while the sockets died, resent after the resume, never applied twice;
-- the killed process, started again, takes sessions and relays again.
+- in half the cases, the process that restored the session is killed in turn, and the
+  clients resume through the last one, which restores it from the snapshot and the
+  records of both lives: the same checks, a marker more from each client;
+- each killed process, started again, takes sessions and relays again.
 
 CI sends ``CI_EXAMPLES["owner killed"]`` cases; ``DOCSYNC_SESSION_FUZZ_*`` run it long
-(``tests/hardening/session_fuzz.py``).
+(``tests/hardening/session_fuzz.py``), and ``DOCSYNC_SESSION_FUZZ_STORE=database`` keeps
+the sessions in the SQLite database the processes share instead of Redis.
 """
 
 from __future__ import annotations
@@ -38,18 +42,21 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import redis.asyncio as aioredis
 import websockets
 from hypothesis import strategies as st
 
 from docsync.client import ClientSession, ServerError
 from docsync.protocol import new_message
-from docsync.testing import EVENT_WAIT, RawSocket
+from docsync.server.persistence import decode_snapshot
+from docsync.testing import EVENT_WAIT, RawSocket, SiteUnderTest
 from tests.hardening.fuzz_frames import messages, with_ids
 from tests.hardening.fuzz_sessions import Drawn, apply_edit, callback_patches, edits
 from tests.hardening.harness import SECRET_KEY, find_model, open_client, open_raw
@@ -84,6 +91,8 @@ OWNER_KILLED_CLOSES = {
         "the process holding this session is unavailable; try again",
     ),
 }
+#: The session store: "redis" (the cluster's), or "database" (the SQLite database the processes share).
+STORE = os.environ.get("DOCSYNC_SESSION_FUZZ_STORE", "redis")
 #: Tries of a client's resume through the surviving processes (each bounded by the client's 30 s wait).
 RESUME_TRIES = 20
 
@@ -99,7 +108,7 @@ def killed_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzTar
         DJANGO_SECRET_KEY=SECRET_KEY,
         DJANGO_DEBUG="0",
         DOCSYNC_LOG_LEVEL="WARNING",
-        DOCSYNC_PERSISTENCE="redis",
+        DOCSYNC_PERSISTENCE=STORE,
         # Snapshots now and then within a case: a kill finds the changes after the last one in the journal.
         DOCSYNC_SNAPSHOT_INTERVAL="0.5",
         DOCSYNC_NEW_SESSIONS_PER_CLIENT_PER_SECOND="1000",
@@ -131,6 +140,7 @@ class OwnerKilled:
     fuzzer_step: int  # which other process relays the fuzzer
     resume_steps: list[int]  # through which surviving process each client resumes
     pull_step: int  # through which surviving process fresh pulls go
+    kill_again: bool  # then the process that restored the session is killed too
 
 
 @st.composite
@@ -153,14 +163,16 @@ def owner_killed_cases(draw: st.DrawFn) -> OwnerKilled:
         fuzzer_step=draw(st.integers(0, 5)),
         resume_steps=draw(st.lists(st.integers(0, 5), min_size=3, max_size=3)),
         pull_step=draw(st.integers(0, 5)),
+        kill_again=draw(st.booleans()),
     )
 
 
-def _close_of(client: ClientSession, what: str) -> tuple[int | None, str | None]:
-    """A client's close after the kill: 1006 with no ERROR, or a documented code after the ERROR naming it."""
+def _close_of(client: ClientSession, what: str, since: int = 0) -> tuple[int | None, str | None]:
+    """A client's close after the kill: 1006 with no ERROR (since ``since``), or a documented code after its ERROR."""
     code = client.close_code
     if code == 1006:
-        assert not client.errors, f"{what}: a dropped socket was sent {[e.content for e in client.errors]}"
+        told = client.errors[since:]
+        assert not told, f"{what}: a dropped socket was sent {[e.content for e in told]}"
         return code, None
     assert code in OWNER_KILLED_CLOSES, f"{what}: closed with {code} ({client.close_reason})"
     assert client.errors, f"{what}: closed with {code} without an ERROR first"
@@ -175,6 +187,20 @@ def ledger(client: ClientSession) -> Notes:
     found = client.document.get_model_by_name("ledger")
     assert isinstance(found, Notes), found
     return found
+
+
+async def _stored_seq(cluster: SiteUnderTest, session_id: str) -> int | None:
+    """The position of the session's snapshot in the Redis store (None: another store, or none)."""
+    if STORE != "redis":
+        return None
+    store = aioredis.Redis.from_url(cluster.redis.url)  # type: ignore[union-attr]
+    try:
+        data = await store.get(f"docsync:snapshot:{session_id}")
+    finally:
+        await store.aclose()
+    if not isinstance(data, bytes):
+        return None
+    return decode_snapshot(data, app_path=APP, session_id=session_id, max_bytes=1 << 30).seq
 
 
 async def _resume(client: ClientSession, ws_url: str, what: str, stats: collections.Counter[str]) -> None:
@@ -239,12 +265,75 @@ async def _owner_killed_case(target: FuzzTarget, case: OwnerKilled, stats: colle
             while True:
                 await sock.read_message(timeout=3 * EVENT_WAIT)
 
+    async def all_converged(config: dict[str, Any], errors_before: list[int]) -> None:
+        for client in clients:
+            await client.sync(EVENT_WAIT)
+        latest = None
+        for n, client in enumerate(clients):
+            latest = await converged(client, config, what)
+            check_messages(client, what)
+            assert len(client.errors) == errors_before[n], (
+                f"{what}: client {n} was sent {[e.content for e in client.errors[errors_before[n] :]]} after resuming"
+            )
+            # (``close_code`` still tells the close before the resume.) Edits may lose to
+            # others' (docs/convergence.md); the ledger's insertions never do.
+            assert client.connected.is_set(), what
+            assert not [lost for lost in client.changes_lost if "ledger.items" in lost.changes], (
+                what,
+                client.changes_lost,
+            )
+            stats["changes lost to others' (convergence)"] += len(client.changes_lost)
+        assert latest is not None
+        logged = list(find_model(latest.doc, "ledger")["attributes"]["items"])
+        # Every client's markers once, in its order: nothing acknowledged lost, nothing resent applied twice.
+        assert sorted(logged) == sorted(m for mine in markers for m in mine), f"{what}: log {logged}, sent {markers}"
+        for mine in markers:
+            assert [m for m in logged if m in set(mine)] == mine, f"{what}: log {logged}, one client's {mine}"
+        stats["markers"] += len(logged)
+        stats["clients converged"] += len(clients)
+
+    async def killed_again() -> None:
+        # The process that restored the session (the directory names it) is killed in turn:
+        # restored again, by the last process, from the store's snapshot and the records of both lives.
+        directory = aioredis.Redis.from_url(cluster.redis.url)  # type: ignore[union-attr]
+        try:
+            holder = await directory.get(f"docsync:owner:{clients[0].id}")
+        finally:
+            await directory.aclose()
+        assert isinstance(holder, bytes), f"{what}: no process holds the session ({holder!r})"
+        pids = [server.pid if server.process is not None else None for server in cluster.servers]
+        second = pids.index(int(holder.rsplit(b":", 1)[1]))
+        last = next(hop for hop in survivors if hop != second)
+        cluster.servers[second].kill()
+        seen = [0] * len(clients)
+
+        async def dies_and_resumes(n: int, client: ClientSession) -> None:
+            await client.wait_for(lambda: not client.connected.is_set(), EVENT_WAIT)
+            seen[n] = client.last_seq
+            code, text = _close_of(client, f"{what}, then {second}: client {n}", since=errors_after_first[n])
+            stats[f"second kill: closed {code} {text or ''}".strip()] += 1
+            await _resume(client, cluster.ws_url(APP, last), f"{what}, then {second}: client {n}", stats)
+
+        errors_after_first = [len(client.errors) for client in clients]
+        await asyncio.gather(*(dies_and_resumes(n, client) for n, client in enumerate(clients)))
+        errors_before = [len(client.errors) for client in clients]
+        for n, client in enumerate(clients):
+            live = client.live
+            assert live is not None and not live.fresh and client.incarnation == incarnation, (what, n, live)
+            assert live.mode == "replay" and live.seq >= seen[n], f"{what}: client {n} saw {seen[n]}, resumed {live}"
+            marker = f"c{n}-again"
+            ledger(client).items.append(marker)
+            markers[n].append(marker)
+        await all_converged(target.via(page, last), errors_before)
+        stats["killed again"] += 1
+
     readers = [asyncio.ensure_future(read(sock)) for sock in fuzzers]
     try:
         await play(case.schedule[: case.kill_at])
         await asyncio.sleep(case.kill_delay / 1000)
         stats["patches in flight at the kill"] += sum(client.pending for client in clients)
         cluster.servers[owner].kill()  # SIGKILL, by pid
+        stored = await _stored_seq(cluster, clients[0].id)
         await play(case.schedule[case.kill_at : case.kill_at + case.during])
         stats["actions while the sockets died"] += len(case.schedule[case.kill_at : case.kill_at + case.during])
         seen = [0] * len(clients)
@@ -269,6 +358,8 @@ async def _owner_killed_case(target: FuzzTarget, case: OwnerKilled, stats: colle
             check_messages(sock, what)
             check_close(sock, what, {**DOCUMENTED_CLOSES, **OWNER_KILLED_CLOSES})
             stats[f"fuzzer closed {sock.close_code}"] += 1
+        # (How often the journal, not the snapshot, held what clients had seen.)
+        stats["kills after changes the last snapshot does not hold"] += stored is not None and stored < max(seen)
         errors_before = [len(client.errors) for client in clients]
         for n, client in enumerate(clients):
             live = client.live
@@ -294,33 +385,12 @@ async def _owner_killed_case(target: FuzzTarget, case: OwnerKilled, stats: colle
             check_messages(sock, what)
             if readers[i].done():
                 check_close(sock, what)
-        for client in clients:
-            await client.sync(EVENT_WAIT)
-        config = target.via(page, target.other(owner, case.pull_step) % 3)
-        latest = None
-        for n, client in enumerate(clients):
-            latest = await converged(client, config, what)
-            check_messages(client, what)
-            assert len(client.errors) == errors_before[n], (
-                f"{what}: client {n} was sent {[e.content for e in client.errors[errors_before[n] :]]} after resuming"
-            )
-            # (``close_code`` still tells the close before the resume.) Edits may lose to
-            # others' (docs/convergence.md); the ledger's insertions never do.
-            assert client.connected.is_set(), what
-            assert not [lost for lost in client.changes_lost if "ledger.items" in lost.changes], (
-                what,
-                client.changes_lost,
-            )
-            stats["changes lost to others' (convergence)"] += len(client.changes_lost)
-        assert latest is not None
-        logged = list(find_model(latest.doc, "ledger")["attributes"]["items"])
-        # Every client's markers once, in its order: nothing acknowledged lost, nothing resent applied twice.
-        assert sorted(logged) == sorted(m for mine in markers for m in mine), f"{what}: log {logged}, sent {markers}"
-        for mine in markers:
-            assert [m for m in logged if m in set(mine)] == mine, f"{what}: log {logged}, one client's {mine}"
-        stats["markers"] += len(logged)
-        stats["clients converged"] += len(clients)
+        await all_converged(target.via(page, target.other(owner, case.pull_step) % 3), errors_before)
         stats["survivors"] += len(survivors)
+        if case.kill_again:
+            for sock in fuzzers:
+                await sock.close()
+            await killed_again()
     finally:
         for client in clients:
             await client.close()
@@ -362,16 +432,22 @@ def test_a_session_whose_owner_is_killed_mid_case_is_restored_with_every_change_
     stats: collections.Counter[str] = collections.Counter()
 
     def case(drawn: OwnerKilled) -> None:
+        restarted = []
         try:
-            loop.run(_owner_killed_case(killed_cluster, drawn, stats), 8 * EVENT_WAIT)
+            loop.run(_owner_killed_case(killed_cluster, drawn, stats), 12 * EVENT_WAIT)
         finally:
-            if cluster.servers[drawn.owner].process is None:  # killed: started again on its port
-                cluster.restart(drawn.owner)
-                stats["restarts"] += 1
-        loop.run(_takes_sessions(killed_cluster, drawn.owner, f"process {drawn.owner} started again"))
+            for index, server in enumerate(cluster.servers):
+                if server.process is None:  # killed: started again on its port
+                    cluster.restart(index)
+                    restarted.append(index)
+        stats["restarts"] += len(restarted)
+        for index in restarted:
+            loop.run(_takes_sessions(killed_cluster, index, f"process {index} started again"))
 
     run_fuzz("owner killed", owner_killed_cases(), case, stats)
-    assert stats["restarts"] == stats["cases"] >= 1 and stats["clients converged"] == 3 * stats["cases"], stats
+    assert stats["restarts"] == stats["cases"] + stats["killed again"] >= 1 and stats["clients converged"] == 3 * (
+        stats["cases"] + stats["killed again"]
+    ), stats
     assert stats["on the owner: closed 1006"] == stats["cases"], stats  # dropped, no ERROR
     check_log(killed_cluster, log_start, "owner killed fuzz")
     print(f"owner killed fuzz: {dict(stats)}, seed {SEED}")
