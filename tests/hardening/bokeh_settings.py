@@ -54,6 +54,8 @@ DOCSYNC = {
         "bk_deep": {"app": "tests.hardening.bokeh_deep:deep_writes", "kind": "bokeh"},
         # A @without_document_lock callback (tests/hardening/test_bokeh_unlocked_callbacks.py).
         "bk_unlocked": {"app": "tests.hardening.bokeh_unlocked:unlocked", "kind": "bokeh"},
+        # A document's own on_session_destroyed callback (tests/hardening/test_bokeh_session_end.py).
+        "bk_session_end": {"app": "tests.hardening.bokeh_session_end:session_end", "kind": "bokeh"},
         # A directory app with static files, for staff only (tests/hardening/test_hostile_bokeh_http.py).
         "bk_lifecycle_staff": {"app": str(GALLERY / "lifecycle"), "kind": "bokeh", "access": "staff"},
     },
