@@ -25,6 +25,7 @@ def unlocked(doc: Any) -> None:
 
     slider = Slider(start=0, end=10, step=1, value=0, name="slider")
     status = Div(text="waiting", name="status")
+    timed = Div(text="not yet", name="timed")  # a timeout callback's (bokeh.md lists it too)
 
     def report(text: str) -> None:
         status.text = text
@@ -38,5 +39,9 @@ def unlocked(doc: Any) -> None:
             await asyncio.sleep(0.05)
         doc.add_next_tick_callback(partial(report, "gave up"))
 
+    def fire() -> None:
+        timed.text = f"fired; callbacks left: {len(doc.session_callbacks)}"
+
     doc.add_next_tick_callback(wait_for_a_browser)
-    doc.add_root(column(slider, status))
+    doc.add_timeout_callback(fire, 200)
+    doc.add_root(column(slider, status, timed))

@@ -8,12 +8,14 @@ schedules sends its change to the browser.
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from docsync.protocol import PATCH_DOC
 from docsync.testing import EVENT_WAIT
 
-from .bokeh_tabs import Session, named
+from .bokeh_tabs import Session, definitions, named
 from .harness import Site
 
 pytest.importorskip("bokeh", reason="the docsync[bokeh] extra is not installed")
@@ -41,5 +43,30 @@ async def test_a_browsers_change_goes_in_while_an_unlocked_callback_waits(shared
 
         await told()
         assert seen[-1] == "saw 3"  # the locked callback's change reached the browser
+    finally:
+        await tab.close()
+
+
+async def test_a_timeout_callback_fires_once_and_is_gone(shared_bokeh_site: Site) -> None:
+    # bokeh.md: doc.add_timeout_callback works as in bokeh serve: it runs once, after its
+    # delay, and leaves the document's callbacks (the unlocked one is gone by then, or not).
+    session = Session(shared_bokeh_site, "bk_unlocked")
+    tab = await session.tab()
+    try:
+        timed: list[str] = []
+
+        async def read() -> None:
+            doc = await tab.document()
+            timed[:] = [
+                d["attributes"].get("text") for d in definitions(doc) if d.get("attributes", {}).get("name") == "timed"
+            ]
+
+        for _ in range(600):  # a bound against hanging: 600 pulls
+            await read()
+            if timed != ["not yet"]:
+                break
+            await asyncio.sleep(0.1)
+        assert timed and timed[0].startswith("fired; callbacks left: "), timed
+        assert int(timed[0].rsplit(" ", 1)[1]) <= 1  # itself gone; at most the unlocked one waits on
     finally:
         await tab.close()
