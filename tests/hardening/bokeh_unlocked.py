@@ -7,8 +7,10 @@ from functools import partial
 from typing import Any
 
 #: How many times the unlocked callback looks for a browser's change before it gives up:
-#: a bound against hanging (200 s at 20 looks a second), not a claim about speed.
-LOOKS = 4000
+#: a bound against hanging (30 s at 20 looks a second), not a claim about speed. Kept
+#: short: the session's expiry waits for a running callback, and the process's expiry of
+#: every other session waits for it (tests/hardening/test_bokeh_session_end.py shares the site).
+LOOKS = 600
 
 
 def unlocked(doc: Any) -> None:

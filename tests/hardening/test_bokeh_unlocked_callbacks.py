@@ -68,5 +68,14 @@ async def test_a_timeout_callback_fires_once_and_is_gone(shared_bokeh_site: Site
             await asyncio.sleep(0.1)
         assert timed and timed[0].startswith("fired; callbacks left: "), timed
         assert int(timed[0].rsplit(" ", 1)[1]) <= 1  # itself gone; at most the unlocked one waits on
+        # Let the app's unlocked callback end (it waits for this), so that nothing of this
+        # session is left running for its expiry to wait on.
+        change = {
+            "kind": "ModelChanged",
+            "model": {"id": named(await tab.document(), "slider")},
+            "attr": "value",
+            "new": 1,
+        }
+        assert (await tab.patch([change])).msgtype == "OK"
     finally:
         await tab.close()
