@@ -239,6 +239,13 @@ def test_a_shared_session_per_room(site: Site) -> None:
     assert elsewhere == ""
 
 
+def test_a_page_without_a_room_joins_the_default_room(site: Site) -> None:
+    """docs/howto/shared.md: every page with the same ``?room=`` joins one session, ``default`` without one."""
+    ids = [fetch_page_config(site.url + f"dash/whiteboard/{query}")["sessionId"] for query in ("", "?room=default", "")]
+    assert len(set(ids)) == 1
+    assert fetch_page_config(site.url + "dash/whiteboard/?room=defaults")["sessionId"] != ids[0]
+
+
 def test_anonymous_visitors_of_a_room_are_one_user(site: Site) -> None:
     """docs/howto/shared.md: ``session_context.users`` lists users once; every anonymous visitor is AnonymousUser."""
 
