@@ -42,6 +42,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import json
 import os
 import time
 from collections.abc import Iterator
@@ -54,12 +55,12 @@ import websockets
 from hypothesis import strategies as st
 
 from docsync.client import ClientSession, ServerError
-from docsync.protocol import new_message
+from docsync.protocol import ACK, OK, RESUME_REPLY, Message, new_message
 from docsync.server.persistence import decode_snapshot
 from docsync.testing import EVENT_WAIT, RawSocket, SiteUnderTest
 from tests.hardening.fuzz_frames import messages, with_ids
 from tests.hardening.fuzz_sessions import Drawn, apply_edit, callback_patches, edits
-from tests.hardening.harness import SECRET_KEY, find_model, open_client, open_raw
+from tests.hardening.harness import SECRET_KEY, find_model, open_client, open_raw, pull_json
 from tests.hardening.session_fuzz import (
     SEED,
     FuzzTarget,
@@ -68,9 +69,12 @@ from tests.hardening.session_fuzz import (
     check_messages,
     converged,
     ids_of,
+    reply_to,
+    reply_to_request,
     run_fuzz,
 )
 from tests.hardening.test_fuzz import DOCUMENTED_CLOSES, LoopThread
+from tests.hardening.test_fuzz_resumes import _marker_frames, _same_answer, _with_base
 from tests.persistence.apps import Notes
 
 from .conftest import Cluster
@@ -501,6 +505,76 @@ def test_a_message_relayed_on_the_direct_route_to_a_killed_owner_is_refused_as_d
         finally:
             for client in clients:
                 await client.close()
+
+    try:
+        loop.run(case())
+    finally:
+        if cluster.servers[0].process is None:
+            cluster.restart(0)
+
+
+def test_patches_answered_before_the_kill_are_answered_again_after_the_restore_never_applied_twice(
+    killed_cluster: FuzzTarget, loop: LoopThread
+) -> None:
+    """A client that missed the OKs (as one whose socket dropped may) resumes naming its patches, and resends them.
+
+    The restored session answers them as the owner did before it died, from the answers
+    its snapshot and journal saved (persistence.md, *What the client sees*), and applies
+    none again: each marker is in the document once.
+    """
+    cluster = killed_cluster.site
+
+    async def case() -> None:
+        page = killed_cluster.page_config(APP, 0)
+        holder = await open_client(killed_cluster.via(page, 0))  # process 0 owns the session
+        log = ids_of(holder.document)["log"]
+        client_id = "killed-owner-resend"
+        sock = await open_raw(killed_cluster.via(page, 1)["wsUrl"], page["token"])  # relayed on the direct route
+        second: RawSocket | None = None
+        try:
+            pulled = await sock.request(new_message("PULL-DOC-REQ", {"client_id": client_id}), timeout=EVENT_WAIT)
+            first_seq, incarnation = pulled.content["seq"], pulled.content["incarnation"]
+            base = first_seq
+            sent: list[tuple[str, list[str | bytes]]] = []
+            firsts: dict[str, Message] = {}
+            for i in range(3):
+                msgid = f"k{i}"
+                sent.append((msgid, _with_base(_marker_frames(msgid, log, f"{client_id}-m{i}"), base)))
+                await sock.send_frames(*sent[-1][1])
+                answer = await reply_to(sock, msgid)
+                assert answer is not None and answer.msgtype == OK, answer
+                firsts[msgid], base = answer, answer.content["seq"]
+            cluster.servers[0].kill()
+            await sock.until_closed(EVENT_WAIT)
+            check_close(sock, "a relayed socket of a killed owner", OWNER_KILLED_CLOSES)
+            request = {"last_seq": first_seq, "pending": [m for m, _ in sent], "client_id": client_id}
+            request["incarnation"] = incarnation
+            for _ in range(RESUME_TRIES):  # bounded: each try by the socket's own waits
+                second = await open_raw(killed_cluster.via(page, LAYER_ONLY)["wsUrl"], page["token"])
+                if second.messages and second.messages[0].msgtype == ACK:
+                    break
+                check_close(second, "a resume before the owner is seen dead", OWNER_KILLED_CLOSES)
+                await asyncio.sleep(0.2)
+            assert second is not None and second.messages[0].msgtype == ACK, second.messages if second else None
+            await second.send_frames('{"msgid": "resume", "msgtype": "RESUME-REQ"}', "{}", json.dumps(request))
+            reply = await reply_to_request(second, "resume")
+            assert reply is not None and reply.msgtype == RESUME_REPLY, reply
+            assert reply.content["mode"] == "replay" and reply.content.get("fresh") is not True, reply.content
+            answers = {answer["msgid"]: answer for answer in reply.content.get("answers", [])}
+            assert sorted(answers) == [msgid for msgid, _ in sent], f"answered {answers}, pending {request}"
+            for msgid, frames in sent:  # each answered as first, from the saved answers, then resent and answered so
+                assert _same_answer(firsts[msgid], answers[msgid]), (msgid, answers, firsts[msgid].content)
+                await second.send_frames(*frames)
+                again = await reply_to(second, msgid)
+                assert again is not None and again.msgtype == OK, again
+                assert again.content.get("applied_seq") == firsts[msgid].content.get("applied_seq"), (again, msgid)
+            rows = find_model(await pull_json(killed_cluster.via(page, 1)), "log")["attributes"]["data"]["m"]
+            assert rows == [f"{client_id}-m{i}" for i in range(3)], rows
+        finally:
+            for raw in (sock, second):
+                if raw is not None:
+                    await raw.close()
+            await holder.close()
 
     try:
         loop.run(case())
