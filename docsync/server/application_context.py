@@ -61,6 +61,8 @@ class ApplicationContext:
         self.sessions: dict[str, ServerSession] = {}
         self._creating: dict[str, asyncio.Future[ServerSession]] = {}
         self._callback_tasks: dict[int, asyncio.Task[None]] = {}
+        # Expired sessions destroyed in tasks of their own (see ``cleanup``), until they are.
+        self._discarding: set[asyncio.Task[None]] = set()
         self.loaded = False
         self.registry: ClusterHolder | None = None  # set by the registry; reaches the cluster, if any
         self.sessions_created = 0
@@ -83,6 +85,8 @@ class ApplicationContext:
 
     async def unload(self) -> None:
         """Destroy every session, stop app callbacks, run ``on_server_unloaded``."""
+        if self._discarding:  # expired sessions whose callbacks still ran: destroyed before the unload
+            await asyncio.gather(*list(self._discarding), return_exceptions=True)
         for session in list(self.sessions.values()):
             await self.discard_session(session)
         for task in self._callback_tasks.values():
@@ -246,12 +250,28 @@ class ApplicationContext:
         """Destroy sessions that have had no connection for ``lifetime`` seconds."""
         expired = [s for s in self.sessions.values() if s.expired(lifetime)]
         for done, session in enumerate(expired, 1):
-            await self.discard_session(session)
+            if session.lock.locked() or session.callback_tasks.running:
+                # A callback of it still runs (a slow query, an unlocked coroutine), and
+                # destroying it waits for that: in a task of its own, so that no other
+                # session's expiry (and the client slot it gives back) waits behind it.
+                self._discard_apart(session)
+            else:
+                await self.discard_session(session)
             if done % _EXPIRE_BATCH == 0:
                 # Destroying thousands of sessions awaits nothing that yields: let the
                 # connections being opened meanwhile through, batch by batch.
                 await asyncio.sleep(0)
         return len(expired)
+
+    def _discard_apart(self, session: ServerSession) -> None:
+        task = asyncio.get_running_loop().create_task(self.discard_session(session))
+        self._discarding.add(task)
+        task.add_done_callback(self._discarded_apart)
+
+    def _discarded_apart(self, task: asyncio.Task[None]) -> None:
+        self._discarding.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("error expiring a session of %s", self.path, exc_info=task.exception())
 
     def broadcast_from_any_thread(self, msg_type: str, msg_data: Any) -> int:
         """``broadcast_everywhere`` from the event loop or from a worker thread (a sync callback)."""

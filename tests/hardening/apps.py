@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import inspect
+import os
 import threading
 import time
 from pathlib import Path
@@ -377,3 +378,30 @@ def threads_probe(doc: Document) -> None:
 
     slider.on_change("value", held)
     doc.add_root(Column(slider, report, name="root"))
+
+
+def held_until_released(doc: Document) -> None:
+    """A slider whose change starts a callback that runs until the file ``DOCSYNC_TEST_RELEASE`` names exists.
+
+    The change itself is answered at once: its session's clients may leave, and the
+    session expire, while that callback runs.
+    """
+    slider = Slider(start=0, end=10, step=1, value=0, name="slider")
+
+    def wait_for_release() -> None:
+        release = Path(os.environ["DOCSYNC_TEST_RELEASE"])
+        deadline = time.monotonic() + 120  # bounded: a test that never releases it ends anyway
+        while not release.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    slider.on_change("value", lambda attr, old, new: doc.add_next_tick_callback(wait_for_release))
+    doc.add_root(Column(slider, name="root"))
+
+
+def _log_ended(session_context: Any) -> None:
+    with Path(os.environ["DOCSYNC_TEST_ENDED"]).open("a") as log:
+        log.write(f"{session_context.id}\n")
+
+
+#: Its sessions write their id to the file ``DOCSYNC_TEST_ENDED`` names when they are destroyed.
+held_sessions = Application(FunctionHandler(held_until_released, on_session_destroyed=_log_ended))

@@ -55,6 +55,7 @@ TEST_APPS = {
     "workers": "tests.hardening.apps.workers",
     "workers_pushable": {"app": "tests.hardening.apps.workers", "push": "public"},
     "threads_probe": "tests.hardening.apps.threads_probe",
+    "held_sessions": "tests.hardening.apps.held_sessions",
 }
 
 ROOT_URLCONF = "tests.hardening.urls"

@@ -54,6 +54,11 @@ class CallbackTasks:
         """Forget the task of a one-shot callback that is about to run (it may be scheduled again)."""
         self._tasks.pop(key, None)
 
+    @property
+    def running(self) -> bool:
+        """Whether an invocation runs now (``stop`` waits for it to end)."""
+        return bool(self._running)
+
     async def invoke(self, call: Callable[[Any], Coroutine[Any, Any, None]], callback: Any) -> None:
         """Run ``call(callback)`` to its end, even if the awaiting task is cancelled meanwhile."""
         if self.stopped:
