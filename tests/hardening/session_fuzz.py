@@ -6,8 +6,9 @@ accepted PUSH-DOC, RESUME-REQs naming real pending msgids, callbacks fed fuzzed 
 several connections on one session at once. They run against one server
 (``session_fuzz_site`` in ``conftest.py``) serving the ``workers`` app (``apps.workers``:
 callbacks that compute with the values clients send and write other models), and across
-the processes of a cluster (``tests/cluster/test_fuzz_relayed.py``): a ``FuzzTarget``
-lands each connection where its case drew. In every
+the processes of a cluster (``tests/cluster/test_fuzz_relayed.py``, and with the
+session's owner killed mid-case, persistence on: ``tests/cluster/test_fuzz_owner_killed.py``):
+a ``FuzzTarget`` lands each connection where its case drew. In every
 case the server answers with messages the protocol knows, never a traceback in an
 ERROR, closes only with a documented code right after an ERROR naming it, and logs
 tracebacks only under the callback errors it reports.
