@@ -17,6 +17,7 @@ import pytest
 from docsync.client import ClientSession, fetch_page_config
 from docsync.protocol import ACK
 from docsync.testing import EVENT_WAIT, RawSocket, ServerProcess, SiteUnderTest
+from tests.hardening.test_fuzz import LoopThread
 
 from ..sites import migrate_then_run, migrated_sqlite
 
@@ -202,3 +203,13 @@ def accepted(sock: RawSocket) -> bool:
 async def refusal(sock: RawSocket) -> tuple[int | None, list[str]]:
     """The close code of a refused socket and the ERROR texts it got before it."""
     return (await sock.until_closed()).code, sock.errors()
+
+
+@pytest.fixture(scope="module")
+def loop() -> Iterator[LoopThread]:
+    """An event loop in a thread, where a fuzz module's cases run (hypothesis draws in the main thread)."""
+    running = LoopThread()
+    try:
+        yield running
+    finally:
+        running.stop()

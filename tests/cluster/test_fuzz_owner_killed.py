@@ -123,15 +123,6 @@ def killed_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzTar
         running.stop()
 
 
-@pytest.fixture(scope="module")
-def loop() -> Iterator[LoopThread]:
-    running = LoopThread()
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
 @dataclass
 class OwnerKilled:
     owner: int  # 0 or 1: a process with a direct route

@@ -88,16 +88,6 @@ def relay_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzTarg
         running.stop()
 
 
-@pytest.fixture(scope="module")
-def loop() -> Iterator[LoopThread]:
-    """An event loop in a thread, where the cases run (hypothesis draws in the main thread)."""
-    running = LoopThread()
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
 def test_relayed_pushes_leave_the_document_or_replace_it_for_every_tab(
     relay_cluster: FuzzTarget, loop: LoopThread
 ) -> None:
