@@ -156,6 +156,7 @@ class ClientSession:
         # Set (and replaced) whenever a message was handled or the connection changed:
         # sync() and wait_for() wake on it instead of polling every few milliseconds.
         self._progress = asyncio.Event()
+        #: The close code and reason of the current connection, once it closed (None while open).
         self.close_code: int | None = None
         self.close_reason: str | None = None
         self.document.on_change(self._changed)
@@ -214,6 +215,8 @@ class ClientSession:
             additional_headers=headers,
             user_agent_header=agent,
         )
+        # A new connection: the last one's close is no longer this client's state.
+        self.close_code = self.close_reason = None
         self._receiver.reset()
         self._live.clear()
         self.protocol.connection_made()

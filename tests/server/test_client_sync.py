@@ -34,7 +34,9 @@ async def test_a_change_made_while_disconnected_raises_at_once_and_is_sent_by_re
             await session.sync(EVENT_WAIT)
         assert session.pending == 1  # kept
         assert watcher.document.get_model_by_name("amplitude").value == 1.0
+        assert session.close_code is not None  # the dropped connection's
         await session.reconnect()
+        assert session.close_code is None and session.close_reason is None  # the new one is open
         await session.sync(EVENT_WAIT)
         assert session.pending == 0
         amplitude = watcher.document.get_model_by_name("amplitude")
