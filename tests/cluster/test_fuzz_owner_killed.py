@@ -64,6 +64,7 @@ from tests.hardening.harness import SECRET_KEY, find_model, open_client, open_ra
 from tests.hardening.session_fuzz import (
     SEED,
     FuzzTarget,
+    answered_or_closed,
     check_close,
     check_log,
     check_messages,
@@ -370,16 +371,7 @@ async def _owner_killed_case(target: FuzzTarget, case: OwnerKilled, stats: colle
             readers[i] = asyncio.ensure_future(read(fuzzers[i]))
         await play(case.schedule[case.kill_at + case.during :])
         for i, sock in enumerate(fuzzers):  # answered, or closed with a documented code
-            sentinel = new_message("SERVER-INFO-REQ")
-            with contextlib.suppress(websockets.ConnectionClosed):
-                await sock.send_message(sentinel)
-            deadline = time.monotonic() + EVENT_WAIT
-            while not readers[i].done() and not any(m.reqid == sentinel.msgid for m in sock.messages):
-                assert time.monotonic() < deadline, f"{what}: the sentinel got no answer and the connection stayed open"
-                await asyncio.sleep(0.005)
-            check_messages(sock, what)
-            if readers[i].done():
-                check_close(sock, what)
+            await answered_or_closed(sock, readers[i], what)
         await all_converged(target.via(page, target.other(owner, case.pull_step) % 3), errors_before)
         stats["survivors"] += len(survivors)
         if case.kill_again:

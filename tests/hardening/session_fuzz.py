@@ -41,7 +41,7 @@ from hypothesis import strategies as st
 from docsync.client import ClientSession, fetch_page_config
 from docsync.document import Document
 from docsync.document.registry import model_class
-from docsync.protocol import ERROR, OK, PULL_DOC_REPLY, Message, pull_doc_req
+from docsync.protocol import ERROR, OK, PULL_DOC_REPLY, Message, new_message, pull_doc_req
 from docsync.serialization import Encoder
 from docsync.testing import EVENT_WAIT, RawSocket, SiteUnderTest
 
@@ -251,6 +251,26 @@ def check_close(sock: RawSocket, what: str, closes: dict[int, tuple[str, ...]] =
     assert last is not None and last.msgtype == ERROR, f"{what}: closed with {code} without an ERROR first"
     assert last.content.get("code") == f"close-{code}", f"{what}: ERROR {last.content} before close {code}"
     assert str(last.content["text"]).startswith(closes[code]), f"{what}: {last.content} for {code}"
+
+
+async def answered_or_closed(sock: RawSocket, reader: asyncio.Future[Any], what: str) -> bool:
+    """Send a sentinel SERVER-INFO-REQ, wait until it is answered or ``reader`` ends, check what came; True: closed.
+
+    ``reader`` reads ``sock`` until the server closes it. A connection the server
+    closed must have been closed with a documented code, right after its ERROR.
+    """
+    sentinel = new_message("SERVER-INFO-REQ")
+    with contextlib.suppress(websockets.ConnectionClosed):
+        await sock.send_message(sentinel)
+    deadline = time.monotonic() + EVENT_WAIT
+    while not reader.done() and not any(m.reqid == sentinel.msgid for m in sock.messages):
+        assert time.monotonic() < deadline, f"{what}: the sentinel got no answer and the connection stayed open"
+        await asyncio.sleep(0.005)
+    check_messages(sock, what)
+    if reader.done():
+        check_close(sock, what)
+        return True
+    return False
 
 
 async def reply_to(sock: RawSocket, msgid: str) -> Message | None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +18,6 @@ import pytest
 import websockets
 from hypothesis import strategies as st
 
-from docsync.protocol import new_message
 from docsync.testing import EVENT_WAIT, RawSocket
 
 from .fuzz_frames import messages, with_ids
@@ -28,7 +26,7 @@ from .harness import Site, open_client, open_raw
 from .session_fuzz import (
     SEED,
     FuzzTarget,
-    check_close,
+    answered_or_closed,
     check_log,
     check_messages,
     converged,
@@ -105,19 +103,8 @@ async def _interleaved_case(target: FuzzTarget, case: Interleaved, stats: collec
         readers = [asyncio.ensure_future(read(sock)) for sock in fuzzers]
         await asyncio.gather(*(act(actor) for actor in range(case.clients + case.fuzzers)))
         for i, sock in enumerate(fuzzers):  # each fuzzer is answered, or was closed with a documented code
-            sentinel = new_message("SERVER-INFO-REQ")
-            with contextlib.suppress(websockets.ConnectionClosed):
-                await sock.send_message(sentinel)
-            deadline = time.monotonic() + EVENT_WAIT
-            while not readers[i].done() and not any(m.reqid == sentinel.msgid for m in sock.messages):
-                assert time.monotonic() < deadline, f"{what}: the sentinel got no answer and the connection stayed open"
-                await asyncio.sleep(0.005)
-            check_messages(sock, what)
-            if readers[i].done():
-                check_close(sock, what)
-                stats["fuzzers closed"] += 1
-            else:
-                stats["fuzzers answered"] += 1
+            closed = await answered_or_closed(sock, readers[i], what)
+            stats["fuzzers closed" if closed else "fuzzers answered"] += 1
         for client in clients:
             await client.sync(EVENT_WAIT)
         latest = None
