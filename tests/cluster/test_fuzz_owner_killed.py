@@ -33,8 +33,10 @@ sockets die. Then, as docs/persistence.md and docs/protocol.md promise:
 - each killed process, started again, takes sessions and relays again.
 
 CI sends ``CI_EXAMPLES["owner killed"]`` cases; ``DOCSYNC_SESSION_FUZZ_*`` run it long
-(``tests/hardening/session_fuzz.py``), and ``DOCSYNC_SESSION_FUZZ_STORE=database`` keeps
-the sessions in the SQLite database the processes share instead of Redis.
+(``tests/hardening/session_fuzz.py``), ``DOCSYNC_SESSION_FUZZ_STORE=database`` keeps
+the sessions in the SQLite database the processes share instead of Redis, and
+``DOCSYNC_SESSION_FUZZ_SNAPSHOT_INTERVAL=3600`` takes no snapshot after a session's first,
+so every restore is the whole journal's replay (CI's 0.5 s mixes snapshots and journal).
 """
 
 from __future__ import annotations
@@ -98,6 +100,10 @@ OWNER_KILLED_CLOSES = {
 }
 #: The session store: "redis" (the cluster's), or "database" (the SQLite database the processes share).
 STORE = os.environ.get("DOCSYNC_SESSION_FUZZ_STORE", "redis")
+#: Snapshots now and then within a case: a kill finds the changes after the last one in the journal.
+#: ``DOCSYNC_SESSION_FUZZ_SNAPSHOT_INTERVAL=3600`` leaves each session its first snapshot only, so
+#: every restore replays the whole journal.
+SNAPSHOT_INTERVAL = os.environ.get("DOCSYNC_SESSION_FUZZ_SNAPSHOT_INTERVAL", "0.5")
 #: Tries of a client's resume through the surviving processes (each bounded by the client's 30 s wait).
 RESUME_TRIES = 20
 
@@ -114,8 +120,7 @@ def killed_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzTar
         DJANGO_DEBUG="0",
         DOCSYNC_LOG_LEVEL="WARNING",
         DOCSYNC_PERSISTENCE=STORE,
-        # Snapshots now and then within a case: a kill finds the changes after the last one in the journal.
-        DOCSYNC_SNAPSHOT_INTERVAL="0.5",
+        DOCSYNC_SNAPSHOT_INTERVAL=SNAPSHOT_INTERVAL,
         DOCSYNC_NEW_SESSIONS_PER_CLIENT_PER_SECOND="1000",
     )
     try:
