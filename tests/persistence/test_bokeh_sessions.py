@@ -354,16 +354,28 @@ def test_on_session_restored_of_a_directory_app_runs_after_the_restore(killed_da
     assert python_values(site, "bk_restored", "status", "text", session_id) == ["restored with count 4"]
 
 
-@pytest.mark.parametrize("bokeh_site", ["database"], indirect=True)
+@pytest.fixture(scope="module")
+def impatient_bokeh_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """``bokeh_site`` in SQLite, started, waiting 1 s for another writer (DOCSYNC_TEST_SQLITE_TIMEOUT), not 20 s.
+
+    Shared by the tests of a store that fails (a process start is seconds of CPU): each
+    uses sessions of its own and reads only what the log says after it began.
+    """
+    with contextlib.ExitStack() as stack:
+        site = _bokeh_site(stack, tmp_path_factory.mktemp("impatient"), "database", DOCSYNC_TEST_SQLITE_TIMEOUT="1")
+        yield site.start()
+
+
 def test_a_bokeh_change_the_store_refuses_is_answered_error_and_the_session_comes_back_without_it(
-    bokeh_site: Site,
+    impatient_bokeh_site: Site,
 ) -> None:
     # SQLite held by another writer (a long transaction elsewhere): the journal cannot
     # write the change. BokehJS hears ERROR for its PATCH-DOC (it logs "Unhandled ERROR
     # reply"), the other browser never hears of the change, both are closed with 1013,
-    # and the pull after the reconnection gives the document without it.
-    site = bokeh_site
-    site.start()
+    # and the pull after the reconnection gives the document without it. (The write gives
+    # up after the site's busy timeout: 1 s here, 20 s by default, the same refusal.)
+    site = impatient_bokeh_site
+    logged = len(site.log())  # the process is shared: what this test logs comes after
 
     async def run() -> tuple[dict[str, Any], str]:
         token, session_id, wire = await _change(site, "bk_sliders", 0.5)  # OK: stored
@@ -395,7 +407,7 @@ def test_a_bokeh_change_the_store_refuses_is_answered_error_and_the_session_come
     pulled, session_id = asyncio.run(run())
     assert named(pulled, "phase")["attributes"]["value"] == 0.5  # as the store held it: 2.5 never was
     assert python_values(site, "bk_sliders", "phase", "value", session_id) == [0.9]
-    log = site.log()
+    log = site.log()[logged:]
     assert "changes not written to the store (database): refused" in log
     assert f"session {session_id} of bk_sliders dropped" in log
     assert "sent without the store" not in log
@@ -436,13 +448,6 @@ async def _refused_at_open(site: Site, app: str, token: str) -> tuple[str, int |
     return str(content.get("text")), closed.value.rcvd.code if closed.value.rcvd is not None else None
 
 
-@pytest.fixture
-def impatient_bokeh_site(tmp_path: Path) -> Iterator[Site]:
-    """``bokeh_site`` in SQLite, waiting 1 s for another writer (DOCSYNC_TEST_SQLITE_TIMEOUT), not 20 s."""
-    with contextlib.ExitStack() as stack:
-        yield _bokeh_site(stack, tmp_path, "database", DOCSYNC_TEST_SQLITE_TIMEOUT="1")
-
-
 def test_a_store_that_fails_as_a_restore_drops_refused_records_refuses_the_restore_with_1013(
     impatient_bokeh_site: Site,
 ) -> None:
@@ -453,7 +458,7 @@ def test_a_store_that_fails_as_a_restore_drops_refused_records_refuses_the_resto
     # any store failure at a restore. It escaped as a raw error: an application failure (1011).
     # The delete gives up after the site's busy timeout: 1 s here (20 s by default), the same failure.
     site = impatient_bokeh_site
-    site.start()
+    logged = len(site.log())  # the process is shared: what this test logs comes after
 
     async def run() -> tuple[tuple[str, int | None], dict[str, Any], str]:
         token, session_id = open_page(site, "bk_sliders")
@@ -490,7 +495,7 @@ def test_a_store_that_fails_as_a_restore_drops_refused_records_refuses_the_resto
             "SELECT number FROM docsync_sessionrecord WHERE session_id = ?", (session_id,)
         ).fetchall()
     assert numbers == [(1,)]  # the landed record dropped at the restore that went through
-    log = site.log()
+    log = site.log()[logged:]
     assert "persistence: the store (database) cannot drop records" in log
     assert f"refused records of session {session_id} found in the store: dropped" in log
 
