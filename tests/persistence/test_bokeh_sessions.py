@@ -161,16 +161,20 @@ class OneKill:
     Each test's ``made_before_the_kill`` function made its sessions on the first process;
     ``made[name]`` is what it returned. The tests then check their own sessions, all
     restored by the one process started again: a process start (Django, Bokeh) is seconds
-    of CPU, two per test when each killed a process of its own. A test that kills again
-    has a site of its own (``bokeh_site``).
+    of CPU, two per test when each killed a process of its own. The tests of two kills
+    (``killed_twice``) go on with the same site: killed again, after the tests of one kill.
+    No periodic snapshot (SNAPSHOT_INTERVAL an hour): every restore reads the journal.
     """
 
     def __init__(self, site: Site, made: dict[str, Any]) -> None:
         self.site = site
         self.made = made
+        self.kills = 1
+        self.between: dict[str, Any] = {}  # what the tests of two kills did on the second process
 
 
 _BEFORE_THE_KILL: dict[str, tuple[tuple[str, ...], Callable[[Site], Any]]] = {}
+_BETWEEN_THE_KILLS: dict[str, tuple[tuple[str, ...], Callable[[Site, Any], Any]]] = {}
 
 
 def made_before_the_kill(
@@ -185,8 +189,20 @@ def made_before_the_kill(
     return register
 
 
+def done_between_the_kills(
+    name: str, stores: tuple[str, ...] = ("database", "redis")
+) -> Callable[[Callable[[Site, Any], Any]], Callable[[Site, Any], Any]]:
+    """Register what test ``name`` does on the second process of ``killed_twice`` (given what it made before)."""
+
+    def register(make: Callable[[Site, Any], Any]) -> Callable[[Site, Any], Any]:
+        _BETWEEN_THE_KILLS[name] = (stores, make)
+        return make
+
+    return register
+
+
 def _one_kill(stack: contextlib.ExitStack, tmp: Path, store: str) -> OneKill:
-    site = _bokeh_site(stack, tmp, store)
+    site = _bokeh_site(stack, tmp, store, DOCSYNC_SNAPSHOT_INTERVAL="3600")
     site.start()
     made = {name: make(site) for name, (stores, make) in _BEFORE_THE_KILL.items() if store in stores}
     site.server.kill()  # kill -9: no drain, no snapshot since the sessions were made
@@ -211,7 +227,39 @@ def killed_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OneKill]:
 @pytest.fixture(params=["database", "redis"])
 def one_kill(request: pytest.FixtureRequest) -> OneKill:
     """The site of one kill, with persistence in SQLite or in Redis: ``killed_database`` or ``killed_redis``."""
-    return request.getfixturevalue(f"killed_{request.param}")  # type: ignore[no-any-return]
+    killed: OneKill = request.getfixturevalue(f"killed_{request.param}")
+    assert killed.kills == 1, "a test of one kill after the second kill: the tests of two kills come last"
+    return killed
+
+
+def _kill_again(killed: OneKill, store: str) -> OneKill:
+    """Run the tests of two kills' steps on the second process, then kill it -9 and start a third."""
+    if killed.kills == 1:
+        for name, (stores, make) in _BETWEEN_THE_KILLS.items():
+            if store in stores:
+                killed.between[name] = make(killed.site, killed.made[name])
+        killed.site.server.kill()  # kill -9 again: no drain, no periodic snapshot
+        killed.site.start()
+        killed.kills = 2
+    return killed
+
+
+@pytest.fixture(scope="module")
+def killed_twice_database(killed_database: OneKill) -> OneKill:
+    """The site of ``killed_database`` killed -9 a second time (after the tests of one kill) and started again."""
+    return _kill_again(killed_database, "database")
+
+
+@pytest.fixture(scope="module")
+def killed_twice_redis(killed_redis: OneKill) -> OneKill:
+    """The site of ``killed_redis`` killed -9 a second time (after the tests of one kill) and started again."""
+    return _kill_again(killed_redis, "redis")
+
+
+@pytest.fixture(params=["database", "redis"])
+def killed_twice(request: pytest.FixtureRequest) -> OneKill:
+    """The site of two kills, with persistence in SQLite or in Redis: ``killed_twice_database`` or ``_redis``."""
+    return request.getfixturevalue(f"killed_twice_{request.param}")  # type: ignore[no-any-return]
 
 
 async def _reconnect(site: Site, app: str, token: str, cookie: str | None = None) -> tuple[BokehWire, dict[str, Any]]:
@@ -514,108 +562,6 @@ def _set(doc: Any, name: str, attr: str, value: Any) -> dict[str, Any]:
     return {"kind": "ModelChanged", "model": {"id": named(doc, name)["id"]}, "attr": attr, "new": value}
 
 
-@pytest.mark.parametrize("bokeh_site", ["database"], indirect=True)
-def test_a_restored_bokeh_session_tells_the_apps_code_from_code_its_browser_wrote(bokeh_site: Site) -> None:
-    # What a widget offers a browser may change only where the app's own code names it
-    # (docs/bokeh.md). Code the browser wrote (a CustomJS it defined, the app's CustomJS
-    # it rewrote) never counts, and that is still so after the process died twice: first
-    # restored from the journal (kill -9, the snapshot older than the changes), then from
-    # the same snapshot and the records of both lives (a restored session keeps its ids).
-    site = bokeh_site
-    site.start()
-    app = "bk_dependent_selects_own"
-
-    def refill(doc: Any, country: str, cities: list[str]) -> list[dict[str, Any]]:
-        changes = [("country", "value", country), ("city", "options", cities), ("city", "value", cities[0])]
-        return [_set(doc, *change) for change in changes]
-
-    async def before() -> tuple[str, str]:
-        token, session_id = open_page(site, app)
-        wire = await BokehWire.open(site, app, token)
-        doc = await wire.pull()
-        assert (await _patch(wire, refill(doc, "France", ["Paris", "Lyon"])))[0] == "OK"  # the app's CustomJS
-        mine = {"type": "object", "name": "CustomJS", "id": "client-js", "attributes": {"code": "distance.start = -5"}}
-        assert (await _patch(wire, [{"kind": "RootAdded", "model": mine}]))[0] == "OK"
-        (code,) = _of_type(doc, "CustomJS")
-        rewrite = {"kind": "ModelChanged", "model": {"id": code}, "attr": "code", "new": "city.value = 'Lyon'"}
-        assert (await _patch(wire, [rewrite]))[0] == "OK"
-        await wire.socket.close()
-        return token, session_id
-
-    async def after(token: str) -> None:
-        wire, doc = await _reconnect(site, app, token)
-        assert len(_of_type(doc, "CustomJS")) == 2  # the app's (rewritten) and the browser's
-        pulled = await wire.pull()
-        for events, refused in (
-            ([_set(doc, "distance", "start", -5), _set(doc, "distance", "value", -5)], "Slider.start"),
-            (refill(doc, "Switzerland", ["Bern", "Basel", "Geneva"]), "Select.options"),
-        ):
-            msgtype, content = await _patch(wire, events)
-            assert msgtype == "ERROR", (refused, content)
-            assert content["code"] == "patch-refused"
-            assert content["text"].startswith(f"{refused}: a browser may not change what a widget offers"), content
-            assert await wire.pull() == pulled
-        # The app's SetValue (untouched) still names the slider's end: a patch of it is taken.
-        assert (await _patch(wire, [_set(doc, "distance", "end", 20), _set(doc, "distance", "value", 15)]))[0] == "OK"
-        await wire.socket.close()
-
-    token, session_id = asyncio.run(before())
-    site.server.kill()  # no snapshot since the session was made: the journal holds it all
-    site.start()
-    asyncio.run(after(token))
-    assert python_values(site, app, "distance", "value", session_id) == [15]
-    assert python_values(site, app, "shown", "text", session_id) == ["Paris within 15 km (of 20)"]
-    site.server.kill()  # restored again: the same snapshot, the records of both lives
-    site.start()
-    asyncio.run(after(token))
-    assert python_values(site, app, "city", "options", session_id) == [["Paris", "Lyon"]]
-
-
-def test_a_push_into_a_restored_bokeh_session_is_refused_and_changes_nothing(bokeh_site: Site) -> None:
-    """A restored session refuses a PUSH-DOC as a live one does (docs/bokeh.md): nothing of it is kept or saved."""
-    site = bokeh_site
-    site.start()
-    refusal = {
-        "text": "PUSH-DOC not allowed: a Bokeh app's document is made by its code; no client replaces it",
-        "code": "push-not-allowed",
-    }
-
-    async def before() -> tuple[str, str]:
-        token, session_id, wire = await _change(site, "bk_sliders", 1.25)
-        await wire.socket.close()
-        return token, session_id
-
-    async def push(token: str) -> dict[str, Any]:
-        wire, doc = await _reconnect(site, "bk_sliders", token)
-        # The first message of a new connection, then after its pull: refused alike.
-        for pushed in ({"title": "mine", "roots": [], "version": "3"}, {**doc, "title": "pushed"}):
-            header, content = await wire.reply_to(await wire.send("PUSH-DOC", {"doc": pushed}))
-            assert (header["msgtype"], content) == ("ERROR", refusal)
-            assert await wire.pull() == doc
-        # The connection goes on: its next change is applied (and saved).
-        await wire.set_value(named(doc, "amplitude")["id"], 1.75)
-        await wire.socket.close()
-        return doc
-
-    token, session_id = asyncio.run(before())
-    site.server.kill()  # kill -9: restored from the journal
-    site.start()
-    doc = asyncio.run(push(token))
-    assert doc["title"] != "pushed" and named(doc, "phase")["attributes"]["value"] == 1.25
-    assert python_values(site, "bk_sliders", "amplitude", "value", session_id) == [1.75]
-    site.server.kill()  # and restored again: nothing of the pushes was saved, the change was
-    site.start()
-
-    async def again() -> dict[str, Any]:
-        wire, pulled = await _reconnect(site, "bk_sliders", token)
-        await wire.socket.close()
-        return pulled
-
-    restored = asyncio.run(again())
-    assert restored["title"] == doc["title"] and named(restored, "amplitude")["attributes"]["value"] == 1.75
-    assert python_values(site, "bk_sliders", "phase", "value", session_id) == [1.25]
-
-
 def _visitor() -> tuple[urllib.request.OpenerDirector, http.cookiejar.CookieJar]:
     """A browser's cookies for urllib: the page's ``docsync_visitor`` cookie is shown again, as a browser does."""
     jar = http.cookiejar.CookieJar()
@@ -737,3 +683,130 @@ def test_a_bokeh_session_restored_by_a_page_with_other_arguments_runs_the_app_wi
         _change_arguments(site, jar, token, 4)
     )  # the saved document, and the callback the restore's build wired
     assert python_values(site, "bk_arguments", "echo", "text", session_id) == [f"value=4 {_MADE}"]
+
+
+# The tests of two kills: last in the module, after every test of one kill (``one_kill``).
+
+
+def _refill(doc: Any, country: str, cities: list[str]) -> list[dict[str, Any]]:
+    changes = [("country", "value", country), ("city", "options", cities), ("city", "value", cities[0])]
+    return [_set(doc, *change) for change in changes]
+
+
+_OWN_APP = "bk_dependent_selects_own"
+
+
+@made_before_the_kill("browser's code", stores=("database",))
+def _browsers_code_before_the_kill(site: Site) -> tuple[str, str]:
+    async def before() -> tuple[str, str]:
+        token, session_id = open_page(site, _OWN_APP)
+        wire = await BokehWire.open(site, _OWN_APP, token)
+        doc = await wire.pull()
+        assert (await _patch(wire, _refill(doc, "France", ["Paris", "Lyon"])))[0] == "OK"  # the app's CustomJS
+        mine = {"type": "object", "name": "CustomJS", "id": "client-js", "attributes": {"code": "distance.start = -5"}}
+        assert (await _patch(wire, [{"kind": "RootAdded", "model": mine}]))[0] == "OK"
+        (code,) = _of_type(doc, "CustomJS")
+        rewrite = {"kind": "ModelChanged", "model": {"id": code}, "attr": "code", "new": "city.value = 'Lyon'"}
+        assert (await _patch(wire, [rewrite]))[0] == "OK"
+        await wire.socket.close()
+        return token, session_id
+
+    return asyncio.run(before())
+
+
+async def _browsers_code_refused(site: Site, token: str) -> None:
+    """Reconnect with ``token``: what only the browser's code names is refused, what the app's names is taken."""
+    wire, doc = await _reconnect(site, _OWN_APP, token)
+    assert len(_of_type(doc, "CustomJS")) == 2  # the app's (rewritten) and the browser's
+    pulled = await wire.pull()
+    for events, refused in (
+        ([_set(doc, "distance", "start", -5), _set(doc, "distance", "value", -5)], "Slider.start"),
+        (_refill(doc, "Switzerland", ["Bern", "Basel", "Geneva"]), "Select.options"),
+    ):
+        msgtype, content = await _patch(wire, events)
+        assert msgtype == "ERROR", (refused, content)
+        assert content["code"] == "patch-refused"
+        assert content["text"].startswith(f"{refused}: a browser may not change what a widget offers"), content
+        assert await wire.pull() == pulled
+    # The app's SetValue (untouched) still names the slider's end: a patch of it is taken.
+    assert (await _patch(wire, [_set(doc, "distance", "end", 20), _set(doc, "distance", "value", 15)]))[0] == "OK"
+    await wire.socket.close()
+
+
+@done_between_the_kills("browser's code", stores=("database",))
+def _browsers_code_between_the_kills(site: Site, made: tuple[str, str]) -> tuple[list[Any], list[Any]]:
+    token, session_id = made
+    asyncio.run(_browsers_code_refused(site, token))  # restored from the journal alone
+    distance = python_values(site, _OWN_APP, "distance", "value", session_id)
+    return distance, python_values(site, _OWN_APP, "shown", "text", session_id)
+
+
+def test_a_restored_bokeh_session_tells_the_apps_code_from_code_its_browser_wrote(
+    killed_twice_database: OneKill,
+) -> None:
+    # What a widget offers a browser may change only where the app's own code names it
+    # (docs/bokeh.md). Code the browser wrote (a CustomJS it defined, the app's CustomJS
+    # it rewrote) never counts, and that is still so after the process died twice: first
+    # restored from the journal (kill -9, the snapshot older than the changes), then from
+    # the same snapshot and the records of both lives (a restored session keeps its ids).
+    site = killed_twice_database.site
+    token, session_id = killed_twice_database.made["browser's code"]
+    distance, shown = killed_twice_database.between["browser's code"]  # after the first kill
+    assert distance == [15]
+    assert shown == ["Paris within 15 km (of 20)"]
+    asyncio.run(_browsers_code_refused(site, token))  # restored again: the same snapshot, the records of both lives
+    assert python_values(site, _OWN_APP, "city", "options", session_id) == [["Paris", "Lyon"]]
+
+
+_PUSH_REFUSAL = {
+    "text": "PUSH-DOC not allowed: a Bokeh app's document is made by its code; no client replaces it",
+    "code": "push-not-allowed",
+}
+
+
+@made_before_the_kill("push")
+def _push_before_the_kill(site: Site) -> tuple[str, str]:
+    async def before() -> tuple[str, str]:
+        token, session_id, wire = await _change(site, "bk_sliders", 1.25)
+        await wire.socket.close()
+        return token, session_id
+
+    return asyncio.run(before())
+
+
+@done_between_the_kills("push")
+def _push_between_the_kills(site: Site, made: tuple[str, str]) -> tuple[dict[str, Any], list[Any]]:
+    token, session_id = made
+
+    async def push() -> dict[str, Any]:
+        wire, doc = await _reconnect(site, "bk_sliders", token)  # restored from the journal
+        # The first message of a new connection, then after its pull: refused alike.
+        for pushed in ({"title": "mine", "roots": [], "version": "3"}, {**doc, "title": "pushed"}):
+            header, content = await wire.reply_to(await wire.send("PUSH-DOC", {"doc": pushed}))
+            assert (header["msgtype"], content) == ("ERROR", _PUSH_REFUSAL)
+            assert await wire.pull() == doc
+        # The connection goes on: its next change is applied (and saved).
+        await wire.set_value(named(doc, "amplitude")["id"], 1.75)
+        await wire.socket.close()
+        return doc
+
+    doc = asyncio.run(push())
+    return doc, python_values(site, "bk_sliders", "amplitude", "value", session_id)
+
+
+def test_a_push_into_a_restored_bokeh_session_is_refused_and_changes_nothing(killed_twice: OneKill) -> None:
+    """A restored session refuses a PUSH-DOC as a live one does (docs/bokeh.md): nothing of it is kept or saved."""
+    site = killed_twice.site
+    token, session_id = killed_twice.made["push"]
+    doc, amplitude = killed_twice.between["push"]  # pushed into after the first kill -9
+    assert doc["title"] != "pushed" and named(doc, "phase")["attributes"]["value"] == 1.25
+    assert amplitude == [1.75]
+
+    async def again() -> dict[str, Any]:  # restored again: nothing of the pushes was saved, the change was
+        wire, pulled = await _reconnect(site, "bk_sliders", token)
+        await wire.socket.close()
+        return pulled
+
+    restored = asyncio.run(again())
+    assert restored["title"] == doc["title"] and named(restored, "amplitude")["attributes"]["value"] == 1.75
+    assert python_values(site, "bk_sliders", "phase", "value", session_id) == [1.25]
