@@ -836,3 +836,112 @@ async def test_a_message_over_the_limits_or_left_incomplete_is_dropped_with_its_
     await watcher.settle(0.3)
     assert not watcher.patches()
     await watcher.close()
+
+
+# -- §8: the column fields of events are objects keyed by name; §2: unknown fields --------
+
+
+@pytest.mark.asyncio
+async def test_column_fields_are_objects_keyed_by_column_name_whatever_the_names(open_client: Open) -> None:
+    a, doc = await open_client("spec")
+    b, _ = await open_client(config=a.config)
+    source, s = model_by(doc, name="source")["id"], a.last_seq
+    x, payload = ndarray([1.0, 2.0], "float64", "0")
+    # A column named "type" is a plain key of `columns`, `data` and `patches` (never a map),
+    # both ways: the server takes it so and sends it so.
+    ok = await a.request("PATCH-DOC", {"events": [_columns(source, x=x, type=["p", "q"])], "base": s}, {"0": payload})
+    assert ok.content == {"seq": s + 1, "applied_seq": s + 1, "rejected": 0}
+    [seen] = await _patches_until(b, s + 1)
+    assert seen.content["events"][0]["columns"]["type"] == ["p", "q"]
+    stream = {"kind": "ColumnsStreamed", "model": {"id": source}, "attr": "data"}
+    ok = await a.patch([{**stream, "data": {"x": [3.0], "type": ["r"]}, "rollover": None}])
+    assert ok.content == {"seq": s + 2, "applied_seq": s + 2, "rejected": 0}
+    [seen] = await _patches_until(b, s + 2)
+    assert seen.content["events"][0]["data"]["type"] == ["r"]
+    cells = {"kind": "ColumnsPatched", "model": {"id": source}, "attr": "data", "patches": {"type": [[0, "P"]]}}
+    ok = await a.patch([cells], base=s + 2)
+    assert ok.content == {"seq": s + 3, "applied_seq": s + 3, "rejected": 0}
+    [seen] = await _patches_until(b, s + 3)
+    assert seen.content["events"][0]["patches"] == {"type": [[0, "P"]]}
+    # The whole value, though, is a typed value (§6): a pull writes this data as a map.
+    c, pulled = await open_client(config=a.config)
+    data = model_by(pulled, name="source")["attributes"]["data"]
+    assert data["type"] == "map" and [k for k, _ in data["entries"]] == ["x", "type"]
+    # A `columns`, `data` or `patches` written as a map is read as columns `type` and
+    # `entries`: refused, and nothing changes (a refusal's correction of `data` takes a
+    # position: the next patch is based on it).
+    as_map = {"type": "map", "entries": [["type", ["s", "t", "u"]]]}
+    reply = await a.patch([{**_columns(source), "columns": as_map}], base=s + 3)
+    assert reply.content["code"] == "patch-refused"
+    assert reply.content["text"].startswith("ColumnDataSource.data expected a dict of column name to ndarray or list")
+    await _patches_until(a, s + 4)
+    reply = await a.patch([{**stream, "data": as_map, "rollover": None}], base=s + 4)
+    assert reply.content == {
+        "text": "stream must supply every column: missing ['x'], extra ['entries']",
+        "code": "patch-refused",
+    }
+    await _patches_until(a, s + 5)
+    reply = await a.patch([{**cells, "patches": {"type": "map", "entries": [["type", [[0, "Q"]]]]}}], base=s + 5)
+    # (One that cannot be read is refused unread, §13 rule 3: nothing to correct.)
+    assert reply.content == {"text": "patches of column 'type' must be [index, value] pairs", "code": "patch-refused"}
+    assert (await c.request("PULL-DOC-REQ", {"client_id": c.client_id})).content["doc"] == pulled
+    # DictItemsSet's `items` is a typed value whole: a lone key "id" takes the map form.
+    # On a column-data property it sets columns, and the others get it as the
+    # ColumnDataChanged it made, whose `columns` names the column as a plain key.
+    items = {"type": "map", "entries": [["id", ["i", "j", "k"]]]}
+    ok = await a.patch([{"kind": "DictItemsSet", "model": {"id": source}, "attr": "data", "items": items}], base=s + 5)
+    assert ok.content == {"seq": s + 6, "applied_seq": s + 6, "rejected": 0}
+    [seen] = await _patches_until(b, s + 6)
+    assert seen.content["events"] == [{**_columns(source), "columns": {"id": ["i", "j", "k"]}}]
+
+
+@pytest.mark.asyncio
+async def test_a_content_field_the_type_does_not_define_is_ignored(open_client: Open) -> None:
+    a, doc = await open_client("spec")
+    level, s = _level(doc), a.last_seq
+    # A client's `seq` (a field of the server's patches) and a field of no type: judged by `base` alone.
+    ok = await a.patch([changed(level, "value", 2.0)], seq=s + 500, future={"x": 1})
+    assert ok.content == {"seq": s + 1, "applied_seq": s + 1, "rejected": 0}
+    reply = await a.request("PULL-DOC-REQ", {"client_id": a.client_id, "future": [1, 2]})
+    assert reply.msgtype == "PULL-DOC-REPLY" and reply.content["seq"] == s + 1
+
+
+# -- §10: a plot's UI events, subscribed or not; §11: decoding errors of arrays ------------
+
+
+@pytest.mark.asyncio
+async def test_a_plot_event_no_callback_subscribed_to_is_taken_and_runs_nothing(open_client: Open) -> None:
+    a, doc = await open_client("sliders")
+    b, _ = await open_client(config=a.config)
+    [plot] = [m for m in doc["models"] if m["name"] == "Plot"]
+    assert not plot["attributes"].get("subscribed_events")  # no Python callback asked for any
+    s = a.last_seq
+    tap = {"kind": "MessageSent", "msg_type": "tap", "msg_data": {"x": 1.0, "y": 0.5, "sx": 10, "sy": 20}}
+    ok = await a.patch([{**tap, "model": {"id": plot["id"]}}])
+    assert ok.content == {"seq": s, "applied_seq": s, "rejected": 0}
+    reply = await a.patch([{**tap, "msg_type": "nope", "model": {"id": plot["id"]}}])
+    assert reply.content == {"text": "Plot does not accept 'nope' events", "code": "patch-refused"}
+    await b.settle(0.3)
+    assert not b.patches(s)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("change", "text"),
+    [
+        ({"order": "middle"}, "invalid byte order 'middle'"),
+        ({"shape": [1] * 9}, "invalid ndarray shape [1, 1, 1, 1, 1, 1, 1, 1, 1]"),
+        ({"shape": [True]}, "invalid ndarray shape [True]"),
+        ({"buffer": None}, "binary value without 'buffer' or 'base64'"),
+    ],
+)
+async def test_an_array_that_cannot_be_read_is_refused_with_its_reason(
+    open_client: Open, change: dict[str, Any], text: str
+) -> None:
+    a, doc = await open_client("spec")
+    source = model_by(doc, name="source")["id"]
+    x, payload = ndarray([1.0], "float64", "0")
+    x = {k: v for k, v in {**x, **change}.items() if v is not None}
+    reply = await a.request("PATCH-DOC", {"events": [_columns(source, x=x)], "base": a.last_seq}, {"0": payload})
+    assert reply.content == {"text": text, "code": "patch-refused"}
+    assert (await a.request("PULL-DOC-REQ", {"client_id": a.client_id})).content["doc"] == doc
