@@ -25,6 +25,9 @@ class Application:
     ``metadata`` is a dict or a zero-argument callable returning one, served as JSON
     at ``/<app>/metadata``. ``shared``: every connection that opens the app joins one
     session per room (the ``room`` URL argument) instead of a session per tab.
+    ``allow_client_structure``: whether clients may change the title and the roots and
+    create models (True, False; None: yes, except in the sessions of a shared or
+    shareable app, which other users see).
     """
 
     def __init__(
@@ -33,7 +36,7 @@ class Application:
         metadata: dict[str, Any] | Callable[[], dict[str, Any]] | None = None,
         title: str | None = None,
         shared: bool = False,
-        allow_client_structure: bool = True,
+        allow_client_structure: bool | None = None,
     ) -> None:
         self.handlers = list(handlers)
         self._metadata = metadata

@@ -75,6 +75,19 @@ class ApplicationContext:
         self._deliveries: dict[str, SerialCalls] = {}
         self._publisher = SerialCalls(f"broadcasts of {path!r}", max_calls=MAX_WAITING_BROADCASTS)
 
+    def client_structure(self) -> bool:
+        """Whether clients may change the title and roots of its sessions and create models.
+
+        The application's ``allow_client_structure`` decides; by default (None) a shared
+        or shareable app's sessions, which other users see, refuse it: a stranger in a
+        room could otherwise remove its roots and show everyone a document of its own.
+        """
+        setting = self.application.allow_client_structure
+        if setting is not None:
+            return bool(setting)
+        options = self.options
+        return not (getattr(self.application, "shared", False) or options.get("shared") or options.get("shareable"))
+
     async def load(self) -> None:
         """Run ``on_server_loaded`` once."""
         self._loop = asyncio.get_running_loop()
@@ -165,9 +178,12 @@ class ApplicationContext:
             # The app runs with the arguments it was made with, not the restoring page's.
             request = restoring_request(request, snapshot.request)
         document = Document(max_upload_bytes=settings.MAX_UPLOAD_BYTES)
+        structure = self.application.allow_client_structure
         sequencer = Sequencer(
             document,
-            allow_client_structure=self.application.allow_client_structure,
+            allow_client_structure=self.client_structure(),
+            # A push comes from the client making the session, before anyone joins it.
+            allow_pushed_structure=structure is not False,
             log_entries=settings.PATCH_LOG_SIZE,
             log_bytes=settings.PATCH_LOG_BYTES,
             max_answers=settings.REMEMBERED_ANSWERS,

@@ -195,6 +195,7 @@ class Sequencer:
         document: Document,
         *,
         allow_client_structure: bool,
+        allow_pushed_structure: bool | None = None,
         log_entries: int,
         log_bytes: int,
         max_answers: int = 1000,
@@ -221,6 +222,9 @@ class Sequencer:
         # made under the same id (after expiry, or after its process died).
         self.incarnation = secrets.token_hex(8)
         self.allow_client_structure = allow_client_structure
+        # What a PUSH-DOC may hold (None: as patches): its pusher makes the session, alone in it.
+        pushed = allow_pushed_structure
+        self.allow_pushed_structure = allow_client_structure if pushed is None else pushed
         self.client_models = 0
         self.log = PatchLog(
             max_entries=log_entries, max_bytes=log_bytes, max_answers=max_answers, max_answer_clients=max_answer_clients
@@ -335,7 +339,7 @@ class Sequencer:
                 dict(request.buffers),
                 setter=origin,
                 from_client=True,
-                allow_structure=self.allow_client_structure,
+                allow_structure=self.allow_pushed_structure,
                 max_models=self.max_client_models,
                 max_array_elements=self.max_array_elements,
                 limits=self.limits,

@@ -13,8 +13,20 @@ import numpy as np
 from docsync.document import Document, Model
 from docsync.document.models import ColumnDataSource, Selection
 from docsync.document.properties import Bool, Dict, Float, Int, List, String
+from docsync.handlers import Application, FunctionHandler
 
-__all__ = ["STREAM_ROLLOVER", "Item", "Source", "Switch", "big_doc", "convergence_doc", "stream_doc"]
+__all__ = [
+    "STREAM_ROLLOVER",
+    "Item",
+    "Source",
+    "Switch",
+    "big_app",
+    "big_doc",
+    "convergence_app",
+    "convergence_doc",
+    "stream_app",
+    "stream_doc",
+]
 
 STREAM_ROLLOVER = 400
 STREAM_PERIOD_MS = 20
@@ -95,3 +107,10 @@ def big_doc(doc: Document) -> None:
     doc.add_root(Item(name="big", counts=counts, tags=tags))
     n = 10_000
     doc.add_root(Source(name="source", data={"x": np.arange(n, dtype=np.float64), "y": np.ones(n), "z": np.zeros(n)}))
+
+
+# Served shared (settings.py): the clients add and remove roots and set the title, which
+# a shared app's sessions refuse unless the application allows it.
+convergence_app = Application(FunctionHandler(convergence_doc), allow_client_structure=True)
+stream_app = Application(FunctionHandler(stream_doc), allow_client_structure=True)
+big_app = Application(FunctionHandler(big_doc), allow_client_structure=True)

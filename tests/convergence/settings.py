@@ -16,9 +16,9 @@ DOCSYNC = {
     **_DOCSYNC,
     "APPS": {
         **_DOCSYNC["APPS"],
-        "convergence": {"app": "tests.convergence.apps.convergence_doc", "shared": True},
-        "convergence_stream": {"app": "tests.convergence.apps.stream_doc", "shared": True},
-        "convergence_big": {"app": "tests.convergence.apps.big_doc", "shared": True},
+        "convergence": {"app": "tests.convergence.apps.convergence_app", "shared": True},
+        "convergence_stream": {"app": "tests.convergence.apps.stream_app", "shared": True},
+        "convergence_big": {"app": "tests.convergence.apps.big_app", "shared": True},
     },
     "PATCH_LOG_SIZE": PATCH_LOG_SIZE,
     # Bounded by entries only, so that the reference model knows exactly what is held.

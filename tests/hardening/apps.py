@@ -167,6 +167,9 @@ def hostile(doc: Document) -> None:
 
 #: The same document, from an application that lets no client change its structure.
 hostile_closed = Application(FunctionHandler(hostile), allow_client_structure=False)
+#: The same document, from an application that lets every client change its structure,
+#: in the sessions other users see too (served shared: test_shared_structure.py).
+hostile_open = Application(FunctionHandler(hostile), allow_client_structure=True)
 
 
 def offered(doc: Document) -> None:

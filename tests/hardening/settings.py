@@ -45,6 +45,10 @@ TEST_APPS = {
     # Anyone creating a session of these may push (the pushed content obeys every rule).
     "hostile": {"app": "tests.hardening.apps.hostile", "push": "public"},
     "hostile_closed": {"app": "tests.hardening.apps.hostile_closed", "push": "public"},
+    # Rooms and shareable sessions of it: other users see what a client changes of its structure.
+    "hostile_room": {"app": "tests.hardening.apps.hostile", "shared": True},
+    "hostile_link": {"app": "tests.hardening.apps.hostile", "shareable": True},
+    "hostile_open_room": {"app": "tests.hardening.apps.hostile_open", "shared": True},
     "oversized": "tests.hardening.apps.oversized",
     "offered": "tests.hardening.apps.offered",
     "bridged": "tests.hardening.bridged.bridged",
