@@ -49,6 +49,7 @@ from .channels import consumer_call, frame_send, own_receive_loop
 from .daphne import allow_protocol_close_codes, bound_incoming, fit_incoming_limit, send_backpressure
 from .daphne import takes_views as daphne_takes_views
 from .daphne_frames import frames_writer_now as daphne_frames_writer_now
+from .pongs import bound_pongs
 from .tasks import forget_pending_task
 from .threads import at_interpreter_exit
 from .uvicorn import (
@@ -73,6 +74,7 @@ __all__ = [
     "asgi_server_frame_limit",
     "at_interpreter_exit",
     "bound_incoming",
+    "bound_pongs",
     "consumer_call",
     "daphne_frames_writer_now",
     "daphne_takes_views",

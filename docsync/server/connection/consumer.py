@@ -43,6 +43,7 @@ from ..compat import (
     apply_process_workarounds,
     asgi_server_frame_limit,
     bound_incoming,
+    bound_pongs,
     daphne_frames_writer_now,
     daphne_takes_views,
     forget_pending_task,
@@ -319,6 +320,8 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         # Everything this socket is sent, after the accept, goes through its outbox and
         # its one writer task: sessions queue under their lock and never wait for it.
         self._writable = send_backpressure(self._send_frame)
+        # The server answers pings outside that flow control: a client pinging and never reading grew it.
+        bound_pongs(self._send_frame)
         # Under uvicorn the outbox hands its frames straight to the writer that frames them.
         write = self._write_frames if self._writable is None and self._write_frames is not None else None
         # One bound method told both overflows (a share's with its cap): 64 bytes per connection less.
