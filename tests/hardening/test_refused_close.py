@@ -80,3 +80,31 @@ def test_a_stalled_refused_client_still_reads_the_error_and_the_close(close_site
     assert str(sock.messages[-1].content.get("text")).startswith("num_buffers must be a non-negative integer"), what
     assert close_site.alive
     assert "Traceback" not in close_site.log_text()
+
+
+async def _refused_for(site: Site, config: dict[str, Any], msgtype: str) -> RawSocket:
+    sock = await RawSocket.connect(site.ws_url("all_models"), config["token"])
+    assert (await sock.read_message()).msgtype == "ACK"
+    for frame in (json.dumps({"msgid": "m1", "msgtype": msgtype}, ensure_ascii=False), "{}", "{}"):
+        await sock.socket.send(frame)
+    with contextlib.suppress(websockets.ConnectionClosed):
+        while True:
+            await sock.read_message(timeout=20)
+    return sock
+
+
+@pytest.mark.parametrize("character", ["B", "\u00e9", "\U0001f600"])
+def test_a_reason_too_long_for_a_close_frame_is_cut_to_its_123_bytes(close_site: Site, character: str) -> None:
+    # The reason quotes the unknown msgtype, cut to 60 characters: 60 emoji are 240 bytes
+    # of UTF-8, past the 123 bytes a close frame holds for it (RFC 6455 5.5). Cut by
+    # characters (120), uvicorn could not send the close frame and dropped the
+    # connection (1006, no close code); the ERROR before it carries the whole reason.
+    config = close_site.browser().page_config("all_models")
+    sock = asyncio.run(_refused_for(close_site, config, character * 300))
+    [error] = [m.content for m in sock.messages if m.msgtype == "ERROR"]
+    assert error["code"] == "close-1002" and error["text"].startswith("unknown message type '" + character * 17)
+    assert sock.close_code == 1002, f"close {sock.close_code} {sock.close_reason!r}"
+    reason = sock.close_reason or ""
+    assert 0 < len(reason.encode()) <= 123 and error["text"].startswith(reason)
+    # As much of the reason as fits: what is cut off would not fit with its next character.
+    assert len(reason.encode()) > 123 - len(character.encode()) or reason == error["text"]

@@ -79,6 +79,17 @@ _REQUESTS = frozenset({PULL_DOC_REQ, RESUME_REQ, PUSH_DOC})
 
 SUBPROTOCOL = "docsync"  # docsync's own apps; other kinds name theirs (dialects.py)
 
+#: The bytes of UTF-8 a close frame holds for its reason (RFC 6455 5.5: 125 with the code).
+MAX_CLOSE_REASON_BYTES = 123
+
+
+def close_reason(reason: str) -> str:
+    """``reason`` cut to the 123 bytes of UTF-8 a close frame holds, never inside a character."""
+    # Cut by characters, a reason quoting a client's non-ASCII text passed the bound:
+    # uvicorn then failed to send the close frame and dropped the connection (1006).
+    # (A lone surrogate, which UTF-8 cannot carry, becomes "?".)
+    return reason.encode("utf-8", "replace")[:MAX_CLOSE_REASON_BYTES].decode("utf-8", "ignore")
+
 
 def _header(scope: dict[str, Any], name: bytes) -> str | None:
     for key, value in scope.get("headers", []):
@@ -567,7 +578,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
 
     def queue_close(self, code: int, reason: str = "") -> None:
         """Close with ``code`` once every message queued before is written."""
-        self.outbox.then(functools.partial(self._close_now, code, reason[:120]))
+        self.outbox.then(functools.partial(self._close_now, code, close_reason(reason)))
 
     async def _close_now(self, code: int, reason: str) -> None:
         self.outbox.stop()  # nothing queued after a close is written
@@ -601,7 +612,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         # No ERROR first: the client is not reading. The message being written may be
         # cut off; the close follows what the ASGI server already holds.
         await self.outbox.stopped_writer()
-        await self.close(code=slow.close_code, reason=slow.reason[:120])
+        await self.close(code=slow.close_code, reason=close_reason(slow.reason))
 
     def _stalled(self) -> None:
         """Drop a message that made no progress for INCOMPLETE_MESSAGE_TIMEOUT, and its connection."""
