@@ -526,7 +526,10 @@ async def test_an_error_that_answers_a_request_keeps_the_connection(open_client:
     assert (await a.request("PULL-DOC-REQ", {"client_id": a.client_id})).content["doc"] == doc
 
 
-# A list of 9 strings of 50 m's: 4 items shown (each cut to 17 + "..." + 18), "...", then cut to 60 characters.
+# 300 B's: 17 and 18 of them around "...". A list of 9 strings of 50 m's: 4 items shown
+# (each cut so), "...", then the whole cut to 60 characters.
+_SHOWN_STRING = f"unknown message type '{'B' * 17}...{'B' * 18}'"
+_LIST = json.dumps(["m" * 50] * 9)
 _SHOWN_LIST = "['" + "m" * 17 + "..." + "m" * 18 + "', '" + "m" * 13 + "..."
 
 
@@ -538,8 +541,8 @@ _SHOWN_LIST = "['" + "m" * 17 + "..." + "m" * 18 + "', '" + "m" * 13 + "..."
         ([b"\x00\x01"], "expected text header frame, got binary frame"),
         (['{"msgid":"5","msgtype":"SERVER-INFO-REQ"}', "{}", "[]"], "content must be a JSON object"),
         # §11: a long value is shown shortened, its ends around "...".
-        (['{"msgid":"5","msgtype":"' + "B" * 300 + '"}', "{}", "{}"], f"unknown message type '{'B' * 17}...{'B' * 18}'"),
-        (['{"msgtype":"ACK","msgid":' + json.dumps(["m" * 50] * 9) + "}", "{}", "{}"], "msgid must be a string, got " + _SHOWN_LIST),
+        (['{"msgid":"5","msgtype":"' + "B" * 300 + '"}', "{}", "{}"], _SHOWN_STRING),
+        (['{"msgtype":"ACK","msgid":' + _LIST + "}", "{}", "{}"], "msgid must be a string, got " + _SHOWN_LIST),
     ],
 )
 async def test_a_frame_sequence_that_is_not_a_message_closes_1002(
