@@ -58,6 +58,7 @@ from docsync.server.compat import (
     frame_send,
     frames_writer,
     incoming_limit,
+    pongs,
     quiet_debug_lines,
     release_handshake_request,
     release_handshake_response,
@@ -1263,3 +1264,93 @@ def test_a_response_s_close_sends_request_finished_from_the_handler_it_names() -
     finally:
         signals.request_finished.disconnect(receiver)
     assert senders == [OneHopASGIHandler]
+
+
+# -- pongs: bounded while the client does not read ----------------------------------------
+
+
+def _pings(count: int, size: int = 125) -> bytes:
+    """``count`` masked ping frames of ``size`` bytes, as a client sends them."""
+    return b"".join(Frame(Opcode.PING, bytes([n % 256]) * size).serialize(mask=True) for n in range(count))
+
+
+class _HeldDaphneTransport(StringTransport):
+    """Twisted's in-memory transport whose written bytes count as unsent until ``drain``."""
+
+    @property
+    def dataBuffer(self) -> bytes:  # read by compat.daphne.buffered_bytes, as on a real socket's transport
+        return self.value()
+
+    def drain(self) -> None:
+        self.clear()
+
+
+def test_daphne_answers_pings_of_a_client_that_does_not_read_up_to_the_pong_backlog() -> None:
+    assert versions.checked("autobahn", *pongs._AUTOBAHN_CHECKED)
+    protocol, _ = open_daphne_websocket()
+    transport = _HeldDaphneTransport()
+    protocol.transport = transport
+    assert pongs.bound_pongs(partial(lambda protocol, message: None, protocol))
+    transport.write(b"x" * (pongs.PONG_BACKLOG_BYTES + 1))  # a large message the client has not read
+    held = len(transport.value())
+    for n in range(2000):  # what autobahn's frame parser calls for each ping: 250 KB of them
+        protocol._onPing(bytes([n % 256]) * 125)
+    pong_bytes = len(transport.value()) - held
+    assert 0 < pong_bytes <= pongs.PONG_BACKLOG_BYTES, pong_bytes  # unbound: 2,000 pongs of 127 bytes
+    # Once the client reads, pings are answered again, each one.
+    transport.drain()
+    for _ in range(3):
+        protocol._onPing(b"p" * 125)
+    client = ClientProtocol(parse_uri("ws://x/"), state=State.OPEN)
+    client.receive_data(transport.value())
+    assert [(e.opcode, len(e.data)) for e in client.events_received()] == [(Opcode.PONG, 125)] * 3  # type: ignore[union-attr]
+
+
+class _HeldUvicornTransport(_HandshakeTransport):
+    """uvicorn's transport whose written bytes count as unsent (``get_write_buffer_size``) until ``drain``."""
+
+    def get_write_buffer_size(self) -> int:
+        return len(self.data)
+
+    def drain(self) -> None:
+        self.data = b""
+
+
+@pytest.mark.asyncio
+async def test_uvicorn_answers_pings_of_a_client_that_does_not_read_up_to_the_pong_backlog() -> None:
+    assert versions.checked("uvicorn", *pongs._UVICORN_CHECKED)
+    bound: list[bool] = []
+    accepted = asyncio.Event()
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        assert (await receive())["type"] == "websocket.connect"
+        await send({"type": "websocket.accept", "subprotocol": "docsync"})
+        bound.append(pongs.bound_pongs(send))
+        accepted.set()
+        await receive()
+
+    protocol = WebSocketsSansIOProtocol(Config(app=app, ws="websockets-sansio"), ServerState(), {})
+    protocol.app = app
+    transport = _HeldUvicornTransport()
+    protocol.transport = transport  # type: ignore[assignment]
+    protocol.connection_made(transport)  # type: ignore[arg-type]
+    client = ClientProtocol(parse_uri("ws://127.0.0.1:8000/bench/ws"), subprotocols=["docsync"])
+    client.send_request(client.connect())
+    protocol.data_received(b"".join(client.data_to_send()))
+    await asyncio.wait_for(accepted.wait(), 5)
+    assert bound == [True]
+    transport.write(b"x" * (pongs.PONG_BACKLOG_BYTES + 1))  # a large message the client has not read
+    held = len(transport.data)
+    for _ in range(2000):  # one ping per read: 250 KB of them
+        protocol.data_received(_pings(1))
+    pong_bytes = len(transport.data) - held
+    assert 0 < pong_bytes <= pongs.PONG_BACKLOG_BYTES, pong_bytes
+    transport.drain()
+    protocol.data_received(_pings(3))
+    reader = ClientProtocol(parse_uri("ws://x/"), state=State.OPEN)
+    reader.receive_data(transport.data)
+    assert [(e.opcode, len(e.data)) for e in reader.events_received()] == [(Opcode.PONG, 125)] * 3  # type: ignore[union-attr]
+    # Another server's send, or a release outside the gates, is left as it is.
+    assert not pongs.bound_pongs(SimpleNamespace(send=None).send)
+    protocol.connection_lost(None)
+    await asyncio.sleep(0)

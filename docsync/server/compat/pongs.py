@@ -60,7 +60,9 @@ def _bound_uvicorn(owner: Any) -> bool:
     backlog = _Backlog()
 
     def handle_ping() -> None:
-        output = b"".join(conn.data_to_send())  # taken whatever happens: websockets holds it otherwise
+        # Taken whatever happens: websockets holds it otherwise. It is the pongs of every ping
+        # of one read at once (websockets queues them as it parses), so they go or are dropped together.
+        output = b"".join(conn.data_to_send())
         # Only an open connection's pong is held back: a close answered in the same read goes out.
         if conn.state is not State.OPEN or backlog.allow(len(output), transport.get_write_buffer_size()):
             transport.write(output)
