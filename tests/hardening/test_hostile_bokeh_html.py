@@ -10,7 +10,9 @@ afresh, is byte-identical, while what BokehJS itself sends (typed text with ``<`
 table cells, slider values, plain text a CustomJS writes) is applied; shared with
 ``"client_html": True``, where the same patches are applied, as in Bokeh; and alice's
 own (unshared), where her tab may write HTML and code as in Bokeh; and her own with
-``"client_html": False``, where it may not.
+``"client_html": False``, where it may not. Beyond HTML, code and
+offers, a shared session keeps nothing from a stranger: its roots and title are anyone's,
+as in Bokeh (docs/bokeh.md).
 """
 
 from __future__ import annotations
@@ -171,6 +173,31 @@ async def test_what_bokehjs_sends_is_applied_in_a_shared_session(board: Board) -
     attributes = {d["id"]: d.get("attributes", {}) for d in definitions(after)}
     assert attributes[entry]["value"] == "a <b> & <img src=x>"
     assert attributes[note]["text"] == "level 4 & rising"
+
+
+async def test_a_stranger_may_change_the_structure_of_a_shared_bokeh_session(bokeh_site: Site) -> None:
+    # Unlike docsync's own dialect (tests/hardening/test_shared_structure.py): a Bokeh
+    # session keeps no structure from those who join it, as docs/bokeh.md says (the
+    # roots and title alone could not keep the page the app's: a layout's children do the same).
+    alice = await BoardTab.join(bokeh_site, "bk_board", bokeh_site.browser("alice"))
+    stranger = await BoardTab.join(bokeh_site, "bk_board", bokeh_site.browser(), alice.session_id)
+    try:
+        _, doc = await alice.document()
+        board = named(doc, "board")
+        sign = new_model("Div", text="this board is closed")
+        events = [
+            {"kind": "RootRemoved", "model": {"id": board}},
+            {"kind": "RootAdded", "model": sign},
+            {"kind": "TitleChanged", "title": "closed"},
+        ]
+        reply = await stranger.patch(events)
+        assert reply.msgtype == OK, reply.content
+        _, after = await alice.document()
+        assert after["title"] == "closed"
+        assert [root["id"] for root in after["roots"]] == [sign["id"]]
+    finally:
+        await alice.close()
+        await stranger.close()
 
 
 #: Where HTML and code are taken, what another rule still refuses: a MultiChoice's options
