@@ -1,4 +1,10 @@
-"""One server for the protocol-spec tests (daphne, the spec settings), stopped by its pid."""
+"""The protocol-spec tests' server: the spec settings under daphne, then under uvicorn, each stopped by its pid.
+
+docsync supports both (README, docs/howto/servers.md), and the wire differs between them
+where the ASGI server frames, bounds and closes websockets: every test of the spec client
+that talks to ``server`` runs against each. pytest orders a module's tests by this
+module-scoped parameter, so each kind is started once per module.
+"""
 
 from __future__ import annotations
 
@@ -40,7 +46,14 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, database: Path) -> Iterator[ServerProcess]:
-    with spec_site(tmp_path_factory.mktemp("spec"), database) as site:
+#: The ASGI servers every wire case runs under (``manage.py runserver`` is daphne's protocol server).
+SERVER_KINDS = ("daphne", "uvicorn")
+
+
+@pytest.fixture(scope="module", params=SERVER_KINDS)
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, database: Path
+) -> Iterator[ServerProcess]:
+    """The spec site under ``request.param`` (daphne, uvicorn): one process per module and kind."""
+    with spec_site(tmp_path_factory.mktemp(f"spec-{request.param}"), database, request.param) as site:
         yield site.server

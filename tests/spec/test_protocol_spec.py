@@ -22,7 +22,7 @@ import pytest_asyncio
 
 from docsync.testing import ServerProcess
 
-from .conftest import ALLOWED_ORIGIN, SECRET_KEY, spec_site
+from .conftest import ALLOWED_ORIGIN, SECRET_KEY, SERVER_KINDS, spec_site
 from .wire_client import (
     Closed,
     WireClient,
@@ -413,7 +413,7 @@ async def test_no_such_application_is_4004(server: ServerProcess) -> None:
 @pytest.mark.asyncio
 @pytest.mark.parametrize(("kind", "code"), [("daphne", None), ("uvicorn", 1012)])
 async def test_what_a_client_sees_when_the_server_shuts_down(
-    kind: str, code: int | None, tmp_path: Path, server: ServerProcess, database: Path
+    kind: str, code: int | None, tmp_path: Path, database: Path
 ) -> None:
     # §12: daphne drops its websockets (the client's library reports 1006); uvicorn closes them with 1012.
     other = spec_site(tmp_path, database, kind).start().server
@@ -531,6 +531,10 @@ async def test_an_error_that_answers_a_request_keeps_the_connection(open_client:
 _SHOWN_STRING = f"unknown message type '{'B' * 17}...{'B' * 18}'"
 _LIST = json.dumps(["m" * 50] * 9)
 _SHOWN_LIST = "['" + "m" * 17 + "..." + "m" * 18 + "', '" + "m" * 13 + "..."
+# 300 emoji (4 bytes of UTF-8 each): the reason shown is 35 of them, 162 bytes, past the
+# 123 a close frame holds (§12).
+_EMOJI = "\U0001f600"
+_SHOWN_EMOJI = f"unknown message type '{_EMOJI * 17}...{_EMOJI * 18}'"
 
 
 @pytest.mark.asyncio
@@ -543,7 +547,10 @@ _SHOWN_LIST = "['" + "m" * 17 + "..." + "m" * 18 + "', '" + "m" * 13 + "..."
         # §11: a long value is shown shortened, its ends around "...".
         (['{"msgid":"5","msgtype":"' + "B" * 300 + '"}', "{}", "{}"], _SHOWN_STRING),
         (['{"msgtype":"ACK","msgid":' + _LIST + "}", "{}", "{}"], "msgid must be a string, got " + _SHOWN_LIST),
+        # §12: a reason past a close frame's 123 bytes, whole in the ERROR, cut in the close.
+        (['{"msgid":"5","msgtype":"' + _EMOJI * 300 + '"}', "{}", "{}"], _SHOWN_EMOJI),
     ],
+    ids=["unknown-type", "binary-header", "content-list", "long-string", "long-list", "long-utf8-reason"],
 )
 async def test_a_frame_sequence_that_is_not_a_message_closes_1002(
     server: ServerProcess, frames: list[str | bytes], text: str
@@ -553,8 +560,11 @@ async def test_a_frame_sequence_that_is_not_a_message_closes_1002(
     for frame in frames:
         await client.socket.send(frame)
     closed = await client.until_closed()
-    # §12: an ERROR without reqid repeats the reason, then the close.
+    # §12: an ERROR without reqid repeats the reason, then the close, whose reason is as
+    # much of it as 123 bytes of UTF-8 hold, cut between characters.
     assert closed.code == 1002
+    cut = text.encode()[:123].decode(errors="ignore")
+    assert closed.reason == cut
     assert [(m.header.get("reqid"), m.content) for m in client.inbox[1:]] == [
         (None, {"text": text, "code": "close-1002"})
     ]
@@ -782,17 +792,21 @@ async def test_a_push_the_app_does_not_allow_is_refused_and_changes_nothing(open
 # -- §11, §12: wire limits and incomplete messages, on a server with small ones ------------
 
 _TIMEOUT, _FRAME, _MESSAGE = 1, 64 * 1024, 256 * 1024
+# §11: the frame limits of the ASGI servers themselves (daphne's by default, uvicorn's --ws-max-size by default).
+_DAPHNE_LIMIT, _UVICORN_LIMIT = 1024 * 1024, 16 * 1024 * 1024
 
 
-@pytest.fixture(scope="module")
-def small_server(tmp_path_factory: pytest.TempPathFactory, database: Path) -> Iterator[ServerProcess]:
+@pytest.fixture(scope="module", params=SERVER_KINDS)
+def small_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, database: Path
+) -> Iterator[ServerProcess]:
     """The spec site with INCOMPLETE_MESSAGE_TIMEOUT 1 s, MAX_FRAME_BYTES 64 KiB, MAX_MESSAGE_BYTES 256 KiB."""
     env = {
         "DOCSYNC_INCOMPLETE_MESSAGE_TIMEOUT": str(_TIMEOUT),
         "DOCSYNC_MAX_FRAME_BYTES": str(_FRAME),
         "DOCSYNC_MAX_MESSAGE_BYTES": str(_MESSAGE),
     }
-    with spec_site(tmp_path_factory.mktemp("spec-small"), database, **env) as site:
+    with spec_site(tmp_path_factory.mktemp(f"spec-small-{request.param}"), database, request.param, **env) as site:
         yield site.server
 
 
@@ -810,7 +824,7 @@ def _frame_bytes(frame: str | bytes) -> int:
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("case", ["stalled", "frame", "message", "daphne"])
+@pytest.mark.parametrize("case", ["stalled", "frame", "message", "asgi-server", "daphne-limit"])
 async def test_a_message_over_the_limits_or_left_incomplete_is_dropped_with_its_close(
     small_server: ServerProcess, case: str
 ) -> None:
@@ -830,13 +844,21 @@ async def test_a_message_over_the_limits_or_left_incomplete_is_dropped_with_its_
         sizes = list(itertools.accumulate(_frame_bytes(f) for f in frames))
         total = next(n for n in sizes if n > _MESSAGE)
         code, text = 1009, f"message too large: {total} > {_MESSAGE} bytes"
-    else:  # over daphne's own limit: its 1 MiB, which docsync raises only to a larger MAX_MESSAGE_BYTES
-        frames, code, text = _patch_frames(level, [bytes(1024 * 1024 + 1)]), None, None
+    elif case == "asgi-server":  # over the ASGI server's own limit, which it enforces before docsync reads the frame
+        if small_server.server == "daphne":  # its 1 MiB, which docsync raises only to a larger MAX_MESSAGE_BYTES
+            frames, code, text = _patch_frames(level, [bytes(_DAPHNE_LIMIT + 1)]), None, None
+        else:  # uvicorn's --ws-max-size: a close 1009 of its own, without docsync's ERROR
+            frames, code, text = _patch_frames(level, [bytes(_UVICORN_LIMIT + 1)]), 1009, None
+    else:  # a frame of daphne's limit's size: under uvicorn, whose limit is larger, docsync's own refusal
+        frames = _patch_frames(level, [bytes(_DAPHNE_LIMIT + 1)])
+        code = None if small_server.server == "daphne" else 1009
+        text = None if code is None else f"frame too large: {_DAPHNE_LIMIT + 1} > {_FRAME} bytes"
     for frame in frames:
         await client.socket.send(frame)
     closed = await client.until_closed()
     # §12: an ERROR without reqid gives the reason, then the close. daphne drops the
-    # connection itself, with neither (the client's library reports 1006: no close frame).
+    # connection itself, with neither (the client's library reports 1006: no close frame);
+    # uvicorn closes it itself, with no ERROR (§11).
     assert closed.code == code
     errors = [(m.reqid, m.content) for m in client.inbox if m.msgtype == "ERROR"]
     assert errors == ([(None, {"text": text, "code": f"close-{code}"})] if text else [])
