@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+import websockets
 
 from docsync.testing import ServerProcess
 
@@ -151,6 +152,24 @@ async def test_a_change_that_changes_nothing_takes_no_position(open_client: Open
     # Nor does it conflict: a change based before it wins.
     ok = await b.patch([changed(level, "value", 4.0)], base=before)
     assert ok.content == {"seq": before + 1, "applied_seq": before + 1, "rejected": 0}
+
+
+@pytest.mark.asyncio
+async def test_only_a_value_or_title_set_as_it_is_changes_nothing(open_client: Open) -> None:
+    a, doc = await open_client("spec")
+    b, _ = await open_client(config=a.config)
+    source, s = model_by(doc, name="source")["id"], a.last_seq
+    ok = await a.patch([{"kind": "TitleChanged", "title": doc["title"]}])
+    assert ok.content == {"seq": s, "applied_seq": s, "rejected": 0}
+    # Any other event takes a position, whatever it leaves as it was: a stream of no rows,
+    # a patch of no cells; the others receive it.
+    stream = {"kind": "ColumnsStreamed", "model": {"id": source}, "attr": "data", "data": {"x": []}, "rollover": None}
+    cells = {"kind": "ColumnsPatched", "model": {"id": source}, "attr": "data", "patches": {"x": []}}
+    for n, event in enumerate((stream, cells), start=1):
+        ok = await a.patch([event], base=s + n - 1)
+        assert ok.content == {"seq": s + n, "applied_seq": s + n, "rejected": 0}
+        [seen] = await _patches_until(b, s + n)
+        assert [e["kind"] for e in seen.content["events"]] == [event["kind"]]
 
 
 # -- Conflicts, corrections, precedence ------------------------------------------------------
@@ -337,9 +356,16 @@ async def test_origins(server: ServerProcess, open_client: Open) -> None:
     closed = await refused.until_closed()
     [error] = [m for m in refused.inbox if m.msgtype == "ERROR"]
     assert (closed.code, error.content) == (1008, {"text": "origin not allowed", "code": "close-1008"})
-    # A listed origin, and the page's own, are let in.
+    # A listed origin, and the websocket's own, are let in.
     await open_client(config=page_config(server.url + "spec/"), origin=ALLOWED_ORIGIN)
     await open_client(config=page_config(server.url + "spec/"))
+    # The websocket's own origin is its Host's, as written: a page of localhost whose
+    # websocket opens 127.0.0.1 is another origin (both are hosts ALLOWED_HOSTS accepts).
+    config = page_config(server.url + "spec/")
+    assert config["wsUrl"].startswith(f"ws://127.0.0.1:{server.port}/")
+    refused = await WireClient.connect(config, origin=f"http://localhost:{server.port}")
+    closed = await refused.until_closed()
+    assert (closed.code, refused.inbox[-1].content) == (1008, {"text": "origin not allowed", "code": "close-1008"})
 
 
 @pytest.mark.asyncio
@@ -353,6 +379,30 @@ async def test_a_token_is_for_its_own_app(server: ServerProcess) -> None:
     closed = await client.until_closed()
     assert closed.code == 1008
     assert client.inbox[-1].content["text"] == "missing token: use subprotocols ['docsync', <token>]"
+
+
+@pytest.mark.asyncio
+async def test_no_subprotocols_is_no_token_and_an_empty_list_of_them_is_the_asgi_servers_to_refuse(
+    server: ServerProcess,
+) -> None:
+    config = page_config(server.url + "spec/")
+    # No Sec-WebSocket-Protocol header: docsync's refusal (§4), under either server.
+    client = WireClient(await websockets.connect(config["wsUrl"], max_size=None), config, "c")
+    assert (await client.until_closed()).code == 1008
+    assert client.inbox[-1].content["text"] == "missing token: use subprotocols ['docsync', <token>]"
+    # An empty one lists no subprotocol either. daphne hands the handshake on to docsync,
+    # which refuses it so; uvicorn refuses the handshake itself, HTTP 400, before docsync
+    # sees it (so no ERROR).
+    empty = {"Sec-WebSocket-Protocol": ""}
+    if server.server == "uvicorn":
+        with pytest.raises(websockets.InvalidStatus) as refused:
+            await websockets.connect(config["wsUrl"], additional_headers=empty)
+        assert refused.value.response.status_code == 400
+        assert b"invalid Sec-WebSocket-Protocol header" in refused.value.response.body
+    else:
+        client = WireClient(await websockets.connect(config["wsUrl"], additional_headers=empty), config, "c")
+        assert (await client.until_closed()).code == 1008
+        assert client.inbox[-1].content["text"] == "missing token: use subprotocols ['docsync', <token>]"
 
 
 def test_closed_is_an_exception() -> None:
