@@ -621,6 +621,18 @@ async def test_a_frame_sequence_that_is_not_a_message_closes_1002(
 
 
 @pytest.mark.asyncio
+async def test_a_text_frame_that_is_not_utf8_is_failed_by_the_asgi_server(server: ServerProcess) -> None:
+    client = await WireClient.connect(page_config(server.url + "spec/"))
+    assert (await client.receive()).msgtype == "ACK"
+    await client.socket.send(b'{"msgid":"\xff"}', text=True)
+    closed = await client.until_closed()
+    # §11, §12: it never reaches docsync (no ERROR); daphne drops the connection (1006,
+    # no close frame), uvicorn closes it 1007.
+    assert closed.code == (None if server.server == "daphne" else 1007)
+    assert [m.msgtype for m in client.inbox] == ["ACK"]
+
+
+@pytest.mark.asyncio
 async def test_a_forged_token_is_refused_before_the_ack(server: ServerProcess) -> None:
     config = page_config(server.url + "spec/")
     payload, _, signature = config["token"].rpartition(".")
