@@ -1,13 +1,14 @@
-"""Servers of the hardening tests, each a daphne process on a free port, stopped by pid."""
+"""Servers of the hardening tests, each a daphne (or uvicorn) process on a free port, stopped by pid."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 import pytest_asyncio
 
-from .harness import Database, Site, running_site, shared_database
+from .harness import SERVERS, Database, Site, running_site, shared_database
 from .hostile import Victim
 from .test_fuzz import LoopThread
 
@@ -22,17 +23,47 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Database:
     return shared_database(lambda name: tmp_path_factory.mktemp(name))
 
 
+#: The main site's environment: DEBUG off, low limits, sessions expire a second after their last tab.
+MAIN_SITE_ENV = {
+    "DOCSYNC_MAX_PATCHES_PER_SECOND": str(MAX_PATCHES_PER_SECOND),
+    "DOCSYNC_MAX_CONNECTIONS_PER_SESSION": str(MAX_CONNECTIONS_PER_SESSION),
+    "DOCSYNC_UNUSED_SESSION_LIFETIME": str(LIFETIME),
+}
+
+
 @pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterator[Site]:
-    """The main site: DEBUG off, low limits, sessions expire a second after their last tab."""
-    yield from running_site(
-        tmp_path_factory,
-        database,
-        "site",
-        DOCSYNC_MAX_PATCHES_PER_SECOND=str(MAX_PATCHES_PER_SECOND),
-        DOCSYNC_MAX_CONNECTIONS_PER_SESSION=str(MAX_CONNECTIONS_PER_SESSION),
-        DOCSYNC_UNUSED_SESSION_LIFETIME=str(LIFETIME),
-    )
+def daphne_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterator[Site]:
+    """The main site under daphne, one process for this worker's modules."""
+    yield from running_site(tmp_path_factory, database, "site", **MAIN_SITE_ENV)
+
+
+@pytest.fixture(scope="session")
+def site(daphne_site: Site) -> Site:
+    """The main site (daphne); a module runs its cases under uvicorn too with ``main_site_on_each_server``."""
+    return daphne_site
+
+
+def main_site_on_each_server(name: str) -> Any:
+    """A module's ``site`` fixture: the shared daphne main site, then a uvicorn one of this module.
+
+    The wire differs between the two where the ASGI server reads, bounds and closes a
+    websocket (docs/howto/servers.md): a module whose cases are about the wire runs them
+    under each. pytest orders the module's cases by this parameter, so its uvicorn process
+    is started once, after the daphne cases, and stopped after the module.
+    """
+
+    @pytest.fixture(scope="module", params=SERVERS)
+    def site(
+        request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, database: Database
+    ) -> Iterator[Site]:
+        if request.param == "daphne":
+            yield request.getfixturevalue("daphne_site")
+            return
+        yield from running_site(
+            tmp_path_factory, database, f"{name}-{request.param}", server=request.param, **MAIN_SITE_ENV
+        )
+
+    return site
 
 
 @pytest.fixture(scope="session")

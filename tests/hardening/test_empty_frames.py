@@ -1,4 +1,4 @@
-"""Empty buffers travel both ways: daphne must not drop an empty frame.
+"""Empty buffers travel both ways: neither daphne nor uvicorn may drop an empty frame.
 
 The payload of an empty array is an empty binary frame; a server that dropped it would
 leave the client waiting for a payload and reading the next message's header as one.
@@ -13,7 +13,10 @@ from docsync.protocol import OK, PATCH_DOC, new_message
 from docsync.serialization import Encoder
 from docsync.testing import EVENT_WAIT
 
+from .conftest import main_site_on_each_server
 from .harness import Site, open_client, open_raw
+
+site = main_site_on_each_server("empty-frames")
 
 
 @pytest.mark.asyncio

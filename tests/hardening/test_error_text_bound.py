@@ -5,8 +5,8 @@ resend is answered alike. Its text named client-chosen strings in full: a Column
 of an unknown column 60,000 characters long, or a stream of many unknown columns, was
 answered (and remembered) with all of it, so that 1,000 refusals held ~1,000 frames' worth
 of text in one session (at b4124b0, 60,035 characters for one). Against a real server
-with 64 KiB frames: the text is at most ``MAX_ERROR_TEXT`` characters, the resend is
-answered with the same text, and the document is unchanged.
+(daphne, then uvicorn) with 64 KiB frames: the text is at most ``MAX_ERROR_TEXT``
+characters, the resend is answered with the same text, and the document is unchanged.
 """
 
 from __future__ import annotations
@@ -16,9 +16,12 @@ import pytest
 from docsync.protocol import ERROR
 from docsync.sync.sequencer import MAX_ERROR_TEXT
 
+from .conftest import main_site_on_each_server
 from .hostile import Victim, patch
 
 pytestmark = pytest.mark.asyncio
+
+site = main_site_on_each_server("error-text-bound")
 
 LONG = "c" * 60_000
 

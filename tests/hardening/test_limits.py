@@ -2,7 +2,9 @@
 
 After every refused input the session's document, pulled afresh over another
 connection, is exactly what it was, and a valid patch that follows (on a new connection
-when the refused one was closed) is applied.
+when the refused one was closed) is applied. The main site's cases run under daphne and
+under uvicorn (the ASGI server reads each frame first); the process's session cap is
+docsync's own count, on one daphne site.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from docsync.client import ClientSession
 from docsync.protocol import ERROR, OK, PATCH_DOC, PUSH_DOC, new_message
 from docsync.testing import EVENT_WAIT
 
-from .conftest import MAX_CONNECTIONS_PER_SESSION, MAX_PATCHES_PER_SECOND
+from .conftest import MAX_CONNECTIONS_PER_SESSION, MAX_PATCHES_PER_SECOND, main_site_on_each_server
 from .harness import (
     Database,
     RawSocket,
@@ -42,6 +44,8 @@ from .settings import MAX_BUFFERS, MAX_CLIENT_MODELS, MAX_FRAME_BYTES, MAX_MESSA
 
 TOO_BIG, PROTOCOL_ERROR, TRY_AGAIN, TOO_MANY_CONNECTIONS, RATE_LIMITED = 1009, 1002, 1013, 4008, 4029
 _values = itertools.count(1)
+
+site = main_site_on_each_server("limits")
 
 
 @dataclass
@@ -154,6 +158,33 @@ async def test_oversized_or_malformed_input_closes_with_its_code(target: Target,
     assert (await sock.until_closed()).code == code
     errors = sock.errors()
     assert len(errors) == 1 and errors[0].startswith(text), errors
+    await target.assert_nothing_lost()
+
+
+@pytest.mark.asyncio
+async def test_a_deflated_frame_is_held_to_the_frame_limit_once_inflated(site: Site, target: Target) -> None:
+    """A client frame compressed on the wire is judged by the bytes docsync reads, under either server.
+
+    uvicorn takes the permessage-deflate a client offers (every browser does) unless started
+    with ``--ws-per-message-deflate false``; daphne does not compress (docs/howto/deploying.md,
+    *The server*). Under uvicorn this text frame of one byte over the frame limit travels as
+    83 bytes, and uvicorn hands docsync all of it: refused as too large (1009).
+    """
+    host = target.url.split("/")[2]
+    socket = await websockets.connect(
+        target.url,
+        subprotocols=["docsync", target.config["token"]],  # type: ignore[list-item]
+        origin=f"http://{host}",  # type: ignore[arg-type]
+        compression="deflate",
+        max_size=None,
+    )
+    sock = RawSocket(socket)
+    assert (await sock.read_message()).msgtype == "ACK"
+    offered = socket.response.headers.get("Sec-WebSocket-Extensions", "")
+    assert offered.startswith("permessage-deflate") is (site.server.server == "uvicorn"), offered
+    await sock.send_frames("x" * (MAX_FRAME_BYTES + 1))
+    assert (await sock.until_closed()).code == TOO_BIG
+    assert sock.errors() == [f"frame too large: {MAX_FRAME_BYTES + 1} > {MAX_FRAME_BYTES} bytes"]
     await target.assert_nothing_lost()
 
 

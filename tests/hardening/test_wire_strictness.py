@@ -1,7 +1,7 @@
 """Values and events shaped against docs/protocol.md's wire format: refused, the session unharmed.
 
 Found by a client written from the protocol document alone (helper-139's review),
-against a real daphne (the main hardening site).
+against a real daphne (the main hardening site); run under uvicorn too.
 """
 
 from __future__ import annotations
@@ -14,10 +14,13 @@ import pytest
 from docsync.protocol import PATCH_DOC, new_message
 from docsync.testing import EVENT_WAIT
 
+from .conftest import main_site_on_each_server
 from .harness import Site, open_raw, pull_json
 from .hostile import Victim
 
 pytestmark = pytest.mark.asyncio
+
+site = main_site_on_each_server("wire-strictness")
 
 
 @pytest.mark.parametrize("kind", ["ndarray", "bytes"])
