@@ -335,6 +335,46 @@ def test_a_route_refuses_a_connection_that_does_not_know_the_secret_key(pair: Cl
     assert "no proof of this site's SECRET_KEY" in logs
 
 
+async def _say_little(address: str, data: bytes) -> tuple[dict[str, object], bytes, object]:
+    """Connect to a route, send ``data`` (part of a record, or nothing) and wait: the hello, what follows, our address."""
+    host, _, port = address.rpartition(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    ours = writer.get_extra_info("sockname")
+    try:
+        size = int.from_bytes(await asyncio.wait_for(reader.readexactly(4), EVENT_WAIT), "big")
+        hello = msgpack.unpackb(await reader.readexactly(size), raw=False)
+        writer.write(data)
+        after = await asyncio.wait_for(reader.read(), EVENT_WAIT)  # b"" once the listener closes
+    finally:
+        writer.close()
+    return hello, after, ours
+
+
+def test_a_connection_that_never_completes_its_handshake_is_closed_and_logged_why(pair: Cluster) -> None:
+    """Silent, or three bytes of a length: closed within 5 s, and the log says it was the timeout.
+
+    The log line of such a refusal used to end after the colon: a timeout has no text.
+    """
+
+    async def scenario() -> list[tuple[dict[str, object], bytes, object]]:
+        # Each process advertises its route at its first beat, once it joined the cluster: a socket on each.
+        config = await asyncio.to_thread(pair.page_config, "counted", 0)
+        sessions = [await connect(config, pair.ws_url("counted", index)) for index in (0, 1)]
+        try:
+            address = (await asyncio.to_thread(_peer_addresses, pair))[0]
+            return [await _say_little(address, data) for data in (b"", b"\x00\x00\x00")]
+        finally:
+            for session in sessions:
+                await session.close()
+
+    results = run(scenario())
+    logs = "".join(Path(path).read_text() for path in pair.tmp.glob("server*.log"))
+    for hello, after, ours in results:
+        assert set(hello) == {"process", "nonce"}, hello
+        assert after == b""
+        assert f"cluster: refused a peer connection from {ours!r}: no handshake within 5 s\n" in logs
+
+
 def test_a_full_unproven_table_closes_its_oldest_connection_not_the_new_one() -> None:
     """In process: never more than _MAX_HANDSHAKES unproven, and the ones closed are the oldest."""
     from docsync.server.cluster.peers import _MAX_HANDSHAKES, Peers, parse_address

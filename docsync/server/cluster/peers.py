@@ -79,6 +79,15 @@ def _proof(*parts: bytes) -> bytes:
     return salted_hmac(_SALT, b"|".join(parts), algorithm="sha256").digest()
 
 
+def _why(exc: Exception) -> str:
+    """What a refused handshake's log line says: the error's text, or what the silent ones mean."""
+    # A timeout has no text of its own: the log said "refused a peer connection from ...: "
+    # and nothing more for a connection that said nothing, or too little, for 5 s.
+    if isinstance(exc, TimeoutError):
+        return f"no handshake within {_HANDSHAKE_TIMEOUT:g} s"
+    return str(exc) or type(exc).__name__
+
+
 def _record(message: dict[str, Any]) -> bytes:
     data: bytes = msgpack.packb(message, use_bin_type=True)
     return len(data).to_bytes(4, "big") + data
@@ -283,7 +292,7 @@ class Peers:
         except Exception as exc:
             peername = writer.get_extra_info("peername")
             if writer in self._unproven:
-                logger.warning("cluster: refused a peer connection from %s: %s", peername, exc)
+                logger.warning("cluster: refused a peer connection from %s: %s", peername, _why(exc))
             else:
                 logger.debug("cluster: closed an unproven peer connection from %s for a newer one", peername)
             writer.close()
