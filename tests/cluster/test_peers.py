@@ -336,7 +336,7 @@ def test_a_route_refuses_a_connection_that_does_not_know_the_secret_key(pair: Cl
 
 
 async def _say_little(address: str, data: bytes) -> tuple[dict[str, object], bytes, object]:
-    """Connect to a route, send ``data`` (part of a record, or nothing) and wait: the hello, what follows, our address."""
+    """Connect to a route, send ``data`` (part of a record, or nothing), wait: the hello, what follows, our address."""
     host, _, port = address.rpartition(":")
     reader, writer = await asyncio.open_connection(host, int(port))
     ours = writer.get_extra_info("sockname")
