@@ -68,9 +68,14 @@ def match_models(document: Document, data: Any, app_ids: Sequence[str]) -> dict[
         if len(candidates) == 1 and candidates[0].get("name") == model.__type_name__:
             matches[candidates[0]["id"]] = model
     matched = {id(m) for m in matches.values()}
-    unnamed = [m for m in live if id(m) not in matched]
-    remaining_ids = [i for i in app_ids if i not in matches]
-    for model, saved_id in zip(unnamed, remaining_ids, strict=False):
+    # The n-th model made now with the n-th id of the first build, each list whole: a name
+    # match leaves its place empty in both. (Each without its matched ones, a saved model
+    # matched by name that is not the one first built there, e.g. a named plot a callback
+    # drew again, shifted every later pair by one: a type then differed, and the session
+    # was refused at every restore as "the application changed".)
+    for model, saved_id in zip(live, app_ids, strict=False):
+        if id(model) in matched or saved_id in matches:
+            continue
         kept = saved.get(saved_id)
         if kept is None:
             continue  # a model the session dropped since: the application's stays unmatched

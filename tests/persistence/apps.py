@@ -19,7 +19,7 @@ from docsync.document.models import Column, ColumnDataSource, Div, Slider
 from docsync.document.properties import List, String
 from docsync.handlers import Application, FunctionHandler
 
-__all__ = ["Notes", "app", "board", "by_arguments", "slow_board"]
+__all__ = ["Notes", "app", "board", "by_arguments", "redraw", "slow_board"]
 
 
 class Notes(Model):
@@ -95,6 +95,29 @@ def slow_board(doc: Document) -> None:
             time.sleep(0.05)
 
     doc.add_periodic_callback(nap, 50, locked=False)
+
+
+def redraw(doc: Document) -> None:
+    """A named ``plot`` that a slider's callback replaces by a new one of the same name, and an unnamed slider echoed.
+
+    Replacing a named model (a chart drawn again) is what a callback does; the unnamed
+    slider and caption must still be matched by creation order at a restore.
+    """
+    plot = Div(text="drawn 0", name="plot")
+    redraws = Slider(start=0, end=1000, step=1, value=0, name="redraws")
+    slider = Slider(start=0, end=1000, step=1, value=0)
+    echo = Div(text="value=0", name="echo")
+    layout = Column(Div(text="a caption"), redraws, slider, echo, plot)
+
+    def draw_again(attr: str, old: Any, new: Any) -> None:
+        layout.children[4] = Div(text=f"drawn {new:g}", name="plot")
+
+    def echo_value(attr: str, old: Any, new: Any) -> None:
+        echo.text = f"value={new:g} pid={os.getpid()}"
+
+    redraws.on_change("value", draw_again)
+    slider.on_change("value", echo_value)
+    doc.add_root(layout)
 
 
 def on_session_restored(session_context: Any) -> None:

@@ -22,6 +22,8 @@ DOCSYNC = {
         "board_slow": "tests.persistence.apps.slow_board",
         "board_shareable": {"app": "tests.persistence.apps.board", "shareable": True},
         "board_arguments": "tests.persistence.apps.by_arguments",
+        # One room for everyone: any visitor's change may make its callback replace the named plot.
+        "board_redraw": {"app": "tests.persistence.apps.redraw", "shared": True},
     },
     "SNAPSHOT_INTERVAL": float(os.environ.get("DOCSYNC_SNAPSHOT_INTERVAL", "0.2")),
     "SNAPSHOT_LIFETIME": float(os.environ.get("DOCSYNC_SNAPSHOT_LIFETIME", "600")),
