@@ -631,7 +631,16 @@ class SnapshotKeeper:
             restored_from=snapshot.saved,
             request=self.request_to_save(session),
         )
-        logger.info("persistence: session %s of %s restored at position %d", session.id, context.path, snapshot.seq)
+        # The position the session is at now, its journal's records applied: the snapshot's
+        # alone (what this line said) read 0 for a session restored from its records only.
+        logger.info(
+            "persistence: session %s of %s restored at position %d (%d records after its snapshot at %d)",
+            session.id,
+            context.path,
+            session.sequencer.log.seq,
+            max(0, last - snapshot.journal),
+            snapshot.seq,
+        )
 
     def request_to_save(self, session: Any) -> dict[str, Any] | None:
         """What the snapshots of ``session`` (either dialect's) save of its request; None, said, when too big."""
