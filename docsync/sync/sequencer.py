@@ -26,6 +26,7 @@ is its I/O adapter (lock, connections, callbacks, sending); tests drive it in me
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -226,6 +227,10 @@ class Sequencer:
         pushed = allow_pushed_structure
         self.allow_pushed_structure = allow_client_structure if pushed is None else pushed
         self.client_models = 0
+        #: The type of each model the application built, by id (set by persistence): a restore
+        #: pairs each of these ids with the model the application builds there again, by type,
+        #: so a client may define a model under one of them only with that type.
+        self.app_types: Mapping[str, str] = {}
         self.log = PatchLog(
             max_entries=log_entries, max_bytes=log_bytes, max_answers=max_answers, max_answer_clients=max_answer_clients
         )
@@ -330,7 +335,7 @@ class Sequencer:
         replacement's events are ``origin``'s: like a patch's own events, never sent back
         to the pusher (it holds the document it pushed).
         """
-        reserved = _unissued_ids(request.content.get("doc"), self.document)
+        reserved = _unissued_ids(request.content.get("doc"), self.document, self.app_types)
         if reserved is not None:
             return error(request.msgid, f"push refused: {reserved}", "bad-document")
         try:
@@ -405,7 +410,11 @@ class Sequencer:
             return PatchStep(origin, msgid, answer=self._refuse(origin, msgid, str(exc)))
         # Most patches define no model: nothing to check then.
         reserved = (
-            _unissued_ids({"models": [{"id": i} for i in decoded.new_models]}, self.document)
+            _unissued_ids(
+                {"models": [{"id": i, "name": m.__type_name__} for i, m in decoded.new_models.items()]},
+                self.document,
+                self.app_types,
+            )
             if decoded.new_models
             else None
         )
@@ -713,13 +722,16 @@ class Sequencer:
         return Resumed(reply, fence)
 
 
-def _unissued_ids(doc: Any, document: Document) -> str | None:
+def _unissued_ids(doc: Any, document: Document, app_types: Mapping[str, str]) -> str | None:
     """Say why a client's definitions may not take their ids, or None.
 
     Longer than ``MAX_CLIENT_MODEL_ID_LENGTH``. Reserved: an id the server will issue
     (``is_unissued_id``), and the id of a model that left the document while the
     application still holds it (``Document.departed_model``): the application may put it
-    back, and would fail to then.
+    back, and would fail to then. And the id of a model the application built, for a
+    model of another type (``app_types``): a restore would find that type where the
+    application builds its own, and refuse the session as "the application changed", at
+    every restore, for everyone.
     """
     models = doc.get("models") if isinstance(doc, dict) else None
     for definition in models if isinstance(models, list) else ():
@@ -730,6 +742,9 @@ def _unissued_ids(doc: Any, document: Document) -> str | None:
             return f"model id too long: {len(model_id)} > {MAX_CLIENT_MODEL_ID_LENGTH} characters"
         if is_unissued_id(model_id) or document.departed_model(model_id) is not None:
             return f"model id {model_id!r:.40} is reserved for the server's own models"
+        built = app_types.get(model_id)
+        if built is not None and definition.get("name") != built:
+            return f"model id {model_id!r:.40} is reserved for the application's {built:.40}"
     return None
 
 

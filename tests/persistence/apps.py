@@ -19,7 +19,7 @@ from docsync.document.models import Column, ColumnDataSource, Div, Slider
 from docsync.document.properties import List, String
 from docsync.handlers import Application, FunctionHandler
 
-__all__ = ["Notes", "app", "board", "by_arguments", "redraw", "slow_board"]
+__all__ = ["Notes", "app", "board", "by_arguments", "open_board", "redraw", "slow_board"]
 
 
 class Notes(Model):
@@ -133,3 +133,5 @@ def on_session_created(session_context: Any) -> None:
 app = Application(
     FunctionHandler(board, on_session_created=on_session_created, on_session_restored=on_session_restored)
 )
+#: The board, in sessions whose clients may change its structure (roots, new models).
+open_board = Application(FunctionHandler(board), allow_client_structure=True)

@@ -24,6 +24,8 @@ DOCSYNC = {
         "board_arguments": "tests.persistence.apps.by_arguments",
         # One room for everyone: any visitor's change may make its callback replace the named plot.
         "board_redraw": {"app": "tests.persistence.apps.redraw", "shared": True},
+        # A room whose visitors may change its structure (allow_client_structure=True).
+        "board_open_room": {"app": "tests.persistence.apps.open_board", "shared": True},
     },
     "SNAPSHOT_INTERVAL": float(os.environ.get("DOCSYNC_SNAPSHOT_INTERVAL", "0.2")),
     "SNAPSHOT_LIFETIME": float(os.environ.get("DOCSYNC_SNAPSHOT_LIFETIME", "600")),

@@ -8,6 +8,11 @@ room was refused as "the application changed" (1011) at every restore, for every
 until its snapshot expired (or, were the types equal, a model came back without its
 callbacks).
 
+A room whose visitors may change its structure: a visitor removed its root and defined
+a Div under the root's id, which the restore then found where the application builds
+its Column, and refused the room (1011) for everyone. A client may define a model under
+an id the application built only with the type it built (ERROR, nothing changed).
+
 Restored from its snapshot, or from its first snapshot and the journal alone (snapshots
 an hour apart): the log says the position the session is at (it said the snapshot's, 0
 for the second).
@@ -19,12 +24,14 @@ import asyncio
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from docsync.client import ClientSession, fetch_page_config
 from docsync.document.models import Slider
-from docsync.testing import EVENT_WAIT
+from docsync.protocol import ACK, ERROR, OK, PULL_DOC_REPLY, new_message, pull_doc_req
+from docsync.testing import EVENT_WAIT, RawSocket
 
 from .conftest import Site
 from .test_kill_and_drain import wait_until
@@ -87,3 +94,64 @@ async def test_a_room_whose_callback_replaced_its_named_plot_is_restored_with_it
         await client.wait_for(lambda: document.get_model_by_name("plot").text == "drawn 2", EVENT_WAIT)  # type: ignore[union-attr]
     finally:
         await client.close()
+
+
+async def _visitor(site: Site) -> tuple[RawSocket, dict[str, Any], str]:
+    """A visitor of the open room, connected: its socket, the document it pulled, the session's id."""
+    config = await asyncio.to_thread(fetch_page_config, site.url + "board_open_room/?room=r1")
+    sock = await RawSocket.connect(config["wsUrl"], config["token"])
+    first = await sock.read_message(EVENT_WAIT)
+    assert first.msgtype == ACK, first.content
+    reply = await sock.request(pull_doc_req())
+    assert reply.msgtype == PULL_DOC_REPLY, reply.content
+    return sock, reply.content["doc"], config["sessionId"]
+
+
+async def _define_div_under(sock: RawSocket, model_id: str) -> Any:
+    """A RootAdded of a Div defined under ``model_id``: the answer."""
+    div = {"type": "object", "name": "Div", "id": model_id, "attributes": {"text": "mine"}}
+    content = {"events": [{"kind": "RootAdded", "model": {"id": model_id}}], "references": [div]}
+    return await sock.request(new_message("PATCH-DOC", content))
+
+
+async def test_no_visitor_of_an_open_room_can_define_a_model_of_another_type_under_an_id_of_the_application(
+    site: Site,
+) -> None:
+    site.start()
+    sock, before, session_id = await _visitor(site)
+    try:
+        column = before["roots"][0]["id"]  # the board's layout: no code of the app holds it once removed
+        removed = await sock.request(
+            new_message("PATCH-DOC", {"events": [{"kind": "RootRemoved", "model": {"id": column}}]})
+        )
+        assert removed.msgtype == OK, removed.content  # the app lets clients change its structure
+        after_removal = (await sock.request(pull_doc_req())).content["doc"]
+        refused = await _define_div_under(sock, column)
+        assert refused.msgtype == ERROR, refused.content
+        assert refused.content == {
+            "text": f"model id {column!r} is reserved for the application's Column",
+            "code": "patch-refused",
+        }
+        assert (await sock.request(pull_doc_req())).content["doc"] == after_removal  # nothing changed
+        taken = await _define_div_under(sock, "mine1")  # an id of its own is the client's to use
+        assert taken.msgtype == OK, taken.content
+        seq = taken.content["seq"]
+        await wait_until(lambda: (site.saved_seq(session_id) or -1) >= seq, "the snapshot")
+    finally:
+        await sock.close()
+
+    site.server.kill()
+    site.start()
+    sock, restored, _ = await _visitor(site)  # another visitor: restored (it was refused 1011 at every restore)
+    try:
+        assert [root["id"] for root in restored["roots"]][-1] == "mine1"
+        assert column not in {model["id"] for model in restored["models"]}
+        # The restored session keeps the rule, for the ids it matched: the source's, say.
+        source = next(m["id"] for m in restored["models"] if m["attributes"].get("name") == "source")
+        content = {"events": [{"kind": "RootRemoved", "model": {"id": source}}]}
+        assert (await sock.request(new_message("PATCH-DOC", content))).msgtype == OK
+        refused = await _define_div_under(sock, source)
+        assert refused.msgtype == ERROR, refused.content
+        assert refused.content["text"] == f"model id {source!r} is reserved for the application's ColumnDataSource"
+    finally:
+        await sock.close()

@@ -33,8 +33,14 @@ def visitor_of(request: dict[str, Any]) -> str | None:
 
 
 def app_model_ids(session: ServerSession) -> list[str]:
-    """The ids of the models the application made, in order (read right after it made them)."""
-    return list(session.document.models)
+    """The ids of the models the application made, in order (read right after it made them).
+
+    Each is kept for its type (``Sequencer.app_types``): no client may define a model of
+    another type under it, which the next restore would take for the application changed.
+    """
+    models = session.document.models
+    session.sequencer.app_types = {model_id: model.__type_name__ for model_id, model in models.items()}
+    return list(models)
 
 
 def take_snapshot(session: ServerSession, app_ids: list[str], request: dict[str, Any] | None) -> Snapshot:
@@ -154,4 +160,6 @@ def apply_snapshot(
             answers.remember(origin, msgid, Answer(seq, rejected, tuple(error) if error else None, tuple(lost)))
     session.creating = False
     session.model_count = len(document.models)
+    # The next restore pairs these ids with the build's places, by type (``app_model_ids``).
+    sequencer.app_types = {model.id: model.__type_name__ for model in made}
     return [model.id for model in made]
