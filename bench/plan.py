@@ -59,6 +59,15 @@ class Scenario:
         return chosen
 
 
+#: The sync-callback variants' sizes (quick, full): the async scenarios' own, on the bench_sync app.
+SYNC_SIZES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+    "roundtrip": ({"n": 200, "app": "bench_sync"}, {"n": 1000, "app": "bench_sync"}),
+    "throughput": (
+        {"sessions": 50, "seconds": 4, "app": "bench_sync"},
+        {"sessions": 50, "seconds": 15, "app": "bench_sync"},
+    ),
+}
+
 SCENARIOS = [
     Scenario("open", "session open, sequential", (*ALL, *DIALECT), {"n": 40}, {"n": 200}),
     Scenario("browser", "browser session: page, websocket, pull", (*DOCSYNC, *BOKEH, *DIALECT), {"n": 40}, {"n": 200}),
@@ -90,6 +99,11 @@ SCENARIOS = [
         {"sessions": 50, "seconds": 4},
         {"sessions": 50, "seconds": 15},
     ),
+    # The two above on bench_sync, whose callback is a plain def (what README's "Writing an
+    # app" teaches): it runs in a worker thread; report.sync_table sets it against the async
+    # app's figures and Bokeh's. The two main servers only, to keep the run's added time small.
+    Scenario("roundtrip_sync", "round trip, one client, sync callback", MAIN_DOCSYNC, *SYNC_SIZES["roundtrip"]),
+    Scenario("throughput_sync", "throughput, 50 sessions, sync callback", MAIN_DOCSYNC, *SYNC_SIZES["throughput"]),
     Scenario(
         "memory",
         "memory per session",

@@ -207,6 +207,39 @@ def dialect_table(table: dict[tuple[str, str, str], float]) -> str:
     return "\n".join(lines)
 
 
+#: The async scenarios' figures that the sync-callback variants (scenario + "_sync") repeat.
+SYNC_FIGURES = (
+    ("roundtrip", "rt_p50_ms"),
+    ("roundtrip", "rt_p99_ms"),
+    ("roundtrip", "server_cpu_ms_per_rt"),
+    ("throughput", "rt_per_s"),
+    ("throughput", "rt_p99_ms"),
+    ("throughput", "server_cpu_ms_per_rt"),
+)
+
+
+def sync_table(table: dict[tuple[str, str, str], float]) -> str:
+    """The bench app with a sync callback (a worker thread) against the same with ``async def``, and Bokeh-best."""
+    lines = [
+        "| metric | server | sync callback | async callback | sync / async | sync / Bokeh-best | async / Bokeh-best |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    metrics = {(m.scenario, m.key): m for m in METRICS}
+    for scenario, key in SYNC_FIGURES:
+        metric = metrics[(scenario, key)]
+        best = _best_bokeh(metric, table)
+        for target in MAIN_DOCSYNC:
+            sync, plain = table.get((scenario + "_sync", target, key)), table.get((scenario, target, key))
+            if sync is None:
+                continue
+            cells = [metric.label, target.removeprefix("docsync-"), _number(sync), _number(plain)]
+            cells.append(_number(sync / plain) + "x" if plain else "—")
+            for value in (sync, plain):
+                cells.append(_number(value / best[1]) + "x" if value is not None and best and best[1] else "—")
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def _version(python: str, module: str) -> str:
     try:
         out = subprocess.run(
@@ -296,6 +329,13 @@ def markdown_report(
         ]
     if table is not None and any(target in DIALECT for _, target, _ in table):
         lines += ["## Bokeh's own app: served by docsync against `bokeh serve`", "", dialect_table(table), ""]
+    if table is not None and any(scenario.endswith("_sync") for scenario, _, _ in table):
+        lines += [
+            "## A sync callback (`bench_sync`: a worker thread) against `async def` (`bench`)",
+            "",
+            sync_table(table),
+            "",
+        ]
     lines += [f"- {note}" for note in notes]
     return "\n".join(lines) + "\n"
 

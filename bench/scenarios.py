@@ -80,14 +80,14 @@ def next_value(value: float) -> float:
     return 1.0 + (value % 99)
 
 
-async def open_many(target: Target, count: int, concurrency: int) -> list[Session]:
-    """Open ``count`` sessions, ``concurrency`` at a time; close them all on failure."""
+async def open_many(target: Target, count: int, concurrency: int, app: str = "bench") -> list[Session]:
+    """Open ``count`` sessions of ``app``, ``concurrency`` at a time; close them all on failure."""
     sessions: list[Session] = []
     semaphore = asyncio.Semaphore(concurrency)
 
     async def one() -> None:
         async with semaphore:
-            sessions.append(await target.open())
+            sessions.append(await target.open(app))
 
     try:
         await asyncio.gather(*(one() for _ in range(count)))
@@ -108,10 +108,10 @@ async def close_all(sessions: list[Session], concurrency: int = 100) -> None:
     await asyncio.gather(*(one(s) for s in sessions))
 
 
-async def warm_up(target: Target, opens: int = 5) -> None:
-    """Let the server load the application and its imports before anything is timed."""
+async def warm_up(target: Target, opens: int = 5, app: str = "bench") -> None:
+    """Let the server load the application (``app``) and its imports before anything is timed."""
     for _ in range(opens):
-        session = await target.open()
+        session = await target.open(app)
         await session.round_trip(next_value(session.value))
         await session.close()
 
@@ -365,9 +365,13 @@ async def round_trips(session: Session, *, count: int | None = None, seconds: fl
 
 
 async def round_trip(target: Target, params: dict[str, Any]) -> dict[str, Any]:
-    """One client: set the slider, wait for the PATCH-DOC with the new ``y``; repeat."""
-    await warm_up(target)
-    session = await target.open()
+    """One client: set the slider, wait for the PATCH-DOC with the new ``y``; repeat.
+
+    ``params["app"]``: the app (default ``bench``; ``bench_sync``: its callback sync, in a worker thread).
+    """
+    app = params.get("app", "bench")
+    await warm_up(target, app=app)
+    session = await target.open(app)
     try:
         await round_trips(session, count=params.get("warmup", 50))
         meter = CpuMeter(target.pid)
@@ -385,9 +389,10 @@ async def round_trip(target: Target, params: dict[str, Any]) -> dict[str, Any]:
 
 
 async def throughput(target: Target, params: dict[str, Any]) -> dict[str, Any]:
-    """``sessions`` clients, each doing round trips in a loop for ``seconds``."""
-    await warm_up(target)
-    sessions = await open_many(target, params["sessions"], 10)
+    """``sessions`` clients, each doing round trips in a loop for ``seconds`` (of ``params["app"]``, as above)."""
+    app = params.get("app", "bench")
+    await warm_up(target, app=app)
+    sessions = await open_many(target, params["sessions"], 10, app)
     try:
         for session in sessions:
             await round_trips(session, count=2)
@@ -539,6 +544,9 @@ SCENARIOS: dict[str, Callable[[Target, dict[str, Any]], Awaitable[dict[str, Any]
     "destroy": destroy,
     "roundtrip": round_trip,
     "throughput": throughput,
+    # The same two on bench_sync: its callback a plain def, run in a worker thread.
+    "roundtrip_sync": round_trip,
+    "throughput_sync": throughput,
     "memory": memory,
     "idle": idle,
     "bigpull": big_pull,

@@ -132,6 +132,7 @@ DOCSYNC: dict[str, Any] = {
         "lifecycle": str(EXAMPLES / "lifecycle"),
         "board": {"app": "project.examples.board", "shared": True},
         "bench": "project.examples.bench",
+        "bench_sync": "project.examples.bench_sync",
         "bench_big": "project.examples.bench_big",
         "bench_sized": "project.examples.bench_sized",
         "gallery": "project.examples.gallery",
