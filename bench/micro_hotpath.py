@@ -1,6 +1,6 @@
 """Micro-benchmark: the server's own work per round trip, in one process, without sockets.
 
-    python bench/micro_hotpath.py [--n 4000] [--reps 5] [--profile 30]
+    python bench/micro_hotpath.py [--n 4000] [--reps 5] [--profile 30] [--app bench_sync]
 
 The project's ASGI application (Channels' router, docsync's auth middleware, the
 consumer) is called as an ASGI server would, with an in-memory ``receive`` and ``send``:
@@ -13,6 +13,10 @@ kernel's part (websocket framing, syscalls), which ``bench/run.py`` measures who
 
 ``--profile N`` prints cProfile's N most expensive functions (by own time) instead;
 ``--profile-out PATH`` also saves the profile there (for ``pstats``: callers, callees).
+``--app bench_sync`` runs the app whose callback is a plain ``def`` (a worker thread per
+round trip): the timing then prints the process's context switches per round trip too
+(every thread's, from ``/proc/self/task``), and ``--profile`` profiles the worker thread
+apart (its calls are not the main thread's).
 """
 
 from __future__ import annotations
@@ -75,16 +79,35 @@ def _message(msgid: int, msgtype: str, content: dict[str, Any]) -> list[str]:
     return [json.dumps({"msgid": str(msgid), "msgtype": msgtype}), "{}", json.dumps(content)]
 
 
-async def run(n: int, reps: int, profile: int, profile_out: str | None = None) -> list[float]:
+def context_switches() -> tuple[int, int]:
+    """(voluntary, involuntary) context switches of every thread of this process so far."""
+    counts = [0, 0]
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            text = (task / "status").read_text()
+        except FileNotFoundError:  # a thread that ended meanwhile
+            continue
+        for line in text.splitlines():
+            if line.startswith("voluntary_ctxt_switches:"):
+                counts[0] += int(line.split()[1])
+            elif line.startswith("nonvoluntary_ctxt_switches:"):
+                counts[1] += int(line.split()[1])
+    return counts[0], counts[1]
+
+
+async def run(
+    n: int, reps: int, profile: int, profile_out: str | None = None, app_path: str = "bench"
+) -> list[tuple[float, float, float]]:
     from docsync.server.admission.tokens import generate_session_id, issue_token
+    from docsync.server.executor import run_sync
     from project.asgi import application
 
     session_id = generate_session_id()
-    token = issue_token(session_id, "bench", None)
+    token = issue_token(session_id, app_path, None)
     scope = {
         "type": "websocket",
-        "path": "/bench/ws",
-        "raw_path": b"/bench/ws",
+        "path": f"/{app_path}/ws",
+        "raw_path": f"/{app_path}/ws".encode(),
         "query_string": b"",
         "headers": [(b"host", b"127.0.0.1:8000")],
         "subprotocols": ["docsync", token],
@@ -123,20 +146,32 @@ async def run(n: int, reps: int, profile: int, profile_out: str | None = None) -
     await round_trips(200)  # warm-up
     results = []
     if profile:
-        profiler = cProfile.Profile()
+        profiler, worker = cProfile.Profile(), cProfile.Profile()
+        # The worker thread's calls apart: sequential calls all go to the thread that went
+        # idle last, so enabling a profiler there (in a call of its own) catches every one.
+        await run_sync(worker.enable)
         profiler.enable()
         await round_trips(n)
         profiler.disable()
+        await run_sync(worker.disable)
         if profile_out:
             profiler.dump_stats(profile_out)
+            worker.dump_stats(profile_out + ".worker")
         stats = pstats.Stats(profiler)
-        print(f"Python function calls per round trip: {stats.total_calls / n:.1f}")  # type: ignore[attr-defined]
+        print(f"Python function calls per round trip, event loop's thread: {stats.total_calls / n:.1f}")  # type: ignore[attr-defined]
         stats.sort_stats("tottime").print_stats(profile)
+        if worker.getstats():
+            stats = pstats.Stats(worker)
+            print(f"Python function calls per round trip, worker thread: {stats.total_calls / n:.1f}")  # type: ignore[attr-defined]
+            stats.sort_stats("tottime").print_stats(profile)
     else:
         for _ in range(reps):
-            start = time.process_time()
+            start, switches = time.process_time(), context_switches()
             await round_trips(n)
-            results.append((time.process_time() - start) / n)
+            after = context_switches()
+            results.append(
+                ((time.process_time() - start) / n, (after[0] - switches[0]) / n, (after[1] - switches[1]) / n)
+            )
     sock.incoming.append({"type": "websocket.disconnect", "code": 1000})
     if sock.waiting is not None and not sock.waiting.done():
         sock.waiting.set_result(None)
@@ -163,7 +198,12 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=4000, help="round trips per repetition")
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--profile", type=int, default=0, help="print cProfile's top N functions instead")
-    parser.add_argument("--profile-out", help="with --profile, also save the profile to this file")
+    parser.add_argument(
+        "--profile-out", help="with --profile, also save the profile to this file (the worker's: .worker)"
+    )
+    parser.add_argument(
+        "--app", default="bench", help="bench (async def callback) or bench_sync (def: a worker thread)"
+    )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="docsync-micro-"))
     os.environ.update(
@@ -178,11 +218,17 @@ def main() -> int:
     sys.path.insert(0, str(ROOT))
     import uvloop
 
-    results = uvloop.run(run(args.n, args.reps, args.profile, args.profile_out))
+    results = uvloop.run(run(args.n, args.reps, args.profile, args.profile_out, args.app))
     if results:
-        shown = ", ".join(f"{1e6 * r:.1f}" for r in results)
-        best, median = 1e6 * min(results), 1e6 * statistics.median(results)
-        print(f"server CPU per round trip, in process (us): {shown}; median {median:.1f}, best {best:.1f}")
+        cpu = [r[0] for r in results]
+        shown = ", ".join(f"{1e6 * r:.1f}" for r in cpu)
+        best, median = 1e6 * min(cpu), 1e6 * statistics.median(cpu)
+        print(f"{args.app}: server CPU per round trip, in process (us): {shown}; median {median:.1f}, best {best:.1f}")
+        voluntary, involuntary = (statistics.median(r[i] for r in results) for i in (1, 2))
+        print(
+            f"{args.app}: context switches per round trip, every thread: voluntary {voluntary:.2f}, "
+            f"involuntary {involuntary:.2f}"
+        )
     return 0
 
 
