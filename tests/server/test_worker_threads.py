@@ -10,6 +10,7 @@ import asyncio
 import threading
 
 import pytest
+from django.db import connection, connections
 
 from docsync.exceptions import ServerBusyError
 from docsync.server import executor
@@ -130,3 +131,47 @@ async def test_run_sync_after_shutdown_is_server_busy() -> None:
     finally:
         executor.shutdown_executor()  # the next run_sync starts a fresh pool
     assert await asyncio.wait_for(executor.run_sync(len, [1]), WAIT_S) == 1
+
+
+def _query() -> int:
+    """Open this thread's database connection (a query); return the thread."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return threading.get_ident()
+
+
+def _held_open() -> tuple[int, bool]:
+    """This thread, and whether it holds an open database connection as a call starts."""
+    return threading.get_ident(), connection.connection is not None
+
+
+def _close() -> None:
+    connection.close()
+
+
+@pytest.mark.asyncio
+async def test_a_sync_calls_database_connection_is_closed_as_a_requests_would_be(database: str) -> None:
+    # CONN_MAX_AGE 0 (Django's default): a call that opened a connection leaves none open
+    # after it, as a request does; with 60 the connection stays for the thread's next call,
+    # unless it went past its age meanwhile: then it is closed before that call runs.
+    # (executor._call_in_worker checks only threads that hold an open connection.)
+    settings_dict = connections.settings["default"]  # shared by every thread's connection
+    max_age = settings_dict["CONN_MAX_AGE"]
+    try:
+        for age, stays in ((0, False), (60, True)):
+            settings_dict["CONN_MAX_AGE"] = age
+            ran_on = await asyncio.wait_for(executor.run_sync(_query), WAIT_S)
+            assert await asyncio.wait_for(executor.run_sync(_held_open), WAIT_S) == (ran_on, stays), age
+        # Past its age while the thread idled: the next call's check closes it before it runs.
+        await asyncio.wait_for(executor.run_sync(_close), WAIT_S)  # the one of 60 s
+        settings_dict["CONN_MAX_AGE"] = 1
+        assert await asyncio.wait_for(executor.run_sync(_query), WAIT_S) == ran_on
+        await asyncio.sleep(1.5)
+        assert await asyncio.wait_for(executor.run_sync(_held_open), WAIT_S) == (ran_on, False)
+        # Again after it was closed: a connection opened anew is checked as before.
+        settings_dict["CONN_MAX_AGE"] = 0
+        assert await asyncio.wait_for(executor.run_sync(_query), WAIT_S) == ran_on
+        assert await asyncio.wait_for(executor.run_sync(_held_open), WAIT_S) == (ran_on, False)
+    finally:
+        settings_dict["CONN_MAX_AGE"] = max_age
+        await asyncio.wait_for(executor.run_sync(_close), WAIT_S)

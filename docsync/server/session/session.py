@@ -375,7 +375,7 @@ class ServerSession:
                 # any, the whole application runs in a worker thread, still under the lock.
                 decoded = step.decoded
                 if decoded is not None and _triggers_callbacks(document, decoded.events):
-                    await run_sync(lambda: sequencer.apply(step))
+                    await run_sync(sequencer.apply, step)
                 else:
                     sequencer.apply(step)
                 # Async callbacks the patch ran are awaited here: their session_context.user
@@ -506,8 +506,13 @@ def _is_sync(callbacks: Any) -> bool:
     for callback in callbacks or ():
         # A plain ``async def`` (the usual callback) is told by its code flags alone;
         # anything else (methods, partials, markers) by inspect, as before.
-        if type(callback) is FunctionType and callback.__code__.co_flags & inspect.CO_COROUTINE:
-            continue
+        if type(callback) is FunctionType:
+            if callback.__code__.co_flags & inspect.CO_COROUTINE:
+                continue
+            # A plain def: sync, unless marked as a coroutine function (an attribute, so
+            # in its __dict__); the usual one has none and needs no more of inspect.
+            if not callback.__dict__:
+                return True
         if not inspect.iscoroutinefunction(callback):
             return True
     return False
