@@ -368,4 +368,18 @@ def baseline_table(runs: list[dict[str, Any]], baseline: str) -> str:
             ratio = _number(after / before) if before else "—"
             cells = [after_target, metric.label, _number(before, metric.digits), _number(after, metric.digits), ratio]
             lines.append("| " + " | ".join([*cells, *each]) + " |")
+    metrics = {(m.scenario, m.key): m for m in METRICS}
+    for scenario, key in SYNC_FIGURES:  # the sync-callback variants (bench_sync) too
+        before = table.get((scenario + "_sync", "baseline-uvicorn", key))
+        after = table.get((scenario + "_sync", "docsync-uvicorn", key))
+        if before is None or after is None:
+            continue
+        each = [
+            ", ".join(_number(v) for v in per_rep.get((scenario + "_sync", t, key), []))
+            for t in ("baseline-uvicorn", "docsync-uvicorn")
+        ]
+        ratio = _number(after / before) if before else "—"
+        label = metrics[(scenario, key)].label + ", sync callback"
+        cells = ["docsync-uvicorn", label, _number(before), _number(after), ratio]
+        lines.append("| " + " | ".join([*cells, *each]) + " |")
     return "\n".join(lines)

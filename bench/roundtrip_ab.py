@@ -2,6 +2,7 @@
 
     python bench/roundtrip_ab.py [--baseline /path/to/other/checkout] [--loop] [--rounds 15 --block 200]
     python bench/roundtrip_ab.py --kind docsync --server daphne --uvicorn --baseline /path/to/other/checkout
+    python bench/roundtrip_ab.py --kind docsync --app bench_sync --baseline /path/to/other/checkout
 
 Starts docsync's Bokeh dialect from this checkout (``after``), ``bokeh serve`` with
 ``TCP_NODELAY`` (``bokeh``), and with ``--baseline`` the dialect from another checkout
@@ -11,7 +12,8 @@ slider, wait for the PATCH-DOC with the new ``y``) go to each server in turn, th
 order reversed every round, so that load from elsewhere falls on all alike. ``--kind
 docsync`` serves docsync's own protocol instead of the dialect, ``--server daphne`` runs
 ``after`` and ``before`` under daphne, and ``--uvicorn`` adds this checkout under uvicorn
-(``uvicorn``) beside them. Prints,
+(``uvicorn``) beside them; ``--app bench_sync`` (with ``--kind docsync``) runs docsync's
+bench app whose callback is a plain ``def`` (a worker thread per round trip). Prints,
 per server, the medians over rounds of the round trip's p50 and p99, of the server's
 CPU and context switches per round trip, and each one's ratio to ``bokeh serve``'s,
 with the load average.
@@ -51,12 +53,15 @@ async def _round(session: Session, target: Target, count: int) -> dict[str, floa
     }
 
 
-async def compare(targets: dict[str, Target], rounds: int, block: int) -> dict[str, dict[str, list[float]]]:
-    """Each target's figures, one per round."""
+async def compare(
+    targets: dict[str, Target], rounds: int, block: int, app: str = "bench"
+) -> dict[str, dict[str, list[float]]]:
+    """Each target's figures, one per round (docsync's own targets on ``app``; Bokeh's on its bench)."""
     sessions = {}
     for name, target in targets.items():
-        await warm_up(target)
-        sessions[name] = await target.open()
+        mine = app if target.flavour.name == "docsync" else "bench"
+        await warm_up(target, app=mine)
+        sessions[name] = await target.open(mine)
         await _round(sessions[name], target, 100)
     found: dict[str, dict[str, list[float]]] = {name: {figure: [] for figure in FIGURES} for name in targets}
     names = list(targets)
@@ -78,12 +83,13 @@ def main() -> int:
     parser.add_argument("--kind", choices=("docsync-bokeh", "docsync"), default="docsync-bokeh", help="the protocol")
     parser.add_argument("--server", choices=("uvicorn", "daphne"), default="uvicorn", help="after's and before's")
     parser.add_argument("--uvicorn", action="store_true", help="also this checkout under uvicorn")
+    parser.add_argument("--app", default="bench", help="docsync's app with --kind docsync: bench or bench_sync")
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--block", type=int, default=200)
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="docsync-roundtrip-ab-"))
     secret = secrets.token_urlsafe(32)
-    prepare(workdir, secret)
+    prepare(workdir, secret, bokeh=True)
     os.environ["DJANGO_SECRET_KEY"] = secret
     specs = {"after": TargetSpec(f"after-{args.server}", args.kind, args.server), "bokeh": TARGETS["bokeh-nodelay"]}
     if args.baseline:
@@ -98,7 +104,7 @@ def main() -> int:
             servers[name] = start(spec, Lifetimes(), secret=secret, workdir=workdir)
         targets = {name: Target(make_flavour(s.spec.kind), s.ws_base, s.pid) for name, s in servers.items()}
         load, started = os.getloadavg(), time.strftime("%H:%M:%S", time.gmtime())
-        found = asyncio.run(compare(targets, args.rounds, args.block))
+        found = asyncio.run(compare(targets, args.rounds, args.block, args.app))
         load_end, ended = os.getloadavg(), time.strftime("%H:%M:%S", time.gmtime())
     finally:
         for server in servers.values():
