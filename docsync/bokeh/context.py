@@ -96,7 +96,10 @@ class BokehApplicationContext(ApplicationContext):
         await self.runner.initialize(self.application.app, self._initialize, document)
         for modify_doc in self.application.awaited_functions():
             await modify_doc(document)  # an ``async def`` handler, on the loop (as bokeh-django awaits it)
-        app_ids = [str(model.id) for model in build_order(document)] if saver is not None else []
+        built = build_order(document) if saver is not None else []
+        app_ids = [str(model.id) for model in built]
+        # The type built at each place: a client may not define another under its id (wire.py).
+        app_types = [str(model.__qualified_model__) for model in built]
         restored: BokehRestore | None = None
         if saver is not None and snapshot is not None:
             # Nobody sees the document yet: the saved state is laid over it before the
@@ -122,6 +125,9 @@ class BokehApplicationContext(ApplicationContext):
         if saver is not None:
             async with session.lock:
                 must_save = saver.made(session, app_ids, snapshot, restored)
+                # By the ids the store knows them by: the first build's, for a restored one.
+                saved_ids = snapshot.app_ids if snapshot is not None else app_ids
+                session.app_types = dict(zip(saved_ids, app_types, strict=False))
             hook = self.application.restored_hook() if snapshot is not None else None
             if hook is not None:
                 # As Bokeh's hooks: no lock held (it may take it: with_locked_document).

@@ -90,6 +90,9 @@ class BokehSession:
         self.client_html = client_html
         #: Whether browsers may change what a widget offers (None: where the app's code names it: offered.py).
         self.client_offers = client_offers
+        #: With persistence, the type the application built under each of its ids: a restore
+        #: finds its models by them, so no client may define a model of another type there.
+        self.app_types: dict[str, str] = {}
         self.seq = 0  # transactions that changed the document (the admin shows it)
         self.context: Any = None
         self._outbox: list[EncodedBokehEvent] = []
@@ -281,7 +284,7 @@ class BokehSession:
             content = request.content
             try:
                 args: tuple[Any, ...] = (self.document, request, connection, self.footprint, self.client_models)
-                args += (self.client_html, self.client_offers)
+                args += (self.client_html, self.client_offers, self.app_types)
                 if patch_calls_python(
                     self.document, content.get("events") if isinstance(content, dict) else None, self
                 ):

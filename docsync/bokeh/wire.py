@@ -130,6 +130,7 @@ def apply_client_patch(
     client_models: ClientModels | None = None,
     client_html: bool = True,
     client_offers: bool | None = None,
+    app_types: dict[str, str] | None = None,
 ) -> bool:
     """Apply a client's PATCH-DOC (call holding the session lock; runs the app's callbacks).
 
@@ -141,7 +142,9 @@ def apply_client_patch(
     models clients created so far, which the patch's new models may not take over theirs;
     ``client_html``: False in a session other users see, where the patch may carry no HTML
     or code (client_html.py); ``client_offers``: whether the patch may change what a widget
-    offers (None: where the app's own code names the property; offered.py).
+    offers (None: where the app's own code names the property; offered.py); ``app_types``:
+    the type the application built under each of its ids (persistence), which no new model
+    of another type may take: a restore would take it for the application changed.
     """
     sent = message.content.get("events")
     if isinstance(sent, list) and len(sent) > MAX_PATCH_EVENTS:
@@ -173,6 +176,10 @@ def apply_client_patch(
     for model in new_models:
         if is_server_id(model.id):
             raise PatchError(f"model id {model.id!r:.40} is reserved for the server's own models")
+        built = app_types.get(model.id) if app_types else None
+        if built is not None and str(model.__qualified_model__) != built:
+            # Ids of another shape than Bokeh's simple ones (BOKEH_SIMPLE_IDS=no: uuids).
+            raise PatchError(f"model id {model.id!r:.40} is reserved for the application's {built:.40}")
     for model in new_models:
         check_complete(model)
     read_datetime_rows(events)

@@ -17,6 +17,8 @@ DOCSYNC = {
     "APPS": {
         **_DOCSYNC["APPS"],
         "bk_sliders_unsaved": {"app": str(GALLERY / "sliders.py"), "kind": "bokeh", "persist": False},
+        # One session per room: any visitor may change its structure, as in Bokeh.
+        "bk_sliders_room": {"app": str(GALLERY / "sliders.py"), "kind": "bokeh", "shared": True},
         "bk_restored": {"app": str(Path(__file__).resolve().parent / "bokeh_restored"), "kind": "bokeh"},
         "bk_dates": {"app": str(Path(__file__).resolve().parent / "bokeh_dates.py"), "kind": "bokeh"},
         "bk_arguments": {"app": str(Path(__file__).resolve().parent / "bokeh_arguments.py"), "kind": "bokeh"},
