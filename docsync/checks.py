@@ -10,6 +10,7 @@ from django.core import checks
 from django.utils.module_loading import import_string
 
 from .conf import docsync_settings
+from .limits import document_limits
 from .origins import legacy_entries, parse_origin
 from .server.app_loader import app_specs
 from .server.dialects import get_dialect
@@ -76,6 +77,32 @@ def _theme_errors(config: Any) -> list[checks.CheckMessage]:
     ]
 
 
+def _snapshot_bound_warnings(config: Any) -> list[checks.CheckMessage]:
+    """W010: with persistence, clients may grow a session past what a snapshot holds."""
+    if config.PERSISTENCE is None:
+        return []
+    try:
+        document = document_limits(config).max_document_bytes
+        snapshot = int(config.MAX_SNAPSHOT_BYTES)
+    except (TypeError, ValueError):
+        return []  # a size that is no number: reported by the checks of sizes
+    if document <= snapshot:
+        return []
+    # A session past MAX_SNAPSHOT_BYTES is never snapshotted again: every later change
+    # stays in its journal (none trimmed) and every restore replays them all, so one
+    # client toggling a widget grows the store without end.
+    return [
+        checks.Warning(
+            f"Clients may grow a session's document to {document} bytes (MAX_DOCUMENT_BYTES, or half of "
+            f"MAX_MESSAGE_BYTES), above DOCSYNC['MAX_SNAPSHOT_BYTES'] ({snapshot}): past it a session is not "
+            "snapshotted, and every change a client then makes stays in its journal, which grows without end.",
+            hint=f"Set MAX_DOCUMENT_BYTES to at most {snapshot} (below it: a snapshot holds more than the "
+            "document's estimate), or raise MAX_SNAPSHOT_BYTES.",
+            id="docsync.W010",
+        )
+    ]
+
+
 @checks.register()
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """Check the DOCSYNC setting, the apps it names, and the ASGI setup."""
@@ -118,6 +145,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                 id="docsync.W008",
             )
         )
+    errors.extend(_snapshot_bound_warnings(config))
     for key in config.unknown_keys:
         errors.append(
             checks.Error(

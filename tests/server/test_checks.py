@@ -103,6 +103,22 @@ def test_frames_above_uvicorns_default_limit_are_reported_as_w008() -> None:
         assert not [m for m in check_settings() if m.id == "docsync.W008"]
 
 
+def test_a_document_bound_above_the_snapshot_bound_with_persistence_is_reported_as_w010() -> None:
+    apps = {"sliders": "project.examples.sliders"}
+    big = {"APPS": apps, "PERSISTENCE": "database", "MAX_MESSAGE_BYTES": 256 * 1024 * 1024}
+    with override_settings(DOCSYNC=big):
+        (warning,) = [m for m in check_settings() if m.id == "docsync.W010"]
+    assert "to 134217728 bytes" in warning.msg and "(67108864)" in warning.msg
+    assert "Set MAX_DOCUMENT_BYTES to at most 67108864" in warning.hint
+    for fine in (
+        {"APPS": apps, "PERSISTENCE": "database"},  # the defaults: 32 MiB of 64
+        {**big, "PERSISTENCE": None},  # nothing is snapshotted
+        {**big, "MAX_DOCUMENT_BYTES": 64 * 1024 * 1024},
+    ):
+        with override_settings(DOCSYNC=fine):
+            assert not [m for m in check_settings() if m.id == "docsync.W010"], fine
+
+
 def test_an_unknown_theme_is_reported_as_e009() -> None:
     apps = {"sliders": {"app": "project.examples.sliders", "theme": "Dark"}}
     with override_settings(DOCSYNC={"APPS": apps, "THEME": "night"}), pytest.raises(SystemCheckError) as raised:
