@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import tempfile
 import threading
@@ -108,6 +109,36 @@ def request_echo(doc: Document) -> None:
         "as_keys": sorted(request),
     }
     doc.add_root(Div(text=repr(shown), name="shown"))
+
+
+def io_waiter(doc: Document) -> None:
+    """Work that waits on I/O without its session's lock (README, *What waits under a session's lock*).
+
+    ``start`` schedules a server-context callback that waits for ``release`` (what a call
+    to another service would be) and then writes its result with ``with_locked_document``.
+    Held under the session's lock, that wait would keep ``release``'s own callback out.
+    """
+    context = doc.session_context
+    released = asyncio.Event()
+    out = Div(text="waiting", name="out")
+
+    def show(document: Document) -> None:
+        document.get_model_by_name("out").text = "fetched"  # type: ignore[union-attr]
+
+    async def fetch() -> None:
+        await released.wait()
+        await context.with_locked_document(show)
+
+    async def start(event: Any) -> None:
+        context.server_context.add_next_tick_callback(fetch)
+
+    async def release(event: Any) -> None:
+        out.text = "released"
+        released.set()
+
+    doc.on_message("start", start)
+    doc.on_message("release", release)
+    doc.add_root(out)
 
 
 def broadcaster(doc: Document) -> None:

@@ -23,6 +23,7 @@ TEST_APPS = {
     "orm_slow": "tests.server.apps_for_tests.orm_slow",
     "counted": "tests.server.apps_for_tests.counted",
     "broadcaster": "tests.server.apps_for_tests.broadcaster",
+    "io_waiter": "tests.server.apps_for_tests.io_waiter",
     "script": str(APP_FILES / "script_app.py"),
     "json_doc": str(APP_FILES / "doc.json"),
     "dir_app": str(APP_FILES / "dir_app"),

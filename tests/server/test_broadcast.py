@@ -1,5 +1,8 @@
 """server_context.broadcast from callbacks, in one process: every session gets it, the caller's own too.
 
+And a server-context callback waits (as on I/O) without its session's lock, then writes
+under it (README, *What waits under a session's lock*).
+
 Callbacks run holding their session's lock (asyncio.Lock is not re-entrant): a broadcast
 that waited for every session's lock deadlocked on the caller's. Sync callbacks run in a
 worker thread and use ``broadcast_nowait``.
@@ -69,3 +72,23 @@ async def test_broadcasts_from_both_kinds_of_callback_keep_their_order(server: S
             await client.wait_for(lambda c=client: _news(c) == order, EVENT_WAIT)  # type: ignore[misc]
     finally:
         await asyncio.gather(first.close(), second.close())
+
+
+@pytest.mark.asyncio
+async def test_a_server_context_callback_waits_without_the_session_lock_and_writes_under_it(
+    server: ServerUnderTest,
+) -> None:
+    client = await open_session(await page_config(server, "io_waiter"))
+    try:
+        out = client.document.get_model_by_name("out")
+        client.document.send_message("start", None)
+        await client.sync(EVENT_WAIT)
+        # While the scheduled callback waits, the session takes another message and runs its
+        # callback (which needs the lock): the wait holds no lock.
+        client.document.send_message("release", None)
+        await client.sync(EVENT_WAIT)
+        # Then the waiting callback writes its result under the lock, and it reaches the page.
+        await client.wait_for(lambda: out.text == "fetched", EVENT_WAIT)  # type: ignore[union-attr]
+        assert not client.errors, client.errors
+    finally:
+        await client.close()
