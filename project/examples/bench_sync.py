@@ -1,4 +1,4 @@
-"""bench_sync: the bench app with a plain ``def`` callback, run in a worker thread (bench/run.py measures both)."""
+"""bench_sync: the bench app with a sync callback, run in a worker thread (bench/run.py measures both)."""
 
 from __future__ import annotations
 
