@@ -37,6 +37,7 @@ from .exceptions import DocsyncError
 from .protocol import Message, Receiver, push_doc, server_info_req
 from .protocol.msgtypes import ERROR, OK, SERVER_INFO_REPLY
 from .sync import NOTICE, SERVER, ChangesLost, ClientProtocol, ClientState, ErrorReported, Live, Reply
+from .sync.pacing import DEFAULT_MESSAGES_PER_SECOND
 
 __all__ = [
     "SERVER",
@@ -92,6 +93,15 @@ def _send_limits(config: Mapping[str, Any]) -> Receiver | None:
     )
 
 
+def _send_rate(config: Mapping[str, Any]) -> float:
+    """The server's ``MAX_PATCHES_PER_SECOND`` from its page configuration (its default when not given)."""
+    limits = config.get("connection", {}).get("sendLimits")
+    rate = limits.get("maxPatchesPerSecond") if isinstance(limits, dict) else None
+    if isinstance(rate, int | float) and not isinstance(rate, bool) and rate > 0:
+        return float(rate)
+    return DEFAULT_MESSAGES_PER_SECOND
+
+
 def fetch_page_config(url: str, *, headers: dict[str, str] | None = None) -> dict[str, Any]:
     """GET an app page and return the client configuration it embeds (token, ws URL)."""
     request = urllib.request.Request(url, headers=headers or {})
@@ -123,8 +133,14 @@ class ClientSession:
         self.config = config
         self.id: str = config["sessionId"]
         self.document = Document()
-        # Nothing the server would refuse for its size (and close the connection for) is sent.
-        self.protocol = ClientProtocol(self.document, client_id=secrets.token_hex(8), send_limits=_send_limits(config))
+        # Nothing the server would refuse for its size (and close the connection for) is
+        # sent, nor faster than the server takes messages (it would close with 4029).
+        self.protocol = ClientProtocol(
+            self.document,
+            client_id=secrets.token_hex(8),
+            send_limits=_send_limits(config),
+            max_messages_per_second=_send_rate(config),
+        )
         #: The ERROR messages received, oldest first (the newest ``KEPT_RECORDS``).
         self.errors: list[Message] = []
         #: Local changes not kept, as the protocol reported them (``ChangesLost``), oldest
@@ -147,6 +163,9 @@ class ClientSession:
         self._reader: asyncio.Task[None] | None = None
         self._replies: dict[str, asyncio.Future[Message]] = {}
         self._flush_scheduled = False
+        # A flush waiting for the server's rate (``ClientProtocol.send_delay``).
+        self._paced: asyncio.TimerHandle | None = None
+        self._paced_flush: asyncio.Future[None] | None = None
         # Frames of one message must not interleave with another's, nor messages reorder.
         self._send_lock = asyncio.Lock()
         self.connected = asyncio.Event()
@@ -268,6 +287,9 @@ class ClientSession:
 
     async def close(self) -> None:
         """Close the connection for good."""
+        if self._paced is not None:
+            self._paced.cancel()
+            self._paced = None
         await self._drop_socket()
         self.protocol.close()
 
@@ -342,6 +364,15 @@ class ClientSession:
         async with self._send_lock:
             for message in self.protocol.messages_to_send():
                 await self._send(message)
+        delay = self.protocol.send_delay()
+        if delay is not None and self._paced is None and self.protocol.state is not ClientState.CLOSED:
+            # Past the server's rate: what waits goes when the bucket has a token again,
+            # with the changes made meanwhile (the reader does not wait for it).
+            self._paced = asyncio.get_running_loop().call_later(delay, self._send_paced)
+
+    def _send_paced(self) -> None:
+        self._paced = None
+        self._paced_flush = asyncio.ensure_future(self._flush())
 
     async def _send(self, message: Message) -> None:
         for frame in message.to_frames():

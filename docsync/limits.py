@@ -41,15 +41,18 @@ def client_receiver_limits(settings: Any = None) -> dict[str, int]:
     }
 
 
-def client_send_limits(settings: Any = None) -> dict[str, int]:
-    """Return what the server takes from a client, for the JavaScript client to check before it sends.
+def client_send_limits(settings: Any = None) -> dict[str, int | float]:
+    """Return what the server takes from a client, for docsync's clients to check before they send.
 
     A message over them gets its connection closed (1009); the client keeps such a change
-    to itself instead (``sendLimits`` in client_protocol.js).
+    to itself instead (``sendLimits`` in client_protocol.js). ``maxPatchesPerSecond``: the
+    rate of a connection's messages past which it is closed (4029), which the Python
+    client keeps to (``docsync.sync.pacing``).
     """
     settings = settings or docsync_settings()
     return {
         **client_receiver_limits(settings),
         "maxFrameContainers": int(settings.MAX_FRAME_CONTAINERS),
         "maxFrameValues": int(settings.MAX_FRAME_VALUES),
+        "maxPatchesPerSecond": float(settings.MAX_PATCHES_PER_SECOND),
     }

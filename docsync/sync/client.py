@@ -16,6 +16,8 @@ in Python, ``connection.js`` in the browser. Tests drive it in memory.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
@@ -39,6 +41,7 @@ from ..protocol.msgtypes import (
 from ..protocol.wire_json import dumps
 from .client_events import ChangesLost, ClientEvent, ErrorReported, Live, Reply, Reset, describe_change
 from .outbox import Batch, Outbox, OutboxEntry
+from .pacing import Pacer
 from .splices import Splice, transform
 
 __all__ = ["NOTICE", "SERVER", "ClientProtocol", "ClientState"]
@@ -47,6 +50,10 @@ __all__ = ["NOTICE", "SERVER", "ClientProtocol", "ClientState"]
 SERVER = "server"
 #: The msg_type of the notices a server sends to be shown to the user.
 NOTICE = "docsync.notice"
+
+
+# The requests the server counts in a bucket of their own (DOCUMENT_REQUESTS_PER_SECOND).
+_OWN_BUCKET = frozenset((PULL_DOC_REQ, RESUME_REQ, PUSH_DOC))
 
 
 class ClientState(Enum):
@@ -74,7 +81,10 @@ class ClientProtocol:
     ``client_id`` names this client's changes across connections (at most 64
     characters); ``max_array_elements`` bounds arrays in what the server sends;
     ``send_limits``: the server's limits on what it receives, as a Receiver holding them
-    (None: none checked), which every PATCH-DOC is checked against before it is sent.
+    (None: none checked), which every PATCH-DOC is checked against before it is sent;
+    ``max_messages_per_second``: the server's ``MAX_PATCHES_PER_SECOND`` (None: no pacing),
+    which ``messages_to_send`` keeps to (a message over it waits, ``send_delay`` says how
+    long, and changes made meanwhile go in the next patch together).
     """
 
     def __init__(
@@ -85,6 +95,8 @@ class ClientProtocol:
         setter: Any = SERVER,
         max_array_elements: int = 100_000_000,
         send_limits: Receiver | None = None,
+        max_messages_per_second: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not isinstance(client_id, str) or not 0 < len(client_id) <= 64:
             raise ValueError(f"client_id must be a string of 1 to 64 characters, got {client_id!r:.80}")
@@ -115,6 +127,8 @@ class ClientProtocol:
         # server's whole value of each is coming, and its splices are skipped until then.
         self._stale: set[tuple[str, str]] = set()
         self._to_send: list[Message] = []
+        # The server closes a connection sending faster than its MAX_PATCHES_PER_SECOND (4029).
+        self._pacer = None if max_messages_per_second is None else Pacer(max_messages_per_second, clock)
         self._events: list[ClientEvent] = []
         self._watching = False
         self._watch()
@@ -142,9 +156,37 @@ class ClientProtocol:
     # -- out ----------------------------------------------------------------------------
 
     def messages_to_send(self) -> list[Message]:
-        """Return (and forget) the messages to write to the socket, in order."""
-        messages, self._to_send = self._to_send, []
+        """Return (and forget) the messages to write to the socket now, in order.
+
+        Those past the server's rate wait (``send_delay``), and those after them.
+        """
+        pacer = self._pacer
+        if pacer is None:
+            messages, self._to_send = self._to_send, []
+            return messages
+        ready = 0
+        for message in self._to_send:
+            # PULL-DOC-REQ, RESUME-REQ and PUSH-DOC have a bucket of their own, of 10 per
+            # second, that one pull or resume per connection stays far under.
+            if message.header["msgtype"] not in _OWN_BUCKET and not pacer.take():
+                break
+            ready += 1
+        messages, self._to_send = self._to_send[:ready], self._to_send[ready:]
         return messages
+
+    def send_delay(self) -> float | None:
+        """Return in how many seconds a message waiting for the server's rate may go (None: none waits).
+
+        The adapter then calls ``flush`` and ``messages_to_send`` again.
+        """
+        pacer = self._pacer
+        if pacer is None:
+            return None
+        if self._to_send or (
+            self._state is ClientState.LIVE and self.in_flight is None and self.outbox and not pacer.ready()
+        ):
+            return pacer.delay()
+        return None
 
     def events_received(self) -> list[ClientEvent]:
         """Return (and forget) what happened since the last call, in order."""
@@ -170,6 +212,8 @@ class ClientProtocol:
     def connection_made(self) -> None:
         """A new connection is open: wait for the server's ACK."""
         self._set_state(ClientState.CONNECTING)
+        if self._pacer is not None:
+            self._pacer.reset()  # the server's bucket for the connection is full
 
     def connection_lost(self) -> None:
         """The connection is gone: what is in flight is sent again after the next resume."""
@@ -516,6 +560,10 @@ class ClientProtocol:
         It is reported lost ("too-large") and the document pulled again, which undoes it here.
         """
         if self._state is not ClientState.LIVE or self.in_flight is not None:
+            return
+        if self._pacer is not None and (self._to_send or not self._pacer.ready()):
+            # Over the server's rate (or behind messages that are): the changes wait, and
+            # those made meanwhile go with them in one patch (``send_delay``).
             return
         batch: Batch | None = self.outbox.take()
         if batch is None:

@@ -16,7 +16,7 @@ import pytest
 from docsync.conf import DEFAULTS
 from docsync.testing import ServerProcess
 
-from .conftest import LIFETIME
+from .conftest import LIFETIME, MAX_PATCHES_PER_SECOND
 from .harness import ROOT, Database, Site, expect_refusal, open_raw
 from .hostile import Victim
 from .settings import MAX_BUFFERS, MAX_FRAME_BYTES, MAX_MESSAGE_BYTES
@@ -76,6 +76,7 @@ def test_the_page_hands_the_server_s_wire_limits_to_its_client(site: Site) -> No
         **wire,
         "maxFrameContainers": DEFAULTS["MAX_FRAME_CONTAINERS"],
         "maxFrameValues": DEFAULTS["MAX_FRAME_VALUES"],
+        "maxPatchesPerSecond": MAX_PATCHES_PER_SECOND,
     }
 
 
