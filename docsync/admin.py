@@ -20,7 +20,7 @@ from .conf import docsync_settings
 from .models import LiveSession
 from .server.admin_support.commands import MAX_NOTICE_CHARS, send_command
 from .server.admin_support.drain import send_drain
-from .server.admin_support.processes import process_gone, silent_after
+from .server.admin_support.processes import process_gone, rows_kept_for, silent_after
 from .server.persistence import keeper_of
 from .server.registry import get_registry
 
@@ -53,7 +53,8 @@ def _of_processes(processes: list[tuple[str, str]]) -> Q:
 
 
 def _timeout() -> dt.timedelta:
-    return dt.timedelta(seconds=float(docsync_settings().PROCESS_TIMEOUT))
+    config = docsync_settings()
+    return dt.timedelta(seconds=rows_kept_for(float(config.PROCESS_TIMEOUT), float(config.ADMIN_REFRESH)))
 
 
 def _silent_since(now: dt.datetime) -> dt.datetime:
@@ -325,10 +326,10 @@ class LiveSessionAdmin(_ModelAdmin):
         elif process_gone(row.process, row.process_started):
             what = f"The process that held this session, {row.process}, has stopped."
         else:
-            timeout = float(docsync_settings().PROCESS_TIMEOUT)
+            timeout = _timeout().total_seconds()
             what = (
                 f"The process that held this session, {row.process}, has not responded for more than "
-                f"{timeout:g} s (PROCESS_TIMEOUT): it is taken for stopped."
+                f"{timeout:g} s (PROCESS_TIMEOUT, at least twice ADMIN_REFRESH and a second): it is taken for stopped."
             )
         context = {
             **self.admin_site.each_context(request),

@@ -25,7 +25,7 @@ from django.db.models.signals import post_delete, pre_delete
 from ...conf import docsync_settings
 from ..executor import run_sync
 from ..session import ServerSession
-from .processes import own_start, process_gone, silent_after
+from .processes import own_start, process_gone, rows_kept_for, silent_after
 
 __all__ = ["LiveTableWriter", "SessionSource", "snapshot_rows"]
 
@@ -301,7 +301,8 @@ class LiveTableWriter:
         """Write this process's rows now, after any write already under way."""
         async with self._writing:
             changed, gone = snapshot_rows(self.registry, self._written)
-            timeout = float(docsync_settings().PROCESS_TIMEOUT)
+            config = docsync_settings()
+            timeout = rows_kept_for(float(config.PROCESS_TIMEOUT), float(config.ADMIN_REFRESH))
             try:
                 held = await run_sync(_write, self.registry.process_id, changed, gone, timeout)
             except BaseException:

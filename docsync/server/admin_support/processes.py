@@ -14,13 +14,22 @@ import socket
 import subprocess
 from functools import cache
 
-__all__ = ["own_start", "process_gone", "process_start", "silent_after"]
+__all__ = ["own_start", "process_gone", "process_start", "rows_kept_for", "silent_after"]
 
 
 def silent_after(refresh: float) -> float:
     """Seconds without a write after which a process's rows count as silent (it writes every ``refresh``)."""
     # Two missed writes and a second: a loaded process's write may come late once.
     return 2 * refresh + 1.0
+
+
+def rows_kept_for(timeout: float, refresh: float) -> float:
+    """Seconds a silent process's rows are kept and listed: ``PROCESS_TIMEOUT``, never less than ``silent_after``."""
+    # A live process's rows are up to a refresh old between its writes: with a
+    # PROCESS_TIMEOUT below that, every process deleted (and the admin hid) the others'
+    # live rows at each refresh, and they were written again at the next (measured with
+    # 1 s against 2 s: two processes' rows went 2, 1, 2, 1 in 10 s, 4 rewrites).
+    return max(timeout, silent_after(refresh))
 
 
 def process_start(pid: int) -> str:
