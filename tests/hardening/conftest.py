@@ -72,12 +72,40 @@ def debug_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> 
     yield from running_site(tmp_path_factory, database, "debug-site", debug=True)
 
 
+#: The default-limits site's environment.
+DEFAULT_SITE_ENV = {"DJANGO_SETTINGS_MODULE": "tests.hardening.default_limits_settings"}
+
+
 @pytest.fixture(scope="session")
-def default_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterator[Site]:
-    """A site with docsync's default wire and model limits (``default_limits_settings``)."""
-    yield from running_site(
-        tmp_path_factory, database, "default-limits", DJANGO_SETTINGS_MODULE="tests.hardening.default_limits_settings"
-    )
+def shared_default_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterator[Site]:
+    """A site with docsync's default wire and model limits (``default_limits_settings``), under daphne."""
+    yield from running_site(tmp_path_factory, database, "default-limits", **DEFAULT_SITE_ENV)
+
+
+@pytest.fixture(scope="session")
+def default_site(shared_default_site: Site) -> Site:
+    """The default-limits site (daphne); ``default_site_on_each_server`` runs a module under uvicorn too."""
+    return shared_default_site
+
+
+def default_site_on_each_server(name: str) -> Any:
+    """A module's ``default_site`` fixture: the shared daphne one, then a uvicorn one of this module.
+
+    As ``main_site_on_each_server``, for a module whose wire cases need docsync's default limits.
+    """
+
+    @pytest.fixture(scope="module", params=SERVERS)
+    def default_site(
+        request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, database: Database
+    ) -> Iterator[Site]:
+        if request.param == "daphne":
+            yield request.getfixturevalue("shared_default_site")
+            return
+        yield from running_site(
+            tmp_path_factory, database, f"{name}-{request.param}", server=request.param, **DEFAULT_SITE_ENV
+        )
+
+    return default_site
 
 
 @pytest.fixture(scope="session")

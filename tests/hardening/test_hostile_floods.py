@@ -1,6 +1,6 @@
 """Floods of cheap messages in docsync's own dialect: every message a client sends counts against a rate.
 
-Against a real daphne with docsync's default limits (``default_site``): SERVER-INFO-REQ
+Against real servers, daphne and uvicorn, with docsync's default limits (``default_site``): SERVER-INFO-REQ
 and ACK/OK/ERROR (which the server ignores) count with the patches
 (``MAX_PATCHES_PER_SECOND``); past it, close 4029. SERVER-INFO-REQ is a client's barrier
 after its patches (docsync.client's ``request_server_info``), so it is not held to the
@@ -20,10 +20,14 @@ from docsync.protocol import ACK, ERROR, OK, new_message
 from docsync.protocol.msgtypes import SERVER_INFO_REQ
 from docsync.server.connection.rate import DOCUMENT_REQUESTS_PER_SECOND
 
+from .conftest import default_site_on_each_server
 from .harness import Site, open_raw
 
 RATE_LIMITED = 4029
 MAX_PATCHES_PER_SECOND = int(DEFAULTS["MAX_PATCHES_PER_SECOND"])
+
+# Each server reads and delivers the websocket's frames its own way.
+default_site = default_site_on_each_server("hostile-floods")
 
 
 async def _flood(site: Site, message: Any, count: int) -> tuple[int | None, list[str], int]:
