@@ -43,27 +43,30 @@ def site(daphne_site: Site) -> Site:
     return daphne_site
 
 
-def main_site_on_each_server(name: str) -> Any:
-    """A module's ``site`` fixture: the shared daphne main site, then a uvicorn one of this module.
+def _on_each_server(fixture: str, shared: str, name: str, env: dict[str, str]) -> Any:
+    """A module-scoped fixture named ``fixture``: the shared daphne site ``shared``, then a uvicorn one of this module.
 
     The wire differs between the two where the ASGI server reads, bounds and closes a
     websocket (docs/howto/servers.md): a module whose cases are about the wire runs them
     under each. pytest orders the module's cases by this parameter, so its uvicorn process
-    is started once, after the daphne cases, and stopped after the module.
+    (settings ``env``) is started once, after the daphne cases, and stopped after the module.
     """
 
-    @pytest.fixture(scope="module", params=SERVERS)
-    def site(
+    @pytest.fixture(scope="module", params=SERVERS, name=fixture)
+    def on_each_server(
         request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, database: Database
     ) -> Iterator[Site]:
         if request.param == "daphne":
-            yield request.getfixturevalue("daphne_site")
+            yield request.getfixturevalue(shared)
             return
-        yield from running_site(
-            tmp_path_factory, database, f"{name}-{request.param}", server=request.param, **MAIN_SITE_ENV
-        )
+        yield from running_site(tmp_path_factory, database, f"{name}-{request.param}", server=request.param, **env)
 
-    return site
+    return on_each_server
+
+
+def main_site_on_each_server(name: str) -> Any:
+    """A module's ``site`` fixture: the shared daphne main site, then a uvicorn one of this module."""
+    return _on_each_server("site", "daphne_site", name, MAIN_SITE_ENV)
 
 
 @pytest.fixture(scope="session")
@@ -93,19 +96,7 @@ def default_site_on_each_server(name: str) -> Any:
 
     As ``main_site_on_each_server``, for a module whose wire cases need docsync's default limits.
     """
-
-    @pytest.fixture(scope="module", params=SERVERS)
-    def default_site(
-        request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, database: Database
-    ) -> Iterator[Site]:
-        if request.param == "daphne":
-            yield request.getfixturevalue("shared_default_site")
-            return
-        yield from running_site(
-            tmp_path_factory, database, f"{name}-{request.param}", server=request.param, **DEFAULT_SITE_ENV
-        )
-
-    return default_site
+    return _on_each_server("default_site", "shared_default_site", name, DEFAULT_SITE_ENV)
 
 
 @pytest.fixture(scope="session")
