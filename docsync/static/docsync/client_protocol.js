@@ -20,6 +20,7 @@ import {
 } from "./events.js";
 import { DeserializationError, PatchError, ProtocolError, ValidationError } from "./exceptions.js";
 import { Outbox } from "./outbox.js";
+import { Pacer } from "./pacing.js";
 import {
   ACK, ERROR, PATCH_DOC, PULL_DOC_REPLY, PULL_DOC_REQ, PUSH_DOC, RESUME_REPLY, RESUME_REQ, newMessage, sendFault,
 } from "./protocol.js";
@@ -65,6 +66,9 @@ export function describeChange(event) {
   return event.model ? `${label(event.model)}.${event.attr}` : event.kind;
 }
 
+// The requests the server counts in a bucket of their own (DOCUMENT_REQUESTS_PER_SECOND).
+const OWN_BUCKET = new Set([PULL_DOC_REQ, RESUME_REQ, PUSH_DOC]);
+
 /** The longest ERROR detail (a server's traceback) an error event carries. */
 export const MAX_DETAIL_CHARS = 20_000;
 
@@ -72,7 +76,10 @@ export const MAX_DETAIL_CHARS = 20_000;
  * Keep ``document`` in sync with one server session; no I/O. ``options``: clientId (1 to
  * 64 characters, the same on every connection), setter (what server changes are applied
  * as; the protocol itself by default), maxArrayElements, sendLimits (the server's limits
- * on what it receives, as ``sendFault`` takes them; null: none checked).
+ * on what it receives, as ``sendFault`` takes them; null: none checked),
+ * maxMessagesPerSecond (the server's MAX_PATCHES_PER_SECOND, which messagesToSend keeps
+ * to: a message over it waits, sendDelay says how long, and changes made meanwhile go in
+ * the next patch together; null: no pacing) and clock (milliseconds, for that pacing).
  *
  * Events (plain objects with a ``type``): {type: "live", mode: "pull" | "replay" | "full",
  * seq, fresh, replayed}; {type: "reset", seq}; {type: "changes-lost", reason: "rejected" |
@@ -83,7 +90,9 @@ export const MAX_DETAIL_CHARS = 20_000;
  * site runs with Django's DEBUG on}; {type: "reply", message} (to a request of the adapter's own).
  */
 export class ClientProtocol {
-  constructor(document, { clientId, setter = null, maxArrayElements = 100_000_000, sendLimits = null } = {}) {
+  constructor(document, {
+    clientId, setter = null, maxArrayElements = 100_000_000, sendLimits = null, maxMessagesPerSecond = null, clock = undefined,
+  } = {}) {
     if (typeof clientId !== "string" || clientId.length < 1 || clientId.length > 64) {
       throw new RangeError(`clientId must be a string of 1 to 64 characters, got ${String(clientId).slice(0, 80)}`);
     }
@@ -109,6 +118,8 @@ export class ClientProtocol {
     // whole value of each is coming, and its splices are skipped until then.
     this._stale = new Set();
     this._toSend = [];
+    // The server closes a connection sending faster than its MAX_PATCHES_PER_SECOND (4029).
+    this._pacer = maxMessagesPerSecond === null ? null : new Pacer(maxMessagesPerSecond, clock);
     this._events = [];
     this._stopWatching = null;
     this._watch();
@@ -137,11 +148,41 @@ export class ClientProtocol {
 
   // -- out --------------------------------------------------------------------------------
 
-  /** Return (and forget) the messages to write to the socket, in order. */
+  /**
+   * Return (and forget) the messages to write to the socket now, in order. Those past the
+   * server's rate wait (sendDelay), and those after them.
+   */
   messagesToSend() {
-    const messages = this._toSend;
-    this._toSend = [];
+    const pacer = this._pacer;
+    if (pacer === null) {
+      const messages = this._toSend;
+      this._toSend = [];
+      return messages;
+    }
+    let ready = 0;
+    for (const message of this._toSend) {
+      // PULL-DOC-REQ, RESUME-REQ and PUSH-DOC have a bucket of their own, of 10 per
+      // second, that one pull or resume per connection stays far under.
+      if (!OWN_BUCKET.has(message.msgtype) && !pacer.take()) break;
+      ready += 1;
+    }
+    const messages = this._toSend.slice(0, ready);
+    this._toSend = this._toSend.slice(ready);
     return messages;
+  }
+
+  /**
+   * Return in how many milliseconds a message waiting for the server's rate may go (null:
+   * none waits). The adapter then calls flush and messagesToSend again.
+   */
+  sendDelay() {
+    const pacer = this._pacer;
+    if (pacer === null) return null;
+    if (this._toSend.length > 0
+      || (this._state === ClientState.LIVE && this.inFlight === null && this.outbox.size > 0 && !pacer.ready())) {
+      return pacer.delay();
+    }
+    return null;
   }
 
   /** Return (and forget) what happened since the last call, in order. */
@@ -151,9 +192,14 @@ export class ClientProtocol {
     return events;
   }
 
-  /** Queue a request of the adapter's own; its reply comes back as a "reply" event. */
+  /**
+   * Queue a request of the adapter's own; its reply comes back as a "reply" event. Local
+   * changes made before it and waiting for the server's rate go before it, in a patch of
+   * their own: a request after changes (a barrier) does not overtake them.
+   */
   send(message) {
     if (this._state !== ClientState.LIVE) throw new ProtocolError(`cannot send ${message.msgtype} while ${this._state}`);
+    if (this._pacer !== null) this._flushNow();
     this._toSend.push(message);
   }
 
@@ -162,6 +208,7 @@ export class ClientProtocol {
   /** A new connection is open: wait for the server's ACK. */
   connectionMade() {
     this._setState(ClientState.CONNECTING);
+    this._pacer?.reset(); // the server's bucket for the connection is full
   }
 
   /** The connection is gone: what is in flight is sent again after the next resume. */
@@ -484,8 +531,19 @@ export class ClientProtocol {
    * server would refuse together (``sendLimits``) go in smaller patches; one change it
    * would refuse alone is not sent: the server would close the connection for it. It is
    * reported lost ("too-large") and the document pulled again, which undoes it here.
+   * Past the server's rate (maxMessagesPerSecond) nothing is sent: sendDelay says when.
    */
   flush() {
+    if (this._pacer !== null && (this._toSend.length > 0 || !this._pacer.ready())) {
+      // Over the server's rate (or behind messages that are): the changes wait, and those
+      // made meanwhile go with them in one patch (sendDelay).
+      return;
+    }
+    this._flushNow();
+  }
+
+  /** flush, whatever the rate: the patch made waits in messagesToSend for its token. */
+  _flushNow() {
     if (this._state !== ClientState.LIVE || this.inFlight !== null) return;
     let batch = this.outbox.take();
     if (batch === null) return;

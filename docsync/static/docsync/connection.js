@@ -4,9 +4,10 @@
  * The session protocol itself (handshake, positions, one patch in flight, answers,
  * resets, resume, changes made offline) is ClientProtocol (client_protocol.js); this
  * module opens sockets (subprotocols ["docsync", token]), turns frames into messages and
- * back, waits for the ACK with a timeout, flushes local changes once per task, and
- * reconnects with backoff when the socket drops: the next socket resumes the session
- * (RESUME-REQ) and receives only what it missed.
+ * back, waits for the ACK with a timeout, flushes local changes once per task, keeps to
+ * the server's rate of messages (a message over it waits for a timer, and the changes
+ * made meanwhile go with it in one patch), and reconnects with backoff when the socket
+ * drops: the next socket resumes the session (RESUME-REQ) and receives only what it missed.
  *
  * The socket comes from a factory, ``socketFactory(url, protocols)``, so that tests can
  * hand in a fake one; timers and randomness are injected for the same reason.
@@ -14,6 +15,7 @@
 
 import { ClientProtocol, ClientState } from "./client_protocol.js";
 import { ConnectionLostError, ServerError, closeAction } from "./exceptions.js";
+import { announcedRate } from "./pacing.js";
 import { ERROR, Receiver, frameNbytes } from "./protocol.js";
 
 export const SUBPROTOCOL = "docsync";
@@ -66,16 +68,23 @@ export class Connection {
    * ``options``: url, token, and for tests or tuning: clientId, socketFactory, timers
    * ({setTimeout, clearTimeout}), backoff ({initial, factor, max, jitter, maxAttempts}),
    * ackTimeout (ms), random, log (console-like), receiverLimits (Receiver options),
-   * sendLimits (the server's limits on what it receives: ClientProtocol's option).
+   * sendLimits (the server's limits on what it receives: ClientProtocol's option; its
+   * maxPatchesPerSecond, 200 when absent, is the rate this connection keeps to), clock
+   * (milliseconds, for that pacing; timers must run on it).
    */
   constructor(document, {
     url, token, clientId = randomClientId(), socketFactory = defaultSocketFactory, timers = defaultTimers,
     backoff = {}, ackTimeout = 30_000, random = Math.random, log = console, receiverLimits = {}, sendLimits = null,
+    clock = () => globalThis.performance.now(),
   }) {
     this.document = document;
     this.url = url;
     this.token = token;
-    this.protocol = new ClientProtocol(document, { clientId, setter: this, sendLimits });
+    // Nothing the server would refuse for its size (and close the connection for) is
+    // sent, nor faster than the server takes messages (it would close with 4029).
+    this.protocol = new ClientProtocol(document, {
+      clientId, setter: this, sendLimits, maxMessagesPerSecond: announcedRate(sendLimits), clock,
+    });
     this._socketFactory = socketFactory;
     this._timers = timers;
     this._backoff = { ...DEFAULT_BACKOFF, ...backoff };
@@ -89,6 +98,7 @@ export class Connection {
     this._opened = false; // whether the current socket opened (its handshake was accepted)
     this._receiver = null;
     this._timer = null;
+    this._paced = null; // the timer of a send waiting for the server's rate
     this._attempt = 0;
     this._requests = new Map(); // msgid -> {msgtype, onReply}, requests of the page's own
     this._flushQueued = false;
@@ -179,6 +189,7 @@ export class Connection {
     if (this._state === ConnectionState.CLOSED) return;
     this._stopWatching();
     this._timers.clearTimeout(this._timer);
+    this._stopPacing();
     const socket = this._socket;
     this._socket = null;
     if (socket) this._detach(socket).close(CLOSE_NORMAL, "closed by the page");
@@ -207,6 +218,8 @@ export class Connection {
         },
       });
       this.protocol.send(message);
+      // The changes sent before it may have been too large to send (reported lost).
+      for (const event of this.protocol.eventsReceived()) this._handle(event, null);
       this._write();
     });
   }
@@ -259,6 +272,7 @@ export class Connection {
 
   _lost(code, reason) {
     this._timers.clearTimeout(this._timer);
+    this._stopPacing(); // what waited for the rate is made again after the resume
     this._socket = null;
     // What was in flight stays with the protocol: the next socket resumes and sends it
     // again, and the server, which knows it by msgid, never applies it twice.
@@ -287,6 +301,7 @@ export class Connection {
   }
 
   _fail(reason) {
+    this._stopPacing();
     this.protocol.close();
     this._rejectReady(new ConnectionLostError(reason));
     this._setState(ConnectionState.FAILED, { reason });
@@ -298,12 +313,26 @@ export class Connection {
     for (const { onReply } of pending) onReply(new ConnectionLostError(reason));
   }
 
-  /** Write what the protocol queued, in order. */
+  /** Write what the protocol queued, in order, as fast as the server's rate allows. */
   _write() {
     if (this._socket === null) return;
     for (const message of this.protocol.messagesToSend()) {
       for (const frame of message.toFrames()) this._socket.send(frame);
     }
+    const delay = this.protocol.sendDelay();
+    if (delay !== null && this._paced === null) {
+      // Past the server's rate: what waits goes when the bucket has a token again, with
+      // the changes made meanwhile (one timer, whatever waits).
+      this._paced = this._timers.setTimeout(() => {
+        this._paced = null;
+        this._sendNow();
+      }, delay);
+    }
+  }
+
+  _stopPacing() {
+    if (this._paced !== null) this._timers.clearTimeout(this._paced);
+    this._paced = null;
   }
 
   // -- incoming --------------------------------------------------------------------------
@@ -370,11 +399,16 @@ export class Connection {
     this._flushQueued = true;
     queueMicrotask(() => {
       this._flushQueued = false;
-      if (this._state === ConnectionState.CLOSED) return;
-      this.protocol.flush();
-      // A change too large to send is reported (and a pull asked for) by the flush itself.
-      for (const event of this.protocol.eventsReceived()) this._handle(event, null);
-      this._write();
+      this._sendNow();
     });
+  }
+
+  /** Send the waiting changes as a patch if none is in flight, and what the protocol queued. */
+  _sendNow() {
+    if (this._state === ConnectionState.CLOSED || this._state === ConnectionState.FAILED) return;
+    this.protocol.flush();
+    // A change too large to send is reported (and a pull asked for) by the flush itself.
+    for (const event of this.protocol.eventsReceived()) this._handle(event, null);
+    this._write();
   }
 }
