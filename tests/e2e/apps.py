@@ -104,6 +104,19 @@ def stepped(doc: Document) -> None:
     doc.title = "stepped"
 
 
+def typed(doc: Document) -> None:
+    """A text input and how many of its values the server applied (what a page's loop sends, counted)."""
+    text = TextInput(title="typed", value="", name="input")
+    applied = Div(text="0", name="applied")
+
+    def count(attr: str, old: Any, new: Any) -> None:
+        applied.text = str(int(applied.text) + 1)
+
+    text.on_change("value", count)
+    doc.add_root(Column(text, applied, width=320, name="layout"))
+    doc.title = "typed"
+
+
 def arguments(doc: Document) -> None:
     """Show the request arguments the session was made with."""
     context = doc.session_context

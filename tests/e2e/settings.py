@@ -20,6 +20,7 @@ DOCSYNC = {
         # The app's own theme, whatever the browser prefers.
         "sliders_dark": {"app": "project.examples.sliders", "theme": "dark"},
         "stepped": "tests.e2e.apps.stepped",
+        "typed": "tests.e2e.apps.typed",
         "arguments": "tests.e2e.apps.arguments",
         "callback_fails": "tests.apps_shared.callback_fails",
         "never_builds": "tests.apps_shared.modify_fails",

@@ -3,6 +3,12 @@
 Two ways: the server process stops and starts again on its port (its sessions are
 gone: the page gets a fresh one), and the server refuses a burst of patches over its
 rate limit (the session stays: the page's changes are made again once it is back).
+
+A page keeps to the rate its server announces (``connection.sendLimits.maxPatchesPerSecond``,
+tests/e2e/test_pacing.py), so it is never refused for it: to test the reconnection after
+that close, the page reads a rate far above the server's in its configuration (its
+JSON.parse wrapped before its scripts run), and its own patches pass the server's rate as
+a page's did before it kept to it.
 """
 
 from __future__ import annotations
@@ -29,11 +35,13 @@ from .conftest import SCREENSHOTS
 from .test_shared import SCRIPTED_DRAG
 
 # Two a second (two at once): a dragged slider, one patch in flight, goes over it whenever
-# its round trips take less than 0.5 s; a page that was refused sends at most two patches
-# at once when it is back (the one refused, then what waited).
+# its round trips take less than 0.5 s (when the page does not keep to it: see
+# ``announcing``); a page that was refused sends at most two patches at once when it is
+# back (the one refused, then what waited).
 EVENT_WAIT_MS = EVENT_WAIT * 1000
 
 SERVER_ENV = {"DOCSYNC_MAX_PATCHES_PER_SECOND": "2"}
+ANNOUNCED_RATE = 1000
 
 # Records every state the badge shows.
 RECORD_BADGE = """() => {
@@ -42,6 +50,24 @@ RECORD_BADGE = """() => {
   new MutationObserver(() => window.badgeStates.push(badge.dataset.state))
     .observe(badge, { attributes: true, attributeFilter: ['data-state'] });
 }"""
+
+
+# Makes ``context``'s pages read ``rate`` as the server's MAX_PATCHES_PER_SECOND in their
+# configuration. (Rewriting the page's HTML on its way, with route.fulfill, had the
+# page's websocket refused: closed 1006 before it opened.)
+ANNOUNCE_RATE = """(rate) => {
+  const parse = JSON.parse;
+  JSON.parse = function (...args) {
+    const value = parse.apply(this, args);
+    if (value?.connection?.sendLimits) value.connection.sendLimits.maxPatchesPerSecond = rate;
+    return value;
+  };
+}"""
+
+
+def announcing(context: BrowserContext, rate: int) -> None:
+    """Make ``context``'s app pages keep to ``rate`` messages a second instead of their server's."""
+    context.add_init_script(f"({ANNOUNCE_RATE})({rate})")
 
 
 def test_page_reconnects_after_a_server_restart_and_converges(server: ServerProcess, context: BrowserContext) -> None:
@@ -88,7 +114,9 @@ def test_page_reconnects_after_a_server_restart_and_converges(server: ServerProc
 def test_server_refuses_a_burst_the_page_reconnects_and_keeps_its_change(
     server: ServerProcess, context: BrowserContext
 ) -> None:
+    announcing(context, ANNOUNCED_RATE)
     page = open_app(context, server.url + "sliders/")
+    assert session_config(page)["connection"]["sendLimits"]["maxPatchesPerSecond"] == ANNOUNCED_RATE
     session_id = session_config(page)["sessionId"]
     page.evaluate(RECORD_BADGE)
     # Dragging, a patch every round trip, goes over 2 patches a second: the server refuses
