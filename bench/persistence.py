@@ -55,7 +55,12 @@ call_command("migrate", verbosity=0, interactive=False)
 
 from docsync.client import ClientSession, fetch_page_config  # noqa: E402
 from docsync.conf import docsync_settings  # noqa: E402
-from docsync.server.persistence.capture import app_model_ids, apply_snapshot, take_snapshot  # noqa: E402
+from docsync.server.persistence.capture import (  # noqa: E402
+    app_model_ids,
+    app_model_names,
+    apply_snapshot,
+    take_snapshot,
+)
 from docsync.server.persistence.saved_request import saved_request  # noqa: E402
 from docsync.server.persistence.snapshot import decode_snapshot, encode_snapshot  # noqa: E402
 from docsync.server.registry import SessionRegistry  # noqa: E402
@@ -69,14 +74,14 @@ async def snapshot_costs(app: str, repeats: int) -> dict[str, float]:
     registry = SessionRegistry()
     request: dict[str, Any] = {"arguments": {}, "headers": {}, "cookies": {}, "user": None, "path": app}
     session = await registry.open_session(app, "bench-session", request)
-    app_ids = app_model_ids(session)
+    app_ids, app_names = app_model_ids(session), app_model_names(session)
     saved = saved_request(session.request)[0]  # what the keeper reads once per session
     capture, encode, restore = [], [], []
     data = b""
     for n in range(repeats):
         started = time.perf_counter()
         async with session.lock:
-            snapshot = take_snapshot(session, app_ids, saved)
+            snapshot = take_snapshot(session, app_ids, app_names, saved)
         capture.append(time.perf_counter() - started)
         started = time.perf_counter()
         data = encode_snapshot(snapshot, LIMIT)

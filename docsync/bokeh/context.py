@@ -23,7 +23,7 @@ from .application import BokehApplication
 from .compat import message_callbacks, set_session_context
 from .contexts import BokehServerContext, BokehSessionContext
 from .persistence import BokehRestore, bokeh_keeper
-from .restore import build_order
+from .restore import build_names, build_order
 from .runner import UserCodeRunner
 from .session import BokehSession
 
@@ -98,6 +98,7 @@ class BokehApplicationContext(ApplicationContext):
             await modify_doc(document)  # an ``async def`` handler, on the loop (as bokeh-django awaits it)
         built = build_order(document) if saver is not None else []
         app_ids = [str(model.id) for model in built]
+        names = [model.name for model in built]  # as built: a restore sets the saved ones
         # The type built at each place: a client may not define another under its id (wire.py).
         app_types = [str(model.__qualified_model__) for model in built]
         restored: BokehRestore | None = None
@@ -124,7 +125,7 @@ class BokehApplicationContext(ApplicationContext):
         session_context._set_session(session)
         if saver is not None:
             async with session.lock:
-                must_save = saver.made(session, app_ids, snapshot, restored)
+                must_save = saver.made(session, app_ids, build_names(built, names), snapshot, restored)
                 # By the ids the store knows them by: the first build's, for a restored one.
                 saved_ids = snapshot.app_ids if snapshot is not None else app_ids
                 session.app_types = dict(zip(saved_ids, app_types, strict=False))

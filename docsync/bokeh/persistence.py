@@ -44,7 +44,7 @@ from ..exceptions import SnapshotError, StoreUnavailableError
 from ..server.persistence import SavedState, SnapshotKeeper, keeper_of
 from ..server.persistence.capture import user_id_of, visitor_of
 from ..server.persistence.saved_request import checked_request
-from ..server.persistence.snapshot import pack, unpack
+from ..server.persistence.snapshot import checked_names, pack, unpack
 from .datetime_columns import DatetimeColumns, checked_datetimes, datetime_columns, restore_datetimes
 from .restore import restore_document
 from .session import BokehSession
@@ -83,6 +83,9 @@ class BokehSnapshot:
     doc: Any  # Bokeh's document JSON (an orjson.Fragment when taken, a dict when read)
     buffers: list[tuple[str, Any]] = field(default_factory=list)
     app_ids: list[str] = field(default_factory=list)
+    #: The names the application built its models with, by id (None: an earlier release's
+    #: snapshot, matched by the names of now).
+    app_names: dict[str, str] | None = None
     #: The ids of the code models clients wrote (ClientModels.code), and how many models they created.
     client_code: list[str] = field(default_factory=list)
     client_created: int = 0
@@ -121,6 +124,8 @@ class BokehSnapshot:
             "datetimes": self.datetimes,
             "doc": self.doc,
         }
+        if self.app_names is not None:
+            header["app_names"] = self.app_names  # an earlier release ignores it
         return pack(SNAPSHOT_MAGIC, orjson.dumps(header), [b for _, b in self.buffers], max_bytes, "snapshot")
 
 
@@ -177,6 +182,7 @@ def decode_bokeh_snapshot(data: bytes, *, app_path: str, session_id: str, max_by
         doc=header["doc"],
         buffers=list(zip(ids, views, strict=True)),
         app_ids=header["app_ids"],
+        app_names=checked_names(header),
         client_code=client_code,
         client_created=client_created,
         journal=header["journal"],
@@ -255,10 +261,13 @@ def decode_bokeh_record(data: bytes) -> DecodedRecord:
     return record
 
 
-def take_bokeh_snapshot(session: BokehSession, app_ids: list[str], request: dict[str, Any] | None) -> BokehSnapshot:
+def take_bokeh_snapshot(
+    session: BokehSession, app_ids: list[str], app_names: dict[str, str], request: dict[str, Any] | None
+) -> BokehSnapshot:
     """Capture ``session`` now; call with its lock held (the buffers are copied here).
 
-    ``request``: what it saves of the session's request (``saved_request``, read once).
+    ``app_names``: the names the application built its models with, by id; ``request``:
+    what it saves of the session's request (``saved_request``, read once).
     """
     doc, buffers = document_content(session.document)
     return BokehSnapshot(
@@ -275,6 +284,7 @@ def take_bokeh_snapshot(session: BokehSession, app_ids: list[str], request: dict
         # Copied under the lock: a later stream or patch must not change them.
         buffers=[(buffer_id, bytes(data)) for buffer_id, data in buffers],
         app_ids=app_ids,
+        app_names=app_names,
         client_code=sorted(session.client_models.code),
         client_created=session.client_models.created,
         journal=session.records,
@@ -400,7 +410,7 @@ class BokehKeeper:
                 raise SnapshotError("snapshot of a session made for another user")
             saved = replayed_document(snapshot)
             saved_ids = {str(model.id) for model in saved.models}
-            _, exact = restore_document(document, saved, snapshot.app_ids)
+            _, exact = restore_document(document, saved, snapshot.app_ids, snapshot.app_names)
         except SnapshotError as exc:
             logger.error(
                 "persistence: snapshot of session %s refused (kept in the store): %s", snapshot.session_id, exc
@@ -417,16 +427,18 @@ class BokehKeeper:
         self,
         session: BokehSession,
         app_ids: list[str],
+        app_names: dict[str, str],
         snapshot: BokehSnapshot | None,
         restored: BokehRestore | None = None,
     ) -> bool:
         """Record a session just made (restored from ``snapshot`` if any); its changes go to the journal from now on.
 
-        ``restored``: what ``restore`` returned. Returns whether the session must be
+        ``app_names``: the names the application built its models with, by the ids they
+        carry now (``build_names``); ``restored``: what ``restore`` returned. Returns whether the session must be
         saved (``save(first=True)``) before anyone sees it: a new session, whose records
         need a snapshot to build on, or one whose restored document is not the saved one.
         """
-        state = SavedState(app_ids, request=self.keeper.request_to_save(session))
+        state = SavedState(app_ids, app_names, request=self.keeper.request_to_save(session))
         if snapshot is None:
             session.start_write_ahead(self.keeper.journal, 0)
             self.keeper.states[session.id] = state
@@ -490,7 +502,7 @@ class BokehKeeper:
                 if session.destroyed or session.store_lost is not None:
                     return False  # its document is gone, or holds a refused change: never saved
                 marker = _marker(session)
-                snapshot = take_bokeh_snapshot(session, state.app_ids, state.request)
+                snapshot = take_bokeh_snapshot(session, state.app_ids, state.app_names, state.request)
             # Written only once every change it holds is in the journal, never when the
             # store refused one (it would keep it).
             await self.keeper.journal.settled()
@@ -565,7 +577,8 @@ class BokehKeeper:
                     if state.marker == marker:
                         saved += 1  # saved already, unchanged since
                         continue
-                    batch.append((session, state, marker, take_bokeh_snapshot(session, state.app_ids, state.request)))
+                    snapshot = take_bokeh_snapshot(session, state.app_ids, state.app_names, state.request)
+                    batch.append((session, state, marker, snapshot))
             saved += await self._write(batch)
         return len(sessions), saved
 

@@ -3,8 +3,13 @@
 The application is run again, which builds new models with their callbacks wired, and
 each saved model is matched to one of them:
 
-- by ``name``, when exactly one model the application made and one saved model of the
-  same type share it;
+- by ``name``, when exactly one model the application made has it and its type: the
+  saved model of that type the application built under that name (``app_names``, the
+  build's names by id: a callback may have renamed it since), else, when the build named
+  none that the saved document still holds, the one saved model of that type and name
+  the application did not build (a callback's, e.g. a plot drawn again); without
+  ``app_names`` (an earlier release's snapshot), the one saved model of that type and
+  name, as then;
 - otherwise by position in the application's build order: the models reachable from
   the document's roots, breadth-first, in Bokeh's own order (``collect_models``: roots
   in order, then each model's reference properties in class order, lists in order).
@@ -32,12 +37,20 @@ from bokeh.model.util import collect_models
 from ..exceptions import SnapshotError
 from .compat import advance_simple_ids, give_new_id, no_python_callbacks, set_model_id
 
-__all__ = ["build_order", "match_models", "restore_document"]
+__all__ = ["build_names", "build_order", "match_models", "restore_document"]
 
 
 def build_order(document: Any) -> list[Model]:
     """The document's models in the order restore matches them by (call right after the app built it)."""
     return collect_models(*document.roots)
+
+
+def build_names(models: list[Model], names: list[str | None]) -> dict[str, str]:
+    """``models``' ids (read now: a restore gave the matched ones their saved ids) with ``names``, the named ones.
+
+    ``names``: those the application built them with, read right after it built them.
+    """
+    return {str(model.id): name for model, name in zip(models, names, strict=True) if name is not None}
 
 
 def _type_of(model: Model) -> str:
@@ -46,11 +59,14 @@ def _type_of(model: Model) -> str:
     return str(model.__qualified_model__)
 
 
-def match_models(app_models: list[Model], saved: Any, app_ids: list[str]) -> dict[str, Model]:
+def match_models(
+    app_models: list[Model], saved: Any, app_ids: list[str], app_names: dict[str, str] | None = None
+) -> dict[str, Model]:
     """Map saved model ids to the application's models (by name, then build order).
 
-    Raises SnapshotError when a saved model stands where the application now makes a
-    model of another type (the application changed).
+    ``app_names``: the names the application built its models with, by saved id (None:
+    not recorded). Raises SnapshotError when a saved model stands where the application
+    now makes a model of another type (the application changed).
     """
     saved_by_id: dict[str, Model] = {m.id: m for m in saved.models}
     matches: dict[str, Model] = {}
@@ -62,9 +78,17 @@ def match_models(app_models: list[Model], saved: Any, app_ids: list[str]) -> dic
                 groups.setdefault((_type_of(model), model.name), []).append(model)
         return groups
 
-    saved_named = named(saved.models)
+    # The names the models hold now: the application's own are left out when its build's
+    # names are known (a callback that renamed one and gave its name to another would
+    # otherwise hand that name's callbacks to the other one).
+    built = set(app_ids) if app_names is not None else set()
+    saved_named = named(m for m in saved.models if m.id not in built)
+    recorded: dict[tuple[str, str], list[Model]] = {}
+    for saved_id, name in (app_names or {}).items():
+        if saved_id in saved_by_id:
+            recorded.setdefault((_type_of(saved_by_id[saved_id]), name), []).append(saved_by_id[saved_id])
     for key, mine in named(app_models).items():
-        theirs = saved_named.get(key, [])
+        theirs = recorded.get(key) or saved_named.get(key, [])
         if len(mine) == 1 and len(theirs) == 1:
             matches[theirs[0].id] = mine[0]
     taken = {id(model) for model in matches.values()}
@@ -109,10 +133,13 @@ def _translate(value: Any, target: dict[str, Model]) -> tuple[Any, bool]:
     return value, False
 
 
-def restore_document(document: Any, saved: Any, app_ids: list[str]) -> tuple[dict[str, Model], bool]:
+def restore_document(
+    document: Any, saved: Any, app_ids: list[str], app_names: dict[str, str] | None = None
+) -> tuple[dict[str, Model], bool]:
     """Lay ``saved`` (a Document read from a snapshot) over ``document``, just built by the app.
 
-    ``app_ids``: the saved ids of the first build's models, in build order. Returns the
+    ``app_ids``: the saved ids of the first build's models, in build order; ``app_names``:
+    the names it built them with, by saved id (None: not recorded). Returns the
     matches (saved id to the application's model, which now carries that id) and
     whether the result holds exactly the saved models (True but where an application's
     model the saved document does not hold stayed referenced: it is given a new id, and
@@ -121,7 +148,7 @@ def restore_document(document: Any, saved: Any, app_ids: list[str]) -> tuple[dic
     Raises SnapshotError before anything is changed if the snapshot does not fit.
     """
     app_models = build_order(document)
-    matches = match_models(app_models, saved, app_ids)
+    matches = match_models(app_models, saved, app_ids, app_names)
     # Read before ``saved`` lets them go: saved id -> (saved model, its values).
     saved_models = {m.id: (m, m.properties_with_values(include_defaults=False)) for m in saved.models}
     roots = [matches.get(r.id, r) for r in saved.roots]

@@ -5,9 +5,16 @@ state is then applied over them. Each model the application made is matched to i
 saved counterpart, so the callbacks stay on objects that now carry the saved ids and
 values:
 
-- by ``name``, when one live model and one saved model of the same type share it;
+- by ``name``, when one live model has it: the saved model the application built under
+  that name (``app_names``, its build's names by id: a callback may have renamed it
+  since), else, when the build named none that the saved document still holds, the one
+  saved model of its type that now has it and that the application did not build (a
+  callback's, e.g. a plot drawn again);
 - otherwise by creation order: the n-th model the application made now is the n-th it
   made when the session was first created (``app_ids``), if the types agree.
+
+Without ``app_names`` (a snapshot of an earlier release) every saved model is found by
+the name it has now, as then.
 
 Saved models without a match (made by clients or callbacks) are made anew. Nothing is
 reported as a change and no callback runs: the saved state is already the result of
@@ -17,7 +24,8 @@ is touched.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from ..exceptions import DeserializationError
@@ -44,29 +52,19 @@ def _name(definition: dict[str, Any]) -> Any:
     return attributes.get("name") if type(attributes) is dict else None
 
 
-def match_models(document: Document, data: Any, app_ids: Sequence[str]) -> dict[str, Model]:
+def match_models(
+    document: Document, data: Any, app_ids: Sequence[str], app_names: Mapping[str, str] | None = None
+) -> dict[str, Model]:
     """Pair the models of ``document`` (just made) with those of saved ``data``: saved id -> live model.
 
-    ``app_ids``: the saved ids of the models the application made, in creation order.
+    ``app_ids``: the saved ids of the models the application made, in creation order;
+    ``app_names``: the names they were made with, by saved id (None: not recorded).
     Raises DeserializationError when the application now makes a model of another type
     where the saved one stood (it changed since the snapshot).
     """
     saved = {d["id"]: d for d in _definitions(data)}
     live = list(document.models.values())
-    matches: dict[str, Model] = {}
-    by_name: dict[Any, list[dict[str, Any]]] = {}
-    for definition in saved.values():
-        if _name(definition) is not None:
-            by_name.setdefault(_name(definition), []).append(definition)
-    live_names: dict[Any, int] = {}
-    for model in live:
-        name = model._values.get("name")
-        live_names[name] = live_names.get(name, 0) + 1
-    for model in live:
-        name = model._values.get("name")
-        candidates = by_name.get(name, []) if name is not None and live_names[name] == 1 else []
-        if len(candidates) == 1 and candidates[0].get("name") == model.__type_name__:
-            matches[candidates[0]["id"]] = model
+    matches = {saved_id: model for saved_id, model in _by_name(live, saved, app_ids, app_names)}
     matched = {id(m) for m in matches.values()}
     # The n-th model made now with the n-th id of the first build, each list whole: a name
     # match leaves its place empty in both. (Each without its matched ones, a saved model
@@ -86,6 +84,32 @@ def match_models(document: Document, data: Any, app_ids: Sequence[str]) -> dict[
             )
         matches[saved_id] = model
     return matches
+
+
+def _by_name(
+    live: list[Model], saved: dict[str, dict[str, Any]], app_ids: Sequence[str], app_names: Mapping[str, str] | None
+) -> Iterator[tuple[str, Model]]:
+    """The saved id of each live model whose name no other live model has, where its name finds one."""
+    built = set(app_ids) if app_names is not None else set()
+    # The names the models hold now: the application's own are left out when its build's
+    # names are known (a callback that renamed one and gave its name to another would
+    # otherwise hand that name's callbacks to the other one).
+    by_name: dict[Any, list[dict[str, Any]]] = {}
+    for definition in saved.values():
+        if _name(definition) is not None and definition["id"] not in built:
+            by_name.setdefault(_name(definition), []).append(definition)
+    recorded: dict[str, list[dict[str, Any]]] = {}
+    for saved_id, built_name in (app_names or {}).items():
+        if saved_id in saved:
+            recorded.setdefault(built_name, []).append(saved[saved_id])
+    live_names = Counter(model._values.get("name") for model in live)
+    for model in live:
+        name = model._values.get("name")
+        if name is None or live_names[name] != 1:
+            continue
+        candidates = recorded.get(name) or by_name.get(name, [])
+        if len(candidates) == 1 and candidates[0].get("name") == model.__type_name__:
+            yield candidates[0]["id"], model
 
 
 def restore_document(

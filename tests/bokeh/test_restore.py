@@ -32,7 +32,7 @@ from docsync.bokeh.persistence import (
     decode_bokeh_snapshot,
     replayed_document,
 )
-from docsync.bokeh.restore import build_order, restore_document
+from docsync.bokeh.restore import build_names, build_order, restore_document
 from docsync.bokeh.wire import document_content, encode_event
 from docsync.exceptions import SnapshotError
 from docsync.server.persistence.snapshot import pack, unpack
@@ -76,6 +76,7 @@ def snapshot_of(document: Document, app_ids: list[str], **fields: Any) -> BokehS
         doc=doc,
         buffers=[(i, bytes(b)) for i, b in buffers],
         app_ids=app_ids,
+        app_names=fields.get("app_names"),
         client_code=fields.get("client_code", []),
         client_created=fields.get("client_created", 0),
         journal=fields.get("journal", 0),
@@ -119,6 +120,95 @@ def test_named_models_are_matched_by_name_even_when_the_build_order_changed() ->
     again, (_, new_low, new_high, *_) = build(swap=True)  # the sliders come in the other order
     restore_document(again, replayed_document(snapshot), snapshot.app_ids)
     assert (new_low.value, new_high.value) == (2, 7)
+
+
+def renaming_build() -> tuple[Document, tuple[Div, Div], list[str]]:
+    """Div 'a' and an unnamed Div, each with a callback that logs whose it is (in ``fired``)."""
+    document = Document()
+    named, unnamed = Div(text="a", name="a"), Div(text="second")
+    fired: list[str] = []
+    named.on_change("text", lambda attr, old, new: fired.append("a's"))
+    unnamed.on_change("text", lambda attr, old, new: fired.append("second's"))
+    document.add_root(column(named, unnamed))
+    return document, (named, unnamed), fired
+
+
+def _runs(model: Div, fired: list[str]) -> list[str]:
+    fired.clear()
+    model.text = f"{model.text}!"
+    return list(fired)
+
+
+def test_a_model_renamed_by_a_callback_keeps_its_callbacks_and_its_name_gives_none_to_another() -> None:
+    # The callback renamed the app's Div 'a' to None and gave 'a' to the unnamed Div: matched
+    # by the names of now, the second ran a's callback and the first none.
+    document, (named, unnamed), _ = renaming_build()
+    built = build_order(document)
+    app_ids = [m.id for m in built]
+    app_names = build_names(built, [m.name for m in built])
+    assert app_names == {named.id: "a"}
+    named.name, unnamed.name = None, "a"
+    snapshot = snapshot_of(document, app_ids, app_names=app_names)
+    assert snapshot.app_names == {named.id: "a"}  # through the binary form
+
+    again, (new_named, new_unnamed), fired = renaming_build()
+    restored = BokehKeeper(None).restore(again, snapshot, {})  # type: ignore[arg-type]
+    assert restored.exact and (new_named.id, new_unnamed.id) == (named.id, unnamed.id)
+    assert (new_named.name, new_unnamed.name) == (None, "a")
+    assert _runs(new_named, fired) == ["a's"] and _runs(new_unnamed, fired) == ["second's"]
+
+
+def test_a_snapshot_without_the_build_names_matches_by_the_names_of_now_as_before() -> None:
+    # An earlier release's snapshot (no ``app_names`` in its header): restored as it was.
+    document, (named, unnamed), _ = renaming_build()
+    app_ids = [m.id for m in build_order(document)]
+    named.name, unnamed.name = None, "a"
+    snapshot = snapshot_of(document, app_ids)
+    assert snapshot.app_names is None and b"app_names" not in snapshot_bytes(document, app_ids)
+
+    again, (new_named, new_unnamed), fired = renaming_build()
+    restored = BokehKeeper(None).restore(again, snapshot, {})  # type: ignore[arg-type]
+    assert restored.exact and {m.id for m in again.models} == {m.id for m in document.models}
+    assert new_named.id == unnamed.id and new_named.name == "a"  # paired by the name it has now
+    assert _runs(new_named, fired) == ["a's"]
+    assert all(model is not new_unnamed for model in again.models)  # the saved one, adopted: no callback
+    assert _runs(again.get_model_by_id(named.id), fired) == []  # type: ignore[arg-type]
+
+
+def snapshot_bytes(document: Document, app_ids: list[str], **fields: Any) -> bytes:
+    """A snapshot's binary form, as ``snapshot_of`` writes it."""
+    return BokehSnapshot(**_fields(document, app_ids), app_names=fields.get("app_names")).encode(MAX)
+
+
+def test_the_build_names_count_against_max_snapshot_bytes_and_bad_ones_are_refused() -> None:
+    document, (named, _), _ = renaming_build()
+    app_ids = [m.id for m in build_order(document)]
+    long_names = {named.id: "n" * 1000}
+    size = len(snapshot_bytes(document, app_ids, app_names=long_names))
+    assert size >= len(snapshot_bytes(document, app_ids)) + 1000
+    with pytest.raises(SnapshotError, match="MAX_SNAPSHOT_BYTES"):
+        BokehSnapshot(**_fields(document, app_ids), app_names=long_names).encode(size - 1)
+    header, views = unpack(snapshot_bytes(document, app_ids, app_names=long_names), SNAPSHOT_MAGIC, "x")
+    header["app_names"] = {named.id: 7}
+    bad = pack(SNAPSHOT_MAGIC, orjson.dumps(header), [bytes(v) for v in views], MAX, "snapshot")
+    with pytest.raises(SnapshotError, match="bad app_names"):
+        decode_bokeh_snapshot(bad, app_path="app", session_id="s1", max_bytes=MAX)
+
+
+def _fields(document: Document, app_ids: list[str]) -> dict[str, Any]:
+    doc, buffers = document_content(document)
+    return {
+        "session_id": "s1",
+        "app_path": "app",
+        "incarnation": "i1",
+        "seq": 3,
+        "user_id": None,
+        "created": 1.0,
+        "saved": 2.0,
+        "doc": doc,
+        "buffers": [(i, bytes(b)) for i, b in buffers],
+        "app_ids": app_ids,
+    }
 
 
 def test_unnamed_models_follow_the_build_order_with_its_limit() -> None:

@@ -15,11 +15,11 @@ from typing import Any
 import numpy as np
 
 from docsync.document import Document, Model
-from docsync.document.models import Column, ColumnDataSource, Div, Slider
+from docsync.document.models import Column, ColumnDataSource, Div, Slider, TextInput
 from docsync.document.properties import List, String
 from docsync.handlers import Application, FunctionHandler
 
-__all__ = ["Notes", "app", "board", "by_arguments", "open_board", "redraw", "slow_board"]
+__all__ = ["Notes", "app", "board", "by_arguments", "open_board", "redraw", "renamed", "slow_board"]
 
 
 class Notes(Model):
@@ -118,6 +118,33 @@ def redraw(doc: Document) -> None:
     redraws.on_change("value", draw_again)
     slider.on_change("value", echo_value)
     doc.add_root(layout)
+
+
+def renamed(doc: Document) -> None:
+    """Input ``a`` and an unnamed input, each echoing whose callback saw its value; a slider's callback swaps the name.
+
+    The slider's callback renames ``a`` to None and gives ``a`` to the unnamed input: a
+    restore must still give each input its own callback (persistence.md, *Limits of the
+    matching*).
+    """
+    first = TextInput(title="first", name="a")
+    second = TextInput(title="second")
+    echo = Div(text="", name="echo")
+    renames = Slider(start=0, end=10, step=1, value=0, name="renames")
+
+    def echoes(whose: str) -> Any:
+        def saw(attr: str, old: Any, new: Any) -> None:
+            echo.text = f"{whose} saw {new} pid={os.getpid()}"
+
+        return saw
+
+    def rename(attr: str, old: Any, new: Any) -> None:
+        first.name, second.name = None, "a"
+
+    first.on_change("value", echoes("first's"))
+    second.on_change("value", echoes("second's"))
+    renames.on_change("value", rename)
+    doc.add_root(Column(first, second, renames, echo))
 
 
 def on_session_restored(session_context: Any) -> None:

@@ -24,6 +24,8 @@ DOCSYNC = {
         "board_arguments": "tests.persistence.apps.by_arguments",
         # One room for everyone: any visitor's change may make its callback replace the named plot.
         "board_redraw": {"app": "tests.persistence.apps.redraw", "shared": True},
+        # A slider's callback gives the name of the application's Div "a" to its unnamed Div.
+        "board_renamed": "tests.persistence.apps.renamed",
         # A room whose visitors may change its structure (allow_client_structure=True).
         "board_open_room": {"app": "tests.persistence.apps.open_board", "shared": True},
     },

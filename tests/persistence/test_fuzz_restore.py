@@ -14,8 +14,9 @@ changed, saved and restored again):
 
 - the restored document is the saved one (ids, values, columns: a canonical form);
 - every model that carried callbacks keeps its own (triggered, they log the place that
-  wired them), a named model a callback replaced by one of the same name and type
-  hands its callbacks to the new one, and no other model carries any;
+  wired them), even one a callback renamed and whose name it gave another; a named
+  model a callback replaced by one of the same name and type hands its callbacks to the
+  new one, and no other model carries any;
 - ids stay the saved ones, and nothing refuses: persistence.md refuses a snapshot that
   does not fit the application only where its build changed, which these never do.
 
@@ -42,7 +43,7 @@ from docsync.document import Document, Model
 from docsync.document.models import Button, Column, ColumnDataSource, Div, Paragraph, Row, Selection, Slider
 from docsync.document.registry import model_class
 from docsync.server.persistence import decode_snapshot, encode_snapshot
-from docsync.server.persistence.capture import app_model_ids, apply_snapshot, take_snapshot
+from docsync.server.persistence.capture import app_model_ids, app_model_names, apply_snapshot, take_snapshot
 from docsync.server.persistence.journal import Journal, Record, decode_record, encode_record
 from docsync.server.session.session import ServerSession
 from docsync.sync.sequencer import Sequencer
@@ -179,6 +180,7 @@ class Kept(Journal):
 class Live:
     session: ServerSession
     app_ids: list[str]
+    app_names: dict[str, str]
     journal: Kept
 
 
@@ -200,12 +202,12 @@ def open_session(app: App, snapshot: Any = None) -> Live:
     sequencer.restart()
     journal = Kept()
     if snapshot is None:
-        app_ids = app_model_ids(session)
+        app_ids, app_names = app_model_ids(session), app_model_names(session)
         session.start_write_ahead(journal, 0)
     else:
-        app_ids = apply_snapshot(session, snapshot, MAX_ARRAY)
+        app_ids, app_names = apply_snapshot(session, snapshot, MAX_ARRAY)
         session.start_write_ahead(journal, max([snapshot.journal, *(r.number for r in snapshot.records)]))
-    return Live(session, app_ids, journal)
+    return Live(session, app_ids, app_names, journal)
 
 
 # -- what callbacks do ------------------------------------------------------------------
@@ -343,15 +345,22 @@ def expected_matches(
 ) -> list[str | None]:
     """Per build place, the saved id its model must carry after the restore (persistence.md, *Restore*), or None.
 
-    By name, when exactly one model of the build and one saved model of its type share
-    it; otherwise by place: the id the place's model carried before (``app_ids``), if the
-    saved document still holds it and no name took it.
+    By name, when no other model of the build has it: the model built with it, whatever
+    its name now, if the saved document still holds it; else the one saved model of its
+    type that has the name now and that the build did not make. Otherwise by place: the
+    id the place's model carried before (``app_ids``), if the saved document still holds
+    it and no name took it.
     """
     models = saved["models"]
     out: list[str | None] = [None] * len(build_types)
     for k, name in enumerate(build_names):
-        same = [m for m in models.values() if name is not None and m["attributes"].get("name") == name]
-        if build_names.count(name) == 1 and len(same) == 1 and same[0]["name"] == build_types[k]:
+        if name is None or build_names.count(name) != 1:
+            continue
+        if live.app_ids[k] in models:
+            out[k] = live.app_ids[k]
+            continue
+        same = [m for i, m in models.items() if m["attributes"].get("name") == name and i not in live.app_ids]
+        if len(same) == 1 and same[0]["name"] == build_types[k]:
             out[k] = same[0]["id"]
     taken = set(out)
     for k, saved_id in enumerate(live.app_ids):
@@ -376,23 +385,20 @@ class Lineage:
     build_names: list[Any]
     build_types: list[str]
     places: list[list[str]]
-    #: Whether a callback renamed a model yet (then a model may lose its callbacks to one
-    #: that took its name), and how many did: counted, for the report.
-    renamed: bool = False
-    renamed_away: int = 0
+    #: Models renamed by a callback that came back with the callbacks they ran: counted, for the report.
+    renamed_kept: int = 0
 
 
 def check_restore(lineage: Lineage, live: Live, snap_at: int, turns: list[list[Op]], base: int) -> Live:
     """Play ``turns`` on ``live`` (a snapshot after ``snap_at`` of them), restore, check; return the restored one."""
     session = live.session
     snapshot = None
-    lineage.renamed |= any(op[0] == "rename" for batch in turns for op in batch)
     for n, batch in enumerate(turns):
         if n == snap_at:
-            snapshot = take_snapshot(session, live.app_ids, None)
+            snapshot = take_snapshot(session, live.app_ids, live.app_names, None)
         turn(live, batch, base + n)
     if snapshot is None:
-        snapshot = take_snapshot(session, live.app_ids, None)
+        snapshot = take_snapshot(session, live.app_ids, live.app_names, None)
     saved = canonical(session.document)
     stored = decode_snapshot(
         encode_snapshot(snapshot, MAX_BYTES), app_path="fuzz", session_id="fuzzed", max_bytes=MAX_BYTES
@@ -415,16 +421,16 @@ def check_restore(lineage: Lineage, live: Live, snap_at: int, turns: list[list[O
     for n, (model_id, model) in enumerate(sorted(doc.models.items())):
         got = wired(model, lineage.app, 90_000 + n)
         assert got == expected.get(model_id, []), f"{model!r} runs {got}, expected {expected.get(model_id)}"
-        if before.get(model_id) and got != before[model_id]:
-            # A model kept the callbacks it ran, but where a callback renamed a model: the
-            # name rule then pairs by the names of now (persistence.md, *Limits of the matching*).
-            assert lineage.renamed, f"{model!r} runs {got}, ran {before[model_id]} before the restore"
-            lineage.renamed_away += 1
+        if before.get(model_id):
+            # Even renamed (persistence.md, *Limits of the matching*): matched by its build's name.
+            assert got == before[model_id], f"{model!r} runs {got}, ran {before[model_id]} before the restore"
+            if model_id in live.app_ids:
+                lineage.renamed_kept += lineage.build_names[live.app_ids.index(model_id)] != model.name
     # Triggering changed the restored document: restore it again from the same snapshot.
     return open_session(lineage.app, stored)
 
 
-STATS = {"cases": 0, "restores": 0, "renamed_away": 0}
+STATS = {"cases": 0, "restores": 0, "renamed_kept": 0}
 
 
 @settings(
@@ -452,7 +458,7 @@ def fuzz(roots: list[Node], generations: list[tuple[int, list[list[Op]]]]) -> No
         live = check_restore(lineage, live, snap_at, turns, 1000 * g)
         STATS["restores"] += 1
     STATS["cases"] += 1
-    STATS["renamed_away"] += lineage.renamed_away
+    STATS["renamed_kept"] += lineage.renamed_kept
 
 
 if SEED is not None:

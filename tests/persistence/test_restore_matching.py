@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 
 from docsync.client import ClientSession, fetch_page_config
-from docsync.document.models import Slider
+from docsync.document.models import Slider, TextInput
 from docsync.protocol import ACK, ERROR, OK, PULL_DOC_REPLY, new_message, pull_doc_req
 from docsync.testing import EVENT_WAIT, RawSocket
 
@@ -92,6 +92,48 @@ async def test_a_room_whose_callback_replaced_its_named_plot_is_restored_with_it
         await client.sync(EVENT_WAIT)
         await client.wait_for(lambda: echo.text == f"value=9 pid={second.pid}", EVENT_WAIT)  # type: ignore[union-attr]
         await client.wait_for(lambda: document.get_model_by_name("plot").text == "drawn 2", EVENT_WAIT)  # type: ignore[union-attr]
+    finally:
+        await client.close()
+
+
+def _input(client: ClientSession, title: str) -> TextInput:
+    (model,) = [m for m in client.document.models.values() if isinstance(m, TextInput) and m.title == title]
+    return model
+
+
+async def test_an_input_a_callback_renamed_and_the_one_it_gave_its_name_keep_their_callbacks_after_a_kill(
+    site: Site,
+) -> None:
+    # The slider's callback renames input "a" to None and names the unnamed input "a". Matched
+    # by the names the snapshot holds, the second input came back running a's callback, and
+    # the first none; the snapshot now records the names the application built them with.
+    site.start()
+    config = await asyncio.to_thread(fetch_page_config, site.url + "board_renamed/")
+    client = ClientSession(config)
+    await client.connect()
+    try:
+        document = client.document
+        document.get_model_by_name("renames").value = 1
+        await client.sync(EVENT_WAIT)
+        await client.wait_for(lambda: _input(client, "first").name is None, EVENT_WAIT)
+        assert _input(client, "second").name == "a"
+        seq = client.last_seq
+        assert seq is not None and seq > 0
+        await wait_until(lambda: (site.saved_seq(client.id) or -1) >= seq, "the snapshot of the renames")
+
+        site.server.kill()
+        await wait_until(lambda: not client.connected.is_set(), "the client to see its socket drop")
+        second = site.start().server
+        await client.reconnect()
+        assert f"session {client.id} of board_renamed restored" in site.log()
+        echo = document.get_model_by_name("echo")
+        for title in ("second", "first"):
+            value = f"{title} after the restore"
+            _input(client, title).value = value
+            await client.sync(EVENT_WAIT)
+            await client.wait_for(lambda v=value: f" saw {v} " in echo.text, EVENT_WAIT)  # type: ignore[misc,union-attr]
+            # Before: "first's saw second after ..." (the name's callbacks), then nothing for the first.
+            assert echo.text == f"{title}'s saw {value} pid={second.pid}"  # type: ignore[union-attr]
     finally:
         await client.close()
 

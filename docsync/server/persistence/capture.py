@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ...document import Document
+from ...document import Document, Model
 from ...document.restore import match_models, restore_document
 from ...exceptions import DeserializationError, PatchError, SnapshotError
 from ...serialization import Buffer
@@ -18,7 +18,7 @@ from ..session import ServerSession
 from .journal import Record, usable_records
 from .snapshot import Snapshot
 
-__all__ = ["app_model_ids", "apply_snapshot", "take_snapshot", "user_id_of", "visitor_of"]
+__all__ = ["app_model_ids", "app_model_names", "apply_snapshot", "take_snapshot", "user_id_of", "visitor_of"]
 
 
 def user_id_of(user: Any) -> str | None:
@@ -43,9 +43,23 @@ def app_model_ids(session: ServerSession) -> list[str]:
     return list(models)
 
 
-def take_snapshot(session: ServerSession, app_ids: list[str], request: dict[str, Any] | None) -> Snapshot:
+def app_model_names(session: ServerSession) -> dict[str, str]:
+    """The names the application gave its models, by id (read right after it made them, as ``app_model_ids``)."""
+    models = list(session.document.models.values())
+    return _names(models, [model._values.get("name") for model in models])
+
+
+def _names(models: list[Model], names: list[Any]) -> dict[str, str]:
+    """``models``' ids with ``names`` (those they were made with), the named ones."""
+    return {model.id: name for model, name in zip(models, names, strict=True) if type(name) is str}
+
+
+def take_snapshot(
+    session: ServerSession, app_ids: list[str], app_names: dict[str, str], request: dict[str, Any] | None
+) -> Snapshot:
     """Capture ``session`` now; call with its lock held (the buffers are copied here).
 
+    ``app_names``: the names its application's models were made with (``app_model_names``);
     ``request``: what it saves of the session's request (``saved_request``, read once).
     """
     sequencer = session.sequencer
@@ -69,6 +83,7 @@ def take_snapshot(session: ServerSession, app_ids: list[str], request: dict[str,
         # Copied under the lock: a stream or patch applied later must not change them.
         buffers=[(buffer_id, bytes(memoryview(buffer).cast("B"))) for buffer_id, buffer in buffers],
         app_ids=app_ids,
+        app_names=app_names,
         fences=dict(sequencer.fences),
         answers=remembered,
         # Every id's forget point as one (conservative): a restored session tells no id apart by it.
@@ -110,23 +125,25 @@ def _replayed(
 
 def apply_snapshot(
     session: ServerSession, snapshot: Snapshot, max_array_elements: int, *, any_user: bool = False
-) -> list[str]:
+) -> tuple[list[str], dict[str, str]]:
     """Lay ``snapshot`` (and the journal records read with it) over ``session``, just made (lock held).
 
     Returns the ids of the models the application made, in order (the matched ones
-    carry their saved ids). Raises SnapshotError, with the session unchanged, if the
-    snapshot does not fit, or was made for another user (``any_user``: a shareable
-    app's, which any user may join, and so restore).
+    carry their saved ids), and the names it made them with, by those ids. Raises
+    SnapshotError, with the session unchanged, if the snapshot does not fit, or was made
+    for another user (``any_user``: a shareable app's, which any user may join, and so
+    restore).
     """
     document = session.document
     made = list(document.models.values())
+    built_names = [model._values.get("name") for model in made]  # the saved values replace them
     if not any_user and user_id_of(session.request.get("user")) != snapshot.user_id:
         raise SnapshotError("snapshot of a session made for another user")
     records = usable_records(snapshot.records, snapshot.incarnation, snapshot.journal)
     later = [r for r in records if r.number > snapshot.journal]
     doc, buffers = _replayed(snapshot, later, max_array_elements)
     try:
-        matches = match_models(document, doc, snapshot.app_ids)
+        matches = match_models(document, doc, snapshot.app_ids, snapshot.app_names)
         restore_document(document, doc, dict(buffers), matches, max_array_elements=max_array_elements)
     except DeserializationError as exc:
         raise SnapshotError(f"snapshot does not fit the application: {exc}") from None
@@ -162,4 +179,4 @@ def apply_snapshot(
     session.model_count = len(document.models)
     # The next restore pairs these ids with the build's places, by type (``app_model_ids``).
     sequencer.app_types = {model.id: model.__type_name__ for model in made}
-    return [model.id for model in made]
+    return [model.id for model in made], _names(made, built_names)

@@ -34,7 +34,7 @@ from typing import Any, Protocol, TypeVar
 from ...conf import docsync_settings
 from ...exceptions import ServerDrainingError, SnapshotError, StoreUnavailableError
 from ..session import ServerSession
-from .capture import app_model_ids, apply_snapshot, take_snapshot
+from .capture import app_model_ids, app_model_names, apply_snapshot, take_snapshot
 from .journal import Journal, Record, decode_record, last_applied
 from .saved_request import saved_request
 from .snapshot import (
@@ -92,6 +92,8 @@ class SavedState:
     """What the keeper knows of one session: its application's model order, its last snapshot."""
 
     app_ids: list[str]
+    #: The names the application made its models with, by id (the restore matches by them).
+    app_names: dict[str, str] = field(default_factory=dict)
     marker: tuple[int, ...] | None = None  # the session's state when last saved
     saved_at: float | None = None
     nbytes: int = 0
@@ -330,7 +332,7 @@ class SnapshotKeeper:
                 # document is gone, and an empty one must never replace its snapshot.
                 return False
             marker = _marker(session)
-            snapshot = take_snapshot(session, state.app_ids, state.request)
+            snapshot = take_snapshot(session, state.app_ids, state.app_names, state.request)
         # The snapshot holds its session's changes up to now: written only once they are
         # all in the journal, never when the store refused one (it would keep it).
         await self.journal.settled()
@@ -402,7 +404,7 @@ class SnapshotKeeper:
                     if state.marker == marker:
                         saved += 1  # saved already, unchanged since
                         continue
-                    snapshot = take_snapshot(session, state.app_ids, state.request)
+                    snapshot = take_snapshot(session, state.app_ids, state.app_names, state.request)
                 try:
                     batch.append((session, state, marker, snapshot, encode_snapshot(snapshot, max_bytes)))
                 except SnapshotError as exc:
@@ -602,10 +604,12 @@ class SnapshotKeeper:
         if not self.persists(context):
             return
         if snapshot is None:
-            self.states[session.id] = SavedState(app_model_ids(session), request=self.request_to_save(session))
+            self.states[session.id] = SavedState(
+                app_model_ids(session), app_model_names(session), request=self.request_to_save(session)
+            )
             session.start_write_ahead(self.journal, 0)
             return
-        app_ids = apply_snapshot(session, snapshot, max_array_elements, any_user=anyone_joins(context))
+        app_ids, app_names = apply_snapshot(session, snapshot, max_array_elements, any_user=anyone_joins(context))
         self.next_refresh = 0.0  # its snapshot is as old as it was written: maybe due now
         # Numbered after the last record applied: ``load`` dropped those past a gap (a
         # store that cannot drop them keeps them, and the numbers go on after them).
@@ -624,6 +628,7 @@ class SnapshotKeeper:
         marker = None if session.records > snapshot.journal else _marker(session)
         self.states[session.id] = SavedState(
             app_ids,
+            app_names,
             marker=marker,
             saved_at=snapshot.saved,
             nbytes=snapshot.nbytes,

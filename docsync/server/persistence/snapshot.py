@@ -30,6 +30,7 @@ __all__ = [
     "OWNER_READ_BYTES",
     "Snapshot",
     "StoredOwner",
+    "checked_names",
     "decode_snapshot",
     "encode_snapshot",
     "owner_from_prefix",
@@ -59,6 +60,10 @@ class Snapshot:
     buffers: list[tuple[str, Buffer]] = field(default_factory=list)
     #: The ids of the models the application made, in the order it made them (restore matches by it).
     app_ids: list[str] = field(default_factory=list)
+    #: The names the application made its models with, by id (restore matches by them: a
+    #: callback may have renamed them since). None: not recorded (an earlier release's
+    #: snapshot, matched by the names the models have now, as then).
+    app_names: dict[str, str] | None = None
     fences: dict[str, int] = field(default_factory=dict)
     #: Remembered answers: [origin, msgid, seq, rejected, error or None, lost].
     answers: list[list[Any]] = field(default_factory=list)
@@ -79,7 +84,7 @@ class Snapshot:
 
     def header(self) -> dict[str, Any]:
         """The JSON part (everything but the buffers' bytes)."""
-        return {
+        header = {
             "version": FORMAT_VERSION,
             "session_id": self.session_id,
             "app": self.app_path,
@@ -99,6 +104,10 @@ class Snapshot:
             "client_models": self.client_models,
             "journal": self.journal,
         }
+        if self.app_names is not None:
+            # A field an earlier release ignores: its restore matches by the names of now.
+            header["app_names"] = self.app_names
+        return header
 
 
 def encode_snapshot(snapshot: Snapshot, max_bytes: int) -> bytes:
@@ -171,6 +180,7 @@ def decode_snapshot(data: bytes, *, app_path: str, session_id: str, max_bytes: i
         doc=fields["doc"],
         buffers=buffers,
         app_ids=fields["app_ids"],
+        app_names=checked_names(fields),
         fences=fields["fences"],
         answers=fields["answers"],
         forgotten_seq=fields["forgotten_seq"],
@@ -180,6 +190,16 @@ def decode_snapshot(data: bytes, *, app_path: str, session_id: str, max_bytes: i
         visitor=_visitor(fields),
         request=checked_request(fields),
     )
+
+
+def checked_names(header: dict[str, Any]) -> dict[str, str] | None:
+    """The header's ``app_names`` (None where it has none: written before they were recorded)."""
+    names = header.get("app_names")
+    if names is None:
+        return None
+    if type(names) is not dict or not all(type(name) is str for name in names.values()):
+        raise SnapshotError("corrupt snapshot: bad app_names")
+    return names
 
 
 def _visitor(header: dict[str, Any]) -> str | None:
