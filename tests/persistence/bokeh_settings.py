@@ -22,6 +22,8 @@ DOCSYNC = {
         "bk_restored": {"app": str(Path(__file__).resolve().parent / "bokeh_restored"), "kind": "bokeh"},
         "bk_dates": {"app": str(Path(__file__).resolve().parent / "bokeh_dates.py"), "kind": "bokeh"},
         "bk_arguments": {"app": str(Path(__file__).resolve().parent / "bokeh_arguments.py"), "kind": "bokeh"},
+        # A slider's callback gives the name of the app's input "a" to its unnamed input.
+        "bk_renamed": {"app": str(Path(__file__).resolve().parent / "bokeh_renamed.py"), "kind": "bokeh"},
         # Not shareable: a browser may write code into its own session (client_html), never the app's.
         "bk_dependent_selects_own": {"app": str(GALLERY / "dependent_selects.py"), "kind": "bokeh"},
     },

@@ -221,3 +221,50 @@ def test_a_restored_datetime64_column_holds_what_the_tabs_hold(store: str, tmp_p
         doc = asyncio.run(_held_after_restore(site, token, "bk_dates"))
         assert _plain(doc) == _plain(held)
         assert _server_dates(site, session_id) == (_column(held, "dates"), "datetime64[ns]")
+
+
+def _titled(doc: Any, title: str) -> dict[str, Any]:
+    (model,) = [m for m in _objects(doc) if m.get("attributes", {}).get("title") == title]
+    return model
+
+
+def test_a_bokeh_input_a_callback_renamed_keeps_its_callback_and_so_does_the_one_given_its_name(
+    tmp_path: Path,
+) -> None:
+    """The slider's callback renames input "a" to None and names the unnamed one "a"; kill -9, restore.
+
+    Matched by the names the snapshot held, the second came back running a's callback and
+    the first none: the snapshot records the names the app built its models with.
+    """
+    app = "bk_renamed"
+    with contextlib.ExitStack() as stack:
+        site = _site(stack, tmp_path, "database").start()
+        token, session_id = open_page(site, app)
+
+        async def rename() -> None:
+            wire = await BokehWire.open(site, app, token)
+            doc = await wire.pull()
+            await wire.set_value(named(doc, "renames")["id"], 1)
+            await wire.socket.close()
+            held = await _held(site, token, app)
+            assert named(held, "a")["attributes"]["title"] == "second"  # the callback renamed them
+
+        asyncio.run(rename())
+        site.server.kill()  # kill -9: the journal holds the renames
+        second = site.start().server
+
+        async def restored() -> list[str]:
+            wire, doc = await _reconnect(site, app, token)
+            echoes = []
+            for title in ("second", "first"):
+                await wire.set_value(_titled(doc, title)["id"], f"{title} after the restore")
+                echoes.append(named(await _held(site, token, app), "echo")["attributes"]["text"])
+            await wire.socket.close()
+            return echoes
+
+        # Before: "first's saw second ...", then the first's change ran no callback.
+        assert asyncio.run(restored()) == [
+            f"second's saw second after the restore pid={second.pid}",
+            f"first's saw first after the restore pid={second.pid}",
+        ]
+        assert f"Bokeh session {session_id} of {app} restored (" in site.log()
