@@ -46,7 +46,7 @@ def app_model_ids(session: ServerSession) -> list[str]:
 def app_model_names(session: ServerSession) -> dict[str, str]:
     """The names the application gave its models, by id (read right after it made them, as ``app_model_ids``)."""
     models = list(session.document.models.values())
-    return _names(models, [model._values.get("name") for model in models])
+    return _names(models, [model.name for model in models])
 
 
 def _names(models: list[Model], names: list[Any]) -> dict[str, str]:
@@ -136,7 +136,7 @@ def apply_snapshot(
     """
     document = session.document
     made = list(document.models.values())
-    built_names = [model._values.get("name") for model in made]  # the saved values replace them
+    built_names = [model.name for model in made]  # the saved values replace them
     if not any_user and user_id_of(session.request.get("user")) != snapshot.user_id:
         raise SnapshotError("snapshot of a session made for another user")
     records = usable_records(snapshot.records, snapshot.incarnation, snapshot.journal)
