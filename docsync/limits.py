@@ -46,8 +46,8 @@ def client_send_limits(settings: Any = None) -> dict[str, int | float]:
 
     A message over them gets its connection closed (1009); the client keeps such a change
     to itself instead (``sendLimits`` in client_protocol.js). ``maxPatchesPerSecond``: the
-    rate of a connection's messages past which it is closed (4029), which the Python
-    client keeps to (``docsync.sync.pacing``).
+    rate of a connection's messages past which it is closed (4029), which both of
+    docsync's clients keep to (``docsync.sync.pacing``, ``pacing.js``).
     """
     settings = settings or docsync_settings()
     return {

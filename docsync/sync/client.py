@@ -205,6 +205,10 @@ class ClientProtocol:
             fault = self.send_limits.size_fault(*message.sized_frames(), structure=True)
             if fault is not None:
                 raise MessageTooBigError(f"{message.msgtype} not sent: {fault}")
+        if self._pacer is not None:
+            # Changes held only by the rate go first: a request after them (a barrier)
+            # must not overtake them.
+            self._flush_now()
         self._to_send.append(message)
 
     # -- the connection -----------------------------------------------------------------
@@ -559,11 +563,15 @@ class ClientProtocol:
         server would close the connection for it, and refuse it again after the resume).
         It is reported lost ("too-large") and the document pulled again, which undoes it here.
         """
-        if self._state is not ClientState.LIVE or self.in_flight is not None:
-            return
         if self._pacer is not None and (self._to_send or not self._pacer.ready()):
             # Over the server's rate (or behind messages that are): the changes wait, and
             # those made meanwhile go with them in one patch (``send_delay``).
+            return
+        self._flush_now()
+
+    def _flush_now(self) -> None:
+        """``flush``, whatever the rate: the patch made waits in ``messages_to_send`` for its token."""
+        if self._state is not ClientState.LIVE or self.in_flight is not None:
             return
         batch: Batch | None = self.outbox.take()
         if batch is None:

@@ -203,3 +203,31 @@ def test_a_change_a_callback_makes_in_reaction_to_a_pull_is_sent() -> None:
     assert inputs["b"].value == "LOUD"
     # As after a server patch: made on the document pulled (its position), and sent.
     assert _sent_changes(protocol) == (6, [("b", "value", "LOUD")])
+
+
+def test_a_request_after_changes_held_by_the_rate_does_not_overtake_them() -> None:
+    now = [0.0]
+    document = Document()
+    protocol = ClientProtocol(document, client_id="c", max_messages_per_second=2, clock=lambda: now[0])
+    protocol.connection_made()
+    protocol.receive_message(new_message(ACK))
+    (request,) = protocol.messages_to_send()  # the pull: a bucket of its own
+    server = Document()
+    server.add_root(Slider(id="s", value=1.0))
+    doc_json, buffers = server.to_json()
+    protocol.receive_message(new_message(PULL_DOC_REPLY, {"doc": doc_json, "seq": 2}, reqid=request.msgid))
+    protocol.send(server_info_req())
+    assert [m.msgtype for m in protocol.messages_to_send()] == ["SERVER-INFO-REQ"]  # the one token of the burst
+    slider = document.get_model_by_id("s")
+    assert isinstance(slider, Slider)
+    slider.value = 3.0
+    protocol.flush()
+    assert protocol.messages_to_send() == [] and protocol.in_flight is None  # held by the rate
+    protocol.send(server_info_req())  # a barrier after the change
+    sent = []
+    for _ in range(2):  # a burst of one: a message a token
+        now[0] += 10.0
+        protocol.flush()
+        sent += protocol.messages_to_send()
+    assert [m.msgtype for m in sent] == ["PATCH-DOC", "SERVER-INFO-REQ"]
+    assert sent[0].content["events"][0]["new"] == 3.0
