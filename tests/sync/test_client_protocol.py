@@ -214,7 +214,7 @@ def test_a_request_after_changes_held_by_the_rate_does_not_overtake_them() -> No
     (request,) = protocol.messages_to_send()  # the pull: a bucket of its own
     server = Document()
     server.add_root(Slider(id="s", value=1.0))
-    doc_json, buffers = server.to_json()
+    doc_json, _ = server.to_json()
     protocol.receive_message(new_message(PULL_DOC_REPLY, {"doc": doc_json, "seq": 2}, reqid=request.msgid))
     protocol.send(server_info_req())
     assert [m.msgtype for m in protocol.messages_to_send()] == ["SERVER-INFO-REQ"]  # the one token of the burst
