@@ -160,8 +160,8 @@ class Document:
     def remove_root(self, model: Model, setter: Any = None) -> None:
         """Remove root ``model``; models no longer reachable leave the index."""
         self._roots.remove(model)
-        self._recompute()
-        self._notify(RootRemovedEvent(model, setter))
+        departed = self._recompute()
+        self._notify(RootRemovedEvent(model, setter, departed=departed))
 
     def clear(self) -> None:
         """Remove every root."""
@@ -224,8 +224,8 @@ class Document:
             self._ledger.attached(attached)
         return attached
 
-    def _recompute(self) -> None:
-        """Drop models no longer reachable from the roots (linear in the models)."""
+    def _recompute(self) -> tuple[str, ...]:
+        """Drop models no longer reachable from the roots (linear in the models); return their ids."""
         reachable: set[str] = set()
         stack: list[Model] = list(self._roots)
         while stack:
@@ -234,7 +234,8 @@ class Document:
                 continue
             reachable.add(model._id)
             stack.extend(model.references())
-        for model_id in [i for i in self._models if i not in reachable]:
+        departed = tuple([i for i in self._models if i not in reachable])
+        for model_id in departed:
             model = self._models.pop(model_id)
             model._document = None
             if self._departed is None:
@@ -242,6 +243,7 @@ class Document:
             self._departed[model_id] = model
             if self._ledger is not None:
                 self._ledger.detached(model)
+        return departed
 
     def _model_changed(self, event: Any, prop: Property, removed: Any, added: Any) -> None:
         """Keep the index in step with a change, then report the event."""
@@ -249,7 +251,8 @@ class Document:
             if added is not None:
                 event.new_models = self._attach(models_in(added))
             if removed is not None and any(True for _ in models_in(removed)):
-                self._recompute()
+                # Noted on the event: a patch must not define again a model it detached (Sequencer._record).
+                event.departed = self._recompute()
         # (``_notify``, inline: one call fewer per change; every change of a model comes here.)
         if self._ledger is not None:
             self._ledger.changed(event.model)

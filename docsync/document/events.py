@@ -29,6 +29,8 @@ class DocumentEvent:
     setter: Any
     #: Models this change attached to the document (sent in full with the event).
     new_models: list[Any]
+    #: Ids of the models this change detached from the document (none held them any more).
+    departed: tuple[str, ...]
 
     def property_key(self) -> tuple[str, str] | None:
         """Return ``(model id, attr)`` of the property this event touches, if any."""
@@ -50,6 +52,7 @@ class ModelChangedEvent(DocumentEvent):
     new: Any
     setter: Any = None
     new_models: list[Any] = field(default_factory=list)
+    departed: tuple[str, ...] = ()
 
 
 @dataclass(slots=True, eq=False)
@@ -62,6 +65,7 @@ class ColumnDataChangedEvent(DocumentEvent):
     columns: dict[str, Any]
     setter: Any = None
     new_models: list[Any] = field(default_factory=list)
+    departed: tuple[str, ...] = ()
 
 
 @dataclass(slots=True, eq=False)
@@ -75,6 +79,7 @@ class ColumnsStreamedEvent(DocumentEvent):
     rollover: int | None = None
     setter: Any = None
     new_models: list[Any] = field(default_factory=list)
+    departed: tuple[str, ...] = ()
 
 
 @dataclass(slots=True, eq=False)
@@ -88,6 +93,7 @@ class ColumnsPatchedEvent(DocumentEvent):
     patches: dict[str, list[tuple[Any, Any]]]
     setter: Any = None
     new_models: list[Any] = field(default_factory=list)
+    departed: tuple[str, ...] = ()
 
 
 @dataclass(slots=True, eq=False)
@@ -102,6 +108,7 @@ class ListSplicedEvent(DocumentEvent):
     items: list[Any]
     setter: Any = None
     new_models: list[Any] = field(default_factory=list)
+    departed: tuple[str, ...] = ()
 
 
 @dataclass(slots=True, eq=False)
@@ -114,6 +121,7 @@ class DictItemsSetEvent(DocumentEvent):
     items: dict[Any, Any]
     setter: Any = None
     new_models: list[Any] = field(default_factory=list)
+    departed: tuple[str, ...] = ()
 
 
 @dataclass(slots=True, eq=False)
@@ -126,6 +134,7 @@ class DictItemsDeletedEvent(DocumentEvent):
     keys: list[Any]
     setter: Any = None
     new_models: list[Any] = field(default_factory=list)
+    departed: tuple[str, ...] = ()
 
 
 @dataclass(slots=True, eq=False)
@@ -136,6 +145,7 @@ class RootAddedEvent(DocumentEvent):
     model: Any
     setter: Any = None
     new_models: list[Any] = field(default_factory=list)
+    departed: tuple[str, ...] = ()
 
 
 @dataclass(slots=True, eq=False)
@@ -146,6 +156,7 @@ class RootRemovedEvent(DocumentEvent):
     model: Any
     setter: Any = None
     new_models: list[Any] = field(default_factory=list)
+    departed: tuple[str, ...] = ()
 
 
 @dataclass(slots=True, eq=False)
@@ -156,6 +167,7 @@ class TitleChangedEvent(DocumentEvent):
     title: str
     setter: Any = None
     new_models: list[Any] = field(default_factory=list)
+    departed: tuple[str, ...] = ()
 
 
 @dataclass(slots=True, eq=False)
@@ -168,6 +180,7 @@ class MessageSentEvent(DocumentEvent):
     model: Any = None
     setter: Any = None
     new_models: list[Any] = field(default_factory=list)
+    departed: tuple[str, ...] = ()
 
 
 def _key_of_property(event: Any) -> tuple[str, str]:

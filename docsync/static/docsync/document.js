@@ -87,8 +87,9 @@ export class Document {
     const index = this._roots.indexOf(model);
     if (index < 0) throw new RangeError(`${model} is not a root`);
     this._roots.splice(index, 1);
-    this._recompute();
-    this._notify(new RootRemovedEvent(model, setter));
+    const event = new RootRemovedEvent(model, setter);
+    event.departed = this._recompute();
+    this._notify(event);
   }
 
   /** Remove every root. */
@@ -140,7 +141,7 @@ export class Document {
     return attached;
   }
 
-  /** Drop models no longer reachable from the roots (linear in the models). */
+  /** Drop models no longer reachable from the roots (linear in the models); return their ids. */
   _recompute() {
     const reachable = new Set();
     const stack = [...this._roots];
@@ -150,18 +151,22 @@ export class Document {
       reachable.add(model.id);
       for (const ref of model.references()) stack.push(ref);
     }
+    const departed = [];
     for (const [modelId, model] of this._models) {
       if (!reachable.has(modelId)) {
         this._models.delete(modelId);
         model._document = null;
+        departed.push(modelId);
       }
     }
+    return departed;
   }
 
   /** Keep the index in step with a change (``removed``/``added``: values that held models), then report it. */
   _modelChanged(event, removed, added) {
     if (added !== undefined) event.newModels = this._attach(modelsIn(added));
-    if (removed !== undefined && !modelsIn(removed).next().done) this._recompute();
+    // Noted on the event: a patch must not define again a model it detached (Outbox.take).
+    if (removed !== undefined && !modelsIn(removed).next().done) event.departed = this._recompute();
     this._notify(event);
   }
 

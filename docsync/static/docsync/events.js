@@ -10,6 +10,8 @@ export class DocumentEvent {
     this.setter = setter;
     /** Models this change attached to the document (sent in full with the event). */
     this.newModels = [];
+    /** Ids of the models this change detached from the document. */
+    this.departed = [];
   }
 
   /** The event's name on the wire. */
