@@ -25,6 +25,7 @@ is its I/O adapter (lock, connections, callbacks, sending); tests drive it in me
 
 from __future__ import annotations
 
+import itertools
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -101,15 +102,20 @@ _EVERYONE = object()
 
 @dataclass(slots=True)
 class Changes:
-    """The changes applied at position ``seq``: each connection receives all but its own origin's."""
+    """The changes applied at position ``seq``: each connection receives all but its own origin's.
+
+    ``earlier``: changes of the same flush at the positions just before (``Sequencer.flush``
+    gives a model the changes detached and attach again a new position): oldest first.
+    """
 
     seq: int
     events: list[EncodedEvent]
     _messages: dict[object, Message | None] = field(default_factory=dict)
     _origins: frozenset[str | None] | None = None
+    earlier: tuple[Changes, ...] = ()
 
     def message_for(self, origin: str | None) -> Message | None:
-        """Return the PATCH-DOC a connection of ``origin`` receives, or None if every change is its own."""
+        """Return the PATCH-DOC a connection of ``origin`` receives at ``seq``, or None if every change is its own."""
         # One message for every connection that made none of the changes (built and
         # encoded once, however many clients there are), one per origin that made some.
         if self._origins is None:
@@ -121,6 +127,20 @@ class Changes:
             subset = [e for e in self.events if e.origin != origin] if own else self.events
             messages[key] = patch_message(subset, self.seq) if subset else None
         return messages[key]
+
+    def messages_for(self, origin: str | None) -> list[Message]:
+        """Return the PATCH-DOCs a connection of ``origin`` receives, in order (one per position, most often one)."""
+        last = self.message_for(origin)
+        if not self.earlier:
+            return [] if last is None else [last]
+        messages = [m for m in (c.message_for(origin) for c in self.earlier) if m is not None]
+        if last is None and messages:
+            # Its last position is all its own: an empty patch still takes it there, so that
+            # a sender awaiting what its patch caused (the OK's applied_seq) sees it end.
+            last = patch_message([], self.seq)
+        if last is not None:
+            messages.append(last)
+        return messages
 
 
 _TITLE = ("title",)
@@ -251,6 +271,11 @@ class Sequencer:
         # Changes not sent yet, encoded as they happen: a model definition or a list
         # read later would already hold the later changes of the batch, applied twice.
         self._outbox: list[EncodedEvent] = []
+        # Where in ``_outbox`` a new position starts (flush), and the ids of the models the
+        # changes since the last start detached: one patch never defines a model twice,
+        # nor one its receivers held when it began (they would keep theirs, as it was).
+        self._cuts: list[int] = []
+        self._departed: set[str] = set()
         # While a client's patch is applied: the item types its decoder saw in its lists,
         # for the encoder of the changes (``_known_types``); None otherwise.
         self._item_types: dict[int, tuple[list[Any], set[type]]] | None = None
@@ -268,17 +293,34 @@ class Sequencer:
             self._encoded.forget()
         if self._filling:
             return
-        # Buffer ids are unique per position: these events are sent at the next one.
+        # Buffer ids are unique per position: these events are sent at the next ones.
         outbox = self._outbox
-        outbox.append(encode_event(event, f"{self.log.seq + 1}.{len(outbox)}.", self.document.models, self._item_types))
+        encoded = encode_event(event, f"{self.log.seq + 1}.{len(outbox)}.", self.document.models, self._item_types)
+        departed = self._departed
+        if departed and encoded.references and any(r["id"] in departed for r in encoded.references):
+            # It defines a model this position's changes detached: a new position, whose
+            # definition its receivers read after they dropped theirs (protocol.md, PATCH-DOC).
+            self._cuts.append(len(outbox))
+            departed.clear()
+        if event.departed:
+            departed.update(event.departed)
+        outbox.append(encoded)
 
     def flush(self) -> Changes | None:
         """Give the changes recorded since the last flush a position of their own; None if there are none."""
         if not self._outbox:
             return None
         encoded, self._outbox = self._outbox, []  # (the list itself: nobody else holds it)
-        entry = self.log.append(encoded)
-        return Changes(entry.seq, encoded)
+        self._departed.clear()
+        if not self._cuts:  # nearly every flush: one position
+            entry = self.log.append(encoded)
+            return Changes(entry.seq, encoded)
+        cuts, self._cuts = self._cuts, []
+        bounds = [0, *cuts, len(encoded)]
+        parts = [Changes(self.log.append(encoded[a:b]).seq, encoded[a:b]) for a, b in itertools.pairwise(bounds)]
+        last = parts[-1]
+        last.earlier = tuple(parts[:-1])
+        return last
 
     def restart(self) -> None:
         """Make the document as it is position 0 (once the application filled it and the changes were flushed)."""
@@ -288,6 +330,8 @@ class Sequencer:
     def discard(self) -> None:
         """Drop the changes not flushed yet, and the encoded document (the session is going away)."""
         self._outbox.clear()
+        self._cuts.clear()
+        self._departed.clear()
         self._encoded.forget()
 
     def encoded_document(self) -> EncodedDocument:
@@ -507,7 +551,7 @@ class Sequencer:
             self.log.answers.remember(step.origin, step.msgid, Answer(applied_seq, count, None, step.lost))
             # "seq": every change up to it meant for the sender was sent before the OK;
             # what the patch caused, when the sender receives some of it, follows.
-            follows = changes is not None and changes.message_for(step.origin) is not None
+            follows = changes is not None and bool(changes.messages_for(step.origin))
             seq = step.before if follows else applied_seq
             if count:
                 reply = {"seq": seq, "rejected": count, "applied_seq": applied_seq, "lost": list(step.lost)}

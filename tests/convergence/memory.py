@@ -78,8 +78,8 @@ class MemoryServer:
             outcome = self.sequencer.handle_patch(connection.origin, connection.fence, message)
             kept = self._broadcast(outcome.changes, keep_for=connection)
             connection.send_message(outcome.answer)
-            if kept is not None:
-                connection.send_message(kept)
+            for message in kept:
+                connection.send_message(message)
             if outcome.reset is not None:
                 if outcome.fence is not None:
                     connection.fence = outcome.fence
@@ -102,16 +102,17 @@ class MemoryServer:
         else:
             connection.send_message(error(message.msgid, f"unexpected message type {msgtype!r}", "bad-request"))
 
-    def _broadcast(self, changes: Changes | None, keep_for: MemoryConnection) -> Message | None:
+    def _broadcast(self, changes: Changes | None, keep_for: MemoryConnection) -> list[Message]:
         if changes is None:
-            return None
-        kept: Message | None = None
+            return []
+        kept: list[Message] = []
         for connection in list(self.connections):
-            message = changes.message_for(connection.origin)
+            messages = changes.messages_for(connection.origin)
             if connection is keep_for:
-                kept = message
-            elif message is not None:
-                connection.send_message(message)
+                kept = messages
+            else:
+                for message in messages:
+                    connection.send_message(message)
         return kept
 
 

@@ -24,6 +24,7 @@ DOCSYNC = {
         "arguments": "tests.e2e.apps.arguments",
         "callback_fails": "tests.apps_shared.callback_fails",
         "never_builds": "tests.apps_shared.modify_fails",
+        "reattach": "tests.apps_shared.reattach",
         "resume_room": {"app": "tests.e2e.apps.resume_room", "shared": True},
         "big_frame": "tests.e2e.apps.big_frame",
         "plot_tools": "tests.e2e.plot_apps.plot_tools",

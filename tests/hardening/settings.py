@@ -53,6 +53,7 @@ TEST_APPS = {
     "offered": "tests.hardening.apps.offered",
     "bridged": "tests.hardening.bridged.bridged",
     "swapper": "tests.hardening.apps.swapper",
+    "reattach": "tests.apps_shared.reattach",
     "deep_writes": "tests.hardening.apps.deep_writes",
     # The session fuzz (test_fuzz_sessions.py): callbacks that compute with what clients send;
     # the same app where a client creating its session may push.

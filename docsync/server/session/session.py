@@ -319,25 +319,26 @@ class ServerSession:
         self.record_changes()
         self._broadcast(changes)
 
-    def _broadcast(self, changes: Changes | None, keep_for: Connection | None = None) -> Message | None:
+    def _broadcast(self, changes: Changes | None, keep_for: Connection | None = None) -> list[Message]:
         """Send ``changes`` to every connection, each without its own changes.
 
         What ``keep_for`` would receive is returned instead of sent: the answer to its
         patch goes first (see ``patch``).
         """
         if changes is None:
-            return None
-        kept: Message | None = None
+            return []
+        kept: list[Message] = []
         for connection in tuple(self.connections):
-            message = changes.message_for(connection.origin)
-            if message is not None:
+            messages = changes.messages_for(connection.origin)
+            for message in messages:
                 # Encoded here, once, before any socket has it: a change the wire cannot
                 # carry fails the whole broadcast, not each send quietly.
                 message.to_frames()
             if connection is keep_for:
-                kept = message
-            elif message is not None:
-                self._send(connection, message)
+                kept = messages
+            else:
+                for message in messages:
+                    self._send(connection, message)
         return kept
 
     # -- requests from connections --------------------------------------------------
@@ -392,8 +393,8 @@ class ServerSession:
                 self.record_changes((step.origin, step.msgid))
             kept = self._broadcast(outcome.changes, keep_for=connection)
             self._send(connection, outcome.answer)
-            if kept is not None:
-                self._send(connection, kept)
+            for message in kept:
+                self._send(connection, message)
             if outcome.reset is not None:
                 self._reset(connection, outcome.reset, outcome.fence)
 
