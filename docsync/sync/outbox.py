@@ -46,6 +46,8 @@ class OutboxEntry:
     base: int
     splice: Splice | None = None
     doomed: bool = False
+    #: Ids of the models the change detached (with those of the changes it superseded).
+    departed: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -100,7 +102,7 @@ class Outbox:
                 key = (event.model.id, event.attr)
                 json = {"kind": "ModelChanged", "model": {"id": key[0]}, "attr": key[1], "new": new}
                 entry = OutboxEntry(event, key, json, [], [], base)
-                self.supersede(key)
+                entry.departed = self._superseded_departures(key)
                 self._entries.append(entry)
                 return entry
         # Buffer ids must be unique in a message that gathers several encoded changes.
@@ -114,12 +116,24 @@ class Outbox:
         # must not change a change waiting here, or in flight and resent after a resume.
         buffers = [(buffer_id, frozen_buffer(data)) for buffer_id, data in encoder.buffers] if encoder.buffers else []
         entry = OutboxEntry(event, event.property_key(), json, references, buffers, base)
+        entry.departed = event.departed
         if isinstance(event, ListSplicedEvent):
             entry.splice = Splice(event.index, event.delete, len(event.items))
         if isinstance(event, ModelChangedEvent) and entry.key is not None:
-            self.supersede(entry.key)
+            defined = {r["id"] for r in references}
+            if not any(defined.intersection(e.departed) for e in self._entries if e.key == entry.key):
+                entry.departed = (*entry.departed, *self._superseded_departures(entry.key))
+            # (Else both go: the model an earlier value of it detached, the server still
+            # holds, and takes its definition in a later patch, after that value: ``take``.)
         self._entries.append(entry)
         return entry
+
+    def _superseded_departures(self, key: tuple[str, str]) -> tuple[str, ...]:
+        """Drop the waiting changes of ``key`` (``supersede``); return the ids of the models they detached."""
+        dropped = self.supersede(key)
+        if not dropped:  # (nearly always)
+            return ()
+        return tuple([i for e in dropped for i in e.departed])
 
     def supersede(self, key: tuple[str, str]) -> list[OutboxEntry]:
         """Drop the waiting changes of property ``key`` (it has a whole new value); return them."""
@@ -151,6 +165,17 @@ class Outbox:
                 count = i
                 break
         count = max(1, min(count, most, MAX_PATCH_EVENTS))  # the rest follows in a patch of the same base
+        departed: set[str] = set()
+        for i in range(count):
+            entry = waiting[i]
+            if departed and entry.references and any(r["id"] in departed for r in entry.references):
+                # It defines a model an earlier change of the batch detached: the server holds
+                # that one until the batch is applied, and refuses a patch defining a model it
+                # holds (or one twice). The rest follows in a patch of its own, of the same base.
+                count = i
+                break
+            if entry.departed:
+                departed.update(entry.departed)
         entries, self._entries = waiting[:count], waiting[count:]
         carried, self._carried = self._carried, []
         sources = [*carried, *entries] if carried else entries

@@ -126,3 +126,49 @@ describe("Outbox and arrays patched in place", () => {
     assert.equal(next.content.events[0].kind, "ColumnsPatched");
   });
 });
+
+describe("Outbox and a model detached and attached again", () => {
+  it("sends the definition after the change that detached it, in a patch of its own, of the same base", () => {
+    const { document, outbox } = recording();
+    const layout = document.getModelById("layout");
+    const note = new Model("Div", { id: "c-note", attributes: { text: "a" } });
+    layout.splice("children", 2, 0, [note]); // defines it
+    layout.splice("children", 2, 1, []); // detaches it
+    note.set("text", "changed while detached"); // no event: it is in no document
+    layout.splice("children", 0, 0, [note]); // defines it again, as it is now
+    const first = outbox.take();
+    const second = outbox.take();
+    assert.equal(outbox.take(), null);
+    assert.deepEqual(first.content.events.map((e) => e.index), [2, 2]);
+    assert.deepEqual(first.content.references.map((d) => [d.id, d.attributes.text]), [["c-note", "a"]]);
+    assert.deepEqual(second.content.events.map((e) => e.index), [0]);
+    assert.deepEqual(second.content.references.map((d) => [d.id, d.attributes.text]), [["c-note", "changed while detached"]]);
+    assert.equal(second.base, first.base);
+  });
+
+  it("keeps a whole value that detached a model when a later one of the same property defines it again", () => {
+    const { document, outbox } = recording();
+    const layout = document.getModelById("layout");
+    const [plot, slider] = layout.get("children");
+    layout.set("children", [slider]); // detaches the plot
+    plot.set("title", "moved");
+    layout.set("children", [plot, slider]); // defines it again
+    const first = outbox.take();
+    const second = outbox.take();
+    assert.deepEqual(first.content.events.map((e) => e.new.map((r) => r.id)), [["slider"]]);
+    assert.deepEqual(first.content.references, []);
+    assert.deepEqual(second.content.references.map((d) => [d.id, d.attributes.title]), [["plot", "moved"]]);
+    assert.equal(outbox.take(), null);
+  });
+
+  it("still lets a whole value supersede one that detached a model it does not define again", () => {
+    const { document, outbox } = recording();
+    const layout = document.getModelById("layout");
+    const [, slider] = layout.get("children");
+    layout.set("children", [slider]);
+    layout.set("children", []);
+    const { content } = outbox.take();
+    assert.deepEqual(content.events.map((e) => e.new), [[]]);
+    assert.equal(outbox.take(), null);
+  });
+});

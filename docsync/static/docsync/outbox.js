@@ -38,6 +38,8 @@ class Entry {
     this.base = base;
     this.splice = event instanceof ListSplicedEvent ? splice(event.index, event.delete, event.items.length) : null;
     this.doomed = false;
+    /** Ids of the models the change detached (with those of the changes it superseded). */
+    this.departed = event.departed ?? [];
   }
 }
 
@@ -74,7 +76,15 @@ export class Outbox {
     const rowsOrCells = kind === "ColumnsStreamed" || kind === "ColumnsPatched";
     const buffers = rowsOrCells ? encoder.buffers : encoder.buffers.map(([id, bytes]) => [id, bytes.slice(0)]);
     const entry = new Entry(event, events[0], references, buffers, base);
-    if (event instanceof ModelChangedEvent && entry.key !== null) this._drop(entry.key);
+    if (event instanceof ModelChangedEvent && entry.key !== null) {
+      const defined = new Set(references.map((definition) => definition.id));
+      const redefines = this._entries.some(
+        (waiting) => waiting.key === entry.key && waiting.departed.some((id) => defined.has(id)),
+      );
+      // (If it defines a model an earlier value detached, both go: the server still holds
+      // that model, and takes its definition in a later patch, after that value: take.)
+      if (!redefines) entry.departed = [...entry.departed, ...this._drop(entry.key).flatMap((e) => e.departed)];
+    }
     this._entries.push(entry);
   }
 
@@ -114,6 +124,18 @@ export class Outbox {
     let count = this._entries.findIndex((entry) => entry.base !== base);
     if (count < 0) count = this._entries.length;
     count = Math.max(1, Math.min(count, most, MAX_PATCH_EVENTS)); // the rest follows in a patch of the same base
+    const departed = new Set();
+    for (let i = 0; i < count; i++) {
+      const entry = this._entries[i];
+      if (departed.size && entry.references.some((definition) => departed.has(definition.id))) {
+        // It defines a model an earlier change of the batch detached: the server holds
+        // that one until the batch is applied, and refuses a patch defining a model it
+        // holds (or one twice). The rest follows in a patch of its own, of the same base.
+        count = i;
+        break;
+      }
+      for (const id of entry.departed) departed.add(id);
+    }
     const entries = this._entries.slice(0, count);
     const carried = this._carried;
     this._entries = this._entries.slice(count);
