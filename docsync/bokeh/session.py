@@ -11,6 +11,7 @@ edits apply in the order the server receives them (docs/bokeh.md).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import secrets
 import time
@@ -96,6 +97,13 @@ class BokehSession:
         self.seq = 0  # transactions that changed the document (the admin shows it)
         self.context: Any = None
         self._outbox: list[EncodedBokehEvent] = []
+        # Where in ``_outbox`` a new PATCH-DOC starts, and the ids of the models the events
+        # since then defined: one PATCH-DOC defines a model once. BokehJS reads every
+        # definition of a patch before its first event (a model defined twice took its later
+        # values, then the events between changed it again); Bokeh's Python reader (a
+        # journal's replay) keeps the first and warns.
+        self._cuts: list[int] = []
+        self._defined: set[str] = set()
         self._changed = False  # a change nobody was sent (see _document_patched)
         # Persistence (docsync/bokeh/persistence.py): each transaction's events are a
         # journal record; what the session would send waits until that record is stored.
@@ -200,7 +208,14 @@ class BokehSession:
             return
         # Encoded now, under the lock: a later change in the same transaction must not
         # leak into this event's values, and new models travel with their first use.
-        self._outbox.append(encode_event(self.document, event, origin, track=self.write_ahead is not None))
+        encoded = encode_event(self.document, event, origin, track=self.write_ahead is not None)
+        if encoded.defines:  # (most events define no model)
+            defined = self._defined
+            if not defined.isdisjoint(encoded.defines):
+                self._cuts.append(len(self._outbox))
+                defined.clear()
+            defined.update(encoded.defines)
+        self._outbox.append(encoded)
 
     def _session_callback_added(self, event: Any) -> None:
         self._schedule(event.callback)
@@ -217,12 +232,25 @@ class BokehSession:
         if not self._outbox:
             self.seq += changed
             return
+        cuts, self._cuts = self._cuts, []
+        self._defined.clear()
         if self.store_lost is not None:
             # Dropped from the process (its document is no longer the stored one): what a
             # transaction still changed goes nowhere, neither to the journal nor to a browser.
             self._outbox.clear()
             return
         encoded, self._outbox[:] = list(self._outbox), []
+        if not cuts:  # nearly every transaction: one PATCH-DOC
+            self._send_changes(encoded)
+            return
+        # A model defined again after the events that detached it: from there on, another
+        # PATCH-DOC (and journal record), which BokehJS reads once it dropped its own.
+        bounds = [0, *cuts, len(encoded)]
+        for start, end in itertools.pairwise(bounds):
+            self._send_changes(encoded[start:end])
+
+    def _send_changes(self, encoded: list[EncodedBokehEvent]) -> None:
+        """Journal ``encoded`` as one record, then send it to every connection but its own origin's."""
         self.seq += 1
         if self.write_ahead is not None:
             from .persistence import BokehRecord  # persistence.py builds on this module
@@ -387,6 +415,8 @@ class BokehSession:
             destroy_document(self.document, self)
             self._encoded.forget()
             self._outbox.clear()
+            self._cuts.clear()
+            self._defined.clear()
             self._held.clear()
             self.connections.clear()
 

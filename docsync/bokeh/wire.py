@@ -43,6 +43,8 @@ class EncodedBokehEvent:
     nbytes: int = 0  # its JSON's and buffers' size (the journal's bound counts it)
     #: The data sources whose data it replaced or which it brought in (``encode_event``'s ``track``).
     sources: tuple[Any, ...] = ()
+    #: The ids of the models it defines (carries whole: first sent, or attached again).
+    defines: tuple[str, ...] = ()
 
 
 def _buffer_ref(obj: Any) -> Any:
@@ -82,14 +84,17 @@ def encode_event(document: Any, event: DocumentPatchedEvent, origin: Any, *, tra
     in (a journal record names their datetime columns: datetime_columns.py).
     """
     serializer = Serializer(references=document.models.synced_references)
-    unsent = unsent_models(document) if track else ()
+    before = unsent_models(document) if track else ()
     rep = serializer.encode(event)
+    # (Most events bring no model: then Bokeh's set of those not sent yet is empty.)
+    unsent = unsent_models(document)
+    defines = tuple([model.id for model in unsent if serializer.has_ref(model)]) if unsent else ()
     document.models.flush_synced(lambda model: not serializer.has_ref(model))
     sources: tuple[Any, ...] = ()
     if track:
         brought: list[Any] = []
-        if len(unsent_models(document)) < len(unsent):  # most events bring no model: no walk over the unsent
-            brought = [m for m in unsent if isinstance(m, ColumnDataSource) and serializer.has_ref(m)]
+        if len(unsent_models(document)) < len(before):  # most events bring no model: no walk over the unsent
+            brought = [m for m in before if isinstance(m, ColumnDataSource) and serializer.has_ref(m)]
         if isinstance(event, ColumnDataChangedEvent) or (isinstance(event, ModelChangedEvent) and event.attr == "data"):
             brought.append(event.model)
         sources = tuple(brought)
@@ -99,7 +104,7 @@ def encode_event(document: Any, event: DocumentPatchedEvent, origin: Any, *, tra
     # what the change was, so it owns its bytes (a frame's read-only bytes go as they are).
     buffers = [(buffer_id, frozen_buffer(view)) for buffer_id, view in _buffers(serializer.buffers)]
     nbytes = len(data) + sum(memoryview(b).nbytes for _, b in buffers)
-    return EncodedBokehEvent(origin, orjson.Fragment(data), buffers, nbytes, sources)
+    return EncodedBokehEvent(origin, orjson.Fragment(data), buffers, nbytes, sources, defines)
 
 
 def patch_message(events: list[EncodedBokehEvent]) -> Message:

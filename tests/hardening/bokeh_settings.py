@@ -52,6 +52,8 @@ DOCSYNC = {
         "bk_board_strict": {"app": BOARD, "kind": "bokeh", "client_html": False},
         # Writes values as deep as a client asks (tests/hardening/test_app_value_depth_bokeh.py).
         "bk_deep": {"app": "tests.hardening.bokeh_deep:deep_writes", "kind": "bokeh"},
+        # A callback that attaches a model twice (tests/hardening/test_bokeh_reattached_models.py).
+        "bk_reattach": {"app": "tests.hardening.bokeh_reattach:reattach", "kind": "bokeh"},
         # A @without_document_lock callback (tests/hardening/test_bokeh_unlocked_callbacks.py).
         "bk_unlocked": {"app": "tests.hardening.bokeh_unlocked:unlocked", "kind": "bokeh"},
         # A document's own on_session_destroyed callback (tests/hardening/test_bokeh_session_end.py).
