@@ -7,6 +7,10 @@ listed, exactly or as ``scheme://*.domain``, in ``DOCSYNC["ALLOWED_ORIGINS"]`` o
 any origin: only ``'*'`` in ``ALLOWED_ORIGINS`` does. ``Origin: null`` (sandboxed frames,
 ``file:`` pages) is refused unless ``ALLOWED_ORIGINS`` lists ``'null'``. A request
 without ``Origin`` is not a browser's: its token still guards the session.
+
+autoload.js is held to the same rule (:func:`page_origin_allowed`): its script hands the
+page that runs it the session's token, and with it what the token carries (the user's
+pk, the visitor id, the request's headers and cookies the site lets through).
 """
 
 from __future__ import annotations
@@ -21,7 +25,15 @@ from django.utils.http import is_same_domain
 
 from .conf import docsync_settings
 
-__all__ = ["legacy_entries", "origin_allowed", "origin_listed", "parse_origin", "scope_origin_allowed"]
+__all__ = [
+    "legacy_entries",
+    "origin_allowed",
+    "origin_listed",
+    "page_origin",
+    "page_origin_allowed",
+    "parse_origin",
+    "scope_origin_allowed",
+]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 #: Hosts Django accepts when DEBUG is on and ALLOWED_HOSTS is empty.
@@ -142,6 +154,55 @@ def scope_origin_allowed(scope: dict[str, Any]) -> bool:
         secure=_secure(scope),
         allowed_hosts=_allowed_hosts(),
         allowed_origins=list(docsync_settings().ALLOWED_ORIGINS),
+        trusted_origins=list(getattr(django_settings, "CSRF_TRUSTED_ORIGINS", [])),
+    )
+
+
+#: ``Sec-Fetch-Site`` of a request a page of another origin made (``same-site``: another
+#: port or subdomain of the same site, whose requests carry ``SameSite=Lax`` cookies).
+_OTHER_ORIGIN_FETCH = frozenset({"same-site", "cross-site"})
+
+
+def page_origin(headers: Any) -> str | None:
+    """The origin of the page a request came from: its ``Origin`` header, else its ``Referer``'s (None: neither)."""
+    origin = headers.get("Origin")
+    if origin:
+        return str(origin)
+    referer = headers.get("Referer") or ""
+    try:
+        parts = urlsplit(referer)
+        parts.port  # noqa: B018 -- raises ValueError for a port that is no number
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+
+
+def page_origin_allowed(request: Any) -> bool:
+    """Tell whether the page asking for ``request`` may read what it answers: as a websocket from it would be let in.
+
+    A browser says where a request comes from: ``Sec-Fetch-Site`` (``same-origin`` is
+    the server's own page), the page's origin in ``Origin`` or (a ``<script src>``
+    sends no ``Origin``) ``Referer``. A request that names no page and does not say it
+    comes from another origin is let through (not a browser's, or an old browser's, as
+    for a websocket without ``Origin``); one from another origin that hides its page
+    (``referrerpolicy="no-referrer"``) is refused unless ``ALLOWED_ORIGINS`` lists ``'*'``.
+    """
+    headers = request.headers
+    fetch_site = str(headers.get("Sec-Fetch-Site", "")).strip().lower()
+    if fetch_site in ("same-origin", "none"):  # the browser's word: no page of another origin can say it
+        return True
+    origin = page_origin(headers)
+    allowed_origins = list(docsync_settings().ALLOWED_ORIGINS)
+    if origin is None:
+        return fetch_site not in _OTHER_ORIGIN_FETCH or "*" in allowed_origins
+    return origin_allowed(
+        origin,
+        host=request.get_host(),  # ALLOWED_HOSTS checked; X-Forwarded-Host when USE_X_FORWARDED_HOST
+        secure=request.is_secure(),
+        allowed_hosts=_allowed_hosts(),
+        allowed_origins=allowed_origins,
         trusted_origins=list(getattr(django_settings, "CSRF_TRUSTED_ORIGINS", [])),
     )
 

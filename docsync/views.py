@@ -43,7 +43,7 @@ from .conf import docsync_settings
 from .document.registry import model_class, registered_names
 from .embed import RESERVED_ARGUMENTS
 from .limits import client_receiver_limits, client_send_limits
-from .origins import origin_listed
+from .origins import origin_listed, page_origin, page_origin_allowed
 from .server.admission import may_join, may_join_elsewhere, may_join_stored
 from .server.admission.access import check_access
 from .server.admission.request_info import oversized_arguments, request_info
@@ -517,17 +517,38 @@ def _cors(response: HttpResponseBase, request: HttpRequest) -> HttpResponseBase:
     return response
 
 
+def _embedding_refused(request: HttpRequest, app_path: str) -> HttpResponse:
+    """autoload.js for a page of an origin whose websocket would be refused: 403, its body saying why, no token.
+
+    Its configuration is readable by the page that runs it (a page can hook the calls
+    the script makes): it held the token made for the browser's cookies, with the user's
+    pk, the visitor id and the headers and cookies the site lets through.
+    """
+    origin = page_origin(request.headers)
+    if origin is None:
+        why = (
+            "the page sends no Referer, so its origin cannot be checked against "
+            'DOCSYNC["ALLOWED_ORIGINS"] (let it send one: Referrer-Policy strict-origin-when-cross-origin)'
+        )
+    else:
+        why = f'the page\'s origin {origin[:200]} is not in DOCSYNC["ALLOWED_ORIGINS"]'
+    text = f"docsync: autoload.js of {app_path} refused: {why}"
+    return HttpResponseForbidden(f"console.error({orjson.dumps(text).decode()});", content_type="text/javascript")
+
+
 @never_cache
 @require_GET
 @_remembering_visitor
 def autoload_js(request: HttpRequest, app_path: str) -> HttpResponseBase:
-    """Serve a script that embeds the app into any page, replacing element ``?target=``."""
+    """Serve a script that embeds the app into a page of an allowed origin, replacing element ``?target=``."""
     context = _context_or_404(app_path)
     target = request.GET.get("target", "")
     if not target:
         return HttpResponseBadRequest(
             "autoload.js needs ?target=<id of the element to replace>", content_type="text/plain"
         )
+    if not page_origin_allowed(request):
+        return _embedding_refused(request, app_path)
     if not check_access(_rule(app_path), request.user, app_path):
         return HttpResponseForbidden("// access denied", content_type="text/javascript")
     if context.application.failed:

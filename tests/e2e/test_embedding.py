@@ -47,6 +47,52 @@ THEME_PAGES = {
 }
 
 
+# A page on an origin that is not listed, which reads the configuration of any autoload.js
+# it loads: it hooks Promise.prototype.then before the script runs, and hands the script's
+# callback a module of its own whose embed() keeps what it is given.
+UNLISTED_PORT = free_port()
+READING_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>A page that reads tokens</title></head>
+<body><div id="x"></div>
+<script>
+  window.read = [];
+  const then = Promise.prototype.then;
+  Promise.prototype.then = function (done, failed) {{
+    if (typeof done === "function" && /embed/.test(String(done))) {{
+      try {{ done({{ embed: (config) => window.read.push(config) }}); }} catch (e) {{}}
+    }}
+    return then.call(this, done, failed);
+  }};
+</script>
+<script src="{base}sliders/autoload.js?target=x" onload="window.loaded = true" onerror="window.loaded = false"></script>
+</body></html>
+"""
+
+
+def _serve(root: Path, port: int) -> Iterator[http.server.ThreadingHTTPServer]:
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), functools.partial(Quiet, directory=str(root)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield httpd
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def reading_site(server: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A plain http.server on UNLISTED_PORT serving READING_PAGE; return the page's URL."""
+    root: Path = tmp_path_factory.mktemp("reading-site")
+    (root / "index.html").write_text(READING_PAGE.format(base=server.url), encoding="utf-8")
+    for _ in _serve(root, UNLISTED_PORT):
+        yield f"http://127.0.0.1:{UNLISTED_PORT}/index.html"
+
+
 @pytest.fixture(scope="module")
 def host_site(server: ServerProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A plain http.server on HOST_PORT serving HOST_PAGE; return the page's URL."""
@@ -144,6 +190,25 @@ def test_autoload_from_a_page_on_another_origin(server: ServerProcess, context: 
     page_document(page, server.url, "#board-here")  # the document is readable through the embed
     page.screenshot(path=SCREENSHOTS / "autoload.png", full_page=True)
     assert errors == []
+
+
+def test_a_page_of_an_unlisted_origin_reads_no_token(
+    server: ServerProcess, context: BrowserContext, reading_site: str
+) -> None:
+    """The page is of the same site (another port): the browser sends the visitor's cookie with the script's request."""
+    own = context.new_page()
+    own.goto(server.url + "sliders/")  # the browser is a visitor of the site now (its docsync_visitor cookie)
+    wait_live(own, "#docsync-root")
+    assert any(c["name"] == "docsync_visitor" for c in context.cookies(server.url))
+    page = context.new_page()
+    statuses: list[int] = []
+    page.on("response", lambda response: "autoload.js" in response.url and statuses.append(response.status))
+    page.goto(reading_site)
+    page.wait_for_function("window.loaded !== undefined", timeout=15_000)
+    # Served, the script's configuration and token were the page's to read (the visitor's id in it).
+    assert page.evaluate("window.read") == []
+    # A 403: the browser runs none of it (the console shows the 403; its body says why).
+    assert page.evaluate("window.loaded") is False and statuses == [403]
 
 
 @pytest.mark.parametrize(
