@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from typing import Any
 
@@ -12,7 +13,7 @@ from django.utils.module_loading import import_string
 from .conf import docsync_settings
 from .limits import document_limits
 from .origins import legacy_entries, parse_origin
-from .server.app_loader import app_specs
+from .server.app_loader import APP_OPTIONS, app_specs
 from .server.dialects import get_dialect
 
 __all__ = ["check_deploy", "check_settings"]
@@ -155,6 +156,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
             )
         )
     errors.extend(_theme_errors(config))
+    errors.extend(_app_option_errors(config.APPS))
     for spec in app_specs(config.APPS):
         try:
             application = get_dialect(spec.kind).load_application(spec.target)
@@ -246,6 +248,26 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     errors += _limit_errors(config) + _count_errors(config) + _rate_errors(config) + _origin_errors(config)
     errors += _period_errors(config)
     errors += _metrics_errors(config) + _default_errors(config)
+    return errors
+
+
+def _app_option_errors(apps: Any) -> list[checks.CheckMessage]:
+    # A misspelt key was ignored: {"app": ..., "acess": "staff"} served the app to everyone.
+    errors: list[checks.CheckMessage] = []
+    for path, entry in dict(apps or {}).items():
+        if not isinstance(entry, dict):
+            continue
+        for key in sorted((str(k) for k in entry if k not in APP_OPTIONS)):
+            close = difflib.get_close_matches(key, APP_OPTIONS, n=1)
+            errors.append(
+                checks.Error(
+                    f"DOCSYNC['APPS'][{path!r}] has an unknown key {key!r}"
+                    + (f" (did you mean {close[0]!r}?)." if close else "."),
+                    hint="An app's dict may have " + ", ".join(repr(k) for k in sorted(APP_OPTIONS))
+                    + " (the settings reference in docsync's README); an unknown key is not used.",
+                    id="docsync.E026",
+                )
+            )
     return errors
 
 

@@ -12,7 +12,27 @@ from django.utils.module_loading import import_string
 from ..exceptions import ApplicationLoadError
 from ..handlers import Application, DirectoryHandler, FunctionHandler, Handler, JSONHandler, ScriptHandler
 
-__all__ = ["AppSpec", "app_specs", "load_application", "missing_path"]
+__all__ = ["APP_OPTIONS", "AppSpec", "app_specs", "load_application", "missing_path"]
+
+#: The keys an app's dict entry in ``DOCSYNC["APPS"]`` may have (any other is a misspelling: docsync.E026).
+APP_OPTIONS = frozenset(
+    {
+        "app",
+        "access",
+        "kind",
+        "shared",
+        "shareable",
+        "allow_join",
+        "push",
+        "persist",
+        "theme",
+        "argv",
+        "title",
+        "callbacks",
+        "client_html",
+        "client_offers",
+    }
+)
 
 
 class _FailedHandler(Handler):

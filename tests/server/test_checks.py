@@ -382,3 +382,19 @@ def test_a_site_with_no_asgi_application_is_reported_as_e002() -> None:
     assert "docsync.E002" in text and "ASGI_APPLICATION is not set." in text
     assert "docsync.routing.websocket_urlpatterns" in text  # the hint says what to set it to
     assert [m.id for m in check_settings() if m.id == "docsync.E002"] == []  # this site has one
+
+
+def test_an_unknown_key_in_an_apps_dict_is_reported_as_e026() -> None:
+    # A misspelt "access" was ignored: the app meant for staff was served to everyone.
+    apps = {
+        "report": {"app": "project.examples.sliders", "acess": "staff"},
+        "room": {"app": "project.examples.sliders", "shared": True, "colour": "red"},
+        "ok": {"app": "project.examples.sliders", "access": "staff", "shareable": True, "theme": "dark"},
+        "plain": "project.examples.sliders",
+    }
+    with override_settings(DOCSYNC={"APPS": apps}):
+        messages = [m.msg for m in check_settings() if m.id == "docsync.E026"]
+    assert messages == [
+        "DOCSYNC['APPS']['report'] has an unknown key 'acess' (did you mean 'access'?).",
+        "DOCSYNC['APPS']['room'] has an unknown key 'colour'.",
+    ]
