@@ -394,9 +394,18 @@ def index(request: HttpRequest) -> HttpResponse:
     paths = [path for path in configured if _may_open(request, path)]
     apps = [{"path": path, "url": reverse("docsync:app", args=[path]), "about": _about(path)} for path in paths]
     logged_in = bool(getattr(request.user, "is_authenticated", False))
-    # Where "log in" leads when nothing is open to an anonymous visitor: LOGIN_URL, back here after.
+    # Where "log in" leads when an app is not open to an anonymous visitor: LOGIN_URL, back here after.
     login_url = None if logged_in else redirect_to_login(request.get_full_path()).url
-    context = {"apps": apps, "configured": bool(configured), "logged_in": logged_in, "login_url": login_url}
+    # Some apps are hidden from an anonymous visitor: say that signing in may open more (the
+    # index listed the public ones only, with no hint that logging in showed the rest).
+    hidden = not logged_in and len(paths) < len(configured)
+    context = {
+        "apps": apps,
+        "configured": bool(configured),
+        "logged_in": logged_in,
+        "login_url": login_url,
+        "hidden": hidden,
+    }
     return render(request, "docsync/index.html", context)
 
 

@@ -100,6 +100,9 @@ def test_the_index_lists_only_what_the_visitor_may_open(site: Site) -> None:
         assert not any(f'href="/{app}/"' in body for app in hidden), body
         # Nor the rules themselves: they describe the site's users and permissions.
         assert "login_required" not in body and "perm:" not in body and "callable" not in body
+    # The anonymous visitor is told that signing in may show more, and where; alice is not.
+    assert 'Signed-in users may see more: <a href="/accounts/login/?next=/">log in</a>.' in anonymous.body
+    assert "Signed-in users may see more" not in alice.body
 
 
 @pytest.mark.parametrize(
