@@ -254,17 +254,17 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
 def _app_option_errors(apps: Any) -> list[checks.CheckMessage]:
     # A misspelt key was ignored: {"app": ..., "acess": "staff"} served the app to everyone.
     errors: list[checks.CheckMessage] = []
+    known = ", ".join(repr(k) for k in sorted(APP_OPTIONS))
     for path, entry in dict(apps or {}).items():
         if not isinstance(entry, dict):
             continue
-        for key in sorted((str(k) for k in entry if k not in APP_OPTIONS)):
+        for key in sorted(str(k) for k in entry if k not in APP_OPTIONS):
             close = difflib.get_close_matches(key, APP_OPTIONS, n=1)
+            did_you_mean = f" (did you mean {close[0]!r}?)" if close else ""
             errors.append(
                 checks.Error(
-                    f"DOCSYNC['APPS'][{path!r}] has an unknown key {key!r}"
-                    + (f" (did you mean {close[0]!r}?)." if close else "."),
-                    hint="An app's dict may have " + ", ".join(repr(k) for k in sorted(APP_OPTIONS))
-                    + " (the settings reference in docsync's README); an unknown key is not used.",
+                    f"DOCSYNC['APPS'][{path!r}] has an unknown key {key!r}{did_you_mean}.",
+                    hint=f"An app's dict may have the keys {known}.",
                     id="docsync.E026",
                 )
             )
