@@ -32,7 +32,7 @@ from django.template import Context, Engine
 from django.template import loader as template_loader
 from django.template.base import Template as DjangoTemplate
 from django.urls import get_resolver, get_script_prefix, get_urlconf, reverse
-from django.utils.cache import add_never_cache_headers
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.crypto import salted_hmac
 from django.utils.html import json_script
 from django.utils.http import http_date
@@ -519,10 +519,15 @@ def app_metadata(request: HttpRequest, app_path: str) -> HttpResponse:
 
 
 def _cors(response: HttpResponseBase, request: HttpRequest) -> HttpResponseBase:
+    """Let a listed origin's page read ``response`` (CORS), and tell caches that the answer depends on ``Origin``."""
     origin = request.headers.get("Origin")
     if origin and origin_listed(origin):
         response["Access-Control-Allow-Origin"] = origin
-        response["Vary"] = "Origin"
+    # Every answer, the one without Access-Control-Allow-Origin too (Fetch, "CORS protocol
+    # and HTTP caches"): else a shared cache may keep an answer made for a request without
+    # Origin and hand it to a listed page's import of docsync's modules (CORS mode), which
+    # the browser then refuses; BokehJS's files are public for an hour.
+    patch_vary_headers(response, ("Origin",))
     return response
 
 

@@ -12,6 +12,9 @@ refused anyway, so it was handed its visitor's identity for nothing.
 A browser tells the page's origin by ``Origin``, else ``Referer``, and whether it is
 another origin by ``Sec-Fetch-Site``. Against real daphne processes: a site listing one
 other origin, logged-in user alice, and the Bokeh dialect's shared site.
+
+And every answer whose ``Access-Control-Allow-Origin`` depends on the request's ``Origin``
+says ``Vary: Origin``, for shared caches.
 """
 
 from __future__ import annotations
@@ -109,3 +112,30 @@ def test_the_bokeh_dialect_s_autoload_is_held_to_the_same_rule(shared_bokeh_site
     assert "token" not in refused.body
     own = browser.get("bk_sliders/autoload.js?target=here", {"Sec-Fetch-Site": "same-origin"})
     assert own.status == 200 and '"token"' in own.body.replace('\\"', '"')
+
+
+def _vary(headers: dict[str, str]) -> set[str]:
+    return {name.strip().lower() for name in headers.get("Vary", "").split(",") if name.strip()}
+
+
+def test_every_answer_a_listed_origin_may_read_varies_by_origin(listing_site: Site, alice: Browser) -> None:
+    """Also the answer to a request without ``Origin`` (Fetch, "CORS protocol and HTTP caches").
+
+    Without it an nginx ``proxy_cache`` in front kept BokehJS's answer to a request
+    without ``Origin`` (``public, max-age=3600``) and gave it, without
+    ``Access-Control-Allow-Origin``, to a listed page's request (X-Cache: HIT).
+    """
+    paths = ("docsync-client/embed.js", f"{APP}/views.json?type=Div", f"{APP}/autoload.js?target=here")
+    for path in paths:
+        plain = alice.get(path)
+        assert plain.status == 200 and "Access-Control-Allow-Origin" not in plain.headers, path
+        assert "origin" in _vary(plain.headers), f"{path}: Vary {plain.headers.get('Vary')!r}"
+        listed = alice.get(path, headers={"Origin": LISTED})
+        assert listed.status == 200 and listed.headers["Access-Control-Allow-Origin"] == LISTED, path
+        assert "origin" in _vary(listed.headers), path
+
+
+def test_bokehjs_files_vary_by_origin(shared_bokeh_site: Site) -> None:
+    answer = shared_bokeh_site.browser().get("docsync-bokeh/static/js/bokeh.min.js")
+    assert answer.status == 200 and answer.headers["Cache-Control"] == "public, max-age=3600"
+    assert "origin" in _vary(answer.headers), answer.headers.get("Vary")
