@@ -57,7 +57,7 @@ from .patches import (
 )
 from .resume import KeptReplay, fits, full_reply, pending_answers
 from .splices import Splice
-from .strays import stray_events
+from .strays import gone_properties, names_unheld_model, stray_events
 
 __all__ = [
     "MAX_CLIENT_ID",
@@ -175,6 +175,9 @@ class PatchStep:
     before: int = 0
     refusal: str | None = None
     reset: bool = False
+    #: What events left out (naming a model that left the document) leave the sender
+    #: holding otherwise than the server: properties, or the roots (``gone_properties``).
+    uncorrected: list[tuple[str, ...]] = field(default_factory=list)
 
     @property
     def events(self) -> list[DocumentEvent]:
@@ -451,6 +454,11 @@ class Sequencer:
                 owned=True,
             )
         except (PatchError, DeserializationError) as exc:
+            if names_unheld_model(definitions, self.document.models):
+                # A definition names a model that left the document in a change the sender
+                # had not seen: the sender holds what it defined, and no correction names
+                # it (nothing of the patch was read), so the sender is reset.
+                return PatchStep(origin, msgid, refusal=str(exc), reset=True, before=self.log.seq)
             return PatchStep(origin, msgid, answer=self._refuse(origin, msgid, str(exc)))
         # Most patches define no model: nothing to check then.
         reserved = (
@@ -481,7 +489,13 @@ class Sequencer:
         lost = _lost_indices(decoded, rejected + strays) if rejected or strays or decoded.skipped else ()
         decoded.events = accepted
         gone = decoded.skipped + len(strays)
-        return PatchStep(origin, msgid, None, decoded, rejected, shifts, lost, gone, before=log.seq)
+        step = PatchStep(origin, msgid, None, decoded, rejected, shifts, lost, gone, before=log.seq)
+        if decoded.skipped:  # (rare: a model of the patch left the document meanwhile)
+            roots, properties = gone_properties(
+                request.content["events"], decoded.indices, self.document.models, decoded.new_models
+            )
+            step.uncorrected = [*properties, *([_ROOTS] if roots else [])]
+        return step
 
     def apply(self, step: PatchStep) -> None:
         """Apply what ``step`` accepted (the application's callbacks run), then queue the corrections.
@@ -518,9 +532,9 @@ class Sequencer:
         finally:
             self._item_types = None
         overtaken = self._overtaken(step.origin, start) if step.refusal is None else []
-        if step.rejected or overtaken:  # nearly every patch loses nothing: nothing to correct
+        if step.rejected or overtaken or step.uncorrected:  # nearly every patch loses nothing
             keys = [event.property_key() or _structure_key(event) for event in step.rejected]
-            step.reset = self._correct([*keys, *overtaken])
+            step.reset = self._correct([*keys, *overtaken, *step.uncorrected])
 
     def _overtaken(self, origin: str, start: int) -> list[tuple[str, ...]]:
         """The properties ``origin``'s patch changed after a callback it ran had changed them (outbox from ``start``).

@@ -1,4 +1,4 @@
-"""Events on models a patch brought that never join the document (the event that would attach them lost)."""
+"""Events on models a patch brought that never join the document, and events naming models that left it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from ..document import DocumentEvent, Model
 from ..document import events as ev
 
-__all__ = ["stray_events"]
+__all__ = ["gone_properties", "names_unheld_model", "stray_events"]
 
 #: The event fields whose values may hold models the event attaches.
 _VALUE_FIELDS = ("new", "items", "columns", "data")
@@ -54,3 +54,55 @@ def stray_events(events: list[DocumentEvent], new_models: Mapping[str, Model]) -
         if target is not None and target.id in new_models and target.id not in attached:
             strays.append(event)
     return strays
+
+
+def gone_properties(raws: list[Any], kept: list[int], *held: Mapping[str, Model]) -> tuple[bool, list[tuple[str, str]]]:
+    """What the sender holds otherwise than the server, for the events of ``raws`` left out (not in ``kept``).
+
+    An event is left out when it names a model the document does not hold (one that left
+    it in a change its sender had not seen). A ``RootAdded`` of such a model leaves it a
+    root in the sender's document (the first result: the roots); an event on a model held
+    whose value names such a model (a model of ``held``: the document's, the patch's) leaves
+    that value in the sender's (the properties, as ``(model id, attr)``). Each must be
+    corrected; an event on a model gone need not be: the sender receives (or received) the
+    change that removed it.
+    """
+    roots = False
+    properties: list[tuple[str, str]] = []
+    left_out = set(range(len(raws))).difference(kept)
+    for index in sorted(left_out):
+        raw = raws[index]
+        if type(raw) is not dict:
+            continue
+        ref, attr = raw.get("model"), raw.get("attr")
+        model_id = ref.get("id") if type(ref) is dict else None
+        if raw.get("kind") == "RootAdded":
+            roots = True
+        elif type(model_id) is str and type(attr) is str and any(model_id in models for models in held):
+            properties.append((model_id, attr))
+    return roots, properties
+
+
+def _referenced_ids(value: Any) -> Iterator[str]:
+    if type(value) is list:
+        for item in value:
+            yield from _referenced_ids(item)
+    elif type(value) is dict:
+        if len(value) == 1 and type(value.get("id")) is str:  # a reference (protocol.md §5)
+            yield value["id"]
+            return
+        for item in value.values():
+            yield from _referenced_ids(item)
+
+
+def names_unheld_model(definitions: Any, held: Mapping[str, Model]) -> bool:
+    """Whether a definition of ``definitions`` (a PATCH-DOC's ``references``) names a model neither held nor defined."""
+    if type(definitions) is not list:
+        return False
+    defined = {d.get("id") for d in definitions if type(d) is dict}
+    return any(
+        ref not in held and ref not in defined
+        for definition in definitions
+        if type(definition) is dict
+        for ref in _referenced_ids(definition.get("attributes"))
+    )

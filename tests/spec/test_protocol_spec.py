@@ -1039,3 +1039,81 @@ async def test_an_array_that_cannot_be_read_is_refused_with_its_reason(
     reply = await a.request("PATCH-DOC", {"events": [_columns(source, x=x)], "base": a.last_seq}, {"0": payload})
     assert reply.content == {"text": text, "code": "patch-refused"}
     assert (await a.request("PULL-DOC-REQ", {"client_id": a.client_id})).content["doc"] == doc
+
+
+# -- §13 rule 3: a change naming a model that another change made leave the document ------
+#
+# Found by a client written from protocol.md alone: each of these left that client's
+# document apart from the server's for good (no correction, no reset), where §13 says a
+# lost change of the roots resets its sender and a lost change of a property is corrected.
+
+
+async def _layout_removed_by_b(open_client: Open) -> tuple[WireClient, WireClient, dict[str, Any], int]:
+    """a and b on one session; b removes the root holding the slider (it leaves the document) at s + 1."""
+    a, doc = await open_client("spec")
+    b, _ = await open_client(config=a.config)
+    s = a.last_seq
+    layout = model_by(doc, name="layout")["id"]
+    ok = await b.patch([{"kind": "RootRemoved", "model": {"id": layout}}], base=s)
+    assert ok.content == {"seq": s + 1, "applied_seq": s + 1, "rejected": 0}
+    return a, b, doc, s
+
+
+def _resets(client: WireClient) -> list[Any]:
+    return [m for m in client.inbox if m.msgtype == "PUSH-DOC"]
+
+
+@pytest.mark.asyncio
+async def test_a_root_added_for_a_model_that_left_the_document_resets_its_sender(open_client: Open) -> None:
+    a, b, doc, s = await _layout_removed_by_b(open_client)
+    # a, not having seen s + 1, makes the slider it holds a root: that model is gone, the
+    # event loses (rule 3), and a, which holds it as a root, is reset.
+    ok = await a.patch([{"kind": "RootAdded", "model": {"id": _level(doc)}}], base=s)
+    assert ok.content == {"seq": s + 1, "applied_seq": s + 1, "rejected": 1, "lost": [0]}
+    await a.request("SERVER-INFO-REQ", {})  # answered in order: the reset came before it
+    [reset] = _resets(a)
+    assert reset.content["seq"] == s + 2
+    assert _level(doc) not in {m["id"] for m in reset.content["doc"]["models"]}
+    await b.request("SERVER-INFO-REQ", {})
+    assert not _resets(b) and not b.patches(s + 1)  # nothing for b: the change never happened
+
+
+@pytest.mark.asyncio
+async def test_a_value_naming_a_model_that_left_the_document_is_corrected(open_client: Open) -> None:
+    a, doc = await open_client("spec")
+    b, _ = await open_client(config=a.config)
+    s = a.last_seq
+    column = {"type": "object", "name": "Column", "id": "a-col", "attributes": {}}
+    ok = await a.request(
+        "PATCH-DOC", {"events": [{"kind": "RootAdded", "model": {"id": "a-col"}}], "references": [column], "base": s}
+    )
+    assert ok.content == {"seq": s + 1, "applied_seq": s + 1, "rejected": 0}
+    layout = model_by(doc, name="layout")["id"]
+    ok = await b.patch([{"kind": "RootRemoved", "model": {"id": layout}}], base=s + 1)
+    assert ok.content["applied_seq"] == s + 2
+    # a puts the slider in its own column, not having seen s + 2: the event loses (rule 3)
+    # and the column's children are corrected, for a (which holds the slider there) and b.
+    ok = await a.patch([changed("a-col", "children", [{"id": _level(doc)}])], base=s + 1)
+    assert ok.content == {"seq": s + 2, "applied_seq": s + 3, "rejected": 1, "lost": [0]}
+    for client in (a, b):
+        [correction] = await _patches_until(client, s + 3)
+        assert correction.content["events"] == [changed("a-col", "children", [])]
+
+
+@pytest.mark.asyncio
+async def test_a_definition_naming_a_model_that_left_the_document_is_refused_and_resets_its_sender(
+    open_client: Open,
+) -> None:
+    a, b, doc, s = await _layout_removed_by_b(open_client)
+    # a defines a column holding the slider, not having seen s + 1: the definition cannot be
+    # built (rule 3), and a, which holds the column as a root, is reset after the ERROR.
+    column = {"type": "object", "name": "Column", "id": "a-col", "attributes": {"children": [{"id": _level(doc)}]}}
+    events = [{"kind": "RootAdded", "model": {"id": "a-col"}}]
+    reply = await a.request("PATCH-DOC", {"events": events, "references": [column], "base": s})
+    assert reply.content == {"text": f"reference to unknown model id '{_level(doc)}'", "code": "patch-refused"}
+    await a.request("SERVER-INFO-REQ", {})
+    [reset] = _resets(a)
+    assert reset.content["seq"] == s + 2
+    assert "a-col" not in {m["id"] for m in reset.content["doc"]["models"]}
+    await b.request("SERVER-INFO-REQ", {})
+    assert not _resets(b)
