@@ -1117,3 +1117,32 @@ async def test_a_definition_naming_a_model_that_left_the_document_is_refused_and
     assert "a-col" not in {m["id"] for m in reset.content["doc"]["models"]}
     await b.request("SERVER-INFO-REQ", {})
     assert not _resets(b)
+
+
+# -- §9: a client's own batch that detaches a model and attaches it again -------------------
+
+
+@pytest.mark.asyncio
+async def test_a_client_patch_that_removes_a_root_and_adds_it_again_takes_two_positions(open_client: Open) -> None:
+    a, _ = await open_client("spec")
+    b, _ = await open_client(config=a.config)
+    s = a.last_seq
+    div = {"type": "object", "name": "Div", "id": "a-div", "attributes": {"text": "mine"}}
+    added = {"kind": "RootAdded", "model": {"id": "a-div"}}
+    removed = {"kind": "RootRemoved", "model": {"id": "a-div"}}
+    ok = await a.request("PATCH-DOC", {"events": [added], "references": [div], "base": s})
+    assert ok.content["applied_seq"] == s + 1
+    # Defining the model again in the patch that detaches it is refused: the server reads
+    # the definitions first, while it still holds the model.
+    again = {"events": [removed, added], "references": [div], "base": s + 1}
+    reply = await a.request("PATCH-DOC", again)
+    assert reply.content == {"text": "duplicate model id 'a-div'", "code": "patch-refused"}
+    # Without the definition it is taken: the attachment goes at the next position, where
+    # the other connections are sent the model's definition; the sender is sent neither.
+    ok = await a.request("PATCH-DOC", {**again, "references": []})
+    assert ok.content == {"seq": s + 3, "applied_seq": s + 3, "rejected": 0}
+    await _patches_until(b, s + 3)
+    assert [(m.content["seq"], m.content["events"]) for m in b.patches(s + 1)] == [(s + 2, [removed]), (s + 3, [added])]
+    assert b.patches(s + 2)[0].content["references"] == [div]
+    await a.request("SERVER-INFO-REQ", {})
+    assert not a.patches(s)
