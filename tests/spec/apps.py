@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from docsync.document import Document
-from docsync.document.models import Button, Column, ColumnDataSource, DataTable, Slider, TableColumn, TextInput
+from docsync.document.models import Button, Column, ColumnDataSource, DataTable, Div, Slider, TableColumn, TextInput
 from docsync.handlers import Application, FunctionHandler
 
 
@@ -53,4 +53,22 @@ def _build_huge(doc: Document) -> None:
 
 spec_huge = Application(
     FunctionHandler(_build_huge), metadata={"purpose": "protocol spec tests: a message over MAX_QUEUED_BYTES"}
+)
+
+
+def _build_detach(doc: Document) -> None:
+    """A slider whose callback takes a note out of the layout (it leaves the document)."""
+    note = Div(text="note", name="note")
+    level = Slider(title="level", start=0.0, end=10.0, step=0.5, value=1.0, name="level")
+
+    def on_level(attr: str, old: object, new: object) -> None:
+        layout.children = [level]
+
+    level.on_change("value", on_level)
+    layout = Column(level, note, name="layout")
+    doc.add_root(layout)
+
+
+spec_detach = Application(
+    FunctionHandler(_build_detach), metadata={"purpose": "protocol spec tests: a callback that detaches a model"}
 )

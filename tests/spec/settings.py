@@ -14,6 +14,7 @@ DOCSYNC = {
         "spec": {"app": "tests.spec.apps.spec", "shared": False},
         "spec_big": {"app": "tests.spec.apps.spec_big", "shared": False},
         "spec_huge": {"app": "tests.spec.apps.spec_huge", "shared": False},
+        "spec_detach": {"app": "tests.spec.apps.spec_detach", "shared": False},
         # Anyone creating a session of it may push a document (README: the "push" rule).
         "spec_push": {"app": "tests.spec.apps.spec", "shared": False, "push": "public"},
     },
