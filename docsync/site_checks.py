@@ -1,9 +1,9 @@
-"""System checks of the site around docsync: its ASGI routing and its login page.
+"""System checks of the site around docsync: its ASGI routing, its URLs and its login page.
 
-Both mistakes pass Django's own checks and every page still loads: an ``asgi.py`` left
-as ``startproject`` wrote it refuses every websocket (the app's page never goes
-live), and a login rule sends anonymous visitors to a ``LOGIN_URL``
-that a new project does not serve (a 404).
+Each mistake passes Django's own checks: an ``asgi.py`` left as ``startproject`` wrote
+it refuses every websocket (the app's page never goes live), a ``urls.py`` without
+``include("docsync.urls")`` serves no app at all (every page a 404), and a login rule
+sends anonymous visitors to a ``LOGIN_URL`` that a new project does not serve (a 404).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core import checks
 from django.core.handlers.asgi import ASGIHandler
 from django.shortcuts import resolve_url
-from django.urls import NoReverseMatch, Resolver404, resolve
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils.module_loading import import_string
 
 from .conf import docsync_settings
@@ -33,8 +33,8 @@ _ROUTING_HINT = (
 
 @checks.register()
 def check_site(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    """Check that ASGI_APPLICATION routes websockets and that LOGIN_URL is served where a rule needs it."""
-    return _routing_errors() + _login_warnings()
+    """Check that ASGI_APPLICATION routes websockets, the apps have URLs, and LOGIN_URL is served where needed."""
+    return _routing_errors() + _url_warnings() + _login_warnings()
 
 
 def _routing_errors() -> list[checks.CheckMessage]:
@@ -64,6 +64,29 @@ def _routing_errors() -> list[checks.CheckMessage]:
             "(each app's page says reconnecting… for over a minute, then disconnected).",
             hint=_ROUTING_HINT,
             id="docsync.E024",
+        )
+    ]
+
+
+def _url_warnings() -> list[checks.CheckMessage]:
+    # Forgetting the README's urls.py step passed every check: each app's page was a 404.
+    if not docsync_settings().APPS:
+        return []
+    try:
+        reverse("docsync:index")
+    except NoReverseMatch:
+        pass
+    except Exception:  # a broken URLconf: Django's own checks report it
+        return []
+    else:
+        return []
+    return [
+        checks.Warning(
+            "No URL pattern of ROOT_URLCONF includes docsync.urls: the apps of DOCSYNC['APPS'] are served nowhere "
+            "(each app's page, its index and docsync's JavaScript are 404s).",
+            hint="Add path('dash/', include('docsync.urls')) to your urls.py, as the README's mysite/urls.py does "
+            "(the apps are then at /dash/<app>/).",
+            id="docsync.W011",
         )
     ]
 

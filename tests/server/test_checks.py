@@ -398,3 +398,16 @@ def test_an_unknown_key_in_an_apps_dict_is_reported_as_e026() -> None:
         "DOCSYNC['APPS']['report'] has an unknown key 'acess' (did you mean 'access'?).",
         "DOCSYNC['APPS']['room'] has an unknown key 'colour'.",
     ]
+
+
+def test_a_urlconf_that_does_not_include_docsyncs_urls_is_reported_as_w011() -> None:
+    # Every check passed and every app's page was a 404: the README's urls.py step was missed.
+    apps = {"sliders": "project.examples.sliders"}
+    with override_settings(DOCSYNC={"APPS": apps}, ROOT_URLCONF="tests.server.urls_without_docsync"):
+        warnings = [m for m in check_site() if m.id == "docsync.W011"]
+    assert len(warnings) == 1 and "No URL pattern of ROOT_URLCONF includes docsync.urls" in warnings[0].msg
+    assert "include('docsync.urls')" in str(warnings[0].hint)
+    with override_settings(DOCSYNC={"APPS": apps}):  # the demo site's urls.py includes them
+        assert [m for m in check_site() if m.id == "docsync.W011"] == []
+    with override_settings(DOCSYNC={"APPS": {}}, ROOT_URLCONF="tests.server.urls_without_docsync"):
+        assert [m for m in check_site() if m.id == "docsync.W011"] == []  # no app: nothing to serve

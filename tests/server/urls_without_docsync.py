@@ -1,0 +1,1 @@
+urlpatterns: list[object] = []  # a urls.py that forgot include("docsync.urls")
