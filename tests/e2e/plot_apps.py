@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -133,6 +134,25 @@ def datetime_axes(doc: Document) -> None:
         plots.append(p)
     doc.add_root(Column(*plots, name="layout"))
     doc.title = "datetime axes"
+
+
+def datetime_objects(doc: Document) -> None:
+    """Python datetimes and dates in list columns, as Bokeh apps write them, on datetime axes; one more streamed."""
+    start = dt.datetime(2026, 12, 3, 13, 5, 15)  # naive: read as UTC, as Bokeh reads it
+    times = ColumnDataSource(data={"t": [start + dt.timedelta(seconds=s) for s in range(3)], "v": [1.0, 3.0, 2.0]})
+    days = ColumnDataSource(data={"d": [dt.date(2026, 12, day) for day in (1, 2, 3)], "v": [5.0, 4.0, 6.0]})
+    clock = figure(x_axis_type="datetime", tooltips=[("at", "@t{%H:%M:%S}")], width=500, height=200, name="clock")
+    clock.hover.formatters = {"@t": "datetime"}
+    clock.scatter("t", "v", source=times, size=12)
+    calendar = figure(x_axis_type="datetime", width=500, height=200, name="calendar")
+    calendar.line("d", "v", source=days)
+
+    def more() -> None:
+        times.stream({"t": [start + dt.timedelta(seconds=3)], "v": [4.0]})
+
+    doc.add_next_tick_callback(more)
+    doc.add_root(Column(clock, calendar, name="layout"))
+    doc.title = "datetime objects"
 
 
 def plotting_doc(doc: Document) -> None:

@@ -29,6 +29,7 @@ DOCSYNC = {
         "big_frame": "tests.e2e.apps.big_frame",
         "plot_tools": "tests.e2e.plot_apps.plot_tools",
         "datetime_axes": "tests.e2e.plot_apps.datetime_axes",
+        "datetime_objects": "tests.e2e.plot_apps.datetime_objects",
         "plotting_doc": "tests.e2e.plot_apps.plotting_doc",
         "whiskers": "tests.e2e.plot_apps.whiskers",
         "heads": "tests.e2e.plot_apps.heads",

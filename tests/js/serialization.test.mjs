@@ -194,3 +194,18 @@ describe("arrays", () => {
     assert.deepEqual(new Uint8Array(decodeBase64(encodeBase64(large))), large);
   });
 });
+
+describe("epochMillis", () => {
+  it("is a date's or datetime's milliseconds since 1970 UTC, as Bokeh stores it in a column", () => {
+    const at = Date.UTC(2026, 11, 3, 13, 5, 16);
+    assert.equal(new IsoDateTime("2026-12-03T13:05:16").epochMillis(), at, "naive: UTC, whatever the browser's zone");
+    assert.equal(new IsoDateTime("2026-12-03 13:05:16").epochMillis(), at);
+    assert.equal(new IsoDateTime("2026-12-03T13:05:16.250999").epochMillis(), at + 250, "microseconds dropped");
+    assert.equal(new IsoDateTime("2026-12-03T13:05:16Z").epochMillis(), at);
+    assert.equal(new IsoDateTime("2026-12-03T14:05:16+01:00").epochMillis(), at);
+    assert.equal(new IsoDateTime("2026-12-03T08:05:16-0500").epochMillis(), at);
+    assert.equal(new IsoDateTime("2026-12-03T13:05").epochMillis(), at - 16_000);
+    assert.equal(new IsoDateTime("2026-12-03").epochMillis(), Date.UTC(2026, 11, 3));
+    assert.equal(new IsoDate("2026-12-03").epochMillis(), Date.UTC(2026, 11, 3));
+  });
+});

@@ -87,6 +87,11 @@ export class IsoDate {
     return new Date(`${this.iso}T00:00:00Z`);
   }
 
+  /** Return the milliseconds since 1970-01-01 UTC of its midnight UTC, as Bokeh stores a date in a column. */
+  epochMillis() {
+    return this.toDate().getTime();
+  }
+
   toString() {
     return this.iso;
   }
@@ -108,6 +113,18 @@ export class IsoDateTime {
   /** Return a JavaScript Date (sub-millisecond digits are dropped). */
   toDate() {
     return new Date(this.iso.replace(/([.,]\d{3})\d+/, "$1"));
+  }
+
+  /**
+   * Return the milliseconds since 1970-01-01 UTC, as Bokeh stores a datetime in a column:
+   * one without an offset is read as UTC (as Bokeh reads it), not in the browser's zone.
+   */
+  epochMillis() {
+    const time = this.iso.length === 10 ? "00:00:00" : this.iso.slice(11);
+    let clock = time.replace(/([.,]\d{3})\d+/, "$1").replace(",", ".");
+    clock = clock.replace(/([+-]\d{2})(\d{2})$/, "$1:$2"); // +0100: Date.parse takes +01:00
+    const zoned = /[zZ+-]/.test(clock);
+    return Date.parse(`${this.iso.slice(0, 10)}T${clock}${zoned ? "" : "Z"}`);
   }
 
   toString() {

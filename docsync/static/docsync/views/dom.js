@@ -57,11 +57,19 @@ export function formatValue(value, digits = 6) {
   return String(value);
 }
 
-/** Return the number at row ``i`` of a column (typed array or list), or NaN if it is not one. */
-export function numberAt(column, i) {
-  const value = column[i];
+/**
+ * Return ``value`` as a number, or NaN if it is none: a date or datetime (Python's, in a
+ * list column) as its milliseconds since 1970 UTC, as Bokeh stores them.
+ */
+export function numberOf(value) {
   if (typeof value === "number") return value;
   if (typeof value === "bigint") return Number(value);
   if (typeof value === "boolean") return value ? 1 : 0;
+  if (value !== null && typeof value === "object" && typeof value.epochMillis === "function") return value.epochMillis();
   return NaN;
+}
+
+/** Return the number at row ``i`` of a column (typed array or list), or NaN if it is not one. */
+export function numberAt(column, i) {
+  return numberOf(column[i]);
 }

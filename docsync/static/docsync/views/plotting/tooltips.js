@@ -5,18 +5,21 @@
  * ``$sy``, ``$name`` describe the point. Everything is text: nothing is parsed as HTML.
  */
 
-import { formatValue, h } from "../dom.js";
+import { formatValue, h, numberOf } from "../dom.js";
 import { numeral, printf, strftime } from "./formatters.js";
 
 const FIELD = /([@$])(?:\{([^}]+)\}|([A-Za-z_][\w.]*)(?:\[[^\]]*\])?(?::[A-Za-z_]\w*)?)(?:\{([^}]*)\})?/g;
 
+// A date or datetime of a list column is its milliseconds since 1970 UTC, as a datetime64 column's are.
+const instant = (value) => (typeof value === "object" ? numberOf(value) : Number(value));
+
 function formatted(value, format, kind) {
   if (value === null || value === undefined) return "???";
   if (format === undefined || format === "") {
-    if (kind === "datetime") return strftime(Number(value), "%Y-%m-%d %H:%M:%S");
+    if (kind === "datetime") return strftime(instant(value), "%Y-%m-%d %H:%M:%S");
     return typeof value === "number" ? formatValue(value, 5) : Array.isArray(value) ? value.join(", ") : formatValue(value);
   }
-  if (kind === "datetime") return strftime(Number(value), format);
+  if (kind === "datetime") return strftime(instant(value), format);
   if (kind === "printf") return printf(value, format);
   if (typeof value === "number") return numeral(value, format);
   return String(value);
