@@ -37,7 +37,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.html import json_script
 from django.utils.http import http_date
 from django.utils.translation import get_language
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from .conf import docsync_settings
 from .document.registry import model_class, registered_names
@@ -387,7 +387,7 @@ def _app_html(request: HttpRequest, page_context: dict[str, Any]) -> HttpRespons
     return HttpResponse(parts[0] + _config_script(page_context["config"]) + parts[1])
 
 
-@require_GET
+@require_safe
 def index(request: HttpRequest) -> HttpResponse:
     """List the applications the visitor may open (not their rules: those are the site's own)."""
     configured = get_registry().app_paths()
@@ -468,7 +468,8 @@ def _remembering_visitor(view: Callable[..., HttpResponseBase]) -> Callable[...,
 
 
 # Responses that carry a session token are never cached: a shared cache or the back
-# button would hand one visitor's token (and session) to another.
+# button would hand one visitor's token (and session) to another. GET only (HEAD: 405):
+# each makes a token, a Bokeh app's page its session, which a HEAD would throw away.
 @never_cache
 @require_GET
 @_remembering_visitor
@@ -503,7 +504,7 @@ def app_page(request: HttpRequest, app_path: str) -> HttpResponse:
     return _app_html(request, page_context)
 
 
-@require_GET
+@require_safe
 def app_metadata(request: HttpRequest, app_path: str) -> HttpResponse:
     """Serve ``{"url": ..., "data": metadata}`` of an application."""
     context = _context_or_404(app_path)
@@ -550,6 +551,7 @@ def _embedding_refused(request: HttpRequest, app_path: str) -> HttpResponse:
     return HttpResponseForbidden(f"console.error({orjson.dumps(text).decode()});", content_type="text/javascript")
 
 
+# GET only, as the app's page (above).
 @never_cache
 @require_GET
 @_remembering_visitor
@@ -588,7 +590,7 @@ def autoload_js(request: HttpRequest, app_path: str) -> HttpResponseBase:
     return _cors(HttpResponse(script, content_type="text/javascript"), request)
 
 
-@require_GET
+@require_safe
 def view_modules(request: HttpRequest, app_path: str) -> HttpResponseBase:
     """Serve ``{type name: module URL}`` of the custom models named by ``?type=`` (repeatable).
 
@@ -617,7 +619,7 @@ def _file_response(file: Path, content_type: str) -> HttpResponseBase:
     return FileResponse(file.open("rb"), content_type=content_type)
 
 
-@require_GET
+@require_safe
 def client_module(request: HttpRequest, path: str) -> HttpResponseBase:
     """Serve the JavaScript client's modules, with CORS for allowed embedding origins."""
     file = safe_file(CLIENT_DIR, path)
@@ -625,7 +627,7 @@ def client_module(request: HttpRequest, path: str) -> HttpResponseBase:
     return _cors(_file_response(file, content_type or "application/octet-stream"), request)
 
 
-@require_GET
+@require_safe
 def app_static(request: HttpRequest, app_path: str, path: str) -> HttpResponseBase:
     """Serve a file from a directory app's ``static/`` folder, to whom its access rule lets open the app."""
     context = _context_or_404(app_path)
@@ -643,7 +645,7 @@ def app_static(request: HttpRequest, app_path: str, path: str) -> HttpResponseBa
     raise Http404("no such file")
 
 
-@require_GET
+@require_safe
 def dialect_static(request: HttpRequest, kind: str, path: str) -> HttpResponseBase:
     """Serve a document kind's own client files (BokehJS from the installed bokeh wheel)."""
     if kind == DOCSYNC_KIND or not any(spec.kind == kind for spec in get_registry().specs().values()):
