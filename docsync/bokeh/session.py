@@ -32,6 +32,7 @@ from ..server.session.notices import KEPT_NOTICES
 from ..server.session.session import STORE_UNAVAILABLE
 from ..sync.encoded_documents import DOC, EncodedDocument, EncodedDocuments, KeptEncodings
 from .compat import destroy_document, patch_calls_python
+from .crossed import crossed_corrections
 from .datetime_columns import datetime_columns
 from .footprint import ClientModels, DocumentFootprint
 from .runner import UserCodeRunner
@@ -310,24 +311,30 @@ class BokehSession:
                 return
             refusal: str | None = None
             content = request.content
+            events = content.get("events") if isinstance(content, dict) else None
+            applied = True
             try:
                 args: tuple[Any, ...] = (self.document, request, connection, self.footprint, self.client_models)
                 args += (self.client_html, self.client_offers, self.app_types)
-                if patch_calls_python(
-                    self.document, content.get("events") if isinstance(content, dict) else None, self
-                ):
+                if patch_calls_python(self.document, events, self):
                     # It may run the app's sync callbacks: off the loop (runner.py).
-                    await self.runner.run(apply_client_patch, *args)
+                    applied = await self.runner.run(apply_client_patch, *args)
                 else:
                     # It surely runs no Python code of the app (a range panned, a JS-only
                     # widget): applied here, with no hop to a thread and back.
-                    apply_client_patch(*args)
+                    applied = apply_client_patch(*args)
             except PatchError as exc:
                 refusal = str(exc)
             except Exception as exc:  # the app's callback failed; what it changed is sent
                 logger.exception("error in a callback of session %s", self.id)
                 refusal = f"callback error: {type(exc).__name__}"
             self._flush()
+            if not applied:
+                # Dropped whole, as Bokeh does, for naming a model another change removed:
+                # the sender holds what it sent, so it is told the server's values (crossed.py).
+                correction = crossed_corrections(self.document, events)
+                if correction is not None:
+                    self._send(connection, correction)
             if refusal is not None:
                 self._send(connection, error(request.msgid, refusal, "patch-refused"))
             else:

@@ -30,7 +30,15 @@ from .footprint import ClientModels, DocumentFootprint
 from .nesting import check_nesting
 from .offered import check_offered
 
-__all__ = ["EncodedBokehEvent", "apply_client_patch", "document_content", "encode_event", "patch_message", "pull_reply"]
+__all__ = [
+    "EncodedBokehEvent",
+    "apply_client_patch",
+    "document_content",
+    "encode_event",
+    "frozen_content",
+    "patch_message",
+    "pull_reply",
+]
 
 
 @dataclass(slots=True)
@@ -105,6 +113,12 @@ def encode_event(document: Any, event: DocumentPatchedEvent, origin: Any, *, tra
     buffers = [(buffer_id, frozen_buffer(view)) for buffer_id, view in _buffers(serializer.buffers)]
     nbytes = len(data) + sum(memoryview(b).nbytes for _, b in buffers)
     return EncodedBokehEvent(origin, orjson.Fragment(data), buffers, nbytes, sources, defines)
+
+
+def frozen_content(rep: Any, serializer_buffers: list[Buffer]) -> tuple[orjson.Fragment, list[tuple[str, Any]]]:
+    """``rep`` (Bokeh's representation) as finished JSON, and its buffers with bytes of their own."""
+    # Bytes of their own, as encode_event's: the message may wait (persistence) while the app writes into its arrays.
+    return _frozen_json(rep), [(buffer_id, frozen_buffer(view)) for buffer_id, view in _buffers(serializer_buffers)]
 
 
 def patch_message(events: list[EncodedBokehEvent]) -> Message:

@@ -54,6 +54,8 @@ DOCSYNC = {
         "bk_deep": {"app": "tests.hardening.bokeh_deep:deep_writes", "kind": "bokeh"},
         # A callback that attaches a model twice (tests/hardening/test_bokeh_reattached_models.py).
         "bk_reattach": {"app": "tests.hardening.bokeh_reattach:reattach", "kind": "bokeh"},
+        # A Div a client moves while another change removes it (tests/hardening/test_bokeh_crossed_removals.py).
+        "bk_crossed": {"app": "tests.hardening.bokeh_crossed:crossed", "kind": "bokeh"},
         # A @without_document_lock callback (tests/hardening/test_bokeh_unlocked_callbacks.py).
         "bk_unlocked": {"app": "tests.hardening.bokeh_unlocked:unlocked", "kind": "bokeh"},
         # A document's own on_session_destroyed callback (tests/hardening/test_bokeh_session_end.py).
