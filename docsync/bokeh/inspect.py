@@ -4,17 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..server.admin_support.session_detail import describe_connections, describe_value
+from bokeh.models.widgets.inputs import PasswordInput
+
+from ..server.admin_support.session_detail import HIDDEN, describe_connections, describe_value
 
 __all__ = ["describe_bokeh_session"]
 
 _MAX_MODELS = 400
 
 
+#: Properties whose values the admin's page hides: what a user typed into a PasswordInput.
+_SECRET = frozenset({"value", "value_input"})
+
+
 def _properties(model: Any) -> list[tuple[str, str, bool]]:
     values = model.properties_with_values(include_defaults=False)
+    secret = _SECRET if isinstance(model, PasswordInput) else frozenset()
     # Bokeh lets a browser set any property: every one is shown as client-writable.
-    return [(name, describe_value(value), True) for name, value in sorted(values.items())]
+    return [(name, HIDDEN if name in secret else describe_value(value), True) for name, value in sorted(values.items())]
 
 
 def describe_bokeh_session(session: Any) -> dict[str, Any]:

@@ -86,10 +86,10 @@ class ModelMeta(type):
                     properties[attr] = value
         cls._properties = properties  # type: ignore[attr-defined]
         cls._model_properties = tuple(p for p in properties.values() if p.may_hold_models)  # type: ignore[attr-defined]
-        writable = frozenset(getattr(cls, "__client_writable__", frozenset()))
-        unknown = writable - properties.keys()
-        if unknown:
-            raise TypeError(f"{name}.__client_writable__ names unknown properties {sorted(unknown)}")
+        for declared in ("__client_writable__", "__secret__"):
+            unknown = frozenset(getattr(cls, declared, frozenset())) - properties.keys()
+            if unknown:
+                raise TypeError(f"{name}.{declared} names unknown properties {sorted(unknown)}")
         # Asked on every change: worked out once per class (Model itself refines nothing).
         root: Any = globals().get("Model")
         made: Any = cls
@@ -196,7 +196,9 @@ class Model(metaclass=ModelMeta):
     ``__client_writable__`` (properties a browser may change),
     ``__client_events__`` (UI events a browser may send, e.g. ``"button_click"``),
     ``__view_module__`` (the static URL of a JavaScript module that renders it),
-    ``__type_name__`` (the name on the wire; defaults to the class name).
+    ``__type_name__`` (the name on the wire; defaults to the class name),
+    ``__secret__`` (properties whose values are shown nowhere but in the document,
+    such as a password: the admin's session page hides them).
     """
 
     __slots__ = (
@@ -213,6 +215,7 @@ class Model(metaclass=ModelMeta):
     __type_name__: ClassVar[str]
     __client_writable__: ClassVar[frozenset[str]] = frozenset()
     __client_events__: ClassVar[frozenset[str]] = frozenset()
+    __secret__: ClassVar[frozenset[str]] = frozenset()
     __view_module__: ClassVar[str | None] = None
     _properties: ClassVar[dict[str, Property]]
     _model_properties: ClassVar[tuple[Property, ...]]

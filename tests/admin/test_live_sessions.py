@@ -244,6 +244,26 @@ async def test_detail_page_shows_connections_document_tree_and_callbacks(admin_s
     assert not sliders.notices
 
 
+@pytest.mark.asyncio
+async def test_a_password_typed_into_a_session_is_hidden_from_the_admin(admin_site: Site, sessions: Sessions) -> None:
+    """A PasswordInput's value was on the detail page, as typed, for any staff user allowed to view sessions."""
+    gallery = await sessions.open("gallery")
+    gallery.document.get_model_by_name("password").value = "hunter2-typed-secret"
+    gallery.document.get_model_by_name("text").value = "Ada typed her name"
+    await gallery.sync()
+    viewer = await asyncio.to_thread(admin_site.browser, "viewer")
+    await _listed(viewer, gallery)
+    tree = _section((await _get(viewer, live_url(gallery.id))).body, "document-tree")
+    model = r"<summary><strong>(\w+)</strong> <code>[^<]*</code>.*?</summary>(.*?)</details>"
+    models = dict(re.findall(model, tree, re.S))
+    # The app echoes it into a Div of its own (its choice): the model's own value is hidden.
+    password = models["PasswordInput"]
+    assert "hunter2" not in password, password
+    assert "<tr><th>value ✎</th><td><code>(hidden: a secret, such as a password)</code></td></tr>" in password
+    assert "&#x27;Password&#x27;" in password  # its other properties are shown
+    assert "<tr><th>value ✎</th><td><code>&#x27;Ada typed her name&#x27;</code></td></tr>" in models["TextInput"]
+
+
 def _section(body: str, element_id: str) -> str:
     """The element with ``element_id`` (the document tree: up to the next heading)."""
     end = r"(?=<h2>|</body>)" if element_id == "document-tree" else r"</(table|ul|form)>"

@@ -293,6 +293,13 @@ class TestClasses:
                 __client_writable__ = frozenset({"value", "nope"})
                 value = Float()
 
+    def test_secret_must_name_properties(self) -> None:
+        with pytest.raises(TypeError, match=r"TstBadSecret.__secret__ names unknown properties \['pasword'\]"):
+
+            class TstBadSecret(Model):
+                __secret__ = frozenset({"pasword"})
+                password = String()
+
     def test_subclass_overrides_a_property(self) -> None:
         class TstBase(Model):
             label = String("base")

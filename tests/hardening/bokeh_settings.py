@@ -19,6 +19,8 @@ DOCSYNC = {
     "APPS": {
         **_BOKEH_DOCSYNC["APPS"],
         "bk_grow": {"app": "tests.bokeh.gallery.functions:grows", "kind": "bokeh"},
+        # A PasswordInput holding a value (tests/hardening/test_bokeh_admin_secrets.py).
+        "bk_password": {"app": "tests.hardening.bokeh_password:password", "kind": "bokeh"},
         # One model of each kind the dialect's fuzz test patches (tests/hardening/test_fuzz_bokeh.py).
         "bk_fuzzed": {"app": "tests.hardening.bokeh_fuzzed:fuzzed", "kind": "bokeh"},
         # Callbacks that compute with what clients send (tests/hardening/test_fuzz_bokeh_sessions.py).

@@ -37,6 +37,9 @@ class TextAreaInput(Widget):
 class PasswordInput(TextInput):
     """A text input whose characters are not shown."""
 
+    # What the user typed: not for the eyes of whoever reads the admin's session page.
+    __secret__ = frozenset({"value"})
+
 
 class AutocompleteInput(TextInput):
     """A text input that offers matching ``completions`` as the user types."""

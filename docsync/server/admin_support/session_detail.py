@@ -11,10 +11,12 @@ import numpy as np
 from ...document import Document
 from ..session import ServerSession
 
-__all__ = ["describe_connections", "describe_session", "describe_value"]
+__all__ = ["HIDDEN", "describe_connections", "describe_session", "describe_value"]
 
 _MAX_TEXT = 120
 _MAX_ITEMS = 8
+#: What the page shows for a secret property's value (a PasswordInput's): neither the value nor its length.
+HIDDEN = "(hidden: a secret, such as a password)"
 
 
 def describe_value(value: Any) -> str:
@@ -56,8 +58,9 @@ def _model_tree(document: Document) -> list[dict[str, Any]]:
     roots = {root.id for root in document.roots}
     tree = []
     for model in document.models.values():
+        secret, writable = model.__secret__, model.__client_writable__
         properties = [
-            (name, describe_value(getattr(model, name)), name in model.__client_writable__)
+            (name, HIDDEN if name in secret else describe_value(getattr(model, name)), name in writable)
             for name in model.properties()
         ]
         tree.append({"id": model.id, "type": model.__type_name__, "root": model.id in roots, "properties": properties})
