@@ -52,7 +52,7 @@ RUN_BY = {
     ("docs/widgets.md", "DOCSYNC = {"): HERE,
     ("docs/widgets.md", "spinner = Spinner("): HERE,
     ("docs/widgets.md", ".docsync-root {"): "tests/e2e/test_theming_doc.py",
-    ("docs/widgets.md", "def received(files"): HERE,
+    ("docs/widgets.md", "from docsync.document.models import FileInput"): HERE,
 }
 
 #: (page, start of the block's first line) -> why no test can run it. Reviewed: keep it short.
@@ -149,15 +149,12 @@ def test_the_widgets_page_example_of_a_callback() -> None:
 
 
 def test_the_widgets_page_example_of_an_upload_callback() -> None:
-    from docsync.document import models
     from docsync.document.models.uploads import UploadedFile
 
     saved: list[tuple[str, bytes]] = []
-    namespace: dict[str, Any] = {
-        **vars(models),
-        "UploadedFile": UploadedFile,
-        "save": lambda name, data: saved.append((name, data)),
-    }
-    exec(compile(_block("docs/widgets.md", "def received(files").text, "widgets.md", "exec"), namespace)
+    # The block imports what it names (it named UploadedFile without saying where it is).
+    namespace: dict[str, Any] = {"save": lambda name, data: saved.append((name, data))}
+    block = _block("docs/widgets.md", "from docsync.document.models import FileInput").text
+    exec(compile(block, "widgets.md", "exec"), namespace)
     namespace["received"]([UploadedFile("a.csv", "text/csv", b"x,y\n"), UploadedFile("b.txt", "text/plain", b"")])
     assert saved == [("a.csv", b"x,y\n"), ("b.txt", b"")]
