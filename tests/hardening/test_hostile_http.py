@@ -88,6 +88,24 @@ def test_token_carrying_responses_are_never_stored(site: Site) -> None:
         assert "no-store" in answer.headers.get("Cache-Control", ""), (path, answer.headers)
 
 
+def test_a_kept_client_module_is_answered_304_without_its_body(site: Site) -> None:
+    # Every page view downloaded the whole client again (79 modules, 584 KB for sliders):
+    # its files had no validator. They are asked again each time (no-cache: never an old
+    # module beside new ones after an upgrade), and a kept one costs no body.
+    browser = site.browser()
+    first = browser.get("docsync-client/embed.js")
+    assert first.status == 200 and "export" in first.body
+    etag = first.headers["ETag"]
+    assert first.headers["Cache-Control"] == "no-cache" and first.headers.get("Last-Modified")
+    kept = browser.get("docsync-client/embed.js", headers={"If-None-Match": etag})
+    assert (kept.status, kept.body, kept.headers["ETag"]) == (304, "", etag)
+    assert kept.headers["Cache-Control"] == "no-cache" and "Origin" in kept.headers.get("Vary", "")
+    other = browser.get("docsync-client/embed.js", headers={"If-None-Match": '"0-0"'})
+    assert other.status == 200 and other.body == first.body
+    # Each file has its own validator.
+    assert browser.get("docsync-client/model.js").headers["ETag"] != etag
+
+
 def test_the_index_lists_only_what_the_visitor_may_open(site: Site) -> None:
     anonymous = site.browser().get("")
     alice = site.browser("alice").get("")
