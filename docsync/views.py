@@ -633,7 +633,7 @@ def client_module(request: HttpRequest, path: str) -> HttpResponseBase:
     # for the sliders app, each time.
     stat = file.stat()
     etag = f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
-    response = get_conditional_response(request, etag=etag, last_modified=int(stat.st_mtime))
+    response: HttpResponseBase | None = get_conditional_response(request, etag=etag, last_modified=int(stat.st_mtime))
     if response is None:
         content_type = "text/javascript" if file.suffix in (".js", ".mjs") else mimetypes.guess_type(file)[0]
         response = _file_response(file, content_type or "application/octet-stream")
