@@ -548,6 +548,9 @@ def _embedding_refused(request: HttpRequest, app_path: str) -> HttpResponse:
     else:
         why = f'the page\'s origin {origin[:200]} is not in DOCSYNC["ALLOWED_ORIGINS"]'
     text = f"docsync: autoload.js of {app_path} refused: {why}"
+    # A browser runs no script answered 403, so the page's console showed only the status:
+    # the site's log says why (Django's own line said only "Forbidden").
+    logger.warning("%s", text)
     return HttpResponseForbidden(f"console.error({orjson.dumps(text).decode()});", content_type="text/javascript")
 
 

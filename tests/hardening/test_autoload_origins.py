@@ -78,6 +78,10 @@ def test_a_page_of_an_unlisted_origin_is_refused_and_gets_no_token(listing_site:
         assert answer.status == 403, f"{what}: {answer.status} {answer.body[:300]}"
         assert answer.headers["Content-Type"] == "text/javascript", what
         assert answer.body.startswith(f'console.error("docsync: autoload.js of {APP} refused: {reason}'), what
+    # The browser runs none of it and its console shows only the 403: the server's log says why.
+    log = listing_site.log_text()
+    for what, (_headers, reason) in _refused_pages(listing_site).items():
+        assert f"docsync: autoload.js of {APP} refused: {reason}" in log, what
         assert "token" not in answer.body and "sessionId" not in answer.body, what
         # Nothing was made for the page: no visitor cookie either.
         assert "docsync_visitor" not in answer.headers.get("Set-Cookie", ""), what
