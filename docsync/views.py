@@ -543,7 +543,7 @@ def _embedding_refused(request: HttpRequest, app_path: str) -> HttpResponse:
     if origin is None:
         why = (
             "the page sends no Referer, so its origin cannot be checked against "
-            'DOCSYNC["ALLOWED_ORIGINS"] (let it send one: Referrer-Policy strict-origin-when-cross-origin)'
+            'DOCSYNC["ALLOWED_ORIGINS"] (give its script tag referrerpolicy="origin")'
         )
     else:
         why = f'the page\'s origin {origin[:200]} is not in DOCSYNC["ALLOWED_ORIGINS"]'
