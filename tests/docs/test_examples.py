@@ -53,6 +53,7 @@ RUN_BY = {
     ("docs/widgets.md", "spinner = Spinner("): HERE,
     ("docs/widgets.md", ".docsync-root {"): "tests/e2e/test_theming_doc.py",
     ("docs/widgets.md", "from docsync.document.models import FileInput"): HERE,
+    ("docs/protocol.md", "import docsync.document.models"): HERE,
 }
 
 #: (page, start of the block's first line) -> why no test can run it. Reviewed: keep it short.
@@ -158,3 +159,16 @@ def test_the_widgets_page_example_of_an_upload_callback() -> None:
     exec(compile(block, "widgets.md", "exec"), namespace)
     namespace["received"]([UploadedFile("a.csv", "text/csv", b"x,y\n"), UploadedFile("b.txt", "text/plain", b"")])
     assert saved == [("a.csv", b"x,y\n"), ("b.txt", b"")]
+
+
+def test_the_protocol_page_lists_models_and_their_defaults_in_python() -> None:
+    block = _block("docs/protocol.md", "import docsync.document.models")
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(block.text, "protocol.md", "exec"), {})
+    names, slider = printed.getvalue().splitlines()
+    assert "'Slider'" in names and "'ColumnDataSource'" in names
+    # What the block's comment shows is what it prints.
+    shown = block.text.rsplit("# ", 1)[1].strip()
+    head, tail = shown.split(", ..., ")
+    assert slider.startswith(head.rstrip("}")) and slider.endswith(tail)
