@@ -46,6 +46,15 @@ _SCALARS: frozenset[type] = frozenset({bool, int, float, str, type(None)})
 _PropertyCheck = Callable[["_Checker", Model, Property, Any, Any], Apply]
 
 
+def _returning(checker: _Checker, model: Model) -> bool:
+    """Whether ``model`` left the document and an earlier event of the patch attaches it again.
+
+    Only the client whose own change took it out may name it (sync/detached.py); as a
+    model of the document's, it is not one of the patch's own (every property writable).
+    """
+    return checker.joining.get(model._id) is model
+
+
 class _Checker:
     """Checks events in order against a simulation of the state they will meet."""
 
@@ -144,14 +153,14 @@ class _Checker:
 
     def model(self, model: Model) -> Model:
         model_id = model._id
-        if model_id in self.new_models or self.models.get(model_id) is model:
+        if model_id in self.new_models or self.models.get(model_id) is model or _returning(self, model):
             return model
         raise UnknownModelError(f"unknown model id {model_id!r}")
 
     def prop(self, model: Model, attr: str) -> Property:
         """Return ``model``'s property ``attr`` (the model checked as by ``model``); mark it touched where read."""
         model_id = model._id
-        if not (model_id in self.new_models or self.models.get(model_id) is model):
+        if not (model_id in self.new_models or self.models.get(model_id) is model or _returning(self, model)):
             raise UnknownModelError(f"unknown model id {model_id!r}")
         prop = model._properties.get(attr)
         if prop is None:
@@ -356,7 +365,7 @@ def _check_property(checker: _Checker, event: ev.DocumentEvent, setter: Any, che
     from_client = checker.from_client
     if (
         prop is None
-        or not (model_id in new_models or checker.models.get(model_id) is model)
+        or not (model_id in new_models or checker.models.get(model_id) is model or _returning(checker, model))
         or (from_client and not (attr in model.__client_writable__ or model_id in new_models))
     ):
         checker.prop(model, attr)  # refuses it, and says why
@@ -472,7 +481,7 @@ def _check_changed(checker: _Checker, event: ev.ModelChangedEvent, setter: Any) 
     from_client = checker.from_client
     if (
         prop is None
-        or not (model_id in new_models or checker.models.get(model_id) is model)
+        or not (model_id in new_models or checker.models.get(model_id) is model or _returning(checker, model))
         or (from_client and not (attr in model.__client_writable__ or model_id in new_models))
     ):
         checker.prop(model, attr)  # refuses it, and says why

@@ -374,6 +374,7 @@ class ClientProtocol:
             self._events.append(ErrorReported(f"cannot read the server's document: {exc}", "bad-document", None))
             return False
         pulled.apply()
+        self.outbox.held(self.document.models)  # the server holds what it sent, and nothing else of ours
         self.last_seq = seq
         self._reaction_seq = 0  # the document replaced holds whatever came before it
         # What is pending was made on the document replaced: the server judges it (it
@@ -504,8 +505,14 @@ class ClientProtocol:
             self._lose(entries, "refused", None, text=str(answer["error"]))
             return
         rejected = answer.get("rejected", 0)
+        lost: Any = ()
         if isinstance(rejected, int) and rejected > 0:
-            self._lose(entries, "rejected", answer.get("lost"), rejected)
+            lost = answer.get("lost")
+            self._lose(entries, "rejected", lost, rejected)
+            if not isinstance(lost, list):
+                return  # (some lost, the server did not say which: what they defined is not known to be held)
+        # The server holds the models the changes it took defined.
+        self.outbox.hold(r["id"] for i, e in enumerate(entries) if i not in lost for r in e.references)
 
     def _lose(
         self, entries: list[OutboxEntry], reason: str, which: Any, count: int | None = None, *, text: str | None = None
@@ -546,9 +553,18 @@ class ClientProtocol:
             self._watching = False
 
     def _local_change(self, event: DocumentEvent) -> None:
-        if event.setter == self.setter:
-            return  # applied from the server: not sent back
-        entry = self.outbox.add(event, base=self.last_seq or 0, attached=self.document.models)
+        if event.setter == self.setter:  # applied from the server: not sent back
+            # (Rare: most changes attach and detach nothing.) The server holds what its
+            # change attached, and may have let go of what it detached.
+            if event.new_models:
+                self.outbox.hold([model._id for model in event.new_models])
+            if event.departed:
+                self.outbox.forget(event.departed)
+            return
+        document = self.document
+        entry = self.outbox.add(
+            event, base=self.last_seq or 0, attached=document.models, departed=document.departed_model
+        )
         if isinstance(event, ev.ModelChangedEvent) and entry.key is not None:
             # A whole new value does not depend on what the list was: the server's
             # splices of it are judged against this value from now on (if one arrives

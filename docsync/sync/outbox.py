@@ -9,15 +9,24 @@ Every change remembers ``base``, the last server position applied when it was ma
 patch carries one base, so ``take`` sends the oldest changes that share it: changes made
 after a server patch was applied go out in a patch of their own, judged (and, for list
 splices, transformed) against what their maker had really seen.
+
+A model the server holds (``server_ids``: pulled, or defined by the server's patches or
+by this client's answered ones) is never defined, only referred to: the server refuses
+a definition of a model it holds. One a change detached and a later one attaches again
+(children reordered by removing and inserting) goes as a reference; what changed while
+it was out of the document, which no event told, follows as changes of its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from ..document import DocumentEvent, ListSplicedEvent, Model, ModelChangedEvent, encode_events
+from ..document.model import is_empty_default
 from ..document.wire import event_json
 from ..protocol import Buffer
 from ..serialization import Encoder, frozen_buffer
@@ -71,6 +80,12 @@ class Outbox:
         # attached may still be referred to by what is sent.
         self._carried: list[OutboxEntry] = []
         self._serial = 0
+        #: The ids of the models the server holds, as far as this client knows: referred
+        #: to, never defined (its client keeps it: ``hold``, ``forget``, ``held``).
+        self.server_ids: set[str] = set()
+        # The values of such models a local change detached, as they were then, until a
+        # local change attaches them again (by reference): what differs then is sent.
+        self._left: dict[str, dict[str, Any]] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -80,11 +95,35 @@ class Outbox:
         """The waiting changes, oldest first."""
         return tuple(self._entries)
 
-    def add(self, event: DocumentEvent, *, base: int, attached: Mapping[str, Model]) -> OutboxEntry:
+    def held(self, model_ids: Any) -> None:
+        """The server holds the models of ``model_ids`` now (the document pulled: replaces what was known)."""
+        self.server_ids = set(model_ids)
+        self._left.clear()
+
+    def hold(self, model_ids: Any) -> None:
+        """The server holds these models too (its patch defined them, or it took this client's)."""
+        self.server_ids.update(model_ids)
+
+    def forget(self, model_ids: Any) -> None:
+        """The server's change detached these models: it may no longer hold them."""
+        self.server_ids.difference_update(model_ids)
+        for model_id in model_ids:
+            self._left.pop(model_id, None)
+
+    def add(
+        self,
+        event: DocumentEvent,
+        *,
+        base: int,
+        attached: Mapping[str, Model],
+        departed: Callable[[str], Model | None] | None = None,
+    ) -> OutboxEntry:
         """Queue ``event``, made on top of server position ``base``; return its entry.
 
         ``attached`` is the document's index: definitions are sent for the models it
-        still holds.
+        still holds, unless the server holds them (``server_ids``). ``departed`` finds
+        a model that left the document (``Document.departed_model``): the values of one
+        the server holds are kept when a change detaches it.
         """
         self._serial += 1
         if type(event) is ModelChangedEvent and not event.new_models:
@@ -115,8 +154,16 @@ class Outbox:
         # Its buffers are its own (see EncodedEvent): a later patch of the column in place
         # must not change a change waiting here, or in flight and resent after a resume.
         buffers = [(buffer_id, frozen_buffer(data)) for buffer_id, data in encoder.buffers] if encoder.buffers else []
+        returning: list[str] = []
+        if references and self.server_ids:
+            # The server holds these: referred to (the JSON already does), not defined again.
+            returning = [r["id"] for r in references if r["id"] in self.server_ids]
+            if returning:
+                references = [r for r in references if r["id"] not in self.server_ids]
         entry = OutboxEntry(event, event.property_key(), json, references, buffers, base)
         entry.departed = event.departed
+        if event.departed and departed is not None and self.server_ids:
+            self._keep_left(event.departed, departed)
         if isinstance(event, ListSplicedEvent):
             entry.splice = Splice(event.index, event.delete, len(event.items))
         if isinstance(event, ModelChangedEvent) and entry.key is not None:
@@ -126,7 +173,32 @@ class Outbox:
             # (Else both go: the model an earlier value of it detached, the server still
             # holds, and takes its definition in a later patch, after that value: ``take``.)
         self._entries.append(entry)
+        for model_id in returning:
+            self._changed_while_out(model_id, attached, base)
         return entry
+
+    def _keep_left(self, model_ids: tuple[str, ...], departed: Callable[[str], Model | None]) -> None:
+        """Keep the values of the models of ``model_ids`` the server holds, as they left the document."""
+        for model_id in model_ids:
+            if model_id in self.server_ids and model_id not in self._left:
+                model = departed(model_id)
+                if model is not None:
+                    self._left[model_id] = {attr: _copy(value) for attr, value in model._values.items()}
+
+    def _changed_while_out(self, model_id: str, attached: Mapping[str, Model], base: int) -> None:
+        """Queue a change for each value of model ``model_id`` (back in the document) that changed while it was out."""
+        before = self._left.pop(model_id, None)
+        model = attached.get(model_id)
+        if before is None or model is None:
+            return
+        for attr in [*before, *(a for a in model._values if a not in before)]:
+            now = getattr(model, attr)
+            if attr in before:
+                if _same(before[attr], now):
+                    continue
+            elif is_empty_default(model, attr, now):  # (a default list first read while out)
+                continue
+            self.add(ModelChangedEvent(model, attr, before.get(attr), now), base=base, attached=attached)
 
     def _superseded_departures(self, key: tuple[str, str]) -> tuple[str, ...]:
         """Drop the waiting changes of ``key`` (``supersede``); return the ids of the models they detached."""
@@ -199,4 +271,32 @@ class Outbox:
     def drain(self) -> list[OutboxEntry]:
         """Remove and return every waiting change (the document is being replaced)."""
         entries, self._entries, self._carried = self._entries, [], []
+        self._left.clear()
         return entries
+
+
+def _copy(value: Any) -> Any:
+    """A value as it is now: a copy of a list, dict or array (changed in place later), else the value."""
+    if isinstance(value, list):
+        return list(value)
+    if isinstance(value, dict):
+        return dict(value)
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    return value
+
+
+def _same(before: Any, now: Any) -> bool:
+    """Whether a value kept by ``_copy`` is the value now."""
+    if before is now:
+        return True
+    if isinstance(before, np.ndarray) or isinstance(now, np.ndarray):
+        return isinstance(before, np.ndarray) and isinstance(now, np.ndarray) and np.array_equal(before, now)
+    if isinstance(before, list) and isinstance(now, list):
+        return len(before) == len(now) and all(_same(b, n) for b, n in zip(before, now, strict=True))
+    if isinstance(before, dict) and isinstance(now, dict):
+        return before.keys() == now.keys() and all(_same(before[k], now[k]) for k in before)
+    try:
+        return bool(before == now)
+    except (TypeError, ValueError):  # (values that do not compare: taken as changed)
+        return False

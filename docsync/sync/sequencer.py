@@ -42,6 +42,7 @@ from ..protocol.msgtypes import OK, PULL_DOC_REPLY, PUSH_DOC
 from ..protocol.wire_json import dumps
 from .answers import Answer
 from .bridge import Shift, SpliceBridge
+from .detached import DetachedBy
 from .encoded_documents import DOC, DocumentMessage, EncodedDocument, EncodedDocuments, KeptEncodings
 from .patch_log import MAX_POSITION, PatchLog
 from .patches import (
@@ -279,6 +280,9 @@ class Sequencer:
         # nor one its receivers held when it began (they would keep theirs, as it was).
         self._cuts: list[int] = []
         self._departed: set[str] = set()
+        # Whose change last detached each model that left: a client's own reference to
+        # one it took out and puts back names it (detached.py).
+        self._detached_by = DetachedBy(document)
         # While a client's patch is applied: the item types its decoder saw in its lists,
         # for the encoder of the changes (``_known_types``); None otherwise.
         self._item_types: dict[int, tuple[list[Any], set[type]]] | None = None
@@ -296,6 +300,10 @@ class Sequencer:
             self._encoded.forget()
         if self._filling:
             return
+        if event.departed:  # (rare: most changes detach nothing, and attach nothing)
+            self._detached_by.record(event.setter, event.departed)
+        if event.new_models and self._detached_by:
+            self._detached_by.attached(event.new_models)
         # Buffer ids are unique per position: these events are sent at the next ones.
         outbox = self._outbox
         encoded = encode_event(event, f"{self.log.seq + 1}.{len(outbox)}.", self.document.models, self._item_types)
@@ -444,7 +452,7 @@ class Sequencer:
             # (``Document.decode_patch``, without the call around it: per patch received.)
             decoded = decode_patch(
                 request.content,
-                self.document.models,
+                self._detached_by.known_to(origin) if self._detached_by else self.document.models,
                 dict(buffers) if buffers else {},
                 setter=origin,
                 max_array_elements=self.max_array_elements,

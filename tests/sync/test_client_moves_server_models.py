@@ -1,0 +1,233 @@
+"""A client moves models the server holds (children reordered, moved to another list): it refers to them.
+
+The server refuses a definition of a model it holds (a reserved id: the application
+may put it back). A client that took such a model out and put it back, in one batch or
+in a later patch of the same base, used to define it, and its move was refused: now
+it refers to it, and what it changed while the model was out follows as changes. In
+memory: a Sequencer and ClientProtocols, every message through the wire's frames.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from docsync.document import Document, Model
+from docsync.document.properties import Instance, List, String
+from docsync.protocol import Message, Receiver, new_message
+from docsync.protocol.msgtypes import ACK, ERROR, OK, PATCH_DOC
+from docsync.protocol.wire_json import dumps
+from docsync.sync import ChangesLost, ClientProtocol, ErrorReported
+from docsync.sync.sequencer import Sequencer
+
+
+class Card(Model):
+    """A card: its text a client may change, its label not."""
+
+    __type_name__ = "test_moves.Card"
+    __client_writable__ = frozenset({"text"})
+    text = String("")
+    label = String("")
+
+
+class Pile(Model):
+    """A list of cards a client may change."""
+
+    __type_name__ = "test_moves.Pile"
+    __client_writable__ = frozenset({"cards"})
+    cards = List(Instance(Card))
+
+
+def _wire(message: Message) -> Message:
+    """``message`` as its receiver reads it, from its frames."""
+    receiver = Receiver()
+    read = None
+    for frame in message.to_frames():
+        read = receiver.receive(frame if isinstance(frame, str | bytes) else bytes(frame))
+    assert read is not None
+    return read
+
+
+class Session:
+    """A server's document and Sequencer, the application's own models (held), and its clients."""
+
+    def __init__(self) -> None:
+        self.document = Document()
+        # The application holds its models (as a Bokeh-style app holds its widgets).
+        self.cards = [Card(id=f"card-{i}", text=f"card {i}", label=f"label {i}") for i in range(3)]
+        self.piles = [Pile(id="left", cards=list(self.cards)), Pile(id="right")]
+        for pile in self.piles:
+            self.document.add_root(pile)
+        self.sequencer = Sequencer(
+            self.document,
+            allow_client_structure=True,
+            log_entries=100,
+            log_bytes=1 << 20,
+            max_client_models=100,
+            max_array_elements=1000,
+        )
+        self.clients: dict[str, ClientProtocol] = {}
+        self.answers: dict[str, list[Message]] = {}
+
+    def connect(self, name: str) -> ClientProtocol:
+        """A client live on the session's document."""
+        client = ClientProtocol(Document(), client_id=name)
+        client.connection_made()
+        client.receive_message(_wire(new_message(ACK)))
+        (request,) = client.messages_to_send()
+        client.receive_message(_wire(self.sequencer.pull(request)))
+        client.events_received()
+        self.clients[name] = client
+        self.answers[name] = []
+        return client
+
+    def send(self, name: str) -> int:
+        """Deliver what client ``name`` sends (its patches, each answered); return how many."""
+        sent = 0
+        self.clients[name].flush()  # (as its connection does, once it may send)
+        for message in self.clients[name].messages_to_send():
+            assert message.msgtype == PATCH_DOC
+            outcome = self.sequencer.handle_patch(name, 0, _wire(message))
+            self.answers[name].append(outcome.answer)
+            self.clients[name].receive_message(_wire(outcome.answer))
+            assert outcome.reset is None
+            if outcome.changes is not None:
+                for other, client in self.clients.items():
+                    for patch in outcome.changes.messages_for(other):
+                        client.receive_message(_wire(patch))
+            sent += 1
+        return sent
+
+    def settle(self) -> None:
+        """Deliver every client's patches until none sends any."""
+        while sum(self.send(name) for name in self.clients):
+            pass
+
+
+def _text(document: Document) -> str:
+    doc_json = document.to_json()[0]
+    return dumps({**doc_json, "models": sorted(doc_json["models"], key=lambda m: m["id"])})
+
+
+def _cards(document: Document, pile: str) -> list[str]:
+    return [card.id for card in document.get_model_by_id(pile).cards]  # type: ignore[union-attr]
+
+
+def _troubles(client: ClientProtocol) -> list[Any]:
+    return [e for e in client.events_received() if isinstance(e, ChangesLost | ErrorReported)]
+
+
+def _pile(client: ClientProtocol, pile_id: str) -> Any:
+    return client.document.get_model_by_id(pile_id)
+
+
+def test_a_reorder_by_a_removal_and_an_insertion_goes_as_references() -> None:
+    session = Session()
+    alice, bob = session.connect("alice"), session.connect("bob")
+    left = _pile(alice, "left")
+    card = left.cards[0]
+    left.cards.remove(card)
+    left.cards.insert(2, card)
+    alice.flush()
+    (batch,) = alice.messages_to_send()
+    assert batch.content["references"] == []  # (it defined card-0: refused, "reserved for the server's own models")
+    alice.receive_message(_wire(session.sequencer.handle_patch("alice", 0, _wire(batch)).answer))
+    assert _cards(session.document, "left") == ["card-1", "card-2", "card-0"]
+    assert session.document.get_model_by_id("card-0") is session.cards[0]  # the application's own, moved
+    assert not _troubles(alice) and not _troubles(bob)
+
+
+def test_a_move_to_another_list_reaches_the_server_and_the_other_clients() -> None:
+    session = Session()
+    alice, bob = session.connect("alice"), session.connect("bob")
+    left, right = _pile(alice, "left"), _pile(alice, "right")
+    card = left.cards[1]
+    left.cards.remove(card)
+    right.cards.append(card)
+    session.settle()
+    assert [m.msgtype for m in session.answers["alice"]] == [OK]
+    assert _cards(session.document, "right") == ["card-1"]
+    assert _text(alice.document) == _text(session.document) == _text(bob.document)
+    assert not _troubles(alice) and not _troubles(bob)
+
+
+def test_a_whole_value_emptied_then_reordered_goes_as_references() -> None:
+    session = Session()
+    alice, bob = session.connect("alice"), session.connect("bob")
+    left = _pile(alice, "left")
+    cards = list(left.cards)
+    left.cards = []
+    left.cards = [cards[2], cards[0], cards[1]]
+    session.settle()
+    assert [m.msgtype for m in session.answers["alice"]] == [OK]
+    assert _cards(session.document, "left") == ["card-2", "card-0", "card-1"]
+    assert _text(alice.document) == _text(session.document) == _text(bob.document)
+
+
+def test_a_model_put_back_after_the_server_took_its_removal_is_referred_to() -> None:
+    session = Session()
+    alice, bob = session.connect("alice"), session.connect("bob")
+    left, right = _pile(alice, "left"), _pile(alice, "right")
+    card = left.cards[0]
+    left.cards.remove(card)
+    assert session.send("alice") == 1  # the server takes the removal: card-0 left its document
+    assert session.document.get_model_by_id("card-0") is None
+    right.cards.insert(0, card)  # a later patch, of the same base
+    session.settle()
+    assert [m.msgtype for m in session.answers["alice"]] == [OK, OK], session.answers["alice"][-1].content
+    assert _cards(session.document, "right") == ["card-0"]
+    assert session.document.get_model_by_id("card-0") is session.cards[0]
+    assert _text(alice.document) == _text(session.document) == _text(bob.document)
+    assert not _troubles(alice) and not _troubles(bob)
+
+
+def test_what_changed_while_a_model_was_out_follows_it_in_both_orders() -> None:
+    for removal_sent_first in (False, True):
+        session = Session()
+        alice, bob = session.connect("alice"), session.connect("bob")
+        left, right = _pile(alice, "left"), _pile(alice, "right")
+        card = left.cards[2]
+        left.cards.remove(card)
+        if removal_sent_first:
+            session.send("alice")
+        card.text = "written while out"  # no event: the card is in no document
+        right.cards.append(card)
+        session.settle()
+        assert all(m.msgtype == OK for m in session.answers["alice"])
+        assert session.cards[2].text == "written while out"
+        assert _text(alice.document) == _text(session.document) == _text(bob.document)
+
+
+def test_a_property_the_client_may_not_write_stays_refused_while_out() -> None:
+    session = Session()
+    alice = session.connect("alice")
+    left = _pile(alice, "left")
+    card = left.cards[0]
+    left.cards.remove(card)
+    session.send("alice")
+    card.label = "relabelled"  # not client-writable: a model the server holds is not the client's own
+    left.cards.append(card)
+    session.settle()
+    (answer,) = [m for m in session.answers["alice"] if m.msgtype == ERROR]
+    assert "not writable" in answer.content["text"]
+    assert session.cards[0].label == "label 0"
+
+
+def test_another_client_cannot_put_back_a_model_someone_else_took_out() -> None:
+    session = Session()
+    alice = session.connect("alice")
+    session.connect("bob")
+    left = _pile(alice, "left")
+    left.cards.remove(left.cards[0])
+    session.send("alice")
+    # Bob refers to card-0 as if he had not seen the removal: a change that crossed it loses.
+    content = {
+        "events": [
+            {"kind": "ListSpliced", "model": {"id": "right"}, "attr": "cards", "index": 0, "delete": 0,
+             "items": [{"id": "card-0"}]},
+        ],
+        "references": [],
+        "base": 1,
+    }  # fmt: skip
+    outcome = session.sequencer.handle_patch("bob", 0, _wire(new_message(PATCH_DOC, content)))
+    assert outcome.answer.msgtype == OK and outcome.answer.content["rejected"] == 1
+    assert session.document.get_model_by_id("card-0") is None
