@@ -26,6 +26,8 @@ DOCSYNC = {
         "never_builds": "tests.apps_shared.modify_fails",
         "reattach": "tests.apps_shared.reattach",
         "resume_room": {"app": "tests.e2e.apps.resume_room", "shared": True},
+        # Cards a page's code reorders and moves, seen by every page of the room (test_client_moves.py).
+        "cards_room": {"app": "tests.e2e.reorder_apps.cards_room_app", "shared": True},
         "big_frame": "tests.e2e.apps.big_frame",
         "plot_tools": "tests.e2e.plot_apps.plot_tools",
         "datetime_axes": "tests.e2e.plot_apps.datetime_axes",

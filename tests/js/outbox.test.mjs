@@ -172,3 +172,85 @@ describe("Outbox and a model detached and attached again", () => {
     assert.equal(outbox.take(), null);
   });
 });
+
+describe("Outbox and models the server holds", () => {
+  function withDeparted() {
+    const document = new Document();
+    const plot = new Model("Plot", { id: "plot", attributes: { renderers: [], title: "" } });
+    const slider = new Model("Slider", { id: "slider", attributes: { value: 0 } });
+    document.addRoot(new Model("Column", { id: "layout", attributes: { children: [plot, slider] } }));
+    document.addRoot(new Model("Row", { id: "row", attributes: { children: [] } }));
+    const outbox = new Outbox();
+    outbox.held(document.models.keys()); // as a client does once it pulled
+    document.onChange((event) => outbox.add(event, { base: 3, attached: document.models, departed: (id) => document.departedModel(id) }));
+    return { document, plot, slider, outbox };
+  }
+
+  it("refers to a model it took out and put back, in one patch (it defined it: a reserved id)", () => {
+    const { document, plot, outbox } = withDeparted();
+    const layout = document.getModelById("layout");
+    layout.splice("children", 0, 1, []); // detaches the plot
+    layout.splice("children", 1, 0, [plot]); // puts it back, after the slider
+    const { content } = outbox.take();
+    assert.deepEqual(content.references, []);
+    assert.deepEqual(content.events.map((e) => [e.index, e.delete, e.items.map((r) => r.id)]), [[0, 1, []], [1, 0, ["plot"]]]);
+    assert.equal(outbox.take(), null);
+  });
+
+  it("refers to them in a whole value that reorders them after one that emptied the list", () => {
+    const { document, plot, slider, outbox } = withDeparted();
+    const layout = document.getModelById("layout");
+    layout.set("children", []);
+    layout.set("children", [slider, plot]);
+    const { content } = outbox.take();
+    assert.deepEqual(content.references, []);
+    assert.deepEqual(content.events.map((e) => e.new.map((r) => r.id)), [["slider", "plot"]]);
+    assert.equal(outbox.take(), null);
+  });
+
+  it("sends what changed while the model was out as changes after the one that puts it back", () => {
+    const { document, plot, outbox } = withDeparted();
+    document.getModelById("layout").splice("children", 0, 1, []);
+    plot.set("title", "moved"); // no event: it is in no document
+    document.getModelById("row").splice("children", 0, 0, [plot]);
+    const { content } = outbox.take();
+    assert.deepEqual(content.references, []);
+    assert.deepEqual(
+      content.events.map((e) => [e.kind, e.model.id, e.attr]),
+      [["ListSpliced", "layout", "children"], ["ListSpliced", "row", "children"], ["ModelChanged", "plot", "title"]],
+    );
+    assert.equal(content.events[2].new, "moved");
+  });
+
+  it("refers to it in a later patch too, after the one that took it out was taken", () => {
+    const { document, plot, outbox } = withDeparted();
+    document.getModelById("layout").splice("children", 0, 1, []);
+    const first = outbox.take(); // in flight
+    document.getModelById("row").splice("children", 0, 0, [plot]);
+    const second = outbox.take();
+    assert.deepEqual([first.content.references, second.content.references], [[], []]);
+    assert.deepEqual(second.content.events[0].items, [{ id: "plot" }]);
+    assert.equal(second.base, first.base);
+  });
+
+  it("still defines a model of its own the server does not hold yet, and not once the server took it", () => {
+    const { document, outbox } = withDeparted();
+    const layout = document.getModelById("layout");
+    const mine = new Model("Div", { id: "c-mine", attributes: { text: "a" } });
+    layout.splice("children", 0, 0, [mine]);
+    assert.deepEqual(outbox.take().content.references.map((d) => d.id), ["c-mine"]);
+    outbox.hold(["c-mine"]); // its patch answered OK
+    layout.splice("children", 0, 1, []);
+    layout.splice("children", 1, 0, [mine]);
+    assert.deepEqual(outbox.take().content.references, []);
+  });
+
+  it("defines again a model the server let go of", () => {
+    const { document, plot, outbox } = withDeparted();
+    document.getModelById("layout").splice("children", 0, 1, []);
+    outbox.take();
+    outbox.forget(["plot"]); // (as when the server's change detaches it)
+    document.getModelById("row").splice("children", 0, 0, [plot]);
+    assert.deepEqual(outbox.take().content.references.map((d) => d.id), ["plot"]);
+  });
+});

@@ -354,6 +354,7 @@ export class ClientProtocol {
       this._events.push({ type: "error", text: `cannot read the server's document: ${err.message}`, code: "bad-document", reqid: null, msgtype: null });
       return false;
     }
+    this.outbox.held(this.document.models.keys()); // the server holds what it sent, and nothing else of ours
     this.lastSeq = seq;
     this._reactionSeq = 0; // the document replaced holds whatever came before it
     // What is pending was made on the document replaced: the server judges it (it loses
@@ -474,7 +475,15 @@ export class ClientProtocol {
       return;
     }
     const { rejected = 0, lost } = answer;
-    if (Number.isInteger(rejected) && rejected > 0) this._lose(entries, "rejected", lost, rejected);
+    let taken = entries;
+    if (Number.isInteger(rejected) && rejected > 0) {
+      this._lose(entries, "rejected", lost, rejected);
+      // (Some lost, the server did not say which: what they defined is not known to be held.)
+      if (!Array.isArray(lost)) return;
+      taken = entries.filter((entry, i) => !lost.includes(i));
+    }
+    // The server holds the models the changes it took defined.
+    this.outbox.hold(taken.flatMap((entry) => entry.references.map((definition) => definition.id)));
   }
 
   _lose(entries, reason, which, count = null, text = null) {
@@ -518,8 +527,16 @@ export class ClientProtocol {
   }
 
   _localChange(event) {
-    if (event.setter === this.setter) return; // applied from the server: not sent back
-    this.outbox.add(event, { base: this.lastSeq ?? 0, attached: this.document.models });
+    if (event.setter === this.setter) {
+      // Applied from the server: not sent back. (Rare: most changes attach and detach
+      // nothing.) The server holds what its change attached, and may have let go of what
+      // it detached.
+      if (event.newModels.length) this.outbox.hold(event.newModels.map((model) => model.id));
+      if (event.departed.length) this.outbox.forget(event.departed);
+      return;
+    }
+    const document = this.document;
+    this.outbox.add(event, { base: this.lastSeq ?? 0, attached: document.models, departed: (id) => document.departedModel(id) });
     // A whole new value does not depend on what the list was: the server's splices of it
     // are judged against this value from now on (if one arrives before the value is
     // answered, the value loses, as in _reconcile).

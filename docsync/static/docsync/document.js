@@ -33,6 +33,9 @@ function rootModels(data, models) {
   });
 }
 
+/** Past this many, departed models no longer held anywhere are forgotten (Document.departedModel). */
+const MAX_DEPARTED_KEPT = 4096;
+
 /** A title, ordered roots, and every model reachable from them, indexed by id. */
 export class Document {
   constructor({ title = "docsync" } = {}) {
@@ -40,6 +43,8 @@ export class Document {
     this._roots = [];
     this._models = new Map();
     this._subscribers = [];
+    // Models that left the index, by id, as long as something else holds them (departedModel).
+    this._departed = new Map();
   }
 
   // -- title and roots ------------------------------------------------------------------
@@ -97,6 +102,12 @@ export class Document {
     for (const root of [...this._roots]) this.removeRoot(root, setter);
   }
 
+  /** The model of id ``modelId`` that left the document and is still held elsewhere, or null. */
+  departedModel(modelId) {
+    if (this._models.has(modelId)) return null;
+    return this._departed.get(modelId)?.deref() ?? null;
+  }
+
   /** Return the model with id ``modelId``, or null. */
   getModelById(modelId) {
     return this._models.get(modelId) ?? null;
@@ -128,6 +139,7 @@ export class Document {
         if (model.document !== null && model.document !== this) throw new Error(`${model} already belongs to another document`);
         model._document = this;
         this._models.set(model.id, model);
+        if (this._departed.size) this._departed.delete(model.id);
         attached.push(model);
         for (const ref of model.references()) stack.push(ref);
       }
@@ -157,7 +169,11 @@ export class Document {
         this._models.delete(modelId);
         model._document = null;
         departed.push(modelId);
+        this._departed.set(modelId, new WeakRef(model));
       }
+    }
+    if (departed.length && this._departed.size > MAX_DEPARTED_KEPT) {
+      for (const [modelId, ref] of this._departed) if (ref.deref() === undefined) this._departed.delete(modelId);
     }
     return departed;
   }

@@ -12,11 +12,19 @@
  * after a server patch was applied go out in a patch of their own, judged (and, for list
  * splices, transformed) against what their maker had really seen. The mirror of
  * docsync/sync/outbox.py.
+ *
+ * A model the server holds (``serverIds``: pulled, or defined by the server's patches or
+ * by this client's answered ones) is never defined, only referred to: the server refuses
+ * a definition of a model it holds. One a change detached and a later one attaches again
+ * (children reordered by removing and inserting) goes as a reference; what changed while
+ * it was out of the document, which no event told, follows as changes of its own.
  */
 
 import { ListSplicedEvent, ModelChangedEvent } from "./events.js";
 import { Encoder } from "./serialization.js";
 import { splice } from "./splices.js";
+import { isNdarray } from "./arrays.js";
+import { deepEqual } from "./values.js";
 import { encodeEvents } from "./wire.js";
 
 /** The most events the server takes in one PATCH-DOC (MAX_PATCH_EVENTS in docsync/sync/patches.py). */
@@ -51,6 +59,30 @@ export class Outbox {
     // may still be referred to by what is sent.
     this._carried = [];
     this._serial = 0;
+    /** The ids of the models the server holds, as far as this client knows: referred to, never defined. */
+    this.serverIds = new Set();
+    // The values of such models a local change detached, as they were then, until a local
+    // change attaches them again (by reference): what differs then is sent.
+    this._left = new Map();
+  }
+
+  /** The server holds the models of ``modelIds`` now (the document pulled: replaces what was known). */
+  held(modelIds) {
+    this.serverIds = new Set(modelIds);
+    this._left.clear();
+  }
+
+  /** The server holds these models too (its patch defined them, or it took this client's). */
+  hold(modelIds) {
+    for (const id of modelIds) this.serverIds.add(id);
+  }
+
+  /** The server's change detached these models: it may no longer hold them. */
+  forget(modelIds) {
+    for (const id of modelIds) {
+      this.serverIds.delete(id);
+      this._left.delete(id);
+    }
   }
 
   /** How many changes wait. */
@@ -60,13 +92,25 @@ export class Outbox {
 
   /**
    * Queue ``event``, a change made on top of server position ``base``; ``attached``
-   * is the document's index (definitions are sent for models it still holds).
+   * is the document's index (definitions are sent for models it still holds, unless the
+   * server holds them: ``serverIds``). ``departed(id)`` finds a model that left the
+   * document (``Document.departedModel``): the values of one the server holds are kept
+   * when a change detaches it.
    */
-  add(event, { base, attached }) {
+  add(event, { base, attached, departed = null }) {
     this._serial += 1;
     // Buffer ids must be unique in a message that gathers several encoded changes.
     const encoder = new Encoder({ bufferPrefix: `c${this._serial}.` });
-    const { events, references } = encodeEvents([event], encoder, attached);
+    const encoded = encodeEvents([event], encoder, attached);
+    const events = encoded.events;
+    let references = encoded.references;
+    let returning = [];
+    if (references.length && this.serverIds.size) {
+      // The server holds these: referred to (the JSON already does), not defined again.
+      returning = references.filter((definition) => this.serverIds.has(definition.id)).map((definition) => definition.id);
+      if (returning.length) references = references.filter((definition) => !this.serverIds.has(definition.id));
+    }
+    if (event.departed.length && departed !== null && this.serverIds.size) this._keepLeft(event.departed, departed);
     // The encoder's buffers are views of the arrays' memory. An array a whole value or
     // new columns bring becomes the document's own, whose cells a later patch writes in
     // place: its bytes are copied here, so that a change waiting (or resent after a
@@ -86,6 +130,29 @@ export class Outbox {
       if (!redefines) entry.departed = [...entry.departed, ...this._drop(entry.key).flatMap((e) => e.departed)];
     }
     this._entries.push(entry);
+    for (const modelId of returning) this._changedWhileOut(modelId, attached, base);
+  }
+
+  /** Keep the values of the models of ``modelIds`` the server holds, as they left the document. */
+  _keepLeft(modelIds, departed) {
+    for (const modelId of modelIds) {
+      if (!this.serverIds.has(modelId) || this._left.has(modelId)) continue;
+      const model = departed(modelId);
+      if (model !== null) this._left.set(modelId, new Map([...model.attributes].map(([attr, value]) => [attr, copied(value)])));
+    }
+  }
+
+  /** Queue a change for each value of model ``modelId`` (back in the document) that changed while it was out. */
+  _changedWhileOut(modelId, attached, base) {
+    const before = this._left.get(modelId);
+    const model = attached.get(modelId);
+    this._left.delete(modelId);
+    if (before === undefined || model === undefined) return;
+    for (const attr of new Set([...before.keys(), ...model.attributes.keys()])) {
+      const now = model.get(attr);
+      if (before.has(attr) && deepEqual(before.get(attr), now)) continue;
+      this.add(new ModelChangedEvent(model, attr, before.get(attr), now), { base, attached });
+    }
   }
 
   /** The waiting changes, oldest first (a copy). */
@@ -169,6 +236,15 @@ export class Outbox {
     const entries = this._entries;
     this._entries = [];
     this._carried = [];
+    this._left.clear();
     return entries;
   }
+}
+
+/** A value as it is now: a copy of a list, dict or array (changed in place later), else the value. */
+function copied(value) {
+  if (Array.isArray(value) || isNdarray(value)) return value.slice();
+  if (value instanceof Map) return new Map(value);
+  if (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) return { ...value };
+  return value;
 }
