@@ -557,7 +557,7 @@ class ClientProtocol:
             # (Rare: most changes attach and detach nothing.) The server holds what its
             # change attached, and may have let go of what it detached.
             if event.new_models:
-                self.outbox.hold([model._id for model in event.new_models])
+                self.outbox.hold([model.id for model in event.new_models])
             if event.departed:
                 self.outbox.forget(event.departed)
             return

@@ -43,10 +43,10 @@ class DetachedBy:
             held = self._document.departed_model
             self._by = {i: o for i, o in by.items() if held(i) is not None}
 
-    def attached(self, model_ids: list[Any]) -> None:
+    def attached(self, models: list[Any]) -> None:
         """These models are in the document again (a change attached them)."""
-        for model in model_ids:
-            self._by.pop(model._id, None)
+        for model in models:
+            self._by.pop(model.id, None)
 
     def known_to(self, origin: Any) -> Mapping[str, Model]:
         """The models a patch of ``origin`` may name: the document's, and those its own change detached."""

@@ -183,7 +183,8 @@ class Outbox:
             if model_id in self.server_ids and model_id not in self._left:
                 model = departed(model_id)
                 if model is not None:
-                    self._left[model_id] = {attr: _copy(value) for attr, value in model._values.items()}
+                    values = model.properties_with_values(include_defaults=False)
+                    self._left[model_id] = {attr: _copy(value) for attr, value in values.items()}
 
     def _changed_while_out(self, model_id: str, attached: Mapping[str, Model], base: int) -> None:
         """Queue a change for each value of model ``model_id`` (back in the document) that changed while it was out."""
@@ -191,7 +192,7 @@ class Outbox:
         model = attached.get(model_id)
         if before is None or model is None:
             return
-        for attr in [*before, *(a for a in model._values if a not in before)]:
+        for attr in [*before, *(a for a in model.properties_with_values(include_defaults=False) if a not in before)]:
             now = getattr(model, attr)
             if attr in before:
                 if _same(before[attr], now):
