@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import mimetypes
 import re
@@ -36,6 +37,7 @@ from django.utils.cache import add_never_cache_headers, get_conditional_response
 from django.utils.crypto import salted_hmac
 from django.utils.html import json_script
 from django.utils.http import http_date
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.views.decorators.http import require_GET, require_safe
 
@@ -71,6 +73,52 @@ __all__ = [
 
 logger = logging.getLogger("docsync.server")
 CLIENT_DIR = Path(__file__).parent / "static" / "docsync"
+#: The client's version segment (``v-<hash>``) and when it was made: outside DEBUG made
+#: once (the files never change then); under DEBUG made again after a second.
+_client_version: tuple[str, float] | None = None
+
+
+def client_version() -> str:
+    """Return ``v-<hash>`` of the client's files: the URL segment under which they may be kept for good.
+
+    Outside DEBUG a hash of their contents, made once (processes of one release agree);
+    under DEBUG one of their sizes and times, at most a second old (about 5 ms a walk), so
+    that an edited module gets a new URL without a restart.
+    """
+    global _client_version
+    debug = bool(django_settings.DEBUG)
+    if _client_version is not None and (not debug or time.monotonic() - _client_version[1] < 1.0):
+        return _client_version[0]
+    digest = hashlib.sha256()
+    for file in sorted(CLIENT_DIR.rglob("*")):
+        if not file.is_file():
+            continue
+        digest.update(str(file.relative_to(CLIENT_DIR)).encode() + b"\0")
+        if debug:
+            stat = file.stat()
+            digest.update(f"{stat.st_size}:{stat.st_mtime_ns}".encode())
+        else:
+            digest.update(file.read_bytes())
+    version = f"v-{digest.hexdigest()[:16]}"
+    _client_version = (version, time.monotonic())
+    return version
+
+
+def _import_map(client_base: str) -> str:
+    """The page's import map: docsync's client URLs to their versioned ones, which browsers keep for good.
+
+    Every import of ``<root>docsync-client/...`` (docsync's own, relative, and a custom
+    view's absolute one alike) goes to ``<root>docsync-client/<version>/...``, so a page
+    holds one copy of each module; the longer, versioned prefix maps to itself.
+    """
+    return _import_map_of(client_base, client_version())
+
+
+@functools.lru_cache(maxsize=64)
+def _import_map_of(client_base: str, version: str) -> str:
+    versioned = f"{client_base}{version}/"
+    text = _CONFIG_ENCODER.encode({"imports": {client_base: versioned, versioned: versioned}})
+    return mark_safe(f'<script type="importmap">{text.translate(_SCRIPT_ESCAPES)}</script>')
 
 
 def _rule(app_path: str) -> Any:
@@ -312,7 +360,7 @@ _PURE_PROCESSOR_MODULES = frozenset(
 )
 #: (docsync/app.html as compiled, app, title, client base) -> the page's text before and
 #: after its configuration script; bounded (apps and hosts a site serves are few).
-_PAGE_PARTS: dict[tuple[Any, str, str, str], tuple[str, str]] = {}
+_PAGE_PARTS: dict[tuple[Any, str, str, str, str | None], tuple[str, str]] = {}
 _MAX_PAGE_PARTS = 256
 
 
@@ -328,7 +376,13 @@ def _page_parts(request: HttpRequest, page_context: dict[str, Any]) -> tuple[str
     compiled = getattr(template, "template", None)
     if type(compiled) is not DjangoTemplate or compiled.origin.name != _OWN_APP_HTML:
         return None
-    key = (compiled, page_context["app"], page_context["title"], page_context["client_base"])
+    key = (
+        compiled,
+        page_context["app"],
+        page_context["title"],
+        page_context["client_base"],
+        page_context.get("import_map"),
+    )
     parts = _PAGE_PARTS.get(key)
     if parts is not None:
         return parts
@@ -496,6 +550,8 @@ def app_page(request: HttpRequest, app_path: str) -> HttpResponse:
         "title": context.application.title or app_path,
         "config": config,
         "client_base": config["clientBase"],
+        "import_map": _import_map(config["clientBase"]),
+        "client_files": f"{config['clientBase']}{client_version()}/",
     }
     template = context.application.template_path()
     if template is not None:
@@ -626,11 +682,20 @@ def _file_response(file: Path, content_type: str) -> HttpResponseBase:
 #: page of new modules must never meet a kept old one after an upgrade): a kept file's
 #: ETag is answered 304, no body.
 _CLIENT_CACHE_CONTROL = "no-cache"
+#: Under the version segment a URL's file never changes: kept a year, never asked again.
+_CLIENT_KEPT_CACHE_CONTROL = "public, max-age=31536000, immutable"
 
 
 @require_safe
 def client_module(request: HttpRequest, path: str) -> HttpResponseBase:
     """Serve the JavaScript client's modules, with CORS for allowed embedding origins and a 304 for a kept copy."""
+    first, _, rest = path.partition("/")
+    kept_for_good = False
+    if first.startswith("v-") and rest:
+        # The versioned URL the page's import map names: this release's files never change
+        # under it, so browsers keep them (a version not this one gets today's files, asked
+        # again each time).
+        kept_for_good, path = first == client_version(), rest
     file = safe_file(CLIENT_DIR, path)
     # Without a validator every page view downloaded the client again: 79 modules, 584 KB
     # for the sliders app, each time.
@@ -642,7 +707,7 @@ def client_module(request: HttpRequest, path: str) -> HttpResponseBase:
         response = _file_response(file, content_type or "application/octet-stream")
     response.headers["ETag"] = etag  # the 304 too, as RFC 9110 asks
     response.headers["Last-Modified"] = http_date(stat.st_mtime)
-    response.headers["Cache-Control"] = _CLIENT_CACHE_CONTROL
+    response.headers["Cache-Control"] = _CLIENT_KEPT_CACHE_CONTROL if kept_for_good else _CLIENT_CACHE_CONTROL
     return _cors(response, request)
 
 

@@ -21,7 +21,8 @@ from tests.docs.blocks import block
 
 from .browser import open_app, wait_for
 
-_MODULE = re.compile(r".*/docsync-client/extensions/note_board\.js(\?.*)?$")
+# An app page's import map sends it to the client's versioned URL (docsync-client/v-<hash>/...).
+_MODULE = re.compile(r".*/docsync-client/(v-[0-9a-f]+/)?extensions/note_board\.js(\?.*)?$")
 _VIEWS_JSON = re.compile(r".*/board/views\.json\?.*")
 # extending.md §4: the CORS header for an origin listed in ALLOWED_ORIGINS.
 _BLOG = "https://blog.example.com"

@@ -8,6 +8,7 @@ allowed`` (code ``close-1008``) and close 1008; the session it aimed at is unhar
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -104,6 +105,17 @@ def test_a_kept_client_module_is_answered_304_without_its_body(site: Site) -> No
     assert other.status == 200 and other.body == first.body
     # Each file has its own validator.
     assert browser.get("docsync-client/model.js").headers["ETag"] != etag
+    # Under the version an app page's import map names, a file is kept for good; under
+    # another version (a page from before an upgrade) it is today's file, asked again.
+    page = browser.get("hostile/")
+    version = re.search(r'docsync-client/(v-[0-9a-f]{16})/"', page.body)
+    assert page.status == 200 and version, page.body[:500]
+    kept = browser.get(f"docsync-client/{version.group(1)}/embed.js")
+    assert (kept.status, kept.body) == (200, first.body)
+    assert kept.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    old = browser.get("docsync-client/v-0123456789abcdef/embed.js")
+    assert (old.status, old.body, old.headers["Cache-Control"]) == (200, first.body, "no-cache")
+    assert browser.get(f"docsync-client/{version.group(1)}/no-such.js").status == 404
 
 
 def test_the_index_lists_only_what_the_visitor_may_open(site: Site) -> None:

@@ -23,10 +23,16 @@ import { ConnectionBadge, NoticeArea } from "./views/status.js";
 
 const NOTICE = "docsync.notice";
 
-/** Link docsync.css once per page (an app page links it already). */
-function ensureStylesheet(clientBase) {
-  const href = new URL("docsync.css", clientBase).href;
-  const linked = [...document.querySelectorAll('link[rel="stylesheet"]')].some((link) => link.href === href);
+/**
+ * Link docsync.css once per page (an app page links it already). Beside this module, as
+ * the page's import map placed it: the versioned URL the app page links, not a second copy.
+ */
+function ensureStylesheet() {
+  const href = new URL("docsync.css", import.meta.url).href;
+  // docsync's pages mark theirs (its URL may be versioned where this module's is not).
+  const linked = [...document.querySelectorAll('link[rel="stylesheet"]')].some(
+    (link) => link.href === href || link.hasAttribute("data-docsync"),
+  );
   if (!linked) document.head.append(h("link", { rel: "stylesheet", href, "data-docsync": "" }));
 }
 
@@ -66,7 +72,7 @@ export function lostText({ reason, changes, count, text }, afterFresh = false) {
  */
 export async function embed(config, { views = {} } = {}) {
   const target = targetOf(config);
-  if (config.clientBase) ensureStylesheet(config.clientBase);
+  if (config.clientBase) ensureStylesheet();
 
   const badge = new ConnectionBadge();
   const notices = new NoticeArea();
