@@ -42,6 +42,7 @@ from ..protocol.msgtypes import OK, PULL_DOC_REPLY, PUSH_DOC
 from ..protocol.wire_json import dumps
 from .answers import Answer
 from .bridge import Shift, SpliceBridge
+from .client_made import ClientMadeModels
 from .detached import DetachedBy
 from .encoded_documents import DOC, DocumentMessage, EncodedDocument, EncodedDocuments, KeptEncodings
 from .patch_log import MAX_POSITION, PatchLog
@@ -250,7 +251,8 @@ class Sequencer:
         # What a PUSH-DOC may hold (None: as patches): its pusher makes the session, alone in it.
         pushed = allow_pushed_structure
         self.allow_pushed_structure = allow_client_structure if pushed is None else pushed
-        self.client_models = 0
+        #: The models clients defined that the document holds (``MAX_CLIENT_MODELS`` bounds them).
+        self.client_made = ClientMadeModels(document)
         #: The type of each model the application built, by id (set by persistence): a restore
         #: pairs each of these ids with the model the application builds there again, by type,
         #: so a client may define a model under one of them only with that type.
@@ -406,8 +408,13 @@ class Sequencer:
             )
         except (DeserializationError, PatchError, ValueError, TypeError) as exc:
             return error(request.msgid, f"push refused: {exc}", "bad-document")
-        self.client_models = len(self.document.models)  # every model came from the client
+        self.client_made.replace(self.document.models)  # every model came from the client
         return None
+
+    @property
+    def client_models(self) -> int:
+        """How many models clients defined that the document holds now (``MAX_CLIENT_MODELS`` bounds it)."""
+        return self.client_made.count()
 
     def push_answer(self, request: Message) -> Message:
         """Return the OK to a PUSH-DOC that was applied (at the current position)."""
@@ -437,7 +444,7 @@ class Sequencer:
             text = f"too many events in one patch: {len(events)} > {MAX_PATCH_EVENTS}"
             return PatchStep(origin, msgid, answer=self._refuse(origin, msgid, text))
         definitions = request.content.get("references")
-        if type(definitions) is list and len(definitions) > self.max_client_models - self.client_models:
+        if type(definitions) is list and definitions and len(definitions) > self.max_client_models - self.client_models:
             # Counted before any is built: building 100,000 definitions to refuse them took
             # 0.27 s on the event loop, under the session's lock. Each definition is a new
             # model (a held id is refused), so the count is exact. Nothing is decoded, so no
@@ -517,7 +524,7 @@ class Sequencer:
             raise ValueError("this patch was answered already: there is nothing to apply")
         start = len(self._outbox)  # what the patch and its callbacks change is recorded from here
         try:
-            if self.client_models + len(decoded.new_models) > self.max_client_models:
+            if decoded.new_models and self.client_models + len(decoded.new_models) > self.max_client_models:
                 raise PatchError(f"too many models created by clients: at most {self.max_client_models}")
             # The changes carry their origin, so that they are not echoed to it.
             # (``Document.apply_patch``, without the call around it: per patch received.)
@@ -532,7 +539,8 @@ class Sequencer:
                 limits=self.limits,
                 plain_lists=decoded.plain_lists,
             )
-            self.client_models += len(decoded.new_models)
+            if decoded.new_models:
+                self.client_made.add(decoded.new_models)
             if step.shifts:  # a patch without splices (most): nothing to keep
                 self.splices.commit(step.origin, step.shifts)
         except PatchError as exc:

@@ -161,7 +161,7 @@ def apply_snapshot(
                 log.seq = entry.seq - 1
                 log.append(entry.events)
     log.seq = max(log.seq, snapshot.seq, *(r.seq for r in later))
-    sequencer.client_models = later[-1].client_models if later else snapshot.client_models
+    clients_defined = later[-1].client_models if later else snapshot.client_models
     sequencer.fences.update(snapshot.fences)
     answers = log.answers
     # First, so that every id the snapshot remembers starts at its point (``floor``: one for all).
@@ -179,4 +179,9 @@ def apply_snapshot(
     session.model_count = len(document.models)
     # The next restore pairs these ids with the build's places, by type (``app_model_ids``).
     sequencer.app_types = {model.id: model.__type_name__ for model in made}
+    if clients_defined:
+        # Which models clients defined is not saved, only how many: those the application
+        # did not build again are theirs (a model an app callback built later counts too).
+        built = {model.id for model in made}
+        sequencer.client_made.replace({i: m for i, m in document.models.items() if i not in built})
     return [model.id for model in made], _names(made, built_names)

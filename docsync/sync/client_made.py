@@ -1,0 +1,45 @@
+"""The models clients defined that a session's document holds: what ``MAX_CLIENT_MODELS`` bounds."""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Mapping
+
+from ..document import Document, Model
+
+__all__ = ["ClientMadeModels"]
+
+
+class ClientMadeModels:
+    """The models clients defined that the document still holds, each counted once.
+
+    A model counts from the change that defines it until it leaves the document. A
+    client sends a model it detached and attached again in one batch as two patches,
+    the second defining it again (the first detached it): counted by definitions, it
+    took two of the budget, and every model a client ever removed kept its place. The
+    document remembers nothing of a model that left it, so nothing grows with churn.
+    """
+
+    __slots__ = ("_document", "_models")
+
+    def __init__(self, document: Document) -> None:
+        self._document = document
+        # Weak: a model that left the document is not kept alive by being counted.
+        self._models: weakref.WeakValueDictionary[str, Model] = weakref.WeakValueDictionary()
+
+    def count(self) -> int:
+        """How many of them the document holds now (at most ``MAX_CLIENT_MODELS``; those gone are forgotten)."""
+        held = self._document.models
+        for model_id, model in list(self._models.items()):
+            if held.get(model_id) is not model:
+                del self._models[model_id]
+        return len(self._models)
+
+    def add(self, models: Mapping[str, Model]) -> None:
+        """Count ``models``, defined by a client's change (those it did not attach go at the next count)."""
+        self._models.update(models)
+
+    def replace(self, models: Mapping[str, Model]) -> None:
+        """Count ``models`` alone: a pushed document's, or those a restored session's clients had defined."""
+        self._models.clear()
+        self._models.update(models)
