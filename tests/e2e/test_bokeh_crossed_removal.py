@@ -109,11 +109,14 @@ def test_bokehjs_ends_with_the_servers_values_after_its_change_crossed_a_removal
     socket.holding = True
     assert _run(remove_b()) == "OK"
     # The page has not heard of it: it moves b into the Row, and the slider, in one patch.
-    page.evaluate("""([b, side, slider]) => {
+    page.evaluate(
+        """([b, side, slider]) => {
       const doc = Bokeh.documents[0];
       doc.get_model_by_id(side).children = [doc.get_model_by_id(b)];
       doc.get_model_by_id(slider).value = 3;
-    }""", [ids["b"], ids["side"], ids["slider"]])
+    }""",
+        [ids["b"], ids["side"], ids["slider"]],
+    )
     bokeh.until(lambda: "OK" in socket.held_types(), "the server to answer the page's patch")
     socket.release()
 
