@@ -21,6 +21,7 @@ from .models import LiveSession
 from .server.admin_support.commands import MAX_NOTICE_CHARS, send_command
 from .server.admin_support.drain import send_drain
 from .server.admin_support.processes import process_gone, rows_kept_for, silent_after
+from .server.admin_support.session_detail import MODELS_PER_PAGE
 from .server.persistence import keeper_of
 from .server.registry import get_registry
 
@@ -120,6 +121,22 @@ def _stopped(shown: int = 10) -> dict[str, Any]:
     }
 
 
+def _page_asked(value: str | None) -> int:
+    """The page of models a query asks for: its number, or 1 (the command keeps it within the pages)."""
+    return int(value) if value is not None and value.isascii() and value.isdigit() and len(value) < 10 else 1
+
+
+def _page_links(page: int, pages: int) -> list[int | None]:
+    """The pages a paginator links to: the first, the last, and two each side of ``page`` (None: a gap)."""
+    near = {1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)}
+    links: list[int | None] = []
+    for number in sorted(near):
+        if links and number - (links[-1] or 0) > 1:
+            links.append(None)
+        links.append(number)
+    return links
+
+
 #: How the list and the detail page name a session without a logged-in user.
 ANONYMOUS = "anonymous"
 
@@ -143,6 +160,8 @@ def _with_clock_times(detail: dict[str, Any] | None) -> dict[str, Any] | None:
     """``detail`` with its connections' times as the page shows every time."""
     if detail is None:
         return None
+    # A process of an earlier release answers with every model and no pages.
+    detail = {"models_total": len(detail.get("models", [])), "pages": 1, **detail}
     connections = [
         {**c, "since": _clock(c["since"], date=True)} if isinstance(c.get("since"), dt.datetime) else c
         for c in detail.get("connections", [])
@@ -292,8 +311,10 @@ class LiveSessionAdmin(_ModelAdmin):
             return self._post_action(request, row)
         detail: dict[str, Any] | None = None
         problem = None
+        page, model = _page_asked(request.GET.get("page")), request.GET.get("model") or None
         try:
-            detail = _command(row.process, "describe", row.session_id)
+            # One page of the document's models (or one model): a session may hold thousands.
+            detail = _command(row.process, "describe", row.session_id, page=page, model=model)
         except Exception as exc:
             problem = str(exc)
             if row.reported < _silent_since(dt.datetime.now(tz=dt.UTC)):
@@ -309,6 +330,8 @@ class LiveSessionAdmin(_ModelAdmin):
             "created": _clock(row.created, date=True),
             "last_activity": _clock(row.last_activity, date=True),
             "detail": _with_clock_times(detail),
+            "model_pages": _page_links(detail.get("page", 1), detail.get("pages", 1)) if detail else [],
+            "models_per_page": MODELS_PER_PAGE,
             "problem": problem,
             "freshness": _freshness(),
             "can_change": self.has_change_permission(request),

@@ -6,32 +6,35 @@ from typing import Any
 
 from bokeh.models.widgets.inputs import PasswordInput
 
-from ..server.admin_support.session_detail import HIDDEN, describe_connections, describe_value
+from ..server.admin_support.session_detail import Properties, describe_connections, describe_properties, document_page
 
 __all__ = ["describe_bokeh_session"]
-
-_MAX_MODELS = 400
 
 
 #: Properties whose values the admin's page hides: what a user typed into a PasswordInput.
 _SECRET = frozenset({"value", "value_input"})
 
 
-def _properties(model: Any) -> list[tuple[str, str, bool]]:
+def _properties(model: Any, budget: int | None) -> tuple[Properties, int]:
     values = model.properties_with_values(include_defaults=False)
     secret = _SECRET if isinstance(model, PasswordInput) else frozenset()
     # Bokeh lets a browser set any property: every one is shown as client-writable.
-    return [(name, HIDDEN if name in secret else describe_value(value), True) for name, value in sorted(values.items())]
+    return describe_properties(sorted(values.items()), len(values), secret.__contains__, lambda name: True, budget)
 
 
-def describe_bokeh_session(session: Any) -> dict[str, Any]:
-    """Return the admin's view of ``session`` (call holding its lock)."""
+def describe_bokeh_session(session: Any, page: int = 1, model: str | None = None) -> dict[str, Any]:
+    """Return the admin's view of ``session``: a ``page`` of its models, or ``model`` alone (call holding its lock)."""
     document = session.document
-    roots = {root.id for root in document.roots}
-    models = [
-        {"id": m.id, "type": type(m).__name__, "root": m.id in roots, "properties": _properties(m)}
-        for m in list(document.models)[:_MAX_MODELS]
-    ]
+    tree = document_page(
+        document.models,
+        len(document.models),
+        {root.id for root in document.roots},
+        page=page,
+        model_id=model,
+        find=document.get_model_by_id,
+        describe=_properties,
+        type_name=lambda m: type(m).__name__,
+    )
     connections = describe_connections(session.connections)
     return {
         "id": session.id,
@@ -40,7 +43,7 @@ def describe_bokeh_session(session: Any) -> dict[str, Any]:
         "log_entries": 0,
         "keep_alive": session.keep_alive,
         "connections": connections,
-        "models": models,
+        **tree,
         "callbacks": session.scheduled_callbacks(),
         "notices": list(session.notices),
     }

@@ -396,11 +396,11 @@ class BokehSession:
         """Describe the callbacks scheduled now (for the admin)."""
         return [_describe_callback(cb) for cb in self.document.session_callbacks]
 
-    def describe(self) -> dict[str, Any]:
-        """What the admin's detail page shows (call holding the lock)."""
+    def describe(self, page: int = 1, model: str | None = None) -> dict[str, Any]:
+        """What the admin's detail page shows: a ``page`` of models, or ``model`` alone (call holding the lock)."""
         from .inspect import describe_bokeh_session
 
-        return describe_bokeh_session(self)
+        return describe_bokeh_session(self, page, model)
 
     # -- teardown -------------------------------------------------------------------
 

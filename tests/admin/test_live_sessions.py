@@ -19,7 +19,7 @@ import pytest_asyncio
 
 from docsync.client import ClientSession
 from docsync.document.models import ColumnDataSource
-from docsync.server.admin_support.session_detail import MAX_DESCRIBED
+from docsync.server.admin_support.session_detail import MAX_DESCRIBED, MODELS_PER_PAGE
 from docsync.testing import EVENT_WAIT
 from tests.hardening.harness import Browser, Database, Site, open_client, wait_until
 
@@ -291,6 +291,52 @@ async def test_a_value_of_any_nesting_is_described_in_a_bounded_text(admin_site:
     assert len(nested) == 1, [c[:80] for c in cells]
     # Whole before: 53,839 characters.
     assert all(len(c) == MAX_DESCRIBED and c.endswith("…") for c in nested), [len(c) for c in nested]
+
+
+def _models_on(page: str) -> list[str]:
+    """The ids of the models a page's document tree shows."""
+    return re.findall(r"<summary><strong>\w+</strong> <code>([^<]*)</code>", _section(page, "document-tree"))
+
+
+@pytest.mark.asyncio
+async def test_a_document_of_many_models_is_shown_a_page_at_a_time(admin_site: Site, sessions: Sessions) -> None:
+    """Every model was described on one page: a visitor's 995 wide models made a 25 MB page.
+
+    Measured (daphne, docsync's default limits): 24.8 MB in 1.36 s; now a page of 200 models.
+    """
+    client = await sessions.open("many_models")
+    everyone = set(client.document.models)
+    assert len(everyone) > 2 * MODELS_PER_PAGE
+    viewer = await asyncio.to_thread(admin_site.browser, "viewer")
+    await _listed(viewer, client)
+    first = (await _get(viewer, live_url(client.id))).body
+    assert f"Document: {len(everyone)} models" in first
+    shown = _models_on(first)
+    assert len(shown) == MODELS_PER_PAGE, len(shown)
+    assert f"{len(everyone) - MODELS_PER_PAGE} more models not shown" in first
+    pages = -(-len(everyone) // MODELS_PER_PAGE)
+    assert f'<a href="?page={pages}">{pages}</a>' in first and '<span class="this-page">1</span>' in first
+    # Every page in turn: each model on one page, once.
+    seen = list(shown)
+    for number in range(2, pages + 1):
+        page = (await _get(viewer, live_url(client.id) + f"?page={number}")).body
+        assert f'<span class="this-page">{number}</span>' in page
+        seen += _models_on(page)
+    assert sorted(seen) == sorted(everyone)
+    # Past the last page: the last; not a number: the first.
+    assert _models_on((await _get(viewer, live_url(client.id) + "?page=999")).body) == seen[-len(_models_on(page)) :]
+    assert _models_on((await _get(viewer, live_url(client.id) + "?page=x")).body) == shown
+    # The wide FileInput's properties past a model's share of a page are on its own page.
+    wide = next(m for m in client.document.models.values() if m.__type_name__ == "FileInput")
+    on = (await _get(viewer, live_url(client.id) + f"?page={seen.index(wide.id) // MODELS_PER_PAGE + 1}")).body
+    cut = re.findall(r'(\d+) more properties not shown: <a href="\?model=([^"]+)">', on)
+    assert [model for _, model in cut] == [wide.id], cut
+    alone = (await _get(viewer, live_url(client.id) + f"?model={wide.id}")).body
+    assert _models_on(alone) == [wide.id] and "more properties not shown" not in alone
+    rows = re.findall(r"<tr><th>(\w+)", _section(alone, "document-tree"))
+    assert rows == list(wide.properties())
+    missing = (await _get(viewer, live_url(client.id) + "?model=nope")).body
+    assert "The document holds no model <code>nope</code>" in missing and _models_on(missing) == shown
 
 
 def _section(body: str, element_id: str) -> str:

@@ -408,3 +408,11 @@ def _log_ended(session_context: Any) -> None:
 
 #: Its sessions write their id to the file ``DOCSYNC_TEST_ENDED`` names when they are destroyed.
 held_sessions = Application(FunctionHandler(held_until_released, on_session_destroyed=_log_ended))
+
+
+def many_models(doc: Document) -> None:
+    """450 Divs in a Column, and a FileInput whose values fill the admin's page (test_live_sessions.py)."""
+    quotes = "'" * 200  # each written &#x27; on a page: six characters
+    many = [quotes] * 3
+    wide = builtin.FileInput(title=quotes, accept=quotes, css_classes=many, filename=many, mime_type=many)
+    doc.add_root(Column(wide, *(Div(text=str(i)) for i in range(450)), name="root"))

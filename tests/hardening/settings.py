@@ -54,6 +54,8 @@ TEST_APPS = {
     "bridged": "tests.hardening.bridged.bridged",
     "swapper": "tests.hardening.apps.swapper",
     "reattach": "tests.apps_shared.reattach",
+    # More models than the admin's page of a session shows at once (tests/admin).
+    "many_models": "tests.hardening.apps.many_models",
     "deep_writes": "tests.hardening.apps.deep_writes",
     # The session fuzz (test_fuzz_sessions.py): callbacks that compute with what clients send;
     # the same app where a client creating its session may push.

@@ -26,6 +26,13 @@ __all__ = ["ENDED_BY_ADMIN", "MAX_NOTICE_CHARS", "SessionHolder", "run_command",
 ENDED_BY_ADMIN = "This session was ended by an administrator."
 #: Characters of an admin's notice (the admin refuses a longer one; a command cuts it, as a bound).
 MAX_NOTICE_CHARS = 500
+#: Characters of a model id the admin asks for (a client's ids have at most 128).
+MAX_MODEL_ID = 200
+
+
+def _page_argument(value: Any) -> int:
+    """The page of models asked for: a whole number from 1 (anything else: the first)."""
+    return value if type(value) is int and value >= 1 else 1
 
 
 class SessionHolder(Protocol):
@@ -64,7 +71,10 @@ async def run_command(registry: SessionHolder, command: str, session_id: str, **
     if command == "describe":
         async with session.lock:  # the rule: the document is read only under its lock
             describe = getattr(session, "describe", None)  # another document kind describes itself
-            return describe() if describe is not None else describe_session(session)
+            # A page of the document's models, or one model: never all of them (thousands, maybe).
+            page, model = _page_argument(arguments.get("page")), arguments.get("model")
+            model = str(model)[:MAX_MODEL_ID] if model is not None else None
+            return describe(page, model) if describe is not None else describe_session(session, page, model)
     if command == "expire":
         context = registry.get_context(session.app_path)
         if context is not None:
