@@ -139,6 +139,8 @@ def load_bokeh_application(target: Any, *, title: str | None = None, argv: list[
     Application; errors become a failed application whose page shows them. ``argv``: a
     script or directory app's ``sys.argv[1:]`` (``bokeh serve app --args ...``)."""
     try:
+        if title is not None and not isinstance(title, str):
+            raise TypeError(f"title is a string, not {type(title).__name__}")
         return BokehApplication(_from_target(target, list(argv or [])), title=title)
     except Exception as exc:
-        return BokehApplication(None, error=exc, title=title)
+        return BokehApplication(None, error=exc, title=title if isinstance(title, str) else None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import importlib
 import types
 from pathlib import Path
@@ -119,31 +120,43 @@ def _attribute(target: str) -> Any:
         ) from exc
 
 
-def load_application(target: Any, *, argv: list[str] | None = None) -> Application:
+def load_application(target: Any, *, argv: list[str] | None = None, title: Any = None) -> Application:
     """Load an application from a spec target; errors become a failed application.
 
     ``argv`` (the ``"argv"`` option of an app's entry): ``sys.argv[1:]`` of a script or
     directory app while it runs, as ``bokeh serve app.py --args ...`` gives.
+    ``title`` (the ``"title"`` option): the page's and each new document's title.
     """
     try:
-        is_path = isinstance(target, Path) or (
-            isinstance(target, str) and ("/" in target or target.endswith((".py", ".json")))
-        )
-        if argv is not None and (
-            not is_path or not isinstance(argv, list) or not all(isinstance(a, str) for a in argv)
-        ):
-            raise TypeError("argv is a list of strings, for script and directory apps only")
-        if isinstance(target, Application):
-            return target
-        if is_path:
-            return _from_path(Path(target), argv)
-        if isinstance(target, str):
-            try:
-                return _from_object(importlib.import_module(target))
-            except ModuleNotFoundError as exc:
-                if exc.name != target:
-                    raise
-                return _from_object(_attribute(target))
-        return _from_object(target)
+        if title is not None and not isinstance(title, str):
+            raise TypeError(f"title is a string, not {type(title).__name__}")
+        application = _load(target, argv)
     except Exception as exc:  # the app's page shows the error; other apps keep serving
         return Application(_FailedHandler(exc))
+    if title is None:
+        return application
+    # A copy: the Application may be the project's own object, served under other paths too.
+    titled = copy.copy(application)
+    titled.title = title
+    return titled
+
+
+def _load(target: Any, argv: list[str] | None) -> Application:
+    """Load ``target`` (see :func:`load_application`); raise what fails."""
+    is_path = isinstance(target, Path) or (
+        isinstance(target, str) and ("/" in target or target.endswith((".py", ".json")))
+    )
+    if argv is not None and (not is_path or not isinstance(argv, list) or not all(isinstance(a, str) for a in argv)):
+        raise TypeError("argv is a list of strings, for script and directory apps only")
+    if isinstance(target, Application):
+        return target
+    if is_path:
+        return _from_path(Path(target), argv)
+    if isinstance(target, str):
+        try:
+            return _from_object(importlib.import_module(target))
+        except ModuleNotFoundError as exc:
+            if exc.name != target:
+                raise
+            return _from_object(_attribute(target))
+    return _from_object(target)

@@ -55,7 +55,8 @@ class _DocsyncDialect:
         return load_application(target)
 
     def make_context(self, spec: AppSpec) -> ApplicationContext:
-        application = load_application(spec.target, argv=spec.options.get("argv"))
+        options = spec.options
+        application = load_application(spec.target, argv=options.get("argv"), title=options.get("title"))
         return ApplicationContext(application, spec.path, options=spec.options)
 
     # The session's own dispatch, not a coroutine around it: one coroutine fewer per message.
