@@ -14,7 +14,7 @@ __all__ = ["DEFAULTS", "Settings", "docsync_settings", "reset_settings"]
 DEFAULTS: dict[str, Any] = {
     # app path -> dotted path of an Application, a function(doc), a module with `app`,
     # or a filesystem path (.py script, .json document, directory); or a dict with
-    # "app" plus per-app options ("access", "shared", "title").
+    # "app" plus per-app options (server/app_loader.py's APP_OPTIONS; the README's APPS row).
     "APPS": {},
     "UNUSED_SESSION_LIFETIME": 15.0,
     "CHECK_UNUSED_SESSIONS": 5.0,

@@ -19,6 +19,9 @@ DOCSYNC = {
     "APPS": {
         **_BOKEH_DOCSYNC["APPS"],
         "bk_grow": {"app": "tests.bokeh.gallery.functions:grows", "kind": "bokeh"},
+        # An app entry's "allow_join" and "title" (tests/hardening/test_app_entry_options.py).
+        "bk_no_joining": {"app": "tests.bokeh.gallery.functions:grows", "kind": "bokeh", "allow_join": False},
+        "bk_titled": {"app": "tests.bokeh.gallery.functions:grows", "kind": "bokeh", "title": "Grown <here>"},
         # A PasswordInput holding a value (tests/hardening/test_bokeh_admin_secrets.py).
         "bk_password": {"app": "tests.hardening.bokeh_password:password", "kind": "bokeh"},
         # One model of each kind the dialect's fuzz test patches (tests/hardening/test_fuzz_bokeh.py).

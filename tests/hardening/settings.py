@@ -34,6 +34,10 @@ TEST_APPS = {
     # The same, public: every anonymous visitor is AnonymousUser, told apart by their browser.
     "anon_sessions": "tests.hardening.apps.who_changed",
     "anon_shareable": {"app": "tests.hardening.apps.who_changed", "shareable": True},
+    # An app entry's "allow_join" and "title" (tests/hardening/test_app_entry_options.py).
+    "no_joining": {"app": "tests.hardening.apps.who_changed", "allow_join": False},
+    "no_joining_shareable": {"app": "tests.hardening.apps.who_changed", "shareable": True, "allow_join": False},
+    "titled": {"app": _LIMITS, "title": "Ledger <of> limits"},
     "all_models": "tests.hardening.apps.all_models",
     "limits": _LIMITS,
     "echo": "tests.hardening.apps.echo",
