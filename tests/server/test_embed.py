@@ -109,7 +109,7 @@ async def test_an_app_page_names_its_urls_as_reverse_would(urlconf: str, registr
     from django.test import RequestFactory, override_settings
     from django.urls import reverse
 
-    from docsync.views import app_page
+    from docsync.views import app_page, client_version
 
     root_urlconf = None if urlconf == "tests.server.settings" else urlconf
     with override_settings(**({"ROOT_URLCONF": root_urlconf} if root_urlconf else {})):
@@ -122,6 +122,8 @@ async def test_an_app_page_names_its_urls_as_reverse_would(urlconf: str, registr
         assert config["wsUrl"] == "ws" + absolute(page_path).removeprefix("http") + "ws"
         assert config["viewModulesUrl"] == absolute(reverse("docsync:view-modules", args=["sliders"]))
         assert config["clientBase"] + "embed.js" == absolute(reverse("docsync:client-module", args=["embed.js"]))
-        assert f'href="{config["clientBase"]}docsync.css"' in html
+        # The stylesheet is linked under the client's version segment, kept for good (client_version).
+        assert f'href="{config["clientBase"]}{client_version()}/docsync.css"' in html
+        assert client_version().startswith("v-")
     if root_urlconf:
         assert "/dash/sliders/ws" in config["wsUrl"]
