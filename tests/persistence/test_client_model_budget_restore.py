@@ -9,36 +9,20 @@ from __future__ import annotations
 
 import pytest
 
-from docsync.document import Document
 from docsync.protocol import new_message
 from docsync.protocol.msgtypes import ERROR, OK, PATCH_DOC
 from docsync.server.persistence.capture import app_model_ids, app_model_names, apply_snapshot, take_snapshot
 from docsync.server.session.session import ServerSession
 from docsync.sync.sequencer import Sequencer
 
-from .apps import renamed
-from .test_restore_renames import MAX, through_binary_form
+from .test_restore_renames import MAX, new_session, through_binary_form
 
 pytestmark = pytest.mark.asyncio
 
 
-def _session(session_id: str = "s1") -> ServerSession:
+def _session() -> ServerSession:
     """A session of ``apps.renamed`` whose clients may add roots, and define 2 models at most."""
-    document = Document()
-    sequencer = Sequencer(
-        document,
-        allow_client_structure=True,
-        log_entries=100,
-        log_bytes=MAX,
-        max_client_models=2,
-        max_array_elements=MAX,
-        filling=True,
-    )
-    session = ServerSession(session_id, sequencer, app_path="board_renamed", request={})
-    renamed(document)
-    sequencer.flush()
-    sequencer.restart()
-    return session
+    return new_session(allow_client_structure=True, max_client_models=2)
 
 
 def _add_root(sequencer: Sequencer, model_id: str) -> str:

@@ -39,15 +39,17 @@ MAX = 1 << 20
 OLD_SNAPSHOT = Path(__file__).parents[1] / "fixtures" / "persistence" / "renamed_before_app_names.snap"
 
 
-def new_session(session_id: str = "s1") -> ServerSession:
+def new_session(
+    session_id: str = "s1", *, allow_client_structure: bool = False, max_client_models: int = 10
+) -> ServerSession:
     """A session of ``apps.renamed`` as the server makes one: built, at position 0."""
     document = Document()
     sequencer = Sequencer(
         document,
-        allow_client_structure=False,
+        allow_client_structure=allow_client_structure,
         log_entries=100,
         log_bytes=MAX,
-        max_client_models=10,
+        max_client_models=max_client_models,
         max_array_elements=MAX,
         filling=True,
     )
