@@ -131,6 +131,17 @@ def test_an_unknown_theme_is_reported_as_e009() -> None:
         call_command("check")
 
 
+def test_an_unknown_app_kind_is_reported_as_e012_naming_the_kinds() -> None:
+    apps = {"s": {"app": "project.examples.sliders", "kind": "bokeh2"}}
+    with override_settings(DOCSYNC={"APPS": apps}), pytest.raises(SystemCheckError) as raised:
+        call_command("check")
+    text = str(raised.value)
+    assert "docsync.E012" in text
+    assert "unknown application kind 'bokeh2' (known: bokeh, docsync)" in text
+    with override_settings(DOCSYNC={"APPS": {"s": {"app": "project.examples.sliders", "kind": "docsync"}}}):
+        call_command("check")
+
+
 def test_an_unknown_push_rule_is_reported_as_e009() -> None:
     with override_settings(DOCSYNC={"APPS": {"s": {"app": "project.examples.sliders", "push": "everyone"}}}):
         errors = [m for m in check_settings() if m.id == "docsync.E010"]
