@@ -1,4 +1,4 @@
-"""An app whose entry says ``"persist": False`` keeps its sessions in memory only (a real daphne, killed and started again)."""
+"""An app whose entry says ``"persist": False`` keeps its sessions in memory only (real daphne, killed, restarted)."""
 
 from __future__ import annotations
 
