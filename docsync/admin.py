@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import async_to_sync
 from django.contrib import admin, messages
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
@@ -25,7 +25,7 @@ from .server.admin_support.session_detail import MODELS_PER_PAGE
 from .server.persistence import keeper_of
 from .server.registry import get_registry
 
-__all__ = ["LiveSessionAdmin", "UserListFilter"]
+__all__ = ["MAX_USER_CHOICES", "LiveSessionAdmin", "UserListFilter"]
 
 
 def _command(process_id: str, command: str, session_id: str, **arguments: Any) -> Any:
@@ -169,8 +169,26 @@ def _with_clock_times(detail: dict[str, Any] | None) -> dict[str, Any] | None:
     return {**detail, "connections": connections}
 
 
+#: The "By user" filter lists at most this many users (those with the most live sessions).
+MAX_USER_CHOICES = 20
+
+
 class UserListFilter(admin.AllValuesFieldListFilter):
-    """The list's "By user" filter, which names sessions without a logged-in user "anonymous", as the list does."""
+    """The list's "By user" filter: the users with the most live sessions, "anonymous" named as the list does."""
+
+    def __init__(
+        self, field: Any, request: HttpRequest, params: Any, model: Any, model_admin: Any, field_path: str
+    ) -> None:
+        super().__init__(field, request, params, model, model_admin, field_path)
+        # Django lists every distinct user: a site with thousands online got as long a sidebar.
+        # The rest are found with the search box (which searches user names too).
+        users = model_admin.get_queryset(request).exclude(user="").values("user")
+        ranked = users.annotate(n=Count("pk")).order_by("-n", "user").values_list("user", flat=True)
+        shown = set(ranked[:MAX_USER_CHOICES])
+        shown.update(value for value in self.lookup_val or () if value)  # a chosen user stays shown, selected
+        if model_admin.get_queryset(request).filter(user="").exists():
+            shown.add("")
+        self.lookup_choices = sorted(shown)  # type: ignore[assignment]  # a list, not Django's lazy query
 
     def choices(self, changelist: Any) -> Iterator[Any]:  # django-stubs' TypedDict of a choice is private
         # Django lists the empty user name as a link with no text (" (2)" with counts).
@@ -206,7 +224,8 @@ class LiveSessionAdmin(_ModelAdmin):
         "snapshot",
     )
     list_filter = ("app", ("user", UserListFilter), "process", "keep_alive")
-    search_fields = ("session_id",)
+    search_fields = ("session_id", "user")
+    search_help_text = "Search by session id or user name."
     ordering = ("-last_activity",)
     actions = ("expire_now", "keep_from_expiring", "allow_expiring", "drain_processes")
     list_per_page = 100
