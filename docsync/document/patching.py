@@ -339,10 +339,13 @@ def _check(checker: _Checker, event: ev.DocumentEvent, setter: Any) -> Apply:
         return lambda: document._message_received(event)
     if isinstance(event, ev.RootAddedEvent):
         checker.structure("adding a root")
-        model = checker.model(event.model)
+        model = event.model
         if model in checker.roots:
             raise PatchError(f"{model!r} is already a root")
+        # Attachable first: a model that left the document, named by the client whose own
+        # change took it out (sync/detached.py), is known to the patch once it joins here.
         checker.attachable(model)
+        checker.model(model)
         checker.roots.append(model)
         return lambda: document.add_root(model, setter)
     if isinstance(event, ev.RootRemovedEvent):

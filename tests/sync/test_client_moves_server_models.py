@@ -231,3 +231,34 @@ def test_another_client_cannot_put_back_a_model_someone_else_took_out() -> None:
     outcome = session.sequencer.handle_patch("bob", 0, _wire(new_message(PATCH_DOC, content)))
     assert outcome.answer.msgtype == OK and outcome.answer.content["rejected"] == 1
     assert session.document.get_model_by_id("card-0") is None
+
+
+def test_a_root_put_back_after_the_server_took_its_removal_is_referred_to() -> None:
+    # Found by the convergence workload (seed 6, its "take" and "put_back" draws): the
+    # RootAdded checked the model before the patch's check saw it joining, and the
+    # server refused the whole patch (ERROR "unknown model id"), its other changes lost.
+    session = Session()
+    alice, bob = session.connect("alice"), session.connect("bob")
+    right = _pile(alice, "right")
+    alice.document.remove_root(right)
+    assert session.send("alice") == 1  # the server takes the removal: "right" left its document
+    assert session.document.get_model_by_id("right") is None
+    alice.document.add_root(right)  # a later patch, of the same base
+    session.settle()
+    assert [m.msgtype for m in session.answers["alice"]] == [OK, OK], session.answers["alice"][-1].content
+    assert [r.id for r in session.document.roots] == ["left", "right"]
+    assert session.document.get_model_by_id("right") is session.piles[1]
+    assert _text(alice.document) == _text(session.document) == _text(bob.document)
+    assert not _troubles(alice) and not _troubles(bob)
+
+
+def test_another_client_cannot_put_back_a_root_someone_else_took_out() -> None:
+    session = Session()
+    alice = session.connect("alice")
+    session.connect("bob")
+    alice.document.remove_root(_pile(alice, "right"))
+    session.send("alice")
+    content = {"events": [{"kind": "RootAdded", "model": {"id": "right"}}], "references": [], "base": 0}
+    outcome = session.sequencer.handle_patch("bob", 0, _wire(new_message(PATCH_DOC, content)))
+    assert outcome.answer.msgtype == OK and outcome.answer.content["rejected"] == 1
+    assert session.document.get_model_by_id("right") is None
