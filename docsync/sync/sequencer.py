@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..document import DecodedPatch, Document, DocumentEvent, DocumentLimits
+from ..document import DecodedPatch, Document, DocumentEvent, DocumentLimits, Model
 from ..document import events as ev
 from ..document.model import MAX_CLIENT_MODEL_ID_LENGTH, is_unissued_id, keeps_valid
 from ..document.patching import apply_events
@@ -497,8 +497,13 @@ class Sequencer:
             accepted, rejected, shifts = self._split_conflicts(decoded.events, base, origin)
         # Events naming a model that is gone (removed by a change that won) lose too;
         # there is nothing to correct, the sender receives (or received) the removal.
-        # So do those on a model of the patch that no accepted event attaches.
-        strays = stray_events(accepted, decoded.new_models) if decoded.new_models else []
+        # So do those on a model of the patch that no accepted event attaches, and those
+        # on a model the sender took out and names again (detached.py) when no accepted
+        # event puts it back: it is in no document, which refuses a change of it.
+        joining: Mapping[str, Model] = decoded.new_models
+        if self._detached_by:  # (rare: a model left the document by a client's change)
+            joining = _returning(accepted, self.document.models, joining)
+        strays = stray_events(accepted, joining) if joining else []
         if strays:
             accepted = [e for e in accepted if all(e is not stray for stray in strays)]
         lost = _lost_indices(decoded, rejected + strays) if rejected or strays or decoded.skipped else ()
@@ -849,6 +854,16 @@ def _known_types(
         ):
             return None
     return {key: (lists[key], item_types) for key, item_types in types.items()}
+
+
+def _returning(events: list[DocumentEvent], held: Mapping[str, Model], new: Mapping[str, Model]) -> Mapping[str, Model]:
+    """``new`` and the models ``events`` change that are neither the document's nor the patch's own (departed ones)."""
+    returning = {
+        target.id: target
+        for target in (getattr(event, "model", None) for event in events)
+        if target is not None and target.id not in held and target.id not in new
+    }
+    return {**new, **returning} if returning else new
 
 
 def _lost_indices(decoded: DecodedPatch, rejected: list[DocumentEvent]) -> tuple[int, ...]:

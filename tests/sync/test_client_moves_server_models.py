@@ -262,3 +262,28 @@ def test_another_client_cannot_put_back_a_root_someone_else_took_out() -> None:
     outcome = session.sequencer.handle_patch("bob", 0, _wire(new_message(PATCH_DOC, content)))
     assert outcome.answer.msgtype == OK and outcome.answer.content["rejected"] == 1
     assert session.document.get_model_by_id("right") is None
+
+
+def test_changes_of_a_root_whose_put_back_lost_lose_with_it() -> None:
+    # Found by the convergence workload (seed 5064): the put-back lost (the roots changed
+    # meanwhile) but a change of the model in the same patch was kept; the document
+    # refused it (the model is in no document) and the server refused the whole patch
+    # (ERROR "unknown model id"), its other changes lost with it.
+    session = Session()
+    alice, bob = session.connect("alice"), session.connect("bob")
+    right, left = _pile(alice, "right"), _pile(alice, "left")
+    alice.document.remove_root(right)
+    session.send("alice")  # "right" left the server's document by alice's change
+    alice.document.add_root(right)
+    right.cards.append(Card(id="alice-card", text="new"))
+    left.cards[0].text = "kept"
+    alice.flush()
+    (patch,) = alice.messages_to_send()
+    bob.document.add_root(Pile(id="bob-pile"))  # the roots change before alice's patch arrives
+    session.send("bob")
+    outcome = session.sequencer.handle_patch("alice", 0, _wire(patch))
+    assert outcome.answer.msgtype == OK, outcome.answer.content
+    assert outcome.answer.content["rejected"] == 2  # the put-back and the change of "right"
+    assert outcome.reset is not None  # a root change lost: alice is reset
+    assert session.cards[0].text == "kept"
+    assert session.document.get_model_by_id("right") is None
