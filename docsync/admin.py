@@ -84,6 +84,19 @@ def _freshness() -> str:
     return f"Data as of {age:.1f} s ago; each process reports every {refresh:g} s."
 
 
+def _unclustered() -> dict[str, Any]:
+    """The processes writing the table now when there are several and CLUSTER is off (the list says what goes wrong)."""
+    if docsync_settings().CLUSTER:
+        return {}
+    now = dt.datetime.now(tz=dt.UTC)
+    # Processes that wrote within a refresh or two: a stopped one's rows are silent.
+    writing = _reported_rows().filter(reported__gte=_silent_since(now)).values_list("process", "process_started")
+    # Not one this machine knows gone (killed, restarted at once): its last rows are recent too.
+    pairs = set(writing.distinct().order_by())
+    processes = sorted({process for process, started in pairs if not process_gone(process, started)})
+    return {"unclustered": processes} if len(processes) > 1 else {}
+
+
 def _store_says(session_id: str) -> str:
     """Whether ``session_id`` can come back from the persistence store, in the admin's words."""
     keeper = keeper_of(get_registry())
@@ -298,6 +311,7 @@ class LiveSessionAdmin(_ModelAdmin):
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         # Nothing here is edited in a form: Django's "Select live session to change" would mislead.
         extra = {"title": "Live sessions", **(extra_context or {}), "freshness": _freshness(), **_stopped()}
+        extra.update(_unclustered())
         return super().changelist_view(request, extra)
 
     def get_urls(self) -> list[Any]:

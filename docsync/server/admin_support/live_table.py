@@ -18,7 +18,7 @@ import weakref
 from typing import Any, Protocol
 
 from django.db import connections, router
-from django.db.models import Q, sql
+from django.db.models import Max, Q, sql
 from django.db.models.constants import OnConflict
 from django.db.models.signals import post_delete, pre_delete
 
@@ -30,6 +30,9 @@ from .processes import own_start, process_gone, rows_kept_for, silent_after
 __all__ = ["LiveTableWriter", "SessionSource", "snapshot_rows"]
 
 logger = logging.getLogger("docsync.server")
+
+#: Other processes the unclustered warning names, at most (each once): a log, not a list of the fleet.
+MAX_WARNED_PROCESSES = 16
 
 
 class SessionSource(Protocol):
@@ -242,28 +245,36 @@ def _statements(alias: str) -> _Statements | None:
     return statements
 
 
-def _drop_gone_processes(process_id: str, refresh: float) -> list[str]:
-    """Delete the rows of processes of this machine that no longer run; return those processes.
+def _drop_gone_processes(process_id: str, refresh: float) -> tuple[list[str], list[str]]:
+    """Delete the rows of processes of this machine that no longer run; return those, and the others still writing.
 
-    Only silent rows are looked at (a live process writes every ``refresh`` seconds),
-    and only they are deleted, so a process writing meanwhile keeps its rows. A process
-    is told by its pid and its start time: a row of a dead one whose pid another process
-    took (this one included) goes too.
+    One query reads every other process's newest write (the only query of this sweep
+    when no process is gone). Rows silent for ``silent_after(refresh)`` are looked at
+    for deletion, and only they are deleted, so a process writing meanwhile keeps its
+    rows. A process is told by its pid and its start time: a row of a dead one whose
+    pid another process took (this one included) goes too. The others, which wrote
+    since and are not known gone, are live processes on this database.
     """
     from ...models import LiveSession
 
     silent_since = dt.datetime.now(tz=dt.UTC) - dt.timedelta(seconds=silent_after(refresh))
-    silent = LiveSession.objects.filter(reported__lt=silent_since).exclude(
-        process=process_id, process_started=own_start(os.getpid())
+    others = (
+        LiveSession.objects.exclude(process=process_id, process_started=own_start(os.getpid()))
+        .values_list("process", "process_started")
+        .annotate(newest=Max("reported"))
+        .order_by()
     )
-    processes = set(silent.values_list("process", "process_started").distinct())
-    gone = sorted(p for p in processes if process_gone(*p))
+    newest = {(process, started): reported for process, started, reported in others}
+    silent = {p for p, reported in newest.items() if reported < silent_since}
+    gone = sorted(p for p in silent if process_gone(*p))
     if gone:
         which = Q()
         for process, started in gone:
             which |= Q(process=process, process_started=started)
-        silent.filter(which).delete()
-    return [process for process, _ in gone]
+        LiveSession.objects.filter(reported__lt=silent_since).filter(which).delete()
+    # A process killed a moment ago (restarted at once) wrote recently too: it is asked about.
+    writing = sorted({p[0] for p in newest if p not in silent and not process_gone(*p)})
+    return [process for process, _ in gone], writing
 
 
 def _clear(process_id: str) -> None:
@@ -286,6 +297,8 @@ class LiveTableWriter:
         # When (loop time) the rows of killed processes of this machine were last looked
         # for: at the first write, then once per silent spell (not at every refresh).
         self._swept_at: float | None = None
+        # Other processes already warned of (running without CLUSTER beside this one).
+        self._warned: set[str] = set()
 
     def ensure_started(self) -> None:
         """Start the writer on the running loop if it is not running."""
@@ -323,9 +336,29 @@ class LiveTableWriter:
             refresh = float(docsync_settings().ADMIN_REFRESH)
             if self._swept_at is None or now - self._swept_at >= silent_after(refresh):
                 self._swept_at = now
-                gone = await run_sync(_drop_gone_processes, self.registry.process_id, refresh)
+                gone, writing = await run_sync(_drop_gone_processes, self.registry.process_id, refresh)
                 if gone:
                     logger.info("live-session table: removed the rows of stopped processes %s", ", ".join(gone))
+                self._warn_unclustered(writing)
+
+    def _warn_unclustered(self, writing: list[str]) -> None:
+        """Say once per process (a bounded number) that another process serves this database without CLUSTER."""
+        if docsync_settings().CLUSTER:
+            return  # the cluster relays each session to the one process that holds it
+        for process in writing:
+            if process in self._warned or process == self.registry.process_id:
+                continue
+            if len(self._warned) >= MAX_WARNED_PROCESSES:
+                return
+            self._warned.add(process)
+            logger.warning(
+                "process %s also serves this database's sessions and CLUSTER is off: processes share no "
+                "sessions, so users of one room on two processes see different documents, a reconnect to "
+                "another process starts a fresh session, and the admin lists a room for one process only. "
+                'Run one process, or set DOCSYNC["CLUSTER"] with a channel layer on Redis '
+                "(docs/howto/scale-out.md).",
+                process,
+            )
 
     async def _run(self) -> None:
         while True:
