@@ -58,15 +58,19 @@ class DetachedBy:
 class _WithOwnDetached(Mapping[str, Model]):
     """The document's models, and the held ones that left it by ``origin``'s change."""
 
-    __slots__ = ("_by", "_document", "_models", "_origin")
+    __slots__ = ("_by", "_document", "_models", "_origin", "departed_named")
 
     def __init__(self, document: Document, by: dict[str, Any], origin: Any) -> None:
         self._document, self._models, self._by, self._origin = document, document.models, by, origin
+        #: The models out of the document this mapping gave, by id (the patch names them to put them back).
+        self.departed_named: dict[str, Model] = {}
 
     def get(self, key: str, default: Any = None) -> Any:
         model = self._models.get(key)
         if model is None and self._by.get(key, self) == self._origin:
             model = self._document.departed_model(key)
+            if model is not None:
+                self.departed_named[key] = model
         return model if model is not None else default
 
     def __getitem__(self, key: str) -> Model:

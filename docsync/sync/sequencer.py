@@ -454,12 +454,14 @@ class Sequencer:
                 f" ({len(definitions)} defined by this patch, {self.client_models} before)"
             )
             return PatchStep(origin, msgid, refusal=text, reset=True, before=self.log.seq)
+        # The models the patch may name: the document's, and those the sender's own change took out.
+        known = self._detached_by.known_to(origin) if self._detached_by else self.document.models
         try:
             buffers = request.buffers
             # (``Document.decode_patch``, without the call around it: per patch received.)
             decoded = decode_patch(
                 request.content,
-                self._detached_by.known_to(origin) if self._detached_by else self.document.models,
+                known,
                 dict(buffers) if buffers else {},
                 setter=origin,
                 max_array_elements=self.max_array_elements,
@@ -501,8 +503,9 @@ class Sequencer:
         # on a model the sender took out and names again (detached.py) when no accepted
         # event puts it back: it is in no document, which refuses a change of it.
         joining: Mapping[str, Model] = decoded.new_models
-        if self._detached_by:  # (rare: a model left the document by a client's change)
-            joining = _returning(accepted, self.document.models, joining)
+        departed = getattr(known, "departed_named", None)  # (None for the document's own models)
+        if departed:  # (rare: the patch names a model its sender's own change took out)
+            joining = {**departed, **joining}
         strays = stray_events(accepted, joining) if joining else []
         if strays:
             accepted = [e for e in accepted if all(e is not stray for stray in strays)]
@@ -854,16 +857,6 @@ def _known_types(
         ):
             return None
     return {key: (lists[key], item_types) for key, item_types in types.items()}
-
-
-def _returning(events: list[DocumentEvent], held: Mapping[str, Model], new: Mapping[str, Model]) -> Mapping[str, Model]:
-    """``new`` and the models ``events`` change that are neither the document's nor the patch's own (departed ones)."""
-    returning = {
-        target.id: target
-        for target in (getattr(event, "model", None) for event in events)
-        if target is not None and target.id not in held and target.id not in new
-    }
-    return {**new, **returning} if returning else new
 
 
 def _lost_indices(decoded: DecodedPatch, rejected: list[DocumentEvent]) -> tuple[int, ...]:
