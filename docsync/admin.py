@@ -72,7 +72,8 @@ def _gone_processes(now: dt.datetime) -> list[tuple[str, str]]:
     Only silent rows are asked about, so a live process is never taken for gone.
     """
     silent = LiveSession.objects.filter(reported__lt=_silent_since(now)).values_list("process", "process_started")
-    return sorted(p for p in set(silent.distinct()) if process_gone(*p))
+    # order_by(): the model's default ordering would join DISTINCT, one row per timestamp.
+    return sorted(p for p in set(silent.order_by().distinct()) if process_gone(*p))
 
 
 def _freshness() -> str:
