@@ -309,6 +309,11 @@ class Sequencer:
         # Buffer ids are unique per position: these events are sent at the next ones.
         outbox = self._outbox
         encoded = encode_event(event, f"{self.log.seq + 1}.{len(outbox)}.", self.document.models, self._item_types)
+        if event.departed:
+            # A change that takes models out touches all of each (a key every key of the
+            # model starts with): a change of one made before it loses, also once the
+            # model is back, which its sender received defined anew, without that change.
+            encoded.keys = (*encoded.keys, *((model_id,) for model_id in event.departed))
         departed = self._departed
         if departed and encoded.references and any(r["id"] in departed for r in encoded.references):
             # It defines a model this position's changes detached: a new position, whose

@@ -287,3 +287,29 @@ def test_changes_of_a_root_whose_put_back_lost_lose_with_it() -> None:
     assert outcome.reset is not None  # a root change lost: alice is reset
     assert session.cards[0].text == "kept"
     assert session.document.get_model_by_id("right") is None
+
+
+def test_a_change_made_before_another_client_moved_the_model_loses() -> None:
+    # Found by the convergence workload (seeds 3, 2007): bob's change of a card crossed
+    # alice's move of it. Bob dropped the card when the move took it out and took the
+    # one its definition gave when the move put it back, without his change; the server
+    # took his change (the card was back): bob's document and the server's differed.
+    session = Session()
+    alice, bob = session.connect("alice"), session.connect("bob")
+    _pile(bob, "left").cards[0].text = "bob's"
+    bob.flush()
+    (patch,) = bob.messages_to_send()
+    left = _pile(alice, "left")
+    card = left.cards[0]
+    left.cards.remove(card)
+    left.cards.append(card)
+    session.send("alice")
+    outcome = session.sequencer.handle_patch("bob", 0, _wire(patch))
+    bob.receive_message(_wire(outcome.answer))
+    assert outcome.answer.content["rejected"] == 1  # the card left in a change bob had not seen
+    if outcome.changes is not None:
+        for message in outcome.changes.messages_for("bob"):
+            bob.receive_message(_wire(message))
+    session.settle()
+    assert _cards(session.document, "left") == ["card-1", "card-2", "card-0"]
+    assert _text(alice.document) == _text(session.document) == _text(bob.document)
