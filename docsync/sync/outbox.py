@@ -15,6 +15,11 @@ by this client's answered ones) is never defined, only referred to: the server r
 a definition of a model it holds. One a change detached and a later one attaches again
 (children reordered by removing and inserting) goes as a reference; what changed while
 it was out of the document, which no event told, follows as changes of its own.
+
+Whether a model is defined is decided when the change is made, and again when it is
+sent: a change queued while the patch defining its model was unanswered defines it, and
+the answer (or a resume's) may make the server hold it before the change goes. ``take``
+then sends it as a reference, and what changed while the model was out follows it.
 """
 
 from __future__ import annotations
@@ -37,6 +42,10 @@ from .splices import Splice
 
 __all__ = ["Batch", "Outbox", "OutboxEntry"]
 
+#: Most models whose values are kept as a local change detached them (``Outbox._keep_left``);
+#: past it, those of models the server does not hold are forgotten first.
+MAX_LEFT_KEPT = 1024
+
 
 @dataclass(slots=True, eq=False)
 class OutboxEntry:
@@ -57,6 +66,9 @@ class OutboxEntry:
     doomed: bool = False
     #: Ids of the models the change detached (with those of the changes it superseded).
     departed: tuple[str, ...] = ()
+    #: For a model the change defines that a local change took out before: what changed
+    #: while it was out, as changes, sent after this one if the definition is not (``take``).
+    while_out: dict[str, list[OutboxEntry]] | None = None
 
 
 @dataclass(slots=True)
@@ -83,9 +95,17 @@ class Outbox:
         #: The ids of the models the server holds, as far as this client knows: referred
         #: to, never defined (its client keeps it: ``hold``, ``forget``, ``held``).
         self.server_ids: set[str] = set()
-        # The values of such models a local change detached, as they were then, until a
-        # local change attaches them again (by reference): what differs then is sent.
+        # The values of the models a local change detached, as they were then, until a
+        # local change attaches them again: what differs then is sent (or kept with the
+        # change that defines the model, should the server hold it when it is sent).
+        # Kept for models the server does not hold too: the patch defining one may be
+        # unanswered, and its answer make the server hold it before it is put back.
         self._left: dict[str, dict[str, Any]] = {}
+        # How many waiting changes (and carried ones) define models, and whether the server
+        # came to hold more models since ``take`` last looked at them: it decides again
+        # whether each definition goes only then (most patches define none).
+        self._defining = 0
+        self._newly_held = False
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -99,10 +119,12 @@ class Outbox:
         """The server holds the models of ``model_ids`` now (the document pulled: replaces what was known)."""
         self.server_ids = set(model_ids)
         self._left.clear()
+        self._newly_held = True
 
     def hold(self, model_ids: Any) -> None:
         """The server holds these models too (its patch defined them, or it took this client's)."""
         self.server_ids.update(model_ids)
+        self._newly_held = True
 
     def forget(self, model_ids: Any) -> None:
         """The server's change detached these models: it may no longer hold them."""
@@ -123,7 +145,8 @@ class Outbox:
         ``attached`` is the document's index: definitions are sent for the models it
         still holds, unless the server holds them (``server_ids``). ``departed`` finds
         a model that left the document (``Document.departed_model``): the values of one
-        the server holds are kept when a change detaches it.
+        the server holds, or may hold when the change attaching it again is sent, are kept
+        when a change detaches it.
         """
         self._serial += 1
         if type(event) is ModelChangedEvent and not event.new_models:
@@ -162,7 +185,15 @@ class Outbox:
                 references = [r for r in references if r["id"] not in self.server_ids]
         entry = OutboxEntry(event, event.property_key(), json, references, buffers, base)
         entry.departed = event.departed
-        if event.departed and departed is not None and self.server_ids:
+        if references:
+            self._defining += 1
+            left = self._left
+            if left:
+                for definition in references:  # (a loop, no generator: per change attaching models)
+                    if definition["id"] in left:
+                        self._keep_while_out(entry, attached)
+                        break
+        if event.departed and departed is not None:
             self._keep_left(event.departed, departed)
         if isinstance(event, ListSplicedEvent):
             entry.splice = Splice(event.index, event.delete, len(event.items))
@@ -178,28 +209,50 @@ class Outbox:
         return entry
 
     def _keep_left(self, model_ids: tuple[str, ...], departed: Callable[[str], Model | None]) -> None:
-        """Keep the values of the models of ``model_ids`` the server holds, as they left the document."""
+        """Keep the values of the models of ``model_ids`` as they left the document."""
+        left = self._left
         for model_id in model_ids:
-            if model_id in self.server_ids and model_id not in self._left:
+            if model_id not in left:
                 model = departed(model_id)
                 if model is not None:
                     values = model.properties_with_values(include_defaults=False)
-                    self._left[model_id] = {attr: _copy(value) for attr, value in values.items()}
+                    left[model_id] = {attr: _copy(value) for attr, value in values.items()}
+        if len(left) > MAX_LEFT_KEPT:  # (bounded: models taken out and never put back)
+            held = self.server_ids
+            self._left = left = {i: v for i, v in left.items() if i in held}
+            while len(left) > MAX_LEFT_KEPT:
+                del left[next(iter(left))]
 
     def _changed_while_out(self, model_id: str, attached: Mapping[str, Model], base: int) -> None:
         """Queue a change for each value of model ``model_id`` (back in the document) that changed while it was out."""
-        before = self._left.pop(model_id, None)
         model = attached.get(model_id)
+        before = self._left.pop(model_id, None)
         if before is None or model is None:
             return
-        for attr in [*before, *(a for a in model.properties_with_values(include_defaults=False) if a not in before)]:
-            now = getattr(model, attr)
-            if attr in before:
-                if _same(before[attr], now):
-                    continue
-            elif is_empty_default(model, attr, now):  # (a default list first read while out)
+        for event in _changes_since(model, before):
+            self.add(event, base=base, attached=attached)
+
+    def _keep_while_out(self, entry: OutboxEntry, attached: Mapping[str, Model]) -> None:
+        """Keep with ``entry`` what changed on each model it defines since a local change took it out."""
+        for definition in entry.references:
+            model_id = definition["id"]
+            before = self._left.pop(model_id, None)
+            model = attached.get(model_id)
+            if before is None or model is None:
                 continue
-            self.add(ModelChangedEvent(model, attr, before.get(attr), now), base=base, attached=attached)
+            # Encoded now, as every change is, into a list of their own (not queued).
+            waiting, self._entries = self._entries, []
+            try:
+                for event in _changes_since(model, before):
+                    self.add(event, base=entry.base, attached=attached)
+            finally:
+                changes, self._entries = self._entries, waiting
+            if changes:
+                if entry.while_out is None:
+                    entry.while_out = {}
+                entry.while_out[model_id] = changes
+                # (Counted when they are queued, if they are: ``_refer_to_held``.)
+                self._defining -= sum(1 for change in changes if change.references)
 
     def _superseded_departures(self, key: tuple[str, str]) -> tuple[str, ...]:
         """Drop the waiting changes of ``key`` (``supersede``); return the ids of the models they detached."""
@@ -226,10 +279,54 @@ class Outbox:
         self._entries = kept
         return dropped
 
+    def _refer_to_held(self) -> None:
+        """Send as references the definitions of waiting changes of models the server holds now.
+
+        A change keeps the definitions decided when it was made: one made while the patch
+        defining its model was unanswered (a model taken out and put back meanwhile, across
+        a resume too) defines it, and the answer may make the server hold it before the
+        change goes. The server refuses a definition of a model it holds (``duplicate model
+        id``, the whole patch): the JSON of the change refers to the model by id already, so
+        the definition is dropped, and what changed while the model was out (``while_out``)
+        follows the change, as it does for a change made once the model was held.
+        """
+        held = self.server_ids
+        following: list[tuple[int, list[OutboxEntry]]] = []  # (where, what changed while out)
+        for index, entry in enumerate(self._entries):
+            if entry.references and self._refer(entry, held) and entry.while_out is not None:
+                for model_id in [i for i in entry.while_out if i in held]:
+                    changes = entry.while_out.pop(model_id)
+                    following.append((index + 1, changes))
+                    self._defining += sum(1 for change in changes if change.references)
+        for index, changes in reversed(following):
+            self._entries[index:index] = changes
+        for entry in self._carried:
+            if entry.references:
+                self._refer(entry, held)
+
+    def _refer(self, entry: OutboxEntry, held: set[str]) -> bool:
+        """Drop the definitions of ``entry`` of models in ``held``; tell whether it had any."""
+        for definition in entry.references:  # (a loop, no generator: per waiting definition)
+            if definition["id"] in held:
+                break
+        else:
+            return False
+        entry.references = [r for r in entry.references if r["id"] not in held]
+        if not entry.references:
+            self._defining -= 1
+        return True
+
     def take(self, most: int = MAX_PATCH_EVENTS) -> Batch | None:
         """Take the oldest waiting changes that share one base, ``most`` at most, as a PATCH-DOC body, or None."""
         if not self._entries:
             return None
+        if self._newly_held:
+            # A definition decided when its change was made may name a model the server has
+            # come to hold since (an answer, a resume's): sent, the server would refuse the
+            # whole patch (``duplicate model id``; convergence workload, seed 5118).
+            self._newly_held = False
+            if self._defining:  # (rare: most waiting changes define nothing)
+                self._refer_to_held()
         waiting = self._entries
         base = waiting[0].base
         count = len(waiting)
@@ -255,6 +352,8 @@ class Outbox:
         seen: set[str] = set()
         references = []
         for entry in sources:
+            if entry.references:
+                self._defining -= 1
             for definition in entry.references:
                 # The server refuses a model defined twice in one patch.
                 if definition["id"] not in seen:
@@ -268,12 +367,28 @@ class Outbox:
         """Put a batch ``take`` returned back, first, as if it had not been taken."""
         self._entries = [*batch.entries, *self._entries]
         self._carried = [*batch.carried, *self._carried]
+        self._defining += sum(1 for entry in [*batch.entries, *batch.carried] if entry.references)
 
     def drain(self) -> list[OutboxEntry]:
         """Remove and return every waiting change (the document is being replaced)."""
         entries, self._entries, self._carried = self._entries, [], []
         self._left.clear()
+        self._defining = 0
         return entries
+
+
+def _changes_since(model: Model, before: dict[str, Any]) -> list[ModelChangedEvent]:
+    """A change for each value of ``model`` that differs from ``before`` (its values kept by ``_keep_left``)."""
+    changes = []
+    for attr in [*before, *(a for a in model.properties_with_values(include_defaults=False) if a not in before)]:
+        now = getattr(model, attr)
+        if attr in before:
+            if _same(before[attr], now):
+                continue
+        elif is_empty_default(model, attr, now):  # (a default list first read while out)
+            continue
+        changes.append(ModelChangedEvent(model, attr, before.get(attr), now))
+    return changes
 
 
 def _copy(value: Any) -> Any:
