@@ -41,6 +41,7 @@ from ..protocol import Message, applied_ok, error, new_message
 from ..protocol.msgtypes import OK, PULL_DOC_REPLY, PUSH_DOC
 from ..protocol.wire_json import dumps
 from .answers import Answer
+from .attachments import MAX_ATTACHED_FLOOR, attached_count, most_attached, reached_count
 from .bridge import Shift, SpliceBridge
 from .client_made import ClientMadeModels
 from .detached import DetachedBy
@@ -86,6 +87,8 @@ MAX_CORRECTION_BYTES = 256 * 1024
 #: (protocol.md §13): each of up to MAX_PATCH_EVENTS splices walked up to 256 of them
 #: (a 60 KB patch held the process's event loop 0.7 to 1.4 s); past it a splice loses.
 MAX_SPLICE_SHIFTS = 4096
+#: The types of a value that holds no model (a ModelChanged of one attaches nothing).
+_PLAIN = frozenset({int, float, str, bool, type(None)})
 #: A patch of more events than this is judged against an index of the log's keys.
 _INDEXED_EVENTS = 16
 
@@ -180,6 +183,8 @@ class PatchStep:
     #: What events left out (naming a model that left the document) leave the sender
     #: holding otherwise than the server: properties, or the roots (``gone_properties``).
     uncorrected: list[tuple[str, ...]] = field(default_factory=list)
+    #: The models out of the document the patch names to put back (its sender's own change took them out).
+    named_out: Mapping[str, Model] | None = None
 
     @property
     def events(self) -> list[DocumentEvent]:
@@ -518,6 +523,8 @@ class Sequencer:
         decoded.events = accepted
         gone = decoded.skipped + len(strays)
         step = PatchStep(origin, msgid, None, decoded, rejected, shifts, lost, gone, before=log.seq)
+        if departed:
+            step.named_out = departed
         if decoded.skipped:  # (rare: a model of the patch left the document meanwhile)
             roots, properties = gone_properties(
                 request.content["events"], decoded.indices, self.document.models, decoded.new_models
@@ -539,6 +546,24 @@ class Sequencer:
         try:
             if decoded.new_models and self.client_models + len(decoded.new_models) > self.max_client_models:
                 raise PatchError(f"too many models created by clients: at most {self.max_client_models}")
+            # Each model a patch attaches is defined, with all it reaches, for every other
+            # connection: a move of the root repeated 500 times encoded the document 500 times.
+            # (The events that may attach, inline: nearly every patch sets plain values.)
+            for event in decoded.events:
+                kind = type(event)
+                if kind is not ev.RootAddedEvent:
+                    if kind is ev.ModelChangedEvent:
+                        if type(event.new) in _PLAIN:  # type: ignore[attr-defined]
+                            continue
+                    elif kind is not ev.ListSplicedEvent and kind is not ev.DictItemsSetEvent:
+                        continue
+                    try:
+                        if not type(event.model).lookup(event.attr).may_hold_models:  # type: ignore[attr-defined]
+                            continue
+                    except AttributeError:  # (no such property: the checks refuse it)
+                        continue
+                self._bound_attachments(step, decoded)
+                break
             # The changes carry their origin, so that they are not echoed to it.
             # (``Document.apply_patch``, without the call around it: per patch received.)
             self._item_types = _known_types(decoded, self.document, self._record)
@@ -564,6 +589,17 @@ class Sequencer:
         if step.rejected or overtaken or step.uncorrected:  # nearly every patch loses nothing
             keys = [event.property_key() or _structure_key(event) for event in step.rejected]
             step.reset = self._correct([*keys, *overtaken, *step.uncorrected])
+
+    def _bound_attachments(self, step: PatchStep, decoded: DecodedPatch) -> None:
+        """Refuse a patch that attaches more models than ``most_attached`` allows (attachments.py)."""
+        held = len(self.document.models) + (reached_count(step.named_out.values()) if step.named_out else 0)
+        most = most_attached(held, len(decoded.new_models))
+        if attached_count(decoded.events, most) > most:
+            raise PatchError(
+                f"too many models attached by one patch: more than {most}"
+                f" (twice the models of the document and the patch, or {MAX_ATTACHED_FLOOR};"
+                " each attachment counts all the models it reaches)"
+            )
 
     def _overtaken(self, origin: str, start: int) -> list[tuple[str, ...]]:
         """The properties ``origin``'s patch changed after a callback it ran had changed them (outbox from ``start``).

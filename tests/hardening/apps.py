@@ -165,6 +165,14 @@ def hostile(doc: Document) -> None:
     doc.add_root(Column(slider, TextInput(name="text"), source, name="root"))
 
 
+def hostile_wide(doc: Document) -> None:
+    """The hostile document with 450 Divs more in its root: a move of the root defines 456 models again."""
+    source = ColumnDataSource(data={"x": np.arange(4.0), "s": ["a", "b", "c", "d"]}, name="source")
+    slider = Slider(start=0, end=1_000_000, step=1, value=0, name="slider")
+    divs = (Div(text=str(i)) for i in range(450))
+    doc.add_root(Column(slider, TextInput(name="text"), source, *divs, name="root"))
+
+
 #: The same document, from an application that lets no client change its structure.
 hostile_closed = Application(FunctionHandler(hostile), allow_client_structure=False)
 #: The same document, from an application that lets every client change its structure,

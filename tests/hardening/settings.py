@@ -49,6 +49,8 @@ TEST_APPS = {
     # Anyone creating a session of these may push (the pushed content obeys every rule).
     "hostile": {"app": "tests.hardening.apps.hostile", "push": "public"},
     "hostile_closed": {"app": "tests.hardening.apps.hostile_closed", "push": "public"},
+    # A document of 456 models under one root (a patch moving the root again and again).
+    "hostile_wide": "tests.hardening.apps.hostile_wide",
     # Rooms and shareable sessions of it: other users see what a client changes of its structure.
     "hostile_room": {"app": "tests.hardening.apps.hostile", "shared": True},
     "hostile_link": {"app": "tests.hardening.apps.hostile", "shareable": True},
