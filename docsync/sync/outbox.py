@@ -127,10 +127,17 @@ class Outbox:
         self._newly_held = True
 
     def forget(self, model_ids: Any) -> None:
-        """The server's change detached these models: it may no longer hold them."""
+        """The server's change detached these models: it may no longer hold them.
+
+        One a local change had taken out already (its values kept) stays among them: it
+        is the server's, never this client's own, and a put-back of it goes as a reference
+        (which loses if the server holds it no longer). Defined, it was refused with the
+        whole patch: the application's id, or a name a client may not give (seed 5027).
+        """
+        left = self._left
+        if left:
+            model_ids = [model_id for model_id in model_ids if model_id not in left]
         self.server_ids.difference_update(model_ids)
-        for model_id in model_ids:
-            self._left.pop(model_id, None)
 
     def add(
         self,

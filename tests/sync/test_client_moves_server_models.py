@@ -393,3 +393,30 @@ def test_what_changed_while_out_follows_a_put_back_whose_model_became_held_befor
     assert session.document.get_model_by_id("alice-card").text == "written while out"  # type: ignore[union-attr]
     assert _text(alice.document) == _text(session.document) == _text(bob.document)
     assert not _troubles(alice) and not _troubles(bob)
+
+
+def test_a_put_back_of_a_root_another_client_removed_meanwhile_refers_to_it() -> None:
+    # Found by the convergence workload with move draws (seed 5027): alice took a root of
+    # the server's out; bob's removal of it reached her before she put it back. The removal
+    # made her forget the server held it, and her put-back defined it, though it was never
+    # hers: the server refused the whole patch (the id reserved for the application's
+    # model, or a name a client may not give), her other changes with it. It refers to it
+    # now: the put-back loses (the model left in a change she had not seen) and she is reset.
+    session = Session()
+    alice, bob = session.connect("alice"), session.connect("bob")
+    right = _pile(alice, "right")
+    alice.document.remove_root(right)  # queued: not sent yet
+    bobs = _pile(bob, "right")
+    bob.document.remove_root(bobs)  # bob moves it (to the end of the roots)...
+    bob.document.add_root(bobs)
+    assert session.send("bob") == 1
+    bob.document.remove_root(bobs)  # ...then removes it
+    assert session.send("bob") == 1  # alice receives both: "right" anew, then its removal
+    assert alice.document.get_model_by_id("right") is None
+    alice.document.add_root(right)  # and puts her own "right" back
+    _pile(alice, "left").cards[0].text = "alice's"
+    session.resets_expected = True
+    session.settle()
+    assert ERROR not in [m.msgtype for m in session.answers["alice"]], session.answers["alice"][-1].content
+    assert session.document.get_model_by_id("right") is None  # bob's removal won
+    assert _text(alice.document) == _text(session.document) == _text(bob.document)
