@@ -19,6 +19,7 @@ from docsync.testing import ServerProcess
 
 from . import reorder_apps  # noqa: F401  (its model type, for the Python client that pulls the room)
 from .browser import open_app, page_document, python_document, settled, wait_for
+from .test_resume import ProxyThread
 
 MOVE_IN_ONE_BATCH = """() => {
   const board = window.docsync.getModelByName("board");
@@ -39,8 +40,41 @@ PUT_ELSEWHERE = """() => {
 }"""
 
 
+# The page's sockets drop what arrives while ``window.deaf`` is set: an answer lost with
+# the connection, after the server applied the patch.
+DEAFENED_SOCKETS = """(() => {
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    set onmessage(handler) {
+      super.onmessage = handler && ((event) => { if (!window.deaf) handler(event); });
+    }
+    get onmessage() { return super.onmessage; }
+  };
+})();"""
+
+ADD_OWN_CARD = """async () => {
+  const { Model } = await import("/docsync-client/model.js");  // (the page's own copy: its import map)
+  window.deaf = true;
+  window.ownCard = new Model("TextInput", { id: "page-card", attributes: { value: "mine" } });
+  window.docsync.document.addRoot(window.ownCard);
+}"""
+
+PUT_BACK_OFFLINE = """() => {
+  const document = window.docsync.document;
+  document.removeRoot(window.ownCard);
+  window.ownCard.set("value", "written while out");  // no event: it is in no document
+  document.addRoot(window.ownCard);
+}"""
+
+MOVE_ASIDE = """() => {
+  const card = window.docsync.document.getModelById("page-card");
+  window.docsync.document.removeRoot(card);
+  window.docsync.getModelByName("aside").splice("children", 0, 0, [card]);
+}"""
+
+
 def _names(page: Page, column: str) -> list[str]:
-    script = f"window.docsync.getModelByName({column!r}).get('children').map((c) => c.get('name'))"
+    script = f"window.docsync.getModelByName({column!r}).get('children').map((c) => c.get('name') ?? c.id)"
     return page.evaluate(script)  # type: ignore[no-any-return]
 
 
@@ -77,3 +111,37 @@ def test_a_pages_reorder_of_server_made_children_reaches_the_server_and_the_othe
     for logged in logs:
         assert [line for line in logged if "docsync" in line or "reserved" in line] == []
     assert mover.errors == [] and watcher.errors == []  # type: ignore[attr-defined]
+
+
+def test_a_pages_put_back_of_its_own_card_across_a_resume_is_not_refused(
+    server: ServerProcess, context: BrowserContext
+) -> None:
+    room = uuid.uuid4().hex[:8]
+    proxy = ProxyThread(server.port)
+    try:
+        context.add_init_script(DEAFENED_SOCKETS)
+        url = f"{proxy.url}cards_room/?room={room}"
+        page, other = open_app(context, url), open_app(context, f"{server.url}cards_room/?room={room}")
+        page.evaluate("() => { window.errors = []; window.docsync.onError((e) => window.errors.push(e.text)); }")
+        page.evaluate(ADD_OWN_CARD)
+        # The server applied it (the other page sees the card); its answer was not heard.
+        arrived = "Boolean(window.docsync.document.getModelById('page-card'))"
+        wait_for(lambda: other.evaluate(arrived), 10, "the card to arrive")
+        assert not settled(page)
+        assert proxy.cut(block=True) >= 1
+        page.wait_for_function("window.docsync.state === 'reconnecting'", timeout=10_000)
+        page.evaluate("window.deaf = false")
+        page.evaluate(PUT_BACK_OFFLINE)  # queued while the patch defining the card is unanswered
+        other.evaluate(MOVE_ASIDE)  # the other page's move of the card wins
+        wait_for(lambda: settled(other), 10, "the move to be answered")
+        proxy.unblock()
+        wait_for(lambda: settled(page), 20, "the page to resume and its put-back to be answered")
+        wait_for(lambda: settled(other), 10, "the other page to settle")
+        # (It defined the card again: ERROR "duplicate model id 'page-card'", the patch refused.)
+        assert page.evaluate("window.errors") == []
+        assert _names(other, "aside") == ["page-card"]
+        wait_for(lambda: _names(page, "aside") == ["page-card"], 10, "the page to show the move that won")
+        assert python_document(url) == page_document(page, proxy.url) == page_document(other, server.url)
+        assert page.errors == [] and other.errors == []  # type: ignore[attr-defined]
+    finally:
+        proxy.close()

@@ -9,7 +9,9 @@ import { Document } from "../../docsync/static/docsync/document.js";
 import { ModelChangedEvent, RootAddedEvent, TitleChangedEvent } from "../../docsync/static/docsync/events.js";
 import { ProtocolError } from "../../docsync/static/docsync/exceptions.js";
 import { Model } from "../../docsync/static/docsync/model.js";
-import { ACK, Message, newMessage } from "../../docsync/static/docsync/protocol.js";
+import {
+  ACK, Message, OK, PULL_DOC_REPLY, RESUME_REPLY, Receiver, newMessage,
+} from "../../docsync/static/docsync/protocol.js";
 import { splice, transform } from "../../docsync/static/docsync/splices.js";
 import { base64Of, bytesFromBase64, canonical, loadFixtures } from "./helpers.mjs";
 
@@ -149,5 +151,84 @@ describe("splice transforms shared with Python", () => {
       const shown = result === null ? "conflict" : result.map((s) => `${s.index} ${s.delete} ${s.count}`).join(" | ");
       assert.equal(`${pair} -> ${shown}`, line);
     }
+  });
+});
+
+/** ``message`` as its receiver reads it, from its frames. */
+function wire(message) {
+  const receiver = new Receiver();
+  let read = null;
+  for (const frame of message.toFrames()) {
+    read = receiver.receive(typeof frame === "string" || frame instanceof ArrayBuffer ? frame : frame.slice().buffer);
+  }
+  return read;
+}
+
+describe("ClientProtocol and a put-back queued before the server held its model", () => {
+  // Found by the convergence workload with move draws (seed 5118, in Python; the outbox
+  // here is its mirror): alice's put-back of her new root was queued while the patch
+  // defining it was unanswered (across a drop), so it kept the definition; the resume's
+  // answer made the model held, bob's move of it won, and the put-back defined it again:
+  // the server refused the whole patch ("duplicate model id") and alice resynced.
+  it("refers to the model once the resume's answer makes the server hold it, what changed while out following", () => {
+    const server = new Document();
+    const cards = [0, 1, 2].map((i) => new Model("test_moves.Card", { id: `card-${i}`, attributes: { text: `card ${i}` } }));
+    server.addRoot(new Model("test_moves.Pile", { id: "left", attributes: { cards } }));
+    server.addRoot(new Model("test_moves.Pile", { id: "right", attributes: { cards: [] } }));
+    const document = new Document();
+    const alice = new ClientProtocol(document, { clientId: "alice" });
+    alice.connectionMade();
+    alice.receiveMessage(wire(newMessage(ACK)));
+    const [pull] = alice.messagesToSend();
+    const { doc, buffers } = server.toJSON();
+    alice.receiveMessage(wire(newMessage(PULL_DOC_REPLY, { doc, seq: 0, incarnation: "i1" }, { reqid: pull.msgid, buffers })));
+    const card = new Model("test_moves.Card", { id: "alice-card", attributes: { text: "new" } });
+    document.addRoot(card);
+    alice.flush(); // (as its connection does, once the change is made)
+    const [first] = alice.messagesToSend();
+    assert.deepEqual(first.content.references.map((definition) => definition.id), ["alice-card"]);
+    alice.connectionLost(); // the server applied it; its OK is lost with the connection
+    document.removeRoot(card); // taken out and put back while offline: queued
+    card.set("text", "while out"); // no event: it is in no document
+    document.addRoot(card);
+    alice.connectionMade();
+    alice.receiveMessage(wire(newMessage(ACK)));
+    const [resume] = alice.messagesToSend();
+    assert.deepEqual(resume.content.pending, [first.msgid]);
+    // The reply as docsync/sync/sequencer.py gives it: the first patch answered (seq 1),
+    // then bob's move of the card out of the roots into "right" (seqs 2 and 3).
+    const patches = [
+      { events: [{ kind: "RootRemoved", model: { id: "alice-card" } }], references: [], seq: 2 },
+      {
+        events: [{ kind: "ListSpliced", model: { id: "right" }, attr: "cards", index: 0, delete: 0, items: [{ id: "alice-card" }] }],
+        references: [{ type: "object", name: "test_moves.Card", id: "alice-card", attributes: { text: "new" } }],
+        seq: 3,
+      },
+    ];
+    const answers = [{ msgid: first.msgid, seq: 1, rejected: 0, lost: [] }];
+    alice.receiveMessage(wire(newMessage(RESUME_REPLY, { mode: "replay", patches, seq: 3, incarnation: "i1", answers }, { reqid: resume.msgid })));
+    assert.equal(alice.state, ClientState.LIVE);
+    // Every patch answered as the server answers changes that crossed bob's move: lost.
+    const sent = [];
+    for (let [message] = alice.messagesToSend(); message !== undefined; [message] = alice.messagesToSend()) {
+      sent.push(message.content);
+      const lost = message.content.events.map((_, i) => i);
+      alice.receiveMessage(wire(newMessage(OK, { seq: 3, rejected: lost.length, lost }, { reqid: message.msgid })));
+      alice.flush();
+    }
+    // (It defined alice-card: the server refused the patch, "duplicate model id 'alice-card'".)
+    assert.deepEqual(sent.map((content) => content.references), [[]]);
+    assert.deepEqual(
+      sent[0].events,
+      [
+        { kind: "RootRemoved", model: { id: "alice-card" } },
+        { kind: "RootAdded", model: { id: "alice-card" } },
+        { kind: "ModelChanged", model: { id: "alice-card" }, attr: "text", new: "while out" },
+      ],
+    );
+    assert.equal(sent[0].base, 0);
+    const events = alice.eventsReceived();
+    assert.deepEqual(events.filter((event) => event.type === "error" || event.reason === "refused"), []);
+    assert.equal(events.filter((event) => event.type === "changes-lost" && event.reason === "rejected").length, 1);
   });
 });

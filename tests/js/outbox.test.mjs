@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 
 import { Document } from "../../docsync/static/docsync/document.js";
 import { Model } from "../../docsync/static/docsync/model.js";
-import { MAX_PATCH_EVENTS, Outbox } from "../../docsync/static/docsync/outbox.js";
+import { MAX_LEFT_KEPT, MAX_PATCH_EVENTS, Outbox } from "../../docsync/static/docsync/outbox.js";
 import { propertyKey } from "../../docsync/static/docsync/events.js";
 
 function recording() {
@@ -252,5 +252,81 @@ describe("Outbox and models the server holds", () => {
     outbox.forget(["plot"]); // (as when the server's change detaches it)
     document.getModelById("row").splice("children", 0, 0, [plot]);
     assert.deepEqual(outbox.take().content.references.map((d) => d.id), ["plot"]);
+  });
+});
+
+describe("Outbox and a model put back before the server held it", () => {
+  // The change putting it back was queued while the patch defining the model was
+  // unanswered: it defines it. The answer makes the server hold it before that change
+  // goes, and the server refuses a definition of a model it holds (seed 5118).
+  function putBackWhileUnanswered({ whileOut = (mine) => mine.set("text", "while out") } = {}) {
+    const document = new Document();
+    document.addRoot(new Model("Column", { id: "layout", attributes: { children: [] } }));
+    const outbox = new Outbox();
+    outbox.held(document.models.keys());
+    document.onChange((event) => outbox.add(event, { base: 3, attached: document.models, departed: (id) => document.departedModel(id) }));
+    const layout = document.getModelById("layout");
+    const mine = new Model("Div", { id: "c-mine", attributes: { text: "a", tags: ["x"] } });
+    layout.splice("children", 0, 0, [mine]);
+    const inFlight = outbox.take();
+    layout.splice("children", 0, 1, []); // taken out
+    whileOut(mine); // no event: it is in no document
+    layout.splice("children", 0, 0, [mine]); // put back: defined (the server does not hold it yet)
+    return { document, outbox, layout, mine, inFlight };
+  }
+
+  it("refers to it once the server holds it, and sends what changed while it was out after it", () => {
+    const { outbox, inFlight } = putBackWhileUnanswered();
+    assert.deepEqual(inFlight.content.references.map((d) => d.id), ["c-mine"]);
+    outbox.hold(["c-mine"]); // the in-flight patch answered OK
+    const { content } = outbox.take();
+    assert.deepEqual(content.references, []);
+    assert.deepEqual(
+      content.events.map((e) => [e.kind, e.index ?? e.attr, e.new ?? e.items?.map((r) => r.id)]),
+      [["ListSpliced", 0, []], ["ListSpliced", 0, ["c-mine"]], ["ModelChanged", "text", "while out"]],
+    );
+    assert.equal(outbox.take(), null);
+  });
+
+  it("still defines it, as it was put back, when the server does not hold it", () => {
+    const { outbox } = putBackWhileUnanswered();
+    const first = outbox.take();
+    const second = outbox.take();
+    assert.deepEqual(first.content.events.map((e) => e.delete), [1]);
+    assert.deepEqual(second.content.references.map((d) => [d.id, d.attributes.text]), [["c-mine", "while out"]]);
+    assert.deepEqual(second.content.events.map((e) => e.kind), ["ListSpliced"]); // no change: the definition has it
+    assert.equal(outbox.take(), null);
+  });
+
+  it("sends the values as they were put back, not as changed since (a later splice is not applied twice)", () => {
+    const { outbox, mine } = putBackWhileUnanswered({ whileOut: (m) => m.set("tags", ["x", "y"]) });
+    mine.splice("tags", 2, 0, ["z"]); // in the document again: an event of its own
+    outbox.hold(["c-mine"]);
+    const { content } = outbox.take();
+    assert.deepEqual(content.references, []);
+    assert.deepEqual(
+      content.events.slice(2).map((e) => [e.kind, e.attr, e.new ?? e.items]),
+      [["ModelChanged", "tags", ["x", "y"]], ["ListSpliced", "tags", ["z"]]],
+    );
+  });
+
+  it("keeps the values of at most MAX_LEFT_KEPT models taken out, those the server holds first", () => {
+    const document = new Document();
+    const held = new Model("Div", { id: "held", attributes: { text: "a" } });
+    const many = Array.from({ length: MAX_LEFT_KEPT + 10 }, (_, i) => new Model("Div", { id: `c-${i}` }));
+    document.addRoot(new Model("Column", { id: "layout", attributes: { children: [held] } }));
+    const outbox = new Outbox();
+    outbox.held(document.models.keys());
+    document.onChange((event) => outbox.add(event, { base: 3, attached: document.models, departed: (id) => document.departedModel(id) }));
+    const layout = document.getModelById("layout");
+    layout.splice("children", 1, 0, many);
+    layout.splice("children", 0, 1, []); // the held one out first
+    for (let i = 0; i < many.length; i++) layout.splice("children", 0, 1, []);
+    assert.ok(outbox._left.size <= MAX_LEFT_KEPT);
+    held.set("text", "while out");
+    layout.splice("children", 0, 0, [held]);
+    const events = [];
+    for (let batch = outbox.take(); batch !== null; batch = outbox.take()) events.push(...batch.content.events);
+    assert.deepEqual(events.at(-1), { kind: "ModelChanged", model: { id: "held" }, attr: "text", new: "while out" });
   });
 });

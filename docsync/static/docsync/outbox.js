@@ -18,6 +18,11 @@
  * a definition of a model it holds. One a change detached and a later one attaches again
  * (children reordered by removing and inserting) goes as a reference; what changed while
  * it was out of the document, which no event told, follows as changes of its own.
+ *
+ * Whether a model is defined is decided when the change is made, and again when it is
+ * sent: a change queued while the patch defining its model was unanswered defines it, and
+ * the answer (or a resume's) may make the server hold it before the change goes. take()
+ * then sends it as a reference, and what changed while the model was out follows it.
  */
 
 import { ListSplicedEvent, ModelChangedEvent } from "./events.js";
@@ -29,6 +34,12 @@ import { encodeEvents } from "./wire.js";
 
 /** The most events the server takes in one PATCH-DOC (MAX_PATCH_EVENTS in docsync/sync/patches.py). */
 export const MAX_PATCH_EVENTS = 1000;
+
+/**
+ * Most models whose values are kept as a local change detached them (Outbox._keepLeft);
+ * past it, those of models the server does not hold are forgotten first.
+ */
+export const MAX_LEFT_KEPT = 1024;
 
 /**
  * One waiting change: its wire JSON, the definitions and buffers it needs, and its base.
@@ -48,6 +59,12 @@ class Entry {
     this.doomed = false;
     /** Ids of the models the change detached (with those of the changes it superseded). */
     this.departed = event.departed ?? [];
+    /**
+     * For a model the change defines that a local change took out before: what changed
+     * while it was out, as changes (by model id), sent after this one if the definition
+     * is not (take).
+     */
+    this.whileOut = null;
   }
 }
 
@@ -61,20 +78,30 @@ export class Outbox {
     this._serial = 0;
     /** The ids of the models the server holds, as far as this client knows: referred to, never defined. */
     this.serverIds = new Set();
-    // The values of such models a local change detached, as they were then, until a local
-    // change attaches them again (by reference): what differs then is sent.
+    // The values of the models a local change detached, as they were then, until a local
+    // change attaches them again: what differs then is sent (or kept with the change that
+    // defines the model, should the server hold it when it is sent). Kept for models the
+    // server does not hold too: the patch defining one may be unanswered, and its answer
+    // make the server hold it before it is put back.
     this._left = new Map();
+    // How many waiting changes (and carried ones) define models, and whether the server
+    // came to hold more models since take() last looked at them: it decides again whether
+    // each definition goes only then (most patches define none).
+    this._defining = 0;
+    this._newlyHeld = false;
   }
 
   /** The server holds the models of ``modelIds`` now (the document pulled: replaces what was known). */
   held(modelIds) {
     this.serverIds = new Set(modelIds);
     this._left.clear();
+    this._newlyHeld = true;
   }
 
   /** The server holds these models too (its patch defined them, or it took this client's). */
   hold(modelIds) {
     for (const id of modelIds) this.serverIds.add(id);
+    this._newlyHeld = true;
   }
 
   /** The server's change detached these models: it may no longer hold them. */
@@ -94,8 +121,8 @@ export class Outbox {
    * Queue ``event``, a change made on top of server position ``base``; ``attached``
    * is the document's index (definitions are sent for models it still holds, unless the
    * server holds them: ``serverIds``). ``departed(id)`` finds a model that left the
-   * document (``Document.departedModel``): the values of one the server holds are kept
-   * when a change detaches it.
+   * document (``Document.departedModel``): the values of one the server holds, or may
+   * hold when the change attaching it again is sent, are kept when a change detaches it.
    */
   add(event, { base, attached, departed = null }) {
     this._serial += 1;
@@ -110,7 +137,6 @@ export class Outbox {
       returning = references.filter((definition) => this.serverIds.has(definition.id)).map((definition) => definition.id);
       if (returning.length) references = references.filter((definition) => !this.serverIds.has(definition.id));
     }
-    if (event.departed.length && departed !== null && this.serverIds.size) this._keepLeft(event.departed, departed);
     // The encoder's buffers are views of the arrays' memory. An array a whole value or
     // new columns bring becomes the document's own, whose cells a later patch writes in
     // place: its bytes are copied here, so that a change waiting (or resent after a
@@ -120,6 +146,12 @@ export class Outbox {
     const rowsOrCells = kind === "ColumnsStreamed" || kind === "ColumnsPatched";
     const buffers = rowsOrCells ? encoder.buffers : encoder.buffers.map(([id, bytes]) => [id, bytes.slice(0)]);
     const entry = new Entry(event, events[0], references, buffers, base);
+    if (references.length) {
+      this._defining += 1;
+      const left = this._left;
+      if (left.size && references.some((definition) => left.has(definition.id))) this._keepWhileOut(entry, attached);
+    }
+    if (event.departed.length && departed !== null) this._keepLeft(event.departed, departed);
     if (event instanceof ModelChangedEvent && entry.key !== null) {
       const defined = new Set(references.map((definition) => definition.id));
       const redefines = this._entries.some(
@@ -133,25 +165,57 @@ export class Outbox {
     for (const modelId of returning) this._changedWhileOut(modelId, attached, base);
   }
 
-  /** Keep the values of the models of ``modelIds`` the server holds, as they left the document. */
+  /** Keep the values of the models of ``modelIds`` as they left the document. */
   _keepLeft(modelIds, departed) {
+    const left = this._left;
     for (const modelId of modelIds) {
-      if (!this.serverIds.has(modelId) || this._left.has(modelId)) continue;
+      if (left.has(modelId)) continue;
       const model = departed(modelId);
-      if (model !== null) this._left.set(modelId, new Map([...model.attributes].map(([attr, value]) => [attr, copied(value)])));
+      if (model !== null) left.set(modelId, new Map([...model.attributes].map(([attr, value]) => [attr, copied(value)])));
+    }
+    if (left.size > MAX_LEFT_KEPT) {
+      // (Bounded: models taken out and never put back.)
+      for (const modelId of [...left.keys()]) if (!this.serverIds.has(modelId)) left.delete(modelId);
+      for (const modelId of left.keys()) {
+        if (left.size <= MAX_LEFT_KEPT) break;
+        left.delete(modelId); // (the oldest first: a Map keeps the order of insertion)
+      }
     }
   }
 
   /** Queue a change for each value of model ``modelId`` (back in the document) that changed while it was out. */
   _changedWhileOut(modelId, attached, base) {
-    const before = this._left.get(modelId);
     const model = attached.get(modelId);
+    const before = this._left.get(modelId);
     this._left.delete(modelId);
     if (before === undefined || model === undefined) return;
-    for (const attr of new Set([...before.keys(), ...model.attributes.keys()])) {
-      const now = model.get(attr);
-      if (before.has(attr) && deepEqual(before.get(attr), now)) continue;
-      this.add(new ModelChangedEvent(model, attr, before.get(attr), now), { base, attached });
+    for (const event of changesSince(model, before)) this.add(event, { base, attached });
+  }
+
+  /** Keep with ``entry`` what changed on each model it defines since a local change took it out. */
+  _keepWhileOut(entry, attached) {
+    for (const definition of entry.references) {
+      const modelId = definition.id;
+      const before = this._left.get(modelId);
+      this._left.delete(modelId);
+      const model = attached.get(modelId);
+      if (before === undefined || model === undefined) continue;
+      // Encoded now, as every change is, into a list of their own (not queued).
+      const waiting = this._entries;
+      this._entries = [];
+      let changes;
+      try {
+        for (const event of changesSince(model, before)) this.add(event, { base: entry.base, attached });
+      } finally {
+        changes = this._entries;
+        this._entries = waiting;
+      }
+      if (changes.length) {
+        entry.whileOut ??= new Map();
+        entry.whileOut.set(modelId, changes);
+        // (Counted when they are queued, if they are: _referToHeld.)
+        this._defining -= changes.filter((change) => change.references.length).length;
+      }
     }
   }
 
@@ -181,12 +245,55 @@ export class Outbox {
   }
 
   /**
+   * Send as references the definitions of waiting changes of models the server holds now.
+   *
+   * A change keeps the definitions decided when it was made: one made while the patch
+   * defining its model was unanswered (a model taken out and put back meanwhile, across a
+   * resume too) defines it, and the answer may make the server hold it before the change
+   * goes. The server refuses a definition of a model it holds (``duplicate model id``, the
+   * whole patch): the JSON of the change refers to the model by id already, so the
+   * definition is dropped, and what changed while the model was out (``whileOut``) follows
+   * the change, as it does for a change made once the model was held.
+   */
+  _referToHeld() {
+    const held = this.serverIds;
+    const following = []; // [where, what changed while out]
+    this._entries.forEach((entry, index) => {
+      if (!entry.references.length || !this._refer(entry, held) || entry.whileOut === null) return;
+      for (const modelId of [...entry.whileOut.keys()]) {
+        if (!held.has(modelId)) continue;
+        const changes = entry.whileOut.get(modelId);
+        entry.whileOut.delete(modelId);
+        following.push([index + 1, changes]);
+        this._defining += changes.filter((change) => change.references.length).length;
+      }
+    });
+    for (const [index, changes] of following.reverse()) this._entries.splice(index, 0, ...changes);
+    for (const entry of this._carried) if (entry.references.length) this._refer(entry, held);
+  }
+
+  /** Drop the definitions of ``entry`` of models in ``held``; tell whether it had any. */
+  _refer(entry, held) {
+    if (!entry.references.some((definition) => held.has(definition.id))) return false;
+    entry.references = entry.references.filter((definition) => !held.has(definition.id));
+    if (!entry.references.length) this._defining -= 1;
+    return true;
+  }
+
+  /**
    * Take the oldest waiting changes that share one base, ``most`` at most, as one
    * PATCH-DOC body: {content: {events, references, base}, buffers, base, entries,
    * carried}. Returns null when nothing waits.
    */
   take(most = MAX_PATCH_EVENTS) {
     if (this._entries.length === 0) return null;
+    if (this._newlyHeld) {
+      // A definition decided when its change was made may name a model the server has
+      // come to hold since (an answer, a resume's): sent, the server would refuse the
+      // whole patch (``duplicate model id``; convergence workload, seed 5118).
+      this._newlyHeld = false;
+      if (this._defining) this._referToHeld(); // (rare: most waiting changes define nothing)
+    }
     const base = this._entries[0].base;
     let count = this._entries.findIndex((entry) => entry.base !== base);
     if (count < 0) count = this._entries.length;
@@ -210,6 +317,7 @@ export class Outbox {
     const seen = new Set();
     const references = [];
     for (const entry of [...carried, ...entries]) {
+      if (entry.references.length) this._defining -= 1;
       for (const definition of entry.references) {
         // The server refuses a model defined twice in one patch.
         if (!seen.has(definition.id)) references.push(definition);
@@ -229,6 +337,7 @@ export class Outbox {
   restore(batch) {
     this._entries = [...batch.entries, ...this._entries];
     this._carried = [...batch.carried, ...this._carried];
+    this._defining += [...batch.entries, ...batch.carried].filter((entry) => entry.references.length).length;
   }
 
   /** Remove and return every waiting change (the document is being replaced). */
@@ -237,8 +346,20 @@ export class Outbox {
     this._entries = [];
     this._carried = [];
     this._left.clear();
+    this._defining = 0;
     return entries;
   }
+}
+
+/** A change for each value of ``model`` that differs from ``before`` (its values kept by _keepLeft). */
+function changesSince(model, before) {
+  const changes = [];
+  for (const attr of new Set([...before.keys(), ...model.attributes.keys()])) {
+    const now = model.get(attr);
+    if (before.has(attr) && deepEqual(before.get(attr), now)) continue;
+    changes.push(new ModelChangedEvent(model, attr, before.get(attr), now));
+  }
+  return changes;
 }
 
 /** A value as it is now: a copy of a list, dict or array (changed in place later), else the value. */
