@@ -104,12 +104,17 @@ export class Outbox {
     this._newlyHeld = true;
   }
 
-  /** The server's change detached these models: it may no longer hold them. */
+  /**
+   * The server's change detached these models: it may no longer hold them.
+   *
+   * One a local change had taken out already (its values kept) stays among them: it is
+   * the server's, never this client's own, and a put-back of it goes as a reference
+   * (which loses if the server holds it no longer). Defined, it was refused with the
+   * whole patch: the application's id, or a name a client may not give (seed 5027).
+   */
   forget(modelIds) {
-    for (const id of modelIds) {
-      this.serverIds.delete(id);
-      this._left.delete(id);
-    }
+    const left = this._left;
+    for (const id of modelIds) if (!left.has(id)) this.serverIds.delete(id);
   }
 
   /** How many changes wait. */
