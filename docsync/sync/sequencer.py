@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import itertools
 import secrets
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,6 +64,7 @@ from .splices import Splice
 from .strays import gone_properties, names_unheld_model, stray_events
 
 __all__ = [
+    "CORRECTION_BURST",
     "MAX_CLIENT_ID",
     "MAX_CORRECTION_BYTES",
     "MAX_ERROR_TEXT",
@@ -83,6 +85,10 @@ MAX_ERROR_TEXT = 512
 #: The most bytes (as estimated before encoding) of the corrections one patch may cause;
 #: past it the patch's sender is reset instead (protocol.md §13).
 MAX_CORRECTION_BYTES = 256 * 1024
+#: The corrections sent to every connection of a session, all its clients' patches together,
+#: are at most this many times MAX_CORRECTION_BYTES at once, then MAX_CORRECTION_BYTES a
+#: second (protocol.md §13); past that the patch's sender is reset instead.
+CORRECTION_BURST = 4
 #: The most unseen splices the splices of one client patch are shifted past, together
 #: (protocol.md §13): each of up to MAX_PATCH_EVENTS splices walked up to 256 of them
 #: (a 60 KB patch held the process's event loop 0.7 to 1.4 s); past it a splice loses.
@@ -237,6 +243,7 @@ class Sequencer:
         max_correction_bytes: int = MAX_CORRECTION_BYTES,
         filling: bool = False,
         encodings: EncodedDocuments | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.document = document
         # The whole document, encoded for a pull, a full resume or a reset, kept until it
@@ -277,6 +284,12 @@ class Sequencer:
         self.max_array_elements = max_array_elements
         #: Corrections of one patch larger than this reset its sender instead (see ``_correct``).
         self.max_correction_bytes = max_correction_bytes
+        # The corrections every connection is sent, of all the clients' patches together:
+        # a bucket of CORRECTION_BURST corrections of the largest size, refilled at one a
+        # second (``_correct``). Past it the sender is reset instead, alone.
+        self._clock = clock
+        self._correction_allowance = float(CORRECTION_BURST * max_correction_bytes)
+        self._correction_time = clock()
         #: What clients may make of the document (None: only the wire limits bound it).
         self.limits = limits
         # Changes not sent yet, encoded as they happen: a model definition or a list
@@ -768,9 +781,28 @@ class Sequencer:
                 size += correction_size(fixed)
         if size > self.max_correction_bytes:
             return True
+        if size and not self._take_correction_bytes(size):
+            return True
         for fix in fixes:
             self._record(fix)
         return reset
+
+    def _take_correction_bytes(self, size: int) -> bool:
+        """Take ``size`` bytes of corrections to send to every connection, if the session's bucket holds them.
+
+        Each refused patch is corrected for every connection: 190 of them (33 KB, sent at
+        once by a stranger of a room, whose socket then closed) were 31 MB for every other
+        tab, each closed 4009. The sender alone needs them: past the bucket it is reset.
+        """
+        rate = self.max_correction_bytes
+        now = self._clock()
+        allowance = min(CORRECTION_BURST * rate, self._correction_allowance + (now - self._correction_time) * rate)
+        self._correction_time = now
+        if size > allowance:
+            self._correction_allowance = allowance
+            return False
+        self._correction_allowance = allowance - size
+        return True
 
     def _reset(self, origin: str) -> tuple[Message, int]:
         # The reset takes a position of its own (an empty entry, sent to no one): a

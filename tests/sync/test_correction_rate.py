@@ -1,0 +1,86 @@
+"""The corrections a session sends every connection are bounded in rate too: past it the sender is reset, alone.
+
+Each refused (or lost) change is corrected for every connection. A stranger of a room
+sending refused patches of a source's 160 KB column had each corrected for every other
+tab: 190 of them (33 KB) were 31 MB per tab. All the clients' corrections together now
+take at most ``CORRECTION_BURST`` times ``max_correction_bytes`` at once, then
+``max_correction_bytes`` a second (protocol.md §13); past that the sender is reset.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from docsync.document import Document
+from docsync.protocol import Message, new_message
+from docsync.protocol.msgtypes import ERROR, PATCH_DOC
+from docsync.sync.patches import correction, correction_size
+from docsync.sync.sequencer import CORRECTION_BURST, Sequencer
+from tests.sync.test_correction_size import Holder
+
+LIMIT = 10_000
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _session(clock: Clock) -> tuple[Sequencer, Holder]:
+    document = Document()
+    holder = Holder(id="holder", note="n" * 3000)
+    document.add_root(holder)
+    sequencer = Sequencer(
+        document,
+        allow_client_structure=True,
+        log_entries=1000,
+        log_bytes=64 << 20,
+        max_client_models=100,
+        max_array_elements=1000,
+        max_correction_bytes=LIMIT,
+        clock=clock,
+    )
+    return sequencer, holder
+
+
+def _refused(sequencer: Sequencer) -> Message:
+    # A note is a string: 5 is refused, and the note corrected.
+    event = {"kind": "ModelChanged", "model": {"id": "holder"}, "attr": "note", "new": 5}
+    return new_message(PATCH_DOC, {"events": [event], "base": sequencer.seq})
+
+
+def _outcomes(sequencer: Sequencer, count: int) -> list[str]:
+    kinds = []
+    for _ in range(count):
+        outcome = sequencer.handle_patch("mallory", 0, _refused(sequencer))
+        assert outcome.answer.msgtype == ERROR, outcome.answer.content
+        if outcome.reset is not None:
+            assert outcome.changes is None or outcome.changes.message_for("bob") is None
+            kinds.append("reset")
+        else:
+            assert outcome.changes is not None
+            message: Any = outcome.changes.message_for("bob")
+            assert message.content["events"][0]["attr"] == "note"
+            kinds.append("corrected")
+    return kinds
+
+
+def test_corrections_past_the_sessions_rate_reset_their_sender_instead() -> None:
+    clock = Clock()
+    sequencer, holder = _session(clock)
+    size = correction_size(correction(holder, "note"))
+    assert 3000 < size < LIMIT
+    burst = CORRECTION_BURST * LIMIT // size
+    assert _outcomes(sequencer, burst + 3) == ["corrected"] * burst + ["reset"] * 3
+    # A second refills a second's worth (LIMIT bytes), whoever sends.
+    clock.now += 1.0
+    refilled = (CORRECTION_BURST * LIMIT - burst * size + LIMIT) // size
+    assert refilled >= 1
+    assert _outcomes(sequencer, refilled + 1) == ["corrected"] * refilled + ["reset"]
+    # Never more than the burst, however long the session was quiet.
+    clock.now += 3600.0
+    assert _outcomes(sequencer, burst + 1) == ["corrected"] * burst + ["reset"]
+    assert holder.note == "n" * 3000
