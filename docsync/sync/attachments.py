@@ -13,13 +13,13 @@ every root, or a reorder of every item, fits; the same move repeated does not.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from ..document import DocumentEvent, Model
 from ..document import events as ev
 from ..document.properties import models_in
 
-__all__ = ["MAX_ATTACHED_FLOOR", "MAX_ATTACH_FACTOR", "attached_count", "most_attached", "reached_count"]
+__all__ = ["MAX_ATTACHED_FLOOR", "MAX_ATTACH_FACTOR", "attached_count", "most_attached", "names_held", "reached_count"]
 
 #: A client patch attaches at most this many times the models the document and the patch hold ...
 MAX_ATTACH_FACTOR = 2
@@ -45,6 +45,26 @@ def reached_count(models: Iterable[Model]) -> int:
             seen.add(model.id)
             stack.extend(model.references())
     return len(seen)
+
+
+def names_held(events: Iterable[DocumentEvent], defined: Mapping[str, Model]) -> bool:
+    """Whether ``events`` attach a model the patch does not define (a RootAdded's, one in a model-holding value)."""
+    for event in events:
+        kind = type(event)
+        if kind is ev.RootAddedEvent:
+            if event.model.id not in defined:  # type: ignore[attr-defined]
+                return True
+            continue
+        field = _VALUE_EVENTS.get(kind)
+        if field is None:
+            continue
+        try:
+            may_hold = type(event.model).lookup(event.attr).may_hold_models  # type: ignore[attr-defined]
+        except AttributeError:
+            continue
+        if may_hold and any(model.id not in defined for model in models_in(getattr(event, field))):
+            return True
+    return False
 
 
 def attached_count(events: Iterable[DocumentEvent], cap: int) -> int:

@@ -42,7 +42,7 @@ from ..protocol import Message, applied_ok, error, new_message
 from ..protocol.msgtypes import OK, PULL_DOC_REPLY, PUSH_DOC
 from ..protocol.wire_json import dumps
 from .answers import Answer
-from .attachments import MAX_ATTACHED_FLOOR, attached_count, most_attached, reached_count
+from .attachments import MAX_ATTACHED_FLOOR, attached_count, most_attached, names_held, reached_count
 from .bridge import Shift, SpliceBridge
 from .client_made import ClientMadeModels
 from .detached import DetachedBy
@@ -556,6 +556,7 @@ class Sequencer:
         if decoded is None:
             raise ValueError("this patch was answered already: there is nothing to apply")
         start = len(self._outbox)  # what the patch and its callbacks change is recorded from here
+        attaches_held = False
         try:
             if decoded.new_models and self.client_models + len(decoded.new_models) > self.max_client_models:
                 raise PatchError(f"too many models created by clients: at most {self.max_client_models}")
@@ -575,7 +576,7 @@ class Sequencer:
                             continue
                     except AttributeError:  # (no such property: the checks refuse it)
                         continue
-                self._bound_attachments(step, decoded)
+                attaches_held = self._bound_attachments(step, decoded)
                 break
             # The changes carry their origin, so that they are not echoed to it.
             # (``Document.apply_patch``, without the call around it: per patch received.)
@@ -592,6 +593,8 @@ class Sequencer:
             )
             if decoded.new_models:
                 self.client_made.add(decoded.new_models)
+            if attaches_held:  # (rare) what it made the server define again, owed to the session's bucket
+                self._owe_attached(step.origin, decoded.new_models, start)
             if step.shifts:  # a patch without splices (most): nothing to keep
                 self.splices.commit(step.origin, step.shifts)
         except PatchError as exc:
@@ -603,8 +606,11 @@ class Sequencer:
             keys = [event.property_key() or _structure_key(event) for event in step.rejected]
             step.reset = self._correct([*keys, *overtaken, *step.uncorrected])
 
-    def _bound_attachments(self, step: PatchStep, decoded: DecodedPatch) -> None:
-        """Refuse a patch that attaches more models than ``most_attached`` allows (attachments.py)."""
+    def _bound_attachments(self, step: PatchStep, decoded: DecodedPatch) -> bool:
+        """Refuse a patch attaching more models than ``most_attached`` allows (attachments.py), or held ones owing.
+
+        Returns whether it attaches a model it did not define (one the server held).
+        """
         held = len(self.document.models) + (reached_count(step.named_out.values()) if step.named_out else 0)
         most = most_attached(held, len(decoded.new_models))
         if attached_count(decoded.events, most) > most:
@@ -613,6 +619,28 @@ class Sequencer:
                 f" (twice the models of the document and the patch, or {MAX_ATTACHED_FLOOR};"
                 " each attachment counts all the models it reaches)"
             )
+        if not names_held(decoded.events, decoded.new_models):
+            return False
+        owed = -self._refilled_allowance()
+        if owed > 0:
+            # Models put back are defined again for every connection, as corrections are
+            # sent to every one: the same bucket bounds both (``_take_correction_bytes``).
+            raise PatchError(
+                "too many models attached again in this session: at most"
+                f" {CORRECTION_BURST * self.max_correction_bytes} bytes at once, then"
+                f" {self.max_correction_bytes} a second, for every connection; try again in"
+                f" {owed / self.max_correction_bytes:.1f} s"
+            )
+        return True
+
+    def _owe_attached(self, origin: str, defined: Mapping[str, Model], start: int) -> None:
+        """Take from the session's bucket what ``origin``'s patch made the server define again (may leave it owing)."""
+        owed = 0
+        for encoded in self._outbox[start:]:
+            references = encoded.references
+            if encoded.origin == origin and references and any(r.get("id") not in defined for r in references):
+                owed += encoded.nbytes
+        self._correction_allowance = self._refilled_allowance() - owed
 
     def _overtaken(self, origin: str, start: int) -> list[tuple[str, ...]]:
         """The properties ``origin``'s patch changed after a callback it ran had changed them (outbox from ``start``).
@@ -794,15 +822,19 @@ class Sequencer:
         once by a stranger of a room, whose socket then closed) were 31 MB for every other
         tab, each closed 4009. The sender alone needs them: past the bucket it is reset.
         """
-        rate = self.max_correction_bytes
-        now = self._clock()
-        allowance = min(CORRECTION_BURST * rate, self._correction_allowance + (now - self._correction_time) * rate)
-        self._correction_time = now
+        allowance = self._refilled_allowance()
         if size > allowance:
-            self._correction_allowance = allowance
             return False
         self._correction_allowance = allowance - size
         return True
+
+    def _refilled_allowance(self) -> float:
+        """The bytes the session's bucket of corrections and attachments holds now (negative: owed)."""
+        rate = self.max_correction_bytes
+        now = self._clock()
+        allowance = min(CORRECTION_BURST * rate, self._correction_allowance + (now - self._correction_time) * rate)
+        self._correction_time, self._correction_allowance = now, allowance
+        return allowance
 
     def _reset(self, origin: str) -> tuple[Message, int]:
         # The reset takes a position of its own (an empty entry, sent to no one): a

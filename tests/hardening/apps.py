@@ -166,11 +166,18 @@ def hostile(doc: Document) -> None:
 
 
 def hostile_wide(doc: Document) -> None:
-    """The hostile document with 450 Divs more in its root: a move of the root defines 456 models again."""
+    """The hostile document with 450 Divs more in its root, which it holds: a move of it defines 456 models again."""
     source = ColumnDataSource(data={"x": np.arange(4.0), "s": ["a", "b", "c", "d"]}, name="source")
     slider = Slider(start=0, end=1_000_000, step=1, value=0, name="slider")
     divs = (Div(text=str(i)) for i in range(450))
-    doc.add_root(Column(slider, TextInput(name="text"), source, *divs, name="root"))
+    text = TextInput(name="text")
+    root = Column(slider, text, source, *divs, name="root")
+
+    def count(attr: str, old: float, new: float) -> None:  # (the application holds its root, as a callback does)
+        text.value = f"{len(root.children)} children"
+
+    slider.on_change("value", count)
+    doc.add_root(root)
 
 
 #: The same document, from an application that lets no client change its structure.

@@ -13,10 +13,15 @@ is reset.
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import pytest
 
-from docsync.protocol import ERROR, OK, PATCH_DOC, PUSH_DOC
-from docsync.testing import EVENT_WAIT
+from docsync.protocol import ERROR, OK, PATCH_DOC, PULL_DOC_REPLY, PUSH_DOC, Message, new_message, server_info_req
+from docsync.protocol.msgtypes import PULL_DOC_REQ
+from docsync.sync.sequencer import CORRECTION_BURST, MAX_CORRECTION_BYTES
+from docsync.testing import EVENT_WAIT, RawSocket
 
 from .harness import Site, canonical, pull_json
 from .hostile import Victim, patch
@@ -78,5 +83,75 @@ async def test_a_patch_moving_the_root_twice_is_taken(site: Site) -> None:
         server = await pull_json(victim.config)
         assert canonical(victim.observer.document.to_json()[0]) == canonical(server)
         assert victim.observer.close_code is None and not victim.observer.errors
+    finally:
+        await victim.close()
+
+
+async def _mallory(victim: Victim) -> RawSocket:
+    """A raw socket of the client id ``mallory`` (whose own removals it may put back)."""
+    sock = await victim.raw()
+    reply = await sock.request(new_message(PULL_DOC_REQ, {"client_id": "mallory"}))
+    assert reply.msgtype == PULL_DOC_REPLY, reply.content
+    return sock
+
+
+async def _read_until_reply(sock: RawSocket, request: Message) -> list[Message]:
+    """Send ``request``; return every message read until its reply, the reply included."""
+    await sock.send_message(request)
+    read = []
+    while True:
+        read.append(await sock.read_message(EVENT_WAIT * 10))
+        if read[-1].reqid == request.msgid:
+            return read
+
+
+async def test_put_backs_in_patch_after_patch_are_bounded_for_every_tab(default_site: Site) -> None:
+    # The root taken out and put back in patch after patch, 190 at once on each of three
+    # connections of one client id (each starts with a full bucket of patches): each
+    # put-back defined the application's 456-model root again for every tab, 12.5 MB to
+    # another tab before. It now takes what that costs from the session's bucket (1 MiB at
+    # once, then 256 KiB a second, shared with corrections); owing, a put-back is refused.
+    victim = await Victim.open(default_site, "hostile_wide")
+    try:
+        root = victim.model_id("root")
+        before = await pull_json(victim.config)
+        document_bytes = len(victim.before)
+        tab = await victim.raw()
+        await tab.pull()
+        started = time.monotonic()
+        refusals: list[str] = []
+        for _ in range(3):
+            sock = await _mallory(victim)
+            frames: list[str | bytes] = []
+            for i in range(190):
+                message = patch([{"kind": ("RootRemoved", "RootAdded")[i % 2], "model": {"id": root}}])
+                frames += [f if isinstance(f, str | bytes) else bytes(f) for f in message.to_frames()]
+            await sock.send_frames(*frames)
+            answers = await _read_until_reply(sock, server_info_req())
+            refusals += [str(m.content["text"]) for m in answers if m.msgtype == ERROR]
+            await sock.close()
+        # Every message sent to the tab before its own reply was read.
+        received = await _read_until_reply(tab, server_info_req())
+        elapsed = time.monotonic() - started
+        await tab.close()
+        assert tab.close_code is None
+        assert refusals and all(t.startswith("too many models attached again in this session") for t in refusals)
+        sent = sum(sum(len(f) for f in m.to_frames()) for m in received if m.msgtype == PATCH_DOC)
+        # The bucket, what it refilled meanwhile, one put-back owing, and the removals' small patches.
+        bound = (CORRECTION_BURST + elapsed) * MAX_CORRECTION_BYTES + 2 * document_bytes + 570 * 200
+        assert sent <= bound, f"{sent} bytes of put-backs sent to another tab, more than {bound:.0f}"
+        # Once the bucket refilled, the root is put back (if the last put-back was refused).
+        wait = float(refusals[-1].rsplit("try again in ", 1)[1].split(" s")[0])
+        await asyncio.sleep(wait + 0.2)
+        if not (await pull_json(victim.config))["roots"]:
+            sock = await _mallory(victim)
+            try:
+                reply = await sock.request(patch([{"kind": "RootAdded", "model": {"id": root}}]))
+                assert reply.msgtype == OK and reply.content["rejected"] == 0, reply.content
+            finally:
+                await sock.close()
+        assert canonical(await pull_json(victim.config)) == canonical(before)
+        victim.before = await victim.document_bytes()
+        await victim.assert_unharmed()
     finally:
         await victim.close()

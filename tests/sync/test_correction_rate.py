@@ -12,8 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from docsync.document import Document
+from docsync.document.models import Column, Div
 from docsync.protocol import Message, new_message
-from docsync.protocol.msgtypes import ERROR, PATCH_DOC
+from docsync.protocol.msgtypes import ERROR, OK, PATCH_DOC
 from docsync.sync.patches import correction, correction_size
 from docsync.sync.sequencer import CORRECTION_BURST, Sequencer
 from tests.sync.test_correction_size import Holder
@@ -84,3 +85,45 @@ def test_corrections_past_the_sessions_rate_reset_their_sender_instead() -> None
     clock.now += 3600.0
     assert _outcomes(sequencer, burst + 1) == ["corrected"] * burst + ["reset"]
     assert holder.note == "n" * 3000
+
+
+def test_models_put_back_take_from_the_same_bucket() -> None:
+    # A root the application holds, taken out and put back by its client in patch after
+    # patch: each put-back defines it again for every connection, and takes what that
+    # costs from the session's bucket; once owing, a put-back is refused (the sender reset).
+    clock = Clock()
+    document = Document()
+    root = Column(*(Div(text="d" * 100) for _ in range(30)), id="root")
+    document.add_root(root)
+    sequencer = Sequencer(
+        document,
+        allow_client_structure=True,
+        log_entries=1000,
+        log_bytes=64 << 20,
+        max_client_models=100,
+        max_array_elements=1000,
+        max_correction_bytes=LIMIT,
+        clock=clock,
+    )
+
+    def move(kind: str) -> Any:
+        events = [{"kind": kind, "model": {"id": "root"}}]
+        return sequencer.handle_patch("mallory", 0, new_message(PATCH_DOC, {"events": events, "base": sequencer.seq}))
+
+    put_back = 0
+    while True:
+        assert move("RootRemoved").answer.msgtype == OK
+        outcome = move("RootAdded")
+        if outcome.answer.msgtype == ERROR:
+            break
+        put_back += 1
+        assert put_back < 100
+    text = outcome.answer.content["text"]
+    assert text.startswith("too many models attached again in this session: at most 40000 bytes at once"), text
+    assert outcome.reset is not None
+    assert list(document.roots) == []  # (as the accepted removal left it: the refused put-back changed nothing)
+    # Each put-back took the root's definitions (about 5 KB): the bucket (4 x 10,000) held several, one more owing.
+    assert 3 <= put_back <= 9, put_back
+    clock.now += float(text.rsplit("try again in ", 1)[1].split(" s")[0]) + 0.1
+    assert move("RootAdded").answer.msgtype == OK
+    assert list(document.roots) == [root]
