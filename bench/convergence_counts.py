@@ -1,6 +1,7 @@
 """Deterministic counts of the in-memory convergence workload: its totals, calls and instructions per step.
 
-    python bench/convergence_counts.py [--seed 1000] [--runs 8] [--totals] [--calls] [--instructions] [--no-check]
+    python bench/convergence_counts.py [--seed 1000] [--runs 8] [--totals] [--calls] [--instructions]
+        [--no-check] [--moves]
 
 Runs ``--runs`` in-memory runs (``MemoryNetwork``, 200 steps each) on consecutive seeds
 from ``--seed``, as the tests run them (older objects frozen out of the collector, the
@@ -14,7 +15,9 @@ user-space instructions per step (start-up, imports and the uncounted run cancel
 hashes, sorts and so replays alike. Slow: valgrind runs Python about 50
 times slower (8 runs take a few minutes). ``--no-check`` makes each run's final check
 (the clients' and the server's documents compared, the reference's replay) a no-op: the
-difference of two counts, with and without it, is what the check costs.
+difference of two counts, with and without it, is what the check costs. ``--moves``: every
+run also moves roots the server holds, takes them out and puts them back (as the tests'
+runs of odd seeds do), a workload of its own with its own counts and digest.
 """
 
 from __future__ import annotations
@@ -53,29 +56,29 @@ class _Tokens:
         return self._random.getrandbits(nbytes * 8).to_bytes(nbytes, "big").hex()
 
 
-def run_many(seed: int, runs: int) -> Counter[str]:
+def run_many(seed: int, runs: int, moves: bool = False) -> Counter[str]:
     """Run ``runs`` runs from ``seed``; return their summed stats."""
     totals: Counter[str] = Counter()
     with older_objects_frozen():
         for current in range(seed, seed + runs):
-            run = Run(MemoryNetwork(current), current, RUN_STEPS)
+            run = Run(MemoryNetwork(current), current, RUN_STEPS, moves=moves)
             run_collected(run.run(), event_loop=False)
             totals.update(run.stats)
     return totals
 
 
-def warm_up(seed: int) -> None:
+def warm_up(seed: int, moves: bool = False) -> None:
     """One run, not counted: modules imported and caches filled on first use."""
-    run_collected(Run(MemoryNetwork(seed - 1), seed - 1, RUN_STEPS).run(), event_loop=False)
+    run_collected(Run(MemoryNetwork(seed - 1), seed - 1, RUN_STEPS, moves=moves).run(), event_loop=False)
 
 
 async def _no_check(run: Run, initial_reply: Any) -> None:
     """``Run.check`` left out (``--no-check``)."""
 
 
-def instructions(seed: int, runs: int, no_check: bool = False) -> int:
+def instructions(seed: int, runs: int, no_check: bool = False, moves: bool = False) -> int:
     """User-space instructions of this script with ``runs`` counted runs (under cachegrind)."""
-    extra = ["--no-check"] if no_check else []
+    extra = [*(["--no-check"] if no_check else []), *(["--moves"] if moves else [])]
     return script_instructions(__file__, "--seed", str(seed), "--runs", str(runs), "--quiet", *extra)
 
 
@@ -87,6 +90,7 @@ def main() -> None:
     parser.add_argument("--calls", action="store_true", help="Python function calls per step (cProfile)")
     parser.add_argument("--instructions", action="store_true", help="instructions per step (cachegrind, slow)")
     parser.add_argument("--no-check", action="store_true", help="each run's final check made a no-op")
+    parser.add_argument("--moves", action="store_true", help="runs that move roots too (the tests' odd seeds)")
     parser.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)  # (the child under valgrind)
     args = parser.parse_args()
     tests.convergence.memory.secrets = _Tokens()  # type: ignore[assignment]
@@ -94,19 +98,20 @@ def main() -> None:
         Run.check = _no_check  # type: ignore[method-assign,assignment]
     steps = args.runs * RUN_STEPS
     if args.instructions:
-        few, many = instructions(args.seed, 0, args.no_check), instructions(args.seed, args.runs, args.no_check)
+        few = instructions(args.seed, 0, args.no_check, args.moves)
+        many = instructions(args.seed, args.runs, args.no_check, args.moves)
         print(f"instructions: {many - few:,} for {steps} steps, {(many - few) / steps:,.0f} per step")
         return
-    warm_up(args.seed)
+    warm_up(args.seed, args.moves)
     if args.calls:
         profile = cProfile.Profile()
         profile.enable()
-        totals = run_many(args.seed, args.runs)
+        totals = run_many(args.seed, args.runs, args.moves)
         profile.disable()
         calls = pstats.Stats(profile).total_calls  # type: ignore[attr-defined]
         print(f"calls: {calls:,} for {steps} steps, {calls / steps:.1f} per step")
     else:
-        totals = run_many(args.seed, args.runs)
+        totals = run_many(args.seed, args.runs, args.moves)
     if args.totals and not args.quiet:
         text = repr(sorted(totals.items()))
         print(f"totals: {text}")

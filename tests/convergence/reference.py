@@ -11,7 +11,13 @@ server's answers, ``replay`` re-runs the documented rule in the server's order:
   the server) changed what it touches after ``base`` — except that two list splices do
   not conflict unless they really touch the same items;
 - a rejected property change queues a correction (the whole property), a rejected root
-  change resets the sender (its fence moves to that position).
+  change resets the sender (its fence moves to that position), and so does a root put
+  back that is no longer there;
+- a root taken out touches all of its model: a change of it made before, by another
+  origin, loses, also once the model is back; a patch may name again a model its own
+  sender's change took out (the server finds it while the application holds it, which
+  is the application's: both are tried), and one that puts back a root an earlier
+  change of the same position took out takes the next position from there on (§9).
 
 It checks that the server rejected exactly the events the rule rejects, that every
 position was produced by exactly one patch, and returns the document that applying
@@ -56,7 +62,7 @@ from docsync.protocol.msgtypes import ERROR
 from docsync.serialization import Decoder
 
 from .harness import SentPatch
-from .reference_document import Change, PlainDocument, Ref, Refused, decode_change
+from .reference_document import Change, PlainDocument, Record, Ref, Refused, decode_change
 
 __all__ = ["ReferenceFailure", "Replay", "replay"]
 
@@ -148,6 +154,8 @@ def overlap(a: Touch, b: Touch) -> bool:
         return False
     if a.what in ("title", "roots") or b.what in ("title", "roots"):
         return a.what == b.what
+    if a.what == "model" or b.what == "model":  # a change that took the model out touches all of it
+        return a.model == b.model
     if (a.model, a.attr) != (b.model, b.attr):
         return False
     kinds = {a.what, b.what}
@@ -225,6 +233,11 @@ class Outcome:
     reset: bool = False
 
 
+#: What ``Replay.process`` returns, having changed nothing, when it must be told whether
+#: the server found a model the patch names again (``resolve``).
+UNDECIDED = Outcome(False, 0, True)
+
+
 @dataclass
 class Replay:
     """The reference model's state: its document, log, fences and counters.
@@ -246,6 +259,10 @@ class Replay:
     rejected_events: int = 0
     gone_events: int = 0
     transformed_splices: int = 0
+    #: Per model out of the document, the origin whose change took it out (protocol.md §9:
+    #: that origin's patches may put it back by reference), and the model as it left.
+    departed_by: dict[str, str | None] = field(default_factory=dict)
+    departed: dict[str, Record] = field(default_factory=dict)
 
     def append(self, touched: list[tuple[str | None, Touch]]) -> None:
         self.seq += 1
@@ -276,6 +293,7 @@ class Replay:
         copied.document = self.document.copy()
         copied.entries = list(self.entries)
         copied.fences, copied.resets = dict(self.fences), dict(self.resets)
+        copied.departed_by, copied.departed = dict(self.departed_by), dict(self.departed)
         return copied
 
     # -- one patch ------------------------------------------------------------------
@@ -300,6 +318,20 @@ class Replay:
         splices = [t for t in theirs if t.what == "splice"]
         server_lost = set(_lost(patch))
         forms = list(self.server_splices.get(self.seq + 1, []))
+        # A root put back that an earlier change of the patch took out goes, with what follows,
+        # at the next position (§9): the server's splices from there are read there.
+        removed: set[Any] | None = None
+        extra = 0
+        for event in decoded:  # (a loop: per patch judged)
+            if event.kind == "RootRemoved":
+                if removed is None:
+                    removed = set()
+                removed.add(event.model)
+            elif removed and event.kind == "RootAdded" and event.model in removed:
+                extra += 1
+                removed = None
+        for later in range(self.seq + 2, self.seq + 2 + extra) if extra else ():
+            forms.extend(self.server_splices.get(later, []))
         lists: dict[tuple[Any, Any], list[Any]] = {}  # each list as this patch's accepted events leave it
         accepted: list[tuple[Change, Touch]] = []
         rejected: list[Change] = []
@@ -323,6 +355,8 @@ class Replay:
             clash = near_mine is not None and any(
                 overlap(mine, t) for t in near_mine if not (mine.what == t.what == "splice")
             )
+            if not clash and mine.model is not None and (mine.model, None) in alike:  # taken out meanwhile
+                clash = True
             clash = clash or (bool(lost) and any(overlap(mine, t) for t in lost))
             if not clash and mine.what == "splice" and mine.model in held:
                 # Where splices made meanwhile shifted this one, the server decided: the
@@ -410,19 +444,38 @@ class Replay:
                     raise ReferenceFailure(f"at {position}, {items} went before {theirs.items}, applied first: {after}")
         return after
 
-    def process(self, patch: SentPatch, resume_fence: int) -> Outcome:
-        """Apply the rule to ``patch`` at the current position; return what it did."""
+    def process(self, patch: SentPatch, resume_fence: int, resolve: bool | None = None) -> Outcome:
+        """Apply the rule to ``patch`` at the current position; return what it did.
+
+        ``resolve``: a model its sender's own change took out, which it names again, is
+        still there to put back. The server finds it while the application holds it
+        (§9): whether it does is the application's (the convergence app holds none of
+        its models, but one the collector has not freed yet is still found), so both are
+        tried. None: ``UNDECIDED`` is returned, nothing changed, if the patch names one.
+        """
         document = self.document
         content = patch.content
         definitions = content.get("references", [])
         defined = {r.get("id") for r in definitions} if definitions else ()
         held = document.models
         kept, gone = [], 0
+        gone_root = False  # a root put back that is gone: the sender's roots are not the server's
+        # Models out of the document the patch names: its sender's own change took them out (§9).
+        named: dict[str, Record] = {}
+        departed_by = self.departed_by
         for index, raw in enumerate(content["events"]):
             target = raw.get("model")
             target = target.get("id") if type(target) is dict else None
             if target is not None and target not in defined and target not in held:
+                if departed_by and departed_by.get(target, self) == patch.origin:
+                    if resolve is None:
+                        return UNDECIDED
+                    if resolve:
+                        named[target] = self.departed[target]
+                        kept.append(index)
+                        continue
                 gone += 1  # the model left the document before this patch arrived
+                gone_root = gone_root or raw.get("kind") == "RootAdded"
             else:
                 kept.append(index)
         decoder = Decoder(dict(patch.buffers), resolve_ref=Ref)
@@ -431,18 +484,27 @@ class Replay:
         views = patch_views(patch, decoded, kept)
         accepted, rejected = self._judge(patch, decoded, views, kept, fence)
         # Events on a model the patch defines that no accepted event brings in lose too.
-        if definitions:  # (a patch defining no model has none: ``_unattached`` returns [])
+        if definitions or named:  # (a patch defining no model has none: ``_unattached`` returns [])
             raw = [content["events"][i] for i in kept]
-            strays = _unattached(raw, decoded, [e for e, _ in accepted], definitions)
+            joining = [*definitions, *({"id": i} for i in named)] if named else definitions
+            strays = _unattached(raw, decoded, [e for e, _ in accepted], joining)
             if strays:  # (most patches have none)
                 accepted = [(e, m) for e, m in accepted if all(e is not stray for stray in strays)]
             gone += len(strays)
         events = [e for e, _ in accepted]
         error = False
         try:
-            emitted = document.apply(events, definitions, decoder)
+            emitted = document.apply(events, definitions, decoder, named)
         except Refused:
             error, rejected, emitted = True, [e for e, _ in accepted] + rejected, []
+        if not error and departed_by and (named or definitions):
+            for model_id in [*named, *(d["id"] for d in definitions)] if named else [d["id"] for d in definitions]:
+                if model_id in departed_by and model_id in document.models:  # back: named by no one now
+                    del departed_by[model_id], self.departed[model_id]
+        if not error and document.departed:
+            for model_id, record in document.departed.items():
+                departed_by[model_id] = patch.origin
+                self.departed[model_id] = record
         # What the patch changed, as the document reported it (a change to the value a
         # property already had reports nothing, and takes no place in the log).
         splices: dict[tuple[Any, Any], list[Touch]] = {}  # per list, in order (a splice of a model
@@ -452,8 +514,28 @@ class Replay:
         touched: list[tuple[str | None, Touch]] = [
             (patch.origin, splices[(e.model, e.attr)].pop(0) if e.kind == "ListSpliced" else touch(e)) for e in emitted
         ]
+        # A root taken out touches all of its model; one put back that an earlier change of
+        # the position took out goes, with what follows, at the next position (§9).
+        parts: list[list[tuple[str | None, Touch]]] = []
+        removes = False
+        for e in emitted:  # (a loop: per patch replayed)
+            if e.kind == "RootRemoved":
+                removes = True
+                break
+        if removes:
+            taken: set[str | None] = set()
+            part: list[tuple[str | None, Touch]] = []
+            for e, t in zip(emitted, touched, strict=True):
+                if e.kind == "RootAdded" and e.model in taken:
+                    parts.append(part)
+                    part, taken = [], set()
+                part.append(t)
+                if e.kind == "RootRemoved":
+                    taken.add(e.model)
+                    part.append((patch.origin, Touch("model", e.model)))
+            touched = part
         corrected: list[Touch] = []
-        reset = False
+        reset = gone_root
         for event in rejected:
             if event.kind == "RootAdded" or event.kind == "RootRemoved":
                 reset = True
@@ -466,6 +548,8 @@ class Replay:
                     corrected.append(whole)
         if corrected:
             touched.extend((None, t) for t in corrected)
+        for part in parts:
+            self.append(part)
         if touched:
             self.append(touched)
         if reset:  # the reset takes a position of its own, touching nothing
@@ -475,7 +559,7 @@ class Replay:
         self.accepted_events += len(accepted) if not error else 0
         self.rejected_events += len(rejected) + gone
         self.gone_events += gone
-        return Outcome(bool(touched), len(rejected) + gone, error, reset)
+        return Outcome(bool(touched) or bool(parts), len(rejected) + gone, error, reset)
 
 
 def _ids_in(value: Any) -> list[str]:
@@ -648,10 +732,19 @@ def _process_one(
 ) -> None:
     outcomes = []
     # (No full resume of its sender, most runs: the one choice ``_fence_choices`` gives then.)
-    choices = _fence_choices(patch, position, full_resumes) if full_resumes.get(patch.origin) else [0]
-    for fence in choices:
-        trial = state.snapshot() if len(choices) > 1 else state
-        outcome = trial.process(patch, fence)
+    choices: list[tuple[int, bool | None]] = [(0, None)]
+    several = False
+    if full_resumes.get(patch.origin):
+        fences = _fence_choices(patch, position, full_resumes)
+        choices, several = [(fence, None) for fence in fences], len(fences) > 1
+    tried = 0
+    for fence, resolve in choices:  # (grows: the choices of ``resolve`` go right after their fence's)
+        tried += 1
+        trial = state.snapshot() if several or resolve is not None else state
+        outcome = trial.process(patch, fence, resolve)
+        if outcome is UNDECIDED:  # (rare) it names a model its sender took out: found by the server, or not
+            choices[tried:tried] = [(fence, False), (fence, True)]
+            continue
         outcomes.append((outcome, trial))
         # The answer names the patch's own position; a reset it caused took the next one.
         placed = trial.seq - outcome.reset == position if producer else not outcome.produced

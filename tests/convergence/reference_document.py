@@ -34,7 +34,7 @@ from docsync.serialization import Decoder
 
 from .harness import _value
 
-__all__ = ["Change", "PlainDocument", "Ref", "Refused", "decode_change"]
+__all__ = ["Change", "PlainDocument", "Record", "Ref", "Refused", "decode_change"]
 
 #: A model's record: its type name and its values (every property, defaults included).
 Record = tuple[str, dict[str, Any]]
@@ -266,10 +266,12 @@ def _after(kind: str, old: Any, fields: dict[str, Any]) -> tuple[Any, bool]:
 class PlainDocument:
     """A document as plain values: its title, its roots' ids, and a record per model it holds."""
 
-    __slots__ = ("models", "roots", "title")
+    __slots__ = ("departed", "models", "roots", "title")
 
     def __init__(self, title: str, roots: list[str], models: dict[str, Record]) -> None:
         self.title, self.roots, self.models = title, roots, models
+        #: The models the last ``apply`` let go, as they were when they left.
+        self.departed: dict[str, Record] = {}
 
     @classmethod
     def from_json(cls, doc_json: dict[str, Any], buffers: dict[str, Any]) -> PlainDocument:
@@ -284,7 +286,7 @@ class PlainDocument:
         return cls(doc_json["title"], roots, _reachable(models, roots))
 
     def copy(self) -> PlainDocument:
-        return PlainDocument(self.title, list(self.roots), dict(self.models))
+        return PlainDocument(self.title, list(self.roots), dict(self.models))  # (``departed``: the next apply's)
 
     def canonical(self) -> dict[str, Any]:
         """The form ``harness.canonical_document`` gives the same document."""
@@ -294,14 +296,17 @@ class PlainDocument:
         }
         return {"title": self.title, "roots": list(self.roots), "models": models}
 
-    def apply(self, changes: list[Change], definitions: list[Any], decoder: Decoder) -> list[Change]:
+    def apply(
+        self, changes: list[Change], definitions: list[Any], decoder: Decoder, named: dict[str, Record] | None = None
+    ) -> list[Change]:
         """Apply ``changes`` all at once (the models ``definitions`` define may join); return those that report.
 
-        Raises ``Refused``, the document unchanged, if any of them cannot apply.
+        ``named``: models out of the document the patch may put back by reference, as
+        they left it. Raises ``Refused``, the document unchanged, if any of them cannot apply.
         """
         models, roots, title = dict(self.models), list(self.roots), self.title
-        # The models the patch defines, until an accepted event attaches them.
-        pending: dict[str, Record] = {}
+        # The models the patch defines (or names back), until an accepted event attaches them.
+        pending: dict[str, Record] = dict(named) if named else {}
         for definition in definitions:
             name, attributes = definition["name"], definition.get("attributes", {})
             decoded = {attr: decoder.decode(value) for attr, value in attributes.items()}
@@ -360,9 +365,12 @@ class PlainDocument:
                     detached = detached or (type(old) not in _LEAVES and bool(_refs(old)))
                 else:
                     pending[target] = record
+        departed: dict[str, Record] = {}
         if detached:
-            models = _reachable(models, roots)
-        self.models, self.roots, self.title = models, roots, title
+            reached = _reachable(models, roots)
+            departed = {i: r for i, r in models.items() if i not in reached}
+            models = reached
+        self.models, self.roots, self.title, self.departed = models, roots, title, departed
         return reported
 
 

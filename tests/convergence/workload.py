@@ -2,8 +2,9 @@
 
 A ``Run`` drives its clients through random steps: property sets, list splices (many at
 once on one list, as users pressing "Add" together), dict item sets and deletes,
-streams, cell and slice patches, column replacements, root adds and removes, title
-changes, several edits in one patch; and random network behaviour: incoming messages
+streams, cell and slice patches, column replacements, root adds and removes, roots the
+server holds moved, taken out and put back (protocol.md §9), title changes, several
+edits in one patch; and random network behaviour: incoming messages
 held back and released later (in order), outgoing patches held, pauses, clean
 reconnects with resume, abrupt drops with edits made while offline, then resume.
 
@@ -39,7 +40,7 @@ from .harness import canonical_document
 from .reference import replay
 from .reference_document import PlainDocument
 
-__all__ = ["Network", "Run", "older_objects_frozen", "run_collected", "run_to_end"]
+__all__ = ["Network", "Run", "moves_drawn", "older_objects_frozen", "run_collected", "run_to_end"]
 
 
 @contextlib.contextmanager
@@ -99,6 +100,11 @@ def run_to_end(coroutine: Coroutine[Any, Any, None]) -> None:
     raise RuntimeError("the run waited for something: it needs an event loop")
 
 
+def moves_drawn(seed: int) -> bool:
+    """Whether the tests' run of ``seed`` moves roots too (odd seeds: a replay of a seed draws the same)."""
+    return seed % 2 == 1
+
+
 class Network(Protocol):
     """Where a run's clients and server live."""
 
@@ -131,6 +137,10 @@ WORDS = ["x", "y", "z", "w", "hello", "é", "", "long " * 5]
 # what ``choices(..., cum_weights=...)[0]`` draws.
 EDITS = ["value", "label", "list", "dict", "stream", "cells", "slice", "column", "add", "remove", "title"]
 EDIT_WEIGHTS = list(itertools.accumulate([14, 6, 16, 16, 8, 8, 4, 4, 3, 3, 2]))
+# A run with ``moves`` also moves roots the server holds, takes them out and puts them
+# back (its own table: a run without draws what it drew before, seed for seed).
+MOVE_EDITS = [*EDITS, "move", "take", "put_back"]
+MOVE_EDIT_WEIGHTS = list(itertools.accumulate([14, 6, 16, 16, 8, 8, 4, 4, 3, 3, 2, 2, 2, 2]))
 LIST_EDIT_WEIGHTS = list(itertools.accumulate([4, 4, 3, 2, 2, 2, 1]))
 ACTIONS = ["edit", "edits", "everyone", "same_list", "yield", "sleep", "hold_in", "release_in", "hold_out",
            "release_out", "sync", "reconnect", "drop", "come_back"]  # fmt: skip
@@ -143,14 +153,19 @@ KEYS = [f"k{i}" for i in range(6)]
 class Run:
     """One run: a fresh room, its clients, and the random steps they take."""
 
-    def __init__(self, network: Network, seed: int, steps: int) -> None:
+    def __init__(self, network: Network, seed: int, steps: int, *, moves: bool = False) -> None:
         self.network = network
         self.seed = seed
         self.rng = Draws(seed)
         self.steps = steps
+        self.moves = moves
+        self._edits, self._edit_weights = (MOVE_EDITS, MOVE_EDIT_WEIGHTS) if moves else (EDITS, EDIT_WEIGHTS)
         self.clients: list[Any] = []
         self.stats: Counter[str] = Counter()
         self._made = 0
+        #: Per client, the roots it took out (``take``) to put back later, with how many
+        #: times its document had been replaced then (a page drops what it held then).
+        self.taken: dict[str, list[tuple[Item, int]]] = {}
 
     def fresh(self) -> str:
         """A list item never used before in this run: lists hold each item once."""
@@ -168,7 +183,7 @@ class Run:
     def edit(self, client: Any) -> None:
         """Make one random local change (sent in the next flush)."""
         rng = self.rng
-        kind = rng.pick(EDITS, EDIT_WEIGHTS)
+        kind = rng.pick(self._edits, self._edit_weights)
         items: list[Item] = []
         source: Source | None = None
         for model in client.document.models.values():  # (one pass: items() and source())
@@ -188,6 +203,8 @@ class Run:
                 client.document.remove_root(rng.choice(roots))
         elif kind == "title":
             client.document.title = rng.choice(["one", "two", "three"])
+        elif kind in ("move", "take", "put_back"):
+            self.move_root(client, kind)
         else:
             item = rng.choice(items)
             if kind == "value":
@@ -199,6 +216,36 @@ class Run:
             else:
                 self.edit_dict(item)
         self.stats[f"edit:{kind}"] += 1
+
+    def move_root(self, client: Any, kind: str) -> None:
+        """Move a root the server may hold: to the end of the roots (``move``), out (``take``), back (``put_back``).
+
+        What a page's layout code does with the views it shows: the client refers to a
+        model the server holds (§9). A page whose document was replaced (a reset, a full
+        resume) builds its layout anew from it: what it had taken out is dropped.
+        """
+        rng = self.rng
+        document = client.document
+        replaced = len(client.resets) + sum(m.content.get("mode") == "full" for m in client.resumes)
+        taken = self.taken.setdefault(client.name, [])
+        if kind == "put_back":
+            # A taken root goes back, changed while out or not; one taken before the
+            # document was replaced is the page's no more.
+            taken[:] = [(m, r) for m, r in taken if r == replaced and m.id not in document.models]
+            if taken:
+                model, _ = taken.pop(rng.randrange(len(taken)))
+                if rng.random() < 0.5:
+                    model.label = rng.choice(WORDS)
+                document.add_root(model)
+            return
+        roots = [r for r in document.roots if isinstance(r, Item)]
+        if len(roots) > 1:
+            model = rng.choice(roots)
+            document.remove_root(model)
+            if kind == "move":
+                document.add_root(model)
+            else:
+                taken.append((model, replaced))
 
     def try_edit(self, client: Any) -> None:
         try:
