@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 
 from docsync.protocol import Message
-from docsync.protocol.msgtypes import PATCH_DOC, PULL_DOC_REPLY, RESUME_REPLY
+from docsync.protocol.msgtypes import ERROR, PATCH_DOC, PULL_DOC_REPLY, RESUME_REPLY
 from docsync.testing import EVENT_WAIT
 
-from .apps import STREAM_ROLLOVER
+from .apps import STREAM_ROLLOVER, Item
 from .conftest import ConvergenceServer
 from .harness import ControlledClient, canonical
 from .proxy import TcpProxy
@@ -253,6 +253,46 @@ def test_change_whose_answer_was_lost_is_applied_once(server: ConvergenceServer)
             await keeper.request_server_info()
             server_doc, _, _ = await _server_state(config)
             assert _tags(server_doc, "a") == ["x", "y", "once"]
+            for client in (subject, keeper):
+                assert canonical(*client.document.to_json()) == server_doc
+        finally:
+            await subject.close()
+            await keeper.close()
+
+    asyncio.run(main())
+
+
+def test_a_put_back_of_a_root_whose_defining_answer_was_lost_refers_to_it(server: ConvergenceServer) -> None:
+    # The convergence workload's seed 5118 over a real server: the subject's new root,
+    # its OK lost with the socket, is taken out and put back offline; the keeper moves it
+    # meanwhile (to the end of the roots). The resume's answer makes the server hold it;
+    # the put-back, queued with its definition, defined it again: ERROR "duplicate model
+    # id" (the whole patch refused). It refers to it now, and loses to the keeper's move.
+    async def main() -> None:
+        config = await server.room_config("convergence")
+        subject = await _connect(config, "subject")
+        keeper = await _connect(config, "keeper")
+        try:
+            subject.hold_in = True  # the OK will be lost with the socket
+            subject.document.add_root(Item(id="subject-item", label="new"))
+            await _until(lambda: keeper.document.get_model_by_id("subject-item") is not None)
+            await subject.drop()
+            item = subject.document.get_model_by_id("subject-item")
+            subject.document.remove_root(item)  # offline: queued
+            subject.document.add_root(item)
+            moved = keeper.document.get_model_by_id("subject-item")
+            keeper.document.remove_root(moved)
+            keeper.document.add_root(moved)
+            await keeper.sync(EVENT_WAIT)
+            await subject.reconnect()
+            await subject.sync(EVENT_WAIT)
+            await _until(lambda: subject.protocol.settled and not subject.pending)
+            refused = [r.content for p in subject.sent.values() for r in p.replies if r.msgtype == ERROR]
+            assert not refused, refused
+            await keeper.request_server_info()
+            await subject.request_server_info()
+            server_doc, _, _ = await _server_state(config)
+            assert server_doc["roots"][-1] == "subject-item"  # the keeper's move
             for client in (subject, keeper):
                 assert canonical(*client.document.to_json()) == server_doc
         finally:
