@@ -22,6 +22,7 @@ from ..protocol import DEFAULT_MAX_MESSAGE_BYTES, Message, new_message
 from ..protocol.msgtypes import PATCH_DOC, PULL_DOC_REPLY
 from ..serialization import frozen_buffer
 from ..sync.patches import MAX_PATCH_EVENTS
+from .attachments import check_attachments
 from .client_html import check_client_html
 from .client_rows import read_datetime_rows, widen_patched_columns
 from .compat import BoundedDeserializer, check_complete, decoded_models, is_server_id, unsent_models
@@ -213,6 +214,7 @@ def apply_client_patch(
     if footprint is not None:
         footprint.check(document, new_models, events)
     check_nesting(document, new_models, events)
+    check_attachments(document, new_models, events)
     if footprint is not None:
         footprint.count()  # the document against its client's share (checked again: another thread's patch)
     if client_models is not None:

@@ -14,17 +14,34 @@ every root, or a reorder of every item, fits; the same move repeated does not.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from ..document import DocumentEvent, Model
 from ..document import events as ev
+from ..document.footprint import model_footprint
 from ..document.properties import models_in
 
-__all__ = ["MAX_ATTACHED_FLOOR", "MAX_ATTACH_FACTOR", "attached_count", "most_attached", "names_held", "reached_count"]
+__all__ = [
+    "MAX_ATTACHED_BYTES_FLOOR",
+    "MAX_ATTACHED_FLOOR",
+    "MAX_ATTACH_FACTOR",
+    "Attached",
+    "attached",
+    "attached_count",
+    "most_attached",
+    "names_held",
+    "reached_count",
+]
 
 #: A client patch attaches at most this many times the models the document and the patch hold ...
 MAX_ATTACH_FACTOR = 2
 #: ... or this many, whichever is more (a patch of a small document may still reorder often).
 MAX_ATTACHED_FLOOR = 1000
+#: The definitions a patch's attachments send, each time, are at most twice those of the
+#: models once, or this many bytes: a root of ten models holding 1 MB of data, moved again
+#: and again within the count's bound, sent 1 MB each time.
+MAX_ATTACHED_BYTES_FLOOR = 1024 * 1024
 
 #: The events that may attach models held already: a value of a property holding models.
 _VALUE_EVENTS = {ev.ModelChangedEvent: "new", ev.ListSplicedEvent: "items", ev.DictItemsSetEvent: "items"}
@@ -67,15 +84,36 @@ def names_held(events: Iterable[DocumentEvent], defined: Mapping[str, Model]) ->
     return False
 
 
-def attached_count(events: Iterable[DocumentEvent], cap: int) -> int:
-    """The models ``events`` attach (a RootAdded's, a model-holding value's), with all they reach, per event.
+@dataclass(slots=True)
+class Attached:
+    """What a patch's events attach: models counted each time (``count``), and their bytes, each time and once."""
 
-    Counting stops once past ``cap``: the walk costs at most what the bound allows. A
-    model already in the document counts too (nothing tells, before the patch is
+    count: int = 0
+    #: The estimated bytes of their definitions, each time a model is attached (what is sent).
+    sent: int = 0
+    #: The same, each model once (what the document holds of them).
+    distinct: int = 0
+
+    def bytes_bound(self) -> int:
+        """The most bytes the definitions may send: twice those of the models once, or ``MAX_ATTACHED_BYTES_FLOOR``."""
+        return max(MAX_ATTACHED_BYTES_FLOOR, MAX_ATTACH_FACTOR * self.distinct)
+
+    def too_many_bytes(self) -> bool:
+        """Whether the definitions sent pass ``bytes_bound``."""
+        return self.sent > self.bytes_bound()
+
+
+def attached(events: Iterable[DocumentEvent], cap: int) -> Attached:
+    """What ``events`` attach (a RootAdded's model, a model-holding value's), with all they reach, per event.
+
+    Counting stops once past ``cap`` models: the walk costs at most what the bound allows.
+    A model already in the document counts too (nothing tells, before the patch is
     applied, whether an earlier event of it took the model out): an over-count that a
-    patch of ordinary moves stays far from.
+    patch of ordinary moves stays far from. Bytes are estimated as for a pull
+    (``model_footprint``), each model's once.
     """
-    count = 0
+    found = Attached()
+    times: dict[str, list[Any]] = {}  # model id -> [model, times attached]
     for event in events:
         kind = type(event)
         if kind is ev.RootAddedEvent:
@@ -97,8 +135,25 @@ def attached_count(events: Iterable[DocumentEvent], cap: int) -> int:
             if model.id in seen:
                 continue
             seen.add(model.id)
-            count += 1
-            if count > cap:
-                return count
+            entry = times.get(model.id)
+            if entry is None:
+                times[model.id] = [model, 1]
+            else:
+                entry[1] += 1
+            found.count += 1
+            if found.count > cap:
+                return found
             starts.extend(model.references())
-    return count
+    # Sent at most twice each, what is sent is at most twice the models once: bytes are
+    # measured only when some model is attached more often (nearly never).
+    if any(n > MAX_ATTACH_FACTOR for _, n in times.values()):
+        for model, n in times.values():
+            size = model_footprint(model).total
+            found.distinct += size
+            found.sent += size * n
+    return found
+
+
+def attached_count(events: Iterable[DocumentEvent], cap: int) -> int:
+    """The models ``events`` attach, counted as ``attached`` does (stopping past ``cap``)."""
+    return attached(events, cap).count

@@ -42,7 +42,14 @@ from ..protocol import Message, applied_ok, error, new_message
 from ..protocol.msgtypes import OK, PULL_DOC_REPLY, PUSH_DOC
 from ..protocol.wire_json import dumps
 from .answers import Answer
-from .attachments import MAX_ATTACHED_FLOOR, attached_count, most_attached, names_held, reached_count
+from .attachments import (
+    MAX_ATTACHED_BYTES_FLOOR,
+    MAX_ATTACHED_FLOOR,
+    attached,
+    most_attached,
+    names_held,
+    reached_count,
+)
 from .bridge import Shift, SpliceBridge
 from .client_made import ClientMadeModels
 from .detached import DetachedBy
@@ -613,11 +620,17 @@ class Sequencer:
         """
         held = len(self.document.models) + (reached_count(step.named_out.values()) if step.named_out else 0)
         most = most_attached(held, len(decoded.new_models))
-        if attached_count(decoded.events, most) > most:
+        found = attached(decoded.events, most)
+        if found.count > most:
             raise PatchError(
                 f"too many models attached by one patch: more than {most}"
                 f" (twice the models of the document and the patch, or {MAX_ATTACHED_FLOOR};"
                 " each attachment counts all the models it reaches)"
+            )
+        if found.too_many_bytes():
+            raise PatchError(
+                f"too many bytes attached by one patch: {found.sent} > {found.bytes_bound()} (twice the models"
+                f" it attaches, each once, or {MAX_ATTACHED_BYTES_FLOOR}; each attachment counts all it reaches)"
             )
         if not names_held(decoded.events, decoded.new_models):
             return False

@@ -180,6 +180,20 @@ def hostile_wide(doc: Document) -> None:
     doc.add_root(root)
 
 
+def hostile_heavy(doc: Document) -> None:
+    """The hostile document whose source holds 400 KB (50,000 floats), a root it holds: a move sends them again."""
+    source = ColumnDataSource(data={"x": np.arange(50_000.0)}, name="source")
+    slider = Slider(start=0, end=1_000_000, step=1, value=0, name="slider")
+    text = TextInput(name="text")
+    root = Column(slider, text, source, name="root")
+
+    def count(attr: str, old: float, new: float) -> None:  # (the application holds its root, as a callback does)
+        text.value = f"{len(root.children)} children"
+
+    slider.on_change("value", count)
+    doc.add_root(root)
+
+
 #: The same document, from an application that lets no client change its structure.
 hostile_closed = Application(FunctionHandler(hostile), allow_client_structure=False)
 #: The same document, from an application that lets every client change its structure,

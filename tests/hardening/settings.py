@@ -51,6 +51,8 @@ TEST_APPS = {
     "hostile_closed": {"app": "tests.hardening.apps.hostile_closed", "push": "public"},
     # A document of 456 models under one root (a patch moving the root again and again).
     "hostile_wide": "tests.hardening.apps.hostile_wide",
+    # One model holding 400 KB under its root (a patch moving the root again and again sends them).
+    "hostile_heavy": "tests.hardening.apps.hostile_heavy",
     # Rooms and shareable sessions of it: other users see what a client changes of its structure.
     "hostile_room": {"app": "tests.hardening.apps.hostile", "shared": True},
     "hostile_link": {"app": "tests.hardening.apps.hostile", "shareable": True},

@@ -155,3 +155,32 @@ async def test_put_backs_in_patch_after_patch_are_bounded_for_every_tab(default_
         await victim.assert_unharmed()
     finally:
         await victim.close()
+
+
+async def test_a_patch_moving_a_heavy_root_again_and_again_is_refused_whole(default_site: Site) -> None:
+    # Five models, one holding 400 KB: ten moves stay far within the count (1,000) but sent
+    # 4 MB to every other tab. Bytes are bounded too: twice the models' once, or 1 MiB.
+    victim = await Victim.open(default_site, "hostile_heavy")
+    try:
+        root = victim.model_id("root")
+        observed = len(victim.observer.received)
+        sock = await victim.raw()
+        try:
+            seq = (await sock.pull()).content["seq"]
+            reply = await sock.request(patch(moves(root, 10), base=seq))
+            assert reply.msgtype == ERROR, f"accepted: {reply.content}"
+            assert reply.content["text"].startswith("too many bytes attached by one patch: "), reply.content
+            assert (await sock.read_message(EVENT_WAIT)).msgtype == PUSH_DOC  # (its roots put right)
+            assert await victim.document_bytes() == victim.before, "a refused patch changed the document"
+            assert [m.msgtype for m in victim.observer.received[observed:]] == []
+            # One move is taken, and the other tab follows it.
+            reply = await sock.request(patch(moves(root, 1), base=seq + 1))
+            assert reply.msgtype == OK and reply.content["rejected"] == 0, reply.content
+        finally:
+            await sock.close()
+        await victim.observer.wait_for(lambda: victim.observer.last_seq == reply.content["applied_seq"], EVENT_WAIT)
+        assert canonical(victim.observer.document.to_json()[0]) == canonical(await pull_json(victim.config))
+        victim.before = await victim.document_bytes()
+        await victim.assert_unharmed()
+    finally:
+        await victim.close()

@@ -80,3 +80,21 @@ def test_a_root_moved_three_times_in_one_patch_is_refused_whole() -> None:
     assert twice.answer.msgtype == OK and twice.answer.content["rejected"] == 0, twice.answer.content
     assert document.to_json()[0] == before
     assert sequencer.seq == fence + 3 and fence > seq
+
+
+def test_bytes_are_counted_each_time_and_each_model_once() -> None:
+    from docsync.document.models import ColumnDataSource
+    from docsync.sync.attachments import MAX_ATTACHED_BYTES_FLOOR, attached
+
+    document = Document()
+    root = Column(ColumnDataSource(data={"x": list(range(200_000))}), id="root")
+    document.add_root(root)
+    added = ev.RootAddedEvent(root, None)
+    once = attached([added], 10_000)
+    assert once.count == 3 and not once.too_many_bytes()  # (its source, and the source's selection)
+    # Attached at most twice each, what is sent is at most twice the models once: not measured.
+    twice = attached([added, added], 10_000)
+    assert twice.count == 6 and twice.sent == 0 and not twice.too_many_bytes()
+    thrice = attached([added] * 3, 10_000)
+    assert thrice.distinct > MAX_ATTACHED_BYTES_FLOOR and thrice.sent == 3 * thrice.distinct
+    assert thrice.too_many_bytes()

@@ -1,0 +1,50 @@
+"""Bokeh dialect: one patch cannot make the server define the same models again and again for every tab.
+
+A BokehJS patch of ``[RootRemoved r, RootAdded r]`` pairs of a held root is applied pair
+by pair, each ``RootAdded`` defining the root again, with all it reaches, in a PATCH-DOC of
+its own for every other tab: 50 pairs (5 KB) of a root whose Div the application had
+padded to 100 KiB sent 5.1 MB to another tab. As in docsync's dialect (protocol.md §11),
+a patch now attaches at most twice the bytes of the models it attaches, each once (or
+1 MiB), and twice the models of the document and the patch (or 1,000).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from docsync.protocol import PATCH_DOC, server_info_req
+
+from .bokeh_tabs import Session, named
+from .harness import Site
+
+pytest.importorskip("bokeh", reason="the docsync[bokeh] extra is not installed")
+pytestmark = pytest.mark.asyncio
+
+
+async def test_a_patch_moving_a_padded_root_fifty_times_is_refused(shared_bokeh_site: Site) -> None:
+    session = Session(shared_bokeh_site, "bk_grow")
+    sender, watcher = await session.tab(), await session.tab()
+    try:
+        doc_json = await watcher.document()
+        pad = {"kind": "ModelChanged", "model": {"id": named(doc_json, "pad")}, "attr": "value", "new": 100}
+        assert (await sender.patch([pad])).msgtype == "OK"  # the app pads its Div "first" to 100 KiB
+        before = await watcher.document()
+        root = before["roots"][0]["id"]
+        read = len(watcher.messages)
+        moves = [{"kind": kind, "model": {"id": root}} for _ in range(50) for kind in ("RootRemoved", "RootAdded")]
+        reply = await sender.patch(moves)
+        assert reply.msgtype == "ERROR", f"accepted: {reply.content}"
+        assert str(reply.content["text"]).startswith("too many bytes attached by one patch: "), reply.content
+        await watcher.request(server_info_req())  # (its reply follows what the patch sent it)
+        assert [m.msgtype for m in watcher.messages[read:] if m.msgtype == PATCH_DOC] == []
+        assert await watcher.document() == before
+        # One move is taken, and reaches the other tab.
+        read = len(watcher.messages)
+        assert (await sender.patch(moves[:2])).msgtype == "OK"
+        await watcher.request(server_info_req())
+        assert len([m for m in watcher.messages[read:] if m.msgtype == PATCH_DOC]) == 1
+        after = await watcher.document()  # (the root moved to the end of the roots)
+        assert after["roots"] == [*before["roots"][1:], before["roots"][0]]
+    finally:
+        await sender.close()
+        await watcher.close()
