@@ -81,6 +81,9 @@ class PatchLog:
         #: The newest position whose entry holds a list splice (0: none held): the
         #: splice bridge looks for splices only when one came after what it saw.
         self.last_splice_seq = 0
+        #: The newest position whose entry takes a model out (0: none held): a reference
+        #: to a held model, or a splice, is looked up against departures only after it.
+        self.last_departure_seq = 0
         self._max_entries = max_entries
         self._max_bytes = max_bytes
         #: Positions up to this one may hold changes the log no longer has: a base at or
@@ -108,10 +111,14 @@ class PatchLog:
         self._entries = ()
         self._bytes = 0
         self.last_splice_seq = 0
+        self.last_departure_seq = 0
         self._lost_through = 0
 
-    def append(self, events: list[EncodedEvent]) -> LogEntry:
-        """Record ``events`` at the next position and return the entry."""
+    def append(self, events: list[EncodedEvent], *, departs: bool | None = None) -> LogEntry:
+        """Record ``events`` at the next position and return the entry.
+
+        ``departs``: whether an event takes a model out (None: told by the events' keys).
+        """
         self.seq += 1
         # (A list, not a generator resumed per event; one event's own size as it is.)
         entry = LogEntry(self.seq, events, events[0].nbytes if len(events) == 1 else sum([e.nbytes for e in events]))
@@ -127,6 +134,15 @@ class PatchLog:
             if event.json.get("kind") == "ListSpliced":  # as list_changes tells them
                 self.last_splice_seq = entry.seq
                 break
+        if departs is None:  # (entries laid again from records: told by their keys)
+            # A change that takes models out has a key of one item per model (the sequencer
+            # adds them), besides its own: one key of one item is a root or title change.
+            departs = any(
+                len(event.keys) > 1 and any(len(k) == 1 and k != ("roots",) and k != ("title",) for k in event.keys)
+                for event in events
+            )
+        if departs:
+            self.last_departure_seq = entry.seq
         self._bytes += entry.nbytes
         while len(entries) > 1 and (len(entries) > self._max_entries or self._bytes > self._max_bytes):
             dropped = entries.popleft()
@@ -209,6 +225,23 @@ class PatchLog:
                     else:
                         continue
                     break  # (an event not counted: its other keys need not be looked at)
+        return False
+
+    def departed_since(self, model_ids: set[str], base: int, origin: str) -> bool:
+        """Tell whether another origin than ``origin`` took any of ``model_ids`` out after position ``base``.
+
+        Whatever the kind of the change: a list splice that takes a model out counts,
+        though splices do not conflict with splices (``conflicts(splices=False)``).
+        """
+        if self.last_departure_seq <= base:
+            return False
+        for entry in self._newest_since(base):
+            for event in entry.events:
+                if event.origin == origin or len(event.keys) < 2:
+                    continue
+                for key in event.keys:
+                    if len(key) == 1 and key[0] in model_ids and key != ("roots",) and key != ("title",):
+                        return True
         return False
 
     def remember_applied(

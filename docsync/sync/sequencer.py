@@ -36,6 +36,7 @@ from ..document import DecodedPatch, Document, DocumentEvent, DocumentLimits, Mo
 from ..document import events as ev
 from ..document.model import MAX_CLIENT_MODEL_ID_LENGTH, is_unissued_id, keeps_valid
 from ..document.patching import apply_events
+from ..document.properties import models_in
 from ..document.wire import decode_patch
 from ..exceptions import DeserializationError, PatchError
 from ..protocol import Message, applied_ok, error, new_message
@@ -307,6 +308,8 @@ class Sequencer:
         # nor one its receivers held when it began (they would keep theirs, as it was).
         self._cuts: list[int] = []
         self._departed: set[str] = set()
+        #: Whether a change recorded since the last flush took a model out (``PatchLog.last_departure_seq``).
+        self._departs = False
         # Whose change last detached each model that left: a client's own reference to
         # one it took out and puts back names it (detached.py).
         self._detached_by = DetachedBy(document)
@@ -329,6 +332,7 @@ class Sequencer:
             return
         if event.departed:  # (rare: most changes detach nothing, and attach nothing)
             self._detached_by.record(event.setter, event.departed)
+            self._departs = True
         if event.new_models and self._detached_by:
             self._detached_by.attached(event.new_models)
         # Buffer ids are unique per position: these events are sent at the next ones.
@@ -355,12 +359,16 @@ class Sequencer:
             return None
         encoded, self._outbox = self._outbox, []  # (the list itself: nobody else holds it)
         self._departed.clear()
+        departs, self._departs = self._departs, False
         if not self._cuts:  # nearly every flush: one position
-            entry = self.log.append(encoded)
+            entry = self.log.append(encoded, departs=departs)
             return Changes(entry.seq, encoded)
         cuts, self._cuts = self._cuts, []
         bounds = [0, *cuts, len(encoded)]
-        parts = [Changes(self.log.append(encoded[a:b]).seq, encoded[a:b]) for a, b in itertools.pairwise(bounds)]
+        parts = [
+            Changes(self.log.append(encoded[a:b], departs=departs).seq, encoded[a:b])
+            for a, b in itertools.pairwise(bounds)
+        ]
         last = parts[-1]
         last.earlier = tuple(parts[:-1])
         return last
@@ -375,6 +383,7 @@ class Sequencer:
         self._outbox.clear()
         self._cuts.clear()
         self._departed.clear()
+        self._departs = False
         self._encoded.forget()
 
     def encoded_document(self) -> EncodedDocument:
@@ -526,7 +535,7 @@ class Sequencer:
         ):
             accepted, rejected = list[DocumentEvent](), decoded.events
         else:
-            accepted, rejected, shifts = self._split_conflicts(decoded.events, base, origin)
+            accepted, rejected, shifts = self._split_conflicts(decoded.events, base, origin, decoded.new_models)
         # Events naming a model that is gone (removed by a change that won) lose too;
         # there is nothing to correct, the sender receives (or received) the removal.
         # So do those on a model of the patch that no accepted event attaches, and those
@@ -721,7 +730,7 @@ class Sequencer:
         return new_message(OK, reply, reqid=msgid)
 
     def _split_conflicts(
-        self, events: list[DocumentEvent], base: int | None, origin: str
+        self, events: list[DocumentEvent], base: int | None, origin: str, defined: Mapping[str, Model]
     ) -> tuple[list[DocumentEvent], list[DocumentEvent], list[Shift]]:
         if base is None:  # a client that does not track positions: last writer wins
             return events, [], []
@@ -738,6 +747,7 @@ class Sequencer:
         shifts_left = MAX_SPLICE_SHIFTS
         # Many events based back: the log's keys indexed once, rather than walked per event.
         index = log.conflict_index(base, origin) if len(events) > _INDEXED_EVENTS and log.seq > base else None
+        moves = log.last_departure_seq > base  # (rare: another origin may have moved a model since)
         for event in events:
             keys = conflict_keys(event)
             splice = isinstance(event, ev.ListSplicedEvent)
@@ -750,6 +760,14 @@ class Sequencer:
                 clash = log.conflicts(keys, base, origin, splices=not splice)
             if not clash and lost:  # (no generator made while nothing lost)
                 clash = any(keys_overlap(k, x) for k in keys for x in lost)
+            if not clash and moves:
+                # A model the event attaches by reference, or (a splice) the model whose list
+                # it splices, that another origin took out since ``base`` (and perhaps put
+                # back): its sender made it on the model as it was before. Two clients
+                # moving the same card into a list at once left it there twice, or in two
+                # lists, the second's removal having lost to the first's.
+                moved = _moved_ids(event, defined)
+                clash = bool(moved) and log.departed_since(moved, base, origin)
             if splice and not clash:
                 shift = self._shift(origin, event, pending, shifts_left)  # type: ignore[arg-type]
                 clash = shift is None
@@ -975,6 +993,32 @@ def _known_types(
         ):
             return None
     return {key: (lists[key], item_types) for key, item_types in types.items()}
+
+
+#: The events whose value may attach models, and the field holding it.
+_VALUE_EVENTS: dict[type, str] = {
+    ev.ModelChangedEvent: "new",
+    ev.ListSplicedEvent: "items",
+    ev.DictItemsSetEvent: "items",
+}
+
+
+def _moved_ids(event: DocumentEvent, defined: Mapping[str, Model]) -> set[str]:
+    """The models ``event`` attaches without defining them (held ones), and for a splice the model it splices."""
+    kind = type(event)
+    if kind is ev.RootAddedEvent:
+        model_id = event.model.id  # type: ignore[attr-defined]
+        return set() if model_id in defined else {model_id}
+    ids = {event.model.id} if kind is ev.ListSplicedEvent else set()  # type: ignore[attr-defined]
+    field = _VALUE_EVENTS.get(kind)
+    if field is not None:
+        try:
+            may_hold = type(event.model).lookup(event.attr).may_hold_models  # type: ignore[attr-defined]
+        except AttributeError:  # (a property the model lacks: the checks refuse it)
+            may_hold = False
+        if may_hold:
+            ids.update(model.id for model in models_in(getattr(event, field)) if model.id not in defined)
+    return ids
 
 
 def _lost_indices(decoded: DecodedPatch, rejected: list[DocumentEvent]) -> tuple[int, ...]:

@@ -327,8 +327,8 @@ class MemoryNetwork:
         # splices' places there.
         log, append = sequencer.log, sequencer.log.append
 
-        def append_and_keep(events: list[Any]) -> Any:
-            entry = append(events)
+        def append_and_keep(events: list[Any], *, departs: bool | None = None) -> Any:
+            entry = append(events, departs=departs)
             self._splices[entry.seq] = [e.json for e in events if e.json.get("kind") == "ListSpliced"]
             return entry
 

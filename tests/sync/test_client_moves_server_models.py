@@ -37,6 +37,14 @@ class Pile(Model):
     cards = List(Instance(Card))
 
 
+class Shelf(Model):
+    """A list of piles a client may change (piles move between places as cards do)."""
+
+    __type_name__ = "test_moves.Shelf"
+    __client_writable__ = frozenset({"piles"})
+    piles = List(Instance(Pile))
+
+
 def _wire(message: Message) -> Message:
     """``message`` as its receiver reads it, from its frames."""
     receiver = Receiver()
@@ -419,4 +427,87 @@ def test_a_put_back_of_a_root_another_client_removed_meanwhile_refers_to_it() ->
     session.settle()
     assert ERROR not in [m.msgtype for m in session.answers["alice"]], session.answers["alice"][-1].content
     assert session.document.get_model_by_id("right") is None  # bob's removal won
+    assert _text(alice.document) == _text(session.document) == _text(bob.document)
+
+
+def _moves_at_once(destinations: dict[str, str]) -> Session:
+    """Each client of ``destinations`` moves card-0 from "left" to the end of its pile, on the same base."""
+    session = Session()
+    session.document.add_root(Pile(id="third"))
+    clients = {name: session.connect(name) for name in destinations}
+    patches = {}
+    for name, pile in destinations.items():
+        left = _pile(clients[name], "left")
+        card = left.cards[0]
+        left.cards.remove(card)
+        _pile(clients[name], pile).cards.append(card)
+        clients[name].flush()
+        (patches[name],) = clients[name].messages_to_send()
+    session.resets_expected = True
+    for name, patch in patches.items():  # each sent before the other's changes arrive
+        outcome = session.sequencer.handle_patch(name, 0, _wire(patch))
+        clients[name].receive_message(_wire(outcome.answer))
+        assert outcome.answer.msgtype == OK, outcome.answer.content
+        if outcome.changes is not None:
+            for other, client in clients.items():
+                for message in outcome.changes.messages_for(other):
+                    client.receive_message(_wire(message))
+        if outcome.reset is not None:
+            clients[name].receive_message(_wire(outcome.reset))
+    session.settle()
+    return session
+
+
+def test_two_clients_moving_a_card_into_the_same_list_at_once_leave_it_there_once() -> None:
+    # Bob's removal of card-0 lost to alice's (both took it out of "left"), but his
+    # insertion, a reference to a card the server held (alice had just put it in
+    # "right"), was taken: "right" held card-0 twice.
+    session = _moves_at_once({"alice": "right", "bob": "right"})
+    assert _cards(session.document, "right") == ["card-0"]
+    assert _cards(session.document, "left") == ["card-1", "card-2"]
+    alice, bob = session.clients["alice"], session.clients["bob"]
+    assert _text(alice.document) == _text(session.document) == _text(bob.document)
+
+
+def test_two_clients_moving_a_card_into_two_lists_at_once_leave_it_in_one() -> None:
+    # As above, bob's insertion into "third" was taken: card-0 was in "right" and "third".
+    session = _moves_at_once({"alice": "right", "bob": "third"})
+    assert _cards(session.document, "right") == ["card-0"]
+    assert _cards(session.document, "third") == []
+    alice, bob = session.clients["alice"], session.clients["bob"]
+    assert _text(alice.document) == _text(session.document) == _text(bob.document)
+
+
+def test_a_splice_made_before_another_client_moved_its_list_loses() -> None:
+    # Alice moves the pile "left" to the end of the shelf (a splice taking it out, one
+    # putting it back); bob, not having seen it, removes a card of "left". Bob dropped the
+    # pile when alice's move took it out and took the one its definition gave, without
+    # his removal; the server took his splice (splices are shifted past splices, and the
+    # move's departure, a splice too, was passed over): bob's document and the server's differed.
+    session = Session()
+    for pile in session.piles:
+        session.document.remove_root(pile)
+    session.document.add_root(Shelf(id="shelf", piles=session.piles))
+    session.sequencer.flush()
+    session.sequencer.restart()
+    alice, bob = session.connect("alice"), session.connect("bob")
+    _pile(bob, "left").cards.pop(0)
+    bob.flush()
+    (patch,) = bob.messages_to_send()
+    shelf = _pile(alice, "shelf")
+    left = shelf.piles[0]
+    shelf.piles.remove(left)
+    shelf.piles.append(left)
+    assert session.send("alice") == 1
+    session.resets_expected = True
+    outcome = session.sequencer.handle_patch("bob", 0, _wire(patch))
+    bob.receive_message(_wire(outcome.answer))
+    assert outcome.answer.content["rejected"] == 1
+    assert outcome.changes is not None
+    for message in outcome.changes.messages_for("bob"):
+        bob.receive_message(_wire(message))
+    if outcome.reset is not None:
+        bob.receive_message(_wire(outcome.reset))
+    session.settle()
+    assert _cards(session.document, "left") == ["card-0", "card-1", "card-2"]
     assert _text(alice.document) == _text(session.document) == _text(bob.document)
