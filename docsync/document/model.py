@@ -204,6 +204,7 @@ class Model(metaclass=ModelMeta):
     __slots__ = (
         "__weakref__",
         "_callbacks",
+        "_changed_out",
         "_document",
         "_event_callbacks",
         "_frozen_values",
@@ -235,6 +236,9 @@ class Model(metaclass=ModelMeta):
         self._document: Any = None  # a weak reference to the owning document
         # While a held event that attached this model is reported: its values then.
         self._frozen_values: dict[str, Any] | None = None
+        # While a local change has taken it out of its client's document (``track_changes_out``):
+        # the names of the properties changed since, in order (no values: nothing is copied).
+        self._changed_out: dict[str, None] | None = None
         for attr, value in properties.items():
             prop = self.lookup(attr)
             value = self.validate_value(prop, value)
@@ -254,6 +258,24 @@ class Model(metaclass=ModelMeta):
     def document(self) -> Any:
         """The document this model belongs to, or None."""
         return self._document() if self._document is not None else None
+
+    def track_changes_out(self) -> None:
+        """Note, from now on, which properties change while the model is in no document (``changed_out``).
+
+        Names noted already (since an earlier call, not asked for since) stay noted.
+        """
+        if self._changed_out is None:
+            self._changed_out = {}
+
+    def changed_out(self) -> list[str] | None:
+        """The properties changed out of a document since ``track_changes_out``, in order; stop noting them.
+
+        None when they were not noted. A client's outbox asks, for a model a local change
+        took out, when a local change puts it back: only the names are noted, never the
+        values (a swapped-out data source's columns are neither copied nor kept).
+        """
+        names, self._changed_out = self._changed_out, None
+        return None if names is None else list(names)
 
     def _owner(self) -> Any:
         # ``document`` without a property's descriptor call: read on every change.
@@ -370,6 +392,8 @@ class Model(metaclass=ModelMeta):
         if document is not None:
             event = ModelChangedEvent(self, attr, old, value, setter, new_models)
             document._model_changed(event, prop, old, None)
+        elif self._changed_out is not None:
+            self._changed_out[attr] = None
         if self._callbacks is not None:
             self._trigger(attr, old, value)
         if self._keeps:  # most models (a Slider) keep nothing: no view built per change
@@ -443,6 +467,8 @@ class Model(metaclass=ModelMeta):
         if document is not None:
             event = ListSplicedEvent(self, attr, index, delete, items, setter, new_models)
             document._model_changed(event, prop, removed, None)
+        elif self._changed_out is not None:
+            self._changed_out[attr] = None
         if self._callbacks is not None:
             self._trigger(attr, old, container)
         if self._keeps:
@@ -486,6 +512,8 @@ class Model(metaclass=ModelMeta):
             else:
                 event = DictItemsSetEvent(self, attr, items, setter, new_models)
             document._model_changed(event, prop, replaced, None)
+        elif self._changed_out is not None:
+            self._changed_out[attr] = None
         if self._callbacks is not None:
             self._trigger(attr, old, container)
 
@@ -501,6 +529,8 @@ class Model(metaclass=ModelMeta):
         if document is not None:
             event = DictItemsDeletedEvent(self, attr, keys, setter)
             document._model_changed(event, prop, removed, None)
+        elif self._changed_out is not None:
+            self._changed_out[attr] = None
         self._trigger(attr, old, container)
 
     def _column_event(self, event: DocumentEvent) -> None:
@@ -510,6 +540,8 @@ class Model(metaclass=ModelMeta):
         attr = event.attr  # type: ignore[attr-defined]
         if document is not None:
             document._model_changed(event, self.lookup(attr), None, None)
+        elif self._changed_out is not None:
+            self._changed_out[attr] = None
         if self._callbacks is not None:
             self._trigger(attr, None, self._values.get(attr))
 

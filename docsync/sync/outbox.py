@@ -14,7 +14,10 @@ A model the server holds (``server_ids``: pulled, or defined by the server's pat
 by this client's answered ones) is never defined, only referred to: the server refuses
 a definition of a model it holds. One a change detached and a later one attaches again
 (children reordered by removing and inserting) goes as a reference; what changed while
-it was out of the document, which no event told, follows as changes of its own.
+it was out of the document, which no event told, follows as changes of its own: the
+model notes the names of the properties changed while it is out (``Model.changed_out``),
+never their values, so that taking out a data source of a million rows copies nothing
+and keeps nothing of it.
 
 Whether a model is defined is decided when the change is made, and again when it is
 sent: a change queued while the patch defining its model was unanswered defines it, and
@@ -28,10 +31,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from ..document import DocumentEvent, ListSplicedEvent, Model, ModelChangedEvent, encode_events
-from ..document.model import is_empty_default
 from ..document.wire import event_json
 from ..protocol import Buffer
 from ..serialization import Encoder, frozen_buffer
@@ -42,7 +42,7 @@ from .splices import Splice
 
 __all__ = ["Batch", "Outbox", "OutboxEntry"]
 
-#: Most models whose values are kept as a local change detached them (``Outbox._keep_left``);
+#: Most models a local change detached that are remembered (ids: ``Outbox._keep_left``);
 #: past it, those of models the server does not hold are forgotten first.
 MAX_LEFT_KEPT = 1024
 
@@ -95,12 +95,15 @@ class Outbox:
         #: The ids of the models the server holds, as far as this client knows: referred
         #: to, never defined (its client keeps it: ``hold``, ``forget``, ``held``).
         self.server_ids: set[str] = set()
-        # The values of the models a local change detached, as they were then, until a
-        # local change attaches them again: what differs then is sent (or kept with the
-        # change that defines the model, should the server hold it when it is sent).
-        # Kept for models the server does not hold too: the patch defining one may be
-        # unanswered, and its answer make the server hold it before it is put back.
-        self._left: dict[str, dict[str, Any]] = {}
+        # The ids of the models a local change detached, until a local change attaches
+        # them again (the oldest first). Each such model notes the names of the properties
+        # changed while it is out (``Model.track_changes_out``): their values then are
+        # sent (or kept with the change that defines the model, should the server hold it
+        # when it is sent). Noted for models the server does not hold too: the patch
+        # defining one may be unanswered, and its answer make the server hold it before
+        # it is put back. Values used to be copied here as each model left: a page swapping
+        # out big data sources copied every column and kept up to 1,024 of them.
+        self._left: dict[str, None] = {}
         # How many waiting changes (and carried ones) define models, and whether the server
         # came to hold more models since ``take`` last looked at them: it decides again
         # whether each definition goes only then (most patches define none).
@@ -151,9 +154,9 @@ class Outbox:
 
         ``attached`` is the document's index: definitions are sent for the models it
         still holds, unless the server holds them (``server_ids``). ``departed`` finds
-        a model that left the document (``Document.departed_model``): the values of one
-        the server holds, or may hold when the change attaching it again is sent, are kept
-        when a change detaches it.
+        a model that left the document (``Document.departed_model``): one the server holds,
+        or may hold when the change attaching it again is sent, notes what changes while
+        it is out when a change detaches it.
         """
         self._serial += 1
         if type(event) is ModelChangedEvent and not event.new_models:
@@ -216,14 +219,15 @@ class Outbox:
         return entry
 
     def _keep_left(self, model_ids: tuple[str, ...], departed: Callable[[str], Model | None]) -> None:
-        """Keep the values of the models of ``model_ids`` as they left the document."""
+        """Remember the models of ``model_ids`` as out of the document; each notes what changes on it while out."""
         left = self._left
         for model_id in model_ids:
-            if model_id not in left:
-                model = departed(model_id)
-                if model is not None:
-                    values = model.properties_with_values(include_defaults=False)
-                    left[model_id] = {attr: _copy(value) for attr, value in values.items()}
+            # (Remembered already, it may be another object of that id: a server's patch
+            # defined it anew meanwhile, and this one notes nothing yet.)
+            model = departed(model_id)
+            if model is not None:
+                model.track_changes_out()  # (names only: nothing copied, whatever its size)
+                left[model_id] = None
         if len(left) > MAX_LEFT_KEPT:  # (bounded: models taken out and never put back)
             held = self.server_ids
             self._left = left = {i: v for i, v in left.items() if i in held}
@@ -233,24 +237,27 @@ class Outbox:
     def _changed_while_out(self, model_id: str, attached: Mapping[str, Model], base: int) -> None:
         """Queue a change for each value of model ``model_id`` (back in the document) that changed while it was out."""
         model = attached.get(model_id)
-        before = self._left.pop(model_id, None)
-        if before is None or model is None:
+        self._left.pop(model_id, None)
+        if model is None:
             return
-        for event in _changes_since(model, before):
+        for event in _changes_out(model):
             self.add(event, base=base, attached=attached)
 
     def _keep_while_out(self, entry: OutboxEntry, attached: Mapping[str, Model]) -> None:
         """Keep with ``entry`` what changed on each model it defines since a local change took it out."""
         for definition in entry.references:
             model_id = definition["id"]
-            before = self._left.pop(model_id, None)
+            self._left.pop(model_id, None)
             model = attached.get(model_id)
-            if before is None or model is None:
+            if model is None:
+                continue
+            events = _changes_out(model)
+            if not events:
                 continue
             # Encoded now, as every change is, into a list of their own (not queued).
             waiting, self._entries = self._entries, []
             try:
-                for event in _changes_since(model, before):
+                for event in events:
                     self.add(event, base=entry.base, attached=attached)
             finally:
                 changes, self._entries = self._entries, waiting
@@ -384,42 +391,14 @@ class Outbox:
         return entries
 
 
-def _changes_since(model: Model, before: dict[str, Any]) -> list[ModelChangedEvent]:
-    """A change for each value of ``model`` that differs from ``before`` (its values kept by ``_keep_left``)."""
-    changes = []
-    for attr in [*before, *(a for a in model.properties_with_values(include_defaults=False) if a not in before)]:
-        now = getattr(model, attr)
-        if attr in before:
-            if _same(before[attr], now):
-                continue
-        elif is_empty_default(model, attr, now):  # (a default list first read while out)
-            continue
-        changes.append(ModelChangedEvent(model, attr, before.get(attr), now))
-    return changes
+def _changes_out(model: Model) -> list[ModelChangedEvent]:
+    """A change for each property of ``model`` changed while it was out of the document, with its value now.
 
-
-def _copy(value: Any) -> Any:
-    """A value as it is now: a copy of a list, dict or array (changed in place later), else the value."""
-    if isinstance(value, list):
-        return list(value)
-    if isinstance(value, dict):
-        return dict(value)
-    if isinstance(value, np.ndarray):
-        return value.copy()
-    return value
-
-
-def _same(before: Any, now: Any) -> bool:
-    """Whether a value kept by ``_copy`` is the value now."""
-    if before is now:
-        return True
-    if isinstance(before, np.ndarray) or isinstance(now, np.ndarray):
-        return isinstance(before, np.ndarray) and isinstance(now, np.ndarray) and np.array_equal(before, now)
-    if isinstance(before, list) and isinstance(now, list):
-        return len(before) == len(now) and all(_same(b, n) for b, n in zip(before, now, strict=True))
-    if isinstance(before, dict) and isinstance(now, dict):
-        return before.keys() == now.keys() and all(_same(before[k], now[k]) for k in before)
-    try:
-        return bool(before == now)
-    except (TypeError, ValueError):  # (values that do not compare: taken as changed)
-        return False
+    A value set while out and set back goes too, with the value the server has: where the
+    change that took the model out reached the server, it touched all of the model, and
+    another origin's change of it crossing the move loses anyway (protocol.md §9).
+    """
+    names = model.changed_out()
+    if not names:
+        return []
+    return [ModelChangedEvent(model, attr, None, getattr(model, attr)) for attr in names]

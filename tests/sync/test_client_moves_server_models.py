@@ -9,14 +9,20 @@ memory: a Sequencer and ClientProtocols, every message through the wire's frames
 
 from __future__ import annotations
 
+import gc
+import weakref
 from typing import Any
 
+import numpy as np
+
 from docsync.document import Document, Model
+from docsync.document.models import ColumnDataSource
 from docsync.document.properties import Instance, List, String
 from docsync.protocol import Message, Receiver, new_message
 from docsync.protocol.msgtypes import ACK, ERROR, OK, PATCH_DOC
 from docsync.protocol.wire_json import dumps
 from docsync.sync import ChangesLost, ClientProtocol, ErrorReported
+from docsync.sync.outbox import Outbox
 from docsync.sync.sequencer import Sequencer
 
 
@@ -43,6 +49,14 @@ class Shelf(Model):
     __type_name__ = "test_moves.Shelf"
     __client_writable__ = frozenset({"piles"})
     piles = List(Instance(Pile))
+
+
+class Rack(Model):
+    """Data sources a client may take out and put back."""
+
+    __type_name__ = "test_moves.Rack"
+    __client_writable__ = frozenset({"sources"})
+    sources = List(Instance(ColumnDataSource))
 
 
 def _wire(message: Message) -> Message:
@@ -370,8 +384,8 @@ def test_what_changed_while_out_follows_a_put_back_whose_model_became_held_befor
     # was made. The answer makes the server hold the card before the removal and the
     # put-back go: they go together, the card as a reference (a definition would be
     # refused: the server holds it until the removal is applied), and what changed while
-    # it was out follows. Its values as it left were kept, though the server did not hold
-    # it then: without them the change made while out was not sent, and alice's card
+    # it was out follows. What changed on it while out is noted, though the server did not
+    # hold it as it left: unnoted, the change made while out was not sent, and alice's card
     # differed from everyone else's.
     session = Session()
     alice, bob = session.connect("alice"), session.connect("bob")
@@ -511,3 +525,79 @@ def test_a_splice_made_before_another_client_moved_its_list_loses() -> None:
     session.settle()
     assert _cards(session.document, "left") == ["card-0", "card-1", "card-2"]
     assert _text(alice.document) == _text(session.document) == _text(bob.document)
+
+
+def _rack_session(sources: int, rows: int) -> tuple[Session, ClientProtocol, Rack, list[ColumnDataSource]]:
+    """A session whose document holds a rack of data sources, and alice on it; the application's sources."""
+    session = Session()
+    held = [ColumnDataSource(id=f"source-{i}", data={"x": np.arange(rows, dtype=np.float64)}) for i in range(sources)]
+    session.document.add_root(Rack(id="rack", sources=list(held)))
+    alice = session.connect("alice")
+    return session, alice, alice.document.get_model_by_id("rack"), held  # type: ignore[return-value]
+
+
+def test_data_sources_taken_out_leave_nothing_of_their_columns_behind() -> None:
+    # A page swapping out big data sources (each removed, a new one put in its place):
+    # the outbox copied each model's values as it left (up to 1,024 models), so that what
+    # changed while it was out could follow a put-back, and kept the columns alive: here
+    # 16 sources of 1 MB, 16 MB kept after the page had let go of them. Only the names of
+    # what changes while out are noted now, on the model itself: nothing is kept.
+    session, alice, rack, _ = _rack_session(sources=16, rows=1 << 17)
+    columns = [weakref.ref(source.data["x"]) for source in rack.sources]
+    assert sum(column().nbytes for column in columns) == 16 << 20  # type: ignore[union-attr]
+    for _ in range(len(columns)):
+        del rack.sources[0]  # taken out, one change each
+    assert session.send("alice") >= 1
+    assert all(m.msgtype == OK for m in session.answers["alice"])
+    gc.collect()
+    kept = sum(column().nbytes for column in columns if column() is not None)  # type: ignore[union-attr]
+    assert kept == 0, f"{kept} bytes of the sources taken out still alive"
+    assert _text(alice.document) == _text(session.document)
+
+
+def test_a_column_patched_in_place_while_out_follows_the_put_back() -> None:
+    # A cell patch writes a column made by an earlier patch in place: the copy of the values
+    # kept as the source left shared that column (a shallow copy of the data), saw nothing
+    # changed when the source went back, and the cell written while out was never sent:
+    # alice's source differed from the server's.
+    session, alice, rack, held = _rack_session(sources=2, rows=8)
+    source = rack.sources[0]
+    source.patch({"x": [(0, 10.0)]})  # in the document: sent; the column is now one a patch made
+    session.settle()
+    rack.sources.remove(source)
+    session.send("alice")
+    source.patch({"x": [(1, 11.0)]})  # out: written in place, no event
+    rack.sources.append(source)
+    session.settle()
+    assert all(m.msgtype == OK for m in session.answers["alice"])
+    assert held[0].data["x"].tolist()[:2] == [10.0, 11.0]
+    assert session.document.get_model_by_id("source-0") is held[0]
+    assert _text(alice.document) == _text(session.document)
+    assert not _troubles(alice)
+
+
+def test_a_model_defined_anew_while_its_former_self_is_out_notes_what_changes_when_it_leaves() -> None:
+    # The outbox remembers card-0 as taken out; a server's patch (another client's move)
+    # defines it anew, another object of that id, which this client takes out in turn and
+    # changes while out: what changed follows its put-back, though the id was remembered.
+    document = Document()
+    pile = Pile(id="left", cards=[Card(id="card-0", text="a")])
+    document.add_root(pile)
+    outbox = Outbox()
+    outbox.held(document.models)
+    local = [True]  # (a server's patch is applied, not queued)
+    document.on_change(
+        lambda event: local[0] and outbox.add(event, base=1, attached=document.models, departed=document.departed_model)
+    )
+    pile.cards.pop()  # the first object out
+    local[0] = False
+    anew = Card(id="card-0", text="b")
+    pile.cards.append(anew)  # the server's move, defining it anew
+    local[0] = True
+    pile.cards.pop()
+    anew.text = "written while out"
+    pile.cards.append(anew)
+    events = []
+    for batch in iter(outbox.take, None):
+        events += batch.content["events"]
+    assert events[-1] == {"kind": "ModelChanged", "model": {"id": "card-0"}, "attr": "text", "new": "written while out"}
