@@ -315,7 +315,7 @@ describe("Outbox and a model put back before the server held it", () => {
     );
   });
 
-  it("keeps the values of at most MAX_LEFT_KEPT models taken out, those the server holds first", () => {
+  it("remembers at most MAX_LEFT_KEPT models taken out, those the server holds first", () => {
     const document = new Document();
     const held = new Model("Div", { id: "held", attributes: { text: "a" } });
     const many = Array.from({ length: MAX_LEFT_KEPT + 10 }, (_, i) => new Model("Div", { id: `c-${i}` }));
@@ -333,5 +333,106 @@ describe("Outbox and a model put back before the server held it", () => {
     const events = [];
     for (let batch = outbox.take(); batch !== null; batch = outbox.take()) events.push(...batch.content.events);
     assert.deepEqual(events.at(-1), { kind: "ModelChanged", model: { id: "held" }, attr: "text", new: "while out" });
+  });
+});
+
+describe("Outbox and data sources taken out", () => {
+  // The bytes of arrays reachable from ``root``, models and documents aside (the outbox's
+  // own keeping: a model the page lets go of is the garbage collector's).
+  function arrayBytesHeld(root) {
+    const seen = new Set();
+    let bytes = 0;
+    const stack = [root];
+    while (stack.length) {
+      const value = stack.pop();
+      if (value === null || typeof value !== "object" || seen.has(value)) continue;
+      seen.add(value);
+      if (ArrayBuffer.isView(value)) {
+        if (!seen.has(value.buffer)) bytes += value.buffer.byteLength;
+        seen.add(value.buffer);
+      } else if (value instanceof Model || value instanceof Document) {
+        continue;
+      } else if (value instanceof Map) {
+        for (const [key, item] of value) stack.push(key, item);
+      } else if (value instanceof Set || Array.isArray(value)) {
+        for (const item of value) stack.push(item);
+      } else {
+        for (const item of Object.values(value)) stack.push(item);
+      }
+    }
+    return bytes;
+  }
+
+  function shelf(count, rows) {
+    const document = new Document();
+    const sources = Array.from(
+      { length: count },
+      (_, i) => new Model("ColumnDataSource", { id: `source-${i}`, attributes: { data: { x: new Float64Array(rows) } } }),
+    );
+    document.addRoot(new Model("Column", { id: "layout", attributes: { children: sources } }));
+    const outbox = new Outbox();
+    outbox.held(document.models.keys());
+    document.onChange((event) => outbox.add(event, { base: 3, attached: document.models, departed: (id) => document.departedModel(id) }));
+    return { document, outbox, layout: document.getModelById("layout"), sources };
+  }
+
+  it("keeps nothing of their columns (it copied each as it left, and kept up to MAX_LEFT_KEPT)", () => {
+    const { outbox, layout } = shelf(16, 1 << 17);
+    for (let i = 0; i < 16; i++) layout.splice("children", 0, 1, []); // each swapped out, one change each
+    assert.equal(arrayBytesHeld(outbox), 0); // (16 MB before)
+    assert.equal(outbox.take().content.events.length, 16);
+  });
+
+  it("sends a column patched in place while out after the put-back", () => {
+    // A patch writes a column in place: the copy kept as the source left shared that
+    // column (a shallow copy of the data), saw nothing changed at the put-back, and the
+    // cell written while out was never sent.
+    const { outbox, layout, sources } = shelf(2, 4);
+    const [source] = sources;
+    layout.splice("children", 0, 1, []);
+    source.patch("data", { x: [[1, 11]] }); // no event: it is in no document
+    layout.splice("children", 1, 0, [source]);
+    const { content, buffers } = outbox.take();
+    assert.deepEqual(content.references, []);
+    assert.deepEqual(
+      content.events.map((e) => [e.kind, e.attr]),
+      [["ListSpliced", "children"], ["ListSpliced", "children"], ["ModelChanged", "data"]],
+    );
+    const [, bytes] = buffers.find(([id]) => id === content.events[2].new.x.buffer);
+    assert.deepEqual([...new Float64Array(bytes.slice(0).buffer)], [0, 11, 0, 0]);
+  });
+
+  it("notes what changes on a model defined anew while its former self is remembered as out", () => {
+    // A server's patch (another client's move) defines it anew, another object of that id,
+    // which this page takes out in turn and changes while out: what changed follows the
+    // put-back, though the id was remembered.
+    const document = new Document();
+    const layout = new Model("Column", { id: "layout", attributes: { children: [new Model("Div", { id: "card", attributes: { text: "a" } })] } });
+    document.addRoot(layout);
+    const outbox = new Outbox();
+    outbox.held(document.models.keys());
+    let local = true; // (a server's patch is applied, not queued)
+    document.onChange((event) => local && outbox.add(event, { base: 3, attached: document.models, departed: (id) => document.departedModel(id) }));
+    layout.splice("children", 0, 1, []); // the first object out
+    local = false;
+    const anew = new Model("Div", { id: "card", attributes: { text: "b" } });
+    layout.splice("children", 0, 0, [anew]); // the server's move, defining it anew
+    local = true;
+    layout.splice("children", 0, 1, []);
+    anew.set("text", "written while out");
+    layout.splice("children", 0, 0, [anew]);
+    const events = [];
+    for (let batch = outbox.take(); batch !== null; batch = outbox.take()) events.push(...batch.content.events);
+    assert.deepEqual(events.at(-1), { kind: "ModelChanged", model: { id: "card" }, attr: "text", new: "written while out" });
+  });
+
+  it("sends nothing more for a model put back unchanged, and notes nothing once it is back", () => {
+    const { outbox, layout, sources } = shelf(1, 4);
+    const [source] = sources;
+    layout.splice("children", 0, 1, []);
+    layout.splice("children", 0, 0, [source]);
+    assert.deepEqual(outbox.take().content.events.map((e) => e.kind), ["ListSpliced", "ListSpliced"]);
+    assert.equal(source.changedOut(), null);
+    assert.equal(outbox._left.size, 0);
   });
 });

@@ -126,6 +126,9 @@ export class Model {
     this._attributes = new Map(entriesOf(attributes));
     this._document = null;
     this._callbacks = null;
+    // While a local change has taken it out of its page's document (trackChangesOut): the
+    // names of the attributes changed since, in order (no values: nothing is copied).
+    this._changedOut = null;
   }
 
   /** The model's id, unique within its document. */
@@ -141,6 +144,32 @@ export class Model {
   /** The document this model belongs to, or null. */
   get document() {
     return this._document;
+  }
+
+  /**
+   * Note, from now on, which attributes change while the model is in no document
+   * (changedOut). Names noted already (since an earlier call, not asked for since) stay noted.
+   */
+  trackChangesOut() {
+    this._changedOut ??= new Set();
+  }
+
+  /**
+   * The attributes changed out of a document since trackChangesOut(), in order, or null
+   * when they were not noted; stop noting them. A page's outbox asks, for a model a local
+   * change took out, when a local change puts it back: only the names are noted, never the
+   * values (a swapped-out data source's columns are neither copied nor kept).
+   */
+  changedOut() {
+    const names = this._changedOut;
+    this._changedOut = null;
+    return names === null ? null : [...names];
+  }
+
+  /** Report ``event`` to the model's document, or note its attribute as changed out of one (trackChangesOut). */
+  _report(event, removed, added) {
+    if (this._document !== null) this._document._modelChanged(event, removed, added);
+    else if (this._changedOut !== null) this._changedOut.add(event.attr);
   }
 
   /** The model's name attribute, or null. */
@@ -239,7 +268,7 @@ export class Model {
     const old = this._attributes.get(attr);
     this._attributes.set(attr, value);
     if (sameValue(old, value)) return;
-    this._document?._modelChanged(new ModelChangedEvent(this, attr, old, value, setter), old, value);
+    this._report(new ModelChangedEvent(this, attr, old, value, setter), old, value);
     this._trigger(attr, old, value);
   }
 
@@ -248,7 +277,7 @@ export class Model {
     if (!Array.isArray(list)) this._attributes.set(attr, (list = []));
     const old = this._oldCopy(attr, list);
     const removed = spliceInPlace(list, index, deleteCount, items);
-    this._document?._modelChanged(new ListSplicedEvent(this, attr, index, deleteCount, items, setter), removed, items);
+    this._report(new ListSplicedEvent(this, attr, index, deleteCount, items, setter), removed, items);
     this._trigger(attr, old, list);
   }
 
@@ -267,8 +296,8 @@ export class Model {
       ? new ColumnDataChangedEvent(this, attr, items, setter)
       : new DictItemsSetEvent(this, attr, items, setter);
     // Columns hold no models, so the index need not look at them.
-    if (columns) this._document?._modelChanged(event, undefined, undefined);
-    else this._document?._modelChanged(event, replaced, entries);
+    if (columns) this._report(event, undefined, undefined);
+    else this._report(event, replaced, entries);
     this._trigger(attr, old, updated);
   }
 
@@ -280,21 +309,21 @@ export class Model {
       return [found.key, dict instanceof Map ? dict.get(found.key) : dict[found.key]];
     });
     dictDelete(dict, keys);
-    this._document?._modelChanged(new DictItemsDeletedEvent(this, attr, keys, setter), removed, undefined);
+    this._report(new DictItemsDeletedEvent(this, attr, keys, setter), removed, undefined);
     this._trigger(attr, old, dict);
   }
 
   _stream(attr, rows, rollover, setter) {
     const data = this._attributes.get(attr);
     for (const [name, newRows] of Object.entries(rows)) data[name] = joinColumn(data[name], newRows, rollover);
-    this._document?._modelChanged(new ColumnsStreamedEvent(this, attr, rows, rollover, setter), undefined, undefined);
+    this._report(new ColumnsStreamedEvent(this, attr, rows, rollover, setter), undefined, undefined);
     this._trigger(attr, null, data);
   }
 
   _patch(attr, patches, setter) {
     const data = this._attributes.get(attr);
     applyPatches(data, patches);
-    this._document?._modelChanged(new ColumnsPatchedEvent(this, attr, patches, setter), undefined, undefined);
+    this._report(new ColumnsPatchedEvent(this, attr, patches, setter), undefined, undefined);
     this._trigger(attr, null, data);
   }
 

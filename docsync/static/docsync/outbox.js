@@ -17,7 +17,10 @@
  * by this client's answered ones) is never defined, only referred to: the server refuses
  * a definition of a model it holds. One a change detached and a later one attaches again
  * (children reordered by removing and inserting) goes as a reference; what changed while
- * it was out of the document, which no event told, follows as changes of its own.
+ * it was out of the document, which no event told, follows as changes of its own: the
+ * model notes the names of the attributes changed while it is out (Model.changedOut),
+ * never their values, so that taking out a data source of a million rows copies nothing
+ * and keeps nothing of it.
  *
  * Whether a model is defined is decided when the change is made, and again when it is
  * sent: a change queued while the patch defining its model was unanswered defines it, and
@@ -28,16 +31,14 @@
 import { ListSplicedEvent, ModelChangedEvent } from "./events.js";
 import { Encoder } from "./serialization.js";
 import { splice } from "./splices.js";
-import { isNdarray } from "./arrays.js";
-import { deepEqual } from "./values.js";
 import { encodeEvents } from "./wire.js";
 
 /** The most events the server takes in one PATCH-DOC (MAX_PATCH_EVENTS in docsync/sync/patches.py). */
 export const MAX_PATCH_EVENTS = 1000;
 
 /**
- * Most models whose values are kept as a local change detached them (Outbox._keepLeft);
- * past it, those of models the server does not hold are forgotten first.
+ * Most models a local change detached that are remembered (ids: Outbox._keepLeft); past
+ * it, those of models the server does not hold are forgotten first.
  */
 export const MAX_LEFT_KEPT = 1024;
 
@@ -78,12 +79,15 @@ export class Outbox {
     this._serial = 0;
     /** The ids of the models the server holds, as far as this client knows: referred to, never defined. */
     this.serverIds = new Set();
-    // The values of the models a local change detached, as they were then, until a local
-    // change attaches them again: what differs then is sent (or kept with the change that
-    // defines the model, should the server hold it when it is sent). Kept for models the
-    // server does not hold too: the patch defining one may be unanswered, and its answer
-    // make the server hold it before it is put back.
-    this._left = new Map();
+    // The ids of the models a local change detached, until a local change attaches them
+    // again (the oldest first). Each such model notes the names of the attributes changed
+    // while it is out (Model.trackChangesOut): their values then are sent (or kept with the
+    // change that defines the model, should the server hold it when it is sent). Noted for
+    // models the server does not hold too: the patch defining one may be unanswered, and
+    // its answer make the server hold it before it is put back. Values used to be copied
+    // here as each model left: a page swapping out big data sources copied every column
+    // and kept up to 1,024 of them.
+    this._left = new Set();
     // How many waiting changes (and carried ones) define models, and whether the server
     // came to hold more models since take() last looked at them: it decides again whether
     // each definition goes only then (most patches define none).
@@ -126,8 +130,9 @@ export class Outbox {
    * Queue ``event``, a change made on top of server position ``base``; ``attached``
    * is the document's index (definitions are sent for models it still holds, unless the
    * server holds them: ``serverIds``). ``departed(id)`` finds a model that left the
-   * document (``Document.departedModel``): the values of one the server holds, or may
-   * hold when the change attaching it again is sent, are kept when a change detaches it.
+   * document (``Document.departedModel``): one the server holds, or may hold when the
+   * change attaching it again is sent, notes what changes while it is out when a change
+   * detaches it.
    */
   add(event, { base, attached, departed = null }) {
     this._serial += 1;
@@ -170,20 +175,23 @@ export class Outbox {
     for (const modelId of returning) this._changedWhileOut(modelId, attached, base);
   }
 
-  /** Keep the values of the models of ``modelIds`` as they left the document. */
+  /** Remember the models of ``modelIds`` as out of the document; each notes what changes on it while out. */
   _keepLeft(modelIds, departed) {
     const left = this._left;
     for (const modelId of modelIds) {
-      if (left.has(modelId)) continue;
+      // (Remembered already, it may be another object of that id: a server's patch defined
+      // it anew meanwhile, and this one notes nothing yet.)
       const model = departed(modelId);
-      if (model !== null) left.set(modelId, new Map([...model.attributes].map(([attr, value]) => [attr, copied(value)])));
+      if (model === null) continue;
+      model.trackChangesOut(); // (names only: nothing copied, whatever its size)
+      left.add(modelId);
     }
     if (left.size > MAX_LEFT_KEPT) {
       // (Bounded: models taken out and never put back.)
-      for (const modelId of [...left.keys()]) if (!this.serverIds.has(modelId)) left.delete(modelId);
-      for (const modelId of left.keys()) {
+      for (const modelId of [...left]) if (!this.serverIds.has(modelId)) left.delete(modelId);
+      for (const modelId of left) {
         if (left.size <= MAX_LEFT_KEPT) break;
-        left.delete(modelId); // (the oldest first: a Map keeps the order of insertion)
+        left.delete(modelId); // (the oldest first: a Set keeps the order of insertion)
       }
     }
   }
@@ -191,26 +199,26 @@ export class Outbox {
   /** Queue a change for each value of model ``modelId`` (back in the document) that changed while it was out. */
   _changedWhileOut(modelId, attached, base) {
     const model = attached.get(modelId);
-    const before = this._left.get(modelId);
     this._left.delete(modelId);
-    if (before === undefined || model === undefined) return;
-    for (const event of changesSince(model, before)) this.add(event, { base, attached });
+    if (model === undefined) return;
+    for (const event of changesOut(model)) this.add(event, { base, attached });
   }
 
   /** Keep with ``entry`` what changed on each model it defines since a local change took it out. */
   _keepWhileOut(entry, attached) {
     for (const definition of entry.references) {
       const modelId = definition.id;
-      const before = this._left.get(modelId);
       this._left.delete(modelId);
       const model = attached.get(modelId);
-      if (before === undefined || model === undefined) continue;
+      if (model === undefined) continue;
+      const events = changesOut(model);
+      if (!events.length) continue;
       // Encoded now, as every change is, into a list of their own (not queued).
       const waiting = this._entries;
       this._entries = [];
       let changes;
       try {
-        for (const event of changesSince(model, before)) this.add(event, { base: entry.base, attached });
+        for (const event of events) this.add(event, { base: entry.base, attached });
       } finally {
         changes = this._entries;
         this._entries = waiting;
@@ -356,21 +364,14 @@ export class Outbox {
   }
 }
 
-/** A change for each value of ``model`` that differs from ``before`` (its values kept by _keepLeft). */
-function changesSince(model, before) {
-  const changes = [];
-  for (const attr of new Set([...before.keys(), ...model.attributes.keys()])) {
-    const now = model.get(attr);
-    if (before.has(attr) && deepEqual(before.get(attr), now)) continue;
-    changes.push(new ModelChangedEvent(model, attr, before.get(attr), now));
-  }
-  return changes;
-}
-
-/** A value as it is now: a copy of a list, dict or array (changed in place later), else the value. */
-function copied(value) {
-  if (Array.isArray(value) || isNdarray(value)) return value.slice();
-  if (value instanceof Map) return new Map(value);
-  if (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) return { ...value };
-  return value;
+/**
+ * A change for each attribute of ``model`` changed while it was out of the document, with
+ * its value now. A value set while out and set back goes too, with the value the server
+ * has: where the change that took the model out reached the server, it touched all of the
+ * model, and another origin's change of it crossing the move loses anyway (protocol.md §9).
+ */
+function changesOut(model) {
+  const names = model.changedOut();
+  if (!names) return [];
+  return names.map((attr) => new ModelChangedEvent(model, attr, undefined, model.get(attr)));
 }
