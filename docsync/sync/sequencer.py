@@ -535,7 +535,12 @@ class Sequencer:
         ):
             accepted, rejected = list[DocumentEvent](), decoded.events
         else:
-            accepted, rejected, shifts = self._split_conflicts(decoded.events, base, origin, decoded.new_models)
+            # (Events left out, naming a model gone, lost: later ones of the patch on their
+            # property were made on top of them, and lose too.)
+            left_out = _left_out_keys(request.content["events"], decoded.indices) if decoded.skipped else []
+            accepted, rejected, shifts = self._split_conflicts(
+                decoded.events, base, origin, decoded.new_models, left_out
+            )
         # Events naming a model that is gone (removed by a change that won) lose too;
         # there is nothing to correct, the sender receives (or received) the removal.
         # So do those on a model of the patch that no accepted event attaches, and those
@@ -730,7 +735,12 @@ class Sequencer:
         return new_message(OK, reply, reqid=msgid)
 
     def _split_conflicts(
-        self, events: list[DocumentEvent], base: int | None, origin: str, defined: Mapping[str, Model]
+        self,
+        events: list[DocumentEvent],
+        base: int | None,
+        origin: str,
+        defined: Mapping[str, Model],
+        left_out: list[Key] | None = None,
     ) -> tuple[list[DocumentEvent], list[DocumentEvent], list[Shift]]:
         if base is None:  # a client that does not track positions: last writer wins
             return events, [], []
@@ -742,12 +752,13 @@ class Sequencer:
         if self.splices.dropped and self._splices_dropped(origin):
             return [], list(events), []  # its splices can no longer be shifted: every event loses
         accepted, rejected, shifts = [], [], []
-        lost: list[Key] = []
+        lost: list[Key] = list(left_out) if left_out else []
         pending: dict[tuple[str, str], Shift] = {}
         shifts_left = MAX_SPLICE_SHIFTS
         # Many events based back: the log's keys indexed once, rather than walked per event.
         index = log.conflict_index(base, origin) if len(events) > _INDEXED_EVENTS and log.seq > base else None
         moves = log.last_departure_seq > base  # (rare: another origin may have moved a model since)
+        kept_out: set[str] | None = None  # the models the events that lost were to take out
         for event in events:
             keys = conflict_keys(event)
             splice = isinstance(event, ev.ListSplicedEvent)
@@ -768,6 +779,10 @@ class Sequencer:
                 # lists, the second's removal having lost to the first's.
                 moved = _moved_ids(event, defined)
                 clash = bool(moved) and log.departed_since(moved, base, origin)
+            if not clash and kept_out and not kept_out.isdisjoint(_attached_ids(event, defined)):
+                # It puts back a model that an earlier event of the patch, which lost, was
+                # to take out: a move whose removal lost left the model in two places.
+                clash = True
             if splice and not clash:
                 shift = self._shift(origin, event, pending, shifts_left)  # type: ignore[arg-type]
                 clash = shift is None
@@ -778,6 +793,16 @@ class Sequencer:
             if clash:
                 rejected.append(event)
                 lost.extend(keys)
+                kind = type(event)
+                # (Those that may take a model out, told without a call: most lost events set values.)
+                if (
+                    kind is ev.RootRemovedEvent
+                    or (kind is ev.ListSplicedEvent and event.delete)  # type: ignore[attr-defined]
+                    or (kind is ev.ModelChangedEvent and type(event.new) not in _PLAIN)  # type: ignore[attr-defined]
+                ):
+                    taken = _taken_by(event)
+                    if taken:
+                        kept_out = kept_out | taken if kept_out else taken
             else:
                 accepted.append(event)
         return accepted, rejected, shifts
@@ -1003,22 +1028,76 @@ _VALUE_EVENTS: dict[type, str] = {
 }
 
 
+def _left_out_keys(raws: list[Any], kept: list[int]) -> list[Key]:
+    """The keys of the events of ``raws`` left out (not in ``kept``): their whole property, or the roots.
+
+    A later event of the patch on the same property was made on top of one left out: a
+    splice after an insertion left out (its model gone) was applied at indices that
+    counted the insertion, out of range (the whole patch refused) or on other items.
+    """
+    keys: list[Key] = []
+    left_out = set(range(len(raws))).difference(kept)
+    for index in sorted(left_out):
+        raw = raws[index]
+        if type(raw) is not dict:
+            continue
+        ref, attr = raw.get("model"), raw.get("attr")
+        model_id = ref.get("id") if type(ref) is dict else None
+        if raw.get("kind") in ("RootAdded", "RootRemoved"):
+            keys.append(_ROOTS)
+        elif type(model_id) is str and type(attr) is str:
+            keys.append((model_id, attr))
+    return keys
+
+
 def _moved_ids(event: DocumentEvent, defined: Mapping[str, Model]) -> set[str]:
     """The models ``event`` attaches without defining them (held ones), and for a splice the model it splices."""
+    ids = _attached_ids(event, defined)
+    if type(event) is ev.ListSplicedEvent:
+        ids.add(event.model.id)
+    return ids
+
+
+def _holds_models(event: DocumentEvent) -> bool:
+    try:
+        return bool(type(event.model).lookup(event.attr).may_hold_models)  # type: ignore[attr-defined]
+    except AttributeError:  # (a property the model lacks: the checks refuse it)
+        return False
+
+
+def _attached_ids(event: DocumentEvent, defined: Mapping[str, Model]) -> set[str]:
+    """The models ``event`` attaches without defining them (held ones)."""
     kind = type(event)
     if kind is ev.RootAddedEvent:
         model_id = event.model.id  # type: ignore[attr-defined]
         return set() if model_id in defined else {model_id}
-    ids = {event.model.id} if kind is ev.ListSplicedEvent else set()  # type: ignore[attr-defined]
     field = _VALUE_EVENTS.get(kind)
-    if field is not None:
-        try:
-            may_hold = type(event.model).lookup(event.attr).may_hold_models  # type: ignore[attr-defined]
-        except AttributeError:  # (a property the model lacks: the checks refuse it)
-            may_hold = False
-        if may_hold:
-            ids.update(model.id for model in models_in(getattr(event, field)) if model.id not in defined)
-    return ids
+    if field is None or not _holds_models(event):
+        return set()
+    return {model.id for model in models_in(getattr(event, field)) if model.id not in defined}
+
+
+def _taken_by(event: DocumentEvent) -> set[str]:
+    """The models ``event`` (one that lost) was to take out, as the document holds them before the patch.
+
+    A root removed; the items a splice deletes, at its index as sent; the models a whole
+    value no longer holds. (Where the document changed since the sender's base, a
+    splice's index may name other items: the later events of the patch attaching those
+    lose too, and their sender is corrected.)
+    """
+    kind = type(event)
+    if kind is ev.RootRemovedEvent:
+        return {event.model.id}  # type: ignore[attr-defined]
+    if kind is ev.ListSplicedEvent:
+        if not event.delete or not _holds_models(event):  # type: ignore[attr-defined]
+            return set()
+        current = getattr(event.model, event.attr)  # type: ignore[attr-defined]
+        start = event.index  # type: ignore[attr-defined]
+        return {m.id for m in models_in(current[start : start + event.delete])}  # type: ignore[attr-defined]
+    if kind is ev.ModelChangedEvent and type(event.new) not in _PLAIN and _holds_models(event):  # type: ignore[attr-defined]
+        old = {m.id for m in models_in(getattr(event.model, event.attr))}  # type: ignore[attr-defined]
+        return old.difference(m.id for m in models_in(event.new))  # type: ignore[attr-defined]
+    return set()
 
 
 def _lost_indices(decoded: DecodedPatch, rejected: list[DocumentEvent]) -> tuple[int, ...]:

@@ -305,6 +305,7 @@ class Replay:
         views: list[list[Any] | None],
         indices: list[int],
         fence: int,
+        left_out: list[Touch] | None = None,
     ) -> tuple[list[Any], list[Any]]:
         """Split a patch's events into accepted (with their touches) and rejected.
 
@@ -320,22 +321,44 @@ class Replay:
         forms = list(self.server_splices.get(self.seq + 1, []))
         # A root put back that an earlier change of the patch took out goes, with what follows,
         # at the next position (§9): the server's splices from there are read there.
+        # So does one a splice or a value of the patch takes out of a layout and a later
+        # one brings back (each item of the workload is in one place: one it leaves is out).
         removed: set[Any] | None = None
         extra = 0
-        for event in decoded:  # (a loop: per patch judged)
-            if event.kind == "RootRemoved":
+        held = self.document.models
+        for event, view in zip(decoded, views, strict=True):  # (a loop: per patch judged)
+            kind = event.kind
+            if kind == "RootRemoved":
                 if removed is None:
                     removed = set()
                 removed.add(event.model)
-            elif removed and event.kind == "RootAdded" and event.model in removed:
+            elif removed and kind == "RootAdded" and event.model in removed:
                 extra += 1
                 removed = None
+            elif event.attr == "children":
+                if kind == "ListSpliced" and view is not None:
+                    i, d = event.fields["index"], event.fields["delete"]
+                    leaving = {r.id for r in view[i : i + d]}
+                    coming = {r.id for r in event.fields["items"]}
+                elif kind == "ModelChanged" and event.model in held:
+                    old = {r.id for r in held[event.model][1].get("children", [])}
+                    new = {r.id for r in event.fields["new"]}
+                    leaving, coming = old - new, new - old
+                else:
+                    continue
+                if removed and not removed.isdisjoint(coming):
+                    extra += 1
+                    removed = None
+                if leaving:
+                    if removed is None:
+                        removed = set()
+                    removed.update(leaving)
         for later in range(self.seq + 2, self.seq + 2 + extra) if extra else ():
             forms.extend(self.server_splices.get(later, []))
         lists: dict[tuple[Any, Any], list[Any]] = {}  # each list as this patch's accepted events leave it
         accepted: list[tuple[Change, Touch]] = []
         rejected: list[Change] = []
-        lost: list[Touch] = []
+        lost: list[Touch] = list(left_out) if left_out else []
         # Per list, the splices made meanwhile that this patch's earlier splices came near:
         # their places among this patch's later items are where the server's shifts put
         # them (an insertion after an item the patch replaced, say, may land between
@@ -347,7 +370,9 @@ class Replay:
         for t in theirs:  # (``_what_of``, inline: a patch groups every change made since its base)
             what = t.what
             alike.setdefault(what if what in ("title", "roots", "nothing") else (t.model, t.attr), []).append(t)
-        held = self.document.models
+        definitions = patch.content.get("references") or []
+        defined = {d.get("id") for d in definitions if type(d) is dict}
+        kept_out: set[str] = set()  # the models the events that lost were to take out
         for event, view, index in zip(decoded, views, indices, strict=True):
             mine = touch(event, view)
             key = (mine.model, mine.attr)
@@ -358,6 +383,12 @@ class Replay:
             if not clash and mine.model is not None and (mine.model, None) in alike:  # taken out meanwhile
                 clash = True
             clash = clash or (bool(lost) and any(overlap(mine, t) for t in lost))
+            if not clash and (alike or kept_out):
+                # A model it attaches by reference that another origin took out meanwhile
+                # (and perhaps put back): made on the model as it was before; or that an
+                # earlier event of the patch, which lost, was to take out (§13 rule 4).
+                attached = _attached_refs(event, defined)
+                clash = any((i, None) in alike or i in kept_out for i in attached)
             if not clash and mine.what == "splice" and mine.model in held:
                 # Where splices made meanwhile shifted this one, the server decided: the
                 # decision must be one the items involved allow. Items inserted meanwhile
@@ -379,6 +410,7 @@ class Replay:
             if clash:
                 rejected.append(event)
                 lost.append(mine)
+                kept_out.update(_taken_refs(event, held))
                 continue
             if event.kind == "ModelChanged" and isinstance(event.fields["new"], list):
                 lists[key] = list(event.fields["new"])
@@ -418,7 +450,8 @@ class Replay:
 
     def _check_placement(self, mine: Touch, form: dict[str, Any], before: list[Any], splices: list[Touch]) -> list[Any]:
         position = self.seq + 1
-        index, delete, items = form["index"], form["delete"], list(form["items"])
+        index, delete = form["index"], form["delete"]
+        items = [Ref(i["id"]) if type(i) is dict else i for i in form["items"]]
         if set(before[index : index + delete]) != mine.deleted or delete != len(mine.deleted):
             raise ReferenceFailure(
                 f"at {position}, a splice meant to delete {sorted(mine.deleted)} deletes "
@@ -463,33 +496,49 @@ class Replay:
         # Models out of the document the patch names: its sender's own change took them out (§9).
         named: dict[str, Record] = {}
         departed_by = self.departed_by
+        gone_values: list[Touch] = []  # properties of held models whose new value names a model gone
+        left_out: list[Touch] = []  # what the events left out touch
         for index, raw in enumerate(content["events"]):
             target = raw.get("model")
             target = target.get("id") if type(target) is dict else None
-            if target is not None and target not in defined and target not in held:
-                if departed_by and departed_by.get(target, self) == patch.origin:
+            # The model the event changes, and (§13 rule 3) those its value refers to.
+            names = [target] if target is not None else []
+            if raw.get("kind") != "RootAdded":
+                for name in ("new", "items"):
+                    if name in raw and type(raw[name]) is not str:
+                        names.extend(_ids_in(raw[name]))
+            unheld = [i for i in names if i not in defined and i not in held]
+            if unheld:
+                if departed_by and all(departed_by.get(i, self) == patch.origin for i in unheld):
                     if resolve is None:
                         return UNDECIDED
                     if resolve:
-                        named[target] = self.departed[target]
+                        named.update((i, self.departed[i]) for i in unheld)
                         kept.append(index)
                         continue
                 gone += 1  # the model left the document before this patch arrived
                 gone_root = gone_root or raw.get("kind") == "RootAdded"
+                # It lost: a later event of the patch on its property (or the roots) was made on top of it.
+                if raw.get("kind") in ("RootAdded", "RootRemoved"):
+                    left_out.append(Touch("roots"))
+                elif target is not None and type(raw.get("attr")) is str:
+                    left_out.append(Touch("whole", target, raw["attr"]))
+                if target in held and target not in unheld:  # its sender holds the value: corrected
+                    gone_values.append(Touch("whole", target, raw.get("attr")))
             else:
                 kept.append(index)
         decoder = Decoder(dict(patch.buffers), resolve_ref=Ref)
         decoded = [decode_change(content["events"][i], decoder) for i in kept]
         fence = max(self.fences.get(patch.origin, 0), resume_fence)
         views = patch_views(patch, decoded, kept)
-        accepted, rejected = self._judge(patch, decoded, views, kept, fence)
+        accepted, rejected = self._judge(patch, decoded, views, kept, fence, left_out)
         # Events on a model the patch defines that no accepted event brings in lose too.
         if definitions or named:  # (a patch defining no model has none: ``_unattached`` returns [])
             raw = [content["events"][i] for i in kept]
             joining = [*definitions, *({"id": i} for i in named)] if named else definitions
             strays = _unattached(raw, decoded, [e for e, _ in accepted], joining)
             if strays:  # (most patches have none)
-                accepted = [(e, m) for e, m in accepted if all(e is not stray for stray in strays)]
+                accepted = [(e, m) for e, m in accepted if all(e.source is not stray for stray in strays)]
             gone += len(strays)
         events = [e for e, _ in accepted]
         error = False
@@ -514,27 +563,25 @@ class Replay:
         touched: list[tuple[str | None, Touch]] = [
             (patch.origin, splices[(e.model, e.attr)].pop(0) if e.kind == "ListSpliced" else touch(e)) for e in emitted
         ]
-        # A root taken out touches all of its model; one put back that an earlier change of
+        # A model taken out touches all of it; one brought back that an earlier change of
         # the position took out goes, with what follows, at the next position (§9).
         parts: list[list[tuple[str | None, Touch]]] = []
-        removes = False
-        for e in emitted:  # (a loop: per patch replayed)
-            if e.kind == "RootRemoved":
-                removes = True
-                break
-        if removes:
-            taken: set[str | None] = set()
+        if document.moves:  # (a change of the patch took a model out)
+            taken: set[str] = set()
             part: list[tuple[str | None, Touch]] = []
-            for e, t in zip(emitted, touched, strict=True):
-                if e.kind == "RootAdded" and e.model in taken:
+            for t, (out, brought) in zip(touched, document.moves, strict=True):
+                if taken and not taken.isdisjoint(brought):
                     parts.append(part)
                     part, taken = [], set()
                 part.append(t)
-                if e.kind == "RootRemoved":
-                    taken.add(e.model)
-                    part.append((patch.origin, Touch("model", e.model)))
+                if out:
+                    taken.update(out)
+                    part.extend((patch.origin, Touch("model", m)) for m in sorted(out))
             touched = part
         corrected: list[Touch] = []
+        for whole in gone_values:
+            if whole not in corrected and whole.model in document.models:
+                corrected.append(whole)
         reset = gone_root
         for event in rejected:
             if event.kind == "RootAdded" or event.kind == "RootRemoved":
@@ -562,6 +609,43 @@ class Replay:
         return Outcome(bool(touched) or bool(parts), len(rejected) + gone, error, reset)
 
 
+def _attached_refs(event: Change, defined: set[Any]) -> list[str]:
+    """The models ``event`` attaches by reference that its patch does not define."""
+    kind = event.kind
+    if kind == "RootAdded":
+        return [event.model] if event.model is not None and event.model not in defined else []
+    if kind == "ListSpliced":
+        value = event.fields["items"]
+    elif kind == "ModelChanged":
+        value = event.fields["new"]
+    else:
+        return []
+    if type(value) is not list:
+        return [value.id] if type(value) is Ref and value.id not in defined else []
+    return [v.id for v in value if type(v) is Ref and v.id not in defined]
+
+
+def _taken_refs(event: Change, held: dict[str, Record]) -> list[str]:
+    """The models ``event`` (one that lost) was to take out, as the document held them before its patch.
+
+    A root removed; the items a splice of a layout deletes at its index as sent; the
+    models a whole value of a layout no longer holds.
+    """
+    kind = event.kind
+    if kind == "RootRemoved":
+        return [event.model] if event.model is not None else []
+    if event.attr != "children" or event.model not in held:
+        return []
+    current = held[event.model][1]["children"]
+    if kind == "ListSpliced":
+        i, d = event.fields["index"], event.fields["delete"]
+        return [r.id for r in current[i : i + d]]
+    if kind == "ModelChanged":
+        new = {r.id for r in event.fields["new"]}
+        return [r.id for r in current if r.id not in new]
+    return []
+
+
 def _ids_in(value: Any) -> list[str]:
     """The model ids referenced in a JSON value: every object that is exactly {"id": ...}."""
     if isinstance(value, dict):
@@ -584,7 +668,7 @@ def _unattached(
     defined = {d.get("id"): d for d in definitions if isinstance(d, dict)}
     if not defined:
         return []  # (most patches define no model: no event can be on one)
-    chosen = [(r, e) for r, e in zip(raw, decoded, strict=True) if any(e is a for a in accepted)]
+    chosen = [(r, e) for r, e in zip(raw, decoded, strict=True) if any(e is a.source for a in accepted)]
     brought: set[str] = set()
     pending: list[str] = []
     for r, _ in chosen:
@@ -627,6 +711,8 @@ def patch_views(patch: SentPatch, decoded: list[Change], indices: list[int]) -> 
         view = patch.views.get(index) if splice else None
         if splice and view is None:
             raise ReferenceFailure(f"no view recorded for splice {index} of patch {patch.msgid}")
+        if splice and event.attr == "children":  # a layout's children, recorded by id
+            view = [Ref(i) for i in view]  # type: ignore[union-attr]
         views.append(view)
     return views
 

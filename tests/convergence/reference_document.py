@@ -53,14 +53,18 @@ class Refused(Exception):
 class Change:
     """One event of a patch, decoded: its kind, the model and property it changes, and its fields."""
 
-    __slots__ = ("attr", "fields", "kind", "model")
+    __slots__ = ("attr", "fields", "kind", "model", "source")
 
     def __init__(self, kind: str, model: str | None, attr: str | None, fields: dict[str, Any]) -> None:
         self.kind, self.model, self.attr, self.fields = kind, model, attr, fields
+        #: The event as its patch had it, for one moved (``moved``); else itself.
+        self.source: Change = self
 
     def moved(self, index: int, delete: int) -> Change:
         """This splice at another place (where the server put it)."""
-        return Change(self.kind, self.model, self.attr, {**self.fields, "index": index, "delete": delete})
+        change = Change(self.kind, self.model, self.attr, {**self.fields, "index": index, "delete": delete})
+        change.source = self.source
+        return change
 
 
 def _index(raw: Any) -> Any:
@@ -266,12 +270,15 @@ def _after(kind: str, old: Any, fields: dict[str, Any]) -> tuple[Any, bool]:
 class PlainDocument:
     """A document as plain values: its title, its roots' ids, and a record per model it holds."""
 
-    __slots__ = ("departed", "models", "roots", "title")
+    __slots__ = ("departed", "models", "moves", "roots", "title")
 
     def __init__(self, title: str, roots: list[str], models: dict[str, Record]) -> None:
         self.title, self.roots, self.models = title, roots, models
         #: The models the last ``apply`` let go, as they were when they left.
         self.departed: dict[str, Record] = {}
+        #: Per change the last ``apply`` reported, the models it took out of the document
+        #: and those it brought in (empty when no change took any model out).
+        self.moves: list[tuple[frozenset[str], frozenset[str]]] = []
 
     @classmethod
     def from_json(cls, doc_json: dict[str, Any], buffers: dict[str, Any]) -> PlainDocument:
@@ -324,12 +331,18 @@ class PlainDocument:
 
         reported = []
         detached = False  # a root or a reference let go: what the roots reach is found again
+        # What each change took out and brought in, found again after each change that
+        # let a reference go or made one (the server's events say so, one by one).
+        live = frozenset(models)
+        moves: list[tuple[frozenset[str], frozenset[str]]] = []
+        none: frozenset[str] = frozenset()
         for change in changes:
             kind, target = change.kind, change.model
             if kind == "TitleChanged":
                 if change.fields["title"] != title:
                     title = change.fields["title"]
                     reported.append(change)
+                    moves.append((none, none))
             elif kind == "RootAdded":
                 assert target is not None
                 if target in roots:
@@ -337,12 +350,18 @@ class PlainDocument:
                 attach([target])
                 roots.append(target)
                 reported.append(change)
+                now = frozenset(_reachable(models, roots))
+                moves.append((live - now, now - live))
+                live = now
             elif kind == "RootRemoved":
                 if target not in roots:
                     raise Refused(f"{target} is not a root")
                 roots.remove(target)
                 detached = True
                 reported.append(change)
+                now = frozenset(_reachable(models, roots))
+                moves.append((live - now, now - live))
+                live = now
             elif kind == "MessageSent":
                 continue
             else:
@@ -358,11 +377,21 @@ class PlainDocument:
                 record = (name, {**values, change.attr: new})
                 if held:
                     models[target] = record
+                    refers = False
+                    if type(new) not in _LEAVES:  # (a leaf refers to nothing: no call)
+                        refs = _refs(new)
+                        refers = bool(refs)
+                        attach(refs)
+                    lets_go = type(old) not in _LEAVES and bool(_refs(old))
+                    detached = detached or lets_go
                     if changed:
                         reported.append(change)
-                    if type(new) not in _LEAVES:  # (a leaf refers to nothing: no call)
-                        attach(_refs(new))
-                    detached = detached or (type(old) not in _LEAVES and bool(_refs(old)))
+                        if refers or lets_go:
+                            now = frozenset(_reachable(models, roots))
+                            moves.append((live - now, now - live))
+                            live = now
+                        else:
+                            moves.append((none, none))
                 else:
                     pending[target] = record
         departed: dict[str, Record] = {}
@@ -371,6 +400,7 @@ class PlainDocument:
             departed = {i: r for i, r in models.items() if i not in reached}
             models = reached
         self.models, self.roots, self.title, self.departed = models, roots, title, departed
+        self.moves = moves if any(taken for taken, _ in moves) else []
         return reported
 
 

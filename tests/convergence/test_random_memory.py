@@ -96,9 +96,7 @@ def test_replayed_seeds_converge_in_memory(seed: int) -> None:
 # -- the check catches a wrong merge ------------------------------------------------------
 
 
-def _last_writer_wins(
-    self: Sequencer, events: list[Any], base: int | None, origin: str, defined: Any = None
-) -> tuple[Any, ...]:
+def _last_writer_wins(self: Sequencer, events: list[Any], base: int | None, origin: str, *args: Any) -> tuple[Any, ...]:
     """A wrong server: no change ever loses, whatever its sender had not seen."""
     return list(events), [], []
 

@@ -601,3 +601,77 @@ def test_a_model_defined_anew_while_its_former_self_is_out_notes_what_changes_wh
     for batch in iter(outbox.take, None):
         events += batch.content["events"]
     assert events[-1] == {"kind": "ModelChanged", "model": {"id": "card-0"}, "attr": "text", "new": "written while out"}
+
+
+def test_a_splice_after_an_insertion_left_out_loses_with_it() -> None:
+    # Found by the convergence workload with child moves (seed 5003): alice moved card-0
+    # into "right" and out again, in one patch, while bob took it out; her insertion
+    # named a model gone, and was left out, but her removal of it from "right" was
+    # applied at the index that counted it: "splice at 0 deleting 1 out of range", the
+    # whole patch refused (ERROR) and her other changes with it.
+    session = Session()
+    alice, bob = session.connect("alice"), session.connect("bob")
+    left, right = _pile(alice, "left"), _pile(alice, "right")
+    card = left.cards[0]
+    left.cards.remove(card)
+    right.cards.insert(0, card)
+    right.cards.pop(0)
+    _pile(alice, "left").cards[0].text = "alice's"  # (card-1: kept)
+    alice.flush()
+    (patch,) = alice.messages_to_send()
+    theirs = _pile(bob, "left")
+    theirs.cards.remove(theirs.cards[0])  # bob takes card-0 out, before alice's patch arrives
+    assert session.send("bob") == 1
+    session.resets_expected = True
+    outcome = session.sequencer.handle_patch("alice", 0, _wire(patch))
+    assert outcome.answer.msgtype == OK, outcome.answer.content
+    assert outcome.answer.content["rejected"] == 3
+    assert session.cards[1].text == "alice's"
+    alice.receive_message(_wire(outcome.answer))
+    assert outcome.changes is not None
+    for name, client in session.clients.items():
+        for message in outcome.changes.messages_for(name):
+            client.receive_message(_wire(message))
+    if outcome.reset is not None:
+        alice.receive_message(_wire(outcome.reset))
+    session.settle()
+    assert _cards(session.document, "right") == []
+    assert _text(alice.document) == _text(session.document) == _text(bob.document)
+
+
+def test_a_move_whose_removal_lost_does_not_leave_its_model_in_two_places() -> None:
+    # Found by the convergence workload with child moves (seed 5031): alice moved the
+    # root "right" into the shelf; bob changed the roots first, so her RootRemoved lost,
+    # but her insertion (a reference to a model the server holds) was taken: "right" was
+    # a root and on the shelf, and a later move of it by another client put it on the
+    # shelf twice.
+    session = Session()
+    session.document.add_root(Shelf(id="shelf"))
+    session.sequencer.flush()
+    alice, bob = session.connect("alice"), session.connect("bob")
+    right = _pile(alice, "right")
+    alice.document.remove_root(right)
+    _pile(alice, "shelf").piles.append(right)
+    alice.flush()
+    (patch,) = alice.messages_to_send()
+    bob.document.add_root(Pile(id="bob-pile"))  # the roots change before alice's patch arrives
+    assert session.send("bob") == 1
+    session.resets_expected = True
+    outcome = session.sequencer.handle_patch("alice", 0, _wire(patch))
+    assert outcome.answer.msgtype == OK, outcome.answer.content
+    assert outcome.answer.content["rejected"] == 2
+    assert [r.id for r in session.document.roots] == ["left", "right", "shelf", "bob-pile"]
+    assert _pile_ids(session.document, "shelf") == []
+    alice.receive_message(_wire(outcome.answer))
+    if outcome.changes is not None:
+        for name, client in session.clients.items():
+            for message in outcome.changes.messages_for(name):
+                client.receive_message(_wire(message))
+    assert outcome.reset is not None  # a root change lost: alice is reset
+    alice.receive_message(_wire(outcome.reset))
+    session.settle()
+    assert _text(alice.document) == _text(session.document) == _text(bob.document)
+
+
+def _pile_ids(document: Document, shelf: str) -> list[str]:
+    return [pile.id for pile in document.get_model_by_id(shelf).piles]  # type: ignore[union-attr]
