@@ -69,6 +69,9 @@ class OutboxEntry:
     #: For a model the change defines that a local change took out before: what changed
     #: while it was out, as changes, sent after this one if the definition is not (``take``).
     while_out: dict[str, list[OutboxEntry]] | None = None
+    #: Superseded (carried) with ``while_out``: the waiting change that came after it, before
+    #: which what changed while out goes if the definition is not sent (None: the end).
+    anchor: OutboxEntry | None = None
 
 
 @dataclass(slots=True)
@@ -174,7 +177,7 @@ class Outbox:
                 key = (event.model.id, event.attr)
                 json = {"kind": "ModelChanged", "model": {"id": key[0]}, "attr": key[1], "new": new}
                 entry = OutboxEntry(event, key, json, [], [], base)
-                entry.departed = self._superseded_departures(key)
+                entry.departed = self._superseded_departures(key, entry)
                 self._entries.append(entry)
                 return entry
         # Buffer ids must be unique in a message that gathers several encoded changes.
@@ -210,7 +213,7 @@ class Outbox:
         if isinstance(event, ModelChangedEvent) and entry.key is not None:
             defined = {r["id"] for r in references}
             if not any(defined.intersection(e.departed) for e in self._entries if e.key == entry.key):
-                entry.departed = (*entry.departed, *self._superseded_departures(entry.key))
+                entry.departed = (*entry.departed, *self._superseded_departures(entry.key, entry))
             # (Else both go: the model an earlier value of it detached, the server still
             # holds, and takes its definition in a later patch, after that value: ``take``.)
         self._entries.append(entry)
@@ -268,28 +271,45 @@ class Outbox:
                 # (Counted when they are queued, if they are: ``_refer_to_held``.)
                 self._defining -= sum(1 for change in changes if change.references)
 
-    def _superseded_departures(self, key: tuple[str, str]) -> tuple[str, ...]:
+    def _superseded_departures(self, key: tuple[str, str], following: OutboxEntry) -> tuple[str, ...]:
         """Drop the waiting changes of ``key`` (``supersede``); return the ids of the models they detached."""
-        dropped = self.supersede(key)
+        dropped = self.supersede(key, following)
         if not dropped:  # (nearly always)
             return ()
         return tuple([i for e in dropped for i in e.departed])
 
-    def supersede(self, key: tuple[str, str]) -> list[OutboxEntry]:
-        """Drop the waiting changes of property ``key`` (it has a whole new value); return them."""
+    def supersede(self, key: tuple[str, str], following: OutboxEntry | None = None) -> list[OutboxEntry]:
+        """Drop the waiting changes of property ``key`` (it has a whole new value); return them.
+
+        ``following``: the change about to be queued after them (the new value), if any.
+        """
         for entry in self._entries:  # (a loop, no generator: most often nothing to drop)
             if entry.key == key:
                 break
         else:
             return []
+        # A carried change with ``while_out`` keeps its place (``anchor``): what changed while
+        # its model was out goes there if the server comes to hold the model (``_refer_to_held``).
+        anchored = [c for c in self._carried if c.while_out] if self._carried else []
         kept, dropped = [], []
+        placing: list[OutboxEntry] = []
         for entry in self._entries:
             if entry.key != key:
                 kept.append(entry)
+                if placing:
+                    for carried in placing:
+                        carried.anchor = entry
+                    placing = []
                 continue
             dropped.append(entry)
             if entry.references:
                 self._carried.append(entry)
+                if entry.while_out:  # (rare: a put-back of a model taken out, queued unanswered)
+                    placing.append(entry)
+            if anchored:
+                placing += [carried for carried in anchored if carried.anchor is entry]
+        for carried in placing:
+            carried.anchor = following
         self._entries = kept
         return dropped
 
@@ -308,15 +328,27 @@ class Outbox:
         following: list[tuple[int, list[OutboxEntry]]] = []  # (where, what changed while out)
         for index, entry in enumerate(self._entries):
             if entry.references and self._refer(entry, held) and entry.while_out is not None:
-                for model_id in [i for i in entry.while_out if i in held]:
-                    changes = entry.while_out.pop(model_id)
-                    following.append((index + 1, changes))
-                    self._defining += sum(1 for change in changes if change.references)
+                following += self._held_while_out(entry, index + 1, held)
+        anchored: list[tuple[int, list[OutboxEntry]]] = []
+        for entry in self._carried:
+            if entry.references and self._refer(entry, held) and entry.while_out:
+                # Superseded: what changed while out goes where the change was (before its anchor).
+                where = next((i for i, e in enumerate(self._entries) if e is entry.anchor), len(self._entries))
+                anchored += self._held_while_out(entry, where, held)
+        if anchored:  # (at one place, a change's own go before those of carried ones, which came after it)
+            following = sorted([*following, *anchored], key=lambda placed: placed[0])
         for index, changes in reversed(following):
             self._entries[index:index] = changes
-        for entry in self._carried:
-            if entry.references:
-                self._refer(entry, held)
+
+    def _held_while_out(self, entry: OutboxEntry, where: int, held: set[str]) -> list[tuple[int, list[OutboxEntry]]]:
+        """Take from ``entry.while_out`` the changes of models in ``held``, to be queued at ``where``."""
+        placed: list[tuple[int, list[OutboxEntry]]] = []
+        while_out = entry.while_out or {}
+        for model_id in [i for i in while_out if i in held]:
+            changes = while_out.pop(model_id)
+            placed.append((where, changes))
+            self._defining += sum(1 for change in changes if change.references)
+        return placed
 
     def _refer(self, entry: OutboxEntry, held: set[str]) -> bool:
         """Drop the definitions of ``entry`` of models in ``held``; tell whether it had any."""

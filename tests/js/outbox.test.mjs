@@ -315,6 +315,50 @@ describe("Outbox and a model put back before the server held it", () => {
     );
   });
 
+  // A put-back by a whole value that a new value of the list supersedes: its definition is
+  // carried, and what changed while out was dropped with it once the server held the model.
+  function putBackSuperseded(between) {
+    const document = new Document();
+    const keep = new Model("Div", { id: "keep" });
+    document.addRoot(new Model("Column", { id: "layout", attributes: { children: [keep] } }));
+    const outbox = new Outbox();
+    outbox.held(document.models.keys());
+    document.onChange((event) => outbox.add(event, { base: 3, attached: document.models, departed: (id) => document.departedModel(id) }));
+    const layout = document.getModelById("layout");
+    const mine = new Model("Div", { id: "c-mine", attributes: { text: "a" } });
+    layout.splice("children", 1, 0, [mine]);
+    outbox.take(); // in flight, unanswered
+    mine.set("text", "before it left");
+    layout.splice("children", 1, 1, []); // taken out
+    mine.set("text", "while out"); // no event: it is in no document
+    layout.set("children", [keep, mine]); // put back: defined (the server does not hold it yet)
+    if (between !== undefined) mine.set("text", between);
+    layout.set("children", [mine, keep]); // a new whole value: the put-back is superseded (carried)
+    outbox.hold(["c-mine"]); // the in-flight patch answered OK
+    return outbox.take().content;
+  }
+
+  it("sends what changed while out of a superseded put-back once the server holds the model", () => {
+    const content = putBackSuperseded();
+    assert.deepEqual(content.references, []);
+    assert.deepEqual(
+      content.events.map((e) => [e.kind, e.attr, e.new.map?.((r) => r.id) ?? e.new]),
+      [
+        ["ModelChanged", "text", "before it left"],
+        ["ModelChanged", "text", "while out"], // (the removal, a splice of the list, superseded too)
+        ["ModelChanged", "children", ["c-mine", "keep"]],
+      ],
+    );
+  });
+
+  it("sends it where the superseded put-back was, before what changed once the model was back", () => {
+    const content = putBackSuperseded("once back");
+    assert.deepEqual(
+      content.events.filter((e) => e.attr === "text").map((e) => e.new),
+      ["while out", "once back"], // ("once back" supersedes "before it left")
+    );
+  });
+
   it("remembers at most MAX_LEFT_KEPT models taken out, those the server holds first", () => {
     const document = new Document();
     const held = new Model("Div", { id: "held", attributes: { text: "a" } });

@@ -675,3 +675,51 @@ def test_a_move_whose_removal_lost_does_not_leave_its_model_in_two_places() -> N
 
 def _pile_ids(document: Document, shelf: str) -> list[str]:
     return [pile.id for pile in document.get_model_by_id(shelf).piles]  # type: ignore[union-attr]
+
+
+def _put_back_superseded(between: str | None) -> tuple[Session, ClientProtocol, ClientProtocol]:
+    """Alice's new card taken out, changed while unanswered, put back by a whole value set twice."""
+    session = Session()
+    alice, bob = session.connect("alice"), session.connect("bob")
+    alice.document.add_root(Card(id="alice-card", text="new"))
+    alice.flush()
+    (first,) = alice.messages_to_send()
+    outcome = session.sequencer.handle_patch("alice", 0, _wire(first))
+    card = alice.document.get_model_by_id("alice-card")
+    card.text = "before it left"  # (queued, before the removal)
+    alice.document.remove_root(card)
+    card.text = "written while out"  # no event: the card is in no document
+    pile = _pile(alice, "left")
+    pile.cards = [*pile.cards, card]  # the put-back defines the card (the server does not hold it yet)
+    if between is not None:
+        card.text = between  # (an event: the card is back)
+    pile.cards = [card, *pile.cards[:-1]]  # a new whole value: the put-back is superseded (carried)
+    alice.receive_message(_wire(outcome.answer))  # the server holds the card now
+    assert outcome.changes is not None
+    for message in outcome.changes.messages_for("bob"):
+        bob.receive_message(_wire(message))
+    session.settle()
+    return session, alice, bob
+
+
+def test_what_changed_while_out_follows_a_superseded_put_back_whose_model_became_held() -> None:
+    # The put-back kept what changed while the card was out, to send should the server
+    # come to hold the card before it went; once superseded by a new value of the list
+    # (its definition carried), that was dropped with the definition: the server kept
+    # "before it left", alice "written while out".
+    session, alice, bob = _put_back_superseded(None)
+    assert ERROR not in [m.msgtype for m in session.answers["alice"]], session.answers["alice"][-1].content
+    assert _cards(session.document, "left") == ["alice-card", "card-0", "card-1", "card-2"]
+    assert session.document.get_model_by_id("alice-card").text == "written while out"  # type: ignore[union-attr]
+    assert _text(alice.document) == _text(session.document) == _text(bob.document)
+    assert not _troubles(alice) and not _troubles(bob)
+
+
+def test_what_changed_while_out_goes_where_the_superseded_put_back_was() -> None:
+    # What changed while out goes where the put-back was: after what changed before the
+    # card left, before what changed once it was back.
+    session, alice, bob = _put_back_superseded("written once back")
+    assert ERROR not in [m.msgtype for m in session.answers["alice"]], session.answers["alice"][-1].content
+    assert session.document.get_model_by_id("alice-card").text == "written once back"  # type: ignore[union-attr]
+    assert _text(alice.document) == _text(session.document) == _text(bob.document)
+    assert not _troubles(alice) and not _troubles(bob)

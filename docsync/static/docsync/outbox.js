@@ -66,6 +66,11 @@ class Entry {
      * is not (take).
      */
     this.whileOut = null;
+    /**
+     * Superseded (carried) with ``whileOut``: the waiting change that came after it, before
+     * which what changed while out goes if the definition is not sent (null: the end).
+     */
+    this.anchor = null;
   }
 }
 
@@ -169,7 +174,7 @@ export class Outbox {
       );
       // (If it defines a model an earlier value detached, both go: the server still holds
       // that model, and takes its definition in a later patch, after that value: take.)
-      if (!redefines) entry.departed = [...entry.departed, ...this._drop(entry.key).flatMap((e) => e.departed)];
+      if (!redefines) entry.departed = [...entry.departed, ...this._drop(entry.key, entry).flatMap((e) => e.departed)];
     }
     this._entries.push(entry);
     for (const modelId of returning) this._changedWhileOut(modelId, attached, base);
@@ -242,17 +247,28 @@ export class Outbox {
     return this._drop(key);
   }
 
-  _drop(key) {
+  _drop(key, following = null) {
+    // A carried change with whileOut keeps its place (anchor): what changed while its model
+    // was out goes there if the server comes to hold the model (_referToHeld).
+    const anchored = this._carried.length ? this._carried.filter((carried) => carried.whileOut?.size) : [];
     const kept = [];
     const dropped = [];
+    let placing = [];
     for (const entry of this._entries) {
       if (entry.key !== key) {
         kept.push(entry);
+        for (const carried of placing) carried.anchor = entry;
+        placing = [];
         continue;
       }
       dropped.push(entry);
-      if (entry.references.length) this._carried.push(entry);
+      if (entry.references.length) {
+        this._carried.push(entry);
+        if (entry.whileOut?.size) placing.push(entry); // (rare: a put-back of a model taken out, queued unanswered)
+      }
+      for (const carried of anchored) if (carried.anchor === entry) placing.push(carried);
     }
+    for (const carried of placing) carried.anchor = following;
     this._entries = kept;
     return dropped;
   }
@@ -270,19 +286,36 @@ export class Outbox {
    */
   _referToHeld() {
     const held = this.serverIds;
-    const following = []; // [where, what changed while out]
+    let following = []; // [where, what changed while out]
     this._entries.forEach((entry, index) => {
-      if (!entry.references.length || !this._refer(entry, held) || entry.whileOut === null) return;
-      for (const modelId of [...entry.whileOut.keys()]) {
-        if (!held.has(modelId)) continue;
-        const changes = entry.whileOut.get(modelId);
-        entry.whileOut.delete(modelId);
-        following.push([index + 1, changes]);
-        this._defining += changes.filter((change) => change.references.length).length;
+      if (entry.references.length && this._refer(entry, held) && entry.whileOut !== null) {
+        following.push(...this._heldWhileOut(entry, index + 1, held));
       }
     });
+    const anchored = [];
+    for (const entry of this._carried) {
+      if (entry.references.length && this._refer(entry, held) && entry.whileOut?.size) {
+        // Superseded: what changed while out goes where the change was (before its anchor).
+        const where = this._entries.indexOf(entry.anchor);
+        anchored.push(...this._heldWhileOut(entry, where < 0 ? this._entries.length : where, held));
+      }
+    }
+    // (At one place, a change's own go before those of carried ones, which came after it.)
+    if (anchored.length) following = [...following, ...anchored].sort((a, b) => a[0] - b[0]);
     for (const [index, changes] of following.reverse()) this._entries.splice(index, 0, ...changes);
-    for (const entry of this._carried) if (entry.references.length) this._refer(entry, held);
+  }
+
+  /** Take from ``entry.whileOut`` the changes of models in ``held``, to be queued at ``where``: [[where, changes]]. */
+  _heldWhileOut(entry, where, held) {
+    const placed = [];
+    for (const modelId of [...entry.whileOut.keys()]) {
+      if (!held.has(modelId)) continue;
+      const changes = entry.whileOut.get(modelId);
+      entry.whileOut.delete(modelId);
+      placed.push([where, changes]);
+      this._defining += changes.filter((change) => change.references.length).length;
+    }
+    return placed;
   }
 
   /** Drop the definitions of ``entry`` of models in ``held``; tell whether it had any. */
