@@ -227,22 +227,24 @@ class PatchLog:
                     break  # (an event not counted: its other keys need not be looked at)
         return False
 
-    def departed_since(self, model_ids: set[str], base: int, origin: str) -> bool:
-        """Tell whether another origin than ``origin`` took any of ``model_ids`` out after position ``base``.
+    def departures_since(self, base: int, origin: str) -> set[str]:
+        """The ids of the models another origin than ``origin`` took out after position ``base``.
 
         Whatever the kind of the change: a list splice that takes a model out counts,
-        though splices do not conflict with splices (``conflicts(splices=False)``).
+        though splices do not conflict with splices (``conflicts(splices=False)``). One walk
+        per patch: asked per event, a patch of 1,000 splices walked the log 1,000 times.
         """
         if self.last_departure_seq <= base:
-            return False
+            return set()
+        found: set[str] = set()
         for entry in self._newest_since(base):
             for event in entry.events:
                 if event.origin == origin or len(event.keys) < 2:
                     continue
                 for key in event.keys:
-                    if len(key) == 1 and key[0] in model_ids and key != ("roots",) and key != ("title",):
-                        return True
-        return False
+                    if len(key) == 1 and key != ("roots",) and key != ("title",):
+                        found.add(key[0])
+        return found
 
     def remember_applied(
         self,

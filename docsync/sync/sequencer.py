@@ -758,6 +758,7 @@ class Sequencer:
         # Many events based back: the log's keys indexed once, rather than walked per event.
         index = log.conflict_index(base, origin) if len(events) > _INDEXED_EVENTS and log.seq > base else None
         moves = log.last_departure_seq > base  # (rare: another origin may have moved a model since)
+        departures: set[str] | None = None  # the models other origins took out since ``base``
         kept_out: set[str] | None = None  # the models the events that lost were to take out
         for event in events:
             keys = conflict_keys(event)
@@ -778,7 +779,10 @@ class Sequencer:
                 # moving the same card into a list at once left it there twice, or in two
                 # lists, the second's removal having lost to the first's.
                 moved = _moved_ids(event, defined)
-                clash = bool(moved) and log.departed_since(moved, base, origin)
+                if moved:
+                    if departures is None:  # (the log walked once per patch, not per event)
+                        departures = log.departures_since(base, origin)
+                    clash = not departures.isdisjoint(moved)
             if not clash and kept_out and not kept_out.isdisjoint(_attached_ids(event, defined)):
                 # It puts back a model that an earlier event of the patch, which lost, was
                 # to take out: a move whose removal lost left the model in two places.

@@ -14,6 +14,7 @@ from typing import Any
 
 from docsync.document import Document, Model
 from docsync.document.models import Column, Div
+from docsync.document.properties import Instance, List
 from docsync.protocol import new_message
 from docsync.protocol.msgtypes import OK, PATCH_DOC
 from docsync.sync.detached import MAX_DETACHED_KEPT
@@ -64,3 +65,53 @@ def test_detaching_after_the_application_kept_thousands_costs_what_it_detaches()
     answer = _send(sequencer, [{"kind": "RootAdded", "model": {"id": "big"}}])
     assert answer.msgtype == OK and answer.content["rejected"] == 0, answer.content
     assert list(document.roots) == [big]
+
+
+class Tray(Model):
+    """A list of Divs a client may splice."""
+
+    __type_name__ = "test_detached_cost.Tray"
+    __client_writable__ = frozenset({"items"})
+    items = List(Instance(Div))
+
+
+def test_a_patch_of_many_splices_after_a_departure_walks_the_log_once() -> None:
+    # An event attaching a held model, or a splice, loses if another origin took that model
+    # out since its base (PatchLog.departures_since): the log since the base was walked once
+    # per such event, 1,000 walks of up to the whole log (1 MiB of changes) for a 1,000-splice
+    # patch; the other questions of such a patch use an index built once.
+    document = Document()
+    divs = [Div(text=str(i), id=f"div-{i}") for i in range(100)]
+    document.add_root(Tray(items=divs[:50], id="tray"))
+    document.add_root(Div(id="spare"))
+    for div in divs[50:]:
+        document.add_root(div)
+    sequencer = Sequencer(
+        document,
+        allow_client_structure=True,
+        log_entries=1000,
+        log_bytes=1 << 20,
+        max_client_models=1000,
+        max_array_elements=1000,
+    )
+    base = sequencer.log.seq
+    for n in range(200):  # bob's changes since mallory's base, and his taking a root out
+        text = [{"kind": "ModelChanged", "model": {"id": f"div-{n % 100}"}, "attr": "text", "new": f"{n}"}]
+        assert sequencer.handle_patch("bob", 0, new_message(PATCH_DOC, {"events": text, "references": []})).answer
+    removed = {"events": [{"kind": "RootRemoved", "model": {"id": "spare"}}], "references": []}
+    assert sequencer.handle_patch("bob", 0, new_message(PATCH_DOC, removed)).answer.msgtype == OK
+    walks = 0
+    newest_since = sequencer.log._newest_since
+
+    def counting(seq: int) -> Any:
+        nonlocal walks
+        walks += 1
+        return newest_since(seq)
+
+    sequencer.log._newest_since = counting  # type: ignore[method-assign]
+    splices = [
+        {"kind": "ListSpliced", "model": {"id": "tray"}, "attr": "items", "index": 0, "delete": 0, "items": []}
+    ] * 1000
+    answer = sequencer.handle_patch("mallory", 0, new_message(PATCH_DOC, {"events": splices, "base": base}))
+    assert answer.answer.msgtype == OK and answer.answer.content["rejected"] == 0, answer.answer.content
+    assert walks <= 2, walks  # the index of the log's keys, and the departures (1,001 before)
