@@ -29,6 +29,8 @@ __all__ = [
     "Attached",
     "attached",
     "attached_count",
+    "attached_ids",
+    "holds_models",
     "most_attached",
     "names_held",
     "reached_count",
@@ -44,7 +46,31 @@ MAX_ATTACHED_FLOOR = 1000
 MAX_ATTACHED_BYTES_FLOOR = 1024 * 1024
 
 #: The events that may attach models held already: a value of a property holding models.
-_VALUE_EVENTS = {ev.ModelChangedEvent: "new", ev.ListSplicedEvent: "items", ev.DictItemsSetEvent: "items"}
+_VALUE_EVENTS: dict[type, str] = {
+    ev.ModelChangedEvent: "new",
+    ev.ListSplicedEvent: "items",
+    ev.DictItemsSetEvent: "items",
+}
+
+
+def holds_models(event: DocumentEvent) -> bool:
+    """Whether the property ``event`` changes may hold models (False for one its model lacks: the checks refuse it)."""
+    try:
+        return bool(type(event.model).lookup(event.attr).may_hold_models)  # type: ignore[attr-defined]
+    except AttributeError:
+        return False
+
+
+def attached_ids(event: DocumentEvent, defined: Mapping[str, Model]) -> set[str]:
+    """The models ``event`` attaches without defining them (held ones): a RootAdded's, a model-holding value's."""
+    kind = type(event)
+    if kind is ev.RootAddedEvent:
+        model_id = event.model.id  # type: ignore[attr-defined]
+        return set() if model_id in defined else {model_id}
+    field = _VALUE_EVENTS.get(kind)
+    if field is None or not holds_models(event):
+        return set()
+    return {model.id for model in models_in(getattr(event, field)) if model.id not in defined}
 
 
 def most_attached(held: int, defined: int) -> int:
@@ -65,23 +91,8 @@ def reached_count(models: Iterable[Model]) -> int:
 
 
 def names_held(events: Iterable[DocumentEvent], defined: Mapping[str, Model]) -> bool:
-    """Whether ``events`` attach a model the patch does not define (a RootAdded's, one in a model-holding value)."""
-    for event in events:
-        kind = type(event)
-        if kind is ev.RootAddedEvent:
-            if event.model.id not in defined:  # type: ignore[attr-defined]
-                return True
-            continue
-        field = _VALUE_EVENTS.get(kind)
-        if field is None:
-            continue
-        try:
-            may_hold = type(event.model).lookup(event.attr).may_hold_models  # type: ignore[attr-defined]
-        except AttributeError:
-            continue
-        if may_hold and any(model.id not in defined for model in models_in(getattr(event, field))):
-            return True
-    return False
+    """Whether ``events`` attach a model the patch does not define (``attached_ids``)."""
+    return any(attached_ids(event, defined) for event in events)
 
 
 @dataclass(slots=True)
@@ -120,13 +131,7 @@ def attached(events: Iterable[DocumentEvent], cap: int) -> Attached:
             starts: list[Model] = [event.model]  # type: ignore[attr-defined]
         else:
             field = _VALUE_EVENTS.get(kind)
-            if field is None:
-                continue
-            try:
-                may_hold = type(event.model).lookup(event.attr).may_hold_models  # type: ignore[attr-defined]
-            except AttributeError:  # (a property the model lacks: the checks refuse it)
-                continue
-            if not may_hold:
+            if field is None or not holds_models(event):
                 continue
             starts = list(models_in(getattr(event, field)))
         seen: set[str] = set()

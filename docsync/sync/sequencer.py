@@ -47,6 +47,8 @@ from .attachments import (
     MAX_ATTACHED_BYTES_FLOOR,
     MAX_ATTACHED_FLOOR,
     attached,
+    attached_ids,
+    holds_models,
     most_attached,
     names_held,
     reached_count,
@@ -783,7 +785,7 @@ class Sequencer:
                     if departures is None:  # (the log walked once per patch, not per event)
                         departures = log.departures_since(base, origin)
                     clash = not departures.isdisjoint(moved)
-            if not clash and kept_out and not kept_out.isdisjoint(_attached_ids(event, defined)):
+            if not clash and kept_out and not kept_out.isdisjoint(attached_ids(event, defined)):
                 # It puts back a model that an earlier event of the patch, which lost, was
                 # to take out: a move whose removal lost left the model in two places.
                 clash = True
@@ -1024,14 +1026,6 @@ def _known_types(
     return {key: (lists[key], item_types) for key, item_types in types.items()}
 
 
-#: The events whose value may attach models, and the field holding it.
-_VALUE_EVENTS: dict[type, str] = {
-    ev.ModelChangedEvent: "new",
-    ev.ListSplicedEvent: "items",
-    ev.DictItemsSetEvent: "items",
-}
-
-
 def _left_out_keys(raws: list[Any], kept: list[int]) -> list[Key]:
     """The keys of the events of ``raws`` left out (not in ``kept``): their whole property, or the roots.
 
@@ -1056,29 +1050,10 @@ def _left_out_keys(raws: list[Any], kept: list[int]) -> list[Key]:
 
 def _moved_ids(event: DocumentEvent, defined: Mapping[str, Model]) -> set[str]:
     """The models ``event`` attaches without defining them (held ones), and for a splice the model it splices."""
-    ids = _attached_ids(event, defined)
+    ids = attached_ids(event, defined)
     if type(event) is ev.ListSplicedEvent:
         ids.add(event.model.id)
     return ids
-
-
-def _holds_models(event: DocumentEvent) -> bool:
-    try:
-        return bool(type(event.model).lookup(event.attr).may_hold_models)  # type: ignore[attr-defined]
-    except AttributeError:  # (a property the model lacks: the checks refuse it)
-        return False
-
-
-def _attached_ids(event: DocumentEvent, defined: Mapping[str, Model]) -> set[str]:
-    """The models ``event`` attaches without defining them (held ones)."""
-    kind = type(event)
-    if kind is ev.RootAddedEvent:
-        model_id = event.model.id  # type: ignore[attr-defined]
-        return set() if model_id in defined else {model_id}
-    field = _VALUE_EVENTS.get(kind)
-    if field is None or not _holds_models(event):
-        return set()
-    return {model.id for model in models_in(getattr(event, field)) if model.id not in defined}
 
 
 def _taken_by(event: DocumentEvent) -> set[str]:
@@ -1093,12 +1068,12 @@ def _taken_by(event: DocumentEvent) -> set[str]:
     if kind is ev.RootRemovedEvent:
         return {event.model.id}  # type: ignore[attr-defined]
     if kind is ev.ListSplicedEvent:
-        if not event.delete or not _holds_models(event):  # type: ignore[attr-defined]
+        if not event.delete or not holds_models(event):  # type: ignore[attr-defined]
             return set()
         current = getattr(event.model, event.attr)  # type: ignore[attr-defined]
         start = event.index  # type: ignore[attr-defined]
         return {m.id for m in models_in(current[start : start + event.delete])}  # type: ignore[attr-defined]
-    if kind is ev.ModelChangedEvent and type(event.new) not in _PLAIN and _holds_models(event):  # type: ignore[attr-defined]
+    if kind is ev.ModelChangedEvent and type(event.new) not in _PLAIN and holds_models(event):  # type: ignore[attr-defined]
         old = {m.id for m in models_in(getattr(event.model, event.attr))}  # type: ignore[attr-defined]
         return old.difference(m.id for m in models_in(event.new))  # type: ignore[attr-defined]
     return set()
