@@ -751,7 +751,8 @@ def apply_events(
     limits: DocumentLimits | None = None,
     pushed: bool = False,
     plain_lists: Mapping[int, list[Any]] | None = None,
-) -> None:
+    withdrawn: set[str] | None = None,
+) -> list[ev.DocumentEvent]:
     """Check every event, then apply them all; on any error apply none.
 
     From a client, the outcome must also keep the rules of ``integrity``: no stray or
@@ -760,6 +761,15 @@ def apply_events(
     whose models are all its own, names included. ``plain_lists``: lists of plain values
     the events took from the message they were decoded from (``DecodedPatch.plain_lists``),
     stored as they are in column data.
+
+    ``withdrawn``: the ids of the models that changes made meanwhile by others than
+    ``setter`` took out of the document (the application's callbacks of the earlier
+    events: the caller fills it as it hears of them). The events were checked while those
+    models were in it; an event that names one (changes it, or attaches it in its value or
+    as a root, or a model of ``new_models`` reaching it) is left out, and so is a later
+    event of a property an event left out changed (it was made on top of it). The models
+    of ``new_models`` are the events' own: naming one is not refused. Returns the events
+    left out (most often none).
     """
     new_models = new_models or {}
     if max_models is not None and len(document.models) + len(new_models) > max_models:
@@ -795,5 +805,55 @@ def apply_events(
             checker.vetted_columns,
         )
         check_outcome(outcome, limits)
-    for step in steps:
-        step()
+    left_out: list[ev.DocumentEvent] = []
+    if withdrawn is None:
+        for step in steps:
+            step()
+        return left_out
+    for at, step in enumerate(steps):
+        # (Empty but where a callback of an earlier event took a model out: no call per event.)
+        if withdrawn and _names_withdrawn(events[at], withdrawn.difference(new_models), left_out):
+            left_out.append(events[at])
+        else:
+            step()
+    return left_out
+
+
+#: The events whose value may attach models, and the field holding it.
+_VALUE_FIELDS: dict[type, str] = {
+    ev.ModelChangedEvent: "new",
+    ev.ListSplicedEvent: "items",
+    ev.DictItemsSetEvent: "items",
+}
+
+
+def _names_withdrawn(event: ev.DocumentEvent, withdrawn: set[str], left_out: list[ev.DocumentEvent]) -> bool:
+    """Whether ``event`` names a model of ``withdrawn``, or changes a property an event of ``left_out`` changed."""
+    model = getattr(event, "model", None)
+    if model is None:  # the title, a message to the document
+        return False
+    if model._id in withdrawn:
+        return True
+    attr = getattr(event, "attr", None)
+    if attr is None:  # a root added or removed, a UI event
+        return isinstance(event, ev.RootAddedEvent) and any(m._id in withdrawn for m in _reaches(model))
+    if any(getattr(other, "model", None) is model and getattr(other, "attr", None) == attr for other in left_out):
+        return True
+    field = _VALUE_FIELDS.get(type(event))
+    prop = model._properties.get(attr)
+    if field is None or prop is None or not prop.may_hold_models:
+        return False
+    return any(m._id in withdrawn for value in models_in(getattr(event, field)) for m in _reaches(value))
+
+
+def _reaches(model: Model) -> Iterator[Model]:
+    """``model`` and every model it references, each once."""
+    seen: set[int] = set()
+    stack = [model]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        stack.extend(current.references())

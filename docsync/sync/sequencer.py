@@ -201,6 +201,8 @@ class PatchStep:
     uncorrected: list[tuple[str, ...]] = field(default_factory=list)
     #: The models out of the document the patch names to put back (its sender's own change took them out).
     named_out: Mapping[str, Model] | None = None
+    #: The patch's events as decoded (``decoded.indices`` gives each one's place in the patch as sent).
+    sent: list[DocumentEvent] = field(default_factory=list)
 
     @property
     def events(self) -> list[DocumentEvent]:
@@ -315,6 +317,11 @@ class Sequencer:
         # Whose change last detached each model that left: a client's own reference to
         # one it took out and puts back names it (detached.py).
         self._detached_by = DetachedBy(document)
+        # While a client's patch is applied: its origin, and the ids of the models the
+        # changes of others (the application's callbacks of its earlier events) took out
+        # meanwhile, whose references the patch read before: its events naming them lose.
+        self._applying: str | None = None
+        self._withdrawn: set[str] = set()
         # While a client's patch is applied: the item types its decoder saw in its lists,
         # for the encoder of the changes (``_known_types``); None otherwise.
         self._item_types: dict[int, tuple[list[Any], set[type]]] | None = None
@@ -335,6 +342,8 @@ class Sequencer:
         if event.departed:  # (rare: most changes detach nothing, and attach nothing)
             self._detached_by.record(event.setter, event.departed)
             self._departs = True
+            if self._applying is not None and event.setter != self._applying:
+                self._withdrawn.update(event.departed)
         if event.new_models and self._detached_by:
             self._detached_by.attached(event.new_models)
         # Buffer ids are unique per position: these events are sent at the next ones.
@@ -556,9 +565,9 @@ class Sequencer:
         if strays:
             accepted = [e for e in accepted if all(e is not stray for stray in strays)]
         lost = _lost_indices(decoded, rejected + strays) if rejected or strays or decoded.skipped else ()
-        decoded.events = accepted
+        sent, decoded.events = decoded.events, accepted
         gone = decoded.skipped + len(strays)
-        step = PatchStep(origin, msgid, None, decoded, rejected, shifts, lost, gone, before=log.seq)
+        step = PatchStep(origin, msgid, None, decoded, rejected, shifts, lost, gone, before=log.seq, sent=sent)
         if departed:
             step.named_out = departed
         if decoded.skipped:  # (rare: a model of the patch left the document meanwhile)
@@ -604,7 +613,8 @@ class Sequencer:
             # The changes carry their origin, so that they are not echoed to it.
             # (``Document.apply_patch``, without the call around it: per patch received.)
             self._item_types = _known_types(decoded, self.document, self._record)
-            apply_events(
+            self._applying = step.origin
+            left_out = apply_events(
                 self.document,
                 decoded.events,
                 setter=step.origin,
@@ -613,7 +623,10 @@ class Sequencer:
                 allow_structure=self.allow_client_structure,
                 limits=self.limits,
                 plain_lists=decoded.plain_lists,
+                withdrawn=self._withdrawn,
             )
+            if left_out:  # (rare) a callback took out a model a later event names: those lose
+                self._lose_withdrawn(step, left_out)
             if decoded.new_models:
                 self.client_made.add(decoded.new_models)
             if attaches_held:  # (rare) what it made the server define again, owed to the session's bucket
@@ -623,11 +636,34 @@ class Sequencer:
         except PatchError as exc:
             step.refusal, step.rejected = str(exc), decoded.events + step.rejected
         finally:
-            self._item_types = None
+            self._item_types = self._applying = None
+            if self._withdrawn:
+                self._withdrawn.clear()
         overtaken = self._overtaken(step.origin, start) if step.refusal is None else []
         if step.rejected or overtaken or step.uncorrected:  # nearly every patch loses nothing
             keys = [event.property_key() or _structure_key(event) for event in step.rejected]
             step.reset = self._correct([*keys, *overtaken, *step.uncorrected])
+
+    def _lose_withdrawn(self, step: PatchStep, left_out: list[DocumentEvent]) -> None:
+        """Count as lost the events the apply left out: they named a model a callback of an earlier one took out.
+
+        The reference was read while the document held the model; from another patch it
+        would have lost (the model left in a change its sender had not seen, protocol.md
+        §9): a patch whose first event made the application hide a view and whose next
+        put the view back, as a root, showed it to every tab. Its sender is corrected
+        (reset, for a root) as for any event that lost.
+        """
+        decoded = step.decoded
+        assert decoded is not None
+        out = {id(event) for event in left_out}
+        decoded.events = [event for event in decoded.events if id(event) not in out]
+        step.rejected = [*step.rejected, *left_out]
+        places = [i for event, i in zip(step.sent, decoded.indices, strict=True) if id(event) in out]
+        step.lost = tuple(sorted({*step.lost, *places}))
+        # Its splices left out were not made: their shifts are not kept (the list is corrected).
+        keys = {(e.model.id, e.attr) for e in left_out if isinstance(e, ev.ListSplicedEvent)}
+        if keys:
+            step.shifts = [shift for shift in step.shifts if shift.key not in keys]
 
     def _bound_attachments(self, step: PatchStep, decoded: DecodedPatch) -> bool:
         """Refuse a patch attaching more models than ``most_attached`` allows (attachments.py), or held ones owing.
