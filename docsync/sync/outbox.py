@@ -135,9 +135,9 @@ class Outbox:
     def forget(self, model_ids: Any) -> None:
         """The server's change detached these models: it may no longer hold them.
 
-        One a local change had taken out already (its values kept) stays among them: it
-        is the server's, never this client's own, and a put-back of it goes as a reference
-        (which loses if the server holds it no longer). Defined, it was refused with the
+        One a local change had taken out already (it notes what changes on it while out)
+        stays among them: it is the server's, never this client's own, and a put-back of it
+        goes as a reference (which loses if the server holds it no longer). Defined, it was refused with the
         whole patch: the application's id, or a name a client may not give (seed 5027).
         """
         left = self._left
