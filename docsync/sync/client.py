@@ -16,6 +16,7 @@ in Python, ``connection.js`` in the browser. Tests drive it in memory.
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable
 from enum import Enum
@@ -417,8 +418,39 @@ class ClientProtocol:
             # (With nothing of its own unanswered, a client takes the server's events as they are.)
             decoded.events = [event for event in decoded.events if self._reconcile(event)]
         self._apply(decoded)
+        if decoded.new_models and (self.in_flight is not None or self.outbox):
+            self._pending_on_defined(decoded.new_models)
         if isinstance(seq, int):
             self.last_seq = seq
+
+    def _pending_on_defined(self, defined: dict[str, Any]) -> None:
+        """Make this client's unanswered changes of a model the server's patch defined anew hold on it.
+
+        A model this client does not hold (it took it out, say, its change of it still
+        unanswered) can come back defined by a server's patch (a correction of the list it
+        was in) with the server's values, which do not have this client's changes yet: the
+        server applies them after. They are applied to the model defined, as the server's
+        (not sent again): the client took the definition's values, and its changes, which
+        the server went on to take, were seen nowhere in its document.
+        """
+        entries = list(self.in_flight[1]) if self.in_flight is not None else []
+        entries += self.outbox.entries
+        for entry in entries:
+            event = entry.event
+            target = getattr(event, "model", None)
+            if entry.doomed or target is None or entry.key is None:
+                continue
+            model = defined.get(target.id)
+            if model is None or model is target or model.document is not self.document:
+                continue
+            again = copy.copy(event)
+            again.model = model  # type: ignore[attr-defined]
+            if isinstance(again, ev.ListSplicedEvent) and entry.splice is not None:
+                again.index, again.delete = entry.splice.index, entry.splice.delete
+            try:
+                apply_events(self.document, [again], setter=self.setter)
+            except (PatchError, ValueError):
+                continue  # (it does not fit the server's value: it loses there, and that value follows)
 
     def _pending(self, key: tuple[str, str]) -> list[OutboxEntry]:
         """This client's changes of ``key`` not answered yet and not known to lose, in order."""

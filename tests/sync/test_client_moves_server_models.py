@@ -723,3 +723,36 @@ def test_what_changed_while_out_goes_where_the_superseded_put_back_was() -> None
     assert session.document.get_model_by_id("alice-card").text == "written once back"  # type: ignore[union-attr]
     assert _text(alice.document) == _text(session.document) == _text(bob.document)
     assert not _troubles(alice) and not _troubles(bob)
+
+
+def test_a_change_unanswered_follows_its_model_defined_anew_while_taken_out() -> None:
+    # Found by the convergence workload with child moves (seeds 31, 101): alice changed a
+    # card (unanswered) and took it out; a correction of the pile (bob's splice lost to
+    # carol's reorder) defined the card anew, with the server's text, which did not have
+    # alice's change yet. Alice took that card; the server then applied her change: her
+    # card's text differed from everyone else's for good.
+    session = Session()
+    alice, bob, carol = session.connect("alice"), session.connect("bob"), session.connect("carol")
+    _pile(bob, "left").cards.pop(2)
+    bob.flush()
+    (losing,) = bob.messages_to_send()
+    theirs = _pile(carol, "left")
+    theirs.cards = [theirs.cards[1], theirs.cards[0], theirs.cards[2]]
+    assert session.send("carol") == 1
+    left = _pile(alice, "left")
+    card = left.cards[0]
+    card.text = "alice's"  # in flight
+    alice.flush()
+    (change,) = alice.messages_to_send()
+    left.cards.remove(card)  # taken out: waiting
+    for name, patch in (("bob", losing), ("alice", change)):
+        outcome = session.sequencer.handle_patch(name, 0, _wire(patch))
+        session.clients[name].receive_message(_wire(outcome.answer))
+        for other, client in session.clients.items():
+            for message in outcome.changes.messages_for(other) if outcome.changes is not None else []:
+                client.receive_message(_wire(message))
+    assert alice.document.get_model_by_id(card.id).text == "alice's"  # type: ignore[union-attr]
+    session.resets_expected = True
+    session.settle()
+    assert session.document.get_model_by_id(card.id).text == "alice's"  # type: ignore[union-attr]
+    assert _text(alice.document) == _text(session.document) == _text(bob.document) == _text(carol.document)
