@@ -313,9 +313,10 @@ class BokehSession:
             content = request.content
             events = content.get("events") if isinstance(content, dict) else None
             applied = True
+            left_out: list[Any] = []  # its events naming a model a callback of an earlier one took out
             try:
                 args: tuple[Any, ...] = (self.document, request, connection, self.footprint, self.client_models)
-                args += (self.client_html, self.client_offers, self.app_types)
+                args += (self.client_html, self.client_offers, self.app_types, left_out)
                 if patch_calls_python(self.document, events, self):
                     # It may run the app's sync callbacks: off the loop (runner.py).
                     applied = await self.runner.run(apply_client_patch, *args)
@@ -329,10 +330,12 @@ class BokehSession:
                 logger.exception("error in a callback of session %s", self.id)
                 refusal = f"callback error: {type(exc).__name__}"
             self._flush()
-            if not applied:
-                # Dropped whole, as Bokeh does, for naming a model another change removed:
-                # the sender holds what it sent, so it is told the server's values (crossed.py).
-                correction = crossed_corrections(self.document, events)
+            if not applied or left_out:
+                # Dropped whole, as Bokeh does, for naming a model another change removed, or
+                # some events left out for naming one the app's callback took out meanwhile
+                # (withdrawn.py): the sender holds what it sent, so it is told the server's
+                # values (crossed.py).
+                correction = crossed_corrections(self.document, left_out if applied else events)
                 if correction is not None:
                     self._send(connection, correction)
             if refusal is not None:

@@ -30,6 +30,7 @@ from .event_checks import check_events
 from .footprint import ClientModels, DocumentFootprint
 from .nesting import check_nesting
 from .offered import check_offered
+from .withdrawn import Withdrawals
 
 __all__ = [
     "EncodedBokehEvent",
@@ -151,6 +152,7 @@ def apply_client_patch(
     client_html: bool = True,
     client_offers: bool | None = None,
     app_types: dict[str, str] | None = None,
+    left_out: list[Any] | None = None,
 ) -> bool:
     """Apply a client's PATCH-DOC (call holding the session lock; runs the app's callbacks).
 
@@ -165,6 +167,8 @@ def apply_client_patch(
     offers (None: where the app's own code names the property; offered.py); ``app_types``:
     the type the application built under each of its ids (persistence), which no new model
     of another type may take: a restore would take it for the application changed.
+    ``left_out``: gets the events (as sent) left out for naming a model that the app's
+    callback of an earlier event took out (withdrawn.py); the others are applied.
     """
     sent = message.content.get("events")
     if isinstance(sent, list) and len(sent) > MAX_PATCH_EVENTS:
@@ -220,9 +224,18 @@ def apply_client_patch(
     if client_models is not None:
         client_models.add(len(new_models), written_code)  # from here the patch applies
 
+    # (A patch of one event runs no callback before it.)
+    watch = Withdrawals(document, events, setter) if len(events) > 1 else None
+
     def apply() -> None:
         failed: BaseException | None = None
-        for event in events:
+        for at, event in enumerate(events):
+            if watch is not None:
+                if watch.withdrawn and watch.names_withdrawn(event):
+                    if left_out is not None:
+                        left_out.append(sent[at])  # type: ignore[index]
+                    continue
+                watch.before(event)
             widen_patched_columns(event)
             try:
                 DocumentPatchedEvent.handle_event(document, event, setter)
@@ -236,6 +249,14 @@ def apply_client_patch(
         if failed is not None:
             raise failed
 
-    with patch_curdoc(document):
-        apply()
+    if not watch:  # (nearly every patch: it names no model a callback could take out first)
+        with patch_curdoc(document):
+            apply()
+        return True
+    document.on_change(watch.changed)
+    try:
+        with patch_curdoc(document):
+            apply()
+    finally:
+        document.remove_on_change(watch.changed)
     return True
