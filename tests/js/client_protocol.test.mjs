@@ -10,7 +10,7 @@ import { ModelChangedEvent, RootAddedEvent, TitleChangedEvent } from "../../docs
 import { ProtocolError } from "../../docsync/static/docsync/exceptions.js";
 import { Model } from "../../docsync/static/docsync/model.js";
 import {
-  ACK, Message, OK, PULL_DOC_REPLY, RESUME_REPLY, Receiver, newMessage,
+  ACK, Message, OK, PATCH_DOC, PULL_DOC_REPLY, RESUME_REPLY, Receiver, newMessage,
 } from "../../docsync/static/docsync/protocol.js";
 import { splice, transform } from "../../docsync/static/docsync/splices.js";
 import { base64Of, bytesFromBase64, canonical, loadFixtures } from "./helpers.mjs";
@@ -230,5 +230,55 @@ describe("ClientProtocol and a put-back queued before the server held its model"
     const events = alice.eventsReceived();
     assert.deepEqual(events.filter((event) => event.type === "error" || event.reason === "refused"), []);
     assert.equal(events.filter((event) => event.type === "changes-lost" && event.reason === "rejected").length, 1);
+  });
+});
+
+describe("ClientProtocol and a model a server patch defines anew while its change is unanswered", () => {
+  // The scenario of tests/sync/test_client_moves_server_models.py's last case (found by
+  // the convergence workload with child moves, seeds 31 and 101), with what the server
+  // sends alice as docsync/sync/sequencer.py sent it there: carol reordered the pile
+  // (seq 1); alice changed a card (in flight) and took it out (queued); bob's splice of
+  // the pile, made before carol's reorder, lost, and its correction (seq 2, to every
+  // client) defined the card anew with the server's text, which did not have alice's
+  // change yet; the server then applied it (the OK, seq 3). Alice kept "card 1" for good.
+  const card = (i) => ({ type: "object", name: "test_moves.Card", id: `card-${i}`, attributes: { text: `card ${i}`, label: `label ${i}` } });
+  const pile = (id, cards) => ({ type: "object", name: "test_moves.Pile", id, attributes: cards ? { cards: cards.map((i) => ({ id: `card-${i}` })) } : {} });
+  const reordered = { kind: "ModelChanged", model: { id: "left" }, attr: "cards", new: [1, 0, 2].map((i) => ({ id: `card-${i}` })) };
+
+  it("applies the change to the model defined, as the server does after", () => {
+    const document = new Document();
+    const alice = new ClientProtocol(document, { clientId: "alice" });
+    alice.connectionMade();
+    alice.receiveMessage(wire(newMessage(ACK)));
+    const [pull] = alice.messagesToSend();
+    const doc = { title: "docsync", roots: [{ id: "left" }, { id: "right" }], models: [pile("left", [0, 1, 2]), card(2), card(1), card(0), pile("right")] };
+    alice.receiveMessage(wire(newMessage(PULL_DOC_REPLY, { doc, seq: 0, incarnation: "i1" }, { reqid: pull.msgid })));
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [reordered], references: [], seq: 1 }))); // carol's
+    const left = document.getModelById("left");
+    const mine = left.get("cards")[0];
+    mine.set("text", "alice's");
+    alice.flush(); // (as its connection does, once the change is made)
+    const [change] = alice.messagesToSend();
+    assert.deepEqual(change.content, {
+      events: [{ kind: "ModelChanged", model: { id: "card-1" }, attr: "text", new: "alice's" }], references: [], base: 1,
+    });
+    left.splice("cards", 0, 1); // taken out: waiting
+    const correction = { events: [reordered], references: [card(2), card(0), card(1)], seq: 2 };
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, correction)));
+    alice.receiveMessage(wire(newMessage(OK, { seq: 3, rejected: 0, applied_seq: 3 }, { reqid: change.msgid })));
+    assert.notEqual(document.getModelById("card-1"), mine); // the card defined anew
+    assert.equal(document.getModelById("card-1").get("text"), "alice's"); // (it kept "card 1")
+    alice.flush();
+    assert.deepEqual(alice.messagesToSend(), []); // not sent again; the removal lost to the correction
+    assert.ok(alice.settled);
+    // The server's document once every client settled, as the sequencer had it.
+    const server = {
+      title: "docsync",
+      roots: [{ id: "left" }, { id: "right" }],
+      models: [card(0), { ...card(1), attributes: { text: "alice's", label: "label 1" } }, card(2), pile("left", [1, 0, 2]), pile("right")],
+    };
+    assert.deepEqual(canonical(document), server);
+    const events = alice.eventsReceived().filter((event) => event.type !== "live");
+    assert.deepEqual(events, [{ type: "changes-lost", reason: "rejected", changes: ["test_moves.Pile.cards"], count: 1, text: null }]);
   });
 });

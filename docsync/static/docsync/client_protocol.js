@@ -382,7 +382,37 @@ export class ClientProtocol {
     }
     decoded.events = decoded.events.filter((event) => this._reconcile(event));
     this._apply(decoded);
+    if (decoded.newModels.size > 0 && (this.inFlight !== null || this.outbox.size > 0)) this._pendingOnDefined(decoded.newModels);
     if (Number.isInteger(seq)) this.lastSeq = seq;
+  }
+
+  /**
+   * Make this client's unanswered changes of a model the server's patch defined anew hold
+   * on it. A model this client does not hold (it took it out, say, its change of it still
+   * unanswered) can come back defined by a server's patch (a correction of the list it
+   * was in) with the server's values, which do not have this client's changes yet: the
+   * server applies them after. They are applied to the model defined, as the server's
+   * (not sent again): the client took the definition's values, and its changes, which the
+   * server went on to take, were seen nowhere in its document.
+   */
+  _pendingOnDefined(defined) {
+    for (const entry of [...(this.inFlight?.entries ?? []), ...this.outbox.entries]) {
+      const event = entry.event;
+      const target = event.model ?? null;
+      if (entry.doomed || target === null || entry.key === null) continue;
+      const model = defined.get(target.id);
+      if (model === undefined || model === target || model.document !== this.document) continue;
+      const again = Object.assign(Object.create(Object.getPrototypeOf(event)), event, { model });
+      if (again instanceof ListSplicedEvent && entry.splice !== null) {
+        again.index = entry.splice.index;
+        again.delete = entry.splice.delete;
+      }
+      try {
+        this.document.applyPatch(new DecodedPatch([again], new Map()), undefined, { setter: this.setter });
+      } catch (err) {
+        if (!refused(err)) throw err; // (it does not fit the server's value: it loses there, and that value follows)
+      }
+    }
   }
 
   /** This client's changes of ``key`` not answered yet and not known to lose, in order. */
