@@ -1,7 +1,7 @@
 """Deterministic counts of the in-memory convergence workload: its totals, calls and instructions per step.
 
     python bench/convergence_counts.py [--seed 1000] [--runs 8] [--totals] [--calls] [--instructions]
-        [--no-check] [--moves]
+        [--no-check] [--moves [--child-moves]]
 
 Runs ``--runs`` in-memory runs (``MemoryNetwork``, 200 steps each) on consecutive seeds
 from ``--seed``, as the tests run them (older objects frozen out of the collector, the
@@ -17,7 +17,9 @@ times slower (8 runs take a few minutes). ``--no-check`` makes each run's final 
 (the clients' and the server's documents compared, the reference's replay) a no-op: the
 difference of two counts, with and without it, is what the check costs. ``--moves``: every
 run also moves roots the server holds, takes them out and puts them back (as the tests'
-runs of odd seeds do), a workload of its own with its own counts and digest.
+runs of odd seeds do), a workload of its own with its own counts and digest;
+``--moves --child-moves``: items moved into and out of layouts too (drawn by the tests
+only with DOCSYNC_CONVERGENCE_CHILD_MOVES=1). (``--instructions`` counts the first two.)
 """
 
 from __future__ import annotations
@@ -56,20 +58,21 @@ class _Tokens:
         return self._random.getrandbits(nbytes * 8).to_bytes(nbytes, "big").hex()
 
 
-def run_many(seed: int, runs: int, moves: bool = False) -> Counter[str]:
+def run_many(seed: int, runs: int, moves: bool = False, child_moves: bool = False) -> Counter[str]:
     """Run ``runs`` runs from ``seed``; return their summed stats."""
     totals: Counter[str] = Counter()
     with older_objects_frozen():
         for current in range(seed, seed + runs):
-            run = Run(MemoryNetwork(current), current, RUN_STEPS, moves=moves)
+            run = Run(MemoryNetwork(current), current, RUN_STEPS, moves=moves, child_moves=child_moves)
             run_collected(run.run(), event_loop=False)
             totals.update(run.stats)
     return totals
 
 
-def warm_up(seed: int, moves: bool = False) -> None:
+def warm_up(seed: int, moves: bool = False, child_moves: bool = False) -> None:
     """One run, not counted: modules imported and caches filled on first use."""
-    run_collected(Run(MemoryNetwork(seed - 1), seed - 1, RUN_STEPS, moves=moves).run(), event_loop=False)
+    run = Run(MemoryNetwork(seed - 1), seed - 1, RUN_STEPS, moves=moves, child_moves=child_moves)
+    run_collected(run.run(), event_loop=False)
 
 
 async def _no_check(run: Run, initial_reply: Any) -> None:
@@ -91,6 +94,9 @@ def main() -> None:
     parser.add_argument("--instructions", action="store_true", help="instructions per step (cachegrind, slow)")
     parser.add_argument("--no-check", action="store_true", help="each run's final check made a no-op")
     parser.add_argument("--moves", action="store_true", help="runs that move roots too (the tests' odd seeds)")
+    parser.add_argument(
+        "--child-moves", action="store_true", help="with --moves: items moved into and out of layouts too"
+    )
     parser.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)  # (the child under valgrind)
     args = parser.parse_args()
     tests.convergence.memory.secrets = _Tokens()  # type: ignore[assignment]
@@ -102,16 +108,17 @@ def main() -> None:
         many = instructions(args.seed, args.runs, args.no_check, args.moves)
         print(f"instructions: {many - few:,} for {steps} steps, {(many - few) / steps:,.0f} per step")
         return
-    warm_up(args.seed, args.moves)
+    child_moves = args.moves and args.child_moves
+    warm_up(args.seed, args.moves, child_moves)
     if args.calls:
         profile = cProfile.Profile()
         profile.enable()
-        totals = run_many(args.seed, args.runs, args.moves)
+        totals = run_many(args.seed, args.runs, args.moves, child_moves)
         profile.disable()
         calls = pstats.Stats(profile).total_calls  # type: ignore[attr-defined]
         print(f"calls: {calls:,} for {steps} steps, {calls / steps:.1f} per step")
     else:
-        totals = run_many(args.seed, args.runs, args.moves)
+        totals = run_many(args.seed, args.runs, args.moves, child_moves)
     if args.totals and not args.quiet:
         text = repr(sorted(totals.items()))
         print(f"totals: {text}")

@@ -12,13 +12,14 @@ import numpy as np
 
 from docsync.document import Document, Model
 from docsync.document.models import ColumnDataSource, Selection
-from docsync.document.properties import Bool, Dict, Float, Int, List, String
+from docsync.document.properties import Bool, Dict, Float, Instance, Int, List, String
 from docsync.handlers import Application, FunctionHandler
 
 __all__ = [
     "STREAM_ROLLOVER",
     "Item",
     "Source",
+    "Stack",
     "Switch",
     "big_app",
     "big_doc",
@@ -42,6 +43,14 @@ class Item(Model):
     label = String("")
     tags = List(String())
     counts = Dict(String(), Int())
+
+
+class Stack(Model):
+    """A layout's list of items (a Column's children): runs that move items into, out of and within one add two."""
+
+    __type_name__ = "convergence.Stack"
+    __client_writable__ = frozenset({"children"})
+    children = List(Instance(Item))
 
 
 class Source(ColumnDataSource):

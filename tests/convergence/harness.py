@@ -25,7 +25,7 @@ from docsync.protocol.message import frame_nbytes
 from docsync.protocol.msgtypes import ERROR, OK, PATCH_DOC, PUSH_DOC, RESUME_REPLY
 from docsync.testing import EVENT_WAIT
 
-from .apps import Item
+from .apps import Item, Stack
 
 __all__ = ["ControlledClient", "Recorder", "SentPatch", "canonical", "canonical_document"]
 
@@ -75,12 +75,24 @@ class Recorder:
         # splice (the event, kept so that its id is not reused), the list it was made on.
         self._lists: dict[tuple[str, str], list[Any]] = {}
         self._views: dict[int, tuple[ListSplicedEvent, list[Any]]] = {}
+        #: Whether the layouts' children are watched too (a run that moves items into them).
+        self.track_children = False
         self.document.on_change(self._watch_lists)
 
     def _watch_lists(self, event: Any) -> None:
         attr = getattr(event, "attr", None)  # (None: not a property's change, ``property_key`` None)
-        if attr is None:  # roots (or the whole document) changed: look at every list
+        if attr is None or (self.track_children and attr == "children" and isinstance(event.model, Stack)):
+            # Roots (or the whole document) changed, or a layout's children: items may have
+            # joined (the tags of one another client made) or left; every list looked at.
+            if attr is not None and isinstance(event, ListSplicedEvent) and event.setter != SERVER:
+                self._views[id(event)] = (event, self._lists.get((event.model.id, attr), []))
             self._lists = {(m.id, "tags"): list(m.tags) for m in self.document.models.values() if isinstance(m, Item)}
+            if self.track_children:  # (runs that move items into layouts: the others leave them empty)
+                self._lists.update(
+                    ((m.id, "children"), [c.id for c in m.children])
+                    for m in self.document.models.values()
+                    if isinstance(m, Stack)
+                )
             return
         if isinstance(event, ListSplicedEvent) and event.setter != SERVER:
             self._views[id(event)] = (event, self._lists.get((event.model.id, attr), []))

@@ -373,6 +373,7 @@ class Replay:
         definitions = patch.content.get("references") or []
         defined = {d.get("id") for d in definitions if type(d) is dict}
         kept_out: set[str] = set()  # the models the events that lost were to take out
+        out_now: set[Any] = set()  # the models the accepted events so far took out (and did not bring back)
         for event, view, index in zip(decoded, views, indices, strict=True):
             mine = touch(event, view)
             key = (mine.model, mine.attr)
@@ -383,7 +384,7 @@ class Replay:
             if not clash and mine.model is not None and (mine.model, None) in alike:  # taken out meanwhile
                 clash = True
             clash = clash or (bool(lost) and any(overlap(mine, t) for t in lost))
-            if not clash and (alike or kept_out):
+            if not clash and (alike or kept_out) and (event.kind == "RootAdded" or event.attr == "children"):
                 # A model it attaches by reference that another origin took out meanwhile
                 # (and perhaps put back): made on the model as it was before; or that an
                 # earlier event of the patch, which lost, was to take out (§13 rule 4).
@@ -406,7 +407,7 @@ class Replay:
                 if not clash and (scattered or any(splices_clash(mine, t) for t in splices)):
                     raise ReferenceFailure(f"patch {patch.msgid}: splice {index} kept, yet its items were touched")
                 if not clash:
-                    event, mine = self._place(event, mine, forms, current, splices)
+                    event, mine = self._place(event, mine, forms, current, splices, out_now)
             if clash:
                 rejected.append(event)
                 lost.append(mine)
@@ -415,6 +416,8 @@ class Replay:
             if event.kind == "ModelChanged" and isinstance(event.fields["new"], list):
                 lists[key] = list(event.fields["new"])
             accepted.append((event, mine))
+            if event.attr == "children" or event.kind == "RootRemoved" or (out_now and event.kind == "RootAdded"):
+                _follow_out(event, mine, held, out_now)
         return accepted, rejected
 
     def _place(
@@ -424,13 +427,14 @@ class Replay:
         forms: list[dict[str, Any]],
         current: list[Any],
         splices: list[Touch],
+        out_now: set[Any] = frozenset(),  # type: ignore[assignment]
     ) -> tuple[Change, Touch]:
         """Put an accepted splice where the server put it, checking that it kept what its maker meant.
 
         Returns the event in the server's indices and ``mine`` with the neighbours it landed between.
         """
         form = next((f for f in forms if (f["model"]["id"], f["attr"]) == (mine.model, mine.attr)), None)
-        if form is None and event.model not in self.document.models:
+        if form is None and (event.model not in self.document.models or event.model in out_now):
             # A model this patch defines but no change that won attached: the change
             # applies to nothing, and the server sent nothing of it.
             return event, mine
@@ -502,12 +506,11 @@ class Replay:
             target = raw.get("model")
             target = target.get("id") if type(target) is dict else None
             # The model the event changes, and (§13 rule 3) those its value refers to.
-            names = [target] if target is not None else []
-            if raw.get("kind") != "RootAdded":
+            unheld = [target] if target is not None and target not in defined and target not in held else []
+            if raw.get("attr") == "children":  # (the apps' one property holding models)
                 for name in ("new", "items"):
-                    if name in raw and type(raw[name]) is not str:
-                        names.extend(_ids_in(raw[name]))
-            unheld = [i for i in names if i not in defined and i not in held]
+                    if name in raw:
+                        unheld.extend(i for i in _ids_in(raw[name]) if i not in defined and i not in held)
             if unheld:
                 if departed_by and all(departed_by.get(i, self) == patch.origin for i in unheld):
                     if resolve is None:
@@ -623,6 +626,26 @@ def _attached_refs(event: Change, defined: set[Any]) -> list[str]:
     if type(value) is not list:
         return [value.id] if type(value) is Ref and value.id not in defined else []
     return [v.id for v in value if type(v) is Ref and v.id not in defined]
+
+
+def _follow_out(event: Change, mine: Touch, held: dict[str, Record], out: set[Any]) -> None:
+    """Note in ``out`` the models an accepted event takes out (a root removed, a layout's child) or brings back.
+
+    A change of a model its patch took out reaches no one (the server sends nothing of it).
+    """
+    kind = event.kind
+    if kind == "RootRemoved":
+        out.add(event.model)
+    elif kind == "RootAdded":
+        out.discard(event.model)
+    elif event.attr == "children":
+        if kind == "ListSpliced":  # (what it deletes as its maker meant: the event may be placed elsewhere)
+            out.update(r.id for r in mine.deleted)
+            out.difference_update(r.id for r in event.fields["items"])
+        elif kind == "ModelChanged" and event.model in held:
+            new = {r.id for r in event.fields["new"]}
+            out.update(r.id for r in held[event.model][1]["children"] if r.id not in new)
+            out.difference_update(new)
 
 
 def _taken_refs(event: Change, held: dict[str, Record]) -> list[str]:

@@ -333,16 +333,24 @@ class PlainDocument:
         detached = False  # a root or a reference let go: what the roots reach is found again
         # What each change took out and brought in, found again after each change that
         # let a reference go or made one (the server's events say so, one by one).
-        live = frozenset(models)
         moves: list[tuple[frozenset[str], frozenset[str]]] = []
         none: frozenset[str] = frozenset()
+        # Only a patch that removes a root or changes a layout's children can take a model
+        # out (the apps' other models refer to none): the others are not followed.
+        follow = False
+        for change in changes:  # (a loop: per patch applied)
+            if change.kind == "RootRemoved" or change.attr == "children":
+                follow = True
+                break
+        live = frozenset(models) if follow else none
         for change in changes:
             kind, target = change.kind, change.model
             if kind == "TitleChanged":
                 if change.fields["title"] != title:
                     title = change.fields["title"]
                     reported.append(change)
-                    moves.append((none, none))
+                    if follow:
+                        moves.append((none, none))
             elif kind == "RootAdded":
                 assert target is not None
                 if target in roots:
@@ -350,18 +358,20 @@ class PlainDocument:
                 attach([target])
                 roots.append(target)
                 reported.append(change)
-                now = frozenset(_reachable(models, roots))
-                moves.append((live - now, now - live))
-                live = now
+                if follow:
+                    now = frozenset(_reachable(models, roots))
+                    moves.append((live - now, now - live))
+                    live = now
             elif kind == "RootRemoved":
                 if target not in roots:
                     raise Refused(f"{target} is not a root")
                 roots.remove(target)
                 detached = True
                 reported.append(change)
-                now = frozenset(_reachable(models, roots))
-                moves.append((live - now, now - live))
-                live = now
+                if follow:
+                    now = frozenset(_reachable(models, roots))
+                    moves.append((live - now, now - live))
+                    live = now
             elif kind == "MessageSent":
                 continue
             else:
@@ -386,11 +396,11 @@ class PlainDocument:
                     detached = detached or lets_go
                     if changed:
                         reported.append(change)
-                        if refers or lets_go:
+                        if follow and (refers or lets_go):
                             now = frozenset(_reachable(models, roots))
                             moves.append((live - now, now - live))
                             live = now
-                        else:
+                        elif follow:
                             moves.append((none, none))
                 else:
                     pending[target] = record
@@ -400,7 +410,7 @@ class PlainDocument:
             departed = {i: r for i, r in models.items() if i not in reached}
             models = reached
         self.models, self.roots, self.title, self.departed = models, roots, title, departed
-        self.moves = moves if any(taken for taken, _ in moves) else []
+        self.moves = moves if follow and any(taken for taken, _ in moves) else []
         return reported
 
 

@@ -39,7 +39,7 @@ from collections import Counter
 
 from .conftest import ConvergenceServer
 from .real import RealNetwork
-from .workload import Run, moves_drawn, older_objects_frozen, run_collected
+from .workload import Run, child_moves_drawn, moves_drawn, older_objects_frozen, run_collected
 
 TOTAL_STEPS = int(os.environ.get("DOCSYNC_CONVERGENCE_STEPS", "40000"))
 RUN_STEPS = int(os.environ.get("DOCSYNC_CONVERGENCE_RUN_STEPS", "200"))
@@ -60,7 +60,9 @@ def test_random_concurrent_edits_converge(server: ConvergenceServer) -> None:
     with older_objects_frozen():
         for index in range(runs):
             seed = base_seed + index
-            run = Run(RealNetwork(server, seed), seed, RUN_STEPS, moves=moves_drawn(seed))
+            run = Run(
+                RealNetwork(server, seed), seed, RUN_STEPS, moves=moves_drawn(seed), child_moves=child_moves_drawn(seed)
+            )
             try:
                 run_collected(asyncio.wait_for(run.run(), 120))
             except BaseException as exc:

@@ -31,7 +31,7 @@ from docsync.sync.sequencer import Sequencer
 from docsync.sync.splices import Splice
 
 from .memory import MemoryNetwork
-from .workload import Run, moves_drawn, older_objects_frozen, run_collected
+from .workload import Run, child_moves_drawn, moves_drawn, older_objects_frozen, run_collected
 
 TOTAL_STEPS = int(os.environ.get("DOCSYNC_MEMORY_STEPS", "200000"))
 RUN_STEPS = int(os.environ.get("DOCSYNC_MEMORY_RUN_STEPS", "200"))
@@ -52,7 +52,9 @@ def test_random_edits_converge_in_memory() -> None:
     with older_objects_frozen():
         while done < TOTAL_STEPS and (done < MIN_STEPS or time.monotonic() - started < TIME_LIMIT):
             seed = base_seed + runs
-            run = Run(MemoryNetwork(seed), seed, RUN_STEPS, moves=moves_drawn(seed))
+            run = Run(
+                MemoryNetwork(seed), seed, RUN_STEPS, moves=moves_drawn(seed), child_moves=child_moves_drawn(seed)
+            )
             try:
                 run_collected(run.run(), event_loop=False)
             except BaseException as exc:
