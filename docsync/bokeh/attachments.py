@@ -6,10 +6,18 @@ PATCH-DOC of its own for every other connection: 50 pairs (5 KB) of a root whose
 application had padded to 100 KiB sent 5.1 MB to another tab. The same bounds as
 docsync's dialect: models at most twice those of the document and the patch (or 1,000),
 bytes at most twice those of the models attached, each once (or 1 MiB).
+
+Nor patch after patch: each one-move patch (100 bytes) of that root sent 100 KiB to
+every other tab, 100 of them 10.3 MB in a quarter of a second. As in docsync's dialect
+(protocol.md §13), what a session's put-backs make it define again for the other tabs
+takes from a bucket of 1 MiB at once, then 256 KiB a second (``Reattachments``); while it
+owes, a patch attaching a model the document holds is refused.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from bokeh.model import Model
@@ -22,9 +30,43 @@ from ..sync.attachments import (
     Attached,
     most_attached,
 )
+from ..sync.byte_bucket import ByteBucket
+from ..sync.sequencer import CORRECTION_BURST, MAX_CORRECTION_BYTES
 from .footprint import model_size
 
-__all__ = ["check_attachments"]
+__all__ = ["Reattachments", "check_attachments"]
+
+
+class Reattachments:
+    """A session's bucket of what its browsers' put-backs make it send every other tab (protocol.md §13)."""
+
+    __slots__ = ("_new", "bucket")
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.bucket = ByteBucket(MAX_CORRECTION_BYTES, CORRECTION_BURST * MAX_CORRECTION_BYTES, clock)
+        # The ids of the models the patch being applied defines, once it attaches a model the
+        # document held (``check``); None: nothing to charge.
+        self._new: frozenset[str] | None = None
+
+    def check(self, new_models: list[Any]) -> None:
+        """Refuse (PatchError) a patch attaching a model the document holds while the bucket owes."""
+        wait = self.bucket.owed_seconds()
+        if wait > 0:
+            raise PatchError(
+                "too many models attached again in this session: at most"
+                f" {self.bucket.burst} bytes at once, then {self.bucket.rate} a second,"
+                f" for every connection; try again in {wait:.1f} s"
+            )
+        self._new = frozenset(model.id for model in new_models)
+
+    def charge(self, encoded: Iterable[Any], origin: Any) -> None:
+        """Take from the bucket what ``origin``'s patch, checked, made the session define again (may owe)."""
+        new, self._new = self._new, None
+        if new is None:  # (nearly every patch: it attached no model the document held)
+            return
+        owed = sum(e.nbytes for e in encoded if e.origin is origin and e.defines and not new.issuperset(e.defines))
+        if owed:
+            self.bucket.owe(owed)
 
 
 def _models_in(value: Any) -> list[Model]:
@@ -41,9 +83,15 @@ def _models_in(value: Any) -> list[Model]:
     return found
 
 
-def check_attachments(document: Any, new_models: list[Any], events: list[dict[str, Any]]) -> None:
-    """Refuse (PatchError) a patch whose events attach more than the bounds allow, counted each time."""
+def check_attachments(
+    document: Any, new_models: list[Any], events: list[dict[str, Any]], reattachments: Reattachments | None = None
+) -> None:
+    """Refuse (PatchError) a patch whose events attach more than the bounds allow, counted each time.
+
+    With ``reattachments``: also one attaching a model the document holds while its bucket owes.
+    """
     most = most_attached(len(document.models), len(new_models))
+    held = False
     found = Attached()
     times: dict[str, list[Any]] = {}  # model id -> [model, times attached]
     for event in events:
@@ -57,6 +105,7 @@ def check_attachments(document: Any, new_models: list[Any], events: list[dict[st
         reached: set[Any] = set()
         for model in starts:
             reached |= model.references()  # (Bokeh's: every model it reaches, itself included)
+            held = held or model.id in document.models
         for model in reached:
             entry = times.get(model.id)
             if entry is None:
@@ -70,14 +119,15 @@ def check_attachments(document: Any, new_models: list[Any], events: list[dict[st
                 f" (twice the models of the document and the patch, or {MAX_ATTACHED_FLOOR};"
                 " each attachment counts all the models it reaches)"
             )
-    if not any(n > MAX_ATTACH_FACTOR for _, n in times.values()):
-        return  # sent at most twice each: at most twice the models once
-    for model, n in times.values():
-        size = model_size(model)
-        found.distinct += size
-        found.sent += size * n
-    if found.too_many_bytes():
-        raise PatchError(
-            f"too many bytes attached by one patch: {found.sent} > {found.bytes_bound()} (twice the models"
-            f" it attaches, each once, or {MAX_ATTACHED_BYTES_FLOOR}; each attachment counts all it reaches)"
-        )
+    if any(n > MAX_ATTACH_FACTOR for _, n in times.values()):  # (else at most twice the models once)
+        for model, n in times.values():
+            size = model_size(model)
+            found.distinct += size
+            found.sent += size * n
+        if found.too_many_bytes():
+            raise PatchError(
+                f"too many bytes attached by one patch: {found.sent} > {found.bytes_bound()} (twice the models"
+                f" it attaches, each once, or {MAX_ATTACHED_BYTES_FLOOR}; each attachment counts all it reaches)"
+            )
+    if held and reattachments is not None:
+        reattachments.check(new_models)

@@ -31,6 +31,7 @@ from ..server.session.callback_tasks import CallbackTasks
 from ..server.session.notices import KEPT_NOTICES
 from ..server.session.session import STORE_UNAVAILABLE
 from ..sync.encoded_documents import DOC, EncodedDocument, EncodedDocuments, KeptEncodings
+from .attachments import Reattachments
 from .compat import destroy_document, patch_calls_python
 from .crossed import crossed_corrections
 from .datetime_columns import datetime_columns
@@ -88,6 +89,8 @@ class BokehSession:
         #: The document's size, which no client's patch may take over ``max_document_bytes``.
         self.footprint = DocumentFootprint(max_document_bytes)
         self.client_models = ClientModels(max_client_models)
+        #: What browsers' put-backs made the session define again for the other tabs (attachments.py).
+        self.reattachments = Reattachments()
         #: Whether browsers may write HTML and code (False where other users see the session: client_html.py).
         self.client_html = client_html
         #: Whether browsers may change what a widget offers (None: where the app's code names it: offered.py).
@@ -314,9 +317,10 @@ class BokehSession:
             events = content.get("events") if isinstance(content, dict) else None
             applied = True
             left_out: list[Any] = []  # its events naming a model a callback of an earlier one took out
+            start = len(self._outbox)  # what the patch and its callbacks change is encoded from here
             try:
                 args: tuple[Any, ...] = (self.document, request, connection, self.footprint, self.client_models)
-                args += (self.client_html, self.client_offers, self.app_types, left_out)
+                args += (self.client_html, self.client_offers, self.app_types, left_out, self.reattachments)
                 if patch_calls_python(self.document, events, self):
                     # It may run the app's sync callbacks: off the loop (runner.py).
                     applied = await self.runner.run(apply_client_patch, *args)
@@ -329,6 +333,8 @@ class BokehSession:
             except Exception as exc:  # the app's callback failed; what it changed is sent
                 logger.exception("error in a callback of session %s", self.id)
                 refusal = f"callback error: {type(exc).__name__}"
+            # (Refused before it was applied, it defined nothing: nothing is taken.)
+            self.reattachments.charge(self._outbox[start:], connection)
             self._flush()
             if not applied or left_out:
                 # Dropped whole, as Bokeh does, for naming a model another change removed, or

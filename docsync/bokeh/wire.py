@@ -22,7 +22,7 @@ from ..protocol import DEFAULT_MAX_MESSAGE_BYTES, Message, new_message
 from ..protocol.msgtypes import PATCH_DOC, PULL_DOC_REPLY
 from ..serialization import frozen_buffer
 from ..sync.patches import MAX_PATCH_EVENTS
-from .attachments import check_attachments
+from .attachments import Reattachments, check_attachments
 from .client_html import check_client_html
 from .client_rows import read_datetime_rows, widen_patched_columns
 from .compat import BoundedDeserializer, check_complete, decoded_models, is_server_id, unsent_models
@@ -153,6 +153,7 @@ def apply_client_patch(
     client_offers: bool | None = None,
     app_types: dict[str, str] | None = None,
     left_out: list[Any] | None = None,
+    reattachments: Reattachments | None = None,
 ) -> bool:
     """Apply a client's PATCH-DOC (call holding the session lock; runs the app's callbacks).
 
@@ -169,6 +170,8 @@ def apply_client_patch(
     of another type may take: a restore would take it for the application changed.
     ``left_out``: gets the events (as sent) left out for naming a model that the app's
     callback of an earlier event took out (withdrawn.py); the others are applied.
+    ``reattachments``: the session's bucket of what put-backs send the other tabs, which a
+    patch attaching a model the document holds may not take while it owes (attachments.py).
     """
     sent = message.content.get("events")
     if isinstance(sent, list) and len(sent) > MAX_PATCH_EVENTS:
@@ -218,7 +221,7 @@ def apply_client_patch(
     if footprint is not None:
         footprint.check(document, new_models, events)
     check_nesting(document, new_models, events)
-    check_attachments(document, new_models, events)
+    check_attachments(document, new_models, events, reattachments)
     if footprint is not None:
         footprint.count()  # the document against its client's share (checked again: another thread's patch)
     if client_models is not None:

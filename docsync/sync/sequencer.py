@@ -54,6 +54,7 @@ from .attachments import (
     reached_count,
 )
 from .bridge import Shift, SpliceBridge
+from .byte_bucket import ByteBucket
 from .client_made import ClientMadeModels
 from .detached import DetachedBy
 from .encoded_documents import DOC, DocumentMessage, EncodedDocument, EncodedDocuments, KeptEncodings
@@ -299,9 +300,7 @@ class Sequencer:
         # The corrections every connection is sent, of all the clients' patches together:
         # a bucket of CORRECTION_BURST corrections of the largest size, refilled at one a
         # second (``_correct``). Past it the sender is reset instead, alone.
-        self._clock = clock
-        self._correction_allowance = float(CORRECTION_BURST * max_correction_bytes)
-        self._correction_time = clock()
+        self._corrections = ByteBucket(max_correction_bytes, CORRECTION_BURST * max_correction_bytes, clock)
         #: What clients may make of the document (None: only the wire limits bound it).
         self.limits = limits
         # Changes not sent yet, encoded as they happen: a model definition or a list
@@ -686,15 +685,15 @@ class Sequencer:
             )
         if not names_held(decoded.events, decoded.new_models):
             return False
-        owed = -self._refilled_allowance()
-        if owed > 0:
+        wait = self._corrections.owed_seconds()
+        if wait > 0:
             # Models put back are defined again for every connection, as corrections are
-            # sent to every one: the same bucket bounds both (``_take_correction_bytes``).
+            # sent to every one: the same bucket bounds both (``_correct``).
             raise PatchError(
                 "too many models attached again in this session: at most"
                 f" {CORRECTION_BURST * self.max_correction_bytes} bytes at once, then"
                 f" {self.max_correction_bytes} a second, for every connection; try again in"
-                f" {owed / self.max_correction_bytes:.1f} s"
+                f" {wait:.1f} s"
             )
         return True
 
@@ -705,7 +704,7 @@ class Sequencer:
             references = encoded.references
             if encoded.origin == origin and references and any(r.get("id") not in defined for r in references):
                 owed += encoded.nbytes
-        self._correction_allowance = self._refilled_allowance() - owed
+        self._corrections.owe(owed)
 
     def _overtaken(self, origin: str, start: int) -> list[tuple[str, ...]]:
         """The properties ``origin``'s patch changed after a callback it ran had changed them (outbox from ``start``).
@@ -907,32 +906,15 @@ class Sequencer:
                 size += correction_size(fixed)
         if size > self.max_correction_bytes:
             return True
-        if size and not self._take_correction_bytes(size):
+        # Each refused patch is corrected for every connection: 190 of them (33 KB, sent at
+        # once by a stranger of a room, whose socket then closed) were 31 MB for every other
+        # tab, each closed 4009. The sender alone needs them: past the session's bucket it
+        # is reset instead.
+        if size and not self._corrections.take(size):
             return True
         for fix in fixes:
             self._record(fix)
         return reset
-
-    def _take_correction_bytes(self, size: int) -> bool:
-        """Take ``size`` bytes of corrections to send to every connection, if the session's bucket holds them.
-
-        Each refused patch is corrected for every connection: 190 of them (33 KB, sent at
-        once by a stranger of a room, whose socket then closed) were 31 MB for every other
-        tab, each closed 4009. The sender alone needs them: past the bucket it is reset.
-        """
-        allowance = self._refilled_allowance()
-        if size > allowance:
-            return False
-        self._correction_allowance = allowance - size
-        return True
-
-    def _refilled_allowance(self) -> float:
-        """The bytes the session's bucket of corrections and attachments holds now (negative: owed)."""
-        rate = self.max_correction_bytes
-        now = self._clock()
-        allowance = min(CORRECTION_BURST * rate, self._correction_allowance + (now - self._correction_time) * rate)
-        self._correction_time, self._correction_allowance = now, allowance
-        return allowance
 
     def _reset(self, origin: str) -> tuple[Message, int]:
         # The reset takes a position of its own (an empty entry, sent to no one): a

@@ -10,9 +10,14 @@ a patch now attaches at most twice the bytes of the models it attaches, each onc
 
 from __future__ import annotations
 
+import asyncio
+import json
+import time
+
 import pytest
 
 from docsync.protocol import PATCH_DOC, server_info_req
+from docsync.sync.sequencer import CORRECTION_BURST, MAX_CORRECTION_BYTES
 
 from .bokeh_tabs import Session, named
 from .harness import Site
@@ -45,6 +50,44 @@ async def test_a_patch_moving_a_padded_root_fifty_times_is_refused(shared_bokeh_
         assert len([m for m in watcher.messages[read:] if m.msgtype == PATCH_DOC]) == 1
         after = await watcher.document()  # (the root moved to the end of the roots)
         assert after["roots"] == [*before["roots"][1:], before["roots"][0]]
+    finally:
+        await sender.close()
+        await watcher.close()
+
+
+async def test_moves_of_a_padded_root_patch_after_patch_are_bounded_for_every_tab(shared_bokeh_site: Site) -> None:
+    # One move a patch is within one patch's bounds, but each defined the padded root again
+    # for every other tab: 100 such patches (10 KB) sent 10.3 MB to another tab in a quarter
+    # of a second. As in docsync's dialect, the session's put-backs take from a bucket of
+    # 1 MiB at once, then 256 KiB a second; owing, a patch attaching a held model is refused.
+    session = Session(shared_bokeh_site, "bk_grow")
+    sender, watcher = await session.tab(), await session.tab()
+    try:
+        doc_json = await watcher.document()
+        pad = {"kind": "ModelChanged", "model": {"id": named(doc_json, "pad")}, "attr": "value", "new": 100}
+        assert (await sender.patch([pad])).msgtype == "OK"  # the app pads its Div "first" to 100 KiB
+        before = await watcher.document()
+        root = before["roots"][0]["id"]
+        await watcher.request(server_info_req())
+        read = len(watcher.messages)
+        move = [{"kind": kind, "model": {"id": root}} for kind in ("RootRemoved", "RootAdded")]
+        started = time.monotonic()
+        replies = [await sender.patch(move) for _ in range(100)]
+        await watcher.request(server_info_req())  # (its reply follows what the patches sent it)
+        elapsed = time.monotonic() - started
+        refusals = [str(r.content["text"]) for r in replies if r.msgtype == "ERROR"]
+        assert refusals, "every move taken"
+        assert all(t.startswith("too many models attached again in this session: ") for t in refusals), refusals[0]
+        sent = sum(len(json.dumps(m.content)) for m in watcher.messages[read:] if m.msgtype == PATCH_DOC)
+        one = len(json.dumps(before))  # (a move defines the root again: at most the document)
+        bound = (CORRECTION_BURST + elapsed) * MAX_CORRECTION_BYTES + one
+        assert sent <= bound, f"{sent} bytes of moves sent to another tab, more than {bound:.0f}"
+        # What was refused changed nothing; once the bucket refilled, a move is taken again.
+        roots = [r["id"] for r in (await watcher.document())["roots"]]
+        assert sorted(roots) == sorted(r["id"] for r in before["roots"])
+        wait = float(refusals[-1].rsplit("try again in ", 1)[1].split(" s")[0])
+        await asyncio.sleep(wait + 0.2)
+        assert (await sender.patch(move)).msgtype == "OK"
     finally:
         await sender.close()
         await watcher.close()
