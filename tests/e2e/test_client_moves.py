@@ -145,3 +145,73 @@ def test_a_pages_put_back_of_its_own_card_across_a_resume_is_not_refused(
         assert page.errors == [] and other.errors == []  # type: ignore[attr-defined]
     finally:
         proxy.close()
+
+
+# The page's sockets keep what arrives while ``window.held`` is set, and hand it over in
+# order on ``window.release()``: a message delayed on its way, as a slow network does.
+HELD_SOCKETS = """(() => {
+  const Native = window.WebSocket;
+  const held = [];
+  window.release = () => { window.held = false; for (const deliver of held.splice(0)) deliver(); };
+  window.WebSocket = class extends Native {
+    set onmessage(handler) {
+      super.onmessage = handler && ((event) => {
+        if (window.held) held.push(() => handler(event));
+        else handler(event);
+      });
+    }
+    get onmessage() { return super.onmessage; }
+  };
+})();"""
+
+REORDER = """() => {
+  const board = window.docsync.getModelByName("board");
+  const [a, b, c] = board.get("children");
+  board.set("children", [b, a, c]);
+}"""
+
+LAST_SEQ = "window.docsync.connection.lastSeq"
+
+
+def test_a_pages_change_of_a_card_it_took_out_holds_when_a_correction_defines_the_card_again(
+    server: ServerProcess, context: BrowserContext
+) -> None:
+    # The scenario of tests/sync/test_client_moves_server_models.py's last case, in
+    # Chromium: bob's splice of the board, made before he heard carol's reorder, loses;
+    # its correction (to every page) defines the board's cards with the server's values.
+    # Alice, who has not heard it yet, changes card 1 (in flight) and takes it out
+    # (queued); the server applies her change after the correction; then she hears the
+    # correction, which defines card 1 anew, with its old value. She kept "card 1" for
+    # good while the server and the other pages had "alice's".
+    room = uuid.uuid4().hex[:8]
+    url = f"{server.url}cards_room/?room={room}"
+    context.add_init_script(HELD_SOCKETS)
+    alice, bob, carol = open_app(context, url), open_app(context, url), open_app(context, url)
+    bob.evaluate("window.held = true")
+    carol.evaluate(REORDER)
+    wait_for(lambda: settled(carol), 10, "carol's reorder to be answered")
+    wait_for(lambda: _names(alice, "board") == ["card 1", "card 0", "card 2"], 10, "alice to see the reorder")
+    alice.evaluate("window.held = true")
+    seen = carol.evaluate(LAST_SEQ)
+    bob.evaluate("() => window.docsync.getModelByName('board').splice('children', 2, 1, [])")  # loses
+    wait_for(lambda: carol.evaluate(LAST_SEQ) > seen, 10, "the correction of bob's splice to reach carol")
+    alice.evaluate("() => window.docsync.getModelByName('card 1').set('value', \"alice's\")")
+
+    def applied() -> bool:
+        models = python_document(url)["models"].values()
+        return any(m["attributes"].get("value") == "alice's" for m in models)
+
+    wait_for(applied, 10, "the server to apply alice's change")
+    alice.evaluate(  # taken out while the change is unanswered: it waits
+        "() => { const board = window.docsync.getModelByName('board'); board.splice('children', 0, 1, []); }"
+    )
+    assert not settled(alice)
+    alice.evaluate("window.release()")
+    bob.evaluate("window.release()")
+    wait_for(lambda: all(settled(page) for page in (alice, bob, carol)), 10, "every page to settle")
+    server_document: Any = python_document(url)
+    assert _names(alice, "board") == ["card 1", "card 0", "card 2"]  # (the removal lost to the correction)
+    assert alice.evaluate("window.docsync.getModelByName('card 1').get('value')") == "alice's"  # (it kept "card 1")
+    assert server_document == page_document(alice, server.url) == page_document(bob, server.url)
+    assert server_document == page_document(carol, server.url)
+    assert alice.errors == [] and bob.errors == [] and carol.errors == []  # type: ignore[attr-defined]
