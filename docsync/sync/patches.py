@@ -293,8 +293,19 @@ def patch_message(events: Sequence[EncodedEvent], seq: int) -> Message:
         content_events = [e.json for e in events]
         references = [r for e in events for r in e.references]
         buffers = [b for e in events for b in e.buffers]
+    twice = False
+    if len(references) > 1 and len({r["id"] for r in references}) < len(references):
+        # (Rare) a model defined by two events of the position: an event attaching it and a
+        # correction whose value reaches it (a lost splice of the list it joined). A patch
+        # defines a model once (receivers refused it: "duplicate model id"): the first, as
+        # of the event that attached it, the later events applying on top of it.
+        first: dict[Any, dict[str, Any]] = {}
+        for reference in references:
+            first.setdefault(reference["id"], reference)
+        references = list(first.values())
+        twice = True
     content = {"events": content_events, "references": references, "seq": seq}
-    data = _content_data(events, seq)
+    data = _content_data(events, seq, references if twice else None)
     if data is None or not _distinct_ids(buffers):  # the general way raises the wire layer's error
         return FrozenMessage(new_message(PATCH_DOC, content, buffers=buffers), data)
     # Nearly every PATCH-DOC: its frames built directly around the events' own bytes.
@@ -310,8 +321,18 @@ def _distinct_ids(buffers: list[tuple[str, Buffer]]) -> bool:
     return len(ids) == len(buffers) and all(type(buffer_id) is str for buffer_id in ids)
 
 
-def _content_data(events: Sequence[EncodedEvent], seq: int) -> bytes | None:
-    """The PATCH-DOC content's JSON, byte for byte what encoding its dict gives, from the events' own bytes."""
+def _content_data(
+    events: Sequence[EncodedEvent], seq: int, references: list[dict[str, Any]] | None = None
+) -> bytes | None:
+    """The PATCH-DOC content's JSON, byte for byte what encoding its dict gives, from the events' own bytes.
+
+    ``references``: the definitions, when not those the events hold one after another.
+    """
+    if references is not None:
+        if any(event.data is None for event in events):
+            return None  # encoded whole, to raise the wire layer's error
+        body = b",".join([event.data for event in events])  # type: ignore[misc]
+        return b'{"events":[%b],"references":[%b],"seq":%d}' % (body, b",".join([dumpb(r) for r in references]), seq)
     if len(events) == 1:
         data = events[0].data
         if data is None:

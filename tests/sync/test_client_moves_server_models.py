@@ -756,3 +756,32 @@ def test_a_change_unanswered_follows_its_model_defined_anew_while_taken_out() ->
     session.settle()
     assert session.document.get_model_by_id(card.id).text == "alice's"  # type: ignore[union-attr]
     assert _text(alice.document) == _text(session.document) == _text(bob.document) == _text(carol.document)
+
+
+def test_a_model_a_position_defines_twice_is_defined_once() -> None:
+    # Found by the convergence workload with child moves (seed 5133): alice put her new
+    # card in a pile and removed another card bob had just removed: her removal lost, and
+    # its correction (the pile's whole value, defining every card it holds) went in the
+    # same position as her insertion, which defined her card too. The PATCH-DOC defined it
+    # twice: bob and carol refused it ("duplicate model id") and pulled the document again.
+    session = Session()
+    alice, bob, carol = session.connect("alice"), session.connect("bob"), session.connect("carol")
+    left = _pile(alice, "left")
+    left.cards.append(Card(id="alice-card", text="new"))
+    left.cards[-1].text = "changed"
+    left.cards.pop(0)
+    alice.flush()
+    (patch,) = alice.messages_to_send()
+    _pile(bob, "left").cards.pop(0)
+    assert session.send("bob") == 1
+    outcome = session.sequencer.handle_patch("alice", 0, _wire(patch))
+    assert outcome.answer.content["rejected"] == 1
+    alice.receive_message(_wire(outcome.answer))
+    assert outcome.changes is not None
+    for name, client in session.clients.items():
+        for message in outcome.changes.messages_for(name):
+            ids = [r["id"] for r in message.content["references"]]
+            assert len(ids) == len(set(ids)), ids
+            client.receive_message(_wire(message))
+    assert not _troubles(bob) and not _troubles(carol)
+    assert _text(alice.document) == _text(session.document) == _text(bob.document) == _text(carol.document)
