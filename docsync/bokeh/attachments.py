@@ -88,10 +88,14 @@ def check_attachments(
 ) -> None:
     """Refuse (PatchError) a patch whose events attach more than the bounds allow, counted each time.
 
-    With ``reattachments``: also one attaching a model the document holds while its bucket owes.
+    With ``reattachments``: also one attaching again, while its bucket owes, a model the
+    document holds that an earlier event of the patch may have taken out (a move, a put-back:
+    defined again for every other tab). A lone change naming models the document keeps (a
+    toolbar's active tool, a reorder) defines nothing again, and is never refused so.
     """
     most = most_attached(len(document.models), len(new_models))
-    held = False
+    held = False  # whether it attaches again a model an earlier event may have taken out
+    detaching = False  # whether an earlier event may take models out
     found = Attached()
     times: dict[str, list[Any]] = {}  # model id -> [model, times attached]
     for event in events:
@@ -101,11 +105,13 @@ def check_attachments(
         elif kind == "ModelChanged" and isinstance(event.get("new"), list | tuple | dict | Model):
             starts = _models_in(event.get("new"))
         else:
+            detaching = detaching or kind == "RootRemoved"
             continue
         reached: set[Any] = set()
         for model in starts:
             reached |= model.references()  # (Bokeh's: every model it reaches, itself included)
-            held = held or model.id in document.models
+            held = held or (detaching and model.id in document.models)
+        detaching = detaching or kind == "ModelChanged"  # (the value it replaces may have held models)
         for model in reached:
             entry = times.get(model.id)
             if entry is None:

@@ -11,6 +11,7 @@ a patch now attaches at most twice the bytes of the models it attaches, each onc
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
 
@@ -71,16 +72,25 @@ async def test_moves_of_a_padded_root_patch_after_patch_are_bounded_for_every_ta
         await watcher.request(server_info_req())
         read = len(watcher.messages)
         move = [{"kind": kind, "model": {"id": root}} for kind in ("RootRemoved", "RootAdded")]
+        # A lone change naming a model the document keeps (the shelf's Div) defines nothing
+        # again: it is taken, between two moves refused (while the bucket owes).
+        shelf, first = named(before, "shelf"), named(before, "first")
+        lone = [{"kind": "ModelChanged", "model": {"id": shelf}, "attr": "children", "new": [{"id": first}]}]
         started = time.monotonic()
-        replies = [await sender.patch(move) for _ in range(100)]
+        replies, lone_replies = [], []
+        for _ in range(100):
+            replies.append(await sender.patch(move))
+            lone_replies.append(await sender.patch(lone))
         await watcher.request(server_info_req())  # (its reply follows what the patches sent it)
         elapsed = time.monotonic() - started
         refusals = [str(r.content["text"]) for r in replies if r.msgtype == "ERROR"]
         assert refusals, "every move taken"
         assert all(t.startswith("too many models attached again in this session: ") for t in refusals), refusals[0]
+        assert [r.content for r in lone_replies if r.msgtype != "OK"] == []
+        assert any(a.msgtype == b.msgtype == "ERROR" for a, b in itertools.pairwise(replies)), "never owing twice"
         sent = sum(len(json.dumps(m.content)) for m in watcher.messages[read:] if m.msgtype == PATCH_DOC)
         one = len(json.dumps(before))  # (a move defines the root again: at most the document)
-        bound = (CORRECTION_BURST + elapsed) * MAX_CORRECTION_BYTES + one
+        bound = (CORRECTION_BURST + elapsed) * MAX_CORRECTION_BYTES + one + 100 * 1000  # (+ the lone changes)
         assert sent <= bound, f"{sent} bytes of moves sent to another tab, more than {bound:.0f}"
         # What was refused changed nothing; once the bucket refilled, a move is taken again.
         roots = [r["id"] for r in (await watcher.document())["roots"]]
