@@ -32,7 +32,7 @@ __all__ = [
     "attached_ids",
     "holds_models",
     "most_attached",
-    "names_held",
+    "puts_back",
     "reached_count",
 ]
 
@@ -90,9 +90,26 @@ def reached_count(models: Iterable[Model]) -> int:
     return len(seen)
 
 
-def names_held(events: Iterable[DocumentEvent], defined: Mapping[str, Model]) -> bool:
-    """Whether ``events`` attach a model the patch does not define (``attached_ids``)."""
-    return any(attached_ids(event, defined) for event in events)
+def puts_back(events: Iterable[DocumentEvent], defined: Mapping[str, Model], held: Mapping[str, Model]) -> bool:
+    """Whether ``events`` attach again, without defining it, a model that may have been out of the document.
+
+    One the document does not hold (``held``: a model named back after its sender's own
+    change took it out), or one an earlier event may have taken out (a root removed, a
+    model-holding value replaced or spliced, dict items deleted): the server defines it
+    again for every other connection. A lone change naming models the document keeps (a
+    reorder) defines nothing again.
+    """
+    detaching = False
+    for event in events:
+        ids = attached_ids(event, defined)
+        if ids and (detaching or any(model_id not in held for model_id in ids)):
+            return True
+        if not detaching:
+            kind = type(event)
+            detaching = kind is ev.RootRemovedEvent or (
+                (kind in _VALUE_EVENTS or kind is ev.DictItemsDeletedEvent) and holds_models(event)
+            )
+    return False
 
 
 @dataclass(slots=True)

@@ -50,7 +50,7 @@ from .attachments import (
     attached_ids,
     holds_models,
     most_attached,
-    names_held,
+    puts_back,
     reached_count,
 )
 from .bridge import Shift, SpliceBridge
@@ -667,7 +667,7 @@ class Sequencer:
     def _bound_attachments(self, step: PatchStep, decoded: DecodedPatch) -> bool:
         """Refuse a patch attaching more models than ``most_attached`` allows (attachments.py), or held ones owing.
 
-        Returns whether it attaches a model it did not define (one the server held).
+        Returns whether it puts back a model the server held (``puts_back``): what that defines again is owed.
         """
         held = len(self.document.models) + (reached_count(step.named_out.values()) if step.named_out else 0)
         most = most_attached(held, len(decoded.new_models))
@@ -683,7 +683,7 @@ class Sequencer:
                 f"too many bytes attached by one patch: {found.sent} > {found.bytes_bound()} (twice the models"
                 f" it attaches, each once, or {MAX_ATTACHED_BYTES_FLOOR}; each attachment counts all it reaches)"
             )
-        if not names_held(decoded.events, decoded.new_models):
+        if not puts_back(decoded.events, decoded.new_models, self.document.models):
             return False
         wait = self._corrections.owed_seconds()
         if wait > 0:

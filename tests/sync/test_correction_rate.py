@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from docsync.document import Document
+from docsync.document import Document, Model
 from docsync.document.models import Column, Div
+from docsync.document.properties import Instance, List
 from docsync.protocol import Message, new_message
 from docsync.protocol.msgtypes import ERROR, OK, PATCH_DOC
 from docsync.sync.patches import correction, correction_size
@@ -20,6 +21,14 @@ from docsync.sync.sequencer import CORRECTION_BURST, Sequencer
 from tests.sync.test_correction_size import Holder
 
 LIMIT = 10_000
+
+
+class Tray(Model):
+    """A list of Divs a client may reorder."""
+
+    __type_name__ = "test_correction_rate.Tray"
+    __client_writable__ = frozenset({"items"})
+    items = List(Instance(Div))
 
 
 class Clock:
@@ -95,6 +104,8 @@ def test_models_put_back_take_from_the_same_bucket() -> None:
     document = Document()
     root = Column(*(Div(text="d" * 100) for _ in range(30)), id="root")
     document.add_root(root)
+    tray = Tray(items=[Div(id="a"), Div(id="b")], id="tray")
+    document.add_root(tray)
     sequencer = Sequencer(
         document,
         allow_client_structure=True,
@@ -106,9 +117,11 @@ def test_models_put_back_take_from_the_same_bucket() -> None:
         clock=clock,
     )
 
-    def move(kind: str) -> Any:
-        events = [{"kind": kind, "model": {"id": "root"}}]
+    def send(events: list[dict[str, Any]]) -> Any:
         return sequencer.handle_patch("mallory", 0, new_message(PATCH_DOC, {"events": events, "base": sequencer.seq}))
+
+    def move(kind: str) -> Any:
+        return send([{"kind": kind, "model": {"id": "root"}}])
 
     put_back = 0
     while True:
@@ -121,9 +134,16 @@ def test_models_put_back_take_from_the_same_bucket() -> None:
     text = outcome.answer.content["text"]
     assert text.startswith("too many models attached again in this session: at most 40000 bytes at once"), text
     assert outcome.reset is not None
-    assert list(document.roots) == []  # (as the accepted removal left it: the refused put-back changed nothing)
+    assert list(document.roots) == [tray]  # (as the accepted removal left it: the refused put-back changed nothing)
+    # Owing, a lone change naming models the document keeps (a reorder) defines nothing
+    # again: it is taken (it was refused too), and the bucket still owes.
+    reorder = [{"kind": "ModelChanged", "model": {"id": "tray"}, "attr": "items", "new": [{"id": "b"}, {"id": "a"}]}]
+    outcome = send(reorder)
+    assert outcome.answer.msgtype == OK and outcome.answer.content["rejected"] == 0, outcome.answer.content
+    assert [item.id for item in tray.items] == ["b", "a"]
+    assert move("RootAdded").answer.msgtype == ERROR
     # Each put-back took the root's definitions (about 5 KB): the bucket (4 x 10,000) held several, one more owing.
     assert 3 <= put_back <= 9, put_back
     clock.now += float(text.rsplit("try again in ", 1)[1].split(" s")[0]) + 0.1
     assert move("RootAdded").answer.msgtype == OK
-    assert list(document.roots) == [root]
+    assert list(document.roots) == [tray, root]
