@@ -167,6 +167,8 @@ class Changes:
 
 _TITLE = ("title",)
 _ROOTS = ("roots",)
+#: Ids no client model may take: a model's own key ``(id,)`` would be the title's or the roots'.
+_STRUCTURE_IDS = frozenset({_TITLE[0], _ROOTS[0]})
 
 
 def _structure_key(event: DocumentEvent) -> tuple[str, ...] | None:
@@ -998,7 +1000,9 @@ def _unissued_ids(doc: Any, document: Document, app_types: Mapping[str, str]) ->
     back, and would fail to then. And the id of a model the application built, for a
     model of another type (``app_types``): a restore would find that type where the
     application builds its own, and refuse the session as "the application changed", at
-    every restore, for everyone.
+    every restore, for everyone. And ``"roots"`` and ``"title"``: the document's own
+    conflict keys (``("roots",)``) have the shape of the key that takes a model out
+    (``(model id,)``), so a model so named would pass for the roots or the title.
     """
     models = doc.get("models") if isinstance(doc, dict) else None
     for definition in models if isinstance(models, list) else ():
@@ -1009,6 +1013,8 @@ def _unissued_ids(doc: Any, document: Document, app_types: Mapping[str, str]) ->
             return f"model id too long: {len(model_id)} > {MAX_CLIENT_MODEL_ID_LENGTH} characters"
         if is_unissued_id(model_id) or document.departed_model(model_id) is not None:
             return f"model id {model_id!r:.40} is reserved for the server's own models"
+        if model_id in _STRUCTURE_IDS:
+            return f"model id {model_id!r} is reserved for the document's {model_id}"
         built = app_types.get(model_id)
         if built is not None and definition.get("name") != built:
             return f"model id {model_id!r:.40} is reserved for the application's {built:.40}"

@@ -82,3 +82,23 @@ def test_models_the_document_holds_are_still_bounded() -> None:
     refusal = "too many models created by clients: at most 2 (1 defined by this patch, 2 before)"
     assert refusal in str(answers[0].content)
     assert _text(document) == before and sequencer.client_models == 2
+
+
+def test_the_ids_of_the_documents_own_keys_are_refused_and_change_nothing() -> None:
+    # A model's own conflict key, (id,), had the shape of the roots' and the title's: a
+    # model named "roots" taken out passed for a change of the roots, and the server did
+    # not see that it had left (PatchLog.departures_since skips the document's keys).
+    for reserved in ("roots", "title"):
+        document, sequencer, client, outbox = _session(budget=10)
+        before = document.to_json()
+        client.add_root(Note(id=reserved, text="mine"))
+        answers = _send_all(sequencer, outbox)
+        assert [a.msgtype for a in answers] == [ERROR]
+        assert answers[0].content["text"] == f"model id {reserved!r} is reserved for the document's {reserved}"
+        assert document.to_json() == before
+        assert sequencer.seq == 0
+        # The same model under another id is taken: only the reserved ids are refused.
+        document, sequencer, client, outbox = _session(budget=10)
+        client.add_root(Note(id=f"my-{reserved}", text="mine"))
+        assert [a.msgtype for a in _send_all(sequencer, outbox)] == [OK]
+        assert document.roots[-1].text == "mine"  # type: ignore[attr-defined]
