@@ -463,13 +463,21 @@ class Replay:
             )
         after = before[:index] + items + before[index + delete :]
         where = {item: i for i, item in enumerate(after)}
-        if items and (
-            (mine.left in where and where[mine.left] >= index)
-            or (mine.right in where and where[mine.right] < index + len(items))
+        # A neighbour a splice applied meanwhile inserted (a child moved: taken out and put
+        # back, here or elsewhere in the list) is not where its maker saw it: the server's
+        # shifts place the splice by index, and it may land on either side of it.
+        moved = any(n in t.items for t in splices for n in (mine.left, mine.right) if n not in (START, END))
+        if (
+            items
+            and not moved
+            and (
+                (mine.left in where and where[mine.left] >= index)
+                or (mine.right in where and where[mine.right] < index + len(items))
+            )
         ):
             raise ReferenceFailure(f"at {position}, {items} is not between {mine.left} and {mine.right}: {after}")
         still_there = all(n in (START, END) or n in before for n in (mine.left, mine.right))
-        if items and not mine.deleted and still_there:
+        if items and not mine.deleted and still_there and not moved:
             # Insertions made meanwhile between the same neighbours, applied first, come
             # first: while both neighbours are there (once one is deleted, an item
             # inserted past it may land between two insertions made at one place, §3a).
