@@ -311,6 +311,7 @@ class PlainDocument:
         ``named``: models out of the document the patch may put back by reference, as
         they left it. Raises ``Refused``, the document unchanged, if any of them cannot apply.
         """
+        self.moves = []  # (a patch refused leaves none: not those of the patch before)
         models, roots, title = dict(self.models), list(self.roots), self.title
         # The models the patch defines (or names back), until an accepted event attaches them.
         pending: dict[str, Record] = dict(named) if named else {}
