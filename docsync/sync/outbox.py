@@ -72,6 +72,9 @@ class OutboxEntry:
     #: Superseded (carried) with ``while_out``: the waiting change that came after it, before
     #: which what changed while out goes if the definition is not sent (None: the end).
     anchor: OutboxEntry | None = None
+    #: The models a local change had taken out that this one attached again (put back):
+    #: out again should the server's value supersede it (``supersede``).
+    put_back: tuple[Model, ...] = ()
 
 
 @dataclass(slots=True)
@@ -218,6 +221,10 @@ class Outbox:
             # holds, and takes its definition in a later patch, after that value: ``take``.)
         self._entries.append(entry)
         for model_id in returning:
+            if model_id in self._left:
+                model = attached.get(model_id)
+                if model is not None:
+                    entry.put_back = (*entry.put_back, model)
             self._changed_while_out(model_id, attached, base)
         return entry
 
@@ -250,10 +257,13 @@ class Outbox:
         """Keep with ``entry`` what changed on each model it defines since a local change took it out."""
         for definition in entry.references:
             model_id = definition["id"]
+            was_left = model_id in self._left
             self._left.pop(model_id, None)
             model = attached.get(model_id)
             if model is None:
                 continue
+            if was_left:
+                entry.put_back = (*entry.put_back, model)
             events = _changes_out(model)
             if not events:
                 continue
@@ -281,7 +291,9 @@ class Outbox:
     def supersede(self, key: tuple[str, str], following: OutboxEntry | None = None) -> list[OutboxEntry]:
         """Drop the waiting changes of property ``key`` (it has a whole new value); return them.
 
-        ``following``: the change about to be queued after them (the new value), if any.
+        ``following``: the change about to be queued after them (the new value), if any;
+        None for the server's value, which wins over them: a model one of them put back is
+        out again (``_left``), as the local change that took it out left it.
         """
         for entry in self._entries:  # (a loop, no generator: most often nothing to drop)
             if entry.key == key:
@@ -311,7 +323,24 @@ class Outbox:
         for carried in placing:
             carried.anchor = following
         self._entries = kept
+        if following is None:
+            for entry in dropped:
+                if entry.put_back:  # (rare: a put-back lost to the server's value)
+                    self._out_again(entry.put_back)
         return dropped
+
+    def _out_again(self, models: tuple[Model, ...]) -> None:
+        """The put-back of ``models`` lost to the server's value: they are out of the document again.
+
+        The server's value takes them out of this client's list, where only the put-back had
+        put them: that tells nothing of whether the server holds them (``forget`` leaves
+        the ids of models out among those it holds). Forgotten, a model the server came to
+        hold as the put-back waited (this client's new root, its defining patch answered by a
+        resume's reply first) was defined again by a carried definition, and the server
+        refused the whole patch (``duplicate model id``; child moves, seed 5201).
+        """
+        found = {model.id: model for model in models}
+        self._keep_left(tuple(found), found.get)
 
     def _refer_to_held(self) -> None:
         """Send as references the definitions of waiting changes of models the server holds now.

@@ -378,6 +378,44 @@ describe("Outbox and a model put back before the server held it", () => {
     for (let batch = outbox.take(); batch !== null; batch = outbox.take()) events.push(...batch.content.events);
     assert.deepEqual(events.at(-1), { kind: "ModelChanged", model: { id: "held" }, attr: "text", new: "while out" });
   });
+
+  it("refers to a new root whose put-back lost to the server's value after its patch was answered", () => {
+    // Found by the convergence workload with child moves (seed 5201, in Python): a page's
+    // new root left the roots and went into a layout while the patch defining it was
+    // unanswered (across a drop). The resume's reply answered that patch (the server holds
+    // the root) before the server's value of the layout, which superseded the put-back and
+    // took the model out of the page's layout, where only the put-back had put it: the page
+    // forgot the server held it, and the removal from the roots went with the put-back's
+    // carried definition (refused whole: "duplicate model id").
+    const document = new Document();
+    const keep = new Model("Div", { id: "keep" });
+    document.addRoot(new Model("Column", { id: "layout", attributes: { children: [keep] } }));
+    const outbox = new Outbox();
+    outbox.held(document.models.keys());
+    let server = false;
+    document.onChange((event) => {
+      if (server) {
+        outbox.forget(event.departed); // (as the client protocol does for the server's changes)
+        return;
+      }
+      outbox.add(event, { base: 3, attached: document.models, departed: (id) => document.departedModel(id) });
+    });
+    const mine = new Model("Div", { id: "c-mine", attributes: { text: "a" } });
+    document.addRoot(mine);
+    assert.deepEqual(outbox.take().content.references.map((d) => d.id), ["c-mine"]); // in flight
+    document.removeRoot(mine);
+    const layout = document.getModelById("layout");
+    layout.splice("children", 1, 0, [mine]); // put back: defined (the server does not hold it yet)
+    outbox.hold(["c-mine"]); // the resume's reply answers the patch in flight first
+    outbox.supersede(propertyKey("layout", "children")); // then the server's value of the list wins
+    server = true;
+    layout.set("children", [keep]);
+    server = false;
+    const content = outbox.take().content;
+    assert.deepEqual(content.references, []);
+    assert.deepEqual(content.events.map((e) => [e.kind, e.model?.id ?? null]), [["RootRemoved", "c-mine"]]);
+    assert.ok(outbox.serverIds.has("c-mine"));
+  });
 });
 
 describe("Outbox and data sources taken out", () => {

@@ -785,3 +785,48 @@ def test_a_model_a_position_defines_twice_is_defined_once() -> None:
             client.receive_message(_wire(message))
     assert not _troubles(bob) and not _troubles(carol)
     assert _text(alice.document) == _text(session.document) == _text(bob.document) == _text(carol.document)
+
+
+def _resume(session: Session, name: str) -> None:
+    """Client ``name`` (offline) connects again and resumes: the reply answers its patch in flight."""
+    client = session.clients[name]
+    client.connection_made()
+    client.receive_message(_wire(new_message(ACK)))
+    (request,) = client.messages_to_send()
+    client.receive_message(_wire(session.sequencer.resume(name, _wire(request), created_session=False).reply))
+
+
+def test_a_put_back_lost_to_the_servers_value_after_a_resume_leaves_its_model_held() -> None:
+    # Found by the convergence workload with child moves (seed 5201): alice's new card left
+    # the roots and went into a pile while the patch defining it was unanswered (across a
+    # drop): the put-back defined it. The resume's reply answered that patch (the server
+    # holds the card) before the value of the pile bob set meanwhile, which superseded the
+    # put-back (its definition carried) and took the card out of alice's pile, where only her
+    # put-back had put it: she forgot the server held the card, and her next patch (the
+    # removal from the roots) carried its definition. The server, holding the card as a
+    # root, refused the whole patch ("duplicate model id") and alice pulled again.
+    session = Session()
+    alice, bob = session.connect("alice"), session.connect("bob")
+    alice.document.add_root(Card(id="alice-card", text="new"))
+    alice.flush()
+    (first,) = alice.messages_to_send()
+    outcome = session.sequencer.handle_patch("alice", 0, _wire(first))
+    assert outcome.answer.msgtype == OK and outcome.changes is not None
+    for message in outcome.changes.messages_for("bob"):
+        bob.receive_message(_wire(message))
+    alice.connection_lost()  # the OK is lost with the connection
+    del session.clients["alice"]  # (offline: bob's value is replayed to her on resume)
+    card = alice.document.get_model_by_id("alice-card")
+    alice.document.remove_root(card)  # queued: the card is alice's own, not held yet as she knows
+    _pile(alice, "left").cards.append(card)  # the put-back defines it
+    bobs = _pile(bob, "left")
+    bobs.cards = [bobs.cards[1]]  # a whole value: it wins over alice's splice
+    assert session.send("bob") == 1
+    session.clients["alice"] = alice
+    _resume(session, "alice")
+    session.settle()
+    assert ERROR not in [m.msgtype for m in session.answers["alice"]], session.answers["alice"][-1].content
+    assert _cards(session.document, "left") == ["card-1"]  # bob's value won
+    assert session.document.get_model_by_id("alice-card") is None  # alice's removal went
+    assert _text(alice.document) == _text(session.document) == _text(bob.document)
+    assert not [e for e in _troubles(alice) if isinstance(e, ErrorReported)]

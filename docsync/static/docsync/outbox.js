@@ -71,6 +71,11 @@ class Entry {
      * which what changed while out goes if the definition is not sent (null: the end).
      */
     this.anchor = null;
+    /**
+     * The models a local change had taken out that this one attached again (put back):
+     * out again should the server's value supersede it (supersede).
+     */
+    this.putBack = [];
   }
 }
 
@@ -177,7 +182,10 @@ export class Outbox {
       if (!redefines) entry.departed = [...entry.departed, ...this._drop(entry.key, entry).flatMap((e) => e.departed)];
     }
     this._entries.push(entry);
-    for (const modelId of returning) this._changedWhileOut(modelId, attached, base);
+    for (const modelId of returning) {
+      if (this._left.has(modelId) && attached.has(modelId)) entry.putBack.push(attached.get(modelId));
+      this._changedWhileOut(modelId, attached, base);
+    }
   }
 
   /** Remember the models of ``modelIds`` as out of the document; each notes what changes on it while out. */
@@ -213,9 +221,10 @@ export class Outbox {
   _keepWhileOut(entry, attached) {
     for (const definition of entry.references) {
       const modelId = definition.id;
-      this._left.delete(modelId);
+      const wasLeft = this._left.delete(modelId);
       const model = attached.get(modelId);
       if (model === undefined) continue;
+      if (wasLeft) entry.putBack.push(model);
       const events = changesOut(model);
       if (!events.length) continue;
       // Encoded now, as every change is, into a list of their own (not queued).
@@ -242,9 +251,30 @@ export class Outbox {
     return [...this._entries];
   }
 
-  /** Drop the waiting changes of property ``key`` (it has a whole new value); return them. */
+  /**
+   * Drop the waiting changes of property ``key`` (the server's whole value wins over them);
+   * return them. A model one of them put back is out of the document again (``_left``), as
+   * the local change that took it out left it.
+   */
   supersede(key) {
-    return this._drop(key);
+    const dropped = this._drop(key);
+    for (const entry of dropped) if (entry.putBack.length) this._outAgain(entry.putBack); // (rare)
+    return dropped;
+  }
+
+  /**
+   * The put-back of ``models`` lost to the server's value: they are out of the document again.
+   *
+   * The server's value takes them out of this page's list, where only the put-back had put
+   * them: that tells nothing of whether the server holds them (forget leaves the ids of
+   * models out among those it holds). Forgotten, a model the server came to hold as the
+   * put-back waited (this page's new root, its defining patch answered by a resume's reply
+   * first) was defined again by a carried definition, and the server refused the whole
+   * patch (``duplicate model id``; child moves, seed 5201).
+   */
+  _outAgain(models) {
+    const found = new Map(models.map((model) => [model.id, model]));
+    this._keepLeft([...found.keys()], (modelId) => found.get(modelId) ?? null);
   }
 
   _drop(key, following = null) {
