@@ -28,6 +28,7 @@ __all__ = [
     "conflict_keys",
     "correction",
     "correction_size",
+    "defined_once",
     "encode_event",
     "keys_overlap",
     "patch_message",
@@ -294,15 +295,8 @@ def patch_message(events: Sequence[EncodedEvent], seq: int) -> Message:
         references = [r for e in events for r in e.references]
         buffers = [b for e in events for b in e.buffers]
     twice = False
-    if len(references) > 1 and len({r["id"] for r in references}) < len(references):
-        # (Rare) a model defined by two events of the position: an event attaching it and a
-        # correction whose value reaches it (a lost splice of the list it joined). A patch
-        # defines a model once (receivers refused it: "duplicate model id"): the first, as
-        # of the event that attached it, the later events applying on top of it.
-        first: dict[Any, dict[str, Any]] = {}
-        for reference in references:
-            first.setdefault(reference["id"], reference)
-        references = list(first.values())
+    if len(references) > 1 and len({r["id"] for r in references}) < len(references):  # (rare: no call per patch)
+        references = defined_once(references)
         twice = True
     content = {"events": content_events, "references": references, "seq": seq}
     data = _content_data(events, seq, references if twice else None)
@@ -310,6 +304,23 @@ def patch_message(events: Sequence[EncodedEvent], seq: int) -> Message:
         return FrozenMessage(new_message(PATCH_DOC, content, buffers=buffers), data)
     # Nearly every PATCH-DOC: its frames built directly around the events' own bytes.
     return with_content_frame(PATCH_DOC, content, data, buffers)
+
+
+def defined_once(references: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The definitions of one position's events, each model once (``references`` itself if none is twice).
+
+    (Rare) a model defined by two events of a position: an event attaching it and a
+    correction whose value reaches it (a lost splice of the list it joined). A patch
+    defines a model once (receivers refuse it: "duplicate model id"): the first, as of the
+    event that attached it, the later events applying on top of it. A live PATCH-DOC and
+    a resume's replay of the position both define it so.
+    """
+    if len(references) < 2 or len({r["id"] for r in references}) == len(references):
+        return references
+    first: dict[Any, dict[str, Any]] = {}
+    for reference in references:
+        first.setdefault(reference["id"], reference)
+    return list(first.values())
 
 
 def _distinct_ids(buffers: list[tuple[str, Buffer]]) -> bool:

@@ -17,7 +17,7 @@ from ..protocol.wire_json import dumps
 from ..serialization import Buffer
 from .encoded_documents import DOC, EncodedDocument, EncodedDocuments
 from .patch_log import LogEntry, PatchLog
-from .patches import FrozenMessage
+from .patches import FrozenMessage, defined_once
 
 __all__ = ["MAX_PENDING", "KeptReplay", "fits", "full_reply", "pending_answers", "replay_reply"]
 
@@ -50,7 +50,9 @@ def replay_reply(
         patches.append(
             {
                 "events": [e.json for e in events],
-                "references": [r for e in events for r in e.references],
+                # Each model once, as the live PATCH-DOC of the position defines it: a
+                # client refuses a patch defining one twice ("duplicate model id").
+                "references": defined_once([r for e in events for r in e.references]),
                 "seq": entry.seq,
             }
         )

@@ -830,3 +830,44 @@ def test_a_put_back_lost_to_the_servers_value_after_a_resume_leaves_its_model_he
     assert session.document.get_model_by_id("alice-card") is None  # alice's removal went
     assert _text(alice.document) == _text(session.document) == _text(bob.document)
     assert not [e for e in _troubles(alice) if isinstance(e, ErrorReported)]
+
+
+def test_a_model_a_position_defines_twice_is_defined_once_in_a_resume_replay() -> None:
+    # Found over the real server with child moves (seed 2110444279): the position of
+    # test_a_model_a_position_defines_twice_is_defined_once, replayed to a client resuming
+    # from before it, defined the card twice (the replay gathered every event's
+    # definitions; the PATCH-DOC keeps the first). Carol refused the replayed patch ("duplicate model id") and pulled the
+    # document again; that pull lost to a reconnect, she resumed, and kept a root she had
+    # taken out offline (its change reported lost) for good.
+    session = Session()
+    alice, bob, carol = session.connect("alice"), session.connect("bob"), session.connect("carol")
+    last_seq = carol.last_seq
+    carol.connection_lost()
+    del session.clients["carol"]  # (offline: the position is replayed to her on resume)
+    left = _pile(alice, "left")
+    left.cards.append(Card(id="alice-card", text="new"))
+    left.cards[-1].text = "changed"
+    left.cards.pop(0)
+    alice.flush()
+    (patch,) = alice.messages_to_send()
+    _pile(bob, "left").cards.pop(0)
+    assert session.send("bob") == 1
+    outcome = session.sequencer.handle_patch("alice", 0, _wire(patch))
+    assert outcome.answer.content["rejected"] == 1
+    alice.receive_message(_wire(outcome.answer))
+    assert outcome.changes is not None
+    for message in outcome.changes.messages_for("bob"):
+        bob.receive_message(_wire(message))
+    carol.connection_made()
+    carol.receive_message(_wire(new_message(ACK)))
+    (request,) = carol.messages_to_send()
+    assert request.content["last_seq"] == last_seq
+    reply = session.sequencer.resume("carol", _wire(request), created_session=False).reply
+    assert reply.content["mode"] == "replay"
+    for replayed in reply.content["patches"]:
+        ids = [r["id"] for r in replayed["references"]]
+        assert len(ids) == len(set(ids)), ids
+    carol.receive_message(_wire(reply))
+    assert carol.messages_to_send() == []  # (no pull: she read every replayed patch)
+    assert not _troubles(bob) and not _troubles(carol)
+    assert _text(alice.document) == _text(session.document) == _text(bob.document) == _text(carol.document)
