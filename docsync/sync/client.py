@@ -121,6 +121,10 @@ class ClientProtocol:
         self._handshake: str | None = None
         # A server patch could not be read while syncing: pull again once live.
         self._broken = False
+        # A pull (``resync``) was asked and not answered: the document holds changes
+        # reported lost, which only the server's document undoes. A connection lost
+        # before the reply asks for it again, not for a resume from ``last_seq``.
+        self._pull_owed = False
         # The position of what the server sends after an answer (the changes the patch
         # caused at its own position), while it has not arrived.
         self._reaction_seq = 0
@@ -249,7 +253,7 @@ class ClientProtocol:
             self._events.append(ErrorReported(str(content.get("text", "")), content.get("code"), reqid, asked))
         if self._state is ClientState.CONNECTING:
             if msgtype == ACK:
-                self._start_sync(resume=self.last_seq is not None)
+                self._start_sync(resume=self.last_seq is not None and not self._pull_owed)
             return
         if reqid is not None and reqid == self._handshake:
             self._handshake = None
@@ -276,7 +280,7 @@ class ClientProtocol:
         if reqid is not None and self.in_flight is not None and reqid == self.in_flight[0].msgid:
             return PATCH_DOC
         if reqid is not None and reqid == self._handshake:
-            return RESUME_REQ if self.last_seq is not None else PULL_DOC_REQ
+            return RESUME_REQ if self.last_seq is not None and not self._pull_owed else PULL_DOC_REQ
         return None
 
     def _start_sync(self, *, resume: bool) -> None:
@@ -299,6 +303,7 @@ class ClientProtocol:
         if self._state is not ClientState.LIVE:
             return
         self._lose(self.outbox.drain(), "resync", None)
+        self._pull_owed = True
         self._start_sync(resume=False)
 
     # -- handshake replies --------------------------------------------------------------
@@ -307,6 +312,7 @@ class ClientProtocol:
         content = reply.content
         if not self._replace(content.get("doc"), reply, content.get("seq", 0)):
             return
+        self._pull_owed = False
         self.incarnation = content.get("incarnation", self.incarnation)
         self._go_live(Live("pull", self.last_seq or 0))
 

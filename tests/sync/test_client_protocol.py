@@ -14,7 +14,7 @@ from docsync.document import Document, ModelChangedEvent, RootAddedEvent, TitleC
 from docsync.document.models import ColumnDataSource, Slider, TextInput
 from docsync.exceptions import MessageTooBigError, ProtocolError
 from docsync.protocol import Receiver, new_message, server_info_req
-from docsync.protocol.msgtypes import ACK, OK, PULL_DOC_REPLY, PULL_DOC_REQ, PUSH_DOC
+from docsync.protocol.msgtypes import ACK, OK, PULL_DOC_REPLY, PULL_DOC_REQ, PUSH_DOC, RESUME_REQ
 from docsync.sync import ChangesLost, ClientProtocol, ClientState, ErrorReported, Live, Reset, describe_change
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -231,3 +231,33 @@ def test_a_request_after_changes_held_by_the_rate_does_not_overtake_them() -> No
         sent += protocol.messages_to_send()
     assert [m.msgtype for m in sent] == ["PATCH-DOC", "SERVER-INFO-REQ"]
     assert sent[0].content["events"][0]["new"] == 3.0
+
+
+def test_a_pull_lost_with_its_connection_is_asked_again() -> None:
+    # Found over the real server (convergence, seed 2110444279): a client that could not
+    # read a replayed patch pulled the document again, dropping its waiting changes (one
+    # took a root out, reported lost); a reconnect cut the pull, the client resumed from
+    # its position, and its document kept the removal for good.
+    protocol, inputs = _live(Receiver())
+    protocol.document.remove_root(inputs["c"])  # waiting: lost to the pull, which undoes it
+    protocol.resync()
+    (pull,) = protocol.messages_to_send()
+    assert pull.msgtype == PULL_DOC_REQ
+    (lost,) = protocol.events_received()
+    assert isinstance(lost, ChangesLost) and lost.reason == "resync"
+    protocol.connection_lost()  # before the reply
+    protocol.connection_made()
+    protocol.receive_message(new_message(ACK))
+    (again,) = protocol.messages_to_send()
+    assert again.msgtype == PULL_DOC_REQ  # not a resume: the document holds what was lost
+    server = Document()
+    for name in "abc":
+        server.add_root(TextInput(id=name, name=name, value=""))
+    doc_json, _ = server.to_json()
+    protocol.receive_message(new_message(PULL_DOC_REPLY, {"doc": doc_json, "seq": 3}, reqid=again.msgid))
+    assert sorted(protocol.document.models) == ["a", "b", "c"] and protocol.last_seq == 3
+    protocol.connection_lost()  # pulled: the next connection resumes
+    protocol.connection_made()
+    protocol.receive_message(new_message(ACK))
+    (resume,) = protocol.messages_to_send()
+    assert resume.msgtype == RESUME_REQ and resume.content["last_seq"] == 3
