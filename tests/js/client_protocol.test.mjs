@@ -10,7 +10,7 @@ import { ModelChangedEvent, RootAddedEvent, TitleChangedEvent } from "../../docs
 import { ProtocolError } from "../../docsync/static/docsync/exceptions.js";
 import { Model } from "../../docsync/static/docsync/model.js";
 import {
-  ACK, Message, OK, PATCH_DOC, PULL_DOC_REPLY, RESUME_REPLY, Receiver, newMessage,
+  ACK, Message, OK, PATCH_DOC, PULL_DOC_REPLY, PULL_DOC_REQ, RESUME_REPLY, RESUME_REQ, Receiver, newMessage,
 } from "../../docsync/static/docsync/protocol.js";
 import { splice, transform } from "../../docsync/static/docsync/splices.js";
 import { base64Of, bytesFromBase64, canonical, loadFixtures } from "./helpers.mjs";
@@ -280,5 +280,44 @@ describe("ClientProtocol and a model a server patch defines anew while its chang
     assert.deepEqual(canonical(document), server);
     const events = alice.eventsReceived().filter((event) => event.type !== "live");
     assert.deepEqual(events, [{ type: "changes-lost", reason: "rejected", changes: ["test_moves.Pile.cards"], count: 1, text: null }]);
+  });
+});
+
+describe("ClientProtocol and a pull lost with its connection", () => {
+  // Found over the real server (convergence, seed 2110444279, in Python; this is its
+  // mirror): a client that could not read a replayed patch pulled the document again,
+  // dropping its waiting changes (one took a root out, reported lost); a reconnect cut
+  // the pull, the client resumed from its position, and kept the removal for good.
+  it("asks for the pull again on the next connection, and resumes once pulled", () => {
+    const server = new Document();
+    for (const name of ["a", "b"]) server.addRoot(new Model("test_moves.Card", { id: name, attributes: { text: name } }));
+    const document = new Document();
+    const client = new ClientProtocol(document, { clientId: "c" });
+    const pullOn = (request, seq) => {
+      const { doc, buffers } = server.toJSON();
+      client.receiveMessage(wire(newMessage(PULL_DOC_REPLY, { doc, seq, incarnation: "i1" }, { reqid: request.msgid, buffers })));
+    };
+    client.connectionMade();
+    client.receiveMessage(wire(newMessage(ACK)));
+    pullOn(client.messagesToSend()[0], 2);
+    client.eventsReceived();
+    document.removeRoot(document.getModelById("b")); // waiting: lost to the pull, which undoes it
+    client.resync();
+    const [pull] = client.messagesToSend();
+    assert.equal(pull.msgtype, PULL_DOC_REQ);
+    assert.deepEqual(client.eventsReceived().map((event) => [event.type, event.reason]), [["changes-lost", "resync"]]);
+    client.connectionLost(); // before the reply
+    client.connectionMade();
+    client.receiveMessage(wire(newMessage(ACK)));
+    const [again] = client.messagesToSend();
+    assert.equal(again.msgtype, PULL_DOC_REQ); // not a resume: the document holds what was lost
+    pullOn(again, 3);
+    assert.deepEqual(document.roots.map((root) => root.id), ["a", "b"]);
+    client.connectionLost(); // pulled: the next connection resumes
+    client.connectionMade();
+    client.receiveMessage(wire(newMessage(ACK)));
+    const [resume] = client.messagesToSend();
+    assert.equal(resume.msgtype, RESUME_REQ);
+    assert.equal(resume.content.last_seq, 3);
   });
 });

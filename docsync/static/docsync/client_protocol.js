@@ -111,6 +111,10 @@ export class ClientProtocol {
     this.inFlight = null;
     this._handshake = null; // the msgid of the PULL-DOC-REQ or RESUME-REQ being answered
     this._broken = false; // a server patch could not be read while syncing: pull once live
+    // A pull (resync) was asked and not answered: the document holds changes reported lost,
+    // which only the server's document undoes. A connection lost before the reply asks
+    // for it again, not for a resume from lastSeq.
+    this._pullOwed = false;
     // The position of what the server sends after an answer (the changes the patch caused
     // at its own position), while it has not arrived.
     this._reactionSeq = 0;
@@ -242,7 +246,7 @@ export class ClientProtocol {
       this._events.push(event);
     }
     if (this._state === ClientState.CONNECTING) {
-      if (msgtype === ACK) this._startSync(this.lastSeq !== null);
+      if (msgtype === ACK) this._startSync(this.lastSeq !== null && !this._pullOwed);
       return;
     }
     if (reqid !== null && reqid === this._handshake) {
@@ -262,7 +266,9 @@ export class ClientProtocol {
   /** Return the type of the request of this protocol's own that ``reqid`` names, if any. */
   _asked(reqid) {
     if (reqid !== null && this.inFlight !== null && reqid === this.inFlight.message.msgid) return PATCH_DOC;
-    if (reqid !== null && reqid === this._handshake) return this.lastSeq !== null ? RESUME_REQ : PULL_DOC_REQ;
+    if (reqid !== null && reqid === this._handshake) {
+      return this.lastSeq !== null && !this._pullOwed ? RESUME_REQ : PULL_DOC_REQ;
+    }
     return null;
   }
 
@@ -286,6 +292,7 @@ export class ClientProtocol {
   resync() {
     if (this._state !== ClientState.LIVE) return;
     this._lose(this.outbox.drain(), "resync", null);
+    this._pullOwed = true;
     this._startSync(false);
   }
 
@@ -294,6 +301,7 @@ export class ClientProtocol {
   _pulled(reply) {
     const { doc, seq = 0, incarnation } = reply.content;
     if (!this._replace(doc, reply.bufferMap(), seq)) return;
+    this._pullOwed = false;
     if (incarnation !== undefined) this.incarnation = incarnation;
     this._goLive({ type: "live", mode: "pull", seq: this.lastSeq, fresh: false, replayed: 0 });
   }
