@@ -47,15 +47,12 @@ def replay_reply(
         events = [e for e in entry.events if e.origin is None or e.origin != origin]
         if not events:
             continue
-        patches.append(
-            {
-                "events": [e.json for e in events],
-                # Each model once, as the live PATCH-DOC of the position defines it: a
-                # client refuses a patch defining one twice ("duplicate model id").
-                "references": defined_once([r for e in events for r in e.references]),
-                "seq": entry.seq,
-            }
-        )
+        references = [r for e in events for r in e.references]
+        if len(references) > 1:
+            # Each model once, as the live PATCH-DOC of the position defines it: a client
+            # refuses a patch defining one twice ("duplicate model id"; seed 2110444279).
+            references = defined_once(references)
+        patches.append({"events": [e.json for e in events], "references": references, "seq": entry.seq})
         buffers.extend(b for e in events for b in e.buffers)
     content = {"mode": "replay", "patches": patches, "seq": log.seq, "incarnation": incarnation}
     return new_message(RESUME_REPLY, content, buffers=buffers)
