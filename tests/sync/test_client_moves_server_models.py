@@ -836,9 +836,10 @@ def test_a_model_a_position_defines_twice_is_defined_once_in_a_resume_replay() -
     # Found over the real server with child moves (seed 2110444279): the position of
     # test_a_model_a_position_defines_twice_is_defined_once, replayed to a client resuming
     # from before it, defined the card twice (the replay gathered every event's
-    # definitions; the PATCH-DOC keeps the first). Carol refused the replayed patch ("duplicate model id") and pulled the
-    # document again; that pull lost to a reconnect, she resumed, and kept a root she had
-    # taken out offline (its change reported lost) for good.
+    # definitions; the PATCH-DOC keeps the first). Carol refused the replayed patch
+    # ("duplicate model id") and pulled the document again; that pull lost to a
+    # reconnect, she resumed, and kept a root she had taken out offline (its change
+    # reported lost) for good.
     session = Session()
     alice, bob, carol = session.connect("alice"), session.connect("bob"), session.connect("carol")
     last_seq = carol.last_seq
