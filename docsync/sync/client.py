@@ -549,8 +549,18 @@ class ClientProtocol:
             self._lose(entries, "rejected", lost, rejected)
             if not isinstance(lost, list):
                 return  # (some lost, the server did not say which: what they defined is not known to be held)
-        # The server holds the models the changes it took defined.
-        self.outbox.hold(r["id"] for i, e in enumerate(entries) if i not in lost for r in e.references)
+        # The server holds the models the changes it took defined, but for those a later
+        # change of the same batch took out again: only the document held those, and a
+        # put-back must define them (a reference to a model nothing holds loses).
+        held: dict[str, None] = {}
+        for i, entry in enumerate(entries):
+            if i in lost:
+                continue
+            for model_id in entry.departed:
+                held.pop(model_id, None)
+            for definition in entry.references:
+                held[definition["id"]] = None
+        self.outbox.hold(held)
 
     def _lose(
         self, entries: list[OutboxEntry], reason: str, which: Any, count: int | None = None, *, text: str | None = None

@@ -321,3 +321,38 @@ describe("ClientProtocol and a pull lost with its connection", () => {
     assert.equal(resume.content.last_seq, 3);
   });
 });
+
+describe("ClientProtocol and its own new model taken out and put back in one batch", () => {
+  // The batch is cut where the model is attached again (the second patch, of the same
+  // base, goes once the first is answered). The first patch defined the model and took it
+  // out: the answer must not make it held, or the second patch refers to a model nothing
+  // on the server holds any more, and loses (tests/hardening/test_client_model_budget.py).
+  it("defines it again in the second patch", () => {
+    const server = new Document();
+    server.addRoot(new Model("test_moves.Pile", { id: "left", attributes: { cards: [] } }));
+    const document = new Document();
+    const alice = new ClientProtocol(document, { clientId: "alice" });
+    alice.connectionMade();
+    alice.receiveMessage(wire(newMessage(ACK)));
+    const [pull] = alice.messagesToSend();
+    const { doc, buffers } = server.toJSON();
+    alice.receiveMessage(wire(newMessage(PULL_DOC_REPLY, { doc, seq: 0, incarnation: "i1" }, { reqid: pull.msgid, buffers })));
+    const card = new Model("test_moves.Card", { id: "alice-card", attributes: { text: "new" } });
+    document.addRoot(card);
+    document.removeRoot(card);
+    card.set("text", "changed while out");
+    document.addRoot(card);
+    alice.flush();
+    const [first] = alice.messagesToSend();
+    assert.deepEqual(first.content.events.map((event) => event.kind), ["RootAdded", "RootRemoved"]);
+    assert.deepEqual(first.content.references.map((definition) => definition.id), ["alice-card"]);
+    alice.receiveMessage(wire(newMessage(OK, { seq: 0, applied_seq: 1, rejected: 0 }, { reqid: first.msgid })));
+    alice.flush();
+    const [second] = alice.messagesToSend();
+    assert.deepEqual(second.content.events, [{ kind: "RootAdded", model: { id: "alice-card" } }]);
+    assert.deepEqual(
+      second.content.references.map((definition) => [definition.id, definition.attributes.text]),
+      [["alice-card", "changed while out"]],
+    );
+  });
+});
