@@ -47,6 +47,9 @@ its maker meant:
   which places it among this one's items: an insertion after an item the patch
   replaced may land inside a range a later splice of the patch deletes).
 
+A splice of a model an earlier event of its own patch took out is broadcast to no one:
+it is placed by its items instead (``_placed_by_items``).
+
 The server's index arithmetic can put an insertion anywhere that keeps these; the
 documents' equality (every client's, the server's, this model's) checks the rest.
 """
@@ -434,6 +437,10 @@ class Replay:
         Returns the event in the server's indices and ``mine`` with the neighbours it landed between.
         """
         form = next((f for f in forms if (f["model"]["id"], f["attr"]) == (mine.model, mine.attr)), None)
+        if form is None and event.model in out_now and event.model in self.document.models:
+            # A model an earlier event of this patch took out: the server applied the
+            # splice, shifted past the splices made meanwhile, and sent it to no one.
+            return _placed_by_items(event, mine, current)
         if form is None and (event.model not in self.document.models or event.model in out_now):
             # A model this patch defines but no change that won attached: the change
             # applies to nothing, and the server sent nothing of it.
@@ -654,6 +661,36 @@ def _follow_out(event: Change, mine: Touch, held: dict[str, Record], out: set[An
             new = {r.id for r in event.fields["new"]}
             out.update(r.id for r in held[event.model][1]["children"] if r.id not in new)
             out.difference_update(new)
+
+
+def _placed_by_items(event: Change, mine: Touch, current: list[Any]) -> tuple[Change, Touch]:
+    """Put a splice no one was sent where its items say (``current``: its list, updated).
+
+    A splice of a model its own patch took out reaches no one, so its place cannot be
+    read; the server still shifted it past the splices applied since its base (§3a), and
+    a put-back of the model brings the list as that left it. It deletes the items its maker
+    deleted (still together: else it lost); an insertion goes before its right neighbour
+    (after the items inserted meanwhile at its place, applied first; before the
+    replacement of a range that starts there), else after its left one, else at its end
+    of the list. Its maker's index may be past the end of the list by then (seed 5407).
+    """
+    if mine.deleted:
+        index = min(current.index(item) for item in mine.deleted if item in current)
+    elif mine.right == END:
+        index = len(current)
+    elif mine.right in current:
+        index = current.index(mine.right)
+    elif mine.left == START:
+        index = 0
+    elif mine.left in current:
+        index = current.index(mine.left) + 1
+    else:
+        index = min(event.fields["index"], len(current))
+    delete = len(mine.deleted)
+    current[index : index + delete] = list(mine.items)
+    end = index + len(mine.items)
+    landed = (current[index - 1] if index > 0 else START, current[end] if end < len(current) else END)
+    return event.moved(index, delete), mine._replace(landed=landed)
 
 
 def _taken_refs(event: Change, held: dict[str, Record]) -> list[str]:

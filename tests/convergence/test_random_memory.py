@@ -95,6 +95,22 @@ def test_replayed_seeds_converge_in_memory(seed: int) -> None:
     assert run.stats["patches"] > 0 and run.stats["events_rejected"] > 0
 
 
+#: Runs with child moves (``child_moves_drawn``) that once failed, with what each caught.
+REPLAYED_CHILD_MOVES = {
+    5407: "the reference model applied a splice of a root its own patch had removed where its maker made it, "
+    "past the end of the list: the server had shifted it past a deletion made meanwhile and sent it to no one",
+    1111: "the same, for a model the patch took out of a layout: an insertion at the end of a list shortened meanwhile",
+}
+
+
+@pytest.mark.parametrize("seed", sorted(REPLAYED_CHILD_MOVES))
+def test_replayed_child_move_seeds_converge_in_memory(seed: int) -> None:
+    """Runs with child moves that once failed still end with every document equal and every answer as the rule says."""
+    run = Run(MemoryNetwork(seed), seed, 200, moves=True, child_moves=True)
+    asyncio.run(run.run())
+    assert run.stats["patches"] > 0 and run.stats["edit:nest"] + run.stats["edit:unnest"] > 0
+
+
 # -- the check catches a wrong merge ------------------------------------------------------
 
 
