@@ -11,7 +11,9 @@ Nor patch after patch: each one-move patch (100 bytes) of that root sent 100 KiB
 every other tab, 100 of them 10.3 MB in a quarter of a second. As in docsync's dialect
 (protocol.md §13), what a session's put-backs make it define again for the other tabs
 takes from a bucket of 1 MiB at once, then 256 KiB a second (``Reattachments``); while it
-owes, a patch attaching a model the document holds is refused.
+owes, a patch attaching a model the document holds is refused, and so is one whose
+put-backs would leave it owing more than a burst (``ByteBucket.room``): one 20 MB
+put-back left it owing 80 s.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from ..sync.attachments import (
     MAX_ATTACHED_FLOOR,
     Attached,
     most_attached,
+    put_back_too_large,
 )
 from ..sync.byte_bucket import ByteBucket
 from ..sync.sequencer import CORRECTION_BURST, MAX_CORRECTION_BYTES
@@ -48,15 +51,23 @@ class Reattachments:
         # document held (``check``); None: nothing to charge.
         self._new: frozenset[str] | None = None
 
-    def check(self, new_models: list[Any]) -> None:
-        """Refuse (PatchError) a patch attaching a model the document holds while the bucket owes."""
-        wait = self.bucket.owed_seconds()
+    def check(self, new_models: list[Any], size: int) -> None:
+        """Refuse (PatchError) a patch attaching a model the document holds while the bucket owes, or past its room.
+
+        ``size``: what the patch's put-backs define again, estimated (erring large): one
+        may leave the bucket owing at most a burst (``ByteBucket.room``).
+        """
+        bucket = self.bucket
+        wait = bucket.owed_seconds()
         if wait > 0:
             raise PatchError(
                 "too many models attached again in this session: at most"
-                f" {self.bucket.burst} bytes at once, then {self.bucket.rate} a second,"
+                f" {bucket.burst} bytes at once, then {bucket.rate} a second,"
                 f" for every connection; try again in {wait:.1f} s"
             )
+        room = bucket.room()
+        if size > room:
+            raise PatchError(put_back_too_large(size, room, bucket.burst, bucket.rate))
         self._new = frozenset(model.id for model in new_models)
 
     def charge(self, encoded: Iterable[Any], origin: Any) -> None:
@@ -95,6 +106,7 @@ def check_attachments(
     """
     most = most_attached(len(document.models), len(new_models))
     held = False  # whether it attaches again a model an earlier event may have taken out
+    put_back = 0  # the bytes (estimated) of what those attachments define again
     detaching = False  # whether an earlier event may take models out
     found = Attached()
     times: dict[str, list[Any]] = {}  # model id -> [model, times attached]
@@ -108,9 +120,13 @@ def check_attachments(
             detaching = detaching or kind == "RootRemoved"
             continue
         reached: set[Any] = set()
+        puts_back = False
         for model in starts:
             reached |= model.references()  # (Bokeh's: every model it reaches, itself included)
-            held = held or (detaching and model.id in document.models)
+            puts_back = puts_back or (detaching and model.id in document.models)
+        if puts_back and reattachments is not None:
+            held = True
+            put_back += sum(model_size(model) for model in reached)
         detaching = detaching or kind == "ModelChanged"  # (the value it replaces may have held models)
         for model in reached:
             entry = times.get(model.id)
@@ -136,4 +152,4 @@ def check_attachments(
                 f" it attaches, each once, or {MAX_ATTACHED_BYTES_FLOOR}; each attachment counts all it reaches)"
             )
     if held and reattachments is not None:
-        reattachments.check(new_models)
+        reattachments.check(new_models, put_back)

@@ -32,6 +32,8 @@ __all__ = [
     "attached_ids",
     "holds_models",
     "most_attached",
+    "put_back_bytes",
+    "put_back_too_large",
     "puts_back",
     "reached_count",
 ]
@@ -110,6 +112,51 @@ def puts_back(events: Iterable[DocumentEvent], defined: Mapping[str, Model], hel
                 (kind in _VALUE_EVENTS or kind is ev.DictItemsDeletedEvent) and holds_models(event)
             )
     return False
+
+
+def put_back_bytes(events: Iterable[DocumentEvent], defined: Mapping[str, Model], held: Mapping[str, Model]) -> int:
+    """The bytes (estimated, erring large) that the put-backs of ``events`` make the server define again for others.
+
+    The events ``puts_back`` tells (0: none puts a model back), each with all the models
+    it attaches and all they reach, at their size in a pull (``model_footprint``), once
+    per event: the session's bucket is asked for them before the patch is applied
+    (protocol.md §13), what is sent being known only after.
+    """
+    total = 0
+    detaching = False
+    for event in events:
+        ids = attached_ids(event, defined)
+        if ids and (detaching or any(model_id not in held for model_id in ids)):
+            kind = type(event)
+            if kind is ev.RootAddedEvent:
+                starts: list[Model] = [event.model]  # type: ignore[attr-defined]
+            else:
+                starts = [m for m in models_in(getattr(event, _VALUE_EVENTS[kind])) if m.id in ids]
+            seen: set[str] = set()
+            while starts:
+                model = starts.pop()
+                if model.id not in seen:
+                    seen.add(model.id)
+                    total += model_footprint(model).total
+                    starts.extend(model.references())
+        if not detaching:
+            kind = type(event)
+            detaching = kind is ev.RootRemovedEvent or (
+                (kind in _VALUE_EVENTS or kind is ev.DictItemsDeletedEvent) and holds_models(event)
+            )
+    return total
+
+
+def put_back_too_large(size: int, room: float, burst: int, rate: int) -> str:
+    """The refusal of a put-back whose ``size`` passes the ``room`` of its session's bucket (``ByteBucket.room``)."""
+    text = (
+        f"too many bytes put back by one patch: {size} to define again for every connection (estimated),"
+        f" more than the {max(0, int(room))} this session allows now (at most {2 * burst}: {burst} at once"
+        f" and {burst} owed, then {rate} a second)"
+    )
+    if size > 2 * burst:
+        return f"{text}; never, however long it waits"
+    return f"{text}; try again in {(size - room) / rate:.1f} s"
 
 
 @dataclass(slots=True)

@@ -43,6 +43,15 @@ class ByteBucket:
         """Take ``size`` bytes, whatever it holds (what was sent already)."""
         self._level = self.level() - size
 
+    def room(self) -> float:
+        """The most one charge may ``owe`` now: what it holds, and a burst more owed.
+
+        A charge asked before it is known exactly (a put-back's estimate) is refused past
+        it: one charge then leaves the bucket owing at most a burst, a burst's refill away
+        (a 20 MB put-back left it owing 80 s, every correction meanwhile a reset).
+        """
+        return self.level() + self.burst
+
     def owed_seconds(self) -> float:
         """How long until it holds nothing owed (0 when nothing is)."""
         level = self.level()

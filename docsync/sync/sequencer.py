@@ -50,7 +50,8 @@ from .attachments import (
     attached_ids,
     holds_models,
     most_attached,
-    puts_back,
+    put_back_bytes,
+    put_back_too_large,
     reached_count,
 )
 from .bridge import Shift, SpliceBridge
@@ -669,7 +670,7 @@ class Sequencer:
     def _bound_attachments(self, step: PatchStep, decoded: DecodedPatch) -> bool:
         """Refuse a patch attaching more models than ``most_attached`` allows (attachments.py), or held ones owing.
 
-        Returns whether it puts back a model the server held (``puts_back``): what that defines again is owed.
+        Returns whether it puts back a model the server held (``put_back_bytes``): what that defines again is owed.
         """
         held = len(self.document.models) + (reached_count(step.named_out.values()) if step.named_out else 0)
         most = most_attached(held, len(decoded.new_models))
@@ -685,18 +686,24 @@ class Sequencer:
                 f"too many bytes attached by one patch: {found.sent} > {found.bytes_bound()} (twice the models"
                 f" it attaches, each once, or {MAX_ATTACHED_BYTES_FLOOR}; each attachment counts all it reaches)"
             )
-        if not puts_back(decoded.events, decoded.new_models, self.document.models):
+        size = put_back_bytes(decoded.events, decoded.new_models, self.document.models)
+        if not size:
             return False
-        wait = self._corrections.owed_seconds()
+        bucket = self._corrections
+        wait = bucket.owed_seconds()
         if wait > 0:
             # Models put back are defined again for every connection, as corrections are
             # sent to every one: the same bucket bounds both (``_correct``).
             raise PatchError(
                 "too many models attached again in this session: at most"
-                f" {CORRECTION_BURST * self.max_correction_bytes} bytes at once, then"
-                f" {self.max_correction_bytes} a second, for every connection; try again in"
-                f" {wait:.1f} s"
+                f" {bucket.burst} bytes at once, then {bucket.rate} a second, for every connection;"
+                f" try again in {wait:.1f} s"
             )
+        room = bucket.room()
+        if size > room:
+            # One put-back owes at most a burst: a 20 MB root put back left the bucket owing
+            # 80 s, every client's corrections meanwhile resets and every put-back refused.
+            raise PatchError(put_back_too_large(size, room, bucket.burst, bucket.rate))
         return True
 
     def _owe_attached(self, origin: str, defined: Mapping[str, Model], start: int) -> None:

@@ -101,3 +101,46 @@ async def test_moves_of_a_padded_root_patch_after_patch_are_bounded_for_every_ta
     finally:
         await sender.close()
         await watcher.close()
+
+
+async def test_a_move_of_a_heavy_root_leaves_the_bucket_owing_a_burst_at_most(shared_bokeh_site: Site) -> None:
+    # Moves of a root the app padded to 1.9 MiB (its document's bound is 2 MiB). Each one
+    # taken sends that to every other tab; before, one taken whenever the bucket owed
+    # nothing left it owing 1.9 MiB, every move (and in docsync's dialect every correction)
+    # refused for 7 s. One put-back may now leave it owing a burst at most: taken while it
+    # is full (1 MiB held, a burst owed), refused once it is empty, saying when it fits.
+    session = Session(shared_bokeh_site, "bk_grow")
+    sender, watcher = await session.tab(), await session.tab()
+    try:
+        doc_json = await watcher.document()
+        pad = {"kind": "ModelChanged", "model": {"id": named(doc_json, "pad")}, "attr": "value", "new": 1900}
+        assert (await sender.patch([pad])).msgtype == "OK"  # the app pads its Div "first" to 1.9 MiB
+        root = doc_json["roots"][0]["id"]
+        move = [{"kind": kind, "model": {"id": root}} for kind in ("RootRemoved", "RootAdded")]
+        assert (await sender.patch(move)).msgtype == "OK"  # (the bucket was full)
+        reply = await sender.patch(move)
+        assert reply.msgtype == "ERROR", f"accepted: {reply.content}"
+        owing = str(reply.content["text"])
+        assert owing.startswith("too many models attached again in this session: "), owing
+        await asyncio.sleep(float(owing.rsplit("try again in ", 1)[1].split(" s")[0]) + 0.1)
+        before = await watcher.document()
+        await watcher.request(server_info_req())
+        read = len(watcher.messages)
+        reply = await sender.patch(move)  # (owing nothing, holding next to nothing)
+        assert reply.msgtype == "ERROR", f"accepted: {reply.content}"
+        text = str(reply.content["text"])
+        assert text.startswith("too many bytes put back by one patch: "), text
+        burst = CORRECTION_BURST * MAX_CORRECTION_BYTES
+        assert f"(at most {2 * burst}: {burst} at once and {burst} owed, then {MAX_CORRECTION_BYTES} a second)" in text
+        assert "; try again in " in text, text
+        await watcher.request(server_info_req())
+        assert [m.msgtype for m in watcher.messages[read:] if m.msgtype == PATCH_DOC] == []
+        assert await watcher.document() == before
+        # A move of the root made light again is taken: the refusal owed nothing.
+        pad["new"] = 100
+        assert (await sender.patch([pad])).msgtype == "OK"
+        reply = await sender.patch(move)
+        assert reply.msgtype == "OK", reply.content
+    finally:
+        await sender.close()
+        await watcher.close()

@@ -147,3 +147,59 @@ def test_models_put_back_take_from_the_same_bucket() -> None:
     clock.now += float(text.rsplit("try again in ", 1)[1].split(" s")[0]) + 0.1
     assert move("RootAdded").answer.msgtype == OK
     assert list(document.roots) == [tray, root]
+
+
+def _heavy_session(clock: Clock, text_bytes: int) -> tuple[Sequencer, Holder, Column]:
+    """A session whose root (``root``) holds about ``text_bytes`` of text, beside a holder of a note."""
+    sequencer, holder = _session(clock)
+    root = Column(*(Div(text="d" * 1000) for _ in range(text_bytes // 1000)), id="root")
+    sequencer.document.add_root(root)
+    return sequencer, holder, root
+
+
+def _move(sequencer: Sequencer, kind: str) -> Any:
+    event = {"kind": kind, "model": {"id": "root"}}
+    return sequencer.handle_patch("mallory", 0, new_message(PATCH_DOC, {"events": [event], "base": sequencer.seq}))
+
+
+def test_a_put_back_larger_than_the_bucket_allows_at_once_is_refused_and_owes_nothing() -> None:
+    # One put-back of a root larger than the bucket's burst twice over: taken before, it left
+    # the bucket owing what it cost (a 20 MB root with the default bucket: 80 s), every
+    # client's corrections meanwhile resets and every put-back refused. It is refused now,
+    # saying so, nothing applied, and the bucket is as it was: a correction is still sent.
+    clock = Clock()
+    sequencer, holder, root = _heavy_session(clock, 3 * CORRECTION_BURST * LIMIT)
+    assert _move(sequencer, "RootRemoved").answer.msgtype == OK
+    outcome = _move(sequencer, "RootAdded")
+    assert outcome.answer.msgtype == ERROR, outcome.answer.content
+    text = outcome.answer.content["text"]
+    assert text.startswith("too many bytes put back by one patch: "), text
+    assert "more than the 80000 this session allows now (at most 80000: 40000 at once and 40000 owed" in text
+    assert text.endswith("; never, however long it waits"), text
+    assert outcome.reset is not None  # (a refused change of roots resets its sender)
+    assert list(sequencer.document.roots) == [holder]
+    assert root.id not in sequencer.document.models
+    size = correction_size(correction(holder, "note"))
+    assert _outcomes(sequencer, CORRECTION_BURST * LIMIT // size) == ["corrected"] * (CORRECTION_BURST * LIMIT // size)
+
+
+def test_a_put_back_owes_at_most_a_burst() -> None:
+    # A root of one and a half bursts is put back while the bucket is full (it may owe a
+    # burst): the bucket owes what passed its level. Drawn down first, the same put-back
+    # is refused, told when it fits; then it is taken.
+    clock = Clock()
+    sequencer, holder, _ = _heavy_session(clock, 3 * CORRECTION_BURST * LIMIT // 2)
+    assert _move(sequencer, "RootRemoved").answer.msgtype == OK
+    assert _move(sequencer, "RootAdded").answer.msgtype == OK
+    wait = sequencer._corrections.owed_seconds()
+    assert 0 < wait <= CORRECTION_BURST, wait
+    clock.now += wait + 1.0  # (owing nothing, a second's worth in the bucket: with a burst owed, less than the root)
+    assert _move(sequencer, "RootRemoved").answer.msgtype == OK
+    outcome = _move(sequencer, "RootAdded")
+    assert outcome.answer.msgtype == ERROR, outcome.answer.content
+    text = outcome.answer.content["text"]
+    assert text.startswith("too many bytes put back by one patch: ") and "; try again in " in text, text
+    assert [r.id for r in sequencer.document.roots] == [holder.id]
+    clock.now += float(text.rsplit("try again in ", 1)[1].split(" s")[0]) + 0.1
+    assert _move(sequencer, "RootAdded").answer.msgtype == OK
+    assert [r.id for r in sequencer.document.roots] == [holder.id, "root"]
