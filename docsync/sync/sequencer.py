@@ -187,6 +187,8 @@ class PatchStep:
 
     A patch refused before it is decoded (too many model definitions) has ``refusal``
     and ``reset`` and no ``decoded``: ``apply`` does nothing, ``answer_patch`` answers it.
+    One refused once decoded (a reserved model id) has ``refusal`` and ``decoded``:
+    ``apply`` applies nothing and corrects what its events touched.
     """
 
     origin: str
@@ -540,7 +542,10 @@ class Sequencer:
             else None
         )
         if reserved is not None:
-            return PatchStep(origin, msgid, answer=self._refuse(origin, msgid, reserved))
+            # Refused as any check refuses (§13 rule 6), not as a patch that cannot be read:
+            # ``apply`` applies nothing and corrects what its events touched (a root added
+            # resets the sender), which otherwise kept the changes it had made beside it.
+            return PatchStep(origin, msgid, None, decoded, before=log.seq, sent=decoded.events, refusal=reserved)
         shifts: list[Shift] = []
         # (``fence``, inline: per patch.)
         if base is not None and (
@@ -592,6 +597,8 @@ class Sequencer:
         start = len(self._outbox)  # what the patch and its callbacks change is recorded from here
         attaches_held = False
         try:
+            if step.refusal is not None:  # refused when received (a reserved model id): corrected below
+                raise PatchError(step.refusal)
             if decoded.new_models and self.client_models + len(decoded.new_models) > self.max_client_models:
                 raise PatchError(f"too many models created by clients: at most {self.max_client_models}")
             # Each model a patch attaches is defined, with all it reaches, for every other

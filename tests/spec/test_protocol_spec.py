@@ -1182,3 +1182,75 @@ async def test_a_batch_split_where_it_attaches_again_ends_for_its_sender_with_an
     assert [e["kind"] for e in mine[0].content["events"]] == ["ModelChanged"]
     assert mine[0].content["events"][0]["attr"] == "children"
     assert mine[1].content == {"events": [], "references": [], "seq": s + 3}
+
+
+# -- §9, §11 (error codes): a definition whose id the client may not take is a refusal -------
+
+
+def _reserved_ids(doc: dict[str, Any]) -> list[tuple[str, str]]:
+    """Ids a client may not give a model it defines (§9, §11), each with its ERROR text."""
+    # The server's ids: six hexadecimal digits, then a number the counter has not reached.
+    prefix = re.fullmatch(r"([0-9a-f]{6})[1-9][0-9]*", _level(doc))
+    assert prefix, _level(doc)
+    unissued = f"{prefix.group(1)}99999999"
+    return [
+        ("roots", "model id 'roots' is reserved for the document's roots"),
+        (unissued, f"model id '{unissued}' is reserved for the server's own models"),
+        ("m" * 129, "model id too long: 129 > 128 characters"),
+    ]
+
+
+@pytest.mark.asyncio
+async def test_a_reserved_model_id_refuses_the_patch_and_corrects_what_it_touched(open_client: Open) -> None:
+    a, doc = await open_client("spec")
+    b, _ = await open_client(config=a.config)
+    level = _level(doc)
+    for model_id, text in _reserved_ids(doc):
+        s = a.last_seq
+        # A valid change beside a definition whose id is reserved: the whole patch is refused
+        # (§11: `patch-refused`, "the touched properties are corrected"), so the slider the
+        # sender moved is sent back at its server value, to every connection, after the ERROR.
+        div = {"type": "object", "name": "Div", "id": model_id, "attributes": {}}
+        body = {"events": [changed(level, "value", 2.0)], "references": [div], "base": s}
+        reply = await a.request("PATCH-DOC", body)
+        assert reply.content == {"text": text, "code": "patch-refused"}
+        for client in (a, b):
+            await client.request("SERVER-INFO-REQ", {})  # answered in order: the correction came before it
+            corrections = [m.content for m in client.patches(s)]
+            assert corrections == [{"events": [changed(level, "value", 1.0)], "references": [], "seq": s + 1}]
+            client.last_seq = s + 1
+
+
+@pytest.mark.asyncio
+async def test_a_root_added_with_a_reserved_model_id_is_refused_and_resets_its_sender(open_client: Open) -> None:
+    a, doc = await open_client("spec")
+    b, _ = await open_client(config=a.config)
+    for model_id, text in _reserved_ids(doc):
+        s = a.last_seq
+        # The sender holds the model as a root: a refused change of the roots resets it (§10, §13).
+        div = {"type": "object", "name": "Div", "id": model_id, "attributes": {}}
+        events = [{"kind": "RootAdded", "model": {"id": model_id}}]
+        reply = await a.request("PATCH-DOC", {"events": events, "references": [div], "base": s})
+        assert reply.content == {"text": text, "code": "patch-refused"}
+        await a.request("SERVER-INFO-REQ", {})  # answered in order: the reset came before it
+        [reset] = [m for m in _resets(a) if m.content["seq"] > s]
+        assert model_id not in {m["id"] for m in reset.content["doc"]["models"]}
+        a.last_seq = reset.content["seq"]
+    await b.request("SERVER-INFO-REQ", {})
+    assert not _resets(b) and not b.patches()
+
+
+@pytest.mark.asyncio
+async def test_a_patch_that_cannot_be_read_is_followed_by_nothing_and_its_sender_pulls(open_client: Open) -> None:
+    a, doc = await open_client("spec")
+    level, s = _level(doc), a.last_seq
+    # §13, A client, step by step, rule 6: a valid change beside an event the server cannot
+    # read (rule 3) is refused unread; no correction follows, so a sender that applied the
+    # change tells so by a SERVER-INFO-REQ, then pulls to drop it.
+    reply = await a.patch([changed(level, "value", 2.0), {"kind": "Bogus"}])
+    assert reply.content == {"text": "unknown event kind 'Bogus'", "code": "patch-refused"}
+    await a.request("SERVER-INFO-REQ", {})
+    assert not a.patches(s) and not _resets(a)
+    pulled = await a.request("PULL-DOC-REQ", {"client_id": a.client_id})
+    assert pulled.content["seq"] == s
+    assert model_by(pulled.content["doc"], name="level")["attributes"]["value"] == 1.0

@@ -92,11 +92,17 @@ def test_the_ids_of_the_documents_own_keys_are_refused_and_change_nothing() -> N
         document, sequencer, client, outbox = _session(budget=10)
         before = document.to_json()
         client.add_root(Note(id=reserved, text="mine"))
-        answers = _send_all(sequencer, outbox)
-        assert [a.msgtype for a in answers] == [ERROR]
-        assert answers[0].content["text"] == f"model id {reserved!r} is reserved for the document's {reserved}"
+        batch = outbox.take()
+        assert batch is not None and outbox.take() is None
+        content = {"events": batch.content["events"], "references": batch.content["references"], "base": 0}
+        outcome = sequencer.handle_patch("alice", 0, new_message(PATCH_DOC, content))
+        assert outcome.answer.msgtype == ERROR
+        assert outcome.answer.content["text"] == f"model id {reserved!r} is reserved for the document's {reserved}"
         assert document.to_json() == before
-        assert sequencer.seq == 0
+        # Refused as any change of the roots is (protocol.md §9, §13 rule 6): the sender,
+        # which holds the model as a root, is reset; the reset alone takes a position.
+        assert outcome.reset is not None and outcome.reset.content["seq"] == sequencer.seq == 1
+        assert outcome.changes is None
         # The same model under another id is taken: only the reserved ids are refused.
         document, sequencer, client, outbox = _session(budget=10)
         client.add_root(Note(id=f"my-{reserved}", text="mine"))

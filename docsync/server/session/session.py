@@ -375,7 +375,7 @@ class ServerSession:
                 # Sync callbacks may block or use the ORM: when the patch will trigger
                 # any, the whole application runs in a worker thread, still under the lock.
                 decoded = step.decoded
-                if decoded is not None and _triggers_callbacks(document, decoded.events):
+                if decoded is not None and step.refusal is None and _triggers_callbacks(document, decoded.events):
                     await run_sync(sequencer.apply, step)
                 else:
                     sequencer.apply(step)
