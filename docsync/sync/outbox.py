@@ -293,20 +293,26 @@ class Outbox:
 
         ``following``: the change about to be queued after them (the new value), if any;
         None for the server's value, which wins over them: a model one of them put back is
-        out again (``_left``), as the local change that took it out left it.
+        out again (``_left``), as the local change that took it out left it. One that took
+        out a model a later waiting change of another property puts back (a move: out of
+        this list, into another or the roots) stays, to lose at the server (``_doom``) with
+        the patch of the put-back: there an event attaching a model an earlier rejected
+        event of the patch was to take out loses too (§13 rule 7). Dropped, the put-back
+        alone went, and the model was in two places (child moves, seed 6633).
         """
         for entry in self._entries:  # (a loop, no generator: most often nothing to drop)
             if entry.key == key:
                 break
         else:
             return []
+        moves = self._moves_out_of(key) if following is None else ()
         # A carried change with ``while_out`` keeps its place (``anchor``): what changed while
         # its model was out goes there if the server comes to hold the model (``_refer_to_held``).
         anchored = [c for c in self._carried if c.while_out] if self._carried else []
         kept, dropped = [], []
         placing: list[OutboxEntry] = []
         for entry in self._entries:
-            if entry.key != key:
+            if entry.key != key or (moves and entry in moves):
                 kept.append(entry)
                 if placing:
                     for carried in placing:
@@ -328,6 +334,18 @@ class Outbox:
                 if entry.put_back:  # (rare: a put-back lost to the server's value)
                     self._out_again(entry.put_back)
         return dropped
+
+    def _moves_out_of(self, key: tuple[str, str]) -> list[OutboxEntry]:
+        """The waiting changes of ``key`` that took out a model a later waiting change of another property puts back."""
+        moves: list[OutboxEntry] = []
+        put_back: set[str] = set()
+        for entry in reversed(self._entries):
+            if entry.key != key:
+                if entry.put_back:
+                    put_back.update(model.id for model in entry.put_back)
+            elif put_back and not put_back.isdisjoint(entry.departed):
+                moves.append(entry)
+        return moves
 
     def _out_again(self, models: tuple[Model, ...]) -> None:
         """The put-back of ``models`` lost to the server's value: they are out of the document again.
@@ -426,7 +444,11 @@ class Outbox:
         sources = [*carried, *entries] if carried else entries
         seen: set[str] = set()
         references = []
-        for entry in sources:
+        # A change of the batch defines its model as it was when that change attached it; a
+        # carried definition may give a later state (the model taken out, changed and put
+        # back by the superseded change, the server's value superseding it): the batch's own
+        # go first. The other way, the server refused the whole patch (child moves, seed 3591).
+        for entry in [*entries, *carried] if carried else entries:
             if entry.references:
                 self._defining -= 1
             for definition in entry.references:

@@ -258,6 +258,40 @@ describe("Outbox and models the server holds", () => {
     document.getModelById("row").splice("children", 0, 0, [plot, slider]);
     assert.deepEqual(outbox.take().content.references.map((d) => d.id), ["slider"]);
   });
+
+  it("keeps a waiting removal the server's value supersedes when a later change puts its model elsewhere", () => {
+    // Found by the convergence workload with child moves (seed 6633, in Python): a client
+    // moved an item from one layout to another while a patch of its was in flight; the
+    // server's value of the first layout dropped the removal (it would lose), and the
+    // insertion went alone: taken, the item was in both layouts. The removal now goes, to
+    // lose, and the insertion loses with it at the server (protocol.md §13 rule 7).
+    const { document, plot, outbox } = withDeparted();
+    document.getModelById("layout").splice("children", 0, 1, []); // takes the plot out
+    document.getModelById("row").splice("children", 0, 0, [plot]); // puts it in the row
+    assert.deepEqual(outbox.supersede(propertyKey("layout", "children")), []);
+    const { content } = outbox.take();
+    assert.deepEqual(content.events.map((e) => [e.model.id, e.index, e.delete]), [["layout", 0, 1], ["row", 0, 0]]);
+  });
+
+  it("defines a model as the change of the batch attaching it had it, not as a superseded put-back did", () => {
+    // Found by the convergence workload with child moves (seed 3591, in Python): a new
+    // model attached, changed, taken out and put back into a layout (defined again, as it
+    // was then), the put-back superseded by the server's value (its definition carried):
+    // the carried definition went first, and the server refused the whole patch.
+    const { document, outbox } = withDeparted();
+    const mine = new Model("Row", { id: "c-mine", attributes: { children: [new Model("Div", { id: "c-div" })] } });
+    document.addRoot(mine); // defines it with its div
+    mine.splice("children", 0, 1, []);
+    document.removeRoot(mine);
+    document.getModelById("layout").splice("children", 0, 0, [mine]); // defines it again, without
+    outbox.supersede(propertyKey("layout", "children")); // the server's value of the layout wins
+    const { content } = outbox.take();
+    assert.deepEqual(
+      content.events.map((e) => [e.kind, e.model.id]),
+      [["RootAdded", "c-mine"], ["ListSpliced", "c-mine"], ["RootRemoved", "c-mine"]],
+    );
+    assert.deepEqual(content.references.find((d) => d.id === "c-mine").attributes.children, [{ id: "c-div" }]);
+  });
 });
 
 describe("Outbox and a model put back before the server held it", () => {

@@ -872,3 +872,74 @@ def test_a_model_a_position_defines_twice_is_defined_once_in_a_resume_replay() -
     assert carol.messages_to_send() == []  # (no pull: she read every replayed patch)
     assert not _troubles(bob) and not _troubles(carol)
     assert _text(alice.document) == _text(session.document) == _text(bob.document) == _text(carol.document)
+
+
+def _move_waiting_while_bob_sets_the_list(bob_left: list[str]) -> tuple[Session, ClientProtocol, ClientProtocol]:
+    """Alice moves card-0 from left to right while a patch of hers is in flight; bob sets left first."""
+    session = Session()
+    alice, bob = session.connect("alice"), session.connect("bob")
+    alice.document.get_model_by_id("card-1").text = "first"  # type: ignore[union-attr]
+    alice.flush()
+    (first,) = alice.messages_to_send()  # in flight: the move waits
+    left, right = _pile(alice, "left"), _pile(alice, "right")
+    card = left.cards[0]
+    left.cards.remove(card)
+    right.cards.append(card)
+    bob_pile = _pile(bob, "left")
+    bob_pile.cards = [bob.document.get_model_by_id(i) for i in bob_left]
+    assert session.send("bob") == 1  # alice receives left's value: her removal waiting is superseded
+    outcome = session.sequencer.handle_patch("alice", 0, _wire(first))
+    alice.receive_message(_wire(outcome.answer))
+    assert outcome.changes is not None
+    for message in outcome.changes.messages_for("bob"):
+        bob.receive_message(_wire(message))
+    session.settle()
+    return session, alice, bob
+
+
+def test_a_move_whose_waiting_removal_the_servers_value_superseded_does_not_leave_its_model_in_two_places() -> None:
+    # Found by the convergence workload with child moves (seed 6633, in memory): a client
+    # moved an item from one layout to another while a patch of hers was in flight; the
+    # server's value of the first layout (another client's reorder) dropped her waiting
+    # removal (it would lose), and her insertion went alone: the server took it, the item
+    # was in both layouts, for everyone. The removal now goes, to lose, with the
+    # insertion, which loses with it (§13 rule 7) and is corrected.
+    session, alice, bob = _move_waiting_while_bob_sets_the_list(["card-0", "card-1"])
+    assert [m.msgtype for m in session.answers["alice"]] == [OK]  # (the move's patch)
+    assert session.answers["alice"][0].content["rejected"] == 2
+    assert _cards(session.document, "left") == ["card-0", "card-1"]
+    assert _cards(session.document, "right") == []
+    assert _text(alice.document) == _text(session.document) == _text(bob.document)
+
+
+def test_a_model_attached_taken_out_and_put_back_is_defined_as_it_was_attached() -> None:
+    # Found by the convergence workload with child moves (seed 3591, in memory): offline, a
+    # client added a new item (defined as it was then), deleted a key of it, took it out
+    # and put it back into a layout (defined again, as it was then); the server's value of
+    # the layout superseded the put-back (its definition carried), and the carried
+    # definition went first in the patch of the item's first attachment: the server read
+    # the item without the key and refused the whole patch ("no key").
+    session = Session()
+    session.document.add_root(Shelf(id="shelf"))
+    session.sequencer.flush()
+    alice, bob = session.connect("alice"), session.connect("bob")
+    alice.document.get_model_by_id("card-0").text = "first"  # type: ignore[union-attr]
+    alice.flush()
+    (first,) = alice.messages_to_send()  # in flight: what follows waits
+    pile = Pile(id="alice-pile", cards=[Card(id="alice-card", text="new")])
+    alice.document.add_root(pile)  # defines the pile with its card
+    pile.cards.pop(0)
+    alice.document.remove_root(pile)
+    _pile(alice, "shelf").piles.append(pile)  # defines the pile again: no card
+    _pile(bob, "shelf").piles = [Pile(id="bob-pile")]
+    assert session.send("bob") == 1  # alice receives the shelf's value: her put-back is superseded
+    outcome = session.sequencer.handle_patch("alice", 0, _wire(first))
+    alice.receive_message(_wire(outcome.answer))
+    assert outcome.changes is not None
+    for message in outcome.changes.messages_for("bob"):
+        bob.receive_message(_wire(message))
+    session.settle()
+    assert [m.msgtype for m in session.answers["alice"]] == [OK], session.answers["alice"][-1].content
+    assert session.document.get_model_by_id("alice-pile") is None
+    assert _pile_ids(session.document, "shelf") == ["bob-pile"]
+    assert _text(alice.document) == _text(session.document) == _text(bob.document)

@@ -254,10 +254,15 @@ export class Outbox {
   /**
    * Drop the waiting changes of property ``key`` (the server's whole value wins over them);
    * return them. A model one of them put back is out of the document again (``_left``), as
-   * the local change that took it out left it.
+   * the local change that took it out left it. One that took out a model a later waiting
+   * change of another property puts back (a move: out of this list, into another or the
+   * roots) stays, to lose at the server (the client dooms it) with the patch of the
+   * put-back: there an event attaching a model an earlier rejected event of the patch was
+   * to take out loses too (§13 rule 7). Dropped, the put-back alone went, and the model was
+   * in two places (child moves, seed 6633).
    */
   supersede(key) {
-    const dropped = this._drop(key);
+    const dropped = this._drop(key, null, this._movesOutOf(key));
     for (const entry of dropped) if (entry.putBack.length) this._outAgain(entry.putBack); // (rare)
     return dropped;
   }
@@ -277,7 +282,22 @@ export class Outbox {
     this._keepLeft([...found.keys()], (modelId) => found.get(modelId) ?? null);
   }
 
-  _drop(key, following = null) {
+  /** The waiting changes of ``key`` that took out a model a later waiting change of another property puts back. */
+  _movesOutOf(key) {
+    const moves = new Set();
+    const putBack = new Set();
+    for (let i = this._entries.length - 1; i >= 0; i--) {
+      const entry = this._entries[i];
+      if (entry.key !== key) {
+        for (const model of entry.putBack) putBack.add(model.id);
+      } else if (putBack.size && entry.departed.some((id) => putBack.has(id))) {
+        moves.add(entry);
+      }
+    }
+    return moves;
+  }
+
+  _drop(key, following = null, moves = null) {
     // A carried change with whileOut keeps its place (anchor): what changed while its model
     // was out goes there if the server comes to hold the model (_referToHeld).
     const anchored = this._carried.length ? this._carried.filter((carried) => carried.whileOut?.size) : [];
@@ -285,7 +305,7 @@ export class Outbox {
     const dropped = [];
     let placing = [];
     for (const entry of this._entries) {
-      if (entry.key !== key) {
+      if (entry.key !== key || moves?.has(entry)) {
         kept.push(entry);
         for (const carried of placing) carried.anchor = entry;
         placing = [];
@@ -392,7 +412,10 @@ export class Outbox {
     this._carried = [];
     const seen = new Set();
     const references = [];
-    for (const entry of [...carried, ...entries]) {
+    // A change of the batch defines its model as it was when that change attached it; a
+    // carried definition may give a later state (the model taken out, changed and put
+    // back by the superseded change): the batch's own go first (child moves, seed 3591).
+    for (const entry of [...entries, ...carried]) {
       if (entry.references.length) this._defining -= 1;
       for (const definition of entry.references) {
         // The server refuses a model defined twice in one patch.
