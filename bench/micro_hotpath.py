@@ -213,6 +213,8 @@ def main() -> int:
         DOCSYNC_SQLITE=str(workdir / "db.sqlite3"),
         DOCSYNC_LOG_LEVEL="WARNING",
         DOCSYNC_MAX_PATCHES="1000000",
+        DOCSYNC_MAX_PATCHES_PER_SECOND_PER_CLIENT="none",
+        DOCSYNC_MAX_DOCUMENT_REQUESTS_PER_SECOND_PER_CLIENT="none",
     )
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, check=True, capture_output=True)
     sys.path.insert(0, str(ROOT))

@@ -109,6 +109,8 @@ def _server(tmp: Path, name: str, kind: str = "daphne", **env: str) -> ServerPro
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),  # the demo refuses its public key with DEBUG off
         "DOCSYNC_SQLITE": str(db),
         "DOCSYNC_MAX_PATCHES": "1000000",
+        "DOCSYNC_MAX_PATCHES_PER_SECOND_PER_CLIENT": "none",
+        "DOCSYNC_MAX_DOCUMENT_REQUESTS_PER_SECOND_PER_CLIENT": "none",
         "DOCSYNC_LOG_LEVEL": "WARNING",
         # One machine opens every session (thousands for the drain): no per-client limit.
         "DOCSYNC_MAX_SESSIONS_PER_CLIENT": "none",

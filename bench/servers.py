@@ -141,6 +141,8 @@ def docsync_env(lifetimes: Lifetimes, secret: str, sqlite: Path) -> dict[str, st
         # One client sends a patch per round trip, far above the default per-connection
         # limit of 200/s; Bokeh has no such limit.
         "DOCSYNC_MAX_PATCHES": "1000000",
+        "DOCSYNC_MAX_PATCHES_PER_SECOND_PER_CLIENT": "none",
+        "DOCSYNC_MAX_DOCUMENT_REQUESTS_PER_SECOND_PER_CLIENT": "none",
         "DOCSYNC_UNUSED_SESSION_LIFETIME": str(lifetimes.unused),
         "DOCSYNC_CHECK_UNUSED_SESSIONS": str(lifetimes.check),
         # The load generator reads /docsync-metrics (live sessions) with the run's secret.

@@ -338,6 +338,8 @@ _COUNT_LIMITS = {
     "MAX_QUEUED_BYTES_PER_CLIENT": True,
     "MAX_DOCUMENT_BYTES_PER_CLIENT": True,
     "NEW_SESSIONS_PER_CLIENT_BURST": False,
+    "MAX_PATCHES_PER_CLIENT_BURST": False,
+    "MAX_DOCUMENT_REQUESTS_PER_CLIENT_BURST": False,
     "MAX_FRAME_CONTAINERS": False,
     "MAX_FRAME_VALUES": False,
 }
@@ -364,17 +366,61 @@ def _count_errors(config: Any) -> list[checks.CheckMessage]:
     return errors
 
 
+#: Rates of a client's token buckets, and what each refills (0 or None: no limit).
+_RATES = {
+    "NEW_SESSIONS_PER_CLIENT_PER_SECOND": ("sessions one client may make", "NEW_SESSIONS_PER_CLIENT_BURST", "2.0"),
+    "MAX_PATCHES_PER_SECOND_PER_CLIENT": (
+        "messages all websockets of one client may send",
+        "MAX_PATCHES_PER_CLIENT_BURST",
+        "500.0",
+    ),
+    "MAX_DOCUMENT_REQUESTS_PER_SECOND_PER_CLIENT": (
+        "document requests all websockets of one client may send",
+        "MAX_DOCUMENT_REQUESTS_PER_CLIENT_BURST",
+        "50.0",
+    ),
+}
+
+
 def _rate_errors(config: Any) -> list[checks.CheckMessage]:
     # A string or a negative rate made every new session's open raise (1011), not refuse (4029).
-    rate = config.NEW_SESSIONS_PER_CLIENT_PER_SECOND
-    if rate is None or (isinstance(rate, (int, float)) and not isinstance(rate, bool) and 0 <= rate < float("inf")):
+    errors: list[checks.CheckMessage] = []
+    for name, (what, burst, example) in _RATES.items():
+        rate = getattr(config, name)
+        if rate is None or (isinstance(rate, (int, float)) and not isinstance(rate, bool) and 0 <= rate < float("inf")):
+            continue
+        errors.append(
+            checks.Error(
+                f"DOCSYNC[{name!r}] is {rate!r}: not a number of at least 0.",
+                hint=f"Set it to how many {what} per second once its burst ({burst}) is spent, "
+                f"e.g. {example}; 0 or None: no limit.",
+                id="docsync.E022",
+            )
+        )
+    return errors + _client_rate_warnings(config)
+
+
+def _client_rate_warnings(config: Any) -> list[checks.CheckMessage]:
+    # docsync's clients pace each connection to MAX_PATCHES_PER_SECOND (announced by the
+    # page): a client's bucket below it closes one such connection, never closed before.
+    per_connection, rate, burst = (
+        config.MAX_PATCHES_PER_SECOND,
+        config.MAX_PATCHES_PER_SECOND_PER_CLIENT,
+        config.MAX_PATCHES_PER_CLIENT_BURST,
+    )
+    numbers = [value for value in (per_connection, rate, burst) if isinstance(value, (int, float))]
+    if not rate or len(numbers) < 3 or any(isinstance(value, bool) for value in numbers):
+        return []  # off, or not numbers (E018, E022 say so)
+    if rate >= per_connection and burst >= per_connection:
         return []
     return [
-        checks.Error(
-            f"DOCSYNC['NEW_SESSIONS_PER_CLIENT_PER_SECOND'] is {rate!r}: not a number of at least 0.",
-            hint="Set it to how many sessions one client may make per second once its burst "
-            "(NEW_SESSIONS_PER_CLIENT_BURST) is spent, e.g. 2.0; 0 or None: no limit.",
-            id="docsync.E022",
+        checks.Warning(
+            f"DOCSYNC['MAX_PATCHES_PER_SECOND_PER_CLIENT'] ({rate!r}) or DOCSYNC['MAX_PATCHES_PER_CLIENT_BURST'] "
+            f"({burst!r}) is below DOCSYNC['MAX_PATCHES_PER_SECOND'] ({per_connection!r}): one connection keeping "
+            "to its own rate, as docsync's clients do, may be closed 4029.",
+            hint="Set both at least MAX_PATCHES_PER_SECOND (a client's connections together may then send as "
+            "much as one of them), or 0 / None to bound each connection only.",
+            id="docsync.W012",
         )
     ]
 

@@ -63,6 +63,14 @@ DEFAULTS: dict[str, Any] = {
     "NEW_SESSIONS_PER_CLIENT_BURST": 200,
     "NEW_SESSIONS_PER_CLIENT_PER_SECOND": 2.0,
     "MAX_PATCHES_PER_SECOND": 200,
+    # Those messages (PATCH-DOC and what counts with it) from all websockets of one client
+    # (as above) together, per process: this many at once, then this many per second. They
+    # outlive its sockets: reconnecting fills nothing (close 4029; 0 or None: no limit).
+    "MAX_PATCHES_PER_CLIENT_BURST": 1000,
+    "MAX_PATCHES_PER_SECOND_PER_CLIENT": 500.0,
+    # And its PULL-DOC-REQs, RESUME-REQs and PUSH-DOCs (10 per second per connection, a constant).
+    "MAX_DOCUMENT_REQUESTS_PER_CLIENT_BURST": 500,
+    "MAX_DOCUMENT_REQUESTS_PER_SECOND_PER_CLIENT": 50.0,
     "MAX_CLIENT_MODELS": 1000,
     "MAX_ARRAY_ELEMENTS": 50_000_000,
     "MAX_UPLOAD_BYTES": 32 * 1024 * 1024,  # one session's uploads in progress (FileInput), all files together

@@ -281,7 +281,7 @@ class TooManyConnectionsError(ConnectionClosingError):
 
 
 class RateLimitedError(ConnectionClosingError):
-    """A connection sent patches faster than ``MAX_PATCHES_PER_SECOND``, or its client made sessions too fast."""
+    """A connection, or all of its client's together, sent messages too fast; or its client made sessions too fast."""
 
     close_code = 4029
 

@@ -133,12 +133,14 @@ def render_metrics(registry: SessionRegistry) -> str:
         "Websockets refused because a limit was reached, by the limit's setting: a process's or a client's, close"
         " 1013 (Bokeh app pages: HTTP 503, or 429 for a client's limit); a session's or a client's share of it,"
         " close 4008 (counted by the process owning the session); a client's share of what it is sent, close 4009;"
-        " a client making sessions too fast, close 4029 (Bokeh app pages: 429), by the process making them.",
+        " a client making sessions too fast, close 4029 (Bokeh app pages: 429), by the process making them;"
+        " a client's websockets sending too fast together, close 4029, where the socket is held.",
         [
             ('{limit="MAX_SESSIONS"}', registry.session_limit_refusals),
             ('{limit="MAX_SESSIONS_PER_CLIENT"}', refused["sessions"]),
             ('{limit="MAX_CONNECTIONS_PER_CLIENT"}', refused["connections"]),
             ('{limit="NEW_SESSIONS_PER_CLIENT_PER_SECOND"}', registry.new_session_rate.refused),
+            *((f'{{limit="{name}"}}', count) for name, count in registry.client_rates.refused.items()),
             *((f'{{limit="{name}"}}', count) for name, count in registry.connection_refusals.items()),
             ('{limit="MAX_INCOMPLETE_BYTES"}', registry.incomplete_bytes.refused),
             ('{limit="MAX_INCOMPLETE_BYTES_PER_CLIENT"}', registry.incomplete_bytes.refused_clients),

@@ -20,6 +20,7 @@ from .clients import ClientTally, NewSessionRate
 from .cluster_link import ClusterLink
 from .dialects import Dialect, get_dialect
 from .incomplete import IncompleteBytes
+from .message_rates import ClientRates
 from .persistence import SnapshotKeeper, start_persistence
 from .queued_shares import QueuedShares
 from .session import ServerSession
@@ -50,6 +51,8 @@ class SessionRegistry:
         self.clients = ClientTally()
         #: How fast each client makes sessions (NEW_SESSIONS_PER_CLIENT_BURST, _PER_SECOND).
         self.new_session_rate = NewSessionRate()
+        #: How fast each client's websockets send, together and across reconnects (MAX_PATCHES_PER_SECOND_PER_CLIENT).
+        self.client_rates = ClientRates()
         #: What each client's websockets hold of outgoing messages (MAX_QUEUED_BYTES_PER_CLIENT).
         self.queued_shares = QueuedShares()
         #: The documents of each client's sessions (MAX_DOCUMENT_BYTES_PER_CLIENT).

@@ -58,6 +58,7 @@ site = site_on_each_server(
     "queued-share",
     DOCSYNC_MAX_QUEUED_BYTES_PER_CLIENT=str(SHARE),
     DOCSYNC_MAX_PATCHES_PER_SECOND="100000",
+    DOCSYNC_MAX_PATCHES_PER_SECOND_PER_CLIENT="none",  # its sockets together too
     DOCSYNC_LOG_LEVEL="INFO",
     DOCSYNC_METRICS_TOKEN=METRICS_TOKEN,
 )

@@ -244,6 +244,47 @@ def test_a_new_session_rate_of_zero_none_or_a_number_is_accepted(rate: object) -
         assert not [m for m in check_settings() if m.id in ("docsync.E018", "docsync.E022")]
 
 
+@pytest.mark.parametrize("name", ["MAX_PATCHES_PER_SECOND_PER_CLIENT", "MAX_DOCUMENT_REQUESTS_PER_SECOND_PER_CLIENT"])
+@pytest.mark.parametrize("value", [-1, "1000", True, float("nan"), float("inf")])
+def test_a_clients_message_rate_that_is_no_number_of_at_least_zero_is_reported_as_e022(
+    name: str, value: object
+) -> None:
+    # A string made every message of every socket raise a TypeError (1011) instead of being counted.
+    with override_settings(DOCSYNC={"APPS": {}, name: value}):
+        errors = [m for m in check_settings() if m.id == "docsync.E022"]
+    assert [e.msg for e in errors] == [f"DOCSYNC[{name!r}] is {value!r}: not a number of at least 0."]
+
+
+@pytest.mark.parametrize("name", ["MAX_PATCHES_PER_CLIENT_BURST", "MAX_DOCUMENT_REQUESTS_PER_CLIENT_BURST"])
+@pytest.mark.parametrize("value", [0, 2.5, "500", None])
+def test_a_clients_message_burst_that_is_no_whole_number_is_reported_as_e018(name: str, value: object) -> None:
+    # A burst of 0 refused every socket of every client at its first message.
+    with override_settings(DOCSYNC={"APPS": {}, name: value}):
+        errors = [m for m in check_settings() if m.id == "docsync.E018"]
+    assert [e.msg for e in errors] == [f"DOCSYNC[{name!r}] is {value!r}: not a whole number of at least 1."]
+
+
+@pytest.mark.parametrize(
+    ("per_client", "warned"),
+    [
+        ({}, False),  # the defaults: 1000 at once, then 500 per second, over a connection's 200
+        ({"MAX_PATCHES_PER_SECOND_PER_CLIENT": None}, False),
+        ({"MAX_PATCHES_PER_SECOND_PER_CLIENT": 0}, False),
+        ({"MAX_PATCHES_PER_SECOND_PER_CLIENT": 200, "MAX_PATCHES_PER_CLIENT_BURST": 200}, False),
+        ({"MAX_PATCHES_PER_SECOND_PER_CLIENT": 150}, True),
+        ({"MAX_PATCHES_PER_CLIENT_BURST": 150}, True),
+    ],
+)
+def test_a_clients_message_bucket_below_one_connections_rate_is_warned_as_w012(
+    per_client: dict[str, object], warned: bool
+) -> None:
+    # docsync's clients pace each socket to MAX_PATCHES_PER_SECOND: below it, one such socket is closed 4029.
+    with override_settings(DOCSYNC={"APPS": {}, "MAX_PATCHES_PER_SECOND": 200, **per_client}):
+        warnings = [m for m in check_settings() if m.id == "docsync.W012"]
+    assert len(warnings) == warned
+    assert all("may be closed 4029" in w.msg for w in warnings)
+
+
 @pytest.mark.parametrize("name", ["CHECK_UNUSED_SESSIONS", "PROCESS_TIMEOUT", "SNAPSHOT_INTERVAL", "SNAPSHOT_LIFETIME"])
 @pytest.mark.parametrize("value", [0, -1.0, "60", None, True, float("inf"), float("nan")])
 def test_a_loop_period_that_is_no_positive_number_is_reported_as_e023(name: str, value: object) -> None:

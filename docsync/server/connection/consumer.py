@@ -62,6 +62,7 @@ from ..compat import (
 )
 from ..dialects import DOCSYNC_KIND, Dialect
 from ..incomplete import IncompleteInput
+from ..message_rates import ClientRate
 from ..outbox import Outbox
 from ..registry import SessionRegistry, get_registry
 from ..session import ServerSession
@@ -172,6 +173,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         "channel_layer",
         "client",
         "client_limits",
+        "client_rate",
         "client_slot",
         "cluster",
         "connected_at",
@@ -205,6 +207,8 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
     #: Whom this socket and a session it makes count against (server/clients.py), and its count.
     client: str | None
     client_slot: Slot | None
+    #: Its client's message buckets on this process, shared by the client's websockets (server/message_rates.py).
+    client_rate: ClientRate | None
     #: A relayed socket's frames of the message being received, forwarded as its client
     #: sent them (checked here, not decoded and encoded again); None on other sockets, and
     #: on a relayed one whose owner takes messages parsed (``PeerLink.parsed``): then only
@@ -234,6 +238,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         self.may_push = False
         self.client = None
         self.client_slot = None
+        self.client_rate = None
         self._relay_pending = None
         self._relay_nbytes = 0
 
@@ -428,6 +433,11 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             )
             if not scope_origin_allowed(self.scope):
                 raise AccessRefusedError("origin not allowed")
+            # Its client's buckets outlive its sockets: one empty refuses a new socket before
+            # any session is made or joined (no app code runs), as its next message would be.
+            self.client_rate = get_registry().client_rates.join(self.client, settings)
+            if self.client_rate is not None:
+                get_registry().client_rates.check_open(self.client_rate)
             await self._open_session(protocols[1], settings)
         except ConnectionClosingError as exc:
             self.refuse(exc)
@@ -653,6 +663,9 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         slot, self.client_slot = self.client_slot, None
         if slot is not None:
             slot.release()
+        rate, self.client_rate = self.client_rate, None
+        if rate is not None:  # its buckets stay, as they are, for the client's next socket
+            get_registry().client_rates.leave(rate)
         outbox = getattr(self, "outbox", None)
         share = outbox.share if outbox is not None else None
         if outbox is not None and share is not None:
@@ -765,6 +778,10 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             session.stats["messages_in"] += 1
         return message
 
+    def _refuse_client(self, client_rate: ClientRate, documents: bool) -> None:
+        get_registry().client_rates.count_refusal(documents)
+        self.refuse(client_rate.refusal(documents))
+
     async def handle(self, message: Message) -> None:
         """Dispatch one complete message (to the local session, or to the relay)."""
         msgtype = message.msgtype
@@ -772,9 +789,15 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         # unbounded, a client made its process answer SERVER-INFO-REQs, or read OKs it ignores,
         # as fast as it could send them. SERVER-INFO-REQ counts with the patches: clients send it
         # after their patches as a barrier (its reply says all before it was handled).
+        # Each also against its client's bucket, which the client's other sockets, and its
+        # earlier ones, took from too: reconnecting refilled the connection's, not this one.
+        client_rate = self.client_rate
         if msgtype == PATCH_DOC:  # nearly every message: one comparison
             if not self.rate.allow():
                 self.refuse(RateLimitedError("too many patches per second"))
+                return
+            if client_rate is not None and not client_rate.take_message(time.monotonic()):
+                self._refuse_client(client_rate, documents=False)
                 return
         elif msgtype in _REQUESTS:
             if not self.document_requests.allow():
@@ -783,8 +806,14 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
                 else:
                     self.refuse(RateLimitedError(f"too many requests per second ({msgtype})"))
                 return
+            if client_rate is not None and not client_rate.take_document_request(time.monotonic()):
+                self._refuse_client(client_rate, documents=True)
+                return
         elif not self.rate.allow():  # SERVER-INFO-REQ; ACK, OK, ERROR (ignored); what is answered bad-request
             self.refuse(RateLimitedError(f"too many messages per second ({msgtype})"))
+            return
+        elif client_rate is not None and not client_rate.take_message(time.monotonic()):
+            self._refuse_client(client_rate, documents=False)
             return
         if self.relay is not None and self.cluster is not None:
             pending = self._relay_pending

@@ -1,0 +1,174 @@
+"""How fast all of one client's websockets together send messages: token buckets per client that outlive its sockets.
+
+Each connection has its own buckets (connection/rate.py: ``MAX_PATCHES_PER_SECOND`` and
+``DOCUMENT_REQUESTS_PER_SECOND``), full when it opens: a client that closed its socket and
+opened another had a full bucket again (one anonymous client made 1,322 patches a second,
+6.6 times the rate, by reconnecting), and a client of 16 sockets had 16 of them. A
+:class:`ClientRate` is the same two buckets for the client (server/clients.py's key, where
+the socket is held), shared by all its websockets on this process and kept after they
+close, so that reopening fills nothing:
+
+- messages (PATCH-DOC and what counts with it): ``MAX_PATCHES_PER_CLIENT_BURST`` at once,
+  then ``MAX_PATCHES_PER_SECOND_PER_CLIENT``;
+- document requests (PULL-DOC-REQ, RESUME-REQ, PUSH-DOC): ``MAX_DOCUMENT_REQUESTS_PER_CLIENT_BURST``
+  at once, then ``MAX_DOCUMENT_REQUESTS_PER_SECOND_PER_CLIENT``.
+
+A client's buckets are held while it has a websocket here (as many as its sockets, which
+cost far more each); once its last one closes they wait in a table of at most
+``max_idle`` clients, the longest idle first dropped, and one whose buckets are full again
+is dropped too (a full bucket is the same as none): a client rotating addresses cannot
+grow the table, and one that comes back within its refill finds its buckets as it left them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from ..exceptions import RateLimitedError
+
+__all__ = ["MAX_IDLE_CLIENTS", "ClientRate", "ClientRates", "TokenBucket"]
+
+#: Clients without a websocket here whose buckets are kept at most (about 300 bytes each).
+MAX_IDLE_CLIENTS = 20_000
+
+#: The settings of each bucket: (rate, burst), and the name refusals give.
+_MESSAGES = ("MAX_PATCHES_PER_SECOND_PER_CLIENT", "MAX_PATCHES_PER_CLIENT_BURST")
+_DOCUMENTS = ("MAX_DOCUMENT_REQUESTS_PER_SECOND_PER_CLIENT", "MAX_DOCUMENT_REQUESTS_PER_CLIENT_BURST")
+
+
+class TokenBucket:
+    """``burst`` tokens at most, refilled at ``rate`` per second; one taken per event."""
+
+    __slots__ = ("burst", "rate", "tokens", "when")
+
+    def __init__(self, rate: float, burst: float, now: float) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.tokens = burst
+        self.when = now
+
+    def level(self, now: float) -> float:
+        """The tokens it holds at ``now``."""
+        return min(self.burst, self.tokens + (now - self.when) * self.rate)
+
+    def take(self, now: float) -> bool:
+        """Take one token; tell whether there was one (none is taken otherwise)."""
+        tokens = min(self.burst, self.tokens + (now - self.when) * self.rate)
+        self.when = now
+        if tokens < 1.0:
+            self.tokens = tokens
+            return False
+        self.tokens = tokens - 1.0
+        return True
+
+
+class ClientRate:
+    """One client's buckets on this process, shared by its websockets here (None: that limit is off)."""
+
+    __slots__ = ("connections", "documents", "key", "messages")
+
+    def __init__(self, key: str, messages: TokenBucket | None, documents: TokenBucket | None) -> None:
+        self.key = key
+        self.messages = messages
+        self.documents = documents
+        #: Its websockets holding these buckets now.
+        self.connections = 0
+
+    def take_message(self, now: float) -> bool:
+        """Take one message (a patch, or what counts with patches); False past the client's bucket."""
+        bucket = self.messages
+        return bucket is None or bucket.take(now)
+
+    def take_document_request(self, now: float) -> bool:
+        """Take one document request; False past the client's bucket."""
+        bucket = self.documents
+        return bucket is None or bucket.take(now)
+
+    def refusal(self, documents: bool) -> RateLimitedError:
+        """The error closing a connection of this client past one of its buckets (4029)."""
+        bucket, (rate_name, _burst) = (self.documents, _DOCUMENTS) if documents else (self.messages, _MESSAGES)
+        what = "document requests" if documents else "messages"
+        burst, rate = (bucket.burst, bucket.rate) if bucket is not None else (0.0, 0.0)
+        return RateLimitedError(
+            f"this client sends too many {what}: {burst:g} at once, then {rate:g} per second ({rate_name})"
+        )
+
+    def full(self, now: float) -> bool:
+        """Tell whether both buckets are full again (the same as none)."""
+        return all(bucket is None or bucket.level(now) >= bucket.burst for bucket in (self.messages, self.documents))
+
+
+def _bucket(settings: Any, names: tuple[str, str], now: float) -> TokenBucket | None:
+    rate_name, burst_name = names
+    rate = getattr(settings, rate_name)
+    if not rate:  # 0 or None: off
+        return None
+    return TokenBucket(float(rate), float(getattr(settings, burst_name)), now)
+
+
+class ClientRates:
+    """The buckets of every client with a websocket on this process, and of the recently gone."""
+
+    def __init__(self, max_idle: int = MAX_IDLE_CLIENTS, clock: Callable[[], float] = time.monotonic) -> None:
+        self._held: dict[str, ClientRate] = {}
+        #: Clients without a websocket here, the longest idle first.
+        self._idle: OrderedDict[str, ClientRate] = OrderedDict()
+        self._max_idle = max_idle
+        self.clock = clock
+        #: Websockets closed (4029) past a client's bucket, by its rate's setting (``/docsync-metrics``).
+        self.refused = {_MESSAGES[0]: 0, _DOCUMENTS[0]: 0}
+
+    def __len__(self) -> int:
+        return len(self._held) + len(self._idle)
+
+    def join(self, key: str | None, settings: Any) -> ClientRate | None:
+        """Count one more websocket of ``key``; return its client's buckets (None: no client, or both limits off)."""
+        if key is None or not (getattr(settings, _MESSAGES[0]) or getattr(settings, _DOCUMENTS[0])):
+            return None
+        rate = self._held.get(key)
+        if rate is None:
+            rate = self._idle.pop(key, None)
+            if rate is None:
+                now = self.clock()
+                rate = ClientRate(key, _bucket(settings, _MESSAGES, now), _bucket(settings, _DOCUMENTS, now))
+            self._held[key] = rate
+        rate.connections += 1
+        return rate
+
+    def leave(self, rate: ClientRate) -> None:
+        """Stop counting one websocket of ``rate``'s client; its last one leaves the buckets to the idle table."""
+        rate.connections -= 1
+        if rate.connections > 0 or self._held.get(rate.key) is not rate:
+            return
+        del self._held[rate.key]
+        now = self.clock()
+        if not rate.full(now):
+            self._idle[rate.key] = rate
+        self._forget(now)
+
+    def _forget(self, now: float) -> None:
+        # Two looked at per leave, the longest idle first: a bucket full again is dropped,
+        # and past max_idle the oldest goes whatever it holds (it starts full again).
+        idle = self._idle
+        for _ in range(2):
+            if not idle:
+                return
+            key, rate = next(iter(idle.items()))
+            if len(idle) <= self._max_idle and not rate.full(now):
+                return
+            del idle[key]
+
+    def check_open(self, rate: ClientRate) -> None:
+        """Refuse a new websocket of ``rate``'s client (RateLimitedError, counted) while a bucket is empty."""
+        now = self.clock()
+        for documents, bucket in ((False, rate.messages), (True, rate.documents)):
+            if bucket is not None and bucket.level(now) < 1.0:
+                self.count_refusal(documents)
+                raise rate.refusal(documents)
+
+    def count_refusal(self, documents: bool) -> None:
+        """Count a websocket closed past one of its client's buckets."""
+        self.refused[_DOCUMENTS[0] if documents else _MESSAGES[0]] += 1
