@@ -25,6 +25,7 @@ from typing import Any
 from ..document import DecodedPatch, Document, DocumentEvent
 from ..document import events as ev
 from ..document.patching import apply_events
+from ..document.properties import models_in
 from ..document.pulled import PulledDocument
 from ..document.wire import decode_patch
 from ..exceptions import DeserializationError, MessageTooBigError, PatchError, ProtocolError
@@ -423,6 +424,8 @@ class ClientProtocol:
         if self.in_flight is not None or self.outbox or self._stale:
             # (With nothing of its own unanswered, a client takes the server's events as they are.)
             decoded.events = [event for event in decoded.events if self._reconcile(event)]
+        if decoded.new_models:  # (rare: most patches define no model)
+            decoded.events = _after_definitions(decoded.events, decoded.new_models)
         self._apply(decoded)
         if decoded.new_models and (self.in_flight is not None or self.outbox):
             self._pending_on_defined(decoded.new_models)
@@ -664,3 +667,48 @@ class ClientProtocol:
         message = with_content_frame(PATCH_DOC, batch.content, dumps(batch.content), batch.buffers)
         frames, sizes = message.sized_frames()
         return message, limits.size_fault(frames, sizes, structure=True)
+
+
+def _after_definitions(events: list[DocumentEvent], defined: dict[str, Any]) -> list[DocumentEvent]:
+    """Leave out the events of a server patch that change a model it defines before an event attaches it.
+
+    The server sends only changes of models its document holds, so such a model was
+    held there: a correction later in the patch (the value of a list it is in) defines
+    it as the position left it, those changes included (protocol.md §9: a definition gives
+    the model's state as of the event that attached it). A receiver that holds the model
+    keeps its own and ignores the definition; one that does not (it took the model out,
+    its change unanswered) makes it from the definition, and applying them to it again
+    put a tag in a list twice (convergence over a real server, child moves, seed 3422791825).
+    """
+    new = {id(model) for model in defined.values()}
+    attached: set[int] = set()
+    kept = []
+    for event in events:
+        if isinstance(event, ev.RootAddedEvent):
+            values: list[Any] = [event.model]
+        else:
+            target = getattr(event, "model", None)
+            if target is not None and id(target) in new and id(target) not in attached:
+                continue  # in its definition already
+            values = []
+            if isinstance(event, _ATTACHING) and target is not None and _holds_models(target, event.attr):
+                values = list(models_in(event.new if isinstance(event, ev.ModelChangedEvent) else event.items))
+        kept.append(event)
+        while values:  # what the event attaches: the models it names, and those they reach
+            model = values.pop()
+            if id(model) in new and id(model) not in attached:
+                attached.add(id(model))
+                values.extend(model.references())
+    return kept
+
+
+#: The events whose value may attach models (a root added attaches its own).
+_ATTACHING = (ev.ModelChangedEvent, ev.ListSplicedEvent, ev.DictItemsSetEvent)
+
+
+def _holds_models(model: Any, attr: str) -> bool:
+    """Whether property ``attr`` of ``model`` may hold models (a column of a million floats is not walked)."""
+    try:
+        return bool(type(model).lookup(attr).may_hold_models)
+    except AttributeError:
+        return False

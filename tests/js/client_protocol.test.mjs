@@ -283,6 +283,54 @@ describe("ClientProtocol and a model a server patch defines anew while its chang
   });
 });
 
+describe("ClientProtocol and a change a server patch makes before a correction defines its model", () => {
+  // The scenario of tests/sync/test_client_moves_server_models.py's
+  // test_a_change_before_a_correction_defining_its_model_is_not_applied_twice (found over
+  // the real server with child moves, seed 3422791825, in Python), with what
+  // docsync/sync/sequencer.py sends alice there: carol added a note to the board (seq 2);
+  // bob spliced the note's tags and set the board's notes whole, which lost to carol's
+  // splice: his splice, then the correction defining the note as the position left it
+  // (seq 3). Alice had taken the note out (in flight): she made it from the definition
+  // and applied the splice again, ending with the tag twice.
+  const note = (id, tags) => ({ type: "object", name: "test_moves.Note", id, attributes: tags ? { tags } : {} });
+  const board = (ids) => ({ type: "object", name: "test_moves.Board", id: "board", attributes: { notes: ids.map((id) => ({ id })) } });
+  const notes = { kind: "ModelChanged", model: { id: "board" }, attr: "notes", new: [{ id: "note" }, { id: "carol-note" }] };
+
+  it("takes the definition, and not the change again", () => {
+    const document = new Document();
+    const alice = new ClientProtocol(document, { clientId: "alice" });
+    alice.connectionMade();
+    alice.receiveMessage(wire(newMessage(ACK)));
+    const [pull] = alice.messagesToSend();
+    const doc = { title: "docsync", roots: [{ id: "board" }], models: [board(["note"]), note("note", ["a", "b"])] };
+    alice.receiveMessage(wire(newMessage(PULL_DOC_REPLY, { doc, seq: 1, incarnation: "i1" }, { reqid: pull.msgid })));
+    document.getModelById("board").splice("notes", 0, 1); // taken out
+    alice.flush();
+    const [removal] = alice.messagesToSend(); // in flight
+    const carols = {
+      events: [{ kind: "ListSpliced", model: { id: "board" }, attr: "notes", index: 1, delete: 0, items: [{ id: "carol-note" }] }],
+      references: [note("carol-note")],
+      seq: 2,
+    };
+    const bobs = {
+      events: [{ kind: "ListSpliced", model: { id: "note" }, attr: "tags", index: 2, delete: 0, items: ["c"] }, notes],
+      references: [note("carol-note"), note("note", ["a", "b", "c"])],
+      seq: 3,
+    };
+    for (const content of [carols, bobs]) alice.receiveMessage(wire(newMessage(PATCH_DOC, content)));
+    assert.deepEqual(document.getModelById("note").get("tags"), ["a", "b", "c"]); // (["a", "b", "c", "c"])
+    alice.receiveMessage(wire(newMessage(OK, { seq: 3, rejected: 1, applied_seq: 4, lost: [0] }, { reqid: removal.msgid })));
+    const corrected = { events: [notes], references: [note("carol-note"), note("note", ["a", "b", "c"])], seq: 4 };
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, corrected)));
+    alice.flush();
+    assert.deepEqual(alice.messagesToSend(), []);
+    assert.ok(alice.settled);
+    // The server's document once every client settled, as the sequencer had it.
+    const server = { title: "docsync", roots: [{ id: "board" }], models: [board(["note", "carol-note"]), note("carol-note"), note("note", ["a", "b", "c"])] };
+    assert.deepEqual(canonical(document), server);
+  });
+});
+
 describe("ClientProtocol and a pull lost with its connection", () => {
   // Found over the real server (convergence, seed 2110444279, in Python; this is its
   // mirror): a client that could not read a replayed patch pulled the document again,

@@ -51,6 +51,22 @@ class Shelf(Model):
     piles = List(Instance(Pile))
 
 
+class Note(Model):
+    """A note whose tags (plain strings) a client may splice."""
+
+    __type_name__ = "test_moves.Note"
+    __client_writable__ = frozenset({"tags"})
+    tags = List(String())
+
+
+class Board(Model):
+    """A list of notes a client may change."""
+
+    __type_name__ = "test_moves.Board"
+    __client_writable__ = frozenset({"notes"})
+    notes = List(Instance(Note))
+
+
 class Rack(Model):
     """Data sources a client may take out and put back."""
 
@@ -943,3 +959,48 @@ def test_a_model_attached_taken_out_and_put_back_is_defined_as_it_was_attached()
     assert session.document.get_model_by_id("alice-pile") is None
     assert _pile_ids(session.document, "shelf") == ["bob-pile"]
     assert _text(alice.document) == _text(session.document) == _text(bob.document)
+
+
+def test_a_change_before_a_correction_defining_its_model_is_not_applied_twice() -> None:
+    # Found over the real server with child moves (seed 3422791825, 6 of 16 replays): a
+    # position held bob's splice of a note's tags and then the correction of the board
+    # his lost whole value of its notes caused, defining the note as the position left it
+    # (the splice in it). Alice had taken the note out of the board (unanswered), so she
+    # did not hold it: she made it anew from that definition, then applied the splice to
+    # it again, and kept the tag twice (the server, and bob, once).
+    session = Session()
+    session.document.add_root(Board(id="board", notes=[Note(id="note", tags=["a", "b"])]))
+    session.sequencer.flush()
+    alice, bob, carol = session.connect("alice"), session.connect("bob"), session.connect("carol")
+    mine = alice.document.get_model_by_id("board")
+    mine.notes.remove(mine.notes[0])  # type: ignore[union-attr]
+    alice.flush()
+    (removal,) = alice.messages_to_send()  # in flight
+    del session.clients["alice"]  # (she hears of the others' patches below, in the server's order)
+    carols = carol.document.get_model_by_id("board")
+    carols.notes.append(Note(id="carol-note"))  # type: ignore[union-attr]
+    bobs = bob.document.get_model_by_id("board")
+    bobs.notes[0].tags.append("c")  # type: ignore[union-attr]
+    bobs.notes = []  # type: ignore[union-attr]  # a whole value: it loses to carol's splice, corrected
+    broadcast = []
+    for name in ("carol", "bob"):
+        session.clients[name].flush()
+        (patch,) = session.clients[name].messages_to_send()
+        outcome = session.sequencer.handle_patch(name, 0, _wire(patch))
+        session.clients[name].receive_message(_wire(outcome.answer))
+        assert outcome.changes is not None
+        for other, client in session.clients.items():
+            for message in outcome.changes.messages_for(other):
+                client.receive_message(_wire(message))
+        broadcast += outcome.changes.messages_for("alice")
+    kinds = [e["kind"] for e in broadcast[-1].content["events"]]
+    assert kinds == ["ListSpliced", "ModelChanged"]  # the splice, then the correction defining the note
+    assert "note" in [r["id"] for r in broadcast[-1].content["references"]]
+    for message in broadcast:
+        alice.receive_message(_wire(message))
+    assert alice.document.get_model_by_id("note").tags == ["a", "b", "c"]  # type: ignore[union-attr]
+    session.clients["alice"] = alice
+    outcome = session.sequencer.handle_patch("alice", 0, _wire(removal))
+    alice.receive_message(_wire(outcome.answer))
+    session.settle()
+    assert _text(alice.document) == _text(session.document) == _text(bob.document) == _text(carol.document)

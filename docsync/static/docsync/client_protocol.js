@@ -16,9 +16,11 @@
  */
 
 import {
-  ListSplicedEvent, MessageSentEvent, ModelChangedEvent, RootAddedEvent, RootRemovedEvent, TitleChangedEvent,
+  DictItemsSetEvent, ListSplicedEvent, MessageSentEvent, ModelChangedEvent, RootAddedEvent, RootRemovedEvent,
+  TitleChangedEvent,
 } from "./events.js";
 import { DeserializationError, PatchError, ProtocolError, ValidationError } from "./exceptions.js";
+import { modelsIn } from "./model.js";
 import { Outbox } from "./outbox.js";
 import { Pacer } from "./pacing.js";
 import {
@@ -89,6 +91,43 @@ export const MAX_DETAIL_CHARS = 20_000;
  * reqid, msgtype, and detail when the ERROR has one: a traceback, sent only while the
  * site runs with Django's DEBUG on}; {type: "reply", message} (to a request of the adapter's own).
  */
+/**
+ * Leave out the events of a server patch that change a model it defines before an event
+ * attaches it. The server sends only changes of models its document holds, so such a
+ * model was held there: a correction later in the patch (the value of a list it is in)
+ * defines it as the position left it, those changes included (protocol.md §9). A receiver
+ * that holds the model keeps its own and ignores the definition; one that does not (it
+ * took the model out, its change unanswered) makes it from the definition, and applying
+ * them to it again put a tag in a list twice (the mirror of client.py's
+ * _after_definitions; convergence over a real server, child moves, seed 3422791825).
+ */
+function afterDefinitions(events, defined) {
+  const fresh = new Set(defined.values());
+  const attached = new Set();
+  const kept = [];
+  for (const event of events) {
+    let values;
+    if (event instanceof RootAddedEvent) {
+      values = [event.model];
+    } else {
+      const target = event.model ?? null;
+      if (target !== null && fresh.has(target) && !attached.has(target)) continue; // in its definition already
+      if (event instanceof ModelChangedEvent) values = [...modelsIn(event.new)];
+      else if (event instanceof ListSplicedEvent || event instanceof DictItemsSetEvent) values = [...modelsIn(event.items)];
+      else values = [];
+    }
+    kept.push(event);
+    while (values.length > 0) { // what the event attaches: the models it names, and those they reach
+      const model = values.pop();
+      if (fresh.has(model) && !attached.has(model)) {
+        attached.add(model);
+        values.push(...model.references());
+      }
+    }
+  }
+  return kept;
+}
+
 export class ClientProtocol {
   constructor(document, {
     clientId, setter = null, maxArrayElements = 100_000_000, sendLimits = null, maxMessagesPerSecond = null, clock = undefined,
@@ -389,6 +428,7 @@ export class ClientProtocol {
       return;
     }
     decoded.events = decoded.events.filter((event) => this._reconcile(event));
+    if (decoded.newModels.size > 0) decoded.events = afterDefinitions(decoded.events, decoded.newModels); // (rare)
     this._apply(decoded);
     if (decoded.newModels.size > 0 && (this.inFlight !== null || this.outbox.size > 0)) this._pendingOnDefined(decoded.newModels);
     if (Number.isInteger(seq)) this.lastSeq = seq;
