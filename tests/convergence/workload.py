@@ -52,11 +52,20 @@ def older_objects_frozen() -> Iterator[None]:
     runs make garbage (about a tenth of an in-memory run's CPU time). ``gc.freeze``
     sets the older objects aside, the runs' garbage is still collected as it comes, and
     the frozen objects return to the collector afterwards.
+
+    The collector stays paused between the runs too (``run_collected`` collects the young
+    generations before each run): resumed after a run, it collected at the first
+    allocation after it every object the run made, while the caller still held the run
+    (its stats read), which freed little; the next run's collection walked them again.
     """
     gc.freeze()
+    enabled = gc.isenabled()
+    gc.disable()
     try:
         yield
     finally:
+        if enabled:
+            gc.enable()
         gc.unfreeze()
 
 
