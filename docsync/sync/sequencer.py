@@ -73,7 +73,7 @@ from .patches import (
 )
 from .resume import KeptReplay, fits, full_reply, pending_answers
 from .splices import Splice
-from .strays import gone_properties, names_unheld_model, stray_events
+from .strays import gone_properties, left_out_targets, names_unheld_model, stray_events
 
 __all__ = [
     "CORRECTION_BURST",
@@ -1072,16 +1072,10 @@ def _left_out_keys(raws: list[Any], kept: list[int]) -> list[Key]:
     counted the insertion, out of range (the whole patch refused) or on other items.
     """
     keys: list[Key] = []
-    left_out = set(range(len(raws))).difference(kept)
-    for index in sorted(left_out):
-        raw = raws[index]
-        if type(raw) is not dict:
-            continue
-        ref, attr = raw.get("model"), raw.get("attr")
-        model_id = ref.get("id") if type(ref) is dict else None
-        if raw.get("kind") in ("RootAdded", "RootRemoved"):
+    for kind, model_id, attr in left_out_targets(raws, kept):
+        if kind in ("RootAdded", "RootRemoved"):
             keys.append(_ROOTS)
-        elif type(model_id) is str and type(attr) is str:
+        elif model_id is not None and attr is not None:
             keys.append((model_id, attr))
     return keys
 

@@ -8,7 +8,7 @@ from typing import Any
 from ..document import DocumentEvent, Model
 from ..document import events as ev
 
-__all__ = ["gone_properties", "names_unheld_model", "stray_events"]
+__all__ = ["gone_properties", "left_out_targets", "names_unheld_model", "stray_events"]
 
 #: The event fields whose values may hold models the event attaches.
 _VALUE_FIELDS = ("new", "items", "columns", "data")
@@ -56,6 +56,20 @@ def stray_events(events: list[DocumentEvent], new_models: Mapping[str, Model]) -
     return strays
 
 
+def left_out_targets(raws: list[Any], kept: list[int]) -> Iterator[tuple[Any, str | None, str | None]]:
+    """The events of ``raws`` left out (not in ``kept``), in order: kind, model id and attr (None unless strings).
+
+    Events that are not objects are passed over (the decoder refused those already).
+    """
+    for index in sorted(set(range(len(raws))).difference(kept)):
+        raw = raws[index]
+        if type(raw) is not dict:
+            continue
+        ref, attr = raw.get("model"), raw.get("attr")
+        model_id = ref.get("id") if type(ref) is dict else None
+        yield raw.get("kind"), model_id if type(model_id) is str else None, attr if type(attr) is str else None
+
+
 def gone_properties(raws: list[Any], kept: list[int], *held: Mapping[str, Model]) -> tuple[bool, list[tuple[str, str]]]:
     """What the sender holds otherwise than the server, for the events of ``raws`` left out (not in ``kept``).
 
@@ -69,16 +83,10 @@ def gone_properties(raws: list[Any], kept: list[int], *held: Mapping[str, Model]
     """
     roots = False
     properties: list[tuple[str, str]] = []
-    left_out = set(range(len(raws))).difference(kept)
-    for index in sorted(left_out):
-        raw = raws[index]
-        if type(raw) is not dict:
-            continue
-        ref, attr = raw.get("model"), raw.get("attr")
-        model_id = ref.get("id") if type(ref) is dict else None
-        if raw.get("kind") == "RootAdded":
+    for kind, model_id, attr in left_out_targets(raws, kept):
+        if kind == "RootAdded":
             roots = True
-        elif type(model_id) is str and type(attr) is str and any(model_id in models for models in held):
+        elif model_id is not None and attr is not None and any(model_id in models for models in held):
             properties.append((model_id, attr))
     return roots, properties
 
