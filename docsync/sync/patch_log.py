@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .answers import Answer, RememberedAnswers
 from .bridge import ListChange
@@ -27,6 +27,9 @@ class LogEntry:
     seq: int
     events: list[EncodedEvent]
     nbytes: int
+    #: Its list splices (``PatchLog.list_changes``), read off its events when first asked for:
+    #: every client's patch based before it asked again, and each read the events' JSON anew.
+    splices: tuple[ListChange, ...] | None = field(default=None, compare=False, repr=False)
 
 
 class ConflictIndex:
@@ -266,12 +269,10 @@ class PatchLog:
     def list_changes(self, seq: int) -> Iterator[ListChange]:
         """The list splices applied after position ``seq``, oldest first."""
         for entry in self.since(seq):
-            for event in entry.events:
-                body = event.json
-                if body.get("kind") == "ListSpliced":
-                    key = (body["model"]["id"], body["attr"])
-                    splice = Splice(body["index"], body["delete"], len(body["items"]))
-                    yield ListChange(entry.seq, event.origin, key, splice)
+            splices = entry.splices
+            if splices is None:
+                splices = entry.splices = _splices_of(entry)
+            yield from splices
 
     @property
     def nbytes(self) -> int:
@@ -280,3 +281,16 @@ class PatchLog:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+def _splices_of(entry: LogEntry) -> tuple[ListChange, ...]:
+    """The list splices of ``entry``'s events, in order (ListChanges are never changed once made: shared)."""
+    found = []
+    for event in entry.events:
+        body = event.json
+        if body.get("kind") == "ListSpliced":
+            key = (body["model"]["id"], body["attr"])
+            found.append(
+                ListChange(entry.seq, event.origin, key, Splice(body["index"], body["delete"], len(body["items"])))
+            )
+    return tuple(found)
