@@ -18,6 +18,8 @@ from typing import Any, TypeVar
 __all__ = ["Draws"]
 
 T = TypeVar("T")
+#: The populations ``Draws.sample`` draws from itself (those it tells apart without an ABC check).
+_SMALL_POPULATIONS = (list, tuple, range)
 
 
 class Draws(random.Random):
@@ -66,6 +68,27 @@ class Draws(random.Random):
         while r >= n:
             r = getrandbits(k)
         return seq[r]
+
+    def sample(self, population: Any, k: int, *, counts: Any = None) -> list[Any]:
+        """``Random.sample``: for a few items of a small list, tuple or range, without its ABC check.
+
+        Its pool way (``k`` of at most 5 from at most 21 items), the same draws in the same order.
+        """
+        if counts is not None or not 0 <= k <= 5 or type(population) not in _SMALL_POPULATIONS or len(population) > 21:
+            return super().sample(population, k, counts=counts)
+        n = len(population)
+        pool = list(population)
+        result = []
+        getrandbits = self.getrandbits
+        for i in range(k):
+            m = n - i
+            b = m.bit_length()
+            j = getrandbits(b)
+            while j >= m:
+                j = getrandbits(b)
+            result.append(pool[j])
+            pool[j] = pool[m - 1]  # the item not chosen moves into the vacancy
+        return result
 
     def pick(self, population: Sequence[T], cum_weights: Sequence[Any]) -> T:
         """``choices(population, cum_weights=cum_weights)[0]``, without the list."""

@@ -26,6 +26,11 @@ def test_draws_match_random() -> None:
                 assert ours.choice(range(n)) == theirs.choice(range(n))
             elif which == 4:
                 assert ours.pick(range(14), weights) == theirs.choices(range(14), cum_weights=weights)[0]
-            else:
+            elif steer.random() < 0.5:
                 assert ours.sample(range(10), 3) == theirs.sample(range(10), 3)
+            else:  # a few of a small list (the workload's keys), up to every one of them
+                population, k = [f"k{i}" for i in range(n % 22)], steer.randint(0, 5)
+                assert ours.sample(population, min(k, len(population))) == theirs.sample(
+                    population, min(k, len(population))
+                )
         assert ours.random() == theirs.random()
