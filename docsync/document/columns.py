@@ -225,22 +225,40 @@ def check_patches(data: Mapping[str, Column], patches: Mapping[str, Any]) -> dic
     return checked
 
 
-#: The column arrays apply_patches and apply_stream made (by id; an entry goes with its
-#: array). Patches write these in place. Any other array is copied before its first patch:
-#: a read-only one (a view of a received frame), a view, an array the app put in (it may
-#: still hold it). Encoded events never hold a column's memory (EncodedEvent and the
-#: client's outbox freeze their buffers), so writing a column made here changes no event.
-_MADE: weakref.WeakValueDictionary[int, np.ndarray] = weakref.WeakValueDictionary()
+#: The column arrays apply_patches and apply_stream made, by id, each with a weak reference
+#: to it (an id is another array's once it is freed: the reference tells). Patches write
+#: these in place. Any other array is copied before its first patch: a read-only one (a
+#: view of a received frame), a view, an array the app put in (it may still hold it).
+#: Encoded events never hold a column's memory (EncodedEvent and the client's outbox
+#: freeze their buffers), so writing a column made here changes no event. Plain
+#: references, not a WeakValueDictionary: that ran a Python callback for every array
+#: freed (every stream and patch frees the column it replaces); the entries of freed
+#: arrays go when the index has doubled since it was last swept (``_made``).
+_MADE: dict[int, weakref.ReferenceType[np.ndarray]] = {}
+#: How many entries ``_MADE`` may hold before the next sweep.
+_SWEEP_AT = 1024
+_sweep_bound = _SWEEP_AT
 
 
 def _made(array: np.ndarray) -> np.ndarray:
-    _MADE[id(array)] = array
+    global _sweep_bound
+    made = _MADE
+    made[id(array)] = weakref.ref(array)
+    if len(made) >= _sweep_bound:
+        # (A thread may add one meanwhile and see it dropped: that array is merely copied before its next patch.)
+        for key, ref in list(made.items()):
+            if ref() is None:
+                made.pop(key, None)
+        _sweep_bound = max(_SWEEP_AT, 2 * len(made))
     return array
 
 
 def column_made_here(column: Column) -> bool:
     """Tell whether apply_patches would write ``column`` in place (an array this module made, still writable)."""
-    return isinstance(column, np.ndarray) and column.flags.writeable and _MADE.get(id(column)) is column
+    if not isinstance(column, np.ndarray) or not column.flags.writeable:
+        return False
+    ref = _MADE.get(id(column))
+    return ref is not None and ref() is column
 
 
 def apply_patches(

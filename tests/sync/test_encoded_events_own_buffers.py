@@ -17,7 +17,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from docsync.document import Document, DocumentEvent
+from docsync.document import Document, DocumentEvent, columns
 from docsync.document.columns import column_made_here
 from docsync.document.models import ColumnDataSource
 from docsync.serialization import Buffer, Decoder
@@ -122,3 +122,15 @@ def test_a_column_made_here_is_patched_in_place_and_any_other_is_copied_first() 
     source.data["y"] = _received([5.0] * ROWS)
     source.patch({"y": [(0, 6.0)]})
     assert column_made_here(source.data["y"]) and source.data["y"].tolist() == [6] + [5] * (ROWS - 1)
+
+
+def test_the_index_of_columns_made_forgets_the_freed_ones_and_never_takes_another_array_for_one() -> None:
+    """Thousands of streamed columns freed one after another: the index stays bounded, and a freed
+    column's id, once another array's, does not make that array one to patch in place."""
+    source = ColumnDataSource(data={"y": np.zeros(2)})
+    for _ in range(5000):  # each stream makes a column and frees the one it replaces
+        source.stream({"y": np.ones(1)}, rollover=4)
+    assert column_made_here(source.data["y"])
+    assert len(columns._MADE) < 3 * columns._SWEEP_AT
+    for _ in range(200):  # arrays made elsewhere, many at ids freed columns had: none is taken for one
+        assert not any(column_made_here(a) for a in [np.zeros(4) for _ in range(50)])
