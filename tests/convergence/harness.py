@@ -120,10 +120,11 @@ class Recorder:
             self.sent[msgid] = record
             self.trace.append(_traced((message, False, None)))
 
-    def _record(self, message: Message) -> None:
+    def _record(self, message: Message, last_seq: int | None = None) -> None:
+        """Record a message received; ``last_seq``: the client's, if the caller has it at hand."""
         header = message.header  # (``Message.msgtype`` and ``reqid``, without their calls)
         msgtype = header["msgtype"]
-        self.trace.append(_traced((message, True, self.last_seq)))
+        self.trace.append(_traced((message, True, self.last_seq if last_seq is None else last_seq)))
         if msgtype in (OK, ERROR) and header.get("reqid") in self.sent:
             self.sent[header["reqid"]].replies.append(message)
         elif msgtype == RESUME_REPLY:

@@ -106,13 +106,20 @@ class MemoryServer:
         if changes is None:
             return []
         kept: list[Message] = []
+        # One copy of a message for all the connections it goes to, as one frame written
+        # to many sockets (nothing changes a message once it is sent or received).
+        copies: dict[int, Frames] = {}
         for connection in list(self.connections):
             messages = changes.messages_for(connection.origin)
             if connection is keep_for:
                 kept = messages
-            else:
+            elif connection.alive:  # (``send_message``, inline)
+                incoming = connection.client.incoming
                 for message in messages:
-                    connection.send_message(message)
+                    frames = copies.get(id(message))
+                    if frames is None:
+                        frames = copies[id(message)] = _frames(message)
+                    incoming.append(frames)
         return kept
 
 
@@ -186,7 +193,7 @@ class MemoryClient(Recorder):
         protocol, wire, record, write = self.protocol, self.wire, self._record, self._write
         for message in arrived:
             wire.append((message, 0))
-            record(message)
+            record(message, protocol.last_seq or 0)  # (``last_seq``, without the property's call)
             protocol.receive_message(message)
             protocol.events_received()
             write()

@@ -542,7 +542,8 @@ class Run:
         # A client may stop short of the last position only if every position after its
         # own is a reset of another client, or changes of its own (sent to no one else).
         for client in self.clients:
-            behind = [e for e in model.entries if e.seq > client.last_seq]
+            last_seq = client.last_seq
+            behind = [e for e in model.entries if e.seq > last_seq]
             assert len(behind) < self.network.log_size and all(
                 who == client.client_id for e in behind for who, _ in e.touched
             )
