@@ -181,8 +181,10 @@ def splices_clash(mine: Touch, theirs: Touch) -> bool:
     """Tell whether two splices made at the same time touch the same items in every order."""
     if mine.deleted & theirs.deleted:
         return True
-    inside = lambda s, t: not s.deleted and s.left in t.deleted and s.right in t.deleted  # noqa: E731
-    return inside(mine, theirs) or inside(theirs, mine)
+    # An insertion (deleting nothing) between two items the other deletes, either way round.
+    if not mine.deleted and mine.left in theirs.deleted and mine.right in theirs.deleted:
+        return True
+    return not theirs.deleted and theirs.left in mine.deleted and theirs.right in mine.deleted
 
 
 def splices_near(mine: Touch, theirs: Touch, view: list[Any] | None = None) -> bool:
@@ -320,7 +322,8 @@ class Replay:
             return [], list(decoded)
         theirs = self.since(base, patch.origin)
         splices = [t for t in theirs if t.what == "splice"]
-        server_lost = set(_lost(patch))
+        reply = patch.replies[0].content  # (``_lost``, inline: per patch judged)
+        server_lost = set(reply.get("lost", ())) if reply.get("rejected") else set()
         forms = list(self.server_splices.get(self.seq + 1, []))
         # A root put back that an earlier change of the patch took out goes, with what follows,
         # at the next position (§9): the server's splices from there are read there.
@@ -760,12 +763,6 @@ def _scattered(mine: Touch, current: list[Any]) -> bool:
     """Tell whether items inserted meanwhile lie between the items a splice deletes."""
     places = [i for i, item in enumerate(current) if item in mine.deleted]
     return bool(places) and places[-1] - places[0] + 1 != len(places)
-
-
-def _lost(patch: SentPatch) -> list[int]:
-    """The indices of a patch's events the server said lost."""
-    reply = patch.replies[0].content
-    return list(reply.get("lost", [])) if reply.get("rejected") else []
 
 
 def patch_views(patch: SentPatch, decoded: list[Change], indices: list[int]) -> list[list[Any] | None]:
