@@ -67,6 +67,10 @@ class ClientState(Enum):
     LIVE = "live"
     CLOSED = "closed"  # for good
 
+    # Members are singletons compared by identity: hashed as such, in C (Enum's own
+    # __hash__ is a Python call, made twice per state change).
+    __hash__ = object.__hash__
+
 
 _TRANSITIONS = {
     ClientState.IDLE: {ClientState.CONNECTING, ClientState.CLOSED},
