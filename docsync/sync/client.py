@@ -556,18 +556,9 @@ class ClientProtocol:
             self._lose(entries, "rejected", lost, rejected)
             if not isinstance(lost, list):
                 return  # (some lost, the server did not say which: what they defined is not known to be held)
-        # The server holds the models the changes it took defined, but for those a later
-        # change of the same batch took out again: only the document held those, and a
-        # put-back must define them (a reference to a model nothing holds loses).
-        held: dict[str, None] = {}
-        for i, entry in enumerate(entries):
-            if i in lost:
-                continue
-            for model_id in entry.departed:
-                held.pop(model_id, None)
-            for definition in entry.references:
-                held[definition["id"]] = None
-        self.outbox.hold(held)
+        # The server holds what the changes it took defined, and let go of this client's
+        # own models they took out (``Outbox.settle``).
+        self.outbox.settle([entry for i, entry in enumerate(entries) if i not in lost] if lost else entries)
 
     def _lose(
         self, entries: list[OutboxEntry], reason: str, which: Any, count: int | None = None, *, text: str | None = None

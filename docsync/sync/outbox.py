@@ -75,6 +75,12 @@ class OutboxEntry:
     #: The models a local change had taken out that this one attached again (put back):
     #: out again should the server's value supersede it (``supersede``).
     put_back: tuple[Model, ...] = ()
+    #: Definitions of this client's own models the change puts back (``Outbox._own``): sent
+    #: with it if a taken change of this client took them out of the server's document
+    #: before (``take``: nothing there may hold them), else left out (they are referred to).
+    redefine: tuple[dict[str, Any], ...] = ()
+    #: Those of ``redefine`` the patch carrying the change sent (``take``).
+    redefined: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(slots=True)
@@ -115,6 +121,13 @@ class Outbox:
         # whether each definition goes only then (most patches define none).
         self._defining = 0
         self._newly_held = False
+        # The models this client defined that the server took (its answered patches: as
+        # bounded as ``server_ids``), and those of them that a change of this client the
+        # server took has taken out since: nothing on the server may hold those any more (the
+        # application may), and a put-back defines them again (``redefine``), where a
+        # reference would name nothing and lose, its sender reset (protocol.md §9).
+        self._own: set[str] = set()
+        self._let_go: set[str] = set()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -128,12 +141,38 @@ class Outbox:
         """The server holds the models of ``model_ids`` now (the document pulled: replaces what was known)."""
         self.server_ids = set(model_ids)
         self._left.clear()
+        self._own.clear()
+        self._let_go.clear()
         self._newly_held = True
 
     def hold(self, model_ids: Any) -> None:
         """The server holds these models too (its patch defined them, or it took this client's)."""
         self.server_ids.update(model_ids)
+        if self._let_go:
+            self._let_go.difference_update(model_ids)
         self._newly_held = True
+
+    def settle(self, taken: list[OutboxEntry]) -> None:
+        """The server took these changes: it holds what they defined, and let go of this client's own they took out.
+
+        Not what a later change of the batch took out again: only the document held those,
+        and a put-back must define them (a reference to a model nothing holds loses).
+        """
+        held: dict[str, None] = {}
+        own, let_go = self._own, self._let_go
+        for entry in taken:
+            for model_id in entry.departed:
+                held.pop(model_id, None)
+                if model_id in own:
+                    let_go.add(model_id)
+            for model in entry.put_back:
+                let_go.discard(model.id)
+            for definition in entry.references:
+                held[definition["id"]] = None
+            for definition in entry.redefined:
+                held[definition["id"]] = None
+        own.update(held)
+        self.hold(held)
 
     def forget(self, model_ids: Any) -> None:
         """The server's change detached these models: it may no longer hold them.
@@ -147,6 +186,9 @@ class Outbox:
         if left:
             model_ids = [model_id for model_id in model_ids if model_id not in left]
         self.server_ids.difference_update(model_ids)
+        if self._own:
+            self._own.difference_update(model_ids)
+            self._let_go.difference_update(model_ids)
 
     def add(
         self,
@@ -194,12 +236,17 @@ class Outbox:
         # must not change a change waiting here, or in flight and resent after a resume.
         buffers = [(buffer_id, frozen_buffer(data)) for buffer_id, data in encoder.buffers] if encoder.buffers else []
         returning: list[str] = []
+        redefine: tuple[dict[str, Any], ...] = ()
         if references and self.server_ids:
             # The server holds these: referred to (the JSON already does), not defined again.
             returning = [r["id"] for r in references if r["id"] in self.server_ids]
             if returning:
+                own, left = self._own, self._left
+                if own and left:  # (its own models taken out: their definitions kept aside, ``take``)
+                    redefine = tuple(r for r in references if r["id"] in own and r["id"] in left)
                 references = [r for r in references if r["id"] not in self.server_ids]
         entry = OutboxEntry(event, event.property_key(), json, references, buffers, base)
+        entry.redefine = redefine
         entry.departed = event.departed
         if references:
             self._defining += 1
@@ -243,6 +290,7 @@ class Outbox:
             self._left = left = {i: v for i, v in left.items() if i in held}
             while len(left) > MAX_LEFT_KEPT:
                 del left[next(iter(left))]
+            self._let_go.intersection_update(left)
 
     def _changed_while_out(self, model_id: str, attached: Mapping[str, Model], base: int) -> None:
         """Queue a change for each value of model ``model_id`` (back in the document) that changed while it was out."""
@@ -404,6 +452,13 @@ class Outbox:
                 break
         else:
             return False
+        own = self._own
+        if own and entry.put_back:
+            # A put-back of its own model, now held: its definition kept aside, as ``add`` keeps it (``take``).
+            back = {model.id for model in entry.put_back}
+            kept = [r for r in entry.references if r["id"] in held and r["id"] in own and r["id"] in back]
+            if kept:
+                entry.redefine = (*entry.redefine, *kept)
         entry.references = [r for r in entry.references if r["id"] not in held]
         if not entry.references:
             self._defining -= 1
@@ -440,6 +495,8 @@ class Outbox:
             if entry.departed:
                 departed.update(entry.departed)
         entries, self._entries = waiting[:count], waiting[count:]
+        if self._let_go:  # (rare: this client took out its own models, and the server took that)
+            self._redefine(entries)
         carried, self._carried = self._carried, []
         sources = [*carried, *entries] if carried else entries
         seen: set[str] = set()
@@ -451,7 +508,7 @@ class Outbox:
         for entry in [*entries, *carried] if carried else entries:
             if entry.references:
                 self._defining -= 1
-            for definition in entry.references:
+            for definition in (*entry.references, *entry.redefined) if entry.redefined else entry.references:
                 # The server refuses a model defined twice in one patch.
                 if definition["id"] not in seen:
                     references.append(definition)
@@ -460,8 +517,26 @@ class Outbox:
         content = {"events": [e.json for e in entries], "references": references, "base": base}
         return Batch(content, buffers, base, entries, carried)
 
+    def _redefine(self, entries: list[OutboxEntry]) -> None:
+        """Send with each change the definitions of the models it puts back that the server let go of (``_let_go``).
+
+        Nothing on the server may hold such a model: a reference would name nothing and
+        lose. The server reads a definition of one the application still holds as the
+        reference (what changed while out follows either way). Not one an earlier change of
+        the batch took out: the server holds it while it reads the definitions.
+        """
+        let_go = self._let_go
+        out: set[str] = set()
+        for entry in entries:
+            if entry.redefine:
+                entry.redefined = tuple(d for d in entry.redefine if d["id"] in let_go and d["id"] not in out)
+            if entry.departed:
+                out.update(entry.departed)
+
     def restore(self, batch: Batch) -> None:
         """Put a batch ``take`` returned back, first, as if it had not been taken."""
+        for entry in batch.entries:
+            entry.redefined = ()
         self._entries = [*batch.entries, *self._entries]
         self._carried = [*batch.carried, *self._carried]
         self._defining += sum(1 for entry in [*batch.entries, *batch.carried] if entry.references)
@@ -470,6 +545,8 @@ class Outbox:
         """Remove and return every waiting change (the document is being replaced)."""
         entries, self._entries, self._carried = self._entries, [], []
         self._left.clear()
+        self._own.clear()
+        self._let_go.clear()
         self._defining = 0
         return entries
 

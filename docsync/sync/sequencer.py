@@ -498,6 +498,10 @@ class Sequencer:
             text = f"too many events in one patch: {len(events)} > {MAX_PATCH_EVENTS}"
             return PatchStep(origin, msgid, answer=self._refuse(origin, msgid, text))
         definitions = request.content.get("references")
+        # The models the patch may name: the document's, and those the sender's own change took out.
+        known = self._detached_by.known_to(origin) if self._detached_by else self.document.models
+        if type(definitions) is list and definitions and known is not self.document.models:
+            definitions = self._own_put_backs(request, definitions, known)
         if type(definitions) is list and definitions and len(definitions) > self.max_client_models - self.client_models:
             # Counted before any is built: building 100,000 definitions to refuse them took
             # 0.27 s on the event loop, under the session's lock. Each definition is a new
@@ -508,8 +512,6 @@ class Sequencer:
                 f" ({len(definitions)} defined by this patch, {self.client_models} before)"
             )
             return PatchStep(origin, msgid, refusal=text, reset=True, before=self.log.seq)
-        # The models the patch may name: the document's, and those the sender's own change took out.
-        known = self._detached_by.known_to(origin) if self._detached_by else self.document.models
         try:
             buffers = request.buffers
             # (``Document.decode_patch``, without the call around it: per patch received.)
@@ -583,6 +585,23 @@ class Sequencer:
             )
             step.uncorrected = [*properties, *([_ROOTS] if roots else [])]
         return step
+
+    @staticmethod
+    def _own_put_backs(request: Message, definitions: list[Any], known: Mapping[str, Model]) -> list[Any]:
+        """Drop the definitions of models the sender's own change took out that the application still holds.
+
+        A client defines again its own model (one it defined) that its own earlier change
+        took out, when it puts it back: where nothing holds the model any more, a
+        reference would name nothing, and lose (its sender reset); the definition makes it
+        anew. Where the application still holds it, the definition is read as the
+        reference: the model held is put back (as from a client that refers to it), what
+        changed on it while out following as changes (protocol.md §9).
+        """
+        models = known  # (``_WithOwnDetached``: the document's, and the held ones the sender took out)
+        kept = [d for d in definitions if not (isinstance(d, dict) and _held_out(models, d.get("id")))]
+        if len(kept) < len(definitions):
+            request.content = {**request.content, "references": kept}
+        return kept
 
     def apply(self, step: PatchStep) -> None:
         """Apply what ``step`` accepted (the application's callbacks run), then queue the corrections.
@@ -1003,6 +1022,14 @@ class Sequencer:
                 reply = new_message(reply.msgtype, {**reply.content, "answers": answers}, buffers=reply.buffers)
         reply.header["reqid"] = request.msgid
         return Resumed(reply, fence)
+
+
+def _held_out(known: Mapping[str, Model], model_id: Any) -> bool:
+    """Whether ``known`` gives ``model_id`` as a model out of the document (one its sender's own change took out)."""
+    if not isinstance(model_id, str):
+        return False
+    departed = getattr(known, "departed_named", None)
+    return departed is not None and known.get(model_id) is not None and model_id in departed
 
 
 def _unissued_ids(doc: Any, document: Document, app_types: Mapping[str, str]) -> str | None:

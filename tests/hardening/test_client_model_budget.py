@@ -49,3 +49,32 @@ async def test_a_div_defined_twice_in_one_batch_and_removed_again_gives_its_plac
         assert not any(m["name"] == Div.__type_name__ for m in server["models"])
     finally:
         await client.close()
+
+
+async def test_a_div_of_its_own_taken_out_and_put_back_in_a_later_patch_is_defined_again(site: Site) -> None:
+    # The client's own Div (the server took its definition), taken out in one sync and put
+    # back, changed, in the next: nothing on the server holds it any more (the application
+    # never did), so the reference it sent named nothing and lost, and the client was reset
+    # to a document without it. It defines the Div again now.
+    config = site.browser().page_config("hostile")
+    client = await open_client(config)
+    try:
+        document = client.document
+        div = Div(text="new")
+        document.add_root(div)
+        await client.sync(EVENT_WAIT)
+        for round_ in range(3):
+            document.remove_root(div)
+            await client.sync(EVENT_WAIT)
+            div.text = f"changed while out {round_}"
+            document.add_root(div)
+            await client.sync(EVENT_WAIT)
+            assert not client.errors, [m.content for m in client.errors]
+            assert not client.changes_lost, client.changes_lost
+            assert div.id in document.models
+            server = await pull_json(config)
+            assert canonical(server) == canonical(document.to_json()[0])
+            texts = [m["attributes"].get("text") for m in server["models"] if m["name"] == Div.__type_name__]
+            assert texts == [f"changed while out {round_}"]
+    finally:
+        await client.close()

@@ -404,3 +404,99 @@ describe("ClientProtocol and its own new model taken out and put back in one bat
     );
   });
 });
+
+describe("ClientProtocol and its own answered model taken out and put back in a later patch", () => {
+  // The server took the model's definition, then its removal: nothing on the server may
+  // hold it any more, and a reference named nothing and lost (its sender reset). The put-back
+  // defines it again, what changed while out following it (the server reads the definition
+  // as the reference where the application still holds the model).
+  function connected() {
+    const server = new Document();
+    server.addRoot(new Model("test_moves.Pile", { id: "left", attributes: { cards: [] } }));
+    const document = new Document();
+    const alice = new ClientProtocol(document, { clientId: "alice" });
+    alice.connectionMade();
+    alice.receiveMessage(wire(newMessage(ACK)));
+    const [pull] = alice.messagesToSend();
+    const { doc, buffers } = server.toJSON();
+    alice.receiveMessage(wire(newMessage(PULL_DOC_REPLY, { doc, seq: 0, incarnation: "i1" }, { reqid: pull.msgid, buffers })));
+    return { alice, document };
+  }
+
+  function answer(alice, message, seq) {
+    alice.receiveMessage(wire(newMessage(OK, { seq, applied_seq: seq, rejected: 0 }, { reqid: message.msgid })));
+  }
+
+  it("defines it again once the removal was taken", () => {
+    const { alice, document } = connected();
+    const card = new Model("test_moves.Card", { id: "alice-card", attributes: { text: "new" } });
+    document.addRoot(card);
+    alice.flush();
+    const [defined] = alice.messagesToSend();
+    answer(alice, defined, 1);
+    document.removeRoot(card);
+    alice.flush();
+    const [removal] = alice.messagesToSend();
+    assert.deepEqual(removal.content.references, []);
+    card.set("text", "changed while out");
+    document.addRoot(card); // (queued while the removal is unanswered: decided when it is sent)
+    answer(alice, removal, 2);
+    alice.flush();
+    const [putBack] = alice.messagesToSend();
+    assert.deepEqual(putBack.content.events.map((event) => event.kind), ["RootAdded", "ModelChanged"]);
+    assert.deepEqual(
+      putBack.content.references.map((definition) => [definition.id, definition.attributes.text]),
+      [["alice-card", "changed while out"]],
+    );
+    // Answered, it is held again: taken out and put back in one patch, it is referred to.
+    answer(alice, putBack, 3);
+    document.removeRoot(card);
+    document.addRoot(card);
+    alice.flush();
+    const [move] = alice.messagesToSend();
+    assert.deepEqual(move.content.events.map((event) => event.kind), ["RootRemoved", "RootAdded"]);
+    assert.deepEqual(move.content.references, []);
+  });
+
+  it("defines it again when it was taken out and put back before its definition was answered", () => {
+    // (Convergence workload with moves, seed 1233: the answer made it held, and the put-back
+    // queued with its definition went as a reference once the removal had been taken.)
+    const { alice, document } = connected();
+    const card = new Model("test_moves.Card", { id: "alice-card", attributes: { text: "new" } });
+    document.addRoot(card);
+    alice.flush();
+    const [defined] = alice.messagesToSend();
+    document.removeRoot(card);
+    // Another's change between: the put-back is made on a later base, in a patch of its own.
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [{ kind: "TitleChanged", title: "t" }], references: [], seq: 1 })));
+    card.set("text", "changed while out");
+    document.addRoot(card);
+    answer(alice, defined, 2);
+    alice.flush();
+    const [removal] = alice.messagesToSend();
+    assert.deepEqual(removal.content.events.map((event) => event.kind), ["RootRemoved"]);
+    answer(alice, removal, 3);
+    alice.flush();
+    const [putBack] = alice.messagesToSend();
+    assert.deepEqual(putBack.content.events.map((event) => event.kind), ["RootAdded", "ModelChanged"]);
+    assert.deepEqual(
+      putBack.content.references.map((definition) => [definition.id, definition.attributes.text]),
+      [["alice-card", "changed while out"]],
+    );
+  });
+
+  it("refers to it while its removal went in the same patch", () => {
+    const { alice, document } = connected();
+    const card = new Model("test_moves.Card", { id: "alice-card", attributes: { text: "new" } });
+    document.addRoot(card);
+    alice.flush();
+    const [defined] = alice.messagesToSend();
+    answer(alice, defined, 1);
+    document.removeRoot(card);
+    document.addRoot(card);
+    alice.flush();
+    const [move] = alice.messagesToSend();
+    assert.deepEqual(move.content.events.map((event) => event.kind), ["RootRemoved", "RootAdded"]);
+    assert.deepEqual(move.content.references, []);
+  });
+});

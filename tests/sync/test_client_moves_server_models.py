@@ -1004,3 +1004,114 @@ def test_a_change_before_a_correction_defining_its_model_is_not_applied_twice() 
     alice.receive_message(_wire(outcome.answer))
     session.settle()
     assert _text(alice.document) == _text(session.document) == _text(bob.document) == _text(carol.document)
+
+
+def test_a_root_of_its_own_put_back_in_a_later_patch_is_defined_again() -> None:
+    # Alice's own root (she defined it, the server took it) taken out by her and put back,
+    # changed while out, in a later patch: nothing on the server holds it any more, and a
+    # reference named nothing and lost (the convergence workload with moves: its resets).
+    # She defines it again now, and the server takes the definition.
+    session = Session()
+    alice, bob = session.connect("alice"), session.connect("bob")
+    mine = Card(id="alice-card", text="mine")
+    alice.document.add_root(mine)
+    session.settle()
+    alice.document.remove_root(mine)
+    session.settle()
+    gc.collect()  # (nothing on the server holds it: the application never did)
+    assert session.document.get_model_by_id("alice-card") is None
+    mine.text = "changed while out"
+    alice.document.add_root(mine)
+    session.settle()
+    assert [m.msgtype for m in session.answers["alice"]] == [OK, OK, OK], session.answers["alice"][-1].content
+    assert [m.content.get("rejected", 0) for m in session.answers["alice"]] == [0, 0, 0]
+    held = session.document.get_model_by_id("alice-card")
+    assert held is not None and held.text == "changed while out"  # type: ignore[attr-defined]
+    assert _text(alice.document) == _text(session.document) == _text(bob.document)
+    assert not _troubles(alice) and not _troubles(bob)
+    # Held again, it moves as the server's: taken out and put back in one patch, referred to.
+    alice.document.remove_root(mine)
+    alice.document.add_root(mine)
+    session.settle()
+    assert session.answers["alice"][-1].content.get("rejected", 0) == 0
+    assert _text(alice.document) == _text(session.document) == _text(bob.document)
+
+
+def test_a_definition_of_its_own_model_the_application_still_holds_puts_that_one_back() -> None:
+    # The application keeps Alice's card after she took it out: her definition is read as
+    # the reference (the definition ignored), what she changed while out following it.
+    session = Session()
+    alice, bob = session.connect("alice"), session.connect("bob")
+    mine = Card(id="alice-card", text="mine")
+    alice.document.add_root(mine)
+    session.settle()
+    kept = session.document.get_model_by_id("alice-card")  # (the application holds it)
+    alice.document.remove_root(mine)
+    session.settle()
+    mine.text = "changed while out"
+    alice.document.add_root(mine)
+    session.settle()
+    assert [m.content.get("rejected", 0) for m in session.answers["alice"]] == [0, 0, 0], session.answers["alice"]
+    assert session.document.get_model_by_id("alice-card") is kept
+    assert kept.text == "changed while out"  # type: ignore[union-attr]
+    assert _text(alice.document) == _text(session.document) == _text(bob.document)
+    assert not _troubles(alice) and not _troubles(bob)
+
+
+def test_a_put_back_of_its_own_model_queued_before_the_removal_was_answered_defines_it() -> None:
+    # Taken out and put back while the removal is in flight (a later patch of a new base:
+    # a server patch came between): decided when it is sent.
+    session = Session()
+    alice, bob = session.connect("alice"), session.connect("bob")
+    mine = Card(id="alice-card", text="mine")
+    alice.document.add_root(mine)
+    session.settle()
+    alice.document.remove_root(mine)
+    alice.flush()
+    (removal,) = alice.messages_to_send()
+    _pile(bob, "left").cards = []  # (a server patch between: the put-back's base is later)
+    session.send("bob")
+    mine.text = "changed while out"
+    alice.document.add_root(mine)
+    outcome = session.sequencer.handle_patch("alice", 0, _wire(removal))
+    alice.receive_message(_wire(outcome.answer))
+    assert outcome.changes is not None
+    for patch in outcome.changes.messages_for("bob"):
+        bob.receive_message(_wire(patch))
+    del outcome, removal
+    gc.collect()
+    session.settle()
+    assert session.answers["alice"][-1].content.get("rejected", 0) == 0, session.answers["alice"][-1].content
+    assert session.document.get_model_by_id("alice-card").text == "changed while out"  # type: ignore[union-attr]
+    assert _text(alice.document) == _text(session.document) == _text(bob.document)
+    assert not _troubles(alice) and not _troubles(bob)
+
+
+def test_its_own_model_put_back_before_its_definition_was_answered_is_defined_again() -> None:
+    # (Convergence workload with moves, seed 1233.) Defined, taken out and put back while the
+    # defining patch was in flight, another's change between: the answer made it held, the
+    # put-back's definition was dropped, and the put-back, sent once the removal was taken,
+    # named nothing on the server.
+    session = Session()
+    alice, bob = session.connect("alice"), session.connect("bob")
+    mine = Card(id="alice-card", text="mine")
+    alice.document.add_root(mine)
+    alice.flush()
+    (defined,) = alice.messages_to_send()
+    alice.document.remove_root(mine)
+    _pile(bob, "left").cards = []  # (a server patch between: the put-back's base is later)
+    session.send("bob")
+    mine.text = "changed while out"
+    alice.document.add_root(mine)
+    outcome = session.sequencer.handle_patch("alice", 0, _wire(defined))
+    alice.receive_message(_wire(outcome.answer))
+    assert outcome.changes is not None
+    for patch in outcome.changes.messages_for("bob"):
+        bob.receive_message(_wire(patch))
+    del outcome, defined
+    session.settle()  # (the removal, then the put-back)
+    gc.collect()
+    assert [m.content.get("rejected", 0) for m in session.answers["alice"]] == [0, 0], session.answers["alice"]
+    assert session.document.get_model_by_id("alice-card").text == "changed while out"  # type: ignore[union-attr]
+    assert _text(alice.document) == _text(session.document) == _text(bob.document)
+    assert not _troubles(alice) and not _troubles(bob)

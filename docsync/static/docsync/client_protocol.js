@@ -560,15 +560,9 @@ export class ClientProtocol {
       if (!Array.isArray(lost)) return;
       taken = entries.filter((entry, i) => !lost.includes(i));
     }
-    // The server holds the models the changes it took defined, but for those a later
-    // change of the same batch took out again: only the document held those, and a
-    // put-back must define them (a reference to a model nothing holds loses).
-    const held = new Set();
-    for (const entry of taken) {
-      for (const id of entry.departed) held.delete(id);
-      for (const definition of entry.references) held.add(definition.id);
-    }
-    this.outbox.hold(held);
+    // The server holds what the changes it took defined, and let go of this client's own
+    // models they took out (Outbox.settle).
+    this.outbox.settle(taken);
   }
 
   _lose(entries, reason, which, count = null, text = null) {

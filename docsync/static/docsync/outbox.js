@@ -76,6 +76,14 @@ class Entry {
      * out again should the server's value supersede it (supersede).
      */
     this.putBack = [];
+    /**
+     * Definitions of this client's own models the change puts back (Outbox._own): sent with
+     * it if a taken change of this client took them out of the server's document before
+     * (take: nothing there may hold them), else left out (they are referred to).
+     */
+    this.redefine = [];
+    /** Those of ``redefine`` the patch carrying the change sent (take). */
+    this.redefined = [];
   }
 }
 
@@ -103,19 +111,54 @@ export class Outbox {
     // each definition goes only then (most patches define none).
     this._defining = 0;
     this._newlyHeld = false;
+    // The models this client defined that the server took (its answered patches: as bounded
+    // as serverIds), and those of them that a change of this client the server took has
+    // taken out since: nothing on the server may hold those any more (the application may),
+    // and a put-back defines them again (``redefine``), where a reference would name nothing
+    // and lose, its sender reset (protocol.md §9).
+    this._own = new Set();
+    this._letGo = new Set();
   }
 
   /** The server holds the models of ``modelIds`` now (the document pulled: replaces what was known). */
   held(modelIds) {
     this.serverIds = new Set(modelIds);
     this._left.clear();
+    this._own.clear();
+    this._letGo.clear();
     this._newlyHeld = true;
   }
 
   /** The server holds these models too (its patch defined them, or it took this client's). */
   hold(modelIds) {
-    for (const id of modelIds) this.serverIds.add(id);
+    for (const id of modelIds) {
+      this.serverIds.add(id);
+      this._letGo.delete(id);
+    }
     this._newlyHeld = true;
+  }
+
+  /**
+   * The server took these changes of a patch: it holds what they defined, and let go of
+   * this client's own models they took out. Not what a later change of the batch took out
+   * again: only the document held those, and a put-back must define them (a reference to
+   * a model nothing holds loses).
+   */
+  settle(taken) {
+    const held = new Set();
+    const own = this._own;
+    const letGo = this._letGo;
+    for (const entry of taken) {
+      for (const id of entry.departed) {
+        held.delete(id);
+        if (own.has(id)) letGo.add(id);
+      }
+      for (const model of entry.putBack) letGo.delete(model.id);
+      for (const definition of entry.references) held.add(definition.id);
+      for (const definition of entry.redefined) held.add(definition.id);
+    }
+    for (const id of held) own.add(id);
+    this.hold(held);
   }
 
   /**
@@ -128,7 +171,12 @@ export class Outbox {
    */
   forget(modelIds) {
     const left = this._left;
-    for (const id of modelIds) if (!left.has(id)) this.serverIds.delete(id);
+    for (const id of modelIds) {
+      if (left.has(id)) continue;
+      this.serverIds.delete(id);
+      this._own.delete(id);
+      this._letGo.delete(id);
+    }
   }
 
   /** How many changes wait. */
@@ -152,10 +200,17 @@ export class Outbox {
     const events = encoded.events;
     let references = encoded.references;
     let returning = [];
+    let redefine = [];
     if (references.length && this.serverIds.size) {
       // The server holds these: referred to (the JSON already does), not defined again.
       returning = references.filter((definition) => this.serverIds.has(definition.id)).map((definition) => definition.id);
-      if (returning.length) references = references.filter((definition) => !this.serverIds.has(definition.id));
+      if (returning.length) {
+        // Its own models taken out: their definitions kept aside (take).
+        if (this._own.size && this._left.size) {
+          redefine = references.filter((definition) => this._own.has(definition.id) && this._left.has(definition.id));
+        }
+        references = references.filter((definition) => !this.serverIds.has(definition.id));
+      }
     }
     // The encoder's buffers are views of the arrays' memory. An array a whole value or
     // new columns bring becomes the document's own, whose cells a later patch writes in
@@ -166,6 +221,7 @@ export class Outbox {
     const rowsOrCells = kind === "ColumnsStreamed" || kind === "ColumnsPatched";
     const buffers = rowsOrCells ? encoder.buffers : encoder.buffers.map(([id, bytes]) => [id, bytes.slice(0)]);
     const entry = new Entry(event, events[0], references, buffers, base);
+    entry.redefine = redefine;
     if (references.length) {
       this._defining += 1;
       const left = this._left;
@@ -206,6 +262,7 @@ export class Outbox {
         if (left.size <= MAX_LEFT_KEPT) break;
         left.delete(modelId); // (the oldest first: a Set keeps the order of insertion)
       }
+      for (const modelId of [...this._letGo]) if (!left.has(modelId)) this._letGo.delete(modelId);
     }
   }
 
@@ -371,6 +428,15 @@ export class Outbox {
   /** Drop the definitions of ``entry`` of models in ``held``; tell whether it had any. */
   _refer(entry, held) {
     if (!entry.references.some((definition) => held.has(definition.id))) return false;
+    if (this._own.size && entry.putBack.length) {
+      // A put-back of its own model, now held: its definition kept aside, as add() keeps it (take).
+      const back = new Set(entry.putBack.map((model) => model.id));
+      for (const definition of entry.references) {
+        if (held.has(definition.id) && this._own.has(definition.id) && back.has(definition.id)) {
+          entry.redefine.push(definition);
+        }
+      }
+    }
     entry.references = entry.references.filter((definition) => !held.has(definition.id));
     if (!entry.references.length) this._defining -= 1;
     return true;
@@ -407,6 +473,7 @@ export class Outbox {
       for (const id of entry.departed) departed.add(id);
     }
     const entries = this._entries.slice(0, count);
+    if (this._letGo.size) this._redefine(entries); // (rare: this client took out its own models, and the server took that)
     const carried = this._carried;
     this._entries = this._entries.slice(count);
     this._carried = [];
@@ -417,7 +484,7 @@ export class Outbox {
     // back by the superseded change): the batch's own go first (child moves, seed 3591).
     for (const entry of [...entries, ...carried]) {
       if (entry.references.length) this._defining -= 1;
-      for (const definition of entry.references) {
+      for (const definition of entry.redefined.length ? [...entry.references, ...entry.redefined] : entry.references) {
         // The server refuses a model defined twice in one patch.
         if (!seen.has(definition.id)) references.push(definition);
         seen.add(definition.id);
@@ -432,8 +499,25 @@ export class Outbox {
     };
   }
 
+  /**
+   * Send with each change the definitions of the models it puts back that the server let
+   * go of (``_letGo``). Nothing on the server may hold such a model: a reference would name
+   * nothing and lose. The server reads a definition of one the application still holds as
+   * the reference (what changed while out follows either way). Not one an earlier change of
+   * the batch took out: the server holds it while it reads the definitions.
+   */
+  _redefine(entries) {
+    const letGo = this._letGo;
+    const out = new Set();
+    for (const entry of entries) {
+      if (entry.redefine.length) entry.redefined = entry.redefine.filter((d) => letGo.has(d.id) && !out.has(d.id));
+      for (const id of entry.departed) out.add(id);
+    }
+  }
+
   /** Put a batch ``take`` returned back, first, as if it had not been taken. */
   restore(batch) {
+    for (const entry of batch.entries) entry.redefined = [];
     this._entries = [...batch.entries, ...this._entries];
     this._carried = [...batch.carried, ...this._carried];
     this._defining += [...batch.entries, ...batch.carried].filter((entry) => entry.references.length).length;
@@ -445,6 +529,8 @@ export class Outbox {
     this._entries = [];
     this._carried = [];
     this._left.clear();
+    this._own.clear();
+    this._letGo.clear();
     this._defining = 0;
     return entries;
   }
