@@ -290,6 +290,20 @@ def who_changed_async(doc: Document) -> None:
     doc.add_root(Column(slider, text, name="root"))
 
 
+def keeper(doc: Document) -> None:
+    """The application keeps every root a client adds, also once it leaves the document (as a page's history would)."""
+    kept: dict[str, Model] = {}
+
+    def keep(event: Any) -> None:
+        model = getattr(event, "model", None)
+        if type(event).__name__ == "RootAddedEvent" and isinstance(model, Model):
+            kept[model.id] = model
+
+    doc.on_change(keep)
+    doc.add_root(Div(text="the application's", name="kept"))
+    doc.add_root(Slider(start=0, end=1_000_000, step=1, value=0, name="slider"))
+
+
 def swapper(doc: Document) -> None:
     """A Select that shows one of two views it holds (a view it hides leaves the document, keeping its id)."""
     views = {"a": Div(text="view a", name="view_a"), "b": Div(text="view b", name="view_b")}

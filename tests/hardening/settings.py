@@ -61,6 +61,7 @@ TEST_APPS = {
     "offered": "tests.hardening.apps.offered",
     "bridged": "tests.hardening.bridged.bridged",
     "swapper": "tests.hardening.apps.swapper",
+    "keeper": "tests.hardening.apps.keeper",
     "reattach": "tests.apps_shared.reattach",
     # More models than the admin's page of a session shows at once (tests/admin).
     "many_models": "tests.hardening.apps.many_models",
