@@ -477,6 +477,10 @@ class Replay:
         # back, here or elsewhere in the list) is not where its maker saw it: the server's
         # shifts place the splice by index, and it may land on either side of it.
         moved = any(n in t.items for t in splices for n in (mine.left, mine.right) if n not in (START, END))
+        # An item inserted where the list holds it already (a client whose document held a
+        # model in two places, its splice of the other list skipped until that list's
+        # correction, moved it there: seed 3637) is not one place: neither tells where it is.
+        moved = moved or any(item in before for item in items)
         if (
             items
             and not moved

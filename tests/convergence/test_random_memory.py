@@ -100,6 +100,11 @@ REPLAYED_CHILD_MOVES = {
     5407: "the reference model applied a splice of a root its own patch had removed where its maker made it, "
     "past the end of the list: the server had shifted it past a deletion made meanwhile and sent it to no one",
     1111: "the same, for a model the patch took out of a layout: an insertion at the end of a list shortened meanwhile",
+    5485: "a client that had taken a model out took a position's changes of it twice: as events, and in the "
+    "position's definition of it (a correction of its layout)",
+    3637: "the reference model placed by its neighbours an item inserted where the list already held it: a client "
+    "whose document held it in two places (its splice of the other list skipped until that list's correction) "
+    "moved it there",
 }
 
 
