@@ -7,19 +7,24 @@ every event of it already: the value that held the removed model (a layout's
 same patch) stayed in the sender's document alone. Bokeh's protocol has no reset from
 the server, so the sender is sent a PATCH-DOC setting what the patch touched back to
 the server's values, for it alone (BokehJS applies it as any patch of the server's).
+So is the sender of a patch a check refused whole (a value out of what a widget offers,
+a model id of the server's shape, too many events, ...): BokehJS applied it too, and
+only logs the ERROR. While the session's bucket of such corrections owes (session.py),
+none is sent: a patch of a few bytes may touch the whole document.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from bokeh.core.serialization import Serializer
 
 from ..protocol import Message, new_message
 from ..protocol.msgtypes import PATCH_DOC
 from .wire import frozen_content
 
-__all__ = ["crossed_corrections"]
+__all__ = ["crossed_corrections", "message_bytes"]
 
 #: The event kinds that change a model's property, and the property each changes.
 _PROPERTY_KINDS = {
@@ -39,8 +44,7 @@ def _model_id(ref: Any) -> str | None:
 def _touched(events: list[Any]) -> tuple[list[tuple[str, str]], list[str], list[str], bool]:
     """The properties, added roots, removed roots (ids) and title change of a patch's raw ``events``, once each."""
     properties: dict[tuple[str, str], None] = {}
-    added: dict[str, None] = {}
-    removed: dict[str, None] = {}
+    roots: dict[str, bool] = {}  # root id -> whether the patch's last event of it added it
     title = False
     for event in events:
         if type(event) is not dict:
@@ -51,13 +55,15 @@ def _touched(events: list[Any]) -> tuple[list[tuple[str, str]], list[str], list[
             attr = _PROPERTY_KINDS[kind] or event.get("attr")
             if model_id is not None and type(attr) is str:
                 properties[model_id, attr] = None
-        elif kind == "RootAdded" and model_id is not None:
-            added[model_id] = None
-        elif kind == "RootRemoved" and model_id is not None:
-            removed[model_id] = None
+        elif kind in ("RootAdded", "RootRemoved") and model_id is not None:
+            # The sender holds what its last event of the root left: a root it moved to the
+            # end of the roots (removed, then added) is one it holds, not to define again.
+            roots[model_id] = kind == "RootAdded"
         elif kind == "TitleChanged":
             title = True
-    return list(properties), list(added), list(removed), title
+    added = [model_id for model_id, last in roots.items() if last]
+    removed = [model_id for model_id, last in roots.items() if not last]
+    return list(properties), added, removed, title
 
 
 def crossed_corrections(document: Any, events: Any) -> Message | None:
@@ -96,3 +102,9 @@ def crossed_corrections(document: Any, events: Any) -> Message | None:
         return None
     content, buffers = frozen_content(corrections, serializer.buffers)
     return new_message(PATCH_DOC, {"events": content}, buffers=buffers)
+
+
+def message_bytes(message: Message) -> int:
+    """The bytes of a ``crossed_corrections`` PATCH-DOC: its events' JSON and its buffers."""
+    # (A Fragment tells not its length: dumped again, a copy of bytes made already.)
+    return len(orjson.dumps(message.content["events"])) + sum(memoryview(data).nbytes for _, data in message.buffers)

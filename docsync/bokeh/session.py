@@ -30,10 +30,12 @@ from ..server.clients import Slot
 from ..server.session.callback_tasks import CallbackTasks
 from ..server.session.notices import KEPT_NOTICES
 from ..server.session.session import STORE_UNAVAILABLE
+from ..sync.byte_bucket import ByteBucket
 from ..sync.encoded_documents import DOC, EncodedDocument, EncodedDocuments, KeptEncodings
+from ..sync.sequencer import CORRECTION_BURST, MAX_CORRECTION_BYTES
 from .attachments import Reattachments
 from .compat import destroy_document, patch_calls_python
-from .crossed import crossed_corrections
+from .crossed import crossed_corrections, message_bytes
 from .datetime_columns import datetime_columns
 from .footprint import ClientModels, DocumentFootprint
 from .runner import UserCodeRunner
@@ -91,6 +93,9 @@ class BokehSession:
         self.client_models = ClientModels(max_client_models)
         #: What browsers' put-backs made the session define again for the other tabs (attachments.py).
         self.reattachments = Reattachments()
+        #: What the corrections of refused and dropped patches send their senders (crossed.py):
+        #: while it owes, none is sent (a patch of a few bytes may touch the whole document).
+        self.corrections = ByteBucket(MAX_CORRECTION_BYTES, CORRECTION_BURST * MAX_CORRECTION_BYTES)
         #: Whether browsers may write HTML and code (False where other users see the session: client_html.py).
         self.client_html = client_html
         #: Whether browsers may change what a widget offers (None: where the app's code names it: offered.py).
@@ -313,6 +318,7 @@ class BokehSession:
                 self._queue(connection, self._refusal(request.msgid))
                 return
             refusal: str | None = None
+            refused = False  # by a check: nothing of it applied, yet its sender applied it all
             content = request.content
             events = content.get("events") if isinstance(content, dict) else None
             applied = True
@@ -329,21 +335,30 @@ class BokehSession:
                     # widget): applied here, with no hop to a thread and back.
                     applied = apply_client_patch(*args)
             except PatchError as exc:
-                refusal = str(exc)
+                refusal, refused = str(exc), True
             except Exception as exc:  # the app's callback failed; what it changed is sent
                 logger.exception("error in a callback of session %s", self.id)
                 refusal = f"callback error: {type(exc).__name__}"
             # (Refused before it was applied, it defined nothing: nothing is taken.)
             self.reattachments.charge(self._outbox[start:], connection)
             self._flush()
-            if not applied or left_out:
-                # Dropped whole, as Bokeh does, for naming a model another change removed, or
-                # some events left out for naming one the app's callback took out meanwhile
-                # (withdrawn.py): the sender holds what it sent, so it is told the server's
-                # values (crossed.py).
-                correction = crossed_corrections(self.document, left_out if applied else events)
-                if correction is not None:
-                    self._send(connection, correction)
+            if refused or not applied or left_out:
+                # Refused whole by a check, or dropped whole, as Bokeh does, for naming a model
+                # another change removed, or some events left out for naming one the app's
+                # callback took out meanwhile (withdrawn.py): the sender holds what it sent
+                # (BokehJS applies a change before it sends it and only logs an ERROR), so it
+                # is told the server's values (crossed.py), before the ERROR or OK.
+                owed = self.corrections.owed_seconds()
+                if owed > 0:
+                    # A small patch may touch a large value: while the session's corrections
+                    # owe, none is encoded (each was up to the whole document, 200 a second).
+                    if refusal is not None and refused:
+                        refusal += f"; not corrected: this session's corrections owe {owed:.1f} s"
+                else:
+                    correction = crossed_corrections(self.document, left_out if applied and not refused else events)
+                    if correction is not None:
+                        self.corrections.owe(message_bytes(correction))
+                        self._send(connection, correction)
             if refusal is not None:
                 self._send(connection, error(request.msgid, refusal, "patch-refused"))
             else:

@@ -13,15 +13,15 @@ as a root, or inside the Column it defined, and the slider value the patch also 
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
-import numpy as np
 import pytest
 
 from docsync.protocol import PATCH_DOC
 
 from .bokeh_crossed import REMOVING_VALUE
+from .bokeh_mirror import apply as _apply
+from .bokeh_mirror import state as _state
 from .bokeh_tabs import Session, Tab, definitions, named
 from .harness import Site
 
@@ -64,39 +64,6 @@ def _removal(doc_json: dict[str, Any], ids: dict[str, str], case: str) -> list[d
         return [{"kind": "ModelChanged", "model": _ref(ids["slider"]), "attr": "value", "new": REMOVING_VALUE}]
     kept = [child for child in _children(doc_json, "root") if child["id"] != ids["b"]]
     return [{"kind": "ModelChanged", "model": _ref(ids["root"]), "attr": "children", "new": kept}]
-
-
-def _canonical(value: Any) -> Any:
-    from bokeh.model import Model
-
-    if isinstance(value, Model):
-        return ("model", value.id)
-    if isinstance(value, list | tuple):
-        return [_canonical(item) for item in value]
-    if isinstance(value, dict):
-        return {str(key): _canonical(item) for key, item in value.items()}
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return value
-
-
-def _state(document: Any) -> dict[str, Any]:
-    """A Bokeh document's roots, title and every model's every property, comparable with ``==``."""
-    models = {}
-    for model in document.models:
-        values = model.properties_with_values(include_defaults=True)
-        models[model.id] = {attr: _canonical(value) for attr, value in values.items()}
-    return {"roots": sorted(root.id for root in document.roots), "title": document.title, "models": models}
-
-
-def _apply(document: Any, events: Any, buffers: list[tuple[str, Any]] = ()) -> None:  # type: ignore[assignment]
-    from bokeh.core.serialization import Buffer, Serialized
-    from bokeh.core.types import ID
-
-    with warnings.catch_warnings():
-        # Bokeh's reader warns of a definition of a model it holds (BokehJS sets its values).
-        warnings.simplefilter("ignore")
-        document.apply_json_patch(Serialized({"events": events}, [Buffer(ID(i), bytes(b)) for i, b in buffers]))
 
 
 CASES = [
