@@ -50,6 +50,8 @@ def _touched(events: list[Any]) -> tuple[list[tuple[str, str]], list[str], list[
         if type(event) is not dict:
             continue
         kind = event.get("kind")
+        if type(kind) is not str:  # (a refused patch's may be anything: a dict is no key)
+            continue
         model_id = _model_id(event.get("model"))
         if kind in _PROPERTY_KINDS:
             attr = _PROPERTY_KINDS[kind] or event.get("attr")
