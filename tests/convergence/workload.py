@@ -157,8 +157,8 @@ MOVE_EDITS = [*EDITS, "move", "take", "put_back"]
 MOVE_EDIT_WEIGHTS = list(itertools.accumulate([14, 6, 16, 16, 8, 8, 4, 4, 3, 3, 2, 2, 2, 2]))
 # A run with ``child_moves`` too moves items into a layout, out of it to the roots, and
 # reorders a layout's children; it takes out and puts back children as well as roots.
-# Not drawn by the tests yet (``DOCSYNC_CONVERGENCE_CHILD_MOVES=1`` draws them in runs of
-# odd seeds): some seeds still fail (convergence.md §10).
+# Drawn in runs of odd seeds by test_random_edits.py (``DOCSYNC_CONVERGENCE_CHILD_MOVES=0``
+# leaves them out), and in memory where ``DOCSYNC_CONVERGENCE_CHILD_MOVES=1`` asks.
 CHILD_MOVE_EDITS = [*MOVE_EDITS, "nest", "unnest", "reorder"]
 CHILD_MOVE_EDIT_WEIGHTS = list(itertools.accumulate([14, 6, 16, 16, 8, 8, 4, 4, 3, 3, 2, 2, 2, 2, 3, 2, 2]))
 LIST_EDIT_WEIGHTS = list(itertools.accumulate([4, 4, 3, 2, 2, 2, 1]))
