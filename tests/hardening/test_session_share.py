@@ -166,6 +166,8 @@ async def test_refusals_of_a_session_are_counted_in_the_metrics_by_limit(site: S
         "MAX_INCOMPLETE_BYTES_PER_CLIENT": 0,
         "MAX_QUEUED_BYTES_PER_CLIENT": 0,
         "NEW_SESSIONS_PER_CLIENT_PER_SECOND": 0,
+        "MAX_PATCHES_PER_SECOND_PER_CLIENT": 0,
+        "MAX_DOCUMENT_REQUESTS_PER_SECOND_PER_CLIENT": 0,
     }
 
 
