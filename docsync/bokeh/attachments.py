@@ -11,9 +11,10 @@ Nor patch after patch: each one-move patch (100 bytes) of that root sent 100 KiB
 every other tab, 100 of them 10.3 MB in a quarter of a second. As in docsync's dialect
 (protocol.md §13), what a session's put-backs make it define again for the other tabs
 takes from a bucket of 1 MiB at once, then 256 KiB a second (``Reattachments``); while it
-owes, a patch attaching a model the document holds is refused, and so is one whose
-put-backs would leave it owing more than a burst (``ByteBucket.room``): one 20 MB
-put-back left it owing 80 s.
+owes, a patch attaching a model the document holds is refused. A put-back of any size is
+taken while the bucket is full, and leaves it owing a burst at most (a plot whose source
+is over 2 MiB still moves between layouts; one 20 MB put-back had left it owing 80 s);
+otherwise one past what it holds and a burst owed is refused (``ByteBucket.room``).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from ..sync.attachments import (
     MAX_ATTACHED_FLOOR,
     Attached,
     most_attached,
-    put_back_too_large,
+    put_back_refusal,
 )
 from ..sync.byte_bucket import ByteBucket
 from ..sync.sequencer import CORRECTION_BURST, MAX_CORRECTION_BYTES
@@ -54,20 +55,12 @@ class Reattachments:
     def check(self, new_models: list[Any], size: int) -> None:
         """Refuse (PatchError) a patch attaching a model the document holds while the bucket owes, or past its room.
 
-        ``size``: what the patch's put-backs define again, estimated (erring large): one
-        may leave the bucket owing at most a burst (``ByteBucket.room``).
+        ``size``: what the patch's put-backs define again, estimated (erring large): any
+        size while the bucket is full, else what it holds and a burst owed (``ByteBucket.room``).
         """
-        bucket = self.bucket
-        wait = bucket.owed_seconds()
-        if wait > 0:
-            raise PatchError(
-                "too many models attached again in this session: at most"
-                f" {bucket.burst} bytes at once, then {bucket.rate} a second,"
-                f" for every connection; try again in {wait:.1f} s"
-            )
-        room = bucket.room()
-        if size > room:
-            raise PatchError(put_back_too_large(size, room, bucket.burst, bucket.rate))
+        refusal = put_back_refusal(size, self.bucket)
+        if refusal is not None:
+            raise PatchError(refusal)
         self._new = frozenset(model.id for model in new_models)
 
     def charge(self, encoded: Iterable[Any], origin: Any) -> None:
@@ -77,7 +70,7 @@ class Reattachments:
             return
         owed = sum(e.nbytes for e in encoded if e.origin is origin and e.defines and not new.issuperset(e.defines))
         if owed:
-            self.bucket.owe(owed)
+            self.bucket.owe(owed, at_most_a_burst=True)  # (taken while full, of any size: ``room``)
 
 
 def _models_in(value: Any) -> list[Model]:

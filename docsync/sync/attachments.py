@@ -13,6 +13,7 @@ every root, or a reorder of every item, fits; the same move repeated does not.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ from ..document import DocumentEvent, Model
 from ..document import events as ev
 from ..document.footprint import model_footprint
 from ..document.properties import models_in
+from .byte_bucket import ByteBucket
 
 __all__ = [
     "MAX_ATTACHED_BYTES_FLOOR",
@@ -33,7 +35,7 @@ __all__ = [
     "holds_models",
     "most_attached",
     "put_back_bytes",
-    "put_back_too_large",
+    "put_back_refusal",
     "puts_back",
     "reached_count",
 ]
@@ -147,16 +149,30 @@ def put_back_bytes(events: Iterable[DocumentEvent], defined: Mapping[str, Model]
     return total
 
 
-def put_back_too_large(size: int, room: float, burst: int, rate: int) -> str:
-    """The refusal of a put-back whose ``size`` passes the ``room`` of its session's bucket (``ByteBucket.room``)."""
-    text = (
+def put_back_refusal(size: int, bucket: ByteBucket) -> str | None:
+    """Why a patch whose put-backs define ``size`` bytes again (estimated) is refused now, or None: it is taken.
+
+    ``bucket``: its session's (protocol.md §13). Owing, no put-back is taken. Full, one of
+    any size is (charged with ``owe(at_most_a_burst=True)``): a plot whose source is over
+    twice the burst must still move between layouts. Between, one of at most what it
+    holds and a burst owed. Either way a refused patch applies nothing and owes nothing.
+    """
+    wait = bucket.owed_seconds()
+    if wait > 0:
+        return (
+            "too many models attached again in this session: at most"
+            f" {bucket.burst} bytes at once, then {bucket.rate} a second, for every connection;"
+            f" try again in {wait:.1f} s"
+        )
+    room = bucket.room()
+    if size <= room:
+        return None
+    wait = math.ceil(bucket.room_seconds(size) * 10) / 10  # (never "0.0": it does not fit now)
+    return (
         f"too many bytes put back by one patch: {size} to define again for every connection (estimated),"
-        f" more than the {max(0, int(room))} this session allows now (at most {2 * burst}: {burst} at once"
-        f" and {burst} owed, then {rate} a second)"
+        f" more than the {int(room)} this session allows now (what it holds and {bucket.burst} owed,"
+        f" then {bucket.rate} a second; any size once it holds {bucket.burst}, full); try again in {wait:.1f} s"
     )
-    if size > 2 * burst:
-        return f"{text}; never, however long it waits"
-    return f"{text}; try again in {(size - room) / rate:.1f} s"
 
 
 @dataclass(slots=True)

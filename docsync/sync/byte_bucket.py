@@ -7,6 +7,7 @@ dialect) and a Bokeh-dialect session each keep one such bucket.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 
@@ -39,18 +40,34 @@ class ByteBucket:
         self._level = level - size
         return True
 
-    def owe(self, size: int) -> None:
-        """Take ``size`` bytes, whatever it holds (what was sent already)."""
-        self._level = self.level() - size
+    def owe(self, size: int, *, at_most_a_burst: bool = False) -> None:
+        """Take ``size`` bytes, whatever it holds (what was sent already).
+
+        ``at_most_a_burst``: it is left owing a burst at most, what passes that forgiven
+        (a charge ``room`` allowed while it was full: a put-back of any size).
+        """
+        level = self.level() - size
+        self._level = max(level, -float(self.burst)) if at_most_a_burst else level
 
     def room(self) -> float:
-        """The most one charge may ``owe`` now: what it holds, and a burst more owed.
+        """The most one charge asked ahead (a put-back's estimate) may take now: any size when full.
 
-        A charge asked before it is known exactly (a put-back's estimate) is refused past
-        it: one charge then leaves the bucket owing at most a burst, a burst's refill away
-        (a 20 MB put-back left it owing 80 s, every correction meanwhile a reset).
+        Full, it takes any size, and owes a burst at most after (``owe(at_most_a_burst=True)``):
+        a plot whose source is over twice the burst must still move between layouts, and
+        the bucket is full again (2 x burst) / rate later, so that such a charge comes once
+        a refill. Not full, what it holds and a burst more owed: a 20 MB put-back taken
+        whenever nothing was owed left it owing 80 s, every correction meanwhile a reset.
         """
-        return self.level() + self.burst
+        level = self.level()
+        return math.inf if level >= self._full else level + self.burst
+
+    def room_seconds(self, size: int) -> float:
+        """How long until ``room`` allows ``size`` bytes (0: it does now); at most until it is full."""
+        level = self.level()
+        if level >= self._full:
+            return 0.0
+        needed = min(size - self.burst, self._full)  # (full, it takes any size)
+        return max(0.0, (needed - level) / self.rate)
 
     def owed_seconds(self) -> float:
         """How long until it holds nothing owed (0 when nothing is)."""

@@ -51,7 +51,7 @@ from .attachments import (
     holds_models,
     most_attached,
     put_back_bytes,
-    put_back_too_large,
+    put_back_refusal,
     reached_count,
 )
 from .bridge import Shift, SpliceBridge
@@ -715,21 +715,11 @@ class Sequencer:
         size = put_back_bytes(decoded.events, decoded.new_models, self.document.models)
         if not size:
             return False
-        bucket = self._corrections
-        wait = bucket.owed_seconds()
-        if wait > 0:
-            # Models put back are defined again for every connection, as corrections are
-            # sent to every one: the same bucket bounds both (``_correct``).
-            raise PatchError(
-                "too many models attached again in this session: at most"
-                f" {bucket.burst} bytes at once, then {bucket.rate} a second, for every connection;"
-                f" try again in {wait:.1f} s"
-            )
-        room = bucket.room()
-        if size > room:
-            # One put-back owes at most a burst: a 20 MB root put back left the bucket owing
-            # 80 s, every client's corrections meanwhile resets and every put-back refused.
-            raise PatchError(put_back_too_large(size, room, bucket.burst, bucket.rate))
+        # Models put back are defined again for every connection, as corrections are sent
+        # to every one: the same bucket bounds both (``_correct``).
+        refusal = put_back_refusal(size, self._corrections)
+        if refusal is not None:
+            raise PatchError(refusal)
         return True
 
     def _owe_attached(self, origin: str, defined: Mapping[str, Model], start: int) -> None:
@@ -739,7 +729,7 @@ class Sequencer:
             references = encoded.references
             if encoded.origin == origin and references and any(r.get("id") not in defined for r in references):
                 owed += encoded.nbytes
-        self._corrections.owe(owed)
+        self._corrections.owe(owed, at_most_a_burst=True)  # (taken while full, of any size: ``room``)
 
     def _overtaken(self, origin: str, start: int) -> list[tuple[str, ...]]:
         """The properties ``origin``'s patch changed after a callback it ran had changed them (outbox from ``start``).

@@ -14,6 +14,7 @@ import asyncio
 import itertools
 import json
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -21,7 +22,7 @@ from docsync.protocol import PATCH_DOC, server_info_req
 from docsync.sync.sequencer import CORRECTION_BURST, MAX_CORRECTION_BYTES
 
 from .bokeh_tabs import Session, named
-from .harness import Site
+from .harness import Database, Site, running_site
 
 pytest.importorskip("bokeh", reason="the docsync[bokeh] extra is not installed")
 pytestmark = pytest.mark.asyncio
@@ -103,40 +104,66 @@ async def test_moves_of_a_padded_root_patch_after_patch_are_bounded_for_every_ta
         await watcher.close()
 
 
-async def test_a_move_of_a_heavy_root_leaves_the_bucket_owing_a_burst_at_most(shared_bokeh_site: Site) -> None:
-    # Moves of a root the app padded to 1.9 MiB (its document's bound is 2 MiB). Each one
-    # taken sends that to every other tab; before, one taken whenever the bucket owed
-    # nothing left it owing 1.9 MiB, every move (and in docsync's dialect every correction)
-    # refused for 7 s. One put-back may now leave it owing a burst at most: taken while it
-    # is full (1 MiB held, a burst owed), refused once it is empty, saying when it fits.
-    session = Session(shared_bokeh_site, "bk_grow")
+@pytest.fixture(scope="module")
+def roomy_bokeh_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> Iterator[Site]:
+    """The hardening Bokeh site with documents of up to 8 MiB: a root of three bursts fits."""
+    yield from running_site(
+        tmp_path_factory,
+        database,
+        "bokeh-roomy",
+        DJANGO_SETTINGS_MODULE="tests.hardening.bokeh_settings",
+        DOCSYNC_TEST_MAX_DOCUMENT_BYTES=str(8 << 20),
+    )
+
+
+async def test_a_move_of_a_root_of_three_bursts_is_taken_while_the_bucket_is_full(roomy_bokeh_site: Site) -> None:
+    # A root the app padded to 3.1 MiB (a plot whose source is over 2 MiB) moved from one
+    # place to another: 5336731 refused it "never, however long it waits". Taken while the
+    # bucket is full, it reaches the other tab and leaves the bucket owing a burst (1 MiB),
+    # not 2.1 MiB more: while it owes, any put-back is refused, saying when to try again,
+    # and once it owes nothing a put-back past what it holds and a burst is refused too.
+    burst = CORRECTION_BURST * MAX_CORRECTION_BYTES
+    session = Session(roomy_bokeh_site, "bk_grow")
     sender, watcher = await session.tab(), await session.tab()
     try:
         doc_json = await watcher.document()
-        pad = {"kind": "ModelChanged", "model": {"id": named(doc_json, "pad")}, "attr": "value", "new": 1900}
-        assert (await sender.patch([pad])).msgtype == "OK"  # the app pads its Div "first" to 1.9 MiB
-        root = doc_json["roots"][0]["id"]
+        pad = {"kind": "ModelChanged", "model": {"id": named(doc_json, "pad")}, "attr": "value", "new": 3200}
+        assert (await sender.patch([pad])).msgtype == "OK"  # the app pads its Div "first" to 3.1 MiB
+        root, rows = (r["id"] for r in doc_json["roots"])
         move = [{"kind": kind, "model": {"id": root}} for kind in ("RootRemoved", "RootAdded")]
-        assert (await sender.patch(move)).msgtype == "OK"  # (the bucket was full)
-        reply = await sender.patch(move)
-        assert reply.msgtype == "ERROR", f"accepted: {reply.content}"
-        owing = str(reply.content["text"])
-        assert owing.startswith("too many models attached again in this session: "), owing
-        await asyncio.sleep(float(owing.rsplit("try again in ", 1)[1].split(" s")[0]) + 0.1)
-        before = await watcher.document()
         await watcher.request(server_info_req())
         read = len(watcher.messages)
-        reply = await sender.patch(move)  # (owing nothing, holding next to nothing)
+        reply = await sender.patch(move)  # (the bucket is full)
+        assert reply.msgtype == "OK", reply.content
+        await watcher.request(server_info_req())  # (its reply follows what the patch sent it)
+        sent = [m for m in watcher.messages[read:] if m.msgtype == PATCH_DOC]
+        assert len(sent) == 1 and len(json.dumps(sent[0].content)) > 3 * burst
+        moved = await watcher.document()
+        assert [r["id"] for r in moved["roots"]] == [rows, root]
+        # Owing a burst: a small put-back (the source "rows", a root) and the heavy one are
+        # refused, each told when to try again, nothing applied, nothing sent the other tab.
+        read = len(watcher.messages)
+        small = await sender.patch([{"kind": kind, "model": {"id": rows}} for kind in ("RootRemoved", "RootAdded")])
+        assert small.msgtype == "ERROR", f"accepted: {small.content}"
+        owing = str(small.content["text"])
+        assert owing.startswith("too many models attached again in this session: "), owing
+        assert 0 < _wait(owing) <= burst / MAX_CORRECTION_BYTES, owing  # (a burst owed: 4 s, not 12)
+        reply = await sender.patch(move)
+        assert reply.msgtype == "ERROR", f"accepted: {reply.content}"
+        assert str(reply.content["text"]).startswith("too many models attached again in this session: "), reply.content
+        await watcher.request(server_info_req())
+        assert [m.msgtype for m in watcher.messages[read:] if m.msgtype == PATCH_DOC] == []
+        assert await watcher.document() == moved
+        # Owing nothing, not full: past what it holds and a burst owed, told when it is full.
+        await asyncio.sleep(_wait(str(reply.content["text"])) + 0.1)
+        reply = await sender.patch(move)
         assert reply.msgtype == "ERROR", f"accepted: {reply.content}"
         text = str(reply.content["text"])
         assert text.startswith("too many bytes put back by one patch: "), text
-        burst = CORRECTION_BURST * MAX_CORRECTION_BYTES
-        assert f"(at most {2 * burst}: {burst} at once and {burst} owed, then {MAX_CORRECTION_BYTES} a second)" in text
-        assert "; try again in " in text, text
-        await watcher.request(server_info_req())
-        assert [m.msgtype for m in watcher.messages[read:] if m.msgtype == PATCH_DOC] == []
-        assert await watcher.document() == before
-        # A move of the root made light again is taken: the refusal owed nothing.
+        assert f"and {burst} owed, then {MAX_CORRECTION_BYTES} a second; any size once it holds {burst}" in text
+        assert 0 < _wait(text) <= burst / MAX_CORRECTION_BYTES, text
+        assert await watcher.document() == moved
+        # A move of the root made light again fits: the refusals owed nothing.
         pad["new"] = 100
         assert (await sender.patch([pad])).msgtype == "OK"
         reply = await sender.patch(move)
@@ -144,3 +171,7 @@ async def test_a_move_of_a_heavy_root_leaves_the_bucket_owing_a_burst_at_most(sh
     finally:
         await sender.close()
         await watcher.close()
+
+
+def _wait(text: str) -> float:
+    return float(text.rsplit("try again in ", 1)[1].split(" s")[0])

@@ -162,25 +162,62 @@ def _move(sequencer: Sequencer, kind: str) -> Any:
     return sequencer.handle_patch("mallory", 0, new_message(PATCH_DOC, {"events": [event], "base": sequencer.seq}))
 
 
-def test_a_put_back_larger_than_the_bucket_allows_at_once_is_refused_and_owes_nothing() -> None:
-    # One put-back of a root larger than the bucket's burst twice over: taken before, it left
-    # the bucket owing what it cost (a 20 MB root with the default bucket: 80 s), every
-    # client's corrections meanwhile resets and every put-back refused. It is refused now,
-    # saying so, nothing applied, and the bucket is as it was: a correction is still sent.
+def _wait(text: str) -> float:
+    return float(text.rsplit("try again in ", 1)[1].split(" s")[0])
+
+
+def test_a_put_back_of_any_size_is_taken_while_the_bucket_is_full_and_owes_a_burst_at_most() -> None:
+    # A root of three bursts, moved (a plot whose source is over 2 MiB moved between
+    # layouts, with the default bucket): refused whatever the wait by 5336731, it is taken
+    # while the bucket is full, defined again for the other tabs, and leaves the bucket
+    # owing a burst, not what it cost. Owing, a put-back is refused, however small; then
+    # one that does not fit what the bucket holds and a burst owed; full again, it is taken.
     clock = Clock()
-    sequencer, holder, root = _heavy_session(clock, 3 * CORRECTION_BURST * LIMIT)
+    burst = CORRECTION_BURST * LIMIT
+    sequencer, holder, root = _heavy_session(clock, 3 * burst)
     assert _move(sequencer, "RootRemoved").answer.msgtype == OK
+    outcome = _move(sequencer, "RootAdded")
+    assert outcome.answer.msgtype == OK, outcome.answer.content
+    assert outcome.answer.content["rejected"] == 0, outcome.answer.content
+    assert outcome.changes is not None
+    message: Any = outcome.changes.message_for("bob")  # (the other tabs are sent the root again)
+    defined = {reference["id"] for reference in message.content["references"]}
+    assert {root.id, *(div.id for div in root.children)} <= defined
+    assert sum(len(frame) for frame in message.to_frames()) > 3 * burst
+    assert sequencer._corrections.level() == -burst  # (it cost more than three bursts)
+    owed = sequencer._corrections.owed_seconds()
+    assert owed == burst / LIMIT
+
+    # Owing a burst: a small put-back (the holder, 3 KB) does not fit, and is refused with a time.
+    holder_move = [{"kind": kind, "model": {"id": holder.id}} for kind in ("RootRemoved", "RootAdded")]
+    small = sequencer.handle_patch("mallory", 0, new_message(PATCH_DOC, {"events": holder_move, "base": sequencer.seq}))
+    assert small.answer.msgtype == ERROR, small.answer.content
+    text = small.answer.content["text"]
+    assert text.startswith("too many models attached again in this session: "), text
+    assert _wait(text) == owed
+    # So is the heavy root's: nothing applied, nothing more owed.
+    assert _move(sequencer, "RootRemoved").answer.msgtype == OK
+    outcome = _move(sequencer, "RootAdded")
+    assert outcome.answer.msgtype == ERROR, outcome.answer.content
+    assert _wait(outcome.answer.content["text"]) == owed
+    assert outcome.reset is not None  # (a refused change of roots resets its sender)
+    assert [r.id for r in sequencer.document.roots] == [holder.id]
+    assert sequencer._corrections.owed_seconds() == owed
+
+    # Owing nothing but holding nothing: what it holds and a burst owed is less than the root.
+    clock.now += owed
     outcome = _move(sequencer, "RootAdded")
     assert outcome.answer.msgtype == ERROR, outcome.answer.content
     text = outcome.answer.content["text"]
     assert text.startswith("too many bytes put back by one patch: "), text
-    assert "more than the 80000 this session allows now (at most 80000: 40000 at once and 40000 owed" in text
-    assert text.endswith("; never, however long it waits"), text
-    assert outcome.reset is not None  # (a refused change of roots resets its sender)
-    assert list(sequencer.document.roots) == [holder]
-    assert root.id not in sequencer.document.models
-    size = correction_size(correction(holder, "note"))
-    assert _outcomes(sequencer, CORRECTION_BURST * LIMIT // size) == ["corrected"] * (CORRECTION_BURST * LIMIT // size)
+    assert f"more than the {burst} this session allows now" in text, text
+    assert _wait(text) == burst / LIMIT, text  # (until it is full: (2 x burst) / rate in all)
+    assert [r.id for r in sequencer.document.roots] == [holder.id]
+    assert sequencer._corrections.level() == 0  # (refused, it owed nothing)
+    clock.now += _wait(text)  # (full again)
+    assert _move(sequencer, "RootAdded").answer.msgtype == OK
+    assert [r.id for r in sequencer.document.roots] == [holder.id, "root"]
+    assert sequencer._corrections.level() == -burst
 
 
 def test_a_put_back_owes_at_most_a_burst() -> None:
