@@ -1,7 +1,7 @@
 """Deterministic counts of the in-memory convergence workload: its totals, calls and instructions per step.
 
     python bench/convergence_counts.py [--seed 1000] [--runs 8] [--totals] [--calls] [--instructions]
-        [--no-check] [--moves [--child-moves]]
+        [--no-check] [--moves [--no-child-moves]]
 
 Runs ``--runs`` in-memory runs (``MemoryNetwork``, 200 steps each) on consecutive seeds
 from ``--seed``, as the tests run them (older objects frozen out of the collector, the
@@ -16,10 +16,11 @@ hashes, sorts and so replays alike. Slow: valgrind runs Python about 50
 times slower (8 runs take a few minutes). ``--no-check`` makes each run's final check
 (the clients' and the server's documents compared, the reference's replay) a no-op: the
 difference of two counts, with and without it, is what the check costs. ``--moves``: every
-run also moves roots the server holds, takes them out and puts them back (as the tests'
-runs of odd seeds do), a workload of its own with its own counts and digest;
-``--moves --child-moves``: items moved into and out of layouts too (drawn by the tests
-only with DOCSYNC_CONVERGENCE_CHILD_MOVES=1). (``--instructions`` counts the first two.)
+run also moves roots the server holds, takes them out and puts them back, and moves items
+into, out of and within layouts (as the in-memory test's runs of odd seeds do), a workload
+of its own with its own counts and digest; ``--moves --no-child-moves``: roots only (the
+workload ``--moves`` was until 8 December, and the real-server test's odd seeds').
+(``--instructions`` counts the first two.)
 """
 
 from __future__ import annotations
@@ -95,7 +96,7 @@ def main() -> None:
     parser.add_argument("--no-check", action="store_true", help="each run's final check made a no-op")
     parser.add_argument("--moves", action="store_true", help="runs that move roots too (the tests' odd seeds)")
     parser.add_argument(
-        "--child-moves", action="store_true", help="with --moves: items moved into and out of layouts too"
+        "--no-child-moves", action="store_true", help="with --moves: roots only, no items moved into layouts"
     )
     parser.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)  # (the child under valgrind)
     args = parser.parse_args()
@@ -108,7 +109,7 @@ def main() -> None:
         many = instructions(args.seed, args.runs, args.no_check, args.moves)
         print(f"instructions: {many - few:,} for {steps} steps, {(many - few) / steps:,.0f} per step")
         return
-    child_moves = args.moves and args.child_moves
+    child_moves = args.moves and not args.no_child_moves
     warm_up(args.seed, args.moves, child_moves)
     if args.calls:
         profile = cProfile.Profile()

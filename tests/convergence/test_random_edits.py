@@ -20,7 +20,7 @@ is in flight) it asserts:
 
 Runs of odd seeds also move roots the server holds, and items between and within the
 layouts' lists of children (``DOCSYNC_CONVERGENCE_CHILD_MOVES=0`` leaves the child moves
-out; the in-memory test's runs draw them as asked there).
+out, as it does from the in-memory test's runs).
 
 The random choices come from a seed printed on failure. ``DOCSYNC_CONVERGENCE_SEED``
 replays one run's choices (network timing is real, so a replay follows the same steps,

@@ -6,7 +6,9 @@ with ``DOCSYNC_MEMORY_SEED``. ``DOCSYNC_MEMORY_STEPS`` sets the total steps (def
 200,000), ``DOCSYNC_MEMORY_RUN_STEPS`` the steps per run (200); no run starts after
 ``DOCSYNC_MEMORY_SECONDS`` (40 s) once ``MIN_STEPS`` are done (a slow machine takes longer
 over them, it does not fail). The steps per wall and per CPU second are printed: the real-server test
-is the end-to-end layer, this one covers the rule at many more steps.
+is the end-to-end layer, this one covers the rule at many more steps. Runs of odd seeds
+also move roots and items into, out of and within layouts (child moves;
+``DOCSYNC_CONVERGENCE_CHILD_MOVES=0`` leaves the items' moves out).
 
 ``test_a_wrong_merge_fails_the_run`` puts a wrong merge in on purpose (the server letting
 every change win, or not shifting splices; a client not shifting the server's splices)
@@ -53,7 +55,11 @@ def test_random_edits_converge_in_memory() -> None:
         while done < TOTAL_STEPS and (done < MIN_STEPS or time.monotonic() - started < TIME_LIMIT):
             seed = base_seed + runs
             run = Run(
-                MemoryNetwork(seed), seed, RUN_STEPS, moves=moves_drawn(seed), child_moves=child_moves_drawn(seed)
+                MemoryNetwork(seed),
+                seed,
+                RUN_STEPS,
+                moves=moves_drawn(seed),
+                child_moves=child_moves_drawn(seed),
             )
             try:
                 run_collected(run.run(), event_loop=False)
