@@ -19,6 +19,7 @@ from tests.hardening.harness import Browser, Database, Site, open_client, wait_u
 REFRESH = 0.6
 TIMEOUT = 0.2  # under half a refresh: whatever the two writers' phases, one finds the other's row older
 REWRITTEN = "were deleted by another"
+WRITES = 5  # of each process, after the first one seen
 
 
 @pytest.mark.asyncio
@@ -39,10 +40,20 @@ async def test_two_processes_keep_each_other_s_rows(
             config = await asyncio.to_thread(Browser(server.url).page_config, "sliders")
             clients.append(await open_client(config))
         await wait_until(lambda: len(site.live_rows()) == 2, 20, "both processes' rows written")
+        # Every write of a process sets its rows' "reported" and deletes the rows older than the
+        # timeout. Five more writes of each, counted by those times (not a fixed 3 s, in which a
+        # loaded machine writes less): at each, the other's row was older than TIMEOUT.
         counts = []
-        for _ in range(30):  # 3 s: five refreshes of each process
-            counts.append(len(site.live_rows()))
-            await asyncio.sleep(0.1)
+        written: dict[str, set[str]] = {}
+
+        def writes_seen() -> bool:
+            rows = site.live_rows()
+            counts.append(len(rows))
+            for row in rows:
+                written.setdefault(row["process"], set()).add(row["reported"])
+            return len(written) == 2 and all(len(times) > WRITES for times in written.values())
+
+        await wait_until(writes_seen, 60, f"{WRITES} more writes of each process", interval=0.1)
         assert REWRITTEN not in site.log_text()
         assert set(counts) == {2}
         processes = {row["process"] for row in site.live_rows()}

@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 
 from docsync.client import ClientSession
-from docsync.server.admin_support.processes import silent_after
 from docsync.testing.ports import free_port
 from docsync.testing.processes import ServerProcess
 from tests.cluster.conftest import AdminBrowser, connect, running_cluster
@@ -30,11 +29,19 @@ from .conftest import CHANGELIST
 RESTART_REFRESH = 2.0
 WARNING = "also serves this database's sessions and CLUSTER is off"
 NOTICE = 'id="unclustered"'
+#: The DEBUG line of each sweep of the live-session table, with the other processes it found writing.
+SWEPT = "live-session table: swept; other processes writing: "
 
 
 def _warnings(site: Site, index: int) -> int:
     """How many times server ``index`` logged the warning (each record once: the site's console shows it twice)."""
     return sum(1 for line in site.log_text(index).splitlines() if " WARNING " in line and WARNING in line)
+
+
+def _sweeps_seeing(log: str, other: str) -> int:
+    """How many sweeps logged in ``log`` found process ``other`` writing (each record once, as ``_warnings``)."""
+    found = (line.split(SWEPT, 1)[1] for line in log.splitlines() if " DEBUG " in line and SWEPT in line)
+    return sum(1 for writing in found if other in writing.split(", "))
 
 
 def _lists(page: str, process: str) -> bool:
@@ -56,7 +63,7 @@ async def _session_on(url: str) -> ClientSession:
 async def test_two_processes_without_cluster_are_named(
     tmp_path_factory: pytest.TempPathFactory, database: Database
 ) -> None:
-    site = Site(tmp_path_factory.mktemp("unclustered"), database)
+    site = Site(tmp_path_factory.mktemp("unclustered"), database, DOCSYNC_LOG_LEVEL="DEBUG")
     site.servers.append(site._process("daphne", free_port(), 1))  # a second process on the same database
     site.start()
     clients = []
@@ -75,7 +82,15 @@ async def test_two_processes_without_cluster_are_named(
         assert NOTICE in page
         notice = page[page.index(NOTICE) :].split("</ul>")[0]
         assert all(process in notice for process in processes) and "CLUSTER" in notice
-        await asyncio.sleep(2 * silent_after(0.3))  # two more sweeps of each: still said once per process
+        # Two more sweeps of each that found the other writing (the first one warned): still said
+        # once per process. Counted, not timed: a loaded machine sweeps less often in a given time.
+        others = {}
+        for index, server in enumerate(site.servers):
+            assert server.process is not None
+            [others[index]] = [p for p in processes if not p.endswith(f":{server.process.pid}")]
+        await wait_until(
+            lambda: all(_sweeps_seeing(site.log_text(i), others[i]) >= 3 for i in (0, 1)), 60, "two more sweeps of each"
+        )
         for index in (0, 1):
             assert _warnings(site, index) == 1
     finally:
@@ -151,7 +166,7 @@ async def test_one_process_restarted_at_once_is_not_named(
 @pytest.mark.cluster
 @pytest.mark.asyncio
 async def test_a_cluster_is_not_named(tmp_path_factory: pytest.TempPathFactory) -> None:
-    with running_cluster(tmp_path_factory, "clustered") as cluster:
+    with running_cluster(tmp_path_factory, "clustered", DOCSYNC_LOG_LEVEL="DEBUG") as cluster:
         clients = []
         try:
             for index in (0, 1):  # a session owned by each process
@@ -159,7 +174,17 @@ async def test_a_cluster_is_not_named(tmp_path_factory: pytest.TempPathFactory) 
                 clients.append(await connect(config, cluster.ws_url("counted", index)))
             database = Path(cluster.env["DOCSYNC_SQLITE"])
             await wait_until(lambda: len(_processes(database)) == 2, 20, "both processes' rows")
-            await asyncio.sleep(2 * silent_after(0.5))  # two sweeps of each process at least
+            processes = _processes(database)
+            others = {}
+            for index, server in enumerate(cluster.servers):
+                [others[index]] = [p for p in processes if not p.endswith(f":{server.pid}")]
+            # Two sweeps of each that found the other writing, counted (a loaded machine sweeps
+            # less often in a given time): each could have warned, none did.
+            await wait_until(
+                lambda: all(_sweeps_seeing(cluster.log_text(i), others[i]) >= 2 for i in (0, 1)),
+                60,
+                "two sweeps of each finding the other writing",
+            )
             admin = AdminBrowser(cluster.servers[0].url)
             await asyncio.to_thread(admin.login)
             page = await asyncio.to_thread(admin.get, "admin/docsync/livesession/")

@@ -340,6 +340,9 @@ class LiveTableWriter:
                 if gone:
                     logger.info("live-session table: removed the rows of stopped processes %s", ", ".join(gone))
                 self._warn_unclustered(writing)
+                # Each sweep, and whom it found writing, for who reads the log at DEBUG: what a
+                # missing warning or removal was decided on (the tests count these sweeps).
+                logger.debug("live-session table: swept; other processes writing: %s", ", ".join(writing) or "none")
 
     def _warn_unclustered(self, writing: list[str]) -> None:
         """Say once per process (a bounded number) that another process serves this database without CLUSTER."""
