@@ -12,9 +12,11 @@ import asyncio
 import collections
 import contextlib
 import os
+import re
 import signal
 import socket
 import time
+import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -32,6 +34,7 @@ JOINS = 1000
 AT_ONCE = 25
 IDLE = 16.0  # seconds without traffic after the restart: the reported drops came 15-20 s after it
 WATCH = 8.0  # seconds of round trips after that
+METRICS_TOKEN = "relay-faults-metrics-token"
 
 
 @pytest.fixture(scope="module", params=["daphne", "uvicorn"])
@@ -41,7 +44,7 @@ def mixed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     # the owner sees a closed one go only a little later): more than a client's default share
     # of a session (MAX_CONNECTIONS_PER_SESSION_PER_CLIENT, 16); the session's cap (64) bounds it.
     kinds = (request.param,) * 2
-    options = {"DOCSYNC_MAX_CONNECTIONS_PER_SESSION_PER_CLIENT": "64"}
+    options = {"DOCSYNC_MAX_CONNECTIONS_PER_SESSION_PER_CLIENT": "64", "DOCSYNC_METRICS_TOKEN": METRICS_TOKEN}
     with running_cluster(tmp_path_factory, f"relays-{request.param}", kinds=kinds, **options) as running:
         yield running
 
@@ -79,6 +82,18 @@ def test_relayed_joins_see_ack_first_under_a_patch_storm(mixed: Cluster) -> None
 ABORTED = 100
 
 
+def _relayed(cluster: Cluster, index: int, side: str) -> int:
+    """Process ``index``'s ``docsync_relayed_connections`` gauge for ``side`` ("holding" or "owning")."""
+    request = urllib.request.Request(
+        cluster.servers[index].url + "docsync-metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        text = response.read().decode()
+    found = re.search(rf'^docsync_relayed_connections\{{side="{side}"\}} (\d+)$', text, re.M)
+    assert found is not None, text
+    return int(found.group(1))
+
+
 def test_frames_for_relayed_sockets_that_closed_are_dropped_quietly(mixed: Cluster) -> None:
     """Sockets dropped mid-storm leave no traceback in the relaying process (the frames are counted)."""
     cluster = mixed
@@ -96,7 +111,12 @@ def test_frames_for_relayed_sockets_that_closed_are_dropped_quietly(mixed: Clust
 
         for _ in range(ABORTED // 10):
             await asyncio.gather(*(join_and_vanish() for _ in range(10)))
-        await asyncio.sleep(1.0)  # the owner keeps sending to them until it learns they closed
+        # The owner keeps sending to them until it learns they closed: until it relays to none
+        # (waited for, not a fixed second, in which a loaded machine sends fewer).
+        deadline = time.monotonic() + 60
+        while await asyncio.to_thread(_relayed, cluster, 0, "owning") > 0:
+            assert time.monotonic() < deadline, "the owner did not learn that every socket closed"
+            await asyncio.sleep(0.1)
         await owner.close()
         relaying = (cluster.tmp / "server1.log").read_text()
         assert "Traceback" not in relaying, relaying[relaying.index("Traceback") - 300 :][:2000]
@@ -195,14 +215,19 @@ def test_a_relay_outlives_an_owner_that_registers_late_after_a_redis_restart(mix
             cluster.redis.start()
             store = redis_client.Redis.from_url(cluster.redis.url)
             try:
-                # The relaying process registered again (process 0 is paused): it has made the
-                # beat at which it would drop relays to owners missing from Redis.
+                # The relaying process registered again (process 0 is paused), then beat once
+                # more: the beat at which it would drop relays to owners missing from Redis
+                # has run to its end (counted by the key's lifetime set again, not a fixed
+                # second, after which a loaded process may still be in that beat).
                 relayer_key = f"docsync:process:{socket.gethostname()}:{cluster.servers[1].serving_pid}"
                 deadline = time.monotonic() + 60
-                while not await store.exists(relayer_key):
+                while (left := await store.pttl(relayer_key)) < 0:  # -2: no key yet
                     assert time.monotonic() < deadline, "the relaying process did not register again"
-                    await asyncio.sleep(0.1)
-                await asyncio.sleep(1.0)
+                    await asyncio.sleep(0.05)
+                while (now_left := await store.pttl(relayer_key)) <= left:
+                    assert time.monotonic() < deadline, "the relaying process did not beat again"
+                    left = now_left
+                    await asyncio.sleep(0.05)
             finally:
                 await store.aclose()
         finally:
