@@ -35,7 +35,7 @@ from .properties import Property, models_in
 from .registry import model_class
 from .wire import MAX_MODELS_PER_MESSAGE, decode_attributes, definition_parts
 
-__all__ = ["PulledDocument"]
+__all__ = ["PulledDocument", "definition_changes"]
 
 #: One change of a kept model: the model, its property, the value before, the value after.
 _Change = tuple[Model, Property, Any, Any]
@@ -302,3 +302,15 @@ def _kept_values(model: Model, pulled: dict[str, Any], changes: list[_Change]) -
             default = values[attr] = model._wrap(prop, default)
         changes.append((model, prop, old, default))
     return values
+
+
+def definition_changes(model: Model, attributes: dict[str, Any], decoder: Decoder) -> list[tuple[str, Any]]:
+    """The properties of held ``model`` whose values a definition of it changes, with the values it gives.
+
+    As a pull lays that definition over the model (a property it leaves out goes back to
+    its default); raise DeserializationError if it cannot be read, changing nothing.
+    """
+    values = _decoded(model, type(model)(id=model._id)._values, attributes, decoder)
+    changes: list[_Change] = []
+    _kept_values(model, values, changes)
+    return [(prop.name, new) for _, prop, _, new in changes]

@@ -44,6 +44,7 @@ from ..protocol.wire_json import dumps
 from .client_events import ChangesLost, ClientEvent, ErrorReported, Live, Reply, Reset, describe_change
 from .outbox import Batch, Outbox, OutboxEntry
 from .pacing import Pacer
+from .redefined import redefined
 from .splices import Splice, transform
 
 __all__ = ["NOTICE", "SERVER", "ClientProtocol", "ClientState"]
@@ -427,6 +428,16 @@ class ClientProtocol:
             return
         if self.in_flight is not None or self.outbox or self._stale:
             # (With nothing of its own unanswered, a client takes the server's events as they are.)
+            if "references" in content:  # a model its changes kept held may come defined anew
+                decoded.events = redefined(
+                    decoded.events,
+                    content["references"],
+                    self.document.models,
+                    decoded.new_models,
+                    buffers,
+                    setter=self.setter,
+                    max_array_elements=self.max_array_elements,
+                )
             decoded.events = [event for event in decoded.events if self._reconcile(event)]
         if decoded.new_models:  # (rare: most patches define no model)
             decoded.events = _after_definitions(decoded.events, decoded.new_models)

@@ -111,6 +111,9 @@ REPLAYED_CHILD_MOVES = {
     3637: "the reference model placed by its neighbours an item inserted where the list already held it: a client "
     "whose document held it in two places (its splice of the other list skipped until that list's correction) "
     "moved it there",
+    4000000111: "a client whose splices of a layout conflicted with the removal of a model from it (skipped until "
+    "the layout's correction) still held the model when its maker put it back as a root, defined anew from its "
+    "maker's copy: the client kept its own values (label, value) for good",
 }
 
 

@@ -500,3 +500,44 @@ describe("ClientProtocol and its own answered model taken out and put back in a 
     assert.deepEqual(move.content.references, []);
   });
 });
+
+describe("ClientProtocol and a model defined anew that its own waiting splices kept held", () => {
+  // The scenario of tests/sync/test_client_moves_server_models.py's
+  // test_a_model_defined_anew_takes_the_definition_where_a_client_still_holds_it (found by
+  // the convergence workload in memory with child moves, seed 4000000111), with what
+  // docsync/sync/sequencer.py sends alice there: bob put his card in "right" (seq 1),
+  // carol changed its text (seq 2), bob took it out (seq 3: alice, whose own move of it
+  // waits, skips it) and put it back as a root, made anew from his copy (seq 4). Alice kept
+  // carol's text for good.
+  it("lays the definition over the model it holds", () => {
+    const document = new Document();
+    const alice = new ClientProtocol(document, { clientId: "alice" });
+    alice.connectionMade();
+    alice.receiveMessage(wire(newMessage(ACK)));
+    const [pull] = alice.messagesToSend();
+    const doc = { title: "docsync", roots: [{ id: "right" }], models: [{ type: "object", name: "test_moves.Pile", id: "right", attributes: { cards: [] } }] };
+    alice.receiveMessage(wire(newMessage(PULL_DOC_REPLY, { doc, seq: 0, incarnation: "i1" }, { reqid: pull.msgid })));
+    const definition = { type: "object", name: "test_moves.Card", id: "bob-card", attributes: { text: "bob's" } };
+    const cards = { model: { id: "right" }, attr: "cards" };
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [{ kind: "ListSpliced", ...cards, index: 0, delete: 0, items: [{ id: "bob-card" }] }], references: [definition], seq: 1 })));
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [{ kind: "ModelChanged", model: { id: "bob-card" }, attr: "text", new: "carol's" }], references: [], seq: 2 })));
+    const right = document.getModelById("right");
+    const card = right.get("cards")[0];
+    right.splice("cards", 0, 1); // her own move of it: waiting
+    right.splice("cards", 0, 0, [card]);
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [{ kind: "ListSpliced", ...cards, index: 0, delete: 1, items: [] }], references: [], seq: 3 })));
+    assert.deepEqual(right.get("cards"), [card]); // (skipped: her splices conflict)
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [{ kind: "RootAdded", model: { id: "bob-card" } }], references: [definition], seq: 4 })));
+    assert.equal(card.get("text"), "bob's"); // (it kept "carol's")
+    alice.flush();
+    const [move] = alice.messagesToSend();
+    alice.receiveMessage(wire(newMessage(OK, { seq: 4, rejected: 2, applied_seq: 5, lost: [0, 1] }, { reqid: move.msgid })));
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [{ kind: "ModelChanged", ...cards, new: [] }], references: [], seq: 5 })));
+    assert.ok(alice.settled);
+    assert.deepEqual(canonical(document), {
+      title: "docsync",
+      roots: [{ id: "right" }, { id: "bob-card" }],
+      models: [definition, { type: "object", name: "test_moves.Pile", id: "right", attributes: { cards: [] } }],
+    });
+  });
+});

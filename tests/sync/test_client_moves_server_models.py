@@ -1115,3 +1115,36 @@ def test_its_own_model_put_back_before_its_definition_was_answered_is_defined_ag
     assert session.document.get_model_by_id("alice-card").text == "changed while out"  # type: ignore[union-attr]
     assert _text(alice.document) == _text(session.document) == _text(bob.document)
     assert not _troubles(alice) and not _troubles(bob)
+
+
+def test_a_model_defined_anew_takes_the_definition_where_a_client_still_holds_it() -> None:
+    # Found by the convergence workload in memory with child moves (seed 4000000111): bob
+    # took his card out of a pile, carol changed its text (bob no longer held it: his copy
+    # kept the old text), and bob put it back as a root: the server made it anew from bob's
+    # definition. Alice, whose own splices of that pile waited (they conflicted with bob's
+    # removal, which she skipped until the pile's correction), still held the card when the
+    # definition came and kept her own, carol's text, for good.
+    session = Session()
+    alice, bob, carol = session.connect("alice"), session.connect("bob"), session.connect("carol")
+    _pile(bob, "right").cards.append(Card(id="bob-card", text="bob's"))
+    session.settle()
+    card = bob.document.get_model_by_id("bob-card")
+    _pile(bob, "right").cards.remove(card)  # taken out: waiting
+    carols = carol.document.get_model_by_id("bob-card")
+    carols.text = "carol's"  # type: ignore[union-attr]
+    assert session.send("carol") == 1
+    assert card.text == "bob's"  # type: ignore[union-attr]  # (bob no longer holds it)
+    alices = _pile(alice, "right")
+    held = alices.cards.pop(0)  # she takes it out and puts it back: waiting while bob's removal goes
+    alices.cards.append(held)
+    del held
+    assert session.send("bob") == 1  # the removal: alice skips it (her splices conflict)
+    assert _cards(alice.document, "right") == ["bob-card"]
+    bob.document.add_root(card)  # put back: defined anew (the server no longer holds it)
+    del card, carols
+    gc.collect()
+    assert session.send("bob") == 1
+    assert session.document.get_model_by_id("bob-card").text == "bob's"  # type: ignore[union-attr]
+    session.resets_expected = True
+    session.settle()
+    assert _text(alice.document) == _text(session.document) == _text(bob.document) == _text(carol.document)

@@ -26,6 +26,7 @@ import { Pacer } from "./pacing.js";
 import {
   ACK, ERROR, PATCH_DOC, PULL_DOC_REPLY, PULL_DOC_REQ, PUSH_DOC, RESUME_REPLY, RESUME_REQ, newMessage, sendFault,
 } from "./protocol.js";
+import { redefined } from "./redefined.js";
 import { splice, transform } from "./splices.js";
 import { DecodedPatch } from "./wire.js";
 
@@ -426,6 +427,10 @@ export class ClientProtocol {
       if (this._state === ClientState.LIVE) this.resync();
       else this._broken = true;
       return;
+    }
+    if (Array.isArray(content.references) && content.references.length > 0 && (this.inFlight !== null || this.outbox.size > 0 || this._stale.size > 0)) {
+      // A model its changes kept held may come defined anew (redefined.js).
+      decoded.events = redefined(decoded.events, content.references, this.document._models, decoded.newModels, buffers instanceof Map ? buffers : new Map(buffers ?? []), { setter: this.setter, maxArrayElements: this.maxArrayElements });
     }
     decoded.events = decoded.events.filter((event) => this._reconcile(event));
     if (decoded.newModels.size > 0) decoded.events = afterDefinitions(decoded.events, decoded.newModels); // (rare)

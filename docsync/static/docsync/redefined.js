@@ -1,0 +1,76 @@
+/**
+ * A server patch that defines a model this client still holds: the model was made anew
+ * there (the mirror of docsync/sync/redefined.py).
+ *
+ * The server defines a model in a patch only where an event attaches one its document
+ * does not hold (or in a correction, which defines every model its value reaches, held or
+ * not). A client holds such a model where its own unanswered changes kept it: it skipped
+ * the server's removal of it (its own splices of that list conflicted, their list's whole
+ * value following), or its own put-back of it waits. Keeping its own left it with the
+ * values it had before the removal, where the server and every other client had the
+ * definition's (convergence in memory with child moves, seed 4000000111). So a definition
+ * that a RootAdded, ListSpliced or DictItemsSet attaches is laid over the model held, as
+ * changes right after that event, which the client's pending changes of those
+ * properties then lose to. (An attribute the definition leaves out, at its default on the
+ * server, is left as it is: this client knows no defaults.)
+ */
+
+import { DeserializationError } from "./exceptions.js";
+import { DictItemsSetEvent, ListSplicedEvent, ModelChangedEvent, RootAddedEvent } from "./events.js";
+import { modelsIn } from "./model.js";
+import { Decoder } from "./serialization.js";
+import { isPlainObject, samePulled } from "./values.js";
+
+/** ``events`` with the changes a definition makes to a held model after the event attaching it. */
+export function redefined(events, definitions, held, newModels, buffers, { setter = null, maxArrayElements = 100_000_000 } = {}) {
+  if (!Array.isArray(definitions)) return events;
+  const kept = new Map();
+  for (const definition of definitions) {
+    if (!isPlainObject(definition) || definition.type !== "object" || typeof definition.id !== "string") continue;
+    const model = held.get(definition.id);
+    const attributes = Object.hasOwn(definition, "attributes") ? definition.attributes : {};
+    if (model !== undefined && !newModels.has(definition.id) && model.type === definition.name && isPlainObject(attributes)) {
+      kept.set(definition.id, attributes);
+    }
+  }
+  if (kept.size === 0) return events; // (nearly always: a server patch defines models the client does not hold)
+  const resolveRef = (modelId) => {
+    const model = newModels.get(modelId) ?? held.get(modelId);
+    if (model === undefined) throw new DeserializationError(`reference to unknown model id ${modelId}`);
+    return model;
+  };
+  const decoder = new Decoder(buffers, { resolveRef, maxArrayElements });
+  const done = new Set();
+  const result = [];
+  for (const event of events) {
+    result.push(event);
+    let stack;
+    if (event instanceof RootAddedEvent) stack = [event.model];
+    else if (event instanceof ListSplicedEvent || event instanceof DictItemsSetEvent) stack = [...modelsIn(event.items)];
+    else continue;
+    while (stack.length > 0) { // what the event attaches: the models it names, and those they reach
+      const model = stack.pop();
+      if (done.has(model.id)) continue;
+      done.add(model.id);
+      const attributes = kept.get(model.id);
+      if (attributes === undefined) {
+        if (newModels.has(model.id)) stack.push(...model.references());
+        continue;
+      }
+      stack.push(...model.references());
+      let values;
+      try {
+        values = Object.entries(attributes).map(([attr, raw]) => [attr, decoder.decode(raw)]);
+      } catch (err) {
+        if (err instanceof DeserializationError) continue; // (not readable here: the server's corrections follow)
+        throw err;
+      }
+      for (const [attr, value] of values) {
+        if (model.attributes.has(attr) && samePulled(model.attributes.get(attr), value)) continue;
+        result.push(new ModelChangedEvent(model, attr, undefined, value, setter));
+        stack.push(...modelsIn(value));
+      }
+    }
+  }
+  return result;
+}

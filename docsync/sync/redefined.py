@@ -1,0 +1,104 @@
+"""A server patch that defines a model this client still holds: the model was made anew there.
+
+The server defines a model in a patch only where an event attaches one its document
+does not hold (or in a correction, which defines every model its value reaches, held or
+not). A client holds such a model where its own unanswered changes kept it: it skipped
+the server's removal of it (its own splices of that list conflicted, their list's whole
+value following), or its own put-back of it waits. Keeping its own (as for a correction)
+left it with the values it had before the removal, where the server and every other
+client had the definition's: the model was put back by the client that took it out,
+made anew from that client's copy (convergence in memory with child moves, seed
+4000000111: a card's label and value differed for good). So a definition that a RootAdded,
+ListSpliced or DictItemsSet attaches is laid over the model held, as changes right after
+that event, which the client's pending changes of those properties then lose to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..document import DocumentEvent, Model
+from ..document import events as ev
+from ..document.properties import models_in
+from ..document.pulled import definition_changes
+from ..document.wire import definition_parts
+from ..exceptions import DeserializationError
+from ..serialization import Buffer, Decoder
+
+__all__ = ["redefined"]
+
+#: The events whose definitions name models the server did not hold (a whole value may be a correction).
+_ATTACHING_ANEW = (ev.RootAddedEvent, ev.ListSplicedEvent, ev.DictItemsSetEvent)
+
+
+def redefined(
+    events: list[DocumentEvent],
+    definitions: Any,
+    held: Mapping[str, Model],
+    new_models: Mapping[str, Model],
+    buffers: Mapping[str, Buffer],
+    *,
+    setter: Any,
+    max_array_elements: int,
+) -> list[DocumentEvent]:
+    """``events`` with the changes a definition makes to a held model after the event attaching it."""
+    if type(definitions) is not list:
+        return events
+    kept: dict[str, dict[str, Any]] = {}
+    for definition in definitions:
+        try:
+            model_id, name, attributes = definition_parts(definition)
+        except DeserializationError:
+            continue
+        model = held.get(model_id)
+        if model is None or model_id in new_models or model.__type_name__ != name or type(attributes) is not dict:
+            continue
+        kept[model_id] = attributes
+    if not kept:  # (nearly always: a server patch defines models the client does not hold)
+        return events
+
+    def resolve(model_id: str) -> Model:
+        model = new_models.get(model_id) or held.get(model_id)
+        if model is None:
+            raise DeserializationError(f"reference to unknown model id {model_id!r:.60}")
+        return model
+
+    decoder = Decoder(buffers, resolve_ref=resolve, max_array_elements=max_array_elements)
+    done: set[str] = set()
+    result: list[DocumentEvent] = []
+    for event in events:
+        result.append(event)
+        if not isinstance(event, _ATTACHING_ANEW):
+            continue
+        if isinstance(event, ev.RootAddedEvent):
+            stack: list[Any] = [event.model]
+        else:
+            try:
+                if not type(event.model).lookup(event.attr).may_hold_models:
+                    continue
+            except AttributeError:
+                continue
+            stack = list(models_in(event.items))
+        while stack:  # what the event attaches: the models it names, and those they reach
+            model = stack.pop()
+            model_id = model.id
+            if model_id in done:
+                continue
+            done.add(model_id)
+            attributes = kept.get(model_id)
+            if attributes is None:
+                if model_id in new_models:
+                    stack.extend(model.references())
+                continue
+            stack.extend(model.references())
+            try:
+                changes = definition_changes(model, attributes, decoder)
+            except DeserializationError:
+                continue  # (not readable against this document: the server's corrections follow)
+            for attr, value in changes:
+                result.append(ev.ModelChangedEvent(model, attr, None, value, setter))
+                prop = type(model).lookup(attr)
+                if prop.may_hold_models:
+                    stack.extend(prop.iter_models(value))
+    return result
