@@ -439,9 +439,13 @@ class ClientProtocol:
                     max_array_elements=self.max_array_elements,
                 )
             decoded.events = [event for event in decoded.events if self._reconcile(event)]
+            if decoded.skipped:  # (rare: events of models this client took out, or that left)
+                self._reconcile_skipped(content["events"], decoded.new_models)
         if decoded.new_models:  # (rare: most patches define no model)
             decoded.events = _after_definitions(decoded.events, decoded.new_models)
         self._apply(decoded)
+        if self.outbox.redefining:  # (rare: a put-back of this client's own model waits)
+            self.outbox.refresh_redefined(decoded.events)
         if decoded.new_models and (self.in_flight is not None or self.outbox):
             self._pending_on_defined(decoded.new_models)
         if isinstance(seq, int):
@@ -523,6 +527,49 @@ class ClientProtocol:
             entry.splice = mine
         event.index, event.delete = incoming.index, incoming.delete
         return True
+
+    def _reconcile_skipped(self, raws: list[Any], defined: dict[str, Any]) -> None:
+        """Fit this client's unanswered changes to the server's events skipped as naming a model it does not hold.
+
+        A model this client took out (its change unanswered) is not held here, so the
+        server's changes of it are skipped; its pending splices of the model's lists are
+        still shifted past the server's splices, and lose to its whole values, as
+        ``_reconcile`` does for a model held. The model may come back defined by a server
+        patch (a correction: ``_pending_on_defined``), where a splice left unshifted took
+        out the wrong item (child moves in memory, seed 1414213735).
+        """
+        held = self.document.models
+        for raw in raws:
+            if type(raw) is not dict:
+                continue
+            ref, attr, kind = raw.get("model"), raw.get("attr"), raw.get("kind")
+            if type(ref) is not dict or type(attr) is not str or type(ref.get("id")) is not str:
+                continue
+            if ref["id"] in held or ref["id"] in defined:
+                continue  # (skipped for a model its value names, if at all: not this one's)
+            key = (ref["id"], attr)
+            pending = self._pending(key)
+            if not pending:
+                continue
+            if kind == "ModelChanged":
+                self._doom(key)
+            elif kind == "ListSpliced":
+                at, delete, items = raw.get("index"), raw.get("delete"), raw.get("items")
+                if type(at) is not int or type(delete) is not int or type(items) is not list:
+                    self._doom(key)
+                    continue
+                incoming = Splice(at, delete, len(items))
+                shifted: list[tuple[OutboxEntry, Splice]] = []
+                for entry in pending:
+                    result = transform(incoming, entry.splice) if entry.splice is not None else None
+                    if result is None:
+                        self._doom(key)
+                        break
+                    incoming, mine = result
+                    shifted.append((entry, mine))
+                else:
+                    for entry, mine in shifted:
+                        entry.splice = mine
 
     def _apply(self, decoded: DecodedPatch) -> None:
         try:

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..document import DocumentEvent, ListSplicedEvent, Model, ModelChangedEvent, encode_events
+from ..document.model import is_empty_default
 from ..document.wire import event_json
 from ..protocol import Buffer
 from ..serialization import Encoder, frozen_buffer
@@ -532,6 +533,50 @@ class Outbox:
                 entry.redefined = tuple(d for d in entry.redefine if d["id"] in let_go and d["id"] not in out)
             if entry.departed:
                 out.update(entry.departed)
+
+    @property
+    def redefining(self) -> bool:
+        """Tell whether a waiting change keeps definitions of this client's own models it puts back."""
+        if not self._own or not self._entries:  # (most often: nothing waits, or nothing of its own)
+            return False
+        return any(entry.redefine for entry in self._entries)
+
+    def refresh_redefined(self, events: list[DocumentEvent]) -> None:
+        """Bring the kept definitions of waiting put-backs (``redefine``) up to date with the server's ``events``.
+
+        Such a definition is the model's state when the put-back was made; a server change
+        of the model applied after it (a correction of a change of it that lost) changes
+        the model here, and the server, which makes the model anew from the definition,
+        would never see it: the client kept the correction, the server the state before it
+        (child moves in memory, seed 1414213825). Each property the server changed is
+        written again from the model, unless a waiting change of it follows the put-back
+        (it would apply twice): a whole value of the server's superseded those (``supersede``).
+        """
+        waiting = self._entries
+        for index, entry in enumerate(waiting):
+            if not entry.redefine:
+                continue
+            kept = {definition["id"]: definition for definition in entry.redefine}
+            for event in events:
+                key = event.property_key()
+                if key is None or key[0] not in kept:
+                    continue
+                model = getattr(event, "model", None)
+                if model is None or any(later.key == key for later in waiting[index + 1 :]):
+                    continue
+                self._serial += 1
+                encoder = Encoder(buffer_prefix=f"c{self._serial}.")
+                value = getattr(model, key[1])
+                definition = kept[key[0]]
+                attributes = dict(definition["attributes"])
+                if is_empty_default(model, key[1], value):
+                    attributes.pop(key[1], None)
+                else:
+                    attributes[key[1]] = encoder.encode(value)
+                kept[key[0]] = {**definition, "attributes": attributes}
+                if encoder.buffers:
+                    entry.buffers = [*entry.buffers, *((i, frozen_buffer(d)) for i, d in encoder.buffers)]
+            entry.redefine = tuple(kept.values())
 
     def restore(self, batch: Batch) -> None:
         """Put a batch ``take`` returned back, first, as if it had not been taken."""

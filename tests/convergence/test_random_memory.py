@@ -116,12 +116,34 @@ REPLAYED_CHILD_MOVES = {
     "maker's copy: the client kept its own values (label, value) for good",
 }
 
+#: The same, found running as ``test_random_edits_converge_in_memory`` runs (the collector
+#: paused, no event loop): replayed so, as the collector's timing decides what the server's
+#: document still holds. 1414213735 fails without its fix only run first in its process (run
+#: as above, or after another run, it passes without it too: not looked into why); its
+#: fix's cases in tests/sync and tests/js fail without it wherever they run.
+REPLAYED_CHILD_MOVES_COLLECTED = {
+    1414213825: "a client's own model it took out and put back was defined anew from its state at the put-back: a "
+    "correction of the model's list that came before the patch went changed the client's model, not the definition",
+    1414213735: "a client's splice of a list of a model it had taken out was not shifted past the server's splices of "
+    "that list (skipped, the model not held): back by a correction, the splice took out the wrong item",
+    815738289: "the same as 1414213825 (found running the test from random bases)",
+}
+
 
 @pytest.mark.parametrize("seed", sorted(REPLAYED_CHILD_MOVES))
 def test_replayed_child_move_seeds_converge_in_memory(seed: int) -> None:
     """Runs with child moves that once failed still end with every document equal and every answer as the rule says."""
     run = Run(MemoryNetwork(seed), seed, 200, moves=True, child_moves=True)
     asyncio.run(run.run())
+    assert run.stats["patches"] > 0 and run.stats["edit:nest"] + run.stats["edit:unnest"] > 0
+
+
+@pytest.mark.parametrize("seed", sorted(REPLAYED_CHILD_MOVES_COLLECTED))
+def test_replayed_child_move_seeds_converge_in_memory_collected(seed: int) -> None:
+    """The same, run as the random runs are (``run_collected``, the collector paused)."""
+    run = Run(MemoryNetwork(seed), seed, 200, moves=True, child_moves=True)
+    with older_objects_frozen():
+        run_collected(run.run(), event_loop=False)
     assert run.stats["patches"] > 0 and run.stats["edit:nest"] + run.stats["edit:unnest"] > 0
 
 

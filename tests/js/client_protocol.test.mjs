@@ -541,3 +541,86 @@ describe("ClientProtocol and a model defined anew that its own waiting splices k
     });
   });
 });
+
+describe("ClientProtocol and a server change of its own model put back, before the put-back goes", () => {
+  // The scenario of tests/sync/test_client_moves_server_models.py's
+  // test_a_correction_of_its_own_model_before_its_put_back_goes_reaches_the_definition
+  // (child moves in memory, seed 1414213825), with what docsync/sync/sequencer.py sends
+  // alice there: her splice of her own note's tags lost to bob's whole value (seq 2, which
+  // she skipped, the note out), its correction (seq 3) came once she had put the note back,
+  // before the put-back went. The put-back's definition kept her lost tag: the server made
+  // the note from it, and she kept bob's value.
+  it("defines the model with the server's change in it", () => {
+    const server = new Document();
+    server.addRoot(new Model("test_moves.Pile", { id: "left", attributes: { cards: [] } }));
+    const document = new Document();
+    const alice = new ClientProtocol(document, { clientId: "alice" });
+    alice.connectionMade();
+    alice.receiveMessage(wire(newMessage(ACK)));
+    const [pull] = alice.messagesToSend();
+    const { doc, buffers } = server.toJSON();
+    alice.receiveMessage(wire(newMessage(PULL_DOC_REPLY, { doc, seq: 0, incarnation: "i1" }, { reqid: pull.msgid, buffers })));
+    const answer = (message, content) => alice.receiveMessage(wire(newMessage(OK, content, { reqid: message.msgid })));
+    const note = new Model("test_moves.Note", { id: "alice-note", attributes: { tags: ["a"] } });
+    document.addRoot(note);
+    alice.flush();
+    const [defined] = alice.messagesToSend();
+    answer(defined, { seq: 1, rejected: 0, applied_seq: 1 });
+    note.splice("tags", 1, 0, ["alice's"]);
+    alice.flush();
+    const [splice] = alice.messagesToSend(); // in flight: it loses to bob's value
+    document.removeRoot(note); // waiting
+    const bobs = { kind: "ModelChanged", model: { id: "alice-note" }, attr: "tags", new: ["bob's"] };
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [bobs], references: [], seq: 2 })));
+    document.addRoot(note); // a later base: the put-back goes in a patch of its own
+    answer(splice, { seq: 2, rejected: 1, applied_seq: 3, lost: [0] });
+    const [removal] = alice.messagesToSend();
+    assert.deepEqual(removal.content.events.map((event) => event.kind), ["RootRemoved"]);
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [bobs], references: [], seq: 3 }))); // the correction
+    assert.deepEqual(note.get("tags"), ["bob's"]);
+    answer(removal, { seq: 4, rejected: 0, applied_seq: 4 });
+    const [putBack] = alice.messagesToSend();
+    assert.deepEqual(putBack.content.events.map((event) => event.kind), ["RootAdded"]);
+    assert.deepEqual(
+      putBack.content.references.map((definition) => [definition.id, definition.attributes.tags]),
+      [["alice-note", ["bob's"]]], // (["a", "alice's"])
+    );
+  });
+});
+
+describe("ClientProtocol and a splice of a model it took out, the server's splices of it skipped", () => {
+  // The scenario of tests/sync/test_client_moves_server_models.py's
+  // test_a_splice_of_a_model_taken_out_is_shifted_past_the_servers_splices_skipped (child
+  // moves in memory, seed 1414213735), with what docsync/sync/sequencer.py sends alice
+  // there: her patch of the board in flight, she took "c" out of the note's tags and the
+  // note out of the board (waiting); carol's whole value of the board (seq 2) and bob's
+  // insertion into the tags (seq 3) reached her while she did not hold the note (skipped);
+  // the correction of her lost patch (seq 4) defined the note anew, and her splice, not
+  // shifted past bob's, took out "b" there.
+  const note = (id, tags) => ({ type: "object", name: "test_moves.Note", id, attributes: { tags } });
+  const board = (ids) => ({ type: "object", name: "test_moves.Board", id: "board", attributes: { notes: ids.map((id) => ({ id })) } });
+  const notes = { kind: "ModelChanged", model: { id: "board" }, attr: "notes", new: [{ id: "note" }] };
+
+  it("shifts it, and takes out its own item on the model defined anew", () => {
+    const document = new Document();
+    const alice = new ClientProtocol(document, { clientId: "alice" });
+    alice.connectionMade();
+    alice.receiveMessage(wire(newMessage(ACK)));
+    const [pull] = alice.messagesToSend();
+    const doc = { title: "docsync", roots: [{ id: "board" }], models: [board(["note", "other"]), note("note", ["a", "b", "c"]), note("other", [])] };
+    alice.receiveMessage(wire(newMessage(PULL_DOC_REPLY, { doc, seq: 1, incarnation: "i1" }, { reqid: pull.msgid })));
+    const mine = document.getModelById("board");
+    mine.splice("notes", 1, 1);
+    alice.flush();
+    const [first] = alice.messagesToSend(); // in flight: it loses to carol's value
+    document.getModelById("note").splice("tags", 2, 1); // waiting: "c" out
+    mine.splice("notes", 0, 1); // waiting: the note out
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [notes], references: [], seq: 2 }))); // carol's
+    const bobs = { kind: "ListSpliced", model: { id: "note" }, attr: "tags", index: 0, delete: 0, items: ["bob's"] };
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [bobs], references: [], seq: 3 })));
+    alice.receiveMessage(wire(newMessage(OK, { seq: 3, rejected: 1, applied_seq: 4, lost: [0] }, { reqid: first.msgid })));
+    const corrected = { events: [notes], references: [note("note", ["bob's", "a", "b", "c"])], seq: 4 };
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, corrected)));
+    assert.deepEqual(document.getModelById("note").get("tags"), ["bob's", "a", "b"]); // (["bob's", "a", "c"])
+  });
+});

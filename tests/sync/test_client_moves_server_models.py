@@ -1148,3 +1148,87 @@ def test_a_model_defined_anew_takes_the_definition_where_a_client_still_holds_it
     session.resets_expected = True
     session.settle()
     assert _text(alice.document) == _text(session.document) == _text(bob.document) == _text(carol.document)
+
+
+def test_a_correction_of_its_own_model_before_its_put_back_goes_reaches_the_definition() -> None:
+    # (Child moves in memory, seed 1414213825.) Alice's own note, taken out and put back in
+    # a later patch, is defined anew from its state at the put-back. Her splice of its tags
+    # lost to bob's whole value, and the correction came after she had put it back, before
+    # the put-back went: it changed her note, not the definition kept, and the server made
+    # the note from the definition (her lost tag in it, bob's value not).
+    session = Session()
+    alice, bob = session.connect("alice"), session.connect("bob")
+    mine = Note(id="alice-note", tags=["a"])
+    alice.document.add_root(mine)
+    session.settle()
+    mine.tags.append("alice's")
+    alice.flush()
+    (splice,) = alice.messages_to_send()  # in flight: it loses to bob's value
+    alice.document.remove_root(mine)  # waiting
+    bobs = bob.document.get_model_by_id("alice-note")
+    bobs.tags = ["bob's"]  # type: ignore[union-attr]
+    session.send("bob")  # (alice has her note out: she skips it)
+    alice.document.add_root(mine)  # a later base: the put-back goes in a patch of its own
+    outcome = session.sequencer.handle_patch("alice", 0, _wire(splice))
+    alice.receive_message(_wire(outcome.answer))
+    assert outcome.answer.content.get("rejected") == 1
+    assert outcome.changes is not None
+    for message in outcome.changes.messages_for("alice"):  # the correction
+        alice.receive_message(_wire(message))
+    assert mine.tags == ["bob's"]
+    del outcome, splice
+    gc.collect()
+    session.settle()  # the removal, then the put-back, defining the note
+    assert [m.content.get("rejected", 0) for m in session.answers["alice"]] == [0, 0, 0], session.answers["alice"]
+    assert session.document.get_model_by_id("alice-note").tags == ["bob's"]  # type: ignore[union-attr]
+    assert _text(alice.document) == _text(session.document) == _text(bob.document)
+
+
+def test_a_splice_of_a_model_taken_out_is_shifted_past_the_servers_splices_skipped() -> None:
+    # (Child moves in memory, seed 1414213735.) Alice spliced a note's tags and took the note
+    # out of the board (both waiting, her earlier patch of the board in flight). Bob's
+    # insertion into the tags reached her while she did not hold the note: skipped, and her
+    # splice was not shifted past it. Her patch of the board lost; its correction defined
+    # the note anew, and her splice, applied to it where she had made it, took out the
+    # item before the one she took out (the server shifted it, and took out hers).
+    session = Session()
+    session.document.add_root(
+        Board(id="board", notes=[Note(id="note", tags=["a", "b", "c"]), Note(id="other", tags=[])])
+    )
+    session.sequencer.flush()
+    alice, bob, carol = session.connect("alice"), session.connect("bob"), session.connect("carol")
+    board = alice.document.get_model_by_id("board")
+    board.notes.pop(1)  # type: ignore[union-attr]
+    alice.flush()
+    (first,) = alice.messages_to_send()  # in flight: it loses to carol's value
+    del session.clients["alice"]  # (she hears of the others' patches below, in the server's order)
+    note = board.notes[0]  # type: ignore[union-attr]
+    note.tags.pop(2)  # waiting: "c" out
+    board.notes.remove(note)  # type: ignore[union-attr]  # waiting: the note out
+    broadcast = []
+    carols = carol.document.get_model_by_id("board")
+    carols.notes = [carols.notes[0]]  # type: ignore[union-attr]
+    bob.document.get_model_by_id("note").tags.insert(0, "bob's")  # type: ignore[union-attr]
+    for name in ("carol", "bob"):
+        session.clients[name].flush()
+        (patch,) = session.clients[name].messages_to_send()
+        outcome = session.sequencer.handle_patch(name, 0, _wire(patch))
+        session.clients[name].receive_message(_wire(outcome.answer))
+        assert outcome.changes is not None
+        for other, client in session.clients.items():
+            for message in outcome.changes.messages_for(other):
+                client.receive_message(_wire(message))
+        broadcast += outcome.changes.messages_for("alice")
+    for message in broadcast:
+        alice.receive_message(_wire(message))
+    session.clients["alice"] = alice
+    outcome = session.sequencer.handle_patch("alice", 0, _wire(first))
+    alice.receive_message(_wire(outcome.answer))
+    assert outcome.answer.content.get("rejected") == 1
+    assert outcome.changes is not None
+    for message in outcome.changes.messages_for("alice"):  # the correction, defining the note
+        alice.receive_message(_wire(message))
+    assert alice.document.get_model_by_id("note").tags == ["bob's", "a", "b"]  # type: ignore[union-attr]
+    session.settle()
+    assert session.document.get_model_by_id("note").tags == ["bob's", "a", "b"]  # type: ignore[union-attr]
+    assert _text(alice.document) == _text(session.document) == _text(bob.document) == _text(carol.document)

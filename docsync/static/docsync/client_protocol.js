@@ -17,7 +17,7 @@
 
 import {
   DictItemsSetEvent, ListSplicedEvent, MessageSentEvent, ModelChangedEvent, RootAddedEvent, RootRemovedEvent,
-  TitleChangedEvent,
+  TitleChangedEvent, propertyKey,
 } from "./events.js";
 import { DeserializationError, PatchError, ProtocolError, ValidationError } from "./exceptions.js";
 import { modelsIn } from "./model.js";
@@ -433,8 +433,11 @@ export class ClientProtocol {
       decoded.events = redefined(decoded.events, content.references, this.document._models, decoded.newModels, buffers instanceof Map ? buffers : new Map(buffers ?? []), { setter: this.setter, maxArrayElements: this.maxArrayElements });
     }
     decoded.events = decoded.events.filter((event) => this._reconcile(event));
+    // (Rare: events of models this client took out, or that left.)
+    if (decoded.skipped > 0 && (this.inFlight !== null || this.outbox.size > 0)) this._reconcileSkipped(content.events, decoded.newModels);
     if (decoded.newModels.size > 0) decoded.events = afterDefinitions(decoded.events, decoded.newModels); // (rare)
     this._apply(decoded);
+    if (this.outbox.redefining) this.outbox.refreshRedefined(decoded.events); // (rare: a put-back of its own model waits)
     if (decoded.newModels.size > 0 && (this.inFlight !== null || this.outbox.size > 0)) this._pendingOnDefined(decoded.newModels);
     if (Number.isInteger(seq)) this.lastSeq = seq;
   }
@@ -514,6 +517,50 @@ export class ClientProtocol {
     event.index = incoming.index;
     event.delete = incoming.delete;
     return true;
+  }
+
+  /**
+   * Fit this client's unanswered changes to the server's events skipped as naming a model
+   * it does not hold. A model this client took out (its change unanswered) is not held
+   * here, so the server's changes of it are skipped; its pending splices of the model's
+   * lists are still shifted past the server's splices, and lose to its whole values, as
+   * ``_reconcile`` does for a model held. The model may come back defined by a server
+   * patch (a correction: ``_pendingOnDefined``), where a splice left unshifted took out
+   * the wrong item (child moves in memory, seed 1414213735).
+   */
+  _reconcileSkipped(raws, defined) {
+    const held = this.document.models;
+    for (const raw of raws) {
+      if (raw === null || typeof raw !== "object") continue;
+      const ref = raw.model;
+      if (ref === null || typeof ref !== "object" || typeof ref.id !== "string" || typeof raw.attr !== "string") continue;
+      if (held.has(ref.id) || defined.has(ref.id)) continue; // (skipped for a model its value names, if at all: not this one's)
+      const key = propertyKey(ref.id, raw.attr);
+      const pending = this._pending(key);
+      if (!pending.length) continue;
+      if (raw.kind === "ModelChanged") {
+        this._doom(key);
+      } else if (raw.kind === "ListSpliced") {
+        if (!Number.isInteger(raw.index) || !Number.isInteger(raw.delete) || !Array.isArray(raw.items)) {
+          this._doom(key);
+          continue;
+        }
+        let incoming = splice(raw.index, raw.delete, raw.items.length);
+        const shifted = [];
+        let conflict = false;
+        for (const entry of pending) {
+          const result = entry.splice === null ? null : transform(incoming, entry.splice);
+          if (result === null) {
+            conflict = true;
+            break;
+          }
+          incoming = result[0];
+          shifted.push([entry, result[1]]);
+        }
+        if (conflict) this._doom(key);
+        else for (const [entry, mine] of shifted) entry.splice = mine;
+      }
+    }
   }
 
   _apply(decoded) {

@@ -515,6 +515,45 @@ export class Outbox {
     }
   }
 
+  /** Whether a waiting change keeps definitions of this client's own models it puts back. */
+  get redefining() {
+    if (!this._own.size || !this._entries.length) return false; // (most often: nothing waits, or nothing of its own)
+    return this._entries.some((entry) => entry.redefine.length);
+  }
+
+  /**
+   * Bring the kept definitions of waiting put-backs (``redefine``) up to date with the
+   * server's ``events``, just applied. Such a definition is the model's state when the
+   * put-back was made; a server change of the model applied after it (a correction of a
+   * change of it that lost) changes the model here, and the server, which makes the model
+   * anew from the definition, would never see it (child moves in memory, seed 1414213825).
+   * Each property the server changed is written again from the model, unless a waiting
+   * change of it follows the put-back (it would apply twice): a whole value of the
+   * server's superseded those (``supersede``).
+   */
+  refreshRedefined(events) {
+    const waiting = this._entries;
+    waiting.forEach((entry, index) => {
+      if (!entry.redefine.length) return;
+      const kept = new Map(entry.redefine.map((definition) => [definition.id, definition]));
+      for (const event of events) {
+        const key = event.propertyKey();
+        const model = event.model ?? null;
+        if (key === null || model === null || !kept.has(model.id)) continue;
+        if (waiting.slice(index + 1).some((later) => later.key === key)) continue;
+        this._serial += 1;
+        const encoder = new Encoder({ bufferPrefix: `c${this._serial}.` });
+        const definition = kept.get(model.id);
+        const attributes = { ...definition.attributes };
+        if (model.attributes.has(event.attr)) attributes[event.attr] = encoder.encode(model.attributes.get(event.attr));
+        else delete attributes[event.attr];
+        kept.set(model.id, { ...definition, attributes });
+        if (encoder.buffers.length) entry.buffers = [...entry.buffers, ...encoder.buffers.map(([id, bytes]) => [id, bytes.slice(0)])];
+      }
+      entry.redefine = [...kept.values()];
+    });
+  }
+
   /** Put a batch ``take`` returned back, first, as if it had not been taken. */
   restore(batch) {
     for (const entry of batch.entries) entry.redefined = [];
