@@ -129,6 +129,14 @@ class Outbox:
         # reference would name nothing and lose, its sender reset (protocol.md §9).
         self._own: set[str] = set()
         self._let_go: set[str] = set()
+        # The models a server's change detached that were never this client's own (the
+        # server's, another client's; the oldest first, as bounded as ``_left``): a put-back
+        # of one refers to it, to lose, never defines it. The application may still hold it
+        # (a client's take-out of one of two places it held it in, say, left it in the
+        # document until the server's change detached it): defined, it was refused with the
+        # whole patch (an id the server reserves, or a name a client may not give; seed
+        # 3875583031).
+        self._foreign: dict[str, None] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -141,6 +149,8 @@ class Outbox:
     def held(self, model_ids: Any) -> None:
         """The server holds the models of ``model_ids`` now (the document pulled: replaces what was known)."""
         self.server_ids = set(model_ids)
+        if self._foreign:
+            self._foreign = {i: v for i, v in self._foreign.items() if i not in self.server_ids}
         self._left.clear()
         self._own.clear()
         self._let_go.clear()
@@ -151,6 +161,9 @@ class Outbox:
         self.server_ids.update(model_ids)
         if self._let_go:
             self._let_go.difference_update(model_ids)
+        if self._foreign:
+            for model_id in model_ids:
+                self._foreign.pop(model_id, None)
         self._newly_held = True
 
     def settle(self, taken: list[OutboxEntry]) -> None:
@@ -186,6 +199,13 @@ class Outbox:
         left = self._left
         if left:
             model_ids = [model_id for model_id in model_ids if model_id not in left]
+        foreign, own = self._foreign, self._own
+        for model_id in model_ids:  # (a loop: per model a server's change detached)
+            if model_id in self.server_ids and model_id not in own:
+                foreign[model_id] = None
+        if len(foreign) > MAX_LEFT_KEPT:
+            for model_id in list(foreign)[: len(foreign) - MAX_LEFT_KEPT]:
+                del foreign[model_id]
         self.server_ids.difference_update(model_ids)
         if self._own:
             self._own.difference_update(model_ids)
@@ -246,6 +266,9 @@ class Outbox:
                 if own and left:  # (its own models taken out: their definitions kept aside, ``take``)
                     redefine = tuple(r for r in references if r["id"] in own and r["id"] in left)
                 references = [r for r in references if r["id"] not in self.server_ids]
+        if references and self._foreign:
+            # Not held, yet never this client's: referred to (and lose), not defined.
+            references = [r for r in references if r["id"] not in self._foreign]
         entry = OutboxEntry(event, event.property_key(), json, references, buffers, base)
         entry.redefine = redefine
         entry.departed = event.departed

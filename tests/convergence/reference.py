@@ -414,6 +414,11 @@ class Replay:
                     raise ReferenceFailure(f"patch {patch.msgid}: splice {index} kept, yet its items were touched")
                 if not clash:
                     event, mine = self._place(event, mine, forms, current, splices, out_now)
+            elif not clash and mine.what == "splice" and mine.model in defined:
+                # A model the patch defines anew (not held: taken out meanwhile) is judged by
+                # its key as any (§3 rule 6): a splice of its list another origin made after
+                # ``base`` on the model it replaces, touching the same items, wins.
+                clash = any(splices_clash(mine, t) for t in splices if (t.model, t.attr) == key)
             if clash:
                 rejected.append(event)
                 lost.append(mine)

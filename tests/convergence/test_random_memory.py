@@ -127,6 +127,11 @@ REPLAYED_CHILD_MOVES_COLLECTED = {
     1414213735: "a client's splice of a list of a model it had taken out was not shifted past the server's splices of "
     "that list (skipped, the model not held): back by a correction, the splice took out the wrong item",
     815738289: "the same as 1414213825 (found running the test from random bases)",
+    4000001201: "a splice of a list of a model its patch defined anew (taken out meanwhile by its sender) lost to "
+    "another client's splice of the same items made after its base: the reference judged no splice of a model "
+    "not held",
+    3875583031: "a client took a server's item out of one of two places its document held it in, then another "
+    "client's removal detached it: its put-back defined the item, never its own, and the server refused the patch",
 }
 
 

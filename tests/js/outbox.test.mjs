@@ -245,18 +245,44 @@ describe("Outbox and models the server holds", () => {
     assert.deepEqual(outbox.take().content.references, []);
   });
 
-  it("defines again a model the server let go of, but refers to one it had taken out itself", () => {
+  it("refers to a model of the server's it let go of, taken out before or after", () => {
     // Found by the convergence workload with move draws (seed 5027, in Python): another
     // client's removal of a model this one had taken out made it forget the server held
     // it, and the put-back defined it, though it was never this client's: the server
     // refused the whole patch (the application's id, or a name a client may not give).
+    // Nor is one forgotten before it was taken out (seed 3875583031, in Python).
     const { document, plot, slider, outbox } = withDeparted();
     outbox.forget(["slider"]); // (as when the server's change detaches it) before this client took it out
     document.getModelById("layout").splice("children", 0, 2, []);
     outbox.take();
     outbox.forget(["plot"]); // after: still not this client's own
     document.getModelById("row").splice("children", 0, 0, [plot, slider]);
-    assert.deepEqual(outbox.take().content.references.map((d) => d.id), ["slider"]);
+    assert.deepEqual(outbox.take().content.references, []);
+  });
+
+  it("refers to a model the server's change detached that it never took out itself", () => {
+    // Found by the convergence workload with child moves (seed 3875583031, in Python): a
+    // client took a model out of one of two places its document held it in (so it never
+    // left the document, and nothing was noted); another client's removal then detached
+    // it. The put-back defined it, though it was never this client's: the server refused
+    // the whole patch (a name a client may not give, or the application's id).
+    const document = new Document();
+    const slider = new Model("Slider", { id: "slider", attributes: { value: 0 } });
+    const layout = new Model("Column", { id: "layout", attributes: { children: [slider] } });
+    document.addRoot(layout);
+    document.addRoot(new Model("Row", { id: "row", attributes: { children: [] } }));
+    const outbox = new Outbox();
+    outbox.held(document.models.keys());
+    layout.splice("children", 0, 1, []); // the server's change, applied before any local one
+    outbox.forget(["slider"]); // (as the client protocol does for it)
+    document.onChange((event) => outbox.add(event, { base: 3, attached: document.models, departed: (id) => document.departedModel(id) }));
+    document.getModelById("row").splice("children", 0, 0, [slider]);
+    const { content } = outbox.take();
+    assert.deepEqual(content.references, []);
+    assert.deepEqual(content.events[0].items, [{ id: "slider" }]);
+    outbox.hold(["slider"]); // defined by the server again: its own still
+    outbox.forget(["slider"]);
+    assert.deepEqual(outbox._foreign.has("slider"), true);
   });
 
   it("keeps a waiting removal the server's value supersedes when a later change puts its model elsewhere", () => {

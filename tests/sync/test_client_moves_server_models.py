@@ -460,6 +460,30 @@ def test_a_put_back_of_a_root_another_client_removed_meanwhile_refers_to_it() ->
     assert _text(alice.document) == _text(session.document) == _text(bob.document)
 
 
+def test_a_put_back_of_a_model_the_server_detached_that_was_never_taken_out_refers_to_it() -> None:
+    # Found by the convergence workload with child moves (seed 3875583031): a client took
+    # an item out of one of two places its document held it in (its splices of the other
+    # list skipped until that list's correction), so the item never left its document and
+    # it noted nothing; another client's removal then detached it. The client's put-back
+    # defined it, though it was never its own: the server refused the whole patch (a name
+    # a client may not give; here the application's id), its other changes with it. It
+    # refers to it now: the put-back loses (the model left in a change it had not seen).
+    session = Session()
+    alice, bob = session.connect("alice"), session.connect("bob")
+    card = _pile(alice, "left").cards[1]  # alice's application holds it, as a page may
+    bobs = _pile(bob, "left")
+    bobs.cards.remove(bobs.cards[1])  # bob takes card-1 out (the server lets it go)
+    assert session.send("bob") == 1
+    assert alice.document.get_model_by_id("card-1") is None
+    _pile(alice, "right").cards.append(card)  # alice puts it back
+    _pile(alice, "left").cards[0].text = "alice's"
+    session.settle()
+    assert ERROR not in [m.msgtype for m in session.answers["alice"]], session.answers["alice"][-1].content
+    assert session.document.get_model_by_id("card-1") is None  # bob's removal won
+    assert session.document.get_model_by_id("card-0").text == "alice's"  # type: ignore[union-attr]
+    assert _text(alice.document) == _text(session.document) == _text(bob.document)
+
+
 def _moves_at_once(destinations: dict[str, str]) -> Session:
     """Each client of ``destinations`` moves card-0 from "left" to the end of its pile, on the same base."""
     session = Session()

@@ -118,11 +118,19 @@ export class Outbox {
     // and lose, its sender reset (protocol.md §9).
     this._own = new Set();
     this._letGo = new Set();
+    // The models a server's change detached that were never this client's own (the
+    // server's, another client's; the oldest first, as bounded as _left): a put-back of one
+    // refers to it, to lose, never defines it. The page may still hold it (a take-out of
+    // one of two places its document held it in, say, left it there until the server's
+    // change detached it): defined, it was refused with the whole patch (an id the server
+    // reserves, or a name a client may not give; seed 3875583031, in Python).
+    this._foreign = new Set();
   }
 
   /** The server holds the models of ``modelIds`` now (the document pulled: replaces what was known). */
   held(modelIds) {
     this.serverIds = new Set(modelIds);
+    for (const id of this.serverIds) this._foreign.delete(id);
     this._left.clear();
     this._own.clear();
     this._letGo.clear();
@@ -134,6 +142,7 @@ export class Outbox {
     for (const id of modelIds) {
       this.serverIds.add(id);
       this._letGo.delete(id);
+      this._foreign.delete(id);
     }
     this._newlyHeld = true;
   }
@@ -173,6 +182,11 @@ export class Outbox {
     const left = this._left;
     for (const id of modelIds) {
       if (left.has(id)) continue;
+      if (this.serverIds.has(id) && !this._own.has(id)) {
+        this._foreign.delete(id); // (re-added: the newest last)
+        this._foreign.add(id);
+        if (this._foreign.size > MAX_LEFT_KEPT) this._foreign.delete(this._foreign.values().next().value);
+      }
       this.serverIds.delete(id);
       this._own.delete(id);
       this._letGo.delete(id);
@@ -211,6 +225,10 @@ export class Outbox {
         }
         references = references.filter((definition) => !this.serverIds.has(definition.id));
       }
+    }
+    if (references.length && this._foreign.size) {
+      // Not held, yet never this client's: referred to (and lose), not defined.
+      references = references.filter((definition) => !this._foreign.has(definition.id));
     }
     // The encoder's buffers are views of the arrays' memory. An array a whole value or
     // new columns bring becomes the document's own, whose cells a later patch writes in
