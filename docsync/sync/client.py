@@ -57,6 +57,8 @@ NOTICE = "docsync.notice"
 
 # The requests the server counts in a bucket of their own (DOCUMENT_REQUESTS_PER_SECOND).
 _OWN_BUCKET = frozenset((PULL_DOC_REQ, RESUME_REQ, PUSH_DOC))
+#: At most this many model ids kept as missed (beyond, a correction keeps the copy held, as before).
+_MISSED_LIMIT = 10_000
 
 
 class ClientState(Enum):
@@ -137,6 +139,9 @@ class ClientProtocol:
         # Lists whose local splices lost to a server splice they conflict with: the
         # server's whole value of each is coming, and its splices are skipped until then.
         self._stale: set[tuple[str, str]] = set()
+        # Models whose server changes were skipped while this client had them out (its
+        # change unanswered): a correction's definition of one it holds again is taken.
+        self._missed: set[str] = set()
         self._to_send: list[Message] = []
         # The server closes a connection sending faster than its MAX_PATCHES_PER_SECOND (4029).
         self._pacer = None if max_messages_per_second is None else Pacer(max_messages_per_second, clock)
@@ -393,6 +398,7 @@ class ClientProtocol:
         # What is pending was made on the document replaced: the server judges it (it
         # loses to the fence), and server splices are no longer shifted past it.
         self._stale.clear()
+        self._missed.clear()
         for entry in [*(self.in_flight[1] if self.in_flight is not None else ()), *self.outbox.entries]:
             entry.doomed = True
         # Reported (as the server's, so not sent back) once the pull is in place and
@@ -426,6 +432,11 @@ class ClientProtocol:
             else:
                 self._broken = True
             return
+        if self._stale and decoded.new_models:
+            # A model defined anew comes with the server's whole value of each property: a
+            # list of it left stale (its correction never came: the model had left this
+            # client's document) is stale no more (child moves in memory, seed 4000001329).
+            self._stale = {key for key in self._stale if key[0] not in decoded.new_models}
         if self.in_flight is not None or self.outbox or self._stale:
             # (With nothing of its own unanswered, a client takes the server's events as they are.)
             if "references" in content:  # a model its changes kept held may come defined anew
@@ -437,6 +448,7 @@ class ClientProtocol:
                     buffers,
                     setter=self.setter,
                     max_array_elements=self.max_array_elements,
+                    missed=self._missed,
                 )
             decoded.events = [event for event in decoded.events if self._reconcile(event)]
             if decoded.skipped:  # (rare: events of models this client took out, or that left)
@@ -450,6 +462,8 @@ class ClientProtocol:
             self._pending_on_defined(decoded.new_models)
         if isinstance(seq, int):
             self.last_seq = seq
+        if self.in_flight is None and not self.outbox and not self._stale:
+            self._missed.clear()  # (nothing of its own held back: the server's patches reach all it holds)
 
     def _pending_on_defined(self, defined: dict[str, Any]) -> None:
         """Make this client's unanswered changes of a model the server's patch defined anew hold on it.
@@ -547,6 +561,8 @@ class ClientProtocol:
                 continue
             if ref["id"] in held or ref["id"] in defined:
                 continue  # (skipped for a model its value names, if at all: not this one's)
+            if len(self._missed) < _MISSED_LIMIT:
+                self._missed.add(ref["id"])
             key = (ref["id"], attr)
             pending = self._pending(key)
             if not pending:

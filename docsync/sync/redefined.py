@@ -15,7 +15,7 @@ that event, which the client's pending changes of those properties then lose to.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from typing import Any
 
 from ..document import DocumentEvent, Model
@@ -41,8 +41,13 @@ def redefined(
     *,
     setter: Any,
     max_array_elements: int,
+    missed: Set[str] = frozenset(),
 ) -> list[DocumentEvent]:
-    """``events`` with the changes a definition makes to a held model after the event attaching it."""
+    """``events`` with the changes a definition makes to a held model after the event attaching it.
+
+    ``missed``: held models whose server changes this client skipped (it had taken them
+    out, its change unanswered); a correction's definition of those is laid over them too.
+    """
     if type(definitions) is not list:
         return events
     kept: dict[str, dict[str, Any]] = {}
@@ -69,10 +74,19 @@ def redefined(
     result: list[DocumentEvent] = []
     for event in events:
         result.append(event)
-        if not isinstance(event, _ATTACHING_ANEW):
+        if isinstance(event, ev.ModelChangedEvent) and missed:
+            # A whole value (a correction, or a whole-list set) reaching a model whose
+            # server changes this client skipped: only those take the definition.
+            try:
+                if not type(event.model).lookup(event.attr).may_hold_models:
+                    continue
+            except AttributeError:
+                continue
+            stack: list[Any] = [m for m in models_in(event.new) if m.id in missed]
+        elif not isinstance(event, _ATTACHING_ANEW):
             continue
-        if isinstance(event, ev.RootAddedEvent):
-            stack: list[Any] = [event.model]
+        elif isinstance(event, ev.RootAddedEvent):
+            stack = [event.model]
         else:
             try:
                 if not type(event.model).lookup(event.attr).may_hold_models:

@@ -132,6 +132,10 @@ REPLAYED_CHILD_MOVES_COLLECTED = {
     "not held",
     3875583031: "a client took a server's item out of one of two places its document held it in, then another "
     "client's removal detached it: its put-back defined the item, never its own, and the server refused the patch",
+    4000001329: "a client's list of a model left stale (its splice conflicted) stayed stale when the model left its "
+    "document before the list's correction came: defined anew later, its server splices were skipped for good",
+    4000001431: "a client that had taken a model out skipped the server's label of it; holding it again (its own "
+    "put-back), a correction of its old list defined the model with the server's values and the client kept its own",
 }
 
 

@@ -624,3 +624,93 @@ describe("ClientProtocol and a splice of a model it took out, the server's splic
     assert.deepEqual(document.getModelById("note").get("tags"), ["bob's", "a", "b"]); // (["bob's", "a", "c"])
   });
 });
+
+/** A client "alice" live on ``doc`` (a PULL-DOC-REPLY's document at seq 0). */
+function aliceOn(document, doc) {
+  const alice = new ClientProtocol(document, { clientId: "alice" });
+  alice.connectionMade();
+  alice.receiveMessage(wire(newMessage(ACK)));
+  const [pull] = alice.messagesToSend();
+  alice.receiveMessage(wire(newMessage(PULL_DOC_REPLY, { doc, seq: 0, incarnation: "i1" }, { reqid: pull.msgid })));
+  return alice;
+}
+
+describe("ClientProtocol and a correction defining a model it skipped changes of, held again", () => {
+  // The scenario of tests/sync/test_client_moves_server_models.py's
+  // test_a_model_back_held_takes_a_corrections_definition_of_what_it_skipped (child moves
+  // in memory, seed 4000001431), with what docsync/sync/sequencer.py sends alice there: she
+  // took card-0 out of "left" (in flight) and skipped bob's text of it (seq 1); she put it
+  // into "right" (waiting); bob's whole value of "left" (seq 2) made her removal lose, and
+  // its correction (seq 3) defined card-0 with bob's text. She kept her own.
+  it("takes the definition's values", () => {
+    const card = (i, text) => ({ type: "object", name: "test_moves.Card", id: `card-${i}`, attributes: { text } });
+    const doc = {
+      title: "docsync",
+      roots: [{ id: "left" }, { id: "right" }],
+      models: [
+        { type: "object", name: "test_moves.Pile", id: "left", attributes: { cards: [{ id: "card-0" }, { id: "card-1" }] } },
+        { type: "object", name: "test_moves.Pile", id: "right", attributes: { cards: [] } },
+        card(0, "card 0"),
+        card(1, "card 1"),
+      ],
+    };
+    const document = new Document();
+    const alice = aliceOn(document, doc);
+    const [left, right] = [document.getModelById("left"), document.getModelById("right")];
+    const mine = left.get("cards")[0];
+    left.splice("cards", 0, 1); // in flight: it loses
+    alice.flush();
+    const [removal] = alice.messagesToSend();
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [{ kind: "ModelChanged", model: { id: "card-0" }, attr: "text", new: "bob's" }], references: [], seq: 1 })));
+    assert.equal(mine.get("text"), "card 0"); // (skipped: the card out)
+    right.splice("cards", 0, 0, [mine]); // waiting: she holds it again
+    const reordered = { kind: "ModelChanged", model: { id: "left" }, attr: "cards", new: [{ id: "card-1" }, { id: "card-0" }] };
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [reordered], references: [], seq: 2 })));
+    alice.receiveMessage(wire(newMessage(OK, { seq: 2, rejected: 1, applied_seq: 3, lost: [0] }, { reqid: removal.msgid })));
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [reordered], references: [card(1, "card 1"), card(0, "bob's")], seq: 3 })));
+    assert.equal(mine.get("text"), "bob's"); // (it kept "card 0")
+  });
+});
+
+describe("ClientProtocol and a list left stale whose model comes back defined", () => {
+  // The scenario of tests/sync/test_client_moves_server_models.py's
+  // test_a_list_left_stale_stops_being_so_when_its_model_comes_back_defined (child moves in
+  // memory, seed 4000001329), with what docsync/sync/sequencer.py sends alice there: her
+  // splice of the note's tags conflicted with bob's (seq 2: stale); she took the note out
+  // (waiting) and skipped the tags' correction (seq 4); her removal lost to bob's whole
+  // value of the board (seq 3), whose correction (seq 5) defined the note anew. Bob's
+  // splice of its tags (seq 6) was skipped: the tags were still stale.
+  it("applies the server's splices of it again", () => {
+    const doc = {
+      title: "docsync",
+      roots: [{ id: "board" }],
+      models: [
+        { type: "object", name: "test_moves.Board", id: "board", attributes: { notes: [{ id: "note" }] } },
+        { type: "object", name: "test_moves.Note", id: "note", attributes: { tags: ["a", "b", "c"] } },
+      ],
+    };
+    const document = new Document();
+    const alice = aliceOn(document, doc);
+    const board = document.getModelById("board");
+    board.get("notes")[0].splice("tags", 1, 1); // in flight: it loses
+    alice.flush();
+    const [first] = alice.messagesToSend();
+    const tags = { model: { id: "note" }, attr: "tags" };
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [{ kind: "ListSpliced", ...tags, index: 1, delete: 1, items: [] }], references: [], seq: 2 })));
+    board.splice("notes", 0, 1); // waiting: the note out
+    const notes = { kind: "ModelChanged", model: { id: "board" }, attr: "notes", new: [{ id: "note" }, { id: "bobs-note" }] };
+    const bobsNote = { type: "object", name: "test_moves.Note", id: "bobs-note", attributes: {} };
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [notes], references: [bobsNote], seq: 3 })));
+    alice.receiveMessage(wire(newMessage(OK, { seq: 3, rejected: 1, applied_seq: 4, lost: [0] }, { reqid: first.msgid })));
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [{ kind: "ModelChanged", ...tags, new: ["a", "c"] }], references: [], seq: 4 })));
+    alice.flush();
+    const [removal] = alice.messagesToSend();
+    alice.receiveMessage(wire(newMessage(OK, { seq: 4, rejected: 1, applied_seq: 5, lost: [0] }, { reqid: removal.msgid })));
+    const note = { type: "object", name: "test_moves.Note", id: "note", attributes: { tags: ["a", "c"] } };
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [notes], references: [bobsNote, note], seq: 5 })));
+    assert.deepEqual(document.getModelById("note").get("tags"), ["a", "c"]);
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [{ kind: "ListSpliced", ...tags, index: 0, delete: 0, items: ["bob's"] }], references: [], seq: 6 })));
+    assert.deepEqual(document.getModelById("note").get("tags"), ["bob's", "a", "c"]); // (["a", "c"])
+    assert.ok(alice.settled);
+  });
+});

@@ -1256,3 +1256,113 @@ def test_a_splice_of_a_model_taken_out_is_shifted_past_the_servers_splices_skipp
     session.settle()
     assert session.document.get_model_by_id("note").tags == ["bob's", "a", "b"]  # type: ignore[union-attr]
     assert _text(alice.document) == _text(session.document) == _text(bob.document) == _text(carol.document)
+
+
+def test_a_model_back_held_takes_a_corrections_definition_of_what_it_skipped() -> None:
+    # (Child moves in memory, seed 4000001431.) Alice took a card out of a pile (in flight)
+    # and skipped bob's text of it (she no longer held it); she put it into the other pile
+    # (waiting), holding it again with her old text. Her removal lost to bob's whole value
+    # of the first pile; its correction defined the card with bob's text: she kept her own
+    # copy, as for a correction of models she holds, and its text stayed hers for good.
+    session = Session()
+    alice, bob = session.connect("alice"), session.connect("bob")
+    left = _pile(alice, "left")
+    card = left.cards.pop(0)  # in flight: it loses to bob's whole value
+    alice.flush()
+    (first,) = alice.messages_to_send()
+    del session.clients["alice"]  # (she hears of bob's patches below, in the server's order)
+    bob.document.get_model_by_id("card-0").text = "bob's"  # type: ignore[union-attr]
+    broadcast = []
+    bob.flush()
+    for message in bob.messages_to_send():
+        outcome = session.sequencer.handle_patch("bob", 0, _wire(message))
+        bob.receive_message(_wire(outcome.answer))
+        assert outcome.changes is not None
+        broadcast += outcome.changes.messages_for("alice")
+    for message in broadcast:  # skipped: the card is out
+        alice.receive_message(_wire(message))
+    assert card.text == "card 0"
+    _pile(alice, "right").cards.append(card)  # waiting: she holds it again
+    bobs = _pile(bob, "left")
+    bobs.cards = [bobs.cards[1], bobs.cards[0], bobs.cards[2]]
+    broadcast = []
+    bob.flush()
+    for message in bob.messages_to_send():
+        outcome = session.sequencer.handle_patch("bob", 0, _wire(message))
+        bob.receive_message(_wire(outcome.answer))
+        assert outcome.changes is not None
+        broadcast += outcome.changes.messages_for("alice")
+    for message in broadcast:  # (it names the card, held by the server: no definition)
+        alice.receive_message(_wire(message))
+    assert card.text == "card 0"
+    session.clients["alice"] = alice
+    outcome = session.sequencer.handle_patch("alice", 0, _wire(first))
+    alice.receive_message(_wire(outcome.answer))
+    assert outcome.answer.content.get("rejected") == 1
+    assert outcome.changes is not None
+    for message in outcome.changes.messages_for("alice"):  # the correction, defining the card
+        alice.receive_message(_wire(message))
+    assert card.text == "bob's"
+    del card, left, first, outcome
+    gc.collect()
+    session.resets_expected = True
+    session.settle()
+    assert session.document.get_model_by_id("card-0").text == "bob's"  # type: ignore[union-attr]
+    assert _text(alice.document) == _text(session.document) == _text(bob.document)
+
+
+def test_a_list_left_stale_stops_being_so_when_its_model_comes_back_defined() -> None:
+    # (Child moves in memory, seed 4000001329.) Alice's splice of a note's tags conflicted
+    # with bob's (her tags stale until their correction); she took the note out of the
+    # board before the correction came, and skipped it (not holding the note). Her removal
+    # lost to bob's whole value of the board, whose correction defined the note anew with
+    # the server's tags, and she went on skipping the server's splices of them for good:
+    # they were still stale.
+    session = Session()
+    session.document.add_root(Board(id="board", notes=[Note(id="note", tags=["a", "b", "c"])]))
+    session.sequencer.flush()
+    alice, bob = session.connect("alice"), session.connect("bob")
+    board = alice.document.get_model_by_id("board")
+    board.notes[0].tags.pop(1)  # type: ignore[union-attr]
+    alice.flush()
+    (first,) = alice.messages_to_send()  # in flight: it loses to bob's
+    del session.clients["alice"]  # (she hears of bob's patches below, in the server's order)
+    bobs = bob.document.get_model_by_id("board")
+    bobs.notes[0].tags.pop(1)  # type: ignore[union-attr]
+    bob.flush()
+    broadcast = []
+    for message in bob.messages_to_send():
+        outcome = session.sequencer.handle_patch("bob", 0, _wire(message))
+        bob.receive_message(_wire(outcome.answer))
+        assert outcome.changes is not None
+        broadcast += outcome.changes.messages_for("alice")
+    for message in broadcast:  # her splice conflicts: her tags stale
+        alice.receive_message(_wire(message))
+    board.notes.pop(0)  # type: ignore[union-attr]  # waiting: the note out
+    bobs.notes = [bobs.notes[0], Note(id="bobs-note")]  # type: ignore[union-attr]
+    bob.flush()
+    broadcast = []
+    for message in bob.messages_to_send():
+        outcome = session.sequencer.handle_patch("bob", 0, _wire(message))
+        bob.receive_message(_wire(outcome.answer))
+        assert outcome.changes is not None
+        broadcast += outcome.changes.messages_for("alice")
+    for message in broadcast:
+        alice.receive_message(_wire(message))
+    session.clients["alice"] = alice
+    outcome = session.sequencer.handle_patch("alice", 0, _wire(first))
+    alice.receive_message(_wire(outcome.answer))
+    assert outcome.answer.content.get("rejected") == 1
+    if outcome.changes is not None:
+        for message in outcome.changes.messages_for("alice"):  # (the tags' correction: skipped, the note out)
+            alice.receive_message(_wire(message))
+    del first, outcome, board
+    gc.collect()
+    assert session.send("alice") == 1  # her removal loses; the board's correction defines the note
+    assert [m.content.get("rejected", 0) for m in session.answers["alice"]] == [1]
+    assert alice.document.get_model_by_id("note").tags == ["a", "c"]  # type: ignore[union-attr]
+    bob.document.get_model_by_id("note").tags.insert(0, "bob's")  # type: ignore[union-attr]
+    assert session.send("bob") == 1
+    assert alice.document.get_model_by_id("note").tags == ["bob's", "a", "c"]  # type: ignore[union-attr]
+    session.settle()
+    assert _text(alice.document) == _text(session.document) == _text(bob.document)

@@ -71,6 +71,8 @@ export function describeChange(event) {
 
 // The requests the server counts in a bucket of their own (DOCUMENT_REQUESTS_PER_SECOND).
 const OWN_BUCKET = new Set([PULL_DOC_REQ, RESUME_REQ, PUSH_DOC]);
+/** At most this many model ids kept as missed (beyond, a correction keeps the copy held, as before). */
+const MISSED_LIMIT = 10_000;
 
 /** The longest ERROR detail (a server's traceback) an error event carries. */
 export const MAX_DETAIL_CHARS = 20_000;
@@ -161,6 +163,9 @@ export class ClientProtocol {
     // Lists whose local splices lost to a server splice they conflict with: the server's
     // whole value of each is coming, and its splices are skipped until then.
     this._stale = new Set();
+    // Models whose server changes were skipped while this client had them out (its change
+    // unanswered): a correction's definition of one it holds again is taken (redefined.js).
+    this._missed = new Set();
     this._toSend = [];
     // The server closes a connection sending faster than its MAX_PATCHES_PER_SECOND (4029).
     this._pacer = maxMessagesPerSecond === null ? null : new Pacer(maxMessagesPerSecond, clock);
@@ -408,6 +413,7 @@ export class ClientProtocol {
     // What is pending was made on the document replaced: the server judges it (it loses
     // to the fence), and server splices are no longer shifted past it.
     this._stale.clear();
+    this._missed.clear();
     for (const entry of [...(this.inFlight?.entries ?? []), ...this.outbox.entries]) entry.doomed = true;
     return true;
   }
@@ -428,9 +434,15 @@ export class ClientProtocol {
       else this._broken = true;
       return;
     }
+    if (this._stale.size > 0 && decoded.newModels.size > 0) {
+      // A model defined anew comes with the server's whole value of each property: a list
+      // of it left stale (its correction never came: the model had left this client's
+      // document) is stale no more (child moves in memory, seed 4000001329).
+      for (const key of [...this._stale]) if (decoded.newModels.has(JSON.parse(key)[0])) this._stale.delete(key);
+    }
     if (Array.isArray(content.references) && content.references.length > 0 && (this.inFlight !== null || this.outbox.size > 0 || this._stale.size > 0)) {
       // A model its changes kept held may come defined anew (redefined.js).
-      decoded.events = redefined(decoded.events, content.references, this.document._models, decoded.newModels, buffers instanceof Map ? buffers : new Map(buffers ?? []), { setter: this.setter, maxArrayElements: this.maxArrayElements });
+      decoded.events = redefined(decoded.events, content.references, this.document._models, decoded.newModels, buffers instanceof Map ? buffers : new Map(buffers ?? []), { setter: this.setter, maxArrayElements: this.maxArrayElements, missed: this._missed });
     }
     decoded.events = decoded.events.filter((event) => this._reconcile(event));
     // (Rare: events of models this client took out, or that left.)
@@ -440,6 +452,8 @@ export class ClientProtocol {
     if (this.outbox.redefining) this.outbox.refreshRedefined(decoded.events); // (rare: a put-back of its own model waits)
     if (decoded.newModels.size > 0 && (this.inFlight !== null || this.outbox.size > 0)) this._pendingOnDefined(decoded.newModels);
     if (Number.isInteger(seq)) this.lastSeq = seq;
+    // (Nothing of its own held back: the server's patches reach all it holds.)
+    if (this.inFlight === null && this.outbox.size === 0 && this._stale.size === 0) this._missed.clear();
   }
 
   /**
@@ -535,6 +549,7 @@ export class ClientProtocol {
       const ref = raw.model;
       if (ref === null || typeof ref !== "object" || typeof ref.id !== "string" || typeof raw.attr !== "string") continue;
       if (held.has(ref.id) || defined.has(ref.id)) continue; // (skipped for a model its value names, if at all: not this one's)
+      if (this._missed.size < MISSED_LIMIT) this._missed.add(ref.id);
       const key = propertyKey(ref.id, raw.attr);
       const pending = this._pending(key);
       if (!pending.length) continue;

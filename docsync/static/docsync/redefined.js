@@ -21,8 +21,12 @@ import { modelsIn } from "./model.js";
 import { Decoder } from "./serialization.js";
 import { isPlainObject, samePulled } from "./values.js";
 
-/** ``events`` with the changes a definition makes to a held model after the event attaching it. */
-export function redefined(events, definitions, held, newModels, buffers, { setter = null, maxArrayElements = 100_000_000 } = {}) {
+/**
+ * ``events`` with the changes a definition makes to a held model after the event attaching
+ * it. ``missed``: held models whose server changes this client skipped (it had taken them
+ * out, its change unanswered); a correction's definition of those is laid over them too.
+ */
+export function redefined(events, definitions, held, newModels, buffers, { setter = null, maxArrayElements = 100_000_000, missed = new Set() } = {}) {
   if (!Array.isArray(definitions)) return events;
   const kept = new Map();
   for (const definition of definitions) {
@@ -47,6 +51,9 @@ export function redefined(events, definitions, held, newModels, buffers, { sette
     let stack;
     if (event instanceof RootAddedEvent) stack = [event.model];
     else if (event instanceof ListSplicedEvent || event instanceof DictItemsSetEvent) stack = [...modelsIn(event.items)];
+    // A whole value (a correction, or a whole-list set) reaching a model whose server
+    // changes this client skipped: only those take the definition.
+    else if (event instanceof ModelChangedEvent && missed.size > 0) stack = [...modelsIn(event.new)].filter((model) => missed.has(model.id));
     else continue;
     while (stack.length > 0) { // what the event attaches: the models it names, and those they reach
       const model = stack.pop();
