@@ -142,6 +142,9 @@ class ClientProtocol:
         # Models whose server changes were skipped while this client had them out (its
         # change unanswered): a correction's definition of one it holds again is taken.
         self._missed: set[str] = set()
+        # Per server patch: a server splice of a list a waiting put-back defines, where that
+        # put-back stands among this client's pending changes (``Outbox.refresh_redefined``).
+        self._at_put_backs: dict[tuple[int, int], Splice] = {}
         self._to_send: list[Message] = []
         # The server closes a connection sending faster than its MAX_PATCHES_PER_SECOND (4029).
         self._pacer = None if max_messages_per_second is None else Pacer(max_messages_per_second, clock)
@@ -457,7 +460,8 @@ class ClientProtocol:
             decoded.events = _after_definitions(decoded.events, decoded.new_models)
         self._apply(decoded)
         if self.outbox.redefining:  # (rare: a put-back of this client's own model waits)
-            self.outbox.refresh_redefined(decoded.events)
+            self.outbox.refresh_redefined(decoded.events, self._at_put_backs)
+        self._at_put_backs.clear()
         if decoded.new_models and (self.in_flight is not None or self.outbox):
             self._pending_on_defined(decoded.new_models)
         if isinstance(seq, int):
@@ -529,7 +533,11 @@ class ClientProtocol:
             return False
         incoming = Splice(event.index, event.delete, len(event.items))
         shifted: list[tuple[OutboxEntry, Splice]] = []
+        # (Rare: a waiting put-back defines this list's model: note the splice where it stands.)
+        put_backs = self.outbox.redefining_at(key[0]) if self.outbox.redefining else []
         for entry in self._pending(key):
+            while put_backs and put_backs[0][0] < self.outbox.position(entry):
+                self._at_put_backs[(id(event), id(put_backs.pop(0)[1]))] = incoming
             result = transform(incoming, entry.splice) if entry.splice is not None else None
             if result is None:
                 self._stale.add(key)
@@ -539,6 +547,8 @@ class ClientProtocol:
             shifted.append((entry, mine))
         for entry, mine in shifted:
             entry.splice = mine
+        for _, put_back in put_backs:
+            self._at_put_backs[(id(event), id(put_back))] = incoming
         event.index, event.delete = incoming.index, incoming.delete
         return True
 

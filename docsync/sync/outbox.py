@@ -564,7 +564,20 @@ class Outbox:
             return False
         return any(entry.redefine for entry in self._entries)
 
-    def refresh_redefined(self, events: list[DocumentEvent]) -> None:
+    def redefining_at(self, model_id: str) -> list[tuple[int, OutboxEntry]]:
+        """The waiting changes keeping a definition of ``model_id`` (a put-back), with their places."""
+        return [(i, e) for i, e in enumerate(self._entries) if any(d["id"] == model_id for d in e.redefine)]
+
+    def position(self, entry: OutboxEntry) -> int:
+        """Where ``entry`` stands among the waiting changes (-1: taken, in flight, before them all)."""
+        for i, waiting in enumerate(self._entries):
+            if waiting is entry:
+                return i
+        return -1
+
+    def refresh_redefined(
+        self, events: list[DocumentEvent], at_put_backs: dict[tuple[int, int], Splice] | None = None
+    ) -> None:
         """Bring the kept definitions of waiting put-backs (``redefine``) up to date with the server's ``events``.
 
         Such a definition is the model's state when the put-back was made; a server change
@@ -585,7 +598,24 @@ class Outbox:
                 if key is None or key[0] not in kept:
                     continue
                 model = getattr(event, "model", None)
-                if model is None or any(later.key == key for later in waiting[index + 1 :]):
+                if model is None:
+                    continue
+                if any(later.key == key for later in waiting[index + 1 :]):
+                    # The model's value has those later changes: the server's splice goes into
+                    # the definition where it stood at the put-back (seed 3141594177).
+                    at = (at_put_backs or {}).get((id(event), id(entry)))
+                    if at is None or not isinstance(event, ListSplicedEvent):
+                        continue
+                    self._serial += 1
+                    encoder = Encoder(buffer_prefix=f"c{self._serial}.")
+                    definition = kept[key[0]]
+                    attributes = dict(definition["attributes"])
+                    items = list(attributes.get(key[1], []))
+                    items[at.index : at.index + at.delete] = [encoder.encode(item) for item in event.items]
+                    attributes[key[1]] = items
+                    kept[key[0]] = {**definition, "attributes": attributes}
+                    if encoder.buffers:
+                        entry.buffers = [*entry.buffers, *((i, frozen_buffer(d)) for i, d in encoder.buffers)]
                     continue
                 self._serial += 1
                 encoder = Encoder(buffer_prefix=f"c{self._serial}.")

@@ -136,6 +136,9 @@ REPLAYED_CHILD_MOVES_COLLECTED = {
     "document before the list's correction came: defined anew later, its server splices were skipped for good",
     4000001431: "a client that had taken a model out skipped the server's label of it; holding it again (its own "
     "put-back), a correction of its old list defined the model with the server's values and the client kept its own",
+    3141594177: "a server's splice of a client's own model, before its put-back went, did not reach the definition "
+    "kept where the client's own later splice of that list waited: the server made the model without it, and "
+    "refused the client's splice, shifted past it, as out of range",
 }
 
 

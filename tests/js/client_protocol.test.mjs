@@ -714,3 +714,44 @@ describe("ClientProtocol and a list left stale whose model comes back defined", 
     assert.ok(alice.settled);
   });
 });
+
+describe("ClientProtocol and a server splice of its own model put back, its own later splice of it waiting", () => {
+  // The scenario of tests/sync/test_client_moves_server_models.py's
+  // test_a_servers_splice_before_its_put_back_goes_reaches_the_definition_under_its_own_later_splice
+  // (child moves in memory, seed 3141594177): alice's removal of her own note in flight,
+  // she put it back (waiting, defined anew) and appended "c" to its tags after that; bob's
+  // insertion (seq 2) reached her before the put-back went. The definition kept lacked it
+  // (her later splice would have applied twice had the note's value been written there).
+  it("defines the model with the server's splice in it, where it stood at the put-back", () => {
+    const server = new Document();
+    server.addRoot(new Model("test_moves.Pile", { id: "left", attributes: { cards: [] } }));
+    const document = new Document();
+    const alice = new ClientProtocol(document, { clientId: "alice" });
+    alice.connectionMade();
+    alice.receiveMessage(wire(newMessage(ACK)));
+    const [pull] = alice.messagesToSend();
+    const { doc, buffers } = server.toJSON();
+    alice.receiveMessage(wire(newMessage(PULL_DOC_REPLY, { doc, seq: 0, incarnation: "i1" }, { reqid: pull.msgid, buffers })));
+    const answer = (message, content) => alice.receiveMessage(wire(newMessage(OK, content, { reqid: message.msgid })));
+    const note = new Model("test_moves.Note", { id: "alice-note", attributes: { tags: ["a", "b"] } });
+    document.addRoot(note);
+    alice.flush();
+    const [defined] = alice.messagesToSend();
+    answer(defined, { seq: 1, rejected: 0, applied_seq: 1 });
+    document.removeRoot(note);
+    alice.flush();
+    const [removal] = alice.messagesToSend(); // in flight
+    document.addRoot(note); // waiting: defined anew
+    note.splice("tags", 2, 0, ["c"]); // waiting, after the put-back
+    const bobs = { kind: "ListSpliced", model: { id: "alice-note" }, attr: "tags", index: 0, delete: 0, items: ["bob's"] };
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [bobs], references: [], seq: 2 })));
+    assert.deepEqual(note.get("tags"), ["bob's", "a", "b", "c"]);
+    answer(removal, { seq: 3, rejected: 0, applied_seq: 3 });
+    const [putBack] = alice.messagesToSend();
+    assert.deepEqual(putBack.content.events.map((event) => event.kind), ["RootAdded", "ListSpliced"]);
+    assert.deepEqual(
+      putBack.content.references.map((definition) => [definition.id, definition.attributes.tags]),
+      [["alice-note", ["bob's", "a", "b"]]], // (["a", "b"])
+    );
+  });
+});

@@ -1366,3 +1366,36 @@ def test_a_list_left_stale_stops_being_so_when_its_model_comes_back_defined() ->
     assert alice.document.get_model_by_id("note").tags == ["bob's", "a", "c"]  # type: ignore[union-attr]
     session.settle()
     assert _text(alice.document) == _text(session.document) == _text(bob.document)
+
+
+def test_a_servers_splice_before_its_put_back_goes_reaches_the_definition_under_its_own_later_splice() -> None:
+    # (Child moves in memory, seed 3141594177.) Alice's own note, its removal in flight, is
+    # put back (defined anew from its state then, waiting), and she appends to its tags
+    # after that. Bob's insertion into the tags reaches the server before her removal, and
+    # her while the put-back waits: her note takes it, and her append is shifted past it,
+    # but the definition kept did not (her later splice of the tags would have applied
+    # twice had the note's value been written into it): the server made the note without
+    # bob's tag, and refused her append, shifted past it, as out of range.
+    session = Session()
+    alice, bob = session.connect("alice"), session.connect("bob")
+    mine = Note(id="alice-note", tags=["a", "b"])
+    alice.document.add_root(mine)
+    session.settle()
+    alice.document.remove_root(mine)
+    alice.flush()
+    (removal,) = alice.messages_to_send()  # in flight: the server lets go of the note
+    alice.document.add_root(mine)  # waiting: defined anew, tags ["a", "b"]
+    mine.tags.append("c")  # waiting, after the put-back
+    bob.document.get_model_by_id("alice-note").tags.insert(0, "bob's")  # type: ignore[union-attr]
+    session.send("bob")
+    assert mine.tags == ["bob's", "a", "b", "c"]
+    outcome = session.sequencer.handle_patch("alice", 0, _wire(removal))
+    alice.receive_message(_wire(outcome.answer))
+    assert outcome.answer.content.get("rejected", 0) == 0
+    del outcome, removal
+    gc.collect()
+    session.settle()  # the put-back, defining the note, and the append
+    assert [m.msgtype for m in session.answers["alice"]] == [OK, OK], session.answers["alice"][-1].content
+    assert [m.content.get("rejected", 0) for m in session.answers["alice"]] == [0, 0]
+    assert session.document.get_model_by_id("alice-note").tags == ["bob's", "a", "b", "c"]  # type: ignore[union-attr]
+    assert _text(alice.document) == _text(session.document) == _text(bob.document)

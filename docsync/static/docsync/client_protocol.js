@@ -166,6 +166,9 @@ export class ClientProtocol {
     // Models whose server changes were skipped while this client had them out (its change
     // unanswered): a correction's definition of one it holds again is taken (redefined.js).
     this._missed = new Set();
+    // Per server patch: a server splice of a list a waiting put-back defines, where that
+    // put-back stands among this client's pending changes (``Outbox.refreshRedefined``).
+    this._atPutBacks = new Map();
     this._toSend = [];
     // The server closes a connection sending faster than its MAX_PATCHES_PER_SECOND (4029).
     this._pacer = maxMessagesPerSecond === null ? null : new Pacer(maxMessagesPerSecond, clock);
@@ -449,7 +452,8 @@ export class ClientProtocol {
     if (decoded.skipped > 0 && (this.inFlight !== null || this.outbox.size > 0)) this._reconcileSkipped(content.events, decoded.newModels);
     if (decoded.newModels.size > 0) decoded.events = afterDefinitions(decoded.events, decoded.newModels); // (rare)
     this._apply(decoded);
-    if (this.outbox.redefining) this.outbox.refreshRedefined(decoded.events); // (rare: a put-back of its own model waits)
+    if (this.outbox.redefining) this.outbox.refreshRedefined(decoded.events, this._atPutBacks); // (rare: a put-back of its own model waits)
+    this._atPutBacks.clear();
     if (decoded.newModels.size > 0 && (this.inFlight !== null || this.outbox.size > 0)) this._pendingOnDefined(decoded.newModels);
     if (Number.isInteger(seq)) this.lastSeq = seq;
     // (Nothing of its own held back: the server's patches reach all it holds.)
@@ -517,7 +521,11 @@ export class ClientProtocol {
     if (this._stale.has(key)) return false;
     let incoming = splice(event.index, event.delete, event.items.length);
     const shifted = [];
+    // (Rare: a waiting put-back defines this list's model: note the splice where it stands.)
+    const putBacks = this.outbox.redefining ? this.outbox.redefiningAt(event.model.id) : [];
+    const at = new Map();
     for (const entry of this._pending(key)) {
+      while (putBacks.length && putBacks[0][0] < this.outbox.position(entry)) at.set(putBacks.shift()[1], incoming);
       const result = entry.splice === null ? null : transform(incoming, entry.splice);
       if (result === null) {
         this._stale.add(key);
@@ -528,6 +536,8 @@ export class ClientProtocol {
       shifted.push([entry, result[1]]);
     }
     for (const [entry, mine] of shifted) entry.splice = mine;
+    for (const [, putBack] of putBacks) at.set(putBack, incoming);
+    if (at.size) this._atPutBacks.set(event, at);
     event.index = incoming.index;
     event.delete = incoming.delete;
     return true;

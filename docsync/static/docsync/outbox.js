@@ -549,7 +549,21 @@ export class Outbox {
    * change of it follows the put-back (it would apply twice): a whole value of the
    * server's superseded those (``supersede``).
    */
-  refreshRedefined(events) {
+  /** The waiting changes keeping a definition of ``modelId`` (a put-back), with their places. */
+  redefiningAt(modelId) {
+    const found = [];
+    this._entries.forEach((entry, index) => {
+      if (entry.redefine.some((definition) => definition.id === modelId)) found.push([index, entry]);
+    });
+    return found;
+  }
+
+  /** Where ``entry`` stands among the waiting changes (-1: taken, in flight, before them all). */
+  position(entry) {
+    return this._entries.indexOf(entry);
+  }
+
+  refreshRedefined(events, atPutBacks = new Map()) {
     const waiting = this._entries;
     waiting.forEach((entry, index) => {
       if (!entry.redefine.length) return;
@@ -558,7 +572,22 @@ export class Outbox {
         const key = event.propertyKey();
         const model = event.model ?? null;
         if (key === null || model === null || !kept.has(model.id)) continue;
-        if (waiting.slice(index + 1).some((later) => later.key === key)) continue;
+        if (waiting.slice(index + 1).some((later) => later.key === key)) {
+          // The model's value has those later changes: the server's splice goes into the
+          // definition where it stood at the put-back (seed 3141594177).
+          const at = atPutBacks.get(event)?.get(entry);
+          if (at === undefined || !(event instanceof ListSplicedEvent)) continue;
+          this._serial += 1;
+          const encoder = new Encoder({ bufferPrefix: `c${this._serial}.` });
+          const definition = kept.get(model.id);
+          const attributes = { ...definition.attributes };
+          const items = Array.isArray(attributes[event.attr]) ? [...attributes[event.attr]] : [];
+          items.splice(at.index, at.delete, ...event.items.map((item) => encoder.encode(item)));
+          attributes[event.attr] = items;
+          kept.set(model.id, { ...definition, attributes });
+          if (encoder.buffers.length) entry.buffers = [...entry.buffers, ...encoder.buffers.map(([id, bytes]) => [id, bytes.slice(0)])];
+          continue;
+        }
         this._serial += 1;
         const encoder = new Encoder({ bufferPrefix: `c${this._serial}.` });
         const definition = kept.get(model.id);
