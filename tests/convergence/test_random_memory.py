@@ -7,8 +7,9 @@ with ``DOCSYNC_MEMORY_SEED``. ``DOCSYNC_MEMORY_STEPS`` sets the total steps (def
 ``DOCSYNC_MEMORY_SECONDS`` (40 s) once ``MIN_STEPS`` are done (a slow machine takes longer
 over them, it does not fail). The steps per wall and per CPU second are printed: the real-server test
 is the end-to-end layer, this one covers the rule at many more steps. Runs of odd seeds
-also move roots and items into, out of and within layouts (child moves;
-``DOCSYNC_CONVERGENCE_CHILD_MOVES=0`` leaves the items' moves out).
+also move roots, and items into, out of and within layouts where
+``DOCSYNC_CONVERGENCE_CHILD_MOVES=1`` asks (child moves; the seeds that failed with them are
+replayed every time: ``REPLAYED_CHILD_MOVES``).
 
 ``test_a_wrong_merge_fails_the_run`` puts a wrong merge in on purpose (the server letting
 every change win, or not shifting splices; a client not shifting the server's splices)
