@@ -85,9 +85,17 @@ async def test_bad_patches_are_refused_and_change_nothing() -> None:
     # One good change first: the patch is all-or-nothing, so it must not apply either.
     for n, events in enumerate(([good, wrong_type], [no_such])):
         await _send(communicator, "PATCH-DOC", {"events": events}, f"p{n}")
+        # The sender alone is sent the server's values of what it touched first (BokehJS
+        # applies a change before sending it and only logs an ERROR), then the ERROR.
+        corrections = []
         header, content = await _reply(communicator)
+        while header["msgtype"] == "PATCH-DOC":
+            corrections.append(content)
+            header, content = await _reply(communicator)
         assert (header["msgtype"], header["reqid"]) == ("ERROR", f"p{n}")
         assert content["text"]
+        if n == 0:  # the good change's value went back to the server's
+            assert [e["new"] for c in corrections for e in c["events"] if e.get("attr") == "value"] == [slider.value]
     await _send(communicator, "PUSH-DOC", {"doc": before}, "push")
     header, content = await _reply(communicator)
     assert header["msgtype"] == "ERROR" and "PUSH-DOC" in content["text"]
