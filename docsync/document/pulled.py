@@ -6,7 +6,9 @@ reset, a resync) must not leave the application with dead objects: a model it he
 model whose id and type are in the pulled document stays the same Python object and
 takes the pulled values; models no longer there leave; new ones are built; references
 point at the kept objects; roots and title follow. A model whose id now names another
-type is replaced by a new object (its callbacks stay on the old one).
+type is replaced by a new object (its callbacks stay on the old one). A model that left
+the document and that the application still holds (``Document.departed_model``: a view
+it took out) is built in place: one object per id, as for a server patch's definitions.
 
 Three steps, so that a client can do its own bookkeeping between the last two:
 ``PulledDocument.read`` decodes and checks everything and touches nothing (a document
@@ -139,6 +141,14 @@ class PulledDocument:
             if type(attributes) is not dict:
                 raise DeserializationError(f"attributes of {model_id!r:.40} must be an object")
             model = held.get(model_id)
+            if model is None:
+                # One object per id: a model that left the document and that the application
+                # still holds (taken out, say) takes the pulled values, as one built would.
+                out = document.departed_model(model_id)
+                if out is not None and out.__type_name__ == name and out.document is None:
+                    models[model_id] = built[model_id] = out
+                    pending.append((out, type(out)(id=model_id)._values, attributes))
+                    continue
             if model is None or model.__type_name__ != name:
                 model = built[model_id] = model_class(name)(id=model_id)
                 start = model._values
@@ -195,6 +205,8 @@ class PulledDocument:
         for model_id, model in index.items():
             model._values = self._values[model_id]
             model._document = owner
+            if model._changed_out is not None:
+                model._changed_out = {}  # (one held out, built anew in place: its values are the server's)
         document._models = dict(index)
         document._ledger = None  # made again from the new index on first use
         document._roots = list(self._roots)

@@ -46,11 +46,16 @@ def instantiate_models(
     max_array_elements: int,
     max_models: int = MAX_MODELS_PER_MESSAGE,
     keep_known: bool = False,
+    reuse: Callable[[str], Model | None] | None = None,
 ) -> dict[str, Model]:
     """Build models from definitions; references may point at each other or ``known``.
 
     ``keep_known``: a definition of a model of ``known`` (same id and type) is skipped,
-    the model held is kept; else it is a duplicate id.
+    the model held is kept; else it is a duplicate id. ``reuse``: finds a model out of
+    ``known`` still held elsewhere (``Document.departed_model``); one of the definition's
+    type is defined anew in place, not built (its values are the definition's once every
+    definition is read: nothing changes if one cannot be), so that there is one object
+    per id.
     """
     if type(definitions) is not list:
         raise DeserializationError("model definitions must be a list")
@@ -58,6 +63,7 @@ def instantiate_models(
         raise DeserializationError(f"too many models: {len(definitions)} > {max_models}")
     created: dict[str, Model] = {}
     pending: list[tuple[Model, dict[str, Any]]] = []
+    reused: list[tuple[Model, dict[str, Any], dict[str, Any]]] = []
     for definition in definitions:
         model_id, name, attributes = definition_parts(definition)
         held = known.get(model_id)
@@ -68,6 +74,11 @@ def instantiate_models(
         if type(attributes) is not dict:
             raise DeserializationError(f"attributes of {model_id!r:.40} must be an object")
         cls = model_class(name)
+        out = reuse(model_id) if reuse is not None else None
+        if out is not None and out.__type_name__ == name and out.document is None:
+            created[model_id] = out
+            reused.append((out, attributes, type(out)(id=model_id)._values))
+            continue
         created[model_id] = model = cls(id=model_id)
         pending.append((model, attributes))
 
@@ -80,6 +91,18 @@ def instantiate_models(
     decoder = Decoder(buffers, resolve_ref=resolve, max_array_elements=max_array_elements)
     for model, attributes in pending:
         decode_attributes(model, attributes, decoder, model._values)
+    if reused:  # (rare: a model the application still holds, defined anew)
+        for model, attributes, values in reused:
+            # Validated against the values decoded before, as a model built would be.
+            own, model._values = model._values, values
+            try:
+                decode_attributes(model, attributes, decoder, values)
+            finally:
+                model._values = own
+        for model, _, values in reused:
+            model._values = values
+            if model._changed_out is not None:
+                model._changed_out = {}  # the definition's values are the server's: none to send
     return created
 
 
@@ -289,6 +312,7 @@ def decode_patch(
     skip_unknown: bool = False,
     keep_known: bool = False,
     owned: bool = False,
+    reuse: Callable[[str], Model | None] | None = None,
 ) -> DecodedPatch:
     """Decode PATCH-DOC content into events; nothing is applied yet.
 
@@ -298,7 +322,9 @@ def decode_patch(
     client reading the server's patches), definitions of models held are skipped: a
     correction defines every model its value reaches. With ``owned`` (content just read
     from a message, used for nothing else) the events take its lists of plain values as
-    they are (``Decoder``'s ``owned``), noted in the result's ``plain_lists``.
+    they are (``Decoder``'s ``owned``), noted in the result's ``plain_lists``. ``reuse``
+    (a client's ``Document.departed_model``): a model defined anew that the application
+    still holds is that object, its values the definition's (``instantiate_models``).
     """
     raws = content.get("events") if type(content) is dict else None
     if type(raws) is not list:
@@ -315,6 +341,7 @@ def decode_patch(
             max_array_elements=max_array_elements,
             max_models=max_new_models,
             keep_known=keep_known,
+            reuse=reuse,
         )
     )
 

@@ -427,6 +427,9 @@ class ClientProtocol:
                 max_array_elements=self.max_array_elements,
                 skip_unknown=True,
                 keep_known=True,
+                # One object per id: a model the application still holds (taken out, say)
+                # defined anew is that object, with the server's values (protocol.md §9).
+                reuse=self.document.departed_model,
             )
         except (DeserializationError, PatchError, ValueError, TypeError) as exc:
             self._events.append(ErrorReported(f"cannot apply the server's patch: {exc}", "bad-patch", None))
@@ -487,7 +490,8 @@ class ClientProtocol:
             if entry.doomed or target is None or entry.key is None:
                 continue
             model = defined.get(target.id)
-            if model is None or model is target or model.document is not self.document:
+            # (``model`` may be ``target`` itself: held by the application, defined anew in place.)
+            if model is None or model.document is not self.document:
                 continue
             again = copy.copy(event)
             again.model = model  # type: ignore[attr-defined]

@@ -115,6 +115,9 @@ REPLAYED_CHILD_MOVES = {
     4000000111: "a client whose splices of a layout conflicted with the removal of a model from it (skipped until "
     "the layout's correction) still held the model when its maker put it back as a root, defined anew from its "
     "maker's copy: the client kept its own values (label, value) for good",
+    916366525: "a page took a model out and kept it; another client's move defined it anew in the client's "
+    "document, a second object of that id: the page's stayed stale (its tags before the server's whole value) "
+    "and, put back, its splice of them was refused as out of range (now one object per id)",
 }
 
 #: The same, found running as ``test_random_edits_converge_in_memory`` runs (the collector

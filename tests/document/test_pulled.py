@@ -102,6 +102,31 @@ def test_models_no_longer_in_the_document_leave() -> None:
     assert later == []
 
 
+def test_a_model_the_application_holds_out_of_the_document_is_built_in_place() -> None:
+    # One object per id (as after a server patch's definition): a view the page took out
+    # and kept is the object the pulled document holds, with the pulled values; before,
+    # a second object was built and the page's stayed stale (convergence, seed 916366525).
+    server = Document()
+    card = TstNode(id="card", label="a", value=1.0)
+    root = TstNode(id="r", refs=[card])
+    server.add_root(root)
+    client = pulled(server)
+    held_root = client.get_model_by_id("r")
+    taken = held_root.refs.pop()  # type: ignore[union-attr]
+    taken.value = 5.0  # changed while out (noted by a client's outbox, to send on a put-back)
+    taken.track_changes_out()
+    taken.label = "written while out"
+    card.label = "the server's"
+    with recorded(client) as events:
+        pull(client, server)
+    assert client.get_model_by_id("card") is taken and held_root.refs == [taken]  # type: ignore[union-attr]
+    assert (taken.label, taken.value) == ("the server's", 1.0)
+    assert taken.changed_out() == []  # its values are the server's: none to send back
+    assert_docs_equal(server, client)
+    (change,) = [event for event in events if isinstance(event, ModelChangedEvent)]
+    assert (change.attr, [m.id for m in change.new_models]) == ("refs", ["card"])  # attached, as one built
+
+
 def test_references_point_at_the_kept_objects() -> None:
     server = Document()
     a, b = TstNode(id="a", value=1.0), TstNode(id="b", value=2.0)

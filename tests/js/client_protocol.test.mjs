@@ -266,7 +266,7 @@ describe("ClientProtocol and a model a server patch defines anew while its chang
     const correction = { events: [reordered], references: [card(2), card(0), card(1)], seq: 2 };
     alice.receiveMessage(wire(newMessage(PATCH_DOC, correction)));
     alice.receiveMessage(wire(newMessage(OK, { seq: 3, rejected: 0, applied_seq: 3 }, { reqid: change.msgid })));
-    assert.notEqual(document.getModelById("card-1"), mine); // the card defined anew
+    assert.equal(document.getModelById("card-1"), mine); // defined anew in place: the page holds it (one object per id)
     assert.equal(document.getModelById("card-1").get("text"), "alice's"); // (it kept "card 1")
     alice.flush();
     assert.deepEqual(alice.messagesToSend(), []); // not sent again; the removal lost to the correction
@@ -753,5 +753,66 @@ describe("ClientProtocol and a server splice of its own model put back, its own 
       putBack.content.references.map((definition) => [definition.id, definition.attributes.tags]),
       [["alice-note", ["bob's", "a", "b"]]], // (["a", "b"])
     );
+  });
+});
+
+describe("ClientProtocol and a model defined anew while the page holds it out", () => {
+  // The scenario of tests/sync/test_client_moves_server_models.py's
+  // test_a_model_defined_anew_while_the_page_holds_it_out_is_that_object (found by the
+  // convergence workload in memory with child moves, seed 916366525), with what
+  // docsync/sync/sequencer.py sends alice there: alice took card-0 out of "left" (her page
+  // keeps it, her removal waits); bob took it out first (seq 1) and put it in "right",
+  // changed (seq 2: it defines the card, his change following). Alice made a second card-0:
+  // the page's stayed stale, and putting it back left her document unlike the server's.
+  const card = (i, text = `card ${i}`) => ({ type: "object", name: "test_moves.Card", id: `card-${i}`, attributes: { text, label: `label ${i}` } });
+  const pile = (id, cards) => ({ type: "object", name: "test_moves.Pile", id, attributes: cards.length ? { cards: cards.map((i) => ({ id: `card-${i}` })) } : {} });
+  const left = { model: { id: "left" }, attr: "cards" };
+  const right = { model: { id: "right" }, attr: "cards" };
+
+  function aliceHoldingCard0Out() {
+    const document = new Document();
+    const alice = new ClientProtocol(document, { clientId: "alice" });
+    alice.connectionMade();
+    alice.receiveMessage(wire(newMessage(ACK)));
+    const [pull] = alice.messagesToSend();
+    const doc = { title: "docsync", roots: [{ id: "left" }, { id: "right" }], models: [pile("left", [0, 1, 2]), card(0), card(1), card(2), pile("right", [])] };
+    alice.receiveMessage(wire(newMessage(PULL_DOC_REPLY, { doc, seq: 0, incarnation: "i1" }, { reqid: pull.msgid })));
+    const mine = document.getModelById("left").get("cards")[0];
+    document.getModelById("left").splice("cards", 0, 1); // her page keeps it
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [{ kind: "ListSpliced", ...left, index: 0, delete: 1, items: [] }], references: [], seq: 1 })));
+    const bobs = [{ kind: "ListSpliced", ...right, index: 0, delete: 0, items: [{ id: "card-0" }] }, { kind: "ModelChanged", model: { id: "card-0" }, attr: "text", new: "bob's" }];
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: bobs, references: [card(0)], seq: 2 })));
+    return { document, alice, mine };
+  }
+
+  it("is the object the page holds, with the server's values, none of them sent back", () => {
+    const { document, alice, mine } = aliceHoldingCard0Out();
+    assert.equal(document.getModelById("card-0"), mine); // (a second card-0)
+    assert.equal(mine.get("text"), "bob's");
+    alice.flush();
+    const [removal] = alice.messagesToSend(); // her removal alone
+    assert.deepEqual(removal.content.events, [{ kind: "ListSpliced", ...left, index: 0, delete: 1, items: [] }]);
+  });
+
+  it("is put back by the page as the server holds it", () => {
+    const { document, alice, mine } = aliceHoldingCard0Out();
+    alice.flush();
+    const [removal] = alice.messagesToSend();
+    alice.receiveMessage(wire(newMessage(OK, { seq: 2, rejected: 1, applied_seq: 3, lost: [0] }, { reqid: removal.msgid })));
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [{ kind: "ModelChanged", ...left, new: [{ id: "card-1" }, { id: "card-2" }] }], references: [card(2), card(1)], seq: 3 })));
+    const shown = document.getModelById("right");
+    shown.splice("cards", 0, 1); // the page's layout code: out of "right", its own object back into "left"
+    document.getModelById("left").splice("cards", 0, 0, [mine]);
+    alice.flush();
+    const [move] = alice.messagesToSend();
+    assert.deepEqual(move.content.references, []); // referred to: the server holds it
+    alice.receiveMessage(wire(newMessage(OK, { seq: 4, rejected: 0, applied_seq: 4 }, { reqid: move.msgid })));
+    assert.ok(alice.settled);
+    // The server's document then, as the sequencer had it (test_a_model_the_page_holds_out_put_back_...).
+    assert.deepEqual(canonical(document), {
+      title: "docsync",
+      roots: [{ id: "left" }, { id: "right" }],
+      models: [card(0, "bob's"), card(1), card(2), pile("left", [0, 1, 2]), { ...pile("right", []), attributes: { cards: [] } }],
+    }); // (card-0's text was "card 0")
   });
 });

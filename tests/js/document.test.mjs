@@ -265,6 +265,25 @@ describe("replaceWithJSON", () => {
     assert.deepEqual(events.map((e) => [e.kind, e.new]), [["ModelChanged", undefined]]);
   });
 
+  it("lays the pulled values over a model the page holds out of the document: one object per id", () => {
+    // As Python's PulledDocument (tests/document/test_pulled.py); before, a second slider
+    // was built and the page's stayed stale (convergence, seed 916366525).
+    const { document, slider, layout, events } = app();
+    const { doc, buffers } = document.toJSON();
+    layout.splice("children", 0, 1); // the page takes the slider out and keeps it
+    slider.trackChangesOut(); // (as a page's outbox does for a model its change took out)
+    slider.set("value", 3);
+    const pulled = structuredClone(doc);
+    pulled.models.find((m) => m.id === "slider").attributes = { name: "slider", value: 9 };
+    events.length = 0;
+    document.replaceWithJSON(pulled, buffers, { setter: "pull" });
+    assert.equal(document.getModelById("slider"), slider);
+    assert.equal(layout.get("children")[0], slider);
+    assert.equal(slider.get("value"), 9);
+    assert.deepEqual(slider.changedOut(), []); // its values are the server's: none to send back
+    assert.deepEqual(events.map((e) => [e.kind, e.attr]), [["ModelChanged", "children"]]);
+  });
+
   it("changes nothing when the JSON is refused", () => {
     const { document, events } = app();
     const before = canonical(document);

@@ -1399,3 +1399,55 @@ def test_a_servers_splice_before_its_put_back_goes_reaches_the_definition_under_
     assert [m.content.get("rejected", 0) for m in session.answers["alice"]] == [0, 0]
     assert session.document.get_model_by_id("alice-note").tags == ["bob's", "a", "b", "c"]  # type: ignore[union-attr]
     assert _text(alice.document) == _text(session.document) == _text(bob.document)
+
+
+def _bob_moves_card_0_while_alice_holds_it_out() -> tuple[Session, ClientProtocol, ClientProtocol, Card]:
+    """Alice takes card-0 out (her page keeps it); bob changes it and moves it to "right" first."""
+    session = Session()
+    alice, bob = session.connect("alice"), session.connect("bob")
+    mine = _pile(alice, "left").cards.pop(0)  # held by alice's page; her removal unanswered
+    theirs = _pile(bob, "left").cards.pop(0)
+    theirs.text = "bob's"
+    _pile(bob, "right").cards.append(theirs)
+    assert session.send("bob") == 1  # its change reaches alice: it defines card-0 anew in "right"
+    return session, alice, bob, mine
+
+
+def test_a_model_defined_anew_while_the_page_holds_it_out_is_that_object() -> None:
+    # Found by the convergence workload with child moves (in memory, seed 916366525): a
+    # page took a model out of a layout and kept it; a server patch defined it anew in its
+    # document (another client's move), and the client made a second object of that id. The
+    # page's object stayed stale (the tags before the server's whole value), and when the
+    # page put it back, its later splice of them was refused as out of range. One object
+    # per id (as Bokeh's Document keeps one model per id): the one the page holds takes the
+    # definition's values, and is the one the document holds.
+    session, alice, bob, mine = _bob_moves_card_0_while_alice_holds_it_out()
+    assert alice.document.get_model_by_id("card-0") is mine
+    assert (mine.text, mine.label) == ("bob's", "label 0")
+    alice.flush()
+    (waiting,) = alice.messages_to_send()  # her removal alone: the server's values are not sent back
+    assert [event["kind"] for event in waiting.content["events"]] == ["ListSpliced"]
+    alice.receive_message(_wire(session.sequencer.handle_patch("alice", 0, _wire(waiting)).answer))
+    session.settle()
+    assert _text(alice.document) == _text(session.document) == _text(bob.document)
+    assert not [e for e in _troubles(alice) if isinstance(e, ErrorReported)]
+
+
+def test_a_model_the_page_holds_out_put_back_after_its_definition_anew_converges() -> None:
+    # The page's layout code goes on with the object it holds: it takes the card out of
+    # "right" and puts its own object back into "left", then changes it. That object had
+    # kept the text it had before bob's change (the client's was another object): alice's
+    # document differed from the server's for good.
+    session, alice, bob, mine = _bob_moves_card_0_while_alice_holds_it_out()
+    session.settle()  # (her removal loses: the card had left "left")
+    right = _pile(alice, "right")
+    right.cards.remove(right.cards[0])
+    _pile(alice, "left").cards.insert(0, mine)
+    session.settle()
+    assert session.document.get_model_by_id("card-0").text == "bob's"  # type: ignore[union-attr]
+    assert _text(alice.document) == _text(session.document) == _text(bob.document)
+    mine.text = "alice's"  # the page's object is the document's: its change goes
+    session.settle()
+    assert session.document.get_model_by_id("card-0").text == "alice's"  # type: ignore[union-attr]
+    assert _text(alice.document) == _text(session.document) == _text(bob.document)
+    assert not [e for e in _troubles(alice) if isinstance(e, ErrorReported)]

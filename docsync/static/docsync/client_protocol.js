@@ -429,7 +429,9 @@ export class ClientProtocol {
     let decoded;
     try {
       // keepKnown: a correction defines the models its value reaches, held or not.
-      decoded = this.document.decodePatch(content, buffers, { setter: this.setter, maxArrayElements: this.maxArrayElements, skipUnknown: true, keepKnown: true });
+      // reuseDeparted: one object per id, a model the page still holds (taken out, say)
+      // defined anew is that object, with the server's values (protocol.md §9).
+      decoded = this.document.decodePatch(content, buffers, { setter: this.setter, maxArrayElements: this.maxArrayElements, skipUnknown: true, keepKnown: true, reuseDeparted: true });
     } catch (err) {
       if (!refused(err)) throw err;
       this._events.push({ type: "error", text: `cannot apply the server's patch: ${err.message}`, code: "bad-patch", reqid: null, msgtype: null });
@@ -475,7 +477,8 @@ export class ClientProtocol {
       const target = event.model ?? null;
       if (entry.doomed || target === null || entry.key === null) continue;
       const model = defined.get(target.id);
-      if (model === undefined || model === target || model.document !== this.document) continue;
+      // (``model`` may be ``target`` itself: held by the page, defined anew in place.)
+      if (model === undefined || model.document !== this.document) continue;
       const again = Object.assign(Object.create(Object.getPrototypeOf(event)), event, { model });
       if (again instanceof ListSplicedEvent && entry.splice !== null) {
         again.index = entry.splice.index;

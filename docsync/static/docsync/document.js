@@ -238,9 +238,11 @@ export class Document {
    */
   replaceWithJSON(data, buffers = new Map(), { setter = null, maxArrayElements = 100_000_000 } = {}) {
     const { title, definitions } = checkedDocumentJSON(data);
+    // One object per id: a model held, or one that left and the page still holds (a view it
+    // took out), takes the pulled values.
     const reuse = (modelId, name) => {
       const existing = this._models.get(modelId);
-      return existing?.type === name ? existing : undefined;
+      return existing?.type === name ? existing : this._departedOfType(modelId, name);
     };
     const { created, attributes } = decodeDefinitions(definitions, new Map(), toBufferMap(buffers), { maxArrayElements, reuse });
     const roots = rootModels(data, created);
@@ -250,6 +252,11 @@ export class Document {
     for (const [modelId, model] of created) {
       const values = attributes.get(modelId);
       const reused = this._models.get(modelId) === model;
+      if (!reused && model.attributes.size) {
+        // (Rare: one the page held out of the document, built in place, as one built anew would be.)
+        model.attributes.clear();
+        if (model._changedOut !== null) model._changedOut = new Set();
+      }
       for (const attr of [...model.attributes.keys()]) {
         if (!values.has(attr)) {
           changes.push([model, attr, model.attributes.get(attr), undefined]);
@@ -285,9 +292,21 @@ export class Document {
     for (const [modelId, model] of previous) if (this._models.get(modelId) !== model) model._document = null;
   }
 
-  /** Decode PATCH-DOC content against this document, without applying it (``skipUnknown``, ``keepKnown``: see wire.js). */
-  decodePatch(content, buffers = new Map(), { setter = null, maxArrayElements = 100_000_000, skipUnknown = false, keepKnown = false } = {}) {
-    return decodePatch(content, this._models, toBufferMap(buffers), { setter, maxArrayElements, skipUnknown, keepKnown });
+  /**
+   * Decode PATCH-DOC content against this document, without applying it (``skipUnknown``,
+   * ``keepKnown``: see wire.js). With ``reuseDeparted`` (a client reading the server's
+   * patches), a model defined anew that left the document and that the page still holds
+   * (departedModel) is that object, with the definition's attributes: one object per id.
+   */
+  decodePatch(content, buffers = new Map(), { setter = null, maxArrayElements = 100_000_000, skipUnknown = false, keepKnown = false, reuseDeparted = false } = {}) {
+    const reuse = reuseDeparted ? (modelId, name) => this._departedOfType(modelId, name) : null;
+    return decodePatch(content, this._models, toBufferMap(buffers), { setter, maxArrayElements, skipUnknown, keepKnown, reuse });
+  }
+
+  /** The model of ``modelId`` out of the document that the page still holds, if of type ``name``. */
+  _departedOfType(modelId, name) {
+    const model = this.departedModel(modelId);
+    return model !== null && model.type === name && model.document === null ? model : undefined;
   }
 
   /**

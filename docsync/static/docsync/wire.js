@@ -61,10 +61,24 @@ export function decodeDefinitions(definitions, known, buffers, { maxArrayElement
   return { created, attributes };
 }
 
-/** Build new models from definitions (see decodeDefinitions); return a Map id -> model. */
+/**
+ * Build new models from definitions (see decodeDefinitions); return a Map id -> model. A
+ * model ``reuse`` gave (one the page still holds out of ``known``) takes the definition's
+ * attributes alone, once every definition is read: one object per id.
+ */
 export function instantiateModels(definitions, known, buffers, options = {}) {
-  const { created, attributes } = decodeDefinitions(definitions, known, buffers, options);
+  const reused = new Set();
+  const reuse = options.reuse ? (id, name) => {
+    const model = options.reuse(id, name) ?? undefined;
+    if (model !== undefined) reused.add(model);
+    return model;
+  } : null;
+  const { created, attributes } = decodeDefinitions(definitions, known, buffers, { ...options, reuse });
   for (const [modelId, model] of created) {
+    if (reused.size && reused.has(model)) {
+      model.attributes.clear(); // (rare) what it held before is not the definition's
+      if (model._changedOut !== null) model._changedOut = new Set(); // its values are the server's: none to send
+    }
     for (const [attr, value] of attributes.get(modelId)) model.attributes.set(attr, value);
   }
   return created;
@@ -262,14 +276,16 @@ function decodePatches(patches, decoder) {
 /**
  * Decode PATCH-DOC content into events against ``known`` models; nothing is applied yet.
  * With ``skipUnknown``, an event that names a model the document does not hold is left
- * out (and counted) instead of refusing the whole patch.
+ * out (and counted) instead of refusing the whole patch. ``reuse(id, name)`` (a page's
+ * ``Document.departedModel``): a model defined anew that the page still holds is that
+ * object, its attributes the definition's (instantiateModels).
  */
-export function decodePatch(content, known, buffers, { setter = null, maxArrayElements = 100_000_000, maxNewModels = MAX_MODELS_PER_MESSAGE, skipUnknown = false, keepKnown = false } = {}) {
+export function decodePatch(content, known, buffers, { setter = null, maxArrayElements = 100_000_000, maxNewModels = MAX_MODELS_PER_MESSAGE, skipUnknown = false, keepKnown = false, reuse = null } = {}) {
   if (!isPlainObject(content) || !Array.isArray(content.events)) {
     throw new DeserializationError("patch content must be an object with an 'events' list");
   }
   const references = Object.hasOwn(content, "references") ? content.references : [];
-  const newModels = instantiateModels(references, known, buffers, { maxArrayElements, maxModels: maxNewModels, keepKnown });
+  const newModels = instantiateModels(references, known, buffers, { maxArrayElements, maxModels: maxNewModels, keepKnown, reuse });
   const resolve = (modelId) => {
     const model = newModels.get(modelId) ?? known.get(modelId);
     if (model === undefined) throw new UnknownModelError(`unknown model id ${pyReprCut(modelId, 60)}`);
