@@ -19,7 +19,7 @@ difference of two counts, with and without it, is what the check costs. ``--move
 run also moves roots the server holds, takes them out and puts them back, and moves items
 into, out of and within layouts (as the in-memory test's runs of odd seeds do), a workload
 of its own with its own counts and digest; ``--moves --no-child-moves``: roots only (the
-workload ``--moves`` was until 8 December, and the real-server test's odd seeds').
+workload ``--moves`` was until 7 December, and the real-server test's odd seeds').
 (``--instructions`` counts the first two.)
 """
 
