@@ -455,6 +455,7 @@ class ClientProtocol:
                     setter=self.setter,
                     max_array_elements=self.max_array_elements,
                     missed=self._missed,
+                    server_held=self._server_held,
                 )
             decoded.events = [event for event in decoded.events if self._reconcile(event)]
             if decoded.skipped:  # (rare: events of models this client took out, or that left)
@@ -471,6 +472,41 @@ class ClientProtocol:
             self.last_seq = seq
         if self.in_flight is None and not self.outbox and not self._stale:
             self._missed.clear()  # (nothing of its own held back: the server's patches reach all it holds)
+
+    def _server_held(self) -> set[str]:
+        """The ids of the models this client holds where the server holds them too, as far as it can tell.
+
+        Those its document reaches from a root no unanswered change of its own added,
+        through no list left stale (its server splices skipped) and past no model an
+        unanswered change of its own put in: the server's changes of those places reached it
+        as they are. A server patch defining one of them defines it in a correction, as
+        the correction left it, not as a model made anew (``redefined``).
+        """
+        put: dict[tuple[str, str], set[str]] = {}
+        rooted: set[str] = set()
+        entries = [*(self.in_flight[1] if self.in_flight is not None else ()), *self.outbox.entries]
+        for entry in entries:
+            event = entry.event
+            if isinstance(event, ev.RootAddedEvent):
+                rooted.add(event.model.id)
+            elif entry.key is not None and isinstance(event, _ATTACHING):
+                value = event.new if isinstance(event, ev.ModelChangedEvent) else event.items
+                put.setdefault(entry.key, set()).update(model.id for model in models_in(value))
+        held: set[str] = set()
+        stack = [root for root in self.document.roots if root.id not in rooted]
+        while stack:
+            model = stack.pop()
+            if model.id in held:
+                continue
+            held.add(model.id)
+            for prop in type(model).properties().values():
+                key = (model.id, prop.name)
+                if not prop.may_hold_models or key in self._stale:
+                    continue
+                value = getattr(model, prop.name)
+                mine = put.get(key, ())
+                stack.extend(m for m in prop.iter_models(value) if m.id not in mine)
+        return held
 
     def _pending_on_defined(self, defined: dict[str, Any]) -> None:
         """Make this client's unanswered changes of a model the server's patch defined anew hold on it.

@@ -11,11 +11,17 @@ made anew from that client's copy (convergence in memory with child moves, seed
 4000000111: a card's label and value differed for good). So a definition that a RootAdded,
 ListSpliced or DictItemsSet attaches is laid over the model held, as changes right after
 that event, which the client's pending changes of those properties then lose to.
+
+But not where the client holds the model where the server does too (no list of its own
+unanswered changes, nor one left stale, keeps it there): the server held it, the event
+naming it moved it (into a second layout), and the definition is a correction's later in
+the patch, as the patch's end left it (child moves in memory, seed 65476519: laid over, a
+splice of its tags after the move was applied twice, and the client's own lost).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Set
+from collections.abc import Callable, Mapping, Set
 from typing import Any
 
 from ..document import DocumentEvent, Model
@@ -42,11 +48,15 @@ def redefined(
     setter: Any,
     max_array_elements: int,
     missed: Set[str] = frozenset(),
+    server_held: Callable[[], Set[str]] | None = None,
 ) -> list[DocumentEvent]:
     """``events`` with the changes a definition makes to a held model after the event attaching it.
 
     ``missed``: held models whose server changes this client skipped (it had taken them
     out, its change unanswered); a correction's definition of those is laid over them too.
+    ``server_held``: returns the models the client holds where the server holds them too;
+    a definition of one of those (not missed) is a correction's, as the patch's end left
+    it, not one made anew: the event naming it before moved it, and is kept as it is.
     """
     if type(definitions) is not list:
         return events
@@ -60,6 +70,13 @@ def redefined(
         if model is None or model_id in new_models or model.__type_name__ != name or type(attributes) is not dict:
             continue
         kept[model_id] = attributes
+    if kept and server_held is not None:
+        # A model the server held too, moved by the event that names it (into a second
+        # layout, say) and reached by a correction later in the patch, is defined by that
+        # correction, with the patch's later changes of it: laid over, a splice of its
+        # list after the move was applied twice (child moves in memory, seed 65476519).
+        there = server_held()
+        kept = {model_id: values for model_id, values in kept.items() if model_id in missed or model_id not in there}
     if not kept:  # (nearly always: a server patch defines models the client does not hold)
         return events
 

@@ -118,6 +118,9 @@ REPLAYED_CHILD_MOVES = {
     916366525: "a page took a model out and kept it; another client's move defined it anew in the client's "
     "document, a second object of that id: the page's stayed stale (its tags before the server's whole value) "
     "and, put back, its splice of them was refused as out of range (now one object per id)",
+    65476519: "a client held an item where the server did when another client moved it into a second layout and "
+    "spliced its tags, its removal from the first lost: the client laid the correction's definition (the tags as "
+    "the position left them) over its own, as if the item were made anew, and took the splice twice",
 }
 
 #: The same, found running as ``test_random_edits_converge_in_memory`` runs (the collector

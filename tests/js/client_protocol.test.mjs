@@ -542,6 +542,64 @@ describe("ClientProtocol and a model defined anew that its own waiting splices k
   });
 });
 
+describe("ClientProtocol and a correction's definition of a model it holds where the server does", () => {
+  // The scenario of tests/sync/test_client_moves_server_models.py's
+  // test_a_corrections_definition_of_a_model_held_on_both_sides_is_not_laid_over_it (child
+  // moves in memory, seed 65476519), with what docsync/sync/sequencer.py sends alice there:
+  // bob moved the note (held by the server) into the second board and spliced its tags;
+  // his removal from the first board lost, and the position's correction of that board
+  // defines the note as the position left it. Alice, her own splice of the tags in flight,
+  // read the definition as the note made anew by bob's insertion and laid it over hers.
+  it("keeps its own and applies the position's splice of it once", () => {
+    const document = new Document();
+    const alice = new ClientProtocol(document, { clientId: "alice" });
+    alice.connectionMade();
+    alice.receiveMessage(wire(newMessage(ACK)));
+    const [pull] = alice.messagesToSend();
+    const note = { type: "object", name: "test_moves.Note", id: "note", attributes: { tags: ["a", "b"] } };
+    const other = { type: "object", name: "test_moves.Note", id: "other", attributes: {} };
+    const doc = {
+      title: "docsync",
+      roots: [{ id: "first" }, { id: "second" }],
+      models: [
+        { type: "object", name: "test_moves.Board", id: "first", attributes: { notes: [{ id: "note" }, { id: "other" }] } },
+        { type: "object", name: "test_moves.Board", id: "second", attributes: {} },
+        other,
+        note,
+      ],
+    };
+    alice.receiveMessage(wire(newMessage(PULL_DOC_REPLY, { doc, seq: 1, incarnation: "i1" }, { reqid: pull.msgid })));
+    const mine = document.getModelById("note");
+    mine.splice("tags", 2, 0, ["alice's"]);
+    alice.flush();
+    const [splice] = alice.messagesToSend(); // in flight
+    const first = { model: { id: "first" }, attr: "notes" };
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [{ kind: "ModelChanged", ...first, new: [{ id: "other" }, { id: "note" }] }], references: [], seq: 2 })));
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, {
+      events: [
+        { kind: "ListSpliced", model: { id: "second" }, attr: "notes", index: 0, delete: 0, items: [{ id: "note" }] },
+        { kind: "ListSpliced", model: { id: "note" }, attr: "tags", index: 0, delete: 0, items: ["bob's"] },
+        { kind: "ModelChanged", ...first, new: [{ id: "other" }, { id: "note" }] },
+      ],
+      references: [{ ...note, attributes: { tags: ["bob's", "a", "b"] } }, other],
+      seq: 3,
+    })));
+    assert.deepEqual(mine.get("tags"), ["bob's", "a", "b", "alice's"]); // (["bob's", "bob's", "a", "b"])
+    alice.receiveMessage(wire(newMessage(OK, { seq: 4, rejected: 0, applied_seq: 4 }, { reqid: splice.msgid })));
+    assert.ok(alice.settled);
+    assert.deepEqual(canonical(document), {
+      title: "docsync",
+      roots: [{ id: "first" }, { id: "second" }],
+      models: [
+        { type: "object", name: "test_moves.Board", id: "first", attributes: { notes: [{ id: "other" }, { id: "note" }] } },
+        { ...note, attributes: { tags: ["bob's", "a", "b", "alice's"] } },
+        other,
+        { type: "object", name: "test_moves.Board", id: "second", attributes: { notes: [{ id: "note" }] } },
+      ],
+    });
+  });
+});
+
 describe("ClientProtocol and a server change of its own model put back, before the put-back goes", () => {
   // The scenario of tests/sync/test_client_moves_server_models.py's
   // test_a_correction_of_its_own_model_before_its_put_back_goes_reaches_the_definition

@@ -1451,3 +1451,55 @@ def test_a_model_the_page_holds_out_put_back_after_its_definition_anew_converges
     assert session.document.get_model_by_id("card-0").text == "alice's"  # type: ignore[union-attr]
     assert _text(alice.document) == _text(session.document) == _text(bob.document)
     assert not [e for e in _troubles(alice) if isinstance(e, ErrorReported)]
+
+
+def test_a_corrections_definition_of_a_model_held_on_both_sides_is_not_laid_over_it() -> None:
+    # (Child moves in memory, seed 65476519.) Bob moved a note the server held from one
+    # board to another and spliced its tags, in one patch; his removal from the first board
+    # lost (carol had set the board's notes anew meanwhile), so the position ends with the
+    # board's correction, which defines the note as the position left it, bob's tag in.
+    # Alice held the note where the server did, a splice of its tags of her own waiting:
+    # she read the definition as the note made anew by bob's insertion and laid it over
+    # hers, and so lost her tag and took bob's twice (his splice followed the insertion).
+    session = Session()
+    session.document.add_root(Board(id="first", notes=[Note(id="note", tags=["a", "b"]), Note(id="other", tags=[])]))
+    session.document.add_root(Board(id="second", notes=[]))
+    session.sequencer.flush()
+    alice, bob, carol = session.connect("alice"), session.connect("bob"), session.connect("carol")
+    alice.document.get_model_by_id("note").tags.append("alice's")  # type: ignore[union-attr]
+    alice.flush()
+    (mine,) = alice.messages_to_send()  # in flight while bob's and carol's patches go
+    del session.clients["alice"]
+    carols = carol.document.get_model_by_id("first")
+    carols.notes = list(reversed(carols.notes))  # type: ignore[union-attr]
+    bobs = bob.document.get_model_by_id("first")
+    note = bobs.notes.pop(0)  # type: ignore[union-attr]
+    bob.document.get_model_by_id("second").notes.append(note)  # type: ignore[union-attr]
+    note.tags.insert(0, "bob's")
+    broadcast = []
+    for name in ("carol", "bob"):
+        session.clients[name].flush()
+        (patch,) = session.clients[name].messages_to_send()
+        outcome = session.sequencer.handle_patch(name, 0, _wire(patch))
+        session.clients[name].receive_message(_wire(outcome.answer))
+        assert outcome.changes is not None
+        for other, client in session.clients.items():
+            for message in outcome.changes.messages_for(other):
+                client.receive_message(_wire(message))
+        broadcast += outcome.changes.messages_for("alice")
+    assert outcome.answer.content.get("rejected") == 1  # bob's removal from the first board
+    assert "note" in [r["id"] for r in broadcast[-1].content["references"]]  # the correction's definition
+    for message in broadcast:
+        alice.receive_message(_wire(message))
+    assert alice.document.get_model_by_id("note").tags == ["bob's", "a", "b", "alice's"]  # type: ignore[union-attr]
+    session.clients["alice"] = alice
+    outcome = session.sequencer.handle_patch("alice", 0, _wire(mine))
+    assert outcome.answer.content.get("rejected") == 0
+    alice.receive_message(_wire(outcome.answer))
+    assert outcome.changes is not None
+    for other, client in session.clients.items():
+        for message in outcome.changes.messages_for(other):
+            client.receive_message(_wire(message))
+    session.settle()
+    assert session.document.get_model_by_id("note").tags == ["bob's", "a", "b", "alice's"]  # type: ignore[union-attr]
+    assert _text(alice.document) == _text(session.document) == _text(bob.document) == _text(carol.document)

@@ -447,7 +447,7 @@ export class ClientProtocol {
     }
     if (Array.isArray(content.references) && content.references.length > 0 && (this.inFlight !== null || this.outbox.size > 0 || this._stale.size > 0)) {
       // A model its changes kept held may come defined anew (redefined.js).
-      decoded.events = redefined(decoded.events, content.references, this.document._models, decoded.newModels, buffers instanceof Map ? buffers : new Map(buffers ?? []), { setter: this.setter, maxArrayElements: this.maxArrayElements, missed: this._missed });
+      decoded.events = redefined(decoded.events, content.references, this.document._models, decoded.newModels, buffers instanceof Map ? buffers : new Map(buffers ?? []), { setter: this.setter, maxArrayElements: this.maxArrayElements, missed: this._missed, serverHeld: () => this._serverHeld() });
     }
     decoded.events = decoded.events.filter((event) => this._reconcile(event));
     // (Rare: events of models this client took out, or that left.)
@@ -460,6 +460,40 @@ export class ClientProtocol {
     if (Number.isInteger(seq)) this.lastSeq = seq;
     // (Nothing of its own held back: the server's patches reach all it holds.)
     if (this.inFlight === null && this.outbox.size === 0 && this._stale.size === 0) this._missed.clear();
+  }
+
+  /**
+   * The ids of the models this client holds where the server holds them too, as far as it
+   * can tell: those its document reaches from a root no unanswered change of its own added,
+   * through no list left stale (its server splices skipped) and past no model an unanswered
+   * change of its own put in. A server patch defining one of them defines it in a
+   * correction, as the correction left it, not as a model made anew (redefined.js).
+   */
+  _serverHeld() {
+    const put = new Map();
+    const rooted = new Set();
+    for (const entry of [...(this.inFlight?.entries ?? []), ...this.outbox.entries]) {
+      const event = entry.event;
+      if (event instanceof RootAddedEvent) rooted.add(event.model.id);
+      else if (entry.key !== null && (event instanceof ModelChangedEvent || event instanceof ListSplicedEvent || event instanceof DictItemsSetEvent)) {
+        if (!put.has(entry.key)) put.set(entry.key, new Set());
+        for (const model of modelsIn(event instanceof ModelChangedEvent ? event.new : event.items)) put.get(entry.key).add(model.id);
+      }
+    }
+    const held = new Set();
+    const stack = this.document.roots.filter((root) => !rooted.has(root.id));
+    while (stack.length > 0) {
+      const model = stack.pop();
+      if (held.has(model.id)) continue;
+      held.add(model.id);
+      for (const [attr, value] of model.attributes) {
+        const key = propertyKey(model.id, attr);
+        if (this._stale.has(key)) continue;
+        const mine = put.get(key);
+        for (const reached of modelsIn(value)) if (mine === undefined || !mine.has(reached.id)) stack.push(reached);
+      }
+    }
+    return held;
   }
 
   /**

@@ -12,7 +12,10 @@
  * that a RootAdded, ListSpliced or DictItemsSet attaches is laid over the model held, as
  * changes right after that event, which the client's pending changes of those
  * properties then lose to. (An attribute the definition leaves out, at its default on the
- * server, is left as it is: this client knows no defaults.)
+ * server, is left as it is: this client knows no defaults.) But not where the client holds
+ * the model where the server does too (no list of its own unanswered changes, nor one left
+ * stale, keeps it there): the server held it, the event naming it moved it, and the
+ * definition is a correction's later in the patch, as the patch's end left it (seed 65476519).
  */
 
 import { DeserializationError } from "./exceptions.js";
@@ -25,8 +28,11 @@ import { isPlainObject, samePulled } from "./values.js";
  * ``events`` with the changes a definition makes to a held model after the event attaching
  * it. ``missed``: held models whose server changes this client skipped (it had taken them
  * out, its change unanswered); a correction's definition of those is laid over them too.
+ * ``serverHeld``: returns the ids of the models the client holds where the server holds
+ * them too; a definition of one of those (not missed) is a correction's, as the patch's
+ * end left it, not one made anew: the event naming it before moved it, and is kept as it is.
  */
-export function redefined(events, definitions, held, newModels, buffers, { setter = null, maxArrayElements = 100_000_000, missed = new Set() } = {}) {
+export function redefined(events, definitions, held, newModels, buffers, { setter = null, maxArrayElements = 100_000_000, missed = new Set(), serverHeld = null } = {}) {
   if (!Array.isArray(definitions)) return events;
   const kept = new Map();
   for (const definition of definitions) {
@@ -36,6 +42,14 @@ export function redefined(events, definitions, held, newModels, buffers, { sette
     if (model !== undefined && !newModels.has(definition.id) && model.type === definition.name && isPlainObject(attributes)) {
       kept.set(definition.id, attributes);
     }
+  }
+  if (kept.size > 0 && serverHeld !== null) {
+    // A model the server held too, moved by the event that names it (into a second layout,
+    // say) and reached by a correction later in the patch, is defined by that correction,
+    // with the patch's later changes of it: laid over, a splice of its list after the move
+    // was applied twice (child moves in memory, seed 65476519).
+    const there = serverHeld();
+    for (const modelId of [...kept.keys()]) if (!missed.has(modelId) && there.has(modelId)) kept.delete(modelId);
   }
   if (kept.size === 0) return events; // (nearly always: a server patch defines models the client does not hold)
   const resolveRef = (modelId) => {
