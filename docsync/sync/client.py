@@ -463,6 +463,8 @@ class ClientProtocol:
         if decoded.new_models:  # (rare: most patches define no model)
             decoded.events = _after_definitions(decoded.events, decoded.new_models)
         self._apply(decoded)
+        if decoded.new_models and self._missed:
+            self._note_defined(decoded.new_models)  # (rare: most patches define no model)
         if self.outbox.redefining:  # (rare: a put-back of this client's own model waits)
             self.outbox.refresh_redefined(decoded.events, self._at_put_backs)
         self._at_put_backs.clear()
@@ -472,6 +474,19 @@ class ClientProtocol:
             self.last_seq = seq
         if self.in_flight is None and not self.outbox and not self._stale:
             self._missed.clear()  # (nothing of its own held back: the server's patches reach all it holds)
+
+    def _note_defined(self, defined: dict[str, Any]) -> None:
+        """Note that the models a server patch defined and attached here have its changes of them (``_missed``).
+
+        One made from the definition and attached has every server change of it: a later
+        correction's definition is not laid over it (that undid the client's own unanswered
+        splice of its list, which the server went on to take: child moves in memory, seed
+        65477341).
+        """
+        models, missed = self.document.models, self._missed
+        for model_id, model in defined.items():
+            if models.get(model_id) is model:
+                missed.discard(model_id)
 
     def _server_held(self) -> set[str]:
         """The ids of the models this client holds where the server holds them too, as far as it can tell.

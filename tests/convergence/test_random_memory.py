@@ -149,6 +149,18 @@ REPLAYED_CHILD_MOVES_COLLECTED = {
 }
 
 
+#: The same, that failed only after other runs in the same process (run as the sweep that
+#: found each ran them, collected, just before it), with the runs before each.
+REPLAYED_CHILD_MOVES_AFTER = {
+    65477341: (
+        (65477337, 65477339),
+        "a client made an item it had taken out (its splice of the item's tags unanswered) from a correction's "
+        "definition, and still counted the item's server changes as skipped: a later correction's definition, "
+        "without its splice, was laid over it, and the splice the server went on to take was lost",
+    ),
+}
+
+
 @pytest.mark.parametrize("seed", sorted(REPLAYED_CHILD_MOVES))
 def test_replayed_child_move_seeds_converge_in_memory(seed: int) -> None:
     """Runs with child moves that once failed still end with every document equal and every answer as the rule says."""
@@ -162,6 +174,19 @@ def test_replayed_child_move_seeds_converge_in_memory_collected(seed: int) -> No
     """The same, run as the random runs are (``run_collected``, the collector paused)."""
     run = Run(MemoryNetwork(seed), seed, 200, moves=True, child_moves=True)
     with older_objects_frozen():
+        run_collected(run.run(), event_loop=False)
+    assert run.stats["patches"] > 0 and run.stats["edit:nest"] + run.stats["edit:unnest"] > 0
+
+
+@pytest.mark.parametrize("seed", sorted(REPLAYED_CHILD_MOVES_AFTER))
+def test_replayed_child_move_seeds_converge_in_memory_after_others(seed: int) -> None:
+    """The same, each run collected after the runs before it (which pass too)."""
+    before, _ = REPLAYED_CHILD_MOVES_AFTER[seed]
+    with older_objects_frozen():
+        for earlier in before:
+            previous = Run(MemoryNetwork(earlier), earlier, 200, moves=True, child_moves=True)
+            run_collected(previous.run(), event_loop=False)
+        run = Run(MemoryNetwork(seed), seed, 200, moves=True, child_moves=True)
         run_collected(run.run(), event_loop=False)
     assert run.stats["patches"] > 0 and run.stats["edit:nest"] + run.stats["edit:unnest"] > 0
 

@@ -600,6 +600,51 @@ describe("ClientProtocol and a correction's definition of a model it holds where
   });
 });
 
+describe("ClientProtocol and a model made from a definition, then defined again by a correction", () => {
+  // The scenario of tests/sync/test_client_moves_server_models.py's
+  // test_a_model_made_from_a_definition_does_not_take_a_later_corrections_over_its_own_splice
+  // (child moves in memory, seed 65477341), with what docsync/sync/sequencer.py sends alice
+  // there: her splice of the note's tags and its removal from the board in flight, she
+  // skipped bob's splice of the tags (seq 2); carol's lost splice of the board was corrected,
+  // defining the note (seq 3), and so was dave's (seq 4), before hers was taken. She laid the
+  // second definition over the note made from the first, and lost her own tag.
+  it("keeps its own splice, which the server takes", () => {
+    const document = new Document();
+    const alice = new ClientProtocol(document, { clientId: "alice" });
+    alice.connectionMade();
+    alice.receiveMessage(wire(newMessage(ACK)));
+    const [pull] = alice.messagesToSend();
+    const note = { type: "object", name: "test_moves.Note", id: "note", attributes: { tags: ["a", "b"] } };
+    const other = { type: "object", name: "test_moves.Note", id: "other", attributes: {} };
+    const doc = {
+      title: "docsync",
+      roots: [{ id: "first" }],
+      models: [{ type: "object", name: "test_moves.Board", id: "first", attributes: { notes: [{ id: "note" }, { id: "other" }] } }, other, note],
+    };
+    alice.receiveMessage(wire(newMessage(PULL_DOC_REPLY, { doc, seq: 1, incarnation: "i1" }, { reqid: pull.msgid })));
+    const board = document.getModelById("first");
+    const mine = document.getModelById("note");
+    mine.splice("tags", 2, 0, ["alice's"]);
+    board.splice("notes", 0, 1);
+    alice.flush();
+    const [patch] = alice.messagesToSend(); // in flight
+    const notes = { model: { id: "first" }, attr: "notes" };
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [{ kind: "ListSpliced", model: { id: "note" }, attr: "tags", index: 0, delete: 0, items: ["bob's"] }, { kind: "ListSpliced", ...notes, index: 1, delete: 1, items: [] }], references: [], seq: 2 })));
+    const corrected = { events: [{ kind: "ModelChanged", ...notes, new: [{ id: "note" }] }], references: [{ ...note, attributes: { tags: ["bob's", "a", "b"] } }] };
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { ...corrected, seq: 3 })));
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { ...corrected, seq: 4 })));
+    assert.deepEqual(document.getModelById("note").get("tags"), ["bob's", "a", "b", "alice's"]); // (["bob's", "a", "b"])
+    alice.receiveMessage(wire(newMessage(OK, { seq: 4, rejected: 1, applied_seq: 5, lost: [1] }, { reqid: patch.msgid })));
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [{ kind: "ModelChanged", ...notes, new: [{ id: "note" }] }], references: [{ ...note, attributes: { tags: ["bob's", "a", "b", "alice's"] } }], seq: 5 })));
+    assert.ok(alice.settled);
+    assert.deepEqual(canonical(document), {
+      title: "docsync",
+      roots: [{ id: "first" }],
+      models: [{ type: "object", name: "test_moves.Board", id: "first", attributes: { notes: [{ id: "note" }] } }, { ...note, attributes: { tags: ["bob's", "a", "b", "alice's"] } }],
+    });
+  });
+});
+
 describe("ClientProtocol and a server change of its own model put back, before the put-back goes", () => {
   // The scenario of tests/sync/test_client_moves_server_models.py's
   // test_a_correction_of_its_own_model_before_its_put_back_goes_reaches_the_definition

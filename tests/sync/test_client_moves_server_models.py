@@ -1503,3 +1503,54 @@ def test_a_corrections_definition_of_a_model_held_on_both_sides_is_not_laid_over
     session.settle()
     assert session.document.get_model_by_id("note").tags == ["bob's", "a", "b", "alice's"]  # type: ignore[union-attr]
     assert _text(alice.document) == _text(session.document) == _text(bob.document) == _text(carol.document)
+
+
+def test_a_model_made_from_a_definition_does_not_take_a_later_corrections_over_its_own_splice() -> None:
+    # (Child moves in memory, seed 65477341.) Alice spliced a note's tags and took the note
+    # out of the board (in flight), and so skipped bob's splice of the tags. Carol's lost
+    # splice of the board was corrected, defining the note: alice made it from that
+    # definition, bob's tag in, with her own splice on it. Dave's lost splice of the board
+    # was corrected too, defining the note as the server had it (hers not taken yet): alice
+    # still counted the note's server changes as skipped, laid that definition over it, and
+    # dropped her own tag, which the server then took.
+    session = Session()
+    session.document.add_root(Board(id="first", notes=[Note(id="note", tags=["a", "b"]), Note(id="other", tags=[])]))
+    session.sequencer.flush()
+    names = ("alice", "bob", "carol", "dave")
+    alice, bob, carol, dave = (session.connect(name) for name in names)
+    note = alice.document.get_model_by_id("note")
+    note.tags.append("alice's")  # type: ignore[union-attr]
+    alice.document.get_model_by_id("first").notes.remove(note)  # type: ignore[union-attr]
+    alice.flush()
+    (mine,) = alice.messages_to_send()  # in flight while the others' patches go
+    del session.clients["alice"], note
+    bob.document.get_model_by_id("note").tags.insert(0, "bob's")  # type: ignore[union-attr]
+    for client in (bob, carol, dave):
+        client.document.get_model_by_id("first").notes.pop(1)  # type: ignore[union-attr]
+    patches = {}
+    for name in ("bob", "carol", "dave"):  # all sent before any is answered
+        session.clients[name].flush()
+        (patches[name],) = session.clients[name].messages_to_send()
+    broadcast = []
+    for name, patch in patches.items():
+        outcome = session.sequencer.handle_patch(name, 0, _wire(patch))
+        session.clients[name].receive_message(_wire(outcome.answer))
+        assert outcome.answer.content.get("rejected") == (0 if name == "bob" else 1)
+        assert outcome.changes is not None
+        for other, client in session.clients.items():
+            for message in outcome.changes.messages_for(other):
+                client.receive_message(_wire(message))
+        broadcast += outcome.changes.messages_for("alice")
+    for message in broadcast:
+        alice.receive_message(_wire(message))
+    assert alice.document.get_model_by_id("note").tags == ["bob's", "a", "b", "alice's"]  # type: ignore[union-attr]
+    session.clients["alice"] = alice
+    outcome = session.sequencer.handle_patch("alice", 0, _wire(mine))
+    alice.receive_message(_wire(outcome.answer))
+    assert outcome.changes is not None
+    for other, client in session.clients.items():
+        for message in outcome.changes.messages_for(other):
+            client.receive_message(_wire(message))
+    session.settle()
+    assert session.document.get_model_by_id("note").tags == ["bob's", "a", "b", "alice's"]  # type: ignore[union-attr]
+    assert _text(alice.document) == _text(session.document) == _text(bob.document) == _text(carol.document)

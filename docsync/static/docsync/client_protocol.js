@@ -454,12 +454,27 @@ export class ClientProtocol {
     if (decoded.skipped > 0 && (this.inFlight !== null || this.outbox.size > 0)) this._reconcileSkipped(content.events, decoded.newModels);
     if (decoded.newModels.size > 0) decoded.events = afterDefinitions(decoded.events, decoded.newModels); // (rare)
     this._apply(decoded);
+    // (Rare: most patches define no model.)
+    if (decoded.newModels.size > 0 && this._missed.size > 0) this._noteDefined(decoded.newModels);
     if (this.outbox.redefining) this.outbox.refreshRedefined(decoded.events, this._atPutBacks); // (rare: a put-back of its own model waits)
     this._atPutBacks.clear();
     if (decoded.newModels.size > 0 && (this.inFlight !== null || this.outbox.size > 0)) this._pendingOnDefined(decoded.newModels);
     if (Number.isInteger(seq)) this.lastSeq = seq;
     // (Nothing of its own held back: the server's patches reach all it holds.)
     if (this.inFlight === null && this.outbox.size === 0 && this._stale.size === 0) this._missed.clear();
+  }
+
+  /**
+   * Note that the models a server patch defined and attached here have its changes of them
+   * (_missed). One made from the definition and attached has every server change of it: a
+   * later correction's definition is not laid over it (that undid the client's own
+   * unanswered splice of its list, which the server went on to take: child moves in
+   * memory, seed 65477341).
+   */
+  _noteDefined(defined) {
+    for (const [modelId, model] of defined) {
+      if (this.document._models.get(modelId) === model) this._missed.delete(modelId);
+    }
   }
 
   /**
