@@ -463,7 +463,7 @@ class ClientProtocol:
         if decoded.new_models:  # (rare: most patches define no model)
             decoded.events = _after_definitions(decoded.events, decoded.new_models)
         self._apply(decoded)
-        if decoded.new_models and self._missed:
+        if decoded.new_models and (self._missed or self.in_flight is not None or self.outbox or self._stale):
             self._note_defined(decoded.new_models)  # (rare: most patches define no model)
         if self.outbox.redefining:  # (rare: a put-back of this client's own model waits)
             self.outbox.refresh_redefined(decoded.events, self._at_put_backs)
@@ -476,17 +476,24 @@ class ClientProtocol:
             self._missed.clear()  # (nothing of its own held back: the server's patches reach all it holds)
 
     def _note_defined(self, defined: dict[str, Any]) -> None:
-        """Note that the models a server patch defined and attached here have its changes of them (``_missed``).
+        """Note whether the models a server patch defined have its changes of them here (``_missed``).
 
         One made from the definition and attached has every server change of it: a later
         correction's definition is not laid over it (that undid the client's own unanswered
         splice of its list, which the server went on to take: child moves in memory, seed
-        65477341).
+        65477341). One no event of the patch attached here (the event was skipped: a splice
+        of a list left stale, say) lost the definition and the patch's changes of it with
+        it: where the client holds the model again (its own put-back of the object it had
+        taken out), a correction's definition of it is laid over it (``redefined``), as for
+        a model whose server changes it skipped (seed 3907741231: a put-back kept its
+        ``counts`` without the server's change of it, made right after its definition).
         """
         models, missed = self.document.models, self._missed
         for model_id, model in defined.items():
             if models.get(model_id) is model:
                 missed.discard(model_id)
+            elif len(missed) < _MISSED_LIMIT:
+                missed.add(model_id)
 
     def _server_held(self) -> set[str]:
         """The ids of the models this client holds where the server holds them too, as far as it can tell.

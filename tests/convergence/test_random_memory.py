@@ -121,6 +121,9 @@ REPLAYED_CHILD_MOVES = {
     65476519: "a client held an item where the server did when another client moved it into a second layout and "
     "spliced its tags, its removal from the first lost: the client laid the correction's definition (the tags as "
     "the position left them) over its own, as if the item were made anew, and took the splice twice",
+    3907741231: "a client's removal of an item lost to another client's removal and put-back of it, whose "
+    "definition (and a change after it) the client skipped, the layout stale; it put back its own object, and "
+    "kept it, without that change, where the removal's correction defined the item",
 }
 
 #: The same, found running as ``test_random_edits_converge_in_memory`` runs (the collector

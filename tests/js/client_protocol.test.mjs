@@ -645,6 +645,61 @@ describe("ClientProtocol and a model made from a definition, then defined again 
   });
 });
 
+describe("ClientProtocol and a model put back after the server's definition of it was skipped", () => {
+  // The scenario of tests/sync/test_client_moves_server_models.py's
+  // test_a_model_put_back_takes_a_corrections_definition_after_its_definition_was_skipped
+  // (child moves in memory, seed 3907741231), with what docsync/sync/sequencer.py sends
+  // alice there: her removal of the note in flight, bob's removal (seq 2) and put-back,
+  // defining the note, with his tag after (seq 3), skipped (the board stale); she puts the
+  // note back herself, and her removal's correction defines it with bob's tag (seq 4).
+  it("takes the correction's definition", () => {
+    const document = new Document();
+    const alice = new ClientProtocol(document, { clientId: "alice" });
+    alice.connectionMade();
+    alice.receiveMessage(wire(newMessage(ACK)));
+    const [pull] = alice.messagesToSend();
+    const note = { type: "object", name: "test_moves.Note", id: "note", attributes: { tags: ["a"] } };
+    const other = { type: "object", name: "test_moves.Note", id: "other", attributes: {} };
+    const doc = {
+      title: "docsync",
+      roots: [{ id: "first" }],
+      models: [{ type: "object", name: "test_moves.Board", id: "first", attributes: { notes: [{ id: "note" }, { id: "other" }] } }, other, note],
+    };
+    alice.receiveMessage(wire(newMessage(PULL_DOC_REPLY, { doc, seq: 1, incarnation: "i1" }, { reqid: pull.msgid })));
+    const board = document.getModelById("first");
+    const mine = board.get("notes")[0];
+    board.splice("notes", 0, 1);
+    alice.flush();
+    const [removal] = alice.messagesToSend(); // in flight
+    const notes = { model: { id: "first" }, attr: "notes" };
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [{ kind: "ListSpliced", ...notes, index: 0, delete: 1, items: [] }], references: [], seq: 2 })));
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, {
+      events: [
+        { kind: "ListSpliced", ...notes, index: 1, delete: 0, items: [{ id: "note" }] },
+        { kind: "ListSpliced", model: { id: "note" }, attr: "tags", index: 1, delete: 0, items: ["bob's"] },
+      ],
+      references: [note],
+      seq: 3,
+    })));
+    assert.equal(document.getModelById("note"), null); // (skipped: the board stale)
+    board.splice("notes", 0, 0, [mine]); // she puts it back: waiting
+    alice.receiveMessage(wire(newMessage(OK, { seq: 3, rejected: 1, applied_seq: 4, lost: [0] }, { reqid: removal.msgid })));
+    const corrected = { events: [{ kind: "ModelChanged", ...notes, new: [{ id: "other" }, { id: "note" }] }], references: [{ ...note, attributes: { tags: ["a", "bob's"] } }, other] };
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { ...corrected, seq: 4 })));
+    assert.deepEqual(mine.get("tags"), ["a", "bob's"]); // (["a"])
+    alice.flush();
+    const [putBack] = alice.messagesToSend();
+    alice.receiveMessage(wire(newMessage(OK, { seq: 4, rejected: 1, applied_seq: 5, lost: [0] }, { reqid: putBack.msgid })));
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { ...corrected, seq: 5 })));
+    assert.ok(alice.settled);
+    assert.deepEqual(canonical(document), {
+      title: "docsync",
+      roots: [{ id: "first" }],
+      models: [{ type: "object", name: "test_moves.Board", id: "first", attributes: { notes: [{ id: "other" }, { id: "note" }] } }, { ...note, attributes: { tags: ["a", "bob's"] } }, other],
+    });
+  });
+});
+
 describe("ClientProtocol and a server change of its own model put back, before the put-back goes", () => {
   // The scenario of tests/sync/test_client_moves_server_models.py's
   // test_a_correction_of_its_own_model_before_its_put_back_goes_reaches_the_definition

@@ -1554,3 +1554,45 @@ def test_a_model_made_from_a_definition_does_not_take_a_later_corrections_over_i
     session.settle()
     assert session.document.get_model_by_id("note").tags == ["bob's", "a", "b", "alice's"]  # type: ignore[union-attr]
     assert _text(alice.document) == _text(session.document) == _text(bob.document) == _text(carol.document)
+
+
+def test_a_model_put_back_takes_a_corrections_definition_after_its_definition_was_skipped() -> None:
+    # (Child moves in memory, seed 3907741231.) Alice took a note out of the board (in
+    # flight). Bob took it out and put it back in one patch, and spliced its tags: the
+    # server gave the put-back a position of its own, defining the note, bob's tag after.
+    # Alice's removal conflicted with bob's: the board stale, she skipped the put-back, its
+    # definition and bob's tag. She put the note back herself (her own object) before her
+    # removal's answer came: its correction defined the note, bob's tag in, and she kept her
+    # own copy, without it, for good.
+    session = Session()
+    session.document.add_root(Board(id="first", notes=[Note(id="note", tags=["a"]), Note(id="other", tags=[])]))
+    session.sequencer.flush()
+    alice, bob = session.connect("alice"), session.connect("bob")
+    board = alice.document.get_model_by_id("first")
+    note = board.notes.pop(0)  # type: ignore[union-attr]
+    alice.flush()
+    (mine,) = alice.messages_to_send()  # in flight while bob's patch goes
+    bobs = bob.document.get_model_by_id("first")
+    card = bobs.notes.pop(0)  # type: ignore[union-attr]
+    bobs.notes.insert(1, card)  # type: ignore[union-attr]
+    card.tags.append("bob's")
+    bob.flush()
+    (patch,) = bob.messages_to_send()
+    outcome = session.sequencer.handle_patch("bob", 0, _wire(patch))
+    bob.receive_message(_wire(outcome.answer))
+    assert outcome.changes is not None
+    bobs_positions = outcome.changes.messages_for("alice")
+    assert len(bobs_positions) == 2  # the removal, then the put-back defining the note
+    outcome = session.sequencer.handle_patch("alice", 0, _wire(mine))
+    assert outcome.answer.content.get("rejected") == 1  # her removal lost to bob's
+    assert outcome.changes is not None
+    for message in bobs_positions:
+        alice.receive_message(_wire(message))
+    assert alice.document.get_model_by_id("note") is None  # (the put-back skipped: the board stale)
+    board.notes.insert(0, note)  # type: ignore[union-attr]  # she puts the note back: waiting
+    alice.receive_message(_wire(outcome.answer))
+    for message in outcome.changes.messages_for("alice"):  # the board's correction, defining the note
+        alice.receive_message(_wire(message))
+    assert alice.document.get_model_by_id("note").tags == ["a", "bob's"]  # type: ignore[union-attr]
+    session.settle()
+    assert _text(alice.document) == _text(session.document) == _text(bob.document)

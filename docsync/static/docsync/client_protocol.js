@@ -455,7 +455,7 @@ export class ClientProtocol {
     if (decoded.newModels.size > 0) decoded.events = afterDefinitions(decoded.events, decoded.newModels); // (rare)
     this._apply(decoded);
     // (Rare: most patches define no model.)
-    if (decoded.newModels.size > 0 && this._missed.size > 0) this._noteDefined(decoded.newModels);
+    if (decoded.newModels.size > 0 && (this._missed.size > 0 || this.inFlight !== null || this.outbox.size > 0 || this._stale.size > 0)) this._noteDefined(decoded.newModels);
     if (this.outbox.redefining) this.outbox.refreshRedefined(decoded.events, this._atPutBacks); // (rare: a put-back of its own model waits)
     this._atPutBacks.clear();
     if (decoded.newModels.size > 0 && (this.inFlight !== null || this.outbox.size > 0)) this._pendingOnDefined(decoded.newModels);
@@ -465,15 +465,20 @@ export class ClientProtocol {
   }
 
   /**
-   * Note that the models a server patch defined and attached here have its changes of them
-   * (_missed). One made from the definition and attached has every server change of it: a
-   * later correction's definition is not laid over it (that undid the client's own
-   * unanswered splice of its list, which the server went on to take: child moves in
-   * memory, seed 65477341).
+   * Note whether the models a server patch defined have its changes of them here (_missed).
+   * One made from the definition and attached has every server change of it: a later
+   * correction's definition is not laid over it (that undid the client's own unanswered
+   * splice of its list, which the server went on to take: child moves in memory, seed
+   * 65477341). One no event of the patch attached here (the event was skipped: a splice of
+   * a list left stale, say) lost the definition and the patch's changes of it with it:
+   * where the client holds the model again (its own put-back of the object it had taken
+   * out), a correction's definition of it is laid over it (redefined.js), as for a model
+   * whose server changes it skipped (seed 3907741231).
    */
   _noteDefined(defined) {
     for (const [modelId, model] of defined) {
       if (this.document._models.get(modelId) === model) this._missed.delete(modelId);
+      else if (this._missed.size < MISSED_LIMIT) this._missed.add(modelId);
     }
   }
 
