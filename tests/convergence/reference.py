@@ -444,11 +444,14 @@ class Replay:
 
         Returns the event in the server's indices and ``mine`` with the neighbours it landed between.
         """
-        form = next((f for f in forms if (f["model"]["id"], f["attr"]) == (mine.model, mine.attr)), None)
-        if form is None and event.model in out_now and event.model in self.document.models:
+        if event.model in out_now and event.model in self.document.models:
             # A model an earlier event of this patch took out: the server applied the
-            # splice, shifted past the splices made meanwhile, and sent it to no one.
+            # splice, shifted past the splices made meanwhile, and sent it to no one. (Not
+            # read from the forms even where there are some of that list: they are of the
+            # patch's later splices, once a later event put the model back, at the next
+            # position; seed 490690891 paired the first with such a form.)
             return _placed_by_items(event, mine, current)
+        form = next((f for f in forms if (f["model"]["id"], f["attr"]) == (mine.model, mine.attr)), None)
         if form is None and (event.model not in self.document.models or event.model in out_now):
             # A model this patch defines but no change that won attached: the change
             # applies to nothing, and the server sent nothing of it.

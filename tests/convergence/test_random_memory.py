@@ -124,6 +124,8 @@ REPLAYED_CHILD_MOVES = {
     3907741231: "a client's removal of an item lost to another client's removal and put-back of it, whose "
     "definition (and a change after it) the client skipped, the layout stale; it put back its own object, and "
     "kept it, without that change, where the removal's correction defined the item",
+    490690891: "the reference model paired a splice of a root its own patch had taken out (sent to no one) with the "
+    "server's splice of that list at the next position, from the same patch once it put the root back",
 }
 
 #: The same, found running as ``test_random_edits_converge_in_memory`` runs (the collector
