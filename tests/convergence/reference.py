@@ -489,6 +489,10 @@ class Replay:
         # model in two places, its splice of the other list skipped until that list's
         # correction, moved it there: seed 3637) is not one place: neither tells where it is.
         moved = moved or any(item in before for item in items)
+        # Nor is a neighbour the list holds twice (such a move of the item it held in a
+        # second layout put it there twice): inserted between its two places (seed
+        # 2501463591), the item is read as after the second one.
+        moved = moved or any(n not in (START, END) and before.count(n) > 1 for n in (mine.left, mine.right))
         if (
             items
             and not moved

@@ -126,6 +126,8 @@ REPLAYED_CHILD_MOVES = {
     "kept it, without that change, where the removal's correction defined the item",
     490690891: "the reference model paired a splice of a root its own patch had taken out (sent to no one) with the "
     "server's splice of that list at the next position, from the same patch once it put the root back",
+    2501463591: "the reference model read an item inserted between the two places of an item a layout held twice "
+    "(moved there from the other layout, which its client's document held it in too) as after the second one",
 }
 
 #: The same, found running as ``test_random_edits_converge_in_memory`` runs (the collector
