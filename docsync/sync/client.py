@@ -41,6 +41,7 @@ from ..protocol.msgtypes import (
     RESUME_REQ,
 )
 from ..protocol.wire_json import dumps
+from ..serialization import Decoder
 from .client_events import ChangesLost, ClientEvent, ErrorReported, Live, Reply, Reset, describe_change
 from .outbox import Batch, Outbox, OutboxEntry
 from .pacing import Pacer
@@ -555,6 +556,15 @@ class ClientProtocol:
             again.model = model  # type: ignore[attr-defined]
             if isinstance(again, ev.ListSplicedEvent) and entry.splice is not None:
                 again.index, again.delete = entry.splice.index, entry.splice.delete
+            elif isinstance(again, ev.ModelChangedEvent) and not _holds_models(model, again.attr):
+                # The value as it was set, from the change's wire form: the event's holds the
+                # list the model went on to hold, which this client's later splices of it
+                # changed in place, and which those, applied after, would change again (child
+                # moves in memory, seed 3192555471: a tag twice, then a splice out of range).
+                try:
+                    again.new = Decoder(dict(entry.buffers)).decode(entry.json.get("new"))
+                except (DeserializationError, ValueError, TypeError):
+                    continue
             try:
                 apply_events(self.document, [again], setter=self.setter)
             except (PatchError, ValueError):

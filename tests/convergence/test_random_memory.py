@@ -124,6 +124,9 @@ REPLAYED_CHILD_MOVES = {
     3907741231: "a client's removal of an item lost to another client's removal and put-back of it, whose "
     "definition (and a change after it) the client skipped, the layout stale; it put back its own object, and "
     "kept it, without that change, where the removal's correction defined the item",
+    3192555471: "a client set an item's tags anew, spliced a tag in and took the item out, all unanswered; a "
+    "correction defined the item and the client applied its changes to it, the whole value as the event held it "
+    "(the list the splice had changed since), then the splice again: the tag twice",
     490690891: "the reference model paired a splice of a root its own patch had taken out (sent to no one) with the "
     "server's splice of that list at the next position, from the same patch once it put the root back",
     2501463591: "the reference model read an item inserted between the two places of an item a layout held twice "

@@ -700,6 +700,49 @@ describe("ClientProtocol and a model put back after the server's definition of i
   });
 });
 
+describe("ClientProtocol and a whole list then spliced, of a model defined while taken out", () => {
+  // The scenario of tests/sync/test_client_moves_server_models.py's
+  // test_a_whole_list_then_spliced_is_applied_once_to_its_model_defined_while_taken_out
+  // (child moves in memory, seed 3192555471), with what docsync/sync/sequencer.py sends
+  // alice there: her tags set anew, a tag spliced in and the note taken out, in flight; the
+  // board's correction defines the note (seq 3). She applied the whole value as the event
+  // held it (the list her splice changed since), then the splice again: her tag twice.
+  it("applies the whole value as it was set", () => {
+    const document = new Document();
+    const alice = new ClientProtocol(document, { clientId: "alice" });
+    alice.connectionMade();
+    alice.receiveMessage(wire(newMessage(ACK)));
+    const [pull] = alice.messagesToSend();
+    const note = { type: "object", name: "test_moves.Note", id: "note", attributes: { tags: ["a", "b"] } };
+    const other = { type: "object", name: "test_moves.Note", id: "other", attributes: {} };
+    const doc = {
+      title: "docsync",
+      roots: [{ id: "first" }],
+      models: [{ type: "object", name: "test_moves.Board", id: "first", attributes: { notes: [{ id: "note" }, { id: "other" }] } }, other, note],
+    };
+    alice.receiveMessage(wire(newMessage(PULL_DOC_REPLY, { doc, seq: 1, incarnation: "i1" }, { reqid: pull.msgid })));
+    const board = document.getModelById("first");
+    const mine = document.getModelById("note");
+    mine.set("tags", []);
+    mine.splice("tags", 0, 0, ["alice's"]);
+    board.splice("notes", 0, 1);
+    alice.flush();
+    const [patch] = alice.messagesToSend(); // in flight
+    const notes = { model: { id: "first" }, attr: "notes" };
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [{ kind: "ListSpliced", ...notes, index: 1, delete: 1, items: [] }], references: [], seq: 2 })));
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [{ kind: "ModelChanged", ...notes, new: [{ id: "note" }] }], references: [note], seq: 3 })));
+    assert.deepEqual(document.getModelById("note").get("tags"), ["alice's"]); // (["alice's", "alice's"])
+    alice.receiveMessage(wire(newMessage(OK, { seq: 3, rejected: 1, applied_seq: 4, lost: [2] }, { reqid: patch.msgid })));
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [{ kind: "ModelChanged", ...notes, new: [{ id: "note" }] }], references: [{ ...note, attributes: { tags: ["alice's"] } }], seq: 4 })));
+    assert.ok(alice.settled);
+    assert.deepEqual(canonical(document), {
+      title: "docsync",
+      roots: [{ id: "first" }],
+      models: [{ type: "object", name: "test_moves.Board", id: "first", attributes: { notes: [{ id: "note" }] } }, { ...note, attributes: { tags: ["alice's"] } }],
+    });
+  });
+});
+
 describe("ClientProtocol and a server change of its own model put back, before the put-back goes", () => {
   // The scenario of tests/sync/test_client_moves_server_models.py's
   // test_a_correction_of_its_own_model_before_its_put_back_goes_reaches_the_definition

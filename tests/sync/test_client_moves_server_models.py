@@ -1596,3 +1596,52 @@ def test_a_model_put_back_takes_a_corrections_definition_after_its_definition_wa
     assert alice.document.get_model_by_id("note").tags == ["a", "bob's"]  # type: ignore[union-attr]
     session.settle()
     assert _text(alice.document) == _text(session.document) == _text(bob.document)
+
+
+def test_a_whole_list_then_spliced_is_applied_once_to_its_model_defined_while_taken_out() -> None:
+    # (Child moves in memory, seed 3192555471.) Alice set a note's tags anew, spliced a tag
+    # into them and took the note out of the board (in flight). Carol's lost splice of the
+    # board was corrected, defining the note: alice made it from the definition and applied
+    # her unanswered changes to it, the whole value as the event held it, the list her
+    # splice had changed since, then the splice again: her tag twice (and a later splice of
+    # hers, out of the server's range, refused her whole patch).
+    session = Session()
+    session.document.add_root(Board(id="first", notes=[Note(id="note", tags=["a", "b"]), Note(id="other", tags=[])]))
+    session.sequencer.flush()
+    alice, bob, carol = session.connect("alice"), session.connect("bob"), session.connect("carol")
+    note = alice.document.get_model_by_id("note")
+    note.tags = []  # type: ignore[union-attr]
+    note.tags.append("alice's")  # type: ignore[union-attr]
+    alice.document.get_model_by_id("first").notes.remove(note)  # type: ignore[union-attr]
+    alice.flush()
+    (mine,) = alice.messages_to_send()  # in flight while the others' patches go
+    del session.clients["alice"], note
+    for client in (bob, carol):
+        client.document.get_model_by_id("first").notes.pop(1)  # type: ignore[union-attr]
+    patches = {}
+    for name in ("bob", "carol"):  # both sent before either is answered
+        session.clients[name].flush()
+        (patches[name],) = session.clients[name].messages_to_send()
+    broadcast = []
+    for name, patch in patches.items():
+        outcome = session.sequencer.handle_patch(name, 0, _wire(patch))
+        session.clients[name].receive_message(_wire(outcome.answer))
+        assert outcome.answer.content.get("rejected") == (0 if name == "bob" else 1)
+        assert outcome.changes is not None
+        for other, client in session.clients.items():
+            for message in outcome.changes.messages_for(other):
+                client.receive_message(_wire(message))
+        broadcast += outcome.changes.messages_for("alice")
+    for message in broadcast:  # the board's correction defines the note
+        alice.receive_message(_wire(message))
+    assert alice.document.get_model_by_id("note").tags == ["alice's"]  # type: ignore[union-attr]
+    session.clients["alice"] = alice
+    outcome = session.sequencer.handle_patch("alice", 0, _wire(mine))
+    alice.receive_message(_wire(outcome.answer))
+    assert outcome.changes is not None
+    for other, client in session.clients.items():
+        for message in outcome.changes.messages_for(other):
+            client.receive_message(_wire(message))
+    session.settle()
+    assert session.document.get_model_by_id("note").tags == ["alice's"]  # type: ignore[union-attr]
+    assert _text(alice.document) == _text(session.document) == _text(bob.document) == _text(carol.document)

@@ -27,6 +27,7 @@ import {
   ACK, ERROR, PATCH_DOC, PULL_DOC_REPLY, PULL_DOC_REQ, PUSH_DOC, RESUME_REPLY, RESUME_REQ, newMessage, sendFault,
 } from "./protocol.js";
 import { redefined } from "./redefined.js";
+import { Decoder } from "./serialization.js";
 import { splice, transform } from "./splices.js";
 import { DecodedPatch } from "./wire.js";
 
@@ -537,6 +538,17 @@ export class ClientProtocol {
       if (again instanceof ListSplicedEvent && entry.splice !== null) {
         again.index = entry.splice.index;
         again.delete = entry.splice.delete;
+      } else if (again instanceof ModelChangedEvent && modelsIn(event.new).next().done) {
+        // The value as it was set, from the change's wire form: the event's holds the list
+        // the model went on to hold, which this client's later splices of it changed in
+        // place, and which those, applied after, would change again (child moves in memory,
+        // seed 3192555471: a tag twice, then a splice out of range).
+        try {
+          again.new = new Decoder(new Map(entry.buffers ?? [])).decode(entry.json.new);
+        } catch (err) {
+          if (err instanceof DeserializationError) continue;
+          throw err;
+        }
       }
       try {
         this.document.applyPatch(new DecodedPatch([again], new Map()), undefined, { setter: this.setter });
