@@ -32,7 +32,7 @@ from ..exceptions import DeserializationError
 from ..serialization import Buffer, Decoder
 from .document import Document
 from .model import Model
-from .wire import instantiate_models
+from .wire import instantiate_models, resolver
 
 __all__ = ["match_models", "restore_document"]
 
@@ -128,13 +128,7 @@ def restore_document(
     fresh = [d for d in definitions if d["id"] not in matches]
     created = instantiate_models(fresh, matches, buffers, max_array_elements=max_array_elements)
 
-    def resolve(model_id: str) -> Model:
-        model = created.get(model_id) or matches.get(model_id)
-        if model is None:
-            raise DeserializationError(f"reference to unknown model id {model_id!r:.60}")
-        return model
-
-    decoder = Decoder(buffers, resolve_ref=resolve, max_array_elements=max_array_elements)
+    decoder = Decoder(buffers, resolve_ref=resolver(created, matches), max_array_elements=max_array_elements)
     values: list[tuple[Model, str, dict[str, Any]]] = []
     for definition in definitions:
         model = matches.get(definition["id"])

@@ -22,6 +22,7 @@ __all__ = [
     "instantiate_models",
     "model_definition",
     "parse_document",
+    "resolver",
 ]
 
 #: Most model definitions one message may hold.
@@ -82,13 +83,7 @@ def instantiate_models(
         created[model_id] = model = cls(id=model_id)
         pending.append((model, attributes))
 
-    def resolve(model_id: str) -> Model:
-        model = created.get(model_id) or known.get(model_id)
-        if model is None:
-            raise DeserializationError(f"reference to unknown model id {model_id!r:.60}")
-        return model
-
-    decoder = Decoder(buffers, resolve_ref=resolve, max_array_elements=max_array_elements)
+    decoder = Decoder(buffers, resolve_ref=resolver(created, known), max_array_elements=max_array_elements)
     for model, attributes in pending:
         decode_attributes(model, attributes, decoder, model._values)
     if reused:  # (rare: a model the application still holds, defined anew)
@@ -104,6 +99,18 @@ def instantiate_models(
             if model._changed_out is not None:
                 model._changed_out = {}  # the definition's values are the server's: none to send
     return created
+
+
+def resolver(first: Mapping[str, Model], second: Mapping[str, Model]) -> Callable[[str], Model]:
+    """A ``resolve_ref`` for a Decoder: the model of ``first``, else of ``second``; DeserializationError if neither."""
+
+    def resolve(model_id: str) -> Model:
+        model = first.get(model_id) or second.get(model_id)
+        if model is None:
+            raise DeserializationError(f"reference to unknown model id {model_id!r:.60}")
+        return model
+
+    return resolve
 
 
 def definition_parts(definition: Any) -> tuple[str, str, Any]:

@@ -28,7 +28,7 @@ from ..document import DocumentEvent, Model
 from ..document import events as ev
 from ..document.properties import models_in
 from ..document.pulled import definition_changes
-from ..document.wire import definition_parts
+from ..document.wire import definition_parts, resolver
 from ..exceptions import DeserializationError
 from ..serialization import Buffer, Decoder
 
@@ -80,13 +80,7 @@ def redefined(
     if not kept:  # (nearly always: a server patch defines models the client does not hold)
         return events
 
-    def resolve(model_id: str) -> Model:
-        model = new_models.get(model_id) or held.get(model_id)
-        if model is None:
-            raise DeserializationError(f"reference to unknown model id {model_id!r:.60}")
-        return model
-
-    decoder = Decoder(buffers, resolve_ref=resolve, max_array_elements=max_array_elements)
+    decoder = Decoder(buffers, resolve_ref=resolver(new_models, held), max_array_elements=max_array_elements)
     done: set[str] = set()
     result: list[DocumentEvent] = []
     for event in events:
