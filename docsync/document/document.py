@@ -182,6 +182,10 @@ class Document:
             return None
         return self._departed.get(model_id)
 
+    def model_held(self, model_id: str) -> bool:
+        """Whether the model of id ``model_id`` is in the document, or left it and is still held elsewhere."""
+        return model_id in self._models or (self._departed is not None and model_id in self._departed)
+
     def get_model_by_name(self, name: str) -> Model | None:
         """Return the first model named ``name``, or None."""
         for model in self._models.values():

@@ -122,7 +122,7 @@ class ClientProtocol:
         self.last_seq: int | None = None
         #: Which session the document belongs to (changes if the server made it again).
         self.incarnation: str | None = None
-        self.outbox = Outbox()
+        self.outbox = Outbox(alive=document.model_held)
         #: The patch sent and not answered yet, with the changes it carries.
         self.in_flight: tuple[Message, list[OutboxEntry]] | None = None
         # The msgid of the PULL-DOC-REQ or RESUME-REQ being answered: server patches

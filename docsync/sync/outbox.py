@@ -47,6 +47,10 @@ __all__ = ["Batch", "Outbox", "OutboxEntry"]
 #: past it, those of models the server does not hold are forgotten first.
 MAX_LEFT_KEPT = 1024
 
+#: ``server_ids`` past this many (and past twice as many as after the last look) drops the
+#: ids of models nothing here holds any more (``Outbox._drop_gone``).
+MIN_IDS_LOOKED_AT = 1024
+
 
 @dataclass(slots=True, eq=False)
 class OutboxEntry:
@@ -99,8 +103,13 @@ class Batch:
 class Outbox:
     """Local changes waiting to be sent, in the order they were made."""
 
-    def __init__(self) -> None:
+    def __init__(self, alive: Callable[[str], bool] | None = None) -> None:
         self._entries: list[OutboxEntry] = []
+        # Whether a model of an id is in the document, or out of it and still held by
+        # something (the application, a change waiting or in flight): one that is neither
+        # can never be attached by a change of this client again (``_drop_gone``).
+        self._alive = alive
+        self._look_at = MIN_IDS_LOOKED_AT
         # Definitions (and their buffers) of superseded changes: the models they
         # attached may still be referred to by what is sent.
         self._carried: list[OutboxEntry] = []
@@ -122,8 +131,8 @@ class Outbox:
         # whether each definition goes only then (most patches define none).
         self._defining = 0
         self._newly_held = False
-        # The models this client defined that the server took (its answered patches: as
-        # bounded as ``server_ids``), and those of them that a change of this client the
+        # The models this client defined that the server took (its answered patches: a
+        # subset of ``server_ids``, bounded with it), and those of them that a change of this client the
         # server took has taken out since: nothing on the server may hold those any more (the
         # application may), and a put-back defines them again (``redefine``), where a
         # reference would name nothing and lose, its sender reset (protocol.md §9).
@@ -155,6 +164,7 @@ class Outbox:
         self._own.clear()
         self._let_go.clear()
         self._newly_held = True
+        self._look_at = max(MIN_IDS_LOOKED_AT, 2 * len(self.server_ids))
 
     def hold(self, model_ids: Any) -> None:
         """The server holds these models too (its patch defined them, or it took this client's)."""
@@ -165,6 +175,28 @@ class Outbox:
             for model_id in model_ids:
                 self._foreign.pop(model_id, None)
         self._newly_held = True
+        if len(self.server_ids) > self._look_at:
+            self._drop_gone()
+
+    def _drop_gone(self) -> None:
+        """Forget the models nothing here holds any more (neither the document nor anything else).
+
+        The server's change detaching a model makes this client forget it (``forget``);
+        this client's own does not: it may attach the model again, a reference. One whose
+        object is gone never comes back (a server's definition of its id would make a new
+        one, held anew): without this, ``server_ids`` and ``_own`` kept every model this
+        client took out for the whole session. Amortized: looked at once the ids have
+        doubled since the last look.
+        """
+        alive = self._alive
+        if alive is not None:
+            gone = [model_id for model_id in self.server_ids if not alive(model_id)]
+            if gone:
+                self.server_ids.difference_update(gone)
+                if self._own:
+                    self._own.difference_update(gone)
+                    self._let_go.difference_update(gone)
+        self._look_at = max(MIN_IDS_LOOKED_AT, 2 * len(self.server_ids))
 
     def settle(self, taken: list[OutboxEntry]) -> None:
         """The server took these changes: it holds what they defined, and let go of this client's own they took out.

@@ -3,6 +3,8 @@
 // then what the scripts do not show: illegal transitions and the limits.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import v8 from "node:v8";
+import vm from "node:vm";
 
 import { ClientProtocol, ClientState, describeChange } from "../../docsync/static/docsync/client_protocol.js";
 import { Document } from "../../docsync/static/docsync/document.js";
@@ -12,6 +14,7 @@ import { Model } from "../../docsync/static/docsync/model.js";
 import {
   ACK, Message, OK, PATCH_DOC, PULL_DOC_REPLY, PULL_DOC_REQ, RESUME_REPLY, RESUME_REQ, Receiver, newMessage,
 } from "../../docsync/static/docsync/protocol.js";
+import { MIN_IDS_LOOKED_AT } from "../../docsync/static/docsync/outbox.js";
 import { splice, transform } from "../../docsync/static/docsync/splices.js";
 import { base64Of, bytesFromBase64, canonical, loadFixtures } from "./helpers.mjs";
 
@@ -1015,5 +1018,70 @@ describe("ClientProtocol and a model defined anew while the page holds it out", 
       roots: [{ id: "left" }, { id: "right" }],
       models: [card(0, "bob's"), card(1), card(2), pile("left", [0, 1, 2]), { ...pile("right", []), attributes: { cards: [] } }],
     }); // (card-0's text was "card 0")
+  });
+});
+
+describe("ClientProtocol over a long session of models made and taken out", () => {
+  // The mirror of tests/sync/test_outbox_ids_bound.py: serverIds and _own lost an id only
+  // when the server's change detached its model; one alice took out herself stayed for the
+  // whole session. Now the ids of models nothing holds any more are dropped. A model is
+  // gone once collected: the collector runs between cycles (exposed here, as --expose-gc).
+  v8.setFlagsFromString("--expose-gc");
+  const collect = vm.runInNewContext("gc");
+
+  it("keeps serverIds and _own bounded, and refers to a model the page still holds", async () => {
+    const server = new Document();
+    const cards = [0, 1].map((i) => new Model("test_moves.Card", { id: `card-${i}`, attributes: { text: `card ${i}` } }));
+    server.addRoot(new Model("test_moves.Pile", { id: "left", attributes: { cards } }));
+    const document = new Document();
+    const alice = new ClientProtocol(document, { clientId: "alice" });
+    alice.connectionMade();
+    alice.receiveMessage(wire(newMessage(ACK)));
+    const [pull] = alice.messagesToSend();
+    const { doc, buffers } = server.toJSON();
+    alice.receiveMessage(wire(newMessage(PULL_DOC_REPLY, { doc, seq: 0, incarnation: "i1" }, { reqid: pull.msgid, buffers })));
+    let seq = 0;
+    const sendAndAnswer = () => {
+      alice.flush();
+      for (const message of alice.messagesToSend()) {
+        seq += 1;
+        alice.receiveMessage(wire(newMessage(OK, { seq, applied_seq: seq, rejected: 0 }, { reqid: message.msgid })));
+      }
+    };
+    const left = document.getModelById("left");
+    const kept = left.get("cards")[0]; // a server's model the page takes out and holds on to
+    left.splice("cards", 0, 1, []);
+    sendAndAnswer();
+    let mostHeld = 0;
+    let mostOwn = 0;
+    const cycles = MIN_IDS_LOOKED_AT; // 2 ids a cycle
+    for (let cycle = 0; cycle < cycles; cycle++) {
+      const card = new Model("test_moves.Card", { id: `alice-${cycle}`, attributes: { text: "hers" } });
+      document.addRoot(card); // her own: defined, then held
+      sendAndAnswer();
+      document.removeRoot(card);
+      sendAndAnswer();
+      seq += 1; // a card of another client's, which alice takes out
+      const definition = { type: "object", name: "test_moves.Card", id: `bob-${cycle}`, attributes: { text: "his" } };
+      const added = { kind: "RootAdded", model: { id: `bob-${cycle}` } };
+      alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [added], references: [definition], seq })));
+      document.removeRoot(document.getModelById(`bob-${cycle}`));
+      sendAndAnswer();
+      if (cycle % 64 === 63) {
+        await new Promise((resolve) => setImmediate(resolve)); // (a WeakRef read in a job holds its model to its end)
+        collect();
+      }
+      mostHeld = Math.max(mostHeld, alice.outbox.serverIds.size);
+      mostOwn = Math.max(mostOwn, alice.outbox._own.size);
+    }
+    assert.deepEqual(alice.eventsReceived().filter((event) => event.type === "error" || event.type === "changes-lost"), []);
+    // Looked at once they double past MIN_IDS_LOOKED_AT: a few models live, the rest gone.
+    assert.ok(mostHeld <= MIN_IDS_LOOKED_AT + 1, `serverIds at most ${mostHeld}`);
+    assert.ok(mostOwn <= MIN_IDS_LOOKED_AT + 1, `_own at most ${mostOwn}`);
+    assert.ok(alice.outbox.serverIds.has(kept.id)); // still held by the page: kept
+    left.splice("cards", 0, 0, [kept]); // put back: a reference (defined, the server refused the whole patch)
+    alice.flush();
+    const [putBack] = alice.messagesToSend();
+    assert.deepEqual(putBack.content.references, []);
   });
 });

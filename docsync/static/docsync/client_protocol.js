@@ -149,7 +149,8 @@ export class ClientProtocol {
     this.lastSeq = null;
     /** Which session the document belongs to (changes if the server made it again). */
     this.incarnation = null;
-    this.outbox = new Outbox();
+    // A model in the document, or out of it and held elsewhere (the page, a waiting change).
+    this.outbox = new Outbox({ alive: (id) => document.modelHeld(id) });
     /** The patch sent and not answered yet: {message, entries}, or null. */
     this.inFlight = null;
     this._handshake = null; // the msgid of the PULL-DOC-REQ or RESUME-REQ being answered

@@ -108,6 +108,11 @@ export class Document {
     return this._departed.get(modelId)?.deref() ?? null;
   }
 
+  /** Whether the model of id ``modelId`` is in the document, or left it and is still held elsewhere. */
+  modelHeld(modelId) {
+    return this._models.has(modelId) || this._departed.get(modelId)?.deref() !== undefined;
+  }
+
   /** Return the model with id ``modelId``, or null. */
   getModelById(modelId) {
     return this._models.get(modelId) ?? null;

@@ -43,6 +43,12 @@ export const MAX_PATCH_EVENTS = 1000;
 export const MAX_LEFT_KEPT = 1024;
 
 /**
+ * serverIds past this many (and past twice as many as after the last look) drops the ids
+ * of models nothing here holds any more (Outbox._dropGone).
+ */
+export const MIN_IDS_LOOKED_AT = 1024;
+
+/**
  * One waiting change: its wire JSON, the definitions and buffers it needs, and its base.
  * For a list splice, ``splice`` is where it stands now: shifted by the server's splices
  * of that list applied since it was made (its JSON keeps the indices it was made with,
@@ -89,7 +95,14 @@ class Entry {
 
 /** Local changes waiting to be sent, in order. */
 export class Outbox {
-  constructor() {
+  /**
+   * ``alive(id)``: whether a model of that id is in the document, or out of it and still
+   * held by something (the page, a change waiting or in flight): one that is neither can
+   * never be attached by a change of this client again (_dropGone).
+   */
+  constructor({ alive = null } = {}) {
+    this._alive = alive;
+    this._lookAt = MIN_IDS_LOOKED_AT;
     this._entries = [];
     // Definitions (and their buffers) of superseded changes: the models they attached
     // may still be referred to by what is sent.
@@ -111,8 +124,8 @@ export class Outbox {
     // each definition goes only then (most patches define none).
     this._defining = 0;
     this._newlyHeld = false;
-    // The models this client defined that the server took (its answered patches: as bounded
-    // as serverIds), and those of them that a change of this client the server took has
+    // The models this client defined that the server took (its answered patches: a subset
+    // of serverIds, bounded with it), and those of them that a change of this client the server took has
     // taken out since: nothing on the server may hold those any more (the application may),
     // and a put-back defines them again (``redefine``), where a reference would name nothing
     // and lose, its sender reset (protocol.md §9).
@@ -135,6 +148,7 @@ export class Outbox {
     this._own.clear();
     this._letGo.clear();
     this._newlyHeld = true;
+    this._lookAt = Math.max(MIN_IDS_LOOKED_AT, 2 * this.serverIds.size);
   }
 
   /** The server holds these models too (its patch defined them, or it took this client's). */
@@ -145,6 +159,29 @@ export class Outbox {
       this._foreign.delete(id);
     }
     this._newlyHeld = true;
+    if (this.serverIds.size > this._lookAt) this._dropGone();
+  }
+
+  /**
+   * Forget the models nothing here holds any more (neither the document nor anything else).
+   *
+   * The server's change detaching a model makes this client forget it (forget()); this
+   * client's own does not: it may attach the model again, a reference. One whose object is
+   * gone never comes back (a server's definition of its id would make a new one, held
+   * anew): without this, serverIds and _own kept every model this client took out for the
+   * whole session. Amortized: looked at once the ids have doubled since the last look.
+   */
+  _dropGone() {
+    const alive = this._alive;
+    if (alive !== null) {
+      for (const id of [...this.serverIds]) {
+        if (alive(id)) continue;
+        this.serverIds.delete(id);
+        this._own.delete(id);
+        this._letGo.delete(id);
+      }
+    }
+    this._lookAt = Math.max(MIN_IDS_LOOKED_AT, 2 * this.serverIds.size);
   }
 
   /**
