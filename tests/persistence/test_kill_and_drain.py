@@ -38,6 +38,15 @@ async def wait_until(predicate: Callable[[], bool], what: str, timeout: float = 
         await asyncio.sleep(0.02)
 
 
+def block_until(predicate: Callable[[], bool], what: str, timeout: float = EVENT_WAIT) -> None:
+    """``wait_until`` with the event loop blocked meanwhile: the client reads nothing until it holds."""
+    deadline = time.monotonic() + max(timeout, EVENT_WAIT)
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
 async def open_client(site: Site) -> ClientSession:
     config = await asyncio.to_thread(fetch_page_config, site.url + "board/")
     client = ClientSession(config)
@@ -316,7 +325,8 @@ async def test_a_drain_waits_for_a_slow_client_to_answer_its_close(
 ) -> None:
     """A client busy elsewhere when the drain closes its socket still reads 4012, not a dropped connection.
 
-    Its loop is blocked (``time.sleep``) while the process drains; once free, it writes
+    Its loop is blocked (``block_until``) while the process drains, until the process
+    logs that it wrote the close and waits for the answer; once free, the client writes
     a change before it reads. A process that stopped without waiting for the client to
     answer its close has closed the socket by then: the write gets a reset, and the
     client's transport drops the close frame it had not read yet (1006).
@@ -330,7 +340,12 @@ async def test_a_drain_waits_for_a_slow_client_to_answer_its_close(
         await client.sync(EVENT_WAIT)
         process = site.server.process  # type: ignore[union-attr]
         process.send_signal(signal.SIGTERM)  # type: ignore[union-attr]
-        time.sleep(1.0)  # the client's loop neither reads nor answers: the server drains meanwhile
+        # The client's loop neither reads nor answers (blocked here) while the server drains,
+        # until the server has written the close and waits for its answer (or has stopped).
+        block_until(
+            lambda: "drain: 1 of 1 closes written, not answered yet" in site.log() or process.poll() is not None,  # type: ignore[union-attr]
+            "the drain to write the close and wait for its answer",
+        )
         notes.items.append("after")  # written first, as soon as the loop is free
         with contextlib.suppress(TimeoutError, ServerError):
             await client.sync(1.0)  # never answered: the connection is over (ServerError once it sees the close)

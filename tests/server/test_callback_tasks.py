@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 
 import pytest
 
@@ -71,6 +72,12 @@ async def test_an_invocation_runs_to_its_end_when_its_awaiter_is_cancelled() -> 
     assert finished == ["slow"]
 
 
+async def until(predicate: Callable[[], bool]) -> None:
+    """Let the loop turn until ``predicate`` holds."""
+    while not predicate():
+        await asyncio.sleep(0)
+
+
 async def test_stop_waits_for_running_invocations_and_nothing_runs_after() -> None:
     tasks = CallbackTasks()
     started, release = asyncio.Event(), asyncio.Event()
@@ -88,12 +95,13 @@ async def test_stop_waits_for_running_invocations_and_nothing_runs_after() -> No
     tasks.schedule("p", periodic, "p")
     await started.wait()
     stopping = asyncio.create_task(tasks.stop())
-    await asyncio.sleep(0.05)
-    assert not stopping.done()  # the invocation in progress is awaited
+    await asyncio.wait_for(until(lambda: tasks.stopped), 60)  # stop ran up to its wait
+    assert not stopping.done() and tasks.running  # the invocation in progress is awaited
     release.set()
     await asyncio.wait_for(stopping, 10)
     assert calls == ["p"]
     tasks.schedule("q", periodic, "q")
     await tasks.invoke(call, "r")
-    await asyncio.sleep(0.05)
+    # Nothing was started that could run later: no task, no invocation.
+    assert not tasks._tasks and not tasks.running
     assert calls == ["p"] and tasks.stopped

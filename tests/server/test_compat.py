@@ -190,7 +190,7 @@ async def test_daphnes_send_buffer_is_waited_for_through_the_http_channels_produ
     drain.pauseProducing()  # Twisted: the send buffer passed its bound
     assert channel._waitingForTransport  # the channel hears it too, as before
     waiting = asyncio.ensure_future(wait())
-    await asyncio.sleep(0.05)
+    await turns_until(lambda: len(drain._waiters) == 1)  # it waits on the drain
     assert not waiting.done()
     drain.resumeProducing()  # drained
     await asyncio.wait_for(waiting, 1)
@@ -491,6 +491,16 @@ def test_autobahns_debug_logging_on_is_seen(monkeypatch: pytest.MonkeyPatch) -> 
     assert autobahn_logs.autobahn_debugging()  # then its lines are left as they are, the writer not offered
 
 
+async def turns_until(predicate: Callable[[], bool]) -> None:
+    """Let the loop turn until ``predicate`` holds (a task parked on what it waits for): an event, not a delay."""
+
+    async def turns() -> None:
+        while not predicate():
+            await asyncio.sleep(0)
+
+    await asyncio.wait_for(turns(), 60)
+
+
 class _TwistedBuffer:
     """The attributes of Twisted's TCP transport the drain reads: its buffers, its pause flag."""
 
@@ -509,7 +519,7 @@ async def test_daphnes_drain_lets_a_large_frame_wait_until_twisteds_buffer_is_em
     transport._tempDataLen = 300  # small frames written, not yet out
     await asyncio.wait_for(drain.wait(100), 1)  # a small frame joins them
     waiting = asyncio.ensure_future(drain.wait(large))
-    await asyncio.sleep(0.05)
+    await turns_until(lambda: len(drain._waiters) == 1)  # it waits on the drain
     assert not waiting.done() and transport.producerPaused  # Twisted will say when it is empty
     transport._tempDataLen = 0
     drain.resumeProducing()  # what Twisted's doWrite calls once everything is written
@@ -526,7 +536,7 @@ async def test_daphnes_drain_says_when_twisted_holds_written_bytes_back() -> Non
     drain.pauseProducing()  # Twisted: its send buffer passed its bound
     assert flow.held_back()
     waiting = asyncio.ensure_future(flow.drained())
-    await asyncio.sleep(0.05)
+    await turns_until(lambda: len(drain._waiters) == 1)  # it waits on the drain
     assert not waiting.done()
     drain.resumeProducing()
     await asyncio.wait_for(waiting, 1)
@@ -1119,9 +1129,7 @@ async def test_uvicorns_frames_writer_says_when_its_transport_holds_written_byte
         await receive()
 
     protocol, _ = _upgraded_sansio(app)
-    while len(seen) < 2:
-        await asyncio.sleep(0.01)
-    await asyncio.sleep(0.05)
+    await turns_until(lambda: bool(protocol.writable._waiters))  # the app waits on the paused transport
     assert seen == [False, True] and not drained.is_set()
     protocol.resume_writing()
     await asyncio.wait_for(drained.wait(), 60)
@@ -1160,7 +1168,7 @@ async def test_uvicorns_writable_event_made_small_once_accepted_writes_still_wai
     client.receive_data(protocol.transport.data)  # type: ignore[attr-defined]
     assert client.events_received()[0].status_code == 101  # type: ignore[union-attr]
     protocol.transport.data = b""  # type: ignore[attr-defined]
-    await asyncio.sleep(0.05)
+    await turns_until(lambda: bool(protocol.writable._waiters))  # the send waits on the paused transport
     assert not sent.is_set() and protocol.transport.data == b""  # type: ignore[attr-defined]
     protocol.resume_writing()
     await asyncio.wait_for(sent.wait(), 60)

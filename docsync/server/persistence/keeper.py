@@ -869,6 +869,14 @@ async def _closes_sent(connections: list[Any]) -> int:
         for wait in pending:
             wait.cancel()
     sockets = [c for c in connections if callable(getattr(c, "socket_closed", None))]
+    unanswered = sum(1 for c in sockets if not c.socket_closed())
+    if unanswered:
+        logger.warning(
+            "persistence: drain: %d of %d closes written, not answered yet: waiting %.1f s at most",
+            unanswered,
+            len(sockets),
+            max(0.0, deadline - loop.time()),
+        )
     # No event says when a socket closes under every ASGI server: polled, for 2 s at most.
     while loop.time() < deadline and not all(c.socket_closed() for c in sockets):
         await asyncio.sleep(_CLOSE_POLL)
