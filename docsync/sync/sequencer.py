@@ -1108,10 +1108,11 @@ def _moved_ids(event: DocumentEvent, defined: Mapping[str, Model]) -> set[str]:
 def _taken_by(event: DocumentEvent) -> set[str]:
     """The models ``event`` (one that lost) was to take out, as the document holds them before the patch.
 
-    A root removed; the items a splice deletes, at its index as sent; the models a whole
-    value no longer holds. (Where the document changed since the sender's base, a
-    splice's index may name other items: the later events of the patch attaching those
-    lose too, and their sender is corrected.)
+    A root removed; for a splice that deletes, every model its list holds (its index was
+    made on the list as its sender saw it: where another origin changed the list since,
+    it names other items, or none, and the model it was to take out would end in two
+    places); the models a whole value no longer holds. (The later events of the patch
+    attaching any of those lose too, and their sender is corrected.)
     """
     kind = type(event)
     if kind is ev.RootRemovedEvent:
@@ -1119,9 +1120,7 @@ def _taken_by(event: DocumentEvent) -> set[str]:
     if kind is ev.ListSplicedEvent:
         if not event.delete or not holds_models(event):  # type: ignore[attr-defined]
             return set()
-        current = getattr(event.model, event.attr)  # type: ignore[attr-defined]
-        start = event.index  # type: ignore[attr-defined]
-        return {m.id for m in models_in(current[start : start + event.delete])}  # type: ignore[attr-defined]
+        return {m.id for m in models_in(getattr(event.model, event.attr))}  # type: ignore[attr-defined]
     if kind is ev.ModelChangedEvent and type(event.new) not in _PLAIN and holds_models(event):  # type: ignore[attr-defined]
         old = {m.id for m in models_in(getattr(event.model, event.attr))}  # type: ignore[attr-defined]
         return old.difference(m.id for m in models_in(event.new))  # type: ignore[attr-defined]

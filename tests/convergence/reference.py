@@ -715,8 +715,10 @@ def _placed_by_items(event: Change, mine: Touch, current: list[Any]) -> tuple[Ch
 def _taken_refs(event: Change, held: dict[str, Record]) -> list[str]:
     """The models ``event`` (one that lost) was to take out, as the document held them before its patch.
 
-    A root removed; the items a splice of a layout deletes at its index as sent; the
-    models a whole value of a layout no longer holds.
+    A root removed; for a splice of a layout that deletes, every child the layout holds
+    (its index, made on the layout as its maker saw it, may name other children where the
+    layout changed meanwhile: protocol.md §13 rule 4); the models a whole value of a
+    layout no longer holds.
     """
     kind = event.kind
     if kind == "RootRemoved":
@@ -725,8 +727,7 @@ def _taken_refs(event: Change, held: dict[str, Record]) -> list[str]:
         return []
     current = held[event.model][1]["children"]
     if kind == "ListSpliced":
-        i, d = event.fields["index"], event.fields["delete"]
-        return [r.id for r in current[i : i + d]]
+        return [r.id for r in current] if event.fields["delete"] else []
     if kind == "ModelChanged":
         new = {r.id for r in event.fields["new"]}
         return [r.id for r in current if r.id not in new]

@@ -131,6 +131,9 @@ REPLAYED_CHILD_MOVES = {
     "server's splice of that list at the next position, from the same patch once it put the root back",
     2501463591: "the reference model read an item inserted between the two places of an item a layout held twice "
     "(moved there from the other layout, which its client's document held it in too) as after the second one",
+    917677733: "a move out of a layout whose removal lost to another's change of the layout: the server read what "
+    "the removal was to take out at its index as sent, which named nothing there now, and took the model's "
+    "insertion elsewhere: the model in two places, and later twice in one layout",
 }
 
 #: The same, found running as ``test_random_edits_converge_in_memory`` runs (the collector

@@ -713,6 +713,38 @@ def test_a_move_whose_removal_lost_does_not_leave_its_model_in_two_places() -> N
     assert _text(alice.document) == _text(session.document) == _text(bob.document)
 
 
+def test_a_move_whose_removal_lost_to_a_whole_value_does_not_leave_its_model_in_two_places() -> None:
+    # Found by the convergence workload with child moves (seed 917677733): alice moved the
+    # last card of "left" to "right"; bob had set "left" anew without its first card, so
+    # her removal lost to his whole value, and the server read what it was to take out at
+    # its index as sent (2), past the end of the list now: her insertion (a reference to
+    # a card the server holds) was taken, the card in both piles.
+    session = Session()
+    alice, bob = session.connect("alice"), session.connect("bob")
+    left, right = _pile(alice, "left"), _pile(alice, "right")
+    card = left.cards[2]
+    left.cards.remove(card)
+    right.cards.append(card)
+    alice.flush()
+    (patch,) = alice.messages_to_send()
+    theirs = _pile(bob, "left")
+    theirs.cards = theirs.cards[1:]  # before alice's patch arrives
+    assert session.send("bob") == 1
+    outcome = session.sequencer.handle_patch("alice", 0, _wire(patch))
+    assert outcome.answer.msgtype == OK, outcome.answer.content
+    assert outcome.answer.content["rejected"] == 2
+    assert _cards(session.document, "left") == ["card-1", "card-2"]
+    assert _cards(session.document, "right") == []
+    alice.receive_message(_wire(outcome.answer))
+    assert outcome.changes is not None
+    for name, client in session.clients.items():
+        for message in outcome.changes.messages_for(name):
+            client.receive_message(_wire(message))
+    assert outcome.reset is None
+    session.settle()
+    assert _text(alice.document) == _text(session.document) == _text(bob.document)
+
+
 def _pile_ids(document: Document, shelf: str) -> list[str]:
     return [pile.id for pile in document.get_model_by_id(shelf).piles]  # type: ignore[union-attr]
 
@@ -1454,13 +1486,16 @@ def test_a_model_the_page_holds_out_put_back_after_its_definition_anew_converges
 
 
 def test_a_corrections_definition_of_a_model_held_on_both_sides_is_not_laid_over_it() -> None:
-    # (Child moves in memory, seed 65476519.) Bob moved a note the server held from one
-    # board to another and spliced its tags, in one patch; his removal from the first board
+    # (Child moves in memory, seed 65476519.) Bob put a note the server held on a second
+    # board too and spliced its tags, in one patch, after a change of the first board that
     # lost (carol had set the board's notes anew meanwhile), so the position ends with the
     # board's correction, which defines the note as the position left it, bob's tag in.
     # Alice held the note where the server did, a splice of its tags of her own waiting:
     # she read the definition as the note made anew by bob's insertion and laid it over
     # hers, and so lost her tag and took bob's twice (his splice followed the insertion).
+    # (The seed's change was a move whose removal from the first board lost: the server
+    # no longer takes its insertion, seed 917677733; a note on two boards is the
+    # application's to allow.)
     session = Session()
     session.document.add_root(Board(id="first", notes=[Note(id="note", tags=["a", "b"]), Note(id="other", tags=[])]))
     session.document.add_root(Board(id="second", notes=[]))
@@ -1473,21 +1508,24 @@ def test_a_corrections_definition_of_a_model_held_on_both_sides_is_not_laid_over
     carols = carol.document.get_model_by_id("first")
     carols.notes = list(reversed(carols.notes))  # type: ignore[union-attr]
     bobs = bob.document.get_model_by_id("first")
-    note = bobs.notes.pop(0)  # type: ignore[union-attr]
+    note = bobs.notes[0]  # type: ignore[union-attr]
+    bobs.notes.append(Note(id="bob-note"))  # type: ignore[union-attr]
     bob.document.get_model_by_id("second").notes.append(note)  # type: ignore[union-attr]
     note.tags.insert(0, "bob's")
     broadcast = []
-    for name in ("carol", "bob"):
+    patches = {}
+    for name in ("carol", "bob"):  # both sent before either is answered
         session.clients[name].flush()
-        (patch,) = session.clients[name].messages_to_send()
-        outcome = session.sequencer.handle_patch(name, 0, _wire(patch))
+        (patches[name],) = session.clients[name].messages_to_send()
+    for name in ("carol", "bob"):
+        outcome = session.sequencer.handle_patch(name, 0, _wire(patches[name]))
         session.clients[name].receive_message(_wire(outcome.answer))
         assert outcome.changes is not None
         for other, client in session.clients.items():
             for message in outcome.changes.messages_for(other):
                 client.receive_message(_wire(message))
         broadcast += outcome.changes.messages_for("alice")
-    assert outcome.answer.content.get("rejected") == 1  # bob's removal from the first board
+    assert outcome.answer.content.get("rejected") == 1  # bob's insertion in the first board
     assert "note" in [r["id"] for r in broadcast[-1].content["references"]]  # the correction's definition
     for message in broadcast:
         alice.receive_message(_wire(message))
