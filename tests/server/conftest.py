@@ -6,9 +6,7 @@ Every server listens on 127.0.0.1 on a free port and is stopped by its own pid.
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
@@ -16,16 +14,12 @@ import django
 import pytest
 import pytest_asyncio
 
-# Named now (the settings read it at setup), made by the ``workdir`` fixture.
-_TMP = Path(tempfile.gettempdir()) / f"docsync-server-tests-{uuid.uuid4().hex[:12]}"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.server.settings")
-# Set, not defaulted: a pytest-xdist worker inherits the environment of the process that
-# started it, whose file is not this process's.
-os.environ["DOCSYNC_SQLITE"] = str(_TMP / "db.sqlite3")
 django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
+from django.db import connections  # noqa: E402
 from django.test import override_settings  # noqa: E402
 
 from docsync.server.registry import SessionRegistry, get_registry, set_registry  # noqa: E402
@@ -35,18 +29,26 @@ from .settings import DOCSYNC as TEST_DOCSYNC  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def workdir() -> Iterator[Path]:
-    """This run's directory of databases and logs, removed at the end."""
-    _TMP.mkdir(mode=0o700)
-    yield _TMP
-    shutil.rmtree(_TMP, ignore_errors=True)
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This process's directory of databases and logs (pytest's, one per pytest-xdist worker)."""
+    return tmp_path_factory.mktemp("docsync-server")
 
 
 @pytest.fixture(scope="session")
 def database(workdir: Path) -> str:
-    """The SQLite file of this test run, migrated (the catalog holds its products)."""
+    """This process's SQLite file, in ``workdir``, migrated (the catalog holds its products)."""
+    # Set here, not through DOCSYNC_SQLITE before django.setup(): project.settings reads
+    # that variable once, when first imported, and a test package collected earlier in
+    # this process may have imported it (tests/hardening's modules import their settings)
+    # with the variable unset (the checkout's db.sqlite3, then shared by every worker) or
+    # inherited from the process that started the worker (a folder that process named and
+    # never made: "unable to open database file"). As Django's test runner points a
+    # connection at its test database:
+    path = str(workdir / "db.sqlite3")
+    connections.close_all()
+    settings.DATABASES["default"]["NAME"] = connections["default"].settings_dict["NAME"] = path
     call_command("migrate", verbosity=0, interactive=False)
-    return str(settings.DATABASES["default"]["NAME"])
+    return path
 
 
 StartServer = Callable[..., ServerUnderTest]
