@@ -33,6 +33,7 @@ from typing import Any
 
 from ..document import DocumentEvent, ListSplicedEvent, Model, ModelChangedEvent, encode_events
 from ..document.model import is_empty_default
+from ..document.properties import models_in
 from ..document.wire import event_json
 from ..protocol import Buffer
 from ..serialization import Encoder, frozen_buffer
@@ -86,6 +87,9 @@ class OutboxEntry:
     redefine: tuple[dict[str, Any], ...] = ()
     #: Those of ``redefine`` the patch carrying the change sent (``take``).
     redefined: tuple[dict[str, Any], ...] = ()
+    #: The models a whole value holds that a change it superseded defined (carried): the
+    #: server makes them from the carried definitions, and holds them once it takes this.
+    adopted: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -217,6 +221,8 @@ class Outbox:
                 held[definition["id"]] = None
             for definition in entry.redefined:
                 held[definition["id"]] = None
+            for model_id in entry.adopted:
+                held[model_id] = None
         own.update(held)
         self.hold(held)
 
@@ -390,6 +396,13 @@ class Outbox:
         dropped = self.supersede(key, following)
         if not dropped:  # (nearly always)
             return ()
+        carried = {definition["id"] for entry in dropped for definition in entry.references}
+        carried.update(model_id for entry in dropped for model_id in entry.adopted)
+        if carried:
+            # Counted only by the changes' own definitions, such a model was not held: a later
+            # put-back of it defined it again, refused with the whole patch (seed 4119971791).
+            new = getattr(following.event, "new", None)
+            following.adopted = tuple(dict.fromkeys(m.id for m in models_in(new) if m.id in carried))
         return tuple([i for e in dropped for i in e.departed])
 
     def supersede(self, key: tuple[str, str], following: OutboxEntry | None = None) -> list[OutboxEntry]:

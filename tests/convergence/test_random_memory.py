@@ -134,6 +134,9 @@ REPLAYED_CHILD_MOVES = {
     917677733: "a move out of a layout whose removal lost to another's change of the layout: the server read what "
     "the removal was to take out at its index as sent, which named nothing there now, and took the model's "
     "insertion elsewhere: the model in two places, and later twice in one layout",
+    4119971791: "a client added an item to a layout, moved it to another and set that one's whole value, in one "
+    "patch: the server made the item from the superseded put-back's carried definition, which the client did not "
+    "count as held, and it defined the item again in a later patch (refused whole: duplicate model id)",
 }
 
 #: The same, found running as ``test_random_edits_converge_in_memory`` runs (the collector

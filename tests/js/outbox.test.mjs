@@ -318,6 +318,34 @@ describe("Outbox and models the server holds", () => {
     );
     assert.deepEqual(content.references.find((d) => d.id === "c-mine").attributes.children, [{ id: "c-div" }]);
   });
+  it("holds a model a whole value kept after superseding its put-back, and refers to it after", () => {
+    // Found by the convergence workload with child moves (seed 4119971791, in Python): a
+    // new model added to one layout, moved to another whose whole value was then set, in
+    // one patch: the value superseded the put-back (its definition carried), and the server
+    // made the model from it. Counted only by the changes' own definitions (the first
+    // layout's, which the move took out), it was not held: a later move of it defined it
+    // again, sent once the server's value superseded that move (refused whole: "duplicate
+    // model id").
+    const { document, plot, slider, outbox } = withDeparted();
+    const layout = document.getModelById("layout");
+    const row = document.getModelById("row");
+    const mine = new Model("Div", { id: "c-mine", attributes: { text: "new" } });
+    row.splice("children", 0, 0, [mine]); // defines it
+    row.splice("children", 0, 1, []);
+    layout.splice("children", 2, 0, [mine]); // defines it again: a put-back
+    layout.set("children", [mine, plot, slider]); // supersedes the put-back
+    const batch = outbox.take();
+    assert.deepEqual(batch.content.references.map((d) => d.id), ["c-mine"]);
+    outbox.settle(batch.entries); // the server took the patch
+    assert.ok(outbox.serverIds.has("c-mine"));
+    layout.splice("children", 0, 1, []); // a move out and back, waiting
+    layout.splice("children", 0, 0, [mine]);
+    outbox.supersede(propertyKey("layout", "children")); // the server's value of the layout wins
+    plot.set("title", "after");
+    const { content } = outbox.take();
+    assert.deepEqual(content.references, []);
+    assert.deepEqual(content.events.map((e) => [e.kind, e.model.id]), [["ModelChanged", "plot"]]);
+  });
 });
 
 describe("Outbox and a model put back before the server held it", () => {

@@ -1683,3 +1683,34 @@ def test_a_whole_list_then_spliced_is_applied_once_to_its_model_defined_while_ta
     session.settle()
     assert session.document.get_model_by_id("note").tags == ["alice's"]  # type: ignore[union-attr]
     assert _text(alice.document) == _text(session.document) == _text(bob.document) == _text(carol.document)
+
+
+def test_a_model_a_whole_value_keeps_after_superseding_its_put_back_is_held() -> None:
+    # Found by the convergence workload with child moves (seed 4119971791, in memory): a
+    # client added a new item to one layout, moved it to another and set that layout's
+    # whole value, all in one patch: the value superseded the put-back (its definition
+    # carried) and the server made the item from the carried definition. The client counted
+    # the item as held only where a change of the patch defined it (the first layout's,
+    # which the move took out), so later, its own move of the item lost to another client's
+    # value of the layout, it sent the item's definition again: the server refused the whole
+    # patch ("duplicate model id").
+    session = Session()
+    alice, bob = session.connect("alice"), session.connect("bob")
+    card = Card(id="alice-card", text="new")
+    _pile(alice, "right").cards.append(card)  # defines the card
+    _pile(alice, "right").cards.pop()
+    _pile(alice, "left").cards.append(card)  # defines it again: a put-back
+    _pile(alice, "left").cards = [card, *_pile(alice, "left").cards[:3]]  # supersedes the put-back
+    assert session.send("alice") == 1
+    assert _cards(session.document, "left") == ["alice-card", "card-0", "card-1", "card-2"]
+    assert alice.outbox.server_ids >= {"alice-card"}
+    _pile(alice, "left").cards.remove(card)  # a move out and back, waiting
+    _pile(alice, "left").cards.insert(0, card)
+    _pile(bob, "left").cards = [_pile(bob, "left").cards[0], _pile(bob, "left").cards[1]]
+    assert session.send("bob") == 1  # alice's move waits: the server's value supersedes it
+    alice.document.get_model_by_id("card-0").text = "changed"  # type: ignore[union-attr]
+    session.settle()
+    assert [m.msgtype for m in session.answers["alice"]] == [OK, OK], session.answers["alice"][-1].content
+    assert _cards(session.document, "left") == ["alice-card", "card-0"]
+    assert session.document.get_model_by_id("card-0").text == "changed"  # type: ignore[union-attr]
+    assert _text(alice.document) == _text(session.document) == _text(bob.document)

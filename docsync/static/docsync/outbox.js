@@ -29,6 +29,7 @@
  */
 
 import { ListSplicedEvent, ModelChangedEvent } from "./events.js";
+import { modelsIn } from "./model.js";
 import { Encoder } from "./serialization.js";
 import { splice } from "./splices.js";
 import { encodeEvents } from "./wire.js";
@@ -90,6 +91,11 @@ class Entry {
     this.redefine = [];
     /** Those of ``redefine`` the patch carrying the change sent (take). */
     this.redefined = [];
+    /**
+     * The models a whole value holds that a change it superseded defined (carried): the
+     * server makes them from the carried definitions, and holds them once it takes this.
+     */
+    this.adopted = [];
   }
 }
 
@@ -202,6 +208,7 @@ export class Outbox {
       for (const model of entry.putBack) letGo.delete(model.id);
       for (const definition of entry.references) held.add(definition.id);
       for (const definition of entry.redefined) held.add(definition.id);
+      for (const id of entry.adopted) held.add(id);
     }
     for (const id of held) own.add(id);
     this.hold(held);
@@ -290,7 +297,16 @@ export class Outbox {
       );
       // (If it defines a model an earlier value detached, both go: the server still holds
       // that model, and takes its definition in a later patch, after that value: take.)
-      if (!redefines) entry.departed = [...entry.departed, ...this._drop(entry.key, entry).flatMap((e) => e.departed)];
+      if (!redefines) {
+        const dropped = this._drop(entry.key, entry);
+        entry.departed = [...entry.departed, ...dropped.flatMap((e) => e.departed)];
+        const carried = new Set(dropped.flatMap((e) => [...e.references.map((definition) => definition.id), ...e.adopted]));
+        if (carried.size) {
+          // Counted only by the changes' own definitions, such a model was not held: a later
+          // put-back of it defined it again, refused with the whole patch (seed 4119971791).
+          entry.adopted = [...new Set([...modelsIn(event.new)].map((model) => model.id).filter((id) => carried.has(id)))];
+        }
+      }
     }
     this._entries.push(entry);
     for (const modelId of returning) {
