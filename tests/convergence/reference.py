@@ -26,7 +26,8 @@ every accepted event in order gives: the server's document must equal it.
 Nothing here comes from the server's code, nor from docsync's document: the model's
 document is plain dicts (``reference_document.py``). What an event touches is a predicate over
 two events (``touch`` and ``overlap``), read off the table of §2. Splices are judged by
-identity, not by index: every list item of the workload is unique, and the harness
+identity, not by index: every list item of the workload is unique (a layout may hold a
+model twice, where a client's document held it in two places), and the harness
 records the list each splice was made on (its ``view``). Where the server put a splice
 (its index after shifting) is taken from what it broadcast, and checked against what
 its maker meant:
@@ -777,9 +778,27 @@ def _unattached(
 
 
 def _scattered(mine: Touch, current: list[Any]) -> bool:
-    """Tell whether items inserted meanwhile lie between the items a splice deletes."""
-    places = [i for i, item in enumerate(current) if item in mine.deleted]
-    return bool(places) and places[-1] - places[0] + 1 != len(places)
+    """Tell whether items inserted meanwhile lie between the items a splice deletes.
+
+    They do unless one run of the list's items, all of them ones it deletes, holds every
+    one it deletes that the list still holds. (A list may hold an item twice: a client
+    whose document held a model in two places moves it into the layout holding it, then
+    takes one of them out, and the items between the two are not among what it deletes:
+    seed 2289133867.)
+    """
+    deleted = mine.deleted
+    present = deleted.intersection(current)
+    if not present:
+        return False
+    run: set[Any] = set()
+    for item in current:
+        if item in deleted:
+            run.add(item)
+            if run >= present:
+                return False
+        else:
+            run = set()
+    return True
 
 
 def patch_views(patch: SentPatch, decoded: list[Change], indices: list[int]) -> list[list[Any] | None]:

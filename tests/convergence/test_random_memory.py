@@ -137,6 +137,9 @@ REPLAYED_CHILD_MOVES = {
     4119971791: "a client added an item to a layout, moved it to another and set that one's whole value, in one "
     "patch: the server made the item from the superseded put-back's carried definition, which the client did not "
     "count as held, and it defined the item again in a later patch (refused whole: duplicate model id)",
+    2289133867: "the reference model read the one item a splice of a layout deletes as scattered: its patch had "
+    "moved the item into that layout from a second place its client held it in (a list holding it twice), and an "
+    "item inserted meanwhile lay between the two",
 }
 
 #: The same, found running as ``test_random_edits_converge_in_memory`` runs (the collector
