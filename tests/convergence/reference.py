@@ -49,7 +49,10 @@ its maker meant:
   replaced may land inside a range a later splice of the patch deletes).
 
 A splice of a model an earlier event of its own patch took out is broadcast to no one:
-it is placed by its items instead (``_placed_by_items``).
+it is placed by its items instead (``_placed_by_items``), and so is one of a model the
+patch defines before (or after) its events attach it. One of a model the patch defines,
+attached, is placed where the server broadcast it, on the list as the definition left
+it: shifted past the splices of that list made meanwhile, as any (§13 of protocol.md).
 
 The server's index arithmetic can put an insertion anywhere that keeps these; the
 documents' equality (every client's, the server's, this model's) checks the rest.
@@ -378,7 +381,9 @@ class Replay:
             what = t.what
             alike.setdefault(what if what in ("title", "roots", "nothing") else (t.model, t.attr), []).append(t)
         definitions = patch.content.get("references") or []
-        defined = {d.get("id") for d in definitions if type(d) is dict}
+        definitions_by_id = {d.get("id"): d for d in definitions if type(d) is dict}
+        defined = set(definitions_by_id)
+        joined: set[Any] = set()  # the models it defines that its accepted events so far attached
         kept_out: set[str] = set()  # the models the events that lost were to take out
         out_now: set[Any] = set()  # the models the accepted events so far took out (and did not bring back)
         for event, view, index in zip(decoded, views, indices, strict=True):
@@ -420,6 +425,21 @@ class Replay:
                 # its key as any (§3 rule 6): a splice of its list another origin made after
                 # ``base`` on the model it replaces, touching the same items, wins.
                 clash = any(splices_clash(mine, t) for t in splices if (t.model, t.attr) == key)
+                if not clash:
+                    # Else it is shifted past them as any splice (§13 "List splices made at the
+                    # same time"), on the list as the definition (and the patch's earlier events)
+                    # left it: its maker's index may not count what the definition holds (a
+                    # client puts the server's splices it received into a waiting put-back's
+                    # definition: seed 2997417029). Attached, it is placed where the server
+                    # broadcast it; not (yet, or any more), it reaches no one: by its items.
+                    current = lists.get(key)
+                    if current is None:
+                        value = definitions_by_id[mine.model].get("attributes", {}).get(mine.attr, [])
+                        current = lists[key] = [Ref(i["id"]) if type(i) is dict else i for i in value]
+                    if mine.model in joined and mine.model not in out_now:
+                        event, mine = self._place(event, mine, forms, current, splices, out_now)
+                    else:
+                        event, mine = _placed_by_items(event, mine, current)
             if clash:
                 rejected.append(event)
                 lost.append(mine)
@@ -428,6 +448,8 @@ class Replay:
             if event.kind == "ModelChanged" and isinstance(event.fields["new"], list):
                 lists[key] = list(event.fields["new"])
             accepted.append((event, mine))
+            if defined and (event.kind == "RootAdded" or event.attr == "children"):
+                _follow_joined(_attached_refs(event, set()), definitions_by_id, joined)
             if event.attr == "children" or event.kind == "RootRemoved" or (out_now and event.kind == "RootAdded"):
                 _follow_out(event, mine, held, out_now)
         return accepted, rejected
@@ -663,6 +685,15 @@ def _attached_refs(event: Change, defined: set[Any]) -> list[str]:
     return [v.id for v in value if type(v) is Ref and v.id not in defined]
 
 
+def _follow_joined(ids: list[str], definitions: dict[Any, dict[str, Any]], joined: set[Any]) -> None:
+    """Note in ``joined`` the models of ``definitions`` that ``ids`` attach, and those they reach."""
+    while ids:
+        model_id = ids.pop()
+        if model_id in definitions and model_id not in joined:
+            joined.add(model_id)
+            ids.extend(_ids_in(definitions[model_id].get("attributes", {})))
+
+
 def _follow_out(event: Change, mine: Touch, held: dict[str, Record], out: set[Any]) -> None:
     """Note in ``out`` the models an accepted event takes out (a root removed, a layout's child) or brings back.
 
@@ -695,7 +726,10 @@ def _placed_by_items(event: Change, mine: Touch, current: list[Any]) -> tuple[Ch
     of the list. Its maker's index may be past the end of the list by then (seed 5407).
     """
     if mine.deleted:
-        index = min(current.index(item) for item in mine.deleted if item in current)
+        places = [current.index(item) for item in mine.deleted if item in current]
+        if not places:  # (a trial's order may leave none: it fails as any disagreement)
+            raise ReferenceFailure(f"a splice meant to delete {sorted(mine.deleted)} finds none of them in {current}")
+        index = min(places)
     elif mine.right == END:
         index = len(current)
     elif mine.right in current:

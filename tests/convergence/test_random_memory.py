@@ -137,6 +137,10 @@ REPLAYED_CHILD_MOVES = {
     4119971791: "a client added an item to a layout, moved it to another and set that one's whole value, in one "
     "patch: the server made the item from the superseded put-back's carried definition, which the client did not "
     "count as held, and it defined the item again in a later patch (refused whole: duplicate model id)",
+    2997417029: "the reference model applied a splice of a model its patch defined anew at its maker's index, not "
+    "shifted past the splice the client had since put into the definition (the server shifts it as any)",
+    948608613: "the same model's first fix paired a splice of a model its patch defines, made before the event "
+    "attaching it (in the definition the server sent, not broadcast), with the server's splice of a later one",
     2289133867: "the reference model read the one item a splice of a layout deletes as scattered: its patch had "
     "moved the item into that layout from a second place its client held it in (a list holding it twice), and an "
     "item inserted meanwhile lay between the two",
