@@ -137,6 +137,8 @@ REPLAYED_CHILD_MOVES = {
     4119971791: "a client added an item to a layout, moved it to another and set that one's whole value, in one "
     "patch: the server made the item from the superseded put-back's carried definition, which the client did not "
     "count as held, and it defined the item again in a later patch (refused whole: duplicate model id)",
+    2584890407: "the same as 917677733 (found before its fix, failing alone: a move whose removal lost left the item "
+    "in two places, and a later splice of the layout holding it twice was judged kept against its items)",
     2997417029: "the reference model applied a splice of a model its patch defined anew at its maker's index, not "
     "shifted past the splice the client had since put into the definition (the server shifts it as any)",
     948608613: "the same model's first fix paired a splice of a model its patch defines, made before the event "
