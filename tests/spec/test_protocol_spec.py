@@ -727,6 +727,63 @@ async def test_a_resume_on_the_websocket_that_made_its_session_is_fresh(server: 
     await joined.close()
 
 
+@pytest.mark.asyncio
+async def test_a_bad_patch_answer_is_not_remembered_and_the_patch_sent_again_is_refused_alike(
+    open_client: Open,
+) -> None:
+    msgids = itertools.count(1)
+    a, doc = await open_client("spec", msgids=msgids)
+    level, s = _level(doc), a.last_seq
+    unread = {"events": [changed(level, "value", 2.0)], "references": [], "base": "x"}
+    bad = await a.send("PATCH-DOC", unread)
+    refused = await a.send("PATCH-DOC", {"events": [changed(level, "end", 9.0)], "references": [], "base": s})
+    await a.reply_to(refused)  # answered in order: both were handled
+    a.drop()
+    again = await WireClient.connect(a.config, client_id=a.client_id, msgids=msgids)
+    assert (await again.receive()).msgtype == "ACK"
+    request = {"last_seq": s, "client_id": a.client_id, "incarnation": a.incarnation, "pending": [bad, refused]}
+    reply = await again.request("RESUME-REQ", request)
+    # §13, answers: the refusal read from memory has its entry; the bad-patch one has none.
+    assert reply.content["answers"] == [
+        {"msgid": refused, "error": "Slider.end is not writable from the client", "code": "patch-refused"}
+    ]
+    # Sent again, as a client does with a pending patch that got no entry: refused alike.
+    await again.send("PATCH-DOC", unread, msgid=bad)
+    assert (await again.reply_to(bad)).content == {"text": "base must be an integer", "code": "bad-patch"}
+    await again.close()
+
+
+@pytest.mark.asyncio
+async def test_a_connection_is_the_client_its_last_pull_or_resume_named(open_client: Open) -> None:
+    a, doc = await open_client("spec")
+    level, s = _level(doc), a.last_seq
+
+    async def send_as(msgid: str, value: float, base: int) -> dict[str, Any]:
+        await a.send(
+            "PATCH-DOC", {"events": [changed(level, "value", value)], "references": [], "base": base}, msgid=msgid
+        )
+        return dict((await a.reply_to(msgid)).content)
+
+    first = "m-" + a.client_id
+    assert (await send_as(first, 2.0, s))["applied_seq"] == s + 1
+    # §2, §13: a PATCH-DOC carries no client_id. Once the connection names another client,
+    # the same msgid is that client's first patch, applied.
+    other = "other-" + a.client_id
+    assert (await a.request("PULL-DOC-REQ", {"client_id": other})).msgtype == "PULL-DOC-REPLY"
+    assert (await send_as(first, 3.0, s + 1))["applied_seq"] == s + 2
+    # A request naming none, or one refused, leaves the connection the client it was:
+    # the msgid is answered from that client's memory, not applied.
+    assert (await a.request("PULL-DOC-REQ", {})).msgtype == "PULL-DOC-REPLY"
+    refused = await a.request("PULL-DOC-REQ", {"client_id": ""})
+    assert refused.content["code"] == "bad-request"
+    assert (await send_as(first, 4.0, s + 2))["applied_seq"] == s + 2
+    # Named again, the first client's memory answers.
+    assert (await a.request("PULL-DOC-REQ", {"client_id": a.client_id})).msgtype == "PULL-DOC-REPLY"
+    assert (await send_as(first, 5.0, s + 2))["applied_seq"] == s + 1
+    pulled = await a.request("PULL-DOC-REQ", {"client_id": a.client_id})
+    assert (pulled.content["seq"], model_by(pulled.content["doc"], name="level")["attributes"]["value"]) == (s + 2, 3.0)
+
+
 # -- The README's demo app: an answer, then what the callback changed ----------------------
 
 
