@@ -74,14 +74,18 @@ def run_collected(coroutine: Coroutine[Any, Any, None], *, event_loop: bool = Tr
 
     A run's documents, clients and messages live until it ends, and many of them are
     cycles (a model and its document, a client and its protocol): collections while it
-    runs walk the live ones again and again and free little. The young generations are
-    collected once, before the run, when the runs before it are garbage: they were made
-    while nothing was collected, so they are all there, whole.
+    runs walk the live ones again and again and free little. Every generation is
+    collected once, before the run, when the runs before it are garbage (under
+    ``older_objects_frozen`` the oldest holds only what the runs left, not the process).
+    Not the young ones alone: a run's network, made before the collection, survives it
+    into the oldest generation, and everything the run then made hung from it, out of
+    the young ones' reach: every run stayed in memory, the process grew (600 MB at
+    100,000 steps), and the one full collection at the end took 1.7 s.
 
     ``event_loop=False``: a run that never waits (in memory) is driven to its end
     directly, without the event loop a real network needs.
     """
-    gc.collect(1)
+    gc.collect()
     enabled = gc.isenabled()
     gc.disable()
     try:
