@@ -122,16 +122,27 @@ def _joined(old: Column, new: Column, rollover: int | None) -> Column:
 
 #: Told of a list column made from another: (name, old column, new column, items removed, items added).
 Derive = Callable[[str, Column, Column, list[Any], list[Any]], None]
-#: List columns a check already made by the same change, by name: what ``Derive`` was told of them.
-Made = Mapping[str, tuple[Column, Column, list[Any], list[Any]]]
+#: Columns a check already made by the same change, by name. A list column's: what
+#: ``Derive`` was told of it. An array column's (a stream's): ``(old, new, None, writes)``,
+#: ``writes`` the count of ``_writes_in_place`` when it was made.
+Made = Mapping[str, tuple[Column, Column, list[Any] | None, Any]]
+
+#: How many times apply_patches wrote into an array in place: an array a check made by
+#: joining rows to a column holds that column's cells as they were then (``_made_already``).
+_writes_in_place = 0
 
 
 def _made_already(data: dict[str, Column], name: str, made: Made | None, derive: Derive | None) -> bool:
-    """Put in the list column a check made of ``data[name]`` by this change, if it did (no copy, no writes)."""
+    """Put in the column a check made of ``data[name]`` by this change, if it did (no copy, no writes)."""
     done = made.get(name) if made is not None else None
     if done is None or done[0] is not data[name]:
         return False
     old, new, removed, added = done
+    if removed is None:  # an array the check joined: unless a patch wrote into one since (its old cells, say)
+        if added != _writes_in_place:
+            return False
+        dict.__setitem__(data, name, new)
+        return True
     dict.__setitem__(data, name, new)
     if derive is not None:
         derive(name, old, new, removed, added)
@@ -144,10 +155,15 @@ def apply_stream(
     rollover: int | None,
     derive: Derive | None = None,
     made: Made | None = None,
+    keep: dict[str, Any] | None = None,
 ) -> None:
     """Append checked rows to every column, in place in ``data`` (``derive``: told of each list column made).
 
-    ``made``: list columns the check of this stream already made (taken as they are).
+    ``made``: columns the check of this stream already made (taken as they are).
+    ``keep``: told the array columns made, for the apply of the same stream to take
+    (``made``): a stream's check joins the rows to a copy of the columns, and joining
+    them again to a column of 500,000 rows, on the server and on every client, copied
+    the whole column twice per stream.
     """
     for name, new in rows.items():
         if made is not None and _made_already(data, name, made, derive):
@@ -155,6 +171,8 @@ def apply_stream(
         old = data[name]
         joined = _joined(old, new, rollover)
         dict.__setitem__(data, name, joined)
+        if keep is not None and isinstance(old, np.ndarray):
+            keep[name] = (old, joined, None, _writes_in_place)
         if derive is not None and type(old) is list:
             # _joined keeps old's last items and appends new's last ones: the rest is removed.
             kept = len(joined) - min(len(new), len(joined))
@@ -273,6 +291,7 @@ def apply_patches(
     ``made``: list columns the check of these patches already made (taken as they are: a
     list column is copied to be patched, and the check's copy is the same list).
     """
+    global _writes_in_place
     for name, entries in patches.items():
         if made is not None and _made_already(data, name, made, derive):
             continue
@@ -282,6 +301,8 @@ def apply_patches(
         if isinstance(column, np.ndarray):
             if not column_made_here(column):
                 column = _made(column.copy())
+            else:  # written in place: an array a check joined to it holds its cells as they were
+                _writes_in_place += 1
         else:
             column = list(column)
         tell = derive is not None and type(old) is list

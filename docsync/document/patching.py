@@ -681,14 +681,18 @@ def _column_data(checker: _Checker, model: Model, prop: Property) -> dict[str, A
     return columns
 
 
-def _derive(checker: _Checker, model: Model, prop: Property, kept: dict[str, Any]) -> Derive | None:
-    """What keeps a simulated list column a client's change made and tells the footprint ledger.
+def _derive(checker: _Checker, model: Model, prop: Property, kept: dict[str, Any]) -> Derive:
+    """What keeps a simulated list column a change made (and, a client's, tells the footprint ledger).
 
-    Each goes to ``made_columns`` (the references check looks at what it added only) and
-    to ``kept``, by name, for the event's apply to take instead of making it again.
+    Each goes to ``kept``, by name, for the event's apply to take instead of making it
+    again, and a client's to ``made_columns`` (the references check looks at what it added only).
     """
-    if not checker.from_client:
-        return None  # only a client's change is checked against the rules of ``integrity``
+    if not checker.from_client:  # only a client's change is checked against the rules of ``integrity``
+
+        def keep(name: str, old: Any, new: Any, removed: list[Any], added: list[Any]) -> None:
+            kept[name] = (old, new, removed, added)
+
+        return keep
     ledger = getattr(checker.document, "_ledger", None)
     made, attr = checker.made_columns, prop.name
 
@@ -707,7 +711,8 @@ def _check_stream(
     columns = _column_data(checker, model, prop)
     rows = check_stream(columns, event.data, event.rollover)
     made: dict[str, Any] = {}
-    apply_stream(columns, rows, event.rollover, _derive(checker, model, prop, made))  # on the simulation's own dict
+    # On the simulation's own dict; the apply takes the columns made here (``keep``, ``made``).
+    apply_stream(columns, rows, event.rollover, _derive(checker, model, prop, made), keep=made)
     return lambda: stream_checked(model, prop.name, rows, event.rollover, setter, made)
 
 
