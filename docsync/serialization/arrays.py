@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import math
 import sys
 from typing import Any
 
@@ -59,6 +58,10 @@ def dtype_name(dtype: np.dtype[Any]) -> str:
     return name
 
 
+#: The byte order of a dtype's ``byteorder`` ("=" and "|": the machine's).
+_BYTE_ORDERS = {"<": "little", ">": "big"}
+
+
 def array_to_buffer(array: np.ndarray) -> tuple[memoryview, dict[str, Any]]:
     """Return the array's bytes (no copy when contiguous) and its description."""
     name = dtype_name(array.dtype)
@@ -67,7 +70,7 @@ def array_to_buffer(array: np.ndarray) -> tuple[memoryview, dict[str, Any]]:
     if not array.flags.c_contiguous:
         # Only a non-contiguous view pays for a copy; contiguous arrays go out as-is.
         array = np.ascontiguousarray(array)
-    byte_order = {"<": "little", ">": "big"}.get(array.dtype.byteorder, NATIVE_ORDER)
+    byte_order = _BYTE_ORDERS.get(array.dtype.byteorder, NATIVE_ORDER)
     # One dimension, so that the cast to bytes also works for empty multi-dimensional
     # arrays (memoryview refuses to cast a shape containing a zero).
     flat = array if array.ndim == 1 else array.reshape(-1)
@@ -107,7 +110,8 @@ def frozen_buffer(data: Buffer) -> Buffer:
     return bytes(data)
 
 
-def _checked_shape(shape: object, max_elements: int) -> tuple[int, ...]:
+def _checked_shape(shape: object, max_elements: int) -> tuple[tuple[int, ...], int]:
+    """The dimensions of a valid ``shape``, and how many elements it holds."""
     if not isinstance(shape, list) or len(shape) > MAX_DIMENSIONS:
         raise DeserializationError(f"invalid ndarray shape {shape!r:.80}")
     count = 1
@@ -121,7 +125,7 @@ def _checked_shape(shape: object, max_elements: int) -> tuple[int, ...]:
         count *= size
     if count > max_elements:
         raise DeserializationError(f"ndarray too large: {count} > {max_elements} elements")
-    return tuple(shape)
+    return tuple(shape), count
 
 
 #: The dtype of each (allowed dtype name, byte order) met: at most 2 per allowed dtype.
@@ -145,14 +149,16 @@ def array_from_buffer(data: Buffer, dtype_name: object, shape: object, order: ob
         raise DeserializationError(f"dtype not allowed: {dtype_name!r:.40}")
     if order not in ("little", "big"):
         raise DeserializationError(f"invalid byte order {order!r:.40}")
-    dims = _checked_shape(shape, max_elements)
+    dims, count = _checked_shape(shape, max_elements)
     dtype = _wire_dtype(dtype_name, order)
-    expected = math.prod(dims) * dtype.itemsize
+    expected = count * dtype.itemsize
     # len() of a typed memoryview counts items, not bytes.
     length = data.nbytes if isinstance(data, memoryview) else len(data)
     if length != expected:
         raise DeserializationError(f"buffer length {length} does not match {dtype_name}{list(dims)} ({expected} bytes)")
-    array = np.frombuffer(data, dtype=dtype).reshape(dims)
+    array = np.frombuffer(data, dtype=dtype)
+    if len(dims) != 1:  # (one dimension, most arrays: frombuffer's own shape is ``dims``)
+        array = array.reshape(dims)
     if dtype.itemsize > 1 and order != NATIVE_ORDER:
         array = array.astype(dtype.newbyteorder("="))
     return array
