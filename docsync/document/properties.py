@@ -95,7 +95,10 @@ class Property:
     def __get__(self, obj: Any, objtype: type | None = None) -> Any:
         if obj is None:
             return self
-        return obj._get_value(self)
+        try:  # (``Model._get_value`` of a value held, inline: a call fewer per property read)
+            return obj._values[self.name]
+        except KeyError:
+            return obj._get_value(self)
 
     def __set__(self, obj: Any, value: Any) -> None:
         obj._set_value(self, value, None)

@@ -146,6 +146,8 @@ class Decoder:
 
     def _decode_typed(self, value: dict[str, Any], depth: int) -> Any:
         kind = value["type"]
+        if kind == "ndarray":  # (the most common typed value: a column)
+            return self._decode_array(value)
         if kind == "number":
             special = value.get("value")
             # A list or an object there (unhashable) is as invalid as any other non-string.
@@ -165,8 +167,6 @@ class Decoder:
                 raise DeserializationError("unhashable set entry") from exc
         if kind == "bytes":
             return bytes(self._payload(value))
-        if kind == "ndarray":
-            return self._decode_array(value)
         if kind == "datetime" or kind == "date" or kind == "time":
             return self._decode_time(kind, value.get("iso"))
         raise DeserializationError(f"unknown value type {kind!r:.40}")

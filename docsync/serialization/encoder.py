@@ -162,6 +162,8 @@ class Encoder:
             return value
         if kind is float:
             return value if math.isfinite(value) else self._encode_special_float(value)
+        if kind is np.ndarray:  # (a column: told by its type, before the isinstance checks below)
+            return self._encode_array(value)
         if kind is list or kind is tuple or isinstance(value, list | tuple):
             if len(value) >= _SCAN_FROM:
                 known = self._item_types.get(id(value)) if self._item_types else None
