@@ -431,14 +431,18 @@ class Replay:
                     # left it: its maker's index may not count what the definition holds (a
                     # client puts the server's splices it received into a waiting put-back's
                     # definition: seed 2997417029). Attached, it is placed where the server
-                    # broadcast it; not (yet, or any more), it reaches no one: by its items.
+                    # broadcast it; not (yet, or any more), it reaches no one: by its items,
+                    # where the list holds the items it deletes. (Where it does not, no event
+                    # of the patch may ever attach the model, and the splice then loses, §13
+                    # rule 5: a definition without the list, say, seed 543174307. Else the
+                    # documents' equality judges it.)
                     current = lists.get(key)
                     if current is None:
                         value = definitions_by_id[mine.model].get("attributes", {}).get(mine.attr, [])
                         current = lists[key] = [Ref(i["id"]) if type(i) is dict else i for i in value]
                     if mine.model in joined and mine.model not in out_now:
                         event, mine = self._place(event, mine, forms, current, splices, out_now)
-                    else:
+                    elif mine.deleted.issubset(current):
                         event, mine = _placed_by_items(event, mine, current)
             if clash:
                 rejected.append(event)

@@ -143,6 +143,8 @@ REPLAYED_CHILD_MOVES = {
     "shifted past the splice the client had since put into the definition (the server shifts it as any)",
     948608613: "the same model's first fix paired a splice of a model its patch defines, made before the event "
     "attaching it (in the definition the server sent, not broadcast), with the server's splice of a later one",
+    543174307: "that fix placed by its items a splice of a model its patch defined and never attached (it lost, "
+    "§13 rule 5), which deleted an item the definition's list (left out: empty) did not hold, and failed",
     2289133867: "the reference model read the one item a splice of a layout deletes as scattered: its patch had "
     "moved the item into that layout from a second place its client held it in (a list holding it twice), and an "
     "item inserted meanwhile lay between the two",
