@@ -444,6 +444,7 @@ class ClientProtocol:
             # list of it left stale (its correction never came: the model had left this
             # client's document) is stale no more (child moves in memory, seed 4000001329).
             self._stale = {key for key in self._stale if key[0] not in decoded.new_models}
+        laid: list[DocumentEvent] = []
         if self.in_flight is not None or self.outbox or self._stale:
             # (With nothing of its own unanswered, a client takes the server's events as they are.)
             if "references" in content:  # a model its changes kept held may come defined anew
@@ -457,8 +458,13 @@ class ClientProtocol:
                     max_array_elements=self.max_array_elements,
                     missed=self._missed,
                     server_held=self._server_held,
+                    laid=laid,
                 )
-            decoded.events = [event for event in decoded.events if self._reconcile(event)]
+            if laid:  # (rare: a correction's definition laid over a model whose server changes were skipped)
+                over = {id(event) for event in laid}
+                decoded.events = [e for e in decoded.events if self._reconcile(e, defining=id(e) in over)]
+            else:
+                decoded.events = [event for event in decoded.events if self._reconcile(event)]
             if decoded.skipped:  # (rare: events of models this client took out, or that left)
                 self._reconcile_skipped(content["events"], decoded.new_models)
         if decoded.new_models:  # (rare: most patches define no model)
@@ -471,6 +477,15 @@ class ClientProtocol:
         self._at_put_backs.clear()
         if decoded.new_models and (self.in_flight is not None or self.outbox):
             self._pending_on_defined(decoded.new_models)
+        if laid:
+            # The definition laid over is the server's state before this client's unanswered
+            # changes of the model, which the server applies after it (child moves in memory,
+            # seed 948609809: its own label, in flight, was taken as lost to the definition).
+            # Only those of the properties it changed: the others kept this client's changes.
+            self._pending_on_defined(
+                {event.model.id: event.model for event in laid},  # type: ignore[attr-defined]
+                keys={event.property_key() for event in laid},
+            )
         if isinstance(seq, int):
             self.last_seq = seq
         if self.in_flight is None and not self.outbox and not self._stale:
@@ -531,7 +546,7 @@ class ClientProtocol:
                 stack.extend(m for m in prop.iter_models(value) if m.id not in mine)
         return held
 
-    def _pending_on_defined(self, defined: dict[str, Any]) -> None:
+    def _pending_on_defined(self, defined: dict[str, Any], keys: set[Any] | None = None) -> None:
         """Make this client's unanswered changes of a model the server's patch defined anew hold on it.
 
         A model this client does not hold (it took it out, say, its change of it still
@@ -539,14 +554,15 @@ class ClientProtocol:
         was in) with the server's values, which do not have this client's changes yet: the
         server applies them after. They are applied to the model defined, as the server's
         (not sent again): the client took the definition's values, and its changes, which
-        the server went on to take, were seen nowhere in its document.
+        the server went on to take, were seen nowhere in its document. ``keys``: only the
+        changes of those properties (the ones a definition laid over a held model changed).
         """
         entries = list(self.in_flight[1]) if self.in_flight is not None else []
         entries += self.outbox.entries
         for entry in entries:
             event = entry.event
             target = getattr(event, "model", None)
-            if entry.doomed or target is None or entry.key is None:
+            if entry.doomed or target is None or entry.key is None or (keys is not None and entry.key not in keys):
                 continue
             model = defined.get(target.id)
             # (``model`` may be ``target`` itself: held by the application, defined anew in place.)
@@ -581,7 +597,7 @@ class ClientProtocol:
         for entry in self._pending(key):
             entry.doomed = True
 
-    def _reconcile(self, event: DocumentEvent) -> bool:
+    def _reconcile(self, event: DocumentEvent, *, defining: bool = False) -> bool:
         """Fit a server event to this client's unanswered changes; False to skip it.
 
         The server applied it before them. A whole value wins over them: what waits is
@@ -589,13 +605,17 @@ class ClientProtocol:
         the local splices of its list, as the server shifts those past it; where they
         really touch the same items (or a local whole value of the list is pending), the
         local changes lose, the server's value of the whole list follows, and until then
-        the server's splices of that list are skipped.
+        the server's splices of that list are skipped. ``defining``: the event lays a
+        correction's definition over a model whose server changes this client skipped: the
+        server's state before this client's changes of it, which it does not supersede.
         """
         key = event.property_key()
         if key is None:
             return True
         if isinstance(event, ev.ModelChangedEvent):
             self._stale.discard(key)
+            if defining:
+                return True
             self._lose(self.outbox.supersede(key), "rejected", None)
             self._doom(key)
             return True

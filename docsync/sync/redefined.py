@@ -49,6 +49,7 @@ def redefined(
     max_array_elements: int,
     missed: Set[str] = frozenset(),
     server_held: Callable[[], Set[str]] | None = None,
+    laid: list[DocumentEvent] | None = None,
 ) -> list[DocumentEvent]:
     """``events`` with the changes a definition makes to a held model after the event attaching it.
 
@@ -57,6 +58,9 @@ def redefined(
     ``server_held``: returns the models the client holds where the server holds them too;
     a definition of one of those (not missed) is a correction's, as the patch's end left
     it, not one made anew: the event naming it before moved it, and is kept as it is.
+    ``laid``: where given, gets the changes made laying a whole value's definition over a
+    missed model: the server's state before this client's unanswered changes of it, which
+    apply after them (they do not lose to them, unlike a definition an attaching event made).
     """
     if type(definitions) is not list:
         return events
@@ -85,6 +89,7 @@ def redefined(
     result: list[DocumentEvent] = []
     for event in events:
         result.append(event)
+        whole = False
         if isinstance(event, ev.ModelChangedEvent) and missed:
             # A whole value (a correction, or a whole-list set) reaching a model whose
             # server changes this client skipped: only those take the definition.
@@ -94,6 +99,7 @@ def redefined(
             except AttributeError:
                 continue
             stack: list[Any] = [m for m in models_in(event.new) if m.id in missed]
+            whole = True
         elif not isinstance(event, _ATTACHING_ANEW):
             continue
         elif isinstance(event, ev.RootAddedEvent):
@@ -123,6 +129,8 @@ def redefined(
                 continue  # (not readable against this document: the server's corrections follow)
             for attr, value in changes:
                 result.append(ev.ModelChangedEvent(model, attr, None, value, setter))
+                if whole and laid is not None:
+                    laid.append(result[-1])
                 prop = type(model).lookup(attr)
                 if prop.may_hold_models:
                     stack.extend(prop.iter_models(value))

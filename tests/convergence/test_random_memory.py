@@ -148,6 +148,8 @@ REPLAYED_CHILD_MOVES = {
     2289133867: "the reference model read the one item a splice of a layout deletes as scattered: its patch had "
     "moved the item into that layout from a second place its client held it in (a list holding it twice), and an "
     "item inserted meanwhile lay between the two",
+    948609809: "a client's removal of an item lost, its server changes skipped; its put-back and label of the item, "
+    "in flight, were taken as lost to the correction's definition laid over it, which the server applied first",
 }
 
 #: The same, found running as ``test_random_edits_converge_in_memory`` runs (the collector

@@ -876,6 +876,48 @@ describe("ClientProtocol and a correction defining a model it skipped changes of
   });
 });
 
+describe("ClientProtocol and a correction defining a model it skipped changes of, its own change of it in flight", () => {
+  // The scenario of tests/sync/test_client_moves_server_models.py's
+  // test_its_own_change_of_a_model_back_held_applies_over_a_corrections_definition_of_it
+  // (child moves in memory, seed 948609809), with what docsync/sync/sequencer.py sends alice
+  // there: she took card-0 out of "left" (in flight) and skipped bob's text of it (seq 1);
+  // bob's whole value of "left" (seq 2) made her removal lose; she put the card into "right"
+  // and set its text (in flight) before the correction (seq 3) defined card-0 with bob's
+  // text. She took her own text as lost to it; the server took it after (seq 4).
+  it("keeps its own change over the definition", () => {
+    const card = (i, text) => ({ type: "object", name: "test_moves.Card", id: `card-${i}`, attributes: { text } });
+    const doc = {
+      title: "docsync",
+      roots: [{ id: "left" }, { id: "right" }],
+      models: [
+        { type: "object", name: "test_moves.Pile", id: "left", attributes: { cards: [{ id: "card-0" }, { id: "card-1" }] } },
+        { type: "object", name: "test_moves.Pile", id: "right", attributes: { cards: [] } },
+        card(0, "card 0"),
+        card(1, "card 1"),
+      ],
+    };
+    const document = new Document();
+    const alice = aliceOn(document, doc);
+    const [left, right] = [document.getModelById("left"), document.getModelById("right")];
+    const mine = left.get("cards")[0];
+    left.splice("cards", 0, 1); // in flight: it loses
+    alice.flush();
+    const [removal] = alice.messagesToSend();
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [{ kind: "ModelChanged", model: { id: "card-0" }, attr: "text", new: "bob's" }], references: [], seq: 1 })));
+    const reordered = { kind: "ModelChanged", model: { id: "left" }, attr: "cards", new: [{ id: "card-1" }, { id: "card-0" }] };
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [reordered], references: [], seq: 2 })));
+    alice.receiveMessage(wire(newMessage(OK, { seq: 2, rejected: 1, applied_seq: 3, lost: [0] }, { reqid: removal.msgid })));
+    right.splice("cards", 0, 0, [mine]);
+    mine.set("text", "alice's");
+    alice.flush();
+    const [second] = alice.messagesToSend(); // in flight while the correction comes
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [reordered], references: [card(1, "card 1"), card(0, "bob's")], seq: 3 })));
+    assert.equal(mine.get("text"), "alice's"); // (it took bob's)
+    alice.receiveMessage(wire(newMessage(OK, { seq: 4, rejected: 0, applied_seq: 4 }, { reqid: second.msgid })));
+    assert.equal(mine.get("text"), "alice's");
+  });
+});
+
 describe("ClientProtocol and a list left stale whose model comes back defined", () => {
   // The scenario of tests/sync/test_client_moves_server_models.py's
   // test_a_list_left_stale_stops_being_so_when_its_model_comes_back_defined (child moves in

@@ -1714,3 +1714,41 @@ def test_a_model_a_whole_value_keeps_after_superseding_its_put_back_is_held() ->
     assert _cards(session.document, "left") == ["alice-card", "card-0"]
     assert session.document.get_model_by_id("card-0").text == "changed"  # type: ignore[union-attr]
     assert _text(alice.document) == _text(session.document) == _text(bob.document)
+
+
+def test_its_own_change_of_a_model_back_held_applies_over_a_corrections_definition_of_it() -> None:
+    # (Child moves in memory, seed 948609809.) Alice took a card out of a pile (in flight)
+    # and skipped bob's text of it; her removal lost to bob's whole value of the pile. She
+    # put the card into the other pile and set its text, in flight before the pile's
+    # correction came, defining the card with bob's text: laid over her copy (she had
+    # skipped his text), her own text was taken as lost to it. The server took it after.
+    session = Session()
+    alice, bob = session.connect("alice"), session.connect("bob")
+    card = _pile(alice, "left").cards.pop(0)  # in flight: it loses to bob's whole value
+    alice.flush()
+    (first,) = alice.messages_to_send()  # (sent below, after bob's)
+    bob.document.get_model_by_id("card-0").text = "bob's"  # type: ignore[union-attr]
+    session.send("bob")  # (skipped by alice: the card is out)
+    bobs = _pile(bob, "left")
+    bobs.cards = [bobs.cards[1], bobs.cards[0], bobs.cards[2]]
+    session.send("bob")
+    outcome = session.sequencer.handle_patch("alice", 0, _wire(first))
+    assert outcome.answer.content.get("rejected") == 1
+    assert outcome.changes is not None
+    alice.receive_message(_wire(outcome.answer))
+    _pile(alice, "right").cards.append(card)
+    card.text = "alice's"
+    alice.flush()
+    (second,) = alice.messages_to_send()  # in flight while the correction comes
+    for message in outcome.changes.messages_for("alice"):  # the correction, defining the card
+        alice.receive_message(_wire(message))
+    assert card.text == "alice's"
+    outcome = session.sequencer.handle_patch("alice", 0, _wire(second))
+    assert outcome.answer.content.get("rejected") == 0
+    alice.receive_message(_wire(outcome.answer))
+    assert outcome.changes is not None
+    for message in outcome.changes.messages_for("bob"):
+        bob.receive_message(_wire(message))
+    session.settle()
+    assert session.document.get_model_by_id("card-0").text == "alice's"  # type: ignore[union-attr]
+    assert _text(alice.document) == _text(session.document) == _text(bob.document)

@@ -447,11 +447,14 @@ export class ClientProtocol {
       // document) is stale no more (child moves in memory, seed 4000001329).
       for (const key of [...this._stale]) if (decoded.newModels.has(JSON.parse(key)[0])) this._stale.delete(key);
     }
+    const laid = [];
     if (Array.isArray(content.references) && content.references.length > 0 && (this.inFlight !== null || this.outbox.size > 0 || this._stale.size > 0)) {
       // A model its changes kept held may come defined anew (redefined.js).
-      decoded.events = redefined(decoded.events, content.references, this.document._models, decoded.newModels, buffers instanceof Map ? buffers : new Map(buffers ?? []), { setter: this.setter, maxArrayElements: this.maxArrayElements, missed: this._missed, serverHeld: () => this._serverHeld() });
+      decoded.events = redefined(decoded.events, content.references, this.document._models, decoded.newModels, buffers instanceof Map ? buffers : new Map(buffers ?? []), { setter: this.setter, maxArrayElements: this.maxArrayElements, missed: this._missed, serverHeld: () => this._serverHeld(), laid });
     }
-    decoded.events = decoded.events.filter((event) => this._reconcile(event));
+    // (Rare: a correction's definition laid over a model whose server changes were skipped.)
+    const over = laid.length > 0 ? new Set(laid) : null;
+    decoded.events = decoded.events.filter((event) => this._reconcile(event, over !== null && over.has(event)));
     // (Rare: events of models this client took out, or that left.)
     if (decoded.skipped > 0 && (this.inFlight !== null || this.outbox.size > 0)) this._reconcileSkipped(content.events, decoded.newModels);
     if (decoded.newModels.size > 0) decoded.events = afterDefinitions(decoded.events, decoded.newModels); // (rare)
@@ -461,6 +464,11 @@ export class ClientProtocol {
     if (this.outbox.redefining) this.outbox.refreshRedefined(decoded.events, this._atPutBacks); // (rare: a put-back of its own model waits)
     this._atPutBacks.clear();
     if (decoded.newModels.size > 0 && (this.inFlight !== null || this.outbox.size > 0)) this._pendingOnDefined(decoded.newModels);
+    // The definition laid over is the server's state before this client's unanswered changes
+    // of the model, which the server applies after it (child moves in memory, seed 948609809:
+    // its own label, in flight, was taken as lost to the definition). Only those of the
+    // properties it changed: the others kept this client's changes.
+    if (laid.length > 0) this._pendingOnDefined(new Map(laid.map((event) => [event.model.id, event.model])), new Set(laid.map((event) => event.propertyKey())));
     if (Number.isInteger(seq)) this.lastSeq = seq;
     // (Nothing of its own held back: the server's patches reach all it holds.)
     if (this.inFlight === null && this.outbox.size === 0 && this._stale.size === 0) this._missed.clear();
@@ -525,13 +533,14 @@ export class ClientProtocol {
    * was in) with the server's values, which do not have this client's changes yet: the
    * server applies them after. They are applied to the model defined, as the server's
    * (not sent again): the client took the definition's values, and its changes, which the
-   * server went on to take, were seen nowhere in its document.
+   * server went on to take, were seen nowhere in its document. ``keys``: only the changes
+   * of those properties (the ones a definition laid over a held model changed).
    */
-  _pendingOnDefined(defined) {
+  _pendingOnDefined(defined, keys = null) {
     for (const entry of [...(this.inFlight?.entries ?? []), ...this.outbox.entries]) {
       const event = entry.event;
       const target = event.model ?? null;
-      if (entry.doomed || target === null || entry.key === null) continue;
+      if (entry.doomed || target === null || entry.key === null || (keys !== null && !keys.has(entry.key))) continue;
       const model = defined.get(target.id);
       // (``model`` may be ``target`` itself: held by the page, defined anew in place.)
       if (model === undefined || model.document !== this.document) continue;
@@ -576,13 +585,16 @@ export class ClientProtocol {
    * splices of its list, as the server shifts those past it; where they really touch the
    * same items (or a local whole value of the list is pending), the local changes lose,
    * the server's value of the whole list follows, and until then the server's splices of
-   * that list are skipped.
+   * that list are skipped. ``defining``: the event lays a correction's definition over a
+   * model whose server changes this client skipped: the server's state before this client's
+   * changes of it, which it does not supersede.
    */
-  _reconcile(event) {
+  _reconcile(event, defining = false) {
     const key = event.propertyKey();
     if (key === null) return true;
     if (event instanceof ModelChangedEvent) {
       this._stale.delete(key);
+      if (defining) return true;
       this._lose(this.outbox.supersede(key), "rejected", null);
       this._doom(key);
       return true;

@@ -31,8 +31,11 @@ import { isPlainObject, samePulled } from "./values.js";
  * ``serverHeld``: returns the ids of the models the client holds where the server holds
  * them too; a definition of one of those (not missed) is a correction's, as the patch's
  * end left it, not one made anew: the event naming it before moved it, and is kept as it is.
+ * ``laid``: where given, gets the changes made laying a whole value's definition over a
+ * missed model: the server's state before this client's unanswered changes of it, which
+ * apply after them (they do not lose to them, unlike a definition an attaching event made).
  */
-export function redefined(events, definitions, held, newModels, buffers, { setter = null, maxArrayElements = 100_000_000, missed = new Set(), serverHeld = null } = {}) {
+export function redefined(events, definitions, held, newModels, buffers, { setter = null, maxArrayElements = 100_000_000, missed = new Set(), serverHeld = null, laid = null } = {}) {
   if (!Array.isArray(definitions)) return events;
   const kept = new Map();
   for (const definition of definitions) {
@@ -63,12 +66,15 @@ export function redefined(events, definitions, held, newModels, buffers, { sette
   for (const event of events) {
     result.push(event);
     let stack;
+    let whole = false;
     if (event instanceof RootAddedEvent) stack = [event.model];
     else if (event instanceof ListSplicedEvent || event instanceof DictItemsSetEvent) stack = [...modelsIn(event.items)];
     // A whole value (a correction, or a whole-list set) reaching a model whose server
     // changes this client skipped: only those take the definition.
-    else if (event instanceof ModelChangedEvent && missed.size > 0) stack = [...modelsIn(event.new)].filter((model) => missed.has(model.id));
-    else continue;
+    else if (event instanceof ModelChangedEvent && missed.size > 0) {
+      stack = [...modelsIn(event.new)].filter((model) => missed.has(model.id));
+      whole = true;
+    } else continue;
     while (stack.length > 0) { // what the event attaches: the models it names, and those they reach
       const model = stack.pop();
       if (done.has(model.id)) continue;
@@ -89,6 +95,7 @@ export function redefined(events, definitions, held, newModels, buffers, { sette
       for (const [attr, value] of values) {
         if (model.attributes.has(attr) && samePulled(model.attributes.get(attr), value)) continue;
         result.push(new ModelChangedEvent(model, attr, undefined, value, setter));
+        if (whole && laid !== null) laid.push(result[result.length - 1]);
         stack.push(...modelsIn(value));
       }
     }
