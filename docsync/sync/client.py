@@ -444,6 +444,12 @@ class ClientProtocol:
             # list of it left stale (its correction never came: the model had left this
             # client's document) is stale no more (child moves in memory, seed 4000001329).
             self._stale = {key for key in self._stale if key[0] not in decoded.new_models}
+        if self.outbox:
+            # A put-back of its own model the server came to hold since (an answer) keeps its
+            # definition aside (redefine) from now, where the server's changes of the model
+            # reach it (``refresh_redefined``): left among the definitions to send until the
+            # patch went, it was sent without them (child moves in memory, seed 700001151).
+            self.outbox.refer_to_held()
         laid: list[DocumentEvent] = []
         if self.in_flight is not None or self.outbox or self._stale:
             # (With nothing of its own unanswered, a client takes the server's events as they are.)

@@ -537,13 +537,7 @@ class Outbox:
         """Take the oldest waiting changes that share one base, ``most`` at most, as a PATCH-DOC body, or None."""
         if not self._entries:
             return None
-        if self._newly_held:
-            # A definition decided when its change was made may name a model the server has
-            # come to hold since (an answer, a resume's): sent, the server would refuse the
-            # whole patch (``duplicate model id``; convergence workload, seed 5118).
-            self._newly_held = False
-            if self._defining:  # (rare: most waiting changes define nothing)
-                self._refer_to_held()
+        self.refer_to_held()
         waiting = self._entries
         base = waiting[0].base
         count = len(waiting)
@@ -585,6 +579,16 @@ class Outbox:
         buffers = [buffer for entry in sources for buffer in entry.buffers]
         content = {"events": [e.json for e in entries], "references": references, "base": base}
         return Batch(content, buffers, base, entries, carried)
+
+    def refer_to_held(self) -> None:
+        """Refer to the models the server came to hold since a waiting change defined them (``take`` does too)."""
+        if self._newly_held:
+            # A definition decided when its change was made may name a model the server has
+            # come to hold since (an answer, a resume's): sent, the server would refuse the
+            # whole patch (``duplicate model id``; convergence workload, seed 5118).
+            self._newly_held = False
+            if self._defining:  # (rare: most waiting changes define nothing)
+                self._refer_to_held()
 
     def _redefine(self, entries: list[OutboxEntry]) -> None:
         """Send with each change the definitions of the models it puts back that the server let go of (``_let_go``).

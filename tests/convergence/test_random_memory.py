@@ -150,6 +150,9 @@ REPLAYED_CHILD_MOVES = {
     "item inserted meanwhile lay between the two",
     948609809: "a client's removal of an item lost, its server changes skipped; its put-back and label of the item, "
     "in flight, were taken as lost to the correction's definition laid over it, which the server applied first",
+    700001151: "a client's new item, its defining patch unanswered, taken out and put back as a root; the resume's "
+    "reply answered the patch and replayed another's changes of the item, which the put-back's definition, still "
+    "among those to send, did not get: its removal taken, the server made the item anew without them",
 }
 
 #: The same, found running as ``test_random_edits_converge_in_memory`` runs (the collector

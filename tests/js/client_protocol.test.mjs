@@ -918,6 +918,57 @@ describe("ClientProtocol and a correction defining a model it skipped changes of
   });
 });
 
+describe("ClientProtocol and a server change of its own model put back, the resume answering its definition", () => {
+  // The scenario of tests/sync/test_client_moves_server_models.py's
+  // test_a_servers_change_of_its_own_model_put_back_reaches_the_definition_after_a_resume_answered_it
+  // (child moves in memory, seed 700001151), with what docsync/sync/sequencer.py sends alice
+  // there: her new card, its defining patch in flight, taken out of "left" and put back as a
+  // root (a later base: bob's seq 2 between); her connection dropped. The resume's reply
+  // answered the patch (seq 3) and replayed bob's text of the card (seq 4), which she took;
+  // her put-back, a patch of its own once her removal was taken, defined the card as she
+  // had put it back: the server made it anew without bob's text.
+  it("defines it with the server's change", () => {
+    const doc = {
+      title: "docsync",
+      roots: [{ id: "left" }, { id: "right" }],
+      models: [
+        { type: "object", name: "test_moves.Pile", id: "left", attributes: { cards: [{ id: "card-0" }] } },
+        { type: "object", name: "test_moves.Pile", id: "right", attributes: { cards: [] } },
+        { type: "object", name: "test_moves.Card", id: "card-0", attributes: { text: "card 0" } },
+      ],
+    };
+    const document = new Document();
+    const alice = aliceOn(document, doc);
+    const left = document.getModelById("left");
+    const mine = new Model("test_moves.Card", { id: "alice-card", attributes: { text: "mine" } });
+    left.splice("cards", 1, 0, [mine]);
+    alice.flush();
+    const [defined] = alice.messagesToSend(); // in flight
+    const text = (id, value, seq) => wire(newMessage(PATCH_DOC, { events: [{ kind: "ModelChanged", model: { id }, attr: "text", new: value }], references: [], seq }));
+    alice.receiveMessage(text("card-0", "bob's first", 1));
+    left.splice("cards", 1, 1); // waiting
+    alice.receiveMessage(text("card-0", "bob's second", 2));
+    document.addRoot(mine); // waiting: a later base
+    alice.connectionLost();
+    alice.connectionMade();
+    alice.receiveMessage(wire(newMessage(ACK)));
+    const [resume] = alice.messagesToSend();
+    const patches = [{ events: [{ kind: "ModelChanged", model: { id: "alice-card" }, attr: "text", new: "bob's" }], references: [], seq: 4 }];
+    const answers = [{ msgid: defined.msgid, seq: 3, rejected: 0, lost: [] }];
+    alice.receiveMessage(wire(newMessage(RESUME_REPLY, { mode: "replay", patches, seq: 4, incarnation: "i1", answers }, { reqid: resume.msgid })));
+    assert.equal(mine.get("text"), "bob's");
+    alice.flush();
+    const [removal] = alice.messagesToSend();
+    assert.deepEqual(removal.content.events.map((event) => event.kind), ["ListSpliced"]);
+    alice.receiveMessage(wire(newMessage(OK, { seq: 5, rejected: 0, applied_seq: 5 }, { reqid: removal.msgid })));
+    alice.flush();
+    const [putBack] = alice.messagesToSend();
+    assert.deepEqual(putBack.content.events, [{ kind: "RootAdded", model: { id: "alice-card" } }]);
+    // (It defined the card with "mine".)
+    assert.deepEqual(putBack.content.references, [{ type: "object", name: "test_moves.Card", id: "alice-card", attributes: { text: "bob's" } }]);
+  });
+});
+
 describe("ClientProtocol and a list left stale whose model comes back defined", () => {
   // The scenario of tests/sync/test_client_moves_server_models.py's
   // test_a_list_left_stale_stops_being_so_when_its_model_comes_back_defined (child moves in

@@ -1752,3 +1752,52 @@ def test_its_own_change_of_a_model_back_held_applies_over_a_corrections_definiti
     session.settle()
     assert session.document.get_model_by_id("card-0").text == "alice's"  # type: ignore[union-attr]
     assert _text(alice.document) == _text(session.document) == _text(bob.document)
+
+
+def test_a_servers_change_of_its_own_model_put_back_reaches_the_definition_after_a_resume_answered_it() -> None:
+    # (Child moves in memory, seed 700001151.) Alice's new card, its defining patch in
+    # flight, taken out of its pile and put back as a root (a later patch); her connection
+    # dropped. The server took the definition; bob then changed the card's text.
+    # Her resume's reply answered the patch (the card held) and replayed bob's text, which
+    # she took (she holds the card, put back), but her put-back's definition stayed among
+    # those to send until the next patch went, as it was when she put the card back: her
+    # removal taken, the put-back defined the card, made anew without bob's text.
+    session = Session()
+    alice, bob = session.connect("alice"), session.connect("bob")
+    mine = Card(id="alice-card", text="mine")
+    _pile(alice, "left").cards.append(mine)
+    alice.flush()
+    (defined,) = alice.messages_to_send()  # in flight
+    bob.document.get_model_by_id("card-0").text = "bob's first"  # type: ignore[union-attr]
+    session.send("bob")
+    _pile(alice, "left").cards.remove(mine)  # waiting
+    bob.document.get_model_by_id("card-1").text = "bob's second"  # type: ignore[union-attr]
+    session.send("bob")  # (a server patch between: the put-back's base is later, a patch of its own)
+    alice.document.add_root(mine)  # waiting
+    alice.connection_lost()
+    del session.clients["alice"]  # (offline: what follows is replayed to her on resume)
+    outcome = session.sequencer.handle_patch("alice", 0, _wire(defined))
+    assert outcome.changes is not None
+    for message in outcome.changes.messages_for("bob"):
+        bob.receive_message(_wire(message))
+    bob.document.get_model_by_id("alice-card").text = "bob's"  # type: ignore[union-attr]
+    assert session.send("bob") == 1
+    session.clients["alice"] = alice
+    _resume(session, "alice")
+    assert mine.text == "bob's"
+    alice.flush()
+    (removal,) = alice.messages_to_send()
+    outcome = session.sequencer.handle_patch("alice", 0, _wire(removal))
+    assert outcome.answer.content.get("rejected") == 0
+    alice.receive_message(_wire(outcome.answer))
+    assert outcome.changes is not None
+    for patch in outcome.changes.messages_for("bob"):
+        bob.receive_message(_wire(patch))
+    del outcome, defined, removal
+    gc.collect()  # (the server's card gone: the put-back makes it anew from its definition)
+    assert session.document.get_model_by_id("alice-card") is None
+    session.settle()
+    assert [m.content.get("rejected", 0) for m in session.answers["alice"]] == [0], session.answers["alice"]
+    assert session.document.get_model_by_id("alice-card").text == "bob's"  # type: ignore[union-attr]
+    assert _text(alice.document) == _text(session.document) == _text(bob.document)
+    assert not _troubles(alice) and not _troubles(bob)

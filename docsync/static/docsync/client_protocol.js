@@ -447,6 +447,11 @@ export class ClientProtocol {
       // document) is stale no more (child moves in memory, seed 4000001329).
       for (const key of [...this._stale]) if (decoded.newModels.has(JSON.parse(key)[0])) this._stale.delete(key);
     }
+    // A put-back of its own model the server came to hold since (an answer) keeps its
+    // definition aside (redefine) from now, where the server's changes of the model reach it
+    // (refreshRedefined): left among the definitions to send until the patch went, it was
+    // sent without them (child moves in memory, seed 700001151).
+    if (this.outbox.size > 0) this.outbox.referToHeld();
     const laid = [];
     if (Array.isArray(content.references) && content.references.length > 0 && (this.inFlight !== null || this.outbox.size > 0 || this._stale.size > 0)) {
       // A model its changes kept held may come defined anew (redefined.js).

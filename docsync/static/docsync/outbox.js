@@ -513,13 +513,8 @@ export class Outbox {
     return true;
   }
 
-  /**
-   * Take the oldest waiting changes that share one base, ``most`` at most, as one
-   * PATCH-DOC body: {content: {events, references, base}, buffers, base, entries,
-   * carried}. Returns null when nothing waits.
-   */
-  take(most = MAX_PATCH_EVENTS) {
-    if (this._entries.length === 0) return null;
+  /** Refer to the models the server came to hold since a waiting change defined them (``take`` does too). */
+  referToHeld() {
     if (this._newlyHeld) {
       // A definition decided when its change was made may name a model the server has
       // come to hold since (an answer, a resume's): sent, the server would refuse the
@@ -527,6 +522,16 @@ export class Outbox {
       this._newlyHeld = false;
       if (this._defining) this._referToHeld(); // (rare: most waiting changes define nothing)
     }
+  }
+
+  /**
+   * Take the oldest waiting changes that share one base, ``most`` at most, as one
+   * PATCH-DOC body: {content: {events, references, base}, buffers, base, entries,
+   * carried}. Returns null when nothing waits.
+   */
+  take(most = MAX_PATCH_EVENTS) {
+    if (this._entries.length === 0) return null;
+    this.referToHeld();
     const base = this._entries[0].base;
     let count = this._entries.findIndex((entry) => entry.base !== base);
     if (count < 0) count = this._entries.length;
