@@ -86,6 +86,7 @@ def redefined(
 
     decoder = Decoder(buffers, resolve_ref=resolver(new_models, held), max_array_elements=max_array_elements)
     done: set[str] = set()
+    held_on = _held_on(events, kept)
     result: list[DocumentEvent] = []
     for event in events:
         result.append(event)
@@ -103,6 +104,8 @@ def redefined(
         elif not isinstance(event, _ATTACHING_ANEW):
             continue
         elif isinstance(event, ev.RootAddedEvent):
+            if id(event) in held_on:
+                continue  # (the server held it elsewhere: the definition is a later correction's)
             stack = [event.model]
         else:
             try:
@@ -134,4 +137,36 @@ def redefined(
                 prop = type(model).lookup(attr)
                 if prop.may_hold_models:
                     stack.extend(prop.iter_models(value))
+    return result
+
+
+def _held_on(events: list[DocumentEvent], kept: Mapping[str, Any]) -> set[int]:
+    """The RootAddedEvents (by ``id``) of a defined model the server held elsewhere before them.
+
+    The server defines no model an earlier event of the same patch detached (§9): it gives
+    the changes from such an attachment another position. So where a root added is removed
+    again in the patch and a later whole value (a correction) still reaches it, the removal
+    detached nothing: the server held the model elsewhere all along, the root added did not
+    make it anew, and the definition is that correction's, as the patch's end left it. Laid
+    over right after the root added, the patch's later changes of the model applied twice
+    (child moves in memory, seed 948610247: a client reaching it through a list left stale).
+    """
+    added: dict[str, int] = {}
+    removed: dict[str, int] = {}
+    result: set[int] = set()
+    for event in events:
+        if isinstance(event, ev.RootAddedEvent):
+            if event.model.id in kept:
+                added[event.model.id] = id(event)
+        elif isinstance(event, ev.RootRemovedEvent):
+            if event.model.id in added:
+                removed[event.model.id] = added.pop(event.model.id)
+        elif added or removed:
+            value = event.new if isinstance(event, ev.ModelChangedEvent) else getattr(event, "items", None)
+            for model in models_in(value) if value is not None else ():
+                if model.id in removed and isinstance(event, ev.ModelChangedEvent):
+                    result.add(removed.pop(model.id))
+                # Attached in a second place meanwhile: the removal may have detached nothing
+                # because of that one; the root added may have made it anew (nothing said).
+                added.pop(model.id, None)
     return result

@@ -969,6 +969,46 @@ describe("ClientProtocol and a server change of its own model put back, the resu
   });
 });
 
+describe("ClientProtocol and a correction's definition of a root added and removed again in its position", () => {
+  // The scenario of tests/sync/test_client_moves_server_models.py's
+  // test_a_corrections_definition_of_a_root_added_and_removed_again_is_not_laid_over_at_the_root_added
+  // (child moves in memory, seed 948610247): alice's value of the board in flight (carol's
+  // splice of it skipped: stale), bob's position put the note the server held in the board
+  // back as a root, spliced its tags, took the root out, and ended with the board's
+  // correction defining the note as that end left it. She laid it over at the root added,
+  // and took bob's splice again.
+  it("does not take the position's changes of it twice", () => {
+    const doc = {
+      title: "docsync",
+      roots: [{ id: "first" }],
+      models: [
+        { type: "object", name: "test_moves.Board", id: "first", attributes: { notes: [{ id: "note" }, { id: "other" }] } },
+        { type: "object", name: "test_moves.Note", id: "note", attributes: { tags: ["a"] } },
+        { type: "object", name: "test_moves.Note", id: "other", attributes: { tags: [] } },
+      ],
+    };
+    const document = new Document();
+    const alice = aliceOn(document, doc);
+    const board = document.getModelById("first");
+    board.set("notes", [board.get("notes")[1], board.get("notes")[0]]); // in flight
+    alice.flush();
+    assert.equal(alice.messagesToSend().length, 1);
+    const note = { id: "note" };
+    const notes = { model: { id: "first" }, attr: "notes" };
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [{ kind: "ListSpliced", ...notes, index: 1, delete: 1, items: [] }], references: [], seq: 1 })));
+    const events = [
+      { kind: "RootAdded", model: note },
+      { kind: "ListSpliced", model: note, attr: "tags", index: 1, delete: 0, items: ["bob's"] },
+      { kind: "RootRemoved", model: note },
+      { kind: "ModelChanged", ...notes, new: [note] },
+    ];
+    const references = [{ type: "object", name: "test_moves.Note", id: "note", attributes: { tags: ["a", "bob's"] } }];
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events, references, seq: 2 })));
+    assert.deepEqual([...document.getModelById("note").get("tags")], ["a", "bob's"]); // (bob's twice)
+    assert.deepEqual(board.get("notes").map((model) => model.id), ["note"]);
+  });
+});
+
 describe("ClientProtocol and a list left stale whose model comes back defined", () => {
   // The scenario of tests/sync/test_client_moves_server_models.py's
   // test_a_list_left_stale_stops_being_so_when_its_model_comes_back_defined (child moves in

@@ -1801,3 +1801,41 @@ def test_a_servers_change_of_its_own_model_put_back_reaches_the_definition_after
     assert session.document.get_model_by_id("alice-card").text == "bob's"  # type: ignore[union-attr]
     assert _text(alice.document) == _text(session.document) == _text(bob.document)
     assert not _troubles(alice) and not _troubles(bob)
+
+
+def test_a_corrections_definition_of_a_root_added_and_removed_again_is_not_laid_over_at_the_root_added() -> None:
+    # (Child moves in memory, seed 948610247; the server's positions as the Sequencer sent
+    # them there.) Bob's patch put a note the server held in a board back as a root (his
+    # removal of it had lost before), spliced its tags, set the board anew (which lost) and
+    # took the root out: the server held the note in the board all along, and the board's
+    # correction at the position's end defined it, as that end left it. Alice, her own value
+    # of the board in flight (the board stale: carol's splice of it skipped), read the
+    # definition as the note made anew by the root added, laid it over there, and took
+    # bob's splice again: his tag twice. The server defines no model an earlier event of
+    # the position detached: the root removed detached nothing, so the definition is the
+    # correction's (protocol.md §9).
+    session = Session()
+    session.document.add_root(Board(id="first", notes=[Note(id="note", tags=["a"]), Note(id="other", tags=[])]))
+    session.sequencer.flush()
+    alice = session.connect("alice")
+    board = alice.document.get_model_by_id("first")
+    board.notes = [board.notes[1], board.notes[0]]  # type: ignore[union-attr]  # in flight
+    alice.flush()
+    assert len(alice.messages_to_send()) == 1
+    note, notes = {"id": "note"}, {"model": {"id": "first"}, "attr": "notes"}
+    carols = {"events": [{"kind": "ListSpliced", **notes, "index": 1, "delete": 1, "items": []}], "seq": 1}
+    alice.receive_message(_wire(new_message(PATCH_DOC, carols)))  # (skipped: her value of the board waits)
+    tags = ["a", "bob's"]  # (the correction's definition: as the position's end left the note)
+    bobs = {
+        "events": [
+            {"kind": "RootAdded", "model": note},
+            {"kind": "ListSpliced", "model": note, "attr": "tags", "index": 1, "delete": 0, "items": ["bob's"]},
+            {"kind": "RootRemoved", "model": note},
+            {"kind": "ModelChanged", **notes, "new": [note]},
+        ],
+        "references": [{"type": "object", "name": "test_moves.Note", "id": "note", "attributes": {"tags": tags}}],
+        "seq": 2,
+    }
+    alice.receive_message(_wire(new_message(PATCH_DOC, bobs)))
+    assert alice.document.get_model_by_id("note").tags == ["a", "bob's"]  # type: ignore[union-attr]
+    assert [m.id for m in board.notes] == ["note"]  # type: ignore[union-attr]

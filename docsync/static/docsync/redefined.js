@@ -19,7 +19,7 @@
  */
 
 import { DeserializationError } from "./exceptions.js";
-import { DictItemsSetEvent, ListSplicedEvent, ModelChangedEvent, RootAddedEvent } from "./events.js";
+import { DictItemsSetEvent, ListSplicedEvent, ModelChangedEvent, RootAddedEvent, RootRemovedEvent } from "./events.js";
 import { modelsIn } from "./model.js";
 import { Decoder } from "./serialization.js";
 import { isPlainObject, samePulled } from "./values.js";
@@ -63,11 +63,15 @@ export function redefined(events, definitions, held, newModels, buffers, { sette
   const decoder = new Decoder(buffers, { resolveRef, maxArrayElements });
   const done = new Set();
   const result = [];
+  const heldOn = heldElsewhere(events, kept);
   for (const event of events) {
     result.push(event);
     let stack;
     let whole = false;
-    if (event instanceof RootAddedEvent) stack = [event.model];
+    if (event instanceof RootAddedEvent) {
+      if (heldOn.has(event)) continue; // (the server held it elsewhere: the definition is a later correction's)
+      stack = [event.model];
+    }
     else if (event instanceof ListSplicedEvent || event instanceof DictItemsSetEvent) stack = [...modelsIn(event.items)];
     // A whole value (a correction, or a whole-list set) reaching a model whose server
     // changes this client skipped: only those take the definition.
@@ -97,6 +101,45 @@ export function redefined(events, definitions, held, newModels, buffers, { sette
         result.push(new ModelChangedEvent(model, attr, undefined, value, setter));
         if (whole && laid !== null) laid.push(result[result.length - 1]);
         stack.push(...modelsIn(value));
+      }
+    }
+  }
+  return result;
+}
+
+/**
+ * The RootAddedEvents of a defined model the server held elsewhere before them. The server
+ * defines no model an earlier event of the same patch detached (protocol.md §9): it gives the
+ * changes from such an attachment another position. So where a root added is removed again
+ * in the patch and a later whole value (a correction) still reaches it, the removal detached
+ * nothing: the server held the model elsewhere all along, the root added did not make it
+ * anew, and the definition is that correction's, as the patch's end left it. Laid over right
+ * after the root added, the patch's later changes of the model applied twice (child moves in
+ * memory, seed 948610247: a client reaching it through a list left stale).
+ */
+function heldElsewhere(events, kept) {
+  const added = new Map();
+  const removed = new Map();
+  const result = new Set();
+  for (const event of events) {
+    if (event instanceof RootAddedEvent) {
+      if (kept.has(event.model.id)) added.set(event.model.id, event);
+    } else if (event instanceof RootRemovedEvent) {
+      if (added.has(event.model.id)) {
+        removed.set(event.model.id, added.get(event.model.id));
+        added.delete(event.model.id);
+      }
+    } else if (added.size > 0 || removed.size > 0) {
+      const value = event instanceof ModelChangedEvent ? event.new : event.items;
+      if (value === undefined) continue;
+      for (const model of modelsIn(value)) {
+        if (removed.has(model.id) && event instanceof ModelChangedEvent) {
+          result.add(removed.get(model.id));
+          removed.delete(model.id);
+        }
+        // Attached in a second place meanwhile: the removal may have detached nothing
+        // because of that one; the root added may have made it anew (nothing said).
+        added.delete(model.id);
       }
     }
   }
