@@ -153,6 +153,7 @@ REPLAYED_CHILD_MOVES = {
     700001151: "a client's new item, its defining patch unanswered, taken out and put back as a root; the resume's "
     "reply answered the patch and replayed another's changes of the item, which the put-back's definition, still "
     "among those to send, did not get: its removal taken, the server made the item anew without them",
+    900000627: "the same as 2997417029 (found by a sweep, failing on main before that fix)",
     948610247: "a position put an item the server held in a layout back as a root, spliced its tags, removed the "
     "root and ended with the layout's correction defining the item; a client reaching it through a list left stale "
     "laid the definition over it at the root added, as if made anew there, and took the splices twice",
