@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -44,6 +45,8 @@ Apply = Callable[[], None]
 _SCALARS: frozenset[type] = frozenset({bool, int, float, str, type(None)})
 #: The check of one event that changes a property: (checker, model, property, event, setter) -> its apply.
 _PropertyCheck = Callable[["_Checker", Model, Property, Any, Any], Apply]
+#: No columns made or vetted (``ChangeOutcome``'s, read only).
+_NONE: Mapping[Any, Any] = MappingProxyType({})
 
 
 def _returning(checker: _Checker, model: Model) -> bool:
@@ -52,7 +55,8 @@ def _returning(checker: _Checker, model: Model) -> bool:
     Only the client whose own change took it out may name it (sync/detached.py); as a
     model of the document's, it is not one of the patch's own (every property writable).
     """
-    return checker.joining.get(model._id) is model
+    joining = checker.joining
+    return joining is not None and joining.get(model._id) is model
 
 
 class _Checker:
@@ -85,31 +89,50 @@ class _Checker:
         new_models: Mapping[str, Model],
         from_client: bool,
         allow_structure: bool,
+        pushed: bool = False,
+        plain_lists: Mapping[int, list[Any]] | None = None,
     ) -> None:
+        # Made for every patch, most of one event: what few patches need is made on
+        # first need (``own_roots``, ``joining``, ``scratch``, ``made_columns``, ``vetted_columns``).
         self.document = document
         self.models: Mapping[str, Model] = document._models  # live, read per event (never written here)
         self.new_models = new_models
         self.from_client = from_client
         self.allow_structure = allow_structure
-        self.pushed = False  # a whole document a client pushed: no model of the app's left to pose as
+        self.pushed = pushed  # a whole document a client pushed: no model of the app's left to pose as
         self.lists: dict[tuple[str, str], list[Any] | None] = {}
         self.dicts: dict[tuple[str, str], dict[Any, Any] | None] = {}
         #: Whole values set by ModelChanged events, by (model id, attr).
         self.values: dict[tuple[str, str], Any] = {}
         #: Models whose properties the events set, with those properties.
         self.touched: dict[str, tuple[Model, set[str]]] = {}
-        self.roots = list(document._roots)
+        #: The roots as the events checked so far leave them; None: the document's, unchanged (``roots_after``).
+        self.roots: list[Model] | None = None
         self.title = document._title
-        # Per model id: what the UI events checked so far will change (check_client_event).
-        self.scratch: dict[str, dict[str, Any]] = {}
-        #: Models the events bring into the document, by id (as Document._attach will index them).
-        self.joining: dict[str, Model] = {}
-        #: List columns the simulation made by patching or streaming another (``ChangeOutcome.made_columns``).
-        self.made_columns: dict[int, tuple[Any, Any, list[Any]]] = {}
-        #: List columns ColumnData's own check passed (no model in them), by id (``ChangeOutcome.vetted_columns``).
-        self.vetted_columns: dict[int, Any] = {}
+        # Per model id: what the UI events checked so far will change (check_client_event); None: nothing yet.
+        self.scratch: dict[str, dict[str, Any]] | None = None
+        #: Models the events bring into the document, by id (as Document._attach will index them); None: none.
+        self.joining: dict[str, Model] | None = None
+        #: List columns the simulation made by patching or streaming another (``ChangeOutcome.made_columns``);
+        #: None: none.
+        self.made_columns: dict[int, tuple[Any, Any, list[Any]]] | None = None
+        #: List columns ColumnData's own check passed (no model in them), by id (``ChangeOutcome.vetted_columns``);
+        #: None: none.
+        self.vetted_columns: dict[int, Any] | None = None
         #: Lists of plain values the events took from the message they were read from (``DecodedPatch.plain_lists``).
-        self.plain_lists: Mapping[int, list[Any]] | None = None
+        self.plain_lists = plain_lists
+
+    def roots_after(self) -> list[Model]:
+        """Return the roots as the events checked so far leave them (the document's own list: read it only)."""
+        roots = self.roots
+        return self.document._roots if roots is None else roots
+
+    def own_roots(self) -> list[Model]:
+        """Return the simulated roots, to change: copied from the document's on first need."""
+        roots = self.roots
+        if roots is None:
+            roots = self.roots = list(self.document._roots)
+        return roots
 
     def attachable(self, value: Any) -> None:
         """Refuse a value holding a model of another document, or two new models sharing an id."""
@@ -118,7 +141,11 @@ class _Checker:
         while stack:
             model = stack.pop()
             key = model._id
-            if models.get(key) is model or joining.get(key) is model:
+            if models.get(key) is model:
+                continue
+            if joining is None:
+                joining = self.joining = {}
+            elif joining.get(key) is model:
                 continue
             if key in joining:
                 raise PatchError(f"two models share the id {key!r:.40}")
@@ -137,7 +164,7 @@ class _Checker:
     def reachable(self, target: Model) -> bool:
         """Tell whether ``target`` is held by the roots as the events checked so far leave them."""
         seen: set[int] = set()
-        stack = list(self.roots)
+        stack = list(self.roots_after())
         while stack:
             model = stack.pop()
             if model is target:
@@ -333,27 +360,30 @@ def _check(checker: _Checker, event: ev.DocumentEvent, setter: Any) -> Apply:
             if checker.from_client:
                 if event.msg_type not in target.__client_events__:
                     raise NotWritableError(f"{target.__type_name__} does not accept {event.msg_type!r:.40} events")
-                target.check_client_event(event, checker.scratch.setdefault(target.id, {}))
+                scratch = checker.scratch
+                if scratch is None:
+                    scratch = checker.scratch = {}
+                target.check_client_event(event, scratch.setdefault(target.id, {}))
         elif checker.from_client and not document.accepts_message(event.msg_type):
             raise PatchError(f"no handler for messages of type {event.msg_type!r:.40}")
         return lambda: document._message_received(event)
     if isinstance(event, ev.RootAddedEvent):
         checker.structure("adding a root")
         model = event.model
-        if model in checker.roots:
+        if model in checker.roots_after():
             raise PatchError(f"{model!r} is already a root")
         # Attachable first: a model that left the document, named by the client whose own
         # change took it out (sync/detached.py), is known to the patch once it joins here.
         checker.attachable(model)
         checker.model(model)
-        checker.roots.append(model)
+        checker.own_roots().append(model)
         return lambda: document.add_root(model, setter)
     if isinstance(event, ev.RootRemovedEvent):
         checker.structure("removing a root")
         model = checker.model(event.model)
-        if model not in checker.roots:
+        if model not in checker.roots_after():
             raise PatchError(f"{model!r} is not a root")
-        checker.roots.remove(model)
+        checker.own_roots().remove(model)
         return lambda: document.remove_root(model, setter)
     return _check_property(checker, event, setter, _property_check(type(event)))
 
@@ -587,6 +617,8 @@ def _check_splice(checker: _Checker, model: Model, prop: Property, event: ev.Lis
 def _vetted(checker: _Checker, columns: dict[str, Any]) -> None:
     """Note the list columns of ``columns``, which ColumnData's check passed (the references check skips them)."""
     vetted = checker.vetted_columns
+    if vetted is None:
+        vetted = checker.vetted_columns = {}
     for column in columns.values():
         if type(column) is list:
             vetted[id(column)] = column  # holds it: its id is not reused during the check
@@ -695,6 +727,8 @@ def _derive(checker: _Checker, model: Model, prop: Property, kept: dict[str, Any
         return keep
     ledger = getattr(checker.document, "_ledger", None)
     made, attr = checker.made_columns, prop.name
+    if made is None:
+        made = checker.made_columns = {}
 
     def derive(name: str, old: Any, new: Any, removed: list[Any], added: list[Any]) -> None:
         made[id(new)] = (new, old, added)  # holds ``new``: its id is not reused during the check
@@ -781,9 +815,7 @@ def apply_events(
         raise PatchError(f"too many models: the document may hold at most {max_models}")
     if from_client and not allow_structure and new_models:
         raise NotWritableError("creating models is not allowed from the client")
-    checker = _Checker(document, new_models, from_client, allow_structure)
-    checker.pushed = pushed
-    checker.plain_lists = plain_lists
+    checker = _Checker(document, new_models, from_client, allow_structure, pushed, plain_lists)
     steps: list[Apply] = []
     for event in events:  # (the common kinds straight to their checks: one call fewer each)
         kind = type(event)
@@ -804,10 +836,10 @@ def apply_events(
             new_models,
             checker.touched,
             checker.value_after,
-            checker.roots,
+            checker.roots_after(),
             checker.title,
-            checker.made_columns,
-            checker.vetted_columns,
+            _NONE if checker.made_columns is None else checker.made_columns,
+            _NONE if checker.vetted_columns is None else checker.vetted_columns,
         )
         check_outcome(outcome, limits)
     left_out: list[ev.DocumentEvent] = []
