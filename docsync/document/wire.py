@@ -7,6 +7,7 @@ from typing import Any
 
 from ..exceptions import DeserializationError, PatchError, UnknownModelError
 from ..serialization import Buffer, Decoder, Encoder
+from ..serialization.decoder import plain_copy
 from . import events as ev
 from .model import Model, is_empty_default
 from .registry import model_class
@@ -391,6 +392,16 @@ def decode_patch(
                             if indices is not None:
                                 indices.append(index)
                             continue
+                    # A short list or object of plain values (a splice's items, most of the
+                    # rest) is read as a Decoder reads it, without making one.
+                    plain = _PLAIN_VALUED.get(rest)
+                    if plain is not None:
+                        value = plain_copy(raw.get(plain[0]))
+                        if value is not None:
+                            events.append(plain[1](raw, value, model, attr, setter))
+                            if indices is not None:
+                                indices.append(index)
+                            continue
                     if decoder is None:
                         decoder = Decoder(
                             buffers, resolve_ref=resolve, max_array_elements=max_array_elements, owned=owned
@@ -480,6 +491,10 @@ def _model_changed_rest(raw: dict[str, Any], decoder: Decoder, model: Model, att
     return ev.ModelChangedEvent(model, attr, None, new, setter)
 
 
+def _model_changed(raw: dict[str, Any], new: Any, model: Model, attr: str, setter: Any) -> Any:
+    return ev.ModelChangedEvent(model, attr, None, new, setter)
+
+
 def _column_data_changed_rest(raw: dict[str, Any], decoder: Decoder, model: Model, attr: str, setter: Any) -> Any:
     return ev.ColumnDataChangedEvent(model, attr, _columns(raw.get("columns"), decoder, "columns"), setter)
 
@@ -504,7 +519,12 @@ def _columns_patched_rest(raw: dict[str, Any], decoder: Decoder, model: Model, a
 
 
 def _list_spliced_rest(raw: dict[str, Any], decoder: Decoder, model: Model, attr: str, setter: Any) -> Any:
-    index, delete, items = raw.get("index"), raw.get("delete"), decoder.decode(raw.get("items"))
+    return _list_spliced(raw, decoder.decode(raw.get("items")), model, attr, setter)
+
+
+def _list_spliced(raw: dict[str, Any], items: Any, model: Model, attr: str, setter: Any) -> Any:
+    """A ListSpliced of ``items`` (decoded): its index and delete are read and checked here."""
+    index, delete = raw.get("index"), raw.get("delete")
     # Name the field at fault: the event's repr, cut, ended before it (its kind, model
     # and attr come first), so a bool or a float index got an error that hid why.
     if type(index) is not int:
@@ -517,7 +537,11 @@ def _list_spliced_rest(raw: dict[str, Any], decoder: Decoder, model: Model, attr
 
 
 def _dict_items_set_rest(raw: dict[str, Any], decoder: Decoder, model: Model, attr: str, setter: Any) -> Any:
-    items = decoder.decode(raw.get("items"))
+    return _dict_items_set(raw, decoder.decode(raw.get("items")), model, attr, setter)
+
+
+def _dict_items_set(raw: dict[str, Any], items: Any, model: Model, attr: str, setter: Any) -> Any:
+    """A DictItemsSet of ``items`` (decoded)."""
     if type(items) is not dict:
         raise DeserializationError("DictItemsSet items must be a map")
     return ev.DictItemsSetEvent(model, attr, items, setter)
@@ -544,6 +568,15 @@ _PROPERTY_DECODERS: dict[str, _Rest] = {
     "ListSpliced": _list_spliced_rest,
     "DictItemsSet": _dict_items_set_rest,
     "DictItemsDeleted": _dict_items_deleted_rest,
+}
+
+
+#: The property events whose value may be read without a Decoder (``plain_copy``): its field, the reader of
+#: the event once its value is read.
+_PLAIN_VALUED: dict[_Rest, tuple[str, Callable[[dict[str, Any], Any, Model, str, Any], ev.DocumentEvent]]] = {
+    _model_changed_rest: ("new", _model_changed),
+    _list_spliced_rest: ("items", _list_spliced),
+    _dict_items_set_rest: ("items", _dict_items_set),
 }
 
 

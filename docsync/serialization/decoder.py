@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -24,7 +25,7 @@ from .arrays import Buffer, array_from_buffer, decode_base64
 from .depth import ITEM_LEVELS, MAP_LEVELS, MAX_VALUE_DEPTH, SET_LEVELS
 from .lines import copy_lines, item_types
 
-__all__ = ["Decoder"]
+__all__ = ["Decoder", "plain_copy"]
 
 #: The JSON values that decode to themselves (with None).
 _PLAIN = frozenset({bool, str, int, float})
@@ -36,6 +37,8 @@ _PLAIN_ITEMS = _PLAIN | {type(None)}
 _SCAN_FROM = 32
 _LINES = {list}
 _SPECIAL_FLOATS = {"nan": float("nan"), "+inf": float("inf"), "-inf": float("-inf")}
+#: The buffers of a decoder given none (read only).
+_NO_BUFFERS: Mapping[str, Buffer] = MappingProxyType({})
 
 
 def _no_references(model_id: str) -> Any:
@@ -50,6 +53,30 @@ def _hashable(key: Any) -> Any:
     if type(key) is set:
         return frozenset(key)
     return key
+
+
+def plain_copy(value: Any) -> list[Any] | dict[Any, Any] | None:
+    """Return what a Decoder of the default depth makes of ``value`` if it is a short list or object of plain values.
+
+    That is a copy (the ``decode`` comprehensions' own), owned or not; None for anything
+    else. A patch of such values (a client's splice of plain items, most patches) is
+    then read without making a Decoder for it.
+    """
+    kind = type(value)
+    if kind is list:
+        items = value
+    elif kind is dict:
+        if "type" in value or (len(value) == 1 and "id" in value):  # a typed value, a reference
+            return None
+        items = value.values()
+    else:
+        return None
+    if len(value) >= _SCAN_FROM:  # (``decode`` scans it another way, and may take an owned list as it is)
+        return None
+    for item in items:
+        if type(item) not in _PLAIN and item is not None:
+            return None
+    return value.copy()  # type: ignore[no-any-return]
 
 
 class Decoder:
@@ -81,7 +108,8 @@ class Decoder:
         self.plain_lists: dict[int, list[Any]] | None = {} if owned else None
         #: With ``owned``, the item types of each of ``plain_lists``, by the same ids.
         self.plain_types: dict[int, set[type]] = {}
-        self._buffers = buffers or {}
+        # (No empty dict of its own: a patch's decoder is made per patch, and most carry no buffer.)
+        self._buffers = buffers if buffers else _NO_BUFFERS
         self._resolve_ref = resolve_ref or _no_references
         self._max_elements = max_array_elements
         self._max_depth = max_depth
