@@ -472,7 +472,7 @@ class ClientProtocol:
             else:
                 decoded.events = [event for event in decoded.events if self._reconcile(event)]
             if decoded.skipped:  # (rare: events of models this client took out, or that left)
-                self._reconcile_skipped(content["events"], decoded.new_models)
+                self._reconcile_skipped(content["events"], decoded.new_models, buffers)
         if decoded.new_models:  # (rare: most patches define no model)
             decoded.events = _after_definitions(decoded.events, decoded.new_models)
         self._apply(decoded)
@@ -650,17 +650,22 @@ class ClientProtocol:
         event.index, event.delete = incoming.index, incoming.delete
         return True
 
-    def _reconcile_skipped(self, raws: list[Any], defined: dict[str, Any]) -> None:
+    def _reconcile_skipped(self, raws: list[Any], defined: dict[str, Any], buffers: dict[str, Any]) -> None:
         """Fit this client's unanswered changes to the server's events skipped as naming a model it does not hold.
 
         A model this client took out (its change unanswered) is not held here, so the
         server's changes of it are skipped; its pending splices of the model's lists are
         still shifted past the server's splices, and lose to its whole values, as
         ``_reconcile`` does for a model held. The model may come back defined by a server
-        patch (a correction: ``_pending_on_defined``), where a splice left unshifted took
-        out the wrong item (child moves in memory, seed 1414213735).
+        patch (a correction: ``_pending_on_defined``), where a splice left unshifted took out
+        the wrong item (child moves in memory, seed 1414213735). A waiting put-back of its
+        own model keeping a definition (taken out again since, by a waiting change) takes
+        the server's splice where it stands at the put-back: the server makes the model from
+        that definition and shifts this client's later splices of the list past the splice,
+        which, left out, made its next splice out of range (seed 2869534871).
         """
         held = self.document.models
+        outbox = self.outbox
         for raw in raws:
             if type(raw) is not dict:
                 continue
@@ -673,7 +678,9 @@ class ClientProtocol:
                 self._missed.add(ref["id"])
             key = (ref["id"], attr)
             pending = self._pending(key)
-            if not pending:
+            # (Rare: a waiting put-back keeps a definition of the model.)
+            put_backs = outbox.redefining_at(key[0]) if kind == "ListSpliced" and outbox.redefining else []
+            if not pending and not put_backs:
                 continue
             if kind == "ModelChanged":
                 self._doom(key)
@@ -684,16 +691,23 @@ class ClientProtocol:
                     continue
                 incoming = Splice(at, delete, len(items))
                 shifted: list[tuple[OutboxEntry, Splice]] = []
+                placed: list[tuple[OutboxEntry, Splice]] = []  # (a put-back, the splice where it stands there)
                 for entry in pending:
+                    while put_backs and put_backs[0][0] < outbox.position(entry):
+                        placed.append((put_backs.pop(0)[1], incoming))
                     result = transform(incoming, entry.splice) if entry.splice is not None else None
                     if result is None:
-                        self._doom(key)
+                        self._doom(key)  # (the put-backs after it: their later splices lose, corrected)
+                        put_backs = []
                         break
                     incoming, mine = result
                     shifted.append((entry, mine))
                 else:
                     for entry, mine in shifted:
                         entry.splice = mine
+                placed += [(put_back, incoming) for _, put_back in put_backs]
+                if placed:
+                    outbox.splice_redefined(key, placed, items, buffers)
 
     def _apply(self, decoded: DecodedPatch) -> None:
         try:

@@ -680,6 +680,42 @@ class Outbox:
                     entry.buffers = [*entry.buffers, *((i, frozen_buffer(d)) for i, d in encoder.buffers)]
             entry.redefine = tuple(kept.values())
 
+    def splice_redefined(
+        self,
+        key: tuple[str, str],
+        placed: list[tuple[OutboxEntry, Splice]],
+        items: list[Any],
+        buffers: Mapping[str, Buffer],
+    ) -> None:
+        """Splice the server's ``items`` (wire JSON) of list ``key``, skipped here, into waiting put-backs' definitions.
+
+        ``placed``: each put-back with the splice where it stands there. The model was out
+        of the document when the splice came (taken out again by a later waiting change), so
+        it does not have it; the server made the model from the definition, and shifted this
+        client's later splices of the list past the server's: its next one was refused as
+        out of range (child moves in memory, seed 2869534871). The model's own value stays
+        as it is, as for any server change of a model out (its next put-back defines it so).
+        """
+        model_id, attr = key
+        for entry, at in placed:
+            kept = list(entry.redefine)
+            for i, definition in enumerate(kept):
+                if definition["id"] != model_id:
+                    continue
+                attributes = dict(definition["attributes"])
+                values = attributes.get(attr, [])
+                if type(values) is not list or at.index + at.delete > len(values):
+                    continue  # (not the list the splice was made on: the server's correction follows)
+                self._serial += 1
+                taken: list[tuple[str, Buffer]] = []
+                values = list(values)
+                values[at.index : at.index + at.delete] = _rekeyed(items, buffers, f"c{self._serial}.", taken)
+                attributes[attr] = values
+                kept[i] = {**definition, "attributes": attributes}
+                if taken:
+                    entry.buffers = [*entry.buffers, *taken]
+            entry.redefine = tuple(kept)
+
     def restore(self, batch: Batch) -> None:
         """Put a batch ``take`` returned back, first, as if it had not been taken."""
         for entry in batch.entries:
@@ -696,6 +732,21 @@ class Outbox:
         self._let_go.clear()
         self._defining = 0
         return entries
+
+
+def _rekeyed(value: Any, buffers: Mapping[str, Buffer], prefix: str, taken: list[tuple[str, Buffer]]) -> Any:
+    """A copy of wire JSON ``value`` whose binary values name buffers of their own (``prefix``), added to ``taken``."""
+    kind = type(value)
+    if kind is list:
+        return [_rekeyed(item, buffers, prefix, taken) for item in value]
+    if kind is not dict:
+        return value
+    copied = {name: _rekeyed(item, buffers, prefix, taken) for name, item in value.items()}
+    buffer_id = value.get("buffer")
+    if "type" in value and type(buffer_id) is str and buffer_id in buffers:  # (a typed value's, never a plain object's)
+        copied["buffer"] = f"{prefix}{len(taken)}"
+        taken.append((copied["buffer"], frozen_buffer(buffers[buffer_id])))
+    return copied
 
 
 def _changes_out(model: Model) -> list[ModelChangedEvent]:

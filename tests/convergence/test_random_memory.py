@@ -157,6 +157,10 @@ REPLAYED_CHILD_MOVES = {
     948610247: "a position put an item the server held in a layout back as a root, spliced its tags, removed the "
     "root and ended with the layout's correction defining the item; a client reaching it through a list left stale "
     "laid the definition over it at the root added, as if made anew there, and took the splices twice",
+    2869534871: "a client's own item, its removal unanswered, put back into a layout, its tags spliced and taken "
+    "out again, all waiting; another client's splice of the tags, applied before the removal, was skipped (the "
+    "item out) and never reached the put-back's definition: the server made the item without it and refused the "
+    "client's splice, shifted past it, as out of range",
 }
 
 #: The same, found running as ``test_random_edits_converge_in_memory`` runs (the collector

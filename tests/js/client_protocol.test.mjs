@@ -1093,6 +1093,49 @@ describe("ClientProtocol and a server splice of its own model put back, its own 
   });
 });
 
+describe("ClientProtocol and a server splice of its own model skipped while its put-back waits", () => {
+  // The scenario of tests/sync/test_client_moves_server_models.py's
+  // test_a_servers_splice_skipped_while_its_put_back_waits_reaches_the_definition (child
+  // moves in memory, seed 2869534871): alice's removal of her own note in flight, she put
+  // it back (waiting, defined anew), appended "c" to its tags and took it out again, all
+  // waiting; bob's insertion (seq 2) reached her while the note was out, and was skipped.
+  // The definition kept lacked it: the server made the note from it and refused her
+  // append, shifted past bob's insertion, as out of range.
+  it("defines the model with the server's splice in it, where it stood at the put-back", () => {
+    const server = new Document();
+    server.addRoot(new Model("test_moves.Pile", { id: "left", attributes: { cards: [] } }));
+    const document = new Document();
+    const alice = new ClientProtocol(document, { clientId: "alice" });
+    alice.connectionMade();
+    alice.receiveMessage(wire(newMessage(ACK)));
+    const [pull] = alice.messagesToSend();
+    const { doc, buffers } = server.toJSON();
+    alice.receiveMessage(wire(newMessage(PULL_DOC_REPLY, { doc, seq: 0, incarnation: "i1" }, { reqid: pull.msgid, buffers })));
+    const answer = (message, content) => alice.receiveMessage(wire(newMessage(OK, content, { reqid: message.msgid })));
+    const note = new Model("test_moves.Note", { id: "alice-note", attributes: { tags: ["a", "b"] } });
+    document.addRoot(note);
+    alice.flush();
+    const [defined] = alice.messagesToSend();
+    answer(defined, { seq: 1, rejected: 0, applied_seq: 1 });
+    document.removeRoot(note);
+    alice.flush();
+    const [removal] = alice.messagesToSend(); // in flight
+    document.addRoot(note); // waiting: defined anew
+    note.splice("tags", 2, 0, ["c"]); // waiting, after the put-back
+    document.removeRoot(note); // waiting: out again
+    const bobs = { kind: "ListSpliced", model: { id: "alice-note" }, attr: "tags", index: 0, delete: 0, items: ["bob's"] };
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [bobs], references: [], seq: 2 })));
+    assert.deepEqual(note.get("tags"), ["a", "b", "c"]); // skipped: the note is out
+    answer(removal, { seq: 3, rejected: 0, applied_seq: 3 });
+    const [putBack] = alice.messagesToSend();
+    assert.deepEqual(putBack.content.events.map((event) => event.kind), ["RootAdded", "ListSpliced", "RootRemoved"]);
+    assert.deepEqual(
+      putBack.content.references.map((definition) => [definition.id, definition.attributes.tags]),
+      [["alice-note", ["bob's", "a", "b"]]], // (["a", "b"])
+    );
+  });
+});
+
 describe("ClientProtocol and a model defined anew while the page holds it out", () => {
   // The scenario of tests/sync/test_client_moves_server_models.py's
   // test_a_model_defined_anew_while_the_page_holds_it_out_is_that_object (found by the

@@ -1433,6 +1433,54 @@ def test_a_servers_splice_before_its_put_back_goes_reaches_the_definition_under_
     assert _text(alice.document) == _text(session.document) == _text(bob.document)
 
 
+def test_a_servers_splice_skipped_while_its_put_back_waits_reaches_the_definition() -> None:
+    # (Child moves in memory, seed 2869534871.) Alice's own note, its removal in flight, is
+    # put back (defined anew from its state then, waiting), she appends to its tags and
+    # takes it out again, all waiting. Bob's insertion into the tags reaches the server
+    # before her removal, and her while the note is out: she skips it. Her put-back's
+    # definition went without it: the server made the note from it and refused her
+    # append, shifted past bob's insertion, as out of range (the whole patch).
+    session = Session()
+    alice, bob = session.connect("alice"), session.connect("bob")
+    mine = Note(id="alice-note", tags=["a", "b"])
+    alice.document.add_root(mine)
+    session.settle()
+    alice.document.remove_root(mine)
+    alice.flush()
+    (removal,) = alice.messages_to_send()  # in flight: the server lets go of the note
+    alice.document.add_root(mine)  # waiting: defined anew, tags ["a", "b"]
+    mine.tags.append("c")  # waiting, after the put-back
+    alice.document.remove_root(mine)  # waiting: out again
+    bob.document.get_model_by_id("alice-note").tags.insert(0, "bob's")  # type: ignore[union-attr]
+    session.send("bob")
+    assert mine.tags == ["a", "b", "c"]  # skipped: the note is out
+    outcome = session.sequencer.handle_patch("alice", 0, _wire(removal))
+    alice.receive_message(_wire(outcome.answer))
+    assert outcome.answer.content.get("rejected", 0) == 0
+    assert outcome.changes is not None
+    for patch in outcome.changes.messages_for("bob"):
+        bob.receive_message(_wire(patch))
+    del outcome, removal
+    gc.collect()  # (the server's note gone: the put-back makes it anew from its definition)
+    alice.flush()
+    (put_back,) = alice.messages_to_send()
+    outcome = session.sequencer.handle_patch("alice", 0, _wire(put_back))
+    assert outcome.answer.msgtype == OK, outcome.answer.content
+    assert outcome.answer.content.get("rejected", 0) == 0
+    (definition,) = put_back.content["references"]
+    assert definition["attributes"]["tags"] == ["bob's", "a", "b"]
+    alice.receive_message(_wire(outcome.answer))
+    assert outcome.changes is not None
+    for patch in outcome.changes.messages_for("bob"):
+        bob.receive_message(_wire(patch))
+    assert session.document.get_model_by_id("alice-note") is None
+    alice.document.add_root(mine)  # back again, from her copy (bob's tag skipped while out)
+    session.settle()
+    assert [(m.msgtype, m.content.get("rejected", 0)) for m in session.answers["alice"]] == [(OK, 0)] * 2
+    assert _text(alice.document) == _text(session.document) == _text(bob.document)
+    assert not _troubles(alice) and not _troubles(bob)
+
+
 def _bob_moves_card_0_while_alice_holds_it_out() -> tuple[Session, ClientProtocol, ClientProtocol, Card]:
     """Alice takes card-0 out (her page keeps it); bob changes it and moves it to "right" first."""
     session = Session()

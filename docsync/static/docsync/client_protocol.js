@@ -461,7 +461,7 @@ export class ClientProtocol {
     const over = laid.length > 0 ? new Set(laid) : null;
     decoded.events = decoded.events.filter((event) => this._reconcile(event, over !== null && over.has(event)));
     // (Rare: events of models this client took out, or that left.)
-    if (decoded.skipped > 0 && (this.inFlight !== null || this.outbox.size > 0)) this._reconcileSkipped(content.events, decoded.newModels);
+    if (decoded.skipped > 0 && (this.inFlight !== null || this.outbox.size > 0)) this._reconcileSkipped(content.events, decoded.newModels, buffers instanceof Map ? buffers : new Map(buffers ?? []));
     if (decoded.newModels.size > 0) decoded.events = afterDefinitions(decoded.events, decoded.newModels); // (rare)
     this._apply(decoded);
     // (Rare: most patches define no model.)
@@ -637,10 +637,15 @@ export class ClientProtocol {
    * lists are still shifted past the server's splices, and lose to its whole values, as
    * ``_reconcile`` does for a model held. The model may come back defined by a server
    * patch (a correction: ``_pendingOnDefined``), where a splice left unshifted took out
-   * the wrong item (child moves in memory, seed 1414213735).
+   * the wrong item (child moves in memory, seed 1414213735). A waiting put-back of its own
+   * model keeping a definition (taken out again since, by a waiting change) takes the
+   * server's splice where it stands at the put-back: the server makes the model from that
+   * definition and shifts this client's later splices of the list past the splice, which,
+   * left out, made its next splice out of range (seed 2869534871).
    */
-  _reconcileSkipped(raws, defined) {
+  _reconcileSkipped(raws, defined, buffers) {
     const held = this.document.models;
+    const outbox = this.outbox;
     for (const raw of raws) {
       if (raw === null || typeof raw !== "object") continue;
       const ref = raw.model;
@@ -649,7 +654,9 @@ export class ClientProtocol {
       if (this._missed.size < MISSED_LIMIT) this._missed.add(ref.id);
       const key = propertyKey(ref.id, raw.attr);
       const pending = this._pending(key);
-      if (!pending.length) continue;
+      // (Rare: a waiting put-back keeps a definition of the model.)
+      let putBacks = raw.kind === "ListSpliced" && outbox.redefining ? outbox.redefiningAt(ref.id) : [];
+      if (!pending.length && !putBacks.length) continue;
       if (raw.kind === "ModelChanged") {
         this._doom(key);
       } else if (raw.kind === "ListSpliced") {
@@ -659,8 +666,10 @@ export class ClientProtocol {
         }
         let incoming = splice(raw.index, raw.delete, raw.items.length);
         const shifted = [];
+        const placed = []; // (a put-back, the splice where it stands there)
         let conflict = false;
         for (const entry of pending) {
+          while (putBacks.length && putBacks[0][0] < outbox.position(entry)) placed.push([putBacks.shift()[1], incoming]);
           const result = entry.splice === null ? null : transform(incoming, entry.splice);
           if (result === null) {
             conflict = true;
@@ -669,8 +678,12 @@ export class ClientProtocol {
           incoming = result[0];
           shifted.push([entry, result[1]]);
         }
-        if (conflict) this._doom(key);
-        else for (const [entry, mine] of shifted) entry.splice = mine;
+        if (conflict) {
+          this._doom(key); // (the put-backs after it: their later splices lose, corrected)
+          putBacks = [];
+        } else for (const [entry, mine] of shifted) entry.splice = mine;
+        for (const [, putBack] of putBacks) placed.push([putBack, incoming]);
+        if (placed.length) outbox.spliceRedefined(ref.id, raw.attr, placed, raw.items, buffers);
       }
     }
   }

@@ -659,6 +659,33 @@ export class Outbox {
     });
   }
 
+  /**
+   * Splice a server's ``items`` of list ``attr`` of ``modelId`` (wire JSON), skipped here,
+   * into the definitions waiting put-backs keep. ``placed``: each put-back with the splice
+   * where it stands there. The model was out of the document when the splice came (taken
+   * out again by a later waiting change), so it does not have it; the server made the model
+   * from the definition, and shifted this client's later splices of the list past the
+   * server's: its next one was refused as out of range (child moves in memory, seed
+   * 2869534871). The model's own value stays as it is, as for any server change of a model
+   * out (its next put-back defines it so).
+   */
+  spliceRedefined(modelId, attr, placed, items, buffers) {
+    for (const [entry, at] of placed) {
+      entry.redefine = entry.redefine.map((definition) => {
+        if (definition.id !== modelId) return definition;
+        const values = Object.hasOwn(definition.attributes, attr) ? definition.attributes[attr] : [];
+        // (Not the list the splice was made on: the server's correction follows.)
+        if (!Array.isArray(values) || at.index + at.delete > values.length) return definition;
+        this._serial += 1;
+        const taken = [];
+        const spliced = [...values];
+        spliced.splice(at.index, at.delete, ...rekeyed(items, buffers, `c${this._serial}.`, taken));
+        if (taken.length) entry.buffers = [...entry.buffers, ...taken];
+        return { ...definition, attributes: { ...definition.attributes, [attr]: spliced } };
+      });
+    }
+  }
+
   /** Put a batch ``take`` returned back, first, as if it had not been taken. */
   restore(batch) {
     for (const entry of batch.entries) entry.redefined = [];
@@ -678,6 +705,19 @@ export class Outbox {
     this._defining = 0;
     return entries;
   }
+}
+
+/** A copy of wire JSON ``value`` whose binary values name buffers of their own (``prefix``), added to ``taken``. */
+function rekeyed(value, buffers, prefix, taken) {
+  if (Array.isArray(value)) return value.map((item) => rekeyed(item, buffers, prefix, taken));
+  if (value === null || typeof value !== "object") return value;
+  const copied = Object.fromEntries(Object.entries(value).map(([name, item]) => [name, rekeyed(item, buffers, prefix, taken)]));
+  // (A typed value's, never a plain object's.)
+  if (Object.hasOwn(value, "type") && typeof value.buffer === "string" && buffers.has(value.buffer)) {
+    copied.buffer = `${prefix}${taken.length}`;
+    taken.push([copied.buffer, buffers.get(value.buffer).slice(0)]);
+  }
+  return copied;
 }
 
 /**
