@@ -290,12 +290,13 @@ class Replay:
         return self.lost_through <= base <= self.seq
 
     def since(self, base: int, origin: str) -> list[Touch]:
-        newer = []
-        for entry in reversed(self.entries):  # from the newest: a base is a few positions back
-            if entry.seq <= base:
-                break
-            newer.append(entry)
-        return [t for e in reversed(newer) for who, t in e.touched if who != origin]
+        entries = self.entries
+        if not entries:
+            return []
+        # The entries hold consecutive positions (each ``append`` takes the next one, and
+        # only the oldest are dropped): those after ``base`` start at its offset.
+        newer = entries[max(base + 1 - entries[0].seq, 0) :]
+        return [t for e in newer for who, t in e.touched if who != origin]
 
     def snapshot(self) -> Replay:
         copied = copy.copy(self)
@@ -325,7 +326,15 @@ class Replay:
         if base < fence or not self.reaches_back_to(base):
             return [], list(decoded)
         theirs = self.since(base, patch.origin)
-        splices = [t for t in theirs if t.what == "splice"]
+        # Only changes of the same property (or both of the title, or of the roots) can
+        # overlap: each event is compared with those alone. And the splices among them.
+        alike: dict[Any, list[Touch]] = {}
+        splices: list[Touch] = []
+        for t in theirs:  # (``_what_of``, inline: a patch groups every change made since its base)
+            what = t.what
+            if what == "splice":
+                splices.append(t)
+            alike.setdefault(what if what in ("title", "roots", "nothing") else (t.model, t.attr), []).append(t)
         reply = patch.replies[0].content  # (``_lost``, inline: per patch judged)
         server_lost = set(reply.get("lost", ())) if reply.get("rejected") else set()
         forms = list(self.server_splices.get(self.seq + 1, []))
@@ -374,25 +383,24 @@ class Replay:
         # them (an insertion after an item the patch replaced, say, may land between
         # items a later splice of the patch deletes: a conflict in the shifted forms).
         shifted_near: dict[tuple[Any, Any], bool] = {}
-        # Only changes of the same property (or both of the title, or of the roots) can
-        # overlap: each event is compared with those alone.
-        alike: dict[Any, list[Touch]] = {}
-        for t in theirs:  # (``_what_of``, inline: a patch groups every change made since its base)
-            what = t.what
-            alike.setdefault(what if what in ("title", "roots", "nothing") else (t.model, t.attr), []).append(t)
         definitions = patch.content.get("references") or []
-        definitions_by_id = {d.get("id"): d for d in definitions if type(d) is dict}
+        definitions_by_id = {d.get("id"): d for d in definitions if type(d) is dict} if definitions else {}
         defined = set(definitions_by_id)
         joined: set[Any] = set()  # the models it defines that its accepted events so far attached
         kept_out: set[str] = set()  # the models the events that lost were to take out
         out_now: set[Any] = set()  # the models the accepted events so far took out (and did not bring back)
         for event, view, index in zip(decoded, views, indices, strict=True):
             mine = touch(event, view)
-            key = (mine.model, mine.attr)
-            near_mine = alike.get(mine.what if mine.what in ("title", "roots", "nothing") else key)  # (_what_of)
-            clash = near_mine is not None and any(
-                overlap(mine, t) for t in near_mine if not (mine.what == t.what == "splice")
-            )
+            what, key = mine.what, (mine.model, mine.attr)
+            near_mine = alike.get(what if what in ("title", "roots", "nothing") else key)  # (_what_of)
+            if near_mine is None:
+                clash = False
+            elif what == "whole":  # (``overlap``'s answer for every change of the same property)
+                clash = True
+            elif what == "splice":  # (the same for every one but another splice)
+                clash = any(t.what != "splice" for t in near_mine)
+            else:
+                clash = any(overlap(mine, t) for t in near_mine)
             if not clash and mine.model is not None and (mine.model, None) in alike:  # taken out meanwhile
                 clash = True
             clash = clash or (bool(lost) and any(overlap(mine, t) for t in lost))
@@ -507,30 +515,45 @@ class Replay:
                 f"{before[index : index + delete]} of {before}"
             )
         after = before[:index] + items + before[index + delete :]
-        where = {item: i for i, item in enumerate(after)}
+        if not items:  # (a deletion: nothing lands anywhere)
+            return after
         # A neighbour a splice applied meanwhile inserted (a child moved: taken out and put
         # back, here or elsewhere in the list) is not where its maker saw it: the server's
         # shifts place the splice by index, and it may land on either side of it.
-        moved = any(n in t.items for t in splices for n in (mine.left, mine.right) if n not in (START, END))
+        # (Loops, not a generator: per splice placed, over the few splices made meanwhile.)
+        neighbours = [n for n in (mine.left, mine.right) if n not in (START, END)]
+        moved = False
+        if neighbours:
+            for t in splices:
+                inserted = t.items
+                if inserted and (neighbours[0] in inserted or neighbours[-1] in inserted):
+                    moved = True
+                    break
         # An item inserted where the list holds it already (a client whose document held a
         # model in two places, its splice of the other list skipped until that list's
         # correction, moved it there: seed 3637) is not one place: neither tells where it is.
-        moved = moved or any(item in before for item in items)
+        if not moved:
+            for item in items:
+                if item in before:
+                    moved = True
+                    break
         # Nor is a neighbour the list holds twice (such a move of the item it held in a
         # second layout put it there twice): inserted between its two places (seed
         # 2501463591), the item is read as after the second one.
-        moved = moved or any(n not in (START, END) and before.count(n) > 1 for n in (mine.left, mine.right))
-        if (
-            items
-            and not moved
-            and (
-                (mine.left in where and where[mine.left] >= index)
-                or (mine.right in where and where[mine.right] < index + len(items))
-            )
+        if not moved:
+            for n in neighbours:
+                if before.count(n) > 1:
+                    moved = True
+                    break
+        if moved:
+            return after
+        where = {item: i for i, item in enumerate(after)}
+        if (mine.left in where and where[mine.left] >= index) or (
+            mine.right in where and where[mine.right] < index + len(items)
         ):
             raise ReferenceFailure(f"at {position}, {items} is not between {mine.left} and {mine.right}: {after}")
         still_there = all(n in (START, END) or n in before for n in (mine.left, mine.right))
-        if items and not mine.deleted and still_there and not moved:
+        if not mine.deleted and still_there:
             # Insertions made meanwhile between the same neighbours, applied first, come
             # first: while both neighbours are there (once one is deleted, an item
             # inserted past it may land between two insertions made at one place, §3a).
@@ -844,6 +867,8 @@ def patch_views(patch: SentPatch, decoded: list[Change], indices: list[int]) -> 
 
     ``indices``: the place of each decoded event in the patch as sent.
     """
+    if not patch.views and all(event.kind != "ListSpliced" for event in decoded):  # (most patches)
+        return [None] * len(decoded)
     views = []
     for event, index in zip(decoded, indices, strict=True):
         splice = event.kind == "ListSpliced"
@@ -861,7 +886,7 @@ def _answer(patch: SentPatch) -> tuple[int, int, bool]:
     if not patch.replies:
         raise ReferenceFailure(f"patch {patch.msgid} of {patch.origin} was never answered")
     reply = patch.replies[0]
-    if reply.msgtype == ERROR:
+    if reply.header["msgtype"] == ERROR:  # (``Message.msgtype``, without the call)
         raise ReferenceFailure(f"patch {patch.msgid} of {patch.origin} was refused: {reply.content}")
     content = reply.content
     position = content.get("applied_seq", content["seq"])
@@ -890,7 +915,8 @@ def replay(
     placed = []
     for patch in patches:
         position, rejected, _ = _answer(patch)
-        _check_replies_agree(patch)
+        if len(patch.replies) > 1:
+            _check_replies_agree(patch)
         placed.append((position, patch.origin, patch.order, patch, rejected))
     placed.sort(key=lambda p: (p[0], p[1], p[2]))
     state = Replay(initial, log_size, server_splices)
@@ -959,7 +985,16 @@ def _process_one(
     # (No full resume of its sender, most runs: the one choice ``_fence_choices`` gives then.)
     choices: list[tuple[int, bool | None]] = [(0, None)]
     several = False
-    if full_resumes.get(patch.origin):
+    if not full_resumes.get(patch.origin):
+        # (That choice tried first without the loop below: most patches.)
+        outcome = state.process(patch, 0, None)
+        if outcome is not UNDECIDED:  # (else nothing changed: the loop tries it, and then both resolves)
+            placed = state.seq - outcome.reset == position if producer else not outcome.produced
+            if outcome.rejected == rejected and placed and not outcome.error:
+                return
+            outcomes.append((outcome, state))
+            choices = []
+    else:
         fences = _fence_choices(patch, position, full_resumes)
         choices, several = [(fence, None) for fence in fences], len(fences) > 1
     tried = 0
