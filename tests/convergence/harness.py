@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import functools
 import math
+import operator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +28,7 @@ from docsync.testing import EVENT_WAIT
 
 from .apps import Item, Stack
 
-__all__ = ["ControlledClient", "Recorder", "SentPatch", "canonical", "canonical_document"]
+__all__ = ["ControlledClient", "Recorder", "SentPatch", "canonical", "canonical_document", "sorted_items"]
 
 
 @dataclass
@@ -358,7 +359,11 @@ def _value(value: Any) -> Any:
     if isinstance(value, Model):
         return ("ref", value.id)
     if isinstance(value, np.ndarray):
-        return ("ndarray", value.dtype.str, value.shape, [_value(v) for v in value.ravel().tolist()])
+        items = value.ravel().tolist()
+        # (Numbers are their own form, but NaN: looked at in C where the array holds no NaN.)
+        if not (value.dtype.kind in "biu" or (value.dtype.kind == "f" and not np.isnan(value).any())):
+            items = [_value(v) for v in items]
+        return ("ndarray", value.dtype.str, value.shape, items)
     if isinstance(value, float) and math.isnan(value):
         return ("nan",)
     if isinstance(value, list | tuple):
@@ -366,10 +371,24 @@ def _value(value: Any) -> Any:
             return list(value)
         return [_value(v) for v in value]
     if isinstance(value, dict):
-        return sorted(((_value(k), _value(v)) for k, v in value.items()), key=repr)
+        return sorted_items([(_value(k), _value(v)) for k, v in value.items()])
     if isinstance(value, set | frozenset):
         return ("set", sorted((_value(v) for v in value), key=repr))
     return value
+
+
+def sorted_items(pairs: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
+    """A dict's (key, value) pairs in the one order every equal dict gives.
+
+    By key where every key is a string (distinct: the values never decide, and are not
+    written out as ``repr`` would, a column of floats each time), else by ``repr``.
+    """
+    if all(type(key) is str for key, _ in pairs):
+        return sorted(pairs, key=_first)
+    return sorted(pairs, key=repr)
+
+
+_first = operator.itemgetter(0)
 
 
 def canonical_document(document: Document) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from docsync.document import Model
 from docsync.document.registry import model_class
 from docsync.serialization import Decoder
 
-from .harness import _value
+from .harness import _value, sorted_items
 
 __all__ = ["Change", "PlainDocument", "Record", "Ref", "Refused", "decode_change"]
 
@@ -178,7 +178,7 @@ def _canonical(value: Any) -> Any:
     if type(value) is list:
         return [_canonical(v) for v in value]
     if type(value) is dict:
-        return sorted(((_canonical(k), _canonical(v)) for k, v in value.items()), key=repr)
+        return sorted_items([(_canonical(k), _canonical(v)) for k, v in value.items()])
     return _value(value)
 
 
