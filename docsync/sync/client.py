@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from enum import Enum
 from typing import Any
 
@@ -76,6 +76,16 @@ class ClientState(Enum):
     __hash__ = object.__hash__
 
 
+# The members as module constants, for the paths run per message: read off the class, each
+# is a call of EnumType's ``__getattr__`` hook (about 100 ns in 3.11, a few per message).
+_IDLE, _CONNECTING, _SYNCING, _LIVE, _CLOSED = (
+    ClientState.IDLE,
+    ClientState.CONNECTING,
+    ClientState.SYNCING,
+    ClientState.LIVE,
+    ClientState.CLOSED,
+)
+
 _TRANSITIONS = {
     ClientState.IDLE: {ClientState.CONNECTING, ClientState.CLOSED},
     ClientState.CONNECTING: {ClientState.SYNCING, ClientState.IDLE, ClientState.CLOSED},
@@ -117,7 +127,7 @@ class ClientProtocol:
         self.setter = setter
         self.max_array_elements = max_array_elements
         self.send_limits = send_limits
-        self._state = ClientState.IDLE
+        self._state = _IDLE
         #: The last server position applied to the document (None before the first pull).
         self.last_seq: int | None = None
         #: Which session the document belongs to (changes if the server made it again).
@@ -169,7 +179,7 @@ class ClientProtocol:
     def settled(self) -> bool:
         """Tell whether the document is live with no local change in flight or waiting,
         and what the server did in reaction to the last one has arrived."""
-        if self._state is not ClientState.LIVE or self.in_flight is not None or self.outbox:
+        if self._state is not _LIVE or self.in_flight is not None or self.outbox.waiting:
             return False
         return (self.last_seq or 0) >= self._reaction_seq
 
@@ -202,9 +212,7 @@ class ClientProtocol:
         pacer = self._pacer
         if pacer is None:
             return None
-        if self._to_send or (
-            self._state is ClientState.LIVE and self.in_flight is None and self.outbox and not pacer.ready()
-        ):
+        if self._to_send or (self._state is _LIVE and self.in_flight is None and self.outbox and not pacer.ready()):
             return pacer.delay()
         return None
 
@@ -219,7 +227,7 @@ class ClientProtocol:
         Raise MessageTooBigError, sending nothing, for one the server would refuse for its
         size (``send_limits``): it would close the connection for it.
         """
-        if self._state is not ClientState.LIVE:
+        if self._state is not _LIVE:
             raise ProtocolError(f"cannot send {message.msgtype} while {self._state.value}")
         if self.send_limits is not None:
             fault = self.send_limits.size_fault(*message.sized_frames(), structure=True)
@@ -235,38 +243,39 @@ class ClientProtocol:
 
     def connection_made(self) -> None:
         """A new connection is open: wait for the server's ACK."""
-        self._set_state(ClientState.CONNECTING)
+        self._set_state(_CONNECTING)
         if self._pacer is not None:
             self._pacer.reset()  # the server's bucket for the connection is full
 
     def connection_lost(self) -> None:
         """The connection is gone: what is in flight is sent again after the next resume."""
-        if self._state is ClientState.CLOSED:
+        if self._state is _CLOSED:
             return
         self._handshake = None
         self._to_send.clear()
-        if self._state is not ClientState.IDLE:
-            self._set_state(ClientState.IDLE)
+        if self._state is not _IDLE:
+            self._set_state(_IDLE)
 
     def close(self) -> None:
         """Stop for good: nothing more is sent."""
         self._unwatch()
         self._to_send.clear()
-        self._state = ClientState.CLOSED
+        self._state = _CLOSED
 
     # -- in -----------------------------------------------------------------------------
 
     def receive_message(self, message: Message) -> None:
         """Handle one message from the server."""
-        if self._state in (ClientState.IDLE, ClientState.CLOSED):
-            raise ProtocolError(f"cannot receive {message.msgtype} while {self._state.value}")
+        state = self._state  # (the same until a branch below ends the call)
+        if state is _IDLE or state is _CLOSED:
+            raise ProtocolError(f"cannot receive {message.msgtype} while {state.value}")
         header = message.header  # (``Message.msgtype`` and ``reqid``, without their calls: per message)
         msgtype, reqid = header["msgtype"], header.get("reqid")
         if msgtype == ERROR:
             content = message.content
             asked = self._asked(reqid)
             self._events.append(ErrorReported(str(content.get("text", "")), content.get("code"), reqid, asked))
-        if self._state is ClientState.CONNECTING:
+        if state is _CONNECTING:
             if msgtype == ACK:
                 self._start_sync(resume=self.last_seq is not None and not self._pull_owed)
             return
@@ -284,10 +293,10 @@ class ClientProtocol:
         elif reqid is not None:
             self._events.append(Reply(message))
         elif msgtype == PATCH_DOC:
-            if self._state is ClientState.LIVE:
+            if state is _LIVE:
                 buffers = message.buffers
                 self._server_patch(message.content, dict(buffers) if buffers else {})
-        elif msgtype == PUSH_DOC and self._state is ClientState.LIVE:
+        elif msgtype == PUSH_DOC and state is _LIVE:
             self._reset(message)
 
     def _asked(self, reqid: str | None) -> str | None:
@@ -310,12 +319,12 @@ class ClientProtocol:
         else:
             request = new_message(PULL_DOC_REQ, {"client_id": self.client_id})
         self._handshake = request.msgid
-        self._set_state(ClientState.SYNCING)
+        self._set_state(_SYNCING)
         self._to_send.append(request)
 
     def resync(self) -> None:
         """Pull the whole document again on this connection (after something went wrong)."""
-        if self._state is not ClientState.LIVE:
+        if self._state is not _LIVE:
             return
         self._lose(self.outbox.drain(), "resync", None)
         self._pull_owed = True
@@ -366,7 +375,7 @@ class ClientProtocol:
         return next((a for a in content["answers"] if isinstance(a, dict) and a.get("msgid") == msgid), None)
 
     def _go_live(self, event: Live) -> None:
-        self._set_state(ClientState.LIVE)
+        self._set_state(_LIVE)
         self._events.append(event)
         if self._broken:
             self._broken = False
@@ -434,7 +443,7 @@ class ClientProtocol:
             )
         except (DeserializationError, PatchError, ValueError, TypeError) as exc:
             self._events.append(ErrorReported(f"cannot apply the server's patch: {exc}", "bad-patch", None))
-            if self._state is ClientState.LIVE:
+            if self._state is _LIVE:
                 self.resync()
             else:
                 self._broken = True
@@ -444,14 +453,14 @@ class ClientProtocol:
             # list of it left stale (its correction never came: the model had left this
             # client's document) is stale no more (child moves in memory, seed 4000001329).
             self._stale = {key for key in self._stale if key[0] not in decoded.new_models}
-        if self.outbox:
+        if self.outbox.waiting:
             # A put-back of its own model the server came to hold since (an answer) keeps its
             # definition aside (redefine) from now, where the server's changes of the model
             # reach it (``refresh_redefined``): left among the definitions to send until the
             # patch went, it was sent without them (child moves in memory, seed 700001151).
             self.outbox.refer_to_held()
         laid: list[DocumentEvent] = []
-        if self.in_flight is not None or self.outbox or self._stale:
+        if self.in_flight is not None or self.outbox.waiting or self._stale:
             # (With nothing of its own unanswered, a client takes the server's events as they are.)
             if "references" in content:  # a model its changes kept held may come defined anew
                 decoded.events = redefined(
@@ -466,22 +475,23 @@ class ClientProtocol:
                     server_held=self._server_held,
                     laid=laid,
                 )
+            unanswered = self._unanswered_keys()
             if laid:  # (rare: a correction's definition laid over a model whose server changes were skipped)
                 over = {id(event) for event in laid}
-                decoded.events = [e for e in decoded.events if self._reconcile(e, defining=id(e) in over)]
+                decoded.events = [e for e in decoded.events if self._reconcile(e, unanswered, defining=id(e) in over)]
             else:
-                decoded.events = [event for event in decoded.events if self._reconcile(event)]
+                decoded.events = [event for event in decoded.events if self._reconcile(event, unanswered)]
             if decoded.skipped:  # (rare: events of models this client took out, or that left)
                 self._reconcile_skipped(content["events"], decoded.new_models, buffers)
         if decoded.new_models:  # (rare: most patches define no model)
             decoded.events = _after_definitions(decoded.events, decoded.new_models)
         self._apply(decoded)
-        if decoded.new_models and (self._missed or self.in_flight is not None or self.outbox or self._stale):
+        if decoded.new_models and (self._missed or self.in_flight is not None or self.outbox.waiting or self._stale):
             self._note_defined(decoded.new_models)  # (rare: most patches define no model)
         if self.outbox.redefining:  # (rare: a put-back of this client's own model waits)
             self.outbox.refresh_redefined(decoded.events, self._at_put_backs)
         self._at_put_backs.clear()
-        if decoded.new_models and (self.in_flight is not None or self.outbox):
+        if decoded.new_models and (self.in_flight is not None or self.outbox.waiting):
             self._pending_on_defined(decoded.new_models)
         if laid:
             # The definition laid over is the server's state before this client's unanswered
@@ -494,7 +504,7 @@ class ClientProtocol:
             )
         if isinstance(seq, int):
             self.last_seq = seq
-        if self.in_flight is None and not self.outbox and not self._stale:
+        if self.in_flight is None and not self.outbox.waiting and not self._stale:
             self._missed.clear()  # (nothing of its own held back: the server's patches reach all it holds)
 
     def _note_defined(self, defined: dict[str, Any]) -> None:
@@ -595,15 +605,27 @@ class ClientProtocol:
     def _pending(self, key: tuple[str, str]) -> list[OutboxEntry]:
         """This client's changes of ``key`` not answered yet and not known to lose, in order."""
         pending = [e for e in self.in_flight[1] if e.key == key and not e.doomed] if self.in_flight is not None else []
-        if self.outbox:
-            pending += [e for e in self.outbox.entries if e.key == key and not e.doomed]
+        waiting = self.outbox.waiting
+        if waiting:
+            pending += [e for e in waiting if e.key == key and not e.doomed]
         return pending
 
-    def _doom(self, key: tuple[str, str]) -> None:
-        for entry in self._pending(key):
-            entry.doomed = True
+    def _unanswered_keys(self) -> set[tuple[str, str] | None]:
+        """The keys of this client's changes not answered yet (those known to lose too)."""
+        keys = {entry.key for entry in self.in_flight[1]} if self.in_flight is not None else set()
+        keys.update([entry.key for entry in self.outbox.waiting])
+        return keys
 
-    def _reconcile(self, event: DocumentEvent, *, defining: bool = False) -> bool:
+    def _doom(self, key: tuple[str, str]) -> None:
+        if self.in_flight is not None:
+            for entry in self.in_flight[1]:
+                if entry.key == key:
+                    entry.doomed = True
+        for entry in self.outbox.waiting:
+            if entry.key == key:
+                entry.doomed = True
+
+    def _reconcile(self, event: DocumentEvent, unanswered: Container[Any], *, defining: bool = False) -> bool:
         """Fit a server event to this client's unanswered changes; False to skip it.
 
         The server applied it before them. A whole value wins over them: what waits is
@@ -614,21 +636,27 @@ class ClientProtocol:
         the server's splices of that list are skipped. ``defining``: the event lays a
         correction's definition over a model whose server changes this client skipped: the
         server's state before this client's changes of it, which it does not supersede.
+        ``unanswered``: the keys of this client's unanswered changes (``_unanswered_keys``, or
+        more): a server event of any other key (most) has none to fit.
         """
         key = event.property_key()
         if key is None:
             return True
         if isinstance(event, ev.ModelChangedEvent):
             self._stale.discard(key)
-            if defining:
+            if defining or key not in unanswered:
                 return True
-            self._lose(self.outbox.supersede(key), "rejected", None)
+            dropped = self.outbox.supersede(key)
+            if dropped:
+                self._lose(dropped, "rejected", None)
             self._doom(key)
             return True
         if not isinstance(event, ev.ListSplicedEvent):
             return True
         if key in self._stale:
             return False
+        if key not in unanswered and not self.outbox.redefining:
+            return True  # (nothing of its own to shift past it, or to note it at)
         incoming = Splice(event.index, event.delete, len(event.items))
         shifted: list[tuple[OutboxEntry, Splice]] = []
         # (Rare: a waiting put-back defines this list's model: note the splice where it stands.)
@@ -829,7 +857,7 @@ class ClientProtocol:
 
     def _flush_now(self) -> None:
         """``flush``, whatever the rate: the patch made waits in ``messages_to_send`` for its token."""
-        if self._state is not ClientState.LIVE or self.in_flight is not None:
+        if self._state is not _LIVE or self.in_flight is not None:
             return
         batch: Batch | None = self.outbox.take()
         if batch is None:

@@ -108,7 +108,10 @@ class Outbox:
     """Local changes waiting to be sent, in the order they were made."""
 
     def __init__(self, alive: Callable[[str], bool] | None = None) -> None:
-        self._entries: list[OutboxEntry] = []
+        #: The waiting changes, oldest first: read, never changed, outside (the outbox puts
+        #: a new list here as it takes and drops changes). A client reads it on every server
+        #: patch, where ``entries`` copied it and ``len`` was a call.
+        self.waiting: list[OutboxEntry] = []
         # Whether a model of an id is in the document, or out of it and still held by
         # something (the application, a change waiting or in flight): one that is neither
         # can never be attached by a change of this client again (``_drop_gone``).
@@ -152,12 +155,12 @@ class Outbox:
         self._foreign: dict[str, None] = {}
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self.waiting)
 
     @property
     def entries(self) -> tuple[OutboxEntry, ...]:
-        """The waiting changes, oldest first."""
-        return tuple(self._entries)
+        """The waiting changes, oldest first (a copy)."""
+        return tuple(self.waiting)
 
     def held(self, model_ids: Any) -> None:
         """The server holds the models of ``model_ids`` now (the document pulled: replaces what was known)."""
@@ -282,7 +285,7 @@ class Outbox:
                 json = {"kind": "ModelChanged", "model": {"id": key[0]}, "attr": key[1], "new": new}
                 entry = OutboxEntry(event, key, json, [], [], base)
                 entry.departed = self._superseded_departures(key, entry)
-                self._entries.append(entry)
+                self.waiting.append(entry)
                 return entry
         # Buffer ids must be unique in a message that gathers several encoded changes.
         encoder = Encoder(buffer_prefix=f"c{self._serial}.")
@@ -324,11 +327,11 @@ class Outbox:
             entry.splice = Splice(event.index, event.delete, len(event.items))
         if isinstance(event, ModelChangedEvent) and entry.key is not None:
             defined = {r["id"] for r in references}
-            if not any(defined.intersection(e.departed) for e in self._entries if e.key == entry.key):
+            if not any(defined.intersection(e.departed) for e in self.waiting if e.key == entry.key):
                 entry.departed = (*entry.departed, *self._superseded_departures(entry.key, entry))
             # (Else both go: the model an earlier value of it detached, the server still
             # holds, and takes its definition in a later patch, after that value: ``take``.)
-        self._entries.append(entry)
+        self.waiting.append(entry)
         for model_id in returning:
             if model_id in self._left:
                 model = attached.get(model_id)
@@ -378,12 +381,12 @@ class Outbox:
             if not events:
                 continue
             # Encoded now, as every change is, into a list of their own (not queued).
-            waiting, self._entries = self._entries, []
+            waiting, self.waiting = self.waiting, []
             try:
                 for event in events:
                     self.add(event, base=entry.base, attached=attached)
             finally:
-                changes, self._entries = self._entries, waiting
+                changes, self.waiting = self.waiting, waiting
             if changes:
                 if entry.while_out is None:
                     entry.while_out = {}
@@ -417,7 +420,7 @@ class Outbox:
         event of the patch was to take out loses too (§13 rule 7). Dropped, the put-back
         alone went, and the model was in two places (child moves, seed 6633).
         """
-        for entry in self._entries:  # (a loop, no generator: most often nothing to drop)
+        for entry in self.waiting:  # (a loop, no generator: most often nothing to drop)
             if entry.key == key:
                 break
         else:
@@ -428,7 +431,7 @@ class Outbox:
         anchored = [c for c in self._carried if c.while_out] if self._carried else []
         kept, dropped = [], []
         placing: list[OutboxEntry] = []
-        for entry in self._entries:
+        for entry in self.waiting:
             if entry.key != key or (moves and entry in moves):
                 kept.append(entry)
                 if placing:
@@ -445,7 +448,7 @@ class Outbox:
                 placing += [carried for carried in anchored if carried.anchor is entry]
         for carried in placing:
             carried.anchor = following
-        self._entries = kept
+        self.waiting = kept
         if following is None:
             for entry in dropped:
                 if entry.put_back:  # (rare: a put-back lost to the server's value)
@@ -456,7 +459,7 @@ class Outbox:
         """The waiting changes of ``key`` that took out a model a later waiting change of another property puts back."""
         moves: list[OutboxEntry] = []
         put_back: set[str] = set()
-        for entry in reversed(self._entries):
+        for entry in reversed(self.waiting):
             if entry.key != key:
                 if entry.put_back:
                     put_back.update(model.id for model in entry.put_back)
@@ -490,19 +493,19 @@ class Outbox:
         """
         held = self.server_ids
         following: list[tuple[int, list[OutboxEntry]]] = []  # (where, what changed while out)
-        for index, entry in enumerate(self._entries):
+        for index, entry in enumerate(self.waiting):
             if entry.references and self._refer(entry, held) and entry.while_out is not None:
                 following += self._held_while_out(entry, index + 1, held)
         anchored: list[tuple[int, list[OutboxEntry]]] = []
         for entry in self._carried:
             if entry.references and self._refer(entry, held) and entry.while_out:
                 # Superseded: what changed while out goes where the change was (before its anchor).
-                where = next((i for i, e in enumerate(self._entries) if e is entry.anchor), len(self._entries))
+                where = next((i for i, e in enumerate(self.waiting) if e is entry.anchor), len(self.waiting))
                 anchored += self._held_while_out(entry, where, held)
         if anchored:  # (at one place, a change's own go before those of carried ones, which came after it)
             following = sorted([*following, *anchored], key=lambda placed: placed[0])
         for index, changes in reversed(following):
-            self._entries[index:index] = changes
+            self.waiting[index:index] = changes
 
     def _held_while_out(self, entry: OutboxEntry, where: int, held: set[str]) -> list[tuple[int, list[OutboxEntry]]]:
         """Take from ``entry.while_out`` the changes of models in ``held``, to be queued at ``where``."""
@@ -535,10 +538,10 @@ class Outbox:
 
     def take(self, most: int = MAX_PATCH_EVENTS) -> Batch | None:
         """Take the oldest waiting changes that share one base, ``most`` at most, as a PATCH-DOC body, or None."""
-        if not self._entries:
+        if not self.waiting:
             return None
         self.refer_to_held()
-        waiting = self._entries
+        waiting = self.waiting
         base = waiting[0].base
         count = len(waiting)
         for i, entry in enumerate(waiting):  # (a loop, no generator: per patch sent)
@@ -557,7 +560,7 @@ class Outbox:
                 break
             if entry.departed:
                 departed.update(entry.departed)
-        entries, self._entries = waiting[:count], waiting[count:]
+        entries, self.waiting = waiting[:count], waiting[count:]
         if self._let_go:  # (rare: this client took out its own models, and the server took that)
             self._redefine(entries)
         carried, self._carried = self._carried, []
@@ -609,17 +612,17 @@ class Outbox:
     @property
     def redefining(self) -> bool:
         """Tell whether a waiting change keeps definitions of this client's own models it puts back."""
-        if not self._own or not self._entries:  # (most often: nothing waits, or nothing of its own)
+        if not self._own or not self.waiting:  # (most often: nothing waits, or nothing of its own)
             return False
-        return any(entry.redefine for entry in self._entries)
+        return any(entry.redefine for entry in self.waiting)
 
     def redefining_at(self, model_id: str) -> list[tuple[int, OutboxEntry]]:
         """The waiting changes keeping a definition of ``model_id`` (a put-back), with their places."""
-        return [(i, e) for i, e in enumerate(self._entries) if any(d["id"] == model_id for d in e.redefine)]
+        return [(i, e) for i, e in enumerate(self.waiting) if any(d["id"] == model_id for d in e.redefine)]
 
     def position(self, entry: OutboxEntry) -> int:
         """Where ``entry`` stands among the waiting changes (-1: taken, in flight, before them all)."""
-        for i, waiting in enumerate(self._entries):
+        for i, waiting in enumerate(self.waiting):
             if waiting is entry:
                 return i
         return -1
@@ -637,7 +640,7 @@ class Outbox:
         written again from the model, unless a waiting change of it follows the put-back
         (it would apply twice): a whole value of the server's superseded those (``supersede``).
         """
-        waiting = self._entries
+        waiting = self.waiting
         for index, entry in enumerate(waiting):
             if not entry.redefine:
                 continue
@@ -720,13 +723,13 @@ class Outbox:
         """Put a batch ``take`` returned back, first, as if it had not been taken."""
         for entry in batch.entries:
             entry.redefined = ()
-        self._entries = [*batch.entries, *self._entries]
+        self.waiting = [*batch.entries, *self.waiting]
         self._carried = [*batch.carried, *self._carried]
         self._defining += sum(1 for entry in [*batch.entries, *batch.carried] if entry.references)
 
     def drain(self) -> list[OutboxEntry]:
         """Remove and return every waiting change (the document is being replaced)."""
-        entries, self._entries, self._carried = self._entries, [], []
+        entries, self.waiting, self._carried = self.waiting, [], []
         self._left.clear()
         self._own.clear()
         self._let_go.clear()
