@@ -353,14 +353,9 @@ def decode_patch(
         )
     )
 
-    def resolve(model_id: str) -> Model:
-        model = new_models.get(model_id) or known.get(model_id)
-        if model is None:
-            raise UnknownModelError(f"unknown model id {model_id!r:.60}")
-        return model
-
-    # Made on first need: a patch of ModelChanged events to plain values (most patches)
-    # is read below without it.
+    # Made on first need, with the decoder: a patch of ModelChanged events to plain values
+    # (most patches) is read below without either.
+    resolve: Callable[[str], Model] | None = None
     decoder: Decoder | None = None
     events: list[ev.DocumentEvent] = []
     indices: list[int] | None = [] if skip_unknown else None
@@ -372,9 +367,10 @@ def decode_patch(
         # what is wrong exactly as before.
         if type(raw) is dict:
             kind = raw.get("kind")
-            rest = _PROPERTY_DECODERS.get(kind) if type(kind) is str else None
+            fast = _FAST_READERS.get(kind) if type(kind) is str else None
             ref, attr = raw.get("model"), raw.get("attr")
-            if rest is not None and type(ref) is dict and len(ref) == 1 and type(attr) is str:
+            if fast is not None and type(ref) is dict and len(ref) == 1 and type(attr) is str:
+                rest, field, read_plain = fast
                 model_id = ref.get("id")
                 # (Most patches define no model: then only the document's index is asked.)
                 model = (
@@ -394,15 +390,15 @@ def decode_patch(
                             continue
                     # A short list or object of plain values (a splice's items, most of the
                     # rest) is read as a Decoder reads it, without making one.
-                    plain = _PLAIN_VALUED.get(rest)
-                    if plain is not None:
-                        value = plain_copy(raw.get(plain[0]))
+                    if read_plain is not None:
+                        value = plain_copy(raw.get(field))
                         if value is not None:
-                            events.append(plain[1](raw, value, model, attr, setter))
+                            events.append(read_plain(raw, value, model, attr, setter))
                             if indices is not None:
                                 indices.append(index)
                             continue
                     if decoder is None:
+                        resolve = _patch_resolver(new_models, known)
                         decoder = Decoder(
                             buffers, resolve_ref=resolve, max_array_elements=max_array_elements, owned=owned
                         )
@@ -416,7 +412,12 @@ def decode_patch(
                     events.append(event)
                     indices.append(index)
                     continue
+                if indices is not None and type(model_id) is str:
+                    # Skipping: a model not held skips its event, as the general path's
+                    # ``resolve`` would (UnknownModelError), without raising it.
+                    continue
         if decoder is None:
+            resolve = _patch_resolver(new_models, known)
             decoder = Decoder(buffers, resolve_ref=resolve, max_array_elements=max_array_elements, owned=owned)
         if indices is None:
             events.append(_decode_event(raw, decoder, resolve, setter))
@@ -434,6 +435,18 @@ def decode_patch(
     if decoder is not None and decoder.plain_lists:
         decoded.plain_lists, decoded.plain_types = decoder.plain_lists, decoder.plain_types
     return decoded
+
+
+def _patch_resolver(new_models: Mapping[str, Model], known: Mapping[str, Model]) -> Callable[[str], Model]:
+    """A patch's ``resolve_ref``: the model of ``new_models``, else of ``known``; UnknownModelError if neither."""
+
+    def resolve(model_id: str) -> Model:
+        model = new_models.get(model_id) or known.get(model_id)
+        if model is None:
+            raise UnknownModelError(f"unknown model id {model_id!r:.60}")
+        return model
+
+    return resolve
 
 
 def _target(raw: dict[str, Any], resolve: Any) -> Model:
@@ -578,6 +591,12 @@ _PLAIN_VALUED: dict[_Rest, tuple[str, Callable[[dict[str, Any], Any, Model, str,
     _list_spliced_rest: ("items", _list_spliced),
     _dict_items_set_rest: ("items", _dict_items_set),
 }
+
+#: ``decode_patch``'s inline readers, by kind (one lookup per event): each property event's
+#: ``_rest`` reader, and where its value may be read without a Decoder, its field and reader.
+_FAST_READERS: dict[
+    str, tuple[_Rest, str | None, Callable[[dict[str, Any], Any, Model, str, Any], ev.DocumentEvent] | None]
+] = {kind: (rest, *_PLAIN_VALUED.get(rest, (None, None))) for kind, rest in _PROPERTY_DECODERS.items()}
 
 
 def _property_event(rest: _Rest) -> _Read:
