@@ -480,7 +480,16 @@ class ClientProtocol:
                 over = {id(event) for event in laid}
                 decoded.events = [e for e in decoded.events if self._reconcile(e, unanswered, defining=id(e) in over)]
             else:
-                decoded.events = [event for event in decoded.events if self._reconcile(event, unanswered)]
+                # An event of a key with nothing of this client's unanswered and not left stale
+                # (most events), other than a splice, is kept without ``_reconcile``'s call.
+                stale = self._stale
+                decoded.events = [
+                    event
+                    for event in decoded.events
+                    if (key := event.property_key()) is None
+                    or (key not in unanswered and key not in stale and not isinstance(event, ev.ListSplicedEvent))
+                    or self._reconcile(event, unanswered)
+                ]
             if decoded.skipped:  # (rare: events of models this client took out, or that left)
                 self._reconcile_skipped(content["events"], decoded.new_models, buffers)
         if decoded.new_models:  # (rare: most patches define no model)
@@ -488,9 +497,10 @@ class ClientProtocol:
         self._apply(decoded)
         if decoded.new_models and (self._missed or self.in_flight is not None or self.outbox.waiting or self._stale):
             self._note_defined(decoded.new_models)  # (rare: most patches define no model)
-        if self.outbox.redefining:  # (rare: a put-back of this client's own model waits)
+        if self.outbox.waiting and self.outbox.redefining:  # (rare: a put-back of this client's own model waits)
             self.outbox.refresh_redefined(decoded.events, self._at_put_backs)
-        self._at_put_backs.clear()
+        if self._at_put_backs:
+            self._at_put_backs.clear()
         if decoded.new_models and (self.in_flight is not None or self.outbox.waiting):
             self._pending_on_defined(decoded.new_models)
         if laid:
@@ -747,13 +757,13 @@ class ClientProtocol:
         # An event that does not fit conflicts with a local change not answered yet (or
         # one that lost): that change loses, and the winning value follows.
         for event in decoded.events:
-            try:
-                self.document.apply_patch(DecodedPatch([event], decoded.new_models), setter=self.setter)
+            try:  # (``Document.apply_patch`` of the one event, without the call and DecodedPatch around it)
+                apply_events(self.document, [event], setter=self.setter, new_models=decoded.new_models)
             except (PatchError, ValueError):
                 continue
 
     def _answered(self, reply: Message) -> None:
-        if reply.msgtype == ERROR:
+        if reply.header["msgtype"] == ERROR:  # (``Message.msgtype``, without its call)
             self._settle({"error": reply.content.get("text", "")})
         else:
             seq, applied = reply.content.get("seq"), reply.content.get("applied_seq")
@@ -793,7 +803,7 @@ class ClientProtocol:
             entries = [entries[i] for i in which]
         elif count is not None and count < len(entries):
             entries = []  # some of them, the server did not say which
-        names = tuple(dict.fromkeys(describe_change(e.event) for e in entries))
+        names = tuple(dict.fromkeys([describe_change(e.event) for e in entries]))
         self._events.append(ChangesLost(reason, names, count if count is not None else len(entries), text))
 
     def replace_document(self, doc_json: dict[str, Any], buffers: list[tuple[str, Any]], seq: int) -> None:

@@ -77,14 +77,31 @@ def _label(model: Model) -> str:
     return name if isinstance(name, str) and name else model.__type_name__
 
 
+#: The events of one property of a model (most changes lost): named without the checks for the others.
+_OF_A_PROPERTY = frozenset(
+    {
+        ev.ModelChangedEvent,
+        ev.ColumnDataChangedEvent,
+        ev.ColumnsStreamedEvent,
+        ev.ColumnsPatchedEvent,
+        ev.ListSplicedEvent,
+        ev.DictItemsSetEvent,
+        ev.DictItemsDeletedEvent,
+    }
+)
+
+
 def describe_change(event: DocumentEvent) -> str:
     """Name what ``event`` changed, for a notice: ``"phase.value"``, ``"title"``, ``"roots"``."""
+    if type(event) in _OF_A_PROPERTY:
+        model: Any = event.model  # type: ignore[attr-defined]
+        return f"{_label(model)}.{event.attr}" if model is not None else event.kind  # type: ignore[attr-defined]
     if isinstance(event, ev.TitleChangedEvent):
         return "title"
     if isinstance(event, ev.RootAddedEvent | ev.RootRemovedEvent):
         return "roots"
     if isinstance(event, ev.MessageSentEvent):
         return f"message {event.msg_type}"
-    model: Any = getattr(event, "model", None)
+    model = getattr(event, "model", None)
     attr = getattr(event, "attr", "")
     return f"{_label(model)}.{attr}" if model is not None else event.kind

@@ -284,7 +284,10 @@ class Outbox:
                 key = (event.model.id, event.attr)
                 json = {"kind": "ModelChanged", "model": {"id": key[0]}, "attr": key[1], "new": new}
                 entry = OutboxEntry(event, key, json, [], [], base)
-                entry.departed = self._superseded_departures(key, entry)
+                for waiting in self.waiting:  # (a loop, no call: most often no change of this key waits)
+                    if waiting.key == key:
+                        entry.departed = self._superseded_departures(key, entry)
+                        break
                 self.waiting.append(entry)
                 return entry
         # Buffer ids must be unique in a message that gathers several encoded changes.
@@ -614,7 +617,12 @@ class Outbox:
         """Tell whether a waiting change keeps definitions of this client's own models it puts back."""
         if not self._own or not self.waiting:  # (most often: nothing waits, or nothing of its own)
             return False
-        return any(entry.redefine for entry in self.waiting)
+        for entry in self.waiting:  # (a loop, no generator: per server patch and splice)
+            if entry.redefine:
+                break
+        else:
+            return False
+        return True
 
     def redefining_at(self, model_id: str) -> list[tuple[int, OutboxEntry]]:
         """The waiting changes keeping a definition of ``model_id`` (a put-back), with their places."""
