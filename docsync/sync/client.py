@@ -462,7 +462,9 @@ class ClientProtocol:
         laid: list[DocumentEvent] = []
         if self.in_flight is not None or self.outbox.waiting or self._stale:
             # (With nothing of its own unanswered, a client takes the server's events as they are.)
-            if "references" in content:  # a model its changes kept held may come defined anew
+            # A model its changes kept held may come defined anew (none where nothing is defined:
+            # most patches carry an empty list).
+            if content.get("references"):
                 decoded.events = redefined(
                     decoded.events,
                     content["references"],

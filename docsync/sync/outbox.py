@@ -543,26 +543,25 @@ class Outbox:
         """Take the oldest waiting changes that share one base, ``most`` at most, as a PATCH-DOC body, or None."""
         if not self.waiting:
             return None
-        self.refer_to_held()
+        if self._newly_held:
+            self.refer_to_held()
         waiting = self.waiting
         base = waiting[0].base
-        count = len(waiting)
-        for i, entry in enumerate(waiting):  # (a loop, no generator: per patch sent)
-            if entry.base != base:
-                count = i
-                break
-        count = max(1, min(count, most, MAX_PATCH_EVENTS))  # the rest follows in a patch of the same base
+        most = min(most, MAX_PATCH_EVENTS)  # the rest follows in a patch of the same base
+        count = 0
         departed: set[str] = set()
-        for i in range(count):
-            entry = waiting[i]
+        for entry in waiting:  # (a loop, no generator: per patch sent)
+            if entry.base != base or count >= most:
+                break
             if departed and entry.references and any(r["id"] in departed for r in entry.references):
                 # It defines a model an earlier change of the batch detached: the server holds
                 # that one until the batch is applied, and refuses a patch defining a model it
                 # holds (or one twice). The rest follows in a patch of its own, of the same base.
-                count = i
                 break
             if entry.departed:
                 departed.update(entry.departed)
+            count += 1
+        count = count or 1  # (at least the first)
         entries, self.waiting = waiting[:count], waiting[count:]
         if self._let_go:  # (rare: this client took out its own models, and the server took that)
             self._redefine(entries)
