@@ -131,7 +131,8 @@ def decode_attributes(model: Model, attributes: dict[str, Any], decoder: Decoder
         if prop is None:
             raise DeserializationError(f"{model.__type_name__} has no property {attr!r:.40}")
         try:
-            value = model.validate_value(prop, decoder.decode(raw))
+            # (A plain value, most of them, is what decoding it returns: no call.)
+            value = model.validate_value(prop, raw if raw is None or type(raw) in _PLAIN else decoder.decode(raw))
         except ValueError as exc:
             raise DeserializationError(str(exc)) from None
         into[attr] = model._wrap(prop, value)

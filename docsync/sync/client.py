@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable, Container
+from collections.abc import Callable, Container, Mapping
 from enum import Enum
+from types import MappingProxyType
 from typing import Any
 
 from ..document import DecodedPatch, Document, DocumentEvent
@@ -58,6 +59,8 @@ NOTICE = "docsync.notice"
 
 # The requests the server counts in a bucket of their own (DOCUMENT_REQUESTS_PER_SECOND).
 _OWN_BUCKET = frozenset((PULL_DOC_REQ, RESUME_REQ, PUSH_DOC))
+#: The models a change that attaches none needs from the document's index.
+_NO_MODELS: Mapping[str, Any] = MappingProxyType({})
 #: At most this many model ids kept as missed (beyond, a correction keeps the copy held, as before).
 _MISSED_LIMIT = 10_000
 
@@ -844,10 +847,15 @@ class ClientProtocol:
                 self.outbox.forget(event.departed)
             return
         document = self.document
+        # The document's index is read only for a change that attaches models, and
+        # ``departed_model`` only for one that detaches some (``Outbox.add``): most do neither.
         entry = self.outbox.add(
-            event, base=self.last_seq or 0, attached=document.models, departed=document.departed_model
+            event,
+            base=self.last_seq or 0,
+            attached=document.models if event.new_models else _NO_MODELS,
+            departed=document.departed_model if event.departed else None,
         )
-        if isinstance(event, ev.ModelChangedEvent) and entry.key is not None:
+        if self._stale and isinstance(event, ev.ModelChangedEvent) and entry.key is not None:
             # A whole new value does not depend on what the list was: the server's
             # splices of it are judged against this value from now on (if one arrives
             # before the value is answered, the value loses, as in _reconcile).

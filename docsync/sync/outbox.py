@@ -263,10 +263,11 @@ class Outbox:
         """Queue ``event``, made on top of server position ``base``; return its entry.
 
         ``attached`` is the document's index: definitions are sent for the models it
-        still holds, unless the server holds them (``server_ids``). ``departed`` finds
-        a model that left the document (``Document.departed_model``): one the server holds,
-        or may hold when the change attaching it again is sent, notes what changes while
-        it is out when a change detaches it.
+        still holds, unless the server holds them (``server_ids``); it is read only for an
+        event that attaches models (``new_models``). ``departed`` finds a model that left the
+        document (``Document.departed_model``), only for an event that detaches some: one the
+        server holds, or may hold when the change attaching it again is sent, notes what
+        changes while it is out when a change detaches it.
         """
         self._serial += 1
         if type(event) is ModelChangedEvent and not event.new_models:
