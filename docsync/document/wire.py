@@ -526,8 +526,11 @@ def _columns_patched_rest(raw: dict[str, Any], decoder: Decoder, model: Model, a
         raise DeserializationError("patches must be an object of columns")
     decoded: dict[str, list[tuple[Any, Any]]] = {}
     for name, entries in patches.items():
-        if type(entries) is not list or not all(type(e) is list and len(e) == 2 for e in entries):
+        if type(entries) is not list:
             raise DeserializationError(f"patches of column {name!r:.40} must be [index, value] pairs")
+        for entry in entries:  # (a loop, no generator: per column patched)
+            if type(entry) is not list or len(entry) != 2:
+                raise DeserializationError(f"patches of column {name!r:.40} must be [index, value] pairs")
         decoded[name] = [(_decode_index(i), decoder.decode(v)) for i, v in entries]
     return ev.ColumnsPatchedEvent(model, attr, decoded, setter)
 
