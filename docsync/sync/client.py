@@ -483,7 +483,11 @@ class ClientProtocol:
                     server_held=self._server_held,
                     laid=laid,
                 )
-            unanswered = self._unanswered_keys()
+            # The keys of this client's unanswered changes (those known to lose too), gathered
+            # without a Python frame (``attrgetter`` through ``map``).
+            unanswered = set(map(_KEY, self.outbox.waiting))
+            if self.in_flight is not None:
+                unanswered.update(map(_KEY, self.in_flight[1]))
             if laid:  # (rare: a correction's definition laid over a model whose server changes were skipped)
                 over = {id(event) for event in laid}
                 decoded.events = [e for e in decoded.events if self._reconcile(e, unanswered, defining=id(e) in over)]
@@ -505,7 +509,14 @@ class ClientProtocol:
                 self._reconcile_skipped(content["events"], decoded.new_models, buffers)
         if decoded.new_models:  # (rare: most patches define no model)
             decoded.events = _after_definitions(decoded.events, decoded.new_models)
-        self._apply(decoded)
+        fits = True
+        try:
+            # (``Document.apply_patch``, and ``_apply``, without the calls around it: per patch received.)
+            apply_events(self.document, decoded.events, setter=self.setter, new_models=decoded.new_models)
+        except (PatchError, ValueError):
+            fits = False
+        if not fits:
+            self._apply_each(decoded)
         if decoded.new_models and (self._missed or self.in_flight is not None or self.outbox.waiting or self._stale):
             self._note_defined(decoded.new_models)  # (rare: most patches define no model)
         if self.outbox.waiting and self.outbox.redefining:  # (rare: a put-back of this client's own model waits)
@@ -631,14 +642,6 @@ class ClientProtocol:
             pending += [e for e in waiting if e.key == key and not e.doomed]
         return pending
 
-    def _unanswered_keys(self) -> set[tuple[str, str] | None]:
-        """The keys of this client's changes not answered yet (those known to lose too)."""
-        # (``attrgetter`` through ``map``: no Python frame per patch, as a comprehension makes.)
-        keys = set(map(_KEY, self.outbox.waiting))
-        if self.in_flight is not None:
-            keys.update(map(_KEY, self.in_flight[1]))
-        return keys
-
     def _doom(self, key: tuple[str, str]) -> None:
         if self.in_flight is not None:
             for entry in self.in_flight[1]:
@@ -659,8 +662,8 @@ class ClientProtocol:
         the server's splices of that list are skipped. ``defining``: the event lays a
         correction's definition over a model whose server changes this client skipped: the
         server's state before this client's changes of it, which it does not supersede.
-        ``unanswered``: the keys of this client's unanswered changes (``_unanswered_keys``, or
-        more): a server event of any other key (most) has none to fit.
+        ``unanswered``: the keys of this client's unanswered changes (or more): a server
+        event of any other key (most) has none to fit.
         """
         key = event.property_key()
         if key is None:
@@ -760,15 +763,12 @@ class ClientProtocol:
                 if placed:
                     outbox.splice_redefined(key, placed, items, buffers)
 
-    def _apply(self, decoded: DecodedPatch) -> None:
-        try:
-            # (``Document.apply_patch``, without the call around it: per patch received.)
-            apply_events(self.document, decoded.events, setter=self.setter, new_models=decoded.new_models)
-            return
-        except (PatchError, ValueError):
-            pass
-        # An event that does not fit conflicts with a local change not answered yet (or
-        # one that lost): that change loses, and the winning value follows.
+    def _apply_each(self, decoded: DecodedPatch) -> None:
+        """Apply the events of a server patch that did not fit as a whole one by one, those that fit.
+
+        An event that does not fit conflicts with a local change not answered yet (or one
+        that lost): that change loses, and the winning value follows.
+        """
         for event in decoded.events:
             try:  # (``Document.apply_patch`` of the one event, without the call and DecodedPatch around it)
                 apply_events(self.document, [event], setter=self.setter, new_models=decoded.new_models)
