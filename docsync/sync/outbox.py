@@ -52,6 +52,9 @@ MAX_LEFT_KEPT = 1024
 #: ids of models nothing here holds any more (``Outbox._drop_gone``).
 MIN_IDS_LOOKED_AT = 1024
 
+#: The item types of a splice whose JSON is written without an encoder (``add``).
+_STR_ONLY = frozenset({str})
+
 
 @dataclass(slots=True, eq=False)
 class OutboxEntry:
@@ -291,16 +294,35 @@ class Outbox:
                         break
                 self.waiting.append(entry)
                 return entry
-        # Buffer ids must be unique in a message that gathers several encoded changes.
-        encoder = Encoder(buffer_prefix=f"c{self._serial}.")
-        if event.new_models:
-            encoded = encode_events([event], encoder, attached)
-            json, references = encoded["events"][0], encoded["references"]
-        else:  # nearly every change attaches no model: no definitions to gather
-            json, references = event_json(event, encoder), []
-        # Its buffers are its own (see EncodedEvent): a later patch of the column in place
-        # must not change a change waiting here, or in flight and resent after a resume.
-        buffers = [(buffer_id, frozen_buffer(data)) for buffer_id, data in encoder.buffers] if encoder.buffers else []
+        entry_key: tuple[str, str] | None
+        references: list[dict[str, Any]]
+        buffers: list[tuple[str, Buffer]]
+        if (
+            type(event) is ListSplicedEvent
+            and not event.new_models
+            and type(event.items) is list
+            and set(map(type, event.items)) <= _STR_ONLY
+        ):
+            # A splice of strings (a list of tags: most splices) is its JSON with its items
+            # copied, as ``event_json`` writes it: no encoder, no buffers, no definitions.
+            entry_key = (event.model.id, event.attr)
+            json = {"kind": "ListSpliced", "model": {"id": entry_key[0]}, "attr": entry_key[1],
+                    "index": event.index, "delete": event.delete, "items": list(event.items)}  # fmt: skip
+            references, buffers = [], []
+        else:
+            entry_key = event.property_key()
+            # Buffer ids must be unique in a message that gathers several encoded changes.
+            encoder = Encoder(buffer_prefix=f"c{self._serial}.")
+            if event.new_models:
+                encoded = encode_events([event], encoder, attached)
+                json, references = encoded["events"][0], encoded["references"]
+            else:  # nearly every change attaches no model: no definitions to gather
+                json, references = event_json(event, encoder), []
+            # Its buffers are its own (see EncodedEvent): a later patch of the column in place
+            # must not change a change waiting here, or in flight and resent after a resume.
+            buffers = (
+                [(buffer_id, frozen_buffer(data)) for buffer_id, data in encoder.buffers] if encoder.buffers else []
+            )
         returning: list[str] = []
         redefine: tuple[dict[str, Any], ...] = ()
         if references and self.server_ids:
@@ -314,7 +336,7 @@ class Outbox:
         if references and self._foreign:
             # Not held, yet never this client's: referred to (and lose), not defined.
             references = [r for r in references if r["id"] not in self._foreign]
-        entry = OutboxEntry(event, event.property_key(), json, references, buffers, base)
+        entry = OutboxEntry(event, entry_key, json, references, buffers, base)
         entry.redefine = redefine
         entry.departed = event.departed
         if references:
