@@ -127,3 +127,15 @@ async def test_an_app_page_names_its_urls_as_reverse_would(urlconf: str, registr
         assert client_version().startswith("v-")
     if root_urlconf:
         assert "/dash/sliders/ws" in config["wsUrl"]
+
+
+def test_the_template_tag_emits_what_server_document_and_server_session_return() -> None:
+    # docs/howto/embedding.md: "In Python, server_document(...) returns the same HTML" as
+    # the tag; server_session(app, sid) as the tag's session_id=.
+    template = Template(
+        '{% load docsync %}{% docsync_app "sliders" "one" arguments=args %}|'
+        '{% docsync_app "sliders" "two" session_id=sid %}'
+    )
+    tag_document, tag_session = template.render(Context({"args": {"region": "west"}, "sid": "s-1"})).split("|")
+    assert tag_document == server_document("sliders", arguments={"region": "west"}, element_id="one")
+    assert tag_session == server_session("sliders", "s-1", element_id="two")
