@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 
 from docsync.client import ChangeTooLargeError, ClientSession
-from docsync.protocol import OK
+from docsync.exceptions import MessageTooBigError
+from docsync.protocol import OK, push_doc
 
 from .harness import Site, open_client
 from .settings import MAX_FRAME_BYTES, MAX_MESSAGE_BYTES
@@ -100,5 +101,23 @@ async def test_one_change_over_the_limits_is_refused_here_and_undone(site: Site)
         np.testing.assert_array_equal(await _server_column(config), np.arange(11.0))
         assert await _server_column(config, "input") == "within the limits"
         assert session.close_code is None and len(session.changes_lost) == 1
+    finally:
+        await session.close()
+
+
+async def test_a_request_of_ones_own_over_the_limits_raises_and_sends_nothing(site: Site) -> None:
+    # docs/howto/testing.md: session.request(push_doc(...)) over the limits raises
+    # MessageTooBigError and sends nothing: the connection stays open and answers.
+    session = await open_client(site.browser().page_config("streamed"))
+    try:
+        received = len(session.received)
+        title = "x" * MAX_FRAME_BYTES
+        with pytest.raises(
+            MessageTooBigError, match=rf"^PUSH-DOC not sent: frame too large: \d+ > {MAX_FRAME_BYTES} bytes$"
+        ):
+            await session.request(push_doc({"title": title, "roots": [], "version": "3"}))
+        assert len(session.received) == received and session.close_code is None and session.connected.is_set()
+        assert "version_info" in await session.request_server_info()
+        assert session.errors == []
     finally:
         await session.close()
