@@ -465,6 +465,10 @@ class ClientProtocol:
             # reach it (``refresh_redefined``): left among the definitions to send until the
             # patch went, it was sent without them (child moves in memory, seed 700001151).
             self.outbox.refer_to_held()
+        # (Rare: most patches define no model.) Judged on the patch's events as sent, before
+        # this client skips any: a definition is the model's state as of the event of the
+        # patch that attached it, skipped here or not (``_before_attached``).
+        early = _before_attached(decoded.events, decoded.new_models) if decoded.new_models else None
         laid: list[DocumentEvent] = []
         if self.in_flight is not None or self.outbox.waiting or self._stale:
             # (With nothing of its own unanswered, a client takes the server's events as they are.)
@@ -507,8 +511,8 @@ class ClientProtocol:
                 decoded.events = kept
             if decoded.skipped:  # (rare: events of models this client took out, or that left)
                 self._reconcile_skipped(content["events"], decoded.new_models, buffers)
-        if decoded.new_models:  # (rare: most patches define no model)
-            decoded.events = _after_definitions(decoded.events, decoded.new_models)
+        if early:
+            decoded.events = [event for event in decoded.events if id(event) not in early]
         fits = True
         try:
             # (``Document.apply_patch``, and ``_apply``, without the calls around it: per patch received.)
@@ -916,8 +920,8 @@ class ClientProtocol:
         return message, limits.size_fault(frames, sizes, structure=True)
 
 
-def _after_definitions(events: list[DocumentEvent], defined: dict[str, Any]) -> list[DocumentEvent]:
-    """Leave out the events of a server patch that change a model it defines before an event attaches it.
+def _before_attached(events: list[DocumentEvent], defined: dict[str, Any]) -> set[int]:
+    """The events (by ``id``) of a server patch that change a model it defines before an event attaches it.
 
     The server sends only changes of models its document holds, so such a model was
     held there: a correction later in the patch (the value of a list it is in) defines
@@ -926,27 +930,31 @@ def _after_definitions(events: list[DocumentEvent], defined: dict[str, Any]) -> 
     keeps its own and ignores the definition; one that does not (it took the model out,
     its change unanswered) makes it from the definition, and applying them to it again
     put a tag in a list twice (convergence over a real server, child moves, seed 3422791825).
+    Read before this client skips any event: where it skips the one attaching the model (a
+    splice of a list left stale), the definition is still as of that event, and the changes
+    after it, left out as made before the correction attaching it here, were lost (child
+    moves in memory, seed 2276682393: a label and counts as defined, for good).
     """
     new = {id(model) for model in defined.values()}
     attached: set[int] = set()
-    kept = []
+    early: set[int] = set()
     for event in events:
         if isinstance(event, ev.RootAddedEvent):
             values: list[Any] = [event.model]
         else:
             target = getattr(event, "model", None)
             if target is not None and id(target) in new and id(target) not in attached:
-                continue  # in its definition already
+                early.add(id(event))  # in its definition already
+                continue
             values = []
             if isinstance(event, _ATTACHING) and target is not None and _holds_models(target, event.attr):
                 values = list(models_in(event.new if isinstance(event, ev.ModelChangedEvent) else event.items))
-        kept.append(event)
         while values:  # what the event attaches: the models it names, and those they reach
             model = values.pop()
             if id(model) in new and id(model) not in attached:
                 attached.add(id(model))
                 values.extend(model.references())
-    return kept
+    return early
 
 
 #: The events whose value may attach models (a root added attaches its own).

@@ -161,6 +161,9 @@ REPLAYED_CHILD_MOVES = {
     "out again, all waiting; another client's splice of the tags, applied before the removal, was skipped (the "
     "item out) and never reached the put-back's definition: the server made the item without it and refused the "
     "client's splice, shifted past it, as out of range",
+    2276682393: "a position put a new item into a layout, changed it and ended with the layout's correction; a client "
+    "whose layout was stale skipped the splice, and left the changes out as made before the correction that attached "
+    "the item there (in its definition already): the definition was as of the splice, and its label and counts stayed",
 }
 
 #: The same, found running as ``test_random_edits_converge_in_memory`` runs (the collector

@@ -1261,3 +1261,41 @@ describe("ClientProtocol over a long session of models made and taken out", () =
     assert.deepEqual(putBack.content.references, []);
   });
 });
+
+describe("ClientProtocol and changes after a definition whose attaching splice it skipped", () => {
+  // The scenario of tests/sync/test_client_moves_server_models.py's
+  // test_changes_after_a_definition_whose_attaching_splice_was_skipped_are_applied (child
+  // moves in memory, seed 2276682393): alice's removal from "left" in flight lost to
+  // carol's (seq 1: "left" stale); bob's position put his new card into "left", changed its
+  // text and ended with the list's correction. She skipped the splice, left the text out as
+  // made before the correction attaching the card here, and kept the definition's text.
+  it("applies them to the model the definition made", () => {
+    const doc = {
+      title: "docsync",
+      roots: [{ id: "left" }],
+      models: [
+        { type: "object", name: "test_moves.Pile", id: "left", attributes: { cards: [{ id: "card-0" }, { id: "card-1" }] } },
+        { type: "object", name: "test_moves.Card", id: "card-0", attributes: { text: "card 0" } },
+        { type: "object", name: "test_moves.Card", id: "card-1", attributes: { text: "card 1" } },
+      ],
+    };
+    const document = new Document();
+    const alice = aliceOn(document, doc);
+    const pile = document.getModelById("left");
+    pile.splice("cards", 0, 1, []); // in flight
+    alice.flush();
+    assert.equal(alice.messagesToSend().length, 1);
+    const left = { model: { id: "left" }, attr: "cards" };
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [{ kind: "ListSpliced", ...left, index: 0, delete: 1, items: [] }], references: [], seq: 1 })));
+    const card = { id: "bobs" };
+    const events = [
+      { kind: "ListSpliced", ...left, index: 1, delete: 0, items: [card] },
+      { kind: "ModelChanged", model: card, attr: "text", new: "changed" },
+      { kind: "ModelChanged", ...left, new: [{ id: "card-1" }, card] },
+    ];
+    const references = [{ type: "object", name: "test_moves.Card", id: "bobs", attributes: { text: "new" } }];
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events, references, seq: 2 })));
+    assert.deepEqual(pile.get("cards").map((model) => model.id), ["card-1", "bobs"]);
+    assert.equal(document.getModelById("bobs").get("text"), "changed"); // ("new")
+  });
+});

@@ -1887,3 +1887,34 @@ def test_a_corrections_definition_of_a_root_added_and_removed_again_is_not_laid_
     alice.receive_message(_wire(new_message(PATCH_DOC, bobs)))
     assert alice.document.get_model_by_id("note").tags == ["a", "bob's"]  # type: ignore[union-attr]
     assert [m.id for m in board.notes] == ["note"]  # type: ignore[union-attr]
+
+
+def test_changes_after_a_definition_whose_attaching_splice_was_skipped_are_applied() -> None:
+    # (Child moves in memory, seed 2276682393; the server's positions as the Sequencer sent
+    # them there.) Bob's patch put his new card into "left", changed its text, and set
+    # "left" anew, which lost: the card's definition is as the splice attached it, the text
+    # after it, then the list's correction. Alice's removal from "left", in flight, lost to
+    # carol's removal of the same card (the list stale): she skipped the splice, read the
+    # change of the card's text as made before the correction attaching it here (in its
+    # definition already), left it out, and kept the definition's text for good.
+    session = Session()
+    alice = session.connect("alice")
+    del _pile(alice, "left").cards[0]  # in flight
+    alice.flush()
+    assert len(alice.messages_to_send()) == 1
+    left = {"model": {"id": "left"}, "attr": "cards"}
+    carols = {"events": [{"kind": "ListSpliced", **left, "index": 0, "delete": 1, "items": []}], "seq": 1}
+    alice.receive_message(_wire(new_message(PATCH_DOC, carols)))  # (her removal conflicts: "left" stale)
+    card = {"id": "bobs"}
+    bobs = {
+        "events": [
+            {"kind": "ListSpliced", **left, "index": 2, "delete": 0, "items": [card]},
+            {"kind": "ModelChanged", "model": card, "attr": "text", "new": "changed"},
+            {"kind": "ModelChanged", **left, "new": [{"id": "card-1"}, {"id": "card-2"}, card]},
+        ],
+        "references": [{"type": "object", "name": "test_moves.Card", "id": "bobs", "attributes": {"text": "new"}}],
+        "seq": 2,
+    }
+    alice.receive_message(_wire(new_message(PATCH_DOC, bobs)))
+    assert _cards(alice.document, "left") == ["card-1", "card-2", "bobs"]
+    assert alice.document.get_model_by_id("bobs").text == "changed"  # type: ignore[union-attr]  # ("new")

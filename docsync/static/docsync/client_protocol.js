@@ -96,31 +96,36 @@ export const MAX_DETAIL_CHARS = 20_000;
  * site runs with Django's DEBUG on}; {type: "reply", message} (to a request of the adapter's own).
  */
 /**
- * Leave out the events of a server patch that change a model it defines before an event
- * attaches it. The server sends only changes of models its document holds, so such a
- * model was held there: a correction later in the patch (the value of a list it is in)
- * defines it as the position left it, those changes included (protocol.md §9). A receiver
- * that holds the model keeps its own and ignores the definition; one that does not (it
- * took the model out, its change unanswered) makes it from the definition, and applying
- * them to it again put a tag in a list twice (the mirror of client.py's
- * _after_definitions; convergence over a real server, child moves, seed 3422791825).
+ * The events of a server patch that change a model it defines before an event attaches
+ * it. The server sends only changes of models its document holds, so such a model was
+ * held there: a correction later in the patch (the value of a list it is in) defines it
+ * as the position left it, those changes included (protocol.md §9). A receiver that holds
+ * the model keeps its own and ignores the definition; one that does not (it took the model
+ * out, its change unanswered) makes it from the definition, and applying them to it again
+ * put a tag in a list twice (the mirror of client.py's _before_attached; convergence over
+ * a real server, child moves, seed 3422791825). Read before this client skips any event:
+ * where it skips the one attaching the model (a splice of a list left stale), the
+ * definition is still as of that event, and the changes after it, left out as made before
+ * the correction attaching it here, were lost (child moves in memory, seed 2276682393).
  */
-function afterDefinitions(events, defined) {
+function beforeAttached(events, defined) {
   const fresh = new Set(defined.values());
   const attached = new Set();
-  const kept = [];
+  const early = new Set();
   for (const event of events) {
     let values;
     if (event instanceof RootAddedEvent) {
       values = [event.model];
     } else {
       const target = event.model ?? null;
-      if (target !== null && fresh.has(target) && !attached.has(target)) continue; // in its definition already
+      if (target !== null && fresh.has(target) && !attached.has(target)) {
+        early.add(event); // in its definition already
+        continue;
+      }
       if (event instanceof ModelChangedEvent) values = [...modelsIn(event.new)];
       else if (event instanceof ListSplicedEvent || event instanceof DictItemsSetEvent) values = [...modelsIn(event.items)];
       else values = [];
     }
-    kept.push(event);
     while (values.length > 0) { // what the event attaches: the models it names, and those they reach
       const model = values.pop();
       if (fresh.has(model) && !attached.has(model)) {
@@ -129,7 +134,7 @@ function afterDefinitions(events, defined) {
       }
     }
   }
-  return kept;
+  return early;
 }
 
 export class ClientProtocol {
@@ -452,6 +457,10 @@ export class ClientProtocol {
     // (refreshRedefined): left among the definitions to send until the patch went, it was
     // sent without them (child moves in memory, seed 700001151).
     if (this.outbox.size > 0) this.outbox.referToHeld();
+    // (Rare: most patches define no model.) Judged on the patch's events as sent, before this
+    // client skips any: a definition is the model's state as of the event of the patch that
+    // attached it, skipped here or not (beforeAttached).
+    const early = decoded.newModels.size > 0 ? beforeAttached(decoded.events, decoded.newModels) : null;
     const laid = [];
     if (Array.isArray(content.references) && content.references.length > 0 && (this.inFlight !== null || this.outbox.size > 0 || this._stale.size > 0)) {
       // A model its changes kept held may come defined anew (redefined.js).
@@ -462,7 +471,7 @@ export class ClientProtocol {
     decoded.events = decoded.events.filter((event) => this._reconcile(event, over !== null && over.has(event)));
     // (Rare: events of models this client took out, or that left.)
     if (decoded.skipped > 0 && (this.inFlight !== null || this.outbox.size > 0)) this._reconcileSkipped(content.events, decoded.newModels, buffers instanceof Map ? buffers : new Map(buffers ?? []));
-    if (decoded.newModels.size > 0) decoded.events = afterDefinitions(decoded.events, decoded.newModels); // (rare)
+    if (early !== null && early.size > 0) decoded.events = decoded.events.filter((event) => !early.has(event));
     this._apply(decoded);
     // (Rare: most patches define no model.)
     if (decoded.newModels.size > 0 && (this._missed.size > 0 || this.inFlight !== null || this.outbox.size > 0 || this._stale.size > 0)) this._noteDefined(decoded.newModels);
