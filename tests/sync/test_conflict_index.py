@@ -73,3 +73,56 @@ def test_a_long_patch_based_far_back_makes_no_comparison_per_logged_event(monkey
     # And a change that does overlap still loses: the index knows the other origin's keys.
     outcome = patch("mine", "indices", sequencer.log.first_seq - 1)
     assert outcome.answer.content["rejected"] == 1000
+
+
+def _walked(log: PatchLog, keys: tuple[tuple[Any, ...], ...], base: int, origin: str, splices: bool) -> bool:
+    """What ``PatchLog.conflicts`` answers, by its definition: every held event after ``base`` looked at."""
+    return any(
+        event.origin != origin
+        and (splices or event.json["kind"] != "ListSpliced")
+        and any(theirs[:n] == mine[:n] for theirs in event.keys for mine in keys for n in [min(len(theirs), len(mine))])
+        for entry in log.since(base)
+        for event in entry.events
+    )
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_the_log_answers_as_a_walk_of_what_it_holds(seed: int) -> None:
+    # Entries dropped past the bound (few of them), keys of one item (the roots, a model taken out) among the others.
+    rnd = random.Random(seed)
+    log = PatchLog(max_entries=rnd.randint(1, 12), max_bytes=1 << 30)
+    for _ in range(rnd.randint(0, 40)):
+        events = []
+        for _ in range(rnd.randint(0, 4)):
+            kind = rnd.choice(["ModelChanged", "ListSpliced", "ColumnsPatched"])
+            keys = tuple(_random_key(rnd) for _ in range(rnd.randint(0, 3)))
+            events.append(EncodedEvent(rnd.choice(["me", "you", None]), {"kind": kind}, [], [], keys, 10))
+        log.append(events)
+        for _ in range(10):
+            base, splices = rnd.randint(-1, log.seq + 1), rnd.random() < 0.5
+            keys = tuple(_random_key(rnd) for _ in range(rnd.randint(0, 3)))
+            assert log.conflicts(keys, base, "me", splices=splices) == _walked(log, keys, base, "me", splices)
+
+
+def test_one_change_based_far_back_is_compared_with_the_changes_of_its_property_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A client back from 1,000 changes of other properties of the same model (a busy table's
+    # columns, say) compared its change with each of them, every event of every patch it sent.
+    log = PatchLog(max_entries=2000, max_bytes=1 << 30)
+    for i in range(1000):
+        log.append([EncodedEvent("other", {"kind": "ModelChanged"}, [], [], (("m", f"a{i}"),), 10)])
+    log.append([EncodedEvent("other", {"kind": "ModelChanged"}, [], [], (("m", "value"),), 10)])
+    compared = 0
+    real = patch_log.keys_overlap
+
+    def counted(a: Any, b: Any) -> bool:
+        nonlocal compared
+        compared += 1
+        return bool(real(a, b))
+
+    monkeypatch.setattr(patch_log, "keys_overlap", counted)
+    assert not log.conflicts((("m", "title"),), 0, "me")
+    assert log.conflicts((("m", "value"),), 0, "me")
+    assert not log.conflicts((("m", "value"),), 0, "other")
+    assert compared == 1  # was 1,001: every change of model "m" (the first question), then the one that overlaps
