@@ -213,6 +213,10 @@ def encode_event(
                 encoded,
                 b"",
             )
+    if not event.new_models and (type(event) is ev.ListSplicedEvent or type(event) is ev.DictItemsSetEvent):
+        plain = _plain_change(event)  # type: ignore[arg-type]
+        if plain is not None:
+            return plain
     encoder = Encoder(buffer_prefix=buffer_prefix, item_types=item_types)
     body = event_json(event, encoder)
     # (No list made for an event defining no model: most.)
@@ -235,6 +239,54 @@ def encode_event(
     return EncodedEvent(
         origin, body, references, encoder.buffers, conflict_keys(event), nbytes + 200, data, references_data
     )
+
+
+#: Item types a list of which ``Encoder.encode`` copies as it is (a splice's items).
+_STR_ONLY = frozenset({str})
+#: Value types ``Encoder.encode`` returns as they are, but for ints past 64 bits and non-finite floats.
+_PLAIN_SCALARS = frozenset({str, bool, int, float, type(None)})
+
+
+def _plain_change(event: ev.ListSplicedEvent | ev.DictItemsSetEvent) -> EncodedEvent | None:
+    """``encode_event`` of a splice of strings, or a set of dict items of plain values, defining no model; else None.
+
+    Most splices are of a list of strings (tags, names), most dict items numbers or
+    strings: their JSON is themselves, as ``Encoder`` writes them (copied), byte for byte,
+    without an encoder, a call per value or the general ``event_json``.
+    """
+    model_id, attr = event.model.id, event.attr
+    body: dict[str, Any]
+    if type(event) is ev.ListSplicedEvent:
+        items = event.items
+        if type(items) is not list or not _STR_ONLY.issuperset(map(type, items)):
+            return None
+        body = {"kind": "ListSpliced", "model": {"id": model_id}, "attr": attr, "index": event.index,
+                "delete": event.delete, "items": list(items)}  # fmt: skip
+        keys: tuple[Key, ...] = ((model_id, attr),)
+    else:
+        entries = event.items
+        # Written as a plain object (``writes_as_map``): string keys, none read as a type or a reference.
+        if (
+            type(entries) is not dict
+            or "type" in entries
+            or (len(entries) == 1 and "id" in entries)
+            or not _STR_ONLY.issuperset(map(type, entries))
+            or not _PLAIN_SCALARS.issuperset(map(type, entries.values()))
+        ):
+            return None
+        for value in entries.values():
+            kind = type(value)
+            # Ints past 64 bits refused, non-finite floats written as typed values: the encoder's.
+            if (kind is int and not _MIN_INT <= value <= _MAX_INT) or (kind is float and value - value != 0.0):
+                return None
+        body = {"kind": "DictItemsSet", "model": {"id": model_id}, "attr": attr, "items": dict(entries)}
+        keys = tuple([(model_id, attr, key) for key in entries])
+    try:
+        data = dumpb(body)
+    except (TypeError, ValueError):  # a lone surrogate: the general way, where the wire layer says why
+        return None
+    setter = event.setter
+    return EncodedEvent(setter if isinstance(setter, str) else None, body, [], [], keys, len(data) + 200, data, b"")
 
 
 def _scalar_change(event: ModelChangedEvent) -> EncodedEvent:
