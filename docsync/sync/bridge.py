@@ -114,6 +114,8 @@ class SpliceBridge:
             if change.seq > base and change.origin != origin:
                 client.unseen.setdefault(change.key, []).append((change.seq, change.splice))
         for key, items in list(client.unseen.items()) if client.unseen else ():
+            if items and items[0][0] > base:  # (in order of position: all kept, as they are)
+                continue
             kept = [item for item in items if item[0] > base]
             if kept:
                 client.unseen[key] = kept

@@ -30,6 +30,7 @@ import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from ..document import DecodedPatch, Document, DocumentEvent, DocumentLimits, Model
@@ -109,6 +110,8 @@ MAX_SPLICE_SHIFTS = 4096
 _PLAIN = frozenset({int, float, str, bool, type(None)})
 #: A patch of more events than this is judged against an index of the log's keys.
 _INDEXED_EVENTS = 16
+#: The models ``encode_event`` is given for an event that defines none (it reads them for definitions alone).
+_NO_MODELS: Mapping[str, Model] = MappingProxyType({})
 
 
 def client_id_in(message: Message) -> str | None:
@@ -141,13 +144,17 @@ class Changes:
         """Return the PATCH-DOC a connection of ``origin`` receives at ``seq``, or None if every change is its own."""
         # One message for every connection that made none of the changes (built and
         # encoded once, however many clients there are), one per origin that made some.
-        if self._origins is None:
-            self._origins = frozenset([e.origin for e in self.events])
-        own = origin is not None and origin in self._origins
+        events = self.events
+        if len(events) == 1:  # (most positions: one change, no set of origins made)
+            own = origin is not None and events[0].origin == origin
+        else:
+            if self._origins is None:
+                self._origins = frozenset([e.origin for e in events])
+            own = origin is not None and origin in self._origins
         key = origin if own else _EVERYONE
         messages = self._messages
         if key not in messages:
-            subset = [e for e in self.events if e.origin != origin] if own else self.events
+            subset = [e for e in events if e.origin != origin] if own else events
             messages[key] = patch_message(subset, self.seq) if subset else None
         return messages[key]
 
@@ -352,7 +359,9 @@ class Sequencer:
             self._detached_by.attached(event.new_models)
         # Buffer ids are unique per position: these events are sent at the next ones.
         outbox = self._outbox
-        encoded = encode_event(event, f"{self.log.seq + 1}.{len(outbox)}.", self.document.models, self._item_types)
+        # (The document's models are read only for the models an event defines: most define none.)
+        models = self.document.models if event.new_models else _NO_MODELS
+        encoded = encode_event(event, f"{self.log.seq + 1}.{len(outbox)}.", models, self._item_types)
         if event.departed:
             # A change that takes models out touches all of each (a key every key of the
             # model starts with): a change of one made before it loses, also once the
