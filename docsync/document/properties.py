@@ -583,6 +583,11 @@ class List(Property):
 
     def accepts_items(self, values: Any) -> list[Any]:
         """Validate items about to be inserted."""
+        # Items its item property takes as they are (the strings of a list of tags: most
+        # splices) in one C-level pass, without a call each.
+        kept = _ITEMS_AS_THEY_ARE.get(type(self.item))
+        if kept is not None and type(values) is list and kept.issuperset(map(type, values)):
+            return list(values)
         return [self.item.accepts(v) for v in values]
 
     def iter_models(self, value: Any) -> Iterator[Any]:
@@ -592,6 +597,13 @@ class List(Property):
 
 #: Item properties whose ``accepts`` returns an item of these types as it is.
 _KEPT_AS_THEY_ARE: dict[type[Property], set[type]] = {Int: {int}, Float: {float}, String: {str}, Bool: {bool}}
+#: Item properties whose ``accepts`` returns an item of this type as it is, whatever its value
+#: (not Int's: an int past 64 bits is refused).
+_ITEMS_AS_THEY_ARE: dict[type[Property], frozenset[type]] = {
+    Float: frozenset({float}),
+    String: frozenset({str}),
+    Bool: frozenset({bool}),
+}
 
 
 class Dict(Property):

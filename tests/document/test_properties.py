@@ -410,3 +410,33 @@ def test_a_long_list_of_exactly_typed_items_is_accepted_in_one_pass(item: Proper
     except ValidationError:
         result = ValidationError
     assert repr(result) == repr(expected)
+
+
+@pytest.mark.parametrize(
+    ("item", "good", "bad"),
+    [(Float(), 0.5, 1), (String(), "s", 1), (Bool(), False, 0), (Int(), 7, 2**64), (Float(), -0.0, "x")],
+)
+def test_items_spliced_in_are_accepted_as_each_would_be(item: Property, good: Any, bad: Any) -> None:
+    prop = List(item)
+    for items in ([], [good], [good, good], [good, bad], [bad], (good, bad), (good,)):
+        try:
+            expected: Any = [item.accepts(v) for v in items]
+        except (ValidationError, ValueError) as exc:
+            expected = (type(exc), str(exc))
+        try:
+            result: Any = prop.accepts_items(items)
+        except (ValidationError, ValueError) as exc:
+            result = (type(exc), str(exc))
+        assert result == expected and [type(v) for v in result] == [type(v) for v in expected]
+        assert result is not items
+
+
+def test_strings_spliced_in_take_no_call_each(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A splice of a list of tags is checked for every client patch and every server one a client applies.
+    def refuse(self: Any, value: Any) -> Any:
+        raise AssertionError("String.accepts called")
+
+    prop = List(String())
+    monkeypatch.setattr(String, "accepts", refuse)
+    items = ["a", "b"]
+    assert prop.accepts_items(items) == items and prop.accepts_items(items) is not items
