@@ -111,6 +111,8 @@ def conflict_keys(event: DocumentEvent) -> tuple[Key, ...]:
     if type(event) is ev.DictItemsSetEvent:  # (by its type alone, as above: before the chain below)
         model_id, attr = event.model.id, event.attr
         return tuple([(model_id, attr, _hashable(k)) for k in event.items])
+    if type(event) is ev.ColumnsPatchedEvent:
+        return _cell_keys(event.model.id, event.attr, event)
     if isinstance(event, ev.MessageSentEvent):
         return ()
     if isinstance(event, ev.TitleChangedEvent):
@@ -125,16 +127,21 @@ def conflict_keys(event: DocumentEvent) -> tuple[Key, ...]:
     if isinstance(event, ev.ColumnDataChangedEvent):
         return tuple((model_id, attr, name) for name in event.columns)
     if isinstance(event, ev.ColumnsPatchedEvent):
-        keys: list[Key] = []
-        for name, entries in event.patches.items():
-            if len(entries) > _MAX_CELL_KEYS or any(isinstance(i, slice) for i, _ in entries):
-                keys.append((model_id, attr, name))
-            else:
-                keys.extend((model_id, attr, name, i) for i, _ in entries)
-        return tuple(keys)
+        return _cell_keys(model_id, attr, event)
     # Whole-value sets, list splices (indices shift) and streams (rows shift with
     # rollover) touch the whole property.
     return ((model_id, attr),)
+
+
+def _cell_keys(model_id: str, attr: str, event: ev.ColumnsPatchedEvent) -> tuple[Key, ...]:
+    """The keys of a ColumnsPatched event: each cell, or its whole column when it patches a slice or many cells."""
+    keys: list[Key] = []
+    for name, entries in event.patches.items():
+        if len(entries) > _MAX_CELL_KEYS or any(isinstance(i, slice) for i, _ in entries):
+            keys.append((model_id, attr, name))
+        else:
+            keys.extend((model_id, attr, name, i) for i, _ in entries)
+    return tuple(keys)
 
 
 def keys_overlap(a: Key, b: Key) -> bool:
