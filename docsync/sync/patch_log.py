@@ -195,7 +195,12 @@ class PatchLog:
 
     def since(self, seq: int) -> Iterator[LogEntry]:
         """The entries after position ``seq``, oldest first."""
-        return reversed(list(self._newest_since(seq)))
+        newer = []  # (``_newest_since``, inline: no generator resumed per entry)
+        for entry in reversed(self._entries):
+            if entry.seq <= seq:
+                break
+            newer.append(entry)
+        return reversed(newer)
 
     def _newest_since(self, seq: int) -> Iterator[LogEntry]:
         # From the newest end: a client's base is usually a few positions back, and
@@ -311,13 +316,15 @@ class PatchLog:
         """Return how ``origin``'s message ``msgid`` was answered, if it is still remembered."""
         return self.answers.get(origin, msgid)
 
-    def list_changes(self, seq: int) -> Iterator[ListChange]:
+    def list_changes(self, seq: int) -> list[ListChange]:
         """The list splices applied after position ``seq``, oldest first."""
+        changes: list[ListChange] = []  # (a list, not a generator resumed per splice)
         for entry in self.since(seq):
             splices = entry.splices
             if splices is None:
                 splices = entry.splices = _splices_of(entry)
-            yield from splices
+            changes += splices
+        return changes
 
     @property
     def nbytes(self) -> int:
