@@ -188,8 +188,11 @@ def _check_cycles(outcome: ChangeOutcome) -> None:
     # or from a model-holding property it sets.
     sources = list(outcome.new_models.values())
     for model, attrs in outcome.touched.values():
-        if any(model._properties[attr].may_hold_models for attr in attrs):
-            sources.append(model)
+        properties = model._properties
+        for attr in attrs:  # (a loop, no generator: asked for every client patch)
+            if properties[attr].may_hold_models:
+                sources.append(model)
+                break
     if not sources:
         return
     cyclic = models_in_cycles(sources, _references_after(outcome))

@@ -113,7 +113,8 @@ def _same(old: Any, new: Any) -> bool:
     if type(old) in _SCALARS and type(new) is type(old):
         return bool(old == new)
     if type(old) in (list, tuple, TrackedList) and type(new) in (list, tuple, TrackedList):
-        return len(old) == len(new) and all(_same_item(a, b) for a, b in zip(old, new, strict=True))
+        # (``map`` over both, no generator resumed per item: asked for every list set.)
+        return len(old) == len(new) and all(map(_same_item, old, new))
     return False
 
 
@@ -489,7 +490,7 @@ class Model(metaclass=ModelMeta):
                         raise ValueTooDeepError  # (now a map: every column two levels deeper)
                 else:
                     assert isinstance(base, Dict)
-                    items = dict(base.accepts_item(k, v) for k, v in items.items())
+                    items = dict([base.accepts_item(k, v) for k, v in items.items()])
                     if prop.depth_bound > MAX_VALUE_DEPTH and update_nests_deeper(container, items):
                         raise ValueTooDeepError
             except ValueTooDeepError:

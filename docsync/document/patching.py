@@ -656,7 +656,7 @@ def _check_dict_set(
                 _vetted(checker, checked_items)
         else:
             accepts_item = base.accepts_item  # type: ignore[attr-defined]
-            checked_items = dict(accepts_item(k, v) for k, v in entries.items())
+            checked_items = dict([accepts_item(k, v) for k, v in entries.items()])
             if prop.depth_bound > MAX_VALUE_DEPTH and update_nests_deeper(current, checked_items):
                 raise ValueTooDeepError
     except ValueTooDeepError:

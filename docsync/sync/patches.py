@@ -137,10 +137,10 @@ def _cell_keys(model_id: str, attr: str, event: ev.ColumnsPatchedEvent) -> tuple
     """The keys of a ColumnsPatched event: each cell, or its whole column when it patches a slice or many cells."""
     keys: list[Key] = []
     for name, entries in event.patches.items():
-        if len(entries) > _MAX_CELL_KEYS or any(isinstance(i, slice) for i, _ in entries):
+        if len(entries) > _MAX_CELL_KEYS or any([isinstance(i, slice) for i, _ in entries]):
             keys.append((model_id, attr, name))
         else:
-            keys.extend((model_id, attr, name, i) for i, _ in entries)
+            keys += [(model_id, attr, name, i) for i, _ in entries]
     return tuple(keys)
 
 
@@ -221,7 +221,7 @@ def encode_event(
                 b"",
             )
     if not event.new_models and (type(event) is ev.ListSplicedEvent or type(event) is ev.DictItemsSetEvent):
-        plain = _plain_change(event)  # type: ignore[arg-type]
+        plain = _plain_change(event)
         if plain is not None:
             return plain
     encoder = Encoder(buffer_prefix=buffer_prefix, item_types=item_types)
@@ -388,7 +388,7 @@ def _distinct_ids(buffers: list[tuple[str, Buffer]]) -> bool:
     if len(buffers) == 1:
         return type(buffers[0][0]) is str
     ids = {buffer_id for buffer_id, _ in buffers}
-    return len(ids) == len(buffers) and all(type(buffer_id) is str for buffer_id in ids)
+    return len(ids) == len(buffers) and _STR_ONLY.issuperset(map(type, ids))
 
 
 def _content_data(

@@ -42,7 +42,7 @@ def replay_reply(
     buffers: list[Any] = []
     for entry in log.since(last_seq):
         if origins is not None:
-            origins.update(e.origin for e in entry.events if e.origin is not None)
+            origins.update([e.origin for e in entry.events if e.origin is not None])
         # The client already holds its own changes: replaying them would apply them twice.
         events = [e for e in entry.events if e.origin is None or e.origin != origin]
         if not events:
@@ -53,7 +53,7 @@ def replay_reply(
             # refuses a patch defining one twice ("duplicate model id"; seed 2110444279).
             references = defined_once(references)
         patches.append({"events": [e.json for e in events], "references": references, "seq": entry.seq})
-        buffers.extend(b for e in events for b in e.buffers)
+        buffers += [b for e in events for b in e.buffers]
     content = {"mode": "replay", "patches": patches, "seq": log.seq, "incarnation": incarnation}
     return new_message(RESUME_REPLY, content, buffers=buffers)
 
