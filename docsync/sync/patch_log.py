@@ -89,12 +89,6 @@ class PatchLog:
         self.last_departure_seq = 0
         self._max_entries = max_entries
         self._max_bytes = max_bytes
-        # The held events by the first two items of each of their keys (a key of one item:
-        # itself), oldest first, with their positions: ``conflicts`` looks at the events
-        # that may overlap a key, not at every event after ``base`` (a client that was
-        # away walked the whole log once per event of its patch). Lists, not deques:
-        # most are short, and there is one per property changed within the log.
-        self._by_key: dict[Key, list[tuple[int, EncodedEvent]]] = {}
         #: Positions up to this one may hold changes the log no longer has: a base at or
         #: after it is judged. Dropped entries without changes (the positions resets take,
         #: sent to no one) do not move it: a client's refused patches took one each, and
@@ -118,7 +112,6 @@ class PatchLog:
         """Forget every entry and start again at position 0."""
         self.seq = 0
         self._entries = ()
-        self._by_key = {}
         self._bytes = 0
         self.last_splice_seq = 0
         self.last_departure_seq = 0
@@ -140,14 +133,6 @@ class PatchLog:
         if not isinstance(entries, deque):
             entries = self._entries = deque()
         entries.append(entry)
-        by_key, seq = self._by_key, entry.seq
-        for event in events:
-            for key in event.keys:
-                held = by_key.get(key[:2])
-                if held is None:
-                    by_key[key[:2]] = [(seq, event)]
-                elif held[-1][1] is not event:  # (once per event: its keys of one property share it)
-                    held.append((seq, event))
         for event in events:
             if event.json.get("kind") == "ListSpliced":  # as list_changes tells them
                 self.last_splice_seq = entry.seq
@@ -165,14 +150,6 @@ class PatchLog:
         while len(entries) > 1 and (len(entries) > self._max_entries or self._bytes > self._max_bytes):
             dropped = entries.popleft()
             self._bytes -= dropped.nbytes
-            for event in dropped.events:  # (the oldest held: first in each of its lists)
-                for key in event.keys:
-                    held = by_key.get(key[:2])
-                    if held is not None and held[0][1] is event:
-                        if len(held) == 1:
-                            del by_key[key[:2]]
-                        else:
-                            del held[0]
             if entries[0].seq != dropped.seq + 1:  # positions between were never held here: not known
                 self._lost_through = entries[0].seq - 1
             elif dropped.events:
@@ -220,30 +197,8 @@ class PatchLog:
         With ``splices`` false, list splices do not count (a splice is judged against
         other splices by shifting, see ``docsync.sync.bridge``).
         """
-        if not keys or base >= self.seq:  # (no change after ``base``: nothing to look at)
+        if not keys:
             return False
-        by_key = self._by_key
-        for mine in keys:
-            if len(mine) < 2:  # the roots, the title: every key of their first item overlaps
-                return self._walked_conflicts(keys, base, origin, splices)
-        for mine in keys:
-            # A key overlapping ``mine`` (one is a prefix of the other) has its first two
-            # items, or is its first item alone.
-            for held in (by_key.get(mine[:2]), by_key.get(mine[:1])):
-                if held is None:
-                    continue
-                for seq, event in reversed(held):
-                    if seq <= base:
-                        break
-                    if event.origin == origin or (not splices and event.json.get("kind") == "ListSpliced"):
-                        continue
-                    for theirs in event.keys:
-                        if keys_overlap(theirs, mine):
-                            return True
-        return False
-
-    def _walked_conflicts(self, keys: tuple[Key, ...], base: int, origin: str, splices: bool) -> bool:
-        """``conflicts``, walking every event after ``base``."""
         # Whether an event that overlaps is a splice is asked only then (most do not
         # overlap): an event of ``origin``'s own, or a splice when those do not count, is
         # passed over whatever its keys.
