@@ -597,16 +597,6 @@ export class Outbox {
     return this._entries.some((entry) => entry.redefine.length);
   }
 
-  /**
-   * Bring the kept definitions of waiting put-backs (``redefine``) up to date with the
-   * server's ``events``, just applied. Such a definition is the model's state when the
-   * put-back was made; a server change of the model applied after it (a correction of a
-   * change of it that lost) changes the model here, and the server, which makes the model
-   * anew from the definition, would never see it (child moves in memory, seed 1414213825).
-   * Each property the server changed is written again from the model, unless a waiting
-   * change of it follows the put-back (it would apply twice): a whole value of the
-   * server's superseded those (``supersede``).
-   */
   /** The waiting changes keeping a definition of ``modelId`` (a put-back), with their places. */
   redefiningAt(modelId) {
     const found = [];
@@ -621,6 +611,16 @@ export class Outbox {
     return this._entries.indexOf(entry);
   }
 
+  /**
+   * Bring the kept definitions of waiting put-backs (``redefine``) up to date with the
+   * server's ``events``, just applied. Such a definition is the model's state when the
+   * put-back was made; a server change of the model applied after it (a correction of a
+   * change of it that lost) changes the model here, and the server, which makes the model
+   * anew from the definition, would never see it (child moves in memory, seed 1414213825).
+   * Each property the server changed is written again from the model, unless a waiting
+   * change of it follows the put-back (it would apply twice): a whole value of the
+   * server's superseded those (``supersede``).
+   */
   refreshRedefined(events, atPutBacks = new Map()) {
     const waiting = this._entries;
     waiting.forEach((entry, index) => {
