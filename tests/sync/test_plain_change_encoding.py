@@ -15,27 +15,10 @@ import pytest
 
 from docsync.document import events as ev
 from docsync.document.models import Slider
-from docsync.document.wire import event_json
-from docsync.protocol.wire_json import dumpb
-from docsync.serialization import Encoder
 from docsync.sync import patches
-from docsync.sync.patches import EncodedEvent, conflict_keys, encode_event
+from docsync.sync.patches import EncodedEvent, encode_event
 
-
-def _general(event: Any) -> EncodedEvent:
-    """The general path, written out: what encode_event did for these events before the shortcut."""
-    encoder = Encoder(buffer_prefix="1.0.")
-    body = event_json(event, encoder)
-    data: bytes | None
-    try:
-        data = dumpb(body)
-        references_data: bytes | None = b""
-        nbytes = len(data)
-    except (TypeError, ValueError):
-        data = references_data = None
-        nbytes = 0
-    origin = event.setter if isinstance(event.setter, str) else None
-    return EncodedEvent(origin, body, [], encoder.buffers, conflict_keys(event), nbytes + 200, data, references_data)
+from .general_encoding import general_encoding
 
 
 def _fields(encoded: EncodedEvent) -> tuple[Any, ...]:
@@ -77,14 +60,14 @@ ITEMS: list[dict[Any, Any]] = [
 @pytest.mark.parametrize("setter", ["client-1", None, object()])
 def test_a_splice_encodes_as_the_general_path(items: list[Any], setter: Any) -> None:
     event = ev.ListSplicedEvent(Slider(), "tags", 0, 1, items, setter)
-    assert _fields(encode_event(event, "1.0.", {})) == _fields(_general(event))
+    assert _fields(encode_event(event, "1.0.", {})) == _fields(general_encoding(event))
 
 
 @pytest.mark.parametrize("items", ITEMS)
 @pytest.mark.parametrize("setter", ["client-1", None])
 def test_dict_items_encode_as_the_general_path(items: dict[Any, Any], setter: Any) -> None:
     event = ev.DictItemsSetEvent(Slider(), "tags", items, setter)
-    assert _fields(encode_event(event, "1.0.", {})) == _fields(_general(event))
+    assert _fields(encode_event(event, "1.0.", {})) == _fields(general_encoding(event))
 
 
 @pytest.mark.parametrize("value", [2**64, -(2**63) - 1])

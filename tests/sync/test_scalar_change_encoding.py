@@ -14,26 +14,11 @@ import pytest
 from docsync.document import ModelChangedEvent
 from docsync.document.models import Slider, TextInput
 from docsync.document.wire import event_json
-from docsync.protocol.wire_json import dumpb
 from docsync.serialization import Encoder
 from docsync.sync.outbox import Outbox
-from docsync.sync.patches import EncodedEvent, conflict_keys, encode_event
+from docsync.sync.patches import encode_event
 
-
-def _general(event: ModelChangedEvent) -> EncodedEvent:
-    """The general path, written out: what encode_event did for every event before the shortcut."""
-    encoder = Encoder(buffer_prefix="1.0.")
-    body = event_json(event, encoder)
-    data: bytes | None
-    try:
-        data = dumpb(body)
-        references_data: bytes | None = b""
-        nbytes = len(data)
-    except (TypeError, ValueError):
-        data = references_data = None
-        nbytes = 0
-    origin = event.setter if isinstance(event.setter, str) else None
-    return EncodedEvent(origin, body, [], encoder.buffers, conflict_keys(event), nbytes + 200, data, references_data)
+from .general_encoding import general_encoding
 
 
 @pytest.mark.parametrize(
@@ -45,7 +30,7 @@ def test_scalar_change_encodes_as_the_general_path(value: Any, setter: Any) -> N
     model: Any = TextInput() if isinstance(value, str) or value is None else Slider(start=0, end=10)
     attr = "value"
     event = ModelChangedEvent(model, attr, None, value, setter)
-    assert encode_event(event, "1.0.", {model.id: model}) == _general(event)
+    assert encode_event(event, "1.0.", {model.id: model}) == general_encoding(event)
 
 
 @pytest.mark.parametrize("value", [2**64, -(2**63) - 1, float("nan"), float("inf"), float("-inf")])
