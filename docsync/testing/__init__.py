@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .ports import free_port, wait_for_port
+from .ports import PortTakenError, free_port, wait_for_port
 from .processes import ServerProcess, running_server, start_all, stop_all
 from .services import PostgresServer, RedisServer
 from .sites import SiteUnderTest
@@ -33,6 +33,7 @@ __all__ = [
     "START_TIMEOUT",
     "Closed",
     "DocsyncCommunicator",
+    "PortTakenError",
     "PostgresServer",
     "RawSocket",
     "RedisServer",

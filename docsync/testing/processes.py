@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .ports import free_port, wait_for_port, wait_for_port_free
+from .ports import PORT_ATTEMPTS, PortTakenError, free_port, wait_for_port, wait_for_port_free
 from .timeouts import START_TIMEOUT
 
 __all__ = ["ServerProcess", "running_server", "start_all", "stop_all"]
@@ -55,6 +55,10 @@ class ServerProcess:
         self.asgi_app = asgi_app
         self.server = server
         self.port = port or free_port()
+        # Tests run in parallel: another process may take the port free_port() gave before
+        # this one listens there. A port picked here then moves (on the first start only:
+        # a restart keeps the port clients know); a port given is the caller's to change.
+        self._port_chosen_here = port is None
         self.env = {**os.environ, **(env or {})}
         self.cwd = str(cwd) if cwd is not None else os.getcwd()
         self.log_path = Path(log_path) if log_path else None
@@ -107,9 +111,23 @@ class ServerProcess:
         return self
 
     def wait_listening(self, timeout: float = START_TIMEOUT) -> None:
-        """Wait until the launched process listens on its port (fails at once if it exits)."""
+        """Wait until the launched process listens on its port (fails at once if it exits).
+
+        If another process took the port first and the port was picked here, launch again on
+        another free port (``PORT_ATTEMPTS`` in all); else raise ``PortTakenError``.
+        """
         assert self.process is not None, "launch() first"
-        wait_for_port(self.port, timeout, self.process)
+        for attempt in range(PORT_ATTEMPTS):
+            try:
+                wait_for_port(self.port, timeout, self.process)
+                break
+            except PortTakenError:
+                self.process = None
+                if not self._port_chosen_here or attempt == PORT_ATTEMPTS - 1:
+                    raise
+                self.port = free_port()
+                self.launch()
+        self._port_chosen_here = False
 
     @property
     def pid(self) -> int:

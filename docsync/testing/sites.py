@@ -8,7 +8,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .ports import free_port
 from .processes import ServerProcess, start_all, stop_all
 from .services import RedisServer
 from .timeouts import START_TIMEOUT
@@ -50,9 +49,10 @@ class SiteUnderTest:
         if redis is not None:
             self.redis = RedisServer()
             self.env[redis] = self.redis.url
-        self.servers = [self._process(kind, free_port(), index) for index, kind in enumerate(servers)]
+        # Ports picked by each process: one taken by another process before it listens moves.
+        self.servers = [self._process(kind, None, index) for index, kind in enumerate(servers)]
 
-    def _process(self, kind: str, port: int, index: int) -> ServerProcess:
+    def _process(self, kind: str, port: int | None, index: int) -> ServerProcess:
         return ServerProcess(
             self.asgi_app, server=kind, port=port, env=self.env, cwd=self.cwd, log_path=self.log_path(index)
         )

@@ -13,7 +13,6 @@ import asyncio
 
 import pytest
 
-from docsync.testing.ports import free_port
 from tests.hardening.harness import Browser, Database, Site, open_client, wait_until
 
 REFRESH = 0.6
@@ -32,7 +31,7 @@ async def test_two_processes_keep_each_other_s_rows(
         DOCSYNC_PROCESS_TIMEOUT=str(TIMEOUT),
         DOCSYNC_ADMIN_REFRESH=str(REFRESH),
     )
-    site.servers.append(site._process("daphne", free_port(), 1))  # a second process on the same database
+    site.servers.append(site._process("daphne", None, 1))  # a second process on the same database
     site.start()
     clients = []
     try:

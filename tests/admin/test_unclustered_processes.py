@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 
 from docsync.client import ClientSession
-from docsync.testing.ports import free_port
 from docsync.testing.processes import ServerProcess
 from tests.cluster.conftest import AdminBrowser, connect, running_cluster
 from tests.hardening.harness import Browser, Database, Site, open_client, wait_until
@@ -64,7 +63,7 @@ async def test_two_processes_without_cluster_are_named(
     tmp_path_factory: pytest.TempPathFactory, database: Database
 ) -> None:
     site = Site(tmp_path_factory.mktemp("unclustered"), database, DOCSYNC_LOG_LEVEL="DEBUG")
-    site.servers.append(site._process("daphne", free_port(), 1))  # a second process on the same database
+    site.servers.append(site._process("daphne", None, 1))  # a second process on the same database
     site.start()
     clients = []
     try:
@@ -117,13 +116,11 @@ async def test_one_process_restarted_at_once_is_not_named(
     # Its successor runs before the kill, with no session: a process writes (and sweeps)
     # from its first session on. How long a start takes (6-15 s measured under load) then
     # does not decide whether its first sweep comes while the old rows are recent.
-    site.servers.append(site._process("daphne", free_port(), 1))
+    site.servers.append(site._process("daphne", None, 1))
     # The admin's page from a process with no session whose ADMIN_REFRESH counts the old
     # rows recent for as long as they are there: it decides while they are in its view.
     admin_env = {**site.env, "DOCSYNC_ADMIN_REFRESH": "60"}
-    site.servers.append(
-        ServerProcess(site.asgi_app, port=free_port(), env=admin_env, cwd=site.cwd, log_path=site.log_path(2))
-    )
+    site.servers.append(ServerProcess(site.asgi_app, env=admin_env, cwd=site.cwd, log_path=site.log_path(2)))
     site.start()
     first, successor, admin = site.servers
     clients = []

@@ -79,7 +79,7 @@ class Cluster(SiteUnderTest):
             migrated_sqlite(database, settings, CREATE_ADMIN)
         self.start()
 
-    def _process(self, kind: str, port: int, index: int) -> ServerProcess:
+    def _process(self, kind: str, port: int | None, index: int) -> ServerProcess:
         process = super()._process(kind, port, index)
         process.env.update(self.process_env.get(index, {}))
         return process

@@ -1,4 +1,12 @@
-"""docsync.testing's ServerProcess of runserver: its serving child is gone before ``stop`` returns.
+"""docsync.testing's ServerProcess: a port another process took first, and runserver's serving child.
+
+Tests run in parallel, so another process may bind the port ``free_port()`` gave before a
+server listens there. The server then exits; waiting for *anything* to listen handed the
+test the other process (CI failed so: a hardening test's first request answered 404 by
+another worker's site, its own daphne's log empty). Only the process's own listener
+counts now, and a port picked by the helper moves.
+
+Then runserver: its serving child is gone before ``stop`` returns.
 
 runserver is a parent (the autoreloader) and a serving child, signalled together as one
 process group. ``stop`` waited for the parent only; the child, slower to die on a loaded
@@ -10,12 +18,75 @@ the port 1.5 s after SIGTERM makes that child slow on any machine.
 
 from __future__ import annotations
 
+import contextlib
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from docsync.testing import ServerProcess
+from docsync.testing import PortTakenError, ServerProcess, SiteUnderTest
+
+# An ASGI application answering every request with its process id: which process answered.
+_APP = """
+import os
+
+
+async def application(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": str(os.getpid()).encode()})
+"""
+
+
+@contextlib.contextmanager
+def listener_on(port: int) -> Iterator[socket.socket]:
+    """Another process's stand-in: a socket listening on 127.0.0.1:``port`` that never answers."""
+    with socket.create_server(("127.0.0.1", port)) as sock:
+        yield sock
+
+
+def pid_app(folder: Path) -> str:
+    (folder / "pid_app.py").write_text(_APP)
+    return "pid_app:application"
+
+
+def test_a_server_whose_free_port_was_taken_moves_to_another(tmp_path: Path) -> None:
+    server = ServerProcess(pid_app(tmp_path), cwd=tmp_path, log_path=tmp_path / "daphne.log")
+    taken = server.port
+    with listener_on(taken):
+        server.start()
+        try:
+            assert server.port != taken
+            assert server.get("/") == (200, str(server.pid))
+        finally:
+            server.stop()
+    assert "Address already in use" in (tmp_path / "daphne.log").read_text()  # its first launch, on the taken port
+
+
+def test_a_second_server_on_a_port_given_and_taken_says_so_and_the_first_serves_on(tmp_path: Path) -> None:
+    first = ServerProcess(pid_app(tmp_path), cwd=tmp_path).start()
+    try:
+        second = ServerProcess(first.asgi_app, port=first.port, cwd=tmp_path)
+        with pytest.raises(PortTakenError, match=f"another process listens on port {first.port}"):
+            second.start()
+        assert second.process is None
+        assert first.get("/") == (200, str(first.pid))
+    finally:
+        first.stop()
+
+
+def test_a_site_whose_servers_free_port_was_taken_starts_on_another(tmp_path: Path) -> None:
+    site = SiteUnderTest(tmp_path / "site", servers=("daphne", "daphne"), cwd=tmp_path, asgi_app=pid_app(tmp_path))
+    taken = site.servers[1].port
+    with listener_on(taken), site:
+        assert site.servers[1].port != taken
+        assert [server.get("/") for server in site.servers] == [(200, str(server.pid)) for server in site.servers]
+        moved = site.servers[1].port
+        restarted = site.restart(1)  # a restart keeps the port it moved to
+        assert restarted.port == moved and restarted.get("/") == (200, str(restarted.pid))
+
 
 # The autoreloader's shape: the parent runs the child and exits at once on SIGTERM; the
 # child listens, answers every request with its pid, and lets go of the port 1.5 s after
