@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .ports import PortTakenError, free_port, wait_for_port
+from .ports import PORT_ATTEMPTS, PortTakenError, free_port, wait_for_port
 from .processes import ServerProcess, running_server, start_all, stop_all
 from .services import PostgresServer, RedisServer
 from .sites import SiteUnderTest
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EVENT_WAIT",
+    "PORT_ATTEMPTS",
     "REPLY_TIMEOUT",
     "START_TIMEOUT",
     "Closed",
