@@ -278,6 +278,19 @@ class Model(metaclass=ModelMeta):
         names, self._changed_out = self._changed_out, None
         return None if names is None else list(names)
 
+    def splice_out(self, attr: str, index: int, delete: int, items: list[Any], setter: Any = None) -> None:
+        """Splice list ``attr`` of this model, in no document, with another origin's change, not noted as changed out.
+
+        A client applies so a server's splice it skipped (the model out of its document) to
+        the object its application holds: the server's value, not one to send at a put-back.
+        """
+        noted = self._changed_out
+        was_noted = noted is not None and attr in noted
+        prop = type(self).properties()[attr]
+        self._list_splice(prop, self._get_value(prop), index, delete, items, setter)
+        if noted is not None and not was_noted:
+            noted.pop(attr, None)
+
     def _owner(self) -> Any:
         # ``document`` without a property's descriptor call: read on every change.
         ref = self._document

@@ -16,6 +16,7 @@ in Python, ``connection.js`` in the browser. Tests drive it in memory.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import time
 from collections.abc import Callable, Container, Mapping
@@ -720,7 +721,8 @@ class ClientProtocol:
         own model keeping a definition (taken out again since, by a waiting change) takes
         the server's splice where it stands at the put-back: the server makes the model from
         that definition and shifts this client's later splices of the list past the splice,
-        which, left out, made its next splice out of range (seed 2869534871).
+        which, left out, made its next splice out of range (seed 2869534871). The model's
+        object the application holds out takes it where it stands now (``_splice_departed``).
         """
         held = self.document.models
         outbox = self.outbox
@@ -739,6 +741,8 @@ class ClientProtocol:
             # (Rare: a waiting put-back keeps a definition of the model.)
             put_backs = outbox.redefining_at(key[0]) if kind == "ListSpliced" and outbox.redefining else []
             if not pending and not put_backs:
+                if kind == "ListSpliced":  # (its object, held out by the application, takes it)
+                    self._splice_departed(key, raw, None, buffers)
                 continue
             if kind == "ModelChanged":
                 self._doom(key)
@@ -763,9 +767,50 @@ class ClientProtocol:
                 else:
                     for entry, mine in shifted:
                         entry.splice = mine
+                    self._splice_departed(key, raw, incoming, buffers)
                 placed += [(put_back, incoming) for _, put_back in put_backs]
                 if placed:
                     outbox.splice_redefined(key, placed, items, buffers)
+
+    def _splice_departed(
+        self, key: tuple[str, str], raw: dict[str, Any], at: Splice | None, buffers: dict[str, Any]
+    ) -> None:
+        """Apply a server's splice of list ``key``, skipped (its model out), to the model's object held out.
+
+        One object per id: the application's object of a model out (taken out by this
+        client's unanswered change) is what a put-back attaches, and what this client's
+        later splices of its lists are made on. Without the server's splice, a later splice
+        (based after it, not shifted past it by the server) deleted items its maker had not
+        meant to where the server held the model still (the removal lost: child moves in
+        memory, seed 2138669479). ``at``: the splice shifted past this client's unanswered
+        splices of the list (None: it has none). A list of models, or one of a key with a
+        change known to lose (its server value follows), is left as it is.
+        """
+        model = self.document.departed_model(key[0])
+        if model is None:
+            return
+        prop = type(model).properties().get(key[1])
+        if prop is None or prop.may_hold_models:
+            return
+        index, delete, raw_items = raw.get("index"), raw.get("delete"), raw.get("items")
+        if type(index) is not int or type(delete) is not int or type(raw_items) is not list or self._doomed(key):
+            return
+        if at is None:
+            at = Splice(index, delete, len(raw_items))
+        value = getattr(model, key[1])
+        if not isinstance(value, list) or at.index < 0 or at.delete < 0 or at.index + at.delete > len(value):
+            return
+        try:
+            items = Decoder(buffers).decode(raw_items)
+        except (DeserializationError, ValueError, TypeError):
+            return
+        with contextlib.suppress(PatchError, ValueError, TypeError):  # (it does not fit: its correction follows)
+            model.splice_out(key[1], at.index, at.delete, items, self.setter)
+
+    def _doomed(self, key: tuple[str, str]) -> bool:
+        """Whether a change of ``key`` of this client's, unanswered, is known to lose."""
+        entries = [*(self.in_flight[1] if self.in_flight is not None else ()), *self.outbox.waiting]
+        return any(entry.key == key and entry.doomed for entry in entries)
 
     def _apply_each(self, decoded: DecodedPatch) -> None:
         """Apply the events of a server patch that did not fit as a whole one by one, those that fit.

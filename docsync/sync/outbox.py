@@ -726,8 +726,8 @@ class Outbox:
         of the document when the splice came (taken out again by a later waiting change), so
         it does not have it; the server made the model from the definition, and shifted this
         client's later splices of the list past the server's: its next one was refused as
-        out of range (child moves in memory, seed 2869534871). The model's own value stays
-        as it is, as for any server change of a model out (its next put-back defines it so).
+        out of range (child moves in memory, seed 2869534871). The model's object, out, takes
+        the splice where it stands now (``ClientProtocol._splice_departed``, seed 2138669479).
         """
         model_id, attr = key
         for entry, at in placed:

@@ -164,6 +164,9 @@ REPLAYED_CHILD_MOVES = {
     2276682393: "a position put a new item into a layout, changed it and ended with the layout's correction; a client "
     "whose layout was stale skipped the splice, and left the changes out as made before the correction that attached "
     "the item there (in its definition already): the definition was as of the splice, and its label and counts stayed",
+    2138669479: "a client's removal of an item from a layout (unanswered, lost later) made it skip another client's "
+    "splice deleting the item's first tag; it put its object back as a root, without that splice, and deleted two "
+    "tags of it, based after the splice: the server, holding the item still, deleted a tag it had not meant to",
 }
 
 #: The same, found running as ``test_random_edits_converge_in_memory`` runs (the collector

@@ -358,3 +358,25 @@ class TestWhatCountsAsAChange:
         model.on_change("values", record)
         model.values = new
         assert bool(record.calls) is changed
+
+
+class Tagged(Model):
+    """A model with a list of plain values."""
+
+    __type_name__ = "test_model.Tagged"
+    tags = List(String())
+
+
+def test_splice_out_applies_another_origins_splice_without_noting_it_as_changed_out() -> None:
+    # A client applies so a server's splice it skipped to the object of a model out of its
+    # document (convergence, seed 2138669479): the server's value, not one to send back.
+    note = Tagged(tags=["w", "x", "y"])
+    note.track_changes_out()
+    note.splice_out("tags", 0, 1, [])
+    assert note.tags == ["x", "y"]
+    assert note.changed_out() == []
+    note.track_changes_out()
+    note.tags.append("z")  # its own change while out: noted
+    note.splice_out("tags", 0, 0, ["v"])
+    assert note.tags == ["v", "x", "y", "z"]
+    assert note.changed_out() == ["tags"]

@@ -1125,7 +1125,7 @@ describe("ClientProtocol and a server splice of its own model skipped while its 
     document.removeRoot(note); // waiting: out again
     const bobs = { kind: "ListSpliced", model: { id: "alice-note" }, attr: "tags", index: 0, delete: 0, items: ["bob's"] };
     alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [bobs], references: [], seq: 2 })));
-    assert.deepEqual(note.get("tags"), ["a", "b", "c"]); // skipped: the note is out
+    assert.deepEqual(note.get("tags"), ["bob's", "a", "b", "c"]); // skipped, the note out: its object takes it (seed 2138669479)
     answer(removal, { seq: 3, rejected: 0, applied_seq: 3 });
     const [putBack] = alice.messagesToSend();
     assert.deepEqual(putBack.content.events.map((event) => event.kind), ["RootAdded", "ListSpliced", "RootRemoved"]);
@@ -1133,6 +1133,43 @@ describe("ClientProtocol and a server splice of its own model skipped while its 
       putBack.content.references.map((definition) => [definition.id, definition.attributes.tags]),
       [["alice-note", ["bob's", "a", "b"]]], // (["a", "b"])
     );
+  });
+});
+
+describe("ClientProtocol and a server splice of a model the page holds out", () => {
+  // The scenario of tests/sync/test_client_moves_server_models.py's
+  // test_a_servers_splice_skipped_while_its_model_is_out_reaches_the_object_put_back (child
+  // moves in memory, seed 2138669479): alice's removal of a note from a board in flight (it
+  // loses, later), bob's deletion of the note's first tag (seq 1) reached her while the note
+  // was out and was skipped: her object kept the tag, and her deletion of "y" on it, put back
+  // as a root, went at index 2, based after bob's deletion: the server, holding the note
+  // still, found no tag there (or another one).
+  it("applies it to that object, which a put-back attaches and later splices are made on", () => {
+    const server = new Document();
+    const note = new Model("test_moves.Note", { id: "their-note", attributes: { tags: ["w", "x", "y"] } });
+    const other = new Model("test_moves.Note", { id: "other-note", attributes: { tags: [] } });
+    server.addRoot(new Model("test_moves.Board", { id: "board", attributes: { notes: [note, other] } }));
+    const document = new Document();
+    const alice = new ClientProtocol(document, { clientId: "alice" });
+    alice.connectionMade();
+    alice.receiveMessage(wire(newMessage(ACK)));
+    const [pull] = alice.messagesToSend();
+    const { doc, buffers } = server.toJSON();
+    alice.receiveMessage(wire(newMessage(PULL_DOC_REPLY, { doc, seq: 0, incarnation: "i1" }, { reqid: pull.msgid, buffers })));
+    const mine = document.getModelById("their-note");
+    document.getModelById("board").splice("notes", 0, 1);
+    alice.flush();
+    const [removal] = alice.messagesToSend(); // in flight
+    const bobs = { kind: "ListSpliced", model: { id: "their-note" }, attr: "tags", index: 0, delete: 1, items: [] };
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [bobs], references: [], seq: 1 })));
+    assert.deepEqual(mine.get("tags"), ["x", "y"]); // (["w", "x", "y"]: skipped)
+    document.addRoot(mine); // waiting
+    mine.splice("tags", mine.get("tags").indexOf("y"), 1); // waiting
+    alice.receiveMessage(wire(newMessage(OK, { seq: 2, rejected: 1, applied_seq: 2 }, { reqid: removal.msgid })));
+    alice.flush();
+    const [putBack] = alice.messagesToSend();
+    const sent = putBack.content.events.map((event) => [event.kind, event.index ?? null, event.delete ?? null]);
+    assert.deepEqual(sent, [["RootAdded", null, null], ["ListSpliced", 1, 1]]); // (at 2: out of range of ["x", "y"])
   });
 });
 

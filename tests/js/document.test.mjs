@@ -321,3 +321,20 @@ describe("samePulled", () => {
     assert.ok(!samePulled(-0, 0) && samePulled(Number.NaN, Number.NaN) && !samePulled(1, "1") && !samePulled(null, undefined));
   });
 });
+
+describe("Model.spliceOut", () => {
+  // A client applies so a server's splice it skipped to the object of a model out of its
+  // document (convergence, seed 2138669479): the server's value, not one to send back.
+  it("applies another origin's splice without noting it as changed out", () => {
+    const note = new Model("test.Note", { id: "note", attributes: { tags: ["w", "x", "y"] } });
+    note.trackChangesOut();
+    note.spliceOut("tags", 0, 1, []);
+    assert.deepEqual(note.get("tags"), ["x", "y"]);
+    assert.deepEqual(note.changedOut(), []);
+    note.trackChangesOut();
+    note.splice("tags", 2, 0, ["z"]); // its own change while out: noted
+    note.spliceOut("tags", 0, 0, ["v"]);
+    assert.deepEqual(note.get("tags"), ["v", "x", "y", "z"]);
+    assert.deepEqual(note.changedOut(), ["tags"]);
+  });
+});

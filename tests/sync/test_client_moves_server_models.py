@@ -1453,7 +1453,7 @@ def test_a_servers_splice_skipped_while_its_put_back_waits_reaches_the_definitio
     alice.document.remove_root(mine)  # waiting: out again
     bob.document.get_model_by_id("alice-note").tags.insert(0, "bob's")  # type: ignore[union-attr]
     session.send("bob")
-    assert mine.tags == ["a", "b", "c"]  # skipped: the note is out
+    assert mine.tags == ["bob's", "a", "b", "c"]  # skipped, the note out: its object takes it (seed 2138669479)
     outcome = session.sequencer.handle_patch("alice", 0, _wire(removal))
     alice.receive_message(_wire(outcome.answer))
     assert outcome.answer.content.get("rejected", 0) == 0
@@ -1474,7 +1474,7 @@ def test_a_servers_splice_skipped_while_its_put_back_waits_reaches_the_definitio
     for patch in outcome.changes.messages_for("bob"):
         bob.receive_message(_wire(patch))
     assert session.document.get_model_by_id("alice-note") is None
-    alice.document.add_root(mine)  # back again, from her copy (bob's tag skipped while out)
+    alice.document.add_root(mine)  # back again, from her copy (bob's tag in it)
     session.settle()
     assert [(m.msgtype, m.content.get("rejected", 0)) for m in session.answers["alice"]] == [(OK, 0)] * 2
     assert _text(alice.document) == _text(session.document) == _text(bob.document)
@@ -1918,3 +1918,54 @@ def test_changes_after_a_definition_whose_attaching_splice_was_skipped_are_appli
     alice.receive_message(_wire(new_message(PATCH_DOC, bobs)))
     assert _cards(alice.document, "left") == ["card-1", "card-2", "bobs"]
     assert alice.document.get_model_by_id("bobs").text == "changed"  # type: ignore[union-attr]  # ("new")
+
+
+def test_a_servers_splice_skipped_while_its_model_is_out_reaches_the_object_put_back() -> None:
+    # (Child moves in memory, seed 2138669479.) Alice takes her note out of a board (in
+    # flight; it loses to bob's reorder of the board, made first). Bob's deletion of the
+    # note's first tag reaches her while the note is out: skipped, it never reached her
+    # object, which she put back as a root, and her deletion of "y" on it (index 2, based
+    # after bob's deletion, so not shifted past it) named no tag of the server's note,
+    # which the server held still: out of range, or another tag, where she had not meant.
+    session = Session()
+    alice, bob = session.connect("alice"), session.connect("bob")
+    mine = Note(id="alice-note", tags=["w", "x", "y"])
+    alice.document.add_root(Board(id="board", notes=[mine, Note(id="other-note")]))
+    session.settle()
+    board = alice.document.get_model_by_id("board")
+    assert isinstance(board, Board)
+    board.notes.pop(0)
+    alice.flush()
+    (removal,) = alice.messages_to_send()  # in flight
+    theirs = bob.document.get_model_by_id("board")
+    assert isinstance(theirs, Board)
+    theirs.notes[0].tags.pop(0)
+    bob.flush()
+    (deletion,) = bob.messages_to_send()
+    first = session.sequencer.handle_patch("bob", 0, _wire(deletion))
+    bob.receive_message(_wire(first.answer))
+    theirs.notes = [theirs.notes[1], theirs.notes[0]]  # alice's removal, based before, loses to it
+    bob.flush()
+    (reorder,) = bob.messages_to_send()
+    second = session.sequencer.handle_patch("bob", 0, _wire(reorder))
+    bob.receive_message(_wire(second.answer))
+    assert first.changes is not None and second.changes is not None
+    for patch in first.changes.messages_for("alice"):
+        alice.receive_message(_wire(patch))
+    assert mine.tags == ["x", "y"]  # skipped, the note out: her object takes it (["w", "x", "y"] before)
+    alice.document.add_root(mine)  # waiting: put back, as a root
+    mine.tags.remove("y")  # waiting
+    for patch in second.changes.messages_for("alice"):
+        alice.receive_message(_wire(patch))
+    outcome = session.sequencer.handle_patch("alice", 0, _wire(removal))
+    alice.receive_message(_wire(outcome.answer))
+    assert outcome.answer.content.get("rejected") == 1  # the removal lost: the server holds the note still
+    assert outcome.changes is not None
+    for name, client in session.clients.items():
+        for patch in outcome.changes.messages_for(name):
+            client.receive_message(_wire(patch))
+    session.settle()  # the put-back and the deletion
+    # (The board's definition, then the put-back and the deletion.)
+    assert [(m.msgtype, m.content.get("rejected", 0)) for m in session.answers["alice"]] == [(OK, 0)] * 2
+    assert session.document.get_model_by_id("alice-note").tags == ["x"]  # type: ignore[union-attr]
+    assert _text(alice.document) == _text(session.document) == _text(bob.document)

@@ -650,7 +650,8 @@ export class ClientProtocol {
    * model keeping a definition (taken out again since, by a waiting change) takes the
    * server's splice where it stands at the put-back: the server makes the model from that
    * definition and shifts this client's later splices of the list past the splice, which,
-   * left out, made its next splice out of range (seed 2869534871).
+   * left out, made its next splice out of range (seed 2869534871). The model's object the
+   * page holds out takes it where it stands now (``_spliceDeparted``).
    */
   _reconcileSkipped(raws, defined, buffers) {
     const held = this.document.models;
@@ -665,7 +666,10 @@ export class ClientProtocol {
       const pending = this._pending(key);
       // (Rare: a waiting put-back keeps a definition of the model.)
       let putBacks = raw.kind === "ListSpliced" && outbox.redefining ? outbox.redefiningAt(ref.id) : [];
-      if (!pending.length && !putBacks.length) continue;
+      if (!pending.length && !putBacks.length) {
+        if (raw.kind === "ListSpliced") this._spliceDeparted(ref.id, raw, null, buffers); // (its object, held out by the page, takes it)
+        continue;
+      }
       if (raw.kind === "ModelChanged") {
         this._doom(key);
       } else if (raw.kind === "ListSpliced") {
@@ -690,11 +694,46 @@ export class ClientProtocol {
         if (conflict) {
           this._doom(key); // (the put-backs after it: their later splices lose, corrected)
           putBacks = [];
-        } else for (const [entry, mine] of shifted) entry.splice = mine;
+        } else {
+          for (const [entry, mine] of shifted) entry.splice = mine;
+          this._spliceDeparted(ref.id, raw, incoming, buffers);
+        }
         for (const [, putBack] of putBacks) placed.push([putBack, incoming]);
         if (placed.length) outbox.spliceRedefined(ref.id, raw.attr, placed, raw.items, buffers);
       }
     }
+  }
+
+  /**
+   * Apply a server's splice ``raw`` of a list of model ``modelId``, skipped (the model out
+   * of the document), to the model's object the page holds out. One object per id: it is
+   * what a put-back attaches, and what this client's later splices of its lists are made
+   * on. Without the server's splice, a later splice (based after it, so not shifted past it
+   * by the server) deleted items its maker had not meant to where the server held the
+   * model still (the removal lost: child moves in memory, seed 2138669479). ``at``: the
+   * splice shifted past this client's unanswered splices of the list (null: it has none).
+   * A list of models, or one with a change of this client's known to lose (the server's
+   * value follows), is left as it is.
+   */
+  _spliceDeparted(modelId, raw, at, buffers) {
+    const model = this.document.departedModel(modelId);
+    if (model === null) return;
+    if (!Number.isInteger(raw.index) || !Number.isInteger(raw.delete) || !Array.isArray(raw.items)) return;
+    const key = propertyKey(modelId, raw.attr);
+    const entries = [...(this.inFlight?.entries ?? []), ...this.outbox.entries];
+    if (entries.some((entry) => entry.key === key && entry.doomed)) return;
+    const list = model.get(raw.attr);
+    const where = at ?? splice(raw.index, raw.delete, raw.items.length);
+    if (!Array.isArray(list) || where.index < 0 || where.delete < 0 || where.index + where.delete > list.length) return;
+    if (!modelsIn(list).next().done) return; // (a reference among the items: the decoder refuses it)
+    let items;
+    try {
+      items = new Decoder(buffers).decode(raw.items);
+    } catch (err) {
+      if (err instanceof DeserializationError) return;
+      throw err;
+    }
+    model.spliceOut(raw.attr, where.index, where.delete, items, this.setter);
   }
 
   _apply(decoded) {

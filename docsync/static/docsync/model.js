@@ -166,6 +166,19 @@ export class Model {
     return names === null ? null : [...names];
   }
 
+  /**
+   * Splice list ``attr`` of this model, in no document, with another origin's change, not
+   * noted as changed out: a client applies so a server's splice it skipped (the model out
+   * of its document) to the object the page holds, the server's value, not one to send at
+   * a put-back.
+   */
+  spliceOut(attr, index, deleteCount, items, setter = null) {
+    const noted = this._changedOut;
+    const wasNoted = noted !== null && noted.has(attr);
+    this._splice(attr, index, deleteCount, [...items], setter);
+    if (noted !== null && !wasNoted) noted.delete(attr);
+  }
+
   /** Report ``event`` to the model's document, or note its attribute as changed out of one (trackChangesOut). */
   _report(event, removed, added) {
     if (this._document !== null) this._document._modelChanged(event, removed, added);

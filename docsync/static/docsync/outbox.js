@@ -666,8 +666,8 @@ export class Outbox {
    * out again by a later waiting change), so it does not have it; the server made the model
    * from the definition, and shifted this client's later splices of the list past the
    * server's: its next one was refused as out of range (child moves in memory, seed
-   * 2869534871). The model's own value stays as it is, as for any server change of a model
-   * out (its next put-back defines it so).
+   * 2869534871). The model's object, out, takes the splice where it stands now
+   * (``ClientProtocol._spliceDeparted``, seed 2138669479).
    */
   spliceRedefined(modelId, attr, placed, items, buffers) {
     for (const [entry, at] of placed) {
