@@ -310,9 +310,16 @@ async def test_the_redis_store_pushes_back_expiries_in_one_pipeline_per_batch_an
             await store.append_records([(i, 1, b"record") for i in ids[2:]], process="p")
             plain.set("docsync:snapshot:s1", b"old", px=1)  # s1's expires now; s0 never had one
             await wait_until(lambda: plain.exists("docsync:snapshot:s1") == 0, "s1's snapshot to expire")
-            for i in ids[2:]:
-                plain.pexpire(f"docsync:snapshot:{i}", 2000)
-                plain.pexpire(f"docsync:journal:{i}", 2000)
+            # Expiries well short of the lifetime, so that the refresh's push shows, and far
+            # from now: at 2 s, 2,400 PEXPIREs one by one on a loaded CI machine outlasted
+            # the first ones, which were gone before the refresh (CI failed so once).
+            short_ms = lifetime_ms // 2
+            assert short_ms < lifetime_ms - 60_000
+            with plain.pipeline(transaction=False) as pipe:
+                for i in ids[2:]:
+                    pipe.pexpire(f"docsync:snapshot:{i}", int(short_ms))
+                    pipe.pexpire(f"docsync:journal:{i}", int(short_ms))
+                pipe.execute()
             plain.config_resetstat()
             before = store.refresh_round_trips
 

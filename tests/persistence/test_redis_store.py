@@ -36,7 +36,9 @@ async def test_each_write_pushes_back_the_expiry_of_its_sessions_record_sets() -
         plain = redis.Redis.from_url(server.url)
         try:
             await store.append_records([("s1", 1, b"r1")], process="p")
-            plain.pexpire("docsync:journal:s1", 500)  # as if nearly a lifetime had passed since record 1
+            # As if half a lifetime had passed since record 1: well short, so that the push
+            # shows, and not about to expire (at 500 ms a stalled CI machine could lose r1).
+            plain.pexpire("docsync:journal:s1", int(lifetime_ms // 2))
             await store.append_records([("s1", 2, b"r2"), ("s1", 3, b"r3"), ("s2", 7, b"other")], process="p")
             for name in ("docsync:journal:s1", "docsync:journal:s2"):  # s2's set is made at its record 7
                 assert plain.pttl(name) > lifetime_ms - 60_000, (name, plain.pttl(name))
