@@ -147,6 +147,15 @@ class Document:
         """The root models, in order."""
         return tuple(self._roots)
 
+    def _new_index(self, models: dict[str, Model]) -> None:
+        """Index the document's models in a new dict (a pull, a restore), with its view.
+
+        A new dict, not the old one refilled: a view of the models taken before (a
+        caller's ``held``) keeps the models it was taken of.
+        """
+        self._models = models
+        self._models_view = MappingProxyType(models)
+
     @property
     def models(self) -> Mapping[str, Model]:
         """Every model reachable from the roots, by id (read-only)."""

@@ -25,7 +25,6 @@ from __future__ import annotations
 import math
 import weakref
 from collections.abc import Mapping
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -216,10 +215,7 @@ class PulledDocument:
             model._document = owner
             if model._changed_out is not None:
                 model._changed_out = {}  # (one held out, built anew in place: its values are the server's)
-        document._models = dict(index)
-        # A new dict, not the old one refilled: a view of the models taken before the pull
-        # (a caller's ``held``) keeps the models it was taken of, as it always has.
-        document._models_view = MappingProxyType(document._models)
+        document._new_index(dict(index))
         document._ledger = None  # made again from the new index on first use
         document._roots = list(self._roots)
         self._old_title, document._title = document._title, self._title

@@ -161,7 +161,7 @@ def restore_document(
     for model, saved_id, decoded in values:
         model._id = saved_id
         model._values = decoded
-    document._models = {}
+    document._new_index({})
     document._ledger = None  # made again from the new index on first use
     document._title = title
     document._roots = roots
