@@ -179,12 +179,8 @@ describe("ClientProtocol and a put-back queued before the server held its model"
     server.addRoot(new Model("test_moves.Pile", { id: "left", attributes: { cards } }));
     server.addRoot(new Model("test_moves.Pile", { id: "right", attributes: { cards: [] } }));
     const document = new Document();
-    const alice = new ClientProtocol(document, { clientId: "alice" });
-    alice.connectionMade();
-    alice.receiveMessage(wire(newMessage(ACK)));
-    const [pull] = alice.messagesToSend();
     const { doc, buffers } = server.toJSON();
-    alice.receiveMessage(wire(newMessage(PULL_DOC_REPLY, { doc, seq: 0, incarnation: "i1" }, { reqid: pull.msgid, buffers })));
+    const alice = aliceOn(document, doc, buffers);
     const card = new Model("test_moves.Card", { id: "alice-card", attributes: { text: "new" } });
     document.addRoot(card);
     alice.flush(); // (as its connection does, once the change is made)
@@ -382,12 +378,8 @@ describe("ClientProtocol and its own new model taken out and put back in one bat
     const server = new Document();
     server.addRoot(new Model("test_moves.Pile", { id: "left", attributes: { cards: [] } }));
     const document = new Document();
-    const alice = new ClientProtocol(document, { clientId: "alice" });
-    alice.connectionMade();
-    alice.receiveMessage(wire(newMessage(ACK)));
-    const [pull] = alice.messagesToSend();
     const { doc, buffers } = server.toJSON();
-    alice.receiveMessage(wire(newMessage(PULL_DOC_REPLY, { doc, seq: 0, incarnation: "i1" }, { reqid: pull.msgid, buffers })));
+    const alice = aliceOn(document, doc, buffers);
     const card = new Model("test_moves.Card", { id: "alice-card", attributes: { text: "new" } });
     document.addRoot(card);
     document.removeRoot(card);
@@ -417,12 +409,8 @@ describe("ClientProtocol and its own answered model taken out and put back in a 
     const server = new Document();
     server.addRoot(new Model("test_moves.Pile", { id: "left", attributes: { cards: [] } }));
     const document = new Document();
-    const alice = new ClientProtocol(document, { clientId: "alice" });
-    alice.connectionMade();
-    alice.receiveMessage(wire(newMessage(ACK)));
-    const [pull] = alice.messagesToSend();
     const { doc, buffers } = server.toJSON();
-    alice.receiveMessage(wire(newMessage(PULL_DOC_REPLY, { doc, seq: 0, incarnation: "i1" }, { reqid: pull.msgid, buffers })));
+    const alice = aliceOn(document, doc, buffers);
     return { alice, document };
   }
 
@@ -758,12 +746,8 @@ describe("ClientProtocol and a server change of its own model put back, before t
     const server = new Document();
     server.addRoot(new Model("test_moves.Pile", { id: "left", attributes: { cards: [] } }));
     const document = new Document();
-    const alice = new ClientProtocol(document, { clientId: "alice" });
-    alice.connectionMade();
-    alice.receiveMessage(wire(newMessage(ACK)));
-    const [pull] = alice.messagesToSend();
     const { doc, buffers } = server.toJSON();
-    alice.receiveMessage(wire(newMessage(PULL_DOC_REPLY, { doc, seq: 0, incarnation: "i1" }, { reqid: pull.msgid, buffers })));
+    const alice = aliceOn(document, doc, buffers);
     const answer = (message, content) => alice.receiveMessage(wire(newMessage(OK, content, { reqid: message.msgid })));
     const note = new Model("test_moves.Note", { id: "alice-note", attributes: { tags: ["a"] } });
     document.addRoot(note);
@@ -829,13 +813,14 @@ describe("ClientProtocol and a splice of a model it took out, the server's splic
   });
 });
 
-/** A client "alice" live on ``doc`` (a PULL-DOC-REPLY's document at seq 0). */
-function aliceOn(document, doc) {
+/** A client "alice" live on ``doc`` and its ``buffers`` (a PULL-DOC-REPLY's document at seq 0). */
+function aliceOn(document, doc, buffers = undefined) {
   const alice = new ClientProtocol(document, { clientId: "alice" });
   alice.connectionMade();
   alice.receiveMessage(wire(newMessage(ACK)));
   const [pull] = alice.messagesToSend();
-  alice.receiveMessage(wire(newMessage(PULL_DOC_REPLY, { doc, seq: 0, incarnation: "i1" }, { reqid: pull.msgid })));
+  const reply = newMessage(PULL_DOC_REPLY, { doc, seq: 0, incarnation: "i1" }, { reqid: pull.msgid, ...(buffers ? { buffers } : {}) });
+  alice.receiveMessage(wire(reply));
   return alice;
 }
 
@@ -1063,12 +1048,8 @@ describe("ClientProtocol and a server splice of its own model put back, its own 
     const server = new Document();
     server.addRoot(new Model("test_moves.Pile", { id: "left", attributes: { cards: [] } }));
     const document = new Document();
-    const alice = new ClientProtocol(document, { clientId: "alice" });
-    alice.connectionMade();
-    alice.receiveMessage(wire(newMessage(ACK)));
-    const [pull] = alice.messagesToSend();
     const { doc, buffers } = server.toJSON();
-    alice.receiveMessage(wire(newMessage(PULL_DOC_REPLY, { doc, seq: 0, incarnation: "i1" }, { reqid: pull.msgid, buffers })));
+    const alice = aliceOn(document, doc, buffers);
     const answer = (message, content) => alice.receiveMessage(wire(newMessage(OK, content, { reqid: message.msgid })));
     const note = new Model("test_moves.Note", { id: "alice-note", attributes: { tags: ["a", "b"] } });
     document.addRoot(note);
@@ -1105,12 +1086,8 @@ describe("ClientProtocol and a server splice of its own model skipped while its 
     const server = new Document();
     server.addRoot(new Model("test_moves.Pile", { id: "left", attributes: { cards: [] } }));
     const document = new Document();
-    const alice = new ClientProtocol(document, { clientId: "alice" });
-    alice.connectionMade();
-    alice.receiveMessage(wire(newMessage(ACK)));
-    const [pull] = alice.messagesToSend();
     const { doc, buffers } = server.toJSON();
-    alice.receiveMessage(wire(newMessage(PULL_DOC_REPLY, { doc, seq: 0, incarnation: "i1" }, { reqid: pull.msgid, buffers })));
+    const alice = aliceOn(document, doc, buffers);
     const answer = (message, content) => alice.receiveMessage(wire(newMessage(OK, content, { reqid: message.msgid })));
     const note = new Model("test_moves.Note", { id: "alice-note", attributes: { tags: ["a", "b"] } });
     document.addRoot(note);
@@ -1150,12 +1127,8 @@ describe("ClientProtocol and a server splice of a model the page holds out", () 
     const other = new Model("test_moves.Note", { id: "other-note", attributes: { tags: [] } });
     server.addRoot(new Model("test_moves.Board", { id: "board", attributes: { notes: [note, other] } }));
     const document = new Document();
-    const alice = new ClientProtocol(document, { clientId: "alice" });
-    alice.connectionMade();
-    alice.receiveMessage(wire(newMessage(ACK)));
-    const [pull] = alice.messagesToSend();
     const { doc, buffers } = server.toJSON();
-    alice.receiveMessage(wire(newMessage(PULL_DOC_REPLY, { doc, seq: 0, incarnation: "i1" }, { reqid: pull.msgid, buffers })));
+    const alice = aliceOn(document, doc, buffers);
     const mine = document.getModelById("their-note");
     document.getModelById("board").splice("notes", 0, 1);
     alice.flush();
@@ -1247,12 +1220,8 @@ describe("ClientProtocol over a long session of models made and taken out", () =
     const cards = [0, 1].map((i) => new Model("test_moves.Card", { id: `card-${i}`, attributes: { text: `card ${i}` } }));
     server.addRoot(new Model("test_moves.Pile", { id: "left", attributes: { cards } }));
     const document = new Document();
-    const alice = new ClientProtocol(document, { clientId: "alice" });
-    alice.connectionMade();
-    alice.receiveMessage(wire(newMessage(ACK)));
-    const [pull] = alice.messagesToSend();
     const { doc, buffers } = server.toJSON();
-    alice.receiveMessage(wire(newMessage(PULL_DOC_REPLY, { doc, seq: 0, incarnation: "i1" }, { reqid: pull.msgid, buffers })));
+    const alice = aliceOn(document, doc, buffers);
     let seq = 0;
     const sendAndAnswer = () => {
       alice.flush();
