@@ -28,7 +28,7 @@ from ..protocol.msgtypes import OK, PULL_DOC_REPLY
 from ..protocol.wire_json import dumps
 from ..server.clients import Slot
 from ..server.session.callback_tasks import CallbackTasks
-from ..server.session.notices import KEPT_NOTICES
+from ..server.session.notices import KeptNotices
 from ..server.session.session import STORE_UNAVAILABLE
 from ..sync.byte_bucket import ByteBucket
 from ..sync.encoded_documents import DOC, EncodedDocument, EncodedDocuments, KeptEncodings
@@ -86,7 +86,7 @@ class BokehSession:
         self.keep_alive = False
         self.destroyed = False
         self.stats = {"messages_in": 0, "messages_out": 0, "bytes_in": 0, "bytes_out": 0}
-        self.notices: deque[str] = deque(maxlen=KEPT_NOTICES)
+        self.notices = KeptNotices()
         self.model_count = len(document.models)
         #: The document's size, which no client's patch may take over ``max_document_bytes``.
         self.footprint = DocumentFootprint(max_document_bytes)
@@ -123,7 +123,8 @@ class BokehSession:
         self.records_durable = 0
         #: Why the store did not take this session's changes (it refuses every change since).
         self.store_lost: str | None = None
-        self._held: deque[tuple[int, Any, Message]] = deque()
+        # (None until a message is held: an empty deque is 760 bytes per session.)
+        self._held: deque[tuple[int, Any, Message]] | None = None
         self.callback_tasks = CallbackTasks()
         document.callbacks.on_change_dispatch_to(self)
         # Callbacks the app added while filling the document, before this session existed.
@@ -162,6 +163,8 @@ class BokehSession:
         if self.records_durable < self.records:
             # A change is not in the store yet: nobody hears of it (nor of anything
             # after it, so each connection's order is kept) until it is.
+            if self._held is None:
+                self._held = deque()
             self._held.append((self.records, connection, message))
             return
         self._queue(connection, message)
@@ -183,8 +186,8 @@ class BokehSession:
     def store_failed(self, reason: str) -> None:
         """The store did not take this session's changes: what waited is never sent, its OKs become ERRORs."""
         self.store_lost = reason
-        held, self._held = self._held, deque()
-        for _, connection, message in held:
+        held, self._held = self._held, None
+        for _, connection, message in held or ():
             # BokehJS logs an ERROR reply ("Unhandled ERROR reply to <msgid>"); the PATCH-DOCs
             # that would show the refused change to the other browsers are never sent.
             if message.msgtype == OK and message.reqid is not None:
@@ -448,7 +451,7 @@ class BokehSession:
             self._outbox.clear()
             self._cuts.clear()
             self._defined.clear()
-            self._held.clear()
+            self._held = None
             self.connections.clear()
 
 

@@ -24,22 +24,28 @@ class ClientMadeModels:
 
     def __init__(self, document: Document) -> None:
         self._document = document
-        # Weak: a model that left the document is not kept alive by being counted.
-        self._models: weakref.WeakValueDictionary[str, Model] = weakref.WeakValueDictionary()
+        # Weak: a model that left the document is not kept alive by being counted. None
+        # until a client defines one: most sessions' clients never do, and an empty
+        # WeakValueDictionary is 728 bytes per session (bench/budget.py).
+        self._models: weakref.WeakValueDictionary[str, Model] | None = None
 
     def count(self) -> int:
         """How many of them the document holds now (at most ``MAX_CLIENT_MODELS``; those gone are forgotten)."""
+        counted = self._models
+        if counted is None:
+            return 0
         held = self._document.models
-        for model_id, model in list(self._models.items()):
+        for model_id, model in list(counted.items()):
             if held.get(model_id) is not model:
-                del self._models[model_id]
-        return len(self._models)
+                del counted[model_id]
+        return len(counted)
 
     def add(self, models: Mapping[str, Model]) -> None:
         """Count ``models``, defined by a client's change (those it did not attach go at the next count)."""
+        if self._models is None:
+            self._models = weakref.WeakValueDictionary()
         self._models.update(models)
 
     def replace(self, models: Mapping[str, Model]) -> None:
         """Count ``models`` alone: a pushed document's, or those a restored session's clients had defined."""
-        self._models.clear()
-        self._models.update(models)
+        self._models = weakref.WeakValueDictionary(models) if models else None

@@ -112,6 +112,8 @@ _PLAIN = frozenset({int, float, str, bool, type(None)})
 _INDEXED_EVENTS = 16
 #: The models ``encode_event`` is given for an event that defines none (it reads them for definitions alone).
 _NO_MODELS: Mapping[str, Model] = MappingProxyType({})
+#: A session's ``app_types`` until persistence sets them (an empty dict each was 64 bytes a session).
+_NO_APP_TYPES: Mapping[str, str] = MappingProxyType({})
 
 
 def client_id_in(message: Message) -> str | None:
@@ -293,7 +295,7 @@ class Sequencer:
         #: The type of each model the application built, by id (set by persistence): a restore
         #: pairs each of these ids with the model the application builds there again, by type,
         #: so a client may define a model under one of them only with that type.
-        self.app_types: Mapping[str, str] = {}
+        self.app_types: Mapping[str, str] = _NO_APP_TYPES
         self.log = PatchLog(
             max_entries=log_entries, max_bytes=log_bytes, max_answers=max_answers, max_answer_clients=max_answer_clients
         )
@@ -322,7 +324,7 @@ class Sequencer:
         # changes since the last start detached: one patch never defines a model twice,
         # nor one its receivers held when it began (they would keep theirs, as it was).
         self._cuts: list[int] = []
-        self._departed: set[str] = set()
+        self._departed: set[str] | None = None  # (None while empty: a set is 216 bytes per session)
         #: Whether a change recorded since the last flush took a model out (``PatchLog.last_departure_seq``).
         self._departs = False
         # Whose change last detached each model that left: a client's own reference to
@@ -332,7 +334,8 @@ class Sequencer:
         # changes of others (the application's callbacks of its earlier events) took out
         # meanwhile, whose references the patch read before: its events naming them lose.
         self._applying: str | None = None
-        self._withdrawn: set[str] = set()
+        # (None but while a patch is applied: a set kept empty was 216 bytes per session.)
+        self._withdrawn: set[str] | None = None
         # While a client's patch is applied: the item types its decoder saw in its lists,
         # for the encoder of the changes (``_known_types``); None otherwise.
         self._item_types: dict[int, tuple[list[Any], set[type]]] | None = None
@@ -353,7 +356,7 @@ class Sequencer:
         if event.departed:  # (rare: most changes detach nothing, and attach nothing)
             self._detached_by.record(event.setter, event.departed)
             self._departs = True
-            if self._applying is not None and event.setter != self._applying:
+            if self._applying is not None and event.setter != self._applying and self._withdrawn is not None:
                 self._withdrawn.update(event.departed)
         if event.new_models and self._detached_by:
             self._detached_by.attached(event.new_models)
@@ -374,7 +377,10 @@ class Sequencer:
             self._cuts.append(len(outbox))
             departed.clear()
         if event.departed:
-            departed.update(event.departed)
+            if departed is None:
+                self._departed = set(event.departed)
+            else:
+                departed.update(event.departed)
         outbox.append(encoded)
 
     def flush(self) -> Changes | None:
@@ -382,7 +388,7 @@ class Sequencer:
         if not self._outbox:
             return None
         encoded, self._outbox = self._outbox, []  # (the list itself: nobody else holds it)
-        self._departed.clear()
+        self._departed = None
         departs, self._departs = self._departs, False
         if not self._cuts:  # nearly every flush: one position
             entry = self.log.append(encoded, departs=departs)
@@ -406,7 +412,7 @@ class Sequencer:
         """Drop the changes not flushed yet, and the encoded document (the session is going away)."""
         self._outbox.clear()
         self._cuts.clear()
-        self._departed.clear()
+        self._departed = None
         self._departs = False
         self._encoded.forget()
 
@@ -651,6 +657,7 @@ class Sequencer:
             # (``Document.apply_patch``, without the call around it: per patch received.)
             self._item_types = _known_types(decoded, self.document, self._record)
             self._applying = step.origin
+            self._withdrawn = set()
             left_out = apply_events(
                 self.document,
                 decoded.events,
@@ -674,8 +681,7 @@ class Sequencer:
             step.refusal, step.rejected = str(exc), decoded.events + step.rejected
         finally:
             self._item_types = self._applying = None
-            if self._withdrawn:
-                self._withdrawn.clear()
+            self._withdrawn = None
         overtaken = self._overtaken(step.origin, start) if step.refusal is None else []
         if step.rejected or overtaken or step.uncorrected:  # nearly every patch loses nothing
             keys = [event.property_key() or _structure_key(event) for event in step.rejected]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import traceback
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterator, Sequence
 
-__all__ = ["KEPT_NOTICES", "NOTICE", "callback_error_detail", "callback_error_text"]
+__all__ = ["KEPT_NOTICES", "NOTICE", "KeptNotices", "callback_error_detail", "callback_error_text"]
 
 #: The message type of notices, shown in the page: a failed callback's ``{"text": ...,
 #: "kind": "error"}`` (and ``"detail"``, a traceback, while Django's DEBUG is on); the
@@ -13,6 +14,31 @@ __all__ = ["KEPT_NOTICES", "NOTICE", "callback_error_detail", "callback_error_te
 NOTICE = "docsync.notice"
 #: The admin's notices a session keeps, newest last, for its detail page ("Messages sent").
 KEPT_NOTICES = 100
+
+
+class KeptNotices:
+    """The admin's last ``KEPT_NOTICES`` notices to one session, oldest first.
+
+    Nothing is held until the first: nearly every session gets none, and a deque of
+    ``KEPT_NOTICES`` made with each session was 760 of its bytes (bench/budget.py).
+    """
+
+    __slots__ = ("_kept",)
+
+    def __init__(self) -> None:
+        self._kept: deque[str] | None = None
+
+    def append(self, text: str) -> None:
+        """Keep ``text``, forgetting the oldest past ``KEPT_NOTICES``."""
+        if self._kept is None:
+            self._kept = deque(maxlen=KEPT_NOTICES)
+        self._kept.append(text)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._kept or ())
+
+    def __len__(self) -> int:
+        return 0 if self._kept is None else len(self._kept)
 
 
 def callback_error_text(errors: Sequence[BaseException], debug: bool) -> str:

@@ -23,7 +23,7 @@ from ...sync.sequencer import Changes, Sequencer, client_id_in
 from ..clients import Slot
 from ..executor import call_user_code, run_sync
 from .callback_tasks import CallbackTasks
-from .notices import KEPT_NOTICES, NOTICE, callback_error_detail, callback_error_text
+from .notices import NOTICE, KeptNotices, callback_error_detail, callback_error_text
 
 __all__ = ["STORE_UNAVAILABLE", "Connection", "ServerSession", "WriteAhead"]
 
@@ -138,7 +138,7 @@ class ServerSession:
         #: Its document's part of what that client may hold (MAX_DOCUMENT_BYTES_PER_CLIENT), given back by destroy().
         self.document_share: DocumentShare | None = None
         self.stats = {"messages_in": 0, "messages_out": 0, "bytes_in": 0, "bytes_out": 0}
-        self.notices: deque[str] = deque(maxlen=KEPT_NOTICES)
+        self.notices = KeptNotices()
         self.callback_tasks = CallbackTasks()
         self.context: Any = None  # the SessionContext, set by the application context
         #: Persistence's write-ahead (None: off); see ``record_changes`` and ``_send``.
