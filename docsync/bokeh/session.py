@@ -30,6 +30,7 @@ from ..server.clients import Slot
 from ..server.session.callback_tasks import CallbackTasks
 from ..server.session.notices import KeptNotices
 from ..server.session.session import STORE_UNAVAILABLE
+from ..server.session.traffic import Traffic
 from ..sync.byte_bucket import ByteBucket
 from ..sync.encoded_documents import DOC, EncodedDocument, EncodedDocuments, KeptEncodings
 from ..sync.sequencer import CORRECTION_BURST, MAX_CORRECTION_BYTES
@@ -85,7 +86,7 @@ class BokehSession:
         self.last_detached = time.monotonic()
         self.keep_alive = False
         self.destroyed = False
-        self.stats = {"messages_in": 0, "messages_out": 0, "bytes_in": 0, "bytes_out": 0}
+        self.stats = Traffic()
         self.notices = KeptNotices()
         self.model_count = len(document.models)
         #: The document's size, which no client's patch may take over ``max_document_bytes``.

@@ -311,10 +311,10 @@ class Sequencer:
         self.max_array_elements = max_array_elements
         #: Corrections of one patch larger than this reset its sender instead (see ``_correct``).
         self.max_correction_bytes = max_correction_bytes
-        # The corrections every connection is sent, of all the clients' patches together:
-        # a bucket of CORRECTION_BURST corrections of the largest size, refilled at one a
-        # second (``_correct``). Past it the sender is reset instead, alone.
-        self._corrections = ByteBucket(max_correction_bytes, CORRECTION_BURST * max_correction_bytes, clock)
+        # The bucket of corrections (``_corrections``), made at its first use: most sessions
+        # never correct a patch, and a bucket is about 150 bytes (bench/budget.py).
+        self._clock = clock
+        self._bucket: ByteBucket | None = None
         #: What clients may make of the document (None: only the wire limits bound it).
         self.limits = limits
         # Changes not sent yet, encoded as they happen: a model definition or a list
@@ -736,6 +736,20 @@ class Sequencer:
         if refusal is not None:
             raise PatchError(refusal)
         return True
+
+    @property
+    def _corrections(self) -> ByteBucket:
+        """The corrections every connection is sent, of all the clients' patches together.
+
+        A bucket of CORRECTION_BURST corrections of the largest size, refilled at one a
+        second (``_correct``); past it the sender is reset instead, alone. Made full when
+        first asked for, as one made with the session and untouched since would be.
+        """
+        bucket = self._bucket
+        if bucket is None:
+            most = self.max_correction_bytes
+            bucket = self._bucket = ByteBucket(most, CORRECTION_BURST * most, self._clock)
+        return bucket
 
     def _owe_attached(self, origin: str, defined: Mapping[str, Model], start: int) -> None:
         """Take from the session's bucket what ``origin``'s patch made the server define again (may leave it owing)."""

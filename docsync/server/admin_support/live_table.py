@@ -72,8 +72,8 @@ def _fingerprint(session: ServerSession, snapshot: tuple[float | None, int]) -> 
         len(session.connections),
         session.model_count,
         session.keep_alive,
-        stats["messages_in"],
-        stats["messages_out"],
+        stats.messages_in,
+        stats.messages_out,
     )
 
 
@@ -91,7 +91,7 @@ def _row(registry: SessionSource, session: ServerSession, snapshot: tuple[float 
         "connections": len(session.connections),
         "models_count": session.model_count,
         "keep_alive": session.keep_alive,
-        **session.stats,
+        **session.stats.as_dict(),
     }
 
 

@@ -428,7 +428,7 @@ class RelayIn:
                 return
             try:
                 message = item if type(item) is Message else message_from_frames(item, receiver)
-                session.stats["messages_in"] += 1
+                session.stats.messages_in += 1
                 if dialect is None:
                     dialect = self.registry.dialect(session.app_path)
                 await dialect.dispatch(session, conn, message, conn.created_session)

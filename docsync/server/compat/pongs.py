@@ -35,9 +35,10 @@ _AUTOBAHN_CHECKED = ((26, 11), (27, 0))
 class _Backlog:
     """The pongs written to one transport since it last held at most ``PONG_BACKLOG_BYTES``."""
 
-    __slots__ = ("pending",)
+    __slots__ = ("pending", "transport")
 
-    def __init__(self) -> None:
+    def __init__(self, transport: Any) -> None:
+        self.transport = transport
         self.pending = 0
 
     def allow(self, nbytes: int, held: int) -> bool:
@@ -50,6 +51,42 @@ class _Backlog:
         return True
 
 
+# Callable objects with slots, not closures: one small object per websocket where a
+# closure took a function, its cells and a backlog object (about 370 bytes, bench/budget.py).
+class _UvicornPongs(_Backlog):
+    """uvicorn's ``handle_ping`` for one connection: its pongs written within the bound."""
+
+    __slots__ = ("conn", "open")
+
+    def __init__(self, transport: Any, conn: Any, open_state: Any) -> None:
+        super().__init__(transport)
+        self.conn = conn
+        self.open = open_state
+
+    def __call__(self) -> None:
+        # Taken whatever happens: websockets holds it otherwise. It is the pongs of every ping
+        # of one read at once (websockets queues them as it parses), so they go or are dropped together.
+        output = b"".join(self.conn.data_to_send())
+        # Only an open connection's pong is held back: a close answered in the same read goes out.
+        transport = self.transport
+        if self.conn.state is not self.open or self.allow(len(output), transport.get_write_buffer_size()):
+            transport.write(output)
+
+
+class _DaphnePongs(_Backlog):
+    """autobahn's ``onPing`` for one connection: its pongs sent within the bound."""
+
+    __slots__ = ("send_pong",)
+
+    def __init__(self, transport: Any, send_pong: Any) -> None:
+        super().__init__(transport)
+        self.send_pong = send_pong
+
+    def __call__(self, payload: bytes) -> None:
+        if self.allow(len(payload or b"") + 2, buffered_bytes(self.transport)):  # a server's frame: 2 bytes of header
+            self.send_pong(payload)
+
+
 def _bound_uvicorn(owner: Any) -> bool:
     transport = getattr(owner, "transport", None)
     conn = getattr(owner, "conn", None)
@@ -57,17 +94,7 @@ def _bound_uvicorn(owner: Any) -> bool:
         return False
     from websockets.protocol import State
 
-    backlog = _Backlog()
-
-    def handle_ping() -> None:
-        # Taken whatever happens: websockets holds it otherwise. It is the pongs of every ping
-        # of one read at once (websockets queues them as it parses), so they go or are dropped together.
-        output = b"".join(conn.data_to_send())
-        # Only an open connection's pong is held back: a close answered in the same read goes out.
-        if conn.state is not State.OPEN or backlog.allow(len(output), transport.get_write_buffer_size()):
-            transport.write(output)
-
-    owner.handle_ping = handle_ping  # this connection only; looked up for each ping
+    owner.handle_ping = _UvicornPongs(transport, conn, State.OPEN)  # this connection only; looked up for each ping
     return True
 
 
@@ -75,14 +102,8 @@ def _bound_daphne(protocol: Any) -> bool:
     transport = getattr(protocol, "transport", None)
     if transport is None or not hasattr(protocol, "sendPong"):
         return False
-    backlog = _Backlog()
-    send_pong = protocol.sendPong
-
-    def on_ping(payload: bytes) -> None:
-        if backlog.allow(len(payload or b"") + 2, buffered_bytes(transport)):  # a server's frame: 2 bytes of header
-            send_pong(payload)
-
-    protocol.onPing = on_ping  # this connection only; autobahn looks it up for each ping
+    # This connection only; autobahn looks it up for each ping.
+    protocol.onPing = _DaphnePongs(transport, protocol.sendPong)
     return True
 
 

@@ -66,6 +66,7 @@ from ..message_rates import ClientRate
 from ..outbox import Outbox
 from ..registry import SessionRegistry, get_registry
 from ..session import ServerSession
+from ..session.traffic import Traffic
 from .rate import DOCUMENT_REQUESTS_PER_SECOND, RateLimiter
 
 __all__ = ["SUBPROTOCOL", "DocumentConsumer", "close_abandoned_websockets"]
@@ -372,7 +373,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         self.connected_at = time.time()
         self.remote = f"{(self.scope.get('client') or ['?'])[0]}"
         self.user_agent = _header(self.scope, b"user-agent") or ""
-        self.stats = {"messages_in": 0, "messages_out": 0, "bytes_in": 0, "bytes_out": 0}
+        self.stats = Traffic()
         self.receiver = Receiver(
             max_frame_bytes=settings.MAX_FRAME_BYTES,
             max_message_bytes=settings.MAX_MESSAGE_BYTES,
@@ -715,12 +716,12 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         count = len(sizes)
         size = sizes[0] if count == 1 else sum(sizes)
         stats = self.stats
-        stats["messages_out"] += count
-        stats["bytes_out"] += size
+        stats.messages_out += count
+        stats.bytes_out += size
         if self.session is not None:
             stats = self.session.stats
-            stats["messages_out"] += count
-            stats["bytes_out"] += size
+            stats.messages_out += count
+            stats.bytes_out += size
 
     async def _write(self, frames: Sequence[str | bytes | bytearray | memoryview]) -> None:
         if not frames:
@@ -751,10 +752,10 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         Not a coroutine: most frames complete nothing, and need no await.
         """
         size = len(frame) if type(frame) is str and frame.isascii() else frame_nbytes(frame)
-        self.stats["bytes_in"] += size  # per connection and per session, inline: every frame
+        self.stats.bytes_in += size  # per connection and per session, inline: every frame
         session = self.session
         if session is not None:
-            session.stats["bytes_in"] += size
+            session.stats.bytes_in += size
         if self.refused or (session is None and self.relay is None):
             return None
         try:
@@ -773,9 +774,9 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             self._relay_nbytes += size
         if message is None:
             return None
-        self.stats["messages_in"] += 1
+        self.stats.messages_in += 1
         if session is not None:
-            session.stats["messages_in"] += 1
+            session.stats.messages_in += 1
         return message
 
     def _refuse_client(self, client_rate: ClientRate, documents: bool) -> None:

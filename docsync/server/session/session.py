@@ -24,6 +24,7 @@ from ..clients import Slot
 from ..executor import call_user_code, run_sync
 from .callback_tasks import CallbackTasks
 from .notices import NOTICE, KeptNotices, callback_error_detail, callback_error_text
+from .traffic import Traffic
 
 __all__ = ["STORE_UNAVAILABLE", "Connection", "ServerSession", "WriteAhead"]
 
@@ -137,7 +138,7 @@ class ServerSession:
         self.client_slot: Slot | None = None
         #: Its document's part of what that client may hold (MAX_DOCUMENT_BYTES_PER_CLIENT), given back by destroy().
         self.document_share: DocumentShare | None = None
-        self.stats = {"messages_in": 0, "messages_out": 0, "bytes_in": 0, "bytes_out": 0}
+        self.stats = Traffic()
         self.notices = KeptNotices()
         self.callback_tasks = CallbackTasks()
         self.context: Any = None  # the SessionContext, set by the application context
