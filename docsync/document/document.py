@@ -101,11 +101,13 @@ class Document:
         self._subscribers: list[Subscriber] = []
         self._held: list[DocumentEvent] = []
         # For each held event that attached models: their values when it happened.
-        self._held_definitions: dict[int, list[tuple[Model, dict[str, Any]]]] = {}
+        # (None while no held event attached models: most documents never hold one.)
+        self._held_definitions: dict[int, list[tuple[Model, dict[str, Any]]]] | None = None
         self._hold_depth = 0
         self._callbacks: dict[int, SessionCallback] = {}
         self._scheduler: CallbackScheduler | None = None
-        self._message_callbacks: dict[str, list[Callable[[MessageSentEvent], Any]]] = {}
+        # (None until a handler is added: most documents take no client messages.)
+        self._message_callbacks: dict[str, list[Callable[[MessageSentEvent], Any]]] | None = None
         # Made on first use (by the checks of client changes): kept up to date from then on.
         self._ledger: FootprintLedger | None = None
         # Models that left the document, by id, for as long as something (the application)
@@ -314,9 +316,9 @@ class Document:
         self._hold_depth -= 1
         if self._hold_depth == 0:
             held, self._held = self._held, []
-            definitions, self._held_definitions = self._held_definitions, {}
+            definitions, self._held_definitions = self._held_definitions, None
             for event in held:
-                frozen = definitions.get(id(event), ())
+                frozen = definitions.get(id(event), ()) if definitions else ()
                 for model, values in frozen:
                     model._frozen_values = values
                 try:
@@ -354,6 +356,8 @@ class Document:
         if event.new_models:
             # Definitions are read when the event is reported: keep the models' values
             # of now, as later held events change them again.
+            if self._held_definitions is None:
+                self._held_definitions = {}
             self._held_definitions[id(event)] = [
                 (model, {attr: _snapshot(value) for attr, value in model._values.items()}) for model in event.new_models
             ]
@@ -400,20 +404,22 @@ class Document:
 
     def on_message(self, msg_type: str, callback: Callable[[MessageSentEvent], Any]) -> None:
         """Call ``callback(event)`` when a client sends a message of ``msg_type``."""
+        if self._message_callbacks is None:
+            self._message_callbacks = {}
         self._message_callbacks.setdefault(msg_type, []).append(callback)
 
     def message_callbacks(self, msg_type: str) -> tuple[Callable[[MessageSentEvent], Any], ...]:
         """The handlers of client messages of ``msg_type``."""
-        return tuple(self._message_callbacks.get(msg_type, ()))
+        return tuple(self._message_callbacks.get(msg_type, ())) if self._message_callbacks else ()
 
     def accepts_message(self, msg_type: str) -> bool:
         """Tell whether a handler waits for client messages of ``msg_type``."""
-        return msg_type in self._message_callbacks
+        return self._message_callbacks is not None and msg_type in self._message_callbacks
 
     def _message_received(self, event: MessageSentEvent) -> None:
         if event.model is not None:
             event.model._trigger_event(event)
-        for callback in tuple(self._message_callbacks.get(event.msg_type, ())):
+        for callback in self.message_callbacks(event.msg_type):
             try:
                 result = callback(event)
             except Exception as exc:
@@ -630,7 +636,7 @@ class Document:
         self._models.clear()
         self._roots.clear()
         self._subscribers = []
-        self._message_callbacks.clear()
+        self._message_callbacks = None
         self._held.clear()
-        self._held_definitions.clear()
+        self._held_definitions = None
         self._ledger = None
