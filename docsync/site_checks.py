@@ -26,8 +26,8 @@ __all__ = ["check_site"]
 
 _ROUTING_HINT = (
     "Route 'websocket' to docsync in that module: application = ProtocolTypeRouter({'http': "
-    "django_asgi_app, 'websocket': WebsocketAuthMiddleware(URLRouter(websocket_urlpatterns))}), "
-    "as the README's mysite/asgi.py does."
+    "django_asgi_app, 'websocket': WebsocketAuthMiddleware(URLRouter(websocket_urlpatterns)), "
+    "'lifespan': LifespanApp()}), as the README's mysite/asgi.py does."
 )
 
 

@@ -208,6 +208,11 @@ async def test_detail_page_shows_connections_document_tree_and_callbacks(admin_s
     assert page.status == 200
     body = page.body
     assert sliders.id in body and "alice" in body
+    # Its breadcrumbs as the list's: Home, the app, Live sessions, then this one.
+    crumbs = re.sub(r"\s+", " ", body.split('<div class="breadcrumbs">', 1)[1].split("</div>", 1)[0])
+    expected = ' <a href="/admin/">Home</a> > <a href="/admin/docsync/">docsync live sessions</a> >'
+    expected += f' <a href="/{CHANGELIST}">Live sessions</a> > {sliders.id[:10]} '
+    assert crumbs == expected.replace(" > ", " \N{SINGLE RIGHT-POINTING ANGLE QUOTATION MARK} "), crumbs
     assert "Data as of" in body and "each process reports every" in body
     # Its connection: remote address and user agent.
     connections = _section(body, "connections")
