@@ -322,6 +322,7 @@ def decode_patch(
     keep_known: bool = False,
     owned: bool = False,
     reuse: Callable[[str], Model | None] | None = None,
+    revive: Callable[[str], Model | None] | None = None,
 ) -> DecodedPatch:
     """Decode PATCH-DOC content into events; nothing is applied yet.
 
@@ -334,6 +335,12 @@ def decode_patch(
     they are (``Decoder``'s ``owned``), noted in the result's ``plain_lists``. ``reuse``
     (a client's ``Document.departed_model``): a model defined anew that the application
     still holds is that object, its values the definition's (``instantiate_models``).
+    ``revive`` (a client's ``Document.departed_model`` too): a reference in an event's value
+    (a splice's items, a whole value) to a model neither held nor defined is that object,
+    where the application still holds it out of every document: the server attaches the
+    model it holds (another client moved it), which this client had taken out, its change
+    unanswered. An event's own model is never looked up so: the events of a model out are
+    skipped as before.
     """
     raws = content.get("events") if type(content) is dict else None
     if type(raws) is not list:
@@ -401,7 +408,10 @@ def decode_patch(
                     if decoder is None:
                         resolve = _patch_resolver(new_models, known)
                         decoder = Decoder(
-                            buffers, resolve_ref=resolve, max_array_elements=max_array_elements, owned=owned
+                            buffers,
+                            resolve_ref=resolve if revive is None else _revive_resolver(resolve, revive),
+                            max_array_elements=max_array_elements,
+                            owned=owned,
                         )
                     if indices is None:
                         events.append(rest(raw, decoder, model, attr, setter))
@@ -419,7 +429,12 @@ def decode_patch(
                     continue
         if decoder is None:
             resolve = _patch_resolver(new_models, known)
-            decoder = Decoder(buffers, resolve_ref=resolve, max_array_elements=max_array_elements, owned=owned)
+            decoder = Decoder(
+                buffers,
+                resolve_ref=resolve if revive is None else _revive_resolver(resolve, revive),
+                max_array_elements=max_array_elements,
+                owned=owned,
+            )
         if indices is None:
             events.append(_decode_event(raw, decoder, resolve, setter))
             continue
@@ -448,6 +463,21 @@ def _patch_resolver(new_models: Mapping[str, Model], known: Mapping[str, Model])
         return model
 
     return resolve
+
+
+def _revive_resolver(resolve: Callable[[str], Model], revive: Callable[[str], Model | None]) -> Callable[[str], Model]:
+    """``resolve``, else the model ``revive`` finds out of every document (``decode_patch``'s ``revive``)."""
+
+    def resolve_or_revive(model_id: str) -> Model:
+        try:
+            return resolve(model_id)
+        except UnknownModelError:
+            model = revive(model_id)
+            if model is None or model.document is not None:
+                raise
+            return model
+
+    return resolve_or_revive
 
 
 def _target(raw: dict[str, Any], resolve: Any) -> Model:

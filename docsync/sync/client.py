@@ -447,6 +447,11 @@ class ClientProtocol:
                 # One object per id: a model the application still holds (taken out, say)
                 # defined anew is that object, with the server's values (protocol.md §9).
                 reuse=self.document.departed_model,
+                # And a model the server attaches by reference (another client moved it) that
+                # this client took out, its change unanswered: that object, attached where the
+                # server put it (a list skipping the splice was left unlike the server's for
+                # good: child moves in memory, seed 5200001383).
+                revive=self.document.departed_model,
             )
         except (DeserializationError, PatchError, ValueError, TypeError) as exc:
             self._events.append(ErrorReported(f"cannot apply the server's patch: {exc}", "bad-patch", None))

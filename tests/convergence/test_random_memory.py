@@ -167,6 +167,9 @@ REPLAYED_CHILD_MOVES = {
     2138669479: "a client's removal of an item from a layout (unanswered, lost later) made it skip another client's "
     "splice deleting the item's first tag; it put its object back as a root, without that splice, and deleted two "
     "tags of it, based after the splice: the server, holding the item still, deleted a tag it had not meant to",
+    5200001383: "a client's removal of an item from one layout waited while another client put the item (the "
+    "server's, held) into the second layout by reference: the client skipped that splice, its item naming a model "
+    "its document no longer held, and the second layout stayed short of it for good (now its object is attached)",
 }
 
 #: The same, found running as ``test_random_edits_converge_in_memory`` runs (the collector

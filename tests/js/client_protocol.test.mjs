@@ -1019,19 +1019,21 @@ describe("ClientProtocol and a list left stale whose model comes back defined", 
     const [first] = alice.messagesToSend();
     const tags = { model: { id: "note" }, attr: "tags" };
     alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [{ kind: "ListSpliced", ...tags, index: 1, delete: 1, items: [] }], references: [], seq: 2 })));
+    const mine = board.get("notes")[0];
     board.splice("notes", 0, 1); // waiting: the note out
     const notes = { kind: "ModelChanged", model: { id: "board" }, attr: "notes", new: [{ id: "note" }, { id: "bobs-note" }] };
     const bobsNote = { type: "object", name: "test_moves.Note", id: "bobs-note", attributes: {} };
     alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [notes], references: [bobsNote], seq: 3 })));
+    // Since seed 5200001383 bob's whole value, holding the note, puts her object of it back
+    // where the server holds it: her removal is superseded, not sent, and the tags'
+    // correction reaches the note held.
+    assert.equal(document.getModelById("note"), mine);
     alice.receiveMessage(wire(newMessage(OK, { seq: 3, rejected: 1, applied_seq: 4, lost: [0] }, { reqid: first.msgid })));
     alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [{ kind: "ModelChanged", ...tags, new: ["a", "c"] }], references: [], seq: 4 })));
     alice.flush();
-    const [removal] = alice.messagesToSend();
-    alice.receiveMessage(wire(newMessage(OK, { seq: 4, rejected: 1, applied_seq: 5, lost: [0] }, { reqid: removal.msgid })));
-    const note = { type: "object", name: "test_moves.Note", id: "note", attributes: { tags: ["a", "c"] } };
-    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [notes], references: [bobsNote, note], seq: 5 })));
+    assert.deepEqual(alice.messagesToSend(), []);
     assert.deepEqual(document.getModelById("note").get("tags"), ["a", "c"]);
-    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [{ kind: "ListSpliced", ...tags, index: 0, delete: 0, items: ["bob's"] }], references: [], seq: 6 })));
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [{ kind: "ListSpliced", ...tags, index: 0, delete: 0, items: ["bob's"] }], references: [], seq: 5 })));
     assert.deepEqual(document.getModelById("note").get("tags"), ["bob's", "a", "c"]); // (["a", "c"])
     assert.ok(alice.settled);
   });
@@ -1143,6 +1145,34 @@ describe("ClientProtocol and a server splice of a model the page holds out", () 
     const [putBack] = alice.messagesToSend();
     const sent = putBack.content.events.map((event) => [event.kind, event.index ?? null, event.delete ?? null]);
     assert.deepEqual(sent, [["RootAdded", null, null], ["ListSpliced", 1, 1]]); // (at 2: out of range of ["x", "y"])
+  });
+});
+
+describe("ClientProtocol and a server splice attaching a model the page took out", () => {
+  // The scenario of tests/sync/test_client_moves_server_models.py's
+  // test_a_servers_splice_attaching_a_model_taken_out_here_attaches_the_object_held_out
+  // (child moves in memory, seed 5200001383): alice took a note out of one board (her
+  // removal waits); bob put the note, the server's, into the other board by reference
+  // (seq 1). Alice skipped his splice, its item naming a model her document no longer held:
+  // that board stayed short of the note for good, and the server's later splices of it did
+  // not fit.
+  it("attaches the object the page holds where the server put it", () => {
+    const server = new Document();
+    const note = new Model("test_moves.Note", { id: "note", attributes: { tags: ["a"] } });
+    server.addRoot(new Model("test_moves.Board", { id: "board-a", attributes: { notes: [] } }));
+    server.addRoot(new Model("test_moves.Board", { id: "board-b", attributes: { notes: [note] } }));
+    const document = new Document();
+    const { doc, buffers } = server.toJSON();
+    const alice = aliceOn(document, doc, buffers);
+    const mine = document.getModelById("note");
+    document.getModelById("board-b").splice("notes", 0, 1); // waiting
+    const bobs = { kind: "ListSpliced", model: { id: "board-a" }, attr: "notes", index: 0, delete: 0, items: [{ id: "note" }] };
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [bobs], references: [], seq: 1 })));
+    assert.deepEqual(document.getModelById("board-a").get("notes").map((m) => m.id), ["note"]); // ([]: skipped)
+    assert.equal(document.getModelById("note"), mine);
+    alice.flush();
+    const [removal] = alice.messagesToSend();
+    assert.deepEqual(removal.content.events.map((event) => [event.kind, event.model.id, event.index]), [["ListSpliced", "board-b", 0]]);
   });
 });
 

@@ -301,11 +301,14 @@ export class Document {
    * Decode PATCH-DOC content against this document, without applying it (``skipUnknown``,
    * ``keepKnown``: see wire.js). With ``reuseDeparted`` (a client reading the server's
    * patches), a model defined anew that left the document and that the page still holds
-   * (departedModel) is that object, with the definition's attributes: one object per id.
+   * (departedModel) is that object, with the definition's attributes: one object per id;
+   * so is one a value refers to without defining it (the server moved it: seed 5200001383).
    */
   decodePatch(content, buffers = new Map(), { setter = null, maxArrayElements = 100_000_000, skipUnknown = false, keepKnown = false, reuseDeparted = false } = {}) {
     const reuse = reuseDeparted ? (modelId, name) => this._departedOfType(modelId, name) : null;
-    return decodePatch(content, this._models, toBufferMap(buffers), { setter, maxArrayElements, skipUnknown, keepKnown, reuse });
+    // And a reference in a value to such a model, neither held nor defined: that object too.
+    const revive = reuseDeparted ? (modelId) => this.departedModel(modelId) : null;
+    return decodePatch(content, this._models, toBufferMap(buffers), { setter, maxArrayElements, skipUnknown, keepKnown, reuse, revive });
   }
 
   /** The model of ``modelId`` out of the document that the page still holds, if of type ``name``. */

@@ -278,9 +278,10 @@ function decodePatches(patches, decoder) {
  * With ``skipUnknown``, an event that names a model the document does not hold is left
  * out (and counted) instead of refusing the whole patch. ``reuse(id, name)`` (a page's
  * ``Document.departedModel``): a model defined anew that the page still holds is that
- * object, its attributes the definition's (instantiateModels).
+ * object, its attributes the definition's (instantiateModels). ``revive(id)``: a reference
+ * in a value to a model neither held nor defined is that object, held out (below).
  */
-export function decodePatch(content, known, buffers, { setter = null, maxArrayElements = 100_000_000, maxNewModels = MAX_MODELS_PER_MESSAGE, skipUnknown = false, keepKnown = false, reuse = null } = {}) {
+export function decodePatch(content, known, buffers, { setter = null, maxArrayElements = 100_000_000, maxNewModels = MAX_MODELS_PER_MESSAGE, skipUnknown = false, keepKnown = false, reuse = null, revive = null } = {}) {
   if (!isPlainObject(content) || !Array.isArray(content.events)) {
     throw new DeserializationError("patch content must be an object with an 'events' list");
   }
@@ -291,7 +292,18 @@ export function decodePatch(content, known, buffers, { setter = null, maxArrayEl
     if (model === undefined) throw new UnknownModelError(`unknown model id ${pyReprCut(modelId, 60)}`);
     return model;
   };
-  const decoder = new Decoder(buffers, { resolveRef: resolve, maxArrayElements });
+  // ``revive(id)`` (the page's ``Document.departedModel``): a reference in an event's value
+  // to a model neither held nor defined is the object the page holds out of the document
+  // (the server attaches the model it holds, which this client took out, its change
+  // unanswered); an event's own model is never looked up so (seed 5200001383).
+  const resolveRef = revive === null ? resolve : (modelId) => {
+    const model = newModels.get(modelId) ?? known.get(modelId);
+    if (model !== undefined) return model;
+    const out = revive(modelId);
+    if (out == null || out.document !== null) throw new UnknownModelError(`unknown model id ${pyReprCut(modelId, 60)}`);
+    return out;
+  };
+  const decoder = new Decoder(buffers, { resolveRef, maxArrayElements });
   if (!skipUnknown) return new DecodedPatch(content.events.map((raw) => decodeEvent(raw, decoder, resolve, setter)), newModels);
   const events = [];
   let skipped = 0;
