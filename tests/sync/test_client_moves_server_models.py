@@ -1398,6 +1398,14 @@ def test_a_list_left_stale_stops_being_so_when_its_model_comes_back_defined() ->
     assert not alice._stale
     session.settle()
     assert _text(alice.document) == _text(session.document) == _text(bob.document)
+    # And the note she holds again takes the server's changes from then on (carol's: bob
+    # never heard of her patch's changes above, and his splices of the tags would lose).
+    carol = session.connect("carol")
+    carol.document.get_model_by_id("note").tags.insert(0, "carol's")  # type: ignore[union-attr]
+    assert session.send("carol") == 1
+    assert [m.content.get("rejected", 0) for m in session.answers["carol"]] == [0]
+    assert alice.document.get_model_by_id("note").tags == ["carol's", "a", "c"]  # type: ignore[union-attr]
+    assert _text(alice.document) == _text(session.document) == _text(carol.document)
 
 
 def test_a_servers_splice_before_its_put_back_goes_reaches_the_definition_under_its_own_later_splice() -> None:
