@@ -25,7 +25,7 @@ from operator import attrgetter
 from types import MappingProxyType
 from typing import Any
 
-from ..document import DecodedPatch, Document, DocumentEvent
+from ..document import DecodedPatch, Document, DocumentEvent, Model
 from ..document import events as ev
 from ..document.patching import apply_events
 from ..document.properties import models_in
@@ -451,7 +451,7 @@ class ClientProtocol:
                 # this client took out, its change unanswered: that object, attached where the
                 # server put it (a list skipping the splice was left unlike the server's for
                 # good: child moves in memory, seed 5200001383).
-                revive=self.document.departed_model,
+                revive=self._revive,
             )
         except (DeserializationError, PatchError, ValueError, TypeError) as exc:
             self._events.append(ErrorReported(f"cannot apply the server's patch: {exc}", "bad-patch", None))
@@ -476,23 +476,26 @@ class ClientProtocol:
         # patch that attached it, skipped here or not (``_before_attached``).
         early = _before_attached(decoded.events, decoded.new_models) if decoded.new_models else None
         laid: list[DocumentEvent] = []
-        if self.in_flight is not None or self.outbox.waiting or self._stale:
-            # (With nothing of its own unanswered, a client takes the server's events as they are.)
+        held_back = self.in_flight is not None or self.outbox.waiting or self._stale
+        if (held_back or self._missed) and content.get("references"):
             # A model its changes kept held may come defined anew (none where nothing is defined:
-            # most patches carry an empty list).
-            if content.get("references"):
-                decoded.events = redefined(
-                    decoded.events,
-                    content["references"],
-                    self.document.models,
-                    decoded.new_models,
-                    buffers,
-                    setter=self.setter,
-                    max_array_elements=self.max_array_elements,
-                    missed=self._missed,
-                    server_held=self._server_held,
-                    laid=laid,
-                )
+            # most patches carry an empty list); and one whose server changes it skipped while
+            # out takes a correction's definition, its own change of it answered or not (the
+            # correction of a list the server's move attached it to follows that answer).
+            decoded.events = redefined(
+                decoded.events,
+                content["references"],
+                self.document.models,
+                decoded.new_models,
+                buffers,
+                setter=self.setter,
+                max_array_elements=self.max_array_elements,
+                missed=self._missed,
+                server_held=self._server_held,
+                laid=laid,
+            )
+        if held_back:
+            # (With nothing of its own unanswered, a client takes the server's events as they are.)
             # The keys of this client's unanswered changes (those known to lose too), gathered
             # without a Python frame (``attrgetter`` through ``map``).
             unanswered = set(map(_KEY, self.outbox.waiting))
@@ -548,6 +551,21 @@ class ClientProtocol:
             self.last_seq = seq
         if self.in_flight is None and not self.outbox.waiting and not self._stale:
             self._missed.clear()  # (nothing of its own held back: the server's patches reach all it holds)
+
+    def _revive(self, model_id: str) -> Model | None:
+        """The object the application holds out of the document for ``model_id`` (``decode_patch``'s ``revive``).
+
+        A server's reference attaches it where the server put the model (another client
+        moved it while this client had it out, its change unanswered). Its values are the
+        application's, without the server's changes skipped while it was out and with the
+        application's own made then, which were never sent: noted as missed, so that the
+        correction that follows (the server corrects the place it attached it to, once this
+        client's change of it arrives) lays the server's values over it (protocol.md §9).
+        """
+        model = self.document.departed_model(model_id)
+        if model is not None and model.document is None and len(self._missed) < _MISSED_LIMIT:
+            self._missed.add(model_id)
+        return model
 
     def _note_defined(self, defined: dict[str, Any]) -> None:
         """Note whether the models a server patch defined have its changes of them here (``_missed``).

@@ -254,6 +254,39 @@ class PatchLog:
                         found.add(key[0])
         return found
 
+    def attached_since(self, base: int, origin: str, model_ids: set[str]) -> list[Key]:
+        """The properties another origin than ``origin`` attached one of ``model_ids`` to by reference after ``base``.
+
+        A reference without a definition: the server held the model (elsewhere), so the
+        receivers were assumed to hold it too. ``origin``, having taken the model out (its
+        change of it unanswered), did not: it skipped the event, or attached the object its
+        application held out, with that object's values (protocol.md §9).
+        """
+        found: dict[Key, None] = {}
+        for entry in self.since(base):
+            for event in entry.events:
+                if event.origin == origin:
+                    continue
+                body = event.json
+                kind = body.get("kind")
+                if kind == "ListSpliced" or kind == "DictItemsSet":
+                    value = body.get("items")
+                elif kind == "ModelChanged":
+                    value = body.get("new")
+                else:
+                    continue
+                if value is None or type(value) in _SCALARS:
+                    continue
+                referred = _referred_ids(value)
+                if not referred or referred.isdisjoint(model_ids):
+                    continue
+                defined = {r.get("id") for r in event.references} if event.references else set()
+                if any(i in model_ids and i not in defined for i in referred):
+                    model, attr = body.get("model"), body.get("attr")
+                    if type(model) is dict and type(model.get("id")) is str and type(attr) is str:
+                        found[(model["id"], attr)] = None
+        return list(found)
+
     def remember_applied(
         self,
         origin: str,
@@ -301,3 +334,22 @@ def _splices_of(entry: LogEntry) -> tuple[ListChange, ...]:
                 ListChange(entry.seq, event.origin, key, Splice(body["index"], body["delete"], len(body["items"])))
             )
     return tuple(found)
+
+
+_SCALARS = (str, int, float, bool)
+
+
+def _referred_ids(value: object) -> set[str]:
+    """The ids of the references (``{"id": ...}`` alone) in an event's value as the wire has it."""
+    found: set[str] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if type(item) is list:
+            stack.extend(item)
+        elif type(item) is dict:
+            if len(item) == 1 and type(item.get("id")) is str:
+                found.add(item["id"])
+            else:
+                stack.extend(item.values())
+    return found

@@ -218,6 +218,10 @@ class PatchStep:
     named_out: Mapping[str, Model] | None = None
     #: The patch's events as decoded (``decoded.indices`` gives each one's place in the patch as sent).
     sent: list[DocumentEvent] = field(default_factory=list)
+    #: The properties where another origin attached by reference, since the patch's base,
+    #: a model the patch takes out, and those models (``PatchLog.attached_since``): where
+    #: the server still holds one once the patch is applied, they are corrected (§9).
+    attached_unseen: tuple[list[Key], set[str]] | None = None
 
     @property
     def events(self) -> list[DocumentEvent]:
@@ -592,6 +596,12 @@ class Sequencer:
         sent, decoded.events = decoded.events, accepted
         gone = decoded.skipped + len(strays)
         step = PatchStep(origin, msgid, None, decoded, rejected, shifts, lost, gone, before=log.seq, sent=sent)
+        if base is not None and log.seq > base:  # (based back: another origin may have moved what it takes out)
+            taken = _taken_out(accepted, rejected + strays, decoded.new_models)
+            if taken:
+                keys = log.attached_since(base, origin, taken)
+                if keys:
+                    step.attached_unseen = (keys, taken)
         if departed:
             step.named_out = departed
         if decoded.skipped:  # (rare: a model of the patch left the document meanwhile)
@@ -683,9 +693,20 @@ class Sequencer:
             self._item_types = self._applying = None
             self._withdrawn = None
         overtaken = self._overtaken(step.origin, start) if step.refusal is None else []
-        if step.rejected or overtaken or step.uncorrected:  # nearly every patch loses nothing
+        unseen: list[tuple[str, ...]] = []
+        if step.attached_unseen is not None:  # (rare: it takes out a model another origin moved meanwhile)
+            attached_keys, taken = step.attached_unseen
+            models = self.document.models
+            if any(model_id in models for model_id in taken):
+                # The sender took the model out before it heard of the move, which named it
+                # without defining it (the server held it): the sender skipped the move, or
+                # attached the object its application held out, with that object's values.
+                # The properties the move put it in come whole, defining every model they
+                # reach, as for a change that lost (protocol.md §9).
+                unseen = list(attached_keys)
+        if step.rejected or overtaken or step.uncorrected or unseen:  # nearly every patch loses nothing
             keys = [event.property_key() or _structure_key(event) for event in step.rejected]
-            step.reset = self._correct([*keys, *overtaken, *step.uncorrected])
+            step.reset = self._correct([*keys, *overtaken, *step.uncorrected, *unseen])
 
     def _lose_withdrawn(self, step: PatchStep, left_out: list[DocumentEvent]) -> None:
         """Count as lost the events the apply left out: they named a model a callback of an earlier one took out.
@@ -1154,6 +1175,60 @@ def _taken_by(event: DocumentEvent) -> set[str]:
         old = {m.id for m in models_in(getattr(event.model, event.attr))}  # type: ignore[attr-defined]
         return old.difference(m.id for m in models_in(event.new))  # type: ignore[attr-defined]
     return set()
+
+
+def _taken_out(accepted: list[DocumentEvent], lost: list[DocumentEvent], defined: Mapping[str, Model]) -> set[str]:
+    """The models a patch's events take out of the places they change, as the document holds them before the patch.
+
+    Those it puts back elsewhere (an accepted event attaches them) are left out: its sender
+    held them. Accepted splices take out the items they delete, followed through the
+    patch's earlier events of the same list; those that lost, what ``_taken_by`` says.
+    """
+    taken: set[str] = set()
+    put: set[str] = set()
+    lists: dict[tuple[str, str], list[str]] = {}
+    for event in accepted:
+        kind = type(event)
+        if kind is ev.RootRemovedEvent:
+            taken.add(event.model.id)  # type: ignore[attr-defined]
+            continue
+        if kind is ev.RootAddedEvent:
+            put.update(attached_ids(event, defined))
+            continue
+        if kind is ev.ListSplicedEvent:
+            if not holds_models(event):
+                continue
+            key = (event.model.id, event.attr)  # type: ignore[attr-defined]
+            ids = lists.get(key)
+            if ids is None:
+                ids = lists[key] = [m.id for m in models_in(getattr(event.model, event.attr))]  # type: ignore[attr-defined]
+            start, delete = event.index, event.delete  # type: ignore[attr-defined]
+            items = [m.id for m in models_in(event.items)]  # type: ignore[attr-defined]
+            taken.update(ids[start : start + delete])
+            ids[start : start + delete] = items
+            put.update(items)
+            continue
+        if kind is ev.ModelChangedEvent and type(event.new) not in _PLAIN and holds_models(event):  # type: ignore[attr-defined]
+            key = (event.model.id, event.attr)  # type: ignore[attr-defined]
+            ids = lists.get(key)
+            if ids is None:
+                ids = [m.id for m in models_in(getattr(event.model, event.attr))]  # type: ignore[attr-defined]
+            new = [m.id for m in models_in(event.new)]  # type: ignore[attr-defined]
+            taken.update(i for i in ids if i not in new)
+            lists[key] = new
+            put.update(new)
+            continue
+        if kind is ev.DictItemsSetEvent:
+            put.update(attached_ids(event, defined))
+    for event in lost:
+        kind = type(event)
+        if (
+            kind is ev.RootRemovedEvent
+            or (kind is ev.ListSplicedEvent and event.delete)  # type: ignore[attr-defined]
+            or (kind is ev.ModelChangedEvent and type(event.new) not in _PLAIN)  # type: ignore[attr-defined]
+        ):
+            taken.update(_taken_by(event))
+    return taken - put if put else taken
 
 
 def _lost_indices(decoded: DecodedPatch, rejected: list[DocumentEvent]) -> tuple[int, ...]:

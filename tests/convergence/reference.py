@@ -272,6 +272,9 @@ class Replay:
     #: that origin's patches may put it back by reference), and the model as it left.
     departed_by: dict[str, str | None] = field(default_factory=dict)
     departed: dict[str, Record] = field(default_factory=dict)
+    #: Per position held, the layouts a client's change attached models to by reference (the
+    #: server held them: no definition sent), by origin: ``(seq, origin, model, attr, ids)``.
+    attachments: list[tuple[int, str | None, str, str, frozenset[str]]] = field(default_factory=list)
 
     def append(self, touched: list[tuple[str | None, Touch]]) -> None:
         self.seq += 1
@@ -279,6 +282,9 @@ class Replay:
         entries.append(Entry(self.seq, touched))
         if len(entries) <= self.log_size:  # (nothing dropped: no slices made)
             return
+        if self.attachments:
+            first = entries[-self.log_size].seq
+            self.attachments = [a for a in self.attachments if a[0] >= first]
         # A dropped position that touched something is a change no longer known; a reset's
         # (touching nothing) is not.
         for dropped in entries[: -self.log_size]:
@@ -304,6 +310,7 @@ class Replay:
         copied.entries = list(self.entries)
         copied.fences, copied.resets = dict(self.fences), dict(self.resets)
         copied.departed_by, copied.departed = dict(self.departed_by), dict(self.departed)
+        copied.attachments = list(self.attachments)
         return copied
 
     # -- one patch ------------------------------------------------------------------
@@ -619,6 +626,7 @@ class Replay:
         fence = max(self.fences.get(patch.origin, 0), resume_fence)
         views = patch_views(patch, decoded, kept)
         accepted, rejected = self._judge(patch, decoded, views, kept, fence, left_out)
+        accepted_before, strays = accepted, []
         # Events on a model the patch defines that no accepted event brings in lose too.
         if definitions or named:  # (a patch defining no model has none: ``_unattached`` returns [])
             raw = [content["events"][i] for i in kept]
@@ -627,6 +635,19 @@ class Replay:
             if strays:  # (most patches have none)
                 accepted = [(e, m) for e, m in accepted if all(e.source is not stray for stray in strays)]
             gone += len(strays)
+        # The models the patch takes out that another origin attached by reference since its
+        # base: its sender had them out (its change unanswered) and skipped that attachment,
+        # or attached the object its application held out; the server corrects those layouts
+        # once the patch is applied, where it still holds such a model (protocol.md §9).
+        base = content.get("base")
+        taken: set[str] = set()
+        if (
+            type(base) is int
+            and self.seq > base
+            and any(a[0] > base and a[1] != patch.origin for a in self.attachments)
+        ):
+            stray_changes = [e for e, _ in accepted_before if any(e.source is s for s in strays)] if strays else []
+            taken = _taken_out(accepted, [*rejected, *stray_changes], held)
         events = [e for e, _ in accepted]
         error = False
         try:
@@ -650,19 +671,33 @@ class Replay:
         touched: list[tuple[str | None, Touch]] = [
             (patch.origin, splices[(e.model, e.attr)].pop(0) if e.kind == "ListSpliced" else touch(e)) for e in emitted
         ]
+        # The models each change attached by reference: held by the document before it (not
+        # defined by the patch, nor named back, nor brought in by it: the server defines those).
+        not_refs = {*defined, *named} if named else set(defined)
+        referred = [
+            (e.model, e.attr, frozenset(i for i in _attached_refs(e, not_refs)))
+            if e.attr == "children" and e.kind in ("ListSpliced", "ModelChanged")
+            else None
+            for e in emitted
+        ]
+        where = [0] * len(emitted)  # per change, the part it goes in (the last: ``len(parts)``)
         # A model taken out touches all of it; one brought back that an earlier change of
         # the position took out goes, with what follows, at the next position (§9).
         parts: list[list[tuple[str | None, Touch]]] = []
         if document.moves:  # (a change of the patch took a model out)
-            taken: set[str] = set()
+            out_now: set[str] = set()
             part: list[tuple[str | None, Touch]] = []
-            for t, (out, brought) in zip(touched, document.moves, strict=True):
-                if taken and not taken.isdisjoint(brought):
+            for n, (t, (out, brought)) in enumerate(zip(touched, document.moves, strict=True)):
+                if out_now and not out_now.isdisjoint(brought):
                     parts.append(part)
-                    part, taken = [], set()
+                    part, out_now = [], set()
                 part.append(t)
+                where[n] = len(parts)
+                ref = referred[n]
+                if ref is not None and brought and not ref[2].isdisjoint(brought):
+                    referred[n] = (ref[0], ref[1], ref[2] - brought)
                 if out:
-                    taken.update(out)
+                    out_now.update(out)
                     part.extend((patch.origin, Touch("model", m)) for m in sorted(out))
             touched = part
         corrected: list[Touch] = []
@@ -680,12 +715,22 @@ class Replay:
                 whole = Touch("whole", model, attr)
                 if whole not in corrected and model in document.models:
                     corrected.append(whole)
+        if taken and any(i in document.models for i in taken):
+            for _, _who, model, attr, ids in [a for a in self.attachments if a[0] > base and a[1] != patch.origin]:
+                whole = Touch("whole", model, attr)
+                if not ids.isdisjoint(taken) and whole not in corrected and model in document.models:
+                    corrected.append(whole)
         if corrected:
             touched.extend((None, t) for t in corrected)
+        first = self.seq + 1
         for part in parts:
             self.append(part)
         if touched:
             self.append(touched)
+        if not error:
+            for n, ref in enumerate(referred):
+                if ref is not None and ref[2]:
+                    self.attachments.append((first + where[n], patch.origin, ref[0], ref[1], ref[2]))
         if reset:  # the reset takes a position of its own, touching nothing
             self.append([])
             self.fences[patch.origin] = self.seq
@@ -710,6 +755,44 @@ def _attached_refs(event: Change, defined: set[Any]) -> list[str]:
     if type(value) is not list:
         return [value.id] if type(value) is Ref and value.id not in defined else []
     return [v.id for v in value if type(v) is Ref and v.id not in defined]
+
+
+def _taken_out(accepted: list[tuple[Change, Touch]], lost: list[Change], held: dict[str, Record]) -> set[str]:
+    """The models a patch's events take out, as the server finds them (sequencer.py's ``_taken_out``).
+
+    Accepted: a root removed, a layout's children deleted or no longer in its whole value
+    (followed through the patch's earlier changes of the layout); lost: ``_taken_refs``.
+    Those an accepted change attaches are left out (the sender held them).
+    """
+    taken: set[str] = set()
+    put: set[str] = set()
+    lists: dict[Any, set[str]] = {}
+    for event, mine in accepted:
+        kind = event.kind
+        if kind == "RootRemoved":
+            if event.model is not None:
+                taken.add(event.model)
+        elif kind == "RootAdded":
+            if event.model is not None:
+                put.add(event.model)
+        elif event.attr == "children" and event.model in held and kind in ("ListSpliced", "ModelChanged"):
+            ids = lists.get(event.model)
+            if ids is None:
+                ids = lists[event.model] = {r.id for r in held[event.model][1]["children"]}
+            if kind == "ListSpliced":
+                gone = {r.id for r in mine.deleted}
+                new = {r.id for r in event.fields["items"]}
+                ids.difference_update(gone)
+                ids.update(new)
+            else:
+                new = {r.id for r in event.fields["new"]}
+                gone = ids - new
+                lists[event.model] = new
+            taken.update(gone)
+            put.update(new)
+    for event in lost:
+        taken.update(_taken_refs(event, held))
+    return taken - put
 
 
 def _follow_joined(ids: list[str], definitions: dict[Any, dict[str, Any]], joined: set[Any]) -> None:

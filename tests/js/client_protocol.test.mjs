@@ -1174,6 +1174,36 @@ describe("ClientProtocol and a server splice attaching a model the page took out
     const [removal] = alice.messagesToSend();
     assert.deepEqual(removal.content.events.map((event) => [event.kind, event.model.id, event.index]), [["ListSpliced", "board-b", 0]]);
   });
+
+  // The scenario of tests/sync/test_client_moves_server_models.py's
+  // test_an_object_changed_while_out_and_moved_meanwhile_takes_the_servers_values: the page
+  // changed the note while it was out (its tags), which is never sent. Once her removal is
+  // answered, the server corrects the board bob's move put the note in, defining it (what
+  // docsync/sync/sequencer.py sends there): the page's object takes the server's values.
+  it("lays the server's values over the object revived once the correction of its place comes", () => {
+    const server = new Document();
+    const note = new Model("test_moves.Note", { id: "note", attributes: { tags: ["a"] } });
+    server.addRoot(new Model("test_moves.Board", { id: "board-a", attributes: { notes: [] } }));
+    server.addRoot(new Model("test_moves.Board", { id: "board-b", attributes: { notes: [note] } }));
+    const document = new Document();
+    const { doc, buffers } = server.toJSON();
+    const alice = aliceOn(document, doc, buffers);
+    const mine = document.getModelById("note");
+    document.getModelById("board-b").splice("notes", 0, 1); // waiting
+    mine.set("tags", ["changed while out"]); // (out: never sent)
+    const bobs = { kind: "ListSpliced", model: { id: "board-a" }, attr: "notes", index: 0, delete: 0, items: [{ id: "note" }] };
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [bobs], references: [], seq: 1 })));
+    assert.equal(document.getModelById("note"), mine);
+    alice.flush();
+    const [removal] = alice.messagesToSend();
+    alice.receiveMessage(wire(newMessage(OK, { seq: 1, rejected: 0, applied_seq: 2 }, { reqid: removal.msgid })));
+    const fix = { kind: "ModelChanged", model: { id: "board-a" }, attr: "notes", new: [{ id: "note" }] };
+    const definition = { type: "object", name: "test_moves.Note", id: "note", attributes: { tags: ["a"] } };
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [fix], references: [definition], seq: 2 })));
+    assert.deepEqual(document.getModelById("board-a").get("notes"), [mine]);
+    assert.deepEqual(mine.get("tags"), ["a"]); // (["changed while out"]: the definition skipped, the model held)
+    assert.deepEqual(alice.messagesToSend(), []);
+  });
 });
 
 describe("ClientProtocol and a model defined anew while the page holds it out", () => {

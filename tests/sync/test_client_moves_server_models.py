@@ -2004,3 +2004,52 @@ def test_a_servers_splice_attaching_a_model_taken_out_here_attaches_the_object_h
     assert [n.id for n in session.document.get_model_by_id("board-a").notes] == ["note", "bobs-note"]  # type: ignore[union-attr]
     assert session.document.get_model_by_id("board-b").notes == []  # type: ignore[union-attr]
     assert _text(alice.document) == _text(session.document) == _text(bob.document)
+
+
+def test_a_servers_move_of_a_model_taken_out_and_dropped_here_is_corrected_once_the_removal_arrives() -> None:
+    # As above, but alice's application kept no object of the note (dropped, collected):
+    # nothing is held to attach, so her decode still skips bob's splice (its item names a
+    # model she neither holds nor is defined). The server sent her the note as a reference
+    # (it held it); once her removal (based before bob's move) arrives and the note is
+    # still held, it corrects the board bob's move put it in, defining it (protocol.md §9).
+    # Before: her first board stayed [] while the server's and bob's were ["note"], for good.
+    session = Session()
+    session.document.add_root(Board(id="board-a", notes=[]))
+    session.document.add_root(Board(id="board-b", notes=[Note(id="note", tags=["a"])]))
+    session.sequencer.flush()
+    alice, bob = session.connect("alice"), session.connect("bob")
+    alice.document.get_model_by_id("board-b").notes.pop(0)  # type: ignore[union-attr]  # waiting
+    gc.collect()  # (her application kept no object of it)
+    assert alice.document.departed_model("note") is None
+    bob.document.get_model_by_id("board-a").notes.insert(0, bob.document.get_model_by_id("note"))  # type: ignore[union-attr]
+    assert session.send("bob") == 1
+    assert alice.document.get_model_by_id("board-a").notes == []  # type: ignore[union-attr]  # (skipped)
+    session.settle()  # her removal, then the correction
+    assert [m.content.get("rejected", 0) for m in session.answers["alice"]] == [0]
+    assert [n.id for n in alice.document.get_model_by_id("board-a").notes] == ["note"]  # type: ignore[union-attr]
+    assert alice.document.get_model_by_id("note").tags == ["a"]  # type: ignore[union-attr]
+    assert _text(alice.document) == _text(session.document) == _text(bob.document)
+    assert not _troubles(alice) and not _troubles(bob)
+
+
+def test_an_object_changed_while_out_and_moved_meanwhile_takes_the_servers_values() -> None:
+    # As above, the application holding the note out and changing it (its tags, never sent:
+    # the note is in no document). Bob's move attaches her object where the server put it,
+    # with her values; the server's correction of that board, once her removal arrives,
+    # defines the note, and her object takes the definition's values (one object per id).
+    # Before: her note kept ["changed while out"], the server's and bob's ["a"], for good.
+    session = Session()
+    session.document.add_root(Board(id="board-a", notes=[]))
+    session.document.add_root(Board(id="board-b", notes=[Note(id="note", tags=["a"])]))
+    session.sequencer.flush()
+    alice, bob = session.connect("alice"), session.connect("bob")
+    taken = alice.document.get_model_by_id("board-b").notes.pop(0)  # type: ignore[union-attr]  # waiting
+    taken.tags = ["changed while out"]
+    bob.document.get_model_by_id("board-a").notes.insert(0, bob.document.get_model_by_id("note"))  # type: ignore[union-attr]
+    assert session.send("bob") == 1
+    assert alice.document.get_model_by_id("note") is taken  # (revived, with her values)
+    session.settle()
+    assert alice.document.get_model_by_id("note") is taken
+    assert taken.tags == ["a"]
+    assert _text(alice.document) == _text(session.document) == _text(bob.document)
+    assert not _troubles(alice) and not _troubles(bob)

@@ -438,7 +438,12 @@ export class ClientProtocol {
       // keepKnown: a correction defines the models its value reaches, held or not.
       // reuseDeparted: one object per id, a model the page still holds (taken out, say)
       // defined anew is that object, with the server's values (protocol.md §9).
-      decoded = this.document.decodePatch(content, buffers, { setter: this.setter, maxArrayElements: this.maxArrayElements, skipUnknown: true, keepKnown: true, reuseDeparted: true });
+      // A model the server attaches by reference that this client took out (its change
+      // unanswered) is the object the page holds out, with the page's values: noted as
+      // missed, so that the correction that follows (of the place the server put it, once
+      // this client's change of it arrives) lays the server's values over it (§9).
+      const revived = (modelId) => { if (this._missed.size < MISSED_LIMIT) this._missed.add(modelId); };
+      decoded = this.document.decodePatch(content, buffers, { setter: this.setter, maxArrayElements: this.maxArrayElements, skipUnknown: true, keepKnown: true, reuseDeparted: true, revived });
     } catch (err) {
       if (!refused(err)) throw err;
       this._events.push({ type: "error", text: `cannot apply the server's patch: ${err.message}`, code: "bad-patch", reqid: null, msgtype: null });
@@ -462,8 +467,11 @@ export class ClientProtocol {
     // attached it, skipped here or not (beforeAttached).
     const early = decoded.newModels.size > 0 ? beforeAttached(decoded.events, decoded.newModels) : null;
     const laid = [];
-    if (Array.isArray(content.references) && content.references.length > 0 && (this.inFlight !== null || this.outbox.size > 0 || this._stale.size > 0)) {
-      // A model its changes kept held may come defined anew (redefined.js).
+    if (Array.isArray(content.references) && content.references.length > 0 && (this.inFlight !== null || this.outbox.size > 0 || this._stale.size > 0 || this._missed.size > 0)) {
+      // A model its changes kept held may come defined anew (redefined.js); and one whose
+      // server changes it skipped while out takes a correction's definition, its own change
+      // of it answered or not (the correction of a list the server's move attached it to
+      // follows that answer).
       decoded.events = redefined(decoded.events, content.references, this.document._models, decoded.newModels, buffers instanceof Map ? buffers : new Map(buffers ?? []), { setter: this.setter, maxArrayElements: this.maxArrayElements, missed: this._missed, serverHeld: () => this._serverHeld(), laid });
     }
     // (Rare: a correction's definition laid over a model whose server changes were skipped.)

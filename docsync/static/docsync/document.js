@@ -302,12 +302,17 @@ export class Document {
    * ``keepKnown``: see wire.js). With ``reuseDeparted`` (a client reading the server's
    * patches), a model defined anew that left the document and that the page still holds
    * (departedModel) is that object, with the definition's attributes: one object per id;
-   * so is one a value refers to without defining it (the server moved it: seed 5200001383).
+   * so is one a value refers to without defining it (the server moved it: seed 5200001383),
+   * whose id ``revived(id)`` (if given) is told.
    */
-  decodePatch(content, buffers = new Map(), { setter = null, maxArrayElements = 100_000_000, skipUnknown = false, keepKnown = false, reuseDeparted = false } = {}) {
+  decodePatch(content, buffers = new Map(), { setter = null, maxArrayElements = 100_000_000, skipUnknown = false, keepKnown = false, reuseDeparted = false, revived = null } = {}) {
     const reuse = reuseDeparted ? (modelId, name) => this._departedOfType(modelId, name) : null;
     // And a reference in a value to such a model, neither held nor defined: that object too.
-    const revive = reuseDeparted ? (modelId) => this.departedModel(modelId) : null;
+    const revive = reuseDeparted ? (modelId) => {
+      const model = this.departedModel(modelId);
+      if (model != null && model.document === null && revived !== null) revived(modelId);
+      return model;
+    } : null;
     return decodePatch(content, this._models, toBufferMap(buffers), { setter, maxArrayElements, skipUnknown, keepKnown, reuse, revive });
   }
 
