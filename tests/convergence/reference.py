@@ -28,7 +28,10 @@ document is plain dicts (``reference_document.py``). What an event touches is a 
 two events (``touch`` and ``overlap``), read off the table of §2. Splices are judged by
 identity, not by index: every list item of the workload is unique (a layout may hold a
 model twice, where a client's document held it in two places), and the harness
-records the list each splice was made on (its ``view``). Where the server put a splice
+records the list each splice was made on (its ``view``). A splice is judged against the
+splices made meanwhile of its own list alone (§13 rule 4 of protocol.md, §3a of
+convergence.md): an item a document holds in two layouts is in both lists, and a splice
+of the other one touches nothing of this one. Where the server put a splice
 (its index after shifting) is taken from what it broadcast, and checked against what
 its maker meant:
 
@@ -421,17 +424,24 @@ class Replay:
                 # Where splices made meanwhile shifted this one, the server decided: the
                 # decision must be one the items involved allow. Items inserted meanwhile
                 # between the ones it deletes make it a conflict in every order too.
+                # Judged against the other origins' splices of its list alone (§13 rule 4 of
+                # protocol.md: "not judged by keys against other origins' splices of its list,
+                # but shifted past them, and loses only if it touches the same items"): a
+                # model a document holds in two layouts is an item of both lists, and a splice
+                # of the other one deleting it touches nothing here (seed 5400003303). Here,
+                # every change of the list made meanwhile is a splice (any other clashed).
+                of_list = near_mine or ()
                 current = lists.setdefault(key, list(held[mine.model][1][mine.attr]))
                 clash = index in server_lost
                 scattered = _scattered(mine, current)
-                near = any(splices_near(mine, t, view) for t in splices)
+                near = any(splices_near(mine, t, view) for t in of_list)
                 if clash and not (scattered or near or shifted_near.get(key)):
                     raise ReferenceFailure(f"patch {patch.msgid}: splice {index} lost, yet nothing touched its items")
                 # (Also an insertion the server applied right after an item this splice
                 # deletes: shifted past it, it goes after its replacement.)
-                beside = any(_landed_after_deleted(mine, t) for t in splices)
+                beside = any(_landed_after_deleted(mine, t) for t in of_list)
                 shifted_near[key] = shifted_near.get(key, False) or near or beside
-                if not clash and (scattered or any(splices_clash(mine, t) for t in splices)):
+                if not clash and (scattered or any(splices_clash(mine, t) for t in of_list)):
                     raise ReferenceFailure(f"patch {patch.msgid}: splice {index} kept, yet its items were touched")
                 if not clash:
                     event, mine = self._place(event, mine, forms, current, splices, out_now)

@@ -170,6 +170,9 @@ REPLAYED_CHILD_MOVES = {
     5200001383: "a client's removal of an item from one layout waited while another client put the item (the "
     "server's, held) into the second layout by reference: the client skipped that splice, its item naming a model "
     "its document no longer held, and the second layout stayed short of it for good (now its object is attached)",
+    5400003303: "the reference model judged a client's removal of an item from one layout against another client's "
+    "removal of it, made meanwhile, from the second layout holding it, and found the kept splice's items touched "
+    "(§13 judges a splice against the splices of its own list only)",
 }
 
 #: The same, found running as ``test_random_edits_converge_in_memory`` runs (the collector

@@ -1,0 +1,64 @@
+"""The reference model's reading of the rule, on patches written out by hand (no server, no run)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from docsync.protocol import Message
+from docsync.protocol.msgtypes import OK
+
+from .harness import SentPatch
+from .reference import ReferenceFailure, replay
+from .reference_document import PlainDocument
+
+
+def _item_in_both_layouts() -> PlainDocument:
+    """Two layouts holding the same item (a document may hold a model in two places)."""
+    stack = "convergence.Stack"
+    models = [
+        {"id": "left", "name": stack, "attributes": {"children": [{"id": "m"}]}},
+        {"id": "right", "name": stack, "attributes": {"children": [{"id": "m"}]}},
+        {"id": "m", "name": "convergence.Item", "attributes": {}},
+    ]
+    return PlainDocument.from_json({"title": "", "roots": [{"id": "left"}, {"id": "right"}], "models": models}, {})
+
+
+def _removal(origin: str, layout: str, seq: int, *, lost: bool) -> tuple[SentPatch, dict[str, Any]]:
+    """A patch based on 0 taking the item out of ``layout``, answered at ``seq``; and the splice as broadcast."""
+    splice = {"kind": "ListSpliced", "model": {"id": layout}, "attr": "children", "index": 0, "delete": 1, "items": []}
+    answer = {"seq": seq, "applied_seq": seq, "rejected": int(lost), **({"lost": [0]} if lost else {})}
+    reply = Message({"msgtype": OK, "msgid": f"ok{seq}", "reqid": f"p{seq}"}, content=answer)
+    content = {"events": [splice], "references": [], "base": 0}
+    return SentPatch(origin, seq, f"p{seq}", content, [], [reply], {0: ["m"]}), splice
+
+
+def test_a_splice_is_not_judged_against_the_splices_of_another_list() -> None:
+    """Taking an item out of one layout does not touch the splices of the other layout holding it.
+
+    protocol.md §13 rule 4: a ListSpliced is judged against other origins' splices of its
+    list, and loses only if it touches the same items. Bob takes the item out of the left
+    layout at 1; Alice, based before, takes it out of the right one at 2: kept (the server's
+    answer, seed 5400003303), the item out of the document. The reference model compared
+    every splice made meanwhile by item, whatever its list, and raised 'kept, yet its items
+    were touched'.
+    """
+    bobs, left = _removal("bob", "left", 1, lost=False)
+    alices, right = _removal("alice", "right", 2, lost=False)
+    model = replay(_item_in_both_layouts(), [bobs, alices], {}, 100, {1: [left], 2: [right]})
+    assert model.accepted_events == 2 and model.rejected_events == 0
+    assert model.document.models["left"][1]["children"] == []
+    assert model.document.models["right"][1]["children"] == []
+    assert "m" not in model.document.models
+
+
+def test_a_splice_of_the_same_list_touching_its_items_still_loses() -> None:
+    """The same two removals of the left layout: the second touches the items of the first, and must lose."""
+    bobs, left = _removal("bob", "left", 1, lost=False)
+    alices, _ = _removal("alice", "left", 2, lost=False)
+    with pytest.raises(ReferenceFailure, match="splice 0 kept, yet its items were touched"):
+        replay(_item_in_both_layouts(), [bobs, alices], {}, 100, {1: [left], 2: []})
+    alices, _ = _removal("alice", "left", 2, lost=True)  # (lost: its property corrected at 2)
+    model = replay(_item_in_both_layouts(), [bobs, alices], {}, 100, {1: [left]})
+    assert model.accepted_events == 1 and model.rejected_events == 1
