@@ -1149,14 +1149,9 @@ describe("ClientProtocol and a server splice of a model the page holds out", () 
 });
 
 describe("ClientProtocol and a server splice attaching a model the page took out", () => {
-  // The scenario of tests/sync/test_client_moves_server_models.py's
-  // test_a_servers_splice_attaching_a_model_taken_out_here_attaches_the_object_held_out
-  // (child moves in memory, seed 5200001383): alice took a note out of one board (her
-  // removal waits); bob put the note, the server's, into the other board by reference
-  // (seq 1). Alice skipped his splice, its item naming a model her document no longer held:
-  // that board stayed short of the note for good, and the server's later splices of it did
-  // not fit.
-  it("attaches the object the page holds where the server put it", () => {
+  // Two boards, the first empty, the second holding a note; alice connected, the note taken
+  // out of the second board (her removal waiting).
+  function noteTakenOut() {
     const server = new Document();
     const note = new Model("test_moves.Note", { id: "note", attributes: { tags: ["a"] } });
     server.addRoot(new Model("test_moves.Board", { id: "board-a", attributes: { notes: [] } }));
@@ -1166,6 +1161,18 @@ describe("ClientProtocol and a server splice attaching a model the page took out
     const alice = aliceOn(document, doc, buffers);
     const mine = document.getModelById("note");
     document.getModelById("board-b").splice("notes", 0, 1); // waiting
+    return { document, alice, mine };
+  }
+
+  // The scenario of tests/sync/test_client_moves_server_models.py's
+  // test_a_servers_splice_attaching_a_model_taken_out_here_attaches_the_object_held_out
+  // (child moves in memory, seed 5200001383): alice took a note out of one board (her
+  // removal waits); bob put the note, the server's, into the other board by reference
+  // (seq 1). Alice skipped his splice, its item naming a model her document no longer held:
+  // that board stayed short of the note for good, and the server's later splices of it did
+  // not fit.
+  it("attaches the object the page holds where the server put it", () => {
+    const { document, alice, mine } = noteTakenOut();
     const bobs = { kind: "ListSpliced", model: { id: "board-a" }, attr: "notes", index: 0, delete: 0, items: [{ id: "note" }] };
     alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [bobs], references: [], seq: 1 })));
     assert.deepEqual(document.getModelById("board-a").get("notes").map((m) => m.id), ["note"]); // ([]: skipped)
@@ -1181,15 +1188,7 @@ describe("ClientProtocol and a server splice attaching a model the page took out
   // answered, the server corrects the board bob's move put the note in, defining it (what
   // docsync/sync/sequencer.py sends there): the page's object takes the server's values.
   it("lays the server's values over the object revived once the correction of its place comes", () => {
-    const server = new Document();
-    const note = new Model("test_moves.Note", { id: "note", attributes: { tags: ["a"] } });
-    server.addRoot(new Model("test_moves.Board", { id: "board-a", attributes: { notes: [] } }));
-    server.addRoot(new Model("test_moves.Board", { id: "board-b", attributes: { notes: [note] } }));
-    const document = new Document();
-    const { doc, buffers } = server.toJSON();
-    const alice = aliceOn(document, doc, buffers);
-    const mine = document.getModelById("note");
-    document.getModelById("board-b").splice("notes", 0, 1); // waiting
+    const { document, alice, mine } = noteTakenOut();
     mine.set("tags", ["changed while out"]); // (out: never sent)
     const bobs = { kind: "ListSpliced", model: { id: "board-a" }, attr: "notes", index: 0, delete: 0, items: [{ id: "note" }] };
     alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [bobs], references: [], seq: 1 })));

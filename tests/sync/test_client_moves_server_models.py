@@ -1979,18 +1979,22 @@ def test_a_servers_splice_skipped_while_its_model_is_out_reaches_the_object_put_
     assert _text(alice.document) == _text(session.document) == _text(bob.document)
 
 
+def _two_boards() -> tuple[Session, ClientProtocol, ClientProtocol]:
+    """A session of two boards, the first empty, the second holding a note, and alice and bob connected."""
+    session = Session()
+    session.document.add_root(Board(id="board-a", notes=[]))
+    session.document.add_root(Board(id="board-b", notes=[Note(id="note", tags=["a"])]))
+    session.sequencer.flush()
+    return session, session.connect("alice"), session.connect("bob")
+
+
 def test_a_servers_splice_attaching_a_model_taken_out_here_attaches_the_object_held_out() -> None:
     # (Child moves in memory, seed 5200001383.) Alice took a note out of one board, her
     # removal waiting; bob put the note (the server's, held) into a second board, a
     # reference. Alice skipped his splice, its item naming a model her document no longer
     # held: the second board, short of the note, stayed unlike the server's for good (no
     # correction of it ever came), and the server's later splices of it did not fit.
-    session = Session()
-    note = Note(id="note", tags=["a"])
-    session.document.add_root(Board(id="board-a", notes=[]))
-    session.document.add_root(Board(id="board-b", notes=[note]))
-    session.sequencer.flush()
-    alice, bob = session.connect("alice"), session.connect("bob")
+    session, alice, bob = _two_boards()
     taken = alice.document.get_model_by_id("board-b").notes.pop(0)  # type: ignore[union-attr]  # waiting
     bobs = bob.document.get_model_by_id("note")
     bob.document.get_model_by_id("board-a").notes.insert(0, bobs)  # type: ignore[union-attr]
@@ -2013,11 +2017,7 @@ def test_a_servers_move_of_a_model_taken_out_and_dropped_here_is_corrected_once_
     # (it held it); once her removal (based before bob's move) arrives and the note is
     # still held, it corrects the board bob's move put it in, defining it (protocol.md §9).
     # Before: her first board stayed [] while the server's and bob's were ["note"], for good.
-    session = Session()
-    session.document.add_root(Board(id="board-a", notes=[]))
-    session.document.add_root(Board(id="board-b", notes=[Note(id="note", tags=["a"])]))
-    session.sequencer.flush()
-    alice, bob = session.connect("alice"), session.connect("bob")
+    session, alice, bob = _two_boards()
     alice.document.get_model_by_id("board-b").notes.pop(0)  # type: ignore[union-attr]  # waiting
     gc.collect()  # (her application kept no object of it)
     assert alice.document.departed_model("note") is None
@@ -2038,11 +2038,7 @@ def test_an_object_changed_while_out_and_moved_meanwhile_takes_the_servers_value
     # with her values; the server's correction of that board, once her removal arrives,
     # defines the note, and her object takes the definition's values (one object per id).
     # Before: her note kept ["changed while out"], the server's and bob's ["a"], for good.
-    session = Session()
-    session.document.add_root(Board(id="board-a", notes=[]))
-    session.document.add_root(Board(id="board-b", notes=[Note(id="note", tags=["a"])]))
-    session.sequencer.flush()
-    alice, bob = session.connect("alice"), session.connect("bob")
+    session, alice, bob = _two_boards()
     taken = alice.document.get_model_by_id("board-b").notes.pop(0)  # type: ignore[union-attr]  # waiting
     taken.tags = ["changed while out"]
     bob.document.get_model_by_id("board-a").notes.insert(0, bob.document.get_model_by_id("note"))  # type: ignore[union-attr]
