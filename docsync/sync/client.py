@@ -875,9 +875,18 @@ class ClientProtocol:
             self._lose(entries, "rejected", lost, rejected)
             if not isinstance(lost, list):
                 return  # (some lost, the server did not say which: what they defined is not known to be held)
+        taken = [entry for i, entry in enumerate(entries) if i not in lost] if lost else entries
+        if self._stale:
+            # A model its taken change defined (its own put back, say) the server made from the
+            # definition: each list of it is the definition's whole value there, a list left
+            # stale here (its correction skipped, the model out) stale no more (child moves in
+            # memory, seed 5700004569: the server's later splices of it skipped for good).
+            defined = {d["id"] for entry in taken for d in (*entry.references, *entry.redefined)}
+            if defined:
+                self._stale = {key for key in self._stale if key[0] not in defined}
         # The server holds what the changes it took defined, and let go of this client's
         # own models they took out (``Outbox.settle``).
-        self.outbox.settle([entry for i, entry in enumerate(entries) if i not in lost] if lost else entries)
+        self.outbox.settle(taken)
 
     def _lose(
         self, entries: list[OutboxEntry], reason: str, which: Any, count: int | None = None, *, text: str | None = None

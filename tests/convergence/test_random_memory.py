@@ -173,6 +173,9 @@ REPLAYED_CHILD_MOVES = {
     5400003303: "the reference model judged a client's removal of an item from one layout against another client's "
     "removal of it, made meanwhile, from the second layout holding it, and found the kept splice's items touched "
     "(§13 judges a splice against the splices of its own list only)",
+    5700004569: "a client's splice of its own item's tags lost (its tags stale until their correction), and it took "
+    "the item out before the correction came (skipped); its put-back defined the item anew, the server made it so, "
+    "and the client still held the tags stale: it skipped the server's splices of them for good",
 }
 
 #: The same, found running as ``test_random_edits_converge_in_memory`` runs (the collector

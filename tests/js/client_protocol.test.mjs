@@ -1364,3 +1364,48 @@ describe("ClientProtocol and changes after a definition whose attaching splice i
     assert.equal(document.getModelById("bobs").get("text"), "changed"); // ("new")
   });
 });
+
+describe("ClientProtocol and a list left stale of its own model it took out and put back", () => {
+  // The scenario of tests/sync/test_client_moves_server_models.py's
+  // test_a_list_left_stale_stops_being_so_when_its_own_put_back_defines_its_model (child
+  // moves in memory, seed 5700004569): alice's deletion of her own note's first tag
+  // conflicted with bob's (seq 2: stale); she took the note out (waiting) and skipped the
+  // tags' correction (seq 3); her removal taken, she put the note back, defined anew from
+  // her copy, and the server made it so. Bob's splice of its tags (seq 6) was skipped: the
+  // tags were still stale.
+  it("applies the server's splices of it again once the put-back is taken", () => {
+    const server = new Document();
+    server.addRoot(new Model("test_moves.Pile", { id: "left", attributes: { cards: [] } }));
+    const document = new Document();
+    const { doc, buffers } = server.toJSON();
+    const alice = aliceOn(document, doc, buffers);
+    const answer = (message, content) => alice.receiveMessage(wire(newMessage(OK, content, { reqid: message.msgid })));
+    const note = new Model("test_moves.Note", { id: "alice-note", attributes: { tags: ["a", "b", "c"] } });
+    document.addRoot(note);
+    alice.flush();
+    const [defined] = alice.messagesToSend();
+    answer(defined, { seq: 1, rejected: 0, applied_seq: 1 });
+    note.splice("tags", 0, 1); // waiting: it loses
+    const tags = { model: { id: "alice-note" }, attr: "tags" };
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [{ kind: "ListSpliced", ...tags, index: 0, delete: 1, items: [] }], references: [], seq: 2 })));
+    alice.flush();
+    const [deletion] = alice.messagesToSend(); // in flight
+    document.removeRoot(note); // waiting: the note out
+    answer(deletion, { seq: 2, rejected: 1, applied_seq: 3, lost: [0] });
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [{ kind: "ModelChanged", ...tags, new: ["b", "c"] }], references: [], seq: 3 })));
+    const [removal] = alice.messagesToSend();
+    assert.deepEqual(removal.content.events.map((event) => event.kind), ["RootRemoved"]);
+    answer(removal, { seq: 4, rejected: 0, applied_seq: 4 });
+    document.addRoot(note); // put back: defined anew, the server no longer holding it
+    alice.flush();
+    const [putBack] = alice.messagesToSend();
+    assert.deepEqual(
+      putBack.content.references.map((definition) => [definition.id, definition.attributes.tags]),
+      [["alice-note", ["b", "c"]]],
+    );
+    answer(putBack, { seq: 5, rejected: 0, applied_seq: 5 });
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [{ kind: "ListSpliced", ...tags, index: 0, delete: 0, items: ["bob's"] }], references: [], seq: 6 })));
+    assert.deepEqual(note.get("tags"), ["bob's", "b", "c"]); // (["b", "c"]: skipped)
+    assert.ok(alice.settled);
+  });
+});

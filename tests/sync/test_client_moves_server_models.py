@@ -2049,3 +2049,46 @@ def test_an_object_changed_while_out_and_moved_meanwhile_takes_the_servers_value
     assert taken.tags == ["a"]
     assert _text(alice.document) == _text(session.document) == _text(bob.document)
     assert not _troubles(alice) and not _troubles(bob)
+
+
+def test_a_list_left_stale_stops_being_so_when_its_own_put_back_defines_its_model() -> None:
+    # (Child moves in memory, seed 5700004569.) Alice's deletion of her own note's first
+    # tag conflicted with bob's (her tags stale until their correction); she took the note
+    # out before the correction came, and skipped it (not holding the note). Her removal
+    # taken, she put the note back: the server made it from her definition, its tags hers,
+    # and she went on skipping the server's splices of them for good: they were still stale.
+    session = Session()
+    alice, bob = session.connect("alice"), session.connect("bob")
+    mine = Note(id="alice-note", tags=["a", "b", "c"])
+    alice.document.add_root(mine)
+    session.settle()
+    mine.tags.pop(0)  # waiting
+    bob.document.get_model_by_id("alice-note").tags.pop(0)  # type: ignore[union-attr]
+    assert session.send("bob") == 1  # her deletion conflicts with his: her tags stale
+    assert alice._stale == {("alice-note", "tags")}
+    alice.flush()
+    (deletion,) = alice.messages_to_send()  # in flight: it loses
+    alice.document.remove_root(mine)  # waiting: the note out
+    outcome = session.sequencer.handle_patch("alice", 0, _wire(deletion))
+    alice.receive_message(_wire(outcome.answer))
+    assert outcome.answer.content.get("rejected") == 1
+    assert outcome.changes is not None
+    for name, client in session.clients.items():  # (the tags' correction: skipped by alice, the note out)
+        for patch in outcome.changes.messages_for(name):
+            client.receive_message(_wire(patch))
+    del outcome, deletion
+    assert session.send("alice") == 1  # her removal, taken
+    assert session.answers["alice"][-1].content.get("rejected", 0) == 0
+    gc.collect()  # (the server's note gone: her put-back makes it anew from her definition)
+    assert session.document.departed_model("alice-note") is None
+    alice.document.add_root(mine)
+    assert session.send("alice") == 1  # the put-back, defining the note
+    assert session.answers["alice"][-1].content.get("rejected", 0) == 0
+    assert session.document.get_model_by_id("alice-note").tags == ["b", "c"]  # type: ignore[union-attr]
+    assert not alice._stale
+    # The server's splices of the tags reach her from then on (before: skipped, for good).
+    bob.document.get_model_by_id("alice-note").tags.insert(0, "bob's")  # type: ignore[union-attr]
+    assert session.send("bob") == 1
+    assert mine.tags == ["bob's", "b", "c"]
+    session.settle()
+    assert _text(alice.document) == _text(session.document) == _text(bob.document)

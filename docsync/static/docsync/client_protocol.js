@@ -793,6 +793,20 @@ export class ClientProtocol {
       if (!Array.isArray(lost)) return;
       taken = entries.filter((entry, i) => !lost.includes(i));
     }
+    if (this._stale.size > 0) {
+      // A model its taken change defined (its own put back, say) the server made from the
+      // definition: each list of it is the definition's whole value there, a list left
+      // stale here (its correction skipped, the model out) stale no more (child moves in
+      // memory, seed 5700004569: the server's later splices of it skipped for good).
+      const defined = new Set();
+      for (const entry of taken) {
+        for (const definition of entry.references) defined.add(definition.id);
+        for (const definition of entry.redefined) defined.add(definition.id);
+      }
+      if (defined.size > 0) {
+        for (const key of [...this._stale]) if (defined.has(JSON.parse(key)[0])) this._stale.delete(key);
+      }
+    }
     // The server holds what the changes it took defined, and let go of this client's own
     // models they took out (Outbox.settle).
     this.outbox.settle(taken);
