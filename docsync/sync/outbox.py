@@ -93,6 +93,9 @@ class OutboxEntry:
     #: The models a whole value holds that a change it superseded defined (carried): the
     #: server makes them from the carried definitions, and holds them once it takes this.
     adopted: tuple[str, ...] = ()
+    #: When the change was made (``Outbox._serial`` then): the order of the definitions of
+    #: a batch and of those carried (``take``).
+    made: int = 0
 
 
 @dataclass(slots=True)
@@ -287,13 +290,14 @@ class Outbox:
             ):
                 key = (event.model.id, event.attr)
                 json = {"kind": "ModelChanged", "model": {"id": key[0]}, "attr": key[1], "new": new}
-                entry = OutboxEntry(event, key, json, [], [], base)
+                entry = OutboxEntry(event, key, json, [], [], base, made=self._serial)
                 for waiting in self.waiting:  # (a loop, no call: most often no change of this key waits)
                     if waiting.key == key:
                         entry.departed = self._superseded_departures(key, entry)
                         break
                 self.waiting.append(entry)
                 return entry
+        made = self._serial  # (the changes noted while out, queued below, are made after it)
         entry_key: tuple[str, str] | None
         references: list[dict[str, Any]]
         buffers: list[tuple[str, Buffer]]
@@ -336,7 +340,7 @@ class Outbox:
         if references and self._foreign:
             # Not held, yet never this client's: referred to (and lose), not defined.
             references = [r for r in references if r["id"] not in self._foreign]
-        entry = OutboxEntry(event, entry_key, json, references, buffers, base)
+        entry = OutboxEntry(event, entry_key, json, references, buffers, base, made=made)
         entry.redefine = redefine
         entry.departed = event.departed
         if references:
@@ -588,22 +592,40 @@ class Outbox:
         entries, self.waiting = waiting[:count], waiting[count:]
         if self._let_go:  # (rare: this client took out its own models, and the server took that)
             self._redefine(entries)
-        carried, self._carried = self._carried, []
+        carried: list[OutboxEntry] = []  # (a list of the batch's own: ``_carried`` grows on)
+        if self._carried:
+            # A carried definition goes with the first batch holding a change made after it:
+            # only such a change may refer to its model. Sent with a batch of older changes
+            # alone, it named a model nothing there attached (the server makes nothing of it),
+            # and the batch of the later changes defined the model only by a later change
+            # (child moves, seed 5700000727).
+            last = max(entry.made for entry in entries)
+            carried = [c for c in self._carried if c.made < last]
+            self._carried = [c for c in self._carried if c.made > last]
         sources = [*carried, *entries] if carried else entries
-        seen: set[str] = set()
-        references = []
-        # A change of the batch defines its model as it was when that change attached it; a
-        # carried definition may give a later state (the model taken out, changed and put
-        # back by the superseded change, the server's value superseding it): the batch's own
-        # go first. The other way, the server refused the whole patch (child moves, seed 3591).
-        for entry in [*entries, *carried] if carried else entries:
+        seen: dict[str, int] = {}
+        references: list[dict[str, Any]] = []
+        # A model defined both by a change of the batch and by a carried definition is defined
+        # as the one made first had it: the batch's changes of it made after that apply on top.
+        # The batch's own may be the later (a model attached by a change of the batch, changed
+        # by the next, taken out and put back by a change the server's value superseded: the
+        # carried definition had the change, applied twice; child moves, seed 3591), or the
+        # carried one (a model a splice attached, changed by the batch's next changes, then
+        # attached again by one of them, the splice superseded by a whole value: the batch's
+        # own definition had the changes, and deleting a tag was out of range; seed 5700000727).
+        made: list[int] = []  # (when each of ``references`` was made)
+        for index, entry in enumerate([*entries, *carried] if carried else entries):
             if entry.references:
                 self._defining -= 1
             for definition in (*entry.references, *entry.redefined) if entry.redefined else entry.references:
                 # The server refuses a model defined twice in one patch.
-                if definition["id"] not in seen:
+                at = seen.get(definition["id"])
+                if at is None:
+                    seen[definition["id"]] = len(references)
                     references.append(definition)
-                seen.add(definition["id"])
+                    made.append(entry.made)
+                elif index >= count and entry.made < made[at]:  # (a carried one, made first)
+                    references[at], made[at] = definition, entry.made
         buffers = [buffer for entry in sources for buffer in entry.buffers]
         content = {"events": [e.json for e in entries], "references": references, "base": base}
         return Batch(content, buffers, base, entries, carried)

@@ -176,6 +176,9 @@ REPLAYED_CHILD_MOVES = {
     5700004569: "a client's splice of its own item's tags lost (its tags stale until their correction), and it took "
     "the item out before the correction came (skipped); its put-back defined the item anew, the server made it so, "
     "and the client still held the tags stale: it skipped the server's splices of them for good",
+    5700000727: "a client's new item, attached by a splice a whole value superseded (its definition carried), then "
+    "changed and moved to the roots (defined again): the carried definition went with an older base's patch, and the "
+    "later changes', defining the item as moved, deleted a tag it no longer had (refused as out of range)",
 }
 
 #: The same, found running as ``test_random_edits_converge_in_memory`` runs (the collector

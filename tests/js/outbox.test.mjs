@@ -318,6 +318,43 @@ describe("Outbox and models the server holds", () => {
     );
     assert.deepEqual(content.references.find((d) => d.id === "c-mine").attributes.children, [{ id: "c-div" }]);
   });
+  it("defines a model a superseded change attached as it was then, in the patch of the later changes", () => {
+    // Found by the convergence workload with child moves (seed 5700000727, in Python): a
+    // new model attached (defined with its tag), its tag deleted, the layout set whole
+    // (superseding the attachment: its definition carried), the model moved to the roots
+    // (defined again: no tag) and the layout set whole again. A change of an older base
+    // waited before them: the carried definition went in its patch, which attaches nothing,
+    // and the patch of the later changes defined the model without its tag (refused: the
+    // tag's deletion out of range). It goes with them now, and is the one: made first.
+    const document = new Document();
+    const plot = new Model("Plot", { id: "plot", attributes: { title: "" } });
+    const slider = new Model("Slider", { id: "slider", attributes: { value: 0 } });
+    const layout = new Model("Column", { id: "layout", attributes: { children: [plot, slider] } });
+    document.addRoot(layout);
+    const outbox = new Outbox();
+    outbox.held(document.models.keys());
+    let base = 3;
+    document.onChange((event) => outbox.add(event, { base, attached: document.models, departed: (id) => document.departedModel(id) }));
+    plot.set("title", "older"); // waits, of base 3
+    base = 4; // (a server's patch applied)
+    const mine = new Model("Div", { id: "c-mine", attributes: { tags: ["mine"] } });
+    layout.splice("children", 2, 0, [mine]); // defines it with its tag
+    mine.splice("tags", 0, 1, []);
+    layout.set("children", [mine, slider, plot]); // supersedes the attachment
+    layout.splice("children", 0, 1, []);
+    document.addRoot(mine); // defines it again: no tag
+    layout.set("children", [plot, slider]); // supersedes the removal
+    const older = outbox.take();
+    assert.deepEqual(older.content.events.map((e) => [e.kind, e.model.id]), [["ModelChanged", "plot"]]);
+    assert.deepEqual(older.content.references, []); // (it attaches nothing)
+    outbox.settle(older.entries);
+    const { content } = outbox.take();
+    assert.deepEqual(
+      content.events.map((e) => [e.kind, e.model.id]),
+      [["ListSpliced", "c-mine"], ["RootAdded", "c-mine"], ["ModelChanged", "layout"]],
+    );
+    assert.deepEqual(content.references.map((d) => [d.id, d.attributes.tags]), [["c-mine", ["mine"]]]);
+  });
   it("holds a model a whole value kept after superseding its put-back, and refers to it after", () => {
     // Found by the convergence workload with child moves (seed 4119971791, in Python): a
     // new model added to one layout, moved to another whose whole value was then set, in

@@ -1017,6 +1017,59 @@ def test_a_model_attached_taken_out_and_put_back_is_defined_as_it_was_attached()
     assert _text(alice.document) == _text(session.document) == _text(bob.document)
 
 
+def test_a_model_a_superseded_change_attached_is_defined_as_it_was_then_in_the_patch_of_the_later_changes() -> None:
+    # Found by the convergence workload with child moves (seed 5700000727, in memory): a
+    # client attached a new note (defined with its tag), deleted the tag, set the board's
+    # notes whole (superseding the attachment: its definition carried), moved the note to
+    # the roots (defined again: no tag) and set the notes whole again. A change of an older
+    # base waited before them: the carried definition went in its patch, which attaches
+    # nothing; the patch of the later changes defined the note by the root's addition only,
+    # and the server refused it ("splice at 0 deleting 1 out of range"). The carried
+    # definition now goes with them, and is the one: it was made before the tag's deletion.
+    session = Session()
+    session.document.add_root(Board(id="board", notes=[Note(id="note-a"), Note(id="note-b")]))
+    session.sequencer.flush()
+    alice, bob = session.connect("alice"), session.connect("bob")
+    alice.document.get_model_by_id("card-0").text = "first"  # type: ignore[union-attr]
+    alice.flush()
+    (first,) = alice.messages_to_send()  # in flight: what follows waits
+    alice.document.get_model_by_id("card-1").text = "older"  # type: ignore[union-attr]  # waits, of base 1
+    bob.document.get_model_by_id("card-2").text = "bob's"  # type: ignore[union-attr]
+    assert session.send("bob") == 1  # alice applies it: her next changes are of base 2
+    board = alice.document.get_model_by_id("board")
+    mine = Note(id="alice-note", tags=["mine"])
+    board.notes.append(mine)  # type: ignore[union-attr]  # defines it with its tag
+    mine.tags.pop(0)
+    board.notes = [mine, *reversed(board.notes[:-1])]  # type: ignore[union-attr]  # supersedes the attachment
+    board.notes.remove(mine)  # type: ignore[union-attr]
+    alice.document.add_root(mine)  # defines it again: no tag
+    board.notes = list(reversed(board.notes))  # type: ignore[union-attr]  # supersedes the removal
+    outcome = session.sequencer.handle_patch("alice", 0, _wire(first))
+    alice.receive_message(_wire(outcome.answer))
+    assert outcome.changes is not None
+    for message in outcome.changes.messages_for("bob"):
+        bob.receive_message(_wire(message))
+    sent = []
+    for _ in range(2):  # the older change's patch, then the later ones'
+        alice.flush()
+        (patch,) = alice.messages_to_send()
+        outcome = session.sequencer.handle_patch("alice", 0, _wire(patch))
+        assert outcome.answer.msgtype == OK, outcome.answer.content
+        alice.receive_message(_wire(outcome.answer))
+        assert outcome.changes is not None
+        for message in outcome.changes.messages_for("bob"):
+            bob.receive_message(_wire(message))
+        sent.append(patch.content)
+    assert sent[0]["references"] == []  # (it attaches nothing)
+    (definition,) = [d for d in sent[1]["references"] if d["id"] == "alice-note"]
+    assert definition["attributes"]["tags"] == ["mine"]  # as the tag's deletion found it
+    session.settle()
+    assert session.document.get_model_by_id("alice-note").tags == []  # type: ignore[union-attr]
+    assert [root.id for root in session.document.roots][-1] == "alice-note"
+    assert _text(alice.document) == _text(session.document) == _text(bob.document)
+    assert not _troubles(alice) and not _troubles(bob)
+
+
 def test_a_change_before_a_correction_defining_its_model_is_not_applied_twice() -> None:
     # Found over the real server with child moves (seed 3422791825, 6 of 16 replays): a
     # position held bob's splice of a note's tags and then the correction of the board

@@ -96,6 +96,11 @@ class Entry {
      * server makes them from the carried definitions, and holds them once it takes this.
      */
     this.adopted = [];
+    /**
+     * When the change was made (Outbox._serial then): the order of the definitions of a
+     * batch and of those carried (take).
+     */
+    this.made = 0;
   }
 }
 
@@ -252,6 +257,7 @@ export class Outbox {
    */
   add(event, { base, attached, departed = null }) {
     this._serial += 1;
+    const made = this._serial;
     // Buffer ids must be unique in a message that gathers several encoded changes.
     const encoder = new Encoder({ bufferPrefix: `c${this._serial}.` });
     const encoded = encodeEvents([event], encoder, attached);
@@ -283,6 +289,7 @@ export class Outbox {
     const rowsOrCells = kind === "ColumnsStreamed" || kind === "ColumnsPatched";
     const buffers = rowsOrCells ? encoder.buffers : encoder.buffers.map(([id, bytes]) => [id, bytes.slice(0)]);
     const entry = new Entry(event, events[0], references, buffers, base);
+    entry.made = made; // (the changes noted while out, queued below, are made after it)
     entry.redefine = redefine;
     if (references.length) {
       this._defining += 1;
@@ -550,22 +557,45 @@ export class Outbox {
     }
     const entries = this._entries.slice(0, count);
     if (this._letGo.size) this._redefine(entries); // (rare: this client took out its own models, and the server took that)
-    const carried = this._carried;
     this._entries = this._entries.slice(count);
-    this._carried = [];
-    const seen = new Set();
+    // A carried definition goes with the first batch holding a change made after it: only
+    // such a change may refer to its model. Sent with a batch of older changes alone, it
+    // named a model nothing there attached (the server makes nothing of it), and the batch
+    // of the later changes defined the model only by a later change (child moves, seed
+    // 5700000727).
+    let carried = []; // (a list of the batch's own: _carried grows on)
+    if (this._carried.length) {
+      const last = entries.reduce((most, entry) => Math.max(most, entry.made), 0);
+      carried = this._carried.filter((entry) => entry.made < last);
+      this._carried = this._carried.filter((entry) => entry.made > last);
+    }
+    const seen = new Map();
     const references = [];
-    // A change of the batch defines its model as it was when that change attached it; a
-    // carried definition may give a later state (the model taken out, changed and put
-    // back by the superseded change): the batch's own go first (child moves, seed 3591).
-    for (const entry of [...entries, ...carried]) {
+    const made = []; // (when each of references was made)
+    // A model defined both by a change of the batch and by a carried definition is defined
+    // as the one made first had it: the batch's changes of it made after that apply on top.
+    // The batch's own may be the later (a model attached by a change of the batch, changed
+    // by the next, taken out and put back by a change the server's value superseded: the
+    // carried definition had the change, applied twice; child moves, seed 3591), or the
+    // carried one (a model a splice attached, changed by the batch's next changes, then
+    // attached again by one of them, the splice superseded by a whole value: the batch's
+    // own definition had the changes, and deleting a tag was out of range; seed 5700000727).
+    [...entries, ...carried].forEach((entry, index) => {
       if (entry.references.length) this._defining -= 1;
       for (const definition of entry.redefined.length ? [...entry.references, ...entry.redefined] : entry.references) {
         // The server refuses a model defined twice in one patch.
-        if (!seen.has(definition.id)) references.push(definition);
-        seen.add(definition.id);
+        const at = seen.get(definition.id);
+        if (at === undefined) {
+          seen.set(definition.id, references.length);
+          references.push(definition);
+          made.push(entry.made);
+        } else if (index >= count && entry.made < made[at]) {
+          // (a carried one, made first)
+          references[at] = definition;
+          made[at] = entry.made;
+        }
       }
-    }
+    });
     return {
       content: { events: entries.map((entry) => entry.json), references, base },
       buffers: [...carried, ...entries].flatMap((entry) => entry.buffers),
