@@ -601,7 +601,7 @@ class Outbox:
             # (child moves, seed 5700000727).
             last = max(entry.made for entry in entries)
             carried = [c for c in self._carried if c.made < last]
-            self._carried = [c for c in self._carried if c.made > last]
+            self._carried = [c for c in self._carried if c.made >= last]  # (kept, never dropped)
         sources = [*carried, *entries] if carried else entries
         seen: dict[str, int] = {}
         references: list[dict[str, Any]] = []

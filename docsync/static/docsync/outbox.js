@@ -567,7 +567,7 @@ export class Outbox {
     if (this._carried.length) {
       const last = entries.reduce((most, entry) => Math.max(most, entry.made), 0);
       carried = this._carried.filter((entry) => entry.made < last);
-      this._carried = this._carried.filter((entry) => entry.made > last);
+      this._carried = this._carried.filter((entry) => entry.made >= last); // (kept, never dropped)
     }
     const seen = new Map();
     const references = [];
