@@ -375,11 +375,7 @@ describe("ClientProtocol and its own new model taken out and put back in one bat
   // out: the answer must not make it held, or the second patch refers to a model nothing
   // on the server holds any more, and loses (tests/hardening/test_client_model_budget.py).
   it("defines it again in the second patch", () => {
-    const server = new Document();
-    server.addRoot(new Model("test_moves.Pile", { id: "left", attributes: { cards: [] } }));
-    const document = new Document();
-    const { doc, buffers } = server.toJSON();
-    const alice = aliceOn(document, doc, buffers);
+    const { document, alice } = aliceOnAPile();
     const card = new Model("test_moves.Card", { id: "alice-card", attributes: { text: "new" } });
     document.addRoot(card);
     document.removeRoot(card);
@@ -405,21 +401,12 @@ describe("ClientProtocol and its own answered model taken out and put back in a 
   // hold it any more, and a reference named nothing and lost (its sender reset). The put-back
   // defines it again, what changed while out following it (the server reads the definition
   // as the reference where the application still holds the model).
-  function connected() {
-    const server = new Document();
-    server.addRoot(new Model("test_moves.Pile", { id: "left", attributes: { cards: [] } }));
-    const document = new Document();
-    const { doc, buffers } = server.toJSON();
-    const alice = aliceOn(document, doc, buffers);
-    return { alice, document };
-  }
-
   function answer(alice, message, seq) {
     alice.receiveMessage(wire(newMessage(OK, { seq, applied_seq: seq, rejected: 0 }, { reqid: message.msgid })));
   }
 
   it("defines it again once the removal was taken", () => {
-    const { alice, document } = connected();
+    const { alice, document } = aliceOnAPile();
     const card = new Model("test_moves.Card", { id: "alice-card", attributes: { text: "new" } });
     document.addRoot(card);
     alice.flush();
@@ -452,7 +439,7 @@ describe("ClientProtocol and its own answered model taken out and put back in a 
   it("defines it again when it was taken out and put back before its definition was answered", () => {
     // (Convergence workload with moves, seed 1233: the answer made it held, and the put-back
     // queued with its definition went as a reference once the removal had been taken.)
-    const { alice, document } = connected();
+    const { alice, document } = aliceOnAPile();
     const card = new Model("test_moves.Card", { id: "alice-card", attributes: { text: "new" } });
     document.addRoot(card);
     alice.flush();
@@ -477,7 +464,7 @@ describe("ClientProtocol and its own answered model taken out and put back in a 
   });
 
   it("refers to it while its removal went in the same patch", () => {
-    const { alice, document } = connected();
+    const { alice, document } = aliceOnAPile();
     const card = new Model("test_moves.Card", { id: "alice-card", attributes: { text: "new" } });
     document.addRoot(card);
     alice.flush();
@@ -743,12 +730,7 @@ describe("ClientProtocol and a server change of its own model put back, before t
   // before the put-back went. The put-back's definition kept her lost tag: the server made
   // the note from it, and she kept bob's value.
   it("defines the model with the server's change in it", () => {
-    const server = new Document();
-    server.addRoot(new Model("test_moves.Pile", { id: "left", attributes: { cards: [] } }));
-    const document = new Document();
-    const { doc, buffers } = server.toJSON();
-    const alice = aliceOn(document, doc, buffers);
-    const answer = (message, content) => alice.receiveMessage(wire(newMessage(OK, content, { reqid: message.msgid })));
+    const { document, alice, answer } = aliceOnAPile();
     const note = new Model("test_moves.Note", { id: "alice-note", attributes: { tags: ["a"] } });
     document.addRoot(note);
     alice.flush();
@@ -814,6 +796,20 @@ describe("ClientProtocol and a splice of a model it took out, the server's splic
 });
 
 /** A client "alice" live on ``doc`` and its ``buffers`` (a PULL-DOC-REPLY's document at seq 0). */
+/**
+ * Alice connected to a server's document of one empty pile ("left"), and ``answer(message,
+ * content)``, which gives her the server's OK of one of her messages.
+ */
+function aliceOnAPile() {
+  const server = new Document();
+  server.addRoot(new Model("test_moves.Pile", { id: "left", attributes: { cards: [] } }));
+  const document = new Document();
+  const { doc, buffers } = server.toJSON();
+  const alice = aliceOn(document, doc, buffers);
+  const answer = (message, content) => alice.receiveMessage(wire(newMessage(OK, content, { reqid: message.msgid })));
+  return { document, alice, answer };
+}
+
 function aliceOn(document, doc, buffers = undefined) {
   const alice = new ClientProtocol(document, { clientId: "alice" });
   alice.connectionMade();
@@ -1047,12 +1043,7 @@ describe("ClientProtocol and a server splice of its own model put back, its own 
   // insertion (seq 2) reached her before the put-back went. The definition kept lacked it
   // (her later splice would have applied twice had the note's value been written there).
   it("defines the model with the server's splice in it, where it stood at the put-back", () => {
-    const server = new Document();
-    server.addRoot(new Model("test_moves.Pile", { id: "left", attributes: { cards: [] } }));
-    const document = new Document();
-    const { doc, buffers } = server.toJSON();
-    const alice = aliceOn(document, doc, buffers);
-    const answer = (message, content) => alice.receiveMessage(wire(newMessage(OK, content, { reqid: message.msgid })));
+    const { document, alice, answer } = aliceOnAPile();
     const note = new Model("test_moves.Note", { id: "alice-note", attributes: { tags: ["a", "b"] } });
     document.addRoot(note);
     alice.flush();
@@ -1085,12 +1076,7 @@ describe("ClientProtocol and a server splice of its own model skipped while its 
   // The definition kept lacked it: the server made the note from it and refused her
   // append, shifted past bob's insertion, as out of range.
   it("defines the model with the server's splice in it, where it stood at the put-back", () => {
-    const server = new Document();
-    server.addRoot(new Model("test_moves.Pile", { id: "left", attributes: { cards: [] } }));
-    const document = new Document();
-    const { doc, buffers } = server.toJSON();
-    const alice = aliceOn(document, doc, buffers);
-    const answer = (message, content) => alice.receiveMessage(wire(newMessage(OK, content, { reqid: message.msgid })));
+    const { document, alice, answer } = aliceOnAPile();
     const note = new Model("test_moves.Note", { id: "alice-note", attributes: { tags: ["a", "b"] } });
     document.addRoot(note);
     alice.flush();
@@ -1374,12 +1360,7 @@ describe("ClientProtocol and a list left stale of its own model it took out and 
   // her copy, and the server made it so. Bob's splice of its tags (seq 6) was skipped: the
   // tags were still stale.
   it("applies the server's splices of it again once the put-back is taken", () => {
-    const server = new Document();
-    server.addRoot(new Model("test_moves.Pile", { id: "left", attributes: { cards: [] } }));
-    const document = new Document();
-    const { doc, buffers } = server.toJSON();
-    const alice = aliceOn(document, doc, buffers);
-    const answer = (message, content) => alice.receiveMessage(wire(newMessage(OK, content, { reqid: message.msgid })));
+    const { document, alice, answer } = aliceOnAPile();
     const note = new Model("test_moves.Note", { id: "alice-note", attributes: { tags: ["a", "b", "c"] } });
     document.addRoot(note);
     alice.flush();
