@@ -30,6 +30,10 @@ class LogEntry:
     #: Its list splices (``PatchLog.list_changes``), read off its events when first asked for:
     #: every client's patch based before it asked again, and each read the events' JSON anew.
     splices: tuple[ListChange, ...] | None = field(default=None, compare=False, repr=False)
+    #: Its references without a definition (``PatchLog.attached_since``), read off its events
+    #: when first asked for: a value is walked once, not once per patch based before it (a
+    #: 150-byte patch taking a model out walked a logged list of 100,000 numbers, 4 ms).
+    attachments: tuple[Attachment, ...] | None = field(default=None, compare=False, repr=False)
 
 
 class ConflictIndex:
@@ -264,27 +268,12 @@ class PatchLog:
         """
         found: dict[Key, None] = {}
         for entry in self.since(base):
-            for event in entry.events:
-                if event.origin == origin:
-                    continue
-                body = event.json
-                kind = body.get("kind")
-                if kind == "ListSpliced" or kind == "DictItemsSet":
-                    value = body.get("items")
-                elif kind == "ModelChanged":
-                    value = body.get("new")
-                else:
-                    continue
-                if value is None or type(value) in _SCALARS:
-                    continue
-                referred = _referred_ids(value)
-                if not referred or referred.isdisjoint(model_ids):
-                    continue
-                defined = {r.get("id") for r in event.references} if event.references else set()
-                if any(i in model_ids and i not in defined for i in referred):
-                    model, attr = body.get("model"), body.get("attr")
-                    if type(model) is dict and type(model.get("id")) is str and type(attr) is str:
-                        found[(model["id"], attr)] = None
+            attachments = entry.attachments
+            if attachments is None:
+                attachments = entry.attachments = _attachments(entry)
+            for event_origin, key, referred in attachments:
+                if event_origin != origin and not referred.isdisjoint(model_ids):
+                    found[key] = None
         return list(found)
 
     def remember_applied(
@@ -337,6 +326,34 @@ def _splices_of(entry: LogEntry) -> tuple[ListChange, ...]:
 
 
 _SCALARS = (str, int, float, bool)
+
+#: An event's origin, the property it set, and the models its value refers to without defining them.
+Attachment = tuple[str | None, Key, frozenset[str]]
+
+
+def _attachments(entry: LogEntry) -> tuple[Attachment, ...]:
+    """The references without a definition in ``entry``'s values, by the property each was set on."""
+    found: list[Attachment] = []
+    for event in entry.events:
+        body = event.json
+        kind = body.get("kind")
+        if kind == "ListSpliced" or kind == "DictItemsSet":
+            value = body.get("items")
+        elif kind == "ModelChanged":
+            value = body.get("new")
+        else:
+            continue
+        if value is None or type(value) in _SCALARS:
+            continue
+        referred = _referred_ids(value)
+        if not referred:
+            continue
+        if event.references:
+            referred -= {r.get("id") for r in event.references}
+        model, attr = body.get("model"), body.get("attr")
+        if referred and type(model) is dict and type(model.get("id")) is str and type(attr) is str:
+            found.append((event.origin, (model["id"], attr), frozenset(referred)))
+    return tuple(found)
 
 
 def _referred_ids(value: object) -> set[str]:
