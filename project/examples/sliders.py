@@ -30,7 +30,9 @@ def modify_doc(doc: Document) -> None:
     phase = Slider(title="phase", start=0.0, end=2 * np.pi, step=0.1, value=0.0, name="phase")
     offset = Slider(title="offset", start=-5.0, end=5.0, step=0.1, value=0.0, name="offset")
     reset = Button(label="Reset", name="reset")
-    text = TextInput(title="title", value=plot.title.text, name="text")
+    # Bounded: the callback copies it into the title, and a client's 9 MB text doubled
+    # made the document too big to pull (protocol.md §11, per-client limits).
+    text = TextInput(title="title", value=plot.title.text, name="text", max_length=200)
     # As in Bokeh's sliders example: the text input retitles the plot.
     text.on_change("value", lambda attr, old, new: setattr(plot.title, "text", new))
     status = Div(text="Move a slider.", name="status")

@@ -26,6 +26,7 @@ from docsync.document import (
 )
 from docsync.document.models import (
     Button,
+    ColorPicker,
     Column,
     ColumnDataSource,
     DataTable,
@@ -37,7 +38,6 @@ from docsync.document.models import (
     Select,
     Slider,
     TableColumn,
-    TextInput,
 )
 from docsync.exceptions import DeserializationError, PatchError, ValidationError
 from docsync.serialization import Encoder
@@ -415,20 +415,22 @@ class TestHold:
             assert len(events) == 1
 
     def test_repeated_sets_merge_keeping_the_first_old_value(self) -> None:
+        # (A model whose values judge none of its others: a TextInput's value is judged by
+        # its max_length, test_a_value_judged_by_other_values_merges_only_since_they_changed.)
         doc = Document()
-        text = TextInput()
-        doc.add_root(text)
+        color = ColorPicker(title="", color="#000000")
+        doc.add_root(color)
         with recorded(doc) as events:
             doc.hold()
-            text.value = "a"
-            text.title = "t"
-            text.value = "b"
-            text.value = "c"
+            color.color = "#aaaaaa"
+            color.title = "t"
+            color.color = "#bbbbbb"
+            color.color = "#cccccc"
             doc.unhold()
-        assert [(type(e), e.attr) for e in events] == [(ModelChangedEvent, "title"), (ModelChangedEvent, "value")]
-        value_event = events[1]
-        assert isinstance(value_event, ModelChangedEvent)
-        assert (value_event.old, value_event.new) == ("", "c")
+        assert [(type(e), e.attr) for e in events] == [(ModelChangedEvent, "title"), (ModelChangedEvent, "color")]
+        color_event = events[1]
+        assert isinstance(color_event, ModelChangedEvent)
+        assert (color_event.old, color_event.new) == ("#000000", "#cccccc")
 
     def test_a_value_judged_by_other_values_merges_only_since_they_changed(self) -> None:
         # A slider's value is typed by its start, end and step: it stays reported after them.

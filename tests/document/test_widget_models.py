@@ -13,6 +13,7 @@ import pytest
 from docsync.document import Document, MessageSentEvent, ModelChangedEvent
 from docsync.document.models import (
     HTML,
+    AutocompleteInput,
     CheckboxButtonGroup,
     CheckboxGroup,
     Column,
@@ -26,12 +27,14 @@ from docsync.document.models import (
     Markdown,
     MultiChoice,
     NumericInput,
+    PasswordInput,
     RadioButtonGroup,
     RadioGroup,
     Spinner,
     TabPanel,
     Tabs,
     TextAreaInput,
+    TextInput,
     TimePicker,
 )
 from docsync.document.models.menus import MenuItemClick
@@ -93,6 +96,22 @@ class TestNumbers:
         client_set(doc, area, "value", "12345")
         with pytest.raises(PatchError, match="at most 5"):
             client_set(doc, area, "value", "123456")
+
+    @pytest.mark.parametrize("cls", [TextInput, PasswordInput, AutocompleteInput])
+    def test_text_input_length(self, cls: type) -> None:
+        # An app that copies the text elsewhere (the demo's sliders: into a title) bounds it.
+        extra = {"restrict": False} if cls is AutocompleteInput else {}
+        text = cls(max_length=3, **extra)
+        doc = in_document(text)
+        client_set(doc, text, "value", "abc")
+        with pytest.raises(PatchError, match=f"{cls.__name__}.value is 4 characters long: at most 3"):
+            client_set(doc, text, "value", "abcd")
+        assert text.value == "abc"
+        with pytest.raises(ValidationError, match="at most 3"):
+            text.value = "abcd"  # Python's own assignments too
+        text.max_length = None
+        client_set(doc, text, "value", "abcd" * 100)
+        assert len(text.value) == 400
 
 
 class TestIndices:

@@ -167,6 +167,28 @@ async def test_bad_patch_gets_an_error_and_changes_nothing(target: Target, case:
         await sender.close()
 
 
+@pytest.mark.asyncio
+async def test_a_title_past_the_apps_bound_is_refused_and_changes_nothing(target: Target) -> None:
+    # The sliders app copies its TextInput into the plot's title. Unbounded, one client's
+    # 9 MB text, doubled by that callback, took the document past the frame a pull needs:
+    # every client was closed 1009 from then on (found from outside, 2026-12-07).
+    sender = await open_session(target.config)
+    try:
+        text = sender.document.get_model_by_name("text")
+        assert text.max_length == 200
+        request = patch_doc([_changed(str(text.id), "value", "x" * 201)])
+        reply = await sender.request(request, timeout=EVENT_WAIT)
+        assert reply.msgtype == ERROR and reply.content["code"] == "patch-refused"
+        assert "TextInput.value is 201 characters long: at most 200" in reply.content["text"]
+        assert await pulled_document(target.config) == target.before
+        # A title within the bound goes through, its callback retitling the plot.
+        text.value = "y" * 200
+        await sender.sync(EVENT_WAIT)
+        assert sender.document.get_model_by_name("plot").title.text == "y" * 200
+    finally:
+        await sender.close()
+
+
 async def _wait_value(session: ClientSession, value: float) -> None:
     await session.wait_for(lambda: session.document.get_model_by_name("frequency").value == value, EVENT_WAIT)
 

@@ -10,7 +10,7 @@ from ...exceptions import IntTooWideError, ValidationError
 from ...serialization.encoder import MAX_INT, MIN_INT
 from ..properties import Bool, Color, Either, Enum, Float, Int, List, Nullable, Property, String
 from .offered import changed, check_choice
-from .widgets import TextInput, Widget
+from .widgets import TextInput, Widget, check_length
 
 __all__ = ["AutocompleteInput", "ColorPicker", "NumericInput", "PasswordInput", "Spinner", "TextAreaInput"]
 
@@ -28,9 +28,8 @@ class TextAreaInput(Widget):
 
     def validate_value(self, prop: Property, value: Any) -> Any:
         value = super().validate_value(prop, value)
-        limit = self._values.get("max_length")
-        if prop.name == "value" and limit is not None and len(value) > limit:
-            raise ValidationError(f"TextAreaInput.value is {len(value)} characters long: at most {limit}")
+        if prop.name == "value":
+            check_length(self, value)
         return value
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ...exceptions import ValidationError
 from ..properties import Bool, Date, Either, Enum, Float, Int, List, Nullable, Property, String, Tuple
 from .offered import changed, check_choice, check_within
 from .ui import UIElement
@@ -176,6 +177,22 @@ class TextInput(Widget):
     title = String()
     value = String()
     placeholder = String()
+    # (An application that copies the text elsewhere bounds it: a client's 9 MB title,
+    # doubled by a callback, made a document too big for any client to pull.)
+    max_length = Nullable(Int(), help="Longest text accepted, in characters.")
+
+    def validate_value(self, prop: Property, value: Any) -> Any:
+        value = super().validate_value(prop, value)
+        if prop.name == "value":
+            check_length(self, value)
+        return value
+
+
+def check_length(model: Widget, value: str) -> None:
+    """Refuse a text ``value`` longer than ``model``'s ``max_length`` (ValidationError)."""
+    limit = model._values.get("max_length")
+    if limit is not None and len(value) > limit:
+        raise ValidationError(f"{type(model).__name__}.value is {len(value)} characters long: at most {limit}")
 
 
 class Select(Widget):

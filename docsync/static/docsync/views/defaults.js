@@ -13,7 +13,7 @@ const UI = {
 const WIDGET = { ...UI, disabled: false };
 const LAYOUT = { ...UI, children: [], spacing: 8 };
 const TITLED = { ...WIDGET, title: "" };
-const TEXT_INPUT = { ...TITLED, value: "", placeholder: "" };
+const TEXT_INPUT = { ...TITLED, value: "", placeholder: "", max_length: null };
 const NUMERIC = { ...TITLED, value: null, low: null, high: null, mode: "int", placeholder: "" };
 const DATES = { ...TITLED, value: null, min_date: null, max_date: null };
 const GROUP = { ...WIDGET, labels: [] };
@@ -35,7 +35,7 @@ export const DEFAULTS = {
     ...TEXT_INPUT, completions: [], min_characters: 2, max_completions: null, case_sensitive: true, restrict: true,
     search_strategy: "starts_with",
   },
-  TextAreaInput: { ...TEXT_INPUT, rows: 2, cols: 20, max_length: null },
+  TextAreaInput: { ...TEXT_INPUT, rows: 2, cols: 20 },
   NumericInput: { ...NUMERIC },
   Spinner: { ...NUMERIC, step: 1.0, page_step_multiplier: 10.0 },
   ColorPicker: { ...TITLED, color: "#000000" },

@@ -42,7 +42,7 @@ export class TitledInputView extends WidgetView {
 
 /** A single-line text input; the value goes to the server as the user types. */
 export class TextInputView extends TitledInputView {
-  static watched = ["title", "value", "placeholder"];
+  static watched = ["title", "value", "placeholder", "max_length"];
   fieldClass = "ds-text-input";
 
   makeInput() {
@@ -55,7 +55,14 @@ export class TextInputView extends TitledInputView {
     // Never rewrite what the user is typing with the same text (it moves the caret).
     if (this.input.value !== value) this.input.value = value;
     this.input.placeholder = this.prop("placeholder") ?? "";
+    limitLength(this.input, this.prop("max_length"));
   }
+}
+
+/** Let the browser stop typing at ``limit`` characters (None: no limit), as the server refuses more. */
+function limitLength(input, limit) {
+  if (Number.isInteger(limit) && limit >= 0) input.maxLength = limit;
+  else input.removeAttribute("maxlength");
 }
 
 /** A text input whose characters are hidden. */
@@ -86,9 +93,7 @@ export class TextAreaInputView extends TitledInputView {
     this.input.placeholder = this.prop("placeholder") ?? "";
     this.input.rows = Math.max(1, this.prop("rows") ?? 2);
     this.input.cols = Math.max(1, this.prop("cols") ?? 20);
-    const limit = this.prop("max_length");
-    if (Number.isInteger(limit) && limit >= 0) this.input.maxLength = limit;
-    else this.input.removeAttribute("maxlength");
+    limitLength(this.input, this.prop("max_length"));
   }
 }
 
