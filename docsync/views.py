@@ -598,7 +598,7 @@ def _embedding_refused(request: HttpRequest, app_path: str) -> HttpResponse:
     origin = page_origin(request.headers)
     if origin is None:
         why = (
-            "the page sends no Referer, so its origin cannot be checked against "
+            "the page sends no Referer naming an origin, so its origin cannot be checked against "
             'DOCSYNC["ALLOWED_ORIGINS"] (give its script tag referrerpolicy="origin")'
         )
     else:

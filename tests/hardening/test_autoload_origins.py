@@ -58,7 +58,7 @@ def _refused_pages(site: Site) -> dict[str, tuple[dict[str, str], str]]:
         ),
         "another site hiding its page (no-referrer)": (
             {"Sec-Fetch-Site": "cross-site"},
-            "the page sends no Referer, so its origin cannot be checked",
+            "the page sends no Referer naming an origin, so its origin cannot be checked",
         ),
         "a module script of another site": (
             {"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"},
