@@ -872,6 +872,7 @@ class Sequencer:
         moves = log.last_departure_seq > base  # (rare: another origin may have moved a model since)
         departures: set[str] | None = None  # the models other origins took out since ``base``
         kept_out: set[str] | None = None  # the models the events that lost were to take out
+        left: dict[tuple[str, str], set[str]] = {}  # (``_taken_by``'s, per property)
         for event in events:
             keys = conflict_keys(event)
             splice = isinstance(event, ev.ListSplicedEvent)
@@ -916,9 +917,11 @@ class Sequencer:
                     or (kind is ev.ListSplicedEvent and event.delete)  # type: ignore[attr-defined]
                     or (kind is ev.ModelChangedEvent and type(event.new) not in _PLAIN)  # type: ignore[attr-defined]
                 ):
-                    taken = _taken_by(event)
+                    taken = _taken_by(event, left)
                     if taken:
-                        kept_out = kept_out | taken if kept_out else taken
+                        if kept_out is None:
+                            kept_out = set()
+                        kept_out |= taken
             else:
                 accepted.append(event)
         return accepted, rejected, shifts
@@ -1155,7 +1158,7 @@ def _moved_ids(event: DocumentEvent, defined: Mapping[str, Model]) -> set[str]:
     return ids
 
 
-def _taken_by(event: DocumentEvent) -> set[str]:
+def _taken_by(event: DocumentEvent, left: dict[tuple[str, str], set[str]]) -> set[str]:
     """The models ``event`` (one that lost) was to take out, as the document holds them before the patch.
 
     A root removed; for a splice that deletes, every model its list holds (its index was
@@ -1163,6 +1166,11 @@ def _taken_by(event: DocumentEvent) -> set[str]:
     it names other items, or none, and the model it was to take out would end in two
     places); the models a whole value no longer holds. (The later events of the patch
     attaching any of those lose too, and their sender is corrected.)
+
+    ``left``: per property, the models the patch's lost events before this one left in it
+    (filled here; one per patch): only those newly taken out are returned. Each lost
+    splice read the whole list again, and a 105 KB patch of 1,000 of them, based before
+    another client's change of a list of 1,000 Divs, took 0.44 s of the event loop.
     """
     kind = type(event)
     if kind is ev.RootRemovedEvent:
@@ -1170,11 +1178,19 @@ def _taken_by(event: DocumentEvent) -> set[str]:
     if kind is ev.ListSplicedEvent:
         if not event.delete or not holds_models(event):  # type: ignore[attr-defined]
             return set()
-        return {m.id for m in models_in(getattr(event.model, event.attr))}  # type: ignore[attr-defined]
-    if kind is ev.ModelChangedEvent and type(event.new) not in _PLAIN and holds_models(event):  # type: ignore[attr-defined]
-        old = {m.id for m in models_in(getattr(event.model, event.attr))}  # type: ignore[attr-defined]
-        return old.difference(m.id for m in models_in(event.new))  # type: ignore[attr-defined]
-    return set()
+    elif kind is not ev.ModelChangedEvent or type(event.new) in _PLAIN or not holds_models(event):  # type: ignore[attr-defined]
+        return set()
+    key = (event.model.id, event.attr)  # type: ignore[attr-defined]
+    held = left.get(key)
+    if held is None:
+        held = {m.id for m in models_in(getattr(event.model, event.attr))}  # type: ignore[attr-defined]
+    if kind is ev.ListSplicedEvent:
+        left[key] = set()
+        return held
+    new = {m.id for m in models_in(event.new)}  # type: ignore[attr-defined]
+    taken = held - new  # (of the models left: after its first lost event, at most those of a value sent)
+    left[key] = held - taken
+    return taken
 
 
 def _taken_out(accepted: list[DocumentEvent], lost: list[DocumentEvent], defined: Mapping[str, Model]) -> set[str]:
@@ -1220,6 +1236,7 @@ def _taken_out(accepted: list[DocumentEvent], lost: list[DocumentEvent], defined
             continue
         if kind is ev.DictItemsSetEvent:
             put.update(attached_ids(event, defined))
+    left: dict[tuple[str, str], set[str]] = {}  # (``_taken_by``'s, per property)
     for event in lost:
         kind = type(event)
         if (
@@ -1227,7 +1244,7 @@ def _taken_out(accepted: list[DocumentEvent], lost: list[DocumentEvent], defined
             or (kind is ev.ListSplicedEvent and event.delete)  # type: ignore[attr-defined]
             or (kind is ev.ModelChangedEvent and type(event.new) not in _PLAIN)  # type: ignore[attr-defined]
         ):
-            taken.update(_taken_by(event))
+            taken.update(_taken_by(event, left))
     return taken - put if put else taken
 
 
