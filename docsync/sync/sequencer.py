@@ -590,8 +590,9 @@ class Sequencer:
         if departed:  # (rare: the patch names a model its sender's own change took out)
             joining = {**departed, **joining}
         strays = stray_events(accepted, joining) if joining else []
-        if strays:
-            accepted = [e for e in accepted if all(e is not stray for stray in strays)]
+        if strays:  # (by identity, each once: each event against every stray was 15 ms for a 79 KB patch)
+            stray_ids = {id(stray) for stray in strays}
+            accepted = [e for e in accepted if id(e) not in stray_ids]
         lost = _lost_indices(decoded, rejected + strays) if rejected or strays or decoded.skipped else ()
         sent, decoded.events = decoded.events, accepted
         gone = decoded.skipped + len(strays)
@@ -1230,7 +1231,8 @@ def _taken_out(accepted: list[DocumentEvent], lost: list[DocumentEvent], defined
             if ids is None:
                 ids = [m.id for m in models_in(getattr(event.model, event.attr))]  # type: ignore[attr-defined]
             new = [m.id for m in models_in(event.new)]  # type: ignore[attr-defined]
-            taken.update(i for i in ids if i not in new)
+            kept = set(new)  # (a list looked up per item held: 3,000 Divs sent back were 9,000,000 comparisons)
+            taken.update(i for i in ids if i not in kept)
             lists[key] = new
             put.update(new)
             continue
