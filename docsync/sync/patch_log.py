@@ -5,13 +5,23 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from .answers import Answer, RememberedAnswers
 from .bridge import ListChange
 from .patches import EncodedEvent, Key, keys_overlap
 from .splices import Splice
 
-__all__ = ["MAX_POSITION", "Answer", "ConflictIndex", "LogEntry", "PatchLog"]
+__all__ = [
+    "MAX_POSITION",
+    "WALKED_EVENTS",
+    "Answer",
+    "BasedConflicts",
+    "ConflictIndex",
+    "KeyTouches",
+    "LogEntry",
+    "PatchLog",
+]
 
 #: The largest position a client may name (RESUME-REQ's ``last_seq``). A session's
 #: position stays an exact JavaScript number (those end at 2**53 - 1): a browser
@@ -74,6 +84,101 @@ class ConflictIndex:
         return any(key in prefixes or any(key[:n] in held for n in range(1, len(key))) for key in keys)
 
 
+#: A patch based before more logged events than this is judged against the log's ``KeyTouches``.
+WALKED_EVENTS = 64
+
+#: A patch of more events than this, based before at most WALKED_EVENTS, is judged against a ``ConflictIndex``.
+_WALKED_PER_EVENT = 16
+
+_NOBODY = object()  # (the origin of a key nobody touched yet: never a change's)
+
+
+class KeyTouches:
+    """Per key of the log (and every prefix of one), the newest positions two origins touched it at, kept as it grows.
+
+    ``PatchLog.conflicts`` and ``ConflictIndex`` walk every event after ``base`` for each
+    patch: a 1.3 KB patch of 16 events, based before a log of 3,800 small changes of
+    another client's, made 60,000 comparisons (23 ms of the event loop; 17 events, through
+    a ConflictIndex built for that patch, 3.8 ms), and a client may send 200 a second.
+    Here each logged event is taken in once, and a question costs a few lookups per key.
+
+    For each prefix, six numbers: the newest position any key starting with it was touched
+    at, by whom, and the newest position an origin other than that one touched one at; the
+    same three for keys equal to it. ``plain``: the same, for events other than list splices.
+    A key overlaps a key of the log when one is a prefix of the other.
+    """
+
+    __slots__ = ("_all", "_plain", "built", "upto")
+
+    def __init__(self) -> None:
+        self._all: dict[Key, list[Any]] = {}
+        self._plain: dict[Key, list[Any]] = {}
+        self.upto = 0  # the newest position taken in
+        self.built = 0  # how many prefixes it held once made (it is made again at several times that)
+
+    def __len__(self) -> int:
+        return len(self._all)
+
+    def take_in(self, entry: LogEntry) -> None:
+        """Take in the keys of ``entry`` (a position after ``upto``)."""
+        seq = entry.seq
+        for event in entry.events:
+            origin = event.origin
+            plain = event.json.get("kind") != "ListSpliced"
+            for key in event.keys:
+                for n in range(1, len(key) + 1):
+                    prefix = key[:n]
+                    for table in (self._all, self._plain) if plain else (self._all,):
+                        touched = table.get(prefix)
+                        if touched is None:
+                            touched = table[prefix] = [0, _NOBODY, 0, 0, _NOBODY, 0]
+                        _touch(touched, 0, seq, origin)
+                        if n == len(key):
+                            _touch(touched, 3, seq, origin)
+        self.upto = seq
+
+    def conflicts(self, keys: tuple[Key, ...], base: int, origin: str, *, splices: bool = True) -> bool:
+        """What ``PatchLog.conflicts(keys, base, origin, splices=splices)`` answers (for a base it reaches back to)."""
+        table = self._all if splices else self._plain
+        for key in keys:
+            # A key of the log that this one is a prefix of (or equal to), or one that is a prefix of it.
+            touched = table.get(key)
+            if touched is not None and _after(touched, 0, base, origin):
+                return True
+            for n in range(1, len(key)):
+                touched = table.get(key[:n])
+                if touched is not None and _after(touched, 3, base, origin):
+                    return True
+        return False
+
+
+def _touch(touched: list[Any], at: int, seq: int, origin: Any) -> None:
+    if touched[at + 1] is _NOBODY or touched[at + 1] != origin:
+        touched[at + 2] = touched[at]
+        touched[at + 1] = origin
+    touched[at] = seq
+
+
+def _after(touched: list[Any], at: int, base: int, origin: Any) -> bool:
+    if touched[at + 1] is _NOBODY:
+        return False
+    newest: int = touched[at] if touched[at + 1] != origin else touched[at + 2]
+    return newest > base
+
+
+class BasedConflicts:
+    """``KeyTouches`` asked for one patch: the ``conflicts`` of ``ConflictIndex``."""
+
+    __slots__ = ("_base", "_origin", "_touches")
+
+    def __init__(self, touches: KeyTouches, base: int, origin: str) -> None:
+        self._touches, self._base, self._origin = touches, base, origin
+
+    def conflicts(self, keys: tuple[Key, ...], *, splices: bool = True) -> bool:
+        """What ``PatchLog.conflicts(keys, base, origin, splices=splices)`` answers."""
+        return self._touches.conflicts(keys, self._base, self._origin, splices=splices)
+
+
 class PatchLog:
     """The last changes of a session, bounded in entries and bytes."""
 
@@ -98,6 +203,9 @@ class PatchLog:
         #: sent to no one) do not move it: a client's refused patches took one each, and
         #: enough of them made every other client's next patch lose whole.
         self._lost_through = 0
+        # The keys of the log indexed (``judge``), made when a patch is first based
+        # before more than WALKED_EVENTS of its events, then kept as the log grows.
+        self._touches: KeyTouches | None = None
         # Answers to client patches, per origin and msgid, so that a patch resent after
         # a reconnect is never applied twice and gets the answer it got the first time.
         self.answers = RememberedAnswers(max_answers=max_answers, max_clients=max_answer_clients)
@@ -120,6 +228,7 @@ class PatchLog:
         self.last_splice_seq = 0
         self.last_departure_seq = 0
         self._lost_through = 0
+        self._touches = None
 
     def append(self, events: list[EncodedEvent], *, departs: bool | None = None) -> LogEntry:
         """Record ``events`` at the next position and return the entry.
@@ -194,6 +303,41 @@ class PatchLog:
     def conflict_index(self, base: int, origin: str) -> ConflictIndex:
         """The keys other origins than ``origin`` touched after ``base``, for many ``conflicts`` questions at once."""
         return ConflictIndex(self._newest_since(base), origin)
+
+    def judge(self, base: int, origin: str, events: int) -> ConflictIndex | BasedConflicts | None:
+        """What a patch of ``events`` events based on ``base`` is judged against: None for ``conflicts`` itself.
+
+        The walk (``conflicts``, per event) for few events based before few logged ones; a
+        ``ConflictIndex`` of those for many events; based before more than WALKED_EVENTS
+        logged events, the log's ``KeyTouches``. A base the log does not reach back to
+        (``reaches_back_to``) is not judged here.
+        """
+        logged = 0
+        for entry in reversed(self._entries):
+            if entry.seq <= base:
+                break
+            logged += len(entry.events)
+            if logged > WALKED_EVENTS:
+                return BasedConflicts(self._touched(), base, origin)
+        if events <= _WALKED_PER_EVENT:
+            return None
+        return ConflictIndex(self._newest_since(base), origin)
+
+    def _touched(self) -> KeyTouches:
+        """The log's ``KeyTouches``, taking in the entries since it last did (made again once it outgrew the log)."""
+        touches = self._touches
+        if touches is not None and len(touches) > max(4096, 4 * touches.built):
+            touches = None  # (mostly keys the log no longer holds: made again from those it does)
+        if touches is None:
+            touches = self._touches = KeyTouches()
+            for entry in self._entries:
+                touches.take_in(entry)
+            touches.built = len(touches)
+        elif touches.upto < self.seq:
+            for entry in self.since(touches.upto):
+                touches.take_in(entry)
+        touches.upto = self.seq
+        return touches
 
     def conflicts(self, keys: tuple[Key, ...], base: int, origin: str, *, splices: bool = True) -> bool:
         """Tell whether another origin touched any of ``keys`` after position ``base``.

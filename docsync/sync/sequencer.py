@@ -108,8 +108,6 @@ CORRECTION_BURST = 4
 MAX_SPLICE_SHIFTS = 4096
 #: The types of a value that holds no model (a ModelChanged of one attaches nothing).
 _PLAIN = frozenset({int, float, str, bool, type(None)})
-#: A patch of more events than this is judged against an index of the log's keys.
-_INDEXED_EVENTS = 16
 #: The models ``encode_event`` is given for an event that defines none (it reads them for definitions alone).
 _NO_MODELS: Mapping[str, Model] = MappingProxyType({})
 #: A session's ``app_types`` until persistence sets them (an empty dict each was 64 bytes a session).
@@ -868,8 +866,8 @@ class Sequencer:
         lost: list[Key] = list(left_out) if left_out else []
         pending: dict[tuple[str, str], Shift] = {}
         shifts_left = MAX_SPLICE_SHIFTS
-        # Many events based back: the log's keys indexed once, rather than walked per event.
-        index = log.conflict_index(base, origin) if len(events) > _INDEXED_EVENTS and log.seq > base else None
+        # Based before many events, or many events: the log's keys indexed, rather than walked per event.
+        index = log.judge(base, origin, len(events)) if log.seq > base else None
         moves = log.last_departure_seq > base  # (rare: another origin may have moved a model since)
         departures: set[str] | None = None  # the models other origins took out since ``base``
         kept_out: set[str] | None = None  # the models the events that lost were to take out
