@@ -160,7 +160,10 @@ def correction(model: Model, attr: str) -> ModelChangedEvent:
     value = getattr(model, attr)
     event = ModelChangedEvent(model, attr, value, value)
     reached: dict[str, Model] = {}
-    stack = list(model.lookup(attr).iter_models(value))
+    prop = model.lookup(attr)
+    # (A property that holds no model is not walked: a list of 1,000,000 numbers was, for
+    # every stale change of it, most of 86 ms of the event loop for a 123-byte patch.)
+    stack = list(prop.iter_models(value)) if prop.may_hold_models else []
     while stack:
         held = stack.pop()
         if held.id not in reached:

@@ -353,6 +353,10 @@ class Sequencer:
     def _record(self, event: DocumentEvent) -> None:
         if self._encoded.kept:
             self._encoded.forget()
+        self._queue(event)
+
+    def _queue(self, event: DocumentEvent) -> None:
+        """Queue ``event`` (a change, or a correction: it leaves the document as it is) for the next position."""
         if self._filling:
             return
         if event.departed:  # (rare: most changes detach nothing, and attach nothing)
@@ -965,6 +969,13 @@ class Sequencer:
         reset = False
         fixes: list[DocumentEvent] = []
         size = 0
+        # Past what one patch's corrections may take, or what the session's bucket holds now
+        # (``take`` below refuses more), the sender is reset: no further value is measured.
+        # A stale 123-byte change of a list of 1,000,000 numbers measured it, and walked it
+        # for models, at every patch (86 ms of the event loop); a patch of many keys
+        # measured them all once the bucket was empty.
+        bucket = self._bucket
+        most = self.max_correction_bytes if bucket is None else min(self.max_correction_bytes, bucket.level())
         for key in keys:
             if key is None or key in done:
                 continue
@@ -978,11 +989,13 @@ class Sequencer:
                 continue
             model = self.document.get_model_by_id(key[0])
             if model is not None and model.has_property(key[1]):
+                if size + _least_json(getattr(model, key[1])) > most:
+                    return True
                 fixed = correction(model, key[1])
                 fixes.append(fixed)
                 size += correction_size(fixed)
-        if size > self.max_correction_bytes:
-            return True
+                if size > most:
+                    return True
         # Each refused patch is corrected for every connection: 190 of them (33 KB, sent at
         # once by a stranger of a room, whose socket then closed) were 31 MB for every other
         # tab, each closed 4009. The sender alone needs them: past the session's bucket it
@@ -990,7 +1003,8 @@ class Sequencer:
         if size and not self._corrections.take(size):
             return True
         for fix in fixes:
-            self._record(fix)
+            # (Corrections change nothing: the document encoded for a reset is kept.)
+            self._queue(fix)
         return reset
 
     def _reset(self, origin: str) -> tuple[Message, int]:
@@ -1064,6 +1078,19 @@ class Sequencer:
                 reply = new_message(reply.msgtype, {**reply.content, "answers": answers}, buffers=reply.buffers)
         reply.header["reqid"] = request.msgid
         return Resumed(reply, fence)
+
+
+def _least_json(value: Any) -> int:
+    """Fewer bytes than ``correction_size`` gives a correction of ``value`` (read off its length, not measured)."""
+    if isinstance(value, list | tuple):  # (the document's lists are of a class of its own)
+        return 2 * len(value) + 1  # (an item and a comma each, at least)
+    if isinstance(value, str):
+        return len(value) + 2
+    if type(value).__name__ == "ndarray":  # (numpy, without importing it here)
+        return int(value.nbytes)
+    if isinstance(value, dict) and len(value) <= 64:
+        return 2 + sum([_least_json(item) for item in value.values()])
+    return 0
 
 
 def _held_out(known: Mapping[str, Model], model_id: Any) -> bool:

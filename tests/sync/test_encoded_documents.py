@@ -96,13 +96,17 @@ def test_full_resumes_and_resets_share_the_encoding() -> None:
     pulls = len(calls)
     content = {"last_seq": -5, "client_id": "c1", "incarnation": sequencer.incarnation, "pending": [patch.msgid]}
     full = sequencer.resume("c1", _request(RESUME_REQ, content), created_session=False).reply
+    # (The patch lost to the fresh reply's fence: its correction changed nothing, and the
+    # document encoded for the fresh reply is still the document's.)
+    assert len(calls) <= pulls + 1
+    encoded = len(calls)
     again = sequencer.resume("c1", _request(RESUME_REQ, content), created_session=False).reply
     assert full.content["mode"] == "full" and full.content["answers"], full.content
     assert _content_frame(again) == dumps(again.content)
-    assert len(calls) == pulls + 1, "the second full resume encoded the document again"
+    assert len(calls) == encoded, "the second full resume encoded the document again"
     reset, _fence = sequencer._reset("c2")
     assert reset.msgtype == PUSH_DOC and _content_frame(reset) == dumps(reset.content)
-    assert len(calls) == pulls + 1
+    assert len(calls) == encoded
 
 
 def test_without_a_bound_nothing_is_kept() -> None:
