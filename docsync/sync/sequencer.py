@@ -26,6 +26,7 @@ is its I/O adapter (lock, connections, callbacks, sending); tests drive it in me
 from __future__ import annotations
 
 import itertools
+import math
 import secrets
 import time
 from collections.abc import Callable, Mapping
@@ -65,9 +66,8 @@ from .patches import (
     MAX_PATCH_EVENTS,
     EncodedEvent,
     Key,
+    bounded_correction,
     conflict_keys,
-    correction,
-    correction_size,
     encode_event,
     keys_overlap,
     patch_message,
@@ -317,6 +317,10 @@ class Sequencer:
         # never correct a patch, and a bucket is about 150 bytes (bench/budget.py).
         self._clock = clock
         self._bucket: ByteBucket | None = None
+        # The document's changes counted (``_record``), and the sizes of the corrections
+        # measured since the last one (``_correct``): a stale change repeated is not measured again.
+        self._changed = 0
+        self._sizes: tuple[int, dict[tuple[str, ...], int]] | None = None
         #: What clients may make of the document (None: only the wire limits bound it).
         self.limits = limits
         # Changes not sent yet, encoded as they happen: a model definition or a list
@@ -353,6 +357,7 @@ class Sequencer:
     def _record(self, event: DocumentEvent) -> None:
         if self._encoded.kept:
             self._encoded.forget()
+        self._changed += 1
         self._queue(event)
 
     def _queue(self, event: DocumentEvent) -> None:
@@ -975,7 +980,11 @@ class Sequencer:
         # for models, at every patch (86 ms of the event loop); a patch of many keys
         # measured them all once the bucket was empty.
         bucket = self._bucket
-        most = self.max_correction_bytes if bucket is None else min(self.max_correction_bytes, bucket.level())
+        most = (
+            self.max_correction_bytes if bucket is None else min(self.max_correction_bytes, math.floor(bucket.level()))
+        )
+        # The sizes corrections took while the document is as it is now (or the least they took).
+        sizes = self._sizes[1] if self._sizes is not None and self._sizes[0] == self._changed else None
         for key in keys:
             if key is None or key in done:
                 continue
@@ -989,13 +998,18 @@ class Sequencer:
                 continue
             model = self.document.get_model_by_id(key[0])
             if model is not None and model.has_property(key[1]):
-                if size + _least_json(getattr(model, key[1])) > most:
+                known = sizes.get(key) if sizes is not None else None
+                if size + (_least_json(getattr(model, key[1])) if known is None else known) > most:
                     return True
-                fixed = correction(model, key[1])
+                fixed, fixed_size = bounded_correction(model, key[1], most - size)
+                if sizes is None:
+                    sizes = {}
+                    self._sizes = (self._changed, sizes)
+                sizes[key] = fixed_size  # (exact, or less than the size when it passed: read as a least size)
+                if fixed is None:
+                    return True
                 fixes.append(fixed)
-                size += correction_size(fixed)
-                if size > most:
-                    return True
+                size += fixed_size
         # Each refused patch is corrected for every connection: 190 of them (33 KB, sent at
         # once by a stranger of a room, whose socket then closed) were 31 MB for every other
         # tab, each closed 4009. The sender alone needs them: past the session's bucket it
