@@ -669,8 +669,9 @@ class Sequencer:
                             continue
                     except AttributeError:  # (no such property: the checks refuse it)
                         continue
-                attaches_held = self._bound_attachments(step, decoded)
-                break
+                if not _unwritable(decoded.events, decoded.new_models, self.allow_client_structure):
+                    attaches_held = self._bound_attachments(step, decoded)
+                break  # (an event it may not make: apply_events refuses the patch, nothing attached is walked)
             # The changes carry their origin, so that they are not echoed to it.
             # (``Document.apply_patch``, without the call around it: per patch received.)
             self._item_types = _known_types(decoded, self.document, self._record)
@@ -1092,6 +1093,41 @@ class Sequencer:
                 reply = new_message(reply.msgtype, {**reply.content, "answers": answers}, buffers=reply.buffers)
         reply.header["reqid"] = request.msgid
         return Resumed(reply, fence)
+
+
+#: The events apply_events checks as changes of one property (``_Checker.prop``'s rule).
+_PROPERTY_EVENTS = frozenset(
+    {
+        ev.ModelChangedEvent,
+        ev.ListSplicedEvent,
+        ev.DictItemsSetEvent,
+        ev.ColumnDataChangedEvent,
+        ev.DictItemsDeletedEvent,
+        ev.ColumnsStreamedEvent,
+        ev.ColumnsPatchedEvent,
+    }
+)
+_STRUCTURE_EVENTS = frozenset({ev.RootAddedEvent, ev.RootRemovedEvent, ev.TitleChangedEvent})
+
+
+def _unwritable(events: list[DocumentEvent], new_models: Mapping[str, Model], allow_structure: bool) -> bool:
+    """Whether a client may not make one of ``events``: ``apply_events`` refuses such a patch whole, always.
+
+    A property not client-writable of a model the patch does not define, or the roots or
+    the title where clients may not change them. Asked before what a patch attaches is
+    counted (``_bound_attachments``): a 127-byte change of a layout's children, which no
+    client may write, naming the document's root, walked and measured the 20,000 models it
+    reaches, twice, to be refused as not writable (22 to 72 ms of the event loop a patch).
+    """
+    for event in events:
+        kind = type(event)
+        if kind in _PROPERTY_EVENTS:
+            model = event.model  # type: ignore[attr-defined]
+            if event.attr not in model.__client_writable__ and model.id not in new_models:  # type: ignore[attr-defined]
+                return True
+        elif kind in _STRUCTURE_EVENTS and not allow_structure:
+            return True
+    return False
 
 
 def _least_json(value: Any) -> int:
