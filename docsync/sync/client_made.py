@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Mapping
+from typing import Any
 
 from ..document import Document, Model
 
@@ -20,7 +21,7 @@ class ClientMadeModels:
     document remembers nothing of a model that left it, so nothing grows with churn.
     """
 
-    __slots__ = ("_document", "_models")
+    __slots__ = ("_counted", "_document", "_models")
 
     def __init__(self, document: Document) -> None:
         self._document = document
@@ -28,9 +29,19 @@ class ClientMadeModels:
         # until a client defines one: most sessions' clients never do, and an empty
         # WeakValueDictionary is 728 bytes per session (bench/budget.py).
         self._models: weakref.WeakValueDictionary[str, Model] | None = None
+        # The last count, and the document's change it was made at (``count``'s ``version``).
+        self._counted: tuple[Any, int] | None = None
 
-    def count(self) -> int:
-        """How many of them the document holds now (at most ``MAX_CLIENT_MODELS``; those gone are forgotten)."""
+    def count(self, version: Any = None) -> int:
+        """How many of them the document holds now (at most ``MAX_CLIENT_MODELS``; those gone are forgotten).
+
+        ``version``: the document's changes counted so far (None: not known). Asked again at
+        the same one, the last count is the answer: every patch defining a model asked,
+        and each walked every model clients made (1,000: 0.24 ms for a 214-byte patch).
+        """
+        last = self._counted
+        if version is not None and last is not None and last[0] == version:
+            return last[1]
         counted = self._models
         if counted is None:
             return 0
@@ -38,6 +49,8 @@ class ClientMadeModels:
         for model_id, model in list(counted.items()):
             if held.get(model_id) is not model:
                 del counted[model_id]
+        if version is not None:
+            self._counted = (version, len(counted))
         return len(counted)
 
     def add(self, models: Mapping[str, Model]) -> None:
@@ -45,7 +58,9 @@ class ClientMadeModels:
         if self._models is None:
             self._models = weakref.WeakValueDictionary()
         self._models.update(models)
+        self._counted = None
 
     def replace(self, models: Mapping[str, Model]) -> None:
         """Count ``models`` alone: a pushed document's, or those a restored session's clients had defined."""
         self._models = weakref.WeakValueDictionary(models) if models else None
+        self._counted = None

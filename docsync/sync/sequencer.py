@@ -494,7 +494,7 @@ class Sequencer:
     @property
     def client_models(self) -> int:
         """How many models clients defined that the document holds now (``MAX_CLIENT_MODELS`` bounds it)."""
-        return self.client_made.count()
+        return self.client_made.count(self._changed)
 
     def push_answer(self, request: Message) -> Message:
         """Return the OK to a PUSH-DOC that was applied (at the current position)."""
