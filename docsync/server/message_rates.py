@@ -29,7 +29,13 @@ from typing import Any
 
 from ..exceptions import RateLimitedError
 
-__all__ = ["MAX_IDLE_CLIENTS", "ClientRate", "ClientRates", "TokenBucket"]
+__all__ = ["DOCUMENT_REQUESTS_PER_SECOND", "MAX_IDLE_CLIENTS", "ClientRate", "ClientRates", "TokenBucket"]
+
+#: PULL-DOC-REQ, RESUME-REQ and PUSH-DOC per second (and at once) on one connection,
+#: together, and the resets the server answers its stale patches with: each is the whole
+#: document. (SERVER-INFO-REQ counts with the patches, ``MAX_PATCHES_PER_SECOND``: clients
+#: send it as a barrier.)
+DOCUMENT_REQUESTS_PER_SECOND = 10.0
 
 #: Clients without a websocket here whose buckets are kept at most (about 300 bytes each).
 MAX_IDLE_CLIENTS = 20_000

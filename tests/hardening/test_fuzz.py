@@ -61,6 +61,7 @@ DOCUMENTED_CLOSES = {
     4029: (
         "too many patches per second",
         "too many document requests per second",
+        "too many resets per second",
         "too many requests per second",
         "too many messages per second",
         "this client sends too many",  # (its client's buckets, §11: off on this site)

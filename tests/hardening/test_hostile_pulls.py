@@ -14,7 +14,7 @@ import contextlib
 import pytest
 import websockets
 
-from docsync.protocol import PULL_DOC_REPLY, RESUME_REQ, new_message, pull_doc_req
+from docsync.protocol import PATCH_DOC, PULL_DOC_REPLY, PUSH_DOC, RESUME_REQ, new_message, pull_doc_req
 from docsync.server.connection.rate import DOCUMENT_REQUESTS_PER_SECOND
 
 from .harness import Site
@@ -41,6 +41,31 @@ async def test_a_flood_of_document_requests_is_closed_with_4029(site: Site, kind
         assert sock.errors() == ["too many document requests per second"]
         answered = [m for m in sock.messages if m.msgtype in (PULL_DOC_REPLY, "RESUME-REPLY")]
         assert DOCUMENT_REQUESTS_PER_SECOND <= len(answered) < count
+        await victim.assert_unharmed()
+    finally:
+        await victim.close()
+
+
+async def test_a_flood_of_patches_each_answered_with_a_reset_is_closed_with_4029(site: Site) -> None:
+    # A refused root change resets its sender: the whole document (PUSH-DOC), as a pull's
+    # reply. Such resets count with the connection's document requests: before, a client
+    # sending 113-byte stale patches at the patches' rate (200 a second) had the server send
+    # it a whole document for each (7.5 ms of the event loop each, a 7 MB document).
+    victim = await Victim.open(site)
+    try:
+        sock = await victim.raw()
+        closed = asyncio.create_task(sock.until_closed(10))
+        count = 5 * int(DOCUMENT_REQUESTS_PER_SECOND)
+        # A root defined under a reserved id: refused whole, and its sender reset (protocol.md §9.6).
+        root = {"type": "object", "name": "Div", "id": "roots", "attributes": {}}
+        patch = {"events": [{"kind": "RootAdded", "model": {"id": "roots"}}], "references": [root]}
+        with contextlib.suppress(websockets.ConnectionClosed):  # the server may close first
+            for _ in range(count):
+                await sock.send_message(new_message(PATCH_DOC, patch))
+        assert (await closed).code == RATE_LIMITED
+        resets = [m for m in sock.messages if m.msgtype == PUSH_DOC]
+        assert DOCUMENT_REQUESTS_PER_SECOND <= len(resets) < count
+        assert sock.errors()[-1] == "too many resets per second"
         await victim.assert_unharmed()
     finally:
         await victim.close()

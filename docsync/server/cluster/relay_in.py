@@ -25,9 +25,10 @@ from ...exceptions import (
     RateLimitedError,
     SlowReaderError,
 )
-from ...protocol import ERROR, Message, ack
+from ...protocol import ERROR, Message, ack, error
 from ..admission import open_session
 from ..dialects import Dialect
+from ..message_rates import DOCUMENT_REQUESTS_PER_SECOND, TokenBucket
 from ..outbox import Outbox
 from ..registry import SessionRegistry
 from ..session import ServerSession
@@ -126,6 +127,8 @@ class RemoteConnection:
         self.on_dropped: Callable[[str], None] | None = None
         #: The close code of the last ERROR queued that announces a close (``close-<n>``, no reqid).
         self._told: str | None = None
+        #: Resets sent to it (``may_reset``), made at the first.
+        self._resets: TokenBucket | None = None
 
     def queue_message(self, message: Message) -> None:
         """Queue ``message`` for the relaying process, which writes it to the socket."""
@@ -154,6 +157,20 @@ class RemoteConnection:
             # own (a relayed client read the reason twice). An older one ignores the key.
             message_out["told"] = True
         self.outbox.put([message_out], 0)
+
+    def may_reset(self) -> bool:
+        """Take a reset from the connection's own bucket, as a socket's document requests; past it close (4029)."""
+        now = time.monotonic()
+        resets = self._resets
+        if resets is None:
+            resets = self._resets = TokenBucket(DOCUMENT_REQUESTS_PER_SECOND, DOCUMENT_REQUESTS_PER_SECOND, now)
+        if resets.take(now):
+            return True
+        if self._told != "close-4029":
+            text = "too many resets per second"
+            self.queue_message(error(None, text, "close-4029"))
+            self.queue_close(4029, text)
+        return False
 
     @property
     def queued_bytes(self) -> int:

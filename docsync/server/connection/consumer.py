@@ -779,6 +779,19 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             session.stats.messages_in += 1
         return message
 
+    def may_reset(self) -> bool:
+        """Take a reset (PUSH-DOC) from the document requests, the client's too; past them refuse the socket (4029)."""
+        if self.refused:
+            return False
+        if not self.document_requests.allow():
+            self.refuse(RateLimitedError("too many resets per second"))
+            return False
+        client_rate = self.client_rate
+        if client_rate is not None and not client_rate.take_document_request(time.monotonic()):
+            self._refuse_client(client_rate, documents=True)
+            return False
+        return True
+
     def _refuse_client(self, client_rate: ClientRate, documents: bool) -> None:
         get_registry().client_rates.count_refusal(documents)
         self.refuse(client_rate.refusal(documents))

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import time
 
-__all__ = ["DOCUMENT_REQUESTS_PER_SECOND", "RateLimiter"]
+from ..message_rates import DOCUMENT_REQUESTS_PER_SECOND
 
-#: PULL-DOC-REQ, RESUME-REQ and PUSH-DOC per second (and at once) on one connection,
-#: together: a pull or a resume is answered with the whole document. (SERVER-INFO-REQ
-#: counts with the patches, ``MAX_PATCHES_PER_SECOND``: clients send it as a barrier.)
-DOCUMENT_REQUESTS_PER_SECOND = 10.0
+__all__ = ["DOCUMENT_REQUESTS_PER_SECOND", "RateLimiter"]
 
 
 class RateLimiter:
