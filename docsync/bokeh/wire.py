@@ -20,6 +20,7 @@ from bokeh.models import ColumnDataSource
 from ..exceptions import PatchError
 from ..protocol import DEFAULT_MAX_MESSAGE_BYTES, Message, new_message
 from ..protocol.msgtypes import PATCH_DOC, PULL_DOC_REPLY
+from ..protocol.wire_json import right_sized
 from ..serialization import frozen_buffer
 from ..sync.patches import MAX_PATCH_EVENTS
 from .attachments import Reattachments, check_attachments
@@ -66,7 +67,8 @@ def _buffer_ref(obj: Any) -> Any:
 
 
 def _json_bytes(rep: Any) -> bytes:
-    return orjson.dumps(rep, default=_buffer_ref, option=orjson.OPT_PASSTHROUGH_DATACLASS)
+    # Right-sized: a session's log keeps each event's (orjson keeps a 4 KiB buffer behind a short result).
+    return right_sized(orjson.dumps(rep, default=_buffer_ref, option=orjson.OPT_PASSTHROUGH_DATACLASS))
 
 
 def _frozen_json(rep: Any) -> orjson.Fragment:

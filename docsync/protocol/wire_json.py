@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-__all__ = ["MAX_DEPTH", "count_containers", "count_separators", "dumpb", "dumps", "loads"]
+__all__ = ["MAX_DEPTH", "count_containers", "count_separators", "dumpb", "dumps", "loads", "right_sized"]
 
 # Deep enough for any document (a nested model costs about three levels), far below
 # the depth at which orjson < 3.9.15 overflows the C stack while decoding
@@ -53,6 +53,11 @@ def dumpb(obj: Any) -> bytes:
     data = orjson.dumps(obj)
     if b"null" in data and _has_nonfinite_float(obj):  # as in dumps
         raise ValueError("out of range float values are not JSON compliant")
+    return right_sized(data)
+
+
+def right_sized(data: bytes) -> bytes:
+    """``data`` from ``orjson.dumps``, kept: a copy holding only its own bytes when short (see ``dumpb``)."""
     return bytes(memoryview(data)) if len(data) < _COPIED_BYTES else data
 
 
