@@ -20,6 +20,7 @@ from collections.abc import Iterator
 import pytest
 
 from docsync.protocol import ACK, ERROR, OK, PULL_DOC_REPLY, PUSH_DOC, new_message, pull_doc_req
+from docsync.server.connection.rate import DOCUMENT_REQUESTS_PER_SECOND
 
 from .harness import Database, RawSocket, Site, find_model, open_raw, set_value_patch
 
@@ -56,7 +57,13 @@ async def test_refused_patches_do_not_make_another_clients_changes_lose(site: Si
         pulled = await victim.request(pull_doc_req())
         assert pulled.msgtype == PULL_DOC_REPLY
         base, slider = pulled.content["seq"], find_model(pulled.content["doc"], "slider")["id"]
-        for _ in range(LOG + 5):
+        for i in range(LOG + 5):
+            if i and i % int(DOCUMENT_REQUESTS_PER_SECOND) == 0:
+                # Each refusal resets its sender (the whole document), which counts with the
+                # connection's document requests (protocol.md §11): a new socket past them.
+                await attacker.close()
+                attacker = await open_raw(url, token, source_address="127.0.40.3")
+                sockets.append(attacker)
             reply = await attacker.request(new_message("PATCH-DOC", _too_many_models()))
             assert reply.msgtype == ERROR and reply.content["code"] == "patch-refused", reply.content
             reset = await attacker.read_message()
