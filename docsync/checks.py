@@ -340,6 +340,7 @@ _COUNT_LIMITS = {
     "NEW_SESSIONS_PER_CLIENT_BURST": False,
     "MAX_PATCHES_PER_CLIENT_BURST": False,
     "MAX_DOCUMENT_REQUESTS_PER_CLIENT_BURST": False,
+    "MAX_VALUES_PER_CLIENT_BURST": False,
     "MAX_FRAME_CONTAINERS": False,
     "MAX_FRAME_VALUES": False,
 }
@@ -379,6 +380,11 @@ _RATES = {
         "MAX_DOCUMENT_REQUESTS_PER_CLIENT_BURST",
         "50.0",
     ),
+    "MAX_VALUES_PER_SECOND_PER_CLIENT": (
+        "JSON values all websockets of one client may send",
+        "MAX_VALUES_PER_CLIENT_BURST",
+        "500000.0",
+    ),
 }
 
 
@@ -397,7 +403,28 @@ def _rate_errors(config: Any) -> list[checks.CheckMessage]:
                 id="docsync.E022",
             )
         )
-    return errors + _client_rate_warnings(config)
+    return errors + _client_rate_warnings(config) + _value_burst_errors(config)
+
+
+def _value_burst_errors(config: Any) -> list[checks.CheckMessage]:
+    # A frame's values are taken at once: a burst below MAX_FRAME_VALUES refuses a frame the
+    # frame limit lets through every time (4029), on an idle server too; the client retries.
+    rate, burst, largest = (
+        config.MAX_VALUES_PER_SECOND_PER_CLIENT,
+        config.MAX_VALUES_PER_CLIENT_BURST,
+        config.MAX_FRAME_VALUES,
+    )
+    if not rate or not _whole(burst) or not _whole(largest) or burst >= largest:
+        return []  # off, or not whole numbers (E018 says so)
+    return [
+        checks.Error(
+            f"DOCSYNC['MAX_VALUES_PER_CLIENT_BURST'] ({burst}) is smaller than DOCSYNC['MAX_FRAME_VALUES'] "
+            f"({largest}): a client's frame with as many values as that limit allows could never be taken.",
+            hint="Set MAX_VALUES_PER_CLIENT_BURST at least MAX_FRAME_VALUES (its default holds two such frames), "
+            "or MAX_VALUES_PER_SECOND_PER_CLIENT to 0 / None to turn the client's bucket off.",
+            id="docsync.E027",
+        )
+    ]
 
 
 def _client_rate_warnings(config: Any) -> list[checks.CheckMessage]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import reprlib
+from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
@@ -82,6 +83,7 @@ class Receiver:
         "_header",
         "_metadata",
         "_num_buffers",
+        "charge_values",
         "max_buffers",
         "max_containers",
         "max_frame_bytes",
@@ -130,6 +132,10 @@ class Receiver:
         #: 15 MB): a frame's cost grows with its values. Counted before parsing, and only
         #: in frames longer than the limit: first all of them in C, exactly only when more.
         self.max_values = max_values
+        #: Called with each text frame that passed the limits above, before it is parsed
+        #: (None: nothing is): the server takes its values from its client's bucket there,
+        #: and what it raises refuses the frame as the limits do.
+        self.charge_values: Callable[[str], None] | None = None
         self._expecting = Expecting.HEADER
         self._header: dict[str, Any] = _NOTHING
         self._metadata: dict[str, Any] = _NOTHING
@@ -323,6 +329,9 @@ class Receiver:
         size = self._frame_size
         if size > _PAUSE_GC_FROM or (limit is not None and size > limit) or size > (self.max_values or size):
             return self._parse_large(frame)
+        charge = self.charge_values
+        if charge is not None:
+            charge(frame)
         try:
             return loads(frame)
         except ValueError:
@@ -332,6 +341,9 @@ class Receiver:
         fault = self._structure_fault(frame, self._expecting.value)
         if fault is not None:
             raise MessageTooBigError(fault)
+        charge = self.charge_values
+        if charge is not None:
+            charge(frame)
         # Without the cyclic garbage collector meanwhile: every list and dict orjson makes
         # is tracked, and collections ran all through a large frame's parse (2,000,000
         # one-item lists: 0.8 s with them, 0.16 s without). Collections resume after it,

@@ -11,7 +11,13 @@ close, so that reopening fills nothing:
 - messages (PATCH-DOC and what counts with it): ``MAX_PATCHES_PER_CLIENT_BURST`` at once,
   then ``MAX_PATCHES_PER_SECOND_PER_CLIENT``;
 - document requests (PULL-DOC-REQ, RESUME-REQ, PUSH-DOC): ``MAX_DOCUMENT_REQUESTS_PER_CLIENT_BURST``
-  at once, then ``MAX_DOCUMENT_REQUESTS_PER_SECOND_PER_CLIENT``.
+  at once, then ``MAX_DOCUMENT_REQUESTS_PER_SECOND_PER_CLIENT``;
+- JSON values, as ``MAX_FRAME_VALUES`` counts them (the commas and colons of its text frames
+  outside strings): ``MAX_VALUES_PER_CLIENT_BURST`` at once, then ``MAX_VALUES_PER_SECOND_PER_CLIENT``.
+  A message's cost on the event loop grows with its values (parsed, checked, applied): within
+  the message rates, frames at ``MAX_FRAME_VALUES`` back to back (a Selection's indices, 1.09
+  million zeros in 2.2 MB, 0.2 s of the loop each) from one client held it whole. Charged as
+  each text frame arrives, before it is parsed; binary buffers are not counted.
 
 A client's buckets are held while it has a websocket here (as many as its sockets, which
 cost far more each); once its last one closes they wait in a table of at most
@@ -28,8 +34,18 @@ from collections.abc import Callable
 from typing import Any
 
 from ..exceptions import RateLimitedError
+from ..protocol.wire_json import count_separators
 
-__all__ = ["DOCUMENT_REQUESTS_PER_SECOND", "MAX_IDLE_CLIENTS", "ClientRate", "ClientRates", "TokenBucket"]
+__all__ = [
+    "DOCUMENT_REQUESTS_LIMIT",
+    "DOCUMENT_REQUESTS_PER_SECOND",
+    "MAX_IDLE_CLIENTS",
+    "MESSAGES_LIMIT",
+    "VALUES_LIMIT",
+    "ClientRate",
+    "ClientRates",
+    "TokenBucket",
+]
 
 #: PULL-DOC-REQ, RESUME-REQ and PUSH-DOC per second (and at once) on one connection,
 #: together, and the resets the server answers its stale patches with: each is the whole
@@ -43,10 +59,15 @@ MAX_IDLE_CLIENTS = 20_000
 #: The settings of each bucket: (rate, burst), and the name refusals give.
 _MESSAGES = ("MAX_PATCHES_PER_SECOND_PER_CLIENT", "MAX_PATCHES_PER_CLIENT_BURST")
 _DOCUMENTS = ("MAX_DOCUMENT_REQUESTS_PER_SECOND_PER_CLIENT", "MAX_DOCUMENT_REQUESTS_PER_CLIENT_BURST")
+_VALUES = ("MAX_VALUES_PER_SECOND_PER_CLIENT", "MAX_VALUES_PER_CLIENT_BURST")
+#: The settings naming each bucket's refusals (its rate's).
+MESSAGES_LIMIT, DOCUMENT_REQUESTS_LIMIT, VALUES_LIMIT = _MESSAGES[0], _DOCUMENTS[0], _VALUES[0]
+#: What each bucket counts, as its refusal names it.
+_WHAT = {_MESSAGES[0]: "messages", _DOCUMENTS[0]: "document requests", _VALUES[0]: "JSON values"}
 
 
 class TokenBucket:
-    """``burst`` tokens at most, refilled at ``rate`` per second; one taken per event."""
+    """``burst`` tokens at most, refilled at ``rate`` per second; one taken per event (or ``count``)."""
 
     __slots__ = ("burst", "rate", "tokens", "when")
 
@@ -60,26 +81,29 @@ class TokenBucket:
         """The tokens it holds at ``now``."""
         return min(self.burst, self.tokens + (now - self.when) * self.rate)
 
-    def take(self, now: float) -> bool:
-        """Take one token; tell whether there was one (none is taken otherwise)."""
+    def take(self, now: float, count: float = 1.0) -> bool:
+        """Take ``count`` tokens; tell whether there were as many (none is taken otherwise)."""
         tokens = min(self.burst, self.tokens + (now - self.when) * self.rate)
         self.when = now
-        if tokens < 1.0:
+        if tokens < count:
             self.tokens = tokens
             return False
-        self.tokens = tokens - 1.0
+        self.tokens = tokens - count
         return True
 
 
 class ClientRate:
     """One client's buckets on this process, shared by its websockets here (None: that limit is off)."""
 
-    __slots__ = ("connections", "documents", "key", "messages")
+    __slots__ = ("connections", "documents", "key", "messages", "values")
 
-    def __init__(self, key: str, messages: TokenBucket | None, documents: TokenBucket | None) -> None:
+    def __init__(
+        self, key: str, messages: TokenBucket | None, documents: TokenBucket | None, values: TokenBucket | None = None
+    ) -> None:
         self.key = key
         self.messages = messages
         self.documents = documents
+        self.values = values
         #: Its websockets holding these buckets now.
         self.connections = 0
 
@@ -93,18 +117,38 @@ class ClientRate:
         bucket = self.documents
         return bucket is None or bucket.take(now)
 
-    def refusal(self, documents: bool) -> RateLimitedError:
-        """The error closing a connection of this client past one of its buckets (4029)."""
-        bucket, (rate_name, _burst) = (self.documents, _DOCUMENTS) if documents else (self.messages, _MESSAGES)
-        what = "document requests" if documents else "messages"
+    def take_values(self, frame: str, now: float) -> bool:
+        """Take the JSON values of one text frame; False past the client's bucket (none is taken then).
+
+        Counted as ``MAX_FRAME_VALUES`` counts them: first all commas and colons, in C (a
+        small frame costs two ``str.count``); only when those are more than the bucket holds,
+        exactly, outside strings (a text full of commas is charged its commas otherwise, which
+        never refuses a frame: the exact count decides that).
+        """
+        bucket = self.values
+        if bucket is None:
+            return True
+        count = frame.count(",") + frame.count(":")
+        if not count:  # "{}", a one-value frame
+            return True
+        if count > bucket.level(now):
+            count = count_separators(frame)
+        return bucket.take(now, float(count))
+
+    def refusal(self, setting: str) -> RateLimitedError:
+        """The error closing a connection of this client past the bucket of ``setting``, its rate (4029)."""
+        bucket = self.documents if setting == _DOCUMENTS[0] else self.values if setting == _VALUES[0] else self.messages
         burst, rate = (bucket.burst, bucket.rate) if bucket is not None else (0.0, 0.0)
+        # .15g: whole numbers as such (2200000, not 2.2e+06), fractions as they were set.
         return RateLimitedError(
-            f"this client sends too many {what}: {burst:g} at once, then {rate:g} per second ({rate_name})"
+            f"this client sends too many {_WHAT[setting]}: {burst:.15g} at once, then {rate:.15g} per second "
+            f"({setting})"
         )
 
     def full(self, now: float) -> bool:
-        """Tell whether both buckets are full again (the same as none)."""
-        return all(bucket is None or bucket.level(now) >= bucket.burst for bucket in (self.messages, self.documents))
+        """Tell whether every bucket is full again (the same as none)."""
+        buckets = (self.messages, self.documents, self.values)
+        return all(bucket is None or bucket.level(now) >= bucket.burst for bucket in buckets)
 
 
 def _bucket(settings: Any, names: tuple[str, str], now: float) -> TokenBucket | None:
@@ -125,21 +169,26 @@ class ClientRates:
         self._max_idle = max_idle
         self.clock = clock
         #: Websockets closed (4029) past a client's bucket, by its rate's setting (``/docsync-metrics``).
-        self.refused = {_MESSAGES[0]: 0, _DOCUMENTS[0]: 0}
+        self.refused = {_MESSAGES[0]: 0, _DOCUMENTS[0]: 0, _VALUES[0]: 0}
 
     def __len__(self) -> int:
         return len(self._held) + len(self._idle)
 
     def join(self, key: str | None, settings: Any) -> ClientRate | None:
-        """Count one more websocket of ``key``; return its client's buckets (None: no client, or both limits off)."""
-        if key is None or not (getattr(settings, _MESSAGES[0]) or getattr(settings, _DOCUMENTS[0])):
+        """Count one more websocket of ``key``; return its client's buckets (None: no client, or every limit off)."""
+        if key is None or not any(getattr(settings, names[0]) for names in (_MESSAGES, _DOCUMENTS, _VALUES)):
             return None
         rate = self._held.get(key)
         if rate is None:
             rate = self._idle.pop(key, None)
             if rate is None:
                 now = self.clock()
-                rate = ClientRate(key, _bucket(settings, _MESSAGES, now), _bucket(settings, _DOCUMENTS, now))
+                rate = ClientRate(
+                    key,
+                    _bucket(settings, _MESSAGES, now),
+                    _bucket(settings, _DOCUMENTS, now),
+                    _bucket(settings, _VALUES, now),
+                )
             self._held[key] = rate
         rate.connections += 1
         return rate
@@ -170,11 +219,12 @@ class ClientRates:
     def check_open(self, rate: ClientRate) -> None:
         """Refuse a new websocket of ``rate``'s client (RateLimitedError, counted) while a bucket is empty."""
         now = self.clock()
-        for documents, bucket in ((False, rate.messages), (True, rate.documents)):
+        buckets = ((_MESSAGES[0], rate.messages), (_DOCUMENTS[0], rate.documents), (_VALUES[0], rate.values))
+        for setting, bucket in buckets:
             if bucket is not None and bucket.level(now) < 1.0:
-                self.count_refusal(documents)
-                raise rate.refusal(documents)
+                self.count_refusal(setting)
+                raise rate.refusal(setting)
 
-    def count_refusal(self, documents: bool) -> None:
-        """Count a websocket closed past one of its client's buckets."""
-        self.refused[_DOCUMENTS[0] if documents else _MESSAGES[0]] += 1
+    def count_refusal(self, setting: str) -> None:
+        """Count a websocket closed past one of its client's buckets, by the bucket's rate setting."""
+        self.refused[setting] += 1

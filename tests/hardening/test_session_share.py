@@ -168,6 +168,7 @@ async def test_refusals_of_a_session_are_counted_in_the_metrics_by_limit(site: S
         "NEW_SESSIONS_PER_CLIENT_PER_SECOND": 0,
         "MAX_PATCHES_PER_SECOND_PER_CLIENT": 0,
         "MAX_DOCUMENT_REQUESTS_PER_SECOND_PER_CLIENT": 0,
+        "MAX_VALUES_PER_SECOND_PER_CLIENT": 0,
     }
 
 

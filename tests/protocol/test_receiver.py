@@ -11,7 +11,7 @@ import numpy as np
 import orjson
 import pytest
 
-from docsync.exceptions import MessageTooBigError, ProtocolError
+from docsync.exceptions import MessageTooBigError, ProtocolError, RateLimitedError
 from docsync.protocol import message
 from docsync.protocol.message import Frame, Message, new_message
 from docsync.protocol.msgtypes import MESSAGE_TYPES
@@ -579,3 +579,37 @@ class TestCountContainers:
             return 0
 
         assert count_containers(text) == containers(value) == 10
+
+
+def test_each_text_frame_within_the_limits_is_charged_before_it_is_parsed() -> None:
+    # The server takes a frame's values from its client's bucket there (MAX_VALUES_PER_SECOND_PER_CLIENT).
+    charged: list[str] = []
+    receiver = Receiver(max_values=10)
+    receiver.charge_values = charged.append
+    header = '{"msgtype":"PATCH-DOC","msgid":"1","num_buffers":1}'
+    assert receiver.receive(header) is None
+    assert receiver.receive("{}") is None  # an empty metadata frame: no values, not parsed
+    content = '{"events":[1,2,3,4,5,6,7,8]}' + " " * 100  # longer than the limit: checked, then charged
+    assert receiver.receive(content) is None
+    assert receiver.receive('{"id":"b"}') is None
+    assert receiver.receive(b"\x00") is not None  # a buffer's payload: not charged
+    assert charged == [header, content, '{"id":"b"}']
+
+
+def test_a_frame_past_the_value_limit_is_refused_uncharged_and_a_refused_charge_drops_the_message() -> None:
+    charged: list[str] = []
+    receiver = Receiver(max_values=10)
+    receiver.charge_values = charged.append
+    receiver.receive('{"msgtype":"PATCH-DOC","msgid":"1"}')
+    receiver.receive("{}")
+    with pytest.raises(MessageTooBigError):
+        receiver.receive('{"events":[' + ",".join(["0"] * 20) + "]}")
+    assert charged == ['{"msgtype":"PATCH-DOC","msgid":"1"}']  # the refused frame took nothing
+
+    def refuse(frame: str) -> None:
+        raise RateLimitedError("past the bucket")
+
+    receiver.charge_values = refuse
+    with pytest.raises(RateLimitedError):
+        receiver.receive('{"msgtype":"PATCH-DOC","msgid":"2"}')
+    assert receiver.expecting is Expecting.HEADER

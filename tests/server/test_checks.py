@@ -244,7 +244,14 @@ def test_a_new_session_rate_of_zero_none_or_a_number_is_accepted(rate: object) -
         assert not [m for m in check_settings() if m.id in ("docsync.E018", "docsync.E022")]
 
 
-@pytest.mark.parametrize("name", ["MAX_PATCHES_PER_SECOND_PER_CLIENT", "MAX_DOCUMENT_REQUESTS_PER_SECOND_PER_CLIENT"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "MAX_PATCHES_PER_SECOND_PER_CLIENT",
+        "MAX_DOCUMENT_REQUESTS_PER_SECOND_PER_CLIENT",
+        "MAX_VALUES_PER_SECOND_PER_CLIENT",
+    ],
+)
 @pytest.mark.parametrize("value", [-1, "1000", True, float("nan"), float("inf")])
 def test_a_clients_message_rate_that_is_no_number_of_at_least_zero_is_reported_as_e022(
     name: str, value: object
@@ -255,7 +262,9 @@ def test_a_clients_message_rate_that_is_no_number_of_at_least_zero_is_reported_a
     assert [e.msg for e in errors] == [f"DOCSYNC[{name!r}] is {value!r}: not a number of at least 0."]
 
 
-@pytest.mark.parametrize("name", ["MAX_PATCHES_PER_CLIENT_BURST", "MAX_DOCUMENT_REQUESTS_PER_CLIENT_BURST"])
+@pytest.mark.parametrize(
+    "name", ["MAX_PATCHES_PER_CLIENT_BURST", "MAX_DOCUMENT_REQUESTS_PER_CLIENT_BURST", "MAX_VALUES_PER_CLIENT_BURST"]
+)
 @pytest.mark.parametrize("value", [0, 2.5, "500", None])
 def test_a_clients_message_burst_that_is_no_whole_number_is_reported_as_e018(name: str, value: object) -> None:
     # A burst of 0 refused every socket of every client at its first message.
@@ -283,6 +292,35 @@ def test_a_clients_message_bucket_below_one_connections_rate_is_warned_as_w012(
         warnings = [m for m in check_settings() if m.id == "docsync.W012"]
     assert len(warnings) == warned
     assert all("may be closed 4029" in w.msg for w in warnings)
+
+
+@pytest.mark.parametrize(
+    ("values", "refused"),
+    [
+        ({}, False),  # the defaults: 2,500,000 at once, two frames at MAX_FRAME_VALUES (1,100,000)
+        ({"MAX_VALUES_PER_CLIENT_BURST": 1_100_000}, False),  # one such frame
+        ({"MAX_VALUES_PER_CLIENT_BURST": 1_099_999}, True),
+        ({"MAX_VALUES_PER_CLIENT_BURST": 1_000, "MAX_FRAME_VALUES": 1_000}, False),
+        ({"MAX_VALUES_PER_CLIENT_BURST": 1_000, "MAX_VALUES_PER_SECOND_PER_CLIENT": None}, False),  # off
+        ({"MAX_VALUES_PER_CLIENT_BURST": 1_000, "MAX_VALUES_PER_SECOND_PER_CLIENT": 0}, False),
+        ({"MAX_VALUES_PER_CLIENT_BURST": 1_000, "MAX_VALUES_PER_SECOND_PER_CLIENT": 50_000.0}, True),
+    ],
+)
+def test_a_clients_values_burst_below_one_frames_bound_is_reported_as_e027(
+    values: dict[str, object], refused: bool
+) -> None:
+    # A frame's values are taken at once: below MAX_FRAME_VALUES, a frame that limit lets through is closed 4029 always.
+    with override_settings(DOCSYNC={"APPS": {}, **values}):
+        errors = [m for m in check_settings() if m.id == "docsync.E027"]
+    assert [e.msg for e in errors] == (
+        [
+            f"DOCSYNC['MAX_VALUES_PER_CLIENT_BURST'] ({values['MAX_VALUES_PER_CLIENT_BURST']}) is smaller than "
+            "DOCSYNC['MAX_FRAME_VALUES'] (1100000): a client's frame with as many values as that limit allows "
+            "could never be taken."
+        ]
+        if refused
+        else []
+    )
 
 
 @pytest.mark.parametrize("name", ["CHECK_UNUSED_SESSIONS", "PROCESS_TIMEOUT", "SNAPSHOT_INTERVAL", "SNAPSHOT_LIFETIME"])

@@ -7,13 +7,16 @@ from types import SimpleNamespace
 import pytest
 
 from docsync.exceptions import RateLimitedError
-from docsync.server.message_rates import ClientRates
+from docsync.server.message_rates import DOCUMENT_REQUESTS_LIMIT, MESSAGES_LIMIT, VALUES_LIMIT, ClientRates
 
 KEY = "address:10.0.0.1"
 REFUSED = "this client sends too many messages: 5 at once, then 2 per second (MAX_PATCHES_PER_SECOND_PER_CLIENT)"
 DOCUMENTS_REFUSED = (
     "this client sends too many document requests: 3 at once, then 1 per second "
     "(MAX_DOCUMENT_REQUESTS_PER_SECOND_PER_CLIENT)"
+)
+VALUES_REFUSED = (
+    "this client sends too many JSON values: 2200000 at once, then 500000 per second (MAX_VALUES_PER_SECOND_PER_CLIENT)"
 )
 
 
@@ -27,12 +30,14 @@ class Clock:
         return self.now
 
 
-def _settings(rate: float | None = 2.0, documents: float | None = 1.0) -> SimpleNamespace:
+def _settings(rate: float | None = 2.0, documents: float | None = 1.0, values: float | None = None) -> SimpleNamespace:
     return SimpleNamespace(
         MAX_PATCHES_PER_SECOND_PER_CLIENT=rate,
         MAX_PATCHES_PER_CLIENT_BURST=5,
         MAX_DOCUMENT_REQUESTS_PER_SECOND_PER_CLIENT=documents,
         MAX_DOCUMENT_REQUESTS_PER_CLIENT_BURST=3,
+        MAX_VALUES_PER_SECOND_PER_CLIENT=values,
+        MAX_VALUES_PER_CLIENT_BURST=2_200_000,
     )
 
 
@@ -67,8 +72,8 @@ def test_a_clients_connections_share_one_bucket_and_another_client_has_its_own()
     assert [first.take_message(clock.now) for _ in range(3)] == [True] * 3
     assert [second.take_message(clock.now) for _ in range(3)] == [True, True, False]
     assert other.take_message(clock.now)
-    assert str(first.refusal(documents=False)) == REFUSED
-    assert first.refusal(documents=False).close_code == 4029
+    assert str(first.refusal(MESSAGES_LIMIT)) == REFUSED
+    assert first.refusal(MESSAGES_LIMIT).close_code == 4029
 
 
 def test_a_new_connection_is_refused_while_a_bucket_is_empty_and_counted() -> None:
@@ -83,7 +88,7 @@ def test_a_new_connection_is_refused_while_a_bucket_is_empty_and_counted() -> No
     with pytest.raises(RateLimitedError) as refused:
         rates.check_open(later)
     assert str(refused.value) == DOCUMENTS_REFUSED
-    assert rates.refused == {"MAX_PATCHES_PER_SECOND_PER_CLIENT": 0, "MAX_DOCUMENT_REQUESTS_PER_SECOND_PER_CLIENT": 1}
+    assert rates.refused == {MESSAGES_LIMIT: 0, DOCUMENT_REQUESTS_LIMIT: 1, VALUES_LIMIT: 0}
     clock.now += 1.0  # a request's worth
     rates.check_open(later)
 
@@ -92,6 +97,7 @@ def test_no_client_or_both_rates_off_count_nothing() -> None:
     rates = ClientRates(clock=Clock())
     assert rates.join(None, _settings()) is None
     assert rates.join(KEY, _settings(rate=None, documents=0)) is None
+    assert rates.join(KEY, _settings(rate=None, documents=0, values=0)) is None
     messages_only = rates.join(KEY, _settings(documents=None))
     assert messages_only is not None and messages_only.documents is None
     assert all(messages_only.take_document_request(0.0) for _ in range(100))
@@ -135,3 +141,64 @@ def test_buckets_held_by_an_open_connection_are_never_dropped() -> None:
         rates.leave(other)
     again = rates.join(KEY, _settings())
     assert again is held and not again.take_message(clock.now)
+
+
+def _zeros(count: int) -> str:
+    """A content frame of ``count`` values (as MAX_FRAME_VALUES counts them: its separators)."""
+    return '{"new":[' + ",".join(["0"] * count) + "]}"
+
+
+def test_a_clients_frames_take_their_values_from_its_bucket() -> None:
+    clock = Clock()
+    rates = ClientRates(clock=clock)
+    first, second = rates.join(KEY, _settings(values=500_000.0)), rates.join(KEY, _settings(values=500_000.0))
+    assert first is second and first is not None and first.values is not None
+    frame = _zeros(1_100_000)  # 1,099,999 commas and its one colon: MAX_FRAME_VALUES' 1,100,000
+    assert first.take_values(frame, clock.now)  # two at once, from either socket
+    assert second.take_values(frame, clock.now)
+    assert first.values.level(clock.now) == 0.0
+    assert first.take_values("{}", clock.now)  # no separator: nothing to take
+    assert not first.take_values('{"a":0}', clock.now)  # one value more is refused, and none taken
+    assert str(first.refusal(VALUES_LIMIT)) == VALUES_REFUSED
+    assert first.refusal(VALUES_LIMIT).close_code == 4029
+    clock.now += 2.0  # a million values' worth: not yet a maximal frame's
+    assert not first.take_values(frame, clock.now)
+    clock.now += 0.2
+    assert first.take_values(frame, clock.now)
+    # Another client has its own bucket.
+    other = rates.join("user:7", _settings(values=500_000.0))
+    assert other is not None and other.take_values(frame, clock.now)
+
+
+def test_commas_and_colons_inside_strings_never_refuse_a_frame() -> None:
+    clock = Clock()
+    rates = ClientRates(clock=clock)
+    rate = rates.join(KEY, _settings(values=1.0))
+    assert rate is not None and rate.values is not None
+    # 3,000,001 commas and colons, more than the bucket holds: counted exactly, one value.
+    text = '{"value":"' + "a,b:" * 1_500_000 + '"}'
+    assert rate.take_values(text, clock.now) and rate.take_values(text, clock.now)
+    assert rate.values.level(clock.now) == 2_200_000 - 2
+    # Fewer than it holds are taken as counted in C (strings' commas too, the cheap count)...
+    csv = '{"value":"' + "," * 1_000_000 + '"}'
+    assert rate.take_values(csv, clock.now) and rate.take_values(csv, clock.now)
+    assert rate.values.level(clock.now) == 2_200_000 - 2 - 2 * 1_000_001
+    # ... and once they are more, exactly again: such a frame is never refused.
+    assert rate.take_values(csv, clock.now)
+    assert rate.values.level(clock.now) == 2_200_000 - 2 - 2 * 1_000_001 - 1
+
+
+def test_a_new_connection_is_refused_while_the_values_bucket_is_empty() -> None:
+    clock = Clock()
+    rates = ClientRates(clock=clock)
+    rate = rates.join(KEY, _settings(rate=None, documents=None, values=1.0))
+    assert rate is not None and rate.messages is None and rate.documents is None
+    assert rate.take_values(_zeros(1_100_000), clock.now) and rate.take_values(_zeros(1_100_000), clock.now)
+    with pytest.raises(RateLimitedError) as refused:
+        rates.check_open(rate)
+    assert str(refused.value) == (
+        "this client sends too many JSON values: 2200000 at once, then 1 per second (MAX_VALUES_PER_SECOND_PER_CLIENT)"
+    )
+    assert rates.refused[VALUES_LIMIT] == 1
+    clock.now += 1.0  # a value's worth
+    rates.check_open(rate)

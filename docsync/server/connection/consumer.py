@@ -62,7 +62,7 @@ from ..compat import (
 )
 from ..dialects import DOCSYNC_KIND, Dialect
 from ..incomplete import IncompleteInput
-from ..message_rates import ClientRate
+from ..message_rates import DOCUMENT_REQUESTS_LIMIT, MESSAGES_LIMIT, VALUES_LIMIT, ClientRate
 from ..outbox import Outbox
 from ..registry import SessionRegistry, get_registry
 from ..session import ServerSession
@@ -438,6 +438,8 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             # any session is made or joined (no app code runs), as its next message would be.
             self.client_rate = get_registry().client_rates.join(self.client, settings)
             if self.client_rate is not None:
+                if self.client_rate.values is not None:  # each text frame's values, before it is parsed
+                    self.receiver.charge_values = self._charge_values
                 get_registry().client_rates.check_open(self.client_rate)
             await self._open_session(protocols[1], settings)
         except ConnectionClosingError as exc:
@@ -788,13 +790,24 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             return False
         client_rate = self.client_rate
         if client_rate is not None and not client_rate.take_document_request(time.monotonic()):
-            self._refuse_client(client_rate, documents=True)
+            self._refuse_client(client_rate, DOCUMENT_REQUESTS_LIMIT)
             return False
         return True
 
-    def _refuse_client(self, client_rate: ClientRate, documents: bool) -> None:
-        get_registry().client_rates.count_refusal(documents)
-        self.refuse(client_rate.refusal(documents))
+    def _charge_values(self, frame: str) -> None:
+        """Take a text frame's JSON values from its client's bucket; RateLimitedError past it (4029).
+
+        Called by the receiver once the frame passed the frame limits, before it is parsed:
+        a message's cost on the loop (parsed, checked, applied) grows with its values.
+        """
+        client_rate = self.client_rate
+        if client_rate is not None and not client_rate.take_values(frame, time.monotonic()):
+            get_registry().client_rates.count_refusal(VALUES_LIMIT)
+            raise client_rate.refusal(VALUES_LIMIT)
+
+    def _refuse_client(self, client_rate: ClientRate, setting: str) -> None:
+        get_registry().client_rates.count_refusal(setting)
+        self.refuse(client_rate.refusal(setting))
 
     async def handle(self, message: Message) -> None:
         """Dispatch one complete message (to the local session, or to the relay)."""
@@ -811,7 +824,7 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
                 self.refuse(RateLimitedError("too many patches per second"))
                 return
             if client_rate is not None and not client_rate.take_message(time.monotonic()):
-                self._refuse_client(client_rate, documents=False)
+                self._refuse_client(client_rate, MESSAGES_LIMIT)
                 return
         elif msgtype in _REQUESTS:
             if not self.document_requests.allow():
@@ -821,13 +834,13 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
                     self.refuse(RateLimitedError(f"too many requests per second ({msgtype})"))
                 return
             if client_rate is not None and not client_rate.take_document_request(time.monotonic()):
-                self._refuse_client(client_rate, documents=True)
+                self._refuse_client(client_rate, DOCUMENT_REQUESTS_LIMIT)
                 return
         elif not self.rate.allow():  # SERVER-INFO-REQ; ACK, OK, ERROR (ignored); what is answered bad-request
             self.refuse(RateLimitedError(f"too many messages per second ({msgtype})"))
             return
         elif client_rate is not None and not client_rate.take_message(time.monotonic()):
-            self._refuse_client(client_rate, documents=False)
+            self._refuse_client(client_rate, MESSAGES_LIMIT)
             return
         if self.relay is not None and self.cluster is not None:
             pending = self._relay_pending
