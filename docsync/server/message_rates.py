@@ -69,13 +69,16 @@ _WHAT = {_MESSAGES[0]: "messages", _DOCUMENTS[0]: "document requests", _VALUES[0
 class TokenBucket:
     """``burst`` tokens at most, refilled at ``rate`` per second; one taken per event (or ``count``)."""
 
-    __slots__ = ("burst", "rate", "tokens", "when")
+    __slots__ = ("burst", "needed", "rate", "tokens", "when")
 
     def __init__(self, rate: float, burst: float, now: float) -> None:
         self.rate = rate
         self.burst = burst
         self.tokens = burst
         self.when = now
+        #: What the last take asked when it was refused (1 after one taken): a new websocket
+        #: of the client waits until the bucket holds as much (``ClientRates.check_open``).
+        self.needed = 1.0
 
     def level(self, now: float) -> float:
         """The tokens it holds at ``now``."""
@@ -87,8 +90,10 @@ class TokenBucket:
         self.when = now
         if tokens < count:
             self.tokens = tokens
+            self.needed = count
             return False
         self.tokens = tokens - count
+        self.needed = 1.0
         return True
 
 
@@ -217,11 +222,16 @@ class ClientRates:
             del idle[key]
 
     def check_open(self, rate: ClientRate) -> None:
-        """Refuse a new websocket of ``rate``'s client (RateLimitedError, counted) while a bucket is empty."""
+        """Refuse a new websocket of ``rate``'s client (RateLimitedError, counted) while a bucket is empty.
+
+        Empty: it holds less than a token, or than what it last refused (a frame's values):
+        a client refused a frame of a million values reconnected and sent it again at once,
+        each time parsed for nothing but its count; now it waits until the frame would pass.
+        """
         now = self.clock()
         buckets = ((_MESSAGES[0], rate.messages), (_DOCUMENTS[0], rate.documents), (_VALUES[0], rate.values))
         for setting, bucket in buckets:
-            if bucket is not None and bucket.level(now) < 1.0:
+            if bucket is not None and bucket.level(now) < min(bucket.needed, bucket.burst):
                 self.count_refusal(setting)
                 raise rate.refusal(setting)
 

@@ -202,3 +202,23 @@ def test_a_new_connection_is_refused_while_the_values_bucket_is_empty() -> None:
     assert rates.refused[VALUES_LIMIT] == 1
     clock.now += 1.0  # a value's worth
     rates.check_open(rate)
+
+
+def test_a_new_connection_waits_until_the_bucket_holds_the_frame_it_last_refused() -> None:
+    # Reconnecting and sending a refused frame again at once cost its count each time, for nothing.
+    clock = Clock()
+    rates = ClientRates(clock=clock)
+    rate = rates.join(KEY, _settings(rate=None, documents=None, values=500_000.0))
+    assert rate is not None and rate.values is not None
+    frame = _zeros(1_100_000)
+    assert rate.take_values(frame, clock.now) and rate.take_values(frame, clock.now)
+    assert not rate.take_values(frame, clock.now)
+    clock.now += 2.0  # a million values back: not yet the frame's 1,100,000
+    with pytest.raises(RateLimitedError):
+        rates.check_open(rate)
+    clock.now += 0.2
+    rates.check_open(rate)
+    assert rate.take_values(frame, clock.now)
+    clock.now += 0.01
+    assert rate.take_values('{"a":0}', clock.now)  # taken: one value is needed again
+    rates.check_open(rate)
