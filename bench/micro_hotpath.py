@@ -215,6 +215,7 @@ def main() -> int:
         DOCSYNC_MAX_PATCHES="1000000",
         DOCSYNC_MAX_PATCHES_PER_SECOND_PER_CLIENT="none",
         DOCSYNC_MAX_DOCUMENT_REQUESTS_PER_SECOND_PER_CLIENT="none",
+        DOCSYNC_MAX_VALUES_PER_SECOND_PER_CLIENT="none",
     )
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, check=True, capture_output=True)
     sys.path.insert(0, str(ROOT))

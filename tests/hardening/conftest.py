@@ -151,6 +151,7 @@ def session_fuzz_site(tmp_path_factory: pytest.TempPathFactory, database: Databa
         # limits are tested on sites of their own (test_client_message_rate).
         DOCSYNC_MAX_DOCUMENT_REQUESTS_PER_SECOND_PER_CLIENT="none",
         DOCSYNC_MAX_PATCHES_PER_SECOND_PER_CLIENT="none",
+        DOCSYNC_MAX_VALUES_PER_SECOND_PER_CLIENT="none",
     )
 
 

@@ -136,6 +136,8 @@ def fuzz_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> I
         # 4029 with the client's ERROR, CI of 2026-12-07): tested on sites of their own.
         DOCSYNC_MAX_PATCHES_PER_SECOND_PER_CLIENT="none",
         DOCSYNC_MAX_DOCUMENT_REQUESTS_PER_SECOND_PER_CLIENT="none",
+        # And the JSON values it sends (its draws of large values, back to back, one client).
+        DOCSYNC_MAX_VALUES_PER_SECOND_PER_CLIENT="none",
     )
     site.start()
     try:
