@@ -291,6 +291,21 @@ class Model(metaclass=ModelMeta):
         if noted is not None and not was_noted:
             noted.pop(attr, None)
 
+    def change_out(self, attr: str, change: Callable[[], Any]) -> None:
+        """Run ``change``, another origin's change of ``attr`` of this model in no document, not noted as changed out.
+
+        A client applies so a server's change it skipped (the model out of its document)
+        to the object its application holds, as ``splice_out`` a splice: the server's
+        value, not one to send at a put-back.
+        """
+        noted = self._changed_out
+        was_noted = noted is not None and attr in noted
+        try:
+            change()
+        finally:
+            if noted is not None and not was_noted:
+                noted.pop(attr, None)
+
     def _owner(self) -> Any:
         # ``document`` without a property's descriptor call: read on every change.
         ref = self._document

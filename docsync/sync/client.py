@@ -764,12 +764,18 @@ class ClientProtocol:
             # (Rare: a waiting put-back keeps a definition of the model.)
             put_backs = outbox.redefining_at(key[0]) if kind == "ListSpliced" and outbox.redefining else []
             if not pending and not put_backs:
-                if kind == "ListSpliced":  # (its object, held out by the application, takes it)
+                # (Its object, held out by the application, takes it.)
+                if kind == "ListSpliced":
                     self._splice_departed(key, raw, None, buffers)
+                else:
+                    self._change_departed(key, raw, buffers)
                 continue
             if kind == "ModelChanged":
                 self._doom(key)
-            elif kind == "ListSpliced":
+                self._change_departed(key, raw, buffers)  # (the server's value wins, as over a model held)
+            elif kind != "ListSpliced":
+                self._change_departed(key, raw, buffers)
+            else:
                 at, delete, items = raw.get("index"), raw.get("delete"), raw.get("items")
                 if type(at) is not int or type(delete) is not int or type(items) is not list:
                     self._doom(key)
@@ -829,6 +835,42 @@ class ClientProtocol:
             return
         with contextlib.suppress(PatchError, ValueError, TypeError):  # (it does not fit: its correction follows)
             model.splice_out(key[1], at.index, at.delete, items, self.setter)
+
+    def _change_departed(self, key: tuple[str, str], raw: dict[str, Any], buffers: dict[str, Any]) -> None:
+        """Apply a server's change of ``key`` but a splice, skipped (its model out), to the model's object held out.
+
+        One object per id, as for a splice (``_splice_departed``): where no correction
+        follows, that object is what the document holds again. A server's whole value of
+        the list this client took the model out of supersedes that removal, waiting (it
+        is never sent, so nothing is corrected), and attaches the object where the server
+        holds the model (``_revive``): without the server's changes skipped while it was
+        out, it kept a ``counts`` item another client had deleted, and this client's later
+        deletion of it was refused (child moves in memory, seed 6500002493). A property
+        that may hold models is left as it is, and so is one with a change of this
+        client's known to lose (its server value follows) but for a whole value.
+        """
+        model = self.document.departed_model(key[0])
+        if model is None:
+            return
+        prop = type(model).properties().get(key[1])
+        if prop is None or prop.may_hold_models or (raw.get("kind") != "ModelChanged" and self._doomed(key)):
+            return
+        try:
+            decoded = decode_patch(
+                {"events": [raw]},
+                {model.id: model},
+                buffers,
+                setter=self.setter,
+                max_array_elements=self.max_array_elements,
+                skip_unknown=True,
+            )
+        except (DeserializationError, PatchError, ValueError, TypeError):
+            return
+        if not decoded.events:
+            return
+        document, events, models = self.document, decoded.events, {model.id: model}
+        with contextlib.suppress(PatchError, ValueError, TypeError):  # (it does not fit: its correction follows)
+            model.change_out(key[1], lambda: apply_events(document, events, setter=self.setter, new_models=models))
 
     def _doomed(self, key: tuple[str, str]) -> bool:
         """Whether a change of ``key`` of this client's, unanswered, is known to lose."""

@@ -380,3 +380,17 @@ def test_splice_out_applies_another_origins_splice_without_noting_it_as_changed_
     note.splice_out("tags", 0, 0, ["v"])
     assert note.tags == ["v", "x", "y", "z"]
     assert note.changed_out() == ["tags"]
+
+
+def test_change_out_applies_another_origins_change_without_noting_it_as_changed_out() -> None:
+    # The same for any other change a client skipped (convergence, seed 6500002493).
+    note = Tagged(tags=["w"])
+    note.track_changes_out()
+    note.change_out("tags", lambda: setattr(note, "tags", ["x"]))
+    assert note.tags == ["x"]
+    assert note.changed_out() == []
+    note.track_changes_out()
+    note.tags = ["y"]  # its own change while out: noted
+    note.change_out("tags", lambda: setattr(note, "tags", ["z"]))
+    assert note.tags == ["z"]
+    assert note.changed_out() == ["tags"]

@@ -826,7 +826,9 @@ describe("ClientProtocol and a correction defining a model it skipped changes of
   // in memory, seed 4000001431), with what docsync/sync/sequencer.py sends alice there: she
   // took card-0 out of "left" (in flight) and skipped bob's text of it (seq 1); she put it
   // into "right" (waiting); bob's whole value of "left" (seq 2) made her removal lose, and
-  // its correction (seq 3) defined card-0 with bob's text. She kept her own.
+  // its correction (seq 3) defined card-0 with bob's text. She kept her own. (Her object,
+  // out, takes bob's text at seq 1 since 6500002493's fix; the definition laid over it
+  // brings what it may still lack, a value holding models say.)
   it("takes the definition's values", () => {
     const card = (i, text) => ({ type: "object", name: "test_moves.Card", id: `card-${i}`, attributes: { text } });
     const doc = {
@@ -847,7 +849,7 @@ describe("ClientProtocol and a correction defining a model it skipped changes of
     alice.flush();
     const [removal] = alice.messagesToSend();
     alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [{ kind: "ModelChanged", model: { id: "card-0" }, attr: "text", new: "bob's" }], references: [], seq: 1 })));
-    assert.equal(mine.get("text"), "card 0"); // (skipped: the card out)
+    assert.equal(mine.get("text"), "bob's"); // (skipped, the card out: her object takes it)
     right.splice("cards", 0, 0, [mine]); // waiting: she holds it again
     const reordered = { kind: "ModelChanged", model: { id: "left" }, attr: "cards", new: [{ id: "card-1" }, { id: "card-0" }] };
     alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [reordered], references: [], seq: 2 })));
@@ -1131,6 +1133,60 @@ describe("ClientProtocol and a server splice of a model the page holds out", () 
     const [putBack] = alice.messagesToSend();
     const sent = putBack.content.events.map((event) => [event.kind, event.index ?? null, event.delete ?? null]);
     assert.deepEqual(sent, [["RootAdded", null, null], ["ListSpliced", 1, 1]]); // (at 2: out of range of ["x", "y"])
+  });
+});
+
+describe("ClientProtocol and a server change of a model the page holds out, put back by the server's value", () => {
+  // The scenario of tests/sync/test_client_moves_server_models.py's
+  // test_a_servers_change_skipped_while_its_model_is_out_reaches_the_object_a_servers_value_puts_back
+  // (child moves in memory, seed 6500002493): alice took card-0 out of "left", her removal
+  // waiting (a patch of hers in flight); bob changed the card's text and deleted a key of its
+  // counts (seq 1), skipped by alice, the card out; bob's whole value of "left" (seq 2), the
+  // card still in it, superseded her removal (never sent: nothing of the card is corrected)
+  // and attached her object where the server holds the card, without bob's changes, for good.
+  it("applies it to that object, which the server's value attaches", () => {
+    const card = (i) => ({ type: "object", name: "test_moves.Card", id: `card-${i}`, attributes: { text: `card ${i}`, counts: { k1: 75, k2: 2 } } });
+    const doc = {
+      title: "docsync",
+      roots: [{ id: "left" }],
+      models: [
+        { type: "object", name: "test_moves.Pile", id: "left", attributes: { cards: [{ id: "card-0" }, { id: "card-1" }, { id: "card-2" }] } },
+        card(0),
+        card(1),
+        card(2),
+      ],
+    };
+    const document = new Document();
+    const alice = aliceOn(document, doc);
+    document.getModelById("card-1").set("text", "first");
+    alice.flush();
+    const [first] = alice.messagesToSend(); // in flight: the removal waits
+    const left = document.getModelById("left");
+    const mine = left.get("cards")[0];
+    left.splice("cards", 0, 1); // waiting
+    const bobs = [
+      { kind: "ModelChanged", model: { id: "card-0" }, attr: "text", new: "bob's" },
+      { kind: "DictItemsDeleted", model: { id: "card-0" }, attr: "counts", keys: ["k1"] },
+    ];
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: bobs, references: [], seq: 1 })));
+    assert.equal(mine.document, null);
+    assert.equal(mine.get("text"), "bob's"); // (skipped, the card out: "card 0")
+    const reordered = { kind: "ModelChanged", model: { id: "left" }, attr: "cards", new: [{ id: "card-2" }, { id: "card-0" }, { id: "card-1" }] };
+    alice.receiveMessage(wire(newMessage(PATCH_DOC, { events: [reordered], references: [], seq: 2 })));
+    assert.equal(document.getModelById("card-0"), mine);
+    alice.receiveMessage(wire(newMessage(OK, { seq: 3, rejected: 0, applied_seq: 3 }, { reqid: first.msgid })));
+    assert.deepEqual(alice.messagesToSend(), []); // (her removal dropped: superseded)
+    assert.ok(alice.settled);
+    assert.deepEqual(canonical(document), {
+      title: "docsync",
+      roots: [{ id: "left" }],
+      models: [
+        { ...card(0), attributes: { text: "bob's", counts: { k2: 2 } } },
+        { ...card(1), attributes: { text: "first", counts: { k1: 75, k2: 2 } } },
+        card(2),
+        { type: "object", name: "test_moves.Pile", id: "left", attributes: { cards: [{ id: "card-2" }, { id: "card-0" }, { id: "card-1" }] } },
+      ],
+    });
   });
 });
 

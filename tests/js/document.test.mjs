@@ -338,3 +338,19 @@ describe("Model.spliceOut", () => {
     assert.deepEqual(note.changedOut(), ["tags"]);
   });
 });
+
+describe("Model.changeOut", () => {
+  // The same for any other change a client skipped (convergence, seed 6500002493).
+  it("applies another origin's change without noting it as changed out", () => {
+    const note = new Model("test.Note", { id: "note", attributes: { tags: ["w"] } });
+    note.trackChangesOut();
+    note.changeOut("tags", () => note.set("tags", ["x"]));
+    assert.deepEqual(note.get("tags"), ["x"]);
+    assert.deepEqual(note.changedOut(), []);
+    note.trackChangesOut();
+    note.set("tags", ["y"]); // its own change while out: noted
+    note.changeOut("tags", () => note.set("tags", ["z"]));
+    assert.deepEqual(note.get("tags"), ["z"]);
+    assert.deepEqual(note.changedOut(), ["tags"]);
+  });
+});

@@ -19,7 +19,7 @@ from docsync.document import Document, Model
 from docsync.document.models import ColumnDataSource
 from docsync.document.properties import Instance, List, String
 from docsync.protocol import Message, Receiver, new_message
-from docsync.protocol.msgtypes import ACK, ERROR, OK, PATCH_DOC
+from docsync.protocol.msgtypes import ACK, ERROR, OK, PATCH_DOC, PULL_DOC_REPLY
 from docsync.protocol.wire_json import dumps
 from docsync.sync import ChangesLost, ClientProtocol, ErrorReported
 from docsync.sync.outbox import Outbox
@@ -1232,7 +1232,9 @@ def test_a_model_defined_anew_takes_the_definition_where_a_client_still_holds_it
     # kept the old text), and bob put it back as a root: the server made it anew from bob's
     # definition. Alice, whose own splices of that pile waited (they conflicted with bob's
     # removal, which she skipped until the pile's correction), still held the card when the
-    # definition came and kept her own, carol's text, for good.
+    # definition came and kept her own, carol's text, for good. (Bob's object, out, takes
+    # carol's text since 6500002493's fix, and so does the definition: alice's side of this
+    # is tested with the server's messages written out, below.)
     session = Session()
     alice, bob, carol = session.connect("alice"), session.connect("bob"), session.connect("carol")
     _pile(bob, "right").cards.append(Card(id="bob-card", text="bob's"))
@@ -1242,7 +1244,7 @@ def test_a_model_defined_anew_takes_the_definition_where_a_client_still_holds_it
     carols = carol.document.get_model_by_id("bob-card")
     carols.text = "carol's"  # type: ignore[union-attr]
     assert session.send("carol") == 1
-    assert card.text == "bob's"  # type: ignore[union-attr]  # (bob no longer holds it)
+    assert card.text == "carol's"  # type: ignore[union-attr]  # (bob no longer holds it: his object takes it)
     alices = _pile(alice, "right")
     held = alices.cards.pop(0)  # she takes it out and puts it back: waiting while bob's removal goes
     alices.cards.append(held)
@@ -1253,10 +1255,52 @@ def test_a_model_defined_anew_takes_the_definition_where_a_client_still_holds_it
     del card, carols
     gc.collect()
     assert session.send("bob") == 1
-    assert session.document.get_model_by_id("bob-card").text == "bob's"  # type: ignore[union-attr]
+    assert session.document.get_model_by_id("bob-card").text == "carol's"  # type: ignore[union-attr]
     session.resets_expected = True
     session.settle()
     assert _text(alice.document) == _text(session.document) == _text(bob.document) == _text(carol.document)
+
+
+def test_a_model_defined_anew_is_laid_over_the_one_its_own_waiting_splices_kept_held() -> None:
+    # The scenario above (seed 4000000111) from alice's side, with what the server sends her
+    # there (as tests/js/client_protocol.test.mjs has it): bob put his card in "right" (seq
+    # 1), carol changed its text (seq 2), bob took it out (seq 3: alice, whose own move of it
+    # waits, skips it) and put it back as a root, made anew from his copy (seq 4), its text
+    # his. Alice kept carol's text for good.
+    document = Document()
+    alice = ClientProtocol(document, client_id="alice")
+    alice.connection_made()
+    alice.receive_message(_wire(new_message(ACK)))
+    (pull,) = alice.messages_to_send()
+    right_json = {"type": "object", "name": "test_moves.Pile", "id": "right", "attributes": {"cards": []}}
+    doc = {"title": "docsync", "roots": [{"id": "right"}], "models": [right_json]}
+    reply = new_message(PULL_DOC_REPLY, {"doc": doc, "seq": 0, "incarnation": "i1"}, reqid=pull.msgid)
+    alice.receive_message(_wire(reply))
+    definition = {"type": "object", "name": "test_moves.Card", "id": "bob-card", "attributes": {"text": "bob's"}}
+    cards: dict[str, Any] = {"model": {"id": "right"}, "attr": "cards"}
+
+    def server(seq: int, events: list[dict[str, Any]], references: list[dict[str, Any]] | None = None) -> None:
+        content = {"events": events, "references": references or [], "seq": seq}
+        alice.receive_message(_wire(new_message(PATCH_DOC, content)))
+
+    server(1, [{"kind": "ListSpliced", **cards, "index": 0, "delete": 0, "items": [{"id": "bob-card"}]}], [definition])
+    server(2, [{"kind": "ModelChanged", "model": {"id": "bob-card"}, "attr": "text", "new": "carol's"}])
+    right = document.get_model_by_id("right")
+    assert isinstance(right, Pile)
+    card = right.cards.pop(0)  # her own move of it: waiting
+    right.cards.insert(0, card)
+    server(3, [{"kind": "ListSpliced", **cards, "index": 0, "delete": 1, "items": []}])
+    assert right.cards == [card]  # (skipped: her splices conflict)
+    server(4, [{"kind": "RootAdded", "model": {"id": "bob-card"}}], [definition])
+    assert card.text == "bob's"  # (it kept "carol's")
+    alice.flush()
+    (move,) = alice.messages_to_send()
+    answer = {"seq": 4, "rejected": 2, "applied_seq": 5, "lost": [0, 1]}
+    alice.receive_message(_wire(new_message(OK, answer, reqid=move.msgid)))
+    server(5, [{"kind": "ModelChanged", **cards, "new": []}])
+    assert alice.settled
+    assert [root.id for root in document.roots] == ["right", "bob-card"]
+    assert right.cards == [] and document.get_model_by_id("bob-card") is card
 
 
 def test_a_correction_of_its_own_model_before_its_put_back_goes_reaches_the_definition() -> None:
@@ -1349,6 +1393,8 @@ def test_a_model_back_held_takes_a_corrections_definition_of_what_it_skipped() -
     # (waiting), holding it again with her old text. Her removal lost to bob's whole value
     # of the first pile; its correction defined the card with bob's text: she kept her own
     # copy, as for a correction of models she holds, and its text stayed hers for good.
+    # (Her object, out, takes bob's text since 6500002493's fix: the correction's definition
+    # laid over it brings what it may still lack, a value holding models say.)
     session = Session()
     alice, bob = session.connect("alice"), session.connect("bob")
     left = _pile(alice, "left")
@@ -1364,9 +1410,9 @@ def test_a_model_back_held_takes_a_corrections_definition_of_what_it_skipped() -
         bob.receive_message(_wire(outcome.answer))
         assert outcome.changes is not None
         broadcast += outcome.changes.messages_for("alice")
-    for message in broadcast:  # skipped: the card is out
+    for message in broadcast:  # skipped: the card is out, her object takes it
         alice.receive_message(_wire(message))
-    assert card.text == "card 0"
+    assert card.text == "bob's"
     _pile(alice, "right").cards.append(card)  # waiting: she holds it again
     bobs = _pile(bob, "left")
     bobs.cards = [bobs.cards[1], bobs.cards[0], bobs.cards[2]]
@@ -1379,7 +1425,7 @@ def test_a_model_back_held_takes_a_corrections_definition_of_what_it_skipped() -
         broadcast += outcome.changes.messages_for("alice")
     for message in broadcast:  # (it names the card, held by the server: no definition)
         alice.receive_message(_wire(message))
-    assert card.text == "card 0"
+    assert card.text == "bob's"
     session.clients["alice"] = alice
     outcome = session.sequencer.handle_patch("alice", 0, _wire(first))
     alice.receive_message(_wire(outcome.answer))
@@ -2144,4 +2190,37 @@ def test_a_list_left_stale_stops_being_so_when_its_own_put_back_defines_its_mode
     assert session.send("bob") == 1
     assert mine.tags == ["bob's", "b", "c"]
     session.settle()
+    assert _text(alice.document) == _text(session.document) == _text(bob.document)
+
+
+def test_a_servers_change_skipped_while_its_model_is_out_reaches_the_object_a_servers_value_puts_back() -> None:
+    # (Child moves in memory, seed 6500002493.) Alice takes card-0 out of the left pile, her
+    # removal waiting (a patch of hers in flight). Bob changes the card's text: skipped by
+    # alice, the card out. Bob then sets the left pile anew, the card still in it: his value
+    # supersedes her waiting removal (never sent, so nothing of the card is corrected) and
+    # attaches her object where the server holds the card. It kept the text from before
+    # bob's change, for good (in the run, a ``counts`` item bob had deleted, which her own
+    # deletion of it later found gone: refused). Her object now takes the server's changes
+    # skipped while it is out, as it takes its splices.
+    session = Session()
+    alice, bob = session.connect("alice"), session.connect("bob")
+    alice.document.get_model_by_id("card-1").text = "first"  # type: ignore[union-attr]
+    alice.flush()
+    (first,) = alice.messages_to_send()  # in flight: the removal waits
+    taken = _pile(alice, "left").cards.pop(0)
+    bob.document.get_model_by_id("card-0").text = "bob's"  # type: ignore[union-attr]
+    assert session.send("bob") == 1
+    assert taken.document is None and taken.text == "bob's"  # skipped, the card out: her object takes it
+    bobs = _pile(bob, "left")
+    bobs.cards = [bobs.cards[2], bobs.cards[0], bobs.cards[1]]
+    assert session.send("bob") == 1  # her waiting removal superseded: the card back, her object
+    assert alice.document.get_model_by_id("card-0") is taken
+    outcome = session.sequencer.handle_patch("alice", 0, _wire(first))
+    alice.receive_message(_wire(outcome.answer))
+    assert outcome.changes is not None
+    for patch in outcome.changes.messages_for("bob"):
+        bob.receive_message(_wire(patch))
+    session.settle()
+    assert _cards(session.document, "left") == ["card-2", "card-0", "card-1"]
+    assert session.document.get_model_by_id("card-0").text == "bob's"  # type: ignore[union-attr]
     assert _text(alice.document) == _text(session.document) == _text(bob.document)

@@ -29,7 +29,8 @@ import {
 import { redefined } from "./redefined.js";
 import { Decoder } from "./serialization.js";
 import { splice, transform } from "./splices.js";
-import { DecodedPatch } from "./wire.js";
+import { applyEvents } from "./patching.js";
+import { DecodedPatch, decodePatch } from "./wire.js";
 
 /** The msg_type of the notices a server sends to be shown to the user. */
 export const NOTICE = "docsync.notice";
@@ -675,12 +676,17 @@ export class ClientProtocol {
       // (Rare: a waiting put-back keeps a definition of the model.)
       let putBacks = raw.kind === "ListSpliced" && outbox.redefining ? outbox.redefiningAt(ref.id) : [];
       if (!pending.length && !putBacks.length) {
-        if (raw.kind === "ListSpliced") this._spliceDeparted(ref.id, raw, null, buffers); // (its object, held out by the page, takes it)
+        // (Its object, held out by the page, takes it.)
+        if (raw.kind === "ListSpliced") this._spliceDeparted(ref.id, raw, null, buffers);
+        else this._changeDeparted(ref.id, raw, buffers);
         continue;
       }
       if (raw.kind === "ModelChanged") {
         this._doom(key);
-      } else if (raw.kind === "ListSpliced") {
+        this._changeDeparted(ref.id, raw, buffers); // (the server's value wins, as over a model held)
+      } else if (raw.kind !== "ListSpliced") {
+        this._changeDeparted(ref.id, raw, buffers);
+      } else {
         if (!Number.isInteger(raw.index) || !Number.isInteger(raw.delete) || !Array.isArray(raw.items)) {
           this._doom(key);
           continue;
@@ -742,6 +748,44 @@ export class ClientProtocol {
       throw err;
     }
     model.spliceOut(raw.attr, where.index, where.delete, items, this.setter);
+  }
+
+  /**
+   * Apply a server's change ``raw`` of model ``modelId`` other than a splice, skipped (the
+   * model out of the document), to the model's object the page holds out. One object per
+   * id, as for a splice (``_spliceDeparted``): where no correction follows, that object is
+   * what the document holds again. A server's whole value of the list this client took the
+   * model out of supersedes that removal, waiting (it is never sent, so nothing is
+   * corrected), and attaches the object where the server holds the model: without the
+   * server's changes skipped while it was out, it kept a ``counts`` item another client had
+   * deleted, and this client's later deletion of it was refused (child moves in memory,
+   * seed 6500002493). A value holding models is left as it is, and so is one with a change
+   * of this client's known to lose (its server value follows) but for a whole value.
+   */
+  _changeDeparted(modelId, raw, buffers) {
+    const model = this.document.departedModel(modelId);
+    if (model === null) return;
+    const key = propertyKey(modelId, raw.attr);
+    if (raw.kind !== "ModelChanged") {
+      const entries = [...(this.inFlight?.entries ?? []), ...this.outbox.entries];
+      if (entries.some((entry) => entry.key === key && entry.doomed)) return;
+    }
+    if (!modelsIn(model.get(raw.attr)).next().done) return; // (a value holding models)
+    let decoded;
+    try {
+      decoded = decodePatch({ events: [raw] }, new Map([[modelId, model]]), buffers, { setter: this.setter, maxArrayElements: this.maxArrayElements, skipUnknown: true });
+    } catch (err) {
+      if (err instanceof DeserializationError || refused(err)) return;
+      throw err;
+    }
+    if (decoded.events.length !== 1) return;
+    const [event] = decoded.events;
+    if ("new" in event && !modelsIn(event.new).next().done) return;
+    try {
+      model.changeOut(raw.attr, () => applyEvents(this.document, decoded.events, { setter: this.setter, newModels: new Map([[modelId, model]]) }));
+    } catch (err) {
+      if (!refused(err)) throw err; // (it does not fit: its correction follows)
+    }
   }
 
   _apply(decoded) {

@@ -179,6 +179,21 @@ export class Model {
     if (noted !== null && !wasNoted) noted.delete(attr);
   }
 
+  /**
+   * Run ``change``, another origin's change of ``attr`` of this model in no document, not
+   * noted as changed out: a client applies so a server's change it skipped (the model out
+   * of its document) to the object the page holds, as ``spliceOut`` a splice.
+   */
+  changeOut(attr, change) {
+    const noted = this._changedOut;
+    const wasNoted = noted !== null && noted.has(attr);
+    try {
+      change();
+    } finally {
+      if (noted !== null && !wasNoted) noted.delete(attr);
+    }
+  }
+
   /** Report ``event`` to the model's document, or note its attribute as changed out of one (trackChangesOut). */
   _report(event, removed, added) {
     if (this._document !== null) this._document._modelChanged(event, removed, added);
