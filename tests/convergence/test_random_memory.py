@@ -179,6 +179,10 @@ REPLAYED_CHILD_MOVES = {
     5700000727: "a client's new item, attached by a splice a whole value superseded (its definition carried), then "
     "changed and moved to the roots (defined again): the carried definition went with an older base's patch, and the "
     "later changes', defining the item as moved, deleted a tag it no longer had (refused as out of range)",
+    6500002493: "a client's removal of an item from a layout waited while another client deleted a key of the "
+    "item's counts (skipped, the item out) and set the layout anew with the item in it: that value superseded the "
+    "removal (never sent, so nothing was corrected) and attached the client's object without the deletion; its own "
+    "deletion of that key later was refused (now the object out takes the server's changes it skips)",
 }
 
 #: The same, found running as ``test_random_edits_converge_in_memory`` runs (the collector
