@@ -573,12 +573,19 @@ class Replay:
         if not mine.deleted and still_there:
             # Insertions made meanwhile between the same neighbours, applied first, come
             # first: while both neighbours are there (once one is deleted, an item
-            # inserted past it may land between two insertions made at one place, §3a).
+            # inserted past it may land between two insertions made at one place, §3a),
+            # and of their items those the list still holds: one deleted since tells
+            # nothing, and where this splice inserts it again (a child moved back: seed
+            # 6900015873), its place is this splice's.
             for theirs in splices:
                 same_place = (theirs.model, theirs.attr, theirs.left, theirs.right) == (
                     mine.model, mine.attr, mine.left, mine.right,
                 )  # fmt: skip
-                if same_place and not theirs.deleted and any(where.get(x, -1) >= index for x in theirs.items):
+                if (
+                    same_place
+                    and not theirs.deleted
+                    and any(x in before and where.get(x, -1) >= index for x in theirs.items)
+                ):
                     raise ReferenceFailure(f"at {position}, {items} went before {theirs.items}, applied first: {after}")
         return after
 

@@ -11,7 +11,7 @@ from docsync.protocol.msgtypes import OK
 
 from .harness import SentPatch
 from .reference import ReferenceFailure, replay
-from .reference_document import PlainDocument
+from .reference_document import PlainDocument, Ref
 
 
 def _item_in_both_layouts() -> PlainDocument:
@@ -62,3 +62,44 @@ def test_a_splice_of_the_same_list_touching_its_items_still_loses() -> None:
     alices, _ = _removal("alice", "left", 2, lost=True)  # (lost: its property corrected at 2)
     model = replay(_item_in_both_layouts(), [bobs, alices], {}, 100, {1: [left]})
     assert model.accepted_events == 1 and model.rejected_events == 1
+
+
+def _splice_patch(
+    origin: str, seq: int, base: int, layout: str, at: tuple[int, int], items: list[str], view: list[str]
+) -> tuple[SentPatch, dict[str, Any]]:
+    """A patch splicing ``layout``'s children, made on ``view``, taken at ``seq``; and the splice as broadcast."""
+    splice = {
+        "kind": "ListSpliced",
+        "model": {"id": layout},
+        "attr": "children",
+        "index": at[0],
+        "delete": at[1],
+        "items": [{"id": item} for item in items],
+    }
+    reply = Message({"msgtype": OK, "msgid": f"ok{seq}", "reqid": f"p{seq}"}, content={"seq": seq, "rejected": 0})
+    content = {"events": [splice], "references": [], "base": base}
+    return SentPatch(origin, seq, f"p{seq}", content, [], [reply], {0: view}), splice
+
+
+def test_an_item_inserted_again_where_an_insertion_made_meanwhile_had_put_it_is_not_read_as_before_it() -> None:
+    """An insertion between the neighbours of one made meanwhile, of the same item, deleted since, is in its place.
+
+    Seed 6900015873 (child moves in memory): the item in the left layout; bob puts it into
+    the empty right layout too (1: a model in two places) and takes it out of it again
+    (2); alice, based before both, moves it into the right layout (3: kept, the item still
+    held). Both insertions went between the list's ends: the reference model read the
+    item of bob's, deleted since, where alice's put it, and raised 'went before'.
+    """
+    stack = "convergence.Stack"
+    models = [
+        {"id": "left", "name": stack, "attributes": {"children": [{"id": "m"}]}},
+        {"id": "right", "name": stack, "attributes": {"children": []}},
+        {"id": "m", "name": "convergence.Item", "attributes": {}},
+    ]
+    document = PlainDocument.from_json({"title": "", "roots": [{"id": "left"}, {"id": "right"}], "models": models}, {})
+    bobs_in, put_in = _splice_patch("bob", 1, 0, "right", (0, 0), ["m"], [])
+    bobs_out, took_out = _splice_patch("bob", 2, 1, "right", (0, 1), [], ["m"])
+    alices, put_again = _splice_patch("alice", 3, 0, "right", (0, 0), ["m"], [])
+    model = replay(document, [bobs_in, bobs_out, alices], {}, 100, {1: [put_in], 2: [took_out], 3: [put_again]})
+    assert model.accepted_events == 3 and model.rejected_events == 0
+    assert model.document.models["right"][1]["children"] == [Ref("m")]
