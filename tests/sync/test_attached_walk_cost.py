@@ -22,6 +22,8 @@ from docsync.protocol.msgtypes import OK, PATCH_DOC
 from docsync.sync import patch_log
 from docsync.sync.sequencer import Sequencer
 
+from .sequencers import send, sequencer_for
+
 NUMBERS = 100_000
 PATCHES = 50
 
@@ -34,13 +36,6 @@ class Shelf(Model):
     items = List(Instance(Div))
     others = List(Instance(Div))
     numbers = List(Int())
-
-
-def _send(sequencer: Sequencer, origin: str, events: list[dict[str, Any]], base: int | None = None) -> Any:
-    content: dict[str, Any] = {"events": events, "references": []}
-    if base is not None:
-        content["base"] = base
-    return sequencer.handle_patch(origin, 0, new_message(PATCH_DOC, content)).answer
 
 
 def _splice(attr: str, index: int, delete: int, items: list[str]) -> dict[str, Any]:
@@ -57,14 +52,7 @@ def _splice(attr: str, index: int, delete: int, items: list[str]) -> dict[str, A
 def _shelf() -> tuple[Document, Sequencer]:
     document = Document()
     document.add_root(Shelf(items=[Div(text=str(i), id=f"d{i}") for i in range(3)], id="shelf"))
-    sequencer = Sequencer(
-        document,
-        allow_client_structure=True,
-        log_entries=1000,
-        log_bytes=1 << 20,
-        max_client_models=1000,
-        max_array_elements=1_000_000,
-    )
+    sequencer = sequencer_for(document)
     return document, sequencer
 
 
@@ -79,12 +67,12 @@ def test_patches_based_before_a_large_value_walk_it_once(monkeypatch: pytest.Mon
     monkeypatch.setattr(patch_log, "_referred_ids", counting)
     _, sequencer = _shelf()
     numbers = {"kind": "ModelChanged", "model": {"id": "shelf"}, "attr": "numbers", "new": list(range(NUMBERS))}
-    assert _send(sequencer, "alice", [numbers]).msgtype == OK
+    assert send(sequencer, "alice", [numbers]).msgtype == OK
     base = sequencer.log.seq - 1
     for _ in range(PATCHES):
         # mallory, based before alice's list, takes d0 out and puts it back.
-        assert _send(sequencer, "mallory", [_splice("items", 0, 1, [])], base=base).msgtype == OK
-        assert _send(sequencer, "mallory", [_splice("items", 0, 0, ["d0"])]).msgtype == OK
+        assert send(sequencer, "mallory", [_splice("items", 0, 1, [])], base=base).msgtype == OK
+        assert send(sequencer, "mallory", [_splice("items", 0, 0, ["d0"])]).msgtype == OK
     # Alice's list was walked once (50 times before, 5,000,000 values), and each of the
     # 100 entries after it at most once (none holds more than the shelf's 3 items).
     assert sum(walked) <= NUMBERS + 2 * PATCHES * 3, sum(walked)
@@ -94,7 +82,7 @@ def test_a_reference_attached_since_the_base_is_still_found_after_the_entry_was_
     document, sequencer = _shelf()
     base = sequencer.log.seq
     # Alice attaches d0 to ``others`` by reference (the server holds it in ``items`` too).
-    assert _send(sequencer, "alice", [_splice("others", 0, 0, ["d0"])]).msgtype == OK
+    assert send(sequencer, "alice", [_splice("others", 0, 0, ["d0"])]).msgtype == OK
     # Asked once for another model (the entry is read), then for d0, and for alice's own origin.
     assert sequencer.log.attached_since(base, "mallory", {"d1"}) == []
     assert sequencer.log.attached_since(base, "mallory", {"d0"}) == [("shelf", "others")]

@@ -15,9 +15,10 @@ from typing import Any
 from docsync.document import Document, Model
 from docsync.document.models import Div
 from docsync.document.properties import Instance, List
-from docsync.protocol import new_message
-from docsync.protocol.msgtypes import ERROR, OK, PATCH_DOC
+from docsync.protocol.msgtypes import ERROR, OK
 from docsync.sync.sequencer import Sequencer
+
+from .sequencers import send, sequencer_for
 
 MADE = 1000
 PATCHES = 50
@@ -45,21 +46,13 @@ def _define(sequencer: Sequencer, ids: list[str]) -> Any:
     definitions = [{"type": "object", "name": "Div", "id": i, "attributes": {}} for i in ids]
     splice = {"kind": "ListSpliced", "model": {"id": "shelf"}, "attr": "items", "index": 0, "delete": 0}
     splice["items"] = [{"id": i} for i in ids]
-    content = {"events": [splice], "references": definitions}
-    return sequencer.handle_patch("mallory", 0, new_message(PATCH_DOC, content)).answer
+    return send(sequencer, "mallory", [splice], definitions)
 
 
 def test_the_models_clients_made_are_counted_once_per_change_of_the_document() -> None:
     document = Document()
     document.add_root(Shelf(id="shelf"))
-    sequencer = Sequencer(
-        document,
-        allow_client_structure=True,
-        log_entries=1000,
-        log_bytes=1 << 20,
-        max_client_models=MADE,
-        max_array_elements=1000,
-    )
+    sequencer = sequencer_for(document, max_client_models=MADE, max_array_elements=1000)
     for k in range(MADE // 100):
         assert _define(sequencer, [f"m{k}.{i}" for i in range(100)]).msgtype == OK
     made = sequencer.client_made

@@ -21,11 +21,11 @@ import pytest
 
 from docsync.document import Document, Model
 from docsync.document.properties import Int, List, String
-from docsync.protocol import new_message
-from docsync.protocol.msgtypes import OK, PATCH_DOC
+from docsync.protocol.msgtypes import OK
 from docsync.sync.patch_log import PatchLog
 from docsync.sync.patches import EncodedEvent
-from docsync.sync.sequencer import Sequencer
+
+from .sequencers import send, sequencer_for
 
 ENTRIES = 1000
 PER_ENTRY = 4
@@ -41,13 +41,6 @@ class Board(Model):
     numbers = List(Int())
 
 
-def _send(sequencer: Sequencer, origin: str, events: list[dict[str, Any]], base: int | None = None) -> Any:
-    content: dict[str, Any] = {"events": events, "references": []}
-    if base is not None:
-        content["base"] = base
-    return sequencer.handle_patch(origin, 0, new_message(PATCH_DOC, content)).answer
-
-
 def _change(attr: str, new: Any) -> dict[str, Any]:
     return {"kind": "ModelChanged", "model": {"id": "board"}, "attr": attr, "new": new}
 
@@ -58,16 +51,9 @@ def test_patches_based_before_a_long_log_read_each_logged_event_once(
 ) -> None:
     document = Document()
     document.add_root(Board(id="board"))
-    sequencer = Sequencer(
-        document,
-        allow_client_structure=False,
-        log_entries=ENTRIES,
-        log_bytes=1 << 20,
-        max_client_models=1000,
-        max_array_elements=1_000_000,
-    )
+    sequencer = sequencer_for(document, allow_client_structure=False, log_entries=ENTRIES)
     for k in range(ENTRIES):  # alice's small changes fill the log: 4,000 events
-        assert _send(sequencer, "alice", [_change("numbers", [k, j]) for j in range(PER_ENTRY)]).msgtype == OK
+        assert send(sequencer, "alice", [_change("numbers", [k, j]) for j in range(PER_ENTRY)]).msgtype == OK
     reads = 0
     slot = EncodedEvent.__dict__["keys"]
 
@@ -80,7 +66,7 @@ def test_patches_based_before_a_long_log_read_each_logged_event_once(
     for _ in range(PATCHES):
         # mallory, based before every logged change, changes the label (no conflict).
         base = sequencer.log.first_seq - 1
-        answer = _send(sequencer, "mallory", [_change("label", str(i)) for i in range(events)], base=base)
+        answer = send(sequencer, "mallory", [_change("label", str(i)) for i in range(events)], base=base)
         assert answer.msgtype == OK and answer.content["rejected"] == 0, answer.content
     # Each logged event read about once (3,800 held), and each of mallory's: 50 walks
     # of the log before, 16 of them per patch of 16 events (3,000,000 reads).

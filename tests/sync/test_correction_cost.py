@@ -29,11 +29,12 @@ import pytest
 from docsync.document import Document, Model
 from docsync.document.models import Div
 from docsync.document.properties import Instance, Int, List, String
-from docsync.protocol import new_message
-from docsync.protocol.msgtypes import OK, PATCH_DOC
+from docsync.protocol.msgtypes import OK
 from docsync.sync import patches
 from docsync.sync.encoded_documents import EncodedDocuments
 from docsync.sync.sequencer import Sequencer
+
+from .sequencers import patch_outcome, sequencer_for
 
 PATCHES = 20
 DIVS = 20_000
@@ -49,25 +50,10 @@ class Ledger(Model):
     items = List(Instance(Div))
 
 
-def _send(sequencer: Sequencer, events: list[dict[str, Any]], base: int | None, fence: int = 0) -> Any:
-    content: dict[str, Any] = {"events": events, "references": []}
-    if base is not None:
-        content["base"] = base
-    return sequencer.handle_patch("mallory", fence, new_message(PATCH_DOC, content))
-
-
 def _ledger(document: Document, numbers: int, divs: int = 0) -> Sequencer:
     items = [Div(text=str(i), id=f"d{i}") for i in range(divs)]
     document.add_root(Ledger(numbers=list(range(numbers)), items=items, id="ledger"))
-    return Sequencer(
-        document,
-        allow_client_structure=True,
-        log_entries=1000,
-        log_bytes=1 << 20,
-        max_client_models=1000,
-        max_array_elements=10_000_000,
-        encodings=EncodedDocuments(),
-    )
+    return sequencer_for(document, max_array_elements=10_000_000, encodings=EncodedDocuments())
 
 
 def _change(attr: str, new: Any) -> dict[str, Any]:
@@ -95,7 +81,7 @@ def test_a_stale_change_of_a_long_list_of_numbers_is_not_walked(monkeypatch: pyt
     monkeypatch.setattr(patches, "measure", counting_measure)
     for _ in range(PATCHES):
         # Stale (based before the fence): the change loses and is corrected, or its sender reset.
-        outcome = _send(sequencer, [_change("numbers", [1])], base=0, fence=1)
+        outcome = patch_outcome(sequencer, "mallory", [_change("numbers", [1])], base=0, fence=1)
         assert outcome.answer.msgtype == OK and outcome.answer.content["rejected"] == 1
     # A list of numbers holds no model: never walked for them (once per patch before).
     assert walked == []
@@ -125,7 +111,7 @@ def test_a_stale_change_of_a_list_of_many_models_is_measured_once_and_in_part(mo
             "delete": 0,
             "items": [],
         }
-        outcome = _send(sequencer, [splice], base=0, fence=1)
+        outcome = patch_outcome(sequencer, "mallory", [splice], base=0, fence=1)
         assert outcome.answer.content["rejected"] == 1 and outcome.reset is not None
     # The Divs measured up to max_correction_bytes of them, once (all of them per patch before: 400,000).
     assert measured < DIVS // 2, measured
@@ -146,7 +132,7 @@ def test_a_correction_keeps_the_document_encoded_for_the_reset_after_it(monkeypa
     for _ in range(PATCHES):
         # Stale: the label is corrected, the root's removal resets the sender.
         events = [_change("label", "m"), {"kind": "RootRemoved", "model": {"id": "ledger"}}]
-        outcome = _send(sequencer, events, base=0, fence=1)
+        outcome = patch_outcome(sequencer, "mallory", events, base=0, fence=1)
         assert outcome.reset is not None
         assert outcome.changes is not None and outcome.changes.events[0].json["attr"] == "label"
     # Encoded once for all the resets (once per patch before: the correction forgot it).

@@ -18,7 +18,8 @@ from docsync.document.properties import Instance, List
 from docsync.protocol import new_message
 from docsync.protocol.msgtypes import OK, PATCH_DOC
 from docsync.sync.detached import MAX_DETACHED_KEPT
-from docsync.sync.sequencer import Sequencer
+
+from .sequencers import send, sequencer_for
 
 HELD = 5000
 
@@ -33,36 +34,24 @@ class CountingDocument(Document):
         return super().departed_model(model_id)
 
 
-def _send(sequencer: Sequencer, events: list[dict[str, Any]], references: list[dict[str, Any]] | None = None) -> Any:
-    content = {"events": events, "references": references or []}
-    return sequencer.handle_patch("mallory", 0, new_message(PATCH_DOC, content)).answer
-
-
 def test_detaching_after_the_application_kept_thousands_costs_what_it_detaches() -> None:
     assert HELD > MAX_DETACHED_KEPT
     document = CountingDocument()
     big = Column(*(Div(text=str(i)) for i in range(HELD)), id="big")  # (held, as the application holds it)
     document.add_root(big)
-    sequencer = Sequencer(
-        document,
-        allow_client_structure=True,
-        log_entries=1000,
-        log_bytes=1 << 24,
-        max_client_models=1000,
-        max_array_elements=1000,
-    )
-    assert _send(sequencer, [{"kind": "RootRemoved", "model": {"id": "big"}}]).msgtype == OK
+    sequencer = sequencer_for(document, log_bytes=1 << 24, max_array_elements=1000)
+    assert send(sequencer, "mallory", [{"kind": "RootRemoved", "model": {"id": "big"}}]).msgtype == OK
     CountingDocument.lookups = 0
     divs = [f"c{i}" for i in range(450)]
     added = [{"kind": "RootAdded", "model": {"id": i}} for i in divs]
     removed = [{"kind": "RootRemoved", "model": {"id": i}} for i in divs]
     definitions = [{"type": "object", "name": "Div", "id": i, "attributes": {}} for i in divs]
-    answer = _send(sequencer, added + removed, definitions)
+    answer = send(sequencer, "mallory", added + removed, definitions)
     assert answer.msgtype == OK and answer.content["rejected"] == 0, answer.content
     # One sweep of the 5,450 remembered (not one per detaching event: 2,357,386 before).
     assert CountingDocument.lookups <= HELD + 2 * len(divs), CountingDocument.lookups
     # Its own root is still its to put back.
-    answer = _send(sequencer, [{"kind": "RootAdded", "model": {"id": "big"}}])
+    answer = send(sequencer, "mallory", [{"kind": "RootAdded", "model": {"id": "big"}}])
     assert answer.msgtype == OK and answer.content["rejected"] == 0, answer.content
     assert list(document.roots) == [big]
 
@@ -86,14 +75,7 @@ def test_a_patch_of_many_splices_after_a_departure_walks_the_log_once() -> None:
     document.add_root(Div(id="spare"))
     for div in divs[50:]:
         document.add_root(div)
-    sequencer = Sequencer(
-        document,
-        allow_client_structure=True,
-        log_entries=1000,
-        log_bytes=1 << 20,
-        max_client_models=1000,
-        max_array_elements=1000,
-    )
+    sequencer = sequencer_for(document, max_array_elements=1000)
     base = sequencer.log.seq
     for n in range(200):  # bob's changes since mallory's base, and his taking a root out
         text = [{"kind": "ModelChanged", "model": {"id": f"div-{n % 100}"}, "attr": "text", "new": f"{n}"}]

@@ -20,6 +20,8 @@ from docsync.protocol.msgtypes import OK, PATCH_DOC
 from docsync.protocol.wire_json import dumpb
 from docsync.sync.sequencer import Sequencer
 
+from .sequencers import sequencer_for
+
 CHANGES = 1000
 
 
@@ -54,14 +56,7 @@ def test_a_short_encoding_holds_about_its_own_bytes() -> None:
 def test_a_log_of_small_changes_holds_about_what_it_counts() -> None:
     document = Document()
     document.add_root(Note(id="note"))
-    sequencer = Sequencer(
-        document,
-        allow_client_structure=False,
-        log_entries=CHANGES,
-        log_bytes=1 << 20,
-        max_client_models=1000,
-        max_array_elements=1000,
-    )
+    sequencer = sequencer_for(document, allow_client_structure=False, log_entries=CHANGES, max_array_elements=1000)
 
     def fill() -> Sequencer:
         for k in range(CHANGES):

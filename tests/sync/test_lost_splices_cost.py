@@ -19,10 +19,11 @@ from docsync.document import Document, Model
 from docsync.document import events as ev
 from docsync.document.models import Div
 from docsync.document.properties import Instance, List
-from docsync.protocol import new_message
-from docsync.protocol.msgtypes import OK, PATCH_DOC
+from docsync.protocol.msgtypes import OK
 from docsync.sync import sequencer as sequencer_module
 from docsync.sync.sequencer import Sequencer
+
+from .sequencers import send, sequencer_for
 
 ITEMS = 1000
 SPLICES = 1000
@@ -36,24 +37,10 @@ class Rack(Model):
     items = List(Instance(Div))
 
 
-def _send(sequencer: Sequencer, origin: str, events: list[dict[str, Any]], base: int | None = None) -> Any:
-    content: dict[str, Any] = {"events": events, "references": []}
-    if base is not None:
-        content["base"] = base
-    return sequencer.handle_patch(origin, 0, new_message(PATCH_DOC, content)).answer
-
-
 def _rack() -> tuple[Document, Sequencer]:
     document = Document()
     document.add_root(Rack(items=[Div(text=str(i), id=f"d{i}") for i in range(ITEMS)], id="rack"))
-    sequencer = Sequencer(
-        document,
-        allow_client_structure=True,
-        log_entries=1000,
-        log_bytes=1 << 20,
-        max_client_models=1000,
-        max_array_elements=1_000_000,
-    )
+    sequencer = sequencer_for(document)
     return document, sequencer
 
 
@@ -66,7 +53,7 @@ def test_lost_splices_of_one_list_read_it_once(monkeypatch: pytest.MonkeyPatch) 
     base = sequencer.log.seq
     reversed_items = {"kind": "ModelChanged", "model": {"id": "rack"}, "attr": "items", "new": []}
     reversed_items["new"] = [{"id": f"d{i}"} for i in reversed(range(ITEMS))]
-    assert _send(sequencer, "alice", [reversed_items]).msgtype == OK
+    assert send(sequencer, "alice", [reversed_items]).msgtype == OK
     walked: list[int] = []
     real = sequencer_module.models_in
 
@@ -76,7 +63,7 @@ def test_lost_splices_of_one_list_read_it_once(monkeypatch: pytest.MonkeyPatch) 
         return iter(found)
 
     monkeypatch.setattr(sequencer_module, "models_in", counting)
-    answer = _send(sequencer, "mallory", [_delete_first() for _ in range(SPLICES)], base=base)
+    answer = send(sequencer, "mallory", [_delete_first() for _ in range(SPLICES)], base=base)
     assert answer.msgtype == OK and answer.content["rejected"] == SPLICES
     # The list is read at most twice (judging the patch, then what it takes out): 2,000,000 items before.
     assert sum(walked) <= 2 * ITEMS, sum(walked)

@@ -21,10 +21,11 @@ import pytest
 from docsync.document import Document, Model
 from docsync.document.models import Div
 from docsync.document.properties import Instance, List, String
-from docsync.protocol import new_message
-from docsync.protocol.msgtypes import OK, PATCH_DOC
+from docsync.protocol.msgtypes import OK
 from docsync.sync import sequencer as sequencer_module
 from docsync.sync.sequencer import Sequencer
+
+from .sequencers import send, sequencer_for
 
 EVENTS = 1000
 ITEMS = 3000
@@ -61,21 +62,10 @@ class CountedList(list[Any]):
         return super().__iter__()
 
 
-def _send(sequencer: Sequencer, origin: str, content: dict[str, Any]) -> Any:
-    return sequencer.handle_patch(origin, 0, new_message(PATCH_DOC, content)).answer
-
-
 def _crate(items: int) -> tuple[Document, Sequencer]:
     document = Document()
     document.add_root(Crate(items=[Div(text="", id=CountedId(f"d{i}")) for i in range(items)], id="crate"))
-    sequencer = Sequencer(
-        document,
-        allow_client_structure=True,
-        log_entries=1000,
-        log_bytes=1 << 20,
-        max_client_models=1000,
-        max_array_elements=1_000_000,
-    )
+    sequencer = sequencer_for(document)
     return document, sequencer
 
 
@@ -85,7 +75,7 @@ def test_events_on_a_model_nothing_attaches_are_told_apart_once(monkeypatch: pyt
     monkeypatch.setattr(sequencer_module, "stray_events", lambda *args: CountedList(real(*args)))
     definition = {"type": "object", "name": "Div", "id": "n1", "attributes": {}}
     events = [{"kind": "ModelChanged", "model": {"id": "n1"}, "attr": "text", "new": str(i)} for i in range(EVENTS)]
-    answer = _send(sequencer, "mallory", {"events": events, "references": [definition]})
+    answer = send(sequencer, "mallory", events, [definition])
     assert answer.msgtype == OK and answer.content["rejected"] == EVENTS
     # The strays are walked a few times per patch, not once per accepted event (1,000 before).
     assert CountedList.walks <= 5, CountedList.walks
@@ -95,20 +85,17 @@ def test_a_whole_list_of_models_sent_back_based_back_is_looked_up_in_a_set() -> 
     document, sequencer = _crate(ITEMS)
     base = sequencer.log.seq
     assert (
-        _send(
+        send(
             sequencer,
             "alice",
-            {
-                "events": [{"kind": "ModelChanged", "model": {"id": "crate"}, "attr": "label", "new": "a"}],
-                "references": [],
-            },
+            [{"kind": "ModelChanged", "model": {"id": "crate"}, "attr": "label", "new": "a"}],
         ).msgtype
         == OK
     )
     new = [{"id": f"d{i}"} for i in reversed(range(ITEMS))]
     event = {"kind": "ModelChanged", "model": {"id": "crate"}, "attr": "items", "new": new}
     CountedId.compared = 0
-    assert _send(sequencer, "mallory", {"events": [event], "references": [], "base": base}).msgtype == OK
+    assert send(sequencer, "mallory", [event], base=base).msgtype == OK
     # Each held id compared with a few others at most (4,500,000 comparisons before).
     assert CountedId.compared <= 10 * ITEMS, CountedId.compared
     assert [m.id for m in document.get_model_by_id("crate").items][:2] == [f"d{ITEMS - 1}", f"d{ITEMS - 2}"]  # type: ignore[union-attr]

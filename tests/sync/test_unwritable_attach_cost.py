@@ -20,10 +20,11 @@ import pytest
 
 from docsync.document import Document, Model
 from docsync.document.models import Column, Div
-from docsync.protocol import new_message
-from docsync.protocol.msgtypes import ERROR, PATCH_DOC
+from docsync.protocol.msgtypes import ERROR
 from docsync.sync.encoded_documents import EncodedDocuments
 from docsync.sync.sequencer import Sequencer
+
+from .sequencers import send, sequencer_for
 
 DIVS = 5000
 PATCHES = 20
@@ -33,15 +34,7 @@ def _sequencer(allow_structure: bool) -> Sequencer:
     document = Document()
     inner = Column(children=[Div(text=str(i), id=f"d{i}") for i in range(DIVS)], id="inner")
     document.add_root(Column(children=[inner], id="root"))
-    return Sequencer(
-        document,
-        allow_client_structure=allow_structure,
-        log_entries=1000,
-        log_bytes=1 << 20,
-        max_client_models=1000,
-        max_array_elements=1_000_000,
-        encodings=EncodedDocuments(),
-    )
+    return sequencer_for(document, allow_client_structure=allow_structure, encodings=EncodedDocuments())
 
 
 @pytest.mark.parametrize(
@@ -66,8 +59,7 @@ def test_what_a_patch_it_may_not_make_attaches_is_not_walked(
 
     monkeypatch.setattr(Model, "references", counting)
     for _ in range(PATCHES):
-        request = new_message(PATCH_DOC, {"events": events, "references": []})
-        answer = sequencer.handle_patch("mallory", 0, request).answer
+        answer = send(sequencer, "mallory", events)
         assert answer.msgtype == ERROR and "not" in answer.content["text"], answer.content
     # At most one walk of what the correction reaches (kept while the document is unchanged):
     # 20 patches each walked 3 x 5,000 models before.
