@@ -576,7 +576,11 @@ class Replay:
             # inserted past it may land between two insertions made at one place, §3a),
             # and of their items those the list still holds: one deleted since tells
             # nothing, and where this splice inserts it again (a child moved back: seed
-            # 6900015873), its place is this splice's.
+            # 6900015873), its place is this splice's. And those it holds at this place,
+            # before the right neighbour: one that landed past it (its neighbour inserted
+            # meanwhile, it went by index to either side: seed 7300001285) was not inserted
+            # at this splice's index, and does not shift it.
+            right_at = where[mine.right] if mine.right in where else len(after)
             for theirs in splices:
                 same_place = (theirs.model, theirs.attr, theirs.left, theirs.right) == (
                     mine.model, mine.attr, mine.left, mine.right,
@@ -584,7 +588,7 @@ class Replay:
                 if (
                     same_place
                     and not theirs.deleted
-                    and any(x in before and where.get(x, -1) >= index for x in theirs.items)
+                    and any(x in before and index <= where.get(x, -1) < right_at for x in theirs.items)
                 ):
                     raise ReferenceFailure(f"at {position}, {items} went before {theirs.items}, applied first: {after}")
         return after

@@ -185,6 +185,8 @@ REPLAYED_CHILD_MOVES = {
     "deletion of that key later was refused (now the object out takes the server's changes it skips)",
     6900015873: "the reference model read an item a splice inserted between the list's ends as before an insertion "
     "made meanwhile at the same place, of the same item, deleted since (a model in two places moved back there)",
+    7300001285: "the reference model read an item a splice inserted before its right neighbour as before an insertion "
+    "made meanwhile between the same neighbours that the server had shifted past that neighbour (moved meanwhile)",
 }
 
 #: The same, found running as ``test_random_edits_converge_in_memory`` runs (the collector

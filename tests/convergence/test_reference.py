@@ -103,3 +103,34 @@ def test_an_item_inserted_again_where_an_insertion_made_meanwhile_had_put_it_is_
     model = replay(document, [bobs_in, bobs_out, alices], {}, 100, {1: [put_in], 2: [took_out], 3: [put_again]})
     assert model.accepted_events == 3 and model.rejected_events == 0
     assert model.document.models["right"][1]["children"] == [Ref("m")]
+
+
+def test_an_insertion_made_meanwhile_that_landed_past_the_place_is_not_read_as_after_it() -> None:
+    """An insertion between the neighbours one made meanwhile was made between, which landed past them, is first.
+
+    Seed 7300001285 (child moves in memory): bob moves the list's one item, ``p``, out
+    and back to its place (1); alice, based before, inserts ``x`` before ``p`` (2):
+    shifted past bob's insertion at her index, applied first, it lands after ``p`` (a
+    neighbour inserted meanwhile: either side is hers). Carol, based on bob's, inserts
+    ``y`` before ``p`` (3): alice's insertion, at another index, does not shift hers, so
+    ``y`` goes first. The reference model read alice's ``x``, past ``p``, as at carol's
+    place, and raised 'went before'.
+    """
+    stack = "convergence.Stack"
+    models = [
+        {"id": "s", "name": stack, "attributes": {"children": [{"id": "p"}]}},
+        {"id": "p", "name": "convergence.Item", "attributes": {}},
+        {"id": "x", "name": "convergence.Item", "attributes": {}},
+        {"id": "y", "name": "convergence.Item", "attributes": {}},
+    ]
+    roots = [{"id": "s"}, {"id": "x"}, {"id": "y"}]
+    document = PlainDocument.from_json({"title": "", "roots": roots, "models": models}, {})
+    bobs_out, took_out = _splice_patch("bob", 1, 0, "s", (0, 1), [], ["p"])
+    bobs_back, put_back = _splice_patch("bob", 2, 1, "s", (0, 0), ["p"], [])
+    alices, made = _splice_patch("alice", 3, 0, "s", (0, 0), ["x"], ["p"])
+    inserted = {**made, "index": 1}  # (as the server shifted it)
+    carols, first = _splice_patch("carol", 4, 2, "s", (0, 0), ["y"], ["p"])
+    broadcast = {1: [took_out], 2: [put_back], 3: [inserted], 4: [first]}
+    model = replay(document, [bobs_out, bobs_back, alices, carols], {}, 100, broadcast)
+    assert model.accepted_events == 4 and model.rejected_events == 0
+    assert model.document.models["s"][1]["children"] == [Ref("y"), Ref("p"), Ref("x")]
