@@ -7,6 +7,12 @@ logged-in user, else an address: server/clients.py) under
 ``MAX_INCOMPLETE_BYTES_PER_CLIENT``, and :class:`IncompleteInput` drops a connection
 whose message made no progress for ``INCOMPLETE_MESSAGE_TIMEOUT`` seconds (the ASGI
 server's half-read frame goes with it; noticed within a quarter of the timeout after it).
+
+What the ASGI server holds of a websocket message it is still reading (a frame's payload
+so far, earlier fragments) is told after each read (``IncompleteInput.server_holds``,
+from compat/partial_frames.py) and counted with the connection's incomplete message, under
+the same bounds and clock: 16 websockets of one client each holding an unfinished 60 MiB
+frame grew daphne by 901 MiB while only whole frames were counted.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from ..exceptions import ClientLimitError, IncompleteInputLimitError, StalledMessageError
+from ..exceptions import ClientLimitError, ConnectionClosingError, IncompleteInputLimitError, StalledMessageError
 from ..protocol import Frame, Message, Receiver
 
 __all__ = ["IncompleteBytes", "IncompleteInput"]
@@ -87,6 +93,10 @@ class IncompleteBytes:
             self._schedule(loop, min(i.timeout for i in self.watched) / 4)
 
 
+def _refused_unheard(refusal: ConnectionClosingError) -> None:
+    """What a refusal of the ASGI server's held bytes is told before a connection listens (or after it closed)."""
+
+
 class IncompleteInput:
     """One connection's incomplete message: its share of the process's bytes, and its deadline."""
 
@@ -98,8 +108,10 @@ class IncompleteInput:
         "client",
         "client_cap",
         "held",
+        "on_server_over",
         "on_stall",
         "receiver",
+        "server_held",
         "timeout",
         "watermark",
     )
@@ -113,6 +125,11 @@ class IncompleteInput:
         self.timeout = timeout
         self.on_stall = on_stall
         self.held = 0
+        #: What the ASGI server holds of the websocket message it is reading (its partial
+        #: frame: compat/partial_frames.py), counted with ``held``; and what is told when
+        #: that passes a bound (the connection drops them and is refused).
+        self.server_held = 0
+        self.on_server_over: Callable[[ConnectionClosingError], None] = _refused_unheard
         #: Whose share these bytes count against, and that share (None: not counted).
         self.client: str | None = None
         self.client_cap: int | None = None
@@ -151,21 +168,78 @@ class IncompleteInput:
             # that takes a message past the limit takes its client past the share too: 1013
             # said "busy, retry" of a message that can never be taken.
             return
-        if budget.total + nbytes > self.cap and not budget.has_room(nbytes, self.cap):
+        # What the ASGI server holds of a later frame of this connection is left out of the
+        # share here: the frame that takes the message past its limit is refused 1009 as
+        # such, not 1013 because the next frame's first bytes had arrived meanwhile.
+        refusal = self._over_bounds(nbytes, share_applies=True, own_left_out=self.server_held)
+        if refusal is not None:
             self.clear()
-            raise IncompleteInputLimitError(
-                f"server busy: {self.budget.total} bytes held in incomplete messages, at most {self.cap}"
+            raise refusal
+
+    def _over_bounds(self, nbytes: int, *, share_applies: bool, own_left_out: int = 0) -> ConnectionClosingError | None:
+        """The refusal of ``nbytes`` more held, past the process's cap or the client's share (None: they fit).
+
+        ``own_left_out``: bytes of this connection's that the share check leaves out.
+        """
+        budget = self.budget
+        if budget.total + nbytes > self.cap and not budget.has_room(nbytes, self.cap):
+            return IncompleteInputLimitError(
+                f"server busy: {budget.total} bytes held in incomplete messages, at most {self.cap}"
             )
         client, share = self.client, self.client_cap
         # Without a share one client's few sockets held the whole process's bytes, and every
         # other client's next frame was refused 1013 (each message's first frame counts).
-        if client is not None and share is not None and budget.by_client.get(client, 0) + nbytes > share:
+        if not share_applies or client is None or share is None:
+            return None
+        if budget.by_client.get(client, 0) - own_left_out + nbytes > share:
             budget.refused_clients += 1
-            self.clear()
-            raise ClientLimitError(
+            return ClientLimitError(
                 f"this client holds its maximum of {share} bytes in incomplete messages"
                 " (MAX_INCOMPLETE_BYTES_PER_CLIENT)"
             )
+        return None
+
+    def server_holds(self, nbytes: int) -> None:
+        """Count ``nbytes`` held by the ASGI server of the websocket message it is reading, in place of the last count.
+
+        Told after each read of the socket (compat/partial_frames.py): bytes held there
+        count with this connection's incomplete message, under the same bounds, and
+        restart the same clock. Past a bound ``on_server_over`` is told the refusal, and
+        nothing more is counted (the connection drops those bytes: then 0 is told).
+        """
+        delta = nbytes - self.server_held
+        if delta > 0:
+            budget = self.budget
+            if budget.total + delta > self.watermark:  # a bound is near: the closer look
+                receiver = self.receiver
+                # A message past its own limits is refused 1009 once read whole, as a frame
+                # the receiver holds none of is (``admit``); but only while its client holds
+                # nothing elsewhere: each of 16 websockets held a 60 MiB frame, each past them.
+                own = self.held + self.server_held
+                past_limits = (
+                    nbytes > receiver.max_frame_bytes or receiver.pending_bytes + nbytes > receiver.max_message_bytes
+                )
+                alone = self.client is None or budget.by_client.get(self.client, 0) <= own
+                refusal = self._over_bounds(delta, share_applies=not (past_limits and alone))
+                if refusal is not None:
+                    self.on_server_over(refusal)
+                    return
+            self._count(delta)
+            self.server_held = nbytes
+            loop = asyncio.get_running_loop()  # bytes arrived: progress, as a frame taken is
+            self._progress = loop.time()
+            if self not in budget.watched:
+                budget.watch(self, loop)
+            return
+        if delta:
+            self._count(delta)
+            self.server_held = nbytes
+            if not nbytes and not self.held:
+                self.budget.unwatch(self)
+
+    def _count(self, delta: int) -> None:
+        """Count ``delta`` more (or fewer) bytes held by this connection, in the process and its client's share."""
+        self.budget.add(delta, self.client)
 
     def take(self, frame: Frame, nbytes: int) -> Message | None:
         """Hand a frame of ``nbytes`` to the receiver, admitted, counted and timed; return the message it completes.
@@ -199,7 +273,7 @@ class IncompleteInput:
             self._progress = loop.time()
             if self not in budget.watched:
                 budget.watch(self, loop)
-        elif held:  # only a connection that held bytes can be watched
+        elif held and not self.server_held:  # only a connection that held bytes can be watched
             budget.watched.pop(self, None)
         return message
 
@@ -208,8 +282,21 @@ class IncompleteInput:
         return StalledMessageError(f"message incomplete for {self.timeout:g} s")
 
     def clear(self) -> None:
-        """Drop the incomplete message and stop counting it (refusal, stall or disconnect)."""
+        """Drop the incomplete message and stop counting it (refusal, stall or disconnect).
+
+        What the ASGI server holds stays counted until it is told 0 (the connection
+        dropped it) or :meth:`forget_server` (the connection is over).
+        """
         self.receiver.reset()
         self.budget.add(-self.held, self.client)
         self.held = 0
-        self.budget.unwatch(self)
+        if not self.server_held:
+            self.budget.unwatch(self)
+
+    def forget_server(self) -> None:
+        """Stop counting what the ASGI server holds: the connection is over, and those bytes with it."""
+        self.budget.add(-self.server_held, self.client)
+        self.server_held = 0
+        self.on_server_over = _refused_unheard
+        if not self.held:
+            self.budget.unwatch(self)

@@ -58,6 +58,7 @@ from docsync.server.compat import (
     frame_send,
     frames_writer,
     incoming_limit,
+    partial_frames,
     pongs,
     quiet_debug_lines,
     release_handshake_request,
@@ -1360,5 +1361,138 @@ async def test_uvicorn_answers_pings_of_a_client_that_does_not_read_up_to_the_po
     assert [(e.opcode, len(e.data)) for e in reader.events_received()] == [(Opcode.PONG, 125)] * 3  # type: ignore[union-attr]
     # Another server's send, or a release outside the gates, is left as it is.
     assert not pongs.bound_pongs(SimpleNamespace(send=None).send)
+    protocol.connection_lost(None)
+    await asyncio.sleep(0)
+
+
+# -- daphne and uvicorn: what they hold of a message still being read -------------------
+
+
+class _Told:
+    """A counter recording each count it is told (as ``IncompleteInput.server_holds`` is)."""
+
+    def __init__(self) -> None:
+        self.told: list[int] = []
+
+    def server_holds(self, nbytes: int) -> None:
+        self.told.append(nbytes)
+
+
+def _frame_header(length: int, *, fin: bool = True, opcode: int = 0x2) -> bytes:
+    """A client's frame header announcing ``length`` bytes, masked with zeros (the payload is sent as it is)."""
+    first = (0x80 if fin else 0) | opcode
+    if length < 126:
+        return bytes([first, 0x80 | length]) + bytes(4)
+    if length < 1 << 16:  # the shortest form, as RFC 6455 asks
+        return bytes([first, 0x80 | 126]) + length.to_bytes(2, "big") + bytes(4)
+    return bytes([first, 0x80 | 127]) + length.to_bytes(8, "big") + bytes(4)
+
+
+def test_daphne_tells_what_autobahn_holds_of_a_message_after_each_read_and_drops_it_when_muted() -> None:
+    protocol, _ = open_daphne_websocket()
+    protocol.inside_message, protocol.current_frame = False, None  # as autobahn's handshake leaves them
+    protocol.application_queue = queue = asyncio.Queue()
+    counter = _Told()
+    watch = partial_frames.watch_partial_input(_daphne_send(protocol), counter)
+    assert watch is not None
+    protocol.dataReceived(_client_frame(b"x" * 300) + _client_frame(b"y" * 10))  # whole messages: nothing held
+    assert counter.told == [] and queue.qsize() == 2
+    protocol.dataReceived(_frame_header(100_000)[:5])  # a header, in part
+    protocol.dataReceived(_frame_header(100_000)[5:] + b"a" * 30_000)
+    protocol.dataReceived(b"a" * 20_000)
+    piece = partial_frames.PIECE_OVERHEAD  # what each piece held costs besides its bytes: one per read here
+    assert counter.told == [5, 30_000 + piece, 50_000 + 2 * piece]
+    protocol.dataReceived(b"a" * 50_000 + _client_frame(b"z"))  # its end, and a whole message after it
+    assert counter.told[3:] == [0] and queue.qsize() == 4
+    assert queue.get_nowait()["bytes"] == b"x" * 300
+    # A message in fragments: the fragments read count, and a ping between them does not.
+    protocol.dataReceived(_frame_header(10_000, fin=False) + b"b" * 10_000 + _frame_header(4, opcode=0x9) + b"ping")
+    protocol.dataReceived(_frame_header(5_000, fin=True, opcode=0x0) + b"c" * 2_000)
+    assert counter.told[4:] == [10_000 + piece, 12_000 + 2 * piece]
+    # Muted: what is held is dropped (told 0) and nothing read after it is kept or told.
+    watch.mute()
+    assert counter.told[-1] == 0 and watch.held == 0
+    assert protocol.data == b"" and protocol.frame_data == [] and protocol.message_data == []
+    protocol.dataReceived(b"c" * 3_000 + _client_frame(b"after"))
+    assert counter.told[-1] == 0 and queue.qsize() == 4 - 1  # one taken above, none added
+    # Stopped: the read is autobahn's own again, and nothing is told.
+    protocol, _ = open_daphne_websocket()
+    protocol.inside_message, protocol.current_frame = False, None
+    protocol.application_queue = queue = asyncio.Queue()
+    counter = _Told()
+    watch = partial_frames.watch_partial_input(_daphne_send(protocol), counter)
+    assert watch is not None and "dataReceived" in vars(protocol)
+    watch.stop()
+    assert "dataReceived" not in vars(protocol)
+    protocol.dataReceived(_frame_header(1_000) + b"d" * 500)
+    assert counter.told == []
+    # A connection whose read was replaced already (closing), or another server: nothing watched.
+    protocol.dataReceived = print
+    assert partial_frames.watch_partial_input(_daphne_send(protocol), counter) is None
+    assert partial_frames.watch_partial_input(print, counter) is None
+
+
+@pytest.mark.asyncio
+async def test_uvicorn_tells_what_websockets_holds_of_a_message_after_each_read_and_drops_it_when_muted() -> None:
+    watches: list[Any] = []
+    received: list[Any] = []
+    counter = _Told()
+    ready = asyncio.Event()
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await receive()
+        await send({"type": "websocket.accept", "subprotocol": "docsync"})
+        watches.append(partial_frames.watch_partial_input(send, counter))
+        ready.set()
+        while True:
+            message = await receive()
+            received.append(message)
+            if message["type"] == "websocket.disconnect":
+                return
+
+    protocol, client = _upgraded_sansio(app)
+    await asyncio.wait_for(ready.wait(), 60)
+    watch = watches[0]
+    assert watch is not None and "handle_events" in vars(protocol)
+    client.receive_data(protocol.transport.data)  # type: ignore[attr-defined]
+
+    def sent(*frames: Frame) -> bytes:
+        for frame in frames:
+            client.send_frame(frame)
+        return b"".join(client.data_to_send())
+
+    whole = sent(Frame(Opcode.BINARY, b"x" * 300))
+    protocol.data_received(whole)
+    assert counter.told == []
+    big = sent(Frame(Opcode.BINARY, b"a" * 100_000))
+    protocol.data_received(big[:4])  # the header's first two bytes read, two more buffered
+    protocol.data_received(big[4:30_010])
+    protocol.data_received(big[30_010:50_010])
+    assert counter.told == [2, 30_010 - 14, 50_010 - 14]  # past its 14-byte header, the payload is held
+    protocol.data_received(big[50_010:])
+    assert counter.told[-1] == 0
+    # Fragments: each one read is uvicorn's until the last (their headers: 8 bytes each).
+    fragments = sent(Frame(Opcode.BINARY, b"b" * 10_000, fin=False), Frame(Opcode.CONT, b"c" * 5_000))
+    cut = 8 + 10_000 + 8 + 2_000
+    protocol.data_received(fragments[:cut])
+    assert counter.told[-1] == 12_000 + partial_frames.PIECE_OVERHEAD  # the fragment, and 2,000 buffered
+    protocol.data_received(fragments[cut:])
+    assert counter.told[-1] == 0
+    # A message in 2,000 one-byte fragments: each costs its bytes and a piece's overhead.
+    piece = partial_frames.PIECE_OVERHEAD
+    ones = sent(*(Frame(Opcode.BINARY if n == 0 else Opcode.CONT, b"o", fin=False) for n in range(2_000)))
+    protocol.data_received(ones[: len(ones) // 2])
+    protocol.data_received(ones[len(ones) // 2 :])
+    assert counter.told[-2:] == [1_000 * (1 + piece), 2_000 * (1 + piece)]
+    protocol.data_received(sent(Frame(Opcode.CONT, b"o" * 3, fin=False)))
+    assert counter.told[-1] == 2_003 + 2_001 * piece
+    fragments = sent(Frame(Opcode.CONT, b"c" * 10_000, fin=False), Frame(Opcode.CONT, b"c" * 5_000))
+    watch.mute()
+    assert counter.told[-1] == 0 and protocol.frames == [] and len(protocol.conn.reader.buffer) == 0
+    protocol.data_received(fragments[cut:] + whole)
+    await asyncio.sleep(0.05)
+    assert [m.get("bytes", b"")[:1] for m in received] == [b"x", b"a", b"b"]  # nothing after the mute
+    watch.stop()
+    assert "handle_events" not in vars(protocol)
     protocol.connection_lost(None)
     await asyncio.sleep(0)

@@ -16,6 +16,7 @@ import pytest
 import pytest_asyncio
 
 from docsync.client import ClientSession
+from docsync.exceptions import ClientLimitError, IncompleteInputLimitError
 from docsync.protocol import ERROR, Receiver
 from docsync.server.incomplete import IncompleteBytes, IncompleteInput
 from docsync.testing import EVENT_WAIT, RawSocket
@@ -167,3 +168,75 @@ async def test_one_timer_per_process_watches_only_connections_holding_an_incompl
     assert budget.watched == {}
     await asyncio.sleep(0.1)
     assert budget._timer is None  # nothing held anywhere: the process's timer is gone too
+
+
+def _input(
+    budget: IncompleteBytes, client: str, share: int, *, cap: int = CAP, timeout: float = 30.0
+) -> tuple[IncompleteInput, list[Exception]]:
+    """A connection's incomplete input of ``client`` (its share ``share``), and the refusals it is told."""
+    incomplete = IncompleteInput(
+        Receiver(max_frame_bytes=64 * 1024, max_message_bytes=share), budget, cap=cap, timeout=timeout, on_stall=list
+    )
+    incomplete.count_for(client, share)
+    refused: list[Exception] = []
+    incomplete.on_server_over = refused.append
+    return incomplete, refused
+
+
+@pytest.mark.asyncio
+async def test_what_the_asgi_server_holds_counts_with_the_connections_incomplete_message() -> None:
+    # Bytes of a websocket message the ASGI server is still reading (compat/partial_frames.py).
+    budget = IncompleteBytes()
+    one, refused_one = _input(budget, "attacker", 250_000)
+    two, refused_two = _input(budget, "attacker", 250_000)
+    other, refused_other = _input(budget, "other", 250_000)
+    one.server_holds(40_000)
+    one.server_holds(150_000)  # past the frame limit (64 KiB) with nothing held elsewhere: refused 1009 once read
+    assert (budget.total, budget.by_client, refused_one) == (150_000, {"attacker": 150_000}, [])
+    assert one in budget.watched  # its clock runs, as for a frame taken
+    two.server_holds(60_000)
+    assert budget.by_client == {"attacker": 210_000} and refused_two == []
+    two.server_holds(110_000)  # past the client's share: refused, nothing more counted
+    assert [type(e) for e in refused_two] == [ClientLimitError]
+    assert str(refused_two[0]) == (
+        "this client holds its maximum of 250000 bytes in incomplete messages (MAX_INCOMPLETE_BYTES_PER_CLIENT)"
+    )
+    assert budget.by_client == {"attacker": 210_000} and two.server_held == 60_000 and budget.refused_clients == 1
+    two.server_holds(0)  # the connection dropped them
+    assert budget.by_client == {"attacker": 150_000} and two not in budget.watched
+    # The process's cap is counted for every client: another's bytes past it are refused "server busy".
+    other.server_holds(60_000)
+    other.server_holds(60_000 + CAP - 150_000)
+    assert [type(e) for e in refused_other] == [IncompleteInputLimitError] and budget.refused == 1
+    assert budget.total == 210_000
+    # Held bytes and the receiver's frames count together; a completed message's bytes go.
+    header = orjson.dumps({"msgid": "m1", "msgtype": "PATCH-DOC", "num_buffers": 1}).decode()
+    other.take(header, len(header))
+    assert budget.by_client["other"] == 60_000 + len(header)
+    other.server_holds(0)
+    assert other in budget.watched  # its message is still incomplete
+    other.clear()
+    assert "other" not in budget.by_client and other not in budget.watched
+    # A connection over: what its server held is forgotten, and nothing more is told to it.
+    one.forget_server()
+    assert budget.total == 0 and budget.by_client == {} and budget.watched == {}
+    one.on_server_over(ClientLimitError("unheard"))
+    assert refused_one == []
+
+
+@pytest.mark.asyncio
+async def test_a_message_stalled_inside_the_asgi_servers_frame_is_dropped_after_its_timeout() -> None:
+    budget = IncompleteBytes()
+    stalled: list[str] = []
+    slow, _ = _input(budget, "slow", 250_000, timeout=0.2)
+    stuck, _ = _input(budget, "stuck", 250_000, timeout=0.2)
+    slow.on_stall = lambda: stalled.append("slow")
+    stuck.on_stall = lambda: stalled.append("stuck")
+    slow.server_holds(1_000)
+    stuck.server_holds(1_000)
+    for n in range(2, 6):  # the slow sender's bytes keep arriving: progress
+        await asyncio.sleep(0.1)
+        slow.server_holds(n * 1_000)
+    assert stalled == ["stuck"]
+    slow.server_holds(0)  # its message read whole: not watched any more
+    assert budget.watched == {}

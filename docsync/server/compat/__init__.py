@@ -14,6 +14,8 @@
   the handler class a response's close names).
 - ``tasks``: asyncio's warning for a pending task whose loop is gone.
 - ``threads``: a hook at interpreter exit that runs before threads are joined.
+- ``partial_frames``: the bytes daphne/autobahn or uvicorn/websockets hold of a message still being read,
+  told after each read (so that docsync counts them with its incomplete messages), and dropped on refusal.
 - ``uvicorn``: the websocket implementations that take memoryviews as payloads; its size limit; several
   frames in one socket write; whether its transport holds written bytes back.
 - ``uvicorn_queue``: uvicorn's receive queue (an ``asyncio.Queue``, 3.3 KB per websocket) replaced
@@ -49,6 +51,7 @@ from .channels import consumer_call, frame_send, own_receive_loop
 from .daphne import allow_protocol_close_codes, bound_incoming, fit_incoming_limit, send_backpressure
 from .daphne import takes_views as daphne_takes_views
 from .daphne_frames import frames_writer_now as daphne_frames_writer_now
+from .partial_frames import PartialInput, watch_partial_input
 from .pongs import bound_pongs
 from .tasks import forget_pending_task
 from .threads import at_interpreter_exit
@@ -69,6 +72,7 @@ from .uvicorn_writable import slim_writable
 __all__ = [
     "FrameWriter",
     "FrameWriterNow",
+    "PartialInput",
     "allow_protocol_close_codes",
     "apply_process_workarounds",
     "asgi_server_frame_limit",
@@ -95,6 +99,7 @@ __all__ = [
     "socket_closed",
     "takes_views",
     "transport_flow",
+    "watch_partial_input",
 ]
 
 
