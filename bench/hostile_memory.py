@@ -17,12 +17,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import contextlib
 import os
 import secrets
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -126,7 +128,9 @@ async def _attack(url: str, pid: int, seconds: float) -> dict[str, Any]:
     return {"rss": samples, "outcome": dict(outcome)}
 
 
-def run(server_kind: str, seconds: float, workdir: Path) -> None:
+@contextlib.contextmanager
+def demo_server(server_kind: str, workdir: Path) -> Iterator[ServerProcess]:
+    """The demo site on ``server_kind``, migrated in ``workdir``, warmed (the sliders app loaded), stopped after."""
     env = {
         "DJANGO_SETTINGS_MODULE": "project.settings",
         "DJANGO_DEBUG": "0",
@@ -139,9 +143,14 @@ def run(server_kind: str, seconds: float, workdir: Path) -> None:
     try:
         fetch_page_config(server.url + "sliders/")  # warm: the app loaded, one session made
         time.sleep(1.0)
-        result = asyncio.run(_attack(server.url, server.pid, seconds))
+        yield server
     finally:
         server.stop()
+
+
+def run(server_kind: str, seconds: float, workdir: Path) -> None:
+    with demo_server(server_kind, workdir) as server:
+        result = asyncio.run(_attack(server.url, server.pid, seconds))
     rss = result["rss"]
     growth = max(rss) - rss[0]
     print(
