@@ -59,6 +59,7 @@ def _server(tmp: Path, name: str, config: str, redis: RedisServer) -> ServerProc
         "DOCSYNC_MAX_PATCHES_PER_SECOND_PER_CLIENT": "none",
         "DOCSYNC_MAX_DOCUMENT_REQUESTS_PER_SECOND_PER_CLIENT": "none",
         "DOCSYNC_MAX_VALUES_PER_SECOND_PER_CLIENT": "none",
+        "DOCSYNC_MAX_WEBSOCKET_FRAMES_PER_SECOND_PER_CLIENT": "none",
         # One machine opens every session: no per-client limit.
         "DOCSYNC_MAX_SESSIONS_PER_CLIENT": "none",
         "DOCSYNC_MAX_CONNECTIONS_PER_CLIENT": "none",

@@ -216,6 +216,7 @@ def main() -> int:
         DOCSYNC_MAX_PATCHES_PER_SECOND_PER_CLIENT="none",
         DOCSYNC_MAX_DOCUMENT_REQUESTS_PER_SECOND_PER_CLIENT="none",
         DOCSYNC_MAX_VALUES_PER_SECOND_PER_CLIENT="none",
+        DOCSYNC_MAX_WEBSOCKET_FRAMES_PER_SECOND_PER_CLIENT="none",
     )
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, check=True, capture_output=True)
     sys.path.insert(0, str(ROOT))

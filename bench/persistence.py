@@ -112,6 +112,7 @@ def _server(tmp: Path, name: str, kind: str = "daphne", **env: str) -> ServerPro
         "DOCSYNC_MAX_PATCHES_PER_SECOND_PER_CLIENT": "none",
         "DOCSYNC_MAX_DOCUMENT_REQUESTS_PER_SECOND_PER_CLIENT": "none",
         "DOCSYNC_MAX_VALUES_PER_SECOND_PER_CLIENT": "none",
+        "DOCSYNC_MAX_WEBSOCKET_FRAMES_PER_SECOND_PER_CLIENT": "none",
         "DOCSYNC_LOG_LEVEL": "WARNING",
         # One machine opens every session (thousands for the drain): no per-client limit.
         "DOCSYNC_MAX_SESSIONS_PER_CLIENT": "none",

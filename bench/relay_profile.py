@@ -127,6 +127,7 @@ def main() -> None:
             "DOCSYNC_MAX_PATCHES_PER_SECOND_PER_CLIENT": "none",
             "DOCSYNC_MAX_DOCUMENT_REQUESTS_PER_SECOND_PER_CLIENT": "none",
             "DOCSYNC_MAX_VALUES_PER_SECOND_PER_CLIENT": "none",
+            "DOCSYNC_MAX_WEBSOCKET_FRAMES_PER_SECOND_PER_CLIENT": "none",
             # One machine is every client: no per-client limit.
             "DOCSYNC_MAX_SESSIONS_PER_CLIENT": "none",
             "DOCSYNC_MAX_CONNECTIONS_PER_CLIENT": "none",

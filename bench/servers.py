@@ -144,6 +144,7 @@ def docsync_env(lifetimes: Lifetimes, secret: str, sqlite: Path) -> dict[str, st
         "DOCSYNC_MAX_PATCHES_PER_SECOND_PER_CLIENT": "none",
         "DOCSYNC_MAX_DOCUMENT_REQUESTS_PER_SECOND_PER_CLIENT": "none",
         "DOCSYNC_MAX_VALUES_PER_SECOND_PER_CLIENT": "none",
+        "DOCSYNC_MAX_WEBSOCKET_FRAMES_PER_SECOND_PER_CLIENT": "none",
         "DOCSYNC_UNUSED_SESSION_LIFETIME": str(lifetimes.unused),
         "DOCSYNC_CHECK_UNUSED_SESSIONS": str(lifetimes.check),
         # The load generator reads /docsync-metrics (live sessions) with the run's secret.

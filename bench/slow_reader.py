@@ -246,6 +246,7 @@ def run(kind: str, seconds: float, rate_kib: int, workdir: Path) -> None:
         "DOCSYNC_MAX_PATCHES_PER_SECOND_PER_CLIENT": "none",
         "DOCSYNC_MAX_DOCUMENT_REQUESTS_PER_SECOND_PER_CLIENT": "none",
         "DOCSYNC_MAX_VALUES_PER_SECOND_PER_CLIENT": "none",
+        "DOCSYNC_MAX_WEBSOCKET_FRAMES_PER_SECOND_PER_CLIENT": "none",
         "DOCSYNC_LOG_LEVEL": "WARNING",
     }
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env={**os.environ, **env}, check=True)

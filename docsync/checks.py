@@ -341,6 +341,7 @@ _COUNT_LIMITS = {
     "MAX_PATCHES_PER_CLIENT_BURST": False,
     "MAX_DOCUMENT_REQUESTS_PER_CLIENT_BURST": False,
     "MAX_VALUES_PER_CLIENT_BURST": False,
+    "MAX_WEBSOCKET_FRAMES_PER_CLIENT_BURST": False,
     "MAX_FRAME_CONTAINERS": False,
     "MAX_FRAME_VALUES": False,
 }
@@ -385,6 +386,11 @@ _RATES = {
         "MAX_VALUES_PER_CLIENT_BURST",
         "500000.0",
     ),
+    "MAX_WEBSOCKET_FRAMES_PER_SECOND_PER_CLIENT": (
+        "websocket frames all websockets of one client may send",
+        "MAX_WEBSOCKET_FRAMES_PER_CLIENT_BURST",
+        "10000.0",
+    ),
 }
 
 
@@ -403,7 +409,7 @@ def _rate_errors(config: Any) -> list[checks.CheckMessage]:
                 id="docsync.E022",
             )
         )
-    return errors + _client_rate_warnings(config) + _value_burst_errors(config)
+    return errors + _client_rate_warnings(config) + _value_burst_errors(config) + _frame_burst_errors(config)
 
 
 def _value_burst_errors(config: Any) -> list[checks.CheckMessage]:
@@ -423,6 +429,28 @@ def _value_burst_errors(config: Any) -> list[checks.CheckMessage]:
             hint="Set MAX_VALUES_PER_CLIENT_BURST at least MAX_FRAME_VALUES (its default holds two such frames), "
             "or MAX_VALUES_PER_SECOND_PER_CLIENT to 0 / None to turn the client's bucket off.",
             id="docsync.E027",
+        )
+    ]
+
+
+def _frame_burst_errors(config: Any) -> list[checks.CheckMessage]:
+    # A read's frames are taken at once, and a message's with them: a burst below one largest
+    # message's frames (header, metadata, content, two per buffer) could refuse it every time.
+    rate, burst, buffers = (
+        config.MAX_WEBSOCKET_FRAMES_PER_SECOND_PER_CLIENT,
+        config.MAX_WEBSOCKET_FRAMES_PER_CLIENT_BURST,
+        config.MAX_BUFFERS,
+    )
+    if not rate or not _whole(burst) or not _whole(buffers) or burst >= 3 + 2 * buffers:
+        return []  # off, or not whole numbers (E018 says so of the burst)
+    return [
+        checks.Error(
+            f"DOCSYNC['MAX_WEBSOCKET_FRAMES_PER_CLIENT_BURST'] ({burst}) is smaller than the frames of one message "
+            f"with DOCSYNC['MAX_BUFFERS'] ({buffers}) buffers ({3 + 2 * buffers}): such a message could be refused "
+            "every time it is sent.",
+            hint="Set MAX_WEBSOCKET_FRAMES_PER_CLIENT_BURST at least 3 + 2 * MAX_BUFFERS (its default holds ten such "
+            "messages), or MAX_WEBSOCKET_FRAMES_PER_SECOND_PER_CLIENT to 0 / None to turn the client's bucket off.",
+            id="docsync.E028",
         )
     ]
 

@@ -77,6 +77,13 @@ DEFAULTS: dict[str, Any] = {
     # million), is at most a sixth of the loop (close 4029; 0 or None: no limit).
     "MAX_VALUES_PER_CLIENT_BURST": 2_500_000,
     "MAX_VALUES_PER_SECOND_PER_CLIENT": 500_000.0,
+    # And the websocket frames it sends (fragments and control frames too), as the ASGI
+    # server parses them: each costs the event loop 4-10 µs in the server's own Python,
+    # whatever it holds (one-byte fragments from one socket held the loop whole). The burst
+    # passes ten messages of MAX_BUFFERS buffers; the rate, at daphne's cost, is about a
+    # tenth of the loop (close 4029; 0 or None: no limit).
+    "MAX_WEBSOCKET_FRAMES_PER_CLIENT_BURST": 20_000,
+    "MAX_WEBSOCKET_FRAMES_PER_SECOND_PER_CLIENT": 10_000.0,
     "MAX_CLIENT_MODELS": 1000,
     "MAX_ARRAY_ELEMENTS": 50_000_000,
     "MAX_UPLOAD_BYTES": 32 * 1024 * 1024,  # one session's uploads in progress (FileInput), all files together

@@ -18,6 +18,12 @@ close, so that reopening fills nothing:
   the message rates, frames at ``MAX_FRAME_VALUES`` back to back (a Selection's indices, 1.09
   million zeros in 2.2 MB, 0.2 s of the loop each) from one client held it whole. Charged as
   each text frame arrives, before it is parsed; binary buffers are not counted.
+- websocket frames, as the ASGI server parses them (fragments and control frames too):
+  ``MAX_WEBSOCKET_FRAMES_PER_CLIENT_BURST`` at once, then ``MAX_WEBSOCKET_FRAMES_PER_SECOND_PER_CLIENT``.
+  Each costs the event loop 4-10 µs in the server's own parser, before docsync sees a
+  message: one socket's one-byte fragments, or messages of 1,024 empty buffers within
+  the message rate, held the loop whole. Charged after each read of the socket
+  (compat/partial_frames.py), under daphne and uvicorn's default websockets.
 
 A client's buckets are held while it has a websocket here (as many as its sockets, which
 cost far more each); once its last one closes they wait in a table of at most
@@ -39,6 +45,7 @@ from ..protocol.wire_json import count_separators
 __all__ = [
     "DOCUMENT_REQUESTS_LIMIT",
     "DOCUMENT_REQUESTS_PER_SECOND",
+    "FRAMES_LIMIT",
     "MAX_IDLE_CLIENTS",
     "MESSAGES_LIMIT",
     "VALUES_LIMIT",
@@ -60,10 +67,17 @@ MAX_IDLE_CLIENTS = 20_000
 _MESSAGES = ("MAX_PATCHES_PER_SECOND_PER_CLIENT", "MAX_PATCHES_PER_CLIENT_BURST")
 _DOCUMENTS = ("MAX_DOCUMENT_REQUESTS_PER_SECOND_PER_CLIENT", "MAX_DOCUMENT_REQUESTS_PER_CLIENT_BURST")
 _VALUES = ("MAX_VALUES_PER_SECOND_PER_CLIENT", "MAX_VALUES_PER_CLIENT_BURST")
+_FRAMES = ("MAX_WEBSOCKET_FRAMES_PER_SECOND_PER_CLIENT", "MAX_WEBSOCKET_FRAMES_PER_CLIENT_BURST")
+_ALL = (_MESSAGES, _DOCUMENTS, _VALUES, _FRAMES)
 #: The settings naming each bucket's refusals (its rate's).
-MESSAGES_LIMIT, DOCUMENT_REQUESTS_LIMIT, VALUES_LIMIT = _MESSAGES[0], _DOCUMENTS[0], _VALUES[0]
+MESSAGES_LIMIT, DOCUMENT_REQUESTS_LIMIT, VALUES_LIMIT, FRAMES_LIMIT = (names[0] for names in _ALL)
 #: What each bucket counts, as its refusal names it.
-_WHAT = {_MESSAGES[0]: "messages", _DOCUMENTS[0]: "document requests", _VALUES[0]: "JSON values"}
+_WHAT = {
+    _MESSAGES[0]: "messages",
+    _DOCUMENTS[0]: "document requests",
+    _VALUES[0]: "JSON values",
+    _FRAMES[0]: "websocket frames",
+}
 
 
 class TokenBucket:
@@ -96,19 +110,37 @@ class TokenBucket:
         self.needed = 1.0
         return True
 
+    def charge(self, now: float, count: float) -> bool:
+        """Take ``count`` tokens spent already, into debt if need be; tell whether the bucket held as many.
+
+        For a cost paid before it could be refused (frames the server parsed): a refused
+        take left the bucket full, so the client reconnected and was served again at once.
+        """
+        tokens = min(self.burst, self.tokens + (now - self.when) * self.rate) - count
+        self.when = now
+        self.tokens = tokens
+        self.needed = 1.0  # a new websocket waits until the debt is paid and a token is back
+        return tokens >= 0
+
 
 class ClientRate:
     """One client's buckets on this process, shared by its websockets here (None: that limit is off)."""
 
-    __slots__ = ("connections", "documents", "key", "messages", "values")
+    __slots__ = ("connections", "documents", "frames", "key", "messages", "values")
 
     def __init__(
-        self, key: str, messages: TokenBucket | None, documents: TokenBucket | None, values: TokenBucket | None = None
+        self,
+        key: str,
+        messages: TokenBucket | None,
+        documents: TokenBucket | None,
+        values: TokenBucket | None = None,
+        frames: TokenBucket | None = None,
     ) -> None:
         self.key = key
         self.messages = messages
         self.documents = documents
         self.values = values
+        self.frames = frames
         #: Its websockets holding these buckets now.
         self.connections = 0
 
@@ -140,9 +172,23 @@ class ClientRate:
             count = count_separators(frame)
         return bucket.take(now, float(count))
 
+    def take_frames(self, count: int, now: float) -> bool:
+        """Charge ``count`` websocket frames (one read's, parsed already); False once past the client's bucket."""
+        bucket = self.frames
+        return bucket is None or bucket.charge(now, float(count))
+
+    def bucket(self, setting: str) -> TokenBucket | None:
+        """The bucket whose rate is ``setting``."""
+        return {
+            _MESSAGES[0]: self.messages,
+            _DOCUMENTS[0]: self.documents,
+            _VALUES[0]: self.values,
+            _FRAMES[0]: self.frames,
+        }[setting]
+
     def refusal(self, setting: str) -> RateLimitedError:
         """The error closing a connection of this client past the bucket of ``setting``, its rate (4029)."""
-        bucket = self.documents if setting == _DOCUMENTS[0] else self.values if setting == _VALUES[0] else self.messages
+        bucket = self.bucket(setting)
         burst, rate = (bucket.burst, bucket.rate) if bucket is not None else (0.0, 0.0)
         # .15g: whole numbers as such (2200000, not 2.2e+06), fractions as they were set.
         return RateLimitedError(
@@ -152,7 +198,7 @@ class ClientRate:
 
     def full(self, now: float) -> bool:
         """Tell whether every bucket is full again (the same as none)."""
-        buckets = (self.messages, self.documents, self.values)
+        buckets = (self.messages, self.documents, self.values, self.frames)
         return all(bucket is None or bucket.level(now) >= bucket.burst for bucket in buckets)
 
 
@@ -174,26 +220,21 @@ class ClientRates:
         self._max_idle = max_idle
         self.clock = clock
         #: Websockets closed (4029) past a client's bucket, by its rate's setting (``/docsync-metrics``).
-        self.refused = {_MESSAGES[0]: 0, _DOCUMENTS[0]: 0, _VALUES[0]: 0}
+        self.refused = {names[0]: 0 for names in _ALL}
 
     def __len__(self) -> int:
         return len(self._held) + len(self._idle)
 
     def join(self, key: str | None, settings: Any) -> ClientRate | None:
         """Count one more websocket of ``key``; return its client's buckets (None: no client, or every limit off)."""
-        if key is None or not any(getattr(settings, names[0]) for names in (_MESSAGES, _DOCUMENTS, _VALUES)):
+        if key is None or not any(getattr(settings, names[0]) for names in _ALL):
             return None
         rate = self._held.get(key)
         if rate is None:
             rate = self._idle.pop(key, None)
             if rate is None:
                 now = self.clock()
-                rate = ClientRate(
-                    key,
-                    _bucket(settings, _MESSAGES, now),
-                    _bucket(settings, _DOCUMENTS, now),
-                    _bucket(settings, _VALUES, now),
-                )
+                rate = ClientRate(key, *(_bucket(settings, names, now) for names in _ALL))
             self._held[key] = rate
         rate.connections += 1
         return rate
@@ -229,8 +270,7 @@ class ClientRates:
         each time parsed for nothing but its count; now it waits until the frame would pass.
         """
         now = self.clock()
-        buckets = ((_MESSAGES[0], rate.messages), (_DOCUMENTS[0], rate.documents), (_VALUES[0], rate.values))
-        for setting, bucket in buckets:
+        for setting, bucket in ((names[0], rate.bucket(names[0])) for names in _ALL):
             if bucket is not None and bucket.level(now) < min(bucket.needed, bucket.burst):
                 self.count_refusal(setting)
                 raise rate.refusal(setting)

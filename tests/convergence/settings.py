@@ -30,6 +30,8 @@ DOCSYNC = {
     "MAX_DOCUMENT_REQUESTS_PER_SECOND_PER_CLIENT": None,
     # And the JSON values they send (the big app's columns, back to back).
     "MAX_VALUES_PER_SECOND_PER_CLIENT": None,
+    # And the websocket frames (messages of many buffers, back to back).
+    "MAX_WEBSOCKET_FRAMES_PER_SECOND_PER_CLIENT": None,
     # Each run opens 2-4 sessions from the one test client; a fast machine runs past the
     # default burst of 200 within a module (or a benchmark of 90 s) and would be refused.
     "NEW_SESSIONS_PER_CLIENT_PER_SECOND": 0,

@@ -152,6 +152,7 @@ def session_fuzz_site(tmp_path_factory: pytest.TempPathFactory, database: Databa
         DOCSYNC_MAX_DOCUMENT_REQUESTS_PER_SECOND_PER_CLIENT="none",
         DOCSYNC_MAX_PATCHES_PER_SECOND_PER_CLIENT="none",
         DOCSYNC_MAX_VALUES_PER_SECOND_PER_CLIENT="none",
+        DOCSYNC_MAX_WEBSOCKET_FRAMES_PER_SECOND_PER_CLIENT="none",
     )
 
 

@@ -123,7 +123,7 @@ def _metrics(site: Site) -> dict[str, int]:
     limits |= {"MAX_INCOMPLETE_BYTES", "MAX_INCOMPLETE_BYTES_PER_CLIENT", "MAX_QUEUED_BYTES_PER_CLIENT"}
     limits |= {"NEW_SESSIONS_PER_CLIENT_PER_SECOND"}
     limits |= {"MAX_PATCHES_PER_SECOND_PER_CLIENT", "MAX_DOCUMENT_REQUESTS_PER_SECOND_PER_CLIENT"}
-    limits |= {"MAX_VALUES_PER_SECOND_PER_CLIENT"}
+    limits |= {"MAX_VALUES_PER_SECOND_PER_CLIENT", "MAX_WEBSOCKET_FRAMES_PER_SECOND_PER_CLIENT"}
     assert set(found) == limits, found
     return found
 

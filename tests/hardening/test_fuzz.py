@@ -138,6 +138,7 @@ def fuzz_site(tmp_path_factory: pytest.TempPathFactory, database: Database) -> I
         DOCSYNC_MAX_DOCUMENT_REQUESTS_PER_SECOND_PER_CLIENT="none",
         # And the JSON values it sends (its draws of large values, back to back, one client).
         DOCSYNC_MAX_VALUES_PER_SECOND_PER_CLIENT="none",
+        DOCSYNC_MAX_WEBSOCKET_FRAMES_PER_SECOND_PER_CLIENT="none",
     )
     site.start()
     try:

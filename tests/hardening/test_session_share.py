@@ -169,6 +169,7 @@ async def test_refusals_of_a_session_are_counted_in_the_metrics_by_limit(site: S
         "MAX_PATCHES_PER_SECOND_PER_CLIENT": 0,
         "MAX_DOCUMENT_REQUESTS_PER_SECOND_PER_CLIENT": 0,
         "MAX_VALUES_PER_SECOND_PER_CLIENT": 0,
+        "MAX_WEBSOCKET_FRAMES_PER_SECOND_PER_CLIENT": 0,
     }
 
 

@@ -323,6 +323,52 @@ def test_a_clients_values_burst_below_one_frames_bound_is_reported_as_e027(
     )
 
 
+@pytest.mark.parametrize(
+    ("frames", "refused"),
+    [
+        ({}, False),  # the defaults: 20,000 at once, ten messages of MAX_BUFFERS (1,024) buffers
+        ({"MAX_WEBSOCKET_FRAMES_PER_CLIENT_BURST": 2_051}, False),  # one such message: 3 + 2 x 1,024 frames
+        ({"MAX_WEBSOCKET_FRAMES_PER_CLIENT_BURST": 2_050}, True),
+        ({"MAX_WEBSOCKET_FRAMES_PER_CLIENT_BURST": 19, "MAX_BUFFERS": 8}, False),
+        ({"MAX_WEBSOCKET_FRAMES_PER_CLIENT_BURST": 100, "MAX_WEBSOCKET_FRAMES_PER_SECOND_PER_CLIENT": None}, False),
+        ({"MAX_WEBSOCKET_FRAMES_PER_CLIENT_BURST": 100, "MAX_WEBSOCKET_FRAMES_PER_SECOND_PER_CLIENT": 0}, False),
+    ],
+)
+def test_a_clients_frames_burst_below_one_largest_messages_frames_is_reported_as_e028(
+    frames: dict[str, object], refused: bool
+) -> None:
+    # A read's frames are charged at once: below one largest message's, it could be refused always.
+    with override_settings(DOCSYNC={"APPS": {}, **frames}):
+        errors = [m for m in check_settings() if m.id == "docsync.E028"]
+    assert [e.msg for e in errors] == (
+        [
+            f"DOCSYNC['MAX_WEBSOCKET_FRAMES_PER_CLIENT_BURST'] ({frames['MAX_WEBSOCKET_FRAMES_PER_CLIENT_BURST']}) is "
+            "smaller than the frames of one message with DOCSYNC['MAX_BUFFERS'] (1024) buffers (2051): such a "
+            "message could be refused every time it is sent."
+        ]
+        if refused
+        else []
+    )
+
+
+@pytest.mark.parametrize("value", [0, -5, 1.5, "100", True])
+def test_a_frames_burst_that_is_no_whole_number_is_reported_as_e018(value: object) -> None:
+    with override_settings(DOCSYNC={"APPS": {}, "MAX_WEBSOCKET_FRAMES_PER_CLIENT_BURST": value}):
+        errors = [m.msg for m in check_settings() if m.id == "docsync.E018"]
+    assert errors == [
+        f"DOCSYNC['MAX_WEBSOCKET_FRAMES_PER_CLIENT_BURST'] is {value!r}: not a whole number of at least 1."
+    ]
+
+
+@pytest.mark.parametrize("value", [-1.0, "10", True, float("inf")])
+def test_a_frames_rate_that_is_no_number_is_reported_as_e022(value: object) -> None:
+    with override_settings(DOCSYNC={"APPS": {}, "MAX_WEBSOCKET_FRAMES_PER_SECOND_PER_CLIENT": value}):
+        errors = [m.msg for m in check_settings() if m.id == "docsync.E022"]
+    assert errors == [
+        f"DOCSYNC['MAX_WEBSOCKET_FRAMES_PER_SECOND_PER_CLIENT'] is {value!r}: not a number of at least 0."
+    ]
+
+
 @pytest.mark.parametrize("name", ["CHECK_UNUSED_SESSIONS", "PROCESS_TIMEOUT", "SNAPSHOT_INTERVAL", "SNAPSHOT_LIFETIME"])
 @pytest.mark.parametrize("value", [0, -1.0, "60", None, True, float("inf"), float("nan")])
 def test_a_loop_period_that_is_no_positive_number_is_reported_as_e023(name: str, value: object) -> None:

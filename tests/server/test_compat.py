@@ -1496,3 +1496,58 @@ async def test_uvicorn_tells_what_websockets_holds_of_a_message_after_each_read_
     assert "handle_events" not in vars(protocol)
     protocol.connection_lost(None)
     await asyncio.sleep(0)
+
+
+def test_daphne_tells_how_many_data_frames_each_read_held() -> None:
+    protocol, _ = open_daphne_websocket()
+    protocol.inside_message, protocol.current_frame = False, None
+    protocol.application_queue = queue = asyncio.Queue()
+    reads: list[int] = []
+    watch = partial_frames.watch_partial_input(_daphne_send(protocol), _Told(), reads.append)
+    assert watch is not None
+    protocol.dataReceived(_client_frame(b"x" * 300) + _client_frame(b"y"))
+    one_byte = _frame_header(1, fin=False) + b"o"
+    protocol.dataReceived(one_byte + (_frame_header(1, fin=False, opcode=0x0) + b"o") * 99)  # fragments: each one
+    protocol.dataReceived(_frame_header(1_000, opcode=0x0)[:3])  # no frame whole: nothing told
+    assert reads == [2, 100] and queue.qsize() == 2
+
+
+@pytest.mark.asyncio
+async def test_uvicorn_tells_how_many_data_frames_each_read_held_before_handing_them_on() -> None:
+    watches: list[Any] = []
+    received: list[Any] = []
+    ready = asyncio.Event()
+    reads: list[int] = []
+    refuse_past = [10**9]
+
+    def on_frames(count: int) -> None:
+        reads.append(count)
+        if sum(reads) > refuse_past[0]:  # as the consumer does past its client's bucket
+            watches[0].mute()
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await receive()
+        await send({"type": "websocket.accept", "subprotocol": "docsync"})
+        watches.append(partial_frames.watch_partial_input(send, _Told(), on_frames))
+        ready.set()
+        while (message := await receive())["type"] != "websocket.disconnect":
+            received.append(message)
+
+    protocol, client = _upgraded_sansio(app)
+    await asyncio.wait_for(ready.wait(), 60)
+    client.receive_data(protocol.transport.data)  # type: ignore[attr-defined]
+    for text in (b"one", b"two"):
+        client.send_text(text)
+    client.send_frame(Frame(Opcode.PING, b"p"))  # not a data frame
+    protocol.data_received(b"".join(client.data_to_send()))
+    await asyncio.sleep(0.05)
+    assert reads == [2] and [m["text"] for m in received] == ["one", "two"]
+    refuse_past[0] = 3  # the next read's frames pass it: refused before uvicorn hands them on
+    for text in (b"three", b"four"):
+        client.send_text(text)
+    protocol.data_received(b"".join(client.data_to_send()))
+    await asyncio.sleep(0.05)
+    assert reads == [2, 2] and [m["text"] for m in received] == ["one", "two"]
+    assert protocol.conn.events == []
+    protocol.connection_lost(None)
+    await asyncio.sleep(0)

@@ -7,7 +7,13 @@ from types import SimpleNamespace
 import pytest
 
 from docsync.exceptions import RateLimitedError
-from docsync.server.message_rates import DOCUMENT_REQUESTS_LIMIT, MESSAGES_LIMIT, VALUES_LIMIT, ClientRates
+from docsync.server.message_rates import (
+    DOCUMENT_REQUESTS_LIMIT,
+    FRAMES_LIMIT,
+    MESSAGES_LIMIT,
+    VALUES_LIMIT,
+    ClientRates,
+)
 
 KEY = "address:10.0.0.1"
 REFUSED = "this client sends too many messages: 5 at once, then 2 per second (MAX_PATCHES_PER_SECOND_PER_CLIENT)"
@@ -30,7 +36,9 @@ class Clock:
         return self.now
 
 
-def _settings(rate: float | None = 2.0, documents: float | None = 1.0, values: float | None = None) -> SimpleNamespace:
+def _settings(
+    rate: float | None = 2.0, documents: float | None = 1.0, values: float | None = None, frames: float | None = None
+) -> SimpleNamespace:
     return SimpleNamespace(
         MAX_PATCHES_PER_SECOND_PER_CLIENT=rate,
         MAX_PATCHES_PER_CLIENT_BURST=5,
@@ -38,6 +46,8 @@ def _settings(rate: float | None = 2.0, documents: float | None = 1.0, values: f
         MAX_DOCUMENT_REQUESTS_PER_CLIENT_BURST=3,
         MAX_VALUES_PER_SECOND_PER_CLIENT=values,
         MAX_VALUES_PER_CLIENT_BURST=2_200_000,
+        MAX_WEBSOCKET_FRAMES_PER_SECOND_PER_CLIENT=frames,
+        MAX_WEBSOCKET_FRAMES_PER_CLIENT_BURST=1_000,
     )
 
 
@@ -88,7 +98,7 @@ def test_a_new_connection_is_refused_while_a_bucket_is_empty_and_counted() -> No
     with pytest.raises(RateLimitedError) as refused:
         rates.check_open(later)
     assert str(refused.value) == DOCUMENTS_REFUSED
-    assert rates.refused == {MESSAGES_LIMIT: 0, DOCUMENT_REQUESTS_LIMIT: 1, VALUES_LIMIT: 0}
+    assert rates.refused == {MESSAGES_LIMIT: 0, DOCUMENT_REQUESTS_LIMIT: 1, VALUES_LIMIT: 0, FRAMES_LIMIT: 0}
     clock.now += 1.0  # a request's worth
     rates.check_open(later)
 
@@ -222,3 +232,33 @@ def test_a_new_connection_waits_until_the_bucket_holds_the_frame_it_last_refused
     clock.now += 0.01
     assert rate.take_values('{"a":0}', clock.now)  # taken: one value is needed again
     rates.check_open(rate)
+
+
+def test_a_clients_websocket_frames_are_charged_into_debt_and_a_new_connection_waits_until_it_is_paid() -> None:
+    # The frames of a read were parsed before they could be refused: a refusal that took
+    # nothing left the bucket full, and the client reconnected and was served at once.
+    clock = Clock()
+    rates = ClientRates(clock=clock)
+    rate = rates.join(KEY, _settings(rate=None, documents=None, frames=100.0))
+    assert rate is not None and rate.frames is not None and rate.values is None
+    assert rate.take_frames(600, clock.now) and rate.take_frames(400, clock.now)  # the burst, 1,000
+    assert not rate.take_frames(3_000, clock.now)  # past it: charged all the same
+    assert rate.frames.level(clock.now) == -3_000
+    with pytest.raises(RateLimitedError) as refused:
+        rates.check_open(rate)
+    assert str(refused.value) == (
+        "this client sends too many websocket frames: 1000 at once, then 100 per second "
+        "(MAX_WEBSOCKET_FRAMES_PER_SECOND_PER_CLIENT)"
+    )
+    assert rates.refused[FRAMES_LIMIT] == 1
+    clock.now += 30.0  # 3,000 back: the debt paid, not yet a frame
+    with pytest.raises(RateLimitedError):
+        rates.check_open(rate)
+    clock.now += 0.02
+    rates.check_open(rate)
+    assert rate.take_frames(1, clock.now)
+    # Turned off, nothing is counted; its buckets full again, the client is forgotten.
+    assert rates.join("address:10.0.0.2", _settings(rate=None, documents=None, frames=None)) is None
+    clock.now += 100.0
+    rates.leave(rate)
+    assert len(rates) == 0

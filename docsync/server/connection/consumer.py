@@ -64,7 +64,7 @@ from ..compat import (
 )
 from ..dialects import DOCSYNC_KIND, Dialect
 from ..incomplete import IncompleteInput
-from ..message_rates import DOCUMENT_REQUESTS_LIMIT, MESSAGES_LIMIT, VALUES_LIMIT, ClientRate
+from ..message_rates import DOCUMENT_REQUESTS_LIMIT, FRAMES_LIMIT, MESSAGES_LIMIT, VALUES_LIMIT, ClientRate
 from ..outbox import Outbox
 from ..registry import SessionRegistry, get_registry
 from ..session import ServerSession
@@ -449,6 +449,8 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
             if self.client_rate is not None:
                 if self.client_rate.values is not None:  # each text frame's values, before it is parsed
                     self.receiver.charge_values = self._charge_values
+                if self.client_rate.frames is not None and self.partial is not None:  # each read's frames
+                    self.partial.on_frames = self._charge_frames
                 get_registry().client_rates.check_open(self.client_rate)
             await self._open_session(protocols[1], settings)
         except ConnectionClosingError as exc:
@@ -828,6 +830,21 @@ class DocumentConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # channel
         if client_rate is not None and not client_rate.take_values(frame, time.monotonic()):
             get_registry().client_rates.count_refusal(VALUES_LIMIT)
             raise client_rate.refusal(VALUES_LIMIT)
+
+    def _charge_frames(self, count: int) -> None:
+        """Take one read's websocket frames from the client's bucket; past it drop the socket's input, refuse (4029).
+
+        Told by the ASGI server's read (compat/partial_frames.py): each frame cost the
+        event loop its parse there, before any message reaches this consumer.
+        """
+        client_rate = self.client_rate
+        if client_rate is None or client_rate.take_frames(count, time.monotonic()):
+            return
+        if self.partial is not None:
+            self.partial.mute()  # what follows is not parsed
+        self.incomplete.clear()
+        if not self.refused:
+            self._refuse_client(client_rate, FRAMES_LIMIT)
 
     def _refuse_client(self, client_rate: ClientRate, setting: str) -> None:
         get_registry().client_rates.count_refusal(setting)
