@@ -9,7 +9,8 @@ that the log's ``KeyTouches`` index is built too. Then the log is put aside and 
 that freed is measured: tracemalloc's bytes (what the allocator handed out and the log
 alone kept), and the size of every object the log reaches (``sys.getsizeof``, each
 once: an upper bound, strings it shares with the document included). Each is printed
-next to what the log counts (``PatchLog.nbytes``, bounded by PATCH_LOG_BYTES), as a ratio.
+next to what the log counts (``PatchLog.nbytes``, bounded by PATCH_LOG_BYTES), as a ratio;
+the answers it remembers (bounded apart, by count: REMEMBERED_ANSWERS) are measured apart.
 
 Shapes: ``refs``, a model defined (a note of 100 tags and numbers) attached then taken
 out, patch after patch; ``small``, a label changed (one short event a patch); ``keys``,
@@ -69,15 +70,14 @@ Patch = tuple[list[dict[str, Any]], list[dict[str, Any]]]
 
 def _refs(k: int) -> Patch:
     """Attach a note defined with 100 tags and numbers (even k), or take it out (odd k)."""
+    splice = {"kind": "ListSpliced", "model": {"id": "board"}, "attr": "notes", "index": 0, "delete": 1, "items": []}
     if k % 2:
-        return [{"kind": "ListSpliced", "model": {"id": "board"}, "attr": "notes", "index": 0, "delete": 1, "items": []}], []
+        return [splice], []
     note = f"note-{k}"
     definition = {"type": "object", "name": Note.__type_name__, "id": note,
                   "attributes": {"text": f"text {k}", "tags": [f"t{i}" for i in range(100)],
                                  "values": [1000 + i for i in range(100)]}}  # fmt: skip
-    event = {"kind": "ListSpliced", "model": {"id": "board"}, "attr": "notes", "index": 0, "delete": 0,
-             "items": [{"id": note}]}  # fmt: skip
-    return [event], [definition]
+    return [{**splice, "delete": 0, "items": [{"id": note}]}], [definition]
 
 
 def _small(k: int) -> Patch:
@@ -186,6 +186,7 @@ def measure(name: str, entries: int, nbytes: int) -> dict[str, Any]:
         answers, log.answers = log.answers, RememberedAnswers(max_answers=1, max_clients=1)
         row = {"shape": name, "entries": len(log), "counted": log.nbytes, "reached": _reached_size(log)}
         log.answers = answers  # (bounded apart, by count: measured apart)
+        del answers
         del log  # (held by the sequencer alone, so that putting it aside frees it)
         row["held"] = _freed(lambda: _log_aside(sequencer))
         row["answers"] = _freed(lambda: _answers_aside(sequencer))
@@ -208,13 +209,13 @@ def main() -> None:
     names = list(SHAPES) if args.shape == "all" else [args.shape]
     print(f"PATCH_LOG_SIZE {args.entries}, PATCH_LOG_BYTES {args.bytes / KIB:,.0f} KiB")
     print(f"{'shape':<9} {'entries':>7} {'counted KiB':>11} {'held KiB':>9} {'held/counted':>12} "
-          f"{'reached KiB':>11} {'reached/counted':>15} {'answers KiB':>11}")  # fmt: skip
+          f"{'reached KiB':>11} {'reached/counted':>15} {'answers KiB':>11} {'with answers/counted':>20}")  # fmt: skip
     for row in rows(names, args.entries, args.bytes):
         counted = row["counted"]
         print(
             f"{row['shape']:<9} {row['entries']:>7} {counted / KIB:>11,.0f} {row['held'] / KIB:>9,.0f} "
             f"{row['held'] / counted:>12.2f} {row['reached'] / KIB:>11,.0f} {row['reached'] / counted:>15.2f} "
-            f"{row['answers'] / KIB:>11,.0f}"
+            f"{row['answers'] / KIB:>11,.0f} {(row['held'] + row['answers']) / counted:>20.2f}"
         )
 
 

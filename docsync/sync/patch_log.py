@@ -68,7 +68,7 @@ class ConflictIndex:
             for event in entry.events:
                 if event.origin == origin:
                     continue
-                plain = event.json.get("kind") != "ListSpliced"
+                plain = event.kind != "ListSpliced"
                 for key in event.keys:
                     self._keys.add(key)
                     prefixes = [key[:n] for n in range(1, len(key) + 1)]
@@ -83,6 +83,20 @@ class ConflictIndex:
         # A key of the log that this one is a prefix of (or equal to), or one that is a prefix of it.
         return any(key in prefixes or any(key[:n] in held for n in range(1, len(key))) for key in keys)
 
+
+#: What an entry costs in Python objects besides its events (``EncodedEvent.nbytes`` counts
+#: each event's, 200 bytes, and its bytes): the entry, its list of events, its splices
+#: read (``PatchLog.list_changes``). Charged to PATCH_LOG_BYTES with the events.
+_ENTRY_BYTES = 200
+
+#: What a key of a logged event costs: its tuple (in ``EncodedEvent.keys``) and, a key no
+#: other event held has, its place in the log's ``KeyTouches`` (a list of twelve and its
+#: slot), which may hold twice the prefixes of the keys held before it is made again.
+#: Uncharged, a log of dict items, 50 new keys an event, held 40 MiB for the 0.9 MiB it counted.
+_KEY_BYTES = 300
+
+#: A ``KeyTouches`` is made again once it holds more prefixes than this, and twice those it was made with.
+_TOUCHES_FLOOR = 1024
 
 #: A patch based before more logged events than this is judged against the log's ``KeyTouches``.
 WALKED_EVENTS = 64
@@ -104,50 +118,55 @@ class KeyTouches:
 
     For each prefix, six numbers: the newest position any key starting with it was touched
     at, by whom, and the newest position an origin other than that one touched one at; the
-    same three for keys equal to it. ``plain``: the same, for events other than list splices.
-    A key overlaps a key of the log when one is a prefix of the other.
+    same three for keys equal to it. Then six more, the same for events other than list
+    splices (``plain``). A key overlaps a key of the log when one is a prefix of the other.
+    (One list of twelve per prefix, not two tables of six: a third less memory per key.)
     """
 
-    __slots__ = ("_all", "_plain", "built", "upto")
+    __slots__ = ("_touched", "built", "upto")
 
     def __init__(self) -> None:
-        self._all: dict[Key, list[Any]] = {}
-        self._plain: dict[Key, list[Any]] = {}
+        self._touched: dict[Key, list[Any]] = {}
         self.upto = 0  # the newest position taken in
         self.built = 0  # how many prefixes it held once made (it is made again at several times that)
 
     def __len__(self) -> int:
-        return len(self._all)
+        return len(self._touched)
 
     def take_in(self, entry: LogEntry) -> None:
         """Take in the keys of ``entry`` (a position after ``upto``)."""
         seq = entry.seq
+        table = self._touched
         for event in entry.events:
             origin = event.origin
-            plain = event.json.get("kind") != "ListSpliced"
+            plain = event.kind != "ListSpliced"
             for key in event.keys:
                 for n in range(1, len(key) + 1):
                     prefix = key[:n]
-                    for table in (self._all, self._plain) if plain else (self._all,):
-                        touched = table.get(prefix)
-                        if touched is None:
-                            touched = table[prefix] = [0, _NOBODY, 0, 0, _NOBODY, 0]
-                        _touch(touched, 0, seq, origin)
-                        if n == len(key):
-                            _touch(touched, 3, seq, origin)
+                    touched = table.get(prefix)
+                    if touched is None:
+                        touched = table[prefix] = [0, _NOBODY, 0, 0, _NOBODY, 0, 0, _NOBODY, 0, 0, _NOBODY, 0]
+                    _touch(touched, 0, seq, origin)
+                    if plain:
+                        _touch(touched, 6, seq, origin)
+                    if n == len(key):
+                        _touch(touched, 3, seq, origin)
+                        if plain:
+                            _touch(touched, 9, seq, origin)
         self.upto = seq
 
     def conflicts(self, keys: tuple[Key, ...], base: int, origin: str, *, splices: bool = True) -> bool:
         """What ``PatchLog.conflicts(keys, base, origin, splices=splices)`` answers (for a base it reaches back to)."""
-        table = self._all if splices else self._plain
+        table = self._touched
+        at = 0 if splices else 6
         for key in keys:
             # A key of the log that this one is a prefix of (or equal to), or one that is a prefix of it.
             touched = table.get(key)
-            if touched is not None and _after(touched, 0, base, origin):
+            if touched is not None and _after(touched, at, base, origin):
                 return True
             for n in range(1, len(key)):
                 touched = table.get(key[:n])
-                if touched is not None and _after(touched, 3, base, origin):
+                if touched is not None and _after(touched, at + 3, base, origin):
                     return True
         return False
 
@@ -236,8 +255,14 @@ class PatchLog:
         ``departs``: whether an event takes a model out (None: told by the events' keys).
         """
         self.seq += 1
-        # (A list, not a generator resumed per event; one event's own size as it is.)
-        entry = LogEntry(self.seq, events, events[0].nbytes if len(events) == 1 else sum([e.nbytes for e in events]))
+        # Its events' bytes, and what holding them costs in Python objects (``_ENTRY_BYTES``,
+        # ``_KEY_BYTES``). (A list, not a generator resumed per event; one event as it is.)
+        if len(events) == 1:
+            only = events[0]
+            nbytes = only.nbytes + _ENTRY_BYTES + _KEY_BYTES * len(only.keys)
+        else:
+            nbytes = sum([e.nbytes + _KEY_BYTES * len(e.keys) for e in events]) + _ENTRY_BYTES
+        entry = LogEntry(self.seq, events, nbytes)
         entries = self._entries
         if not entries:
             # The first entry held (of a new log, or one laid again from a snapshot's records):
@@ -245,9 +270,13 @@ class PatchLog:
             self._lost_through = max(self._lost_through, entry.seq - 1)
         if not isinstance(entries, deque):
             entries = self._entries = deque()
+        elif entries:
+            # The entry before it was sent: its events keep their bytes alone from now on.
+            for event in entries[-1].events:
+                event.compact()
         entries.append(entry)
         for event in events:
-            if event.json.get("kind") == "ListSpliced":  # as list_changes tells them
+            if event.kind == "ListSpliced":  # as list_changes tells them
                 self.last_splice_seq = entry.seq
                 break
         if departs is None:  # (entries laid again from records: told by their keys)
@@ -326,7 +355,9 @@ class PatchLog:
     def _touched(self) -> KeyTouches:
         """The log's ``KeyTouches``, taking in the entries since it last did (made again once it outgrew the log)."""
         touches = self._touches
-        if touches is not None and len(touches) > max(4096, 4 * touches.built):
+        # (Twice, not four times, and at a floor of 1,024, not 4,096: what it holds past the
+        # keys of the log is within what the log charges them, ``_KEY_BYTES``.)
+        if touches is not None and len(touches) > max(_TOUCHES_FLOOR, 2 * touches.built):
             touches = None  # (mostly keys the log no longer holds: made again from those it does)
         if touches is None:
             touches = self._touches = KeyTouches()
@@ -362,7 +393,7 @@ class PatchLog:
                     for theirs in event.keys:
                         # (Keys are never empty: their first items differ for most pairs.)
                         if theirs[0] == first and keys_overlap(theirs, mine):
-                            if splices or event.json.get("kind") != "ListSpliced":
+                            if splices or event.kind != "ListSpliced":
                                 return True
                             break
             return False
@@ -375,7 +406,7 @@ class PatchLog:
                 for theirs in event.keys:
                     for mine in keys:
                         if theirs[0] == mine[0] and keys_overlap(theirs, mine):
-                            if splices or event.json.get("kind") != "ListSpliced":
+                            if splices or event.kind != "ListSpliced":
                                 return True
                             break
                     else:
@@ -460,8 +491,8 @@ def _splices_of(entry: LogEntry) -> tuple[ListChange, ...]:
     """The list splices of ``entry``'s events, in order (ListChanges are never changed once made: shared)."""
     found = []
     for event in entry.events:
-        body = event.json
-        if body.get("kind") == "ListSpliced":
+        if event.kind == "ListSpliced":
+            body = event.json
             key = (body["model"]["id"], body["attr"])
             found.append(
                 ListChange(entry.seq, event.origin, key, Splice(body["index"], body["delete"], len(body["items"])))
@@ -479,8 +510,10 @@ def _attachments(entry: LogEntry) -> tuple[Attachment, ...]:
     """The references without a definition in ``entry``'s values, by the property each was set on."""
     found: list[Attachment] = []
     for event in entry.events:
-        body = event.json
-        kind = body.get("kind")
+        kind = event.kind
+        if kind != "ListSpliced" and kind != "DictItemsSet" and kind != "ModelChanged":
+            continue
+        body = event.json  # (decoded once per entry: the result is kept)
         if kind == "ListSpliced" or kind == "DictItemsSet":
             value = body.get("items")
         elif kind == "ModelChanged":

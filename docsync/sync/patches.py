@@ -6,8 +6,9 @@ Also what two changes conflict on: each event names the keys it touches.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from ..document import DocumentEvent, Model, ModelChangedEvent
 from ..document import events as ev
@@ -47,21 +48,22 @@ Key = tuple[Any, ...]
 _MAX_CELL_KEYS = 64
 
 
-@dataclass(slots=True, init=False)
 class EncodedEvent:
     """An event frozen in wire form: later edits of live values cannot change it (its buffers are immutable)."""
 
+    __slots__ = ("_json", "_references", "buffers", "data", "keys", "kind", "nbytes", "origin", "references_data")
+
     origin: str | None
-    json: dict[str, Any]
-    references: list[dict[str, Any]]
     buffers: list[tuple[str, Buffer]]
     keys: tuple[Key, ...]
     nbytes: int
     #: ``json`` and ``references`` as the wire has them (UTF-8 JSON, the references
     #: comma-separated), encoded once for the log's size and every PATCH-DOC that
     #: carries the event; None if they could not be (the PATCH-DOC then says why).
-    data: bytes | None = None
-    references_data: bytes | None = None
+    data: bytes | None
+    references_data: bytes | None
+    #: ``json["kind"]``, read without the JSON (which a logged event may no longer hold decoded).
+    kind: Any
 
     def __init__(
         self,
@@ -74,10 +76,10 @@ class EncodedEvent:
         data: bytes | None = None,
         references_data: bytes | None = None,
     ) -> None:
-        # (Written out, not generated with a __post_init__: one call fewer per event encoded.)
         self.origin = origin
-        self.json = json
-        self.references = references
+        self._json: dict[str, Any] | None = json
+        self._references: list[dict[str, Any]] | None = references
+        self.kind = json.get("kind")
         # Its buffers are its own: bytes, or read-only views over bytes (a column decoded
         # from a frame). A view of a writable array (a live column, an app's array) is
         # copied, so no later write reaches the log, a resend or a journal record.
@@ -88,6 +90,57 @@ class EncodedEvent:
         self.nbytes = nbytes
         self.data = data
         self.references_data = references_data
+
+    @property
+    def json(self) -> dict[str, Any]:
+        """The event as the wire has it (decoded again from ``data`` once ``compact`` dropped it)."""
+        body = self._json
+        if body is None:
+            body = orjson.loads(self.data)  # type: ignore[arg-type]  # (compact keeps no event without it)
+        return body
+
+    @property
+    def references(self) -> list[dict[str, Any]]:
+        """The definitions of the models it attaches (decoded again from ``references_data`` once compacted)."""
+        references = self._references
+        if references is None:
+            data = self.references_data
+            references = orjson.loads(b"[%b]" % data) if data else []
+        return references
+
+    def compact(self) -> None:
+        """Keep ``json`` and ``references`` as their bytes alone, decoded again when asked for.
+
+        A session's log holds its events' dicts (a model definition's lists of values:
+        several Python objects per value) besides their bytes: 8 times the bytes
+        PATCH_LOG_BYTES counts of definitions. The log asks a logged event for them seldom
+        (a resume's replay, its splices and references read once per entry).
+        """
+        if self._json is None:
+            return
+        if self.data is None or self.references_data is None:
+            try:  # (events laid again from a journal's records are not encoded yet)
+                data = dumpb(self._json)
+                references = self._references or []
+                references_data = b",".join([dumpb(r) for r in references]) if references else b""
+            except (TypeError, ValueError):  # not sendable as it is: kept decoded, for the wire layer to say why
+                return
+            self.data, self.references_data = data, references_data
+        self._json = self._references = None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, EncodedEvent):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"EncodedEvent{self._fields()!r}"
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (self.origin, self.json, self.references, self.buffers, self.keys, self.nbytes, self.data,
+                self.references_data)  # fmt: skip
 
 
 def _hashable(value: Any) -> Any:

@@ -47,7 +47,8 @@ def test_the_index_answers_as_the_walk(seed: int) -> None:
 def test_a_long_patch_based_far_back_makes_no_comparison_per_logged_event(monkeypatch: pytest.MonkeyPatch) -> None:
     document = Document()
     document.add_root(Column(Selection(id="sel")))
-    settings: dict[str, Any] = {"log_entries": 1000, "log_bytes": 1 << 20, "max_client_models": 100}
+    # (4 MiB: the log holds four patches of 1,000 events, about 0.6 MB each as it counts them.)
+    settings: dict[str, Any] = {"log_entries": 1000, "log_bytes": 1 << 22, "max_client_models": 100}
     sequencer = Sequencer(document, allow_client_structure=True, max_array_elements=1000, **settings)
 
     def patch(origin: str, attr: str, base: int) -> Any:

@@ -77,6 +77,10 @@ def test_the_index_answers_as_the_walk() -> None:
     class Event:
         def __init__(self, origin: str | None, keys: tuple[Any, ...], kind: str) -> None:
             self.origin, self.keys, self.json, self.nbytes = origin, keys, {"kind": kind}, 100
+            self.kind = kind  # (as EncodedEvent: the log reads its kind without its JSON)
+
+        def compact(self) -> None:
+            """As EncodedEvent's (nothing to drop here)."""
 
     rng = random.Random(7)
     keyspace: list[tuple[Any, ...]] = [("a",), ("a", "x"), ("a", "y"), ("a", "x", 1), ("b", "x"), ("b",), ("roots",)]

@@ -1,26 +1,35 @@
-"""What a session's log of small changes holds in memory, beside what PATCH_LOG_BYTES counts.
+"""What a session's log holds in memory, beside what PATCH_LOG_BYTES counts.
 
 The log keeps each change encoded (``EncodedEvent.data``, from ``dumpb``). orjson (3.13)
 keeps the buffer it wrote into, 4 KiB at least, behind the bytes it returns: 1,000 logged
 changes of a label, 266 KiB as the log counts them, held 5 MiB of the process's memory
 (1.3 MiB now), and a client's small patches fill every session's log so. ``dumpb`` copies
-a short result. Counted here (bytes allocated and still held, by tracemalloc), not timed.
+a short result. A logged event keeps its bytes alone, its dicts dropped (a model's
+definition: several Python objects per value), and the log counts what holding an entry
+and each key of its events (their tuples, the log's KeyTouches) costs: every shape of
+client patch fills a log to at most about twice what it counts. Counted here (bytes
+allocated and still held, by tracemalloc), not timed.
 """
 
 from __future__ import annotations
 
 import gc
 import tracemalloc
+from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from docsync.document import Document, Model
-from docsync.document.properties import String
+from docsync.document.properties import Dict, Instance, Int, List, String
 from docsync.protocol import new_message
 from docsync.protocol.msgtypes import OK, PATCH_DOC
 from docsync.protocol.wire_json import dumpb
+from docsync.sync.patch_log import WALKED_EVENTS, PatchLog
+from docsync.sync.patches import patch_message
 from docsync.sync.sequencer import Sequencer
 
-from .sequencers import sequencer_for
+from .sequencers import patch_outcome, sequencer_for
 
 CHANGES = 1000
 
@@ -69,3 +78,113 @@ def test_a_log_of_small_changes_holds_about_what_it_counts() -> None:
     assert len(sequencer.log) == CHANGES
     # About 1,300 bytes an entry (its Python objects), 5,200 before; the log counts 270.
     assert held < 2500 * CHANGES, held
+
+
+class Card(Model):
+    """A model a client defines: a text, tags and numbers."""
+
+    __type_name__ = "test_log_memory.Card"
+    __client_writable__ = frozenset({"text", "tags", "values"})
+    text = String("")
+    tags = List(String())
+    values = List(Int())
+
+
+class Board(Model):
+    """What clients change: its cards, label, table and numbers."""
+
+    __type_name__ = "test_log_memory.Board"
+    __client_writable__ = frozenset({"cards", "label", "table", "numbers"})
+    cards = List(Instance(Card))
+    label = String("")
+    table = Dict(String(), Int())
+    numbers = List(Int())
+
+
+Patch = tuple[list[dict[str, Any]], list[dict[str, Any]]]
+
+
+def _definitions(k: int) -> Patch:
+    """A card defined with 100 tags and numbers attached (even k), taken out (odd k)."""
+    splice = {"kind": "ListSpliced", "model": {"id": "board"}, "attr": "cards", "index": 0, "delete": 1, "items": []}
+    if k % 2:
+        return [splice], []
+    card = f"card-{k}"
+    attributes = {"text": f"text {k}", "tags": [f"t{i}" for i in range(100)], "values": [1000 + i for i in range(100)]}
+    definition = {"type": "object", "name": Card.__type_name__, "id": card, "attributes": attributes}
+    return [{**splice, "delete": 0, "items": [{"id": card}]}], [definition]
+
+
+def _labels(k: int) -> Patch:
+    return [{"kind": "ModelChanged", "model": {"id": "board"}, "attr": "label", "new": str(k)}], []
+
+
+def _new_keys(k: int) -> Patch:
+    items = {f"k{k}.{i}": i for i in range(50)}
+    return [{"kind": "DictItemsSet", "model": {"id": "board"}, "attr": "table", "items": items}], []
+
+
+def _numbers(k: int) -> Patch:
+    items = [] if k % 2 else [100_000 + 100 * k + i for i in range(100)]
+    splice = {"kind": "ListSpliced", "model": {"id": "board"}, "attr": "numbers", "index": 0}
+    return [{**splice, "delete": 100 if k % 2 else 0, "items": items}], []
+
+
+def _filled(shape: Callable[[int], Patch], log_bytes: int) -> Sequencer:
+    """A sequencer whose log one client's patches of ``shape`` filled past its bound, its KeyTouches made."""
+    document = Document()
+    document.add_root(Board(id="board"))
+    sequencer = sequencer_for(document, log_entries=CHANGES, log_bytes=log_bytes, max_client_models=100_000)
+    log = sequencer.log
+    k = 0
+    while log.first_seq == 1 or k < 2 * (log.seq - log.first_seq + 1):
+        events, references = shape(k)
+        # Based before more than WALKED_EVENTS logged events: judged against the log's KeyTouches.
+        base = max(log.first_seq - 1, log.seq - WALKED_EVENTS - 1)
+        assert patch_outcome(sequencer, "alice", events, references, base=base).answer.msgtype == OK
+        k += 1
+    log._touched()
+    return sequencer
+
+
+def _log_held(sequencer: Sequencer) -> int:
+    """The bytes ``sequencer``'s log frees, its entries and indices (not its answers), traced since it was made."""
+    log = sequencer.log
+    sequencer.log = PatchLog(max_entries=1, max_bytes=1)
+    sequencer.log.answers = log.answers  # (bounded apart, by count)
+    gc.collect()
+    before = tracemalloc.take_snapshot()
+    del log
+    gc.collect()
+    after = tracemalloc.take_snapshot()
+    return -sum(stat.size_diff for stat in after.compare_to(before, "filename"))
+
+
+@pytest.mark.parametrize("shape", [_definitions, _labels, _new_keys, _numbers], ids=lambda shape: shape.__name__)
+def test_a_full_log_holds_at_most_twice_what_it_counts(shape: Callable[[int], Patch]) -> None:
+    gc.collect()
+    tracemalloc.start()  # (from before the log is made: what it frees was traced when allocated)
+    try:
+        sequencer = _filled(shape, 256 * 1024)
+        counted = sequencer.log.nbytes
+        assert counted > 200 * 1024 or len(sequencer.log) == CHANGES  # at a bound
+        held = _log_held(sequencer)
+    finally:
+        tracemalloc.stop()
+    # Before: 8.8 times for definitions (their dicts), 5 for labels, 43 for new dict keys
+    # (KeyTouches, uncounted), 6.3 for spliced numbers (bench/log_memory.py, at 1 MiB).
+    assert held < 2 * counted, (held, counted, held / counted)
+
+
+def test_a_logged_event_keeps_its_bytes_alone_and_reads_as_it_was() -> None:
+    document = Document()
+    document.add_root(Board(id="board"))
+    sequencer = sequencer_for(document, log_entries=CHANGES, max_client_models=100)
+    events, references = _definitions(0)
+    assert patch_outcome(sequencer, "alice", events, references).answer.msgtype == OK
+    (event,) = sequencer.log.newest.events  # type: ignore[union-attr]
+    body, definitions = event.json, event.references
+    assert patch_outcome(sequencer, "alice", *_labels(1)).answer.msgtype == OK
+    assert event._json is None and event._references is None  # (its dicts dropped: bytes alone)
+    assert event.json == body and event.references == definitions
+    assert patch_message([event], 1).content == {"events": [body], "references": definitions, "seq": 1}
