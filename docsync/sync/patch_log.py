@@ -271,7 +271,8 @@ class PatchLog:
         if not isinstance(entries, deque):
             entries = self._entries = deque()
         elif entries:
-            # The entry before it was sent: its events keep their bytes alone from now on.
+            # The entry before it is no longer the newest (its changes went out with their
+            # position): its events keep their bytes alone from now on (``EncodedEvent.compact``).
             for event in entries[-1].events:
                 event.compact()
         entries.append(entry)
