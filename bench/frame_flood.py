@@ -8,7 +8,8 @@ event loop, in Python, whatever docsync does with it. The attacker (one address,
 demo site, default settings) opens ``--sockets`` websockets and on each writes a binary
 message in one-byte fragments, never its last, as fast as the server reads them,
 reconnecting whenever it is closed (``fragments``); or sends PATCH-DOCs of 1,024 empty
-buffers, the most a message may carry (``buffers``). An honest client on another
+buffers, the most a message may carry (``buffers``); or writes empty pings, never
+reading the pongs (``pings``). An honest client on another
 address round-trips SERVER-INFO-REQ meanwhile. Printed per server and flood: the honest
 round trip's p50/p99 without and with the flood, the server's CPU per second during the
 flood, the fragments or frames the attacker got written, and how its sockets ended.
@@ -20,6 +21,7 @@ import argparse
 import asyncio
 import collections
 import concurrent.futures
+import functools
 import multiprocessing
 import socket
 import statistics
@@ -43,6 +45,7 @@ from docsync.testing import RawSocket  # noqa: E402
 
 FRAGMENT = bytes([0x00, 0x81]) + bytes(4) + b"o"  # a continuation frame of one byte, masked with zeros
 FIRST = bytes([0x02, 0x81]) + bytes(4) + b"o"  # the first fragment of a binary message
+PING = bytes([0x89, 0x80]) + bytes(4)  # an empty ping, masked
 BATCH = 1_000  # fragments per write
 HONEST = "127.0.0.2"
 BUFFERS = 1_024  # MAX_BUFFERS
@@ -81,21 +84,29 @@ async def _connect(url: str) -> Any:
     return socket
 
 
-async def _fragments(url: str, until: float, outcome: collections.Counter[str]) -> None:
-    """Write one-byte fragments of a message never finished, reconnecting whenever closed."""
+async def _opened(url: str, outcome: collections.Counter[str]) -> Any:
+    """A new websocket of the attacker, or None (counted) when the server refused it."""
+    try:
+        return await _connect(url)
+    except Exception as exc:
+        outcome[f"not opened: {type(exc).__name__}"] += 1
+        await asyncio.sleep(0.2)
+        return None
+
+
+async def _fragments(url: str, until: float, outcome: collections.Counter[str], first: bytes = FIRST) -> None:
+    """Write one-byte fragments of a message never finished (or ``PING``s), reconnecting whenever closed."""
+    frame, what = (FRAGMENT, "fragments") if first else (PING, "pings")
     while time.monotonic() < until:
-        try:
-            socket = await _connect(url)
-        except Exception as exc:
-            outcome[f"not opened: {type(exc).__name__}"] += 1
-            await asyncio.sleep(0.2)
+        socket = await _opened(url, outcome)
+        if socket is None:
             continue
         transport: Any = socket.transport
-        transport.write(FIRST)
+        transport.write(first)
         try:
             while time.monotonic() < until and socket.close_code is None and not transport.is_closing():
-                transport.write(FRAGMENT * BATCH)
-                outcome["fragments written"] += BATCH
+                transport.write(frame * BATCH)
+                outcome[f"{what} written"] += BATCH
                 while transport.get_write_buffer_size() > 64 * 1024 and time.monotonic() < until:
                     await asyncio.sleep(0.005)
                 await asyncio.sleep(0)
@@ -116,11 +127,8 @@ async def _buffers(url: str, until: float, outcome: collections.Counter[str]) ->
     """Send PATCH-DOCs of 1,024 empty buffers back to back, reconnecting whenever closed."""
     n = 0
     while time.monotonic() < until:
-        try:
-            socket = await _connect(url)
-        except Exception as exc:
-            outcome[f"not opened: {type(exc).__name__}"] += 1
-            await asyncio.sleep(0.2)
+        socket = await _opened(url, outcome)
+        if socket is None:
             continue
         try:
             while time.monotonic() < until:
@@ -141,7 +149,11 @@ async def _run(url: str, pid: int, flood: str, sockets: int, seconds: float) -> 
         quiet = await loop.run_in_executor(pool, _honest, config, seconds / 2)
         outcome: collections.Counter[str] = collections.Counter()
         until = time.monotonic() + seconds
-        attack = _fragments if flood == "fragments" else _buffers
+        attack = {
+            "fragments": _fragments,
+            "buffers": _buffers,
+            "pings": functools.partial(_fragments, first=b""),
+        }[flood]
         cpu0, t0 = cpu_seconds(pid), time.monotonic()
         honest = loop.run_in_executor(pool, _honest, config, seconds)
         await asyncio.gather(*(attack(url, until, outcome) for _ in range(sockets)), return_exceptions=True)
@@ -157,12 +169,12 @@ def _p(times: list[float], q: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--server", default="both", choices=["daphne", "uvicorn", "both"])
-    parser.add_argument("--flood", default="both", choices=["fragments", "buffers", "both"])
+    parser.add_argument("--flood", default="all", choices=["fragments", "buffers", "pings", "all"])
     parser.add_argument("--sockets", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=10.0)
     args = parser.parse_args()
     kinds = ["daphne", "uvicorn"] if args.server == "both" else [args.server]
-    floods = ["fragments", "buffers"] if args.flood == "both" else [args.flood]
+    floods = ["fragments", "buffers", "pings"] if args.flood == "all" else [args.flood]
     with tempfile.TemporaryDirectory(prefix="docsync-frame-flood-") as tmp:
         for kind in kinds:
             with demo_server(kind, Path(tmp)) as server:

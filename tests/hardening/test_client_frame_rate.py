@@ -13,7 +13,7 @@ refused until the debt is paid.
 
 Against real servers (daphne and uvicorn) whose clients may send 2,100 frames at once and
 one a second after: 3,000 one-byte fragments are refused, the client's next websocket
-too, and another client is served; whole messages' frames count the same.
+too, and another client is served; 3,000 empty pings, and whole messages' frames, count the same.
 """
 
 from __future__ import annotations
@@ -88,6 +88,18 @@ async def test_a_clients_fragments_past_its_frames_are_refused_4029_and_another_
     # Reconnecting fills nothing: refused at once, until the bucket holds what it refused.
     assert await expect_refusal(url, token, source_address=attacker) == (4029, [REFUSED])
     assert site.limit_refusals()[LIMIT] - refusals == 2
+    await _served(url, token, honest)
+
+
+async def test_pings_count_too(site: Site) -> None:
+    attacker, honest = next(_addresses), next(_addresses)
+    config = site.browser().page_config("echo")
+    url, token = str(config["wsUrl"]), str(config["token"])
+    sock = await open_raw(url, token, source_address=attacker)
+    assert sock.messages and sock.messages[0].msgtype == ACK, sock.errors()
+    sock.socket.transport.write((bytes([0x89, 0x80]) + bytes(4)) * 3_000)  # empty pings, 18 KB
+    closed = await sock.until_closed(EVENT_WAIT)
+    assert (closed.code, sock.errors()) == (4029, [REFUSED])
     await _served(url, token, honest)
 
 

@@ -1510,6 +1510,17 @@ def test_daphne_tells_how_many_data_frames_each_read_held() -> None:
     protocol.dataReceived(one_byte + (_frame_header(1, fin=False, opcode=0x0) + b"o") * 99)  # fragments: each one
     protocol.dataReceived(_frame_header(1_000, opcode=0x0)[:3])  # no frame whole: nothing told
     assert reads == [2, 100] and queue.qsize() == 2
+    # Control frames count too: autobahn answers each ping (and counts only data frames itself).
+    protocol, transport = open_daphne_websocket()
+    protocol.inside_message, protocol.current_frame = False, None
+    protocol.application_queue = asyncio.Queue()
+    reads.clear()
+    watch = partial_frames.watch_partial_input(_daphne_send(protocol), _Told(), reads.append)
+    assert watch is not None and "processControlFrame" in vars(protocol)
+    protocol.dataReceived((_frame_header(0, opcode=0x9)) * 50 + _client_frame(b"x"))
+    assert reads == [51] and transport.value().count(b"\x8a\x00") == 50  # 50 pongs
+    watch.stop()
+    assert "processControlFrame" not in vars(protocol) and "dataReceived" not in vars(protocol)
 
 
 @pytest.mark.asyncio
@@ -1538,16 +1549,16 @@ async def test_uvicorn_tells_how_many_data_frames_each_read_held_before_handing_
     client.receive_data(protocol.transport.data)  # type: ignore[attr-defined]
     for text in (b"one", b"two"):
         client.send_text(text)
-    client.send_frame(Frame(Opcode.PING, b"p"))  # not a data frame
+    client.send_frame(Frame(Opcode.PING, b"p"))  # a control frame: it counts too
     protocol.data_received(b"".join(client.data_to_send()))
     await asyncio.sleep(0.05)
-    assert reads == [2] and [m["text"] for m in received] == ["one", "two"]
-    refuse_past[0] = 3  # the next read's frames pass it: refused before uvicorn hands them on
+    assert reads == [3] and [m["text"] for m in received] == ["one", "two"]
+    refuse_past[0] = 4  # the next read's frames pass it: refused before uvicorn hands them on
     for text in (b"three", b"four"):
         client.send_text(text)
     protocol.data_received(b"".join(client.data_to_send()))
     await asyncio.sleep(0.05)
-    assert reads == [2, 2] and [m["text"] for m in received] == ["one", "two"]
+    assert reads == [3, 2] and [m["text"] for m in received] == ["one", "two"]
     assert protocol.conn.events == []
     protocol.connection_lost(None)
     await asyncio.sleep(0)

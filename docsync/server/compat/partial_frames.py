@@ -9,10 +9,11 @@ frame, grew daphne by 901 MiB. :func:`watch_partial_input` wraps one connection'
 that after each read the bytes held of the message being received are told to a
 counter (docsync counts them with its incomplete messages, server/incomplete.py), and
 returns a :class:`PartialInput` that can drop them and every later byte (a connection
-refused for them). It tells too how many data frames (text, binary, continuation) each
-read held: the server parsed each, in its own Python, before docsync saw a message
-(about 10 µs each under daphne, 4 µs under uvicorn), so docsync charges them to the
-client (``MAX_WEBSOCKET_FRAMES_PER_SECOND_PER_CLIENT``).
+refused for them). It tells too how many frames each read held, data frames (a
+fragmented message's fragments each) and control frames (pings, pongs, closes): the
+server parsed each, in its own Python, before docsync saw a message (about 10 µs each
+under daphne, 4 µs under uvicorn; a ping also costs its pong), so docsync charges them
+to the client (``MAX_WEBSOCKET_FRAMES_PER_SECOND_PER_CLIENT``).
 
 Gated on the internals used, not on releases: where any is missing (another ASGI
 server, uvicorn's ``websockets`` or ``wsproto`` implementations) nothing is watched and
@@ -30,9 +31,7 @@ __all__ = ["HeldCounter", "PartialInput", "watch_partial_input"]
 
 _SANSIO = "uvicorn.protocols.websockets.websockets_sansio_impl"
 #: What the daphne watch reads of autobahn's parser state (``WebSocketProtocol``; a frame's masker once one begins).
-_AUTOBAHN_STATE = ("data", "current_frame", "inside_message", "dataReceived", "trafficStats")
-#: websockets' opcodes of the frames carrying a message (continuation, text, binary): below 3.
-_DATA_OPCODES_BELOW = 3
+_AUTOBAHN_STATE = ("data", "current_frame", "inside_message", "dataReceived", "trafficStats", "processControlFrame")
 #: Control frames (ping, pong, close) have opcodes from 8: at most 125 bytes, not part of a message.
 _FIRST_CONTROL_OPCODE = 8
 #: What each piece of a message held costs besides its bytes (a bytes object's header and
@@ -75,6 +74,7 @@ class PartialInput:
     """One connection's watch on what its ASGI server holds of the message being read."""
 
     __slots__ = (
+        "controls",
         "counter",
         "fragments",
         "fragments_bytes",
@@ -91,9 +91,11 @@ class PartialInput:
         self.owner = owner  # daphne's protocol, or uvicorn's
         self.parser = parser  # uvicorn's websockets protocol (None under daphne)
         self.counter: HeldCounter | None = counter
-        #: Told how many data frames each read held (when some did).
+        #: Told how many frames each read held (when some did).
         self.on_frames = on_frames
         self.held = 0
+        #: The control frames autobahn handled (it counts data frames only).
+        self.controls = 0
         # uvicorn's fragments of the message being read, and how many of them (and their
         # bytes) are counted: each read adds its new ones only (summing all of them at
         # each read was quadratic in a message of many small fragments).
@@ -111,19 +113,27 @@ class PartialInput:
         """Twisted's read of a daphne websocket: autobahn's, then what it holds told."""
         owner = self.owner
         stats = owner.trafficStats
-        before = stats.incomingWebSocketFrames  # autobahn counts the data frames it read whole
+        # autobahn counts the data frames it read whole (one-byte fragments each one); the
+        # control frames are counted here (``daphne_control``).
+        before = stats.incomingWebSocketFrames + self.controls
         type(owner).dataReceived(owner, data)
         if owner.inside_message or owner.data or self.held:  # idle between messages: nothing to tell
             self._tell(_autobahn_held(owner))
-        read = stats.incomingWebSocketFrames - before  # one-byte fragments of one message are each one
+        read = stats.incomingWebSocketFrames + self.controls - before
         if read and self.on_frames is not None:
             self.on_frames(read)
+
+    def daphne_control(self) -> None:
+        """autobahn's handling of a control frame read whole (a ping answered), counted."""
+        self.controls += 1
+        owner = self.owner
+        type(owner).processControlFrame(owner)
 
     def uvicorn_events(self) -> None:
         """uvicorn's handling of what its websockets parser made of a read, then what is held told."""
         owner, parser = self.owner, self.parser
         if self.on_frames is not None:
-            read = sum(getattr(event, "opcode", _DATA_OPCODES_BELOW) < _DATA_OPCODES_BELOW for event in parser.events)
+            read = sum(getattr(event, "opcode", None) is not None for event in parser.events)  # frames, not the request
             if read:
                 self.on_frames(read)  # before they reach the application: refused, they never do
                 if self.counter is None or parser.receive_data is _discard:
@@ -167,6 +177,8 @@ class PartialInput:
         if self.parser is None:
             if owner.__dict__.get("dataReceived") == self.daphne_received:
                 del owner.dataReceived
+            if owner.__dict__.get("processControlFrame") == self.daphne_control:
+                del owner.processControlFrame
         elif owner.__dict__.get("handle_events") == self.uvicorn_events:
             del owner.handle_events
 
@@ -176,8 +188,8 @@ def watch_partial_input(
 ) -> PartialInput | None:
     """Tell ``counter`` after each read what the ASGI server behind ``send`` holds of the message being read.
 
-    And ``on_frames`` how many data frames the read held (fragments and the frame being
-    read included). ``send`` is the innermost ASGI send (``compat.frame_send``) of an
+    And ``on_frames`` how many frames the read held whole (data frames, a fragmented
+    message's fragments each, and control frames). ``send`` is the innermost ASGI send (``compat.frame_send``) of an
     accepted websocket. Returns None where the server's internals are not the ones known
     (nothing watched).
     """
@@ -187,6 +199,7 @@ def watch_partial_input(
             return None  # not autobahn's parser as known, or its read replaced already (a closing connection)
         watch = PartialInput(protocol, None, counter, on_frames)
         protocol.dataReceived = watch.daphne_received  # this connection only; Twisted looks it up on each read
+        protocol.processControlFrame = watch.daphne_control  # autobahn's onFrameEnd looks it up on each
         return watch
     owner: Any = getattr(send, "__self__", None)
     if type(owner).__module__ != _SANSIO:
