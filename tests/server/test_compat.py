@@ -1389,7 +1389,7 @@ def _frame_header(length: int, *, fin: bool = True, opcode: int = 0x2) -> bytes:
 
 
 def test_daphne_tells_what_autobahn_holds_of_a_message_after_each_read_and_drops_it_when_muted() -> None:
-    protocol, _ = open_daphne_websocket()
+    protocol, transport = open_daphne_websocket()
     protocol.inside_message, protocol.current_frame = False, None  # as autobahn's handshake leaves them
     protocol.application_queue = queue = asyncio.Queue()
     counter = _Told()
@@ -1413,8 +1413,11 @@ def test_daphne_tells_what_autobahn_holds_of_a_message_after_each_read_and_drops
     watch.mute()
     assert counter.told[-1] == 0 and watch.held == 0
     assert protocol.data == b"" and protocol.frame_data == [] and protocol.message_data == []
+    assert transport.producerState == "paused"  # its socket is not read: what comes would be discarded
+    transport.resumeProducing()  # as daphne's channel does once its writes drain
     protocol.dataReceived(b"c" * 3_000 + _client_frame(b"after"))
     assert counter.told[-1] == 0 and queue.qsize() == 4 - 1  # one taken above, none added
+    assert transport.producerState == "paused"  # paused again at the next read
     # Stopped: the read is autobahn's own again, and nothing is told.
     protocol, _ = open_daphne_websocket()
     protocol.inside_message, protocol.current_frame = False, None
@@ -1487,8 +1490,11 @@ async def test_uvicorn_tells_what_websockets_holds_of_a_message_after_each_read_
     protocol.data_received(sent(Frame(Opcode.CONT, b"o" * 3, fin=False)))
     assert counter.told[-1] == 2_003 + 2_001 * piece
     fragments = sent(Frame(Opcode.CONT, b"c" * 10_000, fin=False), Frame(Opcode.CONT, b"c" * 5_000))
+    paused: list[bool] = []
+    protocol.transport.pause_reading = lambda: paused.append(True)  # type: ignore[method-assign]
     watch.mute()
     assert counter.told[-1] == 0 and protocol.frames == [] and len(protocol.conn.reader.buffer) == 0
+    assert paused == [True]  # its socket is not read any more
     protocol.data_received(fragments[cut:] + whole)
     await asyncio.sleep(0.05)
     assert [m.get("bytes", b"")[:1] for m in received] == [b"x", b"a", b"b"]  # nothing after the mute
