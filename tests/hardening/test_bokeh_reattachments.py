@@ -96,9 +96,17 @@ async def test_moves_of_a_padded_root_patch_after_patch_are_bounded_for_every_ta
         # What was refused changed nothing; once the bucket refilled, a move is taken again.
         roots = [r["id"] for r in (await watcher.document())["roots"]]
         assert sorted(roots) == sorted(r["id"] for r in before["roots"])
-        wait = float(refusals[-1].rsplit("try again in ", 1)[1].split(" s")[0])
-        await asyncio.sleep(wait + 0.2)
-        assert (await sender.patch(move)).msgtype == "OK"
+        # (A move taken after the last refusal above took from the bucket too: on a loaded
+        # machine, where more moves are taken between refusals, that refusal's advice fell
+        # short, and a move was refused again. Then the refusal's own advice is followed.)
+        for advice in range(2):
+            wait = float(refusals[-1].rsplit("try again in ", 1)[1].split(" s")[0])
+            await asyncio.sleep(wait + 0.2)
+            reply = await sender.patch(move)
+            if reply.msgtype != "ERROR" or advice:
+                break
+            refusals.append(str(reply.content["text"]))
+        assert reply.msgtype == "OK", reply.content
     finally:
         await sender.close()
         await watcher.close()
