@@ -20,8 +20,9 @@ from typing import Any
 
 import pytest
 
+from bench.log_memory import SHAPES, Board, Patch
 from docsync.document import Document, Model
-from docsync.document.properties import Dict, Instance, Int, List, String
+from docsync.document.properties import String
 from docsync.protocol import new_message
 from docsync.protocol.msgtypes import OK, PATCH_DOC
 from docsync.protocol.wire_json import dumpb
@@ -80,56 +81,6 @@ def test_a_log_of_small_changes_holds_about_what_it_counts() -> None:
     assert held < 2500 * CHANGES, held
 
 
-class Card(Model):
-    """A model a client defines: a text, tags and numbers."""
-
-    __type_name__ = "test_log_memory.Card"
-    __client_writable__ = frozenset({"text", "tags", "values"})
-    text = String("")
-    tags = List(String())
-    values = List(Int())
-
-
-class Board(Model):
-    """What clients change: its cards, label, table and numbers."""
-
-    __type_name__ = "test_log_memory.Board"
-    __client_writable__ = frozenset({"cards", "label", "table", "numbers"})
-    cards = List(Instance(Card))
-    label = String("")
-    table = Dict(String(), Int())
-    numbers = List(Int())
-
-
-Patch = tuple[list[dict[str, Any]], list[dict[str, Any]]]
-
-
-def _definitions(k: int) -> Patch:
-    """A card defined with 100 tags and numbers attached (even k), taken out (odd k)."""
-    splice = {"kind": "ListSpliced", "model": {"id": "board"}, "attr": "cards", "index": 0, "delete": 1, "items": []}
-    if k % 2:
-        return [splice], []
-    card = f"card-{k}"
-    attributes = {"text": f"text {k}", "tags": [f"t{i}" for i in range(100)], "values": [1000 + i for i in range(100)]}
-    definition = {"type": "object", "name": Card.__type_name__, "id": card, "attributes": attributes}
-    return [{**splice, "delete": 0, "items": [{"id": card}]}], [definition]
-
-
-def _labels(k: int) -> Patch:
-    return [{"kind": "ModelChanged", "model": {"id": "board"}, "attr": "label", "new": str(k)}], []
-
-
-def _new_keys(k: int) -> Patch:
-    items = {f"k{k}.{i}": i for i in range(50)}
-    return [{"kind": "DictItemsSet", "model": {"id": "board"}, "attr": "table", "items": items}], []
-
-
-def _numbers(k: int) -> Patch:
-    items = [] if k % 2 else [100_000 + 100 * k + i for i in range(100)]
-    splice = {"kind": "ListSpliced", "model": {"id": "board"}, "attr": "numbers", "index": 0}
-    return [{**splice, "delete": 100 if k % 2 else 0, "items": items}], []
-
-
 def _filled(shape: Callable[[int], Patch], log_bytes: int) -> Sequencer:
     """A sequencer whose log one client's patches of ``shape`` filled past its bound, its KeyTouches made."""
     document = Document()
@@ -160,7 +111,7 @@ def _log_held(sequencer: Sequencer) -> int:
     return -sum(stat.size_diff for stat in after.compare_to(before, "filename"))
 
 
-@pytest.mark.parametrize("shape", [_definitions, _labels, _new_keys, _numbers], ids=lambda shape: shape.__name__)
+@pytest.mark.parametrize("shape", list(SHAPES.values()), ids=list(SHAPES))
 def test_a_full_log_holds_at_most_twice_what_it_counts(shape: Callable[[int], Patch]) -> None:
     gc.collect()
     tracemalloc.start()  # (from before the log is made: what it frees was traced when allocated)
@@ -180,11 +131,11 @@ def test_a_logged_event_keeps_its_bytes_alone_and_reads_as_it_was() -> None:
     document = Document()
     document.add_root(Board(id="board"))
     sequencer = sequencer_for(document, log_entries=CHANGES, max_client_models=100)
-    events, references = _definitions(0)
+    events, references = SHAPES["refs"](0)
     assert patch_outcome(sequencer, "alice", events, references).answer.msgtype == OK
     (event,) = sequencer.log.newest.events  # type: ignore[union-attr]
     body, definitions = event.json, event.references
-    assert patch_outcome(sequencer, "alice", *_labels(1)).answer.msgtype == OK
+    assert patch_outcome(sequencer, "alice", *SHAPES["small"](1)).answer.msgtype == OK
     assert event._json is None and event._references is None  # (its dicts dropped: bytes alone)
     assert event.json == body and event.references == definitions
     assert patch_message([event], 1).content == {"events": [body], "references": definitions, "seq": 1}
